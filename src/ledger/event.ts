@@ -1,0 +1,195 @@
+/**
+ * The usage event: one LLM call (or, for sources that only report aggregates, one aggregate record with a request
+ * count). Every source normalises to this shape; every report, budget and export reads it. Field names are the
+ * ledger's public schema (docs/ledger.md): snake_case, stable, never renamed.
+ *
+ * Token convention, whatever the source: `input_tokens` never includes cache reads or writes, and
+ * `output_tokens` includes reasoning (so `reasoning_tokens` is a part of it, never added to it).
+ */
+
+export const COST_SOURCES = ['computed', 'provider', 'estimated', 'unpriced'] as const;
+export type CostSource = (typeof COST_SOURCES)[number];
+
+export const STATUSES = ['ok', 'error', 'aborted'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const ENERGY_SOURCES = ['measured', 'estimated'] as const;
+export type EnergySource = (typeof ENERGY_SOURCES)[number];
+
+/** Token counts of one event. All are non-negative integers. */
+export interface Usage {
+  requests: number;
+  input_tokens: number;
+  cache_read_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+}
+
+/**
+ * The effective rates an event was priced at, after long-context tier, batch or service tier and negotiated
+ * discounts: USD per 1M tokens as integers at 18 fractional digits (see pricing/cost.ts for the exact formula).
+ * Kept with the event so anyone can recompute its cost by hand; the store keeps each distinct rate card once.
+ */
+export interface RateCard {
+  input: bigint;
+  cache_read: bigint;
+  cache_write_5m: bigint;
+  cache_write_1h: bigint;
+  output: bigint;
+}
+
+/** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
+export interface Cost {
+  cost_usd: bigint | null;
+  cost_input: bigint | null;
+  cost_cache_read: bigint | null;
+  /** 5-minute and 1-hour cache writes together. */
+  cost_cache_write: bigint | null;
+  cost_output: bigint | null;
+  cost_source: CostSource;
+  /** Catalog version plus a hash of the overrides in force when the cost was computed. */
+  price_version: string | null;
+  /** The rates the parts were computed from; null when the cost was given (provider) or the event is unpriced. */
+  rates: RateCard | null;
+  /** What the provider (or the agent's own log) said the call cost, kept beside ours for reconciliation. */
+  provider_cost_usd: bigint | null;
+}
+
+export interface Attribution {
+  org: string | null;
+  team: string | null;
+  user: string | null;
+  project: string | null;
+  agent: string | null;
+  session_id: string | null;
+  task_id: string | null;
+  environment: string | null;
+  api_key_id: string | null;
+  tags: Record<string, string>;
+}
+
+export interface UsageEvent extends Usage, Cost, Attribution {
+  /** Deterministic from the source's own identity of the record (ledger/event-id.ts). */
+  event_id: string;
+  source: string;
+  /** Where the record came from: file:line, request id. */
+  source_ref: string | null;
+  /** Epoch microseconds, UTC. */
+  ingested_at: number;
+  /** Call start, epoch microseconds, UTC. */
+  ts: number;
+  duration_ms: number | null;
+  ttft_ms: number | null;
+  provider: string | null;
+  /** Canonical model id (pricing/canonical.ts). */
+  model: string;
+  /** The model name as the caller or the log wrote it. */
+  model_requested: string | null;
+  operation: string | null;
+  /** default, batch, flex, priority, scale …; `batch` selects batch pricing. */
+  service_tier: string | null;
+  route_id: string | null;
+  energy_j: number | null;
+  energy_source: EnergySource | null;
+  status: Status;
+  error_type: string | null;
+}
+
+/** A cost a record carried itself (canonical imports, provider exports): kept as is, never recomputed. */
+export interface GivenCost {
+  cost_usd: bigint;
+  cost_input: bigint | null;
+  cost_cache_read: bigint | null;
+  cost_cache_write: bigint | null;
+  cost_output: bigint | null;
+  /** `provider` unless the record says otherwise (an exported ledger says `computed`). */
+  cost_source: CostSource;
+  price_version: string | null;
+}
+
+/** An event as a source produces it: everything but the cost, which the pricing engine fills in. */
+export type UnpricedEvent = Omit<UsageEvent, keyof Cost> & {
+  provider_cost_usd?: bigint | null;
+  given_cost?: GivenCost | null;
+};
+
+export const USAGE_FIELDS = [
+  'requests',
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_5m_tokens',
+  'cache_write_1h_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+] as const satisfies readonly (keyof Usage)[];
+
+export const COST_FIELDS = [
+  'cost_usd',
+  'cost_input',
+  'cost_cache_read',
+  'cost_cache_write',
+  'cost_output',
+] as const satisfies readonly (keyof Cost)[];
+
+export const ATTRIBUTION_FIELDS = [
+  'org',
+  'team',
+  'user',
+  'project',
+  'agent',
+  'session_id',
+  'task_id',
+  'environment',
+  'api_key_id',
+] as const satisfies readonly (keyof Attribution)[];
+
+/** Every column of the ledger in its canonical order (exports, docs and the store use this order). */
+export const EVENT_FIELDS = [
+  'event_id',
+  'source',
+  'source_ref',
+  'ingested_at',
+  'ts',
+  'duration_ms',
+  'ttft_ms',
+  ...ATTRIBUTION_FIELDS,
+  'tags',
+  'provider',
+  'model',
+  'model_requested',
+  'operation',
+  'service_tier',
+  'route_id',
+  ...USAGE_FIELDS,
+  ...COST_FIELDS,
+  'cost_source',
+  'price_version',
+  'provider_cost_usd',
+  'energy_j',
+  'energy_source',
+  'status',
+  'error_type',
+] as const satisfies readonly (keyof UsageEvent)[];
+
+/** Sum of every token kind of an event (reasoning is inside output, so it is not added again). */
+export function totalTokens(u: Usage): number {
+  return u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.output_tokens;
+}
+
+/** Attribution with every field empty: sources spread their own values over it. */
+export function emptyAttribution(): Attribution {
+  return {
+    org: null,
+    team: null,
+    user: null,
+    project: null,
+    agent: null,
+    session_id: null,
+    task_id: null,
+    environment: null,
+    api_key_id: null,
+    tags: {},
+  };
+}

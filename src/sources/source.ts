@@ -1,0 +1,41 @@
+import type { UnpricedEvent } from '../ledger/event.js';
+
+/** A record a source could not use: reported with its place and reason, counted, and skipped. */
+export interface Skip {
+  /** `path:line` (1-based line), or another locator the source understands. */
+  ref: string;
+  /** Stable reason code, e.g. SRC_BAD_JSON, SRC_BAD_RECORD; summaries count skips by it. */
+  code: string;
+  reason: string;
+}
+
+/** Where a parser sends what it finds. The import pipeline prices, batches and stores the events. */
+export interface Sink {
+  event(e: UnpricedEvent): void;
+  skip(s: Skip): void;
+}
+
+/**
+ * A streaming parser for one file. The pipeline feeds it lines in order (without the newline) and then calls
+ * `end()`, after which a parser that had to wait for later lines (e.g. to keep the last of several lines of one
+ * response) emits what it held. Parsers are pure: no disk, no network, no clock — `ingested_at` comes in `ctx`.
+ */
+export interface LineParser {
+  line(text: string, lineNo: number): void;
+  end(): void;
+}
+
+export interface ParseContext {
+  /** The file's path as shown in messages and `source_ref`. */
+  path: string;
+  /** Epoch microseconds stamped on every event as `ingested_at`. */
+  ingestedAt: number;
+  /** Attribution the user gave on the command line (e.g. `--user`), applied where the record has none. */
+  defaults?: { user?: string | null; team?: string | null; project?: string | null; org?: string | null };
+}
+
+export interface LineSource {
+  /** Value of `source` on every event (`jsonl`, `claude-code`, …). */
+  readonly id: string;
+  open(ctx: ParseContext, sink: Sink): LineParser;
+}

@@ -1,0 +1,85 @@
+/**
+ * The typed query model every report, budget and dashboard asks the store with. Stores compile it to parameterised
+ * SQL per dialect; user text only ever arrives as a bound parameter, never spliced into SQL.
+ */
+import { ATTRIBUTION_FIELDS } from '../ledger/event.js';
+
+export const MONEY_MEASURES = ['cost_usd', 'cost_input', 'cost_cache_read', 'cost_cache_write', 'cost_output'] as const;
+export const COUNT_MEASURES = [
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_5m_tokens',
+  'cache_write_1h_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'requests',
+  'events',
+] as const;
+export const MEASURES = [...MONEY_MEASURES, ...COUNT_MEASURES] as const;
+export type MoneyMeasure = (typeof MONEY_MEASURES)[number];
+export type CountMeasure = (typeof COUNT_MEASURES)[number];
+export type Measure = (typeof MEASURES)[number];
+
+/** Fields a report can group or filter by; `tag.KEY` groups by one tag. */
+export const DIMENSIONS = [
+  ...ATTRIBUTION_FIELDS,
+  'source',
+  'provider',
+  'model',
+  'model_requested',
+  'operation',
+  'service_tier',
+  'route_id',
+  'status',
+  'error_type',
+  'cost_source',
+  'price_version',
+] as const;
+export type FieldDimension = (typeof DIMENSIONS)[number];
+export type Dimension = FieldDimension | `tag.${string}`;
+
+export const BUCKETS = ['hour', 'day', 'week', 'month'] as const;
+export type Bucket = (typeof BUCKETS)[number];
+
+export interface Filter {
+  dimension: Dimension;
+  /** Rows whose value is one of these (null matches an empty value). */
+  values: readonly (string | null)[];
+}
+
+export interface Query {
+  dimensions: readonly Dimension[];
+  filters?: readonly Filter[];
+  /** Epoch microseconds, inclusive. */
+  since?: number;
+  /** Epoch microseconds, exclusive. */
+  until?: number;
+  bucket?: Bucket;
+  /**
+   * Keep the N groups of `dimensions` with the largest cost over the whole range and fold the rest into one row
+   * whose dimension values are all "other" (per bucket when bucketed).
+   */
+  top?: number;
+  /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`). */
+  billed?: boolean;
+}
+
+export type Measures = Record<MoneyMeasure, bigint> & Record<CountMeasure, number> & { billed_cost_usd?: bigint };
+
+export interface Row extends Measures {
+  /** Bucket start, ISO-8601 UTC, when the query has a bucket. */
+  bucket?: string;
+  /** Dimension values by dimension name (`tag.KEY` included); null is "not set". */
+  dims: Record<string, string | null>;
+}
+
+export interface QueryResult {
+  rows: Row[];
+  totals: Measures;
+  /** Events with no price in the range and filters, and their tokens: never silently counted as $0. */
+  unpriced: { events: number; tokens: number };
+}
+
+export function isDimension(name: string): name is Dimension {
+  return (DIMENSIONS as readonly string[]).includes(name) || /^tag\.[A-Za-z0-9_.:-]+$/.test(name);
+}

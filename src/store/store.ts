@@ -1,0 +1,68 @@
+import type { UsageEvent } from '../ledger/event.js';
+import type { Filter, Query, QueryResult } from './query.js';
+
+export interface AppendResult {
+  inserted: number;
+  /** Events whose (event_id, ts) the ledger already held: appending them again changes nothing. */
+  duplicates: number;
+}
+
+export interface EventFilter {
+  filters?: readonly Filter[];
+  since?: number;
+  until?: number;
+  limit?: number;
+}
+
+export interface ExportOptions {
+  format: 'jsonl' | 'csv' | 'parquet';
+  path: string;
+  since?: number;
+  until?: number;
+}
+
+/** One event's cost before and after a reprice, kept forever in the audit table. */
+export interface RepriceAudit {
+  event_id: string;
+  ts: number;
+  repriced_at: number;
+  old_price_version: string | null;
+  new_price_version: string | null;
+  old_cost_usd: bigint | null;
+  new_cost_usd: bigint | null;
+}
+
+export interface RepriceSelection {
+  since?: number;
+  /** Canonical model id. */
+  model?: string;
+}
+
+export interface RepriceSummary {
+  examined: number;
+  changed: number;
+  old_cost_usd: bigint;
+  new_cost_usd: bigint;
+}
+
+/**
+ * The ledger's storage. Implementations: store/duckdb (embedded, default), store/clickhouse (scale-out). One shared
+ * suite, store.case.test.ts, runs against each.
+ */
+export interface Store {
+  readonly id: string;
+  /** Appends events, skipping those already stored; rollups are updated in the same transaction. */
+  append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  query(q: Query): Promise<QueryResult>;
+  /** Full events, newest first: the audit trail. */
+  events(f: EventFilter): Promise<UsageEvent[]>;
+  count(): Promise<number>;
+  export(o: ExportOptions): Promise<{ rows: number }>;
+  /**
+   * Recomputes the cost of the selected events with `price` (events it returns null for become unpriced) and keeps
+   * every changed event's old and new cost in the audit table.
+   */
+  reprice(sel: RepriceSelection, price: (e: UsageEvent) => UsageEvent, now: number): Promise<RepriceSummary>;
+  repriceAudit(limit?: number): Promise<RepriceAudit[]>;
+  close(): Promise<void>;
+}
