@@ -2,4 +2,4 @@
 import { chmodSync, cpSync, existsSync } from 'node:fs';
 
 if (existsSync('src/pricing/data')) cpSync('src/pricing/data', 'dist/pricing/data', { recursive: true });
-chmodSync('dist/cli/main.js', 0o755);
+if (existsSync('dist/cli/main.js')) chmodSync('dist/cli/main.js', 0o755);

@@ -15,7 +15,10 @@ import { divRoundHalfEven } from '../money/money.js';
 export const RATE_SCALE = 18;
 const PART_DIVISOR = 10n ** 12n;
 
-export type CostParts = Pick<Cost, 'cost_usd' | 'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output'> & {
+export type CostParts = Pick<
+  Cost,
+  'cost_usd' | 'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output'
+> & {
   cost_usd: bigint;
   cost_input: bigint;
   cost_cache_read: bigint;

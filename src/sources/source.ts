@@ -1,4 +1,5 @@
 import type { UnpricedEvent } from '../ledger/event.js';
+import type { ActivityRecord, ProviderCostRecord } from './provider-records.js';
 
 /** A record a source could not use: reported with its place and reason, counted, and skipped. */
 export interface Skip {
@@ -13,6 +14,10 @@ export interface Skip {
 export interface Sink {
   event(e: UnpricedEvent): void;
   skip(s: Skip): void;
+  /** Provider-reported costs (OpenAI costs, Anthropic cost_report pages); a sink without it drops them. */
+  cost?(r: ProviderCostRecord): void;
+  /** Per-person per-day activity (Claude Code analytics), kept apart from usage for the ROI work. */
+  activity?(r: ActivityRecord): void;
 }
 
 /**

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { formatTimestamp, parseTimeBound, parseTimestamp, TimeError } from './time.js';
+
+describe('timestamps', () => {
+  it('keeps microseconds from ISO strings and round-trips them', () => {
+    const us = parseTimestamp('2026-11-28T10:00:00.123456Z');
+    expect(us).toBe(Date.UTC(2026, 10, 28, 10) * 1000 + 123_456);
+    expect(formatTimestamp(us)).toBe('2026-11-28T10:00:00.123456Z');
+  });
+
+  it('reads zones, bare dates and epoch milliseconds', () => {
+    expect(parseTimestamp('2026-11-28T12:00:00+02:00')).toBe(Date.UTC(2026, 10, 28, 10) * 1000);
+    expect(parseTimestamp('2026-11-28')).toBe(Date.UTC(2026, 10, 28) * 1000);
+    expect(parseTimestamp(1_764_324_000_000)).toBe(1_764_324_000_000_000);
+    expect(parseTimestamp('1764324000000')).toBe(1_764_324_000_000_000);
+  });
+
+  it('rejects what is not a time, quoting it', () => {
+    expect(() => parseTimestamp('yesterday')).toThrow(TimeError);
+    expect(() => parseTimestamp('2026-13-01')).toThrow(/2026-13-01/);
+  });
+
+  it('reads relative bounds back from now', () => {
+    const now = Date.UTC(2026, 10, 28) * 1000;
+    expect(parseTimeBound('30d', now)).toBe(Date.UTC(2026, 9, 29) * 1000);
+    expect(parseTimeBound('12h', now)).toBe(Date.UTC(2026, 10, 27, 12) * 1000);
+    expect(parseTimeBound('2026-11-01', now)).toBe(Date.UTC(2026, 10, 1) * 1000);
+  });
+});

@@ -1,0 +1,62 @@
+import { TokenledgerError } from '../errors.js';
+
+/**
+ * Timestamps in the ledger are epoch microseconds (UTC) held in a JS number: exact up to year 2255. Date.parse
+ * stops at milliseconds, so ISO fractions are read by hand to keep microseconds.
+ */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+export class TimeError extends TokenledgerError {
+  constructor(message: string) {
+    super('LEDGER_BAD_TIME', message);
+  }
+}
+
+/** ISO-8601 (date, date-time, optional fraction and zone; no zone means UTC) or epoch milliseconds → epoch µs. */
+export function parseTimestamp(value: string | number): number {
+  if (typeof value === 'number') return fromEpochMs(value);
+  const text = value.trim();
+  if (/^-?\d+(\.\d+)?$/.test(text)) return fromEpochMs(Number(text));
+  const m = ISO.exec(text);
+  if (!m) throw new TimeError(`not a timestamp: ${JSON.stringify(value)} (expected ISO-8601 or epoch milliseconds)`);
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (Number.isNaN(ms) || Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+    throw new TimeError(`not a valid date: ${JSON.stringify(value)}`);
+  }
+  const micros = Number(frac.padEnd(6, '0').slice(0, 6));
+  return (ms - zoneOffsetMinutes(zone) * 60_000) * 1000 + micros;
+}
+
+function fromEpochMs(ms: number): number {
+  if (!Number.isFinite(ms)) throw new TimeError(`not a timestamp: ${ms}`);
+  return Math.round(ms * 1000);
+}
+
+function zoneOffsetMinutes(zone: string | undefined): number {
+  if (!zone || zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+}
+
+/** Epoch µs → ISO-8601 UTC with six fractional digits ("2026-11-28T10:00:00.123456Z"). */
+export function formatTimestamp(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const iso = new Date(ms).toISOString(); // …T10:00:00.123Z
+  const sub = String(micros - ms * 1000).padStart(3, '0');
+  return `${iso.slice(0, 23)}${sub}Z`;
+}
+
+const DURATION = /^(\d+)([hdwm])$/;
+const UNIT_DAYS = { h: 1 / 24, d: 1, w: 7, m: 30 } as const;
+
+/**
+ * A `--since`/`--until` value: a relative age ("30d", "12h", "2w", "3m" — months as 30 days) counted back from
+ * `now`, or an absolute date/time as parseTimestamp reads it.
+ */
+export function parseTimeBound(text: string, now: number): number {
+  const m = DURATION.exec(text.trim());
+  if (m) return now - Math.round(Number(m[1]) * UNIT_DAYS[m[2] as keyof typeof UNIT_DAYS] * 86_400_000_000);
+  return parseTimestamp(text);
+}

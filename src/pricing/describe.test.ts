@@ -1,0 +1,64 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBundledCatalog } from './bundled-catalog.js';
+import type { Catalog } from './catalog.js';
+import { describeModel, formatModelDescription, listModels } from './describe.js';
+import { parseOverrides } from './overrides.js';
+import { createPricer } from './pricer.js';
+
+let catalog: Catalog;
+beforeAll(async () => {
+  catalog = await loadBundledCatalog();
+});
+const at = Date.parse('2025-10-01T00:00:00Z') * 1000;
+
+describe('prices show', () => {
+  it('describes the canonical id, the matched rule, the tiers and the rates in force', () => {
+    const d = describeModel(createPricer(catalog, null), 'vertex_ai/gemini-2.5-pro', at)!;
+    expect([d.model, d.provider, d.entry]).toEqual(['gemini-2.5-pro', 'google', 'google/gemini-2.5-pro']);
+    expect(d.rule).toContain('starts_with "gemini-2.5-pro"');
+    expect(d.prices.find((p) => p.part === 'input_mtok')).toEqual({
+      part: 'input_mtok',
+      base: '1.25',
+      tiers: [{ above: 200000, price: '2.5' }],
+    });
+    expect(d.rates.map((r) => `${r.label}: ${r.rates.input}`)).toEqual([
+      'standard: 1.25',
+      'standard, input > 200000: 2.5',
+      'batch: 0.625',
+      'batch, input > 200000: 1.25',
+    ]);
+    const text = formatModelDescription(d);
+    expect(text).toContain('vertex_ai/gemini-2.5-pro → gemini-2.5-pro (provider google)');
+    expect(text).toContain('input_mtok           1.25, 2.5 when input > 200000');
+  });
+
+  it('shows aliases, overrides and discounts in force, and null for unknown names', () => {
+    const pricer = createPricer(
+      catalog,
+      parseOverrides(
+        'aliases: { fast: gpt-4o-mini }\ndiscounts: [ { provider: openai, percent_off: "12.5" } ]\n',
+        'p.yaml',
+      ),
+    );
+    const d = describeModel(pricer, 'fast', at)!;
+    expect(d.alias).toBe('fast → gpt-4o-mini');
+    expect(d.discount).toEqual({ percent_off: '12.5', where: 'discounts[0]' });
+    // $0.15 × 0.875 = $0.13125
+    expect(d.rates[0]!.rates.input).toBe('0.13125');
+    expect(describeModel(pricer, 'acme-llm-9000', at)).toBeNull();
+  });
+
+  it('lists catalog and override-only models', () => {
+    const pricer = createPricer(
+      catalog,
+      parseOverrides(
+        'models: [ { id: mine, provider: self-hosted, prices: { input_mtok: 1, output_mtok: 2 } } ]\n',
+        'p.yaml',
+      ),
+    );
+    const rows = listModels(pricer, at);
+    expect(rows.length).toBeGreaterThan(1500);
+    expect(rows).toContainEqual({ provider: 'openai', model: 'gpt-4o', input: '2.5', output: '10' });
+    expect(rows).toContainEqual({ provider: 'self-hosted', model: 'mine', input: '1', output: '2' });
+  });
+});

@@ -1,0 +1,190 @@
+import type { RateCard } from '../ledger/event.js';
+import { formatDecimal } from '../money/money.js';
+import { PRICE_PARTS, type PriceConstraint, type PricePart, type TieredRate } from './catalog.js';
+import { RATE_SCALE } from './cost.js';
+import type { Pricer } from './pricer.js';
+
+/** What `tokenledger prices show NAME` prints, as data. Prices are USD per 1M tokens as plain decimal strings. */
+export interface ModelDescription {
+  name: string;
+  /** The instant described, epoch µs. */
+  at: number;
+  model: string;
+  provider: string;
+  /** `listedBy/id` of the entry whose prices apply. */
+  entry: string;
+  rule: string;
+  alias: string | null;
+  /** Prices in force at `at`, by part, with long-context tiers; parts the entry does not list are absent. */
+  prices: { part: PricePart; base: string; tiers: { above: number; price: string }[] }[];
+  /** Catalog price alternatives and when each applies. */
+  alternatives: string[];
+  /** Override entries that change this model's prices. */
+  overrides: string[];
+  /** Catalog price keys the ledger does not bill (audio, searches, …). */
+  ignored: readonly string[];
+  discount: { percent_off: string; where: string } | null;
+  serviceTiers: { tier: string; multiplier: string; source: string }[];
+  /** Effective rates in force at `at`: standard and per service tier, below and above each long-context threshold. */
+  rates: { label: string; rates: Record<keyof RateCard, string> }[];
+  priceVersion: string;
+}
+
+/** Describes what `name` resolves to at `at` (epoch µs), or null when it is unknown. */
+export function describeModel(
+  pricer: Pricer,
+  name: string,
+  at: number,
+  provider: string | null = null,
+): ModelDescription | null {
+  const r = pricer.resolve(name, provider);
+  if (r === null) return null;
+  const pm = pricer.pricedModel(r);
+  const set = pm.pricesAt(at) ?? {};
+  const prices = PRICE_PARTS.filter((part) => set[part] !== undefined).map((part) =>
+    describeRate(part, set[part]!),
+  );
+  const thresholds = [...new Set(prices.flatMap((p) => p.tiers.map((t) => t.above)))].sort((a, b) => a - b);
+  const sizes: [string, number][] = [
+    ['', 0],
+    ...thresholds.map((t): [string, number] => [`, input > ${t}`, t + 1]),
+  ];
+  const tiers = [...(pricer.catalog.serviceTiers.get(r.provider) ?? new Map()).entries()];
+  const rates: ModelDescription['rates'] = [];
+  for (const tier of [null, ...tiers.map(([name]) => name)]) {
+    for (const [label, size] of sizes) {
+      const card = pricer.rates(r, at, size, tier);
+      if (card) rates.push({ label: `${tier ?? 'standard'}${label}`, rates: formatCard(card) });
+    }
+  }
+  const discount = pm.discountAt(at);
+  return {
+    name,
+    at,
+    model: r.model,
+    provider: r.provider,
+    entry: r.entry.key,
+    rule: r.rule,
+    alias: r.alias,
+    prices,
+    alternatives:
+      (r.entry.catalog?.prices ?? []).length > 1
+        ? r.entry.catalog!.prices.map((c) => describeConstraint(c.constraint))
+        : [],
+    overrides: r.entry.changes.map((c) => `${c.where}${range(c.fromUs, c.untilUs)}`),
+    ignored: r.entry.catalog?.ignoredKeys ?? [],
+    discount: discount && {
+      percent_off: discount.percentText,
+      where: `${discount.where}${range(discount.fromUs, discount.untilUs)}`,
+    },
+    serviceTiers: tiers.map(([tier, m]) => ({ tier, multiplier: m.text, source: m.source })),
+    rates,
+    priceVersion: pricer.version,
+  };
+}
+
+/** The human form of a description, one fact per line. */
+export function formatModelDescription(d: ModelDescription): string {
+  const lines = [
+    `${d.name} → ${d.model} (provider ${d.provider})`,
+    `  priced as   ${d.entry}`,
+    `  matched by  ${d.rule}`,
+  ];
+  if (d.alias) lines.push(`  alias       ${d.alias}`);
+  lines.push(`  at          ${new Date(d.at / 1000).toISOString()}   price version ${d.priceVersion}`);
+  lines.push('  prices (USD per 1M tokens):');
+  for (const p of d.prices) {
+    const tiers = p.tiers.map((t) => `, ${t.price} when input > ${t.above}`).join('');
+    lines.push(`    ${p.part.padEnd(20)} ${p.base}${tiers}`);
+  }
+  if (d.alternatives.length > 0) lines.push(`  catalog alternatives: ${d.alternatives.join('; ')}`);
+  if (d.overrides.length > 0) lines.push(`  overrides:   ${d.overrides.join('; ')}`);
+  if (d.discount) lines.push(`  discount:    ${d.discount.percent_off}% off (${d.discount.where})`);
+  for (const t of d.serviceTiers) lines.push(`  service tier ${t.tier}: x${t.multiplier} (${t.source})`);
+  if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
+  lines.push('  effective rates (input / cache read / cache write 5m / cache write 1h / output):');
+  for (const r of d.rates) {
+    const c = r.rates;
+    lines.push(
+      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Every model the pricer knows, for `tokenledger prices list`: catalog entries and override-only models. */
+export function listModels(
+  pricer: Pricer,
+  at: number,
+): { provider: string; model: string; input: string | null; output: string | null }[] {
+  const rows: { provider: string; model: string; input: string | null; output: string | null }[] = [];
+  for (const p of pricer.catalog.providers) {
+    for (const m of p.models) {
+      const r = pricer.resolve(m.id, p.id);
+      const set =
+        r && r.entry.catalog === m ? (pricer.pricedModel(r).pricesAt(at) ?? {}) : (m.prices[0]?.prices ?? {});
+      rows.push({
+        provider: p.id,
+        model: m.id,
+        input: baseOf(set.input_mtok),
+        output: baseOf(set.output_mtok),
+      });
+    }
+  }
+  for (const o of pricer.overrides?.models ?? []) {
+    const r = pricer.resolve(o.id, o.provider);
+    if (
+      r &&
+      r.entry.catalog === null &&
+      !rows.some((x) => x.provider === r.provider && x.model === r.model)
+    ) {
+      const set = pricer.pricedModel(r).pricesAt(at) ?? {};
+      rows.push({
+        provider: r.provider,
+        model: r.model,
+        input: baseOf(set.input_mtok),
+        output: baseOf(set.output_mtok),
+      });
+    }
+  }
+  return rows;
+}
+
+function baseOf(rate: TieredRate | undefined): string | null {
+  return rate ? plain(rate.base) : null;
+}
+
+function describeRate(part: PricePart, rate: TieredRate): ModelDescription['prices'][number] {
+  return {
+    part,
+    base: plain(rate.base),
+    tiers: rate.tiers.map((t) => ({ above: t.start, price: plain(t.price) })),
+  };
+}
+
+function describeConstraint(c: PriceConstraint | null): string {
+  if (c === null) return 'default';
+  return c.type === 'start_date' ? `from ${c.start_date}` : `daily ${c.start_time}–${c.end_time}`;
+}
+
+function range(fromUs: number | null, untilUs: number | null): string {
+  if (fromUs === null && untilUs === null) return '';
+  const d = (us: number | null) => (us === null ? '…' : new Date(us / 1000).toISOString());
+  return ` [${d(fromUs)}, ${d(untilUs)})`;
+}
+
+function formatCard(c: RateCard): Record<keyof RateCard, string> {
+  return {
+    input: plain(c.input),
+    cache_read: plain(c.cache_read),
+    cache_write_5m: plain(c.cache_write_5m),
+    cache_write_1h: plain(c.cache_write_1h),
+    output: plain(c.output),
+  };
+}
+
+/** A rate at RATE_SCALE digits without trailing zeros: 3300000000000000000n → "3.3". */
+export function plain(rate: bigint): string {
+  const s = formatDecimal(rate, RATE_SCALE);
+  return s.replace(/\.?0+$/, '');
+}

@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { loadBundledCatalog } from './bundled-catalog.js';
+import { type Overrides, parseOverrides } from './overrides.js';
+import { createPricer, type Pricer } from './pricer.js';
+import { PricingError } from './pricing-errors.js';
+
+/** File names looked for in the working directory when no path is given, in this order. */
+export const OVERRIDES_FILE_NAMES = [
+  'tokenledger.prices.yaml',
+  'tokenledger.prices.yml',
+  'tokenledger.prices.json',
+] as const;
+
+export interface LoadPricerOptions {
+  /** An explicit overrides file (the CLI's --prices); must exist. */
+  overridesPath?: string | undefined;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The pricer for a process: the bundled catalog plus the overrides file chosen by `overridesPath`, else the env
+ * variable TOKENLEDGER_PRICES, else tokenledger.prices.yaml / .yml / .json in `cwd` if present.
+ */
+export async function loadPricer(opts: LoadPricerOptions): Promise<Pricer> {
+  const [catalog, overrides] = await Promise.all([loadBundledCatalog(), readOverrides(opts)]);
+  return createPricer(catalog, overrides);
+}
+
+/** Finds and parses the overrides file, or null when none is configured or present. */
+export async function readOverrides(opts: LoadPricerOptions): Promise<Overrides | null> {
+  const explicit = opts.overridesPath ?? (opts.env.TOKENLEDGER_PRICES?.trim() || undefined);
+  if (explicit !== undefined) {
+    const path = isAbsolute(explicit) ? explicit : resolve(opts.cwd, explicit);
+    const how = opts.overridesPath !== undefined ? 'the --prices option' : 'TOKENLEDGER_PRICES';
+    const text = await readText(path);
+    if (text === null)
+      throw new PricingError(
+        'PRICE_OVERRIDES_NOT_FOUND',
+        `${path} (from ${how}) does not exist; fix the path or unset it`,
+      );
+    return parseOverrides(text, path);
+  }
+  for (const name of OVERRIDES_FILE_NAMES) {
+    const path = join(opts.cwd, name);
+    const text = await readText(path);
+    if (text !== null) return parseOverrides(text, path);
+  }
+  return null;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new PricingError(
+      'PRICE_OVERRIDES_READ',
+      `${path}: cannot read the overrides file (${(cause as Error).message}); check its permissions`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The overrides file (tokenledger.prices.yaml or .json), as zod checks it. docs/pricing.md documents every key; keep
+ * the two in step. Amounts are decimal strings (numbers are accepted and read through their shortest decimal form).
+ */
+
+const DECIMAL = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+const decimal = z.union([
+  z.string().trim().regex(DECIMAL, { message: 'expected a non-negative decimal string such as "3.75"' }),
+  z.number().finite().nonnegative({ message: 'expected a non-negative number' }),
+]);
+
+/** `2025-01-01` (UTC midnight) or a full ISO-8601 time with a zone, e.g. `2025-01-01T09:00:00Z`. */
+const instant = z
+  .string()
+  .trim()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.+(Z|[+-]\d{2}:?\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: 'expected a date such as "2025-01-01" or an ISO time with a zone such as "2025-01-01T09:00:00Z"',
+  });
+
+const tiered = z
+  .object({
+    base: decimal,
+    tiers: z.array(z.object({ start: z.number().int().nonnegative(), price: decimal }).strict()),
+  })
+  .strict();
+
+const price = z.union([decimal, tiered]);
+
+const prices = z
+  .object({
+    input_mtok: price.optional(),
+    cache_read_mtok: price.optional(),
+    cache_write_mtok: price.optional(),
+    cache_write_1h_mtok: price.optional(),
+    output_mtok: price.optional(),
+  })
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, {
+    message:
+      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok',
+  });
+
+const effective = {
+  /** Inclusive. */
+  from: instant.optional(),
+  /** Exclusive. */
+  until: instant.optional(),
+};
+
+const modelEntry = z
+  .object({
+    id: z.string().trim().min(1),
+    provider: z.string().trim().min(1).optional(),
+    names: z.array(z.string().trim().min(1)).optional(),
+    ...effective,
+    prices,
+  })
+  .strict();
+
+const discountEntry = z
+  .object({
+    provider: z.string().trim().min(1).optional(),
+    model: z.string().trim().min(1).optional(),
+    percent_off: decimal.refine((v) => Number(v) <= 100, { message: 'expected a percentage from 0 to 100' }),
+    ...effective,
+  })
+  .strict()
+  .refine((d) => d.provider !== undefined || d.model !== undefined, {
+    message: 'a discount needs `provider`, `model` or both',
+  });
+
+export const overridesSchema = z
+  .object({
+    models: z.array(modelEntry).optional(),
+    aliases: z.record(z.string().trim().min(1), z.string().trim().min(1)).optional(),
+    discounts: z.array(discountEntry).optional(),
+  })
+  .strict();
+
+export type OverridesInput = z.infer<typeof overridesSchema>;
+export type DecimalInput = z.infer<typeof decimal>;
+export type PriceInput = z.infer<typeof price>;

@@ -1,0 +1,121 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseUsd } from '../money/money.js';
+import { loadPricer } from './load.js';
+import { parseOverrides } from './overrides.js';
+import { unpricedEvent } from './unpriced-event.js';
+
+const F = 'tokenledger.prices.yaml';
+
+function errorOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  throw new Error('expected an error');
+}
+
+describe('overrides file validation', () => {
+  it('reports every problem with file:line, key path and what is allowed', () => {
+    const text = [
+      'models:',
+      '  - id: local',
+      '    prices:',
+      '      input_mtok: "abc"',
+      'discounts:',
+      '  - percent_off: 150',
+      '    provider: openai',
+      '  - percent_off: 5',
+      'colour: blue',
+      '',
+    ].join('\n');
+    const e = errorOf(() => parseOverrides(text, F));
+    expect(e.code).toBe('PRICE_OVERRIDES_INVALID');
+    expect(e.message).toContain(`${F} has 4 problems`);
+    expect(e.message).toContain(`${F}:4: models[0].prices.input_mtok`);
+    expect(e.message).toContain('decimal string such as "3.75"');
+    expect(e.message).toContain(`${F}:6: discounts[0].percent_off: expected a percentage from 0 to 100`);
+    expect(e.message).toContain('discounts[1]: a discount needs `provider`, `model` or both');
+    expect(e.message).toMatch(/colour/);
+  });
+
+  it('rejects a range whose end is not after its start, naming the line', () => {
+    const e = errorOf(() =>
+      parseOverrides(
+        'discounts:\n  - provider: openai\n    percent_off: 5\n    from: 2025-06-01\n    until: 2025-01-01\n',
+        F,
+      ),
+    );
+    expect(e.message).toContain(
+      `${F}:5: discounts[0].until: \`until\` (2025-01-01) must be after \`from\` (2025-06-01)`,
+    );
+  });
+
+  it('reports YAML and JSON syntax errors with their own code', () => {
+    expect(errorOf(() => parseOverrides('models: [\n', F)).code).toBe('PRICE_OVERRIDES_SYNTAX');
+    expect(errorOf(() => parseOverrides('{"models": [}', 'p.json')).code).toBe('PRICE_OVERRIDES_SYNTAX');
+  });
+
+  it('reads numbers through their shortest decimal string and tiers as given', () => {
+    const o = parseOverrides(
+      'models:\n  - id: m\n    prices:\n      input_mtok: 0.075\n      output_mtok: { base: "1", tiers: [ { start: 1000, price: "2" } ] }\n',
+      F,
+    );
+    expect(o.models[0]!.prices.input_mtok!.base).toBe(75_000_000_000_000_000n);
+    expect(o.models[0]!.prices.output_mtok!.tiers).toEqual([
+      { start: 1000, price: 2_000_000_000_000_000_000n },
+    ]);
+  });
+});
+
+describe('loadPricer reads the overrides file', () => {
+  let dir: string;
+  const yaml =
+    'models:\n  - id: local-model\n    provider: self-hosted\n    prices: { input_mtok: "1", output_mtok: "2" }\n';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tl-pricing-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cost = async (opts: Parameters<typeof loadPricer>[0]) =>
+    (await loadPricer(opts)).price(
+      unpricedEvent({ model: 'local-model', input_tokens: 100_000, output_tokens: 100_000 }),
+    ).cost_usd;
+
+  it('from the working directory when present, and none otherwise', async () => {
+    const cwd = join(dir, 'cwd');
+    await mkdir(cwd);
+    expect((await loadPricer({ cwd, env: {} })).version).toBe('genai-prices@0.1.8');
+    await writeFile(join(cwd, 'tokenledger.prices.yaml'), yaml);
+    // 100,000 × $1 + 100,000 × $2 = $0.30
+    expect(await cost({ cwd, env: {} })).toBe(parseUsd('0.3'));
+  });
+
+  it('from TOKENLEDGER_PRICES, and the explicit option over it (JSON too)', async () => {
+    const envFile = join(dir, 'env.yaml');
+    await writeFile(envFile, yaml.replace('"2"', '"4"'));
+    const jsonFile = join(dir, 'explicit.json');
+    await writeFile(
+      jsonFile,
+      JSON.stringify({
+        models: [{ id: 'local-model', provider: 'x', prices: { input_mtok: '0.5', output_mtok: '0.5' } }],
+      }),
+    );
+    // env: 100,000 × $1 + 100,000 × $4 = $0.50; explicit: 200,000 × $0.50 = $0.10
+    expect(await cost({ cwd: dir, env: { TOKENLEDGER_PRICES: envFile } })).toBe(parseUsd('0.5'));
+    expect(await cost({ cwd: dir, env: { TOKENLEDGER_PRICES: envFile }, overridesPath: jsonFile })).toBe(
+      parseUsd('0.1'),
+    );
+  });
+
+  it('a named file that does not exist is an error, not a silent catalog-only run', async () => {
+    await expect(loadPricer({ cwd: dir, env: { TOKENLEDGER_PRICES: 'nope.yaml' } })).rejects.toMatchObject({
+      code: 'PRICE_OVERRIDES_NOT_FOUND',
+    });
+  });
+});

@@ -1,0 +1,386 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseUsd } from '../money/money.js';
+import { loadBundledCatalog } from './bundled-catalog.js';
+import type { Catalog } from './catalog.js';
+import { parseOverrides } from './overrides.js';
+import { createPricer, type Pricer } from './pricer.js';
+import { unpricedEvent } from './unpriced-event.js';
+
+/**
+ * Cases computed by hand from the providers' published price pages (URL above each case), priced through the real
+ * bundled catalog. USD per 1M tokens ("MTok"); the arithmetic is in the comment and the expected values are typed in
+ * from it, so a catalog or engine change that moves a price fails here.
+ */
+
+const at = (iso: string) => Date.parse(iso) * 1000;
+const usd = parseUsd;
+
+let catalog: Catalog;
+let pricer: Pricer;
+beforeAll(async () => {
+  catalog = await loadBundledCatalog();
+  pricer = createPricer(catalog, null);
+});
+
+describe('catalog prices, computed by hand', () => {
+  // https://platform.claude.com/docs/en/about-claude/pricing — Claude Sonnet 4.5: input $3, 5m cache write $3.75,
+  // 1h cache write $6, cache hit $0.30, output $15.
+  it('Anthropic Sonnet 4.5 with 5m and 1h cache writes and cache reads', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'claude-sonnet-4-5-20250929',
+        input_tokens: 1_234,
+        cache_read_tokens: 50_000,
+        cache_write_5m_tokens: 10_000,
+        cache_write_1h_tokens: 2_000,
+        output_tokens: 567,
+      }),
+    );
+    // input        1,234 × $3     = $0.003702
+    // cache read  50,000 × $0.30  = $0.015
+    // cache write 10,000 × $3.75  = $0.0375  +  2,000 × $6 = $0.012  → $0.0495
+    // output         567 × $15    = $0.008505
+    // total                         $0.076707
+    expect(e.cost_input).toBe(usd('0.003702'));
+    expect(e.cost_cache_read).toBe(usd('0.015'));
+    expect(e.cost_cache_write).toBe(usd('0.0495'));
+    expect(e.cost_output).toBe(usd('0.008505'));
+    expect(e.cost_usd).toBe(usd('0.076707'));
+    expect(e.cost_source).toBe('computed');
+    expect(e.price_version).toBe('genai-prices@0.1.8');
+    expect(e.model).toBe('claude-sonnet-4-5');
+    expect(e.provider).toBe('anthropic');
+    expect(e.model_requested).toBe('claude-sonnet-4-5-20250929');
+  });
+
+  // Same page — Claude Opus 4.1: input $15, 1h cache write $30, cache hit $1.50, output $75.
+  it('Anthropic Opus 4.1 with a 1-hour cache write', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'claude-opus-4-1-20250805',
+        input_tokens: 2_000,
+        cache_write_1h_tokens: 3_000,
+        cache_read_tokens: 10_000,
+        output_tokens: 1_000,
+      }),
+    );
+    // 2,000 × $15 = $0.03; 3,000 × $30 = $0.09; 10,000 × $1.50 = $0.015; 1,000 × $75 = $0.075 → $0.21
+    expect([e.cost_input, e.cost_cache_write, e.cost_cache_read, e.cost_output]).toEqual([
+      usd('0.03'),
+      usd('0.09'),
+      usd('0.015'),
+      usd('0.075'),
+    ]);
+    expect(e.cost_usd).toBe(usd('0.21'));
+  });
+
+  // https://platform.openai.com/docs/pricing — gpt-5: input $1.25, cached input $0.125, output $10.
+  it('OpenAI gpt-5 with cached input and reasoning tokens (reasoning is inside output, billed once)', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-5-2025-08-07',
+        input_tokens: 8_000,
+        cache_read_tokens: 2_000,
+        output_tokens: 3_000,
+        reasoning_tokens: 2_500,
+      }),
+    );
+    // 8,000 × $1.25 = $0.01; 2,000 × $0.125 = $0.00025; 3,000 × $10 = $0.03 (2,500 of them reasoning) → $0.04025
+    expect(e.cost_cache_read).toBe(usd('0.00025'));
+    expect(e.cost_output).toBe(usd('0.03'));
+    expect(e.cost_usd).toBe(usd('0.04025'));
+    expect(e.model).toBe('gpt-5');
+  });
+
+  // https://platform.openai.com/docs/pricing — gpt-4o: input $2.50, cached input $1.25, output $10.
+  it('OpenAI gpt-4o with cached input', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'openai/gpt-4o-2024-08-06',
+        input_tokens: 1_000,
+        cache_read_tokens: 3_000,
+        output_tokens: 500,
+      }),
+    );
+    // 1,000 × $2.50 = $0.0025; 3,000 × $1.25 = $0.00375; 500 × $10 = $0.005 → $0.01125
+    expect(e.cost_usd).toBe(usd('0.01125'));
+  });
+
+  // https://ai.google.dev/gemini-api/docs/pricing#gemini-2.5-pro — input $1.25 (prompts ≤ 200k tokens) / $2.50 (> 200k);
+  // output $10 / $15; context caching $0.125 / $0.25.
+  it('Gemini 2.5 Pro at or under 200k input tokens uses the base rates', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gemini-2.5-pro',
+        input_tokens: 190_000,
+        cache_read_tokens: 10_000,
+        output_tokens: 10_000,
+      }),
+    );
+    // total input 200,000 is not above 200k: 190,000 × $1.25 = $0.2375; 10,000 × $0.125 = $0.00125; 10,000 × $10 = $0.1
+    // → $0.33875
+    expect(e.cost_usd).toBe(usd('0.33875'));
+  });
+
+  it('Gemini 2.5 Pro above 200k input tokens prices the whole request at the long-context rates', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gemini-2.5-pro',
+        input_tokens: 150_000,
+        cache_read_tokens: 60_000,
+        output_tokens: 10_000,
+      }),
+    );
+    // total input 210,000 > 200k: 150,000 × $2.50 = $0.375; 60,000 × $0.25 = $0.015; 10,000 × $15 = $0.15 → $0.54
+    expect([e.cost_input, e.cost_cache_read, e.cost_output]).toEqual([
+      usd('0.375'),
+      usd('0.015'),
+      usd('0.15'),
+    ]);
+    expect(e.cost_usd).toBe(usd('0.54'));
+    expect(e.rates?.input).toBe(2_500000000000000000n);
+  });
+
+  // https://platform.openai.com/docs/pricing (Batch) — gpt-4o batch: input $1.25, output $5.00 (50% of standard,
+  // https://platform.openai.com/docs/guides/batch).
+  it('OpenAI Batch API halves gpt-4o', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-4o',
+        service_tier: 'batch',
+        input_tokens: 1_000_000,
+        output_tokens: 100_000,
+      }),
+    );
+    // 1,000,000 × $1.25 = $1.25; 100,000 × $5 = $0.50 → $1.75
+    expect(e.cost_usd).toBe(usd('1.75'));
+  });
+
+  // https://docs.anthropic.com/en/docs/build-with-claude/batch-processing — 50% of standard: Sonnet 4.5 batch $1.50 / $7.50.
+  it('Anthropic Message Batches halve Sonnet 4.5', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'claude-sonnet-4-5',
+        service_tier: 'batch',
+        input_tokens: 10_000,
+        output_tokens: 2_000,
+      }),
+    );
+    // 10,000 × $1.50 = $0.015; 2,000 × $7.50 = $0.015 → $0.03
+    expect(e.cost_usd).toBe(usd('0.03'));
+  });
+
+  // https://platform.openai.com/docs/guides/flex-processing — flex is priced at Batch API rates: gpt-5 $0.625 / $5.
+  it('OpenAI flex processing for gpt-5', () => {
+    const e = pricer.price(
+      unpricedEvent({ model: 'gpt-5', service_tier: 'flex', input_tokens: 100_000, output_tokens: 10_000 }),
+    );
+    // 100,000 × $0.625 = $0.0625; 10,000 × $5 = $0.05 → $0.1125
+    expect(e.cost_usd).toBe(usd('0.1125'));
+  });
+
+  // https://openai.com/index/o3-o4-mini-system-card-addendum-operator-o3/ and the pricing page: o3 fell from
+  // $10 / $40 to $2 / $8 on 2025-06-10; the catalog carries both with a start_date.
+  it('a dated catalog price change applies by the event time', () => {
+    const shape = { model: 'o3', input_tokens: 1_000, output_tokens: 1_000 };
+    // before: 1,000 × $10 + 1,000 × $40 = $0.01 + $0.04 = $0.05; after: 1,000 × $2 + 1,000 × $8 = $0.01
+    expect(pricer.price(unpricedEvent({ ...shape, ts: at('2025-05-01T00:00:00Z') })).cost_usd).toBe(
+      usd('0.05'),
+    );
+    expect(pricer.price(unpricedEvent({ ...shape, ts: at('2025-07-01T00:00:00Z') })).cost_usd).toBe(
+      usd('0.01'),
+    );
+  });
+
+  // https://aws.amazon.com/bedrock/pricing/ — Claude Sonnet 4.5 through a regional (us.) inference profile: $3.30 input,
+  // $16.50 output per MTok (10% above the global endpoint's $3 / $15).
+  it('a Bedrock regional id is billed at Bedrock prices and reported as the canonical model', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        provider: 'bedrock',
+        input_tokens: 1_000,
+        output_tokens: 1_000,
+      }),
+    );
+    // 1,000 × $3.30 = $0.0033; 1,000 × $16.50 = $0.0165 → $0.0198
+    expect(e.cost_usd).toBe(usd('0.0198'));
+    expect(e.model).toBe('claude-sonnet-4-5');
+    expect(e.provider).toBe('bedrock');
+  });
+
+  // https://platform.openai.com/docs/pricing (Embeddings) — text-embedding-3-small: $0.02 per MTok, no output price.
+  it('an embedding model with no output price prices its input and never invents an output price', () => {
+    const e = pricer.price(unpricedEvent({ model: 'text-embedding-3-small', input_tokens: 1_000_000 }));
+    expect(e.cost_usd).toBe(usd('0.02')); // 1,000,000 × $0.02
+    const odd = pricer.price(
+      unpricedEvent({ model: 'text-embedding-3-small', input_tokens: 10, output_tokens: 5 }),
+    );
+    expect(odd.cost_source).toBe('unpriced');
+    expect(odd.cost_usd).toBeNull();
+  });
+});
+
+describe('events the catalog cannot price', () => {
+  it('an unknown model is unpriced, never $0', () => {
+    const e = pricer.price(
+      unpricedEvent({ model: 'acme-llm-9000', input_tokens: 1_000, output_tokens: 1_000 }),
+    );
+    expect(e.cost_source).toBe('unpriced');
+    expect([
+      e.cost_usd,
+      e.cost_input,
+      e.cost_cache_read,
+      e.cost_cache_write,
+      e.cost_output,
+      e.rates,
+      e.price_version,
+    ]).toEqual([null, null, null, null, null, null, null]);
+    expect(e.model).toBe('acme-llm-9000');
+    expect(e.model_requested).toBe('acme-llm-9000');
+  });
+
+  it('a given cost is kept exactly, with its own source and version, and no rates', () => {
+    const given = {
+      cost_usd: 123_456_789n,
+      cost_input: 100_000_000n,
+      cost_cache_read: null,
+      cost_cache_write: null,
+      cost_output: 23_456_789n,
+      cost_source: 'provider' as const,
+      price_version: 'invoice-2025-09',
+    };
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-4o',
+        input_tokens: 1_000,
+        output_tokens: 1_000,
+        given_cost: given,
+        provider_cost_usd: 123_456_789n,
+      }),
+    );
+    expect(e).toMatchObject({
+      ...given,
+      rates: null,
+      provider_cost_usd: 123_456_789n,
+      model: 'gpt-4o',
+      provider: 'openai',
+    });
+    expect('given_cost' in e).toBe(false);
+  });
+
+  it('keeps the model_requested a source set and the provider an event carries', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-4o-2024-11-20',
+        model_requested: 'my-router-default',
+        provider: 'azure',
+        input_tokens: 1,
+      }),
+    );
+    expect([e.model, e.model_requested, e.provider]).toEqual(['gpt-4o', 'my-router-default', 'azure']);
+  });
+});
+
+describe('overrides', () => {
+  const file = (text: string) => parseOverrides(text, 'tokenledger.prices.yaml');
+
+  // Sonnet 4.5 list price (https://platform.claude.com/docs/en/about-claude/pricing) $3 / $15 with a negotiated 10% off
+  // Anthropic from 2025-09-01 until 2025-12-01 and 20% off Sonnet 4.5 itself from 2025-11-01.
+  it('applies a provider discount inside its dates only, and a model discount over it', () => {
+    const p = createPricer(
+      catalog,
+      file(`
+discounts:
+  - provider: anthropic
+    percent_off: "10"
+    from: 2025-09-01
+    until: 2025-12-01
+  - model: claude-sonnet-4-5
+    percent_off: 20
+    from: 2025-11-01
+`),
+    );
+    // 100,000 input tokens stays under the 200k long-context threshold.
+    const shape = { model: 'claude-sonnet-4-5', input_tokens: 100_000, output_tokens: 100_000 };
+    // inside: 100,000 × $3 × 0.9 = $0.27; 100,000 × $15 × 0.9 = $1.35 → $1.62
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2025-10-15T00:00:00Z') })).cost_usd).toBe(usd('1.62'));
+    // before: no discount: $0.30 + $1.50 = $1.80
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2025-08-31T23:59:59Z') })).cost_usd).toBe(usd('1.8'));
+    // model discount wins from 2025-11-01: $0.30 × 0.8 = $0.24; $1.50 × 0.8 = $1.20 → $1.44 (also after the provider range)
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2025-11-15T00:00:00Z') })).cost_usd).toBe(usd('1.44'));
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2026-01-15T00:00:00Z') })).cost_usd).toBe(usd('1.44'));
+    // other Anthropic models get the provider discount only: Haiku 4.5 $1 × 0.9 × 1M = $0.90
+    expect(
+      p.price(
+        unpricedEvent({ model: 'claude-haiku-4-5', input_tokens: 1_000_000, ts: at('2025-10-15T00:00:00Z') }),
+      ).cost_usd,
+    ).toBe(usd('0.9'));
+  });
+
+  it('adds a self-hosted model with an effective range; outside it the model is unpriced', () => {
+    const p = createPricer(
+      catalog,
+      file(`
+models:
+  - id: llama-3.3-70b-local
+    provider: self-hosted
+    names: [meta-llama/Llama-3.3-70B-Instruct-local]
+    from: 2025-01-01
+    prices: { input_mtok: "0.10", output_mtok: "0.30" }
+`),
+    );
+    // 1,000,000 × $0.10 = $0.10; 500,000 × $0.30 = $0.15 → $0.25
+    const e = p.price(
+      unpricedEvent({
+        model: 'vllm/meta-llama/Llama-3.3-70B-Instruct-local',
+        input_tokens: 1_000_000,
+        output_tokens: 500_000,
+      }),
+    );
+    expect(e.model).toBe('llama-3.3-70b-local');
+    expect(e.provider).toBe('self-hosted');
+    expect(e.cost_usd).toBe(usd('0.25'));
+    // 2024: before its range
+    const early = p.price(
+      unpricedEvent({ model: 'llama-3.3-70b-local', input_tokens: 1, ts: at('2024-06-01T00:00:00Z') }),
+    );
+    expect(early.cost_source).toBe('unpriced');
+  });
+
+  it('changes one catalog price from a date, keeping the parts it does not name', () => {
+    const p = createPricer(
+      catalog,
+      file(
+        'models:\n  - id: gpt-4o\n    provider: openai\n    from: 2025-10-01\n    prices: { input_mtok: "2.00" }\n',
+      ),
+    );
+    const shape = { model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000 };
+    // from 2025-10-01: 1,000 × $2.00 + 1,000 × $10 (catalog) = $0.012; before: 1,000 × $2.50 + $0.01 = $0.0125
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2025-10-02T00:00:00Z') })).cost_usd).toBe(usd('0.012'));
+    expect(p.price(unpricedEvent({ ...shape, ts: at('2025-09-30T00:00:00Z') })).cost_usd).toBe(usd('0.0125'));
+  });
+
+  it('resolves an alias to its target model and prices it there', () => {
+    const p = createPricer(catalog, file('aliases:\n  sonnet: anthropic/claude-sonnet-4-5\n'));
+    const e = p.price(unpricedEvent({ model: 'Sonnet', input_tokens: 1_234, output_tokens: 567 }));
+    // 1,234 × $3 = $0.003702; 567 × $15 = $0.008505 → $0.012207
+    expect(e.cost_usd).toBe(usd('0.012207'));
+    expect(e.model).toBe('claude-sonnet-4-5');
+    expect(p.resolve('sonnet')?.alias).toBe('sonnet → anthropic/claude-sonnet-4-5');
+  });
+
+  it('price_version carries a hash of the overrides that changes when they change, not when formatting does', () => {
+    const a = createPricer(catalog, file('discounts:\n  - provider: openai\n    percent_off: "5"\n'));
+    const b = createPricer(
+      catalog,
+      file('# negotiated 2025\ndiscounts: [ { percent_off: "5", provider: openai } ]\n'),
+    );
+    const c = createPricer(catalog, file('discounts:\n  - provider: openai\n    percent_off: "6"\n'));
+    expect(a.version).toMatch(/^genai-prices@0\.1\.8\+ov:[0-9a-f]{8}$/);
+    expect(b.version).toBe(a.version);
+    expect(c.version).not.toBe(a.version);
+    const e = a.price(unpricedEvent({ model: 'gpt-4o', input_tokens: 1 }));
+    expect(e.price_version).toBe(a.version);
+  });
+});

@@ -1,0 +1,223 @@
+import type { RateCard, UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import type { Catalog } from './catalog.js';
+import { CatalogIndex } from './catalog-index.js';
+import { costOf } from './cost.js';
+import type { Overrides } from './overrides.js';
+import { type DiscountTarget, PricedModel } from './priced-model.js';
+import { type Resolution, Resolver } from './resolve.js';
+import { normaliseServiceTier } from './service-tiers.js';
+
+/**
+ * Prices usage events. One per process (or per reprice run): it memoises name resolution by (provider, model) and
+ * rate cards by (model, price period, long-context tier, service tier), so pricing millions of events does the
+ * catalog work once per distinct shape.
+ */
+export interface Pricer {
+  /** `genai-prices@0.1.8`, plus `+ov:<8 hex>` when an overrides file is in force. */
+  readonly version: string;
+  readonly catalog: Catalog;
+  readonly overrides: Overrides | null;
+  /** Fills in model, provider, cost parts, rates, cost_source and price_version. Never prices an unknown model at $0. */
+  price(e: UnpricedEvent): UsageEvent;
+  /** What a name resolves to (memoised); `provider` is the event's provider, if any. */
+  resolve(model: string, provider?: string | null): Resolution | null;
+  /** The effective rates for a request shape, or null when the model has no price at `ts`. */
+  rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null;
+  /** The prices, discounts and service tiers behind a resolution (for `prices show`). */
+  pricedModel(r: Resolution): PricedModel;
+}
+
+/**
+ * A pricer over a catalog and optional overrides. Pure: no I/O (loadPricer reads the files).
+ *
+ * @example
+ *   const pricer = createPricer(await loadBundledCatalog(), null);
+ *   const priced = pricer.price(unpricedEvent); // priced.cost_usd, priced.rates, priced.price_version
+ */
+export function createPricer(catalog: Catalog, overrides: Overrides | null): Pricer {
+  return new LedgerPricer(catalog, overrides);
+}
+
+class LedgerPricer implements Pricer {
+  readonly version: string;
+  private readonly resolver: Resolver;
+  private readonly index: CatalogIndex;
+  private readonly discounts: DiscountTarget[];
+  private readonly byProvider = new Map<string | null, Map<string, PricedModel | null>>();
+  private readonly tierCodes = new Map<string, number>();
+  private readonly tierNames: (string | null)[] = [null];
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly overrides: Overrides | null,
+  ) {
+    this.version = overrides ? `${catalog.version}+ov:${overrides.hash}` : catalog.version;
+    this.index = new CatalogIndex(catalog);
+    this.resolver = new Resolver(this.index, overrides);
+    this.discounts = (overrides?.discounts ?? []).map((discount) => ({
+      discount,
+      provider:
+        discount.provider === null
+          ? null
+          : (this.index.provider(discount.provider)?.id ?? discount.provider.toLowerCase()),
+      model:
+        discount.model === null
+          ? null
+          : (this.resolver.resolve(discount.provider, discount.model)?.model ?? discount.model),
+    }));
+  }
+
+  resolve(model: string, provider: string | null = null): Resolution | null {
+    return this.priced(provider, model)?.resolution ?? null;
+  }
+
+  rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null {
+    return (
+      this.pricedModel(r).card(ts, totalInput, this.tierCode(serviceTier), this.tierNames)?.rates ?? null
+    );
+  }
+
+  /** The memoised model behind a resolution (discount and service-tier lookups for `prices show`). */
+  pricedModel(r: Resolution): PricedModel {
+    return new PricedModel(r, this.catalog.serviceTiers.get(r.provider), this.discounts);
+  }
+
+  price(e: UnpricedEvent): UsageEvent {
+    const priced = this.priced(e.provider, e.model);
+    const r = priced === null ? null : priced.resolution;
+    const model = r === null ? e.model : r.model;
+    const provider = e.provider ?? (r === null ? null : r.provider);
+    const given = e.given_cost;
+    if (given) {
+      return build(
+        e,
+        model,
+        provider,
+        given.cost_usd,
+        given.cost_input,
+        given.cost_cache_read,
+        given.cost_cache_write,
+        given.cost_output,
+        given.cost_source,
+        given.price_version,
+        null,
+      );
+    }
+    if (priced !== null) {
+      const totalInput =
+        e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
+      const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
+      // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
+      if (card !== null && !(card.noInput && totalInput > 0) && !(card.noOutput && e.output_tokens > 0)) {
+        const c = costOf(e, card.rates);
+        return build(
+          e,
+          model,
+          provider,
+          c.cost_usd,
+          c.cost_input,
+          c.cost_cache_read,
+          c.cost_cache_write,
+          c.cost_output,
+          'computed',
+          this.version,
+          card.rates,
+        );
+      }
+    }
+    return build(e, model, provider, null, null, null, null, null, 'unpriced', null, null);
+  }
+
+  private priced(provider: string | null, model: string): PricedModel | null {
+    let byModel = this.byProvider.get(provider);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.byProvider.set(provider, byModel);
+    }
+    let priced = byModel.get(model);
+    if (priced === undefined) {
+      const r = this.resolver.resolve(provider, model);
+      priced = r === null ? null : this.pricedModel(r);
+      byModel.set(model, priced);
+    }
+    return priced;
+  }
+
+  /** Small integer per distinct service tier (0 = standard), so rate-card keys stay numeric. */
+  private tierCode(tier: string | null): number {
+    if (tier === null) return 0;
+    let code = this.tierCodes.get(tier);
+    if (code === undefined) {
+      const name = normaliseServiceTier(tier);
+      code = name === null ? 0 : this.tierNames.indexOf(name);
+      if (code < 0) code = this.tierNames.push(name) - 1;
+      this.tierCodes.set(tier, code);
+    }
+    return code;
+  }
+}
+
+/**
+ * The priced event, field by field. An object literal with every field is ~100x faster than `{...e, …}` on V8 for
+ * events this wide, and it drops `given_cost`, which is not a ledger column. New UsageEvent fields must be added here
+ * (the return type makes a missing one a compile error).
+ */
+function build(
+  e: UnpricedEvent,
+  model: string,
+  provider: string | null,
+  cost_usd: bigint | null,
+  cost_input: bigint | null,
+  cost_cache_read: bigint | null,
+  cost_cache_write: bigint | null,
+  cost_output: bigint | null,
+  cost_source: UsageEvent['cost_source'],
+  price_version: string | null,
+  rates: RateCard | null,
+): UsageEvent {
+  return {
+    event_id: e.event_id,
+    source: e.source,
+    source_ref: e.source_ref,
+    ingested_at: e.ingested_at,
+    ts: e.ts,
+    duration_ms: e.duration_ms,
+    ttft_ms: e.ttft_ms,
+    org: e.org,
+    team: e.team,
+    user: e.user,
+    project: e.project,
+    agent: e.agent,
+    session_id: e.session_id,
+    task_id: e.task_id,
+    environment: e.environment,
+    api_key_id: e.api_key_id,
+    tags: e.tags,
+    provider,
+    model,
+    model_requested: e.model_requested ?? e.model,
+    operation: e.operation,
+    service_tier: e.service_tier,
+    route_id: e.route_id,
+    requests: e.requests,
+    input_tokens: e.input_tokens,
+    cache_read_tokens: e.cache_read_tokens,
+    cache_write_5m_tokens: e.cache_write_5m_tokens,
+    cache_write_1h_tokens: e.cache_write_1h_tokens,
+    output_tokens: e.output_tokens,
+    reasoning_tokens: e.reasoning_tokens,
+    cost_usd,
+    cost_input,
+    cost_cache_read,
+    cost_cache_write,
+    cost_output,
+    cost_source,
+    price_version,
+    rates,
+    provider_cost_usd: e.provider_cost_usd ?? null,
+    energy_j: e.energy_j,
+    energy_source: e.energy_source,
+    status: e.status,
+    error_type: e.error_type,
+  };
+}

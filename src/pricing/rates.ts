@@ -1,0 +1,71 @@
+import type { RateCard } from '../ledger/event.js';
+import { divRoundHalfEven } from '../money/money.js';
+import type { PriceSet, TieredRate } from './catalog.js';
+import { RATE_SCALE } from './cost.js';
+
+const ONE = 10n ** BigInt(RATE_SCALE);
+const HUNDRED = 100n * ONE;
+
+/** A rate card and which parts had no price at all (an event using such a part cannot be priced). */
+export interface Card {
+  rates: RateCard;
+  noInput: boolean;
+  noOutput: boolean;
+}
+
+export interface CardInputs {
+  prices: PriceSet;
+  /** input + cache read + cache writes: the count long-context thresholds are compared with. */
+  totalInput: number;
+  /** Service-tier multiplier at RATE_SCALE digits, or null for the standard price. */
+  multiplier: bigint | null;
+  /** Negotiated percent off at RATE_SCALE digits, or null. */
+  percentOff: bigint | null;
+  /** Claude models bill 1-hour cache writes at 2x base input when the catalog has no 1h price. */
+  claude: boolean;
+}
+
+/**
+ * The price of one part at a request size. genai-prices' rule (dist/index.js `de`): the last tier whose `start` the
+ * request's total input tokens strictly exceed sets the rate for the WHOLE request, as providers bill long context.
+ */
+export function tierRate(rate: TieredRate, totalInput: number): bigint {
+  let price = rate.base;
+  for (const tier of rate.tiers) if (totalInput > tier.start) price = tier.price;
+  return price;
+}
+
+/**
+ * The effective rates for one request shape. Order: long-context tier, fallbacks for parts the catalog lacks (cache
+ * read and cache write 5m → input; cache write 1h → 2x input for Claude, else the 5m rate), service-tier multiplier,
+ * then the negotiated discount. Each multiplication is rounded half-to-even back to RATE_SCALE digits.
+ */
+export function rateCard(c: CardInputs): Card {
+  const p = c.prices;
+  const t = c.totalInput;
+  const input = p.input_mtok ? tierRate(p.input_mtok, t) : null;
+  const output = p.output_mtok ? tierRate(p.output_mtok, t) : null;
+  const base = input ?? 0n;
+  const cache_read = p.cache_read_mtok ? tierRate(p.cache_read_mtok, t) : base;
+  const cache_write_5m = p.cache_write_mtok ? tierRate(p.cache_write_mtok, t) : base;
+  const cache_write_1h = p.cache_write_1h_mtok
+    ? tierRate(p.cache_write_1h_mtok, t)
+    : c.claude
+      ? 2n * base
+      : cache_write_5m;
+  let rates: RateCard = { input: base, cache_read, cache_write_5m, cache_write_1h, output: output ?? 0n };
+  if (c.multiplier !== null) rates = scale(rates, c.multiplier, ONE);
+  if (c.percentOff !== null) rates = scale(rates, HUNDRED - c.percentOff, HUNDRED);
+  return { rates, noInput: input === null, noOutput: output === null };
+}
+
+function scale(r: RateCard, numerator: bigint, denominator: bigint): RateCard {
+  const f = (v: bigint) => divRoundHalfEven(v * numerator, denominator);
+  return {
+    input: f(r.input),
+    cache_read: f(r.cache_read),
+    cache_write_5m: f(r.cache_write_5m),
+    cache_write_1h: f(r.cache_write_1h),
+    output: f(r.output),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Canonical records (JSONL and CSV imports, and our own exports) to events. Shared by sources/jsonl and
+ * sources/csv, which only differ in how a line becomes an object.
+ */
+import type { UnpricedEvent } from '../ledger/event.js';
+import { eventId } from '../ledger/event-id.js';
+import { type CanonicalRecord, canonicalRecordSchema, describeIssues } from '../ledger/schema.js';
+import type { ParseContext, Sink } from './source.js';
+
+const LEDGER_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * The event id of a canonical record: an id in the ledger's own form (16 hex digits, as exports write) is kept, so
+ * export → import is the identity; any other id the record carries is hashed with its source; a record without an
+ * id is identified by its content, so the same line imported twice, from any file, is stored once.
+ */
+function canonicalEventId(r: CanonicalRecord, source: string, raw: Record<string, unknown>): string {
+  if (r.event_id && LEDGER_ID.test(r.event_id)) return r.event_id;
+  if (r.event_id) return eventId(source, r.event_id);
+  return eventId(source, 'content', JSON.stringify(raw, Object.keys(raw).sort()));
+}
+
+export function recordToEvent(r: CanonicalRecord, raw: Record<string, unknown>, source: string, ref: string, ctx: ParseContext): UnpricedEvent {
+  const src = r.source ?? source;
+  const d = ctx.defaults ?? {};
+  return {
+    event_id: canonicalEventId(r, src, raw),
+    source: src,
+    source_ref: r.source_ref ?? ref,
+    ingested_at: ctx.ingestedAt,
+    ts: r.ts,
+    duration_ms: r.duration_ms ?? null,
+    ttft_ms: r.ttft_ms ?? null,
+    org: r.org ?? d.org ?? null,
+    team: r.team ?? d.team ?? null,
+    user: r.user ?? d.user ?? null,
+    project: r.project ?? d.project ?? null,
+    agent: r.agent ?? null,
+    session_id: r.session_id ?? null,
+    task_id: r.task_id ?? null,
+    environment: r.environment ?? null,
+    api_key_id: r.api_key_id ?? null,
+    tags: r.tags ?? {},
+    provider: r.provider ?? null,
+    model: r.model,
+    model_requested: r.model_requested ?? null,
+    operation: r.operation ?? null,
+    service_tier: r.service_tier ?? null,
+    route_id: r.route_id ?? null,
+    requests: r.requests ?? 1,
+    input_tokens: r.input_tokens ?? 0,
+    cache_read_tokens: r.cache_read_tokens ?? 0,
+    cache_write_5m_tokens: r.cache_write_5m_tokens ?? 0,
+    cache_write_1h_tokens: r.cache_write_1h_tokens ?? 0,
+    output_tokens: r.output_tokens ?? 0,
+    reasoning_tokens: r.reasoning_tokens ?? 0,
+    provider_cost_usd: r.provider_cost_usd ?? null,
+    given_cost:
+      r.cost_usd === null
+        ? null
+        : {
+            cost_usd: r.cost_usd,
+            cost_input: r.cost_input,
+            cost_cache_read: r.cost_cache_read,
+            cost_cache_write: r.cost_cache_write,
+            cost_output: r.cost_output,
+            cost_source: r.cost_source && r.cost_source !== 'unpriced' ? r.cost_source : 'provider',
+            price_version: r.price_version ?? null,
+          },
+    energy_j: r.energy_j ?? null,
+    energy_source: r.energy_source ?? null,
+    status: r.status ?? 'ok',
+    error_type: r.error_type ?? null,
+  };
+}
+
+/** Validates one object and sends the event, or a skip naming the place and the field, to the sink. */
+export function emitRecord(raw: unknown, source: string, ref: string, ctx: ParseContext, sink: Sink): void {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    sink.skip({ ref, code: 'SRC_BAD_RECORD', reason: 'expected a JSON object with the ledger fields' });
+    return;
+  }
+  const parsed = canonicalRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    sink.skip({ ref, code: 'SRC_BAD_RECORD', reason: describeIssues(parsed.error) });
+    return;
+  }
+  sink.event(recordToEvent(parsed.data, raw as Record<string, unknown>, source, ref, ctx));
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseLines } from '../../../test/helpers/parse-lines.js';
+import { csvSource } from './parse.js';
+import { splitCsvRecord } from './split.js';
+
+describe('splitCsvRecord', () => {
+  it('splits RFC 4180 fields: quotes, doubled quotes, commas inside quotes, empty fields', () => {
+    expect(splitCsvRecord('a,"b,c","say ""hi""",,e,')).toEqual(['a', 'b,c', 'say "hi"', '', 'e', '']);
+    expect(splitCsvRecord('"open')).toBeNull();
+  });
+});
+
+describe('csv source', () => {
+  const header = 'ts,model,user,input_tokens,output_tokens,cost_usd,tag.ticket,tag.env';
+
+  it('reads rows by the header, tag.KEY columns into tags, empty cells as not set', () => {
+    const { events, skips } = parseLines(csvSource, [
+      header,
+      '2026-11-03T09:00:00Z,gpt-5,ana,100,20,,PAY-1,',
+      '1762160400000,gpt-5,,7,0,0.5,,prod',
+    ]);
+    expect(skips).toEqual([]);
+    expect(events.map((e) => [e.ts, e.user, e.input_tokens, e.output_tokens, e.tags, e.given_cost?.cost_usd ?? null])).toEqual([
+      [Date.UTC(2026, 10, 3, 9) * 1000, 'ana', 100, 20, { ticket: 'PAY-1' }, null],
+      [1_762_160_400_000_000, null, 7, 0, { env: 'prod' }, 500_000_000_000n],
+    ]);
+    expect(events[0]!.source).toBe('csv');
+    expect(events[0]!.source_ref).toBe('test.in:2');
+  });
+
+  it('reads a quoted field that spans lines and reports the record at its first line', () => {
+    const { events } = parseLines(csvSource, ['ts,model,tag.note', '2026-11-03,gpt-5,"two', 'lines"', '2026-11-04,gpt-5,x']);
+    expect(events.map((e) => [e.tags.note, e.source_ref])).toEqual([
+      ['two\nlines', 'test.in:2'],
+      ['x', 'test.in:4'],
+    ]);
+  });
+
+  it('skips rows with the wrong number of fields or bad values, naming line and field', () => {
+    const { events, skips } = parseLines(csvSource, [header, '2026-11-03,gpt-5,ana,1', '2026-11-03,gpt-5,ana,x,1,,,', '2026-11-03,gpt-5,ana,1,1,,,', 'ts']);
+    expect(events).toHaveLength(1);
+    expect(skips.map((s) => [s.ref, s.code])).toEqual([
+      ['test.in:2', 'SRC_BAD_CSV'],
+      ['test.in:3', 'SRC_BAD_RECORD'],
+      ['test.in:5', 'SRC_BAD_CSV'],
+    ]);
+    expect(skips[1]!.reason).toMatch(/^input_tokens: /);
+  });
+
+  it('reports a quote left open at the end of the file', () => {
+    const { skips } = parseLines(csvSource, ['ts,model,tag.a', '2026-11-03,gpt-5,"never closed']);
+    expect(skips).toEqual([{ ref: 'test.in:2', code: 'SRC_BAD_CSV', reason: 'quoted field never closed before the end of the file' }]);
+  });
+});

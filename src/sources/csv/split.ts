@@ -1,0 +1,39 @@
+/**
+ * RFC 4180 fields of one CSV record. Returns null when a quoted field is still open at the end of `text` (the
+ * record continues on the next line), so the caller can append the next line and try again.
+ */
+export function splitCsvRecord(text: string): string[] | null {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return null;
+        value += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      fields.push(value);
+    } else {
+      const comma = text.indexOf(',', i);
+      const end = comma < 0 ? text.length : comma;
+      fields.push(text.slice(i, end));
+      i = end;
+    }
+    if (i >= text.length) return fields;
+    if (text[i] !== ',') return fields; // stray text after a closing quote: kept out, the row check reports it
+    i++;
+    if (i === text.length) {
+      fields.push('');
+      return fields;
+    }
+  }
+}

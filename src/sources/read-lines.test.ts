@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Line, readLines } from './read-lines.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tl-lines-'));
+async function all(path: string, from = {}): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const l of readLines(path, from)) out.push(l);
+  return out;
+}
+function file(name: string, content: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+describe('readLines', () => {
+  it('yields lines with numbers and the byte offset of the next line, CRLF and a last line without newline', async () => {
+    const lines = await all(file('a.txt', 'one\r\ntwo\nthree'));
+    expect(lines.map((l) => [l.text, l.lineNo, l.end])).toEqual([
+      ['one', 1, 5],
+      ['two', 2, 9],
+      ['three', 3, 14],
+    ]);
+  });
+
+  it('resumes at an offset with the right line numbers', async () => {
+    const p = file('b.txt', 'aaa\nbbb\nccc\n');
+    const lines = await all(p, { offset: 4, lineNo: 2 });
+    expect(lines.map((l) => [l.text, l.lineNo])).toEqual([
+      ['bbb', 2],
+      ['ccc', 3],
+    ]);
+  });
+
+  it('keeps multi-byte characters whole and offsets in bytes', async () => {
+    const lines = await all(file('c.txt', 'é€\nx\n'));
+    expect(lines.map((l) => [l.text, l.end])).toEqual([
+      ['é€', 6],
+      ['x', 8],
+    ]);
+  });
+
+  it('marks only the lines whose bytes are not UTF-8', async () => {
+    const bytes = Buffer.concat([Buffer.from('good\n'), Buffer.from([0x62, 0xff, 0x61, 0x64, 0x0a]), Buffer.from('fine\n')]);
+    const lines = await all(file('d.txt', bytes));
+    expect(lines.map((l) => [l.lineNo, l.badUtf8])).toEqual([
+      [1, false],
+      [2, true],
+      [3, false],
+    ]);
+  });
+
+  it('joins lines that straddle the 1 MiB read boundary', async () => {
+    const long = 'x'.repeat(700_000);
+    const content = Array.from({ length: 5 }, (_, i) => `${i}:${long}`).join('\n');
+    const lines = await all(file('e.txt', content));
+    expect(lines).toHaveLength(5);
+    expect(lines.every((l, i) => l.text === `${i}:${long}` && l.lineNo === i + 1)).toBe(true);
+    expect(lines.at(-1)!.end).toBe(Buffer.byteLength(content));
+  });
+
+  it('yields nothing for an empty file', async () => {
+    expect(await all(file('f.txt', ''))).toEqual([]);
+  });
+});
