@@ -1,0 +1,73 @@
+/**
+ * One result of the Admin API `usage_report/messages` → one aggregate event. Anthropic already reports input
+ * without cache reads and writes (`uncached_input_tokens`) and splits cache writes by TTL, which is the ledger's own
+ * convention. The report has no request count, so `requests` is 0 and the event is tagged `requests_unreported`.
+ */
+import type { UnpricedEvent } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { count, type Obj, optCount, optObjAt, optStr } from '../json-fields.js';
+import { type Bucket, blankEvent } from '../provider-records.js';
+import type { ParseContext } from '../source.js';
+
+export const ANTHROPIC_USAGE_SOURCE = 'anthropic-usage';
+
+/** Model of a result that was not grouped by model: kept (its tokens are real) but left for pricing to flag. */
+export const UNREPORTED_MODEL = 'unknown';
+
+export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext): UnpricedEvent {
+  const model = optStr(r, 'model');
+  const workspace = optStr(r, 'workspace_id');
+  const apiKey = optStr(r, 'api_key_id');
+  const tier = optStr(r, 'service_tier');
+  const account = optStr(r, 'account_id');
+  // Group keys that have no ledger field of their own: part of the identity, kept as tags.
+  const extra = {
+    context_window: optStr(r, 'context_window'),
+    inference_geo: optStr(r, 'inference_geo'),
+    service_account_id: optStr(r, 'service_account_id'),
+    speed: optStr(r, 'speed'),
+  };
+  const cacheCreation = optObjAt(r, 'cache_creation');
+  const serverTools = optObjAt(r, 'server_tool_use');
+  const webSearches = serverTools ? optCount(serverTools, 'web_search_requests') : 0;
+
+  const e = blankEvent(ctx, {
+    event_id: eventId(
+      ANTHROPIC_USAGE_SOURCE,
+      'messages',
+      bucket.start,
+      bucket.end,
+      workspace,
+      apiKey,
+      model,
+      tier,
+      account,
+      extra.context_window,
+      extra.inference_geo,
+      extra.service_account_id,
+      extra.speed,
+    ),
+    source: ANTHROPIC_USAGE_SOURCE,
+    source_ref: `${ref}#${r.path}`,
+    ts: bucket.start,
+    model: model ?? UNREPORTED_MODEL,
+  });
+  e.model_requested = model;
+  e.provider = 'anthropic';
+  e.operation = 'messages';
+  e.project = workspace ?? e.project;
+  e.user = account ?? e.user;
+  e.api_key_id = apiKey;
+  e.service_tier = tier;
+  e.input_tokens = count(r, 'uncached_input_tokens');
+  e.cache_read_tokens = optCount(r, 'cache_read_input_tokens');
+  e.cache_write_5m_tokens = cacheCreation ? optCount(cacheCreation, 'ephemeral_5m_input_tokens') : 0;
+  e.cache_write_1h_tokens = cacheCreation ? optCount(cacheCreation, 'ephemeral_1h_input_tokens') : 0;
+  e.output_tokens = count(r, 'output_tokens');
+  e.tags.requests_unreported = 'true';
+  e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
+  for (const [k, v] of Object.entries(extra)) if (v !== null) e.tags[k] = v;
+  if (webSearches > 0) e.tags.web_search_requests = String(webSearches);
+  if (model === null) e.tags.model_unreported = 'true';
+  return e;
+}

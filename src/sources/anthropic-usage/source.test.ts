@@ -1,0 +1,209 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectFile } from '../collect-sink.js';
+import { anthropicUsageSource } from './source.js';
+
+const dir = join(import.meta.dirname, '../../../test/fixtures/anthropic-usage');
+const run = (name: string) =>
+  collectFile(anthropicUsageSource, join(dir, name), { path: name, ingestedAt: 7 });
+const day = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) * 1000;
+
+describe('anthropic-usage: usage_report/messages', () => {
+  it('maps token kinds one to one and keeps group keys', async () => {
+    const { events, skips } = await run('messages-page.json');
+    expect(skips).toEqual([]);
+    expect(events).toHaveLength(3);
+    const [standard, batch, sparse] = events;
+    expect(standard).toMatchObject({
+      source: 'anthropic-usage',
+      source_ref: 'messages-page.json:1#data[0].results[0]',
+      ts: day(2025, 8, 1),
+      provider: 'anthropic',
+      operation: 'messages',
+      model: 'claude-sonnet-4-20250514',
+      project: 'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+      api_key_id: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
+      service_tier: 'standard',
+      requests: 0,
+      input_tokens: 1500,
+      cache_read_tokens: 200,
+      cache_write_5m_tokens: 500,
+      cache_write_1h_tokens: 1000,
+      output_tokens: 500,
+    });
+    expect(standard!.tags).toEqual({
+      requests_unreported: 'true',
+      bucket_seconds: '86400',
+      context_window: '0-200k',
+      web_search_requests: '10',
+    });
+    expect(batch).toMatchObject({ service_tier: 'batch', input_tokens: 250000, output_tokens: 42000 });
+    expect(batch!.tags.web_search_requests).toBeUndefined();
+    expect(sparse).toMatchObject({
+      ts: day(2025, 8, 2),
+      model: 'claude-opus-9-20300101',
+      project: null,
+      input_tokens: 12,
+      cache_read_tokens: 0,
+      cache_write_5m_tokens: 0,
+      cache_write_1h_tokens: 0,
+      output_tokens: 3,
+    });
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(3);
+    const again = await run('messages-page.json');
+    expect(again.events.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+  });
+});
+
+describe('anthropic-usage: cost_report', () => {
+  it('divides decimal-string cents by 100 exactly', async () => {
+    const { costs, events, skips } = await run('cost-report.json');
+    expect(skips).toEqual([]);
+    expect(events).toEqual([]);
+    expect(costs.map((c) => c.amount)).toEqual([
+      1_237_891_200_000n, // "123.78912" cents = $1.2378912
+      1n, // "0.000000000123" cents = 1.23 pico-dollars, rounded half-to-even
+      10_000_000_000_000n, // "1000" cents = $10
+      987_654_321_098_765_432_105_000_000_000n, // far past 2^53, still exact
+    ]);
+    expect(costs[0]).toMatchObject({
+      provider: 'anthropic',
+      currency: 'USD',
+      project: 'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+      model: 'claude-sonnet-4-20250514',
+      line_item: 'Claude Sonnet 4 Usage - Input Tokens',
+      bucket_start: day(2025, 8, 1),
+      bucket_end: day(2025, 8, 2),
+      details: {
+        cost_type: 'tokens',
+        token_type: 'uncached_input_tokens',
+        service_tier: 'standard',
+        context_window: '0-200k',
+      },
+    });
+    expect(costs[2]).toMatchObject({ line_item: 'web_search', project: null, model: null });
+    expect(costs[3]!.line_item).toBeNull();
+    expect(new Set(costs.map((c) => c.record_id)).size).toBe(4);
+  });
+});
+
+describe('anthropic-usage: usage_report/claude_code', () => {
+  it('emits one event per actor, day and model with the estimated cost in dollars', async () => {
+    const { events, skips } = await run('claude-code.json');
+    expect(skips).toEqual([]);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({
+      source: 'anthropic-claude-code',
+      agent: 'claude-code',
+      user: 'developer@company.com',
+      ts: day(2025, 9, 1),
+      model: 'claude-sonnet-4-5-20250929',
+      input_tokens: 100000,
+      output_tokens: 35000,
+      cache_read_tokens: 10000,
+      cache_write_5m_tokens: 5000,
+      cache_write_1h_tokens: 0,
+      provider_cost_usd: 10_250_000_000_000n, // 1025 cents
+    });
+    expect(events[0]!.tags).toEqual({
+      actor_type: 'user_actor',
+      requests_unreported: 'true',
+      terminal_type: 'vscode',
+      customer_type: 'api',
+    });
+    expect(events[1]).toMatchObject({
+      model: 'claude-3-5-haiku-20241022',
+      provider_cost_usd: 3_000_000_000n,
+    });
+    expect(events[0]!.event_id).not.toBe(events[1]!.event_id);
+  });
+
+  it('keeps one activity record per actor-day with tool actions flattened', async () => {
+    const { activities } = await run('claude-code.json');
+    expect(activities).toHaveLength(2);
+    expect(activities[0]).toMatchObject({
+      source: 'anthropic-claude-code',
+      actor_type: 'user_actor',
+      actor: 'developer@company.com',
+      date: '2025-09-01',
+      ts: day(2025, 9, 1),
+      num_sessions: 5,
+      lines_added: 1543,
+      lines_removed: 892,
+      commits: 12,
+      pull_requests: 2,
+      details: {
+        terminal_type: 'vscode',
+        customer_type: 'api',
+        organization_id: 'dc9f6c26-b22c-4831-8d01-0446bada88f1',
+      },
+    });
+    expect(activities[0]!.tool_actions).toEqual({
+      'edit_tool.accepted': 45,
+      'edit_tool.rejected': 5,
+      'multi_edit_tool.accepted': 12,
+      'multi_edit_tool.rejected': 2,
+      'write_tool.accepted': 8,
+      'write_tool.rejected': 1,
+      'notebook_edit_tool.accepted': 3,
+      'notebook_edit_tool.rejected': 0,
+    });
+    expect(activities[1]).toMatchObject({
+      actor_type: 'api_actor',
+      actor: 'ci-bot-key',
+      date: '2025-09-01',
+      commits: 1,
+    });
+    const again = await run('claude-code.json');
+    expect(again.activities.map((a) => a.record_id)).toEqual(activities.map((a) => a.record_id));
+  });
+});
+
+describe('anthropic-usage: damaged input', () => {
+  it('reads JSONL pages of mixed kinds and reports the truncated last line', async () => {
+    const { events, activities, skips } = await run('pages.jsonl');
+    expect(events.map((e) => e.source)).toEqual(['anthropic-usage']);
+    expect(activities.map((a) => a.actor)).toEqual(['ci-bot-key']);
+    expect(skips).toEqual([{ ref: 'pages.jsonl:3', code: 'SRC_TRUNCATED', reason: expect.any(String) }]);
+  });
+
+  it('locates malformed JSON and imports nothing from an empty page', async () => {
+    const bad = await run('malformed.json');
+    expect(bad.skips).toEqual([
+      { ref: 'malformed.json:7', code: 'SRC_BAD_JSON', reason: expect.any(String) },
+    ]);
+    const empty = await run('empty.json');
+    expect([empty.events, empty.costs, empty.activities, empty.skips]).toEqual([[], [], [], []]);
+  });
+
+  it('skips each bad record with its JSON path and reason, and keeps the good ones', async () => {
+    const { events, costs, activities, skips } = await run('edge-cases.json');
+    expect(events.map((e) => [e.source, e.project ?? e.user])).toEqual([
+      ['anthropic-usage', 'wrkspc_ok'],
+      ['anthropic-claude-code', 'ok@company.com'],
+    ]);
+    expect(events[1]).toMatchObject({
+      input_tokens: 1,
+      output_tokens: 2,
+      cache_read_tokens: 0,
+      provider_cost_usd: null,
+    });
+    expect(costs).toEqual([]);
+    expect(activities.map((a) => [a.actor, a.num_sessions])).toEqual([['ok@company.com', 0]]);
+    expect(skips.map((s) => [s.ref, s.code, s.reason.split(':')[0]])).toEqual([
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[1].uncached_input_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[2].output_tokens'],
+      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].uncached_input_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].cache_creation.ephemeral_5m_input_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[0].results[5].model'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].amount'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[7].amount'],
+      ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[8]'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[1].starting_at'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[2].model_breakdown[1].tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[3].actor.email_address'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[4].date'],
+      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[5].actor.email_address'],
+    ]);
+  });
+});

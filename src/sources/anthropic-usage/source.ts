@@ -1,0 +1,59 @@
+/**
+ * `tokenledger import anthropic-usage FILE…`: saved pages of the Anthropic Admin API — `usage_report/messages`
+ * (aggregate events), `cost_report` (provider-reported costs) and `usage_report/claude_code` (per-person per-day
+ * events with source `anthropic-claude-code`, plus activity records), in any mix, pretty-printed or one page per
+ * line. All three pages are `{data: [...], has_more, next_page}`; the records themselves tell which is which.
+ */
+import { createDocumentReader } from '../json-documents.js';
+import { asObj, FIELD_SKIP, guard, type Obj, optArrayAt, RecordError, timestampAt } from '../json-fields.js';
+import type { Bucket } from '../provider-records.js';
+import type { LineSource, ParseContext, Sink } from '../source.js';
+import { readClaudeCodeRecord } from './claude-code.js';
+import { costReportRecord } from './cost-report.js';
+import { ANTHROPIC_USAGE_SOURCE, messagesEvent } from './messages.js';
+
+export const anthropicUsageSource: LineSource = {
+  id: ANTHROPIC_USAGE_SOURCE,
+  open(ctx, sink) {
+    return createDocumentReader(ctx.path, sink, (value, line) =>
+      readPage(value, `${ctx.path}:${line}`, ctx, sink),
+    );
+  },
+};
+
+function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): void {
+  guard(sink, ref, () => {
+    const data = optArrayAt(asObj(value, ''), 'data');
+    if (data === null) {
+      throw new RecordError(
+        FIELD_SKIP.unknownDocument,
+        'not an Anthropic usage, cost or Claude Code report page (expected {"data": [...], "has_more": …}); save the API response as is',
+      );
+    }
+    data.forEach((d, i) => {
+      guard(sink, ref, () => {
+        const item = asObj(d, `data[${i}]`);
+        if ('actor' in item.value || 'core_metrics' in item.value) readClaudeCodeRecord(item, ref, ctx, sink);
+        else readBucket(item, ref, ctx, sink);
+      });
+    });
+  });
+}
+
+function readBucket(o: Obj, ref: string, ctx: ParseContext, sink: Sink): void {
+  const bucket: Bucket = { start: timestampAt(o, 'starting_at'), end: timestampAt(o, 'ending_at') };
+  (optArrayAt(o, 'results') ?? []).forEach((x, j) => {
+    guard(sink, ref, () => {
+      const r = asObj(x, `${o.path}.results[${j}]`);
+      if ('amount' in r.value) sink.cost?.(costReportRecord(r, bucket, ref));
+      else if ('uncached_input_tokens' in r.value || 'output_tokens' in r.value)
+        sink.event(messagesEvent(r, bucket, ref, ctx));
+      else {
+        throw new RecordError(
+          FIELD_SKIP.unsupportedRecord,
+          `${r.path}: neither a usage result (uncached_input_tokens, output_tokens) nor a cost result (amount); not imported`,
+        );
+      }
+    });
+  });
+}

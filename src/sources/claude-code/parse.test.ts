@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { UnpricedEvent } from '../../ledger/event.js';
+import type { LineSource, Skip } from '../source.js';
+import { claudeCodeSource } from './parse.js';
+
+const FIXTURES = join(
+  import.meta.dirname,
+  '../../../test/fixtures/claude-code/config/projects/-home-ana-shop',
+);
+const MAIN = join(FIXTURES, '0b8c3a52-6a1e-4f0e-9d43-2f6f3c1d9a01.jsonl');
+const SUB = join(FIXTURES, '0b8c3a52-6a1e-4f0e-9d43-2f6f3c1d9a01/subagents/agent-a7be2f0.jsonl');
+const BAD = join(FIXTURES, '9d2e7f10-3c4b-4a5d-8e6f-7a8b9c0d1e2f.jsonl');
+
+/** Feeds a file the way the import pipeline does: bytes decoded as UTF-8 with replacement, split on newlines. */
+function parseFile(source: LineSource, path: string, user: string | null = 'ana') {
+  const events: UnpricedEvent[] = [];
+  const skips: Skip[] = [];
+  const parser = source.open(
+    { path, ingestedAt: 1_700_000_000_000_000, defaults: { user } },
+    { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+  );
+  const lines = new TextDecoder('utf-8').decode(readFileSync(path)).split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  lines.forEach((text, i) => {
+    parser.line(text.replace(/\r$/, ''), i + 1);
+  });
+  parser.end();
+  return { events, skips };
+}
+
+describe('claudeCodeSource', () => {
+  it('keeps one event per (message.id, requestId): the line with the largest total, at the first timestamp', () => {
+    const { events, skips } = parseFile(claudeCodeSource, MAIN);
+    expect(skips).toEqual([]);
+    expect(events.map((e) => e.model)).toEqual([
+      'claude-opus-4-6',
+      'claude-sonnet-4-5-20250929',
+      'claude-opus-9-9',
+    ]);
+    const a = events[0]!;
+    expect(a).toMatchObject({
+      input_tokens: 3,
+      output_tokens: 250,
+      cache_read_tokens: 5000,
+      cache_write_5m_tokens: 100,
+      cache_write_1h_tokens: 2000,
+      reasoning_tokens: 0,
+      requests: 1,
+      ts: Date.UTC(2026, 1, 10, 10, 0, 2, 100) * 1000,
+      source: 'claude-code',
+      source_ref: `${MAIN}:3`,
+      session_id: '0b8c3a52-6a1e-4f0e-9d43-2f6f3c1d9a01',
+      project: 'shop',
+      user: 'ana',
+      agent: 'claude-code',
+      provider: 'anthropic',
+      model_requested: 'claude-opus-4-6',
+      service_tier: 'standard',
+      status: 'ok',
+      provider_cost_usd: null,
+    });
+    expect(a.tags).toEqual({ version: '2.1.39', git_branch: 'main' });
+  });
+
+  it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
+    const b = parseFile(claudeCodeSource, MAIN).events[1]!;
+    expect(b).toMatchObject({
+      cache_write_5m_tokens: 300,
+      cache_write_1h_tokens: 0,
+      cache_read_tokens: 7100,
+    });
+    expect(b.provider_cost_usd).toBe(12_300_000_000n); // $0.0123 in pico-dollars
+  });
+
+  it('skips <synthetic> API-error lines silently and passes unknown models through for the pricer', () => {
+    const { events } = parseFile(claudeCodeSource, MAIN);
+    expect(events.some((e) => e.model === '<synthetic>')).toBe(false);
+    expect(events[2]).toMatchObject({ model: 'claude-opus-9-9', input_tokens: 10, output_tokens: 20 });
+  });
+
+  it('tags subagent logs with the file and isSidechain, under the parent session', () => {
+    const { events } = parseFile(claudeCodeSource, SUB);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      output_tokens: 61,
+      cache_write_5m_tokens: 400,
+      session_id: '0b8c3a52-6a1e-4f0e-9d43-2f6f3c1d9a01',
+      tags: {
+        sidechain: 'true',
+        subagent: 'agent-a7be2f0',
+        agent_id: 'a7be2f0',
+        git_branch: 'main',
+        version: '2.1.39',
+      },
+    });
+  });
+
+  it('reports each bad line with path:line and a stable code, and keeps the good ones', () => {
+    const { events, skips } = parseFile(claudeCodeSource, BAD);
+    expect(skips.map((s) => [s.ref, s.code])).toEqual([
+      [`${BAD}:2`, 'SRC_BAD_JSON'],
+      [`${BAD}:3`, 'SRC_BAD_RECORD'],
+      [`${BAD}:4`, 'SRC_NUMBER_TOO_LARGE'],
+      [`${BAD}:5`, 'SRC_NOT_UTF8'],
+      [`${BAD}:7`, 'SRC_BAD_RECORD'],
+      [`${BAD}:8`, 'SRC_BAD_RECORD'],
+      [`${BAD}:11`, 'SRC_TRUNCATED_LINE'],
+    ]);
+    expect(skips[1]!.reason).toContain('message.usage.output_tokens');
+    expect(skips[4]!.reason).toContain('timestamp');
+    expect(skips[5]!.reason).toContain('message.model');
+    // Line 6 has a non-UTF-8 byte inside a JSON string: it decodes to U+FFFD in text we do not keep, so it counts.
+    expect(events.map((e) => [e.source_ref, e.input_tokens, e.output_tokens])).toEqual([
+      [`${BAD}:1`, 7, 70],
+      [`${BAD}:6`, 1, 2],
+      [`${BAD}:10`, 4, 5],
+    ]);
+    // No cwd on line 10: the project comes from the project folder; no ids: the event id comes from the line uuid.
+    expect(events[2]).toMatchObject({ project: '-home-ana-shop', tags: { version: '2.1.39' } });
+  });
+
+  it('gives the same ids when a file is parsed twice, and different ids to different responses', () => {
+    const first = [...parseFile(claudeCodeSource, MAIN).events, ...parseFile(claudeCodeSource, BAD).events];
+    const again = [...parseFile(claudeCodeSource, MAIN).events, ...parseFile(claudeCodeSource, BAD).events];
+    expect(again.map((e) => [e.event_id, e.ts])).toEqual(first.map((e) => [e.event_id, e.ts]));
+    expect(new Set(first.map((e) => e.event_id)).size).toBe(first.length);
+    expect(first[0]!.event_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('leaves user null when the CLI gives none, and never emits before end()', () => {
+    const events: UnpricedEvent[] = [];
+    const p = claudeCodeSource.open(
+      { path: MAIN, ingestedAt: 1 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    readFileSync(MAIN, 'utf8')
+      .split('\n')
+      .forEach((t, i) => {
+        p.line(t, i + 1);
+      });
+    expect(events).toHaveLength(0);
+    p.end();
+    expect(events).toHaveLength(3);
+    expect(events[0]!.user).toBeNull();
+  });
+});

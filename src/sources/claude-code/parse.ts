@@ -1,0 +1,231 @@
+import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { parseUsd } from '../../money/money.js';
+import type { LineSource, ParseContext } from '../source.js';
+import {
+  isObject,
+  isProblem,
+  jsonLines,
+  type LineProblem,
+  SKIP_CODES,
+  str,
+  timestampOf,
+  tokenCount,
+} from './json-line.js';
+import { describeClaudePath } from './project.js';
+
+export const CLAUDE_CODE_SOURCE_ID = 'claude-code';
+
+/** Claude Code writes this model name on messages it made up itself (e.g. an API error shown as a reply). */
+const SYNTHETIC_MODEL = '<synthetic>';
+
+interface Held {
+  event: UnpricedEvent;
+  /** Token total of the kept line: the line of a response with the largest total wins. */
+  total: number;
+}
+
+/**
+ * Claude Code session logs (`projects/<project>/<session>.jsonl`, `<session>/subagents/agent-*.jsonl`).
+ *
+ * Claude Code writes one line per content block of a response; the lines share `message.id` and `requestId`, and
+ * early ones carry a placeholder `output_tokens`. So one event is kept per (message.id, requestId): the line with
+ * the largest token total, stamped with the earliest timestamp of the response (the call start). Events are held
+ * until `end()` because the winning line comes last.
+ *
+ * @example
+ * const parser = claudeCodeSource.open({ path, ingestedAt, defaults: { user: 'ana' } }, sink);
+ * for (const [i, text] of lines.entries()) parser.line(text, i + 1);
+ * parser.end();
+ */
+export const claudeCodeSource: LineSource = {
+  id: CLAUDE_CODE_SOURCE_ID,
+  open(ctx, sink) {
+    const where = describeClaudePath(ctx.path);
+    const held = new Map<string, Held>();
+    return jsonLines(
+      ctx,
+      sink,
+      (value, lineNo) => {
+        const read = readLine(value, lineNo, ctx, where);
+        if (read === null || isProblem(read)) return read ?? undefined;
+        const prior = held.get(read.key);
+        if (!prior) {
+          held.set(read.key, { event: read.event, total: read.total });
+        } else {
+          const ts = Math.min(prior.event.ts, read.event.ts);
+          // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
+          if (read.total >= prior.total)
+            held.set(read.key, { event: { ...read.event, ts }, total: read.total });
+          else prior.event.ts = ts;
+        }
+        return undefined;
+      },
+      () => {
+        for (const h of held.values()) sink.event(h.event);
+        held.clear();
+      },
+    );
+  },
+};
+
+interface Read {
+  key: string;
+  total: number;
+  event: UnpricedEvent;
+}
+
+/** One log line → the event it stands for, null when the line is not an API call, or the problem with it. */
+function readLine(
+  value: unknown,
+  lineNo: number,
+  ctx: ParseContext,
+  where: ReturnType<typeof describeClaudePath>,
+): Read | LineProblem | null {
+  if (!isObject(value)) return { code: SKIP_CODES.badRecord, reason: 'expected a JSON object per line' };
+  const message = value.message;
+  if (!isObject(message) || message.usage === undefined) return null;
+  if (value.isApiErrorMessage === true || message.model === SYNTHETIC_MODEL) return null;
+  const usage = message.usage;
+  if (!isObject(usage)) return { code: SKIP_CODES.badRecord, reason: 'message.usage: expected an object' };
+  const model = str(message.model);
+  if (model === null) return { code: SKIP_CODES.badRecord, reason: 'message.model: expected the model name' };
+  const ts = timestampOf(value.timestamp, 'timestamp');
+  if (isProblem(ts)) return ts;
+
+  const tokens = readUsage(usage);
+  if (isProblem(tokens)) return tokens;
+
+  const messageId = str(message.id);
+  const requestId = str(value.requestId);
+  const sessionId = str(value.sessionId) ?? where.sessionFromPath;
+  const lineId = str(value.uuid) ?? `line:${lineNo}`;
+  const key = messageId && requestId ? `${messageId}\u0000${requestId}` : `\u0001${lineId}`;
+  const id =
+    messageId && requestId
+      ? eventId(CLAUDE_CODE_SOURCE_ID, messageId, requestId)
+      : eventId(CLAUDE_CODE_SOURCE_ID, sessionId, lineId);
+
+  const tags: Record<string, string> = {};
+  const version = str(value.version);
+  if (version) tags.version = version;
+  const branch = str(value.gitBranch);
+  if (branch) tags.git_branch = branch;
+  if (value.isSidechain === true) tags.sidechain = 'true';
+  if (where.subagent) tags.subagent = where.subagent;
+  const agentId = str(value.agentId);
+  if (agentId) tags.agent_id = agentId;
+
+  const cwd = str(value.cwd);
+  const defaults = ctx.defaults ?? {};
+  const event: UnpricedEvent = {
+    event_id: id,
+    source: CLAUDE_CODE_SOURCE_ID,
+    source_ref: `${ctx.path}:${lineNo}`,
+    ingested_at: ctx.ingestedAt,
+    ts,
+    duration_ms: null,
+    ttft_ms: null,
+    ...emptyAttribution(),
+    org: defaults.org ?? null,
+    team: defaults.team ?? null,
+    user: defaults.user ?? null,
+    project: (cwd ? lastSegment(cwd) : null) ?? where.projectFolder ?? defaults.project ?? null,
+    agent: 'claude-code',
+    session_id: sessionId,
+    tags,
+    provider: 'anthropic',
+    model,
+    model_requested: model,
+    operation: 'messages',
+    service_tier: str(usage.service_tier),
+    route_id: null,
+    requests: 1,
+    ...tokens.usage,
+    energy_j: null,
+    energy_source: null,
+    status: 'ok',
+    error_type: null,
+    provider_cost_usd: costOf(value.costUSD),
+  };
+  return { key, total: tokens.total, event };
+}
+
+type TokenFields = Pick<
+  UnpricedEvent,
+  | 'input_tokens'
+  | 'cache_read_tokens'
+  | 'cache_write_5m_tokens'
+  | 'cache_write_1h_tokens'
+  | 'output_tokens'
+  | 'reasoning_tokens'
+>;
+
+/**
+ * Anthropic usage is already in the ledger's convention: `input_tokens` excludes cache reads and writes. The
+ * 5m/1h split comes from `cache_creation`; the 1h part is taken from it and the rest of
+ * `cache_creation_input_tokens` counted as 5m, so the writes always add up to the total Anthropic billed (and all
+ * of it is 5m when the split is absent, as in logs before the 1h cache existed). Claude does not report thinking
+ * tokens separately, so `reasoning_tokens` is 0 (they are inside `output_tokens`).
+ */
+function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total: number } | LineProblem {
+  const input = tokenCount(usage.input_tokens, 'message.usage.input_tokens');
+  if (isProblem(input)) return input;
+  const output = tokenCount(usage.output_tokens, 'message.usage.output_tokens');
+  if (isProblem(output)) return output;
+  const read = tokenCount(usage.cache_read_input_tokens, 'message.usage.cache_read_input_tokens', 0);
+  if (isProblem(read)) return read;
+  const split = isObject(usage.cache_creation) ? usage.cache_creation : null;
+  const w5 = tokenCount(
+    split?.ephemeral_5m_input_tokens,
+    'message.usage.cache_creation.ephemeral_5m_input_tokens',
+    0,
+  );
+  if (isProblem(w5)) return w5;
+  const w1 = tokenCount(
+    split?.ephemeral_1h_input_tokens,
+    'message.usage.cache_creation.ephemeral_1h_input_tokens',
+    0,
+  );
+  if (isProblem(w1)) return w1;
+  const writes = tokenCount(
+    usage.cache_creation_input_tokens,
+    'message.usage.cache_creation_input_tokens',
+    w5 + w1,
+  );
+  if (isProblem(writes)) return writes;
+  if (w1 > writes) {
+    return {
+      code: SKIP_CODES.badRecord,
+      reason: `message.usage.cache_creation.ephemeral_1h_input_tokens (${w1}) exceeds cache_creation_input_tokens (${writes})`,
+    };
+  }
+  const fields: TokenFields = {
+    input_tokens: input,
+    cache_read_tokens: read,
+    cache_write_5m_tokens: writes - w1,
+    cache_write_1h_tokens: w1,
+    output_tokens: output,
+    reasoning_tokens: 0,
+  };
+  const total = input + output + read + writes;
+  if (total > Number.MAX_SAFE_INTEGER) {
+    return { code: SKIP_CODES.numberTooLarge, reason: `message.usage: token total ${total} is beyond 2^53` };
+  }
+  return { usage: fields, total };
+}
+
+/** `costUSD` (older Claude Code versions) kept as the provider-reported cost; unreadable values are dropped. */
+function costOf(v: unknown): bigint | null {
+  if (typeof v !== 'number' && typeof v !== 'string') return null;
+  try {
+    return parseUsd(v);
+  } catch {
+    return null;
+  }
+}
+
+function lastSegment(path: string): string | null {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '');
+  return parts.at(-1) ?? null;
+}

@@ -1,0 +1,89 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Discovery {
+  /** Directories searched, in order. */
+  roots: string[];
+  /** Log files found, sorted, each once. */
+  files: string[];
+  /** Roots that do not exist (reported, not an error: a user may have only one of the default folders). */
+  missing: string[];
+}
+
+/**
+ * Claude Code's config folders: `$CLAUDE_CONFIG_DIR` (comma-separated list allowed, as Claude Code and ccusage
+ * accept), else both `~/.config/claude` (newer versions) and `~/.claude` (older ones), since a machine that
+ * upgraded can hold logs in both.
+ */
+export function claudeConfigDirs(env: Env, home: string): string[] {
+  const fromEnv = (env.CLAUDE_CONFIG_DIR ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  const dirs = fromEnv.length > 0 ? fromEnv : [join(home, '.config', 'claude'), join(home, '.claude')];
+  return [...new Set(dirs.map((d) => resolve(d)))];
+}
+
+/**
+ * Finds `projects/**\/*.jsonl` (which includes `<session>/subagents/*.jsonl`) under each root. Roots are `dirs`
+ * when given (a config folder, a `projects` folder, a folder of logs or a single file), else the default config
+ * folders.
+ *
+ * @example
+ * const { files } = await findClaudeCodeFiles({ env: process.env, home: os.homedir() });
+ */
+export async function findClaudeCodeFiles(opts: {
+  env: Env;
+  home: string;
+  dirs?: readonly string[];
+}): Promise<Discovery> {
+  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
+  const roots = explicit
+    ? [...new Set(opts.dirs!.map((d) => resolve(d)))]
+    : claudeConfigDirs(opts.env, opts.home);
+  const files = new Set<string>();
+  const missing: string[] = [];
+  for (const root of roots) {
+    const kind = await kindOf(root);
+    if (kind === null) {
+      missing.push(root);
+      continue;
+    }
+    if (kind === 'file') {
+      files.add(root);
+      continue;
+    }
+    const projects = join(root, 'projects');
+    if ((await kindOf(projects)) === 'dir') await walk(projects, files);
+    else if (explicit) await walk(root, files);
+  }
+  return { roots, files: [...files].sort(), missing };
+}
+
+async function kindOf(path: string): Promise<'file' | 'dir' | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Depth-first walk collecting `*.jsonl`; symlinked folders are not followed, so a link cycle cannot loop. */
+async function walk(dir: string, out: Set<string>): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) await walk(path, out);
+    else if (e.name.endsWith('.jsonl') && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
+  }
+}

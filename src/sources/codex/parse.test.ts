@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { UnpricedEvent } from '../../ledger/event.js';
+import type { LineSource, Skip } from '../source.js';
+import { CODEX_FALLBACK_MODEL, codexSource } from './parse.js';
+
+const HOME = join(import.meta.dirname, '../../../test/fixtures/codex/home');
+const MAIN = join(
+  HOME,
+  'sessions/2025/09/11/rollout-2025-09-11T18-25-30-0199a213-81c0-7800-8aa1-bbab2a035a53.jsonl',
+);
+const LEGACY = join(
+  HOME,
+  'archived_sessions/rollout-2025-08-20T09-00-00-5973b6c0-94b8-487b-a530-2aeb6098ae0e.jsonl',
+);
+const BAD = join(
+  HOME,
+  'sessions/2025/09/12/rollout-2025-09-12T08-00-00-0199b0f4-1d2e-7a31-9c55-3f0e2d7c6b18.jsonl',
+);
+
+/** Feeds a file the way the import pipeline does: bytes decoded as UTF-8 with replacement, split on newlines. */
+function parseFile(source: LineSource, path: string) {
+  const events: UnpricedEvent[] = [];
+  const skips: Skip[] = [];
+  const parser = source.open(
+    { path, ingestedAt: 1_700_000_000_000_000, defaults: { user: 'ana' } },
+    { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+  );
+  const lines = new TextDecoder('utf-8').decode(readFileSync(path)).split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  lines.forEach((text, i) => {
+    parser.line(text, i + 1);
+  });
+  parser.end();
+  return { events, skips };
+}
+
+const tokens = (e: UnpricedEvent) => [
+  e.input_tokens,
+  e.cache_read_tokens,
+  e.output_tokens,
+  e.reasoning_tokens,
+];
+
+describe('codexSource', () => {
+  it('emits one event per turn: last_token_usage, else the difference of totals; a repeated line counts once', () => {
+    const { events, skips } = parseFile(codexSource, MAIN);
+    expect(skips).toEqual([]);
+    // input_tokens exclude cached ones; output includes reasoning (reasoning_tokens is a part of it).
+    expect(events.map(tokens)).toEqual([
+      [1000, 200, 500, 100],
+      [700, 100, 300, 50],
+      [0, 600, 200, 0],
+    ]);
+    expect(events.map((e) => e.model)).toEqual(['gpt-5-codex', 'gpt-5.1-codex-max', 'gpt-5.1-codex-max']);
+    expect(events.map((e) => e.source_ref)).toEqual([`${MAIN}:5`, `${MAIN}:8`, `${MAIN}:10`]);
+    expect(events[0]).toMatchObject({
+      session_id: '0199a213-81c0-7800-8aa1-bbab2a035a53',
+      project: 'api',
+      user: 'ana',
+      agent: 'codex',
+      provider: 'openai',
+      source: 'codex',
+      model_requested: 'gpt-5-codex',
+      operation: 'responses',
+      requests: 1,
+      cache_write_5m_tokens: 0,
+      cache_write_1h_tokens: 0,
+      status: 'ok',
+      ts: Date.UTC(2025, 8, 11, 18, 25, 40, 670) * 1000,
+    });
+    expect(events[0]!.tags).toEqual({
+      cli_version: '0.58.0',
+      originator: 'codex_cli_rs',
+      git_branch: 'feat/rate-limit',
+      reasoning_effort: 'medium',
+    });
+    expect(events[1]!.tags.reasoning_effort).toBe('high');
+  });
+
+  it('falls back to the documented model, tagged as guessed, and takes the session from the file name', () => {
+    const { events, skips } = parseFile(codexSource, LEGACY);
+    expect(skips).toEqual([]);
+    expect(events.map(tokens)).toEqual([
+      [5000, 0, 1000, 0],
+      [1000, 1000, 500, 200],
+    ]);
+    expect(events[0]).toMatchObject({
+      model: CODEX_FALLBACK_MODEL,
+      model_requested: null,
+      session_id: '5973b6c0-94b8-487b-a530-2aeb6098ae0e',
+      project: null,
+      tags: { model_guessed: 'true' },
+    });
+  });
+
+  it('reports each bad line with path:line and a stable code, and keeps the good ones', () => {
+    const { events, skips } = parseFile(codexSource, BAD);
+    expect(skips.map((s) => [s.ref.slice(BAD.length + 1), s.code])).toEqual([
+      ['3', 'SRC_BAD_JSON'],
+      ['4', 'SRC_BAD_RECORD'],
+      ['5', 'SRC_NUMBER_TOO_LARGE'],
+      ['6', 'SRC_BAD_RECORD'],
+      ['7', 'SRC_BAD_RECORD'],
+      ['9', 'SRC_NOT_UTF8'],
+      ['10', 'SRC_BAD_RECORD'],
+      ['12', 'SRC_BAD_RECORD'],
+      ['13', 'SRC_TRUNCATED_LINE'],
+    ]);
+    expect(skips[1]!.reason).toContain('payload.info.last_token_usage.input_tokens');
+    expect(skips[3]!.reason).toContain('cached_input_tokens (20) exceeds input_tokens (10)');
+    expect(skips[7]!.reason).toContain('went down');
+    expect(events.map((e) => [e.source_ref!.slice(BAD.length + 1), ...tokens(e)])).toEqual([
+      ['8', 10, 0, 5, 0],
+      ['11', 100, 0, 50, 0],
+    ]);
+    // Unknown model names pass through for the pricer to leave unpriced; Windows cwd → project "repo".
+    expect(events[0]).toMatchObject({
+      model: 'o9-hypothetical',
+      project: 'repo',
+      tags: { subagent: 'true' },
+    });
+  });
+
+  it('gives the same ids on every parse, distinct per turn', () => {
+    const all = () => [MAIN, LEGACY, BAD].flatMap((p) => parseFile(codexSource, p).events);
+    const a = all();
+    const b = all();
+    expect(b.map((e) => [e.event_id, e.ts])).toEqual(a.map((e) => [e.event_id, e.ts]));
+    expect(new Set(a.map((e) => e.event_id)).size).toBe(a.length);
+  });
+});

@@ -1,0 +1,184 @@
+import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import type { LineSource, ParseContext, Sink } from '../source.js';
+import {
+  isObject,
+  isProblem,
+  jsonLines,
+  type LineProblem,
+  SKIP_CODES,
+  str,
+  timestampOf,
+} from './json-line.js';
+import { type CodexUsage, readCodexUsage, sameUsage, toLedgerTokens, usageDelta } from './usage.js';
+
+export const CODEX_SOURCE_ID = 'codex';
+
+/**
+ * The model assumed when a rollout names none (Codex CLI before turn_context lines existed, mid-2025). It is what
+ * Codex then defaulted to, and ccusage assumes the same; events carrying it are tagged `model_guessed=true`.
+ */
+export const CODEX_FALLBACK_MODEL = 'gpt-5';
+
+const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
+
+/**
+ * Codex CLI rollouts (`sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl`). Usage arrives in
+ * `event_msg`/`token_count` lines; one event per turn from `last_token_usage`, or, when that is missing, from the
+ * difference of successive `total_token_usage`. Codex repeats a token_count line (same cumulative totals) when it
+ * only refreshes rate limits: such a repeat is not a new turn and is dropped silently.
+ *
+ * Event ids are (session id, cumulative totals) — unique per turn within a session and the same on every
+ * re-import — or (session id, line number) for lines without totals. Events stream out as lines arrive.
+ */
+export const codexSource: LineSource = {
+  id: CODEX_SOURCE_ID,
+  open(ctx, sink) {
+    const state = new RolloutState(ctx, sink);
+    return jsonLines(ctx, sink, (value, lineNo) => state.line(value, lineNo));
+  },
+};
+
+class RolloutState {
+  private sessionId: string;
+  private sessionKnown = false;
+  private cwd: string | null = null;
+  private model: string | null = null;
+  private provider: string | null = null;
+  private previous: CodexUsage | null = null;
+  private readonly tags: Record<string, string> = {};
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly sink: Sink,
+  ) {
+    const file = ctx.path.split(/[\\/]/).at(-1) ?? ctx.path;
+    this.sessionId = UUID_IN_NAME.exec(file)?.[1] ?? file.replace(/\.jsonl$/i, '');
+  }
+
+  line(value: unknown, lineNo: number): LineProblem | undefined {
+    if (!isObject(value)) return { code: SKIP_CODES.badRecord, reason: 'expected a JSON object per line' };
+    const payload = isObject(value.payload) ? value.payload : null;
+    if (value.type === 'session_meta' && payload) this.meta(payload);
+    else if (value.type === 'turn_context' && payload) this.turn(payload);
+    else if (value.type === 'event_msg' && payload?.type === 'token_count')
+      return this.tokens(value, payload, lineNo);
+    return undefined;
+  }
+
+  /** A forked rollout repeats its parent's session_meta after its own: the first one names the session. */
+  private meta(p: Record<string, unknown>): void {
+    if (this.sessionKnown) return;
+    this.sessionKnown = true;
+    this.sessionId = str(p.id) ?? this.sessionId;
+    this.cwd = str(p.cwd) ?? this.cwd;
+    this.provider = str(p.model_provider);
+    const version = str(p.cli_version);
+    if (version) this.tags.cli_version = version;
+    const originator = str(p.originator);
+    if (originator) this.tags.originator = originator;
+    const branch = isObject(p.git) ? str(p.git.branch) : null;
+    if (branch) this.tags.git_branch = branch;
+    if (isObject(p.source) && p.source.subagent !== undefined) this.tags.subagent = 'true';
+  }
+
+  private turn(p: Record<string, unknown>): void {
+    this.model = str(p.model) ?? this.model;
+    this.cwd = str(p.cwd) ?? this.cwd;
+    const effort = str(p.effort);
+    if (effort) this.tags.reasoning_effort = effort;
+  }
+
+  private tokens(
+    line: Record<string, unknown>,
+    p: Record<string, unknown>,
+    lineNo: number,
+  ): LineProblem | undefined {
+    // token_count lines with `info: null` only carry rate limits.
+    if (p.info === null || p.info === undefined) return undefined;
+    if (!isObject(p.info)) return { code: SKIP_CODES.badRecord, reason: 'payload.info: expected an object' };
+    const info = p.info;
+    const total = readCodexUsage(info.total_token_usage, 'payload.info.total_token_usage');
+    if (isProblem(total)) return total;
+    const last = readCodexUsage(info.last_token_usage, 'payload.info.last_token_usage');
+    if (isProblem(last)) return last;
+    if (total && this.previous && sameUsage(total, this.previous)) return undefined;
+    const previous = this.previous;
+    if (total) this.previous = total;
+
+    const turn = last ?? (total ? usageDelta(total, previous, 'payload.info.total_token_usage') : null);
+    if (turn === null) {
+      return {
+        code: SKIP_CODES.badRecord,
+        reason: 'payload.info: expected last_token_usage or total_token_usage',
+      };
+    }
+    if (isProblem(turn)) return turn;
+    const tokens = toLedgerTokens(
+      turn,
+      last ? 'payload.info.last_token_usage' : 'payload.info.total_token_usage',
+    );
+    if (isProblem(tokens)) return tokens;
+    if (turn.input === 0 && turn.output === 0) return undefined;
+    const ts = timestampOf(line.timestamp, 'timestamp');
+    if (isProblem(ts)) return ts;
+
+    const named = str(info.model) ?? str(p.model) ?? this.model;
+    const tags = { ...this.tags };
+    if (named === null) tags.model_guessed = 'true';
+    const model = named ?? CODEX_FALLBACK_MODEL;
+    const defaults = this.ctx.defaults ?? {};
+    const event: UnpricedEvent = {
+      event_id: total
+        ? eventId(
+            CODEX_SOURCE_ID,
+            this.sessionId,
+            'total',
+            total.input,
+            total.cached,
+            total.output,
+            total.reasoning,
+            total.total,
+          )
+        : eventId(CODEX_SOURCE_ID, this.sessionId, 'line', lineNo),
+      source: CODEX_SOURCE_ID,
+      source_ref: `${this.ctx.path}:${lineNo}`,
+      ingested_at: this.ctx.ingestedAt,
+      ts,
+      duration_ms: null,
+      ttft_ms: null,
+      ...emptyAttribution(),
+      org: defaults.org ?? null,
+      team: defaults.team ?? null,
+      user: defaults.user ?? null,
+      project: (this.cwd ? baseName(this.cwd) : null) ?? defaults.project ?? null,
+      agent: 'codex',
+      session_id: this.sessionId,
+      tags,
+      provider: this.provider ?? 'openai',
+      model,
+      model_requested: named,
+      operation: 'responses',
+      service_tier: null,
+      route_id: null,
+      requests: 1,
+      ...tokens,
+      energy_j: null,
+      energy_source: null,
+      status: 'ok',
+      error_type: null,
+      provider_cost_usd: null,
+    };
+    this.sink.event(event);
+    return undefined;
+  }
+}
+
+function baseName(path: string): string | null {
+  return (
+    path
+      .split(/[\\/]/)
+      .filter((p) => p !== '')
+      .at(-1) ?? null
+  );
+}

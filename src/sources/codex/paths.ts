@@ -1,0 +1,88 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Discovery {
+  /** Directories searched, in order. */
+  roots: string[];
+  /** Rollout files found, sorted, each once. */
+  files: string[];
+  /** Roots that do not exist (reported, not an error). */
+  missing: string[];
+}
+
+/** Codex keeps everything under `$CODEX_HOME`, default `~/.codex` (as the Codex CLI itself resolves it). */
+export function codexHome(env: Env, home: string): string {
+  const fromEnv = env.CODEX_HOME?.trim();
+  return resolve(fromEnv ? fromEnv : join(home, '.codex'));
+}
+
+/** Codex names every session log `rollout-<time>-<uuid>.jsonl`; other files under the folders are not usage. */
+const ROLLOUT = /^rollout-.*\.jsonl$/;
+const SUBFOLDERS = ['sessions', 'archived_sessions'];
+
+/**
+ * Finds `sessions/**\/rollout-*.jsonl` and `archived_sessions/**\/rollout-*.jsonl` under each root: `dirs` when
+ * given (a Codex home, a sessions folder, or single files), else `$CODEX_HOME`.
+ *
+ * @example
+ * const { files } = await findCodexFiles({ env: process.env, home: os.homedir() });
+ */
+export async function findCodexFiles(opts: {
+  env: Env;
+  home: string;
+  dirs?: readonly string[];
+}): Promise<Discovery> {
+  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
+  const roots = explicit ? [...new Set(opts.dirs!.map((d) => resolve(d)))] : [codexHome(opts.env, opts.home)];
+  const files = new Set<string>();
+  const missing: string[] = [];
+  for (const root of roots) {
+    const kind = await kindOf(root);
+    if (kind === null) {
+      missing.push(root);
+      continue;
+    }
+    if (kind === 'file') {
+      files.add(root);
+      continue;
+    }
+    let found = false;
+    for (const sub of SUBFOLDERS) {
+      const dir = join(root, sub);
+      if ((await kindOf(dir)) !== 'dir') continue;
+      found = true;
+      await walk(dir, files);
+    }
+    // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
+    if (!found && explicit) await walk(root, files);
+  }
+  return { roots, files: [...files].sort(), missing };
+}
+
+async function kindOf(path: string): Promise<'file' | 'dir' | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Depth-first walk; symlinked folders are not followed, so a link cycle cannot loop. */
+async function walk(dir: string, out: Set<string>): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) await walk(path, out);
+    else if (ROLLOUT.test(e.name) && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
+  }
+}

@@ -1,0 +1,75 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Discovery {
+  /** Directories searched, in order. */
+  roots: string[];
+  /** Chat files found, sorted, each once. */
+  files: string[];
+  /** Roots that do not exist (reported, not an error). */
+  missing: string[];
+}
+
+/** Gemini CLI keeps per-project chat recordings under `~/.gemini/tmp`; `$GEMINI_DATA_DIR` points elsewhere. */
+export function geminiDataDir(env: Env, home: string): string {
+  const fromEnv = env.GEMINI_DATA_DIR?.trim();
+  return resolve(fromEnv ? fromEnv : join(home, '.gemini', 'tmp'));
+}
+
+/** Chat recordings are `.json` documents (older versions) or `.jsonl` logs (newer); both may sit side by side. */
+const CHAT_FILE = /\.jsonl?$/i;
+
+/**
+ * Finds `**\/*.json` and `**\/*.jsonl` under each root: `dirs` when given (folders or single files), else
+ * `$GEMINI_DATA_DIR`. Non-chat JSON files found this way (logs.json, checkpoints) parse to no events.
+ *
+ * @example
+ * const { files } = await findGeminiCliFiles({ env: process.env, home: os.homedir() });
+ */
+export async function findGeminiCliFiles(opts: {
+  env: Env;
+  home: string;
+  dirs?: readonly string[];
+}): Promise<Discovery> {
+  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
+  const roots = explicit
+    ? [...new Set(opts.dirs!.map((d) => resolve(d)))]
+    : [geminiDataDir(opts.env, opts.home)];
+  const files = new Set<string>();
+  const missing: string[] = [];
+  for (const root of roots) {
+    const kind = await kindOf(root);
+    if (kind === null) missing.push(root);
+    else if (kind === 'file') files.add(root);
+    else await walk(root, files);
+  }
+  return { roots, files: [...files].sort(), missing };
+}
+
+async function kindOf(path: string): Promise<'file' | 'dir' | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Depth-first walk; symlinked folders are not followed, so a link cycle cannot loop. */
+async function walk(dir: string, out: Set<string>): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) await walk(path, out);
+    else if (CHAT_FILE.test(e.name) && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createDocumentReader } from './json-documents.js';
+import type { Skip } from './source.js';
+
+function read(text: string) {
+  const docs: [unknown, number][] = [];
+  const skips: Skip[] = [];
+  const r = createDocumentReader('f.json', { skip: (s) => skips.push(s) }, (v, line) => docs.push([v, line]));
+  for (const [i, l] of text.split('\n').entries()) r.line(l, i + 1);
+  r.end();
+  return { docs, skips };
+}
+
+describe('createDocumentReader', () => {
+  it('reads pretty documents one after another, with their first lines', () => {
+    const { docs, skips } = read(
+      '\uFEFF{\n  "a": "}{[",\n  "b": [1, {"c": "\\"]"}]\n}\n\n{"d": 2}\n[\n3\n]\n',
+    );
+    expect(skips).toEqual([]);
+    expect(docs).toEqual([
+      [{ a: '}{[', b: [1, { c: '"]' }] }, 1],
+      [{ d: 2 }, 6],
+      [[3], 7],
+    ]);
+  });
+
+  it('treats a file whose first document fits one line as JSONL: a bad line does not swallow the next', () => {
+    const { docs, skips } = read('{"a": 1}\n{"a": [2\n{"a": 3}\nnot json\n');
+    expect(docs).toEqual([
+      [{ a: 1 }, 1],
+      [{ a: 3 }, 3],
+    ]);
+    expect(skips.map((s) => [s.ref, s.code])).toEqual([
+      ['f.json:2', 'SRC_TRUNCATED'],
+      ['f.json:4', 'SRC_BAD_JSON'],
+    ]);
+  });
+
+  it('locates syntax errors by line without quoting the document', () => {
+    const { skips } = read('{\n  "a": 1,\n  "email": "x@y.z",\n  "b": oops\n}');
+    expect(skips).toHaveLength(1);
+    expect(skips[0]!.ref).toBe('f.json:4');
+    expect(skips[0]!.reason).not.toContain('x@y.z');
+    const missingComma = read('{\n  "a": 1\n  "b": 2\n}');
+    expect(missingComma.skips[0]!.ref).toBe('f.json:3');
+  });
+
+  it('reports a document left open at the end of the file', () => {
+    const { docs, skips } = read('{\n  "a": [1,\n');
+    expect(docs).toEqual([]);
+    expect(skips.map((s) => [s.ref, s.code])).toEqual([['f.json:1', 'SRC_TRUNCATED']]);
+  });
+});

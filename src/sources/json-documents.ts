@@ -1,0 +1,158 @@
+/**
+ * Whole JSON documents from a stream of lines. Provider exports are saved API pages: one pretty-printed page per
+ * file, several pages one after another, or JSONL with one page per line. Brackets are counted outside strings so a
+ * document is parsed as soon as it closes, whatever its layout; only the open document is held in memory.
+ *
+ * Once a file has shown itself to be JSONL (its first document opened and closed on one line), every line stands
+ * alone: a truncated line is reported and the next line still parses, instead of the open bracket swallowing the
+ * rest of the file.
+ */
+import type { LineParser, Sink } from './source.js';
+
+export const DOC_SKIP = {
+  badJson: 'SRC_BAD_JSON',
+  truncated: 'SRC_TRUNCATED',
+} as const;
+
+export type OnDocument = (value: unknown, line: number) => void;
+
+export function createDocumentReader(
+  path: string,
+  sink: Pick<Sink, 'skip'>,
+  onDocument: OnDocument,
+): LineParser {
+  let mode: 'unknown' | 'jsonl' | 'document' = 'unknown';
+  let buf: string[] = [];
+  let startLine = 0;
+  let depth = 0;
+  let opened = false;
+  let inString = false;
+  let escaped = false;
+
+  const reset = () => {
+    buf = [];
+    depth = 0;
+    opened = false;
+    inString = false;
+    escaped = false;
+  };
+
+  const finish = (lastLine: number) => {
+    const text = buf.join('\n');
+    const first = startLine;
+    reset();
+    if (mode === 'unknown') mode = lastLine === first ? 'jsonl' : 'document';
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      sink.skip({
+        ref: `${path}:${first + lineOfError(text, message)}`,
+        code: DOC_SKIP.badJson,
+        reason: `malformed JSON (${syntaxMessage(message)}); fix the file or export the page again`,
+      });
+      return;
+    }
+    onDocument(value, first);
+  };
+
+  /** Counts brackets on one line; true when the open document closed (or went below zero) on it. */
+  const scan = (text: string): boolean => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x7b || c === 0x5b) {
+        depth++;
+        opened = true;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        if (depth <= 0) return true;
+      }
+    }
+    // A line that opens nothing (a bare value or junk) is a document of its own, for JSON.parse to judge.
+    return !opened;
+  };
+
+  return {
+    line(raw, lineNo) {
+      const text = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+      if (buf.length === 0) {
+        if (text.trim() === '') return;
+        startLine = lineNo;
+      }
+      buf.push(text);
+      const closed = scan(text);
+      if (closed) finish(lineNo);
+      else if (mode === 'jsonl') {
+        const first = startLine;
+        reset();
+        sink.skip({
+          ref: `${path}:${first}`,
+          code: DOC_SKIP.truncated,
+          reason: 'line ends before its JSON page closes (truncated write?); export the page again',
+        });
+      }
+    },
+    end() {
+      if (buf.length === 0) return;
+      const first = startLine;
+      reset();
+      sink.skip({
+        ref: `${path}:${first}`,
+        code: DOC_SKIP.truncated,
+        reason:
+          'the JSON document starting here ends before its closing bracket (file truncated?); export it again',
+      });
+    },
+  };
+}
+
+/**
+ * Line offset of a JSON syntax error inside a document. V8 gives "at position N" for most errors but only a snippet
+ * for a bad token; then the shortest prefix of whole lines that is already invalid (not merely unfinished) is found
+ * by bisection, a few parses of a document that is small anyway.
+ */
+function lineOfError(text: string, message: string): number {
+  const m = /position (\d+)/.exec(message);
+  if (m) return countNewlines(text, Math.min(Number(m[1]), text.length));
+  const ends: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) ends.push(i);
+  ends.push(text.length);
+  let lo = 0;
+  let hi = ends.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (invalidPrefix(text.slice(0, ends[mid]))) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function invalidPrefix(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return false;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : '';
+    if (/Unexpected end of JSON input|Unterminated string/.test(message)) return false;
+    const m = /position (\d+)/.exec(message);
+    return !m || Number(m[1]) < prefix.trimEnd().length;
+  }
+}
+
+function countNewlines(text: string, before: number): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < before; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
+}
+
+/** V8 quotes a snippet of the document after the first comma; the snippet may hold personal data, so it goes. */
+export function syntaxMessage(message: string): string {
+  const cut = message.indexOf(', "');
+  return (cut > 0 ? message.slice(0, cut) : message).slice(0, 120);
+}

@@ -1,0 +1,70 @@
+/**
+ * One result of `/v1/organization/usage/completions` → one aggregate event. OpenAI counts cached tokens inside
+ * `input_tokens`; the ledger keeps them apart, so input = input_tokens − input_cached_tokens.
+ */
+import type { UnpricedEvent } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { count, FIELD_SKIP, type Obj, optBool, optCount, optStr, RecordError } from '../json-fields.js';
+import { type Bucket, blankEvent } from '../provider-records.js';
+import type { ParseContext } from '../source.js';
+
+export const OPENAI_USAGE_SOURCE = 'openai-usage';
+
+/** Model of a result that was not grouped by model: kept (its tokens are real) but left for pricing to flag. */
+export const UNREPORTED_MODEL = 'unknown';
+
+export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext): UnpricedEvent {
+  const input = count(r, 'input_tokens');
+  const cached = optCount(r, 'input_cached_tokens');
+  if (cached > input) {
+    throw new RecordError(
+      FIELD_SKIP.badRecord,
+      `${r.path}.input_cached_tokens: ${cached} is more than input_tokens (${input}), which includes it; check the export`,
+    );
+  }
+  const model = optStr(r, 'model');
+  const project = optStr(r, 'project_id');
+  const user = optStr(r, 'user_id');
+  const apiKey = optStr(r, 'api_key_id');
+  const batch = optBool(r, 'batch');
+  const tier = optStr(r, 'service_tier');
+  const audioIn = optCount(r, 'input_audio_tokens');
+  const audioOut = optCount(r, 'output_audio_tokens');
+
+  const e = blankEvent(ctx, {
+    // Bucket bounds and every group key: the same result re-imported has the same id, another grouping does not.
+    event_id: eventId(
+      OPENAI_USAGE_SOURCE,
+      'completions',
+      bucket.start,
+      bucket.end,
+      project,
+      user,
+      apiKey,
+      model,
+      batch === null ? null : String(batch),
+      tier,
+    ),
+    source: OPENAI_USAGE_SOURCE,
+    source_ref: `${ref}#${r.path}`,
+    ts: bucket.start,
+    model: model ?? UNREPORTED_MODEL,
+  });
+  e.model_requested = model;
+  e.provider = 'openai';
+  e.operation = 'completions';
+  e.project = project ?? e.project;
+  e.user = user ?? e.user;
+  e.api_key_id = apiKey;
+  e.service_tier = batch === true ? 'batch' : tier;
+  e.requests = count(r, 'num_model_requests');
+  e.input_tokens = input - cached;
+  e.cache_read_tokens = cached;
+  e.output_tokens = count(r, 'output_tokens');
+  e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
+  // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
+  if (audioIn > 0) e.tags.input_audio_tokens = String(audioIn);
+  if (audioOut > 0) e.tags.output_audio_tokens = String(audioOut);
+  if (model === null) e.tags.model_unreported = 'true';
+  return e;
+}

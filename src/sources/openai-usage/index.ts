@@ -1,0 +1,3 @@
+export { completionsEvent, OPENAI_USAGE_SOURCE, UNREPORTED_MODEL } from './completions.js';
+export { costRecord } from './costs.js';
+export { openaiUsageSource } from './source.js';

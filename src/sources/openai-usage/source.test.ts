@@ -1,0 +1,176 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { eventId } from '../../ledger/event-id.js';
+import { collectFile } from '../collect-sink.js';
+import { openaiUsageSource } from './source.js';
+
+const dir = join(import.meta.dirname, '../../../test/fixtures/openai-usage');
+const run = (name: string) => collectFile(openaiUsageSource, join(dir, name), { path: name, ingestedAt: 42 });
+
+describe('openai-usage: completions pages', () => {
+  it('splits cached tokens out of input and keeps request counts and group keys', async () => {
+    const { events, skips } = await run('completions-page.json');
+    expect(skips).toEqual([]);
+    expect(events).toHaveLength(4);
+    const [mini, batch, audio, unknown] = events;
+    expect(mini).toMatchObject({
+      source: 'openai-usage',
+      source_ref: 'completions-page.json:1#data[0].results[0]',
+      ingested_at: 42,
+      ts: 1730419200_000_000,
+      provider: 'openai',
+      model: 'gpt-4o-mini-2024-07-18',
+      project: 'proj_abc',
+      user: 'user-alice',
+      api_key_id: 'key_abc',
+      service_tier: 'default',
+      requests: 5,
+      input_tokens: 200,
+      cache_read_tokens: 800,
+      output_tokens: 500,
+      cache_write_5m_tokens: 0,
+      cache_write_1h_tokens: 0,
+    });
+    expect(mini!.tags).toEqual({ bucket_seconds: '86400' });
+    expect(batch).toMatchObject({
+      service_tier: 'batch',
+      requests: 40,
+      input_tokens: 20000,
+      cache_read_tokens: 0,
+    });
+    expect(audio).toMatchObject({
+      input_tokens: 3176,
+      cache_read_tokens: 1024,
+      output_tokens: 910,
+      user: 'user-bob',
+    });
+    expect(audio!.tags).toMatchObject({ input_audio_tokens: '1200', output_audio_tokens: '300' });
+    // null cached tokens count as 0; null batch leaves the reported tier; null user falls back to --user.
+    expect(unknown).toMatchObject({
+      model: 'gpt-9-ultra-preview',
+      service_tier: 'flex',
+      input_tokens: 7,
+      user: null,
+    });
+    expect(events.reduce((n, e) => n + e.requests, 0)).toBe(49);
+    expect(events.reduce((n, e) => n + e.input_tokens + e.cache_read_tokens, 0)).toBe(
+      1000 + 20000 + 4200 + 7,
+    );
+  });
+
+  it('derives ids from bucket and group keys, stable across runs and distinct across results', async () => {
+    const a = await run('completions-page.json');
+    const b = await run('completions-page.json');
+    expect(a.events.map((e) => e.event_id)).toEqual(b.events.map((e) => e.event_id));
+    expect(new Set(a.events.map((e) => e.event_id)).size).toBe(4);
+    expect(a.events[0]!.event_id).toBe(
+      eventId(
+        'openai-usage',
+        'completions',
+        1730419200_000_000,
+        1730505600_000_000,
+        'proj_abc',
+        'user-alice',
+        'key_abc',
+        'gpt-4o-mini-2024-07-18',
+        'false',
+        'default',
+      ),
+    );
+  });
+
+  it('keeps ungrouped results under an unreported model and applies command-line attribution', async () => {
+    const { events } = await collectFile(openaiUsageSource, join(dir, 'completions-ungrouped.json'), {
+      path: 'u.json',
+      defaults: { user: 'cli-user', project: 'cli-project' },
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      model: 'unknown',
+      model_requested: null,
+      user: 'cli-user',
+      project: 'cli-project',
+    });
+    expect(events[0]!.tags.model_unreported).toBe('true');
+  });
+});
+
+describe('openai-usage: costs pages', () => {
+  it('reads amounts exactly through their shortest decimal string', async () => {
+    const { costs, events, skips } = await run('costs-page.json');
+    expect(skips).toEqual([]);
+    expect(events).toEqual([]);
+    expect(costs.map((c) => c.amount)).toEqual([
+      60_000_000_000n,
+      1_005_000_000_000n,
+      300_000_000_000n,
+      12_345_678_901_000_000n,
+      100_000n,
+    ]);
+    expect(costs[1]).toMatchObject({
+      source: 'openai-usage',
+      provider: 'openai',
+      currency: 'USD',
+      line_item: 'gpt-4o-2024-08-06, input',
+      project: 'proj_abc',
+      bucket_start: 1730419200_000_000,
+      bucket_end: 1730505600_000_000,
+    });
+    expect(new Set(costs.map((c) => c.record_id)).size).toBe(5);
+  });
+});
+
+describe('openai-usage: damaged input', () => {
+  it('reads JSONL pages and reports the truncated last line', async () => {
+    const { events, costs, skips } = await run('pages.jsonl');
+    expect(events).toHaveLength(1);
+    expect(costs).toHaveLength(1);
+    expect(costs[0]!.amount).toBe(2_500_000_000_000n);
+    expect(skips).toEqual([
+      { ref: 'pages.jsonl:3', code: 'SRC_TRUNCATED', reason: expect.stringContaining('truncated') },
+    ]);
+  });
+
+  it('locates malformed JSON at the line of the error', async () => {
+    const { events, skips } = await run('malformed.json');
+    expect(events).toEqual([]);
+    expect(skips).toHaveLength(1);
+    expect(skips[0]).toMatchObject({ ref: 'malformed.json:11', code: 'SRC_BAD_JSON' });
+  });
+
+  it('reports a truncated document once, at its first line', async () => {
+    const { events, skips } = await run('truncated.json');
+    expect(events).toEqual([]);
+    expect(skips).toEqual([{ ref: 'truncated.json:1', code: 'SRC_TRUNCATED', reason: expect.any(String) }]);
+  });
+
+  it('imports nothing from an empty page and refuses an error body', async () => {
+    const empty = await run('empty.json');
+    expect([empty.events, empty.skips, empty.costs]).toEqual([[], [], []]);
+    const error = await run('error-response.json');
+    expect(error.events).toEqual([]);
+    expect(error.skips).toEqual([
+      { ref: 'error-response.json:1', code: 'SRC_UNKNOWN_DOCUMENT', reason: expect.any(String) },
+    ]);
+  });
+
+  it('skips each bad record with its JSON path and reason, and keeps the good one', async () => {
+    const { events, costs, skips } = await run('edge-cases.json');
+    expect(events.map((e) => e.project)).toEqual(['proj_ok']);
+    expect(costs).toEqual([]);
+    const got = skips.map((s) => [s.ref, s.code, s.reason.split(':')[0]]);
+    expect(got).toEqual([
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[1].input_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[2].num_model_requests'],
+      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].input_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].input_cached_tokens'],
+      ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[5].object'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].output_tokens'],
+      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[0].results[7].model'],
+      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[8].amount.value'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[9].amount.value'],
+      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[1].start_time'],
+    ]);
+    expect(skips[1]!.reason).toContain('got null');
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * `tokenledger import openai-usage FILE…`: saved pages of the OpenAI Admin API — `/v1/organization/usage/completions`
+ * (aggregate usage events) and `/v1/organization/costs` (provider-reported costs), in any mix, pretty-printed or
+ * one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
+ */
+import { createDocumentReader } from '../json-documents.js';
+import {
+  asObj,
+  epochSecondsAt,
+  FIELD_SKIP,
+  guard,
+  isObject,
+  type Obj,
+  optArrayAt,
+  RecordError,
+} from '../json-fields.js';
+import type { Bucket } from '../provider-records.js';
+import type { LineSource, ParseContext, Sink } from '../source.js';
+import { completionsEvent, OPENAI_USAGE_SOURCE } from './completions.js';
+import { costRecord } from './costs.js';
+
+const COMPLETIONS = 'organization.usage.completions.result';
+const COSTS = 'organization.costs.result';
+
+export const openaiUsageSource: LineSource = {
+  id: OPENAI_USAGE_SOURCE,
+  open(ctx, sink) {
+    return createDocumentReader(ctx.path, sink, (value, line) =>
+      readPage(value, `${ctx.path}:${line}`, ctx, sink),
+    );
+  },
+};
+
+function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): void {
+  guard(sink, ref, () => {
+    const page = asObj(value, '');
+    const data = optArrayAt(page, 'data');
+    if (data === null || (page.value.object !== undefined && page.value.object !== 'page')) {
+      throw new RecordError(
+        FIELD_SKIP.unknownDocument,
+        'not an OpenAI usage or costs page (expected {"object": "page", "data": [buckets]}); save the API response as is',
+      );
+    }
+    data.forEach((b, i) => {
+      guard(sink, ref, () => {
+        const o = asObj(b, `data[${i}]`);
+        const bucket: Bucket = { start: epochSecondsAt(o, 'start_time'), end: epochSecondsAt(o, 'end_time') };
+        // The API names the array `results`; a few client libraries wrote `result`.
+        const results = optArrayAt(o, 'results') ?? optArrayAt(o, 'result') ?? [];
+        const key = Array.isArray(o.value.results) ? 'results' : 'result';
+        results.forEach((r, j) => {
+          guard(sink, ref, () => readResult(asObj(r, `data[${i}].${key}[${j}]`), bucket, ref, ctx, sink));
+        });
+      });
+    });
+  });
+}
+
+function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink: Sink): void {
+  const object = r.value.object;
+  if (object === COSTS || (object === undefined && isObject(r.value.amount))) {
+    sink.cost?.(costRecord(OPENAI_USAGE_SOURCE, r, bucket, ref));
+  } else if (object === COMPLETIONS || (object === undefined && 'input_tokens' in r.value)) {
+    sink.event(completionsEvent(r, bucket, ref, ctx));
+  } else {
+    throw new RecordError(
+      FIELD_SKIP.unsupportedRecord,
+      `${r.path}.object: ${JSON.stringify(object)} is not imported (only usage/completions and costs results are)`,
+    );
+  }
+}
