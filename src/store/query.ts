@@ -4,7 +4,13 @@
  */
 import { ATTRIBUTION_FIELDS } from '../ledger/event.js';
 
-export const MONEY_MEASURES = ['cost_usd', 'cost_input', 'cost_cache_read', 'cost_cache_write', 'cost_output'] as const;
+export const MONEY_MEASURES = [
+  'cost_usd',
+  'cost_input',
+  'cost_cache_read',
+  'cost_cache_write',
+  'cost_output',
+] as const;
 export const COUNT_MEASURES = [
   'input_tokens',
   'cache_read_tokens',
@@ -64,7 +70,8 @@ export interface Query {
   billed?: boolean;
 }
 
-export type Measures = Record<MoneyMeasure, bigint> & Record<CountMeasure, number> & { billed_cost_usd?: bigint };
+export type Measures = Record<MoneyMeasure, bigint> &
+  Record<CountMeasure, number> & { billed_cost_usd?: bigint };
 
 export interface Row extends Measures {
   /** Bucket start, ISO-8601 UTC, when the query has a bucket. */

@@ -1,0 +1,89 @@
+import type { UsageEvent } from '../../ledger/event.js';
+import type { AppendResult } from '../store.js';
+import type { RateCardRegistry } from './rate-cards.js';
+import { RATE_COLUMNS, rateRow } from './rate-cards.js';
+import { mergeIntoRollup, stagedRollupDeltaSql } from './rollup.js';
+import type { DuckDbSession } from './session.js';
+import {
+  fillStage,
+  STAGE_DICT_TABLE,
+  STAGE_FROM,
+  STAGE_TABLE,
+  stageLoadSql,
+  stageTablesSql,
+} from './stage.js';
+
+/**
+ * Appends one batch: drop repeats within it, stage it, then in one transaction write new rate cards, insert the
+ * events the ledger does not hold yet (on (event_id, ts)), and fold exactly those into the rollup.
+ */
+export async function appendBatch(
+  s: DuckDbSession,
+  rates: RateCardRegistry,
+  events: readonly UsageEvent[],
+): Promise<AppendResult> {
+  const unique = uniqueInBatch(events);
+  if (unique.length === 0) return { inserted: 0, duplicates: events.length };
+  for (const sql of stageTablesSql()) await s.run('preparing the staging tables', sql);
+  const stage = await s.conn.createAppender(STAGE_TABLE, 'main', 'temp');
+  const dict = await s.conn.createAppender(STAGE_DICT_TABLE, 'main', 'temp');
+  let staged: ReturnType<typeof fillStage>;
+  try {
+    staged = fillStage(stage, dict, unique, rates);
+  } finally {
+    stage.closeSync();
+    dict.closeSync();
+  }
+  const { newRateIds, minTs, maxTs, constants } = staged;
+  try {
+    const inserted = await s.transaction('appending events', async () => {
+      for (const id of newRateIds) {
+        const row = rateRow(rates.card(id)!);
+        await s.run(
+          'writing a rate card',
+          `INSERT INTO rate_cards (rate_id, ${RATE_COLUMNS.join(', ')}) VALUES (?, ${row.map(() => '?::HUGEINT').join(', ')})`,
+          [id, ...row],
+        );
+      }
+      // Staged rows the ledger already holds. The batch's ts range bounds the scan to the row groups it can collide
+      // with (zone maps on time-ordered data), so this stays cheap however big the ledger grows.
+      await s.run(
+        'deduplicating the batch',
+        `CREATE OR REPLACE TEMP TABLE stage_held AS
+         SELECT u.rowid AS r FROM ${STAGE_TABLE} u
+         SEMI JOIN (SELECT event_id, ts FROM events
+                    WHERE ts BETWEEN make_timestamp(?::BIGINT) AND make_timestamp(?::BIGINT)) e
+           ON e.event_id = ((u.id_hi::UBIGINT << 32) | u.id_lo::UBIGINT) AND e.ts = make_timestamp(u.ts::BIGINT)`,
+        [BigInt(minTs), BigInt(maxTs)],
+      );
+      const held = Number(
+        (await s.rows('deduplicating the batch', 'SELECT count(*) FROM stage_held'))[0]![0],
+      );
+      const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
+      const load = stageLoadSql(constants);
+      const n = await s.run(
+        'inserting events',
+        `INSERT INTO events SELECT ${load.sql} FROM ${STAGE_FROM} ${where}`,
+        load.params,
+      );
+      if (n > 0) await mergeIntoRollup(s, stagedRollupDeltaSql(where, constants));
+      return n;
+    });
+    return { inserted, duplicates: events.length - inserted };
+  } catch (err) {
+    for (const id of newRateIds) rates.forget(id);
+    throw err;
+  }
+}
+
+function uniqueInBatch(events: readonly UsageEvent[]): UsageEvent[] {
+  const seen = new Set<string>();
+  const out: UsageEvent[] = [];
+  for (const e of events) {
+    const key = `${e.event_id}@${e.ts}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * The cost formula of pricing/cost.ts, in DuckDB SQL, without a single HUGEINT division.
+ *
+ * Why not `tokens * rate // 10^12`: DuckDB divides HUGEINTs bit by bit (~300 ns each), which made a raw report over
+ * 10M events take ~30 s. Each rate (USD per 1M tokens at 18 digits) is instead stored split in rate_cards as
+ *
+ *   rate = a·10^12 + b1·10^6 + b0        (0 ≤ b1, b0 < 10^6)
+ *
+ * so for a part  n = Σ tokensᵢ·rateᵢ = TA·10^12 + X·10^6 + Y  with TA = Σ tᵢ·aᵢ, X = Σ tᵢ·b1ᵢ, Y = Σ tᵢ·b0ᵢ:
+ *
+ *   Z = X + Y // 10^6          floor(n / 10^12) = TA + Z // 10^6
+ *   m = Z % 10^6               n mod 10^12     = m·10^6 + Y % 10^6
+ *
+ * and half-to-even rounding (money.divRoundHalfEven) rounds up when the remainder is above 5·10^11, or equal to it
+ * and the quotient is odd. X and Y are BIGINT products (exact while a part's token count is below 9.2·10^12; DuckDB
+ * raises an overflow error beyond, never a wrong number); only TA is HUGEINT, and only multiplied.
+ */
+
+export const RATE_NAMES = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
+export type RateName = (typeof RATE_NAMES)[number];
+
+/** The token column each rate applies to, per cost part (cache writes share one part, rounded once). */
+export const COST_PARTS: Record<
+  'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output',
+  [string, RateName][]
+> = {
+  cost_input: [['input_tokens', 'input']],
+  cost_cache_read: [['cache_read_tokens', 'cache_read']],
+  cost_cache_write: [
+    ['cache_write_5m_tokens', 'cache_write_5m'],
+    ['cache_write_1h_tokens', 'cache_write_1h'],
+  ],
+  cost_output: [['output_tokens', 'output']],
+};
+
+const M = '1000000';
+
+const MONEY = ['cost_usd', ...Object.keys(COST_PARTS)];
+
+/**
+ * A SELECT yielding `keep` plus the five cost columns (HUGEINT pico-dollars) for rows of `from`, where `e` is the
+ * events-shaped relation and `r` its LEFT JOINed rate card. `given(m)` is the row's given amount for money column m
+ * (NULL when not given): given costs win. The formula is computed in layers so each intermediate is evaluated once
+ * (written inline, DuckDB re-evaluated X, Y and Z several times: 3x slower).
+ */
+export function pricedSelectSql(o: {
+  keep: string;
+  from: string;
+  where?: string;
+  e: string;
+  r: string;
+  given: (m: string) => string;
+}): string {
+  const parts = Object.values(COST_PARTS);
+  const l1 = [
+    o.keep,
+    ...MONEY.map((m) => `${o.given(m)} AS _g_${m}`),
+    ...parts.flatMap((pairs, i) => {
+      const sum = (f: (t: string, rate: string) => string) =>
+        pairs.map(([t, rate]) => f(`${o.e}.${t}`, `${o.r}.${rate}`)).join(' + ');
+      return [
+        `${sum((t, rate) => `${t}::HUGEINT * ${rate}_a`)} AS _ta${i}`,
+        `${sum((t, rate) => `${t} * ${rate}_b1`)} AS _x${i}`,
+        `${sum((t, rate) => `${t} * ${rate}_b0`)} AS _y${i}`,
+        `${sum((t, rate) => `(${t} % 2) * (${rate}_a % 2)`)} AS _p${i}`,
+      ];
+    }),
+  ];
+  const l2 = parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`);
+  const l3 = parts.map(
+    (_, i) =>
+      `_ta${i} + (_z${i} // ${M} + CASE WHEN _z${i} % ${M} > 500000 OR (_z${i} % ${M} = 500000 AND ` +
+      `(_y${i} % ${M} > 0 OR (_p${i} + _z${i} // ${M}) % 2 = 1)) THEN 1 ELSE 0 END) AS _c${i}`,
+  );
+  const temps = [
+    ...MONEY.map((m) => `_g_${m}`),
+    ...parts.flatMap((_, i) => [`_ta${i}`, `_x${i}`, `_y${i}`, `_p${i}`, `_z${i}`, `_c${i}`]),
+  ];
+  const given = '_g_cost_usd IS NOT NULL';
+  const l4 = [
+    `* EXCLUDE (${temps.join(', ')})`,
+    `CASE WHEN ${given} THEN _g_cost_usd ELSE ${parts.map((_, i) => `_c${i}`).join(' + ')} END AS cost_usd`,
+    ...Object.keys(COST_PARTS).map(
+      (name, i) => `CASE WHEN ${given} THEN _g_${name} ELSE _c${i} END AS ${name}`,
+    ),
+  ];
+  const from1 = `SELECT ${l1.join(',\n  ')}\nFROM ${o.from} ${o.where ?? ''}`;
+  return `SELECT ${l4.join(', ')} FROM (SELECT *, ${l3.join(', ')} FROM (SELECT *, ${l2.join(', ')} FROM (${from1})))`;
+}
+
+/** HUGEINT pico-dollars as DECIMAL(38,12) dollars, exactly (a scale change, no division). */
+export function picoToDecimalSql(pico: string): string {
+  return `(${pico})::DECIMAL(38,0) * 0.000000000001`;
+}

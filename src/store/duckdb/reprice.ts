@@ -1,0 +1,168 @@
+import {
+  DuckDBDataChunk,
+  type DuckDBType,
+  HUGEINT,
+  INTEGER,
+  TIMESTAMP,
+  UBIGINT,
+  VARCHAR,
+} from '@duckdb/node-api';
+import type { UsageEvent } from '../../ledger/event.js';
+import { MONEY_MEASURES } from '../query.js';
+import type { RepriceAudit, RepriceSelection, RepriceSummary } from '../store.js';
+import { costStorage } from './cost-storage.js';
+import { RATE_COLUMNS, type RateCardRegistry, rateRow } from './rate-cards.js';
+import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
+import { rebuildRollupDays } from './rollup.js';
+import type { DuckDbSession, SqlParam } from './session.js';
+
+const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
+  ['event_id', UBIGINT, 'UBIGINT'],
+  ['ts', TIMESTAMP, 'TIMESTAMP'],
+  ['rate_id', INTEGER, 'INTEGER'],
+  ...MONEY_MEASURES.map((m): [string, DuckDBType, string] => [`given_${m}`, HUGEINT, 'HUGEINT']),
+  ['cost_source', VARCHAR, 'VARCHAR'],
+  ['old_price_version', VARCHAR, 'VARCHAR'],
+  ['new_price_version', VARCHAR, 'VARCHAR'],
+  ['old_cost_usd', HUGEINT, 'HUGEINT'],
+  ['new_cost_usd', HUGEINT, 'HUGEINT'],
+];
+
+// An event whose cost comes out the same is left alone, old price_version included: that version still describes
+// exactly how its cost was computed, and a reprice after every overrides edit would otherwise rewrite (and audit)
+// the whole ledger for nothing.
+const changed = (a: UsageEvent, b: UsageEvent) =>
+  a.cost_source !== b.cost_source || MONEY_MEASURES.some((m) => a[m] !== b[m]);
+
+/**
+ * Reprices the selection: events are streamed from a second connection (a snapshot, so memory stays flat), changed
+ * ones are staged in a temp table, and one transaction updates them, writes the audit rows and rebuilds the rollup
+ * days they fall in. `billed_cost_usd` keeps the cost from before the first reprice.
+ */
+export async function repriceEvents(
+  s: DuckDbSession,
+  rates: RateCardRegistry,
+  sel: RepriceSelection,
+  price: (e: UsageEvent) => UsageEvent,
+  now: number,
+): Promise<RepriceSummary> {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (sel.since !== undefined) {
+    where.push('ts >= make_timestamp(?::BIGINT)');
+    params.push(BigInt(sel.since));
+  }
+  if (sel.model !== undefined) {
+    where.push('model = ?');
+    params.push(sel.model);
+  }
+  await s.run(
+    'preparing the reprice',
+    `CREATE OR REPLACE TEMP TABLE reprice_changes (${CHANGE_COLUMNS.map(([n, , t]) => `${n} ${t}`).join(', ')})`,
+  );
+  const summary: RepriceSummary = { examined: 0, changed: 0, old_cost_usd: 0n, new_cost_usd: 0n };
+  const newRateIds: number[] = [];
+  const reader = await s.instance.connect();
+  const appender = await s.conn.createAppender('reprice_changes', 'main', 'temp');
+  try {
+    const result = await reader.stream(
+      `SELECT ${EVENT_READ_SQL} FROM ledger_pico ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+      params as never,
+    );
+    for await (const rows of result.yieldRows()) {
+      const out: unknown[][] = CHANGE_COLUMNS.map(() => []);
+      for (const row of rows) {
+        const before = rowToEvent(row, rates);
+        const after = price(before);
+        summary.examined++;
+        summary.old_cost_usd += before.cost_usd ?? 0n;
+        summary.new_cost_usd += after.cost_usd ?? 0n;
+        if (!changed(before, after)) continue;
+        summary.changed++;
+        const { rateId, given } = costStorage(after, rates, newRateIds);
+        const values = [
+          BigInt(`0x${before.event_id}`),
+          { micros: BigInt(before.ts) },
+          rateId === 0 ? null : rateId,
+          ...MONEY_MEASURES.map((m) => given?.[m] ?? null),
+          after.cost_source,
+          before.price_version,
+          after.price_version,
+          before.cost_usd,
+          after.cost_usd,
+        ];
+        for (let i = 0; i < values.length; i++) out[i]!.push(values[i]);
+      }
+      // A data chunk holds at most 2048 rows (DuckDB's vector size).
+      for (let start = 0; start < out[0]!.length; start += 2048) {
+        const n = Math.min(2048, out[0]!.length - start);
+        const chunk = DuckDBDataChunk.create(
+          CHANGE_COLUMNS.map(([, t]) => t),
+          n,
+        );
+        out.forEach((col, i) => {
+          chunk.setColumnValues(i, col.slice(start, start + n) as never);
+        });
+        appender.appendDataChunk(chunk);
+      }
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+    reader.closeSync();
+  }
+  if (summary.changed === 0) return summary;
+  try {
+    await s.transaction('repricing events', async () => {
+      for (const id of newRateIds) {
+        const row = rateRow(rates.card(id)!);
+        await s.run(
+          'writing a rate card',
+          `INSERT INTO rate_cards (rate_id, ${RATE_COLUMNS.join(', ')}) VALUES (?, ${row.map(() => '?::HUGEINT').join(', ')})`,
+          [id, ...row],
+        );
+      }
+      await s.run(
+        'repricing events',
+        `UPDATE events SET rate_id = c.rate_id,
+           ${MONEY_MEASURES.map((m) => `given_${m} = c.given_${m}`).join(', ')},
+           cost_source = c.cost_source, price_version = c.new_price_version,
+           billed_cost_usd = coalesce(events.billed_cost_usd, c.old_cost_usd, 0)
+         FROM reprice_changes c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
+      );
+      await s.run(
+        'writing the reprice audit',
+        `INSERT INTO reprice_audit SELECT make_timestamp(?::BIGINT), event_id, ts, old_price_version,
+           new_price_version, old_cost_usd, new_cost_usd FROM reprice_changes`,
+        [BigInt(now)],
+      );
+      await s.run(
+        'rebuilding the rollup',
+        `CREATE OR REPLACE TEMP TABLE reprice_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM reprice_changes`,
+      );
+      await rebuildRollupDays(s, 'reprice_days');
+    });
+  } catch (err) {
+    for (const id of newRateIds) rates.forget(id);
+    throw err;
+  }
+  return summary;
+}
+
+export async function readAudit(s: DuckDbSession, limit?: number): Promise<RepriceAudit[]> {
+  const rows = await s.rows(
+    'reading the reprice audit',
+    `SELECT repriced_at, event_id, ts, old_price_version, new_price_version, old_cost_usd, new_cost_usd
+     FROM reprice_audit ORDER BY repriced_at DESC, ts DESC, event_id DESC ${limit === undefined ? '' : 'LIMIT ?'}`,
+    limit === undefined ? [] : [limit],
+  );
+  return rows.map((r) => ({
+    repriced_at: micros(r[0]!),
+    event_id: (r[1] as bigint).toString(16).padStart(16, '0'),
+    ts: micros(r[2]!),
+    old_price_version: r[3] === null ? null : String(r[3]),
+    new_price_version: r[4] === null ? null : String(r[4]),
+    old_cost_usd: r[5] === null ? null : (r[5] as bigint),
+    new_cost_usd: r[6] === null ? null : (r[6] as bigint),
+  }));
+}

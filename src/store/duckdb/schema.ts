@@ -1,0 +1,136 @@
+import {
+  ATTRIBUTION_FIELDS,
+  COST_SOURCES,
+  ENERGY_SOURCES,
+  STATUSES,
+  USAGE_FIELDS,
+} from '../../ledger/event.js';
+import { MONEY_MEASURES } from '../query.js';
+import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
+import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
+import { RATE_COLUMNS } from './rate-cards.js';
+
+/**
+ * The DuckDB ledger schema, designed for size (docs/store.md): ~10M events must fit in 32 bytes each.
+ * - event_id is the 64-bit id as UBIGINT (8.6 B/row random; as text it would be ~17 B).
+ * - Costs from a rate card are not stored: the event keeps a small rate_id and the `ledger` view recomputes the parts
+ *   with the formula of pricing/cost.ts (cost-sql.ts). Given costs (provider exports, canonical imports) sit in
+ *   nullable given_* columns, NULL (free) for every other event.
+ * - No primary key: an ART index would cost more than the table. Appends dedupe on (event_id, ts) with an
+ *   anti-join limited to the batch's ts range, which zone maps keep cheap on time-ordered data.
+ * Bump SCHEMA_VERSION with a migration when a table changes.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
+const PICO = 'HUGEINT';
+
+/**
+ * Closed lists (ledger/event.ts) are ENUMs: stored as small integers, a batch of one value costs nothing, where a
+ * one-value VARCHAR dictionary still cost ~0.2 B/event. Views turn them back into VARCHAR.
+ */
+const enumOf = (values: readonly string[]) => `ENUM(${values.map((v) => `'${v}'`).join(', ')})`;
+export const ENUM_COLUMNS = ['cost_source', 'energy_source', 'status'] as const;
+
+export const EVENT_COLUMNS: readonly (readonly [string, string])[] = [
+  ['event_id', 'UBIGINT NOT NULL'],
+  ['ts', 'TIMESTAMP NOT NULL'],
+  ['ingested_at', 'TIMESTAMP NOT NULL'],
+  ['source', 'VARCHAR NOT NULL'],
+  ['source_ref', 'VARCHAR'],
+  ['duration_ms', 'DOUBLE'],
+  ['ttft_ms', 'DOUBLE'],
+  ...ATTRIBUTION_FIELDS.map((f) => [f, 'VARCHAR'] as const),
+  ['tags', 'MAP(VARCHAR, VARCHAR)'],
+  ['provider', 'VARCHAR'],
+  ['model', 'VARCHAR NOT NULL'],
+  ['model_requested', 'VARCHAR'],
+  ['operation', 'VARCHAR'],
+  ['service_tier', 'VARCHAR'],
+  ['route_id', 'VARCHAR'],
+  ...USAGE_FIELDS.map((f) => [f, 'BIGINT NOT NULL'] as const),
+  ['rate_id', 'INTEGER'],
+  ...MONEY_MEASURES.map((m) => [`given_${m}`, PICO] as const),
+  ['cost_source', `${enumOf(COST_SOURCES)} NOT NULL`],
+  ['price_version', 'VARCHAR'],
+  ['provider_cost_usd', PICO],
+  // What the event cost before its first reprice; NULL until then (unpriced then counts as 0).
+  ['billed_cost_usd', PICO],
+  ['energy_j', 'DOUBLE'],
+  ['energy_source', enumOf(ENERGY_SOURCES)],
+  ['status', `${enumOf(STATUSES)} NOT NULL`],
+  ['error_type', 'VARCHAR'],
+];
+
+export const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+const columnsDdl = (cols: readonly (readonly [string, string])[]) =>
+  cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
+
+export const ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
+  ['day', 'TIMESTAMP NOT NULL'],
+  ...ROLLUP_DIMENSIONS.map((d) => [d, 'VARCHAR'] as const),
+  ['events', 'BIGINT NOT NULL'],
+  ...USAGE_FIELDS.map((f) => [f, 'BIGINT NOT NULL'] as const),
+  ...MONEY_MEASURES.map((m) => [m, PICO] as const),
+  ['billed_delta_usd', PICO],
+  ['unpriced_events', 'BIGINT NOT NULL'],
+  ['unpriced_tokens', 'BIGINT NOT NULL'],
+];
+
+const GIVEN = MONEY_MEASURES.map((m) => `given_${m}`).join(', ');
+
+/** The priced form of an events-shaped table: every stored column, minus given_*, plus the five cost columns. */
+export function pricedRelationSql(table: string): string {
+  const enums = ENUM_COLUMNS.map((c) => `e.${c}::VARCHAR AS ${c}`).join(', ');
+  return pricedSelectSql({
+    keep: `e.* EXCLUDE (${GIVEN}, ${ENUM_COLUMNS.join(', ')}), ${enums}`,
+    from: `${table} e LEFT JOIN rate_cards r ON e.rate_id = r.rate_id`,
+    e: 'e',
+    r: 'r',
+    given: (m) => `e.given_${m}`,
+  });
+}
+
+/** The public view (for people opening the file): money as DECIMAL(38,12) dollars, event_id as 16 hex digits. */
+function publicLedgerSql(): string {
+  const money = [...MONEY_MEASURES, 'provider_cost_usd', 'billed_cost_usd'];
+  return `SELECT printf('%016x', event_id) AS event_id, * EXCLUDE (event_id, ${money.join(', ')}),
+  ${money.map((m) => `${picoToDecimalSql(m)} AS ${m}`).join(', ')}
+FROM ledger_pico`;
+}
+
+/** Rollup rows (one per day and dimension values) aggregated from a priced relation. */
+export function rollupAggregateSql(priced: string): string {
+  const dims = ROLLUP_DIMENSIONS.map(q).join(', ');
+  const tokens = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens')
+    .map((f) => q(f))
+    .join(' + ');
+  return `SELECT date_trunc('day', ts) AS day, ${dims},
+  count(*) AS events,
+  ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
+  ${MONEY_MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ')},
+  sum(coalesce(billed_cost_usd, cost_usd, 0) - coalesce(cost_usd, 0)) AS billed_delta_usd,
+  count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
+  coalesce(sum(${tokens}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
+FROM (${priced}) p
+GROUP BY ALL`;
+}
+
+export function schemaSql(): string[] {
+  const rates = RATE_COLUMNS.map(
+    (c) => `${q(c)} ${c.endsWith('_a') || /_b[01]$/.test(c) ? 'BIGINT' : 'HUGEINT'} NOT NULL`,
+  );
+  return [
+    `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS rate_cards (rate_id INTEGER PRIMARY KEY, ${rates.join(', ')})`,
+    `CREATE TABLE IF NOT EXISTS events (${columnsDdl(EVENT_COLUMNS)})`,
+    `CREATE TABLE IF NOT EXISTS rollup_day (${columnsDdl(ROLLUP_COLUMNS)})`,
+    `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
+      ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
+      new_cost_usd ${PICO})`,
+    // Recreated on every open so the formula in the file always matches this code's.
+    `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql('events')}`,
+    `CREATE OR REPLACE VIEW ledger AS ${publicLedgerSql()}`,
+  ];
+}

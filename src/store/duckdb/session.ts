@@ -1,0 +1,78 @@
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { storeError } from '../errors.js';
+
+export type SqlParam = string | number | bigint | boolean | null;
+
+/**
+ * The thin I/O shell around one DuckDB connection: every statement goes through here so a failure always carries
+ * what the store was doing (never the bound values: they can hold user text) and the driver's error as `cause`.
+ */
+export class DuckDbSession {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+  ) {}
+
+  async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    try {
+      const r = await this.conn.run(sql, params as DuckDBValue[]);
+      return Number(r.rowsChanged);
+    } catch (err) {
+      throw failed(what, err);
+    }
+  }
+
+  async rows(what: string, sql: string, params: readonly SqlParam[] = []): Promise<DuckDBValue[][]> {
+    try {
+      const r = await this.conn.runAndReadAll(sql, params as DuckDBValue[]);
+      return r.getRows();
+    } catch (err) {
+      throw failed(what, err);
+    }
+  }
+
+  /** A driver error as the store's error, saying what was being done. */
+  wrap(what: string, err: unknown) {
+    return failed(what, err);
+  }
+
+  /** Runs `fn` in one transaction: everything it writes lands together or not at all. */
+  async transaction<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    await this.run(what, 'BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.run(what, 'COMMIT');
+      return out;
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Serialises operations: one connection carries one transaction at a time, so two appends started together must
+   * not interleave their statements.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(storeError('STORE_CLOSED', 'the store is closed; open it again'));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function failed(what: string, err: unknown) {
+  const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return storeError('STORE_SQL_FAILED', `${what} failed: ${reason}`, err);
+}

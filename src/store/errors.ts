@@ -1,0 +1,20 @@
+import { TokenledgerError } from '../errors.js';
+
+/**
+ * The store's error catalog. Codes are stable and documented in docs/store.md; never reuse one for a different
+ * meaning. Messages say what is wrong, where, and what to do.
+ */
+export const STORE_ERRORS = {
+  STORE_OPEN_FAILED: 'the ledger file could not be opened or created',
+  STORE_SCHEMA_VERSION: 'the ledger file was written by a newer tokenledger',
+  STORE_SQL_FAILED: 'the database refused a statement',
+  STORE_BAD_EVENT: 'an event cannot be stored as given',
+  STORE_BAD_QUERY: 'a query names something the query model does not have',
+  STORE_EXPORT_FAILED: 'an export could not be written',
+  STORE_CLOSED: 'the store was used after close()',
+} as const;
+export type StoreErrorCode = keyof typeof STORE_ERRORS;
+
+export function storeError(code: StoreErrorCode, message: string, cause?: unknown): TokenledgerError {
+  return new TokenledgerError(code, message, cause === undefined ? undefined : { cause });
+}

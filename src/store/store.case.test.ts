@@ -1,0 +1,343 @@
+/**
+ * The conformance suite every Store runs (STYLE.md §2): store/duckdb/duckdb-store.test.ts calls it, and so will
+ * store/clickhouse. Expected values are computed here, independently, from costOf() and plain JS sums.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { totalTokens, type UsageEvent } from '../ledger/event.js';
+import { formatUsd } from '../money/money.js';
+import { costOf } from '../pricing/cost.js';
+import type { Query, QueryResult } from './query.js';
+import type { Store } from './store.js';
+import { CARDS, DAY, HOUR, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
+
+/** Cost of an event as the ledger must report it: costOf() of its rates, or its given cost, or 0 when unpriced. */
+function expectedCost(e: UsageEvent): bigint {
+  if (e.cost_usd === null) return 0n;
+  if (e.rates && e.cost_source === 'computed') return costOf(e, e.rates).cost_usd;
+  return e.cost_usd;
+}
+
+function sumBy(events: readonly UsageEvent[], key: (e: UsageEvent) => string) {
+  const out = new Map<string, { cost: bigint; events: number; input: number }>();
+  for (const e of events) {
+    const k = key(e);
+    const g = out.get(k) ?? { cost: 0n, events: 0, input: 0 };
+    g.cost += expectedCost(e);
+    g.events += 1;
+    g.input += e.input_tokens;
+    out.set(k, g);
+  }
+  return out;
+}
+
+function rowsBy(r: QueryResult, key: (dims: Record<string, string | null>, bucket?: string) => string) {
+  return new Map(
+    r.rows.map((row) => [
+      key(row.dims, row.bucket),
+      { cost: row.cost_usd, events: row.events, input: row.input_tokens },
+    ]),
+  );
+}
+
+export function runStoreSuite(name: string, makeStore: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('appends idempotently: the same events twice are stored once and counted as duplicates', async () => {
+      const events = Array.from({ length: 50 }, (_, i) => makeEvent(i));
+      expect(await store.append(events)).toEqual({ inserted: 50, duplicates: 0 });
+      expect(await store.append(events)).toEqual({ inserted: 0, duplicates: 50 });
+      // Repeats inside one batch, plus new ones mixed with old ones.
+      const mixed = [...events.slice(0, 5), makeEvent(100), makeEvent(100), makeEvent(101)];
+      expect(await store.append(mixed)).toEqual({ inserted: 2, duplicates: 6 });
+      expect(await store.count()).toBe(52);
+      // Same event_id at another ts is another record (the key is (event_id, ts)).
+      expect(await store.append([{ ...events[0]!, ts: events[0]!.ts + 1 }])).toEqual({
+        inserted: 1,
+        duplicates: 0,
+      });
+      const totals = (await store.query({ dimensions: [] })).totals;
+      expect(totals.events).toBe(53);
+    });
+
+    it('sums costs exactly: totals equal an independent BigInt sum of costOf()', async () => {
+      const events = randomEvents(3000, 7);
+      for (let i = 0; i < events.length; i += 1000) await store.append(events.slice(i, i + 1000));
+      const r = await store.query({ dimensions: [] });
+      expect(r.totals.cost_usd).toBe(events.reduce((s, e) => s + expectedCost(e), 0n));
+      expect(r.totals.events).toBe(3000);
+      expect(r.totals.requests).toBe(events.reduce((s, e) => s + e.requests, 0));
+      expect(r.totals.output_tokens).toBe(events.reduce((s, e) => s + e.output_tokens, 0));
+      const parts =
+        r.totals.cost_input + r.totals.cost_cache_read + r.totals.cost_cache_write + r.totals.cost_output;
+      const givenWithoutParts = events
+        .filter((e) => e.cost_source === 'provider')
+        .reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
+      expect(parts + givenWithoutParts).toBe(r.totals.cost_usd);
+      const byModel = sumBy(events, (e) => e.model);
+      const got = rowsBy(await store.query({ dimensions: ['model'] }), (d) => d.model!);
+      expect(got).toEqual(byModel);
+    });
+
+    it('returns every event exactly as appended (events() round trip, newest first)', async () => {
+      const events = randomEvents(400, 3);
+      await store.append(events);
+      const back = await store.events({});
+      const sorted = [...events].sort((a, b) => b.ts - a.ts || (b.event_id < a.event_id ? -1 : 1));
+      expect(back).toEqual(sorted);
+      const limited = await store.events({ limit: 5, filters: [{ dimension: 'team', values: ['ads'] }] });
+      expect(limited).toEqual(sorted.filter((e) => e.team === 'ads').slice(0, 5));
+      const ranged = await store.events({ since: T0 + DAY, until: T0 + 2 * DAY });
+      expect(ranged).toEqual(sorted.filter((e) => e.ts >= T0 + DAY && e.ts < T0 + 2 * DAY));
+    });
+
+    it('keeps given costs and parts that differ from the rates as they were handed over', async () => {
+      const given = {
+        ...makeEvent(1, { rates: null }),
+        cost_usd: 5_000_000n,
+        cost_input: 1_000_000n,
+        cost_cache_read: null,
+        cost_cache_write: null,
+        cost_output: 4_000_000n,
+        cost_source: 'provider' as const,
+        provider_cost_usd: 5_000_000n,
+      };
+      const edited = {
+        ...makeEvent(2),
+        cost_output: 1n,
+        cost_usd: makeEvent(2).cost_usd! - makeEvent(2).cost_output! + 1n,
+      };
+      await store.append([given, edited]);
+      const back = await store.events({});
+      expect(back).toEqual([edited, given]);
+      expect((await store.query({ dimensions: [] })).totals.cost_usd).toBe(given.cost_usd + edited.cost_usd);
+    });
+
+    it('groups by dimensions, tags and buckets, filters (null matches not set) and folds top-N into "other"', async () => {
+      const events = randomEvents(2000, 11);
+      await store.append(events);
+      const byTeamDay = sumBy(
+        events,
+        (e) => `${new Date(Math.floor(e.ts / DAY) * (DAY / 1000)).toISOString()}|${e.team}`,
+      );
+      const got = rowsBy(
+        await store.query({ dimensions: ['team'], bucket: 'day' }),
+        (d, b) => `${b}|${d.team}`,
+      );
+      expect(got).toEqual(new Map([...byTeamDay].map(([k, v]) => [k.replace(/\|undefined$/, '|null'), v])));
+
+      const byRepo = sumBy(events, (e) => e.tags.repo ?? 'null');
+      expect(rowsBy(await store.query({ dimensions: ['tag.repo'] }), (d) => String(d['tag.repo']))).toEqual(
+        byRepo,
+      );
+
+      const noTeam = events.filter((e) => e.team === null || e.team === 'ads');
+      const filtered = await store.query({
+        dimensions: [],
+        filters: [{ dimension: 'team', values: [null, 'ads'] }],
+      });
+      expect(filtered.totals.cost_usd).toBe(noTeam.reduce((s, e) => s + expectedCost(e), 0n));
+      expect(filtered.totals.events).toBe(noTeam.length);
+
+      const hourly = await store.query({
+        dimensions: [],
+        bucket: 'hour',
+        since: T0 + HOUR,
+        until: T0 + 5 * HOUR,
+      });
+      const inHours = events.filter((e) => e.ts >= T0 + HOUR && e.ts < T0 + 5 * HOUR);
+      expect(hourly.totals.events).toBe(inHours.length);
+      expect(hourly.rows.every((r) => /T0[1-4]:00:00\.000Z$/.test(r.bucket!))).toBe(true);
+
+      const weekly = await store.query({ dimensions: [], bucket: 'week' });
+      expect(weekly.rows.map((r) => r.bucket)).toEqual([
+        '2026-01-05T00:00:00.000Z',
+        '2026-01-12T00:00:00.000Z',
+      ]);
+      const monthly = await store.query({ dimensions: [], bucket: 'month' });
+      expect(monthly.rows.map((r) => r.bucket)).toEqual(['2026-01-01T00:00:00.000Z']);
+
+      const byUser = [...sumBy(events, (e) => e.user!)].sort((a, b) => (b[1].cost > a[1].cost ? 1 : -1));
+      const top = await store.query({ dimensions: ['user'], top: 3 });
+      expect(top.rows.map((r) => r.dims.user)).toEqual([...byUser.slice(0, 3).map(([u]) => u), 'other']);
+      expect(top.rows[3]!.cost_usd).toBe(byUser.slice(3).reduce((s, [, v]) => s + v.cost, 0n));
+      expect(top.totals.cost_usd).toBe(events.reduce((s, e) => s + expectedCost(e), 0n));
+    });
+
+    it('reads the same numbers from the rollup as from raw events', async () => {
+      const events = randomEvents(2500, 5);
+      await store.append(events.slice(0, 1200));
+      await store.append(events.slice(1200));
+      const errorTypes = [null, ...new Set(events.map((e) => e.error_type).filter((x) => x !== null))];
+      // error_type is not a rollup dimension, so this filter (which keeps every event) forces the raw path.
+      const everything = { dimension: 'error_type' as const, values: errorTypes };
+      const queries: Query[] = [
+        { dimensions: ['team', 'model'], bucket: 'day' },
+        { dimensions: ['user'], since: T0 + 7 * HOUR + 17, until: T0 + 8 * DAY + 5 * HOUR, bucket: 'week' },
+        {
+          dimensions: ['cost_source', 'status'],
+          filters: [{ dimension: 'project', values: ['p1', 'p3'] }],
+          top: 2,
+        },
+      ];
+      for (const q of queries) {
+        const rolled = await store.query(q);
+        const raw = await store.query({ ...q, filters: [...(q.filters ?? []), everything] });
+        expect(rolled).toEqual(raw);
+        expect(rolled.rows.length).toBeGreaterThan(1);
+      }
+    });
+
+    it('counts unpriced events and tokens, never as $0 spend', async () => {
+      const priced = Array.from({ length: 10 }, (_, i) => makeEvent(i));
+      const unpriced = Array.from({ length: 4 }, (_, i) =>
+        makeEvent(100 + i, { rates: null, model: 'mystery' }),
+      );
+      await store.append([...priced, ...unpriced]);
+      const r = await store.query({ dimensions: ['model'] });
+      expect(r.unpriced).toEqual({ events: 4, tokens: unpriced.reduce((s, e) => s + totalTokens(e), 0) });
+      expect(r.rows.find((x) => x.dims.model === 'mystery')!.cost_usd).toBe(0n);
+      const onlyPriced = await store.query({
+        dimensions: [],
+        filters: [{ dimension: 'cost_source', values: ['computed'] }],
+      });
+      expect(onlyPriced.unpriced).toEqual({ events: 0, tokens: 0 });
+    });
+
+    it('exports canonical JSONL and CSV that read back to the same events', async () => {
+      const events = randomEvents(300, 9);
+      await store.append(events);
+      const dir = mkdtempSync(join(tmpdir(), 'tl-export-'));
+      const jsonl = join(dir, "it's.jsonl");
+      expect(await store.export({ format: 'jsonl', path: jsonl })).toEqual({ rows: 300 });
+      const lines = readFileSync(jsonl, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const byId = new Map(events.map((e) => [e.event_id, e]));
+      for (const rec of lines) {
+        const e = byId.get(rec.event_id)!;
+        expect(Object.keys(rec)).toEqual(Object.keys(rec).filter((k) => k !== 'rates'));
+        expect(rec.ts).toBe(
+          new Date(e.ts / 1000).toISOString().replace('Z', `${String(e.ts % 1000).padStart(3, '0')}Z`),
+        );
+        expect(rec.cost_usd).toBe(e.cost_usd === null ? null : formatUsd(e.cost_usd));
+        expect(rec.tags).toEqual(e.tags);
+        expect(rec.input_tokens).toBe(e.input_tokens);
+      }
+      expect(Object.keys(lines[0]).slice(0, 5)).toEqual([
+        'event_id',
+        'source',
+        'source_ref',
+        'ingested_at',
+        'ts',
+      ]);
+      const since = T0 + 2 * DAY;
+      const csv = join(dir, 'out.csv');
+      const { rows } = await store.export({ format: 'csv', path: csv, since });
+      expect(rows).toBe(events.filter((e) => e.ts >= since).length);
+      const header = readFileSync(csv, 'utf8').split('\n')[0]!.split(',');
+      expect(header).toContain('tag.repo');
+      expect(header).not.toContain('tags');
+      expect(header.indexOf('tag.repo')).toBe(header.indexOf('api_key_id') + 1);
+      const parquet = join(dir, 'out.parquet');
+      expect(await store.export({ format: 'parquet', path: parquet, until: since })).toEqual({
+        rows: events.filter((e) => e.ts < since).length,
+      });
+    });
+
+    it('reprices selected events, keeps an audit of changed ones, and reports as-billed cost', async () => {
+      const a = Array.from({ length: 30 }, (_, i) => makeEvent(i));
+      const b = Array.from({ length: 10 }, (_, i) =>
+        makeEvent(100 + i, { model: 'gpt-5', rates: CARDS.gpt }),
+      );
+      await store.append([...a, ...b]);
+      const before = (await store.query({ dimensions: [] })).totals.cost_usd;
+      const since = a[10]!.ts;
+      const now = T0 + 50 * DAY;
+      const summary = await store.reprice(
+        { since, model: 'claude-sonnet-4-5' },
+        (e) => {
+          if (e.event_id === a[12]!.event_id) return e; // unchanged: no audit row
+          if (e.event_id === a[13]!.event_id) {
+            return {
+              ...e,
+              rates: null,
+              cost_usd: null,
+              cost_input: null,
+              cost_cache_read: null,
+              cost_cache_write: null,
+              cost_output: null,
+              cost_source: 'unpriced',
+              price_version: 'test@2',
+            };
+          }
+          return { ...e, ...costOf(e, CARDS.discounted), rates: CARDS.discounted, price_version: 'test@2' };
+        },
+        now,
+      );
+      expect(summary.examined).toBe(20);
+      expect(summary.changed).toBe(19);
+      const changed = a.slice(10).filter((_, i) => i !== 2);
+      const audit = await store.repriceAudit();
+      expect(audit).toHaveLength(19);
+      expect(new Set(audit.map((x) => x.event_id))).toEqual(new Set(changed.map((e) => e.event_id)));
+      const one = audit.find((x) => x.event_id === a[11]!.event_id)!;
+      expect(one).toEqual({
+        event_id: a[11]!.event_id,
+        ts: a[11]!.ts,
+        repriced_at: now,
+        old_price_version: 'test@1',
+        new_price_version: 'test@2',
+        old_cost_usd: a[11]!.cost_usd,
+        new_cost_usd: costOf(a[11]!, CARDS.discounted).cost_usd,
+      });
+      const expected =
+        a.slice(0, 10).reduce((s, e) => s + e.cost_usd!, 0n) +
+        a[12]!.cost_usd! +
+        changed.filter((e) => e !== a[13]).reduce((s, e) => s + costOf(e, CARDS.discounted).cost_usd, 0n) +
+        b.reduce((s, e) => s + e.cost_usd!, 0n);
+      const after = await store.query({ dimensions: [], billed: true });
+      expect(after.totals.cost_usd).toBe(expected);
+      expect(after.totals.billed_cost_usd).toBe(before);
+      expect(after.unpriced.events).toBe(1);
+      const raw = await store.query({
+        dimensions: [],
+        billed: true,
+        filters: [{ dimension: 'error_type', values: [null] }],
+      });
+      expect(raw).toEqual(after);
+      const [stored] = await store.events({
+        filters: [{ dimension: 'price_version', values: ['test@2'] }],
+        limit: 1,
+      });
+      expect(stored!.rates).toEqual(CARDS.discounted);
+      // A second reprice keeps the first as-billed cost.
+      await store.reprice({}, (e) => ({ ...e, price_version: 'test@3' }), now + 1);
+      expect((await store.query({ dimensions: [], billed: true })).totals.billed_cost_usd).toBe(before);
+      expect(await store.repriceAudit(5)).toHaveLength(5);
+    });
+
+    it('rejects unknown dimensions and bad events with a stable code', async () => {
+      await expect(store.query({ dimensions: ['nope' as never] })).rejects.toMatchObject({
+        code: 'STORE_BAD_QUERY',
+      });
+      await expect(store.append([{ ...makeEvent(1), event_id: 'xyz' }])).rejects.toMatchObject({
+        code: 'STORE_BAD_EVENT',
+      });
+      await expect(store.append([{ ...makeEvent(1), input_tokens: -1 }])).rejects.toMatchObject({
+        code: 'STORE_BAD_EVENT',
+      });
+      expect(await store.count()).toBe(0);
+    });
+  });
+}
