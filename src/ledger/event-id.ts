@@ -12,14 +12,14 @@ import { createHash } from 'node:crypto';
  */
 export function eventId(source: string, ...parts: readonly (string | number | null | undefined)[]): string {
   const h = createHash('sha256');
-  h.update(escape(source));
+  h.update(escapePart(source));
   for (const p of parts) {
     h.update('|');
-    h.update(p === null || p === undefined ? '\\0' : escape(String(p)));
+    h.update(p === null || p === undefined ? '\\0' : escapePart(String(p)));
   }
   return h.digest('hex').slice(0, 16);
 }
 
-function escape(s: string): string {
+function escapePart(s: string): string {
   return s.includes('|') || s.includes('\\') ? s.replaceAll('\\', '\\\\').replaceAll('|', '\\|') : s;
 }

@@ -175,7 +175,9 @@ export const EVENT_FIELDS = [
 
 /** Sum of every token kind of an event (reasoning is inside output, so it is not added again). */
 export function totalTokens(u: Usage): number {
-  return u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.output_tokens;
+  return (
+    u.input_tokens + u.cache_read_tokens + u.cache_write_5m_tokens + u.cache_write_1h_tokens + u.output_tokens
+  );
 }
 
 /** Attribution with every field empty: sources spread their own values over it. */

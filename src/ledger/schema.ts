@@ -10,7 +10,13 @@ import { parseTimestamp } from './time.js';
 
 const tokenCount = z
   .union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)])
-  .pipe(z.number().int('expected a whole number').nonnegative().max(Number.MAX_SAFE_INTEGER, 'too large to be exact'));
+  .pipe(
+    z
+      .number()
+      .int('expected a whole number')
+      .nonnegative()
+      .max(Number.MAX_SAFE_INTEGER, 'too large to be exact'),
+  );
 
 const optionalCount = tokenCount.nullish();
 
@@ -38,7 +44,10 @@ const timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
 });
 
-const number = z.union([z.number(), z.string().transform(Number)]).pipe(z.number().nonnegative()).nullish();
+const number = z
+  .union([z.number(), z.string().transform(Number)])
+  .pipe(z.number().nonnegative())
+  .nullish();
 
 export const canonicalRecordSchema = z
   .strictObject({

@@ -3,7 +3,14 @@ import { RATE_SCALE } from '../pricing/cost.js';
 import { EVENT_FIELDS, type UsageEvent } from './event.js';
 import { formatTimestamp } from './time.js';
 
-const MONEY = new Set(['cost_usd', 'cost_input', 'cost_cache_read', 'cost_cache_write', 'cost_output', 'provider_cost_usd']);
+const MONEY = new Set([
+  'cost_usd',
+  'cost_input',
+  'cost_cache_read',
+  'cost_cache_write',
+  'cost_output',
+  'provider_cost_usd',
+]);
 const TIMES = new Set(['ts', 'ingested_at']);
 
 /**

@@ -4,7 +4,8 @@ import { TokenledgerError } from '../errors.js';
  * Timestamps in the ledger are epoch microseconds (UTC) held in a JS number: exact up to year 2255. Date.parse
  * stops at milliseconds, so ISO fractions are read by hand to keep microseconds.
  */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 export class TimeError extends TokenledgerError {
   constructor(message: string) {
@@ -18,10 +19,20 @@ export function parseTimestamp(value: string | number): number {
   const text = value.trim();
   if (/^-?\d+(\.\d+)?$/.test(text)) return fromEpochMs(Number(text));
   const m = ISO.exec(text);
-  if (!m) throw new TimeError(`not a timestamp: ${JSON.stringify(value)} (expected ISO-8601 or epoch milliseconds)`);
+  if (!m)
+    throw new TimeError(
+      `not a timestamp: ${JSON.stringify(value)} (expected ISO-8601 or epoch milliseconds)`,
+    );
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (Number.isNaN(ms) || Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+  if (
+    Number.isNaN(ms) ||
+    Number(mo) > 12 ||
+    Number(d) > 31 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 60
+  ) {
     throw new TimeError(`not a valid date: ${JSON.stringify(value)}`);
   }
   const micros = Number(frac.padEnd(6, '0').slice(0, 6));

@@ -20,14 +20,17 @@ const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 export function parseDecimal(text: string, scale = SCALE): bigint {
   const m = DECIMAL.exec(text.trim());
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
-    throw new MoneyError(`not a decimal number: ${JSON.stringify(text)} (expected digits like "3.75" or "1e-7")`);
+    throw new MoneyError(
+      `not a decimal number: ${JSON.stringify(text)} (expected digits like "3.75" or "1e-7")`,
+    );
   }
   const negative = m[1] === '-';
   const digits = `${m[2]}${m[3] ?? ''}`;
   // value = digits * 10^(exp - fractionLength); we want value * 10^scale.
   const shift = scale + Number(m[4] ?? 0) - (m[3]?.length ?? 0);
   const unscaled = BigInt(digits === '' ? '0' : digits);
-  const value = shift >= 0 ? unscaled * 10n ** BigInt(shift) : divRoundHalfEven(unscaled, 10n ** BigInt(-shift));
+  const value =
+    shift >= 0 ? unscaled * 10n ** BigInt(shift) : divRoundHalfEven(unscaled, 10n ** BigInt(-shift));
   return negative ? -value : value;
 }
 

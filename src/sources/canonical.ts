@@ -20,7 +20,13 @@ function canonicalEventId(r: CanonicalRecord, source: string, raw: Record<string
   return eventId(source, 'content', JSON.stringify(raw, Object.keys(raw).sort()));
 }
 
-export function recordToEvent(r: CanonicalRecord, raw: Record<string, unknown>, source: string, ref: string, ctx: ParseContext): UnpricedEvent {
+export function recordToEvent(
+  r: CanonicalRecord,
+  raw: Record<string, unknown>,
+  source: string,
+  ref: string,
+  ctx: ParseContext,
+): UnpricedEvent {
   const src = r.source ?? source;
   const d = ctx.defaults ?? {};
   return {

@@ -10,7 +10,7 @@ import type { Sink } from './source.js';
 export const FIELD_SKIP = {
   badRecord: 'SRC_BAD_RECORD',
   numberTooLarge: 'SRC_NUMBER_TOO_LARGE',
-  badEncoding: 'SRC_BAD_ENCODING',
+  badEncoding: 'SRC_NOT_UTF8',
   unknownDocument: 'SRC_UNKNOWN_DOCUMENT',
   unsupportedRecord: 'SRC_UNSUPPORTED_RECORD',
 } as const;

@@ -44,7 +44,11 @@ describe('readLines', () => {
   });
 
   it('marks only the lines whose bytes are not UTF-8', async () => {
-    const bytes = Buffer.concat([Buffer.from('good\n'), Buffer.from([0x62, 0xff, 0x61, 0x64, 0x0a]), Buffer.from('fine\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('good\n'),
+      Buffer.from([0x62, 0xff, 0x61, 0x64, 0x0a]),
+      Buffer.from('fine\n'),
+    ]);
     const lines = await all(file('d.txt', bytes));
     expect(lines.map((l) => [l.lineNo, l.badUtf8])).toEqual([
       [1, false],

@@ -37,7 +37,11 @@ export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenera
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
       const eof = bytesRead === 0;
-      const data = eof ? carry : carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const data = eof
+        ? carry
+        : carry.length
+          ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
+          : buf.subarray(0, bytesRead);
       const chunkStart = position - carry.length;
       position += bytesRead;
       const lastNl = eof ? data.length - 1 : data.lastIndexOf(10);
@@ -47,7 +51,8 @@ export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenera
       }
       const complete = eof ? data : data.subarray(0, lastNl + 1);
       yield* splitChunk(complete, chunkStart, lineNo);
-      lineNo += countNewlines(complete) + (eof && complete.length && complete[complete.length - 1] !== 10 ? 1 : 0);
+      lineNo +=
+        countNewlines(complete) + (eof && complete.length && complete[complete.length - 1] !== 10 ? 1 : 0);
       if (eof) return;
       carry = Buffer.from(data.subarray(lastNl + 1));
     }
@@ -71,7 +76,8 @@ function* splitChunk(bytes: Buffer, base: number, firstLine: number): Generator<
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) {
-        if (start < text.length) yield { text: stripCr(text.slice(start)), lineNo, end: base + text.length, badUtf8: false };
+        if (start < text.length)
+          yield { text: stripCr(text.slice(start)), lineNo, end: base + text.length, badUtf8: false };
         return;
       }
       yield { text: stripCr(text.slice(start, nl)), lineNo: lineNo++, end: base + nl + 1, badUtf8: false };

@@ -9,7 +9,7 @@ export function parseLines(source: LineSource, lines: readonly string[], ctx: Pa
     { path: 'test.in', ingestedAt: 1_700_000_000_000_000, ...ctx },
     { event: (e) => events.push(e), skip: (s) => skips.push(s) },
   );
-  lines.forEach((l, i) => parser.line(l, i + 1));
+  for (const [i, l] of lines.entries()) parser.line(l, i + 1);
   parser.end();
   return { events, skips };
 }

@@ -195,7 +195,7 @@ describe('anthropic-usage: damaged input', () => {
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[2].output_tokens'],
       ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].uncached_input_tokens'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].cache_creation.ephemeral_5m_input_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[0].results[5].model'],
+      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[0].results[5].model'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].amount'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[7].amount'],
       ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[8]'],
@@ -203,7 +203,7 @@ describe('anthropic-usage: damaged input', () => {
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[2].model_breakdown[1].tokens'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[3].actor.email_address'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[4].date'],
-      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[5].actor.email_address'],
+      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[5].actor.email_address'],
     ]);
   });
 });

@@ -10,7 +10,7 @@ import type { LineParser, ParseContext, Sink } from '../source.js';
 export const SKIP_CODES = {
   badJson: 'SRC_BAD_JSON',
   /** The file's last line did not parse: usually a log still being written, cut mid-line. */
-  truncated: 'SRC_TRUNCATED_LINE',
+  truncated: 'SRC_TRUNCATED',
   /** The line held bytes that were not UTF-8 (decoded as U+FFFD) where JSON syntax was required. */
   notUtf8: 'SRC_NOT_UTF8',
   badRecord: 'SRC_BAD_RECORD',
@@ -56,7 +56,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Feeds a file's lines to `onValue` as parsed JSON. Blank lines are ignored. A line that does not parse is held
- * until the next line arrives: if none does, it was the file's last line and is reported as SRC_TRUNCATED_LINE
+ * until the next line arrives: if none does, it was the file's last line and is reported as SRC_TRUNCATED
  * (a log still being written), else as SRC_BAD_JSON / SRC_NOT_UTF8. `onValue` may return a problem to skip the
  * line; if it throws, the line is skipped too, so one odd record never stops the file.
  */

@@ -106,7 +106,7 @@ describe('claudeCodeSource', () => {
       [`${BAD}:5`, 'SRC_NOT_UTF8'],
       [`${BAD}:7`, 'SRC_BAD_RECORD'],
       [`${BAD}:8`, 'SRC_BAD_RECORD'],
-      [`${BAD}:11`, 'SRC_TRUNCATED_LINE'],
+      [`${BAD}:11`, 'SRC_TRUNCATED'],
     ]);
     expect(skips[1]!.reason).toContain('message.usage.output_tokens');
     expect(skips[4]!.reason).toContain('timestamp');

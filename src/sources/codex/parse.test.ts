@@ -106,7 +106,7 @@ describe('codexSource', () => {
       ['9', 'SRC_NOT_UTF8'],
       ['10', 'SRC_BAD_RECORD'],
       ['12', 'SRC_BAD_RECORD'],
-      ['13', 'SRC_TRUNCATED_LINE'],
+      ['13', 'SRC_TRUNCATED'],
     ]);
     expect(skips[1]!.reason).toContain('payload.info.last_token_usage.input_tokens');
     expect(skips[3]!.reason).toContain('cached_input_tokens (20) exceeds input_tokens (10)');

@@ -20,7 +20,16 @@ describe('csv source', () => {
       '1762160400000,gpt-5,,7,0,0.5,,prod',
     ]);
     expect(skips).toEqual([]);
-    expect(events.map((e) => [e.ts, e.user, e.input_tokens, e.output_tokens, e.tags, e.given_cost?.cost_usd ?? null])).toEqual([
+    expect(
+      events.map((e) => [
+        e.ts,
+        e.user,
+        e.input_tokens,
+        e.output_tokens,
+        e.tags,
+        e.given_cost?.cost_usd ?? null,
+      ]),
+    ).toEqual([
       [Date.UTC(2026, 10, 3, 9) * 1000, 'ana', 100, 20, { ticket: 'PAY-1' }, null],
       [1_762_160_400_000_000, null, 7, 0, { env: 'prod' }, 500_000_000_000n],
     ]);
@@ -29,7 +38,12 @@ describe('csv source', () => {
   });
 
   it('reads a quoted field that spans lines and reports the record at its first line', () => {
-    const { events } = parseLines(csvSource, ['ts,model,tag.note', '2026-11-03,gpt-5,"two', 'lines"', '2026-11-04,gpt-5,x']);
+    const { events } = parseLines(csvSource, [
+      'ts,model,tag.note',
+      '2026-11-03,gpt-5,"two',
+      'lines"',
+      '2026-11-04,gpt-5,x',
+    ]);
     expect(events.map((e) => [e.tags.note, e.source_ref])).toEqual([
       ['two\nlines', 'test.in:2'],
       ['x', 'test.in:4'],
@@ -37,7 +51,13 @@ describe('csv source', () => {
   });
 
   it('skips rows with the wrong number of fields or bad values, naming line and field', () => {
-    const { events, skips } = parseLines(csvSource, [header, '2026-11-03,gpt-5,ana,1', '2026-11-03,gpt-5,ana,x,1,,,', '2026-11-03,gpt-5,ana,1,1,,,', 'ts']);
+    const { events, skips } = parseLines(csvSource, [
+      header,
+      '2026-11-03,gpt-5,ana,1',
+      '2026-11-03,gpt-5,ana,x,1,,,',
+      '2026-11-03,gpt-5,ana,1,1,,,',
+      'ts',
+    ]);
     expect(events).toHaveLength(1);
     expect(skips.map((s) => [s.ref, s.code])).toEqual([
       ['test.in:2', 'SRC_BAD_CSV'],
@@ -49,6 +69,12 @@ describe('csv source', () => {
 
   it('reports a quote left open at the end of the file', () => {
     const { skips } = parseLines(csvSource, ['ts,model,tag.a', '2026-11-03,gpt-5,"never closed']);
-    expect(skips).toEqual([{ ref: 'test.in:2', code: 'SRC_BAD_CSV', reason: 'quoted field never closed before the end of the file' }]);
+    expect(skips).toEqual([
+      {
+        ref: 'test.in:2',
+        code: 'SRC_BAD_CSV',
+        reason: 'quoted field never closed before the end of the file',
+      },
+    ]);
   });
 });

@@ -34,7 +34,11 @@ export const csvSource: LineSource = {
         const ref = `${ctx.path}:${startLine}`;
         if (fields.length === 1 && fields[0] === '') return;
         if (fields.length !== header.length) {
-          sink.skip({ ref, code: 'SRC_BAD_CSV', reason: `expected ${header.length} fields as in the header, got ${fields.length}` });
+          sink.skip({
+            ref,
+            code: 'SRC_BAD_CSV',
+            reason: `expected ${header.length} fields as in the header, got ${fields.length}`,
+          });
           return;
         }
         const raw: Record<string, unknown> = {};
@@ -54,7 +58,11 @@ export const csvSource: LineSource = {
       },
       end() {
         if (pending) {
-          sink.skip({ ref: `${ctx.path}:${pendingLine}`, code: 'SRC_BAD_CSV', reason: 'quoted field never closed before the end of the file' });
+          sink.skip({
+            ref: `${ctx.path}:${pendingLine}`,
+            code: 'SRC_BAD_CSV',
+            reason: 'quoted field never closed before the end of the file',
+          });
         }
       },
     };

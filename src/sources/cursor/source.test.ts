@@ -96,7 +96,7 @@ describe('cursor: damaged input', () => {
       ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[3].tokenUsage.inputTokens'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[4].tokenUsage.totalCents'],
       ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[5].tokenUsage.totalCents'],
-      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'usageEvents[6].userEmail'],
+      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'usageEvents[6].userEmail'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[7].maxMode'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[8]'],
     ]);

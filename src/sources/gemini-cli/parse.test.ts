@@ -95,7 +95,7 @@ describe('geminiCliSource, .jsonl logs', () => {
     expect(skips.map((s) => [s.ref.split(':').at(-1), s.code])).toEqual([
       ['10', 'SRC_BAD_JSON'],
       ['11', 'SRC_NOT_UTF8'],
-      ['14', 'SRC_TRUNCATED_LINE'],
+      ['14', 'SRC_TRUNCATED'],
       ['12', 'SRC_BAD_RECORD'],
     ]);
     expect(skips[3]!.reason).toBe('tokens.cached (20) exceeds tokens.input (10)');

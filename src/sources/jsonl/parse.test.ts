@@ -7,7 +7,9 @@ const line = (o: object) => JSON.stringify({ ...base, ...o });
 
 describe('jsonl source', () => {
   it('reads a canonical record with defaults for what it leaves out', () => {
-    const { events, skips } = parseLines(jsonlSource, [line({ user: 'ana', input_tokens: 1200, output_tokens: 640, tags: { ticket: 'PAY-1' } })]);
+    const { events, skips } = parseLines(jsonlSource, [
+      line({ user: 'ana', input_tokens: 1200, output_tokens: 640, tags: { ticket: 'PAY-1' } }),
+    ]);
     expect(skips).toEqual([]);
     expect(events).toHaveLength(1);
     const e = events[0]!;
@@ -55,7 +57,9 @@ describe('jsonl source', () => {
       cost_source: 'provider',
       price_version: null,
     });
-    const exported = parseLines(jsonlSource, [line({ cost_usd: '1.5', cost_source: 'computed', price_version: 'v1' })]).events[0]!;
+    const exported = parseLines(jsonlSource, [
+      line({ cost_usd: '1.5', cost_source: 'computed', price_version: 'v1' }),
+    ]).events[0]!;
     expect(exported.given_cost?.cost_source).toBe('computed');
     expect(exported.given_cost?.price_version).toBe('v1');
   });
@@ -100,7 +104,9 @@ describe('jsonl source', () => {
   });
 
   it('fills attribution the user gave only where the record has none', () => {
-    const { events } = parseLines(jsonlSource, [line({ user: 'ana' }), line({})], { defaults: { user: 'bob', team: 'web' } });
+    const { events } = parseLines(jsonlSource, [line({ user: 'ana' }), line({})], {
+      defaults: { user: 'bob', team: 'web' },
+    });
     expect(events.map((e) => [e.user, e.team])).toEqual([
       ['ana', 'web'],
       ['bob', 'web'],

@@ -166,7 +166,7 @@ describe('openai-usage: damaged input', () => {
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].input_cached_tokens'],
       ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[5].object'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].output_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_ENCODING', 'data[0].results[7].model'],
+      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[0].results[7].model'],
       ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[8].amount.value'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[9].amount.value'],
       ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[1].start_time'],

@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TokenledgerError } from '../errors.js';
+import { parseTimeBound } from '../ledger/time.js';
+import type { Store } from '../store/store.js';
+
+/** Options every command that touches the ledger accepts. */
+export interface LedgerOptions {
+  db?: string;
+  prices?: string;
+}
+
+export const DEFAULT_DB = '.tokenledger/ledger.duckdb';
+
+/** --db, else TOKENLEDGER_DB, else .tokenledger/ledger.duckdb under the working directory. */
+export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cwd()): string {
+  return resolve(cwd, o.db ?? env.TOKENLEDGER_DB ?? DEFAULT_DB);
+}
+
+export async function openStore(o: LedgerOptions): Promise<Store> {
+  const path = ledgerPath(o);
+  mkdirSync(dirname(path), { recursive: true });
+  const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
+  return createDuckDbStore(path);
+}
+
+export function nowMicros(): number {
+  return Date.now() * 1000;
+}
+
+export function timeOption(name: string, value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTimeBound(value, now);
+  } catch {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--${name} ${JSON.stringify(value)}: expected an age like 30d, 12h, 2w or a date like 2026-11-01`,
+    );
+  }
+}
+
+/** Runs `fn` with an open store and always closes it. */
+export async function withStore<T>(o: LedgerOptions, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(o);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,45 @@
+import { importEvents } from '../ingest/import-files.js';
+import { DEMO_DEFAULTS, estimateDemoEvents, generateDemo } from '../sources/demo/index.js';
+import type { Store } from '../store/store.js';
+import type { LedgerOptions } from './context.js';
+import { nowMicros, withStore } from './context.js';
+import { parsePositiveInt } from './filters.js';
+import { formatSummary } from './import.js';
+import { loadCliPricer } from './pricer.js';
+import { progress } from './progress.js';
+
+export interface DemoOptions extends LedgerOptions {
+  seed?: string;
+  people?: string;
+  days?: string;
+}
+
+/** Fills the ledger with the deterministic demo organisation (docs/demo.md), ending today (UTC). */
+export async function fillDemo(store: Store, o: DemoOptions, out: (s: string) => void): Promise<void> {
+  const now = nowMicros();
+  const opts = {
+    seed: o.seed !== undefined ? Number(o.seed) : DEMO_DEFAULTS.seed,
+    people: parsePositiveInt('people', o.people) ?? DEMO_DEFAULTS.people,
+    days: parsePositiveInt('days', o.days) ?? DEMO_DEFAULTS.days,
+    // The range ends now: no call in the demo happens in the future.
+    end: now,
+    ingestedAt: now,
+  };
+  const pricer = await loadCliPricer(o);
+  const bar = progress('demo', 'events');
+  const started = performance.now();
+  const summary = await importEvents(generateDemo(opts), estimateDemoEvents(opts), {
+    store,
+    price: (e) => pricer.price(e),
+    ingestedAt: now,
+    onProgress: (done, total) => bar.update(done, total),
+  }).finally(() => bar.stop());
+  out(
+    `demo organisation: ${opts.people} people, ${opts.days} days, seed ${opts.seed}\n` +
+      formatSummary(summary, (performance.now() - started) / 1000),
+  );
+}
+
+export function demoCommand(o: DemoOptions, out: (s: string) => void): Promise<void> {
+  return withStore(o, (store) => fillDemo(store, o, out));
+}

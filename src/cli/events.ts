@@ -1,0 +1,87 @@
+import { TokenledgerError } from '../errors.js';
+import { eventToRecord } from '../ledger/serialize.js';
+import { formatTimestamp } from '../ledger/time.js';
+import { formatUsd } from '../money/money.js';
+import { type LedgerOptions, withStore } from './context.js';
+import { type FilterOptions, parsePositiveInt, parseRange, parseWhere } from './filters.js';
+import { csvCell } from './report-format.js';
+
+export interface EventsOptions extends LedgerOptions, FilterOptions {
+  limit?: string;
+  format?: string;
+}
+
+/** The audit trail: each event with its cost parts, the rates they came from and the price version. */
+export async function eventsCommand(o: EventsOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (!['table', 'json', 'jsonl', 'csv'].includes(format)) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--format ${JSON.stringify(format)}: use table, json, jsonl or csv`,
+    );
+  }
+  const events = await withStore(o, (store) =>
+    store.events({
+      filters: parseWhere(o.where),
+      ...parseRange(o),
+      limit: parsePositiveInt('limit', o.limit) ?? 50,
+    }),
+  );
+  if (format === 'json') {
+    out(
+      `${JSON.stringify(
+        events.map((e) => eventToRecord(e, true)),
+        null,
+        2,
+      )}\n`,
+    );
+  } else if (format === 'jsonl') {
+    for (const e of events) out(`${JSON.stringify(eventToRecord(e, true))}\n`);
+  } else if (format === 'csv') {
+    const records = events.map((e) => eventToRecord(e));
+    const header = Object.keys(records[0] ?? {});
+    out(`${header.join(',')}\n`);
+    for (const r of records)
+      out(
+        `${header.map((h) => csvCell(typeof r[h] === 'object' ? JSON.stringify(r[h]) : r[h])).join(',')}\n`,
+      );
+  } else {
+    const cols = [
+      'ts',
+      'event_id',
+      'source',
+      'user',
+      'model',
+      'in',
+      'cache r',
+      'cache w',
+      'out',
+      'cost_usd',
+      'cost_source',
+      'price_version',
+    ];
+    const rows = events.map((e) => [
+      formatTimestamp(e.ts).slice(0, 19),
+      e.event_id,
+      e.source,
+      e.user ?? '',
+      e.model,
+      String(e.input_tokens),
+      String(e.cache_read_tokens),
+      String(e.cache_write_5m_tokens + e.cache_write_1h_tokens),
+      String(e.output_tokens),
+      e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
+      e.cost_source,
+      e.price_version ?? '',
+    ]);
+    const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [cols, ...rows])
+      out(
+        `${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
+    out(`${events.length} events (newest first; --format json shows cost parts and rates)\n`);
+  }
+}

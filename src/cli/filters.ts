@@ -1,0 +1,79 @@
+import { TokenledgerError } from '../errors.js';
+import {
+  BUCKETS,
+  type Bucket,
+  DIMENSIONS,
+  type Dimension,
+  type Filter,
+  isDimension,
+} from '../store/query.js';
+import { nowMicros, timeOption } from './context.js';
+
+export interface FilterOptions {
+  since?: string;
+  until?: string;
+  where?: string[];
+}
+
+export function parseDimension(name: string): Dimension {
+  const d = name.trim();
+  if (!isDimension(d)) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `unknown dimension "${d}": use one of ${DIMENSIONS.join(', ')} or tag.KEY`,
+    );
+  }
+  return d;
+}
+
+export function parseDimensions(list: string | undefined): Dimension[] {
+  if (!list) return [];
+  return list.split(',').filter(Boolean).map(parseDimension);
+}
+
+/** `--where team=payments --where team=web --where user=` → team in (payments, web), user not set. */
+export function parseWhere(items: readonly string[] = []): Filter[] {
+  const byDim = new Map<Dimension, (string | null)[]>();
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `--where ${JSON.stringify(item)}: expected DIM=VALUE, e.g. --where team=payments`,
+      );
+    const dim = parseDimension(item.slice(0, eq));
+    const value = item.slice(eq + 1);
+    byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
+  }
+  return [...byDim].map(([dimension, values]) => ({ dimension, values }));
+}
+
+export function parseBucket(value: string | undefined): Bucket | undefined {
+  if (value === undefined) return undefined;
+  if (!(BUCKETS as readonly string[]).includes(value)) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--bucket ${JSON.stringify(value)}: use one of ${BUCKETS.join(', ')}`,
+    );
+  }
+  return value as Bucket;
+}
+
+export function parsePositiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--${name} ${JSON.stringify(value)}: expected a whole number above 0`,
+    );
+  }
+  return Number(value);
+}
+
+export function parseRange(o: FilterOptions, now = nowMicros()): { since?: number; until?: number } {
+  return { since: timeOption('since', o.since, now), until: timeOption('until', o.until, now) };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,148 @@
+import { Command, CommanderError, Option } from 'commander';
+import { TokenledgerError } from '../errors.js';
+import { demoCommand } from './demo.js';
+import { eventsCommand } from './events.js';
+import { exportCommand } from './export.js';
+import { collect } from './filters.js';
+import { importCommand } from './import.js';
+import { pricesShow } from './prices.js';
+import { report } from './report.js';
+import { repriceCommand } from './reprice.js';
+import { startCommand } from './start.js';
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+function ledgerOptions(c: Command): Command {
+  return c
+    .option('--db <path>', 'ledger file (default: $TOKENLEDGER_DB or .tokenledger/ledger.duckdb)')
+    .option(
+      '--prices <file>',
+      'price overrides file (default: $TOKENLEDGER_PRICES or ./tokenledger.prices.yaml)',
+    );
+}
+
+function filterOptions(c: Command): Command {
+  return c
+    .option('--since <when>', 'from this age (30d, 12h, 2w) or date (2026-11-01)')
+    .option('--until <when>', 'before this age or date')
+    .option(
+      '--where <dim=value>',
+      'only rows where DIM equals VALUE (repeatable; same DIM twice means either)',
+      collect,
+    );
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tokenledger')
+    .description('An exact, auditable ledger of LLM token spend.')
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  ledgerOptions(
+    program
+      .command('start')
+      .description('fill an empty ledger with the demo organisation and print the spend report'),
+  ).action((o) => startCommand(o, out));
+
+  filterOptions(
+    ledgerOptions(
+      program
+        .command('report')
+        .description('spend and tokens grouped by dimensions')
+        .option(
+          '--by <dims>',
+          'comma-separated dimensions: team, user, project, agent, model, provider, tag.KEY, …',
+          'model',
+        )
+        .option('--bucket <size>', 'also group by time: hour, day, week or month')
+        .option('--top <n>', 'keep the N costliest groups and fold the rest into "other"')
+        .option('--billed', 'add what events cost as first billed, before any reprice')
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+        ),
+    ),
+  ).action((o) => report(o, out));
+
+  filterOptions(
+    ledgerOptions(
+      program
+        .command('events')
+        .description('the audit trail: events with cost parts, rates and price version, newest first')
+        .option('--limit <n>', 'how many events', '50')
+        .addOption(
+          new Option('--format <format>', 'output format')
+            .choices(['table', 'json', 'jsonl', 'csv'])
+            .default('table'),
+        ),
+    ),
+  ).action((o) => eventsCommand(o, out));
+
+  ledgerOptions(
+    program
+      .command('import')
+      .description('import usage: jsonl or csv files of canonical events')
+      .argument('<source>', 'jsonl | csv')
+      .argument('[paths...]', 'files to import')
+      .option('--user <user>', 'user for records that name none')
+      .option('--team <team>', 'team for records that name none')
+      .option('--project <project>', 'project for records that name none'),
+  ).action(async (source: string, paths: string[], o) => {
+    await importCommand(source, paths, o, out);
+  });
+
+  ledgerOptions(
+    program
+      .command('export')
+      .description('write the ledger as canonical records')
+      .addOption(
+        new Option('--format <format>', 'file format').choices(['jsonl', 'csv', 'parquet']).default('jsonl'),
+      )
+      .option('-o, --output <file>', 'file to write (default: standard output)')
+      .option('--since <when>', 'from this age or date')
+      .option('--until <when>', 'before this age or date'),
+  ).action((o) => exportCommand(o, err));
+
+  const prices = program.command('prices').description('the price catalog and your overrides');
+  ledgerOptions(
+    prices.command('show').description('what a model name resolves to, and its prices').argument('<name>'),
+  ).action((name: string, o) => pricesShow(name, o, out));
+
+  ledgerOptions(
+    program
+      .command('reprice')
+      .description('recompute costs with the prices now in force, keeping old values in the audit table')
+      .option('--since <when>', 'only events from this age or date')
+      .option('--model <name>', 'only events of this model'),
+  ).action((o) => repriceCommand(o, out));
+
+  ledgerOptions(
+    program
+      .command('demo')
+      .description('add the deterministic demo organisation to the ledger')
+      .option('--seed <n>', 'random seed', '42')
+      .option('--people <n>', 'number of people', '300')
+      .option('--days <n>', 'days of history ending today', '30'),
+  ).action((o) => demoCommand(o, out));
+
+  return program;
+}
+
+/** The one place errors become exit codes: ours are one clear line; anything else is a bug worth reporting. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof TokenledgerError) {
+      err(`error ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    err(
+      `internal error: ${(e as Error)?.stack ?? String(e)}\nPlease report it at https://github.com/tokenledger/tokenledger/issues with the command you ran.\n`,
+    );
+    return 2;
+  }
+}

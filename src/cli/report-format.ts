@@ -1,0 +1,100 @@
+/**
+ * Report output. `json` is a stable contract scripts rely on (docs/cli.md): one object with rows, totals and
+ * unpriced; money as decimal strings with 12 digits; token counts as integers.
+ */
+import { formatUsd, formatUsdShort } from '../money/money.js';
+import { MEASURES, type Measures, MONEY_MEASURES, type QueryResult, type Row } from '../store/query.js';
+
+const MONEY = new Set<string>(MONEY_MEASURES);
+
+function measuresToJson(m: Measures): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const k of MEASURES) out[k] = MONEY.has(k) ? formatUsd(m[k] as bigint) : (m[k] as number);
+  if (m.billed_cost_usd !== undefined) out.billed_cost_usd = formatUsd(m.billed_cost_usd);
+  return out;
+}
+
+function rowToJson(r: Row): Record<string, string | number | null> {
+  return { ...(r.bucket !== undefined ? { bucket: r.bucket } : {}), ...r.dims, ...measuresToJson(r) };
+}
+
+export function reportJson(result: QueryResult): string {
+  return JSON.stringify(
+    { rows: result.rows.map(rowToJson), totals: measuresToJson(result.totals), unpriced: result.unpriced },
+    null,
+    2,
+  );
+}
+
+export function reportCsv(result: QueryResult): string {
+  const rows = result.rows.map(rowToJson);
+  const header = rows[0] ? Object.keys(rows[0]) : ['bucket', ...MEASURES];
+  const lines = [header.join(',')];
+  for (const r of rows) lines.push(header.map((h) => csvCell(r[h])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const int = new Intl.NumberFormat('en-US');
+
+export function reportTable(result: QueryResult, dims: readonly string[], bucketed: boolean): string {
+  const billed = result.totals.billed_cost_usd !== undefined;
+  const header = [
+    ...(bucketed ? ['bucket'] : []),
+    ...dims,
+    'cost',
+    ...(billed ? ['as billed'] : []),
+    'input',
+    'cache read',
+    'cache write',
+    'output',
+    'requests',
+  ];
+  const line = (label: string[], m: Measures) => [
+    ...label,
+    money(m.cost_usd),
+    ...(billed ? [money(m.billed_cost_usd ?? 0n)] : []),
+    int.format(m.input_tokens),
+    int.format(m.cache_read_tokens),
+    int.format(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
+    int.format(m.output_tokens),
+    int.format(m.requests),
+  ];
+  const body = result.rows.map((r) =>
+    line([...(bucketed ? [r.bucket ?? ''] : []), ...dims.map((d) => r.dims[d] ?? '(none)')], r),
+  );
+  const labelWidth = (bucketed ? 1 : 0) + dims.length;
+  const total = line(['total', ...Array(Math.max(0, labelWidth - 1)).fill('')], result.totals);
+  const text = renderTable(header, body, total, labelWidth);
+  const u = result.unpriced;
+  const note =
+    u.events === 0
+      ? 'unpriced: 0 events (every event in this report has a price)'
+      : `unpriced: ${int.format(u.events)} events, ${int.format(u.tokens)} tokens — not in the cost above; ` +
+        'add their models to tokenledger.prices.yaml and run `tokenledger reprice`';
+  return `${text}\n${note}\n`;
+}
+
+function money(pico: bigint): string {
+  // Small amounts keep more digits so a $0.0042 call does not read as $0.00.
+  return pico !== 0n && pico < 10_000_000_000n && pico > -10_000_000_000n
+    ? formatUsdShort(pico, 6)
+    : formatUsdShort(pico);
+}
+
+function renderTable(header: string[], rows: string[][], total: string[], labelColumns: number): string {
+  const all = [header, ...rows, total];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i < labelColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+  return [fmt(header), rule, ...rows.map(fmt), rule, fmt(total)].join('\n');
+}

@@ -1,0 +1,46 @@
+import { TokenledgerError } from '../errors.js';
+import type { Query } from '../store/query.js';
+import { type LedgerOptions, withStore } from './context.js';
+import {
+  type FilterOptions,
+  parseBucket,
+  parseDimensions,
+  parsePositiveInt,
+  parseRange,
+  parseWhere,
+} from './filters.js';
+import { reportCsv, reportJson, reportTable } from './report-format.js';
+
+export interface ReportOptions extends LedgerOptions, FilterOptions {
+  by?: string;
+  bucket?: string;
+  top?: string;
+  format?: string;
+  billed?: boolean;
+}
+
+export function buildReportQuery(o: ReportOptions): Query {
+  return {
+    dimensions: parseDimensions(o.by ?? 'model'),
+    filters: parseWhere(o.where),
+    ...parseRange(o),
+    bucket: parseBucket(o.bucket),
+    top: parsePositiveInt('top', o.top),
+    billed: o.billed ?? false,
+  };
+}
+
+export async function report(o: ReportOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (!['table', 'json', 'csv'].includes(format)) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--format ${JSON.stringify(format)}: use table, json or csv`,
+    );
+  }
+  const q = buildReportQuery(o);
+  const result = await withStore(o, (store) => store.query(q));
+  if (format === 'json') out(`${reportJson(result)}\n`);
+  else if (format === 'csv') out(reportCsv(result));
+  else out(reportTable(result, q.dimensions, q.bucket !== undefined));
+}

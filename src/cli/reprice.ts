@@ -1,0 +1,34 @@
+import { TokenledgerError } from '../errors.js';
+import { repriceWith } from '../ingest/reprice.js';
+import { formatUsdShort } from '../money/money.js';
+import { type LedgerOptions, nowMicros, timeOption, withStore } from './context.js';
+import { loadCliPricer } from './pricer.js';
+
+export interface RepriceOptions extends LedgerOptions {
+  since?: string;
+  model?: string;
+}
+
+/** Recomputes costs with the catalog and overrides now in force; old values go to the audit table. */
+export async function repriceCommand(o: RepriceOptions, out: (s: string) => void): Promise<void> {
+  const pricer = await loadCliPricer(o);
+  const now = nowMicros();
+  let model: string | undefined;
+  if (o.model) {
+    const resolved = pricer.resolve(o.model);
+    if (!resolved)
+      throw new TokenledgerError(
+        'CLI_UNKNOWN_MODEL',
+        `--model ${JSON.stringify(o.model)}: no catalog or override model by that name (see \`tokenledger prices show NAME\`)`,
+      );
+    model = resolved.model;
+  }
+  const s = await withStore(o, (store) =>
+    store.reprice({ since: timeOption('since', o.since, now), model }, repriceWith(pricer), now),
+  );
+  out(
+    `repriced with ${pricer.version}: ${s.examined} events examined, ${s.changed} changed, ` +
+      `${formatUsdShort(s.old_cost_usd)} → ${formatUsdShort(s.new_cost_usd)}\n` +
+      'previous costs are kept in the audit table; `tokenledger report --billed` shows as-billed against repriced\n',
+  );
+}

@@ -1,0 +1,22 @@
+import { type LedgerOptions, ledgerPath, withStore } from './context.js';
+import { fillDemo } from './demo.js';
+import { report } from './report.js';
+
+/**
+ * `npm start`: on an empty ledger, load the demo organisation; then print the spend report. Later issues add the
+ * local agent-log import and the server here.
+ */
+export async function startCommand(o: LedgerOptions, out: (s: string) => void): Promise<void> {
+  const path = ledgerPath(o);
+  await withStore(o, async (store) => {
+    if ((await store.count()) === 0) {
+      out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
+      await fillDemo(store, o, out);
+    }
+  });
+  out('\nSpend by team, last 30 days (tokenledger report --by team --since 30d):\n\n');
+  await report({ ...o, by: 'team', since: '30d' }, out);
+  out(
+    '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n',
+  );
+}

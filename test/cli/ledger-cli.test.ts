@@ -1,0 +1,188 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+
+let dir: string;
+let db: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-cli-'));
+  db = join(dir, 'ledger.duckdb');
+});
+
+const line = (o: object) => JSON.stringify({ ts: '2026-11-03T09:00:00Z', ...o });
+function write(name: string, lines: string[]): string {
+  const p = join(dir, name);
+  writeFileSync(p, `${lines.join('\n')}\n`);
+  return p;
+}
+async function reportJson(...args: string[]) {
+  const r = await runCli(['report', '--db', db, '--format', 'json', ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('tokenledger import → report', () => {
+  it('prices what it imports exactly, skips bad lines with file:line, and stores a re-import once', async () => {
+    // Published prices: claude-sonnet-4-5 input $3/MTok, cache read $0.30, 1h cache write $6, output $15;
+    // gpt-4o input $2.50, output $10. https://www.anthropic.com/pricing · https://openai.com/api/pricing
+    const file = write('usage.jsonl', [
+      line({
+        team: 'payments',
+        model: 'anthropic/claude-sonnet-4-5-20250929',
+        input_tokens: 1000,
+        cache_read_tokens: 10000,
+        cache_write_1h_tokens: 2000,
+        output_tokens: 500,
+      }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 2000, output_tokens: 100 }),
+      '{"ts": broken',
+      line({ team: 'web', model: 'my-private-llm', input_tokens: 70, output_tokens: 30 }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: -1 }),
+    ]);
+    const first = await runCli(['import', 'jsonl', file, '--db', db]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('imported 3 events');
+    expect(first.stdout).toContain(`${file}:3  SRC_BAD_JSON`);
+    expect(first.stdout).toMatch(new RegExp(`${file}:5  SRC_BAD_RECORD  input_tokens: `));
+    expect(first.stdout).toContain('unpriced: 1 events, 100 tokens');
+
+    const again = await runCli(['import', 'jsonl', file, '--db', db]);
+    expect(again.stdout).toContain('imported 0 events');
+    expect(again.stdout).toContain('duplicates (already in the ledger): 3');
+
+    const r = await reportJson('--by', 'team');
+    // payments: 1000×3 + 10000×0.3 + 2000×6 + 500×15 = 3000 + 3000 + 12000 + 7500 = 25,500 µ$ = $0.0255
+    // web: 2000×2.5 + 100×10 = 5000 + 1000 = 6,000 µ$ = $0.006 (the unpriced model adds nothing)
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        team: 'payments',
+        cost_usd: '0.025500000000',
+        cost_input: '0.003000000000',
+        cost_cache_read: '0.003000000000',
+        cost_cache_write: '0.012000000000',
+        cost_output: '0.007500000000',
+        events: 1,
+      }),
+      expect.objectContaining({
+        team: 'web',
+        cost_usd: '0.006000000000',
+        input_tokens: 2070,
+        output_tokens: 130,
+        events: 2,
+      }),
+    ]);
+    expect(r.totals.cost_usd).toBe('0.031500000000');
+    expect(r.unpriced).toEqual({ events: 1, tokens: 100 });
+  });
+
+  it('reads CSV with tag columns and groups by a tag', async () => {
+    const file = join(dir, 'usage.csv');
+    writeFileSync(
+      file,
+      'ts,model,input_tokens,output_tokens,tag.ticket\n2026-11-03,gpt-4o,1000,0,PAY-1\n2026-11-03T01:00:00Z,gpt-4o,3000,0,PAY-2\n2026-11-04,gpt-4o,1000,0,PAY-1\n',
+    );
+    expect((await runCli(['import', 'csv', file, '--db', db])).code).toBe(0);
+    const r = await reportJson('--by', 'tag.ticket');
+    expect(r.rows.map((x: Record<string, unknown>) => [x['tag.ticket'], x.cost_usd])).toEqual([
+      ['PAY-2', '0.007500000000'],
+      ['PAY-1', '0.005000000000'],
+    ]);
+  });
+
+  it('reports by day with filters and top-N', async () => {
+    const file = write('days.jsonl', [
+      line({ ts: '2026-11-03T10:00:00Z', user: 'a', model: 'gpt-4o', input_tokens: 4000 }),
+      line({ ts: '2026-11-03T11:00:00Z', user: 'b', model: 'gpt-4o', input_tokens: 2000 }),
+      line({ ts: '2026-11-04T10:00:00Z', user: 'c', model: 'gpt-4o', input_tokens: 1000 }),
+      line({ ts: '2026-11-04T10:00:00Z', user: 'a', model: 'gpt-4o-mini', input_tokens: 1000 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const r = await reportJson(
+      '--by',
+      'user',
+      '--bucket',
+      'day',
+      '--top',
+      '1',
+      '--where',
+      'model=gpt-4o',
+      '--since',
+      '2026-11-01',
+      '--until',
+      '2026-11-05',
+    );
+    expect(
+      r.rows.map((x: Record<string, unknown>) => [String(x.bucket).slice(0, 10), x.user, x.input_tokens]),
+    ).toEqual([
+      ['2026-11-03', 'a', 4000],
+      ['2026-11-03', 'other', 2000],
+      ['2026-11-04', 'other', 1000],
+    ]);
+    expect(r.totals.input_tokens).toBe(7000);
+  });
+});
+
+describe('tokenledger export → import', () => {
+  it('reproduces every total exactly in an empty ledger, as JSONL and as CSV', async () => {
+    expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
+    const before = await reportJson('--by', 'team,model,user,cost_source');
+    expect(before.totals.events).toBeGreaterThan(1000);
+    for (const format of ['jsonl', 'csv']) {
+      const out = join(dir, `export.${format}`);
+      const ex = await runCli(['export', '--db', db, '--format', format, '-o', out]);
+      expect(ex.code).toBe(0);
+      const copy = join(dir, `copy-${format}.duckdb`);
+      const im = await runCli(['import', format, out, '--db', copy]);
+      expect(im.stdout).toContain(`imported ${before.totals.events.toLocaleString('en-US')} events`);
+      const after = JSON.parse(
+        (await runCli(['report', '--db', copy, '--format', 'json', '--by', 'team,model,user,cost_source']))
+          .stdout,
+      );
+      expect(after).toEqual(before);
+    }
+  });
+
+  it('writes parquet that DuckDB can read back', async () => {
+    await runCli(['demo', '--db', db, '--people', '5', '--days', '1']);
+    const out = join(dir, 'ledger.parquet');
+    expect((await runCli(['export', '--db', db, '--format', 'parquet', '-o', out])).code).toBe(0);
+    expect(readFileSync(out).subarray(0, 4).toString()).toBe('PAR1');
+  });
+});
+
+describe('tokenledger reprice', () => {
+  it('recomputes with a new negotiated discount and keeps what was billed', async () => {
+    const file = write('u.jsonl', [
+      line({ model: 'gpt-4o', input_tokens: 1_000_000 }),
+      line({ model: 'gpt-4o', input_tokens: 1_000_000, ts: '2026-10-01T00:00:00Z' }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const prices = join(dir, 'tokenledger.prices.yaml');
+    writeFileSync(
+      prices,
+      'discounts:\n  - provider: openai\n    percent_off: "20"\n    from: "2026-11-01"\n',
+    );
+    const rp = await runCli(['reprice', '--db', db, '--prices', prices]);
+    expect(rp.code).toBe(0);
+    expect(rp.stdout).toMatch(/2 events examined, 1 changed/);
+    const r = await reportJson('--billed', '--by', 'model');
+    // $2.50 × 1M tokens each; the November one now 20% off: 2.00 + 2.50 = 4.50, billed 5.00.
+    expect(r.totals.cost_usd).toBe('4.500000000000');
+    expect(r.totals.billed_cost_usd).toBe('5.000000000000');
+  });
+});
+
+describe('errors', () => {
+  it('exit non-zero with one line that says what to do', async () => {
+    const bad = await runCli(['report', '--db', db, '--by', 'color']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: unknown dimension "color": use one of .*tag\.KEY\n$/);
+    const missing = await runCli(['import', 'jsonl', join(dir, 'nope.jsonl'), '--db', db]);
+    expect(missing.stderr).toMatch(/^error CLI_NO_FILE: .*nope\.jsonl: no such file\n$/);
+    const since = await runCli(['report', '--db', db, '--since', 'last tuesday']);
+    expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
+  });
+});

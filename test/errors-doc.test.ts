@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Every stable error code raised in src/ has a row in docs/errors.md with what it means and how to solve it
+// (fastify keeps its error catalog honest the same way).
+const CODE = /['"`]((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG)_[A-Z0-9_]+)['"`]/g;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) return sourceFiles(p);
+    return p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+describe('docs/errors.md', () => {
+  const doc = readFileSync('docs/errors.md', 'utf8');
+  const codes = new Set<string>();
+  for (const f of sourceFiles('src'))
+    for (const m of readFileSync(f, 'utf8').matchAll(CODE)) codes.add(m[1]!);
+
+  it('finds the codes it checks', () => {
+    expect(codes.size).toBeGreaterThan(10);
+  });
+
+  it.each([...codes].sort())('documents %s with a way to solve it', (code) => {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${code}\``));
+    expect(row, `docs/errors.md has no row for ${code}`).toBeDefined();
+    expect(row!.split('|').filter((c) => c.trim()).length).toBeGreaterThanOrEqual(3);
+  });
+});
