@@ -5,9 +5,11 @@ import { eventsCommand } from './events.js';
 import { exportCommand } from './export.js';
 import { collect } from './filters.js';
 import { importCommand } from './import.js';
+import { keysCreate, keysList, keysRevoke } from './keys.js';
 import { pricesShow } from './prices.js';
 import { report } from './report.js';
 import { repriceCommand } from './reprice.js';
+import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -124,6 +126,46 @@ export function buildProgram(): Command {
       .option('--people <n>', 'number of people', '300')
       .option('--days <n>', 'days of history ending today', '30'),
   ).action((o) => demoCommand(o, out));
+
+  ledgerOptions(
+    program
+      .command('serve')
+      .description('run the gateway (OpenAI- and Anthropic-compatible, metered) and the server on one port')
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--port <port>', 'port to listen on', '8787')
+      .option('--config <file>', 'gateway config (default ./tokenledger.config.yaml when present)')
+      .option(
+        '--upstream <name=url>',
+        'upstream base URL, e.g. openai=http://127.0.0.1:9000/v1 (repeatable)',
+        collect,
+      ),
+  ).action((o) => serveCommand(o, out));
+
+  const keys = program
+    .command('keys')
+    .description('virtual keys: attribution and provider keys for gateway callers');
+  ledgerOptions(
+    keys
+      .command('create')
+      .description('create a key; it is printed once, alone on the last line')
+      .option('--team <team>')
+      .option('--user <user>')
+      .option('--project <project>')
+      .option('--org <org>')
+      .option('--agent <agent>')
+      .option('--budget <usd>', 'monthly budget in USD'),
+  ).action(async (o) => {
+    await keysCreate(o, out);
+  });
+  ledgerOptions(
+    keys
+      .command('list')
+      .description('list keys (never the keys themselves)')
+      .option('--all', 'include revoked keys'),
+  ).action((o) => keysList(o, out));
+  ledgerOptions(
+    keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),
+  ).action((id: string, o) => keysRevoke({ ...o, id }, out));
 
   return program;
 }

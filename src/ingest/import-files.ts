@@ -46,19 +46,23 @@ export function emptySummary(): ImportSummary {
 }
 
 /**
- * Prices events and appends them to the store in batches, counting as it goes. Memory stays flat: at most one batch
- * is held. Callers `add` synchronously (parsers emit from sync code) and await `maybeFlush` between inputs.
+ * Prices events and appends them to the store in batches, counting as it goes. One append may be in flight while
+ * the next batch is parsed — DuckDB inserts on its own threads, so parsing and storing overlap — and a full batch
+ * waits for it: memory holds at most two batches. Callers `add` synchronously (parsers emit from sync code) and await
+ * `maybeFlush` between inputs; `flush` waits for everything.
  */
 export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
   const batchSize = deps.batchSize ?? 50_000;
   let batch: UsageEvent[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
+  let inFlight: Promise<void> = Promise.resolve();
+  const start = async () => {
+    await inFlight;
     const full = batch;
     batch = [];
-    const r = await deps.store.append(full);
-    summary.imported += r.inserted;
-    summary.duplicates += r.duplicates;
+    inFlight = deps.store.append(full).then((r) => {
+      summary.imported += r.inserted;
+      summary.duplicates += r.duplicates;
+    });
   };
   return {
     add(e: UnpricedEvent) {
@@ -70,8 +74,11 @@ export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
       }
       batch.push(priced);
     },
-    maybeFlush: () => (batch.length >= batchSize ? flush() : undefined),
-    flush,
+    maybeFlush: () => (batch.length >= batchSize ? start() : undefined),
+    async flush() {
+      if (batch.length > 0) await start();
+      await inFlight;
+    },
   };
 }
 

@@ -17,7 +17,15 @@ const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
  * Parses a decimal string ("3.75", "-0.5", "1e-7", "12") into an integer at `scale` fractional digits.
  * Digits past `scale` are rounded half-to-even, the rule that keeps sums of rounded amounts unbiased.
  */
+const PLAIN = /^(-?)(\d+)\.(\d+)$/;
+
 export function parseDecimal(text: string, scale = SCALE): bigint {
+  // Fast path for what ledgers write ("12.345000000000"): no exponent, no rounding needed.
+  const p = PLAIN.exec(text);
+  if (p !== null && p[3]!.length <= scale) {
+    const v = BigInt(p[2]! + p[3]!.padEnd(scale, '0'));
+    return p[1] === '-' ? -v : v;
+  }
   const m = DECIMAL.exec(text.trim());
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) {
     throw new MoneyError(

@@ -269,6 +269,30 @@ describe('events the catalog cannot price', () => {
     expect('given_cost' in e).toBe(false);
   });
 
+  it('a cost this price version computed comes back as the same computed event, rates included', () => {
+    const first = pricer.price(unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000 }));
+    const given = {
+      cost_usd: first.cost_usd!,
+      cost_input: first.cost_input,
+      cost_cache_read: first.cost_cache_read,
+      cost_cache_write: first.cost_cache_write,
+      cost_output: first.cost_output,
+      cost_source: 'computed' as const,
+      price_version: pricer.version,
+    };
+    const again = pricer.price(unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: given }));
+    expect(again).toEqual(first);
+    // Any disagreement, or another version, keeps the given amounts as they are.
+    const off = pricer.price(
+      unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: { ...given, cost_usd: given.cost_usd + 1n } }),
+    );
+    expect([off.cost_usd, off.rates]).toEqual([given.cost_usd + 1n, null]);
+    const older = pricer.price(
+      unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: { ...given, price_version: 'genai-prices@0.0.1' } }),
+    );
+    expect([older.price_version, older.rates]).toEqual(['genai-prices@0.0.1', null]);
+  });
+
   it('keeps the model_requested a source set and the provider an event carries', () => {
     const e = pricer.price(
       unpricedEvent({

@@ -88,44 +88,63 @@ class LedgerPricer implements Pricer {
     const model = r === null ? e.model : r.model;
     const provider = e.provider ?? (r === null ? null : r.provider);
     const given = e.given_cost;
-    if (given) {
-      return build(
-        e,
-        model,
-        provider,
-        given.cost_usd,
-        given.cost_input,
-        given.cost_cache_read,
-        given.cost_cache_write,
-        given.cost_output,
-        given.cost_source,
-        given.price_version,
-        null,
+    if (!given) {
+      return (
+        this.compute(e, priced, model, provider) ??
+        build(e, model, provider, null, null, null, null, null, 'unpriced', null, null)
       );
     }
-    if (priced !== null) {
-      const totalInput =
-        e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
-      const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
-      // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
-      if (card !== null && !(card.noInput && totalInput > 0) && !(card.noOutput && e.output_tokens > 0)) {
-        const c = costOf(e, card.rates);
-        return build(
-          e,
-          model,
-          provider,
-          c.cost_usd,
-          c.cost_input,
-          c.cost_cache_read,
-          c.cost_cache_write,
-          c.cost_output,
-          'computed',
-          this.version,
-          card.rates,
-        );
+    // A cost this very price version computed (an exported ledger coming back) is recomputed and, when it agrees to
+    // the pico-dollar, kept with its rate card: the store then holds it as a rate reference instead of five amounts.
+    if (given.cost_source === 'computed' && given.price_version === this.version) {
+      const c = this.compute(e, priced, model, provider);
+      if (
+        c !== null &&
+        c.cost_usd === given.cost_usd &&
+        c.cost_input === given.cost_input &&
+        c.cost_cache_read === given.cost_cache_read &&
+        c.cost_cache_write === given.cost_cache_write &&
+        c.cost_output === given.cost_output
+      ) {
+        return c;
       }
     }
-    return build(e, model, provider, null, null, null, null, null, 'unpriced', null, null);
+    return build(
+      e,
+      model,
+      provider,
+      given.cost_usd,
+      given.cost_input,
+      given.cost_cache_read,
+      given.cost_cache_write,
+      given.cost_output,
+      given.cost_source,
+      given.price_version,
+      null,
+    );
+  }
+
+  /** The computed cost, or null when the model or one of the event's token kinds has no price. */
+  private compute(e: UnpricedEvent, priced: PricedModel | null, model: string, provider: string | null): UsageEvent | null {
+    if (priced === null) return null;
+    const totalInput = e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
+    const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
+    // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
+    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0)) return null;
+    const c = costOf(e, card.rates);
+    return build(
+      e,
+      model,
+      provider,
+      c.cost_usd,
+      c.cost_input,
+      c.cost_cache_read,
+      c.cost_cache_write,
+      c.cost_output,
+      'computed',
+      this.version,
+      card.rates,
+    );
   }
 
   private priced(provider: string | null, model: string): PricedModel | null {

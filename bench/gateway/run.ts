@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { startUpstream } from './upstream.js';
+
+/**
+ * Gateway benchmark (issue 4): direct vs a bare Node pass-through proxy vs tokenledger serve (WAL fsync on, and
+ * off for reference). Run pinned: `taskset -c 1 node --import tsx bench/gateway/run.ts`; every target is started
+ * with `taskset -c 0`, so the gateway under test has core 0 and the load generator plus fake upstream core 1.
+ * Targets alternate within each measurement. Latency is measured from the scheduled send time (open loop).
+ */
+const UP = 19100;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const here = import.meta.dirname;
+
+interface Target {
+  name: string;
+  port: number;
+  proc: ChildProcess | null;
+}
+
+function startTarget(name: string, port: number, args: string[]): Promise<Target> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve) => proc.stdout!.once('data', () => resolve({ name, port, proc })));
+}
+
+const body = (stream: boolean) =>
+  JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Say hello in five words.' }],
+    stream,
+  });
+
+async function one(pool: Pool, stream: boolean): Promise<{ t0: number; ttfb: number; ok: boolean }> {
+  const t0 = performance.now();
+  const r = await pool.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+    body: body(stream),
+  });
+  let ttfb = -1;
+  for await (const _ of r.body) if (ttfb < 0) ttfb = performance.now() - t0;
+  return { t0, ttfb, ok: r.statusCode === 200 };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+async function openLoop(pool: Pool, rate: number, stream: boolean) {
+  const lat: number[] = [];
+  const ttfb: number[] = [];
+  let errors = 0;
+  const n = rate * SECONDS;
+  const start = performance.now() + 20;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = start + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      one(pool, stream).then(
+        (r) => {
+          // From the scheduled time, or from the send when the timer let it go a little early.
+          lat.push(performance.now() - Math.min(at, r.t0));
+          ttfb.push(r.ttfb);
+          if (!r.ok) errors++;
+        },
+        () => {
+          errors++;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), ttfb50: pct(ttfb, 50), errors };
+}
+
+async function closedLoop(pool: Pool, stream: boolean, pid: number | null) {
+  const cpu0 = pid === null ? 0 : cpuMs(pid);
+  let count = 0;
+  const until = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (performance.now() < until) {
+        await one(pool, stream);
+        count++;
+      }
+    }),
+  );
+  const cpu = pid === null ? 0 : cpuMs(pid) - cpu0;
+  return { rps: count / SECONDS, cpuUsPerReq: pid === null ? Number.NaN : (cpu * 1000) / count };
+}
+
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+function rssMb(pid: number | null): number {
+  if (pid === null) return Number.NaN;
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]) / 1024;
+}
+
+/** The node process under taskset (its only child). */
+function nodePid(t: Target): number | null {
+  if (t.proc === null) return null;
+  try {
+    return (
+      Number(readFileSync(`/proc/${t.proc.pid}/task/${t.proc.pid}/children`, 'utf8').trim().split(' ')[0]) ||
+      t.proc.pid!
+    );
+  } catch {
+    return t.proc.pid!;
+  }
+}
+
+const stopUpstream = await startUpstream(UP);
+const origin = `http://127.0.0.1:${UP}`;
+const targets: Target[] = [
+  { name: 'direct', port: UP, proc: null },
+  await startTarget('bare node proxy', 19101, [join(here, 'bare-proxy.ts'), '19101', origin]),
+  await startTarget('tokenledger (WAL fsync)', 19102, [
+    join(here, 'gateway-target.ts'),
+    '19102',
+    origin,
+    'on',
+  ]),
+  await startTarget('tokenledger (WAL no fsync)', 19103, [
+    join(here, 'gateway-target.ts'),
+    '19103',
+    origin,
+    'off',
+  ]),
+];
+const pools = new Map(
+  targets.map((t) => [t.name, new Pool(`http://127.0.0.1:${t.port}`, { connections: 256, pipelining: 1 })]),
+);
+const lines: string[] = [];
+const log = (s: string) => {
+  lines.push(s);
+  process.stdout.write(`${s}\n`);
+};
+
+for (const t of targets)
+  for (let i = 0; i < 3000; i += 50)
+    await Promise.all(Array.from({ length: 50 }, (_, j) => one(pools.get(t.name)!, (i + j) % 2 === 0)));
+
+for (const stream of [false, true]) {
+  log(`\n### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}\n`);
+  log('| target | rate | p50 ms | p99 ms | p50 TTFB ms | errors | RSS MB |');
+  log('|---|---|---|---|---|---|---|');
+  for (const rate of [200, 500, 1000])
+    for (const t of targets) {
+      const r = await openLoop(pools.get(t.name)!, rate, stream);
+      log(
+        `| ${t.name} | ${rate}/s | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${stream ? r.ttfb50.toFixed(2) : '-'} | ${r.errors} | ${rssMb(nodePid(t)).toFixed(0)} |`,
+      );
+    }
+  log('\n| target | closed-loop req/s (64 in flight) | CPU µs/request |');
+  log('|---|---|---|');
+  for (const t of targets) {
+    const r = await closedLoop(pools.get(t.name)!, stream, nodePid(t));
+    log(
+      `| ${t.name} | ${r.rps.toFixed(0)} | ${Number.isNaN(r.cpuUsPerReq) ? '-' : r.cpuUsPerReq.toFixed(0)} |`,
+    );
+  }
+}
+for (const p of pools.values()) await p.close();
+for (const t of targets) t.proc?.kill('SIGKILL');
+stopUpstream();
+process.exit(0);

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TokenledgerError } from '../errors.js';
+import { startServer } from '../server/serve.js';
+import { type LedgerOptions, ledgerPath } from './context.js';
+
+export interface ServeCommandOptions extends LedgerOptions {
+  host?: string;
+  port?: string;
+  config?: string;
+  /** NAME=BASE_URL, repeatable. */
+  upstream?: string[];
+}
+
+export const CONFIG_FILE = 'tokenledger.config.yaml';
+
+/**
+ * `tokenledger serve`: runs until SIGINT/SIGTERM, then drains the write-ahead log into the ledger and exits.
+ * Flags: --host (127.0.0.1), --port (8787), --db, --prices, --config FILE (default ./tokenledger.config.yaml if
+ * present), --upstream NAME=BASE_URL (repeatable).
+ */
+export async function serveCommand(
+  o: ServeCommandOptions,
+  out: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<void> {
+  const cwd = process.cwd();
+  const port = o.port === undefined ? undefined : Number(o.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--port ${JSON.stringify(o.port)}: expected a port number 0-65535`,
+    );
+  const configPath =
+    o.config !== undefined
+      ? resolve(cwd, o.config)
+      : existsSync(resolve(cwd, CONFIG_FILE))
+        ? resolve(cwd, CONFIG_FILE)
+        : null;
+  const path = ledgerPath(o);
+  const running = await startServer({
+    ledgerPath: path,
+    configPath,
+    pricesPath: o.prices,
+    host: o.host,
+    port,
+    upstream: o.upstream,
+    cwd,
+    env: process.env,
+    openStore: async (p) => (await import('../store/duckdb/duckdb-store.js')).createDuckDbStore(p),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  out(`tokenledger gateway listening on ${running.url} (ledger ${path})\n`);
+  out(`  OpenAI SDKs:    base URL ${running.url}/v1\n  Anthropic SDKs: base URL ${running.url}\n`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      running.close().then(done, (e: Error) => {
+        process.stderr.write(`error while stopping: ${e.message}\n`);
+        done();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Attribution, emptyAttribution } from '../ledger/event.js';
+import { GatewayError } from './errors.js';
+import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import { obj } from './providers/provider.js';
+
+const HEADER_FIELDS = [
+  ['x-tokenledger-org', 'org'],
+  ['x-tokenledger-team', 'team'],
+  ['x-tokenledger-user', 'user'],
+  ['x-tokenledger-project', 'project'],
+  ['x-tokenledger-agent', 'agent'],
+  ['x-tokenledger-session', 'session_id'],
+  ['x-tokenledger-task', 'task_id'],
+  ['x-tokenledger-environment', 'environment'],
+] as const;
+
+const MAX_VALUE = 256;
+
+/**
+ * Who a call is charged to. A virtual key fixes its own fields: a header may repeat them but not change them (403),
+ * so a key handed to a team cannot book spend on another. Headers fill the fields the key leaves open; OpenAI's
+ * `user` and Anthropic's `metadata.user_id` fill `user` last; OpenAI's `metadata` strings become tags unless a
+ * `x-tokenledger-tags` header already set that tag. Pure.
+ */
+export function attribute(
+  key: VirtualKeyRecord | null,
+  headers: IncomingHttpHeaders,
+  body: Record<string, unknown>,
+): Attribution {
+  const a = emptyAttribution();
+  if (key !== null) {
+    a.org = key.org;
+    a.team = key.team;
+    a.user = key.user;
+    a.project = key.project;
+    a.agent = key.agent;
+    a.api_key_id = key.id;
+  }
+  for (const [header, field] of HEADER_FIELDS) {
+    const v = headerValue(headers, header);
+    if (v === null) continue;
+    const fixed = a[field];
+    if (key !== null && fixed !== null && fixed !== v)
+      throw new GatewayError(
+        'GW_ATTRIBUTION_CONFLICT',
+        `${header}: the virtual key ${key.id} is bound to ${field} ${JSON.stringify(fixed)}, the header says ${JSON.stringify(v)}; drop the header or use a key for that ${field}`,
+      );
+    a[field] = v;
+  }
+  const tags = headerValue(headers, 'x-tokenledger-tags');
+  if (tags !== null) a.tags = parseTags(tags);
+  const metadata = obj(body.metadata);
+  if (a.user === null) {
+    const user = typeof body.user === 'string' ? body.user : metadata?.user_id;
+    if (typeof user === 'string' && user !== '') a.user = user.slice(0, MAX_VALUE);
+  }
+  if (metadata !== null)
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v === 'string' && k !== 'user_id' && !(k in a.tags)) a.tags[k] = v.slice(0, MAX_VALUE);
+  return a;
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const raw = headers[name];
+  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (v === undefined || v === '') return null;
+  if (v.length > MAX_VALUE)
+    throw new GatewayError('GW_BAD_ATTRIBUTION', `${name}: longer than ${MAX_VALUE} characters; shorten it`);
+  return v;
+}
+
+/** `k=v,k2=v2` to a tag map. */
+export function parseTags(text: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const k = part.slice(0, eq).trim();
+    if (eq <= 0 || k === '')
+      throw new GatewayError(
+        'GW_BAD_ATTRIBUTION',
+        `x-tokenledger-tags: ${JSON.stringify(part)} is not KEY=VALUE; expected a list like "app=web,env=prod"`,
+      );
+    tags[k] = part.slice(eq + 1).trim();
+  }
+  return tags;
+}

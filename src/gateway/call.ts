@@ -1,0 +1,89 @@
+import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
+import type { Upstream } from './config.js';
+import { countTokens } from './estimate.js';
+import type { GatewayDeps } from './pipeline.js';
+import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
+import { pricedEvent } from './record.js';
+import type { GatewayRoute } from './routes.js';
+
+/** One call in flight: everything recording it needs. */
+export interface CallContext {
+  deps: GatewayDeps;
+  provider: Provider;
+  route: GatewayRoute;
+  json: Record<string, unknown>;
+  /** performance.now() at arrival. */
+  started: number;
+  /** Epoch µs at arrival. */
+  ts: number;
+  requestId: string;
+  eventId: string;
+  attribution: Attribution;
+  upstream: Upstream;
+  /** The model name sent upstream. */
+  model: string;
+}
+
+export interface Outcome {
+  facts: ResponseFacts | null;
+  status: Status;
+  error: string | null;
+  ttft_ms?: number | null;
+  /**
+   * The usage was not (fully) reported: count what was consumed with the tokenizer. `outputText` is the output
+   * the client received; the input is the provider's count when it gave one, else the request's text.
+   */
+  estimate?: { outputText: string } | undefined;
+  abortedBeforeOutput?: boolean;
+}
+
+/** Prices the call, appends it to the WAL (resolves once durable) and counts it in the metrics. */
+export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEvent> {
+  const facts = o.facts;
+  let usage = facts?.usage ?? null;
+  const estimate = o.estimate ?? (o.abortedBeforeOutput ? { outputText: '' } : undefined);
+  if (estimate !== undefined) usage = await estimated(call, usage, estimate.outputText);
+  const event = pricedEvent(
+    {
+      event_id: call.eventId,
+      request_id: call.requestId,
+      ts: call.ts,
+      duration_ms: Math.round(performance.now() - call.started),
+      ttft_ms: o.ttft_ms ?? null,
+      attribution: call.attribution,
+      provider: call.upstream.provider,
+      model_requested: call.model,
+      model: facts?.model ?? null,
+      operation: call.route.operation,
+      service_tier:
+        facts?.service_tier ?? (typeof call.json.service_tier === 'string' ? call.json.service_tier : null),
+      usage,
+      status: o.status,
+      error_type: o.error,
+      estimated: estimate !== undefined,
+      response_id: facts?.response_id ?? null,
+    },
+    call.deps.pricer,
+    Date.now() * 1000,
+  );
+  await call.deps.record(event);
+  call.deps.metrics.recordEvent(event);
+  return event;
+}
+
+async function estimated(
+  call: CallContext,
+  known: MeteredUsage | null,
+  outputText: string,
+): Promise<MeteredUsage> {
+  const output = Math.max(known?.output_tokens ?? 0, await countTokens(outputText));
+  if (known !== null) return { ...known, output_tokens: output };
+  return {
+    input_tokens: await countTokens(call.provider.inputText(call.json)),
+    cache_read_tokens: 0,
+    cache_write_5m_tokens: 0,
+    cache_write_1h_tokens: 0,
+    output_tokens: output,
+    reasoning_tokens: 0,
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * tokenledger.config.yaml as zod checks it. docs/gateway.md documents every key; keep the two in step. Provider keys
+ * never appear in the file: an upstream names the environment variable that holds its key.
+ */
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+const baseUrl = z
+  .string()
+  .trim()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+    message: 'expected an http:// or https:// URL such as "https://api.openai.com/v1"',
+  });
+
+const upstream = z
+  .object({
+    type: z.enum(['openai', 'anthropic'], {
+      message: 'expected "openai" (any OpenAI-compatible API) or "anthropic"',
+    }),
+    base_url: baseUrl,
+    key_env: z
+      .string()
+      .regex(ENV_NAME, {
+        message: 'expected the NAME of an environment variable (such as OPENAI_API_KEY), not a key',
+      })
+      .optional(),
+    /** Provider id used for pricing (defaults to the type for openai/anthropic, else the upstream's name). */
+    provider: z.string().trim().min(1).optional(),
+    /** Model-name globs this upstream serves ("llama-*"); requests for them go here. */
+    models: z.array(z.string().trim().min(1)).optional(),
+    require_virtual_key: z.boolean().optional(),
+  })
+  .strict();
+
+const ms = z.number().int().positive({ message: 'expected a whole number of milliseconds greater than 0' });
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().trim().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        body_limit_mb: z.number().positive().max(1024).optional(),
+        /** Keep prompt and completion text? Never by default. */
+        store_content: z
+          .literal(false, { message: 'content storage is opt-in per virtual key only' })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    upstreams: z
+      .record(
+        z
+          .string()
+          .regex(UPSTREAM_NAME, { message: 'expected a lowercase name like "openai" or "local-vllm"' }),
+        upstream,
+      )
+      .optional(),
+    models: z
+      .object({
+        aliases: z.record(z.string().min(1), z.string().trim().min(1)).optional(),
+        fallbacks: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    timeouts: z
+      .object({ connect_ms: ms.optional(), first_byte_ms: ms.optional(), idle_ms: ms.optional() })
+      .strict()
+      .optional(),
+    keys: z.object({ required: z.boolean().optional() }).strict().optional(),
+    wal: z.object({ sync: z.boolean().optional(), drain_interval_ms: ms.optional() }).strict().optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;

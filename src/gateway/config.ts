@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { TokenledgerError } from '../errors.js';
+import { type ConfigFile, configSchema } from './config-schema.js';
+import type { ApiType } from './providers/provider.js';
+
+export interface Upstream {
+  name: string;
+  type: ApiType;
+  /** What you would give the provider's SDK: OpenAI-style bases end in /v1, Anthropic's does not. */
+  base_url: string;
+  key_env: string | null;
+  provider: string;
+  models: readonly RegExp[];
+  require_virtual_key: boolean;
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  body_limit_bytes: number;
+  upstreams: ReadonlyMap<string, Upstream>;
+  aliases: Readonly<Record<string, string>>;
+  fallbacks: Readonly<Record<string, readonly string[]>>;
+  timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
+  keys_required: boolean;
+  wal: { sync: boolean; drain_interval_ms: number };
+}
+
+/** Command-line settings; they win over the file. */
+export interface GatewayFlags {
+  host?: string | undefined;
+  port?: number | undefined;
+  /** `NAME=BASE_URL`, repeatable. */
+  upstream?: readonly string[] | undefined;
+}
+
+export const DEFAULT_UPSTREAMS: Record<string, { type: ApiType; base_url: string; key_env: string }> = {
+  openai: { type: 'openai', base_url: 'https://api.openai.com/v1', key_env: 'OPENAI_API_KEY' },
+  anthropic: { type: 'anthropic', base_url: 'https://api.anthropic.com', key_env: 'ANTHROPIC_API_KEY' },
+};
+
+export async function readGatewayConfig(path: string | null, flags: GatewayFlags): Promise<GatewayConfig> {
+  if (path === null) return resolveConfig({}, flags, '(no config file)');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new TokenledgerError(
+      'CFG_NOT_FOUND',
+      `${path}: cannot read the config file (${(cause as Error).message})`,
+      {
+        cause,
+      },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (cause) {
+    throw new TokenledgerError('CFG_BAD_YAML', `${path}: not valid YAML: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return resolveConfig(raw, flags, path);
+}
+
+/**
+ * Validates a parsed config file, merges the flags over it and the defaults under both, and freezes the result.
+ * Every problem is reported at once with its dot-path. Pure.
+ */
+export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string): GatewayConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new TokenledgerError(
+      'CFG_INVALID',
+      `${where} has ${problems.length} problem(s):\n${problems.join('\n')}`,
+    );
+  }
+  const f: ConfigFile = parsed.data;
+  const upstreams = new Map<string, Upstream>();
+  for (const [name, d] of Object.entries(DEFAULT_UPSTREAMS)) upstreams.set(name, upstreamOf(name, d));
+  for (const [name, u] of Object.entries(f.upstreams ?? {})) upstreams.set(name, upstreamOf(name, u));
+  for (const spec of flags.upstream ?? []) {
+    const [name, url] = splitUpstreamFlag(spec);
+    const known = upstreams.get(name);
+    const type: ApiType = known?.type ?? (name.includes('anthropic') ? 'anthropic' : 'openai');
+    upstreams.set(
+      name,
+      upstreamOf(name, { ...known, type, base_url: url, key_env: known?.key_env ?? undefined }),
+    );
+  }
+  return Object.freeze({
+    host: flags.host ?? f.server?.host ?? '127.0.0.1',
+    port: flags.port ?? f.server?.port ?? 8787,
+    body_limit_bytes: Math.round((f.server?.body_limit_mb ?? 32) * 1024 * 1024),
+    upstreams,
+    aliases: Object.freeze({ ...f.models?.aliases }),
+    fallbacks: Object.freeze({ ...f.models?.fallbacks }),
+    timeouts: {
+      connect_ms: f.timeouts?.connect_ms ?? 10_000,
+      first_byte_ms: f.timeouts?.first_byte_ms ?? 600_000,
+      idle_ms: f.timeouts?.idle_ms ?? 300_000,
+    },
+    keys_required: f.keys?.required ?? false,
+    wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 200 },
+  });
+}
+
+function splitUpstreamFlag(spec: string): [string, string] {
+  const eq = spec.indexOf('=');
+  const name = spec.slice(0, eq).trim();
+  const url = spec.slice(eq + 1).trim();
+  if (eq <= 0 || !/^[a-z0-9][a-z0-9_-]*$/.test(name) || !URL.canParse(url) || !/^https?:/.test(url))
+    throw new TokenledgerError(
+      'CFG_BAD_UPSTREAM_FLAG',
+      `--upstream ${JSON.stringify(spec)}: expected NAME=BASE_URL such as openai=http://127.0.0.1:8000/v1`,
+    );
+  return [name, url.replace(/\/+$/, '')];
+}
+
+function upstreamOf(
+  name: string,
+  u: {
+    type: ApiType;
+    base_url: string;
+    key_env?: string | null | undefined;
+    provider?: string;
+    models?: readonly (string | RegExp)[];
+    require_virtual_key?: boolean;
+  },
+): Upstream {
+  return {
+    name,
+    type: u.type,
+    base_url: u.base_url.replace(/\/+$/, ''),
+    key_env: u.key_env ?? null,
+    provider: u.provider ?? name,
+    models: (u.models ?? []).map((m) => (m instanceof RegExp ? m : globToRegExp(m))),
+    require_virtual_key: u.require_virtual_key ?? false,
+  };
+}
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
+  return new RegExp(`^${escaped}$`);
+}

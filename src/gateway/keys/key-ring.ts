@@ -1,0 +1,39 @@
+import { keysMtime, readKeys } from './key-file.js';
+import { hashKey, type VirtualKeyRecord } from './virtual-key.js';
+
+/**
+ * The server's view of the virtual keys: looked up by hash, reloaded when the file changes (checked at most once a
+ * second, off the request path), so `tokenledger keys create|revoke` take effect without a restart.
+ */
+export class KeyRing {
+  private byHash = new Map<string, VirtualKeyRecord>();
+  private mtime = -1;
+  private checkedAt = 0;
+  private checking: Promise<void> | null = null;
+
+  constructor(readonly path: string) {}
+
+  async load(): Promise<void> {
+    const mtime = await keysMtime(this.path);
+    if (mtime === this.mtime) return;
+    const keys = await readKeys(this.path);
+    this.byHash = new Map(keys.filter((k) => k.revoked_at === null).map((k) => [k.hash, k]));
+    this.mtime = mtime;
+  }
+
+  /** The active record for a presented key, or null when unknown or revoked. */
+  async lookup(key: string, now = Date.now()): Promise<VirtualKeyRecord | null> {
+    if (now - this.checkedAt > 1000) {
+      this.checkedAt = now;
+      this.checking ??= this.load().finally(() => {
+        this.checking = null;
+      });
+      await this.checking;
+    }
+    return this.byHash.get(hashKey(key)) ?? null;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+}

@@ -1,0 +1,114 @@
+import type { UsageEvent } from '../ledger/event.js';
+import { formatUsd } from '../money/money.js';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const TOKEN_KINDS = [
+  ['input', 'input_tokens'],
+  ['cache_read', 'cache_read_tokens'],
+  ['cache_write_5m', 'cache_write_5m_tokens'],
+  ['cache_write_1h', 'cache_write_1h_tokens'],
+  ['output', 'output_tokens'],
+  ['reasoning', 'reasoning_tokens'],
+] as const;
+
+interface Histogram {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * The gateway's Prometheus metrics, kept in memory and rendered as text on /metrics. Cost sums stay exact (bigint
+ * pico-dollars) and are printed as decimals.
+ */
+export class GatewayMetrics {
+  private readonly requests = new Map<string, number>();
+  private readonly tokens = new Map<string, number>();
+  private readonly cost = new Map<string, bigint>();
+  private readonly errors = new Map<string, number>();
+  private readonly latency = new Map<string, Histogram>();
+
+  recordEvent(e: UsageEvent): void {
+    const base = `provider="${esc(e.provider ?? '')}",model="${esc(e.model)}",team="${esc(e.team ?? '')}"`;
+    inc(this.requests, `${base},status="${e.status}"`, 1);
+    for (const [kind, field] of TOKEN_KINDS) {
+      const n = e[field];
+      if (n > 0) inc(this.tokens, `${base},kind="${kind}"`, n);
+    }
+    if (e.cost_usd !== null) this.cost.set(base, (this.cost.get(base) ?? 0n) + e.cost_usd);
+  }
+
+  recordError(code: string): void {
+    inc(this.errors, `code="${esc(code)}"`, 1);
+  }
+
+  /** Time from sending the request upstream to its response headers. */
+  recordLatency(upstream: string, seconds: number): void {
+    const key = `upstream="${esc(upstream)}"`;
+    let h = this.latency.get(key);
+    if (h === undefined) {
+      h = { counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.latency.set(key, h);
+    }
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= LATENCY_BUCKETS[i]!) h.counts[i]!++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  render(walDepth: number): string {
+    const out: string[] = [];
+    family(
+      out,
+      'tokenledger_gateway_requests_total',
+      'counter',
+      'Calls recorded, by provider, model, team and status.',
+      this.requests,
+    );
+    family(
+      out,
+      'tokenledger_gateway_tokens_total',
+      'counter',
+      'Tokens recorded, by kind (reasoning is part of output).',
+      this.tokens,
+    );
+    out.push('# HELP tokenledger_gateway_cost_usd_total Exact cost recorded, USD.');
+    out.push('# TYPE tokenledger_gateway_cost_usd_total counter');
+    for (const [labels, v] of this.cost)
+      out.push(`tokenledger_gateway_cost_usd_total{${labels}} ${formatUsd(v)}`);
+    family(
+      out,
+      'tokenledger_gateway_errors_total',
+      'counter',
+      'Errors the gateway itself returned, by code.',
+      this.errors,
+    );
+    out.push('# HELP tokenledger_gateway_upstream_latency_seconds Time to upstream response headers.');
+    out.push('# TYPE tokenledger_gateway_upstream_latency_seconds histogram');
+    for (const [labels, h] of this.latency) {
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++)
+        out.push(
+          `tokenledger_gateway_upstream_latency_seconds_bucket{${labels},le="${LATENCY_BUCKETS[i]}"} ${h.counts[i]}`,
+        );
+      out.push(`tokenledger_gateway_upstream_latency_seconds_bucket{${labels},le="+Inf"} ${h.count}`);
+      out.push(`tokenledger_gateway_upstream_latency_seconds_sum{${labels}} ${h.sum}`);
+      out.push(`tokenledger_gateway_upstream_latency_seconds_count{${labels}} ${h.count}`);
+    }
+    out.push('# HELP tokenledger_wal_depth Events acknowledged but not yet moved into the store.');
+    out.push('# TYPE tokenledger_wal_depth gauge');
+    out.push(`tokenledger_wal_depth ${walDepth}`);
+    return `${out.join('\n')}\n`;
+  }
+}
+
+function family(out: string[], name: string, type: string, help: string, m: Map<string, number>): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  for (const [labels, v] of m) out.push(`${name}{${labels}} ${v}`);
+}
+
+function inc(m: Map<string, number>, key: string, n: number): void {
+  m.set(key, (m.get(key) ?? 0) + n);
+}
+
+function esc(v: string): string {
+  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}

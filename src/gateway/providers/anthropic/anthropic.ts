@@ -1,0 +1,54 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { obj, type Provider, type ResponseFacts, str } from '../provider.js';
+import { AnthropicStreamMeter } from './stream-meter.js';
+import { anthropicUsage } from './usage.js';
+
+export const ANTHROPIC = 'anthropic';
+
+/** The Anthropic Messages API (`/v1/messages`, `/v1/messages/count_tokens`). */
+export const anthropicProvider: Provider = {
+  type: 'anthropic',
+  keyHeaders: ['x-api-key', 'authorization'],
+  callerKey(headers: IncomingHttpHeaders): string | null {
+    const key = headers['x-api-key'];
+    if (typeof key === 'string' && key !== '') return key;
+    const auth = headers.authorization;
+    return typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')
+      ? auth.slice(7).trim() || null
+      : null;
+  },
+  authHeaders(key: string): Record<string, string> {
+    return { 'x-api-key': key };
+  },
+  prepare(_op, raw, json) {
+    // Anthropic streams always carry usage: nothing to change.
+    return { body: raw, stream: json.stream === true, injectedUsage: false };
+  },
+  readJson(_op, json): ResponseFacts {
+    const o = obj(json);
+    const usage = obj(o?.usage);
+    return {
+      usage: usage === null ? null : anthropicUsage(usage),
+      model: str(o?.model),
+      service_tier: str(usage?.service_tier),
+      response_id: str(o?.id),
+    };
+  },
+  streamMeter: () => new AnthropicStreamMeter(),
+  inputText(json) {
+    const parts: string[] = [];
+    const collect = (v: unknown): void => {
+      if (typeof v === 'string') parts.push(v);
+      else if (Array.isArray(v)) for (const x of v) collect(x);
+      else {
+        const o = obj(v);
+        if (o === null) return;
+        if (typeof o.text === 'string') parts.push(o.text);
+        collect(o.content);
+      }
+    };
+    collect(json.system);
+    collect(json.messages);
+    return parts.join('\n');
+  },
+};

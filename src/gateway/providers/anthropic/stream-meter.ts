@@ -1,0 +1,74 @@
+import { SseSplitter } from '../../sse.js';
+import { emptyFacts, obj, type ResponseFacts, type StreamMeter, str } from '../provider.js';
+import { anthropicUsage } from './usage.js';
+
+/**
+ * Meters an Anthropic Messages stream. `message_start` carries the input and cache usage, each `message_delta`
+ * carries usage *cumulative* so far: fields are taken from the last event that has them, never summed. The client
+ * always sees the stream unchanged.
+ */
+export class AnthropicStreamMeter implements StreamMeter {
+  private readonly splitter = new SseSplitter();
+  private readonly deltas: string[] = [];
+  private usage: Record<string, unknown> | null = null;
+  private result: ResponseFacts = emptyFacts();
+
+  push(chunk: Buffer): Buffer {
+    this.splitter.push(chunk, (e) => {
+      if (e.event === 'content_block_delta') this.deltas.push(e.data);
+      else if (e.event === 'message_start' || e.event === 'message_delta') {
+        const data = obj(safeParse(e.data));
+        const message = obj(data?.message);
+        const usage = obj(message?.usage) ?? obj(data?.usage);
+        if (message !== null)
+          this.result = {
+            ...this.result,
+            model: str(message.model),
+            response_id: str(message.id),
+          };
+        if (usage !== null) {
+          this.usage = { ...this.usage, ...withoutNulls(usage) };
+          this.result = {
+            ...this.result,
+            usage: anthropicUsage(this.usage),
+            service_tier: str(this.usage.service_tier),
+          };
+        }
+      }
+    });
+    return chunk;
+  }
+
+  end(): null {
+    this.splitter.end();
+    return null;
+  }
+
+  facts(): ResponseFacts {
+    return this.result;
+  }
+
+  outputText(): string {
+    const parts: string[] = [];
+    for (const d of this.deltas) {
+      const delta = obj(obj(safeParse(d))?.delta);
+      for (const k of ['text', 'thinking', 'partial_json'] as const)
+        if (typeof delta?.[k] === 'string') parts.push(delta[k] as string);
+    }
+    return parts.join('');
+  }
+}
+
+function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null) out[k] = v;
+  return out;
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}

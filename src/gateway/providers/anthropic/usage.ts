@@ -1,0 +1,21 @@
+import { count, type MeteredUsage, obj } from '../provider.js';
+
+/**
+ * Anthropic's usage block to the ledger's convention. `input_tokens` already excludes cache reads and writes.
+ * Cache writes are split by TTL when `cache_creation` says so; otherwise they are all 5-minute writes (the only
+ * kind before 1-hour caching existed). Thinking tokens are inside `output_tokens` and not reported apart.
+ */
+export function anthropicUsage(u: Record<string, unknown>): MeteredUsage {
+  const creation = obj(u.cache_creation);
+  const w5 =
+    creation === null ? count(u.cache_creation_input_tokens) : count(creation.ephemeral_5m_input_tokens);
+  const w1 = creation === null ? 0 : count(creation.ephemeral_1h_input_tokens);
+  return {
+    input_tokens: count(u.input_tokens),
+    cache_read_tokens: count(u.cache_read_input_tokens),
+    cache_write_5m_tokens: w5,
+    cache_write_1h_tokens: w1,
+    output_tokens: count(u.output_tokens),
+    reasoning_tokens: 0,
+  };
+}

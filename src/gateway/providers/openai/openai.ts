@@ -1,0 +1,31 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
+import { openAiInputText, prepareOpenAi } from './request.js';
+import { OpenAiStreamMeter } from './stream-meter.js';
+import { openAiFacts } from './usage.js';
+
+export const OPENAI = 'openai';
+
+/** OpenAI and every OpenAI-compatible server (vLLM, Ollama, OpenRouter, Together, Azure OpenAI's v1 API). */
+export const openAiProvider: Provider = {
+  type: 'openai',
+  keyHeaders: ['authorization', 'api-key'],
+  callerKey(headers: IncomingHttpHeaders): string | null {
+    const auth = headers.authorization;
+    if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer '))
+      return auth.slice(7).trim() || null;
+    const azure = headers['api-key'];
+    return typeof azure === 'string' && azure !== '' ? azure : null;
+  },
+  authHeaders(key: string): Record<string, string> {
+    return { authorization: `Bearer ${key}` };
+  },
+  prepare: (op, raw, json) => prepareOpenAi(op, raw, json),
+  readJson(_op: Operation, json: unknown): ResponseFacts {
+    return openAiFacts(json);
+  },
+  streamMeter(_op: Operation, injectedUsage: boolean): StreamMeter {
+    return new OpenAiStreamMeter(injectedUsage);
+  },
+  inputText: openAiInputText,
+};

@@ -1,0 +1,42 @@
+import { obj, type PreparedRequest } from '../provider.js';
+
+const USAGE_OPTION = ',"stream_options":{"include_usage":true}';
+
+/**
+ * Chat and legacy completions streams report usage only when asked (`stream_options.include_usage`), so we ask.
+ * When the body has no `stream_options` the option is spliced in before the closing brace, leaving every other byte
+ * as the client sent it; otherwise the body is re-serialised with the option set.
+ */
+export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unknown>): PreparedRequest {
+  const stream = json.stream === true;
+  if (!stream || (op !== 'chat' && op !== 'completions')) return { body: raw, stream, injectedUsage: false };
+  const options = obj(json.stream_options);
+  if (options?.include_usage === true) return { body: raw, stream, injectedUsage: false };
+  if (json.stream_options === undefined) {
+    const close = raw.lastIndexOf(0x7d);
+    const body = Buffer.concat([raw.subarray(0, close), Buffer.from(USAGE_OPTION), raw.subarray(close)]);
+    return { body, stream, injectedUsage: true };
+  }
+  const body = Buffer.from(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
+  return { body, stream, injectedUsage: true };
+}
+
+/** The prompt text of a request, for estimating input tokens when the upstream never reported them. */
+export function openAiInputText(json: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) for (const x of v) collect(x);
+    else {
+      const o = obj(v);
+      if (o === null) return;
+      if (typeof o.text === 'string') parts.push(o.text);
+      collect(o.content);
+    }
+  };
+  collect(json.messages);
+  collect(json.input);
+  collect(json.prompt);
+  collect(json.instructions);
+  return parts.join('\n');
+}

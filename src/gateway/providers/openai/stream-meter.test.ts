@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { OpenAiStreamMeter } from './stream-meter.js';
+
+const head = '{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":';
+const usage =
+  '{"prompt_tokens":100,"completion_tokens":40,"total_tokens":140,"prompt_tokens_details":{"cached_tokens":64},"completion_tokens_details":{"reasoning_tokens":16}}';
+const withUsage = [
+  `data: ${head}[{"index":0,"delta":{"content":"héllo ✓"}}],"usage":null}\n\n`,
+  `data: ${head}[{"index":0,"delta":{"content":" \\"usage\\":null"}}],"usage":null}\n\n`,
+  `data: ${head}[],"usage":${usage}}\n\n`,
+  'data: [DONE]\n\n',
+].join('');
+const asClientAsked = [
+  `data: ${head}[{"index":0,"delta":{"content":"héllo ✓"}}]}\n\n`,
+  `data: ${head}[{"index":0,"delta":{"content":" \\"usage\\":null"}}]}\n\n`,
+  'data: [DONE]\n\n',
+].join('');
+
+function run(injected: boolean, stream: Buffer, cut: number) {
+  const m = new OpenAiStreamMeter(injected);
+  const out: Buffer[] = [];
+  for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+    const o = m.push(part);
+    if (o !== null) out.push(o);
+  }
+  const tail = m.end();
+  if (tail !== null) out.push(tail);
+  return { m, out: Buffer.concat(out).toString('utf8') };
+}
+
+describe('OpenAiStreamMeter', () => {
+  const bytes = Buffer.from(withUsage, 'utf8');
+
+  it('reads usage wherever the chunks split, even inside a UTF-8 character', () => {
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { m } = run(false, bytes, cut);
+      expect(m.facts().usage).toEqual({
+        input_tokens: 36,
+        cache_read_tokens: 64,
+        cache_write_5m_tokens: 0,
+        cache_write_1h_tokens: 0,
+        output_tokens: 40,
+        reasoning_tokens: 16,
+      });
+      expect(m.facts().model).toBe('gpt-4o-2024-08-06');
+    }
+  });
+
+  it('passes the stream through untouched when the client asked for usage', () => {
+    for (const cut of [0, 7, 100, bytes.length]) expect(run(false, bytes, cut).out).toBe(withUsage);
+  });
+
+  it('hides injected usage: no usage chunk, no "usage":null, content untouched', () => {
+    for (let cut = 0; cut <= bytes.length; cut++) expect(run(true, bytes, cut).out).toBe(asClientAsked);
+  });
+
+  it('keeps the output text for estimating an abandoned stream', () => {
+    expect(run(true, bytes, 50).m.outputText()).toBe('héllo ✓ "usage":null');
+  });
+});

@@ -1,0 +1,95 @@
+import { SseSplitter } from '../../sse.js';
+import { emptyFacts, obj, type ResponseFacts, type StreamMeter } from '../provider.js';
+import { openAiFacts } from './usage.js';
+
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const NULL_USAGE = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,/g;
+const FINAL_RESPONSE_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/**
+ * Meters an OpenAI-compatible SSE stream. Only events that can carry usage are JSON-parsed (chat's final usage chunk,
+ * the Responses API's final event); the rest are kept as text in case the client aborts and output must be counted.
+ *
+ * When we injected `include_usage`, the client must not see its effects: the extra usage chunk (empty `choices`)
+ * is dropped and the `"usage":null` that every other chunk then carries is removed, so only whole events are
+ * forwarded in that mode.
+ */
+export class OpenAiStreamMeter implements StreamMeter {
+  private readonly splitter = new SseSplitter();
+  private readonly seen: string[] = [];
+  private result: ResponseFacts = emptyFacts();
+
+  constructor(private readonly injected: boolean) {}
+
+  push(chunk: Buffer): Buffer | null {
+    let out = this.injected ? '' : null;
+    this.splitter.push(chunk, (e) => {
+      let forward = true;
+      if (
+        (e.data.includes('"usage"') && USAGE_OBJECT.test(e.data)) ||
+        (e.event !== null && FINAL_RESPONSE_EVENTS.has(e.event))
+      ) {
+        const parsed = safeParse(e.data);
+        const facts = openAiFacts(parsed);
+        if (facts.usage !== null) {
+          this.result = facts;
+          const choices = obj(parsed)?.choices;
+          if (this.injected && Array.isArray(choices) && choices.length === 0) forward = false;
+        }
+      } else if (e.data !== '[DONE]') this.seen.push(e.data);
+      if (out !== null && forward) out += this.injected ? stripNullUsage(e.raw) : e.raw;
+    });
+    if (out === null) return chunk;
+    return out === '' ? null : Buffer.from(out, 'utf8');
+  }
+
+  end(): Buffer | null {
+    const rest = this.splitter.end();
+    return this.injected && rest !== '' ? Buffer.from(rest, 'utf8') : null;
+  }
+
+  facts(): ResponseFacts {
+    if (this.result.model === null) {
+      const first = obj(safeParse(this.seen[0] ?? ''));
+      const model = first?.model ?? obj(first?.response)?.model;
+      if (typeof model === 'string') return { ...this.result, model };
+    }
+    return this.result;
+  }
+
+  outputText(): string {
+    const parts: string[] = [];
+    for (const data of this.seen) {
+      const o = obj(safeParse(data));
+      if (o === null) continue;
+      if (typeof o.delta === 'string') parts.push(o.delta);
+      if (!Array.isArray(o.choices)) continue;
+      for (const c of o.choices) {
+        const choice = obj(c);
+        if (typeof choice?.text === 'string') parts.push(choice.text);
+        const delta = obj(choice?.delta);
+        if (typeof delta?.content === 'string') parts.push(delta.content);
+        if (typeof delta?.reasoning_content === 'string') parts.push(delta.reasoning_content);
+        if (Array.isArray(delta?.tool_calls))
+          for (const t of delta.tool_calls) {
+            const args = obj(obj(t)?.function)?.arguments;
+            if (typeof args === 'string') parts.push(args);
+          }
+      }
+    }
+    return parts.join('');
+  }
+}
+
+/** Strings in JSON escape their quotes, so an unescaped `"usage":null` can only be the chunk's own field. */
+function stripNullUsage(raw: string): string {
+  return raw.includes('"usage"') ? raw.replace(NULL_USAGE, '') : raw;
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,37 @@
+import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provider.js';
+
+/**
+ * OpenAI usage blocks to the ledger's convention. Chat and completions report `prompt_tokens` including cached
+ * reads (`prompt_tokens_details.cached_tokens`) and `completion_tokens` including reasoning; the Responses API says
+ * `input_tokens`/`output_tokens` with `*_details`; embeddings only `prompt_tokens`. Input is split so it never
+ * includes the cached part.
+ */
+export function openAiUsage(u: Record<string, unknown>): MeteredUsage {
+  const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
+  const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
+  const prompt = count(u.prompt_tokens ?? u.input_tokens);
+  const cached = Math.min(count(inDetails?.cached_tokens), prompt);
+  return {
+    input_tokens: prompt - cached,
+    cache_read_tokens: cached,
+    cache_write_5m_tokens: 0,
+    cache_write_1h_tokens: 0,
+    output_tokens: count(u.completion_tokens ?? u.output_tokens),
+    reasoning_tokens: count(outDetails?.reasoning_tokens),
+  };
+}
+
+/** Facts from a response object (a chat completion, a Responses API response, an embeddings list, a chunk). */
+export function openAiFacts(body: unknown): ResponseFacts {
+  const o = obj(body);
+  if (o === null) return { usage: null, model: null, service_tier: null, response_id: null };
+  // A Responses API stream's final event wraps the response.
+  const r = obj(o.response) ?? o;
+  const usage = obj(r.usage);
+  return {
+    usage: usage === null ? null : openAiUsage(usage),
+    model: str(r.model),
+    service_tier: str(r.service_tier),
+    response_id: str(r.id),
+  };
+}

@@ -1,0 +1,87 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Token counts read from a provider's response, in the ledger's convention (input excludes cache). */
+export interface MeteredUsage {
+  input_tokens: number;
+  cache_read_tokens: number;
+  cache_write_5m_tokens: number;
+  cache_write_1h_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+}
+
+/** What metering learns from a whole response or a finished stream. */
+export interface ResponseFacts {
+  usage: MeteredUsage | null;
+  /** The model the provider says answered (often a dated snapshot of the one requested). */
+  model: string | null;
+  service_tier: string | null;
+  response_id: string | null;
+}
+
+export const API_TYPES = ['openai', 'anthropic'] as const;
+export type ApiType = (typeof API_TYPES)[number];
+
+export const OPERATIONS = [
+  'chat',
+  'responses',
+  'completions',
+  'embeddings',
+  'messages',
+  'count_tokens',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/**
+ * Reads an SSE stream on the side. `push` returns the bytes to forward: the chunk itself when the client sees the
+ * stream unchanged (the common case, no copy), or the rewritten complete events when metering changed the request.
+ */
+export interface StreamMeter {
+  push(chunk: Buffer): Buffer | null;
+  /** Whatever is still held when the upstream ends. */
+  end(): Buffer | null;
+  facts(): ResponseFacts;
+  /** Output text seen so far, for estimating tokens of a stream the client abandoned. */
+  outputText(): string;
+}
+
+/** The request after metering's changes. */
+export interface PreparedRequest {
+  body: Buffer;
+  stream: boolean;
+  /** We asked for usage the client did not: the meter must hide it again. */
+  injectedUsage: boolean;
+}
+
+/** One wire format (OpenAI-compatible or Anthropic): how to read keys, requests, responses and streams. */
+export interface Provider {
+  readonly type: ApiType;
+  /** The caller's own provider key, if it sent one. */
+  callerKey(headers: IncomingHttpHeaders): string | null;
+  /** Headers that carry a provider key upstream. */
+  authHeaders(key: string): Record<string, string>;
+  /** Header names that carry keys: never forwarded as received when a virtual key is used, never logged. */
+  readonly keyHeaders: readonly string[];
+  prepare(op: Operation, raw: Buffer, json: Record<string, unknown>): PreparedRequest;
+  readJson(op: Operation, json: unknown): ResponseFacts;
+  streamMeter(op: Operation, injectedUsage: boolean): StreamMeter;
+  /** Input text of a request, for estimating the input of a stream aborted before usage arrived. */
+  inputText(json: Record<string, unknown>): string;
+}
+
+export function emptyFacts(): ResponseFacts {
+  return { usage: null, model: null, service_tier: null, response_id: null };
+}
+
+/** A non-negative integer from a provider's JSON, or 0. */
+export function count(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0;
+}
+
+export function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+export function obj(v: unknown): Record<string, unknown> | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}

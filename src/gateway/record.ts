@@ -1,0 +1,62 @@
+import type { Attribution, Status, UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import type { Pricer } from '../pricing/pricer.js';
+import type { MeteredUsage, Operation } from './providers/provider.js';
+
+/** What the pipeline knows about a call when it records it. */
+export interface CallRecord {
+  event_id: string;
+  request_id: string;
+  /** Epoch µs at arrival. */
+  ts: number;
+  duration_ms: number;
+  ttft_ms: number | null;
+  attribution: Attribution;
+  provider: string;
+  model_requested: string;
+  /** The model the provider said answered, if it said. */
+  model: string | null;
+  operation: Operation;
+  service_tier: string | null;
+  usage: MeteredUsage | null;
+  status: Status;
+  error_type: string | null;
+  estimated: boolean;
+  response_id: string | null;
+}
+
+/** The ledger event for a call, priced. Pure apart from the pricer's memo. */
+export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): UsageEvent {
+  const u = c.usage;
+  const e: UnpricedEvent = {
+    event_id: c.event_id,
+    source: 'gateway',
+    source_ref: c.response_id ?? c.request_id,
+    ingested_at: ingestedAt,
+    ts: c.ts,
+    duration_ms: c.duration_ms,
+    ttft_ms: c.ttft_ms,
+    ...c.attribution,
+    provider: c.provider,
+    model: c.model ?? c.model_requested,
+    model_requested: c.model_requested,
+    operation: c.operation,
+    service_tier: c.service_tier,
+    route_id: null,
+    requests: 1,
+    input_tokens: u?.input_tokens ?? 0,
+    cache_read_tokens: u?.cache_read_tokens ?? 0,
+    cache_write_5m_tokens: u?.cache_write_5m_tokens ?? 0,
+    cache_write_1h_tokens: u?.cache_write_1h_tokens ?? 0,
+    output_tokens: u?.output_tokens ?? 0,
+    reasoning_tokens: u?.reasoning_tokens ?? 0,
+    energy_j: null,
+    energy_source: null,
+    status: c.status,
+    error_type: c.error_type,
+    provider_cost_usd: null,
+    given_cost: null,
+  };
+  const priced = pricer.price(e);
+  if (c.estimated && priced.cost_source === 'computed') priced.cost_source = 'estimated';
+  return priced;
+}

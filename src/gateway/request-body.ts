@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from './errors.js';
+import { jsonErrorPosition } from './json-error-position.js';
+
+/** Reads a request body, refusing (413) as soon as it is larger than `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    'GW_BODY_TOO_LARGE',
+    `request body is larger than ${limit} bytes; send less or raise server.body_limit_mb in tokenledger.config.yaml`,
+  );
+}
+
+/** The body as a JSON object; a 400 that says where it broke (line and column) when it is not one. */
+export function parseJsonBody(body: Buffer): Record<string, unknown> {
+  const text = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const pos = jsonErrorPosition(text);
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    const column = pos - before.lastIndexOf('\n');
+    const what = pos >= text.length ? 'it ends too early' : `unexpected ${JSON.stringify(text[pos])}`;
+    throw new GatewayError(
+      'GW_BAD_JSON',
+      `request body is not valid JSON at line ${line}, column ${column} (offset ${pos}): ${what}`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GatewayError('GW_BAD_REQUEST', 'request body must be a JSON object such as {"model": "…", …}');
+  return value as Record<string, unknown>;
+}

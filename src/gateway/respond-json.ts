@@ -1,0 +1,66 @@
+import type { ServerResponse } from 'node:http';
+import { formatUsd } from '../money/money.js';
+import { type CallContext, recordCall } from './call.js';
+import { errorBody } from './errors.js';
+import { emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
+import type { UpstreamResponse } from './upstream-client.js';
+import { clientHeaders } from './upstream-headers.js';
+
+/**
+ * A whole (non-streamed) response: read it, meter it, record it durably, then send it with the event id and exact
+ * cost in headers. Upstream errors keep their status and body and are recorded as `status = "error"`.
+ */
+export async function respondJson(
+  call: CallContext,
+  r: UpstreamResponse,
+  res: ServerResponse,
+): Promise<void> {
+  let body: Buffer;
+  try {
+    body = Buffer.from(await r.body.arrayBuffer());
+  } catch {
+    // The client went away (or the upstream broke) before the answer was complete.
+    await recordCall(call, {
+      facts: null,
+      status: 'aborted',
+      error: 'client_disconnected',
+      abortedBeforeOutput: true,
+    });
+    if (!res.destroyed) res.destroy();
+    return;
+  }
+  let facts: ResponseFacts = emptyFacts();
+  let error: string | null = null;
+  const parsed = safeParse(body);
+  if (r.status < 400) {
+    facts = call.provider.readJson(call.route.operation, parsed);
+    if (facts.usage === null) error = 'usage_missing';
+  } else {
+    const err = obj(obj(parsed)?.error);
+    error = str(err?.type) ?? str(err?.code) ?? `http_${r.status}`;
+  }
+  let event: Awaited<ReturnType<typeof recordCall>>;
+  try {
+    event = await recordCall(call, { facts, status: r.status < 400 ? 'ok' : 'error', error });
+  } catch (e) {
+    const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
+    const b = errorBody('GW_NOT_RECORDED', msg);
+    res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }).end(b);
+    return;
+  }
+  const extra: Record<string, string | number> = {
+    'x-tokenledger-event-id': event.event_id,
+    'content-length': body.length,
+  };
+  if (event.cost_usd !== null) extra['x-tokenledger-cost-usd'] = formatUsd(event.cost_usd);
+  res.writeHead(r.status, clientHeaders(r.headers, extra));
+  res.end(body);
+}
+
+function safeParse(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    return null;
+  }
+}

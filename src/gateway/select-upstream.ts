@@ -1,0 +1,46 @@
+import type { GatewayConfig, Upstream } from './config.js';
+import { GatewayError } from './errors.js';
+import type { ApiType } from './providers/provider.js';
+
+export interface Candidate {
+  upstream: Upstream;
+  /** The model name to send upstream. */
+  model: string;
+}
+
+/**
+ * Where a request for `model` goes, and where it falls back to (config `models.fallbacks`, tried in order on 429,
+ * 5xx or a connection error). Upstreams come only from flags and config, never from the request: a model may name
+ * a configured upstream (`local-vllm/llama-3.1-8b`) but never a URL. Pure.
+ */
+export function candidates(cfg: GatewayConfig, type: ApiType, model: string): Candidate[] {
+  const first = resolve(cfg, type, model);
+  if (first === null)
+    throw new GatewayError(
+      'GW_UNKNOWN_UPSTREAM',
+      `no ${type} upstream is configured for model ${JSON.stringify(model)}; add one under upstreams in tokenledger.config.yaml or pass --upstream ${type}=BASE_URL`,
+    );
+  const out = [first];
+  for (const next of cfg.fallbacks[model] ?? cfg.fallbacks[first.model] ?? []) {
+    const c = resolve(cfg, type, next);
+    // A fallback of another wire format cannot take this request's body.
+    if (c !== null && !out.some((o) => o.upstream === c.upstream && o.model === c.model)) out.push(c);
+  }
+  return out;
+}
+
+function resolve(cfg: GatewayConfig, type: ApiType, requested: string): Candidate | null {
+  const model = cfg.aliases[requested] ?? requested;
+  const slash = model.indexOf('/');
+  if (slash > 0) {
+    const named = cfg.upstreams.get(model.slice(0, slash));
+    if (named !== undefined)
+      return named.type === type ? { upstream: named, model: model.slice(slash + 1) } : null;
+  }
+  for (const u of cfg.upstreams.values())
+    if (u.type === type && u.models.some((re) => re.test(model))) return { upstream: u, model };
+  const byType = cfg.upstreams.get(type);
+  if (byType !== undefined && byType.type === type) return { upstream: byType, model };
+  for (const u of cfg.upstreams.values()) if (u.type === type) return { upstream: u, model };
+  return null;
+}

@@ -1,0 +1,93 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher, errors } from 'undici';
+import type { GatewayConfig, Upstream } from './config.js';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** Outcome of one upstream attempt as data (STYLE.md §2): the caller decides about fallbacks. */
+export type Attempt =
+  | { kind: 'response'; response: UpstreamResponse }
+  | { kind: 'unreachable'; error: Error; timeout: boolean };
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones we set ourselves: never copied across the proxy. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+/**
+ * Sends requests upstream over kept-alive connections (undici: measurably less CPU per call than fetch). One
+ * dispatcher for all upstreams; URLs come only from config.
+ */
+export class UpstreamClient {
+  private readonly agent: Agent;
+
+  constructor(cfg: GatewayConfig) {
+    this.agent = new Agent({
+      connections: 256,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: cfg.timeouts.connect_ms },
+      headersTimeout: cfg.timeouts.first_byte_ms,
+      bodyTimeout: cfg.timeouts.idle_ms,
+    });
+  }
+
+  async send(
+    upstream: Upstream,
+    path: string,
+    headers: Record<string, string | string[]>,
+    body: Buffer,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    try {
+      const r = await this.agent.request({
+        origin: originOf(upstream.base_url),
+        path: basePath(upstream.base_url) + path,
+        method: 'POST',
+        headers,
+        body,
+        signal,
+      });
+      return { kind: 'response', response: { status: r.statusCode, headers: r.headers, body: r.body } };
+    } catch (error) {
+      const timeout =
+        error instanceof errors.HeadersTimeoutError || error instanceof errors.ConnectTimeoutError;
+      return { kind: 'unreachable', error: error as Error, timeout };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+const origins = new Map<string, [string, string]>();
+function split(base: string): [string, string] {
+  let v = origins.get(base);
+  if (v === undefined) {
+    const u = new URL(base);
+    v = [u.origin, u.pathname.replace(/\/+$/, '')];
+    origins.set(base, v);
+  }
+  return v;
+}
+function originOf(base: string): string {
+  return split(base)[0];
+}
+function basePath(base: string): string {
+  return split(base)[1];
+}

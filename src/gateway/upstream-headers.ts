@@ -1,0 +1,52 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Upstream } from './config.js';
+import { GatewayError } from './errors.js';
+import type { Provider } from './providers/provider.js';
+import { HOP_BY_HOP } from './upstream-client.js';
+
+/**
+ * The caller's headers as sent upstream: hop-by-hop and x-tokenledger-* removed; with a virtual key, the caller's
+ * key headers replaced by the provider key from the upstream's environment variable. `accept-encoding: identity`
+ * because usage must be read from the body (the client still gets the same decoded content).
+ */
+export function upstreamHeaders(
+  incoming: IncomingHttpHeaders,
+  provider: Provider,
+  upstream: Upstream,
+  virtualKey: boolean,
+  env: NodeJS.ProcessEnv,
+): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    const v = incoming[name];
+    if (v === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-')) continue;
+    h[name] = v;
+  }
+  h['accept-encoding'] = 'identity';
+  if (virtualKey) {
+    for (const k of provider.keyHeaders) delete h[k];
+    const key = upstream.key_env === null ? undefined : env[upstream.key_env];
+    if (key === undefined || key === '')
+      throw new GatewayError(
+        'GW_PROVIDER_KEY_MISSING',
+        upstream.key_env === null
+          ? `upstream ${upstream.name} has no key_env in tokenledger.config.yaml, so virtual keys cannot be used with it`
+          : `the environment variable ${upstream.key_env} (provider key for upstream ${upstream.name}) is not set; set it and restart tokenledger serve`,
+      );
+    Object.assign(h, provider.authHeaders(key));
+  }
+  return h;
+}
+
+/** The upstream's response headers as sent to the client, plus ours. */
+export function clientHeaders(
+  upstream: IncomingHttpHeaders,
+  extra: OutgoingHttpHeaders,
+): OutgoingHttpHeaders {
+  const h: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    const v = upstream[name];
+    if (v !== undefined && !HOP_BY_HOP.has(name)) h[name] = v;
+  }
+  return Object.assign(h, extra);
+}

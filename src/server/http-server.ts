@@ -1,0 +1,78 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { errorBody } from '../gateway/errors.js';
+import type { Gateway } from '../gateway/pipeline.js';
+import { GATEWAY_ROUTES } from '../gateway/routes.js';
+
+export interface HttpRoutes {
+  gateway: Gateway;
+  metrics: () => string;
+  health: () => Record<string, unknown>;
+  adminToken: string;
+  /** Admin routes (under /api), reachable only with the admin token. */
+  admin: Map<string, (req: IncomingMessage) => Promise<unknown>>;
+}
+
+/**
+ * The one HTTP server of `tokenledger serve`: /v1/* → the gateway, /healthz, /metrics, /api/* (admin token). Every
+ * other path gets a 404 JSON error, so clients never mistake the gateway for an upstream they did not mean.
+ */
+export function createHttpServer(r: HttpRoutes): Server {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = GATEWAY_ROUTES.get(path);
+    if (route !== undefined) {
+      if (req.method !== 'POST')
+        return json(res, 405, 'GW_METHOD_NOT_ALLOWED', `${req.method} ${path}: use POST`);
+      void r.gateway.handle(req, res, route, url);
+      return;
+    }
+    if (path === '/healthz' && req.method === 'GET')
+      return send(res, 200, 'application/json', JSON.stringify(r.health()));
+    if (path === '/metrics' && req.method === 'GET')
+      return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', r.metrics());
+    const admin = r.admin.get(`${req.method} ${path}`);
+    if (admin !== undefined) {
+      if (!authorized(req, r.adminToken))
+        return json(
+          res,
+          401,
+          'GW_ADMIN_TOKEN',
+          `${path} needs the admin token (from the .server.json file beside the ledger) as "Authorization: Bearer …"`,
+        );
+      admin(req).then(
+        (body) => send(res, 200, 'application/json', JSON.stringify(body)),
+        (e: Error) => json(res, 500, 'GW_INTERNAL', e.message),
+      );
+      return;
+    }
+    req.resume();
+    json(
+      res,
+      404,
+      'GW_NOT_FOUND',
+      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens`,
+    );
+  });
+  // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return server;
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const auth = req.headers.authorization ?? '';
+  const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+function json(res: ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, 'application/json', errorBody(code, message));
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
+import { keyFilePath, readKeys } from '../gateway/keys/key-file.js';
+import { KeyRing } from '../gateway/keys/key-ring.js';
+import { GatewayMetrics } from '../gateway/metrics.js';
+import { Gateway } from '../gateway/pipeline.js';
+import { openWal, type Wal } from '../ledger/wal/wal.js';
+import { loadPricer } from '../pricing/load.js';
+import type { Store } from '../store/store.js';
+import { createHttpServer } from './http-server.js';
+import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
+
+/** `<ledger>.wal-segments/`: not `<ledger>.wal`, which is DuckDB's own log file. */
+export function walDir(ledgerPath: string): string {
+  return `${ledgerPath.replace(/\.duckdb$/, '')}.wal-segments`;
+}
+
+export interface ServeOptions extends GatewayFlags {
+  /** Absolute ledger path. */
+  ledgerPath: string;
+  configPath: string | null;
+  pricesPath?: string | undefined;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Opens the store; the server owns it until close. */
+  openStore: (path: string) => Promise<Store>;
+  log: (line: string) => void;
+  /** WAL fsync per batch (default from config: on). */
+  walSync?: boolean | undefined;
+}
+
+export interface RunningServer {
+  url: string;
+  config: GatewayConfig;
+  wal: Wal;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `tokenledger serve`: validates the config (misconfiguration fails here, not on the first request), opens
+ * the store, replays the WAL into it, then listens. `close` stops accepting calls, waits for those in flight, moves
+ * the WAL into the store and closes it.
+ */
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const config = await readGatewayConfig(o.configPath, o);
+  for (const u of config.upstreams.values())
+    if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
+      o.log(`warning: ${u.key_env} is not set: virtual keys cannot reach upstream ${u.name}`);
+  const pricer = await loadPricer({ overridesPath: o.pricesPath, cwd: o.cwd, env: o.env });
+  const store = await o.openStore(o.ledgerPath);
+  let wal: Wal;
+  try {
+    wal = await openWal({
+      dir: walDir(o.ledgerPath),
+      sink: store,
+      sync: o.walSync ?? config.wal.sync,
+      drainIntervalMs: config.wal.drain_interval_ms,
+      onError: (e) =>
+        o.log(`warning: moving the write-ahead log into the store failed (will retry): ${e.message}`),
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  if (wal.replayed.events > 0)
+    o.log(`replayed ${wal.replayed.events} events from the write-ahead log (${wal.replayed.inserted} new)`);
+  const keys = new KeyRing(keyFilePath(o.ledgerPath));
+  await keys.load();
+  const metrics = new GatewayMetrics();
+  const gateway = new Gateway({ config, pricer, record: (e) => wal.append(e), keys, metrics, env: o.env });
+  const adminToken = o.env.TOKENLEDGER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
+  const server = createHttpServer({
+    gateway,
+    adminToken,
+    metrics: () => metrics.render(wal.depth()),
+    health: () => ({ status: 'ok', wal_depth: wal.depth(), virtual_keys: keys.size }),
+    admin: new Map([
+      ['GET /api/keys', async () => (await readKeys(keys.path)).map(({ hash: _hash, ...k }) => k)],
+    ]),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  const infoPath = serverFilePath(o.ledgerPath);
+  await writeServerFile(infoPath, {
+    url,
+    pid: process.pid,
+    admin_token: adminToken,
+    started_at: new Date().toISOString(),
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    config,
+    wal,
+    store,
+    close() {
+      closing ??= (async () => {
+        // In-flight calls get a grace period to finish (and be recorded); then connections are cut.
+        const grace = setTimeout(() => server.closeAllConnections(), 5_000);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        clearTimeout(grace);
+        await gateway.close();
+        await wal.close();
+        await store.close();
+        await removeServerFile(infoPath);
+      })();
+      return closing;
+    },
+  };
+}

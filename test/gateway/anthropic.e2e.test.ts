@@ -1,0 +1,98 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { formatUsd } from '../../src/money/money.js';
+import { loadPricer } from '../../src/pricing/load.js';
+import type { Pricer } from '../../src/pricing/pricer.js';
+import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
+import { ANTHROPIC_USAGE, WORDS } from './fake-provider.js';
+import { type Harness, startHarness } from './helpers.js';
+
+let h: Harness;
+let client: Anthropic;
+let pricer: Pricer;
+const MODEL = 'claude-sonnet-4-20250514';
+
+beforeAll(async () => {
+  h = await startHarness();
+  client = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url, maxRetries: 0 });
+  pricer = await loadPricer({ cwd: h.dir, env: {} });
+});
+afterAll(() => h.close());
+
+const USAGE = {
+  input_tokens: ANTHROPIC_USAGE.input,
+  cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+  cache_write_5m_tokens: ANTHROPIC_USAGE.cache_5m,
+  cache_write_1h_tokens: ANTHROPIC_USAGE.cache_1h,
+  output_tokens: ANTHROPIC_USAGE.output,
+  reasoning_tokens: 0,
+};
+
+function expectExact(e: UsageEvent) {
+  expect(e).toMatchObject({
+    provider: 'anthropic',
+    operation: 'messages',
+    status: 'ok',
+    cost_source: 'computed',
+    ...USAGE,
+  });
+  const want = pricer.price(
+    unpricedEvent({ provider: 'anthropic', model: e.model, ts: e.ts, ...USAGE }),
+  ).cost_usd;
+  expect(want).not.toBeNull();
+  expect(e.cost_usd).toBe(want);
+}
+
+describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', () => {
+  it('messages: cache reads, 5-minute and 1-hour cache writes, exact cost', async () => {
+    const { data, response } = await client.messages
+      .create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.content[0]).toMatchObject({ type: 'text', text: WORDS.join('') });
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expectExact(e);
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(formatUsd(e.cost_usd!));
+    // This SDK version sends the key as a bearer token; it goes upstream untouched.
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe('Bearer sk-ant-caller');
+  });
+
+  it('streamed messages: usage from message_start and the last message_delta, never summed', async () => {
+    const { data: stream, response } = await client.messages
+      .create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    const text: string[] = [];
+    for await (const ev of stream)
+      if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text.push(ev.delta.text);
+    expect(text.join('')).toBe(WORDS.join(''));
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+  });
+
+  it('the stream helper sees the same final usage as the ledger', async () => {
+    const final = await client.messages
+      .stream({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
+    expect(final.usage.output_tokens).toBe(ANTHROPIC_USAGE.output);
+  });
+
+  it('count_tokens is proxied and not recorded', async () => {
+    const before = (await h.all()).length;
+    const r = await client.messages.countTokens({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(r.input_tokens).toBe(2095);
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('errors keep their status and Anthropic error body', async () => {
+    const err = await client.messages
+      .create({ model: `${MODEL}-e500`, max_tokens: 10, messages: [] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error' },
+    });
+  });
+});

@@ -1,0 +1,291 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
+ * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
+ * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-broken`
+ * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up).
+ */
+
+export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
+export const ANTHROPIC_USAGE = { input: 350, cache_read: 2048, cache_5m: 512, cache_1h: 256, output: 180 };
+export const EMBEDDING_TOKENS = 64;
+export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' you', ' today', '?'];
+
+export interface FakeRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface FakeProvider {
+  url: string;
+  requests: FakeRequest[];
+  close(): Promise<void>;
+}
+
+export async function startFakeProvider(): Promise<FakeProvider> {
+  const requests: FakeRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ path: req.url ?? '', headers: req.headers, body });
+      void answer(req.url ?? '', JSON.parse(body) as Record<string, unknown>, res);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function answer(path: string, body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+  const model = String(body.model);
+  const anthropic = path.startsWith('/v1/messages');
+  if (model.endsWith('-e429') || model.endsWith('-e500')) {
+    const status = model.endsWith('-e429') ? 429 : 500;
+    const err = anthropic
+      ? {
+          type: 'error',
+          error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: 'fake failure' },
+        }
+      : {
+          error: {
+            message: 'fake failure',
+            type: status === 429 ? 'requests' : 'server_error',
+            param: null,
+            code: status === 429 ? 'rate_limit_exceeded' : null,
+          },
+        };
+    return json(res, status, err);
+  }
+  switch (path) {
+    case '/v1/chat/completions':
+      return body.stream === true ? chatStream(body, res) : json(res, 200, chatCompletion(model));
+    case '/v1/completions':
+      return json(res, 200, {
+        id: 'cmpl-fake1',
+        object: 'text_completion',
+        created: 1_760_000_000,
+        model,
+        choices: [{ text: WORDS.join(''), index: 0, logprobs: null, finish_reason: 'stop' }],
+        usage: openAiUsage(),
+      });
+    case '/v1/embeddings':
+      return json(res, 200, {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: embedding(body.encoding_format) }],
+        model,
+        usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS },
+      });
+    case '/v1/responses':
+      return body.stream === true ? responsesStream(model, res) : json(res, 200, response(model));
+    case '/v1/messages':
+      return body.stream === true ? messagesStream(model, res) : json(res, 200, message(model));
+    case '/v1/messages/count_tokens':
+      return json(res, 200, { input_tokens: 2095 });
+    default:
+      return json(res, 404, {
+        error: {
+          message: `Invalid URL (POST ${path})`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      });
+  }
+}
+
+/** The official clients ask for base64 (little-endian float32) and decode it themselves. */
+function embedding(format: unknown): number[] | string {
+  const v = [0.0023, -0.0093, 0.0157];
+  return format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'x-request-id': 'req_fake',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function openAiUsage() {
+  const u = OPENAI_USAGE;
+  return {
+    prompt_tokens: u.prompt,
+    completion_tokens: u.completion,
+    total_tokens: u.prompt + u.completion,
+    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+function chatCompletion(model: string) {
+  return {
+    id: 'chatcmpl-fake1',
+    object: 'chat.completion',
+    created: 1_760_000_000,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: WORDS.join(''), refusal: null, annotations: [] },
+        logprobs: null,
+        finish_reason: 'stop',
+      },
+    ],
+    usage: openAiUsage(),
+    service_tier: 'default',
+    system_fingerprint: 'fp_fake',
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sse(res: ServerResponse, model: string, events: string[]): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-request-id': 'req_fake',
+  });
+  for (let i = 0; i < events.length; i++) {
+    if (model.endsWith('-broken') && i === 3) {
+      await sleep(20);
+      return void res.destroy();
+    }
+    if (model.endsWith('-hang') && i === 3) {
+      await sleep(30_000);
+      return void res.destroy();
+    }
+    res.write(events[i]);
+    if (model.endsWith('-slow')) await sleep(30);
+  }
+  res.end();
+}
+
+function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+  const model = String(body.model);
+  const withUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const head = {
+    id: 'chatcmpl-fake2',
+    object: 'chat.completion.chunk',
+    created: 1_760_000_000,
+    model,
+    service_tier: 'default',
+    system_fingerprint: 'fp_fake',
+  };
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(withUsage ? { usage: null } : {}) })}\n\n`;
+  const events = [
+    chunk({ role: 'assistant', content: '', refusal: null }, null),
+    ...WORDS.map((w) => chunk({ content: w }, null)),
+    chunk({}, 'stop'),
+  ];
+  if (withUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: openAiUsage() })}\n\n`);
+  events.push('data: [DONE]\n\n');
+  return sse(res, model, events);
+}
+
+function response(model: string) {
+  const u = OPENAI_USAGE;
+  return {
+    id: 'resp_fake1',
+    object: 'response',
+    created_at: 1_760_000_000,
+    status: 'completed',
+    model,
+    output: [
+      {
+        type: 'message',
+        id: 'msg_fake1',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text: WORDS.join(''), annotations: [] }],
+      },
+    ],
+    usage: {
+      input_tokens: u.prompt,
+      input_tokens_details: { cached_tokens: u.cached },
+      output_tokens: u.completion,
+      output_tokens_details: { reasoning_tokens: u.reasoning },
+      total_tokens: u.prompt + u.completion,
+    },
+  };
+}
+
+function responsesStream(model: string, res: ServerResponse): Promise<void> {
+  let seq = 0;
+  const ev = (type: string, data: object) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const inProgress = { ...response(model), status: 'in_progress', output: [], usage: null };
+  const events = [
+    ev('response.created', { response: inProgress }),
+    ev('response.in_progress', { response: inProgress }),
+    ...WORDS.map((w) =>
+      ev('response.output_text.delta', { item_id: 'msg_fake1', output_index: 0, content_index: 0, delta: w }),
+    ),
+    ev('response.completed', { response: response(model) }),
+  ];
+  return sse(res, model, events);
+}
+
+function message(model: string) {
+  const u = ANTHROPIC_USAGE;
+  return {
+    id: 'msg_fake1',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text: WORDS.join('') }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: u.input,
+      cache_creation_input_tokens: u.cache_5m + u.cache_1h,
+      cache_read_input_tokens: u.cache_read,
+      cache_creation: { ephemeral_5m_input_tokens: u.cache_5m, ephemeral_1h_input_tokens: u.cache_1h },
+      output_tokens: u.output,
+      service_tier: 'standard',
+    },
+  };
+}
+
+function messagesStream(model: string, res: ServerResponse): Promise<void> {
+  const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const start = message(model);
+  const events = [
+    ev('message_start', {
+      message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } },
+    }),
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ev('ping', {}),
+    ...WORDS.map((w) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } })),
+    ev('content_block_stop', { index: 0 }),
+    // Cumulative: a meter that summed message_start and message_delta would count output_tokens + 1.
+    ev('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: ANTHROPIC_USAGE.output },
+    }),
+    ev('message_stop', {}),
+  ];
+  return sse(res, model, events);
+}

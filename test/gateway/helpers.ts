@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { type FakeProvider, startFakeProvider } from './fake-provider.js';
+
+export interface Harness {
+  dir: string;
+  ledger: string;
+  fake: FakeProvider;
+  server: RunningServer;
+  /** Moves the WAL into the store and returns the recorded event with this id. */
+  event(id: string): Promise<UsageEvent>;
+  all(): Promise<UsageEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  env: NodeJS.ProcessEnv = {},
+  configPath: string | null = null,
+): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tl-gw-'));
+  const ledger = join(dir, 'ledger.duckdb');
+  const fake = await startFakeProvider();
+  const server = await startServer({
+    ledgerPath: ledger,
+    configPath,
+    port: 0,
+    upstream: [`openai=${fake.url}/v1`, `anthropic=${fake.url}`],
+    cwd: dir,
+    env,
+    openStore: (p) => createDuckDbStore(p),
+    log: () => {},
+  });
+  const all = async () => {
+    await server.wal.drain();
+    return server.store.events({ limit: 10_000 });
+  };
+  return {
+    dir,
+    ledger,
+    fake,
+    server,
+    all,
+    async event(id: string) {
+      const e = (await all()).find((x) => x.event_id === id);
+      if (e === undefined) throw new Error(`event ${id} is not in the ledger`);
+      return e;
+    },
+    async close() {
+      await server.close();
+      await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

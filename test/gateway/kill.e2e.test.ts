@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { type FakeProvider, startFakeProvider } from './fake-provider.js';
+
+let fake: FakeProvider;
+let dir: string;
+beforeAll(async () => {
+  fake = await startFakeProvider();
+  dir = await mkdtemp(join(tmpdir(), 'tl-kill-'));
+});
+afterAll(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function startChild(ledger: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'serve-child.ts'), ledger, fake.url],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolve({ child, url: line! });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+  });
+}
+
+/** One call; the event id if the client got a complete 200 answer, else null. */
+async function call(url: string, i: number): Promise<string | null> {
+  const stream = i % 3 === 0;
+  try {
+    const r = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `n${i}` }], stream }),
+    });
+    await r.text();
+    return r.status === 200 ? r.headers.get('x-tokenledger-event-id') : null;
+  } catch {
+    return null;
+  }
+}
+
+describe('durability under kill -9', () => {
+  it('every call that returned 200 is in the ledger exactly once after repeated SIGKILLs', async () => {
+    const ledger = join(dir, 'ledger.duckdb');
+    const acked: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const { child, url } = await startChild(ledger);
+      let stop = false;
+      let n = round * 1_000_000;
+      const workers = Array.from({ length: 24 }, async () => {
+        while (!stop) {
+          const id = await call(url, n++);
+          if (id !== null) acked.push(id);
+        }
+      });
+      await new Promise((r) => setTimeout(r, 400 + round * 150));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      stop = true;
+      await Promise.all(workers);
+    }
+    // A last start replays what the killed processes acknowledged; a clean stop moves it all into the store.
+    const { child } = await startChild(ledger);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+
+    expect(acked.length).toBeGreaterThan(100);
+    const store = await createDuckDbStore(ledger);
+    try {
+      const events = await store.events({ limit: 10_000_000 });
+      const counts = new Map<string, number>();
+      for (const e of events) counts.set(e.event_id, (counts.get(e.event_id) ?? 0) + 1);
+      const missing = acked.filter((id) => !counts.has(id));
+      expect(missing).toEqual([]);
+      expect([...counts.values()].every((c) => c === 1)).toBe(true);
+      expect(new Set(acked).size).toBe(acked.length);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+});

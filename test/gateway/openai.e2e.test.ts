@@ -1,0 +1,213 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { formatUsd } from '../../src/money/money.js';
+import { loadPricer } from '../../src/pricing/load.js';
+import type { Pricer } from '../../src/pricing/pricer.js';
+import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
+import { EMBEDDING_TOKENS, OPENAI_USAGE, WORDS } from './fake-provider.js';
+import { type Harness, startHarness } from './helpers.js';
+
+let h: Harness;
+let client: OpenAI;
+let pricer: Pricer;
+
+beforeAll(async () => {
+  h = await startHarness();
+  client = new OpenAI({ apiKey: 'sk-caller-own-key', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+  pricer = await loadPricer({ cwd: h.dir, env: {} });
+});
+afterAll(() => h.close());
+
+/** The cost the pricing engine gives the usage the fake provider reported. */
+function expectedCost(e: UsageEvent, usage: Partial<UsageEvent>): bigint | null {
+  return pricer.price(unpricedEvent({ provider: 'openai', model: e.model, ts: e.ts, ...usage })).cost_usd;
+}
+
+const CHAT_USAGE = {
+  input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached,
+  cache_read_tokens: OPENAI_USAGE.cached,
+  output_tokens: OPENAI_USAGE.completion,
+  reasoning_tokens: OPENAI_USAGE.reasoning,
+};
+
+function expectUsage(e: UsageEvent, usage: Partial<UsageEvent>) {
+  expect(e).toMatchObject({
+    source: 'gateway',
+    provider: 'openai',
+    requests: 1,
+    cache_write_5m_tokens: 0,
+    ...usage,
+  });
+  expect(e.cost_source).toBe('computed');
+  expect(e.cost_usd).not.toBeNull();
+  expect(e.cost_usd).toBe(expectedCost(e, usage));
+}
+
+describe('OpenAI through the gateway (official openai client)', () => {
+  it('chat completion: usage with cached and reasoning tokens, exact cost in the header and the ledger', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], user: 'alice' })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(WORDS.join(''));
+    expect(data.usage?.prompt_tokens).toBe(OPENAI_USAGE.prompt);
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    const e = await h.event(id);
+    expectUsage(e, CHAT_USAGE);
+    expect(e).toMatchObject({ model: 'gpt-4o', operation: 'chat', user: 'alice', status: 'ok' });
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(formatUsd(e.cost_usd!));
+    // The caller's own key went upstream; nothing of ours did.
+    const sent = h.fake.requests.at(-1)!;
+    expect(sent.headers.authorization).toBe('Bearer sk-caller-own-key');
+    expect(Object.keys(sent.headers).some((k) => k.startsWith('x-tokenledger'))).toBe(false);
+  });
+
+  it('streamed chat without include_usage: usage is metered and the client sees no usage at all', async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    const parts: string[] = [];
+    let sawUsageField = false;
+    for await (const chunk of stream) {
+      if ('usage' in chunk) sawUsageField = true;
+      parts.push(chunk.choices[0]?.delta.content ?? '');
+    }
+    expect(parts.join('')).toBe(WORDS.join(''));
+    expect(sawUsageField).toBe(false);
+    expect(JSON.parse(h.fake.requests.at(-1)!.body).stream_options).toEqual({ include_usage: true });
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, CHAT_USAGE);
+    expect(e.ttft_ms).not.toBeNull();
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBeNull();
+  });
+
+  it('streamed chat with include_usage: the stream is passed through unchanged', async () => {
+    const direct = await fetch(`${h.fake.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o',
+        messages: [],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    }).then((r) => r.text());
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+    expect(usage?.completion_tokens).toBe(OPENAI_USAGE.completion);
+    const viaGateway = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({
+        model: 'gpt-4o',
+        messages: [],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    }).then((r) => r.text());
+    expect(viaGateway).toBe(direct);
+  });
+
+  it('responses API, streamed and not', async () => {
+    const { data, response } = await client.responses.create({ model: 'gpt-4o', input: 'hi' }).withResponse();
+    expect(data.output_text).toBe(WORDS.join(''));
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, CHAT_USAGE);
+    expect(e.operation).toBe('responses');
+
+    const { data: stream, response: r2 } = await client.responses
+      .create({ model: 'gpt-4o', input: 'hi', stream: true })
+      .withResponse();
+    const types: string[] = [];
+    for await (const ev of stream) types.push(ev.type);
+    expect(types.at(-1)).toBe('response.completed');
+    expectUsage(await h.event(r2.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+  });
+
+  it('legacy completions and embeddings', async () => {
+    const c = await client.completions
+      .create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi' })
+      .withResponse();
+    expectUsage(await h.event(c.response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+    const em = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'hi' })
+      .withResponse();
+    expect(em.data.data[0]!.embedding).toHaveLength(3);
+    const e = await h.event(em.response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, { input_tokens: EMBEDDING_TOKENS, output_tokens: 0, cache_read_tokens: 0 });
+    expect(e.operation).toBe('embeddings');
+  });
+
+  it('upstream errors keep their status and body and are recorded as errors', async () => {
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o-e429', messages: [] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('rate_limit_exceeded');
+    const id = (err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-tokenledger-event-id');
+    const e = await h.event(id!);
+    expect(e).toMatchObject({ status: 'error', error_type: 'requests', input_tokens: 0, output_tokens: 0 });
+  });
+
+  it('a slow stream is passed through chunk by chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-slow', messages: [], stream: true });
+    const arrivals: number[] = [];
+    for await (const _ of stream) arrivals.push(performance.now());
+    // 12 chunks 30 ms apart arrive spread out, not all at once at the end.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(200);
+  });
+
+  it('a stream the upstream breaks reaches the client as an error and is recorded, estimated', async () => {
+    const before = (await h.all()).length;
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-broken',
+      messages: [{ role: 'user', content: 'tell me' }],
+      stream: true,
+    });
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    const events = await h.all();
+    expect(events.length).toBe(before + 1);
+    const e = events.find((x) => x.error_type === 'upstream_stream_broken')!;
+    expect(e.status).toBe('error');
+    expect(e.output_tokens).toBeGreaterThan(0);
+    expect(e.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('a client that disconnects mid-stream aborts the upstream call; the event is aborted and estimated', async () => {
+    const ac = new AbortController();
+    const stream = await client.chat.completions.create(
+      {
+        model: 'gpt-4o-hang',
+        messages: [{ role: 'user', content: 'write a long story about a cat' }],
+        stream: true,
+      },
+      { signal: ac.signal },
+    );
+    const seen: string[] = [];
+    await (async () => {
+      for await (const chunk of stream) {
+        seen.push(chunk.choices[0]?.delta.content ?? '');
+        if (seen.length === 3) ac.abort();
+      }
+    })().catch(() => {});
+    let e: UsageEvent | undefined;
+    for (let i = 0; i < 50 && e === undefined; i++) {
+      e = (await h.all()).find((x) => x.status === 'aborted' && x.model.startsWith('gpt-4o-hang'));
+      if (e === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(e).toBeDefined();
+    expect(e!.error_type).toBe('client_disconnected');
+    // "Hello", " there" were consumed: two tokens; the input is the prompt's token count.
+    expect(e!.output_tokens).toBe(2);
+    expect(e!.input_tokens).toBe(7);
+  });
+});

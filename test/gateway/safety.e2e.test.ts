@@ -1,0 +1,158 @@
+import { stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
+import { keyFilePath } from '../../src/gateway/keys/key-file.js';
+import { serverFilePath } from '../../src/server/server-file.js';
+import { type Harness, startHarness } from './helpers.js';
+
+interface ErrorJson {
+  error: { code: string; message: string };
+}
+
+const PROVIDER_KEY = 'sk-provider-secret-0123456789';
+let h: Harness;
+
+beforeAll(async () => {
+  const config = join(tmpdir(), `tl-gw-config-${process.pid}.yaml`);
+  await writeFile(
+    config,
+    [
+      'models:',
+      '  fallbacks:',
+      '    gpt-4o-e429: [gpt-4o-e500, gpt-4o]',
+      'server:',
+      '  body_limit_mb: 0.01',
+      '',
+    ].join('\n'),
+  );
+  h = await startHarness({ OPENAI_API_KEY: PROVIDER_KEY }, config);
+});
+afterAll(() => h.close());
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${h.server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+
+describe('virtual keys and attribution', () => {
+  it('a virtual key carries its attribution and uses the provider key from the environment', async () => {
+    const lines: string[] = [];
+    const key = await keysCreate({ db: h.ledger, team: 'search', user: 'ana', project: 'ranker' }, (s) =>
+      lines.push(s),
+    );
+    expect(lines.join('').trimEnd().split('\n').at(-1)).toBe(key);
+    expect((await stat(keyFilePath(h.ledger))).mode & 0o777).toBe(0o600);
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const { response } = await client.chat.completions
+      .create(
+        { model: 'gpt-4o', messages: [], metadata: { feature: 'autocomplete' } },
+        { headers: { 'x-tokenledger-agent': 'bot-7', 'x-tokenledger-tags': 'env=prod,app=web' } },
+      )
+      .withResponse();
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({ team: 'search', user: 'ana', project: 'ranker', agent: 'bot-7' });
+    expect(e.api_key_id).toMatch(/^vk_/);
+    expect(e.tags).toEqual({ env: 'prod', app: 'web', feature: 'autocomplete' });
+    // The key file holds only hashes.
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(keyFilePath(h.ledger), 'utf8')).not.toContain(key);
+
+    const conflict = await post('/v1/chat/completions', '{"model":"gpt-4o","messages":[]}', {
+      authorization: `Bearer ${key}`,
+      'x-tokenledger-team': 'ads',
+    });
+    expect(conflict.status).toBe(403);
+    expect(((await conflict.json()) as ErrorJson).error.code).toBe('GW_ATTRIBUTION_CONFLICT');
+
+    const id = e.api_key_id!;
+    await keysRevoke({ db: h.ledger, id }, () => {});
+    await new Promise((r) => setTimeout(r, 1100));
+    const revoked = await post('/v1/chat/completions', '{"model":"gpt-4o","messages":[]}', {
+      authorization: `Bearer ${key}`,
+    });
+    expect(revoked.status).toBe(401);
+    const text = await revoked.text();
+    expect(JSON.parse(text).error.code).toBe('GW_KEY_INVALID');
+    expect(text).not.toContain(PROVIDER_KEY);
+  });
+});
+
+describe('safety', () => {
+  it('413 JSON when the body is over the limit', async () => {
+    const r = await post(
+      '/v1/chat/completions',
+      JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(20_000) }] }),
+    );
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as ErrorJson).error.code).toBe('GW_BODY_TOO_LARGE');
+  });
+
+  it('400 naming where the JSON broke', async () => {
+    const r = await post('/v1/chat/completions', '{\n  "model": "gpt-4o",\n  "messages": [}\n');
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as ErrorJson;
+    expect(body.error.code).toBe('GW_BAD_JSON');
+    expect(body.error.message).toContain('line 3, column 16');
+  });
+
+  it('404 JSON for unknown routes, 405 for the wrong method', async () => {
+    const r = await fetch(`${h.server.url}/v1/models/../../etc/passwd`);
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as ErrorJson).error.code).toBe('GW_NOT_FOUND');
+    expect((await fetch(`${h.server.url}/v1/chat/completions`)).status).toBe(405);
+  });
+
+  it('a model cannot name an upstream URL', async () => {
+    const r = await post('/v1/chat/completions', '{"model":"http://169.254.169.254/latest","messages":[]}');
+    // Unknown prefixes are model names sent to the default upstream, never hosts.
+    expect(h.fake.requests.at(-1)!.body).toContain('169.254.169.254');
+    expect(r.status).toBe(200);
+  });
+
+  it('admin routes need the admin token from the server file', async () => {
+    expect((await fetch(`${h.server.url}/api/keys`)).status).toBe(401);
+    const { readFile } = await import('node:fs/promises');
+    const info = JSON.parse(await readFile(serverFilePath(h.ledger), 'utf8'));
+    expect((await stat(serverFilePath(h.ledger))).mode & 0o777).toBe(0o600);
+    const r = await fetch(`${h.server.url}/api/keys`, {
+      headers: { authorization: `Bearer ${info.admin_token}` },
+    });
+    expect(r.status).toBe(200);
+    const keys = (await r.json()) as Record<string, unknown>[];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys[0]!.hash).toBeUndefined();
+  });
+});
+
+describe('fallbacks and metrics', () => {
+  it('falls back on 429 and 5xx to the next model', async () => {
+    const r = await post('/v1/chat/completions', '{"model":"gpt-4o-e429","messages":[]}', {
+      authorization: 'Bearer sk-x',
+    });
+    expect(r.status).toBe(200);
+    const models = h.fake.requests.slice(-3).map((q) => JSON.parse(q.body).model);
+    expect(models).toEqual(['gpt-4o-e429', 'gpt-4o-e500', 'gpt-4o']);
+    const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+    expect(e.model).toBe('gpt-4o');
+  });
+
+  it('/metrics and /healthz', async () => {
+    const text = await (await fetch(`${h.server.url}/metrics`)).text();
+    expect(text).toMatch(
+      /tokenledger_gateway_requests_total\{provider="openai",model="gpt-4o",team="search",status="ok"\} 1/,
+    );
+    expect(text).toMatch(/tokenledger_gateway_tokens_total\{[^}]*kind="cache_read"\} \d+/);
+    expect(text).toMatch(/tokenledger_gateway_cost_usd_total\{[^}]*\} 0\.\d{12}/);
+    expect(text).toMatch(/tokenledger_gateway_errors_total\{code="GW_BODY_TOO_LARGE"\} 1/);
+    expect(text).toMatch(/tokenledger_gateway_upstream_latency_seconds_count\{upstream="openai"\} \d+/);
+    expect(text).toMatch(/tokenledger_wal_depth \d+/);
+    expect(text).not.toContain(PROVIDER_KEY);
+    expect(await (await fetch(`${h.server.url}/healthz`)).json()).toMatchObject({ status: 'ok' });
+  });
+});
