@@ -44,7 +44,10 @@ export function buildProgram(): Command {
   ledgerOptions(
     program
       .command('start')
-      .description('fill an empty ledger with the demo organisation and print the spend report'),
+      .description('fill an empty ledger with the demo organisation, print the spend report, then serve')
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--port <port>', 'port to listen on', '8787')
+      .option('--no-serve', 'print the report and exit instead of starting the server'),
   ).action((o) => startCommand(o, out));
 
   filterOptions(

@@ -1,12 +1,13 @@
 import { type LedgerOptions, ledgerPath, withStore } from './context.js';
 import { fillDemo } from './demo.js';
 import { report } from './report.js';
+import { serveCommand } from './serve.js';
 
 /**
- * `npm start`: on an empty ledger, load the demo organisation; then print the spend report. Later issues add the
- * local agent-log import and the server here.
+ * `npm start`: on an empty ledger, load the demo organisation; print the spend report; then run the server (gateway,
+ * health, metrics) until interrupted.
  */
-export async function startCommand(o: LedgerOptions, out: (s: string) => void): Promise<void> {
+export async function startCommand(o: LedgerOptions & { serve?: boolean }, out: (s: string) => void): Promise<void> {
   const path = ledgerPath(o);
   await withStore(o, async (store) => {
     if ((await store.count()) === 0) {
@@ -16,7 +17,6 @@ export async function startCommand(o: LedgerOptions, out: (s: string) => void): 
   });
   out('\nSpend by team, last 30 days (tokenledger report --by team --since 30d):\n\n');
   await report({ ...o, by: 'team', since: '30d' }, out);
-  out(
-    '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n',
-  );
+  out('\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n');
+  if (o.serve !== false) await serveCommand(o, out);
 }

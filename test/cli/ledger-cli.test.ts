@@ -175,6 +175,18 @@ describe('tokenledger reprice', () => {
   });
 });
 
+describe('tokenledger start', () => {
+  it('prints spend by team for a ledger that already has data, without loading the demo again', async () => {
+    await runCli(['demo', '--db', db, '--people', '12', '--days', '2']);
+    const r = await runCli(['start', '--db', db, '--no-serve']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('loading the demo organisation');
+    expect(r.stdout).toContain('Spend by team, last 30 days');
+    expect(r.stdout).toMatch(/^total\s+\$[\d,]+\.\d\d/m);
+    expect(r.stdout).toContain('unpriced: 0 events');
+  });
+});
+
 describe('errors', () => {
   it('exit non-zero with one line that says what to do', async () => {
     const bad = await runCli(['report', '--db', db, '--by', 'color']);
