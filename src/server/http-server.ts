@@ -11,6 +11,11 @@ export interface HttpRoutes {
   adminToken: string;
   /** Admin routes (under /api), reachable only with the admin token. */
   admin: Map<string, (req: IncomingMessage) => Promise<unknown>>;
+  /**
+   * Further handlers (the HTTP API, the dashboard), tried in order before the 404: each returns true when it took
+   * the request. Kept as a list so features plug in without touching the gateway's hot path above.
+   */
+  handlers?: readonly ((req: IncomingMessage, res: ServerResponse, path: string) => boolean)[];
 }
 
 /**
@@ -48,6 +53,7 @@ export function createHttpServer(r: HttpRoutes): Server {
       );
       return;
     }
+    for (const h of r.handlers ?? []) if (h(req, res, path)) return;
     req.resume();
     json(
       res,
