@@ -62,14 +62,14 @@ export function recordToEvent(
     reasoning_tokens: r.reasoning_tokens ?? 0,
     provider_cost_usd: r.provider_cost_usd ?? null,
     given_cost:
-      r.cost_usd === null
+      r.cost_usd === null || r.cost_usd === undefined
         ? null
         : {
             cost_usd: r.cost_usd,
-            cost_input: r.cost_input,
-            cost_cache_read: r.cost_cache_read,
-            cost_cache_write: r.cost_cache_write,
-            cost_output: r.cost_output,
+            cost_input: r.cost_input ?? null,
+            cost_cache_read: r.cost_cache_read ?? null,
+            cost_cache_write: r.cost_cache_write ?? null,
+            cost_output: r.cost_output ?? null,
             cost_source: r.cost_source && r.cost_source !== 'unpriced' ? r.cost_source : 'provider',
             price_version: r.price_version ?? null,
           },

@@ -9,7 +9,7 @@ import { SCHEMA_VERSION, schemaSql } from './schema.js';
 import { DuckDbSession } from './session.js';
 
 export interface DuckDbOptions {
-  /** DuckDB's buffer-pool cap; keeps import RSS flat (queries spill past it). Default 512MB. */
+  /** DuckDB's buffer-pool cap; keeps import RSS flat (queries spill past it). Default 256MB: at 10M events a 512MB pool alone pushed an import past 1 GB RSS. */
   memoryLimit?: string;
   /**
    * WAL size that triggers a checkpoint. DuckDB's 16MB default checkpoints after nearly every 50k-event batch,
@@ -27,7 +27,7 @@ export async function openLedger(
   let instance: DuckDBInstance;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '512MB' };
+    const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '256MB' };
     if (o.threads !== undefined) config.threads = String(o.threads);
     instance = await DuckDBInstance.create(path, config);
   } catch (err) {
