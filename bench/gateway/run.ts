@@ -1,30 +1,58 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
+import { buildTargets } from './build.js';
 import { startUpstream } from './upstream.js';
 
 /**
  * Gateway benchmark (issue 4): direct vs a bare Node pass-through proxy vs tokenledger serve (WAL fsync on, and
- * off for reference). Run pinned: `taskset -c 1 node --import tsx bench/gateway/run.ts`; every target is started
- * with `taskset -c 0`, so the gateway under test has core 0 and the load generator plus fake upstream core 1.
- * Targets alternate within each measurement. Latency is measured from the scheduled send time (open loop).
+ * off for reference) vs Portkey's open-source gateway. Run pinned: `taskset -c 1 node --import tsx
+ * bench/gateway/run.ts`; every target is started with `taskset -c 0`, so the gateway under test has core 0 and the
+ * load generator plus fake upstream core 1. The Node targets run as plain JavaScript (compiled first by build.ts, no
+ * TypeScript loader in the process), as a deployed server would. Targets alternate within each measurement.
+ * Latency is measured from the scheduled send time (open loop). Portkey runs when it is installed in
+ * bench/.work/portkey (see bench/RESULTS.md).
  */
 const UP = 19100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const here = import.meta.dirname;
+const PORTKEY = join(import.meta.dirname, '..', '.work', 'portkey', 'node_modules', '@portkey-ai', 'gateway');
 
 interface Target {
   name: string;
   port: number;
   proc: ChildProcess | null;
+  headers?: Record<string, string>;
+  /** A tokenledger target: CPU is read once its WAL is drained into the store, so the store's work is counted. */
+  ledger?: boolean;
 }
 
-function startTarget(name: string, port: number, args: string[]): Promise<Target> {
-  const proc = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', ...args], {
+function startTarget(
+  name: string,
+  port: number,
+  args: string[],
+  extra: Partial<Target> = {},
+): Promise<Target> {
+  const proc = spawn('taskset', ['-c', '0', process.execPath, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: extra.ledger === undefined && args[0]?.includes('portkey') ? PORTKEY : undefined,
   });
-  return new Promise((resolve) => proc.stdout!.once('data', () => resolve({ name, port, proc })));
+  let said = '';
+  return new Promise((resolve) =>
+    proc.stdout!.on('data', (d: Buffer) => {
+      if (said.length < 4096) said += d.toString();
+      if (/ready/i.test(said)) resolve({ name, port, proc, ...extra });
+    }),
+  );
+}
+
+async function walDrained(t: Target): Promise<void> {
+  for (;;) {
+    const r = await request(`http://127.0.0.1:${t.port}/healthz`);
+    const h = (await r.body.json()) as { wal_depth: number };
+    if (h.wal_depth === 0) return;
+    await new Promise((d) => setTimeout(d, 50));
+  }
 }
 
 const body = (stream: boolean) =>
@@ -34,13 +62,19 @@ const body = (stream: boolean) =>
     stream,
   });
 
-async function one(pool: Pool, stream: boolean): Promise<{ t0: number; ttfb: number; ok: boolean }> {
+const BODIES = [body(false), body(true)] as const;
+
+async function one(
+  pool: Pool,
+  stream: boolean,
+  extra: Record<string, string> = {},
+): Promise<{ t0: number; ttfb: number; ok: boolean }> {
   const t0 = performance.now();
   const r = await pool.request({
     path: '/v1/chat/completions',
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: body(stream),
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...extra },
+    body: BODIES[stream ? 1 : 0],
   });
   let ttfb = -1;
   for await (const _ of r.body) if (ttfb < 0) ttfb = performance.now() - t0;
@@ -52,7 +86,7 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 }
 
-async function openLoop(pool: Pool, rate: number, stream: boolean) {
+async function openLoop(pool: Pool, rate: number, stream: boolean, extra?: Record<string, string>) {
   const lat: number[] = [];
   const ttfb: number[] = [];
   let errors = 0;
@@ -64,7 +98,7 @@ async function openLoop(pool: Pool, rate: number, stream: boolean) {
     const wait = at - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
-      one(pool, stream).then(
+      one(pool, stream, extra).then(
         (r) => {
           // From the scheduled time, or from the send when the timer let it go a little early.
           lat.push(performance.now() - Math.min(at, r.t0));
@@ -81,18 +115,20 @@ async function openLoop(pool: Pool, rate: number, stream: boolean) {
   return { p50: pct(lat, 50), p99: pct(lat, 99), ttfb50: pct(ttfb, 50), errors };
 }
 
-async function closedLoop(pool: Pool, stream: boolean, pid: number | null) {
+async function closedLoop(pool: Pool, stream: boolean, t: Target) {
+  const pid = nodePid(t);
   const cpu0 = pid === null ? 0 : cpuMs(pid);
   let count = 0;
   const until = performance.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: 64 }, async () => {
       while (performance.now() < until) {
-        await one(pool, stream);
+        await one(pool, stream, t.headers);
         count++;
       }
     }),
   );
+  if (t.ledger) await walDrained(t);
   const cpu = pid === null ? 0 : cpuMs(pid) - cpu0;
   return { rps: count / SECONDS, cpuUsPerReq: pid === null ? Number.NaN : (cpu * 1000) / count };
 }
@@ -121,24 +157,30 @@ function nodePid(t: Target): number | null {
   }
 }
 
+const built = await buildTargets();
 const stopUpstream = await startUpstream(UP);
 const origin = `http://127.0.0.1:${UP}`;
 const targets: Target[] = [
   { name: 'direct', port: UP, proc: null },
-  await startTarget('bare node proxy', 19101, [join(here, 'bare-proxy.ts'), '19101', origin]),
-  await startTarget('tokenledger (WAL fsync)', 19102, [
-    join(here, 'gateway-target.ts'),
-    '19102',
-    origin,
-    'on',
-  ]),
-  await startTarget('tokenledger (WAL no fsync)', 19103, [
-    join(here, 'gateway-target.ts'),
-    '19103',
-    origin,
-    'off',
-  ]),
+  await startTarget('bare node proxy', 19101, [built.bareProxy, '19101', origin]),
+  await startTarget('tokenledger (WAL fsync)', 19102, [built.gateway, '19102', origin, 'on'], {
+    ledger: true,
+  }),
+  await startTarget('tokenledger (WAL no fsync)', 19103, [built.gateway, '19103', origin, 'off'], {
+    ledger: true,
+  }),
 ];
+if (existsSync(join(PORTKEY, 'build', 'start-server.js')))
+  targets.push(
+    await startTarget(
+      'portkey',
+      19104,
+      [join(PORTKEY, 'build', 'start-server.js'), '--port=19104', '--headless'],
+      {
+        headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${origin}/v1` },
+      },
+    ),
+  );
 const pools = new Map(
   targets.map((t) => [t.name, new Pool(`http://127.0.0.1:${t.port}`, { connections: 256, pipelining: 1 })]),
 );
@@ -150,7 +192,9 @@ const log = (s: string) => {
 
 for (const t of targets)
   for (let i = 0; i < 3000; i += 50)
-    await Promise.all(Array.from({ length: 50 }, (_, j) => one(pools.get(t.name)!, (i + j) % 2 === 0)));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) => one(pools.get(t.name)!, (i + j) % 2 === 0, t.headers)),
+    );
 
 for (const stream of [false, true]) {
   log(`\n### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}\n`);
@@ -158,7 +202,7 @@ for (const stream of [false, true]) {
   log('|---|---|---|---|---|---|---|');
   for (const rate of [200, 500, 1000])
     for (const t of targets) {
-      const r = await openLoop(pools.get(t.name)!, rate, stream);
+      const r = await openLoop(pools.get(t.name)!, rate, stream, t.headers);
       log(
         `| ${t.name} | ${rate}/s | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${stream ? r.ttfb50.toFixed(2) : '-'} | ${r.errors} | ${rssMb(nodePid(t)).toFixed(0)} |`,
       );
@@ -166,7 +210,7 @@ for (const stream of [false, true]) {
   log('\n| target | closed-loop req/s (64 in flight) | CPU µs/request |');
   log('|---|---|---|');
   for (const t of targets) {
-    const r = await closedLoop(pools.get(t.name)!, stream, nodePid(t));
+    const r = await closedLoop(pools.get(t.name)!, stream, t);
     log(
       `| ${t.name} | ${r.rps.toFixed(0)} | ${Number.isNaN(r.cpuUsPerReq) ? '-' : r.cpuUsPerReq.toFixed(0)} |`,
     );

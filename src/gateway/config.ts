@@ -104,7 +104,7 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
       idle_ms: f.timeouts?.idle_ms ?? 300_000,
     },
     keys_required: f.keys?.required ?? false,
-    wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 200 },
+    wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
   });
 }
 

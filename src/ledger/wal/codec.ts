@@ -21,8 +21,32 @@ function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+/**
+ * The known bigint fields become strings on a shallow copy, so JSON.stringify runs without a replacer (a replacer is
+ * called for every key and made encoding the costliest step of the gateway's WAL append). Any other bigint (a field
+ * added later) still encodes, through the slow path.
+ */
+function jsonOf(e: UsageEvent): string {
+  const o: Record<string, unknown> = { ...e };
+  for (const f of MONEY_FIELDS) {
+    const v = o[f];
+    if (typeof v === 'bigint') o[f] = v.toString();
+  }
+  const r = e.rates;
+  if (r !== null && r !== undefined) {
+    const rates: Record<string, string> = {};
+    for (const f of RATE_FIELDS) rates[f] = r[f].toString();
+    o.rates = rates;
+  }
+  try {
+    return JSON.stringify(o);
+  } catch {
+    return JSON.stringify(e, bigintReplacer);
+  }
+}
+
 export function encodeRecord(e: UsageEvent): Buffer {
-  const json = JSON.stringify(e, bigintReplacer);
+  const json = jsonOf(e);
   const body = Buffer.from(json, 'utf8');
   const line = Buffer.allocUnsafe(body.length + 10);
   line.write(crc32(body).toString(16).padStart(8, '0'), 0, 'latin1');
@@ -56,14 +80,20 @@ export function decodeRecord(line: Buffer): UsageEvent | null {
   return raw as unknown as UsageEvent;
 }
 
-/** Splits a segment's bytes into records; `bad` counts lines that failed their checksum (a torn tail, usually). */
+/**
+ * Splits a segment's bytes into records; `bad` counts lines that failed their checksum (a torn tail, usually).
+ * Segments are preallocated with zero bytes and a record never contains one (JSON escapes control characters), so
+ * the first zero byte is the end of what was written.
+ */
 export function decodeSegment(bytes: Buffer): { events: UsageEvent[]; bad: number } {
   const events: UsageEvent[] = [];
   let bad = 0;
   let start = 0;
-  while (start < bytes.length) {
+  const zero = bytes.indexOf(0);
+  const stop = zero < 0 ? bytes.length : zero;
+  while (start < stop) {
     let end = bytes.indexOf(0x0a, start);
-    if (end < 0) end = bytes.length;
+    if (end < 0 || end > stop) end = stop;
     if (end > start) {
       const e = decodeRecord(bytes.subarray(start, end));
       if (e === null) bad++;

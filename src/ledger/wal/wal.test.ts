@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
 import { decodeRecord, encodeRecord } from './codec.js';
+import { listSegments } from './segment-files.js';
 import { openWal, type WalSink } from './wal.js';
 
 /** An idempotent in-memory sink keyed like the store: (event_id, ts). */
@@ -77,9 +78,12 @@ describe('openWal', () => {
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
     await Promise.all([0, 1, 2, 3, 4].map((i) => wal.append(event(i))));
     expect(wal.depth()).toBe(5);
-    const [seg] = await readdir(dir);
-    const text = await readFile(join(dir, seg!), 'utf8');
+    const [seg] = await listSegments(dir);
+    const bytes = await readFile(seg!.path);
+    // Preallocated: the records, then zeros up to the segment's size.
+    const text = bytes.subarray(0, bytes.indexOf(0)).toString('utf8');
     expect(text.trim().split('\n')).toHaveLength(5);
+    expect(bytes.length).toBe(8 << 20);
     await wal.drain();
     expect(wal.depth()).toBe(0);
     expect(sink.rows.size).toBe(5);
@@ -96,8 +100,10 @@ describe('openWal', () => {
     // Half of it reached the store before the "crash": replay must not duplicate it.
     await sink.append(Array.from({ length: 25 }, (_, i) => event(i)));
     // A torn tail, as a kill in the middle of a write leaves it.
-    const [seg] = await readdir(dir);
-    await appendFile(join(dir, seg!), encodeRecord(event(99)).subarray(0, 40));
+    const [seg] = await listSegments(dir);
+    const bytes = await readFile(seg!.path);
+    encodeRecord(event(99)).copy(bytes, bytes.indexOf(0), 0, 40);
+    await writeFile(seg!.path, bytes);
 
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
     expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1 });
@@ -132,6 +138,41 @@ describe('openWal', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     await wal.close();
     expect(sink.rows.size).toBe(2000);
+  });
+
+  it('moves to a new preallocated segment when one is full, and deletes full ones once stored', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const sink = new MemorySink();
+    const size = encodeRecord(event(0)).length * 10;
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, segmentBytes: size });
+    for (let i = 0; i < 35; i++) await wal.append(event(i));
+    // 35 records of ~10 per segment: 3 full segments, the current one and possibly the next, preallocated.
+    const before = (await listSegments(dir)).length;
+    expect(before).toBeGreaterThanOrEqual(4);
+    await wal.drain();
+    expect(sink.rows.size).toBe(35);
+    expect((await listSegments(dir)).length).toBeLessThanOrEqual(2);
+    await wal.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('replays every full segment after a crash', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const size = encodeRecord(event(0)).length * 4;
+    const crashed = await openWal({
+      dir,
+      sink: new MemorySink(),
+      drainIntervalMs: 60_000,
+      segmentBytes: size,
+    });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => crashed.append(event(i))));
+    for (let i = 30; i < 40; i++) await crashed.append(event(i));
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+    expect(wal.replayed.events).toBe(40);
+    expect(wal.replayed.bad).toBe(0);
+    expect(sink.rows.size).toBe(40);
+    await wal.close();
   });
 
   it('refuses appends after close', async () => {

@@ -1,0 +1,32 @@
+import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+
+/**
+ * Compiles src/ and the benchmark's targets to plain ESM JavaScript under bench/.work/gw-js, file for file (no
+ * bundling, so `import.meta.url` and the pricing data files keep their relative places). Targets then run without
+ * a TypeScript loader, whose own thread and caches would add CPU and RSS that a deployed server does not have.
+ */
+export async function buildTargets(): Promise<{ bareProxy: string; gateway: string }> {
+  const root = join(import.meta.dirname, '..', '..');
+  const out = join(root, 'bench', '.work', 'gw-js');
+  rmSync(out, { recursive: true, force: true });
+  const entryPoints = [
+    ...tsFiles(join(root, 'src')),
+    join(root, 'bench', 'gateway', 'bare-proxy.ts'),
+    join(root, 'bench', 'gateway', 'gateway-target.ts'),
+  ];
+  await build({ entryPoints, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20' });
+  cpSync(join(root, 'src', 'pricing', 'data'), join(out, 'src', 'pricing', 'data'), { recursive: true });
+  return {
+    bareProxy: join(out, 'bench', 'gateway', 'bare-proxy.js'),
+    gateway: join(out, 'bench', 'gateway', 'gateway-target.js'),
+  };
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('.test.ts'))
+    .map((d) => join(d.parentPath, d.name))
+    .filter((p) => !relative(dir, p).startsWith('..'));
+}
