@@ -13,6 +13,9 @@ export function writeSection(name: string, markdown: string): void {
   const text = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmark results\n';
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const next =
+    a >= 0 && b > a
+      ? text.slice(0, a) + block + text.slice(b + end.length)
+      : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(FILE, next);
 }

@@ -14,18 +14,52 @@ await (await createDuckDbStore(db)).close();
 
 const pico = (f: string) => `(${f}::DECIMAL(38,12) * 1000000000000)::HUGEINT`;
 const columns = {
-  event_id: 'VARCHAR', source: 'VARCHAR', source_ref: 'VARCHAR', ingested_at: 'VARCHAR', ts: 'VARCHAR',
-  duration_ms: 'DOUBLE', ttft_ms: 'DOUBLE', org: 'VARCHAR', team: 'VARCHAR', user: 'VARCHAR', project: 'VARCHAR',
-  agent: 'VARCHAR', session_id: 'VARCHAR', task_id: 'VARCHAR', environment: 'VARCHAR', api_key_id: 'VARCHAR',
-  tags: 'JSON', provider: 'VARCHAR', model: 'VARCHAR', model_requested: 'VARCHAR', operation: 'VARCHAR',
-  service_tier: 'VARCHAR', route_id: 'VARCHAR', requests: 'BIGINT', input_tokens: 'BIGINT',
-  cache_read_tokens: 'BIGINT', cache_write_5m_tokens: 'BIGINT', cache_write_1h_tokens: 'BIGINT',
-  output_tokens: 'BIGINT', reasoning_tokens: 'BIGINT', cost_usd: 'VARCHAR', cost_input: 'VARCHAR',
-  cost_cache_read: 'VARCHAR', cost_cache_write: 'VARCHAR', cost_output: 'VARCHAR', cost_source: 'VARCHAR',
-  price_version: 'VARCHAR', provider_cost_usd: 'VARCHAR', energy_j: 'DOUBLE', energy_source: 'VARCHAR',
-  status: 'VARCHAR', error_type: 'VARCHAR',
+  event_id: 'VARCHAR',
+  source: 'VARCHAR',
+  source_ref: 'VARCHAR',
+  ingested_at: 'VARCHAR',
+  ts: 'VARCHAR',
+  duration_ms: 'DOUBLE',
+  ttft_ms: 'DOUBLE',
+  org: 'VARCHAR',
+  team: 'VARCHAR',
+  user: 'VARCHAR',
+  project: 'VARCHAR',
+  agent: 'VARCHAR',
+  session_id: 'VARCHAR',
+  task_id: 'VARCHAR',
+  environment: 'VARCHAR',
+  api_key_id: 'VARCHAR',
+  tags: 'JSON',
+  provider: 'VARCHAR',
+  model: 'VARCHAR',
+  model_requested: 'VARCHAR',
+  operation: 'VARCHAR',
+  service_tier: 'VARCHAR',
+  route_id: 'VARCHAR',
+  requests: 'BIGINT',
+  input_tokens: 'BIGINT',
+  cache_read_tokens: 'BIGINT',
+  cache_write_5m_tokens: 'BIGINT',
+  cache_write_1h_tokens: 'BIGINT',
+  output_tokens: 'BIGINT',
+  reasoning_tokens: 'BIGINT',
+  cost_usd: 'VARCHAR',
+  cost_input: 'VARCHAR',
+  cost_cache_read: 'VARCHAR',
+  cost_cache_write: 'VARCHAR',
+  cost_output: 'VARCHAR',
+  cost_source: 'VARCHAR',
+  price_version: 'VARCHAR',
+  provider_cost_usd: 'VARCHAR',
+  energy_j: 'DOUBLE',
+  energy_source: 'VARCHAR',
+  status: 'VARCHAR',
+  error_type: 'VARCHAR',
 };
-const columnsSql = `{${Object.entries(columns).map(([k, v]) => `"${k}": '${v}'`).join(', ')}}`;
+const columnsSql = `{${Object.entries(columns)
+  .map(([k, v]) => `"${k}": '${v}'`)
+  .join(', ')}}`;
 
 const instance = await DuckDBInstance.create(db);
 const c = await instance.connect();

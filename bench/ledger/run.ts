@@ -72,7 +72,13 @@ const ours = node([CLI, 'import', 'jsonl', jsonl, '--db', fresh(`${WORK}/import.
 const imported = Number(/imported ([\d,]+) events/.exec(ours.stdout)![1]!.replaceAll(',', ''));
 log(`import: ${imported} events in ${ours.seconds.toFixed(1)} s, peak RSS ${mb(ours.maxRss)} MB`);
 
-const base = node(['--import', 'tsx', 'bench/ledger/read-json-baseline.ts', jsonl, fresh(`${WORK}/read-json.duckdb`)]);
+const base = node([
+  '--import',
+  'tsx',
+  'bench/ledger/read-json-baseline.ts',
+  jsonl,
+  fresh(`${WORK}/read-json.duckdb`),
+]);
 const baseRows = JSON.parse(base.stdout).rows as number;
 log(`read_json: ${baseRows} rows in ${base.seconds.toFixed(1)} s`);
 rmSync(jsonl, { force: true });
@@ -105,4 +111,3 @@ process's own peak RSS.
 `,
 );
 log('bench/RESULTS.md updated');
-

@@ -1,77 +1,144 @@
 import { existsSync, statSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import { TokenledgerError } from '../errors.js';
-import { type ImportSummary, importFiles } from '../ingest/import-files.js';
-import { csvSource } from '../sources/csv/parse.js';
-import { jsonlSource } from '../sources/jsonl/parse.js';
-import type { LineSource } from '../sources/source.js';
+import { importFiles } from '../ingest/import-files.js';
+import { AGENT_LOG_KINDS, type Discovery, IMPORT_KINDS, type ImportKind } from '../ingest/kinds.js';
+import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.js';
+import type { Pricer } from '../pricing/pricer.js';
+import type { Store } from '../store/store.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { formatSummary } from './import-format.js';
 import { loadCliPricer } from './pricer.js';
 import { progress } from './progress.js';
+
+export { formatSummary } from './import-format.js';
 
 export interface ImportOptions extends LedgerOptions {
   user?: string;
   team?: string;
   project?: string;
+  /** Read every file from the start, ignoring what earlier imports read (the store still drops duplicates). */
+  full?: boolean;
 }
 
-const FILE_SOURCES: Record<string, LineSource> = { jsonl: jsonlSource, csv: csvSource };
+const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 
+/**
+ * `tokenledger import KIND [PATHS…]`: agent logs (claude-code, codex, gemini-cli) from the given folders or their
+ * default ones; provider exports and canonical files from the given files; `auto` every local agent log it finds.
+ */
 export async function importCommand(
   kind: string,
   paths: string[],
   o: ImportOptions,
   out: (s: string) => void,
 ): Promise<ImportSummary> {
-  const source = FILE_SOURCES[kind];
-  if (!source) {
+  if (kind === 'auto') {
+    if (paths.length > 0) throw new TokenledgerError('CLI_BAD_OPTION', 'import auto takes no paths');
+    return withStore(o, async (store) => (await importLocalAgentLogs(store, out, o)) ?? emptySummary());
+  }
+  const k = IMPORT_KINDS[kind];
+  if (!k) {
     throw new TokenledgerError(
       'CLI_UNKNOWN_SOURCE',
-      `unknown source "${kind}": use one of ${Object.keys(FILE_SOURCES).join(', ')}`,
+      `unknown source "${kind}": use one of ${KIND_NAMES.join(', ')}`,
     );
   }
-  if (paths.length === 0) throw new TokenledgerError('CLI_NO_FILE', `import ${kind} needs at least one FILE`);
-  for (const p of paths) {
-    if (!existsSync(p) || !statSync(p).isFile())
-      throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
+  let files = paths;
+  if (k.discover) {
+    const d = await k.discover({ env: process.env, home: homedir(), dirs: paths });
+    out(describeDiscovery(kind, d));
+    files = d.files;
+    if (paths.length > 0 && d.missing.length > 0)
+      throw new TokenledgerError('CLI_NO_FILE', `${d.missing.join(', ')}: no such file or folder`);
+  } else {
+    if (paths.length === 0)
+      throw new TokenledgerError('CLI_NO_FILE', `import ${kind} needs at least one FILE`);
+    for (const p of paths) {
+      if (!existsSync(p) || !statSync(p).isFile())
+        throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
+    }
   }
-  const pricer = await loadCliPricer(o);
+  return withStore(o, (store) => importKind(store, kind, k, files, o, out));
+}
+
+/**
+ * Finds Claude Code, Codex and Gemini CLI logs in their default folders and imports them into `store`, saying what
+ * it found and did not find. Returns the summed summary, or null when no log was found. Used by `import auto` and
+ * `npm start`.
+ */
+export async function importLocalAgentLogs(
+  store: Store,
+  out: (s: string) => void,
+  o: ImportOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): Promise<ImportSummary | null> {
+  const total = emptySummary();
+  let found = false;
+  for (const kind of AGENT_LOG_KINDS) {
+    const k = IMPORT_KINDS[kind]!;
+    const d = await k.discover!({ env, home });
+    out(describeDiscovery(kind, d));
+    if (d.files.length === 0) continue;
+    found = true;
+    addSummary(total, await importKind(store, kind, k, d.files, o, out));
+  }
+  return found ? total : null;
+}
+
+async function importKind(
+  store: Store,
+  kind: string,
+  k: ImportKind,
+  files: readonly string[],
+  o: ImportOptions,
+  out: (s: string) => void,
+): Promise<ImportSummary> {
   const started = performance.now();
+  // Loaded only when some file needs reading: a re-import with nothing new never pays for the catalog.
+  let pricer: Pricer | null = null;
   const bar = progress(`import ${kind}`, 'bytes');
-  const summary = await withStore(o, (store) =>
-    importFiles(source, paths, {
+  // Local agent logs are this machine's user's own: without --user they are attributed to the OS user.
+  const user = o.user ?? (k.discover ? osUser() : null);
+  const summary = await importFiles(
+    k.source,
+    files,
+    {
       store,
-      price: (e) => pricer.price(e),
+      price: (e) => pricer!.price(e),
+      beforeRead: async () => {
+        pricer ??= await loadCliPricer(o);
+      },
       ingestedAt: nowMicros(),
-      defaults: { user: o.user ?? null, team: o.team ?? null, project: o.project ?? null },
+      defaults: { user, team: o.team ?? null, project: o.project ?? null },
       onProgress: (done, total) => bar.update(done, total),
-    }),
+    },
+    {
+      mode: k.mode,
+      ignoreState: o.full === true,
+      parserJudgesEncoding: k.parserJudgesEncoding,
+      skipUnless: k.skipUnless,
+    },
   ).finally(() => bar.stop());
-  out(formatSummary(summary, (performance.now() - started) / 1000));
+  out(formatSummary(summary, (performance.now() - started) / 1000, true));
   return summary;
 }
 
-const int = new Intl.NumberFormat('en-US');
+function osUser(): string | null {
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null;
+  }
+}
 
-export function formatSummary(s: ImportSummary, seconds: number): string {
-  const from =
-    s.files === 0
-      ? `${int.format(s.events)} generated`
-      : `${int.format(s.files)} file${s.files === 1 ? '' : 's'} (${int.format(s.lines)} lines, ${int.format(s.events)} events read)`;
-  const lines = [
-    `imported ${int.format(s.imported)} events from ${from} in ${seconds.toFixed(1)} s`,
-    `  duplicates (already in the ledger): ${int.format(s.duplicates)}`,
-    `  skipped: ${int.format(s.skipped)}${
-      s.skipped
-        ? ` (${Object.entries(s.skippedByCode)
-            .map(([c, n]) => `${c} ${int.format(n)}`)
-            .join(', ')})`
-        : ''
-    }`,
-    ...s.firstSkips.map((k) => `    ${k.ref}  ${k.code}  ${k.reason}`),
-    ...(s.skipped > s.firstSkips.length
-      ? [`    … and ${int.format(s.skipped - s.firstSkips.length)} more`]
-      : []),
-    `  unpriced: ${int.format(s.unpriced.events)} events, ${int.format(s.unpriced.tokens)} tokens`,
-  ];
-  return `${lines.join('\n')}\n`;
+function describeDiscovery(kind: string, d: Discovery): string {
+  const where = d.roots.filter((r) => !d.missing.includes(r));
+  const found =
+    d.files.length > 0
+      ? `${kind}: ${d.files.length} log file${d.files.length === 1 ? '' : 's'} in ${where.join(', ')}`
+      : `${kind}: no logs found${where.length ? ` in ${where.join(', ')}` : ''}`;
+  const missing = d.missing.length ? ` (not found: ${d.missing.join(', ')})` : '';
+  return `${found}${missing}\n`;
 }

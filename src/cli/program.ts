@@ -1,17 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TokenledgerError } from '../errors.js';
-import { demoCommand } from './demo.js';
-import { eventsCommand } from './events.js';
-import { exportCommand } from './export.js';
 import { collect } from './filters.js';
-import { importCommand } from './import.js';
-import { keysCreate, keysList, keysRevoke } from './keys.js';
-import { pricesShow } from './prices.js';
-import { report } from './report.js';
-import { repriceCommand } from './reprice.js';
-import { serveCommand } from './serve.js';
-import { startCommand } from './start.js';
 
+// Each command's code is imported when the command runs, not up front: loading every command (DuckDB, the server,
+// the OpenTelemetry decoders) cost ~0.3 s on every invocation, which dominated a re-import with nothing new.
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
@@ -48,7 +40,7 @@ export function buildProgram(): Command {
       .option('--host <host>', 'address to bind', '127.0.0.1')
       .option('--port <port>', 'port to listen on', '8787')
       .option('--no-serve', 'print the report and exit instead of starting the server'),
-  ).action((o) => startCommand(o, out));
+  ).action(async (o) => (await import('./start.js')).startCommand(o, out));
 
   filterOptions(
     ledgerOptions(
@@ -67,7 +59,7 @@ export function buildProgram(): Command {
           new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
         ),
     ),
-  ).action((o) => report(o, out));
+  ).action(async (o) => (await import('./report.js')).report(o, out));
 
   filterOptions(
     ledgerOptions(
@@ -81,19 +73,43 @@ export function buildProgram(): Command {
             .default('table'),
         ),
     ),
-  ).action((o) => eventsCommand(o, out));
+  ).action(async (o) => (await import('./events.js')).eventsCommand(o, out));
 
   ledgerOptions(
     program
       .command('import')
-      .description('import usage: jsonl or csv files of canonical events')
-      .argument('<source>', 'jsonl | csv')
-      .argument('[paths...]', 'files to import')
-      .option('--user <user>', 'user for records that name none')
+      .description(
+        'import usage: local agent logs (claude-code, codex, gemini-cli, or auto for all three), provider exports ' +
+          '(openai-usage, anthropic-usage, cursor) or canonical jsonl/csv files',
+      )
+      .argument(
+        '<source>',
+        'auto | claude-code | codex | gemini-cli | openai-usage | anthropic-usage | cursor | jsonl | csv',
+      )
+      .argument(
+        '[paths...]',
+        "folders or files of agent logs (default: the tool's own folders); export files",
+      )
+      .option('--user <user>', 'user for records that name none (agent logs: default the OS user)')
       .option('--team <team>', 'team for records that name none')
-      .option('--project <project>', 'project for records that name none'),
+      .option('--project <project>', 'project for records that name none')
+      .option('--full', 'read every file from the start, ignoring what earlier imports read'),
   ).action(async (source: string, paths: string[], o) => {
-    await importCommand(source, paths, o, out);
+    await (await import('./import.js')).importCommand(source, paths, o, out);
+  });
+
+  ledgerOptions(
+    program
+      .command('reconcile')
+      .description('computed cost against provider-reported cost, by day, model and project')
+      .option('--provider <provider>', 'only this provider (openai, anthropic, …)')
+      .option('--month <YYYY-MM>', 'only this calendar month (UTC)')
+      .option('--threshold <pct>', 'flag rows whose difference exceeds this percentage', '5')
+      .addOption(
+        new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+      ),
+  ).action(async (o) => {
+    await (await import('./reconcile.js')).reconcileCommand(o, out);
   });
 
   ledgerOptions(
@@ -106,12 +122,12 @@ export function buildProgram(): Command {
       .option('-o, --output <file>', 'file to write (default: standard output)')
       .option('--since <when>', 'from this age or date')
       .option('--until <when>', 'before this age or date'),
-  ).action((o) => exportCommand(o, err));
+  ).action(async (o) => (await import('./export.js')).exportCommand(o, err));
 
   const prices = program.command('prices').description('the price catalog and your overrides');
   ledgerOptions(
     prices.command('show').description('what a model name resolves to, and its prices').argument('<name>'),
-  ).action((name: string, o) => pricesShow(name, o, out));
+  ).action(async (name: string, o) => (await import('./prices.js')).pricesShow(name, o, out));
 
   ledgerOptions(
     program
@@ -119,7 +135,7 @@ export function buildProgram(): Command {
       .description('recompute costs with the prices now in force, keeping old values in the audit table')
       .option('--since <when>', 'only events from this age or date')
       .option('--model <name>', 'only events of this model'),
-  ).action((o) => repriceCommand(o, out));
+  ).action(async (o) => (await import('./reprice.js')).repriceCommand(o, out));
 
   ledgerOptions(
     program
@@ -128,7 +144,7 @@ export function buildProgram(): Command {
       .option('--seed <n>', 'random seed', '42')
       .option('--people <n>', 'number of people', '300')
       .option('--days <n>', 'days of history ending today', '30'),
-  ).action((o) => demoCommand(o, out));
+  ).action(async (o) => (await import('./demo.js')).demoCommand(o, out));
 
   ledgerOptions(
     program
@@ -136,13 +152,14 @@ export function buildProgram(): Command {
       .description('run the gateway (OpenAI- and Anthropic-compatible, metered) and the server on one port')
       .option('--host <host>', 'address to bind', '127.0.0.1')
       .option('--port <port>', 'port to listen on', '8787')
+      .option('--otlp-port <port>', 'OTLP/HTTP receiver port (traces, metrics, logs); 0 turns it off', '4318')
       .option('--config <file>', 'gateway config (default ./tokenledger.config.yaml when present)')
       .option(
         '--upstream <name=url>',
         'upstream base URL, e.g. openai=http://127.0.0.1:9000/v1 (repeatable)',
         collect,
       ),
-  ).action((o) => serveCommand(o, out));
+  ).action(async (o) => (await import('./serve.js')).serveCommand(o, out));
 
   const keys = program
     .command('keys')
@@ -158,17 +175,36 @@ export function buildProgram(): Command {
       .option('--agent <agent>')
       .option('--budget <usd>', 'monthly budget in USD'),
   ).action(async (o) => {
-    await keysCreate(o, out);
+    await (await import('./keys.js')).keysCreate(o, out);
   });
   ledgerOptions(
     keys
       .command('list')
       .description('list keys (never the keys themselves)')
       .option('--all', 'include revoked keys'),
-  ).action((o) => keysList(o, out));
+  ).action(async (o) => (await import('./keys.js')).keysList(o, out));
   ledgerOptions(
     keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),
-  ).action((id: string, o) => keysRevoke({ ...o, id }, out));
+  ).action(async (id: string, o) => (await import('./keys.js')).keysRevoke({ ...o, id }, out));
+
+  const tokens = program
+    .command('tokens')
+    .description('API and dashboard tokens: admin, or viewer of one team');
+  ledgerOptions(
+    tokens
+      .command('create')
+      .description('create a token; it is printed once, alone on the last line')
+      .addOption(new Option('--role <role>', 'what it may do').choices(['admin', 'viewer']).default('viewer'))
+      .option('--team <team>', 'viewer tokens: see only this team'),
+  ).action(async (o) => {
+    await (await import('./tokens.js')).tokensCreate(o, out);
+  });
+  ledgerOptions(tokens.command('list').description('list tokens (never the tokens themselves)')).action(
+    async (o) => (await import('./tokens.js')).tokensList(o, out),
+  );
+  ledgerOptions(tokens.command('revoke').description('revoke a token by id (tok_…)').argument('<id>')).action(
+    async (id: string, o) => (await import('./tokens.js')).tokensRevoke({ ...o, id }, out),
+  );
 
   return program;
 }

@@ -7,6 +7,8 @@ import { type LedgerOptions, ledgerPath } from './context.js';
 export interface ServeCommandOptions extends LedgerOptions {
   host?: string;
   port?: string;
+  /** OTLP/HTTP receiver port; "0" turns it off. */
+  otlpPort?: string;
   config?: string;
   /** NAME=BASE_URL, repeatable. */
   upstream?: string[];
@@ -30,6 +32,12 @@ export async function serveCommand(
       'CLI_BAD_OPTION',
       `--port ${JSON.stringify(o.port)}: expected a port number 0-65535`,
     );
+  const otlpPort = Number(o.otlpPort ?? '4318');
+  if (!Number.isInteger(otlpPort) || otlpPort < 0 || otlpPort > 65535)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--otlp-port ${JSON.stringify(o.otlpPort)}: expected a port number 1-65535, or 0 to turn OTLP off`,
+    );
   const configPath =
     o.config !== undefined
       ? resolve(cwd, o.config)
@@ -43,6 +51,7 @@ export async function serveCommand(
     pricesPath: o.prices,
     host: o.host,
     port,
+    otlpPort,
     upstream: o.upstream,
     cwd,
     env: process.env,
@@ -51,6 +60,9 @@ export async function serveCommand(
   });
   out(`tokenledger gateway listening on ${running.url} (ledger ${path})\n`);
   out(`  OpenAI SDKs:    base URL ${running.url}/v1\n  Anthropic SDKs: base URL ${running.url}\n`);
+  if (running.otlpUrl !== null)
+    out(`  OpenTelemetry:  OTEL_EXPORTER_OTLP_ENDPOINT=${running.otlpUrl} (OTLP/HTTP)\n`);
+  out(`  Dashboard:      ${running.loginLink()}  (signs this browser in once; valid 15 minutes)\n`);
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -1,15 +1,21 @@
 import { type LedgerOptions, ledgerPath, withStore } from './context.js';
 import { fillDemo } from './demo.js';
+import { importLocalAgentLogs } from './import.js';
 import { report } from './report.js';
 import { serveCommand } from './serve.js';
 
 /**
- * `npm start`: on an empty ledger, load the demo organisation; print the spend report; then run the server (gateway,
- * health, metrics) until interrupted.
+ * `npm start`: import the local coding-agent logs it finds (Claude Code, Codex, Gemini CLI); on a ledger that is
+ * still empty, load the demo organisation; print the spend report; then run the server (gateway, API, dashboard,
+ * OTLP) until interrupted.
  */
-export async function startCommand(o: LedgerOptions & { serve?: boolean }, out: (s: string) => void): Promise<void> {
+export async function startCommand(
+  o: LedgerOptions & { serve?: boolean },
+  out: (s: string) => void,
+): Promise<void> {
   const path = ledgerPath(o);
   await withStore(o, async (store) => {
+    await importLocalAgentLogs(store, out, o);
     if ((await store.count()) === 0) {
       out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
       await fillDemo(store, o, out);
@@ -17,6 +23,8 @@ export async function startCommand(o: LedgerOptions & { serve?: boolean }, out: 
   });
   out('\nSpend by team, last 30 days (tokenledger report --by team --since 30d):\n\n');
   await report({ ...o, by: 'team', since: '30d' }, out);
-  out('\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n');
+  out(
+    '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n',
+  );
   if (o.serve !== false) await serveCommand(o, out);
 }

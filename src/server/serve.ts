@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
-import { keyFilePath, readKeys } from '../gateway/keys/key-file.js';
+import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
 import { openWal, type Wal } from '../ledger/wal/wal.js';
 import { loadPricer } from '../pricing/load.js';
 import type { Store } from '../store/store.js';
+import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
+import { startOtlp } from './otlp/start-otlp.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
+import { createStaticHandler } from './static.js';
 
 /** `<ledger>.wal-segments/`: not `<ledger>.wal`, which is DuckDB's own log file. */
 export function walDir(ledgerPath: string): string {
@@ -28,6 +31,8 @@ export interface ServeOptions extends GatewayFlags {
   log: (line: string) => void;
   /** WAL fsync per batch (default from config: on). */
   walSync?: boolean | undefined;
+  /** OTLP/HTTP receiver port (`serve` passes 4318); absent or 0 turns it off. */
+  otlpPort?: number | undefined;
 }
 
 export interface RunningServer {
@@ -35,6 +40,10 @@ export interface RunningServer {
   config: GatewayConfig;
   wal: Wal;
   store: Store;
+  /** A one-time dashboard login link (admin, 15 minutes): what `npm start` prints. */
+  loginLink(): string;
+  /** The OTLP/HTTP receiver's base URL, or null when it is off (--otlp-port 0). */
+  otlpUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -71,19 +80,26 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const metrics = new GatewayMetrics();
   const gateway = new Gateway({ config, pricer, record: (e) => wal.append(e), keys, metrics, env: o.env });
   const adminToken = o.env.TOKENLEDGER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
+  const api = createApi({ store, ledgerPath: o.ledgerPath, adminToken, log: o.log });
   const server = createHttpServer({
     gateway,
     adminToken,
     metrics: () => metrics.render(wal.depth()),
     health: () => ({ status: 'ok', wal_depth: wal.depth(), virtual_keys: keys.size }),
-    admin: new Map([
-      ['GET /api/keys', async () => (await readKeys(keys.path)).map(({ hash: _hash, ...k }) => k)],
-    ]),
+    // /api/* (keys included) is the API's: admin and viewer tokens, team scope (src/server/api).
+    admin: new Map(),
+    handlers: [api.handle, createStaticHandler()],
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  const otlp = await startOtlp({ port: o.otlpPort ?? 0, host: config.host, pricer, wal, log: o.log }).catch(
+    (e: Error) => {
+      server.close();
+      throw e;
+    },
+  );
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -100,6 +116,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     config,
     wal,
     store,
+    otlpUrl: otlp?.url ?? null,
+    loginLink: () => api.loginLink(url),
     close() {
       closing ??= (async () => {
         // In-flight calls get a grace period to finish (and be recorded); then connections are cut.
@@ -109,6 +127,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           server.closeIdleConnections();
         });
         clearTimeout(grace);
+        await otlp?.close();
         await gateway.close();
         await wal.close();
         await store.close();

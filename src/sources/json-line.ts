@@ -1,11 +1,10 @@
 /**
- * Decoding one JSONL line and reading token counts, with the skip codes every agent-log source reports.
- * (Each agent-log source folder carries this same small file so no source imports a sibling; it moves up to
- * src/sources/ once a shared helper there exists.)
+ * Decoding one JSONL line and reading token counts, with the skip codes every agent-log source reports. Shared by
+ * the agent-log sources (claude-code, codex, gemini-cli), which must not import from one another (STYLE.md §1).
  */
 
-import { parseTimestamp } from '../../ledger/time.js';
-import type { LineParser, ParseContext, Sink } from '../source.js';
+import { parseTimestamp } from '../ledger/time.js';
+import type { LineParser, ParseContext, Sink } from './source.js';
 
 export const SKIP_CODES = {
   badJson: 'SRC_BAD_JSON',
@@ -60,12 +59,24 @@ export function isObject(v: unknown): v is Record<string, unknown> {
  * (a log still being written), else as SRC_BAD_JSON / SRC_NOT_UTF8. `onValue` may return a problem to skip the
  * line; if it throws, the line is skipped too, so one odd record never stops the file.
  */
+export interface JsonLinesOptions {
+  /**
+   * Text every line that can hold a record contains (Claude Code: `"usage"`). Other lines are not parsed — most of
+   * a log's bytes are prompts and tool output — only checked for the shape of one JSON object (`{…}`, no U+FFFD),
+   * so a cut or garbled line is still reported; one broken inside its braces without that text goes unreported,
+   * which is harmless: it could not have held a record.
+   */
+  mustContain?: string;
+}
+
 export function jsonLines(
   ctx: ParseContext,
   sink: Sink,
   onValue: (value: unknown, lineNo: number) => LineProblem | undefined,
   onEnd: () => void = () => {},
+  o: JsonLinesOptions = {},
 ): LineParser {
+  const must = o.mustContain;
   let pending: { lineNo: number; problem: LineProblem } | null = null;
   const flush = (last: boolean) => {
     if (!pending) return;
@@ -84,6 +95,7 @@ export function jsonLines(
     line(text, lineNo) {
       if (text.trim() === '') return;
       flush(false);
+      if (must !== undefined && !text.includes(must) && looksLikeObject(text)) return;
       const decoded = decodeJsonLine(text);
       if (!decoded.ok) {
         pending = { lineNo, problem: decoded.problem };
@@ -102,6 +114,11 @@ export function jsonLines(
       onEnd();
     },
   };
+}
+
+function looksLikeObject(text: string): boolean {
+  const t = text.trim();
+  return t.charCodeAt(0) === 0x7b && t.charCodeAt(t.length - 1) === 0x7d && !t.includes('\uFFFD');
 }
 
 /**

@@ -69,4 +69,22 @@ describe('readLines', () => {
   it('yields nothing for an empty file', async () => {
     expect(await all(file('f.txt', ''))).toEqual([]);
   });
+
+  it('with skipUnless, yields object-shaped lines without the text as skipped and decodes the rest', async () => {
+    const p = file(
+      'filter.jsonl',
+      Buffer.concat([
+        Buffer.from('\uFEFF{"usage":1}\n{"type":"user","text":"é"}\n  {"a":1} \r\n{"cut":\n'),
+        Buffer.from('{"usage":2}'),
+      ]),
+    );
+    const lines = await all(p, { skipUnless: '"usage"' });
+    expect(lines.map((l) => [l.lineNo, l.text, l.skipped === true, l.badUtf8, l.end])).toEqual([
+      [1, '{"usage":1}', false, false, 15],
+      [2, '', true, false, 43],
+      [3, '', true, false, 55],
+      [4, '{"cut":', false, false, 63],
+      [5, '{"usage":2}', false, false, 74],
+    ]);
+  });
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 
 export interface Line {
@@ -8,6 +9,8 @@ export interface Line {
   end: number;
   /** The line's bytes were not valid UTF-8 (text holds U+FFFD replacements). */
   badUtf8: boolean;
+  /** Filtered out by `skipUnless`: not decoded, `text` is empty. */
+  skipped?: boolean;
 }
 
 export interface ReadFrom {
@@ -15,25 +18,38 @@ export interface ReadFrom {
   offset?: number;
   /** Line number of the line at `offset`, for messages; 1 by default. */
   lineNo?: number;
+  /**
+   * Text every wanted line contains (Claude Code: `"usage"`). A valid UTF-8 line without it whose bytes have the
+   * shape of one JSON object (`{` … `}`) is yielded as `skipped`, without being decoded: most of a log's bytes are
+   * prompts and tool output the caller would only throw away. Lines of any other shape are decoded as usual, so a
+   * cut or broken line still reaches the parser to be reported.
+   */
+  skipUnless?: string;
 }
 
 const CHUNK = 1 << 20;
+/**
+ * Read buffers are reused across files: a fresh 1 MiB buffer per file is freed only by a full GC, and an import of
+ * a few hundred logs held ~50-130 MB of them at once. Lines never keep a reference (their text is a copy).
+ */
+const pool: Buffer[] = [];
 const strict = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');
 
 /**
  * Lines of a file, streamed in 1 MiB reads with flat memory. Splitting on the byte 0x0A is safe in UTF-8 (it never
- * occurs inside a multi-byte character). Chunks are decoded strictly first — the common, fast case — and only a
- * chunk that fails is decoded line by line to mark the lines with bad bytes. A last line without a newline is still
+ * occurs inside a multi-byte character). A chunk that is valid UTF-8 — the common, fast case — is decoded once;
+ * only a chunk that is not is decoded line by line to mark the lines with bad bytes. A last line without a newline is still
  * yielded (`end` is then the file size): a truncated write is the parser's to judge, not ours to drop.
  */
 export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenerator<Line> {
   const fh = await open(path, 'r');
+  const buf = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
   try {
     let position = from.offset ?? 0;
     let lineNo = from.lineNo ?? 1;
     let carry: Buffer = Buffer.alloc(0);
-    const buf = Buffer.allocUnsafe(CHUNK);
+    const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, position);
       const eof = bytesRead === 0;
@@ -50,37 +66,47 @@ export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenera
         continue;
       }
       const complete = eof ? data : data.subarray(0, lastNl + 1);
-      yield* splitChunk(complete, chunkStart, lineNo);
+      yield* splitChunk(complete, chunkStart, lineNo, needle);
       lineNo +=
         countNewlines(complete) + (eof && complete.length && complete[complete.length - 1] !== 10 ? 1 : 0);
       if (eof) return;
       carry = Buffer.from(data.subarray(lastNl + 1));
     }
   } finally {
+    if (pool.length < 4) pool.push(buf);
     await fh.close();
   }
 }
 
-function* splitChunk(bytes: Buffer, base: number, firstLine: number): Generator<Line> {
+function* splitChunk(bytes: Buffer, base: number, firstLine: number, needle: Buffer | null): Generator<Line> {
   if (bytes.length === 0) return;
-  let text: string | null = null;
-  try {
-    text = strict.decode(bytes);
-  } catch {
-    text = null;
-  }
   let lineNo = firstLine;
-  if (text !== null && isAscii(bytes, text)) {
-    // Byte offsets equal string offsets only for ASCII; that is most logs, and it lets us split the string.
-    let start = 0;
+  const valid = isUtf8(bytes);
+  if (valid && needle) {
+    yield* filterChunk(bytes, base, firstLine, needle);
+    return;
+  }
+  if (valid) {
+    // One decode for the whole chunk. The k-th newline of the text is the k-th 0x0A of the bytes, so walking both
+    // gives each line's text and its byte end without decoding line by line (most logs are not pure ASCII).
+    const text = bytes.toString('utf8');
+    // TextDecoder drops a byte-order mark; Buffer#toString keeps it, and JSON.parse would choke on it.
+    let start = base === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    let byteNl = -1;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) {
         if (start < text.length)
-          yield { text: stripCr(text.slice(start)), lineNo, end: base + text.length, badUtf8: false };
+          yield { text: stripCr(text.slice(start)), lineNo, end: base + bytes.length, badUtf8: false };
         return;
       }
-      yield { text: stripCr(text.slice(start, nl)), lineNo: lineNo++, end: base + nl + 1, badUtf8: false };
+      byteNl = bytes.indexOf(10, byteNl + 1);
+      yield {
+        text: stripCr(text.slice(start, nl)),
+        lineNo: lineNo++,
+        end: base + byteNl + 1,
+        badUtf8: false,
+      };
       start = nl + 1;
     }
   }
@@ -92,22 +118,52 @@ function* splitChunk(bytes: Buffer, base: number, firstLine: number): Generator<
     const slice = bytes.subarray(start, nl);
     let lineText: string;
     let badUtf8 = false;
-    if (text !== null) lineText = slice.toString('utf8');
-    else {
-      try {
-        lineText = strict.decode(slice);
-      } catch {
-        lineText = lenient.decode(slice);
-        badUtf8 = true;
-      }
+    try {
+      lineText = strict.decode(slice);
+    } catch {
+      lineText = lenient.decode(slice);
+      badUtf8 = true;
     }
     yield { text: stripCr(lineText), lineNo: lineNo++, end: base + (last ? nl : nl + 1), badUtf8 };
     start = nl + 1;
   }
 }
 
-function isAscii(bytes: Buffer, text: string): boolean {
-  return bytes.length === text.length;
+/** Valid UTF-8 lines, decoding only those that contain `needle` or do not look like one JSON object. */
+function* filterChunk(bytes: Buffer, base: number, firstLine: number, needle: Buffer): Generator<Line> {
+  let lineNo = firstLine;
+  let start = 0;
+  let hit = bytes.indexOf(needle);
+  while (start < bytes.length) {
+    let nl = bytes.indexOf(10, start);
+    if (nl < 0) nl = bytes.length;
+    const end = base + Math.min(nl + 1, bytes.length);
+    if (hit >= 0 && hit < start) hit = bytes.indexOf(needle, start);
+    const wanted = hit >= 0 && hit < nl;
+    if (!wanted && objectShaped(bytes, start, nl)) {
+      yield { text: '', lineNo: lineNo++, end, badUtf8: false, skipped: true };
+    } else {
+      // A byte-order mark opens a file at most; TextDecoder would drop it, Buffer#toString keeps it.
+      const from =
+        base === 0 && start === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+      yield {
+        text: stripCr(bytes.toString('utf8', start + from, nl)),
+        lineNo: lineNo++,
+        end,
+        badUtf8: false,
+      };
+    }
+    start = nl + 1;
+  }
+}
+
+/** First non-blank byte `{` and last non-blank byte `}`. */
+function objectShaped(bytes: Buffer, start: number, end: number): boolean {
+  let a = start;
+  let b = end - 1;
+  while (a <= b && (bytes[a] === 0x20 || bytes[a] === 0x09)) a++;
+  while (b >= a && (bytes[b] === 0x20 || bytes[b] === 0x09 || bytes[b] === 0x0d)) b--;
+  return a < b && bytes[a] === 0x7b && bytes[b] === 0x7d;
 }
 
 function countNewlines(b: Buffer): number {

@@ -1,4 +1,5 @@
 import type { UsageEvent } from '../ledger/event.js';
+import type { ImportRecords } from './import-records.js';
 import type { Filter, Query, QueryResult } from './query.js';
 
 export interface AppendResult {
@@ -64,5 +65,7 @@ export interface Store {
    */
   reprice(sel: RepriceSelection, price: (e: UsageEvent) => UsageEvent, now: number): Promise<RepriceSummary>;
   repriceAudit(limit?: number): Promise<RepriceAudit[]>;
+  /** Per-file import state, provider-reported costs and activity (import-records.ts); absent where unsupported. */
+  readonly records?: ImportRecords;
   close(): Promise<void>;
 }

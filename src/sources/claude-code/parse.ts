@@ -1,7 +1,6 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
-import type { LineSource, ParseContext } from '../source.js';
 import {
   isObject,
   isProblem,
@@ -11,7 +10,9 @@ import {
   str,
   timestampOf,
   tokenCount,
-} from './json-line.js';
+} from '../json-line.js';
+import type { ResumableParser, ResumableSource, ResumeOptions } from '../resumable.js';
+import type { ParseContext, Sink } from '../source.js';
 import { describeClaudePath } from './project.js';
 
 export const CLAUDE_CODE_SOURCE_ID = 'claude-code';
@@ -23,6 +24,8 @@ interface Held {
   event: UnpricedEvent;
   /** Token total of the kept line: the line of a response with the largest total wins. */
   total: number;
+  /** The response's first line: where a later import resumes when the response is held back. */
+  firstLine: number;
 }
 
 /**
@@ -38,36 +41,54 @@ interface Held {
  * for (const [i, text] of lines.entries()) parser.line(text, i + 1);
  * parser.end();
  */
-export const claudeCodeSource: LineSource = {
+export const claudeCodeSource: ResumableSource = {
   id: CLAUDE_CODE_SOURCE_ID,
   open(ctx, sink) {
-    const where = describeClaudePath(ctx.path);
-    const held = new Map<string, Held>();
-    return jsonLines(
-      ctx,
-      sink,
-      (value, lineNo) => {
-        const read = readLine(value, lineNo, ctx, where);
-        if (read === null || isProblem(read)) return read ?? undefined;
-        const prior = held.get(read.key);
-        if (!prior) {
-          held.set(read.key, { event: read.event, total: read.total });
-        } else {
-          const ts = Math.min(prior.event.ts, read.event.ts);
-          // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
-          if (read.total >= prior.total)
-            held.set(read.key, { event: { ...read.event, ts }, total: read.total });
-          else prior.event.ts = ts;
-        }
-        return undefined;
-      },
-      () => {
-        for (const h of held.values()) sink.event(h.event);
-        held.clear();
-      },
-    );
+    return openClaudeLog(ctx, sink, { holdTail: false });
   },
+  openResumable: openClaudeLog,
 };
+
+/**
+ * Responses follow one another in a log (a subagent writes to a file of its own), so only the last response group
+ * can still grow: with `holdTail` it is kept back and `resumeLine()` names its first line, for the next import to
+ * read it whole. Groups before it are final because a newer response has started.
+ */
+function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): ResumableParser {
+  const where = describeClaudePath(ctx.path);
+  const held = new Map<string, Held>();
+  let lastKey: string | null = null;
+  let resume: number | null = null;
+  const parser = jsonLines(
+    ctx,
+    sink,
+    (value, lineNo) => {
+      const read = readLine(value, lineNo, ctx, where);
+      if (read === null || isProblem(read)) return read ?? undefined;
+      lastKey = read.key;
+      const prior = held.get(read.key);
+      if (!prior) {
+        held.set(read.key, { event: read.event, total: read.total, firstLine: lineNo });
+      } else {
+        const ts = Math.min(prior.event.ts, read.event.ts);
+        // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
+        if (read.total >= prior.total)
+          held.set(read.key, { event: { ...read.event, ts }, total: read.total, firstLine: prior.firstLine });
+        else prior.event.ts = ts;
+      }
+      return undefined;
+    },
+    () => {
+      const tail = o.holdTail && lastKey !== null ? held.get(lastKey) : undefined;
+      for (const h of held.values()) if (h !== tail) sink.event(h.event);
+      resume = tail ? tail.firstLine : null;
+      held.clear();
+    },
+    // Only assistant lines with `message.usage` become events; the rest (prompts, tool output) is most of the bytes.
+    { mustContain: '"usage"' },
+  );
+  return { line: parser.line, end: parser.end, resumeLine: () => resume };
+}
 
 interface Read {
   key: string;

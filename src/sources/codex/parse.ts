@@ -1,6 +1,5 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import type { LineSource, ParseContext, Sink } from '../source.js';
 import {
   isObject,
   isProblem,
@@ -9,7 +8,9 @@ import {
   SKIP_CODES,
   str,
   timestampOf,
-} from './json-line.js';
+} from '../json-line.js';
+import type { ResumableSource } from '../resumable.js';
+import type { ParseContext, Sink } from '../source.js';
 import { type CodexUsage, readCodexUsage, sameUsage, toLedgerTokens, usageDelta } from './usage.js';
 
 export const CODEX_SOURCE_ID = 'codex';
@@ -29,15 +30,35 @@ const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * only refreshes rate limits: such a repeat is not a new turn and is dropped silently.
  *
  * Event ids are (session id, cumulative totals) — unique per turn within a session and the same on every
- * re-import — or (session id, line number) for lines without totals. Events stream out as lines arrive.
+ * re-import — or (session id, line number) for lines without totals. Events stream out as lines arrive. A grown
+ * rollout is read on from where the last import stopped, with the session, model and totals it had reached
+ * (`openResumable`, `state()`).
  */
-export const codexSource: LineSource = {
+export const codexSource: ResumableSource = {
   id: CODEX_SOURCE_ID,
   open(ctx, sink) {
     const state = new RolloutState(ctx, sink);
     return jsonLines(ctx, sink, (value, lineNo) => state.line(value, lineNo));
   },
+  /** Every token_count line is final when written, so nothing is held back; the context travels as `state()`. */
+  openResumable(ctx, sink, o) {
+    const state = new RolloutState(ctx, sink);
+    if (o.state) state.restore(o.state);
+    const p = jsonLines(ctx, sink, (value, lineNo) => state.line(value, lineNo));
+    return { line: p.line, end: p.end, resumeLine: () => null, state: () => state.snapshot() };
+  },
 };
+
+/** What a rollout's earlier lines decided, carried to an import that reads on from the middle of the file. */
+interface RolloutSnapshot {
+  sessionId: string;
+  sessionKnown: boolean;
+  cwd: string | null;
+  model: string | null;
+  provider: string | null;
+  previous: CodexUsage | null;
+  tags: Record<string, string>;
+}
 
 class RolloutState {
   private sessionId: string;
@@ -46,7 +67,7 @@ class RolloutState {
   private model: string | null = null;
   private provider: string | null = null;
   private previous: CodexUsage | null = null;
-  private readonly tags: Record<string, string> = {};
+  private tags: Record<string, string> = {};
 
   constructor(
     private readonly ctx: ParseContext,
@@ -54,6 +75,33 @@ class RolloutState {
   ) {
     const file = ctx.path.split(/[\\/]/).at(-1) ?? ctx.path;
     this.sessionId = UUID_IN_NAME.exec(file)?.[1] ?? file.replace(/\.jsonl$/i, '');
+  }
+
+  snapshot(): string {
+    const { sessionId, sessionKnown, cwd, model, provider, previous, tags } = this;
+    return JSON.stringify({
+      sessionId,
+      sessionKnown,
+      cwd,
+      model,
+      provider,
+      previous,
+      tags,
+    } satisfies RolloutSnapshot);
+  }
+
+  /** A snapshot from an older version or a damaged state is ignored: the lines alone are then the context. */
+  restore(text: string): void {
+    try {
+      const s = JSON.parse(text) as RolloutSnapshot;
+      this.sessionId = s.sessionId;
+      this.sessionKnown = s.sessionKnown;
+      this.cwd = s.cwd;
+      this.model = s.model;
+      this.provider = s.provider;
+      this.previous = s.previous;
+      this.tags = { ...s.tags };
+    } catch {}
   }
 
   line(value: unknown, lineNo: number): LineProblem | undefined {

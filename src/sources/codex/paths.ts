@@ -1,6 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { kindOf, walk } from '../find-files.js';
 
 /** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -55,34 +54,12 @@ export async function findCodexFiles(opts: {
       const dir = join(root, sub);
       if ((await kindOf(dir)) !== 'dir') continue;
       found = true;
-      await walk(dir, files);
+      await walk(dir, files, ACCEPT);
     }
     // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
-    if (!found && explicit) await walk(root, files);
+    if (!found && explicit) await walk(root, files, ACCEPT);
   }
   return { roots, files: [...files].sort(), missing };
 }
 
-async function kindOf(path: string): Promise<'file' | 'dir' | null> {
-  try {
-    const s = await stat(path);
-    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Depth-first walk; symlinked folders are not followed, so a link cycle cannot loop. */
-async function walk(dir: string, out: Set<string>): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) await walk(path, out);
-    else if (ROLLOUT.test(e.name) && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
-  }
-}
+const ACCEPT = (n: string): boolean => ROLLOUT.test(n);

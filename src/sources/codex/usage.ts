@@ -1,5 +1,5 @@
 import type { Usage } from '../../ledger/event.js';
-import { isObject, isProblem, type LineProblem, SKIP_CODES, tokenCount } from './json-line.js';
+import { isObject, isProblem, type LineProblem, SKIP_CODES, tokenCount } from '../json-line.js';
 
 /**
  * One Codex usage object (`last_token_usage` or `total_token_usage`). In Codex's counting `input_tokens` includes

@@ -1,6 +1,5 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import type { ParseContext } from '../source.js';
 import {
   isObject,
   isProblem,
@@ -9,7 +8,8 @@ import {
   str,
   timestampOf,
   tokenCount,
-} from './json-line.js';
+} from '../json-line.js';
+import type { ParseContext } from '../source.js';
 
 export const GEMINI_CLI_SOURCE_ID = 'gemini-cli';
 

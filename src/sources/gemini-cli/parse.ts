@@ -1,5 +1,5 @@
+import { decodeJsonLine, isObject, isProblem, jsonLines, SKIP_CODES } from '../json-line.js';
 import type { LineParser, LineSource, ParseContext, Sink } from '../source.js';
-import { decodeJsonLine, isObject, isProblem, jsonLines, SKIP_CODES } from './json-line.js';
 import { factsFromPath, GEMINI_CLI_SOURCE_ID, messageEvent } from './message.js';
 
 export { GEMINI_CLI_SOURCE_ID } from './message.js';

@@ -1,5 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { UsageEvent } from '../../ledger/event.js';
+import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
@@ -16,6 +17,7 @@ import type {
 import { appendBatch } from './append.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
+import { createDuckDbImportRecords } from './import-records.js';
 import { type DuckDbOptions, openLedger } from './open.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
@@ -40,11 +42,14 @@ export async function createDuckDbStore(path: string, options: DuckDbOptions = {
 
 class DuckDbStore implements Store {
   readonly id = DUCKDB_STORE;
+  readonly records: ImportRecords;
 
   constructor(
     private readonly s: DuckDbSession,
     private readonly rates: RateCardRegistry,
-  ) {}
+  ) {
+    this.records = createDuckDbImportRecords(s);
+  }
 
   append(events: readonly UsageEvent[]): Promise<AppendResult> {
     return this.s.exclusive(() => appendBatch(this.s, this.rates, events));

@@ -8,6 +8,7 @@ import {
 import { MONEY_MEASURES } from '../query.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
+import { importRecordsSchemaSql } from './import-records.js';
 import { RATE_COLUMNS } from './rate-cards.js';
 
 /**
@@ -129,6 +130,8 @@ export function schemaSql(): string[] {
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
       new_cost_usd ${PICO})`,
+    // Import state, provider costs and activity: new tables only, so older files gain them on open.
+    ...importRecordsSchemaSql(),
     // Recreated on every open so the formula in the file always matches this code's.
     `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql('events')}`,
     `CREATE OR REPLACE VIEW ledger AS ${publicLedgerSql()}`,

@@ -1,0 +1,133 @@
+/**
+ * Dashboard API speed at 10M events (issue 7: every dashboard call p95 ≤ 300 ms, served from rollups; overview first
+ * load < 1.5 s; ≤ 300 kB of gzipped JavaScript).
+ *
+ *   node --import tsx bench/dashboard/run.ts [people=3000] [days=30] [runs=20]
+ *
+ * Builds bench/.work/dashboard/ledger.duckdb with the demo organisation once (3000 people × 30 days ≈ 10.25M events),
+ * starts `tokenledger serve` in-process on it and calls each endpoint the pages call, one after another, as the
+ * dashboard does. Writes the "dashboard" section of bench/RESULTS.md.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fillDemo } from '../../src/cli/demo.js';
+import { startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { writeSection } from '../results-file.js';
+
+const [people = '3000', days = '30', runsArg = '20'] = process.argv.slice(2);
+const runs = Number(runsArg);
+const dir = 'bench/.work/dashboard';
+const ledger = join(dir, `demo-${people}x${days}.duckdb`);
+mkdirSync(dir, { recursive: true });
+
+if (!existsSync(ledger)) {
+  const t = performance.now();
+  const store = await createDuckDbStore(ledger);
+  await fillDemo(store, { people, days }, (s) => process.stderr.write(s));
+  await store.close();
+  console.error(`filled in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+
+const server = await startServer({
+  ledgerPath: ledger,
+  configPath: null,
+  port: 0,
+  cwd: process.cwd(),
+  env: {},
+  openStore: (p) => createDuckDbStore(p),
+  log: (l) => console.error(l),
+});
+const events = await server.store.count();
+const admin = JSON.parse(readFileSync(ledger.replace(/\.duckdb$/, '.server.json'), 'utf8'))
+  .admin_token as string;
+
+async function call(path: string): Promise<{ ms: number; body: unknown }> {
+  const t = performance.now();
+  const r = await fetch(server.url + path, { headers: { authorization: `Bearer ${admin}` } });
+  const body = await r.json();
+  const ms = performance.now() - t;
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
+  return { ms, body };
+}
+
+const first = (await call('/api/events?since=30d&limit=1')).body as {
+  events: { event_id: string; ts_us: number }[];
+};
+const e = first.events[0]!;
+const page2 = (await call('/api/events?since=30d&limit=50')).body as { next_cursor: string };
+
+// What each page asks for (web/src/pages/*): the overview's seven calls, explore's two, events', sessions'.
+const CALLS: [string, string][] = [
+  ['overview: summary', '/api/summary?since=30d'],
+  ['overview: spend by model per day', '/api/timeseries?since=30d&dims=model&top=8&bucket=day'],
+  ['overview: top teams', '/api/breakdown?since=30d&dims=team&top=8'],
+  ['overview: top people', '/api/breakdown?since=30d&dims=user&top=8'],
+  ['overview: top projects', '/api/breakdown?since=30d&dims=project&top=8'],
+  ['overview: top agents', '/api/breakdown?since=30d&dims=agent&top=8'],
+  ['app: import status', '/api/imports'],
+  ['explore: team × model', '/api/breakdown?since=30d&dims=team,model&top=10'],
+  [
+    'explore: filtered by team, by user per day',
+    '/api/timeseries?since=30d&dims=user&top=8&bucket=day&where=team=ml',
+  ],
+  ['events: first page', '/api/events?since=30d&limit=50'],
+  ['events: next page', `/api/events?since=30d&limit=50&cursor=${page2.next_cursor}`],
+  ['events: filtered by team', '/api/events?since=30d&limit=50&where=team=payments'],
+  ['events: one event', `/api/events/${e.event_id}?ts=${e.ts_us}`],
+  ['sessions: last 7 days', '/api/sessions?since=7d&top=25'],
+  ['sessions: last 30 days', '/api/sessions?since=30d&top=25'],
+];
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+const lines = ['| call | p50 ms | p95 ms | max ms | ≤ 300 ms |', '|---|---|---|---|---|'];
+for (const [name, path] of CALLS) {
+  await call(path); // warm-up: first touch of each column
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) ms.push((await call(path)).ms);
+  const p95 = pct(ms, 95);
+  lines.push(
+    `| ${name} | ${pct(ms, 50).toFixed(0)} | ${p95.toFixed(0)} | ${Math.max(...ms).toFixed(0)} | ${p95 <= 300 ? 'yes' : '**no**'} |`,
+  );
+  console.error(lines.at(-1));
+}
+
+// Page-load total: the overview's seven calls back to back, as a cold browser would issue them.
+const overview = CALLS.filter(([n]) => n.startsWith('overview') || n.startsWith('app'));
+const loads: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  await Promise.all(overview.map(([, p]) => call(p)));
+  loads.push(performance.now() - t);
+}
+
+let js = 0;
+let jsGz = 0;
+const assets = 'dist/web/assets';
+if (existsSync(assets))
+  for (const f of readdirSync(assets).filter((x) => x.endsWith('.js'))) {
+    const b = readFileSync(join(assets, f));
+    js += b.length;
+    jsGz += gzipSync(b).length;
+  }
+
+await server.close();
+
+writeSection(
+  'dashboard',
+  `## Dashboard and HTTP API (issue 7)
+
+Reproduce: \`node --import tsx bench/dashboard/run.ts ${people} ${days} ${runs}\` — the demo organisation (${people} people × ${days} days = ${events.toLocaleString('en-US')} events) in DuckDB, \`tokenledger serve\` in-process, each call ${runs} times after a warm-up, sequentially over HTTP with the admin token. 2 cores, Node ${process.versions.node}.
+
+${lines.join('\n')}
+
+Overview page data (its 7 API calls issued together, as the browser does): median ${pct(loads, 50).toFixed(0)} ms, worst ${Math.max(...loads).toFixed(0)} ms of 5.
+JavaScript shipped: ${(js / 1024).toFixed(1)} kB, ${(jsGz / 1024).toFixed(1)} kB gzipped (budget 300 kB gzipped).
+`,
+);
+console.error('written to bench/RESULTS.md');

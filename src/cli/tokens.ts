@@ -1,0 +1,67 @@
+import { TokenledgerError } from '../errors.js';
+import {
+  newToken,
+  ROLES,
+  type Role,
+  readTokens,
+  tokenFilePath,
+  writeTokens,
+} from '../server/api/token-file.js';
+import { type LedgerOptions, ledgerPath } from './context.js';
+
+export interface TokensCreateOptions extends LedgerOptions {
+  role?: string;
+  team?: string;
+}
+
+/**
+ * `tokenledger tokens create --role admin|viewer [--team T]`: an API and dashboard token, printed once alone on the
+ * last line; only its hash is kept (`<ledger>.tokens.json`). A running server picks it up within a second.
+ */
+export async function tokensCreate(o: TokensCreateOptions, out: (s: string) => void): Promise<string> {
+  const role = (o.role ?? 'viewer') as Role;
+  if (!ROLES.includes(role))
+    throw new TokenledgerError('CLI_BAD_OPTION', `--role ${JSON.stringify(o.role)}: use admin or viewer`);
+  const team = o.team?.trim() || null;
+  if (team !== null && role === 'admin')
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      '--team applies to viewer tokens; an admin token sees every team',
+    );
+  const path = tokenFilePath(ledgerPath(o));
+  const { token, record } = newToken(role, team, new Date());
+  await writeTokens(path, [...(await readTokens(path)), record]);
+  out(
+    `Created ${role} token ${record.id}${team ? ` for team ${team}` : ''}. It is shown once; store it now:\n${token}\n`,
+  );
+  return token;
+}
+
+export async function tokensList(o: LedgerOptions, out: (s: string) => void): Promise<void> {
+  const tokens = await readTokens(tokenFilePath(ledgerPath(o)));
+  if (tokens.length === 0)
+    out('No API tokens. Create one with: tokenledger tokens create --role viewer --team T\n');
+  for (const t of tokens)
+    out(
+      `${t.id}  ${t.prefix}…  ${t.role}${t.team ? ` team=${t.team}` : ''}  created ${t.created_at}${t.revoked_at ? `  REVOKED ${t.revoked_at}` : ''}\n`,
+    );
+}
+
+export async function tokensRevoke(
+  o: LedgerOptions & { id: string },
+  out: (s: string) => void,
+): Promise<void> {
+  const path = tokenFilePath(ledgerPath(o));
+  const tokens = await readTokens(path);
+  const t = tokens.find((x) => x.id === o.id);
+  if (t === undefined)
+    throw new TokenledgerError(
+      'CLI_TOKEN_NOT_FOUND',
+      `no API token ${JSON.stringify(o.id)}; see tokenledger tokens list`,
+    );
+  if (t.revoked_at === null) {
+    t.revoked_at = new Date().toISOString();
+    await writeTokens(path, tokens);
+  }
+  out(`Revoked ${t.id}.\n`);
+}

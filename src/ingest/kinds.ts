@@ -1,0 +1,70 @@
+/**
+ * What `tokenledger import KIND` knows: each kind's parser, how a re-import treats its files (file-plan.ts), and,
+ * for local agent logs, where the files are found when no folder is given.
+ */
+import { anthropicUsageSource } from '../sources/anthropic-usage/source.js';
+import { claudeCodeSource } from '../sources/claude-code/parse.js';
+import { findClaudeCodeFiles } from '../sources/claude-code/paths.js';
+import { codexSource } from '../sources/codex/parse.js';
+import { findCodexFiles } from '../sources/codex/paths.js';
+import { csvSource } from '../sources/csv/parse.js';
+import { cursorSource } from '../sources/cursor/source.js';
+import { geminiCliSource } from '../sources/gemini-cli/parse.js';
+import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
+import { jsonlSource } from '../sources/jsonl/parse.js';
+import { openaiUsageSource } from '../sources/openai-usage/source.js';
+import type { LineSource } from '../sources/source.js';
+import type { ResumeMode } from './file-plan.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Discovery {
+  roots: string[];
+  files: string[];
+  missing: string[];
+}
+
+export type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;
+
+export interface ImportKind {
+  source: LineSource;
+  mode: ResumeMode;
+  /** The parser reports bytes that are not UTF-8 itself, where they matter (import-files.ts). */
+  parserJudgesEncoding: boolean;
+  /** Lines without this text cannot hold a record and are not decoded (read-lines.ts `skipUnless`). */
+  skipUnless?: string;
+  /** Local agent logs: finds the files under the given folders, or the tool's default folders. */
+  discover?: Discover;
+}
+
+export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli'] as const;
+export type AgentLogKind = (typeof AGENT_LOG_KINDS)[number];
+
+/**
+ * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,
+ * model and totals across as state). Gemini rewrites messages (and `.json` sessions whole): a changed file of its is
+ * read whole and the store drops the events it holds. Provider exports are documents: same rule. Canonical jsonl/csv are re-read every time, so an edited file shows its
+ * duplicates.
+ */
+export const IMPORT_KINDS: Record<string, ImportKind> = {
+  'claude-code': {
+    source: claudeCodeSource,
+    mode: 'append',
+    parserJudgesEncoding: true,
+    // Only lines with message.usage become events; prompts and tool output (most of the bytes) are not decoded.
+    skipUnless: '"usage"',
+    discover: findClaudeCodeFiles,
+  },
+  codex: { source: codexSource, mode: 'append', parserJudgesEncoding: true, discover: findCodexFiles },
+  'gemini-cli': {
+    source: geminiCliSource,
+    mode: 'whole-file',
+    parserJudgesEncoding: true,
+    discover: findGeminiCliFiles,
+  },
+  'openai-usage': { source: openaiUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
+  'anthropic-usage': { source: anthropicUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
+  cursor: { source: cursorSource, mode: 'whole-file', parserJudgesEncoding: true },
+  jsonl: { source: jsonlSource, mode: 'always', parserJudgesEncoding: false },
+  csv: { source: csvSource, mode: 'always', parserJudgesEncoding: false },
+};

@@ -1,0 +1,245 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../ledger/event.js';
+import { formatUsd } from '../../money/money.js';
+import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import type { Store } from '../../store/store.js';
+import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
+import { type Api, createApi } from './api.js';
+import { newToken, tokenFilePath, writeTokens } from './token-file.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
+type J = any;
+
+const NOW = T0 + 3 * DAY;
+const ADMIN = 'server-admin-token-for-tests';
+let dir: string;
+let store: Store;
+let api: Api;
+let server: Server;
+let base: string;
+let viewerWeb: string;
+let viewerAll: string;
+let revoked: string;
+let events: UsageEvent[];
+
+function build(): UsageEvent[] {
+  const out: UsageEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    const team = i % 3 === 0 ? 'payments' : 'web';
+    // Groups of four share one ts, so pagination must order ties by event_id.
+    const ts = T0 + Math.floor(i / 4) * 3 * HOUR;
+    out.push(
+      makeEvent(i, {
+        ts,
+        team,
+        user: `${team}-user-${i % 2}`,
+        agent: i % 2 ? 'claude-code' : 'codex',
+        session_id: `s${i % 5}`,
+        model: i % 4 === 0 ? 'gpt-5' : 'claude-sonnet-4-5',
+        rates: i % 4 === 0 ? CARDS.gpt : CARDS.sonnet,
+      }),
+    );
+  }
+  return out;
+}
+
+async function get(path: string, token: string | null = ADMIN, headers: Record<string, string> = {}) {
+  const r = await fetch(base + path, {
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    redirect: 'manual',
+  });
+  const text = await r.text();
+  let body: J = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: r.status, body, headers: r.headers };
+}
+
+const sum = (es: UsageEvent[]) => es.reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-api-'));
+  const ledgerPath = join(dir, 'ledger.duckdb');
+  store = await createDuckDbStore(ledgerPath);
+  events = build();
+  await store.append(events);
+  const now = new Date(NOW / 1000);
+  const t1 = newToken('viewer', 'web', now);
+  const t2 = newToken('viewer', null, now);
+  const t3 = newToken('viewer', null, now);
+  t3.record.revoked_at = now.toISOString();
+  await writeTokens(tokenFilePath(ledgerPath), [t1.record, t2.record, t3.record]);
+  viewerWeb = t1.token;
+  viewerAll = t2.token;
+  revoked = t3.token;
+  api = createApi({ store, ledgerPath, adminToken: ADMIN, now: () => NOW });
+  server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!api.handle(req, res, path)) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const RANGE = `since=${new Date(T0 / 1000).toISOString()}&until=${new Date(NOW / 1000).toISOString()}`;
+
+describe('auth', () => {
+  it('refuses requests without a valid token', async () => {
+    expect((await get('/api/summary', null)).status).toBe(401);
+    expect((await get('/api/summary', 'nope')).body.error.code).toBe('API_UNAUTHORIZED');
+    expect((await get('/api/summary', revoked)).status).toBe(401);
+    expect((await get('/api/me', viewerAll)).body).toMatchObject({ role: 'viewer', team: null });
+  });
+
+  it('a login link works once and sets a session cookie', async () => {
+    const link = api.loginLink(base);
+    const first = await get(link.slice(base.length), null);
+    expect(first.status).toBe(302);
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toMatch(/^tl_session=/);
+    expect((await get('/api/me', null, { cookie })).body).toMatchObject({ role: 'admin', team: null });
+    expect((await get(link.slice(base.length), null)).status).toBe(401);
+  });
+
+  it('serves the OpenAPI 3.1 document generated from the schemas, without auth', async () => {
+    const r = await get('/api/openapi.json', null);
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe('3.1.0');
+    const params = r.body.paths['/api/breakdown'].get.parameters.map((p: { name: string }) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['since', 'until', 'where', 'dims', 'bucket', 'top']));
+    const bucket = r.body.paths['/api/breakdown'].get.parameters.find(
+      (p: { name: string }) => p.name === 'bucket',
+    );
+    expect(bucket.schema.enum).toEqual(['hour', 'day', 'week', 'month']);
+    expect(r.body.paths['/api/events/{event_id}'].get.parameters[0]).toMatchObject({
+      name: 'event_id',
+      in: 'path',
+    });
+  });
+});
+
+describe('data', () => {
+  it('summary totals, cost per 1M tokens and cache savings agree with the events', async () => {
+    const r = await get(`/api/summary?${RANGE}`);
+    expect(r.status).toBe(200);
+    expect(r.body.cost_usd).toBe(formatUsd(sum(events)));
+    expect(r.body.events).toBe(60);
+    // Every model had one input price: savings = cache reads × (input − cache read price), in pico-dollars.
+    let saved = 0n;
+    for (const e of events)
+      saved += (BigInt(e.cache_read_tokens) * (e.rates!.input - e.rates!.cache_read)) / 10n ** 12n;
+    expect(r.body.cache_savings_usd).toBe(formatUsd(saved));
+    expect(r.body.month.budget_usd).toBeNull();
+  });
+
+  it('breakdown by team sums the events of each team', async () => {
+    const r = await get(`/api/breakdown?dims=team&${RANGE}`);
+    const byTeam = Object.fromEntries(r.body.rows.map((x: J) => [x.team, x.cost_usd]));
+    expect(byTeam).toEqual({
+      web: formatUsd(sum(events.filter((e) => e.team === 'web'))),
+      payments: formatUsd(sum(events.filter((e) => e.team === 'payments'))),
+    });
+    const ts = await get(`/api/timeseries?dims=model&bucket=day&${RANGE}`);
+    // 15 groups of calls 3 hours apart span two UTC days.
+    expect(new Set(ts.body.rows.map((x: J) => x.bucket)).size).toBe(2);
+  });
+
+  it('pages through every event once, newest first, across equal timestamps', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: J = await get(`/api/events?${RANGE}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(r.status).toBe(200);
+      seen.push(...r.body.events.map((e: J) => e.event_id));
+      cursor = r.body.next_cursor;
+    } while (cursor !== null);
+    const want = [...events]
+      .sort((a, b) => b.ts - a.ts || (a.event_id < b.event_id ? 1 : -1))
+      .map((e) => e.event_id);
+    expect(seen).toEqual(want);
+  });
+
+  it("one event's record shows its cost parts and that the formula reproduces them", async () => {
+    const e = events[7]!;
+    const r = await get(`/api/events/${e.event_id}?ts=${e.ts}`);
+    expect(r.status).toBe(200);
+    expect(r.body.event.cost_usd).toBe(formatUsd(e.cost_usd!));
+    expect(r.body.event.rates.input).toBe('3.000000000000000000');
+    expect(r.body.cost.recomputed.cost_usd).toBe(formatUsd(e.cost_usd!));
+    expect(r.body.cost.matches).toBe(true);
+    expect((await get(`/api/events/${e.event_id}?ts=${e.ts + 1}`)).status).toBe(404);
+  });
+
+  it('bad parameters get a 400 naming the parameter and what is allowed', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['/api/breakdown?bucket=year', 'bucket', /hour/],
+      ['/api/breakdown?dims=colour', 'dims', /team/],
+      ['/api/breakdown?dims=team,model,user', 'dims', /at most 2/],
+      ['/api/breakdown?top=0', 'top', /1/],
+      ['/api/summary?since=yesterday-ish', 'since', /30d/],
+      ['/api/summary?where=team', 'where', /DIM=VALUE/],
+      ['/api/summary?colour=red', 'colour', /since, until, where/],
+      ['/api/events?cursor=abc', 'cursor', /next_cursor/],
+      ['/api/events?limit=5000', 'limit', /1000/],
+      ['/api/events/zz?ts=1', 'event_id', /16 hex/],
+      ['/api/events/0000000000000001', 'ts', /event time/],
+    ];
+    for (const [path, name, allowed] of cases) {
+      const r = await get(path);
+      expect(r.status, path).toBe(400);
+      expect(r.body.error.code).toBe('API_BAD_PARAM');
+      expect(r.body.error.message, path).toContain(`"${name}"`);
+      expect(r.body.error.message, path).toMatch(allowed);
+    }
+  });
+});
+
+describe('a team-scoped viewer sees only its team', () => {
+  const web = () => events.filter((e) => e.team === 'web');
+
+  it('in KPIs and breakdowns, also when it filters on another team', async () => {
+    expect((await get(`/api/summary?${RANGE}`, viewerWeb)).body.cost_usd).toBe(formatUsd(sum(web())));
+    const b = await get(`/api/breakdown?dims=team,user&${RANGE}`, viewerWeb);
+    expect(new Set(b.body.rows.map((x: J) => x.team))).toEqual(new Set(['web']));
+    const other = await get(`/api/breakdown?dims=user&where=team=payments&${RANGE}`, viewerWeb);
+    expect(other.body.rows).toEqual([]);
+    expect(other.body.totals.cost_usd).toBe('0.000000000000');
+    const either = await get(`/api/summary?where=team=payments&where=team=web&${RANGE}`, viewerWeb);
+    expect(either.body.cost_usd).toBe(formatUsd(sum(web())));
+    const byUser = await get(`/api/breakdown?dims=user&where=user=payments-user-0&${RANGE}`, viewerWeb);
+    expect(byUser.body.rows).toEqual([]);
+  });
+
+  it('in events, event records, sessions, keys and CSV exports', async () => {
+    const ev = await get(`/api/events?${RANGE}&limit=1000`, viewerWeb);
+    expect(ev.body.events.length).toBe(web().length);
+    expect(ev.body.events.every((e: J) => e.team === 'web')).toBe(true);
+    const pay = events.find((e) => e.team === 'payments')!;
+    expect((await get(`/api/events/${pay.event_id}?ts=${pay.ts}`, viewerWeb)).status).toBe(404);
+    expect((await get(`/api/events/${pay.event_id}?ts=${pay.ts}`, viewerAll)).status).toBe(200);
+    const csv = await get(`/api/events?${RANGE}&limit=1000&format=csv&where=team=payments`, viewerWeb);
+    expect(csv.body.trim().split('\n').length).toBe(1);
+    const bcsv = await get(`/api/breakdown?dims=team&${RANGE}&format=csv`, viewerWeb);
+    expect(bcsv.headers.get('content-disposition')).toContain('breakdown.csv');
+    expect(bcsv.body).not.toContain('payments');
+    expect(bcsv.body).toContain('web');
+    const s = await get(`/api/sessions?${RANGE}`, viewerWeb);
+    expect(s.body.sessions.length).toBeGreaterThan(0);
+    expect(s.body.sessions.every((x: J) => x.team === 'web')).toBe(true);
+    const imports = await get('/api/imports', viewerWeb);
+    expect(imports.body.sources[0].events).toBe(web().length);
+    expect(imports.body.files).toEqual([]);
+  });
+});

@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TokenledgerError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import { ApiError, badParam } from './api-error.js';
+import { Auth, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
+import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
+import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
+import { eventEndpoint, eventsEndpoint } from './events.js';
+import { budgetsEndpoint, dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
+import { openApiDocument } from './openapi.js';
+import { parseParams, readQuery } from './params.js';
+import { sessionsEndpoint } from './sessions.js';
+import { summaryEndpoint } from './summary.js';
+import { tokenFilePath } from './token-file.js';
+
+export const ENDPOINTS: readonly Endpoint[] = [
+  summaryEndpoint,
+  breakdownEndpoint,
+  timeseriesEndpoint,
+  eventsEndpoint,
+  eventEndpoint,
+  sessionsEndpoint,
+  budgetsEndpoint,
+  keysEndpoint,
+  importsEndpoint,
+  dimensionsEndpoint,
+  meEndpoint,
+];
+
+export interface ApiOptions {
+  store: Store;
+  ledgerPath: string;
+  /** The server's admin token (also in `<ledger>.server.json`). */
+  adminToken: string;
+  /** Epoch µs; tests pin it. */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface Api {
+  /** A `handlers` entry of http-server.ts: takes every /api/* request. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean;
+  /**
+   * A one-time login link for the dashboard (admin, valid 15 minutes, one use): what `npm start` prints.
+   * @example out(`Dashboard: ${api.loginLink(running.url)}\n`)
+   */
+  loginLink(baseUrl: string): string;
+  readonly auth: Auth;
+}
+
+interface Route {
+  e: Endpoint;
+  re: RegExp;
+  names: string[];
+}
+
+function compile(e: Endpoint): Route {
+  const names: string[] = [];
+  const re = new RegExp(
+    `^${e.path.replace(/\{(\w+)\}/g, (_m, n: string) => {
+      names.push(n);
+      return '([^/]+)';
+    })}$`,
+  );
+  return { e, re, names };
+}
+
+/** The HTTP API under /api: auth, team scope, validation, JSON or CSV out; errors become status + code in one place. */
+export function createApi(o: ApiOptions): Api {
+  const auth = new Auth(o.adminToken, tokenFilePath(o.ledgerPath));
+  const ctx: ApiContext = {
+    store: o.store,
+    ledgerPath: o.ledgerPath,
+    now: o.now ?? (() => Date.now() * 1000),
+  };
+  const routes = ENDPOINTS.map(compile);
+  let openapi: string | null = null;
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (path === '/api/openapi.json') {
+      openapi ??= JSON.stringify(openApiDocument(ENDPOINTS, '0.1.0'));
+      return send(res, 200, 'application/json', openapi);
+    }
+    if (path === '/api/login' && req.method === 'GET') {
+      const sid = auth.redeemLogin(url.searchParams.get('token') ?? '');
+      if (sid === null)
+        throw new ApiError(
+          'API_UNAUTHORIZED',
+          'this login link was used or has expired; run `npm start` again or sign in with a token',
+        );
+      res.writeHead(302, { location: '/', 'set-cookie': cookie(sid), 'cache-control': 'no-store' }).end();
+      return;
+    }
+    if (path === '/api/session' && req.method === 'POST') {
+      // Exchanges a bearer token for a browser session cookie (the dashboard's sign-in form).
+      const who = await auth.authenticate(req);
+      if (who === null) throw new ApiError('API_UNAUTHORIZED', 'unknown or revoked token');
+      res.writeHead(204, { 'set-cookie': cookie(auth.sessionFor(who)), 'cache-control': 'no-store' }).end();
+      return;
+    }
+    if (path === '/api/logout' && req.method === 'POST') {
+      auth.logout(req);
+      res
+        .writeHead(204, { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict` })
+        .end();
+      return;
+    }
+    for (const r of routes) {
+      const m = r.re.exec(path);
+      if (m === null) continue;
+      if (req.method !== r.e.method && req.method !== 'HEAD')
+        throw new ApiError('API_METHOD_NOT_ALLOWED', `${req.method} ${path}: use ${r.e.method}`);
+      const who = await auth.authenticate(req);
+      if (who === null)
+        throw new ApiError(
+          'API_UNAUTHORIZED',
+          `${path} needs "Authorization: Bearer <token>" (the admin token from <ledger>.server.json, or one from \`tokenledger tokens create\`) or a dashboard login`,
+        );
+      if (r.e.admin && who.role !== 'admin')
+        throw new ApiError('API_FORBIDDEN', `${path} is for admin tokens only`);
+      const pathParams = Object.fromEntries(r.names.map((n, i) => [n, decodePart(n, m[i + 1]!)]));
+      const params = parseParams(r.e.params, readQuery(url.searchParams));
+      const body = await r.e.handle(ctx, params, who, pathParams);
+      if (body instanceof TextReply)
+        return send(
+          res,
+          200,
+          body.type,
+          body.body,
+          body.filename ? { 'content-disposition': `attachment; filename="${body.filename}"` } : {},
+        );
+      return send(res, 200, 'application/json', JSON.stringify(body));
+    }
+    throw new ApiError(
+      'API_NOT_FOUND',
+      `no API route ${req.method} ${path}; the routes are listed in /api/openapi.json`,
+    );
+  }
+
+  return {
+    auth,
+    loginLink: (baseUrl) => `${baseUrl}/api/login?token=${auth.mintLogin()}`,
+    handle(req, res, path) {
+      if (path !== '/api' && !path.startsWith('/api/')) return false;
+      req.resume();
+      serve(req, res, path).catch((e: unknown) => {
+        if (e instanceof ApiError) return sendError(res, e.status, e.code, e.message);
+        if (e instanceof TokenledgerError && e.code === 'STORE_BAD_QUERY')
+          return sendError(res, 400, 'API_BAD_PARAM', e.message);
+        o.log?.(`api error on ${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`);
+        sendError(res, 500, 'API_INTERNAL', `${(e as Error)?.message ?? String(e)}; see the server log`);
+      });
+      return true;
+    },
+  };
+}
+
+function decodePart(name: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw badParam(name, 'malformed %-escape in the path');
+  }
+}
+
+function cookie(sid: string): string {
+  return `${SESSION_COOKIE}=${sid}; Path=/; Max-Age=${SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict`;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  extra: Record<string, string> = {},
+): void {
+  if (res.headersSent) return;
+  res
+    .writeHead(status, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      ...extra,
+    })
+    .end(body);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  send(
+    res,
+    status,
+    'application/json',
+    JSON.stringify({ error: { type: 'tokenledger_error', code, message } }),
+  );
+}

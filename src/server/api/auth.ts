@@ -1,0 +1,111 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from './scope.js';
+import { type ApiTokenRecord, fileSignature, hashToken, readTokens } from './token-file.js';
+
+export const SESSION_COOKIE = 'tl_session';
+/** A login link works once and only for a short while: it is printed to a terminal, maybe scrolled into a log. */
+export const LOGIN_TTL_MS = 15 * 60_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+interface Pending {
+  principal: Principal;
+  expires: number;
+}
+
+/**
+ * Who a request is: `Authorization: Bearer <token>` with the server's admin token or a token from
+ * `tokenledger tokens create`, or the session cookie a one-time login link set. The tokens file is reread when it
+ * changes, so tokens created or revoked while the server runs take effect at once.
+ */
+export class Auth {
+  private tokens = new Map<string, ApiTokenRecord>();
+  private signature: string | null = null;
+  private checked = 0;
+  private readonly logins = new Map<string, Pending>();
+  private readonly sessions = new Map<string, Pending>();
+
+  constructor(
+    private readonly adminToken: string,
+    private readonly tokensPath: string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async authenticate(req: IncomingMessage): Promise<Principal | null> {
+    const auth = req.headers.authorization ?? '';
+    if (auth.startsWith('Bearer ')) return this.byToken(auth.slice(7).trim());
+    const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (sid === null) return null;
+    const s = this.sessions.get(sid);
+    if (s === undefined || s.expires < this.clock()) {
+      this.sessions.delete(sid);
+      return null;
+    }
+    return s.principal;
+  }
+
+  private async byToken(token: string): Promise<Principal | null> {
+    if (equal(token, this.adminToken)) return { role: 'admin', team: null, id: 'server' };
+    await this.reload();
+    const r = this.tokens.get(hashToken(token));
+    if (r === undefined || r.revoked_at !== null) return null;
+    return { role: r.role, team: r.role === 'admin' ? null : r.team, id: r.id };
+  }
+
+  private async reload(): Promise<void> {
+    const now = this.clock();
+    if (now - this.checked < 1000 && this.signature !== null) return;
+    this.checked = now;
+    const sig = await fileSignature(this.tokensPath);
+    if (sig === this.signature) return;
+    this.tokens = new Map((await readTokens(this.tokensPath)).map((t) => [t.hash, t]));
+    this.signature = sig;
+  }
+
+  /** A one-time login token for `principal` (default: admin, for local mode); redeem at /api/login?token=…. */
+  mintLogin(principal: Principal = { role: 'admin', team: null, id: 'login' }): string {
+    const token = randomBytes(24).toString('base64url');
+    this.logins.set(token, { principal, expires: this.clock() + LOGIN_TTL_MS });
+    return token;
+  }
+
+  /** Consumes a login token; returns a session id for the cookie, or null when unknown, used or expired. */
+  redeemLogin(token: string): string | null {
+    const l = this.logins.get(token);
+    this.logins.delete(token);
+    if (l === undefined || l.expires < this.clock()) return null;
+    const sid = randomBytes(24).toString('base64url');
+    this.sessions.set(sid, { principal: l.principal, expires: this.clock() + SESSION_TTL_MS });
+    return sid;
+  }
+
+  /** A session for a bearer principal, so a token pasted on the login page works in the browser too. */
+  sessionFor(principal: Principal): string {
+    const sid = randomBytes(24).toString('base64url');
+    this.sessions.set(sid, { principal, expires: this.clock() + SESSION_TTL_MS });
+    return sid;
+  }
+
+  logout(req: IncomingMessage): void {
+    const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (sid !== null) this.sessions.delete(sid);
+  }
+
+  async principalOfToken(token: string): Promise<Principal | null> {
+    return this.byToken(token);
+  }
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}

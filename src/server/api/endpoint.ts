@@ -1,0 +1,45 @@
+import type { z } from 'zod';
+import type { Store } from '../../store/store.js';
+import type { Principal } from './scope.js';
+
+/** What every endpoint may use: the store, the clock (epoch µs) and the files beside the ledger. */
+export interface ApiContext {
+  store: Store;
+  now(): number;
+  ledgerPath: string;
+}
+
+/** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */
+export class TextReply {
+  constructor(
+    readonly type: string,
+    readonly body: string,
+    readonly filename?: string,
+  ) {}
+}
+
+/**
+ * One API route. `params` validates the query string and, with `response`, generates the OpenAPI document, so the
+ * served schema is the one that checks requests.
+ */
+export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape> {
+  method: 'GET';
+  /** OpenAPI path template: `/api/events/{event_id}`. */
+  path: string;
+  summary: string;
+  /** Only admin principals (the server token or an admin token) may call it. */
+  admin?: boolean;
+  params: S;
+  response: z.ZodType;
+  handle(
+    c: ApiContext,
+    p: z.infer<z.ZodObject<S>>,
+    who: Principal,
+    pathParams: Record<string, string>,
+  ): Promise<unknown>;
+}
+
+/** Keeps each endpoint's params and handler typed together while the list holds them as one type. */
+export function endpoint<S extends z.ZodRawShape>(e: Endpoint<S>): Endpoint {
+  return e as unknown as Endpoint;
+}

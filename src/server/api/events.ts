@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { UsageEvent } from '../../ledger/event.js';
+import { EVENT_FIELDS } from '../../ledger/event.js';
+import { eventToRecord } from '../../ledger/serialize.js';
+import { formatUsd } from '../../money/money.js';
+import { costOf } from '../../pricing/cost.js';
+import type { Filter } from '../../store/query.js';
+import { ApiError, badParam } from './api-error.js';
+import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
+import { type ApiContext, endpoint, TextReply } from './endpoint.js';
+import { toCsv } from './json.js';
+import { format, rangeParams } from './params.js';
+import { parseRange, parseTime, parseWhere } from './query-input.js';
+import { canSee, scopeFilters } from './scope.js';
+
+const record = z
+  .record(z.string(), z.unknown())
+  .describe('the canonical event record (docs/ledger.md) plus ts_us');
+
+/** The canonical record plus `ts_us`, the exact epoch-µs time that addresses the event in /api/events/{id}. */
+export function eventJson(e: UsageEvent): Record<string, unknown> {
+  return { ...eventToRecord(e, true), ts_us: e.ts };
+}
+
+/** The first window an events page reads back from its upper bound; it grows ×8 while it holds too few events. */
+export const FIRST_WINDOW_US = 3_600_000_000;
+
+/**
+ * One page after `cursor`. Sorting a month of raw events to take the newest 50 costs seconds at 10M events, so the
+ * page reads a window back from its upper bound (an hour, then ×8) until it holds a full page or reaches `since`;
+ * zone maps on ts make narrow windows cheap. The store pages by `until` (exclusive ts), so events sharing the
+ * cursor's ts are read again and skipped.
+ */
+export async function eventsPage(
+  c: ApiContext,
+  filters: Filter[],
+  since: number,
+  until: number,
+  limit: number,
+  cursor: Cursor | null,
+): Promise<{ events: UsageEvent[]; more: boolean }> {
+  const top = cursor === null ? until : Math.min(until, cursor.ts + 1);
+  let window = FIRST_WINDOW_US;
+  for (let extra = 1; ; ) {
+    const from = Math.max(since, top - window);
+    const want = limit + extra;
+    const got = await c.store.events({ filters, since: from, until: top, limit: want });
+    const fresh = cursor === null ? got : got.filter((e) => isAfter(e, cursor));
+    if (fresh.length > limit) return { events: fresh.slice(0, limit), more: true };
+    if (got.length === want)
+      extra *= 4; // a page's worth of events share the cursor's ts: read further
+    else if (from > since) window *= 8;
+    else return { events: fresh, more: false };
+  }
+}
+
+export const eventsEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/events',
+  summary: 'The audit trail, newest first, with cursor pagination',
+  params: {
+    ...rangeParams,
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('events per page, 1-1000; default 50'),
+    cursor: z.string().optional().describe('next_cursor from the previous page'),
+    format,
+  },
+  response: z.object({ events: z.array(record), next_cursor: z.string().nullable() }),
+  async handle(c, p, who) {
+    const { since, until } = parseRange(p, c.now());
+    const cursor = p.cursor === undefined ? null : decodeCursor(p.cursor);
+    const page = await eventsPage(
+      c,
+      scopeFilters(parseWhere(p.where), who),
+      since,
+      until,
+      p.limit ?? 50,
+      cursor,
+    );
+    const last = page.events.at(-1);
+    const events = page.events.map(eventJson);
+    if (p.format === 'csv')
+      return new TextReply(
+        'text/csv; charset=utf-8',
+        toCsv(events, [...EVENT_FIELDS, 'rates']),
+        'events.csv',
+      );
+    return { events, next_cursor: page.more && last ? encodeCursor(last) : null };
+  },
+});
+
+/**
+ * How the event's cost was computed, part by part, with the formula of pricing/cost.ts recomputed here so the
+ * page can show that the stored cost and the formula agree.
+ */
+export function costExplanation(e: UsageEvent) {
+  if (e.rates === null)
+    return {
+      method: e.cost_source,
+      note:
+        e.cost_source === 'unpriced'
+          ? 'no price was known for this model when it was recorded; its cost is unknown, not zero'
+          : 'the cost was given by the record (provider or imported ledger), not computed from rates',
+      recomputed: null,
+    };
+  const parts = costOf(e, e.rates);
+  return {
+    method: 'computed',
+    formula:
+      'part = round_half_even(tokens × rate_per_1M / 10^6); cost_usd = input + cache_read + cache_write + output',
+    recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
+    matches: parts.cost_usd === e.cost_usd,
+  };
+}
+
+export const eventEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/events/{event_id}',
+  summary: "One event's full record: usage, rates, price version, cost parts, provider-reported cost",
+  params: {
+    ts: z
+      .string()
+      .describe(
+        'the event time: ts_us from the events list (epoch µs), or its ISO-8601 ts; events are stored by time',
+      ),
+  },
+  response: z.object({ event: record, cost: z.record(z.string(), z.unknown()) }),
+  async handle(c, p, who, path) {
+    const id = path.event_id ?? '';
+    if (!/^[0-9a-f]{16}$/.test(id))
+      throw badParam('event_id', 'expected 16 hex digits, as in the events list');
+    const ts = /^\d+$/.test(p.ts) && p.ts.length >= 15 ? Number(p.ts) : parseTime('ts', p.ts, c.now());
+    const found = (await c.store.events({ since: ts, until: ts + 1, limit: 10_000 })).find(
+      (e) => e.event_id === id,
+    );
+    // A scoped viewer gets the same 404 for another team's event as for a missing one: no existence oracle.
+    if (found === undefined || !canSee(who, found.team))
+      throw new ApiError(
+        'API_NOT_FOUND',
+        `no event ${id} at ts ${p.ts}; take event_id and ts_us from /api/events`,
+      );
+    return { event: eventJson(found), cost: costExplanation(found) };
+  },
+});

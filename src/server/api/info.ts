@@ -1,0 +1,103 @@
+/** The small endpoints: who am I, keys, import status, budgets (not built yet), dimension names. */
+import { z } from 'zod';
+import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
+import { formatUsd } from '../../money/money.js';
+import { BUCKETS, DIMENSIONS } from '../../store/query.js';
+import { endpoint } from './endpoint.js';
+import { scopeFilters } from './scope.js';
+
+export const meEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/me',
+  summary: 'The caller: role (admin or viewer) and team scope',
+  params: {},
+  response: z.object({
+    role: z.enum(['admin', 'viewer']),
+    team: z.string().nullable(),
+    token_id: z.string(),
+  }),
+  handle: async (_c, _p, who) => ({ role: who.role, team: who.team, token_id: who.id }),
+});
+
+export const dimensionsEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/dimensions',
+  summary: 'Dimensions a breakdown can group or filter by, and time buckets',
+  params: {},
+  response: z.object({ dimensions: z.array(z.string()), buckets: z.array(z.string()) }),
+  handle: async () => ({ dimensions: [...DIMENSIONS, 'tag.KEY'], buckets: [...BUCKETS] }),
+});
+
+export const keysEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/keys',
+  summary: "Virtual keys of the gateway (never the keys themselves); a team viewer sees its team's keys",
+  params: {},
+  response: z.array(z.record(z.string(), z.unknown())),
+  async handle(c, _p, who) {
+    const keys = await readKeys(keyFilePath(c.ledgerPath));
+    return keys.filter((k) => who.team === null || k.team === who.team).map(({ hash: _hash, ...k }) => k);
+  },
+});
+
+/** Sources whose imports keep per-file state (store.records). */
+const FILE_SOURCES = [
+  'claude-code',
+  'codex',
+  'gemini-cli',
+  'openai-usage',
+  'anthropic-usage',
+  'cursor',
+  'jsonl',
+  'csv',
+];
+
+export const importsEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/imports',
+  summary: 'Import status: events and spend per source, and (admins) where each imported file was read up to',
+  params: {},
+  response: z.object({
+    sources: z.array(
+      z.object({ source: z.string().nullable(), events: z.number().int(), cost_usd: z.string() }),
+    ),
+    files: z.array(z.record(z.string(), z.unknown())),
+  }),
+  async handle(c, _p, who) {
+    const bySource = await c.store.query({ dimensions: ['source'], filters: scopeFilters([], who) });
+    const files = [];
+    // File paths are the importing machine's, not team data: only admins see them.
+    if (who.role === 'admin' && c.store.records !== undefined)
+      for (const s of FILE_SOURCES)
+        for (const f of (await c.store.records.fileStates(s)).values())
+          files.push({ ...f, importedAt: new Date(f.importedAt / 1000).toISOString() });
+    return {
+      sources: bySource.rows.map((r) => ({
+        source: r.dims.source ?? null,
+        events: r.events,
+        cost_usd: formatUsd(r.cost_usd),
+      })),
+      files,
+    };
+  },
+});
+
+export const budgetsEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/budgets',
+  summary:
+    'Budgets with spend, forecast band and run-out date, and alert history (budgets are not built yet)',
+  params: {},
+  response: z.object({
+    budgets: z.array(z.record(z.string(), z.unknown())),
+    alerts: z.array(z.record(z.string(), z.unknown())),
+    available: z.boolean(),
+    note: z.string(),
+  }),
+  handle: async () => ({
+    budgets: [],
+    alerts: [],
+    available: false,
+    note: 'Budgets and alerts are not implemented yet (src/budgets/); this endpoint keeps its shape when they land.',
+  }),
+});

@@ -1,0 +1,42 @@
+/**
+ * Money leaves the API as decimal strings with 12 fractional digits (never a float), as in `report --format json`
+ * (docs/cli.md); token counts as integers. Rows carry their dimension values under their own names.
+ */
+import { formatUsd } from '../../money/money.js';
+import { MEASURES, type Measures, MONEY_MEASURES, type QueryResult, type Row } from '../../store/query.js';
+
+const MONEY = new Set<string>(MONEY_MEASURES);
+
+export type JsonRow = Record<string, string | number | null>;
+
+export function measuresJson(m: Measures): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const k of MEASURES) out[k] = MONEY.has(k) ? formatUsd(m[k] as bigint) : (m[k] as number);
+  if (m.billed_cost_usd !== undefined) out.billed_cost_usd = formatUsd(m.billed_cost_usd);
+  return out;
+}
+
+export function rowJson(r: Row): JsonRow {
+  return { ...(r.bucket !== undefined ? { bucket: r.bucket } : {}), ...r.dims, ...measuresJson(r) };
+}
+
+export function resultJson(r: QueryResult) {
+  return { rows: r.rows.map(rowJson), totals: measuresJson(r.totals), unpriced: r.unpriced };
+}
+
+export function tokensOf(m: Measures): number {
+  return (
+    m.input_tokens + m.cache_read_tokens + m.cache_write_5m_tokens + m.cache_write_1h_tokens + m.output_tokens
+  );
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function toCsv(rows: readonly Record<string, unknown>[], header?: readonly string[]): string {
+  const cols = header ?? (rows[0] ? Object.keys(rows[0]) : []);
+  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+}

@@ -1,0 +1,75 @@
+/**
+ * Query-string parameters of the API as zod schemas: the same objects validate requests and generate the OpenAPI
+ * document (openapi.ts), so the two cannot drift. Values arrive as strings; repeatable ones as arrays.
+ */
+import { z } from 'zod';
+import { BUCKETS } from '../../store/query.js';
+import { badParam } from './api-error.js';
+
+const TIME_HELP =
+  'an age counted back from now (30d, 12h, 2w) or an ISO-8601 date/time, or epoch milliseconds';
+
+export const since = z
+  .string()
+  .optional()
+  .describe(`start of the range, inclusive: ${TIME_HELP}; default 30d`);
+export const until = z.string().optional().describe(`end of the range, exclusive: ${TIME_HELP}; default now`);
+export const where = z
+  .array(z.string())
+  .optional()
+  .describe(
+    'DIM=VALUE, repeatable: the same dimension twice means either value, different dimensions must all match; ' +
+      'DIM= selects events where the dimension is not set',
+  );
+export const dims = z
+  .string()
+  .optional()
+  .describe(
+    'comma-separated dimensions (see /api/dimensions): team, user, project, agent, model, tag.KEY, …',
+  );
+export const bucket = z
+  .enum(BUCKETS)
+  .optional()
+  .describe('also group by time (UTC buckets; weeks start Monday)');
+export const top = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .optional()
+  .describe('keep the N costliest groups over the range and fold the rest into "other"');
+export const format = z.enum(['json', 'csv']).optional().describe('response format; csv for download');
+
+/** The range and filters every data endpoint accepts. */
+export const rangeParams = { since, until, where };
+
+export type RawQuery = Record<string, string | string[]>;
+
+/** Parameters that may repeat; every other parameter given twice is a 400. */
+const REPEATABLE = new Set(['where']);
+
+export function readQuery(search: URLSearchParams): RawQuery {
+  const out: RawQuery = {};
+  for (const [k, v] of search) {
+    if (REPEATABLE.has(k)) out[k] = [...((out[k] as string[] | undefined) ?? []), v];
+    else if (k in out) throw badParam(k, 'given more than once; give it once');
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Validates raw query parameters against an endpoint's schema; the first problem becomes a 400 naming the parameter
+ * and what it allows. Unknown parameters are refused too, so a typo never silently widens a query.
+ */
+export function parseParams<S extends z.ZodRawShape>(shape: S, raw: RawQuery): z.infer<z.ZodObject<S>> {
+  for (const k of Object.keys(raw))
+    if (!(k in shape))
+      throw badParam(k, `unknown parameter; this endpoint takes ${Object.keys(shape).join(', ') || 'none'}`);
+  const result = z.object(shape).safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? '?');
+  const desc = (shape[name] as z.ZodType | undefined)?.description;
+  throw badParam(name, `${issue.message}${desc ? ` (${desc})` : ''}`);
+}

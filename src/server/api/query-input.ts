@@ -1,0 +1,66 @@
+/** Turns validated query parameters into the store's query model; every problem is a 400 naming the parameter. */
+import { parseTimeBound } from '../../ledger/time.js';
+import { DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
+import { badParam } from './api-error.js';
+
+export const DEFAULT_RANGE_US = 30 * 86_400_000_000;
+
+export interface Range {
+  since: number;
+  until: number;
+}
+
+export function parseTime(name: string, value: string, now: number): number {
+  try {
+    return parseTimeBound(value, now);
+  } catch {
+    throw badParam(
+      name,
+      `${JSON.stringify(value)} is not a time; use an age like 30d, 12h, 2w or a date like 2026-11-01`,
+    );
+  }
+}
+
+/** Default: the last 30 days up to now. */
+export function parseRange(
+  p: { since?: string | undefined; until?: string | undefined },
+  now: number,
+): Range {
+  const until = p.until === undefined ? now : parseTime('until', p.until, now);
+  const since = p.since === undefined ? until - DEFAULT_RANGE_US : parseTime('since', p.since, now);
+  if (since >= until)
+    throw badParam('since', `must be before until (${p.since ?? '30d'} ≥ ${p.until ?? 'now'})`);
+  return { since, until };
+}
+
+export function parseDimension(name: string, value: string): Dimension {
+  const d = value.trim();
+  if (!isDimension(d))
+    throw badParam(
+      name,
+      `unknown dimension ${JSON.stringify(d)}; use one of ${DIMENSIONS.join(', ')} or tag.KEY`,
+    );
+  return d;
+}
+
+export function parseDims(value: string | undefined, max: number, fallback: Dimension[] = []): Dimension[] {
+  if (value === undefined || value.trim() === '') return fallback;
+  const list = value.split(',').map((d) => parseDimension('dims', d));
+  if (list.length > max) throw badParam('dims', `at most ${max} dimensions, got ${list.length}`);
+  if (new Set(list).size !== list.length) throw badParam('dims', 'a dimension is repeated');
+  return list;
+}
+
+/** `where=team=web&where=team=mobile&where=user=` → team in (web, mobile), user not set. */
+export function parseWhere(items: readonly string[] | undefined): Filter[] {
+  const byDim = new Map<Dimension, (string | null)[]>();
+  for (const item of items ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0)
+      throw badParam('where', `${JSON.stringify(item)} is not DIM=VALUE, e.g. where=team=payments`);
+    const dim = parseDimension('where', item.slice(0, eq));
+    const value = item.slice(eq + 1);
+    byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
+  }
+  return [...byDim].map(([dimension, values]) => ({ dimension, values }));
+}

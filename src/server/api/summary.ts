@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { formatUsd } from '../../money/money.js';
+import type { QueryResult } from '../../store/query.js';
+import { endpoint } from './endpoint.js';
+import { tokensOf } from './json.js';
+import { rangeParams } from './params.js';
+import { parseRange, parseWhere } from './query-input.js';
+import { scopeFilters } from './scope.js';
+
+const money = z.string().describe('USD, decimal string with 12 fractional digits');
+
+/**
+ * What cache reads saved against paying the full input price: per model, cache-read tokens at the model's average
+ * input price over the range, minus what the cache reads cost. Per model because cache discounts differ by model;
+ * exact when a model had one input price in the range (the usual case).
+ */
+export function cacheSavings(byModel: QueryResult): bigint {
+  let saved = 0n;
+  for (const r of byModel.rows)
+    if (r.input_tokens > 0 && r.cache_read_tokens > 0)
+      saved += (BigInt(r.cache_read_tokens) * r.cost_input) / BigInt(r.input_tokens) - r.cost_cache_read;
+  return saved;
+}
+
+/** Cost per 1M tokens (all kinds), pico-dollars; 0 when there were no tokens. */
+export function costPerMillion(cost: bigint, tokens: number): bigint {
+  return tokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(tokens);
+}
+
+/** Start of the UTC month holding `us` and of the next one, epoch µs. */
+export function monthBounds(us: number): { start: number; end: number } {
+  const d = new Date(us / 1000);
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) * 1000,
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) * 1000,
+  };
+}
+
+/** Straight-line run rate: spend so far × month length / time elapsed. Forecasts are estimates, never billed. */
+export function linearForecast(spent: bigint, start: number, end: number, now: number): bigint {
+  const elapsed = Math.max(now - start, 3_600_000_000); // an hour at least, so the 1st of a month does not explode
+  return (spent * BigInt(end - start)) / BigInt(elapsed);
+}
+
+export const summaryEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/summary',
+  summary: 'KPIs of a range: spend, tokens, cost per 1M tokens, cache savings, month-to-date and forecast',
+  params: rangeParams,
+  response: z.object({
+    since: z.string(),
+    until: z.string(),
+    cost_usd: money,
+    tokens: z.number().int(),
+    requests: z.number().int(),
+    events: z.number().int(),
+    cost_per_1m_tokens_usd: money,
+    cache_savings_usd: money,
+    unpriced: z.object({ events: z.number().int(), tokens: z.number().int() }),
+    previous: z.object({ since: z.string(), until: z.string(), cost_usd: money }),
+    month: z.object({
+      start: z.string(),
+      spend_usd: money,
+      forecast_usd: money,
+      budget_usd: money.nullable(),
+    }),
+  }),
+  async handle(c, p, who) {
+    const now = c.now();
+    const { since, until } = parseRange(p, now);
+    const filters = scopeFilters(parseWhere(p.where), who);
+    const month = monthBounds(now);
+    const prevSince = since - (until - since);
+    // One store connection runs these one after another; each reads the daily rollup.
+    const byModel = await c.store.query({ dimensions: ['model'], filters, since, until });
+    const prev = await c.store.query({ dimensions: [], filters, since: prevSince, until: since });
+    const mtd = await c.store.query({ dimensions: [], filters, since: month.start, until: now });
+    const t = byModel.totals;
+    const tokens = tokensOf(t);
+    const iso = (us: number) => new Date(us / 1000).toISOString();
+    return {
+      since: iso(since),
+      until: iso(until),
+      cost_usd: formatUsd(t.cost_usd),
+      tokens,
+      requests: t.requests,
+      events: t.events,
+      cost_per_1m_tokens_usd: formatUsd(costPerMillion(t.cost_usd, tokens)),
+      cache_savings_usd: formatUsd(cacheSavings(byModel)),
+      unpriced: byModel.unpriced,
+      previous: { since: iso(prevSince), until: iso(since), cost_usd: formatUsd(prev.totals.cost_usd) },
+      month: {
+        start: iso(month.start),
+        spend_usd: formatUsd(mtd.totals.cost_usd),
+        forecast_usd: formatUsd(linearForecast(mtd.totals.cost_usd, month.start, month.end, now)),
+        // Budgets are not implemented yet (issue on budgets); the field is here so clients need not change.
+        budget_usd: null,
+      },
+    };
+  },
+});

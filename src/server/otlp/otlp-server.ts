@@ -1,0 +1,244 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { UsageEvent } from '../../ledger/event.js';
+import type { Pricer } from '../../pricing/pricer.js';
+import type { OtlpIngest } from '../../sources/otlp/ingest.js';
+import type { Mapped } from '../../sources/otlp/mapped.js';
+import type { Skip } from '../../sources/source.js';
+import { RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
+
+const gunzipAsync = promisify(gunzip);
+
+const PATHS: Record<string, Signal> = {
+  '/v1/traces': 'traces',
+  '/v1/metrics': 'metrics',
+  '/v1/logs': 'logs',
+};
+
+export interface OtlpServerOptions {
+  ingest: OtlpIngest;
+  pricer: Pricer;
+  /** Resolves once the event is durable (the write-ahead log). */
+  append: (e: UsageEvent) => Promise<void>;
+  /** Largest body accepted, after decompression (default 64 MiB). */
+  bodyLimitBytes?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface OtlpServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"): POST /v1/traces,
+ * /v1/metrics and /v1/logs in binary protobuf or JSON, optionally gzip-compressed. A 200 is sent only after every
+ * event of the batch is in the write-ahead log; records it could not use are counted in `partial_success` with the
+ * first reasons; a body it cannot decode is a 400 with the reason; a failing log is a 503 so exporters retry.
+ */
+export function createOtlpHttpServer(o: OtlpServerOptions): Server {
+  const limit = o.bodyLimitBytes ?? 64 * 1024 * 1024;
+  const now = o.now ?? (() => Date.now() * 1000);
+  return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const signal = PATHS[path];
+    const json = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
+    handle(req, signal, json)
+      .then((partial) => respond(res, signal ?? 'traces', json, 200, partial))
+      .catch((e: unknown) => {
+        const err =
+          e instanceof HttpError
+            ? e
+            : new HttpError(
+                503,
+                'OTLP_UNAVAILABLE',
+                `could not record the batch, retry later: ${(e as Error).message}`,
+              );
+        if (err.status >= 500) o.log?.(`otlp: ${err.message}`);
+        req.resume();
+        respond(res, signal ?? 'traces', json, err.status, {
+          rejected: 0,
+          message: `${err.code}: ${err.message}`,
+        });
+      });
+  });
+
+  async function handle(req: IncomingMessage, signal: Signal | undefined, json: boolean) {
+    if (signal === undefined)
+      throw new HttpError(
+        404,
+        'OTLP_NOT_FOUND',
+        `no route ${req.url}; OTLP/HTTP serves POST /v1/traces, /v1/metrics, /v1/logs`,
+      );
+    if (req.method !== 'POST') throw new HttpError(405, 'OTLP_METHOD', `${req.method} ${req.url}: use POST`);
+    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!json && !type.startsWith('application/x-protobuf') && !type.startsWith('application/protobuf'))
+      throw new HttpError(
+        415,
+        'OTLP_CONTENT_TYPE',
+        `content-type ${JSON.stringify(type)}: send application/x-protobuf or application/json`,
+      );
+    let body = await read(req, limit);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'gzip') {
+      try {
+        body = await gunzipAsync(body, { maxOutputLength: limit });
+      } catch (e) {
+        throw new HttpError(
+          400,
+          'OTLP_BAD_BODY',
+          `content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`,
+        );
+      }
+    } else if (encoding !== 'identity')
+      throw new HttpError(
+        415,
+        'OTLP_CONTENT_ENCODING',
+        `content-encoding ${encoding}: send gzip or no encoding`,
+      );
+    const request = decode(signal, body, json);
+    const ingestedAt = now();
+    const mapped: Mapped =
+      signal === 'traces'
+        ? o.ingest.traces(request, ingestedAt)
+        : signal === 'logs'
+          ? o.ingest.logs(request, ingestedAt)
+          : o.ingest.metrics(request, ingestedAt);
+    const rejected: Skip[] = [...mapped.rejected];
+    const appends: Promise<void>[] = [];
+    for (const e of mapped.events) {
+      let priced: UsageEvent;
+      try {
+        priced = o.pricer.price(e);
+      } catch (err) {
+        rejected.push({
+          ref: e.source_ref ?? e.event_id,
+          code: 'OTLP_UNPRICEABLE',
+          reason: (err as Error).message,
+        });
+        continue;
+      }
+      appends.push(o.append(priced));
+    }
+    await Promise.all(appends);
+    return { rejected: rejected.length, message: summary(rejected) };
+  }
+
+  function respond(
+    res: ServerResponse,
+    signal: Signal,
+    json: boolean,
+    status: number,
+    p: { rejected: number; message: string },
+  ) {
+    const s = SIGNALS[signal];
+    let body: Uint8Array | string;
+    if (status === 200) {
+      const partial = p.rejected > 0 ? { [s.rejectedField]: p.rejected, errorMessage: p.message } : undefined;
+      body = json
+        ? JSON.stringify(partial ? { partialSuccess: partial } : {})
+        : s.response.encode(s.response.fromObject(partial ? { partialSuccess: partial } : {})).finish();
+    } else {
+      // google.rpc.Status; gRPC code 3 INVALID_ARGUMENT for client errors, 14 UNAVAILABLE for ours.
+      const rpc = { code: status >= 500 ? 14 : 3, message: p.message };
+      body = json ? JSON.stringify(rpc) : RPC_STATUS.encode(RPC_STATUS.fromObject(rpc)).finish();
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': json ? 'application/json' : 'application/x-protobuf',
+      'content-length': Buffer.byteLength(body),
+    };
+    if (status === 503) headers['retry-after'] = 1;
+    res.writeHead(status, headers).end(body);
+  }
+}
+
+function decode(signal: Signal, body: Buffer, json: boolean) {
+  if (json) {
+    let v: unknown;
+    try {
+      v = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new HttpError(400, 'OTLP_BAD_BODY', `not valid JSON: ${(e as Error).message}`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new HttpError(400, 'OTLP_BAD_BODY', `expected an Export${cap(signal)}ServiceRequest JSON object`);
+    return v;
+  }
+  try {
+    return SIGNALS[signal].request.decode(body) as object;
+  } catch (e) {
+    throw new HttpError(
+      400,
+      'OTLP_BAD_BODY',
+      `not a valid Export${cap(signal)}ServiceRequest protobuf: ${(e as Error).message}`,
+    );
+  }
+}
+
+function cap(signal: Signal): string {
+  return signal === 'traces' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics';
+}
+
+/** The partial-success message: how many, by code, and the first few places and reasons. */
+function summary(rejected: readonly Skip[]): string {
+  if (rejected.length === 0) return '';
+  const first = rejected.slice(0, 5).map((r) => `${r.ref}: ${r.reason}`);
+  const more = rejected.length > 5 ? `; and ${rejected.length - 5} more` : '';
+  return `${rejected.length} record(s) rejected: ${first.join('; ')}${more}`;
+}
+
+function read(req: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > limit)
+    return Promise.reject(
+      new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
+    );
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(
+          new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
+        );
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Listens on `port` (0 picks a free one) and resolves with the base URL. */
+export async function listenOtlp(server: Server, port: number, host: string): Promise<OtlpServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,31 @@
+/** Finding log files on disk, shared by the agent-log sources' paths.ts (which must not import one another). */
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export async function kindOf(path: string): Promise<'file' | 'dir' | null> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Depth-first walk adding files whose name `accept`s to `out`; symlinked folders are not followed, so a link cycle
+ * cannot loop (a symlinked file is followed). An unreadable folder is skipped.
+ */
+export async function walk(dir: string, out: Set<string>, accept: (name: string) => boolean): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) await walk(path, out, accept);
+    else if (accept(e.name) && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
+  }
+}

@@ -1,0 +1,237 @@
+import type { UnpricedEvent, Usage } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { parseUsd } from '../../money/money.js';
+import { attributionOf } from './attribution.js';
+import { agentKey } from './dedupe.js';
+import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
+import type { ExportLogsRequest, LogRecord } from './otlp-types.js';
+import { usageOf } from './tokens.js';
+import { type Attrs, anyValue, attrs, count, nanosToMicros, num, str, strOf } from './values.js';
+
+/** What one agent's per-request log event says, read from its attributes. */
+interface AgentCall {
+  agent: string;
+  provider: string;
+  usage: Usage;
+  /** The agent's own identity of the call: the same record exported twice gives the same parts. */
+  idParts: (string | number | null)[];
+  ref: string;
+  operation: string;
+  providerCost: bigint | null;
+  failed: string | null;
+}
+
+type Reader = (a: Attrs) => AgentCall | string;
+
+const tokens = (a: Attrs, keys: string[]): Record<string, number> | string => {
+  const out: Record<string, number> = {};
+  for (const k of keys) {
+    const v = count(a, k);
+    if (Number.isNaN(v)) return `${k} is ${JSON.stringify(a.get(k))}, expected a whole number of tokens ≥ 0`;
+    out[k] = v ?? 0;
+  }
+  return out;
+};
+
+/**
+ * Claude Code `claude_code.api_request` (docs: code.claude.com monitoring-usage). Anthropic counts: input_tokens
+ * excludes cache reads and writes already. `cost_usd_micros` is exact; `cost_usd` is the float the agent computed.
+ */
+const claudeCode: Reader = (a) => {
+  const t = tokens(a, ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens']);
+  if (typeof t === 'string') return t;
+  const micros = count(a, 'cost_usd_micros');
+  const usd = num(a, 'cost_usd');
+  const requestId = str(a, 'request_id');
+  return {
+    agent: 'claude-code',
+    provider: 'anthropic',
+    usage: {
+      requests: 1,
+      input_tokens: t.input_tokens!,
+      cache_read_tokens: t.cache_read_tokens!,
+      cache_write_5m_tokens: t.cache_creation_tokens!,
+      cache_write_1h_tokens: 0,
+      output_tokens: t.output_tokens!,
+      reasoning_tokens: 0,
+    },
+    idParts:
+      requestId !== null
+        ? [requestId]
+        : [str(a, 'session.id'), str(a, 'event.timestamp'), str(a, 'event.sequence')],
+    ref: requestId !== null ? `claude_code.api_request ${requestId}` : 'claude_code.api_request',
+    operation: 'messages',
+    providerCost:
+      micros !== null && !Number.isNaN(micros)
+        ? BigInt(micros) * 1_000_000n
+        : usd !== null && usd >= 0
+          ? parseUsd(usd)
+          : null,
+    failed: null,
+  };
+};
+
+/** Codex `codex.sse_event` with `event.kind = response.completed`: OpenAI counts, cached inside input. */
+const codex: Reader = (a) => {
+  const t = tokens(a, [
+    'input_token_count',
+    'output_token_count',
+    'cached_token_count',
+    'reasoning_token_count',
+  ]);
+  if (typeof t === 'string') return t;
+  return {
+    agent: 'codex',
+    provider: 'openai',
+    usage: usageOf({
+      totalInput: t.input_token_count!,
+      cacheRead: t.cached_token_count!,
+      cacheWrite: 0,
+      output: t.output_token_count!,
+      reasoning: t.reasoning_token_count!,
+    }),
+    idParts: [
+      str(a, 'conversation.id'),
+      str(a, 'event.timestamp'),
+      t.input_token_count!,
+      t.output_token_count!,
+    ],
+    ref: `codex.sse_event response.completed ${str(a, 'conversation.id') ?? ''}`.trim(),
+    operation: 'responses',
+    providerCost: null,
+    failed: null,
+  };
+};
+
+/**
+ * Gemini CLI `gemini_cli.api_response`: Gemini counts — cached content is inside input; thoughts and tool-use
+ * prompt tokens are beside output and input, so they are added.
+ */
+const geminiCli: Reader = (a) => {
+  const t = tokens(a, [
+    'input_token_count',
+    'output_token_count',
+    'cached_content_token_count',
+    'thoughts_token_count',
+    'tool_token_count',
+  ]);
+  if (typeof t === 'string') return t;
+  const u = usageOf({
+    totalInput: t.input_token_count!,
+    cacheRead: t.cached_content_token_count!,
+    cacheWrite: 0,
+    output: t.output_token_count!,
+    reasoning: t.thoughts_token_count!,
+    reasoningSeparate: true,
+  });
+  u.input_tokens += t.tool_token_count!;
+  const error = str(a, 'error');
+  const status = num(a, 'status_code');
+  return {
+    agent: 'gemini-cli',
+    provider: 'google',
+    usage: u,
+    idParts: [str(a, 'session.id'), str(a, 'prompt_id'), str(a, 'event.timestamp')],
+    ref: `gemini_cli.api_response ${str(a, 'prompt_id') ?? ''}`.trim(),
+    operation: 'generate_content',
+    providerCost: null,
+    failed: error ?? (status !== null && status >= 400 ? `http_${status}` : null),
+  };
+};
+
+/** The event name a record carries: LogRecord.event_name (OTLP 1.5+), the `event.name` attribute, or the body. */
+function eventName(r: LogRecord, a: Attrs, resource: Attrs): string | null {
+  const body = r.body ? anyValue(r.body) : null;
+  const name = r.eventName || str(a, 'event.name') || (typeof body === 'string' ? body : null);
+  if (name === null) return null;
+  // Claude Code's `event.name` attribute drops the prefix that its body and docs use.
+  if (!name.includes('.') && str(resource, 'service.name') === 'claude-code') return `claude_code.${name}`;
+  return name;
+}
+
+function readerFor(name: string | null, a: Attrs): Reader | null {
+  if (name === 'claude_code.api_request') return claudeCode;
+  if (name === 'gemini_cli.api_response') return geminiCli;
+  if (name === 'codex.sse_event' && str(a, 'event.kind') === 'response.completed') return codex;
+  return null;
+}
+
+/** Agent log events → one event per API request; every other log record is ignored. */
+export function mapLogs(req: ExportLogsRequest, ctx: MapContext): Mapped {
+  const out = emptyMapped();
+  (req.resourceLogs ?? []).forEach((rl, i) => {
+    const resource = attrs(rl.resource?.attributes);
+    (rl.scopeLogs ?? []).forEach((sl, j) => {
+      (sl.logRecords ?? []).forEach((r, k) => {
+        const ref = `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`;
+        const a = attrs(r.attributes);
+        const name = eventName(r, a, resource);
+        const read = readerFor(name, a);
+        if (read === null) {
+          out.ignored++;
+          return;
+        }
+        const e = logEvent(r, a, resource, read, ctx);
+        if (typeof e === 'string')
+          out.rejected.push({ ref, code: 'OTLP_BAD_LOG_RECORD', reason: `${name}: ${e}` });
+        else {
+          out.events.push(e);
+          out.perRequest.add(agentKey(e.agent ?? '', a, resource));
+        }
+      });
+    });
+  });
+  return out;
+}
+
+function logEvent(
+  r: LogRecord,
+  a: Attrs,
+  resource: Attrs,
+  read: Reader,
+  ctx: MapContext,
+): UnpricedEvent | string {
+  const model = str(a, 'model');
+  if (model === null) return 'no model attribute; the call cannot be priced';
+  const call = read(a);
+  if (typeof call === 'string') return call;
+  const stamp = str(a, 'event.timestamp');
+  const ts =
+    nanosToMicros(r.timeUnixNano) ??
+    (stamp !== null ? Date.parse(stamp) * 1000 : null) ??
+    nanosToMicros(r.observedTimeUnixNano);
+  if (ts === null || Number.isNaN(ts)) return 'no timeUnixNano or event.timestamp';
+  const attribution = attributionOf(a, resource, ctx.attributes);
+  attribution.agent ??= call.agent;
+  const query = str(a, 'query_source');
+  if (query !== null) attribution.tags.query_source = query;
+  const duration = num(a, 'duration_ms');
+  return {
+    event_id: eventId(
+      'otlp',
+      call.agent,
+      ...call.idParts.map((p) => p ?? ''),
+      call.idParts.every((p) => p === null) ? ts : null,
+    ),
+    source: 'otlp',
+    source_ref: call.ref,
+    ingested_at: ctx.ingestedAt,
+    ts,
+    duration_ms: duration !== null ? Math.round(duration) : null,
+    ttft_ms: null,
+    ...attribution,
+    provider: strOf(a, 'gen_ai.provider.name') ?? call.provider,
+    model,
+    model_requested: model,
+    operation: call.operation,
+    service_tier: null,
+    route_id: null,
+    ...call.usage,
+    energy_j: null,
+    energy_source: null,
+    status: call.failed !== null ? 'error' : 'ok',
+    error_type: call.failed,
+    provider_cost_usd: call.providerCost,
+    given_cost: null,
+  };
+}

@@ -1,0 +1,64 @@
+import { type Attribution, emptyAttribution } from '../../ledger/event.js';
+import { type Attrs, str } from './values.js';
+
+/** A ledger attribution field, or `tags.NAME` for a free tag. */
+export type AttributionTarget = Exclude<keyof Attribution, 'tags'> | `tags.${string}`;
+
+/** For each target, the attribute keys to read, first present wins. */
+export type AttributeMap = ReadonlyMap<AttributionTarget, readonly string[]>;
+
+/**
+ * Where attribution comes from when config says nothing: the keys companies already set through
+ * OTEL_RESOURCE_ATTRIBUTES (`user.email`, `team.id`, `department`, `deployment.environment`) and the ones the
+ * coding agents send on every record (`session.id`, `organization.id`, `user.account_uuid`).
+ */
+export const DEFAULT_ATTRIBUTES: AttributeMap = new Map<AttributionTarget, readonly string[]>([
+  ['user', ['user.email', 'user.id', 'enduser.id', 'user.account_uuid', 'user.account_id']],
+  ['team', ['team.id', 'team', 'team.name']],
+  ['org', ['organization.id', 'org.id', 'org']],
+  ['project', ['project.id', 'project', 'project.name']],
+  ['agent', ['gen_ai.agent.name', 'gen_ai.agent.id']],
+  ['session_id', ['session.id', 'gen_ai.conversation.id', 'conversation.id']],
+  ['task_id', ['task.id']],
+  ['environment', ['deployment.environment.name', 'deployment.environment']],
+  ['tags.department', ['department']],
+  ['tags.service', ['service.name']],
+]);
+
+/**
+ * The attribute map in force: each configured target's keys come first, then the defaults for it, so
+ * `otlp.attributes: {team: "cost.team"}` adds a key without losing the standard ones.
+ */
+export function attributeMap(configured: Readonly<Record<string, string | readonly string[]>>): AttributeMap {
+  const m = new Map(DEFAULT_ATTRIBUTES);
+  for (const [target, keys] of Object.entries(configured)) {
+    const given = typeof keys === 'string' ? [keys] : [...keys];
+    const t = target as AttributionTarget;
+    m.set(t, [...given, ...(m.get(t) ?? []).filter((k) => !given.includes(k))]);
+  }
+  return m;
+}
+
+/** Record attributes (span, log record, data point) win over the resource's. */
+export function attribute(record: Attrs, resource: Attrs, keys: readonly string[]): string | null {
+  for (const k of keys) {
+    const v = str(record, k);
+    if (v !== null) return v;
+  }
+  for (const k of keys) {
+    const v = str(resource, k);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {
+  const a = emptyAttribution();
+  for (const [target, keys] of map) {
+    const v = attribute(record, resource, keys);
+    if (v === null) continue;
+    if (target.startsWith('tags.')) a.tags[target.slice(5)] = v;
+    else a[target as Exclude<keyof Attribution, 'tags'>] = v;
+  }
+  return a;
+}

@@ -1,0 +1,42 @@
+import { type Attrs, str } from './values.js';
+
+/**
+ * The one rule that keeps a call from being counted twice when a sender reports it both per request (a GenAI span,
+ * an agent's api_request log event) and in a counter (gen_ai.client.token.usage, claude_code.token.usage):
+ *
+ *   per-request records always become events; a counter data point becomes an event only when no per-request
+ *   usage has been seen for the same key.
+ *
+ * Keys: an app is its resource (`service.name` + `service.instance.id`); a coding agent's session is the agent and
+ * its `session.id` (agents put it on both their events and their counters). Senders export logs and spans every few
+ * seconds and metrics every minute, so the per-request records of a key are seen before its counters are.
+ */
+export function spanKey(resource: Attrs): string {
+  return `app|${str(resource, 'service.name') ?? ''}|${str(resource, 'service.instance.id') ?? ''}`;
+}
+
+export function agentKey(agent: string, record: Attrs, resource: Attrs): string {
+  return `agent|${agent}|${str(record, 'session.id') ?? str(resource, 'session.id') ?? str(record, 'conversation.id') ?? ''}`;
+}
+
+/** Keys with per-request usage, the most recent `capacity` of them (insertion order, refreshed on sight). */
+export class PerRequestRegistry {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly capacity = 100_000) {}
+
+  add(keys: Iterable<string>): void {
+    for (const k of keys) {
+      this.seen.delete(k);
+      this.seen.add(k);
+    }
+    while (this.seen.size > this.capacity) {
+      const oldest = this.seen.values().next().value as string;
+      this.seen.delete(oldest);
+    }
+  }
+
+  has(key: string): boolean {
+    return this.seen.has(key);
+  }
+}

@@ -1,0 +1,159 @@
+import type { UnpricedEvent } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { parseUsd } from '../../money/money.js';
+import { attributionOf } from './attribution.js';
+import { spanKey } from './dedupe.js';
+import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
+import type { ExportTraceRequest, Span } from './otlp-types.js';
+import { providerId, usageOf } from './tokens.js';
+import { type Attrs, attrs, count, hexId, nanosToMicros, num, str, strOf } from './values.js';
+
+/** `gen_ai.operation.name` values that are one model call each (GenAI semconv, gen-ai-spans.md). */
+const INFERENCE = new Set(['chat', 'text_completion', 'generate_content', 'embeddings', 'responses']);
+/** Spans that wrap inference spans and name who made them. */
+const WRAPPERS = new Set(['invoke_agent', 'create_agent', 'execute_tool', 'invoke_workflow']);
+
+/** Usage attributes and their older spellings; the first present wins. */
+const K = {
+  input: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'],
+  output: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'],
+  cacheRead: ['gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens'],
+  cacheWrite: [
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.cache_creation.input_tokens',
+    'gen_ai.usage.cache_creation_input_tokens',
+  ],
+  reasoning: ['gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens'],
+} as const;
+
+interface Wrapper {
+  parent: string | null;
+  agent: string | null;
+  workflow: string | null;
+}
+
+/**
+ * GenAI spans → one event per inference span. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
+ * usage; they attribute the inference spans under them (same trace, found through parent ids within the request)
+ * to an agent and a task. Event ids are (trace id, span id), so a retried export is stored once.
+ */
+export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
+  const out = emptyMapped();
+  const rss = req.resourceSpans ?? [];
+  const wrappers = new Map<string, Wrapper>();
+  for (const rs of rss)
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? []) {
+        const a = attrs(s.attributes);
+        const op = str(a, 'gen_ai.operation.name');
+        if (op === null || !WRAPPERS.has(op)) continue;
+        const id = hexId(s.spanId);
+        if (id !== null)
+          wrappers.set(`${hexId(s.traceId)}/${id}`, {
+            parent: hexId(s.parentSpanId),
+            agent: strOf(a, 'gen_ai.agent.name', 'gen_ai.agent.id'),
+            workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
+          });
+      }
+  rss.forEach((rs, i) => {
+    const resource = attrs(rs.resource?.attributes);
+    (rs.scopeSpans ?? []).forEach((ss, j) => {
+      (ss.spans ?? []).forEach((s, k) => {
+        const ref = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+        const a = attrs(s.attributes);
+        const r = spanEvent(s, a, resource, wrappers, ctx);
+        if (r === null) out.ignored++;
+        else if (typeof r === 'string') out.rejected.push({ ref, code: 'OTLP_BAD_SPAN', reason: r });
+        else {
+          out.events.push(r);
+          out.perRequest.add(spanKey(resource));
+        }
+      });
+    });
+  });
+  return out;
+}
+
+function first(a: Attrs, keys: readonly string[]): number | null {
+  for (const k of keys) {
+    const v = count(a, k);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+function firstKey(a: Attrs, keys: readonly string[]): string {
+  return keys.find((k) => a.has(k)) ?? keys[0]!;
+}
+
+/** The event, a rejection reason, or null for a span that is not an inference call. */
+function spanEvent(
+  s: Span,
+  a: Attrs,
+  resource: Attrs,
+  wrappers: ReadonlyMap<string, Wrapper>,
+  ctx: MapContext,
+): UnpricedEvent | string | null {
+  const op = str(a, 'gen_ai.operation.name');
+  const hasUsage = first(a, K.input) !== null || first(a, K.output) !== null;
+  if (op === null ? !hasUsage : !INFERENCE.has(op)) return null;
+  const traceId = hexId(s.traceId);
+  const spanId = hexId(s.spanId);
+  if (traceId === null || spanId === null)
+    return `${s.name ?? 'span'}: no trace or span id; OTLP requires both (the event id is built from them)`;
+  const start = nanosToMicros(s.startTimeUnixNano);
+  if (start === null) return `${s.name ?? 'span'}: no startTimeUnixNano`;
+  const requested = str(a, 'gen_ai.request.model');
+  const model = str(a, 'gen_ai.response.model') ?? requested;
+  if (model === null)
+    return `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
+  const n = {
+    totalInput: first(a, K.input) ?? 0,
+    cacheRead: first(a, K.cacheRead) ?? 0,
+    cacheWrite: first(a, K.cacheWrite) ?? 0,
+    output: first(a, K.output) ?? 0,
+    reasoning: first(a, K.reasoning) ?? 0,
+  };
+  for (const [name, v] of Object.entries(n))
+    if (Number.isNaN(v)) {
+      const key = firstKey(a, K[name === 'totalInput' ? 'input' : (name as keyof typeof K)]);
+      return `span ${spanId}: ${key} is ${JSON.stringify(a.get(key))}, expected a whole number of tokens ≥ 0`;
+    }
+  const end = nanosToMicros(s.endTimeUnixNano);
+  const attribution = attributionOf(a, resource, ctx.attributes);
+  // Agent and task from the nearest wrapping span, unless the inference span names its own agent.
+  for (let p = hexId(s.parentSpanId), hops = 0; p !== null && hops < 64; hops++) {
+    const w = wrappers.get(`${traceId}/${p}`);
+    if (w === undefined) break;
+    attribution.agent ??= w.agent;
+    attribution.task_id ??= w.workflow;
+    p = w.parent;
+  }
+  const errorType = str(a, 'error.type');
+  const statusCode = s.status?.code;
+  const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
+  const cost = num(a, 'gen_ai.usage.cost');
+  return {
+    event_id: eventId('otlp', traceId, spanId),
+    source: 'otlp',
+    source_ref: `trace ${traceId} span ${spanId}`,
+    ingested_at: ctx.ingestedAt,
+    ts: start,
+    duration_ms: end !== null && end >= start ? Math.round((end - start) / 1000) : null,
+    ttft_ms: null,
+    ...attribution,
+    provider: providerId(strOf(a, 'gen_ai.provider.name', 'gen_ai.system')),
+    model,
+    model_requested: requested ?? model,
+    operation: op ?? 'chat',
+    service_tier: strOf(a, 'gen_ai.openai.response.service_tier', 'openai.response.service_tier'),
+    route_id: null,
+    ...usageOf(n),
+    energy_j: null,
+    energy_source: null,
+    status: failed ? 'error' : 'ok',
+    error_type: failed ? (errorType ?? s.status?.message ?? 'error') : null,
+    provider_cost_usd: cost !== null && cost >= 0 ? parseUsd(cost) : null,
+    given_cost: null,
+  };
+}

@@ -1,0 +1,24 @@
+import type { UnpricedEvent } from '../../ledger/event.js';
+import type { Skip } from '../source.js';
+import type { AttributeMap } from './attribution.js';
+
+/** What every mapping needs besides the request: no clock, no I/O. */
+export interface MapContext {
+  /** Epoch µs stamped on every event as `ingested_at`. */
+  ingestedAt: number;
+  attributes: AttributeMap;
+}
+
+/** One export request turned into ledger events, plus the records it could not use and why. */
+export interface Mapped {
+  events: UnpricedEvent[];
+  rejected: Skip[];
+  /** Per-request usage seen in this request, by dedupe key (dedupe.ts): the counters of these are not recorded. */
+  perRequest: Set<string>;
+  /** Records that were valid but are not usage (tool spans, other log events): neither events nor rejections. */
+  ignored: number;
+}
+
+export function emptyMapped(): Mapped {
+  return { events: [], rejected: [], perRequest: new Set(), ignored: 0 };
+}

@@ -1,0 +1,260 @@
+import type { UnpricedEvent, Usage } from '../../ledger/event.js';
+import { eventId } from '../../ledger/event-id.js';
+import { parseUsd } from '../../money/money.js';
+import { attributionOf } from './attribution.js';
+import { agentKey, type PerRequestRegistry, spanKey } from './dedupe.js';
+import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
+import type { ExportMetricsRequest, HistogramDataPoint, Metric, NumberDataPoint } from './otlp-types.js';
+import type { TemporalityState } from './temporality.js';
+import { providerId, usageOf } from './tokens.js';
+import { type Attrs, attrs, int64, nanosToMicros, str, strOf } from './values.js';
+
+type Kind = 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'reasoning' | 'cost';
+type Family = 'genai' | 'claude-code';
+
+interface Known {
+  family: Family;
+  /** The attribute naming the token kind, dropped from the group key; null when the metric name says it. */
+  typeAttr: string | null;
+  kind: (a: Attrs) => Kind | null;
+}
+
+const fixed = (k: Kind) => () => k;
+const TYPES: Record<string, Kind> = {
+  input: 'input',
+  output: 'output',
+  cacheRead: 'cacheRead',
+  cacheCreation: 'cacheWrite',
+  cache_read: 'cacheRead',
+  cache_creation: 'cacheWrite',
+  cache_write: 'cacheWrite',
+  reasoning: 'reasoning',
+};
+
+const KNOWN: Record<string, Known> = {
+  'gen_ai.client.token.usage': {
+    family: 'genai',
+    typeAttr: 'gen_ai.token.type',
+    kind: (a) => TYPES[str(a, 'gen_ai.token.type') ?? ''] ?? null,
+  },
+  'gen_ai.client.inference.usage.input_tokens': { family: 'genai', typeAttr: null, kind: fixed('input') },
+  'gen_ai.client.inference.usage.output_tokens': { family: 'genai', typeAttr: null, kind: fixed('output') },
+  'gen_ai.client.inference.usage.cache_read.input_tokens': {
+    family: 'genai',
+    typeAttr: null,
+    kind: fixed('cacheRead'),
+  },
+  'gen_ai.client.inference.usage.cache_write.input_tokens': {
+    family: 'genai',
+    typeAttr: null,
+    kind: fixed('cacheWrite'),
+  },
+  'gen_ai.client.inference.usage.reasoning.output_tokens': {
+    family: 'genai',
+    typeAttr: null,
+    kind: fixed('reasoning'),
+  },
+  'claude_code.token.usage': {
+    family: 'claude-code',
+    typeAttr: 'type',
+    kind: (a) => TYPES[str(a, 'type') ?? ''] ?? null,
+  },
+  'claude_code.cost.usage': { family: 'claude-code', typeAttr: null, kind: fixed('cost') },
+};
+
+interface Group {
+  family: Family;
+  from: number;
+  to: number;
+  point: Attrs;
+  resource: Attrs;
+  key: string;
+  sums: Record<Kind, number>;
+  /** Calls counted by the token histogram's input series; 0 when only counters were sent. */
+  requests: number;
+  superseded: boolean;
+}
+
+/**
+ * GenAI and Claude Code token metrics → one aggregate event per (resource, attribute set, window), all token kinds
+ * of the window together. Counters of a key that also sends per-request records are dropped (dedupe.ts); their
+ * temporality state is still advanced, so the counters take over exactly where per-request records stop.
+ */
+export function mapMetrics(
+  req: ExportMetricsRequest,
+  ctx: MapContext,
+  state: TemporalityState,
+  perRequest: PerRequestRegistry,
+): Mapped & { superseded: number } {
+  const out = { ...emptyMapped(), superseded: 0 };
+  const groups = new Map<string, Group>();
+  (req.resourceMetrics ?? []).forEach((rm, i) => {
+    const resource = attrs(rm.resource?.attributes);
+    const resKey = JSON.stringify([...resource].sort());
+    (rm.scopeMetrics ?? []).forEach((sm, j) => {
+      (sm.metrics ?? []).forEach((m, k) => {
+        const known = KNOWN[m.name ?? ''];
+        if (known === undefined) {
+          out.ignored++;
+          return;
+        }
+        const ref = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}] ${m.name}`;
+        for (const p of points(m)) {
+          const a = attrs(p.point.attributes);
+          const kind = known.kind(a);
+          const time = nanosToMicros(p.point.timeUnixNano);
+          if (kind === null || time === null) {
+            out.rejected.push({
+              ref,
+              code: 'OTLP_BAD_DATA_POINT',
+              reason:
+                time === null
+                  ? 'data point without timeUnixNano'
+                  : `unknown token type ${JSON.stringify(a.get(known.typeAttr ?? ''))}`,
+            });
+            continue;
+          }
+          const seriesAttrs = JSON.stringify([...a].sort());
+          const d = state.next(
+            `${resKey}|${m.name}|${seriesAttrs}`,
+            p.cumulative,
+            nanosToMicros(p.point.startTimeUnixNano),
+            time,
+            p.value,
+          );
+          const calls =
+            p.count !== null && kind === 'input'
+              ? state.next(
+                  `${resKey}|${m.name}#count|${seriesAttrs}`,
+                  p.cumulative,
+                  nanosToMicros(p.point.startTimeUnixNano),
+                  time,
+                  p.count,
+                )
+              : null;
+          if (d === null && calls === null) continue;
+          const groupAttrs = new Map(a);
+          if (known.typeAttr !== null) groupAttrs.delete(known.typeAttr);
+          const from = d?.from ?? calls!.from;
+          const to = d?.to ?? calls!.to;
+          const gk = `${resKey}|${known.family}|${JSON.stringify([...groupAttrs].sort())}|${from}|${to}`;
+          let g = groups.get(gk);
+          if (g === undefined) {
+            const dedupeKey =
+              known.family === 'genai' ? spanKey(resource) : agentKey('claude-code', a, resource);
+            g = {
+              family: known.family,
+              from,
+              to,
+              point: groupAttrs,
+              resource,
+              key: gk,
+              sums: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, cost: 0 },
+              requests: 0,
+              superseded: perRequest.has(dedupeKey),
+            };
+            groups.set(gk, g);
+          }
+          g.sums[kind] += d?.value ?? 0;
+          g.requests += calls?.value ?? 0;
+        }
+      });
+    });
+  });
+  for (const g of groups.values()) {
+    if (g.superseded) {
+      out.superseded++;
+      continue;
+    }
+    const e = groupEvent(g, ctx);
+    if (typeof e === 'string')
+      out.rejected.push({ ref: `metrics window ${g.from}..${g.to}`, code: 'OTLP_BAD_DATA_POINT', reason: e });
+    else out.events.push(e);
+  }
+  return out;
+}
+
+interface Point {
+  point: NumberDataPoint & HistogramDataPoint;
+  cumulative: boolean;
+  value: number;
+  count: number | null;
+}
+
+function points(m: Metric): Point[] {
+  const cumulative = (t: unknown) => t === 2 || t === 'AGGREGATION_TEMPORALITY_CUMULATIVE';
+  if (m.sum) {
+    const c = cumulative(m.sum.aggregationTemporality);
+    return (m.sum.dataPoints ?? []).map((p) => ({
+      point: p,
+      cumulative: c,
+      value: Object.hasOwn(p, 'asDouble') ? Number(p.asDouble) : int64(p.asInt),
+      count: null,
+    }));
+  }
+  const h = m.histogram ?? m.exponentialHistogram;
+  if (h) {
+    const c = cumulative(h.aggregationTemporality);
+    return (h.dataPoints ?? []).map((p) => ({
+      point: p,
+      cumulative: c,
+      value: Number(p.sum ?? 0),
+      count: int64(p.count),
+    }));
+  }
+  return [];
+}
+
+function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
+  const a = g.point;
+  const model =
+    g.family === 'genai' ? strOf(a, 'gen_ai.response.model', 'gen_ai.request.model') : str(a, 'model');
+  if (model === null) return 'no model attribute on the data points; the usage cannot be priced';
+  const s = g.sums;
+  const round = Math.round;
+  const usage: Usage =
+    g.family === 'genai'
+      ? usageOf({
+          requests: g.requests,
+          totalInput: round(s.input),
+          cacheRead: round(s.cacheRead),
+          cacheWrite: round(s.cacheWrite),
+          output: round(s.output),
+          reasoning: round(s.reasoning),
+        })
+      : {
+          requests: 0,
+          input_tokens: round(s.input),
+          cache_read_tokens: round(s.cacheRead),
+          cache_write_5m_tokens: round(s.cacheWrite),
+          cache_write_1h_tokens: 0,
+          output_tokens: round(s.output),
+          reasoning_tokens: 0,
+        };
+  const attribution = attributionOf(a, g.resource, ctx.attributes);
+  if (g.family === 'claude-code') attribution.agent ??= 'claude-code';
+  return {
+    event_id: eventId('otlp', 'metrics', g.key),
+    source: 'otlp',
+    source_ref: `metrics ${g.family === 'genai' ? 'gen_ai.client' : 'claude_code'} ${new Date(g.from / 1000).toISOString()}..${new Date(g.to / 1000).toISOString()}`,
+    ingested_at: ctx.ingestedAt,
+    ts: g.from,
+    duration_ms: Math.round((g.to - g.from) / 1000),
+    ttft_ms: null,
+    ...attribution,
+    provider:
+      g.family === 'genai' ? providerId(strOf(a, 'gen_ai.provider.name', 'gen_ai.system')) : 'anthropic',
+    model,
+    model_requested: (g.family === 'genai' ? str(a, 'gen_ai.request.model') : null) ?? model,
+    operation: g.family === 'genai' ? (str(a, 'gen_ai.operation.name') ?? 'chat') : 'messages',
+    service_tier: null,
+    route_id: null,
+    ...usage,
+    energy_j: null,
+    energy_source: null,
+    status: str(a, 'error.type') !== null ? 'error' : 'ok',
+    error_type: str(a, 'error.type'),
+    provider_cost_usd: s.cost > 0 ? parseUsd(s.cost) : null,
+    given_cost: null,
+  };
+}

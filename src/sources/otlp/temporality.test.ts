@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { TemporalityState } from './temporality.js';
+
+describe('TemporalityState', () => {
+  it('differences a cumulative series and treats a restart as new use, never negative', () => {
+    const s = new TemporalityState(1000);
+    expect(s.next('k', true, 2000, 3000, 100)).toEqual({ from: 2000, to: 3000, value: 100 });
+    expect(s.next('k', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50 });
+    expect(s.next('k', true, 2000, 4000, 150)).toBeNull(); // retry of the same export
+    expect(s.next('k', true, 5000, 6000, 30)).toEqual({ from: 5000, to: 6000, value: 30 }); // process restarted
+    expect(s.next('k', true, 5000, 7000, 20)).toEqual({ from: 5000, to: 7000, value: 20 }); // value fell: reset
+  });
+
+  it('takes a series that began before this server only as a baseline', () => {
+    const s = new TemporalityState(10_000);
+    expect(s.next('k', true, 2000, 11_000, 500)).toBeNull();
+    expect(s.next('k', true, 2000, 12_000, 520)).toEqual({ from: 11_000, to: 12_000, value: 20 });
+  });
+
+  it('passes delta points through', () => {
+    const s = new TemporalityState(0);
+    expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7 });
+    expect(s.next('k', false, 2, 3, 0)).toBeNull();
+  });
+});

@@ -1,0 +1,58 @@
+/** A window of a counter: what it added between two instants (epoch µs). */
+export interface Delta {
+  from: number;
+  to: number;
+  value: number;
+}
+
+interface Last {
+  start: number;
+  time: number;
+  value: number;
+}
+
+/**
+ * Turns counter data points into per-window increments, for both OTLP temporalities.
+ *
+ * Delta points are increments already. A cumulative series is remembered by key (resource, metric, attributes): the
+ * increment is the value minus the last one seen; a point at or before the last time is a retry or a duplicate
+ * (nothing added); a new start time or a smaller value is a reset (the process restarted), so the whole value is
+ * new use, never negative use. The first point of a series is counted in full when the series started after this
+ * process did (`since`); a series that started earlier was possibly counted before a restart of this server, so its
+ * first point is only a baseline (docs/otel/README.md).
+ */
+export class TemporalityState {
+  private readonly last = new Map<string, Last>();
+
+  /** @param since epoch µs from which a cumulative series is new to this ledger (server start). */
+  constructor(
+    private readonly since: number,
+    private readonly capacity = 200_000,
+  ) {}
+
+  /** `cumulative` false means delta temporality. Null when the point adds nothing. */
+  next(key: string, cumulative: boolean, start: number | null, time: number, value: number): Delta | null {
+    if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value } : null;
+    const s = start ?? 0;
+    const prev = this.last.get(key);
+    if (prev !== undefined && time <= prev.time) return null;
+    this.remember(key, { start: s, time, value });
+    if (prev === undefined) {
+      if (start === null || start < this.since) return null;
+      return value > 0 ? { from: s, to: time, value } : null;
+    }
+    if (s !== prev.start || value < prev.value) return value > 0 ? { from: s, to: time, value } : null;
+    const d = value - prev.value;
+    return d > 0 ? { from: prev.time, to: time, value: d } : null;
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+
+  private remember(key: string, l: Last): void {
+    this.last.delete(key);
+    this.last.set(key, l);
+    if (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value as string);
+  }
+}

@@ -1,0 +1,119 @@
+import type { AnyValue, Id, Int64, KeyValue } from './otlp-types.js';
+
+/** Attribute values flattened to what the mappings read; arrays and maps are kept as JSON text. */
+export type AttrValue = string | number | boolean;
+export type Attrs = Map<string, AttrValue>;
+
+const EMPTY: Attrs = new Map();
+
+/** KeyValue list → map. Later keys win, as in the SDKs. Int64 beyond 2^53 becomes a (rounded) number. */
+export function attrs(kvs: readonly KeyValue[] | null | undefined): Attrs {
+  if (!kvs || kvs.length === 0) return EMPTY;
+  const m: Attrs = new Map();
+  for (const kv of kvs) {
+    if (!kv.key || !kv.value) continue;
+    const v = anyValue(kv.value);
+    if (v !== null) m.set(kv.key, v);
+  }
+  return m;
+}
+
+/**
+ * protobufjs puts every field's default on the prototype (stringValue "", boolValue false), so which member of the
+ * `value` oneof is set is read from the object's own keys, which also works for OTLP/JSON.
+ */
+export function anyValue(v: AnyValue): AttrValue | null {
+  const key = Object.keys(v)[0];
+  switch (key) {
+    case 'stringValue':
+      return v.stringValue ?? null;
+    case 'intValue':
+      return int64(v.intValue);
+    case 'doubleValue':
+      return Number(v.doubleValue);
+    case 'boolValue':
+      return v.boolValue ?? null;
+    case 'arrayValue':
+      return JSON.stringify((v.arrayValue?.values ?? []).map(anyValue));
+    case 'kvlistValue':
+      return JSON.stringify(Object.fromEntries(attrs(v.kvlistValue?.values)));
+    default:
+      return null;
+  }
+}
+
+/** A protobuf Long, decimal string or number → number (exact below 2^53). */
+export function int64(v: Int64): number {
+  if (v == null) return 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return Number(v);
+  const lo = v.low >>> 0;
+  const hi = v.unsigned ? v.high >>> 0 : v.high | 0;
+  return hi * 4294967296 + lo;
+}
+
+/**
+ * Unix nanoseconds → epoch microseconds, exactly: nanoseconds today exceed 2^53, so a Long is split with
+ * 2^32 = 4,294,967 × 1000 + 296 and a decimal string drops its last three digits. Null when absent or zero.
+ */
+export function nanosToMicros(v: Int64): number | null {
+  if (v == null) return null;
+  if (typeof v === 'number') return v > 0 ? Math.floor(v / 1000) : null;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (!/^\d+$/.test(s)) return null;
+    const us = s.length > 3 ? Number(s.slice(0, -3)) : 0;
+    return us > 0 ? us : null;
+  }
+  const lo = v.low >>> 0;
+  const hi = v.high >>> 0;
+  const us = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  return us > 0 ? us : null;
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A trace or span id as lowercase hex; OTLP/JSON already sends hex. Empty or all-zero ids are absent. */
+export function hexId(id: Id): string | null {
+  if (id == null) return null;
+  let s: string;
+  if (typeof id === 'string') s = id.toLowerCase();
+  else {
+    s = '';
+    for (let i = 0; i < id.length; i++) s += HEX[id[i]!];
+  }
+  return s === '' || /^0+$/.test(s) ? null : s;
+}
+
+export function str(a: Attrs, key: string): string | null {
+  const v = a.get(key);
+  if (v === undefined || v === '') return null;
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** First present key. */
+export function strOf(a: Attrs, ...keys: string[]): string | null {
+  for (const k of keys) {
+    const v = str(a, k);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/**
+ * A token count: a non-negative whole number, given as an int, a double or a decimal string (some agents send
+ * every attribute as a string). Null when absent; NaN when present but not a count, so the caller can reject.
+ */
+export function count(a: Attrs, key: string): number | null {
+  const v = a.get(key);
+  if (v === undefined || v === '') return null;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : Number.NaN;
+}
+
+export function num(a: Attrs, key: string): number | null {
+  const v = a.get(key);
+  if (v === undefined || v === '') return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,168 @@
+/**
+ * Issue 3, point 7: `tokenledger reconcile` compares our cost with what the provider reported, exactly. Expected
+ * numbers are worked out by hand from published prices: gpt-4o input $2.50/MTok, output $10/MTok
+ * (https://openai.com/api/pricing); claude-sonnet-4-5 input $3/MTok, output $15/MTok (https://www.anthropic.com/pricing).
+ */
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+
+const DAY = 1767571200; // 2026-01-05T00:00:00Z
+let dir: string;
+let db: string;
+
+const result = (project: string, input: number, output: number) => ({
+  object: 'organization.usage.completions.result',
+  input_tokens: input,
+  output_tokens: output,
+  input_cached_tokens: 0,
+  input_audio_tokens: 0,
+  output_audio_tokens: 0,
+  num_model_requests: 10,
+  project_id: project,
+  user_id: null,
+  api_key_id: null,
+  model: 'gpt-4o-2024-08-06',
+  batch: false,
+  service_tier: 'default',
+});
+const cost = (project: string, value: string) => ({
+  object: 'organization.costs.result',
+  amount: { value, currency: 'usd' },
+  line_item: 'gpt-4o-2024-08-06, input',
+  project_id: project,
+});
+const page = (results: object[]) =>
+  JSON.stringify({
+    object: 'page',
+    data: [{ object: 'bucket', start_time: DAY, end_time: DAY + 86400, results }],
+    has_more: false,
+    next_page: null,
+  });
+
+async function ok(args: string[]) {
+  const r = await runCli([...args, '--db', db]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-rec-'));
+  db = join(dir, 'ledger.duckdb');
+  // proj_a: 1M input × $2.50 + 100k output × $10 = $3.50, billed $3.50. proj_b: 2M input × $2.50 = $5.00, billed $4.75.
+  writeFileSync(
+    join(dir, 'usage.json'),
+    page([result('proj_a', 1_000_000, 100_000), result('proj_b', 2_000_000, 0)]),
+  );
+  writeFileSync(join(dir, 'costs.json'), page([cost('proj_a', '3.50'), cost('proj_b', '4.75')]));
+  // Claude Code with costUSD: 1000 × $3 + 500 × $15 per MTok = $0.0105 computed, $0.0100 reported.
+  const log = join(dir, 'session.jsonl');
+  writeFileSync(
+    log,
+    `${JSON.stringify({
+      type: 'assistant',
+      sessionId: 's1',
+      requestId: 'req_1',
+      uuid: 'u1',
+      cwd: '/home/ana/shop',
+      timestamp: '2026-01-05T12:00:00Z',
+      costUSD: 0.01,
+      message: {
+        id: 'msg_1',
+        model: 'claude-sonnet-4-5-20250929',
+        usage: { input_tokens: 1000, output_tokens: 500 },
+      },
+    })}\n`,
+  );
+  utimesSync(log, new Date(2026, 0, 5), new Date(2026, 0, 5));
+  await ok(['import', 'openai-usage', join(dir, 'usage.json'), join(dir, 'costs.json')]);
+  await ok(['import', 'claude-code', log, '--user', 'ana']);
+});
+
+describe('tokenledger reconcile', () => {
+  it('compares computed and reported cost by day, project and model, exactly, flagging rows over the threshold', async () => {
+    const r = JSON.parse(await ok(['reconcile', '--format', 'json']));
+    const base = { day: '2026-01-05', unpriced_events: 0, events: 1 };
+    expect(r.rows).toEqual([
+      {
+        ...base,
+        basis: 'cost-report',
+        source: 'openai-usage',
+        provider: 'openai',
+        project: 'proj_a',
+        model: null,
+        computed_usd: '3.500000000000',
+        reported_usd: '3.500000000000',
+        diff_usd: '0.000000000000',
+        diff_pct: '0.00',
+        flagged: false,
+      },
+      {
+        ...base,
+        basis: 'cost-report',
+        source: 'openai-usage',
+        provider: 'openai',
+        project: 'proj_b',
+        model: null,
+        computed_usd: '5.000000000000',
+        reported_usd: '4.750000000000',
+        diff_usd: '0.250000000000',
+        diff_pct: '5.26', // 0.25 / 4.75 = 5.263…%
+        flagged: true,
+      },
+      {
+        ...base,
+        basis: 'event',
+        source: 'claude-code',
+        provider: 'anthropic',
+        project: 'shop',
+        model: 'claude-sonnet-4-5',
+        computed_usd: '0.010500000000',
+        reported_usd: '0.010000000000',
+        diff_usd: '0.000500000000',
+        diff_pct: '5.00', // exactly at the threshold: not over it
+        flagged: false,
+      },
+    ]);
+    expect(r.totals).toEqual({
+      computed_usd: '8.510500000000',
+      reported_usd: '8.260000000000',
+      diff_usd: '0.250500000000',
+      flagged_rows: 1,
+    });
+    expect(r.threshold_pct).toBe('5.00');
+  });
+
+  it('filters by provider and month, takes another threshold, and writes csv and a table', async () => {
+    const openai = JSON.parse(
+      await ok(['reconcile', '--provider', 'openai', '--threshold', '6', '--format', 'json']),
+    );
+    expect(openai.rows.map((x: { project: string }) => x.project)).toEqual(['proj_a', 'proj_b']);
+    expect(openai.totals.flagged_rows).toBe(0);
+    const feb = JSON.parse(await ok(['reconcile', '--month', '2026-02', '--format', 'json']));
+    expect(feb.rows).toEqual([]);
+    const jan = JSON.parse(await ok(['reconcile', '--month', '2026-01', '--format', 'json']));
+    expect(jan.rows).toHaveLength(3);
+    const csv = (await ok(['reconcile', '--format', 'csv'])).trim().split('\n');
+    expect(csv[0]).toBe(
+      'day,basis,source,provider,project,model,events,unpriced_events,computed_usd,reported_usd,diff_usd,diff_pct,flagged',
+    );
+    expect(csv[2]).toBe(
+      '2026-01-05,cost-report,openai-usage,openai,proj_b,,1,0,5.000000000000,4.750000000000,0.250000000000,5.26,true',
+    );
+    const table = await ok(['reconcile']);
+    expect(table).toMatch(/proj_b\s+\(all\)\s+1\s+\$5\.0000\s+\$4\.7500\s+\$0\.2500\s+5\.26\s+!/);
+    expect(table).toContain('1 row(s) flagged');
+  });
+
+  it('rejects a bad month or threshold with the expected form', async () => {
+    const m = await runCli(['reconcile', '--month', '2026-13', '--db', db]);
+    expect(m.stderr).toContain('CLI_BAD_OPTION');
+    expect(m.stderr).toContain('YYYY-MM');
+    const t = await runCli(['reconcile', '--threshold', 'five', '--db', db]);
+    expect(t.stderr).toContain('--threshold "five"');
+  });
+});

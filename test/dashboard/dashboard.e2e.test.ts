@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillDemo } from '../../src/cli/demo.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { usd } from '../../web/src/format.js';
+
+// A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = join(import.meta.dirname, 'output');
+
+let dir: string;
+let server: RunningServer;
+let emptyServer: RunningServer;
+let browser: Browser;
+let page: Page;
+let admin: string;
+
+async function start(ledgerPath: string): Promise<RunningServer> {
+  return startServer({
+    ledgerPath,
+    configPath: null,
+    port: 0,
+    cwd: dir,
+    env: {},
+    openStore: (p) => createDuckDbStore(p),
+    log: () => {},
+  });
+}
+
+async function apiGet<T = Record<string, string>>(path: string): Promise<T> {
+  const r = await fetch(server.url + path, { headers: { authorization: `Bearer ${admin}` } });
+  expect(r.status, path).toBe(200);
+  return (await r.json()) as T;
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+const kpi = (id: string) => page.locator(`[data-kpi="${id}"] .kpi-value`);
+
+beforeAll(async () => {
+  if (!existsSync('dist/web/index.html')) execFileSync('npx', ['vite', 'build', 'web'], { stdio: 'ignore' });
+  mkdirSync(OUT, { recursive: true });
+  dir = await mkdtemp(join(tmpdir(), 'tl-dash-'));
+  const ledger = join(dir, 'ledger.duckdb');
+  const store = await createDuckDbStore(ledger);
+  await fillDemo(store, { people: '40', days: '20' }, () => {});
+  await store.close();
+  server = await start(ledger);
+  emptyServer = await start(join(dir, 'empty.duckdb'));
+  admin = JSON.parse(await readFile(join(dir, 'ledger.server.json'), 'utf8')).admin_token;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await emptyServer?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('dashboard in a real browser', () => {
+  it('logs in with the one-time link and shows the KPIs the API reports', async () => {
+    const started = Date.now();
+    await page.goto(server.loginLink());
+    await expect.poll(() => page.url()).toBe(`${server.url}/`);
+    await kpi('spend').waitFor();
+    const firstLoadMs = Date.now() - started;
+    const s = await apiGet('/api/summary?since=30d');
+    expect(await kpi('spend').textContent()).toBe(usd(s.cost_usd));
+    expect(await kpi('cache').textContent()).toBe(usd(s.cache_savings_usd));
+    expect(await kpi('per-1m').textContent()).toBe(usd(s.cost_per_1m_tokens_usd));
+    await page.locator('.chart canvas').first().waitFor();
+    await page.locator('section[aria-label="Top teams"] tbody tr').first().waitFor();
+    writeFileSync(
+      join(OUT, 'timings.json'),
+      `${JSON.stringify({ overview_first_load_ms: firstLoadMs }, null, 2)}\n`,
+    );
+    await shot('overview');
+    expect(firstLoadMs).toBeLessThan(5_000);
+  });
+
+  it('changes the time range', async () => {
+    const before = await kpi('spend').textContent();
+    await page.selectOption('select[name="since"]', '7d');
+    await expect.poll(() => page.url()).toContain('since=7d');
+    const s = await apiGet('/api/summary?since=7d');
+    await expect.poll(() => kpi('spend').textContent()).toBe(usd(s.cost_usd));
+    expect(usd(s.cost_usd)).not.toBe(before);
+  });
+
+  it('drills from a team to one event whose cost matches the ledger', async () => {
+    const team = page.locator('section[aria-label="Top teams"] tbody tr a').first();
+    const name = (await team.textContent())!;
+    await team.click();
+    await expect.poll(() => page.url()).toContain(`where=team%3D${encodeURIComponent(name)}`);
+    const first = page.locator('table.events tbody tr a').first();
+    await first.waitFor();
+    await shot('events');
+    await first.click();
+    const cost = page.getByTestId('event-cost');
+    await cost.waitFor();
+    const url = new URL(page.url());
+    const id = url.searchParams.get('event')!;
+    const ts = Number(url.searchParams.get('ts'));
+    const [e] = (await server.store.events({ since: ts, until: ts + 1 })).filter((x) => x.event_id === id);
+    expect(e!.team).toBe(name);
+    const { formatUsd } = await import('../../src/money/money.js');
+    expect(await cost.textContent()).toBe(`$${formatUsd(e!.cost_usd!)}`);
+    await expect.poll(() => page.getByTestId('event-detail').isVisible()).toBe(true);
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+    await shot('event-detail');
+  });
+
+  it('explore keeps its state in the URL and offers a CSV', async () => {
+    await page.goto(`${server.url}/explore?dims=team,model&since=30d`);
+    await page.locator('table tbody tr').first().waitFor();
+    expect(await page.locator('select[name="dim2"]').inputValue()).toBe('model');
+    const href = await page.locator('a[download="breakdown.csv"]').getAttribute('href');
+    const csv = await page.evaluate(async (h) => (await fetch(h!)).text(), href);
+    expect(csv.split('\n')[0]).toContain('team,model,cost_usd');
+    await shot('explore');
+  });
+
+  it('shows budgets (not built yet), sessions with the runaway flag, and a phone layout', async () => {
+    await page.goto(`${server.url}/budgets`);
+    await page.getByTestId('budgets-empty').waitFor();
+    await shot('budgets');
+    await page.goto(`${server.url}/sessions?since=30d`);
+    await page.locator('table tbody tr').first().waitFor();
+    expect(await page.locator('.badge').count()).toBeGreaterThan(0);
+    await shot('sessions');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}/`);
+    await kpi('spend').waitFor();
+    // Strings, not functions: this file is type-checked without the DOM library.
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    if (overflow > 0)
+      console.log(
+        await page.evaluate(
+          `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+            .slice(0, 8).map((e) => e.tagName + '.' + e.className)`,
+        ),
+      );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('overview-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('tells a new user the three ways to get data in', async () => {
+    const p = await browser.newPage();
+    await p.goto(emptyServer.loginLink());
+    await p.getByTestId('empty-state').waitFor();
+    expect(await p.locator('.ways > li').count()).toBe(3);
+    await p.screenshot({ path: join(OUT, 'empty.png'), fullPage: true });
+    await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
+    expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');
+    await p.close();
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { openWal, type Wal } from '../../src/ledger/wal/wal.js';
+import { loadPricer } from '../../src/pricing/load.js';
+import { createOtlpHttpServer, listenOtlp, type OtlpServer } from '../../src/server/otlp/otlp-server.js';
+import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
+import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Store } from '../../src/store/store.js';
+
+/** A real receiver on a free loopback port, writing through a real WAL into a real DuckDB ledger. */
+export interface Harness {
+  url: string;
+  store: Store;
+  wal: Wal;
+  otlp: OtlpServer;
+  /** Drains the WAL and returns every event in the ledger. */
+  ledger(): Promise<UsageEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(o: { attributes?: AttributeMap; sync?: boolean } = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tl-otlp-'));
+  const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
+  const wal = await openWal({ dir: join(dir, 'wal'), sink: store, sync: o.sync ?? true });
+  const pricer = await loadPricer({ cwd: dir, env: {} });
+  const ingest = createOtlpIngest({
+    since: Date.now() * 1000 - 60_000_000,
+    attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
+  });
+  const server = createOtlpHttpServer({ ingest, pricer, append: (e) => wal.append(e) });
+  const otlp = await listenOtlp(server, 0, '127.0.0.1');
+  return {
+    url: otlp.url,
+    store,
+    wal,
+    otlp,
+    async ledger() {
+      await wal.drain();
+      return store.events({ limit: 100_000 });
+    },
+    async close() {
+      await otlp.close();
+      await wal.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function tokens(events: readonly UsageEvent[]) {
+  const sum = (k: keyof UsageEvent) => events.reduce((s, e) => s + (e[k] as number), 0);
+  return {
+    requests: sum('requests'),
+    input: sum('input_tokens'),
+    cache_read: sum('cache_read_tokens'),
+    cache_write: sum('cache_write_5m_tokens'),
+    output: sum('output_tokens'),
+    reasoning: sum('reasoning_tokens'),
+  };
+}

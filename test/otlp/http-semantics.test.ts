@@ -1,0 +1,114 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNALS } from '../../src/server/otlp/otlp-proto.js';
+import { type Harness, startHarness, tokens } from './harness.js';
+
+const T0 = 1_767_000_000_000_000_000n;
+const kv = (key: string, v: string | number) =>
+  typeof v === 'string' ? { key, value: { stringValue: v } } : { key, value: { intValue: String(v) } };
+
+function span(id: number, parent: number | null, attributes: ReturnType<typeof kv>[]) {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: id.toString(16).padStart(16, '0'),
+    ...(parent !== null ? { parentSpanId: parent.toString(16).padStart(16, '0') } : {}),
+    name: 'span',
+    startTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n),
+    endTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n + 250_000_000n),
+    attributes,
+  };
+}
+
+const body = (spans: unknown[]) => ({
+  resourceSpans: [
+    {
+      resource: { attributes: [kv('service.name', 'raw'), kv('department', 'r&d')] },
+      scopeSpans: [{ spans }],
+    },
+  ],
+});
+
+// Issue 5: the OTLP/HTTP response semantics: partial success with reasons, 400 for bodies that do not decode,
+// gzip, and agent/task attribution from invoke_agent / invoke_workflow spans of the same trace.
+describe('OTLP/HTTP receiver', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const post = (path: string, payload: Buffer | string, headers: Record<string, string>) =>
+    fetch(`${h.url}${path}`, { method: 'POST', body: payload, headers });
+
+  it('partially accepts a batch: good spans land, bad ones are counted with the reason', async () => {
+    const chat = (id: number, extra: ReturnType<typeof kv>[] = []) =>
+      span(id, 2, [
+        kv('gen_ai.operation.name', 'chat'),
+        kv('gen_ai.request.model', 'claude-sonnet-4-20250514'),
+        kv('gen_ai.provider.name', 'anthropic'),
+        ...extra,
+      ]);
+    const res = await post(
+      '/v1/traces',
+      gzipSync(
+        JSON.stringify(
+          body([
+            span(1, null, [
+              kv('gen_ai.operation.name', 'invoke_workflow'),
+              kv('gen_ai.workflow.name', 'triage'),
+            ]),
+            span(2, 1, [kv('gen_ai.operation.name', 'invoke_agent'), kv('gen_ai.agent.name', 'triager')]),
+            chat(3, [
+              kv('gen_ai.usage.input_tokens', 1200),
+              kv('gen_ai.usage.cache_read.input_tokens', 800),
+              kv('gen_ai.usage.cache_creation.input_tokens', 100),
+              kv('gen_ai.usage.output_tokens', 90),
+            ]),
+            chat(4, [kv('gen_ai.usage.input_tokens', 'many')]),
+            span(5, 2, [kv('gen_ai.operation.name', 'chat'), kv('gen_ai.usage.input_tokens', 5)]),
+          ]),
+        ),
+      ),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    );
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
+    expect(r.partialSuccess.rejectedSpans).toBe(2);
+    expect(r.partialSuccess.errorMessage).toContain('gen_ai.usage.input_tokens is "many"');
+    expect(r.partialSuccess.errorMessage).toContain('no gen_ai.response.model or gen_ai.request.model');
+    const events = await h.ledger();
+    expect(events).toHaveLength(1);
+    expect(tokens(events)).toEqual({
+      requests: 1,
+      input: 300,
+      cache_read: 800,
+      cache_write: 100,
+      output: 90,
+      reasoning: 0,
+    });
+    expect(events[0]).toMatchObject({
+      agent: 'triager',
+      task_id: 'triage',
+      duration_ms: 250,
+      ts: Number((T0 + 3_000_000n) / 1000n),
+    });
+    expect(events[0]!.tags.department).toBe('r&d');
+  });
+
+  it('answers protobuf with protobuf, and a body that does not decode with 400 and the reason', async () => {
+    const ok = await post('/v1/traces', Buffer.from(SIGNALS.traces.request.encode({}).finish()), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/x-protobuf');
+    const bad = await post('/v1/logs', Buffer.from([0x0a, 0xff, 0xff, 0xff]), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(bad.status).toBe(400);
+    const json = await post('/v1/metrics', '{"resourceMetrics": [', { 'content-type': 'application/json' });
+    expect(json.status).toBe(400);
+    expect(((await json.json()) as { message: string }).message).toContain('not valid JSON');
+    expect((await post('/v1/traces', '{}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post('/v1/nope', '{}', { 'content-type': 'application/json' })).status).toBe(404);
+  });
+});

@@ -1,0 +1,127 @@
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as JsonMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness, tokens } from './harness.js';
+
+const MODEL = {
+  'gen_ai.request.model': 'gpt-4o-mini',
+  'gen_ai.provider.name': 'openai',
+  'gen_ai.operation.name': 'chat',
+};
+
+// Issue 5: GenAI and Claude Code metrics become aggregate events per window; cumulative series are differenced
+// (the ledger holds what was used, not the running totals), delta series are summed.
+describe.each([
+  ['json', 'cumulative'],
+  ['protobuf', 'cumulative'],
+  ['json', 'delta'],
+  ['protobuf', 'delta'],
+] as const)('GenAI metrics over OTLP/HTTP %s, %s temporality', (encoding, temporality) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  function meter(service: string) {
+    const opts = {
+      url: `${h.url}/v1/metrics`,
+      temporalityPreference:
+        temporality === 'delta'
+          ? AggregationTemporalityPreference.DELTA
+          : AggregationTemporalityPreference.CUMULATIVE,
+    };
+    const exporter = encoding === 'json' ? new JsonMetricExporter(opts) : new ProtoMetricExporter(opts);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': service, 'team.id': 'search' }),
+      readers: [reader],
+    });
+    return { provider, meter: provider.getMeter('genai') };
+  }
+
+  it('holds exactly the tokens recorded across several exports', async () => {
+    const { provider, meter: m } = meter('metrics-app');
+    const hist = m.createHistogram('gen_ai.client.token.usage');
+    const cached = m.createCounter('gen_ai.client.inference.usage.cache_read.input_tokens');
+    const claude = m.createCounter('claude_code.token.usage');
+    const cost = m.createCounter('claude_code.cost.usage');
+    let input = 0;
+    let output = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) {
+        hist.record(300 + i, { ...MODEL, 'gen_ai.token.type': 'input' });
+        hist.record(40 + i, { ...MODEL, 'gen_ai.token.type': 'output' });
+        input += 300 + i;
+        output += 40 + i;
+        cached.add(100, MODEL);
+      }
+      claude.add(7, { type: 'input', model: 'claude-sonnet-4-20250514', 'session.id': 's-metrics' });
+      claude.add(3, { type: 'output', model: 'claude-sonnet-4-20250514', 'session.id': 's-metrics' });
+      cost.add(0.25, { model: 'claude-sonnet-4-20250514', 'session.id': 's-metrics' });
+      await provider.forceFlush();
+    }
+    await provider.forceFlush(); // nothing new: adds nothing
+    await provider.shutdown();
+    const events = await h.ledger();
+    const genai = events.filter(
+      (e) => e.model !== 'claude-sonnet-4-20250514' && e.model_requested === 'gpt-4o-mini',
+    );
+    expect(tokens(genai)).toEqual({
+      requests: 12,
+      input: input - 1200,
+      cache_read: 1200,
+      cache_write: 0,
+      output,
+      reasoning: 0,
+    });
+    expect(genai.every((e) => e.team === 'search' && e.provider === 'openai')).toBe(true);
+    const cc = events.filter((e) => e.agent === 'claude-code');
+    expect(tokens(cc)).toEqual({
+      requests: 0,
+      input: 21,
+      cache_read: 0,
+      cache_write: 0,
+      output: 9,
+      reasoning: 0,
+    });
+    expect(cc.reduce((s, e) => s + (e.provider_cost_usd ?? 0n), 0n)).toBe(750_000_000_000n);
+  });
+
+  it('does not count metrics of an app that also sends spans for the same calls', async () => {
+    const traces = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'both' }),
+      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${h.url}/v1/traces` }))],
+    });
+    const { provider, meter: m } = meter('both');
+    const hist = m.createHistogram('gen_ai.client.token.usage');
+    for (let i = 0; i < 3; i++) {
+      traces
+        .getTracer('t')
+        .startSpan('chat gpt-4o-mini', {
+          attributes: { ...MODEL, 'gen_ai.usage.input_tokens': 500, 'gen_ai.usage.output_tokens': 60 },
+        })
+        .end();
+      hist.record(500, { ...MODEL, 'gen_ai.token.type': 'input' });
+      hist.record(60, { ...MODEL, 'gen_ai.token.type': 'output' });
+    }
+    await traces.shutdown();
+    await provider.shutdown();
+    const events = (await h.ledger()).filter((e) => e.tags.service === 'both');
+    expect(tokens(events)).toEqual({
+      requests: 3,
+      input: 1500,
+      cache_read: 0,
+      cache_write: 0,
+      output: 180,
+      reasoning: 0,
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Row } from './api';
+import { dollars, usd } from './format';
+
+const short = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+/** Axis ticks only: "$1.2K"; values shown to people go through usd(). */
+const axisUsd = (v: number) => `$${short.format(v)}`;
+
+export const PALETTE = [
+  '#2563eb',
+  '#f59e0b',
+  '#10b981',
+  '#ef4444',
+  '#8b5cf6',
+  '#0ea5e9',
+  '#ec4899',
+  '#84cc16',
+  '#64748b',
+  '#14b8a6',
+  '#a16207',
+];
+
+/**
+ * Spend over time stacked by one dimension, as bars. uPlot does not stack, so each series holds the running sum of
+ * the ones below it and the series are drawn tallest first; the tooltip legend shows each layer's own amount.
+ */
+export function StackedChart({ rows, dim, label }: { rows: Row[]; dim: string | null; label: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const host = el.current;
+    if (!host) return;
+    const buckets = [...new Set(rows.map((r) => String(r.bucket)))].sort();
+    const keys: string[] = [];
+    const totals = new Map<string, number>();
+    for (const r of rows) {
+      const k = dim ? String(r[dim] ?? '(not set)') : 'spend';
+      if (!totals.has(k)) keys.push(k);
+      totals.set(k, (totals.get(k) ?? 0) + dollars(r.cost_usd));
+    }
+    keys.sort((a, b) => (a === 'other' ? 1 : b === 'other' ? -1 : totals.get(b)! - totals.get(a)!));
+    const own = keys.map(() => buckets.map(() => 0));
+    const at = new Map(buckets.map((b, i) => [b, i]));
+    for (const r of rows) {
+      const k = dim ? String(r[dim] ?? '(not set)') : 'spend';
+      own[keys.indexOf(k)]![at.get(String(r.bucket))!]! += dollars(r.cost_usd);
+    }
+    const stacked = own.map((_, i) =>
+      buckets.map((_, j) => own.slice(0, i + 1).reduce((s, a) => s + a[j]!, 0)),
+    );
+    const xs = buckets.map((b) => Date.parse(b) / 1000);
+    const order = keys.map((_, i) => i).reverse();
+    const bars = uPlot.paths.bars!({ size: [0.7, 60] });
+    const opts: uPlot.Options = {
+      width: host.clientWidth || 600,
+      height: 280,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true } },
+      axes: [{}, { values: (_u, vals) => vals.map(axisUsd), size: 60 }],
+      legend: { show: true, live: true },
+      series: [
+        { label: 'day' },
+        ...order.map((i) => ({
+          label: keys[i]!,
+          fill: PALETTE[i % PALETTE.length]!,
+          stroke: PALETTE[i % PALETTE.length]!,
+          paths: bars,
+          points: { show: false },
+          value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
+            idx === null ? '' : usd(own[i]![idx]!.toFixed(2)),
+        })),
+      ],
+    };
+    const plot = new uPlot(opts, [xs, ...order.map((i) => stacked[i]!)], host);
+    const resize = new ResizeObserver(() => plot.setSize({ width: host.clientWidth, height: 280 }));
+    resize.observe(host);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [rows, dim]);
+  return <figure class="chart" ref={el} aria-label={label} role="img" />;
+}

@@ -1,0 +1,146 @@
+import type { ComponentChildren } from 'preact';
+import type { Row } from './api';
+import { count, usd } from './format';
+import { setParams } from './url-state';
+
+const PRESETS: [string, string][] = [
+  ['24h', 'Last 24 hours'],
+  ['7d', 'Last 7 days'],
+  ['30d', 'Last 30 days'],
+  ['90d', 'Last 90 days'],
+];
+
+/** The time range control every page shares; it writes `since` into the URL. */
+export function RangePicker({ u }: { u: URL }) {
+  const since = u.searchParams.get('since') ?? '30d';
+  return (
+    <label class="range">
+      <span>Time range</span>
+      <select
+        name="since"
+        value={since}
+        onChange={(e) =>
+          setParams({ since: (e.target as HTMLSelectElement).value, until: null, cursor: null })
+        }
+      >
+        {PRESETS.map(([v, l]) => (
+          <option value={v} key={v}>
+            {l}
+          </option>
+        ))}
+        {PRESETS.some(([v]) => v === since) ? null : <option value={since}>Since {since}</option>}
+      </select>
+    </label>
+  );
+}
+
+/** The active `where` filters as removable chips. */
+export function FilterChips({ u }: { u: URL }) {
+  const where = u.searchParams.getAll('where');
+  if (where.length === 0) return null;
+  return (
+    <ul class="chips" aria-label="Active filters">
+      {where.map((w) => (
+        <li key={w}>
+          {w.replace('=', ' = ')}
+          <button
+            type="button"
+            aria-label={`Remove filter ${w}`}
+            onClick={() => setParams({ where: where.filter((x) => x !== w), cursor: null })}
+          >
+            ×
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function Kpi({ label, value, hint, id }: { label: string; value: string; hint?: string; id: string }) {
+  return (
+    <div class="kpi" data-kpi={id}>
+      <div class="kpi-label">{label}</div>
+      <div class="kpi-value">{value}</div>
+      {hint ? <div class="kpi-hint">{hint}</div> : null}
+    </div>
+  );
+}
+
+export function Panel({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
+  return (
+    <section class="panel" aria-label={title}>
+      <header>
+        <h2>{title}</h2>
+        {actions}
+      </header>
+      {children}
+    </section>
+  );
+}
+
+/** A ranked list: label (optionally a link that drills down), cost, share bar. */
+export function TopList({
+  rows,
+  dim,
+  total,
+  link,
+}: {
+  rows: Row[];
+  dim: string;
+  total: number;
+  link?: (v: string) => string;
+}) {
+  if (rows.length === 0) return <p class="muted">No spend in this range.</p>;
+  return (
+    <table class="top">
+      <caption class="sr-only">Top {dim} by cost</caption>
+      <thead>
+        <tr>
+          <th scope="col">{dim}</th>
+          <th scope="col" class="num">
+            Cost
+          </th>
+          <th scope="col" class="num">
+            Calls
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => {
+          const v = r[dim] === null ? '(not set)' : String(r[dim]);
+          const share = total > 0 ? (Number(r.cost_usd) / total) * 100 : 0;
+          return (
+            <tr key={v}>
+              <td>
+                {link && v !== 'other' && r[dim] !== null ? <a href={link(v)}>{v}</a> : v}
+                <div class="bar" style={{ width: `${share}%` }} aria-hidden="true" />
+              </td>
+              <td class="num">{usd(r.cost_usd)}</td>
+              <td class="num">{count(r.requests, true)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+export function Loading({ error }: { error?: string | null }) {
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : (
+    <p class="muted" aria-live="polite">
+      Loading…
+    </p>
+  );
+}

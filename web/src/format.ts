@@ -1,0 +1,62 @@
+/**
+ * Money arrives as decimal strings with 12 fractional digits and is formatted from the string, so what the page
+ * shows is the ledger's amount rounded half-to-even to cents, never a float's approximation of it.
+ */
+export function roundDecimal(s: string, digits: number): string {
+  const neg = s.startsWith('-');
+  const [w = '0', f = ''] = (neg ? s.slice(1) : s).split('.');
+  const frac = f.padEnd(digits + 1, '0');
+  let n = BigInt(w + frac.slice(0, digits));
+  const rest = frac.slice(digits);
+  const half = `5${'0'.repeat(rest.length - 1)}`;
+  if (rest > half || (rest === half && n % 2n === 1n)) n += 1n;
+  const t = n.toString().padStart(digits + 1, '0');
+  const whole = t.slice(0, t.length - digits);
+  const out = digits > 0 ? `${whole}.${t.slice(t.length - digits)}` : whole;
+  return neg && n !== 0n ? `-${out}` : out;
+}
+
+function group(whole: string): string {
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** "$12,345.68"; amounts under a cent keep four digits ("$0.0042") so small calls do not read as free. */
+export function usd(s: string | number | null | undefined): string {
+  if (s === null || s === undefined) return '—';
+  const text = String(s);
+  const small = /^-?0\.00/.test(text) && !/^-?0\.0+$/.test(text);
+  const r = roundDecimal(text, small ? 4 : 2);
+  const neg = r.startsWith('-');
+  const [w, f] = (neg ? r.slice(1) : r).split('.');
+  return `${neg ? '-' : ''}$${group(w!)}.${f}`;
+}
+
+/** Full precision for the audit view: "$0.012345678901". */
+export function usdExact(s: string | null | undefined): string {
+  return s === null || s === undefined ? '—' : `$${s}`;
+}
+
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+const whole = new Intl.NumberFormat('en-US');
+
+export function count(n: number | string | null | undefined, short = false): string {
+  if (n === null || n === undefined) return '—';
+  return short ? compact.format(Number(n)) : whole.format(Number(n));
+}
+
+/** A µs or ISO timestamp in the viewer's time zone. */
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+export function day(iso: string): string {
+  // Buckets are UTC; label them by their UTC date so a day never shifts to the day before.
+  return new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+/** Dollars as a number for chart heights only (never for a value shown or summed). */
+export function dollars(s: string | number | null | undefined): number {
+  return s === null || s === undefined ? 0 : Number(s);
+}
+
+export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -1,0 +1,214 @@
+import { FilterChips, Loading, Panel, RangePicker } from '../controls';
+import { count, usd, usdExact, when } from '../format';
+import { rangeOf, setParams } from '../url-state';
+import { useApi } from '../use-api';
+
+type Ev = Record<string, unknown> & { event_id: string; ts: string; ts_us: number; cost_usd: string | null };
+
+interface Detail {
+  event: Ev & { rates: Record<string, string> | null };
+  cost: {
+    method: string;
+    formula?: string;
+    note?: string;
+    recomputed: Record<string, string> | null;
+    matches?: boolean;
+  };
+}
+
+const PARTS: [string, string, string[]][] = [
+  ['Input', 'cost_input', ['input_tokens']],
+  ['Cache read', 'cost_cache_read', ['cache_read_tokens']],
+  ['Cache write', 'cost_cache_write', ['cache_write_5m_tokens', 'cache_write_1h_tokens']],
+  ['Output', 'cost_output', ['output_tokens']],
+];
+const RATE: Record<string, string> = {
+  input_tokens: 'input',
+  cache_read_tokens: 'cache_read',
+  cache_write_5m_tokens: 'cache_write_5m',
+  cache_write_1h_tokens: 'cache_write_1h',
+  output_tokens: 'output',
+};
+
+function EventDetail({ id, ts }: { id: string; ts: string }) {
+  const d = useApi<Detail>(`/api/events/${id}`, new URLSearchParams({ ts }));
+  const close = () => setParams({ event: null, ts: null });
+  if (!d.data) return <Loading error={d.error} />;
+  const e = d.data.event;
+  return (
+    <Panel
+      title={`Event ${e.event_id}`}
+      actions={
+        <button type="button" onClick={close}>
+          Close
+        </button>
+      }
+    >
+      <dl class="facts" data-testid="event-detail">
+        <dt>Time</dt>
+        <dd>{when(e.ts)}</dd>
+        <dt>Model</dt>
+        <dd>
+          {String(e.provider ?? '')} {String(e.model)}
+        </dd>
+        <dt>Who</dt>
+        <dd>
+          {['team', 'user', 'project', 'agent', 'session_id']
+            .filter((k) => e[k] !== null)
+            .map((k) => `${k}=${e[k]}`)
+            .join(' · ')}
+        </dd>
+        <dt>Source</dt>
+        <dd>
+          {String(e.source)} {e.source_ref ? `(${e.source_ref})` : ''}
+        </dd>
+        <dt>Price version</dt>
+        <dd>{String(e.price_version ?? '—')}</dd>
+        <dt>Cost</dt>
+        <dd data-testid="event-cost">{usdExact(e.cost_usd)}</dd>
+        <dt>Provider-reported cost</dt>
+        <dd>{usdExact(e.provider_cost_usd as string | null)}</dd>
+      </dl>
+      <h3>How the cost was computed ({d.data.cost.method})</h3>
+      {e.rates ? (
+        <table>
+          <caption class="sr-only">Cost parts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Part</th>
+              <th scope="col" class="num">
+                Tokens
+              </th>
+              <th scope="col" class="num">
+                Rate (USD / 1M)
+              </th>
+              <th scope="col" class="num">
+                Cost
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {PARTS.map(([label, cost, fields]) => (
+              <tr key={cost}>
+                <th scope="row">{label}</th>
+                <td class="num">{fields.map((f) => count(e[f] as number)).join(' + ')}</td>
+                <td class="num">{fields.map((f) => e.rates![RATE[f]!]).join(' / ')}</td>
+                <td class="num">{usdExact(e[cost] as string)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <p class="muted">
+        {d.data.cost.formula ?? d.data.cost.note}
+        {d.data.cost.matches === true ? ' — recomputed now: matches the ledger.' : ''}
+        {d.data.cost.matches === false ? ' — recomputed now: DIFFERS from the ledger.' : ''}
+      </p>
+    </Panel>
+  );
+}
+
+export function Events({ u }: { u: URL }) {
+  const p = rangeOf(u);
+  p.set('limit', '50');
+  const cursor = u.searchParams.get('cursor');
+  if (cursor) p.set('cursor', cursor);
+  const list = useApi<{ events: Ev[]; next_cursor: string | null }>('/api/events', p);
+  const id = u.searchParams.get('event');
+  const ts = u.searchParams.get('ts');
+  const csv = new URLSearchParams(p);
+  csv.set('format', 'csv');
+  csv.set('limit', '1000');
+  return (
+    <>
+      <div class="toolbar">
+        <h1>Events</h1>
+        <RangePicker u={u} />
+      </div>
+      <FilterChips u={u} />
+      {id && ts ? <EventDetail id={id} ts={ts} /> : null}
+      <Panel
+        title="Audit trail (newest first)"
+        actions={
+          <a class="button" href={`/api/events?${csv}`} download="events.csv">
+            Download CSV
+          </a>
+        }
+      >
+        {list.data ? (
+          <>
+            <div class="scroll">
+              <table class="events">
+                <caption class="sr-only">Events</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Time</th>
+                    <th scope="col">Team</th>
+                    <th scope="col">User</th>
+                    <th scope="col">Model</th>
+                    <th scope="col" class="num">
+                      Tokens in / out
+                    </th>
+                    <th scope="col" class="num">
+                      Cost
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.data.events.map((e) => (
+                    <tr key={e.event_id} aria-selected={e.event_id === id}>
+                      <td>
+                        <a
+                          href={`?${new URLSearchParams(
+                            [...u.searchParams.entries()]
+                              .filter(([k]) => k !== 'event' && k !== 'ts')
+                              .concat([
+                                ['event', e.event_id],
+                                ['ts', String(e.ts_us)],
+                              ]),
+                          )}`}
+                          onClick={(ev) => {
+                            ev.preventDefault();
+                            setParams({ event: e.event_id, ts: String(e.ts_us) });
+                          }}
+                        >
+                          {when(e.ts)}
+                        </a>
+                      </td>
+                      <td>{String(e.team ?? '—')}</td>
+                      <td>{String(e.user ?? '—')}</td>
+                      <td>{String(e.model)}</td>
+                      <td class="num">
+                        {count((e.input_tokens as number) + (e.cache_read_tokens as number), true)} /{' '}
+                        {count(e.output_tokens as number, true)}
+                      </td>
+                      <td class="num">{usd(e.cost_usd)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {list.data.events.length === 0 ? <p class="muted">No events match.</p> : null}
+            <nav class="pager" aria-label="Pages">
+              {cursor ? (
+                <button type="button" onClick={() => history.back()}>
+                  ← Newer
+                </button>
+              ) : null}
+              {list.data.next_cursor ? (
+                <button
+                  type="button"
+                  onClick={() => setParams({ cursor: list.data!.next_cursor, event: null, ts: null })}
+                >
+                  Older →
+                </button>
+              ) : null}
+            </nav>
+          </>
+        ) : (
+          <Loading error={list.error} />
+        )}
+      </Panel>
+    </>
+  );
+}

@@ -1,0 +1,193 @@
+import { useState } from 'preact/hooks';
+import type { Result } from '../api';
+import { StackedChart } from '../chart';
+import { FilterChips, Loading, Panel, RangePicker } from '../controls';
+import { count, usd } from '../format';
+import { rangeOf, setParams } from '../url-state';
+import { useApi } from '../use-api';
+
+const DIMS = [
+  'team',
+  'user',
+  'project',
+  'agent',
+  'model',
+  'provider',
+  'environment',
+  'source',
+  'operation',
+  'status',
+  'cost_source',
+];
+
+export function Explore({ u }: { u: URL }) {
+  const range = rangeOf(u);
+  const dims = (u.searchParams.get('dims') ?? 'team').split(',').filter(Boolean).slice(0, 2);
+  const first = dims[0] ?? 'team';
+  const second = dims[1] ?? '';
+  const top = u.searchParams.get('top') ?? '10';
+  const q = new URLSearchParams(range);
+  q.set('dims', dims.join(','));
+  q.set('top', top);
+  const series = new URLSearchParams(range);
+  series.set('dims', first);
+  series.set('top', '8');
+  series.set('bucket', 'day');
+  const table = useApi<Result>('/api/breakdown', q);
+  const chart = useApi<Result>('/api/timeseries', series);
+  const csv = new URLSearchParams(q);
+  csv.set('format', 'csv');
+  const [fdim, setFdim] = useState('team');
+  const [fval, setFval] = useState('');
+  const setDims = (a: string, b: string) => setParams({ dims: [a, b].filter(Boolean).join(',') });
+  return (
+    <>
+      <div class="toolbar">
+        <h1>Explore</h1>
+        <RangePicker u={u} />
+      </div>
+      <form class="controls" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Group by
+          <select
+            name="dim1"
+            value={first}
+            onChange={(e) => setDims((e.target as HTMLSelectElement).value, second)}
+          >
+            {DIMS.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          then by
+          <select
+            name="dim2"
+            value={second}
+            onChange={(e) => setDims(first, (e.target as HTMLSelectElement).value)}
+          >
+            <option value="">(none)</option>
+            {DIMS.filter((d) => d !== first).map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Top
+          <select
+            name="top"
+            value={top}
+            onChange={(e) => setParams({ top: (e.target as HTMLSelectElement).value })}
+          >
+            {['5', '10', '25', '100'].map((n) => (
+              <option key={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+        <fieldset class="add-filter">
+          <legend>Filter</legend>
+          <select
+            aria-label="Filter dimension"
+            value={fdim}
+            onChange={(e) => setFdim((e.target as HTMLSelectElement).value)}
+          >
+            {DIMS.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+          <input
+            aria-label="Filter value"
+            value={fval}
+            onInput={(e) => setFval((e.target as HTMLInputElement).value)}
+            placeholder="value"
+          />
+          <button
+            type="button"
+            onClick={() => {
+              setParams({ where: [...u.searchParams.getAll('where'), `${fdim}=${fval}`] });
+              setFval('');
+            }}
+          >
+            Add
+          </button>
+        </fieldset>
+      </form>
+      <FilterChips u={u} />
+      <Panel title={`Daily spend by ${first}`}>
+        {chart.data ? (
+          <StackedChart rows={chart.data.rows} dim={first} label={`Daily spend by ${first}`} />
+        ) : (
+          <Loading error={chart.error} />
+        )}
+      </Panel>
+      <Panel
+        title="Table"
+        actions={
+          <a class="button" href={`/api/breakdown?${csv}`} download="breakdown.csv">
+            Download CSV
+          </a>
+        }
+      >
+        {table.data ? (
+          <div class="scroll">
+            <table>
+              <caption class="sr-only">Spend by {dims.join(' and ')}</caption>
+              <thead>
+                <tr>
+                  {dims.map((d) => (
+                    <th scope="col" key={d}>
+                      {d}
+                    </th>
+                  ))}
+                  <th scope="col" class="num">
+                    Cost
+                  </th>
+                  <th scope="col" class="num">
+                    Input
+                  </th>
+                  <th scope="col" class="num">
+                    Cache read
+                  </th>
+                  <th scope="col" class="num">
+                    Output
+                  </th>
+                  <th scope="col" class="num">
+                    Calls
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {table.data.rows.map((r, i) => (
+                  <tr key={i}>
+                    {dims.map((d) => (
+                      <td key={d}>{r[d] === null ? '(not set)' : String(r[d])}</td>
+                    ))}
+                    <td class="num">{usd(r.cost_usd)}</td>
+                    <td class="num">{count(r.input_tokens, true)}</td>
+                    <td class="num">{count(r.cache_read_tokens, true)}</td>
+                    <td class="num">{count(r.output_tokens, true)}</td>
+                    <td class="num">{count(r.requests)}</td>
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <th scope="row" colSpan={dims.length}>
+                    Total
+                  </th>
+                  <td class="num">{usd(table.data.totals.cost_usd)}</td>
+                  <td class="num">{count(table.data.totals.input_tokens, true)}</td>
+                  <td class="num">{count(table.data.totals.cache_read_tokens, true)}</td>
+                  <td class="num">{count(table.data.totals.output_tokens, true)}</td>
+                  <td class="num">{count(table.data.totals.requests)}</td>
+                </tr>
+              </tfoot>
+            </table>
+          </div>
+        ) : (
+          <Loading error={table.error} />
+        )}
+      </Panel>
+    </>
+  );
+}

@@ -1,0 +1,146 @@
+import type { Result } from '../api';
+import { StackedChart } from '../chart';
+import { FilterChips, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
+import { count, usd } from '../format';
+import { rangeOf, setParams } from '../url-state';
+import { useApi } from '../use-api';
+
+interface Summary {
+  cost_usd: string;
+  tokens: number;
+  requests: number;
+  events: number;
+  cost_per_1m_tokens_usd: string;
+  cache_savings_usd: string;
+  unpriced: { events: number; tokens: number };
+  previous: { cost_usd: string };
+  month: { start: string; spend_usd: string; forecast_usd: string; budget_usd: string | null };
+}
+
+const STACKS = ['model', 'provider', 'team'] as const;
+
+function with_(p: URLSearchParams, extra: Record<string, string>): URLSearchParams {
+  const q = new URLSearchParams(p);
+  for (const [k, v] of Object.entries(extra)) q.set(k, v);
+  return q;
+}
+
+function change(now: string, before: string): string | undefined {
+  const a = Number(now);
+  const b = Number(before);
+  if (b === 0) return undefined;
+  const pct = ((a - b) / b) * 100;
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}% vs previous period`;
+}
+
+function Top({ dim, title, range }: { dim: string; title: string; range: URLSearchParams }) {
+  const r = useApi<Result>('/api/breakdown', with_(range, { dims: dim, top: '8' }));
+  const drill = (v: string) => {
+    const q = new URLSearchParams(range);
+    q.append('where', `${dim}=${v}`);
+    return `/events?${q}`;
+  };
+  return (
+    <Panel title={title}>
+      {r.data ? (
+        <TopList rows={r.data.rows} dim={dim} total={Number(r.data.totals.cost_usd)} link={drill} />
+      ) : (
+        <Loading error={r.error} />
+      )}
+    </Panel>
+  );
+}
+
+export function Overview({ u }: { u: URL }) {
+  const range = rangeOf(u);
+  const stack = (STACKS as readonly string[]).includes(u.searchParams.get('stack') ?? '')
+    ? u.searchParams.get('stack')!
+    : 'model';
+  const s = useApi<Summary>('/api/summary', range);
+  const ts = useApi<Result>('/api/timeseries', with_(range, { dims: stack, top: '8', bucket: 'day' }));
+  const d = s.data;
+  return (
+    <>
+      <div class="toolbar">
+        <h1>Overview</h1>
+        <RangePicker u={u} />
+      </div>
+      <FilterChips u={u} />
+      {d && d.unpriced.events > 0 ? (
+        <p class="warning" role="status">
+          {count(d.unpriced.events)} calls ({count(d.unpriced.tokens, true)} tokens) have no price: their cost
+          is unknown, not zero, and is not in these totals. Add the models to tokenledger.prices.yaml and run
+          tokenledger reprice.
+        </p>
+      ) : null}
+      <div class="kpis" aria-busy={s.loading}>
+        {d ? (
+          <>
+            <Kpi
+              id="spend"
+              label="Spend"
+              value={usd(d.cost_usd)}
+              hint={change(d.cost_usd, d.previous.cost_usd)}
+            />
+            <Kpi
+              id="month"
+              label="This month"
+              value={usd(d.month.spend_usd)}
+              hint={`forecast ${usd(d.month.forecast_usd)} · ${d.month.budget_usd ? `budget ${usd(d.month.budget_usd)}` : 'no budget set'}`}
+            />
+            <Kpi
+              id="per-1m"
+              label="Cost per 1M tokens"
+              value={usd(d.cost_per_1m_tokens_usd)}
+              hint={`${count(d.tokens, true)} tokens`}
+            />
+            <Kpi
+              id="cache"
+              label="Cache savings"
+              value={usd(d.cache_savings_usd)}
+              hint="vs full input price"
+            />
+            <Kpi
+              id="calls"
+              label="Calls"
+              value={count(d.requests)}
+              hint={`${count(d.events)} ledger events`}
+            />
+          </>
+        ) : (
+          <Loading error={s.error} />
+        )}
+      </div>
+      <Panel
+        title="Spend over time"
+        actions={
+          <label>
+            <span class="sr-only">Stack by</span>
+            <select
+              value={stack}
+              onChange={(e) => setParams({ stack: (e.target as HTMLSelectElement).value }, true)}
+            >
+              {STACKS.map((x) => (
+                <option key={x} value={x}>
+                  by {x}
+                </option>
+              ))}
+            </select>
+          </label>
+        }
+      >
+        {ts.data ? (
+          <StackedChart rows={ts.data.rows} dim={stack} label={`Daily spend stacked by ${stack}`} />
+        ) : (
+          <Loading error={ts.error} />
+        )}
+      </Panel>
+      <div class="grid">
+        <Top dim="team" title="Top teams" range={range} />
+        <Top dim="user" title="Top people" range={range} />
+        <Top dim="project" title="Top projects" range={range} />
+        <Top dim="agent" title="Top agents" range={range} />
+      </div>
+    </>
+  );
+}

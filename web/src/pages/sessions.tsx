@@ -1,0 +1,109 @@
+import type { Row } from '../api';
+import { FilterChips, Loading, Panel, RangePicker, TopList } from '../controls';
+import { count, usd } from '../format';
+import { rangeOf } from '../url-state';
+import { useApi } from '../use-api';
+
+type Session = Row & { runaway: boolean; tokens: number; cost_per_call_usd: string };
+
+export function Sessions({ u }: { u: URL }) {
+  const p = rangeOf(u);
+  // Sessions are read from raw events (not rolled up): a week by default keeps the page fast on large ledgers.
+  if (!u.searchParams.get('since')) p.set('since', '7d');
+  p.set('top', '25');
+  const s = useApi<{ sessions: Session[]; agents: Row[] }>('/api/sessions', p);
+  const d = s.data;
+  const total = d ? d.agents.reduce((t, r) => t + Number(r.cost_usd), 0) : 0;
+  return (
+    <>
+      <div class="toolbar">
+        <h1>Sessions and agents</h1>
+        <RangePicker u={u} />
+      </div>
+      <FilterChips u={u} />
+      {d ? (
+        <>
+          {d.sessions.some((x) => x.runaway) ? (
+            <p class="warning" role="status">
+              {d.sessions.filter((x) => x.runaway).length} session(s) look like a runaway agent: far more
+              calls than a normal session, or ten times the typical cost.
+            </p>
+          ) : null}
+          <Panel title="Cost per agent">
+            <TopList
+              rows={d.agents}
+              dim="agent"
+              total={total}
+              link={(v) =>
+                `/events?${new URLSearchParams([
+                  ['where', `agent=${v}`],
+                  ['since', p.get('since')!],
+                ])}`
+              }
+            />
+          </Panel>
+          <Panel title="Most expensive sessions">
+            <div class="scroll">
+              <table>
+                <caption class="sr-only">Sessions by cost</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Session</th>
+                    <th scope="col">Agent</th>
+                    <th scope="col">User</th>
+                    <th scope="col" class="num">
+                      Calls
+                    </th>
+                    <th scope="col" class="num">
+                      Tokens
+                    </th>
+                    <th scope="col" class="num">
+                      Cost
+                    </th>
+                    <th scope="col" class="num">
+                      Per call
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.sessions.map((x) => (
+                    <tr key={String(x.session_id)} class={x.runaway ? 'runaway' : ''}>
+                      <td>
+                        <a
+                          href={`/events?${new URLSearchParams([
+                            ['where', `session_id=${x.session_id}`],
+                            ['since', p.get('since')!],
+                          ])}`}
+                        >
+                          {String(x.session_id)}
+                        </a>
+                        {x.runaway ? <span class="badge">runaway</span> : null}
+                      </td>
+                      <td>{String(x.agent ?? '—')}</td>
+                      <td>{String(x.user ?? '—')}</td>
+                      <td class="num">{count(x.requests)}</td>
+                      <td class="num">{count(x.tokens, true)}</td>
+                      <td class="num">{usd(x.cost_usd)}</td>
+                      <td class="num">{usd(x.cost_per_call_usd)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <p class="muted">
+              Longest sessions by calls:{' '}
+              {d.sessions
+                .slice()
+                .sort((a, b) => Number(b.requests) - Number(a.requests))
+                .slice(0, 3)
+                .map((x) => `${x.session_id} (${count(x.requests)} calls)`)
+                .join(', ') || '—'}
+            </p>
+          </Panel>
+        </>
+      ) : (
+        <Loading error={s.error} />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+import { useEffect, useState } from 'preact/hooks';
+
+/**
+ * The URL is the page's state (path + query), so any view can be shared or bookmarked. Navigation pushes history;
+ * back and forward re-render.
+ */
+export function useLocation(): URL {
+  const [, set] = useState(0);
+  useEffect(() => {
+    const on = () => set((n) => n + 1);
+    addEventListener('popstate', on);
+    addEventListener('tl-navigate', on);
+    return () => {
+      removeEventListener('popstate', on);
+      removeEventListener('tl-navigate', on);
+    };
+  }, []);
+  return new URL(location.href);
+}
+
+export function navigate(to: string, replace = false): void {
+  if (replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  dispatchEvent(new Event('tl-navigate'));
+  if (!replace) scrollTo(0, 0);
+}
+
+/** Sets (or, with null, removes) query parameters of the current page. */
+export function setParams(changes: Record<string, string | string[] | null>, replace = false): void {
+  const u = new URL(location.href);
+  for (const [k, v] of Object.entries(changes)) {
+    u.searchParams.delete(k);
+    if (v === null) continue;
+    for (const x of Array.isArray(v) ? v : [v]) u.searchParams.append(k, x);
+  }
+  navigate(`${u.pathname}${u.search}`, replace);
+}
+
+/** Range and filters shared by every page, taken from the URL. */
+export function rangeOf(u: URL): URLSearchParams {
+  const p = new URLSearchParams();
+  p.set('since', u.searchParams.get('since') ?? '30d');
+  const until = u.searchParams.get('until');
+  if (until) p.set('until', until);
+  for (const w of u.searchParams.getAll('where')) p.append('where', w);
+  return p;
+}
+
+/** Intercepts clicks on same-origin links so the app routes without a reload. */
+export function onLinkClick(e: MouseEvent): void {
+  const a = (e.target as HTMLElement).closest('a');
+  if (!a || a.target || a.hasAttribute('download') || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  const href = a.getAttribute('href');
+  if (!href?.startsWith('/') || href.startsWith('/api/')) return;
+  e.preventDefault();
+  navigate(href);
+}

@@ -1,0 +1,30 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, Unauthorized } from './api';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: string | null;
+  loading: boolean;
+}
+
+/** Fetches `path?params` whenever the key changes; a 401 sends the app to its sign-in view. */
+export function useApi<T>(path: string | null, params: URLSearchParams | null = null): Loaded<T> {
+  const key = path === null ? null : `${path}?${params ?? ''}`;
+  const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: true });
+  useEffect(() => {
+    if (path === null) return;
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    api<T>(path, params).then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (e: Error) => {
+        if (e instanceof Unauthorized) dispatchEvent(new Event('tl-unauthorized'));
+        if (live) setState({ data: null, error: e.message, loading: false });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return state;
+}
