@@ -72,6 +72,27 @@ export const configSchema = z
       .optional(),
     keys: z.object({ required: z.boolean().optional() }).strict().optional(),
     wal: z.object({ sync: z.boolean().optional(), drain_interval_ms: ms.optional() }).strict().optional(),
+    otlp: z
+      .object({
+        // Which resource/record attribute gives each attribution field, e.g. {team: "team.id"} or
+        // {team: ["team.id", "department"]}; the first present wins, before the defaults (docs/otel/README.md).
+        attributes: z
+          .record(
+            z
+              .string()
+              .regex(
+                /^(org|team|user|project|agent|session_id|task_id|environment|api_key_id|tags\.[\w.-]+)$/,
+                {
+                  message:
+                    'expected an attribution field: org, team, user, project, agent, session_id, task_id, environment, api_key_id or tags.KEY',
+                },
+              ),
+            z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

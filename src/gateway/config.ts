@@ -25,6 +25,8 @@ export interface GatewayConfig {
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
   wal: { sync: boolean; drain_interval_ms: number };
+  /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
+  otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** Command-line settings; they win over the file. */
@@ -105,6 +107,7 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
     },
     keys_required: f.keys?.required ?? false,
     wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
+    otlp_attributes: f.otlp?.attributes ?? {},
   });
 }
 

@@ -7,6 +7,7 @@ import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
 import { openWal, type Wal } from '../ledger/wal/wal.js';
 import { loadPricer } from '../pricing/load.js';
+import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
@@ -94,12 +95,17 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const otlp = await startOtlp({ port: o.otlpPort ?? 0, host: config.host, pricer, wal, log: o.log }).catch(
-    (e: Error) => {
-      server.close();
-      throw e;
-    },
-  );
+  const otlp = await startOtlp({
+    port: o.otlpPort ?? 0,
+    host: config.host,
+    pricer,
+    wal,
+    attributes: attributeMap(config.otlp_attributes),
+    log: o.log,
+  }).catch((e: Error) => {
+    server.close();
+    throw e;
+  });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;

@@ -1,0 +1,94 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Issue 5, point 5: a company maps its own resource attributes to attribution once, in tokenledger.config.yaml,
+// and `tokenledger serve` applies it to everything that arrives over OTLP.
+describe('tokenledger serve with otlp.attributes in its config', () => {
+  let dir: string;
+  let running: RunningServer;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tl-otlp-serve-'));
+    const config = join(dir, 'tokenledger.config.yaml');
+    await writeFile(
+      config,
+      'otlp:\n  attributes:\n    team: department\n    project: [repo.name, service.name]\n',
+    );
+    running = await startServer({
+      ledgerPath: join(dir, 'ledger.duckdb'),
+      configPath: config,
+      cwd: dir,
+      env: {},
+      port: 0,
+      otlpPort: await freePort(),
+      openStore: (p) => createDuckDbStore(p),
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await running.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('attributes spans by the configured keys', async () => {
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({
+        'service.name': 'billing-api',
+        department: 'payments',
+        'repo.name': 'ledger-svc',
+      }),
+      spanProcessors: [
+        new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${running.otlpUrl}/v1/traces` })),
+      ],
+    });
+    const span = provider.getTracer('t').startSpan('chat gpt-4o-mini', {
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 80,
+      },
+    });
+    span.end();
+    await provider.forceFlush();
+    await provider.shutdown();
+    await running.wal.drain();
+    const events = await running.store.events({ limit: 10 });
+    expect(events.map((e) => [e.source, e.team, e.project, e.input_tokens, e.output_tokens])).toEqual([
+      ['otlp', 'payments', 'ledger-svc', 1200, 80],
+    ]);
+  });
+
+  it('rejects a config key that is not an attribution field, naming it', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'otlp:\n  attributes:\n    colour: department\n');
+    await expect(
+      startServer({
+        ledgerPath: join(dir, 'other.duckdb'),
+        configPath: bad,
+        cwd: dir,
+        env: {},
+        port: 0,
+        openStore: (p) => createDuckDbStore(p),
+        log: () => {},
+      }),
+    ).rejects.toThrow(/otlp\.attributes.*colour|colour.*attribution field/s);
+  });
+});
