@@ -137,9 +137,15 @@ export function mapMetrics(
           if (known.typeAttr !== null) groupAttrs.delete(known.typeAttr);
           const from = d?.from ?? calls!.from;
           const to = d?.to ?? calls!.to;
-          const gk = `${resKey}|${known.family}|${JSON.stringify([...groupAttrs].sort())}|${from}|${to}`;
+          // One export holds one window per series, but the instruments of one call (input histogram, cache-read
+          // counter) can be stamped a tick apart: grouping on the exact window split them and left cached tokens
+          // inside input. The group is the series set; its window spans its points.
+          const gk = `${resKey}|${known.family}|${JSON.stringify([...groupAttrs].sort())}`;
           let g = groups.get(gk);
-          if (g === undefined) {
+          if (g !== undefined) {
+            g.from = Math.min(g.from, from);
+            g.to = Math.max(g.to, to);
+          } else {
             const dedupeKey =
               known.family === 'genai' ? spanKey(resource) : agentKey('claude-code', a, resource);
             g = {
@@ -234,7 +240,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';
   return {
-    event_id: eventId('otlp', 'metrics', g.key),
+    event_id: eventId('otlp', 'metrics', g.key, g.from, g.to),
     source: 'otlp',
     source_ref: `metrics ${g.family === 'genai' ? 'gen_ai.client' : 'claude_code'} ${new Date(g.from / 1000).toISOString()}..${new Date(g.to / 1000).toISOString()}`,
     ingested_at: ctx.ingestedAt,
