@@ -3,6 +3,7 @@ import {
   ATTRIBUTION_FIELDS,
   type CostSource,
   type EnergySource,
+  EVENT_FIELDS,
   type Status,
   USAGE_FIELDS,
   type UsageEvent,
@@ -12,33 +13,7 @@ import type { RateCardRegistry } from './rate-cards.js';
 import { q } from './schema.js';
 
 /** Columns `events()` selects from ledger_pico, in the order rowToEvent reads them. */
-export const EVENT_READ_COLUMNS = [
-  'event_id',
-  'source',
-  'source_ref',
-  'ingested_at',
-  'ts',
-  'duration_ms',
-  'ttft_ms',
-  ...ATTRIBUTION_FIELDS,
-  'tags',
-  'provider',
-  'model',
-  'model_requested',
-  'operation',
-  'service_tier',
-  'route_id',
-  ...USAGE_FIELDS,
-  ...MONEY_MEASURES,
-  'cost_source',
-  'price_version',
-  'provider_cost_usd',
-  'energy_j',
-  'energy_source',
-  'status',
-  'error_type',
-  'rate_id',
-] as const;
+export const EVENT_READ_COLUMNS = [...EVENT_FIELDS, 'rate_id'] as const;
 
 export const EVENT_READ_SQL = EVENT_READ_COLUMNS.map(q).join(', ');
 
