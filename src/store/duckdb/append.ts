@@ -1,14 +1,17 @@
 import type { UsageEvent } from '../../ledger/event.js';
 import type { AppendResult } from '../store.js';
+import { resolveContexts } from './contexts.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { RATE_COLUMNS, rateRow } from './rate-cards.js';
 import { mergeIntoRollup, stagedRollupDeltaSql } from './rollup.js';
 import type { DuckDbSession } from './session.js';
 import {
+  DICT_LIST,
   fillStage,
+  STAGE_CONTEXT_JOIN,
   STAGE_DICT_TABLE,
-  STAGE_FROM,
   STAGE_TABLE,
+  stageContextsSql,
   stageLoadSql,
   stageTablesSql,
 } from './stage.js';
@@ -60,10 +63,25 @@ export async function appendBatch(
         (await s.rows('deduplicating the batch', 'SELECT count(*) FROM stage_held'))[0]![0],
       );
       const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
+      const contexts = stageContextsSql(where, constants);
+      await s.run(
+        'finding the batch contexts',
+        `CREATE OR REPLACE TEMP TABLE stage_ctx AS ${contexts.sql}`,
+        contexts.params,
+      );
+      await resolveContexts(s, 'stage_ctx');
+      // The context ids are joined on in a table of their own: joined in the INSERT, DuckDB carried the batch
+      // dictionary list into every row of the join's hash table (out of memory on a 5k-event import).
+      await s.run(
+        'inserting events',
+        `CREATE OR REPLACE TEMP TABLE stage_ctx_rows AS
+         SELECT s.*, k.context_id FROM ${STAGE_TABLE} s JOIN ctx_ids k ON ${STAGE_CONTEXT_JOIN} ${where}
+         ORDER BY s.rowid`,
+      );
       const load = stageLoadSql(constants);
       const n = await s.run(
         'inserting events',
-        `INSERT INTO events SELECT ${load.sql} FROM ${STAGE_FROM} ${where}`,
+        `INSERT INTO events SELECT ${load.sql} FROM stage_ctx_rows s, ${DICT_LIST} d ORDER BY s.rowid`,
         load.params,
       );
       if (n > 0) await mergeIntoRollup(s, stagedRollupDeltaSql(where, constants));

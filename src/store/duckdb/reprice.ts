@@ -10,10 +10,12 @@ import {
 import type { UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { RepriceAudit, RepriceSelection, RepriceSummary } from '../store.js';
+import { CONTEXT_COLUMNS, resolveContexts, sameContext } from './contexts.js';
 import { costStorage } from './cost-storage.js';
 import { RATE_COLUMNS, type RateCardRegistry, rateRow } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { rebuildRollupDays } from './rollup.js';
+import { EVENT_COLUMNS, q } from './schema.js';
 import type { DuckDbSession, SqlParam } from './session.js';
 
 const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
@@ -122,13 +124,13 @@ export async function repriceEvents(
           [id, ...row],
         );
       }
+      await moveToRepricedContexts(s);
       await s.run(
         'repricing events',
-        `UPDATE events SET rate_id = c.rate_id,
+        `UPDATE events SET rate_id = c.rate_id, context_id = c.new_context_id,
            ${MONEY_MEASURES.map((m) => `given_${m} = c.given_${m}`).join(', ')},
-           cost_source = c.cost_source, price_version = c.new_price_version,
            billed_cost_usd = coalesce(events.billed_cost_usd, c.old_cost_usd, 0)
-         FROM reprice_changes c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
+         FROM reprice_moved c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
       );
       await s.run(
         'writing the reprice audit',
@@ -147,6 +149,34 @@ export async function repriceEvents(
     throw err;
   }
   return summary;
+}
+
+const COST_SOURCE_TYPE = EVENT_COLUMNS.find(([n]) => n === 'cost_source')![1].replace(' NOT NULL', '');
+
+/**
+ * cost_source and price_version are part of an event's context: a repriced event moves to the context that differs
+ * from its old one only in those two (created if new). Leaves `reprice_moved`: reprice_changes plus new_context_id.
+ */
+async function moveToRepricedContexts(s: DuckDbSession): Promise<void> {
+  const cols = CONTEXT_COLUMNS.map(q).join(', ');
+  await s.run(
+    'repricing contexts',
+    `CREATE OR REPLACE TEMP TABLE reprice_targets AS
+     SELECT ch.* EXCLUDE (cost_source), c.* EXCLUDE (context_id, cost_source, price_version),
+       ch.cost_source::${COST_SOURCE_TYPE} AS cost_source, ch.new_price_version AS price_version
+     FROM reprice_changes ch JOIN events e ON e.event_id = ch.event_id AND e.ts = ch.ts
+     JOIN contexts c ON c.context_id = e.context_id`,
+  );
+  await s.run(
+    'repricing contexts',
+    `CREATE OR REPLACE TEMP TABLE reprice_ctx AS SELECT ${cols}, min(ts) AS first FROM reprice_targets GROUP BY ALL`,
+  );
+  await resolveContexts(s, 'reprice_ctx');
+  await s.run(
+    'repricing contexts',
+    `CREATE OR REPLACE TEMP TABLE reprice_moved AS
+     SELECT t.*, k.context_id AS new_context_id FROM reprice_targets t JOIN ctx_ids k ON ${sameContext('k', 't')}`,
+  );
 }
 
 export async function readAudit(s: DuckDbSession, limit?: number): Promise<RepriceAudit[]> {

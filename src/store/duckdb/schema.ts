@@ -7,6 +7,7 @@ import {
 } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
+import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
 import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
 import { importRecordsSchemaSql } from './import-records.js';
 import { RATE_COLUMNS } from './rate-cards.js';
@@ -19,9 +20,11 @@ import { RATE_COLUMNS } from './rate-cards.js';
  *   nullable given_* columns, NULL (free) for every other event.
  * - No primary key: an ART index would cost more than the table. Appends dedupe on (event_id, ts) with an
  *   anti-join limited to the batch's ts range, which zone maps keep cheap on time-ordered data.
- * Bump SCHEMA_VERSION with a migration when a table changes.
+ * - The columns constant within a session live once per distinct combination in `contexts` (contexts.ts); events
+ *   hold a context_id. EVENT_COLUMNS is the logical event, as the views show it.
+ * Bump SCHEMA_VERSION with a migration when a table changes (2: contexts split out of events; migrate.ts).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
 const PICO = 'HUGEINT';
@@ -63,6 +66,19 @@ export const EVENT_COLUMNS: readonly (readonly [string, string])[] = [
   ['error_type', 'VARCHAR'],
 ];
 
+/** The contexts table: context_id, then the context columns with their types from EVENT_COLUMNS. */
+export const CONTEXT_TABLE_COLUMNS: readonly (readonly [string, string])[] = [
+  ['context_id', 'INTEGER NOT NULL'],
+  ...CONTEXT_COLUMNS.map((c) => EVENT_COLUMNS.find(([n]) => n === c)!),
+];
+
+/** The events table as stored: the per-call columns, with context_id in place of the context columns. */
+export const STORED_EVENT_COLUMNS: readonly (readonly [string, string])[] = [
+  ...EVENT_COLUMNS.slice(0, 3),
+  ['context_id', 'INTEGER NOT NULL'],
+  ...EVENT_COLUMNS.slice(3).filter(([n]) => !isContextColumn(n)),
+];
+
 export const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 const columnsDdl = (cols: readonly (readonly [string, string])[]) =>
@@ -81,7 +97,13 @@ export const ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
 
 const GIVEN = MONEY_MEASURES.map((m) => `given_${m}`).join(', ');
 
-/** The priced form of an events-shaped table: every stored column, minus given_*, plus the five cost columns. */
+/** Events joined to their contexts: every column of EVENT_COLUMNS, in its order. */
+export function wideEventsSql(where = ''): string {
+  const cols = EVENT_COLUMNS.map(([n]) => `${isContextColumn(n) ? 'c' : 'e'}.${q(n)}`).join(', ');
+  return `SELECT ${cols} FROM events e JOIN contexts c ON c.context_id = e.context_id ${where}`;
+}
+
+/** The priced form of an events-shaped relation: every column, minus given_*, plus the five cost columns. */
 export function pricedRelationSql(table: string): string {
   const enums = ENUM_COLUMNS.map((c) => `e.${c}::VARCHAR AS ${c}`).join(', ');
   return pricedSelectSql({
@@ -125,7 +147,8 @@ export function schemaSql(): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS rate_cards (rate_id INTEGER PRIMARY KEY, ${rates.join(', ')})`,
-    `CREATE TABLE IF NOT EXISTS events (${columnsDdl(EVENT_COLUMNS)})`,
+    `CREATE TABLE IF NOT EXISTS contexts (${columnsDdl(CONTEXT_TABLE_COLUMNS)})`,
+    `CREATE TABLE IF NOT EXISTS events (${columnsDdl(STORED_EVENT_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS rollup_day (${columnsDdl(ROLLUP_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
@@ -133,7 +156,7 @@ export function schemaSql(): string[] {
     // Import state, provider costs and activity: new tables only, so older files gain them on open.
     ...importRecordsSchemaSql(),
     // Recreated on every open so the formula in the file always matches this code's.
-    `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql('events')}`,
+    `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql(`(${wideEventsSql()})`)}`,
     `CREATE OR REPLACE VIEW ledger AS ${publicLedgerSql()}`,
   ];
 }

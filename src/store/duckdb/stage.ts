@@ -18,9 +18,10 @@ import {
 } from '../../ledger/event.js';
 import { storeError } from '../errors.js';
 import { MONEY_MEASURES } from '../query.js';
+import { CONTEXT_COLUMNS } from './contexts.js';
 import { costStorage } from './cost-storage.js';
 import type { RateCardRegistry } from './rate-cards.js';
-import { EVENT_COLUMNS, q } from './schema.js';
+import { EVENT_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
 
 /**
  * Moving a batch of events into DuckDB through data chunks. The staging table holds only numbers, the cheapest
@@ -172,14 +173,46 @@ function valueSql(c: StageColumn, constants: BatchConstants, params: string[], a
   return alias === 's' ? c.load : c.load.replaceAll('s.', `${alias}.`);
 }
 
-/** SELECT list that turns staged rows (`s`, `d`) into the events table's columns, in its order. */
+/** Staged column name standing for the stored column `name` (event_id is staged as id_hi and id_lo). */
+const stagedName = (name: string) => (name === 'event_id' ? 'id_hi' : name);
+
+/**
+ * SELECT list that turns staged rows (`s`, `d`) with their context_id (stage_ctx_rows) into the events
+ * table's stored columns, in its order.
+ */
 export function stageLoadSql(constants: BatchConstants): { sql: string; params: string[] } {
   const params: string[] = [];
-  const sql = STORED.map((c, i) => `${valueSql(c, constants, params)} AS ${q(EVENT_COLUMNS[i]![0])}`).join(
-    ', ',
-  );
+  const sql = STORED_EVENT_COLUMNS.map(([n]) => {
+    if (n === 'context_id') return 's.context_id';
+    return `${valueSql(STORED.find((c) => c.name === stagedName(n))!, constants, params)} AS ${q(n)}`;
+  }).join(', ');
   return { sql, params };
 }
+
+/**
+ * The batch's distinct contexts (rows passing `where`): grouped on dictionary codes, then decoded to the stored
+ * types, with the codes kept as `code_<column>` for joining back and `first`, the first staged row using each.
+ */
+export function stageContextsSql(
+  where: string,
+  constants: BatchConstants,
+): { sql: string; params: string[] } {
+  const params: string[] = [];
+  const codes = CONTEXT_COLUMNS.map((c) => `s.${q(c)}`).join(', ');
+  const decoded = CONTEXT_COLUMNS.map((c) => {
+    const type = EVENT_COLUMNS.find(([n]) => n === c)![1].replace(' NOT NULL', '');
+    return `(${stageValueSql(c, constants, params, 'k')})::${type} AS ${q(c)}`;
+  });
+  const kept = CONTEXT_COLUMNS.map((c) => `k.${q(c)} AS ${q(`code_${c}`)}`);
+  return {
+    sql: `SELECT k.first, ${kept.join(', ')}, ${decoded.join(', ')}
+FROM (SELECT ${codes}, min(s.rowid) AS first FROM ${STAGE_TABLE} s ${where} GROUP BY ALL) k, ${DICT_LIST} d`,
+    params,
+  };
+}
+
+/** Join condition from staged rows `s` to their resolved contexts `k`. */
+export const STAGE_CONTEXT_JOIN = CONTEXT_COLUMNS.map((c) => `s.${q(c)} = k.${q(`code_${c}`)}`).join(' AND ');
 
 /** The stored value of `column` decoded from a staged (or grouped, `alias`) row. */
 export function stageValueSql(
