@@ -8,7 +8,7 @@ import type { DuckDbSession } from './session.js';
 import {
   DICT_LIST,
   fillStage,
-  STAGE_CONTEXT_JOIN,
+  contextIdsSql,
   STAGE_DICT_TABLE,
   STAGE_TABLE,
   stageContextsSql,
@@ -37,7 +37,7 @@ export async function appendBatch(
     stage.closeSync();
     dict.closeSync();
   }
-  const { newRateIds, minTs, maxTs, constants } = staged;
+  const { newRateIds, minTs, maxTs, constants, contexts: contextCount } = staged;
   try {
     const inserted = await s.transaction('appending events', async () => {
       for (const id of newRateIds) {
@@ -70,18 +70,11 @@ export async function appendBatch(
         contexts.params,
       );
       await resolveContexts(s, 'stage_ctx');
-      // The context ids are joined on in a table of their own: joined in the INSERT, DuckDB carried the batch
-      // dictionary list into every row of the join's hash table (out of memory on a 5k-event import).
-      await s.run(
-        'inserting events',
-        `CREATE OR REPLACE TEMP TABLE stage_ctx_rows AS
-         SELECT s.*, k.context_id FROM ${STAGE_TABLE} s JOIN ctx_ids k ON ${STAGE_CONTEXT_JOIN} ${where}
-         ORDER BY s.rowid`,
-      );
       const load = stageLoadSql(constants);
       const n = await s.run(
         'inserting events',
-        `INSERT INTO events SELECT ${load.sql} FROM stage_ctx_rows s, ${DICT_LIST} d ORDER BY s.rowid`,
+        `INSERT INTO events SELECT ${load.sql}
+         FROM ${STAGE_TABLE} s, ${DICT_LIST} d, ${contextIdsSql(contextCount)} ${where}`,
         load.params,
       );
       if (n > 0) await mergeIntoRollup(s, stagedRollupDeltaSql(where, constants));

@@ -7,7 +7,9 @@ import type { DuckDbSession } from './session.js';
  * that these stay constant for ~50 calls in a row: stored per event they cost ~13 B/event at 10M. The `contexts` table
  * holds each distinct combination once and events carry an INTEGER context_id (ids in order of first appearance, so
  * consecutive events share runs of ids and the column compresses to ~2.4 B).
- * Per-call values (ids, times, durations, tokens, rate_id, given costs, source_ref) stay in `events`.
+ * rate_id is part of the context: it follows from model, tier and price version for nearly every event, and an event
+ * priced differently simply gets a context of its own. Per-call values (ids, times, durations, tokens, given
+ * costs, source_ref) stay in `events`.
  */
 export const CONTEXT_COLUMNS = [
   'source',
@@ -19,6 +21,7 @@ export const CONTEXT_COLUMNS = [
   'operation',
   'service_tier',
   'route_id',
+  'rate_id',
   'cost_source',
   'price_version',
   'energy_source',

@@ -127,7 +127,7 @@ export async function repriceEvents(
       await moveToRepricedContexts(s);
       await s.run(
         'repricing events',
-        `UPDATE events SET rate_id = c.rate_id, context_id = c.new_context_id,
+        `UPDATE events SET context_id = c.new_context_id,
            ${MONEY_MEASURES.map((m) => `given_${m} = c.given_${m}`).join(', ')},
            billed_cost_usd = coalesce(events.billed_cost_usd, c.old_cost_usd, 0)
          FROM reprice_moved c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
@@ -154,15 +154,15 @@ export async function repriceEvents(
 const COST_SOURCE_TYPE = EVENT_COLUMNS.find(([n]) => n === 'cost_source')![1].replace(' NOT NULL', '');
 
 /**
- * cost_source and price_version are part of an event's context: a repriced event moves to the context that differs
- * from its old one only in those two (created if new). Leaves `reprice_moved`: reprice_changes plus new_context_id.
+ * rate_id, cost_source and price_version are part of an event's context: a repriced event moves to the context that
+ * differs from its old one only in those three (created if new). Leaves `reprice_moved`: reprice_changes plus new_context_id.
  */
 async function moveToRepricedContexts(s: DuckDbSession): Promise<void> {
   const cols = CONTEXT_COLUMNS.map(q).join(', ');
   await s.run(
     'repricing contexts',
     `CREATE OR REPLACE TEMP TABLE reprice_targets AS
-     SELECT ch.* EXCLUDE (cost_source), c.* EXCLUDE (context_id, cost_source, price_version),
+     SELECT ch.* EXCLUDE (cost_source), c.* EXCLUDE (context_id, rate_id, cost_source, price_version),
        ch.cost_source::${COST_SOURCE_TYPE} AS cost_source, ch.new_price_version AS price_version
      FROM reprice_changes ch JOIN events e ON e.event_id = ch.event_id AND e.ts = ch.ts
      JOIN contexts c ON c.context_id = e.context_id`,

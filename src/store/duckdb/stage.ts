@@ -52,6 +52,8 @@ interface Prepared {
   lo: number;
   rateId: number;
   given: UsageEvent | null;
+  /** The event's context within the batch (1-based), from its context columns' staged values. */
+  ctx: number;
 }
 
 type Value = number | string | bigint | null | undefined;
@@ -120,6 +122,7 @@ const STAGE_COLUMNS: StageColumn[] = [
   str('route_id'),
   ...USAGE_FIELDS.map((f): StageColumn => ({ name: f, kind: 'i64', get: (e) => e[f], load: `s.${q(f)}` })),
   { name: 'rate_id', kind: 'i32', get: (_, p) => p.rateId, load: 'nullif(s.rate_id, 0)' },
+  { name: 'ctx', kind: 'i32', get: (_, p) => p.ctx, load: '' },
   ...MONEY_MEASURES.map((m) => money(`given_${m}`, (_, p) => p.given?.[m])),
   str('cost_source'),
   str('price_version'),
@@ -131,7 +134,8 @@ const STAGE_COLUMNS: StageColumn[] = [
   str('error_type'),
 ];
 
-const STORED = STAGE_COLUMNS.filter((c) => c.name !== 'id_lo');
+const STORED = STAGE_COLUMNS.filter((c) => c.name !== 'id_lo' && c.name !== 'ctx');
+const CONTEXT_STAGED = CONTEXT_COLUMNS.map((n) => STAGE_COLUMNS.find((c) => c.name === n)!);
 if (
   STORED.map((c) => (c.name === 'id_hi' ? 'event_id' : c.name)).join() !==
   EVENT_COLUMNS.map(([n]) => n).join()
@@ -177,21 +181,21 @@ function valueSql(c: StageColumn, constants: BatchConstants, params: string[], a
 const stagedName = (name: string) => (name === 'event_id' ? 'id_hi' : name);
 
 /**
- * SELECT list that turns staged rows (`s`, `d`) with their context_id (stage_ctx_rows) into the events
- * table's stored columns, in its order.
+ * SELECT list that turns staged rows (`s`, `d`) into the events table's stored columns, in its order; `m.ids` is the
+ * list of context ids by batch context number (contextIdsSql).
  */
 export function stageLoadSql(constants: BatchConstants): { sql: string; params: string[] } {
   const params: string[] = [];
   const sql = STORED_EVENT_COLUMNS.map(([n]) => {
-    if (n === 'context_id') return 's.context_id';
+    if (n === 'context_id') return 'm.ids[s.ctx] AS context_id';
     return `${valueSql(STORED.find((c) => c.name === stagedName(n))!, constants, params)} AS ${q(n)}`;
   }).join(', ');
   return { sql, params };
 }
 
 /**
- * The batch's distinct contexts (rows passing `where`): grouped on dictionary codes, then decoded to the stored
- * types, with the codes kept as `code_<column>` for joining back and `first`, the first staged row using each.
+ * The batch's distinct contexts (rows passing `where`): grouped on the batch context number `ctx` (with the codes,
+ * which it determines), then decoded to the stored types; `first` is the first staged row using each.
  */
 export function stageContextsSql(
   where: string,
@@ -203,16 +207,21 @@ export function stageContextsSql(
     const type = EVENT_COLUMNS.find(([n]) => n === c)![1].replace(' NOT NULL', '');
     return `(${stageValueSql(c, constants, params, 'k')})::${type} AS ${q(c)}`;
   });
-  const kept = CONTEXT_COLUMNS.map((c) => `k.${q(c)} AS ${q(`code_${c}`)}`);
   return {
-    sql: `SELECT k.first, ${kept.join(', ')}, ${decoded.join(', ')}
-FROM (SELECT ${codes}, min(s.rowid) AS first FROM ${STAGE_TABLE} s ${where} GROUP BY ALL) k, ${DICT_LIST} d`,
+    sql: `SELECT k.ctx, k.first, ${decoded.join(', ')}
+FROM (SELECT s.ctx, ${codes}, min(s.rowid) AS first FROM ${STAGE_TABLE} s ${where} GROUP BY ALL) k, ${DICT_LIST} d`,
     params,
   };
 }
 
-/** Join condition from staged rows `s` to their resolved contexts `k`. */
-export const STAGE_CONTEXT_JOIN = CONTEXT_COLUMNS.map((c) => `s.${q(c)} = k.${q(`code_${c}`)}`).join(' AND ');
+/**
+ * `m.ids`: the context id of each batch context number 1..count (NULL for those only held rows use), read from
+ * ctx_ids. A list lookup, where joining 50k staged rows to their contexts cost ~120 ms a batch.
+ */
+export function contextIdsSql(count: number): string {
+  return `(SELECT list(k.context_id ORDER BY g.i) AS ids FROM range(1, ${count + 1}) g(i)
+    LEFT JOIN ctx_ids k ON k.ctx = g.i) m`;
+}
 
 /** The stored value of `column` decoded from a staged (or grouped, `alias`) row. */
 export function stageValueSql(
@@ -263,6 +272,7 @@ function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: n
     lo: Number.parseInt(e.event_id.slice(8), 16),
     rateId,
     given,
+    ctx: 0,
   };
 }
 
@@ -275,9 +285,21 @@ export function fillStage(
   dict: DuckDBAppender,
   events: readonly UsageEvent[],
   rates: RateCardRegistry,
-): { newRateIds: number[]; minTs: number; maxTs: number; constants: BatchConstants } {
+): { newRateIds: number[]; minTs: number; maxTs: number; constants: BatchConstants; contexts: number } {
   const newRateIds: number[] = [];
   const prepared = events.map((e, i) => prepare(e, i, rates, newRateIds));
+  // Batch context numbers, from exactly the values the context columns stage (so equal numbers decode equal).
+  const contextOf = new Map<string, number>();
+  for (const [i, e] of events.entries()) {
+    const p = prepared[i]!;
+    const key = CONTEXT_STAGED.map((c) => c.get(e, p) ?? '\u0000').join('\u0001');
+    let n = contextOf.get(key);
+    if (n === undefined) {
+      n = contextOf.size + 1;
+      contextOf.set(key, n);
+    }
+    p.ctx = n;
+  }
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
   for (const e of events) {
@@ -351,5 +373,5 @@ export function fillStage(
     const c = only[ci]!;
     if (col.kind === 'code' && c >= 0) constants.set(col.name, c === 0 ? null : strings[c - 1]!);
   });
-  return { newRateIds, minTs, maxTs, constants };
+  return { newRateIds, minTs, maxTs, constants, contexts: contextOf.size };
 }

@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import { makeEvent, randomEvents } from '../testing/event-factory.js';
+import { createDuckDbStore } from './duckdb-store.js';
+import { SCHEMA_VERSION, wideEventsSql } from './schema.js';
+
+const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-ctx-')), 'ledger.duckdb');
+
+async function sql(path: string, statements: string[]): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(path);
+  const c = await db.connect();
+  let last: unknown[][] = [];
+  try {
+    for (const s of statements) last = (await c.runAndReadAll(s)).getRows();
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+  return last;
+}
+
+describe('contexts', () => {
+  it('stores each distinct context once, numbered in order of first appearance, across batches', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    const a = makeEvent(1, { session_id: 's1', tags: { k: 'v' } });
+    const b = makeEvent(2, { session_id: 's2', task_id: null });
+    await store.append([a, b, makeEvent(3, { session_id: 's1', tags: { k: 'v' } })]);
+    await store.append([makeEvent(4, { session_id: 's2', task_id: null }), makeEvent(5, { session_id: 's3' })]);
+    await store.close();
+    const rows = await sql(path, [
+      'SELECT e.context_id, c.session_id FROM events e JOIN contexts c USING (context_id) ORDER BY e.ts',
+    ]);
+    const ids = rows.map((r) => r[0]);
+    expect(new Set(ids).size).toBe(3);
+    expect(rows.map((r) => r[1])).toEqual(['s1', 's2', 's1', 's2', 's3']);
+    expect(ids[0]).toBe(ids[2]);
+    expect(ids[1]).toBe(ids[3]);
+    expect([ids[0], ids[1], ids[4]]).toEqual([1, 2, 3]);
+  });
+
+  it('migrates a schema-1 ledger (context columns in events) without changing a single event', async () => {
+    const path = freshPath();
+    const events = randomEvents(400, 7);
+    const store = await createDuckDbStore(path);
+    await store.append(events);
+    const before = await store.events({});
+    const report = await store.query({ dimensions: ['team', 'model'] });
+    await store.close();
+    // Rebuild the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table.
+    await sql(path, [
+      'DROP VIEW ledger',
+      'DROP VIEW ledger_pico',
+      `CREATE TABLE events_wide AS ${wideEventsSql()} ORDER BY e.ts`,
+      'DROP TABLE events',
+      'DROP TABLE contexts',
+      'ALTER TABLE events_wide RENAME TO events',
+      `UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+    ]);
+    const cols = await sql(path, [
+      `SELECT list(column_name ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'events'`,
+    ]);
+    expect(String(cols[0]![0])).toContain('session_id');
+    const reopened = await createDuckDbStore(path);
+    expect(await reopened.events({})).toEqual(before);
+    expect(await reopened.query({ dimensions: ['team', 'model'] })).toEqual(report);
+    expect(await reopened.append(events.slice(0, 10))).toEqual({ inserted: 0, duplicates: 10 });
+    await reopened.close();
+    const version = await sql(path, [`SELECT value FROM meta WHERE key = 'schema_version'`]);
+    expect(version[0]![0]).toBe(String(SCHEMA_VERSION));
+  });
+});

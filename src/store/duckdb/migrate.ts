@@ -1,0 +1,35 @@
+import { CONTEXT_COLUMNS, isContextColumn, sameContext } from './contexts.js';
+import { CONTEXT_TABLE_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
+import type { DuckDbSession } from './session.js';
+
+const ddl = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
+
+/**
+ * Schema 1 → 2: the context columns move out of `events` into `contexts` (ids in order of first appearance, as
+ * appends number them). Events are rewritten in their stored order, so ts zone maps stay as tight as they were.
+ * The views are dropped first: they name the old columns and schemaSql() recreates them.
+ */
+export async function migrateToContexts(s: DuckDbSession): Promise<void> {
+  const cols = CONTEXT_COLUMNS.map(q).join(', ');
+  const stored = STORED_EVENT_COLUMNS.map(([n]) =>
+    n === 'context_id' ? 'c.context_id' : `e.${q(n)}`,
+  ).join(', ');
+  if (STORED_EVENT_COLUMNS.some(([n]) => isContextColumn(n))) throw new Error('context column left in events');
+  await s.transaction('migrating the ledger to schema 2', async () => {
+    const step = (sql: string) => s.run('migrating the ledger to schema 2', sql);
+    await step('DROP VIEW IF EXISTS ledger');
+    await step('DROP VIEW IF EXISTS ledger_pico');
+    await step(`CREATE TABLE contexts (${ddl(CONTEXT_TABLE_COLUMNS)})`);
+    await step(
+      `INSERT INTO contexts SELECT (row_number() OVER (ORDER BY first))::INTEGER, ${cols}
+       FROM (SELECT ${cols}, min(rowid) AS first FROM events GROUP BY ALL) ORDER BY first`,
+    );
+    await step('ALTER TABLE events RENAME TO events_v1');
+    await step(`CREATE TABLE events (${ddl(STORED_EVENT_COLUMNS)})`);
+    await step(
+      `INSERT INTO events SELECT ${stored} FROM events_v1 e JOIN contexts c ON ${sameContext('c', 'e')}
+       ORDER BY e.rowid`,
+    );
+    await step('DROP TABLE events_v1');
+  });
+}
