@@ -6,9 +6,9 @@ import { RATE_COLUMNS, rateRow } from './rate-cards.js';
 import { mergeIntoRollup, stagedRollupDeltaSql } from './rollup.js';
 import type { DuckDbSession } from './session.js';
 import {
+  contextIdsSql,
   DICT_LIST,
   fillStage,
-  contextIdsSql,
   STAGE_DICT_TABLE,
   STAGE_TABLE,
   stageContextsSql,

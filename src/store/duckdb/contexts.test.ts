@@ -29,7 +29,10 @@ describe('contexts', () => {
     const a = makeEvent(1, { session_id: 's1', tags: { k: 'v' } });
     const b = makeEvent(2, { session_id: 's2', task_id: null });
     await store.append([a, b, makeEvent(3, { session_id: 's1', tags: { k: 'v' } })]);
-    await store.append([makeEvent(4, { session_id: 's2', task_id: null }), makeEvent(5, { session_id: 's3' })]);
+    await store.append([
+      makeEvent(4, { session_id: 's2', task_id: null }),
+      makeEvent(5, { session_id: 's3' }),
+    ]);
     await store.close();
     const rows = await sql(path, [
       'SELECT e.context_id, c.session_id FROM events e JOIN contexts c USING (context_id) ORDER BY e.ts',
@@ -50,7 +53,7 @@ describe('contexts', () => {
     const before = await store.events({});
     const report = await store.query({ dimensions: ['team', 'model'] });
     await store.close();
-    // Rebuild the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table.
+    // Rebuild the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table, status in the rollup.
     await sql(path, [
       'DROP VIEW ledger',
       'DROP VIEW ledger_pico',
@@ -58,6 +61,7 @@ describe('contexts', () => {
       'DROP TABLE events',
       'DROP TABLE contexts',
       'ALTER TABLE events_wide RENAME TO events',
+      'ALTER TABLE rollup_day ADD COLUMN status VARCHAR',
       `UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
     ]);
     const cols = await sql(path, [

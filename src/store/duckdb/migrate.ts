@@ -1,5 +1,6 @@
 import { CONTEXT_COLUMNS, isContextColumn, sameContext } from './contexts.js';
-import { CONTEXT_TABLE_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
+import { rebuildRollupDays } from './rollup.js';
+import { CONTEXT_TABLE_COLUMNS, q, SCHEMA_VERSION, STORED_EVENT_COLUMNS, schemaSql } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
 const ddl = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
@@ -7,14 +8,16 @@ const ddl = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) 
 /**
  * Schema 1 → 2: the context columns move out of `events` into `contexts` (ids in order of first appearance, as
  * appends number them). Events are rewritten in their stored order, so ts zone maps stay as tight as they were.
- * The views are dropped first: they name the old columns and schemaSql() recreates them.
+ * The rollup loses its `status` key, so it is rebuilt from the events. The views are dropped first: they name the
+ * old columns. All of it is one transaction with the new schema and version, so a failure leaves schema 1 intact.
  */
 export async function migrateToContexts(s: DuckDbSession): Promise<void> {
   const cols = CONTEXT_COLUMNS.map(q).join(', ');
-  const stored = STORED_EVENT_COLUMNS.map(([n]) =>
-    n === 'context_id' ? 'c.context_id' : `e.${q(n)}`,
-  ).join(', ');
-  if (STORED_EVENT_COLUMNS.some(([n]) => isContextColumn(n))) throw new Error('context column left in events');
+  const stored = STORED_EVENT_COLUMNS.map(([n]) => (n === 'context_id' ? 'c.context_id' : `e.${q(n)}`)).join(
+    ', ',
+  );
+  if (STORED_EVENT_COLUMNS.some(([n]) => isContextColumn(n)))
+    throw new Error('context column left in events');
   await s.transaction('migrating the ledger to schema 2', async () => {
     const step = (sql: string) => s.run('migrating the ledger to schema 2', sql);
     await step('DROP VIEW IF EXISTS ledger');
@@ -31,5 +34,12 @@ export async function migrateToContexts(s: DuckDbSession): Promise<void> {
        ORDER BY e.rowid`,
     );
     await step('DROP TABLE events_v1');
+    await step('DROP TABLE rollup_day');
+    for (const sql of schemaSql()) await step(sql);
+    await step(
+      `CREATE OR REPLACE TEMP TABLE migrate_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM events`,
+    );
+    await rebuildRollupDays(s, 'migrate_days');
+    await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }

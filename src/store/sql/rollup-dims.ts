@@ -2,8 +2,9 @@ import type { FieldDimension } from '../query.js';
 
 /**
  * Dimensions the daily rollup is keyed by: the ones reports group and filter by. A query that needs anything else
- * (session_id, task_id, api_key_id, model_requested, route_id, error_type, tags) or an hourly bucket reads raw
- * events. Kept short on purpose: every extra key multiplies rollup rows (sessions alone would make it as big as the
+ * (session_id, task_id, api_key_id, model_requested, route_id, status, error_type, tags) or an hourly bucket reads
+ * raw events. `status` is left out because failed calls split nearly every (day, user, project, agent, model) row in
+ * two: on the demo organisation it made the rollup 392k rows instead of 315k (0.5 B/event). Kept short on purpose: every extra key multiplies rollup rows (sessions alone would make it as big as the
  * events table).
  */
 export const ROLLUP_DIMENSIONS = [
@@ -18,7 +19,6 @@ export const ROLLUP_DIMENSIONS = [
   'model',
   'operation',
   'service_tier',
-  'status',
   'cost_source',
   'price_version',
 ] as const satisfies readonly FieldDimension[];
