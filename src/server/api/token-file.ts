@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { TokenledgerError } from '../../errors.js';
+import { stat } from 'node:fs/promises';
+import { readSecretFile, writeSecretFile } from '../../secret-file.js';
 
 /**
  * API tokens live in `<ledger>.tokens.json` beside the ledger (mode 0600), like the gateway's virtual keys: only
@@ -50,40 +50,16 @@ export function newToken(
   };
 }
 
-export async function readTokens(path: string): Promise<ApiTokenRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new TokenledgerError(
-      'API_TOKENS_READ',
-      `${path}: cannot read the API tokens (${(e as Error).message})`,
-      {
-        cause: e,
-      },
-    );
-  }
-  try {
-    const file = JSON.parse(text) as { version: number; tokens: ApiTokenRecord[] };
-    if (file.version !== 1 || !Array.isArray(file.tokens))
-      throw new Error('expected {"version":1,"tokens":[…]}');
-    return file.tokens;
-  } catch (e) {
-    throw new TokenledgerError(
-      'API_TOKENS_CORRUPT',
-      `${path}: not an API tokens file (${(e as Error).message}); move it away and create tokens again`,
-      { cause: e },
-    );
-  }
+export function readTokens(path: string): Promise<ApiTokenRecord[]> {
+  return readSecretFile<ApiTokenRecord>(path, 'tokens', {
+    read: ['API_TOKENS_READ', 'API tokens'],
+    corrupt: ['API_TOKENS_CORRUPT', 'not an API tokens file; move it away and create tokens again'],
+  });
 }
 
 /** Written to a temporary file and renamed, so the server never reads half a file. */
-export async function writeTokens(path: string, tokens: readonly ApiTokenRecord[]): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ version: 1, tokens }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+export function writeTokens(path: string, tokens: readonly ApiTokenRecord[]): Promise<void> {
+  return writeSecretFile(path, 'tokens', tokens);
 }
 
 /**
