@@ -1,0 +1,36 @@
+/**
+ * Spend and rate counters shared by every gateway instance: in-process (memory.ts) for one, Redis (redis.ts) for
+ * several. Amounts are integers in a unit the caller chooses (the enforcer uses nano-dollars for money, rounded up,
+ * and plain counts for requests and tokens); implementations never do float arithmetic on them.
+ *
+ * A claim's current value is the sum of its keys: one key for a calendar period, the hourly buckets of the window
+ * for a rolling one. Amounts are added to the first key.
+ */
+export interface Claim {
+  keys: readonly string[];
+  amount: bigint;
+  /** The claim fails when current + amount would exceed this; null never fails (alert-only budgets still count). */
+  limit: bigint | null;
+  /** Seconds the written key lives (a little past the end of its window). */
+  ttlSeconds: number;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  /** `index` is the first failing claim; `current` its value before this reservation. Nothing was added. */
+  | { ok: false; index: number; current: bigint };
+
+export interface Counters {
+  /** All or nothing, atomically across instances: adds every claim's amount only if no claim would pass its limit. */
+  reserve(claims: readonly Claim[]): Promise<ReserveResult>;
+  /** Adds `amount` (may be negative: settling below a reservation, releasing one) to the first key, unconditionally. */
+  add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void>;
+  /** Each claim's current value (sum of its keys). */
+  read(keys: readonly (readonly string[])[]): Promise<bigint[]>;
+  /**
+   * Sets keys that do not exist yet (rebuilding from the ledger at start-up; a key another instance already holds is
+   * left alone, since it is at least as recent).
+   */
+  seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void>;
+  close(): Promise<void>;
+}
