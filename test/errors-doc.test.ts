@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 // Every stable error code raised in src/ has a row in docs/errors.md with what it means and how to solve it
 // (fastify keeps its error catalog honest the same way).
-const CODE = /['"`]((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP)_[A-Z0-9_]+)['"`]/g;
+const CODE = /['"`]((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT)_[A-Z0-9_]+)['"`]/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

@@ -91,12 +91,16 @@ function isPositiveUsd(s: string): boolean {
 export const budgetInputSchema = z
   .object({
     name: z.string().trim().min(1).max(200).nullable().optional(),
-    scope: z.record(
-      z.string().regex(SCOPE_KEY, {
-        message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
-      }),
-      z.string().min(1),
-    ),
+    // Keys are checked here rather than by the record's key schema, whose message zod does not pass on.
+    scope: z.record(z.string(), z.string().min(1)).superRefine((scope, ctx) => {
+      for (const k of Object.keys(scope))
+        if (!SCOPE_KEY.test(k))
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
+          });
+    }),
     period: z.string().refine((s) => parsePeriod(s) !== null, {
       message: 'expected daily, weekly, monthly or rolling:Nd (N from 1 to 999)',
     }),

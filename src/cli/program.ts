@@ -187,6 +187,96 @@ export function buildProgram(): Command {
     keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),
   ).action(async (id: string, o) => (await import('./keys.js')).keysRevoke({ ...o, id }, out));
 
+  const budgets = program
+    .command('budgets')
+    .description('spending limits per team, user, project, agent, key, model, provider or tag');
+  const budgetFlags = (c: Command, adding: boolean) =>
+    c
+      .option(
+        '--scope <dim=value>',
+        'team=payments, user=…, key=vk_…, tag.repo=web (repeatable; AND)',
+        collect,
+      )
+      .option('--period <period>', 'daily, weekly, monthly or rolling:Nd', adding ? 'monthly' : undefined)
+      .addOption(
+        new Option('--limit-usd <usd>', 'the limit in USD, e.g. 50 or 1200.50').makeOptionMandatory(adding),
+      )
+      .addOption(new Option('--action <action>', 'at the limit').choices(['alert', 'block', 'downgrade']))
+      .option('--downgrade-to <model>', 'downgrade budgets: the cheaper model to send requests to')
+      .option('--thresholds <percents>', 'alert thresholds, e.g. 50,80,100')
+      .option('--tz <zone>', 'IANA time zone the periods start in, e.g. Europe/Berlin')
+      .option('--name <name>', 'a label shown in lists and alerts');
+  ledgerOptions(budgetFlags(budgets.command('add').description('add a budget'), true)).action(async (o) => {
+    await (await import('./budgets.js')).budgetsAdd(o, out);
+  });
+  ledgerOptions(
+    budgets
+      .command('list')
+      .description('list budgets')
+      .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
+  ).action(async (o) => (await import('./budgets.js')).budgetsList(o, out));
+  ledgerOptions(
+    budgets
+      .command('show')
+      .description("a budget's spend this period, forecast, run-out date and change history")
+      .argument('<id>')
+      .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
+  ).action(async (id: string, o) => (await import('./budget-show.js')).budgetsShow({ ...o, id }, out));
+  ledgerOptions(
+    budgetFlags(budgets.command('update').description('change a budget').argument('<id>'), false),
+  ).action(async (id: string, o) => (await import('./budgets.js')).budgetsUpdate({ ...o, id }, out));
+  ledgerOptions(budgets.command('remove').description('remove a budget').argument('<id>')).action(
+    async (id: string, o) => (await import('./budgets.js')).budgetsRemove({ ...o, id }, out),
+  );
+  ledgerOptions(
+    budgets.command('history').description('the audit log of budget changes').argument('[id]'),
+  ).action(async (id: string | undefined, o) =>
+    (await import('./budgets.js')).budgetsHistory({ ...o, ...(id ? { id } : {}) }, out),
+  );
+
+  ledgerOptions(
+    program
+      .command('alerts')
+      .description('stored alerts, newest first, with webhook delivery outcomes')
+      .option('--since <when>', 'from this age (7d, 12h) or date')
+      .addOption(
+        new Option('--kind <kind>').choices([
+          'budget_threshold',
+          'budget_blocked',
+          'anomaly',
+          'runaway',
+          'counters',
+        ]),
+      )
+      .option('--limit <n>', 'at most N (default 100)')
+      .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
+  ).action(async (o) => (await import('./alerts.js')).alertsCommand(o, out));
+
+  ledgerOptions(
+    program
+      .command('runaways')
+      .description('sessions (or agents) that spent more than --max-usd within --window minutes')
+      .option('--since <when>', 'from this age (7d, 12h) or date', '7d')
+      .option('--until <when>', 'up to this age or date')
+      .option('--where <dim=value>', 'only these events (repeatable)', collect)
+      .addOption(new Option('--by <dim>').choices(['session_id', 'agent']).default('session_id'))
+      .option('--max-usd <usd>', 'spend within the window that makes a runaway (default 20)')
+      .option('--window <minutes>', 'the window in minutes (default 10)')
+      .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
+  ).action(async (o) => (await import('./insight.js')).runawaysCommand(o, out));
+  ledgerOptions(
+    program
+      .command('anomalies')
+      .description('hours in which a team (or --by DIM) spent far above its usual')
+      .option('--since <when>', 'from this age (7d, 12h) or date', '7d')
+      .option('--until <when>', 'up to this age or date')
+      .option('--where <dim=value>', 'only these events (repeatable)', collect)
+      .option('--by <dim>', 'the dimension spend is split by', 'team')
+      .option('--threshold <z>', 'robust z an hour must reach (default 8)')
+      .option('--min-usd <usd>', 'USD an hour must cost to be flagged (default 20)')
+      .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
+  ).action(async (o) => (await import('./insight.js')).anomaliesCommand(o, out));
+
   const tokens = program
     .command('tokens')
     .description('API and dashboard tokens: admin, or viewer of one team');

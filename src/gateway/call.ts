@@ -1,3 +1,4 @@
+import type { Reservation } from '../budgets/enforcer.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import type { Upstream } from './config.js';
 import { countTokens } from './estimate.js';
@@ -22,6 +23,8 @@ export interface CallContext {
   upstream: Upstream;
   /** The model name sent upstream. */
   model: string;
+  /** What budget admission reserved (its headers go on the response); settled here once the event is durable. */
+  reservation: Reservation | null;
 }
 
 export interface Outcome {
@@ -68,6 +71,13 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   );
   await call.deps.record(event);
   call.deps.metrics.recordEvent(event);
+  call.deps.sessions?.observe(call.json, event);
+  // Off the response path: the ledger already holds the truth, the counters catch up a moment later.
+  const r = call.reservation;
+  if (r !== null && !r.done)
+    call.deps.enforcer?.settle(r, event).catch((e: Error) => {
+      process.stderr.write(`gateway: settling a budget reservation failed: ${e.message}\n`);
+    });
   return event;
 }
 

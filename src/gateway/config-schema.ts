@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import { alertsConfigSchema } from '../budgets/alerts/alerts-config.js';
+import { budgetInputSchema } from '../budgets/budget.js';
+import { COUNTERS_POLICIES } from '../budgets/counters/guarded.js';
+import { rateLimitsSchema } from '../budgets/rate-limit.js';
+import { runawayConfigSchema } from '../budgets/runaway-config.js';
 
 /**
  * tokenledger.config.yaml as zod checks it. docs/gateway.md documents every key; keep the two in step. Provider keys
@@ -71,6 +76,37 @@ export const configSchema = z
       .strict()
       .optional(),
     keys: z.object({ required: z.boolean().optional() }).strict().optional(),
+    /** Budgets by id (docs/budgets.md); read-only to the CLI and API. */
+    budgets: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, {
+          message:
+            'expected a budget id of letters, digits, "_", "-" or "." (up to 64), like "payments-monthly"',
+        }),
+        budgetInputSchema,
+      )
+      .optional(),
+    /** Where budget and rate-limit counters live: this process, or Redis shared by every instance. */
+    counters: z
+      .object({
+        store: z
+          .enum(['memory', 'redis'], { message: 'expected "memory" (one instance) or "redis" (several)' })
+          .optional(),
+        redis_url_env: z
+          .string()
+          .regex(ENV_NAME, {
+            message: 'expected the NAME of an environment variable holding redis://…, not the URL',
+          })
+          .optional(),
+        on_unavailable: z
+          .enum(COUNTERS_POLICIES, { message: 'expected "fail-closed" or "fail-open"' })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    rate_limits: rateLimitsSchema.optional(),
+    alerts: alertsConfigSchema.optional(),
+    runaway: runawayConfigSchema.optional(),
     wal: z.object({ sync: z.boolean().optional(), drain_interval_ms: ms.optional() }).strict().optional(),
     otlp: z
       .object({

@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { AlertsConfig } from '../budgets/alerts/alerts-config.js';
+import { toBudget } from '../budgets/book/budget-book.js';
+import type { Budget } from '../budgets/budget.js';
+import type { CountersPolicy } from '../budgets/counters/guarded.js';
+import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js';
+import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
@@ -27,6 +33,14 @@ export interface GatewayConfig {
   wal: { sync: boolean; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
+  /** `budgets:` of the config file, validated (origin `config`). */
+  budgets: readonly Budget[];
+  counters: { store: 'memory' | 'redis'; redis_url_env: string; on_unavailable: CountersPolicy };
+  rate_limits: readonly RateLimitRule[];
+  /** `alerts:` of the config file: webhooks (their URLs and secrets are read from the environment at start-up). */
+  alerts: AlertsConfig | undefined;
+  /** When a session is a runaway agent, and whether to block it. */
+  runaway: RunawayConfig;
 }
 
 /** Command-line settings; they win over the file. */
@@ -81,6 +95,8 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
     );
   }
   const f: ConfigFile = parsed.data;
+  // Config budgets have no creation time of their own: they are in force from when the config was read.
+  const loadedAt = new Date().toISOString();
   const upstreams = new Map<string, Upstream>();
   for (const [name, d] of Object.entries(DEFAULT_UPSTREAMS)) upstreams.set(name, upstreamOf(name, d));
   for (const [name, u] of Object.entries(f.upstreams ?? {})) upstreams.set(name, upstreamOf(name, u));
@@ -108,6 +124,15 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
     keys_required: f.keys?.required ?? false,
     wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
     otlp_attributes: f.otlp?.attributes ?? {},
+    budgets: Object.entries(f.budgets ?? {}).map(([id, b]) => toBudget(b, id, 'config', loadedAt)),
+    alerts: f.alerts,
+    runaway: runawayConfigSchema.parse(f.runaway ?? {}),
+    counters: {
+      store: f.counters?.store ?? 'memory',
+      redis_url_env: f.counters?.redis_url_env ?? 'TOKENLEDGER_REDIS_URL',
+      on_unavailable: f.counters?.on_unavailable ?? 'fail-closed',
+    },
+    rate_limits: compileRateLimits(f.rate_limits ?? []),
   });
 }
 

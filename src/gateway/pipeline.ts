@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BudgetExceededError } from '../budgets/budget-exceeded.js';
+import { CountersUnavailableError } from '../budgets/counters/guarded.js';
+import type { Enforcer, Reservation } from '../budgets/enforcer.js';
+import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
 import type { UsageEvent } from '../ledger/event.js';
 import { eventId } from '../ledger/event-id.js';
@@ -17,6 +21,7 @@ import { respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
 import type { GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
+import { SessionBlockedError, type SessionGuard } from './session-guard.js';
 import { UpstreamClient } from './upstream-client.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 
@@ -28,6 +33,10 @@ export interface GatewayDeps {
   keys: KeyRing;
   metrics: GatewayMetrics;
   env: NodeJS.ProcessEnv;
+  /** Budgets and rate limits; absent, every call passes unchecked. */
+  enforcer?: Enforcer | undefined;
+  /** Live runaway-agent detection (and blocking, when configured). */
+  sessions?: SessionGuard | undefined;
 }
 
 /**
@@ -44,6 +53,7 @@ export class Gateway {
   async handle(req: IncomingMessage, res: ServerResponse, route: GatewayRoute, url: string): Promise<void> {
     const started = performance.now();
     const ts = Date.now() * 1000;
+    let reservation: Reservation | null = null;
     try {
       const raw = await readBody(req, this.d.config.body_limit_bytes);
       const json = parseJsonBody(raw);
@@ -53,9 +63,25 @@ export class Gateway {
           'request body has no "model" string; name the model to call',
         );
       const provider = route.provider;
-      const list = candidates(this.d.config, provider.type, json.model);
+      let list = candidates(this.d.config, provider.type, json.model);
       const key = await this.authenticate(provider, req, list[0]!);
       const attribution = attribute(key, req.headers, json);
+      this.d.sessions?.check(attribution);
+      // Admission: after attribution (budgets are per scope), before anything is sent upstream.
+      if (route.metered && this.d.enforcer !== undefined) {
+        reservation = await this.d.enforcer.admit({
+          attribution,
+          provider: list[0]!.upstream.provider,
+          model: json.model,
+          json,
+          inputText: () => provider.inputText(json),
+          mayWriteCache: raw.includes('cache_control'),
+          ts,
+          key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
+        });
+        if (reservation.model !== json.model)
+          list = candidates(this.d.config, provider.type, reservation.model);
+      }
       const abort = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
@@ -83,6 +109,7 @@ export class Gateway {
           attribution,
           upstream: c.upstream,
           model: c.model,
+          reservation,
         };
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort.signal);
@@ -131,7 +158,15 @@ export class Gateway {
       }
     } catch (e) {
       this.fail(res, e);
+    } finally {
+      // Settled by recordCall when the call was recorded; anything else (an error, a client gone) gives it back.
+      if (reservation !== null && !reservation.done)
+        this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
     }
+  }
+
+  private warn(e: Error): void {
+    process.stderr.write(`gateway: releasing a budget reservation failed: ${e.message}\n`);
   }
 
   private async authenticate(
@@ -158,7 +193,13 @@ export class Gateway {
   }
 
   private fail(res: ServerResponse, e: unknown): void {
-    const status = e instanceof GatewayError ? e.status : 500;
+    const refusal = e instanceof BudgetExceededError || e instanceof RateLimitedError ? e : null;
+    const status =
+      refusal !== null
+        ? refusal.status
+        : e instanceof GatewayError || e instanceof CountersUnavailableError
+          ? e.status
+          : 500;
     const code = e instanceof TokenledgerError ? e.code : 'GW_INTERNAL';
     const message =
       e instanceof TokenledgerError ? e.message : 'internal error in the gateway; see the server log';
@@ -169,11 +210,14 @@ export class Gateway {
       res.destroy();
       return;
     }
-    const body = errorBody(code, message);
+    const body = refusal?.body() ?? errorBody(code, message);
     const headers: Record<string, string | number> = {
+      ...(e instanceof RateLimitedError ? e.headers : {}),
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
     };
+    if (refusal !== null) headers['retry-after'] = refusal.retryAfterSeconds;
+    if (e instanceof SessionBlockedError) headers['retry-after'] = e.retryAfterSeconds;
     if (code === 'GW_BODY_TOO_LARGE') headers.connection = 'close';
     res.writeHead(status, headers).end(body);
   }

@@ -49,6 +49,7 @@ export async function respondJson(
     return;
   }
   const extra: Record<string, string | number> = {
+    ...call.reservation?.headers,
     'x-tokenledger-event-id': event.event_id,
     'content-length': body.length,
   };

@@ -17,7 +17,10 @@ export async function respondStream(
   injectedUsage: boolean,
   signal: AbortSignal,
 ): Promise<void> {
-  res.writeHead(r.status, clientHeaders(r.headers, { 'x-tokenledger-event-id': call.eventId }));
+  res.writeHead(
+    r.status,
+    clientHeaders(r.headers, { ...call.reservation?.headers, 'x-tokenledger-event-id': call.eventId }),
+  );
   res.flushHeaders();
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);
   let ttft: number | null = null;

@@ -22,18 +22,21 @@ const text = z.string().nullish();
 
 // Fields that take a string or a number are checked in one transform rather than a zod union: unions made
 // validation five times slower, and import speed matters (bench/RESULTS.md).
-const money = z.unknown().transform((v, ctx) => {
-  if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'string' || typeof v === 'number') {
-    try {
-      return parseUsd(v);
-    } catch {
-      // reported below
+const money = z
+  .unknown()
+  .transform((v, ctx) => {
+    if (v === null || v === undefined || v === '') return null;
+    if (typeof v === 'string' || typeof v === 'number') {
+      try {
+        return parseUsd(v);
+      } catch {
+        // reported below
+      }
     }
-  }
-  ctx.addIssue({ code: 'custom', message: `expected a decimal amount in USD, got ${JSON.stringify(v)}` });
-  return z.NEVER;
-}).optional();
+    ctx.addIssue({ code: 'custom', message: `expected a decimal amount in USD, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  })
+  .optional();
 
 const timestamp = z.unknown().transform((v, ctx) => {
   if (typeof v === 'string' || typeof v === 'number') {
@@ -44,7 +47,10 @@ const timestamp = z.unknown().transform((v, ctx) => {
       return z.NEVER;
     }
   }
-  ctx.addIssue({ code: 'custom', message: `expected an ISO-8601 string or epoch milliseconds, got ${JSON.stringify(v ?? null)}` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected an ISO-8601 string or epoch milliseconds, got ${JSON.stringify(v ?? null)}`,
+  });
   return z.NEVER;
 });
 
@@ -80,7 +86,12 @@ export const canonicalRecordSchema = z
         for (const [k, v] of Object.entries(tags)) {
           if (typeof v === 'string') out[k] = v;
           else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-          else ctx.addIssue({ code: 'custom', path: [k], message: 'a tag value must be a string, number or boolean' });
+          else
+            ctx.addIssue({
+              code: 'custom',
+              path: [k],
+              message: 'a tag value must be a string, number or boolean',
+            });
         }
         return out;
       }),

@@ -280,15 +280,27 @@ describe('events the catalog cannot price', () => {
       cost_source: 'computed' as const,
       price_version: pricer.version,
     };
-    const again = pricer.price(unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: given }));
+    const again = pricer.price(
+      unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: given }),
+    );
     expect(again).toEqual(first);
     // Any disagreement, or another version, keeps the given amounts as they are.
     const off = pricer.price(
-      unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: { ...given, cost_usd: given.cost_usd + 1n } }),
+      unpricedEvent({
+        model: 'gpt-4o',
+        input_tokens: 1_000,
+        output_tokens: 1_000,
+        given_cost: { ...given, cost_usd: given.cost_usd + 1n },
+      }),
     );
     expect([off.cost_usd, off.rates]).toEqual([given.cost_usd + 1n, null]);
     const older = pricer.price(
-      unpricedEvent({ model: 'gpt-4o', input_tokens: 1_000, output_tokens: 1_000, given_cost: { ...given, price_version: 'genai-prices@0.0.1' } }),
+      unpricedEvent({
+        model: 'gpt-4o',
+        input_tokens: 1_000,
+        output_tokens: 1_000,
+        given_cost: { ...given, price_version: 'genai-prices@0.0.1' },
+      }),
     );
     expect([older.price_version, older.rates]).toEqual(['genai-prices@0.0.1', null]);
   });

@@ -125,12 +125,19 @@ class LedgerPricer implements Pricer {
   }
 
   /** The computed cost, or null when the model or one of the event's token kinds has no price. */
-  private compute(e: UnpricedEvent, priced: PricedModel | null, model: string, provider: string | null): UsageEvent | null {
+  private compute(
+    e: UnpricedEvent,
+    priced: PricedModel | null,
+    model: string,
+    provider: string | null,
+  ): UsageEvent | null {
     if (priced === null) return null;
-    const totalInput = e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
+    const totalInput =
+      e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
     const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
-    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0)) return null;
+    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
+      return null;
     const c = costOf(e, card.rates);
     return build(
       e,

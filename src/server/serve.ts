@@ -13,6 +13,7 @@ import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
 import { startOtlp } from './otlp/start-otlp.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
+import { type Budgets, startBudgets } from './start-budgets.js';
 import { createStaticHandler } from './static.js';
 
 /** `<ledger>.wal-segments/`: not `<ledger>.wal`, which is DuckDB's own log file. */
@@ -79,13 +80,38 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const keys = new KeyRing(keyFilePath(o.ledgerPath));
   await keys.load();
   const metrics = new GatewayMetrics();
-  const gateway = new Gateway({ config, pricer, record: (e) => wal.append(e), keys, metrics, env: o.env });
+  let budgets: Budgets;
+  try {
+    budgets = await startBudgets({
+      config,
+      pricer,
+      store,
+      keys,
+      ledgerPath: o.ledgerPath,
+      env: o.env,
+      log: o.log,
+    });
+  } catch (e) {
+    await wal.close();
+    await store.close();
+    throw e;
+  }
+  const gateway = new Gateway({
+    config,
+    pricer,
+    record: (e) => wal.append(e),
+    keys,
+    metrics,
+    env: o.env,
+    enforcer: budgets.enforcement.enforcer,
+    sessions: budgets.sessions,
+  });
   const adminToken = o.env.TOKENLEDGER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
-  const api = createApi({ store, ledgerPath: o.ledgerPath, adminToken, log: o.log });
+  const api = createApi({ store, ledgerPath: o.ledgerPath, adminToken, log: o.log, budgets: budgets.book });
   const server = createHttpServer({
     gateway,
     adminToken,
-    metrics: () => metrics.render(wal.depth()),
+    metrics: () => metrics.render(wal.depth()) + budgets.metrics(),
     health: () => ({ status: 'ok', wal_depth: wal.depth(), virtual_keys: keys.size }),
     // /api/* (keys included) is the API's: admin and viewer tokens, team scope (src/server/api).
     admin: new Map(),
@@ -135,6 +161,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         clearTimeout(grace);
         await otlp?.close();
         await gateway.close();
+        await budgets.close();
         await wal.close();
         await store.close();
         await removeServerFile(infoPath);

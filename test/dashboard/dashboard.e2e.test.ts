@@ -133,9 +133,23 @@ describe('dashboard in a real browser', () => {
     await shot('explore');
   });
 
-  it('shows budgets (not built yet), sessions with the runaway flag, and a phone layout', async () => {
+  it('shows budgets with spend and forecast, sessions with the runaway flag, and a phone layout', async () => {
+    const made = await fetch(`${server.url}/api/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Org monthly', scope: {}, period: 'monthly', limit_usd: '100000' }),
+    });
+    expect(made.status).toBe(200);
+    const { budgets } = await apiGet<{
+      budgets: { spend_usd: string; forecast: { expected_usd: string } }[];
+    }>('/api/budgets');
     await page.goto(`${server.url}/budgets`);
-    await page.getByTestId('budgets-empty').waitFor();
+    const row = page.getByTestId('budget-row').first();
+    await row.waitFor();
+    const text = await row.textContent();
+    expect(text).toContain('Org monthly');
+    expect(text).toContain(usd(budgets[0]!.spend_usd));
+    expect(text).toContain(usd(budgets[0]!.forecast.expected_usd));
     await shot('budgets');
     await page.goto(`${server.url}/sessions?since=30d`);
     await page.locator('table tbody tr').first().waitFor();
@@ -164,6 +178,10 @@ describe('dashboard in a real browser', () => {
     await p.getByTestId('empty-state').waitFor();
     expect(await p.locator('.ways > li').count()).toBe(3);
     await p.screenshot({ path: join(OUT, 'empty.png'), fullPage: true });
+    await p.goto(`${emptyServer.url}/budgets`);
+    expect(await p.getByTestId('budgets-empty').textContent()).toContain(
+      'tokenledger budgets add --scope team=payments',
+    );
     await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
     expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');
     await p.close();

@@ -16,7 +16,11 @@ export interface Claim {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  /**
+   * `totals` (optional; memory and Redis fill it): each claim's value after this reservation, in claim order, so a
+   * caller can show what is left (rate-limit headers, threshold alerts) without a second round trip.
+   */
+  | { ok: true; totals?: readonly bigint[] }
   /** `index` is the first failing claim; `current` its value before this reservation. Nothing was added. */
   | { ok: false; index: number; current: bigint };
 

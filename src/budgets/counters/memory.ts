@@ -31,14 +31,15 @@ export class MemoryCounters implements Counters {
   }
 
   reserveSync(claims: readonly Claim[]): ReserveResult {
+    const totals: bigint[] = [];
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i]!;
-      if (c.limit === null) continue;
       const current = this.sum(c.keys);
-      if (current + c.amount > c.limit) return { ok: false, index: i, current };
+      if (c.limit !== null && current + c.amount > c.limit) return { ok: false, index: i, current };
+      totals.push(current + c.amount);
     }
     for (const c of claims) this.bump(c.keys[0]!, c.amount, c.ttlSeconds);
-    return { ok: true };
+    return { ok: true, totals };
   }
 
   async reserve(claims: readonly Claim[]): Promise<ReserveResult> {

@@ -33,6 +33,11 @@ export class KeyRing {
     return this.byHash.get(hashKey(key)) ?? null;
   }
 
+  /** The active keys (budgets rebuild each key's `budget_usd` counter from the ledger at start-up). */
+  records(): VirtualKeyRecord[] {
+    return [...this.byHash.values()];
+  }
+
   get size(): number {
     return this.byHash.size;
   }

@@ -1,12 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { TokenledgerError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import { ApiError, badParam } from './api-error.js';
 import { Auth, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
 import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
+import {
+  alertsEndpoint,
+  budgetEndpoint,
+  budgetsEndpoint,
+  createBudgetEndpoint,
+  deleteBudgetEndpoint,
+  updateBudgetEndpoint,
+} from './budgets.js';
 import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
 import { eventEndpoint, eventsEndpoint } from './events.js';
-import { budgetsEndpoint, dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
+import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
+import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
 import { sessionsEndpoint } from './sessions.js';
@@ -21,6 +32,13 @@ export const ENDPOINTS: readonly Endpoint[] = [
   eventEndpoint,
   sessionsEndpoint,
   budgetsEndpoint,
+  budgetEndpoint,
+  createBudgetEndpoint,
+  updateBudgetEndpoint,
+  deleteBudgetEndpoint,
+  alertsEndpoint,
+  runawaysEndpoint,
+  anomaliesEndpoint,
   keysEndpoint,
   importsEndpoint,
   dimensionsEndpoint,
@@ -32,6 +50,8 @@ export interface ApiOptions {
   ledgerPath: string;
   /** The server's admin token (also in `<ledger>.server.json`). */
   adminToken: string;
+  /** The budgets the gateway enforces; by default the ledger's budgets file alone. */
+  budgets?: BudgetBook;
   /** Epoch µs; tests pin it. */
   now?: () => number;
   log?: (line: string) => void;
@@ -72,6 +92,7 @@ export function createApi(o: ApiOptions): Api {
     store: o.store,
     ledgerPath: o.ledgerPath,
     now: o.now ?? (() => Date.now() * 1000),
+    budgets: o.budgets ?? new BudgetBook(o.ledgerPath),
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;
@@ -79,10 +100,12 @@ export function createApi(o: ApiOptions): Api {
   async function serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (path === '/api/openapi.json') {
+      req.resume();
       openapi ??= JSON.stringify(openApiDocument(ENDPOINTS, '0.1.0'));
       return send(res, 200, 'application/json', openapi);
     }
     if (path === '/api/login' && req.method === 'GET') {
+      req.resume();
       const sid = auth.redeemLogin(url.searchParams.get('token') ?? '');
       if (sid === null)
         throw new ApiError(
@@ -93,6 +116,7 @@ export function createApi(o: ApiOptions): Api {
       return;
     }
     if (path === '/api/session' && req.method === 'POST') {
+      req.resume();
       // Exchanges a bearer token for a browser session cookie (the dashboard's sign-in form).
       const who = await auth.authenticate(req);
       if (who === null) throw new ApiError('API_UNAUTHORIZED', 'unknown or revoked token');
@@ -100,17 +124,26 @@ export function createApi(o: ApiOptions): Api {
       return;
     }
     if (path === '/api/logout' && req.method === 'POST') {
+      req.resume();
       auth.logout(req);
       res
         .writeHead(204, { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict` })
         .end();
       return;
     }
-    for (const r of routes) {
+    const matching = routes.flatMap((r) => {
       const m = r.re.exec(path);
-      if (m === null) continue;
-      if (req.method !== r.e.method && req.method !== 'HEAD')
-        throw new ApiError('API_METHOD_NOT_ALLOWED', `${req.method} ${path}: use ${r.e.method}`);
+      return m === null ? [] : [{ r, m }];
+    });
+    if (matching.length > 0) {
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const hit = matching.find(({ r }) => r.e.method === method);
+      if (hit === undefined)
+        throw new ApiError(
+          'API_METHOD_NOT_ALLOWED',
+          `${req.method} ${path}: use ${matching.map(({ r }) => r.e.method).join(' or ')}`,
+        );
+      const { r, m } = hit;
       const who = await auth.authenticate(req);
       if (who === null)
         throw new ApiError(
@@ -118,19 +151,21 @@ export function createApi(o: ApiOptions): Api {
           `${path} needs "Authorization: Bearer <token>" (the admin token from <ledger>.server.json, or one from \`tokenledger tokens create\`) or a dashboard login`,
         );
       if (r.e.admin && who.role !== 'admin')
-        throw new ApiError('API_FORBIDDEN', `${path} is for admin tokens only`);
+        throw new ApiError('API_FORBIDDEN', `${req.method} ${path} is for admin tokens only`);
       const pathParams = Object.fromEntries(r.names.map((n, i) => [n, decodePart(n, m[i + 1]!)]));
       const params = parseParams(r.e.params, readQuery(url.searchParams));
-      const body = await r.e.handle(ctx, params, who, pathParams);
-      if (body instanceof TextReply)
+      if (r.e.body === undefined) req.resume();
+      const body = r.e.body === undefined ? undefined : parseBody(r.e.body, await readJson(req));
+      const reply = await r.e.handle(ctx, params, who, pathParams, body);
+      if (reply instanceof TextReply)
         return send(
           res,
           200,
-          body.type,
-          body.body,
-          body.filename ? { 'content-disposition': `attachment; filename="${body.filename}"` } : {},
+          reply.type,
+          reply.body,
+          reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {},
         );
-      return send(res, 200, 'application/json', JSON.stringify(body));
+      return send(res, 200, 'application/json', JSON.stringify(reply));
     }
     throw new ApiError(
       'API_NOT_FOUND',
@@ -143,8 +178,8 @@ export function createApi(o: ApiOptions): Api {
     loginLink: (baseUrl) => `${baseUrl}/api/login?token=${auth.mintLogin()}`,
     handle(req, res, path) {
       if (path !== '/api' && !path.startsWith('/api/')) return false;
-      req.resume();
       serve(req, res, path).catch((e: unknown) => {
+        req.resume();
         if (e instanceof ApiError) return sendError(res, e.status, e.code, e.message);
         if (e instanceof TokenledgerError && e.code === 'STORE_BAD_QUERY')
           return sendError(res, 400, 'API_BAD_PARAM', e.message);
@@ -154,6 +189,34 @@ export function createApi(o: ApiOptions): Api {
       return true;
     },
   };
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+/** A JSON request body (budgets are small): over 64 kB or not JSON is a 400 that says so. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > BODY_LIMIT)
+      throw new ApiError('API_BAD_PARAM', `request body: larger than ${BODY_LIMIT} bytes`);
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError('API_BAD_PARAM', `request body: not JSON (${(e as Error).message})`);
+  }
+}
+
+function parseBody(schema: z.ZodType, value: unknown): unknown {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  throw new ApiError('API_BAD_PARAM', `request body: ${problems.join('; ')}`);
 }
 
 function decodePart(name: string, text: string): string {

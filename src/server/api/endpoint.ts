@@ -1,12 +1,15 @@
 import type { z } from 'zod';
+import type { BudgetBook } from '../../budgets/book/budget-book.js';
 import type { Store } from '../../store/store.js';
 import type { Principal } from './scope.js';
 
-/** What every endpoint may use: the store, the clock (epoch µs) and the files beside the ledger. */
+/** What every endpoint may use: the store, the clock (epoch µs), the files beside the ledger and the budgets. */
 export interface ApiContext {
   store: Store;
   now(): number;
   ledgerPath: string;
+  /** The server's budgets (the same book the gateway enforces). */
+  budgets: BudgetBook;
 }
 
 /** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */
@@ -23,19 +26,22 @@ export class TextReply {
  * served schema is the one that checks requests.
  */
 export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape> {
-  method: 'GET';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** OpenAPI path template: `/api/events/{event_id}`. */
   path: string;
   summary: string;
   /** Only admin principals (the server token or an admin token) may call it. */
   admin?: boolean;
   params: S;
+  /** The JSON request body's schema (POST, PUT); the handler gets the parsed body. */
+  body?: z.ZodType;
   response: z.ZodType;
   handle(
     c: ApiContext,
     p: z.infer<z.ZodObject<S>>,
     who: Principal,
     pathParams: Record<string, string>,
+    body: unknown,
   ): Promise<unknown>;
 }
 

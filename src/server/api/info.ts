@@ -1,4 +1,4 @@
-/** The small endpoints: who am I, keys, import status, budgets (not built yet), dimension names. */
+/** The small endpoints: who am I, keys, import status, dimension names. */
 import { z } from 'zod';
 import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
 import { formatUsd } from '../../money/money.js';
@@ -80,24 +80,4 @@ export const importsEndpoint = endpoint({
       files,
     };
   },
-});
-
-export const budgetsEndpoint = endpoint({
-  method: 'GET',
-  path: '/api/budgets',
-  summary:
-    'Budgets with spend, forecast band and run-out date, and alert history (budgets are not built yet)',
-  params: {},
-  response: z.object({
-    budgets: z.array(z.record(z.string(), z.unknown())),
-    alerts: z.array(z.record(z.string(), z.unknown())),
-    available: z.boolean(),
-    note: z.string(),
-  }),
-  handle: async () => ({
-    budgets: [],
-    alerts: [],
-    available: false,
-    note: 'Budgets and alerts are not implemented yet (src/budgets/); this endpoint keeps its shape when they land.',
-  }),
 });

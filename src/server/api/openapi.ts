@@ -43,10 +43,13 @@ export function openApiDocument(endpoints: readonly Endpoint[], version: string)
         .replace(/\W+/g, '_'),
       ...(e.admin ? { description: 'Admin token only.' } : {}),
       parameters: [...pathParams, ...query],
+      ...(e.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: schema(e.body) } } } }
+        : {}),
       responses: {
         '200': { description: 'OK', content: { 'application/json': { schema: schema(e.response) } } },
         ...Object.fromEntries(
-          [400, 401, 403, 404].map((status) => [
+          [400, 401, 403, 404, 409].map((status) => [
             String(status),
             {
               description: Object.entries(API_ERRORS)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { formatUsd } from '../../money/money.js';
-import type { QueryResult } from '../../store/query.js';
+import type { Budget } from '../../budgets/budget.js';
+import { formatUsd, parseDecimal } from '../../money/money.js';
+import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { tokensOf } from './json.js';
 import { rangeParams } from './params.js';
@@ -93,9 +94,28 @@ export const summaryEndpoint = endpoint({
         start: iso(month.start),
         spend_usd: formatUsd(mtd.totals.cost_usd),
         forecast_usd: formatUsd(linearForecast(mtd.totals.cost_usd, month.start, month.end, now)),
-        // Budgets are not implemented yet (issue on budgets); the field is here so clients need not change.
-        budget_usd: null,
+        budget_usd: monthlyBudgetFor(c.budgets.all(), filters),
       },
     };
   },
 });
+
+/**
+ * The monthly budget for exactly what the summary shows: the one whose scope is the filters in force (the whole
+ * organisation with none; the team for a team viewer). Null when no budget has that scope.
+ */
+function monthlyBudgetFor(budgets: readonly Budget[], filters: readonly Filter[]): string | null {
+  const view: Record<string, string> = {};
+  for (const f of filters) {
+    if (f.values.length !== 1 || f.values[0] === null) return null;
+    view[f.dimension] = f.values[0]!;
+  }
+  const keys = Object.keys(view);
+  const b = budgets.find(
+    (x) =>
+      x.period.kind === 'monthly' &&
+      Object.keys(x.scope).length === keys.length &&
+      keys.every((k) => x.scope[k] === view[k]),
+  );
+  return b === undefined ? null : formatUsd(parseDecimal(b.limit_usd));
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import type { Alert, AlertInput, AlertSink } from './alert.js';
+import { openAlertLog } from './alert-log.js';
+import type { Webhook } from './alerts-config.js';
+import { type DeliveryOptions, DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
+import { wants, webhookBody, webhookHeaders } from './webhook-body.js';
+import { fetchTransport, type Transport } from './webhook-transport.js';
+
+/**
+ * Where the server's alerts go: deduplicated, appended to the alerts log, and handed to the webhook queue. `raise`
+ * does only in-memory work and returns at once; the file write and the HTTP requests happen in the background.
+ */
+export interface AlertCenter extends AlertSink {
+  /** Resolves when every alert raised so far is written and every delivery has ended (delivered, failed, dropped). */
+  flush(): Promise<void>;
+  /**
+   * Waits up to `graceMs` (default 2000) for deliveries to end, records the rest as failed ("shut down before
+   * delivery"), then flushes and closes the log. Alerts raised afterwards are dropped with a warning.
+   */
+  close(graceMs?: number): Promise<void>;
+  stats(): AlertCenterStats;
+}
+
+export interface AlertCenterStats {
+  raised: number;
+  /** Raised again with a dedup_key already seen, and dropped. */
+  deduplicated: number;
+  delivery: Readonly<DeliveryStats>;
+}
+
+export interface AlertCenterOptions {
+  /** Usually `alertLogPath(ledgerPath)`. */
+  logPath: string;
+  webhooks: readonly Webhook[];
+  delivery?: DeliveryOptions;
+  transport?: Transport;
+  now?: () => Date;
+  /** Problems with the log or raise(); defaults to stderr. Delivery outcomes go to the log, not here. */
+  warn?: (msg: string) => void;
+  /** Called for each stored (not deduplicated) alert, e.g. to push it to dashboards. Must not throw or block. */
+  onAlert?: (a: Alert) => void;
+}
+
+export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCenter> {
+  const warn = o.warn ?? ((m: string) => process.stderr.write(`tokenledger alerts: ${m}\n`));
+  const now = o.now ?? (() => new Date());
+  const log = await openAlertLog(o.logPath, warn);
+  const seen = new Set(log.knownKeys);
+  const queue = new DeliveryQueue(
+    o.transport ?? fetchTransport,
+    (delivery) => log.append({ delivery }),
+    o.delivery,
+    now,
+  );
+  let raised = 0;
+  let deduplicated = 0;
+  let closed = false;
+
+  return {
+    raise(input: AlertInput): void {
+      if (closed) {
+        warn(`alert ${JSON.stringify(input.dedup_key)} raised after close; dropped`);
+        return;
+      }
+      try {
+        if (seen.has(input.dedup_key)) {
+          deduplicated++;
+          return;
+        }
+        seen.add(input.dedup_key);
+        const alert: Alert = {
+          id: newAlertId(),
+          created_at: now().toISOString(),
+          kind: input.kind,
+          severity: input.severity,
+          dedup_key: input.dedup_key,
+          title: input.title,
+          scope: { ...input.scope },
+          budget_id: input.budget_id ?? null,
+          ...(input.data === undefined ? {} : { data: { ...input.data } }),
+        };
+        raised++;
+        log.append({ alert });
+        for (const w of o.webhooks) {
+          if (!wants(w, alert)) continue;
+          queue.push({
+            alertId: alert.id,
+            webhook: w.name,
+            // Built per attempt so a retry minutes later carries a fresh, verifiable timestamp.
+            request: () => {
+              const body = webhookBody(w, alert);
+              return { url: w.url, body, headers: webhookHeaders(w, alert, body, now().getTime() / 1000) };
+            },
+          });
+        }
+        o.onAlert?.(alert);
+      } catch (e) {
+        // An alert must never take a request down with it.
+        warn(`could not raise alert ${JSON.stringify(input.dedup_key)}: ${(e as Error).message}`);
+      }
+    },
+    async flush() {
+      await queue.idle();
+      await log.flush();
+    },
+    async close(graceMs = 2000) {
+      closed = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([queue.idle(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      await queue.close();
+      await log.close();
+    },
+    stats: () => ({ raised, deduplicated, delivery: { ...queue.stats } }),
+  };
+}
+
+// randomBytes costs ~2.5 µs a call; drawing ids from a pooled buffer keeps a burst of alerts cheap.
+let pool = Buffer.alloc(0);
+let at = 0;
+function newAlertId(): string {
+  if (at + 8 > pool.length) {
+    pool = randomBytes(8 * 256);
+    at = 0;
+  }
+  at += 8;
+  return `al_${pool.toString('hex', at - 8, at)}`;
+}

@@ -1,0 +1,46 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import type { Budget } from '../budget.js';
+
+/**
+ * Every change to a budget, append-only in `<ledger>.budgets-audit.jsonl`: who, when, and the budget before and
+ * after (null before a create, null after a remove). The audit log is never rewritten.
+ */
+export interface BudgetChange {
+  at: string;
+  /** `cli:<os user>`, `api:<token id>` or `config` (a budget that appeared or changed in the config file). */
+  actor: string;
+  action: 'create' | 'update' | 'remove';
+  budget_id: string;
+  before: Budget | null;
+  after: Budget | null;
+}
+
+export function auditLogPath(ledgerPath: string): string {
+  return `${ledgerPath.replace(/\.duckdb$/, '')}.budgets-audit.jsonl`;
+}
+
+export async function appendChange(path: string, c: BudgetChange): Promise<void> {
+  await appendFile(path, `${JSON.stringify(c)}\n`, { mode: 0o600 });
+}
+
+/** Changes in the order they were made, optionally of one budget. A torn last line (a crash mid-write) is skipped. */
+export async function readChanges(path: string, budgetId?: string): Promise<BudgetChange[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: BudgetChange[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const c = JSON.parse(line) as BudgetChange;
+      if (budgetId === undefined || c.budget_id === budgetId) out.push(c);
+    } catch {
+      // Only the last line can be torn: appends are whole lines.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { TokenledgerError } from '../../errors.js';
+import { type Budget, budgetInputSchema, formatPeriod, parsePeriod } from '../budget.js';
+import { appendChange, auditLogPath, type BudgetChange, readChanges } from './audit-log.js';
+import { budgetFilePath, fileMtime, readBudgets, writeBudgets } from './budget-file.js';
+
+/**
+ * Turns a budget definition (config, CLI flags, API body) into a Budget, or throws BUDGET_INVALID naming every field
+ * that is wrong and what is allowed.
+ */
+export function toBudget(input: unknown, id: string, origin: Budget['origin'], createdAt: string): Budget {
+  const parsed = budgetInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(budget)'}: ${i.message}`);
+    throw new TokenledgerError('BUDGET_INVALID', `budget ${id}: ${problems.join('; ')}`);
+  }
+  const b = parsed.data;
+  return {
+    id,
+    name: b.name ?? null,
+    scope: b.scope,
+    period: parsePeriod(b.period)!,
+    tz: b.tz,
+    limit_usd: b.limit_usd,
+    thresholds: b.thresholds,
+    action: b.action,
+    downgrade_to: b.downgrade_to ?? null,
+    origin,
+    created_at: createdAt,
+  };
+}
+
+/** The definition a budget was made from: what `update` starts from and what the API returns as editable. */
+export function budgetInput(b: Budget) {
+  return {
+    name: b.name,
+    scope: { ...b.scope },
+    period: formatPeriod(b.period),
+    tz: b.tz,
+    limit_usd: b.limit_usd,
+    thresholds: [...b.thresholds],
+    action: b.action,
+    downgrade_to: b.downgrade_to,
+  };
+}
+
+/**
+ * All budgets in force: the config file's (read-only here) and the budgets file's. `all()` is synchronous and cheap
+ * for the gateway's hot path; the file is rechecked at most once a second off the request path, so a budget added by
+ * `tokenledger budgets add` while the server runs takes effect within a second.
+ */
+export class BudgetBook {
+  private fromFile: Budget[] = [];
+  private merged: readonly Budget[];
+  private mtime = -1;
+  private checkedAt = 0;
+  private checking: Promise<void> | null = null;
+  readonly path: string;
+  readonly auditPath: string;
+
+  /**
+   * Awaited when the budgets file changed, before the new budgets are in force: the server seeds their counters
+   * from the ledger here, so no request is checked against a new budget that does not yet count its window's spend.
+   */
+  beforeChange: ((next: readonly Budget[]) => Promise<void>) | null = null;
+
+  constructor(
+    ledgerPath: string,
+    private readonly fromConfig: readonly Budget[] = [],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.path = budgetFilePath(ledgerPath);
+    this.auditPath = auditLogPath(ledgerPath);
+    this.merged = fromConfig;
+  }
+
+  async load(): Promise<void> {
+    const mtime = await fileMtime(this.path);
+    if (mtime === this.mtime) return;
+    const fromFile = await readBudgets(this.path);
+    const configIds = new Set(this.fromConfig.map((b) => b.id));
+    const merged = [...this.fromConfig, ...fromFile.filter((b) => !configIds.has(b.id))];
+    await this.beforeChange?.(merged);
+    this.fromFile = fromFile;
+    this.mtime = mtime;
+    this.merged = merged;
+  }
+
+  all(): readonly Budget[] {
+    const now = this.now();
+    if (now - this.checkedAt > 1000) {
+      this.checkedAt = now;
+      this.checking ??= this.load()
+        .catch((e: Error) => {
+          process.stderr.write(`budgets: cannot reload ${this.path}: ${e.message}\n`);
+        })
+        .finally(() => {
+          this.checking = null;
+        });
+    }
+    return this.merged;
+  }
+
+  async get(id: string): Promise<Budget | null> {
+    await this.load();
+    return this.merged.find((b) => b.id === id) ?? null;
+  }
+
+  async create(input: unknown, actor: string, origin: 'cli' | 'api'): Promise<Budget> {
+    await this.load();
+    const b = toBudget(
+      input,
+      `b_${randomBytes(6).toString('hex')}`,
+      origin,
+      new Date(this.now()).toISOString(),
+    );
+    await this.commit([...this.fromFile, b], {
+      actor,
+      action: 'create',
+      budget_id: b.id,
+      before: null,
+      after: b,
+    });
+    return b;
+  }
+
+  /** Replaces the fields given in `changes` (a partial budget definition); the id, origin and creation time stay. */
+  async update(id: string, changes: Record<string, unknown>, actor: string): Promise<Budget> {
+    const before = await this.editable(id);
+    const after = toBudget({ ...budgetInput(before), ...changes }, id, before.origin, before.created_at);
+    await this.commit(
+      this.fromFile.map((b) => (b.id === id ? after : b)),
+      { actor, action: 'update', budget_id: id, before, after },
+    );
+    return after;
+  }
+
+  async remove(id: string, actor: string): Promise<Budget> {
+    const before = await this.editable(id);
+    await this.commit(
+      this.fromFile.filter((b) => b.id !== id),
+      { actor, action: 'remove', budget_id: id, before, after: null },
+    );
+    return before;
+  }
+
+  history(id?: string): Promise<BudgetChange[]> {
+    return readChanges(this.auditPath, id);
+  }
+
+  private async editable(id: string): Promise<Budget> {
+    await this.load();
+    if (this.fromConfig.some((b) => b.id === id))
+      throw new TokenledgerError(
+        'BUDGET_READ_ONLY',
+        `budget ${id} is defined in tokenledger.config.yaml; change it there and restart the server`,
+      );
+    const b = this.fromFile.find((x) => x.id === id);
+    if (b === undefined)
+      throw new TokenledgerError(
+        'BUDGET_NOT_FOUND',
+        `no budget ${JSON.stringify(id)}; see tokenledger budgets list`,
+      );
+    return b;
+  }
+
+  private async commit(budgets: Budget[], change: Omit<BudgetChange, 'at'>): Promise<void> {
+    // The audit line goes first: a change that is in force but not in the audit log must never exist.
+    await appendChange(this.auditPath, { at: new Date(this.now()).toISOString(), ...change });
+    await writeBudgets(this.path, budgets);
+    this.mtime = -1;
+    await this.load();
+  }
+}

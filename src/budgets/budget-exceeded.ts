@@ -1,0 +1,56 @@
+import { TokenledgerError } from '../errors.js';
+import { type Budget, formatPeriod } from './budget.js';
+import { nanoToUsd } from './nano.js';
+
+/**
+ * A call refused because a block budget (or a downgrade budget with nowhere cheaper to go) has no room for its
+ * worst-case cost. The gateway answers HTTP 429 with `body()` and a `retry-after` of `retryAfterSeconds`.
+ */
+export class BudgetExceededError extends TokenledgerError {
+  readonly status = 429;
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    readonly budget: Budget,
+    /** Nano-dollars counted in the window (spend plus calls in flight), before this call. */
+    readonly spendNano: bigint,
+    readonly limitNano: bigint,
+    /** Epoch ms. */
+    readonly resetsAt: number,
+    now: number,
+  ) {
+    const scope = scopeText(budget.scope);
+    super(
+      'GW_BUDGET_EXCEEDED',
+      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has $${nanoToUsd(spendNano)} of $${budget.limit_usd} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
+    );
+    this.retryAfterSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
+  }
+
+  /** The JSON error body: OpenAI's `error` shape (both SDKs surface `error.message`) plus the budget's numbers. */
+  body(): string {
+    const b = this.budget;
+    return JSON.stringify({
+      error: {
+        type: 'tokenledger_error',
+        code: this.code,
+        message: this.message,
+        budget: {
+          id: b.id,
+          name: b.name,
+          scope: b.scope,
+          period: formatPeriod(b.period),
+          action: b.action,
+          spend_usd: nanoToUsd(this.spendNano),
+          limit_usd: b.limit_usd,
+          resets_at: new Date(this.resetsAt).toISOString(),
+        },
+      },
+    });
+  }
+}
+
+export function scopeText(scope: Readonly<Record<string, string>>): string {
+  const parts = Object.entries(scope).map(([k, v]) => `${k}=${v}`);
+  return parts.length === 0 ? 'whole organisation' : parts.join(' ');
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
+import type { AlertInput, AlertSink } from '../alerts/alert.js';
+import type { Claim } from './counters.js';
+import { CountersUnavailableError, createGuardedCounters, renderCountersMetrics } from './guarded.js';
+import { createRedisCounters, type RedisCounters } from './redis.js';
+
+// Our own redis-server even on CI: these tests kill and pause it.
+let server: TestRedis;
+let redis: RedisCounters;
+const claim = (amount: bigint, limit: bigint | null): Claim => ({
+  keys: [`tl:test:guarded:${process.pid}`],
+  amount,
+  limit,
+  ttlSeconds: 60,
+});
+
+class Collect implements AlertSink {
+  readonly alerts: AlertInput[] = [];
+  raise(a: AlertInput): void {
+    this.alerts.push(a);
+  }
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
+  const t = performance.now();
+  try {
+    const value = await f();
+    return { ms: performance.now() - t, value };
+  } catch (error) {
+    return { ms: performance.now() - t, error };
+  }
+}
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+beforeAll(async () => {
+  server = await startRedis({ own: true });
+  redis = createRedisCounters({ url: server.url });
+  await redis.ready();
+});
+afterAll(async () => {
+  await redis.close();
+  await server.stop();
+});
+
+describe('GuardedCounters over a real Redis that goes away', () => {
+  it('fail-closed: refuses fast while Redis is down, logs and alerts once, recovers', async () => {
+    const alerts = new Collect();
+    const log: string[] = [];
+    let recovered = 0;
+    const g = createGuardedCounters(redis, {
+      policy: 'fail-closed',
+      alerts,
+      log: (l) => log.push(l),
+      retryIntervalMs: 0,
+      onRecover: () => {
+        recovered++;
+      },
+    });
+    expect(await g.reserve([claim(10n, 1000n)])).toMatchObject({ ok: true });
+    expect(g.up).toBe(true);
+
+    await server.restartable!.kill();
+    const failures = [];
+    for (let i = 0; i < 5; i++) failures.push(await timed(() => g.reserve([claim(10n, 1000n)])));
+    for (const f of failures) {
+      expect(f.error).toBeInstanceOf(CountersUnavailableError);
+      expect((f.error as CountersUnavailableError).code).toBe('GW_COUNTERS_UNAVAILABLE');
+      expect((f.error as CountersUnavailableError).status).toBe(503);
+      expect(f.ms).toBeLessThan(200);
+    }
+    console.log(`redis killed: reserve failed in ${failures.map((f) => f.ms.toFixed(2)).join(', ')} ms`);
+    await g.add([claim(-10n, null)]); // a settle during the outage neither throws nor hangs
+    expect(g.up).toBe(false);
+    expect(g.failuresTotal).toBe(6);
+    expect(log.filter((l) => l.includes('COUNTERS DOWN'))).toHaveLength(1);
+    expect(alerts.alerts).toHaveLength(1);
+    expect(alerts.alerts[0]).toMatchObject({ kind: 'counters', severity: 'critical' });
+    expect(renderCountersMetrics(g)).toContain('tokenledger_counters_up{policy="fail-closed"} 0\n');
+    expect(renderCountersMetrics(g)).toContain('tokenledger_counters_failures_total 6\n');
+
+    await server.restartable!.start();
+    await until(() => redis.connected);
+    expect(await g.reserve([claim(10n, 1000n)])).toMatchObject({ ok: true });
+    expect(g.up).toBe(true);
+    expect(log.at(-1)).toMatch(/counters are back/);
+    await until(() => recovered === 1);
+    expect(alerts.alerts.at(-1)).toMatchObject({ kind: 'counters', severity: 'info' });
+    expect(renderCountersMetrics(g)).toContain('tokenledger_counters_up{policy="fail-closed"} 1\n');
+  });
+
+  it('fail-open: lets requests through while down', async () => {
+    const log: string[] = [];
+    const g = createGuardedCounters(redis, { policy: 'fail-open', log: (l) => log.push(l) });
+    await server.restartable!.kill();
+    const r = await timed(() => g.reserve([claim(10n ** 18n, 1n)]));
+    expect(r.value).toEqual({ ok: true });
+    expect(r.ms).toBeLessThan(200);
+    await expect(g.read([[claim(1n, null).keys[0]!]])).rejects.toBeInstanceOf(CountersUnavailableError);
+    expect(g.up).toBe(false);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(/COUNTERS DOWN \(fail-open\)/);
+    await server.restartable!.start();
+    await until(() => redis.connected);
+  });
+
+  it('a hung Redis (SIGSTOP) fails within the command timeout, then short-circuits until the retry interval', async () => {
+    const g = createGuardedCounters(redis, { policy: 'fail-closed', log: () => {}, retryIntervalMs: 60_000 });
+    expect(await g.reserve([claim(1n, null)])).toMatchObject({ ok: true });
+    server.restartable!.pause();
+    try {
+      const first = await timed(() => g.reserve([claim(1n, null)]));
+      const second = await timed(() => g.reserve([claim(1n, null)]));
+      console.log(
+        `redis hung: first reserve failed in ${first.ms.toFixed(1)} ms, next in ${second.ms.toFixed(2)} ms`,
+      );
+      expect(first.error).toBeInstanceOf(CountersUnavailableError);
+      expect(first.ms).toBeLessThan(400);
+      expect(second.error).toBeInstanceOf(CountersUnavailableError);
+      expect(second.ms).toBeLessThan(5);
+    } finally {
+      server.restartable!.resume();
+    }
+  });
+});

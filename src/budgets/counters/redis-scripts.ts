@@ -1,0 +1,94 @@
+/**
+ * The Lua that makes Redis counters atomic across gateway instances. Redis runs one script at a time, so "check every
+ * claim, then add every claim" cannot interleave with another instance's reservation.
+ *
+ * Lua numbers are IEEE doubles: integers are exact only below 2^53 (9.007e15 nano-dollars, about $9M). A plain
+ * `tonumber(GET key) + amount > limit` would therefore compare wrongly on counters above $9M (and requests/tokens
+ * above 9e15, which never happens). So values are never turned into one Lua number: each decimal string is split into
+ * a high part and nine low digits (value = hi * 1e9 + lo, 0 <= lo < 1e9), sums carry between them, and comparisons are
+ * lexicographic on (hi, lo). Each part stays far below 2^53, so the check is exact over Redis's whole int64 range.
+ * Writes use INCRBY with the amount as a decimal string, which Redis applies in exact int64 arithmetic; a counter
+ * beyond ±9.2e18 (≈ $9.2 billion in nano-dollars) makes INCRBY fail instead of wrapping.
+ */
+const HI_LO = `
+local B = 1000000000
+local function split(s)
+  if not s then return 0, 0 end
+  local neg = string.sub(s, 1, 1) == '-'
+  if neg then s = string.sub(s, 2) end
+  local n = #s
+  local hi, lo = 0, 0
+  if n > 9 then
+    hi = tonumber(string.sub(s, 1, n - 9))
+    lo = tonumber(string.sub(s, n - 8))
+  else
+    lo = tonumber(s)
+  end
+  if neg then
+    hi, lo = -hi, -lo
+    if lo < 0 then lo = lo + B; hi = hi - 1 end
+  end
+  return hi, lo
+end
+local function norm(hi, lo)
+  local carry = math.floor(lo / B)
+  return hi + carry, lo - carry * B
+end
+local function fmt(hi, lo)
+  local sign = ''
+  if hi < 0 then
+    sign = '-'
+    if lo > 0 then hi = hi + 1; lo = B - lo end
+    hi = -hi
+  end
+  if hi == 0 then return sign .. string.format('%.0f', lo) end
+  return sign .. string.format('%.0f', hi) .. string.format('%09.0f', lo)
+end
+`;
+
+/**
+ * reserve. KEYS: every claim's keys, claim after claim. ARGV: per claim `nkeys, amount, limit ('' = none), ttl`.
+ * Returns {1, total per claim after adding (decimal strings)} when everything was added, or
+ * {0, index (0-based), current} with nothing added.
+ */
+export const RESERVE_LUA = `${HI_LO}
+local claims = {}
+local k = 1
+for a = 1, #ARGV, 4 do
+  local c = { first = k, nkeys = tonumber(ARGV[a]), amount = ARGV[a + 1], limit = ARGV[a + 2], ttl = ARGV[a + 3] }
+  claims[#claims + 1] = c
+  k = k + c.nkeys
+end
+local out = { 1 }
+for i, c in ipairs(claims) do
+  local hi, lo = 0, 0
+  for j = c.first, c.first + c.nkeys - 1 do
+    local h, l = split(redis.call('GET', KEYS[j]))
+    hi, lo = hi + h, lo + l
+  end
+  local chi, clo = norm(hi, lo)
+  local ahi, alo = split(c.amount)
+  local thi, tlo = norm(chi + ahi, clo + alo)
+  if c.limit ~= '' then
+    local lhi, llo = split(c.limit)
+    if thi > lhi or (thi == lhi and tlo > llo) then
+      return { 0, i - 1, fmt(chi, clo) }
+    end
+  end
+  out[i + 1] = fmt(thi, tlo)
+end
+for _, c in ipairs(claims) do
+  redis.call('INCRBY', KEYS[c.first], c.amount)
+  redis.call('EXPIRE', KEYS[c.first], c.ttl)
+end
+return out
+`;
+
+/** add. KEYS: one key per claim (its first). ARGV: per claim `amount, ttl`. Unconditional. */
+export const ADD_LUA = `
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i - 1])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * i])
+end
+return #KEYS
+`;

@@ -1,0 +1,182 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { TokenledgerError } from '../../errors.js';
+import type { Claim, Counters, ReserveResult } from './counters.js';
+import { ADD_LUA, RESERVE_LUA } from './redis-scripts.js';
+
+export const REDIS_COUNTERS_DRIVER = 'redis';
+
+export interface RedisCountersOptions {
+  /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
+  url: string;
+  /**
+   * A command without a reply after this long fails (a hung or partitioned Redis). Budget checks sit on the request
+   * path, so this is short; a healthy Redis answers in well under a millisecond. Default 200.
+   */
+  commandTimeoutMs?: number;
+  /** Default 200. */
+  connectTimeoutMs?: number;
+  /** Extra ioredis options (tests, TLS); ours win on the fields above. */
+  redis?: RedisOptions;
+}
+
+type ReserveReply = [0, number, string] | [1, ...string[]];
+
+interface ScriptedRedis extends Redis {
+  tlReserve(...args: (string | number)[]): Promise<ReserveReply>;
+  tlAdd(...args: (string | number)[]): Promise<number>;
+}
+
+/**
+ * Counters shared by several gateway instances through one Redis. `reserve` is a single Lua script (EVALSHA, EVAL on
+ * NOSCRIPT after a Redis restart), so check-then-add is atomic across instances. Amounts cross the wire as decimal
+ * strings and come back as decimal strings: no float ever touches them in JS (see redis-scripts.ts for Lua's side).
+ *
+ * Fails fast rather than queueing: with the offline queue off, a call while Redis is unreachable rejects at once
+ * (COUNTERS_REDIS_UNAVAILABLE) and a hung Redis rejects after `commandTimeoutMs`; guarded.ts turns that into the
+ * fail-open / fail-closed policy. ioredis keeps reconnecting in the background.
+ */
+export class RedisCounters implements Counters {
+  private readonly client: ScriptedRedis;
+  private readonly where: string;
+  /** The last connection error, for guarded.ts's log line. */
+  lastError: Error | null = null;
+
+  constructor(opts: RedisCountersOptions) {
+    this.where = redactUrl(opts.url);
+    const timeout = opts.commandTimeoutMs ?? 200;
+    this.client = new Redis(opts.url, {
+      ...opts.redis,
+      commandTimeout: timeout,
+      connectTimeout: opts.connectTimeoutMs ?? 200,
+      // Never hold a budget check while reconnecting: fail now and let the policy decide.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+    }) as ScriptedRedis;
+    this.client.on('error', (e: Error) => {
+      this.lastError = e;
+    });
+    this.client.defineCommand('tlReserve', { lua: RESERVE_LUA });
+    this.client.defineCommand('tlAdd', { lua: ADD_LUA });
+  }
+
+  /** Resolves once connected; rejects with COUNTERS_REDIS_UNAVAILABLE if that takes longer than `timeoutMs`. */
+  async ready(timeoutMs = 2000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(this.unavailable(new Error(`not connected after ${timeoutMs} ms`)));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  /** Whether the connection is up right now (no round trip). */
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async reserve(claims: readonly Claim[]): Promise<ReserveResult> {
+    if (claims.length === 0) return { ok: true, totals: [] };
+    const keys: string[] = [];
+    const argv: string[] = [];
+    for (const c of claims) {
+      if (c.keys.length === 0)
+        throw new TokenledgerError('COUNTERS_BAD_CLAIM', 'a claim needs at least one key');
+      keys.push(...c.keys);
+      argv.push(
+        String(c.keys.length),
+        c.amount.toString(),
+        c.limit === null ? '' : c.limit.toString(),
+        ttl(c),
+      );
+    }
+    const reply = await this.call(() => this.client.tlReserve(keys.length, ...keys, ...argv));
+    if (reply[0] === 0) return { ok: false, index: Number(reply[1]), current: BigInt(reply[2]) };
+    return { ok: true, totals: reply.slice(1).map((v) => BigInt(v as string)) };
+  }
+
+  async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
+    if (claims.length === 0) return;
+    const keys = claims.map((c) => c.keys[0]!);
+    const argv = claims.flatMap((c) => [c.amount.toString(), ttl(c)]);
+    await this.call(() => this.client.tlAdd(keys.length, ...keys, ...argv));
+  }
+
+  async read(keys: readonly (readonly string[])[]): Promise<bigint[]> {
+    const flat = keys.flat();
+    if (flat.length === 0) return keys.map(() => 0n);
+    // One MGET for every claim; sums in BigInt, since a value may exceed 2^53.
+    const values = await this.call(() => this.client.mget(flat));
+    let i = 0;
+    return keys.map((k) => {
+      let s = 0n;
+      for (let j = 0; j < k.length; j++, i++) {
+        const v = values[i];
+        if (v !== null && v !== undefined) s += BigInt(v);
+      }
+      return s;
+    });
+  }
+
+  async seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const p = this.client.pipeline();
+    for (const e of entries)
+      p.set(e.key, e.value.toString(), 'EX', Math.max(1, Math.ceil(e.ttlSeconds)), 'NX');
+    const results = await this.call(() => p.exec());
+    const failed = results?.find(([err]) => err !== null);
+    if (failed) throw this.unavailable(failed[0] as Error);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private async call<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw this.unavailable(e);
+    }
+  }
+
+  private unavailable(cause: unknown): TokenledgerError {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    return new TokenledgerError(
+      'COUNTERS_REDIS_UNAVAILABLE',
+      `Redis counters at ${this.where}: ${why}; check that Redis is running and reachable (counters.redis_url)`,
+      { cause },
+    );
+  }
+}
+
+function ttl(c: { ttlSeconds: number }): string {
+  // EXPIRE takes whole seconds > 0; a fractional or zero TTL would delete the key at once.
+  return String(Math.max(1, Math.ceil(c.ttlSeconds)));
+}
+
+/** Keeps passwords out of logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis (unparseable URL)';
+  }
+}
+
+/** A Counters over Redis; call `ready()` to wait for the first connection. */
+export function createRedisCounters(opts: RedisCountersOptions): RedisCounters {
+  return new RedisCounters(opts);
+}

@@ -1,0 +1,82 @@
+import { TZDate } from '@date-fns/tz';
+import { addDays, addMonths, addWeeks, startOfDay, startOfMonth, startOfWeek } from 'date-fns';
+import type { Budget } from './budget.js';
+
+/** The stretch of time a budget's spend is counted over, and the counter keys that hold it. */
+export interface BudgetWindow {
+  /** Epoch ms, inclusive. */
+  start: number;
+  /** Epoch ms, exclusive. */
+  end: number;
+  /** Counter keys, newest first: one for a calendar period, one per hour for a rolling one. */
+  keys: string[];
+  /**
+   * When spend next goes down. Calendar: the end of the period. Rolling: `start + 1h`, the moment the oldest hourly
+   * bucket leaves the window (it may hold nothing, so this is the earliest possible relief, not a promise).
+   */
+  resetsAt: number;
+  /** How long the newest key must live: until it leaves the window, plus an hour of slack for clock skew. */
+  ttlSeconds: number;
+}
+
+export const HOUR_MS = 3_600_000;
+const SLACK_SECONDS = 3600;
+
+/** `tl:b:<budget id>:<bucket start, ISO-8601 UTC>`: shared by every gateway instance, so the format is stable. */
+export function counterKey(budgetId: string, bucketStartMs: number): string {
+  return `tl:b:${budgetId}:${new Date(bucketStartMs).toISOString()}`;
+}
+
+/**
+ * The window a budget counts at `nowMs`. Calendar periods start at midnight, on ISO Monday or on the 1st in the
+ * budget's time zone, so a daily budget in Europe/Berlin has a 23-hour day in March and a 25-hour one in October.
+ * Rolling periods are `days × 24` hourly buckets aligned to UTC hours (every IANA zone in use is a whole number of
+ * hours from UTC except a few at :30/:45; for those the buckets are still UTC hours, which only shifts the edge).
+ * Pure.
+ */
+export function budgetWindow(b: Pick<Budget, 'id' | 'period' | 'tz'>, nowMs: number): BudgetWindow {
+  const p = b.period;
+  if (p.kind === 'rolling') {
+    const newest = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
+    const n = p.days * 24;
+    const keys: string[] = new Array(n);
+    for (let i = 0; i < n; i++) keys[i] = counterKey(b.id, newest - i * HOUR_MS);
+    const start = newest - (n - 1) * HOUR_MS;
+    const end = newest + HOUR_MS;
+    return {
+      start,
+      end,
+      keys,
+      resetsAt: start + HOUR_MS,
+      ttlSeconds: Math.ceil((end + (n - 1) * HOUR_MS - nowMs) / 1000) + SLACK_SECONDS,
+    };
+  }
+  const local = new TZDate(nowMs, b.tz);
+  let s: Date;
+  let e: Date;
+  switch (p.kind) {
+    case 'daily':
+      s = startOfDay(local);
+      e = startOfDay(addDays(s, 1));
+      break;
+    case 'weekly':
+      s = startOfWeek(local, { weekStartsOn: 1 });
+      e = startOfWeek(addWeeks(s, 1), { weekStartsOn: 1 });
+      break;
+    case 'monthly':
+      s = startOfMonth(local);
+      e = startOfMonth(addMonths(s, 1));
+      break;
+    default:
+      return p satisfies never;
+  }
+  const start = s.getTime();
+  const end = e.getTime();
+  return {
+    start,
+    end,
+    keys: [counterKey(b.id, start)],
+    resetsAt: end,
+    ttlSeconds: Math.ceil((end - nowMs) / 1000) + SLACK_SECONDS,
+  };
+}

@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { SCOPE_DIMENSIONS, SCOPE_KEY, type Scope } from './budget.js';
+import type { Claim, Counters, ReserveResult } from './counters/counters.js';
+import { type CallScope, scopeCovers } from './match.js';
+import { RateLimitedError } from './rate-limited.js';
+
+/**
+ * Requests per minute and tokens per minute, in fixed one-minute windows (UTC minutes) kept in Counters, so several
+ * gateway instances sharing Redis share the limits.
+ *
+ * A rule's `scope` selects the calls it covers (an AND of dimension = value, as in budgets; empty = every call), and
+ * all those calls share ONE counter. `per: DIM` splits the rule into one counter per distinct value of DIM, e.g.
+ * `{per: api_key_id, rpm: 60}` gives every virtual key its own 60 requests per minute; calls without a value for DIM
+ * are not covered by that rule. Every covering rule must have room (all or nothing).
+ *
+ * Tokens are total tokens (input + output): a call reserves its estimate (input counted, plus max_tokens) and
+ * `settle` corrects it to the real count in the window it was reserved in.
+ *
+ * @example
+ * rate_limits:
+ *   - { scope: { team: payments }, rpm: 600, tpm: 200000 }
+ *   - { per: api_key_id, rpm: 60 }
+ */
+const scopeSchema = z.record(z.string(), z.string().min(1)).superRefine((scope, ctx) => {
+  for (const [k, v] of Object.entries(scope)) {
+    if (!SCOPE_KEY.test(k))
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
+      });
+    else if (v === '*')
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: `"*" is not a wildcard: write per: ${k} for one limit per distinct ${k}, or leave ${k} out of the scope`,
+      });
+  }
+});
+
+export const rateLimitRuleSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    scope: scopeSchema.default({}),
+    per: z
+      .string()
+      .regex(SCOPE_KEY, { message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY` })
+      .optional(),
+    rpm: z.number().int().positive().optional(),
+    tpm: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((r) => r.rpm !== undefined || r.tpm !== undefined, {
+    message: 'a rate limit needs rpm (requests per minute), tpm (tokens per minute) or both',
+  });
+
+/** The `rate_limits:` config section. */
+export const rateLimitsSchema = z.array(rateLimitRuleSchema).default([]);
+export type RateLimitRuleInput = z.input<typeof rateLimitRuleSchema>;
+
+export interface RateLimitRule {
+  /** `rl_` + 10 hex of the scope and `per`, so every instance (and a restart) names the same counters. */
+  id: string;
+  name: string | null;
+  scope: Scope;
+  per: string | null;
+  rpm: number | null;
+  tpm: number | null;
+}
+
+type Unit = 'requests' | 'tokens';
+
+/** What one call claims: the Counters claims plus, for each, the rule and unit it stands for. */
+export interface RatePlan {
+  claims: Claim[];
+  parts: { rule: RateLimitRule; unit: Unit; perValue: string | null; limit: number }[];
+  estimatedTokens: number;
+  /** Epoch ms the window ends. */
+  resetsAt: number;
+  now: number;
+}
+
+export type RateVerdict =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; headers: Record<string, string>; error: RateLimitedError };
+
+const WINDOW_MS = 60_000;
+
+/** Validated config → rules. Pure. */
+export function compileRateLimits(input: readonly RateLimitRuleInput[]): RateLimitRule[] {
+  return input.map((raw) => {
+    const r = rateLimitRuleSchema.parse(raw);
+    const scope = Object.fromEntries(Object.entries(r.scope).sort(([a], [b]) => a.localeCompare(b)));
+    const id = `rl_${createHash('sha256')
+      .update(JSON.stringify([scope, r.per ?? null]))
+      .digest('hex')
+      .slice(0, 10)}`;
+    return { id, name: r.name ?? null, scope, per: r.per ?? null, rpm: r.rpm ?? null, tpm: r.tpm ?? null };
+  });
+}
+
+/** The claims a call makes on the rules covering it (empty when none does). Pure. */
+export function rateClaims(
+  rules: readonly RateLimitRule[],
+  call: CallScope,
+  estimatedTokens: number,
+  now: number,
+): RatePlan {
+  const minute = Math.floor(now / WINDOW_MS);
+  const resetsAt = (minute + 1) * WINDOW_MS;
+  const ttlSeconds = Math.ceil((resetsAt - now) / 1000) + 60;
+  const tokens = BigInt(Math.max(0, Math.ceil(estimatedTokens)));
+  const plan: RatePlan = { claims: [], parts: [], estimatedTokens: Number(tokens), resetsAt, now };
+  for (const rule of rules) {
+    if (!scopeCovers(rule.scope, call)) continue;
+    const perValue = rule.per === null ? null : dimensionValue(rule.per, call);
+    if (rule.per !== null && perValue === null) continue;
+    const base = `tl:rl:${rule.id}:${perValue === null ? '-' : encodeURIComponent(perValue)}`;
+    if (rule.rpm !== null) {
+      plan.claims.push({ keys: [`${base}:r:${minute}`], amount: 1n, limit: BigInt(rule.rpm), ttlSeconds });
+      plan.parts.push({ rule, unit: 'requests', perValue, limit: rule.rpm });
+    }
+    if (rule.tpm !== null) {
+      plan.claims.push({
+        keys: [`${base}:t:${minute}`],
+        amount: tokens,
+        limit: BigInt(rule.tpm),
+        ttlSeconds,
+      });
+      plan.parts.push({ rule, unit: 'tokens', perValue, limit: rule.tpm });
+    }
+  }
+  return plan;
+}
+
+/**
+ * Reads a reserve result whose claims `offset … offset + plan.claims.length - 1` are the plan's (the enforcer may
+ * reserve budget and rate claims in one call). Returns null when another claim failed: nothing was added then. Pure.
+ */
+export function rateVerdict(plan: RatePlan, result: ReserveResult, offset = 0): RateVerdict | null {
+  if (result.ok) {
+    const totals = result.totals?.slice(offset, offset + plan.claims.length);
+    return { ok: true, headers: totals === undefined ? {} : headers(plan, totals) };
+  }
+  const i = result.index - offset;
+  if (i < 0 || i >= plan.claims.length) return null;
+  const part = plan.parts[i]!;
+  const used = Number(result.current);
+  const retryAfterSeconds = Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000));
+  const h = unitHeaders(part.unit, part.limit, Math.max(0, part.limit - used), plan);
+  const error = new RateLimitedError(
+    {
+      id: part.rule.id,
+      name: part.rule.name,
+      scope: part.rule.scope,
+      per: part.rule.per,
+      perValue: part.perValue,
+    },
+    part.unit,
+    part.limit,
+    used,
+    retryAfterSeconds,
+    h,
+  );
+  return { ok: false, headers: h, error };
+}
+
+/** The corrections once the real token count is known (also on error: pass the tokens actually used, often 0). */
+export function rateSettleClaims(plan: RatePlan, actualTokens: number): Omit<Claim, 'limit'>[] {
+  const delta = BigInt(Math.max(0, Math.ceil(actualTokens))) - BigInt(plan.estimatedTokens);
+  if (delta === 0n) return [];
+  const out: Omit<Claim, 'limit'>[] = [];
+  for (let i = 0; i < plan.parts.length; i++)
+    if (plan.parts[i]!.unit === 'tokens') {
+      const c = plan.claims[i]!;
+      out.push({ keys: c.keys, amount: delta, ttlSeconds: c.ttlSeconds });
+    }
+  return out;
+}
+
+/** x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. */
+function headers(plan: RatePlan, totals: readonly bigint[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const tightest: Partial<Record<Unit, { limit: number; remaining: number }>> = {};
+  for (let i = 0; i < plan.parts.length; i++) {
+    const p = plan.parts[i]!;
+    const remaining = Math.max(0, p.limit - Number(totals[i] ?? 0n));
+    const t = tightest[p.unit];
+    if (t === undefined || remaining < t.remaining) tightest[p.unit] = { limit: p.limit, remaining };
+  }
+  for (const unit of ['requests', 'tokens'] as const) {
+    const t = tightest[unit];
+    if (t !== undefined) Object.assign(out, unitHeaders(unit, t.limit, t.remaining, plan));
+  }
+  return out;
+}
+
+function unitHeaders(unit: Unit, limit: number, remaining: number, plan: RatePlan): Record<string, string> {
+  return {
+    [`x-ratelimit-limit-${unit}`]: String(limit),
+    [`x-ratelimit-remaining-${unit}`]: String(remaining),
+    [`x-ratelimit-reset-${unit}`]: `${Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000))}s`,
+  };
+}
+
+function dimensionValue(dim: string, call: CallScope): string | null {
+  if (dim === 'provider') return call.provider;
+  if (dim === 'model') return call.model;
+  if (dim.startsWith('tag.')) return call.attribution.tags[dim.slice(4)] ?? null;
+  return (call.attribution as unknown as Record<string, string | null>)[dim] ?? null;
+}
+
+/** A call admitted by the rate limiter: send `headers` with the response, then `settle` it. */
+export interface RateTicket {
+  plan: RatePlan;
+  headers: Record<string, string>;
+}
+
+/**
+ * Rate limits over Counters, for the gateway. `check` throws RateLimitedError (HTTP 429) when a covering rule has no
+ * room; otherwise the call counts one request and its estimated tokens.
+ */
+export class RateLimiter {
+  constructor(
+    private readonly rules: () => readonly RateLimitRule[],
+    private readonly counters: Counters,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async check(call: CallScope, estimatedTokens: number): Promise<RateTicket> {
+    const plan = rateClaims(this.rules(), call, estimatedTokens, this.now());
+    if (plan.claims.length === 0) return { plan, headers: {} };
+    const verdict = rateVerdict(plan, await this.counters.reserve(plan.claims))!;
+    if (!verdict.ok) throw verdict.error;
+    return { plan, headers: verdict.headers };
+  }
+
+  /** Corrects the token estimate to `actualTokens` (input + output; 0 when the call failed before using any). */
+  async settle(ticket: RateTicket, actualTokens: number): Promise<void> {
+    const claims = rateSettleClaims(ticket.plan, actualTokens);
+    if (claims.length > 0) await this.counters.add(claims);
+  }
+}
+
+export function createRateLimiter(
+  rules: readonly RateLimitRule[] | (() => readonly RateLimitRule[]),
+  counters: Counters,
+  now?: () => number,
+): RateLimiter {
+  return new RateLimiter(typeof rules === 'function' ? rules : () => rules, counters, now);
+}

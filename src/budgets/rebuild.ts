@@ -1,0 +1,54 @@
+import type { Pricer } from '../pricing/pricer.js';
+import type { Filter } from '../store/query.js';
+import type { Store } from '../store/store.js';
+import type { Budget } from './budget.js';
+import type { Counters } from './counters/counters.js';
+import { picoToNanoUp } from './nano.js';
+import { budgetWindow, counterKey, HOUR_MS } from './period.js';
+
+/**
+ * Seeds the counters from the ledger at start-up: each budget's spend in its current window (hourly buckets for a
+ * rolling one), so a restart forgets nothing. Keys that already exist (another instance, or Redis that outlived
+ * us) are left alone by Counters.seed. Returns how many keys were offered.
+ */
+export async function rebuildCounters(
+  store: Store,
+  counters: Counters,
+  pricer: Pricer,
+  budgets: readonly Budget[],
+  nowMs: number,
+): Promise<number> {
+  const entries: { key: string; value: bigint; ttlSeconds: number }[] = [];
+  for (const b of budgets) {
+    const w = budgetWindow(b, nowMs);
+    const filters = scopeFilters(b, pricer);
+    const since = w.start * 1000;
+    const until = w.end * 1000;
+    if (b.period.kind === 'rolling') {
+      const buckets = b.period.days * 24;
+      const r = await store.query({ dimensions: [], filters, since, until, bucket: 'hour' });
+      for (const row of r.rows) {
+        const start = Date.parse(row.bucket!);
+        const value = picoToNanoUp(row.cost_usd);
+        if (value <= 0n) continue;
+        const ttl = Math.ceil((start + buckets * HOUR_MS - nowMs) / 1000) + 3600;
+        entries.push({ key: counterKey(b.id, start), value, ttlSeconds: ttl });
+      }
+    } else {
+      const r = await store.query({ dimensions: [], filters, since, until });
+      const value = picoToNanoUp(r.totals.cost_usd);
+      if (value > 0n) entries.push({ key: w.keys[0]!, value, ttlSeconds: w.ttlSeconds });
+    }
+  }
+  if (entries.length > 0) await counters.seed(entries);
+  return entries.length;
+}
+
+/** The scope as store filters: the ledger holds canonical model ids, so a model name also matches its canonical id. */
+export function scopeFilters(b: Budget, pricer: Pricer): Filter[] {
+  return Object.entries(b.scope).map(([dim, value]) => {
+    if (dim !== 'model') return { dimension: dim as Filter['dimension'], values: [value] };
+    const canonical = pricer.resolve(value, b.scope.provider ?? null)?.model;
+    return { dimension: 'model', values: canonical && canonical !== value ? [value, canonical] : [value] };
+  });
+}

@@ -1,0 +1,101 @@
+import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countTokens } from '../gateway/estimate.js';
+import { loadPricer } from '../pricing/load.js';
+import type { Pricer } from '../pricing/pricer.js';
+import { nanoToUsd, picoToNanoUp, usdToNanoDown } from './nano.js';
+import { FALLBACK_OUTPUT_TOKENS, outputLimit, type WorstCaseInput, worstCase } from './worst-case.js';
+
+let pricer: Pricer;
+beforeAll(async () => {
+  pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+});
+
+const TS = Date.parse('2026-05-01T00:00:00Z') * 1000;
+
+function input(json: Record<string, unknown>, over: Partial<WorstCaseInput> = {}): WorstCaseInput {
+  return {
+    json,
+    inputText: 'hello world',
+    provider: 'openai',
+    model: String(json.model),
+    ts: TS,
+    mayWriteCache: false,
+    countTokens,
+    ...over,
+  };
+}
+const chat = (extra: Record<string, unknown>) => ({
+  model: 'gpt-4o',
+  messages: [{ role: 'user', content: 'hello world' }],
+  ...extra,
+});
+
+describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
+  it('"hello world" is 2 tokens, + 4 for the message + 3 for the reply = 9 input; 100 output', async () => {
+    const w = await worstCase(input(chat({ max_tokens: 100 })), pricer);
+    expect(w).toMatchObject({ inputTokens: 9, outputTokens: 100, priced: true });
+    // 9 × 2.5 + 100 × 10 = 1022.5 micro-dollars.
+    expect(w.pico).toBe(1_022_500_000n);
+    expect(w.nano).toBe(1_022_500n);
+  });
+
+  it('max_completion_tokens wins over max_tokens; n multiplies the output', async () => {
+    const w = await worstCase(input(chat({ max_tokens: 5000, max_completion_tokens: 50, n: 2 })), pricer);
+    expect(w.outputTokens).toBe(100);
+    expect(w.nano).toBe(1_022_500n);
+  });
+
+  it('no limit in the request: the documented fallback of 16,384 output tokens', async () => {
+    const w = await worstCase(input(chat({})), pricer);
+    expect(w.outputTokens).toBe(FALLBACK_OUTPUT_TOKENS);
+    // 9 × 2.5 + 16384 × 10 = 163,862.5 micro-dollars.
+    expect(w.nano).toBe(163_862_500n);
+    expect((await worstCase(input(chat({}), { fallbackOutputTokens: 10 }), pricer)).nano).toBe(122_500n);
+  });
+
+  it('a request that may write the prompt cache pays the dearest input rate (Claude 1h write: 2 × $3)', async () => {
+    const json = {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 1000,
+      messages: [{ role: 'user', content: 'hello world' }],
+    };
+    const plain = await worstCase(input(json, { provider: 'anthropic' }), pricer);
+    // 9 × 3 + 1000 × 15 = 15,027 micro-dollars.
+    expect(plain.nano).toBe(15_027_000n);
+    const cached = await worstCase(input(json, { provider: 'anthropic', mayWriteCache: true }), pricer);
+    // 9 × 6 + 1000 × 15 = 15,054.
+    expect(cached.nano).toBe(15_054_000n);
+  });
+
+  it('tool definitions count as input', async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
+    const w = await worstCase(input(chat({ max_tokens: 1, tools })), pricer);
+    expect(w.inputTokens).toBe(9 + (await countTokens(JSON.stringify(tools))));
+  });
+
+  it('an unknown model reserves nothing and says it is unpriced', async () => {
+    const w = await worstCase(
+      input({ model: 'no-such-model-x', max_tokens: 10 }, { provider: 'nobody' }),
+      pricer,
+    );
+    expect(w).toMatchObject({ priced: false, nano: 0n, pico: 0n });
+  });
+});
+
+describe('outputLimit and nano-dollar rounding', () => {
+  it('reads the three APIs names, ignoring junk', () => {
+    expect(outputLimit({ max_output_tokens: 7 })).toBe(7);
+    expect(outputLimit({ max_tokens: 0 })).toBeNull();
+    expect(outputLimit({ max_tokens: '10' })).toBeNull();
+    expect(outputLimit({ max_tokens: 1.5 })).toBeNull();
+  });
+  it('spend rounds up, limits round down', () => {
+    expect(picoToNanoUp(1000n)).toBe(1n);
+    expect(picoToNanoUp(1001n)).toBe(2n);
+    expect(picoToNanoUp(0n)).toBe(0n);
+    expect(usdToNanoDown('0.0000000019')).toBe(1n);
+    expect(usdToNanoDown('50')).toBe(50_000_000_000n);
+    expect(nanoToUsd(667_000_000n)).toBe('0.667000000');
+  });
+});

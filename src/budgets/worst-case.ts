@@ -1,0 +1,105 @@
+import type { RateCard } from '../ledger/event.js';
+import { costOf } from '../pricing/cost.js';
+import type { Pricer } from '../pricing/pricer.js';
+import { picoToNanoUp } from './nano.js';
+
+/**
+ * Output tokens reserved when a request names no limit (`max_tokens`, `max_completion_tokens`, `max_output_tokens`)
+ * and the catalog knows no output limit for the model (genai-prices lists prices and context windows, not output
+ * limits). 16,384 is GPT-4o's and most current chat models' output ceiling; a call that really writes more is
+ * settled at its real cost, so a `block` budget is exact only for requests that set a limit. Override it with
+ * the enforcer's `fallbackOutputTokens`.
+ */
+export const FALLBACK_OUTPUT_TOKENS = 16_384;
+
+/**
+ * Chat framing the tokenizer does not see in the text: OpenAI documents ~3 tokens per message plus 3 to prime the
+ * reply; 4 per message leaves room for names and roles. Without it a reservation could fall a few tokens short of
+ * what the provider bills.
+ */
+const TOKENS_PER_MESSAGE = 4;
+const TOKENS_PER_REQUEST = 3;
+
+export interface WorstCaseInput {
+  /** The request body. */
+  json: Record<string, unknown>;
+  /** Prompt text of the request (provider.inputText(json)). */
+  inputText: string;
+  /** Provider id used for pricing. */
+  provider: string;
+  /** Model name the request goes to. */
+  model: string;
+  /** Epoch µs of the call (prices change over time). */
+  ts: number;
+  /** The request asks for prompt caching (`cache_control`): input may be billed at the cache-write rate. */
+  mayWriteCache: boolean;
+  countTokens: (text: string) => Promise<number> | number;
+  fallbackOutputTokens?: number | undefined;
+}
+
+export interface WorstCase {
+  /** Pico-dollars; 0 when the model has no price (the ledger will record it unpriced, at no cost to any budget). */
+  pico: bigint;
+  /** Nano-dollars, rounded up: what is reserved in the counters. */
+  nano: bigint;
+  inputTokens: number;
+  outputTokens: number;
+  priced: boolean;
+}
+
+/**
+ * The most a call can cost: every input token counted with the tokenizer (plus chat framing), billed at the dearest
+ * input rate the request can incur, plus the output limit at the output rate, times `n` choices. Exact: bigint
+ * through the one cost formula (pricing/cost.ts).
+ */
+export async function worstCase(w: WorstCaseInput, pricer: Pricer): Promise<WorstCase> {
+  const messages = Array.isArray(w.json.messages) ? w.json.messages.length : 0;
+  const tools = w.json.tools === undefined ? '' : JSON.stringify(w.json.tools);
+  const inputTokens =
+    (await w.countTokens(w.inputText)) +
+    (tools === '' ? 0 : await w.countTokens(tools)) +
+    messages * TOKENS_PER_MESSAGE +
+    TOKENS_PER_REQUEST;
+  const choices = positiveInt(w.json.n) ?? 1;
+  const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
+  const serviceTier = typeof w.json.service_tier === 'string' ? w.json.service_tier : null;
+  const r = pricer.resolve(w.model, w.provider);
+  const rates = r === null ? null : pricer.rates(r, w.ts, inputTokens, serviceTier);
+  if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
+  const input = w.mayWriteCache
+    ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h)
+    : rates.input;
+  const card: RateCard = { ...rates, input };
+  const pico = costOf(
+    {
+      requests: 1,
+      input_tokens: inputTokens,
+      cache_read_tokens: 0,
+      cache_write_5m_tokens: 0,
+      cache_write_1h_tokens: 0,
+      output_tokens: outputTokens,
+      reasoning_tokens: 0,
+    },
+    card,
+  ).cost_usd;
+  return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
+}
+
+/** The request's own output limit, whichever of the APIs' names it uses. */
+export function outputLimit(json: Record<string, unknown>): number | null {
+  return (
+    positiveInt(json.max_completion_tokens) ??
+    positiveInt(json.max_tokens) ??
+    positiveInt(json.max_output_tokens)
+  );
+}
+
+function positiveInt(v: unknown): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+}
+
+function maxOf(...xs: bigint[]): bigint {
+  let m = xs[0]!;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}

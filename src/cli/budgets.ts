@@ -1,0 +1,144 @@
+import { userInfo } from 'node:os';
+import { BudgetBook } from '../budgets/book/budget-book.js';
+import { type Budget, formatPeriod } from '../budgets/budget.js';
+import { TokenledgerError } from '../errors.js';
+import { type LedgerOptions, ledgerPath } from './context.js';
+
+/** Flags of `budgets add` and `budgets update`; every one is optional for update. */
+export interface BudgetFlags {
+  scope?: string[];
+  period?: string;
+  limitUsd?: string;
+  action?: string;
+  downgradeTo?: string;
+  thresholds?: string;
+  tz?: string;
+  name?: string;
+}
+
+/** `--scope key=vk_…` is the virtual key; `tags.K` and `tag.K` both name a tag. */
+const SCOPE_ALIASES: Record<string, string> = { key: 'api_key_id' };
+
+function parseScope(pairs: readonly string[]): Record<string, string> {
+  const scope: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0 || eq === p.length - 1)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `--scope ${JSON.stringify(p)}: expected DIMENSION=VALUE, e.g. team=payments`,
+      );
+    let k = p.slice(0, eq).trim();
+    k = SCOPE_ALIASES[k] ?? k.replace(/^tags\./, 'tag.');
+    if (k in scope)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `--scope ${k} is given twice; a budget's scope is an AND of different dimensions`,
+      );
+    scope[k] = p.slice(eq + 1).trim();
+  }
+  return scope;
+}
+
+function parseThresholds(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((s) => !/^\d+$/.test(s)))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--thresholds ${JSON.stringify(text)}: expected whole percents like 50,80,100`,
+    );
+  return parts.map(Number);
+}
+
+/** The budget definition the flags describe (only the flags given, for update). */
+export function flagsToInput(f: BudgetFlags): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  if (f.scope !== undefined) input.scope = parseScope(f.scope);
+  if (f.period !== undefined) input.period = f.period;
+  if (f.limitUsd !== undefined) input.limit_usd = f.limitUsd;
+  if (f.action !== undefined) input.action = f.action;
+  if (f.downgradeTo !== undefined) input.downgrade_to = f.downgradeTo;
+  if (f.thresholds !== undefined) input.thresholds = parseThresholds(f.thresholds);
+  if (f.tz !== undefined) input.tz = f.tz;
+  if (f.name !== undefined) input.name = f.name;
+  return input;
+}
+
+export function actor(): string {
+  return `cli:${userInfo().username}`;
+}
+
+/** The budgets file is beside the ledger and the server rereads it, so these work whether or not it runs. */
+function book(o: LedgerOptions): BudgetBook {
+  return new BudgetBook(ledgerPath(o));
+}
+
+export function describeScope(scope: Budget['scope']): string {
+  const parts = Object.entries(scope).map(([k, v]) => `${k}=${v}`);
+  return parts.length === 0 ? 'whole organisation' : parts.join(' ');
+}
+
+export function describeBudget(b: Budget): string {
+  const action = b.action === 'downgrade' ? `downgrade to ${b.downgrade_to}` : b.action;
+  return `${describeScope(b.scope)}  ${formatPeriod(b.period)} (${b.tz})  $${b.limit_usd}  ${action}  alerts at ${b.thresholds.join('/')}%`;
+}
+
+export async function budgetsAdd(o: LedgerOptions & BudgetFlags, out: (s: string) => void): Promise<Budget> {
+  const input = flagsToInput(o);
+  input.scope ??= {};
+  const b = await book(o).create(input, actor(), 'cli');
+  out(`Created budget ${b.id}: ${describeBudget(b)}\n`);
+  return b;
+}
+
+export async function budgetsUpdate(
+  o: LedgerOptions & BudgetFlags & { id: string },
+  out: (s: string) => void,
+): Promise<void> {
+  const changes = flagsToInput(o);
+  if (Object.keys(changes).length === 0)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      'nothing to change: give at least one of --limit-usd, --period, --action, …',
+    );
+  const b = await book(o).update(o.id, changes, actor());
+  out(`Updated budget ${b.id}: ${describeBudget(b)}\n`);
+}
+
+export async function budgetsRemove(
+  o: LedgerOptions & { id: string },
+  out: (s: string) => void,
+): Promise<void> {
+  const b = await book(o).remove(o.id, actor());
+  out(`Removed budget ${b.id} (${describeBudget(b)}); the change is in the audit log.\n`);
+}
+
+export async function budgetsList(
+  o: LedgerOptions & { format?: string },
+  out: (s: string) => void,
+): Promise<void> {
+  const bk = book(o);
+  await bk.load();
+  const all = bk.all();
+  if (o.format === 'json') {
+    out(`${JSON.stringify({ budgets: all }, null, 2)}\n`);
+    return;
+  }
+  if (all.length === 0) {
+    out(
+      'No budgets. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n',
+    );
+    return;
+  }
+  for (const b of all) out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}\n`);
+}
+
+export async function budgetsHistory(
+  o: LedgerOptions & { id?: string },
+  out: (s: string) => void,
+): Promise<void> {
+  for (const c of await book(o).history(o.id))
+    out(
+      `${c.at}  ${c.actor}  ${c.action} ${c.budget_id}  ${c.before ? `before: ${describeBudget(c.before)}` : ''}${c.before && c.after ? '  ' : ''}${c.after ? `after: ${describeBudget(c.after)}` : ''}\n`,
+    );
+}

@@ -1,0 +1,76 @@
+import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
+import { askLedger } from './ask-ledger.js';
+import type { LedgerOptions } from './context.js';
+
+type Row = Record<string, string | number | null>;
+
+function query(pairs: Record<string, string | string[] | undefined>): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(pairs))
+    for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) q.append(k, x);
+  return q;
+}
+
+export interface RunawaysOptions extends LedgerOptions {
+  since?: string;
+  until?: string;
+  where?: string[];
+  by?: string;
+  maxUsd?: string;
+  window?: string;
+  format?: string;
+}
+
+/** `tokenledger runaways`: sessions that spent more than $X within Y minutes. */
+export async function runawaysCommand(o: RunawaysOptions, out: (s: string) => void): Promise<void> {
+  const { runaways } = await askLedger<{ runaways: Row[] }>(
+    o,
+    runawaysEndpoint,
+    query({
+      since: o.since ?? '7d',
+      until: o.until,
+      where: o.where,
+      by: o.by,
+      max_usd: o.maxUsd,
+      window_minutes: o.window,
+    }),
+  );
+  if (o.format === 'json') return out(`${JSON.stringify({ runaways }, null, 2)}\n`);
+  if (runaways.length === 0) return out('No runaway sessions in the range.\n');
+  for (const r of runaways)
+    out(
+      `${r.value}  ${r.agent ?? '-'}  ${r.user ?? '-'}  ${r.team ?? '-'}  $${r.spend_usd} in ${r.calls} calls from ${r.first} to ${r.last} (session total $${r.total_usd})\n`,
+    );
+}
+
+export interface AnomaliesOptions extends LedgerOptions {
+  since?: string;
+  until?: string;
+  where?: string[];
+  by?: string;
+  threshold?: string;
+  minUsd?: string;
+  format?: string;
+}
+
+/** `tokenledger anomalies`: hours a team (or any dimension) spent far above its baseline. */
+export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => void): Promise<void> {
+  const { anomalies } = await askLedger<{ anomalies: Row[] }>(
+    o,
+    anomaliesEndpoint,
+    query({
+      since: o.since ?? '7d',
+      until: o.until,
+      where: o.where,
+      by: o.by,
+      threshold: o.threshold,
+      min_usd: o.minUsd,
+    }),
+  );
+  if (o.format === 'json') return out(`${JSON.stringify({ anomalies }, null, 2)}\n`);
+  if (anomalies.length === 0) return out('No spend anomalies in the range.\n');
+  for (const a of anomalies)
+    out(
+      `${a.hour}  ${a.dimension}=${a.value ?? '(none)'}  $${a.spend_usd} against a usual $${a.median_usd}  z ${a.z === null ? '∞' : Number(a.z).toFixed(1)}\n`,
+    );
+}

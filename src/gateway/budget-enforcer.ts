@@ -1,0 +1,74 @@
+import type { AlertSink } from '../budgets/alerts/alert.js';
+import type { Budget } from '../budgets/budget.js';
+import type { Counters } from '../budgets/counters/counters.js';
+import {
+  type CountersHealth,
+  createGuardedCounters,
+  renderCountersMetrics,
+} from '../budgets/counters/guarded.js';
+import { MemoryCounters } from '../budgets/counters/memory.js';
+import { createRedisCounters } from '../budgets/counters/redis.js';
+import { Enforcer } from '../budgets/enforcer.js';
+import { TokenledgerError } from '../errors.js';
+import type { Pricer } from '../pricing/pricer.js';
+import type { GatewayConfig } from './config.js';
+import { countTokens } from './estimate.js';
+
+export interface GatewayEnforcer {
+  enforcer: Enforcer;
+  counters: Counters;
+  /** Lines for /metrics ('' with in-process counters, which cannot go down). */
+  metrics(): string;
+}
+
+/**
+ * The enforcer `serve` runs with: the config's counters (in-process, or Redis guarded by `on_unavailable`), the
+ * budgets it is given (the budget book) or else the config file's, and the config's rate limits.
+ */
+export async function createGatewayEnforcer(o: {
+  config: GatewayConfig;
+  pricer: Pricer;
+  env: NodeJS.ProcessEnv;
+  budgets?: (() => readonly Budget[]) | undefined;
+  alerts?: AlertSink | null | undefined;
+  log: (line: string) => void;
+}): Promise<GatewayEnforcer> {
+  const c = o.config.counters;
+  let counters: Counters;
+  let health: CountersHealth | null = null;
+  if (c.store === 'redis') {
+    const url = o.env[c.redis_url_env];
+    if (url === undefined || url === '')
+      throw new TokenledgerError(
+        'CFG_INVALID',
+        `counters.store is redis but the environment variable ${c.redis_url_env} (counters.redis_url_env) is not set; set it to redis://HOST:PORT`,
+      );
+    const redis = createRedisCounters({ url });
+    // Commands never queue while disconnected (a budget check must not wait on a reconnect), so connect first.
+    await redis
+      .ready()
+      .catch((e: Error) =>
+        o.log(`budgets: WARNING: ${e.message}; on_unavailable=${c.on_unavailable} applies`),
+      );
+    const guarded = createGuardedCounters(redis, {
+      policy: c.on_unavailable,
+      alerts: o.alerts ?? null,
+      log: o.log,
+    });
+    counters = guarded;
+    health = guarded;
+  } else counters = new MemoryCounters();
+  // The tokenizer loads on first use (~hundreds of ms); load it now rather than inside the first budgeted call.
+  void countTokens('tokenledger').catch(() => {});
+  const fromConfig = o.config.budgets;
+  const rules = o.config.rate_limits;
+  const enforcer = new Enforcer({
+    budgets: o.budgets ?? (() => fromConfig),
+    counters,
+    pricer: o.pricer,
+    alerts: o.alerts ?? null,
+    countTokens,
+    rateLimits: () => rules,
+  });
+  return { enforcer, counters, metrics: () => (health === null ? '' : renderCountersMetrics(health)) };
+}

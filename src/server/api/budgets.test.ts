@@ -1,0 +1,183 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BudgetBook, toBudget } from '../../budgets/book/budget-book.js';
+import type { UsageEvent } from '../../ledger/event.js';
+import { formatUsd } from '../../money/money.js';
+import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import type { Store } from '../../store/store.js';
+import { DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
+import { createApi } from './api.js';
+import { newToken, tokenFilePath, writeTokens } from './token-file.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
+type J = any;
+
+// T0 is Monday 2026-01-05; "now" is Thursday the 8th, noon UTC.
+const NOW = T0 + 3 * DAY + 12 * HOUR;
+const ADMIN = 'server-admin-token-for-budget-tests';
+let dir: string;
+let store: Store;
+let server: Server;
+let base: string;
+let viewerWeb: string;
+let events: UsageEvent[];
+
+async function call(method: string, path: string, body?: unknown, token: string | null = ADMIN) {
+  const r = await fetch(base + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  return { status: r.status, body: (await r.json()) as J };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-api-budgets-'));
+  const ledgerPath = join(dir, 'ledger.duckdb');
+  store = await createDuckDbStore(ledgerPath);
+  // One event every 6 hours from Sunday the 4th to Thursday the 8th, alternating teams.
+  events = [];
+  for (let i = 0; i < 20; i++)
+    events.push(makeEvent(i, { ts: T0 - DAY + i * 6 * HOUR, team: i % 2 ? 'web' : 'payments' }));
+  await store.append(events);
+  const t = newToken('viewer', 'web', new Date(NOW / 1000));
+  await writeTokens(tokenFilePath(ledgerPath), [t.record]);
+  viewerWeb = t.token;
+  const fromConfig = toBudget(
+    { scope: { team: 'web' }, period: 'daily', limit_usd: '1' },
+    'web-daily',
+    'config',
+    '2026-01-01T00:00:00.000Z',
+  );
+  const api = createApi({
+    store,
+    ledgerPath,
+    adminToken: ADMIN,
+    now: () => NOW,
+    budgets: new BudgetBook(ledgerPath, [fromConfig]),
+  });
+  server = createServer((req, res) => {
+    if (!api.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const spendOf = (team: string, since: number, until: number) =>
+  formatUsd(
+    events
+      .filter((e) => e.team === team && e.ts >= since && e.ts < until)
+      .reduce((s, e) => s + (e.cost_usd ?? 0n), 0n),
+  );
+
+describe('budgets over HTTP', () => {
+  it('an admin adds a budget; the list shows its spend this period from the ledger', async () => {
+    const created = await call('POST', '/api/budgets', {
+      scope: { team: 'payments' },
+      period: 'weekly',
+      limit_usd: '2.5',
+      action: 'block',
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({
+      scope: { team: 'payments' },
+      period: { kind: 'weekly' },
+      origin: 'api',
+    });
+    const list = await call('GET', '/api/budgets');
+    const mine = list.body.budgets.find((s: J) => s.budget.id === created.body.id);
+    // The ISO week that holds Thursday the 8th starts Monday the 5th (T0): Sunday's event is not in it.
+    expect(mine.window).toMatchObject({ start: '2026-01-05T00:00:00.000Z', end: '2026-01-12T00:00:00.000Z' });
+    expect(mine.spend_usd).toBe(spendOf('payments', T0, NOW));
+    expect(mine.limit_usd).toBe('2.500000000000');
+    const history = (await call('GET', `/api/budgets/${created.body.id}`)).body.history;
+    expect(history).toMatchObject([{ action: 'create', actor: 'api:server', before: null }]);
+  });
+
+  it('changes and removes a budget, each change in the audit log with before and after', async () => {
+    const { body: b } = await call('POST', '/api/budgets', {
+      scope: { user: 'u1' },
+      period: 'daily',
+      limit_usd: 5,
+    });
+    const upd = await call('PUT', `/api/budgets/${b.id}`, { limit_usd: '7', action: 'alert' });
+    expect(upd.body).toMatchObject({ id: b.id, limit_usd: '7', action: 'alert' });
+    expect((await call('DELETE', `/api/budgets/${b.id}`)).status).toBe(200);
+    expect((await call('GET', `/api/budgets/${b.id}`)).status).toBe(404);
+    const h = await new BudgetBook(join(dir, 'ledger.duckdb')).history(b.id);
+    expect(h.map((c) => [c.action, c.before?.limit_usd ?? null, c.after?.limit_usd ?? null])).toEqual([
+      ['create', null, '5'],
+      ['update', '5', '7'],
+      ['remove', '7', null],
+    ]);
+  });
+
+  it('a bad definition is a 400 naming each field; a config budget cannot be changed (409)', async () => {
+    const bad = await call('POST', '/api/budgets', {
+      scope: { team: 'x' },
+      period: 'yearly',
+      limit_usd: 'lots',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('API_BAD_PARAM');
+    expect(bad.body.error.message).toContain('period: expected daily, weekly, monthly or rolling:Nd');
+    expect(bad.body.error.message).toContain('limit_usd: expected a positive USD amount');
+    expect((await call('POST', '/api/budgets', '{nope')).body.error.message).toMatch(
+      /request body: not JSON/,
+    );
+    const ro = await call('DELETE', '/api/budgets/web-daily');
+    expect(ro.status).toBe(409);
+    expect(ro.body.error.message).toContain('tokenledger.config.yaml');
+    expect((await call('PATCH', '/api/budgets/web-daily')).status).toBe(405);
+  });
+
+  it("viewers cannot change budgets, and a team viewer sees only its team's", async () => {
+    const denied = await call(
+      'POST',
+      '/api/budgets',
+      { scope: {}, period: 'daily', limit_usd: 1 },
+      viewerWeb,
+    );
+    expect(denied.status).toBe(403);
+    const seen = (await call('GET', '/api/budgets', undefined, viewerWeb)).body.budgets;
+    expect(seen.map((s: J) => s.budget.id)).toEqual(['web-daily']);
+    const daily = seen[0];
+    const dayStart = T0 + 3 * DAY;
+    expect(daily.spend_usd).toBe(spendOf('web', dayStart, NOW));
+    const other = (await call('GET', '/api/budgets', undefined, ADMIN)).body.budgets.find(
+      (s: J) => s.budget.scope.team === 'payments',
+    );
+    expect((await call('GET', `/api/budgets/${other.budget.id}`, undefined, viewerWeb)).status).toBe(404);
+  });
+
+  it("the overview's month shows the monthly budget whose scope is what the caller sees", async () => {
+    const summary = async (token: string) => (await call('GET', '/api/summary', undefined, token)).body.month;
+    expect((await summary(ADMIN)).budget_usd).toBeNull();
+    await call('POST', '/api/budgets', { scope: {}, period: 'monthly', limit_usd: '1000' });
+    await call('POST', '/api/budgets', { scope: { team: 'web' }, period: 'monthly', limit_usd: '120' });
+    expect((await summary(ADMIN)).budget_usd).toBe('1000.000000000000');
+    expect((await summary(viewerWeb)).budget_usd).toBe('120.000000000000');
+  });
+
+  it('documents the write routes and their bodies in the OpenAPI document', async () => {
+    const doc = (await call('GET', '/api/openapi.json', undefined, null)).body;
+    expect(Object.keys(doc.paths['/api/budgets'])).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(Object.keys(doc.paths['/api/budgets/{id}'])).toEqual(
+      expect.arrayContaining(['get', 'put', 'delete']),
+    );
+    expect(doc.paths['/api/budgets'].post.requestBody.content['application/json']).toBeDefined();
+  });
+});

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
+import { runCli } from '../helpers/run-cli.js';
+import { call, client, configDir, serve } from './budget-harness.js';
+import { type MeteredProvider, startMeteredProvider } from './metered-provider.js';
+
+let up: MeteredProvider;
+beforeAll(async () => {
+  up = await startMeteredProvider();
+});
+afterAll(() => up.close());
+
+/** A local webhook receiver: the bodies it was sent. */
+async function receiver(): Promise<{ url: string; bodies: unknown[]; close(): Promise<void> }> {
+  const bodies: unknown[] = [];
+  const srv = createServer(async (req: IncomingMessage, res) => {
+    let text = '';
+    for await (const c of req) text += c;
+    bodies.push(JSON.parse(text));
+    res.writeHead(200).end('ok');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`,
+    bodies,
+    close: () => new Promise((r) => srv.close(() => r())),
+  };
+}
+
+const until = async (cond: () => boolean | Promise<boolean>, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('budgets while the server runs', () => {
+  it('enforces a budget the CLI adds, counting what its window had already spent', async () => {
+    const d = await configDir({});
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'late');
+      for (let i = 0; i < 5; i++) expect((await call(c, i)).ok).toBe(true);
+      await s.wal.drain();
+      const spent = (
+        await s.store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['late'] }] })
+      ).totals.cost_usd;
+      // Room for about one more call's worst case ($0.00104) on top of what the window already spent. Were the new
+      // budget's counter to start at zero, the five earlier calls' worth would pass first.
+      const limit = (Number(spent) / 1e12 + 0.0015).toFixed(6);
+      const add = await runCli([
+        'budgets',
+        'add',
+        '--db',
+        d.ledger,
+        '--scope',
+        'team=late',
+        '--limit-usd',
+        limit,
+        '--action',
+        'block',
+      ]);
+      expect(add.code, add.stderr).toBe(0);
+      // The server rereads the budgets file within a second of a request and seeds the new budget from the ledger.
+      await call(c, 98);
+      await new Promise((r) => setTimeout(r, 1200));
+      await call(c, 99);
+      await new Promise((r) => setTimeout(r, 200));
+      let passed = 0;
+      for (let i = 0; i < 8; i++) {
+        const r = await call(c, 100 + i);
+        if (!r.ok) {
+          expect(r).toMatchObject({ status: 429, body: { code: 'GW_BUDGET_EXCEEDED' } });
+          break;
+        }
+        passed++;
+      }
+      expect(passed).toBeLessThanOrEqual(1);
+      expect((await call(client(s.url, 'other'), 1)).ok).toBe(true);
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  }, 20_000);
+
+  it('blocks a session looping on near-identical requests, and alerts once to a webhook', async () => {
+    const hook = await receiver();
+    const d = await configDir({
+      runaway: { loop_repeats: 4, window_minutes: 10, block: true, block_minutes: 5 },
+      alerts: { webhooks: [{ url: hook.url, format: 'slack' }] },
+    });
+    const s = await serve(d, up);
+    try {
+      const looping = client(s.url, 'agents');
+      const ask = (session: string, n: number) =>
+        looping.chat.completions
+          .create(
+            {
+              model: 'gpt-4o',
+              max_tokens: 20,
+              messages: [{ role: 'user', content: `run the tests (attempt ${n})` }],
+            },
+            { headers: { 'x-tokenledger-session': session } },
+          )
+          .then(
+            () => 200,
+            (e: { status: number }) => e.status,
+          );
+      const statuses: number[] = [];
+      for (let n = 1; n <= 6; n++) statuses.push(await ask('loop-1', n));
+      // Four near-identical requests (digits are normalised) make a loop: the fifth is refused.
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      expect(await ask('fresh-session', 1)).toBe(200);
+      await until(() => hook.bodies.length >= 1);
+      const slack = hook.bodies[0] as { text: string };
+      expect(slack.text).toContain('loop-1');
+      const { alerts } = await listAlerts(alertLogPath(d.ledger), { kind: 'runaway' });
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({
+        scope: { session_id: 'loop-1', team: 'agents' },
+        data: { reason: 'loop' },
+      });
+      expect(alerts[0]!.deliveries.map((x) => x.outcome)).toEqual(['delivered']);
+    } finally {
+      await s.close();
+      await d.rm();
+      await hook.close();
+    }
+  }, 20_000);
+
+  it('alerts at each threshold of a budget, once each, listed by `tokenledger alerts`', async () => {
+    const d = await configDir({
+      budgets: {
+        'team-alerts': {
+          scope: { team: 'watch' },
+          period: 'daily',
+          limit_usd: '0.004',
+          thresholds: [50, 100],
+        },
+      },
+    });
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'watch');
+      // An alert-only budget never refuses: all calls pass while spend goes past the limit.
+      for (let i = 0; i < 8; i++) expect((await call(c, i)).ok).toBe(true);
+      await until(async () => (await listAlerts(alertLogPath(d.ledger), {})).alerts.length >= 2);
+      const r = await runCli(['alerts', '--db', d.ledger, '--format', 'json']);
+      const alerts = JSON.parse(r.stdout).alerts as { kind: string; budget_id: string; dedup_key: string }[];
+      const thresholds = alerts.filter((a) => a.kind === 'budget_threshold');
+      expect(thresholds.map((a) => a.budget_id)).toEqual(['team-alerts', 'team-alerts']);
+      expect(new Set(thresholds.map((a) => a.dedup_key)).size).toBe(2);
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  }, 20_000);
+});

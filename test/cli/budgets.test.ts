@@ -1,0 +1,138 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatUsd } from '../../src/money/money.js';
+import { startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { makeEvent } from '../../src/store/testing/event-factory.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let dir: string;
+let db: string;
+let spentToday: bigint;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-cli-budgets-'));
+  db = join(dir, 'ledger.duckdb');
+  // Spend in the last hours, so it falls in today's and this month's windows whatever the date.
+  const now = Date.now();
+  const store = await createDuckDbStore(db);
+  const events = [0, 1, 2, 3].map((i) =>
+    makeEvent(i, { ts: (now - (i + 1) * 60_000) * 1000, team: i < 3 ? 'payments' : 'web' }),
+  );
+  await store.append(events);
+  await store.close();
+  spentToday = events.filter((e) => e.team === 'payments').reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const lastId = (stdout: string) => /Created budget (b_[0-9a-f]{12})/.exec(stdout)![1]!;
+
+describe('tokenledger budgets', () => {
+  it('adds, lists, shows, updates and removes a budget, and keeps the history', async () => {
+    const add = await runCli([
+      'budgets',
+      'add',
+      '--db',
+      db,
+      '--scope',
+      'team=payments',
+      '--period',
+      'daily',
+      '--limit-usd',
+      '50',
+      '--action',
+      'block',
+      '--thresholds',
+      '80,50,100',
+      '--tz',
+      'Europe/Berlin',
+    ]);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const id = lastId(add.stdout);
+    expect(add.stdout).toContain('team=payments  daily (Europe/Berlin)  $50  block  alerts at 50/80/100%');
+
+    const list = await runCli(['budgets', 'list', '--db', db, '--format', 'json']);
+    expect(JSON.parse(list.stdout).budgets).toMatchObject([{ id, scope: { team: 'payments' } }]);
+
+    const show = await runCli(['budgets', 'show', id, '--db', db, '--format', 'json']);
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      spend_usd: formatUsd(spentToday),
+      limit_usd: '50.000000000000',
+    });
+
+    expect((await runCli(['budgets', 'update', id, '--db', db, '--limit-usd', '60'])).code).toBe(0);
+    expect((await runCli(['budgets', 'remove', id, '--db', db])).code).toBe(0);
+    const history = await runCli(['budgets', 'history', id, '--db', db]);
+    expect(
+      history.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[2]),
+    ).toEqual(['create', 'update', 'remove']);
+    expect(history.stdout).toContain('before: team=payments  daily (Europe/Berlin)  $50');
+    expect(history.stdout).toContain('after: team=payments  daily (Europe/Berlin)  $60');
+  });
+
+  it('says what is wrong with bad flags, and changes nothing', async () => {
+    const r = await runCli([
+      'budgets',
+      'add',
+      '--db',
+      db,
+      '--scope',
+      'squad=x',
+      '--limit-usd',
+      '5',
+      '--period',
+      'yearly',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error BUDGET_INVALID: .*scope\.squad: expected a scope dimension.*period: expected daily, weekly, monthly or rolling:Nd/,
+    );
+    expect(
+      (await runCli(['budgets', 'add', '--db', db, '--scope', 'team', '--limit-usd', '5'])).stderr,
+    ).toContain('--scope "team": expected DIMENSION=VALUE');
+    expect((await runCli(['budgets', 'remove', 'b_000000000000', '--db', db])).stderr).toContain(
+      'BUDGET_NOT_FOUND',
+    );
+    expect((await runCli(['budgets', 'list', '--db', db])).stdout).toMatch(/^No budgets/);
+  });
+
+  it('works against a running server: show gets the spend through its API', async () => {
+    const server = await startServer({
+      ledgerPath: db,
+      configPath: null,
+      port: 0,
+      cwd: dir,
+      env: {},
+      openStore: (p) => createDuckDbStore(p),
+      log: () => {},
+    });
+    try {
+      const add = await runCli([
+        'budgets',
+        'add',
+        '--db',
+        db,
+        '--scope',
+        'team=payments',
+        '--limit-usd',
+        '9',
+        '--period',
+        'monthly',
+      ]);
+      const id = lastId(add.stdout);
+      // The DuckDB file is the server's now; show gets the spend through its API.
+      const show = await runCli(['budgets', 'show', id, '--db', db, '--format', 'json']);
+      expect(show.stderr).toBe('');
+      expect(JSON.parse(show.stdout)).toMatchObject({ budget: { id }, spend_usd: formatUsd(spentToday) });
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoIncident } from '../../src/sources/demo/company.js';
+import { runCli } from '../helpers/run-cli.js';
+
+let dir: string;
+let db: string;
+let started: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-cli-insight-'));
+  db = join(dir, 'ledger.duckdb');
+  started = Date.now();
+  const r = await runCli(['demo', '--db', db, '--people', '40', '--days', '20']);
+  expect(r.code).toBe(0);
+}, 120_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('tokenledger runaways and anomalies', () => {
+  it("finds the demo's runaway-agent incident, and only it, at the default limits", async () => {
+    // The demo ends when it was generated; its incident is where demoIncident says.
+    const incident = demoIncident({ seed: 42, people: 40, days: 20, end: started * 1000 })!;
+    const r = await runCli(['runaways', '--db', db, '--since', '30d', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const { runaways } = JSON.parse(r.stdout);
+    expect(runaways.map((x: { value: string }) => x.value)).toEqual([incident.session_id]);
+    expect(runaways[0]).toMatchObject({ team: incident.team, user: incident.user, agent: incident.agent });
+    const table = await runCli(['runaways', '--db', db, '--since', '30d']);
+    expect(table.stdout).toContain(incident.session_id);
+  });
+
+  it("flags the incident's hours as its team's spend anomaly", async () => {
+    const incident = demoIncident({ seed: 42, people: 40, days: 20, end: started * 1000 })!;
+    const r = await runCli(['anomalies', '--db', db, '--since', '30d', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const { anomalies } = JSON.parse(r.stdout);
+    const hours = anomalies.filter(
+      (a: { value: string; hour: string }) =>
+        a.value === incident.team &&
+        Date.parse(a.hour) >= Math.floor(incident.start / 3.6e9) * 3.6e6 &&
+        Date.parse(a.hour) < incident.end / 1000,
+    );
+    expect(hours.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says which option is wrong', async () => {
+    const r = await runCli(['runaways', '--db', db, '--max-usd', 'lots']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('max_usd');
+  });
+});
