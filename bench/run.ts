@@ -1,0 +1,41 @@
+/**
+ * `npm run bench [NAME…]`: runs the named benchmarks (all when none is named), each in its own process with the
+ * arguments bench/RESULTS.md reproduces, one after another so they do not compete for the cores. Each writes its
+ * own section of bench/RESULTS.md.
+ */
+import { spawnSync } from 'node:child_process';
+
+const BENCHES: Record<string, { args: string[]; note: string }> = {
+  ledger: {
+    args: ['bench/ledger/run.ts'],
+    note: '10M demo events (BENCH_PEOPLE=3000): ~15 min; needs npm run build',
+  },
+  import: { args: ['bench/import/run.ts', '5', '300'], note: 'agent-log import against ccusage' },
+  gateway: {
+    args: ['bench/gateway/run.ts'],
+    note: 'gateway latency and throughput against Portkey and a bare proxy',
+  },
+  otlp: { args: ['bench/otlp/run.ts', '100000', '500', '4'], note: 'OTLP spans per second' },
+  dashboard: { args: ['bench/dashboard/run.ts', '3000', '30', '20'], note: 'API p95 at 10M events' },
+  budgets: { args: ['bench/budgets/run.ts'], note: 'budget and rate-limit check cost per request' },
+};
+
+const asked = process.argv.slice(2);
+for (const name of asked)
+  if (!(name in BENCHES)) {
+    process.stderr.write(
+      `unknown benchmark ${JSON.stringify(name)}; choose from: ${Object.keys(BENCHES).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+let failed = 0;
+for (const name of asked.length > 0 ? asked : Object.keys(BENCHES)) {
+  const b = BENCHES[name]!;
+  process.stdout.write(`\n== bench ${name}: ${b.note}\n`);
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', ...b.args], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`bench ${name} failed (exit ${r.status})\n`);
+    failed++;
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
