@@ -155,10 +155,11 @@ export class Enforcer {
   async rebuild(
     store: Store,
     keys: readonly { id: string; budget_usd: string | null }[] = [],
+    counters: Counters = this.o.counters,
   ): Promise<number> {
     const budgets = [...this.o.budgets(), ...keys.flatMap((k) => this.budgetsFor(k).slice(-1))];
     const unique = [...new Map(budgets.map((b) => [b.id, b])).values()];
-    return rebuildCounters(store, this.o.counters, this.o.pricer, unique, this.now());
+    return rebuildCounters(store, counters, this.o.pricer, unique, this.now());
   }
 
   private async tryReserve(

@@ -32,6 +32,8 @@ export async function createGatewayEnforcer(o: {
   budgets?: (() => readonly Budget[]) | undefined;
   alerts?: AlertSink | null | undefined;
   log: (line: string) => void;
+  /** Redis came back after an outage (it may have restarted empty, or missed fail-open spend): rebuild it. */
+  onRecover?: (direct: Counters) => Promise<void>;
 }): Promise<GatewayEnforcer> {
   const c = o.config.counters;
   let counters: Counters;
@@ -54,6 +56,7 @@ export async function createGatewayEnforcer(o: {
       policy: c.on_unavailable,
       alerts: o.alerts ?? null,
       log: o.log,
+      ...(o.onRecover ? { onRecover: o.onRecover } : {}),
     });
     counters = guarded;
     health = guarded;

@@ -90,6 +90,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       ledgerPath: o.ledgerPath,
       env: o.env,
       log: o.log,
+      drain: () => wal.drain(),
     });
   } catch (e) {
     await wal.close();

@@ -34,6 +34,8 @@ export async function startBudgets(o: {
   ledgerPath: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
+  /** Moves acknowledged events still in the write-ahead log into the store, so a rebuild counts them. */
+  drain: () => Promise<void>;
 }): Promise<Budgets> {
   const book = new BudgetBook(o.ledgerPath, o.config.budgets);
   await book.load();
@@ -51,6 +53,10 @@ export async function startBudgets(o: {
       budgets: () => book.all(),
       alerts,
       log: o.log,
+      onRecover: async (direct) => {
+        await o.drain();
+        await enforcement?.enforcer.rebuild(o.store, o.keys.records(), direct);
+      },
     });
     // Counters start from the ledger, so a restart (or a new instance) forgets no spend.
     await enforcement.enforcer.rebuild(o.store, o.keys.records());
@@ -62,6 +68,7 @@ export async function startBudgets(o: {
   const enforcer = enforcement.enforcer;
   // A budget added while the server runs counts what its window already spent, not only what comes after.
   book.beforeChange = async (next) => {
+    await o.drain();
     await enforcer.seed(o.store, next);
   };
   const watchdog = startWatchdog({ store: o.store, alerts, runaway: o.config.runaway, log: o.log });

@@ -41,11 +41,12 @@ export interface GuardedOptions {
    */
   retryIntervalMs?: number;
   /**
-   * Called (in the background) when counters come back after an outage. A Redis that restarted has lost its keys, and
-   * spend during a fail-open outage was never counted: re-run the start-up rebuild from the ledger here (seed only
-   * sets missing keys, so it is safe to repeat).
+   * Awaited when the backend answers again after an outage, before any call uses it: a Redis that restarted has lost
+   * its keys, and spend during a fail-open outage was never counted, so re-run the start-up rebuild from the ledger
+   * here, on `direct` (the backend itself; seed only sets missing keys, so it is safe to repeat). Until it is done,
+   * calls keep getting the outage policy, so none reserves against a counter that is not rebuilt yet.
    */
-  onRecover?: () => void | Promise<void>;
+  onRecover?: (direct: Counters) => void | Promise<void>;
   now?: () => number;
 }
 
@@ -111,28 +112,52 @@ export class GuardedCounters implements Counters, CountersHealth {
   }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
-    const now = this.now();
-    if (!this.up && now - this.lastTry < this.retryIntervalMs) {
-      this.failuresTotal++;
-      throw new Error('counters are down (waiting before the next retry)');
+    if (!this.up) {
+      // One call at a time probes (and rebuilds); the others get the outage policy at once instead of waiting.
+      const now = this.now();
+      if (this.recovering !== null || now - this.lastTry < this.retryIntervalMs) {
+        this.failuresTotal++;
+        throw new Error('counters are down (waiting before the next retry)');
+      }
+      this.lastTry = now;
+      this.recovering = this.recover().finally(() => {
+        this.recovering = null;
+      });
+      try {
+        await this.recovering;
+      } catch (e) {
+        this.failuresTotal++;
+        throw e;
+      }
     }
-    this.lastTry = now;
-    let v: T;
     try {
-      v = await f();
+      return await f();
     } catch (e) {
       if (isBug(e)) throw e;
       this.failuresTotal++;
       if (this.up) this.goDown(e);
       throw e;
     }
-    if (!this.up) this.goUp();
-    return v;
+  }
+
+  private recovering: Promise<void> | null = null;
+
+  /** Probes the backend (a read), rebuilds it through onRecover, and only then lets calls use it again. */
+  private async recover(): Promise<void> {
+    await this.inner.read([['tl:probe']]);
+    try {
+      await this.opts.onRecover?.(this.inner);
+    } catch (e) {
+      this.log(`budgets: rebuilding counters after the outage failed: ${e instanceof Error ? e.message : e}`);
+      throw e;
+    }
+    this.goUp();
   }
 
   private goDown(e: unknown): void {
     this.up = false;
     this.downSince = this.now();
+    this.lastTry = this.downSince;
     const why = e instanceof Error ? e.message : String(e);
     const effect =
       this.policy === 'fail-closed'
@@ -163,15 +188,6 @@ export class GuardedCounters implements Counters, CountersHealth {
       scope: {},
       data: { policy: this.policy, down_seconds: seconds },
     });
-    const hook = this.opts.onRecover;
-    if (hook !== undefined)
-      void Promise.resolve()
-        .then(hook)
-        .catch((e: unknown) =>
-          this.log(
-            `budgets: rebuilding counters after the outage failed: ${e instanceof Error ? e.message : e}`,
-          ),
-        );
   }
 
   private unavailable(e: unknown): TokenledgerError {

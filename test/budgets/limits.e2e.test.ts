@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from '../helpers/redis.js';
+import { call, client, configDir, serve } from './budget-harness.js';
+import { type MeteredProvider, startMeteredProvider } from './metered-provider.js';
+
+let up: MeteredProvider;
+beforeAll(async () => {
+  up = await startMeteredProvider();
+});
+afterAll(() => up.close());
+
+describe('rate limits through the gateway (official openai client)', () => {
+  it('counts requests per minute per team, with x-ratelimit headers, and refuses the one over with 429', async () => {
+    const d = await configDir({ rate_limits: [{ per: 'team', rpm: 3, tpm: 100_000 }] });
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'rl');
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await call(c, i));
+      const remaining = results.slice(0, 3).map((r) => r.headers.get('x-ratelimit-remaining-requests'));
+      expect(remaining).toEqual(['2', '1', '0']);
+      expect(results[0]!.headers.get('x-ratelimit-limit-requests')).toBe('3');
+      expect(results[0]!.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
+      expect(results[0]!.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
+      const refused = results[3]!;
+      expect(refused).toMatchObject({ ok: false, status: 429, body: { code: 'GW_RATE_LIMITED' } });
+      const wait = Number(refused.headers.get('retry-after'));
+      expect(wait).toBeGreaterThan(0);
+      expect(wait).toBeLessThanOrEqual(60);
+      // Per team: another team has its own three.
+      expect((await call(client(s.url, 'other'), 1)).ok).toBe(true);
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  });
+
+  it('counts tokens per minute and settles them to the real count', async () => {
+    // Each call: ~20 input tokens + up to 100 output; 250 tokens a minute lets two through, not three.
+    const d = await configDir({ rate_limits: [{ scope: { team: 'tok' }, tpm: 250 }] });
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'tok');
+      const a = await call(c, 0);
+      const b = await call(c, 1);
+      const third = await call(c, 2);
+      expect([a.ok, b.ok]).toEqual([true, true]);
+      const left = Number(b.headers.get('x-ratelimit-remaining-tokens'));
+      expect(left).toBeLessThan(250 - 100);
+      expect(third).toMatchObject({ ok: false, status: 429, body: { code: 'GW_RATE_LIMITED' } });
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  });
+});
+
+describe('Redis counters going away', () => {
+  for (const policy of ['fail-closed', 'fail-open'] as const)
+    it(`${policy}: ${policy === 'fail-closed' ? 'refuses budgeted calls with 503' : 'lets budgeted calls through'}, shows it in /metrics, and recovers`, async () => {
+      const redis = await startRedis({ own: true });
+      const d = await configDir({
+        counters: { store: 'redis', on_unavailable: policy },
+        budgets: { cap: { scope: { team: 'r' }, period: 'daily', limit_usd: 100, action: 'block' } },
+      });
+      const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+      const metrics = async () => (await fetch(`${s.url}/metrics`)).text();
+      try {
+        const c = client(s.url, 'r');
+        expect((await call(c, 0)).ok).toBe(true);
+        await redis.restartable!.kill();
+        const down = await call(c, 1);
+        if (policy === 'fail-closed')
+          expect(down).toMatchObject({ ok: false, status: 503, body: { code: 'GW_COUNTERS_UNAVAILABLE' } });
+        else expect(down.ok).toBe(true);
+        // Calls no budget covers are never held up.
+        expect((await call(client(s.url, 'free'), 2)).ok).toBe(true);
+        expect(await metrics()).toContain(`tokenledger_counters_up{policy="${policy}"} 0`);
+        await redis.restartable!.start();
+        // The next budgeted calls find Redis again (at most one probe a second while it is down).
+        let back = false;
+        for (let i = 0; i < 60 && !back; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const r = await call(c, 10 + i);
+          back = r.ok && (await metrics()).includes(`tokenledger_counters_up{policy="${policy}"} 1`);
+        }
+        expect(back).toBe(true);
+        // The restarted Redis came back empty; before it took calls again it was rebuilt from the ledger, so the
+        // budget's counter holds at least the spend from before the outage, not just the calls since.
+        const ledger = (
+          await (async () => {
+            await s.wal.drain();
+            return s.store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['r'] }] });
+          })()
+        ).totals.cost_usd;
+        const direct = new Redis(redis.url);
+        const keys = await direct.keys('tl:b:cap:*');
+        const counted = BigInt((await direct.get(keys[0]!)) ?? '0');
+        direct.disconnect();
+        expect(keys).toHaveLength(1);
+        expect(counted * 1000n).toBeGreaterThanOrEqual(ledger);
+      } finally {
+        await s.close();
+        await d.rm();
+        await redis.stop();
+      }
+    }, 20_000);
+});
