@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ATTRIBUTION_FIELDS } from '../ledger/event.js';
 import { parseDecimal } from '../money/money.js';
 
 /**
@@ -9,19 +10,7 @@ import { parseDecimal } from '../money/money.js';
  * user, project, agent, session_id, task_id, environment, api_key_id), provider, model, and `tag.KEY`. An empty scope
  * is the whole organisation.
  */
-export const SCOPE_DIMENSIONS = [
-  'org',
-  'team',
-  'user',
-  'project',
-  'agent',
-  'session_id',
-  'task_id',
-  'environment',
-  'api_key_id',
-  'provider',
-  'model',
-] as const;
+export const SCOPE_DIMENSIONS = [...ATTRIBUTION_FIELDS, 'provider', 'model'] as const;
 export const SCOPE_KEY =
   /^(org|team|user|project|agent|session_id|task_id|environment|api_key_id|provider|model|tag\.[\w.:-]+)$/;
 
@@ -79,7 +68,8 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-function isPositiveUsd(s: string): boolean {
+/** A decimal USD amount above zero (limits, thresholds in USD). */
+export function isPositiveUsd(s: string): boolean {
   try {
     return parseDecimal(s) > 0n;
   } catch {

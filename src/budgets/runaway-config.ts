@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import { parseDecimal } from '../money/money.js';
-
-const positiveUsd = (s: string) => {
-  try {
-    return parseDecimal(s) > 0n;
-  } catch {
-    return false;
-  }
-};
+import { isPositiveUsd } from './budget.js';
 
 /**
  * `runaway:` in tokenledger.config.yaml. Defaults (docs/budgets.md): a session spending more than $20 within 10
@@ -24,7 +16,7 @@ export const runawayConfigSchema = z
     max_usd: z
       .union([z.string(), z.number()])
       .transform((v) => String(v).trim())
-      .refine(positiveUsd, { message: 'expected a positive USD amount such as 20 or 7.50' })
+      .refine(isPositiveUsd, { message: 'expected a positive USD amount such as 20 or 7.50' })
       .default('20'),
     window_minutes: z.number().int().min(1).max(1440).default(10),
     loop_repeats: z.number().int().min(2).max(100_000).default(12),
