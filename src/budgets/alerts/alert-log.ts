@@ -154,7 +154,7 @@ export async function openAlertLog(path: string, warn: (msg: string) => void): P
     }
     for (const s of prior.skipped.slice(0, 3)) warn(`${path}:${s.line}: skipped, ${s.reason}`);
   }
-  const fh = await open(path, 'a');
+  const fh = await open(path, 'a', 0o600);
   const knownKeys = new Set(prior.alerts.map((a) => a.dedup_key));
   let pending: string[] = [];
   let draining: Promise<void> | null = null;
