@@ -7,6 +7,10 @@
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { Agent, request } from 'undici';
+import { encodeRecords } from '../../src/ledger/wal/codec.js';
+import { loadPricer } from '../../src/pricing/load.js';
+import { readTraceRequest } from '../../src/server/otlp/trace-reader.js';
+import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
 import { startHarness } from '../../test/otlp/harness.js';
 import { writeSection } from '../results-file.js';
 
@@ -118,13 +122,48 @@ async function accepted(
   return { rate, stored };
 }
 
+/** CPU per span of each in-process step (no HTTP, fsync or DuckDB), to show what bounds the accepted rate. */
+async function phases(payloads: Buffer[], json: boolean): Promise<Record<string, number>> {
+  const pricer = await loadPricer({ cwd: process.cwd(), env: {} });
+  const ingest = createOtlpIngest({ since: 0 });
+  const t = { decode: 0, map: 0, price: 0, encode: 0 };
+  for (const p of payloads) {
+    let a = performance.now();
+    const req = json ? JSON.parse(p.toString('utf8')) : readTraceRequest(p);
+    let b = performance.now();
+    t.decode += b - a;
+    a = b;
+    const m = ingest.traces(req, 1);
+    b = performance.now();
+    t.map += b - a;
+    a = b;
+    const priced = m.events.map((e) => pricer.price(e));
+    b = performance.now();
+    t.price += b - a;
+    a = b;
+    encodeRecords(priced);
+    t.encode += performance.now() - a;
+  }
+  const n = payloads.length * batch;
+  return Object.fromEntries(Object.entries(t).map(([k, ms]) => [k, (ms * 1000) / n]));
+}
+
 const floorProto = floor('decode protobuf (otlp-transformer root)', proto, (b) => TraceRequest.decode(b));
 const floorJson = floor('decode JSON (JSON.parse)', json, (b) => JSON.parse(b.toString('utf8')));
+const phProto = await phases(proto, false);
+const phJson = await phases(json, true);
 const accProto = await accepted('ingest protobuf', proto, 'application/x-protobuf');
 const accJson = await accepted('ingest JSON', json, 'application/json');
 
 const row = (name: string, acc: number, fl: number) =>
   `| ${name} | ${Math.round(acc).toLocaleString('en')} | ${Math.round(fl).toLocaleString('en')} | ${(acc / fl).toFixed(2)} |`;
+const phaseRow = (name: string, p: Record<string, number>, fl: number) => {
+  const sum = Object.values(p).reduce((x, y) => x + y, 0);
+  return `| ${name} | ${(1e6 / fl).toFixed(2)} | ${Object.values(p)
+    .map((v) => v.toFixed(2))
+    .join(' | ')} | ${sum.toFixed(2)} | ${Math.round(1e6 / sum).toLocaleString('en')} |`;
+};
+const met = (acc: number, fl: number) => acc >= 50_000 && acc / fl >= 0.5;
 const md = `## OTLP ingest (issue 5)
 
 \`node --import tsx bench/otlp/run.ts ${total} ${batch} ${concurrency}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}.
@@ -138,7 +177,21 @@ Ledger after each run: ${accProto.stored.toLocaleString('en')} (protobuf) and ${
 ${row('protobuf', accProto.rate, floorProto)}
 ${row('JSON', accJson.rate, floorJson)}
 
-Goal: ratio ≥ 0.5 and ≥ 50,000 spans/s.
+Goal: ratio ≥ 0.5 and ≥ 50,000 spans/s: protobuf **${met(accProto.rate, floorProto) ? 'met' : 'not met'}**, JSON **${met(accJson.rate, floorJson) ? 'met' : 'not met'}**.
+
+CPU per span of each in-process step, same run, same payloads (µs; no HTTP, no fsync, no DuckDB):
+
+| encoding | floor decode | decode | map | price | WAL encode | sum | ceiling spans/s |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${phaseRow('protobuf', phProto, floorProto)}
+${phaseRow('JSON', phJson, floorJson)}
+
+What bounds it: a whole export request is one WAL write and one fsync group (\`Wal.appendMany\`), protobuf is read
+by a hand-written reader (src/server/otlp/trace-reader.ts) as fast as the floor's decoder, and mapping, pricing and
+the WAL's line encoding together cost a few times the decode alone, so even without I/O the pipeline cannot reach
+0.5 × a decode-only floor. On top of that, every accepted event is moved into DuckDB in the same process
+(the store's append: staging, rate-card and context lookups, on the main thread), HTTP and the client share the
+process, and these 2 cores are shared with other benchmarks; the accepted rate here is that of the whole chain.
 `;
 writeSection('otlp', md);
 console.log(md);

@@ -30,7 +30,12 @@ export async function startHarness(o: { attributes?: AttributeMap; sync?: boolea
     since: Date.now() * 1000 - 60_000_000,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
   });
-  const server = createOtlpHttpServer({ ingest, pricer, append: (e) => wal.append(e) });
+  const server = createOtlpHttpServer({
+    ingest,
+    pricer,
+    append: (e) => wal.append(e),
+    appendMany: (events) => wal.appendMany(events),
+  });
   const otlp = await listenOtlp(server, 0, '127.0.0.1');
   return {
     url: otlp.url,

@@ -56,6 +56,41 @@ export function encodeRecord(e: UsageEvent): Buffer {
   return line;
 }
 
+/**
+ * Several records in one buffer, each its own checksummed line (so replay reads them exactly as if appended one by
+ * one). Written straight into one growing buffer: no buffer per event and no concat.
+ */
+export function encodeRecords(events: readonly UsageEvent[]): Buffer {
+  let buf = EMPTY;
+  let at = 0;
+  for (let i = 0; i < events.length; i++) {
+    const json = jsonOf(events[i]!);
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; 10 for the checksum, the space and the newline.
+    const room = json.length * 3 + 10;
+    if (at + room > buf.length) {
+      // Sized from this line for the events left, so a batch of similar events allocates once or twice.
+      const grown = Buffer.allocUnsafe(at + room + (events.length - i) * (json.length + 64));
+      buf.copy(grown, 0, 0, at);
+      buf = grown;
+    }
+    const n = buf.write(json, at + 9, 'utf8');
+    const crc = crc32(buf.subarray(at + 9, at + 9 + n));
+    buf.write(
+      HEX[crc >>> 24]! + HEX[(crc >>> 16) & 255]! + HEX[(crc >>> 8) & 255]! + HEX[crc & 255]!,
+      at,
+      'latin1',
+    );
+    buf[at + 8] = 0x20;
+    buf[at + 9 + n] = 0x0a;
+    at += n + 10;
+  }
+  return buf.subarray(0, at);
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Bytes as 2 lowercase hex digits: a checksum's text without toString and padStart per line. */
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** The event in one line (without its newline), or null when the line is torn or corrupt. */
 export function decodeRecord(line: Buffer): UsageEvent | null {
   if (line.length < 10 || line[8] !== 0x20) return null;

@@ -7,7 +7,7 @@ import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
-import { decodeRecord, encodeRecord } from './codec.js';
+import { decodeRecord, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { openWal, type WalSink } from './wal.js';
 
@@ -71,7 +71,48 @@ describe('codec', () => {
   });
 });
 
+describe('encodeRecords', () => {
+  it('writes exactly the lines encodeRecord writes, one per event, non-ASCII included', () => {
+    const events = Array.from({ length: 40 }, (_, i) => event(i));
+    events[3] = { ...events[3]!, user: 'zoë 🚀 "quoted" \n', tags: { é: 'ü'.repeat(500) } };
+    const many = encodeRecords(events);
+    expect(many.equals(Buffer.concat(events.map((e) => encodeRecord(e))))).toBe(true);
+    expect(decodeSegment(many)).toEqual({ events, bad: 0 });
+    expect(encodeRecords([]).length).toBe(0);
+  });
+});
+
 describe('openWal', () => {
+  it('appendMany acknowledges a whole batch in one write; a crash after it loses none of it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    const batches = [0, 1, 2, 3].map((b) => Array.from({ length: 100 }, (_, i) => event(b * 100 + i)));
+    await Promise.all([...batches.map((b) => crashed.appendMany(b)), crashed.append(event(999))]);
+    await crashed.appendMany([]);
+    expect(crashed.depth()).toBe(401);
+    // No drain, no close: the process "dies" here; the next one replays every acknowledged event.
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+    expect(wal.replayed).toMatchObject({ events: 401, inserted: 401, bad: 0 });
+    expect(sink.rows.get(`${event(250).event_id}@${event(250).ts}`)).toEqual(event(250));
+    await wal.close();
+    await expect(wal.appendMany([event(1)])).rejects.toMatchObject({ code: 'LEDGER_WAL_CLOSED' });
+  });
+
+  it('appendMany larger than a segment gets a segment of its own', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const sink = new MemorySink();
+    const size = encodeRecord(event(0)).length * 4;
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, segmentBytes: size });
+    await wal.appendMany(Array.from({ length: 25 }, (_, i) => event(i)));
+    await wal.append(event(25));
+    await wal.drain();
+    expect(wal.depth()).toBe(0);
+    expect(sink.rows.size).toBe(26);
+    await wal.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('acknowledges only after the record is in the segment file, then drains to the sink', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const sink = new MemorySink();

@@ -2,7 +2,7 @@ import { close, write } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
 import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
-import { encodeRecord } from './codec.js';
+import { encodeRecord, encodeRecords } from './codec.js';
 import {
   listSegments,
   type OpenSegment,
@@ -41,6 +41,11 @@ export interface ReplayResult {
 export interface Wal {
   /** Resolves once the event is durable in the log (written and fsynced with its batch). */
   append(e: UsageEvent): Promise<void>;
+  /**
+   * Resolves once every event is durable: one framed write (a checksummed line per event) in one group commit, one
+   * promise. A crash mid-write may keep a prefix of them; none was acknowledged, and ids make the retry a no-op.
+   */
+  appendMany(events: readonly UsageEvent[]): Promise<void>;
   /** Events acknowledged but not yet in the store. */
   depth(): number;
   /** Moves everything acknowledged so far into the store now. */
@@ -51,8 +56,10 @@ export interface Wal {
 }
 
 interface Pending {
+  /** One line per event, in order. */
   line: Buffer;
-  event: UsageEvent;
+  /** One event (append) or several (appendMany), so a single append allocates no array. */
+  event: UsageEvent | readonly UsageEvent[];
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -135,6 +142,16 @@ class SegmentWal implements Wal {
     });
   }
 
+  appendMany(events: readonly UsageEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(walClosed());
+    if (events.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ line: encodeRecords(events), event: events, resolve, reject });
+      this.depthCount += events.length;
+      if (!this.writing) void this.writeLoop();
+    });
+  }
+
   depth(): number {
     return this.depthCount;
   }
@@ -151,7 +168,7 @@ class SegmentWal implements Wal {
         await pwrite(seg.fd, bytes, seg.offset);
         seg.offset += bytes.length;
       } catch (cause) {
-        this.depthCount -= batch.length;
+        for (const p of batch) this.depthCount -= Array.isArray(p.event) ? p.event.length : 1;
         const err = new TokenledgerError(
           'LEDGER_WAL_WRITE',
           `${this.seg.path}: cannot write the write-ahead log (${(cause as Error).message}); check free disk space`,
@@ -161,7 +178,9 @@ class SegmentWal implements Wal {
         continue;
       }
       for (const p of batch) {
-        this.queue.push(p.event);
+        const e = p.event;
+        if (Array.isArray(e)) for (let i = 0; i < e.length; i++) this.queue.push(e[i]);
+        else this.queue.push(e as UsageEvent);
         p.resolve();
       }
       if (this.queue.length >= this.batch) this.drainSoon();

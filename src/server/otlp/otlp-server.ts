@@ -8,6 +8,7 @@ import type { OtlpIngest } from '../../sources/otlp/ingest.js';
 import type { Mapped } from '../../sources/otlp/mapped.js';
 import type { Skip } from '../../sources/source.js';
 import { RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
+import { readTraceRequest } from './trace-reader.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -22,6 +23,8 @@ export interface OtlpServerOptions {
   pricer: Pricer;
   /** Resolves once the event is durable (the write-ahead log). */
   append: (e: UsageEvent) => Promise<void>;
+  /** Resolves once all the events are durable, in one write (Wal.appendMany); preferred over `append` when given. */
+  appendMany?: (events: readonly UsageEvent[]) => Promise<void>;
   /** Largest body accepted, after decompression (default 64 MiB). */
   bodyLimitBytes?: number;
   now?: () => number;
@@ -118,22 +121,21 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
           ? o.ingest.logs(request, ingestedAt)
           : o.ingest.metrics(request, ingestedAt);
     const rejected: Skip[] = [...mapped.rejected];
-    const appends: Promise<void>[] = [];
+    const priced: UsageEvent[] = [];
     for (const e of mapped.events) {
-      let priced: UsageEvent;
       try {
-        priced = o.pricer.price(e);
+        priced.push(o.pricer.price(e));
       } catch (err) {
         rejected.push({
           ref: e.source_ref ?? e.event_id,
           code: 'OTLP_UNPRICEABLE',
           reason: (err as Error).message,
         });
-        continue;
       }
-      appends.push(o.append(priced));
     }
-    await Promise.all(appends);
+    // One write-ahead-log write for the whole request: the 200 waits for all of it to be durable.
+    if (o.appendMany) await o.appendMany(priced);
+    else await Promise.all(priced.map((e) => o.append(e)));
     return { rejected: rejected.length, message: summary(rejected) };
   }
 
@@ -178,7 +180,7 @@ function decode(signal: Signal, body: Buffer, json: boolean) {
     return v;
   }
   try {
-    return SIGNALS[signal].request.decode(body) as object;
+    return signal === 'traces' ? readTraceRequest(body) : (SIGNALS[signal].request.decode(body) as object);
   } catch (e) {
     throw new HttpError(
       400,

@@ -9,7 +9,7 @@ export interface StartOtlpOptions {
   port: number;
   host: string;
   pricer: Pricer;
-  wal: Pick<Wal, 'append'>;
+  wal: Pick<Wal, 'append' | 'appendMany'>;
   attributes?: AttributeMap;
   log?: (line: string) => void;
 }
@@ -25,6 +25,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer | null>
     ingest,
     pricer: o.pricer,
     append: (e) => o.wal.append(e),
+    appendMany: (events) => o.wal.appendMany(events),
     ...(o.log ? { log: o.log } : {}),
   });
   return listenOtlp(server, o.port, o.host);

@@ -53,12 +53,64 @@ export function attribute(record: Attrs, resource: Attrs, keys: readonly string[
 }
 
 export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {
+  const p = planOf(map);
+  const fallback = resourceValues(resource, p);
   const a = emptyAttribution();
-  for (const [target, keys] of map) {
-    const v = attribute(record, resource, keys);
+  for (let i = 0; i < p.keys.length; i++) {
+    let v: string | null = null;
+    if (record.size > 0)
+      for (const k of p.keys[i]!) {
+        v = str(record, k);
+        if (v !== null) break;
+      }
+    v ??= fallback[i]!;
     if (v === null) continue;
-    if (target.startsWith('tags.')) a.tags[target.slice(5)] = v;
-    else a[target as Exclude<keyof Attribution, 'tags'>] = v;
+    const tag = p.tags[i];
+    if (tag !== null) a.tags[tag!] = v;
+    else a[p.fields[i]!] = v;
   }
   return a;
+}
+
+/** An attribute map unrolled into arrays once, so each record walks no map entries and slices no strings. */
+interface Plan {
+  keys: (readonly string[])[];
+  fields: Exclude<keyof Attribution, 'tags'>[];
+  tags: (string | null)[];
+}
+
+const plans = new WeakMap<AttributeMap, Plan>();
+
+function planOf(map: AttributeMap): Plan {
+  let p = plans.get(map);
+  if (p === undefined) {
+    p = { keys: [], fields: [], tags: [] };
+    for (const [target, keys] of map) {
+      p.keys.push(keys);
+      p.fields.push(target as Exclude<keyof Attribution, 'tags'>);
+      p.tags.push(target.startsWith('tags.') ? target.slice(5) : null);
+    }
+    plans.set(map, p);
+  }
+  return p;
+}
+
+/**
+ * Each target's value from the resource alone. Every span or record of a resource shares its Attrs object, so this
+ * is worked out once per resource in a request instead of once per record.
+ */
+const byResource = new WeakMap<Attrs, { plan: Plan; values: (string | null)[] }>();
+
+function resourceValues(resource: Attrs, plan: Plan): (string | null)[] {
+  const hit = byResource.get(resource);
+  if (hit !== undefined && hit.plan === plan) return hit.values;
+  const values = plan.keys.map((keys) => {
+    for (const k of keys) {
+      const v = str(resource, k);
+      if (v !== null) return v;
+    }
+    return null;
+  });
+  byResource.set(resource, { plan, values });
+  return values;
 }

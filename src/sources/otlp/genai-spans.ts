@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
@@ -41,10 +42,13 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
   const out = emptyMapped();
   const rss = req.resourceSpans ?? [];
   const wrappers = new Map<string, Wrapper>();
+  // Each span's attributes, built once and read by both passes.
+  const spanAttrs: Attrs[] = [];
   for (const rs of rss)
     for (const ss of rs.scopeSpans ?? [])
       for (const s of ss.spans ?? []) {
         const a = attrs(s.attributes);
+        spanAttrs.push(a);
         const op = str(a, 'gen_ai.operation.name');
         if (op === null || !WRAPPERS.has(op)) continue;
         const id = hexId(s.spanId);
@@ -55,22 +59,30 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
             workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
           });
       }
-  rss.forEach((rs, i) => {
+  let n = 0;
+  for (let i = 0; i < rss.length; i++) {
+    const rs = rss[i]!;
     const resource = attrs(rs.resource?.attributes);
-    (rs.scopeSpans ?? []).forEach((ss, j) => {
-      (ss.spans ?? []).forEach((s, k) => {
-        const ref = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        const a = attrs(s.attributes);
-        const r = spanEvent(s, a, resource, wrappers, ctx);
+    const key = spanKey(resource);
+    const sss = rs.scopeSpans ?? [];
+    for (let j = 0; j < sss.length; j++) {
+      const spans = sss[j]!.spans ?? [];
+      for (let k = 0; k < spans.length; k++) {
+        const r = spanEvent(spans[k]!, spanAttrs[n++]!, resource, wrappers, ctx);
         if (r === null) out.ignored++;
-        else if (typeof r === 'string') out.rejected.push({ ref, code: 'OTLP_BAD_SPAN', reason: r });
+        else if (typeof r === 'string')
+          out.rejected.push({
+            ref: `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`,
+            code: 'OTLP_BAD_SPAN',
+            reason: r,
+          });
         else {
           out.events.push(r);
-          out.perRequest.add(spanKey(resource));
+          out.perRequest.add(key);
         }
-      });
-    });
-  });
+      }
+    }
+  }
   return out;
 }
 
@@ -86,6 +98,16 @@ function firstKey(a: Attrs, keys: readonly string[]): string {
   return keys.find((k) => a.has(k)) ?? keys[0]!;
 }
 
+/**
+ * eventId('otlp', traceId, spanId) in one hashing call: the same bytes hashed (hex ids need no escaping), without a
+ * Hash object and three updates per span. genai-spans.test.ts holds it equal to eventId.
+ */
+export function spanEventId(traceId: string, spanId: string): string {
+  // OTLP/JSON ids are whatever string the sender wrote; only ids eventId would escape take its slower path.
+  if (/[|\\]/.test(traceId) || /[|\\]/.test(spanId)) return eventId('otlp', traceId, spanId);
+  return hash('sha256', `otlp|${traceId}|${spanId}`, 'hex').slice(0, 16);
+}
+
 /** The event, a rejection reason, or null for a span that is not an inference call. */
 function spanEvent(
   s: Span,
@@ -95,8 +117,9 @@ function spanEvent(
   ctx: MapContext,
 ): UnpricedEvent | string | null {
   const op = str(a, 'gen_ai.operation.name');
-  const hasUsage = first(a, K.input) !== null || first(a, K.output) !== null;
-  if (op === null ? !hasUsage : !INFERENCE.has(op)) return null;
+  const input = first(a, K.input);
+  const output = first(a, K.output);
+  if (op === null ? input === null && output === null : !INFERENCE.has(op)) return null;
   const traceId = hexId(s.traceId);
   const spanId = hexId(s.spanId);
   if (traceId === null || spanId === null)
@@ -108,21 +131,24 @@ function spanEvent(
   if (model === null)
     return `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
   const n = {
-    totalInput: first(a, K.input) ?? 0,
+    totalInput: input ?? 0,
     cacheRead: first(a, K.cacheRead) ?? 0,
     cacheWrite: first(a, K.cacheWrite) ?? 0,
-    output: first(a, K.output) ?? 0,
+    output: output ?? 0,
     reasoning: first(a, K.reasoning) ?? 0,
   };
-  for (const [name, v] of Object.entries(n))
-    if (Number.isNaN(v)) {
-      const key = firstKey(a, K[name === 'totalInput' ? 'input' : (name as keyof typeof K)]);
-      return `span ${spanId}: ${key} is ${JSON.stringify(a.get(key))}, expected a whole number of tokens ≥ 0`;
-    }
+  if (
+    Number.isNaN(n.totalInput + n.cacheRead + n.cacheWrite + n.output + n.reasoning) // any NaN, one test
+  )
+    for (const [name, v] of Object.entries(n))
+      if (Number.isNaN(v)) {
+        const key = firstKey(a, K[name === 'totalInput' ? 'input' : (name as keyof typeof K)]);
+        return `span ${spanId}: ${key} is ${JSON.stringify(a.get(key))}, expected a whole number of tokens ≥ 0`;
+      }
   const end = nanosToMicros(s.endTimeUnixNano);
   const attribution = attributionOf(a, resource, ctx.attributes);
   // Agent and task from the nearest wrapping span, unless the inference span names its own agent.
-  for (let p = hexId(s.parentSpanId), hops = 0; p !== null && hops < 64; hops++) {
+  for (let p = wrappers.size > 0 ? hexId(s.parentSpanId) : null, hops = 0; p !== null && hops < 64; hops++) {
     const w = wrappers.get(`${traceId}/${p}`);
     if (w === undefined) break;
     attribution.agent ??= w.agent;
@@ -134,7 +160,7 @@ function spanEvent(
   const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
   const cost = num(a, 'gen_ai.usage.cost');
   return {
-    event_id: eventId('otlp', traceId, spanId),
+    event_id: spanEventId(traceId, spanId),
     source: 'otlp',
     source_ref: `trace ${traceId} span ${spanId}`,
     ingested_at: ctx.ingestedAt,

@@ -23,7 +23,12 @@ export function attrs(kvs: readonly KeyValue[] | null | undefined): Attrs {
  * `value` oneof is set is read from the object's own keys, which also works for OTLP/JSON.
  */
 export function anyValue(v: AnyValue): AttrValue | null {
-  const key = Object.keys(v)[0];
+  // The first own key, as Object.keys(v)[0] would give, without building the array: own keys enumerate first.
+  let key: string | undefined;
+  for (const k in v) {
+    if (Object.hasOwn(v, k)) key = k;
+    break;
+  }
   switch (key) {
     case 'stringValue':
       return v.stringValue ?? null;

@@ -1,0 +1,261 @@
+import type {
+  AnyValue,
+  ExportTraceRequest,
+  KeyValue,
+  LongLike,
+  Span,
+} from '../../sources/otlp/otlp-types.js';
+
+/**
+ * A hand-written reader for ExportTraceServiceRequest (opentelemetry-proto v1.5 field numbers, as in otlp-proto.ts),
+ * the receiver's hot path. It builds the plain shape OTLP/JSON parses to, straight from the bytes: ids as hex
+ * strings (one native hex slice, no Uint8Array and no per-byte concatenation), 64-bit times as `{low, high}`, ints
+ * as numbers, and only the fields the mapping reads; everything else is skipped by wire type without allocating.
+ * protobufjs's generated decoder made objects with prototype defaults and Longs that the mapping then walked again,
+ * which cost about as much as decoding. Malformed input throws, and the caller answers 400.
+ */
+class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+
+  varint(): number {
+    // Up to 2^53 exactly; the fields read this way (lengths, tags, kinds, codes, ints) are well within it or rounded,
+    // as protobufjs's Long → number conversion rounds.
+    let result = 0;
+    let shift = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * shift;
+      if (b < 0x80) return result;
+      shift *= 128;
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+
+  /**
+   * int64 (two's complement; a negative value is a 10-byte varint) as a number, the way values.ts turns a protobufjs
+   * Long into one: exact within ±2^53, rounded beyond.
+   */
+  int64(): number {
+    let lo = 0;
+    let hi = 0;
+    let shift = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      if (shift < 28) lo |= (b & 0x7f) << shift;
+      else if (shift === 28) {
+        lo |= (b & 0x0f) << 28;
+        hi |= (b & 0x7f) >> 4;
+      } else hi |= (b & 0x7f) << (shift - 32);
+      if (b < 0x80) return (hi | 0) * 4294967296 + (lo >>> 0);
+      shift += 7;
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+
+  fixed64(): LongLike {
+    const low = this.buf.readUInt32LE(this.at(8));
+    return { low, high: this.buf.readUInt32LE(this.pos - 4), unsigned: true };
+  }
+
+  double(): number {
+    return this.buf.readDoubleLE(this.at(8));
+  }
+
+  /** Start of the next `n` bytes, moving past them. */
+  at(n: number): number {
+    const p = this.pos;
+    if (p + n > this.end) throw new Error('field runs past the end of its message');
+    this.pos = p + n;
+    return p;
+  }
+
+  /** A length-delimited field's [start, end). */
+  span(): [number, number] {
+    const n = this.varint();
+    const s = this.at(n);
+    return [s, s + n];
+  }
+
+  string(): string {
+    const [s, e] = this.span();
+    return this.buf.toString('utf8', s, e);
+  }
+
+  hex(): string {
+    const [s, e] = this.span();
+    return this.buf.toString('hex', s, e);
+  }
+
+  sub(): Reader {
+    const [s, e] = this.span();
+    return new Reader(this.buf, s, e);
+  }
+
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.at(8);
+    else if (wire === 2) this.span();
+    else if (wire === 5) this.at(4);
+    else if (wire === 3)
+      // A (deprecated) group: skip to its end tag.
+      for (let t = this.varint(); (t & 7) !== 4; t = this.varint()) this.skip(t & 7);
+    else throw new Error(`wire type ${wire} is not valid protobuf here`);
+  }
+}
+
+export function readTraceRequest(body: Buffer): ExportTraceRequest {
+  const r = new Reader(body, 0, body.length);
+  const resourceSpans: NonNullable<ExportTraceRequest['resourceSpans']> = [];
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x0a) resourceSpans.push(resourceSpan(r.sub()));
+    else r.skip(tag & 7);
+  }
+  return { resourceSpans };
+}
+
+function resourceSpan(r: Reader) {
+  const attributes: KeyValue[] = [];
+  const scopeSpans: { spans: Span[] }[] = [];
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      // Resource: attributes = 1. A repeated resource field replaces the earlier one, as protobufjs decodes it.
+      attributes.length = 0;
+      const res = r.sub();
+      while (res.pos < res.end) {
+        const t = res.varint();
+        if (t === 0x0a) attributes.push(keyValue(res.sub()));
+        else res.skip(t & 7);
+      }
+    } else if (tag === 0x12) {
+      const ss = r.sub();
+      const spans: Span[] = [];
+      while (ss.pos < ss.end) {
+        const t = ss.varint();
+        if (t === 0x12) spans.push(span(ss.sub()));
+        else ss.skip(t & 7);
+      }
+      scopeSpans.push({ spans });
+    } else r.skip(tag & 7);
+  }
+  return { resource: { attributes }, scopeSpans };
+}
+
+function span(r: Reader): Span {
+  // Absent fields read as protobufjs's defaults did: empty ids and name (the mapping's messages depend on them).
+  const s: Span = { traceId: '', spanId: '', parentSpanId: '', name: '', attributes: [] };
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    switch (tag) {
+      case 0x0a:
+        s.traceId = r.hex();
+        break;
+      case 0x12:
+        s.spanId = r.hex();
+        break;
+      case 0x22:
+        s.parentSpanId = r.hex();
+        break;
+      case 0x2a:
+        s.name = r.string();
+        break;
+      case 0x30:
+        s.kind = r.varint();
+        break;
+      case 0x39:
+        s.startTimeUnixNano = r.fixed64();
+        break;
+      case 0x41:
+        s.endTimeUnixNano = r.fixed64();
+        break;
+      case 0x4a:
+        s.attributes!.push(keyValue(r.sub()));
+        break;
+      case 0x7a:
+        s.status = status(r.sub());
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return s;
+}
+
+function status(r: Reader): { code?: number; message?: string } {
+  const st: { code?: number; message?: string } = {};
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x12) st.message = r.string();
+    else if (tag === 0x18) st.code = r.varint();
+    else r.skip(tag & 7);
+  }
+  return st;
+}
+
+function keyValue(r: Reader): KeyValue {
+  const kv: KeyValue = { key: '' };
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x0a) kv.key = r.string();
+    else if (tag === 0x12) kv.value = anyValue(r.sub());
+    else r.skip(tag & 7);
+  }
+  return kv;
+}
+
+/** Only the member that was sent is an own key, which is how values.ts tells which one it is. */
+function anyValue(r: Reader): AnyValue {
+  let v: AnyValue = {};
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    switch (tag) {
+      case 0x0a:
+        v = { stringValue: r.string() };
+        break;
+      case 0x10:
+        v = { boolValue: r.varint() !== 0 };
+        break;
+      case 0x18:
+        v = { intValue: r.int64() };
+        break;
+      case 0x21:
+        v = { doubleValue: r.double() };
+        break;
+      case 0x2a:
+        v = { arrayValue: { values: list(r.sub(), anyValue) } };
+        break;
+      case 0x32:
+        v = { kvlistValue: { values: list(r.sub(), keyValue) } };
+        break;
+      case 0x3a: {
+        const [s, e] = r.span();
+        v = { bytesValue: r.buf.subarray(s, e) };
+        break;
+      }
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return v;
+}
+
+/** ArrayValue and KeyValueList: `repeated … values = 1`. */
+function list<T>(r: Reader, item: (r: Reader) => T): T[] {
+  const out: T[] = [];
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x0a) out.push(item(r.sub()));
+    else r.skip(tag & 7);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { eventId } from '../../ledger/event-id.js';
+import { DEFAULT_ATTRIBUTES } from './attribution.js';
+import { mapTraces, spanEventId } from './genai-spans.js';
+
+const kv = (key: string, v: string | number) => ({
+  key,
+  value: typeof v === 'string' ? { stringValue: v } : { intValue: String(v) },
+});
+
+function span(id: number, extra: ReturnType<typeof kv>[] = []) {
+  return {
+    traceId: 'ab'.repeat(16),
+    spanId: id.toString(16).padStart(16, '0'),
+    name: 'chat gpt-4o',
+    startTimeUnixNano: '1767000000000000000',
+    endTimeUnixNano: '1767000000800000000',
+    attributes: [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.request.model', 'gpt-4o'),
+      kv('gen_ai.usage.input_tokens', 1000),
+      kv('gen_ai.usage.output_tokens', 10),
+      ...extra,
+    ],
+  };
+}
+
+describe('spanEventId', () => {
+  it('is eventId("otlp", trace, span), also for ids eventId escapes', () => {
+    expect(spanEventId('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331')).toBe(
+      eventId('otlp', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'),
+    );
+    expect(spanEventId('a|b', 'c\\d')).toBe(eventId('otlp', 'a|b', 'c\\d'));
+    expect(spanEventId('a|b', 'c')).not.toBe(spanEventId('a', 'b|c'));
+  });
+});
+
+describe('mapTraces', () => {
+  it('attributes each span from its own resource, record attributes first', () => {
+    const resource = (team: string) => ({
+      attributes: [kv('team.id', team), kv('service.name', `svc-${team}`)],
+    });
+    const m = mapTraces(
+      {
+        resourceSpans: [
+          {
+            resource: resource('payments'),
+            scopeSpans: [{ spans: [span(1), span(2, [kv('team.id', 'own')])] }],
+          },
+          { resource: resource('search'), scopeSpans: [{ spans: [span(3)] }] },
+        ],
+      },
+      { ingestedAt: 1, attributes: DEFAULT_ATTRIBUTES },
+    );
+    expect(m.rejected).toEqual([]);
+    expect(m.events.map((e) => [e.team, e.tags.service])).toEqual([
+      ['payments', 'svc-payments'],
+      ['own', 'svc-payments'],
+      ['search', 'svc-search'],
+    ]);
+    expect(m.events[0]).toMatchObject({
+      event_id: eventId('otlp', 'ab'.repeat(16), '0000000000000001'),
+      ts: 1767000000000000,
+      duration_ms: 800,
+      input_tokens: 1000,
+      output_tokens: 10,
+    });
+    expect([...m.perRequest]).toEqual(['app|svc-payments|', 'app|svc-search|']);
+  });
+
+  it('rejects a span whose token count is not a count, naming the key', () => {
+    const m = mapTraces(
+      {
+        resourceSpans: [
+          { scopeSpans: [{ spans: [span(1), span(2, [kv('gen_ai.usage.cache_read.input_tokens', 'x')])] }] },
+        ],
+      },
+      { ingestedAt: 1, attributes: DEFAULT_ATTRIBUTES },
+    );
+    expect(m.events).toHaveLength(1);
+    expect(m.rejected).toEqual([
+      {
+        ref: 'resourceSpans[0].scopeSpans[0].spans[1]',
+        code: 'OTLP_BAD_SPAN',
+        reason:
+          'span 0000000000000002: gen_ai.usage.cache_read.input_tokens is "x", expected a whole number of tokens ≥ 0',
+      },
+    ]);
+  });
+});
