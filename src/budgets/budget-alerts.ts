@@ -9,6 +9,8 @@ interface Spent {
   budget: Budget;
   window: BudgetWindow;
   limit: bigint;
+  /** The budget's counted spend after this call when the caller knows it (reserve returned it); null: read it. */
+  counted?: bigint | null;
 }
 
 /**
@@ -16,28 +18,45 @@ interface Spent {
  * on the first refusal in a window. The dedup key names the budget, the window start and the threshold, so the sink
  * (and every other instance) raises each once per window; the local set only spares the counters a read once every
  * threshold of a window has fired. The counted value includes calls still in flight, so a threshold can fire a
- * moment before settled spend reaches it.
+ * moment before settled spend reaches it. A counted value the caller already holds (the total its reservation
+ * returned, corrected by its settle) is used as is, so a budgeted call costs no extra read of the counters.
  */
 export class BudgetAlerts {
   private readonly raised = new Set<string>();
+  /** `budget:<id>:<window start ISO>:` per window (the enforcer keeps one window object per budget until it ends). */
+  private readonly prefixes = new WeakMap<BudgetWindow, string>();
+  /** Windows whose every threshold has been raised: nothing more to check or read for them. */
+  private readonly finished = new WeakSet<BudgetWindow>();
 
   constructor(
     private readonly sink: AlertSink | null,
     private readonly counters: Counters,
   ) {}
 
+  /** Whether afterSpend may have anything to do for these budgets (cheap; no promise when not). */
+  wants(held: readonly Spent[]): boolean {
+    if (this.sink === null) return false;
+    for (const h of held) if (h.limit > 0n && !this.finished.has(h.window)) return true;
+    return false;
+  }
+
   async afterSpend(held: readonly Spent[]): Promise<void> {
     if (this.sink === null) return;
-    const open = held.filter((h) => h.limit > 0n && !this.raised.has(dedup(h, h.budget.thresholds.at(-1)!)));
-    if (open.length === 0) return;
-    const values = await this.counters.read(open.map((h) => h.window.keys));
-    open.forEach((h, i) => {
-      const spend = values[i]!;
+    // Budgets whose spend is known need no read; for the others, read only those with a threshold still to raise.
+    const unknown = held.filter((h) => (h.counted ?? null) === null && this.open(h));
+    const read = unknown.length === 0 ? [] : await this.counters.read(unknown.map((h) => h.window.keys));
+    for (const h of held) {
+      if (h.limit <= 0n || this.finished.has(h.window)) continue;
+      const i = unknown.indexOf(h);
+      const spend = i >= 0 ? read[i]! : (h.counted ?? null);
+      if (spend === null) continue;
       for (const t of h.budget.thresholds) {
-        const key = dedup(h, t);
-        if (spend * 100n < h.limit * BigInt(t) || this.raised.has(key)) continue;
+        // The cheap comparison first: the dedup key is only built for a threshold actually crossed.
+        if (spend * 100n < h.limit * BigInt(t)) continue;
+        const key = this.dedup(h, t);
+        if (this.raised.has(key)) continue;
         this.raised.add(key);
-        this.sink!.raise({
+        this.sink.raise({
           kind: 'budget_threshold',
           severity: t >= 100 ? 'critical' : 'warning',
           dedup_key: key,
@@ -47,7 +66,26 @@ export class BudgetAlerts {
           data: facts(h, spend, t),
         });
       }
-    });
+      // Past the last threshold, every key of this window is raised now (by this loop or before it).
+      if (spend * 100n >= h.limit * BigInt(top(h.budget))) this.finished.add(h.window);
+    }
+  }
+
+  /** A threshold of this window is still to raise (checked against the dedup keys raised so far). */
+  private open(h: Spent): boolean {
+    if (h.limit <= 0n || this.finished.has(h.window)) return false;
+    if (!this.raised.has(this.dedup(h, top(h.budget)))) return true;
+    this.finished.add(h.window);
+    return false;
+  }
+
+  private dedup(h: Spent, threshold: number): string {
+    let p = this.prefixes.get(h.window);
+    if (p === undefined) {
+      p = `budget:${h.budget.id}:${new Date(h.window.start).toISOString()}:`;
+      this.prefixes.set(h.window, p);
+    }
+    return p + threshold;
   }
 
   blocked(budget: Budget, window: BudgetWindow, spend: bigint, limit: bigint): void {
@@ -66,8 +104,9 @@ export class BudgetAlerts {
   }
 }
 
-function dedup(h: Spent, threshold: number): string {
-  return `budget:${h.budget.id}:${new Date(h.window.start).toISOString()}:${threshold}`;
+/** The highest threshold: the last to fire in a window. */
+function top(b: Budget): number {
+  return Math.max(...b.thresholds);
 }
 
 function facts(h: Spent, spend: bigint, threshold: number | null): Record<string, string | number | null> {

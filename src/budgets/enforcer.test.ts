@@ -265,3 +265,37 @@ describe('Enforcer.rebuild', () => {
     }
   });
 });
+
+describe('Enforcer: threshold alerts from the reservation totals', () => {
+  it('a block budget raises its thresholds from what reserve returned, without reading the counters again', async () => {
+    const b = budget({});
+    let reads = 0;
+    const counters = new (class extends MemoryCounters {
+      override async read(keys: readonly (readonly string[])[]): Promise<bigint[]> {
+        reads++;
+        return super.read(keys);
+      }
+    })(() => NOW);
+    const alerts: AlertInput[] = [];
+    const enforcer = new Enforcer({
+      budgets: () => [b],
+      counters,
+      pricer,
+      now: () => NOW,
+      alerts: { raise: (a) => alerts.push(a) },
+      countTokens,
+    });
+    // 1.6 of the 3.0675 milli-dollar limit: past 50%, short of 80%.
+    await enforcer.settle(await enforcer.admit(call()), cost(1_600_000n));
+    expect(alerts.map((a) => a.dedup_key)).toEqual(['budget:b1:2026-05-01T00:00:00.000Z:50']);
+    expect(alerts[0]!.data?.spend_usd).toBe('0.001600000');
+    // 0.1 more (1.7) crosses nothing new; 0.8 more (2.5) crosses 80%.
+    await enforcer.settle(await enforcer.admit(call()), cost(100_000n));
+    expect(alerts).toHaveLength(1);
+    await enforcer.settle(await enforcer.admit(call()), cost(800_000n));
+    expect(alerts.map((a) => a.data?.threshold)).toEqual([50, 80]);
+    expect(alerts[1]!.data?.spend_usd).toBe('0.002500000');
+    expect(reads).toBe(0);
+    expect((await counters.read([budgetWindow(b, NOW).keys]))[0]).toBe(2_500_000n);
+  });
+});

@@ -56,6 +56,12 @@ interface Held {
   /** Nano-dollars added at admission (0 for budgets that only count). */
   reserved: bigint;
   limit: bigint;
+  /**
+   * The budget's counter after this call: the total reserve returned, moved by the settle correction. Threshold
+   * alerts use it instead of reading the counters again (a second Redis round trip per call); null when unknown
+   * (a budget that only counts, or counters that returned no totals), and then alerts read.
+   */
+  counted: bigint | null;
 }
 
 /** What admission took: settle it with the recorded event, or release it if the call never happened. */
@@ -125,11 +131,13 @@ export class Enforcer {
     const real = event.cost_usd === null ? 0n : picoToNanoUp(event.cost_usd);
     const claims: Omit<Claim, 'limit'>[] =
       r.rate === null ? [] : rateSettleClaims(r.rate, totalTokens(event));
-    for (const h of r.held)
-      if (real !== h.reserved)
-        claims.push({ keys: h.window.keys, amount: real - h.reserved, ttlSeconds: h.window.ttlSeconds });
+    for (const h of r.held) {
+      if (real === h.reserved) continue;
+      claims.push({ keys: h.window.keys, amount: real - h.reserved, ttlSeconds: h.window.ttlSeconds });
+      if (h.counted !== null) h.counted += real - h.reserved;
+    }
     if (claims.length > 0) await this.o.counters.add(claims);
-    if (real > 0n) await this.notify.afterSpend(r.held);
+    if (real > 0n && this.notify.wants(r.held)) await this.notify.afterSpend(r.held);
   }
 
   /** Gives a reservation back (the call failed or was aborted before it cost anything). Idempotent. */
@@ -182,33 +190,43 @@ export class Enforcer {
       b.action === 'block' || (b.action === 'downgrade' && b.downgrade_to !== downgradedTo);
     let rate = rules.length === 0 ? null : rateClaims(rules, scope, 0, now);
     if (rate !== null && rate.claims.length === 0) rate = null;
+    const tokenParts = rate === null ? false : rate.parts.some((p) => p.unit === 'tokens');
     let amount = 0n;
-    if (matched.some(limits) || rate?.parts.some((p) => p.unit === 'tokens')) {
+    if (tokenParts || matched.some(limits)) {
       const w = await worstCase(
         {
-          ...call,
-          model,
+          json: call.json,
           inputText: call.inputText(),
+          provider: call.provider,
+          model,
+          ts: call.ts,
+          mayWriteCache: call.mayWriteCache,
           countTokens: this.o.countTokens,
           fallbackOutputTokens: this.o.fallbackOutputTokens,
         },
         this.o.pricer,
       );
       amount = w.nano;
-      if (rate !== null) rate = rateClaims(rules, scope, w.inputTokens + w.outputTokens, now);
+      if (rate !== null) withTokens(rate, w.inputTokens + w.outputTokens);
     }
     const held: Held[] = [];
     const claims: Claim[] = [];
     const claimed: Held[] = [];
     for (const b of matched) {
-      const h: Held = { budget: b, window: this.window(b, now), reserved: 0n, limit: this.limit(b) };
+      const h: Held = {
+        budget: b,
+        window: this.window(b, now),
+        reserved: 0n,
+        limit: this.limit(b),
+        counted: null,
+      };
       held.push(h);
       if (!limits(b)) continue;
       h.reserved = amount;
       claims.push({ keys: h.window.keys, amount, limit: h.limit, ttlSeconds: h.window.ttlSeconds });
       claimed.push(h);
     }
-    const headers: Record<string, string> = {};
+    let headers: Record<string, string> = {};
     const offset = claims.length;
     if (rate !== null) claims.push(...rate.claims);
     if (claims.length > 0) {
@@ -217,10 +235,12 @@ export class Enforcer {
         const h = claimed[r.index]!;
         return { ok: false, budget: h.budget, window: h.window, current: r.current, limit: h.limit };
       }
+      if (r.ok && r.totals !== undefined)
+        for (let i = 0; i < offset; i++) claimed[i]!.counted = r.totals[i] ?? null;
       if (rate !== null) {
         const v = rateVerdict(rate, r, offset)!;
         if (!v.ok) throw v.error;
-        Object.assign(headers, v.headers);
+        headers = v.headers;
       }
     }
     const done = held.length === 0 && rate === null;
@@ -265,6 +285,18 @@ export class Enforcer {
     }
     return l;
   }
+}
+
+/**
+ * Sets a plan made with 0 tokens to `tokens`, as rateClaims(rules, scope, tokens, now) would have made it: only the
+ * tokens claims' amounts differ, so the plan is built (keys, encodings) once per call instead of twice.
+ */
+function withTokens(plan: RatePlan, tokens: number): void {
+  const n = Math.max(0, Math.ceil(tokens));
+  const amount = BigInt(n);
+  plan.estimatedTokens = n;
+  for (let i = 0; i < plan.parts.length; i++)
+    if (plan.parts[i]!.unit === 'tokens') plan.claims[i] = { ...plan.claims[i]!, amount };
 }
 
 /** A virtual key's `budget_usd`: a monthly block budget on its api_key_id, in UTC. */
