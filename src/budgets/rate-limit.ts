@@ -148,7 +148,12 @@ export function rateVerdict(plan: RatePlan, result: ReserveResult, offset = 0): 
   const part = plan.parts[i]!;
   const used = Number(result.current);
   const retryAfterSeconds = Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000));
-  const h = unitHeaders(part.unit, part.limit, Math.max(0, part.limit - used), plan);
+  const [l, r, t] = HEADER_NAMES[part.unit];
+  const h = {
+    [l]: String(part.limit),
+    [r]: String(Math.max(0, part.limit - used)),
+    [t]: `${retryAfterSeconds}s`,
+  };
   const error = new RateLimitedError(
     {
       id: part.rule.id,
@@ -179,29 +184,34 @@ export function rateSettleClaims(plan: RatePlan, actualTokens: number): Omit<Cla
   return out;
 }
 
-/** x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. */
+const HEADER_NAMES = {
+  requests: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+  tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
+} as const;
+
+/** x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. Runs per request: no computed keys. */
 function headers(plan: RatePlan, totals: readonly bigint[]): Record<string, string> {
   const out: Record<string, string> = {};
-  const tightest: Partial<Record<Unit, { limit: number; remaining: number }>> = {};
-  for (let i = 0; i < plan.parts.length; i++) {
-    const p = plan.parts[i]!;
-    const remaining = Math.max(0, p.limit - Number(totals[i] ?? 0n));
-    const t = tightest[p.unit];
-    if (t === undefined || remaining < t.remaining) tightest[p.unit] = { limit: p.limit, remaining };
-  }
+  const reset = `${Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000))}s`;
   for (const unit of ['requests', 'tokens'] as const) {
-    const t = tightest[unit];
-    if (t !== undefined) Object.assign(out, unitHeaders(unit, t.limit, t.remaining, plan));
+    let limit = -1;
+    let left = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < plan.parts.length; i++) {
+      const p = plan.parts[i]!;
+      if (p.unit !== unit) continue;
+      const remaining = Math.max(0, p.limit - Number(totals[i] ?? 0n));
+      if (remaining < left) {
+        left = remaining;
+        limit = p.limit;
+      }
+    }
+    if (limit < 0) continue;
+    const [l, r, t] = HEADER_NAMES[unit];
+    out[l] = String(limit);
+    out[r] = String(left);
+    out[t] = reset;
   }
   return out;
-}
-
-function unitHeaders(unit: Unit, limit: number, remaining: number, plan: RatePlan): Record<string, string> {
-  return {
-    [`x-ratelimit-limit-${unit}`]: String(limit),
-    [`x-ratelimit-remaining-${unit}`]: String(remaining),
-    [`x-ratelimit-reset-${unit}`]: `${Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000))}s`,
-  };
 }
 
 function dimensionValue(dim: string, call: CallScope): string | null {

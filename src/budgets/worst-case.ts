@@ -1,8 +1,6 @@
 import type { RateCard } from '../ledger/event.js';
 import { costOf } from '../pricing/cost.js';
-import type { PricedModel } from '../pricing/priced-model.js';
 import type { Pricer } from '../pricing/pricer.js';
-import type { Resolution } from '../pricing/resolve.js';
 import { picoToNanoUp } from './nano.js';
 
 /**
@@ -66,7 +64,7 @@ export async function worstCase(w: WorstCaseInput, pricer: Pricer): Promise<Wors
   const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
   const serviceTier = typeof w.json.service_tier === 'string' ? w.json.service_tier : null;
   const r = pricer.resolve(w.model, w.provider);
-  const rates = r === null ? null : ratesOf(pricer, r, w.ts, inputTokens, serviceTier);
+  const rates = r === null ? null : pricer.rates(r, w.ts, inputTokens, serviceTier);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
   const card: RateCard = w.mayWriteCache
     ? { ...rates, input: maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) }
@@ -84,25 +82,6 @@ export async function worstCase(w: WorstCaseInput, pricer: Pricer): Promise<Wors
     card,
   ).cost_usd;
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
-}
-
-/**
- * Pricer.rates builds a fresh PricedModel (and its rate card) on every call; a gateway prices the same few models on
- * every request, so keep each resolution's model and let it memoise its cards. Resolutions are memoised by the
- * pricer (one object per name), and a new pricer has new ones, so the cache follows it. Service tiers go through
- * Pricer.rates: their codes are the pricer's own.
- */
-const models = new WeakMap<Resolution, PricedModel>();
-const NO_TIER: readonly (string | null)[] = [null];
-
-function ratesOf(pricer: Pricer, r: Resolution, ts: number, totalInput: number, tier: string | null) {
-  if (tier !== null) return pricer.rates(r, ts, totalInput, tier);
-  let m = models.get(r);
-  if (m === undefined) {
-    m = pricer.pricedModel(r);
-    models.set(r, m);
-  }
-  return m.card(ts, totalInput, 0, NO_TIER)?.rates ?? null;
 }
 
 /** The request's own output limit, whichever of the APIs' names it uses. */

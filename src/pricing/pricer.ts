@@ -79,8 +79,16 @@ class LedgerPricer implements Pricer {
 
   /** The memoised model behind a resolution (discount and service-tier lookups for `prices show`). */
   pricedModel(r: Resolution): PricedModel {
-    return new PricedModel(r, this.catalog.serviceTiers.get(r.provider), this.discounts);
+    let m = this.models.get(r);
+    if (m === undefined) {
+      m = new PricedModel(r, this.catalog.serviceTiers.get(r.provider), this.discounts);
+      this.models.set(r, m);
+    }
+    return m;
   }
+
+  /** Resolutions are memoised objects too, so a weak map keyed by them holds one model each. */
+  private readonly models = new WeakMap<Resolution, PricedModel>();
 
   price(e: UnpricedEvent): UsageEvent {
     const priced = this.priced(e.provider, e.model);
