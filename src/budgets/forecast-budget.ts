@@ -1,21 +1,15 @@
 import { parseUsd } from '../money/money.js';
+import type { Pricer } from '../pricing/pricer.js';
 import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import { type DaySpend, type Forecast, forecast } from './forecast.js';
 import { localDate, localDay, localDays } from './forecast-days.js';
 import { budgetWindow } from './period.js';
+import { scopeFilters } from './scope-filters.js';
 
 const DAY_MS = 86_400_000;
 const US = 1000;
-
-/** A budget's scope as store filters: an AND of dimension = value. */
-export function scopeFilters(scope: Budget['scope']): Filter[] {
-  return Object.entries(scope).map(([dimension, value]) => ({
-    dimension: dimension as Filter['dimension'],
-    values: [value],
-  }));
-}
 
 const isUtc = (tz: string) => ['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z'].includes(tz);
 
@@ -50,6 +44,8 @@ export async function spendByLocalDay(
 export interface ForecastBudgetOptions {
   /** Weeks of history the weekday profile is learnt from; default 8. */
   weeks?: number;
+  /** Resolves a `model` scope to the canonical id the ledger holds. */
+  pricer?: Pricer | null;
 }
 
 /**
@@ -64,7 +60,7 @@ export async function forecastBudget(
 ): Promise<Forecast> {
   const weeks = o.weeks ?? 8;
   const window = budgetWindow(budget, nowMs);
-  const filters = scopeFilters(budget.scope);
+  const filters = scopeFilters(budget.scope, o.pricer ?? null);
   const histStart = localDay(nowMs - weeks * 7 * DAY_MS, budget.tz).start;
   const history = await spendByLocalDay(store, filters, histStart, nowMs, budget.tz);
   const spentRes = await store.query({

@@ -1,10 +1,10 @@
 import type { Pricer } from '../pricing/pricer.js';
-import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import type { Counters } from './counters/counters.js';
 import { picoToNanoUp } from './nano.js';
 import { budgetWindow, counterKey, HOUR_MS } from './period.js';
+import { scopeFilters } from './scope-filters.js';
 
 /**
  * Seeds the counters from the ledger at start-up: each budget's spend in its current window (hourly buckets for a
@@ -21,7 +21,7 @@ export async function rebuildCounters(
   const entries: { key: string; value: bigint; ttlSeconds: number }[] = [];
   for (const b of budgets) {
     const w = budgetWindow(b, nowMs);
-    const filters = scopeFilters(b, pricer);
+    const filters = scopeFilters(b.scope, pricer);
     const since = w.start * 1000;
     const until = w.end * 1000;
     if (b.period.kind === 'rolling') {
@@ -42,13 +42,4 @@ export async function rebuildCounters(
   }
   if (entries.length > 0) await counters.seed(entries);
   return entries.length;
-}
-
-/** The scope as store filters: the ledger holds canonical model ids, so a model name also matches its canonical id. */
-export function scopeFilters(b: Budget, pricer: Pricer): Filter[] {
-  return Object.entries(b.scope).map(([dim, value]) => {
-    if (dim !== 'model') return { dimension: dim as Filter['dimension'], values: [value] };
-    const canonical = pricer.resolve(value, b.scope.provider ?? null)?.model;
-    return { dimension: 'model', values: canonical && canonical !== value ? [value, canonical] : [value] };
-  });
 }

@@ -1,4 +1,5 @@
 import { formatUsd, parseDecimal } from '../money/money.js';
+import type { Pricer } from '../pricing/pricer.js';
 import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import { forecastBudget } from './forecast-budget.js';
@@ -29,9 +30,14 @@ export interface BudgetStatus {
 }
 
 /** Spend and forecast from the ledger: the source of truth (the gateway's counters are rebuilt from it). */
-export async function budgetStatus(store: Store, b: Budget, nowMs: number): Promise<BudgetStatus> {
+export async function budgetStatus(
+  store: Store,
+  b: Budget,
+  nowMs: number,
+  pricer: Pricer | null = null,
+): Promise<BudgetStatus> {
   const w = budgetWindow(b, nowMs);
-  const f = await forecastBudget(store, b, nowMs);
+  const f = await forecastBudget(store, b, nowMs, { pricer });
   const limit = parseDecimal(b.limit_usd);
   return {
     budget: b,

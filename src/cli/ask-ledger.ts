@@ -14,7 +14,13 @@ export async function askLedger<T>(o: LedgerOptions, e: Endpoint, query: URLSear
   if (server !== null) return apiGet<T>(server, `${e.path}?${query}`);
   const params = parseParams(e.params, readQuery(query));
   return withStore(o, async (store) => {
-    const ctx = { store, ledgerPath: path, now: () => Date.now() * 1000, budgets: new BudgetBook(path) };
+    const ctx = {
+      store,
+      ledgerPath: path,
+      now: () => Date.now() * 1000,
+      budgets: new BudgetBook(path),
+      pricer: null,
+    };
     return (await e.handle(ctx, params, { role: 'admin', team: null, id: 'cli' }, {}, undefined)) as T;
   });
 }

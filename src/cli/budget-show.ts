@@ -4,6 +4,7 @@ import { type BudgetStatus, budgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
 import { describeBudget } from './budgets.js';
 import { type LedgerOptions, ledgerPath, withStore } from './context.js';
+import { loadCliPricer } from './pricer.js';
 import { apiGet, runningServer } from './running-server.js';
 
 type Shown = BudgetStatus & { history: BudgetChange[] };
@@ -20,7 +21,8 @@ async function load(o: LedgerOptions & { id: string }): Promise<Shown> {
       'BUDGET_NOT_FOUND',
       `no budget ${JSON.stringify(o.id)}; see tokenledger budgets list`,
     );
-  const status = await withStore(o, (store) => budgetStatus(store, b, Date.now()));
+  const pricer = await loadCliPricer(o);
+  const status = await withStore(o, (store) => budgetStatus(store, b, Date.now(), pricer));
   return { ...status, history: await book.history(b.id) };
 }
 

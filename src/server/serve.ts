@@ -108,7 +108,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     sessions: budgets.sessions,
   });
   const adminToken = o.env.TOKENLEDGER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
-  const api = createApi({ store, ledgerPath: o.ledgerPath, adminToken, log: o.log, budgets: budgets.book });
+  const api = createApi({
+    store,
+    ledgerPath: o.ledgerPath,
+    adminToken,
+    log: o.log,
+    budgets: budgets.book,
+    pricer,
+  });
   const server = createHttpServer({
     gateway,
     adminToken,

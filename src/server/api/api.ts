@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { TokenledgerError } from '../../errors.js';
+import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
 import { ApiError, badParam } from './api-error.js';
 import { Auth, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
@@ -52,6 +53,7 @@ export interface ApiOptions {
   adminToken: string;
   /** The budgets the gateway enforces; by default the ledger's budgets file alone. */
   budgets?: BudgetBook;
+  pricer?: Pricer;
   /** Epoch µs; tests pin it. */
   now?: () => number;
   log?: (line: string) => void;
@@ -93,6 +95,7 @@ export function createApi(o: ApiOptions): Api {
     ledgerPath: o.ledgerPath,
     now: o.now ?? (() => Date.now() * 1000),
     budgets: o.budgets ?? new BudgetBook(o.ledgerPath),
+    pricer: o.pricer ?? null,
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;

@@ -34,7 +34,7 @@ async function find(c: ApiContext, id: string, who: Principal): Promise<Budget> 
   return b;
 }
 
-const status = (c: ApiContext, b: Budget) => budgetStatus(c.store, b, Math.floor(c.now() / 1000));
+const status = (c: ApiContext, b: Budget) => budgetStatus(c.store, b, Math.floor(c.now() / 1000), c.pricer);
 
 const record = z.record(z.string(), z.unknown());
 const sinceParam = z

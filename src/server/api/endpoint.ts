@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
+import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
 import type { Principal } from './scope.js';
 
@@ -10,6 +11,8 @@ export interface ApiContext {
   ledgerPath: string;
   /** The server's budgets (the same book the gateway enforces). */
   budgets: BudgetBook;
+  /** Resolves model names for budget scopes; null where no prices are loaded. */
+  pricer: Pricer | null;
 }
 
 /** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */
