@@ -8,12 +8,13 @@ import type { DuckDbSession } from './session.js';
 import {
   contextIdsSql,
   DICT_LIST,
-  fillStage,
+  encodeBatch,
   STAGE_DICT_TABLE,
   STAGE_TABLE,
   stageContextsSql,
   stageLoadSql,
   stageTablesSql,
+  writeStage,
 } from './stage.js';
 
 /**
@@ -27,12 +28,12 @@ export async function appendBatch(
 ): Promise<AppendResult> {
   const unique = uniqueInBatch(events);
   if (unique.length === 0) return { inserted: 0, duplicates: events.length };
-  for (const sql of stageTablesSql()) await s.run('preparing the staging tables', sql);
+  const staged = encodeBatch(unique, rates);
+  for (const sql of stageTablesSql(staged.staged)) await s.run('preparing the staging tables', sql);
   const stage = await s.conn.createAppender(STAGE_TABLE, 'main', 'temp');
   const dict = await s.conn.createAppender(STAGE_DICT_TABLE, 'main', 'temp');
-  let staged: ReturnType<typeof fillStage>;
   try {
-    staged = fillStage(stage, dict, unique, rates);
+    writeStage(stage, dict, staged);
   } finally {
     stage.closeSync();
     dict.closeSync();

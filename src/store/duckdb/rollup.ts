@@ -20,16 +20,18 @@ export function stagedRollupDeltaSql(
 ): { sql: string; params: string[] } {
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
-  const codes = ROLLUP_DIMENSIONS.map((dim) => `s.${q(dim)}`).join(', ');
+  // Dimensions constant over the batch are not staged: they are bound once when decoding.
+  const varying = ROLLUP_DIMENSIONS.filter((dim) => !constants.has(dim));
+  const codes = varying.map((dim) => `, s.${q(dim)}`).join('');
   const priced = pricedSelectSql({
-    keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day, ${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,
+    keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,
     from: `${STAGE_TABLE} s LEFT JOIN rate_cards r ON r.rate_id = s.rate_id CROSS JOIN ${DICT_LIST} d`,
     where,
     e: 's',
     r: 'r',
     given,
   });
-  const inner = `SELECT day, ${ROLLUP_DIMENSIONS.map(q).join(', ')},
+  const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
     ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
     ${MONEY_MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ')},
