@@ -3,7 +3,14 @@ import type { AppendResult } from '../store.js';
 import { resolveContexts } from './contexts.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { RATE_COLUMNS, rateRow } from './rate-cards.js';
-import { mergeIntoRollup, stagedRollupDeltaSql } from './rollup.js';
+import {
+  compactPendingDays,
+  finishRollupDays,
+  insertRollupDelta,
+  markRollupDaysDirty,
+  planCompaction,
+  stagedRollupDeltaSql,
+} from './rollup.js';
 import type { DuckDbSession } from './session.js';
 import {
   contextIdsSql,
@@ -19,12 +26,14 @@ import {
 
 /**
  * Appends one batch: drop repeats within it, stage it, then in one transaction write new rate cards, insert the
- * events the ledger does not hold yet (on (event_id, ts)), and fold exactly those into the rollup.
+ * events the ledger does not hold yet (on (event_id, ts)), and add exactly those to the rollup. `rollupPending`
+ * (the store's, per open file) counts the appends each rollup day has taken since it was last compacted.
  */
 export async function appendBatch(
   s: DuckDbSession,
   rates: RateCardRegistry,
   events: readonly UsageEvent[],
+  rollupPending: Map<number, number>,
 ): Promise<AppendResult> {
   const unique = uniqueInBatch(events);
   if (unique.length === 0) return { inserted: 0, duplicates: events.length };
@@ -78,10 +87,21 @@ export async function appendBatch(
          FROM ${STAGE_TABLE} s, ${DICT_LIST} d, ${contextIdsSql(contextCount)} ${where}`,
         load.params,
       );
-      if (n > 0) await mergeIntoRollup(s, stagedRollupDeltaSql(where, constants));
-      return n;
+      if (n === 0) return { n, pending: new Map(rollupPending) };
+      await insertRollupDelta(s, stagedRollupDeltaSql(where, constants));
+      await markRollupDaysDirty(
+        s,
+        staged.days.filter((d) => !rollupPending.has(d)),
+      );
+      const plan = planCompaction(rollupPending, staged.days);
+      await finishRollupDays(s, plan.finished);
+      await compactPendingDays(s, plan.crowded);
+      return { n, pending: plan.next };
     });
-    return { inserted, duplicates: events.length - inserted };
+    // Only once the transaction holds: a rolled-back batch left nothing to compact.
+    rollupPending.clear();
+    for (const [d, k] of inserted.pending) rollupPending.set(d, k);
+    return { inserted: inserted.n, duplicates: events.length - inserted.n };
   } catch (err) {
     for (const id of newRateIds) rates.forget(id);
     throw err;

@@ -22,9 +22,10 @@ import { RATE_COLUMNS } from './rate-cards.js';
  *   anti-join limited to the batch's ts range, which zone maps keep cheap on time-ordered data.
  * - The columns constant within a session live once per distinct combination in `contexts` (contexts.ts); events
  *   hold a context_id. EVENT_COLUMNS is the logical event, as the views show it.
- * Bump SCHEMA_VERSION with a migration when a table changes (2: contexts split out of events; migrate.ts).
+ * Bump SCHEMA_VERSION with a migration when a table changes (2: contexts split out of events; migrate.ts. 3: the
+ * rollup_dirty table, which older code would not act on: a version-2 file only gains the empty table).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
 const PICO = 'HUGEINT';
@@ -115,6 +116,9 @@ export function pricedRelationSql(table: string): string {
   });
 }
 
+/** What reports read as the daily rollup: the compacted days and the rows appended since. */
+export const ROLLUP_SOURCE = '(SELECT * FROM rollup_day UNION ALL SELECT * FROM rollup_pending)';
+
 /** The public view (for people opening the file): money as DECIMAL(38,12) dollars, event_id as 16 hex digits. */
 function publicLedgerSql(): string {
   const money = [...MONEY_MEASURES, 'provider_cost_usd', 'billed_cost_usd'];
@@ -150,6 +154,11 @@ export function schemaSql(): string[] {
     `CREATE TABLE IF NOT EXISTS contexts (${columnsDdl(CONTEXT_TABLE_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS events (${columnsDdl(STORED_EVENT_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS rollup_day (${columnsDdl(ROLLUP_COLUMNS)})`,
+    // Appended batches' rollup rows until their day is compacted into rollup_day (rollup.ts); readers sum both. In
+    // memory (a temp table of this connection): rows written to the file and deleted later left free blocks in it.
+    // rollup_dirty names the days it holds, so a process that dies before compacting them has them rebuilt.
+    `CREATE TEMP TABLE IF NOT EXISTS rollup_pending (${columnsDdl(ROLLUP_COLUMNS)})`,
+    'CREATE TABLE IF NOT EXISTS rollup_dirty (day TIMESTAMP NOT NULL)',
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
       new_cost_usd ${PICO})`,

@@ -28,6 +28,8 @@ export interface EncodedBatch {
   newRateIds: number[];
   minTs: number;
   maxTs: number;
+  /** The UTC days (µs at midnight) the batch's events fall in, ascending. */
+  days: number[];
   /** Distinct contexts in the batch (ctx runs 1..contexts, in order of first appearance). */
   contexts: number;
 }
@@ -43,6 +45,7 @@ const HEX16 = /^[0-9a-f]{16}$/;
 const LITTLE_ENDIAN = endianness() === 'LE';
 const TWO_32 = 4294967296;
 const UNSET = {};
+const DAY = 86_400_000_000;
 
 function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: number[]): Prepared {
   const where = () =>
@@ -152,13 +155,28 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
   const ts = arrays.get('ts') as Float64Array;
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
+  const days = new Set<number>();
+  let lastDay = Number.NaN;
   for (let i = 0; i < n; i++) {
     const t = ts[i]!;
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
+    const day = t - (((t % DAY) + DAY) % DAY);
+    if (day !== lastDay) days.add((lastDay = day));
   }
   const staged = STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
-  return { rows: n, arrays, staged, strings, constants, newRateIds, minTs, maxTs, contexts: count };
+  return {
+    rows: n,
+    arrays,
+    staged,
+    strings,
+    constants,
+    newRateIds,
+    minTs,
+    maxTs,
+    days: [...days].sort((a, b) => a - b),
+    contexts: count,
+  };
 }
 
 /**
