@@ -25,6 +25,16 @@ import {
 } from './stage.js';
 
 /**
+ * The order a batch is stored in: events with reasoning tokens, then with 5-minute cache writes, after those
+ * without, otherwise as given. DuckDB bit-packs each 2048 values to the width of the largest, so mostly-zero token
+ * columns cost nearly as much as full ones when a few non-zero values are spread through every group; grouped, the
+ * zero runs pack to nothing. On the 10M-event demo: 29.2 → 27.4 B/event for the events table (reasoning_tokens
+ * 2.14 → 1.04, cache_write_5m_tokens 2.15 → 1.07, ts 2.70 → 3.19, as its deltas jump at the two boundaries). Zone
+ * maps are unchanged: rows only move within their batch.
+ */
+const STORAGE_ORDER = 's.reasoning_tokens > 0, s.cache_write_5m_tokens > 0, s.rowid';
+
+/**
  * Appends one batch: drop repeats within it, stage it, then in one transaction write new rate cards, insert the
  * events the ledger does not hold yet (on (event_id, ts)), and add exactly those to the rollup. `rollupPending`
  * (the store's, per open file) counts the appends each rollup day has taken since it was last compacted.
@@ -84,7 +94,8 @@ export async function appendBatch(
       const n = await s.run(
         'inserting events',
         `INSERT INTO events SELECT ${load.sql}
-         FROM ${STAGE_TABLE} s, ${DICT_LIST} d, ${contextIdsSql(contextCount)} ${where}`,
+         FROM ${STAGE_TABLE} s, ${DICT_LIST} d, ${contextIdsSql(contextCount)} ${where}
+         ORDER BY ${STORAGE_ORDER}`,
         load.params,
       );
       if (n === 0) return { n, pending: new Map(rollupPending) };

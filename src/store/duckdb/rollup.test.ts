@@ -8,6 +8,7 @@ import type { Store } from '../store.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { COMPACT_EVERY, planCompaction } from './rollup.js';
+import { ROLLUP_COLUMNS } from './schema.js';
 
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-rollup-')), 'ledger.duckdb');
 
@@ -101,5 +102,25 @@ describe('rollup of appended batches', () => {
     expect(rollup).toEqual(raw);
     await reopened.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+  });
+
+  it('migrates a schema-2 ledger (cost_usd in the rollup) by rebuilding the rollup from the events', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append(randomEvents(400, 12, 4));
+    const before = await bothWays(store);
+    await store.close();
+    const cols = ROLLUP_COLUMNS.map(([n, t]) => `"${n === 'cost_usd_extra' ? 'cost_usd' : n}" ${t}`).join(
+      ', ',
+    );
+    await sql(
+      path,
+      `DROP TABLE rollup_day; DROP TABLE rollup_dirty; CREATE TABLE rollup_day (${cols});
+       UPDATE meta SET value = '2' WHERE key = 'schema_version'`,
+    );
+    const migrated = await createDuckDbStore(path);
+    expect(await bothWays(migrated)).toEqual(before);
+    await migrated.close();
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('3');
   });
 });

@@ -1,8 +1,7 @@
 import { USAGE_FIELDS } from '../../ledger/event.js';
-import { MONEY_MEASURES } from '../query.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
-import { q, ROLLUP_COLUMNS, rollupAggregateSql } from './schema.js';
+import { q, ROLLUP_COLUMNS, rollupAggregateSql, rollupMoneySql } from './schema.js';
 import type { DuckDbSession } from './session.js';
 import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './stage.js';
 
@@ -34,7 +33,7 @@ export function stagedRollupDeltaSql(
   const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
     ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
-    ${MONEY_MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ')},
+    ${rollupMoneySql()},
     0::HUGEINT AS billed_delta_usd,
     count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
     coalesce(sum(${TOKENS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
