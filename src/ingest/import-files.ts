@@ -230,12 +230,16 @@ export async function importEvents(
 ): Promise<ImportSummary> {
   const summary = emptySummary();
   const batcher = createBatcher(deps, summary);
+  let reported = 0;
   for (const e of events) {
     batcher.add(e);
     const pending = batcher.maybeFlush();
     if (pending) {
       await pending;
-      deps.onProgress?.(summary.events, expected);
+      if (summary.events - reported >= 10_000) {
+        reported = summary.events;
+        deps.onProgress?.(summary.events, expected);
+      }
     }
   }
   await batcher.flush();

@@ -22,6 +22,8 @@ import { type DuckDbOptions, openLedger } from './open.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { readAudit, repriceEvents } from './reprice.js';
+import { finishRollupDays, recoverDirtyRollupDays } from './rollup.js';
+import { ROLLUP_SOURCE } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
@@ -37,12 +39,15 @@ export const DUCKDB_STORE = 'duckdb';
  */
 export async function createDuckDbStore(path: string, options: DuckDbOptions = {}): Promise<Store> {
   const { session, rates } = await openLedger(path, options);
+  await recoverDirtyRollupDays(session);
   return new DuckDbStore(session, rates);
 }
 
 class DuckDbStore implements Store {
   readonly id = DUCKDB_STORE;
   readonly records: ImportRecords;
+  /** Rollup days with appended rows not yet compacted (rollup.ts), and how many appends each took. */
+  private readonly rollupPending = new Map<number, number>();
 
   constructor(
     private readonly s: DuckDbSession,
@@ -52,7 +57,7 @@ class DuckDbStore implements Store {
   }
 
   append(events: readonly UsageEvent[]): Promise<AppendResult> {
-    return this.s.exclusive(() => appendBatch(this.s, this.rates, events));
+    return this.s.exclusive(() => appendBatch(this.s, this.rates, events, this.rollupPending));
   }
 
   async query(q: Query): Promise<QueryResult> {
@@ -60,7 +65,7 @@ class DuckDbStore implements Store {
     return this.s.exclusive(async () => {
       const compiled = compileQuery(q, DUCKDB_DIALECT, planRead(q), {
         raw: 'ledger_pico',
-        rollup: 'rollup_day',
+        rollup: ROLLUP_SOURCE,
       });
       const result = await this.s.conn
         .runAndReadAll(compiled.sql, compiled.params as DuckDBValue[])
@@ -129,7 +134,14 @@ class DuckDbStore implements Store {
     return this.s.exclusive(() => readAudit(this.s, limit));
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.rollupPending.size > 0) {
+      const days = [...this.rollupPending.keys()].sort((a, b) => a - b);
+      this.rollupPending.clear();
+      await this.s.exclusive(() =>
+        this.s.transaction('compacting the rollup', () => finishRollupDays(this.s, days)),
+      );
+    }
     return this.s.close();
   }
 }

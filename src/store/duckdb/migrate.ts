@@ -43,3 +43,20 @@ export async function migrateToContexts(s: DuckDbSession): Promise<void> {
     await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }
+
+/**
+ * Schema 2 → 3: the rollup keeps `cost_usd_extra` (cost_usd beyond the sum of its parts) in place of `cost_usd`, and
+ * `rollup_dirty` appears. The rollup is rebuilt from the events, in one transaction with the new version.
+ */
+export async function migrateRollupExtra(s: DuckDbSession): Promise<void> {
+  await s.transaction('migrating the ledger to schema 3', async () => {
+    const step = (sql: string) => s.run('migrating the ledger to schema 3', sql);
+    await step('DROP TABLE rollup_day');
+    for (const sql of schemaSql()) await step(sql);
+    await step(
+      `CREATE OR REPLACE TEMP TABLE migrate_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM events`,
+    );
+    await rebuildRollupDays(s, 'migrate_days');
+    await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+  });
+}

@@ -1,8 +1,7 @@
 import { USAGE_FIELDS } from '../../ledger/event.js';
-import { MONEY_MEASURES } from '../query.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
-import { q, ROLLUP_COLUMNS, rollupAggregateSql } from './schema.js';
+import { q, ROLLUP_COLUMNS, rollupAggregateSql, rollupMoneySql } from './schema.js';
 import type { DuckDbSession } from './session.js';
 import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './stage.js';
 
@@ -20,19 +19,21 @@ export function stagedRollupDeltaSql(
 ): { sql: string; params: string[] } {
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
-  const codes = ROLLUP_DIMENSIONS.map((dim) => `s.${q(dim)}`).join(', ');
+  // Dimensions constant over the batch are not staged: they are bound once when decoding.
+  const varying = ROLLUP_DIMENSIONS.filter((dim) => !constants.has(dim));
+  const codes = varying.map((dim) => `, s.${q(dim)}`).join('');
   const priced = pricedSelectSql({
-    keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day, ${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,
+    keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,
     from: `${STAGE_TABLE} s LEFT JOIN rate_cards r ON r.rate_id = s.rate_id CROSS JOIN ${DICT_LIST} d`,
     where,
     e: 's',
     r: 'r',
     given,
   });
-  const inner = `SELECT day, ${ROLLUP_DIMENSIONS.map(q).join(', ')},
+  const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
     ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
-    ${MONEY_MEASURES.map((m) => `sum(${m}) AS ${m}`).join(', ')},
+    ${rollupMoneySql()},
     0::HUGEINT AS billed_delta_usd,
     count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
     coalesce(sum(${TOKENS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
@@ -49,37 +50,119 @@ FROM (${inner}) g, ${DICT_LIST} d`,
 }
 
 /**
- * Adds `delta` (rollup-shaped rows) to rollup_day. The days it touches are re-summed with what they already held
- * and rewritten, so the rollup keeps one row per key; time-ordered appends touch a day or two.
+ * Appends the batch's rollup rows as they are to `rollup_pending`: a key can have several rows there until its day
+ * is compacted. Readers sum both tables (ROLLUP_SOURCE), so the totals are the same either way.
+ * Merging each batch into rollup_day re-summed and rewrote all of a day's rows (~10k at 10M demo events) for every
+ * batch, and left the deleted copies in the file.
  */
-export async function mergeIntoRollup(
+export async function insertRollupDelta(
   s: DuckDbSession,
   delta: { sql: string; params?: readonly string[] },
 ): Promise<void> {
+  await s.run('aggregating the batch', `INSERT INTO rollup_pending ${delta.sql}`, delta.params);
+}
+
+/** Appends a day takes in rollup_pending before its rows there are merged (a server's today keeps taking them). */
+export const COMPACT_EVERY = 8;
+
+/**
+ * What to do after an append touching `days` (µs at UTC midnight), given how many appends each pending day has
+ * taken (`pending`): days before the batch's latest are finished on time-ordered input and move into rollup_day
+ * (`finished`); a day still open with COMPACT_EVERY appends is merged within rollup_pending (`crowded`). Returns the
+ * pending counts once that is done.
+ */
+export function planCompaction(
+  pending: ReadonlyMap<number, number>,
+  days: readonly number[],
+): { finished: number[]; crowded: number[]; next: Map<number, number> } {
+  const next = new Map(pending);
+  for (const d of days) next.set(d, (next.get(d) ?? 0) + 1);
+  const latest = Math.max(...days);
+  const finished: number[] = [];
+  const crowded: number[] = [];
+  for (const [d, n] of [...next].sort((a, b) => a[0] - b[0])) {
+    if (d < latest) {
+      finished.push(d);
+      next.delete(d);
+    } else if (n >= COMPACT_EVERY) {
+      crowded.push(d);
+      next.set(d, 1);
+    }
+  }
+  return { finished, crowded, next };
+}
+
+/** `day IN (…)` for days this code computed (integers, never user text: written into the SQL as numbers). */
+function inDays(days: readonly number[]): string {
+  for (const d of days) if (!Number.isSafeInteger(d)) throw new Error(`not a day: ${d}`);
+  return `day IN (${days.map((d) => `make_timestamp(${d}::BIGINT)`).join(', ')})`;
+}
+
+const SUMS = MEASURES.map((m) => `sum(${q(m)}) AS ${q(m)}`).join(', ');
+
+/** Records days that now have rows in rollup_pending, in the append's transaction (rollup_dirty). */
+export async function markRollupDaysDirty(s: DuckDbSession, days: readonly number[]): Promise<void> {
+  if (days.length === 0) return;
   await s.run(
-    'aggregating the batch',
-    `CREATE OR REPLACE TEMP TABLE rollup_delta AS ${delta.sql}`,
-    delta.params,
+    'marking rollup days',
+    `INSERT INTO rollup_dirty SELECT make_timestamp(unnest([${days.map((d) => `${Math.trunc(d)}::BIGINT`).join(', ')}]))`,
   );
-  const sums = MEASURES.map((m) => `sum(${q(m)}) AS ${q(m)}`).join(', ');
+}
+
+/**
+ * Days a process left in rollup_dirty (it did not close the store: its pending rows were lost with it) are rebuilt
+ * from the events.
+ */
+export async function recoverDirtyRollupDays(s: DuckDbSession): Promise<void> {
+  const n = Number((await s.rows('reading the rollup', 'SELECT count(*) FROM rollup_dirty'))[0]![0]);
+  if (n === 0) return;
+  await s.transaction('rebuilding the rollup', async () => {
+    await s.run(
+      'rebuilding the rollup',
+      'CREATE OR REPLACE TEMP TABLE dirty_days AS SELECT DISTINCT day FROM rollup_dirty',
+    );
+    await rebuildRollupDays(s, 'dirty_days');
+    await s.run('rebuilding the rollup', 'DELETE FROM rollup_dirty');
+  });
+}
+
+/** Moves `days` into rollup_day: their rows in both tables re-summed to one row per key. */
+export async function finishRollupDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
+  if (days.length === 0) return;
+  const where = inDays(days);
+  await s.run('compacting the rollup', `DELETE FROM rollup_dirty WHERE ${where}`);
   await s.run(
-    'merging the rollup',
-    `CREATE OR REPLACE TEMP TABLE rollup_merged AS
-     SELECT ${KEYS}, ${sums} FROM (
-       SELECT * FROM rollup_day WHERE day IN (SELECT DISTINCT day FROM rollup_delta)
-       UNION ALL SELECT * FROM rollup_delta
+    'compacting the rollup',
+    `CREATE OR REPLACE TEMP TABLE rollup_merged AS SELECT ${KEYS}, ${SUMS} FROM (
+       SELECT * FROM rollup_day WHERE ${where} UNION ALL SELECT * FROM rollup_pending WHERE ${where}
      ) GROUP BY ALL`,
   );
+  // Nothing to delete on time-ordered input (a day is finished once): rollup_day then only ever grows.
+  await s.run('compacting the rollup', `DELETE FROM rollup_day WHERE ${where}`);
+  await s.run('compacting the rollup', `DELETE FROM rollup_pending WHERE ${where}`);
+  await s.run('compacting the rollup', 'INSERT INTO rollup_day SELECT * FROM rollup_merged ORDER BY day');
+}
+
+/** Merges the rows of `days` within rollup_pending to one row per key. */
+export async function compactPendingDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
+  if (days.length === 0) return;
+  const where = inDays(days);
   await s.run(
-    'merging the rollup',
-    'DELETE FROM rollup_day WHERE day IN (SELECT DISTINCT day FROM rollup_delta)',
+    'compacting the rollup',
+    `CREATE OR REPLACE TEMP TABLE rollup_merged AS
+     SELECT ${KEYS}, ${SUMS} FROM rollup_pending WHERE ${where} GROUP BY ALL`,
   );
-  await s.run('merging the rollup', 'INSERT INTO rollup_day SELECT * FROM rollup_merged ORDER BY day');
+  await s.run('compacting the rollup', `DELETE FROM rollup_pending WHERE ${where}`);
+  await s.run('compacting the rollup', 'INSERT INTO rollup_pending SELECT * FROM rollup_merged ORDER BY day');
 }
 
 /** Recomputes whole days of the rollup from the ledger (after a reprice changed events in them). */
 export async function rebuildRollupDays(s: DuckDbSession, daysTable: string): Promise<void> {
   await s.run('rebuilding the rollup', `DELETE FROM rollup_day WHERE day IN (SELECT day FROM ${daysTable})`);
+  await s.run(
+    'rebuilding the rollup',
+    `DELETE FROM rollup_pending WHERE day IN (SELECT day FROM ${daysTable})`,
+  );
   await s.run(
     'rebuilding the rollup',
     `INSERT INTO rollup_day ${rollupAggregateSql(

@@ -1,0 +1,126 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import type { Query } from '../query.js';
+import type { Store } from '../store.js';
+import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
+import { createDuckDbStore } from './duckdb-store.js';
+import { COMPACT_EVERY, planCompaction } from './rollup.js';
+import { ROLLUP_COLUMNS } from './schema.js';
+
+const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-rollup-')), 'ledger.duckdb');
+
+async function sql(path: string, statement: string): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(path);
+  const c = await db.connect();
+  try {
+    return (await c.runAndReadAll(statement)).getRows();
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+/** The same report from the rollup (whole days) and from raw events (a dimension the rollup lacks forces it). */
+async function bothWays(store: Store) {
+  const q: Query = { dimensions: ['team'], bucket: 'day', since: T0, until: T0 + 20 * DAY };
+  const rollup = await store.query(q);
+  const raw = await store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] });
+  return { rollup, raw };
+}
+
+describe('planCompaction', () => {
+  it('finishes days before the batch latest, merges a day that took COMPACT_EVERY appends, keeps the rest', () => {
+    const pending = new Map([
+      [1 * DAY, 3],
+      [2 * DAY, COMPACT_EVERY - 1],
+    ]);
+    expect(planCompaction(pending, [2 * DAY])).toEqual({
+      finished: [1 * DAY],
+      crowded: [2 * DAY],
+      next: new Map([[2 * DAY, 1]]),
+    });
+    expect(planCompaction(new Map(), [5 * DAY, 6 * DAY])).toEqual({
+      finished: [5 * DAY],
+      crowded: [],
+      next: new Map([[6 * DAY, 1]]),
+    });
+    // Out-of-order input: only days before the batch's latest finish, so an older day stays pending (until close).
+    expect(planCompaction(new Map([[6 * DAY, 2]]), [3 * DAY])).toEqual({
+      finished: [],
+      crowded: [],
+      next: new Map([
+        [6 * DAY, 2],
+        [3 * DAY, 1],
+      ]),
+    });
+  });
+});
+
+describe('rollup of appended batches', () => {
+  it('reads the same as raw events while days are pending, and keeps one row per key once closed', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    const events = randomEvents(3000, 9, 3).sort((a, b) => a.ts - b.ts);
+    // Small time-ordered batches: many appends per day, so days are both crowded and finished.
+    for (let i = 0; i < events.length; i += 100) await store.append(events.slice(i, i + 100));
+    const before = await bothWays(store);
+    expect(before.rollup).toEqual(before.raw);
+    expect(before.rollup.totals.events).toBe(3000);
+    await store.close();
+    const [rows, keys] = (
+      await sql(
+        path,
+        `SELECT count(*), count(DISTINCT (day, org, team, "user", project, agent, environment, source, provider, model,
+         operation, service_tier, cost_source, price_version)) FROM rollup_day`,
+      )
+    )[0]!;
+    expect(rows).toBe(keys);
+    expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+    const again = await createDuckDbStore(path);
+    const after = await bothWays(again);
+    expect(after).toEqual(before);
+    await again.close();
+  });
+
+  it('rebuilds the days a process left dirty (its pending rows died with it) from the events', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append([makeEvent(1, { ts: T0 + HOUR }), makeEvent(2, { ts: T0 + DAY + HOUR })]);
+    await store.close();
+    // What a crash between an append and its compaction leaves: a dirty day whose rollup_day rows are missing.
+    await sql(
+      path,
+      `DELETE FROM rollup_day WHERE day = make_timestamp(${T0}::BIGINT);
+       INSERT INTO rollup_dirty VALUES (make_timestamp(${T0}::BIGINT))`,
+    );
+    const reopened = await createDuckDbStore(path);
+    const { rollup, raw } = await bothWays(reopened);
+    expect(rollup.totals.events).toBe(2);
+    expect(rollup).toEqual(raw);
+    await reopened.close();
+    expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+  });
+
+  it('migrates a schema-2 ledger (cost_usd in the rollup) by rebuilding the rollup from the events', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append(randomEvents(400, 12, 4));
+    const before = await bothWays(store);
+    await store.close();
+    const cols = ROLLUP_COLUMNS.map(([n, t]) => `"${n === 'cost_usd_extra' ? 'cost_usd' : n}" ${t}`).join(
+      ', ',
+    );
+    await sql(
+      path,
+      `DROP TABLE rollup_day; DROP TABLE rollup_dirty; CREATE TABLE rollup_day (${cols});
+       UPDATE meta SET value = '2' WHERE key = 'schema_version'`,
+    );
+    const migrated = await createDuckDbStore(path);
+    expect(await bothWays(migrated)).toEqual(before);
+    await migrated.close();
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('3');
+  });
+});

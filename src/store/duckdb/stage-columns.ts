@@ -1,0 +1,124 @@
+import { BIGINT, DOUBLE, type DuckDBType, INTEGER, UINTEGER } from '@duckdb/node-api';
+import { ATTRIBUTION_FIELDS, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
+import { MONEY_MEASURES } from '../query.js';
+import { CONTEXT_COLUMNS } from './contexts.js';
+import { EVENT_COLUMNS, q } from './schema.js';
+
+/**
+ * The staging table's columns: only numbers, the cheapest thing to fill from JS. Every text value (and every given
+ * cost, as its decimal digits, and tags, as JSON) becomes a code into a per-batch dictionary of distinct strings;
+ * nullable doubles use NaN for null. `load` is the SQL turning the staged value in row `s` into the stored column
+ * (`d.l` is the dictionary list).
+ */
+export type Kind = 'u32' | 'i32' | 'code' | 'i64' | 'f64';
+export const TYPE_OF: Record<Kind, DuckDBType> = {
+  u32: UINTEGER,
+  i32: INTEGER,
+  code: INTEGER,
+  i64: BIGINT,
+  f64: DOUBLE,
+};
+export const SQL_TYPE_OF: Record<Kind, string> = {
+  u32: 'UINTEGER',
+  i32: 'INTEGER',
+  code: 'INTEGER',
+  i64: 'BIGINT',
+  f64: 'DOUBLE',
+};
+
+/** What encoding works out once per event. */
+export interface Prepared {
+  hi: number;
+  lo: number;
+  rateId: number;
+  given: UsageEvent | null;
+}
+
+export type Value = number | string | bigint | null | undefined;
+export interface StageColumn {
+  name: string;
+  kind: Kind;
+  get(e: UsageEvent, p: Prepared): Value;
+  load: string;
+  /** For dictionary codes: the stored type the decoded string is cast to. */
+  castTo?: string;
+  /** Never staged: its stored value does not come from the event (load names no staged column). */
+  unstaged?: true;
+}
+
+const str = (name: keyof UsageEvent): StageColumn => ({
+  name,
+  kind: 'code',
+  get: (e) => e[name] as Value,
+  load: `d.l[s.${q(name)}]`,
+  castTo: 'VARCHAR',
+});
+/** Pico-dollars travel as their decimal digits through the dictionary (rare: only given costs). */
+const money = (name: string, get: StageColumn['get']): StageColumn => ({
+  name,
+  kind: 'code',
+  get: (e, p) => {
+    const v = get(e, p);
+    return typeof v === 'bigint' ? v.toString() : null;
+  },
+  load: `d.l[s.${q(name)}]::HUGEINT`,
+  castTo: 'HUGEINT',
+});
+const nullableNumber = (name: keyof UsageEvent): StageColumn => ({
+  name,
+  kind: 'f64',
+  get: (e) => e[name] as Value,
+  load: `CASE WHEN isnan(s.${q(name)}) THEN NULL ELSE s.${q(name)} END`,
+});
+
+export const STAGE_COLUMNS: StageColumn[] = [
+  { name: 'id_hi', kind: 'u32', get: (_, p) => p.hi, load: '(s.id_hi::UBIGINT << 32) | s.id_lo::UBIGINT' },
+  { name: 'id_lo', kind: 'u32', get: (_, p) => p.lo, load: '' },
+  { name: 'ts', kind: 'f64', get: (e) => e.ts, load: 'make_timestamp(s.ts::BIGINT)' },
+  {
+    name: 'ingested_at',
+    kind: 'f64',
+    get: (e) => e.ingested_at,
+    load: 'make_timestamp(s.ingested_at::BIGINT)',
+  },
+  str('source'),
+  str('source_ref'),
+  nullableNumber('duration_ms'),
+  nullableNumber('ttft_ms'),
+  ...ATTRIBUTION_FIELDS.map(str),
+  {
+    name: 'tags',
+    kind: 'code',
+    get: (e) => (e.tags && Object.keys(e.tags).length > 0 ? JSON.stringify(e.tags) : null),
+    load: 'd.l[s.tags]::JSON::MAP(VARCHAR, VARCHAR)',
+    castTo: 'JSON::MAP(VARCHAR, VARCHAR)',
+  },
+  str('provider'),
+  str('model'),
+  str('model_requested'),
+  str('operation'),
+  str('service_tier'),
+  str('route_id'),
+  ...USAGE_FIELDS.map((f): StageColumn => ({ name: f, kind: 'i64', get: (e) => e[f], load: `s.${q(f)}` })),
+  { name: 'rate_id', kind: 'i32', get: (_, p) => p.rateId, load: 'nullif(s.rate_id, 0)' },
+  { name: 'ctx', kind: 'i32', get: () => 0, load: '' },
+  ...MONEY_MEASURES.map((m) => money(`given_${m}`, (_, p) => p.given?.[m])),
+  str('cost_source'),
+  str('price_version'),
+  money('provider_cost_usd', (e) => e.provider_cost_usd),
+  { name: 'billed_cost_usd', kind: 'i32', get: () => 0, load: 'NULL::HUGEINT', unstaged: true },
+  nullableNumber('energy_j'),
+  str('energy_source'),
+  str('status'),
+  str('error_type'),
+];
+
+/** The staged columns standing for stored event columns (event_id is id_hi with id_lo; ctx is the batch's). */
+export const STORED = STAGE_COLUMNS.filter((c) => c.name !== 'id_lo' && c.name !== 'ctx');
+export const CONTEXT_STAGED = CONTEXT_COLUMNS.map((n) => STAGE_COLUMNS.find((c) => c.name === n)!);
+if (
+  STORED.map((c) => (c.name === 'id_hi' ? 'event_id' : c.name)).join() !==
+  EVENT_COLUMNS.map(([n]) => n).join()
+) {
+  throw new Error('stage-columns.ts columns are out of step with schema.ts EVENT_COLUMNS');
+}

@@ -1,0 +1,216 @@
+import { endianness } from 'node:os';
+import { COST_SOURCES, ENERGY_SOURCES, STATUSES, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
+import { storeError } from '../errors.js';
+import { costStorage } from './cost-storage.js';
+import type { RateCardRegistry } from './rate-cards.js';
+import {
+  CONTEXT_STAGED,
+  type Prepared,
+  STAGE_COLUMNS,
+  type StageColumn,
+  type Value,
+} from './stage-columns.js';
+
+/**
+ * A batch of events as staging columns, worked out in JS before anything touches DuckDB: one typed array per
+ * column, a dictionary of the batch's distinct strings, the columns whose value is the same for every event (they
+ * are bound once, not staged), and each event's batch context number.
+ */
+export interface EncodedBatch {
+  rows: number;
+  /** Column arrays by staged column name (code/i32 Int32Array, u32 Uint32Array, i64 BigInt64Array, f64 Float64Array). */
+  arrays: ReadonlyMap<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>;
+  /** The columns the staging table holds, in STAGE_COLUMNS order. */
+  staged: readonly StageColumn[];
+  /** Dictionary strings; code c stands for strings[c - 1], code 0 for NULL. */
+  strings: readonly string[];
+  constants: BatchConstants;
+  newRateIds: number[];
+  minTs: number;
+  maxTs: number;
+  /** The UTC days (µs at midnight) the batch's events fall in, ascending. */
+  days: number[];
+  /** Distinct contexts in the batch (ctx runs 1..contexts, in order of first appearance). */
+  contexts: number;
+}
+
+/**
+ * Dictionary columns whose value is the same for the whole batch (null or not), by column name. Most columns of a
+ * batch are (org, environment, cost_source, price_version, every unused field): they are bound as one value instead
+ * of being staged and decoded row by row.
+ */
+export type BatchConstants = ReadonlyMap<string, string | null>;
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const LITTLE_ENDIAN = endianness() === 'LE';
+const TWO_32 = 4294967296;
+const UNSET = {};
+const DAY = 86_400_000_000;
+
+function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: number[]): Prepared {
+  const where = () =>
+    `event ${index} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;
+  if (typeof e.event_id !== 'string' || !HEX16.test(e.event_id)) {
+    throw storeError(
+      'STORE_BAD_EVENT',
+      `${where()}: event_id must be 16 lowercase hex digits (ledger/event-id.ts)`,
+    );
+  }
+  if (!Number.isSafeInteger(e.ts) || !Number.isSafeInteger(e.ingested_at)) {
+    throw storeError('STORE_BAD_EVENT', `${where()}: ts and ingested_at must be integer epoch microseconds`);
+  }
+  for (const f of USAGE_FIELDS) {
+    const v = e[f];
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw storeError('STORE_BAD_EVENT', `${where()}: ${f} must be a non-negative integer (got ${v})`);
+    }
+  }
+  if (!STATUSES.includes(e.status) || !COST_SOURCES.includes(e.cost_source)) {
+    throw storeError(
+      'STORE_BAD_EVENT',
+      `${where()}: status must be one of ${STATUSES.join(', ')} and cost_source one of ${COST_SOURCES.join(', ')}`,
+    );
+  }
+  if (e.energy_source !== null && !ENERGY_SOURCES.includes(e.energy_source)) {
+    throw storeError(
+      'STORE_BAD_EVENT',
+      `${where()}: energy_source must be null or one of ${ENERGY_SOURCES.join(', ')}`,
+    );
+  }
+  const { rateId, given } = costStorage(e, rates, added);
+  return {
+    hi: Number.parseInt(e.event_id.slice(0, 8), 16),
+    lo: Number.parseInt(e.event_id.slice(8), 16),
+    rateId,
+    given,
+  };
+}
+
+/** Validates `events` (STORE_BAD_EVENT) and encodes them column by column. */
+export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegistry): EncodedBatch {
+  const n = events.length;
+  const newRateIds: number[] = [];
+  const prepared = events.map((e, i) => prepare(e, i, rates, newRateIds));
+  const codes = new Map<string, number>();
+  const strings: string[] = [];
+  const arrays = new Map<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>();
+  const constants = new Map<string, string | null>();
+  for (const col of STAGE_COLUMNS) {
+    if (col.unstaged || col.name === 'ctx') continue;
+    const get = col.get;
+    if (col.kind === 'code') {
+      const a = new Int32Array(n);
+      // Consecutive events mostly repeat a column's value: comparing with the last one skips the dictionary lookup.
+      let last: unknown = UNSET;
+      let lastCode = 0;
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        const v: Value = get(events[i]!, prepared[i]!);
+        if (v !== last) {
+          last = v;
+          if (v === null || v === undefined) lastCode = 0;
+          else {
+            const s = typeof v === 'string' ? v : String(v);
+            const c = codes.get(s);
+            if (c === undefined) {
+              strings.push(s);
+              lastCode = strings.length;
+              codes.set(s, lastCode);
+            } else lastCode = c;
+          }
+        }
+        a[i] = lastCode;
+        if (same && lastCode !== a[0]) same = false;
+      }
+      if (same && n > 0) constants.set(col.name, a[0] === 0 ? null : strings[a[0]! - 1]!);
+      arrays.set(col.name, a);
+    } else if (col.kind === 'i64') {
+      const a = new BigInt64Array(n);
+      if (LITTLE_ENDIAN) {
+        // Two 32-bit halves of each value (a validated non-negative safe integer): no BigInt per value.
+        const halves = new Int32Array(a.buffer);
+        for (let i = 0; i < n; i++) {
+          const v = get(events[i]!, prepared[i]!) as number;
+          halves[2 * i] = v % TWO_32;
+          halves[2 * i + 1] = Math.floor(v / TWO_32);
+        }
+      } else for (let i = 0; i < n; i++) a[i] = BigInt(get(events[i]!, prepared[i]!) as number);
+      arrays.set(col.name, a);
+    } else {
+      const a =
+        col.kind === 'f64'
+          ? new Float64Array(n)
+          : col.kind === 'u32'
+            ? new Uint32Array(n)
+            : new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = get(events[i]!, prepared[i]!);
+        a[i] = v === null || v === undefined ? Number.NaN : (v as number);
+      }
+      arrays.set(col.name, a);
+    }
+  }
+  const { ctx, count } = contextNumbers(n, arrays, constants, strings.length);
+  arrays.set('ctx', ctx);
+  const ts = arrays.get('ts') as Float64Array;
+  let minTs = Number.POSITIVE_INFINITY;
+  let maxTs = Number.NEGATIVE_INFINITY;
+  const days = new Set<number>();
+  let lastDay = Number.NaN;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i]!;
+    if (t < minTs) minTs = t;
+    if (t > maxTs) maxTs = t;
+    const day = t - (((t % DAY) + DAY) % DAY);
+    if (day !== lastDay) days.add((lastDay = day));
+  }
+  const staged = STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
+  return {
+    rows: n,
+    arrays,
+    staged,
+    strings,
+    constants,
+    newRateIds,
+    minTs,
+    maxTs,
+    days: [...days].sort((a, b) => a - b),
+    contexts: count,
+  };
+}
+
+/**
+ * Each event's batch context number (1-based, in order of first appearance), from the staged values of its context
+ * columns: the groups are refined one varying column at a time on numeric keys (group × width + code), which
+ * allocates no per-event string. Equal numbers decode to equal contexts.
+ */
+function contextNumbers(
+  n: number,
+  arrays: ReadonlyMap<string, ArrayLike<number> | BigInt64Array>,
+  constants: BatchConstants,
+  dictSize: number,
+): { ctx: Int32Array; count: number } {
+  let group = new Int32Array(n);
+  let count = n > 0 ? 1 : 0;
+  for (const col of CONTEXT_STAGED) {
+    if (constants.has(col.name)) continue;
+    const values = arrays.get(col.name) as Int32Array;
+    let width = dictSize + 1;
+    for (let i = 0; i < n; i++) if (values[i]! >= width) width = values[i]! + 1;
+    const ids = new Map<number, number>();
+    const next = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = group[i]! * width + values[i]!;
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(key, id);
+      }
+      next[i] = id;
+    }
+    group = next;
+    count = ids.size;
+  }
+  for (let i = 0; i < n; i++) group[i] = group[i]! + 1;
+  return { ctx: group, count };
+}
