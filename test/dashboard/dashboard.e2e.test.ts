@@ -134,6 +134,11 @@ describe('dashboard in a real browser', () => {
   });
 
   it('shows budgets with spend and forecast, sessions with the runaway flag, and a phone layout', async () => {
+    // No budget yet: the page says how to add one.
+    await page.goto(`${server.url}/budgets`);
+    expect(await page.getByTestId('budgets-empty').textContent()).toContain(
+      'tokenledger budgets add --scope team=payments',
+    );
     const made = await fetch(`${server.url}/api/budgets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
@@ -178,10 +183,6 @@ describe('dashboard in a real browser', () => {
     await p.getByTestId('empty-state').waitFor();
     expect(await p.locator('.ways > li').count()).toBe(3);
     await p.screenshot({ path: join(OUT, 'empty.png'), fullPage: true });
-    await p.goto(`${emptyServer.url}/budgets`);
-    expect(await p.getByTestId('budgets-empty').textContent()).toContain(
-      'tokenledger budgets add --scope team=payments',
-    );
     await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
     expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');
     await p.close();
