@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { resolveConfig } from './config.js';
+
+const problems = (yaml: string): string => {
+  try {
+    resolveConfig(parse(yaml), {}, 'tokenledger.config.yaml');
+  } catch (e) {
+    expect((e as { code: string }).code).toBe('CFG_INVALID');
+    return (e as Error).message;
+  }
+  throw new Error('the config was accepted');
+};
+
+describe('tokenledger.config.yaml', () => {
+  it('names every wrong key with what is allowed, in one error', () => {
+    const m = problems(`
+upstreams:
+  vllm: { type: openai, base_url: "localhost:8000", key_env: "sk-live-abc123" }
+budgets:
+  cap: { scope: { squad: x }, period: fortnightly, limit_usd: -3, action: downgrade }
+rate_limits:
+  - { per: team }
+counters: { store: memcached }
+runaway: { max_usd: zero, block: "yes" }
+alerts:
+  webhooks: [{ url: "https://x.example/h", url_env: HOOK, format: teams }]
+`);
+    expect(m).toMatch(/has \d+ problem\(s\)/);
+    for (const part of [
+      'upstreams.vllm.base_url: expected an http:// or https:// URL',
+      'upstreams.vllm.key_env: expected the NAME of an environment variable',
+      'budgets.cap.scope.squad: expected a scope dimension',
+      'budgets.cap.period: expected daily, weekly, monthly or rolling:Nd',
+      'budgets.cap.limit_usd: expected a positive USD amount',
+      'budgets.cap.downgrade_to: a downgrade budget needs downgrade_to',
+      'rate_limits.0: a rate limit needs rpm (requests per minute), tpm (tokens per minute) or both',
+      'counters.store: expected "memory" (one instance) or "redis" (several)',
+      'runaway.max_usd: expected a positive USD amount',
+      'runaway.block:',
+      'alerts.webhooks.0.format: expected "slack" or "json"',
+    ])
+      expect(m).toContain(part);
+    // A provider key pasted into the file is never echoed back.
+    expect(m).not.toContain('sk-live-abc123');
+  });
+
+  it('reads budgets, counters, rate limits, runaway and alerts with their defaults', () => {
+    const c = resolveConfig(
+      parse(`
+budgets:
+  payments-monthly: { scope: { team: payments }, period: monthly, limit_usd: 500, action: block, tz: Europe/Berlin }
+rate_limits: [{ per: api_key_id, rpm: 60 }]
+runaway: { block: true }
+`),
+      {},
+      'test',
+    );
+    expect(c.budgets).toMatchObject([
+      {
+        id: 'payments-monthly',
+        origin: 'config',
+        scope: { team: 'payments' },
+        period: { kind: 'monthly' },
+        tz: 'Europe/Berlin',
+        limit_usd: '500',
+        thresholds: [50, 80, 100],
+      },
+    ]);
+    expect(c.counters).toEqual({
+      store: 'memory',
+      redis_url_env: 'TOKENLEDGER_REDIS_URL',
+      on_unavailable: 'fail-closed',
+    });
+    expect(c.rate_limits).toMatchObject([{ per: 'api_key_id', rpm: 60, tpm: null }]);
+    expect(c.runaway).toEqual({
+      max_usd: '20',
+      window_minutes: 10,
+      loop_repeats: 12,
+      block: true,
+      block_minutes: 30,
+    });
+  });
+});
