@@ -6,10 +6,12 @@ import { build } from 'esbuild';
  * Compiles src/ and the benchmark's targets to plain ESM JavaScript under bench/.work/gw-js, file for file (no
  * bundling, so `import.meta.url` and the pricing data files keep their relative places). Targets then run without
  * a TypeScript loader, whose own thread and caches would add CPU and RSS that a deployed server does not have.
+ * `root` may be another copy of the sources (cpu.ts compares against one: BASE=DIR).
  */
-export async function buildTargets(): Promise<{ bareProxy: string; gateway: string }> {
-  const root = join(import.meta.dirname, '..', '..');
-  const out = join(root, 'bench', '.work', 'gw-js');
+export async function buildTargets(
+  root = join(import.meta.dirname, '..', '..'),
+  out = join(root, 'bench', '.work', 'gw-js'),
+): Promise<{ bareProxy: string; gateway: string }> {
   rmSync(out, { recursive: true, force: true });
   const entryPoints = [
     ...tsFiles(join(root, 'src')),

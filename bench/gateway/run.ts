@@ -196,8 +196,10 @@ for (const t of targets)
       Array.from({ length: 50 }, (_, j) => one(pools.get(t.name)!, (i + j) % 2 === 0, t.headers)),
     );
 
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 for (const stream of [false, true]) {
   log(`\n### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}\n`);
+  log(`(load average at start: ${load()})\n`);
   log('| target | rate | p50 ms | p99 ms | p50 TTFB ms | errors | RSS MB |');
   log('|---|---|---|---|---|---|---|');
   for (const rate of [200, 500, 1000])
@@ -216,6 +218,7 @@ for (const stream of [false, true]) {
     );
   }
 }
+log(`\n(load average at end: ${load()})`);
 for (const p of pools.values()) await p.close();
 for (const t of targets) t.proc?.kill('SIGKILL');
 stopUpstream();

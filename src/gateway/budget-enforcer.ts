@@ -45,7 +45,7 @@ export async function createGatewayEnforcer(o: {
         'CFG_INVALID',
         `counters.store is redis but the environment variable ${c.redis_url_env} (counters.redis_url_env) is not set; set it to redis://HOST:PORT`,
       );
-    const redis = createRedisCounters({ url });
+    const redis = createRedisCounters({ url, commandTimeoutMs: c.timeout_ms });
     // Commands never queue while disconnected (a budget check must not wait on a reconnect), so connect first.
     await redis
       .ready()
@@ -61,8 +61,10 @@ export async function createGatewayEnforcer(o: {
     counters = guarded;
     health = guarded;
   } else counters = new MemoryCounters();
-  // The tokenizer loads on first use (~hundreds of ms); load it now rather than inside the first budgeted call.
-  void countTokens('tokenledger').catch(() => {});
+  // The tokenizer loads on first use (~hundreds of ms, ~50 MB): load it now when a limit needs it, rather than inside
+  // the first budgeted call, and not at all for a gateway that enforces nothing.
+  if (o.config.rate_limits.length > 0 || o.config.budgets.some((b) => b.action !== 'alert'))
+    preloadTokenizer();
   const fromConfig = o.config.budgets;
   const rules = o.config.rate_limits;
   const enforcer = new Enforcer({
@@ -74,4 +76,9 @@ export async function createGatewayEnforcer(o: {
     rateLimits: () => rules,
   });
   return { enforcer, counters, metrics: () => (health === null ? '' : renderCountersMetrics(health)) };
+}
+
+/** Loads the tokenizer in the background (errors surface on first real use). */
+export function preloadTokenizer(): void {
+  void countTokens('tokenledger').catch(() => {});
 }

@@ -101,6 +101,8 @@ export const configSchema = z
         on_unavailable: z
           .enum(COUNTERS_POLICIES, { message: 'expected "fail-closed" or "fail-open"' })
           .optional(),
+        /** How long one Redis command may take before the call counts as an outage (default 200). */
+        timeout_ms: z.number().int().min(10).max(60_000).optional(),
       })
       .strict()
       .optional(),

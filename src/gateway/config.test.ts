@@ -71,6 +71,7 @@ runaway: { block: true }
       store: 'memory',
       redis_url_env: 'TOKENLEDGER_REDIS_URL',
       on_unavailable: 'fail-closed',
+      timeout_ms: 200,
     });
     expect(c.rate_limits).toMatchObject([{ per: 'api_key_id', rpm: 60, tpm: null }]);
     expect(c.runaway).toEqual({

@@ -35,7 +35,12 @@ export interface GatewayConfig {
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
   /** `budgets:` of the config file, validated (origin `config`). */
   budgets: readonly Budget[];
-  counters: { store: 'memory' | 'redis'; redis_url_env: string; on_unavailable: CountersPolicy };
+  counters: {
+    store: 'memory' | 'redis';
+    redis_url_env: string;
+    on_unavailable: CountersPolicy;
+    timeout_ms: number;
+  };
   rate_limits: readonly RateLimitRule[];
   /** `alerts:` of the config file: webhooks (their URLs and secrets are read from the environment at start-up). */
   alerts: AlertsConfig | undefined;
@@ -131,6 +136,7 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
       store: f.counters?.store ?? 'memory',
       redis_url_env: f.counters?.redis_url_env ?? 'TOKENLEDGER_REDIS_URL',
       on_unavailable: f.counters?.on_unavailable ?? 'fail-closed',
+      timeout_ms: f.counters?.timeout_ms ?? 200,
     },
     rate_limits: compileRateLimits(f.rate_limits ?? []),
   });

@@ -11,6 +11,13 @@ const TOKEN_KINDS = [
   ['reasoning', 'reasoning_tokens'],
 ] as const;
 
+interface Labels {
+  base: string;
+  /** `base` with each TOKEN_KINDS kind, in that order. */
+  kinds: string[];
+  status: Map<string, string>;
+}
+
 interface Histogram {
   counts: number[];
   sum: number;
@@ -28,14 +35,30 @@ export class GatewayMetrics {
   private readonly errors = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
 
+  /** Label strings per (provider, model, team), built once: escaping and joining them was most of recordEvent. */
+  private readonly labels = new Map<string, Labels>();
+
   recordEvent(e: UsageEvent): void {
-    const base = `provider="${esc(e.provider ?? '')}",model="${esc(e.model)}",team="${esc(e.team ?? '')}"`;
-    inc(this.requests, `${base},status="${e.status}"`, 1);
-    for (const [kind, field] of TOKEN_KINDS) {
-      const n = e[field];
-      if (n > 0) inc(this.tokens, `${base},kind="${kind}"`, n);
+    const provider = e.provider ?? '';
+    const team = e.team ?? '';
+    const id = `${provider}\u0000${e.model}\u0000${team}`;
+    let l = this.labels.get(id);
+    if (l === undefined) {
+      const base = `provider="${esc(provider)}",model="${esc(e.model)}",team="${esc(team)}"`;
+      l = { base, kinds: TOKEN_KINDS.map(([kind]) => `${base},kind="${kind}"`), status: new Map() };
+      this.labels.set(id, l);
     }
-    if (e.cost_usd !== null) this.cost.set(base, (this.cost.get(base) ?? 0n) + e.cost_usd);
+    let requests = l.status.get(e.status);
+    if (requests === undefined) {
+      requests = `${l.base},status="${e.status}"`;
+      l.status.set(e.status, requests);
+    }
+    inc(this.requests, requests, 1);
+    for (let i = 0; i < TOKEN_KINDS.length; i++) {
+      const n = e[TOKEN_KINDS[i]![1]];
+      if (n > 0) inc(this.tokens, l.kinds[i]!, n);
+    }
+    if (e.cost_usd !== null) this.cost.set(l.base, (this.cost.get(l.base) ?? 0n) + e.cost_usd);
   }
 
   recordError(code: string): void {

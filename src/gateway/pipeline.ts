@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BudgetExceededError } from '../budgets/budget-exceeded.js';
 import { CountersUnavailableError } from '../budgets/counters/guarded.js';
@@ -6,10 +5,11 @@ import type { Enforcer, Reservation } from '../budgets/enforcer.js';
 import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
 import type { UsageEvent } from '../ledger/event.js';
-import { eventId } from '../ledger/event-id.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { attribute } from './attribution.js';
 import { type CallContext, recordCall } from './call.js';
+import { CallAbort } from './call-abort.js';
+import { callIds } from './call-ids.js';
 import type { GatewayConfig } from './config.js';
 import { errorBody, GatewayError } from './errors.js';
 import type { KeyRing } from './keys/key-ring.js';
@@ -82,11 +82,11 @@ export class Gateway {
         if (reservation.model !== json.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }
-      const abort = new AbortController();
+      const abort = new CallAbort();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      const requestId = randomUUID();
+      const { requestId, eventId } = callIds();
       const path = provider.type === 'openai' ? url.slice(3) : url;
       for (let i = 0; i < list.length; i++) {
         const c = list[i]!;
@@ -105,16 +105,16 @@ export class Gateway {
           started,
           ts,
           requestId,
-          eventId: eventId('gateway', requestId),
+          eventId,
           attribution,
           upstream: c.upstream,
           model: c.model,
           reservation,
         };
         const t0 = performance.now();
-        const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort.signal);
+        const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);
         if (attempt.kind === 'unreachable') {
-          if (abort.signal.aborted) {
+          if (abort.aborted) {
             if (route.metered)
               await recordCall(call, {
                 facts: null,
@@ -151,9 +151,7 @@ export class Gateway {
           prepared.stream &&
           r.status < 400 &&
           String(r.headers['content-type']).includes('text/event-stream');
-        await (sse
-          ? respondStream(call, r, res, prepared.injectedUsage, abort.signal)
-          : respondJson(call, r, res));
+        await (sse ? respondStream(call, r, res, prepared.injectedUsage, abort) : respondJson(call, r, res));
         return;
       }
     } catch (e) {

@@ -15,7 +15,7 @@ export async function respondStream(
   r: UpstreamResponse,
   res: ServerResponse,
   injectedUsage: boolean,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean },
 ): Promise<void> {
   res.writeHead(
     r.status,

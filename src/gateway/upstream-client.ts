@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
 import type { GatewayConfig, Upstream } from './config.js';
@@ -51,7 +52,8 @@ export class UpstreamClient {
     path: string,
     headers: Record<string, string | string[]>,
     body: Buffer,
-    signal: AbortSignal,
+    /** An AbortSignal or an EventEmitter with `aborted` and 'abort' (CallAbort). */
+    signal: AbortSignal | EventEmitter,
   ): Promise<Attempt> {
     try {
       const r = await this.agent.request({

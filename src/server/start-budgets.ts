@@ -4,7 +4,7 @@ import { alertLogPath } from '../budgets/alerts/alert-log.js';
 import { resolveWebhooks } from '../budgets/alerts/alerts-config.js';
 import { BudgetBook } from '../budgets/book/budget-book.js';
 import { startWatchdog } from '../budgets/watchdog.js';
-import { createGatewayEnforcer, type GatewayEnforcer } from '../gateway/budget-enforcer.js';
+import { createGatewayEnforcer, type GatewayEnforcer, preloadTokenizer } from '../gateway/budget-enforcer.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import type { KeyRing } from '../gateway/keys/key-ring.js';
 import { SessionGuard } from '../gateway/session-guard.js';
@@ -68,6 +68,7 @@ export async function startBudgets(o: {
   const enforcer = enforcement.enforcer;
   // A budget added while the server runs counts what its window already spent, not only what comes after.
   book.beforeChange = async (next) => {
+    if (next.some((b) => b.action !== 'alert')) preloadTokenizer();
     await o.drain();
     await enforcer.seed(o.store, next);
   };

@@ -51,7 +51,8 @@ describe('two gateway processes sharing one redis-server', () => {
     const limit = '0.1';
     const d = await configDir({
       budgets: { [id]: { scope: { team: 'load' }, period: 'monthly', limit_usd: limit, action: 'block' } },
-      counters: { store: 'redis', on_unavailable: 'fail-closed' },
+      // Generous: 500 calls on two cores queue up; this test is about exactness, not outages (limits.e2e is).
+      counters: { store: 'redis', on_unavailable: 'fail-closed', timeout_ms: 5000 },
     });
     const env = { TOKENLEDGER_REDIS_URL: redis.url };
     const ledgers = [join(d.dir, 'a.duckdb'), join(d.dir, 'b.duckdb')];

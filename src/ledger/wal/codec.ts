@@ -1,12 +1,19 @@
 import { crc32 } from 'node:zlib';
-import type { RateCard, UsageEvent } from '../event.js';
+import { TokenledgerError } from '../../errors.js';
+import { EVENT_FIELDS, type RateCard, type UsageEvent } from '../event.js';
 
 /**
- * One WAL record per line: `<crc32 as 8 hex> <event JSON>\n`. Bigints (money, rates) travel as decimal strings so
- * nothing on the cost path ever becomes a float. The checksum tells a torn tail (a write the kill interrupted, never
- * acknowledged) from a good record, so replay never reads half an event.
+ * One WAL record per line: `<crc32 as 8 hex> <JSON>\n`. The checksum tells a torn tail (a write the kill interrupted,
+ * never acknowledged) from a good record, so replay never reads half an event. Bigints (money, rates) travel as
+ * decimal strings so nothing on the cost path ever becomes a float.
+ *
+ * Version 2 (written now): the JSON is an array, `[2, …every EVENT_FIELDS value in order, rates]`, rates being null
+ * or the five rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
+ * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
+ * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
  */
-
+const VERSION = 2;
+const FIELDS: readonly string[] = EVENT_FIELDS;
 const MONEY_FIELDS = [
   'cost_usd',
   'cost_input',
@@ -16,44 +23,50 @@ const MONEY_FIELDS = [
   'provider_cost_usd',
 ] as const;
 const RATE_FIELDS = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
+/** Positions (in the v2 array) that hold money. */
+const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 1);
+const RATES_AT = FIELDS.length + 1;
 
-function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
-
-/**
- * The known bigint fields become strings on a shallow copy, so JSON.stringify runs without a replacer (a replacer is
- * called for every key and made encoding the costliest step of the gateway's WAL append). Any other bigint (a field
- * added later) still encodes, through the slow path.
- */
 function jsonOf(e: UsageEvent): string {
-  const o: Record<string, unknown> = { ...e };
-  for (const f of MONEY_FIELDS) {
-    const v = o[f];
-    if (typeof v === 'bigint') o[f] = v.toString();
+  const a: unknown[] = new Array(RATES_AT + 1);
+  a[0] = VERSION;
+  const o = e as unknown as Record<string, unknown>;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const v = o[FIELDS[i]!];
+    a[i + 1] = typeof v === 'bigint' ? v.toString() : v;
   }
   const r = e.rates;
-  if (r !== null && r !== undefined) {
-    const rates: Record<string, string> = {};
-    for (const f of RATE_FIELDS) rates[f] = r[f].toString();
-    o.rates = rates;
-  }
-  try {
-    return JSON.stringify(o);
-  } catch {
-    return JSON.stringify(e, bigintReplacer);
-  }
+  a[RATES_AT] =
+    r === null || r === undefined
+      ? null
+      : [
+          r.input.toString(),
+          r.cache_read.toString(),
+          r.cache_write_5m.toString(),
+          r.cache_write_1h.toString(),
+          r.output.toString(),
+        ];
+  return JSON.stringify(a);
 }
 
 export function encodeRecord(e: UsageEvent): Buffer {
   const json = jsonOf(e);
-  const body = Buffer.from(json, 'utf8');
-  const line = Buffer.allocUnsafe(body.length + 10);
-  line.write(crc32(body).toString(16).padStart(8, '0'), 0, 'latin1');
-  line[8] = 0x20;
-  body.copy(line, 9);
-  line[line.length - 1] = 0x0a;
-  return line;
+  const line = Buffer.allocUnsafe(json.length * 3 + 10);
+  return line.subarray(0, writeLine(line, 0, json));
+}
+
+/** Writes `json` as a checksummed line at `at` (room for json.length * 3 + 10 bytes); returns where it ends. */
+function writeLine(buf: Buffer, at: number, json: string): number {
+  const n = buf.write(json, at + 9, 'utf8');
+  const crc = crc32(buf.subarray(at + 9, at + 9 + n));
+  buf.write(
+    HEX[crc >>> 24]! + HEX[(crc >>> 16) & 255]! + HEX[(crc >>> 8) & 255]! + HEX[crc & 255]!,
+    at,
+    'latin1',
+  );
+  buf[at + 8] = 0x20;
+  buf[at + 9 + n] = 0x0a;
+  return at + n + 10;
 }
 
 /**
@@ -73,16 +86,7 @@ export function encodeRecords(events: readonly UsageEvent[]): Buffer {
       buf.copy(grown, 0, 0, at);
       buf = grown;
     }
-    const n = buf.write(json, at + 9, 'utf8');
-    const crc = crc32(buf.subarray(at + 9, at + 9 + n));
-    buf.write(
-      HEX[crc >>> 24]! + HEX[(crc >>> 16) & 255]! + HEX[(crc >>> 8) & 255]! + HEX[crc & 255]!,
-      at,
-      'latin1',
-    );
-    buf[at + 8] = 0x20;
-    buf[at + 9 + n] = 0x0a;
-    at += n + 10;
+    at = writeLine(buf, at, json);
   }
   return buf.subarray(0, at);
 }
@@ -91,17 +95,55 @@ const EMPTY = Buffer.alloc(0);
 /** Bytes as 2 lowercase hex digits: a checksum's text without toString and padStart per line. */
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** The event in one line (without its newline), or null when the line is torn or corrupt. */
+/**
+ * The event in one line (without its newline), or null when the line is torn or corrupt. A record of an unknown
+ * version throws LEDGER_WAL_VERSION.
+ */
 export function decodeRecord(line: Buffer): UsageEvent | null {
   if (line.length < 10 || line[8] !== 0x20) return null;
   const body = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(body).toString(16).padStart(8, '0')) return null;
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
-    raw = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    raw = JSON.parse(body.toString('utf8'));
   } catch {
     return null;
   }
+  if (Array.isArray(raw)) {
+    if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
+      // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
+      throw new TokenledgerError(
+        'LEDGER_WAL_VERSION',
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and version 1); run the tokenledger version that wrote it to replay it`,
+      );
+    return fromArray(raw);
+  }
+  return typeof raw === 'object' && raw !== null ? fromObject(raw as Record<string, unknown>) : null;
+}
+
+function fromArray(a: unknown[]): UsageEvent {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < FIELDS.length; i++) o[FIELDS[i]!] = a[i + 1];
+  for (const at of MONEY_AT) {
+    const v = a[at];
+    o[FIELDS[at - 1]!] = v === null || v === undefined ? null : BigInt(v as string);
+  }
+  const r = a[RATES_AT] as string[] | null;
+  o.rates =
+    r === null
+      ? null
+      : ({
+          input: BigInt(r[0]!),
+          cache_read: BigInt(r[1]!),
+          cache_write_5m: BigInt(r[2]!),
+          cache_write_1h: BigInt(r[3]!),
+          output: BigInt(r[4]!),
+        } satisfies RateCard);
+  return o as unknown as UsageEvent;
+}
+
+/** Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). */
+function fromObject(raw: Record<string, unknown>): UsageEvent {
   for (const f of MONEY_FIELDS) {
     const v = raw[f];
     raw[f] = v === null || v === undefined ? null : BigInt(v as string);

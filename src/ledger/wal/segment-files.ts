@@ -27,6 +27,8 @@ export async function readSegment(path: string): Promise<{ events: UsageEvent[];
   try {
     return decodeSegment(await readFile(path));
   } catch (cause) {
+    if (cause instanceof TokenledgerError)
+      throw new TokenledgerError(cause.code, `${path}: ${cause.message}`);
     throw new TokenledgerError(
       'LEDGER_WAL_READ',
       `${path}: cannot read the write-ahead log segment (${(cause as Error).message}); check its permissions`,

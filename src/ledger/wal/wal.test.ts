@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
@@ -68,6 +69,37 @@ describe('codec', () => {
     const altered = Buffer.from(line.subarray(0, line.length - 1));
     altered[altered.length - 5] = 0x31;
     expect(decodeRecord(altered)).toBeNull();
+  });
+});
+
+/** A version-1 line as servers before the positional format wrote it: the event as a JSON object. */
+function v1Line(e: UsageEvent): Buffer {
+  const body = Buffer.from(JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  return Buffer.concat([
+    Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `),
+    body,
+    Buffer.from('\n'),
+  ]);
+}
+
+describe('codec versions', () => {
+  it('writes the positional version 2, about half the bytes of version 1', () => {
+    const e = event(3);
+    const line = encodeRecord(e);
+    expect(line.toString('utf8', 9, 12)).toBe('[2,');
+    expect(line.length).toBeLessThan(v1Line(e).length * 0.6);
+  });
+
+  it('still replays version-1 lines, mixed with version 2 in one segment', () => {
+    const a = event(1);
+    const b = event(2);
+    expect(decodeSegment(Buffer.concat([v1Line(a), encodeRecord(b)]))).toEqual({ events: [a, b], bad: 0 });
+  });
+
+  it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
+    const body = Buffer.from(JSON.stringify([3, 'x']));
+    const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
+    expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
   });
 });
 
@@ -213,6 +245,33 @@ describe('openWal', () => {
     expect(wal.replayed.events).toBe(40);
     expect(wal.replayed.bad).toBe(0);
     expect(sink.rows.size).toBe(40);
+    await wal.close();
+  });
+
+  it('a drain takes what was queued when it began: events acknowledged during a store append wait for the next', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tl-wal-'));
+    const calls: number[] = [];
+    let release: () => void = () => {};
+    const sink = new MemorySink();
+    const slow: WalSink = {
+      async append(events) {
+        calls.push(events.length);
+        if (calls.length === 1) await new Promise<void>((r) => (release = r));
+        return sink.append(events);
+      },
+    };
+    const wal = await openWal({ dir, sink: slow, drainIntervalMs: 60_000 });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => wal.append(event(i))));
+    const first = wal.drain();
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => wal.append(event(100 + i))));
+    release();
+    await first;
+    expect(calls).toEqual([5]);
+    expect(wal.depth()).toBe(3);
+    await wal.drain();
+    expect(calls).toEqual([5, 3]);
+    expect(sink.rows.size).toBe(8);
     await wal.close();
   });
 
