@@ -98,6 +98,14 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(limited).toEqual(sorted.filter((e) => e.team === 'ads').slice(0, 5));
       const ranged = await store.events({ since: T0 + DAY, until: T0 + 2 * DAY });
       expect(ranged).toEqual(sorted.filter((e) => e.ts >= T0 + DAY && e.ts < T0 + 2 * DAY));
+      // Unfiltered pages (the store may narrow the range to the page first), also with events sharing a ts.
+      const tied = randomEvents(30, 31).map((e, i) => ({ ...e, ts: sorted[6]!.ts - (i % 3) }));
+      await store.append(tied);
+      const all = [...sorted, ...tied].sort((a, b) => b.ts - a.ts || (b.event_id < a.event_id ? -1 : 1));
+      for (const limit of [1, 7, 8, 20])
+        expect(await store.events({ limit, until: sorted[2]!.ts })).toEqual(
+          all.filter((e) => e.ts < sorted[2]!.ts).slice(0, limit),
+        );
     });
 
     it('keeps given costs and parts that differ from the rates as they were handed over', async () => {

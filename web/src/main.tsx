@@ -120,7 +120,8 @@ function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {empty ? <EmptyState /> : <Page u={u} />}
+        {/* Budgets can be set before any data arrives. */}
+        {empty && u.pathname !== '/budgets' ? <EmptyState /> : <Page u={u} />}
       </main>
     </>
   );

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
-import { formatUsd } from '../../money/money.js';
+import { formatUsd, parseDecimal } from '../../money/money.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
@@ -238,6 +238,14 @@ describe('a team-scoped viewer sees only its team', () => {
     const s = await get(`/api/sessions?${RANGE}`, viewerWeb);
     expect(s.body.sessions.length).toBeGreaterThan(0);
     expect(s.body.sessions.every((x: J) => x.team === 'web')).toBe(true);
+    // The session rollup path, also when the viewer filters on another team's person or team.
+    const costOf = (rows: J[]) => rows.reduce((n: bigint, x: J) => n + parseDecimal(x.cost_usd), 0n);
+    expect(costOf(s.body.sessions)).toBe(sum(web()));
+    expect(costOf(s.body.agents)).toBe(sum(web()));
+    for (const where of ['team=payments', 'user=payments-user-0']) {
+      const none = await get(`/api/sessions?${RANGE}&where=${where}`, viewerWeb);
+      expect(none.body).toEqual({ sessions: [], agents: [] });
+    }
     const imports = await get('/api/imports', viewerWeb);
     expect(imports.body.sources[0].events).toBe(web().length);
     expect(imports.body.files).toEqual([]);

@@ -33,17 +33,20 @@ export const sessionsEndpoint = endpoint({
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
     const filters = scopeFilters(parseWhere(p.where), who);
-    // session_id is not a rollup dimension (it would multiply rollup rows): this reads raw events of the range.
-    const bySession = await c.store.query({
-      dimensions: ['session_id', 'agent', 'user', 'team'],
-      filters,
-      since,
-      until,
-      top: p.top ?? 20,
-    });
+    // The session rollup (per day and session, with its agent, person, team and project) serves the first unless a
+    // filter names another dimension; both run side by side.
+    const [bySession, byAgent] = await Promise.all([
+      c.store.query({
+        dimensions: ['session_id', 'agent', 'user', 'team'],
+        filters,
+        since,
+        until,
+        top: p.top ?? 20,
+      }),
+      c.store.query({ dimensions: ['agent'], filters, since, until }),
+    ]);
     const rows = bySession.rows.filter((r) => r.dims.session_id !== 'other' && r.dims.session_id !== null);
     const flags = runawayFlags(rows);
-    const byAgent = await c.store.query({ dimensions: ['agent'], filters, since, until });
     return {
       sessions: rows.map((r, i) => ({
         ...rowJson(r),

@@ -72,10 +72,13 @@ export const summaryEndpoint = endpoint({
     const filters = scopeFilters(parseWhere(p.where), who);
     const month = monthBounds(now);
     const prevSince = since - (until - since);
-    // One store connection runs these one after another; each reads the daily rollup.
-    const byModel = await c.store.query({ dimensions: ['model'], filters, since, until });
-    const prev = await c.store.query({ dimensions: [], filters, since: prevSince, until: since });
-    const mtd = await c.store.query({ dimensions: [], filters, since: month.start, until: now });
+    // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
+    // filter names a person).
+    const [byModel, prev, mtd] = await Promise.all([
+      c.store.query({ dimensions: ['model'], filters, since, until }),
+      c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
+      c.store.query({ dimensions: [], filters, since: month.start, until: now }),
+    ]);
     const t = byModel.totals;
     const tokens = tokensOf(t);
     const iso = (us: number) => new Date(us / 1000).toISOString();

@@ -6,10 +6,9 @@ import { RATE_COLUMNS, rateRow } from './rate-cards.js';
 import {
   compactPendingDays,
   finishRollupDays,
-  insertRollupDelta,
+  insertRollupDeltas,
   markRollupDaysDirty,
   planCompaction,
-  stagedRollupDeltaSql,
 } from './rollup.js';
 import type { DuckDbSession } from './session.js';
 import {
@@ -104,7 +103,7 @@ export async function appendBatch(
         load.params,
       );
       if (n === 0) return { n, pending: new Map(rollupPending) };
-      await insertRollupDelta(s, stagedRollupDeltaSql(where, constants));
+      await insertRollupDeltas(s, where, constants);
       await markRollupDaysDirty(
         s,
         staged.days.filter((d) => !rollupPending.has(d)),

@@ -1,10 +1,10 @@
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { UsageEvent } from '../../ledger/event.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
-import { planRead, validateQuery } from '../sql/plan.js';
+import { floorDay, planRead, type Range, validateQuery } from '../sql/plan.js';
 import type {
   AppendResult,
   EventFilter,
@@ -21,9 +21,10 @@ import { createDuckDbImportRecords } from './import-records.js';
 import { type DuckDbOptions, openLedger } from './open.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
+import { ReadPool } from './read-pool.js';
 import { readAudit, repriceEvents } from './reprice.js';
 import { finishRollupDays, recoverDirtyRollupDays } from './rollup.js';
-import { ROLLUP_SOURCE } from './schema.js';
+import { pendingTablesSql, pricedRelationSql, ROLLUP_SOURCES, wideEventsSql } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
@@ -48,26 +49,53 @@ class DuckDbStore implements Store {
   readonly records: ImportRecords;
   /** Rollup days with appended rows not yet compacted (rollup.ts), and how many appends each took. */
   private readonly rollupPending = new Map<number, number>();
+  /** Days of appends queued or running, by how many: their rollup rows may be pending any moment now. */
+  private readonly appending = new Map<number, number>();
+  private readonly readers: ReadPool;
 
   constructor(
     private readonly s: DuckDbSession,
     private readonly rates: RateCardRegistry,
   ) {
     this.records = createDuckDbImportRecords(s);
+    this.readers = new ReadPool(s.instance, pendingTablesSql());
   }
 
-  append(events: readonly UsageEvent[]): Promise<AppendResult> {
-    return this.s.exclusive(() => appendBatch(this.s, this.rates, events, this.rollupPending));
+  async append(events: readonly UsageEvent[]): Promise<AppendResult> {
+    const days = [...new Set(events.map((e) => floorDay(e.ts)))];
+    for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
+    try {
+      return await this.s.exclusive(() => appendBatch(this.s, this.rates, events, this.rollupPending));
+    } finally {
+      for (const d of days) {
+        const n = this.appending.get(d)! - 1;
+        if (n === 0) this.appending.delete(d);
+        else this.appending.set(d, n);
+      }
+    }
+  }
+
+  /**
+   * Whether rollup days in `r` may have rows in the writing connection's pending tables (or soon will: an append for
+   * them is queued), which other connections cannot see.
+   */
+  private pendingWithin(r: Range): boolean {
+    const inside = (d: number) => (r.from === undefined || d >= r.from) && (r.to === undefined || d < r.to);
+    for (const d of this.rollupPending.keys()) if (inside(d)) return true;
+    for (const d of this.appending.keys()) if (inside(d)) return true;
+    return false;
   }
 
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
-    return this.s.exclusive(async () => {
-      const compiled = compileQuery(q, DUCKDB_DIALECT, planRead(q), {
-        raw: 'ledger_pico',
-        rollup: ROLLUP_SOURCE,
+    const plan = planRead(q);
+    const run = async (conn: DuckDBConnection) => {
+      const rawRanges = [...plan.raw, ...(plan.minus ?? [])];
+      const raw = await rawSource(conn, rawRanges).catch((err: unknown) => {
+        throw this.s.wrap('running a report query', err);
       });
-      const result = await this.s.conn
+      const compiled = compileQuery(q, DUCKDB_DIALECT, plan, { raw, rollup: ROLLUP_SOURCES });
+      const result = await conn
         .runAndReadAll(compiled.sql, compiled.params as DuckDBValue[])
         .catch((err: unknown) => {
           throw this.s.wrap('running a report query', err);
@@ -94,32 +122,50 @@ class DuckDbStore implements Store {
         rows.push(row);
       }
       return { rows, totals, unpriced };
+    };
+    // Rollup days with pending rows are only complete on the writing connection.
+    if (plan.rollup && this.pendingWithin(plan.rollup)) return this.s.exclusive(() => run(this.s.conn));
+    return this.readers.use((c) => inSnapshot(c, () => run(c)));
+  }
+
+  /** A read of committed tables only (no pending rollup rows): on a pooled connection, beside other reads. */
+  private read(what: string, sql: string, params: readonly Param[] = []): Promise<DuckDBValue[][]> {
+    return this.readers.use(async (c) => {
+      try {
+        return (await c.runAndReadAll(sql, params as DuckDBValue[])).getRows();
+      } catch (err) {
+        throw this.s.wrap(what, err);
+      }
     });
   }
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
     validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
-    return this.s.exclusive(async () => {
-      const params: Param[] = [];
-      const where = [
-        rangeSql('ts', { from: f.since, to: f.until }, DUCKDB_DIALECT, params),
-        ...filtersSql(f.filters, DUCKDB_DIALECT, params),
-      ];
-      let sql = `SELECT ${EVENT_READ_SQL} FROM ledger_pico WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC`;
-      if (f.limit !== undefined) {
-        sql += ' LIMIT ?';
-        params.push(f.limit);
-      }
-      const rows = await this.s.rows('reading events', sql, params);
-      return rows.map((r) => rowToEvent(r, this.rates));
-    });
+    const rows = await this.readers.use((c) =>
+      inSnapshot(c, async () => {
+        const range = await newestRange(c, f);
+        const source = await rawSource(c, [range]);
+        const params: Param[] = [];
+        const where = [
+          rangeSql('ts', range, DUCKDB_DIALECT, params),
+          ...filtersSql(f.filters, DUCKDB_DIALECT, params),
+        ];
+        let sql = `SELECT ${EVENT_READ_SQL} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC`;
+        if (f.limit !== undefined) {
+          sql += ' LIMIT ?';
+          params.push(f.limit);
+        }
+        return (await c.runAndReadAll(sql, params as DuckDBValue[])).getRows();
+      }).catch((err: unknown) => {
+        throw this.s.wrap('reading events', err);
+      }),
+    );
+    return rows.map((r) => rowToEvent(r, this.rates));
   }
 
-  count(): Promise<number> {
-    return this.s.exclusive(async () => {
-      const rows = await this.s.rows('counting events', 'SELECT count(*) FROM events');
-      return Number(rows[0]![0]);
-    });
+  async count(): Promise<number> {
+    const rows = await this.read('counting events', 'SELECT count(*) FROM events');
+    return Number(rows[0]![0]);
   }
 
   export(o: ExportOptions): Promise<{ rows: number }> {
@@ -135,6 +181,7 @@ class DuckDbStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.readers.close();
     if (this.rollupPending.size > 0) {
       const days = [...this.rollupPending.keys()].sort((a, b) => a - b);
       this.rollupPending.clear();
@@ -144,6 +191,63 @@ class DuckDbStore implements Store {
     }
     return this.s.close();
   }
+}
+
+/**
+ * The range `events()` reads: with no filters and a limit, narrowed to start at the ts of the limit-th newest event
+ * (ties at that ts are all kept; the read's LIMIT cuts them), found on the ts column alone. A page of the audit trail
+ * then prices and joins ~50 events instead of every event of its window (hours of them).
+ */
+async function newestRange(c: DuckDBConnection, f: EventFilter): Promise<Range> {
+  const range: Range = { from: f.since, to: f.until };
+  if ((f.filters ?? []).length > 0 || f.limit === undefined || f.limit < 1) return range;
+  const params: Param[] = [];
+  const where = rangeSql('ts', range, DUCKDB_DIALECT, params);
+  params.push(f.limit - 1);
+  const got = (
+    await c.runAndReadAll(
+      `SELECT epoch_us(ts) FROM events WHERE ${where} ORDER BY ts DESC LIMIT 1 OFFSET ?`,
+      params as DuckDBValue[],
+    )
+  ).getRows();
+  if (got.length === 0) return range;
+  const nth = Number(got[0]![0]);
+  return { from: range.from === undefined ? nth : Math.max(range.from, nth), to: range.to };
+}
+
+/** One snapshot for a read's statements (the context bounds, then the read), while appends commit beside it. */
+async function inSnapshot<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await c.run('BEGIN TRANSACTION');
+  try {
+    return await fn();
+  } finally {
+    // Nothing was written: ending the read transaction either way is the same.
+    await c.run('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/**
+ * The priced raw events a report reads in `ranges`: ledger_pico limited to the context ids those events use. Every
+ * raw read otherwise hashed all contexts (657k rows at 10M demo events, ~150 ms) even for a few minutes of events;
+ * ids are given in order of first appearance, so a time range's contexts lie in a narrow id range that zone maps on
+ * `contexts` find. The bounds are integers read from the ledger, written into the SQL as numbers.
+ */
+async function rawSource(conn: DuckDBConnection, ranges: readonly Range[]): Promise<string> {
+  if (ranges.length === 0 || ranges.some((r) => r.from === undefined && r.to === undefined))
+    return 'ledger_pico';
+  const params: Param[] = [];
+  const where = ranges.map((r) => rangeSql('ts', r, DUCKDB_DIALECT, params)).join(' OR ');
+  const [lo, hi] = (
+    await conn.runAndReadAll(
+      `SELECT min(context_id), max(context_id) FROM events WHERE ${where}`,
+      params as DuckDBValue[],
+    )
+  ).getRows()[0]!;
+  const bound =
+    lo === null || hi === null
+      ? 'WHERE FALSE'
+      : `WHERE c.context_id BETWEEN ${Number(lo)} AND ${Number(hi)} AND e.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
+  return `(${pricedRelationSql(`(${wideEventsSql(bound)})`)})`;
 }
 
 function zeroMeasures(billed: boolean): Measures {

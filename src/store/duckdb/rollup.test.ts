@@ -25,10 +25,22 @@ async function sql(path: string, statement: string): Promise<unknown[][]> {
 
 /** The same report from the rollup (whole days) and from raw events (a dimension the rollup lacks forces it). */
 async function bothWays(store: Store) {
-  const q: Query = { dimensions: ['team'], bucket: 'day', since: T0, until: T0 + 20 * DAY };
-  const rollup = await store.query(q);
-  const raw = await store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] });
-  return { rollup, raw };
+  const range = { since: T0 + HOUR, until: T0 + 20 * DAY };
+  const q: Query = { dimensions: ['team'], bucket: 'day', ...range };
+  // The session rollup: what the sessions page asks, top-N over the range.
+  const s: Query = { dimensions: ['session_id', 'agent', 'user', 'team'], top: 5, ...range };
+  const rawOnly = { dimension: 'route_id', values: [null] } as const;
+  // By person: rollup_day (rollup_team has no people).
+  const u: Query = { dimensions: ['user'], bucket: 'week', top: 4, ...range };
+  const [rollup, raw, sessions, sessionsRaw, users, usersRaw] = await Promise.all([
+    store.query(q),
+    store.query({ ...q, filters: [rawOnly] }),
+    store.query(s),
+    store.query({ ...s, filters: [rawOnly] }),
+    store.query(u),
+    store.query({ ...u, filters: [rawOnly] }),
+  ]);
+  return { rollup, raw, sessions, sessionsRaw, users, usersRaw };
 }
 
 describe('planCompaction', () => {
@@ -68,7 +80,10 @@ describe('rollup of appended batches', () => {
     for (let i = 0; i < events.length; i += 100) await store.append(events.slice(i, i + 100));
     const before = await bothWays(store);
     expect(before.rollup).toEqual(before.raw);
-    expect(before.rollup.totals.events).toBe(3000);
+    expect(before.sessions).toEqual(before.sessionsRaw);
+    expect(before.users).toEqual(before.usersRaw);
+    expect(before.sessions.rows.length).toBe(6);
+    expect(before.rollup.totals.events).toBeGreaterThan(2900);
     await store.close();
     const [rows, keys] = (
       await sql(
@@ -78,6 +93,22 @@ describe('rollup of appended batches', () => {
       )
     )[0]!;
     expect(rows).toBe(keys);
+    const [sRows, sKeys] = (
+      await sql(
+        path,
+        `SELECT count(*), count(DISTINCT (day, org, team, "user", project, agent, environment, session_id))
+         FROM rollup_session`,
+      )
+    )[0]!;
+    expect(sRows).toBe(sKeys);
+    const [tRows, tKeys] = (
+      await sql(
+        path,
+        `SELECT count(*), count(DISTINCT (day, org, team, project, agent, environment, source, provider, model,
+         operation, service_tier, cost_source, price_version)) FROM rollup_team`,
+      )
+    )[0]!;
+    expect(tRows).toBe(tKeys);
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
     const again = await createDuckDbStore(path);
     const after = await bothWays(again);
@@ -97,9 +128,11 @@ describe('rollup of appended batches', () => {
        INSERT INTO rollup_dirty VALUES (make_timestamp(${T0}::BIGINT))`,
     );
     const reopened = await createDuckDbStore(path);
-    const { rollup, raw } = await bothWays(reopened);
+    const { rollup, raw, sessions, sessionsRaw, users, usersRaw } = await bothWays(reopened);
     expect(rollup.totals.events).toBe(2);
     expect(rollup).toEqual(raw);
+    expect(sessions).toEqual(sessionsRaw);
+    expect(users).toEqual(usersRaw);
     await reopened.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
   });
@@ -121,6 +154,26 @@ describe('rollup of appended batches', () => {
     const migrated = await createDuckDbStore(path);
     expect(await bothWays(migrated)).toEqual(before);
     await migrated.close();
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('3');
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('4');
+  });
+
+  it('migrates a schema-3 ledger by building the session rollup from the events', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append(randomEvents(400, 12, 4));
+    const before = await bothWays(store);
+    await store.close();
+    await sql(
+      path,
+      `DROP TABLE rollup_session; DROP TABLE rollup_team; UPDATE meta SET value = '3' WHERE key = 'schema_version'`,
+    );
+    const migrated = await createDuckDbStore(path);
+    const after = await bothWays(migrated);
+    expect(after).toEqual(before);
+    expect(after.sessions.totals.events).toBeGreaterThan(0);
+    await migrated.close();
+    expect((await sql(path, 'SELECT count(*) FROM rollup_session'))[0]![0]).toBeGreaterThan(0n);
+    expect((await sql(path, 'SELECT count(*) FROM rollup_team'))[0]![0]).toBeGreaterThan(0n);
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('4');
   });
 });

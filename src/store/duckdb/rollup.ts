@@ -1,26 +1,38 @@
 import { USAGE_FIELDS } from '../../ledger/event.js';
+import { DAY_US } from '../sql/plan.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
-import { q, ROLLUP_COLUMNS, rollupAggregateSql, rollupMoneySql } from './schema.js';
+import {
+  q,
+  ROLLUP_COLUMNS,
+  ROLLUP_TABLES,
+  type RollupTable,
+  rollupAggregateSql,
+  rollupMoneySql,
+} from './schema.js';
 import type { DuckDbSession } from './session.js';
 import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './stage.js';
 
 const MEASURES = ROLLUP_COLUMNS.slice(1 + ROLLUP_DIMENSIONS.length).map(([n]) => n);
-const KEYS = ['day', ...ROLLUP_DIMENSIONS].map(q).join(', ');
+const keysOf = (t: RollupTable) => ['day', ...t.dimensions].map(q).join(', ');
 const TOKENS = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens');
 
+/** Every dimension some rollup is keyed by: the batch is grouped on all of them once, then per rollup. */
+const ALL_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
+
+/** The staged batch grouped once on the codes of every rollup dimension (stagedRollupDeltaSql reads it). */
+export const STAGE_ROLLUP_TABLE = 'stage_rollup';
+
 /**
- * The rollup rows of the staged batch (rows passing `where`). Grouping happens on the batch's dictionary codes and
- * only the grouped rows are decoded: decoding strings is the expensive part of staging.
+ * SQL leaving the staged batch's rows (those passing `where`) priced and grouped on the dictionary codes of every
+ * rollup's dimensions in STAGE_ROLLUP_TABLE. Pricing each event is the expensive part, so it is done once for all
+ * rollups; each then re-groups these few thousand rows (stagedRollupDeltaSql).
  */
-export function stagedRollupDeltaSql(
-  where: string,
-  constants: BatchConstants,
-): { sql: string; params: string[] } {
+export function stageRollupSql(where: string, constants: BatchConstants): { sql: string; params: string[] } {
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
   // Dimensions constant over the batch are not staged: they are bound once when decoding.
-  const varying = ROLLUP_DIMENSIONS.filter((dim) => !constants.has(dim));
+  const varying = ALL_DIMENSIONS.filter((dim) => !constants.has(dim));
   const codes = varying.map((dim) => `, s.${q(dim)}`).join('');
   const priced = pricedSelectSql({
     keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,
@@ -30,7 +42,7 @@ export function stagedRollupDeltaSql(
     r: 'r',
     given,
   });
-  const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
+  const sql = `CREATE OR REPLACE TEMP TABLE ${STAGE_ROLLUP_TABLE} AS SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
     ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
     ${rollupMoneySql()},
@@ -39,27 +51,51 @@ export function stagedRollupDeltaSql(
     coalesce(sum(${TOKENS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
   FROM (${priced}) p
   GROUP BY ALL`;
-  const decode = ROLLUP_DIMENSIONS.map(
-    (dim) => `${stageValueSql(dim, constants, params, 'g')} AS ${q(dim)}`,
-  ).join(', ');
+  return { sql, params };
+}
+
+/**
+ * Rollup `t`'s rows of the batch grouped in STAGE_ROLLUP_TABLE: re-grouped on the codes of its dimensions and only
+ * then decoded (decoding strings is the expensive part of staging). Sums of sums: every measure is additive.
+ */
+export function stagedRollupDeltaSql(
+  t: RollupTable,
+  constants: BatchConstants,
+): { sql: string; params: string[] } {
+  const params: string[] = [];
+  const varying = t.dimensions.filter((dim) => !constants.has(dim));
+  const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
+    ${MEASURES.map((m) => `sum(${q(m)}) AS ${q(m)}`).join(', ')}
+  FROM ${STAGE_ROLLUP_TABLE} GROUP BY ALL`;
+  const decode = t.dimensions
+    .map((dim) => `${stageValueSql(dim, constants, params, 'g')} AS ${q(dim)}`)
+    .join(', ');
   return {
-    sql: `SELECT g.day, ${decode}, ${MEASURES.map((m) => `g.${q(m)}`).join(', ')}
+    sql: `SELECT g.day, ${decode}, ${MEASURES.map((m) => `g.${q(m)}::${measureType(m)}`).join(', ')}
 FROM (${inner}) g, ${DICT_LIST} d`,
     params,
   };
 }
 
+const measureType = (m: string) => ROLLUP_COLUMNS.find(([n]) => n === m)![1].replace(' NOT NULL', '');
+
 /**
- * Appends the batch's rollup rows as they are to `rollup_pending`: a key can have several rows there until its day
- * is compacted. Readers sum both tables (ROLLUP_SOURCE), so the totals are the same either way.
+ * Appends the batch's rollup rows as they are to each rollup's pending table: a key can have several rows there
+ * until its day is compacted. Readers sum both tables (rollupSourceSql), so the totals are the same either way.
  * Merging each batch into rollup_day re-summed and rewrote all of a day's rows (~10k at 10M demo events) for every
  * batch, and left the deleted copies in the file.
  */
-export async function insertRollupDelta(
+export async function insertRollupDeltas(
   s: DuckDbSession,
-  delta: { sql: string; params?: readonly string[] },
+  where: string,
+  constants: BatchConstants,
 ): Promise<void> {
-  await s.run('aggregating the batch', `INSERT INTO rollup_pending ${delta.sql}`, delta.params);
+  const stage = stageRollupSql(where, constants);
+  await s.run('aggregating the batch', stage.sql, stage.params);
+  for (const t of ROLLUP_TABLES) {
+    const delta = stagedRollupDeltaSql(t, constants);
+    await s.run('aggregating the batch', `INSERT INTO ${t.pending} ${delta.sql}`, delta.params);
+  }
 }
 
 /** Appends a day takes in rollup_pending before its rows there are merged (a server's today keeps taking them). */
@@ -126,47 +162,62 @@ export async function recoverDirtyRollupDays(s: DuckDbSession): Promise<void> {
   });
 }
 
-/** Moves `days` into rollup_day: their rows in both tables re-summed to one row per key. */
+/** Moves `days` into each rollup table: their rows in both its tables re-summed to one row per key. */
 export async function finishRollupDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
   if (days.length === 0) return;
   const where = inDays(days);
   await s.run('compacting the rollup', `DELETE FROM rollup_dirty WHERE ${where}`);
-  await s.run(
-    'compacting the rollup',
-    `CREATE OR REPLACE TEMP TABLE rollup_merged AS SELECT ${KEYS}, ${SUMS} FROM (
-       SELECT * FROM rollup_day WHERE ${where} UNION ALL SELECT * FROM rollup_pending WHERE ${where}
-     ) GROUP BY ALL`,
-  );
-  // Nothing to delete on time-ordered input (a day is finished once): rollup_day then only ever grows.
-  await s.run('compacting the rollup', `DELETE FROM rollup_day WHERE ${where}`);
-  await s.run('compacting the rollup', `DELETE FROM rollup_pending WHERE ${where}`);
-  await s.run('compacting the rollup', 'INSERT INTO rollup_day SELECT * FROM rollup_merged ORDER BY day');
+  for (const t of ROLLUP_TABLES) {
+    await s.run(
+      'compacting the rollup',
+      `CREATE OR REPLACE TEMP TABLE rollup_merged AS SELECT ${keysOf(t)}, ${SUMS} FROM (
+         SELECT * FROM ${t.table} WHERE ${where} UNION ALL SELECT * FROM ${t.pending} WHERE ${where}
+       ) GROUP BY ALL`,
+    );
+    // Nothing to delete on time-ordered input (a day is finished once): the table then only ever grows.
+    await s.run('compacting the rollup', `DELETE FROM ${t.table} WHERE ${where}`);
+    await s.run('compacting the rollup', `DELETE FROM ${t.pending} WHERE ${where}`);
+    await s.run('compacting the rollup', `INSERT INTO ${t.table} SELECT * FROM rollup_merged ORDER BY day`);
+  }
 }
 
-/** Merges the rows of `days` within rollup_pending to one row per key. */
+/** Merges the rows of `days` within each pending table to one row per key. */
 export async function compactPendingDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
   if (days.length === 0) return;
   const where = inDays(days);
-  await s.run(
-    'compacting the rollup',
-    `CREATE OR REPLACE TEMP TABLE rollup_merged AS
-     SELECT ${KEYS}, ${SUMS} FROM rollup_pending WHERE ${where} GROUP BY ALL`,
-  );
-  await s.run('compacting the rollup', `DELETE FROM rollup_pending WHERE ${where}`);
-  await s.run('compacting the rollup', 'INSERT INTO rollup_pending SELECT * FROM rollup_merged ORDER BY day');
+  for (const t of ROLLUP_TABLES) {
+    await s.run(
+      'compacting the rollup',
+      `CREATE OR REPLACE TEMP TABLE rollup_merged AS
+       SELECT ${keysOf(t)}, ${SUMS} FROM ${t.pending} WHERE ${where} GROUP BY ALL`,
+    );
+    await s.run('compacting the rollup', `DELETE FROM ${t.pending} WHERE ${where}`);
+    await s.run('compacting the rollup', `INSERT INTO ${t.pending} SELECT * FROM rollup_merged ORDER BY day`);
+  }
 }
 
-/** Recomputes whole days of the rollup from the ledger (after a reprice changed events in them). */
-export async function rebuildRollupDays(s: DuckDbSession, daysTable: string): Promise<void> {
-  await s.run('rebuilding the rollup', `DELETE FROM rollup_day WHERE day IN (SELECT day FROM ${daysTable})`);
-  await s.run(
-    'rebuilding the rollup',
-    `DELETE FROM rollup_pending WHERE day IN (SELECT day FROM ${daysTable})`,
-  );
-  await s.run(
-    'rebuilding the rollup',
-    `INSERT INTO rollup_day ${rollupAggregateSql(
-      `SELECT * FROM ledger_pico WHERE date_trunc('day', ts) IN (SELECT day FROM ${daysTable})`,
-    )}`,
-  );
+/** Recomputes whole days of every rollup (or of `tables`) from the ledger (after a reprice changed events in them). */
+export async function rebuildRollupDays(
+  s: DuckDbSession,
+  daysTable: string,
+  tables: readonly RollupTable[] = ROLLUP_TABLES,
+): Promise<void> {
+  const [lo, hi] = (
+    await s.rows('rebuilding the rollup', `SELECT epoch_us(min(day)), epoch_us(max(day)) FROM ${daysTable}`)
+  )[0]!;
+  if (lo === null || hi === null) return;
+  // Literal bounds on ts let zone maps skip every other row group (a filter on date_trunc(ts) alone scanned them all).
+  const bounds = `ts >= make_timestamp(${BigInt(lo as bigint)}::BIGINT) AND ts < make_timestamp(${BigInt(hi as bigint) + BigInt(DAY_US)}::BIGINT)`;
+  const inDaysTable = `day IN (SELECT day FROM ${daysTable})`;
+  for (const t of tables) {
+    await s.run('rebuilding the rollup', `DELETE FROM ${t.table} WHERE ${inDaysTable}`);
+    await s.run('rebuilding the rollup', `DELETE FROM ${t.pending} WHERE ${inDaysTable}`);
+    await s.run(
+      'rebuilding the rollup',
+      `INSERT INTO ${t.table} ${rollupAggregateSql(
+        `SELECT * FROM ledger_pico WHERE ${bounds} AND date_trunc('day', ts) IN (SELECT day FROM ${daysTable})`,
+        t.dimensions,
+      )}`,
+    );
+  }
 }

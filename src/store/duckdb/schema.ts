@@ -6,7 +6,7 @@ import {
   USAGE_FIELDS,
 } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
-import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
+import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '../sql/rollup-dims.js';
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
 import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
 import { importRecordsSchemaSql } from './import-records.js';
@@ -23,9 +23,10 @@ import { RATE_COLUMNS } from './rate-cards.js';
  * - The columns constant within a session live once per distinct combination in `contexts` (contexts.ts); events
  *   hold a context_id. EVENT_COLUMNS is the logical event, as the views show it.
  * Bump SCHEMA_VERSION with a migration when a table changes (migrate.ts; 2: contexts split out of events; 3: the
- * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows).
+ * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
+ * session rollup, rollup_session, and the rollup without people, rollup_team).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
 const PICO = 'HUGEINT';
@@ -85,9 +86,16 @@ export const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const columnsDdl = (cols: readonly (readonly [string, string])[]) =>
   cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
 
-export const ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
-  ['day', 'TIMESTAMP NOT NULL'],
-  ...ROLLUP_DIMENSIONS.map((d) => [d, 'VARCHAR'] as const),
+/** Columns of a rollup table keyed by `dims`: the day, the dimensions, then the summed measures. */
+export function rollupColumns(dims: readonly string[]): readonly (readonly [string, string])[] {
+  return [
+    ['day', 'TIMESTAMP NOT NULL'],
+    ...dims.map((d) => [d, 'VARCHAR'] as const),
+    ...ROLLUP_MEASURE_COLUMNS,
+  ];
+}
+
+const ROLLUP_MEASURE_COLUMNS: readonly (readonly [string, string])[] = [
   ['events', 'BIGINT NOT NULL'],
   ...USAGE_FIELDS.map((f) => [f, 'BIGINT NOT NULL'] as const),
   ...MONEY_MEASURES.map((m) => [m === 'cost_usd' ? 'cost_usd_extra' : m, PICO] as const),
@@ -95,6 +103,25 @@ export const ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
   ['unpriced_events', 'BIGINT NOT NULL'],
   ['unpriced_tokens', 'BIGINT NOT NULL'],
 ];
+
+export const ROLLUP_COLUMNS = rollupColumns(ROLLUP_DIMENSIONS);
+
+/**
+ * A rollup as stored: compacted days in `table` (in the file), rows appended since in `pending` (a temp table of the
+ * store's connection, see rollup.ts). Both rollups share rollup_dirty and are compacted together.
+ */
+export interface RollupTable extends RollupKind {
+  readonly table: string;
+  readonly pending: string;
+  readonly columns: readonly (readonly [string, string])[];
+}
+
+export const ROLLUP_TABLES: readonly RollupTable[] = ROLLUPS.map((k) => ({
+  ...k,
+  table: k.name === 'day' ? 'rollup_day' : `rollup_${k.name}`,
+  pending: k.name === 'day' ? 'rollup_pending' : `rollup_${k.name}_pending`,
+  columns: rollupColumns(k.dimensions),
+}));
 
 const GIVEN = MONEY_MEASURES.map((m) => `given_${m}`).join(', ');
 
@@ -129,10 +156,25 @@ export function rollupMoneySql(): string {
   return [`sum(cost_usd) - ${parts} AS cost_usd_extra`, ...PARTS.map((m) => `sum(${m}) AS ${m}`)].join(', ');
 }
 
-/** What reports read as the daily rollup: the compacted days and the rows appended since, with cost_usd. */
-export const ROLLUP_SOURCE = `(SELECT * EXCLUDE (cost_usd_extra),
+/** What reports read as a rollup: the compacted days and the rows appended since, with cost_usd. */
+export function rollupSourceSql(t: RollupTable): string {
+  return `(SELECT * EXCLUDE (cost_usd_extra),
   cost_usd_extra + ${PARTS.map((m) => `coalesce(${m}, 0)`).join(' + ')} AS cost_usd
-FROM (SELECT * FROM rollup_day UNION ALL SELECT * FROM rollup_pending))`;
+FROM (SELECT * FROM ${t.table} UNION ALL SELECT * FROM ${t.pending}))`;
+}
+
+/** Each rollup's source for compileQuery, by name. */
+export const ROLLUP_SOURCES = Object.fromEntries(
+  ROLLUP_TABLES.map((t) => [t.name, rollupSourceSql(t)]),
+) as Record<RollupName, string>;
+
+/** The daily rollup's source (reports by the common dimensions). */
+export const ROLLUP_SOURCE = ROLLUP_SOURCES.day;
+
+/** The connection-local pending tables: created by every connection that reads a rollup (empty on readers). */
+export function pendingTablesSql(): string[] {
+  return ROLLUP_TABLES.map((t) => `CREATE TEMP TABLE IF NOT EXISTS ${t.pending} (${columnsDdl(t.columns)})`);
+}
 
 /** The public view (for people opening the file): money as DECIMAL(38,12) dollars, event_id as 16 hex digits. */
 function publicLedgerSql(): string {
@@ -142,9 +184,12 @@ function publicLedgerSql(): string {
 FROM ledger_pico`;
 }
 
-/** Rollup rows (one per day and dimension values) aggregated from a priced relation. */
-export function rollupAggregateSql(priced: string): string {
-  const dims = ROLLUP_DIMENSIONS.map(q).join(', ');
+/** Rollup rows (one per day and dimension values `dimensions`) aggregated from a priced relation. */
+export function rollupAggregateSql(
+  priced: string,
+  dimensions: readonly string[] = ROLLUP_DIMENSIONS,
+): string {
+  const dims = dimensions.map(q).join(', ');
   const tokens = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens')
     .map((f) => q(f))
     .join(' + ');
@@ -168,11 +213,11 @@ export function schemaSql(): string[] {
     `CREATE TABLE IF NOT EXISTS rate_cards (rate_id INTEGER PRIMARY KEY, ${rates.join(', ')})`,
     `CREATE TABLE IF NOT EXISTS contexts (${columnsDdl(CONTEXT_TABLE_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS events (${columnsDdl(STORED_EVENT_COLUMNS)})`,
-    `CREATE TABLE IF NOT EXISTS rollup_day (${columnsDdl(ROLLUP_COLUMNS)})`,
-    // Appended batches' rollup rows until their day is compacted into rollup_day (rollup.ts); readers sum both. In
-    // memory (a temp table of this connection): rows written to the file and deleted later left free blocks in it.
-    // rollup_dirty names the days it holds, so a process that dies before compacting them has them rebuilt.
-    `CREATE TEMP TABLE IF NOT EXISTS rollup_pending (${columnsDdl(ROLLUP_COLUMNS)})`,
+    ...ROLLUP_TABLES.map((t) => `CREATE TABLE IF NOT EXISTS ${t.table} (${columnsDdl(t.columns)})`),
+    // Appended batches' rollup rows until their day is compacted into the rollup table (rollup.ts); readers sum both.
+    // In memory (temp tables of this connection): rows written to the file and deleted later left free blocks in it.
+    // rollup_dirty names the days they hold, so a process that dies before compacting them has them rebuilt.
+    ...pendingTablesSql(),
     'CREATE TABLE IF NOT EXISTS rollup_dirty (day TIMESTAMP NOT NULL)',
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},

@@ -1,13 +1,17 @@
 import { COUNT_MEASURES, type Dimension, type Filter, MONEY_MEASURES, type Query } from '../query.js';
 import type { SqlDialect } from './dialect.js';
 import type { Range, ReadPlan } from './plan.js';
+import type { RollupName } from './rollup-dims.js';
 
 export type Param = string | number | bigint;
 
-/** Where the compiled query reads: a priced raw-events relation (one row per event) and the daily rollup. */
+/**
+ * Where the compiled query reads: a priced raw-events relation (one row per event) and the daily rollups, by name
+ * (a single relation stands for whichever rollup the plan picked).
+ */
 export interface Sources {
   raw: string;
-  rollup: string;
+  rollup: string | Readonly<Record<RollupName, string>>;
 }
 
 export interface CompiledQuery {
@@ -44,23 +48,27 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   const dimAliases = dims.map((_, i) => `d${i}`);
   const branches: string[] = [];
 
-  if (plan.raw.length > 0) {
+  const rawBranch = (ranges: readonly Range[], sign: '' | '-') => {
     const select = [
       `ts AS t`,
       ...dims.map((dim, i) => `${dimensionSql(dim, d, params)} AS ${dimAliases[i]}`),
-      ...MONEY_MEASURES.map((m) => m),
-      ...COUNT_MEASURES.filter((m) => m !== 'events').map((m) => d.ident(m)),
-      '1 AS events',
-      'coalesce(billed_cost_usd, cost_usd) AS billed_cost_usd',
-      'CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced_events',
-      `CASE WHEN cost_usd IS NULL THEN ${TOKENS.map(d.ident).join(' + ')} ELSE 0 END AS unpriced_tokens`,
+      ...MONEY_MEASURES.map((m) => `${sign}${m} AS ${m}`),
+      ...COUNT_MEASURES.filter((m) => m !== 'events').map((m) => `${sign}${d.ident(m)} AS ${d.ident(m)}`),
+      `${sign}1 AS events`,
+      `${sign}coalesce(billed_cost_usd, cost_usd) AS billed_cost_usd`,
+      `CASE WHEN cost_usd IS NULL THEN ${sign}1 ELSE 0 END AS unpriced_events`,
+      `CASE WHEN cost_usd IS NULL THEN ${sign}(${TOKENS.map(d.ident).join(' + ')}) ELSE 0 END AS unpriced_tokens`,
     ];
     const where = [
-      `(${plan.raw.map((r) => rangeSql('ts', r, d, params)).join(' OR ')})`,
+      `(${ranges.map((r) => rangeSql('ts', r, d, params)).join(' OR ')})`,
       ...filtersSql(q.filters, d, params),
     ];
     branches.push(`SELECT ${select.join(', ')} FROM ${src.raw} WHERE ${where.join(' AND ')}`);
-  }
+  };
+  if (plan.raw.length > 0) rawBranch(plan.raw, '');
+  // Events of rollup days outside the range, subtracted (plan.ts): sums are additive, so the totals are exact.
+  const minus = plan.minus ?? [];
+  if (minus.length > 0) rawBranch(minus, '-');
   if (plan.rollup) {
     const select = [
       `day AS t`,
@@ -70,7 +78,8 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
       ),
     ];
     const where = [rangeSql('day', plan.rollup, d, params), ...filtersSql(q.filters, d, params)];
-    branches.push(`SELECT ${select.join(', ')} FROM ${src.rollup} WHERE ${where.join(' AND ')}`);
+    const from = typeof src.rollup === 'string' ? src.rollup : src.rollup[plan.via ?? 'day'];
+    branches.push(`SELECT ${select.join(', ')} FROM ${from} WHERE ${where.join(' AND ')}`);
   }
 
   const bucket = q.bucket ? [`${d.bucketStart(q.bucket, 't')} AS bucket`] : [];
@@ -78,7 +87,7 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   const keys = [...(q.bucket ? ['bucket'] : []), ...dimAliases];
   const agg = `SELECT ${[...bucket, ...dimAliases, ...sums].join(', ')} FROM src${
     keys.length > 0 ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : ''
-  }`;
+  }${minus.length > 0 && keys.length > 0 ? ` HAVING ${d.sum('events')} <> 0` : ''}`;
   const head = `WITH src AS (${branches.join('\nUNION ALL\n')}),\nagg AS (${agg})`;
 
   if (q.top === undefined || dims.length === 0) {
@@ -90,28 +99,98 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
     return { sql: `${head}\nSELECT * FROM agg ORDER BY ${order.join(', ')}`, params, dimAliases };
   }
 
-  const ranked = `ranked AS (SELECT ${dimAliases.join(', ')}, ${d.rankByCost(
-    `sum(cost_usd)`,
-    dimAliases,
-  )} AS rn FROM agg GROUP BY ${dimAliases.join(', ')})`;
-  params.push(...dimAliases.map(() => q.top!), q.top);
-  const folded = dimAliases.map((a) => `CASE WHEN r.rn <= ? THEN a.${a} ELSE 'other' END AS ${a}`);
+  if (!q.bucket)
+    return { sql: topOfRange(q.top, dimAliases, branches, minus.length > 0, d), params, dimAliases };
+
+  // Per bucket: the N costliest groups over the range (a top-N, not a rank of every group) and every agg row joined
+  // to its group's rank, the rest folded per bucket.
+  const cols = dimAliases.join(', ');
+  const byCost = ['c DESC', ...dimAliases.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const ranked = `ranked AS (SELECT ${cols}, ${d.rankByCost('c', dimAliases)} AS rn FROM (
+    SELECT ${cols}, sum(cost_usd) AS c FROM agg GROUP BY ${cols} ORDER BY ${byCost} LIMIT ${topLimit(q.top)}))`;
+  const folded = dimAliases.map((a) => `CASE WHEN r.rn IS NOT NULL THEN a.${a} ELSE 'other' END AS ${a}`);
   const outer = [
     ...(q.bucket ? ['a.bucket AS bucket'] : []),
     ...folded,
-    '(r.rn > ?) AS folded',
+    '(r.rn IS NULL) AS folded',
     ...OUT_MEASURES.map((m) => `sum(a.${d.ident(m)}) AS ${d.ident(m)}`),
   ];
   const on = dimAliases.map((a) => d.nullSafeEquals(`a.${a}`, `r.${a}`)).join(' AND ');
   const groupBy = outer.slice(0, (q.bucket ? 1 : 0) + dimAliases.length + 1).map((_, i) => i + 1);
   const order = [...(q.bucket ? ['bucket'] : []), 'folded', 'min(r.rn)'];
   return {
-    sql: `${head},\n${ranked}\nSELECT ${outer.join(', ')} FROM agg a JOIN ranked r ON ${on} GROUP BY ${groupBy.join(
+    sql: `${head},\n${ranked}\nSELECT ${outer.join(', ')} FROM agg a LEFT JOIN ranked r ON ${on} GROUP BY ${groupBy.join(
       ', ',
     )} ORDER BY ${order.join(', ')}`,
     params,
     dimAliases,
   };
+}
+
+/** `top` as a number written into the SQL (LIMIT takes no parameter everywhere): validated first. */
+function topLimit(top: number): number {
+  if (!Number.isSafeInteger(top) || top < 1) throw new Error(`bad top ${top}`);
+  return top;
+}
+
+/** Dimensions with about one group per event or session: ranking them sums only the cost (topOfRange). */
+const MANY_GROUPS: readonly string[] = ['session_id', 'task_id', 'api_key_id', 'route_id'];
+
+/**
+ * Top-N groups of a whole range, the rest folded into one "other" row. The groups are ranked on their cost alone
+ * (a hash table of one sum; the sessions page ranks ~400k sessions, where grouping every measure and sorting them
+ * all by window cost ~2 s); only the N kept are summed in full, and "other" is the range's totals minus theirs.
+ */
+function topOfRange(
+  top: number,
+  dims: readonly string[],
+  branches: readonly string[],
+  subtracts: boolean,
+  d: SqlDialect,
+): string {
+  topLimit(top);
+  const cols = dims.join(', ');
+  const order = ['c DESC', ...dims.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const sums = OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`);
+  const on = dims.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ');
+  const minus = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
+  // top is validated (a safe positive integer): written as a number so LIMIT can use it.
+  return `WITH src AS MATERIALIZED (${branches.join('\nUNION ALL\n')}),
+costs AS (SELECT ${cols}, ${d.sum('cost_usd')} AS c FROM src GROUP BY ${cols}${
+    subtracts ? ` HAVING ${d.sum('events')} <> 0` : ''
+  }),
+top AS (SELECT ${cols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})),
+kept AS (SELECT ${dims.map((a) => `t.${a}`).join(', ')}, min(t.rn) AS rn, ${sums.join(', ')}
+  FROM src s JOIN top t ON ${on} GROUP BY ${dims.map((a) => `t.${a}`).join(', ')}),
+allsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`).join(', ')} FROM src s),
+keptsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`).join(', ')} FROM kept)
+SELECT * EXCLUDE (rn) FROM (
+  SELECT ${cols}, false AS folded, rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM kept
+  UNION ALL
+  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, ${top + 1} AS rn, ${minus.join(', ')}
+  FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > ${top}
+) ORDER BY folded, rn`;
+}
+
+/**
+ * Top-N groups of a whole range when the groups are few (people, models, teams): `agg` sums every measure per group
+ * once, the N costliest are taken with a top-N (no rank of every group, no join back), "other" is the totals minus
+ * theirs.
+ */
+function topOfGroups(top: number, dims: readonly string[], head: string, d: SqlDialect): string {
+  const cols = dims.join(', ');
+  const order = ['cost_usd DESC', ...dims.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const sumOf = (rel: string) =>
+    `SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`).join(', ')} FROM ${rel}`;
+  return `${head.replace('agg AS (', 'agg AS MATERIALIZED (')},
+top AS (SELECT * FROM agg ORDER BY ${order} LIMIT ${topLimit(top)})
+SELECT * EXCLUDE (rn) FROM (
+  SELECT ${cols}, false AS folded, ${d.rankByCost('cost_usd', dims)} AS rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM top
+  UNION ALL
+  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, ${top + 1} AS rn,
+    ${OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`).join(', ')}
+  FROM (${sumOf('agg')}) a, (${sumOf('top')}) k WHERE (SELECT count(*) FROM agg) > ${top}
+) ORDER BY folded, rn`;
 }
 
 export function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {

@@ -1,6 +1,6 @@
 import { storeError } from '../errors.js';
 import { BUCKETS, type Dimension, type Filter, isDimension, type Query } from '../query.js';
-import { inRollup } from './rollup-dims.js';
+import { ROLLUPS, type RollupKind, type RollupName } from './rollup-dims.js';
 
 export const DAY_US = 86_400_000_000;
 
@@ -18,6 +18,14 @@ export interface Range {
 export interface ReadPlan {
   rollup: Range | null;
   raw: Range[];
+  /**
+   * Raw-event ranges to subtract: the part of a whole rollup day outside the query's range, when that part is the
+   * shorter one (a report until now reads today from the rollup minus the events after now, usually none, instead
+   * of summing today's events; one since 30 days ago at 22:00 subtracts 22 hours rather than adding 2).
+   */
+  minus?: Range[];
+  /** Which rollup `rollup` reads (set whenever it is). */
+  via?: RollupName;
 }
 
 export function validateQuery(q: Query): void {
@@ -41,22 +49,49 @@ export function validateQuery(q: Query): void {
     throw bad('top must be a positive integer');
 }
 
-const covered = (d: Dimension) => inRollup(d);
+/** The first rollup keyed by every dimension the query groups or filters by; none for an hourly bucket. */
+export function pickRollup(q: Query, rollups: readonly RollupKind[] = ROLLUPS): RollupKind | undefined {
+  if (q.bucket === 'hour') return undefined;
+  const needed: Dimension[] = [...q.dimensions, ...(q.filters ?? []).map((f: Filter) => f.dimension)];
+  return rollups.find((r) => needed.every((d) => (r.dimensions as readonly string[]).includes(d)));
+}
 
-export function planRead(q: Query): ReadPlan {
+export function planRead(q: Query, rollups: readonly RollupKind[] = ROLLUPS): ReadPlan {
   const whole: Range = { from: q.since, to: q.until };
-  const usable =
-    q.bucket !== 'hour' &&
-    q.dimensions.every(covered) &&
-    (q.filters ?? []).every((f: Filter) => covered(f.dimension));
-  if (!usable) return { rollup: null, raw: [whole] };
-  const from = q.since === undefined ? undefined : ceilDay(q.since);
-  const to = q.until === undefined ? undefined : floorDay(q.until);
-  if (from !== undefined && to !== undefined && from >= to) return { rollup: null, raw: [whole] };
+  const kind = pickRollup(q, rollups);
+  if (!kind) return { rollup: null, raw: [whole] };
   const raw: Range[] = [];
-  if (q.since !== undefined && from! > q.since) raw.push({ from: q.since, to: from });
-  if (q.until !== undefined && to! < q.until) raw.push({ from: to, to: q.until });
-  return { rollup: { from, to }, raw };
+  const minus: Range[] = [];
+  let from: number | undefined;
+  let to: number | undefined;
+  if (q.since !== undefined) {
+    const [down, up] = [floorDay(q.since), ceilDay(q.since)];
+    if (up === q.since) from = up;
+    else if (q.since - down < up - q.since) {
+      from = down;
+      minus.push({ from: down, to: q.since });
+    } else {
+      from = up;
+      raw.push({ from: q.since, to: up });
+    }
+  }
+  if (q.until !== undefined) {
+    const [down, up] = [floorDay(q.until), ceilDay(q.until)];
+    if (down === q.until) to = down;
+    else if (up - q.until < q.until - down) {
+      to = up;
+      minus.push({ from: q.until, to: up });
+    } else {
+      to = down;
+      raw.push({ from: down, to: q.until });
+    }
+  }
+  if (from !== undefined && to !== undefined && from >= to) return { rollup: null, raw: [whole] };
+  // A short range within a day or two: reading its events directly scans less than whole days minus the rest.
+  const span = (rs: Range[]) => rs.reduce((n, r) => n + (r.to! - r.from!), 0);
+  if (q.since !== undefined && q.until !== undefined && span([...raw, ...minus]) >= q.until - q.since)
+    return { rollup: null, raw: [whole] };
+  return { rollup: { from, to }, raw, ...(minus.length > 0 ? { minus } : {}), via: kind.name };
 }
 
 export function floorDay(us: number): number {

@@ -27,6 +27,43 @@ export function inRollup(dimension: string): boolean {
   return (ROLLUP_DIMENSIONS as readonly string[]).includes(dimension);
 }
 
+/**
+ * Dimensions of the session rollup: per UTC day and session, with who ran it. What a session lists (its agent, user,
+ * team, project) is constant within it, so these add no rows beyond one per session and day (~210k at 10M demo
+ * events); the sessions page (cost per session, top-N) reads it instead of scanning every event of the range.
+ * Model and provider are left out: a session using several models would split into one row each.
+ */
+export const SESSION_ROLLUP_DIMENSIONS = [
+  'org',
+  'team',
+  'user',
+  'project',
+  'agent',
+  'environment',
+  'session_id',
+] as const satisfies readonly FieldDimension[];
+
+/**
+ * The daily rollup without `user`: 3000 people multiply its rows ~30x (9,856 rows for the 30-day demo against
+ * 313,205), and most overview reports (totals, by model, team, project, agent, source) do not need them.
+ */
+export const TEAM_ROLLUP_DIMENSIONS = ROLLUP_DIMENSIONS.filter((d) => d !== 'user');
+
+export type RollupName = 'team' | 'day' | 'session';
+
+/** A daily rollup and the dimensions it is keyed by (besides the day). */
+export interface RollupKind {
+  readonly name: RollupName;
+  readonly dimensions: readonly FieldDimension[];
+}
+
+/** Every rollup, in the order a query prefers them (smallest first): the first whose dimensions cover it is read. */
+export const ROLLUPS: readonly RollupKind[] = [
+  { name: 'team', dimensions: TEAM_ROLLUP_DIMENSIONS },
+  { name: 'day', dimensions: ROLLUP_DIMENSIONS },
+  { name: 'session', dimensions: SESSION_ROLLUP_DIMENSIONS },
+];
+
 /** Measures every rollup row carries, summed. `unpriced_*` let a report count unpriced usage without raw events. */
 export const ROLLUP_MEASURES = [
   'events',
