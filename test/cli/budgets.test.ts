@@ -2,6 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Budget } from '../../src/budgets/budget.js';
+import { budgetWindow } from '../../src/budgets/period.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
 import { formatUsd } from '../../src/money/money.js';
 import { startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -10,7 +13,7 @@ import { runCli } from '../helpers/run-cli.js';
 
 let dir: string;
 let db: string;
-let spentToday: bigint;
+let payments: UsageEvent[];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-cli-budgets-'));
@@ -23,9 +26,19 @@ beforeEach(async () => {
   );
   await store.append(events);
   await store.close();
-  spentToday = events.filter((e) => e.team === 'payments').reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
+  payments = events.filter((e) => e.team === 'payments');
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** The payments spend inside the budget's current window (the events are minutes old: near midnight some are not). */
+function spentIn(b: Budget): string {
+  const w = budgetWindow(b, Date.now());
+  return formatUsd(
+    payments
+      .filter((e) => e.ts >= w.start * 1000 && e.ts < w.end * 1000)
+      .reduce((s, e) => s + (e.cost_usd ?? 0n), 0n),
+  );
+}
 
 const lastId = (stdout: string) => /Created budget (b_[0-9a-f]{12})/.exec(stdout)![1]!;
 
@@ -59,10 +72,8 @@ describe('tokenledger budgets', () => {
 
     const show = await runCli(['budgets', 'show', id, '--db', db, '--format', 'json']);
     expect(show.code).toBe(0);
-    expect(JSON.parse(show.stdout)).toMatchObject({
-      spend_usd: formatUsd(spentToday),
-      limit_usd: '50.000000000000',
-    });
+    const shown = JSON.parse(show.stdout);
+    expect(shown).toMatchObject({ spend_usd: spentIn(shown.budget), limit_usd: '50.000000000000' });
 
     expect((await runCli(['budgets', 'update', id, '--db', db, '--limit-usd', '60'])).code).toBe(0);
     expect((await runCli(['budgets', 'remove', id, '--db', db])).code).toBe(0);
@@ -130,7 +141,8 @@ describe('tokenledger budgets', () => {
       // The DuckDB file is the server's now; show gets the spend through its API.
       const show = await runCli(['budgets', 'show', id, '--db', db, '--format', 'json']);
       expect(show.stderr).toBe('');
-      expect(JSON.parse(show.stdout)).toMatchObject({ budget: { id }, spend_usd: formatUsd(spentToday) });
+      const shown = JSON.parse(show.stdout);
+      expect(shown).toMatchObject({ budget: { id }, spend_usd: spentIn(shown.budget) });
     } finally {
       await server.close();
     }

@@ -162,7 +162,10 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
     const day = t - (((t % DAY) + DAY) % DAY);
-    if (day !== lastDay) days.add((lastDay = day));
+    if (day !== lastDay) {
+      lastDay = day;
+      days.add(day);
+    }
   }
   const staged = STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
   return {

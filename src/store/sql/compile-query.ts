@@ -133,9 +133,6 @@ function topLimit(top: number): number {
   return top;
 }
 
-/** Dimensions with about one group per event or session: ranking them sums only the cost (topOfRange). */
-const MANY_GROUPS: readonly string[] = ['session_id', 'task_id', 'api_key_id', 'route_id'];
-
 /**
  * Top-N groups of a whole range, the rest folded into one "other" row. The groups are ranked on their cost alone
  * (a hash table of one sum; the sessions page ranks ~400k sessions, where grouping every measure and sorting them
@@ -169,27 +166,6 @@ SELECT * EXCLUDE (rn) FROM (
   UNION ALL
   SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, ${top + 1} AS rn, ${minus.join(', ')}
   FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > ${top}
-) ORDER BY folded, rn`;
-}
-
-/**
- * Top-N groups of a whole range when the groups are few (people, models, teams): `agg` sums every measure per group
- * once, the N costliest are taken with a top-N (no rank of every group, no join back), "other" is the totals minus
- * theirs.
- */
-function topOfGroups(top: number, dims: readonly string[], head: string, d: SqlDialect): string {
-  const cols = dims.join(', ');
-  const order = ['cost_usd DESC', ...dims.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
-  const sumOf = (rel: string) =>
-    `SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`).join(', ')} FROM ${rel}`;
-  return `${head.replace('agg AS (', 'agg AS MATERIALIZED (')},
-top AS (SELECT * FROM agg ORDER BY ${order} LIMIT ${topLimit(top)})
-SELECT * EXCLUDE (rn) FROM (
-  SELECT ${cols}, false AS folded, ${d.rankByCost('cost_usd', dims)} AS rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM top
-  UNION ALL
-  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, ${top + 1} AS rn,
-    ${OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`).join(', ')}
-  FROM (${sumOf('agg')}) a, (${sumOf('top')}) k WHERE (SELECT count(*) FROM agg) > ${top}
 ) ORDER BY folded, rn`;
 }
 
