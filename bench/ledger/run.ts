@@ -38,7 +38,7 @@ function node(args: string[]): Run {
   });
   const seconds = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${r.stderr}`);
-  return { seconds, maxRss: Number(readFileSync(rssFile, 'utf8')), stdout: r.stdout };
+  return { seconds, maxRss: Number(readFileSync(rssFile, 'utf8').split(' ')[0]), stdout: r.stdout };
 }
 
 function fresh(path: string): string {

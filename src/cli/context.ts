@@ -17,11 +17,17 @@ export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cw
   return resolve(cwd, o.db ?? env.TOKENLEDGER_DB ?? DEFAULT_DB);
 }
 
-export async function openStore(o: LedgerOptions): Promise<Store> {
+/** How a command wants the ledger opened (DuckDB's settings; the store's defaults otherwise). */
+export interface StoreOpenOptions {
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {
   const path = ledgerPath(o);
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
-  return createDuckDbStore(path);
+  return createDuckDbStore(path, open);
 }
 
 export function nowMicros(): number {
@@ -41,8 +47,12 @@ export function timeOption(name: string, value: string | undefined, now: number)
 }
 
 /** Runs `fn` with an open store and always closes it. */
-export async function withStore<T>(o: LedgerOptions, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(o);
+export async function withStore<T>(
+  o: LedgerOptions,
+  fn: (store: Store) => Promise<T>,
+  open: StoreOpenOptions = {},
+): Promise<T> {
+  const store = await openStore(o, open);
   try {
     return await fn(store);
   } finally {

@@ -4,6 +4,7 @@ import type { ActivityRecord, ProviderCostRecord } from '../sources/provider-rec
 import type { ParseContext } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 import type { ImportSummary } from './summary.js';
+import type { WorkerPricing } from './worker/import-in-worker.js';
 
 export interface ImportDeps {
   store: Store;
@@ -17,6 +18,8 @@ export interface ImportDeps {
   beforeRead?: () => Promise<void>;
   /** Epoch ms; decides whether a file is still being written. Default Date.now(). */
   nowMs?: number;
+  /** Lets canonical imports price in a worker thread, which loads its own pricer with these options (worker/). */
+  workerPricing?: WorkerPricing;
 }
 
 /** Inputs between turns of the event loop while an append is in flight (~0.3 ms of parsing canonical JSONL). */

@@ -9,6 +9,7 @@ import type { FileState } from '../store/import-records.js';
 import { createBatcher, type ImportDeps } from './batcher.js';
 import { type FileFacts, type FilePlan, planFile, type ResumeMode } from './file-plan.js';
 import { emptySummary, type ImportSummary, recordSkip } from './summary.js';
+import { importInWorker, type WorkerSourceId } from './worker/import-in-worker.js';
 
 export type { ImportDeps } from './batcher.js';
 export { createBatcher } from './batcher.js';
@@ -32,6 +33,11 @@ export interface FileImportOptions {
   skipUnless?: string;
   /** Read every file from the start as if never imported (`--full`); the state is still saved afterwards. */
   ignoreState?: boolean;
+  /**
+   * Canonical sources only: parse, validate and price in a worker thread (worker/) while this thread stores. Used
+   * when `deps.workerPricing` says how the worker gets its pricer and the files are read whole (`always`).
+   */
+  worker?: WorkerSourceId;
 }
 
 /**
@@ -71,6 +77,20 @@ export async function importFiles(
   }
 
   if (plans.length > 0) await deps.beforeRead?.();
+  if (o.worker && deps.workerPricing && mode === 'always') {
+    if (plans.length > 0) {
+      const files = plans.map((p) => ({ path: p.path, size: p.facts.size }));
+      await importInWorker(
+        o.worker,
+        files,
+        deps,
+        deps.workerPricing,
+        o.parserJudgesEncoding === true,
+        summary,
+      );
+    }
+    return summary;
+  }
   const total = plans.reduce((a, p) => a + Math.max(0, p.facts.size - p.plan.offset), 0);
   const sink: Sink = {
     event: batcher.add,

@@ -15,6 +15,7 @@ import { jsonlSource } from '../sources/jsonl/parse.js';
 import { openaiUsageSource } from '../sources/openai-usage/source.js';
 import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
+import type { WorkerSourceId } from './worker/import-in-worker.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,6 +36,8 @@ export interface ImportKind {
   skipUnless?: string;
   /** Local agent logs: finds the files under the given folders, or the tool's default folders. */
   discover?: Discover;
+  /** Canonical files: parsed, validated and priced in a worker thread (ingest/worker/). */
+  worker?: WorkerSourceId;
 }
 
 export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli'] as const;
@@ -65,6 +68,6 @@ export const IMPORT_KINDS: Record<string, ImportKind> = {
   'openai-usage': { source: openaiUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
   'anthropic-usage': { source: anthropicUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
   cursor: { source: cursorSource, mode: 'whole-file', parserJudgesEncoding: true },
-  jsonl: { source: jsonlSource, mode: 'always', parserJudgesEncoding: false },
-  csv: { source: csvSource, mode: 'always', parserJudgesEncoding: false },
+  jsonl: { source: jsonlSource, mode: 'always', parserJudgesEncoding: false, worker: 'jsonl' },
+  csv: { source: csvSource, mode: 'always', parserJudgesEncoding: false, worker: 'csv' },
 };

@@ -4,6 +4,7 @@
  */
 import type { UnpricedEvent } from '../ledger/event.js';
 import { eventId } from '../ledger/event-id.js';
+import { parseCanonicalFast } from '../ledger/fast-schema.js';
 import { type CanonicalRecord, canonicalRecordSchema, describeIssues } from '../ledger/schema.js';
 import type { ParseContext, Sink } from './source.js';
 
@@ -84,6 +85,11 @@ export function recordToEvent(
 export function emitRecord(raw: unknown, source: string, ref: string, ctx: ParseContext, sink: Sink): void {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     sink.skip({ ref, code: 'SRC_BAD_RECORD', reason: 'expected a JSON object with the ledger fields' });
+    return;
+  }
+  const fast = parseCanonicalFast(raw as Record<string, unknown>);
+  if (fast) {
+    sink.event(recordToEvent(fast, raw as Record<string, unknown>, source, ref, ctx));
     return;
   }
   const parsed = canonicalRecordSchema.safeParse(raw);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Line, readLines } from './read-lines.js';
+import { type Line, readLines, readLinesSync } from './read-lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-lines-'));
 async function all(path: string, from = {}): Promise<Line[]> {
@@ -86,5 +86,22 @@ describe('readLines', () => {
       [4, '{"cut":', false, false, 63],
       [5, '{"usage":2}', false, false, 74],
     ]);
+  });
+
+  it('reads the same lines with blocking reads (worker threads), across 1 MiB reads and bad bytes', async () => {
+    const long = 'x'.repeat(700_000);
+    const p = file(
+      'sync.txt',
+      Buffer.concat([
+        Buffer.from(`\ufeff{"a":1}\r\n${long}\n${long}é\n`),
+        Buffer.from([0x7b, 0xff, 0x7d, 0x0a]),
+        Buffer.from(`{"usage":1}\n{"b":2}\n${long}`),
+      ]),
+    );
+    for (const from of [{}, { skipUnless: '"usage"' }, { offset: 11, lineNo: 2 }]) {
+      const sync = [...readLinesSync(p, from)];
+      expect(sync).toEqual(await all(p, from));
+      expect(sync.length).toBeGreaterThan(3);
+    }
   });
 });

@@ -1,0 +1,83 @@
+/**
+ * Worker thread entry: reads canonical files, parses, validates and prices every line, and posts priced events in
+ * batches. The main thread only appends them, so parsing one batch overlaps storing the previous one on a second
+ * core. Behaviour matches importFiles in `always` mode line for line: same skips, same counts, same order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { totalTokens, type UsageEvent } from '../../ledger/event.js';
+import { loadPricer } from '../../pricing/load.js';
+import { csvSource } from '../../sources/csv/parse.js';
+import { jsonlSource } from '../../sources/jsonl/parse.js';
+import { readLinesSync } from '../../sources/read-lines.js';
+import type { LineSource, Sink } from '../../sources/source.js';
+import { emptySummary, recordSkip } from '../summary.js';
+import { toColumns, transferList } from './event-columns.js';
+import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+
+const SOURCES: Record<WorkerSourceId, LineSource> = { jsonl: jsonlSource, csv: csvSource };
+
+const port = parentPort!;
+const job = workerData as WorkerJob;
+let credits = job.inFlight;
+let wake: (() => void) | null = null;
+port.on('message', (m) => {
+  if (m !== ACK) return;
+  credits++;
+  wake?.();
+  wake = null;
+});
+
+const send = (m: WorkerMessage) => port.postMessage(m);
+
+async function run(): Promise<void> {
+  const pricer = await loadPricer(job.pricer);
+  const source = SOURCES[job.sourceId];
+  const summary = emptySummary();
+  let batch: UsageEvent[] = [];
+  const sink: Sink = {
+    event(e) {
+      const priced = pricer.price(e);
+      summary.events++;
+      if (priced.cost_source === 'unpriced') {
+        summary.unpriced.events++;
+        summary.unpriced.tokens += totalTokens(priced);
+      }
+      batch.push(priced);
+    },
+    skip: (s) => recordSkip(summary, s),
+  };
+  const post = async (file: number, end: number) => {
+    while (credits === 0) await new Promise<void>((r) => (wake = r));
+    credits--;
+    const events = toColumns(batch);
+    port.postMessage({ type: 'batch', file, end, events } satisfies WorkerMessage, transferList(events));
+    batch = [];
+  };
+  for (const [file, path] of job.paths.entries()) {
+    const parser = source.open({ path, ingestedAt: job.ingestedAt, defaults: job.defaults }, sink);
+    let end = 0;
+    for (const line of readLinesSync(path)) {
+      summary.lines++;
+      end = line.end;
+      if (line.skipped) continue;
+      if (line.badUtf8 && !job.judge)
+        sink.skip({ ref: `${path}:${line.lineNo}`, code: 'SRC_NOT_UTF8', reason: 'line is not valid UTF-8' });
+      else parser.line(line.text, line.lineNo);
+      if (batch.length >= job.batchSize) await post(file, end);
+    }
+    parser.end();
+    summary.bytes += end;
+    await post(file, end);
+  }
+  send({ type: 'done', summary });
+}
+
+run().catch((e: unknown) => {
+  const err = e as { code?: unknown; message?: unknown; stack?: string };
+  send({
+    type: 'error',
+    code: typeof err.code === 'string' ? err.code : null,
+    message: String(err.message ?? e),
+    stack: err.stack,
+  });
+});
