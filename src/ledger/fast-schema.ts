@@ -5,7 +5,14 @@
  * fault. What it accepts zod accepts with the same output (fast-schema.test.ts checks both on the same records).
  */
 import { parseUsd } from '../money/money.js';
-import { COST_SOURCES, ENERGY_SOURCES, STATUSES } from './event.js';
+import {
+  ATTRIBUTION_FIELDS,
+  COST_FIELDS,
+  COST_SOURCES,
+  ENERGY_SOURCES,
+  STATUSES,
+  USAGE_FIELDS,
+} from './event.js';
 import type { CanonicalRecord } from './schema.js';
 import { parseTimestamp } from './time.js';
 
@@ -16,15 +23,7 @@ for (const k of [
   'event_id',
   'source',
   'source_ref',
-  'org',
-  'team',
-  'user',
-  'project',
-  'agent',
-  'session_id',
-  'task_id',
-  'environment',
-  'api_key_id',
+  ...ATTRIBUTION_FIELDS,
   'provider',
   'model_requested',
   'operation',
@@ -34,25 +33,8 @@ for (const k of [
   'error_type',
 ])
   kinds.set(k, 'text');
-for (const k of [
-  'requests',
-  'input_tokens',
-  'cache_read_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-])
-  kinds.set(k, 'count');
-for (const k of [
-  'cost_usd',
-  'cost_input',
-  'cost_cache_read',
-  'cost_cache_write',
-  'cost_output',
-  'provider_cost_usd',
-])
-  kinds.set(k, 'money');
+for (const k of USAGE_FIELDS) kinds.set(k, 'count');
+for (const k of [...COST_FIELDS, 'provider_cost_usd']) kinds.set(k, 'money');
 for (const k of ['duration_ms', 'ttft_ms', 'energy_j']) kinds.set(k, 'number');
 kinds.set('ts', 'ts');
 kinds.set('model', 'model');

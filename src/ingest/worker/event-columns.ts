@@ -1,4 +1,4 @@
-import type { RateCard, UsageEvent } from '../../ledger/event.js';
+import { EVENT_FIELDS, type RateCard, type UsageEvent } from '../../ledger/event.js';
 
 /**
  * Priced events as columns, for posting from the worker. Structured clone of 20k event objects cost ~4 µs an
@@ -6,50 +6,8 @@ import type { RateCard, UsageEvent } from '../../ledger/event.js';
  * longer than of the same events built in-thread: 200k events, 3.5 s against 2.5 s). Arrays of primitives clone
  * cheaply, and `fromColumns` rebuilds each event from one literal, so all share one shape.
  */
-export const COLUMN_KEYS = [
-  'event_id',
-  'source',
-  'source_ref',
-  'ingested_at',
-  'ts',
-  'duration_ms',
-  'ttft_ms',
-  'org',
-  'team',
-  'user',
-  'project',
-  'agent',
-  'session_id',
-  'task_id',
-  'environment',
-  'api_key_id',
-  'tags',
-  'provider',
-  'model',
-  'model_requested',
-  'operation',
-  'service_tier',
-  'route_id',
-  'requests',
-  'input_tokens',
-  'cache_read_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cost_usd',
-  'cost_input',
-  'cost_cache_read',
-  'cost_cache_write',
-  'cost_output',
-  'cost_source',
-  'price_version',
-  'provider_cost_usd',
-  'energy_j',
-  'energy_source',
-  'status',
-  'error_type',
-] as const satisfies readonly Exclude<keyof UsageEvent, 'rates'>[];
+/** Every field of the event but `rates`, in the ledger's canonical order. */
+export const COLUMN_KEYS = EVENT_FIELDS;
 
 type ColumnKey = (typeof COLUMN_KEYS)[number];
 // Every field but `rates` is a column: adding a field to UsageEvent without a column here fails to compile.
