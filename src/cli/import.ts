@@ -22,8 +22,8 @@ export interface ImportOptions extends LedgerOptions {
 }
 
 /**
- * How an import opens the ledger. One DuckDB thread: canonical files are parsed in a worker thread on the other
- * core, and a second DuckDB thread only fought it for the CPU (1M-event import, 4 alternating pairs under load:
+ * How a canonical import (jsonl, csv) opens the ledger. One DuckDB thread: those files are parsed in a worker thread
+ * on the other core, and a second DuckDB thread only fought it for the CPU (1M-event import, 4 alternating pairs under load:
  * 20.7-26.4 s and ~35 CPU-s with one thread, 27-39 s and ~42 CPU-s with two). The pool stays at the store's 256MB:
  * at 10M events 128MB gave a lower peak RSS (782 MB against 953 MB, both under the 1 GB goal) but a slower import
  * (462 s against 339 s, on different loads).
@@ -68,7 +68,8 @@ export async function importCommand(
         throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
     }
   }
-  return withStore(o, (store) => importKind(store, kind, k, files, o, out), IMPORT_STORE);
+  // Agent logs and provider exports parse on the main thread: DuckDB may have both cores for them.
+  return withStore(o, (store) => importKind(store, kind, k, files, o, out), k.worker ? IMPORT_STORE : {});
 }
 
 /**
