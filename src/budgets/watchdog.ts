@@ -6,6 +6,7 @@ import type { DetectedAnomaly } from './anomaly-detect.js';
 import { detectAnomalies } from './anomaly-detect.js';
 import type { Runaway } from './runaway.js';
 import { detectRunaways } from './runaway.js';
+import { runawayAlertBase } from './runaway-alert.js';
 import type { RunawayConfig } from './runaway-config.js';
 
 const HOUR_MS = 3_600_000;
@@ -13,16 +14,8 @@ const HOUR_MS = 3_600_000;
 /** One alert per runaway session (dedup by session), whatever source its events came from. */
 export function runawayAlert(r: Runaway, c: Pick<RunawayConfig, 'max_usd' | 'window_minutes'>): AlertInput {
   return {
-    kind: 'runaway',
-    severity: 'critical',
-    dedup_key: `runaway:${r.dimension}:${r.value}`,
+    ...runawayAlertBase(r.dimension, r.value, r),
     title: `Runaway ${r.dimension === 'session_id' ? 'session' : 'agent'} ${r.value}${r.agent ? ` (${r.agent}` : ''}${r.user ? `, ${r.user}` : ''}${r.agent ? ')' : ''}: $${formatUsd(r.spend)} in ${c.window_minutes} minutes (limit $${c.max_usd})`,
-    scope: {
-      [r.dimension]: r.value,
-      ...(r.team ? { team: r.team } : {}),
-      ...(r.user ? { user: r.user } : {}),
-      ...(r.agent ? { agent: r.agent } : {}),
-    },
     data: {
       reason: 'spend',
       spend_usd: formatUsd(r.spend),

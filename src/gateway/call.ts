@@ -71,7 +71,10 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   );
   await call.deps.record(event);
   call.deps.metrics.recordEvent(event);
-  call.deps.sessions?.observe(call.json, event);
+  // The runaway watch fingerprints the request (µs for long prompts): after the response is on its way.
+  const sessions = call.deps.sessions;
+  if (sessions !== undefined && event.session_id !== null)
+    setImmediate(() => sessions.observe(call.json, event));
   // Off the response path: the ledger already holds the truth, the counters catch up a moment later.
   const r = call.reservation;
   if (r !== null && !r.done)

@@ -1,4 +1,5 @@
 import type { AlertSink } from '../budgets/alerts/alert.js';
+import { runawayAlertBase } from '../budgets/runaway-alert.js';
 import type { RunawayConfig } from '../budgets/runaway-config.js';
 import { requestFingerprint } from '../budgets/runaway-fingerprint.js';
 import { createRunawayWatch, type RunawayWatch } from '../budgets/runaway-watch.js';
@@ -61,16 +62,8 @@ export class SessionGuard {
         ? `${v.repeats} near-identical requests in ${v.window_minutes} minutes`
         : `$${formatUsd(v.spend)} in ${v.window_minutes} minutes (limit $${this.config.max_usd})`;
     this.alerts.raise({
-      kind: 'runaway',
-      severity: 'critical',
-      dedup_key: `runaway:session_id:${v.session_id}`,
+      ...runawayAlertBase('session_id', v.session_id, { team: e.team, user: e.user, agent: v.agent }),
       title: `Runaway session ${v.session_id}${v.agent ? ` (${v.agent})` : ''}: ${what}${v.blocked_until ? `; blocked until ${new Date(v.blocked_until).toISOString()}` : ''}`,
-      scope: {
-        session_id: v.session_id,
-        ...(e.team ? { team: e.team } : {}),
-        ...(e.user ? { user: e.user } : {}),
-        ...(v.agent ? { agent: v.agent } : {}),
-      },
       data: {
         reason: v.reason,
         window_minutes: v.window_minutes,

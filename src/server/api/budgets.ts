@@ -5,8 +5,10 @@ import { alertLogPath, listAlerts } from '../../budgets/alerts/alert-log.js';
 import type { Budget } from '../../budgets/budget.js';
 import { budgetStatus } from '../../budgets/status.js';
 import { TokenledgerError } from '../../errors.js';
-import { ApiError, badParam } from './api-error.js';
+import { ApiError } from './api-error.js';
 import { type ApiContext, endpoint } from './endpoint.js';
+import { since } from './params.js';
+import { parseTime } from './query-input.js';
 import type { Principal } from './scope.js';
 
 /** A team viewer sees the budgets of its team only; admins see all. */
@@ -37,19 +39,6 @@ async function find(c: ApiContext, id: string, who: Principal): Promise<Budget> 
 const status = (c: ApiContext, b: Budget) => budgetStatus(c.store, b, Math.floor(c.now() / 1000), c.pricer);
 
 const record = z.record(z.string(), z.unknown());
-const sinceParam = z
-  .string()
-  .regex(/^\d+[dhw]$/, { message: 'expected an age like 7d, 12h or 2w' })
-  .optional()
-  .describe('only alerts newer than this age, e.g. 7d');
-
-function sinceMs(text: string | undefined, nowMs: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text.slice(0, -1));
-  const unit = { h: 3_600_000, d: 86_400_000, w: 604_800_000 }[text.at(-1) as 'h' | 'd' | 'w'];
-  return nowMs - n * unit;
-}
-
 export const budgetsEndpoint = endpoint({
   method: 'GET',
   path: '/api/budgets',
@@ -116,16 +105,16 @@ export const alertsEndpoint = endpoint({
   path: '/api/alerts',
   summary: "Alerts, newest first, with each webhook delivery's outcome; a team viewer sees its team's",
   params: {
-    since: sinceParam,
+    since: since.describe(
+      'only alerts from this time on: an age (7d, 12h, 2w), an ISO-8601 date/time or epoch ms',
+    ),
     kind: z.enum(ALERT_KINDS).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   },
   response: z.object({ alerts: z.array(record) }),
   async handle(c, p, who) {
-    const since = sinceMs(p.since, Math.floor(c.now() / 1000));
-    if (since !== undefined && !Number.isFinite(since)) throw badParam('since', 'expected an age like 7d');
     const read = await listAlerts(alertLogPath(c.ledgerPath), {
-      ...(since !== undefined ? { sinceMs: since } : {}),
+      ...(p.since !== undefined ? { sinceMs: Math.floor(parseTime('since', p.since, c.now()) / 1000) } : {}),
       ...(p.kind !== undefined ? { kind: p.kind } : {}),
     });
     const alerts = read.alerts
