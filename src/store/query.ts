@@ -51,6 +51,8 @@ export interface Filter {
   dimension: Dimension;
   /** Rows whose value is one of these (null matches an empty value). */
   values: readonly (string | null)[];
+  /** Rows whose value is none of them instead. */
+  exclude?: boolean;
 }
 
 export interface Query {
@@ -66,6 +68,12 @@ export interface Query {
    * whose dimension values are all "other" (per bucket when bucketed).
    */
   top?: number;
+  /**
+   * With `top` over a whole range: rank by the first dimension alone (its N costliest values, each listed with the
+   * other dimensions it occurs with). For keys whose other dimensions follow from the first (a session's agent and
+   * person) it names the same groups and hashes one key instead of several.
+   */
+  rankByFirst?: boolean;
   /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`). */
   billed?: boolean;
 }
@@ -78,6 +86,8 @@ export interface Row extends Measures {
   bucket?: string;
   /** Dimension values by dimension name (`tag.KEY` included); null is "not set". */
   dims: Record<string, string | null>;
+  /** The "other" row of a top-N: every group outside the N, its dimensions all "other". */
+  folded?: true;
 }
 
 export interface QueryResult {

@@ -179,6 +179,46 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(top.rows.map((r) => r.dims.user)).toEqual([...byUser.slice(0, 3).map(([u]) => u), 'other']);
       expect(top.rows[3]!.cost_usd).toBe(byUser.slice(3).reduce((s, [, v]) => s + v.cost, 0n));
       expect(top.totals.cost_usd).toBe(events.reduce((s, e) => s + expectedCost(e), 0n));
+      expect(top.rows.map((r) => r.folded)).toEqual([undefined, undefined, undefined, true]);
+
+      // Exclusion is the complement, null included or not as listed.
+      const cost = (es: typeof events) => es.reduce((s, e) => s + expectedCost(e), 0n);
+      const allBut = async (values: (string | null)[]) =>
+        (await store.query({ dimensions: [], filters: [{ dimension: 'team', values, exclude: true }] }))
+          .totals;
+      expect((await allBut([null, 'ads'])).cost_usd).toBe(cost(events.filter((e) => !noTeam.includes(e))));
+      expect((await allBut(['ads'])).events).toBe(events.filter((e) => e.team !== 'ads').length);
+      expect((await allBut([null])).events).toBe(events.filter((e) => e.team !== null).length);
+    });
+
+    it('ranks a top-N on its first dimension, listing each group of the values it keeps', async () => {
+      const events = randomEvents(1500, 23);
+      await store.append(events);
+      const teams = [...sumBy(events, (e) => String(e.team))].sort((a, b) =>
+        b[1].cost > a[1].cost ? 1 : -1,
+      );
+      const kept = teams.slice(0, 2).map(([t]) => t);
+      const r = await store.query({ dimensions: ['team', 'user'], top: 2, rankByFirst: true });
+      const listed = r.rows.filter((x) => !x.folded);
+      const pairs = sumBy(
+        events.filter((e) => kept.includes(String(e.team))),
+        (e) => `${e.team}|${e.user}`,
+      );
+      expect(listed.length).toBe(pairs.size);
+      expect(new Map(listed.map((x) => [`${x.dims.team}|${x.dims.user}`, x.cost_usd]))).toEqual(
+        new Map([...pairs].map(([k, v]) => [k, v.cost])),
+      );
+      // In rank order of the team, then by cost within it.
+      expect([...new Set(listed.map((x) => x.dims.team))]).toEqual(kept);
+      const rest = teams.slice(2).reduce((s, [, v]) => s + v.cost, 0n);
+      expect(r.rows.at(-1)).toMatchObject({
+        folded: true,
+        cost_usd: rest,
+        dims: { team: 'other', user: 'other' },
+      });
+      await expect(store.query({ dimensions: ['team', 'user'], rankByFirst: true })).rejects.toThrow(
+        /give top/,
+      );
     });
 
     it('reads the same numbers from the rollup as from raw events', async () => {
@@ -196,6 +236,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
           filters: [{ dimension: 'project', values: ['p1', 'p3'] }],
           top: 2,
         },
+        { dimensions: ['project', 'user'], since: T0 + 7 * HOUR + 17, top: 2, rankByFirst: true },
       ];
       for (const q of queries) {
         const rolled = await store.query(q);

@@ -182,6 +182,35 @@ describe('data', () => {
     expect((await get(`/api/events/${e.event_id}?ts=${e.ts + 1}`)).status).toBe(404);
   });
 
+  it('sessions: the N costliest, each with every agent and person it ran under; events of no session are not one', async () => {
+    // After NOW, so the other tests' ranges do not see them: the costliest group of the range, but no session.
+    const loose = [0, 1, 2].map((i) =>
+      makeEvent(1000 + i, { ts: NOW + HOUR + i, session_id: null, input_tokens: 5_000_000 }),
+    );
+    await store.append(loose);
+    const range = `since=${new Date(T0 / 1000).toISOString()}&until=${new Date((NOW + DAY) / 1000).toISOString()}`;
+    const s = await get(`/api/sessions?${range}&top=2`);
+    expect(s.status).toBe(200);
+    const bySession = new Map<string, bigint>();
+    for (const e of events) bySession.set(e.session_id!, (bySession.get(e.session_id!) ?? 0n) + e.cost_usd!);
+    const costliest = [...bySession].sort((a, b) => (b[1] > a[1] ? 1 : -1)).slice(0, 2);
+    const listed: J[] = s.body.sessions;
+    expect([...new Set(listed.map((x) => x.session_id))]).toEqual(costliest.map(([id]) => id));
+    const groups = new Set(
+      events
+        .filter((e) => costliest.some(([id]) => id === e.session_id))
+        .map((e) => `${e.session_id}|${e.agent}|${e.user}|${e.team}`),
+    );
+    expect(new Set(listed.map((x) => `${x.session_id}|${x.agent}|${x.user}|${x.team}`))).toEqual(groups);
+    for (const [id, cost] of costliest) {
+      const rows = listed.filter((x) => x.session_id === id);
+      expect(rows.reduce((n: bigint, x: J) => n + parseDecimal(x.cost_usd), 0n)).toBe(cost);
+    }
+    expect(s.body.agents.reduce((n: bigint, x: J) => n + parseDecimal(x.cost_usd), 0n)).toBe(
+      sum([...events, ...loose]),
+    );
+  });
+
   it('bad parameters get a 400 naming the parameter and what is allowed', async () => {
     const cases: [string, string, RegExp][] = [
       ['/api/breakdown?bucket=year', 'bucket', /hour/],

@@ -20,7 +20,7 @@ export function scopeFilters(filters: readonly Filter[], p: Principal): Filter[]
   let values: (string | null)[] = [team];
   const rest: Filter[] = [];
   for (const f of filters) {
-    if (f.dimension === 'team') values = values.filter((v) => f.values.includes(v));
+    if (f.dimension === 'team' && !f.exclude) values = values.filter((v) => f.values.includes(v));
     else rest.push(f);
   }
   return [...rest, { dimension: 'team', values }];

@@ -112,6 +112,7 @@ class DuckDbStore implements Store {
         if (q.billed) row.billed_cost_usd = BigInt(v.billed_cost_usd as bigint);
         if (row.events === 0) continue;
         if (q.bucket) row.bucket = new Date(micros(v.bucket!) / 1000).toISOString();
+        if (v.folded === true) row.folded = true;
         q.dimensions.forEach((dim, i) => {
           const d = v[compiled.dimAliases[i]!];
           row.dims[dim] = d === null || d === undefined ? null : String(d);

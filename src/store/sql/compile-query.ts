@@ -100,7 +100,11 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   }
 
   if (!q.bucket)
-    return { sql: topOfRange(q.top, dimAliases, branches, minus.length > 0, d), params, dimAliases };
+    return {
+      sql: topOfRange(q.top, dimAliases, branches, minus.length > 0, d, q.rankByFirst === true),
+      params,
+      dimAliases,
+    };
 
   // Per bucket: the N costliest groups over the range (a top-N, not a rank of every group) and every agg row joined
   // to its group's rank, the rest folded per bucket.
@@ -137,6 +141,7 @@ function topLimit(top: number): number {
  * Top-N groups of a whole range, the rest folded into one "other" row. The groups are ranked on their cost alone
  * (a hash table of one sum; the sessions page ranks ~400k sessions, where grouping every measure and sorting them
  * all by window cost ~2 s); only the N kept are summed in full, and "other" is the range's totals minus theirs.
+ * `byFirst` ranks on the first dimension alone and keeps every group of the N values it picks.
  */
 function topOfRange(
   top: number,
@@ -144,21 +149,31 @@ function topOfRange(
   branches: readonly string[],
   subtracts: boolean,
   d: SqlDialect,
+  byFirst: boolean,
 ): string {
   topLimit(top);
   const cols = dims.join(', ');
-  const order = ['c DESC', ...dims.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const ranked = byFirst ? dims.slice(0, 1) : dims;
+  const rankCols = ranked.join(', ');
+  const order = ['c DESC', ...ranked.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
   const sums = OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`);
-  const on = dims.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ');
+  const on = ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ');
+  const keptOrder = [
+    'min(t.rn)',
+    `${d.sum('s.cost_usd')} DESC`,
+    ...dims.map((a) => `s.${a} ASC NULLS FIRST`),
+  ];
   const minus = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
   // top is validated (a safe positive integer): written as a number so LIMIT can use it.
   return `WITH src AS MATERIALIZED (${branches.join('\nUNION ALL\n')}),
-costs AS (SELECT ${cols}, ${d.sum('cost_usd')} AS c FROM src GROUP BY ${cols}${
+costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c FROM src GROUP BY ${rankCols}${
     subtracts ? ` HAVING ${d.sum('events')} <> 0` : ''
   }),
-top AS (SELECT ${cols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})),
-kept AS (SELECT ${dims.map((a) => `t.${a}`).join(', ')}, min(t.rn) AS rn, ${sums.join(', ')}
-  FROM src s JOIN top t ON ${on} GROUP BY ${dims.map((a) => `t.${a}`).join(', ')}),
+top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})),
+kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn, ${sums.join(', ')}
+  FROM src s JOIN top t ON ${on} GROUP BY ${dims.map((a) => `s.${a}`).join(', ')}${
+    subtracts ? ` HAVING ${d.sum('s.events')} <> 0` : ''
+  }),
 allsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`).join(', ')} FROM src s),
 keptsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`).join(', ')} FROM kept)
 SELECT * EXCLUDE (rn) FROM (
@@ -190,7 +205,9 @@ export function filtersSql(filters: readonly Filter[] | undefined, d: SqlDialect
       // The column expression is repeated, so its parameters (a tag key) are bound again.
       parts.push(`${dimensionSql(f.dimension, d, params)} IS NULL`);
     }
-    return parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
+    const matches = parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
+    // `col IN (…)` is NULL on a NULL value: an exclusion keeps that row unless null is one of the values.
+    return f.exclude ? `(NOT coalesce(${matches}, FALSE))` : matches;
   });
 }
 

@@ -47,6 +47,8 @@ export function validateQuery(q: Query): void {
   }
   if (q.top !== undefined && (!Number.isSafeInteger(q.top) || q.top < 1))
     throw bad('top must be a positive integer');
+  if (q.rankByFirst && (q.top === undefined || q.bucket !== undefined))
+    throw bad('rankByFirst ranks the groups of a top-N over a whole range: give top and no bucket');
 }
 
 /** The first rollup keyed by every dimension the query groups or filters by; none for an hourly bucket. */
