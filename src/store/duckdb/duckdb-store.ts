@@ -4,7 +4,16 @@ import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
-import { floorDay, planRead, type Range, validateQuery } from '../sql/plan.js';
+import {
+  edgeRanges,
+  floorDay,
+  pickRollup,
+  planRead,
+  type Range,
+  validateQuery,
+  type Weigh,
+} from '../sql/plan.js';
+import { ROLLUPS } from '../sql/rollup-dims.js';
 import type {
   AppendResult,
   EventFilter,
@@ -86,9 +95,31 @@ class DuckDbStore implements Store {
     return false;
   }
 
+  /**
+   * Weighs both sides of each partial day by the events in them, so a plan reads the lighter side: a report until
+   * now subtracts the (empty) rest of today instead of summing today's events, whatever the hour. One count over at
+   * most two days of `ts` (zone maps), against reading up to a day of events joined and priced.
+   */
+  private async weighEdges(q: Query): Promise<Weigh | undefined> {
+    const edges = edgeRanges(q);
+    if (edges.length === 0 || !pickRollup(q)) return undefined;
+    const params: Param[] = [];
+    const counts = edges.map((r) => `count(*) FILTER (WHERE ${rangeSql('ts', r, DUCKDB_DIALECT, params)})`);
+    const where = edges.map((r) => rangeSql('ts', r, DUCKDB_DIALECT, params)).join(' OR ');
+    const row = await this.readers
+      .use((c) =>
+        c.runAndReadAll(`SELECT ${counts.join(', ')} FROM events WHERE ${where}`, params as DuckDBValue[]),
+      )
+      .catch((err: unknown) => {
+        throw this.s.wrap('weighing a report range', err);
+      });
+    const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, Number(row.getRows()[0]![i])]));
+    return (r) => n.get(`${r.from}-${r.to}`) ?? r.to - r.from;
+  }
+
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
-    const plan = planRead(q);
+    const plan = planRead(q, ROLLUPS, await this.weighEdges(q));
     const run = async (conn: DuckDBConnection) => {
       const rawRanges = [...plan.raw, ...(plan.minus ?? [])];
       const raw = await rawSource(conn, rawRanges).catch((err: unknown) => {
@@ -228,27 +259,53 @@ async function inSnapshot<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise
 }
 
 /**
- * The priced raw events a report reads in `ranges`: ledger_pico limited to the context ids those events use. Every
- * raw read otherwise hashed all contexts (657k rows at 10M demo events, ~150 ms) even for a few minutes of events;
- * ids are given in order of first appearance, so a time range's contexts lie in a narrow id range that zone maps on
- * `contexts` find. The bounds are integers read from the ledger, written into the SQL as numbers.
+ * The priced raw events a report reads in `ranges`: ledger_pico limited, range by range, to the context ids that
+ * range's events use. Every raw read otherwise hashed all contexts (657k rows at 10M demo events, ~150 ms) even for
+ * a few minutes of events; ids are given in order of first appearance, so a time range's contexts lie in a narrow
+ * id range that zone maps on `contexts` find. Bounds are taken per range: the two ends of a 30-day report (the
+ * partial first and last days) together span every id. The bounds are integers read from the ledger and the range
+ * ends validated integers, written into the SQL as numbers.
  */
-async function rawSource(conn: DuckDBConnection, ranges: readonly Range[]): Promise<string> {
-  if (ranges.length === 0 || ranges.some((r) => r.from === undefined && r.to === undefined))
+async function rawSource(conn: DuckDBConnection, given: readonly Range[]): Promise<string> {
+  if (given.length === 0 || given.some((r) => r.from === undefined && r.to === undefined))
     return 'ledger_pico';
-  const params: Param[] = [];
-  const where = ranges.map((r) => rangeSql('ts', r, DUCKDB_DIALECT, params)).join(' OR ');
-  const [lo, hi] = (
+  const ranges = disjoint(given);
+  const within = (r: Range, col: string) =>
+    [
+      ...(r.from === undefined ? [] : [`${col} >= make_timestamp(${Number(r.from)}::BIGINT)`]),
+      ...(r.to === undefined ? [] : [`${col} < make_timestamp(${Number(r.to)}::BIGINT)`]),
+    ].join(' AND ');
+  const bounds = ranges.flatMap((r) => [
+    `min(context_id) FILTER (WHERE ${within(r, 'ts')})`,
+    `max(context_id) FILTER (WHERE ${within(r, 'ts')})`,
+  ]);
+  const row = (
     await conn.runAndReadAll(
-      `SELECT min(context_id), max(context_id) FROM events WHERE ${where}`,
-      params as DuckDBValue[],
+      `SELECT ${bounds.join(', ')} FROM events WHERE ${ranges.map((r) => `(${within(r, 'ts')})`).join(' OR ')}`,
     )
   ).getRows()[0]!;
-  const bound =
-    lo === null || hi === null
-      ? 'WHERE FALSE'
-      : `WHERE c.context_id BETWEEN ${Number(lo)} AND ${Number(hi)} AND e.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
-  return `(${pricedRelationSql(`(${wideEventsSql(bound)})`)})`;
+  const parts = ranges.flatMap((r, i) => {
+    const [lo, hi] = [row[2 * i], row[2 * i + 1]];
+    if (lo === null || hi === null) return [];
+    const ids = (t: string) => `${t}.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
+    return [wideEventsSql(`WHERE ${within(r, 'e.ts')} AND ${ids('c')} AND ${ids('e')}`)];
+  });
+  if (parts.length === 0) return `(${pricedRelationSql(`(${wideEventsSql('WHERE FALSE')})`)})`;
+  return `(${pricedRelationSql(`(${parts.join('\nUNION ALL\n')})`)})`;
+}
+
+/** The ranges merged where they overlap or touch: each event then lies in at most one part of rawSource's union. */
+function disjoint(ranges: readonly Range[]): Range[] {
+  const start = (r: Range) => r.from ?? Number.NEGATIVE_INFINITY;
+  const end = (r: Range) => r.to ?? Number.POSITIVE_INFINITY;
+  const out: Range[] = [];
+  for (const r of [...ranges].sort((a, b) => start(a) - start(b))) {
+    const last = out.at(-1);
+    if (last && start(r) <= end(last)) {
+      if (end(r) > end(last)) last.to = r.to;
+    } else out.push({ ...r });
+  }
+  return out;
 }
 
 function zeroMeasures(billed: boolean): Measures {

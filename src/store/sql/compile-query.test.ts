@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DUCKDB_DIALECT } from '../duckdb/dialect.js';
 import type { Query } from '../query.js';
 import { compileQuery } from './compile-query.js';
-import { DAY_US, planRead } from './plan.js';
+import { DAY_US, edgeRanges, planRead } from './plan.js';
 
 const compile = (q: Query) => compileQuery(q, DUCKDB_DIALECT, planRead(q), { raw: 'raw', rollup: 'roll' });
 
@@ -58,5 +58,32 @@ describe('compileQuery', () => {
     expect(planRead({ dimensions: ['route_id'] }).rollup).toBeNull();
     expect(planRead({ dimensions: ['team'], bucket: 'hour' }).rollup).toBeNull();
     expect(planRead({ dimensions: ['team'], since: 5, until: 9 }).rollup).toBeNull();
+  });
+
+  it('reads the lighter side of each partial day, as the store weighs them', () => {
+    const hour = DAY_US / 24;
+    const since = 10 * DAY_US + 20 * hour;
+    const until = 20 * DAY_US + 3 * hour;
+    const q: Query = { dimensions: ['team'], since, until };
+    expect(edgeRanges(q)).toEqual([
+      { from: 10 * DAY_US, to: since },
+      { from: since, to: 11 * DAY_US },
+      { from: 20 * DAY_US, to: until },
+      { from: until, to: 21 * DAY_US },
+    ]);
+    // By length: 4 hours after since, 3 hours before until.
+    expect(planRead(q)).toMatchObject({ raw: [{ from: since }, { to: until }] });
+    // By events: the evening after since is busy, and nothing happened after until (it is now).
+    const events = (r: { from: number; to: number }) =>
+      r.from === since ? 90_000 : r.from === until ? 0 : 1_000;
+    expect(planRead(q, undefined, events)).toEqual({
+      rollup: { from: 10 * DAY_US, to: 21 * DAY_US },
+      raw: [],
+      minus: [
+        { from: 10 * DAY_US, to: since },
+        { from: until, to: 21 * DAY_US },
+      ],
+      via: 'team',
+    });
   });
 });

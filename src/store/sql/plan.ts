@@ -20,8 +20,9 @@ export interface ReadPlan {
   raw: Range[];
   /**
    * Raw-event ranges to subtract: the part of a whole rollup day outside the query's range, when that part is the
-   * shorter one (a report until now reads today from the rollup minus the events after now, usually none, instead
-   * of summing today's events; one since 30 days ago at 22:00 subtracts 22 hours rather than adding 2).
+   * lighter one (fewer events, as the store weighs them; shorter by default): a report until now reads today from
+   * the rollup minus the events after now, none, instead of summing today's events; one since 30 days ago at 02:00
+   * subtracts 2 hours rather than adding 22.
    */
   minus?: Range[];
   /** Which rollup `rollup` reads (set whenever it is). */
@@ -58,7 +59,29 @@ export function pickRollup(q: Query, rollups: readonly RollupKind[] = ROLLUPS): 
   return rollups.find((r) => needed.every((d) => (r.dimensions as readonly string[]).includes(d)));
 }
 
-export function planRead(q: Query, rollups: readonly RollupKind[] = ROLLUPS): ReadPlan {
+/** What reading a range of raw events costs, to choose each partial day's side: its length by default. */
+export type Weigh = (r: { from: number; to: number }) => number;
+
+const byLength: Weigh = (r) => r.to - r.from;
+
+/**
+ * The edges a plan may read raw, both sides of each partial day: what a store weighs (by the events in them)
+ * before planning with `weigh`.
+ */
+export function edgeRanges(q: Query): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  for (const t of [q.since, q.until]) {
+    if (t === undefined || floorDay(t) === t) continue;
+    out.push({ from: floorDay(t), to: t }, { from: t, to: ceilDay(t) });
+  }
+  return out;
+}
+
+export function planRead(
+  q: Query,
+  rollups: readonly RollupKind[] = ROLLUPS,
+  weigh: Weigh = byLength,
+): ReadPlan {
   const whole: Range = { from: q.since, to: q.until };
   const kind = pickRollup(q, rollups);
   if (!kind) return { rollup: null, raw: [whole] };
@@ -69,7 +92,7 @@ export function planRead(q: Query, rollups: readonly RollupKind[] = ROLLUPS): Re
   if (q.since !== undefined) {
     const [down, up] = [floorDay(q.since), ceilDay(q.since)];
     if (up === q.since) from = up;
-    else if (q.since - down < up - q.since) {
+    else if (weigh({ from: down, to: q.since }) < weigh({ from: q.since, to: up })) {
       from = down;
       minus.push({ from: down, to: q.since });
     } else {
@@ -80,7 +103,7 @@ export function planRead(q: Query, rollups: readonly RollupKind[] = ROLLUPS): Re
   if (q.until !== undefined) {
     const [down, up] = [floorDay(q.until), ceilDay(q.until)];
     if (down === q.until) to = down;
-    else if (up - q.until < q.until - down) {
+    else if (weigh({ from: q.until, to: up }) < weigh({ from: down, to: q.until })) {
       to = up;
       minus.push({ from: q.until, to: up });
     } else {
