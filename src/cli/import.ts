@@ -28,7 +28,7 @@ export interface ImportOptions extends LedgerOptions {
  * at 10M events 128MB gave a lower peak RSS (782 MB against 953 MB, both under the 1 GB goal) but a slower import
  * (462 s against 339 s, on different loads).
  */
-const IMPORT_STORE: StoreOpenOptions = { threads: 1 };
+const IMPORT_STORE: StoreOpenOptions = { threads: 1, deferRollups: true };
 
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 

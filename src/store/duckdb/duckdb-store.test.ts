@@ -10,6 +10,8 @@ import { createDuckDbStore, DUCKDB_STORE } from './duckdb-store.js';
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-duckdb-')), 'sub', 'ledger.duckdb');
 
 runStoreSuite('duckdb', () => createDuckDbStore(freshPath()));
+// What the canonical importer opens: rollups rebuilt from the events before a report reads them, and at close.
+runStoreSuite('duckdb, rollups deferred', () => createDuckDbStore(freshPath(), { deferRollups: true }));
 
 describe('DuckDB store', () => {
   it('persists events and rate cards across reopening, and still deduplicates', async () => {

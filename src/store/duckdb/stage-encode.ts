@@ -25,7 +25,6 @@ export interface EncodedBatch {
   /** Dictionary strings; code c stands for strings[c - 1], code 0 for NULL. */
   strings: readonly string[];
   constants: BatchConstants;
-  newRateIds: number[];
   minTs: number;
   maxTs: number;
   /** The UTC days (µs at midnight) the batch's events fall in, ascending. */
@@ -47,7 +46,7 @@ const TWO_32 = 4294967296;
 const UNSET = {};
 const DAY = 86_400_000_000;
 
-function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: number[]): Prepared {
+function prepare(e: UsageEvent, index: number, rates: RateCardRegistry): Prepared {
   const where = () =>
     `event ${index} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;
   if (typeof e.event_id !== 'string' || !HEX16.test(e.event_id)) {
@@ -77,7 +76,7 @@ function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: n
       `${where()}: energy_source must be null or one of ${ENERGY_SOURCES.join(', ')}`,
     );
   }
-  const { rateId, given } = costStorage(e, rates, added);
+  const { rateId, given } = costStorage(e, rates);
   return {
     hi: Number.parseInt(e.event_id.slice(0, 8), 16),
     lo: Number.parseInt(e.event_id.slice(8), 16),
@@ -89,8 +88,7 @@ function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: n
 /** Validates `events` (STORE_BAD_EVENT) and encodes them column by column. */
 export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegistry): EncodedBatch {
   const n = events.length;
-  const newRateIds: number[] = [];
-  const prepared = events.map((e, i) => prepare(e, i, rates, newRateIds));
+  const prepared = events.map((e, i) => prepare(e, i, rates));
   const codes = new Map<string, number>();
   const strings: string[] = [];
   const arrays = new Map<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>();
@@ -174,7 +172,6 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
     staged,
     strings,
     constants,
-    newRateIds,
     minTs,
     maxTs,
     days: [...days].sort((a, b) => a - b),
