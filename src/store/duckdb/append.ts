@@ -148,14 +148,29 @@ export async function writeBatch(
   return { inserted: out.n, duplicates: batch.given - out.n };
 }
 
-function uniqueInBatch(events: readonly UsageEvent[]): UsageEvent[] {
-  const seen = new Set<string>();
-  const out: UsageEvent[] = [];
-  for (const e of events) {
-    const key = `${e.event_id}@${e.ts}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(e);
+/**
+ * The batch without repeats of an (event_id, ts) pair, first one kept; the batch itself when it has none. Keyed on
+ * event_id alone with the ts beside it: a key string per event (`id@ts`) cost ~0.7 s per 1M events.
+ */
+function uniqueInBatch(events: readonly UsageEvent[]): readonly UsageEvent[] {
+  const tsOf = new Map<string, number>();
+  // The rare id seen again at another ts: such pairs as `id@ts`.
+  let others: Set<string> | null = null;
+  let out: UsageEvent[] | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const ts = tsOf.get(e.event_id);
+    let repeat = false;
+    if (ts === undefined) tsOf.set(e.event_id, e.ts);
+    else if (ts === e.ts) repeat = true;
+    else {
+      others ??= new Set();
+      const key = `${e.event_id}@${e.ts}`;
+      if (others.has(key)) repeat = true;
+      else others.add(key);
+    }
+    if (repeat) out ??= events.slice(0, i);
+    else out?.push(e);
   }
-  return out;
+  return out ?? events;
 }

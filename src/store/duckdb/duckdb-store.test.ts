@@ -30,6 +30,17 @@ describe('DuckDB store', () => {
     await expect(second.count()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
 
+  it('keeps one event per (event_id, ts) within a batch: the same id at another ts is another event', async () => {
+    const store = await createDuckDbStore(freshPath());
+    const a = makeEvent(1);
+    const later = { ...a, ts: a.ts + 1 };
+    const b = makeEvent(2);
+    expect(await store.append([a, later, a, b, later, b, later])).toEqual({ inserted: 3, duplicates: 4 });
+    expect(await store.append([later, makeEvent(3)])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await store.count()).toBe(4);
+    await store.close();
+  });
+
   it('writes Parquet with exact DECIMAL money and a public ledger view for people opening the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-duckdb-'));
     const path = join(dir, 'ledger.duckdb');
