@@ -99,6 +99,8 @@ export function importInWorker(
         // batch already handed over may still land (a re-import adds what is missing, duplicates are dropped).
         const appended = events.length > 0 ? deps.store.append(events) : null;
         appended?.catch(() => undefined); // awaited in order below
+        // Not `m` in a closure: it would keep the batch's columns alive until the append is done.
+        const done = before[m.file]! + m.end;
         stored = stored
           .then(async () => {
             if (appended) {
@@ -106,14 +108,15 @@ export function importInWorker(
               summary.imported += r.inserted;
               summary.duplicates += r.duplicates;
             }
-            deps.onProgress?.(before[m.file]! + m.end, total);
+            deps.onProgress?.(done, total);
             if (!failed) worker.postMessage(ACK);
           })
           .catch(fail);
       } else if (m.type === 'done') {
+        const counted = m.summary;
         stored
           .then(() => {
-            addSummary(summary, m.summary);
+            addSummary(summary, counted);
             failed = true; // settled: the exit that follows is expected
             resolve();
             return worker.terminate();

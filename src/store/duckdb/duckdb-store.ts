@@ -14,7 +14,7 @@ import type {
   RepriceSummary,
   Store,
 } from '../store.js';
-import { prepareBatch, type RollupUpkeep, writeBatch } from './append.js';
+import { type PreparedBatch, prepareBatch, type RollupUpkeep, writeBatch } from './append.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
 import { createDuckDbImportRecords } from './import-records.js';
@@ -68,10 +68,20 @@ class DuckDbStore implements Store {
     this.readers = new ReadPool(s.instance, pendingTablesSql());
   }
 
-  async append(events: readonly UsageEvent[]): Promise<AppendResult> {
+  append(events: readonly UsageEvent[]): Promise<AppendResult> {
     // Encoded now, synchronously, while the connection may still run an earlier append: a caller that does not
     // wait for one append before the next (the canonical importer) has its batches encoded beside DuckDB's work.
-    const batch = prepareBatch(events, this.rates);
+    // Not an async function: its suspended frame would keep `events` (20k objects a batch) alive until written.
+    let batch: PreparedBatch;
+    try {
+      batch = prepareBatch(events, this.rates);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.write(batch);
+  }
+
+  private async write(batch: PreparedBatch): Promise<AppendResult> {
     const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
     try {
