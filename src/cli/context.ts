@@ -21,6 +21,8 @@ export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cw
 export interface StoreOpenOptions {
   memoryLimit?: string;
   threads?: number;
+  /** Rebuild the rollups once at close instead of per batch (DuckDbOptions.deferRollups): for bulk imports. */
+  deferRollups?: boolean;
 }
 
 export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {

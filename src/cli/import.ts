@@ -24,11 +24,12 @@ export interface ImportOptions extends LedgerOptions {
 /**
  * How a canonical import (jsonl, csv) opens the ledger. One DuckDB thread: those files are parsed in a worker thread
  * on the other core, and a second DuckDB thread only fought it for the CPU (1M-event import, 4 alternating pairs under load:
- * 20.7-26.4 s and ~35 CPU-s with one thread, 27-39 s and ~42 CPU-s with two). The pool stays at the store's 256MB:
- * at 10M events 128MB gave a lower peak RSS (782 MB against 953 MB, both under the 1 GB goal) but a slower import
- * (462 s against 339 s, on different loads).
+ * 20.7-26.4 s and ~35 CPU-s with one thread, 27-39 s and ~42 CPU-s with two). Rollups are rebuilt once at close
+ * (deferRollups), so the pool holds no pending rollup rows: 128MB took the 1M-event import's peak RSS from 746-790 MB
+ * to 628-654 MB at the same CPU (3 alternating pairs each). At schema 3, with rollup rows pending in the pool, a 128MB
+ * pool had made the 10M import slower (462 s against 339 s, on different loads); not re-measured at 10M since.
  */
-const IMPORT_STORE: StoreOpenOptions = { threads: 1 };
+const IMPORT_STORE: StoreOpenOptions = { threads: 1, deferRollups: true, memoryLimit: '128MB' };
 
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 

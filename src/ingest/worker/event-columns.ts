@@ -59,6 +59,12 @@ export interface EventColumns {
   rates: Column;
 }
 
+/** Most events have no tags: their fresh `{}` each would otherwise be stringified. */
+function tagsKey(tags: Record<string, string>): string {
+  for (const _ in tags) return JSON.stringify(tags);
+  return '{}';
+}
+
 function encode(key: ColumnKey | 'rates', values: unknown[]): Column {
   const n = values.length;
   if (key !== 'rates' && NUM.has(key)) {
@@ -77,6 +83,8 @@ function encode(key: ColumnKey | 'rates', values: unknown[]): Column {
     }
     return { k: 'big', v, isNull };
   }
+  // One value per event: a dictionary only adds a map entry each; the array clones as cheaply.
+  if (key === 'event_id') return { k: 'raw', v: values };
   // Tags are keyed by their JSON (equal content, one copy); strings and rate cards by identity.
   const byJson = key === 'tags';
   const idx = new Int32Array(n);
@@ -95,7 +103,7 @@ function encode(key: ColumnKey | 'rates', values: unknown[]): Column {
       idx[i] = lastAt;
       continue;
     }
-    const id = byJson ? JSON.stringify(x) : x;
+    const id = byJson ? tagsKey(x as Record<string, string>) : x;
     let at = seen.get(id);
     if (at === undefined) {
       at = distinct.push(x) - 1;

@@ -94,21 +94,29 @@ export function importInWorker(
         // Rebuilt on arrival, while DuckDB runs the previous append's statements and this thread would only wait;
         // rebuilding when the append starts put ~1 µs an event on the critical path (store JS + DuckDB, in series).
         const events = m.events.n > 0 ? fromColumns(m.events) : [];
+        // Handed to the store at once, not after the previous append returns: the store encodes it now, beside
+        // DuckDB's work on the previous batch, and runs the appends in order. A failed append fails the import; a
+        // batch already handed over may still land (a re-import adds what is missing, duplicates are dropped).
+        const appended = events.length > 0 ? deps.store.append(events) : null;
+        appended?.catch(() => undefined); // awaited in order below
+        // Not `m` in a closure: it would keep the batch's columns alive until the append is done.
+        const done = before[m.file]! + m.end;
         stored = stored
           .then(async () => {
-            if (events.length > 0) {
-              const r = await deps.store.append(events);
+            if (appended) {
+              const r = await appended;
               summary.imported += r.inserted;
               summary.duplicates += r.duplicates;
             }
-            deps.onProgress?.(before[m.file]! + m.end, total);
+            deps.onProgress?.(done, total);
             if (!failed) worker.postMessage(ACK);
           })
           .catch(fail);
       } else if (m.type === 'done') {
+        const counted = m.summary;
         stored
           .then(() => {
-            addSummary(summary, m.summary);
+            addSummary(summary, counted);
             failed = true; // settled: the exit that follows is expected
             resolve();
             return worker.terminate();

@@ -37,13 +37,11 @@ export function matchesRates(e: UsageEvent, r: RateCard): boolean {
 export function costStorage(
   e: UsageEvent,
   rates: RateCardRegistry,
-  added: number[],
 ): { rateId: number; given: UsageEvent | null } {
   if (e.cost_usd === null) return { rateId: 0, given: null };
   if (!e.rates) return { rateId: 0, given: e };
-  const r = rates.idOf(e.rates);
-  if (r.added) added.push(r.id);
+  const id = rates.idOf(e.rates);
   // Parts that are not what the rates give (a hand-edited record, a pricing bug) are kept as given, so the ledger
   // returns exactly what it was handed.
-  return { rateId: r.id, given: matchesRates(e, e.rates) ? null : e };
+  return { rateId: id, given: matchesRates(e, e.rates) ? null : e };
 }

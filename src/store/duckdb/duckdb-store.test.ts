@@ -10,6 +10,8 @@ import { createDuckDbStore, DUCKDB_STORE } from './duckdb-store.js';
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-duckdb-')), 'sub', 'ledger.duckdb');
 
 runStoreSuite('duckdb', () => createDuckDbStore(freshPath()));
+// What the canonical importer opens: rollups rebuilt from the events before a report reads them, and at close.
+runStoreSuite('duckdb, rollups deferred', () => createDuckDbStore(freshPath(), { deferRollups: true }));
 
 describe('DuckDB store', () => {
   it('persists events and rate cards across reopening, and still deduplicates', async () => {
@@ -26,6 +28,17 @@ describe('DuckDB store', () => {
     expect(new Map(back.map((e) => [e.event_id, e]))).toEqual(new Map(events.map((e) => [e.event_id, e])));
     await second.close();
     await expect(second.count()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('keeps one event per (event_id, ts) within a batch: the same id at another ts is another event', async () => {
+    const store = await createDuckDbStore(freshPath());
+    const a = makeEvent(1);
+    const later = { ...a, ts: a.ts + 1 };
+    const b = makeEvent(2);
+    expect(await store.append([a, later, a, b, later, b, later])).toEqual({ inserted: 3, duplicates: 4 });
+    expect(await store.append([later, makeEvent(3)])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await store.count()).toBe(4);
+    await store.close();
   });
 
   it('writes Parquet with exact DECIMAL money and a public ledger view for people opening the file', async () => {

@@ -23,7 +23,7 @@ import type {
   RepriceSummary,
   Store,
 } from '../store.js';
-import { appendBatch } from './append.js';
+import { type PreparedBatch, prepareBatch, type RollupUpkeep, writeBatch } from './append.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
 import { createDuckDbImportRecords } from './import-records.js';
@@ -32,7 +32,7 @@ import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { ReadPool } from './read-pool.js';
 import { readAudit, repriceEvents } from './reprice.js';
-import { finishRollupDays, recoverDirtyRollupDays } from './rollup.js';
+import { finishRollupDays, rebuildDirtyDays, recoverDirtyRollupDays } from './rollup.js';
 import { pendingTablesSql, pricedRelationSql, ROLLUP_SOURCES, wideEventsSql } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
@@ -50,7 +50,7 @@ export const DUCKDB_STORE = 'duckdb';
 export async function createDuckDbStore(path: string, options: DuckDbOptions = {}): Promise<Store> {
   const { session, rates } = await openLedger(path, options);
   await recoverDirtyRollupDays(session);
-  return new DuckDbStore(session, rates);
+  return new DuckDbStore(session, rates, options.deferRollups === true);
 }
 
 class DuckDbStore implements Store {
@@ -58,6 +58,9 @@ class DuckDbStore implements Store {
   readonly records: ImportRecords;
   /** Rollup days with appended rows not yet compacted (rollup.ts), and how many appends each took. */
   private readonly rollupPending = new Map<number, number>();
+  /** With deferRollups: days appended to whose rollup rows are not rebuilt yet (all in rollup_dirty). */
+  private readonly rollupDeferred = new Set<number>();
+  private readonly upkeep: RollupUpkeep;
   /** Days of appends queued or running, by how many: their rollup rows may be pending any moment now. */
   private readonly appending = new Map<number, number>();
   private readonly readers: ReadPool;
@@ -65,16 +68,33 @@ class DuckDbStore implements Store {
   constructor(
     private readonly s: DuckDbSession,
     private readonly rates: RateCardRegistry,
+    deferRollups: boolean,
   ) {
+    this.upkeep = deferRollups
+      ? { kind: 'deferred', deferred: this.rollupDeferred }
+      : { kind: 'pending', pending: this.rollupPending };
     this.records = createDuckDbImportRecords(s);
     this.readers = new ReadPool(s.instance, pendingTablesSql());
   }
 
-  async append(events: readonly UsageEvent[]): Promise<AppendResult> {
-    const days = [...new Set(events.map((e) => floorDay(e.ts)))];
+  append(events: readonly UsageEvent[]): Promise<AppendResult> {
+    // Encoded now, synchronously, while the connection may still run an earlier append: a caller that does not
+    // wait for one append before the next (the canonical importer) has its batches encoded beside DuckDB's work.
+    // Not an async function: its suspended frame would keep `events` (20k objects a batch) alive until written.
+    let batch: PreparedBatch;
+    try {
+      batch = prepareBatch(events, this.rates);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.write(batch);
+  }
+
+  private async write(batch: PreparedBatch): Promise<AppendResult> {
+    const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
     try {
-      return await this.s.exclusive(() => appendBatch(this.s, this.rates, events, this.rollupPending));
+      return await this.s.exclusive(() => writeBatch(this.s, this.rates, batch, this.upkeep));
     } finally {
       for (const d of days) {
         const n = this.appending.get(d)! - 1;
@@ -91,6 +111,7 @@ class DuckDbStore implements Store {
   private pendingWithin(r: Range): boolean {
     const inside = (d: number) => (r.from === undefined || d >= r.from) && (r.to === undefined || d < r.to);
     for (const d of this.rollupPending.keys()) if (inside(d)) return true;
+    for (const d of this.rollupDeferred) if (inside(d)) return true;
     for (const d of this.appending.keys()) if (inside(d)) return true;
     return false;
   }
@@ -115,6 +136,14 @@ class DuckDbStore implements Store {
       });
     const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, Number(row.getRows()[0]![i])]));
     return (r) => n.get(`${r.from}-${r.to}`) ?? r.to - r.from;
+  }
+
+  /** Deferred rollup days rebuilt from the events (on the writing connection). */
+  private async rebuildDeferred(): Promise<void> {
+    if (this.rollupDeferred.size === 0) return;
+    const days = [...this.rollupDeferred];
+    await rebuildDirtyDays(this.s, days);
+    for (const d of days) this.rollupDeferred.delete(d);
   }
 
   async query(q: Query): Promise<QueryResult> {
@@ -155,8 +184,12 @@ class DuckDbStore implements Store {
       }
       return { rows, totals, unpriced };
     };
-    // Rollup days with pending rows are only complete on the writing connection.
-    if (plan.rollup && this.pendingWithin(plan.rollup)) return this.s.exclusive(() => run(this.s.conn));
+    // Rollup days with pending rows are only complete on the writing connection; deferred ones are rebuilt first.
+    if (plan.rollup && this.pendingWithin(plan.rollup))
+      return this.s.exclusive(async () => {
+        await this.rebuildDeferred();
+        return run(this.s.conn);
+      });
     return this.readers.use((c) => inSnapshot(c, () => run(c)));
   }
 
@@ -214,6 +247,7 @@ class DuckDbStore implements Store {
 
   async close(): Promise<void> {
     await this.readers.close();
+    if (this.rollupDeferred.size > 0) await this.s.exclusive(() => this.rebuildDeferred());
     if (this.rollupPending.size > 0) {
       const days = [...this.rollupPending.keys()].sort((a, b) => a - b);
       this.rollupPending.clear();

@@ -18,6 +18,13 @@ export interface DuckDbOptions {
    */
   walAutocheckpoint?: string;
   threads?: number;
+  /**
+   * For a bulk import: appends keep no rollup rows, they only mark their days dirty (in their own transaction), and
+   * those days of every rollup are rebuilt from the events in one pass at close, or before a report reads them.
+   * A process that dies first leaves them dirty: the next open rebuilds them. Keeping the rollups per batch was ~a
+   * quarter of a 1M-event import's time.
+   */
+  deferRollups?: boolean;
 }
 
 /** Opens (creating if missing) the ledger file and its schema; `:memory:` gives a throwaway ledger. */

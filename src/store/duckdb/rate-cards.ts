@@ -1,6 +1,7 @@
 import type { RateCard } from '../../ledger/event.js';
 import { storeError } from '../errors.js';
 import { RATE_NAMES } from './cost-sql.js';
+import type { DuckDbSession } from './session.js';
 
 const E12 = 10n ** 12n;
 const E6 = 10n ** 6n;
@@ -32,12 +33,16 @@ export function rateRow(r: RateCard): bigint[] {
 }
 
 /**
- * The rate cards the ledger holds, by key. Ids are assigned here, in memory, and the row is written before any
- * event that uses it; a card written by an append that later rolls back is harmless (unused).
+ * The rate cards the ledger holds, by key. Ids are assigned here, in memory, when a batch is encoded (possibly while
+ * an earlier batch's transaction runs), and every card not yet in the file is written by the next transaction that
+ * commits events (writeNewRateCards): a card whose batch rolled back stays handed out, and is written with a later
+ * batch that may use it; one written and never used is harmless.
  */
 export class RateCardRegistry {
   private readonly ids = new Map<string, number>();
   private readonly cards = new Map<number, RateCard>();
+  /** Ids handed out whose row is not in the file yet (no transaction writing it has committed). */
+  private readonly unwritten = new Set<number>();
   // The pricing engine hands the same RateCard object to many events: remembering it skips building the key.
   private byObject = new WeakMap<RateCard, number>();
   private next = 1;
@@ -50,32 +55,52 @@ export class RateCardRegistry {
     }
   }
 
-  /** The id of `card`, and whether it is new (so must be written). */
-  idOf(card: RateCard): { id: number; added: boolean } {
+  /** The id of `card`, handing out a new one (to be written: `unwrittenIds`) the first time. */
+  idOf(card: RateCard): number {
     const seen = this.byObject.get(card);
-    if (seen !== undefined && this.cards.has(seen)) return { id: seen, added: false };
+    if (seen !== undefined) return seen;
     const key = rateKey(card);
     const known = this.ids.get(key);
     if (known !== undefined) {
       this.byObject.set(card, known);
-      return { id: known, added: false };
+      return known;
     }
     rateRow(card); // validates before the id is handed out
     const id = this.next++;
     this.ids.set(key, id);
     this.cards.set(id, card);
     this.byObject.set(card, id);
-    return { id, added: true };
+    this.unwritten.add(id);
+    return id;
   }
 
   card(id: number): RateCard | undefined {
     return this.cards.get(id);
   }
 
-  forget(id: number): void {
-    const card = this.cards.get(id);
-    if (card) this.ids.delete(rateKey(card));
-    this.cards.delete(id);
-    this.byObject = new WeakMap();
+  unwrittenIds(): number[] {
+    return [...this.unwritten];
   }
+
+  /** Once the transaction that wrote `ids` has committed. */
+  markWritten(ids: readonly number[]): void {
+    for (const id of ids) this.unwritten.delete(id);
+  }
+}
+
+/**
+ * Writes every card handed out but not yet in the file, inside the caller's transaction; returns their ids, for
+ * `markWritten` once it commits.
+ */
+export async function writeNewRateCards(s: DuckDbSession, rates: RateCardRegistry): Promise<number[]> {
+  const ids = rates.unwrittenIds();
+  for (const id of ids) {
+    const row = rateRow(rates.card(id)!);
+    await s.run(
+      'writing a rate card',
+      `INSERT INTO rate_cards (rate_id, ${RATE_COLUMNS.join(', ')}) VALUES (?, ${row.map(() => '?::HUGEINT').join(', ')})`,
+      [id, ...row],
+    );
+  }
+  return ids;
 }

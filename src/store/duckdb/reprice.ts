@@ -12,7 +12,7 @@ import { MONEY_MEASURES } from '../query.js';
 import type { RepriceAudit, RepriceSelection, RepriceSummary } from '../store.js';
 import { CONTEXT_COLUMNS, resolveContexts, sameContext } from './contexts.js';
 import { costStorage } from './cost-storage.js';
-import { RATE_COLUMNS, type RateCardRegistry, rateRow } from './rate-cards.js';
+import { type RateCardRegistry, writeNewRateCards } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { rebuildRollupDays } from './rollup.js';
 import { EVENT_COLUMNS, q } from './schema.js';
@@ -63,7 +63,6 @@ export async function repriceEvents(
     `CREATE OR REPLACE TEMP TABLE reprice_changes (${CHANGE_COLUMNS.map(([n, , t]) => `${n} ${t}`).join(', ')})`,
   );
   const summary: RepriceSummary = { examined: 0, changed: 0, old_cost_usd: 0n, new_cost_usd: 0n };
-  const newRateIds: number[] = [];
   const reader = await s.instance.connect();
   const appender = await s.conn.createAppender('reprice_changes', 'main', 'temp');
   try {
@@ -81,7 +80,7 @@ export async function repriceEvents(
         summary.new_cost_usd += after.cost_usd ?? 0n;
         if (!changed(before, after)) continue;
         summary.changed++;
-        const { rateId, given } = costStorage(after, rates, newRateIds);
+        const { rateId, given } = costStorage(after, rates);
         const values = [
           BigInt(`0x${before.event_id}`),
           { micros: BigInt(before.ts) },
@@ -114,40 +113,30 @@ export async function repriceEvents(
     reader.closeSync();
   }
   if (summary.changed === 0) return summary;
-  try {
-    await s.transaction('repricing events', async () => {
-      for (const id of newRateIds) {
-        const row = rateRow(rates.card(id)!);
-        await s.run(
-          'writing a rate card',
-          `INSERT INTO rate_cards (rate_id, ${RATE_COLUMNS.join(', ')}) VALUES (?, ${row.map(() => '?::HUGEINT').join(', ')})`,
-          [id, ...row],
-        );
-      }
-      await moveToRepricedContexts(s);
-      await s.run(
-        'repricing events',
-        `UPDATE events SET context_id = c.new_context_id,
+  const written = await s.transaction('repricing events', async () => {
+    const ids = await writeNewRateCards(s, rates);
+    await moveToRepricedContexts(s);
+    await s.run(
+      'repricing events',
+      `UPDATE events SET context_id = c.new_context_id,
            ${MONEY_MEASURES.map((m) => `given_${m} = c.given_${m}`).join(', ')},
            billed_cost_usd = coalesce(events.billed_cost_usd, c.old_cost_usd, 0)
          FROM reprice_moved c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
-      );
-      await s.run(
-        'writing the reprice audit',
-        `INSERT INTO reprice_audit SELECT make_timestamp(?::BIGINT), event_id, ts, old_price_version,
+    );
+    await s.run(
+      'writing the reprice audit',
+      `INSERT INTO reprice_audit SELECT make_timestamp(?::BIGINT), event_id, ts, old_price_version,
            new_price_version, old_cost_usd, new_cost_usd FROM reprice_changes`,
-        [BigInt(now)],
-      );
-      await s.run(
-        'rebuilding the rollup',
-        `CREATE OR REPLACE TEMP TABLE reprice_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM reprice_changes`,
-      );
-      await rebuildRollupDays(s, 'reprice_days');
-    });
-  } catch (err) {
-    for (const id of newRateIds) rates.forget(id);
-    throw err;
-  }
+      [BigInt(now)],
+    );
+    await s.run(
+      'rebuilding the rollup',
+      `CREATE OR REPLACE TEMP TABLE reprice_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM reprice_changes`,
+    );
+    await rebuildRollupDays(s, 'reprice_days');
+    return ids;
+  });
+  rates.markWritten(written);
   return summary;
 }
 

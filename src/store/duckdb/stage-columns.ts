@@ -26,19 +26,25 @@ export const SQL_TYPE_OF: Record<Kind, string> = {
   f64: 'DOUBLE',
 };
 
-/** What encoding works out once per event. */
-export interface Prepared {
-  hi: number;
-  lo: number;
-  rateId: number;
-  given: UsageEvent | null;
+/**
+ * A batch read once: every event field as an array (batch-fields.ts), plus what encoding works out per event (its
+ * id's two halves, its rate card id, and the event itself when it carries given cost parts).
+ */
+export interface BatchFields {
+  field: FieldArrays;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  rateId: Int32Array;
+  given: (UsageEvent | null)[];
 }
+export type FieldArrays = { readonly [K in Exclude<keyof UsageEvent, 'rates'>]: readonly UsageEvent[K][] };
 
 export type Value = number | string | bigint | null | undefined;
 export interface StageColumn {
   name: string;
   kind: Kind;
-  get(e: UsageEvent, p: Prepared): Value;
+  /** The column's source values, one per event of the batch. */
+  values(b: BatchFields): ArrayLike<Value>;
   load: string;
   /** For dictionary codes: the stored type the decoded string is cast to. */
   castTo?: string;
@@ -46,39 +52,50 @@ export interface StageColumn {
   unstaged?: true;
 }
 
-const str = (name: keyof UsageEvent): StageColumn => ({
+const str = (name: keyof FieldArrays): StageColumn => ({
   name,
   kind: 'code',
-  get: (e) => e[name] as Value,
+  values: (b) => b.field[name] as ArrayLike<Value>,
   load: `d.l[s.${q(name)}]`,
   castTo: 'VARCHAR',
 });
+const decimal = (v: bigint | null | undefined) => (typeof v === 'bigint' ? v.toString() : null);
 /** Pico-dollars travel as their decimal digits through the dictionary (rare: only given costs). */
-const money = (name: string, get: StageColumn['get']): StageColumn => ({
+const money = (name: string, values: StageColumn['values']): StageColumn => ({
   name,
   kind: 'code',
-  get: (e, p) => {
-    const v = get(e, p);
-    return typeof v === 'bigint' ? v.toString() : null;
-  },
+  values,
   load: `d.l[s.${q(name)}]::HUGEINT`,
   castTo: 'HUGEINT',
 });
-const nullableNumber = (name: keyof UsageEvent): StageColumn => ({
+const nullableNumber = (name: keyof FieldArrays): StageColumn => ({
   name,
   kind: 'f64',
-  get: (e) => e[name] as Value,
+  values: (b) => b.field[name] as ArrayLike<Value>,
   load: `CASE WHEN isnan(s.${q(name)}) THEN NULL ELSE s.${q(name)} END`,
 });
 
+/** Tags as JSON text (null when empty); the importer hands many events the same tags object, stringified once. */
+function tagsJson(tags: readonly UsageEvent['tags'][]): (string | null)[] {
+  let last: unknown = {};
+  let lastJson: string | null = null;
+  return tags.map((t) => {
+    if (t !== last) {
+      last = t;
+      lastJson = t && Object.keys(t).length > 0 ? JSON.stringify(t) : null;
+    }
+    return lastJson;
+  });
+}
+
 export const STAGE_COLUMNS: StageColumn[] = [
-  { name: 'id_hi', kind: 'u32', get: (_, p) => p.hi, load: '(s.id_hi::UBIGINT << 32) | s.id_lo::UBIGINT' },
-  { name: 'id_lo', kind: 'u32', get: (_, p) => p.lo, load: '' },
-  { name: 'ts', kind: 'f64', get: (e) => e.ts, load: 'make_timestamp(s.ts::BIGINT)' },
+  { name: 'id_hi', kind: 'u32', values: (b) => b.hi, load: '(s.id_hi::UBIGINT << 32) | s.id_lo::UBIGINT' },
+  { name: 'id_lo', kind: 'u32', values: (b) => b.lo, load: '' },
+  { name: 'ts', kind: 'f64', values: (b) => b.field.ts, load: 'make_timestamp(s.ts::BIGINT)' },
   {
     name: 'ingested_at',
     kind: 'f64',
-    get: (e) => e.ingested_at,
+    values: (b) => b.field.ingested_at,
     load: 'make_timestamp(s.ingested_at::BIGINT)',
   },
   str('source'),
@@ -89,7 +106,7 @@ export const STAGE_COLUMNS: StageColumn[] = [
   {
     name: 'tags',
     kind: 'code',
-    get: (e) => (e.tags && Object.keys(e.tags).length > 0 ? JSON.stringify(e.tags) : null),
+    values: (b) => tagsJson(b.field.tags),
     load: 'd.l[s.tags]::JSON::MAP(VARCHAR, VARCHAR)',
     castTo: 'JSON::MAP(VARCHAR, VARCHAR)',
   },
@@ -99,14 +116,16 @@ export const STAGE_COLUMNS: StageColumn[] = [
   str('operation'),
   str('service_tier'),
   str('route_id'),
-  ...USAGE_FIELDS.map((f): StageColumn => ({ name: f, kind: 'i64', get: (e) => e[f], load: `s.${q(f)}` })),
-  { name: 'rate_id', kind: 'i32', get: (_, p) => p.rateId, load: 'nullif(s.rate_id, 0)' },
-  { name: 'ctx', kind: 'i32', get: () => 0, load: '' },
-  ...MONEY_MEASURES.map((m) => money(`given_${m}`, (_, p) => p.given?.[m])),
+  ...USAGE_FIELDS.map(
+    (f): StageColumn => ({ name: f, kind: 'i64', values: (b) => b.field[f], load: `s.${q(f)}` }),
+  ),
+  { name: 'rate_id', kind: 'i32', values: (b) => b.rateId, load: 'nullif(s.rate_id, 0)' },
+  { name: 'ctx', kind: 'i32', values: () => [], load: '' },
+  ...MONEY_MEASURES.map((m) => money(`given_${m}`, (b) => b.given.map((g) => decimal(g?.[m])))),
   str('cost_source'),
   str('price_version'),
-  money('provider_cost_usd', (e) => e.provider_cost_usd),
-  { name: 'billed_cost_usd', kind: 'i32', get: () => 0, load: 'NULL::HUGEINT', unstaged: true },
+  money('provider_cost_usd', (b) => b.field.provider_cost_usd.map(decimal)),
+  { name: 'billed_cost_usd', kind: 'i32', values: () => [], load: 'NULL::HUGEINT', unstaged: true },
   nullableNumber('energy_j'),
   str('energy_source'),
   str('status'),

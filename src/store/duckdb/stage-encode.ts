@@ -1,14 +1,15 @@
 import { endianness } from 'node:os';
 import { COST_SOURCES, ENERGY_SOURCES, STATUSES, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { storeError } from '../errors.js';
+import { batchFields } from './batch-fields.js';
 import { costStorage } from './cost-storage.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import {
+  type BatchFields,
   CONTEXT_STAGED,
-  type Prepared,
+  type FieldArrays,
   STAGE_COLUMNS,
   type StageColumn,
-  type Value,
 } from './stage-columns.js';
 
 /**
@@ -25,7 +26,6 @@ export interface EncodedBatch {
   /** Dictionary strings; code c stands for strings[c - 1], code 0 for NULL. */
   strings: readonly string[];
   constants: BatchConstants;
-  newRateIds: number[];
   minTs: number;
   maxTs: number;
   /** The UTC days (µs at midnight) the batch's events fall in, ascending. */
@@ -47,57 +47,77 @@ const TWO_32 = 4294967296;
 const UNSET = {};
 const DAY = 86_400_000_000;
 
-function prepare(e: UsageEvent, index: number, rates: RateCardRegistry, added: number[]): Prepared {
-  const where = () =>
-    `event ${index} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;
-  if (typeof e.event_id !== 'string' || !HEX16.test(e.event_id)) {
-    throw storeError(
-      'STORE_BAD_EVENT',
-      `${where()}: event_id must be 16 lowercase hex digits (ledger/event-id.ts)`,
-    );
-  }
-  if (!Number.isSafeInteger(e.ts) || !Number.isSafeInteger(e.ingested_at)) {
-    throw storeError('STORE_BAD_EVENT', `${where()}: ts and ingested_at must be integer epoch microseconds`);
-  }
-  for (const f of USAGE_FIELDS) {
-    const v = e[f];
-    if (!Number.isSafeInteger(v) || v < 0) {
-      throw storeError('STORE_BAD_EVENT', `${where()}: ${f} must be a non-negative integer (got ${v})`);
+const whereIs = (e: UsageEvent, i: number) =>
+  `event ${i} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;
+
+/**
+ * Validates every event (STORE_BAD_EVENT, naming the first bad one) and works out its id halves, rate card and given
+ * cost parts, from the batch's field arrays.
+ */
+function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardRegistry): BatchFields {
+  const n = events.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  const rateId = new Int32Array(n);
+  const given = new Array<UsageEvent | null>(n);
+  const usage = USAGE_FIELDS.map((u) => [u, f[u]] as const);
+  for (let i = 0; i < n; i++) {
+    const e = events[i]!;
+    const id = f.event_id[i]!;
+    if (typeof id !== 'string' || !HEX16.test(id)) {
+      throw storeError(
+        'STORE_BAD_EVENT',
+        `${whereIs(e, i)}: event_id must be 16 lowercase hex digits (ledger/event-id.ts)`,
+      );
     }
+    if (!Number.isSafeInteger(f.ts[i]) || !Number.isSafeInteger(f.ingested_at[i])) {
+      throw storeError(
+        'STORE_BAD_EVENT',
+        `${whereIs(e, i)}: ts and ingested_at must be integer epoch microseconds`,
+      );
+    }
+    for (const [name, values] of usage) {
+      const v = values[i]!;
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw storeError(
+          'STORE_BAD_EVENT',
+          `${whereIs(e, i)}: ${name} must be a non-negative integer (got ${v})`,
+        );
+      }
+    }
+    if (!STATUSES.includes(f.status[i]!) || !COST_SOURCES.includes(f.cost_source[i]!)) {
+      throw storeError(
+        'STORE_BAD_EVENT',
+        `${whereIs(e, i)}: status must be one of ${STATUSES.join(', ')} and cost_source one of ${COST_SOURCES.join(', ')}`,
+      );
+    }
+    const energy = f.energy_source[i]!;
+    if (energy !== null && !ENERGY_SOURCES.includes(energy)) {
+      throw storeError(
+        'STORE_BAD_EVENT',
+        `${whereIs(e, i)}: energy_source must be null or one of ${ENERGY_SOURCES.join(', ')}`,
+      );
+    }
+    const c = costStorage(e, rates);
+    rateId[i] = c.rateId;
+    given[i] = c.given;
+    hi[i] = Number.parseInt(id.slice(0, 8), 16);
+    lo[i] = Number.parseInt(id.slice(8), 16);
   }
-  if (!STATUSES.includes(e.status) || !COST_SOURCES.includes(e.cost_source)) {
-    throw storeError(
-      'STORE_BAD_EVENT',
-      `${where()}: status must be one of ${STATUSES.join(', ')} and cost_source one of ${COST_SOURCES.join(', ')}`,
-    );
-  }
-  if (e.energy_source !== null && !ENERGY_SOURCES.includes(e.energy_source)) {
-    throw storeError(
-      'STORE_BAD_EVENT',
-      `${where()}: energy_source must be null or one of ${ENERGY_SOURCES.join(', ')}`,
-    );
-  }
-  const { rateId, given } = costStorage(e, rates, added);
-  return {
-    hi: Number.parseInt(e.event_id.slice(0, 8), 16),
-    lo: Number.parseInt(e.event_id.slice(8), 16),
-    rateId,
-    given,
-  };
+  return { field: f, hi, lo, rateId, given };
 }
 
 /** Validates `events` (STORE_BAD_EVENT) and encodes them column by column. */
 export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegistry): EncodedBatch {
   const n = events.length;
-  const newRateIds: number[] = [];
-  const prepared = events.map((e, i) => prepare(e, i, rates, newRateIds));
+  const b = prepare(events, batchFields(events), rates);
   const codes = new Map<string, number>();
   const strings: string[] = [];
   const arrays = new Map<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>();
   const constants = new Map<string, string | null>();
   for (const col of STAGE_COLUMNS) {
     if (col.unstaged || col.name === 'ctx') continue;
-    const get = col.get;
+    const values = col.values(b);
     if (col.kind === 'code') {
       const a = new Int32Array(n);
       // Consecutive events mostly repeat a column's value: comparing with the last one skips the dictionary lookup.
@@ -105,7 +125,7 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
       let lastCode = 0;
       let same = true;
       for (let i = 0; i < n; i++) {
-        const v: Value = get(events[i]!, prepared[i]!);
+        const v = values[i];
         if (v !== last) {
           last = v;
           if (v === null || v === undefined) lastCode = 0;
@@ -126,29 +146,24 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
       arrays.set(col.name, a);
     } else if (col.kind === 'i64') {
       const a = new BigInt64Array(n);
+      const v = values as ArrayLike<number>;
       if (LITTLE_ENDIAN) {
         // Two 32-bit halves of each value (a validated non-negative safe integer): no BigInt per value.
         const halves = new Int32Array(a.buffer);
         for (let i = 0; i < n; i++) {
-          const v = get(events[i]!, prepared[i]!) as number;
-          halves[2 * i] = v % TWO_32;
-          halves[2 * i + 1] = Math.floor(v / TWO_32);
+          halves[2 * i] = v[i]! % TWO_32;
+          halves[2 * i + 1] = Math.floor(v[i]! / TWO_32);
         }
-      } else for (let i = 0; i < n; i++) a[i] = BigInt(get(events[i]!, prepared[i]!) as number);
+      } else for (let i = 0; i < n; i++) a[i] = BigInt(v[i]!);
       arrays.set(col.name, a);
-    } else {
-      const a =
-        col.kind === 'f64'
-          ? new Float64Array(n)
-          : col.kind === 'u32'
-            ? new Uint32Array(n)
-            : new Int32Array(n);
+    } else if (col.kind === 'f64') {
+      const a = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        const v = get(events[i]!, prepared[i]!);
+        const v = values[i];
         a[i] = v === null || v === undefined ? Number.NaN : (v as number);
       }
       arrays.set(col.name, a);
-    }
+    } else arrays.set(col.name, values as Int32Array | Uint32Array);
   }
   const { ctx, count } = contextNumbers(n, arrays, constants, strings.length);
   arrays.set('ctx', ctx);
@@ -174,7 +189,6 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
     staged,
     strings,
     constants,
-    newRateIds,
     minTs,
     maxTs,
     days: [...days].sort((a, b) => a - b),
