@@ -21,7 +21,8 @@ import { cpuRun, latencyStats } from './stats.js';
  * Each server reports its own CPU time (process.cpuUsage); the difference in CPU µs per request is the work the check
  * adds, read per block so one block's hiccup (a GC, a store batch) shows as a range rather than a result.
  * Run: `node --import tsx bench/budgets/run.ts`. BENCH_REQUESTS per target and phase (default 5000), BENCH_WARMUP
- * (1000), BENCH_CPU_PROF=DIR writes each server's CPU profile of phase 2 there, BENCH_WRITE=0 leaves bench/RESULTS.md alone.
+ * (1000), BENCH_CPU_PROF=DIR writes each server's CPU profile of phase 2 there (BENCH_CPU_PROF_INTERVAL_US: its
+ * sampling interval; V8's default is 1000), BENCH_WRITE=0 leaves bench/RESULTS.md alone.
  */
 const N = Number(process.env.BENCH_REQUESTS ?? 5000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
@@ -175,8 +176,9 @@ const md = `## Budget enforcement overhead (issue 6)
 shared the machine when it is above ~1: every number here is then inflated, the differences least). Targets: the same \`tokenledger serve\` with
 budgets off, with in-process counters and with Redis counters (local redis-server); budgets on = one matching
 monthly \`block\` budget + a per-team rpm/tpm rate limit, checked in one atomic reserve (one EVALSHA with Redis)
-before forwarding and settled after the response (off the response path); the worst case counts input tokens with
-the tokenizer. Each target is its own process (compiled JavaScript, DuckDB store, WAL fsync off in all three) ${where}.
+before forwarding and settled after the response (off the response path); the worst case bounds input tokens by
+their UTF-8 bytes with in-process counters far from every limit (the tokenizer is not even loaded) and counts them
+with the tokenizer with Redis. Each target is its own process (compiled JavaScript, DuckDB store, WAL fsync off in all three) ${where}.
 Latency: ${perBlock * BLOCKS} sequential chat requests per target after ${WARMUP} warm-up, one in flight, the three
 alternating. Loaded: ${perBlock * BLOCKS} more per target in bursts of ${perBlock} with ${LOAD_CONCURRENCY} in flight,
 the targets taking turns. Server CPU = the process's user + system time (DuckDB's threads included) per request;

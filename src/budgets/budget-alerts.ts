@@ -36,8 +36,28 @@ export class BudgetAlerts {
   /** Whether afterSpend may have anything to do for these budgets (cheap; no promise when not). */
   wants(held: readonly Spent[]): boolean {
     if (this.sink === null) return false;
-    for (const h of held) if (h.limit > 0n && !this.finished.has(h.window)) return true;
+    for (const h of held)
+      if (h.limit > 0n && !this.finished.has(h.window) && !this.belowThresholds(h)) return true;
     return false;
+  }
+
+  /** `limit × lowest threshold` per window (the enforcer keeps one window object per budget until it ends). */
+  private readonly floors = new WeakMap<BudgetWindow, bigint | null>();
+
+  /**
+   * Known spend below the budget's lowest threshold: nothing can fire, so a settle costs no promise and no bigint
+   * work per threshold. Unknown spend (null) must be read.
+   */
+  private belowThresholds(h: Spent): boolean {
+    const spend = h.counted ?? null;
+    if (spend === null) return false;
+    let floor = this.floors.get(h.window);
+    if (floor === undefined) {
+      const t = h.budget.thresholds;
+      floor = t.length === 0 ? null : h.limit * BigInt(Math.min(...t));
+      this.floors.set(h.window, floor);
+    }
+    return floor === null || spend * 100n < floor;
   }
 
   async afterSpend(held: readonly Spent[]): Promise<void> {

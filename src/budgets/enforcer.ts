@@ -1,23 +1,33 @@
 import { type Attribution, totalTokens, type Usage, type UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Store } from '../store/store.js';
+import {
+  type Admission,
+  type Attempt,
+  admissionClaims,
+  admissionVerdict,
+  andThen,
+  BOUND_ROOM,
+  type Held,
+  NOTHING_CLAIMED,
+  type Refusal,
+  type Reservation,
+} from './admission.js';
 import type { AlertSink } from './alerts/alert.js';
 import type { Budget } from './budget.js';
 import { BudgetAlerts } from './budget-alerts.js';
 import { BudgetExceededError } from './budget-exceeded.js';
 import type { Claim, Counters } from './counters/counters.js';
+import { keyBudget } from './key-budget.js';
 import { type CallScope, matchingBudgets } from './match.js';
 import { picoToNanoUp, usdToNanoDown } from './nano.js';
 import { type BudgetWindow, budgetWindow } from './period.js';
-import {
-  type RateLimitRule,
-  type RatePlan,
-  rateClaims,
-  rateSettleClaims,
-  rateVerdict,
-} from './rate-limit.js';
+import { type RateLimitRule, type RatePlan, rateClaims, rateSettleClaims } from './rate-limit.js';
 import { rebuildCounters } from './rebuild.js';
-import { worstCase } from './worst-case.js';
+
+export type { Reservation } from './admission.js';
+
+import { countInputTokens, inputTokenBound, pricedWorstCase, type WorstCase } from './worst-case.js';
 
 export interface EnforcerOptions {
   /** The budgets in force, read on every call (cheap: the book keeps them in memory). */
@@ -28,6 +38,11 @@ export interface EnforcerOptions {
   now?: () => number;
   alerts?: AlertSink | null;
   countTokens: (text: string) => Promise<number> | number;
+  /**
+   * Called (once) when a call admitted at the byte bound finds fewer than 2 × BOUND_ROOM such calls left under a
+   * limit: load the tokenizer in the background now, so the exact counts near the limit need not wait for it.
+   */
+  warmTokenizer?: () => void;
   fallbackOutputTokens?: number;
   /** Requests- and tokens-per-minute rules (rate-limit.ts), checked in the same atomic reserve as the budgets. */
   rateLimits?: () => readonly RateLimitRule[];
@@ -50,41 +65,6 @@ export interface AdmitCall {
   key?: { id: string; budget_usd: string | null } | null;
 }
 
-interface Held {
-  budget: Budget;
-  window: BudgetWindow;
-  /** Nano-dollars added at admission (0 for budgets that only count). */
-  reserved: bigint;
-  limit: bigint;
-  /**
-   * The budget's counter after this call: the total reserve returned, moved by the settle correction. Threshold
-   * alerts use it instead of reading the counters again (a second Redis round trip per call); null when unknown
-   * (a budget that only counts, or counters that returned no totals), and then alerts read.
-   */
-  counted: bigint | null;
-}
-
-/** What admission took: settle it with the recorded event, or release it if the call never happened. */
-export interface Reservation {
-  /** The model to send the call to: the requested one, or a downgrade budget's `downgrade_to`. */
-  model: string;
-  /** Response headers to add (`x-tokenledger-downgraded`, `x-ratelimit-*`). */
-  headers: Record<string, string>;
-  held: Held[];
-  /** The rate-limit claims made, corrected to the real token count at settle. */
-  rate: RatePlan | null;
-  done: boolean;
-}
-
-interface Refusal {
-  ok: false;
-  budget: Budget;
-  window: BudgetWindow;
-  /** Nano-dollars counted before this call. */
-  current: bigint;
-  limit: bigint;
-}
-
 const NO_RULES: readonly RateLimitRule[] = Object.freeze([]);
 
 /**
@@ -100,32 +80,82 @@ export class Enforcer {
   private readonly keyBudgets = new Map<string, Budget>();
   private readonly notify: BudgetAlerts;
 
+  private warm: (() => void) | undefined;
+
   constructor(private readonly o: EnforcerOptions) {
+    this.warm = o.warmTokenizer;
     this.now = o.now ?? Date.now;
     this.notify = new BudgetAlerts(o.alerts ?? null, o.counters);
   }
 
-  async admit(call: AdmitCall): Promise<Reservation> {
+  admit(call: AdmitCall): Promise<Reservation> {
+    try {
+      return Promise.resolve(this.admitNow(call));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * `admit`, without a promise when nothing has to wait (counters in this process, a tokenizer already loaded):
+   * returns the reservation, or throws the refusal (BudgetExceededError, RateLimitedError), at once. The gateway
+   * calls this; every await on the request path costs a trip through the microtask queue.
+   */
+  admitNow(call: AdmitCall): Reservation | Promise<Reservation> {
     const all = this.budgetsFor(call.key ?? null);
-    if (all.length === 0 && this.rules().length === 0)
+    const rules = this.rules();
+    if (all.length === 0 && rules.length === 0)
       return { model: call.model, headers: {}, held: [], rate: null, done: true };
-    const first = await this.tryReserve(all, call, call.model, null);
+    const first = this.tryReserve(all, rules, call, call.model, null);
+    // No closure unless a promise needs one: this runs on every request.
+    return first instanceof Promise
+      ? first.then((a) => this.afterFirst(all, rules, call, a))
+      : this.afterFirst(all, rules, call, first);
+  }
+
+  /** The first attempt's outcome: its reservation, or a downgrade's second attempt, or the refusal. */
+  private afterFirst(
+    all: readonly Budget[],
+    rules: readonly RateLimitRule[],
+    call: AdmitCall,
+    first: Attempt,
+  ): Reservation | Promise<Reservation> {
     if (first.ok) return first.reservation;
     const b = first.budget;
-    if (b.action === 'downgrade' && b.downgrade_to !== null && b.downgrade_to !== call.model) {
-      const to = b.downgrade_to;
-      const second = await this.tryReserve(all, call, to, to);
-      if (second.ok) {
-        second.reservation.headers['x-tokenledger-downgraded'] = `${call.model} -> ${to}; budget=${b.id}`;
-        return second.reservation;
-      }
-      throw this.blocked(second);
-    }
-    throw this.blocked(first);
+    if (b.action !== 'downgrade' || b.downgrade_to === null || b.downgrade_to === call.model)
+      throw this.blocked(first);
+    const to = b.downgrade_to;
+    return andThen(this.tryReserve(all, rules, call, to, to), (second) => {
+      if (!second.ok) throw this.blocked(second);
+      second.reservation.headers['x-tokenledger-downgraded'] = `${call.model} -> ${to}; budget=${b.id}`;
+      return second.reservation;
+    });
   }
 
   /** Replaces the reservation with the event's real cost (an unpriced event costs nothing). Idempotent. */
-  async settle(r: Reservation, event: Pick<UsageEvent, 'cost_usd'> & Usage): Promise<void> {
+  settle(r: Reservation, event: Pick<UsageEvent, 'cost_usd'> & Usage): Promise<void> {
+    try {
+      return this.settleNow(r, event) ?? Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** `settle` for a caller that does not wait: done at once with in-process counters; a failure goes to `onError`. */
+  settleInBackground(
+    r: Reservation,
+    event: Pick<UsageEvent, 'cost_usd'> & Usage,
+    onError: (e: Error) => void,
+  ): void {
+    try {
+      this.settleNow(r, event)?.catch(onError);
+    } catch (e) {
+      onError(e as Error);
+    }
+  }
+
+  /** `settle`, done before it returns (undefined) when the counters are in this process and no alert must read. */
+  settleNow(r: Reservation, event: Pick<UsageEvent, 'cost_usd'> & Usage): Promise<void> | undefined {
     if (r.done) return;
     r.done = true;
     const real = event.cost_usd === null ? 0n : picoToNanoUp(event.cost_usd);
@@ -136,8 +166,16 @@ export class Enforcer {
       claims.push({ keys: h.window.keys, amount: real - h.reserved, ttlSeconds: h.window.ttlSeconds });
       if (h.counted !== null) h.counted += real - h.reserved;
     }
-    if (claims.length > 0) await this.o.counters.add(claims);
-    if (real > 0n && this.notify.wants(r.held)) await this.notify.afterSpend(r.held);
+    const c = this.o.counters;
+    let added: Promise<void> | undefined;
+    if (claims.length > 0) {
+      if (c.addSync !== undefined) c.addSync(claims);
+      else added = c.add(claims);
+    }
+    if (real === 0n || !this.notify.wants(r.held)) return added;
+    return added === undefined
+      ? this.notify.afterSpend(r.held)
+      : added.then(() => this.notify.afterSpend(r.held));
   }
 
   /** Gives a reservation back (the call failed or was aborted before it cost anything). Idempotent. */
@@ -170,47 +208,32 @@ export class Enforcer {
     return rebuildCounters(store, counters, this.o.pricer, unique, this.now());
   }
 
-  private async tryReserve(
+  /**
+   * Reserves the call's worst case on every limiting budget and its rate claims, all or nothing. With counters in
+   * this process it first tries a bound on the input tokens (UTF-8 bytes, see inputTokenBound) instead of the
+   * tokenizer, on the condition that the budget and tokens-per-minute limits would still hold BOUND_ROOM more
+   * reservations like it: far from its limits a call is admitted without tokenizing; near them, where an inflated
+   * reservation held in flight could refuse a call that fits, the input is counted and the reservation is exact.
+   */
+  private tryReserve(
     all: readonly Budget[],
+    rules: readonly RateLimitRule[],
     call: AdmitCall,
     model: string,
     downgradedTo: string | null,
-  ): Promise<{ ok: true; reservation: Reservation } | Refusal> {
+  ): Attempt | Promise<Attempt> {
+    const resolution = this.o.pricer.resolve(model, call.provider);
     const scope: CallScope = {
       attribution: call.attribution,
       provider: call.provider,
       model,
-      canonicalModel: this.o.pricer.resolve(model, call.provider)?.model ?? null,
+      canonicalModel: resolution?.model ?? null,
     };
     const matched = matchingBudgets(all, scope);
     const now = this.now();
-    const rules = this.rules();
-    // A downgrade budget already at its limit lets the cheaper model through: it only counts that spend.
-    const limits = (b: Budget) =>
-      b.action === 'block' || (b.action === 'downgrade' && b.downgrade_to !== downgradedTo);
     let rate = rules.length === 0 ? null : rateClaims(rules, scope, 0, now);
     if (rate !== null && rate.claims.length === 0) rate = null;
-    const tokenParts = rate === null ? false : rate.parts.some((p) => p.unit === 'tokens');
-    let amount = 0n;
-    if (tokenParts || matched.some(limits)) {
-      const w = await worstCase(
-        {
-          json: call.json,
-          inputText: call.inputText(),
-          provider: call.provider,
-          model,
-          ts: call.ts,
-          mayWriteCache: call.mayWriteCache,
-          countTokens: this.o.countTokens,
-          fallbackOutputTokens: this.o.fallbackOutputTokens,
-        },
-        this.o.pricer,
-      );
-      amount = w.nano;
-      if (rate !== null) withTokens(rate, w.inputTokens + w.outputTokens);
-    }
     const held: Held[] = [];
-    const claims: Claim[] = [];
     const claimed: Held[] = [];
     for (const b of matched) {
       const h: Held = {
@@ -221,30 +244,47 @@ export class Enforcer {
         counted: null,
       };
       held.push(h);
-      if (!limits(b)) continue;
-      h.reserved = amount;
-      claims.push({ keys: h.window.keys, amount, limit: h.limit, ttlSeconds: h.window.ttlSeconds });
-      claimed.push(h);
+      // A downgrade budget already at its limit lets the cheaper model through: it only counts that spend.
+      if (b.action === 'block' || (b.action === 'downgrade' && b.downgrade_to !== downgradedTo))
+        claimed.push(h);
     }
-    let headers: Record<string, string> = {};
-    const offset = claims.length;
-    if (rate !== null) claims.push(...rate.claims);
-    if (claims.length > 0) {
-      const r = await this.o.counters.reserve(claims);
-      if (!r.ok && r.index < offset) {
-        const h = claimed[r.index]!;
-        return { ok: false, budget: h.budget, window: h.window, current: r.current, limit: h.limit };
-      }
-      if (r.ok && r.totals !== undefined)
-        for (let i = 0; i < offset; i++) claimed[i]!.counted = r.totals[i] ?? null;
-      if (rate !== null) {
-        const v = rateVerdict(rate, r, offset)!;
-        if (!v.ok) throw v.error;
-        headers = v.headers;
+    const a: Admission = { model, held, claimed, rate };
+    if (claimed.length === 0 && !countsTokens(rate)) return this.reserve(a, null);
+    const shape = {
+      json: call.json,
+      provider: call.provider,
+      model,
+      ts: call.ts,
+      mayWriteCache: call.mayWriteCache,
+      fallbackOutputTokens: this.o.fallbackOutputTokens,
+    };
+    const text = call.inputText();
+    const sync = this.o.counters.reserveSync;
+    if (sync !== undefined) {
+      const bound = pricedWorstCase(shape, inputTokenBound(call.json, text), this.o.pricer, resolution);
+      const claims = admissionClaims(a, bound, BOUND_ROOM);
+      const r = claims.length === 0 ? NOTHING_CLAIMED : sync.call(this.o.counters, claims);
+      const fast = admissionVerdict(a, bound, r, true);
+      if (fast !== null) {
+        if (this.warm !== undefined && r.ok && nearLimit(claims, r.totals)) {
+          this.warm();
+          this.warm = undefined;
+        }
+        return fast;
       }
     }
-    const done = held.length === 0 && rate === null;
-    return { ok: true, reservation: { model, headers, held, rate, done } };
+    return andThen(countInputTokens(call.json, text, this.o.countTokens), (tokens) =>
+      this.reserve(a, pricedWorstCase(shape, tokens, this.o.pricer, resolution)),
+    );
+  }
+
+  /** Reserves at the worst case `w` (null: nothing to reserve but rate-limit requests). */
+  private reserve(a: Admission, w: WorstCase | null): Attempt | Promise<Attempt> {
+    const claims = admissionClaims(a, w, 1n);
+    if (claims.length === 0) return admissionVerdict(a, w, NOTHING_CLAIMED, false)!;
+    const c = this.o.counters;
+    if (c.reserveSync !== undefined) return admissionVerdict(a, w, c.reserveSync(claims), false)!;
+    return c.reserve(claims).then((r) => admissionVerdict(a, w, r, false)!);
   }
 
   private rules(): readonly RateLimitRule[] {
@@ -287,31 +327,20 @@ export class Enforcer {
   }
 }
 
-/**
- * Sets a plan made with 0 tokens to `tokens`, as rateClaims(rules, scope, tokens, now) would have made it: only the
- * tokens claims' amounts differ, so the plan is built (keys, encodings) once per call instead of twice.
- */
-function withTokens(plan: RatePlan, tokens: number): void {
-  const n = Math.max(0, Math.ceil(tokens));
-  const amount = BigInt(n);
-  plan.estimatedTokens = n;
-  for (let i = 0; i < plan.parts.length; i++)
-    if (plan.parts[i]!.unit === 'tokens') plan.claims[i] = { ...plan.claims[i]!, amount };
+function countsTokens(rate: RatePlan | null): boolean {
+  if (rate !== null) for (const p of rate.parts) if (p.unit === 'tokens') return true;
+  return false;
 }
 
-/** A virtual key's `budget_usd`: a monthly block budget on its api_key_id, in UTC. */
-export function keyBudget(id: string, budgetUsd: string): Budget {
-  return {
-    id: `key:${id}`,
-    name: `virtual key ${id}`,
-    scope: { api_key_id: id },
-    period: { kind: 'monthly' },
-    tz: 'UTC',
-    limit_usd: budgetUsd,
-    thresholds: [50, 80, 100],
-    action: 'block',
-    downgrade_to: null,
-    origin: 'config',
-    created_at: '1970-01-01T00:00:00.000Z',
-  };
+/**
+ * After a reserve of claims made with room BOUND_ROOM (limit − (R−1)·amount): does any limit have room for fewer than
+ * 2·R more such calls? (total + R·amount > limit − (R−1)·amount ⇔ total + (2R−1)·amount > the real limit.)
+ */
+function nearLimit(claims: readonly Claim[], totals: readonly bigint[] | undefined): boolean {
+  if (totals === undefined) return true;
+  for (let i = 0; i < claims.length; i++) {
+    const c = claims[i]!;
+    if (c.limit !== null && c.amount > 0n && totals[i]! + BOUND_ROOM * c.amount > c.limit) return true;
+  }
+  return false;
 }

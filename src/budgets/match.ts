@@ -18,11 +18,22 @@ export interface CallScope {
  * a call to `openai/gpt-4o` and the ledger's `model` column it is rebuilt from. Pure.
  */
 export function scopeCovers(scope: Scope, call: CallScope): boolean {
-  for (const dim in scope) {
-    const want = scope[dim]!;
-    if (!dimensionHolds(dim, want, call)) return false;
-  }
+  const pairs = pairsOf(scope);
+  for (let i = 0; i < pairs.length; i += 2) if (!dimensionHolds(pairs[i]!, pairs[i + 1]!, call)) return false;
   return true;
+}
+
+/** A scope's `dim, value, dim, value…`, listed once per scope object: a for-in per budget per call costs more. */
+const PAIRS = new WeakMap<Scope, string[]>();
+
+function pairsOf(scope: Scope): string[] {
+  let p = PAIRS.get(scope);
+  if (p === undefined) {
+    p = [];
+    for (const dim in scope) p.push(dim, scope[dim]!);
+    PAIRS.set(scope, p);
+  }
+  return p;
 }
 
 function dimensionHolds(dim: string, want: string, call: CallScope): boolean {

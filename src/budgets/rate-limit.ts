@@ -71,10 +71,20 @@ export interface RateLimitRule {
 
 type Unit = 'requests' | 'tokens';
 
+/** The rule and unit a claim stands for (shared by every call of the minute: read only). */
+export interface RatePart {
+  readonly rule: RateLimitRule;
+  readonly unit: Unit;
+  readonly perValue: string | null;
+  readonly limit: number;
+  /** `limit` as the header shows it. */
+  readonly limitText: string;
+}
+
 /** What one call claims: the Counters claims plus, for each, the rule and unit it stands for. */
 export interface RatePlan {
   claims: Claim[];
-  parts: { rule: RateLimitRule; unit: Unit; perValue: string | null; limit: number }[];
+  parts: RatePart[];
   estimatedTokens: number;
   /** Epoch ms the window ends. */
   resetsAt: number;
@@ -100,7 +110,7 @@ export function compileRateLimits(input: readonly RateLimitRuleInput[]): RateLim
   });
 }
 
-/** The claims a call makes on the rules covering it (empty when none does). Pure. */
+/** The claims a call makes on the rules covering it (empty when none does). Pure (its key cache only saves work). */
 export function rateClaims(
   rules: readonly RateLimitRule[],
   call: CallScope,
@@ -116,22 +126,57 @@ export function rateClaims(
     if (!scopeCovers(rule.scope, call)) continue;
     const perValue = rule.per === null ? null : dimensionValue(rule.per, call);
     if (rule.per !== null && perValue === null) continue;
-    const base = `tl:rl:${rule.id}:${perValue === null ? '-' : encodeURIComponent(perValue)}`;
-    if (rule.rpm !== null) {
-      plan.claims.push({ keys: [`${base}:r:${minute}`], amount: 1n, limit: BigInt(rule.rpm), ttlSeconds });
-      plan.parts.push({ rule, unit: 'requests', perValue, limit: rule.rpm });
+    const k = ruleKeys(rule, perValue, minute);
+    if (k.rpm !== null) {
+      plan.claims.push({ keys: k.requests, amount: 1n, limit: k.rpm, ttlSeconds });
+      plan.parts.push(k.requestsPart);
     }
-    if (rule.tpm !== null) {
-      plan.claims.push({
-        keys: [`${base}:t:${minute}`],
-        amount: tokens,
-        limit: BigInt(rule.tpm),
-        ttlSeconds,
-      });
-      plan.parts.push({ rule, unit: 'tokens', perValue, limit: rule.tpm });
+    if (k.tpm !== null) {
+      plan.claims.push({ keys: k.tokens, amount: tokens, limit: k.tpm, ttlSeconds });
+      plan.parts.push(k.tokensPart);
     }
   }
   return plan;
+}
+
+/** One rule's counters for one value of `per` in one minute: built once a minute, not once a call. */
+interface RuleKeys {
+  requests: readonly string[];
+  tokens: readonly string[];
+  rpm: bigint | null;
+  tpm: bigint | null;
+  requestsPart: RatePart;
+  tokensPart: RatePart;
+}
+
+/** Per rule: the minute the cached keys are for, and the keys of each value of `per` seen in it. */
+const KEYS = new WeakMap<RateLimitRule, { minute: number; byValue: Map<string | null, RuleKeys> }>();
+
+function ruleKeys(rule: RateLimitRule, perValue: string | null, minute: number): RuleKeys {
+  let m = KEYS.get(rule);
+  if (m === undefined || m.minute !== minute) {
+    // A new minute drops the last one's values, so the cache holds at most one minute's distinct callers.
+    m = { minute, byValue: new Map() };
+    KEYS.set(rule, m);
+  }
+  let k = m.byValue.get(perValue);
+  if (k === undefined) {
+    const base = `tl:rl:${rule.id}:${perValue === null ? '-' : encodeURIComponent(perValue)}`;
+    k = {
+      requests: [`${base}:r:${minute}`],
+      tokens: [`${base}:t:${minute}`],
+      rpm: rule.rpm === null ? null : BigInt(rule.rpm),
+      tpm: rule.tpm === null ? null : BigInt(rule.tpm),
+      requestsPart: part(rule, 'requests', perValue, rule.rpm ?? 0),
+      tokensPart: part(rule, 'tokens', perValue, rule.tpm ?? 0),
+    };
+    m.byValue.set(perValue, k);
+  }
+  return k;
+}
+
+function part(rule: RateLimitRule, unit: Unit, perValue: string | null, limit: number): RatePart {
+  return { rule, unit, perValue, limit, limitText: String(limit) };
 }
 
 /**
@@ -189,29 +234,55 @@ const HEADER_NAMES = {
   tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
 } as const;
 
-/** x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. Runs per request: no computed keys. */
+/** `1s` … `61s`: a minute window's reset-header values (built once). */
+const RESET_TEXT = Array.from({ length: 62 }, (_, i) => `${i}s`);
+
+/**
+ * x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. Runs per request: one object literal
+ * per shape (V8 keeps it fast), header names and values built once where they can be.
+ */
 function headers(plan: RatePlan, totals: readonly bigint[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  const reset = `${Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000))}s`;
-  for (const unit of ['requests', 'tokens'] as const) {
-    let limit = -1;
-    let left = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < plan.parts.length; i++) {
-      const p = plan.parts[i]!;
-      if (p.unit !== unit) continue;
-      const remaining = Math.max(0, p.limit - Number(totals[i] ?? 0n));
-      if (remaining < left) {
-        left = remaining;
-        limit = p.limit;
+  const secs = Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000));
+  const reset = RESET_TEXT[secs] ?? `${secs}s`;
+  let req: RatePart | null = null;
+  let reqLeft = Number.POSITIVE_INFINITY;
+  let tok: RatePart | null = null;
+  let tokLeft = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < plan.parts.length; i++) {
+    const p = plan.parts[i]!;
+    const left = Math.max(0, p.limit - Number(totals[i] ?? 0n));
+    if (p.unit === 'requests') {
+      if (left < reqLeft) {
+        reqLeft = left;
+        req = p;
       }
+    } else if (left < tokLeft) {
+      tokLeft = left;
+      tok = p;
     }
-    if (limit < 0) continue;
-    const [l, r, t] = HEADER_NAMES[unit];
-    out[l] = String(limit);
-    out[r] = String(left);
-    out[t] = reset;
   }
-  return out;
+  if (req !== null && tok !== null)
+    return {
+      'x-ratelimit-limit-requests': req.limitText,
+      'x-ratelimit-remaining-requests': String(reqLeft),
+      'x-ratelimit-reset-requests': reset,
+      'x-ratelimit-limit-tokens': tok.limitText,
+      'x-ratelimit-remaining-tokens': String(tokLeft),
+      'x-ratelimit-reset-tokens': reset,
+    };
+  if (req !== null)
+    return {
+      'x-ratelimit-limit-requests': req.limitText,
+      'x-ratelimit-remaining-requests': String(reqLeft),
+      'x-ratelimit-reset-requests': reset,
+    };
+  if (tok !== null)
+    return {
+      'x-ratelimit-limit-tokens': tok.limitText,
+      'x-ratelimit-remaining-tokens': String(tokLeft),
+      'x-ratelimit-reset-tokens': reset,
+    };
+  return {};
 }
 
 function dimensionValue(dim: string, call: CallScope): string | null {

@@ -1,6 +1,7 @@
 import type { RateCard } from '../ledger/event.js';
 import { costOf } from '../pricing/cost.js';
 import type { Pricer } from '../pricing/pricer.js';
+import type { Resolution } from '../pricing/resolve.js';
 import { picoToNanoUp } from './nano.js';
 
 /**
@@ -53,18 +54,51 @@ export interface WorstCase {
  * through the one cost formula (pricing/cost.ts).
  */
 export async function worstCase(w: WorstCaseInput, pricer: Pricer): Promise<WorstCase> {
-  const messages = Array.isArray(w.json.messages) ? w.json.messages.length : 0;
-  const tools = w.json.tools === undefined ? '' : JSON.stringify(w.json.tools);
-  const inputTokens =
-    (await w.countTokens(w.inputText)) +
-    (tools === '' ? 0 : await w.countTokens(tools)) +
-    messages * TOKENS_PER_MESSAGE +
-    TOKENS_PER_REQUEST;
+  return pricedWorstCase(w, await countInputTokens(w.json, w.inputText, w.countTokens), pricer);
+}
+
+/**
+ * The request's input tokens as the tokenizer counts them, plus chat framing; a number (no promise) when
+ * `countTokens` answers at once.
+ */
+export function countInputTokens(
+  json: Record<string, unknown>,
+  inputText: string,
+  countTokens: (text: string) => Promise<number> | number,
+): number | Promise<number> {
+  const framing = framingTokens(json);
+  const tools = toolsText(json);
+  const text = countTokens(inputText);
+  const more = tools === '' ? 0 : countTokens(tools);
+  if (typeof text === 'number' && typeof more === 'number') return text + more + framing;
+  return Promise.all([text, more]).then(([a, b]) => a + b + framing);
+}
+
+/**
+ * An upper bound on countInputTokens without the tokenizer: the UTF-8 byte length of the text. Byte-level BPE
+ * (gpt-tokenizer's o200k and cl100k) splits the bytes into tokens of at least one byte each, so a text never has
+ * more tokens than bytes (worst-case.test.ts checks it on real prompts). Typically 3-4x the real count.
+ */
+export function inputTokenBound(json: Record<string, unknown>, inputText: string): number {
+  const tools = toolsText(json);
+  return (
+    Buffer.byteLength(inputText, 'utf8') +
+    (tools === '' ? 0 : Buffer.byteLength(tools, 'utf8')) +
+    framingTokens(json)
+  );
+}
+
+/** The worst case of a call whose input is `inputTokens` (counted, or an upper bound): output limit and prices. */
+export function pricedWorstCase(
+  w: Omit<WorstCaseInput, 'inputText' | 'countTokens'>,
+  inputTokens: number,
+  pricer: Pricer,
+  resolution: Resolution | null = pricer.resolve(w.model, w.provider),
+): WorstCase {
   const choices = positiveInt(w.json.n) ?? 1;
   const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
   const serviceTier = typeof w.json.service_tier === 'string' ? w.json.service_tier : null;
-  const r = pricer.resolve(w.model, w.provider);
-  const rates = r === null ? null : pricer.rates(r, w.ts, inputTokens, serviceTier);
+  const rates = resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
   const card: RateCard = w.mayWriteCache
     ? { ...rates, input: maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) }
@@ -82,6 +116,15 @@ export async function worstCase(w: WorstCaseInput, pricer: Pricer): Promise<Wors
     card,
   ).cost_usd;
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
+}
+
+function framingTokens(json: Record<string, unknown>): number {
+  const messages = Array.isArray(json.messages) ? json.messages.length : 0;
+  return messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST;
+}
+
+function toolsText(json: Record<string, unknown>): string {
+  return json.tools === undefined ? '' : JSON.stringify(json.tools);
 }
 
 /** The request's own output limit, whichever of the APIs' names it uses. */

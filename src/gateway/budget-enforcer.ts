@@ -9,10 +9,10 @@ import {
 import { MemoryCounters } from '../budgets/counters/memory.js';
 import { createRedisCounters } from '../budgets/counters/redis.js';
 import { Enforcer } from '../budgets/enforcer.js';
+import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import { TokenledgerError } from '../errors.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { GatewayConfig } from './config.js';
-import { countTokens } from './estimate.js';
 
 export interface GatewayEnforcer {
   enforcer: Enforcer;
@@ -61,10 +61,11 @@ export async function createGatewayEnforcer(o: {
     counters = guarded;
     health = guarded;
   } else counters = new MemoryCounters();
-  // The tokenizer loads on first use (~hundreds of ms, ~50 MB): load it now when a limit needs it, rather than inside
-  // the first budgeted call, and not at all for a gateway that enforces nothing.
-  if (o.config.rate_limits.length > 0 || o.config.budgets.some((b) => b.action !== 'alert'))
-    preloadTokenizer();
+  // The tokenizer loads on first use (~hundreds of ms, ~50 MB, and its 200k strings slow every JSON.parse and string
+  // lookup in the process by a few µs per request): with Redis every limited call counts tokens, so load it now;
+  // in-process counters count only near a limit (byte bound elsewhere), so the enforcer loads it when one nears.
+  const limits = o.config.rate_limits.length > 0 || o.config.budgets.some((b) => b.action !== 'alert');
+  if (limits && c.store === 'redis') preloadTokenizer();
   const fromConfig = o.config.budgets;
   const rules = o.config.rate_limits;
   const enforcer = new Enforcer({
@@ -72,7 +73,8 @@ export async function createGatewayEnforcer(o: {
     counters,
     pricer: o.pricer,
     alerts: o.alerts ?? null,
-    countTokens,
+    countTokens: countPromptTokens,
+    ...(c.store === 'redis' ? {} : { warmTokenizer: preloadTokenizer }),
     rateLimits: () => rules,
   });
   return { enforcer, counters, metrics: () => (health === null ? '' : renderCountersMetrics(health)) };
@@ -80,5 +82,5 @@ export async function createGatewayEnforcer(o: {
 
 /** Loads the tokenizer in the background (errors surface on first real use). */
 export function preloadTokenizer(): void {
-  void countTokens('tokenledger').catch(() => {});
+  void Promise.resolve(countPromptTokens('tokenledger')).catch(() => {});
 }

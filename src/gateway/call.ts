@@ -77,11 +77,12 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
     setImmediate(() => sessions.observe(call.json, event));
   // Off the response path: the ledger already holds the truth, the counters catch up a moment later.
   const r = call.reservation;
-  if (r !== null && !r.done)
-    call.deps.enforcer?.settle(r, event).catch((e: Error) => {
-      process.stderr.write(`gateway: settling a budget reservation failed: ${e.message}\n`);
-    });
+  if (r !== null && !r.done) call.deps.enforcer?.settleInBackground(r, event, warnSettle);
   return event;
+}
+
+function warnSettle(e: Error): void {
+  process.stderr.write(`gateway: settling a budget reservation failed: ${e.message}\n`);
 }
 
 async function estimated(

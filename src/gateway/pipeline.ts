@@ -69,7 +69,8 @@ export class Gateway {
       this.d.sessions?.check(attribution);
       // Admission: after attribution (budgets are per scope), before anything is sent upstream.
       if (route.metered && this.d.enforcer !== undefined) {
-        reservation = await this.d.enforcer.admit({
+        // admitNow answers at once with in-process counters: no await (microtask hop) unless it must wait.
+        const admitted = this.d.enforcer.admitNow({
           attribution,
           provider: list[0]!.upstream.provider,
           model: json.model,
@@ -79,6 +80,7 @@ export class Gateway {
           ts,
           key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
         });
+        reservation = admitted instanceof Promise ? await admitted : admitted;
         if (reservation.model !== json.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }

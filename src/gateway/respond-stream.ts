@@ -19,7 +19,11 @@ export async function respondStream(
 ): Promise<void> {
   res.writeHead(
     r.status,
-    clientHeaders(r.headers, { ...call.reservation?.headers, 'x-tokenledger-event-id': call.eventId }),
+    // Budget headers copied in, not spread (see respond-json.ts).
+    Object.assign(
+      clientHeaders(r.headers, { 'x-tokenledger-event-id': call.eventId }),
+      call.reservation?.headers,
+    ),
   );
   res.flushHeaders();
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);

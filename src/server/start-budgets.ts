@@ -68,7 +68,8 @@ export async function startBudgets(o: {
   const enforcer = enforcement.enforcer;
   // A budget added while the server runs counts what its window already spent, not only what comes after.
   book.beforeChange = async (next) => {
-    if (next.some((b) => b.action !== 'alert')) preloadTokenizer();
+    // With Redis every limited call counts tokens; in-process counters load the tokenizer once a limit nears.
+    if (o.config.counters.store === 'redis' && next.some((b) => b.action !== 'alert')) preloadTokenizer();
     await o.drain();
     await enforcer.seed(o.store, next);
   };

@@ -37,4 +37,10 @@ export interface Counters {
    */
   seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for counters in this process (no I/O): reserve and add done before returning, so the enforcer admits
+   * and settles a call without a promise hop. Same semantics as reserve and add.
+   */
+  reserveSync?(claims: readonly Claim[]): ReserveResult;
+  addSync?(claims: readonly Omit<Claim, 'limit'>[]): void;
 }

@@ -52,9 +52,13 @@ export class MemoryCounters implements Counters {
     return this.reserveSync(claims);
   }
 
-  async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
+  addSync(claims: readonly Omit<Claim, 'limit'>[]): void {
     const now = this.now();
     for (const c of claims) this.bump(c.keys[0]!, c.amount, c.ttlSeconds, now);
+  }
+
+  async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
+    this.addSync(claims);
   }
 
   async read(keys: readonly (readonly string[])[]): Promise<bigint[]> {

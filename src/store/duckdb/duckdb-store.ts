@@ -6,7 +6,6 @@ import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
 import {
   edgeRanges,
-  floorDay,
   pickRollup,
   planRead,
   type Range,
