@@ -39,7 +39,11 @@ if (!existsSync(ledger)) {
   console.error(`filled in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 
+// The API's clock. Relative ranges (`since=30d`) start and end mid-day, and the partial days at both ends are read
+// from raw events: how much that costs depends on the hour, so each call is measured at several pinned hours too.
+let clock: number | null = null;
 const server = await startServer({
+  apiNow: () => clock ?? Date.now() * 1000,
   ledgerPath: ledger,
   configPath: null,
   port: 0,
@@ -107,19 +111,38 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
-const lines = ['| call | p50 ms | p95 ms | max ms | ≤ 300 ms | CPU ms p50 |', '|---|---|---|---|---|---|'];
+// The day of the newest event, at these UTC hours, then the real clock.
+const HOURS = [6, 12, 18];
+const lastDay = Math.floor(e.ts_us / 86_400e6) * 86_400e6;
+const clocks: (number | null)[] = [...HOURS.map((h) => lastDay + h * 3_600e6), null];
+const clockName = (c: number | null) =>
+  c === null ? 'now' : `${new Date(c / 1000).toISOString().slice(11, 16)}`;
+
+const lines = [
+  `| call | p50 ms | p95 ms | max ms | p95 at ${clocks.map(clockName).join(' / ')} | ≤ 300 ms | CPU ms p50 |`,
+  '|---|---|---|---|---|---|---|',
+];
 for (const [name, path] of CALLS) {
-  await call(path); // warm-up: first touch of each column
   const ms: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = await call(path);
-    ms.push(r.ms);
-    cpu.push(r.cpu);
+  const p95s: number[] = [];
+  for (const c of clocks) {
+    clock = c;
+    await call(path); // warm-up: first touch of each column
+    const at: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await call(path);
+      at.push(r.ms);
+      cpu.push(r.cpu);
+    }
+    ms.push(...at);
+    p95s.push(pct(at, 95));
   }
+  clock = null;
   const p95 = pct(ms, 95);
+  const worst = Math.max(...p95s);
   lines.push(
-    `| ${name} | ${pct(ms, 50).toFixed(0)} | ${p95.toFixed(0)} | ${Math.max(...ms).toFixed(0)} | ${p95 <= 300 ? 'yes' : '**no**'} | ${pct(cpu, 50).toFixed(0)} |`,
+    `| ${name} | ${pct(ms, 50).toFixed(0)} | ${p95.toFixed(0)} | ${Math.max(...ms).toFixed(0)} | ${p95s.map((x) => x.toFixed(0)).join(' / ')} | ${worst <= 300 ? 'yes' : '**no**'} | ${pct(cpu, 50).toFixed(0)} |`,
   );
   console.error(lines.at(-1));
 }
@@ -153,7 +176,7 @@ writeSection(
   'dashboard',
   `## Dashboard and HTTP API (issue 7)
 
-Reproduce: \`node --import tsx bench/dashboard/run.ts ${people} ${days} ${runs}${given ? ' --ledger FILE' : ''}\` — the demo organisation (${people} people × ${days} days = ${events.toLocaleString('en-US')} events) in DuckDB, \`tokenledger serve\` in-process, each call ${runs} times after a warm-up, sequentially over HTTP with the admin token. 2 cores, Node ${process.versions.node}; load average while measuring ${loadavg()[0]!.toFixed(1)} (other benchmarks share the machine: CPU ms is what the process spent per call, server and DuckDB threads, less sensitive to that).
+Reproduce: \`node --import tsx bench/dashboard/run.ts ${people} ${days} ${runs}${given ? ' --ledger FILE' : ''}\` — the demo organisation (${people} people × ${days} days = ${events.toLocaleString('en-US')} events) in DuckDB, \`tokenledger serve\` in-process, each call ${runs} times after a warm-up at each of four API clocks (the newest event's day at ${HOURS.map((h) => `${h}:00`).join(', ')} UTC, then the real clock: relative ranges like \`since=30d\` begin and end mid-day, and those partial days are read from raw events, so the hour matters), sequentially over HTTP with the admin token; "≤ 300 ms" judges the worst clock's p95. 2 cores, Node ${process.versions.node}; load average while measuring ${loadavg()[0]!.toFixed(1)} (other benchmarks share the machine: CPU ms is what the process spent per call, server and DuckDB threads, less sensitive to that).
 
 ${lines.join('\n')}
 

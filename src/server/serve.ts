@@ -35,6 +35,8 @@ export interface ServeOptions extends GatewayFlags {
   walSync?: boolean | undefined;
   /** OTLP/HTTP receiver port (`serve` passes 4318); absent or 0 turns it off. */
   otlpPort?: number | undefined;
+  /** The API's clock (epoch µs) for relative ranges like `since=30d`; benchmarks pin it. */
+  apiNow?: () => number;
 }
 
 export interface RunningServer {
@@ -115,6 +117,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     log: o.log,
     budgets: budgets.book,
     pricer,
+    ...(o.apiNow ? { now: o.apiNow } : {}),
   });
   const server = createHttpServer({
     gateway,
