@@ -74,6 +74,12 @@ export interface Query {
    * person) it names the same groups and hashes one key instead of several.
    */
   rankByFirst?: boolean;
+  /**
+   * With `top` over a whole range: also keep the N groups with the most calls (`requests`), ranked alike (the
+   * sessions page's longest sessions, found in the same pass as the costliest). The kept groups are listed in order
+   * of cost; "other" is what neither list keeps.
+   */
+  topRequests?: number;
   /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`). */
   billed?: boolean;
 }

@@ -219,6 +219,17 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       await expect(store.query({ dimensions: ['team', 'user'], rankByFirst: true })).rejects.toThrow(
         /give top/,
       );
+
+      // Also the groups with the most calls, in the same pass: the costliest team and the two busiest.
+      const byTeam = new Map<string, number>();
+      for (const e of events) byTeam.set(String(e.team), (byTeam.get(String(e.team)) ?? 0) + e.requests);
+      const calls = [...byTeam].sort((a, b) => b[1] - a[1]);
+      const both = await store.query({ dimensions: ['team'], top: 1, topRequests: 2 });
+      const keptTeams = new Set([teams[0]![0], ...calls.slice(0, 2).map(([t]) => t)]);
+      expect(new Set(both.rows.filter((x) => !x.folded).map((x) => String(x.dims.team)))).toEqual(keptTeams);
+      expect(both.rows.at(-1)!.cost_usd).toBe(
+        teams.filter(([t]) => !keptTeams.has(t)).reduce((s, [, v]) => s + v.cost, 0n),
+      );
     });
 
     it('reads the same numbers from the rollup as from raw events', async () => {

@@ -159,6 +159,13 @@ describe('dashboard in a real browser', () => {
     await page.goto(`${server.url}/sessions?since=30d`);
     await page.locator('table tbody tr').first().waitFor();
     expect(await page.locator('.badge').count()).toBeGreaterThan(0);
+    const { longest } = await apiGet<{ longest: { session_id: string; requests: number }[] }>(
+      '/api/sessions?since=30d&top=25',
+    );
+    expect(longest.length).toBeGreaterThan(0);
+    expect(await page.locator('body').textContent()).toContain(
+      `Longest sessions by calls: ${longest[0]!.session_id} (`,
+    );
     await shot('sessions');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/`);

@@ -209,6 +209,11 @@ describe('data', () => {
     expect(s.body.agents.reduce((n: bigint, x: J) => n + parseDecimal(x.cost_usd), 0n)).toBe(
       sum([...events, ...loose]),
     );
+    // The longest by calls, whatever they cost, found in the same pass.
+    const calls = new Map<string, number>();
+    for (const e of events) calls.set(e.session_id!, (calls.get(e.session_id!) ?? 0) + e.requests);
+    const longest = [...calls].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
+    expect(s.body.longest.map((x: J) => [x.session_id, x.requests])).toEqual(longest);
   });
 
   it('bad parameters get a 400 naming the parameter and what is allowed', async () => {
@@ -273,7 +278,7 @@ describe('a team-scoped viewer sees only its team', () => {
     expect(costOf(s.body.agents)).toBe(sum(web()));
     for (const where of ['team=payments', 'user=payments-user-0']) {
       const none = await get(`/api/sessions?${RANGE}&where=${where}`, viewerWeb);
-      expect(none.body).toEqual({ sessions: [], agents: [] });
+      expect(none.body).toEqual({ sessions: [], longest: [], agents: [] });
     }
     const imports = await get('/api/imports', viewerWeb);
     expect(imports.body.sources[0].events).toBe(web().length);

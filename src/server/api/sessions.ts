@@ -21,13 +21,18 @@ export function runawayFlags(rows: readonly Row[]): boolean[] {
   );
 }
 
+/** How many of the sessions with the most calls the page lists beside the costliest. */
+export const LONGEST_SESSIONS = 5;
+
 export const sessionsEndpoint = endpoint({
   method: 'GET',
   path: '/api/sessions',
-  summary: 'Cost per session and per agent; the costliest sessions with runaway flags',
+  summary:
+    'Cost per session and per agent; the costliest sessions with runaway flags, and the longest by calls',
   params: { ...rangeParams, top },
   response: z.object({
     sessions: z.array(z.record(z.string(), z.unknown())),
+    longest: z.array(z.record(z.string(), z.unknown())),
     agents: z.array(z.record(z.string(), z.unknown())),
   }),
   async handle(c, p, who) {
@@ -35,8 +40,8 @@ export const sessionsEndpoint = endpoint({
     const filters = scopeFilters(parseWhere(p.where), who);
     const n = p.top ?? 20;
     // Ranked on session_id alone (a session's agent, person and team follow from it; hashing one key over the ~400k
-    // sessions of a month costs half of hashing four), leaving out the events of no session. The session rollup
-    // serves it unless a filter names another dimension.
+    // sessions of a month costs half of hashing four), by cost and by calls in the same pass, leaving out the events
+    // of no session. The session rollup serves it unless a filter names another dimension.
     const [bySession, byAgent] = await Promise.all([
       c.store.query({
         dimensions: ['session_id', 'agent', 'user', 'team'],
@@ -44,21 +49,59 @@ export const sessionsEndpoint = endpoint({
         since,
         until,
         top: n,
+        topRequests: LONGEST_SESSIONS,
         rankByFirst: true,
       }),
       c.store.query({ dimensions: ['agent'], filters, since, until }),
     ]);
-    // A session run under two agents or by two people has a row for each.
+    // A session run under two agents or by two people has a row for each; the rows hold both lists' sessions, so
+    // each list is found again from their sums (ties by session id, as the store ranks them).
     const rows = bySession.rows.filter((r) => !r.folded);
-    const flags = runawayFlags(rows);
+    const sums = new Map<string, { cost: bigint; calls: number; first: Row }>();
+    for (const r of rows) {
+      const id = r.dims.session_id!;
+      const t = sums.get(id) ?? { cost: 0n, calls: 0, first: r };
+      t.cost += r.cost_usd;
+      t.calls += r.requests;
+      sums.set(id, t);
+    }
+    const ids = [...sums.keys()].sort();
+    const costliest = new Map(
+      [...ids]
+        .sort((a, b) => byDesc(sums.get(a)!.cost, sums.get(b)!.cost))
+        .slice(0, n)
+        .map((id, i) => [id, i]),
+    );
+    const longest = [...ids]
+      .sort((a, b) => byDesc(sums.get(a)!.calls, sums.get(b)!.calls))
+      .slice(0, LONGEST_SESSIONS);
+    const listed = rows
+      .filter((r) => costliest.has(r.dims.session_id!))
+      .sort((a, b) => costliest.get(a.dims.session_id!)! - costliest.get(b.dims.session_id!)!);
+    const flags = runawayFlags(listed);
     return {
-      sessions: rows.map((r, i) => ({
+      sessions: listed.map((r, i) => ({
         ...rowJson(r),
         tokens: tokensOf(r),
         cost_per_call_usd: formatUsd(r.requests === 0 ? 0n : r.cost_usd / BigInt(r.requests)),
         runaway: flags[i],
       })),
+      longest: longest.map((id) => {
+        const t = sums.get(id)!;
+        return {
+          session_id: id,
+          agent: t.first.dims.agent ?? null,
+          user: t.first.dims.user ?? null,
+          requests: t.calls,
+          cost_usd: formatUsd(t.cost),
+        };
+      }),
       agents: byAgent.rows.map((r) => ({ ...rowJson(r), tokens: tokensOf(r) })),
     };
   },
 });
+
+/** Descending order of two amounts; Array.sort is stable, so equal ones keep their (session id) order. */
+function byDesc(a: bigint | number, b: bigint | number): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}

@@ -101,7 +101,7 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
 
   if (!q.bucket)
     return {
-      sql: topOfRange(q.top, dimAliases, branches, minus.length > 0, d, q.rankByFirst === true),
+      sql: topOfRange(q, dimAliases, branches, minus.length > 0, d),
       params,
       dimAliases,
     };
@@ -144,18 +144,22 @@ function topLimit(top: number): number {
  * `byFirst` ranks on the first dimension alone and keeps every group of the N values it picks.
  */
 function topOfRange(
-  top: number,
+  q: Query,
   dims: readonly string[],
   branches: readonly string[],
   subtracts: boolean,
   d: SqlDialect,
-  byFirst: boolean,
 ): string {
-  topLimit(top);
+  const top = topLimit(q.top!);
   const cols = dims.join(', ');
-  const ranked = byFirst ? dims.slice(0, 1) : dims;
+  const ranked = q.rankByFirst ? dims.slice(0, 1) : dims;
   const rankCols = ranked.join(', ');
-  const order = ['c DESC', ...ranked.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const orderBy = (m: string) => [`${m} DESC`, ...ranked.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
+  const order = orderBy('c');
+  const byCalls =
+    q.topRequests === undefined
+      ? ''
+      : `\n  UNION SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${orderBy('r')} LIMIT ${topLimit(q.topRequests)})`;
   const sums = OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`);
   const on = ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ');
   const keptOrder = [
@@ -166,10 +170,11 @@ function topOfRange(
   const minus = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
   // top is validated (a safe positive integer): written as a number so LIMIT can use it.
   return `WITH src AS MATERIALIZED (${branches.join('\nUNION ALL\n')}),
-costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c FROM src GROUP BY ${rankCols}${
+costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${q.topRequests === undefined ? '' : `, ${d.sum('requests')} AS r`} FROM src GROUP BY ${rankCols}${
     subtracts ? ` HAVING ${d.sum('events')} <> 0` : ''
   }),
-top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})),
+top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (
+  SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})${byCalls})),
 kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn, ${sums.join(', ')}
   FROM src s JOIN top t ON ${on} GROUP BY ${dims.map((a) => `s.${a}`).join(', ')}${
     subtracts ? ` HAVING ${d.sum('s.events')} <> 0` : ''
@@ -179,8 +184,8 @@ keptsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(
 SELECT * EXCLUDE (rn) FROM (
   SELECT ${cols}, false AS folded, rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM kept
   UNION ALL
-  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, ${top + 1} AS rn, ${minus.join(', ')}
-  FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > ${top}
+  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, NULL AS rn, ${minus.join(', ')}
+  FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > (SELECT count(*) FROM top)
 ) ORDER BY folded, rn`;
 }
 

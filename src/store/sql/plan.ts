@@ -50,6 +50,12 @@ export function validateQuery(q: Query): void {
     throw bad('top must be a positive integer');
   if (q.rankByFirst && (q.top === undefined || q.bucket !== undefined))
     throw bad('rankByFirst ranks the groups of a top-N over a whole range: give top and no bucket');
+  if (q.topRequests !== undefined) {
+    if (!Number.isSafeInteger(q.topRequests) || q.topRequests < 1)
+      throw bad('topRequests must be a positive integer');
+    if (q.top === undefined || q.bucket !== undefined)
+      throw bad('topRequests adds to the groups of a top-N over a whole range: give top and no bucket');
+  }
 }
 
 /** The first rollup keyed by every dimension the query groups or filters by; none for an hourly bucket. */

@@ -5,13 +5,21 @@ import { rangeOf } from '../url-state';
 import { useApi } from '../use-api';
 
 type Session = Row & { runaway: boolean; tokens: number; cost_per_call_usd: string };
+/** One of the sessions with the most calls, over the whole range. */
+type Longest = {
+  session_id: string;
+  agent: string | null;
+  user: string | null;
+  requests: number;
+  cost_usd: string;
+};
 
 export function Sessions({ u }: { u: URL }) {
   const p = rangeOf(u);
-  // Sessions are read from raw events (not rolled up): a week by default keeps the page fast on large ledgers.
+  // A week by default: what a team lead looks at first; any range is served from the session rollup.
   if (!u.searchParams.get('since')) p.set('since', '7d');
   p.set('top', '25');
-  const s = useApi<{ sessions: Session[]; agents: Row[] }>('/api/sessions', p);
+  const s = useApi<{ sessions: Session[]; longest: Longest[]; agents: Row[] }>('/api/sessions', p);
   const d = s.data;
   const total = d ? d.agents.reduce((t, r) => t + Number(r.cost_usd), 0) : 0;
   return (
@@ -92,11 +100,8 @@ export function Sessions({ u }: { u: URL }) {
             </div>
             <p class="muted">
               Longest sessions by calls:{' '}
-              {d.sessions
-                .slice()
-                .sort((a, b) => Number(b.requests) - Number(a.requests))
-                .slice(0, 3)
-                .map((x) => `${x.session_id} (${count(x.requests)} calls)`)
+              {d.longest
+                .map((x) => `${x.session_id} (${count(x.requests)} calls, ${usd(x.cost_usd)})`)
                 .join(', ') || '—'}
             </p>
           </Panel>
