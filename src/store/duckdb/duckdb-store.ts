@@ -4,14 +4,7 @@ import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
-import {
-  edgeRanges,
-  pickRollup,
-  planRead,
-  type Range,
-  validateQuery,
-  type Weigh,
-} from '../sql/plan.js';
+import { edgeRanges, pickRollup, planRead, type Range, validateQuery, type Weigh } from '../sql/plan.js';
 import { ROLLUPS } from '../sql/rollup-dims.js';
 import type {
   AppendResult,
