@@ -177,7 +177,7 @@ shared the machine when it is above ~1: every number here is then inflated, the 
 budgets off, with in-process counters and with Redis counters (local redis-server); budgets on = one matching
 monthly \`block\` budget + a per-team rpm/tpm rate limit, checked in one atomic reserve (one EVALSHA with Redis)
 before forwarding and settled after the response (off the response path); the worst case bounds input tokens by
-their UTF-8 bytes with in-process counters far from every limit (the tokenizer is not even loaded) and counts them
+the request body's bytes with in-process counters far from every limit (the tokenizer is not even loaded) and counts them
 with the tokenizer with Redis. Each target is its own process (compiled JavaScript, DuckDB store, WAL fsync off in all three) ${where}.
 Latency: ${perBlock * BLOCKS} sequential chat requests per target after ${WARMUP} warm-up, one in flight, the three
 alternating. Loaded: ${perBlock * BLOCKS} more per target in bursts of ${perBlock} with ${LOAD_CONCURRENCY} in flight,

@@ -139,8 +139,10 @@ export function admissionVerdict(
  */
 function withTokens(plan: RatePlan, tokens: number): void {
   const n = Math.max(0, Math.ceil(tokens));
+  if (n === plan.estimatedTokens) return;
   const amount = BigInt(n);
   plan.estimatedTokens = n;
+  // In place: rateClaims made these claim objects for this call alone.
   for (let i = 0; i < plan.parts.length; i++)
-    if (plan.parts[i]!.unit === 'tokens') plan.claims[i] = { ...plan.claims[i]!, amount };
+    if (plan.parts[i]!.unit === 'tokens') plan.claims[i]!.amount = amount;
 }

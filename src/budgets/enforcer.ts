@@ -27,7 +27,13 @@ import { rebuildCounters } from './rebuild.js';
 
 export type { Reservation } from './admission.js';
 
-import { countInputTokens, inputTokenBound, pricedWorstCase, type WorstCase } from './worst-case.js';
+import {
+  bodyTokenBound,
+  countInputTokens,
+  inputTokenBound,
+  pricedWorstCase,
+  type WorstCase,
+} from './worst-case.js';
 
 export interface EnforcerOptions {
   /** The budgets in force, read on every call (cheap: the book keeps them in memory). */
@@ -58,6 +64,11 @@ export interface AdmitCall {
   json: Record<string, unknown>;
   /** Prompt text (provider.inputText): only read when a block or downgrade budget applies. */
   inputText: () => string;
+  /**
+   * The request body's byte length when it is valid UTF-8 (null when not): far from every limit it bounds the prompt's
+   * bytes (bodyTokenBound) without building the prompt text.
+   */
+  bodyBytes?: number | null;
   mayWriteCache: boolean;
   /** Epoch µs. */
   ts: number;
@@ -258,10 +269,15 @@ export class Enforcer {
       mayWriteCache: call.mayWriteCache,
       fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
-    const text = call.inputText();
+    let text: string | null = null;
     const sync = this.o.counters.reserveSync;
     if (sync !== undefined) {
-      const bound = pricedWorstCase(shape, inputTokenBound(call.json, text), this.o.pricer, resolution);
+      let bytes = bodyTokenBound(call.json, call.bodyBytes);
+      if (bytes === null) {
+        text = call.inputText();
+        bytes = inputTokenBound(call.json, text);
+      }
+      const bound = pricedWorstCase(shape, bytes, this.o.pricer, resolution);
       const claims = admissionClaims(a, bound, BOUND_ROOM);
       const r = claims.length === 0 ? NOTHING_CLAIMED : sync.call(this.o.counters, claims);
       const fast = admissionVerdict(a, bound, r, true);
@@ -273,7 +289,7 @@ export class Enforcer {
         return fast;
       }
     }
-    return andThen(countInputTokens(call.json, text, this.o.countTokens), (tokens) =>
+    return andThen(countInputTokens(call.json, text ?? call.inputText(), this.o.countTokens), (tokens) =>
       this.reserve(a, pricedWorstCase(shape, tokens, this.o.pricer, resolution)),
     );
   }

@@ -185,8 +185,8 @@ function part(rule: RateLimitRule, unit: Unit, perValue: string | null, limit: n
  */
 export function rateVerdict(plan: RatePlan, result: ReserveResult, offset = 0): RateVerdict | null {
   if (result.ok) {
-    const totals = result.totals?.slice(offset, offset + plan.claims.length);
-    return { ok: true, headers: totals === undefined ? {} : headers(plan, totals) };
+    const totals = result.totals;
+    return { ok: true, headers: totals === undefined ? {} : headers(plan, totals, offset) };
   }
   const i = result.index - offset;
   if (i < 0 || i >= plan.claims.length) return null;
@@ -241,7 +241,7 @@ const RESET_TEXT = Array.from({ length: 62 }, (_, i) => `${i}s`);
  * x-ratelimit-* (OpenAI's names) for the tightest covering rule of each unit. Runs per request: one object literal
  * per shape (V8 keeps it fast), header names and values built once where they can be.
  */
-function headers(plan: RatePlan, totals: readonly bigint[]): Record<string, string> {
+function headers(plan: RatePlan, totals: readonly bigint[], offset: number): Record<string, string> {
   const secs = Math.max(1, Math.ceil((plan.resetsAt - plan.now) / 1000));
   const reset = RESET_TEXT[secs] ?? `${secs}s`;
   let req: RatePart | null = null;
@@ -250,7 +250,7 @@ function headers(plan: RatePlan, totals: readonly bigint[]): Record<string, stri
   let tokLeft = Number.POSITIVE_INFINITY;
   for (let i = 0; i < plan.parts.length; i++) {
     const p = plan.parts[i]!;
-    const left = Math.max(0, p.limit - Number(totals[i] ?? 0n));
+    const left = Math.max(0, p.limit - Number(totals[offset + i] ?? 0n));
     if (p.unit === 'requests') {
       if (left < reqLeft) {
         reqLeft = left;

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { countTokens as o200k } from 'gpt-tokenizer';
 import { countTokens as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it } from 'vitest';
+import { anthropicProvider as anthropic } from '../gateway/providers/anthropic/anthropic.js';
+import { openAiInputText } from '../gateway/providers/openai/request.js';
 import { countPromptTokens } from './prompt-tokens.js';
-import { countInputTokens, inputTokenBound } from './worst-case.js';
+import { bodyTokenBound, countInputTokens, inputTokenBound } from './worst-case.js';
 
 /**
  * The enforcer admits far from every limit at inputTokenBound instead of the tokenizer's count, so the bound must
@@ -84,4 +86,31 @@ describe('inputTokenBound (UTF-8 bytes) is never below the tokenizer count', () 
     },
     60_000,
   );
+});
+
+describe("bodyTokenBound (the body's bytes) is never below inputTokenBound", () => {
+  const texts = ['', 'é', '😀 "quoted" \\ back', '日本語\n\t', String.fromCharCode(0xd800), '<|endoftext|>'];
+  const bodies = [
+    { model: 'm', messages: texts.map((content) => ({ role: 'user', content })) },
+    { model: 'm', messages: [{ role: 'user', content: texts.map((text) => ({ type: 'text', text })) }] },
+    { model: 'm', input: texts, instructions: 'é', prompt: ['a', 'b'] },
+    { model: 'm', system: texts, messages: [{ role: 'user', content: [{ type: 'text', text: '😀' }] }] },
+  ];
+
+  it('holds for the OpenAI and Anthropic prompt text of bodies full of escapes and multi-byte characters', () => {
+    for (const json of bodies)
+      for (const raw of [JSON.stringify(json), JSON.stringify(json, null, 2)]) {
+        const bytes = Buffer.byteLength(raw, 'utf8');
+        const bound = bodyTokenBound(json, bytes)!;
+        expect(bound).toBeGreaterThanOrEqual(inputTokenBound(json, openAiInputText(json)));
+        expect(bound).toBeGreaterThanOrEqual(inputTokenBound(json, anthropic.inputText(json)));
+      }
+  });
+
+  it('gives way (null) to inputTokenBound with tools, or a body that is not valid UTF-8', () => {
+    const json = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+    expect(bodyTokenBound(json, 50)).toBe(50 + 4 + 3);
+    expect(bodyTokenBound({ ...json, tools: [{ type: 'function' }] }, 50)).toBeNull();
+    expect(bodyTokenBound(json, null)).toBeNull();
+  });
 });

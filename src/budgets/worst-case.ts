@@ -1,5 +1,5 @@
-import type { RateCard } from '../ledger/event.js';
-import { costOf } from '../pricing/cost.js';
+import { divRoundHalfEven } from '../money/money.js';
+import { RATE_SCALE } from '../pricing/cost.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
 import { picoToNanoUp } from './nano.js';
@@ -20,6 +20,9 @@ export const FALLBACK_OUTPUT_TOKENS = 16_384;
  */
 const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REQUEST = 3;
+
+/** cost.ts: a part is round(tokens × rate / 10^12) (rates at 18 digits, costs in pico-dollars at 12). */
+const PART_DIVISOR = 10n ** BigInt(RATE_SCALE - 6);
 
 export interface WorstCaseInput {
   /** The request body. */
@@ -88,6 +91,21 @@ export function inputTokenBound(json: Record<string, unknown>, inputText: string
   );
 }
 
+/**
+ * inputTokenBound from the request body alone, without building its prompt text: the body's byte length, when the
+ * body is valid UTF-8 (`bodyBytes`, else null) and has no tools (their text is re-serialised JSON, which need not be
+ * in the body byte for byte). Every prompt string the providers' inputText joins is a distinct JSON string in the
+ * body, encoded there in at least its UTF-8 bytes plus two quotes (which pay for the '\n' joining it), so the text
+ * never has more bytes than the body. Null: use inputTokenBound.
+ */
+export function bodyTokenBound(
+  json: Record<string, unknown>,
+  bodyBytes: number | null | undefined,
+): number | null {
+  if (bodyBytes === null || bodyBytes === undefined || json.tools !== undefined) return null;
+  return bodyBytes + framingTokens(json);
+}
+
 /** The worst case of a call whose input is `inputTokens` (counted, or an upper bound): output limit and prices. */
 export function pricedWorstCase(
   w: Omit<WorstCaseInput, 'inputText' | 'countTokens'>,
@@ -100,21 +118,13 @@ export function pricedWorstCase(
   const serviceTier = typeof w.json.service_tier === 'string' ? w.json.service_tier : null;
   const rates = resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
-  const card: RateCard = w.mayWriteCache
-    ? { ...rates, input: maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) }
-    : rates;
-  const pico = costOf(
-    {
-      requests: 1,
-      input_tokens: inputTokens,
-      cache_read_tokens: 0,
-      cache_write_5m_tokens: 0,
-      cache_write_1h_tokens: 0,
-      output_tokens: outputTokens,
-      reasoning_tokens: 0,
-    },
-    card,
-  ).cost_usd;
+  const input = w.mayWriteCache
+    ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h)
+    : rates.input;
+  // costOf's cost_usd for input and output tokens only (its other parts are 0), without its usage and parts objects.
+  const pico =
+    divRoundHalfEven(BigInt(inputTokens) * input, PART_DIVISOR) +
+    divRoundHalfEven(BigInt(outputTokens) * rates.output, PART_DIVISOR);
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
 }
 
@@ -140,8 +150,7 @@ function positiveInt(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
 }
 
-function maxOf(...xs: bigint[]): bigint {
-  let m = xs[0]!;
-  for (const x of xs) if (x > m) m = x;
-  return m;
+function maxOf(a: bigint, b: bigint, c: bigint): bigint {
+  const m = a > b ? a : b;
+  return m > c ? m : c;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BudgetExceededError } from '../budgets/budget-exceeded.js';
 import { CountersUnavailableError } from '../budgets/counters/guarded.js';
@@ -76,6 +77,7 @@ export class Gateway {
           model: json.model,
           json,
           inputText: () => provider.inputText(json),
+          bodyBytes: isUtf8(raw) ? raw.length : null,
           mayWriteCache: raw.includes('cache_control'),
           ts,
           key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },

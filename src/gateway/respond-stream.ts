@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type CallContext, recordCall } from './call.js';
 import type { UpstreamResponse } from './upstream-client.js';
-import { clientHeaders } from './upstream-headers.js';
+import { clientHeaderList } from './upstream-headers.js';
 
 /**
  * An SSE response: each upstream chunk is written to the client as it arrives (the meter reads usage on the side and
@@ -19,11 +19,7 @@ export async function respondStream(
 ): Promise<void> {
   res.writeHead(
     r.status,
-    // Budget headers copied in, not spread (see respond-json.ts).
-    Object.assign(
-      clientHeaders(r.headers, { 'x-tokenledger-event-id': call.eventId }),
-      call.reservation?.headers,
-    ),
+    clientHeaderList(r.headers, ['x-tokenledger-event-id', call.eventId], call.reservation?.headers),
   );
   res.flushHeaders();
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);

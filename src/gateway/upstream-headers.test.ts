@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { clientHeaderList } from './upstream-headers.js';
+
+describe('clientHeaderList', () => {
+  const upstream = {
+    'content-type': 'application/json',
+    'content-length': '99',
+    connection: 'keep-alive',
+    'x-ratelimit-remaining-requests': '7',
+    'set-cookie': ['a=1', 'b=2'],
+  };
+
+  it("drops hop-by-hop headers and lets the gateway's own replace the upstream's", () => {
+    const list = clientHeaderList(upstream, ['content-length', '12'], {
+      'x-ratelimit-remaining-requests': '41',
+    });
+    expect(list).toEqual([
+      'content-type',
+      'application/json',
+      'set-cookie',
+      ['a=1', 'b=2'],
+      'content-length',
+      '12',
+      'x-ratelimit-remaining-requests',
+      '41',
+    ]);
+  });
+
+  it('refuses a budget header value that could split the response (a model name from the request)', () => {
+    expect(() =>
+      clientHeaderList(upstream, [], { 'x-tokenledger-downgraded': 'a\r\nx-evil: 1 -> b; budget=x' }),
+    ).toThrow(/Invalid character/);
+  });
+});
