@@ -80,6 +80,11 @@ export interface Query {
    * of cost; "other" is what neither list keeps.
    */
   topRequests?: number;
+  /**
+   * With `top` over a whole range: false leaves the "other" row out. The rest is then not summed at all (a page that
+   * lists only the top saves a pass over every measure of the range), and `totals` cover only the rows kept.
+   */
+  other?: boolean;
   /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`). */
   billed?: boolean;
 }

@@ -230,6 +230,12 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(both.rows.at(-1)!.cost_usd).toBe(
         teams.filter(([t]) => !keptTeams.has(t)).reduce((s, [, v]) => s + v.cost, 0n),
       );
+
+      // Without the "other" row: the same kept rows, and totals of those alone.
+      const only = await store.query({ dimensions: ['team'], top: 1, topRequests: 2, other: false });
+      expect(only.rows).toEqual(both.rows.filter((x) => !x.folded));
+      expect(only.totals.cost_usd).toBe(only.rows.reduce((s, x) => s + x.cost_usd, 0n));
+      await expect(store.query({ dimensions: ['team'], other: false })).rejects.toThrow(/give top/);
     });
 
     it('reads the same numbers from the rollup as from raw events', async () => {

@@ -41,7 +41,8 @@ export const sessionsEndpoint = endpoint({
     const n = p.top ?? 20;
     // Ranked on session_id alone (a session's agent, person and team follow from it; hashing one key over the ~400k
     // sessions of a month costs half of hashing four), by cost and by calls in the same pass, leaving out the events
-    // of no session. The session rollup serves it unless a filter names another dimension.
+    // of no session, and not summing the rest (no "other" row: the page does not show it). The session rollup serves
+    // it unless a filter names another dimension.
     const [bySession, byAgent] = await Promise.all([
       c.store.query({
         dimensions: ['session_id', 'agent', 'user', 'team'],
@@ -51,6 +52,7 @@ export const sessionsEndpoint = endpoint({
         top: n,
         topRequests: LONGEST_SESSIONS,
         rankByFirst: true,
+        other: false,
       }),
       c.store.query({ dimensions: ['agent'], filters, since, until }),
     ]);

@@ -155,38 +155,41 @@ function topOfRange(
   const ranked = q.rankByFirst ? dims.slice(0, 1) : dims;
   const rankCols = ranked.join(', ');
   const orderBy = (m: string) => [`${m} DESC`, ...ranked.map((a) => `${a} ASC NULLS FIRST`)].join(', ');
-  const order = orderBy('c');
-  const byCalls =
-    q.topRequests === undefined
-      ? ''
-      : `\n  UNION SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${orderBy('r')} LIMIT ${topLimit(q.topRequests)})`;
-  const sums = OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`);
-  const on = ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ');
+  const nonZero = (col: string) => (subtracts ? ` HAVING ${d.sum(col)} <> 0` : '');
+  const sumsOf = (prefix: string) =>
+    OUT_MEASURES.map((m) => `${d.sum(`${prefix}${d.ident(m)}`)} AS ${d.ident(m)}`);
+  const calls = q.topRequests === undefined ? '' : `, ${d.sum('requests')} AS r`;
+  // top and topRequests are validated (safe positive integers): written as numbers so LIMIT can use them.
+  const picked = [`SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${orderBy('c')} LIMIT ${top})`];
+  if (q.topRequests !== undefined)
+    picked.push(
+      `SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${orderBy('r')} LIMIT ${topLimit(q.topRequests)})`,
+    );
   const keptOrder = [
     'min(t.rn)',
     `${d.sum('s.cost_usd')} DESC`,
     ...dims.map((a) => `s.${a} ASC NULLS FIRST`),
   ];
-  const minus = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
-  // top is validated (a safe positive integer): written as a number so LIMIT can use it.
-  return `WITH src AS MATERIALIZED (${branches.join('\nUNION ALL\n')}),
-costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${q.topRequests === undefined ? '' : `, ${d.sum('requests')} AS r`} FROM src GROUP BY ${rankCols}${
-    subtracts ? ` HAVING ${d.sum('events')} <> 0` : ''
-  }),
-top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${order}) AS rn FROM (
-  SELECT ${rankCols}, c FROM (SELECT * FROM costs ORDER BY ${order} LIMIT ${top})${byCalls})),
-kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn, ${sums.join(', ')}
-  FROM src s JOIN top t ON ${on} GROUP BY ${dims.map((a) => `s.${a}`).join(', ')}${
-    subtracts ? ` HAVING ${d.sum('s.events')} <> 0` : ''
-  }),
-allsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(`s.${d.ident(m)}`)} AS ${d.ident(m)}`).join(', ')} FROM src s),
-keptsum AS (SELECT ${OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`).join(', ')} FROM kept)
-SELECT * EXCLUDE (rn) FROM (
-  SELECT ${cols}, false AS folded, rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM kept
-  UNION ALL
-  SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, NULL AS rn, ${minus.join(', ')}
-  FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > (SELECT count(*) FROM top)
-) ORDER BY folded, rn`;
+  const ctes = [
+    `src AS MATERIALIZED (${branches.join('\nUNION ALL\n')})`,
+    `costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${calls} FROM src GROUP BY ${rankCols}${nonZero('events')})`,
+    `top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${orderBy('c')}) AS rn FROM (${picked.join(' UNION ')}))`,
+    `kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn,
+  ${sumsOf('s.').join(', ')}
+  FROM src s JOIN top t ON ${ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ')}
+  GROUP BY ${dims.map((a) => `s.${a}`).join(', ')}${nonZero('s.events')})`,
+  ];
+  const listed = [`SELECT ${cols}, false AS folded, rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM kept`];
+  if (q.other !== false) {
+    ctes.push(
+      `allsum AS (SELECT ${sumsOf('s.').join(', ')} FROM src s)`,
+      `keptsum AS (SELECT ${sumsOf('').join(', ')} FROM kept)`,
+    );
+    const rest = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
+    listed.push(`SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, NULL AS rn, ${rest.join(', ')}
+  FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > (SELECT count(*) FROM top)`);
+  }
+  return `WITH ${ctes.join(',\n')}\nSELECT * EXCLUDE (rn) FROM (${listed.join('\nUNION ALL\n')}) ORDER BY folded, rn`;
 }
 
 export function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {

@@ -50,6 +50,10 @@ export function validateQuery(q: Query): void {
     throw bad('top must be a positive integer');
   if (q.rankByFirst && (q.top === undefined || q.bucket !== undefined))
     throw bad('rankByFirst ranks the groups of a top-N over a whole range: give top and no bucket');
+  if (q.other === false && (q.top === undefined || q.bucket !== undefined))
+    throw bad(
+      'other: false leaves out the "other" row of a top-N over a whole range: give top and no bucket',
+    );
   if (q.topRequests !== undefined) {
     if (!Number.isSafeInteger(q.topRequests) || q.topRequests < 1)
       throw bad('topRequests must be a positive integer');
