@@ -111,10 +111,12 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
-// The day of the newest event, at these UTC hours, then the real clock.
+// The day after the newest event, at these UTC hours, then the real clock. Not the newest event's own day: a clock
+// there would have calls from its future in the ledger, which a live ledger never has (its "until now" side of
+// today is empty), while the range's first day is cut mid-day either way.
 const HOURS = [6, 12, 18];
-const lastDay = Math.floor(e.ts_us / 86_400e6) * 86_400e6;
-const clocks: (number | null)[] = [...HOURS.map((h) => lastDay + h * 3_600e6), null];
+const nextDay = (Math.floor(e.ts_us / 86_400e6) + 1) * 86_400e6;
+const clocks: (number | null)[] = [...HOURS.map((h) => nextDay + h * 3_600e6), null];
 const clockName = (c: number | null) =>
   c === null ? 'now' : `${new Date(c / 1000).toISOString().slice(11, 16)}`;
 
@@ -176,7 +178,7 @@ writeSection(
   'dashboard',
   `## Dashboard and HTTP API (issue 7)
 
-Reproduce: \`node --import tsx bench/dashboard/run.ts ${people} ${days} ${runs}${given ? ' --ledger FILE' : ''}\` — the demo organisation (${people} people × ${days} days = ${events.toLocaleString('en-US')} events) in DuckDB, \`tokenledger serve\` in-process, each call ${runs} times after a warm-up at each of four API clocks (the newest event's day at ${HOURS.map((h) => `${h}:00`).join(', ')} UTC, then the real clock: relative ranges like \`since=30d\` begin and end mid-day, and those partial days are read from raw events, so the hour matters), sequentially over HTTP with the admin token; "≤ 300 ms" judges the worst clock's p95. 2 cores, Node ${process.versions.node}; load average while measuring ${loadavg()[0]!.toFixed(1)} (other benchmarks share the machine: CPU ms is what the process spent per call, server and DuckDB threads, less sensitive to that).
+Reproduce: \`node --import tsx bench/dashboard/run.ts ${people} ${days} ${runs}${given ? ' --ledger FILE' : ''}\` — the demo organisation (${people} people × ${days} days = ${events.toLocaleString('en-US')} events) in DuckDB, \`tokenledger serve\` in-process, each call ${runs} times after a warm-up at each of four API clocks (${HOURS.map((h) => `${h}:00`).join(', ')} UTC on the day after the newest event — a clock on that event's own day would have calls from its future in the ledger, which a live ledger never has — then the real clock: relative ranges like \`since=30d\` begin mid-day, and that partial day is read from raw events, so the hour matters), sequentially over HTTP with the admin token; "≤ 300 ms" judges the worst clock's p95. 2 cores, Node ${process.versions.node}; load average while measuring ${loadavg()[0]!.toFixed(1)} (other benchmarks share the machine: CPU ms is what the process spent per call, server and DuckDB threads, less sensitive to that).
 
 ${lines.join('\n')}
 
