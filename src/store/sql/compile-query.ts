@@ -141,7 +141,8 @@ function topLimit(top: number): number {
  * Top-N groups of a whole range, the rest folded into one "other" row. The groups are ranked on their cost alone
  * (a hash table of one sum; the sessions page ranks ~400k sessions, where grouping every measure and sorting them
  * all by window cost ~2 s); only the N kept are summed in full, and "other" is the range's totals minus theirs.
- * `byFirst` ranks on the first dimension alone and keeps every group of the N values it picks.
+ * `rankByFirst` ranks on the first dimension alone and keeps every group of the values it picks; `topRequests`
+ * adds the groups with the most calls from the same ranking table; `other: false` skips the rest's sums.
  */
 function topOfRange(
   q: Query,
