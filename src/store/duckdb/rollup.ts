@@ -161,9 +161,10 @@ export async function recoverDirtyRollupDays(s: DuckDbSession): Promise<void> {
 
 /**
  * Days rebuilt together by rebuildDirtyDays: one scan of their events (zone maps skip the rest) grouped in memory.
- * A week of the 10M-event demo is ~2.3M events and ~150k groups, well inside the import's buffer pool.
+ * One day: a week of the 10M-event demo (~2.3M events, ~150k groups of every rollup's keys) ran the 128MB pool of a
+ * canonical import out of memory at close; a day is ~330k events.
  */
-export const REBUILD_DAYS = 7;
+export const REBUILD_DAYS = 1;
 
 /**
  * Rebuilds dirty `days` (µs at UTC midnight) of every rollup from the events, REBUILD_DAYS at a time, each group in
