@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countTokens } from '../gateway/estimate.js';
 import { emptyAttribution } from '../ledger/event.js';
 import { eventId } from '../ledger/event-id.js';
 import { loadPricer } from '../pricing/load.js';
@@ -15,6 +14,7 @@ import { BudgetExceededError } from './budget-exceeded.js';
 import { MemoryCounters } from './counters/memory.js';
 import { type AdmitCall, Enforcer } from './enforcer.js';
 import { budgetWindow } from './period.js';
+import { countPromptTokens as countTokens } from './prompt-tokens.js';
 import { compileRateLimits, type RateLimitRuleInput } from './rate-limit.js';
 import { RateLimitedError } from './rate-limited.js';
 

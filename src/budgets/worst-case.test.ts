@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countTokens } from '../gateway/estimate.js';
 import { loadPricer } from '../pricing/load.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { nanoToUsd, picoToNanoUp, usdToNanoDown } from './nano.js';
+import { countPromptTokens as countTokens } from './prompt-tokens.js';
 import { FALLBACK_OUTPUT_TOKENS, outputLimit, type WorstCaseInput, worstCase } from './worst-case.js';
 
 let pricer: Pricer;

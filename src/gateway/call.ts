@@ -1,7 +1,7 @@
 import type { Reservation } from '../budgets/enforcer.js';
+import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import type { Upstream } from './config.js';
-import { countTokens } from './estimate.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
 import { pricedEvent } from './record.js';
@@ -90,10 +90,10 @@ async function estimated(
   known: MeteredUsage | null,
   outputText: string,
 ): Promise<MeteredUsage> {
-  const output = Math.max(known?.output_tokens ?? 0, await countTokens(outputText));
+  const output = Math.max(known?.output_tokens ?? 0, await countPromptTokens(outputText));
   if (known !== null) return { ...known, output_tokens: output };
   return {
-    input_tokens: await countTokens(call.provider.inputText(call.json)),
+    input_tokens: await countPromptTokens(call.provider.inputText(call.json)),
     cache_read_tokens: 0,
     cache_write_5m_tokens: 0,
     cache_write_1h_tokens: 0,

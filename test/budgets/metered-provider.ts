@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { countTokens } from '../../src/gateway/estimate.js';
+import { countPromptTokens as countTokens } from '../../src/budgets/prompt-tokens.js';
 import { openAiInputText } from '../../src/gateway/providers/openai/request.js';
 
 /**

@@ -10,6 +10,23 @@ import {
 } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
+/**
+ * The end of a migration that changes the daily rollup: it is recreated under the current schema, rebuilt from the
+ * events, and the version set, inside the caller's transaction.
+ */
+async function rebuildRollupAndBump(
+  s: DuckDbSession,
+  step: (sql: string) => Promise<unknown>,
+): Promise<void> {
+  await step('DROP TABLE rollup_day');
+  for (const sql of schemaSql()) await step(sql);
+  await step(
+    `CREATE OR REPLACE TEMP TABLE migrate_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM events`,
+  );
+  await rebuildRollupDays(s, 'migrate_days');
+  await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+}
+
 const ddl = (cols: readonly (readonly [string, string])[]) => cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
 
 /**
@@ -41,13 +58,7 @@ export async function migrateToContexts(s: DuckDbSession): Promise<void> {
        ORDER BY e.rowid`,
     );
     await step('DROP TABLE events_v1');
-    await step('DROP TABLE rollup_day');
-    for (const sql of schemaSql()) await step(sql);
-    await step(
-      `CREATE OR REPLACE TEMP TABLE migrate_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM events`,
-    );
-    await rebuildRollupDays(s, 'migrate_days');
-    await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+    await rebuildRollupAndBump(s, step);
   });
 }
 
@@ -58,13 +69,7 @@ export async function migrateToContexts(s: DuckDbSession): Promise<void> {
 export async function migrateRollupExtra(s: DuckDbSession): Promise<void> {
   await s.transaction('migrating the ledger to schema 3', async () => {
     const step = (sql: string) => s.run('migrating the ledger to schema 3', sql);
-    await step('DROP TABLE rollup_day');
-    for (const sql of schemaSql()) await step(sql);
-    await step(
-      `CREATE OR REPLACE TEMP TABLE migrate_days AS SELECT DISTINCT date_trunc('day', ts) AS day FROM events`,
-    );
-    await rebuildRollupDays(s, 'migrate_days');
-    await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+    await rebuildRollupAndBump(s, step);
   });
 }
 
