@@ -11,7 +11,7 @@ import { formatUsd } from '../money/money.js';
 import { costOf } from '../pricing/cost.js';
 import type { Query, QueryResult } from './query.js';
 import type { Store } from './store.js';
-import { CARDS, DAY, HOUR, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
+import { CARDS, card, DAY, HOUR, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
 
 /** Cost of an event as the ledger must report it: costOf() of its rates, or its given cost, or 0 when unpriced. */
 function expectedCost(e: UsageEvent): bigint {
@@ -86,6 +86,51 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       const byModel = sumBy(events, (e) => e.model);
       const got = rowsBy(await store.query({ dimensions: ['model'] }), (d) => d.model!);
       expect(got).toEqual(byModel);
+    });
+
+    it('prices exactly on both sides of every shortcut: whole and fractional pico rates, huge counts and prices', async () => {
+      // A store may take shortcuts for common cases (DuckDB: no rounding when a rate is whole pico-dollars per token,
+      // 64-bit products when counts and rates are below 2^31); each event here sits on one side or the other.
+      const huge = card(
+        '4000',
+        '2147.483648',
+        '2147.483647',
+        '9000.000000000000000001',
+        '0.000000000000000001',
+      );
+      const big = 2 ** 31;
+      const counts = [0, 1, 7, big - 1, big, 2 * big - 1, 3 * big + 1, 9_000_000_000_000];
+      const events = [CARDS.sonnet, CARDS.discounted, CARDS.ties, huge].flatMap((rates, c) =>
+        counts.map((n, i) =>
+          makeEvent(100 * c + i, {
+            rates,
+            input_tokens: n,
+            cache_read_tokens: counts[(i + 1) % counts.length]!,
+            cache_write_5m_tokens: counts[(i + 2) % counts.length]!,
+            cache_write_1h_tokens: counts[(i + 3) % counts.length]!,
+            output_tokens: counts[(i + 4) % counts.length]!,
+          }),
+        ),
+      );
+      await store.append(events);
+      const back = new Map((await store.events({})).map((e) => [e.event_id, e]));
+      for (const e of events) {
+        const want = costOf(e, e.rates!);
+        const got = back.get(e.event_id)!;
+        expect(
+          [got.cost_usd, got.cost_input, got.cost_cache_read, got.cost_cache_write, got.cost_output],
+          `${e.model} ${e.input_tokens}`,
+        ).toEqual([
+          want.cost_usd,
+          want.cost_input,
+          want.cost_cache_read,
+          want.cost_cache_write,
+          want.cost_output,
+        ]);
+      }
+      expect((await store.query({ dimensions: [] })).totals.cost_usd).toBe(
+        events.reduce((s, e) => s + costOf(e, e.rates!).cost_usd, 0n),
+      );
     });
 
     it('returns every event exactly as appended (events() round trip, newest first)', async () => {
