@@ -116,17 +116,18 @@ class DuckDbStore implements Store {
   private async weighEdges(q: Query): Promise<Weigh | undefined> {
     const edges = edgeRanges(q);
     if (edges.length === 0 || !pickRollup(q)) return undefined;
+    // One count per range, not one scan filtered by their OR: that is no zone-map filter (30 ms against 5 at 10M).
     const params: Param[] = [];
-    const counts = edges.map((r) => `count(*) FILTER (WHERE ${rangeSql('ts', r, DUCKDB_DIALECT, params)})`);
-    const where = edges.map((r) => rangeSql('ts', r, DUCKDB_DIALECT, params)).join(' OR ');
-    const row = await this.readers
-      .use((c) =>
-        c.runAndReadAll(`SELECT ${counts.join(', ')} FROM events WHERE ${where}`, params as DuckDBValue[]),
-      )
+    const counts = edges.map(
+      (r, i) => `SELECT ${i} AS i, count(*) FROM events WHERE ${rangeSql('ts', r, DUCKDB_DIALECT, params)}`,
+    );
+    const result = await this.readers
+      .use((c) => c.runAndReadAll(counts.join(' UNION ALL '), params as DuckDBValue[]))
       .catch((err: unknown) => {
         throw this.s.wrap('weighing a report range', err);
       });
-    const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, Number(row.getRows()[0]![i])]));
+    const byIndex = new Map(result.getRows().map(([i, count]) => [Number(i), Number(count)]));
+    const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, byIndex.get(i)!]));
     return (r) => n.get(`${r.from}-${r.to}`) ?? r.to - r.from;
   }
 
@@ -301,17 +302,19 @@ async function rawSource(conn: DuckDBConnection, given: readonly Range[]): Promi
       ...(r.from === undefined ? [] : [`${col} >= make_timestamp(${Number(r.from)}::BIGINT)`]),
       ...(r.to === undefined ? [] : [`${col} < make_timestamp(${Number(r.to)}::BIGINT)`]),
     ].join(' AND ');
-  const bounds = ranges.flatMap((r) => [
-    `min(context_id) FILTER (WHERE ${within(r, 'ts')})`,
-    `max(context_id) FILTER (WHERE ${within(r, 'ts')})`,
-  ]);
-  const row = (
+  // One SELECT per range: a WHERE of ranges joined by OR is not a zone-map filter, and scanned every row's ts.
+  const rows = (
     await conn.runAndReadAll(
-      `SELECT ${bounds.join(', ')} FROM events WHERE ${ranges.map((r) => `(${within(r, 'ts')})`).join(' OR ')}`,
+      ranges
+        .map(
+          (r, i) => `SELECT ${i} AS i, min(context_id), max(context_id) FROM events WHERE ${within(r, 'ts')}`,
+        )
+        .join(' UNION ALL '),
     )
-  ).getRows()[0]!;
+  ).getRows();
+  const bounds = new Map(rows.map(([i, lo, hi]) => [Number(i), [lo, hi]]));
   const parts = ranges.flatMap((r, i) => {
-    const [lo, hi] = [row[2 * i], row[2 * i + 1]];
+    const [lo, hi] = bounds.get(i)!;
     if (lo === null || hi === null) return [];
     const ids = (t: string) => `${t}.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
     return [wideEventsSql(`WHERE ${within(r, 'e.ts')} AND ${ids('c')} AND ${ids('e')}`)];
