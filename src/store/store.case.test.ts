@@ -236,6 +236,89 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect((await allBut([null])).events).toBe(events.filter((e) => e.team !== null).length);
     });
 
+    it('ranks sessions over a range exactly, whether a session runs in one day or over several days or people', async () => {
+      // Sessions of five calls: in one hour; over midnight; under two agents; by two people; and calls of no session.
+      const base = randomEvents(600, 41);
+      const events = base.map((e, i) => {
+        const k = Math.floor(i / 5);
+        const day = T0 + (k % 9) * DAY;
+        const at = [day + 9 * HOUR + (i % 5) * 60_000_000, day + 23 * HOUR + (i % 5) * 20 * 60_000_000][
+          k % 5 === 1 ? 1 : 0
+        ]!;
+        return {
+          ...e,
+          ts: at + (k % 3) * 4 * HOUR,
+          session_id: k % 5 === 4 ? null : `s${String(k).padStart(3, '0')}`,
+          agent: k % 5 === 2 && i % 2 === 0 ? 'codex' : 'claude-code',
+          user: k % 5 === 3 && i % 2 === 0 ? 'grace' : `u${k % 7}`,
+          team: k % 5 === 3 ? 'search' : 'platform',
+        };
+      });
+      await store.append(events.slice(0, 300));
+      await store.append(events.slice(300));
+      const since = T0 + DAY + 10 * HOUR;
+      const until = T0 + 7 * DAY + 14 * HOUR;
+      const inRange = events.filter((e) => e.ts >= since && e.ts < until);
+      // The sessions a ranking keeps: the 6 costliest (ties by id) and the 3 with the most calls.
+      const ranking = (evs: readonly UsageEvent[]) => {
+        const sessions = sumBy(
+          evs.filter((e) => e.session_id !== null),
+          (e) => e.session_id!,
+        );
+        const calls = new Map<string, number>();
+        for (const e of evs)
+          if (e.session_id) calls.set(e.session_id, (calls.get(e.session_id) ?? 0) + e.requests);
+        const byCost = [...sessions].sort((a, b) =>
+          a[1].cost === b[1].cost ? (a[0] < b[0] ? -1 : 1) : a[1].cost < b[1].cost ? 1 : -1,
+        );
+        const byCalls = [...calls].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+        const kept = new Set([...byCost.slice(0, 6).map(([s]) => s), ...byCalls.slice(0, 3).map(([s]) => s)]);
+        return { sessions, byCost, kept };
+      };
+      const { byCost, kept } = ranking(inRange);
+      const groups = sumBy(
+        inRange.filter((e) => e.session_id !== null && kept.has(e.session_id)),
+        (e) => `${e.session_id}|${e.agent}|${e.user}|${e.team}`,
+      );
+      const q: Query = {
+        dimensions: ['session_id', 'agent', 'user', 'team'],
+        filters: [{ dimension: 'session_id', values: [null], exclude: true }],
+        since,
+        until,
+        top: 6,
+        topRequests: 3,
+        rankByFirst: true,
+      };
+      const r = await store.query(q);
+      const listed = r.rows.filter((x) => !x.folded);
+      expect(
+        new Map(
+          listed.map((x) => [
+            `${x.dims.session_id}|${x.dims.agent}|${x.dims.user}|${x.dims.team}`,
+            x.cost_usd,
+          ]),
+        ),
+      ).toEqual(new Map([...groups].map(([k, v]) => [k, v.cost])));
+      // The costliest in order first (ties by session id), then the busiest not already listed.
+      const order = [...new Set(listed.map((x) => x.dims.session_id!))];
+      expect(order.slice(0, 6)).toEqual(byCost.slice(0, 6).map(([s]) => s));
+      expect(r.rows.at(-1)!.cost_usd).toBe(
+        byCost.filter(([s]) => !kept.has(s)).reduce((s, [, v]) => s + v.cost, 0n),
+      );
+      // Filtered to one team, and without the "other" row: the same sums as the events say.
+      const search = await store.query({
+        ...q,
+        filters: [...q.filters!, { dimension: 'team', values: ['search'] }],
+        other: false,
+      });
+      const inSearch = ranking(inRange.filter((e) => e.team === 'search'));
+      const bySession = new Map<string, bigint>();
+      for (const x of search.rows)
+        bySession.set(x.dims.session_id!, (bySession.get(x.dims.session_id!) ?? 0n) + x.cost_usd);
+      expect(new Set(bySession.keys())).toEqual(inSearch.kept);
+      for (const [s, cost] of bySession) expect(cost).toBe(inSearch.sessions.get(s)!.cost);
+    });
+
     it('ranks a top-N on its first dimension, listing each group of the values it keeps', async () => {
       const events = randomEvents(1500, 23);
       await store.append(events);

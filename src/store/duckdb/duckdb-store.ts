@@ -25,7 +25,13 @@ import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { ReadPool } from './read-pool.js';
 import { readAudit, repriceEvents } from './reprice.js';
 import { finishRollupDays, rebuildDirtyDays, recoverDirtyRollupDays } from './rollup.js';
-import { pendingTablesSql, pricedRelationSql, ROLLUP_SOURCES, wideEventsSql } from './schema.js';
+import {
+  pendingTablesSql,
+  pricedRelationSql,
+  ROLLUP_SOURCES,
+  SESSION_SPLIT_SOURCE,
+  wideEventsSql,
+} from './schema.js';
 import type { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
@@ -147,7 +153,11 @@ class DuckDbStore implements Store {
       const raw = await rawSource(conn, rawRanges).catch((err: unknown) => {
         throw this.s.wrap('running a report query', err);
       });
-      const compiled = compileQuery(q, DUCKDB_DIALECT, plan, { raw, rollup: ROLLUP_SOURCES });
+      const compiled = compileQuery(q, DUCKDB_DIALECT, plan, {
+        raw,
+        rollup: ROLLUP_SOURCES,
+        sessionSplit: SESSION_SPLIT_SOURCE,
+      });
       const result = await conn
         .runAndReadAll(compiled.sql, compiled.params as DuckDBValue[])
         .catch((err: unknown) => {

@@ -5,6 +5,7 @@ import {
   q,
   ROLLUP_TABLES,
   SCHEMA_VERSION,
+  SESSION_SPLIT_TABLE,
   STORED_EVENT_COLUMNS,
   schemaSql,
 } from './schema.js';
@@ -93,6 +94,22 @@ export async function migrateSessionRollup(s: DuckDbSession): Promise<void> {
       );
       await rebuildRollupDays(s, 'migrate_days', added);
     }
+    await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+  });
+}
+
+/**
+ * Schema 4 → 5: rollup_session_split appears, listing the sessions with more than one row in rollup_session, in one
+ * transaction with the new version.
+ */
+export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
+  await s.transaction('migrating the ledger to schema 5', async () => {
+    const step = (sql: string) => s.run('migrating the ledger to schema 5', sql);
+    for (const sql of schemaSql()) await step(sql);
+    await step(
+      `INSERT INTO ${SESSION_SPLIT_TABLE} SELECT session_id FROM rollup_session
+       WHERE session_id IS NOT NULL GROUP BY session_id HAVING count(*) > 1`,
+    );
     await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }

@@ -4,7 +4,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { RateCard } from '../../ledger/event.js';
 import { storeError } from '../errors.js';
 import { RATE_NAMES } from './cost-sql.js';
-import { migrateRollupExtra, migrateSessionRollup, migrateToContexts } from './migrate.js';
+import {
+  migrateRollupExtra,
+  migrateSessionRollup,
+  migrateSessionSplit,
+  migrateToContexts,
+} from './migrate.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { SCHEMA_VERSION, schemaSql } from './schema.js';
 import { DuckDbSession } from './session.js';
@@ -60,6 +65,7 @@ export async function openLedger(
   if (version === 1) await migrateToContexts(session);
   else if (version === 2) await migrateRollupExtra(session);
   else if (version === 3) await migrateSessionRollup(session);
+  else if (version === 4) await migrateSessionSplit(session);
   for (const sql of schemaSql()) await session.run('creating the schema', sql);
   await session.run(
     'recording the schema version',

@@ -8,7 +8,7 @@ import type { Store } from '../store.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { COMPACT_EVERY, planCompaction } from './rollup.js';
-import { ROLLUP_COLUMNS } from './schema.js';
+import { ROLLUP_COLUMNS, SCHEMA_VERSION } from './schema.js';
 
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-rollup-')), 'ledger.duckdb');
 
@@ -32,15 +32,19 @@ async function bothWays(store: Store) {
   const rawOnly = { dimension: 'route_id', values: [null] } as const;
   // By person: rollup_day (rollup_team has no people).
   const u: Query = { dimensions: ['user'], bucket: 'week', top: 4, ...range };
-  const [rollup, raw, sessions, sessionsRaw, users, usersRaw] = await Promise.all([
+  // Ranked on the session alone, as the sessions page ranks them (whole sessions read as rows: rollup_session_split).
+  const r: Query = { ...s, rankByFirst: true, topRequests: 2 };
+  const [rollup, raw, sessions, sessionsRaw, users, usersRaw, ranked, rankedRaw] = await Promise.all([
     store.query(q),
     store.query({ ...q, filters: [rawOnly] }),
     store.query(s),
     store.query({ ...s, filters: [rawOnly] }),
     store.query(u),
     store.query({ ...u, filters: [rawOnly] }),
+    store.query(r),
+    store.query({ ...r, filters: [rawOnly] }),
   ]);
-  return { rollup, raw, sessions, sessionsRaw, users, usersRaw };
+  return { rollup, raw, sessions, sessionsRaw, users, usersRaw, ranked, rankedRaw };
 }
 
 describe('planCompaction', () => {
@@ -82,6 +86,7 @@ describe('rollup of appended batches', () => {
     expect(before.rollup).toEqual(before.raw);
     expect(before.sessions).toEqual(before.sessionsRaw);
     expect(before.users).toEqual(before.usersRaw);
+    expect(before.ranked).toEqual(before.rankedRaw);
     expect(before.sessions.rows.length).toBe(6);
     expect(before.rollup.totals.events).toBeGreaterThan(2900);
     await store.close();
@@ -134,6 +139,7 @@ describe('rollup of appended batches', () => {
     expect(before.rollup).toEqual(before.raw);
     expect(before.sessions).toEqual(before.sessionsRaw);
     expect(before.users).toEqual(before.usersRaw);
+    expect(before.ranked).toEqual(before.rankedRaw);
     expect(before).toEqual(await bothWays(normal));
     await store.append(events.slice(0, 500)); // repeats: dropped, days stay as they are
     await store.close();
@@ -201,7 +207,9 @@ describe('rollup of appended batches', () => {
     const migrated = await createDuckDbStore(path);
     expect(await bothWays(migrated)).toEqual(before);
     await migrated.close();
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('4');
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
+      String(SCHEMA_VERSION),
+    );
   });
 
   it('migrates a schema-3 ledger by building the session rollup from the events', async () => {
@@ -221,6 +229,36 @@ describe('rollup of appended batches', () => {
     await migrated.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_session'))[0]![0]).toBeGreaterThan(0n);
     expect((await sql(path, 'SELECT count(*) FROM rollup_team'))[0]![0]).toBeGreaterThan(0n);
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe('4');
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
+      String(SCHEMA_VERSION),
+    );
+  });
+
+  it('migrates a schema-4 ledger by listing the sessions split over several rollup rows', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append(randomEvents(400, 12, 4));
+    const before = await bothWays(store);
+    await store.close();
+    const split = `SELECT session_id FROM rollup_session WHERE session_id IS NOT NULL
+      GROUP BY session_id HAVING count(*) > 1 ORDER BY session_id`;
+    const listed = await sql(path, split);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(await sql(path, 'SELECT session_id FROM rollup_session_split ORDER BY session_id')).toEqual(
+      listed,
+    );
+    await sql(
+      path,
+      `DROP TABLE rollup_session_split; UPDATE meta SET value = '4' WHERE key = 'schema_version'`,
+    );
+    const migrated = await createDuckDbStore(path);
+    expect(await bothWays(migrated)).toEqual(before);
+    await migrated.close();
+    expect(await sql(path, 'SELECT session_id FROM rollup_session_split ORDER BY session_id')).toEqual(
+      listed,
+    );
+    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
+      String(SCHEMA_VERSION),
+    );
   });
 });

@@ -10,6 +10,7 @@ import {
   type RollupTable,
   rollupAggregateSql,
   rollupMoneySql,
+  SESSION_SPLIT_TABLE,
   wideEventsSql,
 } from './schema.js';
 import type { DuckDbSession } from './session.js';
@@ -186,6 +187,24 @@ export async function rebuildDirtyDays(s: DuckDbSession, days: readonly number[]
   }
 }
 
+const SESSION_ROLLUP = ROLLUP_TABLES.find((t) => t.name === 'session')!;
+
+/**
+ * Adds to rollup_session_split the sessions with rows in rollup_session `where` that now have more than one row
+ * there. Run after every write of the session rollup, in its transaction; ids already listed stay (the list may
+ * hold more than the split sessions, never fewer).
+ */
+async function markSplitSessions(s: DuckDbSession, where: string): Promise<void> {
+  await s.run(
+    'listing split sessions',
+    `INSERT INTO ${SESSION_SPLIT_TABLE}
+     SELECT session_id FROM ${SESSION_ROLLUP.table}
+     WHERE session_id IN (SELECT session_id FROM ${SESSION_ROLLUP.table} WHERE ${where})
+     GROUP BY session_id HAVING count(*) > 1
+     EXCEPT SELECT session_id FROM ${SESSION_SPLIT_TABLE}`,
+  );
+}
+
 /** Moves `days` into each rollup table: their rows in both its tables re-summed to one row per key. */
 export async function finishRollupDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
   if (days.length === 0) return;
@@ -203,6 +222,7 @@ export async function finishRollupDays(s: DuckDbSession, days: readonly number[]
     await s.run('compacting the rollup', `DELETE FROM ${t.pending} WHERE ${where}`);
     await s.run('compacting the rollup', `INSERT INTO ${t.table} SELECT * FROM rollup_merged ORDER BY day`);
   }
+  await markSplitSessions(s, where);
 }
 
 /** Merges the rows of `days` within each pending table to one row per key. */
@@ -265,5 +285,6 @@ export async function rebuildRollupDays(
       `INSERT INTO ${t.table} SELECT ${keysOf(t)}, ${SUMS} FROM rollup_rebuilt GROUP BY ALL ORDER BY day`,
     );
   }
+  if (tables.includes(SESSION_ROLLUP)) await markSplitSessions(s, inDaysTable);
   await s.run('rebuilding the rollup', 'DROP TABLE rollup_rebuilt');
 }

@@ -24,9 +24,9 @@ import { RATE_COLUMNS } from './rate-cards.js';
  *   hold a context_id. EVENT_COLUMNS is the logical event, as the views show it.
  * Bump SCHEMA_VERSION with a migration when a table changes (migrate.ts; 2: contexts split out of events; 3: the
  * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
- * session rollup, rollup_session, and the rollup without people, rollup_team).
+ * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
 const PICO = 'HUGEINT';
@@ -163,6 +163,19 @@ export function rollupSourceSql(t: RollupTable): string {
 FROM (SELECT * FROM ${t.table} UNION ALL SELECT * FROM ${t.pending}))`;
 }
 
+/**
+ * Session ids with more than one row in rollup_session (sessions that ran over several days, or under several
+ * people or agents), kept with it (rollup.ts): any other session's one row there is the whole session, so a ranking
+ * of sessions need not group the rollup's rows (compile-query.ts, Sources.sessionSplit). It may list more ids than
+ * that, never fewer.
+ */
+export const SESSION_SPLIT_TABLE = 'rollup_session_split';
+
+/** What Sources.sessionSplit reads: the split sessions and every session with rows not yet compacted. */
+export const SESSION_SPLIT_SOURCE = `(SELECT session_id FROM ${SESSION_SPLIT_TABLE} UNION ALL SELECT session_id FROM ${
+  ROLLUP_TABLES.find((t) => t.name === 'session')!.pending
+})`;
+
 /** Each rollup's source for compileQuery, by name. */
 export const ROLLUP_SOURCES = Object.fromEntries(
   ROLLUP_TABLES.map((t) => [t.name, rollupSourceSql(t)]),
@@ -219,6 +232,7 @@ export function schemaSql(): string[] {
     // rollup_dirty names the days they hold, so a process that dies before compacting them has them rebuilt.
     ...pendingTablesSql(),
     'CREATE TABLE IF NOT EXISTS rollup_dirty (day TIMESTAMP NOT NULL)',
+    `CREATE TABLE IF NOT EXISTS ${SESSION_SPLIT_TABLE} (session_id VARCHAR NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
       new_cost_usd ${PICO})`,

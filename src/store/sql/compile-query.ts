@@ -12,6 +12,12 @@ export type Param = string | number | bigint;
 export interface Sources {
   raw: string;
   rollup: string | Readonly<Record<RollupName, string>>;
+  /**
+   * The session ids whose rows in the session rollup are not each a whole session (one row per session is the
+   * rule: most sessions run on one day, by one person and agent); any other id's one row is its session. When
+   * given, a ranking of sessions over the session rollup takes those rows as they are instead of grouping them.
+   */
+  sessionSplit?: string;
 }
 
 export interface CompiledQuery {
@@ -43,12 +49,14 @@ const TOKENS = [
  * becomes a `?`; identifiers come from the closed lists in query.ts (validated by plan.validateQuery first).
  */
 export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sources): CompiledQuery {
-  const params: Param[] = [];
   const dims = q.dimensions;
   const dimAliases = dims.map((_, i) => `d${i}`);
-  const branches: string[] = [];
+  // Each branch with its own parameters: a ranking may place them apart (wholeSessions).
+  const raws: Branch[] = [];
+  let rolled: Branch | undefined;
 
   const rawBranch = (ranges: readonly Range[], sign: '' | '-') => {
+    const params: Param[] = [];
     const select = [
       `ts AS t`,
       ...dims.map((dim, i) => `${dimensionSql(dim, d, params)} AS ${dimAliases[i]}`),
@@ -63,13 +71,14 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
       `(${ranges.map((r) => rangeSql('ts', r, d, params)).join(' OR ')})`,
       ...filtersSql(q.filters, d, params),
     ];
-    branches.push(`SELECT ${select.join(', ')} FROM ${src.raw} WHERE ${where.join(' AND ')}`);
+    raws.push({ sql: `SELECT ${select.join(', ')} FROM ${src.raw} WHERE ${where.join(' AND ')}`, params });
   };
   if (plan.raw.length > 0) rawBranch(plan.raw, '');
   // Events of rollup days outside the range, subtracted (plan.ts): sums are additive, so the totals are exact.
   const minus = plan.minus ?? [];
   if (minus.length > 0) rawBranch(minus, '-');
   if (plan.rollup) {
+    const params: Param[] = [];
     const select = [
       `day AS t`,
       ...dims.map((dim, i) => `${dimensionSql(dim, d, params)} AS ${dimAliases[i]}`),
@@ -79,8 +88,10 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
     ];
     const where = [rangeSql('day', plan.rollup, d, params), ...filtersSql(q.filters, d, params)];
     const from = typeof src.rollup === 'string' ? src.rollup : src.rollup[plan.via ?? 'day'];
-    branches.push(`SELECT ${select.join(', ')} FROM ${from} WHERE ${where.join(' AND ')}`);
+    rolled = { sql: `SELECT ${select.join(', ')} FROM ${from} WHERE ${where.join(' AND ')}`, params };
   }
+  const branches = [...raws, ...(rolled ? [rolled] : [])];
+  const params: Param[] = branches.flatMap((b) => b.params);
 
   const bucket = q.bucket ? [`${d.bucketStart(q.bucket, 't')} AS bucket`] : [];
   const sums = OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`);
@@ -88,7 +99,7 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   const agg = `SELECT ${[...bucket, ...dimAliases, ...sums].join(', ')} FROM src${
     keys.length > 0 ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : ''
   }${minus.length > 0 && keys.length > 0 ? ` HAVING ${d.sum('events')} <> 0` : ''}`;
-  const head = `WITH src AS (${branches.join('\nUNION ALL\n')}),\nagg AS (${agg})`;
+  const head = `WITH src AS (${unionAll(branches)}),\nagg AS (${agg})`;
 
   if (q.top === undefined || dims.length === 0) {
     const order = [
@@ -99,12 +110,15 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
     return { sql: `${head}\nSELECT * FROM agg ORDER BY ${order.join(', ')}`, params, dimAliases };
   }
 
-  if (!q.bucket)
-    return {
-      sql: topOfRange(q, dimAliases, branches, minus.length > 0, d),
-      params,
-      dimAliases,
-    };
+  if (!q.bucket) {
+    const whole =
+      q.rankByFirst && dims[0] === 'session_id' && plan.via === 'session' && src.sessionSplit !== undefined;
+    const subtracts = minus.length > 0;
+    const ranking: Ranking = whole
+      ? wholeSessions(raws, rolled!, src.sessionSplit!, subtracts ? ` HAVING ${d.sum('events')} <> 0` : '')
+      : { ctes: [`src AS MATERIALIZED (${unionAll(branches)})`], all: 'src', kept: 'src', params };
+    return { sql: topOfRange(q, dimAliases, ranking, subtracts, d), params: ranking.params, dimAliases };
+  }
 
   // Per bucket: the N costliest groups over the range (a top-N, not a rank of every group) and every agg row joined
   // to its group's rank, the rest folded per bucket.
@@ -137,6 +151,59 @@ function topLimit(top: number): number {
   return top;
 }
 
+/** One SELECT of a compiled query and the parameters its `?`s take, in order. */
+interface Branch {
+  sql: string;
+  params: Param[];
+}
+
+const unionAll = (branches: readonly Branch[]) => branches.map((b) => b.sql).join('\nUNION ALL\n');
+
+/**
+ * Where topOfRange ranks from: CTEs defining the relations, the ranking (`costs`: one row per ranked group with its
+ * cost c and calls r; by default grouped from `all`), every row of the range (`all`) and a relation holding at least
+ * the rows of the groups picked (`kept`, which may read the `top` CTE); `params` for the CTEs, in order.
+ */
+interface Ranking {
+  ctes: string[];
+  costs?: string;
+  all: string;
+  kept: string;
+  params: Param[];
+}
+
+/**
+ * Ranking sessions on the session rollup without grouping its rows: a session with one row there, none pending and no
+ * raw events in the range, is that row. Only the sessions listed in `split` (sessionSplit), or also read from raw
+ * events, are summed — at 10M demo events ~6k of the ~385k sessions of 30 days, where grouping them all was the
+ * costliest step of the sessions page. Every session still ranks on its exact sum.
+ */
+function wholeSessions(raws: readonly Branch[], rolled: Branch, split: string, nonZero: string): Ranking {
+  const narrow = 'd0, cost_usd, requests, events';
+  const ctes = raws.length > 0 ? [`raw AS MATERIALIZED (${unionAll(raws)})`] : [];
+  const fromRaw = raws.length > 0 ? ' UNION ALL SELECT d0 FROM raw WHERE d0 IS NOT NULL' : '';
+  // The rollup rows are kept whole (materialized): the kept sessions' rows are read back from here, where reading the
+  // rollup again (every column of ~385k rows) cost more than the ranking.
+  ctes.push(
+    `split AS (SELECT session_id AS d0 FROM ${split} WHERE session_id IS NOT NULL${fromRaw})`,
+    `ranked AS MATERIALIZED (SELECT *, (d0 IS NULL OR d0 IN (SELECT d0 FROM split)) AS grouped FROM (${rolled.sql}))`,
+  );
+  const grouped = [
+    ...(raws.length > 0 ? [`SELECT ${narrow} FROM raw`] : []),
+    `SELECT ${narrow} FROM ranked WHERE grouped`,
+  ];
+  const raw = raws.length > 0 ? 'SELECT * FROM raw UNION ALL ' : '';
+  return {
+    ctes,
+    costs: `SELECT d0, coalesce(sum(cost_usd), 0) AS c, coalesce(sum(requests), 0) AS r
+  FROM (${grouped.join(' UNION ALL ')}) GROUP BY d0${nonZero}
+  UNION ALL SELECT d0, cost_usd AS c, requests AS r FROM ranked WHERE NOT grouped`,
+    kept: `(${raw}SELECT * EXCLUDE (grouped) FROM ranked WHERE d0 IS NULL OR d0 IN (SELECT d0 FROM top))`,
+    all: `(${raw}SELECT * EXCLUDE (grouped) FROM ranked)`,
+    params: [...raws.flatMap((b) => b.params), ...rolled.params],
+  };
+}
+
 /**
  * Top-N groups of a whole range, the rest folded into one "other" row. The groups are ranked on their cost alone
  * (a hash table of one sum; the sessions page ranks ~400k sessions, where grouping every measure and sorting them
@@ -147,7 +214,7 @@ function topLimit(top: number): number {
 function topOfRange(
   q: Query,
   dims: readonly string[],
-  branches: readonly string[],
+  ranking: Ranking,
   subtracts: boolean,
   d: SqlDialect,
 ): string {
@@ -172,18 +239,18 @@ function topOfRange(
     ...dims.map((a) => `s.${a} ASC NULLS FIRST`),
   ];
   const ctes = [
-    `src AS MATERIALIZED (${branches.join('\nUNION ALL\n')})`,
-    `costs AS (SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${calls} FROM src GROUP BY ${rankCols}${nonZero('events')})`,
+    ...ranking.ctes,
+    `costs AS (${ranking.costs ?? `SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${calls} FROM ${ranking.all} GROUP BY ${rankCols}${nonZero('events')}`})`,
     `top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${orderBy('c')}) AS rn FROM (${picked.join(' UNION ')}))`,
     `kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn,
   ${sumsOf('s.').join(', ')}
-  FROM src s JOIN top t ON ${ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ')}
+  FROM ${ranking.kept} s JOIN top t ON ${ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ')}
   GROUP BY ${dims.map((a) => `s.${a}`).join(', ')}${nonZero('s.events')})`,
   ];
   const listed = [`SELECT ${cols}, false AS folded, rn, ${OUT_MEASURES.map(d.ident).join(', ')} FROM kept`];
   if (q.other !== false) {
     ctes.push(
-      `allsum AS (SELECT ${sumsOf('s.').join(', ')} FROM src s)`,
+      `allsum AS (SELECT ${sumsOf('s.').join(', ')} FROM ${ranking.all} s)`,
       `keptsum AS (SELECT ${sumsOf('').join(', ')} FROM kept)`,
     );
     const rest = OUT_MEASURES.map((m) => `a.${d.ident(m)} - k.${d.ident(m)} AS ${d.ident(m)}`);
