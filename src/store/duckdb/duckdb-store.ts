@@ -29,7 +29,7 @@ import {
   pendingTablesSql,
   pricedRelationSql,
   ROLLUP_SOURCES,
-  SESSION_SPLIT_SOURCE,
+  SESSION_ROWS,
   wideEventsSql,
 } from './schema.js';
 import type { DuckDbSession } from './session.js';
@@ -156,7 +156,7 @@ class DuckDbStore implements Store {
       const compiled = compileQuery(q, DUCKDB_DIALECT, plan, {
         raw,
         rollup: ROLLUP_SOURCES,
-        sessionSplit: SESSION_SPLIT_SOURCE,
+        sessions: SESSION_ROWS,
       });
       const result = await conn
         .runAndReadAll(compiled.sql, compiled.params as DuckDBValue[])

@@ -6,6 +6,7 @@ import {
   USAGE_FIELDS,
 } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
+import type { SessionRows } from '../sql/compile-query.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '../sql/rollup-dims.js';
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
 import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
@@ -156,11 +157,18 @@ export function rollupMoneySql(): string {
   return [`sum(cost_usd) - ${parts} AS cost_usd_extra`, ...PARTS.map((m) => `sum(${m}) AS ${m}`)].join(', ');
 }
 
-/** What reports read as a rollup: the compacted days and the rows appended since, with cost_usd. */
-export function rollupSourceSql(t: RollupTable): string {
+/**
+ * What reports read as a rollup: the compacted days and the rows appended since, with cost_usd. `stored` replaces
+ * the compacted rows' SELECT (to add a row id, or keep some rows only).
+ */
+export function rollupSourceSql(
+  t: RollupTable,
+  stored = `SELECT * FROM ${t.table}`,
+  pending = `SELECT * FROM ${t.pending}`,
+): string {
   return `(SELECT * EXCLUDE (cost_usd_extra),
   cost_usd_extra + ${PARTS.map((m) => `coalesce(${m}, 0)`).join(' + ')} AS cost_usd
-FROM (SELECT * FROM ${t.table} UNION ALL SELECT * FROM ${t.pending}))`;
+FROM (${stored} UNION ALL ${pending}))`;
 }
 
 /**
@@ -171,10 +179,22 @@ FROM (SELECT * FROM ${t.table} UNION ALL SELECT * FROM ${t.pending}))`;
  */
 export const SESSION_SPLIT_TABLE = 'rollup_session_split';
 
-/** What Sources.sessionSplit reads: the split sessions and every session with rows not yet compacted. */
-export const SESSION_SPLIT_SOURCE = `(SELECT session_id FROM ${SESSION_SPLIT_TABLE} UNION ALL SELECT session_id FROM ${
-  ROLLUP_TABLES.find((t) => t.name === 'session')!.pending
-})`;
+const SESSIONS = ROLLUP_TABLES.find((t) => t.name === 'session')!;
+
+/**
+ * The session rollup's rows with ids for compileQuery (Sources.sessions): compacted rows carry their rowid; the
+ * pending ones (not yet compacted, in memory) carry none, and their sessions count as split.
+ */
+export const SESSION_ROWS: SessionRows = {
+  split: `(SELECT session_id FROM ${SESSION_SPLIT_TABLE} UNION ALL SELECT session_id FROM ${SESSIONS.pending})`,
+  withIds: rollupSourceSql(
+    SESSIONS,
+    `SELECT *, rowid AS _rid FROM ${SESSIONS.table}`,
+    `SELECT *, NULL::BIGINT AS _rid FROM ${SESSIONS.pending}`,
+  ),
+  byIds: (ids) =>
+    rollupSourceSql(SESSIONS, `SELECT * FROM ${SESSIONS.table} WHERE rowid IN (SELECT rid FROM ${ids})`),
+};
 
 /** Each rollup's source for compileQuery, by name. */
 export const ROLLUP_SOURCES = Object.fromEntries(

@@ -12,12 +12,21 @@ export type Param = string | number | bigint;
 export interface Sources {
   raw: string;
   rollup: string | Readonly<Record<RollupName, string>>;
-  /**
-   * The session ids whose rows in the session rollup are not each a whole session (one row per session is the
-   * rule: most sessions run on one day, by one person and agent); any other id's one row is its session. When
-   * given, a ranking of sessions over the session rollup takes those rows as they are instead of grouping them.
-   */
-  sessionSplit?: string;
+  /** The session rollup's rows with ids, for ranking sessions without grouping them (wholeSessions). */
+  sessions?: SessionRows;
+}
+
+/**
+ * The session rollup as rows with ids. One row per session is the rule (most sessions run on one day, by one
+ * person and agent): `split` lists the session ids for which it is not (a column `session_id`; it may list more,
+ * never fewer), and any other id's one row is its session.
+ */
+export interface SessionRows {
+  split: string;
+  /** The session rollup source (as in Sources.rollup) with a column `_rid`: a row id, or NULL for a row not stored. */
+  withIds: string;
+  /** The same holding only the stored rows whose id is in relation `ids` (column `rid`), and every unstored one. */
+  byIds: (ids: string) => string;
 }
 
 export interface CompiledQuery {
@@ -77,7 +86,8 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   // Events of rollup days outside the range, subtracted (plan.ts): sums are additive, so the totals are exact.
   const minus = plan.minus ?? [];
   if (minus.length > 0) rawBranch(minus, '-');
-  if (plan.rollup) {
+  // The rollup branch, over `from` (the plan's rollup, or the session rows with ids), with `extra` columns.
+  const rollupBranch = (from: string, extra: readonly string[] = []): Branch => {
     const params: Param[] = [];
     const select = [
       `day AS t`,
@@ -85,11 +95,13 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
       ...OUT_MEASURES.map((m) =>
         m === 'billed_cost_usd' ? `coalesce(cost_usd, 0) + billed_delta_usd AS billed_cost_usd` : d.ident(m),
       ),
+      ...extra,
     ];
-    const where = [rangeSql('day', plan.rollup, d, params), ...filtersSql(q.filters, d, params)];
-    const from = typeof src.rollup === 'string' ? src.rollup : src.rollup[plan.via ?? 'day'];
-    rolled = { sql: `SELECT ${select.join(', ')} FROM ${from} WHERE ${where.join(' AND ')}`, params };
-  }
+    const where = [rangeSql('day', plan.rollup!, d, params), ...filtersSql(q.filters, d, params)];
+    return { sql: `SELECT ${select.join(', ')} FROM ${from} WHERE ${where.join(' AND ')}`, params };
+  };
+  if (plan.rollup)
+    rolled = rollupBranch(typeof src.rollup === 'string' ? src.rollup : src.rollup[plan.via ?? 'day']);
   const branches = [...raws, ...(rolled ? [rolled] : [])];
   const params: Param[] = branches.flatMap((b) => b.params);
 
@@ -111,12 +123,20 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   }
 
   if (!q.bucket) {
-    const whole =
-      q.rankByFirst && dims[0] === 'session_id' && plan.via === 'session' && src.sessionSplit !== undefined;
+    const rows = src.sessions;
     const subtracts = minus.length > 0;
-    const ranking: Ranking = whole
-      ? wholeSessions(raws, rolled!, src.sessionSplit!, subtracts ? ` HAVING ${d.sum('events')} <> 0` : '')
-      : { ctes: [`src AS MATERIALIZED (${unionAll(branches)})`], all: 'src', kept: 'src', params };
+    const ranking: Ranking =
+      q.rankByFirst && dims[0] === 'session_id' && plan.via === 'session' && rows !== undefined
+        ? wholeSessions({
+            raws,
+            ranked: rollupBranch(rows.withIds, ['_rid AS rid']),
+            kept: rollupBranch(rows.byIds('kept_ids')),
+            all: rollupBranch(rows.withIds),
+            split: rows.split,
+            nonZero: subtracts ? ` HAVING ${d.sum('events')} <> 0` : '',
+            other: q.other !== false,
+          })
+        : { ctes: [`src AS MATERIALIZED (${unionAll(branches)})`], all: 'src', kept: 'src', params };
     return { sql: topOfRange(q, dimAliases, ranking, subtracts, d), params: ranking.params, dimAliases };
   }
 
@@ -162,11 +182,13 @@ const unionAll = (branches: readonly Branch[]) => branches.map((b) => b.sql).joi
 /**
  * Where topOfRange ranks from: CTEs defining the relations, the ranking (`costs`: one row per ranked group with its
  * cost c and calls r; by default grouped from `all`), every row of the range (`all`) and a relation holding at least
- * the rows of the groups picked (`kept`, which may read the `top` CTE); `params` for the CTEs, in order.
+ * the rows of the groups picked (`kept`, which may read the CTEs of `afterTop`, themselves reading the `top` CTE);
+ * `params` for the SQL in the order topOfRange writes it.
  */
 interface Ranking {
   ctes: string[];
   costs?: string;
+  afterTop?: string[];
   all: string;
   kept: string;
   params: Param[];
@@ -174,33 +196,52 @@ interface Ranking {
 
 /**
  * Ranking sessions on the session rollup without grouping its rows: a session with one row there, none pending and no
- * raw events in the range, is that row. Only the sessions listed in `split` (sessionSplit), or also read from raw
- * events, are summed — at 10M demo events ~6k of the ~385k sessions of 30 days, where grouping them all was the
- * costliest step of the sessions page. Every session still ranks on its exact sum.
+ * raw events in the range, is that row. Only the sessions listed in `split`, or also read from raw events, are
+ * summed — at 10M demo events ~6k of the ~385k sessions of 30 days, where grouping them all was the costliest step of
+ * the sessions page. Every session still ranks on its exact sum. The ranking reads the rollup's ranking columns and
+ * row ids only; the kept sessions' rows are then fetched by id (a scan filtered on the session ids read every row's
+ * id and cost as much as the ranking).
  */
-function wholeSessions(raws: readonly Branch[], rolled: Branch, split: string, nonZero: string): Ranking {
+function wholeSessions(o: {
+  raws: readonly Branch[];
+  ranked: Branch;
+  kept: Branch;
+  all: Branch;
+  split: string;
+  nonZero: string;
+  other: boolean;
+}): Ranking {
   const narrow = 'd0, cost_usd, requests, events';
-  const ctes = raws.length > 0 ? [`raw AS MATERIALIZED (${unionAll(raws)})`] : [];
-  const fromRaw = raws.length > 0 ? ' UNION ALL SELECT d0 FROM raw WHERE d0 IS NOT NULL' : '';
-  // The rollup rows are kept whole (materialized): the kept sessions' rows are read back from here, where reading the
-  // rollup again (every column of ~385k rows) cost more than the ranking.
+  const hasRaw = o.raws.length > 0;
+  const ctes = hasRaw ? [`raw AS MATERIALIZED (${unionAll(o.raws)})`] : [];
   ctes.push(
-    `split AS (SELECT session_id AS d0 FROM ${split} WHERE session_id IS NOT NULL${fromRaw})`,
-    `ranked AS MATERIALIZED (SELECT *, (d0 IS NULL OR d0 IN (SELECT d0 FROM split)) AS grouped FROM (${rolled.sql}))`,
+    `split AS (SELECT session_id AS d0 FROM ${o.split} WHERE session_id IS NOT NULL${
+      hasRaw ? ' UNION ALL SELECT d0 FROM raw WHERE d0 IS NOT NULL' : ''
+    })`,
+    `ranked AS MATERIALIZED (SELECT ${narrow}, rid, (d0 IS NULL OR d0 IN (SELECT d0 FROM split)) AS grouped
+  FROM (${o.ranked.sql}))`,
   );
   const grouped = [
-    ...(raws.length > 0 ? [`SELECT ${narrow} FROM raw`] : []),
+    ...(hasRaw ? [`SELECT ${narrow} FROM raw`] : []),
     `SELECT ${narrow} FROM ranked WHERE grouped`,
   ];
-  const raw = raws.length > 0 ? 'SELECT * FROM raw UNION ALL ' : '';
+  const raw = hasRaw ? 'SELECT * FROM raw UNION ALL ' : '';
   return {
     ctes,
     costs: `SELECT d0, coalesce(sum(cost_usd), 0) AS c, coalesce(sum(requests), 0) AS r
-  FROM (${grouped.join(' UNION ALL ')}) GROUP BY d0${nonZero}
+  FROM (${grouped.join(' UNION ALL ')}) GROUP BY d0${o.nonZero}
   UNION ALL SELECT d0, cost_usd AS c, requests AS r FROM ranked WHERE NOT grouped`,
-    kept: `(${raw}SELECT * EXCLUDE (grouped) FROM ranked WHERE d0 IS NULL OR d0 IN (SELECT d0 FROM top))`,
-    all: `(${raw}SELECT * EXCLUDE (grouped) FROM ranked)`,
-    params: [...raws.flatMap((b) => b.params), ...rolled.params],
+    afterTop: [
+      `kept_ids AS (SELECT k.rid FROM ranked k JOIN top t ON k.d0 IS NOT DISTINCT FROM t.d0 WHERE k.rid IS NOT NULL)`,
+    ],
+    kept: `(${raw}${o.kept.sql})`,
+    all: `(${raw}${o.all.sql})`,
+    params: [
+      ...o.raws.flatMap((b) => b.params),
+      ...o.ranked.params,
+      ...o.kept.params,
+      ...(o.other ? o.all.params : []),
+    ],
   };
 }
 
@@ -242,6 +283,7 @@ function topOfRange(
     ...ranking.ctes,
     `costs AS (${ranking.costs ?? `SELECT ${rankCols}, ${d.sum('cost_usd')} AS c${calls} FROM ${ranking.all} GROUP BY ${rankCols}${nonZero('events')}`})`,
     `top AS (SELECT ${rankCols}, row_number() OVER (ORDER BY ${orderBy('c')}) AS rn FROM (${picked.join(' UNION ')}))`,
+    ...(ranking.afterTop ?? []),
     `kept AS (SELECT ${dims.map((a) => `s.${a}`).join(', ')}, row_number() OVER (ORDER BY ${keptOrder.join(', ')}) AS rn,
   ${sumsOf('s.').join(', ')}
   FROM ${ranking.kept} s JOIN top t ON ${ranked.map((a) => d.nullSafeEquals(`s.${a}`, `t.${a}`)).join(' AND ')}
