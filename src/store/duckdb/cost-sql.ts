@@ -20,7 +20,9 @@
  *   nearly every catalog price) has X = Y = 0: the part is TA, with nothing to round.
  * - TA's products are taken in BIGINT when count and a are both below 2^31 (the product, or two of them, stays below
  *   2^63), and widened once. HUGEINT products were most of what pricing a raw range cost.
- * Together they halve the time of pricing events in a report (~120k events: 50 → 27 ms).
+ * Together they halve the time of pricing events in a report (~120k events: 50 → 27 ms). They make the SQL longer,
+ * though, and DuckDB takes ~2 ms more to plan it: an append's batch (a few hundred events from the gateway, whose
+ * statements are mostly planning) prices without them (`shortcuts: false`).
  */
 
 export const RATE_NAMES = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
@@ -59,8 +61,10 @@ export function pricedSelectSql(o: {
   e: string;
   r: string;
   given: (m: string) => string;
+  shortcuts?: boolean;
 }): string {
   const parts = Object.values(COST_PARTS);
+  const shortcuts = o.shortcuts ?? true;
   const l1 = [
     o.keep,
     ...MONEY.map((m) => `${o.given(m)} AS _g_${m}`),
@@ -68,13 +72,16 @@ export function pricedSelectSql(o: {
       const sum = (f: (t: string, rate: string) => string) =>
         pairs.map(([t, rate]) => f(`${o.e}.${t}`, `${o.r}.${rate}`)).join(' + ');
       const small = pairs.map(([t, rate]) => `${o.e}.${t} < ${SMALL} AND ${o.r}.${rate}_a < ${SMALL}`);
-      const whole = pairs.map(([, rate]) => `${o.r}.${rate}_b1 = 0 AND ${o.r}.${rate}_b0 = 0`).join(' AND ');
       // NULL rates (unpriced) are not whole: they take the full formula, which yields NULL.
-      const rounded = (sql: string) => `CASE WHEN ${whole} THEN 0 ELSE ${sql} END`;
+      const whole = pairs.map(([, rate]) => `${o.r}.${rate}_b1 = 0 AND ${o.r}.${rate}_b0 = 0`).join(' AND ');
+      const rounded = (sql: string) => (shortcuts ? `CASE WHEN ${whole} THEN 0 ELSE ${sql} END` : sql);
+      const wide = sum((t, rate) => `${t}::HUGEINT * ${rate}_a`);
       return [
-        `CASE WHEN ${small.join(' AND ')} THEN (${sum((t, rate) => `${t} * ${rate}_a`)})::HUGEINT
-          ELSE ${sum((t, rate) => `${t}::HUGEINT * ${rate}_a`)} END AS _ta${i}`,
-        `coalesce(${whole}, FALSE) AS _w${i}`,
+        shortcuts
+          ? `CASE WHEN ${small.join(' AND ')} THEN (${sum((t, rate) => `${t} * ${rate}_a`)})::HUGEINT
+          ELSE ${wide} END AS _ta${i}`
+          : `${wide} AS _ta${i}`,
+        ...(shortcuts ? [`coalesce(${whole}, FALSE) AS _w${i}`] : []),
         `${rounded(sum((t, rate) => `${t} * ${rate}_b1`))} AS _x${i}`,
         `${rounded(sum((t, rate) => `${t} * ${rate}_b0`))} AS _y${i}`,
         `${rounded(sum((t, rate) => `(${t} % 2) * (${rate}_a % 2)`))} AS _p${i}`,
@@ -82,15 +89,23 @@ export function pricedSelectSql(o: {
     }),
   ];
   const l2 = parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`);
-  const l3 = parts.map(
-    (_, i) =>
-      `CASE WHEN _w${i} THEN _ta${i} ELSE _ta${i} + (_z${i} // ${M} + CASE WHEN _z${i} % ${M} > 500000 OR ` +
-      `(_z${i} % ${M} = 500000 AND (_y${i} % ${M} > 0 OR (_p${i} + _z${i} // ${M}) % 2 = 1)) THEN 1 ELSE 0 END) END ` +
-      `AS _c${i}`,
-  );
+  const l3 = parts.map((_, i) => {
+    const full =
+      `_ta${i} + (_z${i} // ${M} + CASE WHEN _z${i} % ${M} > 500000 OR (_z${i} % ${M} = 500000 AND ` +
+      `(_y${i} % ${M} > 0 OR (_p${i} + _z${i} // ${M}) % 2 = 1)) THEN 1 ELSE 0 END)`;
+    return `${shortcuts ? `CASE WHEN _w${i} THEN _ta${i} ELSE ${full} END` : full} AS _c${i}`;
+  });
   const temps = [
     ...MONEY.map((m) => `_g_${m}`),
-    ...parts.flatMap((_, i) => [`_ta${i}`, `_w${i}`, `_x${i}`, `_y${i}`, `_p${i}`, `_z${i}`, `_c${i}`]),
+    ...parts.flatMap((_, i) => [
+      `_ta${i}`,
+      ...(shortcuts ? [`_w${i}`] : []),
+      `_x${i}`,
+      `_y${i}`,
+      `_p${i}`,
+      `_z${i}`,
+      `_c${i}`,
+    ]),
   ];
   const given = '_g_cost_usd IS NOT NULL';
   const l4 = [

@@ -44,6 +44,8 @@ export function stageRollupSql(where: string, constants: BatchConstants): { sql:
     e: 's',
     r: 'r',
     given,
+    // A batch is small next to a report's range: planning the shortcuts cost more than they saved (cost-sql.ts).
+    shortcuts: false,
   });
   const sql = `CREATE OR REPLACE TEMP TABLE ${STAGE_ROLLUP_TABLE} AS SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
