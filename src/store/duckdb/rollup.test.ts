@@ -47,6 +47,31 @@ async function bothWays(store: Store) {
   return { rollup, raw, sessions, sessionsRaw, users, usersRaw, ranked, rankedRaw };
 }
 
+/** The sessions with more than one session-rollup row, as rollup_session_split must list them. */
+const SPLIT_SESSIONS = `SELECT session_id FROM rollup_session WHERE session_id IS NOT NULL
+  GROUP BY session_id HAVING count(*) > 1 ORDER BY session_id`;
+
+/**
+ * A ledger written by this code, taken back to an older schema by `downgrade`, then opened (migrated): its reports
+ * must read as before, and its version be the current one.
+ */
+async function migrated(downgrade: string) {
+  const path = freshPath();
+  const store = await createDuckDbStore(path);
+  await store.append(randomEvents(400, 12, 4));
+  const before = await bothWays(store);
+  await store.close();
+  await sql(path, downgrade);
+  const again = await createDuckDbStore(path);
+  const after = await bothWays(again);
+  await again.close();
+  expect(after).toEqual(before);
+  expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
+    String(SCHEMA_VERSION),
+  );
+  return { path, after };
+}
+
 describe('planCompaction', () => {
   it('finishes days before the batch latest, merges a day that took COMPACT_EVERY appends, keeps the rest', () => {
     const pending = new Map([
@@ -115,6 +140,9 @@ describe('rollup of appended batches', () => {
     )[0]!;
     expect(tRows).toBe(tKeys);
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+    expect(await sql(path, 'SELECT session_id FROM rollup_session_split ORDER BY session_id')).toEqual(
+      await sql(path, SPLIT_SESSIONS),
+    );
     const again = await createDuckDbStore(path);
     const after = await bothWays(again);
     expect(after).toEqual(before);
@@ -191,74 +219,32 @@ describe('rollup of appended batches', () => {
   });
 
   it('migrates a schema-2 ledger (cost_usd in the rollup) by rebuilding the rollup from the events', async () => {
-    const path = freshPath();
-    const store = await createDuckDbStore(path);
-    await store.append(randomEvents(400, 12, 4));
-    const before = await bothWays(store);
-    await store.close();
     const cols = ROLLUP_COLUMNS.map(([n, t]) => `"${n === 'cost_usd_extra' ? 'cost_usd' : n}" ${t}`).join(
       ', ',
     );
-    await sql(
-      path,
+    await migrated(
       `DROP TABLE rollup_day; DROP TABLE rollup_dirty; CREATE TABLE rollup_day (${cols});
        UPDATE meta SET value = '2' WHERE key = 'schema_version'`,
-    );
-    const migrated = await createDuckDbStore(path);
-    expect(await bothWays(migrated)).toEqual(before);
-    await migrated.close();
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
-      String(SCHEMA_VERSION),
     );
   });
 
   it('migrates a schema-3 ledger by building the session rollup from the events', async () => {
-    const path = freshPath();
-    const store = await createDuckDbStore(path);
-    await store.append(randomEvents(400, 12, 4));
-    const before = await bothWays(store);
-    await store.close();
-    await sql(
-      path,
+    const { path, after } = await migrated(
       `DROP TABLE rollup_session; DROP TABLE rollup_team; UPDATE meta SET value = '3' WHERE key = 'schema_version'`,
     );
-    const migrated = await createDuckDbStore(path);
-    const after = await bothWays(migrated);
-    expect(after).toEqual(before);
     expect(after.sessions.totals.events).toBeGreaterThan(0);
-    await migrated.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_session'))[0]![0]).toBeGreaterThan(0n);
     expect((await sql(path, 'SELECT count(*) FROM rollup_team'))[0]![0]).toBeGreaterThan(0n);
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
-      String(SCHEMA_VERSION),
-    );
   });
 
   it('migrates a schema-4 ledger by listing the sessions split over several rollup rows', async () => {
-    const path = freshPath();
-    const store = await createDuckDbStore(path);
-    await store.append(randomEvents(400, 12, 4));
-    const before = await bothWays(store);
-    await store.close();
-    const split = `SELECT session_id FROM rollup_session WHERE session_id IS NOT NULL
-      GROUP BY session_id HAVING count(*) > 1 ORDER BY session_id`;
-    const listed = await sql(path, split);
+    const { path } = await migrated(
+      `DROP TABLE rollup_session_split; UPDATE meta SET value = '4' WHERE key = 'schema_version'`,
+    );
+    const listed = await sql(path, SPLIT_SESSIONS);
     expect(listed.length).toBeGreaterThan(0);
     expect(await sql(path, 'SELECT session_id FROM rollup_session_split ORDER BY session_id')).toEqual(
       listed,
-    );
-    await sql(
-      path,
-      `DROP TABLE rollup_session_split; UPDATE meta SET value = '4' WHERE key = 'schema_version'`,
-    );
-    const migrated = await createDuckDbStore(path);
-    expect(await bothWays(migrated)).toEqual(before);
-    await migrated.close();
-    expect(await sql(path, 'SELECT session_id FROM rollup_session_split ORDER BY session_id')).toEqual(
-      listed,
-    );
-    expect((await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]![0]).toBe(
-      String(SCHEMA_VERSION),
     );
   });
 });
