@@ -174,7 +174,7 @@ FROM (${stored} UNION ALL ${pending}))`;
 /**
  * Session ids with more than one row in rollup_session (sessions that ran over several days, or under several
  * people or agents), kept with it (rollup.ts): any other session's one row there is the whole session, so a ranking
- * of sessions need not group the rollup's rows (compile-query.ts, Sources.sessionSplit). It may list more ids than
+ * of sessions need not group the rollup's rows (compile-query.ts, Sources.sessions). It may list more ids than
  * that, never fewer.
  */
 export const SESSION_SPLIT_TABLE = 'rollup_session_split';
