@@ -122,18 +122,12 @@ class DuckDbStore implements Store {
   private async weighEdges(q: Query): Promise<Weigh | undefined> {
     const edges = edgeRanges(q);
     if (edges.length === 0 || !pickRollup(q)) return undefined;
-    // One count per range, not one scan filtered by their OR: that is no zone-map filter (30 ms against 5 at 10M).
-    const params: Param[] = [];
-    const counts = edges.map(
-      (r, i) => `SELECT ${i} AS i, count(*) FROM events WHERE ${rangeSql('ts', r, DUCKDB_DIALECT, params)}`,
-    );
-    const result = await this.readers
-      .use((c) => c.runAndReadAll(counts.join(' UNION ALL '), params as DuckDBValue[]))
+    const counts = await this.readers
+      .use((c) => perRange(c, edges, 'count(*)'))
       .catch((err: unknown) => {
         throw this.s.wrap('weighing a report range', err);
       });
-    const byIndex = new Map(result.getRows().map(([i, count]) => [Number(i), Number(count)]));
-    const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, byIndex.get(i)!]));
+    const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, Number(counts[i]![0])]));
     return (r) => n.get(`${r.from}-${r.to}`) ?? r.to - r.from;
   }
 
@@ -307,30 +301,40 @@ async function rawSource(conn: DuckDBConnection, given: readonly Range[]): Promi
   if (given.length === 0 || given.some((r) => r.from === undefined && r.to === undefined))
     return 'ledger_pico';
   const ranges = disjoint(given);
-  const within = (r: Range, col: string) =>
-    [
-      ...(r.from === undefined ? [] : [`${col} >= make_timestamp(${Number(r.from)}::BIGINT)`]),
-      ...(r.to === undefined ? [] : [`${col} < make_timestamp(${Number(r.to)}::BIGINT)`]),
-    ].join(' AND ');
-  // One SELECT per range: a WHERE of ranges joined by OR is not a zone-map filter, and scanned every row's ts.
-  const rows = (
-    await conn.runAndReadAll(
-      ranges
-        .map(
-          (r, i) => `SELECT ${i} AS i, min(context_id), max(context_id) FROM events WHERE ${within(r, 'ts')}`,
-        )
-        .join(' UNION ALL '),
-    )
-  ).getRows();
-  const bounds = new Map(rows.map(([i, lo, hi]) => [Number(i), [lo, hi]]));
+  const bounds = await perRange(conn, ranges, 'min(context_id), max(context_id)');
   const parts = ranges.flatMap((r, i) => {
-    const [lo, hi] = bounds.get(i)!;
+    const [lo, hi] = bounds[i]!;
     if (lo === null || hi === null) return [];
     const ids = (t: string) => `${t}.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
     return [wideEventsSql(`WHERE ${within(r, 'e.ts')} AND ${ids('c')} AND ${ids('e')}`)];
   });
   if (parts.length === 0) return `(${pricedRelationSql(`(${wideEventsSql('WHERE FALSE')})`)})`;
   return `(${pricedRelationSql(`(${parts.join('\nUNION ALL\n')})`)})`;
+}
+
+/** `col` within `r`: range ends are validated integers, written as numbers so zone maps can use them. */
+function within(r: Range, col: string): string {
+  return [
+    ...(r.from === undefined ? [] : [`${col} >= make_timestamp(${Number(r.from)}::BIGINT)`]),
+    ...(r.to === undefined ? [] : [`${col} < make_timestamp(${Number(r.to)}::BIGINT)`]),
+  ].join(' AND ');
+}
+
+/**
+ * `aggregates` over the events of each range, one row per range in order. One SELECT per range: a WHERE of ranges
+ * joined by OR is no zone-map filter and scanned every event's ts (30-40 ms against 5 at 10M events).
+ */
+async function perRange(
+  conn: DuckDBConnection,
+  ranges: readonly Range[],
+  aggregates: string,
+): Promise<DuckDBValue[][]> {
+  const sql = ranges
+    .map((r, i) => `SELECT ${i} AS i, ${aggregates} FROM events WHERE ${within(r, 'ts')}`)
+    .join(' UNION ALL ');
+  const rows = (await conn.runAndReadAll(sql)).getRows();
+  const byIndex = new Map(rows.map(([i, ...values]) => [Number(i), values]));
+  return ranges.map((_, i) => byIndex.get(i)!);
 }
 
 /** The ranges merged where they overlap or touch: each event then lies in at most one part of rawSource's union. */

@@ -1,11 +1,10 @@
 import { CONTEXT_COLUMNS, isContextColumn, sameContext } from './contexts.js';
-import { rebuildRollupDays } from './rollup.js';
+import { markSplitSessions, rebuildRollupDays } from './rollup.js';
 import {
   CONTEXT_TABLE_COLUMNS,
   q,
   ROLLUP_TABLES,
   SCHEMA_VERSION,
-  SESSION_SPLIT_TABLE,
   STORED_EVENT_COLUMNS,
   schemaSql,
 } from './schema.js';
@@ -106,10 +105,7 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
   await s.transaction('migrating the ledger to schema 5', async () => {
     const step = (sql: string) => s.run('migrating the ledger to schema 5', sql);
     for (const sql of schemaSql()) await step(sql);
-    await step(
-      `INSERT INTO ${SESSION_SPLIT_TABLE} SELECT session_id FROM rollup_session
-       WHERE session_id IS NOT NULL GROUP BY session_id HAVING count(*) > 1`,
-    );
+    await markSplitSessions(s, 'TRUE');
     await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }

@@ -10,6 +10,7 @@ import {
   type RollupTable,
   rollupAggregateSql,
   rollupMoneySql,
+  SESSION_ROLLUP,
   SESSION_SPLIT_TABLE,
   wideEventsSql,
 } from './schema.js';
@@ -189,14 +190,12 @@ export async function rebuildDirtyDays(s: DuckDbSession, days: readonly number[]
   }
 }
 
-const SESSION_ROLLUP = ROLLUP_TABLES.find((t) => t.name === 'session')!;
-
 /**
  * Adds to rollup_session_split the sessions with rows in rollup_session `where` that now have more than one row
  * there. Run after every write of the session rollup, in its transaction; ids already listed stay (the list may
  * hold more than the split sessions, never fewer).
  */
-async function markSplitSessions(s: DuckDbSession, where: string): Promise<void> {
+export async function markSplitSessions(s: DuckDbSession, where: string): Promise<void> {
   await s.run(
     'listing split sessions',
     `INSERT INTO ${SESSION_SPLIT_TABLE}

@@ -179,21 +179,25 @@ FROM (${stored} UNION ALL ${pending}))`;
  */
 export const SESSION_SPLIT_TABLE = 'rollup_session_split';
 
-const SESSIONS = ROLLUP_TABLES.find((t) => t.name === 'session')!;
+/** The session rollup's tables. */
+export const SESSION_ROLLUP = ROLLUP_TABLES.find((t) => t.name === 'session')!;
 
 /**
  * The session rollup's rows with ids for compileQuery (Sources.sessions): compacted rows carry their rowid; the
  * pending ones (not yet compacted, in memory) carry none, and their sessions count as split.
  */
 export const SESSION_ROWS: SessionRows = {
-  split: `(SELECT session_id FROM ${SESSION_SPLIT_TABLE} UNION ALL SELECT session_id FROM ${SESSIONS.pending})`,
+  split: `(SELECT session_id FROM ${SESSION_SPLIT_TABLE} UNION ALL SELECT session_id FROM ${SESSION_ROLLUP.pending})`,
   withIds: rollupSourceSql(
-    SESSIONS,
-    `SELECT *, rowid AS _rid FROM ${SESSIONS.table}`,
-    `SELECT *, NULL::BIGINT AS _rid FROM ${SESSIONS.pending}`,
+    SESSION_ROLLUP,
+    `SELECT *, rowid AS _rid FROM ${SESSION_ROLLUP.table}`,
+    `SELECT *, NULL::BIGINT AS _rid FROM ${SESSION_ROLLUP.pending}`,
   ),
   byIds: (ids) =>
-    rollupSourceSql(SESSIONS, `SELECT * FROM ${SESSIONS.table} WHERE rowid IN (SELECT rid FROM ${ids})`),
+    rollupSourceSql(
+      SESSION_ROLLUP,
+      `SELECT * FROM ${SESSION_ROLLUP.table} WHERE rowid IN (SELECT rid FROM ${ids})`,
+    ),
 };
 
 /** Each rollup's source for compileQuery, by name. */
