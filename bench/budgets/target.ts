@@ -22,7 +22,7 @@ const running = await startServer({
   env: process.env,
   openStore: (p) => createDuckDbStore(p, { threads: 1, memoryLimit: '64MB' }),
   log: (l) => process.stderr.write(`${l}\n`),
-  walSync: false,
+  walSync: 'off',
 });
 process.stdout.write(`ready ${running.url}\n`);
 const inspector = new Session();

@@ -8,7 +8,7 @@ import { startUpstream } from './upstream.js';
 
 /**
  * Quick CPU-per-request check while working on the gateway (the full run.ts takes ~15 minutes): the bare proxy and
- * tokenledger (WAL fsync on) under the same closed loop, CPU = the target's utime+stime over the loop plus the store
+ * tokenledger (default WAL sync) under the same closed loop, CPU = the target's utime+stime over the loop plus the store
  * drain after it. `PROFILE=<variant>` also writes a V8 CPU profile of that variant (node --cpu-prof) and prints where its
  * time went (bench/gateway/profile-report.ts). Run: `taskset -c 1 node --import tsx bench/gateway/cpu.ts [json|stream]`.
  */
@@ -111,7 +111,11 @@ const base = process.env.BASE ? await buildTargets(process.env.BASE, join(proces
 const stop = await startUpstream(UP);
 const origin = `http://127.0.0.1:${UP}`;
 const profDir = mkdtempSync(join(tmpdir(), 'tl-prof-'));
-/** VARIANTS: bare, tl (fsync on), nosync (fsync off), nostore (fsync on, store append a no-op), base (BASE's tl). */
+/**
+ * VARIANTS: bare, tl (WAL synced after the ack, the default), tlack (synced before it), nosync (never synced),
+ * nostore (as tl, the store's append a no-op), base (BASE's tl).
+ */
+const WAL_SYNC_OF: Record<string, string> = { tlack: 'before_ack', nosync: 'off' };
 const variants = (process.env.VARIANTS ?? 'bare,tl').split(',');
 const targets: { name: string; port: number; proc: ChildProcess; ledger: boolean }[] = [];
 for (const [i, v] of variants.entries()) {
@@ -120,7 +124,7 @@ for (const [i, v] of variants.entries()) {
     v === 'bare'
       ? await start([built.bareProxy, String(port), origin])
       : await start(
-          [(v === 'base' ? base! : built).gateway, String(port), origin, v === 'nosync' ? 'off' : 'on'],
+          [(v === 'base' ? base! : built).gateway, String(port), origin, WAL_SYNC_OF[v] ?? 'after_ack'],
           process.env.PROFILE === v ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
           v === 'nostore' ? { TL_BENCH_STORE: 'none' } : {},
         );

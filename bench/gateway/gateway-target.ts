@@ -1,18 +1,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WalSync } from '../../src/ledger/wal/wal.js';
 import { startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /**
- * tokenledger serve for the benchmark. argv: port upstream-origin sync(on|off). A fresh ledger each run. The store
+ * tokenledger serve for the benchmark. argv: port upstream-origin sync (after_ack|before_ack|off). A fresh ledger each run. The store
  * gets one DuckDB thread and a small buffer pool (TL_BENCH_DUCKDB_MEMORY, default 64MB): the server only appends
  * batches and answers small queries, and DuckDB's 512MB default lets RSS grow past what a sidecar should use.
  * TL_BENCH_STORE=none makes the store's append a no-op (everything else real), to split the gateway's own cost
  * from the store's in bench/gateway/cpu.ts; the published run never sets it.
  */
-const [port, origin, sync] = process.argv.slice(2) as [string, string, string];
+const [port, origin, sync] = process.argv.slice(2) as [string, string, WalSync];
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
 const noStore = process.env.TL_BENCH_STORE === 'none';
 await startServer({
@@ -30,7 +31,7 @@ await startServer({
     return noStore ? withoutAppend(s) : s;
   },
   log: () => {},
-  walSync: sync !== 'off',
+  walSync: sync,
 });
 process.stdout.write('ready\n');
 // A clean exit on SIGTERM, so `node --cpu-prof` writes its profile (bench/gateway/cpu.ts).

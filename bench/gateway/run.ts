@@ -6,8 +6,8 @@ import { buildTargets } from './build.js';
 import { startUpstream } from './upstream.js';
 
 /**
- * Gateway benchmark (issue 4): direct vs a bare Node pass-through proxy vs tokenledger serve (WAL fsync on, and
- * off for reference) vs Portkey's open-source gateway. Run pinned: `taskset -c 1 node --import tsx
+ * Gateway benchmark (issue 4): direct vs a bare Node pass-through proxy vs tokenledger serve (the WAL synced after
+ * each acknowledgement, the default, and before it) vs Portkey's open-source gateway. Run pinned: `taskset -c 1 node --import tsx
  * bench/gateway/run.ts`; every target is started with `taskset -c 0`, so the gateway under test has core 0 and the
  * load generator plus fake upstream core 1. The Node targets run as plain JavaScript (compiled first by build.ts, no
  * TypeScript loader in the process), as a deployed server would. Targets alternate within each measurement.
@@ -163,12 +163,22 @@ const origin = `http://127.0.0.1:${UP}`;
 const targets: Target[] = [
   { name: 'direct', port: UP, proc: null },
   await startTarget('bare node proxy', 19101, [built.bareProxy, '19101', origin]),
-  await startTarget('tokenledger (WAL fsync)', 19102, [built.gateway, '19102', origin, 'on'], {
-    ledger: true,
-  }),
-  await startTarget('tokenledger (WAL no fsync)', 19103, [built.gateway, '19103', origin, 'off'], {
-    ledger: true,
-  }),
+  await startTarget(
+    'tokenledger (WAL synced after ack)',
+    19102,
+    [built.gateway, '19102', origin, 'after_ack'],
+    {
+      ledger: true,
+    },
+  ),
+  await startTarget(
+    'tokenledger (WAL synced before ack)',
+    19103,
+    [built.gateway, '19103', origin, 'before_ack'],
+    {
+      ledger: true,
+    },
+  ),
 ];
 if (existsSync(join(PORTKEY, 'build', 'start-server.js')))
   targets.push(

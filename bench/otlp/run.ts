@@ -91,7 +91,7 @@ async function accepted(
   payloads: Buffer[],
   type: string,
 ): Promise<{ rate: number; stored: number }> {
-  const h = await startHarness({ sync: true });
+  const h = await startHarness({ sync: 'after_ack' });
   const agent = new Agent({ connections: concurrency });
   const send = async (p: Buffer) => {
     const r = await request(`${h.url}/v1/traces`, {

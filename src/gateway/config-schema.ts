@@ -4,6 +4,7 @@ import { budgetInputSchema } from '../budgets/budget.js';
 import { COUNTERS_POLICIES } from '../budgets/counters/guarded.js';
 import { rateLimitsSchema } from '../budgets/rate-limit.js';
 import { runawayConfigSchema } from '../budgets/runaway-config.js';
+import { WAL_SYNC } from '../ledger/wal/segment-files.js';
 
 /**
  * tokenledger.config.yaml as zod checks it. docs/gateway.md documents every key; keep the two in step. Provider keys
@@ -109,7 +110,17 @@ export const configSchema = z
     rate_limits: rateLimitsSchema.optional(),
     alerts: alertsConfigSchema.optional(),
     runaway: runawayConfigSchema.optional(),
-    wal: z.object({ sync: z.boolean().optional(), drain_interval_ms: ms.optional() }).strict().optional(),
+    wal: z
+      .object({
+        sync: z
+          .enum(WAL_SYNC, {
+            message: 'expected "after_ack", "before_ack" or "off" (docs/gateway.md, Durability)',
+          })
+          .optional(),
+        drain_interval_ms: ms.optional(),
+      })
+      .strict()
+      .optional(),
     otlp: z
       .object({
         // Which resource/record attribute gives each attribution field, e.g. {team: "team.id"} or

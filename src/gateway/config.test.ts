@@ -25,6 +25,7 @@ counters: { store: memcached }
 runaway: { max_usd: zero, block: "yes" }
 alerts:
   webhooks: [{ url: "https://x.example/h", url_env: HOOK, format: teams }]
+wal: { sync: true }
 `);
     expect(m).toMatch(/has \d+ problem\(s\)/);
     for (const part of [
@@ -39,10 +40,16 @@ alerts:
       'runaway.max_usd: expected a positive USD amount',
       'runaway.block:',
       'alerts.webhooks.0.format: expected "slack" or "json"',
+      'wal.sync: expected "after_ack", "before_ack" or "off"',
     ])
       expect(m).toContain(part);
     // A provider key pasted into the file is never echoed back.
     expect(m).not.toContain('sk-live-abc123');
+  });
+
+  it('syncs the write-ahead log after each acknowledgement unless told otherwise', () => {
+    expect(resolveConfig({}, {}, 'test').wal).toEqual({ sync: 'after_ack', drain_interval_ms: 2000 });
+    expect(resolveConfig(parse('wal: { sync: before_ack }'), {}, 'test').wal.sync).toBe('before_ack');
   });
 
   it('reads budgets, counters, rate limits, runaway and alerts with their defaults', () => {

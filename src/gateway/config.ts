@@ -7,6 +7,7 @@ import type { CountersPolicy } from '../budgets/counters/guarded.js';
 import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js';
 import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
+import type { WalSync } from '../ledger/wal/segment-files.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
 
@@ -30,7 +31,7 @@ export interface GatewayConfig {
   fallbacks: Readonly<Record<string, readonly string[]>>;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
-  wal: { sync: boolean; drain_interval_ms: number };
+  wal: { sync: WalSync; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
   /** `budgets:` of the config file, validated (origin `config`). */
@@ -127,7 +128,7 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
       idle_ms: f.timeouts?.idle_ms ?? 300_000,
     },
     keys_required: f.keys?.required ?? false,
-    wal: { sync: f.wal?.sync ?? true, drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
+    wal: { sync: f.wal?.sync ?? 'after_ack', drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
     otlp_attributes: f.otlp?.attributes ?? {},
     budgets: Object.entries(f.budgets ?? {}).map(([id, b]) => toBudget(b, id, 'config', loadedAt)),
     alerts: f.alerts,

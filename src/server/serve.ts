@@ -5,7 +5,7 @@ import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
-import { openWal, type Wal } from '../ledger/wal/wal.js';
+import { openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
@@ -31,8 +31,8 @@ export interface ServeOptions extends GatewayFlags {
   /** Opens the store; the server owns it until close. */
   openStore: (path: string) => Promise<Store>;
   log: (line: string) => void;
-  /** WAL fsync per batch (default from config: on). */
-  walSync?: boolean | undefined;
+  /** When acknowledged events are synced (default from config: `after_ack`). */
+  walSync?: WalSync | undefined;
   /** OTLP/HTTP receiver port (`serve` passes 4318); absent or 0 turns it off. */
   otlpPort?: number | undefined;
   /** The API's clock (epoch µs) for relative ranges like `since=30d`; benchmarks pin it. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
-import { openWal, type Wal } from '../../src/ledger/wal/wal.js';
+import { openWal, type Wal, type WalSync } from '../../src/ledger/wal/wal.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from '../../src/server/otlp/otlp-server.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
@@ -21,10 +21,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { attributes?: AttributeMap; sync?: boolean } = {}): Promise<Harness> {
+export async function startHarness(o: { attributes?: AttributeMap; sync?: WalSync } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tl-otlp-'));
   const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
-  const wal = await openWal({ dir: join(dir, 'wal'), sink: store, sync: o.sync ?? true });
+  const wal = await openWal({ dir: join(dir, 'wal'), sink: store, sync: o.sync ?? 'after_ack' });
   const pricer = await loadPricer({ cwd: dir, env: {} });
   const ingest = createOtlpIngest({
     since: Date.now() * 1000 - 60_000_000,

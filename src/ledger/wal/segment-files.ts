@@ -6,6 +6,15 @@ import { TokenledgerError } from '../../errors.js';
 import type { UsageEvent } from '../event.js';
 import { decodeSegment } from './codec.js';
 
+/**
+ * When an acknowledged record reaches the disk. `after_ack`: it is in the segment file (the kernel's page cache)
+ * before the acknowledgement, so it survives the process being killed at once, and it is synced with its batch within
+ * a few ms, so a machine crash can lose at most that window. `before_ack`: synced before the acknowledgement (an
+ * O_DSYNC write per batch, ~0.15 ms or more on every call). `off`: never synced (benchmarks that say so).
+ */
+export const WAL_SYNC = ['after_ack', 'before_ack', 'off'] as const;
+export type WalSync = (typeof WAL_SYNC)[number];
+
 const SEGMENT = /^seg-(\d{16})\.wal$/;
 
 export function segmentName(seq: number): string {
@@ -49,29 +58,29 @@ export interface OpenSegment {
 const ZEROS = Buffer.alloc(1 << 20);
 
 /**
- * Creates a segment of `size` zero bytes, syncs it and its directory entry, and opens it for positional writes with
- * O_DSYNC when `sync` is on. Writing the zeros up front is what makes each later acknowledgement cheap: overwriting
- * allocated blocks in place changes no file metadata, so the O_DSYNC write flushes only data (about 0.12 ms here
- * against 0.23-1.3 ms for an append that grows the file). Without the directory fsync a machine crash could lose
- * the whole file even though every record written into it was synced.
+ * Creates a segment of `size` zero bytes, syncs it and its directory entry (unless `sync` is `off`), and opens it
+ * for positional writes, with O_DSYNC when each write must be synced before it is acknowledged. Writing the zeros up
+ * front is what makes each later sync cheap: overwriting allocated blocks in place changes no file metadata, so a
+ * sync flushes only data (about 0.12 ms here against 0.23-1.3 ms for an append that grows the file). Without the
+ * directory fsync a machine crash could lose the whole file even though every record written into it was synced.
  */
 export async function preallocateSegment(
   dir: string,
   seq: number,
   size: number,
-  sync: boolean,
+  sync: WalSync,
 ): Promise<OpenSegment> {
   const path = join(dir, segmentName(seq));
   const h = await open(path, 'w', 0o600);
   try {
     for (let at = 0; at < size; at += ZEROS.length)
       await h.write(ZEROS, 0, Math.min(ZEROS.length, size - at), at);
-    if (sync) await h.sync();
+    if (sync !== 'off') await h.sync();
   } finally {
     await h.close();
   }
-  if (sync) syncDir(dir);
-  const flags = constants.O_WRONLY | (sync ? constants.O_DSYNC : 0);
+  if (sync !== 'off') syncDir(dir);
+  const flags = constants.O_WRONLY | (sync === 'before_ack' ? constants.O_DSYNC : 0);
   // A raw descriptor, not a FileHandle: the WAL owns it and closes it itself.
   const fd = await promisify(openFd)(path, flags);
   return { seq, path, fd, offset: 0, size };

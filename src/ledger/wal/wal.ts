@@ -1,4 +1,4 @@
-import { close, write } from 'node:fs';
+import { close, fdatasync, write, writeSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
 import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
@@ -9,7 +9,10 @@ import {
   preallocateSegment,
   readSegment,
   removeSegment,
+  type WalSync,
 } from './segment-files.js';
+
+export { WAL_SYNC, type WalSync } from './segment-files.js';
 
 /** The one thing the WAL needs from a store: idempotent append by event id. */
 export interface WalSink {
@@ -19,8 +22,8 @@ export interface WalSink {
 export interface WalOptions {
   dir: string;
   sink: WalSink;
-  /** Sync each batch (O_DSYNC) before acknowledging it (default true). Off only for benchmarks that say so. */
-  sync?: boolean;
+  /** When an acknowledged event reaches the disk (default `after_ack`: written before, synced within a few ms). */
+  sync?: WalSync;
   /** How often the writer moves acknowledged events into the store (default 2000 ms). */
   drainIntervalMs?: number;
   /** Largest batch handed to the store at once; this many waiting events also start a drain early (default 5000). */
@@ -39,13 +42,15 @@ export interface ReplayResult {
 }
 
 export interface Wal {
-  /** Resolves once the event is durable in the log (written and fsynced with its batch). */
+  /** Resolves once the event is in the log: written (`after_ack`), or written and synced (`before_ack`). */
   append(e: UsageEvent): Promise<void>;
   /**
-   * Resolves once every event is durable: one framed write (a checksummed line per event) in one group commit, one
-   * promise. A crash mid-write may keep a prefix of them; none was acknowledged, and ids make the retry a no-op.
+   * Resolves once every event is in the log: one framed write (a checksummed line per event) in one group commit,
+   * one promise. A crash mid-write may keep a prefix of them; none was acknowledged, and ids make the retry a no-op.
    */
   appendMany(events: readonly UsageEvent[]): Promise<void>;
+  /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
+  synced(): Promise<void>;
   /** Events acknowledged but not yet in the store. */
   depth(): number;
   /** Moves everything acknowledged so far into the store now. */
@@ -68,9 +73,12 @@ interface Pending {
  * Opens the write-ahead log in `dir`: first replays every segment left by an earlier run into the sink (idempotent
  * by event id, so a replay after a crash mid-drain stores nothing twice), then starts a fresh segment.
  *
- * Group commit, leader/follower: a lone append is written after the current event-loop turn (no timer); appends that arrive while a write is
- * in flight form the next batch, so a busy server does one synced write per batch, not per call. Each write is one
- * positional O_DSYNC pwrite into a preallocated segment: one thread-pool hop and no metadata flush.
+ * Group commit, leader/follower: a lone append is written after the current event-loop turn (no timer); appends that
+ * arrive in the same turn, or while a write is in flight, form one batch, so a busy server writes once per batch, not
+ * per call. Each write is positional, into a preallocated segment, so a sync flushes no metadata. With `after_ack`
+ * the write is a plain one on the calling thread (a few µs into the page cache) and one fdatasync at a time runs in
+ * the thread pool behind it, covering every batch written before it began; with `before_ack` it is an O_DSYNC write
+ * in the thread pool that the acknowledgement waits for.
  *
  * The store is fed from memory, in large batches (its append has a fixed cost of tens of ms): segments are only
  * read back at start-up. A segment is deleted once it is full and every event in it is in the store.
@@ -83,7 +91,7 @@ export async function openWal(o: WalOptions): Promise<Wal> {
   const replayed = await replay(o.dir, o.sink, o.storeBatch ?? 5000);
   const segs = await listSegments(o.dir);
   const seq = segs.length === 0 ? 1 : segs[segs.length - 1]!.seq + 1;
-  const seg = await preallocateSegment(o.dir, seq, o.segmentBytes ?? DEFAULT_SEGMENT, o.sync !== false);
+  const seg = await preallocateSegment(o.dir, seq, o.segmentBytes ?? DEFAULT_SEGMENT, o.sync ?? 'after_ack');
   return new SegmentWal(o, replayed, seg);
 }
 
@@ -116,7 +124,13 @@ class SegmentWal implements Wal {
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly batch: number;
-  private readonly sync: boolean;
+  private readonly sync: WalSync;
+  /** `after_ack`: segments written since their last fdatasync began. */
+  private unsynced: OpenSegment[] = [];
+  /** `after_ack`: the fdatasync loop, while it runs. */
+  private syncing: Promise<void> | null = null;
+  /** `after_ack`: a failed fdatasync; the log takes no more appends (what it acknowledged may not be on disk). */
+  private syncFailure: TokenledgerError | null = null;
   private closed = false;
   private depthCount = 0;
   /** performance.now() when the last drain began. */
@@ -130,7 +144,7 @@ class SegmentWal implements Wal {
   ) {
     this.nextSeq = seg.seq + 1;
     this.batch = o.storeBatch ?? 5000;
-    this.sync = o.sync !== false;
+    this.sync = o.sync ?? 'after_ack';
     // Ticks at half the interval and drains only when the last drain began an interval ago: a drain the batch size
     // started moments before is not followed by a small one at the next tick.
     const every = o.drainIntervalMs ?? 2000;
@@ -142,6 +156,7 @@ class SegmentWal implements Wal {
 
   append(event: UsageEvent): Promise<void> {
     if (this.closed) return Promise.reject(walClosed());
+    if (this.syncFailure !== null) return Promise.reject(this.syncFailure);
     return new Promise((resolve, reject) => {
       this.pending.push({ line: encodeRecord(event), event, resolve, reject });
       this.depthCount++;
@@ -151,6 +166,7 @@ class SegmentWal implements Wal {
 
   appendMany(events: readonly UsageEvent[]): Promise<void> {
     if (this.closed) return Promise.reject(walClosed());
+    if (this.syncFailure !== null) return Promise.reject(this.syncFailure);
     if (events.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.pending.push({ line: encodeRecords(events), event: events, resolve, reject });
@@ -182,8 +198,10 @@ class SegmentWal implements Wal {
       const bytes = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((p) => p.line));
       try {
         const seg = await this.room(bytes.length);
-        await pwrite(seg.fd, bytes, seg.offset);
+        if (this.sync === 'before_ack') await pwrite(seg.fd, bytes, seg.offset);
+        else pwriteSync(seg.fd, bytes, seg.offset);
         seg.offset += bytes.length;
+        if (this.sync === 'after_ack') this.syncSoon(seg);
       } catch (cause) {
         for (const p of batch) this.depthCount -= Array.isArray(p.event) ? p.event.length : 1;
         const err = new TokenledgerError(
@@ -221,6 +239,40 @@ class SegmentWal implements Wal {
     this.sealed.push(this.seg);
     this.seg = next;
     return next;
+  }
+
+  /** Marks `seg` written and starts the fdatasync loop unless it runs: its next pass covers this write. */
+  private syncSoon(seg: OpenSegment): void {
+    if (!this.unsynced.includes(seg)) this.unsynced.push(seg);
+    this.syncing ??= this.syncLoop().finally(() => {
+      this.syncing = null;
+    });
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.unsynced.length > 0) {
+      const segs = this.unsynced;
+      this.unsynced = [];
+      for (const s of segs) {
+        try {
+          await datasync(s.fd);
+        } catch (cause) {
+          // Acknowledged records may not be on disk and the kernel may not retry them: stop taking appends (the
+          // gateway answers 503) rather than acknowledge more into a log that cannot be synced.
+          this.syncFailure = new TokenledgerError(
+            'LEDGER_WAL_WRITE',
+            `${s.path}: cannot sync the write-ahead log (${(cause as Error).message}); check the disk, then restart`,
+            { cause },
+          );
+          this.o.onError?.(this.syncFailure);
+          return;
+        }
+      }
+    }
+  }
+
+  synced(): Promise<void> {
+    return this.syncing ?? Promise.resolve();
   }
 
   private prepare(size: number): Promise<OpenSegment> {
@@ -265,6 +317,7 @@ class SegmentWal implements Wal {
       this.depthCount -= part.length;
       left -= part.length;
     }
+    await this.synced();
     for (const s of sealed) {
       await closeFd(s.fd);
       await removeSegment(s.path);
@@ -277,6 +330,7 @@ class SegmentWal implements Wal {
     clearInterval(this.timer);
     while (this.writing) await new Promise((r) => setImmediate(r));
     await this.drain();
+    await this.synced();
     for (const s of [this.seg, ...(this.next === null ? [] : [await this.next])]) {
       await closeFd(s.fd);
       await removeSegment(s.path);
@@ -294,6 +348,16 @@ function pwrite(fd: number, bytes: Buffer, position: number): Promise<void> {
       });
     go(0);
   });
+}
+
+/** A plain write on this thread: it lands in the page cache in a few µs, which a kill -9 cannot take back. */
+function pwriteSync(fd: number, bytes: Buffer, position: number): void {
+  for (let off = 0; off < bytes.length; )
+    off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function closeFd(fd: number): Promise<void> {
