@@ -1,13 +1,15 @@
 /**
  * OTLP ingest benchmark (issue 5): spans/s accepted into the ledger over OTLP/HTTP, protobuf and JSON, with the
- * write-ahead log on (fsync per group commit), against the floor of only decoding the same payloads in the same run:
+ * write-ahead log on (synced after each acknowledgement, the default; and before it), against the floor of only
+ * decoding the same payloads in the same run:
  * protobuf with @opentelemetry/otlp-transformer's generated protobuf root, JSON with JSON.parse.
  * Run: node --import tsx bench/otlp/run.ts [spans=100000] [batch=500] [concurrency=4]
  */
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { encodeRecords } from '../../src/ledger/wal/codec.js';
+import type { WalSync } from '../../src/ledger/wal/wal.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import { readTraceRequest } from '../../src/server/otlp/trace-reader.js';
 import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
@@ -90,8 +92,9 @@ async function accepted(
   label: string,
   payloads: Buffer[],
   type: string,
-): Promise<{ rate: number; stored: number }> {
-  const h = await startHarness({ sync: 'after_ack' });
+  sync: WalSync,
+): Promise<{ rate: number; drained: number; stored: number }> {
+  const h = await startHarness({ sync });
   const agent = new Agent({ connections: concurrency });
   const send = async (p: Buffer) => {
     const r = await request(`${h.url}/v1/traces`, {
@@ -112,14 +115,19 @@ async function accepted(
     }),
   );
   const s = (performance.now() - t) / 1000;
+  // Accepted is acknowledged (in the log); the store is fed behind it. Also timed: until all of it is in DuckDB.
+  const behind = h.wal.depth();
+  await h.wal.drain();
+  const sDrained = (performance.now() - t) / 1000;
   const stored = (await h.ledger()).length;
   await agent.close();
   await h.close();
   const rate = (payloads.length * batch) / s;
+  const drained = (payloads.length * batch) / sDrained;
   console.log(
-    `${label}: ${Math.round(rate)} spans/s accepted (WAL fsync on), ${stored} events in the ledger`,
+    `${label} (${sync}): ${Math.round(rate)} spans/s accepted, ${Math.round(drained)} into DuckDB (${behind} not yet stored when the last was accepted), ${stored} events in the ledger`,
   );
-  return { rate, stored };
+  return { rate, drained, stored };
 }
 
 /** CPU per span of each in-process step (no HTTP, fsync or DuckDB), to show what bounds the accepted rate. */
@@ -152,46 +160,53 @@ const floorProto = floor('decode protobuf (otlp-transformer root)', proto, (b) =
 const floorJson = floor('decode JSON (JSON.parse)', json, (b) => JSON.parse(b.toString('utf8')));
 const phProto = await phases(proto, false);
 const phJson = await phases(json, true);
-const accProto = await accepted('ingest protobuf', proto, 'application/x-protobuf');
-const accJson = await accepted('ingest JSON', json, 'application/json');
+const accProto = await accepted('ingest protobuf', proto, 'application/x-protobuf', 'after_ack');
+const accJson = await accepted('ingest JSON', json, 'application/json', 'after_ack');
+const ackProto = await accepted('ingest protobuf', proto, 'application/x-protobuf', 'before_ack');
+const ackJson = await accepted('ingest JSON', json, 'application/json', 'before_ack');
 
-const row = (name: string, acc: number, fl: number) =>
-  `| ${name} | ${Math.round(acc).toLocaleString('en')} | ${Math.round(fl).toLocaleString('en')} | ${(acc / fl).toFixed(2)} |`;
+const k = (n: number) => Math.round(n).toLocaleString('en');
+const row = (name: string, a: { rate: number; drained: number }, b: { rate: number }, fl: number) =>
+  `| ${name} | ${k(a.rate)} | ${k(a.drained)} | ${k(b.rate)} | ${k(fl)} | ${(a.rate / fl).toFixed(2)} |`;
 const phaseRow = (name: string, p: Record<string, number>, fl: number) => {
   const sum = Object.values(p).reduce((x, y) => x + y, 0);
   return `| ${name} | ${(1e6 / fl).toFixed(2)} | ${Object.values(p)
     .map((v) => v.toFixed(2))
     .join(' | ')} | ${sum.toFixed(2)} | ${Math.round(1e6 / sum).toLocaleString('en')} |`;
 };
+const sum = (p: Record<string, number>) => Object.values(p).reduce((x, y) => x + y, 0);
+const budget = (fl: number) => (2e6 / fl).toFixed(1);
 const met = (acc: number, fl: number) => acc >= 50_000 && acc / fl >= 0.5;
 const md = `## OTLP ingest (issue 5)
 
-\`node --import tsx bench/otlp/run.ts ${total} ${batch} ${concurrency}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}.
+\`node --import tsx bench/otlp/run.ts ${total} ${batch} ${concurrency}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, load average ${loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ')} at the end.
 ${total.toLocaleString('en')} GenAI chat spans in export requests of ${batch}, ${concurrency} concurrent HTTP/1.1 connections, to
-the OTLP/HTTP receiver → mapping → pricing → write-ahead log (fsync per group commit) → DuckDB. "Floor" is only
-decoding the same payloads in the same run (protobuf: @opentelemetry/otlp-transformer's generated root; JSON: JSON.parse).
-Ledger after each run: ${accProto.stored.toLocaleString('en')} (protobuf) and ${accJson.stored.toLocaleString('en')} (JSON) events, one per span.
+the OTLP/HTTP receiver → mapping → pricing → write-ahead log → DuckDB. "Accepted" is acknowledged with a 200 (the
+events are in the log; \`wal.sync: after_ack\`, the default, unless the column says otherwise); "into DuckDB" also
+waits until the last of them is in the store. "Floor" is only decoding the same payloads in the same run (protobuf:
+@opentelemetry/otlp-transformer's generated root; JSON: JSON.parse). Ledger after each run:
+${accProto.stored.toLocaleString('en')} (protobuf) and ${accJson.stored.toLocaleString('en')} (JSON) events, one per span.
 
-| encoding | accepted spans/s | floor spans/s (decode only) | ratio |
-|---|---:|---:|---:|
-${row('protobuf', accProto.rate, floorProto)}
-${row('JSON', accJson.rate, floorJson)}
+| encoding | accepted spans/s | into DuckDB spans/s | accepted, before_ack | floor spans/s (decode only) | ratio (accepted / floor) |
+|---|---:|---:|---:|---:|---:|
+${row('protobuf', accProto, ackProto, floorProto)}
+${row('JSON', accJson, ackJson, floorJson)}
 
-Goal: ratio ≥ 0.5 and ≥ 50,000 spans/s: protobuf **${met(accProto.rate, floorProto) ? 'met' : 'not met'}**, JSON **${met(accJson.rate, floorJson) ? 'met' : 'not met'}**.
+Goal: ratio ≥ 0.5 and ≥ 50,000 spans/s. 50,000 spans/s accepted: protobuf **${accProto.rate >= 50_000 ? 'met' : 'not met'}**, JSON **${accJson.rate >= 50_000 ? 'met' : 'not met'}**. Ratio ≥ 0.5: protobuf **${met(accProto.rate, floorProto) ? 'met' : 'not met'}**, JSON **${met(accJson.rate, floorJson) ? 'met' : 'not met'}**.
 
-CPU per span of each in-process step, same run, same payloads (µs; no HTTP, no fsync, no DuckDB):
+CPU per span of each in-process step, same run, same payloads (µs; no HTTP, no log write, no DuckDB):
 
 | encoding | floor decode | decode | map | price | WAL encode | sum | ceiling spans/s |
 |---|---:|---:|---:|---:|---:|---:|---:|
 ${phaseRow('protobuf', phProto, floorProto)}
 ${phaseRow('JSON', phJson, floorJson)}
 
-What bounds it: a whole export request is one WAL write and one fsync group (\`Wal.appendMany\`), protobuf is read
-by a hand-written reader (src/server/otlp/trace-reader.ts) as fast as the floor's decoder, and mapping, pricing and
-the WAL's line encoding together cost a few times the decode alone, so even without I/O the pipeline cannot reach
-0.5 × a decode-only floor. On top of that, every accepted event is moved into DuckDB in the same process
-(the store's append: staging, rate-card and context lookups, on the main thread), HTTP and the client share the
-process, and these 2 cores are shared with other benchmarks; the accepted rate here is that of the whole chain.
+The ratio: 0.5 of the floor leaves ${budget(floorProto)} µs a span (protobuf) and ${budget(floorJson)} µs (JSON) for the whole
+chain; the in-process steps above alone take ${sum(phProto).toFixed(1)} and ${sum(phJson).toFixed(1)} µs, before HTTP, the log write and
+the store (storing an event in DuckDB costs ~10 µs of CPU in large batches, \`bench/gateway/store-append.ts\`; DuckDB's
+own \`read_json\` inserts ~8 µs a row, Ledger section).
 `;
 writeSection('otlp', md);
 console.log(md);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
-import { openWal, type Wal, type WalSync } from '../../src/ledger/wal/wal.js';
+import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from '../../src/server/otlp/otlp-server.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
@@ -21,10 +21,27 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(o: { attributes?: AttributeMap; sync?: WalSync } = {}): Promise<Harness> {
+export async function startHarness(
+  o: {
+    attributes?: AttributeMap;
+    sync?: WalSync;
+    maxBehind?: number;
+    /** The store takes nothing from the log until this resolves (a slow store). */
+    storeOpens?: Promise<void>;
+  } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tl-otlp-'));
   const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
-  const wal = await openWal({ dir: join(dir, 'wal'), sink: store, sync: o.sync ?? 'after_ack' });
+  const gate = o.storeOpens;
+  const sink: WalSink = gate
+    ? {
+        async append(events) {
+          await gate;
+          return store.append(events);
+        },
+      }
+    : store;
+  const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });
   const pricer = await loadPricer({ cwd: dir, env: {} });
   const ingest = createOtlpIngest({
     since: Date.now() * 1000 - 60_000_000,
@@ -35,6 +52,8 @@ export async function startHarness(o: { attributes?: AttributeMap; sync?: WalSyn
     pricer,
     append: (e) => wal.append(e),
     appendMany: (events) => wal.appendMany(events),
+    behind: () => wal.depth(),
+    ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
   });
   const otlp = await listenOtlp(server, 0, '127.0.0.1');
   return {

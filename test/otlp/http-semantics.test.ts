@@ -112,3 +112,42 @@ describe('OTLP/HTTP receiver', () => {
     expect((await post('/v1/nope', '{}', { 'content-type': 'application/json' })).status).toBe(404);
   });
 });
+
+describe('OTLP/HTTP receiver under a flood', () => {
+  it('refuses exports with 503 and Retry-After while the store is far behind, and takes them again once it caught up', async () => {
+    let open = () => {};
+    const h = await startHarness({ maxBehind: 15, storeOpens: new Promise<void>((r) => (open = r)) });
+    try {
+      const chat = (id: number) =>
+        span(id, null, [
+          kv('gen_ai.operation.name', 'chat'),
+          kv('gen_ai.request.model', 'gpt-4o-mini'),
+          kv('gen_ai.usage.input_tokens', 100),
+        ]);
+      const send = (first: number) =>
+        fetch(`${h.url}/v1/traces`, {
+          method: 'POST',
+          body: JSON.stringify(body(Array.from({ length: 10 }, (_, i) => chat(first + i)))),
+          headers: { 'content-type': 'application/json' },
+        });
+      expect((await send(1)).status).toBe(200); // 10 behind
+      expect((await send(11)).status).toBe(200); // 20 behind: over the limit from now on
+      const refused = await send(21);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { message: string }).message).toMatch(
+        /^OTLP_BUSY: 20 acknowledged events are still on their way into the store \(limit 15\)/,
+      );
+      open();
+      await h.wal.drain();
+      expect((await send(21)).status).toBe(200);
+      const events = await h.ledger();
+      // Every acknowledged span once; the refused export counted only when it was sent again.
+      expect(events).toHaveLength(30);
+      expect(tokens(events).input).toBe(3000);
+    } finally {
+      open();
+      await h.close();
+    }
+  });
+});

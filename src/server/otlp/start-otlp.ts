@@ -9,7 +9,7 @@ export interface StartOtlpOptions {
   port: number;
   host: string;
   pricer: Pricer;
-  wal: Pick<Wal, 'append' | 'appendMany'>;
+  wal: Pick<Wal, 'append' | 'appendMany' | 'depth'>;
   attributes?: AttributeMap;
   log?: (line: string) => void;
 }
@@ -26,6 +26,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer | null>
     pricer: o.pricer,
     append: (e) => o.wal.append(e),
     appendMany: (events) => o.wal.appendMany(events),
+    behind: () => o.wal.depth(),
     ...(o.log ? { log: o.log } : {}),
   });
   return listenOtlp(server, o.port, o.host);
