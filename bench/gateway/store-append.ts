@@ -11,7 +11,7 @@ import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 /**
  * What the gateway's store drain costs per event, by batch size: process CPU (every thread: DuckDB's included) per
  * event, and the longest event-loop stall an append causes (what shows in the gateway's p99). Same store settings as
- * the benchmark's gateway (one DuckDB thread, 64MB). `node --import tsx bench/gateway/store-append.ts [events]`.
+ * the benchmark's gateway (one DuckDB thread, 64MB). `[BATCHES=1000,5000,20000] node --import tsx bench/gateway/store-append.ts [events]`.
  */
 const total = Number(process.argv[2] ?? 40000);
 const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
@@ -37,7 +37,7 @@ const make = () => {
     }),
   );
 };
-for (const batch of [1000, 5000, 20000]) {
+for (const batch of (process.env.BATCHES ?? '1000,5000,20000').split(',').map(Number)) {
   const store = await createDuckDbStore(join(mkdtempSync(join(tmpdir(), 'tl-sa-')), 'l.duckdb'), {
     threads: 1,
     memoryLimit: '64MB',

@@ -108,6 +108,7 @@ function main(): void {
     const cc = ccusage();
     rmSync(LEDGER, { force: true });
     rmSync(`${LEDGER}.wal`, { force: true });
+    rmSync(`${LEDGER}.import-state.json`, { force: true });
     const first = ours();
     const again = ours();
     rows.push({ cc, first, again });

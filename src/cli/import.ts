@@ -1,14 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { importFiles } from '../ingest/import-files.js';
 import { AGENT_LOG_KINDS, type Discovery, IMPORT_KINDS, type ImportKind } from '../ingest/kinds.js';
+import { type CachedStates, nothingNew, readStateCache, writeStateCache } from '../ingest/state-cache.js';
 import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Store } from '../store/store.js';
-import { type LedgerOptions, nowMicros, type StoreOpenOptions, withStore } from './context.js';
+import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
 import { formatSummary } from './import-format.js';
-import { loadCliPricer } from './pricer.js';
 import { progress } from './progress.js';
 
 export { formatSummary } from './import-format.js';
@@ -45,7 +46,17 @@ export async function importCommand(
 ): Promise<ImportSummary> {
   if (kind === 'auto') {
     if (paths.length > 0) throw new TokenledgerError('CLI_BAD_OPTION', 'import auto takes no paths');
-    return withStore(o, async (store) => (await importLocalAgentLogs(store, out, o)) ?? emptySummary());
+    const found: Job[] = [];
+    for (const kind of AGENT_LOG_KINDS) {
+      const k = IMPORT_KINDS[kind]!;
+      const d = await k.discover!({ env: process.env, home: homedir() });
+      // A tool with no logs here is only mentioned.
+      found.push({ kind, k, files: d.files.length > 0 ? d.files : null, said: describeDiscovery(kind, d) });
+    }
+    const summaries = await importJobs(o, found, out, {});
+    const total = emptySummary();
+    for (const s of summaries) addSummary(total, s);
+    return total;
   }
   const k = IMPORT_KINDS[kind];
   if (!k) {
@@ -55,12 +66,15 @@ export async function importCommand(
     );
   }
   let files = paths;
+  let said: string | null = null;
   if (k.discover) {
     const d = await k.discover({ env: process.env, home: homedir(), dirs: paths });
-    out(describeDiscovery(kind, d));
+    said = describeDiscovery(kind, d);
     files = d.files;
-    if (paths.length > 0 && d.missing.length > 0)
+    if (paths.length > 0 && d.missing.length > 0) {
+      out(said);
       throw new TokenledgerError('CLI_NO_FILE', `${d.missing.join(', ')}: no such file or folder`);
+    }
   } else {
     if (paths.length === 0)
       throw new TokenledgerError('CLI_NO_FILE', `import ${kind} needs at least one FILE`);
@@ -70,7 +84,77 @@ export async function importCommand(
     }
   }
   // Agent logs and provider exports parse on the main thread: DuckDB may have both cores for them.
-  return withStore(o, (store) => importKind(store, kind, k, files, o, out), k.worker ? IMPORT_STORE : {});
+  const [summary] = await importJobs(o, [{ kind, k, files, said }], out, k.worker ? IMPORT_STORE : {});
+  return summary!;
+}
+
+/** One kind's import: what it reads, and what discovery found (printed before its summary). */
+interface Job {
+  kind: string;
+  k: ImportKind;
+  /** null: nothing to import, only `said` is printed (`import auto` for a tool with no logs here). */
+  files: readonly string[] | null;
+  said: string | null;
+}
+
+/**
+ * Imports the jobs into the ledger. When the state cache (ingest/state-cache.ts) shows that none of them has
+ * anything new, says so without opening the ledger: DuckDB is not even loaded. Otherwise imports them all, then
+ * refreshes the cache from the ledger's own states once it is closed.
+ */
+async function importJobs(
+  o: ImportOptions,
+  jobs: readonly Job[],
+  out: (s: string) => void,
+  open: StoreOpenOptions,
+): Promise<ImportSummary[]> {
+  const started = performance.now();
+  const path = ledgerPath(o);
+  const cached = readStateCache(path);
+  const unchanged = o.full
+    ? null
+    : jobs.map((j) => (j.files === null ? emptySummary() : unchangedImport(j, cached)));
+  if (unchanged?.every((s) => s !== null))
+    return jobs.map((j, i) => {
+      if (j.said !== null) out(j.said);
+      if (j.files !== null) out(formatSummary(unchanged[i]!, (performance.now() - started) / 1000, true));
+      return unchanged[i]!;
+    });
+  const states: CachedStates = { ...cached };
+  const summaries = await withStore(
+    o,
+    async (store) => {
+      const done: ImportSummary[] = [];
+      for (const j of jobs) {
+        if (j.said !== null) out(j.said);
+        if (j.files === null) {
+          done.push(emptySummary());
+          continue;
+        }
+        done.push(await importKind(store, j.kind, j.k, j.files, o, out));
+        const saved = j.k.mode === 'always' ? undefined : await store.records?.fileStates(j.k.id);
+        if (saved) states[j.k.id] = [...saved.values()];
+      }
+      return done;
+    },
+    open,
+  );
+  writeStateCache(path, states);
+  return summaries;
+}
+
+/** The summary of importing `job` when the cache shows every file of it unchanged (nothing is read); else null. */
+function unchangedImport(job: Job, cached: CachedStates | null): ImportSummary | null {
+  const states = cached?.[job.k.id];
+  if (job.k.mode === 'always' || states === undefined) return null;
+  const files = [...new Set((job.files ?? []).map((f) => resolve(f)))].map((p) => {
+    const s = statSync(p);
+    return { path: p, facts: { size: s.size, mtimeMs: s.mtimeMs } };
+  });
+  if (!nothingNew(job.k.mode, files, states, Date.now())) return null;
+  const summary = emptySummary();
+  summary.files = summary.unchangedFiles = files.length;
+  return summary;
 }
 
 /**
@@ -113,13 +197,13 @@ async function importKind(
   // Local agent logs are this machine's user's own: without --user they are attributed to the OS user.
   const user = o.user ?? (k.discover ? osUser() : null);
   const summary = await importFiles(
-    k.source,
+    await k.load(),
     files,
     {
       store,
       price: (e) => pricer!.price(e),
       beforeRead: async () => {
-        pricer ??= await loadCliPricer(o);
+        pricer ??= await (await import('./pricer.js')).loadCliPricer(o);
       },
       workerPricing: { overridesPath: o.prices, cwd: process.cwd(), env: process.env },
       ingestedAt: nowMicros(),

@@ -2,17 +2,9 @@
  * What `tokenledger import KIND` knows: each kind's parser, how a re-import treats its files (file-plan.ts), and,
  * for local agent logs, where the files are found when no folder is given.
  */
-import { anthropicUsageSource } from '../sources/anthropic-usage/source.js';
-import { claudeCodeSource } from '../sources/claude-code/parse.js';
 import { findClaudeCodeFiles } from '../sources/claude-code/paths.js';
-import { codexSource } from '../sources/codex/parse.js';
 import { findCodexFiles } from '../sources/codex/paths.js';
-import { csvSource } from '../sources/csv/parse.js';
-import { cursorSource } from '../sources/cursor/source.js';
-import { geminiCliSource } from '../sources/gemini-cli/parse.js';
 import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
-import { jsonlSource } from '../sources/jsonl/parse.js';
-import { openaiUsageSource } from '../sources/openai-usage/source.js';
 import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
 import type { WorkerSourceId } from './worker/import-in-worker.js';
@@ -28,7 +20,13 @@ export interface Discovery {
 export type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;
 
 export interface ImportKind {
-  source: LineSource;
+  /** The source's id (`LineSource.id`), known before its parser is loaded: it keys the import state. */
+  id: string;
+  /**
+   * The parser, imported when a file is read: loading every source (and zod, through the canonical ones) took ~50 ms
+   * of each import, most of a re-import with nothing new.
+   */
+  load: () => Promise<LineSource>;
   mode: ResumeMode;
   /** The parser reports bytes that are not UTF-8 itself, where they matter (import-files.ts). */
   parserJudgesEncoding: boolean;
@@ -51,23 +49,58 @@ export type AgentLogKind = (typeof AGENT_LOG_KINDS)[number];
  */
 export const IMPORT_KINDS: Record<string, ImportKind> = {
   'claude-code': {
-    source: claudeCodeSource,
+    id: 'claude-code',
+    load: async () => (await import('../sources/claude-code/parse.js')).claudeCodeSource,
     mode: 'append',
     parserJudgesEncoding: true,
     // Only lines with message.usage become events; prompts and tool output (most of the bytes) are not decoded.
     skipUnless: '"usage"',
     discover: findClaudeCodeFiles,
   },
-  codex: { source: codexSource, mode: 'append', parserJudgesEncoding: true, discover: findCodexFiles },
+  codex: {
+    id: 'codex',
+    load: async () => (await import('../sources/codex/parse.js')).codexSource,
+    mode: 'append',
+    parserJudgesEncoding: true,
+    discover: findCodexFiles,
+  },
   'gemini-cli': {
-    source: geminiCliSource,
+    id: 'gemini-cli',
+    load: async () => (await import('../sources/gemini-cli/parse.js')).geminiCliSource,
     mode: 'whole-file',
     parserJudgesEncoding: true,
     discover: findGeminiCliFiles,
   },
-  'openai-usage': { source: openaiUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
-  'anthropic-usage': { source: anthropicUsageSource, mode: 'whole-file', parserJudgesEncoding: true },
-  cursor: { source: cursorSource, mode: 'whole-file', parserJudgesEncoding: true },
-  jsonl: { source: jsonlSource, mode: 'always', parserJudgesEncoding: false, worker: 'jsonl' },
-  csv: { source: csvSource, mode: 'always', parserJudgesEncoding: false, worker: 'csv' },
+  'openai-usage': {
+    id: 'openai-usage',
+    load: async () => (await import('../sources/openai-usage/source.js')).openaiUsageSource,
+    mode: 'whole-file',
+    parserJudgesEncoding: true,
+  },
+  'anthropic-usage': {
+    id: 'anthropic-usage',
+    load: async () => (await import('../sources/anthropic-usage/source.js')).anthropicUsageSource,
+    mode: 'whole-file',
+    parserJudgesEncoding: true,
+  },
+  cursor: {
+    id: 'cursor',
+    load: async () => (await import('../sources/cursor/source.js')).cursorSource,
+    mode: 'whole-file',
+    parserJudgesEncoding: true,
+  },
+  jsonl: {
+    id: 'jsonl',
+    load: async () => (await import('../sources/jsonl/parse.js')).jsonlSource,
+    mode: 'always',
+    parserJudgesEncoding: false,
+    worker: 'jsonl',
+  },
+  csv: {
+    id: 'csv',
+    load: async () => (await import('../sources/csv/parse.js')).csvSource,
+    mode: 'always',
+    parserJudgesEncoding: false,
+    worker: 'csv',
+  },
 };

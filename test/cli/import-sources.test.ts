@@ -38,9 +38,10 @@ async function direct(kind: string, files: string[]) {
   const skips: Record<string, number> = {};
   const costs = new Set<string>();
   const activity = new Set<string>();
+  const source = await IMPORT_KINDS[kind]!.load();
   for (const f of files) {
     const s = createCollectingSink();
-    const parser = IMPORT_KINDS[kind]!.source.open({ path: f, ingestedAt: 0 }, s);
+    const parser = source.open({ path: f, ingestedAt: 0 }, s);
     for await (const l of readLines(f)) parser.line(l.text, l.lineNo);
     parser.end();
     for (const e of s.events) {
