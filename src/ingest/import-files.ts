@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UnpricedEvent } from '../ledger/event.js';
-import { type Line, readLines } from '../sources/read-lines.js';
+import { type Line, readLinesSync } from '../sources/read-lines.js';
 import { isResumable } from '../sources/resumable.js';
 import type { LineParser, LineSource, Sink, Skip } from '../sources/source.js';
 import type { FileState } from '../store/import-records.js';
@@ -62,7 +62,7 @@ export async function importFiles(
   const files = [...new Set(paths.map((p) => resolve(p)))];
   const plans: { path: string; facts: FileFacts; plan: ReadPlan }[] = [];
   for (const path of files) {
-    const s = await stat(path);
+    const s = statSync(path);
     const facts = { size: s.size, mtimeMs: s.mtimeMs };
     summary.files++;
     let plan = planFile(records ? mode : 'always', facts, states.get(path), nowMs);
@@ -70,7 +70,7 @@ export async function importFiles(
       summary.unchangedFiles++;
       continue;
     }
-    if (plan.offset > 0 && (await tailHash(path, plan.offset)) !== plan.check)
+    if (plan.offset > 0 && tailHash(path, plan.offset) !== plan.check)
       plan = { ...plan, offset: 0, lineNo: 1, check: null, parserState: null };
     if (plan.offset > 0) summary.resumedFiles++;
     plans.push({ path, facts, plan });
@@ -125,7 +125,7 @@ export async function importFiles(
         mtimeMs: facts.mtimeMs,
         offset: whole ? 0 : r.offset,
         lineNo: whole ? 1 : r.lineNo,
-        check: whole || r.offset === 0 ? null : await tailHash(path, r.offset),
+        check: whole || r.offset === 0 ? null : tailHash(path, r.offset),
         heldBack: r.heldBack,
         importedAt: deps.ingestedAt,
         parserState: whole ? null : r.parserState,
@@ -174,7 +174,7 @@ async function readFile(
   let prev: Line | null = null;
   let lastReport = plan.offset;
   // Lines are fed one behind, so the last one can be judged (terminated or not) before the parser sees it.
-  for await (const line of readLines(path, { offset: plan.offset, lineNo: plan.lineNo, skipUnless })) {
+  for (const line of readLinesSync(path, { offset: plan.offset, lineNo: plan.lineNo, skipUnless })) {
     if (prev) feed(prev);
     starts.push(pos);
     pos = line.end;
@@ -187,7 +187,7 @@ async function readFile(
       progress(line.end);
     }
   }
-  const unterminated = prev !== null && !(await endsWithNewline(path, prev.end));
+  const unterminated = prev !== null && !endsWithNewline(path, prev.end);
   // A last line without its newline is probably still being written: keep it for the next import while the file
   // is fresh; once it has settled, feed it so the parser reports it (SRC_TRUNCATED).
   const holdLine = unterminated && plan.holdTail && mode === 'append';
@@ -216,29 +216,28 @@ function minOf(a: number | null, b: number | null): number | null {
   return Math.min(a, b);
 }
 
-async function endsWithNewline(path: string, end: number): Promise<boolean> {
+function endsWithNewline(path: string, end: number): boolean {
   if (end === 0) return true;
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    const { bytesRead } = await fh.read(b, 0, 1, end - 1);
-    return bytesRead === 1 && b[0] === 0x0a;
-  } finally {
-    await fh.close();
-  }
+  const b = Buffer.alloc(1);
+  return readAt(path, b, end - 1) === 1 && b[0] === 0x0a;
 }
 
 /** SHA-256 of the CHECK_BYTES before `offset` (fewer at the start of a file). */
-async function tailHash(path: string, offset: number): Promise<string | null> {
+function tailHash(path: string, offset: number): string | null {
   if (offset === 0) return null;
   const from = Math.max(0, offset - CHECK_BYTES);
-  const fh = await open(path, 'r');
+  const b = Buffer.alloc(offset - from);
+  const n = readAt(path, b, from);
+  return createHash('sha256').update(b.subarray(0, n)).digest('hex');
+}
+
+/** Reads into `b` from `position`; returns the bytes read. */
+function readAt(path: string, b: Buffer, position: number): number {
+  const fd = openSync(path, 'r');
   try {
-    const b = Buffer.alloc(offset - from);
-    const { bytesRead } = await fh.read(b, 0, b.length, from);
-    return createHash('sha256').update(b.subarray(0, bytesRead)).digest('hex');
+    return readSync(fd, b, 0, b.length, position);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
