@@ -27,26 +27,78 @@ const RATE_FIELDS = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 
 const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 1);
 const RATES_AT = FIELDS.length + 1;
 
+/**
+ * The version-2 record of `e`: every field read by name, in EVENT_FIELDS order (codec tests hold the two equal). A
+ * loop reading `e[FIELDS[i]]`, the name varying, is a megamorphic keyed load per field; written out, encoding an
+ * OTLP span's event went from ~4.3 to ~2.8 µs, on the path of every acknowledged call and span.
+ */
 function jsonOf(e: UsageEvent): string {
-  const a: unknown[] = new Array(RATES_AT + 1);
-  a[0] = VERSION;
-  const o = e as unknown as Record<string, unknown>;
-  for (let i = 0; i < FIELDS.length; i++) {
-    const v = o[FIELDS[i]!];
-    a[i + 1] = typeof v === 'bigint' ? v.toString() : v;
+  return JSON.stringify([
+    VERSION,
+    e.event_id,
+    e.source,
+    e.source_ref,
+    e.ingested_at,
+    e.ts,
+    e.duration_ms,
+    e.ttft_ms,
+    e.org,
+    e.team,
+    e.user,
+    e.project,
+    e.agent,
+    e.session_id,
+    e.task_id,
+    e.environment,
+    e.api_key_id,
+    e.tags,
+    e.provider,
+    e.model,
+    e.model_requested,
+    e.operation,
+    e.service_tier,
+    e.route_id,
+    e.requests,
+    e.input_tokens,
+    e.cache_read_tokens,
+    e.cache_write_5m_tokens,
+    e.cache_write_1h_tokens,
+    e.output_tokens,
+    e.reasoning_tokens,
+    money(e.cost_usd),
+    money(e.cost_input),
+    money(e.cost_cache_read),
+    money(e.cost_cache_write),
+    money(e.cost_output),
+    e.cost_source,
+    e.price_version,
+    money(e.provider_cost_usd),
+    e.energy_j,
+    e.energy_source,
+    e.status,
+    e.error_type,
+    ratesOf(e.rates),
+  ]);
+}
+
+const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
+
+/** A rate card's five rates as decimal strings, worked out once per card (events of one model share it). */
+const rateStrings = new WeakMap<RateCard, string[]>();
+function ratesOf(r: RateCard | null | undefined): string[] | null {
+  if (r === null || r === undefined) return null;
+  let s = rateStrings.get(r);
+  if (s === undefined) {
+    s = [
+      r.input.toString(),
+      r.cache_read.toString(),
+      r.cache_write_5m.toString(),
+      r.cache_write_1h.toString(),
+      r.output.toString(),
+    ];
+    rateStrings.set(r, s);
   }
-  const r = e.rates;
-  a[RATES_AT] =
-    r === null || r === undefined
-      ? null
-      : [
-          r.input.toString(),
-          r.cache_read.toString(),
-          r.cache_write_5m.toString(),
-          r.cache_write_1h.toString(),
-          r.output.toString(),
-        ];
-  return JSON.stringify(a);
+  return s;
 }
 
 export function encodeRecord(e: UsageEvent): Buffer {

@@ -7,7 +7,7 @@ import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import type { AppendResult } from '../../store/store.js';
-import type { UsageEvent } from '../event.js';
+import { EVENT_FIELDS, type UsageEvent } from '../event.js';
 import { decodeRecord, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { openWal, WAL_SYNC, type WalSink } from './wal.js';
@@ -100,6 +100,58 @@ describe('codec versions', () => {
     const body = Buffer.from(JSON.stringify([3, 'x']));
     const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
     expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
+  });
+});
+
+/** The version-2 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
+function byFieldList(e: UsageEvent): string {
+  const o = e as unknown as Record<string, unknown>;
+  const a: unknown[] = [2, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
+  const r = e.rates;
+  a.push(r ? [r.input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output].map(String) : null);
+  return JSON.stringify(a);
+}
+
+describe('encodeRecord', () => {
+  it('writes every field at its EVENT_FIELDS position, whatever is set', () => {
+    const full: UsageEvent = {
+      ...event(5),
+      source_ref: 'trace 0af7 span 00f0',
+      duration_ms: 812,
+      ttft_ms: 95,
+      org: 'o',
+      team: 't',
+      user: 'u',
+      project: 'p',
+      agent: 'a',
+      session_id: 's',
+      task_id: 'k',
+      environment: 'prod',
+      api_key_id: 'key',
+      model_requested: 'gpt-4o-2024-08-06',
+      operation: 'chat',
+      service_tier: 'flex',
+      route_id: 'r',
+      cache_write_5m_tokens: 3,
+      cache_write_1h_tokens: 4,
+      provider_cost_usd: 123_456_789n,
+      energy_j: 1.5,
+      energy_source: 'estimated',
+      status: 'error',
+      error_type: 'rate_limit',
+    };
+    const unpriced = {
+      ...event(6),
+      cost_usd: null,
+      cost_input: null,
+      rates: null,
+      cost_source: 'unpriced' as const,
+    };
+    for (const e of [event(1), full, unpriced]) {
+      const line = encodeRecord(e);
+      expect(line.toString('utf8', 9, line.length - 1)).toBe(byFieldList(e));
+      expect(decodeRecord(line.subarray(0, line.length - 1))).toEqual(e);
+    }
   });
 });
 
