@@ -27,8 +27,9 @@ export interface WalOptions {
   /** How often the writer moves acknowledged events into the store (default 2000 ms). */
   drainIntervalMs?: number;
   /**
-   * Largest batch handed to the store at once; this many waiting events also start a drain early (default 20,000:
-   * an OTLP burst reached DuckDB at 36–38k spans/s in 20k batches against 27–29k in 5k ones, bench/RESULTS.md).
+   * Largest batch handed to the store at once (default 20,000: an OTLP burst reached DuckDB at 36–38k spans/s in 20k
+   * batches against 27–29k in 5k ones, bench/RESULTS.md). A drain starts early once 5,000 events wait (or this many,
+   * if fewer), so only a backlog that grew while the store was busy goes in batches this large.
    */
   storeBatch?: number;
   /** Size of each preallocated segment file (default 8 MiB). */
@@ -100,6 +101,11 @@ export async function openWal(o: WalOptions): Promise<Wal> {
 
 const DEFAULT_SEGMENT = 8 << 20;
 const STORE_BATCH = 20_000;
+/**
+ * Waiting events that start a drain before the interval is up. Lower than STORE_BATCH: a gateway at saturation
+ * otherwise held 20k events between drains and its RSS grew by ~20 MB (bench/RESULTS.md, Gateway, 05:13).
+ */
+const DRAIN_AT = 5_000;
 
 async function replay(dir: string, sink: WalSink, batch: number): Promise<ReplayResult> {
   const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0 };
@@ -222,7 +228,7 @@ class SegmentWal implements Wal {
         else this.queue.push(e as UsageEvent);
         p.resolve();
       }
-      if (this.queue.length >= this.batch) this.drainSoon();
+      if (this.queue.length >= Math.min(this.batch, DRAIN_AT)) this.drainSoon();
     }
     this.writing = false;
   }
