@@ -23,7 +23,7 @@ export interface CallContext {
   upstream: Upstream;
   /** The model name sent upstream. */
   model: string;
-  /** What budget admission reserved (its headers go on the response); settled here once the event is durable. */
+  /** What budget admission reserved (its headers go on the response); settled here once the event is in the log. */
   reservation: Reservation | null;
 }
 
@@ -40,7 +40,7 @@ export interface Outcome {
   abortedBeforeOutput?: boolean;
 }
 
-/** Prices the call, appends it to the WAL (resolves once durable) and counts it in the metrics. */
+/** Prices the call, appends it to the WAL (resolves once it is in the log) and counts it in the metrics. */
 export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEvent> {
   const facts = o.facts;
   let usage = facts?.usage ?? null;

@@ -29,7 +29,7 @@ import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   pricer: Pricer;
-  /** Resolves once the event is durable (the WAL). */
+  /** Resolves once the event is in the write-ahead log. */
   record: (e: UsageEvent) => Promise<void>;
   keys: KeyRing;
   metrics: GatewayMetrics;

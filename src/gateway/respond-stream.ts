@@ -5,8 +5,8 @@ import { clientHeaderList } from './upstream-headers.js';
 
 /**
  * An SSE response: each upstream chunk is written to the client as it arrives (the meter reads usage on the side and
- * returns the chunk itself unless it must hide injected usage). The event is made durable before the response ends;
- * a stream the client abandons aborts the upstream call and is recorded as `aborted`, its output counted with the
+ * returns the chunk itself unless it must hide injected usage). The event is in the write-ahead log before the
+ * response ends; a stream the client abandons aborts the upstream call and is recorded as `aborted`, its output counted with the
  * tokenizer; a stream the upstream breaks is recorded as an error and the client's connection is cut, not ended,
  * so it cannot mistake a partial answer for a whole one.
  */

@@ -21,9 +21,9 @@ const PATHS: Record<string, Signal> = {
 export interface OtlpServerOptions {
   ingest: OtlpIngest;
   pricer: Pricer;
-  /** Resolves once the event is durable (the write-ahead log). */
+  /** Resolves once the event is in the write-ahead log (`wal.sync` says when it reaches the disk). */
   append: (e: UsageEvent) => Promise<void>;
-  /** Resolves once all the events are durable, in one write (Wal.appendMany); preferred over `append` when given. */
+  /** Resolves once all the events are in the write-ahead log, in one write (Wal.appendMany); preferred over `append`. */
   appendMany?: (events: readonly UsageEvent[]) => Promise<void>;
   /** Largest body accepted, after decompression (default 64 MiB). */
   bodyLimitBytes?: number;
@@ -150,7 +150,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         });
       }
     }
-    // One write-ahead-log write for the whole request: the 200 waits for all of it to be durable.
+    // One write-ahead-log write for the whole request: the 200 waits for all of it to be in the log.
     if (o.appendMany) await o.appendMany(priced);
     else await Promise.all(priced.map((e) => o.append(e)));
     return { rejected: rejected.length, message: summary(rejected) };
