@@ -1,5 +1,6 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays, startOfDay } from 'date-fns';
+import { addDays } from 'date-fns/addDays';
+import { startOfDay } from 'date-fns/startOfDay';
 
 /** One local calendar day in a time zone: its date and the instants it starts and ends (23 h or 25 h across DST). */
 export interface LocalDay {

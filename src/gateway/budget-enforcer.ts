@@ -7,7 +7,6 @@ import {
   renderCountersMetrics,
 } from '../budgets/counters/guarded.js';
 import { MemoryCounters } from '../budgets/counters/memory.js';
-import { createRedisCounters } from '../budgets/counters/redis.js';
 import { Enforcer } from '../budgets/enforcer.js';
 import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import { TokenledgerError } from '../errors.js';
@@ -45,6 +44,8 @@ export async function createGatewayEnforcer(o: {
         'CFG_INVALID',
         `counters.store is redis but the environment variable ${c.redis_url_env} (counters.redis_url_env) is not set; set it to redis://HOST:PORT`,
       );
+    // ioredis (~8 MB of RSS) is loaded only when Redis counters are configured.
+    const { createRedisCounters } = await import('../budgets/counters/redis.js');
     const redis = createRedisCounters({ url, commandTimeoutMs: c.timeout_ms });
     // Commands never queue while disconnected (a budget check must not wait on a reconnect), so connect first.
     await redis
