@@ -44,10 +44,18 @@ function holdLedger(db: string): Promise<ChildProcess> {
 }
 
 let holder: ChildProcess | null = null;
-afterEach(() => {
-  holder?.kill();
+
+/** Ends the holder and waits until it has exited, so its lock is gone. */
+async function release(): Promise<void> {
+  const h = holder;
   holder = null;
-});
+  if (h === null || h.exitCode !== null || h.signalCode !== null) return;
+  const exited = new Promise((r) => h.once('exit', r));
+  h.kill();
+  await exited;
+}
+
+afterEach(release);
 
 describe('tokenledger import with nothing new', () => {
   it('answers from the state copy without opening the ledger, and opens it as soon as a log grew', async () => {
@@ -81,9 +89,7 @@ describe('tokenledger import with nothing new', () => {
     expect(blocked.code).not.toBe(0);
     expect(blocked.stderr).toMatch(/lock/i);
 
-    holder.kill();
-    holder = null;
-    await new Promise((r) => setTimeout(r, 200));
+    await release();
     const grown = await run();
     expect(grown.code).toBe(0);
     expect(grown.stdout).toContain('imported 1 events from 1 file (1 lines, 1 events read)');
@@ -105,9 +111,7 @@ describe('tokenledger import with nothing new', () => {
     expect((await runCli(['demo', '--people', '2', '--days', '1', '--db', db])).code).toBe(0);
     holder = await holdLedger(db);
     expect((await runCli(['import', 'claude-code', logs, '--db', db])).code).not.toBe(0);
-    holder.kill();
-    holder = null;
-    await new Promise((r) => setTimeout(r, 200));
+    await release();
     const after = await runCli(['import', 'claude-code', logs, '--db', db]);
     expect(after.stdout).toContain('incremental: 1 unchanged (not read)');
 
