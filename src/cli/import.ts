@@ -153,10 +153,12 @@ async function importJobs(
 function unchangedImport(job: Job, cached: CachedStates | null): ImportSummary | null {
   const states = cached?.[job.k.id];
   if (job.k.mode === 'always' || states === undefined) return null;
-  const files = [...new Set((job.files ?? []).map((f) => resolve(f)))].map((p) => {
-    const s = statSync(p);
-    return { path: p, facts: { size: s.size, mtimeMs: s.mtimeMs } };
-  });
+  const files: { path: string; facts: { size: number; mtimeMs: number } }[] = [];
+  for (const p of new Set((job.files ?? []).map((f) => resolve(f)))) {
+    const s = statSync(p, { throwIfNoEntry: false });
+    if (s === undefined) return null; // gone since discovery: the usual path reports it
+    files.push({ path: p, facts: { size: s.size, mtimeMs: s.mtimeMs } });
+  }
   if (!nothingNew(job.k.mode, files, states, Date.now())) return null;
   const summary = emptySummary();
   summary.files = summary.unchangedFiles = files.length;
@@ -165,8 +167,8 @@ function unchangedImport(job: Job, cached: CachedStates | null): ImportSummary |
 
 /**
  * Finds Claude Code, Codex and Gemini CLI logs in their default folders and imports them into `store`, saying what
- * it found and did not find. Returns the summed summary, or null when no log was found. Used by `import auto` and
- * `npm start`.
+ * it found and did not find. Returns the summed summary, or null when no log was found. Used by `npm start`, which
+ * has the ledger open anyway (`import auto` goes through importJobs, which may not need to open it).
  */
 export async function importLocalAgentLogs(
   store: Store,
