@@ -16,12 +16,17 @@ import type {
  */
 class Reader {
   pos: number;
+  /** End of the message being read: `within` narrows it to a sub-message and restores it after. */
+  end: number;
+  /** End of the last length-delimited field `field()` read. */
+  fieldEnd = 0;
   constructor(
     readonly buf: Buffer,
     start: number,
-    readonly end: number,
+    end: number,
   ) {
     this.pos = start;
+    this.end = end;
   }
 
   varint(): number {
@@ -78,32 +83,44 @@ class Reader {
     return p;
   }
 
-  /** A length-delimited field's [start, end). */
-  span(): [number, number] {
+  /** A length-delimited field: its start, moving past it; its end is left in `fieldEnd` (no array per field). */
+  field(): number {
     const n = this.varint();
     const s = this.at(n);
-    return [s, s + n];
+    this.fieldEnd = s + n;
+    return s;
   }
 
   string(): string {
-    const [s, e] = this.span();
-    return this.buf.toString('utf8', s, e);
+    const s = this.field();
+    return this.buf.toString('utf8', s, this.fieldEnd);
   }
 
   hex(): string {
-    const [s, e] = this.span();
-    return this.buf.toString('hex', s, e);
+    const s = this.field();
+    return this.buf.toString('hex', s, this.fieldEnd);
   }
 
-  sub(): Reader {
-    const [s, e] = this.span();
-    return new Reader(this.buf, s, e);
+  /**
+   * Reads the next length-delimited sub-message with `read`, this reader narrowed to it: no Reader per
+   * sub-message (a span's attributes alone made 18). `read` consumes the whole sub-message, as every reader here
+   * loops until `pos` reaches `end`.
+   */
+  within<T>(read: (r: Reader) => T): T {
+    const n = this.varint();
+    const outer = this.end;
+    if (this.pos + n > outer) throw new Error('field runs past the end of its message');
+    this.end = this.pos + n;
+    const v = read(this);
+    this.pos = this.end;
+    this.end = outer;
+    return v;
   }
 
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.at(8);
-    else if (wire === 2) this.span();
+    else if (wire === 2) this.field();
     else if (wire === 5) this.at(4);
     else if (wire === 3)
       // A (deprecated) group: skip to its end tag.
@@ -117,7 +134,7 @@ export function readTraceRequest(body: Buffer): ExportTraceRequest {
   const resourceSpans: NonNullable<ExportTraceRequest['resourceSpans']> = [];
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === 0x0a) resourceSpans.push(resourceSpan(r.sub()));
+    if (tag === 0x0a) resourceSpans.push(r.within(resourceSpan));
     else r.skip(tag & 7);
   }
   return { resourceSpans };
@@ -131,24 +148,29 @@ function resourceSpan(r: Reader) {
     if (tag === 0x0a) {
       // Resource: attributes = 1. A repeated resource field replaces the earlier one, as protobufjs decodes it.
       attributes.length = 0;
-      const res = r.sub();
-      while (res.pos < res.end) {
-        const t = res.varint();
-        if (t === 0x0a) attributes.push(keyValue(res.sub()));
-        else res.skip(t & 7);
-      }
+      r.within((res) => {
+        while (res.pos < res.end) {
+          const t = res.varint();
+          if (t === 0x0a) attributes.push(res.within(keyValue));
+          else res.skip(t & 7);
+        }
+      });
     } else if (tag === 0x12) {
-      const ss = r.sub();
-      const spans: Span[] = [];
-      while (ss.pos < ss.end) {
-        const t = ss.varint();
-        if (t === 0x12) spans.push(span(ss.sub()));
-        else ss.skip(t & 7);
-      }
-      scopeSpans.push({ spans });
+      scopeSpans.push({ spans: r.within(scopeSpanList) });
     } else r.skip(tag & 7);
   }
   return { resource: { attributes }, scopeSpans };
+}
+
+/** ScopeSpans: spans = 2. */
+function scopeSpanList(r: Reader): Span[] {
+  const spans: Span[] = [];
+  while (r.pos < r.end) {
+    const t = r.varint();
+    if (t === 0x12) spans.push(r.within(span));
+    else r.skip(t & 7);
+  }
+  return spans;
 }
 
 function span(r: Reader): Span {
@@ -179,10 +201,10 @@ function span(r: Reader): Span {
         s.endTimeUnixNano = r.fixed64();
         break;
       case 0x4a:
-        s.attributes!.push(keyValue(r.sub()));
+        s.attributes!.push(r.within(keyValue));
         break;
       case 0x7a:
-        s.status = status(r.sub());
+        s.status = r.within(status);
         break;
       default:
         r.skip(tag & 7);
@@ -207,7 +229,7 @@ function keyValue(r: Reader): KeyValue {
   while (r.pos < r.end) {
     const tag = r.varint();
     if (tag === 0x0a) kv.key = r.string();
-    else if (tag === 0x12) kv.value = anyValue(r.sub());
+    else if (tag === 0x12) kv.value = r.within(anyValue);
     else r.skip(tag & 7);
   }
   return kv;
@@ -232,14 +254,14 @@ function anyValue(r: Reader): AnyValue {
         v = { doubleValue: r.double() };
         break;
       case 0x2a:
-        v = { arrayValue: { values: list(r.sub(), anyValue) } };
+        v = { arrayValue: { values: r.within((l) => list(l, anyValue)) } };
         break;
       case 0x32:
-        v = { kvlistValue: { values: list(r.sub(), keyValue) } };
+        v = { kvlistValue: { values: r.within((l) => list(l, keyValue)) } };
         break;
       case 0x3a: {
-        const [s, e] = r.span();
-        v = { bytesValue: r.buf.subarray(s, e) };
+        const s = r.field();
+        v = { bytesValue: r.buf.subarray(s, r.fieldEnd) };
         break;
       }
       default:
@@ -254,7 +276,7 @@ function list<T>(r: Reader, item: (r: Reader) => T): T[] {
   const out: T[] = [];
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === 0x0a) out.push(item(r.sub()));
+    if (tag === 0x0a) out.push(r.within(item));
     else r.skip(tag & 7);
   }
   return out;
