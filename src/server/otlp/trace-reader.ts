@@ -130,47 +130,21 @@ class Reader {
 }
 
 export function readTraceRequest(body: Buffer): ExportTraceRequest {
-  const r = new Reader(body, 0, body.length);
-  const resourceSpans: NonNullable<ExportTraceRequest['resourceSpans']> = [];
-  while (r.pos < r.end) {
-    const tag = r.varint();
-    if (tag === 0x0a) resourceSpans.push(r.within(resourceSpan));
-    else r.skip(tag & 7);
-  }
-  return { resourceSpans };
+  return { resourceSpans: repeated(new Reader(body, 0, body.length), 0x0a, resourceSpan) };
 }
 
 function resourceSpan(r: Reader) {
-  const attributes: KeyValue[] = [];
+  let attributes: KeyValue[] = [];
   const scopeSpans: { spans: Span[] }[] = [];
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === 0x0a) {
-      // Resource: attributes = 1. A repeated resource field replaces the earlier one, as protobufjs decodes it.
-      attributes.length = 0;
-      r.within((res) => {
-        while (res.pos < res.end) {
-          const t = res.varint();
-          if (t === 0x0a) attributes.push(res.within(keyValue));
-          else res.skip(t & 7);
-        }
-      });
-    } else if (tag === 0x12) {
-      scopeSpans.push({ spans: r.within(scopeSpanList) });
-    } else r.skip(tag & 7);
+    // Resource: attributes = 1. A repeated resource field replaces the earlier one, as protobufjs decodes it.
+    if (tag === 0x0a) attributes = r.within((res) => repeated(res, 0x0a, keyValue));
+    // ScopeSpans: spans = 2.
+    else if (tag === 0x12) scopeSpans.push({ spans: r.within((ss) => repeated(ss, 0x12, span)) });
+    else r.skip(tag & 7);
   }
   return { resource: { attributes }, scopeSpans };
-}
-
-/** ScopeSpans: spans = 2. */
-function scopeSpanList(r: Reader): Span[] {
-  const spans: Span[] = [];
-  while (r.pos < r.end) {
-    const t = r.varint();
-    if (t === 0x12) spans.push(r.within(span));
-    else r.skip(t & 7);
-  }
-  return spans;
 }
 
 function span(r: Reader): Span {
@@ -254,10 +228,10 @@ function anyValue(r: Reader): AnyValue {
         v = { doubleValue: r.double() };
         break;
       case 0x2a:
-        v = { arrayValue: { values: r.within((l) => list(l, anyValue)) } };
+        v = { arrayValue: { values: r.within((l) => repeated(l, 0x0a, anyValue)) } };
         break;
       case 0x32:
-        v = { kvlistValue: { values: r.within((l) => list(l, keyValue)) } };
+        v = { kvlistValue: { values: r.within((l) => repeated(l, 0x0a, keyValue)) } };
         break;
       case 0x3a: {
         const s = r.field();
@@ -271,13 +245,13 @@ function anyValue(r: Reader): AnyValue {
   return v;
 }
 
-/** ArrayValue and KeyValueList: `repeated … values = 1`. */
-function list<T>(r: Reader, item: (r: Reader) => T): T[] {
+/** Every sub-message of the repeated field with tag `tag` in the rest of the message; other fields are skipped. */
+function repeated<T>(r: Reader, tag: number, item: (r: Reader) => T): T[] {
   const out: T[] = [];
   while (r.pos < r.end) {
-    const tag = r.varint();
-    if (tag === 0x0a) out.push(r.within(item));
-    else r.skip(tag & 7);
+    const t = r.varint();
+    if (t === tag) out.push(r.within(item));
+    else r.skip(t & 7);
   }
   return out;
 }
