@@ -53,14 +53,7 @@ export async function importCommand(
 ): Promise<ImportSummary> {
   if (kind === 'auto') {
     if (paths.length > 0) throw new TokenledgerError('CLI_BAD_OPTION', 'import auto takes no paths');
-    const found: Job[] = [];
-    for (const kind of AGENT_LOG_KINDS) {
-      const k = IMPORT_KINDS[kind]!;
-      const d = await k.discover!({ env: process.env, home: homedir() });
-      // A tool with no logs here is only mentioned.
-      found.push({ kind, k, files: d.files.length > 0 ? d.files : null, said: describeDiscovery(kind, d) });
-    }
-    const summaries = await importJobs(o, found, out, LOG_STORE);
+    const summaries = await importJobs(o, await localAgentLogs(process.env, homedir()), out, LOG_STORE);
     const total = emptySummary();
     for (const s of summaries) addSummary(total, s);
     return total;
@@ -92,6 +85,17 @@ export async function importCommand(
   }
   const [summary] = await importJobs(o, [{ kind, k, files, said }], out, k.worker ? IMPORT_STORE : LOG_STORE);
   return summary!;
+}
+
+/** Each agent's logs in its default folders; a tool with no logs here is only mentioned (`files` null). */
+async function localAgentLogs(env: NodeJS.ProcessEnv, home: string): Promise<(Job & { said: string })[]> {
+  const jobs: (Job & { said: string })[] = [];
+  for (const kind of AGENT_LOG_KINDS) {
+    const k = IMPORT_KINDS[kind]!;
+    const d = await k.discover!({ env, home });
+    jobs.push({ kind, k, files: d.files.length > 0 ? d.files : null, said: describeDiscovery(kind, d) });
+  }
+  return jobs;
 }
 
 /** One kind's import: what it reads, and what discovery found (printed before its summary). */
@@ -179,13 +183,11 @@ export async function importLocalAgentLogs(
 ): Promise<ImportSummary | null> {
   const total = emptySummary();
   let found = false;
-  for (const kind of AGENT_LOG_KINDS) {
-    const k = IMPORT_KINDS[kind]!;
-    const d = await k.discover!({ env, home });
-    out(describeDiscovery(kind, d));
-    if (d.files.length === 0) continue;
+  for (const j of await localAgentLogs(env, home)) {
+    out(j.said);
+    if (j.files === null) continue;
     found = true;
-    addSummary(total, await importKind(store, kind, k, d.files, o, out));
+    addSummary(total, await importKind(store, j.kind, j.k, j.files, o, out));
   }
   return found ? total : null;
 }

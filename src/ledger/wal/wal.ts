@@ -95,8 +95,9 @@ export async function openWal(o: WalOptions): Promise<Wal> {
   const replayed = await replay(o.dir, o.sink, o.storeBatch ?? STORE_BATCH);
   const segs = await listSegments(o.dir);
   const seq = segs.length === 0 ? 1 : segs[segs.length - 1]!.seq + 1;
-  const seg = await preallocateSegment(o.dir, seq, o.segmentBytes ?? DEFAULT_SEGMENT, o.sync ?? 'after_ack');
-  return new SegmentWal(o, replayed, seg);
+  const sync = o.sync ?? 'after_ack';
+  const seg = await preallocateSegment(o.dir, seq, o.segmentBytes ?? DEFAULT_SEGMENT, sync);
+  return new SegmentWal(o, sync, replayed, seg);
 }
 
 const DEFAULT_SEGMENT = 8 << 20;
@@ -134,7 +135,6 @@ class SegmentWal implements Wal {
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly batch: number;
-  private readonly sync: WalSync;
   /** `after_ack`: segments written since their last fdatasync began. */
   private unsynced: OpenSegment[] = [];
   /** `after_ack`: the fdatasync loop, while it runs. */
@@ -149,12 +149,12 @@ class SegmentWal implements Wal {
 
   constructor(
     private readonly o: WalOptions,
+    private readonly sync: WalSync,
     readonly replayed: ReplayResult,
     private seg: OpenSegment,
   ) {
     this.nextSeq = seg.seq + 1;
     this.batch = o.storeBatch ?? STORE_BATCH;
-    this.sync = o.sync ?? 'after_ack';
     // Ticks at half the interval and drains only when the last drain began an interval ago: a drain the batch size
     // started moments before is not followed by a small one at the next tick.
     const every = o.drainIntervalMs ?? 2000;
@@ -165,22 +165,27 @@ class SegmentWal implements Wal {
   }
 
   append(event: UsageEvent): Promise<void> {
-    if (this.closed) return Promise.reject(walClosed());
-    if (this.syncFailure !== null) return Promise.reject(this.syncFailure);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ line: encodeRecord(event), event, resolve, reject });
-      this.depthCount++;
-      if (!this.writing) this.lead();
-    });
+    return this.refusal() ?? this.enqueue(encodeRecord(event), event, 1);
   }
 
   appendMany(events: readonly UsageEvent[]): Promise<void> {
-    if (this.closed) return Promise.reject(walClosed());
-    if (this.syncFailure !== null) return Promise.reject(this.syncFailure);
+    const refused = this.refusal();
+    if (refused !== null) return refused;
     if (events.length === 0) return Promise.resolve();
+    return this.enqueue(encodeRecords(events), events, events.length);
+  }
+
+  /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
+  private refusal(): Promise<never> | null {
+    if (this.closed) return Promise.reject(walClosed());
+    return this.syncFailure === null ? null : Promise.reject(this.syncFailure);
+  }
+
+  /** Queues `n` events' encoded lines for the leader's next write; resolves once they are written. */
+  private enqueue(line: Buffer, event: Pending['event'], n: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ line: encodeRecords(events), event: events, resolve, reject });
-      this.depthCount += events.length;
+      this.pending.push({ line, event, resolve, reject });
+      this.depthCount += n;
       if (!this.writing) this.lead();
     });
   }
