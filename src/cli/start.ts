@@ -14,13 +14,18 @@ export async function startCommand(
   out: (s: string) => void,
 ): Promise<void> {
   const path = ledgerPath(o);
-  await withStore(o, async (store) => {
-    await importLocalAgentLogs(store, out, o);
-    if ((await store.count()) === 0) {
-      out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
-      await fillDemo(store, o, out);
-    }
-  });
+  // Bulk fills, like `tokenledger demo`: the rollups are rebuilt once, at close, before the report reads them.
+  await withStore(
+    o,
+    async (store) => {
+      await importLocalAgentLogs(store, out, o);
+      if ((await store.count()) === 0) {
+        out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
+        await fillDemo(store, o, out);
+      }
+    },
+    { deferRollups: true },
+  );
   out('\nSpend by team, last 30 days (tokenledger report --by team --since 30d):\n\n');
   await report({ ...o, by: 'team', since: '30d' }, out);
   out(

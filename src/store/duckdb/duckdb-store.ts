@@ -72,7 +72,7 @@ class DuckDbStore implements Store {
       ? { kind: 'deferred', deferred: this.rollupDeferred }
       : { kind: 'pending', pending: this.rollupPending };
     this.records = createDuckDbImportRecords(s);
-    this.readers = new ReadPool(s.instance, pendingTablesSql());
+    this.readers = new ReadPool(() => s.connect(), pendingTablesSql());
   }
 
   append(events: readonly UsageEvent[]): Promise<AppendResult> {

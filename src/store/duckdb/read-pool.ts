@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { storeError } from '../errors.js';
 
 /**
@@ -16,7 +16,7 @@ export class ReadPool {
   private closed = false;
 
   constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly connect: () => Promise<DuckDBConnection>,
     private readonly setup: readonly string[],
     /** At most this many reads at once; more wait for a connection. The machine has few cores to share anyway. */
     private readonly size = 4,
@@ -44,7 +44,7 @@ export class ReadPool {
     if (c) return c;
     if (this.opened < this.size) {
       this.opened++;
-      const fresh = await this.instance.connect();
+      const fresh = await this.connect();
       for (const sql of this.setup) await fresh.run(sql);
       return fresh;
     }

@@ -63,7 +63,7 @@ export async function repriceEvents(
     `CREATE OR REPLACE TEMP TABLE reprice_changes (${CHANGE_COLUMNS.map(([n, , t]) => `${n} ${t}`).join(', ')})`,
   );
   const summary: RepriceSummary = { examined: 0, changed: 0, old_cost_usd: 0n, new_cost_usd: 0n };
-  const reader = await s.instance.connect();
+  const reader = await s.connect();
   const appender = await s.conn.createAppender('reprice_changes', 'main', 'temp');
   try {
     const result = await reader.stream(

@@ -14,7 +14,20 @@ export class DuckDbSession {
   constructor(
     readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
+    /** Statements every connection on the ledger runs first (choosing the attached ledger file as its catalog). */
+    private readonly setup: readonly string[] = [],
   ) {}
+
+  /** Another connection on the same ledger, for reads beside this session's own. */
+  async connect(): Promise<DuckDBConnection> {
+    const c = await this.instance.connect();
+    await this.setUp(c);
+    return c;
+  }
+
+  async setUp(c: DuckDBConnection): Promise<void> {
+    for (const sql of this.setup) await c.run(sql);
+  }
 
   async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
     try {

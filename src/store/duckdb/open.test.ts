@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import { makeEvent } from '../testing/event-factory.js';
+import { createDuckDbStore } from './duckdb-store.js';
+import { openLedger } from './open.js';
+
+const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-open-')), 'ledger.duckdb');
+
+async function rowsOf(path: string, sql: string): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(path);
+  const c = await db.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRows();
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+describe('opening a ledger file', () => {
+  it('stores tables in row groups of 491,520 rows, in storage version 1.2', async () => {
+    const path = freshPath();
+    const { session } = await openLedger(path);
+    await session.run('test', 'CREATE TABLE numbers AS SELECT range AS i FROM range(600000)');
+    await session.run('test', 'CHECKPOINT');
+    const groups = await session.rows(
+      'test',
+      `SELECT row_group_id, sum(count)::INTEGER FROM pragma_storage_info('numbers')
+       WHERE segment_type <> 'VALIDITY' GROUP BY ALL ORDER BY 1`,
+    );
+    expect(groups).toEqual([
+      [0n, 491520],
+      [1n, 108480],
+    ]);
+    await session.close();
+    // The version is in the file: DuckDB opening it on its own sees it.
+    const version = await rowsOf(
+      path,
+      `SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`,
+    );
+    expect(version).toEqual([['v1.2.0+']]);
+  });
+
+  it('opens a file DuckDB wrote with its defaults, keeps its rows and gives every connection the ledger', async () => {
+    const path = freshPath();
+    const db = await DuckDBInstance.create(path);
+    const c = await db.connect();
+    await c.run('CREATE TABLE earlier AS SELECT range AS i FROM range(10)');
+    c.closeSync();
+    db.closeSync();
+
+    const { session } = await openLedger(path);
+    expect(await session.rows('test', 'SELECT sum(i) FROM earlier')).toEqual([[45n]]);
+    const other = await session.connect();
+    expect((await other.runAndReadAll('SELECT count(*) FROM earlier')).getRows()).toEqual([[10n]]);
+    other.closeSync();
+    await session.close();
+  });
+
+  it('reads what the store wrote through its pooled read connections', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append([makeEvent(1), makeEvent(2)]);
+    const r = await store.query({ measures: ['events'], dimensions: [] });
+    expect(r.totals.events).toBe(2);
+    await store.close();
+  });
+});
