@@ -64,7 +64,7 @@ describe('opening a ledger file', () => {
     const path = freshPath();
     const store = await createDuckDbStore(path);
     await store.append([makeEvent(1), makeEvent(2)]);
-    const r = await store.query({ measures: ['events'], dimensions: [] });
+    const r = await store.query({ dimensions: [] });
     expect(r.totals.events).toBe(2);
     await store.close();
   });
