@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
 import { formatSummary } from './import-format.js';
 import { progress } from './progress.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 export { formatSummary } from './import-format.js';
 
@@ -33,11 +34,23 @@ export interface ImportOptions extends LedgerOptions {
 const IMPORT_STORE: StoreOpenOptions = { threads: 1, deferRollups: true, memoryLimit: '128MB' };
 
 /**
- * How agent-log and provider-export imports open the ledger: one DuckDB thread. Their events reach the store in one
- * or a few appends after the files are read, so a second thread had nothing to overlap with and only added memory
- * (Claude Code logs, 300 MB: peak RSS 269–278 MB against 284–289, the same 1.44–1.51 s).
+ * How agent-log and provider-export imports open the ledger: one DuckDB thread, rollups rebuilt at close. Their
+ * events reach the store in one or a few appends after the files are read, so a second thread had nothing to overlap
+ * with and only added memory (Claude Code logs, 300 MB: peak RSS 269–278 MB against 284–289, the same 1.44–1.51 s),
+ * and rebuilding the touched days once at close took less memory than keeping rollup rows per append (258–261
+ * against 272–275 MB, same time). Such imports also keep V8's young generation small (young-generation.ts).
  */
-const LOG_STORE: StoreOpenOptions = { threads: 1 };
+const LOG_STORE: StoreOpenOptions = { threads: 1, deferRollups: true };
+
+/** An import of agent logs or provider exports (not the canonical files, which have their own worker). */
+function importLogs(
+  o: ImportOptions,
+  jobs: readonly Job[],
+  out: (s: string) => void,
+): Promise<ImportSummary[]> {
+  keepYoungGenerationSmall();
+  return importJobs(o, jobs, out, LOG_STORE);
+}
 
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 
@@ -53,7 +66,7 @@ export async function importCommand(
 ): Promise<ImportSummary> {
   if (kind === 'auto') {
     if (paths.length > 0) throw new TokenledgerError('CLI_BAD_OPTION', 'import auto takes no paths');
-    const summaries = await importJobs(o, await localAgentLogs(process.env, homedir()), out, LOG_STORE);
+    const summaries = await importLogs(o, await localAgentLogs(process.env, homedir()), out);
     const total = emptySummary();
     for (const s of summaries) addSummary(total, s);
     return total;
@@ -83,7 +96,10 @@ export async function importCommand(
         throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
     }
   }
-  const [summary] = await importJobs(o, [{ kind, k, files, said }], out, k.worker ? IMPORT_STORE : LOG_STORE);
+  const job = { kind, k, files, said };
+  const [summary] = k.worker
+    ? await importJobs(o, [job], out, IMPORT_STORE)
+    : await importLogs(o, [job], out);
   return summary!;
 }
 
