@@ -1,26 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { makeEvent, randomEvents } from '../testing/event-factory.js';
+import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { SCHEMA_VERSION, wideEventsSql } from './schema.js';
 
-const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-ctx-')), 'ledger.duckdb');
-
-async function sql(path: string, statements: string[]): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(path);
-  const c = await db.connect();
-  let last: unknown[][] = [];
-  try {
-    for (const s of statements) last = (await c.runAndReadAll(s)).getRows();
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-  return last;
-}
+const freshPath = () => freshLedgerPath('tl-ctx-');
 
 describe('contexts', () => {
   it('stores each distinct context once, numbered in order of first appearance, across batches', async () => {
@@ -34,9 +18,10 @@ describe('contexts', () => {
       makeEvent(5, { session_id: 's3' }),
     ]);
     await store.close();
-    const rows = await sql(path, [
+    const rows = await sql(
+      path,
       'SELECT e.context_id, c.session_id FROM events e JOIN contexts c USING (context_id) ORDER BY e.ts',
-    ]);
+    );
     const ids = rows.map((r) => r[0]);
     expect(new Set(ids).size).toBe(3);
     expect(rows.map((r) => r[1])).toEqual(['s1', 's2', 's1', 's2', 's3']);
@@ -54,7 +39,8 @@ describe('contexts', () => {
     const report = await store.query({ dimensions: ['team', 'model'] });
     await store.close();
     // Rebuild the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table, status in the rollup.
-    await sql(path, [
+    await sql(
+      path,
       'DROP VIEW ledger',
       'DROP VIEW ledger_pico',
       `CREATE TABLE events_wide AS ${wideEventsSql()} ORDER BY e.ts`,
@@ -63,17 +49,18 @@ describe('contexts', () => {
       'ALTER TABLE events_wide RENAME TO events',
       'ALTER TABLE rollup_day ADD COLUMN status VARCHAR',
       `UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
-    ]);
-    const cols = await sql(path, [
+    );
+    const cols = await sql(
+      path,
       `SELECT list(column_name ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'events'`,
-    ]);
+    );
     expect(String(cols[0]![0])).toContain('session_id');
     const reopened = await createDuckDbStore(path);
     expect(await reopened.events({})).toEqual(before);
     expect(await reopened.query({ dimensions: ['team', 'model'] })).toEqual(report);
     expect(await reopened.append(events.slice(0, 10))).toEqual({ inserted: 0, duplicates: 10 });
     await reopened.close();
-    const version = await sql(path, [`SELECT value FROM meta WHERE key = 'schema_version'`]);
+    const version = await sql(path, `SELECT value FROM meta WHERE key = 'schema_version'`);
     expect(version[0]![0]).toBe(String(SCHEMA_VERSION));
   });
 });

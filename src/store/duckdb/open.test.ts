@@ -1,24 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../testing/event-factory.js';
+import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { openLedger } from './open.js';
 
-const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-open-')), 'ledger.duckdb');
-
-async function rowsOf(path: string, sql: string): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(path);
-  const c = await db.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRows();
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
+const freshPath = () => freshLedgerPath('tl-open-');
 
 describe('opening a ledger file', () => {
   it('stores tables in row groups of 491,520 rows, in storage version 1.2', async () => {
@@ -37,7 +24,7 @@ describe('opening a ledger file', () => {
     ]);
     await session.close();
     // The version is in the file: DuckDB opening it on its own sees it.
-    const version = await rowsOf(
+    const version = await sql(
       path,
       `SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`,
     );

@@ -1,27 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { Query } from '../query.js';
 import type { Store } from '../store.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
+import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { COMPACT_EVERY, planCompaction } from './rollup.js';
 import { ROLLUP_COLUMNS, SCHEMA_VERSION } from './schema.js';
 
-const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-rollup-')), 'ledger.duckdb');
-
-async function sql(path: string, statement: string): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(path);
-  const c = await db.connect();
-  try {
-    return (await c.runAndReadAll(statement)).getRows();
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
-}
+const freshPath = () => freshLedgerPath('tl-rollup-');
 
 /** The same report from the rollup (whole days) and from raw events (a dimension the rollup lacks forces it). */
 async function bothWays(store: Store) {
