@@ -47,6 +47,14 @@ describe('opening a ledger file', () => {
     await session.close();
   });
 
+  it('opens a ledger whose path has a quote in it (the path is a literal in ATTACH)', async () => {
+    const path = freshLedgerPath("tl-o'pen-");
+    const store = await createDuckDbStore(path);
+    await store.append([makeEvent(1)]);
+    await store.close();
+    expect(await sql(path, 'SELECT count(*) FROM events')).toEqual([[1n]]);
+  });
+
   it('reads what the store wrote through its pooled read connections', async () => {
     const path = freshPath();
     const store = await createDuckDbStore(path);
