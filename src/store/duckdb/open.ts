@@ -18,7 +18,7 @@ import { DuckDbSession } from './session.js';
 const LEDGER_CATALOG = 'ledger_db';
 
 /**
- * How a ledger file is stored (docs/store.md, "Bytes per event"). Row groups of 491,520 rows (4x DuckDB's default)
+ * How a ledger file is stored (docs/store.md, "Designed for size"). Row groups of 491,520 rows (4x DuckDB's default)
  * took the 10M-event demo from 1,255 to 1,186 blocks of 256 KiB: an uncompressed event_id segment no longer ends a
  * fourth full in every row group, and bit-packed columns cross fewer segment ends. DuckDB allows row groups above
  * 122,880 only from storage version 1.2.0, which DuckDB releases before 1.2 cannot read; an older ledger attached
