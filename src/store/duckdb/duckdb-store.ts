@@ -24,7 +24,12 @@ import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { ReadPool } from './read-pool.js';
 import { readAudit, repriceEvents } from './reprice.js';
-import { finishRollupDays, rebuildDirtyDays, recoverDirtyRollupDays } from './rollup.js';
+import {
+  finishRollupDays,
+  rebuildDirtyDays,
+  rebuildDirtyDaysSideBySide,
+  recoverDirtyRollupDays,
+} from './rollup.js';
 import {
   pendingTablesSql,
   pricedRelationSql,
@@ -32,7 +37,7 @@ import {
   SESSION_ROWS,
   wideEventsSql,
 } from './schema.js';
-import type { DuckDbSession } from './session.js';
+import { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
 
@@ -129,6 +134,23 @@ class DuckDbStore implements Store {
       });
     const n = new Map(edges.map((r, i) => [`${r.from}-${r.to}`, Number(counts[i]![0])]));
     return (r) => n.get(`${r.from}-${r.to}`) ?? r.to - r.from;
+  }
+
+  /**
+   * At close, the deferred days rebuilt on two connections side by side (rebuildDirtyDaysSideBySide): nothing else
+   * runs by then, and one DuckDB thread per connection (imports open it with one) left the second core idle.
+   */
+  private async rebuildDeferredAtClose(): Promise<void> {
+    const days = [...this.rollupDeferred];
+    if (days.length < 2) return this.rebuildDeferred();
+    const conn = await this.s.connect();
+    try {
+      for (const sql of pendingTablesSql()) await conn.run(sql);
+      await rebuildDirtyDaysSideBySide([this.s, new DuckDbSession(this.s.instance, conn)], days);
+    } finally {
+      conn.closeSync();
+    }
+    this.rollupDeferred.clear();
   }
 
   /** Deferred rollup days rebuilt from the events (on the writing connection). */
@@ -244,7 +266,7 @@ class DuckDbStore implements Store {
 
   async close(): Promise<void> {
     await this.readers.close();
-    if (this.rollupDeferred.size > 0) await this.s.exclusive(() => this.rebuildDeferred());
+    if (this.rollupDeferred.size > 0) await this.s.exclusive(() => this.rebuildDeferredAtClose());
     if (this.rollupPending.size > 0) {
       const days = [...this.rollupPending.keys()].sort((a, b) => a - b);
       this.rollupPending.clear();

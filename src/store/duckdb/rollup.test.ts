@@ -164,6 +164,29 @@ describe('rollup of appended batches', () => {
     await again.close();
   });
 
+  it('with rollups deferred and nothing read before close, builds the rollups at close on two connections as one would', async () => {
+    // Sessions here span several days, so days rebuilt side by side share sessions: each must still be listed as
+    // split (rollup_session_split) when it has rows on days that different connections rebuilt.
+    const events = randomEvents(3000, 11, 9).sort((a, b) => a.ts - b.ts);
+    const reference = await createDuckDbStore(freshPath());
+    for (let i = 0; i < events.length; i += 250) await reference.append(events.slice(i, i + 250));
+    const expected = await bothWays(reference);
+    await reference.close();
+    const path = freshPath();
+    const store = await createDuckDbStore(path, { deferRollups: true });
+    for (let i = 0; i < events.length; i += 250) await store.append(events.slice(i, i + 250));
+    await store.close();
+    expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+    const split = await sql(path, SPLIT_SESSIONS);
+    expect(split.length).toBeGreaterThan(0);
+    expect(
+      await sql(path, 'SELECT DISTINCT session_id FROM rollup_session_split ORDER BY session_id'),
+    ).toEqual(split);
+    const reopened = await createDuckDbStore(path);
+    expect(await bothWays(reopened)).toEqual(expected);
+    await reopened.close();
+  });
+
   it('rebuilds the days a deferring process left dirty when it died before close', async () => {
     const path = freshPath();
     const events = randomEvents(600, 5, 3).sort((a, b) => a.ts - b.ts);

@@ -176,18 +176,54 @@ export const REBUILD_DAYS = 1;
  * for the next open.
  */
 export async function rebuildDirtyDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
-  const sorted = [...days].sort((a, b) => a - b);
-  for (let i = 0; i < sorted.length; i += REBUILD_DAYS) {
-    const group = sorted.slice(i, i + REBUILD_DAYS);
+  for (const group of dayGroups(days)) {
     await s.transaction('rebuilding the rollup', async () => {
-      await s.run(
-        'rebuilding the rollup',
-        `CREATE OR REPLACE TEMP TABLE dirty_days AS SELECT make_timestamp(unnest([${group.map((d) => `${Math.trunc(d)}::BIGINT`).join(', ')}])) AS day`,
-      );
-      await rebuildRollupDays(s, 'dirty_days');
+      await rebuildGroup(s, group, true);
       await s.run('rebuilding the rollup', `DELETE FROM rollup_dirty WHERE ${inDays(group)}`);
     });
   }
+}
+
+/**
+ * rebuildDirtyDays on several connections at once, the days shared out between them: a bulk import's close spent
+ * ~2.5 s of a 1M-event import rebuilding 31 days on one core, 1.5 s on two. A session that spans days rebuilt by
+ * different connections has a row from each, and neither transaction sees the other's, so it would not be listed as
+ * split: the days' rows are written without that, and stay in rollup_dirty until one last transaction lists the
+ * split sessions of all of them and clears them. A process dying before it leaves them dirty, to be rebuilt again
+ * (to the same rows) at the next open.
+ */
+export async function rebuildDirtyDaysSideBySide(
+  sessions: readonly DuckDbSession[],
+  days: readonly number[],
+): Promise<void> {
+  const groups = dayGroups(days);
+  await Promise.all(
+    sessions.map(async (s, k) => {
+      for (let i = k; i < groups.length; i += sessions.length) {
+        await s.transaction('rebuilding the rollup', () => rebuildGroup(s, groups[i]!, false));
+      }
+    }),
+  );
+  const s = sessions[0]!;
+  await s.transaction('rebuilding the rollup', async () => {
+    await markSplitSessions(s, inDays(days));
+    await s.run('rebuilding the rollup', `DELETE FROM rollup_dirty WHERE ${inDays(days)}`);
+  });
+}
+
+function dayGroups(days: readonly number[]): number[][] {
+  const sorted = [...days].sort((a, b) => a - b);
+  const groups: number[][] = [];
+  for (let i = 0; i < sorted.length; i += REBUILD_DAYS) groups.push(sorted.slice(i, i + REBUILD_DAYS));
+  return groups;
+}
+
+async function rebuildGroup(s: DuckDbSession, group: readonly number[], markSplit: boolean): Promise<void> {
+  await s.run(
+    'rebuilding the rollup',
+    `CREATE OR REPLACE TEMP TABLE dirty_days AS SELECT make_timestamp(unnest([${group.map((d) => `${Math.trunc(d)}::BIGINT`).join(', ')}])) AS day`,
+  );
+  await rebuildRollupDays(s, 'dirty_days', ROLLUP_TABLES, markSplit);
 }
 
 /**
@@ -251,6 +287,8 @@ export async function rebuildRollupDays(
   s: DuckDbSession,
   daysTable: string,
   tables: readonly RollupTable[] = ROLLUP_TABLES,
+  /** False only when the caller lists split sessions itself, over more days (rebuildDirtyDaysSideBySide). */
+  markSplit = true,
 ): Promise<void> {
   const [lo, hi] = (
     await s.rows('rebuilding the rollup', `SELECT epoch_us(min(day)), epoch_us(max(day)) FROM ${daysTable}`)
@@ -286,6 +324,6 @@ export async function rebuildRollupDays(
       `INSERT INTO ${t.table} SELECT ${keysOf(t)}, ${SUMS} FROM rollup_rebuilt GROUP BY ALL ORDER BY day`,
     );
   }
-  if (tables.includes(SESSION_ROLLUP)) await markSplitSessions(s, inDaysTable);
+  if (markSplit && tables.includes(SESSION_ROLLUP)) await markSplitSessions(s, inDaysTable);
   await s.run('rebuilding the rollup', 'DROP TABLE rollup_rebuilt');
 }
