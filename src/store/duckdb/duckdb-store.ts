@@ -77,7 +77,7 @@ class DuckDbStore implements Store {
       ? { kind: 'deferred', deferred: this.rollupDeferred }
       : { kind: 'pending', pending: this.rollupPending };
     this.records = createDuckDbImportRecords(s);
-    this.readers = new ReadPool(() => s.connect(), pendingTablesSql());
+    this.readers = new ReadPool(() => this.connectBeside());
   }
 
   append(events: readonly UsageEvent[]): Promise<AppendResult> {
@@ -137,15 +137,24 @@ class DuckDbStore implements Store {
   }
 
   /**
+   * Another connection on the ledger, beside the writing one, with its own (empty) pending rollup tables so that the
+   * rollup SQL compiles on it too.
+   */
+  private async connectBeside(): Promise<DuckDBConnection> {
+    const c = await this.s.connect();
+    for (const sql of pendingTablesSql()) await c.run(sql);
+    return c;
+  }
+
+  /**
    * At close, the deferred days rebuilt on two connections side by side (rebuildDirtyDaysSideBySide): nothing else
    * runs by then, and one DuckDB thread per connection (imports open it with one) left the second core idle.
    */
   private async rebuildDeferredAtClose(): Promise<void> {
     const days = [...this.rollupDeferred];
     if (days.length < 2) return this.rebuildDeferred();
-    const conn = await this.s.connect();
+    const conn = await this.connectBeside();
     try {
-      for (const sql of pendingTablesSql()) await conn.run(sql);
       await rebuildDirtyDaysSideBySide([this.s, new DuckDbSession(this.s.instance, conn)], days);
     } finally {
       conn.closeSync();

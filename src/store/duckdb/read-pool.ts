@@ -4,9 +4,9 @@ import { storeError } from '../errors.js';
 /**
  * Extra connections for reads, so reports issued together (the overview's seven calls) run side by side instead of
  * queueing behind each other and behind appends on the store's one connection. Each sees the last committed state
- * (DuckDB MVCC). Temp tables are per connection: `setup` creates this connection's own (empty) pending rollup tables,
- * so the same SQL compiles for both; the store sends a report here only when no day it reads from the rollup has
- * pending rows (those live in the writing connection alone).
+ * (DuckDB MVCC). Temp tables are per connection: `connect` gives each its own (empty) pending rollup tables, so the
+ * same SQL compiles for both; the store sends a report here only when no day it reads from the rollup has pending
+ * rows (those live in the writing connection alone).
  */
 export class ReadPool {
   private readonly idle: DuckDBConnection[] = [];
@@ -17,7 +17,6 @@ export class ReadPool {
 
   constructor(
     private readonly connect: () => Promise<DuckDBConnection>,
-    private readonly setup: readonly string[],
     /** At most this many reads at once; more wait for a connection. The machine has few cores to share anyway. */
     private readonly size = 4,
   ) {}
@@ -44,9 +43,7 @@ export class ReadPool {
     if (c) return c;
     if (this.opened < this.size) {
       this.opened++;
-      const fresh = await this.connect();
-      for (const sql of this.setup) await fresh.run(sql);
-      return fresh;
+      return this.connect();
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }
