@@ -23,3 +23,24 @@ export function eventId(source: string, ...parts: readonly (string | number | nu
 function escapePart(s: string): string {
   return s.includes('|') || s.includes('\\') ? s.replaceAll('\\', '\\\\').replaceAll('|', '\\|') : s;
 }
+
+/**
+ * The 32-bit half of an id in the ledger's form (16 lowercase hex digits) starting at `from` (0 or 8), or -1 when
+ * `id` is not in that form there. By hand: a regex test, then two slices parsed, cost ~3x as much per event.
+ */
+export function idHalf(id: string, from: 0 | 8): number {
+  if (id.length !== 16) return -1;
+  let v = 0;
+  for (let i = from; i < from + 8; i++) {
+    const c = id.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** Whether `id` is in the ledger's own form: 16 lowercase hex digits. */
+export function isLedgerId(id: string): boolean {
+  return idHalf(id, 0) >= 0 && idHalf(id, 8) >= 0;
+}

@@ -81,4 +81,35 @@ describe('parseCanonicalFast', () => {
     }
     expect(taken).toBeGreaterThanOrEqual(common.length);
   });
+
+  it('judges each record by its own keys when key orders change from one record to the next', () => {
+    // The fast path remembers the last record's key order: a key moved, added, dropped or unknown at any place
+    // must still be checked as what it is.
+    const keys = Object.keys(exported);
+    const reordered = Object.fromEntries([...keys].reverse().map((k) => [k, exported[k]]));
+    const prefix = Object.fromEntries(keys.slice(0, 20).map((k) => [k, exported[k]]));
+    const swapped = { ...prefix, duration_ms: 'slow' }; // a text where a number goes, same order as before
+    const unknown = { ...prefix, colour: 'red' };
+    const sequence = [
+      exported,
+      reordered,
+      exported,
+      prefix,
+      exported,
+      swapped,
+      prefix,
+      unknown,
+      prefix,
+      exported,
+    ];
+    for (const raw of sequence) {
+      const z = canonicalRecordSchema.safeParse(raw);
+      const fast = parseCanonicalFast(raw);
+      if (z.success) expect(fast, JSON.stringify(raw)).toEqual(z.data);
+      else expect(fast, JSON.stringify(raw)).toBeNull();
+    }
+    expect(parseCanonicalFast(swapped)).toBeNull();
+    expect(parseCanonicalFast(unknown)).toBeNull();
+    expect(parseCanonicalFast(reordered)).not.toBeNull();
+  });
 });

@@ -3,12 +3,10 @@
  * sources/csv, which only differ in how a line becomes an object.
  */
 import type { UnpricedEvent } from '../ledger/event.js';
-import { eventId } from '../ledger/event-id.js';
+import { eventId, isLedgerId } from '../ledger/event-id.js';
 import { parseCanonicalFast } from '../ledger/fast-schema.js';
 import { type CanonicalRecord, canonicalRecordSchema, describeIssues } from '../ledger/schema.js';
 import type { ParseContext, Sink } from './source.js';
-
-const LEDGER_ID = /^[0-9a-f]{16}$/;
 
 /**
  * The event id of a canonical record: an id in the ledger's own form (16 hex digits, as exports write) is kept, so
@@ -16,7 +14,7 @@ const LEDGER_ID = /^[0-9a-f]{16}$/;
  * id is identified by its content, so the same line imported twice, from any file, is stored once.
  */
 function canonicalEventId(r: CanonicalRecord, source: string, raw: Record<string, unknown>): string {
-  if (r.event_id && LEDGER_ID.test(r.event_id)) return r.event_id;
+  if (r.event_id && isLedgerId(r.event_id)) return r.event_id;
   if (r.event_id) return eventId(source, r.event_id);
   return eventId(source, 'content', JSON.stringify(raw, Object.keys(raw).sort()));
 }
