@@ -77,7 +77,7 @@ export async function importFiles(
   }
 
   if (plans.length > 0) await deps.beforeRead?.();
-  if (o.worker && deps.workerPricing && mode === 'always') {
+  if (o.worker && deps.workerPricing && deps.store.appendPrepared && mode === 'always') {
     if (plans.length > 0) {
       const files = plans.map((p) => ({ path: p.path, size: p.facts.size }));
       await importInWorker(

@@ -1,4 +1,5 @@
 import type { UsageEvent } from '../ledger/event.js';
+import type { PreparedBatch } from './duckdb/prepare-batch.js';
 import type { ImportRecords } from './import-records.js';
 import type { Filter, Query, QueryResult } from './query.js';
 
@@ -54,6 +55,12 @@ export interface Store {
   readonly id: string;
   /** Appends events, skipping those already stored; rollups are updated in the same transaction. */
   append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  /**
+   * The same for a batch prepared in another thread (store/duckdb/prepare-batch.ts: the canonical import's parse
+   * worker encodes its batches, sparing this thread a second pass over every event). Only where stores have such
+   * an encoding.
+   */
+  appendPrepared?(batch: PreparedBatch): Promise<AppendResult>;
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;

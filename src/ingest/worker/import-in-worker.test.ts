@@ -2,43 +2,61 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../ledger/event.js';
 import { loadPricer } from '../../pricing/load.js';
+import type { Pricer } from '../../pricing/pricer.js';
 import { csvSource } from '../../sources/csv/parse.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
 import type { LineSource } from '../../sources/source.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import type { Store } from '../../store/store.js';
 import { importFiles } from '../import-files.js';
 
 const pricing = { cwd: tmpdir(), env: {} };
 
-async function run(source: LineSource, paths: string[], worker: boolean) {
+interface Import {
+  paths: string[];
+  worker: boolean;
+  /** Events per batch: 3 unless said (small, so that small files still take several batches). */
+  batchSize?: number;
+}
+
+/**
+ * Runs the imports one after the other into one ledger, and returns the last one's summary and progress with
+ * everything the ledger then holds, costs and rate cards included.
+ */
+async function run(source: LineSource, imports: Import[]) {
   const store = await createDuckDbStore(':memory:');
   const pricer = await loadPricer(pricing);
-  const appended: UsageEvent[] = [];
+  let last: { summary: Awaited<ReturnType<typeof importFiles>>; progress: number[] } | undefined;
+  for (const [i, g] of imports.entries()) last = await importGroup(store, pricer, source, g, i);
+  const ledger = await store.events({});
+  await store.close();
+  return { summary: last!.summary, ledger, last: last!.progress.at(-1) };
+}
+
+async function importGroup(
+  store: Store,
+  pricer: Pricer,
+  source: LineSource,
+  { paths, worker, batchSize = 3 }: Import,
+  i: number,
+) {
   const progress: number[] = [];
   const summary = await importFiles(
     source,
     paths,
     {
-      store: {
-        ...store,
-        append: (events) => {
-          appended.push(...events);
-          return store.append(events);
-        },
-      },
+      store,
       price: (e) => pricer.price(e),
-      ingestedAt: 1_780_000_000_000_000,
+      ingestedAt: 1_780_000_000_000_000 + i,
       defaults: { team: 'web' },
-      batchSize: 3,
+      batchSize,
       onProgress: (done) => progress.push(done),
       workerPricing: worker ? pricing : undefined,
     },
     { worker: worker ? (source.id as 'jsonl' | 'csv') : undefined },
   );
-  await store.close();
-  return { summary, appended, last: progress.at(-1) };
+  return { summary, progress };
 }
 
 const line = (o: object) =>
@@ -62,13 +80,12 @@ describe('import in a worker thread', () => {
       ].join('\n'),
     );
     writeFileSync(b, `${[1, 2, 3, 4, 5].map((n) => line({ output_tokens: n })).join('\n')}\n`);
-    const inThread = await run(jsonlSource, [a, b], false);
-    const inWorker = await run(jsonlSource, [a, b], true);
+    const inThread = await run(jsonlSource, [{ paths: [a, b], worker: false }]);
+    const inWorker = await run(jsonlSource, [{ paths: [a, b], worker: true }]);
     expect(inWorker.summary).toEqual(inThread.summary);
-    expect(inWorker.appended).toEqual(inThread.appended);
+    expect(inWorker.ledger).toEqual(inThread.ledger);
     expect(inWorker.last).toBe(inThread.last);
     expect(inThread.summary.imported).toBe(8);
-    expect(inThread.summary.duplicates).toBe(1);
     expect(inThread.summary.skippedByCode).toEqual({ SRC_BAD_JSON: 1, SRC_BAD_RECORD: 1 });
     expect(inThread.summary.unpriced.events).toBe(1);
   });
@@ -80,10 +97,72 @@ describe('import in a worker thread', () => {
       p,
       'ts,model,input_tokens,tag.k\n2026-11-03T09:00:00Z,claude-sonnet-4-5,5,x\nbad,row\n2026-11-03T10:00:00Z,gpt-4o,"7",\n',
     );
-    const inThread = await run(csvSource, [p], false);
-    const inWorker = await run(csvSource, [p], true);
+    const inThread = await run(csvSource, [{ paths: [p], worker: false }]);
+    const inWorker = await run(csvSource, [{ paths: [p], worker: true }]);
     expect(inWorker.summary).toEqual(inThread.summary);
-    expect(inWorker.appended).toEqual(inThread.appended);
+    expect(inWorker.ledger).toEqual(inThread.ledger);
     expect(inThread.summary.imported).toBe(2);
+  });
+
+  it('maps the rate cards it prices with onto those the ledger already holds, and adds the new ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+    const first = join(dir, 'first.jsonl');
+    const second = join(dir, 'second.jsonl');
+    // The first import (in this thread) stores cards for two models; the worker's own numbering starts again at 1,
+    // with a third model first, so its ids and the ledger's differ for every card.
+    writeFileSync(first, `${[line({ model: 'gpt-4o' }), line({ output_tokens: 3 })].join('\n')}\n`);
+    writeFileSync(
+      second,
+      `${[line({ model: 'gemini-2.5-pro', input_tokens: 9 }), line({ output_tokens: 4 }), line({ model: 'gpt-4o', input_tokens: 8 })].join('\n')}\n`,
+    );
+    const inThread = await run(jsonlSource, [
+      { paths: [first], worker: false },
+      { paths: [second], worker: false },
+    ]);
+    const viaWorker = await run(jsonlSource, [
+      { paths: [first], worker: false },
+      { paths: [second], worker: true },
+    ]);
+    expect(viaWorker.ledger).toEqual(inThread.ledger);
+    expect(viaWorker.ledger).toHaveLength(5);
+    expect(new Set(viaWorker.ledger.map((e) => e.rates?.input)).size).toBe(3);
+    expect(viaWorker.ledger.every((e) => e.cost_source === 'computed')).toBe(true);
+  });
+
+  it('reads a large file in many batches, with bad lines throughout, and counts, reports and stores it as one thread does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+    const p = join(dir, 'big.jsonl');
+    // ~3.5 MiB: many 1 MiB reads and 5,000-event batches.
+    const lines = Array.from({ length: 24_000 }, (_, i) =>
+      i % 2_000 === 7
+        ? `{"ts": broken ${i}`
+        : line({
+            user: `u${i % 50}`,
+            input_tokens: (i % 9_000) + 1,
+            session_id: `s${Math.floor(i / 40)}`,
+            note: undefined,
+          }),
+    );
+    writeFileSync(p, `${lines.join('\n')}\n`);
+    const inThread = await run(jsonlSource, [{ paths: [p], worker: false, batchSize: 5_000 }]);
+    const inWorker = await run(jsonlSource, [{ paths: [p], worker: true, batchSize: 5_000 }]);
+    expect(inWorker.summary).toEqual(inThread.summary);
+    expect(inThread.summary.skipped).toBe(12);
+    expect(inThread.summary.firstSkips.map((s) => s.ref.split(':').at(-1))).toEqual([
+      '8',
+      '2008',
+      '4008',
+      '6008',
+      '8008',
+      '10008',
+      '12008',
+      '14008',
+      '16008',
+      '18008',
+    ]);
+    expect(inThread.summary.duplicates).toBe(24_000 - 12 - 9_000 - inThread.summary.imported + 9_000);
+    expect(inWorker.ledger).toEqual(inThread.ledger);
+    expect(inThread.ledger).toHaveLength(24_000 - 12);
+    expect(inWorker.last).toBe(inThread.last);
   });
 });

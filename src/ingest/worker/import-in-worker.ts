@@ -3,7 +3,6 @@ import { TokenledgerError } from '../../errors.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { ImportDeps } from '../batcher.js';
 import { addSummary, type ImportSummary } from '../summary.js';
-import { fromColumns } from './event-columns.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
 
 export type { WorkerSourceId } from './messages.js';
@@ -24,8 +23,8 @@ const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
 /**
- * Imports canonical files (read from the start) with parsing, validation and pricing in a worker thread; this
- * thread only appends each batch to the store. At most `inFlight` batches wait here, so memory stays flat however
+ * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in a
+ * worker thread; this thread only appends each prepared batch to the store (Store.appendPrepared). At most `inFlight` batches wait here, so memory stays flat however
  * large the files. Adds the counts to `summary` exactly as the in-thread path would.
  */
 export function importInWorker(
@@ -36,6 +35,8 @@ export function importInWorker(
   judge: boolean,
   summary: ImportSummary,
 ): Promise<void> {
+  const appendPrepared = deps.store.appendPrepared?.bind(deps.store);
+  if (!appendPrepared) throw new Error(`store ${deps.store.id} cannot take batches prepared in a worker`);
   const job: WorkerJob = {
     sourceId,
     paths: files.map((f) => f.path),
@@ -91,13 +92,10 @@ export function importInWorker(
     worker.on('message', (m: WorkerMessage) => {
       if (failed) return;
       if (m.type === 'batch') {
-        // Rebuilt on arrival, while DuckDB runs the previous append's statements and this thread would only wait;
-        // rebuilding when the append starts put ~1 µs an event on the critical path (store JS + DuckDB, in series).
-        const events = m.events.n > 0 ? fromColumns(m.events) : [];
-        // Handed to the store at once, not after the previous append returns: the store encodes it now, beside
-        // DuckDB's work on the previous batch, and runs the appends in order. A failed append fails the import; a
-        // batch already handed over may still land (a re-import adds what is missing, duplicates are dropped).
-        const appended = events.length > 0 ? deps.store.append(events) : null;
+        // Handed to the store at once, not after the previous append returns: the store queues the appends and runs
+        // them in order. A failed append fails the import; a batch already handed over may still land (a re-import
+        // adds what is missing, duplicates are dropped).
+        const appended = m.prepared.given > 0 ? appendPrepared(m.prepared) : null;
         appended?.catch(() => undefined); // awaited in order below
         // Not `m` in a closure: it would keep the batch's columns alive until the append is done.
         const done = before[m.file]! + m.end;

@@ -1,7 +1,7 @@
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { ParseContext } from '../../sources/source.js';
+import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { ImportSummary } from '../summary.js';
-import type { EventColumns } from './event-columns.js';
 
 /** Canonical sources the worker can parse: their parsers need nothing from the main thread. */
 export type WorkerSourceId = 'jsonl' | 'csv';
@@ -22,7 +22,7 @@ export interface WorkerJob {
 
 /** Worker → main. `end` is the byte offset in file `file` the batch reaches, for progress. */
 export type WorkerMessage =
-  | { type: 'batch'; file: number; end: number; events: EventColumns }
+  | { type: 'batch'; file: number; end: number; prepared: PreparedBatch }
   | { type: 'done'; summary: ImportSummary }
   | { type: 'error'; code: string | null; message: string; stack?: string };
 

@@ -15,11 +15,12 @@ import type {
   RepriceSummary,
   Store,
 } from '../store.js';
-import { type PreparedBatch, prepareBatch, type RollupUpkeep, writeBatch } from './append.js';
+import { type RollupUpkeep, writeBatch } from './append.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
 import { createDuckDbImportRecords } from './import-records.js';
 import { type DuckDbOptions, openLedger } from './open.js';
+import { adoptRateIds, type PreparedBatch, prepareBatch } from './prepare-batch.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { ReadPool } from './read-pool.js';
@@ -91,6 +92,10 @@ class DuckDbStore implements Store {
       return Promise.reject(err);
     }
     return this.write(batch);
+  }
+
+  appendPrepared(batch: PreparedBatch): Promise<AppendResult> {
+    return this.write(adoptRateIds(batch, this.rates));
   }
 
   private async write(batch: PreparedBatch): Promise<AppendResult> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../testing/event-factory.js';
-import { storageOrder } from './append.js';
+import { storageOrder } from './prepare-batch.js';
 
 describe('storageOrder', () => {
   it('groups events by which of reasoning, 5-minute and 1-hour cache writes they have, keeping the given order within each group', () => {

@@ -1,4 +1,3 @@
-import { BIGINT, DOUBLE, type DuckDBType, INTEGER, UINTEGER } from '@duckdb/node-api';
 import { ATTRIBUTION_FIELDS, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
 import { CONTEXT_COLUMNS } from './contexts.js';
@@ -11,13 +10,6 @@ import { EVENT_COLUMNS, q } from './schema.js';
  * (`d.l` is the dictionary list).
  */
 export type Kind = 'u32' | 'i32' | 'code' | 'i64' | 'f64';
-export const TYPE_OF: Record<Kind, DuckDBType> = {
-  u32: UINTEGER,
-  i32: INTEGER,
-  code: INTEGER,
-  i64: BIGINT,
-  f64: DOUBLE,
-};
 export const SQL_TYPE_OF: Record<Kind, string> = {
   u32: 'UINTEGER',
   i32: 'INTEGER',
@@ -131,6 +123,11 @@ export const STAGE_COLUMNS: StageColumn[] = [
   str('status'),
   str('error_type'),
 ];
+
+/** The columns a batch stages: all but those constant over it (bound once instead), in STAGE_COLUMNS order. */
+export function stagedColumns(constants: ReadonlyMap<string, unknown>): StageColumn[] {
+  return STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
+}
 
 /** The staged columns standing for stored event columns (event_id is id_hi with id_lo; ctx is the batch's). */
 export const STORED = STAGE_COLUMNS.filter((c) => c.name !== 'id_lo' && c.name !== 'ctx');

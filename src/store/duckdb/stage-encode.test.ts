@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, randomEvents } from '../testing/event-factory.js';
 import { RateCardRegistry } from './rate-cards.js';
-import { CONTEXT_STAGED } from './stage-columns.js';
+import { CONTEXT_STAGED, stagedColumns } from './stage-columns.js';
 import { encodeBatch } from './stage-encode.js';
 
 describe('encodeBatch', () => {
@@ -31,7 +31,7 @@ describe('encodeBatch', () => {
     expect(b.constants.get('org')).toBe('acme');
     expect(b.constants.get('task_id')).toBeNull();
     expect(b.constants.has('team')).toBe(false);
-    const staged = b.staged.map((c) => c.name);
+    const staged = stagedColumns(b.constants).map((c) => c.name);
     expect(staged).toContain('team');
     expect(staged).not.toContain('org');
     const team = b.arrays.get('team') as Int32Array;

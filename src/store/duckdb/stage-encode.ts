@@ -1,16 +1,11 @@
 import { endianness } from 'node:os';
 import { COST_SOURCES, ENERGY_SOURCES, STATUSES, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
+import { idHalf } from '../../ledger/event-id.js';
 import { storeError } from '../errors.js';
 import { batchFields } from './batch-fields.js';
 import { costStorage } from './cost-storage.js';
 import type { RateCardRegistry } from './rate-cards.js';
-import {
-  type BatchFields,
-  CONTEXT_STAGED,
-  type FieldArrays,
-  STAGE_COLUMNS,
-  type StageColumn,
-} from './stage-columns.js';
+import { type BatchFields, CONTEXT_STAGED, type FieldArrays, STAGE_COLUMNS } from './stage-columns.js';
 
 /**
  * A batch of events as staging columns, worked out in JS before anything touches DuckDB: one typed array per
@@ -21,8 +16,6 @@ export interface EncodedBatch {
   rows: number;
   /** Column arrays by staged column name (code/i32 Int32Array, u32 Uint32Array, i64 BigInt64Array, f64 Float64Array). */
   arrays: ReadonlyMap<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>;
-  /** The columns the staging table holds, in STAGE_COLUMNS order. */
-  staged: readonly StageColumn[];
   /** Dictionary strings; code c stands for strings[c - 1], code 0 for NULL. */
   strings: readonly string[];
   constants: BatchConstants;
@@ -41,7 +34,6 @@ export interface EncodedBatch {
  */
 export type BatchConstants = ReadonlyMap<string, string | null>;
 
-const HEX16 = /^[0-9a-f]{16}$/;
 const LITTLE_ENDIAN = endianness() === 'LE';
 const TWO_32 = 4294967296;
 const UNSET = {};
@@ -64,7 +56,9 @@ function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardR
   for (let i = 0; i < n; i++) {
     const e = events[i]!;
     const id = f.event_id[i]!;
-    if (typeof id !== 'string' || !HEX16.test(id)) {
+    const high = typeof id === 'string' ? idHalf(id, 0) : -1;
+    const low = typeof id === 'string' ? idHalf(id, 8) : -1;
+    if (high < 0 || low < 0) {
       throw storeError(
         'STORE_BAD_EVENT',
         `${whereIs(e, i)}: event_id must be 16 lowercase hex digits (ledger/event-id.ts)`,
@@ -101,8 +95,8 @@ function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardR
     const c = costStorage(e, rates);
     rateId[i] = c.rateId;
     given[i] = c.given;
-    hi[i] = Number.parseInt(id.slice(0, 8), 16);
-    lo[i] = Number.parseInt(id.slice(8), 16);
+    hi[i] = high;
+    lo[i] = low;
   }
   return { field: f, hi, lo, rateId, given };
 }
@@ -182,11 +176,9 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
       days.add(day);
     }
   }
-  const staged = STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
   return {
     rows: n,
     arrays,
-    staged,
     strings,
     constants,
     minTs,
@@ -217,6 +209,11 @@ function contextNumbers(
     const ids = new Map<number, number>();
     const next = new Int32Array(n);
     for (let i = 0; i < n; i++) {
+      // Consecutive events mostly share their context (a session's calls are adjacent): no lookup then.
+      if (i > 0 && values[i] === values[i - 1] && group[i] === group[i - 1]) {
+        next[i] = next[i - 1]!;
+        continue;
+      }
       const key = group[i]! * width + values[i]!;
       let id = ids.get(key);
       if (id === undefined) {

@@ -1,7 +1,16 @@
-import { type DuckDBAppender, DuckDBDataChunk, INTEGER, VARCHAR } from '@duckdb/node-api';
+import {
+  BIGINT,
+  DOUBLE,
+  type DuckDBAppender,
+  DuckDBDataChunk,
+  type DuckDBType,
+  INTEGER,
+  UINTEGER,
+  VARCHAR,
+} from '@duckdb/node-api';
 import { CONTEXT_COLUMNS } from './contexts.js';
 import { EVENT_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
-import { SQL_TYPE_OF, STORED, type StageColumn, TYPE_OF } from './stage-columns.js';
+import { type Kind, SQL_TYPE_OF, STORED, type StageColumn, stagedColumns } from './stage-columns.js';
 import type { BatchConstants, EncodedBatch } from './stage-encode.js';
 
 export { type BatchConstants, type EncodedBatch, encodeBatch } from './stage-encode.js';
@@ -29,13 +38,22 @@ export const DICT_LIST = `(SELECT list(s ORDER BY code) AS l FROM ${STAGE_DICT_T
 
 const CHUNK = 2048;
 
+const TYPE_OF: Record<Kind, DuckDBType> = {
+  u32: UINTEGER,
+  i32: INTEGER,
+  code: INTEGER,
+  i64: BIGINT,
+  f64: DOUBLE,
+};
+
 /** Appends the batch's staged columns and its dictionary, chunk by chunk, copying each typed array slice whole. */
 export function writeStage(stage: DuckDBAppender, dict: DuckDBAppender, b: EncodedBatch): void {
-  const types = b.staged.map((c) => TYPE_OF[c.kind]);
+  const staged = stagedColumns(b.constants);
+  const types = staged.map((c) => TYPE_OF[c.kind]);
   for (let start = 0; start < b.rows; start += CHUNK) {
     const n = Math.min(CHUNK, b.rows - start);
     const chunk = DuckDBDataChunk.create(types, n);
-    b.staged.forEach((col, ci) => {
+    staged.forEach((col, ci) => {
       // Numeric vectors expose their typed array; writing it directly skips a per-value validity check (every
       // staged value is non-null by construction).
       const vector = chunk.getColumnVector(ci) as unknown as {
