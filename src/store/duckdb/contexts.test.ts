@@ -38,18 +38,7 @@ describe('contexts', () => {
     const before = await store.events({});
     const report = await store.query({ dimensions: ['team', 'model'] });
     await store.close();
-    // Rebuild the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table, status in the rollup.
-    await sql(
-      path,
-      'DROP VIEW ledger',
-      'DROP VIEW ledger_pico',
-      `CREATE TABLE events_wide AS ${wideEventsSql()} ORDER BY e.ts`,
-      'DROP TABLE events',
-      'DROP TABLE contexts',
-      'ALTER TABLE events_wide RENAME TO events',
-      'ALTER TABLE rollup_day ADD COLUMN status VARCHAR',
-      `UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
-    );
+    await toSchema1(path);
     const cols = await sql(
       path,
       `SELECT list(column_name ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'events'`,
@@ -63,4 +52,36 @@ describe('contexts', () => {
     const version = await sql(path, `SELECT value FROM meta WHERE key = 'schema_version'`);
     expect(version[0]![0]).toBe(String(SCHEMA_VERSION));
   });
+
+  it("migrates a ledger too large for the store's memory pool: the one-off migration is not held to it", async () => {
+    const path = freshPath();
+    const events = randomEvents(30_000, 11);
+    const store = await createDuckDbStore(path);
+    await store.append(events);
+    const report = await store.query({ dimensions: ['team', 'model'] });
+    await store.close();
+    await toSchema1(path);
+    // 16MB ran the schema-1 migration of these events out of memory while it was held to the pool.
+    const reopened = await createDuckDbStore(path, { memoryLimit: '16MB' });
+    expect(await reopened.count()).toBe(30_000);
+    await reopened.close();
+    const after = await createDuckDbStore(path); // reports are not the point here: the default pool
+    expect(await after.query({ dimensions: ['team', 'model'] })).toEqual(report);
+    await after.close();
+  });
 });
+
+/** Rewrites a ledger in the schema-1 layout: one wide events table in EVENT_COLUMNS order, no contexts table, status in the rollup. */
+async function toSchema1(path: string): Promise<void> {
+  await sql(
+    path,
+    'DROP VIEW ledger',
+    'DROP VIEW ledger_pico',
+    `CREATE TABLE events_wide AS ${wideEventsSql()} ORDER BY e.ts`,
+    'DROP TABLE events',
+    'DROP TABLE contexts',
+    'ALTER TABLE events_wide RENAME TO events',
+    'ALTER TABLE rollup_day ADD COLUMN status VARCHAR',
+    `UPDATE meta SET value = '1' WHERE key = 'schema_version'`,
+  );
+}

@@ -47,6 +47,20 @@ describe('opening a ledger file', () => {
     await session.close();
   });
 
+  it('spills queries past its memory limit into a folder beside the ledger, not the working directory', async () => {
+    const path = freshPath();
+    const { session } = await openLedger(path, { memoryLimit: '16MB' });
+    const [[dir]] = (await session.rows('test', `SELECT current_setting('temp_directory')`)) as [[string]];
+    expect(dir).toBe(`${path}.tmp`);
+    // A sort of ~80 MB under a 16 MB pool only completes by spilling there.
+    const [[n]] = (await session.rows(
+      'test',
+      `SELECT count(*) FROM (SELECT hash(range) AS h, repeat('x', 8) AS pad FROM range(4000000) ORDER BY h)`,
+    )) as [[bigint]];
+    expect(n).toBe(4_000_000n);
+    await session.close();
+  });
+
   it('opens a ledger whose path has a quote in it (the path is a literal in ATTACH)', async () => {
     const path = freshLedgerPath("tl-o'pen-");
     const store = await createDuckDbStore(path);

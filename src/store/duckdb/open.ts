@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { RateCard } from '../../ledger/event.js';
@@ -51,10 +52,14 @@ export async function openLedger(
 ): Promise<{ session: DuckDbSession; rates: RateCardRegistry }> {
   let instance: DuckDBInstance | undefined;
   let session: DuckDbSession;
+  const memoryLimit = o.memoryLimit ?? '256MB';
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const config: Record<string, string> = { memory_limit: o.memoryLimit ?? '256MB' };
+    const config: Record<string, string> = { memory_limit: memoryLimit };
     if (o.threads !== undefined) config.threads = String(o.threads);
+    // Where queries past the memory limit spill: beside the ledger, as DuckDB does for a file it opens itself. The
+    // instance is in-memory (the ledger is attached), and DuckDB's default for that is `.tmp` in the working directory.
+    if (path !== ':memory:') config.temp_directory = `${path}.tmp`;
     instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     if (path === ':memory:') session = new DuckDbSession(instance, conn);
@@ -83,10 +88,19 @@ export async function openLedger(
       `the ledger ${path} has schema version ${version}, this tokenledger reads up to ${SCHEMA_VERSION}: upgrade tokenledger`,
     );
   }
-  if (version === 1) await migrateToContexts(session);
-  else if (version === 2) await migrateRollupExtra(session);
-  else if (version === 3) await migrateSessionRollup(session);
-  else if (version === 4) await migrateSessionSplit(session);
+  if (version < SCHEMA_VERSION) {
+    // A migration is one transaction over every event, and a transaction's own writes do not spill: under the
+    // store's pool (sized for flat memory while importing) a large ledger's migration ran out of memory. It runs once,
+    // so it may use what DuckDB would by default: 80% of RAM.
+    await session.run('migrating the ledger', 'SET memory_limit = ?', [
+      `${Math.floor((totalmem() * 0.8) / 2 ** 20)}MB`,
+    ]);
+    if (version === 1) await migrateToContexts(session);
+    else if (version === 2) await migrateRollupExtra(session);
+    else if (version === 3) await migrateSessionRollup(session);
+    else if (version === 4) await migrateSessionSplit(session);
+    await session.run('migrating the ledger', 'SET memory_limit = ?', [memoryLimit]);
+  }
   for (const sql of schemaSql()) await session.run('creating the schema', sql);
   await session.run(
     'recording the schema version',
