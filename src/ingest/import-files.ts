@@ -77,13 +77,15 @@ export async function importFiles(
   }
 
   if (plans.length > 0) await deps.beforeRead?.();
-  if (o.worker && deps.workerPricing && deps.store.appendPrepared && mode === 'always') {
+  const appendPrepared = deps.store.appendPrepared?.bind(deps.store);
+  if (o.worker && deps.workerPricing && appendPrepared && mode === 'always') {
     if (plans.length > 0) {
       const files = plans.map((p) => ({ path: p.path, size: p.facts.size }));
       await importInWorker(
         o.worker,
         files,
         deps,
+        appendPrepared,
         deps.workerPricing,
         o.parserJudgesEncoding === true,
         summary,

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { TokenledgerError } from '../../errors.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
+import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
+import type { AppendResult } from '../../store/store.js';
 import type { ImportDeps } from '../batcher.js';
 import { addSummary, type ImportSummary } from '../summary.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
@@ -24,19 +26,19 @@ const WORKER_URL = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js
 
 /**
  * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in a
- * worker thread; this thread only appends each prepared batch to the store (Store.appendPrepared). At most `inFlight` batches wait here, so memory stays flat however
- * large the files. Adds the counts to `summary` exactly as the in-thread path would.
+ * worker thread; this thread only hands each prepared batch to `appendPrepared` (the store's Store.appendPrepared).
+ * At most `inFlight` batches wait here, so memory stays flat however large the files. Adds the counts to `summary`
+ * exactly as the in-thread path would.
  */
 export function importInWorker(
   sourceId: WorkerSourceId,
   files: readonly { path: string; size: number }[],
   deps: ImportDeps,
+  appendPrepared: (batch: PreparedBatch) => Promise<AppendResult>,
   pricing: WorkerPricing,
   judge: boolean,
   summary: ImportSummary,
 ): Promise<void> {
-  const appendPrepared = deps.store.appendPrepared?.bind(deps.store);
-  if (!appendPrepared) throw new Error(`store ${deps.store.id} cannot take batches prepared in a worker`);
   const job: WorkerJob = {
     sourceId,
     paths: files.map((f) => f.path),

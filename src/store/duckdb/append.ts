@@ -42,12 +42,12 @@ export async function writeBatch(
 ): Promise<AppendResult> {
   const staged = batch.staged;
   if (staged === null) return { inserted: 0, duplicates: batch.given };
-  for (const sql of stageTablesSql(stagedColumns(staged.constants)))
-    await s.run('preparing the staging tables', sql);
+  const columns = stagedColumns(staged.constants);
+  for (const sql of stageTablesSql(columns)) await s.run('preparing the staging tables', sql);
   const stage = await s.conn.createAppender(STAGE_TABLE, 'main', 'temp');
   const dict = await s.conn.createAppender(STAGE_DICT_TABLE, 'main', 'temp');
   try {
-    writeStage(stage, dict, staged);
+    writeStage(stage, dict, staged, columns);
   } finally {
     stage.closeSync();
     dict.closeSync();

@@ -10,7 +10,7 @@ import {
 } from '@duckdb/node-api';
 import { CONTEXT_COLUMNS } from './contexts.js';
 import { EVENT_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
-import { type Kind, SQL_TYPE_OF, STORED, type StageColumn, stagedColumns } from './stage-columns.js';
+import { type Kind, SQL_TYPE_OF, STORED, type StageColumn } from './stage-columns.js';
 import type { BatchConstants, EncodedBatch } from './stage-encode.js';
 
 export { type BatchConstants, type EncodedBatch, encodeBatch } from './stage-encode.js';
@@ -46,9 +46,16 @@ const TYPE_OF: Record<Kind, DuckDBType> = {
   f64: DOUBLE,
 };
 
-/** Appends the batch's staged columns and its dictionary, chunk by chunk, copying each typed array slice whole. */
-export function writeStage(stage: DuckDBAppender, dict: DuckDBAppender, b: EncodedBatch): void {
-  const staged = stagedColumns(b.constants);
+/**
+ * Appends the batch's `staged` columns (stagedColumns, as the staging table was made) and its dictionary, chunk by
+ * chunk, copying each typed array slice whole.
+ */
+export function writeStage(
+  stage: DuckDBAppender,
+  dict: DuckDBAppender,
+  b: EncodedBatch,
+  staged: readonly StageColumn[],
+): void {
   const types = staged.map((c) => TYPE_OF[c.kind]);
   for (let start = 0; start < b.rows; start += CHUNK) {
     const n = Math.min(CHUNK, b.rows - start);
