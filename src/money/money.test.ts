@@ -34,6 +34,17 @@ describe('parseDecimal', () => {
     }
     expect(() => parseDecimal('1,5')).toThrow(/"1,5"/);
   });
+
+  it('refuses amounts past 38 digits and rounds far-off fractions to zero, without building huge powers of ten', () => {
+    // Found by decode-bytes.test.ts's corruptions: "0.004e547350000" hung an import in 10n ** 547350012n.
+    expect(() => parseDecimal('0.004e547350000')).toThrow(/out of range/);
+    expect(() => parseDecimal('1e27')).toThrow(/out of range/);
+    expect(parseDecimal('1e25')).toBe(10n ** 37n);
+    expect(parseDecimal('0e999999999')).toBe(0n);
+    expect(parseDecimal('1e-999999999')).toBe(0n);
+    expect(parseDecimal('-5e-13')).toBe(0n); // a tie: 0 is even
+    expect(parseDecimal('6e-13')).toBe(1n);
+  });
 });
 
 describe('numberToDecimal', () => {

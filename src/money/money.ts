@@ -36,6 +36,15 @@ export function parseDecimal(text: string, scale = SCALE): bigint {
   const digits = `${m[2]}${m[3] ?? ''}`;
   // value = digits * 10^(exp - fractionLength); we want value * 10^scale.
   const shift = scale + Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  // A large exponent would have BigInt build a power of ten of that many digits ("1e999999999" hung an import).
+  // Past 38 digits no amount is money; further below the last digit than its length rounds to zero.
+  const significant = digits.replace(/^0+/, '').length;
+  if (significant > 0 && significant + shift > 38) {
+    throw new MoneyError(
+      `out of range: ${JSON.stringify(text)} (at most 38 digits at ${scale} decimal places)`,
+    );
+  }
+  if (significant === 0 || -shift > digits.length + 1) return 0n;
   const unscaled = BigInt(digits === '' ? '0' : digits);
   const value =
     shift >= 0 ? unscaled * 10n ** BigInt(shift) : divRoundHalfEven(unscaled, 10n ** BigInt(-shift));
