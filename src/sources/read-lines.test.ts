@@ -66,6 +66,19 @@ describe('readLines', () => {
     expect(lines.at(-1)!.end).toBe(Buffer.byteLength(content));
   });
 
+  it('yields a line longer than the read buffer whole, and the lines around it, in both readers', async () => {
+    const huge = 'y'.repeat(2_500_000);
+    const p = file('huge.txt', `first\n${huge}\nlast\n${huge}`);
+    for (const lines of [await all(p), [...readLinesSync(p)]]) {
+      expect(lines.map((l) => [l.text.length, l.lineNo, l.end])).toEqual([
+        [5, 1, 6],
+        [2_500_000, 2, 2_500_007],
+        [4, 3, 2_500_012],
+        [2_500_000, 4, 5_000_012],
+      ]);
+    }
+  });
+
   it('yields nothing for an empty file', async () => {
     expect(await all(file('f.txt', ''))).toEqual([]);
   });

@@ -45,16 +45,18 @@ const lenient = new TextDecoder('utf-8');
  */
 export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenerator<Line> {
   const fh = await open(path, 'r');
-  const buf = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  const chunks = new Chunker(from);
+  const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
   try {
-    const split = splitter(from);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, split.position);
-      const more = yield* split.take(buf, bytesRead);
-      if (!more) return;
+      const { buf, offset, position } = chunks.nextRead();
+      const { bytesRead } = await fh.read(buf, offset, buf.length - offset, position);
+      const { chunk, done } = chunks.take(bytesRead);
+      if (chunk) yield* linesOf(chunk, needle);
+      if (done) return;
     }
   } finally {
-    if (pool.length < 4) pool.push(buf);
+    chunks.release();
     await fh.close();
   }
 }
@@ -67,60 +69,122 @@ export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenera
  * ~0.1 ms, and the importer yields to the event loop whenever an append it waits on is in flight.
  */
 export function* readLinesSync(path: string, from: ReadFrom = {}): Generator<Line> {
+  const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
+  for (const chunk of readChunksSync(path, from)) yield* linesOf(chunk, needle);
+}
+
+/** Whole lines of a file, as bytes: what readLinesSync splits. */
+export interface Chunk {
+  /** Whole lines, the last one with its newline unless it ends the file. Valid until the next chunk is read. */
+  bytes: Buffer;
+  /** File offset of bytes[0]. */
+  base: number;
+  /** Line number of the chunk's first line. */
+  firstLine: number;
+  /** Whether `bytes` is valid UTF-8 (checked once for the chunk). */
+  valid: boolean;
+}
+
+/**
+ * A file in chunks of whole lines, 1 MiB reads with flat memory, carrying a partial last line into the next read.
+ * For a caller that reads lines from their bytes, and hands the others to `linesOf`.
+ */
+export function* readChunksSync(path: string, from: ReadFrom = {}): Generator<Chunk> {
   const fd = openSync(path, 'r');
-  const buf = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  const chunks = new Chunker(from);
   try {
-    const split = splitter(from);
     for (;;) {
-      const more = yield* split.take(buf, readSync(fd, buf, 0, CHUNK, split.position));
-      if (!more) return;
+      const { buf, offset, position } = chunks.nextRead();
+      const { chunk, done } = chunks.take(readSync(fd, buf, offset, buf.length - offset, position));
+      if (chunk) yield chunk;
+      if (done) return;
     }
   } finally {
-    if (pool.length < 4) pool.push(buf);
+    chunks.release();
     closeSync(fd);
   }
 }
 
-/** Turns successive reads into lines, carrying a partial last line into the next read. */
-function splitter(from: ReadFrom) {
-  let position = from.offset ?? 0;
-  let lineNo = from.lineNo ?? 1;
-  let carry: Buffer = Buffer.alloc(0);
-  const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
-  return {
-    get position() {
-      return position;
-    },
-    /** Lines of the next `bytesRead` bytes of `buf`; returns false at the end of the file. */
-    *take(buf: Buffer, bytesRead: number): Generator<Line, boolean> {
-      const eof = bytesRead === 0;
-      const data = eof
-        ? carry
-        : carry.length
-          ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
-          : buf.subarray(0, bytesRead);
-      const chunkStart = position - carry.length;
-      position += bytesRead;
-      const lastNl = eof ? data.length - 1 : data.lastIndexOf(10);
-      if (lastNl < 0 && !eof) {
-        carry = Buffer.from(data);
-        return true;
-      }
-      const complete = eof ? data : data.subarray(0, lastNl + 1);
-      yield* splitChunk(complete, chunkStart, lineNo, needle);
-      lineNo +=
-        countNewlines(complete) + (eof && complete.length && complete[complete.length - 1] !== 10 ? 1 : 0);
-      if (eof) return false;
-      carry = Buffer.from(data.subarray(lastNl + 1));
-      return true;
-    },
-  };
+/**
+ * Turns successive reads into chunks of whole lines. Each read goes into one buffer after the partial line the last
+ * one ended with, which is moved to the front first: no read is copied whole (a Buffer.concat per read copied every
+ * byte of a file once more). A line longer than the buffer grows it.
+ */
+class Chunker {
+  private buf: Buffer = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  /** File offset of the next read. */
+  private position: number;
+  private lineNo: number;
+  /** buf[from, to) is the partial line to move to the front before the next read. */
+  private tailFrom = 0;
+  private tailTo = 0;
+
+  constructor(from: ReadFrom) {
+    this.position = from.offset ?? 0;
+    this.lineNo = from.lineNo ?? 1;
+  }
+
+  /** Where the next read goes (into buf from offset, from the file at position); the last chunk is then gone. */
+  nextRead(): { buf: Buffer; offset: number; position: number } {
+    const carried = this.tailTo - this.tailFrom;
+    if (carried === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, this.tailFrom, this.tailTo);
+      this.buf = bigger;
+    } else this.buf.copyWithin(0, this.tailFrom, this.tailTo);
+    this.tailFrom = 0;
+    this.tailTo = carried;
+    return { buf: this.buf, offset: carried, position: this.position };
+  }
+
+  /** The whole lines the carried bytes and the next `bytesRead` make (none yet: null); done at the end of the file. */
+  take(bytesRead: number): { chunk: Chunk | null; done: boolean } {
+    const carried = this.tailTo;
+    const total = carried + bytesRead;
+    const base = this.position - carried;
+    this.position += bytesRead;
+    const eof = bytesRead === 0;
+    // At the end of the file, a last line without its newline is a line too.
+    const lastNl = eof ? total - 1 : this.buf.lastIndexOf(10, total - 1);
+    if (lastNl < carried && !eof) {
+      this.tailTo = total;
+      return { chunk: null, done: false };
+    }
+    const bytes = this.buf.subarray(0, lastNl + 1);
+    this.tailFrom = lastNl + 1;
+    this.tailTo = total;
+    const chunk = bytes.length > 0 ? { bytes, base, firstLine: this.lineNo, valid: isUtf8(bytes) } : null;
+    if (!eof) this.lineNo += countNewlines(bytes);
+    return { chunk, done: eof };
+  }
+
+  release(): void {
+    if (pool.length < 4 && this.buf.length === CHUNK) pool.push(this.buf);
+  }
 }
 
-function* splitChunk(bytes: Buffer, base: number, firstLine: number, needle: Buffer | null): Generator<Line> {
+/** The lines of a chunk; with `needle`, as `skipUnless` in ReadFrom. */
+export function linesOf(chunk: Chunk, needle: Buffer | null = null): Generator<Line> {
+  return splitChunk(chunk.bytes, chunk.base, chunk.firstLine, needle, chunk.valid);
+}
+
+/** The text of the line `bytes[start, end)` (without its newline), as readLines gives it. */
+export function lineText(bytes: Buffer, start: number, end: number, atFileStart: boolean): string {
+  // A byte-order mark opens a file at most; TextDecoder would drop it, Buffer#toString keeps it.
+  const from =
+    atFileStart && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf ? 3 : 0;
+  return stripCr(bytes.toString('utf8', start + from, end));
+}
+
+function* splitChunk(
+  bytes: Buffer,
+  base: number,
+  firstLine: number,
+  needle: Buffer | null,
+  valid: boolean,
+): Generator<Line> {
   if (bytes.length === 0) return;
   let lineNo = firstLine;
-  const valid = isUtf8(bytes);
   if (valid && needle) {
     yield* filterChunk(bytes, base, firstLine, needle);
     return;
@@ -182,11 +246,8 @@ function* filterChunk(bytes: Buffer, base: number, firstLine: number, needle: Bu
     if (!wanted && objectShaped(bytes, start, nl)) {
       yield { text: '', lineNo: lineNo++, end, badUtf8: false, skipped: true };
     } else {
-      // A byte-order mark opens a file at most; TextDecoder would drop it, Buffer#toString keeps it.
-      const from =
-        base === 0 && start === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
       yield {
-        text: stripCr(bytes.toString('utf8', start + from, nl)),
+        text: lineText(bytes, start, nl, base === 0 && start === 0),
         lineNo: lineNo++,
         end,
         badUtf8: false,
