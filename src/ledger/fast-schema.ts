@@ -16,9 +16,19 @@ import {
 import type { CanonicalRecord } from './schema.js';
 import { parseTimestamp } from './time.js';
 
-type Kind = 'text' | 'count' | 'money' | 'number' | 'ts' | 'model' | 'tags' | 'stamp' | ReadonlySet<string>;
+export type Kind =
+  | 'text'
+  | 'count'
+  | 'money'
+  | 'number'
+  | 'ts'
+  | 'model'
+  | 'tags'
+  | 'stamp'
+  | ReadonlySet<string>;
 
-const kinds = new Map<string, Kind>();
+/** The kind of value each canonical field holds, by field name (decode-bytes.ts reads the same table). */
+export const kinds = new Map<string, Kind>();
 for (const k of [
   'event_id',
   'source',
@@ -45,9 +55,10 @@ kinds.set('energy_source', new Set<string>(ENERGY_SOURCES));
 kinds.set('status', new Set<string>(STATUSES));
 
 /** Marks "not sure: ask zod". */
-const UNSURE = Symbol('unsure');
+export const UNSURE = Symbol('unsure');
 
-function check(kind: Kind, v: unknown): unknown {
+/** `v` as canonicalRecordSchema outputs it for a field of this kind, or UNSURE. */
+export function check(kind: Kind, v: unknown): unknown {
   if (kind === 'ts') {
     if (typeof v !== 'string' && typeof v !== 'number') return UNSURE;
     try {

@@ -27,6 +27,11 @@ export interface Sink {
  */
 export interface LineParser {
   line(text: string, lineNo: number): void;
+  /**
+   * Optional fast path: the line `bytes[start, end)` (valid UTF-8, without its newline), read from its bytes.
+   * Returns false when it did nothing with the line, which must then be given to `line` as text.
+   */
+  bytes?(bytes: Buffer, start: number, end: number, lineNo: number): boolean;
   end(): void;
 }
 

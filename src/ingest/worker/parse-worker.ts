@@ -9,7 +9,7 @@ import { totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { loadPricer } from '../../pricing/load.js';
 import { csvSource } from '../../sources/csv/parse.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
-import { readLinesSync } from '../../sources/read-lines.js';
+import { linesOf, lineText, readChunksSync } from '../../sources/read-lines.js';
 import type { LineSource, Sink } from '../../sources/source.js';
 import { DetachedPreparer, type PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import { emptySummary, recordSkip } from '../summary.js';
@@ -60,14 +60,35 @@ async function run(): Promise<void> {
   for (const [file, path] of job.paths.entries()) {
     const parser = source.open({ path, ingestedAt: job.ingestedAt, defaults: job.defaults }, sink);
     let end = 0;
-    for (const line of readLinesSync(path)) {
-      summary.lines++;
-      end = line.end;
-      if (line.skipped) continue;
-      if (line.badUtf8 && !job.judge)
-        sink.skip({ ref: `${path}:${line.lineNo}`, code: 'SRC_NOT_UTF8', reason: 'line is not valid UTF-8' });
-      else parser.line(line.text, line.lineNo);
-      if (batch.length >= job.batchSize) await post(file, end);
+    for (const chunk of readChunksSync(path)) {
+      if (chunk.valid && parser.bytes) {
+        // Lines straight from the chunk's bytes; one the parser hands back is given as text, as readLines would.
+        const { bytes, base } = chunk;
+        let lineNo = chunk.firstLine;
+        for (let start = 0; start < bytes.length; lineNo++) {
+          let nl = bytes.indexOf(10, start);
+          if (nl < 0) nl = bytes.length;
+          summary.lines++;
+          end = base + Math.min(nl + 1, bytes.length);
+          if (!parser.bytes(bytes, start, nl, lineNo))
+            parser.line(lineText(bytes, start, nl, base + start === 0), lineNo);
+          start = nl + 1;
+          if (batch.length >= job.batchSize) await post(file, end);
+        }
+        continue;
+      }
+      for (const line of linesOf(chunk)) {
+        summary.lines++;
+        end = line.end;
+        if (line.badUtf8 && !job.judge)
+          sink.skip({
+            ref: `${path}:${line.lineNo}`,
+            code: 'SRC_NOT_UTF8',
+            reason: 'line is not valid UTF-8',
+          });
+        else parser.line(line.text, line.lineNo);
+        if (batch.length >= job.batchSize) await post(file, end);
+      }
     }
     parser.end();
     summary.bytes += end;
