@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RateCard, Usage } from '../ledger/event.js';
 import { parseDecimal } from '../money/money.js';
-import { costOf, RATE_SCALE } from './cost.js';
+import { costMatches, costOf, RATE_SCALE } from './cost.js';
 
 const r = (s: string) => parseDecimal(s, RATE_SCALE);
 const usage = (u: Partial<Usage>): Usage => ({
@@ -40,5 +40,53 @@ describe('costOf', () => {
       card({ cache_write_5m: r('0.0000005'), cache_write_1h: r('0.000001') }),
     );
     expect(c.cost_cache_write).toBe(2n);
+  });
+});
+
+describe('costMatches', () => {
+  it('holds for exactly what costOf gives, ties included, and for no part one pico-dollar off', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    // Half the rates are an odd multiple of 10^12 / 2: with an odd token count the part is an exact tie.
+    const rate = () =>
+      rand(4) === 0
+        ? 0n
+        : rand(2) === 0
+          ? BigInt(2 * rand(100) + 1) * 5n * 10n ** 11n
+          : BigInt(1 + rand(40)) * 10n ** BigInt(5 + rand(8));
+    const parts = ['cost_input', 'cost_cache_read', 'cost_cache_write', 'cost_output'] as const;
+    let ties = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const u = usage({
+        input_tokens: rand(3) === 0 ? 0 : rand(1_000_000),
+        cache_read_tokens: rand(500_000),
+        cache_write_5m_tokens: rand(2) * rand(50_000),
+        cache_write_1h_tokens: rand(2) * rand(50_000),
+        output_tokens: rand(30_000),
+      });
+      const c = card({
+        input: rate(),
+        cache_read: rate(),
+        cache_write_5m: rate(),
+        cache_write_1h: rate(),
+        output: rate(),
+      });
+      if ((BigInt(u.input_tokens) * c.input) % 10n ** 12n === 5n * 10n ** 11n) ties++;
+      const exact = costOf(u, c);
+      expect(costMatches(exact, u, c)).toBe(true);
+      for (const p of parts) {
+        for (const d of [1n, -1n]) {
+          // The part moved, and cost_usd moved with it (else the sum alone would catch it).
+          const off = { ...exact, [p]: exact[p] + d, cost_usd: exact.cost_usd + d };
+          expect(costMatches(off, u, c)).toBe(false);
+        }
+      }
+      expect(costMatches({ ...exact, cost_usd: exact.cost_usd + 1n }, u, c)).toBe(false);
+      expect(costMatches({ ...exact, cost_output: null }, u, c)).toBe(false);
+    }
+    expect(ties).toBeGreaterThan(50);
   });
 });

@@ -294,6 +294,19 @@ describe('events the catalog cannot price', () => {
       }),
     );
     expect([off.cost_usd, off.rates]).toEqual([given.cost_usd + 1n, null]);
+    const moved = pricer.price(
+      unpricedEvent({
+        model: 'gpt-4o',
+        input_tokens: 1_000,
+        output_tokens: 1_000,
+        given_cost: { ...given, cost_input: given.cost_input! + 1n, cost_output: given.cost_output! - 1n },
+      }),
+    );
+    expect([moved.cost_usd, moved.cost_input, moved.rates]).toEqual([
+      given.cost_usd,
+      given.cost_input! + 1n,
+      null,
+    ]);
     const older = pricer.price(
       unpricedEvent({
         model: 'gpt-4o',

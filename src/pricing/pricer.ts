@@ -1,7 +1,7 @@
 import type { RateCard, UnpricedEvent, UsageEvent } from '../ledger/event.js';
 import type { Catalog } from './catalog.js';
 import { CatalogIndex } from './catalog-index.js';
-import { costOf } from './cost.js';
+import { costMatches, costOf } from './cost.js';
 import type { Overrides } from './overrides.js';
 import { type DiscountTarget, PricedModel } from './priced-model.js';
 import { type Resolution, Resolver } from './resolve.js';
@@ -105,16 +105,21 @@ class LedgerPricer implements Pricer {
     // A cost this very price version computed (an exported ledger coming back) is recomputed and, when it agrees to
     // the pico-dollar, kept with its rate card: the store then holds it as a rate reference instead of five amounts.
     if (given.cost_source === 'computed' && given.price_version === this.version) {
-      const c = this.compute(e, priced, model, provider);
-      if (
-        c !== null &&
-        c.cost_usd === given.cost_usd &&
-        c.cost_input === given.cost_input &&
-        c.cost_cache_read === given.cost_cache_read &&
-        c.cost_cache_write === given.cost_cache_write &&
-        c.cost_output === given.cost_output
-      ) {
-        return c;
+      const rates = this.ratesFor(e, priced);
+      if (rates !== null && costMatches(given, e, rates)) {
+        return build(
+          e,
+          model,
+          provider,
+          given.cost_usd,
+          given.cost_input,
+          given.cost_cache_read,
+          given.cost_cache_write,
+          given.cost_output,
+          'computed',
+          this.version,
+          rates,
+        );
       }
     }
     return build(
@@ -139,14 +144,9 @@ class LedgerPricer implements Pricer {
     model: string,
     provider: string | null,
   ): UsageEvent | null {
-    if (priced === null) return null;
-    const totalInput =
-      e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
-    const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
-    // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
-    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
-      return null;
-    const c = costOf(e, card.rates);
+    const rates = this.ratesFor(e, priced);
+    if (rates === null) return null;
+    const c = costOf(e, rates);
     return build(
       e,
       model,
@@ -158,8 +158,20 @@ class LedgerPricer implements Pricer {
       c.cost_output,
       'computed',
       this.version,
-      card.rates,
+      rates,
     );
+  }
+
+  /** The rate card the event is priced at, or null when the model or one of its token kinds has no price. */
+  private ratesFor(e: UnpricedEvent, priced: PricedModel | null): RateCard | null {
+    if (priced === null) return null;
+    const totalInput =
+      e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
+    const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
+    // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
+    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
+      return null;
+    return card.rates;
   }
 
   private priced(provider: string | null, model: string): PricedModel | null {

@@ -97,6 +97,8 @@ export class CanonicalByteDecoder {
   /** Key order of the last line, as field indexes with the key's bytes: most files keep one order throughout. */
   private orderKeys: string[] = [];
   private orderFields: number[] = [];
+  /** Each field's last string value (valid for its kind), if interned. */
+  private readonly lastValue: (string | undefined)[] = new Array(FIELDS.length);
   /** End of the value the last reader parsed (they return the value, or DECLINE). */
   private at = 0;
 
@@ -150,6 +152,12 @@ export class CanonicalByteDecoder {
 
   /** The field index of the key starting after the quote at `p` (key number `i` of the line), or -1. */
   private key(b: Buffer, p: number, end: number, i: number): number {
+    // The key the last line had here, if these bytes are it and its closing quote (it has no escapes).
+    const known = this.orderKeys[i];
+    if (known !== undefined && b[p + known.length] === QUOTE && sameBytes(b, p, known)) {
+      this.at = p + known.length + 1;
+      return this.orderFields[i]!;
+    }
     let q = p;
     while (q < end && b[q] !== QUOTE) {
       const c = b[q]!;
@@ -158,8 +166,6 @@ export class CanonicalByteDecoder {
     }
     if (q >= end) return -1;
     this.at = q + 1;
-    const known = this.orderKeys[i];
-    if (known !== undefined && known.length === q - p && sameBytes(b, p, known)) return this.orderFields[i]!;
     const key = b.toString('latin1', p, q);
     const field = INDEX.get(key);
     if (field === undefined) return -1;
@@ -176,9 +182,18 @@ export class CanonicalByteDecoder {
     const c = b[p];
     if (c === QUOTE) {
       if (kind === 'text' || kind === 'model' || kind instanceof Set) {
+        // Most fields repeat the value they had on the line before (the file's org, a session's user): one
+        // comparison then, instead of hashing the bytes to look the string up.
+        const last = this.lastValue[field];
+        if (last !== undefined && b[p + 1 + last.length] === QUOTE && sameBytes(b, p + 1, last)) {
+          this.at = p + 2 + last.length;
+          return last;
+        }
         const s = this.string(b, p + 1, end, INTERNED[field]!);
         if (s === null) return UNSURE;
-        return kind === 'text' ? s : check(kind, s);
+        const v = kind === 'text' ? s : check(kind, s);
+        if (v !== UNSURE && INTERNED[field]) this.lastValue[field] = s;
+        return v;
       }
       const q = stringEnd(b, p + 1, end);
       if (q < 0) return UNSURE;
