@@ -73,6 +73,30 @@ class Interner {
   }
 }
 
+/**
+ * A key's bytes as 32-bit words, so matching it against a line reads four bytes at a time: matching ~40 keys a
+ * line byte by byte was a fifth of decoding.
+ */
+class KeyBytes {
+  private readonly words: Int32Array;
+
+  constructor(readonly text: string) {
+    const bytes = Buffer.from(text, 'latin1');
+    this.words = new Int32Array(text.length >> 2);
+    for (let k = 0; k < this.words.length; k++) this.words[k] = bytes.readInt32LE(4 * k);
+  }
+
+  /** Whether the key's bytes are at `p` (which the caller has checked has text.length bytes after it). */
+  at(view: DataView, p: number): boolean {
+    const words = this.words;
+    for (let k = 0; k < words.length; k++) if (view.getInt32(p + 4 * k, true) !== words[k]) return false;
+    const text = this.text;
+    for (let i = words.length * 4; i < text.length; i++)
+      if (view.getUint8(p + i) !== text.charCodeAt(i)) return false;
+    return true;
+  }
+}
+
 function sameBytes(b: Buffer, start: number, s: string): boolean {
   for (let i = 0; i < s.length; i++) if (b[start + i] !== s.charCodeAt(i)) return false;
   return true;
@@ -95,10 +119,22 @@ export class CanonicalByteDecoder {
   private readonly seenOn = new Float64Array(FIELDS.length);
   private lines = 0;
   /** Key order of the last line, as field indexes with the key's bytes: most files keep one order throughout. */
-  private orderKeys: string[] = [];
+  private orderKeys: KeyBytes[] = [];
   private orderFields: number[] = [];
   /** Each field's last string value (valid for its kind), if interned. */
   private readonly lastValue: (string | undefined)[] = new Array(FIELDS.length);
+  private viewOf: Buffer | null = null;
+  private dataView: DataView | null = null;
+
+  /** A DataView of `b` (one per chunk), for reading keys four bytes at a time. */
+  private view(b: Buffer): DataView {
+    if (b !== this.viewOf) {
+      this.viewOf = b;
+      this.dataView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.dataView!;
+  }
+
   /** End of the value the last reader parsed (they return the value, or DECLINE). */
   private at = 0;
 
@@ -154,8 +190,8 @@ export class CanonicalByteDecoder {
   private key(b: Buffer, p: number, end: number, i: number): number {
     // The key the last line had here, if these bytes are it and its closing quote (it has no escapes).
     const known = this.orderKeys[i];
-    if (known !== undefined && b[p + known.length] === QUOTE && sameBytes(b, p, known)) {
-      this.at = p + known.length + 1;
+    if (known !== undefined && b[p + known.text.length] === QUOTE && known.at(this.view(b), p)) {
+      this.at = p + known.text.length + 1;
       return this.orderFields[i]!;
     }
     let q = p;
@@ -171,7 +207,7 @@ export class CanonicalByteDecoder {
     if (field === undefined) return -1;
     this.orderKeys.length = i;
     this.orderFields.length = i;
-    this.orderKeys.push(key);
+    this.orderKeys.push(new KeyBytes(key));
     this.orderFields.push(field);
     return field;
   }

@@ -1,4 +1,5 @@
 import type { RateCard, UsageEvent } from '../../ledger/event.js';
+import { idHalf } from '../../ledger/event-id.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { type EncodedBatch, encodeBatch } from './stage-encode.js';
 
@@ -89,25 +90,48 @@ export function adoptRateIds(batch: PreparedBatch, rates: RateCardRegistry): Pre
 }
 
 /**
- * The batch without repeats of an (event_id, ts) pair, first one kept; the batch itself when it has none. Keyed on
- * event_id alone with the ts beside it: a key string per event (`id@ts`) cost ~0.7 s per 1M events.
+ * The batch without repeats of an (event_id, ts) pair, first one kept; the batch itself when it has none. Ids in the
+ * ledger's form (all, once validated) are looked up by their two 32-bit halves in an open-addressing table of event
+ * indexes: a Map keyed on the id strings cost ~0.7 µs an event, hashing each fresh string. An id seen again at
+ * another ts is rare: such pairs as `id@ts`.
  */
 function uniqueInBatch(events: readonly UsageEvent[]): readonly UsageEvent[] {
-  const tsOf = new Map<string, number>();
-  // The rare id seen again at another ts: such pairs as `id@ts`.
+  const n = events.length;
+  let bits = 4;
+  while (1 << bits < 2 * n) bits++;
+  const mask = (1 << bits) - 1;
+  const slots = new Int32Array(1 << bits).fill(-1);
+  const his = new Uint32Array(n);
+  const los = new Uint32Array(n);
   let others: Set<string> | null = null;
   let out: UsageEvent[] | null = null;
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < n; i++) {
     const e = events[i]!;
-    const ts = tsOf.get(e.event_id);
+    const hi = idHalf(e.event_id, 0);
+    const lo = idHalf(e.event_id, 8);
     let repeat = false;
-    if (ts === undefined) tsOf.set(e.event_id, e.ts);
-    else if (ts === e.ts) repeat = true;
-    else {
-      others ??= new Set();
-      const key = `${e.event_id}@${e.ts}`;
-      if (others.has(key)) repeat = true;
-      else others.add(key);
+    // An id not in the ledger's form fails the batch in encodeBatch; until then it is kept as it is.
+    if (hi >= 0 && lo >= 0) {
+      his[i] = hi;
+      los[i] = lo;
+      // Ids are hashes already: their low bits are as good a slot as any.
+      let slot = lo & mask;
+      let first = -1;
+      for (; slots[slot] !== -1; slot = (slot + 1) & mask) {
+        const j = slots[slot]!;
+        if (his[j] === hi && los[j] === lo) {
+          first = j;
+          break;
+        }
+      }
+      if (first < 0) slots[slot] = i;
+      else if (events[first]!.ts === e.ts) repeat = true;
+      else {
+        others ??= new Set();
+        const key = `${e.event_id}@${e.ts}`;
+        if (others.has(key)) repeat = true;
+        else others.add(key);
+      }
     }
     if (repeat) out ??= events.slice(0, i);
     else out?.push(e);

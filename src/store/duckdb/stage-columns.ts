@@ -42,6 +42,11 @@ export interface StageColumn {
   castTo?: string;
   /** Never staged: its stored value does not come from the event (load names no staged column). */
   unstaged?: true;
+  /**
+   * For dictionary codes: values are mostly distinct (an import's `path:line` refs), so each new one is added to
+   * the dictionary without looking it up first. A string may then be in it twice, which decodes the same.
+   */
+  distinct?: true;
 }
 
 const str = (name: keyof FieldArrays): StageColumn => ({
@@ -91,7 +96,7 @@ export const STAGE_COLUMNS: StageColumn[] = [
     load: 'make_timestamp(s.ingested_at::BIGINT)',
   },
   str('source'),
-  str('source_ref'),
+  { ...str('source_ref'), distinct: true },
   nullableNumber('duration_ms'),
   nullableNumber('ttft_ms'),
   ...ATTRIBUTION_FIELDS.map(str),

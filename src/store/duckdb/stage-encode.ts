@@ -123,6 +123,7 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
         if (v !== last) {
           last = v;
           if (v === null || v === undefined) lastCode = 0;
+          else if (col.distinct) lastCode = strings.push(typeof v === 'string' ? v : String(v));
           else {
             const s = typeof v === 'string' ? v : String(v);
             const c = codes.get(s);
