@@ -153,6 +153,32 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         );
     });
 
+    it('keeps every source_ref as it was handed over, file:line or not', async () => {
+      const refs = [
+        '/data/usage.jsonl:1',
+        '/data/usage.jsonl:2',
+        '/data/other.jsonl:2',
+        '/data/usage.jsonl:999999999',
+        '/data/usage.jsonl:1000000000',
+        '/data/usage.jsonl:07',
+        '/data/usage.jsonl:0',
+        '/data/usage.jsonl:',
+        '/data/usage.jsonl:-3',
+        'C:\\logs\\a.jsonl:12',
+        ':5',
+        'req_123',
+        '',
+        null,
+        '/data/usage.jsonl:3',
+      ];
+      const events = refs.map((source_ref, i) => makeEvent(i + 1, { source_ref }));
+      await store.append(events);
+      const back = await store.events({});
+      expect(new Map(back.map((e) => [e.event_id, e.source_ref]))).toEqual(
+        new Map(events.map((e) => [e.event_id, e.source_ref])),
+      );
+    });
+
     it('keeps given costs and parts that differ from the rates as they were handed over', async () => {
       const given = {
         ...makeEvent(1, { rates: null }),

@@ -43,10 +43,11 @@ export interface StageColumn {
   /** Never staged: its stored value does not come from the event (load names no staged column). */
   unstaged?: true;
   /**
-   * For dictionary codes: values are mostly distinct (an import's `path:line` refs), so each new one is added to
-   * the dictionary without looking it up first. A string may then be in it twice, which decodes the same.
+   * For source_ref: a value of the form `PREFIX:LINE` (an import's file and line, distinct for every event) is
+   * staged as the code of PREFIX and the line number in `source_ref_line`, so a batch's dictionary holds its file
+   * once instead of a string per event; other values are staged whole, with line -1.
    */
-  distinct?: true;
+  ref?: true;
 }
 
 const str = (name: keyof FieldArrays): StageColumn => ({
@@ -96,7 +97,12 @@ export const STAGE_COLUMNS: StageColumn[] = [
     load: 'make_timestamp(s.ingested_at::BIGINT)',
   },
   str('source'),
-  { ...str('source_ref'), distinct: true },
+  {
+    ...str('source_ref'),
+    ref: true,
+    load: `CASE WHEN s.source_ref_line < 0 THEN d.l[s.source_ref] ELSE concat(d.l[s.source_ref], ':', s.source_ref_line) END`,
+  },
+  { name: 'source_ref_line', kind: 'i32', values: () => [], load: '' },
   nullableNumber('duration_ms'),
   nullableNumber('ttft_ms'),
   ...ATTRIBUTION_FIELDS.map(str),
@@ -134,8 +140,13 @@ export function stagedColumns(constants: ReadonlyMap<string, unknown>): StageCol
   return STAGE_COLUMNS.filter((c) => !c.unstaged && !constants.has(c.name));
 }
 
-/** The staged columns standing for stored event columns (event_id is id_hi with id_lo; ctx is the batch's). */
-export const STORED = STAGE_COLUMNS.filter((c) => c.name !== 'id_lo' && c.name !== 'ctx');
+/**
+ * The staged columns standing for stored event columns (event_id is id_hi with id_lo, source_ref is itself with
+ * source_ref_line; ctx is the batch's).
+ */
+export const STORED = STAGE_COLUMNS.filter(
+  (c) => c.name !== 'id_lo' && c.name !== 'ctx' && c.name !== 'source_ref_line',
+);
 export const CONTEXT_STAGED = CONTEXT_COLUMNS.map((n) => STAGE_COLUMNS.find((c) => c.name === n)!);
 if (
   STORED.map((c) => (c.name === 'id_hi' ? 'event_id' : c.name)).join() !==

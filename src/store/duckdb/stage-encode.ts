@@ -110,9 +110,13 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
   const arrays = new Map<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>();
   const constants = new Map<string, string | null>();
   for (const col of STAGE_COLUMNS) {
-    if (col.unstaged || col.name === 'ctx') continue;
+    if (col.unstaged || col.name === 'ctx' || col.name === 'source_ref_line') continue;
     const values = col.values(b);
-    if (col.kind === 'code') {
+    if (col.ref) {
+      const { codes: a, lines } = encodeRefs(values as ArrayLike<string | null>, codes, strings);
+      arrays.set(col.name, a);
+      arrays.set('source_ref_line', lines);
+    } else if (col.kind === 'code') {
       const a = new Int32Array(n);
       // Consecutive events mostly repeat a column's value: comparing with the last one skips the dictionary lookup.
       let last: unknown = UNSET;
@@ -123,7 +127,6 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
         if (v !== last) {
           last = v;
           if (v === null || v === undefined) lastCode = 0;
-          else if (col.distinct) lastCode = strings.push(typeof v === 'string' ? v : String(v));
           else {
             const s = typeof v === 'string' ? v : String(v);
             const c = codes.get(s);
@@ -187,6 +190,65 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
     days: [...days].sort((a, b) => a - b),
     contexts: count,
   };
+}
+
+/**
+ * source_ref values as dictionary codes with line numbers (StageColumn.ref): `PREFIX:LINE`, with LINE written as
+ * JS writes a non-negative integer below 10^9, is the code of PREFIX and LINE; anything else is its own code and -1.
+ * Consecutive refs nearly always share their prefix (one file's lines), checked without slicing.
+ */
+function encodeRefs(
+  values: ArrayLike<string | null>,
+  codes: Map<string, number>,
+  strings: string[],
+): { codes: Int32Array; lines: Int32Array } {
+  const n = values.length;
+  const out = new Int32Array(n);
+  const lines = new Int32Array(n);
+  const codeOf = (s: string) => {
+    let c = codes.get(s);
+    if (c === undefined) {
+      c = strings.push(s);
+      codes.set(s, c);
+    }
+    return c;
+  };
+  let prefix: string | null = null;
+  let prefixCode = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      lines[i] = -1;
+      continue;
+    }
+    const colon = v.lastIndexOf(':');
+    const line = colon < 0 ? -1 : lineNumber(v, colon + 1);
+    if (line < 0) {
+      out[i] = codeOf(v);
+      lines[i] = -1;
+      continue;
+    }
+    if (prefix === null || colon !== prefix.length || !v.startsWith(prefix)) {
+      prefix = v.slice(0, colon);
+      prefixCode = codeOf(prefix);
+    }
+    out[i] = prefixCode;
+    lines[i] = line;
+  }
+  return { codes: out, lines };
+}
+
+/** The number `v.slice(from)` spells as String(number) would (no sign, no leading zero, < 10^9), or -1. */
+function lineNumber(v: string, from: number): number {
+  const digits = v.length - from;
+  if (digits < 1 || digits > 9 || (digits > 1 && v.charCodeAt(from) === 48)) return -1;
+  let n = 0;
+  for (let i = from; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 /**
