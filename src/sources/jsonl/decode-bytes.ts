@@ -50,32 +50,32 @@ const TABLE_BITS = 16;
  * full it stops adding, so a file of unique values costs a lookup, not memory.
  */
 class Interner {
-  private readonly strings: (string | undefined)[] = new Array(1 << TABLE_BITS);
+  private readonly entries: (KeyBytes | undefined)[] = new Array(1 << TABLE_BITS);
   private readonly hashes = new Int32Array(1 << TABLE_BITS);
   private size = 0;
 
-  get(b: Buffer, start: number, end: number, hash: number): string {
+  /** The string of `b[start, end)` (ASCII, no quote or escape) with its words, or null when the table is full. */
+  get(b: Buffer, view: DataView, start: number, end: number, hash: number): KeyBytes | null {
     const mask = (1 << TABLE_BITS) - 1;
     const len = end - start;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const s = this.strings[slot];
-      if (s === undefined) {
-        const made = b.toString('latin1', start, end);
-        if (this.size < 1 << (TABLE_BITS - 1)) {
-          this.strings[slot] = made;
-          this.hashes[slot] = hash;
-          this.size++;
-        }
+      const e = this.entries[slot];
+      if (e === undefined) {
+        if (this.size >= 1 << (TABLE_BITS - 1)) return null;
+        const made = new KeyBytes(b.toString('latin1', start, end));
+        this.entries[slot] = made;
+        this.hashes[slot] = hash;
+        this.size++;
         return made;
       }
-      if (this.hashes[slot] === hash && s.length === len && sameBytes(b, start, s)) return s;
+      if (this.hashes[slot] === hash && e.text.length === len && e.at(view, start)) return e;
     }
   }
 }
 
 /**
- * A key's bytes as 32-bit words, so matching it against a line reads four bytes at a time: matching ~40 keys a
- * line byte by byte was a fifth of decoding.
+ * A key's or value's bytes as 32-bit words, so matching it against a line reads four bytes at a time: matching
+ * ~40 keys a line byte by byte was a fifth of decoding.
  */
 class KeyBytes {
   private readonly words: Int32Array;
@@ -95,11 +95,6 @@ class KeyBytes {
       if (view.getUint8(p + i) !== text.charCodeAt(i)) return false;
     return true;
   }
-}
-
-function sameBytes(b: Buffer, start: number, s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (b[start + i] !== s.charCodeAt(i)) return false;
-  return true;
 }
 
 /** JSON whitespace: space, tab, CR, LF. */
@@ -122,7 +117,9 @@ export class CanonicalByteDecoder {
   private orderKeys: KeyBytes[] = [];
   private orderFields: number[] = [];
   /** Each field's last string value (valid for its kind), if interned. */
-  private readonly lastValue: (string | undefined)[] = new Array(FIELDS.length);
+  private readonly lastValue: (KeyBytes | undefined)[] = new Array(FIELDS.length);
+  /** The interned entry of the string `string` last read, or null. */
+  private found: KeyBytes | null = null;
   private viewOf: Buffer | null = null;
   private dataView: DataView | null = null;
 
@@ -217,29 +214,29 @@ export class CanonicalByteDecoder {
     const kind = KIND_OF[field]!;
     const c = b[p];
     if (c === QUOTE) {
-      if (kind === 'text' || kind === 'model' || kind instanceof Set) {
+      if (kind === 'text' || kind === 'model' || kind === 'stamp' || kind instanceof Set) {
         // Most fields repeat the value they had on the line before (the file's org, a session's user): one
         // comparison then, instead of hashing the bytes to look the string up.
         const last = this.lastValue[field];
-        if (last !== undefined && b[p + 1 + last.length] === QUOTE && sameBytes(b, p + 1, last)) {
-          this.at = p + 2 + last.length;
-          return last;
+        if (last !== undefined && b[p + 1 + last.text.length] === QUOTE && last.at(this.view(b), p + 1)) {
+          this.at = p + 2 + last.text.length;
+          return last.text;
         }
         const s = this.string(b, p + 1, end, INTERNED[field]!);
         if (s === null) return UNSURE;
         const v = kind === 'text' ? s : check(kind, s);
-        if (v !== UNSURE && INTERNED[field]) this.lastValue[field] = s;
+        if (v !== UNSURE && this.found !== null) this.lastValue[field] = this.found;
         return v;
       }
       const q = stringEnd(b, p + 1, end);
       if (q < 0) return UNSURE;
       this.at = q + 1;
-      // ingested_at is only checked: the ledger stamps its own (canonical.ts).
-      if (kind === 'stamp') return '';
       if (kind === 'ts') {
         const micros = this.isoMicros(b, p + 1, q);
         if (micros !== DECLINE) return micros;
       } else if (kind === 'money') {
+        // Most events have some parts at zero, in the form ledgers write them.
+        if (q - p - 1 === ZERO_USD.text.length && ZERO_USD.at(this.view(b), p + 1)) return 0n;
         const pico = plainMoney(b, p + 1, q);
         if (pico !== null) return pico;
       }
@@ -323,8 +320,11 @@ export class CanonicalByteDecoder {
     }
     if (q >= end) return null;
     this.at = q + 1;
+    this.found = null;
     if (!ascii) return b.toString('utf8', p, q);
-    return intern && q - p <= INTERN_MAX ? this.interner.get(b, p, q, hash) : b.toString('latin1', p, q);
+    if (!intern || q - p > INTERN_MAX) return b.toString('latin1', p, q);
+    this.found = this.interner.get(b, this.view(b), p, q, hash);
+    return this.found === null ? b.toString('latin1', p, q) : this.found.text;
   }
 
   /** A tags object from after its `{`: string, number and boolean values, as strings. */
@@ -515,3 +515,5 @@ function toRecord(v: unknown[]): CanonicalRecord {
 // toRecord's positions are FIELDS' order; a field added to fast-schema's table must be added there too.
 if (Object.keys(toRecord([])).join() !== FIELDS.join())
   throw new Error('decode-bytes: toRecord is out of date');
+
+const ZERO_USD = new KeyBytes('0.000000000000');
