@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeEvent, randomEvents } from '../testing/event-factory.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { CONTEXT_STAGED, stagedColumns } from './stage-columns.js';
-import { encodeBatch } from './stage-encode.js';
+import { encodeBatch, PairIds } from './stage-encode.js';
 
 describe('encodeBatch', () => {
   it('numbers contexts as distinct context values in order of first appearance', () => {
@@ -59,5 +59,24 @@ describe('encodeBatch', () => {
       makeEvent(3, { ts: t + 9 }),
     ];
     expect(encodeBatch(events, new RateCardRegistry()).days).toEqual([t, t + day]);
+  });
+
+  it('numbers pairs in order of first appearance, as a Map on the pair would, through collisions and clears', () => {
+    const pairs = new PairIds(40_000);
+    for (const round of [0, 1]) {
+      pairs.clear();
+      const ref = new Map<string, number>();
+      let x = 99 + round;
+      for (let i = 0; i < 40_000; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        // Few first values and many second ones, both large and small: the shapes context numbering sees.
+        const a = (x >>> 8) % 13;
+        const b = i % 3 === 0 ? (x >>> 4) % 5000 : 2_000_000_000 - (x % 50_000);
+        const key = `${a},${b}`;
+        if (!ref.has(key)) ref.set(key, ref.size);
+        expect(pairs.idOf(a, b)).toBe(ref.get(key));
+      }
+      expect(pairs.size).toBe(ref.size);
+    }
   });
 });
