@@ -102,26 +102,12 @@ class LedgerPricer implements Pricer {
         build(e, model, provider, null, null, null, null, null, 'unpriced', null, null)
       );
     }
-    // A cost this very price version computed (an exported ledger coming back) is recomputed and, when it agrees to
-    // the pico-dollar, kept with its rate card: the store then holds it as a rate reference instead of five amounts.
-    if (given.cost_source === 'computed' && given.price_version === this.version) {
-      const rates = this.ratesFor(e, priced);
-      if (rates !== null && costMatches(given, e, rates)) {
-        return build(
-          e,
-          model,
-          provider,
-          given.cost_usd,
-          given.cost_input,
-          given.cost_cache_read,
-          given.cost_cache_write,
-          given.cost_output,
-          'computed',
-          this.version,
-          rates,
-        );
-      }
-    }
+    // A cost this very price version computed (an exported ledger coming back) is checked against its rate card and,
+    // when it agrees to the pico-dollar, kept with the card: the store then holds a rate reference, not five amounts.
+    const card =
+      given.cost_source === 'computed' && given.price_version === this.version
+        ? this.ratesFor(e, priced)
+        : null;
     return build(
       e,
       model,
@@ -133,7 +119,7 @@ class LedgerPricer implements Pricer {
       given.cost_output,
       given.cost_source,
       given.price_version,
-      null,
+      card !== null && costMatches(given, e, card) ? card : null,
     );
   }
 
