@@ -38,7 +38,7 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** Returned by the value readers for "hand the line back". */
+/** isoMicros: not a form it reads (parseTimestamp then judges). */
 const DECLINE = -1;
 
 /** Longer strings are made each time. */
@@ -132,14 +132,14 @@ export class CanonicalByteDecoder {
     return this.dataView!;
   }
 
-  /** End of the value the last reader parsed (they return the value, or DECLINE). */
+  /** End of what the last reader (key, value, string, tags) read. */
   private at = 0;
 
   constructor(private readonly ctx: ParseContext) {}
 
   /**
    * The event of the line `b[start, end)` (valid UTF-8, without its newline), or null when the text path must
-   * judge the line. `ref` is only made for an event that needs it.
+   * judge the line.
    */
   decode(b: Buffer, start: number, end: number, lineNo: number): UnpricedEvent | null {
     const line = ++this.lines;

@@ -280,7 +280,15 @@ class DuckDbStore implements Store {
 
   async close(): Promise<void> {
     await this.readers.close();
-    if (this.rollupDeferred.size > 0) await this.s.exclusive(() => this.rebuildDeferredAtClose());
+    if (this.rollupDeferred.size > 0) {
+      // A checkpoint first, so the rollup rows the rebuild writes can go into the blocks it frees. Each checkpoint
+      // rewrites the row groups that grew since the one before (events' and contexts' last, partly filled ones);
+      // the blocks of their old versions are free only once it is done, and DuckDB only gives back free blocks at the
+      // end of the file. Without it, the last checkpoint of a bulk fill left them all free: 135-152 of ~1,330
+      // blocks (35.5 B/event instead of 31.6) when the fill ended with its last row group nearly full.
+      await this.s.run('closing the ledger', 'CHECKPOINT');
+      await this.s.exclusive(() => this.rebuildDeferredAtClose());
+    }
     if (this.rollupPending.size > 0) {
       const days = [...this.rollupPending.keys()].sort((a, b) => a - b);
       this.rollupPending.clear();
