@@ -19,7 +19,7 @@ import { type RollupUpkeep, writeBatch } from './append.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
 import { createDuckDbImportRecords } from './import-records.js';
-import { type DuckDbOptions, openLedger } from './open.js';
+import { type DuckDbOptions, openLedger, ROW_GROUP_ROWS } from './open.js';
 import { adoptRateIds, type PreparedBatch, prepareBatch } from './prepare-batch.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
@@ -98,7 +98,11 @@ class DuckDbStore implements Store {
     return this.write(adoptRateIds(batch, this.rates));
   }
 
+  /** Events written by this store since it was opened (repeats of stored ones included). */
+  private appended = 0;
+
   private async write(batch: PreparedBatch): Promise<AppendResult> {
+    this.appended += batch.staged?.rows ?? 0;
     const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
     try {
@@ -281,12 +285,13 @@ class DuckDbStore implements Store {
   async close(): Promise<void> {
     await this.readers.close();
     if (this.rollupDeferred.size > 0) {
-      // A checkpoint first, so the rollup rows the rebuild writes can go into the blocks it frees. Each checkpoint
-      // rewrites the row groups that grew since the one before (events' and contexts' last, partly filled ones);
-      // the blocks of their old versions are free only once it is done, and DuckDB only gives back free blocks at the
-      // end of the file. Without it, the last checkpoint of a bulk fill left them all free: 135-152 of ~1,330
-      // blocks (35.5 B/event instead of 31.6) when the fill ended with its last row group nearly full.
-      await this.s.run('closing the ledger', 'CHECKPOINT');
+      // After a bulk fill, a checkpoint first, so the rollup rows the rebuild writes can go into the blocks it frees.
+      // Each checkpoint rewrites the row groups that grew since the one before (events' and contexts' last, partly
+      // filled ones); the blocks of their old versions are free only once it is done, and DuckDB only gives back
+      // free blocks at the end of the file. Without it, the last checkpoint of a 10M-event fill left 144-152 of
+      // ~1,330 blocks free (35.5 B/event instead of 31.6). Not after less than a row group: nothing was rewritten,
+      // and the extra checkpoint raised an agent-log import's peak RSS by ~10 MB.
+      if (this.appended >= ROW_GROUP_ROWS) await this.s.run('closing the ledger', 'CHECKPOINT');
       await this.s.exclusive(() => this.rebuildDeferredAtClose());
     }
     if (this.rollupPending.size > 0) {

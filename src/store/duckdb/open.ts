@@ -25,7 +25,8 @@ const LEDGER_CATALOG = 'ledger_db';
  * 122,880 only from storage version 1.2.0, which DuckDB releases before 1.2 cannot read; an older ledger attached
  * this way is written in that version from its next checkpoint on.
  */
-const STORAGE_OPTIONS = `(STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE 491520)`;
+export const ROW_GROUP_ROWS = 491_520;
+const STORAGE_OPTIONS = `(STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`;
 
 export interface DuckDbOptions {
   /** DuckDB's buffer-pool cap; keeps import RSS flat (queries spill past it). Default 256MB: at 10M events a 512MB pool alone pushed an import past 1 GB RSS. */
