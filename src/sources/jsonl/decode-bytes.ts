@@ -191,20 +191,12 @@ export class CanonicalByteDecoder {
       this.at = p + known.text.length + 1;
       return this.orderFields[i]!;
     }
-    let q = p;
-    while (q < end && b[q] !== QUOTE) {
-      const c = b[q]!;
-      if (c === BACKSLASH || c < 0x20 || c >= 0x80) return -1;
-      q++;
-    }
-    if (q >= end) return -1;
-    this.at = q + 1;
-    const key = b.toString('latin1', p, q);
-    const field = INDEX.get(key);
+    const key = this.string(b, p, end, true);
+    const field = key === null ? undefined : INDEX.get(key);
     if (field === undefined) return -1;
     this.orderKeys.length = i;
     this.orderFields.length = i;
-    this.orderKeys.push(new KeyBytes(key));
+    this.orderKeys.push(this.found ?? new KeyBytes(key!));
     this.orderFields.push(field);
     return field;
   }

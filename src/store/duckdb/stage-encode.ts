@@ -128,15 +128,7 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
         if (v !== last) {
           last = v;
           if (v === null || v === undefined) lastCode = 0;
-          else {
-            const s = typeof v === 'string' ? v : String(v);
-            const c = codes.get(s);
-            if (c === undefined) {
-              strings.push(s);
-              lastCode = strings.length;
-              codes.set(s, lastCode);
-            } else lastCode = c;
-          }
+          else lastCode = dictionaryCode(typeof v === 'string' ? v : String(v), codes, strings);
         }
         a[i] = lastCode;
         if (same && lastCode !== a[0]) same = false;
@@ -193,6 +185,16 @@ export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegist
   };
 }
 
+/** The batch dictionary's code for `s` (code c stands for strings[c - 1]), adding `s` if it is new. */
+function dictionaryCode(s: string, codes: Map<string, number>, strings: string[]): number {
+  let c = codes.get(s);
+  if (c === undefined) {
+    c = strings.push(s);
+    codes.set(s, c);
+  }
+  return c;
+}
+
 /**
  * source_ref values as dictionary codes with line numbers (StageColumn.ref): `PREFIX:LINE`, with LINE written as
  * JS writes a non-negative integer below 10^9, is the code of PREFIX and LINE; anything else is its own code and -1.
@@ -206,14 +208,6 @@ function encodeRefs(
   const n = values.length;
   const out = new Int32Array(n);
   const lines = new Int32Array(n);
-  const codeOf = (s: string) => {
-    let c = codes.get(s);
-    if (c === undefined) {
-      c = strings.push(s);
-      codes.set(s, c);
-    }
-    return c;
-  };
   let prefix: string | null = null;
   let prefixCode = 0;
   for (let i = 0; i < n; i++) {
@@ -225,13 +219,13 @@ function encodeRefs(
     const colon = v.lastIndexOf(':');
     const line = colon < 0 ? -1 : lineNumber(v, colon + 1);
     if (line < 0) {
-      out[i] = codeOf(v);
+      out[i] = dictionaryCode(v, codes, strings);
       lines[i] = -1;
       continue;
     }
     if (prefix === null || colon !== prefix.length || !v.startsWith(prefix)) {
       prefix = v.slice(0, colon);
-      prefixCode = codeOf(prefix);
+      prefixCode = dictionaryCode(prefix, codes, strings);
     }
     out[i] = prefixCode;
     lines[i] = line;
