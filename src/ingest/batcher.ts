@@ -4,7 +4,7 @@ import type { ActivityRecord, ProviderCostRecord } from '../sources/provider-rec
 import type { ParseContext } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 import type { ImportSummary } from './summary.js';
-import type { WorkerPricing } from './worker/import-in-worker.js';
+import type { Striping, WorkerPricing } from './worker/import-in-worker.js';
 
 export interface ImportDeps {
   store: Store;
@@ -20,6 +20,8 @@ export interface ImportDeps {
   nowMs?: number;
   /** Lets canonical imports price in a worker thread, which loads its own pricer with these options (worker/). */
   workerPricing?: WorkerPricing;
+  /** How many parse workers share a canonical import, and in what stripes; chosen by size and cores unless given. */
+  striping?: Striping;
 }
 
 /** Inputs between turns of the event loop while an append is in flight (~0.3 ms of parsing canonical JSONL). */

@@ -32,7 +32,7 @@ export interface ImportSummary {
   activity: RecordCounts;
 }
 
-const FIRST_SKIPS = 10;
+export const FIRST_SKIPS = 10;
 
 export function emptySummary(): ImportSummary {
   return {

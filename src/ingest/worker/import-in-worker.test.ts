@@ -10,6 +10,7 @@ import type { LineSource } from '../../sources/source.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { importFiles } from '../import-files.js';
+import type { Striping } from './import-in-worker.js';
 
 const pricing = { cwd: tmpdir(), env: {} };
 
@@ -18,6 +19,7 @@ interface Import {
   worker: boolean;
   /** Events per batch: 3 unless said (small, so that small files still take several batches). */
   batchSize?: number;
+  striping?: Striping;
 }
 
 /**
@@ -38,7 +40,7 @@ async function importGroup(
   store: Store,
   pricer: Pricer,
   source: LineSource,
-  { paths, worker, batchSize = 3 }: Import,
+  { paths, worker, batchSize = 3, striping }: Import,
   i: number,
 ) {
   const progress: number[] = [];
@@ -53,6 +55,7 @@ async function importGroup(
       batchSize,
       onProgress: (done) => progress.push(done),
       workerPricing: worker ? pricing : undefined,
+      striping,
     },
     { worker: worker ? (source.id as 'jsonl' | 'csv') : undefined },
   );
@@ -85,6 +88,12 @@ describe('import in a worker thread', () => {
     expect(inWorker.summary).toEqual(inThread.summary);
     expect(inWorker.ledger).toEqual(inThread.ledger);
     expect(inWorker.last).toBe(inThread.last);
+    // Two workers on files of one chunk each: the second has no stripe to parse and must still finish.
+    const striped = await run(jsonlSource, [
+      { paths: [a, b], worker: true, striping: { workers: 2, stripeChunks: 1 } },
+    ]);
+    expect(striped.summary).toEqual(inThread.summary);
+    expect(striped.ledger).toEqual(inThread.ledger);
     expect(inThread.summary.imported).toBe(8);
     expect(inThread.summary.skippedByCode).toEqual({ SRC_BAD_JSON: 1, SRC_BAD_RECORD: 1 });
     expect(inThread.summary.unpriced.events).toBe(1);
@@ -164,5 +173,35 @@ describe('import in a worker thread', () => {
     expect(inWorker.ledger).toEqual(inThread.ledger);
     expect(inThread.ledger).toHaveLength(24_000 - 12);
     expect(inWorker.last).toBe(inThread.last);
+  });
+
+  it('shares a file between workers stripe by stripe, and stores, counts and reports it as one thread does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+    const p = join(dir, 'big.jsonl');
+    const q = join(dir, 'small.jsonl');
+    // ~4.4 MiB: five 1 MiB chunks, so one-chunk stripes alternate between the workers (three workers: each gets
+    // one or two). Bad lines throughout; repeats of earlier lines in later stripes (other workers) are duplicates.
+    const lines = Array.from({ length: 30_000 }, (_, i) =>
+      i % 2_000 === 7
+        ? `{"ts": broken ${i}`
+        : line({
+            user: `u${i % 50}`,
+            input_tokens: (i % 11_000) + 1,
+            session_id: `s${Math.floor((i % 11_000) / 40)}`,
+          }),
+    );
+    writeFileSync(p, `${lines.join('\n')}\n`);
+    writeFileSync(q, `${[1, 2, 3].map((n) => line({ output_tokens: n })).join('\n')}\n{"ts":\n`);
+    const inThread = await run(jsonlSource, [{ paths: [p, q], worker: false, batchSize: 4_000 }]);
+    expect(inThread.summary.skipped).toBe(16);
+    expect(inThread.summary.duplicates).toBeGreaterThan(8_000);
+    for (const workers of [2, 3]) {
+      const striped = await run(jsonlSource, [
+        { paths: [p, q], worker: true, batchSize: 4_000, striping: { workers, stripeChunks: 1 } },
+      ]);
+      expect(striped.summary).toEqual(inThread.summary);
+      expect(striped.ledger).toEqual(inThread.ledger);
+      expect(striped.last).toBe(inThread.last);
+    }
   });
 });

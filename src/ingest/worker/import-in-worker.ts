@@ -4,10 +4,11 @@ import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
 import type { ImportDeps } from '../batcher.js';
-import { addSummary, type ImportSummary } from '../summary.js';
+import { addSummary, FIRST_SKIPS, type ImportSummary } from '../summary.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+import { firstSkipsInOrder, StripeOrder, stripingFor } from './stripes.js';
 
-export type { WorkerSourceId } from './messages.js';
+export type { Striping, WorkerSourceId } from './messages.js';
 
 /** How the worker builds its own pricer: the same options the main thread's was loaded with. */
 export type WorkerPricing = LoadPricerOptions;
@@ -25,18 +26,21 @@ const WORKER_HEAP_MB = 192;
  * is posted, so each scavenge copied ~10 MB of it: 165 scavenges took 1.9 s of a 1M-event import with V8's default
  * 16 MB semi-spaces. With room for a few batches' allocation (64 MB semi-spaces) they are a quarter as many. 1M
  * events, three alternating runs: 17.0-18.8 s against 18.7-20.3 s, peak RSS 644-684 MB against 510-536 MB.
+ * Two workers (stripes.ts) get 64 MB each: at 192 MB each the 1M import peaked at 905-917 MB (11.7-12.7 s), at 64 MB
+ * at 753-799 MB (12.4-12.8 s), at 48 MB at 680-688 MB (12.8 s).
  */
 const WORKER_YOUNG_MB = 192;
+const STRIPED_WORKER_YOUNG_MB = 64;
 
 // Under vitest/tsx this module is TypeScript and the worker must be too; the built CLI runs the compiled .js.
 const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
 /**
- * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in a
- * worker thread; this thread only hands each prepared batch to `appendPrepared` (the store's Store.appendPrepared).
- * At most `inFlight` batches wait here, so memory stays flat however large the files. Adds the counts to `summary`
- * exactly as the in-thread path would.
+ * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in worker
+ * threads (one, or two taking turns by stripe: stripes.ts); this thread only hands each prepared batch, in file order,
+ * to `appendPrepared` (the store's Store.appendPrepared). Each worker has at most `inFlight` batches waiting here, so
+ * memory stays flat however large the files. Adds the counts to `summary` exactly as the in-thread path would.
  */
 export function importInWorker(
   sourceId: WorkerSourceId,
@@ -47,7 +51,15 @@ export function importInWorker(
   judge: boolean,
   summary: ImportSummary,
 ): Promise<void> {
-  const job: WorkerJob = {
+  const before: number[] = [];
+  let acc = 0;
+  for (const f of files) {
+    before.push(acc);
+    acc += f.size;
+  }
+  const total = acc;
+  const striping = deps.striping ?? stripingFor(sourceId, total);
+  const job = (me: number): WorkerJob => ({
     sourceId,
     paths: files.map((f) => f.path),
     ingestedAt: deps.ingestedAt,
@@ -56,88 +68,113 @@ export function importInWorker(
     judge,
     batchSize: deps.batchSize ?? 20_000,
     inFlight: 2,
-  };
-  const before: number[] = [];
-  let acc = 0;
-  for (const f of files) {
-    before.push(acc);
-    acc += f.size;
-  }
-  const total = acc;
+    striping,
+    me,
+  });
+  const youngMb = striping.workers === 1 ? WORKER_YOUNG_MB : STRIPED_WORKER_YOUNG_MB;
+  const workers = Array.from({ length: striping.workers }, (_, me) => startWorker(job(me), youngMb));
+  return new Promise<void>((resolve, reject) => {
+    const order = new StripeOrder<Posted>(files.length);
+    const finished: Extract<WorkerMessage, { type: 'done' }>[] = [];
+    let stored: Promise<void> = Promise.resolve();
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(e);
+    };
+    // In file order only, however the workers' messages interleave: the store queues the appends and runs them in
+    // the order given. A failed append fails the import; a batch already handed over may still land (a re-import adds
+    // what is missing, duplicates are dropped).
+    const store = (p: Posted) => {
+      const appended = p.prepared.given > 0 ? appendPrepared(p.prepared) : null;
+      appended?.catch(() => undefined); // awaited in order below
+      // Not `p` in the closure: it would keep the batch's columns alive until the append is done.
+      const { me, done } = p;
+      stored = stored
+        .then(async () => {
+          if (appended) {
+            const r = await appended;
+            summary.imported += r.inserted;
+            summary.duplicates += r.duplicates;
+          }
+          deps.onProgress?.(done, total);
+          if (!failed) workers[me]!.postMessage(ACK);
+        })
+        .catch(fail);
+    };
+    const finish = () => {
+      if (!order.complete) throw new Error('the import workers stopped before every stripe was stored');
+      const skips = [...summary.firstSkips];
+      for (const f of finished) addSummary(summary, f.summary);
+      summary.firstSkips = [
+        ...skips,
+        ...firstSkipsInOrder(
+          finished.map((f) => ({ skips: f.summary.firstSkips, at: f.skipsAt })),
+          FIRST_SKIPS - skips.length,
+        ),
+      ];
+      failed = true; // settled: the exits that follow are expected
+      resolve();
+      return Promise.all(workers.map((w) => w.terminate()));
+    };
+    workers.forEach((worker, me) => {
+      worker.on('error', (e: Error & { code?: string }) =>
+        fail(
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new TokenledgerError(
+                'SRC_WORKER_FAILED',
+                `the import worker ran out of memory (${WORKER_HEAP_MB} MB); import the file in smaller parts`,
+              )
+            : e,
+        ),
+      );
+      worker.on('exit', (code) => {
+        if (!failed)
+          fail(
+            new TokenledgerError(
+              'SRC_WORKER_FAILED',
+              `the import worker stopped early (exit code ${code}); run the import again`,
+            ),
+          );
+      });
+      worker.on('message', (m: WorkerMessage) => {
+        if (failed) return;
+        if (m.type === 'batch') {
+          const posted = { me, done: before[m.file]! + m.end, prepared: m.prepared };
+          for (const p of order.batch(m.file, m.stripe, m.last, posted)) store(p);
+        } else if (m.type === 'file-end') {
+          for (const p of order.fileEnd(m.file, m.stripes)) store(p);
+        } else if (m.type === 'done') {
+          finished.push(m);
+          if (finished.length === workers.length) stored.then(finish).catch(fail);
+        } else {
+          const e = m.code ? new TokenledgerError(m.code, m.message) : new Error(m.message);
+          if (m.stack) e.stack = m.stack;
+          fail(e);
+        }
+      });
+    });
+  });
+}
+
+/** A batch as a worker posted it: which worker (to acknowledge), the progress it makes, the batch. */
+interface Posted {
+  me: number;
+  done: number;
+  prepared: PreparedBatch;
+}
+
+function startWorker(job: WorkerJob, youngMb: number): Worker {
   // Node 20 will not start a worker from a .ts file even with tsx loaded: register tsx first, then import it.
-  const worker = fromSource
+  return fromSource
     ? new Worker(
         `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`,
         { eval: true, workerData: job },
       )
     : new Worker(WORKER_URL, {
         workerData: job,
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: youngMb },
       });
-  return new Promise<void>((resolve, reject) => {
-    let stored: Promise<void> = Promise.resolve();
-    let failed = false;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      void worker.terminate();
-      reject(e);
-    };
-    worker.on('error', (e: Error & { code?: string }) =>
-      fail(
-        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new TokenledgerError(
-              'SRC_WORKER_FAILED',
-              `the import worker ran out of memory (${WORKER_HEAP_MB} MB); import the file in smaller parts`,
-            )
-          : e,
-      ),
-    );
-    worker.on('exit', (code) => {
-      if (!failed)
-        fail(
-          new TokenledgerError(
-            'SRC_WORKER_FAILED',
-            `the import worker stopped early (exit code ${code}); run the import again`,
-          ),
-        );
-    });
-    worker.on('message', (m: WorkerMessage) => {
-      if (failed) return;
-      if (m.type === 'batch') {
-        // Handed to the store at once, not after the previous append returns: the store queues the appends and runs
-        // them in order. A failed append fails the import; a batch already handed over may still land (a re-import
-        // adds what is missing, duplicates are dropped).
-        const appended = m.prepared.given > 0 ? appendPrepared(m.prepared) : null;
-        appended?.catch(() => undefined); // awaited in order below
-        // Not `m` in a closure: it would keep the batch's columns alive until the append is done.
-        const done = before[m.file]! + m.end;
-        stored = stored
-          .then(async () => {
-            if (appended) {
-              const r = await appended;
-              summary.imported += r.inserted;
-              summary.duplicates += r.duplicates;
-            }
-            deps.onProgress?.(done, total);
-            if (!failed) worker.postMessage(ACK);
-          })
-          .catch(fail);
-      } else if (m.type === 'done') {
-        const counted = m.summary;
-        stored
-          .then(() => {
-            addSummary(summary, counted);
-            failed = true; // settled: the exit that follows is expected
-            resolve();
-            return worker.terminate();
-          })
-          .catch(fail);
-      } else {
-        const e = m.code ? new TokenledgerError(m.code, m.message) : new Error(m.message);
-        if (m.stack) e.stack = m.stack;
-        fail(e);
-      }
-    });
-  });
 }

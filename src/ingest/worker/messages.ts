@@ -6,7 +6,16 @@ import type { ImportSummary } from '../summary.js';
 /** Canonical sources the worker can parse: their parsers need nothing from the main thread. */
 export type WorkerSourceId = 'jsonl' | 'csv';
 
-/** What the worker is given (structured-cloned as workerData). */
+/**
+ * How the parse workers share the files (stripes.ts): worker `me` of `workers` parses the stripes `s` with
+ * `s % workers === me`, a stripe being `stripeChunks` consecutive 1 MiB chunks of whole lines.
+ */
+export interface Striping {
+  workers: number;
+  stripeChunks: number;
+}
+
+/** What a worker is given (structured-cloned as workerData). */
 export interface WorkerJob {
   sourceId: WorkerSourceId;
   paths: string[];
@@ -18,12 +27,25 @@ export interface WorkerJob {
   batchSize: number;
   /** Batches the worker may post before the main thread has stored one: bounds memory. */
   inFlight: number;
+  striping: Striping;
+  me: number;
 }
 
-/** Worker → main. `end` is the byte offset in file `file` the batch reaches, for progress. */
+/** Where a skip was, to put several workers' first skips back in file order. */
+export interface SkipAt {
+  file: number;
+  line: number;
+}
+
+/**
+ * Worker → main. A stripe's batches come in order and its last one says so (`last`, possibly with no events); `end`
+ * is the byte offset in file `file` the batch reaches, for progress. `stripes` is how many a file has, from the
+ * worker that read to its end first.
+ */
 export type WorkerMessage =
-  | { type: 'batch'; file: number; end: number; prepared: PreparedBatch }
-  | { type: 'done'; summary: ImportSummary }
+  | { type: 'batch'; file: number; stripe: number; last: boolean; end: number; prepared: PreparedBatch }
+  | { type: 'file-end'; file: number; stripes: number }
+  | { type: 'done'; summary: ImportSummary; skipsAt: SkipAt[] }
   | { type: 'error'; code: string | null; message: string; stack?: string };
 
 /** Main → worker: one batch was stored, another may be posted. */

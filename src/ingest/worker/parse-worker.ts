@@ -1,8 +1,8 @@
 /**
- * Worker thread entry: reads canonical files, parses, validates and prices every line, and posts the priced events
- * in batches encoded for the store (store/duckdb/prepare-batch.ts). The main thread only hands them to DuckDB, so
- * parsing one batch overlaps storing the previous one on a second core. Behaviour matches importFiles in `always`
- * mode line for line: same skips, same counts, same order.
+ * Worker thread entry: reads canonical files, parses, validates and prices every line of its stripes (stripes.ts),
+ * and posts the priced events in batches encoded for the store (store/duckdb/prepare-batch.ts). The main thread only
+ * hands them to DuckDB, so parsing one batch overlaps storing the previous one on a second core. Behaviour matches
+ * importFiles in `always` mode line for line: same skips, same counts, same order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { totalTokens, type UsageEvent } from '../../ledger/event.js';
@@ -13,7 +13,8 @@ import { linesOf, lineText, readChunksSync } from '../../sources/read-lines.js';
 import type { LineSource, Sink } from '../../sources/source.js';
 import { DetachedPreparer, type PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import { emptySummary, recordSkip } from '../summary.js';
-import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+import { ACK, type SkipAt, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+import { stripeCount, stripeOf } from './stripes.js';
 
 const SOURCES: Record<WorkerSourceId, LineSource> = { jsonl: jsonlSource, csv: csvSource };
 
@@ -36,6 +37,9 @@ async function run(): Promise<void> {
   const summary = emptySummary();
   const preparer = new DetachedPreparer();
   let batch: UsageEvent[] = [];
+  /** The line being parsed, and where each of summary.firstSkips was (for the main thread to merge workers'). */
+  const at: SkipAt = { file: 0, line: 0 };
+  const skipsAt: SkipAt[] = [];
   const sink: Sink = {
     event(e) {
       const priced = pricer.price(e);
@@ -46,21 +50,41 @@ async function run(): Promise<void> {
       }
       batch.push(priced);
     },
-    skip: (s) => recordSkip(summary, s),
+    skip(s) {
+      const shown = summary.firstSkips.length;
+      recordSkip(summary, s);
+      if (summary.firstSkips.length > shown) skipsAt.push({ ...at });
+    },
   };
-  const post = async (file: number, end: number) => {
+  const post = async (file: number, stripe: number, last: boolean, end: number) => {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     // Prepared here, not on arrival: encoding is a second pass over every event (~4 µs each), and the main thread
     // also runs DuckDB's calls. STORE_BAD_EVENT from it fails the import as it would in the main thread.
     const prepared = preparer.prepare(batch);
     batch = [];
-    port.postMessage({ type: 'batch', file, end, prepared } satisfies WorkerMessage, transferList(prepared));
+    port.postMessage(
+      { type: 'batch', file, stripe, last, end, prepared } satisfies WorkerMessage,
+      transferList(prepared),
+    );
   };
+  const { striping, me } = job;
   for (const [file, path] of job.paths.entries()) {
     const parser = source.open({ path, ingestedAt: job.ingestedAt, defaults: job.defaults }, sink);
+    at.file = file;
     let end = 0;
+    let chunks = 0;
+    // The stripe of ours being parsed, or -1 while the chunks are another worker's. Stripe 0 is worker 0's even
+    // when the file is empty, so every file has a stripe with a last batch.
+    let open = me === 0 ? 0 : -1;
     for (const chunk of readChunksSync(path)) {
+      const stripe = stripeOf(chunks++, striping);
+      if (stripe !== open) {
+        if (open >= 0) await post(file, open, true, end);
+        open = stripe % striping.workers === me ? stripe : -1;
+      }
+      if (open < 0) continue;
+      summary.bytes += chunk.bytes.length;
       if (chunk.valid && parser.bytes) {
         // Lines straight from the chunk's bytes; one the parser hands back is given as text, as readLines would.
         const { bytes, base } = chunk;
@@ -69,16 +93,18 @@ async function run(): Promise<void> {
           let nl = bytes.indexOf(10, start);
           if (nl < 0) nl = bytes.length;
           summary.lines++;
+          at.line = lineNo;
           end = base + Math.min(nl + 1, bytes.length);
           if (!parser.bytes(bytes, start, nl, lineNo))
             parser.line(lineText(bytes, start, nl, base + start === 0), lineNo);
           start = nl + 1;
-          if (batch.length >= job.batchSize) await post(file, end);
+          if (batch.length >= job.batchSize) await post(file, open, false, end);
         }
         continue;
       }
       for (const line of linesOf(chunk)) {
         summary.lines++;
+        at.line = line.lineNo;
         end = line.end;
         if (line.badUtf8 && !job.judge)
           sink.skip({
@@ -87,14 +113,14 @@ async function run(): Promise<void> {
             reason: 'line is not valid UTF-8',
           });
         else parser.line(line.text, line.lineNo);
-        if (batch.length >= job.batchSize) await post(file, end);
+        if (batch.length >= job.batchSize) await post(file, open, false, end);
       }
     }
     parser.end();
-    summary.bytes += end;
-    await post(file, end);
+    if (open >= 0) await post(file, open, true, end);
+    send({ type: 'file-end', file, stripes: stripeCount(chunks, striping) });
   }
-  send({ type: 'done', summary });
+  send({ type: 'done', summary, skipsAt });
 }
 
 /** The batch's typed arrays, moved rather than copied (each has a buffer of its own). */
