@@ -1,5 +1,7 @@
+import { listValue } from '@duckdb/node-api';
 import type { AppendResult } from '../store.js';
-import { resolveContexts } from './contexts.js';
+import { batchContexts, type ContextCache } from './context-cache.js';
+import { CONTEXT_COLUMNS } from './contexts.js';
 import type { PreparedBatch } from './prepare-batch.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { writeNewRateCards } from './rate-cards.js';
@@ -10,15 +12,16 @@ import {
   markRollupDaysDirty,
   planCompaction,
 } from './rollup.js';
+import { EVENT_COLUMNS, q } from './schema.js';
 import type { DuckDbSession } from './session.js';
 import {
-  contextIdsSql,
   DICT_LIST,
+  type EncodedBatch,
   STAGE_DICT_TABLE,
   STAGE_TABLE,
-  stageContextsSql,
   stageLoadSql,
   stageTablesSql,
+  stageValueSql,
   writeStage,
 } from './stage.js';
 import { stagedColumns } from './stage-columns.js';
@@ -37,13 +40,14 @@ export type RollupUpkeep =
 export async function writeBatch(
   s: DuckDbSession,
   rates: RateCardRegistry,
+  contexts: ContextCache,
   batch: PreparedBatch,
   upkeep: RollupUpkeep,
 ): Promise<AppendResult> {
   const staged = batch.staged;
   if (staged === null) return { inserted: 0, duplicates: batch.given };
   const columns = stagedColumns(staged.constants);
-  for (const sql of stageTablesSql(columns)) await s.run('preparing the staging tables', sql);
+  await s.run('preparing the staging tables', stageTablesSql(columns).join(';\n'));
   const stage = await s.conn.createAppender(STAGE_TABLE, 'main', 'temp');
   const dict = await s.conn.createAppender(STAGE_DICT_TABLE, 'main', 'temp');
   try {
@@ -52,7 +56,8 @@ export async function writeBatch(
     stage.closeSync();
     dict.closeSync();
   }
-  const { minTs, maxTs, constants, contexts: contextCount } = staged;
+  const { minTs, maxTs, constants } = staged;
+  await contexts.load(s);
   const out = await s.transaction('appending events', async () => {
     const rateIds = await writeNewRateCards(s, rates);
     // Staged rows the ledger already holds. The batch's ts range bounds the scan to the row groups it can collide
@@ -66,30 +71,30 @@ export async function writeBatch(
          ON e.event_id = ((u.id_hi::UBIGINT << 32) | u.id_lo::UBIGINT) AND e.ts = make_timestamp(u.ts::BIGINT)`,
       [BigInt(minTs), BigInt(maxTs)],
     );
-    const held = Number((await s.rows('deduplicating the batch', 'SELECT count(*) FROM stage_held'))[0]![0]);
+    // One statement for both: each costs a hop through DuckDB's thread pool, slow while parse workers hold the cores.
+    const [held, maxContextId] = (
+      await s.rows(
+        'deduplicating the batch',
+        'SELECT (SELECT count(*) FROM stage_held), (SELECT coalesce(max(context_id), 0) FROM contexts)',
+      )
+    )[0]!.map(Number) as [number, number];
     const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
-    const contexts = stageContextsSql(where, constants);
-    await s.run(
-      'finding the batch contexts',
-      `CREATE OR REPLACE TEMP TABLE stage_ctx AS ${contexts.sql}`,
-      contexts.params,
-    );
-    await resolveContexts(s, 'stage_ctx');
+    const { ids, learned } = await resolveBatchContexts(s, staged, contexts, where, maxContextId);
     const load = stageLoadSql(constants);
     const n = await s.run(
       'inserting events',
       `INSERT INTO events SELECT ${load.sql}
-       FROM ${STAGE_TABLE} s, ${DICT_LIST} d, ${contextIdsSql(contextCount)} ${where}`,
-      load.params,
+       FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m ${where}`,
+      [...load.params, listValue(ids)],
     );
-    if (n === 0) return { n, rateIds, pending: null };
+    if (n === 0) return { n, rateIds, learned, pending: null };
     if (upkeep.kind === 'deferred') {
       const deferred = upkeep.deferred;
       await markRollupDaysDirty(
         s,
         staged.days.filter((d) => !deferred.has(d)),
       );
-      return { n, rateIds, pending: null };
+      return { n, rateIds, learned, pending: null };
     }
     const pending = upkeep.pending;
     await insertRollupDeltas(s, where, constants);
@@ -100,10 +105,11 @@ export async function writeBatch(
     const plan = planCompaction(pending, staged.days);
     await finishRollupDays(s, plan.finished);
     await compactPendingDays(s, plan.crowded);
-    return { n, rateIds, pending: plan.next };
+    return { n, rateIds, learned, pending: plan.next };
   });
-  // Only once the transaction holds: a rolled-back batch left nothing to compact, and wrote no rate card.
+  // Only once the transaction holds: a rolled-back batch left nothing to compact, and wrote no rate card or context.
   rates.markWritten(out.rateIds);
+  contexts.remember(out.learned);
   if (upkeep.kind === 'deferred') {
     if (out.n > 0) for (const d of staged.days) upkeep.deferred.add(d);
   } else if (out.pending) {
@@ -111,4 +117,57 @@ export async function writeBatch(
     for (const [d, k] of out.pending) upkeep.pending.set(d, k);
   }
   return { inserted: out.n, duplicates: batch.given - out.n };
+}
+
+/**
+ * The context id of each batch context number (index 1..contexts; 0 where only rows the ledger already holds use
+ * it), from the cache or newly written, and the (key, id) pairs the cache may take in once the transaction commits.
+ */
+async function resolveBatchContexts(
+  s: DuckDbSession,
+  b: EncodedBatch,
+  cache: ContextCache,
+  where: string,
+  maxContextId: number,
+): Promise<{ ids: number[]; learned: [string, number][] }> {
+  const { keys, first } = batchContexts(b);
+  const live =
+    where === ''
+      ? null
+      : new Set(
+          (
+            await s.rows('finding the batch contexts', `SELECT DISTINCT s.ctx FROM ${STAGE_TABLE} s ${where}`)
+          ).map((r) => Number(r[0])),
+        );
+  // 0 for none: a list parameter with a null in it is typed by its first element, and no context has id 0.
+  const ids: number[] = new Array(b.contexts + 1).fill(0);
+  const fresh: number[] = [];
+  for (let k = 1; k <= b.contexts; k++) {
+    if (live && !live.has(k)) continue;
+    const id = cache.get(keys[k]!);
+    if (id === undefined) fresh.push(k);
+    else ids[k] = id;
+  }
+  if (fresh.length > 0) {
+    // Numbered in order of first appearance (batch context numbers are), so consecutive events share runs of ids.
+    for (const [j, k] of fresh.entries()) ids[k] = maxContextId + 1 + j;
+    const params: string[] = [];
+    const decoded = CONTEXT_COLUMNS.map((c) => {
+      const type = EVENT_COLUMNS.find(([n]) => n === c)![1].replace(' NOT NULL', '');
+      return `(${stageValueSql(c, b.constants, params)})::${type}`;
+    });
+    // The rows by a semi join: a join to them had DuckDB build its hash table from staged rows with the dictionary
+    // list attached to each (out of memory at 30k distinct contexts).
+    await s.run(
+      'writing new contexts',
+      `INSERT INTO contexts (context_id, ${CONTEXT_COLUMNS.map(q).join(', ')})
+       SELECT m.ids[s.ctx], ${decoded.join(', ')}
+       FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m
+       WHERE s.rowid IN (SELECT unnest(?::BIGINT[])) ORDER BY 1`,
+      [...params, listValue(ids.slice(1)), listValue(fresh.map((k) => first[k]!))],
+    );
+  }
+  const learned: [string, number][] = [];
+  for (let k = 1; k <= b.contexts; k++) if (ids[k]! > 0) learned.push([keys[k]!, ids[k]!]);
+  return { ids: ids.slice(1), learned };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eventId } from '../../ledger/event-id.js';
 import { makeEvent, randomEvents } from '../testing/event-factory.js';
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
@@ -28,6 +29,49 @@ describe('contexts', () => {
     expect(ids[0]).toBe(ids[2]);
     expect(ids[1]).toBe(ids[3]);
     expect([ids[0], ids[1], ids[4]]).toEqual([1, 2, 3]);
+  });
+
+  it('reuses, in a new process, the contexts the last one wrote (tags, nulls and rate cards included)', async () => {
+    const path = freshPath();
+    const events = randomEvents(400, 7);
+    const first = await createDuckDbStore(path);
+    await first.append(events);
+    await first.close();
+    const [[written]] = (await sql(path, 'SELECT count(*) FROM contexts')) as [[bigint]];
+    // The same calls again under other ids: every context is one the ledger holds.
+    const again = events.map((e, i) => ({ ...e, event_id: eventId('again', i) }));
+    const second = await createDuckDbStore(path);
+    expect(await second.append(again)).toEqual({ inserted: 400, duplicates: 0 });
+    await second.close();
+    expect(await sql(path, 'SELECT count(*) FROM contexts')).toEqual([[written]]);
+    const pairs = await sql(
+      path,
+      `SELECT bool_and(a.context_id = b.context_id), count(*) FROM events a JOIN events b
+       ON a.ts = b.ts AND a.ingested_at = b.ingested_at AND a.event_id < b.event_id`,
+    );
+    expect(pairs).toEqual([[true, 400n]]);
+  });
+
+  it('writes no context for rows the ledger already holds, and the new ones a mixed batch brings', async () => {
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    const held = makeEvent(1, { session_id: 'held' });
+    await store.append([held]);
+    await store.close();
+    const reopened = await createDuckDbStore(path);
+    const onlyHeld = makeEvent(1, { session_id: 'held' });
+    const fresh = [makeEvent(2, { session_id: 'new' }), makeEvent(3, { session_id: 'held' })];
+    // The held row comes first in the batch: its context is the batch's first, and it is already written.
+    expect(await reopened.append([onlyHeld, ...fresh])).toEqual({ inserted: 2, duplicates: 1 });
+    await reopened.close();
+    const rows = await sql(
+      path,
+      'SELECT c.context_id, c.session_id, count(e.event_id) FROM contexts c LEFT JOIN events e USING (context_id) GROUP BY ALL ORDER BY 1',
+    );
+    expect(rows).toEqual([
+      [1, 'held', 2n],
+      [2, 'new', 1n],
+    ]);
   });
 
   it('migrates a schema-1 ledger (context columns in events) without changing a single event', async () => {

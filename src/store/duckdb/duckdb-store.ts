@@ -16,6 +16,7 @@ import type {
   Store,
 } from '../store.js';
 import { type RollupUpkeep, writeBatch } from './append.js';
+import { ContextCache } from './context-cache.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
 import { createDuckDbImportRecords } from './import-records.js';
@@ -68,6 +69,7 @@ class DuckDbStore implements Store {
   /** Days of appends queued or running, by how many: their rollup rows may be pending any moment now. */
   private readonly appending = new Map<number, number>();
   private readonly readers: ReadPool;
+  private readonly contexts = new ContextCache();
 
   constructor(
     private readonly s: DuckDbSession,
@@ -106,7 +108,7 @@ class DuckDbStore implements Store {
     const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
     try {
-      return await this.s.exclusive(() => writeBatch(this.s, this.rates, batch, this.upkeep));
+      return await this.s.exclusive(() => writeBatch(this.s, this.rates, this.contexts, batch, this.upkeep));
     } finally {
       for (const d of days) {
         const n = this.appending.get(d)! - 1;

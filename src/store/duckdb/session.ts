@@ -1,7 +1,7 @@
-import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBListValue, DuckDBValue } from '@duckdb/node-api';
 import { storeError } from '../errors.js';
 
-export type SqlParam = string | number | bigint | boolean | null;
+export type SqlParam = string | number | bigint | boolean | null | DuckDBListValue;
 
 /**
  * The thin I/O shell around one DuckDB connection: every statement goes through here so a failure always carries

@@ -8,8 +8,7 @@ import {
   UINTEGER,
   VARCHAR,
 } from '@duckdb/node-api';
-import { CONTEXT_COLUMNS } from './contexts.js';
-import { EVENT_COLUMNS, q, STORED_EVENT_COLUMNS } from './schema.js';
+import { q, STORED_EVENT_COLUMNS } from './schema.js';
 import { type Kind, SQL_TYPE_OF, STORED, type StageColumn } from './stage-columns.js';
 import type { BatchConstants, EncodedBatch } from './stage-encode.js';
 
@@ -104,7 +103,7 @@ const stagedName = (name: string) => (name === 'event_id' ? 'id_hi' : name);
 
 /**
  * SELECT list that turns staged rows (`s`, `d`) into the events table's stored columns, in its order; `m.ids` is the
- * list of context ids by batch context number (contextIdsSql).
+ * list of context ids by batch context number (append.ts).
  */
 export function stageLoadSql(constants: BatchConstants): { sql: string; params: string[] } {
   const params: string[] = [];
@@ -113,38 +112,6 @@ export function stageLoadSql(constants: BatchConstants): { sql: string; params: 
     return `${valueSql(STORED.find((c) => c.name === stagedName(n))!, constants, params)} AS ${q(n)}`;
   }).join(', ');
   return { sql, params };
-}
-
-/**
- * The batch's distinct contexts (rows passing `where`): grouped on the batch context number `ctx` (which determines
- * every context column's code), then decoded to the stored types; `first` is the first staged row using each.
- */
-export function stageContextsSql(
-  where: string,
-  constants: BatchConstants,
-): { sql: string; params: string[] } {
-  const params: string[] = [];
-  const codes = CONTEXT_COLUMNS.filter((c) => !constants.has(c))
-    .map((c) => `any_value(s.${q(c)}) AS ${q(c)}`)
-    .join(', ');
-  const decoded = CONTEXT_COLUMNS.map((c) => {
-    const type = EVENT_COLUMNS.find(([n]) => n === c)![1].replace(' NOT NULL', '');
-    return `(${stageValueSql(c, constants, params, 'k')})::${type} AS ${q(c)}`;
-  });
-  return {
-    sql: `SELECT k.ctx, k.first, ${decoded.join(', ')}
-FROM (SELECT s.ctx, ${codes}, min(s.rowid) AS first FROM ${STAGE_TABLE} s ${where} GROUP BY s.ctx) k, ${DICT_LIST} d`,
-    params,
-  };
-}
-
-/**
- * `m.ids`: the context id of each batch context number 1..count (NULL for those only held rows use), read from
- * ctx_ids. A list lookup, where joining 50k staged rows to their contexts cost ~120 ms a batch.
- */
-export function contextIdsSql(count: number): string {
-  return `(SELECT list(k.context_id ORDER BY g.i) AS ids FROM range(1, ${count + 1}) g(i)
-    LEFT JOIN ctx_ids k ON k.ctx = g.i) m`;
 }
 
 /** The stored value of `column` decoded from a staged (or grouped, `alias`) row. */

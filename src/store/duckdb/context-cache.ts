@@ -1,0 +1,104 @@
+import { CONTEXT_COLUMNS, CONTEXT_REUSE_WINDOW } from './contexts.js';
+import { q } from './schema.js';
+import type { DuckDbSession } from './session.js';
+import type { EncodedBatch } from './stage-encode.js';
+
+/**
+ * The context ids of the contexts a store has written or found, by a key of their values, so that a batch finds its
+ * contexts in JS instead of joining its distinct contexts to the table's last 100k rows on all 27 columns: with the
+ * statements around it, that was ~4 s of a 1M-event import's ~13 s in DuckDB, on the import's critical path.
+ *
+ * Sound because `contexts` rows are never changed or deleted once written (a reprice moves events to other rows),
+ * and a key is only ever taken in after the transaction that wrote or found it committed: a cached id always names a
+ * row with exactly these values. Equal keys mean equal values (each value is written with its length, null apart).
+ * A context the cache does not know is written again under a new id, like one outside the reuse window: a few extra
+ * rows, never a wrong event. The window's contexts are read once, at the store's first append, so a new process
+ * reuses what the last one wrote.
+ */
+export class ContextCache {
+  private readonly ids = new Map<string, number>();
+  private loaded = false;
+
+  /** Reads the reuse window's contexts, once. */
+  async load(s: DuckDbSession): Promise<void> {
+    if (this.loaded) return;
+    const text = CONTEXT_COLUMNS.map((c) =>
+      c === 'rate_id' ? 'rate_id' : c === 'tags' ? 'tags::JSON::VARCHAR' : `${q(c)}::VARCHAR`,
+    );
+    const rows = await s.rows(
+      'reading recent contexts',
+      `SELECT context_id, ${text.join(', ')} FROM contexts
+       WHERE context_id > (SELECT coalesce(max(context_id), 0) FROM contexts) - ?::INTEGER ORDER BY context_id`,
+      [CONTEXT_REUSE_WINDOW],
+    );
+    for (const r of rows)
+      this.ids.set(
+        contextKey((i) => r[i + 1] as string | number | null),
+        Number(r[0]),
+      );
+    this.loaded = true;
+  }
+
+  get(key: string): number | undefined {
+    return this.ids.get(key);
+  }
+
+  /** Takes in contexts a committed transaction wrote or found; the oldest go beyond the reuse window's size. */
+  remember(entries: Iterable<readonly [string, number]>): void {
+    for (const [key, id] of entries) {
+      this.ids.delete(key);
+      this.ids.set(key, id);
+    }
+    const over = this.ids.size - CONTEXT_REUSE_WINDOW;
+    if (over <= 0) return;
+    let n = 0;
+    for (const key of this.ids.keys()) {
+      if (n++ >= over) break;
+      this.ids.delete(key);
+    }
+  }
+}
+
+/**
+ * The key of a context from its values in CONTEXT_COLUMNS order (`value(i)`): strings as they are stored, as text
+ * (tags as their JSON), rate_id as its number, null (or rate id 0, stored as null) apart from every value.
+ */
+function contextKey(value: (i: number) => string | number | null): string {
+  let key = '';
+  for (let i = 0; i < CONTEXT_COLUMNS.length; i++) {
+    const v = value(i);
+    if (v === null || v === 0) key += '-';
+    else {
+      const t = String(v);
+      key += `${t.length}:${t}`;
+    }
+  }
+  return key;
+}
+
+/** Each batch context's key (index = batch context number, 1..contexts) and its first staged row. */
+export function batchContexts(b: EncodedBatch): { keys: string[]; first: Int32Array } {
+  const ctx = b.arrays.get('ctx') as Int32Array;
+  const first = new Int32Array(b.contexts + 1).fill(-1);
+  for (let r = 0; r < b.rows; r++) if (first[ctx[r]!] === -1) first[ctx[r]!] = r;
+  const columns = CONTEXT_COLUMNS.map((c) => ({
+    constant: b.constants.has(c),
+    value: b.constants.get(c) ?? null,
+    codes: b.arrays.get(c) as Int32Array | undefined,
+    rate: c === 'rate_id',
+  }));
+  const keys: string[] = [''];
+  for (let k = 1; k <= b.contexts; k++) {
+    const r = first[k]!;
+    keys.push(
+      contextKey((i) => {
+        const c = columns[i]!;
+        if (c.constant) return c.value;
+        const code = c.codes![r]!;
+        if (c.rate) return code;
+        return code === 0 ? null : b.strings[code - 1]!;
+      }),
+    );
+  }
+  return { keys, first };
+}
