@@ -13,6 +13,7 @@ import {
   planCompaction,
 } from './rollup.js';
 import { EVENT_COLUMNS, q } from './schema.js';
+import type { BulkDedup } from './seen-ids.js';
 import type { DuckDbSession } from './session.js';
 import {
   DICT_LIST,
@@ -41,6 +42,7 @@ export async function writeBatch(
   s: DuckDbSession,
   rates: RateCardRegistry,
   contexts: ContextCache,
+  dedup: BulkDedup | null,
   batch: PreparedBatch,
   upkeep: RollupUpkeep,
 ): Promise<AppendResult> {
@@ -56,26 +58,30 @@ export async function writeBatch(
     stage.closeSync();
     dict.closeSync();
   }
-  const { minTs, maxTs, constants } = staged;
+  const { constants } = staged;
   await contexts.load(s);
+  await dedup?.load(s);
+  // The ts range of the rows that may repeat a stored event: all of them, unless a bulk writer knows better.
+  const range: [number, number] | null = dedup ? dedup.candidates(staged) : [staged.minTs, staged.maxTs];
   const out = await s.transaction('appending events', async () => {
     const rateIds = await writeNewRateCards(s, rates);
-    // Staged rows the ledger already holds. The batch's ts range bounds the scan to the row groups it can collide
-    // with (zone maps on time-ordered data), so this stays cheap however big the ledger grows.
-    await s.run(
-      'deduplicating the batch',
-      `CREATE OR REPLACE TEMP TABLE stage_held AS
-       SELECT u.rowid AS r FROM ${STAGE_TABLE} u
-       SEMI JOIN (SELECT event_id, ts FROM events
-                  WHERE ts BETWEEN make_timestamp(?::BIGINT) AND make_timestamp(?::BIGINT)) e
-         ON e.event_id = ((u.id_hi::UBIGINT << 32) | u.id_lo::UBIGINT) AND e.ts = make_timestamp(u.ts::BIGINT)`,
-      [BigInt(minTs), BigInt(maxTs)],
-    );
+    // Staged rows the ledger already holds. The ts range bounds the scan to the row groups it can collide with
+    // (zone maps on time-ordered data).
+    if (range)
+      await s.run(
+        'deduplicating the batch',
+        `CREATE OR REPLACE TEMP TABLE stage_held AS
+         SELECT u.rowid AS r FROM ${STAGE_TABLE} u
+         SEMI JOIN (SELECT event_id, ts FROM events
+                    WHERE ts BETWEEN make_timestamp(?::BIGINT) AND make_timestamp(?::BIGINT)) e
+           ON e.event_id = ((u.id_hi::UBIGINT << 32) | u.id_lo::UBIGINT) AND e.ts = make_timestamp(u.ts::BIGINT)`,
+        [BigInt(range[0]), BigInt(range[1])],
+      );
     // One statement for both: each costs a hop through DuckDB's thread pool, slow while parse workers hold the cores.
     const [held, maxContextId] = (
       await s.rows(
         'deduplicating the batch',
-        'SELECT (SELECT count(*) FROM stage_held), (SELECT coalesce(max(context_id), 0) FROM contexts)',
+        `SELECT ${range ? '(SELECT count(*) FROM stage_held)' : '0'}, (SELECT coalesce(max(context_id), 0) FROM contexts)`,
       )
     )[0]!.map(Number) as [number, number];
     const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
@@ -110,6 +116,7 @@ export async function writeBatch(
   // Only once the transaction holds: a rolled-back batch left nothing to compact, and wrote no rate card or context.
   rates.markWritten(out.rateIds);
   contexts.remember(out.learned);
+  dedup?.remember(staged);
   if (upkeep.kind === 'deferred') {
     if (out.n > 0) for (const d of staged.days) upkeep.deferred.add(d);
   } else if (out.pending) {

@@ -39,6 +39,7 @@ import {
   SESSION_ROWS,
   wideEventsSql,
 } from './schema.js';
+import { BulkDedup } from './seen-ids.js';
 import { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
@@ -70,6 +71,8 @@ class DuckDbStore implements Store {
   private readonly appending = new Map<number, number>();
   private readonly readers: ReadPool;
   private readonly contexts = new ContextCache();
+  /** For a bulk writer (deferred rollups): nothing else writes the ledger while it is open. */
+  private readonly dedup: BulkDedup | null;
 
   constructor(
     private readonly s: DuckDbSession,
@@ -79,6 +82,7 @@ class DuckDbStore implements Store {
     this.upkeep = deferRollups
       ? { kind: 'deferred', deferred: this.rollupDeferred }
       : { kind: 'pending', pending: this.rollupPending };
+    this.dedup = deferRollups ? new BulkDedup() : null;
     this.records = createDuckDbImportRecords(s);
     this.readers = new ReadPool(() => this.connectBeside());
   }
@@ -108,7 +112,9 @@ class DuckDbStore implements Store {
     const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);
     try {
-      return await this.s.exclusive(() => writeBatch(this.s, this.rates, this.contexts, batch, this.upkeep));
+      return await this.s.exclusive(() =>
+        writeBatch(this.s, this.rates, this.contexts, this.dedup, batch, this.upkeep),
+      );
     } finally {
       for (const d of days) {
         const n = this.appending.get(d)! - 1;

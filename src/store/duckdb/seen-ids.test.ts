@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { randomEvents } from '../testing/event-factory.js';
+import { freshLedgerPath } from '../testing/ledger-file.js';
+import { createDuckDbStore } from './duckdb-store.js';
+import { SeenIds } from './seen-ids.js';
+
+/** 32-bit halves of pseudo-random ids (xorshift), as event ids are hashes. */
+function* ids(seed: number, n: number): Generator<[number, number]> {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  for (let i = 0; i < n; i++) yield [next(), next()];
+}
+
+describe('seen ids', () => {
+  it('never says no to an id it was given, across the filters it grows into', () => {
+    const seen = new SeenIds(1 << 12);
+    const given = [...ids(7, 50_000)];
+    for (const [hi, lo] of given) seen.add(hi, lo);
+    expect(given.filter(([hi, lo]) => !seen.mayHave(hi, lo))).toEqual([]);
+  });
+
+  it('says maybe to few ids it was not given (~1 in 10^4 at its sizing)', () => {
+    const seen = new SeenIds(1 << 16);
+    for (const [hi, lo] of ids(11, 200_000)) seen.add(hi, lo);
+    let maybes = 0;
+    for (const [hi, lo] of ids(12345, 1_000_000)) if (seen.mayHave(hi, lo)) maybes++;
+    expect(maybes).toBeLessThan(500);
+  });
+
+  it('tells apart ids that share a half', () => {
+    const seen = new SeenIds(1 << 10);
+    seen.add(1, 42);
+    seen.add(42, 1);
+    let maybes = 0;
+    for (let i = 2; i < 10_000; i++) if (seen.mayHave(i, 42) || seen.mayHave(42, i)) maybes++;
+    expect(maybes).toBeLessThan(20);
+  });
+});
+
+describe('a bulk writer (deferred rollups) deduplicating with the ids it stored', () => {
+  it('finds repeats of what it stored and of what the ledger held before it, and nothing else', async () => {
+    const path = freshLedgerPath('tl-bulk-');
+    const [old, mine, later] = [randomEvents(300, 1), randomEvents(300, 2, 40), randomEvents(300, 3, 40)];
+    const before = await createDuckDbStore(path);
+    await before.append(old);
+    await before.close();
+    const bulk = await createDuckDbStore(path, { deferRollups: true });
+    expect(await bulk.append(mine)).toEqual({ inserted: 300, duplicates: 0 });
+    // Repeats of events stored before it opened (their days are the old ones) and of its own (days 10-40), new
+    // events over both ranges, and an id it stored at another time, which is another event.
+    const moved = { ...mine[0]!, ts: mine[0]!.ts + 1 };
+    const mixed = [...old.slice(0, 50), ...mine.slice(100, 180), ...later, moved];
+    expect(await bulk.append(mixed)).toEqual({ inserted: 301, duplicates: 130 });
+    expect(await bulk.append(mixed)).toEqual({ inserted: 0, duplicates: 431 });
+    expect(await bulk.count()).toBe(901);
+    await bulk.close();
+  });
+});
