@@ -65,6 +65,12 @@ async function importGroup(
 const line = (o: object) =>
   JSON.stringify({ ts: '2026-11-03T09:12:44.120551Z', model: 'claude-sonnet-4-5', input_tokens: 10, ...o });
 
+/** `n` lines: a broken one every 2,000 (from the 8th), the others events of 50 users with the fields `of(i)` gives. */
+const manyLines = (n: number, of: (i: number) => object) =>
+  Array.from({ length: n }, (_, i) =>
+    i % 2_000 === 7 ? `{"ts": broken ${i}` : line({ user: `u${i % 50}`, ...of(i) }),
+  );
+
 describe('import in a worker thread', () => {
   it('stores the same events and reports the same summary as the in-thread import', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
@@ -142,16 +148,10 @@ describe('import in a worker thread', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
     const p = join(dir, 'big.jsonl');
     // ~3.5 MiB: many 1 MiB reads and 5,000-event batches.
-    const lines = Array.from({ length: 24_000 }, (_, i) =>
-      i % 2_000 === 7
-        ? `{"ts": broken ${i}`
-        : line({
-            user: `u${i % 50}`,
-            input_tokens: (i % 9_000) + 1,
-            session_id: `s${Math.floor(i / 40)}`,
-            note: undefined,
-          }),
-    );
+    const lines = manyLines(24_000, (i) => ({
+      input_tokens: (i % 9_000) + 1,
+      session_id: `s${Math.floor(i / 40)}`,
+    }));
     writeFileSync(p, `${lines.join('\n')}\n`);
     const inThread = await run(jsonlSource, [{ paths: [p], worker: false, batchSize: 5_000 }]);
     const inWorker = await run(jsonlSource, [{ paths: [p], worker: true, batchSize: 5_000 }]);
@@ -181,15 +181,10 @@ describe('import in a worker thread', () => {
     const q = join(dir, 'small.jsonl');
     // ~4.4 MiB: five 1 MiB chunks, so one-chunk stripes alternate between the workers (three workers: each gets
     // one or two). Bad lines throughout; repeats of earlier lines in later stripes (other workers) are duplicates.
-    const lines = Array.from({ length: 30_000 }, (_, i) =>
-      i % 2_000 === 7
-        ? `{"ts": broken ${i}`
-        : line({
-            user: `u${i % 50}`,
-            input_tokens: (i % 11_000) + 1,
-            session_id: `s${Math.floor((i % 11_000) / 40)}`,
-          }),
-    );
+    const lines = manyLines(30_000, (i) => ({
+      input_tokens: (i % 11_000) + 1,
+      session_id: `s${Math.floor((i % 11_000) / 40)}`,
+    }));
     writeFileSync(p, `${lines.join('\n')}\n`);
     writeFileSync(q, `${[1, 2, 3].map((n) => line({ output_tokens: n })).join('\n')}\n{"ts":\n`);
     const inThread = await run(jsonlSource, [{ paths: [p, q], worker: false, batchSize: 4_000 }]);
