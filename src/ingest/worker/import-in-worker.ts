@@ -106,15 +106,14 @@ export function importInWorker(
     };
     const finish = () => {
       if (!order.complete) throw new Error('the import workers stopped before every stripe was stored');
-      const skips = [...summary.firstSkips];
-      for (const f of finished) addSummary(summary, f.summary);
-      summary.firstSkips = [
-        ...skips,
+      // Counts add up; first skips are merged in file order, not worker by worker.
+      for (const f of finished) addSummary(summary, { ...f.summary, firstSkips: [] });
+      summary.firstSkips.push(
         ...firstSkipsInOrder(
           finished.map((f) => ({ skips: f.summary.firstSkips, at: f.skipsAt })),
-          FIRST_SKIPS - skips.length,
+          FIRST_SKIPS - summary.firstSkips.length,
         ),
-      ];
+      );
       failed = true; // settled: the exits that follow are expected
       resolve();
       return Promise.all(workers.map((w) => w.terminate()));

@@ -155,9 +155,12 @@ async function resolveBatchContexts(
     if (id === undefined) fresh.push(k);
     else ids[k] = id;
   }
+  // New ones numbered in order of first appearance (batch context numbers are), so consecutive events share runs of
+  // ids.
+  for (const [j, k] of fresh.entries()) ids[k] = maxContextId + 1 + j;
+  // The list DuckDB indexes by context number (from 1).
+  const byNumber = ids.slice(1);
   if (fresh.length > 0) {
-    // Numbered in order of first appearance (batch context numbers are), so consecutive events share runs of ids.
-    for (const [j, k] of fresh.entries()) ids[k] = maxContextId + 1 + j;
     const params: string[] = [];
     const decoded = CONTEXT_COLUMNS.map((c) => {
       const type = EVENT_COLUMNS.find(([n]) => n === c)![1].replace(' NOT NULL', '');
@@ -171,10 +174,10 @@ async function resolveBatchContexts(
        SELECT m.ids[s.ctx], ${decoded.join(', ')}
        FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m
        WHERE s.rowid IN (SELECT unnest(?::BIGINT[])) ORDER BY 1`,
-      [...params, listValue(ids.slice(1)), listValue(fresh.map((k) => first[k]!))],
+      [...params, listValue(byNumber), listValue(fresh.map((k) => first[k]!))],
     );
   }
   const learned: [string, number][] = [];
   for (let k = 1; k <= b.contexts; k++) if (ids[k]! > 0) learned.push([keys[k]!, ids[k]!]);
-  return { ids: ids.slice(1), learned };
+  return { ids: byNumber, learned };
 }

@@ -4,6 +4,13 @@ import type { DuckDbSession } from './session.js';
 import type { EncodedBatch } from './stage-encode.js';
 
 /**
+ * How many contexts the cache holds, least recently used out first: as many as SQL matching looked back over
+ * (CONTEXT_REUSE_WINDOW). At 25k the demo fill wrote enough contexts again to take it from 31.67 to 31.93 B/event.
+ * 100k flat keys are ~25 MB of heap (built as ropes they were ~150 MB: peak RSS 1004 MB at 10M events).
+ */
+const CACHED = CONTEXT_REUSE_WINDOW;
+
+/**
  * The context ids of the contexts a store has written or found, by a key of their values, so that a batch finds its
  * contexts in JS instead of joining its distinct contexts to the table's last 100k rows on all 27 columns: with the
  * statements around it, that was ~4 s of a 1M-event import's ~13 s in DuckDB, on the import's critical path.
@@ -15,13 +22,6 @@ import type { EncodedBatch } from './stage-encode.js';
  * rows, never a wrong event. The last contexts written are read once, at the store's first append, so a new process
  * reuses what the last one wrote.
  */
-/**
- * How many contexts the cache holds, least recently used out first: as many as SQL matching looked back over
- * (CONTEXT_REUSE_WINDOW). At 25k the demo fill wrote enough contexts again to take it from 31.67 to 31.93 B/event.
- * 100k flat keys are ~25 MB of heap (built as ropes they were ~150 MB: peak RSS 1004 MB at 10M events).
- */
-const CACHED = CONTEXT_REUSE_WINDOW;
-
 export class ContextCache {
   private readonly ids = new Map<string, number>();
   private loaded = false;

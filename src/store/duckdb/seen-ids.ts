@@ -54,21 +54,24 @@ class Filter {
   }
 
   add(hi: number, lo: number): void {
-    const base = (mix(hi, lo) & this.blockMask) * BLOCK_WORDS;
-    // Each probe takes 9 bits (a word of 16, a bit of 32), then the value is stirred for the next.
-    let h = mix(lo, hi);
-    for (let i = 0; i < PROBES; i++) {
-      this.words[base + ((h >>> 5) & 15)]! |= 1 << (h & 31);
-      h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) + i;
-    }
+    this.probe(hi, lo, true);
     this.size++;
   }
 
   mayHave(hi: number, lo: number): boolean {
+    return this.probe(hi, lo, false);
+  }
+
+  /** Whether all the id's bits are set (setting them first when `set`). */
+  private probe(hi: number, lo: number, set: boolean): boolean {
     const base = (mix(hi, lo) & this.blockMask) * BLOCK_WORDS;
+    // Each probe takes 9 bits (a word of 16, a bit of 32), then the value is stirred for the next.
     let h = mix(lo, hi);
     for (let i = 0; i < PROBES; i++) {
-      if ((this.words[base + ((h >>> 5) & 15)]! & (1 << (h & 31))) === 0) return false;
+      const w = base + ((h >>> 5) & 15);
+      const bit = 1 << (h & 31);
+      if (set) this.words[w]! |= bit;
+      else if ((this.words[w]! & bit) === 0) return false;
       h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) + i;
     }
     return true;
