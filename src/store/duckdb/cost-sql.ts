@@ -119,6 +119,31 @@ export function pricedSelectSql(o: {
   return `SELECT ${l4.join(', ')} FROM (SELECT *, ${l3.join(', ')} FROM (SELECT *, ${l2.join(', ')} FROM (${from1})))`;
 }
 
+/**
+ * True where every rate of card `r` is a whole number of pico-dollars per token (b1 = b0 = 0; NULL for no card).
+ * Such a card's cost part for any number of events is Σ tokens · a with nothing rounded, so it is the part priced
+ * from the events' summed tokens: `summedCostSql`.
+ */
+export function wholeRatesSql(r: string): string {
+  return RATE_NAMES.map((rate) => `${r}.${rate}_b1 = 0 AND ${r}.${rate}_b0 = 0`).join(' AND ');
+}
+
+/**
+ * The five cost columns (as pricedSelectSql names them) of rows holding summed token columns (`${t}.input_tokens`
+ * and so on) priced at whole-rate card `r` (wholeRatesSql): exact only for such cards; NULL where there is no card.
+ */
+export function summedCostSql(t: string, r: string): string[] {
+  const parts = Object.entries(COST_PARTS).map(
+    ([name, pairs]) =>
+      `${pairs.map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`).join(' + ')} AS ${name}`,
+  );
+  const total = Object.values(COST_PARTS)
+    .flat()
+    .map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`)
+    .join(' + ');
+  return [`${total} AS cost_usd`, ...parts];
+}
+
 /** HUGEINT pico-dollars as DECIMAL(38,12) dollars, exactly (a scale change, no division). */
 export function picoToDecimalSql(pico: string): string {
   return `(${pico})::DECIMAL(38,0) * 0.000000000001`;

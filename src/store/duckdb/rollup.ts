@@ -3,16 +3,14 @@ import { DAY_US } from '../sql/plan.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
 import {
-  pricedRelationSql,
   q,
   ROLLUP_COLUMNS,
   ROLLUP_TABLES,
   type RollupTable,
-  rollupAggregateSql,
+  rollupFromEventsSql,
   rollupMoneySql,
   SESSION_ROLLUP,
   SESSION_SPLIT_TABLE,
-  wideEventsSql,
 } from './schema.js';
 import type { DuckDbSession } from './session.js';
 import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './stage.js';
@@ -308,11 +306,11 @@ export async function rebuildRollupDays(
   )[0]!;
   if (clo === null || chi === null) return;
   const ids = `BETWEEN ${Number(clo)} AND ${Number(chi)}`;
-  const priced = pricedRelationSql(`(${wideEventsSql(`WHERE c.context_id ${ids} AND e.context_id ${ids}`)})`);
   await s.run(
     'rebuilding the rollup',
-    `CREATE OR REPLACE TEMP TABLE rollup_rebuilt AS ${rollupAggregateSql(
-      `SELECT * FROM (${priced}) WHERE ${bounds} AND date_trunc('day', ts) IN (SELECT day FROM ${daysTable})`,
+    `CREATE OR REPLACE TEMP TABLE rollup_rebuilt AS ${rollupFromEventsSql(
+      `${bounds} AND date_trunc('day', ts) IN (SELECT day FROM ${daysTable})`,
+      ids,
       dims,
     )}`,
   );

@@ -9,7 +9,7 @@ import { MONEY_MEASURES } from '../query.js';
 import type { SessionRows } from '../sql/compile-query.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '../sql/rollup-dims.js';
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
-import { picoToDecimalSql, pricedSelectSql } from './cost-sql.js';
+import { picoToDecimalSql, pricedSelectSql, summedCostSql, wholeRatesSql } from './cost-sql.js';
 import { importRecordsSchemaSql } from './import-records.js';
 import { RATE_COLUMNS } from './rate-cards.js';
 
@@ -221,24 +221,64 @@ function publicLedgerSql(): string {
 FROM ledger_pico`;
 }
 
-/** Rollup rows (one per day and dimension values `dimensions`) aggregated from a priced relation. */
+/**
+ * Rollup rows (one per day and dimension values `dimensions`) aggregated from a priced relation; `weight`, when given,
+ * is the column saying how many events each row stands for (rollupFromEventsSql), else each row is one event.
+ */
 export function rollupAggregateSql(
   priced: string,
   dimensions: readonly string[] = ROLLUP_DIMENSIONS,
+  weight?: string,
 ): string {
   const dims = dimensions.map(q).join(', ');
   const tokens = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens')
     .map((f) => q(f))
     .join(' + ');
+  const events = weight ? `sum(${weight})` : 'count(*)';
   return `SELECT date_trunc('day', ts) AS day, ${dims},
-  count(*) AS events,
+  ${events} AS events,
   ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
   ${rollupMoneySql()},
   sum(coalesce(billed_cost_usd, cost_usd, 0) - coalesce(cost_usd, 0)) AS billed_delta_usd,
-  count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
+  coalesce(${events} FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_events,
   coalesce(sum(${tokens}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
 FROM (${priced}) p
 GROUP BY ALL`;
+}
+
+/**
+ * Rollup rows (rollupAggregateSql) of the events passing `where` (on events' own columns) whose contexts have ids
+ * `ids` (`BETWEEN …`), without pricing most of them one by one. Every rollup dimension is a context column, and so
+ * is rate_id: an event's rollup row and rate card follow from its day and context. Where the card's rates are whole
+ * pico-dollars per token (nearly every catalog price) and the event has no given or billed cost, its cost parts are
+ * tokens × rate with nothing rounded, so a (day, context)'s summed tokens priced once cost exactly what its events
+ * cost added up. The other events (given costs, a reprice's billed cost, a card with fractional pico-dollars) are
+ * priced one by one, as a report prices them. 10M demo events, all 31 days at once, idle: 5.8-7.1 s → 3.5 s.
+ */
+export function rollupFromEventsSql(where: string, ids: string, dimensions: readonly string[]): string {
+  for (const d of dimensions)
+    if (!isContextColumn(d)) throw new Error(`rollup dimension ${d} is not a context column`);
+  const plain = 'e.given_cost_usd IS NULL AND e.billed_cost_usd IS NULL';
+  const whole = wholeRatesSql('r');
+  const fractional = `SELECT c.context_id FROM contexts c JOIN rate_cards r ON r.rate_id = c.rate_id
+    WHERE c.context_id ${ids} AND NOT (${whole})`;
+  const kept = ['ts', ...dimensions, ...USAGE_FIELDS].map(q).join(', ');
+  const oneByOne = `SELECT ${kept}, ${MONEY_MEASURES.join(', ')}, billed_cost_usd, 1 AS _n
+FROM (${pricedRelationSql(
+    `(${wideEventsSql(`WHERE c.context_id ${ids} AND e.context_id ${ids} AND ${where}
+       AND (NOT (${plain}) OR e.context_id IN (${fractional}))`)})`,
+  )})`;
+  const dims = dimensions.map((d) =>
+    (ENUM_COLUMNS as readonly string[]).includes(d) ? `c.${q(d)}::VARCHAR AS ${q(d)}` : `c.${q(d)}`,
+  );
+  const summed = `SELECT a.ts, ${dims.join(', ')}, ${USAGE_FIELDS.map((f) => `a.${q(f)}`).join(', ')},
+  ${summedCostSql('a', 'r').join(', ')}, NULL::HUGEINT AS billed_cost_usd, a._n
+FROM (SELECT date_trunc('day', ts) AS ts, context_id, count(*) AS _n,
+        ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')}
+      FROM events e WHERE e.context_id ${ids} AND ${where} AND ${plain} GROUP BY ALL) a
+  JOIN contexts c ON c.context_id = a.context_id LEFT JOIN rate_cards r ON r.rate_id = c.rate_id
+WHERE c.context_id ${ids} AND (r.rate_id IS NULL OR (${whole}))`;
+  return rollupAggregateSql(`${oneByOne}\nUNION ALL BY NAME\n${summed}`, dimensions, '_n');
 }
 
 export function schemaSql(): string[] {
