@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import type { LineSource } from '../../sources/source.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { importFiles } from '../import-files.js';
-import type { Striping } from './import-in-worker.js';
+import { emptySummary } from '../summary.js';
+import { importInWorker, type Striping } from './import-in-worker.js';
+import { niceOf, threadId, WORKER_NICE } from './priority.js';
 
 const pricing = { cwd: tmpdir(), env: {} };
 
@@ -199,4 +201,46 @@ describe('import in a worker thread', () => {
       expect(striped.last).toBe(inThread.last);
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'parses at a lower priority than the thread storing the batches, so the store does not wait for a core',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+      const p = join(dir, 'a.jsonl');
+      writeFileSync(p, `${manyLines(40, (i) => ({ input_tokens: i + 1 })).join('\n')}\n`);
+      const store = await createDuckDbStore(':memory:');
+      const summary = emptySummary();
+      // Read while the store holds a batch: the worker is then alive, waiting for it or parsing the next.
+      const niceWhileStoring: number[][] = [];
+      await importInWorker(
+        'jsonl',
+        [{ path: p, size: statSync(p).size }],
+        { store, price: (e) => e as never, ingestedAt: 1_780_000_000_000_000, batchSize: 3 },
+        (batch) => {
+          niceWhileStoring.push(threadNices());
+          return store.appendPrepared!(batch);
+        },
+        pricing,
+        false,
+        summary,
+      );
+      await store.close();
+      expect(summary.events).toBe(39); // line 8 is broken (manyLines)
+      expect(niceWhileStoring.length).toBeGreaterThan(2);
+      // This thread keeps its priority; exactly one thread (the one worker) runs at the workers' own.
+      expect(niceOf(threadId()!)).toBe(0);
+      for (const nices of niceWhileStoring) expect(nices.filter((n) => n === WORKER_NICE)).toHaveLength(1);
+    },
+  );
 });
+
+/** The nice value of each thread of this process (one may end while being read: skipped). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').flatMap((t) => {
+    try {
+      return [niceOf(Number(t))];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -14,6 +14,7 @@ import type { LineSource, Sink } from '../../sources/source.js';
 import { DetachedPreparer, type PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import { emptySummary, recordSkip } from '../summary.js';
 import { ACK, type SkipAt, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+import { lowerThisThreadsPriority } from './priority.js';
 import { stripeCount, stripeOf } from './stripes.js';
 
 const SOURCES: Record<WorkerSourceId, LineSource> = { jsonl: jsonlSource, csv: csvSource };
@@ -32,6 +33,7 @@ port.on('message', (m) => {
 const send = (m: WorkerMessage) => port.postMessage(m);
 
 async function run(): Promise<void> {
+  lowerThisThreadsPriority();
   const pricer = await loadPricer(job.pricer);
   const source = SOURCES[job.sourceId];
   const summary = emptySummary();
