@@ -202,6 +202,37 @@ describe('import in a worker thread', () => {
     }
   });
 
+  it('keeps an exported cost whose parts are not what its rate card gives as given, to the pico-dollar', async () => {
+    // The worker's store trusts the cards its pricer attached (CardsChecked): the pricer must check exported ones.
+    const pricer = await loadPricer(pricing);
+    const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+    const p = join(dir, 'export.jsonl');
+    // gemini-2.5-flash: 135,470 input tokens at $0.30/M = $0.040641, 1,004 output at $2.50/M = $0.00251.
+    const exported = (input: string, total: string) =>
+      line({
+        model: 'gemini-2.5-flash',
+        provider: 'google',
+        input_tokens: 135_470,
+        output_tokens: 1_004,
+        cost_usd: total,
+        cost_input: input,
+        cost_cache_read: '0.000000000000',
+        cost_cache_write: '0.000000000000',
+        cost_output: '0.002510000000',
+        cost_source: 'computed',
+        price_version: pricer.version,
+      });
+    writeFileSync(
+      p,
+      `${exported('0.040641000000', '0.043151000000')}\n${exported('0.040641000001', '0.043151000001')}\n`,
+    );
+    const { ledger } = await run(jsonlSource, [{ paths: [p], worker: true }]);
+    const byInput = new Map(ledger.map((e) => [e.cost_input, e]));
+    expect([...byInput.keys()].sort()).toEqual([40_641_000_000n, 40_641_000_001n]);
+    expect(byInput.get(40_641_000_001n)!.cost_usd).toBe(43_151_000_001n);
+    expect(byInput.get(40_641_000_000n)!.cost_usd).toBe(43_151_000_000n);
+  });
+
   it.runIf(process.platform === 'linux')(
     'parses at a lower priority than the thread storing the batches, so the store does not wait for a core',
     async () => {

@@ -37,7 +37,8 @@ async function run(): Promise<void> {
   const pricer = await loadPricer(job.pricer);
   const source = SOURCES[job.sourceId];
   const summary = emptySummary();
-  const preparer = new DetachedPreparer();
+  // Every event comes from pricer.price: its rate cards are checked (CardsChecked).
+  const preparer = new DetachedPreparer(true);
   let batch: UsageEvent[] = [];
   /** The line being parsed, and where each of summary.firstSkips was (for the main thread to merge workers'). */
   const at: SkipAt = { file: 0, line: 0 };

@@ -1,5 +1,6 @@
 import type { RateCard, UsageEvent } from '../../ledger/event.js';
 import { idHalf } from '../../ledger/event-id.js';
+import type { CardsChecked } from './cost-storage.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { type EncodedBatch, encodeBatch } from './stage-encode.js';
 
@@ -48,11 +49,15 @@ export function storageOrder(events: readonly UsageEvent[]): UsageEvent[] {
  * DuckDB (in series, the main thread had idled ~14 s of a 28 s import of 1M events waiting for them, and DuckDB for
  * it).
  */
-export function prepareBatch(events: readonly UsageEvent[], rates: RateCardRegistry): PreparedBatch {
+export function prepareBatch(
+  events: readonly UsageEvent[],
+  rates: RateCardRegistry,
+  cardsChecked: CardsChecked = false,
+): PreparedBatch {
   const unique = uniqueInBatch(events);
   return {
     given: events.length,
-    staged: unique.length === 0 ? null : encodeBatch(storageOrder(unique), rates),
+    staged: unique.length === 0 ? null : encodeBatch(storageOrder(unique), rates, cardsChecked),
   };
 }
 
@@ -64,8 +69,10 @@ export class DetachedPreparer {
   private readonly rates = new RateCardRegistry();
   private readonly cards = new Map<number, RateCard>();
 
+  constructor(private readonly cardsChecked: CardsChecked) {}
+
   prepare(events: readonly UsageEvent[]): PreparedBatch {
-    const batch = prepareBatch(events, this.rates);
+    const batch = prepareBatch(events, this.rates, this.cardsChecked);
     const fresh = this.rates.unwrittenIds();
     for (const id of fresh) this.cards.set(id, this.rates.card(id)!);
     this.rates.markWritten(fresh);

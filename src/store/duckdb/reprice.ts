@@ -80,7 +80,7 @@ export async function repriceEvents(
         summary.new_cost_usd += after.cost_usd ?? 0n;
         if (!changed(before, after)) continue;
         summary.changed++;
-        const { rateId, given } = costStorage(after, rates);
+        const { rateId, given } = costStorage(after, rates, false);
         const values = [
           BigInt(`0x${before.event_id}`),
           { micros: BigInt(before.ts) },

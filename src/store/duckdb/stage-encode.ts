@@ -3,7 +3,7 @@ import { COST_SOURCES, ENERGY_SOURCES, STATUSES, USAGE_FIELDS, type UsageEvent }
 import { idHalf } from '../../ledger/event-id.js';
 import { storeError } from '../errors.js';
 import { batchFields } from './batch-fields.js';
-import { costStorage } from './cost-storage.js';
+import { type CardsChecked, costStorage } from './cost-storage.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { type BatchFields, CONTEXT_STAGED, type FieldArrays, STAGE_COLUMNS } from './stage-columns.js';
 
@@ -46,7 +46,12 @@ const whereIs = (e: UsageEvent, i: number) =>
  * Validates every event (STORE_BAD_EVENT, naming the first bad one) and works out its id halves, rate card and given
  * cost parts, from the batch's field arrays.
  */
-function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardRegistry): BatchFields {
+function prepare(
+  events: readonly UsageEvent[],
+  f: FieldArrays,
+  rates: RateCardRegistry,
+  cardsChecked: CardsChecked,
+): BatchFields {
   const n = events.length;
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
@@ -93,7 +98,7 @@ function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardR
         `${whereIs(e, i)}: energy_source must be null or one of ${ENERGY_SOURCES.join(', ')}`,
       );
     }
-    const c = costStorage(e, rates);
+    const c = costStorage(e, rates, cardsChecked);
     rateId[i] = c.rateId;
     given[i] = c.given;
     hi[i] = high;
@@ -103,9 +108,13 @@ function prepare(events: readonly UsageEvent[], f: FieldArrays, rates: RateCardR
 }
 
 /** Validates `events` (STORE_BAD_EVENT) and encodes them column by column. */
-export function encodeBatch(events: readonly UsageEvent[], rates: RateCardRegistry): EncodedBatch {
+export function encodeBatch(
+  events: readonly UsageEvent[],
+  rates: RateCardRegistry,
+  cardsChecked: CardsChecked = false,
+): EncodedBatch {
   const n = events.length;
-  const b = prepare(events, batchFields(events), rates);
+  const b = prepare(events, batchFields(events), rates, cardsChecked);
   const codes = new Map<string, number>();
   const strings: string[] = [];
   const arrays = new Map<string, Int32Array | Uint32Array | BigInt64Array | Float64Array>();
