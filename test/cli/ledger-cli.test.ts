@@ -78,6 +78,53 @@ describe('tokenledger import → report', () => {
     expect(r.unpriced).toEqual({ events: 1, tokens: 100 });
   });
 
+  it('lists events with their cost parts, rates and price version: the audit trail', async () => {
+    // gpt-4o input $2.50/MTok, output $10 (https://openai.com/api/pricing): 2000×2.5 + 100×10 = 6,000 µ$.
+    const file = write('usage.jsonl', [
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 2000, output_tokens: 100 }),
+      line({ team: 'web', model: 'my-private-llm', ts: '2026-11-03T10:00:00Z', input_tokens: 70 }),
+      line({ team: 'payments', model: 'gpt-4o', ts: '2026-11-03T11:00:00Z', input_tokens: 1 }),
+    ]);
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
+    const json = await runCli([
+      'events',
+      '--db',
+      db,
+      '--where',
+      'team=web',
+      '--since',
+      '2026-11-01',
+      '--format',
+      'json',
+    ]);
+    expect(json.code).toBe(0);
+    const events = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(events.map((e) => e.model)).toEqual(['my-private-llm', 'gpt-4o']); // newest first
+    const [unpriced, priced] = events;
+    expect(priced).toMatchObject({
+      cost_usd: '0.006000000000',
+      cost_input: '0.005000000000',
+      cost_output: '0.001000000000',
+      cost_source: 'computed',
+      rates: expect.objectContaining({
+        input: expect.stringMatching(/^2\.5/),
+        output: expect.stringMatching(/^10/),
+      }),
+    });
+    expect(priced!.price_version).toMatch(/^genai-prices@/);
+    expect(unpriced).toMatchObject({ cost_usd: null, cost_source: 'unpriced', rates: null });
+
+    const table = await runCli(['events', '--db', db, '--since', '2026-11-01', '--limit', '1']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ts\s+event_id\s+source.*cost_usd\s+cost_source\s+price_version/);
+    // 1 input token at $2.50/MTok = 2.5 µ$.
+    expect(lines[1]).toMatch(
+      /^2026-11-03T11:00:00\s+\w{16}\s+jsonl\s+gpt-4o\s+1\s.*0\.000002500000\s+computed/,
+    );
+    expect(lines.slice(2)).toEqual(['1 events (newest first; --format json shows cost parts and rates)']);
+  });
+
   it('reads CSV with tag columns and groups by a tag', async () => {
     const file = join(dir, 'usage.csv');
     writeFileSync(
