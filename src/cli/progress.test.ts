@@ -13,10 +13,10 @@ function sink(isTTY: boolean) {
   }) as Writable & { isTTY?: boolean; columns?: number; cursorTo?: unknown; clearLine?: unknown };
   stream.isTTY = isTTY;
   stream.columns = 120;
-  return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
+  return { stream: stream as unknown as typeof process.stderr, text: () => chunks.join('') };
 }
 
-function run(stream: NodeJS.WriteStream) {
+function run(stream: typeof process.stderr) {
   const p = progress('importing', 'bytes', stream);
   p.update(25_000_000, 100_000_000);
   p.update(100_000_000, 100_000_000);
