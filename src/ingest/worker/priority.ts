@@ -12,17 +12,14 @@ export const WORKER_NICE = 10;
 /**
  * Lowers the calling thread's scheduling priority to WORKER_NICE, where the system can tell one thread from the
  * rest: on Linux, a thread id given to setpriority(2) names that thread alone. Elsewhere (or without /proc) it does
- * nothing: the whole process would be lowered. Returns whether it did.
+ * nothing: the whole process would be lowered. A refusal is no error: the import only runs slower.
  */
-export function lowerThisThreadsPriority(): boolean {
+export function lowerThisThreadsPriority(): void {
   const tid = threadId();
-  if (tid === null) return false;
+  if (tid === null) return;
   try {
     setPriority(tid, WORKER_NICE);
-    return true;
-  } catch {
-    return false;
-  }
+  } catch {}
 }
 
 /** The calling thread's kernel id (Linux), or null. */
