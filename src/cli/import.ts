@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
-import { importFiles } from '../ingest/import-files.js';
+import { type FileImportOptions, importFiles, readEarly } from '../ingest/import-files.js';
 import { AGENT_LOG_KINDS, type Discovery, IMPORT_KINDS, type ImportKind } from '../ingest/kinds.js';
 import { type CachedStates, nothingNew, readStateCache, writeStateCache } from '../ingest/state-cache.js';
 import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.js';
@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
 import { formatSummary } from './import-format.js';
 import { progress } from './progress.js';
-import { keepYoungGenerationSmall } from './young-generation.js';
+import { keepYoungGenerationSmall, SMALL_YOUNG_GENERATION } from './young-generation.js';
 
 export { formatSummary } from './import-format.js';
 
@@ -49,7 +49,7 @@ function importLogs(
   out: (s: string) => void,
 ): Promise<ImportSummary[]> {
   keepYoungGenerationSmall();
-  return importJobs(o, jobs, out, LOG_STORE);
+  return importJobs(o, jobs, out, LOG_STORE, SMALL_YOUNG_GENERATION);
 }
 
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
@@ -133,6 +133,7 @@ async function importJobs(
   jobs: readonly Job[],
   out: (s: string) => void,
   open: StoreOpenOptions,
+  v8Flags?: string,
 ): Promise<ImportSummary[]> {
   const started = performance.now();
   const path = ledgerPath(o);
@@ -147,6 +148,16 @@ async function importJobs(
       return unchanged[i]!;
     });
   const states: CachedStates = { ...cached };
+  // The first job's files are read while DuckDB loads, when what the ledger holds of them is known without it:
+  // from the state cache, or nothing for a ledger not yet made.
+  const first = jobs.find((j) => j.files !== null);
+  const firstRead = first ? kindRead(first, o, v8Flags) : null;
+  const before = cached ?? (existsSync(path) || existsSync(`${path}.wal`) ? null : {});
+  const readers = firstRead?.options.readers;
+  if (first && readers && before) {
+    const known = new Map((before[first.k.id] ?? []).map((s) => [s.path, s]));
+    readers.early = readEarly(readers, first.files!, known, firstRead.ctx, firstRead.options);
+  }
   const summaries = await withStore(
     o,
     async (store) => {
@@ -157,14 +168,14 @@ async function importJobs(
           done.push(emptySummary());
           continue;
         }
-        done.push(await importKind(store, j.kind, j.k, j.files, o, out));
+        done.push(await importKind(store, j, o, out, j === first ? firstRead! : kindRead(j, o, v8Flags)));
         const saved = j.k.mode === 'always' ? undefined : await store.records?.fileStates(j.k.id);
         if (saved) states[j.k.id] = [...saved.values()];
       }
       return done;
     },
     open,
-  );
+  ).finally(() => readers?.early?.reads.stop());
   writeStateCache(path, states);
   return summaries;
 }
@@ -203,28 +214,47 @@ export async function importLocalAgentLogs(
     out(j.said);
     if (j.files === null) continue;
     found = true;
-    addSummary(total, await importKind(store, j.kind, j.k, j.files, o, out));
+    addSummary(total, await importKind(store, j, o, out));
   }
   return found ? total : null;
 }
 
+/** How a kind's files are read: stamped and attributed the same whether they are read early or not. */
+interface KindRead {
+  ctx: { ingestedAt: number; defaults: { user: string | null; team: string | null; project: string | null } };
+  options: FileImportOptions;
+}
+
+function kindRead(j: Job, o: ImportOptions, v8Flags?: string): KindRead {
+  // Local agent logs are this machine's user's own: without --user they are attributed to the OS user.
+  const user = o.user ?? (j.k.discover ? osUser() : null);
+  return {
+    ctx: { ingestedAt: nowMicros(), defaults: { user, team: o.team ?? null, project: o.project ?? null } },
+    options: {
+      mode: j.k.mode,
+      ignoreState: o.full === true,
+      parserJudgesEncoding: j.k.parserJudgesEncoding,
+      skipUnless: j.k.skipUnless,
+      worker: j.k.worker,
+      readers: j.k.worker ? undefined : { kind: j.k.id, v8Flags },
+    },
+  };
+}
+
 async function importKind(
   store: Store,
-  kind: string,
-  k: ImportKind,
-  files: readonly string[],
+  j: Job,
   o: ImportOptions,
   out: (s: string) => void,
+  read: KindRead = kindRead(j, o),
 ): Promise<ImportSummary> {
   const started = performance.now();
   // Loaded only when some file needs reading: a re-import with nothing new never pays for the catalog.
   let pricer: Pricer | null = null;
-  const bar = progress(`import ${kind}`, 'bytes');
-  // Local agent logs are this machine's user's own: without --user they are attributed to the OS user.
-  const user = o.user ?? (k.discover ? osUser() : null);
+  const bar = progress(`import ${j.kind}`, 'bytes');
   const summary = await importFiles(
-    await k.load(),
-    files,
+    await j.k.load(),
+    j.files!,
     {
       store,
       price: (e) => pricer!.price(e),
@@ -232,17 +262,10 @@ async function importKind(
         pricer ??= await (await import('./pricer.js')).loadCliPricer(o);
       },
       workerPricing: { overridesPath: o.prices, cwd: process.cwd(), env: process.env },
-      ingestedAt: nowMicros(),
-      defaults: { user, team: o.team ?? null, project: o.project ?? null },
+      ...read.ctx,
       onProgress: (done, total) => bar.update(done, total),
     },
-    {
-      mode: k.mode,
-      ignoreState: o.full === true,
-      parserJudgesEncoding: k.parserJudgesEncoding,
-      skipUnless: k.skipUnless,
-      worker: k.worker,
-    },
+    read.options,
   ).finally(() => bar.stop());
   out(formatSummary(summary, (performance.now() - started) / 1000, true));
   return summary;

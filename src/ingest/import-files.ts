@@ -1,25 +1,19 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UnpricedEvent } from '../ledger/event.js';
-import { type Line, readLinesSync } from '../sources/read-lines.js';
-import { isResumable } from '../sources/resumable.js';
-import type { LineParser, LineSource, Sink, Skip } from '../sources/source.js';
+import type { LineSource, Sink, Skip } from '../sources/source.js';
 import type { FileState } from '../store/import-records.js';
 import { createBatcher, type ImportDeps } from './batcher.js';
-import { type FileFacts, type FilePlan, planFile, type ResumeMode } from './file-plan.js';
-import { emptySummary, type ImportSummary, recordSkip } from './summary.js';
+import { type FileFacts, planFile, type ResumeMode } from './file-plan.js';
+import { type ReadOptions, type ReadPlan, type ReadResult, readFile, tailHash } from './read-file.js';
+import { addSummary, emptySummary, type ImportSummary, recordSkip } from './summary.js';
 import { importInWorker, type WorkerSourceId } from './worker/import-in-worker.js';
+import { type FileRead, type PlannedRead, readWorkersFor, WorkerReads } from './worker/read-in-workers.js';
 
 export type { ImportDeps } from './batcher.js';
 export { createBatcher } from './batcher.js';
 export type { ResumeMode } from './file-plan.js';
 export { emptySummary, type ImportSummary, recordSkip } from './summary.js';
-
-/** Bytes before the resume offset whose hash must match for a later import to read on (else the file was rewritten). */
-const CHECK_BYTES = 4096;
-
-type ReadPlan = Extract<FilePlan, { read: true }>;
 
 export interface FileImportOptions {
   /** How a re-import treats files already read (file-plan.ts). Default `always`. */
@@ -38,13 +32,92 @@ export interface FileImportOptions {
    * when `deps.workerPricing` says how the worker gets its pricer and the files are read whole (`always`).
    */
   worker?: WorkerSourceId;
+  /** Other sources: read and parse in worker threads (worker/read-in-workers.ts) when there is enough to read. */
+  readers?: ReadersOption;
+}
+
+/** How agent logs and provider exports are read in worker threads (worker/read-in-workers.ts). */
+export interface ReadersOption {
+  /** The IMPORT_KINDS key of the source: a worker loads the parser itself. */
+  kind: string;
+  /** How many workers; by default two for 16 MiB or more on two cores or more, else none (this thread). */
+  count?: number;
+  /** Reads started before the ledger was open; used only if they were planned from the state the ledger has. */
+  early?: EarlyReads | null;
+  /** V8 flags the process set while running, which starting a worker resets (read-in-workers.ts). */
+  v8Flags?: string;
+}
+
+/** The files an import reads, and from where, given the import state before it (file-plan.ts). */
+export interface ImportPlan {
+  files: number;
+  unchanged: number;
+  resumed: number;
+  reads: { path: string; facts: FileFacts; plan: ReadPlan }[];
+}
+
+export function planImport(
+  paths: readonly string[],
+  states: ReadonlyMap<string, FileState>,
+  mode: ResumeMode,
+  nowMs: number,
+): ImportPlan {
+  const out: ImportPlan = { files: 0, unchanged: 0, resumed: 0, reads: [] };
+  for (const path of new Set(paths.map((p) => resolve(p)))) {
+    const s = statSync(path);
+    const facts = { size: s.size, mtimeMs: s.mtimeMs };
+    out.files++;
+    let plan = planFile(mode, facts, states.get(path), nowMs);
+    if (!plan.read) {
+      out.unchanged++;
+      continue;
+    }
+    if (plan.offset > 0 && tailHash(path, plan.offset) !== plan.check)
+      plan = { ...plan, offset: 0, lineNo: 1, check: null, parserState: null };
+    if (plan.offset > 0) out.resumed++;
+    out.reads.push({ path, facts, plan });
+  }
+  return out;
+}
+
+/** Worker reads started from the import state as known before the ledger was opened (cli/import.ts). */
+export interface EarlyReads {
+  states: ReadonlyMap<string, FileState>;
+  plan: ImportPlan;
+  ctx: ReadContext;
+  reads: WorkerReads;
+}
+
+type ReadContext = Pick<ImportDeps, 'ingestedAt' | 'defaults'>;
+
+/**
+ * Starts reading `paths` in workers before the ledger is open, from `states` (the state cache, or none for a new
+ * ledger): loading DuckDB and opening the ledger then overlap the reading. Null when there is too little to read
+ * for workers to pay. importFiles uses the reads only if the ledger's state turns out the same.
+ */
+export function readEarly(
+  readers: Omit<ReadersOption, 'early'>,
+  paths: readonly string[],
+  states: ReadonlyMap<string, FileState>,
+  ctx: ReadContext,
+  o: FileImportOptions,
+): EarlyReads | null {
+  const mode = o.mode ?? 'always';
+  const from = o.ignoreState ? new Map<string, FileState>() : states;
+  const plan = planImport(paths, from, mode, Date.now());
+  const n = readers.count ?? readWorkersFor(bytesToRead(plan));
+  if (n === 0 || plan.reads.length === 0) return null;
+  const reads = new WorkerReads({ ...readers, workers: n }, plannedReads(plan), ctx, readOptions(o));
+  return { states: from, plan, ctx, reads };
 }
 
 /**
  * Streams files through a source's parser into the ledger. A bad line is counted and skipped; it never stops the
  * import. With a `mode` other than `always` and a store that keeps import state, unchanged files are not opened and
  * grown ones are read on from where the last import stopped (file-plan.ts); the state is saved only after the
- * events are stored, so an interrupted import reads the same lines again and the store drops the repeats.
+ * events are stored, so an interrupted import reads the same lines again and the store drops the repeats. With
+ * `readers`, enough bytes are read and parsed by worker threads while this thread prices and stores, file by file
+ * in the same order, with the same counts.
  */
 export async function importFiles(
   source: LineSource,
@@ -58,23 +131,16 @@ export async function importFiles(
   const records = mode === 'always' ? undefined : deps.store.records;
   const states =
     records && !o.ignoreState ? await records.fileStates(source.id) : new Map<string, FileState>();
-  const nowMs = deps.nowMs ?? Date.now();
-  const files = [...new Set(paths.map((p) => resolve(p)))];
-  const plans: { path: string; facts: FileFacts; plan: ReadPlan }[] = [];
-  for (const path of files) {
-    const s = statSync(path);
-    const facts = { size: s.size, mtimeMs: s.mtimeMs };
-    summary.files++;
-    let plan = planFile(records ? mode : 'always', facts, states.get(path), nowMs);
-    if (!plan.read) {
-      summary.unchangedFiles++;
-      continue;
-    }
-    if (plan.offset > 0 && tailHash(path, plan.offset) !== plan.check)
-      plan = { ...plan, offset: 0, lineNo: 1, check: null, parserState: null };
-    if (plan.offset > 0) summary.resumedFiles++;
-    plans.push({ path, facts, plan });
-  }
+  const early = o.readers?.early ?? null;
+  const reuse = early !== null && sameContext(early.ctx, deps) && sameStates(early.states, states, paths);
+  if (early && !reuse) await early.reads.stop();
+  const planned = reuse
+    ? early.plan
+    : planImport(paths, states, records ? mode : 'always', deps.nowMs ?? Date.now());
+  summary.files += planned.files;
+  summary.unchangedFiles += planned.unchanged;
+  summary.resumedFiles += planned.resumed;
+  const plans = planned.reads;
 
   if (plans.length > 0) await deps.beforeRead?.();
   const appendPrepared = deps.store.appendPrepared?.bind(deps.store);
@@ -93,7 +159,13 @@ export async function importFiles(
     }
     return summary;
   }
-  const total = plans.reduce((a, p) => a + Math.max(0, p.facts.size - p.plan.offset), 0);
+  const total = bytesToRead(planned);
+  const workers = o.readers && plans.length > 0 ? (o.readers.count ?? readWorkersFor(total)) : 0;
+  const reads = reuse
+    ? early.reads
+    : workers > 0
+      ? new WorkerReads({ ...o.readers!, workers }, plannedReads(planned), readContext(deps), readOptions(o))
+      : null;
   const sink: Sink = {
     event: batcher.add,
     skip: (s: Skip) => recordSkip(summary, s),
@@ -102,145 +174,105 @@ export async function importFiles(
   };
   const saved: FileState[] = [];
   let doneBefore = 0;
-  for (const { path, facts, plan } of plans) {
-    const progress = (end: number) => deps.onProgress?.(doneBefore + end - plan.offset, total);
-    const r = await readFile(
-      source,
-      path,
-      plan,
-      { mode, judge: o.parserJudgesEncoding === true, skipUnless: o.skipUnless },
-      deps,
-      sink,
-      summary,
-      batcher.maybeFlush,
-      progress,
-    );
-    doneBefore += Math.max(0, facts.size - plan.offset);
-    deps.onProgress?.(doneBefore, total);
-    if (r.heldBack) summary.heldBackFiles++;
-    if (records) {
-      const whole = mode !== 'append';
-      saved.push({
-        source: source.id,
-        path,
-        size: facts.size,
-        mtimeMs: facts.mtimeMs,
-        offset: whole ? 0 : r.offset,
-        lineNo: whole ? 1 : r.lineNo,
-        check: whole || r.offset === 0 ? null : tailHash(path, r.offset),
-        heldBack: r.heldBack,
-        importedAt: deps.ingestedAt,
-        parserState: whole ? null : r.parserState,
-      });
+  try {
+    for (const { path, facts, plan } of plans) {
+      const progress = (end: number) => deps.onProgress?.(doneBefore + end - plan.offset, total);
+      const r = reads
+        ? await storeRead(await reads.next(), summary, batcher)
+        : await readFile(
+            source,
+            path,
+            plan,
+            readOptions(o),
+            deps,
+            sink,
+            summary,
+            batcher.maybeFlush,
+            progress,
+          );
+      doneBefore += Math.max(0, facts.size - plan.offset);
+      deps.onProgress?.(doneBefore, total);
+      if (r.heldBack) summary.heldBackFiles++;
+      if (records) {
+        const whole = mode !== 'append';
+        saved.push({
+          source: source.id,
+          path,
+          size: facts.size,
+          mtimeMs: facts.mtimeMs,
+          offset: whole ? 0 : r.offset,
+          lineNo: whole ? 1 : r.lineNo,
+          check: whole || r.offset === 0 ? null : tailHash(path, r.offset),
+          heldBack: r.heldBack,
+          importedAt: deps.ingestedAt,
+          parserState: whole ? null : r.parserState,
+        });
+      }
     }
+  } catch (e) {
+    await reads?.stop();
+    throw e;
   }
   await batcher.flush();
   if (records) await records.saveFileStates(saved);
   return summary;
 }
 
-/** Where the next import of a file starts, and whether anything from there on was held back. */
-interface ReadResult {
-  offset: number;
-  lineNo: number;
-  heldBack: boolean;
-  parserState: string | null;
-}
-
-async function readFile(
-  source: LineSource,
-  path: string,
-  plan: ReadPlan,
-  { mode, judge, skipUnless }: { mode: ResumeMode; judge: boolean; skipUnless?: string },
-  deps: ImportDeps,
-  sink: Sink,
+/** A file a worker read, priced and batched here as the in-thread reading would have: same order, same counts. */
+async function storeRead(
+  read: FileRead,
   summary: ImportSummary,
-  maybeFlush: () => Promise<void> | undefined,
-  progress: (end: number) => void,
+  batcher: ReturnType<typeof createBatcher>,
 ): Promise<ReadResult> {
-  const ctx = { path, ingestedAt: deps.ingestedAt, defaults: deps.defaults };
-  const resumable = mode === 'append' && isResumable(source);
-  const parser: LineParser & { resumeLine?: () => number | null; state?: () => string | null } = resumable
-    ? source.openResumable(ctx, sink, { holdTail: plan.holdTail, state: plan.parserState })
-    : source.open(ctx, sink);
-  const feed = (line: Line) => {
-    summary.lines++;
-    if (line.skipped) return;
-    if (line.badUtf8 && !judge)
-      sink.skip({ ref: `${path}:${line.lineNo}`, code: 'SRC_NOT_UTF8', reason: 'line is not valid UTF-8' });
-    else parser.line(line.text, line.lineNo);
-  };
-  // Start offset of every line read, to turn the parser's resume line into a byte offset.
-  const starts: number[] = [];
-  let pos = plan.offset;
-  let prev: Line | null = null;
-  let lastReport = plan.offset;
-  // Lines are fed one behind, so the last one can be judged (terminated or not) before the parser sees it.
-  for (const line of readLinesSync(path, { offset: plan.offset, lineNo: plan.lineNo, skipUnless })) {
-    if (prev) feed(prev);
-    starts.push(pos);
-    pos = line.end;
-    prev = line;
-    // Awaited only when a batch is full: an await per line costs a microtask turn on every one of them.
-    const flushing = maybeFlush();
+  addSummary(summary, read.summary);
+  for (const e of read.events) {
+    batcher.add(e);
+    const flushing = batcher.maybeFlush();
     if (flushing) await flushing;
-    if (line.end - lastReport > 1 << 20) {
-      lastReport = line.end;
-      progress(line.end);
-    }
   }
-  const unterminated = prev !== null && !endsWithNewline(path, prev.end);
-  // A last line without its newline is probably still being written: keep it for the next import while the file
-  // is fresh; once it has settled, feed it so the parser reports it (SRC_TRUNCATED).
-  const holdLine = unterminated && plan.holdTail && mode === 'append';
-  if (prev && !holdLine) feed(prev);
-  parser.end();
-  await maybeFlush();
-  summary.bytes += (holdLine && prev ? starts.at(-1)! : pos) - plan.offset;
-  if (mode !== 'append') return { offset: 0, lineNo: 1, heldBack: false, parserState: null };
-  const fromParser = parser.resumeLine?.() ?? null;
-  const parserState = parser.state?.() ?? null;
-  const fromLine = unterminated && prev ? prev.lineNo : null;
-  const at = minOf(fromParser, fromLine);
-  if (at === null)
-    return { offset: pos, lineNo: (prev?.lineNo ?? plan.lineNo - 1) + 1, heldBack: false, parserState };
-  return {
-    offset: starts[at - plan.lineNo]!,
-    lineNo: at,
-    heldBack: plan.holdTail && (fromParser !== null || holdLine),
-    parserState,
-  };
+  for (const r of read.costs) batcher.cost(r);
+  for (const r of read.activity) batcher.activity(r);
+  await batcher.maybeFlush();
+  return read.result;
 }
 
-function minOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
+function readOptions(o: FileImportOptions): ReadOptions {
+  return { mode: o.mode ?? 'always', judge: o.parserJudgesEncoding === true, skipUnless: o.skipUnless };
 }
 
-function endsWithNewline(path: string, end: number): boolean {
-  if (end === 0) return true;
-  const b = Buffer.alloc(1);
-  return readAt(path, b, end - 1) === 1 && b[0] === 0x0a;
+function bytesToRead(p: ImportPlan): number {
+  return p.reads.reduce((a, r) => a + Math.max(0, r.facts.size - r.plan.offset), 0);
 }
 
-/** SHA-256 of the CHECK_BYTES before `offset` (fewer at the start of a file). */
-function tailHash(path: string, offset: number): string | null {
-  if (offset === 0) return null;
-  const from = Math.max(0, offset - CHECK_BYTES);
-  const b = Buffer.alloc(offset - from);
-  const n = readAt(path, b, from);
-  return createHash('sha256').update(b.subarray(0, n)).digest('hex');
+function plannedReads(p: ImportPlan): PlannedRead[] {
+  return p.reads.map((r) => ({
+    path: r.path,
+    plan: r.plan,
+    bytes: Math.max(0, r.facts.size - r.plan.offset),
+  }));
 }
 
-/** Reads into `b` from `position`; returns the bytes read. */
-function readAt(path: string, b: Buffer, position: number): number {
-  const fd = openSync(path, 'r');
-  try {
-    return readSync(fd, b, 0, b.length, position);
-  } finally {
-    closeSync(fd);
-  }
+function readContext(deps: ReadContext): ReadContext {
+  return { ingestedAt: deps.ingestedAt, defaults: deps.defaults };
+}
+
+function sameContext(a: ReadContext, b: ReadContext): boolean {
+  return (
+    a.ingestedAt === b.ingestedAt && JSON.stringify(a.defaults ?? {}) === JSON.stringify(b.defaults ?? {})
+  );
+}
+
+/** Whether each of `paths` has the same import state in both (what its plan was made from). */
+function sameStates(
+  a: ReadonlyMap<string, FileState>,
+  b: ReadonlyMap<string, FileState>,
+  paths: readonly string[],
+): boolean {
+  const key = (s: FileState | undefined) =>
+    s === undefined
+      ? ''
+      : JSON.stringify([s.size, s.mtimeMs, s.offset, s.lineNo, s.check, s.heldBack, s.parserState]);
+  return paths.every((p) => key(a.get(resolve(p))) === key(b.get(resolve(p))));
 }
 
 /** Events from a generator (the demo organisation) into the ledger, with the same pricing and counting. */

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TokenledgerError } from '../../errors.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
@@ -6,6 +6,7 @@ import type { AppendResult } from '../../store/store.js';
 import type { ImportDeps } from '../batcher.js';
 import { addSummary, FIRST_SKIPS, type ImportSummary } from '../summary.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
+import { spawnWorker } from './spawn.js';
 import { firstSkipsInOrder, StripeOrder, stripingFor } from './stripes.js';
 
 export type { Striping, WorkerSourceId } from './messages.js';
@@ -31,10 +32,6 @@ const WORKER_HEAP_MB = 192;
  */
 const WORKER_YOUNG_MB = 192;
 const STRIPED_WORKER_YOUNG_MB = 64;
-
-// Under vitest/tsx this module is TypeScript and the worker must be too; the built CLI runs the compiled .js.
-const fromSource = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(fromSource ? './parse-worker.ts' : './parse-worker.js', import.meta.url);
 
 /**
  * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in worker
@@ -166,14 +163,8 @@ interface Posted {
 }
 
 function startWorker(job: WorkerJob, youngMb: number): Worker {
-  // Node 20 will not start a worker from a .ts file even with tsx loaded: register tsx first, then import it.
-  return fromSource
-    ? new Worker(
-        `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`,
-        { eval: true, workerData: job },
-      )
-    : new Worker(WORKER_URL, {
-        workerData: job,
-        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: youngMb },
-      });
+  return spawnWorker('parse-worker', job, {
+    maxOldGenerationSizeMb: WORKER_HEAP_MB,
+    maxYoungGenerationSizeMb: youngMb,
+  });
 }
