@@ -27,7 +27,10 @@ import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { ReadPool } from './read-pool.js';
 import { readAudit, repriceEvents } from './reprice.js';
 import {
+  dayGroups,
   finishRollupDays,
+  REBUILD_EVENTS,
+  rebuildDayGroups,
   rebuildDirtyDays,
   rebuildDirtyDaysSideBySide,
   recoverDirtyRollupDays,
@@ -56,7 +59,12 @@ export const DUCKDB_STORE = 'duckdb';
 export async function createDuckDbStore(path: string, options: DuckDbOptions = {}): Promise<Store> {
   const { session, rates } = await openLedger(path, options);
   await recoverDirtyRollupDays(session);
-  return new DuckDbStore(session, rates, options.deferRollups === true);
+  return new DuckDbStore(
+    session,
+    rates,
+    options.deferRollups === true,
+    options.rebuildEvents ?? REBUILD_EVENTS,
+  );
 }
 
 class DuckDbStore implements Store {
@@ -78,6 +86,7 @@ class DuckDbStore implements Store {
     private readonly s: DuckDbSession,
     private readonly rates: RateCardRegistry,
     deferRollups: boolean,
+    private readonly rebuildEvents: number,
   ) {
     this.upkeep = deferRollups
       ? { kind: 'deferred', deferred: this.rollupDeferred }
@@ -168,11 +177,15 @@ class DuckDbStore implements Store {
    * runs by then, and one DuckDB thread per connection (imports open it with one) left the second core idle.
    */
   private async rebuildDeferredAtClose(): Promise<void> {
-    const days = [...this.rollupDeferred];
-    if (days.length < 2) return this.rebuildDeferred();
+    const groups = await dayGroups(this.s, [...this.rollupDeferred], this.rebuildEvents);
+    if (groups.length < 2) {
+      await rebuildDayGroups(this.s, groups);
+      this.rollupDeferred.clear();
+      return;
+    }
     const conn = await this.connectBeside();
     try {
-      await rebuildDirtyDaysSideBySide([this.s, new DuckDbSession(this.s.instance, conn)], days);
+      await rebuildDirtyDaysSideBySide([this.s, new DuckDbSession(this.s.instance, conn)], groups);
     } finally {
       conn.closeSync();
     }
@@ -183,7 +196,7 @@ class DuckDbStore implements Store {
   private async rebuildDeferred(): Promise<void> {
     if (this.rollupDeferred.size === 0) return;
     const days = [...this.rollupDeferred];
-    await rebuildDirtyDays(this.s, days);
+    await rebuildDirtyDays(this.s, days, this.rebuildEvents);
     for (const d of days) this.rollupDeferred.delete(d);
   }
 

@@ -44,6 +44,11 @@ export interface DuckDbOptions {
    * quarter of a 1M-event import's time.
    */
   deferRollups?: boolean;
+  /**
+   * At most this many events in the span of the rollup days rebuilt together (rollup.ts REBUILD_EVENTS, the
+   * default). Tests set it low to rebuild a day at a time.
+   */
+  rebuildEvents?: number;
 }
 
 /** Opens (creating if missing) the ledger file and its schema; `:memory:` gives a throwaway ledger. */

@@ -4,7 +4,7 @@ import type { Store } from '../store.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
-import { COMPACT_EVERY, planCompaction } from './rollup.js';
+import { COMPACT_EVERY, groupDays, planCompaction } from './rollup.js';
 import { ROLLUP_COLUMNS, SCHEMA_VERSION } from './schema.js';
 
 const freshPath = () => freshLedgerPath('tl-rollup-');
@@ -83,6 +83,62 @@ describe('planCompaction', () => {
         [3 * DAY, 1],
       ]),
     });
+  });
+});
+
+describe('groupDays', () => {
+  const perDay = new Map([
+    [1 * DAY, 100],
+    [2 * DAY, 100],
+    [3 * DAY, 900],
+    [4 * DAY, 50],
+    [6 * DAY, 50],
+    [7 * DAY, 2000],
+  ]);
+
+  it('rebuilds consecutive days together while their span holds at most the limit, a bigger day alone', () => {
+    expect(
+      groupDays(
+        [1, 2, 3, 4, 6, 7].map((d) => d * DAY),
+        perDay,
+        1000,
+      ),
+    ).toEqual([[1 * DAY, 2 * DAY], [3 * DAY, 4 * DAY, 6 * DAY], [7 * DAY]]);
+    expect(
+      groupDays(
+        [1, 2, 4].map((d) => d * DAY),
+        perDay,
+        1_000_000,
+      ),
+    ).toEqual([[1 * DAY, 2 * DAY, 4 * DAY]]);
+  });
+
+  it('counts the days between two dirty ones: a group scans its whole span', () => {
+    // Day 3 is not dirty, but days 2 and 4 rebuilt together would read its 900 events too.
+    expect(
+      groupDays(
+        [2, 4].map((d) => d * DAY),
+        perDay,
+        1000,
+      ),
+    ).toEqual([[2 * DAY], [4 * DAY]]);
+    expect(
+      groupDays(
+        [2, 4].map((d) => d * DAY),
+        perDay,
+        1050,
+      ),
+    ).toEqual([[2 * DAY, 4 * DAY]]);
+  });
+
+  it('a limit below every day rebuilds a day at a time', () => {
+    expect(
+      groupDays(
+        [1, 2, 3].map((d) => d * DAY),
+        perDay,
+        1,
+      ),
+    ).toEqual([[1 * DAY], [2 * DAY], [3 * DAY]]);
   });
 });
 
@@ -173,7 +229,8 @@ describe('rollup of appended batches', () => {
     const expected = await bothWays(reference);
     await reference.close();
     const path = freshPath();
-    const store = await createDuckDbStore(path, { deferRollups: true });
+    // A day per group (these 3000 events would otherwise be one), so that the two connections share the days.
+    const store = await createDuckDbStore(path, { deferRollups: true, rebuildEvents: 1 });
     for (let i = 0; i < events.length; i += 250) await store.append(events.slice(i, i + 250));
     await store.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);

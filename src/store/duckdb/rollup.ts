@@ -162,19 +162,31 @@ export async function recoverDirtyRollupDays(s: DuckDbSession): Promise<void> {
 }
 
 /**
- * Days rebuilt together by rebuildDirtyDays: one scan of their events (zone maps skip the rest) grouped in memory.
- * One day: a week of the 10M-event demo (~2.3M events, ~150k groups of every rollup's keys) ran the 128MB pool of a
- * canonical import out of memory at close; a day is ~330k events.
+ * Events in the time span of days rebuilt together: one scan of their events (zone maps skip the rest) grouped in
+ * memory. A week of the 10M-event demo (~2.3M events, ~150k groups of every rollup's keys) ran the 128MB pool of a
+ * canonical import out of memory at close, where a day of it (~330k events) did not; under this bound such a day is
+ * still rebuilt alone, and no group holds more than the largest single day. Smaller days go together: each group is
+ * ~15 statements of several kB to plan (~3 ms each), and an agent-log import (15k events over 3 days) spent ~130–170
+ * ms of its close rebuilding them a day at a time, ~60 ms as one group.
  */
-export const REBUILD_DAYS = 1;
+export const REBUILD_EVENTS = 250_000;
 
 /**
- * Rebuilds dirty `days` (µs at UTC midnight) of every rollup from the events, REBUILD_DAYS at a time, each group in
- * its own transaction that also clears those days from rollup_dirty: a process dying midway leaves the rest dirty,
- * for the next open.
+ * Rebuilds dirty `days` (µs at UTC midnight) of every rollup from the events, in groups (rebuildGroups), each group
+ * in its own transaction that also clears those days from rollup_dirty: a process dying midway leaves the rest
+ * dirty, for the next open.
  */
-export async function rebuildDirtyDays(s: DuckDbSession, days: readonly number[]): Promise<void> {
-  for (const group of dayGroups(days)) {
+export async function rebuildDirtyDays(
+  s: DuckDbSession,
+  days: readonly number[],
+  limit = REBUILD_EVENTS,
+): Promise<void> {
+  return rebuildDayGroups(s, await dayGroups(s, days, limit));
+}
+
+/** rebuildDirtyDays of days already grouped (dayGroups). */
+export async function rebuildDayGroups(s: DuckDbSession, groups: readonly number[][]): Promise<void> {
+  for (const group of groups) {
     await s.transaction('rebuilding the rollup', async () => {
       await rebuildGroup(s, group, true);
       await s.run('rebuilding the rollup', `DELETE FROM rollup_dirty WHERE ${inDays(group)}`);
@@ -192,9 +204,9 @@ export async function rebuildDirtyDays(s: DuckDbSession, days: readonly number[]
  */
 export async function rebuildDirtyDaysSideBySide(
   sessions: readonly DuckDbSession[],
-  days: readonly number[],
+  groups: readonly number[][],
 ): Promise<void> {
-  const groups = dayGroups(days);
+  const days = groups.flat();
   await Promise.all(
     sessions.map(async (s, k) => {
       for (let i = k; i < groups.length; i += sessions.length) {
@@ -209,10 +221,48 @@ export async function rebuildDirtyDaysSideBySide(
   });
 }
 
-function dayGroups(days: readonly number[]): number[][] {
-  const sorted = [...days].sort((a, b) => a - b);
+/** The days in groups of consecutive ones (groupDays), by the events each day's span holds now. */
+export async function dayGroups(
+  s: DuckDbSession,
+  days: readonly number[],
+  limit: number,
+): Promise<number[][]> {
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  if (sorted.length < 2) return sorted.map((d) => [d]);
+  const rows = await s.rows(
+    'rebuilding the rollup',
+    `SELECT epoch_us(date_trunc('day', ts)), count(*) FROM events WHERE ts >= make_timestamp(${Math.trunc(sorted[0]!)}::BIGINT) AND ts < make_timestamp(${Math.trunc(sorted.at(-1)!) + DAY_US}::BIGINT) GROUP BY ALL`,
+  );
+  return groupDays(sorted, new Map(rows.map((r) => [Number(r[0]), Number(r[1])])), limit);
+}
+
+/**
+ * Sorted days in runs whose time span (from the run's first day to the end of its last, days between included:
+ * that is what a group's scan reads) holds at most `limit` events, given the events per day; a day over the limit
+ * is a group of its own.
+ */
+export function groupDays(
+  sorted: readonly number[],
+  perDay: ReadonlyMap<number, number>,
+  limit: number,
+): number[][] {
+  const between = [...perDay].sort((a, b) => a[0] - b[0]);
+  const spanEvents = (from: number, to: number) =>
+    between.reduce((n, [d, c]) => (d > from && d <= to ? n + c : n), 0);
   const groups: number[][] = [];
-  for (let i = 0; i < sorted.length; i += REBUILD_DAYS) groups.push(sorted.slice(i, i + REBUILD_DAYS));
+  let group: number[] = [];
+  let events = 0;
+  for (const day of sorted) {
+    const prev = group.at(-1);
+    const adds = prev === undefined ? (perDay.get(day) ?? 0) : spanEvents(prev, day);
+    if (prev !== undefined && events + adds > limit) {
+      groups.push(group);
+      group = [];
+      events = perDay.get(day) ?? 0;
+    } else events += adds;
+    group.push(day);
+  }
+  if (group.length > 0) groups.push(group);
   return groups;
 }
 
