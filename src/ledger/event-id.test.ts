@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { eventId, idHalf, isLedgerId } from './event-id.js';
 
 describe('ledger ids', () => {
+  it('are the first 64 bits of SHA-256 over the source and parts, as every ledger already holds them', () => {
+    // Pinned (sha256sum of the joined text): a re-import must find the ids earlier versions stored.
+    expect(eventId('claude-code', 'msg_01', 'req_01')).toBe('823643d2d7e247f2'); // "claude-code|msg_01|req_01"
+    expect(eventId('src', 'a|b', null, '\\x', 42)).toBe('02d702ff68e013b8'); // "src|a\\|b|\\0|\\\\x|42"
+    expect(eventId('src', 'a|b', 'c')).not.toBe(eventId('src', 'a', 'b|c'));
+  });
+
   it('reads the two 32-bit halves of a 16-hex-digit id', () => {
     expect(idHalf('00000001ffffffff', 0)).toBe(1);
     expect(idHalf('00000001ffffffff', 8)).toBe(0xffffffff);

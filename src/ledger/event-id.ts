@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Event ids are deterministic from the source's own identity of a record (a request id, file and message id, a
@@ -11,13 +11,11 @@ import { createHash } from 'node:crypto';
  * differ.
  */
 export function eventId(source: string, ...parts: readonly (string | number | null | undefined)[]): string {
-  const h = createHash('sha256');
-  h.update(escapePart(source));
-  for (const p of parts) {
-    h.update('|');
-    h.update(p === null || p === undefined ? '\\0' : escapePart(String(p)));
-  }
-  return h.digest('hex').slice(0, 16);
+  // One string hashed at once: a Hash object and an update() per part cost ~3x as much per id (µs each, an id per
+  // line of a Claude Code log).
+  let text = escapePart(source);
+  for (const p of parts) text += `|${p === null || p === undefined ? '\\0' : escapePart(String(p))}`;
+  return hash('sha256', text).slice(0, 16);
 }
 
 function escapePart(s: string): string {
