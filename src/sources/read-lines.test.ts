@@ -101,6 +101,20 @@ describe('readLines', () => {
     ]);
   });
 
+  it('with skipUnless, finds the whole text, not a part of it, even after a partial match on the same line', async () => {
+    const p = file(
+      'partial.jsonl',
+      '{"no_usage":1}\n{"x_usage":0,"usage":3}\n{"usage":4}\n{"a":"usage\\""}\n',
+    );
+    const lines = await all(p, { skipUnless: '"usage"' });
+    expect(lines.map((l) => [l.lineNo, l.text, l.skipped === true])).toEqual([
+      [1, '', true],
+      [2, '{"x_usage":0,"usage":3}', false],
+      [3, '{"usage":4}', false],
+      [4, '', true],
+    ]);
+  });
+
   it('reads the same lines with blocking reads (worker threads), across 1 MiB reads and bad bytes', async () => {
     const long = 'x'.repeat(700_000);
     const p = file(

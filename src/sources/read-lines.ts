@@ -236,12 +236,12 @@ function* splitChunk(
 function* filterChunk(bytes: Buffer, base: number, firstLine: number, needle: Buffer): Generator<Line> {
   let lineNo = firstLine;
   let start = 0;
-  let hit = bytes.indexOf(needle);
+  let hit = indexOfNeedle(bytes, needle, 0);
   while (start < bytes.length) {
     let nl = bytes.indexOf(10, start);
     if (nl < 0) nl = bytes.length;
     const end = base + Math.min(nl + 1, bytes.length);
-    if (hit >= 0 && hit < start) hit = bytes.indexOf(needle, start);
+    if (hit >= 0 && hit < start) hit = indexOfNeedle(bytes, needle, start);
     const wanted = hit >= 0 && hit < nl;
     if (!wanted && objectShaped(bytes, start, nl)) {
       yield { text: '', lineNo: lineNo++, end, badUtf8: false, skipped: true };
@@ -255,6 +255,20 @@ function* filterChunk(bytes: Buffer, base: number, firstLine: number, needle: Bu
     }
     start = nl + 1;
   }
+}
+
+/**
+ * `bytes.indexOf(needle, from)`, found by its tail and then checked for its first byte: V8 searches a pattern of 7
+ * bytes or more with Boyer-Moore-Horspool, whose skips stay short in JSON (Claude Code's `"usage"` ends in a quote,
+ * the commonest byte), and a shorter one by memchr for its first byte. Over 300 MB of Claude Code logs, `usage"`
+ * then the quote before it: 94-102 ms against 146-161 ms for `"usage"`, the same 31,620 places.
+ */
+function indexOfNeedle(bytes: Buffer, needle: Buffer, from: number): number {
+  if (needle.length < 2) return bytes.indexOf(needle, from);
+  const tail = needle.subarray(1);
+  for (let i = bytes.indexOf(tail, from + 1); i >= 0; i = bytes.indexOf(tail, i + 1))
+    if (bytes[i - 1] === needle[0]) return i - 1;
+  return -1;
 }
 
 /** First non-blank byte `{` and last non-blank byte `}`. */
