@@ -4,6 +4,7 @@
  */
 import { formatUsd, formatUsdShort } from '../money/money.js';
 import { MEASURES, type Measures, MONEY_MEASURES, type QueryResult, type Row } from '../store/query.js';
+import { groupDigits } from './group-digits.js';
 
 const MONEY = new Set<string>(MONEY_MEASURES);
 
@@ -40,8 +41,6 @@ export function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-const int = new Intl.NumberFormat('en-US');
-
 export function reportTable(result: QueryResult, dims: readonly string[], bucketed: boolean): string {
   const billed = result.totals.billed_cost_usd !== undefined;
   const header = [
@@ -59,11 +58,11 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     ...label,
     money(m.cost_usd),
     ...(billed ? [money(m.billed_cost_usd ?? 0n)] : []),
-    int.format(m.input_tokens),
-    int.format(m.cache_read_tokens),
-    int.format(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
-    int.format(m.output_tokens),
-    int.format(m.requests),
+    groupDigits(m.input_tokens),
+    groupDigits(m.cache_read_tokens),
+    groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
+    groupDigits(m.output_tokens),
+    groupDigits(m.requests),
   ];
   const body = result.rows.map((r) =>
     line([...(bucketed ? [r.bucket ?? ''] : []), ...dims.map((d) => r.dims[d] ?? '(none)')], r),
@@ -75,7 +74,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   const note =
     u.events === 0
       ? 'unpriced: 0 events (every event in this report has a price)'
-      : `unpriced: ${int.format(u.events)} events, ${int.format(u.tokens)} tokens — not in the cost above; ` +
+      : `unpriced: ${groupDigits(u.events)} events, ${groupDigits(u.tokens)} tokens — not in the cost above; ` +
         'add their models to tokenledger.prices.yaml and run `tokenledger reprice`';
   return `${text}\n${note}\n`;
 }
