@@ -40,7 +40,7 @@ export interface FileImportOptions {
 export interface ReadersOption {
   /** The IMPORT_KINDS key of the source: a worker loads the parser itself. */
   kind: string;
-  /** How many workers; by default two for 16 MiB or more on two cores or more, else none (this thread). */
+  /** How many workers; by default two for 128 MiB or more on two cores or more, else none (this thread). */
   count?: number;
   /** Reads started before the ledger was open; used only if they were planned from the state the ledger has. */
   early?: EarlyReads | null;

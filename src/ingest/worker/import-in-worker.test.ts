@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { csvSource } from '../../sources/csv/parse.js';
+import { estimateDemoEvents, generateDemo } from '../../sources/demo/index.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
 import type { LineSource } from '../../sources/source.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
-import { importFiles } from '../import-files.js';
+import { importEvents, importFiles } from '../import-files.js';
 import { emptySummary } from '../summary.js';
 import { importInWorker, type Striping } from './import-in-worker.js';
 import { niceOf, threadId, WORKER_NICE } from './priority.js';
@@ -275,3 +276,52 @@ function threadNices(): number[] {
     }
   });
 }
+
+describe('the demo organisation in a worker thread', () => {
+  it('stores exactly the priced events generateDemo makes, counted as the in-thread fill counts them', async () => {
+    const opts = {
+      seed: 7,
+      people: 12,
+      days: 5,
+      end: 1_780_000_000_000_000,
+      ingestedAt: 1_780_000_000_000_001,
+    };
+    const expected = estimateDemoEvents(opts);
+    const pricer = await loadPricer(pricing);
+    const here = await createDuckDbStore(':memory:');
+    const inThread = await importEvents(generateDemo(opts), expected, {
+      store: here,
+      price: (e) => pricer.price(e),
+      ingestedAt: opts.ingestedAt,
+      batchSize: 500,
+    });
+    const there = await createDuckDbStore(':memory:');
+    const inWorker = emptySummary();
+    const progress: number[] = [];
+    await importInWorker(
+      'demo',
+      [{ path: 'demo', size: expected }],
+      {
+        store: there,
+        price: () => {
+          throw new Error('priced in the worker');
+        },
+        ingestedAt: opts.ingestedAt,
+        batchSize: 500, // many batches, so that the worker waits for this thread's acknowledgements
+        onProgress: (done) => progress.push(done),
+      },
+      there.appendPrepared!.bind(there),
+      pricing,
+      false,
+      inWorker,
+      opts,
+    );
+    expect(inThread.events).toBeGreaterThan(2_000);
+    expect(inWorker).toEqual(inThread);
+    expect(progress.length).toBeGreaterThan(4);
+    expect(progress.at(-1)).toBe(inThread.events);
+    expect(await there.events({})).toEqual(await here.events({}));
+    await here.close();
+    await there.close();
+  });
+});

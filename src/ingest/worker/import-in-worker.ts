@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { TokenledgerError } from '../../errors.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
+import type { DemoOptions } from '../../sources/demo/index.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
 import type { ImportDeps } from '../batcher.js';
@@ -28,16 +29,20 @@ const WORKER_HEAP_MB = 192;
  * 16 MB semi-spaces. With room for a few batches' allocation (64 MB semi-spaces) they are a quarter as many. 1M
  * events, three alternating runs: 17.0-18.8 s against 18.7-20.3 s, peak RSS 644-684 MB against 510-536 MB.
  * Two workers (stripes.ts) get 64 MB each: at 192 MB each the 1M import peaked at 905-917 MB (11.7-12.7 s), at 64 MB
- * at 753-799 MB (12.4-12.8 s), at 48 MB at 680-688 MB (12.8 s).
+ * at 753-799 MB (12.4-12.8 s), at 48 MB at 680-688 MB (12.8 s). The demo's worker too: the default demo (961k
+ * events), two alternating runs each, 10.1-10.5 s and 729-738 MB at 192, 10.1-10.4 s and 644-648 MB at 64, 10.8-11.6
+ * s and 587-618 MB at 32.
  */
 const WORKER_YOUNG_MB = 192;
-const STRIPED_WORKER_YOUNG_MB = 64;
+const SMALL_WORKER_YOUNG_MB = 64;
 
 /**
  * Imports canonical files (read from the start) with parsing, validation, pricing and the store's encoding in worker
  * threads (one, or two taking turns by stripe: stripes.ts); this thread only hands each prepared batch, in file order,
  * to `appendPrepared` (the store's Store.appendPrepared). Each worker has at most `inFlight` batches waiting here, so
  * memory stays flat however large the files. Adds the counts to `summary` exactly as the in-thread path would.
+ * With `demo` (source `demo`), the worker generates the demo organisation instead: one pseudo-file in `files`, whose
+ * size is the events expected (progress counts events).
  */
 export function importInWorker(
   sourceId: WorkerSourceId,
@@ -47,6 +52,7 @@ export function importInWorker(
   pricing: WorkerPricing,
   judge: boolean,
   summary: ImportSummary,
+  demo: DemoOptions | null = null,
 ): Promise<void> {
   const before: number[] = [];
   let acc = 0;
@@ -67,8 +73,9 @@ export function importInWorker(
     inFlight: 2,
     striping,
     me,
+    demo,
   });
-  const youngMb = striping.workers === 1 ? WORKER_YOUNG_MB : STRIPED_WORKER_YOUNG_MB;
+  const youngMb = striping.workers === 1 && !demo ? WORKER_YOUNG_MB : SMALL_WORKER_YOUNG_MB;
   const workers = Array.from({ length: striping.workers }, (_, me) => startWorker(job(me), youngMb));
   return new Promise<void>((resolve, reject) => {
     const order = new StripeOrder<Posted>(files.length);

@@ -1,10 +1,14 @@
 import type { LoadPricerOptions } from '../../pricing/load.js';
+import type { DemoOptions } from '../../sources/demo/index.js';
 import type { ParseContext } from '../../sources/source.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { ImportSummary } from '../summary.js';
 
-/** Canonical sources the worker can parse: their parsers need nothing from the main thread. */
-export type WorkerSourceId = 'jsonl' | 'csv';
+/**
+ * What the worker makes events from: canonical files (their parsers need nothing from the main thread), or the demo
+ * organisation's generator (`WorkerJob.demo`; no file).
+ */
+export type WorkerSourceId = 'jsonl' | 'csv' | 'demo';
 
 /**
  * How the parse workers share the files (stripes.ts): worker `me` of `workers` parses the stripes `s` with
@@ -29,6 +33,8 @@ export interface WorkerJob {
   inFlight: number;
   striping: Striping;
   me: number;
+  /** For `demo`: the generator's options (paths then name one pseudo-file, whose "bytes" are events). */
+  demo: DemoOptions | null;
 }
 
 /** Where a skip was, to put several workers' first skips back in file order. */

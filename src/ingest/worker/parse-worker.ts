@@ -17,7 +17,7 @@ import { ACK, type SkipAt, type WorkerJob, type WorkerMessage, type WorkerSource
 import { lowerThisThreadsPriority } from './priority.js';
 import { stripeCount, stripeOf } from './stripes.js';
 
-const SOURCES: Record<WorkerSourceId, LineSource> = { jsonl: jsonlSource, csv: csvSource };
+const SOURCES: Record<Exclude<WorkerSourceId, 'demo'>, LineSource> = { jsonl: jsonlSource, csv: csvSource };
 
 const port = parentPort!;
 const job = workerData as WorkerJob;
@@ -35,7 +35,6 @@ const send = (m: WorkerMessage) => port.postMessage(m);
 async function run(): Promise<void> {
   lowerThisThreadsPriority();
   const pricer = await loadPricer(job.pricer);
-  const source = SOURCES[job.sourceId];
   const summary = emptySummary();
   // Every event comes from pricer.price: its rate cards are checked (CardsChecked).
   const preparer = new DetachedPreparer(true);
@@ -71,6 +70,21 @@ async function run(): Promise<void> {
       transferList(prepared),
     );
   };
+  if (job.demo) {
+    // One pseudo-file of one stripe; its progress counts events.
+    const { generateDemo } = await import('../../sources/demo/index.js');
+    let n = 0;
+    for (const e of generateDemo(job.demo)) {
+      sink.event(e);
+      n++;
+      if (batch.length >= job.batchSize) await post(0, 0, false, n);
+    }
+    await post(0, 0, true, n);
+    send({ type: 'file-end', file: 0, stripes: 1 });
+    send({ type: 'done', summary, skipsAt });
+    return;
+  }
+  const source = SOURCES[job.sourceId as Exclude<WorkerSourceId, 'demo'>];
   const { striping, me } = job;
   for (const [file, path] of job.paths.entries()) {
     const parser = source.open({ path, ingestedAt: job.ingestedAt, defaults: job.defaults }, sink);
