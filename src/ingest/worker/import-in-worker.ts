@@ -9,6 +9,7 @@ import { addSummary, FIRST_SKIPS, type ImportSummary } from '../summary.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
 import { spawnWorker } from './spawn.js';
 import { firstSkipsInOrder, StripeOrder, stripingFor } from './stripes.js';
+import { errorOf } from './worker-errors.js';
 
 export type { Striping, WorkerSourceId } from './messages.js';
 
@@ -153,9 +154,7 @@ export function importInWorker(
           finished.push(m);
           if (finished.length === workers.length) stored.then(finish).catch(fail);
         } else {
-          const e = m.code ? new TokenledgerError(m.code, m.message) : new Error(m.message);
-          if (m.stack) e.stack = m.stack;
-          fail(e);
+          fail(errorOf(m));
         }
       });
     });

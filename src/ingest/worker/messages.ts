@@ -3,6 +3,7 @@ import type { DemoOptions } from '../../sources/demo/index.js';
 import type { ParseContext } from '../../sources/source.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { ImportSummary } from '../summary.js';
+import type { ErrorMessage } from './worker-errors.js';
 
 /**
  * What the worker makes events from: canonical files (their parsers need nothing from the main thread), or the demo
@@ -52,7 +53,7 @@ export type WorkerMessage =
   | { type: 'batch'; file: number; stripe: number; last: boolean; end: number; prepared: PreparedBatch }
   | { type: 'file-end'; file: number; stripes: number }
   | { type: 'done'; summary: ImportSummary; skipsAt: SkipAt[] }
-  | { type: 'error'; code: string | null; message: string; stack?: string };
+  | ErrorMessage;
 
 /** Main → worker: one batch was stored, another may be posted. */
 export const ACK = 'ack';

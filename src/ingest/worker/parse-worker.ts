@@ -16,6 +16,7 @@ import { emptySummary, recordSkip } from '../summary.js';
 import { ACK, type SkipAt, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
 import { lowerThisThreadsPriority } from './priority.js';
 import { stripeCount, stripeOf } from './stripes.js';
+import { errorMessage } from './worker-errors.js';
 
 const SOURCES: Record<Exclude<WorkerSourceId, 'demo'>, LineSource> = { jsonl: jsonlSource, csv: csvSource };
 
@@ -145,12 +146,4 @@ function transferList(b: PreparedBatch): ArrayBuffer[] {
   return b.staged ? [...b.staged.arrays.values()].map((a) => a.buffer as ArrayBuffer) : [];
 }
 
-run().catch((e: unknown) => {
-  const err = e as { code?: unknown; message?: unknown; stack?: string };
-  send({
-    type: 'error',
-    code: typeof err.code === 'string' ? err.code : null,
-    message: String(err.message ?? e),
-    stack: err.stack,
-  });
-});
+run().catch((e: unknown) => send(errorMessage(e)));

@@ -4,7 +4,6 @@
  * import state — on first imports and on a log that grew. Reads started before the ledger was open are used only
  * when the ledger's state is the one they were planned from.
  */
-import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   mkdirSync,
@@ -18,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { settledFixtures } from '../../../test/helpers/settled-fixtures.js';
+import { youngGenerationAfter } from '../../../test/helpers/young-generation.js';
 import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
@@ -161,43 +161,35 @@ describe('reading in worker threads', () => {
     expect(there).toEqual(here);
   });
 
+  /** Claude Code reads planned from an empty ledger, as for a ledger not yet made; `taken` spies on their use. */
+  function readsFromEmpty(paths: string[], taken: ReturnType<typeof vi.spyOn>[] = []): EarlyReads {
+    const ctx = { ingestedAt: INGESTED_AT, defaults: DEFAULTS };
+    const e = readEarly(
+      { kind: 'claude-code', count: 2 },
+      paths,
+      new Map(),
+      ctx,
+      optionsOf('claude-code', 2),
+    )!;
+    taken.push(vi.spyOn(e.reads, 'next'));
+    return e;
+  }
+
   it('reads started before the ledger was open are used when its state is the one they were planned from', async () => {
     const [, find] = CASES[0];
     const paths = await find();
-    let used: ReturnType<typeof vi.spyOn> | undefined;
-    const early = run('claude-code', [paths], 2, () => {
-      const e = readEarly(
-        { kind: 'claude-code', count: 2 },
-        paths,
-        new Map(),
-        ctx,
-        optionsOf('claude-code', 2),
-      )!;
-      used = vi.spyOn(e.reads, 'next');
-      return e;
-    });
-    const ctx = { ingestedAt: INGESTED_AT, defaults: DEFAULTS };
-    expect(await early).toEqual(await run('claude-code', [paths], null));
-    expect(used).toHaveBeenCalledTimes(paths.length);
+    const taken: ReturnType<typeof vi.spyOn>[] = [];
+    const early = await run('claude-code', [paths], 2, () => readsFromEmpty(paths, taken));
+    expect(early).toEqual(await run('claude-code', [paths], null));
+    expect(taken[0]).toHaveBeenCalledTimes(paths.length);
   });
 
   it('and are dropped when the ledger has moved on since: nothing is read twice', async () => {
     const [, find] = CASES[0];
     const paths = await find();
-    const ctx = { ingestedAt: INGESTED_AT, defaults: DEFAULTS };
     const spies: ReturnType<typeof vi.spyOn>[] = [];
     // Both imports are offered reads planned from an empty ledger; the second import's ledger already has the files.
-    const r = await run('claude-code', [paths, paths], 2, () => {
-      const e = readEarly(
-        { kind: 'claude-code', count: 2 },
-        paths,
-        new Map(),
-        ctx,
-        optionsOf('claude-code', 2),
-      )!;
-      spies.push(vi.spyOn(e.reads, 'next'));
-      return e;
-    });
+    const r = await run('claude-code', [paths, paths], 2, () => readsFromEmpty(paths, spies));
     expect(spies[0]).toHaveBeenCalledTimes(paths.length);
     expect(spies[1]).not.toHaveBeenCalled();
     expect(r.summaries[1]).toMatchObject({ unchangedFiles: paths.length, lines: 0, events: 0, imported: 0 });
@@ -207,14 +199,7 @@ describe('reading in worker threads', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-read-workers-'));
     const paths = Array.from({ length: 4 }, (_, i) => join(dir, `${i}.jsonl`));
     for (const p of paths) writeFileSync(p, '{}\n');
-    const ctx = { ingestedAt: INGESTED_AT, defaults: DEFAULTS };
-    const early = readEarly(
-      { kind: 'claude-code', count: 2 },
-      paths,
-      new Map(),
-      ctx,
-      optionsOf('claude-code', 2),
-    )!;
+    const early = readsFromEmpty(paths);
     rmSync(paths[2]!); // after planning, before (or while) the workers read
     const store = await createDuckDbStore(':memory:');
     const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
@@ -230,25 +215,16 @@ describe('V8 flags set while running', () => {
   function youngGenerationAfterWorker(passFlags: boolean): number {
     const log = join(mkdtempSync(join(tmpdir(), 'tl-read-workers-')), 's.jsonl');
     writeFileSync(log, '{}\n');
-    const script = `
-      import v8 from 'node:v8';
-      import { keepYoungGenerationSmall, SMALL_YOUNG_GENERATION } from ${JSON.stringify(new URL('../../cli/young-generation.ts', import.meta.url).href)};
-      import { WorkerReads } from ${JSON.stringify(new URL('./read-in-workers.ts', import.meta.url).href)};
+    const url = (m: string) => JSON.stringify(new URL(m, import.meta.url).href);
+    return youngGenerationAfter(`
+      import { keepYoungGenerationSmall, SMALL_YOUNG_GENERATION } from ${url('../../cli/young-generation.ts')};
+      import { WorkerReads } from ${url('./read-in-workers.ts')};
       keepYoungGenerationSmall();
       const plan = { read: true, offset: 0, lineNo: 1, holdTail: false, check: null, parserState: null };
       const reads = new WorkerReads(
         { kind: 'claude-code', workers: 1, v8Flags: ${passFlags} ? SMALL_YOUNG_GENERATION : undefined },
         [{ path: ${JSON.stringify(log)}, plan, bytes: 3 }], { ingestedAt: 0 }, { mode: 'append', judge: true });
-      await reads.next();
-      const kept = [];
-      for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 3 === 0) kept.push(o); }
-      const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-      console.log(JSON.stringify({ size: young.space_size, kept: kept.length }));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(r.stderr);
-    return (JSON.parse(r.stdout) as { size: number }).size;
+      await reads.next();`);
   }
 
   it('starting a worker resets them, so each read worker sets them again', () => {

@@ -14,6 +14,7 @@ import type { ParseContext } from '../../sources/source.js';
 import type { ReadOptions, ReadPlan, ReadResult } from '../read-file.js';
 import type { ImportSummary } from '../summary.js';
 import { spawnWorker } from './spawn.js';
+import { type ErrorMessage, errorOf } from './worker-errors.js';
 
 /** What one file held and where its next import starts: what importFiles gets from reading it on its own thread. */
 export interface FileRead {
@@ -47,10 +48,7 @@ export interface ReadJob {
 }
 
 /** Worker → main. */
-export type ReadMessage =
-  | { type: 'file'; index: number; read: FileRead }
-  | { type: 'done' }
-  | { type: 'error'; code: string | null; message: string; stack?: string };
+export type ReadMessage = { type: 'file'; index: number; read: FileRead } | { type: 'done' } | ErrorMessage;
 
 /** Main → worker: the main thread took a file of this worker's, worth `taken` budget bytes. */
 export interface ReadReply {
@@ -153,9 +151,7 @@ export class WorkerReads {
         this.finished.add(me);
         void w.terminate();
       } else {
-        const e = m.code ? new TokenledgerError(m.code, m.message) : new Error(m.message);
-        if (m.stack) e.stack = m.stack;
-        fail(e);
+        fail(errorOf(m));
       }
     });
     w.on('error', fail);

@@ -13,6 +13,7 @@ import { IMPORT_KINDS } from '../kinds.js';
 import { readFile } from '../read-file.js';
 import { emptySummary, recordSkip } from '../summary.js';
 import { budgetBytesOf, type ReadJob, type ReadMessage, type ReadReply } from './read-in-workers.js';
+import { errorMessage } from './worker-errors.js';
 
 const port = parentPort!;
 const job = workerData as ReadJob;
@@ -63,12 +64,4 @@ async function run(): Promise<void> {
   send({ type: 'done' });
 }
 
-run().catch((e: unknown) => {
-  const err = e as { code?: unknown; message?: unknown; stack?: string };
-  send({
-    type: 'error',
-    code: typeof err.code === 'string' ? err.code : null,
-    message: String(err.message ?? e),
-    stack: err.stack,
-  });
-});
+run().catch((e: unknown) => send(errorMessage(e)));
