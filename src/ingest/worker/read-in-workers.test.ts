@@ -6,6 +6,7 @@
  */
 import {
   appendFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -14,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { settledFixtures } from '../../../test/helpers/settled-fixtures.js';
 import { youngGenerationAfter } from '../../../test/helpers/young-generation.js';
@@ -27,6 +28,7 @@ import { type EarlyReads, type FileImportOptions, importFiles, readEarly } from 
 import { IMPORT_KINDS } from '../kinds.js';
 
 const FIX = settledFixtures();
+const SHARED_CLAUDE = resolve(import.meta.dirname, '../../../../shared/data/agent-logs/claude');
 const INGESTED_AT = 1_780_000_000_000_000;
 const DEFAULTS = { user: 'ana', team: null, project: null };
 
@@ -105,6 +107,50 @@ describe('reading in worker threads', () => {
       expect(there).toEqual(here);
     },
   );
+
+  it.skipIf(!existsSync(SHARED_CLAUDE))(
+    'on the real Claude Code logs of ../shared/data (sessions, subagents, every usage shape in them)',
+    async () => {
+      const dir = settledFixtures(SHARED_CLAUDE);
+      const paths = (await IMPORT_KINDS['claude-code']!.discover!({ env: {}, home: '/none', dirs: [dir] }))
+        .files;
+      const here = await run('claude-code', [paths], null);
+      expect(here.events.length).toBeGreaterThan(400);
+      expect(await run('claude-code', [paths], 2)).toEqual(here);
+    },
+  );
+
+  it('a response repeated in two files is stored from the first file, however the workers finish', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-read-workers-'));
+    const reply = (session: string, msg: string) =>
+      `${JSON.stringify({
+        type: 'assistant',
+        uuid: `${session}-${msg}`,
+        sessionId: session,
+        requestId: `req_${msg}`,
+        timestamp: '2026-02-10T10:00:00Z',
+        message: {
+          id: `msg_${msg}`,
+          model: 'claude-sonnet-4-5-20250929',
+          usage: { input_tokens: 3, output_tokens: 4 },
+        },
+      })}\n`;
+    // Lines that hold the text "usage" are parsed whole (read-lines.ts skipUnless): ~30 MB of them make the first
+    // file slow to read; the others are quick.
+    const filler = `${JSON.stringify({ type: 'user', message: { content: 'usage' }, pad: 'x'.repeat(2000) })}\n`;
+    // A worker posts the third file long before the first.
+    const logs = ['a', 'b', 'c'].map((n) => join(dir, `projects/-p/${n}.jsonl`));
+    mkdirSync(join(dir, 'projects/-p'), { recursive: true });
+    writeFileSync(logs[0]!, filler.repeat(15_000) + reply('first', 'same'));
+    writeFileSync(logs[1]!, reply('other', 'b'));
+    writeFileSync(logs[2]!, reply('second', 'same'));
+    const hour = new Date(Date.now() - 3_600_000);
+    for (const l of logs) utimesSync(l, hour, hour);
+    const there = await run('claude-code', [logs], 2);
+    expect(there.events.map((e) => e.session_id).sort()).toEqual(['first', 'other']);
+    expect(there.summaries[0]!.duplicates).toBe(1);
+    expect(there).toEqual(await run('claude-code', [logs], null));
+  });
 
   it('a log that grew is read on from where the last import stopped, the same as in-thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-read-workers-'));
