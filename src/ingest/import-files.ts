@@ -160,11 +160,12 @@ export async function importFiles(
     return summary;
   }
   const total = bytesToRead(planned);
+  const lines = readOptions(o);
   const workers = o.readers && plans.length > 0 ? (o.readers.count ?? readWorkersFor(total)) : 0;
   const reads = reuse
     ? early.reads
     : workers > 0
-      ? new WorkerReads({ ...o.readers!, workers }, plannedReads(planned), readContext(deps), readOptions(o))
+      ? new WorkerReads({ ...o.readers!, workers }, plannedReads(planned), readContext(deps), lines)
       : null;
   const sink: Sink = {
     event: batcher.add,
@@ -175,22 +176,13 @@ export async function importFiles(
   const saved: FileState[] = [];
   let doneBefore = 0;
   try {
-    for (const { path, facts, plan } of plans) {
+    for (const planned of plans) {
+      const { path, facts, plan } = planned;
       const progress = (end: number) => deps.onProgress?.(doneBefore + end - plan.offset, total);
       const r = reads
         ? await storeRead(await reads.next(), summary, batcher)
-        : await readFile(
-            source,
-            path,
-            plan,
-            readOptions(o),
-            deps,
-            sink,
-            summary,
-            batcher.maybeFlush,
-            progress,
-          );
-      doneBefore += Math.max(0, facts.size - plan.offset);
+        : await readFile(source, path, plan, lines, deps, sink, summary, batcher.maybeFlush, progress);
+      doneBefore += toRead(planned);
       deps.onProgress?.(doneBefore, total);
       if (r.heldBack) summary.heldBackFiles++;
       if (records) {
@@ -240,16 +232,15 @@ function readOptions(o: FileImportOptions): ReadOptions {
   return { mode: o.mode ?? 'always', judge: o.parserJudgesEncoding === true, skipUnless: o.skipUnless };
 }
 
+/** Bytes of a planned file from where its read starts. */
+const toRead = (r: ImportPlan['reads'][number]): number => Math.max(0, r.facts.size - r.plan.offset);
+
 function bytesToRead(p: ImportPlan): number {
-  return p.reads.reduce((a, r) => a + Math.max(0, r.facts.size - r.plan.offset), 0);
+  return p.reads.reduce((a, r) => a + toRead(r), 0);
 }
 
 function plannedReads(p: ImportPlan): PlannedRead[] {
-  return p.reads.map((r) => ({
-    path: r.path,
-    plan: r.plan,
-    bytes: Math.max(0, r.facts.size - r.plan.offset),
-  }));
+  return p.reads.map((r) => ({ path: r.path, plan: r.plan, bytes: toRead(r) }));
 }
 
 function readContext(deps: ReadContext): ReadContext {

@@ -74,13 +74,11 @@ async function run(): Promise<void> {
   if (job.demo) {
     // One pseudo-file of one stripe; its progress counts events.
     const { generateDemo } = await import('../../sources/demo/index.js');
-    let n = 0;
     for (const e of generateDemo(job.demo)) {
       sink.event(e);
-      n++;
-      if (batch.length >= job.batchSize) await post(0, 0, false, n);
+      if (batch.length >= job.batchSize) await post(0, 0, false, summary.events);
     }
-    await post(0, 0, true, n);
+    await post(0, 0, true, summary.events);
     send({ type: 'file-end', file: 0, stripes: 1 });
     send({ type: 'done', summary, skipsAt });
     return;
