@@ -1,6 +1,7 @@
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { writeCatalogSnapshot } from '../../src/pricing/bundled-catalog.js';
 
 /**
  * Compiles src/ and the benchmark's targets to plain ESM JavaScript under bench/.work/gw-js, file for file (no
@@ -20,6 +21,8 @@ export async function buildTargets(
   ];
   await build({ entryPoints, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20' });
   cpSync(join(root, 'src', 'pricing', 'data'), join(out, 'src', 'pricing', 'data'), { recursive: true });
+  // As scripts/postbuild.mjs does for dist/: the deployed server reads the catalog from this snapshot.
+  await writeCatalogSnapshot(join(out, 'src', 'pricing', 'data'));
   return {
     bareProxy: join(out, 'bench', 'gateway', 'bare-proxy.js'),
     gateway: join(out, 'bench', 'gateway', 'gateway-target.js'),

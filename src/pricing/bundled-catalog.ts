@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,24 +9,30 @@ import { parseServiceTiers } from './service-tiers.js';
 /** The genai-prices release the bundled catalog is built from; package.json pins exactly this version. */
 export const GENAI_PRICES_VERSION = '0.1.8';
 
-const SERVICE_TIERS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'data', 'service-tiers.yaml');
+const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'data');
+const SERVICE_TIERS_FILE = join(DATA_DIR, 'service-tiers.json');
 
 let cached: Promise<Catalog> | undefined;
 
 /**
  * The catalog bundled with tokenledger: every provider and model of the installed, pinned @pydantic/genai-prices,
- * plus data/service-tiers.yaml. Loaded once per process.
+ * plus data/service-tiers.json. Loaded once per process.
  *
  * The package exposes its whole provider list through a public function: `waitForUpdate()` resolves to the active
  * data, which is the snapshot compiled into the package until someone calls `updatePrices()` to fetch newer prices.
  * tokenledger never calls `updatePrices()`, so the catalog is exactly the pinned release and works offline.
+ *
+ * A build (`npm run build`) also writes that provider list as JSON beside the service tiers (writeCatalogSnapshot):
+ * reading it takes ~10 ms where importing the package's 800 kB module took 70–110 ms of every command's start-up
+ * (bench/RESULTS.md, "Command start-up"). Both give the same providers to the same conversion.
  */
 export function loadBundledCatalog(): Promise<Catalog> {
-  cached ??= load();
+  cached ??= loadCatalog(DATA_DIR);
   return cached;
 }
 
-async function load(): Promise<Catalog> {
+/** The bundled catalog with its provider list read from `dataDir`'s snapshot when one of the installed version is there. */
+export async function loadCatalog(dataDir: string): Promise<Catalog> {
   const version = installedVersion();
   if (version !== GENAI_PRICES_VERSION) {
     throw new PricingError(
@@ -34,6 +40,12 @@ async function load(): Promise<Catalog> {
       `@pydantic/genai-prices ${version} is installed but tokenledger is built for ${GENAI_PRICES_VERSION}; run \`npm ci\` to restore the pinned version`,
     );
   }
+  const providers = readSnapshot(dataDir, version) ?? (await packageProviders());
+  const tiers = parseServiceTiers(readFileSync(SERVICE_TIERS_FILE, 'utf8'), SERVICE_TIERS_FILE);
+  return catalogFromGenaiPrices(providers, `genai-prices@${version}`, tiers);
+}
+
+async function packageProviders(): Promise<GenaiProvider[]> {
   const { waitForUpdate } = await import('@pydantic/genai-prices');
   const providers = await waitForUpdate();
   if (!Array.isArray(providers) || providers.length === 0) {
@@ -42,8 +54,36 @@ async function load(): Promise<Catalog> {
       '@pydantic/genai-prices returned no providers; run `npm ci` to reinstall it',
     );
   }
-  const tiers = parseServiceTiers(readFileSync(SERVICE_TIERS_FILE, 'utf8'), SERVICE_TIERS_FILE);
-  return catalogFromGenaiPrices(providers as unknown as GenaiProvider[], `genai-prices@${version}`, tiers);
+  return providers as unknown as GenaiProvider[];
+}
+
+interface Snapshot {
+  version: string;
+  providers: GenaiProvider[];
+}
+
+const snapshotFile = (dataDir: string, version: string) => join(dataDir, `genai-prices-${version}.json`);
+
+/** The snapshot's providers, or null when there is none of `version` (a run from the sources, or a partial build). */
+function readSnapshot(dataDir: string, version: string): GenaiProvider[] | null {
+  let text: string;
+  try {
+    text = readFileSync(snapshotFile(dataDir, version), 'utf8');
+  } catch {
+    return null;
+  }
+  const s = JSON.parse(text) as Snapshot;
+  return s.version === version && Array.isArray(s.providers) && s.providers.length > 0 ? s.providers : null;
+}
+
+/** Writes the installed package's provider list into `dataDir` for loadCatalog to read (scripts/postbuild.mjs). */
+export async function writeCatalogSnapshot(dataDir: string): Promise<string> {
+  const version = installedVersion();
+  const file = snapshotFile(dataDir, version);
+  const snapshot: Snapshot = { version, providers: await packageProviders() };
+  writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+  renameSync(`${file}.tmp`, file);
+  return file;
 }
 
 function installedVersion(): string {

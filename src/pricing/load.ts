@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { loadBundledCatalog } from './bundled-catalog.js';
-import { type Overrides, parseOverrides } from './overrides.js';
+import type { Overrides } from './overrides.js';
 import { createPricer, type Pricer } from './pricer.js';
 import { PricingError } from './pricing-errors.js';
 
@@ -40,14 +40,19 @@ export async function readOverrides(opts: LoadPricerOptions): Promise<Overrides 
         'PRICE_OVERRIDES_NOT_FOUND',
         `${path} (from ${how}) does not exist; fix the path or unset it`,
       );
-    return parseOverrides(text, path);
+    return parse(text, path);
   }
   for (const name of OVERRIDES_FILE_NAMES) {
     const path = join(opts.cwd, name);
     const text = await readText(path);
-    if (text !== null) return parseOverrides(text, path);
+    if (text !== null) return parse(text, path);
   }
   return null;
+}
+
+/** The overrides parser, and the YAML library under it, load only when there is a file to parse (~30 ms). */
+async function parse(text: string, path: string): Promise<Overrides> {
+  return (await import('./overrides.js')).parseOverrides(text, path);
 }
 
 async function readText(path: string): Promise<string | null> {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseServiceTiers } from './service-tiers.js';
+
+describe('the service-tier multipliers file', () => {
+  it('reads multipliers exactly, tier names lower-cased', () => {
+    const t = parseServiceTiers(
+      '{"openai": {"Batch": {"multiplier": "0.5", "source": "https://platform.openai.com/docs/guides/batch"}}}',
+      'tiers.json',
+    );
+    expect(t.get('openai')?.get('batch')).toEqual({
+      multiplier: 500_000_000_000_000_000n,
+      text: '0.5',
+      source: 'https://platform.openai.com/docs/guides/batch',
+    });
+  });
+
+  it('names the file and what is wrong', () => {
+    expect(() => parseServiceTiers('{"openai": ', 'tiers.json')).toThrow(/^tiers\.json: not valid JSON/);
+    expect(() =>
+      parseServiceTiers(
+        '{"openai": {"batch": {"multiplier": "-1", "source": "https://x.test/"}}}',
+        'tiers.json',
+      ),
+    ).toThrow('tiers.json: openai.batch.multiplier must not be negative');
+    expect(() =>
+      parseServiceTiers(
+        '{"openai": {"batch": {"multiplier": "half", "source": "https://x.test/"}}}',
+        'tiers.json',
+      ),
+    ).toThrow(/^tiers\.json: openai\.batch\.multiplier: /);
+  });
+});
