@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSection } from '../results-file.js';
 
 /**
  * Command start-up: the wall time of `tokenledger prices show gpt-4o` (Node, the CLI's modules, the price catalog,
- * one lookup), against Node's own start-up (`node -e 0`, the floor for any Node CLI) and against the same build
- * without the catalog snapshot that `npm run build` writes (dist/pricing/data/genai-prices-*.json; without it the
- * catalog is read by importing @pydantic/genai-prices, as before the snapshot). Targets alternate within each round.
+ * one lookup) and of `tokenledger report` on a small ledger (the same, plus DuckDB: load, open, one grouped query),
+ * against Node's own start-up (`node -e 0`, the floor for any Node CLI) and against the same build without the
+ * catalog snapshot that `npm run build` writes (dist/pricing/data/genai-prices-*.json; without it the catalog is read
+ * by importing @pydantic/genai-prices, as before the snapshot). Targets alternate within each round.
  * Run: `npm run build && node --import tsx bench/startup/run.ts [rounds]` (default 21).
  */
 const ROUNDS = Number(process.argv[2] ?? 21);
@@ -25,6 +26,17 @@ cpSync(DIST, NO_SNAPSHOT, {
   filter: (src) => !/genai-prices-[^/]*\.json$/.test(src),
 });
 
+// A small ledger: the demo organisation for 5 people over 7 days.
+const LEDGER = join(mkdtempSync(join(tmpdir(), 'tl-bench-startup-')), 'ledger.duckdb');
+const demo = spawnSync(
+  process.execPath,
+  [join(DIST, 'cli', 'main.js'), 'demo', '--people', '5', '--days', '7', '--db', LEDGER],
+  {
+    encoding: 'utf8',
+  },
+);
+if (demo.status !== 0) throw new Error(`demo failed: ${demo.stderr}`);
+
 const targets: { name: string; args: string[] }[] = [
   { name: 'node -e 0', args: ['-e', '0'] },
   {
@@ -34,6 +46,10 @@ const targets: { name: string; args: string[] }[] = [
   {
     name: 'prices show, catalog from the package import',
     args: [join(NO_SNAPSHOT, 'cli', 'main.js'), 'prices', 'show', 'gpt-4o'],
+  },
+  {
+    name: 'report on a small ledger (DuckDB opened)',
+    args: [join(DIST, 'cli', 'main.js'), 'report', '--db', LEDGER],
   },
 ];
 const times = targets.map(() => [] as number[]);
@@ -46,6 +62,7 @@ for (let r = 0; r < ROUNDS + 1; r++)
     if (r > 0) times[i]!.push(ms); // round 0 warms the page cache
   }
 rmSync(NO_SNAPSHOT, { recursive: true, force: true });
+rmSync(join(LEDGER, '..'), { recursive: true, force: true });
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const floor = median(times[0]!);

@@ -1,4 +1,7 @@
-import { listValue } from '@duckdb/node-api';
+import { duckdb } from './duckdb-api.js';
+
+const { listValue } = duckdb;
+
 import type { AppendResult } from '../store.js';
 import { batchContexts, type ContextCache } from './context-cache.js';
 import { CONTEXT_COLUMNS } from './contexts.js';

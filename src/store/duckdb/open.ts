@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import type { RateCard } from '../../ledger/event.js';
 import { storeError } from '../errors.js';
 import { RATE_NAMES } from './cost-sql.js';
+import { duckdb } from './duckdb-api.js';
 import {
   migrateRollupExtra,
   migrateSessionRollup,
@@ -66,7 +67,7 @@ export async function openLedger(
     // Where queries past the memory limit spill: beside the ledger, as DuckDB does for a file it opens itself. The
     // instance is in-memory (the ledger is attached), and DuckDB's default for that is `.tmp` in the working directory.
     if (path !== ':memory:') config.temp_directory = `${path}.tmp`;
-    instance = await DuckDBInstance.create(':memory:', config);
+    instance = await duckdb.DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     if (path === ':memory:') session = new DuckDbSession(instance, conn);
     else {

@@ -1,22 +1,17 @@
-import {
-  DuckDBDataChunk,
-  type DuckDBType,
-  HUGEINT,
-  INTEGER,
-  TIMESTAMP,
-  UBIGINT,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
 import type { UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { RepriceAudit, RepriceSelection, RepriceSummary } from '../store.js';
 import { CONTEXT_COLUMNS, resolveContexts, sameContext } from './contexts.js';
 import { costStorage } from './cost-storage.js';
+import { duckdb } from './duckdb-api.js';
 import { type RateCardRegistry, writeNewRateCards } from './rate-cards.js';
 import { EVENT_READ_SQL, micros, rowToEvent } from './read.js';
 import { rebuildRollupDays } from './rollup.js';
 import { EVENT_COLUMNS, q } from './schema.js';
 import type { DuckDbSession, SqlParam } from './session.js';
+
+const { DuckDBDataChunk, HUGEINT, INTEGER, TIMESTAMP, UBIGINT, VARCHAR } = duckdb;
 
 const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
   ['event_id', UBIGINT, 'UBIGINT'],

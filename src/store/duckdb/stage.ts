@@ -1,13 +1,5 @@
-import {
-  BIGINT,
-  DOUBLE,
-  type DuckDBAppender,
-  DuckDBDataChunk,
-  type DuckDBType,
-  INTEGER,
-  UINTEGER,
-  VARCHAR,
-} from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBType } from '@duckdb/node-api';
+import { duckdb } from './duckdb-api.js';
 import { q, STORED_EVENT_COLUMNS } from './schema.js';
 import { type Kind, SQL_TYPE_OF, STORED, type StageColumn } from './stage-columns.js';
 import type { BatchConstants, EncodedBatch } from './stage-encode.js';
@@ -20,6 +12,8 @@ export { type BatchConstants, type EncodedBatch, encodeBatch } from './stage-enc
  * had made staging ~5x slower, so strings go once each into a dictionary table. One INSERT … SELECT then decodes into
  * the stored types.
  */
+
+const { BIGINT, DOUBLE, DuckDBDataChunk, INTEGER, UINTEGER, VARCHAR } = duckdb;
 
 export const STAGE_TABLE = 'stage';
 export const STAGE_DICT_TABLE = 'stage_dict';

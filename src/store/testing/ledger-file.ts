@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from '../duckdb/duckdb-api.js';
 
 /** A path for a new ledger file, in a temp folder of its own (`prefix` names the folder). */
 export const freshLedgerPath = (prefix: string): string =>
@@ -12,7 +12,7 @@ export const freshLedgerPath = (prefix: string): string =>
  * rows of the last one.
  */
 export async function sql(path: string, ...statements: string[]): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(path);
+  const db = await duckdb.DuckDBInstance.create(path);
   const c = await db.connect();
   let last: unknown[][] = [];
   try {
