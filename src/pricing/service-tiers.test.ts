@@ -28,5 +28,23 @@ describe('the service-tier multipliers file', () => {
         'tiers.json',
       ),
     ).toThrow(/^tiers\.json: openai\.batch\.multiplier: /);
+    expect(() => parseServiceTiers('[]', 'tiers.json')).toThrow(
+      'tiers.json: (top level): expected an object',
+    );
+    expect(() => parseServiceTiers('{"openai": 1}', 'tiers.json')).toThrow(
+      'tiers.json: openai: expected an object',
+    );
+    expect(() =>
+      parseServiceTiers(
+        '{"openai": {"batch": {"multiplier": "0.5", "source": "https://x.test/", "note": 1}}}',
+        't',
+      ),
+    ).toThrow('t: openai.batch.note: unknown key; allowed: multiplier, source');
+    expect(() => parseServiceTiers('{"openai": {"batch": {"multiplier": "0.5"}}}', 't')).toThrow(
+      't: openai.batch.source: expected the URL',
+    );
+    expect(() =>
+      parseServiceTiers('{"openai": {"batch": {"multiplier": null, "source": "https://x.test/"}}}', 't'),
+    ).toThrow('t: openai.batch.multiplier: expected a decimal string');
   });
 });

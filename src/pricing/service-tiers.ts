@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { MoneyError, parseDecimal } from '../money/money.js';
 import { RATE_SCALE } from './cost.js';
 import { PricingError } from './pricing-errors.js';
@@ -24,14 +23,9 @@ export function normaliseServiceTier(tier: string | null): string | null {
   return STANDARD_TIERS.has(t) ? null : t;
 }
 
-const entrySchema = z
-  .object({ multiplier: z.union([z.string(), z.number()]), source: z.string().url() })
-  .strict();
-const fileSchema = z.record(z.string(), z.record(z.string(), entrySchema));
-
 /**
- * Parses data/service-tiers.json (`file` names it in errors). JSON rather than YAML: every command that prices
- * reads it, and the YAML parser's import and first parse were ~40 ms of their start-up.
+ * Parses data/service-tiers.json (`file` names it in errors). JSON, checked by hand: every command that prices reads
+ * it, and the YAML parser and zod (whose import alone is 110–140 ms) were most of the catalog's start-up.
  */
 export function parseServiceTiers(text: string, file: string): ServiceTierTable {
   let raw: unknown;
@@ -44,16 +38,25 @@ export function parseServiceTiers(text: string, file: string): ServiceTierTable 
       { cause },
     );
   }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PricingError(
-      'PRICE_SERVICE_TIERS_INVALID',
-      `${file}: ${issue.path.join('.')}: ${issue.message}`,
-    );
+  const invalid = (where: string, what: string) =>
+    new PricingError('PRICE_SERVICE_TIERS_INVALID', `${file}: ${where}: ${what}`);
+  if (!isObject(raw)) throw invalid('(top level)', 'expected an object of provider ids');
+  for (const [provider, tiers] of Object.entries(raw)) {
+    if (!isObject(tiers)) throw invalid(provider, 'expected an object of tier names');
+    for (const [tier, entry] of Object.entries(tiers)) {
+      const where = `${provider}.${tier}`;
+      if (!isObject(entry)) throw invalid(where, 'expected {multiplier, source}');
+      const extra = Object.keys(entry).find((k) => k !== 'multiplier' && k !== 'source');
+      if (extra !== undefined) throw invalid(`${where}.${extra}`, 'unknown key; allowed: multiplier, source');
+      if (typeof entry.multiplier !== 'string' && typeof entry.multiplier !== 'number')
+        throw invalid(`${where}.multiplier`, 'expected a decimal string');
+      if (typeof entry.source !== 'string' || !URL.canParse(entry.source))
+        throw invalid(`${where}.source`, 'expected the URL of the page that publishes the multiplier');
+    }
   }
+  const entries = raw as Record<string, Record<string, { multiplier: string | number; source: string }>>;
   const table = new Map<string, Map<string, ServiceTierMultiplier>>();
-  for (const [provider, tiers] of Object.entries(parsed.data)) {
+  for (const [provider, tiers] of Object.entries(entries)) {
     const byTier = new Map<string, ServiceTierMultiplier>();
     for (const [tier, entry] of Object.entries(tiers)) {
       const text = String(entry.multiplier);
@@ -77,4 +80,8 @@ export function parseServiceTiers(text: string, file: string): ServiceTierTable 
     table.set(provider, byTier);
   }
   return table;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
