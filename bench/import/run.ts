@@ -15,6 +15,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeCatalogSnapshot } from '../../src/pricing/bundled-catalog.js';
 import { generate, sizeOf } from './generate.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -29,7 +30,7 @@ const LEDGER = join(WORK, 'ledger.duckdb');
 const runs = Number(process.argv[2] ?? 3);
 const megabytes = Number(process.argv[3] ?? 300);
 
-function prepare(): void {
+async function prepare(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   if (sizeOf(DATA) <= megabytes * 1e6) {
     rmSync(DATA, { recursive: true, force: true });
@@ -59,6 +60,8 @@ function prepare(): void {
   );
   // The pricing module reads its data files next to itself.
   cpSync(join(REPO, 'src/pricing/data'), join(BUILD, 'pricing/data'), { recursive: true });
+  // And the catalog snapshot `npm run build` writes there (scripts/postbuild.mjs).
+  await writeCatalogSnapshot(join(BUILD, 'pricing/data'));
 }
 
 interface Measure {
@@ -101,8 +104,8 @@ function sources(dir: string): string[] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function main(): void {
-  prepare();
+async function main(): Promise<void> {
+  await prepare();
   const rows: { cc: Measure; first: Measure; again: Measure }[] = [];
   for (let i = 0; i < runs; i++) {
     const cc = ccusage();
@@ -148,4 +151,4 @@ function ccusageTokens(json: string): number {
   return r.totals?.totalTokens ?? 0;
 }
 
-main();
+await main();
