@@ -51,6 +51,13 @@ describe('the bundled catalog snapshot', () => {
     expect((await loadCatalog(dir)).providers.map((p) => p.id)).toEqual(['only']);
   });
 
+  it('is not read when it is cut short (a build stopped while writing it): the package is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-catalog-torn-'));
+    const file = await writeCatalogSnapshot(dir);
+    writeFileSync(file, readFileSync(file, 'utf8').slice(0, 1000));
+    expect((await loadCatalog(dir)).providers.map((p) => p.id)).toContain('openai');
+  });
+
   it('is not read when it holds another version of the package (a stale build): the package is', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-catalog-stale-'));
     writeFileSync(

@@ -64,16 +64,18 @@ interface Snapshot {
 
 const snapshotFile = (dataDir: string, version: string) => join(dataDir, `genai-prices-${version}.json`);
 
-/** The snapshot's providers, or null when there is none of `version` (a run from the sources, or a partial build). */
+/**
+ * The snapshot's providers, or null when there is no readable one of `version` (a run from the sources, a partial
+ * build): the package is then imported, which is only slower.
+ */
 function readSnapshot(dataDir: string, version: string): GenaiProvider[] | null {
-  let text: string;
+  let s: Snapshot;
   try {
-    text = readFileSync(snapshotFile(dataDir, version), 'utf8');
+    s = JSON.parse(readFileSync(snapshotFile(dataDir, version), 'utf8')) as Snapshot;
   } catch {
     return null;
   }
-  const s = JSON.parse(text) as Snapshot;
-  return s.version === version && Array.isArray(s.providers) && s.providers.length > 0 ? s.providers : null;
+  return s?.version === version && Array.isArray(s.providers) && s.providers.length > 0 ? s.providers : null;
 }
 
 /** Writes the installed package's provider list into `dataDir` for loadCatalog to read (scripts/postbuild.mjs). */

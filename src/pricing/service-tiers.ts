@@ -39,42 +39,31 @@ export function parseServiceTiers(text: string, file: string): ServiceTierTable 
     );
   }
   const invalid = (where: string, what: string) =>
-    new PricingError('PRICE_SERVICE_TIERS_INVALID', `${file}: ${where}: ${what}`);
-  if (!isObject(raw)) throw invalid('(top level)', 'expected an object of provider ids');
-  for (const [provider, tiers] of Object.entries(raw)) {
-    if (!isObject(tiers)) throw invalid(provider, 'expected an object of tier names');
-    for (const [tier, entry] of Object.entries(tiers)) {
-      const where = `${provider}.${tier}`;
-      if (!isObject(entry)) throw invalid(where, 'expected {multiplier, source}');
-      const extra = Object.keys(entry).find((k) => k !== 'multiplier' && k !== 'source');
-      if (extra !== undefined) throw invalid(`${where}.${extra}`, 'unknown key; allowed: multiplier, source');
-      if (typeof entry.multiplier !== 'string' && typeof entry.multiplier !== 'number')
-        throw invalid(`${where}.multiplier`, 'expected a decimal string');
-      if (typeof entry.source !== 'string' || !URL.canParse(entry.source))
-        throw invalid(`${where}.source`, 'expected the URL of the page that publishes the multiplier');
-    }
-  }
-  const entries = raw as Record<string, Record<string, { multiplier: string | number; source: string }>>;
+    new PricingError('PRICE_SERVICE_TIERS_INVALID', `${file}: ${where}${what}`);
+  if (!isObject(raw)) throw invalid('(top level)', ': expected an object of provider ids');
   const table = new Map<string, Map<string, ServiceTierMultiplier>>();
-  for (const [provider, tiers] of Object.entries(entries)) {
+  for (const [provider, tiers] of Object.entries(raw)) {
+    if (!isObject(tiers)) throw invalid(provider, ': expected an object of tier names');
     const byTier = new Map<string, ServiceTierMultiplier>();
     for (const [tier, entry] of Object.entries(tiers)) {
+      const where = `${provider}.${tier}`;
+      if (!isObject(entry)) throw invalid(where, ': expected {multiplier, source}');
+      const extra = Object.keys(entry).find((k) => k !== 'multiplier' && k !== 'source');
+      if (extra !== undefined)
+        throw invalid(`${where}.${extra}`, ': unknown key; allowed: multiplier, source');
+      if (typeof entry.source !== 'string' || !URL.canParse(entry.source))
+        throw invalid(`${where}.source`, ': expected the URL of the page that publishes the multiplier');
+      if (typeof entry.multiplier !== 'string' && typeof entry.multiplier !== 'number')
+        throw invalid(`${where}.multiplier`, ': expected a decimal string');
       const text = String(entry.multiplier);
       let multiplier: bigint;
       try {
         multiplier = parseDecimal(text, RATE_SCALE);
       } catch (cause) {
         if (!(cause instanceof MoneyError)) throw cause;
-        throw new PricingError(
-          'PRICE_SERVICE_TIERS_INVALID',
-          `${file}: ${provider}.${tier}.multiplier: ${cause.message}`,
-        );
+        throw invalid(`${where}.multiplier`, `: ${cause.message}`);
       }
-      if (multiplier < 0n)
-        throw new PricingError(
-          'PRICE_SERVICE_TIERS_INVALID',
-          `${file}: ${provider}.${tier}.multiplier must not be negative`,
-        );
+      if (multiplier < 0n) throw invalid(`${where}.multiplier`, ' must not be negative');
       byTier.set(tier.toLowerCase(), { multiplier, text, source: entry.source });
     }
     table.set(provider, byTier);
