@@ -1,6 +1,12 @@
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
 import { TokenledgerError } from '../errors.js';
 import { collect } from './filters.js';
+
+// By require: commander is CommonJS, and its ESM entry makes Node scan it for exports first (~12 ms of every command).
+const { Command, CommanderError, Option } = createRequire(import.meta.url)(
+  'commander',
+) as typeof import('commander');
+type Command = import('commander').Command;
 
 // Each command's code is imported when the command runs, not up front: loading every command (DuckDB, the server,
 // the OpenTelemetry decoders) cost ~0.3 s on every invocation, which dominated a re-import with nothing new.
