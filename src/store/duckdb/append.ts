@@ -1,10 +1,7 @@
-import { duckdb } from './duckdb-api.js';
-
-const { listValue } = duckdb;
-
 import type { AppendResult } from '../store.js';
 import { batchContexts, type ContextCache } from './context-cache.js';
 import { CONTEXT_COLUMNS } from './contexts.js';
+import { duckdb } from './duckdb-api.js';
 import type { PreparedBatch } from './prepare-batch.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { writeNewRateCards } from './rate-cards.js';
@@ -94,7 +91,7 @@ export async function writeBatch(
       'inserting events',
       `INSERT INTO events SELECT ${load.sql}
        FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m ${where}`,
-      [...load.params, listValue(ids)],
+      [...load.params, duckdb.listValue(ids)],
     );
     if (n === 0) return { n, rateIds, learned, pending: null };
     if (upkeep.kind === 'deferred') {
@@ -177,7 +174,7 @@ async function resolveBatchContexts(
        SELECT m.ids[s.ctx], ${decoded.join(', ')}
        FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m
        WHERE s.rowid IN (SELECT unnest(?::BIGINT[])) ORDER BY 1`,
-      [...params, listValue(byNumber), listValue(fresh.map((k) => first[k]!))],
+      [...params, duckdb.listValue(byNumber), duckdb.listValue(fresh.map((k) => first[k]!))],
     );
   }
   const learned: [string, number][] = [];
