@@ -61,7 +61,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   for (const u of config.upstreams.values())
     if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
       o.log(`warning: ${u.key_env} is not set: virtual keys cannot reach upstream ${u.name}`);
-  const pricer = await loadPricer({ overridesPath: o.pricesPath, cwd: o.cwd, env: o.env });
+  const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
+  const pricer = await loadPricer(pricing);
   const store = await o.openStore(o.ledgerPath);
   let wal: Wal;
   try {
@@ -135,7 +136,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const otlp = await startOtlp({
     port: o.otlpPort ?? 0,
     host: config.host,
-    pricer,
+    pricing,
     wal,
     attributes: attributeMap(config.otlp_attributes),
     log: o.log,

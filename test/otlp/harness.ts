@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
-import { loadPricer } from '../../src/pricing/load.js';
+import { createOtlpMapper } from '../../src/server/otlp/otlp-mapper.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from '../../src/server/otlp/otlp-server.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
-import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -42,16 +41,14 @@ export async function startHarness(
       }
     : store;
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });
-  const pricer = await loadPricer({ cwd: dir, env: {} });
-  const ingest = createOtlpIngest({
-    since: Date.now() * 1000 - 60_000_000,
+  const mapper = createOtlpMapper({
+    pricing: { cwd: dir, env: {} },
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
+    since: Date.now() * 1000 - 60_000_000,
   });
   const server = createOtlpHttpServer({
-    ingest,
-    pricer,
-    append: (e) => wal.append(e),
-    appendMany: (events) => wal.appendMany(events),
+    mapper,
+    appendEncoded: (records, count) => wal.appendEncoded(records, count),
     behind: () => wal.depth(),
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
   });
@@ -67,6 +64,7 @@ export async function startHarness(
     },
     async close() {
       await otlp.close();
+      await mapper.close();
       await wal.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });

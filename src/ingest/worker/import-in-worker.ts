@@ -4,10 +4,10 @@ import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { DemoOptions } from '../../sources/demo/index.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
+import { spawnWorker } from '../../worker-thread.js';
 import type { ImportDeps } from '../batcher.js';
 import { addSummary, FIRST_SKIPS, type ImportSummary } from '../summary.js';
 import { ACK, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
-import { spawnWorker } from './spawn.js';
 import { firstSkipsInOrder, StripeOrder, stripingFor } from './stripes.js';
 import { errorOf } from './worker-errors.js';
 
@@ -169,7 +169,7 @@ interface Posted {
 }
 
 function startWorker(job: WorkerJob, youngMb: number): Worker {
-  return spawnWorker('parse-worker', job, {
+  return spawnWorker(import.meta.url, 'parse-worker', job, {
     maxOldGenerationSizeMb: WORKER_HEAP_MB,
     maxYoungGenerationSizeMb: youngMb,
   });

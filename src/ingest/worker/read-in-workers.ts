@@ -11,9 +11,9 @@ import { TokenledgerError } from '../../errors.js';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { ActivityRecord, ProviderCostRecord } from '../../sources/provider-records.js';
 import type { ParseContext } from '../../sources/source.js';
+import { spawnWorker } from '../../worker-thread.js';
 import type { ReadOptions, ReadPlan, ReadResult } from '../read-file.js';
 import type { ImportSummary } from '../summary.js';
-import { spawnWorker } from './spawn.js';
 import { type ErrorMessage, errorOf } from './worker-errors.js';
 
 /** What one file held and where its next import starts: what importFiles gets from reading it on its own thread. */
@@ -136,7 +136,7 @@ export class WorkerReads {
   }
 
   private start(job: ReadJob, me: number): Worker {
-    const w = spawnWorker('read-worker', job);
+    const w = spawnWorker(import.meta.url, 'read-worker', job);
     const fail = (e: Error) => {
       if (this.settled) return;
       this.failure = e;

@@ -8,7 +8,7 @@ import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import type { AppendResult } from '../../store/store.js';
 import { EVENT_FIELDS, type UsageEvent } from '../event.js';
-import { decodeRecord, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
+import { decodeRecord, decodeRecords, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { openWal, WAL_SYNC, type WalSink } from './wal.js';
 
@@ -166,13 +166,38 @@ describe('encodeRecords', () => {
   });
 });
 
+describe('decodeRecords', () => {
+  it('gives back exactly the events encodeRecords wrote, in order, one card object per distinct rate card', () => {
+    const events = Array.from({ length: 30 }, (_, i) => event(i));
+    events[4] = {
+      ...events[4]!,
+      user: 'zoë "quoted" \n',
+      rates: null,
+      cost_usd: null,
+      cost_source: 'unpriced',
+    };
+    const back = decodeRecords(encodeRecords(events));
+    expect(back).toEqual(events);
+    expect(back[0]!.rates).toBe(back[29]!.rates);
+    expect(decodeRecords(encodeRecords([]))).toEqual([]);
+  });
+
+  it('throws on bytes that are not records this process encoded', () => {
+    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-2/);
+    expect(() => decodeRecords(Buffer.from('00000000 [2,'))).toThrow();
+  });
+});
+
 describe('openWal', () => {
-  it('appendMany acknowledges a whole batch in one write; a crash after it loses none of it', async () => {
+  it('appendEncoded acknowledges a whole batch in one write; a crash after it loses none of it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
     const batches = [0, 1, 2, 3].map((b) => Array.from({ length: 100 }, (_, i) => event(b * 100 + i)));
-    await Promise.all([...batches.map((b) => crashed.appendMany(b)), crashed.append(event(999))]);
-    await crashed.appendMany([]);
+    await Promise.all([
+      ...batches.map((b) => crashed.appendEncoded(encodeRecords(b), b.length)),
+      crashed.append(event(999)),
+    ]);
+    await crashed.appendEncoded(encodeRecords([]), 0);
     expect(crashed.depth()).toBe(401);
     // No drain, no close: the process "dies" here; the next one replays every acknowledged event.
     const sink = new MemorySink();
@@ -180,21 +205,50 @@ describe('openWal', () => {
     expect(wal.replayed).toMatchObject({ events: 401, inserted: 401, bad: 0 });
     expect(sink.rows.get(`${event(250).event_id}@${event(250).ts}`)).toEqual(event(250));
     await wal.close();
-    await expect(wal.appendMany([event(1)])).rejects.toMatchObject({ code: 'LEDGER_WAL_CLOSED' });
+    await expect(wal.appendEncoded(encodeRecords([event(1)]), 1)).rejects.toMatchObject({
+      code: 'LEDGER_WAL_CLOSED',
+    });
   });
 
-  it('appendMany larger than a segment gets a segment of its own', async () => {
+  it('appendEncoded larger than a segment gets a segment of its own', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const sink = new MemorySink();
     const size = encodeRecord(event(0)).length * 4;
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, segmentBytes: size });
-    await wal.appendMany(Array.from({ length: 25 }, (_, i) => event(i)));
+    await wal.appendEncoded(encodeRecords(Array.from({ length: 25 }, (_, i) => event(i))), 25);
     await wal.append(event(25));
     await wal.drain();
     expect(wal.depth()).toBe(0);
     expect(sink.rows.size).toBe(26);
     await wal.close();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('drains single events and encoded runs to the store in log order, in batches of about storeBatch', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const batches: string[][] = [];
+    const sink: WalSink = {
+      async append(events) {
+        batches.push(events.map((e) => e.event_id));
+        return { inserted: events.length, duplicates: 0 };
+      },
+    };
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, storeBatch: 7 });
+    const all = Array.from({ length: 30 }, (_, i) => event(i));
+    // 0–2 one by one, 3–12 as a run, 13 alone, 14–29 as a run.
+    await Promise.all([
+      ...all.slice(0, 3).map((e) => wal.append(e)),
+      wal.appendEncoded(encodeRecords(all.slice(3, 13)), 10),
+      wal.append(all[13]!),
+      wal.appendEncoded(encodeRecords(all.slice(14)), 16),
+    ]);
+    expect(wal.depth()).toBe(30);
+    await wal.drain();
+    expect(wal.depth()).toBe(0);
+    expect(batches.flat()).toEqual(all.map((e) => e.event_id));
+    // A batch takes items until it holds 7 events; a run is never split, so it can carry a batch past 7.
+    expect(batches.map((b) => b.length)).toEqual([13, 17]);
+    await wal.close();
   });
 
   it('acknowledges only after the record is in the segment file, then drains to the sink', async () => {
@@ -272,7 +326,7 @@ describe('openWal', () => {
     // Acknowledged one by one and in a batch, then read back by a fresh process before any sync could be awaited:
     // what an acknowledgement promises against kill -9 is that the record is in the file.
     for (let i = 0; i < 10; i++) await killed.append(event(i));
-    await killed.appendMany(Array.from({ length: 10 }, (_, i) => event(10 + i)));
+    await killed.appendEncoded(encodeRecords(Array.from({ length: 10 }, (_, i) => event(10 + i))), 10);
     const sink = new MemorySink();
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, sync });
     expect(wal.replayed).toMatchObject({ events: 20, inserted: 20, bad: 0 });

@@ -1,8 +1,8 @@
-import { close, fdatasync, write, writeSync } from 'node:fs';
+import { close, fdatasync, writev, writevSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
 import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
-import { encodeRecord, encodeRecords } from './codec.js';
+import { decodeRecords, encodeRecord } from './codec.js';
 import {
   listSegments,
   type OpenSegment,
@@ -49,10 +49,11 @@ export interface Wal {
   /** Resolves once the event is in the log: written (`after_ack`), or written and synced (`before_ack`). */
   append(e: UsageEvent): Promise<void>;
   /**
-   * Resolves once every event is in the log: one framed write (a checksummed line per event) in one group commit,
-   * one promise. A crash mid-write may keep a prefix of them; none was acknowledged, and ids make the retry a no-op.
+   * Resolves once `count` events, already encoded as log records (codec.ts encodeRecords, as the OTLP worker does
+   * off the main thread), are in the log: one write in one group commit, one promise. A crash mid-write may keep a
+   * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again.
    */
-  appendMany(events: readonly UsageEvent[]): Promise<void>;
+  appendEncoded(records: Buffer, count: number): Promise<void>;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
   synced(): Promise<void>;
   /** Events acknowledged but not yet in the store. */
@@ -64,11 +65,22 @@ export interface Wal {
   readonly replayed: ReplayResult;
 }
 
+/** Records encoded elsewhere (appendEncoded), queued for the store as bytes: decoded only when they are drained. */
+class Encoded {
+  constructor(
+    readonly bytes: Buffer,
+    readonly count: number,
+  ) {}
+}
+
+/** What waits for the store: an event, or a run of encoded records (a quarter of the memory, none of it heap). */
+type Queued = UsageEvent | Encoded;
+const countOf = (q: Queued): number => (q instanceof Encoded ? q.count : 1);
+
 interface Pending {
   /** One line per event, in order. */
   line: Buffer;
-  /** One event (append) or several (appendMany), so a single append allocates no array. */
-  event: UsageEvent | readonly UsageEvent[];
+  item: Queued;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -128,8 +140,8 @@ class SegmentWal implements Wal {
   private writing = false;
   /** The next segment, preallocated in the background while this one fills. */
   private next: Promise<OpenSegment> | null = null;
-  /** Acknowledged, not yet handed to the store, in log order. */
-  private queue: UsageEvent[] = [];
+  /** Acknowledged, not yet handed to the store, in log order; depthCount counts their events. */
+  private queue: Queued[] = [];
   /** Full segments, waiting for their events to reach the store. */
   private sealed: OpenSegment[] = [];
   private draining: Promise<void> | null = null;
@@ -165,14 +177,14 @@ class SegmentWal implements Wal {
   }
 
   append(event: UsageEvent): Promise<void> {
-    return this.refusal() ?? this.enqueue(encodeRecord(event), event, 1);
+    return this.refusal() ?? this.enqueue(encodeRecord(event), event);
   }
 
-  appendMany(events: readonly UsageEvent[]): Promise<void> {
+  appendEncoded(records: Buffer, count: number): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
-    if (events.length === 0) return Promise.resolve();
-    return this.enqueue(encodeRecords(events), events, events.length);
+    if (count === 0) return Promise.resolve();
+    return this.enqueue(records, new Encoded(records, count));
   }
 
   /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
@@ -181,11 +193,11 @@ class SegmentWal implements Wal {
     return this.syncFailure === null ? null : Promise.reject(this.syncFailure);
   }
 
-  /** Queues `n` events' encoded lines for the leader's next write; resolves once they are written. */
-  private enqueue(line: Buffer, event: Pending['event'], n: number): Promise<void> {
+  /** Queues an item's encoded lines for the leader's next write; resolves once they are written. */
+  private enqueue(line: Buffer, item: Queued): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ line, event, resolve, reject });
-      this.depthCount += n;
+      this.pending.push({ line, item, resolve, reject });
+      this.depthCount += countOf(item);
       if (!this.writing) this.lead();
     });
   }
@@ -210,15 +222,17 @@ class SegmentWal implements Wal {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      const bytes = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((p) => p.line));
+      const lines = batch.map((p) => p.line);
+      let size = 0;
+      for (const l of lines) size += l.length;
       try {
-        const seg = await this.room(bytes.length);
-        if (this.sync === 'before_ack') await pwrite(seg.fd, bytes, seg.offset);
-        else pwriteSync(seg.fd, bytes, seg.offset);
-        seg.offset += bytes.length;
+        const seg = await this.room(size);
+        if (this.sync === 'before_ack') await pwritev(seg.fd, lines, seg.offset);
+        else pwritevSync(seg.fd, lines, seg.offset);
+        seg.offset += size;
         if (this.sync === 'after_ack') this.syncSoon(seg);
       } catch (cause) {
-        for (const p of batch) this.depthCount -= Array.isArray(p.event) ? p.event.length : 1;
+        for (const p of batch) this.depthCount -= countOf(p.item);
         const err = new TokenledgerError(
           'LEDGER_WAL_WRITE',
           `${this.seg.path}: cannot write the write-ahead log (${(cause as Error).message}); check free disk space`,
@@ -228,12 +242,10 @@ class SegmentWal implements Wal {
         continue;
       }
       for (const p of batch) {
-        const e = p.event;
-        if (Array.isArray(e)) for (let i = 0; i < e.length; i++) this.queue.push(e[i]);
-        else this.queue.push(e as UsageEvent);
+        this.queue.push(p.item);
         p.resolve();
       }
-      if (this.queue.length >= Math.min(this.batch, DRAIN_AT)) this.drainSoon();
+      if (this.depthCount >= Math.min(this.batch, DRAIN_AT)) this.drainSoon();
     }
     this.writing = false;
   }
@@ -319,18 +331,28 @@ class SegmentWal implements Wal {
     // Only what is queued now: events acknowledged while an append runs wait for the next drain. Chasing them made a
     // busy server follow every large append with a small one, each paying the store's fixed cost per call (tens of
     // ms of CPU), which was most of the store's cost per event under load.
+    // A batch is `batch` events, or a little more when its last item is a run of encoded records.
     let left = this.queue.length;
     while (left > 0) {
-      const part = this.queue.slice(0, Math.min(this.batch, left));
+      const part: UsageEvent[] = [];
+      let items = 0;
+      while (items < left && part.length < this.batch) {
+        const q = this.queue[items++]!;
+        if (q instanceof Encoded) {
+          for (const e of decodeRecords(q.bytes)) part.push(e);
+          // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
+          await new Promise((resolve) => setImmediate(resolve));
+        } else part.push(q);
+      }
       try {
         await this.o.sink.append(part);
       } catch (e) {
         this.sealed = sealed.concat(this.sealed);
         throw e;
       }
-      this.queue.splice(0, part.length);
+      this.queue.splice(0, items);
       this.depthCount -= part.length;
-      left -= part.length;
+      left -= items;
     }
     await this.synced();
     for (const s of sealed) {
@@ -353,22 +375,35 @@ class SegmentWal implements Wal {
   }
 }
 
-function pwrite(fd: number, bytes: Buffer, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const go = (off: number): void =>
-      write(fd, bytes, off, bytes.length - off, position + off, (err, n) => {
-        if (err) reject(err);
-        else if (off + n < bytes.length) go(off + n);
-        else resolve();
-      });
-    go(0);
-  });
+/**
+ * The batch's lines in one positional gather write, without joining them into one buffer first (a copy of every
+ * byte, the size of a whole OTLP export). A short write resumes where it stopped.
+ */
+async function pwritev(fd: number, lines: Buffer[], position: number): Promise<void> {
+  for (let at = 0, rest = lines; rest.length > 0; ) {
+    const n = await new Promise<number>((resolve, reject) =>
+      writev(fd, rest, position + at, (err, written) => (err ? reject(err) : resolve(written))),
+    );
+    at += n;
+    rest = unwritten(rest, n);
+  }
 }
 
 /** A plain write on this thread: it lands in the page cache in a few µs, which a kill -9 cannot take back. */
-function pwriteSync(fd: number, bytes: Buffer, position: number): void {
-  for (let off = 0; off < bytes.length; )
-    off += writeSync(fd, bytes, off, bytes.length - off, position + off);
+function pwritevSync(fd: number, lines: Buffer[], position: number): void {
+  for (let at = 0, rest = lines; rest.length > 0; ) {
+    const n = writevSync(fd, rest, position + at);
+    at += n;
+    rest = unwritten(rest, n);
+  }
+}
+
+/** What is left of `lines` after the first `n` bytes were written. */
+function unwritten(lines: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < lines.length && n >= lines[i]!.length) n -= lines[i++]!.length;
+  if (i === lines.length) return [];
+  return [lines[i]!.subarray(n), ...lines.slice(i + 1)];
 }
 
 function datasync(fd: number): Promise<void> {

@@ -1,16 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import type { UsageEvent } from '../../ledger/event.js';
-import type { Pricer } from '../../pricing/pricer.js';
-import type { OtlpIngest } from '../../sources/otlp/ingest.js';
-import type { Mapped } from '../../sources/otlp/mapped.js';
-import type { Skip } from '../../sources/source.js';
+import { type MappedBatch, OtlpBodyError } from './map-batch.js';
+import type { OtlpMapper } from './otlp-mapper.js';
 import { RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
-import { readTraceRequest } from './trace-reader.js';
-
-const gunzipAsync = promisify(gunzip);
 
 const PATHS: Record<string, Signal> = {
   '/v1/traces': 'traces',
@@ -19,12 +11,10 @@ const PATHS: Record<string, Signal> = {
 };
 
 export interface OtlpServerOptions {
-  ingest: OtlpIngest;
-  pricer: Pricer;
-  /** Resolves once the event is in the write-ahead log (`wal.sync` says when it reaches the disk). */
-  append: (e: UsageEvent) => Promise<void>;
-  /** Resolves once all the events are in the write-ahead log, in one write (Wal.appendMany); preferred over `append`. */
-  appendMany?: (events: readonly UsageEvent[]) => Promise<void>;
+  /** Turns bodies into priced log records, off the main thread. */
+  mapper: OtlpMapper;
+  /** Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). */
+  appendEncoded: (records: Buffer, count: number) => Promise<void>;
   /** Largest body accepted, after decompression (default 64 MiB). */
   bodyLimitBytes?: number;
   /** Events acknowledged but not yet in the store (Wal.depth); with `maxBehind`, what sheds load. */
@@ -111,49 +101,31 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         'OTLP_CONTENT_TYPE',
         `content-type ${JSON.stringify(type)}: send application/x-protobuf or application/json`,
       );
-    let body = await read(req, limit);
+    const body = await read(req, limit);
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding === 'gzip') {
-      try {
-        body = await gunzipAsync(body, { maxOutputLength: limit });
-      } catch (e) {
-        throw new HttpError(
-          400,
-          'OTLP_BAD_BODY',
-          `content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`,
-        );
-      }
-    } else if (encoding !== 'identity')
+    if (encoding !== 'gzip' && encoding !== 'identity')
       throw new HttpError(
         415,
         'OTLP_CONTENT_ENCODING',
         `content-encoding ${encoding}: send gzip or no encoding`,
       );
-    const request = decode(signal, body, json);
-    const ingestedAt = now();
-    const mapped: Mapped =
-      signal === 'traces'
-        ? o.ingest.traces(request, ingestedAt)
-        : signal === 'logs'
-          ? o.ingest.logs(request, ingestedAt)
-          : o.ingest.metrics(request, ingestedAt);
-    const rejected: Skip[] = [...mapped.rejected];
-    const priced: UsageEvent[] = [];
-    for (const e of mapped.events) {
-      try {
-        priced.push(o.pricer.price(e));
-      } catch (err) {
-        rejected.push({
-          ref: e.source_ref ?? e.event_id,
-          code: 'OTLP_UNPRICEABLE',
-          reason: (err as Error).message,
-        });
-      }
+    let mapped: MappedBatch;
+    try {
+      mapped = await o.mapper.map({
+        signal,
+        json,
+        gzip: encoding === 'gzip',
+        body,
+        ingestedAt: now(),
+        limitBytes: limit,
+      });
+    } catch (e) {
+      if (e instanceof OtlpBodyError) throw new HttpError(400, e.code, e.message);
+      throw e;
     }
     // One write-ahead-log write for the whole request: the 200 waits for all of it to be in the log.
-    if (o.appendMany) await o.appendMany(priced);
-    else await Promise.all(priced.map((e) => o.append(e)));
-    return { rejected: rejected.length, message: summary(rejected) };
+    await o.appendEncoded(mapped.records, mapped.events);
+    return { rejected: mapped.rejected, message: mapped.message };
   }
 
   function respond(
@@ -182,41 +154,6 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     if (status === 503) headers['retry-after'] = 1;
     res.writeHead(status, headers).end(body);
   }
-}
-
-function decode(signal: Signal, body: Buffer, json: boolean) {
-  if (json) {
-    let v: unknown;
-    try {
-      v = JSON.parse(body.toString('utf8'));
-    } catch (e) {
-      throw new HttpError(400, 'OTLP_BAD_BODY', `not valid JSON: ${(e as Error).message}`);
-    }
-    if (v === null || typeof v !== 'object' || Array.isArray(v))
-      throw new HttpError(400, 'OTLP_BAD_BODY', `expected an Export${cap(signal)}ServiceRequest JSON object`);
-    return v;
-  }
-  try {
-    return signal === 'traces' ? readTraceRequest(body) : (SIGNALS[signal].request.decode(body) as object);
-  } catch (e) {
-    throw new HttpError(
-      400,
-      'OTLP_BAD_BODY',
-      `not a valid Export${cap(signal)}ServiceRequest protobuf: ${(e as Error).message}`,
-    );
-  }
-}
-
-function cap(signal: Signal): string {
-  return signal === 'traces' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics';
-}
-
-/** The partial-success message: how many, by code, and the first few places and reasons. */
-function summary(rejected: readonly Skip[]): string {
-  if (rejected.length === 0) return '';
-  const first = rejected.slice(0, 5).map((r) => `${r.ref}: ${r.reason}`);
-  const more = rejected.length > 5 ? `; and ${rejected.length - 5} more` : '';
-  return `${rejected.length} record(s) rejected: ${first.join('; ')}${more}`;
 }
 
 function read(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -1,33 +1,43 @@
 import type { Wal } from '../../ledger/wal/wal.js';
-import type { Pricer } from '../../pricing/pricer.js';
-import type { AttributeMap } from '../../sources/otlp/attribution.js';
-import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import type { LoadPricerOptions } from '../../pricing/load.js';
+import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
+import { createOtlpMapper } from './otlp-mapper.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from './otlp-server.js';
 
 export interface StartOtlpOptions {
   /** 0 turns the receiver off. */
   port: number;
   host: string;
-  pricer: Pricer;
-  wal: Pick<Wal, 'append' | 'appendMany' | 'depth'>;
+  /** How the worker loads the same prices as the gateway (loadPricer's options). */
+  pricing: LoadPricerOptions;
+  wal: Pick<Wal, 'appendEncoded' | 'depth'>;
   attributes?: AttributeMap;
+  /** Exports refused with 503 beyond this many events waiting for the store (otlp-server.ts). */
+  maxBehind?: number;
   log?: (line: string) => void;
 }
 
 /** Starts the OTLP/HTTP receiver beside the gateway (same process, same write-ahead log), or nothing on port 0. */
 export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer | null> {
   if (o.port === 0) return null;
-  const ingest = createOtlpIngest({
+  const mapper = createOtlpMapper({
+    pricing: o.pricing,
+    attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: Date.now() * 1000,
-    ...(o.attributes ? { attributes: o.attributes } : {}),
   });
   const server = createOtlpHttpServer({
-    ingest,
-    pricer: o.pricer,
-    append: (e) => o.wal.append(e),
-    appendMany: (events) => o.wal.appendMany(events),
+    mapper,
+    appendEncoded: (records, count) => o.wal.appendEncoded(records, count),
     behind: () => o.wal.depth(),
+    ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
     ...(o.log ? { log: o.log } : {}),
   });
-  return listenOtlp(server, o.port, o.host);
+  const otlp = await listenOtlp(server, o.port, o.host);
+  return {
+    url: otlp.url,
+    async close() {
+      await otlp.close();
+      await mapper.close();
+    },
+  };
 }

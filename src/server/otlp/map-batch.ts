@@ -1,0 +1,112 @@
+import { gunzipSync } from 'node:zlib';
+import type { UsageEvent } from '../../ledger/event.js';
+import { encodeRecords } from '../../ledger/wal/codec.js';
+import type { Pricer } from '../../pricing/pricer.js';
+import type { OtlpIngest } from '../../sources/otlp/ingest.js';
+import type { Mapped } from '../../sources/otlp/mapped.js';
+import type { Skip } from '../../sources/source.js';
+import { SIGNALS, type Signal } from './otlp-proto.js';
+import { readTraceRequest } from './trace-reader.js';
+
+/** One export request as it came off the wire. */
+export interface OtlpBatch {
+  signal: Signal;
+  /** application/json; otherwise binary protobuf. */
+  json: boolean;
+  gzip: boolean;
+  body: Uint8Array;
+  /** Epoch µs stamped on every event as `ingested_at`. */
+  ingestedAt: number;
+  /** Largest body accepted after decompression. */
+  limitBytes: number;
+}
+
+/** The request's events as write-ahead-log records, and what could not be used. */
+export interface MappedBatch {
+  /** encodeRecords' bytes: a checksummed line per event, priced. */
+  records: Buffer;
+  events: number;
+  rejected: number;
+  /** The partial-success message (empty when nothing was rejected). */
+  message: string;
+}
+
+/** A body that cannot be read as the request it claims to be: the receiver answers 400 with this message. */
+export class OtlpBodyError extends Error {
+  readonly code = 'OTLP_BAD_BODY';
+}
+
+/**
+ * Body → decoded request → events → priced → log records: all of an export's work before it can be acknowledged,
+ * except the write itself. Synchronous and free of I/O, so the receiver runs it in a worker thread beside the main
+ * one (otlp-mapper.ts), and tests and benchmarks call it directly.
+ */
+export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): MappedBatch {
+  let body = Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength);
+  if (b.gzip) {
+    try {
+      body = gunzipSync(body, { maxOutputLength: b.limitBytes });
+    } catch (e) {
+      throw new OtlpBodyError(`content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`);
+    }
+  }
+  const request = decode(b.signal, body, b.json);
+  const mapped: Mapped =
+    b.signal === 'traces'
+      ? ingest.traces(request, b.ingestedAt)
+      : b.signal === 'logs'
+        ? ingest.logs(request, b.ingestedAt)
+        : ingest.metrics(request, b.ingestedAt);
+  const rejected: Skip[] = [...mapped.rejected];
+  const priced: UsageEvent[] = [];
+  for (const e of mapped.events) {
+    try {
+      priced.push(pricer.price(e));
+    } catch (err) {
+      rejected.push({
+        ref: e.source_ref ?? e.event_id,
+        code: 'OTLP_UNPRICEABLE',
+        reason: (err as Error).message,
+      });
+    }
+  }
+  return {
+    records: encodeRecords(priced),
+    events: priced.length,
+    rejected: rejected.length,
+    message: summary(rejected),
+  };
+}
+
+function decode(signal: Signal, body: Buffer, json: boolean) {
+  if (json) {
+    let v: unknown;
+    try {
+      v = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new OtlpBodyError(`not valid JSON: ${(e as Error).message}`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new OtlpBodyError(`expected an Export${cap(signal)}ServiceRequest JSON object`);
+    return v;
+  }
+  try {
+    return signal === 'traces' ? readTraceRequest(body) : (SIGNALS[signal].request.decode(body) as object);
+  } catch (e) {
+    throw new OtlpBodyError(
+      `not a valid Export${cap(signal)}ServiceRequest protobuf: ${(e as Error).message}`,
+    );
+  }
+}
+
+function cap(signal: Signal): string {
+  return signal === 'traces' ? 'Trace' : signal === 'logs' ? 'Logs' : 'Metrics';
+}
+
+/** The partial-success message: how many, by code, and the first few places and reasons. */
+function summary(rejected: readonly Skip[]): string {
+  if (rejected.length === 0) return '';
+  const first = rejected.slice(0, 5).map((r) => `${r.ref}: ${r.reason}`);
+  const more = rejected.length > 5 ? `; and ${rejected.length - 5} more` : '';
+  return `${rejected.length} record(s) rejected: ${first.join('; ')}${more}`;
+}

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
+import type { AttributeMap } from '../../sources/otlp/attribution.js';
+import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { owned } from '../../worker-thread.js';
+import { type MappedBatch, mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
+
+/** What the receiver starts the worker with (otlp-mapper.ts). */
+export interface OtlpWorkerData {
+  pricing: LoadPricerOptions;
+  attributes: AttributeMap;
+  /** Epoch µs from which cumulative series are new (ingest.ts). */
+  since: number;
+}
+
+export type ToWorker = { id: number; batch: OtlpBatch };
+export type FromWorker =
+  | { id: number; ok: MappedBatch }
+  | { id: number; error: { badBody: boolean; message: string } };
+
+/**
+ * The OTLP worker: maps export requests one at a time, in the order they arrive, so the state the mappings keep
+ * across requests (cumulative series, which keys sent per-request usage) sees them in order.
+ */
+const data = workerData as OtlpWorkerData;
+const ready = loadPricer(data.pricing).then((pricer) => ({
+  pricer,
+  ingest: createOtlpIngest({ since: data.since, attributes: data.attributes }),
+}));
+const port = parentPort!;
+port.on('message', async ({ id, batch }: ToWorker) => {
+  try {
+    const { ingest, pricer } = await ready;
+    const ok = mapBatch(ingest, pricer, batch);
+    // Copied here into a buffer of its own and moved, rather than cloned (a copy on each side, one on the main thread).
+    const records = Buffer.from(ok.records);
+    port.postMessage({ id, ok: { ...ok, records } } satisfies FromWorker, owned(records));
+  } catch (e) {
+    const error = { badBody: e instanceof OtlpBodyError, message: (e as Error).message };
+    port.postMessage({ id, error } satisfies FromWorker);
+  }
+});
