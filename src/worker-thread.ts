@@ -17,9 +17,9 @@ export function spawnWorker(
   return fromSource
     ? new Worker(
         `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`,
-        { eval: true, workerData },
+        { eval: true, workerData, ...(resourceLimits ? { resourceLimits } : {}) },
       )
-    : new Worker(url, { workerData, resourceLimits });
+    : new Worker(url, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
 }
 
 /**

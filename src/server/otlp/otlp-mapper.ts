@@ -31,6 +31,7 @@ export interface OtlpMapperOptions {
  */
 export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
   let worker: Worker | null = null;
+  let closed = false;
   let nextId = 0;
   let since = o.since;
   const waiting = new Map<number, { resolve: (m: MappedBatch) => void; reject: (e: Error) => void }>();
@@ -46,6 +47,9 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       attributes: o.attributes,
       since,
     };
+    // No heap cap (resourceLimits): a worker that reaches one inside a large allocation, as JSON.parse of a big
+    // export makes, can abort the whole process instead of ending the worker (nodejs/node#47224), and this process
+    // also serves the gateway. The body limit bounds what one export can take.
     const w = spawnWorker(import.meta.url, 'otlp-worker', data);
     w.on('message', (m: FromWorker) => {
       const p = waiting.get(m.id);
@@ -69,6 +73,7 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
 
   return {
     map(batch) {
+      if (closed) return Promise.reject(new Error('the OTLP receiver is closed'));
       worker ??= start();
       const w = worker;
       const id = nextId++;
@@ -78,6 +83,7 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       });
     },
     async close() {
+      closed = true;
       const w = worker;
       worker = null;
       failAll(new Error('the OTLP receiver is closing'));

@@ -1,0 +1,87 @@
+import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadPricer } from '../../pricing/load.js';
+import { DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
+import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
+import { createOtlpMapper, type OtlpMapper } from './otlp-mapper.js';
+
+const T0 = 1_767_000_000_000_000_000n;
+
+/** An OTLP/JSON trace export of `n` chat spans. */
+function spans(n: number): Buffer {
+  const kv = (key: string, v: string | number) =>
+    typeof v === 'string' ? { key, value: { stringValue: v } } : { key, value: { intValue: String(v) } };
+  const out = Array.from({ length: n }, (_, i) => ({
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    name: 'chat gpt-4o',
+    startTimeUnixNano: String(T0 + BigInt(i) * 1_000_000n),
+    endTimeUnixNano: String(T0 + BigInt(i) * 1_000_000n + 250_000_000n),
+    attributes: [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.provider.name', 'openai'),
+      kv('gen_ai.request.model', 'gpt-4o'),
+      kv('gen_ai.usage.input_tokens', 1000 + i),
+      kv('gen_ai.usage.cache_read.input_tokens', 200),
+      kv('gen_ai.usage.output_tokens', 50),
+    ],
+  }));
+  return Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: out }] }] }));
+}
+
+const batch = (body: Buffer): OtlpBatch => ({
+  signal: 'traces',
+  json: true,
+  gzip: false,
+  body,
+  ingestedAt: 1_767_000_100_000_000,
+  limitBytes: 256 << 20,
+});
+
+const options = { pricing: { cwd: tmpdir(), env: {} }, attributes: DEFAULT_ATTRIBUTES, since: 0 };
+let mapper: OtlpMapper;
+afterEach(() => mapper?.close());
+
+describe('the OTLP worker', () => {
+  it('maps an export to exactly the log records the same mapping gives on this thread', async () => {
+    mapper = createOtlpMapper(options);
+    const body = spans(300);
+    const inWorker = await mapper.map(batch(body));
+    const here = mapBatch(
+      createOtlpIngest({ since: 0 }),
+      await loadPricer(options.pricing),
+      batch(spans(300)),
+    );
+    expect(inWorker.events).toBe(300);
+    expect(inWorker.records.equals(here.records)).toBe(true);
+    expect(inWorker).toMatchObject({ rejected: 0, message: '' });
+  });
+
+  it('rejects a body that does not decode with the reason, and keeps working', async () => {
+    mapper = createOtlpMapper(options);
+    const bad = mapper.map(batch(Buffer.from('{"resourceSpans": [')));
+    await expect(bad).rejects.toBeInstanceOf(OtlpBodyError);
+    await expect(bad).rejects.toThrow(/not valid JSON/);
+    expect((await mapper.map(batch(spans(2)))).events).toBe(2);
+  });
+
+  it('fails the exports a dying worker held, and maps the next one in a new worker', async () => {
+    // The real worker, caught as it is handed its first export, then ended from outside as a crash would end it.
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    mapper = createOtlpMapper(options);
+    const held = mapper.map(batch(spans(20_000)));
+    const worker = posted.mock.contexts[0] as Worker;
+    posted.mockRestore();
+    await worker.terminate();
+    await expect(held).rejects.toThrow(/OTLP worker exited/);
+    expect((await mapper.map(batch(spans(3)))).events).toBe(3);
+  });
+
+  it('refuses exports once closed', async () => {
+    mapper = createOtlpMapper(options);
+    await mapper.close();
+    await expect(mapper.map(batch(spans(1)))).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { owned } from './worker-thread.js';
+
+describe('owned', () => {
+  it('moves only a buffer that no other view can share', () => {
+    const joined = Buffer.concat([Buffer.alloc(6000, 1), Buffer.alloc(6000, 2)]);
+    expect(owned(joined)).toEqual([joined.buffer]);
+    // From Node's shared allocation pool, a part of a larger buffer, or too small to have its own memory: copied.
+    expect(owned(Buffer.from('small'))).toEqual([]);
+    expect(owned(joined.subarray(0, 100))).toEqual([]);
+    expect(owned(joined.subarray(1))).toEqual([]);
+  });
+});
