@@ -9,5 +9,8 @@ describe('owned', () => {
     expect(owned(Buffer.from('small'))).toEqual([]);
     expect(owned(joined.subarray(0, 100))).toEqual([]);
     expect(owned(joined.subarray(1))).toEqual([]);
+    // Unless the caller allocated it for itself alone; the pool still never moves.
+    expect(owned(joined.subarray(0, 100), true)).toEqual([joined.buffer]);
+    expect(owned(Buffer.from('small'), true)).toEqual([]);
   });
 });

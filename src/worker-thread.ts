@@ -23,16 +23,13 @@ export function spawnWorker(
 }
 
 /**
- * The buffer to move rather than copy to another thread: only one the view covers whole and nobody else holds (a
- * body Buffer.concat joined from chunks). A view into Node's allocation pool or a socket's read buffer is copied,
- * as moving it would take the memory from under the other views of it.
+ * The buffer to move rather than copy to another thread. Only memory no other view can use: a view covering a
+ * buffer whole (as Buffer.concat makes), or any view into one the caller allocated itself (`alone`). Never Node's
+ * shared allocation pool (small buffers) or a part of a socket's read buffer: moving those would take the memory
+ * from under the other views of it.
  */
-export function owned(b: Uint8Array): ArrayBuffer[] {
+export function owned(b: Uint8Array, alone = false): ArrayBuffer[] {
   const ab = b.buffer;
-  return ab instanceof ArrayBuffer &&
-    ab.byteLength > Buffer.poolSize &&
-    b.byteOffset === 0 &&
-    b.byteLength === ab.byteLength
-    ? [ab]
-    : [];
+  if (!(ab instanceof ArrayBuffer) || ab.byteLength <= Buffer.poolSize) return [];
+  return alone || (b.byteOffset === 0 && b.byteLength === ab.byteLength) ? [ab] : [];
 }

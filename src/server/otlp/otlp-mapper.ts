@@ -7,7 +7,10 @@ import type { FromWorker, OtlpWorkerData, ToWorker } from './otlp-worker.js';
 
 /** Maps export requests off the main thread (map-batch.ts), in the order they are given. */
 export interface OtlpMapper {
-  /** Rejects with OtlpBodyError for a body that does not decode; with another error when the worker failed. */
+  /**
+   * Rejects with OtlpBodyError for a body that does not decode; with another error when the worker failed. Takes the
+   * body: one whose memory it owns whole (worker-thread.ts, owned) moves to the worker and is empty here after.
+   */
   map(batch: OtlpBatch): Promise<MappedBatch>;
   close(): Promise<void>;
 }
@@ -79,7 +82,12 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        w.postMessage({ id, batch } satisfies ToWorker, owned(batch.body));
+        try {
+          w.postMessage({ id, batch } satisfies ToWorker, owned(batch.body));
+        } catch (e) {
+          waiting.delete(id);
+          reject(e);
+        }
       });
     },
     async close() {

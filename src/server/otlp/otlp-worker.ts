@@ -32,9 +32,8 @@ port.on('message', async ({ id, batch }: ToWorker) => {
   try {
     const { ingest, pricer } = await ready;
     const ok = mapBatch(ingest, pricer, batch);
-    // Copied here into a buffer of its own and moved, rather than cloned (a copy on each side, one on the main thread).
-    const records = Buffer.from(ok.records);
-    port.postMessage({ id, ok: { ...ok, records } } satisfies FromWorker, owned(records));
+    // Moved, not copied: encodeRecords allocated the buffer for this call alone.
+    port.postMessage({ id, ok } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {
     const error = { badBody: e instanceof OtlpBodyError, message: (e as Error).message };
     port.postMessage({ id, error } satisfies FromWorker);
