@@ -54,6 +54,10 @@ function request() {
         kv('map', { kvlistValue: { values: [kv('k', { stringValue: 'v' })] } }),
         kv('raw', { bytesValue: Buffer.from([1, 2]) }),
         kv('empty', {}),
+        kv('dup', { stringValue: 'first' }),
+        kv('dup', { stringValue: 'second' }),
+        kv('', { stringValue: 'no key' }),
+        { key: 'no value' },
       ],
       status: { code: 2, message: 'rate limited' },
     },
@@ -106,6 +110,9 @@ describe('readTraceRequest', () => {
     expect(got.get('neg')).toBe(-5);
     expect(got.get('big')).toBe(9007199254740992);
     expect(got.get('list')).toBe('["a",2]');
+    expect(got.get('map')).toBe('{"k":"v"}');
+    expect(got.get('dup')).toBe('second');
+    expect([...got.keys()].filter((k) => ['raw', 'empty', '', 'no value'].includes(k))).toEqual([]);
   });
 
   it('throws on a truncated body instead of reading past it', () => {
