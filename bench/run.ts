@@ -18,6 +18,10 @@ const BENCHES: Record<string, { args: string[]; note: string }> = {
   otlp: { args: ['bench/otlp/run.ts', '100000', '500', '4'], note: 'OTLP spans per second' },
   dashboard: { args: ['bench/dashboard/run.ts', '3000', '30', '20'], note: 'API p95 at 10M events' },
   budgets: { args: ['bench/budgets/run.ts'], note: 'budget and rate-limit check cost per request' },
+  'gemini-long-session': {
+    args: ['bench/import/long-session.ts', '3'],
+    note: 'one Gemini CLI session of 5k-80k messages: time per message; needs npm run build',
+  },
   startup: {
     args: ['bench/startup/run.ts', '21'],
     note: 'command start-up with the price catalog; needs npm run build',

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { LineSource, Skip } from '../source.js';
@@ -70,6 +71,17 @@ describe('geminiCliSource, .json documents', () => {
     });
     expect(events[1]).toMatchObject({ model_requested: null, tags: { model_missing: 'true' } });
     expect(events[2]!.tags.reported_total).toBe('999');
+  });
+
+  it('points each message of a minified document at line 1, with the same events as pretty-printed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemini-'));
+    const path = join(dir, HASH, 'chats/session-2025-09-20T10-15-7c1e2a4b.json');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(DOC, 'utf8'))));
+    const pretty = parseFile(geminiCliSource, DOC).events.map(row);
+    expect(pretty.map((r) => r[0])).toEqual(['14', '44', '82']);
+    expect(parseFile(geminiCliSource, path).events.map(row)).toEqual(pretty.map((r) => ['1', ...r.slice(1)]));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports a cut-off document once, and yields nothing for JSON files that are not chats', () => {
