@@ -27,6 +27,8 @@ const ready = loadPricer(data.pricing).then((pricer) => ({
   pricer,
   ingest: createOtlpIngest({ since: data.since, attributes: data.attributes }),
 }));
+// A pricer that fails to load fails each export with its reason (a 503), rather than the worker as it starts.
+ready.catch(() => {});
 const port = parentPort!;
 port.on('message', async ({ id, batch }: ToWorker) => {
   try {
