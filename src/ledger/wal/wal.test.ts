@@ -320,6 +320,19 @@ describe('openWal', () => {
     expect(sink.rows.size).toBe(2000);
   });
 
+  it.each(WAL_SYNC)('writes a group of more lines than one writev takes, whole (sync %s)', async (sync) => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const killed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000, sync });
+    // 3,000 appends in one turn: one group, three times Linux's IOV_MAX (1,024 buffers a writev).
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => killed.append(event(i))));
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, sync });
+    expect(wal.replayed).toMatchObject({ events: 3000, inserted: 3000, bad: 0 });
+    expect(sink.rows.get(`${event(2999).event_id}@${event(2999).ts}`)).toEqual(event(2999));
+    await wal.close();
+    await killed.synced();
+  });
+
   it.each(WAL_SYNC)('a kill right after the acknowledgement loses nothing (sync %s)', async (sync) => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const killed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000, sync });
