@@ -133,17 +133,20 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const otlp = await startOtlp({
-    port: o.otlpPort ?? 0,
-    host: config.host,
-    pricing,
-    wal,
-    attributes: attributeMap(config.otlp_attributes),
-    log: o.log,
-  }).catch((e: Error) => {
-    server.close();
-    throw e;
-  });
+  // --otlp-port 0 (or none given here) turns the receiver off.
+  const otlp = o.otlpPort
+    ? await startOtlp({
+        port: o.otlpPort,
+        host: config.host,
+        pricing,
+        wal,
+        attributes: attributeMap(config.otlp_attributes),
+        log: o.log,
+      }).catch((e: Error) => {
+        server.close();
+        throw e;
+      })
+    : null;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
-import { createOtlpMapper } from '../../src/server/otlp/otlp-mapper.js';
-import { createOtlpHttpServer, listenOtlp, type OtlpServer } from '../../src/server/otlp/otlp-server.js';
+import type { OtlpServer } from '../../src/server/otlp/otlp-server.js';
+import { startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -41,18 +41,15 @@ export async function startHarness(
       }
     : store;
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });
-  const mapper = createOtlpMapper({
+  const otlp = await startOtlp({
+    port: 0,
+    host: '127.0.0.1',
     pricing: { cwd: dir, env: {} },
+    wal,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: Date.now() * 1000 - 60_000_000,
-  });
-  const server = createOtlpHttpServer({
-    mapper,
-    appendEncoded: (records, count) => wal.appendEncoded(records, count),
-    behind: () => wal.depth(),
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
   });
-  const otlp = await listenOtlp(server, 0, '127.0.0.1');
   return {
     url: otlp.url,
     store,
@@ -64,7 +61,6 @@ export async function startHarness(
     },
     async close() {
       await otlp.close();
-      await mapper.close();
       await wal.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { createOtlpMapper } from './otlp-mapper.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from './otlp-server.js';
 
 export interface StartOtlpOptions {
-  /** 0 turns the receiver off. */
+  /** 0 picks a free port. */
   port: number;
   host: string;
   /** How the worker loads the same prices as the gateway (loadPricer's options). */
@@ -14,16 +14,17 @@ export interface StartOtlpOptions {
   attributes?: AttributeMap;
   /** Exports refused with 503 beyond this many events waiting for the store (otlp-server.ts). */
   maxBehind?: number;
+  /** Epoch µs from which cumulative series are new to the ledger (default: now, the server's start). */
+  since?: number;
   log?: (line: string) => void;
 }
 
-/** Starts the OTLP/HTTP receiver beside the gateway (same process, same write-ahead log), or nothing on port 0. */
-export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer | null> {
-  if (o.port === 0) return null;
+/** Starts the OTLP/HTTP receiver beside the gateway (same process, same write-ahead log). */
+export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer> {
   const mapper = createOtlpMapper({
     pricing: o.pricing,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
-    since: Date.now() * 1000,
+    since: o.since ?? Date.now() * 1000,
   });
   const server = createOtlpHttpServer({
     mapper,
