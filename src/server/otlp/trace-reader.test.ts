@@ -115,6 +115,25 @@ describe('readTraceRequest', () => {
     expect([...got.keys()].filter((k) => ['raw', 'empty', '', 'no value'].includes(k))).toEqual([]);
   });
 
+  it('reads thousands of distinct and repeated short strings, and non-ASCII ones, exactly (interning never confuses two)', () => {
+    // Same-length values that differ in one character, keys repeated span after span, multi-byte UTF-8.
+    const values = Array.from({ length: 5000 }, (_, i) => `resp_${String(i).padStart(5, '0')}`);
+    values.push('modèle-é', '模型', 'emoji 🚀', '', 'x'.repeat(65), `${'y'.repeat(64)}é`);
+    const spans = values.map((v, i) => ({
+      traceId: id(i + 1, 16),
+      spanId: id(i + 1, 8),
+      name: i % 2 ? 'chat a' : 'chat b',
+      attributes: [kv('gen_ai.response.id', { stringValue: v }), kv(`k${i % 7}`, { stringValue: v })],
+    }));
+    const body = Buffer.from(
+      TraceRequest.encode(TraceRequest.fromObject({ resourceSpans: [{ scopeSpans: [{ spans }] }] })).finish(),
+    );
+    const got = readTraceRequest(body).resourceSpans![0]!.scopeSpans![0]!.spans!;
+    expect(got.map((s) => attrs(s.attributes).get('gen_ai.response.id') ?? '')).toEqual(values);
+    expect(got.map((s) => attrs(s.attributes).get(`k${got.indexOf(s) % 7}`) ?? '')).toEqual(values);
+    expect(got.map((s) => s.name)).toEqual(spans.map((s) => s.name));
+  });
+
   it('throws on a truncated body instead of reading past it', () => {
     expect(() => readTraceRequest(bytes.subarray(0, bytes.length - 3))).toThrow();
   });

@@ -29,8 +29,14 @@ export interface KeyValue {
   value?: AnyValue | null;
 }
 
+/**
+ * A resource's or span's attributes: the KeyValue list OTLP/JSON and protobufjs give, or the map values.ts's attrs()
+ * would make of it, which the hand-written protobuf trace reader builds directly (server/otlp/trace-reader.ts).
+ */
+export type Attributes = KeyValue[] | Map<string, string | number | boolean>;
+
 export interface Resource {
-  attributes?: KeyValue[] | null;
+  attributes?: Attributes | null;
 }
 
 export interface Scope {
@@ -48,7 +54,7 @@ export interface Span {
   kind?: number | string | null;
   startTimeUnixNano?: Int64;
   endTimeUnixNano?: Int64;
-  attributes?: KeyValue[] | null;
+  attributes?: Attributes | null;
   status?: { code?: number | string | null; message?: string | null } | null;
 }
 

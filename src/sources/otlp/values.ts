@@ -1,4 +1,4 @@
-import type { AnyValue, Id, Int64, KeyValue } from './otlp-types.js';
+import type { AnyValue, Attributes, Id, Int64 } from './otlp-types.js';
 
 /** Attribute values flattened to what the mappings read; arrays and maps are kept as JSON text. */
 export type AttrValue = string | number | boolean;
@@ -6,9 +6,13 @@ export type Attrs = Map<string, AttrValue>;
 
 const EMPTY: Attrs = new Map();
 
-/** KeyValue list → map. Later keys win, as in the SDKs. Int64 beyond 2^53 becomes a (rounded) number. */
-export function attrs(kvs: readonly KeyValue[] | null | undefined): Attrs {
-  if (!kvs || kvs.length === 0) return EMPTY;
+/**
+ * KeyValue list → map. Later keys win, as in the SDKs. Int64 beyond 2^53 becomes a (rounded) number. A map (the
+ * protobuf trace reader's) is already this.
+ */
+export function attrs(kvs: Attributes | null | undefined): Attrs {
+  if (kvs instanceof Map) return kvs;
+  if (!Array.isArray(kvs) || kvs.length === 0) return EMPTY;
   const m: Attrs = new Map();
   for (const kv of kvs) {
     if (!kv.key || !kv.value) continue;
