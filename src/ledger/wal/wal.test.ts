@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import fs, { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -414,6 +415,39 @@ describe('openWal', () => {
     await wal.drain();
     expect(calls).toEqual([5, 3]);
     expect(sink.rows.size).toBe(8);
+    await wal.close();
+  });
+
+  it('after_ack begins at most one fdatasync every 5 ms, and the last one covers the last write', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const wal = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000, sync: 'after_ack' });
+    // Every fdatasync the log issues, counted on the real call (node:fs's named exports follow the module object).
+    const starts: number[] = [];
+    const real = fs.fdatasync;
+    fs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      starts.push(performance.now());
+      real(fd, cb);
+    }) as typeof fs.fdatasync;
+    syncBuiltinESMExports();
+    try {
+      let lastWritten = 0;
+      const t0 = performance.now();
+      // ~1 ms apart: without the window each append had its fdatasync of its own.
+      for (let i = 0; i < 100; i++) {
+        await wal.append(event(i));
+        lastWritten = performance.now();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await wal.synced();
+      const elapsed = performance.now() - t0;
+      expect(starts.length).toBeGreaterThan(0);
+      expect(starts.length).toBeLessThanOrEqual(Math.floor(elapsed / 5) + 1);
+      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(4.9);
+      expect(starts.at(-1)!).toBeGreaterThanOrEqual(lastWritten);
+    } finally {
+      fs.fdatasync = real;
+      syncBuiltinESMExports();
+    }
     await wal.close();
   });
 
