@@ -31,7 +31,7 @@ export class DuckDbSession {
 
   async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
     try {
-      const r = await this.conn.run(sql, params as DuckDBValue[]);
+      const r = await this.conn.run(sql, values(params));
       return Number(r.rowsChanged);
     } catch (err) {
       throw failed(what, err);
@@ -40,7 +40,7 @@ export class DuckDbSession {
 
   async rows(what: string, sql: string, params: readonly SqlParam[] = []): Promise<DuckDBValue[][]> {
     try {
-      const r = await this.conn.runAndReadAll(sql, params as DuckDBValue[]);
+      const r = await this.conn.runAndReadAll(sql, values(params));
       return r.getRows();
     } catch (err) {
       throw failed(what, err);
@@ -88,4 +88,12 @@ export class DuckDbSession {
 function failed(what: string, err: unknown) {
   const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
   return storeError('STORE_SQL_FAILED', `${what} failed: ${reason}`, err);
+}
+
+/**
+ * Bound values for the driver, or none: given any array, even an empty one, @duckdb/node-api extracts, prepares,
+ * binds and then destroys the statement (synchronously, on this thread) instead of running it in one call.
+ */
+function values(params: readonly SqlParam[]): DuckDBValue[] | undefined {
+  return params.length === 0 ? undefined : (params as DuckDBValue[]);
 }
