@@ -287,9 +287,9 @@ class SegmentWal implements Wal {
   private async syncLoop(): Promise<void> {
     while (this.unsynced.length > 0) {
       // One fdatasync per SYNC_EVERY_MS at most: a write that comes sooner waits for the next, which covers every
-      // write before it. A lone call is synced at once. At 500 appends/s each had had its own fdatasync, each a
+      // write before it. A lone call is synced at once. At 500 appends/s each append had its own fdatasync, each a
       // round trip through the thread pool (1,971 for 2,200 appends, counted with strace; 686 with the window).
-      // Nobody waits for these syncs, so no call is slower for it.
+      // No response waits for these syncs, so none is slower for it.
       // (A timer can fire up to a ms early by this clock: libuv counts whole ms from the loop's cached time.)
       let wait = this.lastSync + SYNC_EVERY_MS - performance.now();
       while (wait > 0) {
