@@ -89,11 +89,6 @@ class Reader {
     return s;
   }
 
-  string(): string {
-    const s = this.field();
-    return this.buf.toString('utf8', s, this.fieldEnd);
-  }
-
   /**
    * A string field, short ASCII ones interned: attribute keys and most values (operation, provider, model) repeat
    * span after span, and returning the string made last time skips a native call and an allocation per string.
@@ -224,7 +219,7 @@ function status(r: Reader): { code?: number; message?: string } {
   const st: { code?: number; message?: string } = {};
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === 0x12) st.message = r.string();
+    if (tag === 0x12) st.message = r.text();
     else if (tag === 0x18) st.code = r.varint();
     else r.skip(tag & 7);
   }
