@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { parseTimeBound } from '../ledger/time.js';
 import type { Store } from '../store/store.js';
+import { runningServer } from './running-server.js';
 
 /** Options every command that touches the ledger accepts. */
 export interface LedgerOptions {
@@ -29,7 +30,20 @@ export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): 
   const path = ledgerPath(o);
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
-  return createDuckDbStore(path, open);
+  try {
+    return await createDuckDbStore(path, open);
+  } catch (e) {
+    // Only a failed open asks why: a server file naming a live process is not proof enough to refuse.
+    const server = e instanceof TokenledgerError ? await runningServer(path) : null;
+    if (server === null) throw e;
+    throw new TokenledgerError(
+      'CLI_LEDGER_SERVED',
+      `the ledger ${path} is held by \`tokenledger serve\` (pid ${server.pid}, ${server.url}), and this command needs ` +
+        'the file itself: stop the server, run the command, then start the server again ' +
+        '(report, events, runaways, anomalies and budgets ask the running server instead)',
+      { cause: e },
+    );
+  }
 }
 
 export function nowMicros(): number {

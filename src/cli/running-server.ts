@@ -22,22 +22,31 @@ export async function runningServer(ledgerPath: string): Promise<ServerFile | nu
   }
 }
 
-/** GET an API path from the running server as its admin; API errors come back as the same one-line error. */
-export async function apiGet<T>(server: ServerFile, path: string): Promise<T> {
+/**
+ * Calls an API path on the running server as its admin: a GET, or a POST of `body` as JSON. API errors come back as
+ * the same one-line error.
+ */
+export async function callApi<T>(server: ServerFile, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Bearer ${server.admin_token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.admin_token}` } });
+    res = await fetch(`${server.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch (e) {
     throw new TokenledgerError(
       'CLI_SERVER_UNREACHABLE',
       `the server for this ledger (${server.url}, pid ${server.pid}) does not answer (${(e as Error).message}); stop it or wait until it is up`,
     );
   }
-  const body = (await res.json()) as T & { error?: { code: string; message: string } };
+  const answer = (await res.json()) as T & { error?: { code: string; message: string } };
   if (!res.ok)
     throw new TokenledgerError(
-      body.error?.code ?? 'CLI_SERVER_ERROR',
-      body.error?.message ?? `HTTP ${res.status}`,
+      answer.error?.code ?? 'CLI_SERVER_ERROR',
+      answer.error?.message ?? `HTTP ${res.status}`,
     );
-  return body;
+  return answer;
 }

@@ -19,6 +19,7 @@ import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
 import { eventEndpoint, eventsEndpoint } from './events.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
+import { ledgerEventsEndpoint, ledgerQueryEndpoint } from './ledger-calls.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
 import { sessionsEndpoint } from './sessions.js';
@@ -44,6 +45,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   importsEndpoint,
   dimensionsEndpoint,
   meEndpoint,
+  ledgerQueryEndpoint,
+  ledgerEventsEndpoint,
 ];
 
 export interface ApiOptions {
