@@ -2,33 +2,17 @@
  * Report output. `json` is a stable contract scripts rely on (docs/cli.md): one object with rows, totals and
  * unpriced; money as decimal strings with 12 digits; token counts as integers.
  */
-import { formatUsd, formatUsdShort } from '../money/money.js';
-import { MEASURES, type Measures, MONEY_MEASURES, type QueryResult, type Row } from '../store/query.js';
+import { formatUsdShort } from '../money/money.js';
+import { resultJson, rowJson } from '../server/api/json.js';
+import { MEASURES, type Measures, type QueryResult } from '../store/query.js';
 import { groupDigits } from './group-digits.js';
 
-const MONEY = new Set<string>(MONEY_MEASURES);
-
-function measuresToJson(m: Measures): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const k of MEASURES) out[k] = MONEY.has(k) ? formatUsd(m[k] as bigint) : (m[k] as number);
-  if (m.billed_cost_usd !== undefined) out.billed_cost_usd = formatUsd(m.billed_cost_usd);
-  return out;
-}
-
-function rowToJson(r: Row): Record<string, string | number | null> {
-  return { ...(r.bucket !== undefined ? { bucket: r.bucket } : {}), ...r.dims, ...measuresToJson(r) };
-}
-
 export function reportJson(result: QueryResult): string {
-  return JSON.stringify(
-    { rows: result.rows.map(rowToJson), totals: measuresToJson(result.totals), unpriced: result.unpriced },
-    null,
-    2,
-  );
+  return JSON.stringify(resultJson(result), null, 2);
 }
 
 export function reportCsv(result: QueryResult): string {
-  const rows = result.rows.map(rowToJson);
+  const rows = result.rows.map(rowJson);
   const header = rows[0] ? Object.keys(rows[0]) : ['bucket', ...MEASURES];
   const lines = [header.join(',')];
   for (const r of rows) lines.push(header.map((h) => csvCell(r[h])).join(','));
