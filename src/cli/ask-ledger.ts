@@ -1,9 +1,6 @@
 import { BudgetBook } from '../budgets/book/budget-book.js';
 import type { Endpoint } from '../server/api/endpoint.js';
-import { fromExactJson } from '../server/api/exact-json.js';
-import { ledgerEventsEndpoint, ledgerQueryEndpoint } from '../server/api/ledger-calls.js';
 import { parseParams, readQuery } from '../server/api/params.js';
-import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, withStore } from './context.js';
 import { loadCliPricer } from './pricer.js';
 import { callApi, runningServer } from './running-server.js';
@@ -41,22 +38,5 @@ export async function askLedger<T>(
       pathParams,
       undefined,
     )) as T;
-  });
-}
-
-/** The store's read calls the CLI makes (report, events). */
-export type LedgerReader = Pick<Store, 'query' | 'events'>;
-
-/**
- * Runs `fn` on the ledger's store: through the running server when one holds the file (the same calls, answered
- * exactly: server/api/ledger-calls.ts), else on the file itself.
- */
-export async function readLedger<T>(o: LedgerOptions, fn: (r: LedgerReader) => Promise<T>): Promise<T> {
-  const server = await runningServer(ledgerPath(o));
-  if (server === null) return withStore(o, fn);
-  const call = async (path: string, body: unknown) => fromExactJson(await callApi(server, path, body));
-  return fn({
-    query: async (q) => (await call(ledgerQueryEndpoint.path, q)) as Awaited<ReturnType<Store['query']>>,
-    events: async (f) => (await call(ledgerEventsEndpoint.path, f)) as Awaited<ReturnType<Store['events']>>,
   });
 }

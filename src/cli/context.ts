@@ -33,16 +33,10 @@ export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): 
   try {
     return await createDuckDbStore(path, open);
   } catch (e) {
-    // Only a failed open asks why: a server file naming a live process is not proof enough to refuse.
+    // A server that started since withStore looked, or one that holds the file and cannot be asked (serve itself).
     const server = e instanceof TokenledgerError ? await runningServer(path) : null;
     if (server === null) throw e;
-    throw new TokenledgerError(
-      'CLI_LEDGER_SERVED',
-      `the ledger ${path} is held by \`tokenledger serve\` (pid ${server.pid}, ${server.url}), and this command needs ` +
-        'the file itself: stop the server, run the command, then start the server again ' +
-        '(report, events, runaways, anomalies and budgets ask the running server instead)',
-      { cause: e },
-    );
+    throw (await import('./remote-store.js')).ledgerServed(path, server, e);
   }
 }
 
@@ -62,12 +56,19 @@ export function timeOption(name: string, value: string | undefined, now: number)
   }
 }
 
-/** Runs `fn` with an open store and always closes it. */
+/**
+ * Runs `fn` with the ledger's store and always closes it. While `tokenledger serve` holds the file (a DuckDB file has
+ * one writing process), that is the server's store, over its API (remote-store.ts); else the file, opened here.
+ */
 export async function withStore<T>(
   o: LedgerOptions,
   fn: (store: Store) => Promise<T>,
   open: StoreOpenOptions = {},
 ): Promise<T> {
+  const path = ledgerPath(o);
+  const server = await runningServer(path);
+  // Loaded only then: the API's schemas are no part of a command's start-up otherwise.
+  if (server !== null) return fn((await import('./remote-store.js')).remoteStore(server, path));
   const store = await openStore(o, open);
   try {
     return await fn(store);

@@ -2,8 +2,7 @@ import { TokenledgerError } from '../errors.js';
 import { eventToRecord } from '../ledger/serialize.js';
 import { formatTimestamp } from '../ledger/time.js';
 import { formatUsd } from '../money/money.js';
-import { readLedger } from './ask-ledger.js';
-import type { LedgerOptions } from './context.js';
+import { type LedgerOptions, withStore } from './context.js';
 import { type FilterOptions, parsePositiveInt, parseRange, parseWhere } from './filters.js';
 import { csvCell } from './report-format.js';
 
@@ -21,8 +20,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       `--format ${JSON.stringify(format)}: use table, json, jsonl or csv`,
     );
   }
-  const events = await readLedger(o, (ledger) =>
-    ledger.events({
+  const events = await withStore(o, (store) =>
+    store.events({
       filters: parseWhere(o.where),
       ...parseRange(o),
       limit: parsePositiveInt('limit', o.limit) ?? 50,

@@ -1,7 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import type { Query } from '../store/query.js';
-import { readLedger } from './ask-ledger.js';
-import type { LedgerOptions } from './context.js';
+import { type LedgerOptions, withStore } from './context.js';
 import {
   type FilterOptions,
   parseBucket,
@@ -40,7 +39,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     );
   }
   const q = buildReportQuery(o);
-  const result = await readLedger(o, (ledger) => ledger.query(q));
+  const result = await withStore(o, (store) => store.query(q));
   if (format === 'json') out(`${reportJson(result)}\n`);
   else if (format === 'csv') out(reportCsv(result));
   else out(reportTable(result, q.dimensions, q.bucket !== undefined));

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { startServer } from '../server/serve.js';
-import { type LedgerOptions, ledgerPath } from './context.js';
+import { type LedgerOptions, ledgerPath, openStore } from './context.js';
 
 export interface ServeCommandOptions extends LedgerOptions {
   host?: string;
@@ -55,7 +55,8 @@ export async function serveCommand(
     upstream: o.upstream,
     cwd,
     env: process.env,
-    openStore: async (p) => (await import('../store/duckdb/duckdb-store.js')).createDuckDbStore(p),
+    // A second server on the same ledger is told which one holds it (CLI_LEDGER_SERVED), not DuckDB's lock error.
+    openStore: (p) => openStore({ db: p }),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   out(`tokenledger gateway listening on ${running.url} (ledger ${path})\n`);

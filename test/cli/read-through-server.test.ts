@@ -1,10 +1,11 @@
 /**
- * ARCHITECTURE.md, Processes: while `tokenledger serve` holds a ledger, `report` and `events` ask it over its API
- * instead of opening the DuckDB file (which would fail on the file's lock), and print exactly what they print when
- * they read the file themselves. The server runs as a child process, as a user runs it, so the lock is real.
+ * ARCHITECTURE.md, Processes: while `tokenledger serve` holds a ledger, CLI commands use its store over its API
+ * instead of opening the DuckDB file (which would fail on the file's lock), and do exactly what they do on the file
+ * itself: `report` and `events` print the same, `import` stores the same and says the same, `reconcile` finds the
+ * same. The server runs as a child process, as a user runs it, so the lock is real.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,13 @@ import { type ServerFile, serverFilePath } from '../../src/server/server-file.js
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent, T0 } from '../../src/store/testing/event-factory.js';
 import { runCli } from '../helpers/run-cli.js';
+import { settledFixtures } from '../helpers/settled-fixtures.js';
 
 let dir: string;
 let db: string;
+/** A copy of the seeded ledger that no server holds. */
+let alone: string;
+const CANONICAL = join(tmpdir(), `tl-read-through-${process.pid}.jsonl`);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-read-through-'));
@@ -37,8 +42,26 @@ beforeAll(async () => {
     ),
   );
   await store.close();
+  alone = join(dir, 'alone.duckdb');
+  copyFileSync(db, alone);
+  // Canonical records: priced by the importer (an unknown model stays unpriced), one broken line.
+  const line = (n: number, model: string) =>
+    JSON.stringify({
+      ts: `2026-11-0${1 + (n % 3)}T09:00:00Z`,
+      team: 'data',
+      model,
+      input_tokens: 1000 + n,
+      output_tokens: n,
+    });
+  writeFileSync(
+    CANONICAL,
+    `${[...Array.from({ length: 30 }, (_, n) => line(n, n % 7 ? 'gpt-4o' : 'my-private-llm')), '{"ts": broken'].join('\n')}\n`,
+  );
 }, 60_000);
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await rm(CANONICAL, { force: true });
+});
 
 const COMMANDS = [
   ['report', '--by', 'team,model'],
@@ -49,10 +72,10 @@ const COMMANDS = [
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
 ];
 
-async function outputs(): Promise<string[]> {
+async function outputs(ledger = db, commands: string[][] = COMMANDS): Promise<string[]> {
   const out: string[] = [];
-  for (const args of COMMANDS) {
-    const r = await runCli([...args, '--db', db]);
+  for (const args of commands) {
+    const r = await runCli([...args, '--db', ledger]);
     expect(r.stderr, args.join(' ')).toBe('');
     expect(r.code, args.join(' ')).toBe(0);
     out.push(r.stdout);
@@ -77,15 +100,15 @@ async function serve(): Promise<{ child: ChildProcess; server: ServerFile }> {
 
 describe('report and events while the server holds the ledger', () => {
   it('print the same as on the file itself, through the server', async () => {
-    const alone = await outputs();
-    expect(alone[0]).toContain('payments');
-    expect(alone[2]).toContain('checkout');
+    const onFile = await outputs();
+    expect(onFile[0]).toContain('payments');
+    expect(onFile[2]).toContain('checkout');
 
     const { child, server } = await serve();
     try {
       // The file is the server's: opening it from here fails on DuckDB's lock, so these went through the API.
       await expect(createDuckDbStore(db)).rejects.toThrow(/lock/);
-      expect(await outputs()).toEqual(alone);
+      expect(await outputs()).toEqual(onFile);
 
       const post = (path: string, body: unknown, token = server.admin_token) =>
         fetch(`${server.url}${path}`, {
@@ -105,6 +128,7 @@ describe('report and events while the server holds the ledger', () => {
       for (const args of [
         ['export', '--format', 'jsonl', '-o', out],
         ['reprice', '--since', '2026-01-01'],
+        ['serve', '--port', '0', '--otlp-port', '0'],
       ]) {
         const r = await runCli([...args, '--db', db]);
         expect(r.code, args[0]).toBe(1);
@@ -116,6 +140,63 @@ describe('report and events while the server holds the ledger', () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
+  }, 120_000);
+});
+
+const FIX = settledFixtures();
+const ANTHROPIC = ['messages-page.json', 'cost-report.json', 'claude-code.json', 'edge-cases.json'].map((f) =>
+  join(FIX, 'anthropic-usage', f),
+);
+const WRITES = [
+  ['import', 'jsonl', CANONICAL],
+  ['import', 'jsonl', CANONICAL], // all duplicates
+  ['import', 'claude-code', join(FIX, 'claude-code/config')],
+  ['import', 'anthropic-usage', ...ANTHROPIC],
+  ['import', 'anthropic-usage', '--full', ...ANTHROPIC], // read again: all duplicates
+  ['import', 'claude-code', join(FIX, 'claude-code/config')], // nothing new
+  ['reconcile', '--month', '2025-08', '--format', 'json'],
+  ['report', '--by', 'source,model', '--format', 'json'],
+];
+/** What may differ between two runs of the same commands: how long they took, and when events were ingested. */
+const timeless = (s: string) =>
+  s.replace(/ in \d+\.\d+ s/g, ' in N s').replace(/"ingested_at": "[^"]*"/g, '"ingested_at": "T"');
+
+describe('import and reconcile while the server holds the ledger', () => {
+  it('store and say what they store and say on the file itself', async () => {
+    const onFile = (await outputs(alone, WRITES)).map(timeless);
+    expect(onFile[0]).toMatch(/imported 30 events/);
+    expect(onFile[1]).toMatch(/duplicates \(already in the ledger\): 30/);
+    expect(onFile[2]).toMatch(/imported [1-9]\d* events/);
+    expect(onFile[4]).toMatch(/duplicates \(already in the ledger\): [1-9]/);
+
+    const { child, server } = await serve();
+    try {
+      expect((await outputs(db, WRITES)).map(timeless)).toEqual(onFile);
+      // Spend goes into the ledger with the server's own token only; another admin token may read, not write.
+      const made = await runCli(['tokens', 'create', '--role', 'admin', '--db', db]);
+      const other = made.stdout.trim().split('\n').at(-1)!;
+      const call = (path: string, body: unknown, token: string) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const refused = await call('/api/ledger/append', { events: [] }, other);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: { code: 'API_FORBIDDEN' } });
+      expect((await call('/api/ledger/count', {}, other)).status).toBe(200);
+      const bad = await call('/api/ledger/append', { events: [{ event_id: 'x' }] }, server.admin_token);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({
+        error: { code: 'API_BAD_PARAM', message: expect.stringMatching(/events\.0\.source: /) },
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    // Everything reached the file, as on the ledger no server held.
+    const events = ['events', '--limit', '1000', '--format', 'json'];
+    expect(timeless((await outputs(db, [events]))[0]!)).toBe(timeless((await outputs(alone, [events]))[0]!));
   }, 120_000);
 });
 

@@ -19,7 +19,7 @@ import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
 import { eventEndpoint, eventsEndpoint } from './events.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
-import { ledgerEventsEndpoint, ledgerQueryEndpoint } from './ledger-calls.js';
+import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
 import { sessionsEndpoint } from './sessions.js';
@@ -45,8 +45,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   importsEndpoint,
   dimensionsEndpoint,
   meEndpoint,
-  ledgerQueryEndpoint,
-  ledgerEventsEndpoint,
+  ...LEDGER_CALL_ENDPOINTS,
 ];
 
 export interface ApiOptions {
@@ -161,7 +160,10 @@ export function createApi(o: ApiOptions): Api {
       const pathParams = Object.fromEntries(r.names.map((n, i) => [n, decodePart(n, m[i + 1]!)]));
       const params = parseParams(r.e.params, readQuery(url.searchParams));
       if (r.e.body === undefined) req.resume();
-      const body = r.e.body === undefined ? undefined : parseBody(r.e.body, await readJson(req));
+      const body =
+        r.e.body === undefined
+          ? undefined
+          : parseBody(r.e.body, await readJson(req, r.e.bodyLimit ?? BODY_LIMIT));
       const reply = await r.e.handle(ctx, params, who, pathParams, body);
       if (reply instanceof TextReply)
         return send(
@@ -199,14 +201,13 @@ export function createApi(o: ApiOptions): Api {
 
 const BODY_LIMIT = 64 * 1024;
 
-/** A JSON request body (budgets are small): over 64 kB or not JSON is a 400 that says so. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A JSON request body: over `limit` bytes or not JSON is a 400 that says so. */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > BODY_LIMIT)
-      throw new ApiError('API_BAD_PARAM', `request body: larger than ${BODY_LIMIT} bytes`);
+    if (size > limit) throw new ApiError('API_BAD_PARAM', `request body: larger than ${limit} bytes`);
     chunks.push(c);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -38,6 +38,8 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape> {
   params: S;
   /** The JSON request body's schema (POST, PUT); the handler gets the parsed body. */
   body?: z.ZodType;
+  /** Largest body it takes, in bytes (default 64 kB: budgets are small). */
+  bodyLimit?: number | undefined;
   response: z.ZodType;
   handle(
     c: ApiContext,

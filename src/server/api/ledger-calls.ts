@@ -1,25 +1,43 @@
 /**
- * The store's own read calls over HTTP, for the CLI (ARCHITECTURE.md, Processes): while `tokenledger serve` holds the
- * DuckDB file, `report` and `events` send the server the very query they would have run on the file, and format
- * its exact answer (exact-json.ts) the same way. Admin only: it is the CLI's door, not the dashboard's.
+ * The store's own calls over HTTP, for the CLI (ARCHITECTURE.md, Processes): while `tokenledger serve` holds the
+ * DuckDB file, CLI commands get a store (cli/remote-store.ts) whose calls land here, run on the server's store and
+ * answer exactly (exact-json.ts): `report` and `events` print what they print on the file itself, and `import`
+ * stores what it would have stored. Admin only; calls that write to the ledger take only the server's own token (in
+ * `<ledger>.server.json`, readable by the server's user alone): other admin tokens may read the ledger over the API
+ * but not put spend into it.
  */
 import { z } from 'zod';
+import {
+  ATTRIBUTION_FIELDS,
+  COST_FIELDS,
+  COST_SOURCES,
+  ENERGY_SOURCES,
+  STATUSES,
+  USAGE_FIELDS,
+  type UsageEvent,
+} from '../../ledger/event.js';
 import { BUCKETS, isDimension } from '../../store/query.js';
-import { endpoint } from './endpoint.js';
-import { toExactJson } from './exact-json.js';
+import type { Store } from '../../store/store.js';
+import { ApiError } from './api-error.js';
+import { type Endpoint, endpoint } from './endpoint.js';
+import { fromExactJson, toExactJson } from './exact-json.js';
 
 const dimension = z
   .string()
   .refine(isDimension, { message: 'not a dimension; see /api/dimensions (or tag.KEY)' });
 const micros = z.number().int().describe('epoch microseconds');
+const count = z.number().int().min(0);
+const text = z.string();
+const maybe = <T extends z.ZodType>(t: T) => t.nullable();
+const strings = z.record(z.string(), z.string());
 const filter = z.object({
   dimension,
   values: z.array(z.string().nullable()),
   exclude: z.boolean().optional(),
 });
 
-/** The store's Query (store/query.ts) as JSON. */
-const querySchema = z.strictObject({
+/** The store's Query (store/query.ts). */
+const query = z.strictObject({
   dimensions: z.array(dimension),
   filters: z.array(filter).optional(),
   since: micros.optional(),
@@ -32,39 +50,174 @@ const querySchema = z.strictObject({
   billed: z.boolean().optional(),
 });
 
-/** The store's EventFilter (store/store.ts) as JSON. */
-const eventFilterSchema = z.strictObject({
+/** The store's EventFilter (store/store.ts). */
+const eventFilter = z.strictObject({
   filters: z.array(filter).optional(),
   since: micros.optional(),
   until: micros.optional(),
   limit: z.number().int().min(1).optional(),
 });
 
+const rateCard = z.strictObject({
+  input: z.bigint(),
+  cache_read: z.bigint(),
+  cache_write_5m: z.bigint(),
+  cache_write_1h: z.bigint(),
+  output: z.bigint(),
+});
+
+/** A UsageEvent (ledger/event.ts), every field present: an import hands the store complete, priced events. */
+const usageEvent = z.strictObject({
+  event_id: z.string().min(1),
+  source: text,
+  source_ref: maybe(text),
+  ingested_at: micros,
+  ts: micros,
+  duration_ms: maybe(z.number()),
+  ttft_ms: maybe(z.number()),
+  ...Object.fromEntries(ATTRIBUTION_FIELDS.map((f) => [f, maybe(text)])),
+  tags: strings,
+  provider: maybe(text),
+  model: text,
+  model_requested: maybe(text),
+  operation: maybe(text),
+  service_tier: maybe(text),
+  route_id: maybe(text),
+  ...Object.fromEntries(USAGE_FIELDS.map((f) => [f, count])),
+  ...Object.fromEntries(COST_FIELDS.map((f) => [f, maybe(z.bigint())])),
+  cost_source: z.enum(COST_SOURCES),
+  price_version: maybe(text),
+  rates: maybe(rateCard),
+  provider_cost_usd: maybe(z.bigint()),
+  energy_j: maybe(z.number()),
+  energy_source: maybe(z.enum(ENERGY_SOURCES)),
+  status: z.enum(STATUSES),
+  error_type: maybe(text),
+});
+
+const fileState = z.strictObject({
+  source: text,
+  path: text,
+  size: count,
+  mtimeMs: z.number(),
+  offset: count,
+  lineNo: count,
+  check: maybe(text),
+  heldBack: z.boolean(),
+  parserState: maybe(text),
+  importedAt: micros,
+});
+
+const recordIds = { record_id: text, source: text, source_ref: text, details: strings };
+const providerCost = z.strictObject({
+  ...recordIds,
+  bucket_start: micros,
+  bucket_end: micros,
+  provider: text,
+  project: maybe(text),
+  model: maybe(text),
+  line_item: maybe(text),
+  amount: z.bigint(),
+  currency: text,
+});
+const activity = z.strictObject({
+  ...recordIds,
+  actor_type: text,
+  actor: text,
+  date: text,
+  ts: micros,
+  num_sessions: count,
+  lines_added: count,
+  lines_removed: count,
+  commits: count,
+  pull_requests: count,
+  tool_actions: z.record(z.string(), z.number()),
+});
+const recordFilter = z.strictObject({
+  since: micros.optional(),
+  until: micros.optional(),
+  provider: text.optional(),
+});
+
+/** What each call takes and how the server's store answers it. */
+const CALLS = {
+  query: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.query(q) },
+  events: { body: eventFilter, run: (s: Store, f: z.infer<typeof eventFilter>) => s.events(f) },
+  count: { body: z.strictObject({}), run: (s: Store) => s.count() },
+  append: {
+    write: true,
+    body: z.strictObject({ events: z.array(usageEvent) }),
+    // The schema checks every field; its inferred type only spells the enums and tags less narrowly.
+    run: (s: Store, b: { events: unknown[] }) => s.append(b.events as UsageEvent[]),
+  },
+  'file-states': {
+    body: z.strictObject({ source: text }),
+    run: async (s: Store, b: { source: string }) => [...(await records(s).fileStates(b.source)).values()],
+  },
+  'save-file-states': {
+    write: true,
+    body: z.strictObject({ states: z.array(fileState) }),
+    run: (s: Store, b: { states: z.infer<typeof fileState>[] }) => records(s).saveFileStates(b.states),
+  },
+  'append-costs': {
+    write: true,
+    body: z.strictObject({ records: z.array(providerCost), ingested_at: micros }),
+    run: (s: Store, b: { records: z.infer<typeof providerCost>[]; ingested_at: number }) =>
+      records(s).appendCosts(b.records, b.ingested_at),
+  },
+  'append-activity': {
+    write: true,
+    body: z.strictObject({ records: z.array(activity), ingested_at: micros }),
+    run: (s: Store, b: { records: z.infer<typeof activity>[]; ingested_at: number }) =>
+      records(s).appendActivity(b.records, b.ingested_at),
+  },
+  'provider-costs': {
+    body: recordFilter,
+    run: (s: Store, f: z.infer<typeof recordFilter>) => records(s).providerCosts(f),
+  },
+  'computed-costs': {
+    body: recordFilter,
+    run: (s: Store, f: z.infer<typeof recordFilter>) => records(s).computedCosts(f),
+  },
+} as const;
+
+export type LedgerCall = keyof typeof CALLS;
+
+export function ledgerCallPath(call: LedgerCall): string {
+  return `/api/ledger/${call}`;
+}
+
+function records(s: Store) {
+  if (s.records === undefined)
+    throw new ApiError('API_NOT_FOUND', "this server's store keeps no import records");
+  return s.records;
+}
+
+/** Import batches are up to 20,000 events (ingest/batcher.ts), ~1.2 kB each as exact JSON (24 MB). */
+const WRITE_BODY_LIMIT = 128 << 20;
+
 const exact = z
   .unknown()
   .describe('the store result as JSON, each bigint (money in pico-dollars) as {"$bigint": "digits"}');
 
-export const ledgerQueryEndpoint = endpoint({
-  method: 'POST',
-  path: '/api/ledger/query',
-  summary:
-    "The store's query (grouped spend and tokens) as `tokenledger report` runs it, with exact amounts (admin)",
-  admin: true,
-  params: {},
-  body: querySchema,
-  response: exact,
-  handle: async (c, _p, _who, _path, body) =>
-    toExactJson(await c.store.query(body as z.infer<typeof querySchema>)),
-});
-
-export const ledgerEventsEndpoint = endpoint({
-  method: 'POST',
-  path: '/api/ledger/events',
-  summary: 'Full events, newest first, as `tokenledger events` reads them, with exact amounts (admin)',
-  admin: true,
-  params: {},
-  body: eventFilterSchema,
-  response: exact,
-  handle: async (c, _p, _who, _path, body) =>
-    toExactJson(await c.store.events(body as z.infer<typeof eventFilterSchema>)),
-});
+export const LEDGER_CALL_ENDPOINTS: Endpoint[] = Object.entries(CALLS).map(([call, c]) =>
+  endpoint({
+    method: 'POST',
+    path: ledgerCallPath(call as LedgerCall),
+    summary: `The store's \`${call}\` call, as the CLI makes it while the server holds the ledger (${'write' in c ? "the server's own token only" : 'admin'})`,
+    admin: true,
+    bodyLimit: 'write' in c ? WRITE_BODY_LIMIT : undefined,
+    params: {},
+    body: z.preprocess(fromExactJson, c.body as z.ZodType),
+    response: exact,
+    async handle(ctx, _p, who, _path, body) {
+      if ('write' in c && who.id !== 'server')
+        throw new ApiError(
+          'API_FORBIDDEN',
+          `${ledgerCallPath(call as LedgerCall)} writes to the ledger: only the server's own token (in <ledger>.server.json) may`,
+        );
+      const out = await (c.run as (s: Store, b: unknown) => Promise<unknown>)(ctx.store, body);
+      return toExactJson(out === undefined ? {} : out);
+    },
+  }),
+);

@@ -1,0 +1,53 @@
+import { TokenledgerError } from '../errors.js';
+import { fromExactJson, toExactJson } from '../server/api/exact-json.js';
+import { type LedgerCall, ledgerCallPath } from '../server/api/ledger-calls.js';
+import type { ServerFile } from '../server/server-file.js';
+import type { FileState } from '../store/import-records.js';
+import type { Store } from '../store/store.js';
+import { callApi } from './running-server.js';
+
+/**
+ * The store of the server that holds the ledger, for CLI commands while it runs (ARCHITECTURE.md, Processes): each
+ * call is the same call on the server's store (server/api/ledger-calls.ts), answered exactly, so `report`, `events`,
+ * `import` and `reconcile` do what they do on the file itself. What only the file itself can do (export, reprice)
+ * says who holds it.
+ */
+export function remoteStore(server: ServerFile, ledgerPath: string): Store {
+  const call = async <T>(name: LedgerCall, body: object): Promise<T> =>
+    fromExactJson(await callApi(server, ledgerCallPath(name), toExactJson(body))) as T;
+  const needsTheFile = async (): Promise<never> => {
+    throw ledgerServed(ledgerPath, server);
+  };
+  return {
+    id: 'remote',
+    append: (events) => call('append', { events }),
+    query: (q) => call('query', q),
+    events: (f) => call('events', f),
+    count: () => call('count', {}),
+    export: needsTheFile,
+    reprice: needsTheFile,
+    repriceAudit: needsTheFile,
+    records: {
+      fileStates: async (source) =>
+        new Map((await call<FileState[]>('file-states', { source })).map((s) => [s.path, s])),
+      saveFileStates: async (states) => {
+        await call('save-file-states', { states });
+      },
+      appendCosts: (records, ingestedAt) => call('append-costs', { records, ingested_at: ingestedAt }),
+      appendActivity: (records, ingestedAt) => call('append-activity', { records, ingested_at: ingestedAt }),
+      providerCosts: (f = {}) => call('provider-costs', f),
+      computedCosts: (f = {}) => call('computed-costs', f),
+      activity: needsTheFile,
+    },
+    close: async () => {},
+  };
+}
+
+export function ledgerServed(ledgerPath: string, server: ServerFile, cause?: unknown): TokenledgerError {
+  return new TokenledgerError(
+    'CLI_LEDGER_SERVED',
+    `the ledger ${ledgerPath} is held by \`tokenledger serve\` (pid ${server.pid}, ${server.url}), and this ` +
+      'command needs the file itself: stop the server, run the command, then start the server again',
+    cause === undefined ? undefined : { cause },
+  );
+}
