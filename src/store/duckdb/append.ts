@@ -1,5 +1,5 @@
 import type { AppendResult } from '../store.js';
-import { batchContexts, type ContextCache } from './context-cache.js';
+import { batchContexts, batchSources, type ContextCache } from './context-cache.js';
 import { CONTEXT_COLUMNS } from './contexts.js';
 import { duckdb } from './duckdb-api.js';
 import type { PreparedBatch } from './prepare-batch.js';
@@ -59,7 +59,7 @@ export async function writeBatch(
     dict.closeSync();
   }
   const { constants } = staged;
-  await contexts.load(s);
+  await contexts.load(s, batchSources(staged));
   await dedup?.load(s);
   // The ts range of the rows that may repeat a stored event: all of them, unless a bulk writer knows better.
   const range: [number, number] | null = dedup ? dedup.candidates(staged) : [staged.minTs, staged.maxTs];

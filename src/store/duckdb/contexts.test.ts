@@ -52,6 +52,26 @@ describe('contexts', () => {
     expect(pairs).toEqual([[true, 400n]]);
   });
 
+  it("reuses each source's contexts in a new process, whichever source it appends first", async () => {
+    const path = freshPath();
+    const of = (source: string, from: number) =>
+      randomEvents(120, from).map((e, i) => ({ ...e, source, event_id: eventId(source, from + i) }));
+    const first = await createDuckDbStore(path);
+    await first.append([...of('demo', 1), ...of('claude-code', 2)]);
+    await first.close();
+    const [[written]] = (await sql(path, 'SELECT count(*) FROM contexts')) as [[bigint]];
+    // Contexts are read by source, at the first batch of each: one source, then the other, then both.
+    const second = await createDuckDbStore(path);
+    const again = (source: string, from: number, tag: string) =>
+      of(source, from).map((e, i) => ({ ...e, event_id: eventId(tag, from * 1000 + i) }));
+    await second.append(again('claude-code', 2, 'x'));
+    await second.append(again('demo', 1, 'y'));
+    await second.append([...again('demo', 1, 'z'), ...again('claude-code', 2, 'z')]);
+    await second.close();
+    expect(await sql(path, 'SELECT count(*) FROM contexts')).toEqual([[written]]);
+    expect(await sql(path, 'SELECT count(*) FROM events')).toEqual([[720n]]);
+  });
+
   it('writes no context for rows the ledger already holds, and the new ones a mixed batch brings', async () => {
     const path = freshPath();
     const store = await createDuckDbStore(path);
