@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { TokenledgerError } from '../errors.js';
 import { type ServerFile, serverFilePath } from '../server/server-file.js';
 
 /**
  * The server running on this ledger, if any (ARCHITECTURE.md, Processes): the DuckDB file has one writer, so while
- * `serve` runs, commands that need the store ask it over the HTTP API. A server file whose process is gone (a crash)
- * is ignored.
+ * `serve` runs, commands that need the store ask it over the HTTP API. A server file left by a crash is ignored:
+ * its process is gone, or (its pid taken by another process since) nothing listens at its address. The server
+ * writes the file once it listens.
  */
 export async function runningServer(ledgerPath: string): Promise<ServerFile | null> {
   let info: ServerFile;
@@ -16,10 +18,25 @@ export async function runningServer(ledgerPath: string): Promise<ServerFile | nu
   }
   try {
     process.kill(info.pid, 0);
-    return info;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? info : null;
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
+  return (await refused(info.url)) ? null : info;
+}
+
+/** Whether a TCP connection to the URL's address is refused: nobody listens there. Anything else is not proof. */
+function refused(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(false));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+  });
 }
 
 /**

@@ -7,6 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +143,27 @@ describe('report and events while the server holds the ledger', () => {
       await new Promise((resolve) => child.once('exit', resolve));
     }
   }, 120_000);
+});
+
+describe('a server file left by a crash', () => {
+  it('is ignored when nothing listens at its address, even if its pid is taken', async () => {
+    const onFile = await outputs(db, COMMANDS.slice(0, 1));
+    // A port that was free a moment ago, and a pid that is alive (this test's own).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const file = serverFilePath(db);
+    writeFileSync(
+      file,
+      JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid, admin_token: 'x' }),
+    );
+    try {
+      expect(await outputs(db, COMMANDS.slice(0, 1))).toEqual(onFile);
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
 });
 
 const FIX = settledFixtures();
