@@ -2,12 +2,14 @@ import { type LedgerOptions, ledgerPath, withStore } from './context.js';
 import { fillDemo } from './demo.js';
 import { importLocalAgentLogs } from './import.js';
 import { report } from './report.js';
+import { runningServer } from './running-server.js';
 import { serveCommand } from './serve.js';
 
 /**
  * `npm start`: import the local coding-agent logs it finds (Claude Code, Codex, Gemini CLI); on a ledger that is
  * still empty, load the demo organisation; print the spend report; then run the server (gateway, API, dashboard,
- * OTLP) until interrupted.
+ * OTLP) until interrupted. With a server already running on the ledger, all of that goes through it, and the
+ * command ends by saying where it runs.
  */
 export async function startCommand(
   o: LedgerOptions & { serve?: boolean },
@@ -31,5 +33,12 @@ export async function startCommand(
   out(
     '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n',
   );
-  if (o.serve !== false) await serveCommand(o, out);
+  if (o.serve === false) return;
+  // `npm start` again while the first still serves: the report above came from it; point there.
+  const running = await runningServer(path);
+  if (running !== null)
+    return out(
+      `tokenledger serve already runs on this ledger (pid ${running.pid}): gateway, dashboard and API at ${running.url}\n`,
+    );
+  await serveCommand(o, out);
 }

@@ -125,6 +125,22 @@ describe('report and events while the server holds the ledger', () => {
       });
       expect((await post('/api/ledger/events', { limit: 1 }, 'not-the-token')).status).toBe(401);
 
+      // `npm start` again: the report comes through the server, which it points to instead of failing to serve.
+      // No agent logs to import: a home without any, and no folder named by the environment.
+      const bare = { HOME: dir, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '', GEMINI_DATA_DIR: '' };
+      const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, bare);
+      const again = await runCli(['start', '--db', db]).finally(() => {
+        for (const [k, v] of Object.entries(saved))
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+      });
+      expect(again.stderr).toBe('');
+      expect(again.stdout).toContain('Spend by team, last 30 days');
+      expect(again.stdout).toContain(
+        `tokenledger serve already runs on this ledger (pid ${server.pid}): gateway, dashboard and API at ${server.url}`,
+      );
+
       // A command that needs the file itself says who holds it and what to do, instead of DuckDB's lock error.
       const out = join(dir, 'out.jsonl');
       for (const args of [
