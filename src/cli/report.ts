@@ -1,5 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import type { Query } from '../store/query.js';
+import type { Query, QueryResult } from '../store/query.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
   type FilterOptions,
@@ -40,7 +40,11 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
   }
   const q = buildReportQuery(o);
   const result = await withStore(o, (store) => store.query(q));
-  if (format === 'json') out(`${reportJson(result)}\n`);
-  else if (format === 'csv') out(reportCsv(result));
-  else out(reportTable(result, q.dimensions, q.bucket !== undefined));
+  out(formatReport(result, q, format));
+}
+
+export function formatReport(result: QueryResult, q: Query, format = 'table'): string {
+  if (format === 'json') return `${reportJson(result)}\n`;
+  if (format === 'csv') return reportCsv(result);
+  return reportTable(result, q.dimensions, q.bucket !== undefined);
 }

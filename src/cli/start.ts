@@ -1,7 +1,8 @@
-import { type LedgerOptions, ledgerPath, withStore } from './context.js';
+import type { Store } from '../store/store.js';
+import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { fillDemo } from './demo.js';
 import { importLocalAgentLogs } from './import.js';
-import { report } from './report.js';
+import { buildReportQuery, formatReport } from './report.js';
 import { runningServer } from './running-server.js';
 import { serveCommand } from './serve.js';
 
@@ -28,8 +29,16 @@ export async function startCommand(
     },
     { deferRollups: true },
   );
-  out('\nSpend by team, last 30 days (tokenledger report --by team --since 30d):\n\n');
-  await report({ ...o, by: 'team', since: '30d' }, out);
+  // One report that shows something: an individual's agent logs have no team and may be older than 30 days.
+  await withStore(o, async (store) => {
+    const view = await firstView(store, nowMicros());
+    const flags = `--by ${view.by}${view.recent ? ' --since 30d' : ''}`;
+    out(
+      `\nSpend by ${view.by}, ${view.recent ? 'last 30 days' : 'all time'} (tokenledger report ${flags}):\n\n`,
+    );
+    const q = buildReportQuery({ ...o, by: view.by, ...(view.recent ? { since: '30d' } : {}) });
+    out(formatReport(await store.query(q), q));
+  });
   out(
     '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n',
   );
@@ -41,4 +50,21 @@ export async function startCommand(
       `tokenledger serve already runs on this ledger (pid ${running.pid}): gateway, dashboard and API at ${running.url}\n`,
     );
   await serveCommand(o, out);
+}
+
+const DAYS_30 = 30 * 86_400_000_000;
+
+/**
+ * What `start`'s report shows: the last 30 days if anything happened in them (else all time), by team if events
+ * carry teams (else by model). The demo organisation gets spend by team over 30 days; a developer's own Claude Code
+ * logs from last quarter get spend by model over all time, not an empty table.
+ */
+export async function firstView(
+  store: Store,
+  now: number,
+): Promise<{ by: 'team' | 'model'; recent: boolean }> {
+  const last30 = await store.query({ dimensions: ['team'], since: now - DAYS_30 });
+  const recent = last30.totals.events > 0;
+  const rows = recent ? last30.rows : (await store.query({ dimensions: ['team'] })).rows;
+  return { by: rows.some((r) => r.dims.team !== null) ? 'team' : 'model', recent };
 }

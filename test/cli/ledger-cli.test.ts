@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { withoutAgentLogs } from '../helpers/no-agent-logs.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let dir: string;
@@ -225,12 +226,37 @@ describe('tokenledger reprice', () => {
 describe('tokenledger start', () => {
   it('prints spend by team for a ledger that already has data, without loading the demo again', async () => {
     await runCli(['demo', '--db', db, '--people', '12', '--days', '2']);
-    const r = await runCli(['start', '--db', db, '--no-serve']);
+    const r = await withoutAgentLogs(dir, () => runCli(['start', '--db', db, '--no-serve']));
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('loading the demo organisation');
     expect(r.stdout).toContain('Spend by team, last 30 days');
     expect(r.stdout).toMatch(/^total\s+\$[\d,]+\.\d\d/m);
     expect(r.stdout).toContain('unpriced: 0 events');
+  });
+
+  it('shows spend that exists: all time when nothing is from the last 30 days, by model when nothing has a team', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const old = write('old.jsonl', [
+      line({ ts: ago(90), model: 'gpt-4o', input_tokens: 1_000_000 }),
+      line({ ts: ago(95), model: 'gpt-4o-mini', input_tokens: 1_000_000 }),
+    ]);
+    expect((await runCli(['import', 'jsonl', old, '--db', db])).code).toBe(0);
+    await withoutAgentLogs(dir, async () => {
+      const first = await runCli(['start', '--db', db, '--no-serve']);
+      expect(first.stderr).toBe('');
+      expect(first.stdout).toContain('Spend by model, all time (tokenledger report --by model):');
+      // gpt-4o input $2.50/M, gpt-4o-mini $0.15/M. https://openai.com/api/pricing
+      expect(first.stdout).toMatch(/^total\s+\$2\.65\s/m);
+      const recent = write('recent.jsonl', [
+        line({ ts: ago(2), team: 'web', model: 'gpt-4o', input_tokens: 10 }),
+      ]);
+      expect((await runCli(['import', 'jsonl', recent, '--db', db])).code).toBe(0);
+      const second = await runCli(['start', '--db', db, '--no-serve']);
+      expect(second.stdout).toContain(
+        'Spend by team, last 30 days (tokenledger report --by team --since 30d):',
+      );
+      expect(second.stdout).toMatch(/^web\s+\$0\.000025\s/m);
+    });
   });
 });
 

@@ -16,6 +16,7 @@ import { fromExactJson, toExactJson } from '../../src/server/api/exact-json.js';
 import { type ServerFile, serverFilePath } from '../../src/server/server-file.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent, T0 } from '../../src/store/testing/event-factory.js';
+import { withoutAgentLogs } from '../helpers/no-agent-logs.js';
 import { runCli } from '../helpers/run-cli.js';
 import { settledFixtures } from '../helpers/settled-fixtures.js';
 
@@ -126,17 +127,9 @@ describe('report and events while the server holds the ledger', () => {
       expect((await post('/api/ledger/events', { limit: 1 }, 'not-the-token')).status).toBe(401);
 
       // `npm start` again: the report comes through the server, which it points to instead of failing to serve.
-      // No agent logs to import: a home without any, and no folder named by the environment.
-      const bare = { HOME: dir, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '', GEMINI_DATA_DIR: '' };
-      const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));
-      Object.assign(process.env, bare);
-      const again = await runCli(['start', '--db', db]).finally(() => {
-        for (const [k, v] of Object.entries(saved))
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-      });
+      const again = await withoutAgentLogs(dir, () => runCli(['start', '--db', db]));
       expect(again.stderr).toBe('');
-      expect(again.stdout).toContain('Spend by team, last 30 days');
+      expect(again.stdout).toContain('Spend by team, all time');
       expect(again.stdout).toContain(
         `tokenledger serve already runs on this ledger (pid ${server.pid}): gateway, dashboard and API at ${server.url}`,
       );

@@ -1,0 +1,21 @@
+/**
+ * Runs `fn` where `tokenledger start` and `import auto` find no local agent logs: HOME is `home` (a folder with
+ * none) and no log folder is named by the environment. Restores the environment after.
+ */
+export async function withoutAgentLogs<T>(home: string, fn: () => Promise<T>): Promise<T> {
+  const bare: Record<string, string> = {
+    HOME: home,
+    CLAUDE_CONFIG_DIR: '',
+    CODEX_HOME: '',
+    GEMINI_DATA_DIR: '',
+  };
+  const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, bare);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
