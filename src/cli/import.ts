@@ -219,9 +219,32 @@ export async function importLocalAgentLogs(
     out(j.said);
     if (j.files === null) continue;
     found = true;
+    if (await sendsTelemetry(store, j.kind)) {
+      out(
+        `  not imported: this ledger receives ${j.kind}'s telemetry (OTLP), which records the same calls under other ids; ` +
+          `\`tokenledger import ${j.kind}\` imports the logs anyway, and then counts those calls twice\n`,
+      );
+      continue;
+    }
     addSummary(total, await importKind(store, j, o, out));
   }
   return found ? total : null;
+}
+
+/**
+ * Whether the ledger holds calls of `agent` from OpenTelemetry. An agent's telemetry and its local logs describe the
+ * same calls under ids that cannot match (the logs' come from message and request ids, telemetry's from the request
+ * id alone, and the timestamps need not agree), so `npm start` imports the logs only where the telemetry does not come in.
+ */
+async function sendsTelemetry(store: Store, agent: string): Promise<boolean> {
+  const r = await store.query({
+    dimensions: [],
+    filters: [
+      { dimension: 'source', values: ['otlp'] },
+      { dimension: 'agent', values: [agent] },
+    ],
+  });
+  return r.totals.events > 0;
 }
 
 /** How a kind's files are read: stamped and attributed the same whether they are read early or not. */

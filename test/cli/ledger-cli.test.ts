@@ -2,8 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { makeEvent } from '../../src/store/testing/event-factory.js';
 import { withoutAgentLogs } from '../helpers/no-agent-logs.js';
 import { runCli } from '../helpers/run-cli.js';
+import { settledFixtures } from '../helpers/settled-fixtures.js';
 
 let dir: string;
 let db: string;
@@ -257,6 +260,30 @@ describe('tokenledger start', () => {
       );
       expect(second.stdout).toMatch(/^web\s+\$0\.000025\s/m);
     });
+  });
+
+  it("does not import an agent's local logs into a ledger that receives the agent's telemetry (same calls, other ids)", async () => {
+    const store = await createDuckDbStore(db);
+    await store.append([
+      makeEvent(1, { source: 'otlp', agent: 'claude-code', ts: (Date.now() - 3_600_000) * 1000 }),
+    ]);
+    await store.close();
+    const logs = join(settledFixtures(), 'claude-code/config');
+    const r = await withoutAgentLogs(dir, () => runCli(['start', '--db', db, '--no-serve']), {
+      CLAUDE_CONFIG_DIR: logs,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`claude-code: 3 log files in ${logs}`);
+    expect(r.stdout).toContain(
+      "  not imported: this ledger receives claude-code's telemetry (OTLP), which records the same calls under other ids",
+    );
+    expect((await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source)).toEqual([
+      'otlp',
+    ]);
+    // Asked for by name, the logs are imported.
+    expect((await runCli(['import', 'claude-code', logs, '--db', db])).stdout).toMatch(
+      /imported [1-9]\d* events/,
+    );
   });
 });
 

@@ -1,13 +1,18 @@
 /**
  * Runs `fn` where `tokenledger start` and `import auto` find no local agent logs: HOME is `home` (a folder with
- * none) and no log folder is named by the environment. Restores the environment after.
+ * none) and no log folder is named by the environment, unless `env` names one. Restores the environment after.
  */
-export async function withoutAgentLogs<T>(home: string, fn: () => Promise<T>): Promise<T> {
+export async function withoutAgentLogs<T>(
+  home: string,
+  fn: () => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
   const bare: Record<string, string> = {
     HOME: home,
     CLAUDE_CONFIG_DIR: '',
     CODEX_HOME: '',
     GEMINI_DATA_DIR: '',
+    ...env,
   };
   const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));
   Object.assign(process.env, bare);
