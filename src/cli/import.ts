@@ -234,7 +234,7 @@ export async function importLocalAgentLogs(
 /**
  * Whether the ledger holds calls of `agent` from OpenTelemetry. An agent's telemetry and its local logs describe the
  * same calls under ids that cannot match (the logs' come from message and request ids, telemetry's from the request
- * id alone, and the timestamps need not agree), so `npm start` imports the logs only where the telemetry does not come in.
+ * id alone, and the timestamps need not agree), so `npm start` imports the logs only where no telemetry comes in.
  */
 async function sendsTelemetry(store: Store, agent: string): Promise<boolean> {
   const r = await store.query({
