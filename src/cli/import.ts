@@ -109,7 +109,13 @@ async function localAgentLogs(env: NodeJS.ProcessEnv, home: string): Promise<(Jo
   for (const kind of AGENT_LOG_KINDS) {
     const k = IMPORT_KINDS[kind]!;
     const d = await k.discover!({ env, home });
-    jobs.push({ kind, k, files: d.files.length > 0 ? d.files : null, said: describeDiscovery(kind, d) });
+    jobs.push({
+      kind,
+      k,
+      files: d.files.length > 0 ? d.files : null,
+      said: describeDiscovery(kind, d),
+      found: true,
+    });
   }
   return jobs;
 }
@@ -121,6 +127,8 @@ interface Job {
   /** null: nothing to import, only `said` is printed (`import auto` for a tool with no logs here). */
   files: readonly string[] | null;
   said: string | null;
+  /** Found in the agent's default folders (`import auto`, `npm start`), not named by the user. */
+  found?: true;
 }
 
 /**
@@ -167,7 +175,7 @@ async function importJobs(
       const done: ImportSummary[] = [];
       for (const j of jobs) {
         if (j.said !== null) out(j.said);
-        if (j.files === null) {
+        if (j.files === null || (await telemetryTakesIt(store, j, out))) {
           done.push(emptySummary());
           continue;
         }
@@ -219,32 +227,33 @@ export async function importLocalAgentLogs(
     out(j.said);
     if (j.files === null) continue;
     found = true;
-    if (await sendsTelemetry(store, j.kind)) {
-      out(
-        `  not imported: this ledger receives ${j.kind}'s telemetry (OTLP), which records the same calls under other ids; ` +
-          `\`tokenledger import ${j.kind}\` imports the logs anyway, and then counts those calls twice\n`,
-      );
-      continue;
-    }
-    addSummary(total, await importKind(store, j, o, out));
+    if (!(await telemetryTakesIt(store, j, out))) addSummary(total, await importKind(store, j, o, out));
   }
   return found ? total : null;
 }
 
 /**
- * Whether the ledger holds calls of `agent` from OpenTelemetry. An agent's telemetry and its local logs describe the
- * same calls under ids that cannot match (the logs' come from message and request ids, telemetry's from the request
- * id alone, and the timestamps need not agree), so `npm start` imports the logs only where no telemetry comes in.
+ * Whether logs found in an agent's default folders stay out because the ledger holds the agent's calls from
+ * OpenTelemetry (and says so). Telemetry and local logs describe the same calls under ids that cannot match (the
+ * logs' come from message and request ids, telemetry's from the request id alone, and the timestamps need not
+ * agree), so `npm start` and `import auto` take the logs only where no telemetry comes in. Logs named by the user
+ * (`import claude-code DIR`, or the kind alone) are imported regardless.
  */
-async function sendsTelemetry(store: Store, agent: string): Promise<boolean> {
+async function telemetryTakesIt(store: Store, j: Job, out: (s: string) => void): Promise<boolean> {
+  if (!j.found) return false;
   const r = await store.query({
     dimensions: [],
     filters: [
       { dimension: 'source', values: ['otlp'] },
-      { dimension: 'agent', values: [agent] },
+      { dimension: 'agent', values: [j.kind] },
     ],
   });
-  return r.totals.events > 0;
+  if (r.totals.events === 0) return false;
+  out(
+    `  not imported: this ledger receives ${j.kind}'s telemetry (OTLP), which records the same calls under other ` +
+      `ids; \`tokenledger import ${j.kind}\` imports the logs anyway, and then counts those calls twice\n`,
+  );
+  return true;
 }
 
 /** How a kind's files are read: stamped and attributed the same whether they are read early or not. */

@@ -262,7 +262,7 @@ describe('tokenledger start', () => {
     });
   });
 
-  it("does not import an agent's local logs into a ledger that receives the agent's telemetry (same calls, other ids)", async () => {
+  it("start and import auto leave out an agent's logs when the ledger receives its telemetry (same calls, other ids)", async () => {
     const store = await createDuckDbStore(db);
     await store.append([
       makeEvent(1, { source: 'otlp', agent: 'claude-code', ts: (Date.now() - 3_600_000) * 1000 }),
@@ -277,6 +277,13 @@ describe('tokenledger start', () => {
     expect(r.stdout).toContain(
       "  not imported: this ledger receives claude-code's telemetry (OTLP), which records the same calls under other ids",
     );
+    expect((await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source)).toEqual([
+      'otlp',
+    ]);
+    const auto = await withoutAgentLogs(dir, () => runCli(['import', 'auto', '--db', db]), {
+      CLAUDE_CONFIG_DIR: logs,
+    });
+    expect(auto.stdout).toContain("  not imported: this ledger receives claude-code's telemetry");
     expect((await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source)).toEqual([
       'otlp',
     ]);
