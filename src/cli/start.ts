@@ -59,10 +59,7 @@ const DAYS_30 = 30 * 86_400_000_000;
  * carry teams (else by model). The demo organisation gets spend by team over 30 days; a developer's own Claude Code
  * logs from last quarter get spend by model over all time, not an empty table.
  */
-export async function firstView(
-  store: Store,
-  now: number,
-): Promise<{ by: 'team' | 'model'; recent: boolean }> {
+async function firstView(store: Store, now: number): Promise<{ by: 'team' | 'model'; recent: boolean }> {
   const last30 = await store.query({ dimensions: ['team'], since: now - DAYS_30 });
   const recent = last30.totals.events > 0;
   const rows = recent ? last30.rows : (await store.query({ dimensions: ['team'] })).rows;
