@@ -11,6 +11,7 @@ import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
+import { listen } from './listen.js';
 import { startOtlp } from './otlp/start-otlp.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
@@ -129,10 +130,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     admin: new Map(),
     handlers: [api.handle, createStaticHandler()],
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  // Whatever fails from here on leaves nothing open: the process (or a test) goes on without a half-started server.
+  const release = async (e: unknown): Promise<never> => {
+    server.close();
+    await gateway.close();
+    await budgets.close();
+    await wal.close();
+    await store.close();
+    throw e;
+  };
+  await listen(server, config.port, config.host, '--port', 'picks a free one').catch(release);
   // --otlp-port 0 (or none given here) turns the receiver off.
   const otlp = o.otlpPort
     ? await startOtlp({
@@ -142,10 +149,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         wal,
         attributes: attributeMap(config.otlp_attributes),
         log: o.log,
-      }).catch((e: Error) => {
-        server.close();
-        throw e;
-      })
+      }).catch(release)
     : null;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

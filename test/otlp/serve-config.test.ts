@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,5 +91,49 @@ describe('tokenledger serve with otlp.attributes in its config', () => {
         log: () => {},
       }),
     ).rejects.toThrow(/otlp\.attributes.*colour|colour.*attribution field/s);
+  });
+});
+
+describe('tokenledger serve on a port that is taken', () => {
+  it('says which port and which option to change, for the gateway and for the OTLP receiver, and keeps nothing open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tl-serve-port-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const start = (o: { port: number; otlpPort: number }) =>
+      startServer({
+        ledgerPath: join(dir, 'ledger.duckdb'),
+        configPath: null,
+        cwd: dir,
+        env: {},
+        ...o,
+        openStore: (p) => createDuckDbStore(p),
+        log: () => {},
+      });
+    try {
+      await expect(start({ port, otlpPort: 0 })).rejects.toMatchObject({
+        code: 'SERVE_LISTEN_FAILED',
+        message: `127.0.0.1:${port} is in use (another tokenledger serve, or another program): pass --port N (--port 0 picks a free one)`,
+      });
+      await expect(start({ port: 0, otlpPort: port })).rejects.toMatchObject({
+        code: 'SERVE_LISTEN_FAILED',
+        message: expect.stringContaining('pass --otlp-port N (--otlp-port 0 turns the receiver off)'),
+      });
+      // What the failed starts opened is closed again: another process can open the ledger for writing.
+      const opened = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { DuckDBInstance } from '@duckdb/node-api';
+           await DuckDBInstance.create(${JSON.stringify(join(dir, 'ledger.duckdb'))}); console.log('opened');`,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(opened.trim()).toBe('opened');
+    } finally {
+      taken.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.js';
 import { type MappedBatch, OtlpBodyError } from './map-batch.js';
 import type { OtlpMapper } from './otlp-mapper.js';
 import { RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
@@ -183,10 +184,7 @@ function read(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Listens on `port` (0 picks a free one) and resolves with the base URL. */
 export async function listenOtlp(server: Server, port: number, host: string): Promise<OtlpServer> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, port, host, '--otlp-port', 'turns the receiver off');
   const a = server.address() as AddressInfo;
   const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   return {

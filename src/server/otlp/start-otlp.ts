@@ -33,7 +33,10 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer> {
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
     ...(o.log ? { log: o.log } : {}),
   });
-  const otlp = await listenOtlp(server, o.port, o.host);
+  const otlp = await listenOtlp(server, o.port, o.host).catch(async (e: unknown) => {
+    await mapper.close(); // its worker thread would keep the process alive
+    throw e;
+  });
   return {
     url: otlp.url,
     async close() {
