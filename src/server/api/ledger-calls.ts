@@ -28,7 +28,6 @@ const dimension = z
 const micros = z.number().int().describe('epoch microseconds');
 const count = z.number().int().min(0);
 const text = z.string();
-const maybe = <T extends z.ZodType>(t: T) => t.nullable();
 const strings = z.record(z.string(), z.string());
 const filter = z.object({
   dimension,
@@ -70,29 +69,29 @@ const rateCard = z.strictObject({
 const usageEvent = z.strictObject({
   event_id: z.string().min(1),
   source: text,
-  source_ref: maybe(text),
+  source_ref: text.nullable(),
   ingested_at: micros,
   ts: micros,
-  duration_ms: maybe(z.number()),
-  ttft_ms: maybe(z.number()),
-  ...Object.fromEntries(ATTRIBUTION_FIELDS.map((f) => [f, maybe(text)])),
+  duration_ms: z.number().nullable(),
+  ttft_ms: z.number().nullable(),
+  ...Object.fromEntries(ATTRIBUTION_FIELDS.map((f) => [f, text.nullable()])),
   tags: strings,
-  provider: maybe(text),
+  provider: text.nullable(),
   model: text,
-  model_requested: maybe(text),
-  operation: maybe(text),
-  service_tier: maybe(text),
-  route_id: maybe(text),
+  model_requested: text.nullable(),
+  operation: text.nullable(),
+  service_tier: text.nullable(),
+  route_id: text.nullable(),
   ...Object.fromEntries(USAGE_FIELDS.map((f) => [f, count])),
-  ...Object.fromEntries(COST_FIELDS.map((f) => [f, maybe(z.bigint())])),
+  ...Object.fromEntries(COST_FIELDS.map((f) => [f, z.bigint().nullable()])),
   cost_source: z.enum(COST_SOURCES),
-  price_version: maybe(text),
-  rates: maybe(rateCard),
-  provider_cost_usd: maybe(z.bigint()),
-  energy_j: maybe(z.number()),
-  energy_source: maybe(z.enum(ENERGY_SOURCES)),
+  price_version: text.nullable(),
+  rates: rateCard.nullable(),
+  provider_cost_usd: z.bigint().nullable(),
+  energy_j: z.number().nullable(),
+  energy_source: z.enum(ENERGY_SOURCES).nullable(),
   status: z.enum(STATUSES),
-  error_type: maybe(text),
+  error_type: text.nullable(),
 });
 
 const fileState = z.strictObject({
@@ -102,9 +101,9 @@ const fileState = z.strictObject({
   mtimeMs: z.number(),
   offset: count,
   lineNo: count,
-  check: maybe(text),
+  check: text.nullable(),
   heldBack: z.boolean(),
-  parserState: maybe(text),
+  parserState: text.nullable(),
   importedAt: micros,
 });
 
@@ -114,9 +113,9 @@ const providerCost = z.strictObject({
   bucket_start: micros,
   bucket_end: micros,
   provider: text,
-  project: maybe(text),
-  model: maybe(text),
-  line_item: maybe(text),
+  project: text.nullable(),
+  model: text.nullable(),
+  line_item: text.nullable(),
   amount: z.bigint(),
   currency: text,
 });
