@@ -112,8 +112,13 @@ describe('Enforcer: block budgets', () => {
       limit_usd: '0.0030675',
       resets_at: '2026-06-01T00:00:00.000Z',
     });
+    // People read the message and the alert; the JSON fields above keep the exact amounts.
+    expect(e.message).toContain('has $0.003068 of $0.003068 spent or reserved');
     expect(await spend(b)).toBe(3n * WORST);
     expect(alerts.filter((a) => a.kind === 'budget_blocked')).toHaveLength(1);
+    expect(alerts.find((a) => a.kind === 'budget_blocked')?.title).toBe(
+      'Budget b1 (team=payments monthly) is blocking calls ($0.003068 of $0.003068)',
+    );
   });
 
   it('settle replaces the reservation with the real cost; release gives it back', async () => {
@@ -166,6 +171,7 @@ describe('Enforcer: alert and downgrade budgets', () => {
     expect(alerts.map((a) => a.data?.threshold)).toEqual([50, 80, 100]);
     expect(alerts[2]).toMatchObject({ kind: 'budget_threshold', severity: 'critical', budget_id: 'b1' });
     expect(alerts[2]!.data?.spend_usd).toBe('0.001200000');
+    expect(alerts[2]!.title).toBe('Budget b1 (team=payments monthly) reached 100% ($0.001200 of $0.001000)');
     const r3 = await enforcer.admit(call());
     await enforcer.settle(r3, cost(600_000n));
     expect(alerts).toHaveLength(3);

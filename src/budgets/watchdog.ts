@@ -1,4 +1,4 @@
-import { formatUsd } from '../money/money.js';
+import { formatUsd, formatUsdDisplay } from '../money/money.js';
 import type { Dimension } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import type { AlertInput, AlertSink } from './alerts/alert.js';
@@ -15,7 +15,7 @@ const HOUR_MS = 3_600_000;
 export function runawayAlert(r: Runaway, c: Pick<RunawayConfig, 'max_usd' | 'window_minutes'>): AlertInput {
   return {
     ...runawayAlertBase(r.dimension, r.value, r),
-    title: `Runaway ${r.dimension === 'session_id' ? 'session' : 'agent'} ${r.value}${r.agent ? ` (${r.agent}` : ''}${r.user ? `, ${r.user}` : ''}${r.agent ? ')' : ''}: $${formatUsd(r.spend)} in ${c.window_minutes} minutes (limit $${c.max_usd})`,
+    title: `Runaway ${r.dimension === 'session_id' ? 'session' : 'agent'} ${r.value}${r.agent ? ` (${r.agent}` : ''}${r.user ? `, ${r.user}` : ''}${r.agent ? ')' : ''}: ${formatUsdDisplay(r.spend)} in ${c.window_minutes} minutes (limit $${c.max_usd})`,
     data: {
       reason: 'spend',
       spend_usd: formatUsd(r.spend),
@@ -36,7 +36,7 @@ export function anomalyAlert(a: DetectedAnomaly): AlertInput {
     kind: 'anomaly',
     severity: 'warning',
     dedup_key: `anomaly:${a.dimension}:${a.value ?? ''}:${hour}`,
-    title: `Spend anomaly for ${label} in the hour from ${hour}: $${formatUsd(a.spend)} against a usual $${formatUsd(a.median)}`,
+    title: `Spend anomaly for ${label} in the hour from ${hour}: ${formatUsdDisplay(a.spend)} against a usual ${formatUsdDisplay(a.median)}`,
     scope: a.value === null ? {} : { [a.dimension]: a.value },
     data: {
       hour,

@@ -2,7 +2,7 @@
  * Report output. `json` is a stable contract scripts rely on (docs/cli.md): one object with rows, totals and
  * unpriced; money as decimal strings with 12 digits; token counts as integers.
  */
-import { formatUsdShort } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { resultJson, rowJson } from '../server/api/json.js';
 import { MEASURES, type Measures, type QueryResult } from '../store/query.js';
 import { groupDigits } from './group-digits.js';
@@ -40,8 +40,8 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   ];
   const line = (label: string[], m: Measures) => [
     ...label,
-    money(m.cost_usd),
-    ...(billed ? [money(m.billed_cost_usd ?? 0n)] : []),
+    formatUsdDisplay(m.cost_usd),
+    ...(billed ? [formatUsdDisplay(m.billed_cost_usd ?? 0n)] : []),
     groupDigits(m.input_tokens),
     groupDigits(m.cache_read_tokens),
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
@@ -61,13 +61,6 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
       : `unpriced: ${groupDigits(u.events)} events, ${groupDigits(u.tokens)} tokens — not in the cost above; ` +
         'add their models to tokenledger.prices.yaml and run `tokenledger reprice`';
   return `${text}\n${note}\n`;
-}
-
-function money(pico: bigint): string {
-  // Small amounts keep more digits so a $0.0042 call does not read as $0.00.
-  return pico !== 0n && pico < 10_000_000_000n && pico > -10_000_000_000n
-    ? formatUsdShort(pico, 6)
-    : formatUsdShort(pico);
 }
 
 function renderTable(header: string[], rows: string[][], total: string[], labelColumns: number): string {

@@ -4,7 +4,7 @@ import type { RunawayConfig } from '../budgets/runaway-config.js';
 import { requestFingerprint } from '../budgets/runaway-fingerprint.js';
 import { createRunawayWatch, type RunawayWatch } from '../budgets/runaway-watch.js';
 import type { Attribution, UsageEvent } from '../ledger/event.js';
-import { formatUsd } from '../money/money.js';
+import { formatUsd, formatUsdDisplay } from '../money/money.js';
 import { GatewayError } from './errors.js';
 
 /** 429 for a session stopped as a runaway agent (`runaway.block: true`). */
@@ -60,7 +60,7 @@ export class SessionGuard {
     const what =
       v.reason === 'loop'
         ? `${v.repeats} near-identical requests in ${v.window_minutes} minutes`
-        : `$${formatUsd(v.spend)} in ${v.window_minutes} minutes (limit $${this.config.max_usd})`;
+        : `${formatUsdDisplay(v.spend)} in ${v.window_minutes} minutes (limit $${this.config.max_usd})`;
     this.alerts.raise({
       ...runawayAlertBase('session_id', v.session_id, { team: e.team, user: e.user, agent: v.agent }),
       title: `Runaway session ${v.session_id}${v.agent ? ` (${v.agent})` : ''}: ${what}${v.blocked_until ? `; blocked until ${new Date(v.blocked_until).toISOString()}` : ''}`,

@@ -3,6 +3,7 @@ import {
   divRoundHalfEven,
   formatDecimal,
   formatUsd,
+  formatUsdDisplay,
   formatUsdShort,
   MoneyError,
   numberToDecimal,
@@ -75,6 +76,14 @@ describe('formatting', () => {
     expect(formatUsdShort(1_234_567_890_000_000n)).toBe('$1,234.57');
     expect(formatUsdShort(-15_000_000_000n)).toBe('-$0.02'); // tie at half a cent goes to the even cent
     expect(formatUsdShort(-5_000_000_000n)).toBe('$0.00');
+  });
+
+  it('keeps six digits for amounts under a cent, so a small call does not read as $0.00', () => {
+    expect(formatUsdDisplay(76_891_633_500_000n)).toBe('$76.89');
+    expect(formatUsdDisplay(4_200_000_000n)).toBe('$0.004200');
+    expect(formatUsdDisplay(-4_200_000_000n)).toBe('-$0.004200');
+    expect(formatUsdDisplay(10_000_000_000n)).toBe('$0.01');
+    expect(formatUsdDisplay(0n)).toBe('$0.00');
   });
 });
 

@@ -100,3 +100,10 @@ export function formatUsdShort(pico: bigint, fractionDigits = 2): string {
   const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${negative ? '-' : ''}$${grouped}${frac ? `.${frac}` : ''}`;
 }
+
+/** Money for people to read: cents, but a small amount keeps 6 digits so a $0.0042 call does not read as $0.00. */
+export function formatUsdDisplay(pico: bigint): string {
+  return pico !== 0n && pico < 10_000_000_000n && pico > -10_000_000_000n
+    ? formatUsdShort(pico, 6)
+    : formatUsdShort(pico);
+}

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatUsdDisplay, parseUsd } from '../../src/money/money.js';
 import { demoIncident } from '../../src/sources/demo/company.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -29,6 +30,11 @@ describe('tokenledger runaways and anomalies', () => {
     expect(runaways[0]).toMatchObject({ team: incident.team, user: incident.user, agent: incident.agent });
     const table = await runCli(['runaways', '--db', db, '--since', '30d']);
     expect(table.stdout).toContain(incident.session_id);
+    // People read cents; the JSON above keeps the exact 12 digits.
+    expect(table.stdout).toContain(
+      `${formatUsdDisplay(parseUsd(runaways[0].spend_usd))} in ${runaways[0].calls} calls`,
+    );
+    expect(table.stdout).not.toMatch(/\.\d{12}/);
   });
 
   it("flags the incident's hours as its team's spend anomaly", async () => {
