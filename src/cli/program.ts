@@ -185,7 +185,7 @@ export function buildProgram(): Command {
   });
   ledgerOptions(
     keys
-      .command('list')
+      .command('list', { isDefault: true })
       .description('list keys (never the keys themselves)')
       .option('--all', 'include revoked keys'),
   ).action(async (o) => (await import('./keys.js')).keysList(o, out));
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
   });
   ledgerOptions(
     budgets
-      .command('list')
+      .command('list', { isDefault: true })
       .description('list budgets')
       .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
   ).action(async (o) => (await import('./budgets.js')).budgetsList(o, out));
@@ -295,9 +295,9 @@ export function buildProgram(): Command {
   ).action(async (o) => {
     await (await import('./tokens.js')).tokensCreate(o, out);
   });
-  ledgerOptions(tokens.command('list').description('list tokens (never the tokens themselves)')).action(
-    async (o) => (await import('./tokens.js')).tokensList(o, out),
-  );
+  ledgerOptions(
+    tokens.command('list', { isDefault: true }).description('list tokens (never the tokens themselves)'),
+  ).action(async (o) => (await import('./tokens.js')).tokensList(o, out));
   ledgerOptions(tokens.command('revoke').description('revoke a token by id (tok_…)').argument('<id>')).action(
     async (id: string, o) => (await import('./tokens.js')).tokensRevoke({ ...o, id }, out),
   );

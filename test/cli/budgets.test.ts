@@ -69,6 +69,8 @@ describe('tokenledger budgets', () => {
 
     const list = await runCli(['budgets', 'list', '--db', db, '--format', 'json']);
     expect(JSON.parse(list.stdout).budgets).toMatchObject([{ id, scope: { team: 'payments' } }]);
+    // `budgets` alone lists, as `budgets list` does.
+    expect((await runCli(['budgets', '--db', db, '--format', 'json'])).stdout).toBe(list.stdout);
 
     const show = await runCli(['budgets', 'show', id, '--db', db, '--format', 'json']);
     expect(show.code).toBe(0);

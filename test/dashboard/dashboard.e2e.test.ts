@@ -156,6 +156,26 @@ describe('dashboard in a real browser', () => {
     expect(text).toContain(usd(budgets[0]!.spend_usd));
     expect(text).toContain(usd(budgets[0]!.forecast.expected_usd));
     await shot('budgets');
+    // A budget past its limit: its bar is in the meter's worst region (value above high), drawn red.
+    const over = await fetch(`${server.url}/api/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Tiny', scope: {}, period: 'monthly', limit_usd: '1' }),
+    });
+    expect(over.status).toBe(200);
+    await page.goto(`${server.url}/budgets`);
+    const tiny = page.getByTestId('budget-row').filter({ hasText: 'Tiny' }).locator('meter');
+    // (The test's tsconfig has no DOM types: the meter is read through its two properties.)
+    const bar = await tiny.evaluate((m) => {
+      const { value, high } = m as unknown as { value: number; high: number };
+      return [value, value > high];
+    });
+    expect(bar).toEqual([100, true]);
+    const removed = await fetch(`${server.url}/api/budgets/${((await over.json()) as { id: string }).id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(removed.status).toBe(200);
     await page.goto(`${server.url}/sessions?since=30d`);
     await page.locator('table tbody tr').first().waitFor();
     expect(await page.locator('.badge').count()).toBeGreaterThan(0);

@@ -116,7 +116,9 @@ export function Budgets() {
                         min={0}
                         max={100}
                         low={s.budget.thresholds[0]}
-                        high={s.budget.thresholds.at(-1)}
+                        // A value equal to high still paints in the middle (warning) colour: at or past the last
+                        // threshold the bar should read as critical, so high sits just under it.
+                        high={(s.budget.thresholds.at(-1) ?? 100) - 0.01}
                         optimum={0}
                         value={Math.min(s.percent, 100)}
                         aria-label={`${s.percent.toFixed(1)}% of the limit`}
