@@ -187,6 +187,14 @@ describe('dashboard in a real browser', () => {
       `Longest sessions by calls: ${longest[0]!.session_id} (`,
     );
     await shot('sessions');
+    // Without a range in the URL the page shows its own default, a week, and says so.
+    await page.goto(`${server.url}/sessions`);
+    await page.locator('table tbody tr').first().waitFor();
+    expect(await page.locator('select[name=since]').inputValue()).toBe('7d');
+    const week = await apiGet<{ agents: { agent: string; cost_usd: string }[] }>(
+      '/api/sessions?since=7d&top=25',
+    );
+    expect(await page.locator('main').textContent()).toContain(usd(week.agents[0]!.cost_usd));
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/`);
     await kpi('spend').waitFor();

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import type { Row } from './api';
 import { count, usd } from './format';
-import { setParams } from './url-state';
+import { DEFAULT_SINCE, setParams } from './url-state';
 
 const PRESETS: [string, string][] = [
   ['24h', 'Last 24 hours'],
@@ -10,9 +10,9 @@ const PRESETS: [string, string][] = [
   ['90d', 'Last 90 days'],
 ];
 
-/** The time range control every page shares; it writes `since` into the URL. */
-export function RangePicker({ u }: { u: URL }) {
-  const since = u.searchParams.get('since') ?? '30d';
+/** The time range control every page shares; it writes `since` into the URL. `fallback` is the page's default. */
+export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?: string }) {
+  const since = u.searchParams.get('since') ?? fallback;
   return (
     <label class="range">
       <span>Time range</span>

@@ -36,10 +36,13 @@ export function setParams(changes: Record<string, string | string[] | null>, rep
   navigate(`${u.pathname}${u.search}`, replace);
 }
 
-/** Range and filters shared by every page, taken from the URL. */
-export function rangeOf(u: URL): URLSearchParams {
+/** The range a page shows when the URL names none. */
+export const DEFAULT_SINCE = '30d';
+
+/** Range and filters shared by every page, taken from the URL (`fallback`: the page's default range). */
+export function rangeOf(u: URL, fallback = DEFAULT_SINCE): URLSearchParams {
   const p = new URLSearchParams();
-  p.set('since', u.searchParams.get('since') ?? '30d');
+  p.set('since', u.searchParams.get('since') ?? fallback);
   const until = u.searchParams.get('until');
   if (until) p.set('until', until);
   for (const w of u.searchParams.getAll('where')) p.append('where', w);

@@ -14,10 +14,11 @@ type Longest = {
   cost_usd: string;
 };
 
+/** A week by default: what a team lead looks at first; any range is served from the session rollup. */
+const SESSIONS_SINCE = '7d';
+
 export function Sessions({ u }: { u: URL }) {
-  const p = rangeOf(u);
-  // A week by default: what a team lead looks at first; any range is served from the session rollup.
-  if (!u.searchParams.get('since')) p.set('since', '7d');
+  const p = rangeOf(u, SESSIONS_SINCE);
   p.set('top', '25');
   const s = useApi<{ sessions: Session[]; longest: Longest[]; agents: Row[] }>('/api/sessions', p);
   const d = s.data;
@@ -26,7 +27,7 @@ export function Sessions({ u }: { u: URL }) {
     <>
       <div class="toolbar">
         <h1>Sessions and agents</h1>
-        <RangePicker u={u} />
+        <RangePicker u={u} fallback={SESSIONS_SINCE} />
       </div>
       <FilterChips u={u} />
       {d ? (
