@@ -1,6 +1,10 @@
-import { resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
-import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { EXPORT_FORMATS, type ExportOptions } from '../store/store.js';
+import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { parseRange } from './filters.js';
 
 export interface ExportCliOptions extends LedgerOptions {
@@ -10,21 +14,43 @@ export interface ExportCliOptions extends LedgerOptions {
   until?: string;
 }
 
-const FORMATS = ['jsonl', 'csv', 'parquet'] as const;
-
-export async function exportCommand(o: ExportCliOptions, err: (s: string) => void): Promise<void> {
-  const format = (o.format ?? 'jsonl') as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) {
+export async function exportCommand(
+  o: ExportCliOptions,
+  err: (s: string) => void,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  const format = (o.format ?? 'jsonl') as ExportOptions['format'];
+  if (!EXPORT_FORMATS.includes(format)) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
-      `--format ${JSON.stringify(o.format)}: use one of ${FORMATS.join(', ')}`,
+      `--format ${JSON.stringify(o.format)}: use one of ${EXPORT_FORMATS.join(', ')}`,
     );
   }
   if (!o.output && format === 'parquet') {
     throw new TokenledgerError('CLI_BAD_OPTION', 'parquet is binary: give a file with --output FILE');
   }
-  const path = o.output ? resolve(o.output) : '/dev/stdout';
   const range = parseRange(o, nowMicros());
-  const { rows } = await withStore(o, (store) => store.export({ format, path, ...range }));
-  err(`exported ${rows} events${o.output ? ` to ${o.output}` : ''}\n`);
+  const write = (path: string) => withStore(o, (store) => store.export({ format, path, ...range }));
+  if (o.output) {
+    const { rows } = await write(resolve(o.output));
+    return err(`exported ${rows} events to ${o.output}\n`);
+  }
+  // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
+  // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
+  // file beside the ledger (the same disk, not a RAM-backed /tmp), which is then copied to standard output.
+  const dir = await mkdtemp(join(dirname(ledgerPath(o)), '.export-'));
+  try {
+    const file = join(dir, `export.${format}`);
+    const { rows } = await write(file);
+    try {
+      await pipeline(createReadStream(file), stdout, { end: false });
+    } catch (e) {
+      // The reader stopped early (`| head`): what it read is what it wanted, as for any Unix filter.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw e;
+    }
+    err(`exported ${rows} events\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

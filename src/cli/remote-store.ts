@@ -9,8 +9,8 @@ import { callApi } from './running-server.js';
 /**
  * The store of the server that holds the ledger, for CLI commands while it runs (ARCHITECTURE.md, Processes): each
  * call is the same call on the server's store (server/api/ledger-calls.ts), answered exactly, so `report`, `events`,
- * `import` and `reconcile` do what they do on the file itself. What only the file itself can do (export, reprice)
- * says who holds it.
+ * `import`, `reconcile` and `export` do what they do on the file itself. What only the file itself can do
+ * (reprice, which prices with this command's catalog) says who holds it.
  */
 export function remoteStore(server: ServerFile, ledgerPath: string): Store {
   const call = async <T>(name: LedgerCall, body: object): Promise<T> =>
@@ -24,7 +24,7 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     query: (q) => call('query', q),
     events: (f) => call('events', f),
     count: () => call('count', {}),
-    export: needsTheFile,
+    export: (o) => call('export', o),
     reprice: needsTheFile,
     repriceAudit: needsTheFile,
     records: {

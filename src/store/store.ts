@@ -16,8 +16,10 @@ export interface EventFilter {
   limit?: number;
 }
 
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
+
 export interface ExportOptions {
-  format: 'jsonl' | 'csv' | 'parquet';
+  format: (typeof EXPORT_FORMATS)[number];
   path: string;
   since?: number;
   until?: number;

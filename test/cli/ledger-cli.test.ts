@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -194,6 +195,30 @@ describe('tokenledger export → import', () => {
       );
       expect(after).toEqual(before);
     }
+  });
+
+  it('to standard output, stops quietly when the reader has had enough (`| head`) and leaves no file behind', async () => {
+    expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
+    const whole = await runCli(['export', '--db', db]);
+    expect(whole.stderr).toMatch(/^exported \d+ events\n$/);
+    expect(whole.stdout.length).toBeGreaterThan(1 << 20); // more than a pipe holds
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    const first = await new Promise<string>((r) =>
+      child.stdout.once('data', (c) => {
+        child.stdout.destroy();
+        r(String(c));
+      }),
+    );
+    expect(whole.stdout.startsWith(first)).toBe(true);
+    expect({ code: await exited, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(dir).filter((n) => n.startsWith('.export-'))).toEqual([]);
   });
 
   it('writes parquet that DuckDB can read back', async () => {

@@ -86,6 +86,20 @@ async function outputs(ledger = db, commands: string[][] = COMMANDS): Promise<st
   return out;
 }
 
+/** The ledger exported as JSONL to stdout, CSV and Parquet to files (base64), with the rows each export counted. */
+async function exports(name: string): Promise<string[]> {
+  const jsonl = await runCli(['export', '--db', db, '--since', '2020-01-01']);
+  expect(jsonl.stderr).toBe('exported 40 events\n');
+  const out: string[] = [jsonl.stdout];
+  for (const format of ['csv', 'parquet']) {
+    const file = join(dir, `${name}.${format}`);
+    const r = await runCli(['export', '--db', db, '--format', format, '-o', file]);
+    expect(r.stderr).toBe(`exported 40 events to ${file}\n`);
+    out.push(readFileSync(file).toString('base64'));
+  }
+  return out;
+}
+
 /** `tokenledger serve` on the ledger, in its own process, once it has written its server file. */
 async function serve(): Promise<{ child: ChildProcess; server: ServerFile }> {
   const child = spawn(
@@ -106,6 +120,8 @@ describe('report and events while the server holds the ledger', () => {
     const onFile = await outputs();
     expect(onFile[0]).toContain('payments');
     expect(onFile[2]).toContain('checkout');
+    const onFileExports = await exports('file');
+    expect(onFileExports[0]!.split('\n')).toHaveLength(41);
 
     const { child, server } = await serve();
     try {
@@ -134,10 +150,12 @@ describe('report and events while the server holds the ledger', () => {
         `tokenledger serve already runs on this ledger (pid ${server.pid}): gateway, dashboard and API at ${server.url}`,
       );
 
+      // Exports are written by the server, byte for byte what they are from the file (stdout comes back through
+      // a file only this user can read).
+      expect(await exports('served')).toEqual(onFileExports);
+
       // A command that needs the file itself says who holds it and what to do, instead of DuckDB's lock error.
-      const out = join(dir, 'out.jsonl');
       for (const args of [
-        ['export', '--format', 'jsonl', '-o', out],
         ['reprice', '--since', '2026-01-01'],
         ['serve', '--port', '0', '--otlp-port', '0'],
       ]) {

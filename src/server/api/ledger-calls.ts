@@ -4,8 +4,9 @@
  * answer exactly (exact-json.ts): `report` and `events` print what they print on the file itself, and `import`
  * stores what it would have stored. Admin only; calls that write to the ledger take only the server's own token (in
  * `<ledger>.server.json`, readable by the server's user alone): other admin tokens may read the ledger over the API
- * but not put spend into it.
+ * but not put spend into it, nor have it write files.
  */
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import {
   ATTRIBUTION_FIELDS,
@@ -17,7 +18,7 @@ import {
   type UsageEvent,
 } from '../../ledger/event.js';
 import { BUCKETS, isDimension } from '../../store/query.js';
-import type { Store } from '../../store/store.js';
+import { EXPORT_FORMATS, type ExportOptions, type Store } from '../../store/store.js';
 import { ApiError } from './api-error.js';
 import { type Endpoint, endpoint } from './endpoint.js';
 import { fromExactJson, toExactJson } from './exact-json.js';
@@ -169,6 +170,17 @@ const CALLS = {
     body: z.strictObject({ records: z.array(activity), ingested_at: micros }),
     run: (s: Store, b: { records: z.infer<typeof activity>[]; ingested_at: number }) =>
       records(s).appendActivity(b.records, b.ingested_at),
+  },
+  // The server writes the file as its own user; only the server's token (readable by that user alone) may ask.
+  export: {
+    write: true,
+    body: z.strictObject({
+      format: z.enum(EXPORT_FORMATS),
+      path: text.refine(isAbsolute, { message: 'an absolute path' }),
+      since: micros.optional(),
+      until: micros.optional(),
+    }),
+    run: (s: Store, o: ExportOptions) => s.export(o),
   },
   'provider-costs': {
     body: recordFilter,
