@@ -202,23 +202,14 @@ describe('tokenledger export → import', () => {
     const whole = await runCli(['export', '--db', db]);
     expect(whole.stderr).toMatch(/^exported \d+ events\n$/);
     expect(whole.stdout.length).toBeGreaterThan(1 << 20); // more than a pipe holds
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', '--db', db], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const exited = new Promise((r) => child.once('exit', r));
-    const first = await new Promise<string>((r) =>
-      child.stdout.once('data', (c) => {
-        child.stdout.destroy();
-        r(String(c));
-      }),
-    );
+    const { first, code, stderr } = await readFirstChunk(['export', '--db', db]);
     expect(whole.stdout.startsWith(first)).toBe(true);
-    expect({ code: await exited, stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(readdirSync(dir).filter((n) => n.startsWith('.export-'))).toEqual([]);
+    // Any command's output, not only export's.
+    const events = await readFirstChunk(['events', '--db', db, '--limit', '20000', '--since', '2020-01-01']);
+    expect(events.first).toMatch(/^ts +event_id/);
+    expect({ code: events.code, stderr: events.stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('writes parquet that DuckDB can read back', async () => {
@@ -330,3 +321,24 @@ describe('errors', () => {
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
 });
+
+/** Runs the built-in CLI entry as a process whose reader closes the pipe after the first chunk, as `| head` does. */
+async function readFirstChunk(
+  args: string[],
+): Promise<{ first: string; code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const first = await new Promise<string>((r) =>
+    child.stdout.once('data', (c) => {
+      child.stdout.destroy();
+      r(String(c));
+    }),
+  );
+  return { first, code: await exited, stderr };
+}
