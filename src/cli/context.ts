@@ -51,7 +51,7 @@ export function timeOption(name: string, value: string | undefined, now: number)
   } catch {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
-      `--${name} ${JSON.stringify(value)}: expected an age like 30d, 12h, 2w or a date like 2026-11-01`,
+      `--${name} ${JSON.stringify(value)}: expected an age like 30d, 12h, 2w, a month like 2026-11 or a date like 2026-11-01`,
     );
   }
 }

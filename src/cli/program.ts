@@ -24,7 +24,7 @@ function ledgerOptions(c: Command): Command {
 
 function filterOptions(c: Command): Command {
   return c
-    .option('--since <when>', 'from this age (30d, 12h, 2w) or date (2026-11-01)')
+    .option('--since <when>', 'from this age (30d, 12h, 2w), month (2026-11) or date (2026-11-01)')
     .option('--until <when>', 'before this age or date')
     .option(
       '--where <dim=value>',

@@ -26,4 +26,13 @@ describe('timestamps', () => {
     expect(parseTimeBound('12h', now)).toBe(Date.UTC(2026, 10, 27, 12) * 1000);
     expect(parseTimeBound('2026-11-01', now)).toBe(Date.UTC(2026, 10, 1) * 1000);
   });
+
+  it('reads a calendar month as its first instant, so --since 2026-11 --until 2026-12 is November', () => {
+    const now = Date.UTC(2026, 10, 28) * 1000;
+    expect(parseTimeBound('2026-11', now)).toBe(Date.UTC(2026, 10, 1) * 1000);
+    expect(parseTimeBound('2026-12', now)).toBe(Date.UTC(2026, 11, 1) * 1000);
+    expect(() => parseTimeBound('2026-13', now)).toThrow('not a valid month: "2026-13"');
+    // Data is stricter: a timestamp field of "2026-11" is an error, not a month.
+    expect(() => parseTimestamp('2026-11')).toThrow(TimeError);
+  });
 });

@@ -62,12 +62,23 @@ export function formatTimestamp(micros: number): string {
 const DURATION = /^(\d+)([hdwm])$/;
 const UNIT_DAYS = { h: 1 / 24, d: 1, w: 7, m: 30 } as const;
 
+const MONTH = /^(\d{4})-(\d{2})$/;
+
 /**
  * A `--since`/`--until` value: a relative age ("30d", "12h", "2w", "3m" — months as 30 days) counted back from
- * `now`, or an absolute date/time as parseTimestamp reads it.
+ * `now`; a calendar month ("2026-11": its first instant, UTC, so `--since 2026-11 --until 2026-12` is November, as
+ * an invoice is); or an absolute date/time as parseTimestamp reads it. Only bounds read months: in data, "2026-11"
+ * is more likely a truncated timestamp than a month.
  */
 export function parseTimeBound(text: string, now: number): number {
-  const m = DURATION.exec(text.trim());
+  const t = text.trim();
+  const m = DURATION.exec(t);
   if (m) return now - Math.round(Number(m[1]) * UNIT_DAYS[m[2] as keyof typeof UNIT_DAYS] * 86_400_000_000);
-  return parseTimestamp(text);
+  const month = MONTH.exec(t);
+  if (month) {
+    const mo = Number(month[2]);
+    if (mo < 1 || mo > 12) throw new TimeError(`not a valid month: ${JSON.stringify(text)}`);
+    return Date.UTC(Number(month[1]), mo - 1, 1) * 1000;
+  }
+  return parseTimestamp(t);
 }

@@ -16,7 +16,7 @@ export function parseTime(name: string, value: string, now: number): number {
   } catch {
     throw badParam(
       name,
-      `${JSON.stringify(value)} is not a time; use an age like 30d, 12h, 2w or a date like 2026-11-01`,
+      `${JSON.stringify(value)} is not a time; use an age like 30d, 12h, 2w, a month like 2026-11 or a date like 2026-11-01`,
     );
   }
 }
