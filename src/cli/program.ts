@@ -35,7 +35,10 @@ function filterOptions(c: Command): Command {
 
 export function buildProgram(): Command {
   const program = new Command('tokenledger')
-    .description('An exact, auditable ledger of LLM token spend.')
+    .description(
+      "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs\n" +
+        '(Claude Code, Codex, Gemini CLI) into .tokenledger/ledger.duckdb and prints what they spent.',
+    )
     .version('0.1.0')
     .showHelpAfterError();
 
@@ -309,7 +312,10 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
-    await program.parseAsync(argv);
+    // `npx tokenledger` alone does what a developer runs it for: imports their coding agents' logs (incrementally)
+    // and prints what they spent. No demo, no server: `start` does those.
+    if (argv.length <= 2) await (await import('./start.js')).startCommand({ serve: false, demo: false }, out);
+    else await program.parseAsync(argv);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

@@ -10,25 +10,32 @@ import { serveCommand } from './serve.js';
  * `npm start`: import the local coding-agent logs it finds (Claude Code, Codex, Gemini CLI); on a ledger that is
  * still empty, load the demo organisation; print the spend report; then run the server (gateway, API, dashboard,
  * OTLP) until interrupted. With a server already running on the ledger, all of that goes through it, and the
- * command ends by saying where it runs.
+ * command ends by saying where it runs. `tokenledger` alone is this without the demo and the server: a developer's
+ * own agent logs, imported and priced.
  */
 export async function startCommand(
-  o: LedgerOptions & { serve?: boolean },
+  o: LedgerOptions & { serve?: boolean; demo?: boolean },
   out: (s: string) => void,
 ): Promise<void> {
   const path = ledgerPath(o);
   // Bulk fills, like `tokenledger demo`: the rollups are rebuilt once, at close, before the report reads them.
-  await withStore(
+  const empty = await withStore(
     o,
     async (store) => {
       await importLocalAgentLogs(store, out, o);
-      if ((await store.count()) === 0) {
-        out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
-        await fillDemo(store, o, out);
-      }
+      if ((await store.count()) > 0) return false;
+      if (o.demo === false) return true;
+      out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
+      await fillDemo(store, o, out);
+      return false;
     },
     { deferRollups: true },
   );
+  if (empty)
+    return out(
+      `\nNothing to show yet: no coding-agent logs here, and the ledger at ${path} is empty.\n` +
+        'tokenledger start loads a demo organisation and runs the dashboard; tokenledger --help lists every command.\n',
+    );
   // One report that shows something: an individual's agent logs have no team and may be older than 30 days.
   await withStore(o, async (store) => {
     const view = await firstView(store, nowMicros());

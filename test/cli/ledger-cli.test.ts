@@ -310,6 +310,37 @@ describe('tokenledger start', () => {
   });
 });
 
+describe('tokenledger alone', () => {
+  it("imports the developer's own agent logs and prints their spend, with no demo and no server", async () => {
+    const logs = join(settledFixtures(), 'claude-code/config');
+    const env = { CLAUDE_CONFIG_DIR: logs, TOKENLEDGER_DB: db };
+    const r = await withoutAgentLogs(dir, () => runCli([]), env);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`claude-code: 3 log files in ${logs}`);
+    expect(r.stdout).toMatch(/Spend by model, (all time|last 30 days)/);
+    expect(r.stdout).not.toContain('demo');
+    expect(r.stdout).not.toContain('listening');
+    const bySource = (await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source);
+    expect(bySource).toEqual(['claude-code']);
+    // Again: nothing new is imported, the same spend is printed.
+    const again = await withoutAgentLogs(dir, () => runCli([]), env);
+    expect(again.stdout).toContain('imported 0 events');
+    expect(again.stdout.slice(again.stdout.indexOf('Spend by'))).toBe(
+      r.stdout.slice(r.stdout.indexOf('Spend by')),
+    );
+  });
+
+  it('says what to do when there are no logs, and leaves the ledger empty', async () => {
+    const r = await withoutAgentLogs(dir, () => runCli([]), { TOKENLEDGER_DB: db });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('claude-code: no logs found');
+    expect(r.stdout).toContain(
+      `Nothing to show yet: no coding-agent logs here, and the ledger at ${db} is empty.`,
+    );
+    expect((await reportJson()).totals.events).toBe(0);
+  });
+});
+
 describe('errors', () => {
   it('exit non-zero with one line that says what to do', async () => {
     const bad = await runCli(['report', '--db', db, '--by', 'color']);
