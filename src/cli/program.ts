@@ -36,7 +36,7 @@ function filterOptions(c: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('tokenledger')
     .description(
-      "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs\n" +
+      "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs " +
         '(Claude Code, Codex, Gemini CLI) into .tokenledger/ledger.duckdb and prints what they spent.',
     )
     .version('0.1.0')
