@@ -38,6 +38,18 @@ const upstream = z
     /** Model-name globs this upstream serves ("llama-*"); requests for them go here. */
     models: z.array(z.string().trim().min(1)).optional(),
     require_virtual_key: z.boolean().optional(),
+    // A key written into the file is refused with the way to do it instead (the message never repeats the value).
+    ...Object.fromEntries(
+      ['key', 'api_key', 'apiKey'].map((k) => [
+        k,
+        z
+          .never({
+            message:
+              'provider keys never go in this file: put the key in an environment variable and name it with key_env',
+          })
+          .optional(),
+      ]),
+    ),
   })
   .strict();
 

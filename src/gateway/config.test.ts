@@ -17,6 +17,7 @@ describe('tokenledger.config.yaml', () => {
     const m = problems(`
 upstreams:
   vllm: { type: openai, base_url: "localhost:8000", key_env: "sk-live-abc123" }
+  openai: { type: openai, base_url: "https://api.openai.com/v1", api_key: "sk-live-def456" }
 budgets:
   cap: { scope: { squad: x }, period: fortnightly, limit_usd: -3, action: downgrade }
 rate_limits:
@@ -31,6 +32,7 @@ wal: { sync: true }
     for (const part of [
       'upstreams.vllm.base_url: expected an http:// or https:// URL',
       'upstreams.vllm.key_env: expected the NAME of an environment variable',
+      'upstreams.openai.api_key: provider keys never go in this file: put the key in an environment variable and name it with key_env',
       'budgets.cap.scope.squad: expected a scope dimension',
       'budgets.cap.period: expected daily, weekly, monthly or rolling:Nd',
       'budgets.cap.limit_usd: expected a positive USD amount',
@@ -45,6 +47,7 @@ wal: { sync: true }
       expect(m).toContain(part);
     // A provider key pasted into the file is never echoed back.
     expect(m).not.toContain('sk-live-abc123');
+    expect(m).not.toContain('sk-live-def456');
   });
 
   it('syncs the write-ahead log after each acknowledgement unless told otherwise', () => {
