@@ -4,7 +4,7 @@
  */
 import { formatUsdDisplay } from '../money/money.js';
 import { resultJson, rowJson } from '../server/api/json.js';
-import { MEASURES, type Measures, type QueryResult } from '../store/query.js';
+import { type Bucket, MEASURES, type Measures, type QueryResult } from '../store/query.js';
 import { groupDigits } from './group-digits.js';
 
 export function reportJson(result: QueryResult): string {
@@ -25,10 +25,17 @@ export function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export function reportTable(result: QueryResult, dims: readonly string[], bucketed: boolean): string {
+/** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */
+export function bucketLabel(iso: string, bucket: Bucket): string {
+  const t = iso.replace('T', ' ');
+  return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
+}
+
+export function reportTable(result: QueryResult, dims: readonly string[], bucket?: Bucket): string {
+  const bucketed = bucket !== undefined;
   const billed = result.totals.billed_cost_usd !== undefined;
   const header = [
-    ...(bucketed ? ['bucket'] : []),
+    ...(bucketed ? [bucket === 'hour' ? 'hour (UTC)' : bucket] : []),
     ...dims,
     'cost',
     ...(billed ? ['as billed'] : []),
@@ -49,7 +56,10 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     groupDigits(m.requests),
   ];
   const body = result.rows.map((r) =>
-    line([...(bucketed ? [r.bucket ?? ''] : []), ...dims.map((d) => r.dims[d] ?? '(none)')], r),
+    line(
+      [...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []), ...dims.map((d) => r.dims[d] ?? '(none)')],
+      r,
+    ),
   );
   const labelWidth = (bucketed ? 1 : 0) + dims.length;
   const total = line(['total', ...Array(Math.max(0, labelWidth - 1)).fill('')], result.totals);

@@ -46,5 +46,5 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {
   if (format === 'json') return `${reportJson(result)}\n`;
   if (format === 'csv') return reportCsv(result);
-  return reportTable(result, q.dimensions, q.bucket !== undefined);
+  return reportTable(result, q.dimensions, q.bucket);
 }

@@ -174,6 +174,14 @@ describe('tokenledger import → report', () => {
       ['2026-11-04', 'other', 1000],
     ]);
     expect(r.totals.input_tokens).toBe(7000);
+    // The table names the bucket and shows its start as people read it (JSON above keeps ISO instants).
+    const args = ['report', '--db', db, '--by', 'user', '--since', '2026-11-01', '--until', '2026-11-05'];
+    const table = (bucket: string) => runCli([...args, '--bucket', bucket]).then((t) => t.stdout.split('\n'));
+    const days = await table('day');
+    expect(days[0]).toMatch(/^day +user +cost/);
+    expect(days[2]).toMatch(/^2026-11-03 +a +\$/);
+    expect((await table('hour'))[2]).toMatch(/^2026-11-03 10:00 +a +\$/);
+    expect((await table('month'))[2]).toMatch(/^2026-11 +a +\$/);
   });
 });
 
