@@ -45,9 +45,16 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     'output',
     'requests',
   ];
-  const line = (label: string[], m: Measures) => [
+  // A row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost (note below).
+  const cost = (m: Measures, unpriced: number) =>
+    unpriced === 0
+      ? formatUsdDisplay(m.cost_usd)
+      : unpriced === m.events
+        ? 'unpriced'
+        : `${formatUsdDisplay(m.cost_usd)} *`;
+  const line = (label: string[], m: Measures, unpriced: number) => [
     ...label,
-    formatUsdDisplay(m.cost_usd),
+    cost(m, unpriced),
     ...(billed ? [formatUsdDisplay(m.billed_cost_usd ?? 0n)] : []),
     groupDigits(m.input_tokens),
     groupDigits(m.cache_read_tokens),
@@ -59,17 +66,23 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     line(
       [...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []), ...dims.map((d) => r.dims[d] ?? '(none)')],
       r,
+      r.unpriced_events,
     ),
   );
   const labelWidth = (bucketed ? 1 : 0) + dims.length;
-  const total = line(['total', ...Array(Math.max(0, labelWidth - 1)).fill('')], result.totals);
+  const total = line(
+    ['total', ...Array(Math.max(0, labelWidth - 1)).fill('')],
+    result.totals,
+    result.unpriced.events,
+  );
   const text = renderTable(header, body, total, labelWidth);
   const u = result.unpriced;
   const note =
     u.events === 0
       ? 'unpriced: 0 events (every event in this report has a price)'
       : `unpriced: ${groupDigits(u.events)} events, ${groupDigits(u.tokens)} tokens — not in the cost above; ` +
-        'add their models to tokenledger.prices.yaml and run `tokenledger reprice`';
+        'add their models to tokenledger.prices.yaml and run `tokenledger reprice`' +
+        (u.events < result.totals.events ? '\n* a cost marked so leaves out some of them' : '');
   return `${text}\n${note}\n`;
 }
 

@@ -99,6 +99,8 @@ export interface Row extends Measures {
   dims: Record<string, string | null>;
   /** The "other" row of a top-N: every group outside the N, its dimensions all "other". */
   folded?: true;
+  /** Events of this row with no price: not in its cost, which is $0 when all of them are (never read it as free). */
+  unpriced_events: number;
 }
 
 export interface QueryResult {

@@ -77,10 +77,19 @@ describe('tokenledger import → report', () => {
         input_tokens: 2070,
         output_tokens: 130,
         events: 2,
+        unpriced_events: 1,
       }),
     ]);
+    expect(r.rows[0].unpriced_events).toBe(0);
     expect(r.totals.cost_usd).toBe('0.031500000000');
     expect(r.unpriced).toEqual({ events: 1, tokens: 100 });
+
+    // The table never shows an unpriced model as costing $0.00, and marks costs that leave some out.
+    const table = (await runCli(['report', '--db', db, '--by', 'model'])).stdout;
+    expect(table).toMatch(/^my-private-llm +unpriced +70 /m);
+    expect(table).toMatch(/^total +\$0\.03 \* /m);
+    expect(table).toContain('* a cost marked so leaves out some of them');
+    expect((await runCli(['report', '--db', db, '--by', 'team'])).stdout).toMatch(/^web +\$0\.006000 \* /m);
   });
 
   it('lists events with their cost parts, rates and price version: the audit trail', async () => {

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { Row } from './api';
-import { count, usd } from './format';
+import { count, rowUsd } from './format';
 import { DEFAULT_SINCE, setParams } from './url-state';
 
 const PRESETS: [string, string][] = [
@@ -123,7 +123,7 @@ export function TopList({
                 {link && v !== 'other' && r[dim] !== null ? <a href={link(v)}>{v}</a> : v}
                 <div class="bar" style={{ width: `${share}%` }} aria-hidden="true" />
               </td>
-              <td class="num">{usd(r.cost_usd)}</td>
+              <td class="num">{rowUsd(r)}</td>
               <td class="num">{count(r.requests, true)}</td>
             </tr>
           );

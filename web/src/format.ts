@@ -31,6 +31,16 @@ export function usd(s: string | number | null | undefined): string {
   return `${neg ? '-' : ''}$${group(w!)}.${f}`;
 }
 
+/**
+ * A report row's cost: "unpriced" when none of its events has a price (never "$0.00", which would read as free),
+ * and marked "*" when some lack one (their cost is not in it).
+ */
+export function rowUsd(r: Record<string, string | number | null>): string {
+  const unpriced = Number(r.unpriced_events ?? 0);
+  if (unpriced === 0) return usd(r.cost_usd);
+  return unpriced === Number(r.events) ? 'unpriced' : `${usd(r.cost_usd)}*`;
+}
+
 /** Full precision for the audit view: "$0.012345678901". */
 export function usdExact(s: string | null | undefined): string {
   return s === null || s === undefined ? '—' : `$${s}`;

@@ -17,7 +17,12 @@ export function measuresJson(m: Measures): Record<string, string | number> {
 }
 
 export function rowJson(r: Row): JsonRow {
-  return { ...(r.bucket !== undefined ? { bucket: r.bucket } : {}), ...r.dims, ...measuresJson(r) };
+  return {
+    ...(r.bucket !== undefined ? { bucket: r.bucket } : {}),
+    ...r.dims,
+    ...measuresJson(r),
+    unpriced_events: r.unpriced_events,
+  };
 }
 
 export function resultJson(r: QueryResult) {

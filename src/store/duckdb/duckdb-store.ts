@@ -224,7 +224,7 @@ class DuckDbStore implements Store {
       const unpriced = { events: 0, tokens: 0 };
       for (const values of result.getRows()) {
         const v = Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
-        const row = { ...zeroMeasures(q.billed === true), dims: {} } as Row;
+        const row = { ...zeroMeasures(q.billed === true), dims: {}, unpriced_events: 0 } as Row;
         for (const m of MONEY_MEASURES) row[m] = BigInt(v[m] as bigint);
         for (const m of COUNT_MEASURES) row[m] = Number(v[m]);
         if (q.billed) row.billed_cost_usd = BigInt(v.billed_cost_usd as bigint);
@@ -236,7 +236,8 @@ class DuckDbStore implements Store {
           row.dims[dim] = d === null || d === undefined ? null : String(d);
         });
         addMeasures(totals, row);
-        unpriced.events += Number(v.unpriced_events);
+        row.unpriced_events = Number(v.unpriced_events);
+        unpriced.events += row.unpriced_events;
         unpriced.tokens += Number(v.unpriced_tokens);
         rows.push(row);
       }

@@ -182,7 +182,7 @@ export function Events({ u }: { u: URL }) {
                         {count((e.input_tokens as number) + (e.cache_read_tokens as number), true)} /{' '}
                         {count(e.output_tokens as number, true)}
                       </td>
-                      <td class="num">{usd(e.cost_usd)}</td>
+                      <td class="num">{e.cost_usd === null ? 'unpriced' : usd(e.cost_usd)}</td>
                     </tr>
                   ))}
                 </tbody>

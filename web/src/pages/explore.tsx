@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Result } from '../api';
 import { StackedChart } from '../chart';
 import { FilterChips, Loading, Panel, RangePicker } from '../controls';
-import { count, usd } from '../format';
+import { count, rowUsd, usd } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -162,7 +162,7 @@ export function Explore({ u }: { u: URL }) {
                     {dims.map((d) => (
                       <td key={d}>{r[d] === null ? '(not set)' : String(r[d])}</td>
                     ))}
-                    <td class="num">{usd(r.cost_usd)}</td>
+                    <td class="num">{rowUsd(r)}</td>
                     <td class="num">{count(r.input_tokens, true)}</td>
                     <td class="num">{count(r.cache_read_tokens, true)}</td>
                     <td class="num">{count(r.output_tokens, true)}</td>

@@ -1,6 +1,6 @@
 import type { Row } from '../api';
 import { FilterChips, Loading, Panel, RangePicker, TopList } from '../controls';
-import { count, usd } from '../format';
+import { count, rowUsd, usd } from '../format';
 import { rangeOf } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -92,7 +92,7 @@ export function Sessions({ u }: { u: URL }) {
                       <td>{String(x.user ?? '—')}</td>
                       <td class="num">{count(x.requests)}</td>
                       <td class="num">{count(x.tokens, true)}</td>
-                      <td class="num">{usd(x.cost_usd)}</td>
+                      <td class="num">{rowUsd(x)}</td>
                       <td class="num">{usd(x.cost_per_call_usd)}</td>
                     </tr>
                   ))}
