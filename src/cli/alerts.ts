@@ -44,7 +44,11 @@ export async function alertsCommand(
     return;
   }
   if (read.alerts.length === 0) {
-    out('No alerts. Budgets at their thresholds, anomalies and runaway sessions raise them.\n');
+    out(
+      'No alerts. Budgets at their thresholds, anomalies and runaway sessions raise them as spend arrives (the ' +
+        'server watches the last two hours); for spend already in the ledger, see tokenledger runaways and ' +
+        'tokenledger anomalies.\n',
+    );
     return;
   }
   out(alertsTable(read.alerts));

@@ -152,7 +152,9 @@ export function Budgets() {
       <Panel title="Alerts">
         {alerts.length === 0 ? (
           <p class="muted" data-testid="alerts-empty">
-            No alerts yet. Budgets alert at their thresholds; spend anomalies and runaway agents alert too.
+            No alerts yet. Budgets alert at their thresholds, and spend anomalies and runaway agents alert
+            too, as spend arrives. For spend already in the ledger, the <a href="/sessions">sessions page</a>{' '}
+            flags runaway agents.
           </p>
         ) : (
           <div class="scroll">
