@@ -11,6 +11,15 @@ const TOKEN_KINDS = [
   ['reasoning', 'reasoning_tokens'],
 ] as const;
 
+/**
+ * At most this many (provider, model, team) label sets. Model names and the team header come from callers, and a
+ * caller sending endless new ones must not grow the server's memory (or every scraper's) without bound: past the
+ * cap, calls are counted under provider, model and team "(other)". Real deployments have hundreds.
+ */
+export const MAX_LABEL_SETS = 5000;
+/** Not a key any call makes: those hold two NULs, this one none. */
+const OVERFLOW = '(other)';
+
 interface Labels {
   base: string;
   /** `base` with each TOKEN_KINDS kind, in that order. */
@@ -41,10 +50,15 @@ export class GatewayMetrics {
   recordEvent(e: UsageEvent): void {
     const provider = e.provider ?? '';
     const team = e.team ?? '';
-    const id = `${provider}\u0000${e.model}\u0000${team}`;
+    let id = `${provider}\u0000${e.model}\u0000${team}`;
     let l = this.labels.get(id);
+    if (l === undefined && this.labels.size >= MAX_LABEL_SETS) {
+      id = OVERFLOW;
+      l = this.labels.get(id);
+    }
     if (l === undefined) {
-      const base = `provider="${esc(provider)}",model="${esc(e.model)}",team="${esc(team)}"`;
+      const [p, m, t] = id === OVERFLOW ? ['(other)', '(other)', '(other)'] : [provider, e.model, team];
+      const base = `provider="${esc(p)}",model="${esc(m)}",team="${esc(t)}"`;
       l = { base, kinds: TOKEN_KINDS.map(([kind]) => `${base},kind="${kind}"`), status: new Map() };
       this.labels.set(id, l);
     }
