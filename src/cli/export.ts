@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
@@ -14,11 +14,7 @@ export interface ExportCliOptions extends LedgerOptions {
   until?: string;
 }
 
-export async function exportCommand(
-  o: ExportCliOptions,
-  err: (s: string) => void,
-  stdout: NodeJS.WritableStream = process.stdout,
-): Promise<void> {
+export async function exportCommand(o: ExportCliOptions, err: (s: string) => void): Promise<void> {
   const format = (o.format ?? 'jsonl') as ExportOptions['format'];
   if (!EXPORT_FORMATS.includes(format)) {
     throw new TokenledgerError(
@@ -38,12 +34,14 @@ export async function exportCommand(
   // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
   // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
   // file beside the ledger (the same disk, not a RAM-backed /tmp), which is then copied to standard output.
-  const dir = await mkdtemp(join(dirname(ledgerPath(o)), '.export-'));
+  const folder = dirname(ledgerPath(o));
+  await mkdir(folder, { recursive: true }); // as opening the ledger would
+  const dir = await mkdtemp(join(folder, '.export-'));
   try {
     const file = join(dir, `export.${format}`);
     const { rows } = await write(file);
     try {
-      await pipeline(createReadStream(file), stdout, { end: false });
+      await pipeline(createReadStream(file), process.stdout, { end: false });
     } catch (e) {
       // The reader stopped early (`| head`): what it read is what it wanted, as for any Unix filter.
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;

@@ -25,7 +25,7 @@ function ledgerOptions(c: Command): Command {
 function filterOptions(c: Command): Command {
   return c
     .option('--since <when>', 'from this age (30d, 12h, 2w), month (2026-11) or date (2026-11-01)')
-    .option('--until <when>', 'before this age or date')
+    .option('--until <when>', 'before this age, month or date')
     .option(
       '--where <dim=value>',
       'only rows where DIM equals VALUE (repeatable; same DIM twice means either)',
@@ -130,7 +130,7 @@ export function buildProgram(): Command {
       )
       .option('-o, --output <file>', 'file to write (default: standard output)')
       .option('--since <when>', 'from this age or date')
-      .option('--until <when>', 'before this age or date'),
+      .option('--until <when>', 'before this age, month or date'),
   ).action(async (o) => (await import('./export.js')).exportCommand(o, err));
 
   const prices = program.command('prices').description('the price catalog and your overrides');
