@@ -154,6 +154,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  if (!isLoopback(addr.address)) o.log(exposedNote(host, config.keys_required));
   const infoPath = serverFilePath(o.ledgerPath);
   await writeServerFile(infoPath, {
     url,
@@ -188,4 +189,20 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** Said once at start-up when the server is reachable from other machines (--host, or server.host in the config). */
+export function exposedNote(host: string, keysRequired: boolean): string {
+  return (
+    `note: listening on ${host}, reachable from other machines. Traffic is plain HTTP: put TLS in front of it (a ` +
+    'reverse proxy) before keys or prompts cross a network.' +
+    (keysRequired
+      ? ''
+      : ' Callers without a virtual key are let through with their own provider keys; keys: { required: true } ' +
+        'in tokenledger.config.yaml refuses them.')
+  );
 }

@@ -7,7 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { exposedNote, type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 
 function freePort(): Promise<number> {
@@ -133,6 +133,34 @@ describe('tokenledger serve on a port that is taken', () => {
       expect(opened.trim()).toBe('opened');
     } finally {
       taken.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says once, when reachable from other machines, that traffic is plain HTTP and who may call; on loopback, nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tl-serve-host-'));
+    const said: string[] = [];
+    const start = (host: string) =>
+      startServer({
+        ledgerPath: join(dir, 'ledger.duckdb'),
+        configPath: null,
+        cwd: dir,
+        env: {},
+        host,
+        port: 0,
+        otlpPort: 0,
+        openStore: (p) => createDuckDbStore(p),
+        log: (line) => said.push(line),
+      });
+    try {
+      await (await start('127.0.0.1')).close();
+      expect(said.filter((l) => l.startsWith('note: listening'))).toEqual([]);
+      await (await start('0.0.0.0')).close();
+      expect(said.filter((l) => l.startsWith('note: listening'))).toEqual([exposedNote('0.0.0.0', false)]);
+      expect(exposedNote('0.0.0.0', false)).toContain('Traffic is plain HTTP');
+      expect(exposedNote('0.0.0.0', false)).toContain('keys: { required: true }');
+      expect(exposedNote('0.0.0.0', true)).not.toContain('without a virtual key');
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
