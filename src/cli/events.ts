@@ -2,9 +2,9 @@ import { TokenledgerError } from '../errors.js';
 import { eventToRecord } from '../ledger/serialize.js';
 import { formatTimestamp } from '../ledger/time.js';
 import { formatUsd } from '../money/money.js';
+import { toCsv } from '../server/api/json.js';
 import { type LedgerOptions, withStore } from './context.js';
 import { type FilterOptions, parsePositiveInt, parseRange, parseWhere } from './filters.js';
-import { csvCell } from './report-format.js';
 
 export interface EventsOptions extends LedgerOptions, FilterOptions {
   limit?: string;
@@ -38,13 +38,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
   } else if (format === 'jsonl') {
     for (const e of events) out(`${JSON.stringify(eventToRecord(e, true))}\n`);
   } else if (format === 'csv') {
-    const records = events.map((e) => eventToRecord(e));
-    const header = Object.keys(records[0] ?? {});
-    out(`${header.join(',')}\n`);
-    for (const r of records)
-      out(
-        `${header.map((h) => csvCell(typeof r[h] === 'object' ? JSON.stringify(r[h]) : r[h])).join(',')}\n`,
-      );
+    // Objects (tags, rates) as JSON; null as an empty cell, not the text "null".
+    out(toCsv(events.map((e) => eventToRecord(e))));
   } else {
     const cols = [
       'ts',

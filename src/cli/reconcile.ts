@@ -1,10 +1,10 @@
 import { TokenledgerError } from '../errors.js';
 import { type ReconcileRow, type Reconciliation, reconcile } from '../ingest/reconcile.js';
 import { formatDecimal, formatUsd, formatUsdShort, parseDecimal } from '../money/money.js';
+import { toCsv } from '../server/api/json.js';
 import type { RecordFilter } from '../store/import-records.js';
 import { type LedgerOptions, withStore } from './context.js';
 import { loadCliPricer } from './pricer.js';
-import { csvCell } from './report-format.js';
 
 export interface ReconcileOptions extends LedgerOptions {
   provider?: string;
@@ -40,7 +40,7 @@ export async function reconcileCommand(
     });
   });
   if (format === 'json') out(`${JSON.stringify(toJson(result, thresholdBp), null, 2)}\n`);
-  else if (format === 'csv') out(toCsv(result.rows));
+  else if (format === 'csv') out(toCsv(result.rows.map(rowJson), CSV_HEADER));
   else out(toTable(result, thresholdBp));
   return result;
 }
@@ -124,11 +124,6 @@ const CSV_HEADER = [
   'diff_pct',
   'flagged',
 ] as const;
-
-function toCsv(rows: readonly ReconcileRow[]): string {
-  const lines = rows.map(rowJson).map((r) => CSV_HEADER.map((h) => csvCell(r[h])).join(','));
-  return `${[CSV_HEADER.join(','), ...lines].join('\n')}\n`;
-}
 
 function toTable(res: Reconciliation, thresholdBp: bigint): string {
   if (res.rows.length === 0)

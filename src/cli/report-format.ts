@@ -3,7 +3,7 @@
  * unpriced; money as decimal strings with 12 digits; token counts as integers.
  */
 import { formatUsdDisplay } from '../money/money.js';
-import { resultJson, rowJson } from '../server/api/json.js';
+import { resultJson, rowJson, toCsv } from '../server/api/json.js';
 import { type Bucket, MEASURES, type Measures, type QueryResult } from '../store/query.js';
 import { groupDigits } from './group-digits.js';
 
@@ -13,16 +13,7 @@ export function reportJson(result: QueryResult): string {
 
 export function reportCsv(result: QueryResult): string {
   const rows = result.rows.map(rowJson);
-  const header = rows[0] ? Object.keys(rows[0]) : ['bucket', ...MEASURES];
-  const lines = [header.join(',')];
-  for (const r of rows) lines.push(header.map((h) => csvCell(r[h])).join(','));
-  return `${lines.join('\n')}\n`;
-}
-
-export function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return toCsv(rows, rows[0] ? Object.keys(rows[0]) : ['bucket', ...MEASURES]);
 }
 
 /** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */

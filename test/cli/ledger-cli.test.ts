@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { splitCsvRecord } from '../../src/sources/csv/split.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { makeEvent } from '../../src/store/testing/event-factory.js';
 import { withoutAgentLogs } from '../helpers/no-agent-logs.js';
@@ -137,6 +138,16 @@ describe('tokenledger import → report', () => {
       /^2026-11-03T11:00:00\s+\w{16}\s+jsonl\s+gpt-4o\s+1\s.*0\.000002500000\s+computed/,
     );
     expect(lines.slice(2)).toEqual(['1 events (newest first; --format json shows cost parts and rates)']);
+
+    // CSV for spreadsheets: a missing value is an empty cell (not the text "null"), tags are JSON.
+    const csv = await runCli(['events', '--db', db, '--where', 'team=web', '--format', 'csv']);
+    const [header, ...rows] = csv.stdout.trim().split('\n');
+    const cells = (row: string) =>
+      Object.fromEntries(splitCsvRecord(row)!.map((v, i) => [header!.split(',')[i], v]));
+    const unpricedRow = cells(rows[0]!);
+    expect(unpricedRow).toMatchObject({ model: 'my-private-llm', cost_usd: '', org: '', tags: '{}' });
+    expect(cells(rows[1]!)).toMatchObject({ model: 'gpt-4o', cost_usd: '0.006000000000' });
+    expect(csv.stdout).not.toMatch(/(^|,)null(,|$)/m);
   });
 
   it('reads CSV with tag columns and groups by a tag', async () => {
