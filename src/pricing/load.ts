@@ -28,11 +28,21 @@ export async function loadPricer(opts: LoadPricerOptions): Promise<Pricer> {
   return createPricer(catalog, overrides);
 }
 
+/** The files readOverrides looks at, in its order: the one named by option or environment, else the default names. */
+export function overridesCandidates(opts: LoadPricerOptions): string[] {
+  const explicit = explicitPath(opts);
+  return explicit !== undefined ? [explicit] : OVERRIDES_FILE_NAMES.map((name) => join(opts.cwd, name));
+}
+
+function explicitPath(opts: LoadPricerOptions): string | undefined {
+  const explicit = opts.overridesPath ?? (opts.env.TOKENLEDGER_PRICES?.trim() || undefined);
+  return explicit === undefined ? undefined : isAbsolute(explicit) ? explicit : resolve(opts.cwd, explicit);
+}
+
 /** Finds and parses the overrides file, or null when none is configured or present. */
 export async function readOverrides(opts: LoadPricerOptions): Promise<Overrides | null> {
-  const explicit = opts.overridesPath ?? (opts.env.TOKENLEDGER_PRICES?.trim() || undefined);
-  if (explicit !== undefined) {
-    const path = isAbsolute(explicit) ? explicit : resolve(opts.cwd, explicit);
+  const path = explicitPath(opts);
+  if (path !== undefined) {
     const how = opts.overridesPath !== undefined ? 'the --prices option' : 'TOKENLEDGER_PRICES';
     const text = await readText(path);
     if (text === null)
@@ -42,10 +52,9 @@ export async function readOverrides(opts: LoadPricerOptions): Promise<Overrides 
       );
     return parse(text, path);
   }
-  for (const name of OVERRIDES_FILE_NAMES) {
-    const path = join(opts.cwd, name);
-    const text = await readText(path);
-    if (text !== null) return parse(text, path);
+  for (const candidate of overridesCandidates(opts)) {
+    const text = await readText(candidate);
+    if (text !== null) return parse(text, candidate);
   }
   return null;
 }

@@ -6,6 +6,7 @@ import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
 import { openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
+import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
@@ -13,6 +14,7 @@ import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
 import { startOtlp } from './otlp/start-otlp.js';
+import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
 import { createStaticHandler } from './static.js';
@@ -63,7 +65,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
       o.log(`warning: ${u.key_env} is not set: virtual keys cannot reach upstream ${u.name}`);
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
-  const pricer = await loadPricer(pricing);
+  const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
   let wal: Wal;
   try {
@@ -151,6 +153,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         log: o.log,
       }).catch(release)
     : null;
+  // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
+  const prices = watchPriceOverrides({
+    pricing,
+    pricer,
+    onReload: (overrides) => otlp?.reloadPrices(overrides),
+    log: o.log,
+  });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -179,6 +188,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           server.closeIdleConnections();
         });
         clearTimeout(grace);
+        prices.stop();
         await otlp?.close();
         await gateway.close();
         await budgets.close();

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { LoadPricerOptions } from '../../pricing/load.js';
+import type { Overrides } from '../../pricing/overrides.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
 import { owned, spawnWorker } from '../../worker-thread.js';
 import { type MappedBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
@@ -12,6 +13,8 @@ export interface OtlpMapper {
    * body: one whose memory it owns whole (worker-thread.ts, owned) moves to the worker and is empty here after.
    */
   map(batch: OtlpBatch): Promise<MappedBatch>;
+  /** Prices exports given after this with these overrides (a worker started later reads the file itself). */
+  reloadPrices(overrides: Overrides | null): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,9 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
           reject(e);
         }
       });
+    },
+    reloadPrices(overrides) {
+      worker?.postMessage({ overrides } satisfies ToWorker);
     },
     async close() {
       closed = true;

@@ -1,5 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
+import type { Overrides } from '../../pricing/overrides.js';
+import { createPricer } from '../../pricing/pricer.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
 import { createOtlpIngest } from '../../sources/otlp/ingest.js';
 import { owned } from '../../worker-thread.js';
@@ -13,7 +15,8 @@ export interface OtlpWorkerData {
   since: number;
 }
 
-export type ToWorker = { id: number; batch: OtlpBatch };
+/** An export to map, or the price overrides now in force (serve reloaded its overrides file: price-reload.ts). */
+export type ToWorker = { id: number; batch: OtlpBatch } | { overrides: Overrides | null };
 export type FromWorker =
   | { id: number; ok: MappedBatch }
   | { id: number; error: { badBody: boolean; message: string } };
@@ -23,14 +26,21 @@ export type FromWorker =
  * across requests (cumulative series, which keys sent per-request usage) sees them in order.
  */
 const data = workerData as OtlpWorkerData;
-const ready = loadPricer(data.pricing).then((pricer) => ({
+let ready = loadPricer(data.pricing).then((pricer) => ({
   pricer,
   ingest: createOtlpIngest({ since: data.since, attributes: data.attributes }),
 }));
 // A pricer that fails to load fails each export with its reason (a 503), rather than the worker as it starts.
 ready.catch(() => {});
 const port = parentPort!;
-port.on('message', async ({ id, batch }: ToWorker) => {
+port.on('message', async (m: ToWorker) => {
+  if ('overrides' in m) {
+    // Exports that arrive after this are priced with the new overrides; those before, with the old.
+    ready = ready.then((s) => ({ ...s, pricer: createPricer(s.pricer.catalog, m.overrides) }));
+    ready.catch(() => {});
+    return;
+  }
+  const { id, batch } = m;
   try {
     const { ingest, pricer } = await ready;
     const ok = mapBatch(ingest, pricer, batch);

@@ -1,5 +1,6 @@
 import type { Wal } from '../../ledger/wal/wal.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
+import type { Overrides } from '../../pricing/overrides.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
 import { createOtlpMapper } from './otlp-mapper.js';
 import { createOtlpHttpServer, listenOtlp, type OtlpServer } from './otlp-server.js';
@@ -19,8 +20,13 @@ export interface StartOtlpOptions {
   log?: (line: string) => void;
 }
 
+export interface OtlpReceiver extends OtlpServer {
+  /** The price overrides serve now prices with (price-reload.ts), for the exports that follow. */
+  reloadPrices(overrides: Overrides | null): void;
+}
+
 /** Starts the OTLP/HTTP receiver beside the gateway (same process, same write-ahead log). */
-export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer> {
+export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
   const mapper = createOtlpMapper({
     pricing: o.pricing,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
@@ -39,6 +45,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpServer> {
   });
   return {
     url: otlp.url,
+    reloadPrices: (overrides) => mapper.reloadPrices(overrides),
     async close() {
       await otlp.close();
       await mapper.close();
