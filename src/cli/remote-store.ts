@@ -9,8 +9,8 @@ import { callApi } from './running-server.js';
 /**
  * The store of the server that holds the ledger, for CLI commands while it runs (ARCHITECTURE.md, Processes): each
  * call is the same call on the server's store (server/api/ledger-calls.ts), answered exactly, so `report`, `events`,
- * `import`, `reconcile` and `export` do what they do on the file itself. What only the file itself can do
- * (reprice, which prices with this command's catalog) says who holds it.
+ * `import`, `reconcile`, `export` and `reprice` do what they do on the file itself. What only the file itself can
+ * do says who holds it.
  */
 export function remoteStore(server: ServerFile, ledgerPath: string): Store {
   const call = async <T>(name: LedgerCall, body: object): Promise<T> =>
@@ -25,7 +25,8 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     events: (f) => call('events', f),
     count: () => call('count', {}),
     export: (o) => call('export', o),
-    reprice: needsTheFile,
+    // The server reprices with its own pricer, and only if it prices as this command does (same version).
+    reprice: (sel, repricer, now) => call('reprice', { ...sel, now, price_version: repricer.version }),
     repriceAudit: needsTheFile,
     records: {
       fileStates: async (source) =>

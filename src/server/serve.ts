@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
-import { startOtlp } from './otlp/start-otlp.js';
+import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
 import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
@@ -113,6 +113,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     enforcer: budgets.enforcement.enforcer,
     sessions: budgets.sessions,
   });
+  // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
+  let otlp: OtlpReceiver | null = null;
+  const prices = watchPriceOverrides({
+    pricing,
+    pricer,
+    onReload: (overrides) => otlp?.reloadPrices(overrides),
+    log: o.log,
+  });
   const adminToken = o.env.TOKENLEDGER_ADMIN_TOKEN || randomBytes(24).toString('base64url');
   const api = createApi({
     store,
@@ -121,6 +129,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     log: o.log,
     budgets: budgets.book,
     pricer,
+    refreshPrices: () => prices.check(),
     ...(o.apiNow ? { now: o.apiNow } : {}),
   });
   const server = createHttpServer({
@@ -134,6 +143,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   // Whatever fails from here on leaves nothing open: the process (or a test) goes on without a half-started server.
   const release = async (e: unknown): Promise<never> => {
+    prices.stop();
     server.close();
     await gateway.close();
     await budgets.close();
@@ -143,7 +153,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
   await listen(server, config.port, config.host, '--port', 'picks a free one').catch(release);
   // --otlp-port 0 (or none given here) turns the receiver off.
-  const otlp = o.otlpPort
+  otlp = o.otlpPort
     ? await startOtlp({
         port: o.otlpPort,
         host: config.host,
@@ -153,13 +163,6 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         log: o.log,
       }).catch(release)
     : null;
-  // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
-  const prices = watchPriceOverrides({
-    pricing,
-    pricer,
-    onReload: (overrides) => otlp?.reloadPrices(overrides),
-    log: o.log,
-  });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;

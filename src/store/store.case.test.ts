@@ -486,22 +486,25 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       const now = T0 + 50 * DAY;
       const summary = await store.reprice(
         { since, model: 'claude-sonnet-4-5' },
-        (e) => {
-          if (e.event_id === a[12]!.event_id) return e; // unchanged: no audit row
-          if (e.event_id === a[13]!.event_id) {
-            return {
-              ...e,
-              rates: null,
-              cost_usd: null,
-              cost_input: null,
-              cost_cache_read: null,
-              cost_cache_write: null,
-              cost_output: null,
-              cost_source: 'unpriced',
-              price_version: 'test@2',
-            };
-          }
-          return { ...e, ...costOf(e, CARDS.discounted), rates: CARDS.discounted, price_version: 'test@2' };
+        {
+          version: 'test@2',
+          price: (e) => {
+            if (e.event_id === a[12]!.event_id) return e; // unchanged: no audit row
+            if (e.event_id === a[13]!.event_id) {
+              return {
+                ...e,
+                rates: null,
+                cost_usd: null,
+                cost_input: null,
+                cost_cache_read: null,
+                cost_cache_write: null,
+                cost_output: null,
+                cost_source: 'unpriced',
+                price_version: 'test@2',
+              };
+            }
+            return { ...e, ...costOf(e, CARDS.discounted), rates: CARDS.discounted, price_version: 'test@2' };
+          },
         },
         now,
       );
@@ -542,7 +545,11 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       });
       expect(stored!.rates).toEqual(CARDS.discounted);
       // A second reprice keeps the first as-billed cost.
-      await store.reprice({}, (e) => ({ ...e, price_version: 'test@3' }), now + 1);
+      await store.reprice(
+        {},
+        { version: 'test@3', price: (e) => ({ ...e, price_version: 'test@3' }) },
+        now + 1,
+      );
       expect((await store.query({ dimensions: [], billed: true })).totals.billed_cost_usd).toBe(before);
       expect(await store.repriceAudit(5)).toHaveLength(5);
     });

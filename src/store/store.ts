@@ -42,6 +42,15 @@ export interface RepriceSelection {
   model?: string;
 }
 
+/**
+ * How reprice prices each event, and the price version that is (catalog plus overrides hash). A server that holds
+ * the ledger reprices with its own pricer, and only when its version is this one.
+ */
+export interface Repricer {
+  readonly version: string;
+  price(e: UsageEvent): UsageEvent;
+}
+
 export interface RepriceSummary {
   examined: number;
   changed: number;
@@ -72,7 +81,7 @@ export interface Store {
    * Recomputes the cost of the selected events with `price` (events it returns null for become unpriced) and keeps
    * every changed event's old and new cost in the audit table.
    */
-  reprice(sel: RepriceSelection, price: (e: UsageEvent) => UsageEvent, now: number): Promise<RepriceSummary>;
+  reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary>;
   repriceAudit(limit?: number): Promise<RepriceAudit[]>;
   /** Per-file import state, provider-reported costs and activity (import-records.ts); absent where unsupported. */
   readonly records?: ImportRecords;

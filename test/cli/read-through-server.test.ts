@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -155,10 +155,7 @@ describe('report and events while the server holds the ledger', () => {
       expect(await exports('served')).toEqual(onFileExports);
 
       // A command that needs the file itself says who holds it and what to do, instead of DuckDB's lock error.
-      for (const args of [
-        ['reprice', '--since', '2026-01-01'],
-        ['serve', '--port', '0', '--otlp-port', '0'],
-      ]) {
+      for (const args of [['serve', '--port', '0', '--otlp-port', '0']]) {
         const r = await runCli([...args, '--db', db]);
         expect(r.code, args[0]).toBe(1);
         expect(r.stderr, args[0]).toContain(
@@ -206,6 +203,9 @@ const WRITES = [
   ['import', 'claude-code', join(FIX, 'claude-code/config')], // nothing new
   ['reconcile', '--month', '2025-08', '--format', 'json'],
   ['report', '--by', 'source,model', '--format', 'json'],
+  // The server reprices with its own pricer, which prices as this command does (no overrides file either side).
+  ['reprice', '--since', '2020-01-01'],
+  ['report', '--by', 'source,model', '--format', 'json', '--billed'],
 ];
 /** What may differ between two runs of the same commands: how long they took, and when events were ingested. */
 const timeless = (s: string) =>
@@ -235,6 +235,14 @@ describe('import and reconcile while the server holds the ledger', () => {
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: { code: 'API_FORBIDDEN' } });
       expect((await call('/api/ledger/count', {}, other)).status).toBe(200);
+      // A reprice with other prices than the server's is refused, saying whose prices differ and what to do.
+      const prices = join(dir, 'other.prices.yaml');
+      await writeFile(prices, 'discounts:\n  - provider: anthropic\n    percent_off: "10"\n');
+      const otherPrices = await runCli(['reprice', '--db', db, '--prices', prices]);
+      expect(otherPrices.code).toBe(1);
+      expect(otherPrices.stderr).toMatch(
+        /^error API_CONFLICT: the server prices with genai-prices@[\d.]+ and this command with genai-prices@[\d.]+\+ov:[0-9a-f]{8}: give reprice the overrides file the server reads/,
+      );
       const bad = await call('/api/ledger/append', { events: [{ event_id: 'x' }] }, server.admin_token);
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({

@@ -56,6 +56,8 @@ export interface ApiOptions {
   /** The budgets the gateway enforces; by default the ledger's budgets file alone. */
   budgets?: BudgetBook;
   pricer?: Pricer;
+  /** Reads the price overrides again if they changed (ApiContext.refreshPrices). */
+  refreshPrices?: () => Promise<unknown>;
   /** Epoch µs; tests pin it. */
   now?: () => number;
   log?: (line: string) => void;
@@ -98,6 +100,7 @@ export function createApi(o: ApiOptions): Api {
     now: o.now ?? (() => Date.now() * 1000),
     budgets: o.budgets ?? new BudgetBook(o.ledgerPath),
     pricer: o.pricer ?? null,
+    ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;

@@ -13,6 +13,8 @@ export interface ApiContext {
   budgets: BudgetBook;
   /** Resolves model names for budget scopes; null where no prices are loaded. */
   pricer: Pricer | null;
+  /** Reads the overrides file again now if it changed (serve's price-reload.ts), rather than at the next tick. */
+  refreshPrices?: () => Promise<unknown>;
 }
 
 /** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */

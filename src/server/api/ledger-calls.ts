@@ -8,6 +8,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { repriceWith } from '../../ingest/reprice.js';
 import {
   ATTRIBUTION_FIELDS,
   COST_FIELDS,
@@ -20,7 +21,7 @@ import {
 import { BUCKETS, isDimension } from '../../store/query.js';
 import { EXPORT_FORMATS, type ExportOptions, type Store } from '../../store/store.js';
 import { ApiError } from './api-error.js';
-import { type Endpoint, endpoint } from './endpoint.js';
+import { type ApiContext, type Endpoint, endpoint } from './endpoint.js';
 import { fromExactJson, toExactJson } from './exact-json.js';
 
 const dimension = z
@@ -182,6 +183,37 @@ const CALLS = {
     }),
     run: (s: Store, o: ExportOptions) => s.export(o),
   },
+  // Repriced by the server's pricer (the one its gateway prices with), once it has read its overrides file again, and
+  // only when that is the command's own price version: the CLI must not see other prices than it asked for.
+  reprice: {
+    write: true,
+    body: z.strictObject({
+      since: micros.optional(),
+      model: text.optional(),
+      now: micros,
+      price_version: text,
+    }),
+    run: async (
+      s: Store,
+      b: { since?: number; model?: string; now: number; price_version: string },
+      c: ApiContext,
+    ) => {
+      if (c.pricer === null) throw new ApiError('API_NOT_FOUND', 'this server loads no prices');
+      await c.refreshPrices?.();
+      if (c.pricer.version !== b.price_version)
+        throw new ApiError(
+          'API_CONFLICT',
+          `the server prices with ${c.pricer.version} and this command with ${b.price_version}: give reprice the ` +
+            'overrides file the server reads (its --prices, TOKENLEDGER_PRICES or tokenledger.prices.yaml where it ' +
+            'runs), or stop the server and reprice the file',
+        );
+      const sel = {
+        ...(b.since === undefined ? {} : { since: b.since }),
+        ...(b.model === undefined ? {} : { model: b.model }),
+      };
+      return s.reprice(sel, repriceWith(c.pricer), b.now);
+    },
+  },
   'provider-costs': {
     body: recordFilter,
     run: (s: Store, f: z.infer<typeof recordFilter>) => records(s).providerCosts(f),
@@ -227,7 +259,11 @@ export const LEDGER_CALL_ENDPOINTS: Endpoint[] = Object.entries(CALLS).map(([cal
           'API_FORBIDDEN',
           `${ledgerCallPath(call as LedgerCall)} writes to the ledger: only the server's own token (in <ledger>.server.json) may`,
         );
-      const out = await (c.run as (s: Store, b: unknown) => Promise<unknown>)(ctx.store, body);
+      const out = await (c.run as (s: Store, b: unknown, c: ApiContext) => Promise<unknown>)(
+        ctx.store,
+        body,
+        ctx,
+      );
       return toExactJson(out === undefined ? {} : out);
     },
   }),

@@ -11,6 +11,7 @@ import type {
   EventFilter,
   ExportOptions,
   RepriceAudit,
+  Repricer,
   RepriceSelection,
   RepriceSummary,
   Store,
@@ -296,8 +297,8 @@ class DuckDbStore implements Store {
     return this.s.exclusive(() => exportLedger(this.s, o));
   }
 
-  reprice(sel: RepriceSelection, price: (e: UsageEvent) => UsageEvent, now: number): Promise<RepriceSummary> {
-    return this.s.exclusive(() => repriceEvents(this.s, this.rates, sel, price, now));
+  reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
+    return this.s.exclusive(() => repriceEvents(this.s, this.rates, sel, (e) => repricer.price(e), now));
   }
 
   repriceAudit(limit?: number): Promise<RepriceAudit[]> {
