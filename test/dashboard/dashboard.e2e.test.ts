@@ -98,6 +98,15 @@ describe('dashboard in a real browser', () => {
     const s = await apiGet('/api/summary?since=7d');
     await expect.poll(() => kpi('spend').textContent()).toBe(usd(s.cost_usd));
     expect(usd(s.cost_usd)).not.toBe(before);
+    expect(await page.locator('figure.chart').getAttribute('aria-label')).toBe(
+      'Daily spend stacked by model',
+    );
+    // A day or two is charted by the hour: by the day it would be one or two bars.
+    await page.selectOption('select[name="since"]', '24h');
+    await expect
+      .poll(() => page.locator('figure.chart').getAttribute('aria-label'))
+      .toBe('Hourly spend stacked by model');
+    await page.selectOption('select[name="since"]', '7d');
   });
 
   it('drills from a team to one event whose cost matches the ledger', async () => {

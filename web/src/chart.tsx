@@ -26,7 +26,17 @@ export const PALETTE = [
  * Spend over time stacked by one dimension, as bars. uPlot does not stack, so each series holds the running sum of
  * the ones below it and the series are drawn tallest first; the tooltip legend shows each layer's own amount.
  */
-export function StackedChart({ rows, dim, label }: { rows: Row[]; dim: string | null; label: string }) {
+export function StackedChart({
+  rows,
+  dim,
+  bucket,
+  label,
+}: {
+  rows: Row[];
+  dim: string | null;
+  bucket: 'hour' | 'day';
+  label: string;
+}) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const host = el.current;
@@ -60,7 +70,7 @@ export function StackedChart({ rows, dim, label }: { rows: Row[]; dim: string | 
       axes: [{}, { values: (_u, vals) => vals.map(axisUsd), size: 60 }],
       legend: { show: true, live: true },
       series: [
-        { label: 'day' },
+        { label: bucket },
         ...order.map((i) => ({
           label: keys[i]!,
           fill: PALETTE[i % PALETTE.length]!,
@@ -79,6 +89,6 @@ export function StackedChart({ rows, dim, label }: { rows: Row[]; dim: string | 
       resize.disconnect();
       plot.destroy();
     };
-  }, [rows, dim]);
+  }, [rows, dim, bucket]);
   return <figure class="chart" ref={el} aria-label={label} role="img" />;
 }

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import type { Result } from '../api';
 import { StackedChart } from '../chart';
 import { FilterChips, Loading, Panel, RangePicker } from '../controls';
-import { count, rowUsd, usd } from '../format';
-import { rangeOf, setParams } from '../url-state';
+import { count, rowUsd } from '../format';
+import { chartBucket, rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
 const DIMS = [
@@ -32,7 +32,8 @@ export function Explore({ u }: { u: URL }) {
   const series = new URLSearchParams(range);
   series.set('dims', first);
   series.set('top', '8');
-  series.set('bucket', 'day');
+  const bucket = chartBucket(range.get('since')!);
+  series.set('bucket', bucket);
   const table = useApi<Result>('/api/breakdown', q);
   const chart = useApi<Result>('/api/timeseries', series);
   const csv = new URLSearchParams(q);
@@ -113,9 +114,14 @@ export function Explore({ u }: { u: URL }) {
         </fieldset>
       </form>
       <FilterChips u={u} />
-      <Panel title={`Daily spend by ${first}`}>
+      <Panel title={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend by ${first}`}>
         {chart.data ? (
-          <StackedChart rows={chart.data.rows} dim={first} label={`Daily spend by ${first}`} />
+          <StackedChart
+            rows={chart.data.rows}
+            dim={first}
+            bucket={bucket}
+            label={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend by ${first}`}
+          />
         ) : (
           <Loading error={chart.error} />
         )}
@@ -175,7 +181,9 @@ export function Explore({ u }: { u: URL }) {
                   <th scope="row" colSpan={dims.length}>
                     Total
                   </th>
-                  <td class="num">{usd(table.data.totals.cost_usd)}</td>
+                  <td class="num">
+                    {rowUsd({ ...table.data.totals, unpriced_events: table.data.unpriced.events })}
+                  </td>
                   <td class="num">{count(table.data.totals.input_tokens, true)}</td>
                   <td class="num">{count(table.data.totals.cache_read_tokens, true)}</td>
                   <td class="num">{count(table.data.totals.output_tokens, true)}</td>

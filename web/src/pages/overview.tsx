@@ -2,7 +2,7 @@ import type { Result } from '../api';
 import { StackedChart } from '../chart';
 import { FilterChips, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, usd } from '../format';
-import { rangeOf, setParams } from '../url-state';
+import { chartBucket, rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
 interface Summary {
@@ -57,7 +57,8 @@ export function Overview({ u }: { u: URL }) {
     ? u.searchParams.get('stack')!
     : 'model';
   const s = useApi<Summary>('/api/summary', range);
-  const ts = useApi<Result>('/api/timeseries', with_(range, { dims: stack, top: '8', bucket: 'day' }));
+  const bucket = chartBucket(range.get('since')!);
+  const ts = useApi<Result>('/api/timeseries', with_(range, { dims: stack, top: '8', bucket }));
   const d = s.data;
   return (
     <>
@@ -130,7 +131,12 @@ export function Overview({ u }: { u: URL }) {
         }
       >
         {ts.data ? (
-          <StackedChart rows={ts.data.rows} dim={stack} label={`Daily spend stacked by ${stack}`} />
+          <StackedChart
+            rows={ts.data.rows}
+            dim={stack}
+            bucket={bucket}
+            label={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend stacked by ${stack}`}
+          />
         ) : (
           <Loading error={ts.error} />
         )}
