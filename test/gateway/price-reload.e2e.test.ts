@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { freePort } from '../helpers/free-port.js';
 import { type FakeProvider, startFakeProvider } from './fake-provider.js';
 
 // A FinOps user adds a negotiated or self-hosted price while the server runs: the next call is priced with it,
@@ -15,15 +15,6 @@ const PRICED = `models:
     provider: openai
     prices: { input_mtok: "1", cache_read_mtok: "0.5", output_mtok: "2" }
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('tokenledger serve with a price overrides file edited while it runs', () => {
   let dir: string;
