@@ -37,6 +37,23 @@ describe('csv source', () => {
     expect(events[0]!.source_ref).toBe('test.in:2');
   });
 
+  it('reads a file a spreadsheet saved with semicolons (where the decimal mark is the comma) as the same events', () => {
+    const rows = ['2026-11-03T09:00:00Z,gpt-5,ana,100,20,,PAY-1,', '1762160400000,gpt-5,,7,0,0.5,,prod'];
+    const semi = (l: string) => l.replaceAll(',', ';');
+    const comma = parseLines(csvSource, [header, ...rows]);
+    const semicolon = parseLines(csvSource, [
+      semi(header),
+      ...rows.map(semi),
+      '2026-11-04T09:00:00Z;gpt-5;"a;b";1;1;;;',
+    ]);
+    expect(semicolon.skips).toEqual([]);
+    expect(semicolon.events.slice(0, 2)).toEqual(comma.events);
+    expect(semicolon.events[2]!.user).toBe('a;b');
+    // A file whose header has commas is read by commas, semicolons in its cells and all.
+    const plain = parseLines(csvSource, ['ts,model,user', '2026-11-03T09:00:00Z,gpt-5,a;b']);
+    expect(plain.events[0]!.user).toBe('a;b');
+  });
+
   it('reads a quoted field that spans lines and reports the record at its first line', () => {
     const { events } = parseLines(csvSource, [
       'ts,model,tag.note',

@@ -14,13 +14,15 @@ export const csvSource: LineSource = {
   id: 'csv',
   open(ctx, sink) {
     let header: string[] | null = null;
+    let delimiter: ',' | ';' = ',';
     let pending = '';
     let pendingLine = 0;
     return {
       line(text, lineNo) {
         const record = pending ? `${pending}\n${text}` : text;
         const startLine = pending ? pendingLine : lineNo;
-        const fields = splitCsvRecord(record.endsWith('\r') ? record.slice(0, -1) : record);
+        const row = record.endsWith('\r') ? record.slice(0, -1) : record;
+        let fields = splitCsvRecord(row, delimiter);
         if (fields === null) {
           pending = record;
           pendingLine = startLine;
@@ -28,6 +30,11 @@ export const csvSource: LineSource = {
         }
         pending = '';
         if (header === null) {
+          // A header with semicolons and no comma: a spreadsheet saved it where the decimal mark is the comma.
+          if (fields.length === 1 && fields[0]!.includes(';')) {
+            delimiter = ';';
+            fields = splitCsvRecord(row, delimiter) ?? fields;
+          }
           header = fields.map((f) => f.trim());
           return;
         }

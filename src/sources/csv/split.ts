@@ -1,8 +1,9 @@
 /**
  * RFC 4180 fields of one CSV record. Returns null when a quoted field is still open at the end of `text` (the
- * record continues on the next line), so the caller can append the next line and try again.
+ * record continues on the next line), so the caller can append the next line and try again. `delimiter` is `,`, or
+ * `;` for files a spreadsheet saved in a locale whose decimal mark is the comma.
  */
-export function splitCsvRecord(text: string): string[] | null {
+export function splitCsvRecord(text: string, delimiter: ',' | ';' = ','): string[] | null {
   const fields: string[] = [];
   let i = 0;
   for (;;) {
@@ -23,13 +24,13 @@ export function splitCsvRecord(text: string): string[] | null {
       }
       fields.push(value);
     } else {
-      const comma = text.indexOf(',', i);
-      const end = comma < 0 ? text.length : comma;
+      const next = text.indexOf(delimiter, i);
+      const end = next < 0 ? text.length : next;
       fields.push(text.slice(i, end));
       i = end;
     }
     if (i >= text.length) return fields;
-    if (text[i] !== ',') return fields; // stray text after a closing quote: kept out, the row check reports it
+    if (text[i] !== delimiter) return fields; // stray text after a closing quote: kept out, the row check reports it
     i++;
     if (i === text.length) {
       fields.push('');
