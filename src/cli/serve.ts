@@ -52,6 +52,7 @@ export async function serveCommand(
     host: o.host,
     port,
     otlpPort,
+    otlpOptional: o.otlpPort === undefined,
     upstream: o.upstream,
     cwd,
     env: process.env,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { TokenledgerError } from '../errors.js';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
 import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
@@ -38,6 +39,11 @@ export interface ServeOptions extends GatewayFlags {
   walSync?: WalSync | undefined;
   /** OTLP/HTTP receiver port (`serve` passes 4318); absent or 0 turns it off. */
   otlpPort?: number | undefined;
+  /**
+   * The OTLP port is the default, not one asked for: when it is taken (an OpenTelemetry Collector often holds 4318),
+   * the server runs without the receiver and says so, instead of not starting at all.
+   */
+  otlpOptional?: boolean;
   /** The API's clock (epoch µs) for relative ranges like `since=30d`; benchmarks pin it. */
   apiNow?: () => number;
 }
@@ -161,7 +167,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         wal,
         attributes: attributeMap(config.otlp_attributes),
         log: o.log,
-      }).catch(release)
+      }).catch((e: unknown) => {
+        if (!o.otlpOptional || !portInUse(e)) return release(e);
+        o.log(
+          `note: ${config.host}:${o.otlpPort} is in use (an OpenTelemetry Collector?): serving without the OTLP ` +
+            'receiver; pass --otlp-port N to run it on another port',
+        );
+        return null;
+      })
     : null;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -217,5 +230,13 @@ export function exposedNote(host: string, keysRequired: boolean): string {
       ? ''
       : ' Callers without a virtual key are let through with their own provider keys; keys: { required: true } ' +
         'in tokenledger.config.yaml refuses them.')
+  );
+}
+
+function portInUse(e: unknown): boolean {
+  return (
+    e instanceof TokenledgerError &&
+    e.code === 'SERVE_LISTEN_FAILED' &&
+    (e.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
   );
 }

@@ -92,7 +92,8 @@ describe('tokenledger serve on a port that is taken', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
-    const start = (o: { port: number; otlpPort: number }) =>
+    const said: string[] = [];
+    const start = (o: { port: number; otlpPort: number; otlpOptional?: boolean }) =>
       startServer({
         ledgerPath: join(dir, 'ledger.duckdb'),
         configPath: null,
@@ -100,7 +101,7 @@ describe('tokenledger serve on a port that is taken', () => {
         env: {},
         ...o,
         openStore: (p) => createDuckDbStore(p),
-        log: () => {},
+        log: (line) => said.push(line),
       });
     try {
       await expect(start({ port, otlpPort: 0 })).rejects.toMatchObject({
@@ -123,6 +124,14 @@ describe('tokenledger serve on a port that is taken', () => {
         { encoding: 'utf8' },
       );
       expect(opened.trim()).toBe('opened');
+      // The default OTLP port taken (a collector holds 4318 on many machines): the server runs without the receiver.
+      const running = await start({ port: 0, otlpPort: port, otlpOptional: true });
+      expect(running.otlpUrl).toBeNull();
+      expect(said).toContain(
+        `note: 127.0.0.1:${port} is in use (an OpenTelemetry Collector?): serving without the OTLP receiver; pass --otlp-port N to run it on another port`,
+      );
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+      await running.close();
     } finally {
       taken.close();
       await rm(dir, { recursive: true, force: true });
