@@ -32,6 +32,9 @@ describe('timestamps', () => {
     expect(parseTimeBound('2026-11', now)).toBe(Date.UTC(2026, 10, 1) * 1000);
     expect(parseTimeBound('2026-12', now)).toBe(Date.UTC(2026, 11, 1) * 1000);
     expect(() => parseTimeBound('2026-13', now)).toThrow('not a valid month: "2026-13"');
+    // ccusage's compact dates, which as epoch milliseconds would silently mean January 1970.
+    expect(parseTimeBound('20261101', now)).toBe(Date.UTC(2026, 10, 1) * 1000);
+    expect(() => parseTimeBound('20261301', now)).toThrow(TimeError);
     // Data is stricter: a timestamp field of "2026-11" is an error, not a month.
     expect(() => parseTimestamp('2026-11')).toThrow(TimeError);
   });

@@ -63,12 +63,14 @@ const DURATION = /^(\d+)([hdwm])$/;
 const UNIT_DAYS = { h: 1 / 24, d: 1, w: 7, m: 30 } as const;
 
 const MONTH = /^(\d{4})-(\d{2})$/;
+/** ccusage's `--since 20251101`: as epoch milliseconds it would be the first day of 1970, which no one means. */
+const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 
 /**
  * A `--since`/`--until` value: a relative age ("30d", "12h", "2w", "3m" — months as 30 days) counted back from
  * `now`; a calendar month ("2026-11": its first instant, UTC, so `--since 2026-11 --until 2026-12` is November, as
- * an invoice is); or an absolute date/time as parseTimestamp reads it. Only bounds read months: in data, "2026-11"
- * is more likely a truncated timestamp than a month.
+ * an invoice is); a compact date ("20261101", as ccusage takes it); or an absolute date/time as parseTimestamp reads
+ * it. Only bounds read months and compact dates: in data, "2026-11" is more likely a truncated timestamp.
  */
 export function parseTimeBound(text: string, now: number): number {
   const t = text.trim();
@@ -80,5 +82,7 @@ export function parseTimeBound(text: string, now: number): number {
     if (mo < 1 || mo > 12) throw new TimeError(`not a valid month: ${JSON.stringify(text)}`);
     return Date.UTC(Number(month[1]), mo - 1, 1) * 1000;
   }
+  const compact = COMPACT_DATE.exec(t);
+  if (compact) return parseTimestamp(`${compact[1]}-${compact[2]}-${compact[3]}`);
   return parseTimestamp(t);
 }
