@@ -22,6 +22,11 @@ export const PALETTE = [
   '#a16207',
 ];
 
+/** A spend chart's name by its bucket: "Hourly spend", "Daily spend". */
+export function spendPer(bucket: 'hour' | 'day'): string {
+  return bucket === 'hour' ? 'Hourly spend' : 'Daily spend';
+}
+
 /**
  * Spend over time stacked by one dimension, as bars. uPlot does not stack, so each series holds the running sum of
  * the ones below it and the series are drawn tallest first; the tooltip legend shows each layer's own amount.

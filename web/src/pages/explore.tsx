@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Result } from '../api';
-import { StackedChart } from '../chart';
+import { StackedChart, spendPer } from '../chart';
 import { FilterChips, Loading, Panel, RangePicker } from '../controls';
 import { count, rowUsd } from '../format';
 import { chartBucket, rangeOf, setParams } from '../url-state';
@@ -114,13 +114,13 @@ export function Explore({ u }: { u: URL }) {
         </fieldset>
       </form>
       <FilterChips u={u} />
-      <Panel title={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend by ${first}`}>
+      <Panel title={`${spendPer(bucket)} by ${first}`}>
         {chart.data ? (
           <StackedChart
             rows={chart.data.rows}
             dim={first}
             bucket={bucket}
-            label={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend by ${first}`}
+            label={`${spendPer(bucket)} by ${first}`}
           />
         ) : (
           <Loading error={chart.error} />

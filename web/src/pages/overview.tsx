@@ -1,5 +1,5 @@
 import type { Result } from '../api';
-import { StackedChart } from '../chart';
+import { StackedChart, spendPer } from '../chart';
 import { FilterChips, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, usd } from '../format';
 import { chartBucket, rangeOf, setParams } from '../url-state';
@@ -135,7 +135,7 @@ export function Overview({ u }: { u: URL }) {
             rows={ts.data.rows}
             dim={stack}
             bucket={bucket}
-            label={`${bucket === 'hour' ? 'Hourly' : 'Daily'} spend stacked by ${stack}`}
+            label={`${spendPer(bucket)} stacked by ${stack}`}
           />
         ) : (
           <Loading error={ts.error} />
