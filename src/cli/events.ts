@@ -4,7 +4,7 @@ import { formatTimestamp } from '../ledger/time.js';
 import { formatUsd } from '../money/money.js';
 import { toCsv } from '../server/api/json.js';
 import { type LedgerOptions, withStore } from './context.js';
-import { type FilterOptions, parsePositiveInt, parseRange, parseWhere } from './filters.js';
+import { type FilterOptions, parsePositiveInt, parseRange, whereFilters } from './filters.js';
 
 export interface EventsOptions extends LedgerOptions, FilterOptions {
   limit?: string;
@@ -20,9 +20,10 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       `--format ${JSON.stringify(format)}: use table, json, jsonl or csv`,
     );
   }
+  const filters = await whereFilters(o);
   const events = await withStore(o, (store) =>
     store.events({
-      filters: parseWhere(o.where),
+      filters,
       ...parseRange(o),
       limit: parsePositiveInt('limit', o.limit) ?? 50,
     }),

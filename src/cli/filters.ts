@@ -7,7 +7,7 @@ import {
   type Filter,
   isDimension,
 } from '../store/query.js';
-import { nowMicros, timeOption } from './context.js';
+import { type LedgerOptions, nowMicros, timeOption } from './context.js';
 
 export interface FilterOptions {
   since?: string;
@@ -76,4 +76,16 @@ export function parseRange(o: FilterOptions, now = nowMicros()): { since?: numbe
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * `--where DIM=VALUE…` as filters, a model named as people write it (a dated name, an alias) also matching its
+ * canonical id (pricing/model-filter.ts). The price catalog is loaded only when a model is named.
+ */
+export async function whereFilters(o: FilterOptions & LedgerOptions): Promise<Filter[]> {
+  const filters = parseWhere(o.where);
+  if (!filters.some((f) => f.dimension === 'model')) return filters;
+  const { loadCliPricer } = await import('./pricer.js');
+  const { canonicalModelFilters } = await import('../pricing/model-filter.js');
+  return canonicalModelFilters(filters, await loadCliPricer(o));
 }

@@ -8,6 +8,7 @@ import {
   parsePositiveInt,
   parseRange,
   parseWhere,
+  whereFilters,
 } from './filters.js';
 import { reportCsv, reportJson, reportTable } from './report-format.js';
 
@@ -38,7 +39,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
       `--format ${JSON.stringify(format)}: use table, json or csv`,
     );
   }
-  const q = buildReportQuery(o);
+  const q = { ...buildReportQuery(o), filters: await whereFilters(o) };
   const result = await withStore(o, (store) => store.query(q));
   out(formatReport(result, q, format));
 }

@@ -91,6 +91,22 @@ describe('tokenledger import → report', () => {
     expect(table).toMatch(/^total +\$0\.03 \* /m);
     expect(table).toContain('* a cost marked so leaves out some of them');
     expect((await runCli(['report', '--db', db, '--by', 'team'])).stdout).toMatch(/^web +\$0\.006000 \* /m);
+
+    // A model filtered by the dated name people copy from a console finds the events the ledger names canonically;
+    // an unknown name still finds its own events, and the events command does the same.
+    const dated = await reportJson('--by', 'model', '--where', 'model=claude-sonnet-4-5-20250929');
+    expect(dated.rows.map((x: { model: string }) => x.model)).toEqual(['claude-sonnet-4-5']);
+    expect((await reportJson('--where', 'model=my-private-llm')).totals.events).toBe(1);
+    const ev = await runCli([
+      'events',
+      '--db',
+      db,
+      '--where',
+      'model=claude-sonnet-4-5-20250929',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(ev.stdout).map((e: { model: string }) => e.model)).toEqual(['claude-sonnet-4-5']);
   });
 
   it('lists events with their cost parts, rates and price version: the audit trail', async () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
+import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
+import { createPricer } from '../../pricing/pricer.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
@@ -78,7 +80,8 @@ beforeAll(async () => {
   viewerWeb = t1.token;
   viewerAll = t2.token;
   revoked = t3.token;
-  api = createApi({ store, ledgerPath, adminToken: ADMIN, now: () => NOW });
+  const pricer = createPricer(await loadBundledCatalog(), null);
+  api = createApi({ store, ledgerPath, adminToken: ADMIN, now: () => NOW, pricer });
   server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (!api.handle(req, res, path)) res.writeHead(404).end();
@@ -154,6 +157,13 @@ describe('data', () => {
     const ts = await get(`/api/timeseries?dims=model&bucket=day&${RANGE}`);
     // 15 groups of calls 3 hours apart span two UTC days.
     expect(new Set(ts.body.rows.map((x: J) => x.bucket)).size).toBe(2);
+  });
+
+  it('filters a model named as people copy it (dated) by the id the ledger stores', async () => {
+    const r = await get(`/api/breakdown?dims=model&where=model=claude-sonnet-4-5-20250929&${RANGE}`);
+    expect(r.body.rows.map((x: J) => [x.model, x.events])).toEqual([
+      ['claude-sonnet-4-5', events.filter((e) => e.model === 'claude-sonnet-4-5').length],
+    ]);
   });
 
   it('pages through every event once, newest first, across equal timestamps', async () => {

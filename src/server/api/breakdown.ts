@@ -33,7 +33,7 @@ async function grouped(
   const { since, until } = parseRange(p, c.now());
   const result = await c.store.query({
     dimensions,
-    filters: scopeFilters(parseWhere(p.where), who),
+    filters: scopeFilters(parseWhere(p.where, c.pricer), who),
     since,
     until,
     ...(b !== undefined ? { bucket: b } : {}),

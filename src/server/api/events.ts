@@ -76,7 +76,7 @@ export const eventsEndpoint = endpoint({
     const cursor = p.cursor === undefined ? null : decodeCursor(p.cursor);
     const page = await eventsPage(
       c,
-      scopeFilters(parseWhere(p.where), who),
+      scopeFilters(parseWhere(p.where, c.pricer), who),
       since,
       until,
       p.limit ?? 50,

@@ -35,7 +35,7 @@ export const runawaysEndpoint = endpoint({
       maxUsd: p.max_usd ?? RUNAWAY_DEFAULTS.max_usd,
       windowMinutes: p.window_minutes,
       dimension: p.by,
-      filters: scopeFilters(parseWhere(p.where), who),
+      filters: scopeFilters(parseWhere(p.where, c.pricer), who),
     });
     return {
       runaways: found.map((r) => ({
@@ -77,7 +77,7 @@ export const anomaliesEndpoint = endpoint({
       since: Math.floor(since / 1000),
       until: Math.floor(until / 1000),
       dimension: parseDimension('by', p.by),
-      filters: scopeFilters(parseWhere(p.where), who),
+      filters: scopeFilters(parseWhere(p.where, c.pricer), who),
       ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
       ...(p.min_usd !== undefined ? { minUsd: p.min_usd } : {}),
     });

@@ -1,5 +1,7 @@
 /** Turns validated query parameters into the store's query model; every problem is a 400 naming the parameter. */
 import { parseTimeBound } from '../../ledger/time.js';
+import { canonicalModelFilters } from '../../pricing/model-filter.js';
+import type { Pricer } from '../../pricing/pricer.js';
 import { DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
 import { badParam } from './api-error.js';
 
@@ -51,8 +53,14 @@ export function parseDims(value: string | undefined, max: number, fallback: Dime
   return list;
 }
 
-/** `where=team=web&where=team=mobile&where=user=` → team in (web, mobile), user not set. */
-export function parseWhere(items: readonly string[] | undefined): Filter[] {
+/**
+ * `where=team=web&where=team=mobile&where=user=` → team in (web, mobile), user not set. With the server's pricer, a
+ * model named as people write it (dated, an alias) also matches its canonical id (pricing/model-filter.ts).
+ */
+export function parseWhere(
+  items: readonly string[] | undefined,
+  pricer: Pick<Pricer, 'resolve'> | null = null,
+): Filter[] {
   const byDim = new Map<Dimension, (string | null)[]>();
   for (const item of items ?? []) {
     const eq = item.indexOf('=');
@@ -62,5 +70,6 @@ export function parseWhere(items: readonly string[] | undefined): Filter[] {
     const value = item.slice(eq + 1);
     byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
   }
-  return [...byDim].map(([dimension, values]) => ({ dimension, values }));
+  const filters = [...byDim].map(([dimension, values]) => ({ dimension, values }));
+  return pricer === null ? filters : canonicalModelFilters(filters, pricer);
 }

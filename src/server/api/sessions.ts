@@ -37,7 +37,7 @@ export const sessionsEndpoint = endpoint({
   }),
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
-    const filters = scopeFilters(parseWhere(p.where), who);
+    const filters = scopeFilters(parseWhere(p.where, c.pricer), who);
     const n = p.top ?? 20;
     // Ranked on session_id alone (a session's agent, person and team follow from it; hashing one key over the ~400k
     // sessions of a month costs half of hashing four), by cost and by calls in the same pass, leaving out the events

@@ -69,7 +69,7 @@ export const summaryEndpoint = endpoint({
   async handle(c, p, who) {
     const now = c.now();
     const { since, until } = parseRange(p, now);
-    const filters = scopeFilters(parseWhere(p.where), who);
+    const filters = scopeFilters(parseWhere(p.where, c.pricer), who);
     const month = monthBounds(now);
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
