@@ -1,3 +1,4 @@
+import { TokenledgerError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { fillDemo } from './demo.js';
@@ -56,7 +57,16 @@ export async function startCommand(
     return out(
       `tokenledger serve already runs on this ledger (pid ${running.pid}): gateway, dashboard and API at ${running.url}\n`,
     );
-  await serveCommand(o, out);
+  await serveCommand(o, out).catch((e: unknown) => {
+    // Under `npm start` the flag the message names has to pass through npm.
+    if (
+      e instanceof TokenledgerError &&
+      e.code === 'SERVE_LISTEN_FAILED' &&
+      process.env.npm_lifecycle_event === 'start'
+    )
+      throw new TokenledgerError(e.code, `${e.message}; with npm start: npm start -- --port N`, { cause: e });
+    throw e;
+  });
 }
 
 const DAYS_30 = 30 * 86_400_000_000;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -320,6 +321,23 @@ describe('tokenledger start', () => {
       );
       expect(second.stdout).toMatch(/^web\s+\$0\.000025\s/m);
     });
+  });
+
+  it('under npm start, a taken port is named with how to pass another through npm', async () => {
+    await runCli(['demo', '--db', db, '--people', '3', '--days', '1']);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const args = ['start', '--db', db, '--port', String(port)];
+      const r = await withoutAgentLogs(dir, () => runCli(args), { npm_lifecycle_event: 'start' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `error SERVE_LISTEN_FAILED: 127.0.0.1:${port} is in use (another tokenledger serve, or another program): pass --port N (--port 0 picks a free one); with npm start: npm start -- --port N`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it("start and import auto leave out an agent's logs when the ledger receives its telemetry (same calls, other ids)", async () => {
