@@ -165,6 +165,15 @@ describe('dashboard in a real browser', () => {
     expect(text).toContain(usd(budgets[0]!.spend_usd));
     expect(text).toContain(usd(budgets[0]!.forecast.expected_usd));
     await shot('budgets');
+    // The overview's month card says how much of the organisation's monthly budget is used.
+    const month = await apiGet<{ month: { spend_usd: string; budget_usd: string } }>(
+      '/api/summary?since=30d',
+    );
+    const pct = Math.round((Number(month.month.spend_usd) / Number(month.month.budget_usd)) * 100);
+    await page.goto(`${server.url}/`);
+    await expect
+      .poll(() => page.locator('[data-kpi="month"] .kpi-hint').textContent())
+      .toContain(`budget ${usd(month.month.budget_usd)} (${pct}% used)`);
     // A budget past its limit: its bar is in the meter's worst region (value above high), drawn red.
     const over = await fetch(`${server.url}/api/budgets`, {
       method: 'POST',

@@ -87,7 +87,7 @@ export function Overview({ u }: { u: URL }) {
               id="month"
               label="This month"
               value={usd(d.month.spend_usd)}
-              hint={`forecast ${usd(d.month.forecast_usd)} · ${d.month.budget_usd ? `budget ${usd(d.month.budget_usd)}` : 'no budget set'}`}
+              hint={`forecast ${usd(d.month.forecast_usd)} · ${d.month.budget_usd ? `budget ${usd(d.month.budget_usd)} (${used(d.month.spend_usd, d.month.budget_usd)} used)` : 'no budget set'}`}
             />
             <Kpi
               id="per-1m"
@@ -149,4 +149,9 @@ export function Overview({ u }: { u: URL }) {
       </div>
     </>
   );
+}
+
+/** How much of a budget is spent, for people: "64%" (a display ratio; the amounts themselves stay exact). */
+function used(spend: string, budget: string): string {
+  return `${Math.round((Number(spend) / Number(budget)) * 100)}%`;
 }
