@@ -189,6 +189,10 @@ describe('dashboard in a real browser', () => {
       return [value, value > high];
     });
     expect(bar).toEqual([100, true]);
+    // …and it has run out already, not on a forecast date.
+    expect(await page.getByTestId('budget-row').filter({ hasText: 'Tiny' }).textContent()).toContain(
+      'already',
+    );
     const removed = await fetch(`${server.url}/api/budgets/${((await over.json()) as { id: string }).id}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${admin}` },

@@ -132,8 +132,10 @@ export function Budgets() {
                       </div>
                     </td>
                     <td>
-                      {s.forecast.run_out ?? 'not this period'}
-                      {s.forecast.run_out_earliest && s.forecast.run_out_earliest !== s.forecast.run_out ? (
+                      {s.percent >= 100 ? 'already' : (s.forecast.run_out ?? 'not this period')}
+                      {s.percent < 100 &&
+                      s.forecast.run_out_earliest &&
+                      s.forecast.run_out_earliest !== s.forecast.run_out ? (
                         <div class="muted">as early as {s.forecast.run_out_earliest}</div>
                       ) : null}
                     </td>
