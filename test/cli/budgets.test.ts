@@ -76,6 +76,11 @@ describe('tokenledger budgets', () => {
     expect(show.code).toBe(0);
     const shown = JSON.parse(show.stdout);
     expect(shown).toMatchObject({ spend_usd: spentIn(shown.budget), limit_usd: '50.000000000000' });
+    // As text: dollars and cents, the forecast and when the limit is reached.
+    const text = (await runCli(['budgets', 'show', id, '--db', db])).stdout;
+    expect(text).toContain(` of $50.00 (${shown.percent.toFixed(2)}%)`);
+    expect(text).toMatch(/^ {2}forecast {5}\$[\d,]+\.\d+ by the period's end \(\$[\d,.]+ – \$[\d,.]+\)$/m);
+    expect(text).toMatch(/^ {2}runs out {5}(already|not this period|\d{4}-\d{2}-\d{2}.*)$/m);
 
     expect((await runCli(['budgets', 'update', id, '--db', db, '--limit-usd', '60'])).code).toBe(0);
     expect((await runCli(['budgets', 'remove', id, '--db', db])).code).toBe(0);
