@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { parseTimeBound } from '../ledger/time.js';
@@ -24,14 +24,31 @@ export interface StoreOpenOptions {
   threads?: number;
   /** Rebuild the rollups once at close instead of per batch (DuckDbOptions.deferRollups): for bulk imports. */
   deferRollups?: boolean;
+  /**
+   * The command reads a ledger that must be there (report, events, export…): a path with none is an error that
+   * says so, not a new empty ledger and an empty report (a mistyped --db made one, silently).
+   */
+  existing?: boolean;
+}
+
+/** For commands that read a ledger: one that is not there is an error, not a new empty ledger (a mistyped --db). */
+export function ledgerMustExist(path: string): void {
+  if (!existsSync(path))
+    throw new TokenledgerError(
+      'CLI_NO_LEDGER',
+      `no ledger at ${path}: check --db (or TOKENLEDGER_DB), or fill one first (tokenledger import auto, ` +
+        'tokenledger demo, or npm start)',
+    );
 }
 
 export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {
   const path = ledgerPath(o);
+  if (open.existing) ledgerMustExist(path);
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
   try {
-    return await createDuckDbStore(path, open);
+    const { existing: _, ...duckdb } = open;
+    return await createDuckDbStore(path, duckdb);
   } catch (e) {
     // A server that started since withStore looked, or one that holds the file and cannot be asked (serve itself).
     const server = e instanceof TokenledgerError ? await runningServer(path) : null;

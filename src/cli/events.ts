@@ -21,12 +21,15 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
     );
   }
   const filters = await whereFilters(o);
-  const events = await withStore(o, (store) =>
-    store.events({
-      filters,
-      ...parseRange(o),
-      limit: parsePositiveInt('limit', o.limit) ?? 50,
-    }),
+  const events = await withStore(
+    o,
+    (store) =>
+      store.events({
+        filters,
+        ...parseRange(o),
+        limit: parsePositiveInt('limit', o.limit) ?? 50,
+      }),
+    { existing: true },
   );
   if (format === 'json') {
     out(

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
 import { EXPORT_FORMATS, type ExportOptions } from '../store/store.js';
-import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
+import { type LedgerOptions, ledgerMustExist, ledgerPath, nowMicros, withStore } from './context.js';
 import { parseRange } from './filters.js';
 
 export interface ExportCliOptions extends LedgerOptions {
@@ -26,7 +26,8 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
     throw new TokenledgerError('CLI_BAD_OPTION', 'parquet is binary: give a file with --output FILE');
   }
   const range = parseRange(o, nowMicros());
-  const write = (path: string) => withStore(o, (store) => store.export({ format, path, ...range }));
+  const write = (path: string) =>
+    withStore(o, (store) => store.export({ format, path, ...range }), { existing: true });
   if (o.output) {
     const { rows } = await write(resolve(o.output));
     return err(`exported ${rows} events to ${o.output}\n`);
@@ -34,9 +35,9 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
   // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
   // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
   // file beside the ledger (the same disk, not a RAM-backed /tmp), which is then copied to standard output.
-  const folder = dirname(ledgerPath(o));
-  await mkdir(folder, { recursive: true }); // as opening the ledger would
-  const dir = await mkdtemp(join(folder, '.export-'));
+  const path = ledgerPath(o);
+  ledgerMustExist(path); // before a temporary folder is made beside it
+  const dir = await mkdtemp(join(dirname(path), '.export-'));
   try {
     const file = join(dir, `export.${format}`);
     const { rows } = await write(file);

@@ -27,18 +27,22 @@ export async function reconcileCommand(
   const thresholdBp = parseThreshold(o.threshold ?? '5');
   const filter: RecordFilter = { ...monthRange(o.month), provider: o.provider };
   const pricer = await loadCliPricer(o);
-  const result = await withStore(o, async (store) => {
-    // Every store that imports keeps these; one that does not has nothing to reconcile.
-    if (!store.records) return { rows: [], otherCurrency: 0 };
-    const [computed, reported] = await Promise.all([
-      store.records.computedCosts(filter),
-      store.records.providerCosts(filter),
-    ]);
-    return reconcile(computed, reported, {
-      thresholdBp,
-      canonical: (model, provider) => pricer.resolve(model, provider)?.model ?? model,
-    });
-  });
+  const result = await withStore(
+    o,
+    async (store) => {
+      // Every store that imports keeps these; one that does not has nothing to reconcile.
+      if (!store.records) return { rows: [], otherCurrency: 0 };
+      const [computed, reported] = await Promise.all([
+        store.records.computedCosts(filter),
+        store.records.providerCosts(filter),
+      ]);
+      return reconcile(computed, reported, {
+        thresholdBp,
+        canonical: (model, provider) => pricer.resolve(model, provider)?.model ?? model,
+      });
+    },
+    { existing: true },
+  );
   if (format === 'json') out(`${JSON.stringify(toJson(result, thresholdBp), null, 2)}\n`);
   else if (format === 'csv') out(toCsv(result.rows.map(rowJson), CSV_HEADER));
   else out(toTable(result, thresholdBp));

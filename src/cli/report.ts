@@ -40,7 +40,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     );
   }
   const q = { ...buildReportQuery(o), filters: await whereFilters(o) };
-  const result = await withStore(o, (store) => store.query(q));
+  const result = await withStore(o, (store) => store.query(q), { existing: true });
   out(formatReport(result, q, format));
 }
 

@@ -23,8 +23,10 @@ export async function repriceCommand(o: RepriceOptions, out: (s: string) => void
       );
     model = resolved.model;
   }
-  const s = await withStore(o, (store) =>
-    store.reprice({ since: timeOption('since', o.since, now), model }, repriceWith(pricer), now),
+  const s = await withStore(
+    o,
+    (store) => store.reprice({ since: timeOption('since', o.since, now), model }, repriceWith(pricer), now),
+    { existing: true },
   );
   out(
     `repriced with ${pricer.version}: ${s.examined} events examined, ${s.changed} changed, ` +

@@ -413,6 +413,18 @@ describe('errors', () => {
     const since = await runCli(['report', '--db', db, '--since', 'last tuesday']);
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
+
+  it('a ledger that is not there is an error for the commands that read one, and none is made', async () => {
+    const typo = join(dir, 'ledgr', 'ledger.duckdb');
+    for (const args of [['report'], ['events'], ['export'], ['reconcile'], ['reprice']]) {
+      const r = await runCli([...args, '--db', typo]);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toBe(
+        `error CLI_NO_LEDGER: no ledger at ${typo}: check --db (or TOKENLEDGER_DB), or fill one first (tokenledger import auto, tokenledger demo, or npm start)\n`,
+      );
+    }
+    expect(readdirSync(dir)).not.toContain('ledgr');
+  });
 });
 
 /** Runs the built-in CLI entry as a process whose reader closes the pipe after the first chunk, as `| head` does. */
