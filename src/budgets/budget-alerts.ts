@@ -1,4 +1,4 @@
-import { formatUsdDisplay, parseUsd } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import type { AlertSink } from './alerts/alert.js';
 import { type Budget, formatPeriod } from './budget.js';
 import { scopeText } from './budget-exceeded.js';
@@ -81,7 +81,7 @@ export class BudgetAlerts {
           kind: 'budget_threshold',
           severity: t >= 100 ? 'critical' : 'warning',
           dedup_key: key,
-          title: `Budget ${h.budget.id} (${scopeText(h.budget.scope)} ${formatPeriod(h.budget.period)}) reached ${t}% (${nanoToDisplay(spend)} of ${formatUsdDisplay(parseUsd(h.budget.limit_usd))})`,
+          title: `Budget ${h.budget.id} (${scopeText(h.budget.scope)} ${formatPeriod(h.budget.period)}) reached ${t}% (${nanoToDisplay(spend)} of ${formatUsdDisplay(h.budget.limit_usd)})`,
           scope: h.budget.scope,
           budget_id: h.budget.id,
           data: facts(h, spend, t),
@@ -117,7 +117,7 @@ export class BudgetAlerts {
       kind: 'budget_blocked',
       severity: 'critical',
       dedup_key: key,
-      title: `Budget ${budget.id} (${scopeText(budget.scope)} ${formatPeriod(budget.period)}) is blocking calls (${nanoToDisplay(spend)} of ${formatUsdDisplay(parseUsd(budget.limit_usd))})`,
+      title: `Budget ${budget.id} (${scopeText(budget.scope)} ${formatPeriod(budget.period)}) is blocking calls (${nanoToDisplay(spend)} of ${formatUsdDisplay(budget.limit_usd)})`,
       scope: budget.scope,
       budget_id: budget.id,
       data: facts({ budget, window, limit }, spend, null),

@@ -1,5 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import { formatUsdDisplay, parseUsd } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { type Budget, formatPeriod } from './budget.js';
 import { nanoToDisplay, nanoToUsd } from './nano.js';
 
@@ -23,7 +23,7 @@ export class BudgetExceededError extends TokenledgerError {
     const scope = scopeText(budget.scope);
     super(
       'GW_BUDGET_EXCEEDED',
-      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${nanoToDisplay(spendNano)} of ${formatUsdDisplay(parseUsd(budget.limit_usd))} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
+      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${nanoToDisplay(spendNano)} of ${formatUsdDisplay(budget.limit_usd)} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
     );
     this.retryAfterSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
   }

@@ -1,15 +1,12 @@
 import type { BudgetChange } from '../budgets/book/audit-log.js';
 import type { BudgetStatus } from '../budgets/status.js';
-import { formatUsdDisplay, parseUsd } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { budgetEndpoint } from '../server/api/budgets.js';
 import { askLedger } from './ask-ledger.js';
 import { describeBudget } from './budgets.js';
 import type { LedgerOptions } from './context.js';
 
 type Shown = BudgetStatus & { history: BudgetChange[] };
-
-/** The API's exact USD string, for a person to read (--format json keeps it exact). */
-const usd = (v: string) => formatUsdDisplay(parseUsd(v));
 
 export async function budgetsShow(
   o: LedgerOptions & { id: string; format?: string },
@@ -30,8 +27,12 @@ export async function budgetsShow(
       : f.run_out === null
         ? 'not this period'
         : `${f.run_out}${f.run_out_earliest && f.run_out_earliest !== f.run_out ? ` (as early as ${f.run_out_earliest})` : ''}`;
-  out(`  spend        ${usd(s.spend_usd)} of ${usd(s.limit_usd)} (${s.percent.toFixed(2)}%)\n`);
-  out(`  forecast     ${usd(f.expected_usd)} by the period's end (${usd(f.low_usd)} – ${usd(f.high_usd)})\n`);
+  out(
+    `  spend        ${formatUsdDisplay(s.spend_usd)} of ${formatUsdDisplay(s.limit_usd)} (${s.percent.toFixed(2)}%)\n`,
+  );
+  out(
+    `  forecast     ${formatUsdDisplay(f.expected_usd)} by the period's end (${formatUsdDisplay(f.low_usd)} – ${formatUsdDisplay(f.high_usd)})\n`,
+  );
   out(`  runs out     ${runOut}\n`);
   out(`  resets at    ${s.window.resets_at}\n`);
   for (const c of s.history) out(`  ${c.at}  ${c.actor}  ${c.action}\n`);

@@ -1,12 +1,9 @@
-import { formatUsdDisplay, parseUsd } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
 
 type Row = Record<string, string | number | null>;
-
-/** The API's exact USD string, for a person to read (JSON output keeps it exact). */
-const usd = (v: Row[string] | undefined) => formatUsdDisplay(parseUsd(String(v)));
 
 function query(pairs: Record<string, string | string[] | undefined>): URLSearchParams {
   const q = new URLSearchParams();
@@ -43,7 +40,7 @@ export async function runawaysCommand(o: RunawaysOptions, out: (s: string) => vo
   if (runaways.length === 0) return out('No runaway sessions in the range.\n');
   for (const r of runaways)
     out(
-      `${r.value}  ${r.agent ?? '-'}  ${r.user ?? '-'}  ${r.team ?? '-'}  ${usd(r.spend_usd)} in ${r.calls} calls from ${r.first} to ${r.last} (session total ${usd(r.total_usd)})\n`,
+      `${r.value}  ${r.agent ?? '-'}  ${r.user ?? '-'}  ${r.team ?? '-'}  ${formatUsdDisplay(String(r.spend_usd))} in ${r.calls} calls from ${r.first} to ${r.last} (session total ${formatUsdDisplay(String(r.total_usd))})\n`,
     );
 }
 
@@ -75,6 +72,6 @@ export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => 
   if (anomalies.length === 0) return out('No spend anomalies in the range.\n');
   for (const a of anomalies)
     out(
-      `${a.hour}  ${a.dimension}=${a.value ?? '(none)'}  ${usd(a.spend_usd)} against a usual ${usd(a.median_usd)}  z ${a.z === null ? '∞' : Number(a.z).toFixed(1)}\n`,
+      `${a.hour}  ${a.dimension}=${a.value ?? '(none)'}  ${formatUsdDisplay(String(a.spend_usd))} against a usual ${formatUsdDisplay(String(a.median_usd))}  z ${a.z === null ? '∞' : Number(a.z).toFixed(1)}\n`,
     );
 }

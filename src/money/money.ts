@@ -101,8 +101,12 @@ export function formatUsdShort(pico: bigint, fractionDigits = 2): string {
   return `${negative ? '-' : ''}$${grouped}${frac ? `.${frac}` : ''}`;
 }
 
-/** Money for people to read: cents, but a small amount keeps 6 digits so a $0.0042 call does not read as $0.00. */
-export function formatUsdDisplay(pico: bigint): string {
+/**
+ * Money for people to read: cents, but a small amount keeps 6 digits so a $0.0042 call does not read as $0.00.
+ * Takes pico-dollars, or a USD decimal string as the API and the budgets file hold it.
+ */
+export function formatUsdDisplay(amount: bigint | string): string {
+  const pico = typeof amount === 'string' ? parseUsd(amount) : amount;
   return pico !== 0n && pico < 10_000_000_000n && pico > -10_000_000_000n
     ? formatUsdShort(pico, 6)
     : formatUsdShort(pico);
