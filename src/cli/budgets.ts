@@ -1,8 +1,11 @@
 import { userInfo } from 'node:os';
 import { BudgetBook } from '../budgets/book/budget-book.js';
 import { type Budget, formatPeriod } from '../budgets/budget.js';
+import type { BudgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, ledgerPath } from './context.js';
+import { callApi, runningServer } from './running-server.js';
 
 /** Flags of `budgets add` and `budgets update`; every one is optional for update. */
 export interface BudgetFlags {
@@ -117,20 +120,33 @@ export async function budgetsList(
   o: LedgerOptions & { format?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  const bk = book(o);
-  await bk.load();
-  const all = bk.all();
+  // A running server knows the budgets of its config file too, and each one's spend; without one, the CLI knows only
+  // the budgets file beside the ledger.
+  const server = await runningServer(ledgerPath(o));
+  const listed = server ? (await callApi<{ budgets: BudgetStatus[] }>(server, '/api/budgets')).budgets : null;
+  const all = listed ? listed.map((s) => s.budget) : await fileBudgets(o);
   if (o.format === 'json') {
     out(`${JSON.stringify({ budgets: all }, null, 2)}\n`);
     return;
   }
   if (all.length === 0) {
     out(
-      'No budgets. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n',
+      `No budgets${server ? '' : " in the budgets file (a config file's budgets are listed while `tokenledger serve` runs with it)"}. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n`,
     );
     return;
   }
-  for (const b of all) out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}\n`);
+  for (const [i, b] of all.entries()) {
+    const s = listed?.[i];
+    const spend = s ? `  spent ${formatUsdDisplay(s.spend_usd)} (${s.percent.toFixed(0)}%)` : '';
+    const origin = b.origin === 'config' ? '  (config)' : '';
+    out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}${spend}${origin}\n`);
+  }
+}
+
+async function fileBudgets(o: LedgerOptions): Promise<readonly Budget[]> {
+  const bk = book(o);
+  await bk.load();
+  return bk.all();
 }
 
 export async function budgetsHistory(

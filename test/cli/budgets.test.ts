@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,10 +121,15 @@ describe('tokenledger budgets', () => {
     expect((await runCli(['budgets', 'list', '--db', db])).stdout).toMatch(/^No budgets/);
   });
 
-  it('works against a running server: show gets the spend through its API', async () => {
+  it('works against a running server: show gets the spend through its API, list shows its config budgets too', async () => {
+    const configPath = join(dir, 'tokenledger.config.yaml');
+    await writeFile(
+      configPath,
+      'budgets:\n  payments-daily: { scope: { team: payments }, period: daily, limit_usd: 500, action: block }\n',
+    );
     const server = await startServer({
       ledgerPath: db,
-      configPath: null,
+      configPath,
       port: 0,
       cwd: dir,
       env: {},
@@ -150,6 +155,17 @@ describe('tokenledger budgets', () => {
       expect(show.stderr).toBe('');
       const shown = JSON.parse(show.stdout);
       expect(shown).toMatchObject({ budget: { id }, spend_usd: spentIn(shown.budget) });
+      // The config file's budget is the server's to know: list asks it, and says where each budget comes from.
+      const list = await runCli(['budgets', 'list', '--db', db]);
+      expect(list.stderr).toBe('');
+      const lines = list.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      const daily = lines.find((l) => l.startsWith('payments-daily '))!;
+      expect(daily).toMatch(/team=payments {2}daily \(UTC\) {2}\$500 {2}block/);
+      expect(daily).toMatch(/spent \$\d+\.\d{2} \(\d+%\) {2}\(config\)$/);
+      expect(lines.find((l) => l.startsWith(`${id} `))).not.toMatch(/\(config\)/);
+      const json = JSON.parse((await runCli(['budgets', 'list', '--db', db, '--format', 'json'])).stdout);
+      expect(json.budgets.map((b: Budget) => b.origin).sort()).toEqual(['cli', 'config']);
     } finally {
       await server.close();
     }
