@@ -11,6 +11,12 @@ import { SessionGuard } from '../gateway/session-guard.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Store } from '../store/store.js';
 
+/**
+ * How long Redis remembers that an alert was delivered. Longer than a monthly window; an instance never raises a key
+ * twice anyway (its alerts log remembers), so this only covers instances that start later with an empty log.
+ */
+const ALERT_CLAIM_SECONDS = 40 * 86_400;
+
 export interface Budgets {
   book: BudgetBook;
   alerts: AlertCenter;
@@ -43,6 +49,14 @@ export async function startBudgets(o: {
     logPath: alertLogPath(o.ledgerPath),
     webhooks: resolveWebhooks(o.config.alerts, o.env),
     warn: (m) => o.log(`alerts: ${m}`),
+    // With counters in Redis, instances share the budgets and so raise the same alerts: one of them delivers each.
+    ...(o.config.counters.store === 'redis'
+      ? {
+          claim: (key: string) =>
+            enforcement?.counters.claimOnce?.(`tl:alert:${key}`, ALERT_CLAIM_SECONDS) ??
+            Promise.resolve(true),
+        }
+      : {}),
   });
   let enforcement: GatewayEnforcer | null = null;
   try {
@@ -86,6 +100,9 @@ export async function startBudgets(o: {
         '# HELP tokenledger_alerts_raised_total Alerts stored (after deduplication).\n' +
         '# TYPE tokenledger_alerts_raised_total counter\n' +
         `tokenledger_alerts_raised_total ${s.raised}\n` +
+        '# HELP tokenledger_alerts_delivered_elsewhere_total Alerts stored here and sent by another instance.\n' +
+        '# TYPE tokenledger_alerts_delivered_elsewhere_total counter\n' +
+        `tokenledger_alerts_delivered_elsewhere_total ${s.deliveredElsewhere}\n` +
         '# HELP tokenledger_alert_deliveries_total Webhook deliveries by outcome.\n' +
         '# TYPE tokenledger_alert_deliveries_total counter\n' +
         `tokenledger_alert_deliveries_total{outcome="delivered"} ${s.delivery.delivered}\n` +

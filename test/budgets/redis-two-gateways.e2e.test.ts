@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
 import { parseDecimal } from '../../src/money/money.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -81,6 +84,53 @@ describe('two gateway processes sharing one redis-server', () => {
       expect(results.filter((r, i) => r.ok && i % 2 === 1).length).toBeGreaterThan(0);
     } finally {
       for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+      await d.rm();
+    }
+  }, 20_000);
+
+  it('each alert reaches the webhook once, though both instances see the shared budget cross its thresholds', async () => {
+    const received: { dedup_key: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const id = `alerts-${process.pid}-${Date.now()}`;
+    const d = await configDir({
+      // ~$0.001 a call: 24 calls cross 20, 40 and 60% of $0.025.
+      budgets: {
+        [id]: { scope: { team: 'load' }, period: 'monthly', limit_usd: '0.025', thresholds: [20, 40, 60] },
+      },
+      counters: { store: 'redis', on_unavailable: 'fail-closed', timeout_ms: 5000 },
+      alerts: {
+        webhooks: [{ url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`, format: 'json' }],
+      },
+    });
+    const ledgers = [join(d.dir, 'a.duckdb'), join(d.dir, 'b.duckdb')];
+    const servers = await Promise.all(
+      ledgers.map((l) => startChild(l, d.config, { TOKENLEDGER_REDIS_URL: redis.url })),
+    );
+    try {
+      const clients = servers.map((s) => client(s.url));
+      // One at a time, alternating: each instance's next call sees the total the other one pushed past a threshold.
+      for (let i = 0; i < 24; i++) expect((await call(clients[i % 2]!, i)).ok).toBe(true);
+      await Promise.all(servers.map((s) => stop(s.child))); // closing waits for the deliveries
+      const stored = await Promise.all(
+        ledgers.map(async (l) => (await listAlerts(alertLogPath(l), {})).alerts.map((a) => a.dedup_key)),
+      );
+      const keys = [20, 40, 60].map((t) => expect.stringMatching(new RegExp(`^budget:${id}:.*:${t}$`)));
+      // Each instance keeps every alert it raised; the same ones, since they share the budget's counter …
+      expect(stored[0]!.filter((k) => stored[1]!.includes(k)).length).toBeGreaterThan(0);
+      expect([...new Set(stored.flat())].sort()).toEqual(keys);
+      // … but one of them delivered each.
+      expect(received.map((a) => a.dedup_key).sort()).toEqual(keys);
+    } finally {
+      for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+      hook.close();
       await d.rm();
     }
   }, 20_000);

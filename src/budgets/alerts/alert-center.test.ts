@@ -79,6 +79,31 @@ async function recv(reply?: (n: number) => number, delayMs?: number): Promise<Re
 }
 
 describe('webhook delivery', () => {
+  it('with a shared claim, stores every alert but sends only those it claims; a failed claim still sends', async () => {
+    const r = await recv();
+    const answers: Record<string, () => Promise<boolean>> = {
+      mine: async () => true,
+      theirs: async () => false,
+      unknown: async () => {
+        throw new Error('redis down');
+      },
+    };
+    const c = await openAlertCenter({
+      logPath,
+      webhooks: [hook(r.url)],
+      claim: (key) => answers[key]!(),
+    });
+    for (const key of Object.keys(answers)) c.raise(input({ dedup_key: key }));
+    await c.close();
+    expect(r.got.map((g) => JSON.parse(g.body).dedup_key).sort()).toEqual(['mine', 'unknown']);
+    expect((await readAlertLog(logPath)).alerts.map((a) => a.dedup_key)).toEqual([
+      'mine',
+      'theirs',
+      'unknown',
+    ]);
+    expect(c.stats()).toMatchObject({ raised: 3, deliveredElsewhere: 1 });
+  });
+
   it('sends a Slack incoming-webhook message and records it delivered', async () => {
     const r = await recv();
     const c = await openAlertCenter({ logPath, webhooks: [hook(r.url, { format: 'slack', name: 'slack' })] });

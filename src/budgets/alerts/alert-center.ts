@@ -25,6 +25,8 @@ export interface AlertCenterStats {
   raised: number;
   /** Raised again with a dedup_key already seen, and dropped. */
   deduplicated: number;
+  /** Stored here but sent to the webhooks by another instance (AlertCenterOptions.claim). */
+  deliveredElsewhere: number;
   delivery: Readonly<DeliveryStats>;
 }
 
@@ -39,6 +41,11 @@ export interface AlertCenterOptions {
   warn?: (msg: string) => void;
   /** Called for each stored (not deduplicated) alert, e.g. to push it to dashboards. Must not throw or block. */
   onAlert?: (a: Alert) => void;
+  /**
+   * Several instances raise the same alert (each sees the shared budget cross 80%): each stores it, and only the one
+   * for which this resolves true sends it to the webhooks (Counters.claimOnce on the shared Redis). Absent: always.
+   */
+  claim?: (dedupKey: string) => Promise<boolean>;
 }
 
 export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCenter> {
@@ -54,6 +61,9 @@ export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCente
   );
   let raised = 0;
   let deduplicated = 0;
+  let deliveredElsewhere = 0;
+  /** Claims in flight: flush and close wait for them, so their deliveries are queued first. */
+  const claiming = new Set<Promise<void>>();
   let closed = false;
 
   return {
@@ -81,17 +91,28 @@ export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCente
         };
         raised++;
         log.append({ alert });
-        for (const w of o.webhooks) {
-          if (!wants(w, alert)) continue;
-          queue.push({
-            alertId: alert.id,
-            webhook: w.name,
-            // Built per attempt so a retry minutes later carries a fresh, verifiable timestamp.
-            request: () => {
-              const body = webhookBody(w, alert);
-              return { url: w.url, body, headers: webhookHeaders(w, alert, body, now().getTime() / 1000) };
-            },
-          });
+        const deliver = (): void => {
+          for (const w of o.webhooks) {
+            if (!wants(w, alert)) continue;
+            queue.push({
+              alertId: alert.id,
+              webhook: w.name,
+              // Built per attempt so a retry minutes later carries a fresh, verifiable timestamp.
+              request: () => {
+                const body = webhookBody(w, alert);
+                return { url: w.url, body, headers: webhookHeaders(w, alert, body, now().getTime() / 1000) };
+              },
+            });
+          }
+        };
+        if (o.claim === undefined || o.webhooks.length === 0) deliver();
+        else {
+          const claimed = o.claim(alert.dedup_key).then(
+            (mine) => (mine ? deliver() : void deliveredElsewhere++),
+            () => deliver(),
+          );
+          claiming.add(claimed);
+          void claimed.finally(() => claiming.delete(claimed));
         }
         o.onAlert?.(alert);
       } catch (e) {
@@ -100,18 +121,20 @@ export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCente
       }
     },
     async flush() {
+      await Promise.all(claiming);
       await queue.idle();
       await log.flush();
     },
     async close(graceMs = 2000) {
       closed = true;
+      await Promise.all(claiming);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([queue.idle(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
       await queue.close();
       await log.close();
     },
-    stats: () => ({ raised, deduplicated, delivery: { ...queue.stats } }),
+    stats: () => ({ raised, deduplicated, deliveredElsewhere, delivery: { ...queue.stats } }),
   };
 }
 

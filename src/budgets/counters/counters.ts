@@ -43,4 +43,9 @@ export interface Counters {
    */
   reserveSync?(claims: readonly Claim[]): ReserveResult;
   addSync?(claims: readonly Omit<Claim, 'limit'>[]): void;
+  /**
+   * Optional, for counters shared by several instances: true for exactly one caller of `key` until it expires (SET
+   * NX). Alerts use it so that one instance, not each, delivers an alert every instance raises.
+   */
+  claimOnce?(key: string, ttlSeconds: number): Promise<boolean>;
 }

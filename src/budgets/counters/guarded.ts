@@ -107,6 +107,17 @@ export class GuardedCounters implements Counters, CountersHealth {
     }
   }
 
+  /** While Redis is down every caller gets true: an alert delivered twice beats one never delivered. */
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const inner = this.inner.claimOnce;
+    if (inner === undefined) return true;
+    try {
+      return await this.guard(() => inner.call(this.inner, key, ttlSeconds));
+    } catch {
+      return true;
+    }
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

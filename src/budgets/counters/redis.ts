@@ -134,6 +134,10 @@ export class RedisCounters implements Counters {
     if (failed) throw this.unavailable(failed[0] as Error);
   }
 
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.call(() => this.client.set(key, '1', 'EX', ttl({ ttlSeconds }), 'NX'))) === 'OK';
+  }
+
   async close(): Promise<void> {
     try {
       await this.client.quit();
