@@ -5,13 +5,65 @@ import type { Skip } from './source.js';
 function read(text: string) {
   const docs: [unknown, number][] = [];
   const skips: Skip[] = [];
-  const r = createDocumentReader('f.json', { skip: (s) => skips.push(s) }, (v, line) => docs.push([v, line]));
+  const r = createDocumentReader('f.json', { skip: (s) => skips.push(s) }, (v, at) =>
+    docs.push([v, Number(at('').split(':')[1])]),
+  );
   for (const [i, l] of text.split('\n').entries()) r.line(l, i + 1);
   r.end();
   return { docs, skips };
 }
 
 describe('createDocumentReader', () => {
+  it('locates a value by its JSON path at the line it starts on, or at its nearest enclosing value', () => {
+    const located: string[] = [];
+    const r = createDocumentReader('f.json', { skip: () => {} }, (_v, at) =>
+      located.push(
+        ...[
+          '',
+          'data',
+          'data[0].results[1]',
+          'data[0].results[1].model',
+          'data[0].results[1].n',
+          'data[1]',
+          'data[1]["odd key"]',
+          'data[1].missing.deeper',
+          'k"q',
+          'nowhere',
+        ].map(at),
+      ),
+    );
+    const text = [
+      '',
+      '{',
+      '  "data": [',
+      '    {"results": [',
+      '      {"model": "a,[b]"},',
+      '      {',
+      '        "model": "c\\"}",',
+      '        "n": -1.5e3',
+      '      }',
+      '    ]},',
+      '    {"odd key": true, "x": null}',
+      '  ],',
+      '  "k\\"q": 1',
+      '}',
+    ];
+    for (const [i, l] of text.entries()) r.line(l, i + 1);
+    r.end();
+    expect(located).toEqual([
+      'f.json:2', // the document
+      'f.json:3',
+      'f.json:6',
+      'f.json:7',
+      'f.json:8',
+      'f.json:11',
+      'f.json:11', // a path json-fields never writes: its nearest enclosing value
+      'f.json:11',
+      'f.json:13', // keys with escapes are decoded
+      'f.json:2',
+    ]);
+  });
+
   it('reads pretty documents one after another, with their first lines', () => {
     const { docs, skips } = read(
       '\uFEFF{\n  "a": "}{[",\n  "b": [1, {"c": "\\"]"}]\n}\n\n{"d": 2}\n[\n3\n]\n',

@@ -14,7 +14,14 @@ export const DOC_SKIP = {
   truncated: 'SRC_TRUNCATED',
 } as const;
 
-export type OnDocument = (value: unknown, line: number) => void;
+/**
+ * `file:line` of the value at a JSON path of the document (`data[0].results[3].model`), or of the nearest enclosing
+ * value found; `''` is where the document starts. A pretty-printed page spans hundreds of lines, and an error is
+ * only useful at the line of the record it is about.
+ */
+export type Locate = (path: string) => string;
+
+export type OnDocument = (value: unknown, at: Locate) => void;
 
 export function createDocumentReader(
   path: string,
@@ -54,7 +61,7 @@ export function createDocumentReader(
       });
       return;
     }
-    onDocument(value, first);
+    onDocument(value, locator(path, text, first));
   };
 
   /** Counts brackets on one line; true when the open document closed (or went below zero) on it. */
@@ -110,6 +117,81 @@ export function createDocumentReader(
       });
     },
   };
+}
+
+/** Lines are found only when asked (an error): the index costs a scan of the document, once. */
+function locator(file: string, text: string, firstLine: number): Locate {
+  let lines: Map<string, number> | null = null;
+  return (path) => {
+    if (path === '') return `${file}:${firstLine}`;
+    lines ??= valueLines(text);
+    for (let p = path; p !== ''; p = parentPath(p)) {
+      const line = lines.get(p);
+      if (line !== undefined) return `${file}:${firstLine + line}`;
+    }
+    return `${file}:${firstLine}`;
+  };
+}
+
+/** `a.b[2].c` → `a.b[2]` → `a.b` → `a` → ''. */
+function parentPath(path: string): string {
+  const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+  return cut <= 0 ? '' : path.slice(0, cut);
+}
+
+/**
+ * The line (0-based, within the document) where each value starts, by JSON path in the form json-fields.ts writes
+ * (`data[0].results[1].model`). The text is valid JSON (JSON.parse took it), so a tokenizer without checks will do.
+ */
+export function valueLines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  /** Per open container: its path, and for arrays the index of the next element (-1 for objects). */
+  const paths: string[] = [];
+  const next: number[] = [];
+  let key: string | null = null;
+  let line = 0;
+  const valuePath = (): string => {
+    const top = paths.length - 1;
+    if (top < 0) return '';
+    const base = paths[top]!;
+    if (next[top]! >= 0) return `${base}[${next[top]!}]`;
+    return base === '' ? key! : `${base}.${key!}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) line++;
+    else if (c === 0x22) {
+      // A string: an object's key when the container is an object and no key is pending, else a value.
+      const start = i;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      const inObject = paths.length > 0 && next[paths.length - 1]! < 0;
+      if (inObject && key === null) {
+        const raw = text.slice(start, i + 1);
+        key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+      } else {
+        out.set(valuePath(), line);
+        key = null;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      const p = valuePath();
+      out.set(p, line);
+      key = null;
+      paths.push(p);
+      next.push(c === 0x5b ? 0 : -1);
+    } else if (c === 0x7d || c === 0x5d) {
+      paths.pop();
+      next.pop();
+    } else if (c === 0x2c) {
+      const top = next.length - 1;
+      if (top >= 0 && next[top]! >= 0) next[top]!++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e) {
+      // A number, true, false or null: record it and skip to its end.
+      out.set(valuePath(), line);
+      key = null;
+      while (i + 1 < text.length && !/[\s,\]}]/.test(text[i + 1]!)) i++;
+    }
+  }
+  return out;
 }
 
 /**

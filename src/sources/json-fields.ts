@@ -3,8 +3,10 @@
  * `file:line data[3].results[1].model: expected a string, got null` and skipped. A reader throws RecordError;
  * `guard` turns it into a Skip, so one bad record never stops a page.
  */
+
 import { parseTimestamp, TimeError } from '../ledger/time.js';
 import { MoneyError, numberToDecimal, parseDecimal, SCALE } from '../money/money.js';
+import type { Locate } from './json-documents.js';
 import type { Sink } from './source.js';
 
 export const FIELD_SKIP = {
@@ -19,6 +21,8 @@ export class RecordError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The JSON path the error is about (its line is found from it); null: the record or page as a whole. */
+    readonly path: string | null = null,
   ) {
     super(message);
     this.name = 'RecordError';
@@ -53,6 +57,7 @@ function bad(path: string, expected: string, got: unknown): RecordError {
   return new RecordError(
     FIELD_SKIP.badRecord,
     `${path}: expected ${expected}, got ${describe(got)}; fix the record or export it again`,
+    path,
   );
 }
 
@@ -88,6 +93,7 @@ export function optStr(o: Obj, key: string): string | null {
     throw new RecordError(
       FIELD_SKIP.badEncoding,
       `${path}: holds bytes that are not UTF-8; export the file again as UTF-8`,
+      path,
     );
   }
   return v;
@@ -116,6 +122,7 @@ function toCount(v: unknown, path: string): number {
     throw new RecordError(
       FIELD_SKIP.numberTooLarge,
       `${path}: ${v} is beyond 2^53 and cannot be read exactly; check the export`,
+      path,
     );
   }
   if (!Number.isInteger(v) || v < 0) throw bad(path, 'a non-negative integer', v);
@@ -139,6 +146,7 @@ export function addCounts(path: string, ...parts: number[]): number {
     throw new RecordError(
       FIELD_SKIP.numberTooLarge,
       `${path}: total ${total} is beyond 2^53; check the export`,
+      path,
     );
   }
   return total;
@@ -175,6 +183,7 @@ export function numberAmountAt(o: Obj, key: string, scale: number = SCALE): bigi
     throw new RecordError(
       FIELD_SKIP.numberTooLarge,
       `${path}: ${v} is beyond 2^53 and cannot be read exactly`,
+      path,
     );
   }
   return numberToDecimal(v, scale);
@@ -193,12 +202,15 @@ export function decimalAmountAt(o: Obj, key: string, scale: number = SCALE): big
   }
 }
 
-/** Runs one record's conversion; a RecordError becomes a located Skip and the page goes on. */
-export function guard(sink: Pick<Sink, 'skip'>, ref: string, fn: () => void): void {
+/**
+ * Runs one record's conversion; a RecordError becomes a located Skip and the page goes on. `at` is the page's
+ * `file:line`, or a Locate that finds the line of the value the error names.
+ */
+export function guard(sink: Pick<Sink, 'skip'>, at: string | Locate, fn: () => void): void {
   try {
     fn();
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
-    sink.skip({ ref, code: e.code, reason: `${e.message}` });
+    sink.skip({ ref: typeof at === 'string' ? at : at(e.path ?? ''), code: e.code, reason: `${e.message}` });
   }
 }

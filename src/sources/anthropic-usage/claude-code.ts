@@ -6,8 +6,10 @@
  * The report gives one `cache_creation` count with no TTL split; Claude Code writes 5-minute cache entries unless
  * told otherwise, so the count goes to `cache_write_5m_tokens` (docs/sources/anthropic-usage.md).
  */
+
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
+import type { Locate } from '../json-documents.js';
 import {
   asObj,
   childPath,
@@ -54,6 +56,7 @@ function actorDay(item: Obj): ActorDay {
     throw new RecordError(
       FIELD_SKIP.badRecord,
       `${a.path}: expected email_address (user_actor) or api_key_name (api_actor); export the report again`,
+      a.path,
     );
   }
   const ts = timestampAt(item, 'date');
@@ -66,11 +69,12 @@ function actorDay(item: Obj): ActorDay {
 }
 
 /** Emits the actor-day's activity and one event per model; a bad model entry is skipped alone. */
-export function readClaudeCodeRecord(item: Obj, ref: string, ctx: ParseContext, sink: Sink): void {
+export function readClaudeCodeRecord(item: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
+  const ref = at('');
   const day = actorDay(item);
-  guard(sink, ref, () => sink.activity?.(activityRecord(item, day, ref)));
+  guard(sink, at, () => sink.activity?.(activityRecord(item, day, ref)));
   (optArrayAt(item, 'model_breakdown') ?? []).forEach((m, j) => {
-    guard(sink, ref, () =>
+    guard(sink, at, () =>
       sink.event(modelEvent(asObj(m, childPath(childPath(item.path, 'model_breakdown'), j)), day, ref, ctx)),
     );
   });

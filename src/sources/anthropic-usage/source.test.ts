@@ -176,7 +176,7 @@ describe('anthropic-usage: damaged input', () => {
     expect([empty.events, empty.costs, empty.activities, empty.skips]).toEqual([[], [], [], []]);
   });
 
-  it('skips each bad record with its JSON path and reason, and keeps the good ones', async () => {
+  it('skips each bad record with the line it is on, its JSON path and reason, and keeps the good ones', async () => {
     const { events, costs, activities, skips } = await run('edge-cases.json');
     expect(events.map((e) => [e.source, e.project ?? e.user])).toEqual([
       ['anthropic-usage', 'wrkspc_ok'],
@@ -191,19 +191,19 @@ describe('anthropic-usage: damaged input', () => {
     expect(costs).toEqual([]);
     expect(activities.map((a) => [a.actor, a.num_sessions])).toEqual([['ok@company.com', 0]]);
     expect(skips.map((s) => [s.ref, s.code, s.reason.split(':')[0]])).toEqual([
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[1].uncached_input_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[2].output_tokens'],
-      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].uncached_input_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].cache_creation.ephemeral_5m_input_tokens'],
-      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[0].results[5].model'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].amount'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[7].amount'],
-      ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[8]'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[1].starting_at'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[2].model_breakdown[1].tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[3].actor.email_address'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[4].date'],
-      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[5].actor.email_address'],
+      ['edge-cases.json:5', 'SRC_BAD_RECORD', 'data[0].results[1].uncached_input_tokens'],
+      ['edge-cases.json:6', 'SRC_BAD_RECORD', 'data[0].results[2].output_tokens'],
+      ['edge-cases.json:7', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].uncached_input_tokens'],
+      ['edge-cases.json:8', 'SRC_BAD_RECORD', 'data[0].results[4].cache_creation.ephemeral_5m_input_tokens'],
+      ['edge-cases.json:9', 'SRC_NOT_UTF8', 'data[0].results[5].model'],
+      ['edge-cases.json:10', 'SRC_BAD_RECORD', 'data[0].results[6].amount'],
+      ['edge-cases.json:11', 'SRC_BAD_RECORD', 'data[0].results[7].amount'],
+      ['edge-cases.json:12', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[8]'],
+      ['edge-cases.json:14', 'SRC_BAD_RECORD', 'data[1].starting_at'],
+      ['edge-cases.json:15', 'SRC_BAD_RECORD', 'data[2].model_breakdown[1].tokens'],
+      ['edge-cases.json:16', 'SRC_BAD_RECORD', 'data[3].actor.email_address'],
+      ['edge-cases.json:17', 'SRC_BAD_RECORD', 'data[4].date'],
+      ['edge-cases.json:18', 'SRC_NOT_UTF8', 'data[5].actor.email_address'],
     ]);
   });
 });

@@ -4,7 +4,7 @@
  * events with source `anthropic-claude-code`, plus activity records), in any mix, pretty-printed or one page per
  * line. All three pages are `{data: [...], has_more, next_page}`; the records themselves tell which is which.
  */
-import { createDocumentReader } from '../json-documents.js';
+import { createDocumentReader, type Locate } from '../json-documents.js';
 import { asObj, FIELD_SKIP, guard, type Obj, optArrayAt, RecordError, timestampAt } from '../json-fields.js';
 import type { Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
@@ -15,14 +15,12 @@ import { ANTHROPIC_USAGE_SOURCE, messagesEvent } from './messages.js';
 export const anthropicUsageSource: LineSource = {
   id: ANTHROPIC_USAGE_SOURCE,
   open(ctx, sink) {
-    return createDocumentReader(ctx.path, sink, (value, line) =>
-      readPage(value, `${ctx.path}:${line}`, ctx, sink),
-    );
+    return createDocumentReader(ctx.path, sink, (value, at) => readPage(value, at, ctx, sink));
   },
 };
 
-function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): void {
-  guard(sink, ref, () => {
+function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): void {
+  guard(sink, at, () => {
     const data = optArrayAt(asObj(value, ''), 'data');
     if (data === null) {
       throw new RecordError(
@@ -31,19 +29,20 @@ function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): v
       );
     }
     data.forEach((d, i) => {
-      guard(sink, ref, () => {
+      guard(sink, at, () => {
         const item = asObj(d, `data[${i}]`);
-        if ('actor' in item.value || 'core_metrics' in item.value) readClaudeCodeRecord(item, ref, ctx, sink);
-        else readBucket(item, ref, ctx, sink);
+        if ('actor' in item.value || 'core_metrics' in item.value) readClaudeCodeRecord(item, at, ctx, sink);
+        else readBucket(item, at, ctx, sink);
       });
     });
   });
 }
 
-function readBucket(o: Obj, ref: string, ctx: ParseContext, sink: Sink): void {
+function readBucket(o: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
+  const ref = at('');
   const bucket: Bucket = { start: timestampAt(o, 'starting_at'), end: timestampAt(o, 'ending_at') };
   (optArrayAt(o, 'results') ?? []).forEach((x, j) => {
-    guard(sink, ref, () => {
+    guard(sink, at, () => {
       const r = asObj(x, `${o.path}.results[${j}]`);
       if ('amount' in r.value) sink.cost?.(costReportRecord(r, bucket, ref));
       else if ('uncached_input_tokens' in r.value || 'output_tokens' in r.value)
@@ -52,6 +51,7 @@ function readBucket(o: Obj, ref: string, ctx: ParseContext, sink: Sink): void {
         throw new RecordError(
           FIELD_SKIP.unsupportedRecord,
           `${r.path}: neither a usage result (uncached_input_tokens, output_tokens) nor a cost result (amount); not imported`,
+          r.path,
         );
       }
     });

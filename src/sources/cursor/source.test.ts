@@ -87,18 +87,18 @@ describe('cursor: damaged input', () => {
     expect([empty.events, empty.skips]).toEqual([[], []]);
   });
 
-  it('skips each bad usage event with its JSON path and reason, and keeps the good one', async () => {
+  it('skips each bad usage event with the line it is on, its JSON path and reason, and keeps the good one', async () => {
     const { events, skips } = await run('edge-cases.json');
     expect(events.map((e) => [e.user, e.provider_cost_usd])).toEqual([['ok@company.com', 700_000_000n]]);
     expect(skips.map((s) => [s.ref, s.code, s.reason.split(':')[0]])).toEqual([
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[1].timestamp'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[2].timestamp'],
-      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[3].tokenUsage.inputTokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[4].tokenUsage.totalCents'],
-      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[5].tokenUsage.totalCents'],
-      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'usageEvents[6].userEmail'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[7].maxMode'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'usageEvents[8]'],
+      ['edge-cases.json:4', 'SRC_BAD_RECORD', 'usageEvents[1].timestamp'],
+      ['edge-cases.json:5', 'SRC_BAD_RECORD', 'usageEvents[2].timestamp'],
+      ['edge-cases.json:6', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[3].tokenUsage.inputTokens'],
+      ['edge-cases.json:7', 'SRC_BAD_RECORD', 'usageEvents[4].tokenUsage.totalCents'],
+      ['edge-cases.json:8', 'SRC_NUMBER_TOO_LARGE', 'usageEvents[5].tokenUsage.totalCents'],
+      ['edge-cases.json:9', 'SRC_NOT_UTF8', 'usageEvents[6].userEmail'],
+      ['edge-cases.json:10', 'SRC_BAD_RECORD', 'usageEvents[7].maxMode'],
+      ['edge-cases.json:11', 'SRC_BAD_RECORD', 'usageEvents[8]'],
     ]);
   });
 });

@@ -11,9 +11,9 @@ import { CURSOR_SOURCE, cursorEvent } from './usage-event.js';
 export const cursorSource: LineSource = {
   id: CURSOR_SOURCE,
   open(ctx, sink) {
-    return createDocumentReader(ctx.path, sink, (value, line) => {
-      const ref = `${ctx.path}:${line}`;
-      guard(sink, ref, () => {
+    return createDocumentReader(ctx.path, sink, (value, at) => {
+      const ref = at('');
+      guard(sink, at, () => {
         const list = optArrayAt(asObj(value, ''), 'usageEvents');
         if (list === null) {
           throw new RecordError(
@@ -22,7 +22,7 @@ export const cursorSource: LineSource = {
           );
         }
         list.forEach((x, i) => {
-          guard(sink, ref, () => sink.event(cursorEvent(asObj(x, `usageEvents[${i}]`), ref, ctx)));
+          guard(sink, at, () => sink.event(cursorEvent(asObj(x, `usageEvents[${i}]`), ref, ctx)));
         });
       });
     });

@@ -45,11 +45,16 @@ function timestampMicros(o: Obj): { text: string; us: number } {
     throw new RecordError(
       FIELD_SKIP.badRecord,
       `${path}: expected epoch milliseconds like "1750979225854", got ${JSON.stringify(v) ?? 'nothing (field missing)'}`,
+      path,
     );
   }
   const us = Number(text) * 1000;
   if (!Number.isSafeInteger(us)) {
-    throw new RecordError(FIELD_SKIP.numberTooLarge, `${path}: ${text} ms is past what the ledger can hold`);
+    throw new RecordError(
+      FIELD_SKIP.numberTooLarge,
+      `${path}: ${text} ms is past what the ledger can hold`,
+      path,
+    );
   }
   return { text, us };
 }

@@ -20,6 +20,7 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
     throw new RecordError(
       FIELD_SKIP.badRecord,
       `${r.path}.input_cached_tokens: ${cached} is more than input_tokens (${input}), which includes it; check the export`,
+      `${r.path}.input_cached_tokens`,
     );
   }
   const model = optStr(r, 'model');

@@ -154,22 +154,22 @@ describe('openai-usage: damaged input', () => {
     ]);
   });
 
-  it('skips each bad record with its JSON path and reason, and keeps the good one', async () => {
+  it('skips each bad record with the line it is on, its JSON path and reason, and keeps the good one', async () => {
     const { events, costs, skips } = await run('edge-cases.json');
     expect(events.map((e) => e.project)).toEqual(['proj_ok']);
     expect(costs).toEqual([]);
     const got = skips.map((s) => [s.ref, s.code, s.reason.split(':')[0]]);
     expect(got).toEqual([
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[1].input_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[2].num_model_requests'],
-      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].input_tokens'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[4].input_cached_tokens'],
-      ['edge-cases.json:1', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[5].object'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[6].output_tokens'],
-      ['edge-cases.json:1', 'SRC_NOT_UTF8', 'data[0].results[7].model'],
-      ['edge-cases.json:1', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[8].amount.value'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[0].results[9].amount.value'],
-      ['edge-cases.json:1', 'SRC_BAD_RECORD', 'data[1].start_time'],
+      ['edge-cases.json:10', 'SRC_BAD_RECORD', 'data[0].results[1].input_tokens'],
+      ['edge-cases.json:11', 'SRC_BAD_RECORD', 'data[0].results[2].num_model_requests'],
+      ['edge-cases.json:12', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[3].input_tokens'],
+      ['edge-cases.json:13', 'SRC_BAD_RECORD', 'data[0].results[4].input_cached_tokens'],
+      ['edge-cases.json:14', 'SRC_UNSUPPORTED_RECORD', 'data[0].results[5].object'],
+      ['edge-cases.json:15', 'SRC_BAD_RECORD', 'data[0].results[6].output_tokens'],
+      ['edge-cases.json:16', 'SRC_NOT_UTF8', 'data[0].results[7].model'],
+      ['edge-cases.json:17', 'SRC_NUMBER_TOO_LARGE', 'data[0].results[8].amount.value'],
+      ['edge-cases.json:18', 'SRC_BAD_RECORD', 'data[0].results[9].amount.value'],
+      ['edge-cases.json:21', 'SRC_BAD_RECORD', 'data[1].start_time'],
     ]);
     expect(skips[1]!.reason).toContain('got null');
   });

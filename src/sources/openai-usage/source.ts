@@ -3,7 +3,7 @@
  * (aggregate usage events) and `/v1/organization/costs` (provider-reported costs), in any mix, pretty-printed or
  * one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
  */
-import { createDocumentReader } from '../json-documents.js';
+import { createDocumentReader, type Locate } from '../json-documents.js';
 import {
   asObj,
   epochSecondsAt,
@@ -25,14 +25,13 @@ const COSTS = 'organization.costs.result';
 export const openaiUsageSource: LineSource = {
   id: OPENAI_USAGE_SOURCE,
   open(ctx, sink) {
-    return createDocumentReader(ctx.path, sink, (value, line) =>
-      readPage(value, `${ctx.path}:${line}`, ctx, sink),
-    );
+    return createDocumentReader(ctx.path, sink, (value, at) => readPage(value, at, ctx, sink));
   },
 };
 
-function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): void {
-  guard(sink, ref, () => {
+function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): void {
+  const ref = at('');
+  guard(sink, at, () => {
     const page = asObj(value, '');
     const data = optArrayAt(page, 'data');
     if (data === null || (page.value.object !== undefined && page.value.object !== 'page')) {
@@ -42,14 +41,14 @@ function readPage(value: unknown, ref: string, ctx: ParseContext, sink: Sink): v
       );
     }
     data.forEach((b, i) => {
-      guard(sink, ref, () => {
+      guard(sink, at, () => {
         const o = asObj(b, `data[${i}]`);
         const bucket: Bucket = { start: epochSecondsAt(o, 'start_time'), end: epochSecondsAt(o, 'end_time') };
         // The API names the array `results`; a few client libraries wrote `result`.
         const results = optArrayAt(o, 'results') ?? optArrayAt(o, 'result') ?? [];
         const key = Array.isArray(o.value.results) ? 'results' : 'result';
         results.forEach((r, j) => {
-          guard(sink, ref, () => readResult(asObj(r, `data[${i}].${key}[${j}]`), bucket, ref, ctx, sink));
+          guard(sink, at, () => readResult(asObj(r, `data[${i}].${key}[${j}]`), bucket, ref, ctx, sink));
         });
       });
     });
@@ -66,6 +65,7 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
     throw new RecordError(
       FIELD_SKIP.unsupportedRecord,
       `${r.path}.object: ${JSON.stringify(object)} is not imported (only usage/completions and costs results are)`,
+      `${r.path}.object`,
     );
   }
 }
