@@ -85,3 +85,23 @@ export function str(v: unknown): string | null {
 export function obj(v: unknown): Record<string, unknown> | null {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
+
+/**
+ * The prompt text in request fields, for counting input tokens: every string, and every part's `text`, found
+ * through arrays and `content` (OpenAI's messages and input items, Anthropic's system blocks and messages alike).
+ */
+export function promptText(...fields: unknown[]): string {
+  const parts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) for (const x of v) collect(x);
+    else {
+      const o = obj(v);
+      if (o === null) return;
+      if (typeof o.text === 'string') parts.push(o.text);
+      collect(o.content);
+    }
+  };
+  for (const f of fields) collect(f);
+  return parts.join('\n');
+}

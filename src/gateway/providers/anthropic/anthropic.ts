@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { obj, type Provider, type ResponseFacts, str } from '../provider.js';
+import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
 
@@ -35,20 +35,5 @@ export const anthropicProvider: Provider = {
     };
   },
   streamMeter: () => new AnthropicStreamMeter(),
-  inputText(json) {
-    const parts: string[] = [];
-    const collect = (v: unknown): void => {
-      if (typeof v === 'string') parts.push(v);
-      else if (Array.isArray(v)) for (const x of v) collect(x);
-      else {
-        const o = obj(v);
-        if (o === null) return;
-        if (typeof o.text === 'string') parts.push(o.text);
-        collect(o.content);
-      }
-    };
-    collect(json.system);
-    collect(json.messages);
-    return parts.join('\n');
-  },
+  inputText: (json) => promptText(json.system, json.messages),
 };

@@ -1,4 +1,4 @@
-import { obj, type PreparedRequest } from '../provider.js';
+import { obj, type PreparedRequest, promptText } from '../provider.js';
 
 const USAGE_OPTION = ',"stream_options":{"include_usage":true}';
 
@@ -23,20 +23,5 @@ export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unkn
 
 /** The prompt text of a request, for estimating input tokens when the upstream never reported them. */
 export function openAiInputText(json: Record<string, unknown>): string {
-  const parts: string[] = [];
-  const collect = (v: unknown): void => {
-    if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) for (const x of v) collect(x);
-    else {
-      const o = obj(v);
-      if (o === null) return;
-      if (typeof o.text === 'string') parts.push(o.text);
-      collect(o.content);
-    }
-  };
-  collect(json.messages);
-  collect(json.input);
-  collect(json.prompt);
-  collect(json.instructions);
-  return parts.join('\n');
+  return promptText(json.messages, json.input, json.prompt, json.instructions);
 }
