@@ -45,6 +45,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
     // Objects (tags, rates) as JSON; null as an empty cell, not the text "null".
     out(toCsv(events.map((e) => eventToRecord(e))));
   } else {
+    // A failed or cut-off call looks like any other in the columns above: say so, when the page has one.
+    const withStatus = events.some((e) => e.status !== 'ok');
     const cols = [
       'ts',
       'event_id',
@@ -58,6 +60,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       'cost_usd',
       'cost_source',
       'price_version',
+      ...(withStatus ? ['status'] : []),
     ];
     const rows = events.map((e) => [
       formatTimestamp(e.ts).slice(0, 19),
@@ -72,6 +75,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,
       e.price_version ?? '',
+      ...(withStatus ? [e.status === 'ok' ? '' : e.status] : []),
     ]);
     const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [cols, ...rows])

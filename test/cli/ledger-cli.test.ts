@@ -116,6 +116,8 @@ describe('tokenledger import → report', () => {
       line({ team: 'web', model: 'gpt-4o', input_tokens: 2000, output_tokens: 100 }),
       line({ team: 'web', model: 'my-private-llm', ts: '2026-11-03T10:00:00Z', input_tokens: 70 }),
       line({ team: 'payments', model: 'gpt-4o', ts: '2026-11-03T11:00:00Z', input_tokens: 1 }),
+      line({ team: 'ops', model: 'gpt-4o', ts: '2026-11-03T09:00:00Z', input_tokens: 3, status: 'aborted' }),
+      line({ team: 'ops', model: 'gpt-4o', ts: '2026-11-03T08:00:00Z', input_tokens: 4 }),
     ]);
     expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
     const json = await runCli([
@@ -149,12 +151,17 @@ describe('tokenledger import → report', () => {
     const table = await runCli(['events', '--db', db, '--since', '2026-11-01', '--limit', '1']);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ts\s+event_id\s+source.*cost_usd\s+cost_source\s+price_version/);
+    expect(lines[0]).toMatch(/^ts\s+event_id\s+source.*cost_usd\s+cost_source\s+price_version$/);
     // 1 input token at $2.50/MTok = 2.5 µ$.
     expect(lines[1]).toMatch(
       /^2026-11-03T11:00:00\s+\w{16}\s+jsonl\s+gpt-4o\s+1\s.*0\.000002500000\s+computed/,
     );
     expect(lines.slice(2)).toEqual(['1 events (newest first; --format json shows cost parts and rates)']);
+    // A call that did not end well says so, in a column shown only when the page has one.
+    const ops = (await runCli(['events', '--db', db, '--where', 'team=ops'])).stdout.trim().split('\n');
+    expect(ops[0]).toMatch(/price_version\s+status$/);
+    expect(ops[1]).toMatch(/genai-prices@\S+\s+aborted$/);
+    expect(ops[2]).toMatch(/genai-prices@\S+$/);
 
     // CSV for spreadsheets: a missing value is an empty cell (not the text "null"), tags are JSON.
     const csv = await runCli(['events', '--db', db, '--where', 'team=web', '--format', 'csv']);
