@@ -132,6 +132,26 @@ describe('dashboard in a real browser', () => {
     await shot('event-detail');
   });
 
+  it('says which calls were aborted, in the list and in the detail', async () => {
+    const [aborted] = (await server.store.events({ since: 0, until: Number.MAX_SAFE_INTEGER })).filter(
+      (e) => e.status === 'aborted' && e.session_id !== null,
+    );
+    const where = encodeURIComponent(`session_id=${aborted!.session_id}`);
+    await page.goto(
+      `${server.url}/events?since=90d&where=${where}&event=${aborted!.event_id}&ts=${aborted!.ts}`,
+    );
+    const status = page.getByTestId('event-status');
+    await status.waitFor();
+    expect(await status.textContent()).toBe('aborted');
+    await shot('event-aborted');
+    const row = page.locator('table.events tbody tr[aria-selected="true"]');
+    expect(await row.textContent()).toContain(`${aborted!.model} (aborted)`);
+    expect(await page.locator('table.events tbody tr').count()).toBeGreaterThan(1);
+    expect(await page.locator('table.events tbody tr', { hasText: '(aborted)' }).count()).toBeLessThan(
+      await page.locator('table.events tbody tr').count(),
+    );
+  });
+
   it('explore keeps its state in the URL and offers a CSV', async () => {
     await page.goto(`${server.url}/explore?dims=team,model&since=30d`);
     await page.locator('table tbody tr').first().waitFor();

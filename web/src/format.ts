@@ -46,6 +46,11 @@ export function usdExact(s: string | null | undefined): string {
   return s === null || s === undefined ? '—' : `$${s}`;
 }
 
+/** An exact decimal without the zeros that say nothing: "1.250000000000000000" → "1.25", "10.000" → "10". */
+export function exactDecimal(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 const whole = new Intl.NumberFormat('en-US');
 

@@ -1,5 +1,5 @@
 import { FilterChips, Loading, Panel, RangePicker } from '../controls';
-import { count, usd, usdExact, when } from '../format';
+import { count, exactDecimal, usd, usdExact, when } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -62,6 +62,8 @@ function EventDetail({ id, ts }: { id: string; ts: string }) {
         <dd>
           {String(e.source)} {e.source_ref ? `(${e.source_ref})` : ''}
         </dd>
+        <dt>Status</dt>
+        <dd data-testid="event-status">{statusText(e)}</dd>
         <dt>Price version</dt>
         <dd>{String(e.price_version ?? '—')}</dd>
         <dt>Cost</dt>
@@ -92,7 +94,7 @@ function EventDetail({ id, ts }: { id: string; ts: string }) {
               <tr key={cost}>
                 <th scope="row">{label}</th>
                 <td class="num">{fields.map((f) => count(e[f] as number)).join(' + ')}</td>
-                <td class="num">{fields.map((f) => e.rates![RATE[f]!]).join(' / ')}</td>
+                <td class="num">{fields.map((f) => exactDecimal(String(e.rates![RATE[f]!]))).join(' / ')}</td>
                 <td class="num">{usdExact(e[cost] as string)}</td>
               </tr>
             ))}
@@ -177,7 +179,10 @@ export function Events({ u }: { u: URL }) {
                       </td>
                       <td>{String(e.team ?? '—')}</td>
                       <td>{String(e.user ?? '—')}</td>
-                      <td>{String(e.model)}</td>
+                      <td>
+                        {String(e.model)}
+                        {e.status !== 'ok' ? <span class="muted"> ({statusText(e)})</span> : null}
+                      </td>
                       <td class="num">
                         {count((e.input_tokens as number) + (e.cache_read_tokens as number), true)} /{' '}
                         {count(e.output_tokens as number, true)}
@@ -211,4 +216,10 @@ export function Events({ u }: { u: URL }) {
       </Panel>
     </>
   );
+}
+
+/** "ok", "aborted", or "failed: rate_limited" (the error type, when the source gave one). */
+function statusText(e: Record<string, unknown>): string {
+  if (e.status !== 'error') return String(e.status);
+  return e.error_type ? `failed: ${String(e.error_type)}` : 'failed';
 }
