@@ -19,6 +19,7 @@ import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
 import { createStaticHandler } from './static.js';
+import { favourServingThread } from './thread-priority.js';
 
 /** `<ledger>.wal-segments/`: not `<ledger>.wal`, which is DuckDB's own log file. */
 export function walDir(ledgerPath: string): string {
@@ -176,6 +177,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         return null;
       })
     : null;
+  // Requests first: the store's appends, syncs, GC helpers and the OTLP worker run below this thread.
+  const stopFavouring = favourServingThread();
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -204,6 +207,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           server.closeIdleConnections();
         });
         clearTimeout(grace);
+        stopFavouring();
         prices.stop();
         await otlp?.close();
         await gateway.close();
