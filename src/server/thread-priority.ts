@@ -46,8 +46,9 @@ function lowerHelpers(): void {
  * (where DuckDB runs the store's appends and the write-ahead log its fdatasync), DuckDB's workers, V8's helpers
  * (concurrent marking, compilation) and the OTLP worker. Their work can wait a few milliseconds; a gateway call that
  * waits for the scheduler to take the core back from one of them cannot. RocksDB lowers its compaction threads for
- * the same reason. Pinned to one core at 500 calls/s, the gateway's p99 fell from 7–13 ms to 5–6 ms, with CPU per
- * call unchanged (bench/RESULTS.md); lowering libuv's pool alone did not help. Linux only (nice is per thread
+ * the same reason. Pinned to one core, the gateway's p99 fell from 7–13 ms to 5–7 at 500 calls/s and from 15–29 to
+ * 8–13 at 1000, for CPU per call within noise at saturation and ~10% more at 1000/s (more preemptions;
+ * bench/RESULTS.md); lowering libuv's pool alone did not help. Linux only (nice is per thread
  * there); elsewhere a no-op. Threads started later are lowered within `everyMs`. Returns what stops that once every
  * server that asked has closed; a lowered thread stays lowered (raising it back would need privileges).
  */
