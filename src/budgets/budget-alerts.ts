@@ -1,9 +1,9 @@
-import { formatUsdDisplay } from '../money/money.js';
+import { formatUsdOf } from '../money/money.js';
 import type { AlertSink } from './alerts/alert.js';
 import { type Budget, formatPeriod } from './budget.js';
 import { scopeText } from './budget-exceeded.js';
 import type { Counters } from './counters/counters.js';
-import { nanoToDisplay, nanoToUsd } from './nano.js';
+import { nanoToUsd } from './nano.js';
 import type { BudgetWindow } from './period.js';
 
 interface Spent {
@@ -81,7 +81,7 @@ export class BudgetAlerts {
           kind: 'budget_threshold',
           severity: t >= 100 ? 'critical' : 'warning',
           dedup_key: key,
-          title: `Budget ${h.budget.id} (${scopeText(h.budget.scope)} ${formatPeriod(h.budget.period)}) reached ${t}% (${nanoToDisplay(spend)} of ${formatUsdDisplay(h.budget.limit_usd)})`,
+          title: `Budget ${h.budget.id} (${scopeText(h.budget.scope)} ${formatPeriod(h.budget.period)}) reached ${t}% (${formatUsdOf(nanoToUsd(spend), h.budget.limit_usd)})`,
           scope: h.budget.scope,
           budget_id: h.budget.id,
           data: facts(h, spend, t),
@@ -117,7 +117,7 @@ export class BudgetAlerts {
       kind: 'budget_blocked',
       severity: 'critical',
       dedup_key: key,
-      title: `Budget ${budget.id} (${scopeText(budget.scope)} ${formatPeriod(budget.period)}) is blocking calls (${nanoToDisplay(spend)} of ${formatUsdDisplay(budget.limit_usd)})`,
+      title: `Budget ${budget.id} (${scopeText(budget.scope)} ${formatPeriod(budget.period)}) is blocking calls (${formatUsdOf(nanoToUsd(spend), budget.limit_usd)})`,
       scope: budget.scope,
       budget_id: budget.id,
       data: facts({ budget, window, limit }, spend, null),

@@ -1,7 +1,7 @@
 import { TokenledgerError } from '../errors.js';
-import { formatUsdDisplay } from '../money/money.js';
+import { formatUsdOf } from '../money/money.js';
 import { type Budget, formatPeriod } from './budget.js';
-import { nanoToDisplay, nanoToUsd } from './nano.js';
+import { nanoToUsd } from './nano.js';
 
 /**
  * A call refused because a block budget (or a downgrade budget with nowhere cheaper to go) has no room for its
@@ -23,7 +23,7 @@ export class BudgetExceededError extends TokenledgerError {
     const scope = scopeText(budget.scope);
     super(
       'GW_BUDGET_EXCEEDED',
-      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${nanoToDisplay(spendNano)} of ${formatUsdDisplay(budget.limit_usd)} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
+      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${formatUsdOf(nanoToUsd(spendNano), budget.limit_usd)} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
     );
     this.retryAfterSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
   }

@@ -1,4 +1,4 @@
-import { formatDecimal, formatUsdDisplay, parseDecimal } from '../money/money.js';
+import { formatDecimal, parseDecimal } from '../money/money.js';
 
 /**
  * Counters hold integer nano-dollars (1e-9 USD): the ledger's pico-dollars are finer than any budget needs, and
@@ -21,9 +21,4 @@ export function usdToNanoDown(usd: string): bigint {
 /** Nano-dollars as a USD decimal string with 9 fractional digits, e.g. 667000000n → "0.667000000". */
 export function nanoToUsd(nano: bigint): string {
   return formatDecimal(nano, 9);
-}
-
-/** Nano-dollars for people to read, e.g. "$3,191.47" (messages and alert titles; JSON fields keep nanoToUsd). */
-export function nanoToDisplay(nano: bigint): string {
-  return formatUsdDisplay(nano * 1000n);
 }

@@ -1,6 +1,6 @@
 import type { BudgetChange } from '../budgets/book/audit-log.js';
 import type { BudgetStatus } from '../budgets/status.js';
-import { formatUsdDisplay } from '../money/money.js';
+import { formatUsdDisplay, formatUsdOf } from '../money/money.js';
 import { budgetEndpoint } from '../server/api/budgets.js';
 import { askLedger } from './ask-ledger.js';
 import { describeBudget } from './budgets.js';
@@ -27,9 +27,7 @@ export async function budgetsShow(
       : f.run_out === null
         ? 'not this period'
         : `${f.run_out}${f.run_out_earliest && f.run_out_earliest !== f.run_out ? ` (as early as ${f.run_out_earliest})` : ''}`;
-  out(
-    `  spend        ${formatUsdDisplay(s.spend_usd)} of ${formatUsdDisplay(s.limit_usd)} (${s.percent.toFixed(2)}%)\n`,
-  );
+  out(`  spend        ${formatUsdOf(s.spend_usd, s.limit_usd)} (${s.percent.toFixed(2)}%)\n`);
   out(
     `  forecast     ${formatUsdDisplay(f.expected_usd)} by the period's end (${formatUsdDisplay(f.low_usd)} – ${formatUsdDisplay(f.high_usd)})\n`,
   );

@@ -4,6 +4,7 @@ import {
   formatDecimal,
   formatUsd,
   formatUsdDisplay,
+  formatUsdOf,
   formatUsdShort,
   MoneyError,
   numberToDecimal,
@@ -84,6 +85,15 @@ describe('formatting', () => {
     expect(formatUsdDisplay(-4_200_000_000n)).toBe('-$0.004200');
     expect(formatUsdDisplay(10_000_000_000n)).toBe('$0.01');
     expect(formatUsdDisplay(0n)).toBe('$0.00');
+  });
+
+  it('shows a part of a whole at cents, or with the digits that keep two different amounts apart', () => {
+    expect(formatUsdOf('412.5', '500')).toBe('$412.50 of $500.00');
+    expect(formatUsdOf('500', '500')).toBe('$500.00 of $500.00');
+    expect(formatUsdOf('0.045356', '0.05')).toBe('$0.045 of $0.050');
+    expect(formatUsdOf('499.9961', '500')).toBe('$499.996 of $500.000');
+    expect(formatUsdOf('499.9999999', '500')).toBe('$500.000000 of $500.000000'); // past 6 digits: rounded
+    expect(formatUsdOf(4_200_000_000n, '1')).toBe('$0.004200 of $1.00');
   });
 });
 

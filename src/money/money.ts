@@ -111,3 +111,20 @@ export function formatUsdDisplay(amount: bigint | string): string {
     ? formatUsdShort(pico, 6)
     : formatUsdShort(pico);
 }
+
+/**
+ * "$412.50 of $500.00" for people, as formatUsdDisplay shows each, unless two different amounts would read the same
+ * ($0.045 spent of a $0.05 budget is not "$0.05 of $0.05"): then both get the fewest more digits, up to 6, that
+ * tell them apart.
+ */
+export function formatUsdOf(part: bigint | string, whole: bigint | string): string {
+  const a = typeof part === 'string' ? parseUsd(part) : part;
+  const b = typeof whole === 'string' ? parseUsd(whole) : whole;
+  let x = formatUsdDisplay(a);
+  let y = formatUsdDisplay(b);
+  for (let digits = 3; x === y && a !== b && digits <= 6; digits++) {
+    x = formatUsdShort(a, digits);
+    y = formatUsdShort(b, digits);
+  }
+  return `${x} of ${y}`;
+}
