@@ -123,20 +123,23 @@ export async function budgetsList(
   // A running server knows the budgets of its config file too, and each one's spend; without one, the CLI knows only
   // the budgets file beside the ledger.
   const server = await runningServer(ledgerPath(o));
-  const listed = server ? (await callApi<{ budgets: BudgetStatus[] }>(server, '/api/budgets')).budgets : null;
-  const all = listed ? listed.map((s) => s.budget) : await fileBudgets(o);
+  const listed: { budget: Budget; status: BudgetStatus | null }[] = server
+    ? (await callApi<{ budgets: BudgetStatus[] }>(server, '/api/budgets')).budgets.map((s) => ({
+        budget: s.budget,
+        status: s,
+      }))
+    : (await fileBudgets(o)).map((budget) => ({ budget, status: null }));
   if (o.format === 'json') {
-    out(`${JSON.stringify({ budgets: all }, null, 2)}\n`);
+    out(`${JSON.stringify({ budgets: listed.map((l) => l.budget) }, null, 2)}\n`);
     return;
   }
-  if (all.length === 0) {
+  if (listed.length === 0) {
     out(
       `No budgets${server ? '' : " in the budgets file (a config file's budgets are listed while `tokenledger serve` runs with it)"}. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n`,
     );
     return;
   }
-  for (const [i, b] of all.entries()) {
-    const s = listed?.[i];
+  for (const { budget: b, status: s } of listed) {
     const spend = s ? `  spent ${formatUsdDisplay(s.spend_usd)} (${s.percent.toFixed(0)}%)` : '';
     const origin = b.origin === 'config' ? '  (config)' : '';
     out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}${spend}${origin}\n`);

@@ -7,7 +7,6 @@ import {
   parseDimensions,
   parsePositiveInt,
   parseRange,
-  parseWhere,
   whereFilters,
 } from './filters.js';
 import { reportCsv, reportJson, reportTable } from './report-format.js';
@@ -20,10 +19,10 @@ export interface ReportOptions extends LedgerOptions, FilterOptions {
   billed?: boolean;
 }
 
-export function buildReportQuery(o: ReportOptions): Query {
+export async function buildReportQuery(o: ReportOptions): Promise<Query> {
   return {
     dimensions: parseDimensions(o.by ?? 'model'),
-    filters: parseWhere(o.where),
+    filters: await whereFilters(o),
     ...parseRange(o),
     bucket: parseBucket(o.bucket),
     top: parsePositiveInt('top', o.top),
@@ -39,7 +38,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
       `--format ${JSON.stringify(format)}: use table, json or csv`,
     );
   }
-  const q = { ...buildReportQuery(o), filters: await whereFilters(o) };
+  const q = await buildReportQuery(o);
   const result = await withStore(o, (store) => store.query(q), { existing: true });
   out(formatReport(result, q, format));
 }

@@ -44,7 +44,7 @@ export async function startCommand(
     out(
       `\nSpend by ${view.by}, ${view.recent ? 'last 30 days' : 'all time'} (tokenledger report ${flags}):\n\n`,
     );
-    const q = buildReportQuery({ ...o, by: view.by, ...(view.recent ? { since: '30d' } : {}) });
+    const q = await buildReportQuery({ ...o, by: view.by, ...(view.recent ? { since: '30d' } : {}) });
     out(formatReport(await store.query(q), q));
   });
   out(

@@ -106,7 +106,7 @@ export function formatUsdShort(pico: bigint, fractionDigits = 2): string {
  * Takes pico-dollars, or a USD decimal string as the API and the budgets file hold it.
  */
 export function formatUsdDisplay(amount: bigint | string): string {
-  const pico = typeof amount === 'string' ? parseUsd(amount) : amount;
+  const pico = picoOf(amount);
   return pico !== 0n && pico < 10_000_000_000n && pico > -10_000_000_000n
     ? formatUsdShort(pico, 6)
     : formatUsdShort(pico);
@@ -118,8 +118,8 @@ export function formatUsdDisplay(amount: bigint | string): string {
  * tell them apart.
  */
 export function formatUsdOf(part: bigint | string, whole: bigint | string): string {
-  const a = typeof part === 'string' ? parseUsd(part) : part;
-  const b = typeof whole === 'string' ? parseUsd(whole) : whole;
+  const a = picoOf(part);
+  const b = picoOf(whole);
   let x = formatUsdDisplay(a);
   let y = formatUsdDisplay(b);
   for (let digits = 3; x === y && a !== b && digits <= 6; digits++) {
@@ -127,4 +127,9 @@ export function formatUsdOf(part: bigint | string, whole: bigint | string): stri
     y = formatUsdShort(b, digits);
   }
   return `${x} of ${y}`;
+}
+
+/** Pico-dollars as given, or from a USD decimal string. */
+function picoOf(amount: bigint | string): bigint {
+  return typeof amount === 'string' ? parseUsd(amount) : amount;
 }

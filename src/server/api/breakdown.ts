@@ -3,8 +3,8 @@ import type { Bucket, Dimension } from '../../store/query.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { resultJson, toCsv } from './json.js';
 import { bucket, dims, format, rangeParams, top } from './params.js';
-import { parseDims, parseRange, parseWhere } from './query-input.js';
-import { type Principal, scopeFilters } from './scope.js';
+import { parseDims, parseRange, requestFilters } from './query-input.js';
+import type { Principal } from './scope.js';
 
 const resultSchema = z.object({
   rows: z
@@ -33,7 +33,7 @@ async function grouped(
   const { since, until } = parseRange(p, c.now());
   const result = await c.store.query({
     dimensions,
-    filters: scopeFilters(parseWhere(p.where, c.pricer), who),
+    filters: requestFilters(p.where, c.pricer, who),
     since,
     until,
     ...(b !== undefined ? { bucket: b } : {}),

@@ -10,8 +10,8 @@ import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { toCsv } from './json.js';
 import { format, rangeParams } from './params.js';
-import { parseRange, parseTime, parseWhere } from './query-input.js';
-import { canSee, scopeFilters } from './scope.js';
+import { parseRange, parseTime, requestFilters } from './query-input.js';
+import { canSee } from './scope.js';
 
 const record = z
   .record(z.string(), z.unknown())
@@ -76,7 +76,7 @@ export const eventsEndpoint = endpoint({
     const cursor = p.cursor === undefined ? null : decodeCursor(p.cursor);
     const page = await eventsPage(
       c,
-      scopeFilters(parseWhere(p.where, c.pricer), who),
+      requestFilters(p.where, c.pricer, who),
       since,
       until,
       p.limit ?? 50,

@@ -6,8 +6,7 @@ import { RUNAWAY_DEFAULTS } from '../../budgets/runaway-config.js';
 import { formatUsd } from '../../money/money.js';
 import { endpoint } from './endpoint.js';
 import { rangeParams } from './params.js';
-import { parseDimension, parseRange, parseWhere } from './query-input.js';
-import { scopeFilters } from './scope.js';
+import { parseDimension, parseRange, requestFilters } from './query-input.js';
 
 const usdParam = z
   .string()
@@ -35,7 +34,7 @@ export const runawaysEndpoint = endpoint({
       maxUsd: p.max_usd ?? RUNAWAY_DEFAULTS.max_usd,
       windowMinutes: p.window_minutes,
       dimension: p.by,
-      filters: scopeFilters(parseWhere(p.where, c.pricer), who),
+      filters: requestFilters(p.where, c.pricer, who),
     });
     return {
       runaways: found.map((r) => ({
@@ -77,7 +76,7 @@ export const anomaliesEndpoint = endpoint({
       since: Math.floor(since / 1000),
       until: Math.floor(until / 1000),
       dimension: parseDimension('by', p.by),
-      filters: scopeFilters(parseWhere(p.where, c.pricer), who),
+      filters: requestFilters(p.where, c.pricer, who),
       ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
       ...(p.min_usd !== undefined ? { minUsd: p.min_usd } : {}),
     });

@@ -4,6 +4,7 @@ import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
 import { badParam } from './api-error.js';
+import { type Principal, scopeFilters } from './scope.js';
 
 export const DEFAULT_RANGE_US = 30 * 86_400_000_000;
 
@@ -72,4 +73,13 @@ export function parseWhere(
   }
   const filters = [...byDim].map(([dimension, values]) => ({ dimension, values }));
   return pricer === null ? filters : canonicalModelFilters(filters, pricer);
+}
+
+/** What a data endpoint filters on: the caller's `where` (models matched as parseWhere says), within its scope. */
+export function requestFilters(
+  where: readonly string[] | undefined,
+  pricer: Pick<Pricer, 'resolve'> | null,
+  who: Principal,
+): Filter[] {
+  return scopeFilters(parseWhere(where, pricer), who);
 }

@@ -4,8 +4,7 @@ import type { Row } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { rowJson, tokensOf } from './json.js';
 import { rangeParams, top } from './params.js';
-import { parseRange, parseWhere } from './query-input.js';
-import { scopeFilters } from './scope.js';
+import { parseRange, requestFilters } from './query-input.js';
 
 /** The longest ordinary agent session runs ~250 calls (docs/demo.md); a loop that resends a prompt runs far past it. */
 export const RUNAWAY_CALLS = 300;
@@ -37,7 +36,7 @@ export const sessionsEndpoint = endpoint({
   }),
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
-    const filters = scopeFilters(parseWhere(p.where, c.pricer), who);
+    const filters = requestFilters(p.where, c.pricer, who);
     const n = p.top ?? 20;
     // Ranked on session_id alone (a session's agent, person and team follow from it; hashing one key over the ~400k
     // sessions of a month costs half of hashing four), by cost and by calls in the same pass, leaving out the events

@@ -5,8 +5,7 @@ import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { tokensOf } from './json.js';
 import { rangeParams } from './params.js';
-import { parseRange, parseWhere } from './query-input.js';
-import { scopeFilters } from './scope.js';
+import { parseRange, requestFilters } from './query-input.js';
 
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
 
@@ -69,7 +68,7 @@ export const summaryEndpoint = endpoint({
   async handle(c, p, who) {
     const now = c.now();
     const { since, until } = parseRange(p, now);
-    const filters = scopeFilters(parseWhere(p.where, c.pricer), who);
+    const filters = requestFilters(p.where, c.pricer, who);
     const month = monthBounds(now);
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
