@@ -19,15 +19,20 @@ export class SseSplitter {
   private tail = '';
 
   push(chunk: Buffer, onEvent: (e: SseEvent) => void): void {
+    eachEvent(this.completed(chunk), onEvent);
+  }
+
+  /**
+   * The exact text of every event this chunk completes, as one string ('' when it completes none). A meter that
+   * needs only a few of the events looks for them in this text before splitting it: most chunks are never split.
+   */
+  completed(chunk: Buffer): string {
     const text = this.tail + this.decoder.write(chunk);
     BOUNDARY.lastIndex = 0;
-    let start = 0;
-    for (let m = BOUNDARY.exec(text); m !== null; m = BOUNDARY.exec(text)) {
-      const end = m.index + m[0].length;
-      onEvent(parseEvent(text.slice(start, end)));
-      start = end;
-    }
-    this.tail = start === 0 ? text : text.slice(start);
+    let end = 0;
+    for (let m = BOUNDARY.exec(text); m !== null; m = BOUNDARY.exec(text)) end = m.index + m[0].length;
+    this.tail = end === 0 ? text : text.slice(end);
+    return end === 0 ? '' : text.slice(0, end);
   }
 
   /** The incomplete event left at the end of the stream (as raw text), if any. */
@@ -35,6 +40,17 @@ export class SseSplitter {
     const rest = this.tail + this.decoder.end();
     this.tail = '';
     return rest;
+  }
+}
+
+/** Calls `onEvent` for each event in `text`, whole events as SseSplitter.completed returns them. */
+export function eachEvent(text: string, onEvent: (e: SseEvent) => void): void {
+  const boundary = /\r?\n\r?\n/g; // its own: onEvent may split other text meanwhile
+  let start = 0;
+  for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
+    const end = m.index + m[0].length;
+    onEvent(parseEvent(text.slice(start, end)));
+    start = end;
   }
 }
 

@@ -1,6 +1,8 @@
-import { SseSplitter } from '../../sse.js';
+import { eachEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamMeter, str } from '../provider.js';
 import { anthropicUsage } from './usage.js';
+
+const USAGE_EVENT = /message_start|message_delta/;
 
 /**
  * Meters an Anthropic Messages stream. `message_start` carries the input and cache usage, each `message_delta`
@@ -9,14 +11,19 @@ import { anthropicUsage } from './usage.js';
  */
 export class AnthropicStreamMeter implements StreamMeter {
   private readonly splitter = new SseSplitter();
-  private readonly deltas: string[] = [];
+  /** The text of every whole event so far, as the splitter gave it: parsed only to count an abandoned stream. */
+  private readonly seen: string[] = [];
   private usage: Record<string, unknown> | null = null;
   private result: ResponseFacts = emptyFacts();
 
   push(chunk: Buffer): Buffer {
-    this.splitter.push(chunk, (e) => {
-      if (e.event === 'content_block_delta') this.deltas.push(e.data);
-      else if (e.event === 'message_start' || e.event === 'message_delta') {
+    const text = this.splitter.completed(chunk);
+    if (text === '') return chunk;
+    this.seen.push(text);
+    // Usage comes only in message_start and message_delta: the many content deltas are not split or parsed.
+    if (!USAGE_EVENT.test(text)) return chunk;
+    eachEvent(text, (e) => {
+      if (e.event === 'message_start' || e.event === 'message_delta') {
         const data = obj(safeParse(e.data));
         const message = obj(data?.message);
         const usage = obj(message?.usage) ?? obj(data?.usage);
@@ -49,8 +56,11 @@ export class AnthropicStreamMeter implements StreamMeter {
   }
 
   outputText(): string {
+    const deltas: string[] = [];
+    for (const text of this.seen)
+      eachEvent(text, (e) => e.event === 'content_block_delta' && deltas.push(e.data));
     const parts: string[] = [];
-    for (const d of this.deltas) {
+    for (const d of deltas) {
       const delta = obj(obj(safeParse(d))?.delta);
       for (const k of ['text', 'thinking', 'partial_json'] as const)
         if (typeof delta?.[k] === 'string') parts.push(delta[k] as string);

@@ -1,14 +1,17 @@
-import { SseSplitter } from '../../sse.js';
+import { eachEvent, type SseEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamMeter } from '../provider.js';
 import { openAiFacts } from './usage.js';
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const NULL_USAGE = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,/g;
 const FINAL_RESPONSE_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+/** Text that may hold one of FINAL_RESPONSE_EVENTS (their `event:` line, or their `type` in the data). */
+const FINAL_RESPONSE_EVENT = /response\.(?:completed|incomplete|failed)/;
 
 /**
  * Meters an OpenAI-compatible SSE stream. Only events that can carry usage are JSON-parsed (chat's final usage chunk,
- * the Responses API's final event); the rest are kept as text in case the client aborts and output must be counted.
+ * the Responses API's final event), and only the text holding one is split into events at all: the rest is kept as
+ * text, parsed only if the client aborts and output must be counted.
  *
  * When we injected `include_usage`, the client must not see its effects: the extra usage chunk (empty `choices`)
  * is dropped and the `"usage":null` that every other chunk then carries is removed, so only whole events are
@@ -16,14 +19,21 @@ const FINAL_RESPONSE_EVENTS = new Set(['response.completed', 'response.incomplet
  */
 export class OpenAiStreamMeter implements StreamMeter {
   private readonly splitter = new SseSplitter();
+  /** The text of every whole event so far, as the splitter gave it. */
   private readonly seen: string[] = [];
   private result: ResponseFacts = emptyFacts();
 
   constructor(private readonly injected: boolean) {}
 
   push(chunk: Buffer): Buffer | null {
-    let out = this.injected ? '' : null;
-    this.splitter.push(chunk, (e) => {
+    const text = this.splitter.completed(chunk);
+    if (text !== '') this.seen.push(text);
+    if (!USAGE_OBJECT.test(text) && !FINAL_RESPONSE_EVENT.test(text)) {
+      if (!this.injected) return chunk;
+      return text === '' ? null : Buffer.from(stripNullUsage(text), 'utf8');
+    }
+    let out = '';
+    eachEvent(text, (e) => {
       let forward = true;
       if (
         (e.data.includes('"usage"') && USAGE_OBJECT.test(e.data)) ||
@@ -36,10 +46,10 @@ export class OpenAiStreamMeter implements StreamMeter {
           const choices = obj(parsed)?.choices;
           if (this.injected && Array.isArray(choices) && choices.length === 0) forward = false;
         }
-      } else if (e.data !== '[DONE]') this.seen.push(e.data);
-      if (out !== null && forward) out += this.injected ? stripNullUsage(e.raw) : e.raw;
+      }
+      if (forward) out += this.injected ? stripNullUsage(e.raw) : e.raw;
     });
-    if (out === null) return chunk;
+    if (!this.injected) return chunk;
     return out === '' ? null : Buffer.from(out, 'utf8');
   }
 
@@ -50,7 +60,7 @@ export class OpenAiStreamMeter implements StreamMeter {
 
   facts(): ResponseFacts {
     if (this.result.model === null) {
-      const first = obj(safeParse(this.seen[0] ?? ''));
+      const first = obj(safeParse(this.events()[0]?.data ?? ''));
       const model = first?.model ?? obj(first?.response)?.model;
       if (typeof model === 'string') return { ...this.result, model };
     }
@@ -59,7 +69,7 @@ export class OpenAiStreamMeter implements StreamMeter {
 
   outputText(): string {
     const parts: string[] = [];
-    for (const data of this.seen) {
+    for (const { data } of this.events()) {
       const o = obj(safeParse(data));
       if (o === null) continue;
       if (typeof o.delta === 'string') parts.push(o.delta);
@@ -78,6 +88,13 @@ export class OpenAiStreamMeter implements StreamMeter {
       }
     }
     return parts.join('');
+  }
+
+  /** Every whole event so far but `[DONE]`. */
+  private events(): SseEvent[] {
+    const all: SseEvent[] = [];
+    for (const text of this.seen) eachEvent(text, (e) => e.data !== '[DONE]' && all.push(e));
+    return all;
   }
 }
 

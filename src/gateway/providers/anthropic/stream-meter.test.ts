@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { AnthropicStreamMeter } from './stream-meter.js';
+
+// The shape of Anthropic's streaming docs: usage in message_start, cumulative output in message_delta.
+const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const stream = [
+  ev('message_start', {
+    message: {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5-20250929',
+      content: [],
+      usage: {
+        input_tokens: 25,
+        cache_creation_input_tokens: 30,
+        cache_read_input_tokens: 100,
+        cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 },
+        output_tokens: 1,
+      },
+    },
+  }),
+  ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ev('ping', {}),
+  ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'héllo ✓' } }),
+  ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' message_delta' } }),
+  ev('content_block_stop', { index: 0 }),
+  ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 42 } }),
+  ev('message_stop', {}),
+].join('');
+const bytes = Buffer.from(stream, 'utf8');
+
+function run(cut: number) {
+  const m = new AnthropicStreamMeter();
+  const out = [m.push(bytes.subarray(0, cut)), m.push(bytes.subarray(cut))];
+  m.end();
+  return { m, out: Buffer.concat(out).toString('utf8') };
+}
+
+describe('AnthropicStreamMeter', () => {
+  it('takes input and cache usage from message_start and the last output from message_delta, wherever chunks split', () => {
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { m, out } = run(cut);
+      expect(out).toBe(stream);
+      expect(m.facts()).toMatchObject({
+        model: 'claude-sonnet-4-5-20250929',
+        response_id: 'msg_1',
+        usage: {
+          input_tokens: 25,
+          cache_read_tokens: 100,
+          cache_write_5m_tokens: 10,
+          cache_write_1h_tokens: 20,
+          output_tokens: 42,
+          reasoning_tokens: 0,
+        },
+      });
+    }
+  });
+
+  it('keeps the streamed text for estimating an abandoned stream', () => {
+    expect(run(200).m.outputText()).toBe('héllo ✓ message_delta');
+  });
+});
