@@ -17,7 +17,7 @@ import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Provider } from './providers/provider.js';
-import { parseJsonBody, readBody } from './request-body.js';
+import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
 import type { GatewayRoute } from './routes.js';
@@ -56,7 +56,7 @@ export class Gateway {
     const ts = Date.now() * 1000;
     let reservation: Reservation | null = null;
     try {
-      const raw = await readBody(req, this.d.config.body_limit_bytes);
+      const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
       const json = parseJsonBody(raw);
       if (typeof json.model !== 'string' || json.model === '')
         throw new GatewayError(

@@ -1,26 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { readBody } from '../http/read-body.js';
 import { GatewayError } from './errors.js';
 import { jsonErrorPosition } from './json-error-position.js';
 
 /** Reads a request body, refusing (413) as soon as it is larger than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return readBody(req, limit, () => tooLarge(limit));
 }
 
 function tooLarge(limit: number): GatewayError {

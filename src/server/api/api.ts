@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { TokenledgerError } from '../../errors.js';
+import { readBody } from '../../http/read-body.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
 import { ApiError, badParam } from './api-error.js';
@@ -206,14 +207,12 @@ const BODY_LIMIT = 64 * 1024;
 
 /** A JSON request body: over `limit` bytes or not JSON is a 400 that says so. */
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) throw new ApiError('API_BAD_PARAM', `request body: larger than ${limit} bytes`);
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(
+    req,
+    limit,
+    () => new ApiError('API_BAD_PARAM', `request body: larger than ${limit} bytes`),
+  );
+  const text = body.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);

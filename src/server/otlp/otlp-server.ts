@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../http/read-body.js';
 import { listen } from '../listen.js';
 import { type MappedBatch, OtlpBodyError } from './map-batch.js';
 import type { OtlpMapper } from './otlp-mapper.js';
@@ -103,7 +104,11 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         'OTLP_CONTENT_TYPE',
         `content-type ${JSON.stringify(type)}: send application/x-protobuf or application/json`,
       );
-    const body = await read(req, limit);
+    const body = await readBody(
+      req,
+      limit,
+      () => new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
+    );
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'gzip' && encoding !== 'identity')
       throw new HttpError(
@@ -156,30 +161,6 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     if (status === 503) headers['retry-after'] = 1;
     res.writeHead(status, headers).end(body);
   }
-}
-
-function read(req: IncomingMessage, limit: number): Promise<Buffer> {
-  if (Number(req.headers['content-length']) > limit)
-    return Promise.reject(
-      new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
-    );
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(
-          new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
-        );
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Listens on `port` (0 picks a free one) and resolves with the base URL. */
