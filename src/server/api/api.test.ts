@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
@@ -120,6 +121,8 @@ describe('auth', () => {
     const r = await get('/api/openapi.json', null);
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
+    // Valid against the OpenAPI 3.1 schema, so client generators and API tools take it as it is.
+    expect(await new Validator().validate(r.body)).toEqual({ valid: true });
     const params = r.body.paths['/api/breakdown'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).toEqual(expect.arrayContaining(['since', 'until', 'where', 'dims', 'bucket', 'top']));
     const bucket = r.body.paths['/api/breakdown'].get.parameters.find(
