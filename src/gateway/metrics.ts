@@ -43,6 +43,7 @@ export class GatewayMetrics {
   private readonly cost = new Map<string, bigint>();
   private readonly errors = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
+  private walRefused = 0;
 
   /** Label strings per (provider, model, team), built once: escaping and joining them was most of recordEvent. */
   private readonly labels = new Map<string, Labels>();
@@ -73,6 +74,11 @@ export class GatewayMetrics {
       if (n > 0) inc(this.tokens, l.kinds[i]!, n);
     }
     if (e.cost_usd !== null) this.cost.set(l.base, (this.cost.get(l.base) ?? 0n) + e.cost_usd);
+  }
+
+  /** Events the store refused, set aside by the write-ahead log instead of stored (ledger/wal/set-aside.ts). */
+  recordRefused(count: number): void {
+    this.walRefused += count;
   }
 
   recordError(code: string): void {
@@ -133,6 +139,11 @@ export class GatewayMetrics {
     out.push('# HELP tokenledger_wal_depth Events acknowledged but not yet moved into the store.');
     out.push('# TYPE tokenledger_wal_depth gauge');
     out.push(`tokenledger_wal_depth ${walDepth}`);
+    out.push(
+      '# HELP tokenledger_wal_refused_events_total Acknowledged events the store refused, set aside in refused.jsonl.',
+    );
+    out.push('# TYPE tokenledger_wal_refused_events_total counter');
+    out.push(`tokenledger_wal_refused_events_total ${this.walRefused}`);
     return `${out.join('\n')}\n`;
   }
 }

@@ -74,6 +74,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
   const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
+  const metrics = new GatewayMetrics();
   let wal: Wal;
   try {
     wal = await openWal({
@@ -83,6 +84,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       drainIntervalMs: config.wal.drain_interval_ms,
       onError: (e) =>
         o.log(`warning: moving the write-ahead log into the store failed (will retry): ${e.message}`),
+      onRefused: (r) => {
+        metrics.recordRefused(r.count);
+        o.log(
+          `error: the store refused ${r.count} acknowledged event(s); kept in ${r.path} to fix and import (${r.reason})`,
+        );
+      },
     });
   } catch (e) {
     await store.close();
@@ -92,7 +99,6 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     o.log(`replayed ${wal.replayed.events} events from the write-ahead log (${wal.replayed.inserted} new)`);
   const keys = new KeyRing(keyFilePath(o.ledgerPath));
   await keys.load();
-  const metrics = new GatewayMetrics();
   let budgets: Budgets;
   try {
     budgets = await startBudgets({

@@ -8,10 +8,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
+import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { AppendResult } from '../../store/store.js';
 import { EVENT_FIELDS, type UsageEvent } from '../event.js';
+import { canonicalRecordSchema } from '../schema.js';
 import { decodeRecord, decodeRecords, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
 import { listSegments } from './segment-files.js';
+import { REFUSED_FILE, type Refusal } from './set-aside.js';
 import { openWal, WAL_SYNC, type WalSink } from './wal.js';
 
 /** An idempotent in-memory sink keyed like the store: (event_id, ts). */
@@ -287,10 +290,47 @@ describe('openWal', () => {
     await writeFile(seg!.path, bytes);
 
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1, refused: 0 });
     expect(sink.rows.size).toBe(50);
     expect(sink.rows.has(`${event(99).event_id}@${event(99).ts}`)).toBe(false);
     await wal.close();
+  });
+
+  it('sets aside, at replay, acknowledged events the store refuses, and stores every other one', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    // Two events with a token count past 2^53: acknowledged (the log holds any number), refused by the store.
+    const bad = new Set([7, 21]);
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      ...event(i),
+      ...(bad.has(i) ? { output_tokens: 2 ** 60 } : {}),
+    }));
+    for (const e of events) await crashed.append(e);
+    // The process "dies" with all 30 in the log; the next one replays them into a real ledger.
+    const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
+    const refusals: Refusal[] = [];
+    const wal = await openWal({
+      dir,
+      sink: store,
+      drainIntervalMs: 60_000,
+      onRefused: (r) => refusals.push(r),
+    });
+    expect(wal.replayed).toEqual({ segments: 1, events: 30, inserted: 28, bad: 0, refused: 2 });
+    expect((await store.events({ limit: 100 })).map((e) => e.event_id).sort()).toEqual(
+      events.filter((_, i) => !bad.has(i)).map((e) => e.event_id),
+    );
+    const lines = (await readFile(join(dir, REFUSED_FILE), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.record.event_id)).toEqual([events[7]!.event_id, events[21]!.event_id]);
+    expect(lines[0].reason).toMatch(/output_tokens must be a non-negative integer/);
+    // What `import jsonl` reads, once the field is fixed.
+    expect(canonicalRecordSchema.safeParse({ ...lines[0].record, output_tokens: 77 }).success).toBe(true);
+    expect(canonicalRecordSchema.safeParse(lines[0].record).success).toBe(false);
+    expect(refusals.reduce((n, r) => n + r.count, 0)).toBe(2);
+    await wal.close();
+    await store.close();
   });
 
   it('keeps events in the log while the store fails, and moves them once it is back', async () => {

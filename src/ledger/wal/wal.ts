@@ -11,6 +11,7 @@ import {
   removeSegment,
   type WalSync,
 } from './segment-files.js';
+import { appendSettingAside, type Refusal } from './set-aside.js';
 
 export { WAL_SYNC, type WalSync } from './segment-files.js';
 
@@ -35,6 +36,8 @@ export interface WalOptions {
   /** Size of each preallocated segment file (default 8 MiB). */
   segmentBytes?: number;
   onError?: (err: Error) => void;
+  /** Events the store refused were set aside (set-aside.ts) rather than stored. */
+  onRefused?: (r: Refusal) => void;
 }
 
 export interface ReplayResult {
@@ -43,6 +46,8 @@ export interface ReplayResult {
   inserted: number;
   /** Torn or corrupt lines skipped (a torn tail is a write that was never acknowledged). */
   bad: number;
+  /** Events the store refused, set aside in refused.jsonl (set-aside.ts). */
+  refused: number;
 }
 
 export interface Wal {
@@ -110,7 +115,7 @@ interface Pending {
  *   await wal.append(event); // now it survives kill -9
  */
 export async function openWal(o: WalOptions): Promise<Wal> {
-  const replayed = await replay(o.dir, o.sink, o.storeBatch ?? STORE_BATCH);
+  const replayed = await replay(o, o.storeBatch ?? STORE_BATCH);
   const segs = await listSegments(o.dir);
   const seq = segs.length === 0 ? 1 : segs[segs.length - 1]!.seq + 1;
   const sync = o.sync ?? 'after_ack';
@@ -126,12 +131,16 @@ const STORE_BATCH = 20_000;
  */
 const DRAIN_AT = 5_000;
 
-async function replay(dir: string, sink: WalSink, batch: number): Promise<ReplayResult> {
-  const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0 };
-  for (const seg of await listSegments(dir)) {
+async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
+  const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0, refused: 0 };
+  const onRefused = (x: Refusal) => {
+    r.refused += x.count;
+    o.onRefused?.(x);
+  };
+  for (const seg of await listSegments(o.dir)) {
     const { events, bad } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
-      r.inserted += (await sink.append(events.slice(i, i + batch))).inserted;
+      r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
     }
     await removeSegment(seg.path);
     r.segments++;
@@ -364,7 +373,7 @@ class SegmentWal implements Wal {
         } else part.push(q);
       }
       try {
-        await this.o.sink.append(part);
+        await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
       } catch (e) {
         this.sealed = sealed.concat(this.sealed);
         throw e;
