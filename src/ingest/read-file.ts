@@ -55,7 +55,7 @@ export async function readFile(
     : source.open(parseCtx, sink);
   const feed = (line: Line) => {
     summary.lines++;
-    if (line.skipped) return;
+    if (line.skipped) return parser.skipped?.(line.lineNo);
     if (line.badUtf8 && !judge)
       sink.skip({ ref: `${path}:${line.lineNo}`, code: 'SRC_NOT_UTF8', reason: 'line is not valid UTF-8' });
     else parser.line(line.text, line.lineNo);

@@ -109,6 +109,9 @@ export function jsonLines(
       }
       if (problem) sink.skip({ ref: `${ctx.path}:${lineNo}`, code: problem.code, reason: problem.reason });
     },
+    skipped() {
+      flush(false);
+    },
     end() {
       flush(true);
       onEnd();

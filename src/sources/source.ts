@@ -32,6 +32,11 @@ export interface LineParser {
    * Returns false when it did nothing with the line, which must then be given to `line` as text.
    */
   bytes?(bytes: Buffer, start: number, end: number, lineNo: number): boolean;
+  /**
+   * A line the reader did not decode because it cannot hold a record (read-lines.ts `skipUnless`). It is still a
+   * line: a problem held on the line before it was not the file's last line.
+   */
+  skipped?(lineNo: number): void;
   end(): void;
 }
 

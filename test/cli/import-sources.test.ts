@@ -3,7 +3,7 @@
  * DuckDB ledger. Expected counts are cross-checked against the source's own parser run directly on the same files
  * (collectFile), so the test proves the pipeline stores exactly what the parser reads — no more, no less.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -118,6 +118,21 @@ describe('tokenledger import <agent log> DIR', () => {
       [11, 'SRC_TRUNCATED'],
     ] as const)
       expect(out).toContain(`${bad}:${line}  ${code}  `);
+  });
+
+  it('claude-code: a broken line followed only by lines without usage is SRC_BAD_JSON, not a truncated last line', async () => {
+    // The reader does not decode lines without "usage" (skipUnless), but they are still lines after the broken one.
+    const dir = mkdtempSync(join(tmpdir(), 'tl-cut-'));
+    const log = join(dir, 'session.jsonl');
+    writeFileSync(
+      log,
+      '{"message":{"usage":{"input_tokens":1,\n{"type":"user","message":{"content":"hi"}}\n',
+    );
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(log, hourAgo, hourAgo);
+    const out = await ok(['import', 'claude-code', log]);
+    expect(out).toContain(`${log}:1  SRC_BAD_JSON  `);
+    expect(out).not.toContain('SRC_TRUNCATED');
   });
 
   it('an empty folder imports nothing and says so', async () => {

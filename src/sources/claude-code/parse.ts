@@ -87,7 +87,7 @@ function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): Resumab
     // Only assistant lines with `message.usage` become events; the rest (prompts, tool output) is most of the bytes.
     { mustContain: '"usage"' },
   );
-  return { line: parser.line, end: parser.end, resumeLine: () => resume };
+  return { line: parser.line, skipped: parser.skipped, end: parser.end, resumeLine: () => resume };
 }
 
 interface Read {
