@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, openSync, type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UnpricedEvent } from '../ledger/event.js';
 import type { LineSource, Sink, Skip } from '../sources/source.js';
@@ -54,6 +54,11 @@ export interface ImportPlan {
   unchanged: number;
   resumed: number;
   reads: { path: string; facts: FileFacts; plan: ReadPlan }[];
+  /**
+   * Files that could not be opened: gone since they were found (an agent pruning old sessions) or not readable by
+   * this user. Reported as SRC_UNREADABLE; no state is saved for them, so the next import tries them again.
+   */
+  unreadable: { path: string; reason: string }[];
 }
 
 export function planImport(
@@ -62,16 +67,35 @@ export function planImport(
   mode: ResumeMode,
   nowMs: number,
 ): ImportPlan {
-  const out: ImportPlan = { files: 0, unchanged: 0, resumed: 0, reads: [] };
+  const out: ImportPlan = { files: 0, unchanged: 0, resumed: 0, reads: [], unreadable: [] };
+  const cannotOpen = (path: string, e: unknown) =>
+    out.unreadable.push({
+      path,
+      reason: `cannot open the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check that it exists and this user may read it`,
+    });
   for (const path of new Set(paths.map((p) => resolve(p)))) {
-    const s = statSync(path);
+    let s: Stats;
+    try {
+      s = statSync(path);
+    } catch (e) {
+      cannotOpen(path, e);
+      continue;
+    }
     const facts = { size: s.size, mtimeMs: s.mtimeMs };
-    out.files++;
     let plan = planFile(mode, facts, states.get(path), nowMs);
     if (!plan.read) {
+      out.files++;
       out.unchanged++;
       continue;
     }
+    // Opened here, not first when read, so a file this user may not read is reported instead of ending the import.
+    try {
+      closeSync(openSync(path, 'r'));
+    } catch (e) {
+      cannotOpen(path, e);
+      continue;
+    }
+    out.files++;
     if (plan.offset > 0 && tailHash(path, plan.offset) !== plan.check)
       plan = { ...plan, offset: 0, lineNo: 1, check: null, parserState: null };
     if (plan.offset > 0) out.resumed++;
@@ -140,6 +164,8 @@ export async function importFiles(
   summary.files += planned.files;
   summary.unchangedFiles += planned.unchanged;
   summary.resumedFiles += planned.resumed;
+  for (const u of planned.unreadable)
+    recordSkip(summary, { ref: u.path, code: 'SRC_UNREADABLE', reason: u.reason });
   const plans = planned.reads;
 
   if (plans.length > 0) await deps.beforeRead?.();
