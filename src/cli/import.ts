@@ -333,5 +333,9 @@ function describeDiscovery(kind: string, d: Discovery): string {
       ? `${kind}: ${d.files.length} log file${d.files.length === 1 ? '' : 's'} in ${where.join(', ')}`
       : `${kind}: no logs found${where.length ? ` in ${where.join(', ')}` : ''}`;
   const missing = d.missing.length ? ` (not found: ${d.missing.join(', ')})` : '';
-  return `${found}${missing}\n`;
+  const its = d.unreadable.length === 1 ? 'its' : 'their';
+  const unreadable = d.unreadable.length
+    ? `\n  cannot read ${d.unreadable.join(', ')}: ${its} logs were not imported; check ${its} permissions`
+    : '';
+  return `${found}${missing}${unreadable}\n`;
 }

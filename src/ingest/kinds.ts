@@ -15,6 +15,7 @@ export interface Discovery {
   roots: string[];
   files: string[];
   missing: string[];
+  unreadable: string[];
 }
 
 export type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;

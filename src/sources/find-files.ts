@@ -14,18 +14,26 @@ export async function kindOf(path: string): Promise<'file' | 'dir' | null> {
 
 /**
  * Depth-first walk adding files whose name `accept`s to `out`; symlinked folders are not followed, so a link cycle
- * cannot loop (a symlinked file is followed). An unreadable folder is skipped.
+ * cannot loop (a symlinked file is followed). A folder that cannot be listed (permissions) is added to
+ * `unreadable`, for the caller to report: the logs in it would otherwise be missing without a word.
  */
-export async function walk(dir: string, out: Set<string>, accept: (name: string) => boolean): Promise<void> {
+export async function walk(
+  dir: string,
+  out: Set<string>,
+  accept: (name: string) => boolean,
+  unreadable: string[],
+): Promise<void> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
-  } catch {
+  } catch (e) {
+    // A folder removed since its parent was listed held nothing to miss.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') unreadable.push(dir);
     return;
   }
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) await walk(path, out, accept);
+    if (e.isDirectory()) await walk(path, out, accept, unreadable);
     else if (accept(e.name) && (e.isFile() || (await kindOf(path)) === 'file')) out.add(path);
   }
 }

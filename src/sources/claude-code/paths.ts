@@ -11,6 +11,8 @@ export interface Discovery {
   files: string[];
   /** Roots that do not exist (reported, not an error: a user may have only one of the default folders). */
   missing: string[];
+  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
+  unreadable: string[];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function findClaudeCodeFiles(opts: {
     : claudeConfigDirs(opts.env, opts.home);
   const files = new Set<string>();
   const missing: string[] = [];
+  const unreadable: string[] = [];
   for (const root of roots) {
     const kind = await kindOf(root);
     if (kind === null) {
@@ -57,10 +60,10 @@ export async function findClaudeCodeFiles(opts: {
       continue;
     }
     const projects = join(root, 'projects');
-    if ((await kindOf(projects)) === 'dir') await walk(projects, files, ACCEPT);
-    else if (explicit) await walk(root, files, ACCEPT);
+    if ((await kindOf(projects)) === 'dir') await walk(projects, files, ACCEPT, unreadable);
+    else if (explicit) await walk(root, files, ACCEPT, unreadable);
   }
-  return { roots, files: [...files].sort(), missing };
+  return { roots, files: [...files].sort(), missing, unreadable };
 }
 
 /** Session logs, main and subagent alike. */

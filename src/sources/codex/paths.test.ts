@@ -21,7 +21,7 @@ describe('codex paths', () => {
 
   it('finds rollouts in sessions/** and archived_sessions/**, nothing else', async () => {
     const d = await findCodexFiles({ env: { CODEX_HOME: HOME }, home: '/nowhere' });
-    expect(d).toEqual({ roots: [HOME], files: ROLLOUTS, missing: [] });
+    expect(d).toEqual({ roots: [HOME], files: ROLLOUTS, missing: [], unreadable: [] });
   });
 
   it('reports a missing ~/.codex and accepts a sessions folder or a file given by hand', async () => {
@@ -30,6 +30,7 @@ describe('codex paths', () => {
       roots: [join(home, '.codex')],
       files: [],
       missing: [join(home, '.codex')],
+      unreadable: [],
     });
     const bySessions = await findCodexFiles({ env: {}, home, dirs: [join(HOME, 'sessions')] });
     expect(bySessions.files).toEqual(ROLLOUTS.slice(1));

@@ -11,6 +11,8 @@ export interface Discovery {
   files: string[];
   /** Roots that do not exist (reported, not an error). */
   missing: string[];
+  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
+  unreadable: string[];
 }
 
 /** Codex keeps everything under `$CODEX_HOME`, default `~/.codex` (as the Codex CLI itself resolves it). */
@@ -39,6 +41,7 @@ export async function findCodexFiles(opts: {
   const roots = explicit ? [...new Set(opts.dirs!.map((d) => resolve(d)))] : [codexHome(opts.env, opts.home)];
   const files = new Set<string>();
   const missing: string[] = [];
+  const unreadable: string[] = [];
   for (const root of roots) {
     const kind = await kindOf(root);
     if (kind === null) {
@@ -54,12 +57,12 @@ export async function findCodexFiles(opts: {
       const dir = join(root, sub);
       if ((await kindOf(dir)) !== 'dir') continue;
       found = true;
-      await walk(dir, files, ACCEPT);
+      await walk(dir, files, ACCEPT, unreadable);
     }
     // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
-    if (!found && explicit) await walk(root, files, ACCEPT);
+    if (!found && explicit) await walk(root, files, ACCEPT, unreadable);
   }
-  return { roots, files: [...files].sort(), missing };
+  return { roots, files: [...files].sort(), missing, unreadable };
 }
 
 const ACCEPT = (n: string): boolean => ROLLOUT.test(n);

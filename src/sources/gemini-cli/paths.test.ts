@@ -31,6 +31,7 @@ describe('gemini-cli paths', () => {
       roots: [join(home, '.gemini/tmp')],
       files: [],
       missing: [join(home, '.gemini/tmp')],
+      unreadable: [],
     });
     const empty = await findGeminiCliFiles({ env: {}, home, dirs: [join(FIXTURES, 'empty')] });
     expect(empty.files).toEqual([]);

@@ -11,6 +11,8 @@ export interface Discovery {
   files: string[];
   /** Roots that do not exist (reported, not an error). */
   missing: string[];
+  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
+  unreadable: string[];
 }
 
 /** Gemini CLI keeps per-project chat recordings under `~/.gemini/tmp`; `$GEMINI_DATA_DIR` points elsewhere. */
@@ -40,13 +42,14 @@ export async function findGeminiCliFiles(opts: {
     : [geminiDataDir(opts.env, opts.home)];
   const files = new Set<string>();
   const missing: string[] = [];
+  const unreadable: string[] = [];
   for (const root of roots) {
     const kind = await kindOf(root);
     if (kind === null) missing.push(root);
     else if (kind === 'file') files.add(root);
-    else await walk(root, files, ACCEPT);
+    else await walk(root, files, ACCEPT, unreadable);
   }
-  return { roots, files: [...files].sort(), missing };
+  return { roots, files: [...files].sort(), missing, unreadable };
 }
 
 const ACCEPT = (n: string): boolean => CHAT_FILE.test(n);
