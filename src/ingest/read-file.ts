@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { type Line, readLinesSync } from '../sources/read-lines.js';
+import { type Line, readLinesSync, tooLongSkip } from '../sources/read-lines.js';
 import { isResumable } from '../sources/resumable.js';
 import type { LineParser, LineSource, ParseContext, Sink } from '../sources/source.js';
 import type { FilePlan, ResumeMode } from './file-plan.js';
@@ -56,6 +56,10 @@ export async function readFile(
   const feed = (line: Line) => {
     summary.lines++;
     if (line.skipped) return parser.skipped?.(line.lineNo);
+    if (line.tooLong) {
+      sink.skip(tooLongSkip(path, line.lineNo));
+      return parser.skipped?.(line.lineNo);
+    }
     if (line.badUtf8 && !judge)
       sink.skip({ ref: `${path}:${line.lineNo}`, code: 'SRC_NOT_UTF8', reason: 'line is not valid UTF-8' });
     else parser.line(line.text, line.lineNo);

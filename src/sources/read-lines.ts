@@ -1,6 +1,7 @@
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Skip } from './source.js';
 
 export interface Line {
   text: string;
@@ -12,6 +13,24 @@ export interface Line {
   badUtf8: boolean;
   /** Filtered out by `skipUnless`: not decoded, `text` is empty. */
   skipped?: boolean;
+  /** More bytes than a JavaScript string can hold (`MAX_LINE_BYTES`): not decoded, `text` is empty. */
+  tooLong?: boolean;
+}
+
+/**
+ * The longest line that is decoded: V8 strings hold at most ~2^29 UTF-16 units (512 MiB), and decoding a longer line
+ * throws. A UTF-8 byte is at most one unit, so a line of this many bytes always fits; a longer one is yielded as
+ * `tooLong` for the caller to report at its line, instead of ending the read of every file.
+ */
+export const MAX_LINE_BYTES = constants.MAX_STRING_LENGTH;
+
+/** How a reader reports a line longer than MAX_LINE_BYTES; the rest of the file is read as usual. */
+export function tooLongSkip(path: string, lineNo: number): Skip {
+  return {
+    ref: `${path}:${lineNo}`,
+    code: 'SRC_LINE_TOO_LONG',
+    reason: `line is longer than ${MAX_LINE_BYTES} bytes, more than a JavaScript string can hold; it was not read`,
+  };
 }
 
 export interface ReadFrom {
@@ -189,7 +208,7 @@ function* splitChunk(
     yield* filterChunk(bytes, base, firstLine, needle);
     return;
   }
-  if (valid) {
+  if (valid && bytes.length <= MAX_LINE_BYTES) {
     // One decode for the whole chunk. The k-th newline of the text is the k-th 0x0A of the bytes, so walking both
     // gives each line's text and its byte end without decoding line by line (most logs are not pure ASCII).
     const text = bytes.toString('utf8');
@@ -219,6 +238,11 @@ function* splitChunk(
     const last = nl < 0;
     if (last) nl = bytes.length;
     const slice = bytes.subarray(start, nl);
+    if (slice.length > MAX_LINE_BYTES) {
+      yield { text: '', lineNo: lineNo++, end: base + (last ? nl : nl + 1), badUtf8: false, tooLong: true };
+      start = nl + 1;
+      continue;
+    }
     let lineText: string;
     let badUtf8 = false;
     try {
@@ -245,6 +269,8 @@ function* filterChunk(bytes: Buffer, base: number, firstLine: number, needle: Bu
     const wanted = hit >= 0 && hit < nl;
     if (!wanted && objectShaped(bytes, start, nl)) {
       yield { text: '', lineNo: lineNo++, end, badUtf8: false, skipped: true };
+    } else if (nl - start > MAX_LINE_BYTES) {
+      yield { text: '', lineNo: lineNo++, end, badUtf8: false, tooLong: true };
     } else {
       yield {
         text: lineText(bytes, start, nl, base === 0 && start === 0),

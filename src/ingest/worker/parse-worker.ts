@@ -9,7 +9,7 @@ import { totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { loadPricer } from '../../pricing/load.js';
 import { csvSource } from '../../sources/csv/parse.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
-import { linesOf, lineText, readChunksSync } from '../../sources/read-lines.js';
+import { linesOf, lineText, MAX_LINE_BYTES, readChunksSync, tooLongSkip } from '../../sources/read-lines.js';
 import type { LineSource, Sink } from '../../sources/source.js';
 import { DetachedPreparer, type PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import { emptySummary, recordSkip } from '../summary.js';
@@ -111,7 +111,8 @@ async function run(): Promise<void> {
           summary.lines++;
           at.line = lineNo;
           end = base + Math.min(nl + 1, bytes.length);
-          if (!parser.bytes(bytes, start, nl, lineNo))
+          if (nl - start > MAX_LINE_BYTES) sink.skip(tooLongSkip(path, lineNo));
+          else if (!parser.bytes(bytes, start, nl, lineNo))
             parser.line(lineText(bytes, start, nl, base + start === 0), lineNo);
           start = nl + 1;
           if (batch.length >= job.batchSize) await post(file, open, false, end);
@@ -122,7 +123,8 @@ async function run(): Promise<void> {
         summary.lines++;
         at.line = line.lineNo;
         end = line.end;
-        if (line.badUtf8 && !job.judge)
+        if (line.tooLong) sink.skip(tooLongSkip(path, line.lineNo));
+        else if (line.badUtf8 && !job.judge)
           sink.skip({
             ref: `${path}:${line.lineNo}`,
             code: 'SRC_NOT_UTF8',
