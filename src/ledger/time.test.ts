@@ -20,6 +20,14 @@ describe('timestamps', () => {
     expect(() => parseTimestamp('2026-13-01')).toThrow(/2026-13-01/);
   });
 
+  it('rejects a day the month does not have instead of rolling into the next month', () => {
+    // Date.UTC reads 2026-02-31 as March 3rd: `--until 2026-02-31` counted three days of March.
+    for (const day of ['2026-02-31', '2026-02-29T10:00:00Z', '2026-04-31', '2026-00-10', '2026-02-00'])
+      expect(() => parseTimestamp(day), day).toThrow(TimeError);
+    expect(() => parseTimeBound('20260230', 0)).toThrow(TimeError);
+    expect(parseTimestamp('2028-02-29')).toBe(Date.UTC(2028, 1, 29) * 1000);
+  });
+
   it('reads relative bounds back from now', () => {
     const now = Date.UTC(2026, 10, 28) * 1000;
     expect(parseTimeBound('30d', now)).toBe(Date.UTC(2026, 9, 29) * 1000);

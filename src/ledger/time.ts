@@ -25,10 +25,13 @@ export function parseTimestamp(value: string | number): number {
     );
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  // Date.UTC rolls a day the month lacks into the next month (2026-02-31 is March 3rd): the day must come back.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   if (
     Number.isNaN(ms) ||
     Number(mo) > 12 ||
-    Number(d) > 31 ||
+    day.getUTCMonth() !== Number(mo) - 1 ||
+    day.getUTCDate() !== Number(d) ||
     Number(h) > 23 ||
     Number(mi) > 59 ||
     Number(s) > 60

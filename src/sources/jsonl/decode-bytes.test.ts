@@ -59,7 +59,7 @@ const common = [
   '{"event_id":"req-3","ts":"2026-11-03T09:12:44.1+02:00","model":"m"}',
   '{"event_id":"req-4","ts":"2026-11-03T09:12:44.123456789-05:30","model":"m"}',
   '{"event_id":"req-5","ts":"2026-11-03T09:12:44","model":"m"}',
-  '{"event_id":"req-6","ts":"2026-02-30T23:59:59.999999Z","model":"m"}',
+  '{"event_id":"req-6","ts":"2026-02-28T23:59:59.999999Z","model":"m"}',
   '{"model":"m","ts":1780000000123.5,"event_id":"req-7"}',
   '{"event_id":"req-8","model":"m","ts":"2026-11-03 09:12:44Z"}',
 ];
@@ -124,6 +124,7 @@ const odd = [
   '{"event_id":"x","ts":"yesterday","model":"m"}',
   '{"event_id":"x","ts":"2026-13-03T09:12:44Z","model":"m"}',
   '{"event_id":"x","ts":"2026-00-03T09:12:44Z","model":"m"}',
+  '{"event_id":"x","ts":"2026-02-30T23:59:59.999999Z","model":"m"}',
   '{"event_id":"x","ts":"2026-11-03T24:00:00Z","model":"m"}',
   '{"event_id":"x","ts":"2026-11-03T23:59:60Z","model":"m"}',
   '{"event_id":"x","ts":"0099-11-03T09:12:44Z","model":"m"}',

@@ -288,8 +288,11 @@ export class CanonicalByteDecoder {
     }
     const day = y * 10000 + mo * 100 + d;
     if (day !== this.lastDay) {
+      const dayMs = Date.UTC(y, mo - 1, d);
+      // A day the month lacks (2026-02-30), which Date.UTC rolls into the next month, is parseTimestamp's to reject.
+      if (new Date(dayMs).getUTCDate() !== d) return DECLINE;
       this.lastDay = day;
-      this.lastDayMs = Date.UTC(y, mo - 1, d);
+      this.lastDayMs = dayMs;
     }
     const ms = this.lastDayMs + h * 3_600_000 + mi * 60_000 + s * 1000;
     return (ms - zoneMinutes * 60_000) * 1000 + micros;
