@@ -47,8 +47,8 @@ export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): 
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
   try {
-    const { existing: _, ...duckdb } = open;
-    return await createDuckDbStore(path, duckdb);
+    const { existing, ...duckdb } = open;
+    return await createDuckDbStore(path, { ...duckdb, mustBeLedger: existing === true });
   } catch (e) {
     // A server that started since withStore looked, or one that holds the file and cannot be asked (serve itself).
     const server = e instanceof TokenledgerError ? await runningServer(path) : null;

@@ -7,6 +7,7 @@ import { TokenledgerError } from '../errors.js';
 export const STORE_ERRORS = {
   STORE_OPEN_FAILED: 'the ledger file could not be opened or created',
   STORE_SCHEMA_VERSION: 'the ledger file was written by a newer tokenledger',
+  STORE_NOT_A_LEDGER: 'a command that reads a ledger was given a DuckDB database without one',
   STORE_SQL_FAILED: 'the database refused a statement',
   STORE_BAD_EVENT: 'an event cannot be stored as given',
   STORE_BAD_QUERY: 'a query names something the query model does not have',

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { splitCsvRecord } from '../../src/sources/csv/split.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -431,6 +432,45 @@ describe('errors', () => {
       );
     }
     expect(readdirSync(dir)).not.toContain('ledgr');
+  });
+
+  it('another DuckDB database is not a ledger for the commands that read one, and is left as it was', async () => {
+    // A --db pointing at the user's own analytics database: an empty report, and the ledger's tables written into it.
+    const other = join(dir, 'analytics.duckdb');
+    const instance = await DuckDBInstance.create(other);
+    const c = await instance.connect();
+    await c.run('CREATE TABLE mine AS SELECT 1 AS a');
+    c.closeSync();
+    instance.closeSync();
+    for (const args of [['report'], ['events'], ['export'], ['reconcile'], ['reprice']]) {
+      const r = await runCli([...args, '--db', other]);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toMatch(
+        /^error STORE_NOT_A_LEDGER: .*analytics\.duckdb is a DuckDB database/,
+      );
+    }
+    const reopened = await DuckDBInstance.create(other);
+    const tables = (
+      await (await reopened.connect()).runAndReadAll('SELECT table_name FROM information_schema.tables')
+    )
+      .getRows()
+      .map((r) => r[0]);
+    reopened.closeSync();
+    expect(tables).toEqual(['mine']);
+  });
+
+  it('a file that is not a DuckDB database says so, without blaming permissions or another process', async () => {
+    const notDb = join(dir, 'notes.duckdb');
+    writeFileSync(notDb, 'garbage\n');
+    const r = await runCli(['report', '--db', notDb]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not a valid DuckDB database file');
+    expect(r.stderr).toContain('is not a ledger: check --db');
+    expect(r.stderr).not.toContain('holds it open');
+    expect(readFileSync(notDb, 'utf8')).toBe('garbage\n');
+    // Any other reason still ends its sentence before the advice.
+    const folder = await runCli(['report', '--db', dir]);
+    expect(folder.stderr).toMatch(/Is a directory\. Check the path is writable/);
   });
 });
 

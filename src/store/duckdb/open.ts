@@ -50,6 +50,11 @@ export interface DuckDbOptions {
    * default). Tests set it low to rebuild a day at a time.
    */
   rebuildEvents?: number;
+  /**
+   * The file must already hold a ledger (a command that reads one): a DuckDB database without one is an error, and
+   * is not given the ledger's tables (a --db pointing at another database printed an empty report and wrote to it).
+   */
+  mustBeLedger?: boolean;
 }
 
 /** Opens (creating if missing) the ledger file and its schema; `:memory:` gives a throwaway ledger. */
@@ -79,15 +84,21 @@ export async function openLedger(
   } catch (err) {
     instance?.closeSync();
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw storeError(
-      'STORE_OPEN_FAILED',
-      `cannot open the ledger ${path}: ${reason}. Check the path is writable and that no other process (such as ` +
-        '`tokenledger serve`) holds it open.',
-      err,
-    );
+    const advice = reason?.includes('not a valid DuckDB database file')
+      ? 'It is not a ledger: check --db (or TOKENLEDGER_DB).'
+      : 'Check the path is writable and that no other process (such as `tokenledger serve`) holds it open.';
+    const stop = /[.!?]$/.test(reason ?? '') ? '' : '.';
+    throw storeError('STORE_OPEN_FAILED', `cannot open the ledger ${path}: ${reason}${stop} ${advice}`, err);
   }
   await session.run('configuring DuckDB', `SET wal_autocheckpoint = ?`, [o.walAutocheckpoint ?? '256MB']);
   const version = await readVersion(session);
+  if (version === 0 && o.mustBeLedger && path !== ':memory:') {
+    await session.close();
+    throw storeError(
+      'STORE_NOT_A_LEDGER',
+      `${path} is a DuckDB database but holds no tokenledger ledger: check --db (or TOKENLEDGER_DB)`,
+    );
+  }
   if (version > SCHEMA_VERSION) {
     await session.close();
     throw storeError(
