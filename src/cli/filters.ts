@@ -71,7 +71,16 @@ export function parsePositiveInt(name: string, value: string | undefined): numbe
 }
 
 export function parseRange(o: FilterOptions, now = nowMicros()): { since?: number; until?: number } {
-  return { since: timeOption('since', o.since, now), until: timeOption('until', o.until, now) };
+  const since = timeOption('since', o.since, now);
+  const until = timeOption('until', o.until, now);
+  // `since` is inclusive and `until` exclusive: bounds swapped or equal select nothing, which reads as no spend.
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--since ${JSON.stringify(o.since)} is not before --until ${JSON.stringify(o.until)}: no time lies between them`,
+    );
+  }
+  return { since, until };
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
