@@ -111,6 +111,73 @@ describe('OTLP/HTTP receiver', () => {
     expect((await post('/v1/traces', '{}', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post('/v1/nope', '{}', { 'content-type': 'application/json' })).status).toBe(404);
   });
+
+  it('rejects, before the 200, records the store would refuse, so they cannot block the write-ahead log', async () => {
+    const chat = (id: number, start: string, attributes: ReturnType<typeof kv>[]) => ({
+      ...span(id, null, [
+        kv('gen_ai.operation.name', 'chat'),
+        kv('gen_ai.request.model', 'gpt-4o-mini'),
+        ...attributes,
+      ]),
+      startTimeUnixNano: start,
+    });
+    const traces = await post(
+      '/v1/traces',
+      JSON.stringify(
+        body([
+          chat(0x31, '18446744073709551615', [kv('gen_ai.usage.input_tokens', 10)]),
+          chat(0x32, String(T0), [
+            kv('gen_ai.usage.output_tokens', 9007199254740990),
+            kv('gen_ai.usage.reasoning.output_tokens', 9007199254740991),
+          ]),
+          chat(0x33, String(T0), [kv('gen_ai.usage.input_tokens', 7)]),
+        ]),
+      ),
+      { 'content-type': 'application/json' },
+    );
+    const t = (await traces.json()) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
+    expect(t.partialSuccess.rejectedSpans).toBe(2);
+    expect(t.partialSuccess.errorMessage).toContain('is not a usable epoch time');
+    expect(t.partialSuccess.errorMessage).toContain('output_tokens would be 18014398509481980');
+    const point = (value: object) => ({
+      attributes: [kv('gen_ai.request.model', 'gpt-4o-mini'), kv('gen_ai.token.type', 'input')],
+      startTimeUnixNano: String(T0),
+      timeUnixNano: String(T0 + 60_000_000_000n),
+      ...value,
+    });
+    const metrics = await post(
+      '/v1/metrics',
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [kv('service.name', 'counters-only')] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'gen_ai.client.inference.usage.input_tokens',
+                    sum: {
+                      aggregationTemporality: 1,
+                      isMonotonic: true,
+                      dataPoints: [point({ asDouble: 1e300 })],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      { 'content-type': 'application/json' },
+    );
+    const m = (await metrics.json()) as {
+      partialSuccess: { rejectedDataPoints: number; errorMessage: string };
+    };
+    expect(m.partialSuccess.rejectedDataPoints).toBe(1);
+    expect(m.partialSuccess.errorMessage).toContain('input_tokens would be 1e+300');
+    const events = (await h.ledger()).filter((e) => e.source_ref?.includes('0000000000000033'));
+    expect(tokens(events).input).toBe(7);
+  });
 });
 
 describe('OTLP/HTTP receiver under a flood', () => {

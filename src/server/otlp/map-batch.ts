@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import type { UsageEvent } from '../../ledger/event.js';
+import { type UnpricedEvent, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { encodeRecords } from '../../ledger/wal/codec.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { OtlpIngest } from '../../sources/otlp/ingest.js';
@@ -60,6 +60,11 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
   const rejected: Skip[] = [...mapped.rejected];
   const priced: UsageEvent[] = [];
   for (const e of mapped.events) {
+    const bad = unstorable(e);
+    if (bad !== null) {
+      rejected.push({ ref: e.source_ref ?? e.event_id, code: BAD_RECORD[b.signal], reason: bad });
+      continue;
+    }
     try {
       priced.push(pricer.price(e));
     } catch (err) {
@@ -76,6 +81,25 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     rejected: rejected.length,
     message: summary(rejected),
   };
+}
+
+const BAD_RECORD: Record<Signal, string> = {
+  traces: 'OTLP_BAD_SPAN',
+  logs: 'OTLP_BAD_LOG_RECORD',
+  metrics: 'OTLP_BAD_DATA_POINT',
+};
+
+/**
+ * Why the store would refuse this event, or null. Checked before the 200: an event acknowledged into the write-ahead
+ * log that the store then refuses (a counter point of 1e300 tokens, a start time past 2255, beyond 2^53 µs) is retried
+ * forever, holding back every event behind it, and stops the server from starting again.
+ */
+function unstorable(e: UnpricedEvent): string | null {
+  if (!Number.isSafeInteger(e.ts) || e.ts <= 0) return `time ${e.ts} µs is not a usable epoch time`;
+  for (const k of USAGE_FIELDS)
+    if (!Number.isSafeInteger(e[k]) || e[k] < 0)
+      return `${k} would be ${e[k]}, expected a whole number of tokens from 0 to 2^53 − 1`;
+  return null;
 }
 
 function decode(signal: Signal, body: Buffer, json: boolean) {
