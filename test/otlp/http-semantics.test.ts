@@ -112,6 +112,19 @@ describe('OTLP/HTTP receiver', () => {
     expect((await post('/v1/nope', '{}', { 'content-type': 'application/json' })).status).toBe(404);
   });
 
+  it('answers JSON that is an object but not an export request with 400, not a 503 exporters would retry', async () => {
+    for (const [path, payload] of [
+      ['/v1/logs', { resourceLogs: 5 }],
+      ['/v1/logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [null] }] }] }],
+      ['/v1/metrics', { resourceMetrics: [{ scopeMetrics: [{ metrics: [null] }] }] }],
+      ['/v1/traces', { resourceSpans: [{ scopeSpans: [{ spans: [null] }] }] }],
+    ] as const) {
+      const res = await post(path, JSON.stringify(payload), { 'content-type': 'application/json' });
+      expect(res.status, JSON.stringify(payload)).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^OTLP_BAD_BODY: not an Export/);
+    }
+  });
+
   it('rejects, before the 200, records the store would refuse, so they cannot block the write-ahead log', async () => {
     const chat = (id: number, start: string, attributes: ReturnType<typeof kv>[]) => ({
       ...span(id, null, [

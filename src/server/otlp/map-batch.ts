@@ -51,12 +51,22 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     }
   }
   const request = decode(b.signal, body, b.json);
-  const mapped: Mapped =
-    b.signal === 'traces'
-      ? ingest.traces(request, b.ingestedAt)
-      : b.signal === 'logs'
-        ? ingest.logs(request, b.ingestedAt)
-        : ingest.metrics(request, b.ingestedAt);
+  let mapped: Mapped;
+  try {
+    mapped =
+      b.signal === 'traces'
+        ? ingest.traces(request, b.ingestedAt)
+        : b.signal === 'logs'
+          ? ingest.logs(request, b.ingestedAt)
+          : ingest.metrics(request, b.ingestedAt);
+  } catch (e) {
+    // Protobuf decodes to the schema's shape; JSON is any object, and one whose lists are not lists (a number, a
+    // null record) fails inside the mapping. That is the body's fault: a 400, which exporters do not retry, not
+    // a 503 they would send again forever.
+    if (b.json && e instanceof TypeError)
+      throw new OtlpBodyError(`not an Export${cap(b.signal)}ServiceRequest: ${e.message}`);
+    throw e;
+  }
   const rejected: Skip[] = [...mapped.rejected];
   const priced: UsageEvent[] = [];
   for (const e of mapped.events) {
