@@ -2,7 +2,7 @@ import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
 import { attributionOf } from './attribution.js';
-import { agentKey } from './dedupe.js';
+import { agentKey, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportLogsRequest, LogRecord } from './otlp-types.js';
 import { usageOf } from './tokens.js';
@@ -177,6 +177,9 @@ export function mapLogs(req: ExportLogsRequest, ctx: MapContext): Mapped {
         else {
           out.events.push(e);
           out.perRequest.add(agentKey(e.agent ?? '', a, resource));
+          // The same calls can come again as GenAI metrics from the agent's own resource: Gemini CLI records
+          // gen_ai.client.token.usage beside each api_response event.
+          out.perRequest.add(spanKey(resource));
         }
       });
     });

@@ -8,8 +8,9 @@ import { type Attrs, str } from './values.js';
  *   usage has been seen for the same key.
  *
  * Keys: an app is its resource (`service.name` + `service.instance.id`); a coding agent's session is the agent and
- * its `session.id` (agents put it on both their events and their counters). Senders export logs and spans every few
- * seconds and metrics every minute, so the per-request records of a key are seen before its counters are.
+ * its `session.id` (agents put it on both their events and their counters), and its events key its resource too,
+ * for the GenAI metrics an agent also sends (Gemini CLI's gen_ai.client.token.usage). Senders export logs and spans
+ * every few seconds and metrics every minute, so the per-request records of a key are seen before its counters are.
  */
 export function spanKey(resource: Attrs): string {
   return `app|${str(resource, 'service.name') ?? ''}|${str(resource, 'service.instance.id') ?? ''}`;

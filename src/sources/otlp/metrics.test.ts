@@ -66,3 +66,79 @@ describe('GenAI metrics of one export', () => {
     },
   );
 });
+
+describe('an agent that sends both per-request events and GenAI metrics', () => {
+  // Issue 5: "Prefer per-request events over the counters of the same agent; never count both." Gemini CLI records
+  // gen_ai.client.token.usage (histogram) beside every gemini_cli.api_response event, from one resource.
+  it('records the events and drops the metrics of the same resource', () => {
+    const resource = { attributes: [kv('service.name', 'gemini-cli'), kv('session.id', 'g-1')] };
+    const ingest = createOtlpIngest({ since: 0 });
+    const t = 1_764_000_000_000_000_000n;
+    const logs = ingest.logs(
+      {
+        resourceLogs: [
+          {
+            resource,
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: String(t),
+                    attributes: [
+                      kv('event.name', 'gemini_cli.api_response'),
+                      kv('session.id', 'g-1'),
+                      kv('prompt_id', 'p-1'),
+                      kv('model', 'gemini-2.5-pro'),
+                      kv('input_token_count', '2000'),
+                      kv('output_token_count', '100'),
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as never,
+      0,
+    );
+    expect(logs.events).toHaveLength(1);
+    const point = (type: string, sum: number) => ({
+      attributes: [
+        kv('session.id', 'g-1'),
+        kv('gen_ai.operation.name', 'generate_content'),
+        kv('gen_ai.provider.name', 'gcp.gen_ai'),
+        kv('gen_ai.request.model', 'gemini-2.5-pro'),
+        kv('gen_ai.token.type', type),
+      ],
+      startTimeUnixNano: String(t),
+      timeUnixNano: String(t + 10_000_000_000n),
+      count: '1',
+      sum,
+    });
+    const metrics = ingest.metrics(
+      {
+        resourceMetrics: [
+          {
+            resource,
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'gen_ai.client.token.usage',
+                    histogram: {
+                      aggregationTemporality: DELTA,
+                      dataPoints: [point('input', 2000), point('output', 100)],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as unknown as ExportMetricsRequest,
+      0,
+    );
+    expect(metrics.events).toHaveLength(0);
+    expect(metrics.superseded).toBe(1);
+  });
+});
