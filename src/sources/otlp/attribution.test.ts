@@ -16,4 +16,12 @@ describe('attributionOf', () => {
     expect(a.tags).toEqual({ cost_center: 'cc-42' });
     expect(attributionOf(new Map(), resource, attributeMap({})).team).toBe('payments');
   });
+
+  it("takes the environment from Codex's `env` resource attribute (config.toml `[otel] environment`)", () => {
+    const resource = new Map([
+      ['service.name', 'codex_cli_rs'],
+      ['env', 'prod'],
+    ]);
+    expect(attributionOf(new Map(), resource, attributeMap({})).environment).toBe('prod');
+  });
 });

@@ -20,7 +20,8 @@ export const DEFAULT_ATTRIBUTES: AttributeMap = new Map<AttributionTarget, reado
   ['agent', ['gen_ai.agent.name', 'gen_ai.agent.id']],
   ['session_id', ['session.id', 'gen_ai.conversation.id', 'conversation.id']],
   ['task_id', ['task.id']],
-  ['environment', ['deployment.environment.name', 'deployment.environment']],
+  // `env`: what Codex makes of `[otel] environment = "prod"` in its config.toml.
+  ['environment', ['deployment.environment.name', 'deployment.environment', 'env']],
   ['tags.department', ['department']],
   ['tags.service', ['service.name']],
 ]);
