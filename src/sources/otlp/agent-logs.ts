@@ -143,9 +143,11 @@ const geminiCli: Reader = (a) => {
 function eventName(r: LogRecord, a: Attrs, resource: Attrs): string | null {
   const body = r.body ? anyValue(r.body) : null;
   const name = r.eventName || str(a, 'event.name') || (typeof body === 'string' ? body : null);
-  if (name === null) return null;
-  // Claude Code's `event.name` attribute drops the prefix that its body and docs use.
-  if (!name.includes('.') && str(resource, 'service.name') === 'claude-code') return `claude_code.${name}`;
+  if (name === null || name.includes('.')) return name;
+  // Claude Code's `event.name` attribute drops the prefix that its body and docs use. The body keeps it even when a
+  // company renames the service (OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES).
+  if (typeof body === 'string' && body.endsWith(`.${name}`)) return body;
+  if (str(resource, 'service.name') === 'claude-code') return `claude_code.${name}`;
   return name;
 }
 
