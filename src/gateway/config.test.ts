@@ -27,6 +27,7 @@ runaway: { max_usd: zero, block: "yes" }
 alerts:
   webhooks: [{ url: "https://x.example/h", url_env: HOOK, format: teams }]
 wal: { sync: true }
+otlp: { attributes: { squad: team.name } }
 `);
     expect(m).toMatch(/has \d+ problem\(s\)/);
     for (const part of [
@@ -34,6 +35,7 @@ wal: { sync: true }
       'upstreams.vllm.key_env: expected the NAME of an environment variable',
       'upstreams.openai.api_key: provider keys never go in this file: put the key in an environment variable and name it with key_env',
       'budgets.cap.scope.squad: expected a scope dimension',
+      'otlp.attributes.squad: expected an attribution field: org, team, user,',
       'budgets.cap.period: expected daily, weekly, monthly or rolling:Nd',
       'budgets.cap.limit_usd: expected a positive USD amount',
       'budgets.cap.downgrade_to: a downgrade budget needs downgrade_to',

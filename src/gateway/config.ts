@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import type { AlertsConfig } from '../budgets/alerts/alerts-config.js';
 import { toBudget } from '../budgets/book/budget-book.js';
 import type { Budget } from '../budgets/budget.js';
@@ -87,6 +88,11 @@ export async function readGatewayConfig(path: string | null, flags: GatewayFlags
   return resolveConfig(raw, flags, path);
 }
 
+/** zod reports a map key failing its own schema (otlp.attributes) as "Invalid key in record"; the reason is inside. */
+function problemOf(i: z.core.$ZodIssue): string {
+  return i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message;
+}
+
 /**
  * Validates a parsed config file, merges the flags over it and the defaults under both, and freezes the result.
  * Every problem is reported at once with its dot-path. Pure.
@@ -94,7 +100,9 @@ export async function readGatewayConfig(path: string | null, flags: GatewayFlags
 export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string): GatewayConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) => `  ${i.path.join('.') || '(top level)'}: ${problemOf(i)}`,
+    );
     throw new TokenledgerError(
       'CFG_INVALID',
       `${where} has ${problems.length} problem(s):\n${problems.join('\n')}`,
