@@ -44,6 +44,8 @@ export class GatewayMetrics {
   private readonly errors = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private walRefused = 0;
+  private readonly otlpRequests = new Map<string, number>();
+  private readonly otlpRecords = new Map<string, number>();
 
   /** Label strings per (provider, model, team), built once: escaping and joining them was most of recordEvent. */
   private readonly labels = new Map<string, Labels>();
@@ -83,6 +85,13 @@ export class GatewayMetrics {
 
   recordError(code: string): void {
     inc(this.errors, `code="${esc(code)}"`, 1);
+  }
+
+  /** One answer of the OTLP receiver (same process, same /metrics): its status, events written, records rejected. */
+  recordOtlp(signal: string, status: number, events: number, rejected: number): void {
+    inc(this.otlpRequests, `signal="${esc(signal)}",status="${status}"`, 1);
+    if (events > 0) inc(this.otlpRecords, `signal="${esc(signal)}",outcome="recorded"`, events);
+    if (rejected > 0) inc(this.otlpRecords, `signal="${esc(signal)}",outcome="rejected"`, rejected);
   }
 
   /** Time from sending the request upstream to its response headers. */
@@ -136,6 +145,20 @@ export class GatewayMetrics {
       out.push(`tokenledger_gateway_upstream_latency_seconds_sum{${labels}} ${h.sum}`);
       out.push(`tokenledger_gateway_upstream_latency_seconds_count{${labels}} ${h.count}`);
     }
+    family(
+      out,
+      'tokenledger_otlp_requests_total',
+      'counter',
+      'OTLP/HTTP exports answered, by signal and HTTP status.',
+      this.otlpRequests,
+    );
+    family(
+      out,
+      'tokenledger_otlp_records_total',
+      'counter',
+      'OTLP records that became ledger events (recorded) or were refused in partialSuccess (rejected).',
+      this.otlpRecords,
+    );
     out.push('# HELP tokenledger_wal_depth Events acknowledged but not yet moved into the store.');
     out.push('# TYPE tokenledger_wal_depth gauge');
     out.push(`tokenledger_wal_depth ${walDepth}`);

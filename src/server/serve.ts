@@ -174,6 +174,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         wal,
         attributes: attributeMap(config.otlp_attributes),
         log: o.log,
+        onAnswer: (signal, status, events, rejected) => metrics.recordOtlp(signal, status, events, rejected),
       }).catch((e: unknown) => {
         if (!o.otlpOptional || !portInUse(e)) return release(e);
         o.log(

@@ -69,6 +69,37 @@ describe('tokenledger serve with otlp.attributes in its config', () => {
     ]);
   });
 
+  it('counts what the receiver answered and recorded on /metrics', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${running.otlpUrl}${path}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+    expect((await post('/v1/logs', '{"resourceLogs": [')).status).toBe(400);
+    const chat = (spanId: string, tokens: string) => ({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId,
+      startTimeUnixNano: '1767000000000000000',
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+        { key: 'gen_ai.usage.input_tokens', value: { stringValue: tokens } },
+      ],
+    });
+    const traces = {
+      resourceSpans: [
+        { scopeSpans: [{ spans: [chat('00f067aa0ba902b7', '5'), chat('00f067aa0ba902b8', 'x')] }] },
+      ],
+    };
+    expect((await post('/v1/traces', JSON.stringify(traces))).status).toBe(200);
+    const text = await (await fetch(`${running.url}/metrics`)).text();
+    expect(text).toContain('tokenledger_otlp_requests_total{signal="logs",status="400"} 1');
+    expect(text).toContain('tokenledger_otlp_requests_total{signal="traces",status="200"} 2');
+    expect(text).toContain('tokenledger_otlp_records_total{signal="traces",outcome="recorded"} 2');
+    expect(text).toContain('tokenledger_otlp_records_total{signal="traces",outcome="rejected"} 1');
+  });
+
   it('rejects a config key that is not an attribution field, naming it', async () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, 'otlp:\n  attributes:\n    colour: department\n');

@@ -25,6 +25,8 @@ export interface OtlpServerOptions {
   maxBehind?: number;
   now?: () => number;
   log?: (line: string) => void;
+  /** Each answer, for /metrics: events written, records rejected (0 unless the status is 200). */
+  onAnswer?: (signal: Signal | 'unknown', status: number, events: number, rejected: number) => void;
 }
 
 export interface OtlpServer {
@@ -63,7 +65,10 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     const signal = PATHS[path];
     const json = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
     handle(req, signal, json)
-      .then((partial) => respond(res, signal ?? 'traces', json, 200, partial))
+      .then((partial) => {
+        o.onAnswer?.(signal!, 200, partial.events, partial.rejected);
+        respond(res, signal!, json, 200, partial);
+      })
       .catch((e: unknown) => {
         const err =
           e instanceof HttpError
@@ -75,6 +80,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
               );
         if (err.status >= 500 && err.code !== 'OTLP_BUSY') o.log?.(`otlp: ${err.message}`);
         req.resume();
+        o.onAnswer?.(signal ?? 'unknown', err.status, 0, 0);
         respond(res, signal ?? 'traces', json, err.status, {
           rejected: 0,
           message: `${err.code}: ${err.message}`,
@@ -132,7 +138,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     }
     // One write-ahead-log write for the whole request: the 200 waits for all of it to be in the log.
     await o.appendEncoded(mapped.records, mapped.events);
-    return { rejected: mapped.rejected, message: mapped.message };
+    return { events: mapped.events, rejected: mapped.rejected, message: mapped.message };
   }
 
   function respond(

@@ -3,7 +3,7 @@ import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
 import { createOtlpMapper } from './otlp-mapper.js';
-import { createOtlpHttpServer, listenOtlp, type OtlpServer } from './otlp-server.js';
+import { createOtlpHttpServer, listenOtlp, type OtlpServer, type OtlpServerOptions } from './otlp-server.js';
 
 export interface StartOtlpOptions {
   /** 0 picks a free port. */
@@ -18,6 +18,7 @@ export interface StartOtlpOptions {
   /** Epoch µs from which cumulative series are new to the ledger (default: now, the server's start). */
   since?: number;
   log?: (line: string) => void;
+  onAnswer?: OtlpServerOptions['onAnswer'];
 }
 
 export interface OtlpReceiver extends OtlpServer {
@@ -38,6 +39,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
     behind: () => o.wal.depth(),
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
     ...(o.log ? { log: o.log } : {}),
+    ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
   });
   const otlp = await listenOtlp(server, o.port, o.host).catch(async (e: unknown) => {
     await mapper.close(); // its worker thread would keep the process alive
