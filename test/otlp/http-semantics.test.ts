@@ -125,6 +125,53 @@ describe('OTLP/HTTP receiver', () => {
     }
   });
 
+  it('records a call whose reported cost is past what money holds, without that cost, instead of failing the export', async () => {
+    const costly = (id: number, cost: number) =>
+      span(id, null, [
+        kv('gen_ai.operation.name', 'chat'),
+        kv('gen_ai.request.model', 'gpt-4o-mini'),
+        kv('gen_ai.usage.input_tokens', 3),
+        { key: 'gen_ai.usage.cost', value: { doubleValue: cost } } as unknown as ReturnType<typeof kv>,
+      ]);
+    const res = await post('/v1/traces', JSON.stringify(body([costly(0x41, 1e300), costly(0x42, 0.25)])), {
+      'content-type': 'application/json',
+    });
+    expect(res.status).toBe(200);
+    const logs = await post(
+      '/v1/logs',
+      JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [kv('service.name', 'claude-code')] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: String(T0),
+                    attributes: [
+                      kv('event.name', 'claude_code.api_request'),
+                      kv('request_id', 'req_costly'),
+                      kv('model', 'claude-sonnet-4-20250514'),
+                      kv('input_tokens', '4'),
+                      kv('cost_usd', '1e30'),
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      { 'content-type': 'application/json' },
+    );
+    expect(logs.status).toBe(200);
+    const events = await h.ledger();
+    const cost = (ref: string) => events.find((e) => e.source_ref?.includes(ref))?.provider_cost_usd;
+    expect(cost('0000000000000041')).toBeNull();
+    expect(cost('0000000000000042')).toBe(250_000_000_000n);
+    expect(cost('req_costly')).toBeNull();
+  });
+
   it('rejects, before the 200, records the store would refuse, so they cannot block the write-ahead log', async () => {
     const chat = (id: number, start: string, attributes: ReturnType<typeof kv>[]) => ({
       ...span(id, null, [

@@ -1,12 +1,11 @@
 import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { parseUsd } from '../../money/money.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportLogsRequest, LogRecord } from './otlp-types.js';
 import { usageOf } from './tokens.js';
-import { type Attrs, anyValue, attrs, count, nanosToMicros, num, str, strOf } from './values.js';
+import { type Attrs, anyValue, attrs, count, nanosToMicros, num, providerUsd, str, strOf } from './values.js';
 
 /** What one agent's per-request log event says, read from its attributes. */
 interface AgentCall {
@@ -61,12 +60,7 @@ const claudeCode: Reader = (a) => {
         : [str(a, 'session.id'), str(a, 'event.timestamp'), str(a, 'event.sequence')],
     ref: requestId !== null ? `claude_code.api_request ${requestId}` : 'claude_code.api_request',
     operation: 'messages',
-    providerCost:
-      micros !== null && !Number.isNaN(micros)
-        ? BigInt(micros) * 1_000_000n
-        : usd !== null && usd >= 0
-          ? parseUsd(usd)
-          : null,
+    providerCost: micros !== null && !Number.isNaN(micros) ? BigInt(micros) * 1_000_000n : providerUsd(usd),
     failed: null,
   };
 };

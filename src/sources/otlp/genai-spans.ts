@@ -1,13 +1,12 @@
 import { hash } from 'node:crypto';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { parseUsd } from '../../money/money.js';
 import { attributionOf } from './attribution.js';
 import { spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportTraceRequest, Span } from './otlp-types.js';
 import { providerId, usageOf } from './tokens.js';
-import { type Attrs, attrs, count, hexId, nanosToMicros, num, str, strOf } from './values.js';
+import { type Attrs, attrs, count, hexId, nanosToMicros, num, providerUsd, str, strOf } from './values.js';
 
 /** `gen_ai.operation.name` values that are one model call each (GenAI semconv, gen-ai-spans.md). */
 const INFERENCE = new Set(['chat', 'text_completion', 'generate_content', 'embeddings', 'responses']);
@@ -158,7 +157,6 @@ function spanEvent(
   const errorType = str(a, 'error.type');
   const statusCode = s.status?.code;
   const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
-  const cost = num(a, 'gen_ai.usage.cost');
   return {
     event_id: spanEventId(traceId, spanId),
     source: 'otlp',
@@ -179,7 +177,7 @@ function spanEvent(
     energy_source: null,
     status: failed ? 'error' : 'ok',
     error_type: failed ? (errorType ?? s.status?.message ?? 'error') : null,
-    provider_cost_usd: cost !== null && cost >= 0 ? parseUsd(cost) : null,
+    provider_cost_usd: providerUsd(num(a, 'gen_ai.usage.cost')),
     given_cost: null,
   };
 }

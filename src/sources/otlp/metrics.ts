@@ -1,13 +1,12 @@
 import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { parseUsd } from '../../money/money.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, type PerRequestRegistry, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportMetricsRequest, HistogramDataPoint, Metric, NumberDataPoint } from './otlp-types.js';
 import type { TemporalityState } from './temporality.js';
 import { providerId, usageOf } from './tokens.js';
-import { type Attrs, attrs, int64, nanosToMicros, str, strOf } from './values.js';
+import { type Attrs, attrs, int64, nanosToMicros, providerUsd, str, strOf } from './values.js';
 
 type Kind = 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'reasoning' | 'cost';
 type Family = 'genai' | 'claude-code';
@@ -260,7 +259,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
     energy_source: null,
     status: str(a, 'error.type') !== null ? 'error' : 'ok',
     error_type: str(a, 'error.type'),
-    provider_cost_usd: s.cost > 0 ? parseUsd(s.cost) : null,
+    provider_cost_usd: s.cost > 0 ? providerUsd(s.cost) : null,
     given_cost: null,
   };
 }

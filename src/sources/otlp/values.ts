@@ -1,3 +1,4 @@
+import { parseUsd } from '../../money/money.js';
 import type { AnyValue, Attributes, Id, Int64 } from './otlp-types.js';
 
 /** Attribute values flattened to what the mappings read; arrays and maps are kept as JSON text. */
@@ -125,4 +126,13 @@ export function num(a: Attrs, key: string): number | null {
   if (v === undefined || v === '') return null;
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * A cost the sender reported, in USD → pico-dollars; null when it is not an amount the ledger can hold (negative,
+ * not finite, or past the 38 digits money has), so one absurd attribute costs the record its provider cost, not
+ * the whole export a 503. It is kept beside the ledger's own cost, never instead of it.
+ */
+export function providerUsd(v: number | null): bigint | null {
+  return v !== null && Number.isFinite(v) && v >= 0 && v < 1e26 ? parseUsd(v) : null;
 }
