@@ -5,6 +5,7 @@ import { formatUsd } from '../money/money.js';
 import { toCsv } from '../server/api/json.js';
 import { type LedgerOptions, withStore } from './context.js';
 import { type FilterOptions, parsePositiveInt, parseRange, whereFilters } from './filters.js';
+import { counted } from './group-digits.js';
 
 export interface EventsOptions extends LedgerOptions, FilterOptions {
   limit?: string;
@@ -85,6 +86,6 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
           .join('  ')
           .trimEnd()}\n`,
       );
-    out(`${events.length} events (newest first; --format json shows cost parts and rates)\n`);
+    out(`${counted(events.length, 'event')} (newest first; --format json shows cost parts and rates)\n`);
   }
 }

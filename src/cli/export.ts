@@ -6,6 +6,7 @@ import { TokenledgerError } from '../errors.js';
 import { EXPORT_FORMATS, type ExportOptions } from '../store/store.js';
 import { type LedgerOptions, ledgerMustExist, ledgerPath, nowMicros, withStore } from './context.js';
 import { parseRange } from './filters.js';
+import { counted } from './group-digits.js';
 
 export interface ExportCliOptions extends LedgerOptions {
   format?: string;
@@ -30,7 +31,7 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
     withStore(o, (store) => store.export({ format, path, ...range }), { existing: true });
   if (o.output) {
     const { rows } = await write(resolve(o.output));
-    return err(`exported ${rows} events to ${o.output}\n`);
+    return err(`exported ${counted(rows, 'event')} to ${o.output}\n`);
   }
   // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
   // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
@@ -48,7 +49,7 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
       throw e;
     }
-    err(`exported ${rows} events\n`);
+    err(`exported ${counted(rows, 'event')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -14,3 +14,8 @@ export function groupDigits(n: number | bigint): string {
   for (let i = head; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
   return sign + out;
 }
+
+/** A count and its noun: "1 event", "2 events", "1,024 events". */
+export function counted(n: number | bigint, noun: string): string {
+  return `${groupDigits(n)} ${noun}${n === 1 || n === 1n ? '' : 's'}`;
+}

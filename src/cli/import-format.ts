@@ -1,5 +1,5 @@
 import type { ImportSummary, RecordCounts } from '../ingest/summary.js';
-import { groupDigits } from './group-digits.js';
+import { counted, groupDigits } from './group-digits.js';
 
 /** The summary printed after every import: what was read, stored, skipped (with the first few places), unpriced. */
 export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.files > 0): string {
@@ -7,9 +7,9 @@ export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.f
   const from =
     files === null
       ? `${groupDigits(s.events)} generated`
-      : `${files} (${groupDigits(s.lines)} lines, ${groupDigits(s.events)} events read)`;
+      : `${files} (${counted(s.lines, 'line')}, ${counted(s.events, 'event')} read)`;
   const lines = [
-    `imported ${groupDigits(s.imported)} events from ${from} in ${seconds.toFixed(2)} s`,
+    `imported ${counted(s.imported, 'event')} from ${from} in ${seconds.toFixed(2)} s`,
     ...(s.unchangedFiles || s.resumedFiles
       ? [
           `  incremental: ${groupDigits(s.unchangedFiles)} unchanged (not read), ${groupDigits(s.resumedFiles)} read on from the last import`,
@@ -32,7 +32,7 @@ export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.f
     ...(s.skipped > s.firstSkips.length
       ? [`    … and ${groupDigits(s.skipped - s.firstSkips.length)} more`]
       : []),
-    `  unpriced: ${groupDigits(s.unpriced.events)} events, ${groupDigits(s.unpriced.tokens)} tokens`,
+    `  unpriced: ${counted(s.unpriced.events, 'event')}, ${counted(s.unpriced.tokens, 'token')}`,
     ...side('provider costs', s.costs),
     ...side('activity records', s.activity),
   ];
@@ -40,7 +40,7 @@ export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.f
 }
 
 function filesLine(s: ImportSummary): string {
-  return `${groupDigits(s.files)} file${s.files === 1 ? '' : 's'}`;
+  return counted(s.files, 'file');
 }
 
 function side(label: string, c: RecordCounts): string[] {

@@ -5,7 +5,7 @@
 import { formatUsdDisplay } from '../money/money.js';
 import { resultJson, rowJson, toCsv } from '../server/api/json.js';
 import { type Bucket, MEASURES, type Measures, type QueryResult } from '../store/query.js';
-import { groupDigits } from './group-digits.js';
+import { counted, groupDigits } from './group-digits.js';
 
 export function reportJson(result: QueryResult): string {
   return JSON.stringify(resultJson(result), null, 2);
@@ -71,7 +71,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   const note =
     u.events === 0
       ? 'unpriced: 0 events (every event in this report has a price)'
-      : `unpriced: ${groupDigits(u.events)} events, ${groupDigits(u.tokens)} tokens — not in the cost above; ` +
+      : `unpriced: ${counted(u.events, 'event')}, ${counted(u.tokens, 'token')} — not in the cost above; ` +
         'add their models to tokenledger.prices.yaml and run `tokenledger reprice`' +
         (u.events < result.totals.events ? '\n* a cost marked so leaves out some of them' : '');
   return `${text}\n${note}\n`;

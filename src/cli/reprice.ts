@@ -2,6 +2,7 @@ import { TokenledgerError } from '../errors.js';
 import { repriceWith } from '../ingest/reprice.js';
 import { formatUsdShort } from '../money/money.js';
 import { type LedgerOptions, nowMicros, timeOption, withStore } from './context.js';
+import { counted, groupDigits } from './group-digits.js';
 import { loadCliPricer } from './pricer.js';
 
 export interface RepriceOptions extends LedgerOptions {
@@ -29,7 +30,7 @@ export async function repriceCommand(o: RepriceOptions, out: (s: string) => void
     { existing: true },
   );
   out(
-    `repriced with ${pricer.version}: ${s.examined} events examined, ${s.changed} changed, ` +
+    `repriced with ${pricer.version}: ${counted(s.examined, 'event')} examined, ${groupDigits(s.changed)} changed, ` +
       `${formatUsdShort(s.old_cost_usd)} → ${formatUsdShort(s.new_cost_usd)}\n` +
       'previous costs are kept in the audit table; `tokenledger report --billed` shows as-billed against repriced\n',
   );

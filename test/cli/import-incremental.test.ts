@@ -72,7 +72,7 @@ describe('incremental claude-code import', () => {
     appendFileSync(log, lines(user(), reply('C', 1), reply('C', 70)));
     settle();
     const second = await imp();
-    expect(second).toContain('imported 1 events from 1 file (3 lines, 1 events read)');
+    expect(second).toContain('imported 1 event from 1 file (3 lines, 1 event read)');
     expect(second).toContain('0 unchanged (not read), 1 read on from the last import');
     expect(second).toContain('duplicates (already in the ledger): 0');
     expect(await output()).toEqual({ events: 3, output_tokens: 220 });
@@ -86,7 +86,7 @@ describe('incremental claude-code import', () => {
     // Written just now: Claude Code may still be writing the last response, so it is held back.
     writeFileSync(log, lines(user(), reply('A', 1), reply('A', 100), user(), reply('B', 2)));
     const first = await imp();
-    expect(first).toContain('imported 1 events');
+    expect(first).toContain('imported 1 event');
     expect(first).toContain('held back: the last response of 1 file still being written');
     expect(await output()).toEqual({ events: 1, output_tokens: 100 });
 
@@ -97,13 +97,13 @@ describe('incremental claude-code import', () => {
     // A new response starts, so B is complete: stored with its final count (80, not 2 or 3). C is held.
     appendFileSync(log, lines(user(), reply('C', 5)));
     const third = await imp();
-    expect(third).toContain('imported 1 events');
+    expect(third).toContain('imported 1 event');
     expect(await output()).toEqual({ events: 2, output_tokens: 180 });
 
     // Once the log settles, the held response is read and stored even though the file did not change.
     settle();
     const fourth = await imp();
-    expect(fourth).toContain('imported 1 events from 1 file (1 lines, 1 events read)');
+    expect(fourth).toContain('imported 1 event from 1 file (1 line, 1 event read)');
     expect(await output()).toEqual({ events: 3, output_tokens: 185 });
     expect(await imp()).toContain('1 unchanged (not read)');
   });
@@ -192,13 +192,13 @@ describe('incremental codex import', () => {
     );
     utimesSync(rollout, old, old);
     const first = await runCli(['import', 'codex', dir, '--db', db]);
-    expect(first.stdout).toContain('imported 1 events from 1 file (3 lines, 1 events read)');
+    expect(first.stdout).toContain('imported 1 event from 1 file (3 lines, 1 event read)');
 
     // The next turn reports only cumulative totals: its tokens are the difference from the previous line's.
     appendFileSync(rollout, lines(tokenCount('2025-09-11T18:26:40Z', usage(300, 120))));
     utimesSync(rollout, old, new Date(Date.now() - 3_000_000));
     const second = await runCli(['import', 'codex', dir, '--db', db]);
-    expect(second.stdout).toContain('imported 1 events from 1 file (1 lines, 1 events read)');
+    expect(second.stdout).toContain('imported 1 event from 1 file (1 line, 1 event read)');
     expect(second.stdout).toContain('1 read on from the last import');
 
     const r = await runCli([

@@ -92,7 +92,7 @@ describe('tokenledger import with nothing new', () => {
     await release();
     const grown = await run();
     expect(grown.code).toBe(0);
-    expect(grown.stdout).toContain('imported 1 events from 1 file (1 lines, 1 events read)');
+    expect(grown.stdout).toContain('imported 1 event from 1 file (1 line, 1 event read)');
     expect(grown.stdout).toContain('0 unchanged (not read), 1 read on from the last import');
   });
 

@@ -55,7 +55,7 @@ describe('tokenledger import → report', () => {
     expect(first.stdout).toContain('imported 3 events');
     expect(first.stdout).toContain(`${file}:3  SRC_BAD_JSON`);
     expect(first.stdout).toMatch(new RegExp(`${file}:5  SRC_BAD_RECORD  input_tokens: `));
-    expect(first.stdout).toContain('unpriced: 1 events, 100 tokens');
+    expect(first.stdout).toContain('unpriced: 1 event, 100 tokens');
 
     const again = await runCli(['import', 'jsonl', file, '--db', db]);
     expect(again.stdout).toContain('imported 0 events');
@@ -157,7 +157,7 @@ describe('tokenledger import → report', () => {
     expect(lines[1]).toMatch(
       /^2026-11-03T11:00:00\s+\w{16}\s+jsonl\s+gpt-4o\s+1\s.*0\.000002500000\s+computed/,
     );
-    expect(lines.slice(2)).toEqual(['1 events (newest first; --format json shows cost parts and rates)']);
+    expect(lines.slice(2)).toEqual(['1 event (newest first; --format json shows cost parts and rates)']);
     // A call that did not end well says so, in a column shown only when the page has one.
     const ops = (await runCli(['events', '--db', db, '--where', 'team=ops'])).stdout.trim().split('\n');
     expect(ops[0]).toMatch(/price_version\s+status$/);
@@ -253,7 +253,7 @@ describe('tokenledger export → import', () => {
   it('to standard output, stops quietly when the reader has had enough (`| head`) and leaves no file behind', async () => {
     expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
     const whole = await runCli(['export', '--db', db]);
-    expect(whole.stderr).toMatch(/^exported \d+ events\n$/);
+    expect(whole.stderr).toMatch(/^exported [\d,]+ events\n$/);
     expect(whole.stdout.length).toBeGreaterThan(1 << 20); // more than a pipe holds
     const { first, code, stderr } = await readFirstChunk(['export', '--db', db]);
     expect(whole.stdout.startsWith(first)).toBe(true);
