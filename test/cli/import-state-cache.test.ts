@@ -4,7 +4,7 @@
  * DuckDB's file lock: while another process holds the ledger open, an import that opens it for writing fails.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,6 +94,29 @@ describe('tokenledger import with nothing new', () => {
     expect(grown.code).toBe(0);
     expect(grown.stdout).toContain('imported 1 event from 1 file (1 line, 1 event read)');
     expect(grown.stdout).toContain('0 unchanged (not read), 1 read on from the last import');
+  });
+
+  it('stays good across commands that only read the ledger: a report between two imports leaves the file as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-cache-'));
+    const logs = join(dir, 'claude');
+    mkdirSync(join(logs, 'projects', 'p'), { recursive: true });
+    const log = join(logs, 'projects', 'p', 's-1.jsonl');
+    writeFileSync(log, `${line(1)}\n${line(2)}\n`);
+    utimesSync(log, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const db = join(dir, 'ledger.duckdb');
+    expect((await runCli(['import', 'claude-code', logs, '--db', db])).code).toBe(0);
+    const before = readFileSync(db);
+
+    const report = await runCli(['report', '--by', 'model', '--db', db]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('claude-sonnet-4-5');
+    expect(readFileSync(db).equals(before)).toBe(true);
+
+    // So the next import with nothing new still answers without opening the ledger (the holder proves it).
+    holder = await holdLedger(db);
+    const again = await runCli(['import', 'claude-code', logs, '--db', db]);
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toContain('incremental: 1 unchanged (not read)');
   });
 
   it('is not used once the ledger changed under it, and a torn copy is ignored', async () => {

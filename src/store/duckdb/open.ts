@@ -13,7 +13,7 @@ import {
   migrateToContexts,
 } from './migrate.js';
 import { RateCardRegistry } from './rate-cards.js';
-import { SCHEMA_VERSION, schemaSql } from './schema.js';
+import { connectionSchemaSql, fileSchemaHash, SCHEMA_VERSION, schemaSql } from './schema.js';
 import { DuckDbSession } from './session.js';
 
 /** The name the ledger file is attached under; every connection of the store `USE`s it. */
@@ -91,7 +91,7 @@ export async function openLedger(
     throw storeError('STORE_OPEN_FAILED', `cannot open the ledger ${path}: ${reason}${stop} ${advice}`, err);
   }
   await session.run('configuring DuckDB', `SET wal_autocheckpoint = ?`, [o.walAutocheckpoint ?? '256MB']);
-  const version = await readVersion(session);
+  const { version, hash } = await readVersion(session);
   if (version === 0 && o.mustBeLedger && path !== ':memory:') {
     await session.close();
     throw storeError(
@@ -119,12 +119,20 @@ export async function openLedger(
     else if (version === 4) await migrateSessionSplit(session);
     await session.run('migrating the ledger', 'SET memory_limit = ?', [memoryLimit]);
   }
-  for (const sql of schemaSql()) await session.run('creating the schema', sql);
-  await session.run(
-    'recording the schema version',
-    `INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    [String(SCHEMA_VERSION)],
-  );
+  // The file's tables and views are (re)written only when this code's schema statements differ from those that last
+  // wrote them: rewriting them on every open changed the file, so a report made the next import's state cache
+  // (ingest/state-cache.ts) stale and it had to load DuckDB. This connection's temporary tables are made every time.
+  if (version === SCHEMA_VERSION && hash === fileSchemaHash())
+    for (const sql of connectionSchemaSql()) await session.run('creating the schema', sql);
+  else {
+    for (const sql of schemaSql()) await session.run('creating the schema', sql);
+    await session.run(
+      'recording the schema version',
+      `INSERT INTO meta VALUES ('schema_version', ?), ('schema_hash', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [String(SCHEMA_VERSION), fileSchemaHash()],
+    );
+  }
 
   const rates = new RateCardRegistry();
   const rows = await session.rows(
@@ -142,12 +150,20 @@ export async function openLedger(
   return { session, rates };
 }
 
-async function readVersion(s: DuckDbSession): Promise<number> {
+/** The schema version the file records (0 for none), and the hash of the schema statements that wrote it. */
+async function readVersion(s: DuckDbSession): Promise<{ version: number; hash: string | null }> {
   const has = await s.rows(
     'reading the schema version',
     `SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_catalog = current_database()`,
   );
-  if (Number(has[0]![0]) === 0) return 0;
-  const v = await s.rows('reading the schema version', `SELECT value FROM meta WHERE key = 'schema_version'`);
-  return v.length === 0 ? 0 : Number(v[0]![0]);
+  if (Number(has[0]![0]) === 0) return { version: 0, hash: null };
+  const kv = new Map(
+    (
+      await s.rows(
+        'reading the schema version',
+        `SELECT key, value FROM meta WHERE key IN ('schema_version', 'schema_hash')`,
+      )
+    ).map((r) => [String(r[0]), String(r[1])]),
+  );
+  return { version: Number(kv.get('schema_version') ?? 0), hash: kv.get('schema_hash') ?? null };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ATTRIBUTION_FIELDS,
   COST_SOURCES,
@@ -282,6 +283,11 @@ WHERE c.context_id ${ids} AND (r.rate_id IS NULL OR (${whole}))`;
 }
 
 export function schemaSql(): string[] {
+  return [...fileSchemaSql(), ...connectionSchemaSql()];
+}
+
+/** The tables and views kept in the ledger file. */
+function fileSchemaSql(): string[] {
   const rates = RATE_COLUMNS.map(
     (c) => `${q(c)} ${c.endsWith('_a') || /_b[01]$/.test(c) ? 'BIGINT' : 'HUGEINT'} NOT NULL`,
   );
@@ -291,10 +297,8 @@ export function schemaSql(): string[] {
     `CREATE TABLE IF NOT EXISTS contexts (${columnsDdl(CONTEXT_TABLE_COLUMNS)})`,
     `CREATE TABLE IF NOT EXISTS events (${columnsDdl(STORED_EVENT_COLUMNS)})`,
     ...ROLLUP_TABLES.map((t) => `CREATE TABLE IF NOT EXISTS ${t.table} (${columnsDdl(t.columns)})`),
-    // Appended batches' rollup rows until their day is compacted into the rollup table (rollup.ts); readers sum both.
-    // In memory (temp tables of this connection): rows written to the file and deleted later left free blocks in it.
-    // rollup_dirty names the days they hold, so a process that dies before compacting them has them rebuilt.
-    ...pendingTablesSql(),
+    // rollup_dirty names the days the pending tables (connectionSchemaSql) hold, so a process that dies before
+    // compacting them has them rebuilt.
     'CREATE TABLE IF NOT EXISTS rollup_dirty (day TIMESTAMP NOT NULL)',
     `CREATE TABLE IF NOT EXISTS ${SESSION_SPLIT_TABLE} (session_id VARCHAR NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
@@ -302,8 +306,23 @@ export function schemaSql(): string[] {
       new_cost_usd ${PICO})`,
     // Import state, provider costs and activity: new tables only, so older files gain them on open.
     ...importRecordsSchemaSql(),
-    // Recreated on every open so the formula in the file always matches this code's.
+    // Recreated whenever these statements change (fileSchemaHash), so the formula in the file always matches this code's.
     `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql(`(${wideEventsSql()})`)}`,
     `CREATE OR REPLACE VIEW ledger AS ${publicLedgerSql()}`,
   ];
+}
+
+/**
+ * The temporary tables of a connection: appended batches' rollup rows until their day is compacted into the rollup
+ * table (rollup.ts); readers sum both. In memory: rows written to the file and deleted later left free blocks in it.
+ */
+export function connectionSchemaSql(): string[] {
+  return pendingTablesSql();
+}
+
+let hash: string | undefined;
+/** A hash of the file's schema statements: a ledger recording the same one needs none of them run again. */
+export function fileSchemaHash(): string {
+  hash ??= createHash('sha256').update(fileSchemaSql().join(';\n')).digest('hex').slice(0, 16);
+  return hash;
 }
