@@ -179,6 +179,22 @@ describe('catalog prices, computed by hand', () => {
     expect(e.cost_usd).toBe(usd('0.1125'));
   });
 
+  // A tier no provider prices (OpenAI `priority`, a caller's typo) is billed at the standard rates, however many
+  // distinct ones a long-running server has seen: each used to take a rate-card code of its own, and the 1,024th
+  // collided with the long-context card.
+  it('prices any number of unknown service tiers at the standard rates', () => {
+    const p = createPricer(catalog, null);
+    const shape = { model: 'claude-sonnet-4-5', input_tokens: 1_000, output_tokens: 1_000 };
+    p.price(unpricedEvent({ ...shape, input_tokens: 300_000 }));
+    const costs = new Set<bigint | null>();
+    for (let i = 0; i < 1_100; i++)
+      costs.add(p.price(unpricedEvent({ ...shape, service_tier: `t${i}` })).cost_usd);
+    // 1,000 × $3 + 1,000 × $15 = $0.018
+    expect([...costs]).toEqual([usd('0.018')]);
+    // 1,000 × $1.50 + 1,000 × $7.50 = $0.009
+    expect(p.price(unpricedEvent({ ...shape, service_tier: 'batch' })).cost_usd).toBe(usd('0.009'));
+  });
+
   // https://openai.com/index/o3-o4-mini-system-card-addendum-operator-o3/ and the pricing page: o3 fell from
   // $10 / $40 to $2 / $8 on 2025-06-10; the catalog carries both with a start_date.
   it('a dated catalog price change applies by the event time', () => {

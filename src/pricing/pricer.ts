@@ -46,6 +46,8 @@ class LedgerPricer implements Pricer {
   private readonly byProvider = new Map<string | null, Map<string, PricedModel | null>>();
   private readonly tierCodes = new Map<string, number>();
   private readonly tierNames: (string | null)[] = [null];
+  /** Every tier some provider has a multiplier for; any other tier is priced at the standard rates. */
+  private readonly pricedTiers: ReadonlySet<string>;
 
   constructor(
     readonly catalog: Catalog,
@@ -54,6 +56,7 @@ class LedgerPricer implements Pricer {
     this.version = overrides ? `${catalog.version}+ov:${overrides.hash}` : catalog.version;
     this.index = new CatalogIndex(catalog);
     this.resolver = new Resolver(this.index, overrides);
+    this.pricedTiers = new Set([...catalog.serviceTiers.values()].flatMap((tiers) => [...tiers.keys()]));
     this.discounts = (overrides?.discounts ?? []).map((discount) => ({
       discount,
       provider:
@@ -175,13 +178,18 @@ class LedgerPricer implements Pricer {
     return priced;
   }
 
-  /** Small integer per distinct service tier (0 = standard), so rate-card keys stay numeric. */
+  /**
+   * Small integer per service tier that has a multiplier (0 = standard), so rate-card keys stay numeric. A tier no
+   * provider prices is the standard price and shares code 0: `service_tier` is free text (a gateway caller's request,
+   * an imported record), and a code per distinct string overflowed the 1,024 codes a card key holds, so the 1,024th
+   * unknown tier read another card (a 1k-token Sonnet call billed at the long-context rates).
+   */
   private tierCode(tier: string | null): number {
     if (tier === null) return 0;
     let code = this.tierCodes.get(tier);
     if (code === undefined) {
       const name = normaliseServiceTier(tier);
-      code = name === null ? 0 : this.tierNames.indexOf(name);
+      code = name === null || !this.pricedTiers.has(name) ? 0 : this.tierNames.indexOf(name);
       if (code < 0) code = this.tierNames.push(name) - 1;
       this.tierCodes.set(tier, code);
     }
