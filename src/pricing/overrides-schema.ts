@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MoneyError, parseDecimal } from '../money/money.js';
+import { RATE_SCALE } from './cost.js';
 
 /**
  * The overrides file (tokenledger.prices.yaml or .json), as zod checks it. docs/pricing.md documents every key; keep
@@ -7,10 +9,41 @@ import { z } from 'zod';
 
 const DECIMAL = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-const decimal = z.union([
+const decimalInput = z.union([
   z.string().trim().regex(DECIMAL, { message: 'expected a non-negative decimal string such as "3.75"' }),
   z.number().finite().nonnegative({ message: 'expected a non-negative number' }),
 ]);
+
+const ONE = 10n ** BigInt(RATE_SCALE);
+
+/**
+ * What keeps an amount from being held exactly at RATE_SCALE digits, or null. Rounding it instead would change the
+ * price without a word ("1e-30" became $0), and an amount past the 38 digits a rate holds threw a bare MONEY_ error
+ * that named neither the file nor the line.
+ */
+function amountProblem(v: string | number, max: bigint | null): string | null {
+  const text = typeof v === 'number' ? String(v) : v.trim();
+  if (!DECIMAL.test(text)) return null; // not a non-negative decimal: reported as such
+  const [, fraction = '', exponent = '0'] = /^\d*\.?(\d*)(?:[eE]([+-]?\d+))?$/.exec(text) ?? [];
+  if (fraction.replace(/0+$/, '').length - Number(exponent) > RATE_SCALE)
+    return `${text} has more than ${RATE_SCALE} digits after the decimal point; amounts are held to ${RATE_SCALE} places, and rounding would change the price`;
+  let value: bigint;
+  try {
+    value = parseDecimal(text, RATE_SCALE);
+  } catch (cause) {
+    if (!(cause instanceof MoneyError)) throw cause;
+    return `${text} is too large (at most ${38 - RATE_SCALE} digits before the decimal point)`;
+  }
+  return max !== null && value > max ? 'expected a percentage from 0 to 100' : null;
+}
+
+const exactAmount = (max: bigint | null) =>
+  decimalInput.superRefine((v, ctx) => {
+    const message = amountProblem(v, max);
+    if (message !== null) ctx.addIssue({ code: 'custom', message });
+  });
+
+const decimal = exactAmount(null);
 
 /** `2025-01-01` (UTC midnight) or a full ISO-8601 time with a zone, e.g. `2025-01-01T09:00:00Z`. */
 const instant = z
@@ -64,7 +97,7 @@ const discountEntry = z
   .object({
     provider: z.string().trim().min(1).optional(),
     model: z.string().trim().min(1).optional(),
-    percent_off: decimal.refine((v) => Number(v) <= 100, { message: 'expected a percentage from 0 to 100' }),
+    percent_off: exactAmount(100n * ONE),
     ...effective,
   })
   .strict()
@@ -81,5 +114,5 @@ export const overridesSchema = z
   .strict();
 
 export type OverridesInput = z.infer<typeof overridesSchema>;
-export type DecimalInput = z.infer<typeof decimal>;
+export type DecimalInput = z.infer<typeof decimalInput>;
 export type PriceInput = z.infer<typeof price>;

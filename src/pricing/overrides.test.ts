@@ -42,6 +42,42 @@ describe('overrides file validation', () => {
     expect(e.message).toMatch(/colour/);
   });
 
+  it('rejects, at file:line, an amount it could not hold exactly instead of rounding it or failing without a place', () => {
+    const text = [
+      'models:',
+      '  - id: local',
+      '    prices:',
+      '      input_mtok: "123456789012345678901234567890"',
+      '      output_mtok: "0.123456789012345678901234567891"',
+      '      cache_read_mtok: 1e-30',
+      '      cache_write_mtok: { base: "1", tiers: [ { start: 1000, price: "1e40" } ] }',
+      'discounts:',
+      '  - provider: openai',
+      '    percent_off: "100.000000000000000001"',
+      '',
+    ].join('\n');
+    const e = errorOf(() => parseOverrides(text, F));
+    expect(e.code).toBe('PRICE_OVERRIDES_INVALID');
+    expect(e.message).toContain(`${F} has 5 problems`);
+    expect(e.message).toContain(
+      `${F}:4: models[0].prices.input_mtok: 123456789012345678901234567890 is too large (at most 20 digits before the decimal point)`,
+    );
+    expect(e.message).toContain(
+      `${F}:5: models[0].prices.output_mtok: 0.123456789012345678901234567891 has more than 18 digits after the decimal point`,
+    );
+    expect(e.message).toContain(`${F}:6: models[0].prices.cache_read_mtok: 1e-30 has more than 18 digits`);
+    expect(e.message).toContain(
+      `${F}:7: models[0].prices.cache_write_mtok.tiers[0].price: 1e40 is too large`,
+    );
+    expect(e.message).toContain(`${F}:10: discounts[0].percent_off: expected a percentage from 0 to 100`);
+    // 18 digits after the point and 20 before are held exactly.
+    const ok = parseOverrides(
+      'models:\n  - id: m\n    prices:\n      input_mtok: "12345678901234567890.123456789012345678"\n',
+      F,
+    );
+    expect(ok.models[0]!.prices.input_mtok!.base).toBe(12345678901234567890123456789012345678n);
+  });
+
   it('rejects a range whose end is not after its start, naming the line', () => {
     const e = errorOf(() =>
       parseOverrides(
