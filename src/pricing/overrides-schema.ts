@@ -60,7 +60,12 @@ const tiered = z
   })
   .strict();
 
-const price = z.union([decimal, tiered]);
+const price = z.union([decimal, tiered], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? 'expected a decimal string such as "3.75", or tiers as {base: "3", tiers: [{start: 200000, price: "6"}]}'
+      : undefined,
+});
 
 const prices = z
   .object({

@@ -78,6 +78,25 @@ describe('overrides file validation', () => {
     expect(ok.models[0]!.prices.input_mtok!.base).toBe(12345678901234567890123456789012345678n);
   });
 
+  it('says what a price may be when its shape is wrong, and gives a line for a missing key', () => {
+    const text = [
+      'models:',
+      '  - id: local',
+      '    prices:',
+      '      input_mtok:',
+      '      output_mtok: { base: "1", tiers: [ { start: 1000 } ] }',
+      '  - id: other',
+      '',
+    ].join('\n');
+    const e = errorOf(() => parseOverrides(text, F));
+    const allowed =
+      'expected a decimal string such as "3.75", or tiers as {base: "3", tiers: [{start: 200000, price: "6"}]}';
+    expect(e.message).toContain(`${F}:4: models[0].prices.input_mtok: ${allowed}`);
+    expect(e.message).toContain(`${F}:5: models[0].prices.output_mtok: ${allowed}`);
+    expect(e.message).toContain(`${F}:6: models[1].prices:`);
+    expect(e.message).not.toContain('Invalid input\n');
+  });
+
   it('rejects a range whose end is not after its start, naming the line', () => {
     const e = errorOf(() =>
       parseOverrides(

@@ -73,8 +73,12 @@ export function parseOverrides(text: string, file: string): Overrides {
   const result = overridesSchema.safeParse(raw);
   const problems: string[] = [];
   const locate = (path: readonly PropertyKey[]): string => {
-    const node = doc.getIn(path as unknown[], true);
-    const line = isNode(node) && node.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
+    // A missing key has no node: the line is that of the nearest enclosing one (the entry that lacks it).
+    let line = '';
+    for (let n = path.length; n >= 0 && line === ''; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true);
+      if (isNode(node) && node.range) line = `:${lineCounter.linePos(node.range[0]).line}`;
+    }
     return `${file}${line}: ${formatPath(path) || '(top level)'}`;
   };
   if (!result.success) {
