@@ -39,6 +39,8 @@ export interface OverrideModel extends Effective {
 
 export interface OverrideDiscount extends Effective {
   where: string;
+  /** `file:line` of the entry, for problems only the catalog can find (a model that does not exist). */
+  at: string;
   provider: string | null;
   model: string | null;
   /** Percent at RATE_SCALE digits: "12.5" → 12_500000000000000000n. */
@@ -72,15 +74,16 @@ export function parseOverrides(text: string, file: string): Overrides {
   const raw = doc.toJS() ?? {};
   const result = overridesSchema.safeParse(raw);
   const problems: string[] = [];
-  const locate = (path: readonly PropertyKey[]): string => {
+  const lineOf = (path: readonly PropertyKey[]): string => {
     // A missing key has no node: the line is that of the nearest enclosing one (the entry that lacks it).
-    let line = '';
-    for (let n = path.length; n >= 0 && line === ''; n--) {
+    for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n) as unknown[], true);
-      if (isNode(node) && node.range) line = `:${lineCounter.linePos(node.range[0]).line}`;
+      if (isNode(node) && node.range) return `:${lineCounter.linePos(node.range[0]).line}`;
     }
-    return `${file}${line}: ${formatPath(path) || '(top level)'}`;
+    return '';
   };
+  const locate = (path: readonly PropertyKey[]): string =>
+    `${file}${lineOf(path)}: ${formatPath(path) || '(top level)'}`;
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(`${locate(issue.path)}: ${issue.message}`);
     throw invalid(file, problems);
@@ -96,6 +99,7 @@ export function parseOverrides(text: string, file: string): Overrides {
   }));
   const discounts = (input.discounts ?? []).map((d, i) => ({
     where: `discounts[${i}]`,
+    at: `${file}${lineOf(['discounts', i])}`,
     provider: d.provider ?? null,
     model: d.model ?? null,
     percentOff: toRate(d.percent_off),

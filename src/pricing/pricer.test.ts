@@ -383,6 +383,40 @@ discounts:
     ).toBe(usd('0.9'));
   });
 
+  it('rejects, at file:line, a discount whose model or provider names nothing, as it could never apply', () => {
+    const text = [
+      'models:',
+      '  - id: llama-local',
+      '    provider: self-hosted',
+      '    prices: { input_mtok: "0.1", output_mtok: "0.2" }',
+      'discounts:',
+      '  - model: claude-sonet-4-5',
+      '    percent_off: 10',
+      '  - provider: antropic',
+      '    percent_off: 10',
+      '  - provider: bedrock',
+      '    model: us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      '    percent_off: 5',
+      '  - provider: self-hosted',
+      '    percent_off: 5',
+      '',
+    ].join('\n');
+    let message = '';
+    try {
+      createPricer(catalog, file(text));
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('PRICE_OVERRIDES_INVALID');
+      message = (e as Error).message;
+    }
+    expect(message).toContain('tokenledger.prices.yaml has 2 problems');
+    expect(message).toContain(
+      'tokenledger.prices.yaml:6: discounts[0].model: no model "claude-sonet-4-5" in the catalog or this file\'s models',
+    );
+    expect(message).toContain(
+      'tokenledger.prices.yaml:8: discounts[1].provider: no provider "antropic" in the catalog or this file\'s models',
+    );
+  });
+
   it('adds a self-hosted model with an effective range; outside it the model is unpriced', () => {
     const p = createPricer(
       catalog,

@@ -4,7 +4,8 @@ import { CatalogIndex } from './catalog-index.js';
 import { costMatches, costOf } from './cost.js';
 import type { Overrides } from './overrides.js';
 import { type DiscountTarget, PricedModel } from './priced-model.js';
-import { type Resolution, Resolver } from './resolve.js';
+import { PricingError } from './pricing-errors.js';
+import { CUSTOM_PROVIDER, type Resolution, Resolver } from './resolve.js';
 import { normaliseServiceTier } from './service-tiers.js';
 
 /**
@@ -68,6 +69,36 @@ class LedgerPricer implements Pricer {
           ? null
           : (this.resolver.resolve(discount.provider, discount.model)?.model ?? discount.model),
     }));
+    if (overrides !== null) this.checkDiscounts(overrides);
+  }
+
+  /**
+   * A discount whose model or provider names nothing priced can never apply: a misspelt `claude-sonet-4-5` would
+   * leave the list price in force with no word said, and the bill would not match the negotiated rate.
+   */
+  private checkDiscounts(overrides: Overrides): void {
+    const providers = new Set(overrides.models.map((m) => (m.provider ?? CUSTOM_PROVIDER).toLowerCase()));
+    const problems: string[] = [];
+    for (const { discount } of this.discounts) {
+      const { provider, model, at, where } = discount;
+      if (
+        provider !== null &&
+        this.index.provider(provider) === null &&
+        !providers.has(provider.toLowerCase())
+      )
+        problems.push(
+          `${at}: ${where}.provider: no provider "${provider}" in the catalog or this file's models, so the discount would never apply; check the spelling`,
+        );
+      else if (model !== null && this.resolver.resolve(provider, model) === null)
+        problems.push(
+          `${at}: ${where}.model: no model "${model}" in the catalog or this file's models, so the discount would never apply; check the spelling (\`tokenledger prices show NAME\` shows what a name resolves to)`,
+        );
+    }
+    if (problems.length > 0)
+      throw new PricingError(
+        'PRICE_OVERRIDES_INVALID',
+        `${overrides.file} has ${problems.length} problem${problems.length === 1 ? '' : 's'} (format: docs/pricing.md#overrides-file):\n  ${problems.join('\n  ')}`,
+      );
   }
 
   resolve(model: string, provider: string | null = null): Resolution | null {
