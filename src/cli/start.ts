@@ -2,10 +2,9 @@ import { TokenledgerError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { fillDemo } from './demo.js';
-import { importLocalAgentLogs } from './import.js';
+import { importCommand, importLocalAgentLogs } from './import.js';
 import { buildReportQuery, formatReport } from './report.js';
 import { runningServer } from './running-server.js';
-import { serveCommand } from './serve.js';
 
 /**
  * `npm start`: import the local coding-agent logs it finds (Claude Code, Codex, Gemini CLI); on a ledger that is
@@ -19,26 +18,25 @@ export async function startCommand(
   out: (s: string) => void,
 ): Promise<void> {
   const path = ledgerPath(o);
-  // Bulk fills, like `tokenledger demo`: the rollups are rebuilt once, at close, before the report reads them.
-  const empty = await withStore(
-    o,
-    async (store) => {
-      await importLocalAgentLogs(store, out, o);
-      if ((await store.count()) > 0) return false;
-      if (o.demo === false) return true;
-      out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
-      await fillDemo(store, o, out);
-      return false;
-    },
-    { deferRollups: true },
-  );
-  if (empty)
-    return out(
-      `\nNothing to show yet: no coding-agent logs here, and the ledger at ${path} is empty.\n` +
-        'tokenledger start loads a demo organisation and runs the dashboard; tokenledger --help lists every command.\n',
+  // `tokenledger` alone is `import auto`, which answers from its state cache without opening the ledger when no log
+  // has anything new (the common case: it is run again and again). `start` also needs to know whether the ledger is
+  // empty, so it imports with the ledger open, and fills the demo in the same session. Bulk fills, like `tokenledger
+  // demo`: the rollups are rebuilt once, at close, before the report reads them.
+  if (o.demo === false) await importCommand('auto', [], o, out);
+  else
+    await withStore(
+      o,
+      async (store) => {
+        await importLocalAgentLogs(store, out, o);
+        if ((await store.count()) > 0) return;
+        out(`The ledger at ${path} is empty: loading the demo organisation (tokenledger demo).\n`);
+        await fillDemo(store, o, out);
+      },
+      { deferRollups: true },
     );
   // One report that shows something: an individual's agent logs have no team and may be older than 30 days.
-  await withStore(o, async (store) => {
+  const shown = await withStore(o, async (store) => {
+    if ((await store.count()) === 0) return false;
     const view = await firstView(store, nowMicros());
     const flags = `--by ${view.by}${view.recent ? ' --since 30d' : ''}`;
     out(
@@ -46,7 +44,13 @@ export async function startCommand(
     );
     const q = await buildReportQuery({ ...o, by: view.by, ...(view.recent ? { since: '30d' } : {}) });
     out(formatReport(await store.query(q), q));
+    return true;
   });
+  if (!shown)
+    return out(
+      `\nNothing to show yet: no coding-agent logs here, and the ledger at ${path} is empty.\n` +
+        'tokenledger start loads a demo organisation and runs the dashboard; tokenledger --help lists every command.\n',
+    );
   out(
     '\nMore: tokenledger report --by model,user --top 10 · tokenledger report --bucket day · tokenledger events --limit 20\n\n',
   );
@@ -57,6 +61,8 @@ export async function startCommand(
     return out(
       `tokenledger serve already runs on this ledger (pid ${running.pid}): gateway, dashboard and API at ${running.url}\n`,
     );
+  // Loaded only to serve: the server's modules (undici, yaml, protobufjs) took ~0.2 s of every `tokenledger` run.
+  const { serveCommand } = await import('./serve.js');
   await serveCommand(o, out).catch((e: unknown) => {
     // Under `npm start` the flag the message names has to pass through npm.
     if (

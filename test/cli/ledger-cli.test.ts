@@ -392,9 +392,12 @@ describe('tokenledger alone', () => {
     expect(r.stdout).not.toContain('listening');
     const bySource = (await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source);
     expect(bySource).toEqual(['claude-code']);
-    // Again: nothing new is imported, the same spend is printed.
+    // Again: nothing new is imported, the same spend is printed, and the ledger file is left as it was (so the next
+    // run's import answers from its state cache without opening it).
+    const before = readFileSync(db);
     const again = await withoutAgentLogs(dir, () => runCli([]), env);
     expect(again.stdout).toContain('imported 0 events');
+    expect(readFileSync(db).equals(before)).toBe(true);
     expect(again.stdout.slice(again.stdout.indexOf('Spend by'))).toBe(
       r.stdout.slice(r.stdout.indexOf('Spend by')),
     );
