@@ -14,8 +14,13 @@ export type Attempt =
   | { kind: 'response'; response: UpstreamResponse }
   | { kind: 'unreachable'; error: Error; timeout: boolean };
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones we set ourselves: never copied across the proxy. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) and ones we set ourselves: never copied across the proxy. `expect` too: our
+ * own server has already answered `100-continue` and read the whole body, and undici refuses a request that carries
+ * it (curl sends it for large bodies), which failed such a call as unreachable.
+ */
 export const HOP_BY_HOP = new Set([
+  'expect',
   'connection',
   'keep-alive',
   'proxy-connection',
