@@ -39,16 +39,16 @@ export async function respondStream(
   const tail = meter.end();
   if (tail !== null && outcome === 'ok') res.write(tail);
   const facts = meter.facts();
-  const complete = outcome === 'ok' && facts.usage !== null;
+  // An error event ends the stream cleanly after a 200: the call failed, and any usage before it is partial.
+  const streamError = outcome === 'ok' ? meter.error() : null;
+  const complete = outcome === 'ok' && facts.usage !== null && streamError === null;
   try {
     await recordCall(call, {
       facts,
-      status: outcome === 'ok' ? 'ok' : outcome === 'aborted' ? 'aborted' : 'error',
+      status: outcome === 'aborted' ? 'aborted' : outcome === 'ok' && streamError === null ? 'ok' : 'error',
       error:
         outcome === 'ok'
-          ? facts.usage === null
-            ? 'usage_missing'
-            : null
+          ? (streamError ?? (facts.usage === null ? 'usage_missing' : null))
           : outcome === 'aborted'
             ? 'client_disconnected'
             : 'upstream_stream_broken',

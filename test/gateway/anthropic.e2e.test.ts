@@ -75,6 +75,31 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(final.usage.output_tokens).toBe(ANTHROPIC_USAGE.output);
   });
 
+  it('an error event mid-stream (overloaded) is recorded as an error, its output estimated', async () => {
+    const { data: stream, response } = await client.messages
+      .create({
+        model: `${MODEL}-overloaded`,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      .withResponse();
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String(err)).toContain('overloaded_error');
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    // message_start's usage is what the stream reported; its output (1) is not the answer's.
+    expect(e).toMatchObject({
+      status: 'error',
+      error_type: 'overloaded_error',
+      cost_source: 'estimated',
+      input_tokens: ANTHROPIC_USAGE.input,
+      cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+    });
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
  * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-broken`
- * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up).
+ * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
+ * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200).
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -161,7 +162,22 @@ function chatCompletion(model: string) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function sse(res: ServerResponse, model: string, events: string[]): Promise<void> {
+/** What each API sends inside a stream that fails after its 200 (then the stream ends). */
+const STREAM_ERRORS = {
+  // Anthropic: an `error` event, e.g. when the API is overloaded.
+  messages: `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`,
+  // Chat completions: a data line with an error object and no choices.
+  chat: `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`,
+  // Responses API: an `error` event with a top-level code.
+  responses: `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The server had an error while processing your request.', param: null, sequence_number: 3 })}\n\n`,
+};
+
+async function sse(
+  res: ServerResponse,
+  model: string,
+  events: string[],
+  api: keyof typeof STREAM_ERRORS,
+): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -171,6 +187,10 @@ async function sse(res: ServerResponse, model: string, events: string[]): Promis
     if (model.endsWith('-broken') && i === 3) {
       await sleep(20);
       return void res.destroy();
+    }
+    if (model.endsWith('-overloaded') && i === 3) {
+      res.write(STREAM_ERRORS[api]);
+      break;
     }
     if (model.endsWith('-hang') && i === 3) {
       await sleep(30_000);
@@ -202,7 +222,7 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
   ];
   if (withUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: openAiUsage() })}\n\n`);
   events.push('data: [DONE]\n\n');
-  return sse(res, model, events);
+  return sse(res, model, events, 'chat');
 }
 
 function response(model: string) {
@@ -245,7 +265,7 @@ function responsesStream(model: string, res: ServerResponse): Promise<void> {
     ),
     ev('response.completed', { response: response(model) }),
   ];
-  return sse(res, model, events);
+  return sse(res, model, events, 'responses');
 }
 
 function message(model: string) {
@@ -287,5 +307,5 @@ function messagesStream(model: string, res: ServerResponse): Promise<void> {
     }),
     ev('message_stop', {}),
   ];
-  return sse(res, model, events);
+  return sse(res, model, events, 'messages');
 }

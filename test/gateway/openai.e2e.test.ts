@@ -44,6 +44,15 @@ function expectUsage(e: UsageEvent, usage: Partial<UsageEvent>) {
   expect(e.cost_usd).toBe(expectedCost(e, usage));
 }
 
+/** The event of a call whose client stopped reading at an error: the gateway records it a moment later. */
+async function settled(id: string): Promise<UsageEvent> {
+  for (let i = 0; ; i++) {
+    const e = (await h.all()).find((x) => x.event_id === id);
+    if (e !== undefined || i === 50) return e ?? h.event(id);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('OpenAI through the gateway (official openai client)', () => {
   it('chat completion: usage with cached and reasoning tokens, exact cost in the header and the ledger', async () => {
     const { data, response } = await client.chat.completions
@@ -153,6 +162,33 @@ describe('OpenAI through the gateway (official openai client)', () => {
     const id = (err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-tokenledger-event-id');
     const e = await h.event(id!);
     expect(e).toMatchObject({ status: 'error', error_type: 'requests', input_tokens: 0, output_tokens: 0 });
+  });
+
+  it('an error inside a stream (chat error chunk, Responses error event) is recorded as an error', async () => {
+    const { data: chat, response: r1 } = await client.chat.completions
+      .create({ model: 'gpt-4o-overloaded', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    const err = await (async () => {
+      for await (const _ of chat);
+    })().catch((e: unknown) => e);
+    expect(String(err)).toContain('The server had an error');
+    expect(await settled(r1.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      status: 'error',
+      error_type: 'server_error',
+      output_tokens: 2,
+    });
+    const { data: resp, response: r2 } = await client.responses
+      .create({ model: 'gpt-4o-overloaded', input: 'hi', stream: true })
+      .withResponse();
+    const types: string[] = [];
+    await (async () => {
+      for await (const ev of resp) types.push(ev.type);
+    })().catch(() => {});
+    expect(await settled(r2.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      status: 'error',
+      error_type: 'server_error',
+      output_tokens: 1,
+    });
   });
 
   it('a slow stream is passed through chunk by chunk', async () => {

@@ -41,6 +41,11 @@ export interface StreamMeter {
   /** Whatever is still held when the upstream ends. */
   end(): Buffer | null;
   facts(): ResponseFacts;
+  /**
+   * The error type of an error the upstream reported inside the stream (Anthropic's `error` event, OpenAI's error
+   * chunk or Responses `error` event), which ends it after a 200: the usage reported before it, if any, is partial.
+   */
+  error(): string | null;
   /** Output text seen so far, for estimating tokens of a stream the client abandoned. */
   outputText(): string;
 }

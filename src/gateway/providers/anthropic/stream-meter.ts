@@ -15,6 +15,8 @@ export class AnthropicStreamMeter implements StreamMeter {
   private readonly seen: string[] = [];
   private usage: Record<string, unknown> | null = null;
   private result: ResponseFacts = emptyFacts();
+  /** A message_delta came: the stream reached its final usage. */
+  private final = false;
 
   push(chunk: Buffer): Buffer {
     const text = this.splitter.completed(chunk);
@@ -24,6 +26,7 @@ export class AnthropicStreamMeter implements StreamMeter {
     if (!USAGE_EVENT.test(text)) return chunk;
     eachEvent(text, (e) => {
       if (e.event === 'message_start' || e.event === 'message_delta') {
+        if (e.event === 'message_delta') this.final = true;
         const data = obj(safeParse(e.data));
         const message = obj(data?.message);
         const usage = obj(message?.usage) ?? obj(data?.usage);
@@ -53,6 +56,20 @@ export class AnthropicStreamMeter implements StreamMeter {
 
   facts(): ResponseFacts {
     return this.result;
+  }
+
+  /**
+   * The `error` event an overloaded API ends a stream with after its 200. Looked for only in a stream that never
+   * reached message_delta, so a stream that went well costs nothing more.
+   */
+  error(): string | null {
+    if (this.final) return null;
+    let found: string | null = null;
+    for (const text of this.seen)
+      eachEvent(text, (e) => {
+        if (e.event === 'error') found = str(obj(obj(safeParse(e.data))?.error)?.type) ?? 'stream_error';
+      });
+    return found;
   }
 
   outputText(): string {

@@ -1,5 +1,5 @@
 import { eachEvent, type SseEvent, SseSplitter } from '../../sse.js';
-import { emptyFacts, obj, type ResponseFacts, type StreamMeter } from '../provider.js';
+import { emptyFacts, obj, type ResponseFacts, type StreamMeter, str } from '../provider.js';
 import { openAiFacts } from './usage.js';
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -67,6 +67,19 @@ export class OpenAiStreamMeter implements StreamMeter {
     return this.result;
   }
 
+  /**
+   * Looked for only in a stream that ended without usage (we always ask for it, and a failed stream never sends it),
+   * so a stream that went well costs nothing more.
+   */
+  error(): string | null {
+    if (this.result.usage !== null) return null;
+    let found: string | null = null;
+    for (const e of this.events())
+      if (e.event === 'error' || e.data.includes('"error"'))
+        found = streamErrorType(safeParse(e.data)) ?? found;
+    return found;
+  }
+
   outputText(): string {
     const parts: string[] = [];
     for (const { data } of this.events()) {
@@ -96,6 +109,19 @@ export class OpenAiStreamMeter implements StreamMeter {
     for (const text of this.seen) eachEvent(text, (e) => e.data !== '[DONE]' && all.push(e));
     return all;
   }
+}
+
+/**
+ * The type of an error reported in the stream: chat's `{"error":{"type",…}}` chunk (OpenAI and compatible servers
+ * such as vLLM), or the Responses API's `error` event (`{"type":"error","code",…}`). A `response.failed` event is
+ * not one: its final usage is whole.
+ */
+function streamErrorType(parsed: unknown): string | null {
+  const o = obj(parsed);
+  if (o === null) return null;
+  if (o.type === 'error') return str(o.code) ?? str(obj(o.error)?.type) ?? 'stream_error';
+  const err = obj(o.error);
+  return err === null ? null : (str(err.type) ?? str(err.code) ?? 'stream_error');
 }
 
 /** Strings in JSON escape their quotes, so an unescaped `"usage":null` can only be the chunk's own field. */
