@@ -12,6 +12,7 @@ import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
 import type { GatewayConfig } from './config.js';
+import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
@@ -151,11 +152,12 @@ export class Gateway {
           res.end();
           return;
         }
+        const d = decodedResponse(r);
         const sse =
           prepared.stream &&
-          r.status < 400 &&
-          String(r.headers['content-type']).includes('text/event-stream');
-        await (sse ? respondStream(call, r, res, prepared.injectedUsage, abort) : respondJson(call, r, res));
+          d.status < 400 &&
+          String(d.headers['content-type']).includes('text/event-stream');
+        await (sse ? respondStream(call, d, res, prepared.injectedUsage, abort) : respondJson(call, d, res));
         return;
       }
     } catch (e) {

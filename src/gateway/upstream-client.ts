@@ -1,12 +1,16 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, type Dispatcher, errors } from 'undici';
+import type { Readable } from 'node:stream';
+import { Agent, errors } from 'undici';
 import type { GatewayConfig, Upstream } from './config.js';
+
+/** What the gateway uses of a response body: undici's own, or a decoder in front of it (content-decoding.ts). */
+export type UpstreamBody = Readable & { arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
 
 export interface UpstreamResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
 }
 
 /** Outcome of one upstream attempt as data (STYLE.md §2): the caller decides about fallbacks. */

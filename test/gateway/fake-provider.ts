@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGzip } from 'node:zlib';
 
 /**
  * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
  * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-broken`
  * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
- * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200).
+ * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
+ * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may).
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -51,8 +53,9 @@ export async function startFakeProvider(): Promise<FakeProvider> {
   };
 }
 
-async function answer(path: string, body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
   const model = String(body.model);
+  const res = model.endsWith('-gzip') ? gzipped(out) : out;
   const anthropic = path.startsWith('/v1/messages');
   if (model.endsWith('-e429') || model.endsWith('-e500')) {
     const status = model.endsWith('-e429') ? 429 : 500;
@@ -106,6 +109,31 @@ async function answer(path: string, body: Record<string, unknown>, res: ServerRe
         },
       });
   }
+}
+
+/** The response compressed with gzip, each write flushed so a stream still arrives event by event. */
+function gzipped(res: ServerResponse): ServerResponse {
+  const gzip = createGzip();
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  const writeHead = res.writeHead.bind(res);
+  gzip.on('data', (d: Buffer) => write(d));
+  gzip.on('end', () => end());
+  return Object.assign(res, {
+    writeHead: (status: number, headers: Record<string, string | number>) => {
+      const { 'content-length': _, ...rest } = headers;
+      return writeHead(status, { ...rest, 'content-encoding': 'gzip' });
+    },
+    write: (chunk: string) => {
+      gzip.write(chunk);
+      gzip.flush();
+      return true;
+    },
+    end: (chunk?: string) => {
+      gzip.end(chunk);
+      return res;
+    },
+  }) as ServerResponse;
 }
 
 /** The official clients ask for base64 (little-endian float32) and decode it themselves. */

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAI_USAGE } from './fake-provider.js';
+import { OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -36,5 +37,47 @@ describe('HTTP details a real client sends', () => {
     const e = await h.event(id);
     expect(e).toMatchObject({ status: 'ok', output_tokens: OPENAI_USAGE.completion });
     expect(h.fake.requests.at(-1)!.headers.expect).toBeUndefined();
+  });
+});
+
+describe('an upstream that compresses although asked for identity', () => {
+  const metered = {
+    status: 'ok',
+    error_type: null,
+    input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached,
+    cache_read_tokens: OPENAI_USAGE.cached,
+    output_tokens: OPENAI_USAGE.completion,
+    reasoning_tokens: OPENAI_USAGE.reasoning,
+  };
+  const chat = (stream: object) =>
+    fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer sk-x',
+        'accept-encoding': 'gzip, br',
+      },
+      body: JSON.stringify({ model: 'gpt-4o-gzip', messages: [{ role: 'user', content: 'hi' }], ...stream }),
+    });
+
+  it('JSON: usage is metered and the client gets the decoded body', async () => {
+    const client = new OpenAI({ apiKey: 'sk-x', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-gzip', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(WORDS.join(''));
+    expect(response.headers.get('content-encoding')).toBeNull();
+    expect(await h.event(response.headers.get('x-tokenledger-event-id')!)).toMatchObject(metered);
+  });
+
+  it('SSE, usage injected or asked for: usage is metered and the client gets valid events', async () => {
+    for (const stream of [{ stream: true }, { stream: true, stream_options: { include_usage: true } }]) {
+      const r = await chat(stream);
+      expect(r.headers.get('content-encoding')).toBeNull();
+      const text = await r.text();
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+      expect(text.includes('"usage":{')).toBe('stream_options' in stream);
+      expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject(metered);
+    }
   });
 });
