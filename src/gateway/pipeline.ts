@@ -157,7 +157,9 @@ export class Gateway {
           prepared.stream &&
           d.status < 400 &&
           String(d.headers['content-type']).includes('text/event-stream');
-        await (sse ? respondStream(call, d, res, prepared.injectedUsage, abort) : respondJson(call, d, res));
+        await (sse
+          ? respondStream(call, d, res, prepared.injectedUsage, abort)
+          : respondJson(call, d, res, abort));
         return;
       }
     } catch (e) {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { errors } from 'undici';
 import { formatUsd } from '../money/money.js';
 import { type CallContext, recordCall } from './call.js';
-import { errorBody } from './errors.js';
+import { errorBody, GatewayError } from './errors.js';
 import { emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList } from './upstream-headers.js';
@@ -14,20 +15,43 @@ export async function respondJson(
   call: CallContext,
   r: UpstreamResponse,
   res: ServerResponse,
+  signal: { readonly aborted: boolean },
 ): Promise<void> {
   let body: Buffer;
   try {
     body = Buffer.from(await r.body.arrayBuffer());
-  } catch {
-    // The client went away (or the upstream broke) before the answer was complete.
+  } catch (e) {
+    if (signal.aborted || res.destroyed) {
+      // The client went away before the answer was complete.
+      await recordCall(call, {
+        facts: null,
+        status: 'aborted',
+        error: 'client_disconnected',
+        abortedBeforeOutput: true,
+      });
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    // The upstream stalled (timeouts.idle_ms) or broke off its answer: nothing was sent yet, so the client still
+    // gets an error it can act on (504 or 502), and the call is recorded as the upstream's failure, its input estimated.
+    const timeout = e instanceof errors.BodyTimeoutError;
     await recordCall(call, {
       facts: null,
-      status: 'aborted',
-      error: 'client_disconnected',
+      status: 'error',
+      error: timeout ? 'upstream_timeout' : 'upstream_body_broken',
       abortedBeforeOutput: true,
-    });
-    if (!res.destroyed) res.destroy();
-    return;
+    }).catch(() => {});
+    throw timeout
+      ? new GatewayError(
+          'GW_UPSTREAM_TIMEOUT',
+          `upstream ${call.upstream.name} stopped sending its answer for ${call.deps.config.timeouts.idle_ms} ms (timeouts.idle_ms); check the upstream, or raise timeouts.idle_ms in tokenledger.config.yaml`,
+          { cause: e },
+        )
+      : new GatewayError(
+          'GW_UPSTREAM_UNREACHABLE',
+          `upstream ${call.upstream.name} broke off its answer (${(e as Error).message}); check it is running`,
+          { cause: e },
+        );
   }
   let facts: ResponseFacts = emptyFacts();
   let error: string | null = null;

@@ -8,7 +8,8 @@ import { createGzip } from 'node:zlib';
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-broken`
  * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
- * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may).
+ * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
+ * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection.
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -56,6 +57,12 @@ export async function startFakeProvider(): Promise<FakeProvider> {
 async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
   const model = String(body.model);
   const res = model.endsWith('-gzip') ? gzipped(out) : out;
+  if (model.endsWith('-stall') || model.endsWith('-cut')) {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_fake' });
+    res.write('{"id":"chatcmpl-fake1","object":"chat.completion",');
+    if (model.endsWith('-cut')) setTimeout(() => res.destroy(), 20);
+    return; // -stall: until the gateway gives up (timeouts.idle_ms)
+  }
   const anthropic = path.startsWith('/v1/messages');
   if (model.endsWith('-e429') || model.endsWith('-e500')) {
     const status = model.endsWith('-e429') ? 429 : 500;

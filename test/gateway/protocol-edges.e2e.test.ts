@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
@@ -7,7 +10,9 @@ import { type Harness, startHarness } from './helpers.js';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  const config = join(tmpdir(), `tl-gw-edges-${process.pid}.yaml`);
+  await writeFile(config, 'timeouts: { idle_ms: 300 }\n');
+  h = await startHarness({}, config);
 });
 afterAll(() => h.close());
 
@@ -79,5 +84,37 @@ describe('an upstream that compresses although asked for identity', () => {
       expect(text.includes('"usage":{')).toBe('stream_options' in stream);
       expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject(metered);
     }
+  });
+});
+
+describe('an upstream that fails in the middle of a JSON answer', () => {
+  const call = (model: string) =>
+    fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello there' }] }),
+    });
+
+  it('stalls past timeouts.idle_ms: 504 GW_UPSTREAM_TIMEOUT, recorded as the upstream timing out', async () => {
+    const before = (await h.all()).length;
+    const r = await call('gpt-4o-stall');
+    expect(r.status).toBe(504);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('GW_UPSTREAM_TIMEOUT');
+    const events = await h.all();
+    expect(events.length).toBe(before + 1);
+    expect(events.find((e) => e.model_requested === 'gpt-4o-stall')).toMatchObject({
+      status: 'error',
+      error_type: 'upstream_timeout',
+    });
+  });
+
+  it('breaks off: 502 GW_UPSTREAM_UNREACHABLE, recorded as the upstream breaking, not the client leaving', async () => {
+    const r = await call('gpt-4o-cut');
+    expect(r.status).toBe(502);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('GW_UPSTREAM_UNREACHABLE');
+    expect((await h.all()).find((e) => e.model_requested === 'gpt-4o-cut')).toMatchObject({
+      status: 'error',
+      error_type: 'upstream_body_broken',
+    });
   });
 });
