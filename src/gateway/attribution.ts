@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Attribution, emptyAttribution } from '../ledger/event.js';
 import { GatewayError } from './errors.js';
@@ -16,6 +17,7 @@ const HEADER_FIELDS = [
 ] as const;
 
 const MAX_VALUE = 256;
+const NON_ASCII = /[\u0080-\u00ff]/;
 
 /**
  * Who a call is charged to. A virtual key fixes its own fields: a header may repeat them but not change them (403),
@@ -61,10 +63,19 @@ export function attribute(
   return a;
 }
 
+/**
+ * Node reads header bytes as latin1, so `x-tokenledger-team: équipe` sent as UTF-8 (as curl and most HTTP clients
+ * send it) arrives as "Ã©quipe". Bytes that are valid UTF-8 are read as UTF-8; others (a latin1 "é" as fetch sends
+ * it) stay as they are. ASCII, the common case, is one regular expression test.
+ */
 function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
   const raw = headers[name];
-  const v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  let v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (v === undefined || v === '') return null;
+  if (NON_ASCII.test(v)) {
+    const bytes = Buffer.from(v, 'latin1');
+    if (isUtf8(bytes)) v = bytes.toString('utf8');
+  }
   if (v.length > MAX_VALUE)
     throw new GatewayError('GW_BAD_ATTRIBUTION', `${name}: longer than ${MAX_VALUE} characters; shorten it`);
   return v;
