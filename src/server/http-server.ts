@@ -29,8 +29,11 @@ export function createHttpServer(r: HttpRoutes): Server {
     const path = q < 0 ? url : url.slice(0, q);
     const route = GATEWAY_ROUTES.get(path);
     if (route !== undefined) {
-      if (req.method !== 'POST')
+      if (req.method !== 'POST') {
+        // RFC 9110 §15.5.6: a 405 names the methods the route takes.
+        res.setHeader('allow', 'POST');
         return json(res, 405, 'GW_METHOD_NOT_ALLOWED', `${req.method} ${path}: use POST`);
+      }
       void r.gateway.handle(req, res, route, url);
       return;
     }

@@ -105,7 +105,12 @@ describe('safety', () => {
     const r = await fetch(`${h.server.url}/v1/models/../../etc/passwd`);
     expect(r.status).toBe(404);
     expect(((await r.json()) as ErrorJson).error.code).toBe('GW_NOT_FOUND');
-    expect((await fetch(`${h.server.url}/v1/chat/completions`)).status).toBe(405);
+    for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+      const wrong = await fetch(`${h.server.url}/v1/chat/completions`, { method });
+      expect(wrong.status).toBe(405);
+      // RFC 9110 §15.5.6: a 405 must say which methods the route takes.
+      expect(wrong.headers.get('allow')).toBe('POST');
+    }
   });
 
   it('a model cannot name an upstream URL', async () => {
