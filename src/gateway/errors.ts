@@ -25,6 +25,8 @@ export const GATEWAY_ERRORS = {
   GW_UPSTREAM_UNREACHABLE: 502,
   GW_UPSTREAM_TIMEOUT: 504,
   GW_NOT_RECORDED: 503,
+  // The client closed the connection before its request was whole: counted in the metrics, never sent (nginx's 499).
+  GW_CLIENT_CLOSED: 499,
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

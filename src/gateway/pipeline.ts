@@ -199,6 +199,12 @@ export class Gateway {
   }
 
   private fail(res: ServerResponse, e: unknown): void {
+    // Node's "aborted": the client left before its request body was whole. Nothing went upstream; not our bug.
+    if ((e as NodeJS.ErrnoException | null)?.code === 'ECONNRESET' && res.req.destroyed) {
+      this.d.metrics.recordError('GW_CLIENT_CLOSED');
+      res.destroy();
+      return;
+    }
     const refusal = e instanceof BudgetExceededError || e instanceof RateLimitedError ? e : null;
     const status =
       refusal !== null

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
@@ -42,6 +42,26 @@ describe('HTTP details a real client sends', () => {
     const e = await h.event(id);
     expect(e).toMatchObject({ status: 'ok', output_tokens: OPENAI_USAGE.completion });
     expect(h.fake.requests.at(-1)!.headers.expect).toBeUndefined();
+  });
+});
+
+describe('a client that closes before sending its whole body', () => {
+  it('is counted as GW_CLIENT_CLOSED, not logged as an internal error; nothing is recorded', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const before = (await h.all()).length;
+    const { port } = new URL(h.server.url);
+    const s = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => s.on('connect', () => r()));
+    s.write(post(JSON.stringify({ model: 'gpt-4o', messages: [] })).slice(0, -10));
+    await new Promise((r) => setTimeout(r, 50));
+    s.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const metrics = await (await fetch(`${h.server.url}/metrics`)).text();
+    expect(metrics).toContain('code="GW_CLIENT_CLOSED"');
+    expect(metrics).not.toContain('code="GW_INTERNAL"');
+    expect(stderr.mock.calls.some(([line]) => String(line).includes('gateway: Error: aborted'))).toBe(false);
+    stderr.mockRestore();
+    expect((await h.all()).length).toBe(before);
   });
 });
 
