@@ -56,7 +56,9 @@ export async function respondJson(
   let facts: ResponseFacts = emptyFacts();
   let error: string | null = null;
   const parsed = safeParse(body);
-  if (r.status < 400) {
+  // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
+  const ok = r.status < 300;
+  if (ok) {
     facts = call.provider.readJson(call.route.operation, parsed);
     if (facts.usage === null) error = 'usage_missing';
   } else {
@@ -65,7 +67,7 @@ export async function respondJson(
   }
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
-    event = await recordCall(call, { facts, status: r.status < 400 ? 'ok' : 'error', error });
+    event = await recordCall(call, { facts, status: ok ? 'ok' : 'error', error });
   } catch (e) {
     const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
     const b = errorBody('GW_NOT_RECORDED', msg);

@@ -138,3 +138,24 @@ describe('an upstream that fails in the middle of a JSON answer', () => {
     });
   });
 });
+
+describe('an upstream that redirects', () => {
+  it('is not followed: the client gets the 3xx as sent, the call is recorded as an error', async () => {
+    const sent = h.fake.requests.length;
+    const r = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({ model: 'gpt-4o-redirect', messages: [] }),
+    });
+    expect(r.status).toBe(307);
+    expect(r.headers.get('location')).toBe('http://203.0.113.7/v1/chat/completions');
+    expect(h.fake.requests.length).toBe(sent + 1);
+    expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      status: 'error',
+      error_type: 'http_307',
+      input_tokens: 0,
+      output_tokens: 0,
+    });
+  });
+});
