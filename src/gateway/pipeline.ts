@@ -131,9 +131,11 @@ export class Gateway {
           }
           if (i < list.length - 1) continue;
           if (route.metered)
-            await recordCall(call, { facts: null, status: 'error', error: 'upstream_unreachable' }).catch(
-              () => {},
-            );
+            await recordCall(call, {
+              facts: null,
+              status: 'error',
+              error: attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable',
+            }).catch(() => {});
           throw new GatewayError(
             attempt.timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNREACHABLE',
             `upstream ${c.upstream.name} did not answer (${attempt.error.message}); check it is running and its base URL in --upstream or tokenledger.config.yaml`,

@@ -10,7 +10,7 @@ import { createGzip } from 'node:zlib';
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
- * `*-redirect` answers 307 to another host.
+ * `*-redirect` answers 307 to another host, `*-silent` never answers at all.
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -58,6 +58,7 @@ export async function startFakeProvider(): Promise<FakeProvider> {
 async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
   const model = String(body.model);
   const res = model.endsWith('-gzip') ? gzipped(out) : out;
+  if (model.endsWith('-silent')) return; // until the gateway gives up (timeouts.first_byte_ms)
   if (model.endsWith('-redirect')) {
     res.writeHead(307, { location: 'http://203.0.113.7/v1/chat/completions', 'content-length': 0 });
     return void res.end();

@@ -11,7 +11,7 @@ let h: Harness;
 
 beforeAll(async () => {
   const config = join(tmpdir(), `tl-gw-edges-${process.pid}.yaml`);
-  await writeFile(config, 'timeouts: { idle_ms: 300 }\n');
+  await writeFile(config, 'timeouts: { first_byte_ms: 300, idle_ms: 300 }\n');
   h = await startHarness({}, config);
 });
 afterAll(() => h.close());
@@ -107,13 +107,23 @@ describe('an upstream that compresses although asked for identity', () => {
   });
 });
 
-describe('an upstream that fails in the middle of a JSON answer', () => {
+describe('an upstream that times out or fails in the middle of a JSON answer', () => {
   const call = (model: string) =>
     fetch(`${h.server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
       body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello there' }] }),
     });
+
+  it('sends no headers within timeouts.first_byte_ms: 504, recorded as the upstream timing out', async () => {
+    const r = await call('gpt-4o-silent');
+    expect(r.status).toBe(504);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('GW_UPSTREAM_TIMEOUT');
+    expect((await h.all()).find((e) => e.model_requested === 'gpt-4o-silent')).toMatchObject({
+      status: 'error',
+      error_type: 'upstream_timeout',
+    });
+  });
 
   it('stalls past timeouts.idle_ms: 504 GW_UPSTREAM_TIMEOUT, recorded as the upstream timing out', async () => {
     const before = (await h.all()).length;
