@@ -39,16 +39,17 @@ export async function respondStream(
   const tail = meter.end();
   if (tail !== null && outcome === 'ok') res.write(tail);
   const facts = meter.facts();
-  // An error event ends the stream cleanly after a 200: the call failed, and any usage before it is partial.
+  // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
+  // usage (response.failed), the usage before it is partial.
   const streamError = outcome === 'ok' ? meter.error() : null;
-  const complete = outcome === 'ok' && facts.usage !== null && streamError === null;
+  const complete = outcome === 'ok' && facts.usage !== null && (streamError?.usageFinal ?? true);
   try {
     await recordCall(call, {
       facts,
       status: outcome === 'aborted' ? 'aborted' : outcome === 'ok' && streamError === null ? 'ok' : 'error',
       error:
         outcome === 'ok'
-          ? (streamError ?? (facts.usage === null ? 'usage_missing' : null))
+          ? (streamError?.type ?? (facts.usage === null ? 'usage_missing' : null))
           : outcome === 'aborted'
             ? 'client_disconnected'
             : 'upstream_stream_broken',

@@ -89,7 +89,11 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err)).toContain('overloaded_error');
-    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    // The client stops reading at the error; the gateway records the call a moment later.
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const e = await h.event(id);
     // message_start's usage is what the stream reported; its output (1) is not the answer's.
     expect(e).toMatchObject({
       status: 'error',

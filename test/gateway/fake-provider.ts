@@ -10,7 +10,8 @@ import { createGzip } from 'node:zlib';
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
- * `*-redirect` answers 307 to another host, `*-silent` never answers at all.
+ * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
+ * ends with `response.failed` (its error and final usage) instead of `response.completed`.
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -304,7 +305,15 @@ function responsesStream(model: string, res: ServerResponse): Promise<void> {
     ...WORDS.map((w) =>
       ev('response.output_text.delta', { item_id: 'msg_fake1', output_index: 0, content_index: 0, delta: w }),
     ),
-    ev('response.completed', { response: response(model) }),
+    model.endsWith('-failed')
+      ? ev('response.failed', {
+          response: {
+            ...response(model),
+            status: 'failed',
+            error: { code: 'server_error', message: 'The model failed to generate a response.' },
+          },
+        })
+      : ev('response.completed', { response: response(model) }),
   ];
   return sse(res, model, events, 'responses');
 }

@@ -191,6 +191,17 @@ describe('OpenAI through the gateway (official openai client)', () => {
     });
   });
 
+  it('a Responses stream that ends in response.failed is an error, with the usage it reported', async () => {
+    const { data, response } = await client.responses
+      .create({ model: 'gpt-4o-failed', input: 'hi', stream: true })
+      .withResponse();
+    const types: string[] = [];
+    for await (const ev of data) types.push(ev.type);
+    expect(types.at(-1)).toBe('response.failed');
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({ status: 'error', error_type: 'server_error', ...CHAT_USAGE });
+  });
+
   it('a slow stream is passed through chunk by chunk', async () => {
     const stream = await client.chat.completions.create({ model: 'gpt-4o-slow', messages: [], stream: true });
     const arrivals: number[] = [];

@@ -42,12 +42,19 @@ export interface StreamMeter {
   end(): Buffer | null;
   facts(): ResponseFacts;
   /**
-   * The error type of an error the upstream reported inside the stream (Anthropic's `error` event, OpenAI's error
-   * chunk or Responses `error` event), which ends it after a 200: the usage reported before it, if any, is partial.
+   * An error the upstream reported inside the stream, which ends it after a 200 (Anthropic's `error` event, OpenAI's
+   * error chunk, the Responses API's `error` or `response.failed` event).
    */
-  error(): string | null;
+  error(): StreamError | null;
   /** Output text seen so far, for estimating tokens of a stream the client abandoned. */
   outputText(): string;
+}
+
+export interface StreamError {
+  /** The error type, for the event's `error_type`. */
+  type: string;
+  /** The usage reported with it is the call's whole usage (`response.failed`); otherwise the output is estimated. */
+  usageFinal: boolean;
 }
 
 /** The request after metering's changes. */

@@ -1,5 +1,5 @@
 import { eachEvent, SseSplitter } from '../../sse.js';
-import { emptyFacts, obj, type ResponseFacts, type StreamMeter, str } from '../provider.js';
+import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { anthropicUsage } from './usage.js';
 
 const USAGE_EVENT = /message_start|message_delta/;
@@ -62,14 +62,15 @@ export class AnthropicStreamMeter implements StreamMeter {
    * The `error` event an overloaded API ends a stream with after its 200. Looked for only in a stream that never
    * reached message_delta, so a stream that went well costs nothing more.
    */
-  error(): string | null {
+  error(): StreamError | null {
     if (this.final) return null;
     let found: string | null = null;
     for (const text of this.seen)
       eachEvent(text, (e) => {
         if (e.event === 'error') found = str(obj(obj(safeParse(e.data))?.error)?.type) ?? 'stream_error';
       });
-    return found;
+    // message_start's usage is all there is: its output_tokens is not the answer's.
+    return found === null ? null : { type: found, usageFinal: false };
   }
 
   outputText(): string {

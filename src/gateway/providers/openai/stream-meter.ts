@@ -1,5 +1,5 @@
 import { eachEvent, type SseEvent, SseSplitter } from '../../sse.js';
-import { emptyFacts, obj, type ResponseFacts, type StreamMeter, str } from '../provider.js';
+import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { openAiFacts } from './usage.js';
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -22,6 +22,8 @@ export class OpenAiStreamMeter implements StreamMeter {
   /** The text of every whole event so far, as the splitter gave it. */
   private readonly seen: string[] = [];
   private result: ResponseFacts = emptyFacts();
+  /** The error code of a `response.failed` event, read when its final usage is. */
+  private failed: string | null = null;
 
   constructor(private readonly injected: boolean) {}
 
@@ -40,6 +42,8 @@ export class OpenAiStreamMeter implements StreamMeter {
         (e.event !== null && FINAL_RESPONSE_EVENTS.has(e.event))
       ) {
         const parsed = safeParse(e.data);
+        if (obj(parsed)?.type === 'response.failed')
+          this.failed = str(obj(obj(obj(parsed)?.response)?.error)?.code) ?? 'response_failed';
         const facts = openAiFacts(parsed);
         if (facts.usage !== null) {
           this.result = facts;
@@ -71,13 +75,14 @@ export class OpenAiStreamMeter implements StreamMeter {
    * Looked for only in a stream that ended without usage (we always ask for it, and a failed stream never sends it),
    * so a stream that went well costs nothing more.
    */
-  error(): string | null {
+  error(): StreamError | null {
+    if (this.failed !== null) return { type: this.failed, usageFinal: this.result.usage !== null };
     if (this.result.usage !== null) return null;
     let found: string | null = null;
     for (const e of this.events())
       if (e.event === 'error' || e.data.includes('"error"'))
         found = streamErrorType(safeParse(e.data)) ?? found;
-    return found;
+    return found === null ? null : { type: found, usageFinal: false };
   }
 
   outputText(): string {
@@ -113,8 +118,8 @@ export class OpenAiStreamMeter implements StreamMeter {
 
 /**
  * The type of an error reported in the stream: chat's `{"error":{"type",…}}` chunk (OpenAI and compatible servers
- * such as vLLM), or the Responses API's `error` event (`{"type":"error","code",…}`). A `response.failed` event is
- * not one: its final usage is whole.
+ * such as vLLM), or the Responses API's `error` event (`{"type":"error","code",…}`). `response.failed` is read
+ * with the final usage it carries, in push.
  */
 function streamErrorType(parsed: unknown): string | null {
   const o = obj(parsed);
