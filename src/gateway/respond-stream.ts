@@ -42,14 +42,15 @@ export async function respondStream(
   // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
   // usage (response.failed), the usage before it is partial.
   const streamError = outcome === 'ok' ? meter.error() : null;
-  const complete = outcome === 'ok' && facts.usage !== null && (streamError?.usageFinal ?? true);
+  const usageFinal = facts.usage !== null && meter.usageComplete();
+  const complete = outcome === 'ok' && usageFinal && (streamError?.usageFinal ?? true);
   try {
     await recordCall(call, {
       facts,
       status: outcome === 'aborted' ? 'aborted' : outcome === 'ok' && streamError === null ? 'ok' : 'error',
       error:
         outcome === 'ok'
-          ? (streamError?.type ?? (facts.usage === null ? 'usage_missing' : null))
+          ? (streamError?.type ?? (usageFinal ? null : 'usage_missing'))
           : outcome === 'aborted'
             ? 'client_disconnected'
             : 'upstream_stream_broken',

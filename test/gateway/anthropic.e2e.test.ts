@@ -104,6 +104,31 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     });
   });
 
+  it("a stream that ends without message_delta has its output estimated, not taken as message_start's 1", async () => {
+    const { data: stream, response } = await client.messages
+      .create({
+        model: `${MODEL}-nodelta`,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      .withResponse();
+    let text = '';
+    for await (const ev of stream)
+      if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+    expect(text).toBe(WORDS.join(''));
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: 'usage_missing',
+      cost_source: 'estimated',
+      input_tokens: ANTHROPIC_USAGE.input,
+      cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+    });
+    // The text's tokens, counted with the tokenizer: more than message_start's placeholder.
+    expect(e.output_tokens).toBeGreaterThan(1);
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({

@@ -11,7 +11,8 @@ import { createGzip } from 'node:zlib';
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
- * ends with `response.failed` (its error and final usage) instead of `response.completed`.
+ * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
+ * for `*-nodelta` ends without its `message_delta` (the event with the final output usage).
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -351,10 +352,14 @@ function messagesStream(model: string, res: ServerResponse): Promise<void> {
     ...WORDS.map((w) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } })),
     ev('content_block_stop', { index: 0 }),
     // Cumulative: a meter that summed message_start and message_delta would count output_tokens + 1.
-    ev('message_delta', {
-      delta: { stop_reason: 'end_turn', stop_sequence: null },
-      usage: { output_tokens: ANTHROPIC_USAGE.output },
-    }),
+    ...(model.endsWith('-nodelta')
+      ? []
+      : [
+          ev('message_delta', {
+            delta: { stop_reason: 'end_turn', stop_sequence: null },
+            usage: { output_tokens: ANTHROPIC_USAGE.output },
+          }),
+        ]),
     ev('message_stop', {}),
   ];
   return sse(res, model, events, 'messages');

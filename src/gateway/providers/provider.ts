@@ -46,6 +46,11 @@ export interface StreamMeter {
    * error chunk, the Responses API's `error` or `response.failed` event).
    */
   error(): StreamError | null;
+  /**
+   * The stream reached the event that carries its final usage (OpenAI: the usage chunk or the Responses API's final
+   * event; Anthropic: `message_delta`). A stream that ended without it has its output estimated.
+   */
+  usageComplete(): boolean;
   /** Output text seen so far, for estimating tokens of a stream the client abandoned. */
   outputText(): string;
 }

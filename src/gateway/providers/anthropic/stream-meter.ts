@@ -73,6 +73,11 @@ export class AnthropicStreamMeter implements StreamMeter {
     return found === null ? null : { type: found, usageFinal: false };
   }
 
+  /** message_start's usage alone is not the call's: its output_tokens is a placeholder (1). */
+  usageComplete(): boolean {
+    return this.final;
+  }
+
   outputText(): string {
     const deltas: string[] = [];
     for (const text of this.seen)

@@ -85,6 +85,10 @@ export class OpenAiStreamMeter implements StreamMeter {
     return found === null ? null : { type: found, usageFinal: false };
   }
 
+  usageComplete(): boolean {
+    return this.result.usage !== null;
+  }
+
   outputText(): string {
     const parts: string[] = [];
     for (const { data } of this.events()) {
