@@ -3,7 +3,7 @@ import { errors } from 'undici';
 import { formatUsd } from '../money/money.js';
 import { type CallContext, recordCall } from './call.js';
 import { errorBody, GatewayError } from './errors.js';
-import { emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
+import { answerText, emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList } from './upstream-headers.js';
 
@@ -55,19 +55,24 @@ export async function respondJson(
   }
   let facts: ResponseFacts = emptyFacts();
   let error: string | null = null;
+  // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
+  let estimate: { outputText: string } | undefined;
   const parsed = safeParse(body);
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
   const ok = r.status < 300;
   if (ok) {
     facts = call.provider.readJson(call.route.operation, parsed);
-    if (facts.usage === null) error = 'usage_missing';
+    if (facts.usage === null) {
+      error = 'usage_missing';
+      estimate = { outputText: answerText(parsed) };
+    }
   } else {
     const err = obj(obj(parsed)?.error);
     error = str(err?.type) ?? str(err?.code) ?? `http_${r.status}`;
   }
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
-    event = await recordCall(call, { facts, status: ok ? 'ok' : 'error', error });
+    event = await recordCall(call, { facts, status: ok ? 'ok' : 'error', error, estimate });
   } catch (e) {
     const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
     const b = errorBody('GW_NOT_RECORDED', msg);

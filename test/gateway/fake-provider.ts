@@ -12,7 +12,8 @@ import { createGzip } from 'node:zlib';
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
- * for `*-nodelta` ends without its `message_delta` (the event with the final output usage).
+ * for `*-nodelta` ends without its `message_delta` (the event with the final output usage); a chat completion for
+ * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer).
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -188,7 +189,8 @@ function chatCompletion(model: string) {
     id: 'chatcmpl-fake1',
     object: 'chat.completion',
     created: 1_760_000_000,
-    model,
+    // The model that answered, as a server names it: the behaviour suffix is the request's alone.
+    model: model.replace(/-nousage$/, ''),
     choices: [
       {
         index: 0,
@@ -197,7 +199,7 @@ function chatCompletion(model: string) {
         finish_reason: 'stop',
       },
     ],
-    usage: openAiUsage(),
+    ...(model.endsWith('-nousage') ? {} : { usage: openAiUsage() }),
     service_tier: 'default',
     system_fingerprint: 'fp_fake',
   };

@@ -153,6 +153,22 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e.operation).toBe('embeddings');
   });
 
+  it('an answer without usage is counted with the tokenizer and marked estimated, not recorded as free', async () => {
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini-nousage',
+        messages: [{ role: 'user', content: 'Say hello in ten words.' }],
+      })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(WORDS.join(''));
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({ status: 'ok', error_type: 'usage_missing', cost_source: 'estimated' });
+    expect(e.input_tokens).toBeGreaterThan(0);
+    // "Hello there, how can I help you today?" in o200k: one token a word and one for each mark.
+    expect(e.output_tokens).toBe(10);
+    expect(e.cost_usd).toBeGreaterThan(0n);
+  });
+
   it('upstream errors keep their status and body and are recorded as errors', async () => {
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-e429', messages: [] })

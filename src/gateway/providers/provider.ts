@@ -122,3 +122,35 @@ export function promptText(...fields: unknown[]): string {
   for (const f of fields) collect(f);
   return parts.join('\n');
 }
+
+/**
+ * The answer's text in a response body, for counting output tokens when the upstream reported no usage: OpenAI's
+ * `choices` (chat messages, their tool calls' arguments, completions' text), the Responses API's `output` items and
+ * Anthropic's `content` blocks (text, thinking, tool input).
+ */
+export function answerText(body: unknown): string {
+  const parts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') parts.push(v);
+    else if (Array.isArray(v)) for (const x of v) collect(x);
+    else {
+      const o = obj(v);
+      if (o === null) return;
+      for (const k of ANSWER_KEYS) collect(o[k]);
+      if (o.type === 'tool_use' && o.input !== undefined) parts.push(JSON.stringify(o.input));
+    }
+  };
+  const o = obj(body);
+  if (o !== null) for (const k of ['choices', 'output', 'content'] as const) collect(o[k]);
+  return parts.join('\n');
+}
+
+const ANSWER_KEYS = [
+  'message',
+  'text',
+  'content',
+  'thinking',
+  'tool_calls',
+  'function',
+  'arguments',
+] as const;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { answerText } from './provider.js';
+
+// Response shapes from the providers' API references, answer text only.
+describe('answerText', () => {
+  it('reads chat messages with their tool calls, and legacy completions', () => {
+    const chat = {
+      choices: [
+        {
+          message: {
+            role: 'assistant',
+            content: 'Checking.',
+            tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"q":1}' } }],
+          },
+        },
+      ],
+      usage: null,
+    };
+    expect(answerText(chat)).toBe('Checking.\n{"q":1}');
+    expect(answerText({ choices: [{ text: 'Once upon', index: 0 }] })).toBe('Once upon');
+  });
+
+  it('reads Responses API output items and Anthropic content blocks', () => {
+    const responses = {
+      instructions: 'not the answer',
+      output: [
+        { type: 'reasoning', summary: [] },
+        {
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'Hi.', annotations: [] }],
+        },
+        { type: 'function_call', name: 'f', arguments: '{}' },
+      ],
+    };
+    expect(answerText(responses)).toBe('Hi.\n{}');
+    const messages = {
+      content: [
+        { type: 'thinking', thinking: 'Let me see.', signature: 'x' },
+        { type: 'text', text: 'Done.' },
+        { type: 'tool_use', id: 'tu', name: 'g', input: { a: 1 } },
+      ],
+    };
+    expect(answerText(messages)).toBe('Let me see.\nDone.\n{"a":1}');
+  });
+
+  it('is empty for anything else', () => {
+    expect(answerText(null)).toBe('');
+    expect(answerText({ object: 'list', data: [] })).toBe('');
+  });
+});
