@@ -108,19 +108,10 @@ export function obj(v: unknown): Record<string, unknown> | null {
  * through arrays and `content` (OpenAI's messages and input items, Anthropic's system blocks and messages alike).
  */
 export function promptText(...fields: unknown[]): string {
-  const parts: string[] = [];
-  const collect = (v: unknown): void => {
-    if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) for (const x of v) collect(x);
-    else {
-      const o = obj(v);
-      if (o === null) return;
-      if (typeof o.text === 'string') parts.push(o.text);
-      collect(o.content);
-    }
-  };
-  for (const f of fields) collect(f);
-  return parts.join('\n');
+  return textsIn(fields, (o, parts, more) => {
+    if (typeof o.text === 'string') parts.push(o.text);
+    more(o.content);
+  });
 }
 
 /**
@@ -129,19 +120,29 @@ export function promptText(...fields: unknown[]): string {
  * Anthropic's `content` blocks (text, thinking, tool input).
  */
 export function answerText(body: unknown): string {
+  const o = obj(body);
+  if (o === null) return '';
+  return textsIn([o.choices, o.output, o.content], (x, parts, more) => {
+    for (const k of ANSWER_KEYS) more(x[k]);
+    if (x.type === 'tool_use' && x.input !== undefined) parts.push(JSON.stringify(x.input));
+  });
+}
+
+/** Every string in `values`, through arrays, and what `visit` takes from each object, joined by newlines. */
+function textsIn(
+  values: unknown[],
+  visit: (o: Record<string, unknown>, parts: string[], more: (v: unknown) => void) => void,
+): string {
   const parts: string[] = [];
-  const collect = (v: unknown): void => {
+  const more = (v: unknown): void => {
     if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) for (const x of v) collect(x);
+    else if (Array.isArray(v)) for (const x of v) more(x);
     else {
       const o = obj(v);
-      if (o === null) return;
-      for (const k of ANSWER_KEYS) collect(o[k]);
-      if (o.type === 'tool_use' && o.input !== undefined) parts.push(JSON.stringify(o.input));
+      if (o !== null) visit(o, parts, more);
     }
   };
-  const o = obj(body);
-  if (o !== null) for (const k of ['choices', 'output', 'content'] as const) collect(o[k]);
+  for (const v of values) more(v);
   return parts.join('\n');
 }
 
