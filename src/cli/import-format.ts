@@ -3,7 +3,7 @@ import { counted, groupDigits } from './group-digits.js';
 
 /** The summary printed after every import: what was read, stored, skipped (with the first few places), unpriced. */
 export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.files > 0): string {
-  const files = fromFiles ? filesLine(s) : null;
+  const files = fromFiles ? counted(s.files, 'file') : null;
   const from =
     files === null
       ? `${groupDigits(s.events)} generated`
@@ -37,10 +37,6 @@ export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.f
     ...side('activity records', s.activity),
   ];
   return `${lines.join('\n')}\n`;
-}
-
-function filesLine(s: ImportSummary): string {
-  return counted(s.files, 'file');
 }
 
 function side(label: string, c: RecordCounts): string[] {
