@@ -48,6 +48,20 @@ describe('prices show', () => {
     expect(describeModel(pricer, 'acme-llm-9000', at)).toBeNull();
   });
 
+  it("says what each of the provider's service tiers charges for the model", () => {
+    const pricer = createPricer(catalog, null);
+    const text = formatModelDescription(describeModel(pricer, 'gpt-4o-2024-11-20', at)!);
+    expect(text).toContain('service tier batch: x0.5 (https://platform.openai.com/docs/guides/batch)');
+    expect(text).toContain(
+      'service tier priority: input_mtok 4.25, cache_read_mtok 2.125, output_mtok 17 (https://openai.com/api-priority-processing/)',
+    );
+    expect(text).toMatch(/priority +4\.25 \/ 2\.125 \/ 4\.25 \/ 4\.25 \/ 17/);
+    // gpt-5-nano is not offered at priority: its standard rates, said so.
+    expect(formatModelDescription(describeModel(pricer, 'gpt-5-nano', at)!)).toContain(
+      'service tier priority: standard rates (no price for this model)',
+    );
+  });
+
   it('lists catalog and override-only models', () => {
     const pricer = createPricer(
       catalog,

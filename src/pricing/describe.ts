@@ -24,7 +24,16 @@ export interface ModelDescription {
   /** Catalog price keys the ledger does not bill (audio, searches, …). */
   ignored: readonly string[];
   discount: { percent_off: string; where: string } | null;
-  serviceTiers: { tier: string; multiplier: string; source: string }[];
+  /**
+   * The provider's service tiers and how each prices this model: its own prices (parts it changes, flat), else a
+   * multiplier of the standard rates, else neither (the standard rates).
+   */
+  serviceTiers: {
+    tier: string;
+    prices: { part: PricePart; price: string }[] | null;
+    multiplier: string | null;
+    source: string;
+  }[];
   /** Effective rates in force at `at`: standard and per service tier, below and above each long-context threshold. */
   rates: { label: string; rates: Record<keyof RateCard, string> }[];
   priceVersion: string;
@@ -49,7 +58,7 @@ export function describeModel(
     ['', 0],
     ...thresholds.map((t): [string, number] => [`, input > ${t}`, t + 1]),
   ];
-  const tiers = [...(pricer.catalog.serviceTiers.get(r.provider) ?? new Map()).entries()];
+  const tiers = [...(pricer.catalog.serviceTiers.get(r.provider)?.entries() ?? [])];
   const rates: ModelDescription['rates'] = [];
   for (const tier of [null, ...tiers.map(([name]) => name)]) {
     for (const [label, size] of sizes) {
@@ -77,7 +86,20 @@ export function describeModel(
       percent_off: discount.percentText,
       where: `${discount.where}${range(discount.fromUs, discount.untilUs)}`,
     },
-    serviceTiers: tiers.map(([tier, m]) => ({ tier, multiplier: m.text, source: m.source })),
+    serviceTiers: tiers.map(([tier, t]) => {
+      const own = t.models.get(r.model);
+      return {
+        tier,
+        prices: own
+          ? PRICE_PARTS.filter((part) => own[part] !== undefined).map((part) => ({
+              part,
+              price: plain(own[part]!.base),
+            }))
+          : null,
+        multiplier: own ? null : t.text,
+        source: t.source,
+      };
+    }),
     rates,
     priceVersion: pricer.version,
   };
@@ -100,7 +122,14 @@ export function formatModelDescription(d: ModelDescription): string {
   if (d.alternatives.length > 0) lines.push(`  catalog alternatives: ${d.alternatives.join('; ')}`);
   if (d.overrides.length > 0) lines.push(`  overrides:   ${d.overrides.join('; ')}`);
   if (d.discount) lines.push(`  discount:    ${d.discount.percent_off}% off (${d.discount.where})`);
-  for (const t of d.serviceTiers) lines.push(`  service tier ${t.tier}: x${t.multiplier} (${t.source})`);
+  for (const t of d.serviceTiers) {
+    const how = t.prices
+      ? t.prices.map((p) => `${p.part} ${p.price}`).join(', ')
+      : t.multiplier
+        ? `x${t.multiplier}`
+        : 'standard rates (no price for this model)';
+    lines.push(`  service tier ${t.tier}: ${how} (${t.source})`);
+  }
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
   lines.push('  effective rates (input / cache read / cache write 5m / cache write 1h / output):');
   for (const r of d.rates) {

@@ -2,7 +2,7 @@ import { type ConditionalPrices, type PriceSet, selectPrices } from './catalog.j
 import type { Effective, OverrideDiscount } from './overrides.js';
 import { type Card, rateCard } from './rates.js';
 import type { Resolution } from './resolve.js';
-import type { ServiceTierMultiplier } from './service-tiers.js';
+import type { ServiceTier } from './service-tiers.js';
 
 /** A discount from the overrides file with its provider and model already resolved to catalog ids. */
 export interface DiscountTarget {
@@ -27,7 +27,7 @@ export class PricedModel {
 
   constructor(
     readonly resolution: Resolution,
-    private readonly serviceTiers: ReadonlyMap<string, ServiceTierMultiplier> | undefined,
+    private readonly serviceTiers: ReadonlyMap<string, ServiceTier> | undefined,
     discounts: readonly DiscountTarget[],
   ) {
     const entry = resolution.entry;
@@ -65,13 +65,18 @@ export class PricedModel {
     return card;
   }
 
-  /** The prices in force at `ts`: the catalog alternative, then override price changes in file order. */
-  pricesAt(ts: number): PriceSet | null {
+  /**
+   * The prices in force at `ts`: the catalog alternative, then the service tier's own prices for this model if it
+   * has some (they are the provider's list prices for that tier, so they stand where the catalog's would), then
+   * override price changes in file order (overrides win over both).
+   */
+  pricesAt(ts: number, tier: ServiceTier | null = null): PriceSet | null {
     const active = this.resolution.entry.changes.filter((c) => inRange(c, ts));
     if (this.catalogPrices.length === 0 && active.length === 0) return null;
     const base =
       this.catalogPrices.length > 0 ? this.catalogPrices[selectPrices(this.catalogPrices, ts)]!.prices : {};
-    return Object.assign({}, base, ...active.map((c) => c.prices)) as PriceSet;
+    const own = tier?.models.get(this.resolution.model) ?? {};
+    return Object.assign({}, base, own, ...active.map((c) => c.prices)) as PriceSet;
   }
 
   /** The negotiated discount in force at `ts`: a model-level one beats a provider-level one; later entries win ties. */
@@ -84,17 +89,20 @@ export class PricedModel {
     return best?.discount ?? null;
   }
 
-  serviceTier(name: string | null): ServiceTierMultiplier | null {
+  serviceTier(name: string | null): ServiceTier | null {
     return name === null ? null : (this.serviceTiers?.get(name) ?? null);
   }
 
   private compute(ts: number, totalInput: number, tierName: string | null): Card | null {
-    const prices = this.pricesAt(ts);
+    const tier = this.serviceTier(tierName);
+    const ownPrices = tier?.models.has(this.resolution.model) === true;
+    const prices = this.pricesAt(ts, tier);
     if (prices === null) return null;
     return rateCard({
       prices,
       totalInput,
-      multiplier: this.serviceTier(tierName)?.multiplier ?? null,
+      // A model the tier prices itself is not also scaled by the tier's multiplier.
+      multiplier: ownPrices ? null : (tier?.multiplier ?? null),
       percentOff: this.discountAt(ts)?.percentOff ?? null,
       claude: this.resolution.entry.claude,
     });

@@ -179,7 +179,78 @@ describe('catalog prices, computed by hand', () => {
     expect(e.cost_usd).toBe(usd('0.1125'));
   });
 
-  // A tier no provider prices (OpenAI `priority`, a caller's typo) is billed at the standard rates, however many
+  // https://openai.com/api-priority-processing/ — priority is a premium that differs per model (gpt-4o-mini 1.67x,
+  // gpt-4.1 1.75x, gpt-5 2x), so the tier lists each model's own prices: gpt-4o-mini $0.25 input, $0.125 cached
+  // input, $1.00 output.
+  it('OpenAI priority processing at the per-model priority prices', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-4o-mini-2024-07-18',
+        service_tier: 'priority',
+        input_tokens: 100_000,
+        cache_read_tokens: 40_000,
+        output_tokens: 10_000,
+      }),
+    );
+    // 100,000 × $0.25 = $0.025; 40,000 × $0.125 = $0.005; 10,000 × $1.00 = $0.01 → $0.04
+    expect(e.cost_usd).toBe(usd('0.04'));
+    // gpt-5: $2.50 / $0.25 / $20 (twice standard): 10,000 × $2.50 + 1,000 × $20 = $0.025 + $0.02 = $0.045
+    const g = pricer.price(
+      unpricedEvent({ model: 'gpt-5', service_tier: 'Priority', input_tokens: 10_000, output_tokens: 1_000 }),
+    );
+    expect(g.cost_usd).toBe(usd('0.045'));
+    // gpt-5-nano is not offered at priority; a call the response says was served so keeps the standard rates:
+    // 10,000 × $0.05 + 1,000 × $0.40 = $0.0005 + $0.0004 = $0.0009
+    const n = pricer.price(
+      unpricedEvent({
+        model: 'gpt-5-nano',
+        service_tier: 'priority',
+        input_tokens: 10_000,
+        output_tokens: 1_000,
+      }),
+    );
+    expect(n.cost_usd).toBe(usd('0.0009'));
+  });
+
+  // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
+  it("gives tier prices only to models the catalog has, under the tier's provider", () => {
+    const listed: string[] = [];
+    for (const [provider, tiers] of catalog.serviceTiers)
+      for (const [, tier] of tiers)
+        for (const model of tier.models.keys()) {
+          const r = pricer.resolve(model, provider);
+          expect([r?.provider, r?.model], `${provider} ${model}`).toEqual([provider, model]);
+          listed.push(model);
+        }
+    expect(listed.length).toBeGreaterThan(10);
+  });
+
+  it('an override of a model price wins over its priority price; a discount applies after it', () => {
+    const overrides = parseOverrides(
+      `models:
+  - id: gpt-4o-mini
+    prices: { input_mtok: "0.20" }
+discounts:
+  - provider: openai
+    percent_off: 10
+`,
+      'prices.yaml',
+    );
+    const p = createPricer(catalog, overrides);
+    const e = p.price(
+      unpricedEvent({
+        model: 'gpt-4o-mini',
+        service_tier: 'priority',
+        input_tokens: 100_000,
+        output_tokens: 10_000,
+      }),
+    );
+    // input: the override's $0.20; output: priority's $1.00; then 10% off:
+    // (100,000 × $0.20 + 10,000 × $1.00) × 0.9 = ($0.02 + $0.01) × 0.9 = $0.027
+    expect(e.cost_usd).toBe(usd('0.027'));
+  });
+
+  // A tier no provider prices (a caller's typo, a tier a provider adds later) is billed at the standard rates, however many
   // distinct ones a long-running server has seen: each used to take a rate-card code of its own, and the 1,024th
   // collided with the long-context card.
   it('prices any number of unknown service tiers at the standard rates', () => {

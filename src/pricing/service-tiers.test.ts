@@ -11,7 +11,43 @@ describe('the service-tier multipliers file', () => {
       multiplier: 500_000_000_000_000_000n,
       text: '0.5',
       source: 'https://platform.openai.com/docs/guides/batch',
+      models: new Map(),
     });
+  });
+
+  it("reads a tier's own prices per model exactly, as flat prices of the parts given", () => {
+    const t = parseServiceTiers(
+      `{"openai": {"priority": {"source": "https://openai.com/api-priority-processing/",
+        "models": {"gpt-4o-mini": {"input_mtok": "0.25", "cache_read_mtok": "0.125", "output_mtok": 1}}}}}`,
+      'tiers.json',
+    );
+    const priority = t.get('openai')?.get('priority');
+    expect(priority?.multiplier).toBeNull();
+    expect(priority?.models.get('gpt-4o-mini')).toEqual({
+      input_mtok: { base: 250_000_000_000_000_000n, tiers: [] },
+      cache_read_mtok: { base: 125_000_000_000_000_000n, tiers: [] },
+      output_mtok: { base: 1_000_000_000_000_000_000n, tiers: [] },
+    });
+  });
+
+  it('names the key of a bad per-model price', () => {
+    const tiers = (models: string) =>
+      `{"openai": {"priority": {"source": "https://x.test/", "models": ${models}}}}`;
+    expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input": "1"}}'), 't')).toThrow(
+      't: openai.priority.models.gpt-4o.input: unknown price; allowed: input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok',
+    );
+    expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input_mtok": "-1"}}'), 't')).toThrow(
+      't: openai.priority.models.gpt-4o.input_mtok must not be negative',
+    );
+    expect(() => parseServiceTiers(tiers('{"gpt-4o": {}}'), 't')).toThrow(
+      't: openai.priority.models.gpt-4o: expected prices',
+    );
+    expect(() => parseServiceTiers(tiers('[]'), 't')).toThrow(
+      't: openai.priority.models: expected an object of model ids',
+    );
+    expect(() => parseServiceTiers('{"openai": {"priority": {"source": "https://x.test/"}}}', 't')).toThrow(
+      't: openai.priority: expected a multiplier, models, or both',
+    );
   });
 
   it('names the file and what is wrong', () => {
@@ -39,7 +75,7 @@ describe('the service-tier multipliers file', () => {
         '{"openai": {"batch": {"multiplier": "0.5", "source": "https://x.test/", "note": 1}}}',
         't',
       ),
-    ).toThrow('t: openai.batch.note: unknown key; allowed: multiplier, source');
+    ).toThrow('t: openai.batch.note: unknown key; allowed: multiplier, models, source');
     expect(() => parseServiceTiers('{"openai": {"batch": {"multiplier": "0.5"}}}', 't')).toThrow(
       't: openai.batch.source: expected the URL',
     );

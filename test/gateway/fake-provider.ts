@@ -92,7 +92,9 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
   }
   switch (path) {
     case '/v1/chat/completions':
-      return body.stream === true ? chatStream(body, res) : json(res, 200, chatCompletion(model));
+      return body.stream === true
+        ? chatStream(body, res)
+        : json(res, 200, chatCompletion(model, servedTier(body)));
     case '/v1/completions':
       return json(res, 200, {
         id: 'cmpl-fake1',
@@ -184,7 +186,15 @@ function openAiUsage() {
   };
 }
 
-function chatCompletion(model: string) {
+/**
+ * The tier OpenAI names in its answer: the one that served the call, `priority` or `flex` when asked for and
+ * granted, else `default` (https://platform.openai.com/docs/api-reference/chat/object, service_tier).
+ */
+function servedTier(body: Record<string, unknown>): string {
+  return body.service_tier === 'priority' || body.service_tier === 'flex' ? body.service_tier : 'default';
+}
+
+function chatCompletion(model: string, tier: string) {
   return {
     id: 'chatcmpl-fake1',
     object: 'chat.completion',
@@ -200,7 +210,7 @@ function chatCompletion(model: string) {
       },
     ],
     ...(model.endsWith('-nousage') ? {} : { usage: openAiUsage() }),
-    service_tier: 'default',
+    service_tier: tier,
     system_fingerprint: 'fp_fake',
   };
 }
@@ -255,7 +265,7 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
     object: 'chat.completion.chunk',
     created: 1_760_000_000,
     model,
-    service_tier: 'default',
+    service_tier: servedTier(body),
     system_fingerprint: 'fp_fake',
   };
   const chunk = (delta: object, finish: string | null) =>

@@ -71,6 +71,26 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(Object.keys(sent.headers).some((k) => k.startsWith('x-tokenledger'))).toBe(false);
   });
 
+  // https://openai.com/api-priority-processing/ — gpt-4o at priority: $4.25 input, $2.125 cached input, $17 output.
+  it('a call served at priority is priced at the priority rates, streamed and not', async () => {
+    const ask = {
+      model: 'gpt-4o',
+      messages: [{ role: 'user' as const, content: 'hi' }],
+      service_tier: 'priority' as const,
+    };
+    const { response } = await client.chat.completions.create(ask).withResponse();
+    const { data: stream, response: streamed } = await client.chat.completions
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed]) {
+      const e = await settled(r.headers.get('x-tokenledger-event-id')!);
+      // 476 × $4.25 = $0.002023; 1,024 × $2.125 = $0.002176; 420 × $17 = $0.00714 → $0.011339
+      // (at the standard rates it would be $0.00667)
+      expect([e.service_tier, formatUsd(e.cost_usd!)]).toEqual(['priority', '0.011339000000']);
+    }
+  });
+
   it('streamed chat without include_usage: usage is metered and the client sees no usage at all', async () => {
     const { data: stream, response } = await client.chat.completions
       .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true })
