@@ -19,4 +19,27 @@ describe('attribute', () => {
     expect(a.tags).toEqual({ app: 'café', env: 'prod' });
     expect(a.user).toBe('josé');
   });
+
+  it('refuses an attribution header sent twice with different values, which Node would join into one', () => {
+    const headers = { 'x-tokenledger-team': 'payments, search' };
+    const raw = ['x-tokenledger-team', 'payments', 'X-Tokenledger-Team', 'search'];
+    expect(() => attribute(null, headers, {}, raw)).toThrow(
+      'x-tokenledger-team: sent 2 times with different values ("payments", "search"); send it once',
+    );
+    // The same value twice is that team; one value with a comma in it is that value.
+    expect(
+      attribute(null, { 'x-tokenledger-team': 'a, a' }, {}, [
+        'x-tokenledger-team',
+        'a',
+        'x-tokenledger-team',
+        'a',
+      ]).team,
+    ).toBe('a');
+    expect(
+      attribute(null, { 'x-tokenledger-team': 'Payments, EMEA' }, {}, [
+        'x-tokenledger-team',
+        'Payments, EMEA',
+      ]).team,
+    ).toBe('Payments, EMEA');
+  });
 });

@@ -29,6 +29,7 @@ export function attribute(
   key: VirtualKeyRecord | null,
   headers: IncomingHttpHeaders,
   body: Record<string, unknown>,
+  rawHeaders: readonly string[] = [],
 ): Attribution {
   const a = emptyAttribution();
   if (key !== null) {
@@ -40,7 +41,7 @@ export function attribute(
     a.api_key_id = key.id;
   }
   for (const [header, field] of HEADER_FIELDS) {
-    const v = headerValue(headers, header);
+    const v = headerValue(headers, header, rawHeaders);
     if (v === null) continue;
     const fixed = a[field];
     if (key !== null && fixed !== null && fixed !== v)
@@ -68,10 +69,16 @@ export function attribute(
  * send it) arrives as "Ã©quipe". Bytes that are valid UTF-8 are read as UTF-8; others (a latin1 "é" as fetch sends
  * it) stay as they are. ASCII, the common case, is one regular expression test.
  */
-function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+function headerValue(
+  headers: IncomingHttpHeaders,
+  name: string,
+  rawHeaders: readonly string[] = [],
+): string | null {
   const raw = headers[name];
   let v = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (v === undefined || v === '') return null;
+  // Node joins a repeated header's values with ", ": two different teams would be booked as one called "a, b".
+  if (v.includes(',')) v = onceSent(name, v, rawHeaders);
   if (NON_ASCII.test(v)) {
     const bytes = Buffer.from(v, 'latin1');
     if (isUtf8(bytes)) v = bytes.toString('utf8');
@@ -79,6 +86,22 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | null 
   if (v.length > MAX_VALUE)
     throw new GatewayError('GW_BAD_ATTRIBUTION', `${name}: longer than ${MAX_VALUE} characters; shorten it`);
   return v;
+}
+
+/**
+ * `joined`, or the one value behind it when `name` was sent several times with the same value; GW_BAD_ATTRIBUTION
+ * when it was sent with different ones (rawHeaders: name, value, name, value, …).
+ */
+function onceSent(name: string, joined: string, rawHeaders: readonly string[]): string {
+  const values = new Set<string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.toLowerCase() === name) values.add(rawHeaders[i + 1]!.trim());
+  if (values.size > 1)
+    throw new GatewayError(
+      'GW_BAD_ATTRIBUTION',
+      `${name}: sent ${values.size} times with different values (${[...values].map((x) => JSON.stringify(x)).join(', ')}); send it once`,
+    );
+  return values.size === 1 ? [...values][0]! : joined;
 }
 
 /** `k=v,k2=v2` to a tag map. */

@@ -67,7 +67,7 @@ export class Gateway {
       const provider = route.provider;
       let list = candidates(this.d.config, provider.type, json.model);
       const key = await this.authenticate(provider, req, list[0]!);
-      const attribution = attribute(key, req.headers, json);
+      const attribution = attribute(key, req.headers, json, req.rawHeaders);
       this.d.sessions?.check(attribution);
       // Admission: after attribution (budgets are per scope), before anything is sent upstream.
       if (route.metered && this.d.enforcer !== undefined) {

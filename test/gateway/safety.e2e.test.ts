@@ -1,4 +1,5 @@
 import { stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -91,6 +92,32 @@ describe('safety', () => {
     );
     expect(r.status).toBe(413);
     expect(((await r.json()) as ErrorJson).error.code).toBe('GW_BODY_TOO_LARGE');
+  });
+
+  it('400 when an attribution header comes twice with different values (not a team called "a, b")', async () => {
+    // fetch would send the two values as one line; node:http sends an array as repeated header lines.
+    const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const [status, text] = await new Promise<[number, string]>((resolve, reject) => {
+      const req = request(
+        `${h.server.url}/v1/chat/completions`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-tokenledger-team': ['payments', 'search'] },
+        },
+        (res) => {
+          let t = '';
+          res.on('data', (c: Buffer) => (t += c));
+          res.on('end', () => resolve([res.statusCode!, t]));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(400);
+    expect((JSON.parse(text) as ErrorJson).error).toMatchObject({
+      code: 'GW_BAD_ATTRIBUTION',
+      message: 'x-tokenledger-team: sent 2 times with different values ("payments", "search"); send it once',
+    });
   });
 
   it('400 naming where the JSON broke', async () => {
