@@ -88,15 +88,16 @@ export function describeModel(
     },
     serviceTiers: tiers.map(([tier, t]) => {
       const own = t.models.get(r.model);
+      const prices = own?.prices;
       return {
         tier,
-        prices: own
-          ? PRICE_PARTS.filter((part) => own[part] !== undefined).map((part) => ({
+        prices: prices
+          ? PRICE_PARTS.filter((part) => prices[part] !== undefined).map((part) => ({
               part,
-              price: plain(own[part]!.base),
+              price: plain(prices[part]!.base),
             }))
           : null,
-        multiplier: own ? null : t.text,
+        multiplier: (own ? own.multiplier : t.multiplier)?.text ?? null,
         source: t.source,
       };
     }),

@@ -75,7 +75,7 @@ export class PricedModel {
     if (this.catalogPrices.length === 0 && active.length === 0) return null;
     const base =
       this.catalogPrices.length > 0 ? this.catalogPrices[selectPrices(this.catalogPrices, ts)]!.prices : {};
-    const own = tier?.models.get(this.resolution.model) ?? {};
+    const own = tier?.models.get(this.resolution.model)?.prices ?? {};
     return Object.assign({}, base, own, ...active.map((c) => c.prices)) as PriceSet;
   }
 
@@ -95,14 +95,14 @@ export class PricedModel {
 
   private compute(ts: number, totalInput: number, tierName: string | null): Card | null {
     const tier = this.serviceTier(tierName);
-    const ownPrices = tier?.models.has(this.resolution.model) === true;
+    const own = tier?.models.get(this.resolution.model);
     const prices = this.pricesAt(ts, tier);
     if (prices === null) return null;
     return rateCard({
       prices,
       totalInput,
-      // A model the tier prices itself is not also scaled by the tier's multiplier.
-      multiplier: ownPrices ? null : (tier?.multiplier ?? null),
+      // A model the tier lists is priced as listed, not also scaled by the tier's own multiplier.
+      multiplier: (own ? own.multiplier : tier?.multiplier)?.value ?? null,
       percentOff: this.discountAt(ts)?.percentOff ?? null,
       claude: this.resolution.entry.claude,
     });

@@ -212,6 +212,31 @@ describe('catalog prices, computed by hand', () => {
     expect(n.cost_usd).toBe(usd('0.0009'));
   });
 
+  // https://platform.claude.com/docs/en/build-with-claude/fast-mode — Opus 4.6 fast mode: 6x the standard rates,
+  // $30 / $150, and $60 / $225 over 200K input tokens while Opus 4.6 had a long-context tier (until 2026-03-13 in
+  // the catalog); https://platform.claude.com/docs/en/about-claude/pricing — Opus 5 and Opus 4.8 fast: $10 / $50 (2x).
+  it('Anthropic fast mode at its per-model multiple of the standard rates', () => {
+    const fast = (model: string, input: number, iso = '2026-04-01T00:00:00Z') =>
+      pricer.price(
+        unpricedEvent({
+          model,
+          service_tier: 'fast',
+          input_tokens: input,
+          output_tokens: 1_000,
+          ts: at(iso),
+        }),
+      ).cost_usd;
+    // 10,000 × $30 = $0.30; 1,000 × $150 = $0.15 → $0.45
+    expect(fast('claude-opus-4-6', 10_000)).toBe(usd('0.45'));
+    // 300,000 × $60 = $18; 1,000 × $225 = $0.225 → $18.225
+    expect(fast('claude-opus-4-6', 300_000, '2026-03-01T00:00:00Z')).toBe(usd('18.225'));
+    // 10,000 × $10 = $0.10; 1,000 × $50 = $0.05 → $0.15
+    expect(fast('claude-opus-5', 10_000)).toBe(usd('0.15'));
+    expect(fast('claude-opus-4-8', 10_000)).toBe(usd('0.15'));
+    // Fast mode is not offered on Opus 4.7 (the API refuses it): the standard rates, 10,000 × $5 + 1,000 × $25
+    expect(fast('claude-opus-4-7', 10_000)).toBe(usd('0.075'));
+  });
+
   // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
   it("gives tier prices only to models the catalog has, under the tier's provider", () => {
     const listed: string[] = [];

@@ -8,8 +8,7 @@ describe('the service-tier multipliers file', () => {
       'tiers.json',
     );
     expect(t.get('openai')?.get('batch')).toEqual({
-      multiplier: 500_000_000_000_000_000n,
-      text: '0.5',
+      multiplier: { value: 500_000_000_000_000_000n, text: '0.5' },
       source: 'https://platform.openai.com/docs/guides/batch',
       models: new Map(),
     });
@@ -24,9 +23,23 @@ describe('the service-tier multipliers file', () => {
     const priority = t.get('openai')?.get('priority');
     expect(priority?.multiplier).toBeNull();
     expect(priority?.models.get('gpt-4o-mini')).toEqual({
-      input_mtok: { base: 250_000_000_000_000_000n, tiers: [] },
-      cache_read_mtok: { base: 125_000_000_000_000_000n, tiers: [] },
-      output_mtok: { base: 1_000_000_000_000_000_000n, tiers: [] },
+      prices: {
+        input_mtok: { base: 250_000_000_000_000_000n, tiers: [] },
+        cache_read_mtok: { base: 125_000_000_000_000_000n, tiers: [] },
+        output_mtok: { base: 1_000_000_000_000_000_000n, tiers: [] },
+      },
+      multiplier: null,
+    });
+  });
+
+  it('reads a per-model multiplier', () => {
+    const t = parseServiceTiers(
+      '{"anthropic": {"fast": {"source": "https://x.test/", "models": {"claude-opus-4-6": {"multiplier": "6"}}}}}',
+      'tiers.json',
+    );
+    expect(t.get('anthropic')?.get('fast')?.models.get('claude-opus-4-6')).toEqual({
+      prices: null,
+      multiplier: { value: 6_000_000_000_000_000_000n, text: '6' },
     });
   });
 
@@ -34,13 +47,19 @@ describe('the service-tier multipliers file', () => {
     const tiers = (models: string) =>
       `{"openai": {"priority": {"source": "https://x.test/", "models": ${models}}}}`;
     expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input": "1"}}'), 't')).toThrow(
-      't: openai.priority.models.gpt-4o.input: unknown price; allowed: input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok',
+      't: openai.priority.models.gpt-4o.input: unknown price; allowed: some of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, or a multiplier',
     );
     expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input_mtok": "-1"}}'), 't')).toThrow(
       't: openai.priority.models.gpt-4o.input_mtok must not be negative',
     );
     expect(() => parseServiceTiers(tiers('{"gpt-4o": {}}'), 't')).toThrow(
-      't: openai.priority.models.gpt-4o: expected prices',
+      't: openai.priority.models.gpt-4o: expected some of input_mtok',
+    );
+    expect(() => parseServiceTiers(tiers('{"gpt-4o": {"multiplier": "2", "input_mtok": "1"}}'), 't')).toThrow(
+      't: openai.priority.models.gpt-4o: expected prices or a multiplier, not both',
+    );
+    expect(() => parseServiceTiers(tiers('{"gpt-4o": {"multiplier": "-2"}}'), 't')).toThrow(
+      't: openai.priority.models.gpt-4o.multiplier must not be negative',
     );
     expect(() => parseServiceTiers(tiers('[]'), 't')).toThrow(
       't: openai.priority.models: expected an object of model ids',

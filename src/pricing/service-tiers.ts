@@ -3,22 +3,28 @@ import { PRICE_PARTS, type PricePart, type PriceSet } from './catalog.js';
 import { RATE_SCALE } from './cost.js';
 import { PricingError } from './pricing-errors.js';
 
+/** A multiplier as the file writes it and at RATE_SCALE digits (e.g. "0.5" and 500000000000000000n). */
+export interface Multiplier {
+  value: bigint;
+  text: string;
+}
+
 /**
- * What one provider charges in one service tier: its own prices for the models it lists (OpenAI's priority premium
- * differs per model, so no single multiplier states it), else a multiplier of all five standard rates, else nothing
- * (the standard rates).
+ * How a tier prices one model it lists: its own prices for some parts (flat USD per 1M tokens; they replace the
+ * catalog's, parts not listed keep their standard price), or a multiplier of all five standard rates.
+ */
+export type TierModel = { prices: PriceSet; multiplier: null } | { prices: null; multiplier: Multiplier };
+
+/**
+ * What one provider charges in one service tier: what it lists per model (OpenAI's priority premium and Anthropic's
+ * fast mode differ per model, so no single multiplier states them), else its multiplier of all five standard rates,
+ * else nothing (the standard rates).
  */
 export interface ServiceTier {
-  /** At RATE_SCALE digits (e.g. 500000000000000000n for "0.5"), or null when the tier has none. */
-  multiplier: bigint | null;
-  /** The multiplier as written in the file, or null. */
-  text: string | null;
+  multiplier: Multiplier | null;
   source: string;
-  /**
-   * Canonical model id → the parts this tier prices differently (USD per 1M tokens, flat): they replace the
-   * catalog's; parts not listed keep their standard price.
-   */
-  models: ReadonlyMap<string, PriceSet>;
+  /** Canonical model id → how the tier prices that model. */
+  models: ReadonlyMap<string, TierModel>;
 }
 
 /** provider id → tier name (lower-case) → its prices. */
@@ -66,36 +72,43 @@ export function parseServiceTiers(text: string, file: string): ServiceTierTable 
         throw invalid(`${where}.source`, ': expected the URL of the page that publishes the prices');
       if (entry.multiplier === undefined && entry.models === undefined)
         throw invalid(where, ': expected a multiplier, models, or both');
-      let multiplier: bigint | null = null;
-      let text: string | null = null;
-      if (entry.multiplier !== undefined) {
-        text = decimalText(entry.multiplier, `${where}.multiplier`);
-        multiplier = decimal(text, `${where}.multiplier`);
-      }
-      const models = new Map<string, PriceSet>();
+      const multiplier =
+        entry.multiplier === undefined ? null : multiplierOf(entry.multiplier, `${where}.multiplier`);
+      const models = new Map<string, TierModel>();
       if (entry.models !== undefined) {
         if (!isObject(entry.models)) throw invalid(`${where}.models`, ': expected an object of model ids');
-        for (const [model, prices] of Object.entries(entry.models)) {
-          const at = `${where}.models.${model}`;
-          if (!isObject(prices) || Object.keys(prices).length === 0)
-            throw invalid(at, `: expected prices, some of ${PRICE_PARTS.join(', ')}`);
-          const set: PriceSet = {};
-          for (const [part, value] of Object.entries(prices)) {
-            if (!(PRICE_PARTS as readonly string[]).includes(part))
-              throw invalid(`${at}.${part}`, `: unknown price; allowed: ${PRICE_PARTS.join(', ')}`);
-            set[part as PricePart] = {
-              base: decimal(decimalText(value, `${at}.${part}`), `${at}.${part}`),
-              tiers: [],
-            };
-          }
-          models.set(model, set);
-        }
+        for (const [model, given] of Object.entries(entry.models))
+          models.set(model, tierModel(given, `${where}.models.${model}`));
       }
-      byTier.set(tier.toLowerCase(), { multiplier, text, source: entry.source, models });
+      byTier.set(tier.toLowerCase(), { multiplier, source: entry.source, models });
     }
     table.set(provider, byTier);
   }
   return table;
+
+  function tierModel(given: unknown, at: string): TierModel {
+    const allowed = `some of ${PRICE_PARTS.join(', ')}, or a multiplier`;
+    if (!isObject(given) || Object.keys(given).length === 0) throw invalid(at, `: expected ${allowed}`);
+    if (given.multiplier !== undefined) {
+      if (Object.keys(given).length > 1) throw invalid(at, ': expected prices or a multiplier, not both');
+      return { prices: null, multiplier: multiplierOf(given.multiplier, `${at}.multiplier`) };
+    }
+    const prices: PriceSet = {};
+    for (const [part, value] of Object.entries(given)) {
+      if (!(PRICE_PARTS as readonly string[]).includes(part))
+        throw invalid(`${at}.${part}`, `: unknown price; allowed: ${allowed}`);
+      prices[part as PricePart] = {
+        base: decimal(decimalText(value, `${at}.${part}`), `${at}.${part}`),
+        tiers: [],
+      };
+    }
+    return { prices, multiplier: null };
+  }
+
+  function multiplierOf(v: unknown, where: string): Multiplier {
+    const text = decimalText(v, where);
+    return { value: decimal(text, where), text };
+  }
 
   function decimalText(v: unknown, where: string): string {
     if (typeof v !== 'string' && typeof v !== 'number') throw invalid(where, ': expected a decimal string');

@@ -68,6 +68,27 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
   });
 
+  // https://platform.claude.com/docs/en/build-with-claude/fast-mode — Opus 4.6 in fast mode: 6x the standard rates.
+  it('a call made in fast mode (usage.speed) is priced at the fast-mode rates, streamed and not', async () => {
+    const ask = {
+      model: 'claude-opus-4-6',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+      speed: 'fast' as const,
+      betas: ['fast-mode-2026-02-01'],
+    };
+    const { response } = await client.beta.messages.create(ask).withResponse();
+    const { data: stream, response: streamed } = await client.beta.messages
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed]) {
+      const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+      // Standard: 350 × $5 + 2,048 × $0.50 + 512 × $6.25 + 256 × $10 + 180 × $25 = $0.013034; fast: × 6
+      expect([e.service_tier, formatUsd(e.cost_usd!)]).toEqual(['fast', '0.078204000000']);
+    }
+  });
+
   it('the stream helper sees the same final usage as the ledger', async () => {
     const final = await client.messages
       .stream({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })

@@ -114,7 +114,9 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
     case '/v1/responses':
       return body.stream === true ? responsesStream(model, res) : json(res, 200, response(model));
     case '/v1/messages':
-      return body.stream === true ? messagesStream(model, res) : json(res, 200, message(model));
+      return body.stream === true
+        ? messagesStream(model, servedSpeed(body), res)
+        : json(res, 200, message(model, servedSpeed(body)));
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
     default:
@@ -331,7 +333,12 @@ function responsesStream(model: string, res: ServerResponse): Promise<void> {
   return sse(res, model, events, 'responses');
 }
 
-function message(model: string) {
+/** The speed Anthropic names in usage.speed: fast when asked for (platform.claude.com, Fast mode). */
+function servedSpeed(body: Record<string, unknown>): string {
+  return body.speed === 'fast' ? 'fast' : 'standard';
+}
+
+function message(model: string, speed = 'standard') {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
@@ -348,13 +355,14 @@ function message(model: string) {
       cache_creation: { ephemeral_5m_input_tokens: u.cache_5m, ephemeral_1h_input_tokens: u.cache_1h },
       output_tokens: u.output,
       service_tier: 'standard',
+      speed,
     },
   };
 }
 
-function messagesStream(model: string, res: ServerResponse): Promise<void> {
+function messagesStream(model: string, speed: string, res: ServerResponse): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-  const start = message(model);
+  const start = message(model, speed);
   const events = [
     ev('message_start', {
       message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } },

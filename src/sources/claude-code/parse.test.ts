@@ -64,6 +64,31 @@ describe('claudeCodeSource', () => {
     expect(a.tags).toEqual({ version: '2.1.39', git_branch: 'main' });
   });
 
+  // Fast mode is reported as usage.speed beside usage.service_tier (platform.claude.com, Fast mode).
+  it('records a response made in fast mode in the service tier `fast`, which prices it', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'fast.jsonl', ingestedAt: 1_700_000_000_000_000, defaults: { user: 'ana' } },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (id: string, speed: string) =>
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: `req_${id}`,
+        timestamp: '2026-04-01T10:00:00.000Z',
+        message: {
+          id: `msg_${id}`,
+          model: 'claude-opus-4-6',
+          usage: { input_tokens: 10, output_tokens: 5, service_tier: 'standard', speed },
+        },
+      });
+    parser.line(line('a', 'fast'), 1);
+    parser.line(line('b', 'standard'), 2);
+    parser.end();
+    expect(events.map((e) => e.service_tier)).toEqual(['fast', 'standard']);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({

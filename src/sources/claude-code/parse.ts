@@ -1,6 +1,7 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
 import {
   isObject,
   isProblem,
@@ -159,7 +160,7 @@ function readLine(
     model,
     model_requested: model,
     operation: 'messages',
-    service_tier: str(usage.service_tier),
+    service_tier: anthropicServiceTier(str(usage.service_tier), usage.speed),
     route_id: null,
     requests: 1,
     ...tokens.usage,

@@ -5,7 +5,7 @@ import type { ExportLogsRequest } from './otlp-types.js';
 const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
 
 /** A Claude Code api_request as it sends it: `event.name` without the prefix, the full name in the body. */
-const apiRequest = (serviceName: string): ExportLogsRequest =>
+const apiRequest = (serviceName: string, extra: ReturnType<typeof kv>[] = []): ExportLogsRequest =>
   ({
     resourceLogs: [
       {
@@ -25,6 +25,7 @@ const apiRequest = (serviceName: string): ExportLogsRequest =>
                   kv('output_tokens', '5'),
                   kv('cache_read_tokens', '0'),
                   kv('cache_creation_tokens', '0'),
+                  ...extra,
                 ],
               },
             ],
@@ -40,5 +41,18 @@ describe('Claude Code api_request events', () => {
     expect(m.events.map((e) => [e.agent, e.input_tokens, e.output_tokens, e.team])).toEqual([
       ['claude-code', 10, 5, 'payments'],
     ]);
+  });
+
+  // Claude Code's api_request carries `speed` (fast mode); the call is billed at fast-mode prices.
+  it('record a call made in fast mode in the service tier that prices it', () => {
+    const [fast] = createOtlpIngest({ since: 0 }).logs(
+      apiRequest('claude-code', [kv('speed', 'fast')]),
+      0,
+    ).events;
+    const [normal] = createOtlpIngest({ since: 0 }).logs(
+      apiRequest('claude-code', [kv('speed', 'normal')]),
+      0,
+    ).events;
+    expect([fast?.service_tier, normal?.service_tier]).toEqual(['fast', null]);
   });
 });

@@ -1,5 +1,6 @@
 import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
@@ -18,6 +19,8 @@ interface AgentCall {
   operation: string;
   providerCost: bigint | null;
   failed: string | null;
+  /** The service tier the agent reports the call billed in, or null (standard). */
+  serviceTier: string | null;
 }
 
 type Reader = (a: Attrs) => AgentCall | string;
@@ -35,6 +38,7 @@ const tokens = (a: Attrs, keys: string[]): Record<string, number> | string => {
 /**
  * Claude Code `claude_code.api_request` (docs: code.claude.com monitoring-usage). Anthropic counts: input_tokens
  * excludes cache reads and writes already. `cost_usd_micros` is exact; `cost_usd` is the float the agent computed.
+ * `speed: fast` (Claude Code's fast mode) is billed at the fast-mode prices.
  */
 const claudeCode: Reader = (a) => {
   const t = tokens(a, ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens']);
@@ -62,6 +66,7 @@ const claudeCode: Reader = (a) => {
     operation: 'messages',
     providerCost: micros !== null && !Number.isNaN(micros) ? BigInt(micros) * 1_000_000n : providerUsd(usd),
     failed: null,
+    serviceTier: anthropicServiceTier(null, str(a, 'speed')),
   };
 };
 
@@ -94,6 +99,7 @@ const codex: Reader = (a) => {
     operation: 'responses',
     providerCost: null,
     failed: null,
+    serviceTier: null,
   };
 };
 
@@ -130,6 +136,7 @@ const geminiCli: Reader = (a) => {
     operation: 'generate_content',
     providerCost: null,
     failed: error ?? (status !== null && status >= 400 ? `http_${status}` : null),
+    serviceTier: null,
   };
 };
 
@@ -223,7 +230,7 @@ function logEvent(
     model,
     model_requested: model,
     operation: call.operation,
-    service_tier: null,
+    service_tier: call.serviceTier,
     route_id: null,
     ...call.usage,
     energy_j: null,

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { anthropicServiceTier } from '../../../pricing/anthropic-speed.js';
 import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
@@ -30,7 +31,7 @@ export const anthropicProvider: Provider = {
     return {
       usage: usage === null ? null : anthropicUsage(usage),
       model: str(o?.model),
-      service_tier: str(usage?.service_tier),
+      service_tier: anthropicServiceTier(str(usage?.service_tier), usage?.speed),
       response_id: str(o?.id),
     };
   },

@@ -1,3 +1,4 @@
+import { anthropicServiceTier } from '../../../pricing/anthropic-speed.js';
 import { eachEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { anthropicUsage } from './usage.js';
@@ -41,7 +42,7 @@ export class AnthropicStreamMeter implements StreamMeter {
           this.result = {
             ...this.result,
             usage: anthropicUsage(this.usage),
-            service_tier: str(this.usage.service_tier),
+            service_tier: anthropicServiceTier(str(this.usage.service_tier), this.usage.speed),
           };
         }
       }
