@@ -130,4 +130,59 @@ describe('codexSource', () => {
     expect(b.map((e) => [e.event_id, e.ts])).toEqual(a.map((e) => [e.event_id, e.ts]));
     expect(new Set(a.map((e) => e.event_id)).size).toBe(a.length);
   });
+
+  // Codex's fast mode is OpenAI priority processing; the rollout records the thread's tier in thread_settings_applied
+  // (sticky: a later settings change without it keeps it) and sends `priority` for it (older versions wrote `fast`).
+  it('records the service tier the thread settings name, carried across an import that reads on', () => {
+    const settings = (t: Record<string, string>) =>
+      JSON.stringify({ type: 'event_msg', payload: { type: 'thread_settings_applied', thread_settings: t } });
+    const turn = (n: number) =>
+      JSON.stringify({
+        timestamp: `2026-09-01T10:00:0${n}.000Z`,
+        type: 'event_msg',
+        payload: {
+          type: 'token_count',
+          info: {
+            last_token_usage: {
+              input_tokens: 10 * n,
+              cached_input_tokens: 0,
+              output_tokens: 5,
+              reasoning_output_tokens: 0,
+              total_tokens: 10 * n + 5,
+            },
+          },
+        },
+      });
+    const events: UnpricedEvent[] = [];
+    const sink = { event: (e: UnpricedEvent) => events.push(e), skip: () => {} };
+    const ctx = { path: 'rollout-x.jsonl', ingestedAt: 1_700_000_000_000_000 };
+    const first = codexSource.openResumable(ctx, sink, { holdTail: false });
+    [
+      settings({ model: 'gpt-5.4', service_tier: 'default' }),
+      turn(1),
+      settings({ service_tier: 'priority' }),
+      turn(2),
+      settings({ model: 'gpt-5.4-mini' }),
+      turn(3),
+    ].forEach((l, i) => {
+      first.line(l, i + 1);
+    });
+    first.end();
+    // The next import reads on from line 7 with the state the first one left.
+    const next = codexSource.openResumable(ctx, sink, { holdTail: false, state: first.state!() });
+    next.line(turn(4), 7);
+    next.line(settings({ service_tier: 'default' }), 8);
+    next.line(turn(5), 9);
+    next.line(settings({ service_tier: 'fast' }), 10);
+    next.line(turn(6), 11);
+    next.end();
+    expect(events.map((e) => e.service_tier)).toEqual([
+      'default',
+      'priority',
+      'priority',
+      'priority',
+      'default',
+      'priority',
+    ]);
+  });
 });

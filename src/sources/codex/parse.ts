@@ -58,6 +58,8 @@ interface RolloutSnapshot {
   provider: string | null;
   previous: CodexUsage | null;
   tags: Record<string, string>;
+  /** Absent in snapshots written before the tier was read. */
+  serviceTier?: string | null;
 }
 
 class RolloutState {
@@ -68,6 +70,8 @@ class RolloutState {
   private provider: string | null = null;
   private previous: CodexUsage | null = null;
   private tags: Record<string, string> = {};
+  /** The thread's service tier as its settings last said (sticky until changed), or null when never said. */
+  private serviceTier: string | null = null;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -78,7 +82,7 @@ class RolloutState {
   }
 
   snapshot(): string {
-    const { sessionId, sessionKnown, cwd, model, provider, previous, tags } = this;
+    const { sessionId, sessionKnown, cwd, model, provider, previous, tags, serviceTier } = this;
     return JSON.stringify({
       sessionId,
       sessionKnown,
@@ -87,6 +91,7 @@ class RolloutState {
       provider,
       previous,
       tags,
+      serviceTier,
     } satisfies RolloutSnapshot);
   }
 
@@ -101,6 +106,7 @@ class RolloutState {
       this.provider = s.provider;
       this.previous = s.previous;
       this.tags = { ...s.tags };
+      this.serviceTier = s.serviceTier ?? null;
     } catch {}
   }
 
@@ -109,6 +115,8 @@ class RolloutState {
     const payload = isObject(value.payload) ? value.payload : null;
     if (value.type === 'session_meta' && payload) this.meta(payload);
     else if (value.type === 'turn_context' && payload) this.turn(payload);
+    else if (value.type === 'event_msg' && payload?.type === 'thread_settings_applied')
+      this.settings(payload.thread_settings);
     else if (value.type === 'event_msg' && payload?.type === 'token_count')
       return this.tokens(value, payload, lineNo);
     return undefined;
@@ -130,7 +138,19 @@ class RolloutState {
     if (isObject(p.source) && p.source.subagent !== undefined) this.tags.subagent = 'true';
   }
 
+  /**
+   * `thread_settings_applied` (a /fast or /model change, and at thread start) carries the thread's `service_tier`;
+   * a settings change that leaves it out keeps the one before. Codex's fast mode is OpenAI priority processing:
+   * it sends `priority` for it, and older versions wrote the alias `fast`.
+   */
+  private settings(s: unknown): void {
+    if (!isObject(s)) return;
+    const tier = str(s.service_tier);
+    if (tier !== null) this.serviceTier = tier.toLowerCase() === 'fast' ? 'priority' : tier;
+  }
+
   private turn(p: Record<string, unknown>): void {
+    this.settings(p);
     this.model = str(p.model) ?? this.model;
     this.cwd = str(p.cwd) ?? this.cwd;
     const effort = str(p.effort);
@@ -207,7 +227,7 @@ class RolloutState {
       model,
       model_requested: named,
       operation: 'responses',
-      service_tier: null,
+      service_tier: this.serviceTier,
       route_id: null,
       requests: 1,
       ...tokens,
