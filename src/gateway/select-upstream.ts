@@ -29,16 +29,22 @@ export function candidates(cfg: GatewayConfig, type: ApiType, model: string): Ca
   return out;
 }
 
+/**
+ * An upstream's `models` globs are matched against the whole name first: OpenRouter's and Together's ids are
+ * `vendor/model` (`openai/gpt-4o`, `anthropic/claude-sonnet-4.5`), and a vendor that happens to be the name of an
+ * upstream (the built-in `openai` and `anthropic`) must not take the call away from the upstream the user said
+ * serves it. Only then does a prefix naming an upstream route (`local-vllm/llama-3.1-8b`), and only to an upstream
+ * of this wire format: a prefix naming one of another format is part of the model's name.
+ */
 function resolve(cfg: GatewayConfig, type: ApiType, requested: string): Candidate | null {
   const model = cfg.aliases[requested] ?? requested;
+  for (const u of cfg.upstreams.values())
+    if (u.type === type && u.models.some((re) => re.test(model))) return { upstream: u, model };
   const slash = model.indexOf('/');
   if (slash > 0) {
     const named = cfg.upstreams.get(model.slice(0, slash));
-    if (named !== undefined)
-      return named.type === type ? { upstream: named, model: model.slice(slash + 1) } : null;
+    if (named !== undefined && named.type === type) return { upstream: named, model: model.slice(slash + 1) };
   }
-  for (const u of cfg.upstreams.values())
-    if (u.type === type && u.models.some((re) => re.test(model))) return { upstream: u, model };
   const byType = cfg.upstreams.get(type);
   if (byType !== undefined && byType.type === type) return { upstream: byType, model };
   for (const u of cfg.upstreams.values()) if (u.type === type) return { upstream: u, model };

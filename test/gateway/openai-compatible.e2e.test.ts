@@ -170,3 +170,21 @@ describe('Ollama', () => {
     });
   });
 });
+
+describe('OpenRouter', () => {
+  it('a provider-prefixed model id goes to the upstream whose models glob names it, whole', async () => {
+    for (const model of ['anthropic/claude-sonnet-4.5', 'openai/gpt-4o']) {
+      const { response } = await client()
+        .chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
+      expect(response.status).toBe(200);
+      const sent = fakes.openrouter.requests.at(-1)!;
+      expect(sent.path).toBe('/api/v1/chat/completions');
+      expect(JSON.parse(sent.body).model).toBe(model);
+      const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+      expect(e).toMatchObject({ provider: 'openrouter', model_requested: model, status: 'ok' });
+    }
+    // Not to OpenAI's own API.
+    expect(h.fake.requests.some((r) => r.body.includes('openai/gpt-4o'))).toBe(false);
+  });
+});
