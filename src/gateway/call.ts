@@ -65,6 +65,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       error_type: o.error,
       estimated: estimate !== undefined,
       response_id: facts?.response_id ?? null,
+      provider_cost_usd: facts?.provider_cost_usd ?? null,
     },
     call.deps.pricer,
     Date.now() * 1000,

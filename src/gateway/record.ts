@@ -22,6 +22,8 @@ export interface CallRecord {
   error_type: string | null;
   estimated: boolean;
   response_id: string | null;
+  /** What the provider said the call cost, if it said. */
+  provider_cost_usd: bigint | null;
 }
 
 /** The ledger event for a call, priced. Pure apart from the pricer's memo. */
@@ -53,7 +55,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     energy_source: null,
     status: c.status,
     error_type: c.error_type,
-    provider_cost_usd: null,
+    provider_cost_usd: c.provider_cost_usd,
     given_cost: null,
   };
   const priced = pricer.price(e);

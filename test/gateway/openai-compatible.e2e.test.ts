@@ -187,4 +187,38 @@ describe('OpenRouter', () => {
     // Not to OpenAI's own API.
     expect(h.fake.requests.some((r) => r.body.includes('openai/gpt-4o'))).toBe(false);
   });
+  it("usage: cache writes split out of prompt_tokens, OpenRouter's cost kept beside ours, streamed and not", async () => {
+    const want = {
+      provider: 'openrouter',
+      model: 'claude-sonnet-4-5',
+      input_tokens: u.prompt - u.cached - u.cache_write,
+      cache_read_tokens: u.cached,
+      cache_write_5m_tokens: u.cache_write,
+      output_tokens: u.completion,
+      reasoning_tokens: u.reasoning,
+      provider_cost_usd: parseUsd('0.0052305'),
+      cost_source: 'computed',
+      status: 'ok',
+      error_type: null,
+    };
+    const c = client();
+    const { data, response } = await c.chat.completions
+      .create({ model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect((data.usage as unknown as { cost: number }).cost).toBe(OPENROUTER_COST);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject(want);
+    expect(e.cost_usd).toBe(engineCost(e));
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(formatUsd(e.cost_usd!));
+
+    const { data: stream, response: sr } = await c.chat.completions
+      .create({ model: 'anthropic/claude-sonnet-4.5', messages: [], stream: true })
+      .withResponse();
+    const text: string[] = [];
+    for await (const chunk of stream) text.push(chunk.choices[0]?.delta.content ?? '');
+    expect(text.join('')).toBe('Hello from a compatible server');
+    const s = await h.event(sr.headers.get('x-tokenledger-event-id')!);
+    expect(s).toMatchObject(want);
+    expect(s.cost_usd).toBe(e.cost_usd);
+  });
 });

@@ -17,6 +17,11 @@ export interface ResponseFacts {
   model: string | null;
   service_tier: string | null;
   response_id: string | null;
+  /**
+   * What the provider said the call cost, when it says (OpenRouter's `usage.cost`), in pico-dollars. Kept beside
+   * ours (`provider_cost_usd`), never instead of it.
+   */
+  provider_cost_usd?: bigint | null;
 }
 
 export const API_TYPES = ['openai', 'anthropic'] as const;
