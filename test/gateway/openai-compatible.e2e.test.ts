@@ -221,4 +221,16 @@ describe('OpenRouter', () => {
     expect(s).toMatchObject(want);
     expect(s.cost_usd).toBe(e.cost_usd);
   });
+  it('a stream that asked for usage the OpenRouter way (usage.include) gets its usage chunk', async () => {
+    const stream = await client().chat.completions.create({
+      model: 'anthropic/claude-sonnet-4.5',
+      messages: [],
+      stream: true,
+      usage: { include: true },
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
+    let usage: (OpenAI.CompletionUsage & { cost?: number }) | undefined;
+    for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+    expect(usage?.prompt_tokens).toBe(u.prompt);
+    expect(usage?.cost).toBe(OPENROUTER_COST);
+  });
 });

@@ -6,19 +6,24 @@ const USAGE_OPTION = ',"stream_options":{"include_usage":true}';
  * Chat and legacy completions streams report usage only when asked (`stream_options.include_usage`), so we ask.
  * When the body has no `stream_options` the option is spliced in before the closing brace, leaving every other byte
  * as the client sent it; otherwise the body is re-serialised with the option set.
+ *
+ * A client that asked for usage its own way, OpenRouter's `usage: {include: true}`
+ * (https://openrouter.ai/docs/use-cases/usage-accounting), gets the usage chunk: we still ask in the standard way,
+ * but nothing is hidden from it.
  */
 export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unknown>): PreparedRequest {
   const stream = json.stream === true;
   if (!stream || (op !== 'chat' && op !== 'completions')) return { body: raw, stream, injectedUsage: false };
   const options = obj(json.stream_options);
   if (options?.include_usage === true) return { body: raw, stream, injectedUsage: false };
+  const hide = obj(json.usage)?.include !== true;
   if (json.stream_options === undefined) {
     const close = raw.lastIndexOf(0x7d);
     const body = Buffer.concat([raw.subarray(0, close), Buffer.from(USAGE_OPTION), raw.subarray(close)]);
-    return { body, stream, injectedUsage: true };
+    return { body, stream, injectedUsage: hide };
   }
   const body = Buffer.from(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
-  return { body, stream, injectedUsage: true };
+  return { body, stream, injectedUsage: hide };
 }
 
 /** The prompt text of a request, for estimating input tokens when the upstream never reported them. */
