@@ -67,7 +67,7 @@ export class UpstreamClient {
     try {
       const r = await this.agent.request({
         origin: originOf(upstream.base_url),
-        path: basePath(upstream.base_url) + path,
+        path: upstreamPath(upstream.base_url, path),
         method: 'POST',
         headers,
         body,
@@ -86,12 +86,12 @@ export class UpstreamClient {
   }
 }
 
-const origins = new Map<string, [string, string]>();
-function split(base: string): [string, string] {
+const origins = new Map<string, [origin: string, path: string, query: URLSearchParams | null]>();
+function split(base: string): [string, string, URLSearchParams | null] {
   let v = origins.get(base);
   if (v === undefined) {
     const u = new URL(base);
-    v = [u.origin, u.pathname.replace(/\/+$/, '')];
+    v = [u.origin, u.pathname.replace(/\/+$/, ''), u.search === '' ? null : u.searchParams];
     origins.set(base, v);
   }
   return v;
@@ -99,6 +99,19 @@ function split(base: string): [string, string] {
 function originOf(base: string): string {
   return split(base)[0];
 }
-function basePath(base: string): string {
-  return split(base)[1];
+
+/**
+ * The request target upstream: the base URL's path, then the request's path, then the query. A base URL may carry
+ * a query of its own (an Azure deployment's `?api-version=2024-10-21`); it is kept, and where the request names the
+ * same parameter the base URL's value wins, since upstream URLs come from config, never from a request. Without a
+ * base query the request's query is passed byte for byte.
+ */
+export function upstreamPath(base: string, path: string): string {
+  const [, basePath, baseQuery] = split(base);
+  if (baseQuery === null) return basePath + path;
+  const q = path.indexOf('?');
+  const own = new URLSearchParams(q < 0 ? '' : path.slice(q + 1));
+  for (const name of baseQuery.keys()) own.delete(name);
+  const rest = own.toString();
+  return `${basePath}${q < 0 ? path : path.slice(0, q)}?${baseQuery.toString()}${rest === '' ? '' : `&${rest}`}`;
 }

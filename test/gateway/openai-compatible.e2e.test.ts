@@ -234,3 +234,46 @@ describe('OpenRouter', () => {
     expect(usage?.cost).toBe(OPENROUTER_COST);
   });
 });
+
+describe('Azure OpenAI', () => {
+  it("a deployment base URL keeps its api-version; priced as azure at the answering model's price", async () => {
+    const c = new OpenAI({
+      apiKey: 'unused',
+      baseURL: `${h.server.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'api-key': 'azure-caller-key' },
+    });
+    const { data, response } = await c.chat.completions
+      .create({ model: 'gpt4o-prod', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(response.status).toBe(200);
+    // Azure's filter results reach the client as sent.
+    expect((data as unknown as { prompt_filter_results: unknown[] }).prompt_filter_results).toHaveLength(1);
+    const sent = fakes.azure.requests.at(-1)!;
+    expect(sent.path).toBe('/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21');
+    expect(sent.headers['api-key']).toBe('azure-caller-key');
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      provider: 'azure',
+      model: 'gpt-4o',
+      model_requested: 'gpt4o-prod',
+      input_tokens: u.prompt - u.cached,
+      cache_read_tokens: u.cached,
+      output_tokens: u.completion,
+      cost_source: 'computed',
+      status: 'ok',
+    });
+    expect(e.cost_usd).toBe(
+      pricer.price(
+        unpricedEvent({
+          provider: 'azure',
+          model: AZURE_MODEL,
+          ts: e.ts,
+          input_tokens: u.prompt - u.cached,
+          cache_read_tokens: u.cached,
+          output_tokens: u.completion,
+        }),
+      ).cost_usd,
+    );
+  });
+});
