@@ -38,6 +38,11 @@ const upstream = z
     /** Model-name globs this upstream serves ("llama-*"); requests for them go here. */
     models: z.array(z.string().trim().min(1)).optional(),
     require_virtual_key: z.boolean().optional(),
+    /**
+     * How the provider key (key_env) is sent: `bearer` (Authorization: Bearer, OpenAI's way) or `api-key` (the
+     * header Azure OpenAI's deployment API takes). Default: `api-key` for Azure hosts, else the wire format's own.
+     */
+    auth: z.enum(['bearer', 'api-key'], { message: 'expected "bearer" or "api-key"' }).optional(),
     // A key written into the file is refused with the way to do it instead (the message never repeats the value).
     ...Object.fromEntries(
       ['key', 'api_key', 'apiKey'].map((k) => [

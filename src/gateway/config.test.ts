@@ -94,4 +94,26 @@ runaway: { block: true }
       block_minutes: 30,
     });
   });
+
+  it("sends the provider key in Azure's api-key header for Azure hosts, or when auth says so", () => {
+    const c = resolveConfig(
+      parse(`
+upstreams:
+  azure: { type: openai, base_url: "https://acme.openai.azure.com/openai/v1" }
+  foundry: { type: openai, base_url: "https://acme.services.ai.azure.com/openai/v1", auth: bearer }
+  proxied-azure: { type: openai, base_url: "https://llm.acme.internal/openai/v1", auth: api-key }
+  vllm: { type: openai, base_url: "http://127.0.0.1:8000/v1" }
+`),
+      {},
+      'test',
+    );
+    const header = (n: string) => c.upstreams.get(n)!.api_key_header;
+    expect([header('azure'), header('foundry'), header('proxied-azure'), header('vllm')]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(header('openai')).toBe(false);
+  });
 });

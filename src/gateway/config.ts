@@ -21,6 +21,8 @@ export interface Upstream {
   provider: string;
   models: readonly RegExp[];
   require_virtual_key: boolean;
+  /** Send the provider key in Azure's `api-key` header instead of the wire format's own. */
+  api_key_header: boolean;
 }
 
 export interface GatewayConfig {
@@ -172,6 +174,7 @@ function upstreamOf(
     provider?: string;
     models?: readonly (string | RegExp)[];
     require_virtual_key?: boolean;
+    auth?: 'bearer' | 'api-key';
   },
 ): Upstream {
   return {
@@ -182,7 +185,20 @@ function upstreamOf(
     provider: u.provider ?? name,
     models: (u.models ?? []).map((m) => (m instanceof RegExp ? m : globToRegExp(m))),
     require_virtual_key: u.require_virtual_key ?? false,
+    api_key_header:
+      u.type === 'openai' && (u.auth ?? (isAzureHost(u.base_url) ? 'api-key' : 'bearer')) === 'api-key',
   };
+}
+
+/**
+ * Azure OpenAI's hosts. Its deployment API takes a key only in `api-key` (Authorization is for Entra ID tokens) and
+ * its v1 API takes `api-key` too, so a key for these hosts goes there unless the config says otherwise.
+ * https://learn.microsoft.com/azure/ai-foundry/openai/reference#authentication
+ */
+function isAzureHost(baseUrl: string): boolean {
+  return /\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/i.test(
+    new URL(baseUrl).hostname,
+  );
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -33,7 +33,7 @@ export function upstreamHeaders(
           ? `upstream ${upstream.name} has no key_env in tokenledger.config.yaml, so virtual keys cannot be used with it`
           : `the environment variable ${upstream.key_env} (provider key for upstream ${upstream.name}) is not set; set it and restart tokenledger serve`,
       );
-    Object.assign(h, provider.authHeaders(key));
+    Object.assign(h, upstream.api_key_header ? { 'api-key': key } : provider.authHeaders(key));
   }
   return h;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCreate } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { formatUsd, parseUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
@@ -50,6 +51,7 @@ beforeAll(async () => {
       `    base_url: ${fakes.azure.url}/openai/deployments/gpt4o-prod?api-version=2024-10-21`,
       '    key_env: AZURE_OPENAI_API_KEY',
       '    models: ["gpt4o-prod"]',
+      '    auth: api-key',
       '  vllm:',
       '    type: openai',
       `    base_url: ${fakes.vllm.url}/v1`,
@@ -275,5 +277,17 @@ describe('Azure OpenAI', () => {
         }),
       ).cost_usd,
     );
+  });
+  it("a virtual key is replaced by the provider key in Azure's api-key header, never as a Bearer token", async () => {
+    const key = await keysCreate({ db: h.ledger, team: 'platform' }, () => {});
+    const { response } = await client(key)
+      .chat.completions.create({ model: 'gpt4o-prod', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(response.status).toBe(200);
+    const sent = fakes.azure.requests.at(-1)!;
+    expect(sent.headers['api-key']).toBe('azure-provider-key');
+    expect(sent.headers.authorization).toBeUndefined();
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({ team: 'platform', provider: 'azure', model: 'gpt-4o', status: 'ok' });
   });
 });
