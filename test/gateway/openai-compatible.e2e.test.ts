@@ -52,6 +52,12 @@ beforeAll(async () => {
       '    key_env: AZURE_OPENAI_API_KEY',
       '    models: ["gpt4o-prod"]',
       '    auth: api-key',
+      '  azure-slow:',
+      '    type: openai',
+      `    base_url: ${fakes.azure.url}/openai/deployments/gpt4o-slow?api-version=2024-10-21`,
+      '    key_env: AZURE_OPENAI_API_KEY',
+      '    models: ["gpt4o-slow"]',
+      '    provider: azure',
       '  vllm:',
       '    type: openai',
       `    base_url: ${fakes.vllm.url}/v1`,
@@ -289,5 +295,55 @@ describe('Azure OpenAI', () => {
     expect(sent.headers.authorization).toBeUndefined();
     const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
     expect(e).toMatchObject({ team: 'platform', provider: 'azure', model: 'gpt-4o', status: 'ok' });
+  });
+  it('a stream: the prompt filter chunk reaches the client, injected usage is hidden, the ledger is exact', async () => {
+    const c = new OpenAI({
+      apiKey: 'unused',
+      baseURL: `${h.server.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'api-key': 'azure-caller-key' },
+    });
+    const { data: stream, response } = await c.chat.completions
+      .create({ model: 'gpt4o-prod', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks[0]).toMatchObject({ choices: [], model: '' });
+    expect(chunks.some((x) => 'usage' in x)).toBe(false);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      provider: 'azure',
+      model: 'gpt-4o',
+      input_tokens: u.prompt - u.cached,
+      cache_read_tokens: u.cached,
+      output_tokens: u.completion,
+      cost_source: 'computed',
+      error_type: null,
+    });
+  });
+
+  it('a stream the client abandons is estimated at the answering model, not left unpriced under model ""', async () => {
+    const c = new OpenAI({
+      apiKey: 'unused',
+      baseURL: `${h.server.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'api-key': 'azure-caller-key' },
+    });
+    const ac = new AbortController();
+    const stream = await c.chat.completions.create(
+      { model: 'gpt4o-slow', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { signal: ac.signal },
+    );
+    let n = 0;
+    await (async () => {
+      for await (const _ of stream) if (++n === 4) ac.abort();
+    })().catch(() => {});
+    let e: UsageEvent | undefined;
+    for (let i = 0; i < 50 && e === undefined; i++) {
+      e = (await h.all()).find((x) => x.status === 'aborted' && x.model_requested === 'gpt4o-slow');
+      if (e === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(e).toMatchObject({ provider: 'azure', model: 'gpt-4o', cost_source: 'estimated' });
+    expect(e!.cost_usd).not.toBeNull();
   });
 });

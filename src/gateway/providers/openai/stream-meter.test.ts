@@ -57,4 +57,18 @@ describe('OpenAiStreamMeter', () => {
   it('keeps the output text for estimating an abandoned stream', () => {
     expect(run(true, bytes, 50).m.outputText()).toBe('héllo ✓ "usage":null');
   });
+
+  // Azure opens every stream with prompt filter results under an empty id and model (recorded from a real stream,
+  // https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter); OpenRouter with SSE comments.
+  it("names the model from the first chunk that names one, past Azure's filter chunk and OpenRouter's comments", () => {
+    const azure = [
+      'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}\n\n',
+      ': OPENROUTER PROCESSING\n\n',
+      'data: {"choices":[{"content_filter_results":{},"delta":{"content":"Hi"},"finish_reason":null,"index":0}],"created":1760000000,"id":"chatcmpl-1","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk"}\n\n',
+    ].join('');
+    const m = new OpenAiStreamMeter(true);
+    m.push(Buffer.from(azure, 'utf8'));
+    expect(m.facts().model).toBe('gpt-4o-2024-11-20');
+    expect(m.outputText()).toBe('Hi');
+  });
 });

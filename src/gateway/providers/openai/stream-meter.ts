@@ -62,12 +62,17 @@ export class OpenAiStreamMeter implements StreamMeter {
     return this.injected && rest !== '' ? Buffer.from(rest, 'utf8') : null;
   }
 
+  /**
+   * The model named by the usage event, else by the first event that names one: Azure opens a stream with a chunk
+   * of prompt filter results whose `model` is "", and OpenRouter with `: OPENROUTER PROCESSING` comments.
+   */
   facts(): ResponseFacts {
-    if (this.result.model === null) {
-      const first = obj(safeParse(this.events()[0]?.data ?? ''));
-      const model = first?.model ?? obj(first?.response)?.model;
-      if (typeof model === 'string') return { ...this.result, model };
-    }
+    if (this.result.model === null)
+      for (const e of this.events()) {
+        const o = obj(safeParse(e.data));
+        const model = str(o?.model) ?? str(obj(o?.response)?.model);
+        if (model !== null) return { ...this.result, model };
+      }
     return this.result;
   }
 
