@@ -57,6 +57,13 @@ export interface Cost {
   provider_cost_usd: bigint | null;
 }
 
+/**
+ * Tag an aggregate event carries when its source knows which side of the long-context threshold its calls were on
+ * ("true" / "false"; Anthropic's `context_window` group). Pricing reads it (pricing/context-size.ts); it is a tag, not
+ * a column, so that a reprice reads it back from the ledger.
+ */
+export const LONG_CONTEXT_TAG = 'long_context';
+
 export interface Attribution {
   org: string | null;
   team: string | null;

@@ -1,6 +1,7 @@
 import type { RateCard, UnpricedEvent, UsageEvent } from '../ledger/event.js';
 import type { Catalog } from './catalog.js';
 import { CatalogIndex } from './catalog-index.js';
+import { contextInput } from './context-size.js';
 import { costMatches, costOf } from './cost.js';
 import type { Overrides } from './overrides.js';
 import { type DiscountTarget, PricedModel } from './priced-model.js';
@@ -187,7 +188,12 @@ class LedgerPricer implements Pricer {
     if (priced === null) return null;
     const totalInput =
       e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
-    const card = priced.card(e.ts, totalInput, this.tierCode(e.service_tier), this.tierNames);
+    const card = priced.card(
+      e.ts,
+      contextInput(e, totalInput),
+      this.tierCode(e.service_tier),
+      this.tierNames,
+    );
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
     if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
       return null;

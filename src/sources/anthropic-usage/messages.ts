@@ -3,13 +3,16 @@
  * without cache reads and writes (`uncached_input_tokens`) and splits cache writes by TTL, which is the ledger's own
  * convention. The report has no request count, so `requests` is 0 and the event is tagged `requests_unreported`.
  */
-import type { UnpricedEvent } from '../../ledger/event.js';
+import { LONG_CONTEXT_TAG, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { count, type Obj, optCount, optObjAt, optStr } from '../json-fields.js';
 import { type Bucket, blankEvent } from '../provider-records.js';
 import type { ParseContext } from '../source.js';
 
 export const ANTHROPIC_USAGE_SOURCE = 'anthropic-usage';
+
+/** The report's `context_window` values (Admin API reference, "Get Messages Usage Report") → tag `long_context`. */
+const LONG_CONTEXT_BY_WINDOW: Record<string, string> = { '0-200k': 'false', '200k-1M': 'true' };
 
 /** Model of a result that was not grouped by model: kept (its tokens are real) but left for pricing to flag. */
 export const UNREPORTED_MODEL = 'unknown';
@@ -67,6 +70,10 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   e.tags.requests_unreported = 'true';
   e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
   for (const [k, v] of Object.entries(extra)) if (v !== null) e.tags[k] = v;
+  // The bucket sums many calls, so its total says nothing about one call's size; the context_window group does:
+  // every call in `200k-1M` was billed at the long-context rates, none in `0-200k` was.
+  const longContext = LONG_CONTEXT_BY_WINDOW[extra.context_window ?? ''];
+  if (longContext !== undefined) e.tags[LONG_CONTEXT_TAG] = longContext;
   if (webSearches > 0) e.tags.web_search_requests = String(webSearches);
   if (model === null) e.tags.model_unreported = 'true';
   return e;

@@ -35,6 +35,7 @@ describe('anthropic-usage: usage_report/messages', () => {
       requests_unreported: 'true',
       bucket_seconds: '86400',
       context_window: '0-200k',
+      long_context: 'false',
       web_search_requests: '10',
     });
     expect(batch).toMatchObject({ service_tier: 'batch', input_tokens: 250000, output_tokens: 42000 });

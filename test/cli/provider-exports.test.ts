@@ -1,0 +1,154 @@
+/**
+ * Issue 3, points 4–6: provider exports imported through the real CLI into a real DuckDB ledger, checked against what
+ * the export says and what the published prices give. Each page is shaped as the provider's API reference documents
+ * it (cited above each builder); ids and counts are invented. Prices, USD per 1M tokens:
+ * - Claude Sonnet 4.5: $3 input, $15 output; requests over 200k input tokens $6 / $22.50
+ *   (https://platform.claude.com/docs/en/about-claude/pricing, "Long context pricing").
+ * - GPT-5.4: $2.50 input, $15 output; requests over 272k input tokens $5 / $22.50 (the bundled genai-prices catalog).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.js';
+
+let dir: string;
+let db: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tl-exp-'));
+  db = join(dir, 'ledger.duckdb');
+});
+
+async function ok(args: string[]) {
+  const r = await runCli([...args, '--db', db]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return path;
+}
+
+/** `tokenledger report --by DIMS --format json` rows, keyed by the joined dimension values. */
+async function report(by: string): Promise<Record<string, Record<string, unknown>>> {
+  const rows = JSON.parse(await ok(['report', '--by', by, '--format', 'json'])).rows as Record<
+    string,
+    unknown
+  >[];
+  const dims = by.split(',');
+  return Object.fromEntries(rows.map((r) => [dims.map((d) => String(r[d])).join('|'), r]));
+}
+
+// Anthropic "Get Messages Usage Report" (platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages):
+// {data: [{starting_at, ending_at, results: [{uncached_input_tokens, cache_creation{…}, cache_read_input_tokens,
+// output_tokens, server_tool_use{web_search_requests}, api_key_id, workspace_id, model, service_tier,
+// context_window, inference_geo}]}], has_more, next_page}.
+const anthropicResult = (over: Record<string, unknown>) => ({
+  uncached_input_tokens: 0,
+  cache_creation: { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 0 },
+  cache_read_input_tokens: 0,
+  output_tokens: 0,
+  server_tool_use: { web_search_requests: 0 },
+  api_key_id: null,
+  workspace_id: 'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+  model: 'claude-sonnet-4-5-20250929',
+  service_tier: 'standard',
+  context_window: null,
+  inference_geo: null,
+  ...over,
+});
+const anthropicPage = (results: object[], day = '2025-10-01') => ({
+  data: [{ starting_at: `${day}T00:00:00Z`, ending_at: `${day}T23:59:59Z`, results }],
+  has_more: false,
+  next_page: null,
+});
+
+// OpenAI "Completions usage" (platform.openai.com/docs/api-reference/usage/completions; the reference's example,
+// mirrored at share.apidog.com/apidoc/docs-site/370474/api-12401171).
+const openaiResult = (over: Record<string, unknown>) => ({
+  object: 'organization.usage.completions.result',
+  input_tokens: 0,
+  output_tokens: 0,
+  input_cached_tokens: 0,
+  input_audio_tokens: 0,
+  output_audio_tokens: 0,
+  num_model_requests: 1,
+  project_id: 'proj_abc',
+  user_id: null,
+  api_key_id: null,
+  model: 'gpt-5.4',
+  batch: false,
+  service_tier: 'default',
+  ...over,
+});
+const openaiPage = (results: object[], start = 1772323200 /* 2026-03-01 */, width = 86400) => ({
+  object: 'page',
+  data: [{ object: 'bucket', start_time: start, end_time: start + width, results }],
+  has_more: false,
+  next_page: null,
+});
+
+describe('long-context pricing of aggregate usage', () => {
+  it('anthropic-usage: a 0-200k bucket is billed at base rates however large, a 200k-1M bucket at long-context rates', async () => {
+    const path = file(
+      'messages.json',
+      anthropicPage([
+        // 3M input + 100k output over many short calls: 3 × $3 + 0.1 × $15 = $10.50 (not 3 × $6 + 0.1 × $22.50).
+        anthropicResult({ uncached_input_tokens: 3_000_000, output_tokens: 100_000, context_window: '0-200k' }),
+        // Calls over 200k each: 0.3 × $6 + 0.001 × $22.50 = $1.8225.
+        anthropicResult({ uncached_input_tokens: 300_000, output_tokens: 1_000, context_window: '200k-1M' }),
+      ]),
+    );
+    await ok(['import', 'anthropic-usage', path]);
+    const rows = await report('tag.context_window');
+    expect(rows['0-200k']).toMatchObject({ cost_usd: '10.500000000000', input_tokens: 3_000_000 });
+    expect(rows['200k-1M']).toMatchObject({ cost_usd: '1.822500000000', input_tokens: 300_000 });
+  });
+
+  it('anthropic-usage (claude_code): a day of one person’s calls is billed at base rates, not as one 300k request', async () => {
+    // Claude Code Analytics API (platform.claude.com/docs/en/build-with-claude/claude-code-analytics-api), the
+    // documented record with one model: 300k input + 10k output in a day = 0.3 × $3 + 0.01 × $15 = $1.05.
+    const path = file('claude-code.json', {
+      data: [
+        {
+          date: '2025-10-01T00:00:00Z',
+          actor: { type: 'user_actor', email_address: 'developer@company.com' },
+          organization_id: 'dc9f6c26-b22c-4831-8d01-0446bada88f1',
+          customer_type: 'api',
+          terminal_type: 'vscode',
+          core_metrics: {
+            num_sessions: 5,
+            lines_of_code: { added: 10, removed: 2 },
+            commits_by_claude_code: 1,
+            pull_requests_by_claude_code: 0,
+          },
+          tool_actions: { edit_tool: { accepted: 4, rejected: 1 } },
+          model_breakdown: [
+            {
+              model: 'claude-sonnet-4-5-20250929',
+              tokens: { input: 300_000, output: 10_000, cache_read: 0, cache_creation: 0 },
+              estimated_cost: { currency: 'USD', amount: 105 },
+            },
+          ],
+        },
+      ],
+      has_more: false,
+      next_page: null,
+    });
+    await ok(['import', 'anthropic-usage', path]);
+    expect((await report('user'))['developer@company.com']).toMatchObject({ cost_usd: '1.050000000000' });
+  });
+
+  it('openai-usage: a bucket of 10 requests is billed by the size of one request, not of their sum', async () => {
+    // 10 requests, 1M input and 50k output: 100k per request, under 272k: 1 × $2.50 + 0.05 × $15 = $3.25.
+    const path = file(
+      'completions.json',
+      openaiPage([openaiResult({ input_tokens: 1_000_000, output_tokens: 50_000, num_model_requests: 10 })]),
+    );
+    await ok(['import', 'openai-usage', path]);
+    expect((await report('model'))['gpt-5.4']).toMatchObject({ cost_usd: '3.250000000000', requests: 10 });
+  });
+});
