@@ -97,7 +97,11 @@ describe('long-context pricing of aggregate usage', () => {
       'messages.json',
       anthropicPage([
         // 3M input + 100k output over many short calls: 3 × $3 + 0.1 × $15 = $10.50 (not 3 × $6 + 0.1 × $22.50).
-        anthropicResult({ uncached_input_tokens: 3_000_000, output_tokens: 100_000, context_window: '0-200k' }),
+        anthropicResult({
+          uncached_input_tokens: 3_000_000,
+          output_tokens: 100_000,
+          context_window: '0-200k',
+        }),
         // Calls over 200k each: 0.3 × $6 + 0.001 × $22.50 = $1.8225.
         anthropicResult({ uncached_input_tokens: 300_000, output_tokens: 1_000, context_window: '200k-1M' }),
       ]),
