@@ -115,3 +115,13 @@ export function blankEvent(
     provider_cost_usd: null,
   };
 }
+
+/**
+ * Id parts for group keys newer than a source's first id scheme (OpenAI's `group_by=api_source`, `api_key_id` on
+ * costs): `name, value` for each one present. Left out when absent, so a page without them keeps the id it always
+ * had (re-importing it after an upgrade adds nothing); put in when present, so two results that differ only in them
+ * are two records, not one and a "duplicate".
+ */
+export function laterGroupKeys(keys: Record<string, string | null>): string[] {
+  return Object.entries(keys).flatMap(([k, v]) => (v === null ? [] : [k, v]));
+}

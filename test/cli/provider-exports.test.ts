@@ -156,3 +156,59 @@ describe('long-context pricing of aggregate usage', () => {
     expect((await report('model'))['gpt-5.4']).toMatchObject({ cost_usd: '3.250000000000', requests: 10 });
   });
 });
+
+describe('openai-usage: newer group keys', () => {
+  // The current API reference (CostsResult and UsageCompletionsResult, e.g. as generated in async-openai 0.43's
+  // admin usage types): costs can be grouped by `api_key_id`, `user_id` and `api_source`, completions by
+  // `api_source` (`agents_api` | `unlabeled`). Results differing only in those keys are different usage.
+  it('keeps results that differ only in api_source or api_key_id apart instead of dropping one as a duplicate', async () => {
+    const usage = file(
+      'by-source.json',
+      openaiPage([
+        openaiResult({ model: 'gpt-4o-2024-08-06', input_tokens: 1_000, api_source: 'agents_api' }),
+        openaiResult({ model: 'gpt-4o-2024-08-06', input_tokens: 2_000, api_source: 'unlabeled' }),
+      ]),
+    );
+    const costs = file('costs-by-key.json', {
+      object: 'page',
+      data: [
+        {
+          object: 'bucket',
+          start_time: 1772323200,
+          end_time: 1772409600,
+          results: [
+            {
+              object: 'organization.costs.result',
+              amount: { value: 0.06, currency: 'usd' },
+              line_item: 'gpt-4o-2024-08-06, input',
+              project_id: 'proj_abc',
+              api_key_id: 'key_a',
+            },
+            {
+              object: 'organization.costs.result',
+              amount: { value: 0.25, currency: 'usd' },
+              line_item: 'gpt-4o-2024-08-06, input',
+              project_id: 'proj_abc',
+              api_key_id: 'key_b',
+            },
+          ],
+        },
+      ],
+      has_more: false,
+      next_page: null,
+    });
+    const out = await ok(['import', 'openai-usage', usage, costs]);
+    expect(out).toContain('imported 2 events');
+    expect(out).toContain('provider costs: 2 imported, 0 duplicates');
+    const rows = await report('tag.api_source');
+    expect(rows.agents_api).toMatchObject({ input_tokens: 1_000 });
+    expect(rows.unlabeled).toMatchObject({ input_tokens: 2_000 });
+    // The day's reported cost is both keys' lines: $0.06 + $0.25.
+    const rec = JSON.parse(await ok(['reconcile', '--format', 'json']));
+    expect(rec.totals.reported_usd).toBe('0.310000000000');
+    // Importing both again adds nothing.
+    const again = await ok(['import', 'openai-usage', usage, costs, '--full']);
+    expect(again).toContain('imported 0 events');
+    expect(again).toContain('provider costs: 0 imported, 2 duplicates');
+  });
+});

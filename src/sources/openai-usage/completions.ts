@@ -5,7 +5,7 @@
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { count, FIELD_SKIP, type Obj, optBool, optCount, optStr, RecordError } from '../json-fields.js';
-import { type Bucket, blankEvent } from '../provider-records.js';
+import { type Bucket, blankEvent, laterGroupKeys } from '../provider-records.js';
 import type { ParseContext } from '../source.js';
 
 export const OPENAI_USAGE_SOURCE = 'openai-usage';
@@ -29,6 +29,7 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   const apiKey = optStr(r, 'api_key_id');
   const batch = optBool(r, 'batch');
   const tier = optStr(r, 'service_tier');
+  const apiSource = optStr(r, 'api_source');
   const audioIn = optCount(r, 'input_audio_tokens');
   const audioOut = optCount(r, 'output_audio_tokens');
 
@@ -45,6 +46,8 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
       model,
       batch === null ? null : String(batch),
       tier,
+      // Group keys the API added later go in only when present, so ids of pages without them do not change.
+      ...laterGroupKeys({ api_source: apiSource }),
     ),
     source: OPENAI_USAGE_SOURCE,
     source_ref: `${ref}#${r.path}`,
@@ -66,6 +69,7 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
   if (audioIn > 0) e.tags.input_audio_tokens = String(audioIn);
   if (audioOut > 0) e.tags.output_audio_tokens = String(audioOut);
+  if (apiSource !== null) e.tags.api_source = apiSource;
   if (model === null) e.tags.model_unreported = 'true';
   return e;
 }

@@ -5,7 +5,10 @@
 import { eventId } from '../../ledger/event-id.js';
 import { SCALE } from '../../money/money.js';
 import { childPath, decimalAmountAt, numberAmountAt, type Obj, objAt, optStr } from '../json-fields.js';
-import type { Bucket, ProviderCostRecord } from '../provider-records.js';
+import { type Bucket, laterGroupKeys, type ProviderCostRecord } from '../provider-records.js';
+
+/** Group keys of `/v1/organization/costs` besides project_id and line_item (OpenAI API reference, CostsResult). */
+const LATER_GROUP_KEYS = ['api_key_id', 'user_id', 'api_source'] as const;
 
 export function costRecord(source: string, r: Obj, bucket: Bucket, ref: string): ProviderCostRecord {
   const amount = objAt(r, 'amount');
@@ -16,8 +19,23 @@ export function costRecord(source: string, r: Obj, bucket: Bucket, ref: string):
   const currency = (optStr(amount, 'currency') ?? 'usd').toUpperCase();
   const project = optStr(r, 'project_id');
   const lineItem = optStr(r, 'line_item');
+  // Costs can also be grouped by API key, user and API source; each such result is a cost line of its own.
+  const details: Record<string, string> = {};
+  for (const k of LATER_GROUP_KEYS) {
+    const v = optStr(r, k);
+    if (v !== null) details[k] = v;
+  }
   return {
-    record_id: eventId(source, 'cost', bucket.start, bucket.end, project, lineItem, currency),
+    record_id: eventId(
+      source,
+      'cost',
+      bucket.start,
+      bucket.end,
+      project,
+      lineItem,
+      currency,
+      ...laterGroupKeys(Object.fromEntries(LATER_GROUP_KEYS.map((k) => [k, details[k] ?? null]))),
+    ),
     source,
     source_ref: `${ref}#${childPath(r.path, 'amount')}`,
     bucket_start: bucket.start,
@@ -28,6 +46,6 @@ export function costRecord(source: string, r: Obj, bucket: Bucket, ref: string):
     line_item: lineItem,
     amount: value,
     currency,
-    details: {},
+    details,
   };
 }
