@@ -10,6 +10,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { formatUsd } from '../../src/money/money.js';
+import { loadBundledCatalog } from '../../src/pricing/bundled-catalog.js';
+import { createPricer } from '../../src/pricing/pricer.js';
+import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let dir: string;
@@ -210,5 +214,57 @@ describe('openai-usage: newer group keys', () => {
     const again = await ok(['import', 'openai-usage', usage, costs, '--full']);
     expect(again).toContain('imported 0 events');
     expect(again).toContain('provider costs: 0 imported, 2 duplicates');
+  });
+});
+
+describe('openai-usage: prompt-cache writes', () => {
+  // UsageCompletionsResult in OpenAI's current spec (openai-client-base 0.16.0, generated from it): "input_tokens:
+  // The aggregated number of input tokens used, including cached and cache-write tokens", with the writes in
+  // `input_cache_write_tokens`.
+  it('takes cache writes out of input and bills them at the cache-write price', async () => {
+    const path = file(
+      'writes.json',
+      openaiPage([
+        openaiResult({
+          model: 'gpt-5.6-terra',
+          input_tokens: 1_000_000,
+          input_cached_tokens: 200_000,
+          input_cache_write_tokens: 300_000,
+          output_tokens: 10_000,
+          num_model_requests: 100,
+        }),
+        // Writes and reads together past the total that includes both: skipped, the field named.
+        openaiResult({ input_tokens: 10, input_cached_tokens: 6, input_cache_write_tokens: 5 }),
+      ]),
+    );
+    const out = await ok(['import', 'openai-usage', path]);
+    expect(out).toMatch(
+      /writes\.json:\d+ {2}SRC_BAD_RECORD {2}data\[0\]\.results\[1\]\.input_cache_write_tokens: 5 plus 6 cached/,
+    );
+    const row = (await report('model'))['gpt-5.6-terra']!;
+    expect(row).toMatchObject({
+      input_tokens: 500_000,
+      cache_read_tokens: 200_000,
+      cache_write_5m_tokens: 300_000,
+      output_tokens: 10_000,
+    });
+    // What the pricing engine charges for exactly those tokens (the catalog gives gpt-5.6-terra a cache-write price
+    // above its input price).
+    const pricer = createPricer(await loadBundledCatalog(), null);
+    const want = pricer.price(
+      unpricedEvent({
+        ts: 1772323200_000_000,
+        provider: 'openai',
+        model: 'gpt-5.6-terra',
+        requests: 100,
+        input_tokens: 500_000,
+        cache_read_tokens: 200_000,
+        cache_write_5m_tokens: 300_000,
+        output_tokens: 10_000,
+        service_tier: 'default',
+      }),
+    );
+    expect(want.cost_cache_write).toBeGreaterThan(0n);
+    expect(row.cost_usd).toBe(formatUsd(want.cost_usd!));
   });
 });

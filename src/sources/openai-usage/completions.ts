@@ -1,6 +1,7 @@
 /**
- * One result of `/v1/organization/usage/completions` → one aggregate event. OpenAI counts cached tokens inside
- * `input_tokens`; the ledger keeps them apart, so input = input_tokens − input_cached_tokens.
+ * One result of `/v1/organization/usage/completions` → one aggregate event. OpenAI counts cached tokens (and, on newer
+ * pages, cache writes) inside `input_tokens`; the ledger keeps them apart, so
+ * input = input_tokens − input_cached_tokens − input_cache_write_tokens.
  */
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
@@ -16,11 +17,21 @@ export const UNREPORTED_MODEL = 'unknown';
 export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext): UnpricedEvent {
   const input = count(r, 'input_tokens');
   const cached = optCount(r, 'input_cached_tokens');
+  // Newer pages also count prompt-cache writes inside input_tokens ("including cached and cache-write tokens");
+  // they are billed at the cache-write price, not the input price.
+  const cacheWrite = optCount(r, 'input_cache_write_tokens');
   if (cached > input) {
     throw new RecordError(
       FIELD_SKIP.badRecord,
       `${r.path}.input_cached_tokens: ${cached} is more than input_tokens (${input}), which includes it; check the export`,
       `${r.path}.input_cached_tokens`,
+    );
+  }
+  if (cached + cacheWrite > input) {
+    throw new RecordError(
+      FIELD_SKIP.badRecord,
+      `${r.path}.input_cache_write_tokens: ${cacheWrite} plus ${cached} cached is more than input_tokens (${input}), which includes both; check the export`,
+      `${r.path}.input_cache_write_tokens`,
     );
   }
   const model = optStr(r, 'model');
@@ -62,8 +73,10 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   e.api_key_id = apiKey;
   e.service_tier = batch === true ? 'batch' : tier;
   e.requests = count(r, 'num_model_requests');
-  e.input_tokens = input - cached;
+  e.input_tokens = input - cached - cacheWrite;
   e.cache_read_tokens = cached;
+  // OpenAI states no TTL for a cache write; the catalog's cache-write price is the 5-minute key.
+  e.cache_write_5m_tokens = cacheWrite;
   e.output_tokens = count(r, 'output_tokens');
   e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
   // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
