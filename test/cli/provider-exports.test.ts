@@ -268,3 +268,32 @@ describe('openai-usage: prompt-cache writes', () => {
     expect(row.cost_usd).toBe(formatUsd(want.cost_usd!));
   });
 });
+
+describe('a page given to the wrong import source', () => {
+  it('is refused once, naming the command that reads it, not reported bucket by bucket as broken', async () => {
+    const openai = file('openai.json', openaiPage([openaiResult({ input_tokens: 5 })], 1772323200, 3600));
+    const anthropic = file('anthropic.json', anthropicPage([anthropicResult({ uncached_input_tokens: 5 })]));
+    // Cursor "Get Usage Events Data" (docs.cursor.com/account/teams/admin-api): {usageEvents, pagination, period}.
+    const cursor = file('cursor.json', {
+      totalUsageEventsCount: 0,
+      pagination: { numPages: 1, currentPage: 1, pageSize: 10, hasNextPage: false, hasPreviousPage: false },
+      usageEvents: [],
+      period: { startDate: 1748411762359, endDate: 1751003762359 },
+    });
+    const a = await ok(['import', 'anthropic-usage', openai, cursor]);
+    expect(a).toContain('imported 0 events');
+    expect(a).toContain(
+      `${openai}:1  SRC_UNKNOWN_DOCUMENT  an OpenAI Admin API usage/costs page, not an Anthropic Admin API usage, cost or Claude Code report page; import it with \`tokenledger import openai-usage FILE\``,
+    );
+    expect(a).toContain(
+      `${cursor}:1  SRC_UNKNOWN_DOCUMENT  a Cursor Admin API filtered-usage-events response`,
+    );
+    expect(a).toContain('skipped: 2 (SRC_UNKNOWN_DOCUMENT 2)');
+    const o = await ok(['import', 'openai-usage', anthropic]);
+    expect(o).toContain(`${anthropic}:1  SRC_UNKNOWN_DOCUMENT  an Anthropic Admin API`);
+    expect(o).toContain('`tokenledger import anthropic-usage FILE`');
+    const c = await ok(['import', 'cursor', openai, anthropic]);
+    expect(c).toContain('skipped: 2 (SRC_UNKNOWN_DOCUMENT 2)');
+    expect(c).toContain('`tokenledger import openai-usage FILE`');
+  });
+});

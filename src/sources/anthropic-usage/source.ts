@@ -4,6 +4,7 @@
  * events with source `anthropic-claude-code`, plus activity records), in any mix, pretty-printed or one page per
  * line. All three pages are `{data: [...], has_more, next_page}`; the records themselves tell which is which.
  */
+import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
 import { asObj, FIELD_SKIP, guard, type Obj, optArrayAt, RecordError, timestampAt } from '../json-fields.js';
 import type { Bucket } from '../provider-records.js';
@@ -21,6 +22,8 @@ export const anthropicUsageSource: LineSource = {
 
 function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): void {
   guard(sink, at, () => {
+    const wrong = wrongSourceMessage(value, ANTHROPIC_USAGE_SOURCE);
+    if (wrong !== null) throw new RecordError(FIELD_SKIP.unknownDocument, wrong);
     const data = optArrayAt(asObj(value, ''), 'data');
     if (data === null) {
       throw new RecordError(

@@ -3,6 +3,7 @@
  * (`{usageEvents: [...], pagination, period}`), pretty-printed or one response per line. Each usage event is one
  * request; Cursor's `totalCents` is kept as the provider-reported cost beside the one we compute.
  */
+import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader } from '../json-documents.js';
 import { asObj, FIELD_SKIP, guard, optArrayAt, RecordError } from '../json-fields.js';
 import type { LineSource } from '../source.js';
@@ -14,6 +15,8 @@ export const cursorSource: LineSource = {
     return createDocumentReader(ctx.path, sink, (value, at) => {
       const ref = at('');
       guard(sink, at, () => {
+        const wrong = wrongSourceMessage(value, CURSOR_SOURCE);
+        if (wrong !== null) throw new RecordError(FIELD_SKIP.unknownDocument, wrong);
         const list = optArrayAt(asObj(value, ''), 'usageEvents');
         if (list === null) {
           throw new RecordError(

@@ -3,6 +3,7 @@
  * (aggregate usage events) and `/v1/organization/costs` (provider-reported costs), in any mix, pretty-printed or
  * one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
  */
+import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
 import {
   asObj,
@@ -32,6 +33,8 @@ export const openaiUsageSource: LineSource = {
 function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
   guard(sink, at, () => {
+    const wrong = wrongSourceMessage(value, OPENAI_USAGE_SOURCE);
+    if (wrong !== null) throw new RecordError(FIELD_SKIP.unknownDocument, wrong);
     const page = asObj(value, '');
     const data = optArrayAt(page, 'data');
     if (data === null || (page.value.object !== undefined && page.value.object !== 'page')) {
