@@ -297,3 +297,70 @@ describe('a page given to the wrong import source', () => {
     expect(c).toContain('`tokenledger import openai-usage FILE`');
   });
 });
+
+describe('openai-usage: the other usage endpoints', () => {
+  // API reference, "Usage": each endpoint has its own result object. Embeddings results (input_tokens,
+  // num_model_requests, project_id, user_id, api_key_id, model) are token spend; images, audio, moderations, vector
+  // stores and code interpreter results count other units.
+  const bucket = (start: number, results: object[]) => ({
+    object: 'bucket',
+    start_time: start,
+    end_time: start + 86400,
+    results,
+  });
+  const page = (...data: object[]) => ({ object: 'page', data, has_more: false, next_page: null });
+
+  it('imports embeddings as priced events and refuses the rest once per result, naming the endpoint', async () => {
+    const emb = (model: string, tokens: number) => ({
+      object: 'organization.usage.embeddings.result',
+      input_tokens: tokens,
+      num_model_requests: 4,
+      project_id: 'proj_abc',
+      user_id: null,
+      api_key_id: null,
+      model,
+    });
+    const embeddings = file(
+      'embeddings.json',
+      page(
+        bucket(1772323200, [
+          emb('text-embedding-3-small', 1_000_000),
+          emb('text-embedding-3-large', 2_000_000),
+        ]),
+        bucket(1772409600, []), // an empty bucket
+      ),
+    );
+    // The same bucket and group keys on the completions endpoint: a different event.
+    const completions = file(
+      'completions.json',
+      openaiPage([openaiResult({ model: 'text-embedding-3-small', input_tokens: 7, num_model_requests: 4 })]),
+    );
+    const others = file(
+      'others.json',
+      page(
+        bucket(1772323200, [
+          { object: 'organization.usage.images.result', images: 2, num_model_requests: 2, model: 'dall-e-3' },
+          { object: 'organization.usage.vector_stores.result', usage_bytes: 1024, project_id: null },
+        ]),
+      ),
+    );
+    const out = await ok(['import', 'openai-usage', embeddings, completions, others]);
+    expect(out).toContain('imported 3 events');
+    expect(out).toContain('skipped: 2 (SRC_UNSUPPORTED_RECORD 2)');
+    expect(out).toContain(
+      `${others}:10  SRC_UNSUPPORTED_RECORD  data[0].results[0].object: "organization.usage.images.result" is not imported (a page of /v1/organization/usage/images`,
+    );
+    expect(out).toContain('/v1/organization/usage/vector_stores, which counts bytes stored');
+    const rows = await report('model,operation');
+    // $0.02 and $0.13 per 1M input tokens (https://openai.com/api/pricing, embeddings).
+    expect(rows['text-embedding-3-small|embeddings']).toMatchObject({
+      requests: 4,
+      input_tokens: 1_000_000,
+      cost_usd: '0.020000000000',
+    });
+    expect(rows['text-embedding-3-large|embeddings']).toMatchObject({ cost_usd: '0.260000000000' });
+    expect(rows['text-embedding-3-small|completions']).toMatchObject({ input_tokens: 7 });
+    const again = await ok(['import', 'openai-usage', embeddings, completions, others, '--full']);
+    expect(again).toContain('imported 0 events');
+  });
+});

@@ -19,9 +19,28 @@ import type { Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
 import { completionsEvent, OPENAI_USAGE_SOURCE } from './completions.js';
 import { costRecord } from './costs.js';
+import { embeddingsEvent } from './embeddings.js';
 
 const COMPLETIONS = 'organization.usage.completions.result';
 const COSTS = 'organization.costs.result';
+const EMBEDDINGS = 'organization.usage.embeddings.result';
+
+/**
+ * The other Admin API usage endpoints (API reference, "Usage"): saved by mistake or on purpose, their results count
+ * images, characters, seconds, bytes or sessions — no tokens the ledger prices (moderations are free) — so they are
+ * refused, saying which endpoint they came from.
+ */
+const OTHER_ENDPOINTS: Record<string, { endpoint: string; counts: string }> = {
+  'organization.usage.moderations.result': { endpoint: 'moderations', counts: 'moderation tokens (free)' },
+  'organization.usage.images.result': { endpoint: 'images', counts: 'images' },
+  'organization.usage.audio_speeches.result': { endpoint: 'audio_speeches', counts: 'characters' },
+  'organization.usage.audio_transcriptions.result': { endpoint: 'audio_transcriptions', counts: 'seconds' },
+  'organization.usage.vector_stores.result': { endpoint: 'vector_stores', counts: 'bytes stored' },
+  'organization.usage.code_interpreter_sessions.result': {
+    endpoint: 'code_interpreter_sessions',
+    counts: 'sessions',
+  },
+};
 
 export const openaiUsageSource: LineSource = {
   id: OPENAI_USAGE_SOURCE,
@@ -64,10 +83,16 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
     sink.cost?.(costRecord(OPENAI_USAGE_SOURCE, r, bucket, ref));
   } else if (object === COMPLETIONS || (object === undefined && 'input_tokens' in r.value)) {
     sink.event(completionsEvent(r, bucket, ref, ctx));
+  } else if (object === EMBEDDINGS) {
+    sink.event(embeddingsEvent(r, bucket, ref, ctx));
   } else {
+    const other = typeof object === 'string' ? OTHER_ENDPOINTS[object] : undefined;
+    const what = other
+      ? ` (a page of /v1/organization/usage/${other.endpoint}, which counts ${other.counts}, not tokens the ledger prices)`
+      : '';
     throw new RecordError(
       FIELD_SKIP.unsupportedRecord,
-      `${r.path}.object: ${JSON.stringify(object)} is not imported (only usage/completions and costs results are)`,
+      `${r.path}.object: ${JSON.stringify(object)} is not imported${what}; only usage/completions, usage/embeddings and costs pages are`,
       `${r.path}.object`,
     );
   }
