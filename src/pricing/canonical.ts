@@ -92,3 +92,23 @@ export function dashDates(name: string): string {
 export function stripDateSuffix(name: string): string {
   return name.replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$/, '');
 }
+
+const VERSION_FIRST_CLAUDE = /^claude-(\d+)(?:\.(\d+))?-(opus|sonnet|haiku)(?:-[a-z0-9.-]*)?$/;
+const EFFORT_SUFFIX = /^((?:gpt|o\d)[a-z0-9.-]*?)-(?:minimal|low|medium|high|xhigh)$/;
+
+/**
+ * Forms of a name as tools other than the vendors write it, tried after the name itself matched nothing. Cursor's
+ * Admin API usage events put the Claude version first with a dot and add modes (`claude-4.5-sonnet-thinking`,
+ * Anthropic's `claude-sonnet-4-5`; Claude 3 is `claude-3-5-sonnet`) and append the reasoning effort to OpenAI models
+ * (`gpt-5-high` → `gpt-5`); thinking and effort are billed as ordinary output tokens at the model's prices.
+ */
+export function toolNameForms(name: string): string[] {
+  const claude = VERSION_FIRST_CLAUDE.exec(name);
+  if (claude) {
+    const [, major, minor, family] = claude;
+    const version = minor === undefined ? major! : `${major}-${minor}`;
+    return [Number(major) >= 4 ? `claude-${family}-${version}` : `claude-${version}-${family}`];
+  }
+  const effort = EFFORT_SUFFIX.exec(name);
+  return effort ? [effort[1]!] : [];
+}

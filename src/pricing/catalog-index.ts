@@ -1,4 +1,4 @@
-import { dashDates, nameParts, routeAlias, stripDateSuffix } from './canonical.js';
+import { dashDates, nameParts, routeAlias, stripDateSuffix, toolNameForms } from './canonical.js';
 import type { Catalog, CatalogModel, CatalogProvider } from './catalog.js';
 import { formatRule } from './match-rule.js';
 
@@ -91,9 +91,12 @@ export class CatalogIndex {
     return null;
   }
 
-  /** A model of `provider` (or of its fallback providers) for `name`, trying its dashed-date and undated forms. */
+  /**
+   * A model of `provider` (or of its fallback providers) for `name`, trying its dashed-date and undated forms, then
+   * the forms other tools write it in (canonical.ts `toolNameForms`).
+   */
   private within(provider: CatalogProvider, name: string): Omit<CatalogHit, 'provider' | 'canonical'> | null {
-    for (const candidate of new Set([name, dashDates(name), stripDateSuffix(name)])) {
+    for (const candidate of new Set([name, dashDates(name), stripDateSuffix(name), ...toolNameForms(name)])) {
       const hit = this.matchIn(provider, candidate, true);
       if (hit) return hit;
     }

@@ -364,3 +364,54 @@ describe('openai-usage: the other usage endpoints', () => {
     expect(again).toContain('imported 0 events');
   });
 });
+
+describe('cursor: model names as Cursor writes them', () => {
+  // Cursor "Get Usage Events Data" (docs.cursor.com/account/teams/admin-api) names models its own way:
+  // `claude-4.5-sonnet-thinking`, `gpt-5-high` (reasoning effort appended).
+  const event = (model: string, tokenUsage: object) => ({
+    timestamp: '1760921734850',
+    model,
+    kind: 'Usage-based',
+    maxMode: false,
+    requestsCosts: 1,
+    isTokenBasedCall: true,
+    tokenUsage,
+    isFreeBugbot: false,
+    userEmail: 'developer@company.com',
+  });
+
+  it('prices them at the vendor model they are, keeping Cursor’s name as model_requested', async () => {
+    const path = file('cursor.json', {
+      totalUsageEventsCount: 2,
+      pagination: { numPages: 1, currentPage: 1, pageSize: 10, hasNextPage: false, hasPreviousPage: false },
+      usageEvents: [
+        // Sonnet 4.5: 1,000 × $3 + 500 × $15 + 10,000 × $0.30 + 2,000 × $3.75 per MTok = $0.021.
+        event('claude-4.5-sonnet-thinking', {
+          inputTokens: 1_000,
+          outputTokens: 500,
+          cacheWriteTokens: 2_000,
+          cacheReadTokens: 10_000,
+          totalCents: 2.1,
+        }),
+        // GPT-5: 10,000 × $1.25 + 1,000 × $10 per MTok = $0.0225.
+        event('gpt-5-high', {
+          inputTokens: 10_000,
+          outputTokens: 1_000,
+          cacheWriteTokens: 0,
+          cacheReadTokens: 0,
+        }),
+      ],
+      period: { startDate: 1760000000000, endDate: 1761000000000 },
+    });
+    const out = await ok(['import', 'cursor', path]);
+    expect(out).toContain('unpriced: 0 events');
+    const rows = await report('model');
+    expect(rows['claude-sonnet-4-5']).toMatchObject({ cost_usd: '0.021000000000', requests: 1 });
+    expect(rows['gpt-5']).toMatchObject({ cost_usd: '0.022500000000', requests: 1 });
+    const events = (await ok(['events', '--format', 'jsonl']))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => e.model_requested).sort()).toEqual(['claude-4.5-sonnet-thinking', 'gpt-5-high']);
+  });
+});
