@@ -116,6 +116,32 @@ describe('long-context pricing of aggregate usage', () => {
     expect(rows['200k-1M']).toMatchObject({ cost_usd: '1.822500000000', input_tokens: 300_000 });
   });
 
+  // Grouped by speed, the report says which calls ran in fast mode (platform.claude.com, Fast mode): Opus 4.6 6x.
+  it('anthropic-usage: a fast-mode result is billed at the fast-mode rates', async () => {
+    const path = file(
+      'speed.json',
+      anthropicPage(
+        [
+          // 1M input + 100k output of Opus 4.6: standard $5 + $2.50 = $7.50; fast 6 × that = $45
+          ...['fast', 'standard'].map((speed) =>
+            anthropicResult({
+              model: 'claude-opus-4-6',
+              uncached_input_tokens: 1_000_000,
+              output_tokens: 100_000,
+              context_window: '0-200k',
+              speed,
+            }),
+          ),
+        ],
+        '2026-04-01',
+      ),
+    );
+    await ok(['import', 'anthropic-usage', path]);
+    const rows = await report('tag.speed,service_tier');
+    expect(rows['fast|fast']).toMatchObject({ cost_usd: '45.000000000000' });
+    expect(rows['standard|standard']).toMatchObject({ cost_usd: '7.500000000000' });
+  });
+
   it('anthropic-usage (claude_code): a day of one person’s calls is billed at base rates, not as one 300k request', async () => {
     // Claude Code Analytics API (platform.claude.com/docs/en/build-with-claude/claude-code-analytics-api), the
     // documented record with one model: 300k input + 10k output in a day = 0.3 × $3 + 0.01 × $15 = $1.05.

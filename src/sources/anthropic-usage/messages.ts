@@ -5,6 +5,7 @@
  */
 import { LONG_CONTEXT_TAG, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
 import { count, type Obj, optCount, optObjAt, optStr } from '../json-fields.js';
 import { type Bucket, blankEvent } from '../provider-records.js';
 import type { ParseContext } from '../source.js';
@@ -61,7 +62,8 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   e.project = workspace ?? e.project;
   e.user = account ?? e.user;
   e.api_key_id = apiKey;
-  e.service_tier = tier;
+  // Grouped by speed, a `fast` result was billed at the fast-mode prices (pricing.md, Batch and service tiers).
+  e.service_tier = anthropicServiceTier(tier, extra.speed);
   e.input_tokens = count(r, 'uncached_input_tokens');
   e.cache_read_tokens = optCount(r, 'cache_read_input_tokens');
   e.cache_write_5m_tokens = cacheCreation ? optCount(cacheCreation, 'ephemeral_5m_input_tokens') : 0;
