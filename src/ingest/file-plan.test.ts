@@ -27,6 +27,7 @@ describe('planFile', () => {
       holdTail: false,
       check: null,
       parserState: null,
+      mtimeMs: OLD,
     });
     expect(planFile('append', { size: 10, mtimeMs: NOW - 1000 }, undefined, NOW)).toMatchObject({
       holdTail: true,
@@ -57,6 +58,7 @@ describe('planFile', () => {
       holdTail: false,
       check: 'abc',
       parserState: '{"model":"gpt-5"}',
+      mtimeMs: OLD + 5,
     });
     expect(planFile('whole-file', { size: 2000, mtimeMs: OLD + 5 }, state(), NOW)).toMatchObject({
       offset: 0,

@@ -38,15 +38,18 @@ export type FilePlan =
       check: string | null;
       /** The parser's state at `offset` (null when starting at 0). */
       parserState: string | null;
+      /** When the file was last written (epoch ms): what an export saved then could hold (ParseContext.savedAt). */
+      mtimeMs: number;
     };
 
-const FROM_START = (holdTail: boolean): FilePlan => ({
+const FROM_START = (holdTail: boolean, mtimeMs: number): FilePlan => ({
   read: true,
   offset: 0,
   lineNo: 1,
   holdTail,
   check: null,
   parserState: null,
+  mtimeMs,
 });
 
 export function planFile(
@@ -56,12 +59,12 @@ export function planFile(
   nowMs: number,
 ): FilePlan {
   const holdTail = mode === 'append' && nowMs - facts.mtimeMs < SETTLE_MS;
-  if (mode === 'always' || state === undefined) return FROM_START(holdTail);
+  if (mode === 'always' || state === undefined) return FROM_START(holdTail, facts.mtimeMs);
   const unchanged = facts.size === state.size && facts.mtimeMs === state.mtimeMs;
-  if (mode === 'whole-file') return unchanged ? { read: false } : FROM_START(false);
+  if (mode === 'whole-file') return unchanged ? { read: false } : FROM_START(false, facts.mtimeMs);
   // A held-back tail of an unchanged file is read again once the file has settled, to emit it.
   if (unchanged && (!state.heldBack || holdTail)) return { read: false };
-  if (facts.size < state.offset) return FROM_START(holdTail);
+  if (facts.size < state.offset) return FROM_START(holdTail, facts.mtimeMs);
   return {
     read: true,
     offset: state.offset,
@@ -69,5 +72,6 @@ export function planFile(
     holdTail,
     check: state.check,
     parserState: state.offset > 0 ? state.parserState : null,
+    mtimeMs: facts.mtimeMs,
   };
 }

@@ -48,6 +48,7 @@ describe('readFile with a line longer than a string can hold', () => {
       holdTail: false,
       check: null,
       parserState: null,
+      mtimeMs: 0,
     };
     await readFile(
       claudeCodeSource,

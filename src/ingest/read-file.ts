@@ -48,7 +48,7 @@ export async function readFile(
   maybeFlush: () => Promise<void> | undefined,
   progress: (end: number) => void,
 ): Promise<ReadResult> {
-  const parseCtx = { path, ingestedAt: ctx.ingestedAt, defaults: ctx.defaults };
+  const parseCtx = { path, ingestedAt: ctx.ingestedAt, defaults: ctx.defaults, savedAt: plan.mtimeMs * 1000 };
   const resumable = mode === 'append' && isResumable(source);
   const parser: LineParser & { resumeLine?: () => number | null; state?: () => string | null } = resumable
     ? source.openResumable(parseCtx, sink, { holdTail: plan.holdTail, state: plan.parserState })

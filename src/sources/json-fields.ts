@@ -15,6 +15,7 @@ export const FIELD_SKIP = {
   badEncoding: 'SRC_NOT_UTF8',
   unknownDocument: 'SRC_UNKNOWN_DOCUMENT',
   unsupportedRecord: 'SRC_UNSUPPORTED_RECORD',
+  openBucket: 'SRC_OPEN_BUCKET',
 } as const;
 
 export class RecordError extends Error {

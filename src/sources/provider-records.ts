@@ -5,12 +5,31 @@
  * their own — costs for reconciliation against our computed cost, activity for the ROI work.
  */
 import type { UnpricedEvent } from '../ledger/event.js';
+import { FIELD_SKIP, RecordError } from './json-fields.js';
 import type { ParseContext } from './source.js';
 
 /** A report's time bucket, epoch microseconds UTC, end exclusive. */
 export interface Bucket {
   start: number;
   end: number;
+}
+
+const iso = (us: number) => new Date(us / 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * Refuses (SRC_OPEN_BUCKET) a bucket that had not ended when its file was saved: its counts were still growing.
+ * Imported, it would stay short for good — the same bucket exported again later has the same record ids (that is
+ * what makes re-importing a page add nothing), so its full counts would be dropped as repeats. Left out, it is
+ * imported whole from the first export saved after it ended. The file's mtime is when it was saved; a file copied
+ * later without its mtime looks saved later, and its open bucket is taken as it is.
+ */
+export function assertBucketEnded(bucket: Bucket, ctx: ParseContext, path: string | null): void {
+  if (ctx.savedAt === undefined || bucket.end <= ctx.savedAt) return;
+  throw new RecordError(
+    FIELD_SKIP.openBucket,
+    `the bucket ${iso(bucket.start)} to ${iso(bucket.end)} had not ended when this file was saved (${iso(ctx.savedAt)}): its usage was still growing, and a later export of it would be dropped as a repeat; not imported — export it again after it ends and import that file`,
+    path,
+  );
 }
 
 /** One line of a provider's cost report: an amount billed for a time bucket and its group keys. */

@@ -47,6 +47,11 @@ export interface ParseContext {
   ingestedAt: number;
   /** Attribution the user gave on the command line (e.g. `--user`), applied where the record has none. */
   defaults?: { user?: string | null; team?: string | null; project?: string | null; org?: string | null };
+  /**
+   * When the file was last written (its mtime, epoch microseconds), when read from a file: a provider export's
+   * bucket that had not ended by then was still growing (provider-records.ts, openBucket).
+   */
+  savedAt?: number;
 }
 
 export interface LineSource {

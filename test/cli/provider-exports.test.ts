@@ -6,7 +6,7 @@
  *   (https://platform.claude.com/docs/en/about-claude/pricing, "Long context pricing").
  * - GPT-5.4: $2.50 input, $15 output; requests over 272k input tokens $5 / $22.50 (the bundled genai-prices catalog).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -439,5 +439,73 @@ describe('cursor: model names as Cursor writes them', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(events.map((e) => e.model_requested).sort()).toEqual(['claude-4.5-sonnet-thinking', 'gpt-5-high']);
+  });
+});
+
+/** Sets the file's mtime: when an export was saved. */
+function saved(path: string, iso: string): string {
+  const t = new Date(iso);
+  utimesSync(path, t, t);
+  return path;
+}
+
+describe('a bucket that had not ended when its file was saved', () => {
+  // The same bucket exported twice has the same record ids, so a partial first export would keep the bucket short
+  // for good: it is left out, and the export saved after the bucket ended is imported whole.
+  it('is left out with SRC_OPEN_BUCKET, and imported whole from the export saved after it ended', async () => {
+    const day = 1772323200; // 2026-03-01T00:00:00Z
+    const early = saved(
+      file('early.json', openaiPage([openaiResult({ input_tokens: 1_000, num_model_requests: 1 })], day)),
+      '2026-03-01T18:00:00Z',
+    );
+    const r = await runCli(['import', 'openai-usage', early, '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('skipped: 1 (SRC_OPEN_BUCKET 1)');
+    expect(r.stdout).toContain(
+      'the bucket 2026-03-01T00:00:00Z to 2026-03-02T00:00:00Z had not ended when this file was saved (2026-03-01T18:00:00Z)',
+    );
+    const late = saved(
+      file('late.json', openaiPage([openaiResult({ input_tokens: 5_000, num_model_requests: 4 })], day)),
+      '2026-03-02T00:30:00Z',
+    );
+    await ok(['import', 'openai-usage', late]);
+    expect(await report('model')).toMatchObject({ 'gpt-5.4': { input_tokens: 5_000, requests: 4 } });
+  });
+
+  it('holds for Anthropic usage buckets and for a day of Claude Code analytics', async () => {
+    const usage = saved(
+      file('messages.json', anthropicPage([anthropicResult({ uncached_input_tokens: 10 })], '2026-03-01')),
+      '2026-03-01T12:00:00Z',
+    );
+    const analytics = saved(
+      file('claude-code.json', {
+        data: [
+          {
+            date: '2026-03-01T00:00:00Z',
+            actor: { type: 'user_actor', email_address: 'ana@example.com' },
+            organization_id: 'org-1',
+            customer_type: 'api',
+            terminal_type: 'vscode',
+            core_metrics: {
+              num_sessions: 1,
+              lines_of_code: { added: 1, removed: 0 },
+              commits_by_claude_code: 0,
+              pull_requests_by_claude_code: 0,
+            },
+            tool_actions: {},
+            model_breakdown: [],
+          },
+        ],
+        has_more: false,
+        next_page: null,
+      }),
+      '2026-03-01T12:00:00Z',
+    );
+    for (const path of [usage, analytics]) {
+      const r = await runCli(['import', 'anthropic-usage', path, '--db', db]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('skipped: 1 (SRC_OPEN_BUCKET 1)');
+    }
+    expect(await report('model')).toEqual({});
   });
 });

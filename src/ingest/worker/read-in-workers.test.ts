@@ -266,7 +266,7 @@ describe('V8 flags set while running', () => {
       import { keepYoungGenerationSmall, SMALL_YOUNG_GENERATION } from ${url('../../cli/young-generation.ts')};
       import { WorkerReads } from ${url('./read-in-workers.ts')};
       keepYoungGenerationSmall();
-      const plan = { read: true, offset: 0, lineNo: 1, holdTail: false, check: null, parserState: null };
+      const plan = { read: true, offset: 0, lineNo: 1, holdTail: false, check: null, parserState: null, mtimeMs: 0 };
       const reads = new WorkerReads(
         { kind: 'claude-code', workers: 1, v8Flags: ${passFlags} ? SMALL_YOUNG_GENERATION : undefined },
         [{ path: ${JSON.stringify(log)}, plan, bytes: 3 }], { ingestedAt: 0 }, { mode: 'append', judge: true });

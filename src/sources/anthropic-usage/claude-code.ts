@@ -28,7 +28,7 @@ import {
   str,
   timestampAt,
 } from '../json-fields.js';
-import { type ActivityRecord, blankEvent } from '../provider-records.js';
+import { type ActivityRecord, assertBucketEnded, blankEvent } from '../provider-records.js';
 import type { ParseContext, Sink } from '../source.js';
 import { CENTS_SCALE } from './cost-report.js';
 import { UNREPORTED_MODEL } from './messages.js';
@@ -72,6 +72,8 @@ function actorDay(item: Obj): ActorDay {
 export function readClaudeCodeRecord(item: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
   const day = actorDay(item);
+  // A day's activity and usage are still growing until the day ends, like any bucket.
+  assertBucketEnded({ start: day.ts, end: day.ts + 86_400_000_000 }, ctx, item.path);
   guard(sink, at, () => sink.activity?.(activityRecord(item, day, ref)));
   (optArrayAt(item, 'model_breakdown') ?? []).forEach((m, j) => {
     guard(sink, at, () =>

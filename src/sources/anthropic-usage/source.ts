@@ -7,7 +7,7 @@
 import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
 import { asObj, FIELD_SKIP, guard, type Obj, optArrayAt, RecordError, timestampAt } from '../json-fields.js';
-import type { Bucket } from '../provider-records.js';
+import { assertBucketEnded, type Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
 import { readClaudeCodeRecord } from './claude-code.js';
 import { costReportRecord } from './cost-report.js';
@@ -44,7 +44,9 @@ function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): vo
 function readBucket(o: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
   const bucket: Bucket = { start: timestampAt(o, 'starting_at'), end: timestampAt(o, 'ending_at') };
-  (optArrayAt(o, 'results') ?? []).forEach((x, j) => {
+  const results = optArrayAt(o, 'results') ?? [];
+  if (results.length > 0) assertBucketEnded(bucket, ctx, o.path);
+  results.forEach((x, j) => {
     guard(sink, at, () => {
       const r = asObj(x, `${o.path}.results[${j}]`);
       if ('amount' in r.value) sink.cost?.(costReportRecord(r, bucket, ref));

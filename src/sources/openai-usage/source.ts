@@ -15,7 +15,7 @@ import {
   optArrayAt,
   RecordError,
 } from '../json-fields.js';
-import type { Bucket } from '../provider-records.js';
+import { assertBucketEnded, type Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
 import { completionsEvent, OPENAI_USAGE_SOURCE } from './completions.js';
 import { costRecord } from './costs.js';
@@ -68,6 +68,7 @@ function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): vo
         const bucket: Bucket = { start: epochSecondsAt(o, 'start_time'), end: epochSecondsAt(o, 'end_time') };
         // The API names the array `results`; a few client libraries wrote `result`.
         const results = optArrayAt(o, 'results') ?? optArrayAt(o, 'result') ?? [];
+        if (results.length > 0) assertBucketEnded(bucket, ctx, o.path);
         const key = Array.isArray(o.value.results) ? 'results' : 'result';
         results.forEach((r, j) => {
           guard(sink, at, () => readResult(asObj(r, `data[${i}].${key}[${j}]`), bucket, ref, ctx, sink));
