@@ -1,4 +1,5 @@
 import { TokenledgerError } from '../errors.js';
+import { overlapNotes, sourceOverlaps } from '../ledger/source-overlap.js';
 import type { Query, QueryResult } from '../store/query.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
@@ -39,8 +40,29 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     );
   }
   const q = await buildReportQuery(o);
-  const result = await withStore(o, (store) => store.query(q), { existing: true });
-  out(formatReport(result, q, format));
+  const [result, overlaps] = await withStore(
+    o,
+    async (store) => {
+      const result = await store.query(q);
+      // Same events, by source and provider a day at a time: where one provider's usage is there twice over.
+      const days = await store.query({
+        ...q,
+        dimensions: ['source', 'provider'],
+        bucket: 'day',
+        top: undefined,
+      });
+      return [result, sourceOverlaps(days.rows)] as const;
+    },
+    { existing: true },
+  );
+  const text = formatReport(result, q, format);
+  out(
+    format === 'table'
+      ? `${text}${overlapNotes(overlaps)
+          .map((n) => `${n}\n`)
+          .join('')}`
+      : text,
+  );
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {

@@ -509,3 +509,24 @@ describe('a bucket that had not ended when its file was saved', () => {
     expect(await report('model')).toEqual({});
   });
 });
+
+describe("a report over a provider export and the same provider's calls", () => {
+  // The Claude Code fixtures are calls of 2026-02-10; the Anthropic usage report of that day covers them too.
+  it('says the totals may count the same calls twice, and how to see one view', async () => {
+    const logs = join(import.meta.dirname, '../fixtures/claude-code/config/projects/-home-ana-shop');
+    await ok(['import', 'claude-code', logs]);
+    await ok([
+      'import',
+      'anthropic-usage',
+      file('day.json', anthropicPage([anthropicResult({ uncached_input_tokens: 10 })], '2026-02-10')),
+    ]);
+    const both = await ok(['report', '--by', 'source']);
+    expect(both).toContain(
+      'note: anthropic usage on 2026-02-10 is in the ledger as the provider reports it (anthropic-usage) and call by call from claude-code: where they describe the same calls these totals count them twice; report one view with --where source=anthropic-usage',
+    );
+    expect(await ok(['report', '--by', 'source', '--where', 'source=anthropic-usage'])).not.toContain(
+      'note:',
+    );
+    expect(await ok(['report', '--by', 'source', '--format', 'json'])).not.toContain('note:');
+  });
+});
