@@ -68,6 +68,23 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     expect(cached.nano).toBe(15_054_000n);
   });
 
+  // A call asked for at a premium tier is reserved at that tier's rates (pricing.md): settling it at 6x what was
+  // reserved would let concurrent calls overrun a budget.
+  it('a request for OpenAI priority or Anthropic fast mode reserves at those rates', async () => {
+    const priority = await worstCase(input(chat({ max_tokens: 100, service_tier: 'priority' })), pricer);
+    // 9 × 4.25 + 100 × 17 = 1,738.25 micro-dollars (standard: 1,022.5).
+    expect(priority.pico).toBe(1_738_250_000n);
+    const opus = {
+      model: 'claude-opus-4-6',
+      max_tokens: 1000,
+      messages: [{ role: 'user', content: 'hello world' }],
+    };
+    const standard = await worstCase(input(opus, { provider: 'anthropic' }), pricer);
+    const fast = await worstCase(input({ ...opus, speed: 'fast' }, { provider: 'anthropic' }), pricer);
+    // 9 × 5 + 1000 × 25 = 25,045 micro-dollars; fast 6 ×: 150,270.
+    expect([standard.nano, fast.nano]).toEqual([25_045_000n, 150_270_000n]);
+  });
+
   it('tool definitions count as input', async () => {
     const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
     const w = await worstCase(input(chat({ max_tokens: 1, tools })), pricer);

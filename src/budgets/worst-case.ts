@@ -1,4 +1,5 @@
 import { divRoundHalfEven } from '../money/money.js';
+import { anthropicServiceTier } from '../pricing/anthropic-speed.js';
 import { RATE_SCALE } from '../pricing/cost.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
@@ -115,7 +116,11 @@ export function pricedWorstCase(
 ): WorstCase {
   const choices = positiveInt(w.json.n) ?? 1;
   const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
-  const serviceTier = typeof w.json.service_tier === 'string' ? w.json.service_tier : null;
+  // Anthropic asks for fast mode with `speed`, beside `service_tier` (pricing/anthropic-speed.ts).
+  const serviceTier = anthropicServiceTier(
+    typeof w.json.service_tier === 'string' ? w.json.service_tier : null,
+    w.json.speed,
+  );
   const rates = resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
   const input = w.mayWriteCache
