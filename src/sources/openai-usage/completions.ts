@@ -34,29 +34,53 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
       `${r.path}.input_cache_write_tokens`,
     );
   }
+  const batch = optBool(r, 'batch');
+  const tier = optStr(r, 'service_tier');
+  const audioIn = optCount(r, 'input_audio_tokens');
+  const audioOut = optCount(r, 'output_audio_tokens');
+  const e = groupedEvent('completions', r, bucket, ref, ctx, [batch === null ? null : String(batch), tier]);
+  e.service_tier = batch === true ? 'batch' : tier;
+  e.input_tokens = input - cached - cacheWrite;
+  e.cache_read_tokens = cached;
+  // OpenAI states no TTL for a cache write; the catalog's cache-write price is the 5-minute key.
+  e.cache_write_5m_tokens = cacheWrite;
+  e.output_tokens = count(r, 'output_tokens');
+  // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
+  if (audioIn > 0) e.tags.input_audio_tokens = String(audioIn);
+  if (audioOut > 0) e.tags.output_audio_tokens = String(audioOut);
+  return e;
+}
+
+/**
+ * The event of one usage result with what every OpenAI usage endpoint has in common: the bucket, the group keys
+ * (`project_id`, `user_id`, `api_key_id`, `model`, then the endpoint's own `keys`, then those the API added later),
+ * `num_model_requests`. The id holds the endpoint, the bucket bounds and every group key: the same result
+ * re-imported has the same id, another grouping or endpoint does not.
+ */
+export function groupedEvent(
+  endpoint: 'completions' | 'embeddings',
+  r: Obj,
+  bucket: Bucket,
+  ref: string,
+  ctx: ParseContext,
+  keys: (string | null)[],
+): UnpricedEvent {
   const model = optStr(r, 'model');
   const project = optStr(r, 'project_id');
   const user = optStr(r, 'user_id');
   const apiKey = optStr(r, 'api_key_id');
-  const batch = optBool(r, 'batch');
-  const tier = optStr(r, 'service_tier');
   const apiSource = optStr(r, 'api_source');
-  const audioIn = optCount(r, 'input_audio_tokens');
-  const audioOut = optCount(r, 'output_audio_tokens');
-
   const e = blankEvent(ctx, {
-    // Bucket bounds and every group key: the same result re-imported has the same id, another grouping does not.
     event_id: eventId(
       OPENAI_USAGE_SOURCE,
-      'completions',
+      endpoint,
       bucket.start,
       bucket.end,
       project,
       user,
       apiKey,
       model,
-      batch === null ? null : String(batch),
-      tier,
+      ...keys,
       // Group keys the API added later go in only when present, so ids of pages without them do not change.
       ...laterGroupKeys({ api_source: apiSource }),
     ),
@@ -67,21 +91,12 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   });
   e.model_requested = model;
   e.provider = 'openai';
-  e.operation = 'completions';
+  e.operation = endpoint;
   e.project = project ?? e.project;
   e.user = user ?? e.user;
   e.api_key_id = apiKey;
-  e.service_tier = batch === true ? 'batch' : tier;
   e.requests = count(r, 'num_model_requests');
-  e.input_tokens = input - cached - cacheWrite;
-  e.cache_read_tokens = cached;
-  // OpenAI states no TTL for a cache write; the catalog's cache-write price is the 5-minute key.
-  e.cache_write_5m_tokens = cacheWrite;
-  e.output_tokens = count(r, 'output_tokens');
   e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
-  // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
-  if (audioIn > 0) e.tags.input_audio_tokens = String(audioIn);
-  if (audioOut > 0) e.tags.output_audio_tokens = String(audioOut);
   if (apiSource !== null) e.tags.api_source = apiSource;
   if (model === null) e.tags.model_unreported = 'true';
   return e;
