@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { countPromptTokens as countTokens } from '../../src/budgets/prompt-tokens.js';
 import { openAiInputText } from '../../src/gateway/providers/openai/request.js';
+import { listenLocal } from '../helpers/listen-local.js';
 
 /**
  * A local OpenAI chat-completions stand-in that bills like the real one: prompt tokens are the prompt's tokens plus
@@ -41,14 +41,5 @@ export async function startMeteredProvider(): Promise<MeteredProvider> {
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    models,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...(await listenLocal(server)), models };
 }

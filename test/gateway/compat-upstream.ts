@@ -1,5 +1,5 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../helpers/listen-local.js';
 import type { FakeProvider, FakeRequest } from './fake-provider.js';
 
 /**
@@ -64,17 +64,7 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
       return json(res, 200, completion(flavour, String(request.model)));
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createGzip } from 'node:zlib';
+import { listenLocal } from '../helpers/listen-local.js';
 
 /**
  * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
@@ -45,17 +45,7 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return { ...(await listenLocal(server)), requests };
 }
 
 async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
