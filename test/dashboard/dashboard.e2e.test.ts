@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { usd } from '../../web/src/format.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
@@ -283,5 +284,23 @@ describe('dashboard in a real browser', () => {
     await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
     expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');
     await p.close();
+  });
+
+  // Last: it adds events to the demo ledger. A provider's usage export and the same provider's per-call records on
+  // the same day may be the same calls; the overview says so instead of summing them silently.
+  it('warns when a provider export and per-call records of that provider share a day', async () => {
+    expect(await page.getByTestId('source-overlap').count()).toBe(0);
+    const ts = Date.now() * 1000 - 2 * DAY;
+    await server.store.append([
+      makeEvent(9_000_001, { ts, source: 'anthropic-usage', provider: 'anthropic' }),
+      makeEvent(9_000_002, { ts, source: 'claude-code', provider: 'anthropic' }),
+    ]);
+    await page.goto(`${server.url}/?since=7d`);
+    const note = page.getByTestId('source-overlap');
+    await note.waitFor();
+    const day = new Date(ts / 1000).toISOString().slice(0, 10);
+    expect(await note.textContent()).toContain(
+      `anthropic usage on ${day} is here from anthropic-usage, claude-code`,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
+import { sourceOverlaps } from '../../ledger/source-overlap.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
@@ -64,6 +65,19 @@ export const summaryEndpoint = endpoint({
       forecast_usd: money,
       budget_usd: money.nullable(),
     }),
+    overlaps: z
+      .array(
+        z.object({
+          provider: z.string(),
+          sources: z.array(z.string()),
+          first: z.string().describe('UTC day, YYYY-MM-DD'),
+          last: z.string().describe('UTC day, YYYY-MM-DD'),
+          days: z.number().int(),
+        }),
+      )
+      .describe(
+        "Days on which a provider's usage is in the range both as its export (openai-usage, anthropic-usage, Claude Code analytics) and from other sources: where they describe the same calls, the totals count them twice",
+      ),
   }),
   async handle(c, p, who) {
     const now = c.now();
@@ -73,10 +87,11 @@ export const summaryEndpoint = endpoint({
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).
-    const [byModel, prev, mtd] = await Promise.all([
+    const [byModel, prev, mtd, bySourceDay] = await Promise.all([
       c.store.query({ dimensions: ['model'], filters, since, until }),
       c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
       c.store.query({ dimensions: [], filters, since: month.start, until: now }),
+      c.store.query({ dimensions: ['source', 'provider'], filters, since, until, bucket: 'day' }),
     ]);
     const t = byModel.totals;
     const tokens = tokensOf(t);
@@ -98,6 +113,7 @@ export const summaryEndpoint = endpoint({
         forecast_usd: formatUsd(linearForecast(mtd.totals.cost_usd, month.start, month.end, now)),
         budget_usd: monthlyBudgetFor(c.budgets.all(), filters),
       },
+      overlaps: sourceOverlaps(bySourceDay.rows),
     };
   },
 });

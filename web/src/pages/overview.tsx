@@ -15,6 +15,7 @@ interface Summary {
   unpriced: { events: number; tokens: number };
   previous: { cost_usd: string };
   month: { start: string; spend_usd: string; forecast_usd: string; budget_usd: string | null };
+  overlaps: { provider: string; sources: string[]; first: string; last: string; days: number }[];
 }
 
 const STACKS = ['model', 'provider', 'team'] as const;
@@ -74,6 +75,20 @@ export function Overview({ u }: { u: URL }) {
           tokenledger reprice.
         </p>
       ) : null}
+      {d?.overlaps.map((o) => (
+        <p
+          class="warning"
+          role="status"
+          data-testid="source-overlap"
+          key={`${o.provider} ${o.sources.join()}`}
+        >
+          {o.provider} usage{' '}
+          {o.days === 1 ? `on ${o.first}` : `on ${o.days} days from ${o.first} to ${o.last}`} is here from{' '}
+          {o.sources.join(', ')}: a provider's usage export and the calls recorded one by one describe the
+          same calls, so where they overlap these totals count them twice. Filter by one source to see one
+          view.
+        </p>
+      ))}
       <div class="kpis" aria-busy={s.loading}>
         {d ? (
           <>
