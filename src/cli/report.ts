@@ -1,5 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import { overlapNotes, sourceOverlaps } from '../ledger/source-overlap.js';
+import { findSourceOverlaps, overlapNotes } from '../ledger/source-overlap.js';
 import type { Query, QueryResult } from '../store/query.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
@@ -44,14 +44,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     o,
     async (store) => {
       const result = await store.query(q);
-      // Same events, by source and provider a day at a time: where one provider's usage is there twice over.
-      const days = await store.query({
-        ...q,
-        dimensions: ['source', 'provider'],
-        bucket: 'day',
-        top: undefined,
-      });
-      return [result, sourceOverlaps(days.rows)] as const;
+      return [result, format === 'table' ? await findSourceOverlaps(store, q) : []] as const;
     },
     { existing: true },
   );

@@ -3,8 +3,9 @@
  * usage export, Claude Code's analytics report) and once call by call (the gateway, agent logs, telemetry). A call
  * made with an organisation's API key is in both, and a report over both counts it twice; nothing in the records
  * says which calls are the same (an export has no request ids), so the ledger cannot drop one. It says so instead.
- * Pure: the rows come from a report by source and provider, bucketed by day.
+ * Pure but for findSourceOverlaps, which asks the store.
  */
+import type { Filter, Query, QueryResult } from '../store/query.js';
 
 /** Sources that report a provider's usage in aggregate, as the provider bills it. */
 const AGGREGATE_SOURCES: ReadonlySet<string> = new Set([
@@ -56,6 +57,38 @@ export function sourceOverlaps(rows: readonly DayRow[]): SourceOverlap[] {
   return [...out.values()].sort(
     (a, b) => a.provider.localeCompare(b.provider) || a.first.localeCompare(b.first),
   );
+}
+
+/**
+ * The overlaps in a range and filters: first sources by provider over the whole range (one small grouping of the
+ * rollup), and only for providers that have an export beside another source, the same by day. A ledger without
+ * exports, the usual case, costs the first query alone.
+ */
+export async function findSourceOverlaps(
+  store: { query(q: Query): Promise<QueryResult> },
+  q: Pick<Query, 'filters' | 'since' | 'until'>,
+): Promise<SourceOverlap[]> {
+  const base = { filters: q.filters ?? [], since: q.since, until: q.until };
+  const sources = new Map<string, Set<string>>();
+  for (const r of (await store.query({ ...base, dimensions: ['source', 'provider'] })).rows) {
+    const { source, provider } = r.dims;
+    if (!source || !provider) continue;
+    const set = sources.get(provider) ?? new Set<string>();
+    set.add(source);
+    sources.set(provider, set);
+  }
+  const providers = [...sources]
+    .filter(([, set]) => set.size > 1 && [...set].some((s) => AGGREGATE_SOURCES.has(s)))
+    .map(([p]) => p);
+  if (providers.length === 0) return [];
+  const provider: Filter = { dimension: 'provider', values: providers };
+  const days = await store.query({
+    ...base,
+    filters: [...base.filters, provider],
+    dimensions: ['source', 'provider'],
+    bucket: 'day',
+  });
+  return sourceOverlaps(days.rows);
 }
 
 /** One line per overlap, for the end of a report. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
-import { sourceOverlaps } from '../../ledger/source-overlap.js';
+import { findSourceOverlaps } from '../../ledger/source-overlap.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
@@ -87,11 +87,11 @@ export const summaryEndpoint = endpoint({
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).
-    const [byModel, prev, mtd, bySourceDay] = await Promise.all([
+    const [byModel, prev, mtd, overlaps] = await Promise.all([
       c.store.query({ dimensions: ['model'], filters, since, until }),
       c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
       c.store.query({ dimensions: [], filters, since: month.start, until: now }),
-      c.store.query({ dimensions: ['source', 'provider'], filters, since, until, bucket: 'day' }),
+      findSourceOverlaps(c.store, { filters, since, until }),
     ]);
     const t = byModel.totals;
     const tokens = tokensOf(t);
@@ -113,7 +113,7 @@ export const summaryEndpoint = endpoint({
         forecast_usd: formatUsd(linearForecast(mtd.totals.cost_usd, month.start, month.end, now)),
         budget_usd: monthlyBudgetFor(c.budgets.all(), filters),
       },
-      overlaps: sourceOverlaps(bySourceDay.rows),
+      overlaps,
     };
   },
 });
