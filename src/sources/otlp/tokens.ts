@@ -29,26 +29,60 @@ export function usageOf(t: {
   };
 }
 
-/** Provider names as GenAI semconv spells them (`gen_ai.provider.name`, older `gen_ai.system`) → catalog ids. */
-const PROVIDERS: Record<string, string> = {
+/**
+ * Provider names as instrumentations spell them (`gen_ai.provider.name`, older `gen_ai.system`) → catalog ids.
+ * GenAI semconv's own values, then what the popular libraries write instead: Traceloop/OpenLLMetry's vendor names
+ * (`AWS`, `MistralAI`; langchain/vendor_detection.py), Vercel AI SDK's provider ids (`amazon-bedrock`, and
+ * `<provider>.<api>` ids, below).
+ */
+const PROVIDERS: Record<string, string | null> = {
   'gcp.gemini': 'google',
   'gcp.gen_ai': 'google',
   'gcp.vertex_ai': 'google',
   gemini: 'google',
   vertex_ai: 'google',
+  vertex: 'google',
   'aws.bedrock': 'aws',
+  'amazon-bedrock': 'aws',
   'az.ai.openai': 'azure',
   'azure.ai.openai': 'azure',
   'az.ai.inference': 'azure',
   'azure.ai.inference': 'azure',
+  'azure-openai': 'azure',
   mistral_ai: 'mistral',
+  mistralai: 'mistral',
   x_ai: 'x-ai',
   xai: 'x-ai',
   'ibm.watsonx.ai': 'ibm',
+  // Frameworks that put their own name where the provider belongs: no provider is better than a wrong one (the
+  // pricer then takes the provider from the model name). Strands Agents: `strands-agents` (telemetry/tracer.py);
+  // Traceloop's LangChain instrumentation when it cannot tell the vendor: `Langchain`.
+  'strands-agents': null,
+  langchain: null,
 };
+
+/** Distinct provider spellings are few; remembering them keeps the per-span cost to one Map lookup. */
+const seen = new Map<string, string | null>();
 
 export function providerId(name: string | null): string | null {
   if (name === null) return null;
+  let id = seen.get(name);
+  if (id !== undefined) return id;
+  id = normalise(name);
+  if (seen.size < 1000) seen.set(name, id);
+  return id;
+}
+
+function normalise(name: string): string | null {
   const n = name.trim().toLowerCase();
-  return PROVIDERS[n] ?? n;
+  if (n === '') return null;
+  if (Object.hasOwn(PROVIDERS, n)) return PROVIDERS[n]!;
+  // Vercel AI SDK writes its provider id, `<provider>.<api>`: openai.chat, openai.responses, anthropic.messages,
+  // google.generative-ai, google.vertex.chat, mistral.chat. The provider is the part before the first dot.
+  const dot = n.indexOf('.');
+  if (dot > 0) {
+    const head = n.slice(0, dot);
+    return Object.hasOwn(PROVIDERS, head) ? PROVIDERS[head]! : head;
+  }
+  return n;
 }

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { type Harness, startHarness, tokens } from './harness.js';
+
+// Issue 5: apps are instrumented by libraries, not by hand. Each case below is the span tree (or metric) one library
+// really exports for a call or two, built from the library's source (cited per case), sent as OTLP/JSON to a running
+// receiver; the ledger must hold exactly the calls made, with their tokens, model, provider and attribution.
+
+const T0 = 1_767_000_000_000_000_000n;
+type Attr = { key: string; value: { stringValue: string } | { intValue: string } };
+const kv = (key: string, v: string | number): Attr =>
+  typeof v === 'string' ? { key, value: { stringValue: v } } : { key, value: { intValue: String(v) } };
+
+let traceSeq = 0;
+/** Spans of one trace: [id, parent id or null, name, attributes]. */
+function trace(spans: [number, number | null, string, Attr[]][]) {
+  const traceId = (++traceSeq).toString(16).padStart(32, 'a');
+  return spans.map(([id, parent, name, attributes]) => ({
+    traceId,
+    spanId: id.toString(16).padStart(16, '0'),
+    ...(parent === null ? {} : { parentSpanId: parent.toString(16).padStart(16, '0') }),
+    name,
+    startTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n),
+    endTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n + 500_000_000n),
+    attributes,
+  }));
+}
+
+describe('what the GenAI instrumentation libraries export becomes the calls they made', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  async function send(service: string, spans: unknown[]) {
+    const res = await fetch(`${h.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [{ resource: { attributes: [kv('service.name', service)] }, scopeSpans: [{ spans }] }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { partialSuccess?: { rejectedSpans?: number; errorMessage?: string } };
+    return body.partialSuccess ?? {};
+  }
+  const ledgerOf = async (service: string): Promise<UsageEvent[]> =>
+    (await h.ledger()).filter((e) => e.tags.service === service).sort((a, b) => a.ts - b.ts);
+
+  it('Vercel AI SDK: one event per doGenerate/doStream step, never the outer call, provider from its provider id', async () => {
+    // vercel/ai packages/ai/core/generate-text/generate-text.ts and stream-text.ts; content/docs/03-ai-sdk-core/
+    // 60-telemetry.mdx. The outer ai.generateText span carries only ai.usage.* (the sum of its steps); each
+    // ai.generateText.doGenerate step carries gen_ai.system = the model's provider id (`openai.chat`,
+    // `anthropic.messages`, …), gen_ai.request.model and gen_ai.usage.*; `operation.name`, not gen_ai.operation.name.
+    const step = (provider: string, model: string, op: string, input: number, output: number) => [
+      kv('operation.name', op),
+      kv('ai.operationId', op),
+      kv('ai.model.provider', provider),
+      kv('ai.model.id', model),
+      kv('gen_ai.system', provider),
+      kv('gen_ai.request.model', model),
+      kv('gen_ai.response.model', model),
+      kv('ai.usage.promptTokens', input),
+      kv('ai.usage.completionTokens', output),
+      kv('gen_ai.usage.input_tokens', input),
+      kv('gen_ai.usage.output_tokens', output),
+    ];
+    const r = await send('vercel', [
+      ...trace([
+        [
+          1,
+          null,
+          'ai.generateText',
+          [
+            kv('operation.name', 'ai.generateText'),
+            kv('ai.operationId', 'ai.generateText'),
+            kv('ai.model.provider', 'openai.chat'),
+            kv('ai.model.id', 'gpt-4o-mini'),
+            kv('ai.usage.promptTokens', 1500),
+            kv('ai.usage.completionTokens', 70),
+          ],
+        ],
+        [
+          2,
+          1,
+          'ai.generateText.doGenerate',
+          step('openai.chat', 'gpt-4o-mini', 'ai.generateText.doGenerate', 500, 20),
+        ],
+        [3, 1, 'ai.toolCall', [kv('operation.name', 'ai.toolCall'), kv('ai.toolCall.name', 'weather')]],
+        [
+          4,
+          1,
+          'ai.generateText.doGenerate',
+          step('openai.chat', 'gpt-4o-mini', 'ai.generateText.doGenerate', 1000, 50),
+        ],
+      ]),
+      ...trace([
+        [
+          5,
+          null,
+          'ai.streamText',
+          [
+            kv('operation.name', 'ai.streamText'),
+            kv('ai.usage.promptTokens', 30),
+            kv('ai.usage.completionTokens', 9),
+          ],
+        ],
+        [
+          6,
+          5,
+          'ai.streamText.doStream',
+          step('anthropic.messages', 'claude-3-5-haiku-20241022', 'ai.streamText.doStream', 30, 9),
+        ],
+      ]),
+    ]);
+    expect(r.rejectedSpans ?? 0).toBe(0);
+    const events = await ledgerOf('vercel');
+    expect(events.map((e) => [e.provider, e.model, e.input_tokens, e.output_tokens])).toEqual([
+      ['openai', 'gpt-4o-mini', 500, 20],
+      ['openai', 'gpt-4o-mini', 1000, 50],
+      // The ledger's model is the catalog's id for the name the span gave.
+      ['anthropic', 'claude-3-5-haiku-latest', 30, 9],
+    ]);
+    for (const e of events) expect(e.cost_source).toBe('computed');
+  });
+});
