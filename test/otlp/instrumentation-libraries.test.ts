@@ -124,4 +124,40 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     ]);
     for (const e of events) expect(e.cost_source).toBe('computed');
   });
+  it('Pydantic AI before 1.0: the agent run span with the run total is neither a call nor a rejected span', async () => {
+    // pydantic/pydantic-ai pydantic_ai/agent.py (0.x): the `agent run` span gets usage.opentelemetry_attributes()
+    // (gen_ai.usage.input_tokens/output_tokens of the whole run) and model_name / agent_name, no gen_ai.* model;
+    // each model request is a `chat <model>` span (models/instrumented.py) with gen_ai.operation.name = chat.
+    const chat = (input: number, output: number) => [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.system', 'openai'),
+      kv('gen_ai.request.model', 'gpt-4o'),
+      kv('gen_ai.response.model', 'gpt-4o-2024-08-06'),
+      kv('gen_ai.usage.input_tokens', input),
+      kv('gen_ai.usage.output_tokens', output),
+    ];
+    const r = await send(
+      'pydantic-ai',
+      trace([
+        [
+          1,
+          null,
+          'agent run',
+          [
+            kv('model_name', 'gpt-4o'),
+            kv('agent_name', 'agent'),
+            kv('logfire.msg', 'agent run'),
+            kv('gen_ai.usage.input_tokens', 700),
+            kv('gen_ai.usage.output_tokens', 60),
+          ],
+        ],
+        [2, 1, 'chat gpt-4o', chat(300, 20)],
+        [3, 1, 'running tool', [kv('gen_ai.tool.name', 'roll_die')]],
+        [4, 1, 'chat gpt-4o', chat(400, 40)],
+      ]),
+    );
+    expect(r).toEqual({});
+    const events = await ledgerOf('pydantic-ai');
+    expect(tokens(events)).toMatchObject({ requests: 2, input: 700, output: 60 });
+  });
 });

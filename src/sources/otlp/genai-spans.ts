@@ -127,8 +127,13 @@ function spanEvent(
   if (start === null) return `${s.name ?? 'span'}: no startTimeUnixNano`;
   const requested = str(a, 'gen_ai.request.model');
   const model = str(a, 'gen_ai.response.model') ?? requested;
+  // A span that does not name an operation counts for its usage attributes only when it also names a model: a
+  // usage total without a model is a framework's roll-up of the calls under it (Pydantic AI before 1.0 puts the
+  // run's gen_ai.usage.* on its `agent run` span, with the model in its own `model_name`), not one more call.
   if (model === null)
-    return `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
+    return op === null
+      ? null
+      : `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
   const n = {
     totalInput: input ?? 0,
     cacheRead: first(a, K.cacheRead) ?? 0,
