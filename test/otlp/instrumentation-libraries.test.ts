@@ -124,6 +124,143 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     ]);
     for (const e of events) expect(e.cost_source).toBe('computed');
   });
+
+  it('Traceloop/OpenLLMetry: LLM spans under @workflow/@agent/@task spans get agent and task; vendor names map to providers', async () => {
+    // traceloop/openllmetry: traceloop-sdk decorators/base.py (span `<name>.<kind>` with traceloop.span.kind and
+    // traceloop.entity.name; @workflow and @agent set the workflow name every span under them carries as
+    // traceloop.workflow.name, tracing.py _span_processor_on_start); the OpenAI/Anthropic instrumentations name the
+    // call type in llm.request.type and use gen_ai.usage.prompt_tokens/completion_tokens (older) or input/output
+    // (newer) with llm.usage.total_tokens; LangChain's callback_handler.py names the vendor from the model class
+    // (vendor_detection.py: `openai`, `Anthropic`, `AWS`, `MistralAI`, …) and suppresses the nested OpenAI span.
+    const r = await send('traceloop', [
+      ...trace([
+        [
+          1,
+          null,
+          'support_flow.workflow',
+          [
+            kv('traceloop.span.kind', 'workflow'),
+            kv('traceloop.entity.name', 'support_flow'),
+            kv('traceloop.workflow.name', 'support_flow'),
+          ],
+        ],
+        [
+          2,
+          1,
+          'triager.agent',
+          [
+            kv('traceloop.span.kind', 'agent'),
+            kv('traceloop.entity.name', 'triager'),
+            kv('traceloop.workflow.name', 'triager'),
+          ],
+        ],
+        [
+          3,
+          2,
+          'classify.task',
+          [
+            kv('traceloop.span.kind', 'task'),
+            kv('traceloop.entity.name', 'classify'),
+            kv('traceloop.workflow.name', 'triager'),
+          ],
+        ],
+        [
+          4,
+          3,
+          'openai.chat',
+          [
+            kv('gen_ai.system', 'openai'),
+            kv('llm.request.type', 'chat'),
+            kv('gen_ai.request.model', 'gpt-4o'),
+            kv('gen_ai.response.model', 'gpt-4o-2024-08-06'),
+            kv('gen_ai.usage.prompt_tokens', 800),
+            kv('gen_ai.usage.completion_tokens', 40),
+            kv('llm.usage.total_tokens', 840),
+            kv('traceloop.workflow.name', 'triager'),
+          ],
+        ],
+        [
+          5,
+          3,
+          'openai.embeddings',
+          [
+            kv('gen_ai.system', 'openai'),
+            kv('llm.request.type', 'embedding'),
+            kv('gen_ai.request.model', 'text-embedding-3-small'),
+            kv('gen_ai.usage.prompt_tokens', 120),
+            kv('llm.usage.total_tokens', 120),
+            kv('traceloop.workflow.name', 'triager'),
+          ],
+        ],
+      ]),
+      // LangChain under traceloop-sdk: a chain (workflow) span and the chat model span under it; the model span
+      // alone carries usage.
+      ...trace([
+        [
+          6,
+          null,
+          'RunnableSequence.workflow',
+          [
+            kv('traceloop.span.kind', 'workflow'),
+            kv('traceloop.entity.name', 'RunnableSequence'),
+            kv('traceloop.workflow.name', 'RunnableSequence'),
+          ],
+        ],
+        [
+          7,
+          6,
+          'ChatMistralAI.chat',
+          [
+            kv('gen_ai.system', 'MistralAI'),
+            kv('llm.request.type', 'chat'),
+            kv('gen_ai.request.model', 'mistral-large-latest'),
+            kv('gen_ai.usage.input_tokens', 300),
+            kv('gen_ai.usage.output_tokens', 25),
+            kv('llm.usage.total_tokens', 325),
+            kv('traceloop.workflow.name', 'RunnableSequence'),
+          ],
+        ],
+      ]),
+    ]);
+    expect(r.rejectedSpans ?? 0).toBe(0);
+    const events = await ledgerOf('traceloop');
+    expect(events.map((e) => [e.operation, e.provider, e.model, e.agent, e.task_id])).toEqual([
+      ['chat', 'openai', 'gpt-4o', 'triager', 'support_flow'],
+      ['embeddings', 'openai', 'text-embedding-3-small', 'triager', 'support_flow'],
+      ['chat', 'mistral', 'mistral-large', null, 'RunnableSequence'],
+    ]);
+    expect(tokens(events)).toMatchObject({ requests: 3, input: 1220, output: 65 });
+
+    // The workflow span ends last and often leaves in a later export than the calls under it: the workflow name
+    // Traceloop stamps on each span still gives the task.
+    const [workflow, llm] = trace([
+      [
+        8,
+        null,
+        'nightly_digest.workflow',
+        [kv('traceloop.span.kind', 'workflow'), kv('traceloop.entity.name', 'nightly_digest')],
+      ],
+      [
+        9,
+        8,
+        'anthropic.chat',
+        [
+          kv('gen_ai.system', 'Anthropic'),
+          kv('llm.request.type', 'chat'),
+          kv('gen_ai.request.model', 'claude-3-5-haiku-20241022'),
+          kv('gen_ai.usage.prompt_tokens', 50),
+          kv('gen_ai.usage.completion_tokens', 5),
+          kv('traceloop.workflow.name', 'nightly_digest'),
+        ],
+      ],
+    ]);
+    await send('traceloop-split', [llm]);
+    await send('traceloop-split', [workflow]);
+    expect((await ledgerOf('traceloop-split')).map((e) => [e.provider, e.task_id])).toEqual([
+      ['anthropic', 'nightly_digest'],
+    ]);
+  });
+
   it('Pydantic AI before 1.0: the agent run span with the run total is neither a call nor a rejected span', async () => {
     // pydantic/pydantic-ai pydantic_ai/agent.py (0.x): the `agent run` span gets usage.opentelemetry_attributes()
     // (gen_ai.usage.input_tokens/output_tokens of the whole run) and model_name / agent_name, no gen_ai.* model;

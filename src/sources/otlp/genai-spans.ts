@@ -12,6 +12,20 @@ import { type Attrs, attrs, count, hexId, nanosToMicros, num, providerUsd, str, 
 const INFERENCE = new Set(['chat', 'text_completion', 'generate_content', 'embeddings', 'responses']);
 /** Spans that wrap inference spans and name who made them. */
 const WRAPPERS = new Set(['invoke_agent', 'create_agent', 'execute_tool', 'invoke_workflow']);
+/**
+ * Traceloop/OpenLLMetry's wrapping spans: `traceloop.span.kind` workflow / task / agent / tool with the decorated
+ * function's name in `traceloop.entity.name` (traceloop-sdk decorators/base.py, langchain/callback_handler.py).
+ */
+const TRACELOOP_WRAPPERS = new Set(['workflow', 'task', 'agent', 'tool']);
+/**
+ * Traceloop instrumentations name the call type in `llm.request.type` (semconv_ai LLMRequestTypeValues), not in
+ * `gen_ai.operation.name`; mapped to the GenAI operation names.
+ */
+const LLM_REQUEST_TYPES: Record<string, string> = {
+  chat: 'chat',
+  completion: 'text_completion',
+  embedding: 'embeddings',
+};
 
 /** Usage attributes and their older spellings; the first present wins. */
 const K = {
@@ -49,14 +63,31 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
         const a = attrs(s.attributes);
         spanAttrs.push(a);
         const op = str(a, 'gen_ai.operation.name');
-        if (op === null || !WRAPPERS.has(op)) continue;
+        let w: Wrapper | null = null;
+        if (op !== null) {
+          if (WRAPPERS.has(op))
+            w = {
+              parent: null,
+              agent: strOf(a, 'gen_ai.agent.name', 'gen_ai.agent.id'),
+              workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
+            };
+        } else {
+          const kind = str(a, 'traceloop.span.kind');
+          if (kind !== null && TRACELOOP_WRAPPERS.has(kind)) {
+            const entity = str(a, 'traceloop.entity.name');
+            w = {
+              parent: null,
+              agent: kind === 'agent' ? entity : null,
+              workflow: kind === 'workflow' ? entity : null,
+            };
+          }
+        }
+        if (w === null) continue;
         const id = hexId(s.spanId);
-        if (id !== null)
-          wrappers.set(`${hexId(s.traceId)}/${id}`, {
-            parent: hexId(s.parentSpanId),
-            agent: strOf(a, 'gen_ai.agent.name', 'gen_ai.agent.id'),
-            workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
-          });
+        if (id !== null) {
+          w.parent = hexId(s.parentSpanId);
+          wrappers.set(`${hexId(s.traceId)}/${id}`, w);
+        }
       }
   let n = 0;
   for (let i = 0; i < rss.length; i++) {
@@ -83,6 +114,11 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
     }
   }
   return out;
+}
+
+function traceloopOperation(a: Attrs): string | null {
+  const t = str(a, 'llm.request.type');
+  return t === null ? null : (LLM_REQUEST_TYPES[t] ?? null);
 }
 
 function first(a: Attrs, keys: readonly string[]): number | null {
@@ -115,7 +151,7 @@ function spanEvent(
   wrappers: ReadonlyMap<string, Wrapper>,
   ctx: MapContext,
 ): UnpricedEvent | string | null {
-  const op = str(a, 'gen_ai.operation.name');
+  const op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
   const input = first(a, K.input);
   const output = first(a, K.output);
   if (op === null ? input === null && output === null : !INFERENCE.has(op)) return null;
@@ -159,6 +195,9 @@ function spanEvent(
     attribution.task_id ??= w.workflow;
     p = w.parent;
   }
+  // Traceloop stamps the enclosing @workflow / @agent name on every span under it, so the task is known even when
+  // the wrapping span is in another export.
+  attribution.task_id ??= str(a, 'traceloop.workflow.name');
   const errorType = str(a, 'error.type');
   const statusCode = s.status?.code;
   const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
