@@ -297,4 +297,68 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     const events = await ledgerOf('pydantic-ai');
     expect(tokens(events)).toMatchObject({ requests: 2, input: 700, output: 60 });
   });
+
+  it('Strands Agents: chat spans only, provider from the model, Bedrock cache reads and writes beside input', async () => {
+    // strands-agents/sdk-python src/strands/telemetry/tracer.py: invoke_agent (run totals), execute_event_loop_cycle
+    // and execute_tool spans wrap `chat` spans; every span says gen_ai.system (or gen_ai.provider.name) =
+    // strands-agents; end_model_invoke_span copies the model's usage (Bedrock Converse: inputTokens without the
+    // cacheRead/cacheWriteInputTokens) into gen_ai.usage.input_tokens, …cache_read_input_tokens,
+    // …cache_write_input_tokens.
+    const model = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
+    const r = await send(
+      'strands',
+      trace([
+        [
+          1,
+          null,
+          'invoke_agent TravelAgent',
+          [
+            kv('gen_ai.operation.name', 'invoke_agent'),
+            kv('gen_ai.system', 'strands-agents'),
+            kv('gen_ai.agent.name', 'TravelAgent'),
+            kv('gen_ai.request.model', model),
+            kv('gen_ai.usage.input_tokens', 2500),
+            kv('gen_ai.usage.output_tokens', 232),
+            kv('gen_ai.usage.total_tokens', 2732),
+          ],
+        ],
+        [2, 1, 'execute_event_loop_cycle', [kv('event_loop.cycle_id', 'c1')]],
+        [
+          3,
+          2,
+          'chat',
+          [
+            kv('gen_ai.operation.name', 'chat'),
+            kv('gen_ai.system', 'strands-agents'),
+            kv('gen_ai.request.model', model),
+            kv('gen_ai.usage.prompt_tokens', 2500),
+            kv('gen_ai.usage.input_tokens', 2500),
+            kv('gen_ai.usage.completion_tokens', 232),
+            kv('gen_ai.usage.output_tokens', 232),
+            kv('gen_ai.usage.total_tokens', 4732),
+            kv('gen_ai.usage.cache_read_input_tokens', 1500),
+            kv('gen_ai.usage.cache_write_input_tokens', 500),
+          ],
+        ],
+        [
+          4,
+          2,
+          'execute_tool search_flights',
+          [kv('gen_ai.operation.name', 'execute_tool'), kv('gen_ai.system', 'strands-agents')],
+        ],
+      ]),
+    );
+    expect(r.rejectedSpans ?? 0).toBe(0);
+    const events = await ledgerOf('strands');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      agent: 'TravelAgent',
+      provider: 'aws',
+      input_tokens: 2500,
+      cache_read_tokens: 1500,
+      cache_write_5m_tokens: 500,
+      output_tokens: 232,
+      cost_source: 'computed',
+    });
+  });
 });

@@ -36,6 +36,8 @@ const K = {
     'gen_ai.usage.cache_write.input_tokens',
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
+    // Strands Agents (telemetry/tracer.py, from Bedrock's cacheWriteInputTokens).
+    'gen_ai.usage.cache_write_input_tokens',
   ],
   reasoning: ['gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens'],
 } as const;
@@ -45,6 +47,9 @@ interface Wrapper {
   agent: string | null;
   workflow: string | null;
 }
+
+/** A span between an inference span and its wrapper (Strands' execute_event_loop_cycle, a tool or chain span). */
+const PLAIN = { agent: null, workflow: null } as const;
 
 /**
  * GenAI spans → one event per inference span. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
@@ -89,6 +94,19 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
           wrappers.set(`${hexId(s.traceId)}/${id}`, w);
         }
       }
+  // Frameworks nest the model call below spans that are not wrappers (Strands: invoke_agent → execute_event_loop_cycle
+  // → chat). When the request has wrappers, every other span is entered as a plain link so the walk up from an
+  // inference span passes through them; a request without wrappers pays nothing for it.
+  if (wrappers.size > 0)
+    for (const rs of rss)
+      for (const ss of rs.scopeSpans ?? [])
+        for (const s of ss.spans ?? []) {
+          const id = hexId(s.spanId);
+          const parent = hexId(s.parentSpanId);
+          if (id === null || parent === null) continue;
+          const key = `${hexId(s.traceId)}/${id}`;
+          if (!wrappers.has(key)) wrappers.set(key, { ...PLAIN, parent });
+        }
   let n = 0;
   for (let i = 0; i < rss.length; i++) {
     const rs = rss[i]!;
@@ -170,7 +188,11 @@ function spanEvent(
     return op === null
       ? null
       : `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
+  const system = strOf(a, 'gen_ai.provider.name', 'gen_ai.system');
   const n = {
+    // Strands Agents copies its model's usage as is (telemetry/tracer.py): Bedrock's inputTokens, and Anthropic's
+    // input_tokens, leave out the cache reads and writes it reports beside them.
+    inputExcludesCache: system === 'strands-agents',
     totalInput: input ?? 0,
     cacheRead: first(a, K.cacheRead) ?? 0,
     cacheWrite: first(a, K.cacheWrite) ?? 0,
@@ -210,7 +232,7 @@ function spanEvent(
     duration_ms: end !== null && end >= start ? Math.round((end - start) / 1000) : null,
     ttft_ms: null,
     ...attribution,
-    provider: providerId(strOf(a, 'gen_ai.provider.name', 'gen_ai.system')),
+    provider: providerId(system),
     model,
     model_requested: requested ?? model,
     operation: op ?? 'chat',

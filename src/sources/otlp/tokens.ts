@@ -16,11 +16,13 @@ export function usageOf(t: {
   reasoning: number;
   /** The source reports reasoning beside output, never inside it (Gemini's thoughts). */
   reasoningSeparate?: boolean;
+  /** The source reports input without its cached parts, whatever the sizes (Bedrock's Converse usage). */
+  inputExcludesCache?: boolean;
 }): Usage {
   const cached = t.cacheRead + t.cacheWrite;
   return {
     requests: t.requests ?? 1,
-    input_tokens: t.totalInput >= cached ? t.totalInput - cached : t.totalInput,
+    input_tokens: !t.inputExcludesCache && t.totalInput >= cached ? t.totalInput - cached : t.totalInput,
     cache_read_tokens: t.cacheRead,
     cache_write_5m_tokens: t.cacheWrite,
     cache_write_1h_tokens: 0,
