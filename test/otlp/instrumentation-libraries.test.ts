@@ -362,3 +362,61 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     });
   });
 });
+
+describe('what the GenAI instrumentation libraries export as metrics becomes the calls they made', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  it('Spring AI: gen_ai.client.token.usage with token type total is skipped, not rejected, and not counted', async () => {
+    // spring-projects/spring-ai spring-ai-commons observation/conventions/AiTokenType.java (input, output, total)
+    // and ChatModelMeterObservationHandler: one gen_ai.client.token.usage counter per token type, tagged with the
+    // observation's gen_ai.operation.name / gen_ai.system / gen_ai.request.model / gen_ai.response.model. Micrometer's
+    // OTLP registry sends counters as cumulative monotonic sums.
+    const start = BigInt(Date.now()) * 1_000_000n;
+    const point = (type: string, value: number) => ({
+      startTimeUnixNano: String(start),
+      timeUnixNano: String(start + 60_000_000_000n),
+      asDouble: value,
+      attributes: [
+        kv('gen_ai.operation.name', 'chat'),
+        kv('gen_ai.system', 'openai'),
+        kv('gen_ai.request.model', 'gpt-4o-mini'),
+        kv('gen_ai.response.model', 'gpt-4o-mini-2024-07-18'),
+        kv('gen_ai.token.type', type),
+      ],
+    });
+    const res = await fetch(`${h.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [kv('service.name', 'spring-ai')] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'gen_ai.client.token.usage',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [point('input', 1200), point('output', 300), point('total', 1500)],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { partialSuccess?: unknown }).partialSuccess ?? {}).toEqual({});
+    const events = (await h.ledger()).filter((e) => e.tags.service === 'spring-ai');
+    expect(tokens(events)).toMatchObject({ input: 1200, output: 300 });
+    expect(events[0]).toMatchObject({ provider: 'openai', cost_source: 'computed' });
+  });
+});

@@ -101,6 +101,12 @@ export function mapMetrics(
         for (const p of points(m)) {
           const a = attrs(p.point.attributes);
           const kind = known.kind(a);
+          // Spring AI and LangChain4j also count `gen_ai.token.type` = total (their AiTokenType): input + output
+          // again, so not usage of its own; it is skipped, not rejected, or every export would report it.
+          if (kind === null && known.typeAttr !== null && a.get(known.typeAttr) === 'total') {
+            out.ignored++;
+            continue;
+          }
           const time = nanosToMicros(p.point.timeUnixNano);
           if (kind === null || time === null) {
             out.rejected.push({
