@@ -125,6 +125,35 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     for (const e of events) expect(e.cost_source).toBe('computed');
   });
 
+  it('Vercel AI SDK: embedMany records each doEmbed call from its ai.* attributes, not the outer sum', async () => {
+    // vercel/ai packages/ai/core/embed/embed.test.ts and embed-many.ts: ai.embedMany (sum of its calls) wraps one
+    // ai.embedMany.doEmbed per provider call; both carry only operation.name, ai.model.id, ai.model.provider and
+    // ai.usage.tokens, no gen_ai.* attribute.
+    const ai = (op: string, tokens: number) => [
+      kv('operation.name', `${op} nightly-index`),
+      kv('resource.name', 'nightly-index'),
+      kv('ai.telemetry.functionId', 'nightly-index'),
+      kv('ai.model.id', 'text-embedding-3-small'),
+      kv('ai.model.provider', 'openai.embedding'),
+      kv('ai.usage.tokens', tokens),
+    ];
+    const r = await send(
+      'vercel-embed',
+      trace([
+        [1, null, 'ai.embedMany', ai('ai.embedMany', 3000)],
+        [2, 1, 'ai.embedMany.doEmbed', ai('ai.embedMany.doEmbed', 2048)],
+        [3, 1, 'ai.embedMany.doEmbed', ai('ai.embedMany.doEmbed', 952)],
+      ]),
+    );
+    expect(r.rejectedSpans ?? 0).toBe(0);
+    const events = await ledgerOf('vercel-embed');
+    expect(events.map((e) => [e.operation, e.provider, e.model, e.input_tokens, e.output_tokens])).toEqual([
+      ['embeddings', 'openai', 'text-embedding-3-small', 2048, 0],
+      ['embeddings', 'openai', 'text-embedding-3-small', 952, 0],
+    ]);
+    expect(events[0]!.cost_source).toBe('computed');
+  });
+
   it('Traceloop/OpenLLMetry: LLM spans under @workflow/@agent/@task spans get agent and task; vendor names map to providers', async () => {
     // traceloop/openllmetry: traceloop-sdk decorators/base.py (span `<name>.<kind>` with traceloop.span.kind and
     // traceloop.entity.name; @workflow and @agent set the workflow name every span under them carries as

@@ -134,6 +134,17 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
   return out;
 }
 
+/**
+ * The Vercel AI SDK's embedding calls, `ai.embed.doEmbed` and `ai.embedMany.doEmbed` (one per provider call), carry
+ * no gen_ai.* attribute: model in ai.model.id, provider in ai.model.provider, tokens in ai.usage.tokens, the span
+ * kind in `operation.name` (followed by the telemetry functionId when one is set). The outer ai.embed / ai.embedMany
+ * span repeats the sum of its calls and is not one (vercel/ai packages/ai/core/embed/embed.test.ts, embed-many.ts).
+ */
+function isAiSdkEmbedding(a: Attrs): boolean {
+  const name = str(a, 'operation.name');
+  return name !== null && (name.startsWith('ai.embed.doEmbed') || name.startsWith('ai.embedMany.doEmbed'));
+}
+
 function traceloopOperation(a: Attrs): string | null {
   const t = str(a, 'llm.request.type');
   return t === null ? null : (LLM_REQUEST_TYPES[t] ?? null);
@@ -169,8 +180,10 @@ function spanEvent(
   wrappers: ReadonlyMap<string, Wrapper>,
   ctx: MapContext,
 ): UnpricedEvent | string | null {
-  const op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
-  const input = first(a, K.input);
+  let op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
+  const aiEmbedding = op === null && isAiSdkEmbedding(a);
+  if (aiEmbedding) op = 'embeddings';
+  const input = aiEmbedding ? count(a, 'ai.usage.tokens') : first(a, K.input);
   const output = first(a, K.output);
   if (op === null ? input === null && output === null : !INFERENCE.has(op)) return null;
   const traceId = hexId(s.traceId);
@@ -179,7 +192,7 @@ function spanEvent(
     return `${s.name ?? 'span'}: no trace or span id; OTLP requires both (the event id is built from them)`;
   const start = nanosToMicros(s.startTimeUnixNano);
   if (start === null) return `${s.name ?? 'span'}: no startTimeUnixNano`;
-  const requested = str(a, 'gen_ai.request.model');
+  const requested = str(a, 'gen_ai.request.model') ?? (aiEmbedding ? str(a, 'ai.model.id') : null);
   const model = str(a, 'gen_ai.response.model') ?? requested;
   // A span that does not name an operation counts for its usage attributes only when it also names a model: a
   // usage total without a model is a framework's roll-up of the calls under it (Pydantic AI before 1.0 puts the
@@ -188,7 +201,8 @@ function spanEvent(
     return op === null
       ? null
       : `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
-  const system = strOf(a, 'gen_ai.provider.name', 'gen_ai.system');
+  const system =
+    strOf(a, 'gen_ai.provider.name', 'gen_ai.system') ?? (aiEmbedding ? str(a, 'ai.model.provider') : null);
   const n = {
     // Strands Agents copies its model's usage as is (telemetry/tracer.py): Bedrock's inputTokens, and Anthropic's
     // input_tokens, leave out the cache reads and writes it reports beside them.
