@@ -327,6 +327,48 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     expect(tokens(events)).toMatchObject({ requests: 2, input: 700, output: 60 });
   });
 
+  it('LangSmith OTel export: retriever and prompt runs are neither calls nor rejected spans; the LLM run is one call', async () => {
+    // langchain-ai/langsmith-sdk python/langsmith/_internal/otel/_otel_exporter.py (and js/src/experimental/otel):
+    // every run becomes a span with langsmith.span.kind = run type and gen_ai.operation.name from
+    // WELL_KNOWN_OPERATION_NAMES (llm → chat, retriever → embeddings, prompt → chat, others as is); the model from
+    // ls_model_name; gen_ai.system inferred from the model name (`langchain` when it cannot tell); tokens from the
+    // run's usage.
+    const run = (kind: string, op: string, extra: Attr[] = []) => [
+      kv('langsmith.span.kind', kind),
+      kv('langsmith.trace.name', kind),
+      kv('gen_ai.operation.name', op),
+      kv('gen_ai.system', 'langchain'),
+      ...extra,
+    ];
+    const r = await send(
+      'langsmith',
+      trace([
+        [1, null, 'RunnableSequence', run('chain', 'chain')],
+        [2, 1, 'VectorStoreRetriever', run('retriever', 'embeddings')],
+        [3, 1, 'ChatPromptTemplate', run('prompt', 'chat')],
+        [
+          4,
+          1,
+          'ChatOpenAI',
+          [
+            kv('langsmith.span.kind', 'llm'),
+            kv('gen_ai.operation.name', 'chat'),
+            kv('gen_ai.system', 'openai'),
+            kv('gen_ai.request.model', 'gpt-4o-mini'),
+            kv('gen_ai.usage.input_tokens', 900),
+            kv('gen_ai.usage.output_tokens', 80),
+            kv('gen_ai.usage.total_tokens', 980),
+          ],
+        ],
+      ]),
+    );
+    expect(r).toEqual({});
+    const events = await ledgerOf('langsmith');
+    expect(events.map((e) => [e.operation, e.provider, e.model, e.input_tokens, e.output_tokens])).toEqual([
+      ['chat', 'openai', 'gpt-4o-mini', 900, 80],
+    ]);
+  });
+
   it('Strands Agents: chat spans only, provider from the model, Bedrock cache reads and writes beside input', async () => {
     // strands-agents/sdk-python src/strands/telemetry/tracer.py: invoke_agent (run totals), execute_event_loop_cycle
     // and execute_tool spans wrap `chat` spans; every span says gen_ai.system (or gen_ai.provider.name) =

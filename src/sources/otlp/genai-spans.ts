@@ -21,6 +21,12 @@ const TRACELOOP_WRAPPERS = new Set(['workflow', 'task', 'agent', 'tool']);
  * Traceloop instrumentations name the call type in `llm.request.type` (semconv_ai LLMRequestTypeValues), not in
  * `gen_ai.operation.name`; mapped to the GenAI operation names.
  */
+/**
+ * LangSmith's OpenTelemetry export names every run's operation from its run type (langsmith _otel_exporter.py
+ * WELL_KNOWN_OPERATION_NAMES): `retriever` becomes `embeddings` and `prompt` (a prompt template) becomes `chat`,
+ * though neither calls a model. Without a model they are not calls, not broken ones.
+ */
+const LANGSMITH_NOT_MODEL_CALLS = new Set(['retriever', 'prompt']);
 const LLM_REQUEST_TYPES: Record<string, string> = {
   chat: 'chat',
   completion: 'text_completion',
@@ -198,7 +204,7 @@ function spanEvent(
   // usage total without a model is a framework's roll-up of the calls under it (Pydantic AI before 1.0 puts the
   // run's gen_ai.usage.* on its `agent run` span, with the model in its own `model_name`), not one more call.
   if (model === null)
-    return op === null
+    return op === null || LANGSMITH_NOT_MODEL_CALLS.has(str(a, 'langsmith.span.kind') ?? '')
       ? null
       : `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
   const system =
