@@ -98,7 +98,8 @@ describe('readTraceRequest', () => {
     const ctx = { ingestedAt: 7, attributes: DEFAULT_ATTRIBUTES };
     const a = mapTraces(ours, ctx);
     const b = mapTraces(theirs, ctx);
-    expect([b.events.length, b.rejected.length, b.ignored]).toEqual([1, 2, 1]);
+    // The span with usage but neither operation nor model is a roll-up, ignored (docs/otel/README.md).
+    expect([b.events.length, b.rejected.length, b.ignored]).toEqual([1, 1, 2]);
     expect(a).toEqual(b);
     expect(a.events[0]).toMatchObject({ agent: 'planner', ts: 1767000000123456, status: 'error' });
   });
