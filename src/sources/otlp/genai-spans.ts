@@ -54,9 +54,6 @@ interface Wrapper {
   workflow: string | null;
 }
 
-/** A span between an inference span and its wrapper (Strands' execute_event_loop_cycle, a tool or chain span). */
-const PLAIN = { agent: null, workflow: null } as const;
-
 /**
  * GenAI spans → one event per inference span. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
  * usage; they attribute the inference spans under them (same trace, found through parent ids within the request)
@@ -101,18 +98,23 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
         }
       }
   // Frameworks nest the model call below spans that are not wrappers (Strands: invoke_agent → execute_event_loop_cycle
-  // → chat). When the request has wrappers, every other span is entered as a plain link so the walk up from an
-  // inference span passes through them; a request without wrappers pays nothing for it.
-  if (wrappers.size > 0)
+  // → chat). When the request has wrappers, the other spans that are not themselves inference spans are entered as
+  // plain links, so the walk up from an inference span passes through them; a request without wrappers pays nothing,
+  // and inference spans (the bulk of a request) only a Map lookup.
+  if (wrappers.size > 0) {
+    let m = 0;
     for (const rs of rss)
       for (const ss of rs.scopeSpans ?? [])
         for (const s of ss.spans ?? []) {
-          const id = hexId(s.spanId);
+          const op = spanAttrs[m++]!.get('gen_ai.operation.name');
+          if (typeof op === 'string' && INFERENCE.has(op)) continue;
           const parent = hexId(s.parentSpanId);
-          if (id === null || parent === null) continue;
+          const id = parent === null ? null : hexId(s.spanId);
+          if (id === null) continue;
           const key = `${hexId(s.traceId)}/${id}`;
-          if (!wrappers.has(key)) wrappers.set(key, { ...PLAIN, parent });
+          if (!wrappers.has(key)) wrappers.set(key, { parent, agent: null, workflow: null });
         }
+  }
   let n = 0;
   for (let i = 0; i < rss.length; i++) {
     const rs = rss[i]!;
