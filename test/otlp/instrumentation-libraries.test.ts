@@ -163,6 +163,58 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
     for (const e of events) expect(e.cost_source).toBe('computed');
   });
 
+  it('Vercel AI SDK 6: the cache and reasoning parts of a step come from its ai.usage.* details', async () => {
+    // vercel/ai packages/ai/src/generate-text/stream-text.ts (v6): the doStream span's gen_ai.usage.input_tokens is
+    // the total including cache reads and writes, whose parts are only in ai.usage.inputTokenDetails.*; reasoning
+    // is inside output, its part in ai.usage.outputTokenDetails.reasoningTokens. Numbers from a real Anthropic call.
+    const r = await send(
+      'vercel-cache',
+      trace([
+        [
+          1,
+          null,
+          'ai.streamText',
+          [kv('operation.name', 'ai.streamText'), kv('ai.usage.inputTokens', 650361)],
+        ],
+        [
+          2,
+          1,
+          'ai.streamText.doStream',
+          [
+            kv('operation.name', 'ai.streamText.doStream'),
+            kv('ai.operationId', 'ai.streamText.doStream'),
+            kv('ai.model.provider', 'anthropic.messages'),
+            kv('ai.model.id', 'claude-sonnet-4-5'),
+            kv('gen_ai.system', 'anthropic.messages'),
+            kv('gen_ai.request.model', 'claude-sonnet-4-5'),
+            kv('ai.usage.inputTokens', 650361),
+            kv('ai.usage.inputTokenDetails.noCacheTokens', 2),
+            kv('ai.usage.inputTokenDetails.cacheReadTokens', 649452),
+            kv('ai.usage.inputTokenDetails.cacheWriteTokens', 907),
+            kv('ai.usage.outputTokens', 369),
+            kv('ai.usage.outputTokenDetails.textTokens', 300),
+            kv('ai.usage.outputTokenDetails.reasoningTokens', 69),
+            kv('ai.usage.cachedInputTokens', 649452),
+            kv('gen_ai.usage.input_tokens', 650361),
+            kv('gen_ai.usage.output_tokens', 369),
+          ],
+        ],
+      ]),
+    );
+    expect(r.rejectedSpans ?? 0).toBe(0);
+    expect(await ledgerOf('vercel-cache')).toMatchObject([
+      {
+        provider: 'anthropic',
+        input_tokens: 2,
+        cache_read_tokens: 649452,
+        cache_write_5m_tokens: 907,
+        output_tokens: 369,
+        reasoning_tokens: 69,
+        cost_source: 'computed',
+      },
+    ]);
+  });
+
   it('Vercel AI SDK: embedMany records each doEmbed call from its ai.* attributes, not the outer sum', async () => {
     // vercel/ai packages/ai/core/embed/embed.test.ts and embed-many.ts: ai.embedMany (sum of its calls) wraps one
     // ai.embedMany.doEmbed per provider call; both carry only operation.name, ai.model.id, ai.model.provider and

@@ -33,19 +33,34 @@ const LLM_REQUEST_TYPES: Record<string, string> = {
   embedding: 'embeddings',
 };
 
-/** Usage attributes and their older spellings; the first present wins. */
+/**
+ * Usage attributes and their older spellings; the first present wins. The Vercel AI SDK puts only input and output
+ * in gen_ai.usage.*; the parts are in its own ai.usage.* attributes on the same span (v6: inputTokenDetails /
+ * outputTokenDetails, input including both cache parts; v5: cachedInputTokens, reasoningTokens).
+ */
 const K = {
   input: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'],
   output: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'],
-  cacheRead: ['gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens'],
+  cacheRead: [
+    'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.cache_read_input_tokens',
+    'ai.usage.inputTokenDetails.cacheReadTokens',
+    'ai.usage.cachedInputTokens',
+  ],
   cacheWrite: [
     'gen_ai.usage.cache_write.input_tokens',
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
     // Strands Agents (telemetry/tracer.py, from Bedrock's cacheWriteInputTokens).
     'gen_ai.usage.cache_write_input_tokens',
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
   ],
-  reasoning: ['gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.reasoning_tokens'],
+  reasoning: [
+    'gen_ai.usage.reasoning.output_tokens',
+    'gen_ai.usage.reasoning_tokens',
+    'ai.usage.outputTokenDetails.reasoningTokens',
+    'ai.usage.reasoningTokens',
+  ],
 } as const;
 
 interface Wrapper {
