@@ -18,15 +18,15 @@ const WRAPPERS = new Set(['invoke_agent', 'create_agent', 'execute_tool', 'invok
  */
 const TRACELOOP_WRAPPERS = new Set(['workflow', 'task', 'agent', 'tool']);
 /**
- * Traceloop instrumentations name the call type in `llm.request.type` (semconv_ai LLMRequestTypeValues), not in
- * `gen_ai.operation.name`; mapped to the GenAI operation names.
- */
-/**
  * LangSmith's OpenTelemetry export names every run's operation from its run type (langsmith _otel_exporter.py
  * WELL_KNOWN_OPERATION_NAMES): `retriever` becomes `embeddings` and `prompt` (a prompt template) becomes `chat`,
  * though neither calls a model. Without a model they are not calls, not broken ones.
  */
 const LANGSMITH_NOT_MODEL_CALLS = new Set(['retriever', 'prompt']);
+/**
+ * Traceloop instrumentations name the call type in `llm.request.type` (semconv_ai LLMRequestTypeValues), not in
+ * `gen_ai.operation.name`; mapped to the GenAI operation names.
+ */
 const LLM_REQUEST_TYPES: Record<string, string> = {
   chat: 'chat',
   completion: 'text_completion',
