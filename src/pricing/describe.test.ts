@@ -26,6 +26,11 @@ describe('prices show', () => {
       'standard, input > 200000: 2.5',
       'batch: 0.625',
       'batch, input > 200000: 1.25',
+      'flex: 0.625',
+      'flex, input > 200000: 1.25',
+      // Google publishes no priority factor for Gemini 2.5 Pro: its standard rates.
+      'priority: 1.25',
+      'priority, input > 200000: 2.5',
     ]);
     const text = formatModelDescription(d);
     expect(text).toContain('vertex_ai/gemini-2.5-pro → gemini-2.5-pro (provider google)');

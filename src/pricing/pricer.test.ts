@@ -237,6 +237,55 @@ describe('catalog prices, computed by hand', () => {
     expect(fast('claude-opus-4-7', 10_000)).toBe(usd('0.075'));
   });
 
+  // https://ai.google.dev/gemini-api/docs/flex-inference — "a 50% cost reduction compared to standard rates";
+  // https://docs.cloud.google.com/vertex-ai/generative-ai/docs/deploy/flex-paygo — Vertex Flex PayGo, "a 50% discount
+  // compared to Standard PayGo" (Vertex models are the catalog's `google` too). Gemini 2.5 Flash standard: input $0.30,
+  // cache read $0.03, output $2.50 (https://ai.google.dev/gemini-api/docs/pricing).
+  it('Gemini flex halves every part', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gemini-2.5-flash',
+        service_tier: 'flex',
+        input_tokens: 100_000,
+        cache_read_tokens: 100_000,
+        output_tokens: 10_000,
+      }),
+    );
+    // 100,000 × $0.15 = $0.015; 100,000 × $0.015 = $0.0015; 10,000 × $1.25 = $0.0125 → $0.029
+    expect([e.cost_input, e.cost_cache_read, e.cost_output]).toEqual([
+      usd('0.015'),
+      usd('0.0015'),
+      usd('0.0125'),
+    ]);
+    expect(e.cost_usd).toBe(usd('0.029'));
+  });
+
+  // https://ai.google.dev/gemini-api/docs/pricing — Gemini 3.7 Flash and 3.8 Flash: standard $0.75 input, $0.075 cache
+  // read, $3.75 output through 2026-12-31 ($1.50 / $0.15 / $7.50 from 2027-01-01); Priority is 1.8x the standard rates
+  // (3.7 Flash priority $1.35 / $6.75). https://ai.google.dev/gemini-api/docs/optimization gives only a range ("75%
+  // to 100% more than standard"), so only models whose factor the pricing page states are listed.
+  it('Gemini priority at 1.8x for the Flash models the pricing page prices so', () => {
+    const priority = (model: string, iso: string) =>
+      pricer.price(
+        unpricedEvent({
+          model,
+          service_tier: 'priority',
+          input_tokens: 100_000,
+          cache_read_tokens: 100_000,
+          output_tokens: 10_000,
+          ts: at(iso),
+        }),
+      ).cost_usd;
+    // 100,000 × $1.35 = $0.135; 100,000 × $0.135 = $0.0135; 10,000 × $6.75 = $0.0675 → $0.216
+    expect(priority('gemini-3.7-flash', '2026-11-01T00:00:00Z')).toBe(usd('0.216'));
+    expect(priority('gemini-3.8-flash', '2026-11-01T00:00:00Z')).toBe(usd('0.216'));
+    // After the introductory rates: 100,000 × $2.70 + 100,000 × $0.27 + 10,000 × $13.50 = $0.27 + $0.027 + $0.135
+    expect(priority('gemini-3.8-flash', '2027-02-01T00:00:00Z')).toBe(usd('0.432'));
+    // A model whose priority factor is not published keeps the standard rates (Gemini 2.5 Flash:
+    // 100,000 × $0.30 + 100,000 × $0.03 + 10,000 × $2.50 = $0.03 + $0.003 + $0.025)
+    expect(priority('gemini-2.5-flash', '2026-11-01T00:00:00Z')).toBe(usd('0.058'));
+  });
+
   // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
   it("gives tier prices only to models the catalog has, under the tier's provider", () => {
     const listed: string[] = [];
