@@ -286,6 +286,22 @@ describe('catalog prices, computed by hand', () => {
     expect(priority('gemini-2.5-flash', '2026-11-01T00:00:00Z')).toBe(usd('0.058'));
   });
 
+  // https://openai.com/api-priority-processing/ (the copy that lists GPT-5.5) — GPT-5.5 priority: $12.50 input,
+  // $1.250 cached input, $75.00 output (2.5x its standard $5 / $0.50 / $30).
+  it('OpenAI priority for gpt-5.5', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'gpt-5.5',
+        service_tier: 'priority',
+        input_tokens: 10_000,
+        cache_read_tokens: 20_000,
+        output_tokens: 1_000,
+      }),
+    );
+    // 10,000 × $12.50 = $0.125; 20,000 × $1.25 = $0.025; 1,000 × $75 = $0.075 → $0.225
+    expect(e.cost_usd).toBe(usd('0.225'));
+  });
+
   // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
   it("gives tier prices only to models the catalog has, under the tier's provider", () => {
     const listed: string[] = [];
