@@ -5,7 +5,7 @@ import { type CallContext, recordCall } from './call.js';
 import { errorBody, GatewayError } from './errors.js';
 import { answerText, emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
-import { clientHeaderList } from './upstream-headers.js';
+import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
 /**
  * A whole (non-streamed) response: read it, meter it, record it durably, then send it with the event id and exact
@@ -62,6 +62,7 @@ export async function respondJson(
   const ok = r.status < 300;
   if (ok) {
     facts = call.provider.readJson(call.route.operation, parsed);
+    facts.service_tier ??= servedTierHeader(r.headers);
     if (facts.usage === null) {
       error = 'usage_missing';
       estimate = { outputText: answerText(parsed) };

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type CallContext, recordCall } from './call.js';
 import type { UpstreamResponse } from './upstream-client.js';
-import { clientHeaderList } from './upstream-headers.js';
+import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
 /**
  * An SSE response: each upstream chunk is written to the client as it arrives (the meter reads usage on the side and
@@ -39,6 +39,7 @@ export async function respondStream(
   const tail = meter.end();
   if (tail !== null && outcome === 'ok') res.write(tail);
   const facts = meter.facts();
+  facts.service_tier ??= servedTierHeader(r.headers);
   // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
   // usage (response.failed), the usage before it is partial.
   const streamError = outcome === 'ok' ? meter.error() : null;

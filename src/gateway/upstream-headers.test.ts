@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientHeaderList } from './upstream-headers.js';
+import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
 describe('clientHeaderList', () => {
   const upstream = {
@@ -30,5 +30,16 @@ describe('clientHeaderList', () => {
     expect(() =>
       clientHeaderList(upstream, [], { 'x-tokenledger-downgraded': 'a\r\nx-evil: 1 -> b; budget=x' }),
     ).toThrow(/Invalid character/);
+  });
+});
+
+describe('servedTierHeader', () => {
+  // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html — the served tier
+  // (priority | default | flex | reserved) comes back in X-Amzn-Bedrock-Service-Tier; Node lower-cases header names.
+  it("reads Bedrock's and Gemini's served-tier headers, and nothing else", () => {
+    expect(servedTierHeader({ 'x-amzn-bedrock-service-tier': 'flex' })).toBe('flex');
+    expect(servedTierHeader({ 'x-gemini-service-tier': 'standard' })).toBe('standard');
+    expect(servedTierHeader({ 'x-gemini-service-tier': '' })).toBeNull();
+    expect(servedTierHeader({ 'openai-processing-ms': '12' })).toBeNull();
   });
 });

@@ -90,3 +90,15 @@ function named(list: readonly string[], name: string): boolean {
   for (let i = 0; i < list.length; i += 2) if (list[i] === name) return true;
   return false;
 }
+
+/**
+ * The service tier that served the call when the upstream names it in a response header instead of the body: Gemini's
+ * `x-gemini-service-tier` (`standard` when a priority request was downgraded for lack of priority capacity,
+ * https://ai.google.dev/gemini-api/docs/priority-inference) and Bedrock's `x-amzn-bedrock-service-tier`
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html). Two lookups in the parsed
+ * header object, once per call.
+ */
+export function servedTierHeader(upstream: IncomingHttpHeaders): string | null {
+  const v = upstream['x-gemini-service-tier'] ?? upstream['x-amzn-bedrock-service-tier'];
+  return typeof v === 'string' && v !== '' ? v : null;
+}

@@ -19,8 +19,13 @@ import type { FakeProvider, FakeRequest } from './fake-provider.js';
  *   `stream_options.include_usage` honoured).
  * - ollama: https://github.com/ollama/ollama/blob/main/docs/openai.md (usage without details; `include_usage`
  *   honoured).
+ * - gemini: https://ai.google.dev/gemini-api/docs/openai (the OpenAI-compatible endpoint under `/v1beta/openai/`;
+ *   usage without details, `include_usage` honoured, no `service_tier` in the body) and
+ *   https://ai.google.dev/gemini-api/docs/priority-inference (the tier that served the call in the
+ *   `x-gemini-service-tier` response header; a priority request over the priority limit is served at `standard`,
+ *   which this server always does, so a downgrade is what it shows).
  */
-export type Flavour = 'azure' | 'openrouter' | 'vllm' | 'ollama';
+export type Flavour = 'azure' | 'openrouter' | 'vllm' | 'ollama' | 'gemini';
 
 export const COMPAT_USAGE = { prompt: 1200, cached: 512, cache_write: 300, completion: 240, reasoning: 64 };
 /** What OpenRouter said the call cost, in credits (USD), as its JSON number. */
@@ -60,17 +65,28 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
           return json(res, 404, { error: { code: '404', message: 'Resource not found' } });
       }
       const request = JSON.parse(body) as Record<string, unknown>;
-      if (request.stream === true) return void stream(flavour, request, res);
-      return json(res, 200, completion(flavour, String(request.model)));
+      const extra: Record<string, string> =
+        flavour === 'gemini' ? { 'x-gemini-service-tier': geminiServedTier(request) } : {};
+      if (request.stream === true) return void stream(flavour, request, res, extra);
+      return json(res, 200, completion(flavour, String(request.model)), extra);
     });
   });
   return { ...(await listenLocal(server)), requests };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...extra,
+  });
   res.end(text);
+}
+
+/** Flex is served as flex; priority is downgraded to standard (over the priority limit); anything else is standard. */
+function geminiServedTier(request: Record<string, unknown>): string {
+  return request.service_tier === 'flex' ? 'flex' : 'standard';
 }
 
 function usage(flavour: Flavour): Record<string, unknown> {
@@ -108,6 +124,7 @@ function usage(flavour: Flavour): Record<string, unknown> {
     case 'vllm':
       return { ...base, prompt_tokens_details: null };
     case 'ollama':
+    case 'gemini':
       return base;
   }
 }
@@ -140,6 +157,7 @@ async function stream(
   flavour: Flavour,
   request: Record<string, unknown>,
   res: ServerResponse,
+  extra: Record<string, string>,
 ): Promise<void> {
   const model = String(request.model);
   const asked = (request.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
@@ -169,7 +187,7 @@ async function stream(
   events.push(chunk({}, 'stop'));
   if (withUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: usage(flavour) })}\n\n`);
   events.push('data: [DONE]\n\n');
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...extra });
   for (const e of events) {
     res.write(e);
     if (model.endsWith('-slow')) await new Promise((r) => setTimeout(r, 30));

@@ -33,7 +33,8 @@ let configDir: string;
 const fakes = {} as Record<Flavour, FakeProvider>;
 
 beforeAll(async () => {
-  for (const f of ['azure', 'openrouter', 'vllm', 'ollama'] as const) fakes[f] = await startCompatUpstream(f);
+  for (const f of ['azure', 'openrouter', 'vllm', 'ollama', 'gemini'] as const)
+    fakes[f] = await startCompatUpstream(f);
   configDir = await mkdtemp(join(tmpdir(), 'tl-compat-'));
   const config = join(configDir, 'tokenledger.config.yaml');
   await writeFile(
@@ -66,6 +67,12 @@ beforeAll(async () => {
       '    type: openai',
       `    base_url: ${fakes.ollama.url}/v1/`,
       '    models: ["llama3.2*"]',
+      // Gemini through its OpenAI-compatible endpoint (https://ai.google.dev/gemini-api/docs/openai).
+      '  gemini:',
+      '    type: openai',
+      `    base_url: ${fakes.gemini.url}/v1beta/openai`,
+      '    models: ["gemini-*"]',
+      '    provider: google',
       '',
     ].join('\n'),
   );
@@ -345,5 +352,50 @@ describe('Azure OpenAI', () => {
     }
     expect(e).toMatchObject({ provider: 'azure', model: 'gpt-4o', cost_source: 'estimated' });
     expect(e!.cost_usd).not.toBeNull();
+  });
+});
+
+describe('Gemini (OpenAI-compatible endpoint)', () => {
+  // https://ai.google.dev/gemini-api/docs/priority-inference: the served tier is in the x-gemini-service-tier response
+  // header, and a priority request over the priority limit is served, and billed, at standard.
+  // https://ai.google.dev/gemini-api/docs/pricing: Gemini 3.8 Flash $0.75 input, $3.75 output (through 2026-12-31);
+  // priority 1.8x, flex 0.5x (https://ai.google.dev/gemini-api/docs/flex-inference).
+  it('the tier is the one the response header says served the call, not the one requested', async () => {
+    const ask = { model: 'gemini-3.8-flash', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const tierAndCost = async (service_tier: 'priority' | 'flex', stream: boolean) => {
+      let id: string;
+      if (stream) {
+        const { data, response } = await client()
+          .chat.completions.create({ ...ask, service_tier, stream: true })
+          .withResponse();
+        for await (const _ of data);
+        id = response.headers.get('x-tokenledger-event-id')!;
+      } else {
+        const { response } = await client()
+          .chat.completions.create({ ...ask, service_tier })
+          .withResponse();
+        id = response.headers.get('x-tokenledger-event-id')!;
+      }
+      const e = await h.event(id);
+      const at = (tier: string) =>
+        pricer.price(
+          unpricedEvent({
+            provider: e.provider,
+            model: e.model_requested ?? e.model,
+            service_tier: tier,
+            ts: e.ts,
+            input_tokens: e.input_tokens,
+            output_tokens: e.output_tokens,
+          }),
+        ).cost_usd;
+      return [e.provider, e.service_tier, e.cost_usd === at('standard'), e.cost_usd === at(service_tier)];
+    };
+    for (const stream of [false, true]) {
+      // Asked for priority, served at standard, so billed at standard: through 2026 1,200 × $0.75 + 240 × $3.75 =
+      // $0.0018, where priority would be $0.00324 (the 2027 rates double both; hence the engine, not a constant).
+      expect(await tierAndCost('priority', stream)).toEqual(['google', 'standard', true, false]);
+      // Flex: 1,200 × $0.375 + 240 × $1.875 = $0.0009 through 2026
+      expect(await tierAndCost('flex', stream)).toEqual(['google', 'flex', false, true]);
+    }
   });
 });
