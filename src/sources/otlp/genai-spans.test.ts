@@ -87,4 +87,28 @@ describe('mapTraces', () => {
       },
     ]);
   });
+
+  // No semantic-convention attribute names a Gemini or Bedrock tier (only openai.response.service_tier exists);
+  // instrumentations that record one for any provider use gen_ai.response.service_tier (LangSmith's OTel exporter
+  // sets it from the response's service_tier), so a Gemini flex call is recorded, and priced, as flex.
+  it('takes the served tier from gen_ai.response.service_tier for any provider', () => {
+    const gemini = [
+      kv('gen_ai.system', 'gcp.gemini'),
+      kv('gen_ai.request.model', 'gemini-3.8-flash'),
+      kv('gen_ai.response.service_tier', 'flex'),
+    ];
+    const openai = [
+      kv('gen_ai.system', 'openai'),
+      kv('gen_ai.openai.response.service_tier', 'priority'),
+      kv('gen_ai.response.service_tier', 'default'),
+    ];
+    const m = mapTraces(
+      { resourceSpans: [{ scopeSpans: [{ spans: [span(1, gemini), span(2, openai)] }] }] },
+      { ingestedAt: 1, attributes: DEFAULT_ATTRIBUTES },
+    );
+    expect(m.events.map((e) => [e.provider, e.service_tier])).toEqual([
+      ['google', 'flex'],
+      ['openai', 'priority'],
+    ]);
+  });
 });

@@ -273,7 +273,14 @@ function spanEvent(
     model,
     model_requested: requested ?? model,
     operation: op ?? 'chat',
-    service_tier: strOf(a, 'gen_ai.openai.response.service_tier', 'openai.response.service_tier'),
+    // The OpenAI conventions' names first; gen_ai.response.service_tier is the provider-neutral name other
+    // instrumentations use (LangSmith's exporter), the only place a Gemini or Bedrock span can carry its tier.
+    service_tier: strOf(
+      a,
+      'gen_ai.openai.response.service_tier',
+      'openai.response.service_tier',
+      'gen_ai.response.service_tier',
+    ),
     route_id: null,
     ...usageOf(n),
     energy_j: null,
