@@ -1,5 +1,5 @@
 import { divRoundHalfEven } from '../money/money.js';
-import { anthropicServiceTier } from '../pricing/anthropic-speed.js';
+import { anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import { RATE_SCALE } from '../pricing/cost.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
@@ -116,7 +116,7 @@ export function pricedWorstCase(
 ): WorstCase {
   const choices = positiveInt(w.json.n) ?? 1;
   const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
-  // Anthropic asks for fast mode with `speed`, beside `service_tier` (pricing/anthropic-speed.ts).
+  // Anthropic asks for fast mode with `speed`, beside `service_tier` (pricing/anthropic-tier.ts).
   const serviceTier = anthropicServiceTier(
     typeof w.json.service_tier === 'string' ? w.json.service_tier : null,
     w.json.speed,

@@ -66,6 +66,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       estimated: estimate !== undefined,
       response_id: facts?.response_id ?? null,
       provider_cost_usd: facts?.provider_cost_usd ?? null,
+      inference_geo: facts?.inference_geo ?? null,
     },
     call.deps.pricer,
     Date.now() * 1000,

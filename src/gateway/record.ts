@@ -1,4 +1,10 @@
-import type { Attribution, Status, UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import {
+  type Attribution,
+  INFERENCE_GEO_TAG,
+  type Status,
+  type UnpricedEvent,
+  type UsageEvent,
+} from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { MeteredUsage, Operation } from './providers/provider.js';
 
@@ -24,6 +30,8 @@ export interface CallRecord {
   response_id: string | null;
   /** What the provider said the call cost, if it said. */
   provider_cost_usd: bigint | null;
+  /** Where the call ran when that costs extra (tag INFERENCE_GEO_TAG, which pricing reads). */
+  inference_geo: string | null;
 }
 
 /** The ledger event for a call, priced. Pure apart from the pricer's memo. */
@@ -38,6 +46,10 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     duration_ms: c.duration_ms,
     ttft_ms: c.ttft_ms,
     ...c.attribution,
+    tags:
+      c.inference_geo === null
+        ? c.attribution.tags
+        : { ...c.attribution.tags, [INFERENCE_GEO_TAG]: c.inference_geo },
     provider: c.provider,
     model: c.model ?? c.model_requested,
     model_requested: c.model_requested,

@@ -64,6 +64,12 @@ export interface Cost {
  */
 export const LONG_CONTEXT_TAG = 'long_context';
 
+/**
+ * Tag naming where a call ran when that costs extra (Anthropic's `inference_geo` `us`: pricing/service-tiers.ts,
+ * GEO_PREFIX). A tag, like LONG_CONTEXT_TAG, so that a reprice reads it back.
+ */
+export const INFERENCE_GEO_TAG = 'inference_geo';
+
 export interface Attribution {
   org: string | null;
   team: string | null;

@@ -1,8 +1,10 @@
+import { divRoundHalfEven } from '../money/money.js';
 import { type ConditionalPrices, type PriceSet, selectPrices } from './catalog.js';
+import { RATE_SCALE } from './cost.js';
 import type { Effective, OverrideDiscount } from './overrides.js';
 import { type Card, rateCard } from './rates.js';
 import type { Resolution } from './resolve.js';
-import type { ServiceTier } from './service-tiers.js';
+import { GEO_PREFIX, type ServiceTier, splitTierName } from './service-tiers.js';
 
 /** A discount from the overrides file with its provider and model already resolved to catalog ids. */
 export interface DiscountTarget {
@@ -94,19 +96,29 @@ export class PricedModel {
   }
 
   private compute(ts: number, totalInput: number, tierName: string | null): Card | null {
-    const tier = this.serviceTier(tierName);
+    const { tier: name, geo } = splitTierName(tierName);
+    const tier = this.serviceTier(name);
     const own = tier?.models.get(this.resolution.model);
     const prices = this.pricesAt(ts, tier);
     if (prices === null) return null;
+    // A model the tier lists is priced as listed, not also scaled by the tier's own multiplier.
+    const tierMultiplier = (own ? own.multiplier : tier?.multiplier)?.value ?? null;
+    const geoMultiplier =
+      geo === null ? null : (this.serviceTier(GEO_PREFIX + geo)?.multiplier?.value ?? null);
     return rateCard({
       prices,
       totalInput,
-      // A model the tier lists is priced as listed, not also scaled by the tier's own multiplier.
-      multiplier: (own ? own.multiplier : tier?.multiplier)?.value ?? null,
+      multiplier: stacked(tierMultiplier, geoMultiplier),
       percentOff: this.discountAt(ts)?.percentOff ?? null,
       claude: this.resolution.entry.claude,
     });
   }
+}
+
+/** Two multipliers applied one after the other, as one (both at RATE_SCALE digits; short decimals, so exact). */
+function stacked(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null || b === null) return a ?? b;
+  return divRoundHalfEven(a * b, 10n ** BigInt(RATE_SCALE));
 }
 
 function inRange(e: Effective, ts: number): boolean {

@@ -302,6 +302,29 @@ describe('catalog prices, computed by hand', () => {
     expect(e.cost_usd).toBe(usd('0.225'));
   });
 
+  // https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html — US-only inference
+  // (`inference_geo: us`, Opus 4.6, Sonnet 4.6 and later): "A 1.1x pricing multiplier applies"; it stacks on the
+  // tier (fast mode: "Fast mode pricing stacks with other pricing modifiers").
+  it('Anthropic US-only inference at 1.1x, stacked on fast mode', () => {
+    const opus = (tags: Record<string, string>, service_tier: string | null = null) =>
+      pricer.price(
+        unpricedEvent({
+          model: 'claude-opus-4-6',
+          service_tier,
+          tags,
+          input_tokens: 10_000,
+          output_tokens: 1_000,
+          ts: at('2026-04-01T00:00:00Z'),
+        }),
+      ).cost_usd;
+    // standard: 10,000 × $5 + 1,000 × $25 = $0.075; global is the default
+    expect(opus({ inference_geo: 'global' })).toBe(usd('0.075'));
+    // us: 10,000 × $5.50 + 1,000 × $27.50 = $0.0825
+    expect(opus({ inference_geo: 'us' })).toBe(usd('0.0825'));
+    // fast in the us: 6 × 1.1 = 6.6 × standard: 10,000 × $33 + 1,000 × $165 = $0.495
+    expect(opus({ inference_geo: 'us' }, 'fast')).toBe(usd('0.495'));
+  });
+
   // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
   it("gives tier prices only to models the catalog has, under the tier's provider", () => {
     const listed: string[] = [];

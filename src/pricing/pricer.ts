@@ -1,4 +1,4 @@
-import type { RateCard, UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import { INFERENCE_GEO_TAG, type RateCard, type UnpricedEvent, type UsageEvent } from '../ledger/event.js';
 import type { Catalog } from './catalog.js';
 import { CatalogIndex } from './catalog-index.js';
 import { contextInput } from './context-size.js';
@@ -7,7 +7,7 @@ import type { Overrides } from './overrides.js';
 import { type DiscountTarget, PricedModel } from './priced-model.js';
 import { PricingError } from './pricing-errors.js';
 import { CUSTOM_PROVIDER, type Resolution, Resolver } from './resolve.js';
-import { normaliseServiceTier } from './service-tiers.js';
+import { GEO_PREFIX, normaliseServiceTier, tierWithGeo } from './service-tiers.js';
 
 /**
  * Prices usage events. One per process (or per reprice run): it memoises name resolution by (provider, model) and
@@ -50,6 +50,8 @@ class LedgerPricer implements Pricer {
   private readonly tierNames: (string | null)[] = [null];
   /** Every tier some provider has a multiplier for; any other tier is priced at the standard rates. */
   private readonly pricedTiers: ReadonlySet<string>;
+  /** Inference geographies some provider prices (`inference_geo:GEO` entries, e.g. Anthropic's `us`). */
+  private readonly pricedGeos: ReadonlySet<string>;
 
   constructor(
     readonly catalog: Catalog,
@@ -59,6 +61,9 @@ class LedgerPricer implements Pricer {
     this.index = new CatalogIndex(catalog);
     this.resolver = new Resolver(this.index, overrides);
     this.pricedTiers = new Set([...catalog.serviceTiers.values()].flatMap((tiers) => [...tiers.keys()]));
+    this.pricedGeos = new Set(
+      [...this.pricedTiers].filter((t) => t.startsWith(GEO_PREFIX)).map((t) => t.slice(GEO_PREFIX.length)),
+    );
     this.discounts = (overrides?.discounts ?? []).map((discount) => ({
       discount,
       provider:
@@ -191,7 +196,7 @@ class LedgerPricer implements Pricer {
     const card = priced.card(
       e.ts,
       contextInput(e, totalInput),
-      this.tierCode(e.service_tier),
+      this.tierCode(e.service_tier, e.tags[INFERENCE_GEO_TAG] ?? null),
       this.tierNames,
     );
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
@@ -221,14 +226,19 @@ class LedgerPricer implements Pricer {
    * an imported record), and a code per distinct string overflowed the 1,024 codes a card key holds, so the 1,024th
    * unknown tier read another card (a 1k-token Sonnet call billed at the long-context rates).
    */
-  private tierCode(tier: string | null): number {
-    if (tier === null) return 0;
-    let code = this.tierCodes.get(tier);
+  private tierCode(tier: string | null, geo: string | null = null): number {
+    if (tier === null && geo === null) return 0;
+    const key = geo === null ? tier! : `${tier ?? ''}\u0000${geo}`;
+    let code = this.tierCodes.get(key);
     if (code === undefined) {
-      const name = normaliseServiceTier(tier);
-      code = name === null || !this.pricedTiers.has(name) ? 0 : this.tierNames.indexOf(name);
+      const named = normaliseServiceTier(tier);
+      const priced = named !== null && this.pricedTiers.has(named) ? named : null;
+      const place = geo?.trim().toLowerCase() ?? null;
+      // A priced geography rides on the tier name (tierWithGeo): the card key stays one small integer.
+      const name = place !== null && this.pricedGeos.has(place) ? tierWithGeo(priced, place) : priced;
+      code = name === null ? 0 : this.tierNames.indexOf(name);
       if (code < 0) code = this.tierNames.push(name) - 1;
-      this.tierCodes.set(tier, code);
+      this.tierCodes.set(key, code);
     }
     return code;
   }

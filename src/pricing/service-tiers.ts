@@ -30,6 +30,25 @@ export interface ServiceTier {
 /** provider id → tier name (lower-case) → its prices. */
 export type ServiceTierTable = ReadonlyMap<string, ReadonlyMap<string, ServiceTier>>;
 
+/**
+ * Where a call ran can cost extra beside its tier: Anthropic bills inference kept in the US (`inference_geo: us`,
+ * Opus 4.6, Sonnet 4.6 and later) at 1.1× every rate, stacked on its tier (fast mode, batch). The file lists such a
+ * multiplier as the provider's entry `inference_geo:GEO`; an event names its geography in the tag INFERENCE_GEO_TAG (ledger/event.ts).
+ */
+export const GEO_PREFIX = 'inference_geo:';
+
+/** The internal tier name of a tier (or none) in a priced geography: `fast@us`, `@us`. */
+export function tierWithGeo(tier: string | null, geo: string): string {
+  return `${tier ?? ''}@${geo}`;
+}
+
+/** The tier and geography a tierWithGeo name stands for. */
+export function splitTierName(name: string | null): { tier: string | null; geo: string | null } {
+  const at = name?.lastIndexOf('@') ?? -1;
+  if (name === null || at < 0) return { tier: name, geo: null };
+  return { tier: name.slice(0, at) || null, geo: name.slice(at + 1) };
+}
+
 /** Tier names that mean "the standard price": providers spell it differently (OpenAI `default`, Anthropic `standard`). */
 const STANDARD_TIERS = new Set(['', 'default', 'standard', 'auto', 'on_demand', 'on-demand']);
 

@@ -142,6 +142,29 @@ describe('long-context pricing of aggregate usage', () => {
     expect(rows['standard|standard']).toMatchObject({ cost_usd: '7.500000000000' });
   });
 
+  // Grouped by inference_geo, `us` results ran in US-only inference: 1.1× (Claude Platform on AWS, Data residency).
+  it('anthropic-usage: a result that ran in the US is billed at 1.1x', async () => {
+    const path = file(
+      'geo.json',
+      anthropicPage(
+        ['us', 'global'].map((inference_geo) =>
+          anthropicResult({
+            model: 'claude-opus-4-6',
+            uncached_input_tokens: 1_000_000,
+            output_tokens: 100_000,
+            inference_geo,
+          }),
+        ),
+        '2026-04-01',
+      ),
+    );
+    await ok(['import', 'anthropic-usage', path]);
+    const rows = await report('tag.inference_geo');
+    // standard $5 + $2.50 = $7.50; us × 1.1 = $8.25
+    expect(rows.us).toMatchObject({ cost_usd: '8.250000000000' });
+    expect(rows.global).toMatchObject({ cost_usd: '7.500000000000' });
+  });
+
   it('anthropic-usage (claude_code): a day of one person’s calls is billed at base rates, not as one 300k request', async () => {
     // Claude Code Analytics API (platform.claude.com/docs/en/build-with-claude/claude-code-analytics-api), the
     // documented record with one model: 300k input + 10k output in a day = 0.3 × $3 + 0.01 × $15 = $1.05.

@@ -89,6 +89,20 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     }
   });
 
+  // https://docs.aws.amazon.com/claude-platform/latest/userguide/data-residency.html — inference kept in the US: 1.1×.
+  it('a call that ran in the US (usage.inference_geo) is priced at 1.1x and tagged so', async () => {
+    const ask = {
+      model: 'claude-opus-4-6',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+      inference_geo: 'us',
+    } as Anthropic.MessageCreateParamsNonStreaming;
+    const { response } = await client.messages.create(ask).withResponse();
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    // Standard $0.013034 (above) × 1.1 = $0.0143374
+    expect([e.tags.inference_geo, formatUsd(e.cost_usd!)]).toEqual(['us', '0.014337400000']);
+  });
+
   it('the stream helper sees the same final usage as the ledger', async () => {
     const final = await client.messages
       .stream({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })

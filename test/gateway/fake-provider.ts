@@ -105,8 +105,8 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
       return body.stream === true ? responsesStream(model, res) : json(res, 200, response(model));
     case '/v1/messages':
       return body.stream === true
-        ? messagesStream(model, servedSpeed(body), res)
-        : json(res, 200, message(model, servedSpeed(body)));
+        ? messagesStream(model, servedSpeed(body), res, servedGeo(body))
+        : json(res, 200, message(model, servedSpeed(body), servedGeo(body)));
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
     default:
@@ -328,7 +328,12 @@ function servedSpeed(body: Record<string, unknown>): string {
   return body.speed === 'fast' ? 'fast' : 'standard';
 }
 
-function message(model: string, speed = 'standard') {
+/** Where Anthropic says the call ran (usage.inference_geo): `us` when asked for, else `global` (Data residency). */
+function servedGeo(body: Record<string, unknown>): string {
+  return body.inference_geo === 'us' ? 'us' : 'global';
+}
+
+function message(model: string, speed = 'standard', geo = 'global') {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
@@ -346,13 +351,14 @@ function message(model: string, speed = 'standard') {
       output_tokens: u.output,
       service_tier: 'standard',
       speed,
+      inference_geo: geo,
     },
   };
 }
 
-function messagesStream(model: string, speed: string, res: ServerResponse): Promise<void> {
+function messagesStream(model: string, speed: string, res: ServerResponse, geo: string): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-  const start = message(model, speed);
+  const start = message(model, speed, geo);
   const events = [
     ev('message_start', {
       message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } },

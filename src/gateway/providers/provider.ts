@@ -22,6 +22,8 @@ export interface ResponseFacts {
    * ours (`provider_cost_usd`), never instead of it.
    */
   provider_cost_usd?: bigint | null;
+  /** Where the call ran when that costs extra (Anthropic's usage.inference_geo `us`), for the event's tag. */
+  inference_geo?: string | null;
 }
 
 export const API_TYPES = ['openai', 'anthropic'] as const;

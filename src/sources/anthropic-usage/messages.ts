@@ -5,7 +5,7 @@
  */
 import { LONG_CONTEXT_TAG, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { count, type Obj, optCount, optObjAt, optStr } from '../json-fields.js';
 import { type Bucket, blankEvent } from '../provider-records.js';
 import type { ParseContext } from '../source.js';

@@ -89,6 +89,33 @@ describe('claudeCodeSource', () => {
     expect(events.map((e) => e.service_tier)).toEqual(['fast', 'standard']);
   });
 
+  // usage.inference_geo says where the call ran; `us` costs 1.1× (pricing.md), `global` and `not_available` nothing.
+  it('tags a response that ran in a priced geography with inference_geo', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'geo.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    ['us', 'global', 'not_available'].forEach((geo, i) => {
+      parser.line(
+        JSON.stringify({
+          type: 'assistant',
+          sessionId: 's-1',
+          requestId: `req_${i}`,
+          timestamp: '2026-04-01T10:00:00.000Z',
+          message: {
+            id: `msg_${i}`,
+            model: 'claude-opus-4-6',
+            usage: { input_tokens: 1, output_tokens: 1, inference_geo: geo },
+          },
+        }),
+        i + 1,
+      );
+    });
+    parser.end();
+    expect(events.map((e) => e.tags.inference_geo ?? null)).toEqual(['us', null, null]);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({

@@ -1,7 +1,7 @@
-import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
+import { emptyAttribution, INFERENCE_GEO_TAG, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
-import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
+import { anthropicGeo, anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import {
   isObject,
   isProblem,
@@ -137,6 +137,8 @@ function readLine(
   if (where.subagent) tags.subagent = where.subagent;
   const agentId = str(value.agentId);
   if (agentId) tags.agent_id = agentId;
+  const geo = anthropicGeo(usage.inference_geo);
+  if (geo) tags[INFERENCE_GEO_TAG] = geo;
 
   const cwd = str(value.cwd);
   const defaults = ctx.defaults ?? {};

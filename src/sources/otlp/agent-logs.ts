@@ -1,6 +1,6 @@
 import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { anthropicServiceTier } from '../../pricing/anthropic-speed.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';

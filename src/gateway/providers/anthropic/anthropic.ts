@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { anthropicServiceTier } from '../../../pricing/anthropic-speed.js';
+import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
@@ -32,6 +32,7 @@ export const anthropicProvider: Provider = {
       usage: usage === null ? null : anthropicUsage(usage),
       model: str(o?.model),
       service_tier: anthropicServiceTier(str(usage?.service_tier), usage?.speed),
+      inference_geo: anthropicGeo(usage?.inference_geo),
       response_id: str(o?.id),
     };
   },

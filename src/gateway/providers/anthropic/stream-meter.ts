@@ -1,4 +1,4 @@
-import { anthropicServiceTier } from '../../../pricing/anthropic-speed.js';
+import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { eachEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { anthropicUsage } from './usage.js';
@@ -43,6 +43,7 @@ export class AnthropicStreamMeter implements StreamMeter {
             ...this.result,
             usage: anthropicUsage(this.usage),
             service_tier: anthropicServiceTier(str(this.usage.service_tier), this.usage.speed),
+            inference_geo: anthropicGeo(this.usage.inference_geo),
           };
         }
       }
