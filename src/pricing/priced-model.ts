@@ -4,7 +4,7 @@ import { RATE_SCALE } from './cost.js';
 import type { Effective, OverrideDiscount } from './overrides.js';
 import { type Card, rateCard } from './rates.js';
 import type { Resolution } from './resolve.js';
-import { GEO_PREFIX, type ServiceTier, splitTierName } from './service-tiers.js';
+import { GEO_PREFIX, type ServiceTier, type TierChoice } from './service-tiers.js';
 
 /** A discount from the overrides file with its provider and model already resolved to catalog ids. */
 export interface DiscountTarget {
@@ -50,7 +50,12 @@ export class PricedModel {
   }
 
   /** The card for a request, or null when the model has no price at `ts` (an override model outside its dates). */
-  card(ts: number, totalInput: number, tierCode: number, tierNames: readonly (string | null)[]): Card | null {
+  card(
+    ts: number,
+    totalInput: number,
+    tierCode: number,
+    choices: readonly (TierChoice | null)[],
+  ): Card | null {
     const alt = this.catalogPrices.length > 1 ? selectPrices(this.catalogPrices, ts) : 0;
     let segment = 0;
     for (const b of this.boundaries) if (ts >= b) segment++;
@@ -61,7 +66,7 @@ export class PricedModel {
       tierCode;
     let card = this.cards.get(key);
     if (card === undefined) {
-      card = this.compute(ts, totalInput, tierNames[tierCode] ?? null);
+      card = this.compute(ts, totalInput, choices[tierCode] ?? null);
       this.cards.set(key, card);
     }
     return card;
@@ -95,9 +100,9 @@ export class PricedModel {
     return name === null ? null : (this.serviceTiers?.get(name) ?? null);
   }
 
-  private compute(ts: number, totalInput: number, tierName: string | null): Card | null {
-    const { tier: name, geo } = splitTierName(tierName);
-    const tier = this.serviceTier(name);
+  private compute(ts: number, totalInput: number, choice: TierChoice | null): Card | null {
+    const tier = this.serviceTier(choice?.tier ?? null);
+    const geo = choice?.geo ?? null;
     const own = tier?.models.get(this.resolution.model);
     const prices = this.pricesAt(ts, tier);
     if (prices === null) return null;

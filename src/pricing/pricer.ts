@@ -7,7 +7,7 @@ import type { Overrides } from './overrides.js';
 import { type DiscountTarget, PricedModel } from './priced-model.js';
 import { PricingError } from './pricing-errors.js';
 import { CUSTOM_PROVIDER, type Resolution, Resolver } from './resolve.js';
-import { GEO_PREFIX, normaliseServiceTier, tierWithGeo } from './service-tiers.js';
+import { GEO_PREFIX, normaliseServiceTier, type TierChoice } from './service-tiers.js';
 
 /**
  * Prices usage events. One per process (or per reprice run): it memoises name resolution by (provider, model) and
@@ -46,8 +46,10 @@ class LedgerPricer implements Pricer {
   private readonly index: CatalogIndex;
   private readonly discounts: DiscountTarget[];
   private readonly byProvider = new Map<string | null, Map<string, PricedModel | null>>();
+  /** Code per (service tier, geography) as events write them, and per priced choice. */
   private readonly tierCodes = new Map<string, number>();
-  private readonly tierNames: (string | null)[] = [null];
+  private readonly choiceCodes = new Map<string, number>();
+  private readonly tierChoices: (TierChoice | null)[] = [null];
   /** Every tier some provider has a multiplier for; any other tier is priced at the standard rates. */
   private readonly pricedTiers: ReadonlySet<string>;
   /** Inference geographies some provider prices (`inference_geo:GEO` entries, e.g. Anthropic's `us`). */
@@ -113,7 +115,7 @@ class LedgerPricer implements Pricer {
 
   rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null {
     return (
-      this.pricedModel(r).card(ts, totalInput, this.tierCode(serviceTier), this.tierNames)?.rates ?? null
+      this.pricedModel(r).card(ts, totalInput, this.tierCode(serviceTier), this.tierChoices)?.rates ?? null
     );
   }
 
@@ -197,7 +199,7 @@ class LedgerPricer implements Pricer {
       e.ts,
       contextInput(e, totalInput),
       this.tierCode(e.service_tier, e.tags[INFERENCE_GEO_TAG] ?? null),
-      this.tierNames,
+      this.tierChoices,
     );
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
     if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
@@ -232,12 +234,17 @@ class LedgerPricer implements Pricer {
     let code = this.tierCodes.get(key);
     if (code === undefined) {
       const named = normaliseServiceTier(tier);
-      const priced = named !== null && this.pricedTiers.has(named) ? named : null;
       const place = geo?.trim().toLowerCase() ?? null;
-      // A priced geography rides on the tier name (tierWithGeo): the card key stays one small integer.
-      const name = place !== null && this.pricedGeos.has(place) ? tierWithGeo(priced, place) : priced;
-      code = name === null ? 0 : this.tierNames.indexOf(name);
-      if (code < 0) code = this.tierNames.push(name) - 1;
+      const choice: TierChoice = {
+        tier: named !== null && this.pricedTiers.has(named) ? named : null,
+        geo: place !== null && this.pricedGeos.has(place) ? place : null,
+      };
+      if (choice.tier === null && choice.geo === null) code = 0;
+      else {
+        const id = `${choice.tier ?? ''}\u0000${choice.geo ?? ''}`;
+        code = this.choiceCodes.get(id) ?? this.tierChoices.push(choice) - 1;
+        this.choiceCodes.set(id, code);
+      }
       this.tierCodes.set(key, code);
     }
     return code;

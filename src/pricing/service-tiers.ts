@@ -37,16 +37,10 @@ export type ServiceTierTable = ReadonlyMap<string, ReadonlyMap<string, ServiceTi
  */
 export const GEO_PREFIX = 'inference_geo:';
 
-/** The internal tier name of a tier (or none) in a priced geography: `fast@us`, `@us`. */
-export function tierWithGeo(tier: string | null, geo: string): string {
-  return `${tier ?? ''}@${geo}`;
-}
-
-/** The tier and geography a tierWithGeo name stands for. */
-export function splitTierName(name: string | null): { tier: string | null; geo: string | null } {
-  const at = name?.lastIndexOf('@') ?? -1;
-  if (name === null || at < 0) return { tier: name, geo: null };
-  return { tier: name.slice(0, at) || null, geo: name.slice(at + 1) };
+/** What a call is priced by beyond its model: a tier the provider prices, a geography it prices, either or both. */
+export interface TierChoice {
+  tier: string | null;
+  geo: string | null;
 }
 
 /** Tier names that mean "the standard price": providers spell it differently (OpenAI `default`, Anthropic `standard`). */
