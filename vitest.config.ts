@@ -7,5 +7,8 @@ export default defineConfig({
     exclude: ['**/*.case.test.ts', 'node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a page or a server to catch up; its 1 s default failed the dashboard tests whenever the
+    // 2-core machine was busy (the page updated after ~1-2 s). Waiting longer only delays a real failure.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
