@@ -553,3 +553,52 @@ describe("a report over a provider export and the same provider's calls", () => 
     expect(await ok(['report', '--by', 'source', '--format', 'json'])).not.toContain('note:');
   });
 });
+
+describe('a report over one export imported at two bucket widths', () => {
+  // The same day fetched with bucket_width=1d and again with 1h: each page is right, and together they count the
+  // day's usage twice; nothing in the results says which to keep.
+  it('says the totals count it twice, and how to report one width', async () => {
+    const day = 1772323200; // 2026-03-01
+    await ok([
+      'import',
+      'openai-usage',
+      file('daily.json', openaiPage([openaiResult({ input_tokens: 1_000 })], day)),
+    ]);
+    await ok([
+      'import',
+      'openai-usage',
+      file('hourly.json', openaiPage([openaiResult({ input_tokens: 400 })], day + 3_600, 3_600)),
+    ]);
+    const both = await ok(['report', '--by', 'source', '--since', '2026-03-01', '--until', '2026-03-02']);
+    expect(both).toContain(
+      'note: openai usage on 2026-03-01 is in the ledger from openai-usage at two bucket widths (1 hour and 1 day): these totals count it twice; report one width with --where tag.bucket_seconds=3600',
+    );
+    const daily = await ok([
+      'report',
+      '--by',
+      'source',
+      '--since',
+      '2026-03-01',
+      '--until',
+      '2026-03-02',
+      '--where',
+      'tag.bucket_seconds=86400',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(daily).totals.input_tokens).toBe(1_000);
+    expect(
+      await ok([
+        'report',
+        '--by',
+        'source',
+        '--since',
+        '2026-03-01',
+        '--until',
+        '2026-03-02',
+        '--where',
+        'tag.bucket_seconds=86400',
+      ]),
+    ).not.toContain('note:');
+  });
+});

@@ -303,4 +303,24 @@ describe('dashboard in a real browser', () => {
       `anthropic usage on ${day} is here from anthropic-usage, claude-code`,
     );
   });
+
+  // Also adds events. One export's usage of the same day imported at two bucket widths is summed twice.
+  it('warns when an export holds the same day at two bucket widths', async () => {
+    const ts = Date.now() * 1000 - 3 * DAY;
+    const width = (n: number, seconds: number) =>
+      makeEvent(n, {
+        ts,
+        source: 'openai-usage',
+        provider: 'openai',
+        tags: { bucket_seconds: String(seconds) },
+      });
+    await server.store.append([width(9_000_003, 86_400), width(9_000_004, 3_600)]);
+    await page.goto(`${server.url}/?since=7d`);
+    const day = new Date(ts / 1000).toISOString().slice(0, 10);
+    const note = page.getByTestId('source-overlap').filter({ hasText: 'bucket widths' });
+    await note.waitFor();
+    expect(await note.textContent()).toContain(
+      `openai usage on ${day} is here from openai-usage at 2 bucket widths (1 hour, 1 day): the same usage imported at each width, so these totals count it twice.`,
+    );
+  });
 });

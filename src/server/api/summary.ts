@@ -70,13 +70,18 @@ export const summaryEndpoint = endpoint({
         z.object({
           provider: z.string(),
           sources: z.array(z.string()),
+          bucket_seconds: z
+            .array(z.number().int())
+            .describe(
+              'When set, the one export in `sources` holds the same days at these bucket widths (seconds); empty for an overlap of sources',
+            ),
           first: z.string().describe('UTC day, YYYY-MM-DD'),
           last: z.string().describe('UTC day, YYYY-MM-DD'),
           days: z.number().int(),
         }),
       )
       .describe(
-        "Days on which a provider's usage is in the range both as its export (openai-usage, anthropic-usage, Claude Code analytics) and from other sources: where they describe the same calls, the totals count them twice",
+        "Days on which a provider's usage is in the range both as its export (openai-usage, anthropic-usage, Claude Code analytics) and from other sources, or from one export at several bucket widths: where they describe the same calls, the totals count them twice",
       ),
   }),
   async handle(c, p, who) {

@@ -15,7 +15,14 @@ interface Summary {
   unpriced: { events: number; tokens: number };
   previous: { cost_usd: string };
   month: { start: string; spend_usd: string; forecast_usd: string; budget_usd: string | null };
-  overlaps: { provider: string; sources: string[]; first: string; last: string; days: number }[];
+  overlaps: {
+    provider: string;
+    sources: string[];
+    bucket_seconds: number[];
+    first: string;
+    last: string;
+    days: number;
+  }[];
 }
 
 const STACKS = ['model', 'provider', 'team'] as const;
@@ -80,13 +87,13 @@ export function Overview({ u }: { u: URL }) {
           class="warning"
           role="status"
           data-testid="source-overlap"
-          key={`${o.provider} ${o.sources.join()}`}
+          key={`${o.provider} ${o.sources.join()} ${o.bucket_seconds.join()}`}
         >
           {o.provider} usage{' '}
-          {o.days === 1 ? `on ${o.first}` : `on ${o.days} days from ${o.first} to ${o.last}`} is here from{' '}
-          {o.sources.join(', ')}: a provider's usage export and the calls recorded one by one describe the
-          same calls, so where they overlap these totals count them twice. Filter by one source to see one
-          view.
+          {o.days === 1 ? `on ${o.first}` : `on ${o.days} days from ${o.first} to ${o.last}`}{' '}
+          {o.bucket_seconds.length > 0
+            ? `is here from ${o.sources[0]} at ${o.bucket_seconds.length} bucket widths (${o.bucket_seconds.map(widthName).join(', ')}): the same usage imported at each width, so these totals count it ${o.bucket_seconds.length === 2 ? 'twice' : `${o.bucket_seconds.length} times`}. Filter by tag bucket_seconds to see one width.`
+            : `is here from ${o.sources.join(', ')}: a provider's usage export and the calls recorded one by one describe the same calls, so where they overlap these totals count them twice. Filter by one source to see one view.`}
         </p>
       ))}
       <div class="kpis" aria-busy={s.loading}>
@@ -169,4 +176,12 @@ export function Overview({ u }: { u: URL }) {
 /** How much of a budget is spent, for people: "64%" (a display ratio; the amounts themselves stay exact). */
 function used(spend: string, budget: string): string {
   return `${Math.round((Number(spend) / Number(budget)) * 100)}%`;
+}
+
+/** A bucket width as the provider APIs name it (src/ledger/source-overlap.ts, widthName). */
+function widthName(seconds: number): string {
+  if (seconds === 86_400) return '1 day';
+  if (seconds === 3_600) return '1 hour';
+  if (seconds === 60) return '1 minute';
+  return `${seconds} s`;
 }
