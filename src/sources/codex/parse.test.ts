@@ -186,3 +186,123 @@ describe('codexSource', () => {
     ]);
   });
 });
+
+/**
+ * A forked rollout (`codex fork`, Codex Desktop fork) and a subagent spawned with its parent's history open with the
+ * child's session_meta, then the parent's history copied as-is — its token_count lines included, stamped at the fork
+ * instant — before the child's own turns (openai/codex codex-rs/core/src/session/ record_initial_history:
+ * InitialHistory::Forked → persist_rollout_items; codex-rs/rollout/src/policy.rs persists EventMsg::TokenCount).
+ * Reported as ccusage/ccusage#1370 and #897. The copied turns were counted in the parent's own rollout.
+ */
+describe('codexSource, forked rollouts', () => {
+  const at = (ms: number) => new Date(Date.UTC(2026, 5, 25, 9, 0, 0) + ms).toISOString();
+  const usage = (input: number, output: number) => ({
+    input_tokens: input,
+    cached_input_tokens: 0,
+    output_tokens: output,
+    reasoning_output_tokens: 0,
+    total_tokens: input + output,
+  });
+  const meta = (ms: number, payload: Record<string, unknown>) =>
+    JSON.stringify({
+      timestamp: at(ms),
+      type: 'session_meta',
+      payload: { cwd: '/home/ana/api', ...payload },
+    });
+  const context = (ms: number, model: string) =>
+    JSON.stringify({ timestamp: at(ms), type: 'turn_context', payload: { cwd: '/home/ana/api', model } });
+  const count = (ms: number, total: object, last: object) =>
+    JSON.stringify({
+      timestamp: at(ms),
+      type: 'event_msg',
+      payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } },
+    });
+  const PARENT = '0199c001-0000-7000-8000-000000000001';
+  const CHILD = '0199c001-0000-7000-8000-000000000002';
+  const parse = (lines: string[], path = `rollout-2026-06-25T09-00-00-${CHILD}.jsonl`) => {
+    const events: UnpricedEvent[] = [];
+    const skips: Skip[] = [];
+    const p = codexSource.open(
+      { path, ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+    );
+    lines.forEach((l, i) => {
+      p.line(l, i + 1);
+    });
+    p.end();
+    expect(skips).toEqual([]);
+    return events;
+  };
+  const parentHistory = (from: number) => [
+    meta(from, { id: PARENT }),
+    context(from + 1, 'gpt-5.4'),
+    count(from + 3, usage(100, 50), usage(100, 50)),
+    count(from + 9, usage(300, 120), usage(200, 70)),
+  ];
+
+  it('does not count the parent turns a fork copied, and counts its own turns from the copied baseline', () => {
+    const events = parse([
+      meta(0, { id: CHILD, forked_from_id: PARENT }),
+      ...parentHistory(4),
+      context(20_000, 'gpt-5.5'),
+      count(31_000, usage(700, 200), usage(400, 80)),
+      // Only cumulative totals: the turn is the difference from the last copied totals.
+      count(45_000, usage(1000, 260), usage(300, 60)),
+    ]);
+    expect(events.map((e) => [e.session_id, e.model, e.input_tokens, e.output_tokens])).toEqual([
+      [CHILD, 'gpt-5.5', 400, 80],
+      [CHILD, 'gpt-5.5', 300, 60],
+    ]);
+  });
+
+  it('recognises a subagent spawned with its parent history, whose copy starts late after session_meta', () => {
+    const events = parse([
+      meta(0, { id: CHILD, source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } } }),
+      // Loading a large parent rollout took 3 s: the copy is still one burst.
+      ...parentHistory(3_000),
+      count(18_000, usage(900, 150), usage(600, 30)),
+    ]);
+    expect(events.map((e) => [e.input_tokens, e.output_tokens, e.tags.subagent])).toEqual([
+      [600, 30, 'true'],
+    ]);
+  });
+
+  it('drops a single copied turn written with the fork session_meta', () => {
+    const events = parse([
+      meta(0, { id: CHILD, forked_from_id: PARENT }),
+      meta(2, { id: PARENT }),
+      count(5, usage(100, 50), usage(100, 50)),
+    ]);
+    expect(events).toEqual([]);
+  });
+
+  it('counts a fork whose first turn is its own, and turns close together in a rollout that is not a fork', () => {
+    const late = parse([
+      meta(0, { id: CHILD, forked_from_id: PARENT }),
+      count(9_000, usage(100, 50), usage(100, 50)),
+    ]);
+    expect(late.map((e) => e.input_tokens)).toEqual([100]);
+    const plain = parse([
+      meta(0, { id: PARENT }),
+      count(3, usage(100, 50), usage(100, 50)),
+      count(9, usage(300, 120), usage(200, 70)),
+    ]);
+    expect(plain.map((e) => e.input_tokens)).toEqual([100, 200]);
+  });
+
+  it('carries the copy across an import that reads on in the middle of it', () => {
+    const events: UnpricedEvent[] = [];
+    const sink = { event: (e: UnpricedEvent) => events.push(e), skip: () => {} };
+    const ctx = { path: `rollout-x-${CHILD}.jsonl`, ingestedAt: 1 };
+    const first = codexSource.openResumable(ctx, sink, { holdTail: false });
+    [meta(0, { id: CHILD, forked_from_id: PARENT }), ...parentHistory(4).slice(0, 3)].forEach((l, i) => {
+      first.line(l, i + 1);
+    });
+    first.end();
+    const next = codexSource.openResumable(ctx, sink, { holdTail: false, state: first.state!() });
+    next.line(count(13, usage(300, 120), usage(200, 70)), 5);
+    next.line(count(30_000, usage(700, 200), usage(400, 80)), 6);
+    next.end();
+    expect(events.map((e) => e.input_tokens)).toEqual([400]);
+  });
+});

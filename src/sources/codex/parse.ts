@@ -24,10 +24,26 @@ export const CODEX_FALLBACK_MODEL = 'gpt-5';
 const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 
 /**
+ * Longest pause (µs) inside the burst in which Codex copies a parent's history into a forked or subagent rollout.
+ * The copy is written in one go, stamped with the fork instant; the child's own first turn follows a model call.
+ * ccusage measured bursts of 10-40 ms and pauses of 5.8-15.3 s after them (ccusage/ccusage
+ * rust/adapters/codex/src/parser.rs, CODEX_REWRITTEN_BURST_PAUSE_MS), and uses the same 1 s.
+ */
+const REPLAY_BURST_GAP_US = 1_000_000;
+
+/**
+ * Where a forked rollout is in its copy of the parent's history: `meta` (nothing seen yet; the burst may start at the
+ * fork's own session_meta), `probe` (the first usage line came late after session_meta and waits for the next one to
+ * tell whether it opened a burst), `burst` (inside the copy), `done` (the child's own lines; also every non-fork).
+ */
+type ReplayPhase = 'meta' | 'probe' | 'burst' | 'done';
+
+/**
  * Codex CLI rollouts (`sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl`). Usage arrives in
  * `event_msg`/`token_count` lines; one event per turn from `last_token_usage`, or, when that is missing, from the
  * difference of successive `total_token_usage`. Codex repeats a token_count line (same cumulative totals) when it
- * only refreshes rate limits: such a repeat is not a new turn and is dropped silently.
+ * only refreshes rate limits: such a repeat is not a new turn and is dropped silently. A forked or subagent rollout
+ * opens with a copy of its parent's history; the copied turns are not counted again (`replayed`).
  *
  * Event ids are (session id, cumulative totals) — unique per turn within a session and the same on every
  * re-import — or (session id, line number) for lines without totals. Events stream out as lines arrive. A grown
@@ -38,13 +54,23 @@ export const codexSource: ResumableSource = {
   id: CODEX_SOURCE_ID,
   open(ctx, sink) {
     const state = new RolloutState(ctx, sink);
-    return jsonLines(ctx, sink, (value, lineNo) => state.line(value, lineNo));
+    return jsonLines(
+      ctx,
+      sink,
+      (value, lineNo) => state.line(value, lineNo),
+      () => state.flushProbe(),
+    );
   },
   /** Every token_count line is final when written, so nothing is held back; the context travels as `state()`. */
   openResumable(ctx, sink, o) {
     const state = new RolloutState(ctx, sink);
     if (o.state) state.restore(o.state);
-    const p = jsonLines(ctx, sink, (value, lineNo) => state.line(value, lineNo));
+    const p = jsonLines(
+      ctx,
+      sink,
+      (value, lineNo) => state.line(value, lineNo),
+      () => state.flushProbe(),
+    );
     return { line: p.line, end: p.end, resumeLine: () => null, state: () => state.snapshot() };
   },
 };
@@ -60,6 +86,9 @@ interface RolloutSnapshot {
   tags: Record<string, string>;
   /** Absent in snapshots written before the tier was read. */
   serviceTier?: string | null;
+  /** Absent in snapshots written before forked rollouts were recognised (read as `done`). */
+  replayPhase?: ReplayPhase;
+  replayLast?: number | null;
 }
 
 class RolloutState {
@@ -72,6 +101,12 @@ class RolloutState {
   private tags: Record<string, string> = {};
   /** The thread's service tier as its settings last said (sticky until changed), or null when never said. */
   private serviceTier: string | null = null;
+  /** Copied parent history at the head of a forked rollout (REPLAY_BURST_GAP_US); `done` for other rollouts. */
+  private replayPhase: ReplayPhase = 'done';
+  /** Timestamp (µs) the next line of the burst must follow within REPLAY_BURST_GAP_US. */
+  private replayLast: number | null = null;
+  /** `probe`: the first usage line after a late start, emitted unless the next usage line continues a burst. */
+  private probe: { event: UnpricedEvent; ts: number } | null = null;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -82,7 +117,18 @@ class RolloutState {
   }
 
   snapshot(): string {
-    const { sessionId, sessionKnown, cwd, model, provider, previous, tags, serviceTier } = this;
+    const {
+      sessionId,
+      sessionKnown,
+      cwd,
+      model,
+      provider,
+      previous,
+      tags,
+      serviceTier,
+      replayPhase,
+      replayLast,
+    } = this;
     return JSON.stringify({
       sessionId,
       sessionKnown,
@@ -92,6 +138,8 @@ class RolloutState {
       previous,
       tags,
       serviceTier,
+      replayPhase,
+      replayLast,
     } satisfies RolloutSnapshot);
   }
 
@@ -107,13 +155,15 @@ class RolloutState {
       this.previous = s.previous;
       this.tags = { ...s.tags };
       this.serviceTier = s.serviceTier ?? null;
+      this.replayPhase = s.replayPhase ?? 'done';
+      this.replayLast = s.replayLast ?? null;
     } catch {}
   }
 
   line(value: unknown, lineNo: number): LineProblem | undefined {
     if (!isObject(value)) return { code: SKIP_CODES.badRecord, reason: 'expected a JSON object per line' };
     const payload = isObject(value.payload) ? value.payload : null;
-    if (value.type === 'session_meta' && payload) this.meta(payload);
+    if (value.type === 'session_meta' && payload) this.meta(payload, value.timestamp);
     else if (value.type === 'turn_context' && payload) this.turn(payload);
     else if (value.type === 'event_msg' && payload?.type === 'thread_settings_applied')
       this.settings(payload.thread_settings);
@@ -122,10 +172,19 @@ class RolloutState {
     return undefined;
   }
 
-  /** A forked rollout repeats its parent's session_meta after its own: the first one names the session. */
-  private meta(p: Record<string, unknown>): void {
+  /**
+   * A forked rollout repeats its parent's session_meta after its own: the first one names the session. When that
+   * first one says the rollout was forked (`forked_from_id`) or spawned as a subagent with the parent's history
+   * (`source.subagent.thread_spawn.parent_thread_id`), the parent's history follows it, token_count lines included.
+   */
+  private meta(p: Record<string, unknown>, timestamp: unknown): void {
     if (this.sessionKnown) return;
     this.sessionKnown = true;
+    if (forkParent(p) !== null) {
+      const ts = timestampOf(timestamp, 'timestamp');
+      this.replayPhase = 'meta';
+      this.replayLast = isProblem(ts) ? null : ts;
+    }
     this.sessionId = str(p.id) ?? this.sessionId;
     this.cwd = str(p.cwd) ?? this.cwd;
     this.provider = str(p.model_provider);
@@ -237,9 +296,72 @@ class RolloutState {
       error_type: null,
       provider_cost_usd: null,
     };
-    this.sink.event(event);
+    if (!this.replayed(event, ts)) this.sink.event(event);
     return undefined;
   }
+
+  /**
+   * Whether a turn is part of the parent's history that Codex copied into this forked rollout. Codex persists the
+   * fork's initial history as-is, token_count lines included, each line stamped when written (openai/codex
+   * codex-rs/core/src/session/: record_initial_history, InitialHistory::Forked → persist_rollout_items;
+   * codex-rs/rollout/src/policy.rs: EventMsg::TokenCount is persisted), so the copy is a burst at the fork instant.
+   * Those turns were made and counted in the parent's rollout; here they only move the cumulative baseline.
+   */
+  private replayed(event: UnpricedEvent, ts: number): boolean {
+    const near = (from: number | null) => from !== null && ts >= from && ts - from <= REPLAY_BURST_GAP_US;
+    switch (this.replayPhase) {
+      case 'done':
+        return false;
+      case 'meta':
+        if (near(this.replayLast)) {
+          this.replayPhase = 'burst';
+          this.replayLast = ts;
+          return true;
+        }
+        // The copy may start late after session_meta (a large parent history takes time to load): a first usage
+        // line opens a burst only if the next one follows within the gap.
+        this.replayPhase = 'probe';
+        this.probe = { event, ts };
+        return true;
+      case 'probe':
+        if (near(this.probe?.ts ?? null)) {
+          this.probe = null;
+          this.replayPhase = 'burst';
+          this.replayLast = ts;
+          return true;
+        }
+        this.flushProbe();
+        return false;
+      case 'burst':
+        if (near(this.replayLast)) {
+          this.replayLast = ts;
+          return true;
+        }
+        this.replayPhase = 'done';
+        this.replayLast = null;
+        return false;
+      default:
+        return this.replayPhase satisfies never;
+    }
+  }
+
+  /** A probed usage line that no burst followed is the child's own turn. */
+  flushProbe(): void {
+    if (this.probe) this.sink.event(this.probe.event);
+    this.probe = null;
+    if (this.replayPhase === 'probe') {
+      this.replayPhase = 'done';
+      this.replayLast = null;
+    }
+  }
+}
+
+/** The parent a forked or subagent rollout copied its history from, per its session_meta payload. */
+function forkParent(p: Record<string, unknown>): string | null {
+  const source = isObject(p.source) ? p.source : null;
+  const subagent = source && isObject(source.subagent) ? source.subagent : null;
+  const spawn = subagent && isObject(subagent.thread_spawn) ? subagent.thread_spawn : null;
+  return str(p.forked_from_id) ?? (spawn ? str(spawn.parent_thread_id) : null);
 }
 
 function baseName(path: string): string | null {
