@@ -306,3 +306,76 @@ describe('codexSource, forked rollouts', () => {
     expect(events.map((e) => e.input_tokens)).toEqual([400]);
   });
 });
+
+/**
+ * Codex copies the Responses API's `input_tokens_details.cache_write_tokens` into its TokenUsage as
+ * `cache_write_input_tokens`, a part of `input_tokens` like `cached_input_tokens` (Codex app-server
+ * TokenUsageBreakdown `cacheWriteInputTokens`; OpenAI bills cache writes at 1.25x input from GPT-5.6 on).
+ */
+describe('codexSource, cache writes', () => {
+  const usage = (input: number, cached: number, write: number | undefined, output: number) => ({
+    input_tokens: input,
+    cached_input_tokens: cached,
+    ...(write === undefined ? {} : { cache_write_input_tokens: write }),
+    output_tokens: output,
+    reasoning_output_tokens: 0,
+    total_tokens: input + output,
+  });
+  const count = (s: number, total: object, last?: object) =>
+    JSON.stringify({
+      timestamp: `2026-09-01T10:00:${String(s).padStart(2, '0')}.000Z`,
+      type: 'event_msg',
+      payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } },
+    });
+  const split = (e: UnpricedEvent) => [
+    e.input_tokens,
+    e.cache_read_tokens,
+    e.cache_write_5m_tokens,
+    e.output_tokens,
+  ];
+
+  it('takes cache_write_input_tokens out of input_tokens as cache writes, from last or from totals', () => {
+    const events: UnpricedEvent[] = [];
+    const skips: Skip[] = [];
+    const p = codexSource.open(
+      { path: 'rollout-w.jsonl', ingestedAt: 1 },
+      { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+    );
+    [
+      count(1, usage(1000, 600, 300, 50), usage(1000, 600, 300, 50)),
+      // Only totals: the turn's writes are the difference of the cumulative writes.
+      count(2, usage(3000, 2400, 500, 90)),
+      count(3, usage(3010, 2400, 520, 95), usage(10, 0, 20, 5)),
+    ].forEach((l, i) => {
+      p.line(l, i + 1);
+    });
+    p.end();
+    expect(events.map(split)).toEqual([
+      [100, 600, 300, 50],
+      [0, 1800, 200, 40],
+    ]);
+    expect(skips.map((s) => [s.ref, s.code])).toEqual([['rollout-w.jsonl:3', 'SRC_BAD_RECORD']]);
+    expect(skips[0]!.reason).toContain('cache_write_input_tokens (20) exceed input_tokens (10)');
+  });
+
+  it('reads on from a parser state saved before cache writes were read', () => {
+    const events: UnpricedEvent[] = [];
+    const old = JSON.stringify({
+      sessionId: 's',
+      sessionKnown: true,
+      cwd: null,
+      model: 'gpt-5.6-terra',
+      provider: null,
+      previous: { input: 1000, cached: 600, output: 50, reasoning: 0, total: 1050 },
+      tags: {},
+    });
+    const p = codexSource.openResumable(
+      { path: 'rollout-w.jsonl', ingestedAt: 1 },
+      { event: (e) => events.push(e), skip: () => {} },
+      { holdTail: false, state: old },
+    );
+    p.line(count(4, usage(1500, 900, 100, 80)), 9);
+    p.end();
+    expect(events.map(split)).toEqual([[100, 300, 100, 30]]);
+  });
+});

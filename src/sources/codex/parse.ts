@@ -152,7 +152,8 @@ class RolloutState {
       this.cwd = s.cwd;
       this.model = s.model;
       this.provider = s.provider;
-      this.previous = s.previous;
+      // Snapshots written before cache writes were read have no `cacheWrite`.
+      this.previous = s.previous ? { ...s.previous, cacheWrite: s.previous.cacheWrite ?? 0 } : null;
       this.tags = { ...s.tags };
       this.serviceTier = s.serviceTier ?? null;
       this.replayPhase = s.replayPhase ?? 'done';

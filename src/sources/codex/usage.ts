@@ -3,11 +3,17 @@ import { isObject, isProblem, type LineProblem, SKIP_CODES, tokenCount } from '.
 
 /**
  * One Codex usage object (`last_token_usage` or `total_token_usage`). In Codex's counting `input_tokens` includes
- * the cached ones and `output_tokens` includes reasoning; `total_tokens` is input + output.
+ * the cached ones and the ones written to the cache, and `output_tokens` includes reasoning; `total_tokens` is
+ * input + output.
  */
 export interface CodexUsage {
   input: number;
   cached: number;
+  /**
+   * `cache_write_input_tokens`: input written to the prompt cache, copied from the Responses API's
+   * `input_tokens_details.cache_write_tokens` (billed at 1.25x input from GPT-5.6 on). 0 when absent (older Codex).
+   */
+  cacheWrite: number;
   output: number;
   reasoning: number;
   total: number;
@@ -25,19 +31,22 @@ export function readCodexUsage(v: unknown, field: string): CodexUsage | LineProb
     0,
   );
   if (isProblem(cached)) return cached;
+  const cacheWrite = tokenCount(v.cache_write_input_tokens, `${field}.cache_write_input_tokens`, 0);
+  if (isProblem(cacheWrite)) return cacheWrite;
   const output = tokenCount(v.output_tokens, `${field}.output_tokens`);
   if (isProblem(output)) return output;
   const reasoning = tokenCount(v.reasoning_output_tokens, `${field}.reasoning_output_tokens`, 0);
   if (isProblem(reasoning)) return reasoning;
   const total = tokenCount(v.total_tokens, `${field}.total_tokens`, input + output);
   if (isProblem(total)) return total;
-  return { input, cached, output, reasoning, total };
+  return { input, cached, cacheWrite, output, reasoning, total };
 }
 
 export function sameUsage(a: CodexUsage, b: CodexUsage): boolean {
   return (
     a.input === b.input &&
     a.cached === b.cached &&
+    a.cacheWrite === b.cacheWrite &&
     a.output === b.output &&
     a.reasoning === b.reasoning &&
     a.total === b.total
@@ -54,6 +63,7 @@ export function usageDelta(
   const d: CodexUsage = {
     input: current.input - previous.input,
     cached: current.cached - previous.cached,
+    cacheWrite: current.cacheWrite - previous.cacheWrite,
     output: current.output - previous.output,
     reasoning: current.reasoning - previous.reasoning,
     total: current.total - previous.total,
@@ -87,6 +97,12 @@ export function toLedgerTokens(u: CodexUsage, field: string): LedgerTokens | Lin
       reason: `${field}: cached_input_tokens (${u.cached}) exceeds input_tokens (${u.input})`,
     };
   }
+  if (u.cached + u.cacheWrite > u.input) {
+    return {
+      code: SKIP_CODES.badRecord,
+      reason: `${field}: cached_input_tokens (${u.cached}) + cache_write_input_tokens (${u.cacheWrite}) exceed input_tokens (${u.input})`,
+    };
+  }
   if (u.reasoning > u.output) {
     return {
       code: SKIP_CODES.badRecord,
@@ -94,9 +110,10 @@ export function toLedgerTokens(u: CodexUsage, field: string): LedgerTokens | Lin
     };
   }
   return {
-    input_tokens: u.input - u.cached,
+    input_tokens: u.input - u.cached - u.cacheWrite,
     cache_read_tokens: u.cached,
-    cache_write_5m_tokens: 0,
+    // OpenAI names no cache lifetime for these writes; the 5-minute field holds them (docs/sources/codex.md).
+    cache_write_5m_tokens: u.cacheWrite,
     cache_write_1h_tokens: 0,
     output_tokens: u.output,
     reasoning_tokens: u.reasoning,
