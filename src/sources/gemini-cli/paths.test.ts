@@ -13,6 +13,15 @@ describe('gemini-cli paths', () => {
     expect(geminiDataDir({ GEMINI_DATA_DIR: '/data/g' }, '/home/ana')).toBe('/data/g');
   });
 
+  // Gemini CLI's own home override: packages/core/src/utils/paths.ts homedir() returns $GEMINI_CLI_HOME when set.
+  it('looks under $GEMINI_CLI_HOME/.gemini/tmp, where Gemini CLI writes when that variable is set', () => {
+    expect(geminiDataDir({ GEMINI_CLI_HOME: '/srv/job-1' }, '/home/ana')).toBe('/srv/job-1/.gemini/tmp');
+    expect(geminiDataDir({ GEMINI_CLI_HOME: '  ' }, '/home/ana')).toBe('/home/ana/.gemini/tmp');
+    expect(geminiDataDir({ GEMINI_CLI_HOME: '/srv/job-1', GEMINI_DATA_DIR: '/data/g' }, '/home/ana')).toBe(
+      '/data/g',
+    );
+  });
+
   it('finds every .json and .jsonl below the data folder', async () => {
     const d = await findGeminiCliFiles({ env: { GEMINI_DATA_DIR: TMP }, home: '/nowhere' });
     expect(d.missing).toEqual([]);

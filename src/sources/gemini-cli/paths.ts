@@ -15,10 +15,16 @@ export interface Discovery {
   unreadable: string[];
 }
 
-/** Gemini CLI keeps per-project chat recordings under `~/.gemini/tmp`; `$GEMINI_DATA_DIR` points elsewhere. */
+/**
+ * Gemini CLI keeps per-project chat recordings under `<home>/.gemini/tmp`, where its home is `$GEMINI_CLI_HOME` when
+ * set, else the user's (google-gemini/gemini-cli packages/core/src/utils/paths.ts `homedir()`, used by
+ * `Storage.getGlobalGeminiDir`). `$GEMINI_DATA_DIR` (ours, not Gemini's) names the tmp folder itself.
+ */
 export function geminiDataDir(env: Env, home: string): string {
   const fromEnv = env.GEMINI_DATA_DIR?.trim();
-  return resolve(fromEnv ? fromEnv : join(home, '.gemini', 'tmp'));
+  if (fromEnv) return resolve(fromEnv);
+  const cliHome = env.GEMINI_CLI_HOME?.trim();
+  return resolve(join(cliHome ? cliHome : home, '.gemini', 'tmp'));
 }
 
 /** Chat recordings are `.json` documents (older versions) or `.jsonl` logs (newer); both may sit side by side. */
@@ -26,7 +32,7 @@ const CHAT_FILE = /\.jsonl?$/i;
 
 /**
  * Finds `**\/*.json` and `**\/*.jsonl` under each root: `dirs` when given (folders or single files), else
- * `$GEMINI_DATA_DIR`. Non-chat JSON files found this way (logs.json, checkpoints) parse to no events.
+ * `geminiDataDir`. Non-chat JSON files found this way (logs.json, checkpoints) parse to no events.
  *
  * @example
  * const { files } = await findGeminiCliFiles({ env: process.env, home: os.homedir() });
