@@ -71,3 +71,58 @@ describe('importFiles with a file it cannot open', () => {
     },
   );
 });
+
+/**
+ * Codex compresses a rollout a week old in place to `rollout-….jsonl.zst` (zstd level 3; openai/codex
+ * codex-rs/rollout/src/compression.rs, MIN_ROLLOUT_AGE) and reads it transparently: so do we.
+ */
+describe('importFiles with compressed Codex rollouts', () => {
+  const FIXTURE = join(
+    import.meta.dirname,
+    '../../test/fixtures/codex/compressed/archived_sessions/2025/09/02',
+    'rollout-2025-09-02T08-00-00-0199e0c1-5a7b-7c3d-9e4f-0a1b2c3d4e5f.jsonl.zst',
+  );
+
+  it('reads the decompressed lines, reports a damaged one, and does not reopen an unchanged one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-zst-'));
+    const damaged = join(dir, 'rollout-2025-09-03T08-00-00-0199e0c1-0000-7000-8000-000000000000.jsonl.zst');
+    writeFileSync(damaged, 'not zstd');
+    const k = IMPORT_KINDS.codex!;
+    const store = await createDuckDbStore(':memory:');
+    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+    try {
+      const source = await k.load();
+      const first = await importFiles(
+        source,
+        [FIXTURE, damaged],
+        { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
+        { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding },
+      );
+      expect(first.imported).toBe(2);
+      expect(first.skippedByCode).toEqual({ SRC_UNREADABLE: 1 });
+      expect(first.firstSkips[0]).toMatchObject({ ref: damaged, code: 'SRC_UNREADABLE' });
+      expect(first.firstSkips[0]!.reason).toContain('not a valid zstd file');
+      const { rows } = await store.query({ dimensions: ['session_id', 'model_requested'] });
+      expect(
+        rows.map((r) => [r.dims, r.events, r.input_tokens, r.cache_read_tokens, r.output_tokens]),
+      ).toEqual([
+        [
+          { session_id: '0199e0c1-5a7b-7c3d-9e4f-0a1b2c3d4e5f', model_requested: 'gpt-5-codex' },
+          2,
+          1900,
+          1100,
+          800,
+        ],
+      ]);
+      const again = await importFiles(
+        source,
+        [FIXTURE],
+        { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_001 },
+        { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding },
+      );
+      expect(again).toMatchObject({ imported: 0, unchangedFiles: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});

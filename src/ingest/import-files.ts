@@ -1,6 +1,7 @@
 import { closeSync, openSync, type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UnpricedEvent } from '../ledger/event.js';
+import { decompressedLog, isCompressedLog } from '../sources/read-lines.js';
 import type { LineSource, Sink, Skip } from '../sources/source.js';
 import type { FileState } from '../store/import-records.js';
 import { createBatcher, type ImportDeps } from './batcher.js';
@@ -94,6 +95,18 @@ export function planImport(
     } catch (e) {
       cannotOpen(path, e);
       continue;
+    }
+    // A compressed log is decompressed here too: a damaged one is reported, and the other files are read.
+    if (isCompressedLog(path)) {
+      try {
+        decompressedLog(path);
+      } catch (e) {
+        out.unreadable.push({
+          path,
+          reason: `${(e as Error).message}; the compressed log was not read`,
+        });
+        continue;
+      }
     }
     out.files++;
     if (plan.offset > 0 && tailHash(path, plan.offset) !== plan.check)
@@ -204,7 +217,9 @@ export async function importFiles(
   try {
     for (const planned of plans) {
       const { path, facts, plan } = planned;
-      const progress = (end: number) => deps.onProgress?.(doneBefore + end - plan.offset, total);
+      // A compressed log's offsets are in its decompressed text, larger than the file the total counts.
+      const progress = (end: number) =>
+        deps.onProgress?.(doneBefore + Math.min(end - plan.offset, toRead(planned)), total);
       const r = reads
         ? await storeRead(await reads.next(), summary, batcher)
         : await readFile(source, path, plan, lines, deps, sink, summary, batcher.maybeFlush, progress);

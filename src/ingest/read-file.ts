@@ -3,8 +3,7 @@
  * read worker (worker/read-worker.ts). Synchronous reads; the only awaits are the caller's `maybeFlush`.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { type Line, readLinesSync, tooLongSkip } from '../sources/read-lines.js';
+import { type Line, openLog, readLinesSync, tooLongSkip } from '../sources/read-lines.js';
 import { isResumable } from '../sources/resumable.js';
 import type { LineParser, LineSource, ParseContext, Sink } from '../sources/source.js';
 import type { FilePlan, ResumeMode } from './file-plan.js';
@@ -127,12 +126,12 @@ export function tailHash(path: string, offset: number): string | null {
   return createHash('sha256').update(b.subarray(0, n)).digest('hex');
 }
 
-/** Reads into `b` from `position`; returns the bytes read. */
+/** Reads into `b` from `position` (of the decompressed text, for a compressed log); returns the bytes read. */
 function readAt(path: string, b: Buffer, position: number): number {
-  const fd = openSync(path, 'r');
+  const log = openLog(path);
   try {
-    return readSync(fd, b, 0, b.length, position);
+    return log.read(b, 0, b.length, position);
   } finally {
-    closeSync(fd);
+    log.close();
   }
 }

@@ -1,6 +1,7 @@
 import { constants, isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { decompress } from 'fzstd';
 import type { Skip } from './source.js';
 
 export interface Line {
@@ -57,12 +58,71 @@ const strict = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');
 
 /**
+ * Whether a log is zstd-compressed. Codex compresses rollouts a week old in place, `rollout-….jsonl` becoming
+ * `rollout-….jsonl.zst` (openai/codex codex-rs/rollout/src/compression.rs: COMPRESSED_SUFFIX, MIN_ROLLOUT_AGE), and
+ * reads both transparently. Lines, offsets and line numbers of such a file are those of its decompressed text.
+ */
+export function isCompressedLog(path: string): boolean {
+  return /\.zst$/i.test(path);
+}
+
+/** The last file decompressed: a compressed log is read whole, then its lines, last byte and tail hash are taken. */
+let decompressed: { path: string; size: number; mtimeMs: number; bytes: Buffer } | null = null;
+
+/**
+ * The decompressed bytes of a `.zst` log, in memory: Codex compresses only cold rollouts, each read once per import.
+ * Throws with the reason when the file is not valid zstd.
+ */
+export function decompressedLog(path: string): Buffer {
+  const { size, mtimeMs } = statSync(path);
+  const c = decompressed;
+  if (c && c.path === path && c.size === size && c.mtimeMs === mtimeMs) return c.bytes;
+  let out: Uint8Array;
+  try {
+    out = decompress(readFileSync(path));
+  } catch (e) {
+    throw new Error(`not a valid zstd file (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  decompressed = { path, size, mtimeMs, bytes };
+  return bytes;
+}
+
+/** Positioned reads of a log's bytes: the file's own, or the decompressed text of a `.zst` log. */
+export interface LogReader {
+  read(buf: Buffer, offset: number, length: number, position: number): number;
+  close(): void;
+}
+
+export function openLog(path: string): LogReader {
+  if (isCompressedLog(path)) {
+    const bytes = decompressedLog(path);
+    return {
+      read: (buf, offset, length, position) =>
+        position >= bytes.length
+          ? 0
+          : bytes.copy(buf, offset, position, Math.min(bytes.length, position + length)),
+      close: () => {},
+    };
+  }
+  const fd = openSync(path, 'r');
+  return {
+    read: (buf, offset, length, position) => readSync(fd, buf, offset, length, position),
+    close: () => closeSync(fd),
+  };
+}
+
+/**
  * Lines of a file, streamed in 1 MiB reads with flat memory. Splitting on the byte 0x0A is safe in UTF-8 (it never
  * occurs inside a multi-byte character). A chunk that is valid UTF-8 — the common, fast case — is decoded once;
  * only a chunk that is not is decoded line by line to mark the lines with bad bytes. A last line without a newline is still
  * yielded (`end` is then the file size): a truncated write is the parser's to judge, not ours to drop.
  */
 export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenerator<Line> {
+  if (isCompressedLog(path)) {
+    yield* readLinesSync(path, from);
+    return;
+  }
   const fh = await open(path, 'r');
   const chunks = new Chunker(from);
   const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
@@ -109,18 +169,18 @@ export interface Chunk {
  * For a caller that reads lines from their bytes, and hands the others to `linesOf`.
  */
 export function* readChunksSync(path: string, from: ReadFrom = {}): Generator<Chunk> {
-  const fd = openSync(path, 'r');
+  const log = openLog(path);
   const chunks = new Chunker(from);
   try {
     for (;;) {
       const { buf, offset, position } = chunks.nextRead();
-      const { chunk, done } = chunks.take(readSync(fd, buf, offset, buf.length - offset, position));
+      const { chunk, done } = chunks.take(log.read(buf, offset, buf.length - offset, position));
       if (chunk) yield chunk;
       if (done) return;
     }
   } finally {
     chunks.release();
-    closeSync(fd);
+    log.close();
   }
 }
 

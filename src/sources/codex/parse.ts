@@ -21,7 +21,7 @@ export const CODEX_SOURCE_ID = 'codex';
  */
 export const CODEX_FALLBACK_MODEL = 'gpt-5';
 
-const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
+const UUID_IN_NAME = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(?:\.zst)?$/i;
 
 /**
  * Longest pause (µs) inside the burst in which Codex copies a parent's history into a forked or subagent rollout.
@@ -113,7 +113,7 @@ class RolloutState {
     private readonly sink: Sink,
   ) {
     const file = ctx.path.split(/[\\/]/).at(-1) ?? ctx.path;
-    this.sessionId = UUID_IN_NAME.exec(file)?.[1] ?? file.replace(/\.jsonl$/i, '');
+    this.sessionId = UUID_IN_NAME.exec(file)?.[1] ?? file.replace(/\.jsonl(?:\.zst)?$/i, '');
   }
 
   snapshot(): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,5 +42,30 @@ describe('codex paths', () => {
     const d = await findCodexFiles({ env: {}, home: '/x', dirs: [join(FIXTURES, 'empty')] });
     expect(d.files).toEqual([]);
     expect(d.missing).toEqual([]);
+  });
+});
+
+// Codex compresses week-old rollouts in place to `.jsonl.zst` and, while both forms exist, reads the plain one
+// (openai/codex codex-rs/rollout/src/compression.rs: parse_rollout_file_name, should_skip_compressed_sibling).
+describe('codex paths, compressed rollouts', () => {
+  const ZST = join(
+    FIXTURES,
+    'compressed/archived_sessions/2025/09/02/rollout-2025-09-02T08-00-00-0199e0c1-5a7b-7c3d-9e4f-0a1b2c3d4e5f.jsonl.zst',
+  );
+
+  it('finds rollout-*.jsonl.zst, and not the compressed twin of a plain rollout', async () => {
+    expect(
+      (await findCodexFiles({ env: { CODEX_HOME: join(FIXTURES, 'compressed') }, home: '/x' })).files,
+    ).toEqual([ZST]);
+    const home = mkdtempSync(join(tmpdir(), 'tl-codex-zst-'));
+    const day = join(home, 'sessions/2025/09/02');
+    mkdirSync(day, { recursive: true });
+    const plain = join(day, 'rollout-2025-09-02T08-00-00-0199e0c1-5a7b-7c3d-9e4f-0a1b2c3d4e5f.jsonl');
+    writeFileSync(plain, '');
+    copyFileSync(ZST, `${plain}.zst`);
+    const alone = join(day, 'rollout-2025-09-02T09-00-00-0199e0c1-0000-7000-8000-000000000001.jsonl.zst');
+    copyFileSync(ZST, alone);
+    writeFileSync(join(day, 'notes.jsonl.zst'), '');
+    expect((await findCodexFiles({ env: { CODEX_HOME: home }, home: '/x' })).files).toEqual([plain, alone]);
   });
 });

@@ -21,8 +21,11 @@ export function codexHome(env: Env, home: string): string {
   return resolve(fromEnv ? fromEnv : join(home, '.codex'));
 }
 
-/** Codex names every session log `rollout-<time>-<uuid>.jsonl`; other files under the folders are not usage. */
-const ROLLOUT = /^rollout-.*\.jsonl$/;
+/**
+ * Codex names every session log `rollout-<time>-<uuid>.jsonl`, compressed in place to `….jsonl.zst` once a week old
+ * (openai/codex codex-rs/rollout/src/compression.rs); other files under the folders are not usage.
+ */
+const ROLLOUT = /^rollout-.*\.jsonl(\.zst)?$/;
 const SUBFOLDERS = ['sessions', 'archived_sessions'];
 
 /**
@@ -62,6 +65,8 @@ export async function findCodexFiles(opts: {
     // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
     if (!found && explicit) await walk(root, files, ACCEPT, unreadable);
   }
+  // While Codex compresses or re-opens a rollout both forms exist for a moment; like Codex, read the plain one.
+  for (const f of files) if (f.endsWith('.zst') && files.has(f.slice(0, -'.zst'.length))) files.delete(f);
   return { roots, files: [...files].sort(), missing, unreadable };
 }
 
