@@ -21,6 +21,8 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
   return {
     id: 'remote',
     append: (events) => call('append', { events }),
+    // Patches come only from the server's own OTLP receiver, through its write-ahead log.
+    attribute: needsTheFile,
     query: (q) => call('query', q),
     events: (f) => call('events', f),
     count: () => call('count', {}),

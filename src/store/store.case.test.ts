@@ -554,6 +554,62 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(await store.repriceAudit(5)).toHaveLength(5);
     });
 
+    it('attribute fills agent and task_id only where null; reports by agent follow, money and tokens do not move', async () => {
+      // Events without agent or task over two days, one with its source's own agent, one with a task already.
+      const events = [
+        ...Array.from({ length: 6 }, (_, i) => makeEvent(i, { agent: null, ts: T0 + i * HOUR })),
+        makeEvent(6, { agent: null, ts: T0 + DAY + HOUR }),
+        makeEvent(7, { agent: 'from-source', ts: T0 + DAY + 2 * HOUR }),
+        makeEvent(8, { agent: null, task_id: 'given-task', ts: T0 + DAY + 3 * HOUR }),
+        makeEvent(9, { agent: null, ts: T0 + DAY + 4 * HOUR }),
+      ];
+      await store.append(events);
+      const before = await store.query({ dimensions: [] });
+      const patch = (e: UsageEvent, agent: string | null, task: string | null) => ({
+        event_id: e.event_id,
+        ts: e.ts,
+        agent,
+        task_id: task,
+      });
+      const patches = [
+        ...events.slice(0, 7).map((e) => patch(e, 'planner', 'run-1')),
+        patch(events[7]!, 'planner', 'run-1'),
+        patch(events[8]!, 'planner', 'run-2'),
+        // Names no stored event (another ts), and an id no event can have: nothing happens.
+        patch({ ...events[9]!, ts: events[9]!.ts + 1 }, 'planner', 'run-1'),
+        { event_id: 'not-an-id', ts: T0, agent: 'x', task_id: 'y' },
+      ];
+      expect(await store.attribute(patches)).toEqual({ patched: 9 });
+      // Idempotent: the same patches again change nothing, and a later one cannot overwrite.
+      expect(await store.attribute(patches)).toEqual({ patched: 0 });
+      expect(await store.attribute([patch(events[0]!, 'other', 'other')])).toEqual({ patched: 0 });
+      const byId = new Map((await store.events({})).map((e) => [e.event_id, e]));
+      for (const e of events.slice(0, 7))
+        expect(byId.get(e.event_id)).toMatchObject({ agent: 'planner', task_id: 'run-1' });
+      expect(byId.get(events[7]!.event_id)).toMatchObject({ agent: 'from-source', task_id: 'run-1' });
+      expect(byId.get(events[8]!.event_id)).toMatchObject({ agent: 'planner', task_id: 'given-task' });
+      expect(byId.get(events[9]!.event_id)).toMatchObject({ agent: null, task_id: null });
+      // Everything but agent and task_id is as stored.
+      for (const e of events) {
+        const { agent: _a, task_id: _t, ...rest } = byId.get(e.event_id)!;
+        const { agent: _b, task_id: _u, ...want } = e;
+        expect(rest).toEqual(want);
+      }
+      const after = await store.query({ dimensions: [] });
+      expect(after.totals).toEqual(before.totals);
+      // Reports by agent over whole days read the rollup (rebuilt for the patched days), by task the events.
+      const dayOf = (e: UsageEvent) => new Date(Math.floor(e.ts / DAY) * (DAY / 1000)).toISOString();
+      const whole = { since: T0, until: T0 + 2 * DAY, bucket: 'day' } as const;
+      const byAgent = await store.query({ dimensions: ['agent'], ...whole });
+      expect(rowsBy(byAgent, (d, b) => `${d.agent}|${b}`)).toEqual(
+        sumBy([...byId.values()], (e) => `${e.agent}|${dayOf(e)}`),
+      );
+      const byTask = await store.query({ dimensions: ['task_id'], ...whole });
+      expect(rowsBy(byTask, (d, b) => `${d.task_id}|${b}`)).toEqual(
+        sumBy([...byId.values()], (e) => `${e.task_id}|${dayOf(e)}`),
+      );
+    });
+
     it('rejects unknown dimensions and bad events with a stable code', async () => {
       await expect(store.query({ dimensions: ['nope' as never] })).rejects.toMatchObject({
         code: 'STORE_BAD_QUERY',

@@ -1,3 +1,4 @@
+import type { AttributionPatch } from '../ledger/attribution-patch.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { PreparedBatch } from './duckdb/prepare-batch.js';
 import type { ImportRecords } from './import-records.js';
@@ -72,6 +73,12 @@ export interface Store {
    * an encoding.
    */
   appendPrepared?(batch: PreparedBatch): Promise<AppendResult>;
+  /**
+   * Fills agent and task_id of stored events where they are null (an OTLP agent span that arrived after the calls
+   * under it: ledger/attribution-patch.ts); never changes what a source said, nor money or tokens. Rollups follow.
+   * Idempotent; a patch naming no stored event changes nothing. Returns how many events changed.
+   */
+  attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }>;
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;

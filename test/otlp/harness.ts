@@ -38,6 +38,10 @@ export async function startHarness(
           await gate;
           return store.append(events);
         },
+        async attribute(patches) {
+          await gate;
+          return store.attribute(patches);
+        },
       }
     : store;
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { TokenledgerError } from '../../errors.js';
+import type { AttributionPatch } from '../attribution-patch.js';
 import { EVENT_FIELDS, type RateCard, type UsageEvent } from '../event.js';
 
 /**
@@ -150,6 +151,15 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
  * version throws LEDGER_WAL_VERSION.
  */
 export function decodeRecord(line: Buffer): UsageEvent | null {
+  const r = decodeLine(line);
+  return r === null || isPatch(r) ? null : r;
+}
+
+/**
+ * An event or an attribution patch from one line (without its newline), or null when the line is torn or corrupt.
+ * A record of an unknown version throws LEDGER_WAL_VERSION.
+ */
+export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
   if (line.length < 10 || line[8] !== 0x20) return null;
   const body = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(body).toString(16).padStart(8, '0')) return null;
@@ -160,6 +170,7 @@ export function decodeRecord(line: Buffer): UsageEvent | null {
     return null;
   }
   if (Array.isArray(raw)) {
+    if (raw[0] === PATCH) return patchOf(raw, 0);
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
@@ -266,8 +277,14 @@ function fromObject(raw: Record<string, unknown>): UsageEvent {
  * Segments are preallocated with zero bytes and a record never contains one (JSON escapes control characters), so
  * the first zero byte is the end of what was written.
  */
-export function decodeSegment(bytes: Buffer): { events: UsageEvent[]; bad: number } {
+export function decodeSegment(bytes: Buffer): {
+  events: UsageEvent[];
+  /** Attribution patches, in log order; each follows the events it names (replay applies them after). */
+  patches: AttributionPatch[];
+  bad: number;
+} {
   const events: UsageEvent[] = [];
+  const patches: AttributionPatch[] = [];
   let bad = 0;
   let start = 0;
   const zero = bytes.indexOf(0);
@@ -276,13 +293,14 @@ export function decodeSegment(bytes: Buffer): { events: UsageEvent[]; bad: numbe
     let end = bytes.indexOf(0x0a, start);
     if (end < 0 || end > stop) end = stop;
     if (end > start) {
-      const e = decodeRecord(bytes.subarray(start, end));
-      if (e === null) bad++;
-      else events.push(e);
+      const r = decodeLine(bytes.subarray(start, end));
+      if (r === null) bad++;
+      else if (isPatch(r)) patches.push(r);
+      else events.push(r);
     }
     start = end + 1;
   }
-  return { events, bad };
+  return { events, patches, bad };
 }
 
 /**
@@ -290,17 +308,63 @@ export function decodeSegment(bytes: Buffer): { events: UsageEvent[]; bad: numbe
  * bytes): no checksums to check, since the bytes never left memory, and anything that does not decode is a bug,
  * so it throws rather than skips. Events of one rate card share one card object.
  */
-export function decodeRecords(bytes: Buffer): UsageEvent[] {
+export function decodeRecords(bytes: Buffer, patches?: AttributionPatch[]): UsageEvent[] {
   const events: UsageEvent[] = [];
   const cards = new Map<string, RateCard>();
   for (let start = 0; start < bytes.length; ) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
+    // `[2,` for an event, `["attribution",` for a patch: one comparison on the event's path.
+    if (bytes[start + 10] === QUOTE && a[0] === PATCH) {
+      if (patches === undefined)
+        throw new Error(`an attribution patch at byte ${start}, where only events were expected`);
+      patches.push(patchOf(a, start));
+      start = end + 1;
+      continue;
+    }
     if (!Array.isArray(a) || a[0] !== VERSION || a.length !== RATES_AT + 1)
       throw new Error(`not a version-${VERSION} write-ahead log record at byte ${start}`);
     events.push(fromArray(a, cards));
     start = end + 1;
   }
   return events;
+}
+
+/**
+ * The attribution patch record, a kind of its own beside the event's (whose format is unchanged):
+ * `["attribution", event_id, ts, agent, task_id]`, checksummed like every line. A tokenledger from before patches
+ * refuses the record with LEDGER_WAL_VERSION rather than skipping it.
+ */
+const PATCH = 'attribution';
+const QUOTE = 0x22;
+
+export function isPatch(r: UsageEvent | AttributionPatch): r is AttributionPatch {
+  return !('source' in r);
+}
+
+export function encodePatches(patches: readonly AttributionPatch[]): Buffer {
+  if (patches.length === 0) return EMPTY;
+  const jsons = patches.map((p) => JSON.stringify([PATCH, p.event_id, p.ts, p.agent, p.task_id]));
+  const buf = Buffer.allocUnsafe(jsons.reduce((n, j) => n + j.length * 3 + 10, 0));
+  let at = 0;
+  for (const j of jsons) at = writeLine(buf, at, j);
+  return buf.subarray(0, at);
+}
+
+function patchOf(a: unknown[], at: number): AttributionPatch {
+  const [, event_id, ts, agent, task_id] = a;
+  const text = (v: unknown) => v === null || typeof v === 'string';
+  if (
+    a.length !== 5 ||
+    typeof event_id !== 'string' ||
+    !Number.isSafeInteger(ts) ||
+    !text(agent) ||
+    !text(task_id)
+  )
+    throw new TokenledgerError(
+      'LEDGER_WAL_VERSION',
+      `write-ahead log attribution record at byte ${at} is not ["attribution", event_id, ts, agent, task_id]; run the tokenledger version that wrote it to replay it`,
+    );
+  return { event_id, ts: ts as number, agent: agent as string | null, task_id: task_id as string | null };
 }

@@ -3,7 +3,6 @@ import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TokenledgerError } from '../../errors.js';
-import type { UsageEvent } from '../event.js';
 import { decodeSegment } from './codec.js';
 
 /**
@@ -32,7 +31,7 @@ export async function listSegments(dir: string): Promise<{ seq: number; path: st
     .sort((a, b) => a.seq - b.seq);
 }
 
-export async function readSegment(path: string): Promise<{ events: UsageEvent[]; bad: number }> {
+export async function readSegment(path: string): Promise<ReturnType<typeof decodeSegment>> {
   try {
     return decodeSegment(await readFile(path));
   } catch (cause) {

@@ -10,9 +10,17 @@ import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { AppendResult } from '../../store/store.js';
+import type { AttributionPatch } from '../attribution-patch.js';
 import { EVENT_FIELDS, type UsageEvent } from '../event.js';
 import { canonicalRecordSchema } from '../schema.js';
-import { decodeRecord, decodeRecords, decodeSegment, encodeRecord, encodeRecords } from './codec.js';
+import {
+  decodeRecord,
+  decodeRecords,
+  decodeSegment,
+  encodePatches,
+  encodeRecord,
+  encodeRecords,
+} from './codec.js';
 import { listSegments } from './segment-files.js';
 import { REFUSED_FILE, type Refusal } from './set-aside.js';
 import { openWal, WAL_SYNC, type WalSink } from './wal.js';
@@ -32,6 +40,19 @@ class MemorySink implements WalSink {
       }
     }
     return { inserted, duplicates: events.length - inserted };
+  }
+  /** Fills only nulls, like the store; a patch for an event not held changes nothing. */
+  async attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {
+    if (this.fail) throw new Error('store is down');
+    let patched = 0;
+    for (const p of patches) {
+      const e = this.rows.get(`${p.event_id}@${p.ts}`);
+      if (e === undefined) continue;
+      const next = { ...e, agent: e.agent ?? p.agent, task_id: e.task_id ?? p.task_id };
+      if (next.agent !== e.agent || next.task_id !== e.task_id) patched++;
+      this.rows.set(`${p.event_id}@${p.ts}`, next);
+    }
+    return { patched };
   }
 }
 
@@ -98,7 +119,11 @@ describe('codec versions', () => {
   it('still replays version-1 lines, mixed with version 2 in one segment', () => {
     const a = event(1);
     const b = event(2);
-    expect(decodeSegment(Buffer.concat([v1Line(a), encodeRecord(b)]))).toEqual({ events: [a, b], bad: 0 });
+    expect(decodeSegment(Buffer.concat([v1Line(a), encodeRecord(b)]))).toEqual({
+      events: [a, b],
+      patches: [],
+      bad: 0,
+    });
   });
 
   it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
@@ -166,7 +191,7 @@ describe('encodeRecords', () => {
     events[3] = { ...events[3]!, user: 'zoë 🚀 "quoted" \n', tags: { é: 'ü'.repeat(500) } };
     const many = encodeRecords(events);
     expect(many.equals(Buffer.concat(events.map((e) => encodeRecord(e))))).toBe(true);
-    expect(decodeSegment(many)).toEqual({ events, bad: 0 });
+    expect(decodeSegment(many)).toEqual({ events, patches: [], bad: 0 });
     expect(encodeRecords([]).length).toBe(0);
   });
 });
@@ -190,6 +215,88 @@ describe('decodeRecords', () => {
   it('throws on bytes that are not records this process encoded', () => {
     expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-2/);
     expect(() => decodeRecords(Buffer.from('00000000 [2,'))).toThrow();
+  });
+});
+
+// Issue 5: an agent span exported after the calls under it attributes them through an attribution patch record,
+// a record kind of its own beside the (unchanged) event record.
+describe('attribution patch records', () => {
+  const patch = (i: number, agent: string | null, task: string | null): AttributionPatch => ({
+    event_id: event(i).event_id,
+    ts: event(i).ts,
+    agent,
+    task_id: task,
+  });
+
+  it('round-trip between the events around them, leave event lines as they were, and fail their checksum when torn', () => {
+    const patches = [patch(1, 'planner', 'run-1'), patch(2, null, 'zoë "q" \n')];
+    const bytes = Buffer.concat([
+      encodeRecords([event(1), event(2)]),
+      encodePatches(patches),
+      encodeRecord(event(3)),
+    ]);
+    expect(decodeSegment(bytes)).toEqual({ events: [event(1), event(2), event(3)], patches, bad: 0 });
+    expect(encodeRecords([event(1)]).equals(encodeRecord(event(1)))).toBe(true);
+    const out: AttributionPatch[] = [];
+    expect(decodeRecords(bytes, out)).toEqual([event(1), event(2), event(3)]);
+    expect(out).toEqual(patches);
+    // Where only events are expected (a caller that cannot apply patches), one is an error, not a skipped line.
+    expect(() => decodeRecords(bytes)).toThrow(/attribution patch/);
+    const one = encodePatches([patches[0]!]);
+    expect(decodeSegment(one.subarray(0, one.length - 5))).toEqual({ events: [], patches: [], bad: 1 });
+    expect(encodePatches([]).length).toBe(0);
+    // A patch record is not an event: decodeRecord (events only) gives nothing for it.
+    expect(decodeRecord(one.subarray(0, one.length - 1))).toBeNull();
+  });
+
+  it('drain applies patches after the events drained with them; a patch-only append is acknowledged and kept', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const sink = new MemorySink();
+    const calls: string[] = [];
+    const traced: WalSink = {
+      append(e) {
+        calls.push(`append ${e.length}`);
+        return sink.append(e);
+      },
+      attribute(p) {
+        calls.push(`attribute ${p.length}`);
+        return sink.attribute(p);
+      },
+    };
+    const wal = await openWal({ dir, sink: traced, drainIntervalMs: 60_000 });
+    await wal.appendEncoded(encodeRecords([event(1), { ...event(2), agent: 'from-source' }]), 2);
+    // The patch for event 3 comes before event 3 itself in the log, in the same drain: it still applies.
+    await wal.appendEncoded(
+      encodePatches([patch(1, 'planner', 'run-1'), patch(2, 'planner', null), patch(3, 'p3', null)]),
+      0,
+    );
+    await wal.appendEncoded(encodeRecords([event(3)]), 1);
+    expect(wal.depth()).toBe(3);
+    await wal.drain();
+    expect(wal.depth()).toBe(0);
+    expect(calls).toEqual(['append 3', 'attribute 3']);
+    const row = (i: number) => sink.rows.get(`${event(i).event_id}@${event(i).ts}`);
+    expect(row(1)).toMatchObject({ agent: 'planner', task_id: 'run-1' });
+    expect(row(2)).toMatchObject({ agent: 'from-source', task_id: null });
+    expect(row(3)).toMatchObject({ agent: 'p3' });
+    await wal.close();
+  });
+
+  it('are replayed after a crash, after the events of their segment; a log without them replays as before', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    await crashed.appendEncoded(encodeRecords([event(1), event(2)]), 2);
+    await crashed.appendEncoded(encodePatches([patch(1, 'planner', 'run-1')]), 0);
+    // No drain, no close: the next process replays the events, then the patch.
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0, patches: 1 });
+    expect(sink.rows.get(`${event(1).event_id}@${event(1).ts}`)).toMatchObject({
+      agent: 'planner',
+      task_id: 'run-1',
+    });
+    expect(sink.rows.get(`${event(2).event_id}@${event(2).ts}`)).toEqual(event(2));
+    await wal.close();
   });
 });
 
@@ -237,6 +344,7 @@ describe('openWal', () => {
         batches.push(events.map((e) => e.event_id));
         return { inserted: events.length, duplicates: 0 };
       },
+      attribute: async () => ({ patched: 0 }),
     };
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, storeBatch: 7 });
     const all = Array.from({ length: 30 }, (_, i) => event(i));
@@ -290,7 +398,7 @@ describe('openWal', () => {
     await writeFile(seg!.path, bytes);
 
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1, refused: 0 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1, refused: 0, patches: 0 });
     expect(sink.rows.size).toBe(50);
     expect(sink.rows.has(`${event(99).event_id}@${event(99).ts}`)).toBe(false);
     await wal.close();
@@ -315,7 +423,7 @@ describe('openWal', () => {
       drainIntervalMs: 60_000,
       onRefused: (r) => refusals.push(r),
     });
-    expect(wal.replayed).toEqual({ segments: 1, events: 30, inserted: 28, bad: 0, refused: 2 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 30, inserted: 28, bad: 0, refused: 2, patches: 0 });
     expect((await store.events({ limit: 100 })).map((e) => e.event_id).sort()).toEqual(
       events.filter((_, i) => !bad.has(i)).map((e) => e.event_id),
     );
@@ -442,6 +550,7 @@ describe('openWal', () => {
         if (calls.length === 1) await new Promise<void>((r) => (release = r));
         return sink.append(events);
       },
+      attribute: (patches) => sink.attribute(patches),
     };
     const wal = await openWal({ dir, sink: slow, drainIntervalMs: 60_000 });
     await Promise.all(Array.from({ length: 5 }, (_, i) => wal.append(event(i))));

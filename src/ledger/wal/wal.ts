@@ -1,6 +1,7 @@
 import { close, fdatasync, writev, writevSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
 import type { AppendResult } from '../../store/store.js';
+import type { AttributionPatch } from '../attribution-patch.js';
 import type { UsageEvent } from '../event.js';
 import { decodeRecords, encodeRecord } from './codec.js';
 import {
@@ -15,9 +16,11 @@ import { appendSettingAside, type Refusal } from './set-aside.js';
 
 export { WAL_SYNC, type WalSync } from './segment-files.js';
 
-/** The one thing the WAL needs from a store: idempotent append by event id. */
+/** What the WAL needs from a store: idempotent append by event id, and idempotent attribution patches. */
 export interface WalSink {
   append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  /** Fills agent / task_id of stored events where they are null (Store.attribute). */
+  attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }>;
 }
 
 export interface WalOptions {
@@ -46,6 +49,8 @@ export interface ReplayResult {
   inserted: number;
   /** Torn or corrupt lines skipped (a torn tail is a write that was never acknowledged). */
   bad: number;
+  /** Attribution patch records replayed (each after the events of its segment). */
+  patches: number;
   /** Events the store refused, set aside in refused.jsonl (set-aside.ts). */
   refused: number;
 }
@@ -57,6 +62,8 @@ export interface Wal {
    * Resolves once `count` events, already encoded as log records (codec.ts encodeRecords, as the OTLP worker does
    * off the main thread), are in the log: one write in one group commit, one promise. A crash mid-write may keep a
    * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again.
+   * The records may end in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes
+   * them after the events drained with them.
    */
   appendEncoded(records: Buffer, count: number): Promise<void>;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
@@ -132,16 +139,20 @@ const STORE_BATCH = 20_000;
 const DRAIN_AT = 5_000;
 
 async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
-  const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0, refused: 0 };
+  const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0, refused: 0, patches: 0 };
   const onRefused = (x: Refusal) => {
     r.refused += x.count;
     o.onRefused?.(x);
   };
   for (const seg of await listSegments(o.dir)) {
-    const { events, bad } = await readSegment(seg.path);
+    const { events, patches, bad } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
       r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
     }
+    // After every event of the segment, so each patch finds the events written before it; a patch only fills
+    // nulls, so taking it later than its place in the log leaves what taking it in place would.
+    for (let i = 0; i < patches.length; i += batch) await o.sink.attribute(patches.slice(i, i + batch));
+    r.patches += patches.length;
     await removeSegment(seg.path);
     r.segments++;
     r.events += events.length;
@@ -200,7 +211,7 @@ class SegmentWal implements Wal {
   appendEncoded(records: Buffer, count: number): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
-    if (count === 0) return Promise.resolve();
+    if (records.length === 0) return Promise.resolve();
     return this.enqueue(records, new Encoded(records, count));
   }
 
@@ -363,17 +374,20 @@ class SegmentWal implements Wal {
     let left = this.queue.length;
     while (left > 0) {
       const part: UsageEvent[] = [];
+      const patches: AttributionPatch[] = [];
       let items = 0;
       while (items < left && part.length < this.batch) {
         const q = this.queue[items++]!;
         if (q instanceof Encoded) {
-          for (const e of decodeRecords(q.bytes)) part.push(e);
+          for (const e of decodeRecords(q.bytes, patches)) part.push(e);
           // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
           await new Promise((resolve) => setImmediate(resolve));
         } else part.push(q);
       }
       try {
         await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
+        // After the part's events (see replay); a failure retries both, each idempotent.
+        if (patches.length > 0) await this.o.sink.attribute(patches);
       } catch (e) {
         this.sealed = sealed.concat(this.sealed);
         throw e;

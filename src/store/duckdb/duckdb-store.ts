@@ -1,4 +1,5 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
@@ -17,6 +18,7 @@ import type {
   Store,
 } from '../store.js';
 import { type RollupUpkeep, writeBatch } from './append.js';
+import { attributeEvents } from './attribute.js';
 import { ContextCache } from './context-cache.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
@@ -295,6 +297,10 @@ class DuckDbStore implements Store {
 
   export(o: ExportOptions): Promise<{ rows: number }> {
     return this.s.exclusive(() => exportLedger(this.s, o));
+  }
+
+  attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {
+    return this.s.exclusive(() => attributeEvents(this.s, patches));
   }
 
   reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
