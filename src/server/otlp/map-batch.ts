@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { type UnpricedEvent, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
-import { encodeRecords } from '../../ledger/wal/codec.js';
+import { encodePatches, encodeRecords } from '../../ledger/wal/codec.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { OtlpIngest } from '../../sources/otlp/ingest.js';
 import type { Mapped } from '../../sources/otlp/mapped.js';
@@ -23,9 +23,13 @@ export interface OtlpBatch {
 
 /** The request's events as write-ahead-log records, and what could not be used. */
 export interface MappedBatch {
-  /** encodeRecords' bytes: a checksummed line per event, priced. */
+  /**
+   * encodeRecords' bytes: a checksummed line per event, priced; then a line per attribution patch (agent / task for
+   * events of earlier requests, from wrapper spans in this one), which the log keeps as durably as the events.
+   */
   records: Buffer;
   events: number;
+  patches: number;
   rejected: number;
   /** The partial-success message (empty when nothing was rejected). */
   message: string;
@@ -85,9 +89,11 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
       });
     }
   }
+  const events = encodeRecords(priced);
   return {
-    records: encodeRecords(priced),
+    records: mapped.patches.length === 0 ? events : Buffer.concat([events, encodePatches(mapped.patches)]),
     events: priced.length,
+    patches: mapped.patches.length,
     rejected: rejected.length,
     message: summary(rejected),
   };

@@ -1,10 +1,12 @@
 import { hash } from 'node:crypto';
+import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { attributionOf } from './attribution.js';
 import { spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportTraceRequest, Span } from './otlp-types.js';
+import type { SpanHistory } from './span-history.js';
 import { providerId, usageOf } from './tokens.js';
 import { type Attrs, attrs, count, hexId, nanosToMicros, num, providerUsd, str, strOf } from './values.js';
 
@@ -69,15 +71,29 @@ interface Wrapper {
   workflow: string | null;
 }
 
+/** A span of the request that is neither a call nor a wrapper, but may link one to the other. */
+type Link = [traceId: string, spanId: string, parent: string];
+
 /**
  * GenAI spans → one event per inference span. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
- * usage; they attribute the inference spans under them (same trace, found through parent ids within the request)
- * to an agent and a task. Event ids are (trace id, span id), so a retried export is stored once.
+ * usage; they attribute the inference spans under them (same trace, found through parent ids, through any span in
+ * between) to an agent and a task. Event ids are (trace id, span id), so a retried export is stored once.
+ *
+ * With `history`, the spans of earlier requests count too: a call whose wrapper came earlier is attributed at
+ * once, and a wrapper (or a span linking to one) that comes later gives `patches` for the calls stored before it
+ * without agent or task (span-history.ts bounds how long and how many).
  */
-export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
+export function mapTraces(req: ExportTraceRequest, ctx: MapContext, history?: SpanHistory): Mapped {
   const out = emptyMapped();
   const rss = req.resourceSpans ?? [];
   const wrappers = new Map<string, Wrapper>();
+  const now = ctx.ingestedAt;
+  const gen = history?.next() ?? 0;
+  /** This request's wrappers by [traceId, spanId], and its links, for the history. */
+  const wrapperSpans: [string, string, Wrapper][] = [];
+  const links: Link[] = [];
+  /** This request's calls that may still get an agent or task from a wrapper to come. */
+  const pending: [string, string, string, UnpricedEvent][] = [];
   // Each span's attributes, built once and read by both passes.
   const spanAttrs: Attrs[] = [];
   for (const rs of rss)
@@ -107,16 +123,19 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
         }
         if (w === null) continue;
         const id = hexId(s.spanId);
-        if (id !== null) {
+        const traceId = hexId(s.traceId);
+        if (id !== null && traceId !== null) {
           w.parent = hexId(s.parentSpanId);
-          wrappers.set(`${hexId(s.traceId)}/${id}`, w);
+          wrappers.set(`${traceId}/${id}`, w);
+          if (history) wrapperSpans.push([traceId, id, w]);
         }
       }
   // Frameworks nest the model call below spans that are not wrappers (Strands: invoke_agent → execute_event_loop_cycle
-  // → chat). When the request has wrappers, the other spans that are not themselves inference spans are entered as
-  // plain links, so the walk up from an inference span passes through them; a request without wrappers pays nothing,
-  // and inference spans (the bulk of a request) only a Map lookup.
-  if (wrappers.size > 0) {
+  // → chat). When the request has wrappers, or the history knows the trace, the other spans that are not themselves
+  // inference spans are entered as plain links, so the walk up from an inference span passes through them; with a
+  // history they are kept for later requests too. A request without either pays nothing, and inference spans (the
+  // bulk of a request) only a Map lookup.
+  if (wrappers.size > 0 || history) {
     let m = 0;
     for (const rs of rss)
       for (const ss of rs.scopeSpans ?? [])
@@ -125,9 +144,13 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
           if (typeof op === 'string' && INFERENCE.has(op)) continue;
           const parent = hexId(s.parentSpanId);
           const id = parent === null ? null : hexId(s.spanId);
-          if (id === null) continue;
-          const key = `${hexId(s.traceId)}/${id}`;
-          if (!wrappers.has(key)) wrappers.set(key, { parent, agent: null, workflow: null });
+          const traceId = id === null ? null : hexId(s.traceId);
+          if (traceId === null) continue;
+          const key = `${traceId}/${id}`;
+          if (wrappers.has(key)) continue;
+          if (history) links.push([traceId, id!, parent!]);
+          if (wrappers.size > 0 || history?.hasTrace(traceId))
+            wrappers.set(key, { parent, agent: null, workflow: null });
         }
   }
   let n = 0;
@@ -139,7 +162,8 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
     for (let j = 0; j < sss.length; j++) {
       const spans = sss[j]!.spans ?? [];
       for (let k = 0; k < spans.length; k++) {
-        const r = spanEvent(spans[k]!, spanAttrs[n++]!, resource, wrappers, ctx);
+        const s = spans[k]!;
+        const r = spanEvent(s, spanAttrs[n++]!, resource, wrappers, ctx, history);
         if (r === null) out.ignored++;
         else if (typeof r === 'string')
           out.rejected.push({
@@ -150,11 +174,85 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext): Mapped {
         else {
           out.events.push(r);
           out.perRequest.add(key);
+          // A root span has no wrapper to wait for; nor has a call that names both already.
+          if (history && (r.agent === null || r.task_id === null) && Number.isSafeInteger(r.ts)) {
+            const parent = hexId(s.parentSpanId);
+            if (parent !== null) pending.push([hexId(s.traceId)!, hexId(s.spanId)!, parent, r]);
+          }
         }
       }
     }
   }
+  if (history) out.patches = remember(history, now, gen, wrapperSpans, links, pending);
   return out;
+}
+
+/**
+ * Enters the request's spans in the history and returns patches for calls of earlier requests that this request's
+ * spans now connect to a wrapper. A call is patched only when the walk from it passes through a span of this
+ * request: a retried export (its first 200 may never have been sent) patches again, which the store takes as a
+ * no-op, while later requests that add nothing above a call leave it alone.
+ */
+function remember(
+  history: SpanHistory,
+  now: number,
+  gen: number,
+  wrapperSpans: readonly [string, string, Wrapper][],
+  links: readonly Link[],
+  pending: readonly [string, string, string, UnpricedEvent][],
+): AttributionPatch[] {
+  // Traces with calls from earlier requests that this request's spans may reach.
+  const touched = new Set<string>();
+  for (const [t] of wrapperSpans) if (history.hasTrace(t)) touched.add(t);
+  for (const [t] of links) if (history.hasTrace(t)) touched.add(t);
+  for (const [t, id, parent, e] of pending)
+    history.put(t, id, {
+      parent,
+      agent: null,
+      workflow: null,
+      seen: now,
+      gen,
+      event: { id: e.event_id, ts: e.ts, agent: e.agent, task: e.task_id },
+    });
+  for (const [t, id, w] of wrapperSpans)
+    history.put(t, id, {
+      parent: w.parent,
+      agent: w.agent,
+      workflow: w.workflow,
+      seen: now,
+      gen,
+      event: null,
+    });
+  // Links only of traces the history holds by now: a trace with neither a waiting call nor a wrapper needs none.
+  for (const [t, id, parent] of links)
+    if (history.hasTrace(t))
+      history.put(t, id, { parent, agent: null, workflow: null, seen: now, gen, event: null });
+  const patches: AttributionPatch[] = [];
+  for (const t of touched)
+    for (const n of history.spans(t, now)) {
+      const e = n.event;
+      if (e === null || n.gen === gen || (e.agent !== null && e.task !== null)) continue;
+      let agent = e.agent;
+      let task = e.task;
+      let viaThisRequest = false;
+      for (let p = n.parent, hops = 0; p !== null && hops < 64; hops++) {
+        const w = history.get(t, p, now);
+        if (w === undefined) break;
+        if (w.gen === gen) viaThisRequest = true;
+        agent ??= w.agent;
+        task ??= w.workflow;
+        p = w.parent;
+      }
+      if (viaThisRequest && (agent !== e.agent || task !== e.task))
+        patches.push({
+          event_id: e.id,
+          ts: e.ts,
+          agent: e.agent === null ? agent : null,
+          task_id: e.task === null ? task : null,
+        });
+    }
+  history.prune(now);
+  return patches;
 }
 
 /**
@@ -202,6 +300,7 @@ function spanEvent(
   resource: Attrs,
   wrappers: ReadonlyMap<string, Wrapper>,
   ctx: MapContext,
+  history: SpanHistory | undefined,
 ): UnpricedEvent | string | null {
   let op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
   const aiEmbedding = op === null && isAiSdkEmbedding(a);
@@ -246,9 +345,16 @@ function spanEvent(
       }
   const end = nanosToMicros(s.endTimeUnixNano);
   const attribution = attributionOf(a, resource, ctx.attributes);
-  // Agent and task from the nearest wrapping span, unless the inference span names its own agent.
-  for (let p = wrappers.size > 0 ? hexId(s.parentSpanId) : null, hops = 0; p !== null && hops < 64; hops++) {
-    const w = wrappers.get(`${traceId}/${p}`);
+  // Agent and task from the nearest wrapping span, unless the inference span names its own agent: in this request,
+  // or remembered from an earlier one.
+  const known = history?.hasTrace(traceId) === true;
+  for (
+    let p = wrappers.size > 0 || known ? hexId(s.parentSpanId) : null, hops = 0;
+    p !== null && hops < 64;
+    hops++
+  ) {
+    const w =
+      wrappers.get(`${traceId}/${p}`) ?? (known ? history!.get(traceId, p, ctx.ingestedAt) : undefined);
     if (w === undefined) break;
     attribution.agent ??= w.agent;
     attribution.task_id ??= w.workflow;

@@ -1,3 +1,4 @@
+import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { Skip } from '../source.js';
 import type { AttributeMap } from './attribution.js';
@@ -17,8 +18,10 @@ export interface Mapped {
   perRequest: Set<string>;
   /** Records that were valid but are not usage (tool spans, other log events): neither events nor rejections. */
   ignored: number;
+  /** Agent / task for events of earlier requests, from wrapper spans in this one (genai-spans.ts). */
+  patches: AttributionPatch[];
 }
 
 export function emptyMapped(): Mapped {
-  return { events: [], rejected: [], perRequest: new Set(), ignored: 0 };
+  return { events: [], rejected: [], perRequest: new Set(), ignored: 0, patches: [] };
 }

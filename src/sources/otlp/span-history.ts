@@ -1,0 +1,114 @@
+/**
+ * How long, after the receiver saw a span, it can still take part in agent / task attribution: 30 minutes. An agent
+ * run's `invoke_agent` span is exported when the run ends, after the calls under it (the SDKs' BatchSpanProcessor
+ * exports ended spans every 5 s), so the calls of a run longer than this are not attributed by it.
+ */
+export const HISTORY_WINDOW_US = 30 * 60 * 1_000_000;
+/**
+ * At most this many spans are kept (~25 MB of the OTLP worker's heap, measured at ~250 bytes a span); past it the
+ * traces seen least recently go first. Under a flood this is what bounds the window instead (at 30k spans/s, ~3 s).
+ */
+export const HISTORY_MAX_SPANS = 100_000;
+
+/** An inference span's event as it was stored: what a later wrapper may fill, where null. */
+export interface StoredEvent {
+  id: string;
+  ts: number;
+  agent: string | null;
+  task: string | null;
+}
+
+/** A span remembered across export requests: its parent, what it names if it is a wrapper, its event if a call. */
+export interface SpanNode {
+  parent: string | null;
+  /** A wrapper's agent and workflow (task); both null for a span that only links a call to its ancestors. */
+  agent: string | null;
+  workflow: string | null;
+  /** Receiver time (epoch µs) of the request that brought it. */
+  seen: number;
+  /** The request that brought it (SpanHistory.generation then). */
+  gen: number;
+  event: StoredEvent | null;
+}
+
+interface Trace {
+  seen: number;
+  spans: Map<string, SpanNode>;
+}
+
+/**
+ * The OTLP receiver's recent spans, by trace, across export requests: enough of each trace (parent links, wrappers,
+ * the calls that still lack an agent or task) to attribute a call to a wrapper that comes in another request.
+ * Bounded by age (`windowUs` since the span was seen) and count (`maxSpans`, least recently seen traces evicted
+ * first). In memory only: a restart starts it empty. Pure: the caller passes the time.
+ */
+export class SpanHistory {
+  private readonly traces = new Map<string, Trace>();
+  private count = 0;
+  /** Incremented per request (next()): nodes of the current request carry it. */
+  generation = 0;
+
+  constructor(
+    readonly maxSpans = HISTORY_MAX_SPANS,
+    readonly windowUs = HISTORY_WINDOW_US,
+  ) {}
+
+  /** Spans held now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Starts a request: its nodes are told apart from earlier ones by the generation. */
+  next(): number {
+    return ++this.generation;
+  }
+
+  hasTrace(traceId: string): boolean {
+    return this.traces.has(traceId);
+  }
+
+  /** The span, unless unknown or seen longer than the window before `now`. */
+  get(traceId: string, spanId: string, now: number): SpanNode | undefined {
+    const n = this.traces.get(traceId)?.spans.get(spanId);
+    return n === undefined || n.seen < now - this.windowUs ? undefined : n;
+  }
+
+  /** Remembers a span (a repeat replaces it) and marks its trace as the most recently seen. */
+  put(traceId: string, spanId: string, node: SpanNode): void {
+    let t = this.traces.get(traceId);
+    if (t === undefined) {
+      t = { seen: node.seen, spans: new Map() };
+      this.traces.set(traceId, t);
+    } else if (t.seen !== node.seen) {
+      // Map order is the eviction order: a trace seen again moves to the end.
+      this.traces.delete(traceId);
+      this.traces.set(traceId, t);
+      t.seen = node.seen;
+    }
+    const had = t.spans.size;
+    t.spans.set(spanId, node);
+    this.count += t.spans.size - had;
+  }
+
+  /** The spans of a trace still within the window at `now`; older ones are dropped as they are met. */
+  *spans(traceId: string, now: number): Generator<SpanNode> {
+    const t = this.traces.get(traceId);
+    if (t === undefined) return;
+    for (const [id, n] of t.spans) {
+      if (n.seen >= now - this.windowUs) yield n;
+      else {
+        t.spans.delete(id);
+        this.count--;
+      }
+    }
+  }
+
+  /** Drops traces not seen within the window, then the least recently seen ones while over maxSpans. */
+  prune(now: number): void {
+    for (const [id, t] of this.traces) {
+      if (t.seen >= now - this.windowUs && this.count <= this.maxSpans) break;
+      this.traces.delete(id);
+      this.count -= t.spans.size;
+    }
+  }
+}
