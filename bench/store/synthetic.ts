@@ -18,6 +18,7 @@ const card = (i: string, cr: string, w5: string, w1: string, o: string): RateCar
   cache_write_5m: rate(w5),
   cache_write_1h: rate(w1),
   output: rate(o),
+  web_search: 0n,
 });
 
 const MODELS: { provider: string; model: string; rates: RateCard; weight: number }[] = [
@@ -111,6 +112,7 @@ export function* syntheticBatches(
       cache_write_1h_tokens: r() < 0.02 ? logNormal(5_000, 1) : 0,
       output_tokens: logNormal(400, 1.1),
       reasoning_tokens: 0,
+      web_search_requests: 0,
     };
     const m = session.model;
     const cost = costOf(usage, m.rates);

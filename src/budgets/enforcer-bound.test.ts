@@ -61,6 +61,7 @@ const event = (nano: bigint) => ({
   cache_write_1h_tokens: 0,
   output_tokens: 100,
   reasoning_tokens: 0,
+  web_search_requests: 0,
   cost_usd: nano * 1000n,
 });
 

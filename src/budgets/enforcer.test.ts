@@ -85,6 +85,7 @@ const USAGE = {
   cache_write_1h_tokens: 0,
   output_tokens: 20,
   reasoning_tokens: 0,
+  web_search_requests: 0,
 };
 const cost = (nano: bigint | null) => ({ ...USAGE, cost_usd: nano === null ? null : nano * 1000n });
 

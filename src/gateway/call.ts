@@ -101,5 +101,7 @@ async function estimated(
     cache_write_1h_tokens: 0,
     output_tokens: output,
     reasoning_tokens: 0,
+    // A search the stream never reported is not guessed at: unlike tokens, nothing the client got shows one ran.
+    web_search_requests: 0,
   };
 }

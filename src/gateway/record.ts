@@ -63,6 +63,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     cache_write_1h_tokens: u?.cache_write_1h_tokens ?? 0,
     output_tokens: u?.output_tokens ?? 0,
     reasoning_tokens: u?.reasoning_tokens ?? 0,
+    web_search_requests: u?.web_search_requests ?? 0,
     energy_j: null,
     energy_source: null,
     status: c.status,

@@ -16,7 +16,7 @@ export type Status = (typeof STATUSES)[number];
 export const ENERGY_SOURCES = ['measured', 'estimated'] as const;
 export type EnergySource = (typeof ENERGY_SOURCES)[number];
 
-/** Token counts of one event. All are non-negative integers. */
+/** Token counts of one event, and the paid tool uses counted beside them. All are non-negative integers. */
 export interface Usage {
   requests: number;
   input_tokens: number;
@@ -25,23 +25,36 @@ export interface Usage {
   cache_write_1h_tokens: number;
   output_tokens: number;
   reasoning_tokens: number;
+  /**
+   * Searches the provider's server-side web search tool ran for the call (Anthropic's
+   * `usage.server_tool_use.web_search_requests`, the Responses API's `web_search_call` items). Not tokens: each is
+   * billed a fee of its own (pricing/cost.ts), so it is never part of a token total.
+   */
+  web_search_requests: number;
 }
 
 /**
  * The effective rates an event was priced at, after long-context tier, batch or service tier and negotiated
- * discounts: USD per 1M tokens as integers at 18 fractional digits (see pricing/cost.ts for the exact formula).
- * Kept with the event so anyone can recompute its cost by hand; the store keeps each distinct rate card once.
+ * discounts: integers at 18 fractional digits (see pricing/cost.ts for the exact formula). Kept with the event so
+ * anyone can recompute its cost by hand; the store keeps each distinct rate card once.
  */
 export interface RateCard {
+  /** USD per 1M tokens, as are the four after it. */
   input: bigint;
   cache_read: bigint;
   cache_write_5m: bigint;
   cache_write_1h: bigint;
   output: bigint;
+  /** USD per 1,000 web searches, as providers publish it (0 where no fee is charged: docs/pricing.md). */
+  web_search: bigint;
 }
 
 /** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
 export interface Cost {
+  /**
+   * The whole cost: the four parts, plus the web search fee (web_search_requests × rates.web_search) where one is
+   * charged. The fee has no part of its own: it is cost_usd beyond the sum of the parts (docs/pricing.md).
+   */
   cost_usd: bigint | null;
   cost_input: bigint | null;
   cost_cache_read: bigint | null;
@@ -136,6 +149,16 @@ export const USAGE_FIELDS = [
   'cache_write_1h_tokens',
   'output_tokens',
   'reasoning_tokens',
+  'web_search_requests',
+] as const satisfies readonly (keyof Usage)[];
+
+/** The usage fields that count tokens (what `totalTokens` adds, reasoning aside): not requests, not searches. */
+export const TOKEN_FIELDS = [
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_5m_tokens',
+  'cache_write_1h_tokens',
+  'output_tokens',
 ] as const satisfies readonly (keyof Usage)[];
 
 export const COST_FIELDS = [

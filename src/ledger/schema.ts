@@ -108,6 +108,7 @@ export const canonicalRecordSchema = z
     cache_write_1h_tokens: optionalCount,
     output_tokens: optionalCount,
     reasoning_tokens: optionalCount,
+    web_search_requests: optionalCount,
     cost_usd: money,
     cost_input: money,
     cost_cache_read: money,

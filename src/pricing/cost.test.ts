@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RateCard, Usage } from '../ledger/event.js';
 import { parseDecimal } from '../money/money.js';
-import { costMatches, costOf, RATE_SCALE } from './cost.js';
+import { costMatches, costOf, RATE_SCALE, webSearchFee } from './cost.js';
 
 const r = (s: string) => parseDecimal(s, RATE_SCALE);
 const usage = (u: Partial<Usage>): Usage => ({
@@ -12,6 +12,7 @@ const usage = (u: Partial<Usage>): Usage => ({
   cache_write_1h_tokens: 0,
   output_tokens: 0,
   reasoning_tokens: 0,
+  web_search_requests: 0,
   ...u,
 });
 const card = (c: Partial<RateCard>): RateCard => ({
@@ -20,6 +21,7 @@ const card = (c: Partial<RateCard>): RateCard => ({
   cache_write_5m: 0n,
   cache_write_1h: 0n,
   output: 0n,
+  web_search: 0n,
   ...c,
 });
 
@@ -40,6 +42,34 @@ describe('costOf', () => {
       card({ cache_write_5m: r('0.0000005'), cache_write_1h: r('0.000001') }),
     );
     expect(c.cost_cache_write).toBe(2n);
+  });
+});
+
+describe('the web search fee', () => {
+  it('is searches × the rate per 1,000, in cost_usd beside the parts, rounded once half-to-even', () => {
+    // Sonnet 4.5 at $3 / $15 per 1M tokens and $10 per 1,000 searches: 10,000 + 2,000 tokens = $0.06, 3 searches $0.03.
+    const c = costOf(
+      usage({ input_tokens: 10_000, output_tokens: 2_000, web_search_requests: 3 }),
+      card({ input: r('3'), output: r('15'), web_search: r('10') }),
+    );
+    expect([c.cost_input, c.cost_output, c.cost_usd]).toEqual([
+      30_000_000_000n,
+      30_000_000_000n,
+      90_000_000_000n,
+    ]);
+    // 1 search at $0.0000000015 per 1,000 = 1.5 pico-USD → 2; 5 searches = 7.5 → 8; 3 at 0.0000000025 = 7.5 → 8
+    const fee = (n: number, rate: string) =>
+      costOf(usage({ web_search_requests: n }), card({ web_search: r(rate) })).cost_usd;
+    expect([fee(1, '0.0000000015'), fee(5, '0.0000000015'), fee(1, '0.0000000025')]).toEqual([2n, 8n, 2n]);
+    expect(webSearchFee(usage({ web_search_requests: 0 }), card({ web_search: r('10') }))).toBe(0n);
+  });
+
+  it('is part of what costMatches checks: a cost without its fee does not match the card', () => {
+    const u = usage({ input_tokens: 10_000, output_tokens: 2_000, web_search_requests: 3 });
+    const c = card({ input: r('3'), output: r('15'), web_search: r('10') });
+    const exact = costOf(u, c);
+    expect(costMatches(exact, u, c)).toBe(true);
+    expect(costMatches({ ...exact, cost_usd: exact.cost_usd - 30_000_000_000n }, u, c)).toBe(false);
   });
 });
 

@@ -2,18 +2,26 @@ import type { Cost, RateCard, Usage } from '../ledger/event.js';
 import { divRoundHalfEven } from '../money/money.js';
 
 /**
- * The one cost formula. Rates are USD per 1M tokens at 18 fractional digits; costs are pico-dollars (12 digits).
- * Each part is rounded once, half-to-even:
+ * The one cost formula. Token rates are USD per 1M tokens at 18 fractional digits, the web search rate USD per 1,000
+ * searches at 18 digits; costs are pico-dollars (12 digits). Each amount is rounded once, half-to-even:
  *
  *   part (pico-USD) = round(tokens × rate / 10^12)      because  tokens × rate × 10^-18 / 10^6 USD = … × 10^-24
  *   cost_cache_write = round((write_5m × rate_5m + write_1h × rate_1h) / 10^12)
- *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output
+ *   web search fee  = round(searches × rate × 1000 / 10^12)   (per 1,000 searches: × 1000 makes it per million)
+ *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output + web search fee
  *
- * The DuckDB and ClickHouse stores evaluate exactly this in SQL (store/*): change one, change all, and the shared
+ * The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
+ * The DuckDB store evaluates exactly this in SQL (store/duckdb/cost-sql.ts): change one, change both, and the shared
  * store suite compares them.
  */
 export const RATE_SCALE = 18;
 const PART_DIVISOR = 10n ** 12n;
+
+/**
+ * A web search rate (per 1,000 searches) times this is the same rate per million searches, the unit of the token
+ * rates: the fee is then rounded exactly as a token part is (and the store's SQL prices it with the same formula).
+ */
+export const SEARCH_RATE_TO_MILLION = 1000n;
 
 export type CostParts = Pick<
   Cost,
@@ -35,12 +43,21 @@ export function costOf(u: Usage, r: RateCard): CostParts {
   );
   const cost_output = part(BigInt(u.output_tokens) * r.output);
   return {
-    cost_usd: cost_input + cost_cache_read + cost_cache_write + cost_output,
+    cost_usd: cost_input + cost_cache_read + cost_cache_write + cost_output + webSearchFee(u, r),
     cost_input,
     cost_cache_read,
     cost_cache_write,
     cost_output,
   };
+}
+
+/** The web search fee in pico-dollars: what cost_usd holds beyond its four parts. */
+export function webSearchFee(u: Pick<Usage, 'web_search_requests'>, r: Pick<RateCard, 'web_search'>): bigint {
+  if (u.web_search_requests === 0 || r.web_search === 0n) return 0n;
+  return divRoundHalfEven(
+    BigInt(u.web_search_requests) * r.web_search * SEARCH_RATE_TO_MILLION,
+    PART_DIVISOR,
+  );
 }
 
 const HALF = PART_DIVISOR / 2n;
@@ -51,7 +68,8 @@ export type GivenParts = { [K in keyof CostParts]: bigint | null };
 /**
  * Whether `parts` are exactly what costOf gives for this usage and card, checked without dividing: each part p
  * with n = tokens × rate must satisfy |n − p·10^12| < 10^12/2, or be exactly half with p even (half-to-even), and
- * cost_usd must be their sum. Twice as fast as costOf and comparing, which matters at 300k events/s.
+ * cost_usd must be their sum plus the web search fee. Twice as fast as costOf and comparing, which matters at 300k
+ * events/s.
  */
 export function costMatches(parts: GivenParts, u: Usage, r: RateCard): boolean {
   const t = (x: number, rate: bigint) => (x === 0 ? 0n : BigInt(x) * rate);
@@ -64,7 +82,11 @@ export function costMatches(parts: GivenParts, u: Usage, r: RateCard): boolean {
     ) &&
     partMatches(parts.cost_output, t(u.output_tokens, r.output)) &&
     parts.cost_usd ===
-      parts.cost_input! + parts.cost_cache_read! + parts.cost_cache_write! + parts.cost_output!
+      parts.cost_input! +
+        parts.cost_cache_read! +
+        parts.cost_cache_write! +
+        parts.cost_output! +
+        webSearchFee(u, r)
   );
 }
 

@@ -210,6 +210,7 @@ function formatCard(c: RateCard): Record<keyof RateCard, string> {
     cache_write_5m: plain(c.cache_write_5m),
     cache_write_1h: plain(c.cache_write_1h),
     output: plain(c.output),
+    web_search: plain(c.web_search),
   };
 }
 

@@ -116,6 +116,8 @@ export class PricedModel {
       multiplier: stacked(tierMultiplier, geoMultiplier),
       percentOff: this.discountAt(ts)?.percentOff ?? null,
       claude: this.resolution.entry.claude,
+      // No fee yet: the prices come with data/web-search.json.
+      webSearch: 0n,
     });
   }
 }

@@ -300,6 +300,7 @@ function build(
     cache_write_1h_tokens: e.cache_write_1h_tokens,
     output_tokens: e.output_tokens,
     reasoning_tokens: e.reasoning_tokens,
+    web_search_requests: e.web_search_requests,
     cost_usd,
     cost_input,
     cost_cache_read,

@@ -25,6 +25,7 @@ describe('rate cards', () => {
       multiplier: null,
       percentOff: null,
       claude: true,
+      webSearch: 0n,
     }).rates;
     expect([claude.cache_read, claude.cache_write_5m, claude.cache_write_1h]).toEqual([
       r('3'),
@@ -38,6 +39,7 @@ describe('rate cards', () => {
       multiplier: null,
       percentOff: null,
       claude: false,
+      webSearch: 0n,
     }).rates;
     expect(other.cache_write_1h).toBe(r('3.75'));
   });
@@ -54,6 +56,7 @@ describe('rate cards', () => {
       multiplier: r('0.5'),
       percentOff: r('50'),
       claude: false,
+      webSearch: 0n,
     });
     expect(card.rates.input).toBe(r('0.000000000000000001'));
     expect(card.rates.output).toBe(r('2.5'));
@@ -66,6 +69,7 @@ describe('rate cards', () => {
       multiplier: null,
       percentOff: null,
       claude: false,
+      webSearch: 0n,
     });
     expect([card.noInput, card.noOutput]).toEqual([false, true]);
   });

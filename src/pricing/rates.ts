@@ -23,6 +23,8 @@ export interface CardInputs {
   percentOff: bigint | null;
   /** Claude models bill 1-hour cache writes at 2x base input when the catalog has no 1h price. */
   claude: boolean;
+  /** The web search fee, USD per 1,000 searches at RATE_SCALE digits (0 where none is charged). */
+  webSearch: bigint;
 }
 
 /**
@@ -39,6 +41,10 @@ export function tierRate(rate: TieredRate, totalInput: number): bigint {
  * The effective rates for one request shape. Order: long-context tier, fallbacks for parts the catalog lacks (cache
  * read and cache write 5m → input; cache write 1h → 2x input for Claude, else the 5m rate), service-tier multiplier,
  * then the negotiated discount. Each multiplication is rounded half-to-even back to RATE_SCALE digits.
+ *
+ * The web search fee is per search, not per token: the service tier leaves it alone (Anthropic prices searches
+ * in a batch "the same as those in regular Messages API requests", and its US-only and fast-mode multipliers are
+ * on token prices), and the negotiated discount, a discount on what the provider bills, takes it like every rate.
  */
 export function rateCard(c: CardInputs): Card {
   const p = c.prices;
@@ -53,8 +59,15 @@ export function rateCard(c: CardInputs): Card {
     : c.claude
       ? 2n * base
       : cache_write_5m;
-  let rates: RateCard = { input: base, cache_read, cache_write_5m, cache_write_1h, output: output ?? 0n };
-  if (c.multiplier !== null) rates = scale(rates, c.multiplier, ONE);
+  let rates: RateCard = {
+    input: base,
+    cache_read,
+    cache_write_5m,
+    cache_write_1h,
+    output: output ?? 0n,
+    web_search: c.webSearch,
+  };
+  if (c.multiplier !== null) rates = { ...scale(rates, c.multiplier, ONE), web_search: rates.web_search };
   if (c.percentOff !== null) rates = scale(rates, HUNDRED - c.percentOff, HUNDRED);
   return { rates, noInput: input === null, noOutput: output === null };
 }
@@ -67,5 +80,6 @@ function scale(r: RateCard, numerator: bigint, denominator: bigint): RateCard {
     cache_write_5m: f(r.cache_write_5m),
     cache_write_1h: f(r.cache_write_1h),
     output: f(r.output),
+    web_search: f(r.web_search),
   };
 }

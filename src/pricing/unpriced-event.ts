@@ -27,6 +27,7 @@ export function unpricedEvent(fields: Partial<UnpricedEvent> = {}): UnpricedEven
     cache_write_1h_tokens: 0,
     output_tokens: 0,
     reasoning_tokens: 0,
+    web_search_requests: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

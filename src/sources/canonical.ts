@@ -59,6 +59,7 @@ export function recordToEvent(
     cache_write_1h_tokens: r.cache_write_1h_tokens ?? 0,
     output_tokens: r.output_tokens ?? 0,
     reasoning_tokens: r.reasoning_tokens ?? 0,
+    web_search_requests: r.web_search_requests ?? 0,
     provider_cost_usd: r.provider_cost_usd ?? null,
     given_cost:
       r.cost_usd === null || r.cost_usd === undefined

@@ -18,6 +18,7 @@ export const COUNT_MEASURES = [
   'cache_write_1h_tokens',
   'output_tokens',
   'reasoning_tokens',
+  'web_search_requests',
   'requests',
   'events',
 ] as const;

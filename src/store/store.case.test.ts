@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { totalTokens, type UsageEvent } from '../ledger/event.js';
 import { formatUsd } from '../money/money.js';
-import { costOf } from '../pricing/cost.js';
+import { costOf, webSearchFee } from '../pricing/cost.js';
 import type { Query, QueryResult } from './query.js';
 import type { Store } from './store.js';
 import { CARDS, card, DAY, HOUR, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
@@ -77,12 +77,18 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(r.totals.events).toBe(3000);
       expect(r.totals.requests).toBe(events.reduce((s, e) => s + e.requests, 0));
       expect(r.totals.output_tokens).toBe(events.reduce((s, e) => s + e.output_tokens, 0));
+      expect(r.totals.web_search_requests).toBe(events.reduce((s, e) => s + e.web_search_requests, 0));
       const parts =
         r.totals.cost_input + r.totals.cost_cache_read + r.totals.cost_cache_write + r.totals.cost_output;
       const givenWithoutParts = events
         .filter((e) => e.cost_source === 'provider')
         .reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
-      expect(parts + givenWithoutParts).toBe(r.totals.cost_usd);
+      // The web search fees are the cost beyond the parts (pricing/cost.ts): some events searched, at odd rates.
+      const fees = events
+        .filter((e) => e.cost_source === 'computed')
+        .reduce((s, e) => s + webSearchFee(e, e.rates!), 0n);
+      expect(fees).toBeGreaterThan(0n);
+      expect(parts + fees + givenWithoutParts).toBe(r.totals.cost_usd);
       const byModel = sumBy(events, (e) => e.model);
       const got = rowsBy(await store.query({ dimensions: ['model'] }), (d) => d.model!);
       expect(got).toEqual(byModel);
@@ -97,6 +103,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         '2147.483647',
         '9000.000000000000000001',
         '0.000000000000000001',
+        '2147.483648',
       );
       const big = 2 ** 31;
       const counts = [0, 1, 7, big - 1, big, 2 * big - 1, 3 * big + 1, 9_000_000_000_000];
@@ -109,6 +116,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
             cache_write_5m_tokens: counts[(i + 2) % counts.length]!,
             cache_write_1h_tokens: counts[(i + 3) % counts.length]!,
             output_tokens: counts[(i + 4) % counts.length]!,
+            web_search_requests: counts[(i + 5) % counts.length]!,
           }),
         ),
       );
@@ -453,6 +461,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         expect(rec.cost_usd).toBe(e.cost_usd === null ? null : formatUsd(e.cost_usd));
         expect(rec.tags).toEqual(e.tags);
         expect(rec.input_tokens).toBe(e.input_tokens);
+        expect(rec.web_search_requests).toBe(e.web_search_requests);
       }
       expect(Object.keys(lines[0]).slice(0, 5)).toEqual([
         'event_id',

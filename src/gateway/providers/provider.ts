@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Token counts read from a provider's response, in the ledger's convention (input excludes cache). */
+/**
+ * Token counts read from a provider's response, in the ledger's convention (input excludes cache), and the web
+ * searches its server-side tool ran (each billed a fee: pricing/cost.ts).
+ */
 export interface MeteredUsage {
   input_tokens: number;
   cache_read_tokens: number;
@@ -8,6 +11,7 @@ export interface MeteredUsage {
   cache_write_1h_tokens: number;
   output_tokens: number;
   reasoning_tokens: number;
+  web_search_requests: number;
 }
 
 /** What metering learns from a whole response or a finished stream. */

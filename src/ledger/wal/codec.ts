@@ -8,12 +8,16 @@ import { EVENT_FIELDS, type RateCard, type UsageEvent } from '../event.js';
  * never acknowledged) from a good record, so replay never reads half an event. Bigints (money, rates) travel as
  * decimal strings so nothing on the cost path ever becomes a float.
  *
- * Version 2 (written now): the JSON is an array, `[2, …every EVENT_FIELDS value in order, rates]`, rates being null
- * or the five rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
+ * Version 3 (written now): the JSON is an array, `[3, …every EVENT_FIELDS value in order, rates]`, rates being null
+ * or the six rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
+ *
+ * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 2
+ * is version 3 without `web_search_requests` (after `reasoning_tokens`) and without the `web_search` rate, and
+ * version 1 an object; both had no web search fee, so they read as 0 searches at a rate of 0.
  */
-const VERSION = 2;
+const VERSION = 3;
 const FIELDS: readonly string[] = EVENT_FIELDS;
 const MONEY_FIELDS = [
   'cost_usd',
@@ -23,8 +27,18 @@ const MONEY_FIELDS = [
   'cost_output',
   'provider_cost_usd',
 ] as const;
-const RATE_FIELDS = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
+const RATE_FIELDS = [
+  'input',
+  'cache_read',
+  'cache_write_5m',
+  'cache_write_1h',
+  'output',
+  'web_search',
+] as const satisfies readonly (keyof RateCard)[];
 const RATES_AT = FIELDS.length + 1;
+/** Version 2's length, and where version 3 put `web_search_requests` (its position after reasoning_tokens). */
+const V2_LENGTH = RATES_AT;
+const SEARCHES_AT = FIELDS.indexOf('web_search_requests') + 1;
 
 /**
  * The version-2 record of `e`: every field read by name, in EVENT_FIELDS order (codec tests hold the two equal). A
@@ -64,6 +78,7 @@ function jsonOf(e: UsageEvent): string {
     e.cache_write_1h_tokens,
     e.output_tokens,
     e.reasoning_tokens,
+    e.web_search_requests,
     money(e.cost_usd),
     money(e.cost_input),
     money(e.cost_cache_read),
@@ -82,7 +97,7 @@ function jsonOf(e: UsageEvent): string {
 
 const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
-/** A rate card's five rates as decimal strings, worked out once per card (events of one model share it). */
+/** A rate card's six rates as decimal strings, worked out once per card (events of one model share it). */
 const rateStrings = new WeakMap<RateCard, string[]>();
 function ratesOf(r: RateCard | null | undefined): string[] | null {
   if (r === null || r === undefined) return null;
@@ -94,6 +109,7 @@ function ratesOf(r: RateCard | null | undefined): string[] | null {
       r.cache_write_5m.toString(),
       r.cache_write_1h.toString(),
       r.output.toString(),
+      r.web_search.toString(),
     ];
     rateStrings.set(r, s);
   }
@@ -171,11 +187,12 @@ export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
   }
   if (Array.isArray(raw)) {
     if (raw[0] === PATCH) return patchOf(raw, 0);
+    if (raw[0] === 2 && raw.length === V2_LENGTH) return fromArray(fromVersion2(raw));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
         'LEDGER_WAL_VERSION',
-        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and version 1); run the tokenledger version that wrote it to replay it`,
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 2 and 1); run the tokenledger version that wrote it to replay it`,
       );
     return fromArray(raw);
   }
@@ -183,7 +200,19 @@ export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
 }
 
 /**
- * A version-2 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
+ * A version-2 record as version 3: no searches (the field came with the fee, so a record without it had none) and,
+ * when it has rates, a web search rate of 0 (its cost was computed without one).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a checked v2 record, as fromArray reads it.
+function fromVersion2(a: any[]): any[] {
+  const v3 = [VERSION, ...a.slice(1, SEARCHES_AT), 0, ...a.slice(SEARCHES_AT)];
+  const rates = v3[RATES_AT];
+  if (Array.isArray(rates) && rates.length === RATE_FIELDS.length - 1) v3[RATES_AT] = [...rates, '0'];
+  return v3;
+}
+
+/**
+ * A version-3 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
  * error). Written out, it builds one object of a fixed shape; assigning the names in a loop made a dictionary-mode
  * object per event, ~2 µs more to build and slower for every reader after it (the store's drain reads each field).
  */
@@ -220,26 +249,27 @@ function fromArray(a: any[], cards?: Map<string, RateCard>): UsageEvent {
     cache_write_1h_tokens: a[28],
     output_tokens: a[29],
     reasoning_tokens: a[30],
-    cost_usd: bigOrNull(a[31]),
-    cost_input: bigOrNull(a[32]),
-    cost_cache_read: bigOrNull(a[33]),
-    cost_cache_write: bigOrNull(a[34]),
-    cost_output: bigOrNull(a[35]),
-    cost_source: a[36],
-    price_version: a[37],
-    provider_cost_usd: bigOrNull(a[38]),
-    energy_j: a[39],
-    energy_source: a[40],
-    status: a[41],
-    error_type: a[42],
-    rates: cardOf(a[43], cards),
+    web_search_requests: a[31],
+    cost_usd: bigOrNull(a[32]),
+    cost_input: bigOrNull(a[33]),
+    cost_cache_read: bigOrNull(a[34]),
+    cost_cache_write: bigOrNull(a[35]),
+    cost_output: bigOrNull(a[36]),
+    cost_source: a[37],
+    price_version: a[38],
+    provider_cost_usd: bigOrNull(a[39]),
+    energy_j: a[40],
+    energy_source: a[41],
+    status: a[42],
+    error_type: a[43],
+    rates: cardOf(a[44], cards),
   };
 }
 
 const bigOrNull = (v: string | null | undefined): bigint | null =>
   v === null || v === undefined ? null : BigInt(v);
 
-/** The rate card of five decimal strings; with `cards`, one object per distinct card (events of a model share it). */
+/** The rate card of six decimal strings; with `cards`, one object per distinct card (events of a model share it). */
 function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): RateCard | null {
   if (r === null) return null;
   const key = cards === undefined ? '' : r.join(',');
@@ -251,22 +281,27 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
       cache_write_5m: BigInt(r[2]!),
       cache_write_1h: BigInt(r[3]!),
       output: BigInt(r[4]!),
+      web_search: BigInt(r[5]!),
     };
     cards?.set(key, card);
   }
   return card;
 }
 
-/** Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). */
+/**
+ * Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). It
+ * predates the web search fee: no searches, and a web search rate of 0.
+ */
 function fromObject(raw: Record<string, unknown>): UsageEvent {
   for (const f of MONEY_FIELDS) {
     const v = raw[f];
     raw[f] = v === null || v === undefined ? null : BigInt(v as string);
   }
+  raw.web_search_requests ??= 0;
   if (raw.rates !== null && raw.rates !== undefined) {
     const r = raw.rates as Record<string, string>;
     const rates = {} as RateCard;
-    for (const f of RATE_FIELDS) rates[f] = BigInt(r[f]!);
+    for (const f of RATE_FIELDS) rates[f] = BigInt(r[f] ?? '0');
     raw.rates = rates;
   } else raw.rates = null;
   return raw as unknown as UsageEvent;

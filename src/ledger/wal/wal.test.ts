@@ -108,11 +108,59 @@ function v1Line(e: UsageEvent): Buffer {
   ]);
 }
 
+/** A checksummed log line of `body`, as every version writes one (without its newline when `newline` is false). */
+function logLine(body: string, newline = true): Buffer {
+  const b = Buffer.from(body);
+  return Buffer.concat([
+    Buffer.from(`${crc32(b).toString(16).padStart(8, '0')} `),
+    b,
+    Buffer.from(newline ? '\n' : ''),
+  ]);
+}
+
+/**
+ * A record exactly as tokenledger wrote it before it counted web searches (version 2: no `web_search_requests` after
+ * `reasoning_tokens`, five rates): a gpt-4o call of 1,001 input, 128 cached and 77 output tokens, priced at $2.50 /
+ * $1.25 / $10 per 1M tokens: 2,502,500,000 + 160,000,000 + 770,000,000 = 3,432,500,000 pico-dollars.
+ */
+const V2_RECORD =
+  '[2,"00000000000000a1","gateway",null,0,1759320000000000,null,null,null,null,null,null,null,null,null,null,null,' +
+  '{"app":"x"},"openai","gpt-4o","gpt-4o",null,null,null,1,1001,128,0,0,77,5,' +
+  '"3432500000","2502500000","160000000","0","770000000","computed","genai-prices@0.1.8",null,null,null,"ok",null,' +
+  '["2500000000000000000","1250000000000000000","2500000000000000000","2500000000000000000","10000000000000000000"]]';
+
 describe('codec versions', () => {
-  it('writes the positional version 2, about half the bytes of version 1', () => {
+  it('reads a version-2 record as a call with no web searches, priced at a web search rate of 0', () => {
+    const e = decodeRecord(logLine(V2_RECORD, false))!;
+    expect(e).toMatchObject({
+      event_id: '00000000000000a1',
+      input_tokens: 1001,
+      cache_read_tokens: 128,
+      output_tokens: 77,
+      reasoning_tokens: 5,
+      web_search_requests: 0,
+      cost_usd: 3_432_500_000n,
+      cost_output: 770_000_000n,
+      cost_source: 'computed',
+      status: 'ok',
+      error_type: null,
+    });
+    expect(e.rates).toEqual({
+      input: 2_500_000_000_000_000_000n,
+      cache_read: 1_250_000_000_000_000_000n,
+      cache_write_5m: 2_500_000_000_000_000_000n,
+      cache_write_1h: 2_500_000_000_000_000_000n,
+      output: 10_000_000_000_000_000_000n,
+      web_search: 0n,
+    });
+    // Written again, it is the same event in version 3.
+    expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
+  });
+
+  it('writes the positional version 3, about half the bytes of version 1', () => {
     const e = event(3);
     const line = encodeRecord(e);
-    expect(line.toString('utf8', 9, 12)).toBe('[2,');
+    expect(line.toString('utf8', 9, 12)).toBe('[3,');
     expect(line.length).toBeLessThan(v1Line(e).length * 0.6);
   });
 
@@ -127,18 +175,22 @@ describe('codec versions', () => {
   });
 
   it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
-    const body = Buffer.from(JSON.stringify([3, 'x']));
+    const body = Buffer.from(JSON.stringify([4, 'x']));
     const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
     expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
   });
 });
 
-/** The version-2 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
+/** The version-3 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
 function byFieldList(e: UsageEvent): string {
   const o = e as unknown as Record<string, unknown>;
-  const a: unknown[] = [2, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
+  const a: unknown[] = [3, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
   const r = e.rates;
-  a.push(r ? [r.input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output].map(String) : null);
+  a.push(
+    r
+      ? [r.input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output, r.web_search].map(String)
+      : null,
+  );
   return JSON.stringify(a);
 }
 
@@ -164,6 +216,7 @@ describe('encodeRecord', () => {
       route_id: 'r',
       cache_write_5m_tokens: 3,
       cache_write_1h_tokens: 4,
+      web_search_requests: 6,
       provider_cost_usd: 123_456_789n,
       energy_j: 1.5,
       energy_source: 'estimated',
@@ -213,8 +266,8 @@ describe('decodeRecords', () => {
   });
 
   it('throws on bytes that are not records this process encoded', () => {
-    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-2/);
-    expect(() => decodeRecords(Buffer.from('00000000 [2,'))).toThrow();
+    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-3/);
+    expect(() => decodeRecords(Buffer.from('00000000 [3,'))).toThrow();
   });
 });
 

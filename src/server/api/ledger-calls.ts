@@ -65,6 +65,7 @@ const rateCard = z.strictObject({
   cache_write_5m: z.bigint(),
   cache_write_1h: z.bigint(),
   output: z.bigint(),
+  web_search: z.bigint(),
 });
 
 /** A UsageEvent (ledger/event.ts), every field present: an import hands the store complete, priced events. */

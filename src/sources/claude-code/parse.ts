@@ -183,6 +183,7 @@ type TokenFields = Pick<
   | 'cache_write_1h_tokens'
   | 'output_tokens'
   | 'reasoning_tokens'
+  | 'web_search_requests'
 >;
 
 /**
@@ -231,6 +232,7 @@ function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total:
     cache_write_1h_tokens: w1,
     output_tokens: output,
     reasoning_tokens: 0,
+    web_search_requests: 0,
   };
   const total = input + output + read + writes;
   if (total > Number.MAX_SAFE_INTEGER) {

@@ -291,6 +291,7 @@ class RolloutState {
       route_id: null,
       requests: 1,
       ...tokens,
+      web_search_requests: 0,
       energy_j: null,
       energy_source: null,
       status: 'ok',

@@ -37,6 +37,16 @@ describe('csv source', () => {
     expect(events[0]!.source_ref).toBe('test.in:2');
   });
 
+  it('reads web_search_requests as a count, as export writes it', () => {
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,input_tokens,output_tokens,web_search_requests',
+      '2026-11-03T09:00:00Z,claude-sonnet-4-5,100,20,3',
+      '2026-11-03T09:01:00Z,claude-sonnet-4-5,100,20,',
+    ]);
+    expect(skips).toEqual([]);
+    expect(events.map((e) => e.web_search_requests)).toEqual([3, 0]);
+  });
+
   it('reads a file a spreadsheet saved with semicolons (where the decimal mark is the comma) as the same events', () => {
     const rows = ['2026-11-03T09:00:00Z,gpt-5,ana,100,20,,PAY-1,', '1762160400000,gpt-5,,7,0,0.5,,prod'];
     const semi = (l: string) => l.replaceAll(',', ';');

@@ -88,6 +88,7 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
         cache_write_1h_tokens: s.cacheWrite1h,
         output_tokens: s.output,
         reasoning_tokens: s.reasoning,
+        web_search_requests: 0,
         energy_j: null,
         energy_source: null,
         status: s.status,

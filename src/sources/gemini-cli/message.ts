@@ -106,6 +106,7 @@ export function messageEvent(
     cache_write_1h_tokens: 0,
     output_tokens: output + thoughts,
     reasoning_tokens: thoughts,
+    web_search_requests: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

@@ -57,6 +57,7 @@ const claudeCode: Reader = (a) => {
       cache_write_1h_tokens: 0,
       output_tokens: t.output_tokens!,
       reasoning_tokens: 0,
+      web_search_requests: 0,
     },
     idParts:
       requestId !== null

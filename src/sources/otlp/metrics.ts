@@ -241,6 +241,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
           cache_write_1h_tokens: 0,
           output_tokens: round(s.output),
           reasoning_tokens: 0,
+          web_search_requests: 0,
         };
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';

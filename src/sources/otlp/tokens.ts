@@ -28,6 +28,7 @@ export function usageOf(t: {
     cache_write_1h_tokens: 0,
     output_tokens: t.reasoningSeparate || t.reasoning > t.output ? t.output + t.reasoning : t.output,
     reasoning_tokens: t.reasoning,
+    web_search_requests: 0,
   };
 }
 

@@ -40,6 +40,7 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     cache_write_1h_tokens: a<number>(),
     output_tokens: a<number>(),
     reasoning_tokens: a<number>(),
+    web_search_requests: a<number>(),
     cost_usd: a<bigint | null>(),
     cost_input: a<bigint | null>(),
     cost_cache_read: a<bigint | null>(),
@@ -85,6 +86,7 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     f.cache_write_1h_tokens[i] = e.cache_write_1h_tokens;
     f.output_tokens[i] = e.output_tokens;
     f.reasoning_tokens[i] = e.reasoning_tokens;
+    f.web_search_requests[i] = e.web_search_requests;
     f.cost_usd[i] = e.cost_usd;
     f.cost_input[i] = e.cost_input;
     f.cost_cache_read[i] = e.cost_cache_read;

@@ -23,9 +23,20 @@
  * Together they halve the time of pricing events in a report (~120k events: 50 → 27 ms). They make the SQL longer,
  * though, and DuckDB takes ~2 ms more to plan it: an append's batch (a few hundred events from the gateway, whose
  * statements are mostly planning) prices without them (`shortcuts: false`).
+ *
+ * The web search fee is priced the same way, as one more sum (FEE_PARTS), and added to cost_usd only: it has no
+ * column of its own (pricing/cost.ts). Its rate is per 1,000 searches; rate_cards holds its split ×1000 (per million
+ * searches, rate-cards.ts), so the one formula with its one divisor, 10^12, prices it too.
  */
 
-export const RATE_NAMES = ['input', 'cache_read', 'cache_write_5m', 'cache_write_1h', 'output'] as const;
+export const RATE_NAMES = [
+  'input',
+  'cache_read',
+  'cache_write_5m',
+  'cache_write_1h',
+  'output',
+  'web_search',
+] as const;
 export type RateName = (typeof RATE_NAMES)[number];
 
 /** The token column each rate applies to, per cost part (cache writes share one part, rounded once). */
@@ -41,6 +52,9 @@ export const COST_PARTS: Record<
   ],
   cost_output: [['output_tokens', 'output']],
 };
+
+/** What cost_usd holds beyond its parts: the usage column and rate of each fee (priced as a part is, not kept). */
+export const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search']]];
 
 const M = '1000000';
 /** 2^31: counts and rates below it multiply in BIGINT. */
@@ -63,7 +77,8 @@ export function pricedSelectSql(o: {
   given: (m: string) => string;
   shortcuts?: boolean;
 }): string {
-  const parts = Object.values(COST_PARTS);
+  // The four parts, then the fees: _c0…_c3 are the part columns, every _c is in cost_usd.
+  const parts = [...Object.values(COST_PARTS), ...FEE_PARTS];
   const shortcuts = o.shortcuts ?? true;
   const l1 = [
     o.keep,
@@ -131,13 +146,14 @@ export function wholeRatesSql(r: string): string {
 /**
  * The five cost columns (as pricedSelectSql names them) of rows holding summed token columns (`${t}.input_tokens`
  * and so on) priced at whole-rate card `r` (wholeRatesSql): exact only for such cards; NULL where there is no card.
+ * cost_usd takes the fees too (summed searches × the whole per-search rate).
  */
 export function summedCostSql(t: string, r: string): string[] {
   const parts = Object.entries(COST_PARTS).map(
     ([name, pairs]) =>
       `${pairs.map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`).join(' + ')} AS ${name}`,
   );
-  const total = Object.values(COST_PARTS)
+  const total = [...Object.values(COST_PARTS), ...FEE_PARTS]
     .flat()
     .map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`)
     .join(' + ');

@@ -1,6 +1,8 @@
 import { CONTEXT_COLUMNS, isContextColumn, sameContext } from './contexts.js';
+import { RATE_COLUMNS } from './rate-cards.js';
 import { markSplitSessions, rebuildRollupDays } from './rollup.js';
 import {
+  ADDED_COLUMNS,
   CONTEXT_TABLE_COLUMNS,
   q,
   ROLLUP_TABLES,
@@ -107,5 +109,37 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
     for (const sql of schemaSql()) await step(sql);
     await markSplitSessions(s, 'TRUE');
     await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+  });
+}
+
+/**
+ * Schema 5 → 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
+ * whole and split columns). Every event and card written before had no web search fee, so the columns are added
+ * filled with 0 (ALTER TABLE … ADD COLUMN … DEFAULT 0, then NOT NULL and no default, as a new file declares them):
+ * nothing is recomputed, and every cost and rollup row stays exactly what it was.
+ *
+ * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
+ * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
+ * try. Only from schema 5 is it the whole migration, and then it records the version itself.
+ */
+export async function migrateWebSearch(s: DuckDbSession, from: number): Promise<void> {
+  const added: [string, string, string][] = [
+    ...['events', ...ROLLUP_TABLES.map((t) => t.table)].flatMap((table) =>
+      ADDED_COLUMNS.map((c): [string, string, string] => [table, c, 'BIGINT']),
+    ),
+    ...RATE_COLUMNS.filter((c) => c.startsWith('web_search')).map((c): [string, string, string] => [
+      'rate_cards',
+      c,
+      c === 'web_search' ? 'HUGEINT' : 'BIGINT',
+    ]),
+  ];
+  await s.transaction('migrating the ledger to schema 6', async () => {
+    const step = (sql: string) => s.run('migrating the ledger to schema 6', sql);
+    for (const [table, column, type] of added) {
+      await step(`ALTER TABLE IF EXISTS ${table} ADD COLUMN IF NOT EXISTS ${q(column)} ${type} DEFAULT 0`);
+      await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
+      await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
+    }
+    if (from === 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }

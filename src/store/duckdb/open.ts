@@ -11,6 +11,7 @@ import {
   migrateSessionRollup,
   migrateSessionSplit,
   migrateToContexts,
+  migrateWebSearch,
 } from './migrate.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { connectionSchemaSql, fileSchemaHash, SCHEMA_VERSION, schemaSql } from './schema.js';
@@ -113,6 +114,8 @@ export async function openLedger(
     await session.run('migrating the ledger', 'SET memory_limit = ?', [
       `${Math.floor((totalmem() * 0.8) / 2 ** 20)}MB`,
     ]);
+    // First whatever the older version: the steps below build today's tables, which have its columns (migrate.ts).
+    if (version >= 1) await migrateWebSearch(session, version);
     if (version === 1) await migrateToContexts(session);
     else if (version === 2) await migrateRollupExtra(session);
     else if (version === 3) await migrateSessionRollup(session);

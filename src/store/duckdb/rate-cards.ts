@@ -1,6 +1,7 @@
 import type { RateCard } from '../../ledger/event.js';
+import { SEARCH_RATE_TO_MILLION } from '../../pricing/cost.js';
 import { storeError } from '../errors.js';
-import { RATE_NAMES } from './cost-sql.js';
+import { RATE_NAMES, type RateName } from './cost-sql.js';
 import type { DuckDbSession } from './session.js';
 
 const E12 = 10n ** 12n;
@@ -19,15 +20,20 @@ export function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
 }
 
 export function rateKey(r: RateCard): string {
-  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}`;
+  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}`;
 }
 
-/** Columns of rate_cards after rate_id, in order: each rate whole (for reading back) and split. */
+/**
+ * Columns of rate_cards after rate_id, in order: each rate whole (for reading back, as the card holds it) and split
+ * as cost-sql.ts prices with it: per million units, so the web search rate (per 1,000 searches) is split ×1000.
+ */
 export const RATE_COLUMNS: readonly string[] = RATE_NAMES.flatMap((n) => [n, `${n}_a`, `${n}_b1`, `${n}_b0`]);
+
+const perMillion = (n: RateName, rate: bigint) => (n === 'web_search' ? rate * SEARCH_RATE_TO_MILLION : rate);
 
 export function rateRow(r: RateCard): bigint[] {
   return RATE_NAMES.flatMap((n) => {
-    const s = splitRate(r[n]);
+    const s = splitRate(perMillion(n, r[n]));
     return [r[n], s.a, s.b1, s.b0];
   });
 }

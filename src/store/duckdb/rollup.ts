@@ -1,4 +1,4 @@
-import { USAGE_FIELDS } from '../../ledger/event.js';
+import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { DAY_US } from '../sql/plan.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
@@ -17,7 +17,6 @@ import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './st
 
 const MEASURES = ROLLUP_COLUMNS.slice(1 + ROLLUP_DIMENSIONS.length).map(([n]) => n);
 const keysOf = (t: RollupTable) => ['day', ...t.dimensions].map(q).join(', ');
-const TOKENS = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens');
 
 /** Every dimension some rollup is keyed by: the batch is grouped on all of them once, then per rollup. */
 const ALL_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
@@ -52,7 +51,7 @@ export function stageRollupSql(where: string, constants: BatchConstants): { sql:
     ${rollupMoneySql()},
     0::HUGEINT AS billed_delta_usd,
     count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
-    coalesce(sum(${TOKENS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
+    coalesce(sum(${TOKEN_FIELDS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
   FROM (${priced}) p
   GROUP BY ALL`;
   return { sql, params };

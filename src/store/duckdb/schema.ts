@@ -4,6 +4,7 @@ import {
   COST_SOURCES,
   ENERGY_SOURCES,
   STATUSES,
+  TOKEN_FIELDS,
   USAGE_FIELDS,
 } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
@@ -26,9 +27,22 @@ import { RATE_COLUMNS } from './rate-cards.js';
  *   hold a context_id. EVENT_COLUMNS is the logical event, as the views show it.
  * Bump SCHEMA_VERSION with a migration when a table changes (migrate.ts; 2: contexts split out of events; 3: the
  * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
- * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split).
+ * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split; 6: events and
+ * rollups count web_search_requests, rate cards carry the web_search rate).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
+
+/**
+ * Columns a migration added to tables that already held rows (migrate.ts, migrateWebSearch). ALTER TABLE … ADD COLUMN
+ * appends them, so tables created new put them last too: a migrated file and a new one then have one layout, which
+ * matters because events and rollup rows are inserted, and the rollup's two tables unioned, by position.
+ */
+export const ADDED_COLUMNS = ['web_search_requests'] as const;
+const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
+const addedLast = (cols: readonly (readonly [string, string])[]) => [
+  ...cols.filter(([n]) => !added(n)),
+  ...cols.filter(([n]) => added(n)),
+];
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */
 const PICO = 'HUGEINT';
@@ -76,12 +90,15 @@ export const CONTEXT_TABLE_COLUMNS: readonly (readonly [string, string])[] = [
   ...CONTEXT_COLUMNS.map((c) => EVENT_COLUMNS.find(([n]) => n === c)!),
 ];
 
-/** The events table as stored: the per-call columns, with context_id in place of the context columns. */
-export const STORED_EVENT_COLUMNS: readonly (readonly [string, string])[] = [
+/**
+ * The events table as stored: the per-call columns, with context_id in place of the context columns, and the
+ * columns migrations added last (ADDED_COLUMNS).
+ */
+export const STORED_EVENT_COLUMNS: readonly (readonly [string, string])[] = addedLast([
   ...EVENT_COLUMNS.slice(0, 3),
   ['context_id', 'INTEGER NOT NULL'],
   ...EVENT_COLUMNS.slice(3).filter(([n]) => !isContextColumn(n)),
-];
+]);
 
 export const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
@@ -97,14 +114,15 @@ export function rollupColumns(dims: readonly string[]): readonly (readonly [stri
   ];
 }
 
-const ROLLUP_MEASURE_COLUMNS: readonly (readonly [string, string])[] = [
+/** The rollups' measures; the columns migrations added last (ADDED_COLUMNS). */
+const ROLLUP_MEASURE_COLUMNS: readonly (readonly [string, string])[] = addedLast([
   ['events', 'BIGINT NOT NULL'],
   ...USAGE_FIELDS.map((f) => [f, 'BIGINT NOT NULL'] as const),
   ...MONEY_MEASURES.map((m) => [m === 'cost_usd' ? 'cost_usd_extra' : m, PICO] as const),
   ['billed_delta_usd', PICO],
   ['unpriced_events', 'BIGINT NOT NULL'],
   ['unpriced_tokens', 'BIGINT NOT NULL'],
-];
+]);
 
 export const ROLLUP_COLUMNS = rollupColumns(ROLLUP_DIMENSIONS);
 
@@ -149,9 +167,10 @@ const PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
 
 /**
  * The rollup's money sums from a relation with the five cost columns. cost_usd is kept as what it has beyond its
- * parts (`cost_usd_extra`): 0 wherever costs come from rates, so the column compresses to nothing, where a second
- * copy of the total cost ~0.25 B/event at 10M demo events. NULL exactly when every event is unpriced. All of it is
- * linear, so rows of one key still sum.
+ * parts (`cost_usd_extra`): 0 wherever costs come from rates and no web search was paid for, so the column
+ * compresses to nearly nothing, where a second copy of the total cost ~0.25 B/event at 10M demo events; the web
+ * search fees are in it (pricing/cost.ts). NULL exactly when every event is unpriced. All of it is linear, so rows
+ * of one key still sum.
  */
 export function rollupMoneySql(): string {
   const parts = PARTS.map((m) => `coalesce(sum(${m}), 0)`).join(' - ');
@@ -232,9 +251,7 @@ export function rollupAggregateSql(
   weight?: string,
 ): string {
   const dims = dimensions.map(q).join(', ');
-  const tokens = USAGE_FIELDS.filter((f) => f !== 'requests' && f !== 'reasoning_tokens')
-    .map((f) => q(f))
-    .join(' + ');
+  const tokens = TOKEN_FIELDS.map((f) => q(f)).join(' + ');
   const events = weight ? `sum(${weight})` : 'count(*)';
   return `SELECT date_trunc('day', ts) AS day, ${dims},
   ${events} AS events,

@@ -74,6 +74,7 @@ export const ROLLUP_MEASURES = [
   'cache_write_1h_tokens',
   'output_tokens',
   'reasoning_tokens',
+  'web_search_requests',
   'cost_usd',
   'cost_input',
   'cost_cache_read',

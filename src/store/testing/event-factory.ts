@@ -16,12 +16,14 @@ export function rate(usdPerM: string): bigint {
   return BigInt(w!) * 10n ** 18n + BigInt((f + '0'.repeat(18)).slice(0, 18));
 }
 
+/** A card from decimal strings: token rates in USD per 1M tokens, `webSearch` in USD per 1,000 searches. */
 export function card(
   input: string,
   cacheRead: string,
   write5m: string,
   write1h: string,
   output: string,
+  webSearch = '0',
 ): RateCard {
   return {
     input: rate(input),
@@ -29,27 +31,31 @@ export function card(
     cache_write_5m: rate(write5m),
     cache_write_1h: rate(write1h),
     output: rate(output),
+    web_search: rate(webSearch),
   };
 }
 
 export const CARDS = {
-  sonnet: card('3', '0.3', '3.75', '6', '15'),
-  gpt: card('1.25', '0.125', '0', '0', '10'),
-  // Discounted by an odd percentage: parts need rounding.
+  sonnet: card('3', '0.3', '3.75', '6', '15', '10'),
+  gpt: card('1.25', '0.125', '0', '0', '10', '25'),
+  // Discounted by an odd percentage: parts (and the search fee) need rounding.
   discounted: card(
     '2.497777777777777777',
     '0.249777777777777777',
     '3.121333333333333333',
     '4.99',
     '12.488888888888888889',
+    '8.325925925925925926',
   ),
-  // a·10^12 + 5·10^11: every odd token count lands exactly half-way (both quotient parities occur).
+  // a·10^12 + 5·10^11: every odd token count lands exactly half-way (both quotient parities occur). The search rate
+  // is per 1,000, so its ×1000 is of that form: an odd number of searches is a tie too.
   ties: {
     input: 7n * E12 + E12 / 2n,
     cache_read: E12 / 2n,
     cache_write_5m: 3n * E12 + E12 / 2n,
     cache_write_1h: E12 / 2n,
     output: 1_000_000n * E12 + E12 / 2n,
+    web_search: 7n * 10n ** 9n + 5n * 10n ** 8n,
   },
 } satisfies Record<string, RateCard>;
 
@@ -79,6 +85,7 @@ export function makeEvent(n: number, o: Partial<UsageEvent> = {}): UsageEvent {
     cache_write_1h_tokens: 0,
     output_tokens: 300,
     reasoning_tokens: 0,
+    web_search_requests: 0,
   };
   const merged = { ...usage, ...o };
   const cost = rates ? costOf(merged, rates) : null;
@@ -152,6 +159,8 @@ export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
       cache_write_1h_tokens: tokens(20_000),
       output_tokens: tokens(30_000),
       reasoning_tokens: 0,
+      // From the index, not the generator: the events' other fields stay what they were before searches existed.
+      web_search_requests: i % 7 === 3 ? (i % 5) + 1 : 0,
     };
     usage.reasoning_tokens = Math.floor(usage.output_tokens * r() * 0.5);
     const user = `u${Math.floor(r() * 12)}`;

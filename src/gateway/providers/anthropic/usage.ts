@@ -17,5 +17,6 @@ export function anthropicUsage(u: Record<string, unknown>): MeteredUsage {
     cache_write_1h_tokens: w1,
     output_tokens: count(u.output_tokens),
     reasoning_tokens: 0,
+    web_search_requests: 0,
   };
 }

@@ -41,6 +41,7 @@ describe('OpenAiStreamMeter', () => {
         cache_write_1h_tokens: 0,
         output_tokens: 40,
         reasoning_tokens: 16,
+        web_search_requests: 0,
       });
       expect(m.facts().model).toBe('gpt-4o-2024-08-06');
     }

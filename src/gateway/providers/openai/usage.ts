@@ -22,6 +22,7 @@ export function openAiUsage(u: Record<string, unknown>): MeteredUsage {
     cache_write_1h_tokens: 0,
     output_tokens: count(u.completion_tokens ?? u.output_tokens),
     reasoning_tokens: count(outDetails?.reasoning_tokens),
+    web_search_requests: 0,
   };
 }
 

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Query } from '../query.js';
+import type { Store } from '../store.js';
+import { freshLedgerPath, sql } from '../testing/ledger-file.js';
+import { createDuckDbStore } from './duckdb-store.js';
+import { SCHEMA_VERSION } from './schema.js';
+
+/** A ledger that tokenledger wrote at schema 5, exported as text (test/fixtures/ledger-schema-5/README.md). */
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/ledger-schema-5', import.meta.url));
+
+/** A new ledger file holding exactly what the schema-5 fixture holds, loaded by DuckDB alone. */
+async function schema5Ledger(): Promise<string> {
+  const path = freshLedgerPath('tl-migrate-');
+  const load = readFileSync(`${FIXTURE}/load.sql`, 'utf8').replaceAll('{{DIR}}', FIXTURE);
+  await sql(path, readFileSync(`${FIXTURE}/schema.sql`, 'utf8'), load);
+  return path;
+}
+
+/** The report's total cost and searches from the rollup, and the same from raw events (route_id is not in it). */
+async function totals(store: Store) {
+  const q: Query = { dimensions: [] };
+  const [rolled, raw] = await Promise.all([
+    store.query(q),
+    store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
+  ]);
+  return {
+    rollup: [rolled.totals.cost_usd, rolled.totals.web_search_requests],
+    raw: [raw.totals.cost_usd, raw.totals.web_search_requests],
+  };
+}
+
+const LAYOUT = `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+  WHERE table_name IN ('events', 'rate_cards', 'rollup_day', 'rollup_team', 'rollup_session')
+  ORDER BY table_name, ordinal_position`;
+
+describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
+  it('keeps every event and cost as it was, counts no searches before, and lays the file out as a new one', async () => {
+    const path = await schema5Ledger();
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['5']]);
+
+    const store = await createDuckDbStore(path);
+    const events = await store.events({ limit: 10 });
+    expect(events.map((e) => [e.event_id, e.web_search_requests, e.cost_usd, e.rates?.web_search])).toEqual([
+      ['00000000000000c3', 0, 45_000_000_000n, 0n],
+      ['00000000000000c2', 0, 20_000_000_000n, 0n],
+      ['00000000000000c1', 0, 11_100_000_000n, 0n],
+      ['bb8a7adc71b49c97', 0, 19_935_000_000n, 0n],
+    ]);
+    // 11,100,000,000 + 20,000,000,000 + 45,000,000,000 + 19,935,000,000, from the rollup and from events.
+    expect(await totals(store)).toEqual({
+      rollup: [96_035_000_000n, 0],
+      raw: [96_035_000_000n, 0],
+    });
+    await store.close();
+
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([
+      [String(SCHEMA_VERSION)],
+    ]);
+    const fresh = freshLedgerPath('tl-migrate-new-');
+    await (await createDuckDbStore(fresh)).close();
+    expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+  });
+});
