@@ -83,6 +83,13 @@ export const LONG_CONTEXT_TAG = 'long_context';
  */
 export const INFERENCE_GEO_TAG = 'inference_geo';
 
+/**
+ * Tag naming the web search tool a call searched with, when its provider prices that tool apart from its current one
+ * (OpenAI's `web_search_preview`: $25 per 1,000 calls on gpt-4o and gpt-4.1, pricing/web-search.ts). A tag, like
+ * INFERENCE_GEO_TAG, so that a reprice reads it back; absent, the provider's current tool's price applies.
+ */
+export const WEB_SEARCH_TOOL_TAG = 'web_search_tool';
+
 export interface Attribution {
   org: string | null;
   team: string | null;

@@ -3,6 +3,7 @@ import { RATE_SCALE } from './cost.js';
 import { compileMatch, type Matcher, type MatchRule } from './match-rule.js';
 import { PricingError } from './pricing-errors.js';
 import type { ServiceTierTable } from './service-tiers.js';
+import type { WebSearchTable } from './web-search.js';
 
 /**
  * The price catalog in tokenledger's own exact form: every price is a bigint USD per 1M tokens at RATE_SCALE (18)
@@ -69,6 +70,8 @@ export interface Catalog {
   version: string;
   providers: readonly CatalogProvider[];
   serviceTiers: ServiceTierTable;
+  /** The web search fee per provider and tool (data/web-search.json). */
+  webSearch: WebSearchTable;
 }
 
 /** The subset of genai-prices' `Provider` type this module reads (see its dist/index.d.ts). */
@@ -99,10 +102,12 @@ export function catalogFromGenaiPrices(
   providers: readonly GenaiProvider[],
   version: string,
   serviceTiers: ServiceTierTable,
+  webSearch: WebSearchTable,
 ): Catalog {
   return {
     version,
     serviceTiers,
+    webSearch,
     providers: providers.map((p) => ({
       id: p.id,
       name: p.name,

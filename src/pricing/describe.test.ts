@@ -67,6 +67,26 @@ describe('prices show', () => {
     );
   });
 
+  it('shows the web search fee where one applies, per tool, and says so where none is charged', () => {
+    const pricer = createPricer(catalog, null);
+    const sonnet = formatModelDescription(describeModel(pricer, 'claude-sonnet-4-5', at)!);
+    expect(sonnet).toContain(
+      'web search fee (web_search): 10 USD per 1,000 searches (https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool)',
+    );
+    expect(sonnet).not.toContain('web_searches_kcount');
+    const gpt4o = describeModel(pricer, 'gpt-4o', at)!;
+    expect(gpt4o.webSearch.map((w) => `${w.tool} ${w.per_1k}`)).toEqual([
+      'web_search 10',
+      'web_search_preview 25',
+    ]);
+    expect(describeModel(pricer, 'gpt-5', at)!.webSearch.map((w) => w.per_1k)).toEqual(['10', '10']);
+    expect(
+      formatModelDescription(
+        describeModel(pricer, 'bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0', at)!,
+      ),
+    ).toContain('web search: no fee charged (none confirmed for aws); searches are counted');
+  });
+
   it('lists catalog and override-only models', () => {
     const pricer = createPricer(
       catalog,

@@ -34,6 +34,12 @@ export interface ModelDescription {
     multiplier: string | null;
     source: string;
   }[];
+  /**
+   * The web search fee per 1,000 searches a call with searches pays, per tool the provider prices (its current tool
+   * first), with the page that publishes it; empty when the provider charges none we know of (docs/pricing.md).
+   * Service tiers do not change it; a discount does, and is in `rates`.
+   */
+  webSearch: { tool: string; per_1k: string; source: string }[];
   /** Effective rates in force at `at`: standard and per service tier, below and above each long-context threshold. */
   rates: { label: string; rates: Record<keyof RateCard, string> }[];
   priceVersion: string;
@@ -67,6 +73,11 @@ export function describeModel(
     }
   }
   const discount = pm.discountAt(at);
+  const tools = [...(pricer.catalog.webSearch.get(r.provider)?.keys() ?? [])];
+  const webSearch = tools.flatMap((tool) => {
+    const price = pm.webSearchPrice(tool);
+    return price === null ? [] : [{ tool, per_1k: plain(price.perThousand), source: price.source }];
+  });
   return {
     name,
     at,
@@ -81,7 +92,8 @@ export function describeModel(
         ? r.entry.catalog!.prices.map((c) => describeConstraint(c.constraint))
         : [],
     overrides: r.entry.changes.map((c) => `${c.where}${range(c.fromUs, c.untilUs)}`),
-    ignored: r.entry.catalog?.ignoredKeys ?? [],
+    // genai-prices lists a per-1k search price for some models; the ledger charges its own (data/web-search.json).
+    ignored: (r.entry.catalog?.ignoredKeys ?? []).filter((k) => k !== 'web_searches_kcount'),
     discount: discount && {
       percent_off: discount.percentText,
       where: `${discount.where}${range(discount.fromUs, discount.untilUs)}`,
@@ -101,6 +113,7 @@ export function describeModel(
         source: t.source,
       };
     }),
+    webSearch,
     rates,
     priceVersion: pricer.version,
   };
@@ -131,6 +144,10 @@ export function formatModelDescription(d: ModelDescription): string {
         : 'standard rates (no price for this model)';
     lines.push(`  service tier ${t.tier}: ${how} (${t.source})`);
   }
+  if (d.webSearch.length === 0)
+    lines.push(`  web search: no fee charged (none confirmed for ${d.provider}); searches are counted`);
+  for (const w of d.webSearch)
+    lines.push(`  web search fee (${w.tool}): ${w.per_1k} USD per 1,000 searches (${w.source})`);
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
   lines.push('  effective rates (input / cache read / cache write 5m / cache write 1h / output):');
   for (const r of d.rates) {

@@ -5,6 +5,7 @@ import type { Effective, OverrideDiscount } from './overrides.js';
 import { type Card, rateCard } from './rates.js';
 import type { Resolution } from './resolve.js';
 import { GEO_PREFIX, type ServiceTier, type TierChoice } from './service-tiers.js';
+import { type WebSearchTable, webSearchPrice } from './web-search.js';
 
 /** A discount from the overrides file with its provider and model already resolved to catalog ids. */
 export interface DiscountTarget {
@@ -31,6 +32,7 @@ export class PricedModel {
     readonly resolution: Resolution,
     private readonly serviceTiers: ReadonlyMap<string, ServiceTier> | undefined,
     discounts: readonly DiscountTarget[],
+    private readonly webSearch: WebSearchTable = new Map(),
   ) {
     const entry = resolution.entry;
     this.catalogPrices = entry.catalog?.prices ?? [];
@@ -100,6 +102,11 @@ export class PricedModel {
     return name === null ? null : (this.serviceTiers?.get(name) ?? null);
   }
 
+  /** The web search fee a call with `tool` (null: the provider's current tool) pays, or null when none is charged. */
+  webSearchPrice(tool: string | null): ReturnType<typeof webSearchPrice> {
+    return webSearchPrice(this.webSearch, this.resolution.provider, this.resolution.model, tool);
+  }
+
   private compute(ts: number, totalInput: number, choice: TierChoice | null): Card | null {
     const tier = this.serviceTier(choice?.tier ?? null);
     const geo = choice?.geo ?? null;
@@ -116,8 +123,7 @@ export class PricedModel {
       multiplier: stacked(tierMultiplier, geoMultiplier),
       percentOff: this.discountAt(ts)?.percentOff ?? null,
       claude: this.resolution.entry.claude,
-      // No fee yet: the prices come with data/web-search.json.
-      webSearch: 0n,
+      webSearch: this.webSearchPrice(choice?.searchTool ?? null)?.perThousand ?? 0n,
     });
   }
 }

@@ -421,6 +421,112 @@ discounts:
   });
 });
 
+/**
+ * The web search fee: https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool — "$10 per 1,000
+ * searches, plus standard token costs", "Web search tool calls through the Messages Batches API are priced the same
+ * as those in regular Messages API requests"; https://platform.openai.com/docs/pricing (Built-in tools) — web search
+ * $10.00 / 1k calls, web search preview $10.00 (reasoning models) or $25.00 (non-reasoning models) / 1k calls.
+ */
+describe('web search fees, computed by hand', () => {
+  const sonnet = (fields: Parameters<typeof unpricedEvent>[0] = {}) =>
+    pricer.price(
+      unpricedEvent({ model: 'claude-sonnet-4-5', input_tokens: 10_000, output_tokens: 2_000, ...fields }),
+    );
+
+  it('a Sonnet 4.5 call with 3 web searches costs its tokens + $0.03 exactly', () => {
+    const e = sonnet({ web_search_requests: 3 });
+    // input 10,000 × $3 = $0.03; output 2,000 × $15 = $0.03; 3 searches × $10 / 1,000 = $0.03 → $0.09
+    expect(e.cost_input).toBe(usd('0.03'));
+    expect(e.cost_output).toBe(usd('0.03'));
+    expect(e.cost_usd).toBe(usd('0.09'));
+    // The fee is no part of its own: it is what cost_usd holds beyond the four parts, and its rate is on the card.
+    expect(e.cost_usd! - (e.cost_input! + e.cost_cache_read! + e.cost_cache_write! + e.cost_output!)).toBe(
+      usd('0.03'),
+    );
+    expect(e.rates?.web_search).toBe(usd('10') * 1_000_000n);
+    expect(e.web_search_requests).toBe(3);
+    // Without searches, the same tokens cost $0.06: the rate is on every Anthropic card, the fee only with searches.
+    expect(sonnet().cost_usd).toBe(usd('0.06'));
+  });
+
+  it('the batch discount and US-only inference change the tokens, not the fee; a negotiated discount changes both', () => {
+    // batch: 10,000 × $1.50 + 2,000 × $7.50 = $0.03, + 3 × $0.01 = $0.06
+    expect(sonnet({ web_search_requests: 3, service_tier: 'batch' }).cost_usd).toBe(usd('0.06'));
+    // Opus 4.6 in the US: 10,000 × $5.50 + 1,000 × $27.50 = $0.0825, + 2 × $0.01 = $0.1025
+    const us = pricer.price(
+      unpricedEvent({
+        model: 'claude-opus-4-6',
+        tags: { inference_geo: 'us' },
+        input_tokens: 10_000,
+        output_tokens: 1_000,
+        web_search_requests: 2,
+        ts: at('2026-04-01T00:00:00Z'),
+      }),
+    );
+    expect(us.cost_usd).toBe(usd('0.1025'));
+    const discounted = createPricer(
+      catalog,
+      parseOverrides('discounts:\n  - provider: anthropic\n    percent_off: "10"\n', 'p.yaml'),
+    );
+    // 10% off: tokens $0.06 × 0.9 = $0.054; searches 3 × $0.009 = $0.027 → $0.081
+    const e = discounted.price(
+      unpricedEvent({
+        model: 'claude-sonnet-4-5',
+        input_tokens: 10_000,
+        output_tokens: 2_000,
+        web_search_requests: 3,
+      }),
+    );
+    expect(e.cost_usd).toBe(usd('0.081'));
+    expect(e.rates?.web_search).toBe(usd('9') * 1_000_000n);
+  });
+
+  it('OpenAI: $10 per 1,000 web_search calls; the preview tool $25 on gpt-4o, $10 on a reasoning model', () => {
+    const call = (model: string, tags: Record<string, string> = {}) =>
+      pricer.price(
+        unpricedEvent({
+          model,
+          provider: 'openai',
+          operation: 'responses',
+          tags,
+          input_tokens: 10_000,
+          output_tokens: 1_000,
+          web_search_requests: 2,
+        }),
+      ).cost_usd;
+    const preview = { web_search_tool: 'web_search_preview' };
+    // gpt-4o: 10,000 × $2.50 + 1,000 × $10 = $0.035; + 2 × $0.01 = $0.055, or + 2 × $0.025 = $0.085 with the preview
+    expect(call('gpt-4o')).toBe(usd('0.055'));
+    expect(call('gpt-4o', preview)).toBe(usd('0.085'));
+    // A dated gpt-4o is priced as the model it resolves to.
+    expect(call('gpt-4o-2024-08-06', preview)).toBe(usd('0.085'));
+    // gpt-5 (reasoning): 10,000 × $1.25 + 1,000 × $10 = $0.0225; + 2 × $0.01 = $0.0425 with either tool
+    expect(call('gpt-5', preview)).toBe(usd('0.0425'));
+    expect(call('gpt-5')).toBe(usd('0.0425'));
+    // A tool name no provider prices apart is the current tool's price.
+    expect(call('gpt-4o', { web_search_tool: 'web_search_2099_01_01' })).toBe(usd('0.055'));
+  });
+
+  it('charges no fee where none is confirmed (Claude on Bedrock), yet prices the tokens and keeps the count', () => {
+    const e = pricer.price(
+      unpricedEvent({
+        model: 'bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+        input_tokens: 10_000,
+        output_tokens: 2_000,
+        web_search_requests: 3,
+      }),
+    );
+    // Bedrock regional Sonnet 4.5: 10,000 × $3.30 + 2,000 × $16.50 = $0.066, and no search fee
+    expect([e.provider, e.cost_source, e.cost_usd, e.rates?.web_search]).toEqual([
+      'aws',
+      'computed',
+      usd('0.066'),
+      0n,
+    ]);
+    expect(e.web_search_requests).toBe(3);
+  });
+});
+
 describe('events the catalog cannot price', () => {
   it('an unknown model is unpriced, never $0', () => {
     const e = pricer.price(

@@ -1,4 +1,10 @@
-import { INFERENCE_GEO_TAG, type RateCard, type UnpricedEvent, type UsageEvent } from '../ledger/event.js';
+import {
+  INFERENCE_GEO_TAG,
+  type RateCard,
+  type UnpricedEvent,
+  type UsageEvent,
+  WEB_SEARCH_TOOL_TAG,
+} from '../ledger/event.js';
 import type { Catalog } from './catalog.js';
 import { CatalogIndex } from './catalog-index.js';
 import { contextInput } from './context-size.js';
@@ -8,6 +14,7 @@ import { type DiscountTarget, PricedModel } from './priced-model.js';
 import { PricingError } from './pricing-errors.js';
 import { CUSTOM_PROVIDER, type Resolution, Resolver } from './resolve.js';
 import { GEO_PREFIX, normaliseServiceTier, type TierChoice } from './service-tiers.js';
+import { DEFAULT_TOOL, webSearchToolName } from './web-search.js';
 
 /**
  * Prices usage events. One per process (or per reprice run): it memoises name resolution by (provider, model) and
@@ -23,8 +30,17 @@ export interface Pricer {
   price(e: UnpricedEvent): UsageEvent;
   /** What a name resolves to (memoised); `provider` is the event's provider, if any. */
   resolve(model: string, provider?: string | null): Resolution | null;
-  /** The effective rates for a request shape, or null when the model has no price at `ts`. */
-  rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null;
+  /**
+   * The effective rates for a request shape, or null when the model has no price at `ts`. `searchTool` is the web
+   * search tool the call used, when not the provider's current one (the tag WEB_SEARCH_TOOL_TAG).
+   */
+  rates(
+    r: Resolution,
+    ts: number,
+    totalInput: number,
+    serviceTier: string | null,
+    searchTool?: string | null,
+  ): RateCard | null;
   /** The prices, discounts and service tiers behind a resolution (for `prices show`). */
   pricedModel(r: Resolution): PricedModel;
 }
@@ -54,6 +70,8 @@ class LedgerPricer implements Pricer {
   private readonly pricedTiers: ReadonlySet<string>;
   /** Inference geographies some provider prices (`inference_geo:GEO` entries, e.g. Anthropic's `us`). */
   private readonly pricedGeos: ReadonlySet<string>;
+  /** Web search tools some provider prices apart from its current one (OpenAI's `web_search_preview`). */
+  private readonly pricedSearchTools: ReadonlySet<string>;
 
   constructor(
     readonly catalog: Catalog,
@@ -65,6 +83,9 @@ class LedgerPricer implements Pricer {
     this.pricedTiers = new Set([...catalog.serviceTiers.values()].flatMap((tiers) => [...tiers.keys()]));
     this.pricedGeos = new Set(
       [...this.pricedTiers].filter((t) => t.startsWith(GEO_PREFIX)).map((t) => t.slice(GEO_PREFIX.length)),
+    );
+    this.pricedSearchTools = new Set(
+      [...catalog.webSearch.values()].flatMap((tools) => [...tools.keys()]).filter((t) => t !== DEFAULT_TOOL),
     );
     this.discounts = (overrides?.discounts ?? []).map((discount) => ({
       discount,
@@ -113,17 +134,27 @@ class LedgerPricer implements Pricer {
     return this.priced(provider, model)?.resolution ?? null;
   }
 
-  rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null {
-    return (
-      this.pricedModel(r).card(ts, totalInput, this.tierCode(serviceTier), this.tierChoices)?.rates ?? null
-    );
+  rates(
+    r: Resolution,
+    ts: number,
+    totalInput: number,
+    serviceTier: string | null,
+    searchTool: string | null = null,
+  ): RateCard | null {
+    const code = this.tierCode(serviceTier, null, searchTool);
+    return this.pricedModel(r).card(ts, totalInput, code, this.tierChoices)?.rates ?? null;
   }
 
   /** The memoised model behind a resolution (discount and service-tier lookups for `prices show`). */
   pricedModel(r: Resolution): PricedModel {
     let m = this.models.get(r);
     if (m === undefined) {
-      m = new PricedModel(r, this.catalog.serviceTiers.get(r.provider), this.discounts);
+      m = new PricedModel(
+        r,
+        this.catalog.serviceTiers.get(r.provider),
+        this.discounts,
+        this.catalog.webSearch,
+      );
       this.models.set(r, m);
     }
     return m;
@@ -198,7 +229,11 @@ class LedgerPricer implements Pricer {
     const card = priced.card(
       e.ts,
       contextInput(e, totalInput),
-      this.tierCode(e.service_tier, e.tags[INFERENCE_GEO_TAG] ?? null),
+      this.tierCode(
+        e.service_tier,
+        e.tags[INFERENCE_GEO_TAG] ?? null,
+        e.web_search_requests > 0 ? (e.tags[WEB_SEARCH_TOOL_TAG] ?? null) : null,
+      ),
       this.tierChoices,
     );
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
@@ -226,22 +261,28 @@ class LedgerPricer implements Pricer {
    * Small integer per service tier that has a multiplier (0 = standard), so rate-card keys stay numeric. A tier no
    * provider prices is the standard price and shares code 0: `service_tier` is free text (a gateway caller's request,
    * an imported record), and a code per distinct string overflowed the 1,024 codes a card key holds, so the 1,024th
-   * unknown tier read another card (a 1k-token Sonnet call billed at the long-context rates).
+   * unknown tier read another card (a 1k-token Sonnet call billed at the long-context rates). The geography and the
+   * web search tool (tags, free text too) are folded in the same way: only values some provider prices get a code.
    */
-  private tierCode(tier: string | null, geo: string | null = null): number {
-    if (tier === null && geo === null) return 0;
-    const key = geo === null ? tier! : `${tier ?? ''}\u0000${geo}`;
+  private tierCode(tier: string | null, geo: string | null = null, searchTool: string | null = null): number {
+    if (tier === null && geo === null && searchTool === null) return 0;
+    const key =
+      geo === null && searchTool === null
+        ? tier!
+        : `${tier ?? ''}\u0000${geo ?? ''}\u0000${searchTool ?? ''}`;
     let code = this.tierCodes.get(key);
     if (code === undefined) {
       const named = normaliseServiceTier(tier);
       const place = geo?.trim().toLowerCase() ?? null;
+      const tool = searchTool === null ? null : webSearchToolName(searchTool);
       const choice: TierChoice = {
         tier: named !== null && this.pricedTiers.has(named) ? named : null,
         geo: place !== null && this.pricedGeos.has(place) ? place : null,
+        searchTool: tool !== null && this.pricedSearchTools.has(tool) ? tool : null,
       };
-      if (choice.tier === null && choice.geo === null) code = 0;
+      if (choice.tier === null && choice.geo === null && choice.searchTool === null) code = 0;
       else {
-        const id = `${choice.tier ?? ''}\u0000${choice.geo ?? ''}`;
+        const id = `${choice.tier ?? ''}\u0000${choice.geo ?? ''}\u0000${choice.searchTool ?? ''}`;
         code = this.choiceCodes.get(id) ?? this.tierChoices.push(choice) - 1;
         this.choiceCodes.set(id, code);
       }

@@ -37,10 +37,14 @@ export type ServiceTierTable = ReadonlyMap<string, ReadonlyMap<string, ServiceTi
  */
 export const GEO_PREFIX = 'inference_geo:';
 
-/** What a call is priced by beyond its model: a tier the provider prices, a geography it prices, either or both. */
+/**
+ * What a call is priced by beyond its model: a tier the provider prices, a geography it prices, and the web search
+ * tool it used where a provider prices its tools apart (pricing/web-search.ts); any of them, or none.
+ */
 export interface TierChoice {
   tier: string | null;
   geo: string | null;
+  searchTool: string | null;
 }
 
 /** Tier names that mean "the standard price": providers spell it differently (OpenAI `default`, Anthropic `standard`). */

@@ -437,6 +437,47 @@ describe('openWal', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('replays, after a crash, a log the previous version wrote (version 2) beside version-3 records, into a real ledger', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    // gpt-4o with 3 searches: 1,002 × $2.50 + 128 × $1.25 + 77 × $10 per 1M tokens = $0.003435, + 3 × $0.01 = $0.033435.
+    const searched = pricer.price(
+      unpricedEvent({
+        event_id: '00000000000000b2',
+        source: 'gateway',
+        provider: 'openai',
+        model: 'gpt-4o',
+        operation: 'responses',
+        input_tokens: 1002,
+        cache_read_tokens: 128,
+        output_tokens: 77,
+        web_search_requests: 3,
+      }),
+    );
+    expect(searched.cost_usd).toBe(33_435_000_000n);
+    await writeFile(
+      join(dir, 'seg-0000000000000001.wal'),
+      Buffer.concat([logLine(V2_RECORD), encodeRecord(searched)]),
+    );
+    const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
+    const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0 });
+    const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
+    expect(byId.get('00000000000000a1')).toMatchObject({
+      web_search_requests: 0,
+      cost_usd: 3_432_500_000n,
+      rates: expect.objectContaining({ web_search: 0n }),
+    });
+    expect(byId.get('00000000000000b2')).toMatchObject({
+      web_search_requests: 3,
+      cost_usd: 33_435_000_000n,
+      rates: expect.objectContaining({ web_search: 10n * 10n ** 18n }),
+    });
+    const { totals } = await store.query({ dimensions: [] });
+    expect([totals.cost_usd, totals.web_search_requests]).toEqual([36_867_500_000n, 3]);
+    await wal.close();
+    await store.close();
+  });
+
   it('replays what an earlier process acknowledged but never drained, exactly once', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const sink = new MemorySink();

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPricer } from '../../pricing/load.js';
+import type { Pricer } from '../../pricing/pricer.js';
+import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import type { Query } from '../query.js';
 import type { Store } from '../store.js';
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
@@ -35,6 +38,11 @@ const LAYOUT = `SELECT table_name, column_name, data_type, is_nullable, column_d
   WHERE table_name IN ('events', 'rate_cards', 'rollup_day', 'rollup_team', 'rollup_session')
   ORDER BY table_name, ordinal_position`;
 
+let pricer: Pricer;
+beforeAll(async () => {
+  pricer = await loadPricer({ cwd: FIXTURE, env: {} });
+});
+
 describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
   it('keeps every event and cost as it was, counts no searches before, and lays the file out as a new one', async () => {
     const path = await schema5Ledger();
@@ -61,5 +69,40 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
     const fresh = freshLedgerPath('tl-migrate-new-');
     await (await createDuckDbStore(fresh)).close();
     expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+  });
+
+  it('takes new calls with web searches after the migration, their fee in the rollup and the raw report alike', async () => {
+    const path = await schema5Ledger();
+    const store = await createDuckDbStore(path);
+    // Sonnet 4.5 on the fixture's first day: 1,000 × $3 + 500 × $15 per 1M = $0.0105, + 3 searches × $0.01 = $0.0405.
+    const searched = pricer.price(
+      unpricedEvent({
+        event_id: '00000000000000d1',
+        source: 'jsonl',
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        ts: Date.parse('2026-03-02T05:00:00Z') * 1000,
+        team: 'core',
+        user: 'ana',
+        session_id: 's1',
+        input_tokens: 1000,
+        output_tokens: 500,
+        web_search_requests: 3,
+      }),
+    );
+    expect(searched.cost_usd).toBe(40_500_000_000n);
+    expect(await store.append([searched])).toEqual({ inserted: 1, duplicates: 0 });
+    // 96,035,000,000 before + 40,500,000,000.
+    expect(await totals(store)).toEqual({
+      rollup: [136_535_000_000n, 3],
+      raw: [136_535_000_000n, 3],
+    });
+    await store.close();
+    const again = await createDuckDbStore(path);
+    expect(await totals(again)).toEqual({
+      rollup: [136_535_000_000n, 3],
+      raw: [136_535_000_000n, 3],
+    });
+    await again.close();
   });
 });
