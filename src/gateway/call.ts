@@ -67,6 +67,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       response_id: facts?.response_id ?? null,
       provider_cost_usd: facts?.provider_cost_usd ?? null,
       inference_geo: facts?.inference_geo ?? null,
+      web_search_tool: facts?.web_search_tool ?? null,
     },
     call.deps.pricer,
     Date.now() * 1000,

@@ -4,6 +4,7 @@ import {
   type Status,
   type UnpricedEvent,
   type UsageEvent,
+  WEB_SEARCH_TOOL_TAG,
 } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { MeteredUsage, Operation } from './providers/provider.js';
@@ -32,6 +33,8 @@ export interface CallRecord {
   provider_cost_usd: bigint | null;
   /** Where the call ran when that costs extra (tag INFERENCE_GEO_TAG, which pricing reads). */
   inference_geo: string | null;
+  /** The web search tool, when not the provider's current one (tag WEB_SEARCH_TOOL_TAG, which pricing reads). */
+  web_search_tool: string | null;
 }
 
 /** The ledger event for a call, priced. Pure apart from the pricer's memo. */
@@ -46,10 +49,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     duration_ms: c.duration_ms,
     ttft_ms: c.ttft_ms,
     ...c.attribution,
-    tags:
-      c.inference_geo === null
-        ? c.attribution.tags
-        : { ...c.attribution.tags, [INFERENCE_GEO_TAG]: c.inference_geo },
+    tags: callTags(c),
     provider: c.provider,
     model: c.model ?? c.model_requested,
     model_requested: c.model_requested,
@@ -74,4 +74,13 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
   const priced = pricer.price(e);
   if (c.estimated && priced.cost_source === 'computed') priced.cost_source = 'estimated';
   return priced;
+}
+
+/** The caller's tags, with the facts of the answer that pricing reads from tags (so that a reprice reads them too). */
+function callTags(c: CallRecord): Record<string, string> {
+  if (c.inference_geo === null && c.web_search_tool === null) return c.attribution.tags;
+  const tags = { ...c.attribution.tags };
+  if (c.inference_geo !== null) tags[INFERENCE_GEO_TAG] = c.inference_geo;
+  if (c.web_search_tool !== null) tags[WEB_SEARCH_TOOL_TAG] = c.web_search_tool;
+  return tags;
 }

@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_USAGE, WORDS } from './fake-provider.js';
+import { ANTHROPIC_SEARCHES, ANTHROPIC_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -101,6 +101,44 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
     // Standard $0.013034 (above) × 1.1 = $0.0143374
     expect([e.tags.inference_geo, formatUsd(e.cost_usd!)]).toEqual(['us', '0.014337400000']);
+  });
+
+  // https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool — "$10 per 1,000 searches, plus
+  // standard token costs"; web fetch has "no additional charges beyond standard token costs".
+  it('a call that searched the web costs its tokens + $10 per 1,000 searches, streamed and not; fetches are free', async () => {
+    const ask = {
+      model: MODEL,
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'what is new?' }],
+      tools: [
+        { type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 5 },
+        { type: 'web_fetch_20250910' as const, name: 'web_fetch' as const },
+      ],
+    };
+    const { data, response } = await client.messages.create(ask).withResponse();
+    expect(data.content.map((b) => b.type)).toEqual([
+      ...Array.from({ length: ANTHROPIC_SEARCHES }, () => [
+        'server_tool_use',
+        'web_search_tool_result',
+      ]).flat(),
+      'text',
+    ]);
+    expect(data.usage.server_tool_use).toEqual({ web_search_requests: 3, web_fetch_requests: 1 });
+    const { data: stream, response: streamed } = await client.messages
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed]) {
+      const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+      // Sonnet 4: 350 × $3 + 2,048 × $0.30 + 512 × $3.75 + 256 × $6 + 180 × $15 per 1M = $0.0078204 of tokens;
+      // 3 searches × $0.01 = $0.03; the fetch adds nothing → $0.0378204
+      expect([e.web_search_requests, formatUsd(e.cost_usd!)]).toEqual([3, '0.037820400000']);
+      expect(e.cost_usd! - (e.cost_input! + e.cost_cache_read! + e.cost_cache_write! + e.cost_output!)).toBe(
+        30_000_000_000n,
+      );
+    }
+    // The JSON answer also says so in its header (a stream's headers leave before its usage arrives).
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.037820400000');
   });
 
   it('the stream helper sees the same final usage as the ledger', async () => {

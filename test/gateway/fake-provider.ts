@@ -14,11 +14,18 @@ import { listenLocal } from '../helpers/listen-local.js';
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
  * for `*-nodelta` ends without its `message_delta` (the event with the final output usage); a chat completion for
  * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer).
+ *
+ * A request that declares a server-side web search tool is answered as if it searched: a Messages answer runs
+ * ANTHROPIC_SEARCHES searches (`server_tool_use` and `web_search_tool_result` blocks, usage.server_tool_use, in the
+ * stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
+ * OPENAI_SEARCHES `web_search_call` output items and echoes the tools it was given, as the API does.
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
 export const ANTHROPIC_USAGE = { input: 350, cache_read: 2048, cache_5m: 512, cache_1h: 256, output: 180 };
 export const EMBEDDING_TOKENS = 64;
+export const ANTHROPIC_SEARCHES = 3;
+export const OPENAI_SEARCHES = 2;
 export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' you', ' today', '?'];
 
 export interface FakeRequest {
@@ -102,11 +109,13 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS },
       });
     case '/v1/responses':
-      return body.stream === true ? responsesStream(model, res) : json(res, 200, response(model));
+      return body.stream === true
+        ? responsesStream(model, res, toolsOf(body))
+        : json(res, 200, response(model, toolsOf(body)));
     case '/v1/messages':
       return body.stream === true
-        ? messagesStream(model, servedSpeed(body), res, servedGeo(body))
-        : json(res, 200, message(model, servedSpeed(body), servedGeo(body)));
+        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), serverTools(body))
+        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), serverTools(body)));
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
     default:
@@ -272,7 +281,22 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
   return sse(res, model, events, 'chat');
 }
 
-function response(model: string) {
+function toolsOf(body: Record<string, unknown>): Record<string, unknown>[] {
+  return Array.isArray(body.tools) ? (body.tools as Record<string, unknown>[]) : [];
+}
+
+/** One `web_search_call` item per search when a web search tool (either version) was declared. */
+function searchCalls(tools: Record<string, unknown>[]) {
+  if (!tools.some((t) => String(t.type).startsWith('web_search'))) return [];
+  return Array.from({ length: OPENAI_SEARCHES }, (_, i) => ({
+    type: 'web_search_call',
+    id: `ws_fake${i + 1}`,
+    status: 'completed',
+    action: { type: 'search', query: `query ${i + 1}` },
+  }));
+}
+
+function response(model: string, tools: Record<string, unknown>[] = []) {
   const u = OPENAI_USAGE;
   return {
     id: 'resp_fake1',
@@ -280,7 +304,9 @@ function response(model: string) {
     created_at: 1_760_000_000,
     status: 'completed',
     model,
+    tools,
     output: [
+      ...searchCalls(tools),
       {
         type: 'message',
         id: 'msg_fake1',
@@ -299,11 +325,15 @@ function response(model: string) {
   };
 }
 
-function responsesStream(model: string, res: ServerResponse): Promise<void> {
+function responsesStream(
+  model: string,
+  res: ServerResponse,
+  tools: Record<string, unknown>[],
+): Promise<void> {
   let seq = 0;
   const ev = (type: string, data: object) =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
-  const inProgress = { ...response(model), status: 'in_progress', output: [], usage: null };
+  const inProgress = { ...response(model, tools), status: 'in_progress', output: [], usage: null };
   const events = [
     ev('response.created', { response: inProgress }),
     ev('response.in_progress', { response: inProgress }),
@@ -313,12 +343,12 @@ function responsesStream(model: string, res: ServerResponse): Promise<void> {
     model.endsWith('-failed')
       ? ev('response.failed', {
           response: {
-            ...response(model),
+            ...response(model, tools),
             status: 'failed',
             error: { code: 'server_error', message: 'The model failed to generate a response.' },
           },
         })
-      : ev('response.completed', { response: response(model) }),
+      : ev('response.completed', { response: response(model, tools) }),
   ];
   return sse(res, model, events, 'responses');
 }
@@ -333,14 +363,58 @@ function servedGeo(body: Record<string, unknown>): string {
   return body.inference_geo === 'us' ? 'us' : 'global';
 }
 
-function message(model: string, speed = 'standard', geo = 'global') {
+/** The server tools a Messages request declares (`web_search_20250305`, `web_fetch_20250910`, …), by name. */
+function serverTools(body: Record<string, unknown>): { search: boolean; fetch: boolean } {
+  const types = toolsOf(body).map((t) => String(t.type));
+  return {
+    search: types.some((t) => t.startsWith('web_search')),
+    fetch: types.some((t) => t.startsWith('web_fetch')),
+  };
+}
+
+/** The usage.server_tool_use of an answer that searched (and fetched) as its request allowed. */
+function serverToolUse(tools: { search: boolean; fetch: boolean }) {
+  return tools.search || tools.fetch
+    ? { web_search_requests: tools.search ? ANTHROPIC_SEARCHES : 0, web_fetch_requests: tools.fetch ? 1 : 0 }
+    : undefined;
+}
+
+/** The blocks of the searches, before the answer's text: a server_tool_use and its result per search. */
+function searchBlocks(tools: { search: boolean }) {
+  if (!tools.search) return [];
+  return Array.from({ length: ANTHROPIC_SEARCHES }, (_, i) => [
+    {
+      type: 'server_tool_use',
+      id: `srvtoolu_fake${i + 1}`,
+      name: 'web_search',
+      input: { query: `query ${i + 1}` },
+    },
+    {
+      type: 'web_search_tool_result',
+      tool_use_id: `srvtoolu_fake${i + 1}`,
+      content: [
+        {
+          type: 'web_search_result',
+          url: `https://example.com/${i + 1}`,
+          title: `Result ${i + 1}`,
+          encrypted_content: 'Zm9v',
+          page_age: null,
+        },
+      ],
+    },
+  ]).flat();
+}
+
+const NO_TOOLS = { search: false, fetch: false };
+
+function message(model: string, speed = 'standard', geo = 'global', tools = NO_TOOLS) {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
     type: 'message',
     role: 'assistant',
     model,
-    content: [{ type: 'text', text: WORDS.join('') }],
+    content: [...searchBlocks(tools), { type: 'text', text: WORDS.join('') }],
     stop_reason: 'end_turn',
     stop_sequence: null,
     usage: {
@@ -352,28 +426,48 @@ function message(model: string, speed = 'standard', geo = 'global') {
       service_tier: 'standard',
       speed,
       inference_geo: geo,
+      server_tool_use: serverToolUse(tools),
     },
   };
 }
 
-function messagesStream(model: string, speed: string, res: ServerResponse, geo: string): Promise<void> {
+function messagesStream(
+  model: string,
+  speed: string,
+  res: ServerResponse,
+  geo: string,
+  tools = NO_TOOLS,
+): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-  const start = message(model, speed, geo);
+  const start = message(model, speed, geo, tools);
+  const blocks = searchBlocks(tools);
+  const text = blocks.length;
+  const used = serverToolUse(tools);
   const events = [
     ev('message_start', {
-      message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } },
+      message: {
+        ...start,
+        content: [],
+        stop_reason: null,
+        // Searches run after message_start: it counts none yet.
+        usage: { ...start.usage, output_tokens: 1, server_tool_use: used && { web_search_requests: 0 } },
+      },
     }),
-    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ...blocks.flatMap((block, index) => [
+      ev('content_block_start', { index, content_block: block }),
+      ev('content_block_stop', { index }),
+    ]),
+    ev('content_block_start', { index: text, content_block: { type: 'text', text: '' } }),
     ev('ping', {}),
-    ...WORDS.map((w) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } })),
-    ev('content_block_stop', { index: 0 }),
+    ...WORDS.map((w) => ev('content_block_delta', { index: text, delta: { type: 'text_delta', text: w } })),
+    ev('content_block_stop', { index: text }),
     // Cumulative: a meter that summed message_start and message_delta would count output_tokens + 1.
     ...(model.endsWith('-nodelta')
       ? []
       : [
           ev('message_delta', {
             delta: { stop_reason: 'end_turn', stop_sequence: null },
-            usage: { output_tokens: ANTHROPIC_USAGE.output },
+            usage: { output_tokens: ANTHROPIC_USAGE.output, server_tool_use: used },
           }),
         ]),
     ev('message_stop', {}),

@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { EMBEDDING_TOKENS, OPENAI_USAGE, WORDS } from './fake-provider.js';
+import { EMBEDDING_TOKENS, OPENAI_SEARCHES, OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -157,6 +157,34 @@ describe('OpenAI through the gateway (official openai client)', () => {
     for await (const ev of stream) types.push(ev.type);
     expect(types.at(-1)).toBe('response.completed');
     expectUsage(await h.event(r2.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+  });
+
+  // https://platform.openai.com/docs/pricing (Built-in tools): web search $10.00 / 1k calls; web search preview
+  // $25.00 / 1k calls on non-reasoning models such as gpt-4o. Each web_search_call output item is a call.
+  it('responses API with web search: each web_search_call costs $10 per 1,000, or $25 with the preview tool on gpt-4o', async () => {
+    // gpt-4o: 476 × $2.50 + 1,024 × $1.25 + 420 × $10 per 1M = $0.00667 of tokens
+    const cases = [
+      { tool: 'web_search' as const, fee: '0.02', cost: '0.026670000000' },
+      { tool: 'web_search_preview' as const, fee: '0.05', cost: '0.056670000000' },
+    ];
+    for (const { tool, fee, cost } of cases) {
+      const ask = { model: 'gpt-4o', input: 'what is new?', tools: [{ type: tool }] };
+      const { data, response } = await client.responses.create(ask).withResponse();
+      expect(data.output.filter((o) => o.type === 'web_search_call')).toHaveLength(OPENAI_SEARCHES);
+      const { data: stream, response: streamed } = await client.responses
+        .create({ ...ask, stream: true })
+        .withResponse();
+      for await (const _ of stream);
+      for (const r of [response, streamed]) {
+        const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+        // 2 calls × $10 or $25 per 1,000 = $0.02 or $0.05
+        expect([e.web_search_requests, formatUsd(e.cost_usd!)], `${tool}: tokens + $${fee}`).toEqual([
+          2,
+          cost,
+        ]);
+        expect(e.tags.web_search_tool ?? null).toBe(tool === 'web_search' ? null : 'web_search_preview');
+      }
+    }
   });
 
   it('legacy completions and embeddings', async () => {

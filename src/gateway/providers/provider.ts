@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * Token counts read from a provider's response, in the ledger's convention (input excludes cache), and the web
- * searches its server-side tool ran (each billed a fee: pricing/cost.ts).
+ * searches its server-side tool ran (each billed a fee: pricing/web-search.ts).
  */
 export interface MeteredUsage {
   input_tokens: number;
@@ -28,6 +28,11 @@ export interface ResponseFacts {
   provider_cost_usd?: bigint | null;
   /** Where the call ran when that costs extra (Anthropic's usage.inference_geo `us`), for the event's tag. */
   inference_geo?: string | null;
+  /**
+   * The web search tool the call declared when it is not the provider's current one (the Responses API's
+   * `web_search_preview`, priced apart on some models), for the event's tag WEB_SEARCH_TOOL_TAG.
+   */
+  web_search_tool?: string | null;
 }
 
 export const API_TYPES = ['openai', 'anthropic'] as const;

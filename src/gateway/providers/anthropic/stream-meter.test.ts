@@ -57,6 +57,32 @@ describe('AnthropicStreamMeter', () => {
     }
   });
 
+  // https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool — message_delta's usage is
+  // cumulative, server_tool_use included: the last one is the call's, never the sum of them.
+  it('counts the web searches of the last message_delta, and not the free web fetches', () => {
+    const m = new AnthropicStreamMeter();
+    const tools = (search: number) => ({ web_search_requests: search, web_fetch_requests: 1 });
+    m.push(
+      Buffer.from(
+        [
+          ev('message_start', {
+            message: {
+              id: 'msg_2',
+              model: 'claude-sonnet-4-5',
+              usage: { input_tokens: 9, output_tokens: 1 },
+            },
+          }),
+          ev('message_delta', { delta: {}, usage: { output_tokens: 20, server_tool_use: tools(1) } }),
+          ev('message_delta', {
+            delta: { stop_reason: 'end_turn' },
+            usage: { output_tokens: 60, server_tool_use: tools(3) },
+          }),
+        ].join(''),
+      ),
+    );
+    expect(m.facts().usage).toMatchObject({ input_tokens: 9, output_tokens: 60, web_search_requests: 3 });
+  });
+
   it('keeps the streamed text for estimating an abandoned stream', () => {
     expect(run(200).m.outputText()).toBe('héllo ✓ message_delta');
   });

@@ -4,6 +4,8 @@ import { count, type MeteredUsage, obj } from '../provider.js';
  * Anthropic's usage block to the ledger's convention. `input_tokens` already excludes cache reads and writes.
  * Cache writes are split by TTL when `cache_creation` says so; otherwise they are all 5-minute writes (the only
  * kind before 1-hour caching existed). Thinking tokens are inside `output_tokens` and not reported apart.
+ * `server_tool_use.web_search_requests` counts the searches billed at $10 per 1,000; `web_fetch_requests` is free
+ * (tokens only) and not counted (https://platform.claude.com/docs/en/about-claude/pricing, Web fetch tool).
  */
 export function anthropicUsage(u: Record<string, unknown>): MeteredUsage {
   const creation = obj(u.cache_creation);
@@ -17,6 +19,6 @@ export function anthropicUsage(u: Record<string, unknown>): MeteredUsage {
     cache_write_1h_tokens: w1,
     output_tokens: count(u.output_tokens),
     reasoning_tokens: 0,
-    web_search_requests: 0,
+    web_search_requests: count(obj(u.server_tool_use)?.web_search_requests),
   };
 }

@@ -47,6 +47,32 @@ describe('OpenAiStreamMeter', () => {
     }
   });
 
+  // https://platform.openai.com/docs/pricing (Built-in tools): each web_search_call is a billed call; the stream's
+  // response.completed carries the whole response, its output items and the tools it declared.
+  it('counts the web_search_call items of response.completed and names an earlier search tool', () => {
+    const response = (tool: string) => ({
+      id: 'resp_1',
+      object: 'response',
+      model: 'gpt-4o-2024-08-06',
+      tools: [{ type: tool, search_context_size: 'medium' }],
+      output: [
+        { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'a' } },
+        { type: 'web_search_call', id: 'ws_2', status: 'completed', action: { type: 'search', query: 'b' } },
+        { type: 'message', id: 'msg_1', role: 'assistant', content: [] },
+      ],
+      usage: { input_tokens: 300, output_tokens: 50, input_tokens_details: { cached_tokens: 0 } },
+    });
+    const completed = (tool: string) =>
+      Buffer.from(
+        `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { ...response(tool), output: [], usage: null } })}\n\n` +
+          `event: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response: response(tool) })}\n\n`,
+      );
+    const preview = run(false, completed('web_search_preview_2025_03_11'), 10).m.facts();
+    expect([preview.usage?.web_search_requests, preview.web_search_tool]).toEqual([2, 'web_search_preview']);
+    const current = run(false, completed('web_search'), 10).m.facts();
+    expect([current.usage?.web_search_requests, current.web_search_tool]).toEqual([2, null]);
+  });
+
   it('passes the stream through untouched when the client asked for usage', () => {
     for (const cut of [0, 7, 100, bytes.length]) expect(run(false, bytes, cut).out).toBe(withUsage);
   });

@@ -1,4 +1,5 @@
 import { parseUsd } from '../../../money/money.js';
+import { DEFAULT_TOOL, webSearchToolName } from '../../../pricing/web-search.js';
 import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provider.js';
 
 /**
@@ -33,13 +34,42 @@ export function openAiFacts(body: unknown): ResponseFacts {
   // A Responses API stream's final event wraps the response.
   const r = obj(o.response) ?? o;
   const usage = obj(r.usage);
+  const searches = webSearchCalls(r.output);
   return {
-    usage: usage === null ? null : openAiUsage(usage),
+    usage: usage === null ? null : { ...openAiUsage(usage), web_search_requests: searches },
     model: str(r.model),
     service_tier: str(r.service_tier),
     response_id: str(r.id),
     provider_cost_usd: usage === null ? null : reportedCost(usage.cost),
+    web_search_tool: searches > 0 ? searchTool(r.tools) : null,
   };
+}
+
+/**
+ * The Responses API bills each `web_search_call` output item as one call (https://platform.openai.com/docs/pricing,
+ * Built-in tools: "Tool calls are billed per 1000 calls"); a stream's final event carries the whole `output`.
+ * Every item counts, whatever its status: the page bills calls and says nothing of failed ones.
+ */
+function webSearchCalls(output: unknown): number {
+  if (!Array.isArray(output)) return 0;
+  let n = 0;
+  for (const item of output) if (obj(item)?.type === 'web_search_call') n++;
+  return n;
+}
+
+/**
+ * The search tool the response declares, when it is an earlier one than `web_search` (`web_search_preview`, with or
+ * without its date), which OpenAI prices apart on non-reasoning models; null for `web_search` itself. The output
+ * items do not say which tool ran, so a response declaring both is taken as the current one.
+ */
+function searchTool(tools: unknown): string | null {
+  if (!Array.isArray(tools)) return null;
+  const names = tools
+    .map((t) => str(obj(t)?.type))
+    .filter((t): t is string => t !== null)
+    .map(webSearchToolName)
+    .filter((t) => t.startsWith(DEFAULT_TOOL));
+  return names.length === 0 || names.includes(DEFAULT_TOOL) ? null : names[0]!;
 }
 
 /** OpenRouter's `usage.cost`: credits, which are USD. Anything but a finite non-negative number is not a cost. */
