@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { UnpricedEvent } from '../../ledger/event.js';
+import { loadPricer } from '../../pricing/load.js';
 import type { LineSource, Skip } from '../source.js';
 import { claudeCodeSource } from './parse.js';
 
@@ -114,6 +115,43 @@ describe('claudeCodeSource', () => {
     });
     parser.end();
     expect(events.map((e) => e.tags.inference_geo ?? null)).toEqual(['us', null, null]);
+  });
+
+  // The WebSearch tool's searches are in message.usage.server_tool_use, counted cumulatively like the tokens; its
+  // web fetches cost tokens only (https://platform.claude.com/docs/en/about-claude/pricing, Tool use pricing).
+  it('counts the web searches of a response, and its cost is the tokens + $10 per 1,000 searches', async () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'search.jsonl', ingestedAt: 1_700_000_000_000_000, defaults: { user: 'ana' } },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (at: string, output: number, searches: number) =>
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: 'req_search',
+        timestamp: at,
+        message: {
+          id: 'msg_search',
+          model: 'claude-sonnet-4-5-20250929',
+          usage: {
+            input_tokens: 12,
+            cache_creation_input_tokens: 1000,
+            cache_read_input_tokens: 20000,
+            output_tokens: output,
+            server_tool_use: { web_search_requests: searches, web_fetch_requests: 1 },
+            service_tier: 'standard',
+          },
+        },
+      });
+    parser.line(line('2026-04-01T10:00:00.000Z', 8, 1), 1);
+    parser.line(line('2026-04-01T10:00:09.000Z', 400, 3), 2);
+    parser.end();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ output_tokens: 400, web_search_requests: 3 });
+    const priced = (await loadPricer({ cwd: FIXTURES, env: {} })).price(events[0]!);
+    // Sonnet 4.5: 12 × $3 + 20,000 × $0.30 + 1,000 × $3.75 + 400 × $15 per 1M = $0.015786, + 3 × $0.01 = $0.045786
+    expect(priced.cost_usd).toBe(45_786_000_000n);
   });
 
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {

@@ -72,10 +72,19 @@ function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): Resumab
         held.set(read.key, { event: read.event, total: read.total, firstLine: lineNo });
       } else {
         const ts = Math.min(prior.event.ts, read.event.ts);
+        // Searches are counted cumulatively, as the tokens are: the response ran as many as any of its lines says.
+        const searches = Math.max(prior.event.web_search_requests, read.event.web_search_requests);
         // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
         if (read.total >= prior.total)
-          held.set(read.key, { event: { ...read.event, ts }, total: read.total, firstLine: prior.firstLine });
-        else prior.event.ts = ts;
+          held.set(read.key, {
+            event: { ...read.event, ts, web_search_requests: searches },
+            total: read.total,
+            firstLine: prior.firstLine,
+          });
+        else {
+          prior.event.ts = ts;
+          prior.event.web_search_requests = searches;
+        }
       }
       return undefined;
     },
@@ -191,7 +200,8 @@ type TokenFields = Pick<
  * 5m/1h split comes from `cache_creation`; the 1h part is taken from it and the rest of
  * `cache_creation_input_tokens` counted as 5m, so the writes always add up to the total Anthropic billed (and all
  * of it is 5m when the split is absent, as in logs before the 1h cache existed). Claude does not report thinking
- * tokens separately, so `reasoning_tokens` is 0 (they are inside `output_tokens`).
+ * tokens separately, so `reasoning_tokens` is 0 (they are inside `output_tokens`). The WebSearch tool's searches are
+ * `server_tool_use.web_search_requests` (billed per search); its `web_fetch_requests` cost tokens only.
  */
 function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total: number } | LineProblem {
   const input = tokenCount(usage.input_tokens, 'message.usage.input_tokens');
@@ -225,6 +235,13 @@ function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total:
       reason: `message.usage.cache_creation.ephemeral_1h_input_tokens (${w1}) exceeds cache_creation_input_tokens (${writes})`,
     };
   }
+  const tools = isObject(usage.server_tool_use) ? usage.server_tool_use : null;
+  const searches = tokenCount(
+    tools?.web_search_requests,
+    'message.usage.server_tool_use.web_search_requests',
+    0,
+  );
+  if (isProblem(searches)) return searches;
   const fields: TokenFields = {
     input_tokens: input,
     cache_read_tokens: read,
@@ -232,7 +249,7 @@ function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total:
     cache_write_1h_tokens: w1,
     output_tokens: output,
     reasoning_tokens: 0,
-    web_search_requests: 0,
+    web_search_requests: searches,
   };
   const total = input + output + read + writes;
   if (total > Number.MAX_SAFE_INTEGER) {
