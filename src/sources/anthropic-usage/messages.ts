@@ -33,7 +33,6 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   };
   const cacheCreation = optObjAt(r, 'cache_creation');
   const serverTools = optObjAt(r, 'server_tool_use');
-  const webSearches = serverTools ? optCount(serverTools, 'web_search_requests') : 0;
 
   const e = blankEvent(ctx, {
     event_id: eventId(
@@ -69,6 +68,8 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   e.cache_write_5m_tokens = cacheCreation ? optCount(cacheCreation, 'ephemeral_5m_input_tokens') : 0;
   e.cache_write_1h_tokens = cacheCreation ? optCount(cacheCreation, 'ephemeral_1h_input_tokens') : 0;
   e.output_tokens = count(r, 'output_tokens');
+  // Billed at $10 per 1,000 (pricing/web-search.ts); `web_fetch_requests` costs tokens only and is not counted.
+  e.web_search_requests = serverTools ? optCount(serverTools, 'web_search_requests') : 0;
   e.tags.requests_unreported = 'true';
   e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
   for (const [k, v] of Object.entries(extra)) if (v !== null) e.tags[k] = v;
@@ -76,7 +77,6 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   // every call in `200k-1M` was billed at the long-context rates, none in `0-200k` was.
   const longContext = LONG_CONTEXT_BY_WINDOW[extra.context_window ?? ''];
   if (longContext !== undefined) e.tags[LONG_CONTEXT_TAG] = longContext;
-  if (webSearches > 0) e.tags.web_search_requests = String(webSearches);
   if (model === null) e.tags.model_unreported = 'true';
   return e;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPricer } from '../../pricing/load.js';
 import { collectFile } from '../collect-sink.js';
 import { anthropicUsageSource } from './source.js';
 
@@ -30,16 +31,20 @@ describe('anthropic-usage: usage_report/messages', () => {
       cache_write_5m_tokens: 500,
       cache_write_1h_tokens: 1000,
       output_tokens: 500,
+      web_search_requests: 10,
     });
     expect(standard!.tags).toEqual({
       requests_unreported: 'true',
       bucket_seconds: '86400',
       context_window: '0-200k',
       long_context: 'false',
-      web_search_requests: '10',
     });
-    expect(batch).toMatchObject({ service_tier: 'batch', input_tokens: 250000, output_tokens: 42000 });
-    expect(batch!.tags.web_search_requests).toBeUndefined();
+    expect(batch).toMatchObject({
+      service_tier: 'batch',
+      input_tokens: 250000,
+      output_tokens: 42000,
+      web_search_requests: 0,
+    });
     expect(sparse).toMatchObject({
       ts: day(2025, 8, 2),
       model: 'claude-opus-9-20300101',
@@ -53,6 +58,24 @@ describe('anthropic-usage: usage_report/messages', () => {
     expect(new Set(events.map((e) => e.event_id)).size).toBe(3);
     const again = await run('messages-page.json');
     expect(again.events.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+  });
+});
+
+describe('anthropic-usage: priced', () => {
+  it("charges a bucket's web searches at $10 per 1,000 on top of its tokens, and no fee in a bucket without any", async () => {
+    const pricer = await loadPricer({ cwd: dir, env: {} });
+    const [standard, batch] = (await run('messages-page.json')).events.map((e) => pricer.price(e));
+    // Sonnet 4: 1,500 × $3 + 200 × $0.30 + 500 × $3.75 + 1,000 × $6 + 500 × $15 per 1M = $0.019935 of tokens,
+    // + 10 searches × $0.01 = $0.10.
+    expect(standard).toMatchObject({
+      cost_input: 4_500_000_000n,
+      cost_cache_read: 60_000_000n,
+      cost_cache_write: 7_875_000_000n,
+      cost_output: 7_500_000_000n,
+      cost_usd: 119_935_000_000n,
+    });
+    // Batch halves the tokens (250,000 × $1.50 + 42,000 × $7.50 per 1M = $0.69); it searched nothing.
+    expect(batch!.cost_usd).toBe(690_000_000_000n);
   });
 });
 

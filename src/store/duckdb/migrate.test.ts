@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { repriceWith } from '../../ingest/reprice.js';
 import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
@@ -44,7 +45,7 @@ beforeAll(async () => {
 });
 
 describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
-  it('keeps every event and cost as it was, counts no searches before, and lays the file out as a new one', async () => {
+  it('keeps every cost as it was, moves the usage report tag into the count, and lays the file out as a new one', async () => {
     const path = await schema5Ledger();
     expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['5']]);
 
@@ -54,12 +55,13 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
       ['00000000000000c3', 0, 45_000_000_000n, 0n],
       ['00000000000000c2', 0, 20_000_000_000n, 0n],
       ['00000000000000c1', 0, 11_100_000_000n, 0n],
-      ['bb8a7adc71b49c97', 0, 19_935_000_000n, 0n],
+      // The usage report's 10 searches, a tag until now, are counted; its cost is what it was billed, no fee yet.
+      ['bb8a7adc71b49c97', 10, 19_935_000_000n, 0n],
     ]);
     // 11,100,000,000 + 20,000,000,000 + 45,000,000,000 + 19,935,000,000, from the rollup and from events.
     expect(await totals(store)).toEqual({
-      rollup: [96_035_000_000n, 0],
-      raw: [96_035_000_000n, 0],
+      rollup: [96_035_000_000n, 10],
+      raw: [96_035_000_000n, 10],
     });
     await store.close();
 
@@ -92,17 +94,59 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
     );
     expect(searched.cost_usd).toBe(40_500_000_000n);
     expect(await store.append([searched])).toEqual({ inserted: 1, duplicates: 0 });
-    // 96,035,000,000 before + 40,500,000,000.
+    // 96,035,000,000 before + 40,500,000,000; 10 searches before + 3.
     expect(await totals(store)).toEqual({
-      rollup: [136_535_000_000n, 3],
-      raw: [136_535_000_000n, 3],
+      rollup: [136_535_000_000n, 13],
+      raw: [136_535_000_000n, 13],
     });
     await store.close();
     const again = await createDuckDbStore(path);
     expect(await totals(again)).toEqual({
-      rollup: [136_535_000_000n, 3],
-      raw: [136_535_000_000n, 3],
+      rollup: [136_535_000_000n, 13],
+      raw: [136_535_000_000n, 13],
     });
     await again.close();
+  });
+
+  it('a reprice adds the web search fee to the usage report priced without it, and audits the change', async () => {
+    const path = await schema5Ledger();
+    const store = await createDuckDbStore(path);
+    const now = Date.parse('2026-04-01T00:00:00Z') * 1000;
+    const summary = await store.reprice({}, repriceWith(pricer), now);
+    // Only the event with searches changes: 19,935,000,000 + 10 × $0.01 (10,000,000,000 each) = 119,935,000,000.
+    expect(summary).toEqual({
+      examined: 4,
+      changed: 1,
+      old_cost_usd: 96_035_000_000n,
+      new_cost_usd: 196_035_000_000n,
+    });
+    const audit = await store.repriceAudit();
+    expect(audit).toMatchObject([
+      {
+        event_id: 'bb8a7adc71b49c97',
+        old_price_version: 'genai-prices@0.1.8',
+        new_price_version: 'genai-prices@0.1.8',
+        old_cost_usd: 19_935_000_000n,
+        new_cost_usd: 119_935_000_000n,
+      },
+    ]);
+    const repriced = (await store.events({ limit: 10 })).find((e) => e.event_id === 'bb8a7adc71b49c97')!;
+    expect(repriced).toMatchObject({
+      web_search_requests: 10,
+      cost_input: 4_500_000_000n,
+      cost_cache_read: 60_000_000n,
+      cost_cache_write: 7_875_000_000n,
+      cost_output: 7_500_000_000n,
+      cost_usd: 119_935_000_000n,
+      rates: expect.objectContaining({ web_search: 10n * 10n ** 18n }),
+    });
+    // The rollup days are rebuilt: the report reads the new total both ways, and as billed before the reprice.
+    expect(await totals(store)).toEqual({
+      rollup: [196_035_000_000n, 10],
+      raw: [196_035_000_000n, 10],
+    });
+    const billed = await store.query({ dimensions: [], billed: true });
+    expect(billed.totals.billed_cost_usd).toBe(96_035_000_000n);
+    await store.close();
   });
 });

@@ -116,7 +116,9 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
  * Schema 5 → 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
  * whole and split columns). Every event and card written before had no web search fee, so the columns are added
  * filled with 0 (ALTER TABLE … ADD COLUMN … DEFAULT 0, then NOT NULL and no default, as a new file declares them):
- * nothing is recomputed, and every cost and rollup row stays exactly what it was.
+ * nothing is recomputed, and every cost and rollup row stays exactly what it was. Usage-report events, which kept
+ * their searches in a tag, have the count moved into the column and their days' rollup rows rebuilt; their cost is
+ * still without the fee, which `tokenledger reprice` adds (docs/pricing.md, "Web search").
  *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
@@ -140,6 +142,41 @@ export async function migrateWebSearch(s: DuckDbSession, from: number): Promise<
       await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
       await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
     }
+    // The Admin API usage report's searches were a tag before they were counted: the count moves into the column.
+    // Costs stay as they were (the cards say a web search rate of 0), until `tokenledger reprice` adds the fee; the
+    // days of those events are marked for their rollup rows to be rebuilt (store open), counting the searches.
+    const tables = new Set(
+      (
+        await s.rows(
+          'migrating the ledger to schema 6',
+          `SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()`,
+        )
+      ).map((r) => String(r[0])),
+    );
+    const tag = (t: string) => `TRY_CAST(map_extract_value(${t}.tags, '${LEGACY_SEARCH_TAG}') AS BIGINT)`;
+    if (!tables.has('contexts'))
+      // Schema 1: tags still in events; the rollup is rebuilt by the step that follows (migrateToContexts).
+      await step(
+        `UPDATE events SET web_search_requests = ${tag('events')}
+         WHERE source = '${USAGE_REPORT_SOURCE}' AND ${tag('events')} > 0`,
+      );
+    else {
+      await step(
+        `UPDATE events SET web_search_requests = ${tag('c')} FROM contexts c
+         WHERE c.context_id = events.context_id AND c.source = '${USAGE_REPORT_SOURCE}' AND ${tag('c')} > 0`,
+      );
+      // Schema 2 has no rollup_dirty: its step rebuilds the whole rollup.
+      if (tables.has('rollup_dirty'))
+        await step(
+          `INSERT INTO rollup_dirty SELECT DISTINCT date_trunc('day', e.ts) FROM events e
+           JOIN contexts c ON c.context_id = e.context_id
+           WHERE c.source = '${USAGE_REPORT_SOURCE}' AND e.web_search_requests > 0`,
+        );
+    }
     if (from === 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }
+
+/** The tag the usage report's searches were kept in before schema 6 (sources/anthropic-usage/messages.ts). */
+const LEGACY_SEARCH_TAG = 'web_search_requests';
+const USAGE_REPORT_SOURCE = 'anthropic-usage';
