@@ -48,6 +48,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
   } else {
     // A failed or cut-off call looks like any other in the columns above: say so, when the page has one.
     const withStatus = events.some((e) => e.status !== 'ok');
+    // Likewise web searches, whose fee is in cost_usd beside the token parts.
+    const withSearches = events.some((e) => e.web_search_requests > 0);
     const cols = [
       'ts',
       'event_id',
@@ -58,6 +60,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       'cache r',
       'cache w',
       'out',
+      ...(withSearches ? ['searches'] : []),
       'cost_usd',
       'cost_source',
       'price_version',
@@ -73,6 +76,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       String(e.cache_read_tokens),
       String(e.cache_write_5m_tokens + e.cache_write_1h_tokens),
       String(e.output_tokens),
+      ...(withSearches ? [String(e.web_search_requests)] : []),
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,
       e.price_version ?? '',

@@ -25,6 +25,8 @@ export function bucketLabel(iso: string, bucket: Bucket): string {
 export function reportTable(result: QueryResult, dims: readonly string[], bucket?: Bucket): string {
   const bucketed = bucket !== undefined;
   const billed = result.totals.billed_cost_usd !== undefined;
+  // Only a report with web searches in it has the column: they are a fee in the cost, not tokens (pricing.md).
+  const searched = result.totals.web_search_requests > 0;
   const header = [
     ...(bucketed ? [bucket === 'hour' ? 'hour (UTC)' : bucket] : []),
     ...dims,
@@ -34,6 +36,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     'cache read',
     'cache write',
     'output',
+    ...(searched ? ['web searches'] : []),
     'requests',
   ];
   // A row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost (note below).
@@ -51,6 +54,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     groupDigits(m.cache_read_tokens),
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
     groupDigits(m.output_tokens),
+    ...(searched ? [groupDigits(m.web_search_requests)] : []),
     groupDigits(m.requests),
   ];
   const body = result.rows.map((r) =>

@@ -250,6 +250,44 @@ describe('tokenledger export → import', () => {
     }
   });
 
+  // https://platform.claude.com/docs/en/agents-and-tools/tool-use/web-search-tool: $10 per 1,000 searches.
+  it('keeps web searches and their fee through import, report, events and export → import', async () => {
+    const file = write('searched.jsonl', [
+      line({
+        team: 'research',
+        model: 'claude-sonnet-4-5',
+        input_tokens: 10000,
+        output_tokens: 2000,
+        web_search_requests: 3,
+      }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 4000, output_tokens: 1000 }),
+    ]);
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).stdout).toContain('imported 2 events');
+    const before = await reportJson('--by', 'team');
+    // Sonnet 4.5: 10,000 × $3 + 2,000 × $15 per 1M = $0.06, + 3 × $0.01 = $0.09; gpt-4o: $0.01 + $0.01 = $0.02
+    expect(
+      before.rows.map((r: Record<string, unknown>) => [r.team, r.cost_usd, r.web_search_requests]),
+    ).toEqual([
+      ['research', '0.090000000000', 3],
+      ['web', '0.020000000000', 0],
+    ]);
+    expect(before.totals).toMatchObject({ cost_usd: '0.110000000000', web_search_requests: 3 });
+    const table = (await runCli(['report', '--db', db, '--by', 'team'])).stdout.split('\n');
+    expect(table[0]).toMatch(/ output +web searches +requests$/);
+    const events = (await runCli(['events', '--db', db, '--since', '2026-01-01'])).stdout.split('\n');
+    expect(events[0]).toMatch(/ out +searches +cost_usd /);
+    for (const format of ['jsonl', 'csv']) {
+      const out = join(dir, `searched.${format}`);
+      expect((await runCli(['export', '--db', db, '--format', format, '-o', out])).code).toBe(0);
+      const copy = join(dir, `searched-${format}.duckdb`);
+      expect((await runCli(['import', format, out, '--db', copy])).stdout).toContain('imported 2 events');
+      const after = JSON.parse(
+        (await runCli(['report', '--db', copy, '--format', 'json', '--by', 'team'])).stdout,
+      );
+      expect(after, format).toEqual(before);
+    }
+  });
+
   it('to standard output, stops quietly when the reader has had enough (`| head`) and leaves no file behind', async () => {
     expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
     const whole = await runCli(['export', '--db', db]);

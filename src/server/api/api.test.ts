@@ -45,6 +45,8 @@ function build(): UsageEvent[] {
         session_id: `s${i % 5}`,
         model: i % 4 === 0 ? 'gpt-5' : 'claude-sonnet-4-5',
         rates: i % 4 === 0 ? CARDS.gpt : CARDS.sonnet,
+        // One call searched the web: its fee is in cost_usd, beyond the parts.
+        ...(i === 7 ? { web_search_requests: 3 } : {}),
       }),
     );
   }
@@ -192,6 +194,13 @@ describe('data', () => {
     expect(r.body.event.rates.input).toBe('3.000000000000000000');
     expect(r.body.cost.recomputed.cost_usd).toBe(formatUsd(e.cost_usd!));
     expect(r.body.cost.matches).toBe(true);
+    // Its 3 web searches at $10 per 1,000: $0.03 in cost_usd, in none of the four parts.
+    expect(r.body.event.web_search_requests).toBe(3);
+    expect(r.body.event.rates.web_search).toBe('10.000000000000000000');
+    expect(r.body.cost.recomputed.web_search_fee).toBe('0.030000000000');
+    const parts = ['cost_input', 'cost_cache_read', 'cost_cache_write', 'cost_output'];
+    const sum = parts.reduce((n, p) => n + parseDecimal(r.body.event[p]), 0n);
+    expect(parseDecimal(r.body.event.cost_usd) - sum).toBe(parseDecimal('0.03'));
     expect((await get(`/api/events/${e.event_id}?ts=${e.ts + 1}`)).status).toBe(404);
   });
 

@@ -3,7 +3,7 @@ import type { UsageEvent } from '../../ledger/event.js';
 import { EVENT_FIELDS } from '../../ledger/event.js';
 import { eventToRecord } from '../../ledger/serialize.js';
 import { formatUsd } from '../../money/money.js';
-import { costOf } from '../../pricing/cost.js';
+import { costOf, webSearchFee } from '../../pricing/cost.js';
 import type { Filter } from '../../store/query.js';
 import { ApiError, badParam } from './api-error.js';
 import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
@@ -108,11 +108,11 @@ export function costExplanation(e: UsageEvent) {
           : 'the cost was given by the record (provider or imported ledger), not computed from rates',
       recomputed: null,
     };
-  const parts = costOf(e, e.rates);
+  const parts = { ...costOf(e, e.rates), web_search_fee: webSearchFee(e, e.rates) };
   return {
     method: 'computed',
     formula:
-      'part = round_half_even(tokens × rate_per_1M / 10^6); cost_usd = input + cache_read + cache_write + output',
+      'part = round_half_even(tokens × rate_per_1M / 10^6); web_search_fee = round_half_even(web_search_requests × rate_per_1k / 10^3); cost_usd = input + cache_read + cache_write + output + web_search_fee',
     recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
     matches: parts.cost_usd === e.cost_usd,
   };

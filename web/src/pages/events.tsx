@@ -98,6 +98,15 @@ function EventDetail({ id, ts }: { id: string; ts: string }) {
                 <td class="num">{usdExact(e[cost] as string)}</td>
               </tr>
             ))}
+            {(e.web_search_requests as number) > 0 ? (
+              // Searches are billed per search, not per token: their rate is per 1,000 and their fee is no part.
+              <tr key="web_search">
+                <th scope="row">Web searches</th>
+                <td class="num">{count(e.web_search_requests as number)}</td>
+                <td class="num">{exactDecimal(String(e.rates.web_search))} / 1k searches</td>
+                <td class="num">{usdExact(d.data.cost.recomputed?.web_search_fee ?? null)}</td>
+              </tr>
+            ) : null}
           </tbody>
         </table>
       ) : null}
