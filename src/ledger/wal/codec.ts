@@ -350,7 +350,7 @@ export function decodeRecords(bytes: Buffer, patches?: AttributionPatch[]): Usag
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[2,` for an event, `["attribution",` for a patch: one comparison on the event's path.
+    // `[3,` for an event, `["attribution",` for a patch: one comparison on the event's path.
     if (bytes[start + 10] === QUOTE && a[0] === PATCH) {
       if (patches === undefined)
         throw new Error(`an attribution patch at byte ${start}, where only events were expected`);
