@@ -460,7 +460,7 @@ describe('openWal', () => {
     );
     const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
     const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0, patches: 0 });
     const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
     expect(byId.get('00000000000000a1')).toMatchObject({
       web_search_requests: 0,
