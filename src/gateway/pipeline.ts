@@ -14,6 +14,7 @@ import { callIds } from './call-ids.js';
 import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
+import { type ForwardDeps, forwardCall } from './forward.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -21,7 +22,7 @@ import type { Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
-import type { GatewayRoute } from './routes.js';
+import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
 import { UpstreamClient } from './upstream-client.js';
@@ -47,9 +48,26 @@ export interface GatewayDeps {
  */
 export class Gateway {
   private readonly client: UpstreamClient;
+  private readonly forwarding: ForwardDeps;
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
+    this.forwarding = {
+      config: d.config,
+      env: d.env,
+      metrics: d.metrics,
+      client: this.client,
+      authenticate: (provider, req, first) => this.authenticate(provider, req, first),
+    };
+  }
+
+  /** An unmetered call (routes.ts, ForwardRoute): forwarded and passed back as it came, not recorded. */
+  async forward(req: IncomingMessage, res: ServerResponse, route: ForwardRoute, url: string): Promise<void> {
+    try {
+      await forwardCall(this.forwarding, req, res, route, url);
+    } catch (e) {
+      this.fail(res, e);
+    }
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, route: GatewayRoute, url: string): Promise<void> {

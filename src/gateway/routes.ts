@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { anthropicProvider } from './providers/anthropic/anthropic.js';
 import { openAiProvider } from './providers/openai/openai.js';
 import type { Operation, Provider } from './providers/provider.js';
@@ -18,3 +19,54 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
   ['/v1/messages', { provider: anthropicProvider, operation: 'messages', metered: true }],
   ['/v1/messages/count_tokens', { provider: anthropicProvider, operation: 'count_tokens', metered: false }],
 ]);
+
+/**
+ * A call that costs nothing and reports no usage, which the official SDKs and tools make beside the metered ones
+ * (an app or an IDE lists the models at start-up): forwarded to the upstream and passed back as it came, not
+ * recorded.
+ */
+export interface ForwardRoute {
+  provider: Provider;
+  method: 'GET' | 'POST';
+  /**
+   * Where the call names the model that picks its upstream: in the path (`/v1/models/{model}`), in the body, or
+   * nowhere (then the upstream named like the API type answers).
+   */
+  model: 'path' | 'body' | 'none';
+}
+
+const MODELS = '/v1/models';
+
+/**
+ * The forwarded route for a request, or null. OpenAI and Anthropic both list their models at `GET /v1/models`;
+ * Anthropic's SDKs always send `anthropic-version` and OpenAI's never do, so that header tells them apart.
+ */
+export function forwardRoute(
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+): ForwardRoute | null {
+  if (method === 'GET' && (path === MODELS || pathModel(path) !== null))
+    return {
+      provider: headers['anthropic-version'] === undefined ? openAiProvider : anthropicProvider,
+      method: 'GET',
+      model: path === MODELS ? 'none' : 'path',
+    };
+  return null;
+}
+
+/**
+ * The model named by a path `/v1/models/{model}`, percent-decoded (the SDKs encode a `/` in `vendor/model` ids), or
+ * null. It is sent upstream encoded again as one path segment, so no name can reach another path there (`..`).
+ */
+export function pathModel(path: string): string | null {
+  if (!path.startsWith(`${MODELS}/`)) return null;
+  const raw = path.slice(MODELS.length + 1);
+  let model: string;
+  try {
+    model = decodeURIComponent(raw);
+  } catch {
+    model = raw;
+  }
+  return model === '' || model === '.' || model === '..' ? null : model;
+}

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
-import { GATEWAY_ROUTES } from '../gateway/routes.js';
+import { forwardRoute, GATEWAY_ROUTES } from '../gateway/routes.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -37,6 +37,11 @@ export function createHttpServer(r: HttpRoutes): Server {
       void r.gateway.handle(req, res, route, url);
       return;
     }
+    const forward = forwardRoute(req.method ?? '', path, req.headers);
+    if (forward !== null) {
+      void r.gateway.forward(req, res, forward, url);
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET')
       return send(res, 200, 'application/json', JSON.stringify(r.health()));
     if (path === '/metrics' && req.method === 'GET')
@@ -62,7 +67,7 @@ export function createHttpServer(r: HttpRoutes): Server {
       res,
       404,
       'GW_NOT_FOUND',
-      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens`,
+      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens and GET /v1/models`,
     );
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.

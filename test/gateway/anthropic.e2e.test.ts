@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_USAGE, WORDS } from './fake-provider.js';
+import { ANTHROPIC_USAGE, FAKE_MODELS, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -171,6 +171,21 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(r.input_tokens).toBe(2095);
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('models.list and models.retrieve reach the Anthropic upstream (told apart by anthropic-version), not recorded', async () => {
+    const before = (await h.all()).length;
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(FAKE_MODELS.anthropic);
+    expect(await client.models.retrieve(MODEL)).toMatchObject({ type: 'model', id: MODEL });
+    const sent = h.fake.requests.at(-1)!;
+    expect(sent).toMatchObject({ method: 'GET', path: `/v1/models/${MODEL}` });
+    expect(sent.headers['anthropic-version']).toBeDefined();
+    const err = await client.models.retrieve('claude-nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('not_found_error');
     expect((await h.all()).length).toBe(before);
   });
 

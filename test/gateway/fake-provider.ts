@@ -23,6 +23,7 @@ export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' y
 
 export interface FakeRequest {
   path: string;
+  method: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -40,7 +41,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ path: req.url ?? '', headers: req.headers, body });
+      requests.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
+      if (req.method === 'GET') return void answerGet(req, res);
       void answer(req.url ?? '', JSON.parse(body) as Record<string, unknown>, res);
     });
   });
@@ -119,6 +121,68 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         },
       });
   }
+}
+
+/** The models the fake knows, as each provider lists them. */
+export const FAKE_MODELS = {
+  openai: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'],
+  anthropic: ['claude-sonnet-4-20250514', 'claude-opus-4-6'],
+};
+
+/**
+ * GET routes: the model list and one model, in OpenAI's shape (https://platform.openai.com/docs/api-reference/models)
+ * or, for a request with `anthropic-version`, Anthropic's (https://docs.anthropic.com/en/api/models-list), with each
+ * provider's 404 for a model it does not know.
+ */
+function answerGet(req: IncomingMessage, res: ServerResponse) {
+  const path = (req.url ?? '').split('?')[0]!;
+  const anthropic = req.headers['anthropic-version'] !== undefined;
+  const base = '/v1/models';
+  if (path === base) {
+    const data = anthropic ? FAKE_MODELS.anthropic.map(anthropicModel) : FAKE_MODELS.openai.map(openAiModel);
+    const list = anthropic
+      ? { data, has_more: false, first_id: data[0]!.id, last_id: data.at(-1)!.id }
+      : { object: 'list', data };
+    return json(res, 200, list);
+  }
+  if (path.startsWith(`${base}/`)) {
+    const id = decodeURIComponent(path.slice(base.length + 1));
+    if (anthropic && FAKE_MODELS.anthropic.includes(id)) return json(res, 200, anthropicModel(id));
+    if (anthropic)
+      return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: `model: ${id}` } });
+    if (FAKE_MODELS.openai.includes(id)) return json(res, 200, openAiModel(id));
+    return json(res, 404, {
+      error: {
+        message: `The model '${id}' does not exist`,
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
+    });
+  }
+  json(res, 404, {
+    error: { message: `Invalid URL (GET ${path})`, type: 'invalid_request_error', param: null, code: null },
+  });
+}
+
+function openAiModel(id: string) {
+  return { id, object: 'model', created: 1_715_367_049, owned_by: 'system' };
+}
+
+function anthropicModel(id: string) {
+  return {
+    type: 'model',
+    id,
+    display_name: id,
+    created_at: '2025-05-22T00:00:00Z',
+    capabilities: null,
+    deprecated_at: null,
+    lifecycle: 'active',
+    line: id.includes('opus') ? 'opus' : 'sonnet',
+    max_input_tokens: 200_000,
+    max_tokens: 64_000,
+    retires_at: null,
+  };
 }
 
 /** The response compressed with gzip, each write flushed so a stream still arrives event by event. */

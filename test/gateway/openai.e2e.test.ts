@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { EMBEDDING_TOKENS, OPENAI_USAGE, WORDS } from './fake-provider.js';
+import { EMBEDDING_TOKENS, FAKE_MODELS, OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -187,6 +187,26 @@ describe('OpenAI through the gateway (official openai client)', () => {
     // "Hello there, how can I help you today?" in o200k: one token a word and one for each mark.
     expect(e.output_tokens).toBe(10);
     expect(e.cost_usd).toBeGreaterThan(0n);
+  });
+
+  it('models.list and models.retrieve (SDKs and tools ask at start-up) pass through, not recorded', async () => {
+    const before = (await h.all()).length;
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(FAKE_MODELS.openai);
+    expect(await client.models.retrieve('gpt-4o')).toEqual({
+      id: 'gpt-4o',
+      object: 'model',
+      created: 1_715_367_049,
+      owned_by: 'system',
+    });
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models/gpt-4o' });
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key');
+    // The provider's own 404 for a model it does not know, as it sent it.
+    const err = await client.models.retrieve('gpt-nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    expect((await h.all()).length).toBe(before);
   });
 
   it('upstream errors keep their status and body and are recorded as errors', async () => {

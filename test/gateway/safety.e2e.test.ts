@@ -64,6 +64,10 @@ describe('virtual keys and attribution', () => {
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(keyFilePath(h.ledger), 'utf8')).not.toContain(key);
 
+    // The model list an app asks for at start-up goes upstream with the provider key too.
+    expect((await client.models.list()).data.length).toBeGreaterThan(0);
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+
     const conflict = await post('/v1/chat/completions', '{"model":"gpt-4o","messages":[]}', {
       authorization: `Bearer ${key}`,
       'x-tokenledger-team': 'ads',
