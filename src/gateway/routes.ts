@@ -22,8 +22,8 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
 
 /**
  * A call that costs nothing and reports no usage, which the official SDKs and tools make beside the metered ones
- * (an app or an IDE lists the models at start-up): forwarded to the upstream and passed back as it came, not
- * recorded.
+ * (an app or an IDE lists the models at start-up, checks input with moderations, counts a prompt's tokens):
+ * forwarded to the upstream and passed back as it came, not recorded.
  */
 export interface ForwardRoute {
   provider: Provider;
@@ -52,8 +52,16 @@ export function forwardRoute(
       method: 'GET',
       model: path === MODELS ? 'none' : 'path',
     };
+  if (method === 'POST' && FREE_POSTS.has(path))
+    return { provider: openAiProvider, method: 'POST', model: 'body' };
   return null;
 }
+
+/**
+ * OpenAI's free calls an app makes beside its metered ones: moderations (free of charge, no usage in the answer)
+ * and the Responses API's input token count. Their `model` is optional; without one, the `openai` upstream answers.
+ */
+const FREE_POSTS = new Set(['/v1/moderations', '/v1/responses/input_tokens']);
 
 /**
  * The model named by a path `/v1/models/{model}`, percent-decoded (the SDKs encode a `/` in `vendor/model` ids), or

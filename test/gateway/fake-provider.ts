@@ -111,6 +111,10 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         : json(res, 200, message(model, servedSpeed(body), servedGeo(body)));
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
+    case '/v1/responses/input_tokens':
+      return json(res, 200, { object: 'response.input_tokens', input_tokens: 1187 });
+    case '/v1/moderations':
+      return json(res, 200, moderation(body));
     default:
       return json(res, 404, {
         error: {
@@ -121,6 +125,37 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         },
       });
   }
+}
+
+/** OpenAI's moderation answer (https://platform.openai.com/docs/api-reference/moderations/object): nothing flagged. */
+function moderation(body: Record<string, unknown>) {
+  const categories = [
+    'harassment',
+    'harassment/threatening',
+    'hate',
+    'hate/threatening',
+    'illicit',
+    'illicit/violent',
+    'self-harm',
+    'self-harm/instructions',
+    'self-harm/intent',
+    'sexual',
+    'sexual/minors',
+    'violence',
+    'violence/graphic',
+  ];
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const each = <T>(v: T) => Object.fromEntries(categories.map((c) => [c, v]));
+  return {
+    id: 'modr-fake1',
+    model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest',
+    results: inputs.map(() => ({
+      flagged: false,
+      categories: each(false),
+      category_scores: each(0.0001),
+      category_applied_input_types: each(['text']),
+    })),
+  };
 }
 
 /** The models the fake knows, as each provider lists them. */

@@ -209,6 +209,19 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect((await h.all()).length).toBe(before);
   });
 
+  it('moderations and the Responses input token count (free) pass through, with or without a model, not recorded', async () => {
+    const before = (await h.all()).length;
+    const m = await client.moderations.create({ input: ['hi', 'there'] });
+    expect(m.results.map((r) => r.flagged)).toEqual([false, false]);
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/moderations' });
+    const named = await client.moderations.create({ model: 'omni-moderation-latest', input: 'hi' });
+    expect(named.model).toBe('omni-moderation-latest');
+    const count = await client.responses.inputTokens.count({ model: 'gpt-4o', input: 'hi' });
+    expect(count).toEqual({ object: 'response.input_tokens', input_tokens: 1187 });
+    expect(h.fake.requests.at(-1)!.path).toBe('/v1/responses/input_tokens');
+    expect((await h.all()).length).toBe(before);
+  });
+
   it('upstream errors keep their status and body and are recorded as errors', async () => {
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-e429', messages: [] })
