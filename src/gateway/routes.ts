@@ -14,6 +14,8 @@ export interface GatewayRoute {
 export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
   ['/v1/chat/completions', { provider: openAiProvider, operation: 'chat', metered: true }],
   ['/v1/responses', { provider: openAiProvider, operation: 'responses', metered: true }],
+  // Compaction runs the model over the conversation and bills its usage like a response.
+  ['/v1/responses/compact', { provider: openAiProvider, operation: 'compact', metered: true }],
   ['/v1/completions', { provider: openAiProvider, operation: 'completions', metered: true }],
   ['/v1/embeddings', { provider: openAiProvider, operation: 'embeddings', metered: true }],
   ['/v1/messages', { provider: anthropicProvider, operation: 'messages', metered: true }],

@@ -67,7 +67,7 @@ export function createHttpServer(r: HttpRoutes): Server {
       res,
       404,
       'GW_NOT_FOUND',
-      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens and GET /v1/models`,
+      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens and GET /v1/models`,
     );
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.

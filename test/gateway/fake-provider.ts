@@ -111,6 +111,8 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         : json(res, 200, message(model, servedSpeed(body), servedGeo(body)));
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
+    case '/v1/responses/compact':
+      return json(res, 200, compacted());
     case '/v1/responses/input_tokens':
       return json(res, 200, { object: 'response.input_tokens', input_tokens: 1187 });
     case '/v1/moderations':
@@ -395,6 +397,24 @@ function response(model: string) {
       output_tokens_details: { reasoning_tokens: u.reasoning },
       total_tokens: u.prompt + u.completion,
     },
+  };
+}
+
+/**
+ * A compaction (https://platform.openai.com/docs/api-reference/responses/compact): the user's messages, then one
+ * compaction item, and the usage of the pass. The object names no model.
+ */
+function compacted() {
+  const { id: _, object: __, status: ___, model: ____, output, usage, ...rest } = response('gpt-4o');
+  return {
+    id: 'resp_fakecmp1',
+    object: 'response.compaction',
+    created_at: rest.created_at,
+    output: [
+      { type: 'message', id: 'msg_fakeu1', status: 'completed', role: 'user', content: output[0]!.content },
+      { type: 'compaction', id: 'cmp_fake1', encrypted_content: 'gAAAAABfake' },
+    ],
+    usage,
   };
 }
 

@@ -159,6 +159,22 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expectUsage(await h.event(r2.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
   });
 
+  it('responses.compact is metered like a response, under the model asked for (the answer names none)', async () => {
+    const { data, response } = await client.responses
+      .compact({ model: 'gpt-4o', input: 'hi', previous_response_id: 'resp_fake1' })
+      .withResponse();
+    expect(data.object).toBe('response.compaction');
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, CHAT_USAGE);
+    expect(e).toMatchObject({
+      operation: 'compact',
+      model: 'gpt-4o',
+      status: 'ok',
+      source_ref: 'resp_fakecmp1',
+    });
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(formatUsd(e.cost_usd!));
+  });
+
   it('legacy completions and embeddings', async () => {
     const c = await client.completions
       .create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi' })
