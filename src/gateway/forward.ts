@@ -1,21 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BackgroundResponses } from './background-responses.js';
 import { CallAbort } from './call-abort.js';
-import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { GatewayDeps } from './pipeline.js';
 import type { Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
+import { respondRetrieved } from './retrieved-response.js';
 import { type ForwardRoute, pathModel } from './routes.js';
 import { type Candidate, candidates, defaultUpstream } from './select-upstream.js';
 import type { UpstreamClient } from './upstream-client.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 
 export interface ForwardDeps {
-  config: GatewayConfig;
-  env: NodeJS.ProcessEnv;
-  metrics: GatewayMetrics;
+  gateway: GatewayDeps;
   client: UpstreamClient;
+  background: BackgroundResponses;
   /** The pipeline's own key check: a virtual key is exchanged for the provider key here too. */
   authenticate(provider: Provider, req: IncomingMessage, first: Candidate): Promise<VirtualKeyRecord | null>;
 }
@@ -34,7 +34,8 @@ export async function forwardCall(
 ): Promise<void> {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const raw = route.method === 'POST' ? await readRequestBody(req, d.config.body_limit_bytes) : null;
+  const config = d.gateway.config;
+  const raw = route.method === 'POST' ? await readRequestBody(req, config.body_limit_bytes) : null;
   if (raw === null) req.resume();
   let json: Record<string, unknown> | null = null;
   let requested: string | null = null;
@@ -45,9 +46,14 @@ export async function forwardCall(
   }
   const type = route.provider.type;
   const c: Candidate =
-    requested === null
-      ? { upstream: defaultUpstream(d.config, type), model: '' }
-      : candidates(d.config, type, requested)[0]!;
+    requested !== null
+      ? candidates(config, type, requested)[0]!
+      : {
+          upstream:
+            (route.response !== null ? d.background.upstreamOf(route.response.id) : null) ??
+            defaultUpstream(config, type),
+          model: '',
+        };
   const key = await d.authenticate(route.provider, req, c);
   // OpenAI-type base URLs end in /v1 (the rest of the path is appended), Anthropic's do not.
   let target = type === 'openai' ? url.slice(3) : url;
@@ -57,7 +63,7 @@ export async function forwardCall(
     target = `${type === 'openai' ? '' : '/v1'}/models/${encodeURIComponent(c.model)}${q < 0 ? '' : url.slice(q)}`;
   else if (requested !== null && c.model !== requested)
     body = Buffer.from(JSON.stringify({ ...json, model: c.model }));
-  const headers = upstreamHeaders(req.headers, route.provider, c.upstream, key !== null, d.env);
+  const headers = upstreamHeaders(req.headers, route.provider, c.upstream, key !== null, d.gateway.env);
   const abort = new CallAbort();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
@@ -72,9 +78,23 @@ export async function forwardCall(
       { cause: attempt.error },
     );
   }
-  d.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
+  d.gateway.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
   const r = attempt.response;
-  res.writeHead(r.status, clientHeaders(r.headers, {}));
-  for await (const chunk of r.body) res.write(chunk);
-  res.end();
+  try {
+    if (route.response?.finishes === true && r.status < 300)
+      return await respondRetrieved(
+        d,
+        req,
+        res,
+        { key, upstream: c.upstream, responseId: route.response.id },
+        r,
+      );
+    res.writeHead(r.status, clientHeaders(r.headers, {}));
+    for await (const chunk of r.body) res.write(chunk);
+    res.end();
+  } catch (e) {
+    // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
+    if (!abort.aborted) throw e;
+    res.destroy();
+  }
 }

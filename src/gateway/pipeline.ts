@@ -8,6 +8,7 @@ import { TokenledgerError } from '../errors.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { attribute } from './attribution.js';
+import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
@@ -49,14 +50,17 @@ export interface GatewayDeps {
 export class Gateway {
   private readonly client: UpstreamClient;
   private readonly forwarding: ForwardDeps;
+  private readonly background: BackgroundResponses;
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
+    this.background = new BackgroundResponses((r) => {
+      d.enforcer?.release(r).catch((e: Error) => this.warn(e));
+    });
     this.forwarding = {
-      config: d.config,
-      env: d.env,
-      metrics: d.metrics,
+      gateway: d,
       client: this.client,
+      background: this.background,
       authenticate: (provider, req, first) => this.authenticate(provider, req, first),
     };
   }
@@ -74,6 +78,7 @@ export class Gateway {
     const started = performance.now();
     const ts = Date.now() * 1000;
     let reservation: Reservation | null = null;
+    let call: CallContext | null = null;
     try {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
       const json = parseJsonBody(raw);
@@ -120,7 +125,7 @@ export class Gateway {
           body,
         );
         const headers = upstreamHeaders(req.headers, provider, c.upstream, key !== null, this.d.env);
-        const call: CallContext = {
+        call = {
           deps: this.d,
           provider,
           route,
@@ -133,6 +138,7 @@ export class Gateway {
           upstream: c.upstream,
           model: c.model,
           reservation,
+          background: route.operation === 'responses' && body.background === true ? this.background : null,
         };
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);
@@ -186,7 +192,8 @@ export class Gateway {
       this.fail(res, e);
     } finally {
       // Settled by recordCall when the call was recorded; anything else (an error, a client gone) gives it back.
-      if (reservation !== null && !reservation.done)
+      // A background response's call keeps it until the response finishes (background-responses.ts).
+      if (reservation !== null && !reservation.done && call?.heldForLater !== true)
         this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
     }
   }

@@ -29,12 +29,18 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
  */
 export interface ForwardRoute {
   provider: Provider;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /**
    * Where the call names the model that picks its upstream: in the path (`/v1/models/{model}`), in the body, or
    * nowhere (then the upstream named like the API type answers).
    */
   model: 'path' | 'body' | 'none';
+  /**
+   * A stored response's route (`/v1/responses/{id}`…): sent to the upstream the response was created on when this
+   * gateway saw it created; `finishes` when its answer may show a background response finished, which is then
+   * recorded (background-responses.ts).
+   */
+  response: { id: string; finishes: boolean } | null;
 }
 
 const MODELS = '/v1/models';
@@ -53,11 +59,33 @@ export function forwardRoute(
       provider: headers['anthropic-version'] === undefined ? openAiProvider : anthropicProvider,
       method: 'GET',
       model: path === MODELS ? 'none' : 'path',
+      response: null,
     };
   if (method === 'POST' && FREE_POSTS.has(path))
-    return { provider: openAiProvider, method: 'POST', model: 'body' };
+    return { provider: openAiProvider, method: 'POST', model: 'body', response: null };
+  const m = STORED_RESPONSE.exec(path);
+  if (m === null || NOT_IDS.has(m[1]!)) return null;
+  const id = m[1]!;
+  const sub = m[2] ?? '';
+  const to = (method: ForwardRoute['method'], finishes: boolean): ForwardRoute => ({
+    provider: openAiProvider,
+    method,
+    model: 'none',
+    response: { id, finishes },
+  });
+  if (sub === '' && method === 'GET') return to('GET', true);
+  if (sub === '' && method === 'DELETE') return to('DELETE', false);
+  if (sub === '/cancel' && method === 'POST') return to('POST', true);
+  if (sub === '/input_items' && method === 'GET') return to('GET', false);
   return null;
 }
+
+/**
+ * The Responses API's stored responses: retrieve (polled in background mode, streamed with `?stream=true`),
+ * cancel, delete, and their input items (https://platform.openai.com/docs/api-reference/responses).
+ */
+const STORED_RESPONSE = /^\/v1\/responses\/([^/]+)(\/cancel|\/input_items)?$/;
+const NOT_IDS = new Set(['input_tokens', 'compact', '.', '..']);
 
 /**
  * OpenAI's free calls an app makes beside its metered ones: moderations (free of charge, no usage in the answer)

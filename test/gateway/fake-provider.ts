@@ -42,8 +42,11 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
+      const path = req.url ?? '';
+      if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
+        return void storedResponse(req.method ?? '', path, res);
       if (req.method === 'GET') return void answerGet(req, res);
-      void answer(req.url ?? '', JSON.parse(body) as Record<string, unknown>, res);
+      void answer(path, JSON.parse(body) as Record<string, unknown>, res);
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -103,8 +106,11 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         model,
         usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS },
       });
-    case '/v1/responses':
-      return body.stream === true ? responsesStream(model, res) : json(res, 200, response(model));
+    case '/v1/responses': {
+      const bg = body.background === true ? startBackground(model) : null;
+      if (body.stream === true) return responsesStream(model, res, bg);
+      return json(res, 200, bg === null ? response(model) : backgroundObject(bg));
+    }
     case '/v1/messages':
       return body.stream === true
         ? messagesStream(model, servedSpeed(body), res, servedGeo(body))
@@ -325,6 +331,8 @@ async function sse(
   model: string,
   events: string[],
   api: keyof typeof STREAM_ERRORS,
+  /** The event at which a failing model fails (the ones before it are sent). */
+  failAt = 3,
 ): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -332,15 +340,15 @@ async function sse(
     'x-request-id': 'req_fake',
   });
   for (let i = 0; i < events.length; i++) {
-    if (model.endsWith('-broken') && i === 3) {
+    if (model.endsWith('-broken') && i === failAt) {
       await sleep(20);
       return void res.destroy();
     }
-    if (model.endsWith('-overloaded') && i === 3) {
+    if (model.endsWith('-overloaded') && i === failAt) {
       res.write(STREAM_ERRORS[api]);
       break;
     }
-    if (model.endsWith('-hang') && i === 3) {
+    if (model.endsWith('-hang') && i === failAt) {
       await sleep(30_000);
       return void res.destroy();
     }
@@ -418,17 +426,108 @@ function compacted() {
   };
 }
 
-function responsesStream(model: string, res: ServerResponse): Promise<void> {
+/**
+ * Background mode (https://platform.openai.com/docs/guides/background): the POST answers `queued` at once (or, streamed,
+ * opens with `response.created` and `response.queued`); each retrieve moves the response on, queued → in_progress →
+ * completed (with its usage and completed_at), a cancel ends it `cancelled`, without usage; its events can be
+ * streamed again with `GET /v1/responses/{id}?stream=true`. Retrieving an id the fake never made is OpenAI's 404.
+ */
+interface Background {
+  id: string;
+  model: string;
+  status: 'queued' | 'in_progress' | 'completed' | 'cancelled';
+}
+const backgrounds = new Map<string, Background>();
+const STORED = /^\/v1\/responses\/resp_[^/]+(?:\/cancel|\/input_items)?$/;
+
+function startBackground(model: string): Background {
+  const b: Background = { id: `resp_bg${backgrounds.size + 1}`, model, status: 'queued' };
+  backgrounds.set(b.id, b);
+  return b;
+}
+
+function backgroundObject(b: Background) {
+  const whole = response(b.model);
+  const done = b.status === 'completed';
+  return {
+    ...whole,
+    id: b.id,
+    status: b.status,
+    background: true,
+    output: done ? whole.output : [],
+    usage: done ? whole.usage : null,
+    completed_at: done ? whole.created_at + 12 : null,
+  };
+}
+
+function storedResponse(method: string, url: string, res: ServerResponse): Promise<void> | void {
+  const [path, query = ''] = url.split('?') as [string, string?];
+  const [, , , id, sub] = path.split('/');
+  const b = backgrounds.get(id!);
+  if (b === undefined)
+    return json(res, 404, {
+      error: {
+        message: `Response with id '${id}' not found.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
+  if (method === 'DELETE') return json(res, 200, { id: b.id, object: 'response', deleted: true });
+  if (sub === 'input_items')
+    return json(res, 200, {
+      object: 'list',
+      data: [{ id: 'msg_in1', type: 'message', role: 'user', status: 'completed', content: [] }],
+      first_id: 'msg_in1',
+      last_id: 'msg_in1',
+      has_more: false,
+    });
+  if (sub === 'cancel') {
+    if (b.status !== 'completed') b.status = 'cancelled';
+    return json(res, 200, backgroundObject(b));
+  }
+  if (new URLSearchParams(query).get('stream') === 'true') return responsesStream(b.model, res, b);
+  if (b.status === 'queued') b.status = 'in_progress';
+  else if (b.status === 'in_progress') b.status = 'completed';
+  return json(res, 200, backgroundObject(b));
+}
+
+async function responsesStream(
+  model: string,
+  res: ServerResponse,
+  bg: Background | null = null,
+): Promise<void> {
   let seq = 0;
   const ev = (type: string, data: object) =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
-  const inProgress = { ...response(model), status: 'in_progress', output: [], usage: null };
+  if (bg?.status === 'queued') bg.status = 'in_progress';
+  // The events of https://platform.openai.com/docs/api-reference/responses-streaming, in their order.
+  const item = response(model).output[0]!;
+  const part = item.content[0]!;
+  const at = { item_id: item.id, output_index: 0, content_index: 0 };
+  const inProgress = {
+    ...(bg === null ? response(model) : backgroundObject(bg)),
+    status: 'in_progress',
+    output: [],
+    usage: null,
+  };
   const events = [
-    ev('response.created', { response: inProgress }),
+    ...(bg === null
+      ? [ev('response.created', { response: inProgress })]
+      : [
+          ev('response.created', { response: { ...inProgress, status: 'queued' } }),
+          ev('response.queued', { response: { ...inProgress, status: 'queued' } }),
+        ]),
     ev('response.in_progress', { response: inProgress }),
-    ...WORDS.map((w) =>
-      ev('response.output_text.delta', { item_id: 'msg_fake1', output_index: 0, content_index: 0, delta: w }),
-    ),
+    ev('response.output_item.added', {
+      output_index: 0,
+      item: { ...item, status: 'in_progress', content: [] },
+    }),
+    ev('response.content_part.added', { ...at, part: { ...part, text: '' } }),
+    ...WORDS.map((w) => ev('response.output_text.delta', { ...at, delta: w, logprobs: [] })),
+    ev('response.output_text.done', { ...at, text: part.text, logprobs: [] }),
+    ev('response.content_part.done', { ...at, part }),
+    ev('response.output_item.done', { output_index: 0, item }),
     model.endsWith('-failed')
       ? ev('response.failed', {
           response: {
@@ -437,9 +536,15 @@ function responsesStream(model: string, res: ServerResponse): Promise<void> {
             error: { code: 'server_error', message: 'The model failed to generate a response.' },
           },
         })
-      : ev('response.completed', { response: response(model) }),
+      : ev('response.completed', {
+          response: bg === null ? response(model) : backgroundObject({ ...bg, status: 'completed' }),
+        }),
   ];
-  return sse(res, model, events, 'responses');
+  // A failing model fails after the first word, as chat and messages streams do.
+  const firstWord = events.findIndex((e) => e.startsWith('event: response.output_text.delta'));
+  await sse(res, model, events, 'responses', firstWord + 1);
+  // A background response runs on when its client leaves: it is finished whether or not the stream was read.
+  if (bg !== null && bg.status === 'in_progress') bg.status = 'completed';
 }
 
 /** The speed Anthropic names in usage.speed: fast when asked for (platform.claude.com, Fast mode). */

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { eventId } from '../../src/ledger/event-id.js';
 import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
@@ -341,5 +342,137 @@ describe('OpenAI through the gateway (official openai client)', () => {
     // "Hello", " there" were consumed: two tokens; the input is the prompt's token count.
     expect(e!.output_tokens).toBe(2);
     expect(e!.input_tokens).toBe(7);
+  });
+});
+
+describe('Responses API background mode (official openai client)', () => {
+  const ofResponse = async (id: string) => (await h.all()).filter((e) => e.source_ref === id);
+
+  it('a queued response is recorded once, with its real usage, when a poll sees it finished', async () => {
+    const { data: queued, response } = await client.responses
+      .create(
+        { model: 'gpt-4o', input: 'hi', background: true },
+        { headers: { 'x-tokenledger-team': 'research' } },
+      )
+      .withResponse();
+    expect(queued.status).toBe('queued');
+    // Nothing is known yet: no estimate is recorded for a response that has not run.
+    expect(await ofResponse(queued.id)).toEqual([]);
+    const id = response.headers.get('x-tokenledger-event-id');
+    expect(id).toBe(eventId('gateway', queued.id));
+    const statuses: string[] = [];
+    let polled: OpenAI.Responses.Response = queued;
+    while (polled.status === 'queued' || polled.status === 'in_progress') {
+      polled = await client.responses.retrieve(queued.id);
+      statuses.push(polled.status!);
+    }
+    expect(statuses).toEqual(['in_progress', 'completed']);
+    expect(polled.output_text).toBe(WORDS.join(''));
+    // Polled again after it finished: still one event.
+    const { response: again } = await client.responses.retrieve(queued.id).withResponse();
+    expect(again.headers.get('x-tokenledger-event-id')).toBe(id);
+    const events = await ofResponse(queued.id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+    // Charged to the call that created it, at the response's creation time and for the time it ran.
+    expect(events[0]).toMatchObject({ event_id: id, team: 'research', operation: 'responses', status: 'ok' });
+    expect(events[0]!.ts).toBe(queued.created_at * 1_000_000);
+    expect(events[0]!.duration_ms).toBe(12_000);
+  });
+
+  it('a response the gateway did not see created (a restart) is recorded by the poll, attributed to the poller', async () => {
+    const created = (await fetch(`${h.fake.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', input: 'hi', background: true }),
+    }).then((r) => r.json())) as { id: string };
+    for (let i = 0; i < 3; i++)
+      await client.responses.retrieve(created.id, {}, { headers: { 'x-tokenledger-team': 'ops' } });
+    const events = await ofResponse(created.id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+    expect(events[0]).toMatchObject({ event_id: eventId('gateway', created.id), team: 'ops' });
+  });
+
+  it('streamed at creation: recorded from its final event under the response id, and not again by a retrieve', async () => {
+    const { data: stream, response } = await client.responses
+      .create({ model: 'gpt-4o', input: 'hi', background: true, stream: true })
+      .withResponse();
+    let id = '';
+    for await (const ev of stream) if (ev.type === 'response.created') id = ev.response.id;
+    expect(response.headers.get('x-tokenledger-event-id')).toBe(eventId('gateway', id));
+    await client.responses.retrieve(id);
+    const events = await ofResponse(id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+  });
+
+  it('a client that leaves its stream leaves the response running: recorded once when its resumed stream ends', async () => {
+    const ac = new AbortController();
+    const stream = await client.responses.create(
+      { model: 'gpt-4o-slow', input: 'hi', background: true, stream: true },
+      { signal: ac.signal },
+    );
+    let id = '';
+    let last = 0;
+    await (async () => {
+      for await (const ev of stream) {
+        if (ev.type === 'response.created') id = ev.response.id;
+        last = ev.sequence_number;
+        if (ev.type === 'response.output_text.delta') ac.abort();
+      }
+    })().catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    // Not recorded as an abandoned call: the response runs on upstream.
+    expect(await ofResponse(id)).toEqual([]);
+    // Its stream resumed and left again: still nothing, and the gateway saw no fault of its own in that.
+    const again = new AbortController();
+    await client.responses
+      .stream({ response_id: id }, { signal: again.signal })
+      .on('response.output_text.delta', () => again.abort())
+      .finalResponse()
+      .catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await ofResponse(id)).toEqual([]);
+    expect(await (await fetch(`${h.server.url}/metrics`)).text()).not.toContain('GW_INTERNAL');
+    const resumed = await client.responses.stream({ response_id: id, starting_after: last }).finalResponse();
+    expect(resumed.status).toBe('completed');
+    await client.responses.retrieve(id);
+    const events = await ofResponse(id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      status: 'ok',
+      cost_source: 'unpriced',
+      input_tokens: CHAT_USAGE.input_tokens,
+      output_tokens: CHAT_USAGE.output_tokens,
+    });
+  });
+
+  it('a cancelled response is recorded once, as aborted, with the usage it reports (none before it ran)', async () => {
+    const queued = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
+    const cancelled = await client.responses.cancel(queued.id);
+    expect(cancelled.status).toBe('cancelled');
+    await client.responses.retrieve(queued.id);
+    const events = await ofResponse(queued.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      status: 'aborted',
+      error_type: 'response_cancelled',
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_source: 'computed',
+    });
+  });
+
+  it("a stored response's input items and its deletion pass through, not recorded", async () => {
+    const queued = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
+    const items = await client.responses.inputItems.list(queued.id);
+    expect(items.data.map((i) => i.id)).toEqual(['msg_in1']);
+    await client.responses.delete(queued.id);
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/responses/${queued.id}` });
+    expect(await ofResponse(queued.id)).toEqual([]);
+    // An id the upstream never made: its own 404, as sent.
+    const err = await client.responses.retrieve('resp_nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
 });
