@@ -63,6 +63,8 @@ export function forwardRoute(
     };
   if (method === 'POST' && FREE_POSTS.has(path))
     return { provider: openAiProvider, method: 'POST', model: 'body', response: null };
+  if (CONVERSATIONS.test(path) && (method === 'GET' || method === 'POST' || method === 'DELETE'))
+    return { provider: openAiProvider, method, model: 'none', response: null };
   const m = STORED_RESPONSE.exec(path);
   if (m === null || NOT_IDS.has(m[1]!)) return null;
   const id = m[1]!;
@@ -86,6 +88,13 @@ export function forwardRoute(
  */
 const STORED_RESPONSE = /^\/v1\/responses\/([^/]+)(\/cancel|\/input_items)?$/;
 const NOT_IDS = new Set(['input_tokens', 'compact', '.', '..']);
+
+/**
+ * The Conversations API, which keeps the state a Responses call names in `conversation`
+ * (https://platform.openai.com/docs/api-reference/conversations): create, retrieve, update, delete, and the items.
+ * Free: its items are billed as input by the response that uses them, which is metered.
+ */
+const CONVERSATIONS = /^\/v1\/conversations(?:\/(?!\.\.?(?:\/|$))[^/]+(?:\/items(?:\/(?!\.\.?$)[^/]+)?)?)?$/;
 
 /**
  * OpenAI's free calls an app makes beside its metered ones: moderations (free of charge, no usage in the answer)

@@ -45,6 +45,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       const path = req.url ?? '';
       if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
         return void storedResponse(req.method ?? '', path, res);
+      if (path.startsWith('/v1/conversations'))
+        return void conversation(req.method ?? '', path.split('?')[0]!, body, res);
       if (req.method === 'GET') return void answerGet(req, res);
       void answer(path, JSON.parse(body) as Record<string, unknown>, res);
     });
@@ -490,6 +492,43 @@ function storedResponse(method: string, url: string, res: ServerResponse): Promi
   if (b.status === 'queued') b.status = 'in_progress';
   else if (b.status === 'in_progress') b.status = 'completed';
   return json(res, 200, backgroundObject(b));
+}
+
+/**
+ * The Conversations API (https://platform.openai.com/docs/api-reference/conversations): one conversation, created
+ * with the items given, listed back.
+ */
+const conversations = new Map<string, { created_at: number; metadata: unknown; items: unknown[] }>();
+function conversation(method: string, path: string, body: string, res: ServerResponse) {
+  const [, , , id, sub] = path.split('/');
+  if (id === undefined && method === 'POST') {
+    const b = JSON.parse(body || '{}') as { items?: unknown[]; metadata?: unknown };
+    const conv = { created_at: 1_760_000_000, metadata: b.metadata ?? {}, items: b.items ?? [] };
+    const newId = `conv_fake${conversations.size + 1}`;
+    conversations.set(newId, conv);
+    return json(res, 200, {
+      id: newId,
+      object: 'conversation',
+      created_at: conv.created_at,
+      metadata: conv.metadata,
+    });
+  }
+  const conv = conversations.get(id ?? '');
+  if (conv === undefined)
+    return json(res, 404, {
+      error: { message: 'Conversation not found', type: 'invalid_request_error', param: null, code: null },
+    });
+  if (method === 'DELETE' && sub === undefined)
+    return json(res, 200, { id, object: 'conversation.deleted', deleted: true });
+  if (sub === 'items')
+    return json(res, 200, {
+      object: 'list',
+      data: conv.items,
+      first_id: null,
+      last_id: null,
+      has_more: false,
+    });
+  return json(res, 200, { id, object: 'conversation', created_at: conv.created_at, metadata: conv.metadata });
 }
 
 async function responsesStream(

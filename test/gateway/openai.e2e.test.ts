@@ -239,6 +239,25 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect((await h.all()).length).toBe(before);
   });
 
+  it('conversations (the state a response continues) pass through, not recorded; the response using one is', async () => {
+    const before = (await h.all()).length;
+    const conv = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'hi' }],
+      metadata: { topic: 'demo' },
+    });
+    expect(conv).toMatchObject({ object: 'conversation', metadata: { topic: 'demo' } });
+    expect((await client.conversations.retrieve(conv.id)).id).toBe(conv.id);
+    const items = await client.conversations.items.list(conv.id);
+    expect(items.data).toHaveLength(1);
+    expect((await h.all()).length).toBe(before);
+    const { response } = await client.responses
+      .create({ model: 'gpt-4o', input: 'and then?', conversation: conv.id })
+      .withResponse();
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+    expect(await client.conversations.delete(conv.id)).toMatchObject({ deleted: true });
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/conversations/${conv.id}` });
+  });
+
   it('upstream errors keep their status and body and are recorded as errors', async () => {
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-e429', messages: [] })
