@@ -117,3 +117,18 @@ export function pathModel(path: string): string | null {
   }
   return model === '' || model === '.' || model === '..' ? null : model;
 }
+
+/**
+ * What a 404 says for a path the gateway does not serve: for the APIs an app's SDK client also offers, why the
+ * gateway leaves them to the provider and what to do instead (docs/gateway.md, "Not proxied"); else the routes it
+ * serves.
+ */
+export function notFoundMessage(method: string, path: string, headers: IncomingHttpHeaders): string {
+  const what = `${method} ${path}`;
+  const anthropic = headers['anthropic-version'] !== undefined || path.startsWith('/v1/messages/');
+  if (/^\/v1\/(?:messages\/batches|batches|files|uploads)(?:\/|$)/.test(path))
+    return `${what} is not proxied: batches (and the files they read and write) run at the provider and report their usage in result files the gateway never sees, so it cannot meter them. Send batch and file calls to the provider directly (a client without the gateway's base URL) and import their usage with \`tokenledger import ${anthropic ? 'anthropic' : 'openai'}-usage\`, priced at batch rates`;
+  if (/^\/v1\/(?:images|audio|videos|realtime)(?:\/|$)/.test(path))
+    return `${what} is not proxied: image, audio, video and realtime calls are not metered by the gateway. Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
+  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; /v1/responses/{id} and /v1/conversations (docs/gateway.md, Routes)`;
+}

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
-import { forwardRoute, GATEWAY_ROUTES } from '../gateway/routes.js';
+import { forwardRoute, GATEWAY_ROUTES, notFoundMessage } from '../gateway/routes.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -63,12 +63,7 @@ export function createHttpServer(r: HttpRoutes): Server {
     }
     for (const h of r.handlers ?? []) if (h(req, res, path)) return;
     req.resume();
-    json(
-      res,
-      404,
-      'GW_NOT_FOUND',
-      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens and GET /v1/models`,
-    );
+    json(res, 404, 'GW_NOT_FOUND', notFoundMessage(req.method ?? 'GET', path, req.headers));
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.
   server.requestTimeout = 0;

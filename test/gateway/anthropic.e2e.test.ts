@@ -189,6 +189,26 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect((await h.all()).length).toBe(before);
   });
 
+  it('Message Batches are not proxied: a 404 that says why and names the import for their usage', async () => {
+    const sent = h.fake.requests.length;
+    const err = await client.messages.batches
+      .create({
+        requests: [
+          {
+            custom_id: 'a',
+            params: { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('tokenledger_error');
+    expect(String(err)).toMatch(
+      /POST \/v1\/messages\/batches is not proxied: .*`tokenledger import anthropic-usage`/,
+    );
+    expect(h.fake.requests.length).toBe(sent);
+  });
+
   it('errors keep their status and Anthropic error body', async () => {
     const err = await client.messages
       .create({ model: `${MODEL}-e500`, max_tokens: 10, messages: [] })

@@ -258,6 +258,28 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/conversations/${conv.id}` });
   });
 
+  it('batches, files and image calls are not proxied: a 404 that says why and what to do', async () => {
+    const sent = h.fake.requests.length;
+    for (const call of [
+      () => client.batches.list(),
+      () =>
+        client.batches.create({
+          input_file_id: 'file-1',
+          endpoint: '/v1/responses',
+          completion_window: '24h',
+        }),
+      () => client.files.list(),
+    ]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('GW_NOT_FOUND');
+      expect(String(err)).toMatch(/ is not proxied: batches .*`tokenledger import openai-usage`/);
+    }
+    const img = await client.images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
+    expect(String(img)).toContain('POST /v1/images/generations is not proxied');
+    expect(h.fake.requests.length).toBe(sent);
+  });
+
   it('upstream errors keep their status and body and are recorded as errors', async () => {
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-e429', messages: [] })
