@@ -255,8 +255,15 @@ export class Gateway {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
     };
-    if (refusal !== null) headers['retry-after'] = refusal.retryAfterSeconds;
-    if (e instanceof SessionBlockedError) headers['retry-after'] = e.retryAfterSeconds;
+    const retryAfter =
+      refusal?.retryAfterSeconds ?? (e instanceof SessionBlockedError ? e.retryAfterSeconds : null);
+    if (retryAfter !== null) headers['retry-after'] = retryAfter;
+    // Both official SDKs retry a 429 or 5xx after sleeping the whole retry-after (OpenAI's without any bound,
+    // Anthropic's up to 24.8 days), and obey x-should-retry. A refusal that lasts past a minute (a budget until its
+    // window resets, a blocked session) or a missing provider key is not worth a retry: the app gets its error now
+    // instead of hanging until the month ends. A rate limit's minute is: its retry is the point.
+    if ((retryAfter !== null && retryAfter > 60) || code === 'GW_PROVIDER_KEY_MISSING')
+      headers['x-should-retry'] = 'false';
     if (code === 'GW_BODY_TOO_LARGE') headers.connection = 'close';
     res.writeHead(status, headers).end(body);
   }
