@@ -209,6 +209,36 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(h.fake.requests.length).toBe(sent);
   });
 
+  it("the SDK's retry of an overloaded (529) call: retry-after kept, each attempt recorded, the call costed once", async () => {
+    const retrying = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url });
+    const before = (await h.all()).length;
+    const { data, response } = await retrying.messages
+      .create({ model: `${MODEL}-flaky`, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.content[0]).toMatchObject({ text: WORDS.join('') });
+    const attempts = h.fake.requests.slice(-2);
+    expect(attempts.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+    const all = await h.all();
+    expect(all.length).toBe(before + 2);
+    const refused = all.find((e) => e.model_requested === `${MODEL}-flaky` && e.status === 'error')!;
+    expect(refused).toMatchObject({ error_type: 'overloaded_error', input_tokens: 0, output_tokens: 0 });
+    expect(refused.cost_usd).toBe(0n);
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    // What the SDK decided on: the 529 as the provider sent it.
+    const err = await client.messages
+      .create({ model: `${MODEL}-flaky`, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+    const headers = (err as InstanceType<typeof Anthropic.APIError>).headers!;
+    expect([headers.get('retry-after'), headers.get('x-should-retry'), headers.get('request-id')]).toEqual([
+      '1',
+      'true',
+      'req_fake_overloaded',
+    ]);
+  });
+
   it('errors keep their status and Anthropic error body', async () => {
     const err = await client.messages
       .create({ model: `${MODEL}-e500`, max_tokens: 10, messages: [] })

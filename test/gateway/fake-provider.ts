@@ -48,15 +48,20 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       if (path.startsWith('/v1/conversations'))
         return void conversation(req.method ?? '', path.split('?')[0]!, body, res);
       if (req.method === 'GET') return void answerGet(req, res);
-      void answer(path, JSON.parse(body) as Record<string, unknown>, res);
+      void answer(path, JSON.parse(body) as Record<string, unknown>, res, req.headers);
     });
   });
   server.keepAliveTimeout = 30_000;
   return { ...(await listenLocal(server)), requests };
 }
 
-async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
-  const model = String(body.model);
+async function answer(
+  path: string,
+  body: Record<string, unknown>,
+  out: ServerResponse,
+  headers: IncomingMessage['headers'],
+): Promise<void> {
+  let model = String(body.model);
   const res = model.endsWith('-gzip') ? gzipped(out) : out;
   if (model.endsWith('-silent')) return; // until the gateway gives up (timeouts.first_byte_ms)
   if (model.endsWith('-redirect')) {
@@ -70,6 +75,12 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
     return; // -stall: until the gateway gives up (timeouts.idle_ms)
   }
   const anthropic = path.startsWith('/v1/messages');
+  if (model.endsWith('-flaky')) {
+    // The official SDKs number their attempts (x-stainless-retry-count): the first is refused, a retry answered.
+    if ((headers['x-stainless-retry-count'] ?? '0') === '0') return overloaded(res, anthropic);
+    model = model.slice(0, -'-flaky'.length);
+    body = { ...body, model };
+  }
   if (model.endsWith('-e429') || model.endsWith('-e500')) {
     const status = model.endsWith('-e429') ? 429 : 500;
     const err = anthropic
@@ -261,14 +272,42 @@ function embedding(format: unknown): number[] | string {
   return format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'x-request-id': 'req_fake',
     'content-length': Buffer.byteLength(text),
+    ...extra,
   });
   res.end(text);
+}
+
+/**
+ * A provider too busy to answer, as each says so: Anthropic's 529 `overloaded_error`
+ * (https://docs.anthropic.com/en/api/errors) and OpenAI's 429 `rate_limit_exceeded`, both with `retry-after`.
+ */
+function overloaded(res: ServerResponse, anthropic: boolean) {
+  if (anthropic)
+    return json(
+      res,
+      529,
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      { 'retry-after': '1', 'x-should-retry': 'true', 'request-id': 'req_fake_overloaded' },
+    );
+  json(
+    res,
+    429,
+    {
+      error: {
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    },
+    { 'retry-after': '1', 'x-ratelimit-remaining-requests': '0' },
+  );
 }
 
 function openAiUsage() {

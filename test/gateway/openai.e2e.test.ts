@@ -45,6 +45,15 @@ function expectUsage(e: UsageEvent, usage: Partial<UsageEvent>) {
   expect(e.cost_usd).toBe(expectedCost(e, usage));
 }
 
+/** Every event once there are `n` (a streamed call is recorded as its stream ends, after the client's last read). */
+async function settledAll(n: number): Promise<UsageEvent[]> {
+  for (let i = 0; ; i++) {
+    const all = await h.all();
+    if (all.length >= n || i === 50) return all;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The event of a call whose client stopped reading at an error: the gateway records it a moment later. */
 async function settled(id: string): Promise<UsageEvent> {
   for (let i = 0; ; i++) {
@@ -278,6 +287,27 @@ describe('OpenAI through the gateway (official openai client)', () => {
     const img = await client.images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
     expect(String(img)).toContain('POST /v1/images/generations is not proxied');
     expect(h.fake.requests.length).toBe(sent);
+  });
+
+  it("the SDK's retry of a rate-limited call: retry-after kept, each attempt recorded, the call costed once", async () => {
+    const retrying = new OpenAI({ apiKey: 'sk-caller-own-key', baseURL: `${h.server.url}/v1` });
+    const before = (await h.all()).length;
+    const { data: stream, response } = await retrying.chat.completions
+      .create({ model: 'gpt-4o-flaky', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    expect(h.fake.requests.slice(-2).map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+    const all = await settledAll(before + 2);
+    expect(all.length).toBe(before + 2);
+    const refused = all.find((e) => e.model_requested === 'gpt-4o-flaky' && e.status === 'error')!;
+    expect(refused).toMatchObject({ error_type: 'requests', input_tokens: 0, output_tokens: 0 });
+    expect(refused.cost_usd ?? 0n).toBe(0n);
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o-flaky', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('1');
   });
 
   it('upstream errors keep their status and body and are recorded as errors', async () => {
