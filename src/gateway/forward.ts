@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackgroundResponses } from './background-responses.js';
 import { CallAbort } from './call-abort.js';
 import { GatewayError } from './errors.js';
+import { replaceTopLevel } from './json-splice.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { Provider } from './providers/provider.js';
@@ -61,8 +62,10 @@ export async function forwardCall(
   // The upstream is asked about the name it knows (after an alias or an `UPSTREAM/model` prefix).
   if (route.model === 'path')
     target = `${type === 'openai' ? '' : '/v1'}/models/${encodeURIComponent(c.model)}${q < 0 ? '' : url.slice(q)}`;
-  else if (requested !== null && c.model !== requested)
-    body = Buffer.from(JSON.stringify({ ...json, model: c.model }));
+  else if (requested !== null && c.model !== requested && raw !== null)
+    body =
+      replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ??
+      Buffer.from(JSON.stringify({ ...json, model: c.model }));
   const headers = upstreamHeaders(req.headers, route.provider, c.upstream, key !== null, d.gateway.env);
   const abort = new CallAbort();
   res.on('close', () => {

@@ -16,6 +16,7 @@ import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
 import { type ForwardDeps, forwardCall } from './forward.js';
+import { replaceTopLevel } from './json-splice.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -119,11 +120,12 @@ export class Gateway {
       for (let i = 0; i < list.length; i++) {
         const c = list[i]!;
         const body = c.model === json.model ? json : { ...json, model: c.model };
-        const prepared = provider.prepare(
-          route.operation,
-          body === json ? raw : Buffer.from(JSON.stringify(body)),
-          body,
-        );
+        // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
+        const bytes =
+          body === json
+            ? raw
+            : (replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ?? Buffer.from(JSON.stringify(body)));
+        const prepared = provider.prepare(route.operation, bytes, body);
         const headers = upstreamHeaders(req.headers, provider, c.upstream, key !== null, this.d.env);
         call = {
           deps: this.d,

@@ -120,6 +120,23 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(response.headers.get('x-tokenledger-cost-usd')).toBeNull();
   });
 
+  it('streamed chat with include_usage: false (the client said no): metered all the same, hidden from it', async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+        stream_options: { include_usage: false },
+        n: 1,
+      })
+      .withResponse();
+    let sawUsageField = false;
+    for await (const chunk of stream) if ('usage' in chunk) sawUsageField = true;
+    expect(sawUsageField).toBe(false);
+    expect(JSON.parse(h.fake.requests.at(-1)!.body).stream_options).toEqual({ include_usage: true });
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+  });
+
   it('streamed chat with include_usage: the stream is passed through unchanged', async () => {
     const direct = await fetch(`${h.fake.url}/v1/chat/completions`, {
       method: 'POST',
