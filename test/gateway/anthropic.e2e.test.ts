@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_USAGE, FAKE_MODELS, WORDS } from './fake-provider.js';
+import { ANTHROPIC_USAGE, FAKE_MODELS, THINKING, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -82,6 +82,8 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       .create({ ...ask, stream: true })
       .withResponse();
     for await (const _ of stream);
+    // The beta namespace's header reaches the upstream as sent.
+    expect(h.fake.requests.at(-1)!.headers['anthropic-beta']).toBe('fast-mode-2026-02-01');
     for (const r of [response, streamed]) {
       const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
       // Standard: 350 × $5 + 2,048 × $0.50 + 512 × $6.25 + 256 × $10 + 180 × $25 = $0.013034; fast: × 6
@@ -101,6 +103,43 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
     // Standard $0.013034 (above) × 1.1 = $0.0143374
     expect([e.tags.inference_geo, formatUsd(e.cost_usd!)]).toEqual(['us', '0.014337400000']);
+  });
+
+  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage', async () => {
+    const ask = {
+      model: MODEL,
+      max_tokens: 2048,
+      thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const { data, response } = await client.messages.create(ask).withResponse();
+    expect(data.content).toEqual([
+      { type: 'thinking', thinking: THINKING.thinking, signature: THINKING.signature },
+      { type: 'redacted_thinking', data: THINKING.redacted },
+      { type: 'text', text: WORDS.join('') },
+    ]);
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    // The stream helper rebuilds the same blocks, signature included (a later turn must send it back unchanged).
+    const stream = client.messages.stream(ask);
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual(data.content);
+    const id = (await stream.withResponse()).response.headers.get('x-tokenledger-event-id')!;
+    expectExact(await h.event(id));
+    const direct = await fetch(`${h.fake.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ask, stream: true }),
+    }).then((r) => r.text());
+    const via = await fetch(`${h.server.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'sk-ant-caller',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({ ...ask, stream: true }),
+    }).then((r) => r.text());
+    expect(via).toBe(direct);
   });
 
   it('the stream helper sees the same final usage as the ledger', async () => {

@@ -124,10 +124,12 @@ async function answer(
       if (body.stream === true) return responsesStream(model, res, bg);
       return json(res, 200, bg === null ? response(model) : backgroundObject(bg));
     }
-    case '/v1/messages':
+    case '/v1/messages': {
+      const thinking = (body.thinking as { type?: string } | undefined)?.type === 'enabled';
       return body.stream === true
-        ? messagesStream(model, servedSpeed(body), res, servedGeo(body))
-        : json(res, 200, message(model, servedSpeed(body), servedGeo(body)));
+        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), thinking)
+        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), thinking));
+    }
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
     case '/v1/responses/compact':
@@ -635,14 +637,32 @@ function servedGeo(body: Record<string, unknown>): string {
   return body.inference_geo === 'us' ? 'us' : 'global';
 }
 
-function message(model: string, speed = 'standard', geo = 'global') {
+/**
+ * Extended thinking's blocks (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking): a summarised
+ * thinking block with its signature, then one the safety systems redacted (encrypted `data`), before the answer.
+ * Their tokens are inside usage.output_tokens.
+ */
+export const THINKING = {
+  thinking: 'The user greets me. I should greet back and offer help.',
+  signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+  redacted: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP',
+};
+
+function thinkingBlocks() {
+  return [
+    { type: 'thinking', thinking: THINKING.thinking, signature: THINKING.signature },
+    { type: 'redacted_thinking', data: THINKING.redacted },
+  ];
+}
+
+function message(model: string, speed = 'standard', geo = 'global', thinking = false) {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
     type: 'message',
     role: 'assistant',
     model,
-    content: [{ type: 'text', text: WORDS.join('') }],
+    content: [...(thinking ? thinkingBlocks() : []), { type: 'text', text: WORDS.join('') }],
     stop_reason: 'end_turn',
     stop_sequence: null,
     usage: {
@@ -658,17 +678,44 @@ function message(model: string, speed = 'standard', geo = 'global') {
   };
 }
 
-function messagesStream(model: string, speed: string, res: ServerResponse, geo: string): Promise<void> {
+function messagesStream(
+  model: string,
+  speed: string,
+  res: ServerResponse,
+  geo: string,
+  thinking = false,
+): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const start = message(model, speed, geo);
+  // Streamed thinking: thinking_delta, then the block's signature_delta; a redacted block comes whole at its start.
+  const thought = THINKING.thinking.split(/(?<= )/);
+  const text = thinking ? 2 : 0;
   const events = [
     ev('message_start', {
       message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } },
     }),
-    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ...(thinking
+      ? [
+          ev('content_block_start', {
+            index: 0,
+            content_block: { type: 'thinking', thinking: '', signature: '' },
+          }),
+          ...thought.map((t) =>
+            ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: t } }),
+          ),
+          ev('content_block_delta', {
+            index: 0,
+            delta: { type: 'signature_delta', signature: THINKING.signature },
+          }),
+          ev('content_block_stop', { index: 0 }),
+          ev('content_block_start', { index: 1, content_block: thinkingBlocks()[1] }),
+          ev('content_block_stop', { index: 1 }),
+        ]
+      : []),
+    ev('content_block_start', { index: text, content_block: { type: 'text', text: '' } }),
     ev('ping', {}),
-    ...WORDS.map((w) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: w } })),
-    ev('content_block_stop', { index: 0 }),
+    ...WORDS.map((w) => ev('content_block_delta', { index: text, delta: { type: 'text_delta', text: w } })),
+    ev('content_block_stop', { index: text }),
     // Cumulative: a meter that summed message_start and message_delta would count output_tokens + 1.
     ...(model.endsWith('-nodelta')
       ? []
