@@ -184,6 +184,13 @@ describe('OpenAI through the gateway (official openai client)', () => {
     for await (const ev of stream) types.push(ev.type);
     expect(types.at(-1)).toBe('response.completed');
     expectUsage(await h.event(r2.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+
+    // The stream helper rebuilds the response from the events and ends with the usage the ledger has.
+    const before = (await h.all()).length;
+    const final = await client.responses.stream({ model: 'gpt-4o', input: 'hi' }).finalResponse();
+    expect(final.output[0]).toMatchObject({ content: [{ text: WORDS.join('') }] });
+    expect(final.usage?.output_tokens_details.reasoning_tokens).toBe(OPENAI_USAGE.reasoning);
+    expect((await h.all()).length).toBe(before + 1);
   });
 
   it('responses.compact is metered like a response, under the model asked for (the answer names none)', async () => {
