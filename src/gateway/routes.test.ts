@@ -39,4 +39,12 @@ describe('forwardRoute', () => {
     expect(route('POST', '/v1/moderations')).toMatchObject({ model: 'body' });
     expect(route('GET', '/v1/batches')).toBeNull();
   });
+
+  it('forwards stored chat completions beside the metered POST', () => {
+    expect(route('GET', '/v1/chat/completions')).toMatchObject({ method: 'GET', model: 'none' });
+    expect(route('POST', '/v1/chat/completions/chatcmpl-1')).toMatchObject({ method: 'POST' });
+    expect(route('GET', '/v1/chat/completions/chatcmpl-1/messages')).toMatchObject({ method: 'GET' });
+    expect(route('DELETE', '/v1/chat/completions/chatcmpl-1/messages')).toBeNull();
+    expect(route('HEAD', '/v1/chat/completions')).toBeNull();
+  });
 });

@@ -65,6 +65,12 @@ export function forwardRoute(
     return { provider: openAiProvider, method: 'POST', model: 'body', response: null };
   if (CONVERSATIONS.test(path) && (method === 'GET' || method === 'POST' || method === 'DELETE'))
     return { provider: openAiProvider, method, model: 'none', response: null };
+  const stored = STORED_COMPLETION.exec(path);
+  if (stored !== null && !NOT_IDS.has(stored[1] ?? '')) {
+    const one = stored[1] !== undefined && stored[2] === undefined;
+    if (method === 'GET' || (one && (method === 'POST' || method === 'DELETE')))
+      return { provider: openAiProvider, method, model: 'none', response: null };
+  }
   const m = STORED_RESPONSE.exec(path);
   if (m === null || NOT_IDS.has(m[1]!)) return null;
   const id = m[1]!;
@@ -94,6 +100,12 @@ const NOT_IDS = new Set(['input_tokens', 'compact', '.', '..']);
  * (https://platform.openai.com/docs/api-reference/conversations): create, retrieve, update, delete, and the items.
  * Free: its items are billed as input by the response that uses them, which is metered.
  */
+/**
+ * Stored chat completions (`store: true`, https://platform.openai.com/docs/api-reference/chat): list (`GET
+ * /v1/chat/completions`, beside the metered POST), retrieve, update, delete, and a completion's messages. Free.
+ */
+const STORED_COMPLETION = /^\/v1\/chat\/completions(?:\/([^/]+)(\/messages)?)?$/;
+
 const CONVERSATIONS = /^\/v1\/conversations(?:\/(?!\.\.?(?:\/|$))[^/]+(?:\/items(?:\/(?!\.\.?$)[^/]+)?)?)?$/;
 
 /**
@@ -130,5 +142,5 @@ export function notFoundMessage(method: string, path: string, headers: IncomingH
     return `${what} is not proxied: batches (and the files they read and write) run at the provider and report their usage in result files the gateway never sees, so it cannot meter them. Send batch and file calls to the provider directly (a client without the gateway's base URL) and import their usage with \`tokenledger import ${anthropic ? 'anthropic' : 'openai'}-usage\`, priced at batch rates`;
   if (/^\/v1\/(?:images|audio|videos|realtime)(?:\/|$)/.test(path))
     return `${what} is not proxied: image, audio, video and realtime calls are not metered by the gateway. Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
-  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; /v1/responses/{id} and /v1/conversations (docs/gateway.md, Routes)`;
+  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
 }

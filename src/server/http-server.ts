@@ -28,12 +28,7 @@ export function createHttpServer(r: HttpRoutes): Server {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const route = GATEWAY_ROUTES.get(path);
-    if (route !== undefined) {
-      if (req.method !== 'POST') {
-        // RFC 9110 §15.5.6: a 405 names the methods the route takes.
-        res.setHeader('allow', 'POST');
-        return json(res, 405, 'GW_METHOD_NOT_ALLOWED', `${req.method} ${path}: use POST`);
-      }
+    if (route !== undefined && req.method === 'POST') {
       void r.gateway.handle(req, res, route, url);
       return;
     }
@@ -41,6 +36,17 @@ export function createHttpServer(r: HttpRoutes): Server {
     if (forward !== null) {
       void r.gateway.forward(req, res, forward, url);
       return;
+    }
+    if (route !== undefined) {
+      // RFC 9110 §15.5.6: a 405 names the methods the route takes (GET too where it lists stored objects).
+      const allow = forwardRoute('GET', path, req.headers) === null ? 'POST' : 'GET, POST';
+      res.setHeader('allow', allow);
+      return json(
+        res,
+        405,
+        'GW_METHOD_NOT_ALLOWED',
+        `${req.method} ${path}: use ${allow.replace(', ', ' or ')}`,
+      );
     }
     if (path === '/healthz' && req.method === 'GET')
       return send(res, 200, 'application/json', JSON.stringify(r.health()));

@@ -45,6 +45,11 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       const path = req.url ?? '';
       if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
         return void storedResponse(req.method ?? '', path, res);
+      if (
+        path.startsWith('/v1/chat/completions') &&
+        !(req.method === 'POST' && path === '/v1/chat/completions')
+      )
+        return void storedCompletion(req.method ?? '', path.split('?')[0]!, body, res);
       if (path.startsWith('/v1/conversations'))
         return void conversation(req.method ?? '', path.split('?')[0]!, body, res);
       if (req.method === 'GET') return void answerGet(req, res);
@@ -533,6 +538,41 @@ function storedResponse(method: string, url: string, res: ServerResponse): Promi
   if (b.status === 'queued') b.status = 'in_progress';
   else if (b.status === 'in_progress') b.status = 'completed';
   return json(res, 200, backgroundObject(b));
+}
+
+/**
+ * Stored chat completions (https://platform.openai.com/docs/api-reference/chat/list): the one completion the fake
+ * answers, listed, retrieved, its metadata updated, its messages listed, deleted.
+ */
+function storedCompletion(method: string, path: string, body: string, res: ServerResponse) {
+  const [, , , , id, sub] = path.split('/');
+  const stored = { ...chatCompletion('gpt-4o', 'default'), metadata: {} as unknown };
+  const list = (data: unknown[]) => ({
+    object: 'list',
+    data,
+    first_id: null,
+    last_id: null,
+    has_more: false,
+  });
+  if (id === undefined) return json(res, 200, list([stored]));
+  if (id !== stored.id)
+    return json(res, 404, {
+      error: {
+        message: `Completion ${id} not found`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
+  if (sub === 'messages')
+    return json(
+      res,
+      200,
+      list([{ id: `${id}-0`, role: 'user', content: 'hi', name: null, content_parts: null }]),
+    );
+  if (method === 'DELETE') return json(res, 200, { id, object: 'chat.completion.deleted', deleted: true });
+  if (method === 'POST') stored.metadata = (JSON.parse(body) as { metadata: unknown }).metadata;
+  return json(res, 200, stored);
 }
 
 /**

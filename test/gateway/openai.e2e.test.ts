@@ -272,6 +272,23 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect((await h.all()).length).toBe(before);
   });
 
+  it('stored chat completions (list, retrieve, update, messages, delete) pass through, not recorded', async () => {
+    const before = (await h.all()).length;
+    const page = await client.chat.completions.list({ model: 'gpt-4o' });
+    expect(page.data.map((c) => c.id)).toEqual(['chatcmpl-fake1']);
+    expect(h.fake.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/chat/completions?model=gpt-4o',
+    });
+    expect((await client.chat.completions.retrieve('chatcmpl-fake1')).id).toBe('chatcmpl-fake1');
+    const updated = await client.chat.completions.update('chatcmpl-fake1', { metadata: { reviewed: 'yes' } });
+    expect(updated).toMatchObject({ metadata: { reviewed: 'yes' } });
+    const messages = await client.chat.completions.messages.list('chatcmpl-fake1');
+    expect(messages.data).toHaveLength(1);
+    expect(await client.chat.completions.delete('chatcmpl-fake1')).toMatchObject({ deleted: true });
+    expect((await h.all()).length).toBe(before);
+  });
+
   it('conversations (the state a response continues) pass through, not recorded; the response using one is', async () => {
     const before = (await h.all()).length;
     const conv = await client.conversations.create({
