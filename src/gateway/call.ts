@@ -1,6 +1,7 @@
 import type { Reservation } from '../budgets/enforcer.js';
 import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
+import type { BackgroundResponses } from './background-responses.js';
 import type { Upstream } from './config.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
@@ -25,6 +26,10 @@ export interface CallContext {
   model: string;
   /** What budget admission reserved (its headers go on the response); settled here once the event is in the log. */
   reservation: Reservation | null;
+  /** A Responses call in background mode (background-responses.ts): the registry that records it once; else null. */
+  background: BackgroundResponses | null;
+  /** Handed to the registry, reservation and all, to be recorded when its background response finishes. */
+  heldForLater?: boolean;
 }
 
 export interface Outcome {
@@ -38,6 +43,8 @@ export interface Outcome {
    */
   estimate?: { outputText: string } | undefined;
   abortedBeforeOutput?: boolean;
+  /** When the provider says how long the call ran (a background response); else the time since arrival. */
+  duration_ms?: number | undefined;
 }
 
 /** Prices the call, appends it to the WAL (resolves once it is in the log) and counts it in the metrics. */
@@ -51,7 +58,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       event_id: call.eventId,
       request_id: call.requestId,
       ts: call.ts,
-      duration_ms: Math.round(performance.now() - call.started),
+      duration_ms: o.duration_ms ?? Math.round(performance.now() - call.started),
       ttft_ms: o.ttft_ms ?? null,
       attribution: call.attribution,
       provider: call.upstream.provider,

@@ -8,12 +8,15 @@ import { TokenledgerError } from '../errors.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { attribute } from './attribution.js';
+import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
 import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
+import { type ForwardDeps, forwardCall } from './forward.js';
+import { replaceTopLevel } from './json-splice.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -21,7 +24,7 @@ import type { Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
-import type { GatewayRoute } from './routes.js';
+import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
 import { UpstreamClient } from './upstream-client.js';
@@ -47,15 +50,36 @@ export interface GatewayDeps {
  */
 export class Gateway {
   private readonly client: UpstreamClient;
+  private readonly forwarding: ForwardDeps;
+  private readonly background: BackgroundResponses;
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
+    this.background = new BackgroundResponses((r) => {
+      d.enforcer?.release(r).catch((e: Error) => this.warn(e));
+    });
+    this.forwarding = {
+      gateway: d,
+      client: this.client,
+      background: this.background,
+      authenticate: (provider, req, first) => this.authenticate(provider, req, first),
+    };
+  }
+
+  /** An unmetered call (routes.ts, ForwardRoute): forwarded and passed back as it came, not recorded. */
+  async forward(req: IncomingMessage, res: ServerResponse, route: ForwardRoute, url: string): Promise<void> {
+    try {
+      await forwardCall(this.forwarding, req, res, route, url);
+    } catch (e) {
+      this.fail(res, e);
+    }
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, route: GatewayRoute, url: string): Promise<void> {
     const started = performance.now();
     const ts = Date.now() * 1000;
     let reservation: Reservation | null = null;
+    let call: CallContext | null = null;
     try {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
       const json = parseJsonBody(raw);
@@ -96,13 +120,14 @@ export class Gateway {
       for (let i = 0; i < list.length; i++) {
         const c = list[i]!;
         const body = c.model === json.model ? json : { ...json, model: c.model };
-        const prepared = provider.prepare(
-          route.operation,
-          body === json ? raw : Buffer.from(JSON.stringify(body)),
-          body,
-        );
+        // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
+        const bytes =
+          body === json
+            ? raw
+            : (replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ?? Buffer.from(JSON.stringify(body)));
+        const prepared = provider.prepare(route.operation, bytes, body);
         const headers = upstreamHeaders(req.headers, provider, c.upstream, key !== null, this.d.env);
-        const call: CallContext = {
+        call = {
           deps: this.d,
           provider,
           route,
@@ -115,6 +140,7 @@ export class Gateway {
           upstream: c.upstream,
           model: c.model,
           reservation,
+          background: route.operation === 'responses' && body.background === true ? this.background : null,
         };
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);
@@ -168,7 +194,8 @@ export class Gateway {
       this.fail(res, e);
     } finally {
       // Settled by recordCall when the call was recorded; anything else (an error, a client gone) gives it back.
-      if (reservation !== null && !reservation.done)
+      // A background response's call keeps it until the response finishes (background-responses.ts).
+      if (reservation !== null && !reservation.done && call?.heldForLater !== true)
         this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
     }
   }
@@ -230,8 +257,15 @@ export class Gateway {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
     };
-    if (refusal !== null) headers['retry-after'] = refusal.retryAfterSeconds;
-    if (e instanceof SessionBlockedError) headers['retry-after'] = e.retryAfterSeconds;
+    const retryAfter =
+      refusal?.retryAfterSeconds ?? (e instanceof SessionBlockedError ? e.retryAfterSeconds : null);
+    if (retryAfter !== null) headers['retry-after'] = retryAfter;
+    // Both official SDKs retry a 429 or 5xx after sleeping the whole retry-after (OpenAI's without any bound,
+    // Anthropic's up to 24.8 days), and obey x-should-retry. A refusal that lasts past a minute (a budget until its
+    // window resets, a blocked session) or a missing provider key is not worth a retry: the app gets its error now
+    // instead of hanging until the month ends. A rate limit's minute is: its retry is the point.
+    if ((retryAfter !== null && retryAfter > 60) || code === 'GW_PROVIDER_KEY_MISSING')
+      headers['x-should-retry'] = 'false';
     if (code === 'GW_BODY_TOO_LARGE') headers.connection = 'close';
     res.writeHead(status, headers).end(body);
   }

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { errors } from 'undici';
 import { formatUsd } from '../money/money.js';
-import { type CallContext, recordCall } from './call.js';
+import { backgroundResponse, finishedOutcome, identify } from './background-responses.js';
+import { type CallContext, type Outcome, recordCall } from './call.js';
 import { errorBody, GatewayError } from './errors.js';
-import { answerText, emptyFacts, obj, type ResponseFacts, str } from './providers/provider.js';
+import { answerText, emptyFacts, obj, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
@@ -53,27 +54,28 @@ export async function respondJson(
           { cause: e },
         );
   }
-  let facts: ResponseFacts = emptyFacts();
-  let error: string | null = null;
-  // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
-  let estimate: { outputText: string } | undefined;
   const parsed = safeParse(body);
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
   const ok = r.status < 300;
-  if (ok) {
-    facts = call.provider.readJson(call.route.operation, parsed);
-    facts.service_tier ??= servedTierHeader(r.headers);
-    if (facts.usage === null) {
-      error = 'usage_missing';
-      estimate = { outputText: answerText(parsed) };
+  const background = ok && call.background !== null ? backgroundResponse(parsed) : null;
+  if (background !== null) {
+    identify(call, background);
+    if (!background.final) {
+      // Queued: the usage comes when the response finishes, seen in a later retrieve (background-responses.ts).
+      call.background!.hold(background.id, call);
+      call.heldForLater = true;
+      const ours = ['x-tokenledger-event-id', call.eventId, 'content-length', String(body.length)];
+      res.writeHead(r.status, clientHeaderList(r.headers, ours, call.reservation?.headers));
+      res.end(body);
+      return;
     }
-  } else {
-    const err = obj(obj(parsed)?.error);
-    error = str(err?.type) ?? str(err?.code) ?? `http_${r.status}`;
+    call.background!.markRecorded(background.id, call.upstream);
   }
+  const outcome: Outcome =
+    background !== null ? finishedOutcome(background) : ok ? answered(call, r, parsed) : failed(r, parsed);
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
-    event = await recordCall(call, { facts, status: ok ? 'ok' : 'error', error, estimate });
+    event = await recordCall(call, outcome);
   } catch (e) {
     const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
     const b = errorBody('GW_NOT_RECORDED', msg);
@@ -84,6 +86,24 @@ export async function respondJson(
   if (event.cost_usd !== null) ours.push('x-tokenledger-cost-usd', formatUsd(event.cost_usd));
   res.writeHead(r.status, clientHeaderList(r.headers, ours, call.reservation?.headers));
   res.end(body);
+}
+
+function answered(call: CallContext, r: UpstreamResponse, parsed: unknown): Outcome {
+  const facts = call.provider.readJson(call.route.operation, parsed);
+  facts.service_tier ??= servedTierHeader(r.headers);
+  // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
+  if (facts.usage === null)
+    return { facts, status: 'ok', error: 'usage_missing', estimate: { outputText: answerText(parsed) } };
+  return { facts, status: 'ok', error: null };
+}
+
+function failed(r: UpstreamResponse, parsed: unknown): Outcome {
+  const err = obj(obj(parsed)?.error);
+  return {
+    facts: emptyFacts(),
+    status: 'error',
+    error: str(err?.type) ?? str(err?.code) ?? `http_${r.status}`,
+  };
 }
 
 function safeParse(b: Buffer): unknown {

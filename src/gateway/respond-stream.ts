@@ -1,7 +1,12 @@
 import type { ServerResponse } from 'node:http';
+import { type BackgroundResponse, backgroundResponse, identify } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
+import { eachEvent, SseSplitter } from './sse.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
+
+/** How much of a background stream waits for the event naming its response (the first) before it is sent anyway. */
+const HEAD_LIMIT = 64 * 1024;
 
 /**
  * An SSE response: each upstream chunk is written to the client as it arrives (the meter reads usage on the side and
@@ -9,6 +14,11 @@ import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
  * response ends; a stream the client abandons aborts the upstream call and is recorded as `aborted`, its output counted with the
  * tokenizer; a stream the upstream breaks is recorded as an error and the client's connection is cut, not ended,
  * so it cannot mistake a partial answer for a whole one.
+ *
+ * A Responses stream in background mode names its response in its first event: the headers wait for it, so that
+ * `x-tokenledger-event-id` is the response's own (background-responses.ts). If that stream ends before the response
+ * finishes (the client left: a background response runs on), nothing is recorded yet: the call waits for a
+ * retrieve that sees the response finished.
  */
 export async function respondStream(
   call: CallContext,
@@ -17,17 +27,28 @@ export async function respondStream(
   injectedUsage: boolean,
   signal: { readonly aborted: boolean },
 ): Promise<void> {
-  res.writeHead(
-    r.status,
-    clientHeaderList(r.headers, ['x-tokenledger-event-id', call.eventId], call.reservation?.headers),
-  );
-  res.flushHeaders();
+  const writeHead = () => {
+    res.writeHead(
+      r.status,
+      clientHeaderList(r.headers, ['x-tokenledger-event-id', call.eventId], call.reservation?.headers),
+    );
+    res.flushHeaders();
+  };
+  const head = call.background === null ? null : new StreamHead();
+  if (head === null) writeHead();
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);
   let ttft: number | null = null;
   const outcome = await new Promise<'ok' | 'aborted' | 'broken'>((resolve) => {
     r.body.on('data', (chunk: Buffer) => {
       ttft ??= Math.round(performance.now() - call.started);
       const out = meter.push(chunk);
+      if (head !== null && !head.sent) {
+        if (!head.read(chunk, out)) return;
+        if (head.response !== null) identify(call, head.response);
+        writeHead();
+        for (const b of head.flush()) res.write(b);
+        return;
+      }
       if (out !== null && !res.write(out)) {
         r.body.pause();
         res.once('drain', () => r.body.resume());
@@ -36,6 +57,10 @@ export async function respondStream(
     r.body.on('end', () => resolve('ok'));
     r.body.on('error', () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'));
   });
+  if (head !== null && !head.sent && !res.destroyed) {
+    writeHead();
+    for (const b of head.flush()) res.write(b);
+  }
   const tail = meter.end();
   if (tail !== null && outcome === 'ok') res.write(tail);
   const facts = meter.facts();
@@ -45,6 +70,18 @@ export async function respondStream(
   const streamError = outcome === 'ok' ? meter.error() : null;
   const usageFinal = facts.usage !== null && meter.usageComplete();
   const complete = outcome === 'ok' && usageFinal && (streamError?.usageFinal ?? true);
+  const response = head?.response ?? null;
+  if (response !== null) {
+    if (!(outcome === 'ok' && (usageFinal || streamError !== null))) {
+      // The response runs on upstream: recorded when a retrieve sees it finished.
+      call.background!.hold(response.id, call);
+      call.heldForLater = true;
+      if (outcome === 'ok') res.end();
+      else res.destroy();
+      return;
+    }
+    call.background!.markRecorded(response.id, call.upstream);
+  }
   try {
     await recordCall(call, {
       facts,
@@ -64,4 +101,44 @@ export async function respondStream(
   }
   if (outcome === 'ok') res.end();
   else res.destroy();
+}
+
+/**
+ * The start of a background stream, held until its first event (`response.created`), which names the response. An
+ * upstream that ignored `background` names a response that is not one: the stream then goes on as any other.
+ */
+class StreamHead {
+  sent = false;
+  response: BackgroundResponse | null = null;
+  private readonly splitter = new SseSplitter();
+  private held: Buffer[] = [];
+  private size = 0;
+  private first = false;
+
+  /** Takes a chunk (and what the meter forwards of it); true once the headers can go. */
+  read(chunk: Buffer, out: Buffer | null): boolean {
+    if (out !== null) this.held.push(out);
+    this.size += chunk.length;
+    eachEvent(this.splitter.completed(chunk), (e) => {
+      if (this.first || e.data === '') return;
+      this.first = true;
+      this.response = backgroundResponse(safeParse(e.data));
+    });
+    return this.first || this.size > HEAD_LIMIT;
+  }
+
+  flush(): Buffer[] {
+    this.sent = true;
+    const held = this.held;
+    this.held = [];
+    return held;
+  }
+}
+
+function safeParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
 }

@@ -50,3 +50,17 @@ function resolve(cfg: GatewayConfig, type: ApiType, requested: string): Candidat
   for (const u of cfg.upstreams.values()) if (u.type === type) return { upstream: u, model };
   return null;
 }
+
+/**
+ * The upstream for a call that names no model (a model list, a moderation without `model`): the one named like the
+ * API type (`openai`, `anthropic`), else the first of that type.
+ */
+export function defaultUpstream(cfg: GatewayConfig, type: ApiType): Upstream {
+  const byType = cfg.upstreams.get(type);
+  if (byType !== undefined && byType.type === type) return byType;
+  for (const u of cfg.upstreams.values()) if (u.type === type) return u;
+  throw new GatewayError(
+    'GW_UNKNOWN_UPSTREAM',
+    `no ${type} upstream is configured; add one under upstreams in tokenledger.config.yaml or pass --upstream ${type}=BASE_URL`,
+  );
+}

@@ -60,15 +60,16 @@ export class UpstreamClient {
     upstream: Upstream,
     path: string,
     headers: Record<string, string | string[]>,
-    body: Buffer,
+    body: Buffer | null,
     /** An AbortSignal or an EventEmitter with `aborted` and 'abort' (CallAbort). */
     signal: AbortSignal | EventEmitter,
+    method: 'POST' | 'GET' | 'DELETE' = 'POST',
   ): Promise<Attempt> {
     try {
       const r = await this.agent.request({
         origin: originOf(upstream.base_url),
         path: upstreamPath(upstream.base_url, path),
-        method: 'POST',
+        method,
         headers,
         body,
         signal,

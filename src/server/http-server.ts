@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
-import { GATEWAY_ROUTES } from '../gateway/routes.js';
+import { forwardRoute, GATEWAY_ROUTES, notFoundMessage } from '../gateway/routes.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -28,14 +28,25 @@ export function createHttpServer(r: HttpRoutes): Server {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const route = GATEWAY_ROUTES.get(path);
-    if (route !== undefined) {
-      if (req.method !== 'POST') {
-        // RFC 9110 §15.5.6: a 405 names the methods the route takes.
-        res.setHeader('allow', 'POST');
-        return json(res, 405, 'GW_METHOD_NOT_ALLOWED', `${req.method} ${path}: use POST`);
-      }
+    if (route !== undefined && req.method === 'POST') {
       void r.gateway.handle(req, res, route, url);
       return;
+    }
+    const forward = forwardRoute(req.method ?? '', path, req.headers);
+    if (forward !== null) {
+      void r.gateway.forward(req, res, forward, url);
+      return;
+    }
+    if (route !== undefined) {
+      // RFC 9110 §15.5.6: a 405 names the methods the route takes (GET too where it lists stored objects).
+      const allow = forwardRoute('GET', path, req.headers) === null ? 'POST' : 'GET, POST';
+      res.setHeader('allow', allow);
+      return json(
+        res,
+        405,
+        'GW_METHOD_NOT_ALLOWED',
+        `${req.method} ${path}: use ${allow.replace(', ', ' or ')}`,
+      );
     }
     if (path === '/healthz' && req.method === 'GET')
       return send(res, 200, 'application/json', JSON.stringify(r.health()));
@@ -58,12 +69,7 @@ export function createHttpServer(r: HttpRoutes): Server {
     }
     for (const h of r.handlers ?? []) if (h(req, res, path)) return;
     req.resume();
-    json(
-      res,
-      404,
-      'GW_NOT_FOUND',
-      `no route ${req.method} ${path}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens`,
-    );
+    json(res, 404, 'GW_NOT_FOUND', notFoundMessage(req.method ?? 'GET', path, req.headers));
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.
   server.requestTimeout = 0;

@@ -5,7 +5,7 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_SEARCHES, ANTHROPIC_USAGE, WORDS } from './fake-provider.js';
+import { ANTHROPIC_SEARCHES, ANTHROPIC_USAGE, FAKE_MODELS, THINKING, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -82,6 +82,8 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       .create({ ...ask, stream: true })
       .withResponse();
     for await (const _ of stream);
+    // The beta namespace's header reaches the upstream as sent.
+    expect(h.fake.requests.at(-1)!.headers['anthropic-beta']).toBe('fast-mode-2026-02-01');
     for (const r of [response, streamed]) {
       const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
       // Standard: 350 × $5 + 2,048 × $0.50 + 512 × $6.25 + 256 × $10 + 180 × $25 = $0.013034; fast: × 6
@@ -139,6 +141,43 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     }
     // The JSON answer also says so in its header (a stream's headers leave before its usage arrives).
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.037820400000');
+  });
+
+  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage', async () => {
+    const ask = {
+      model: MODEL,
+      max_tokens: 2048,
+      thinking: { type: 'enabled' as const, budget_tokens: 1024 },
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const { data, response } = await client.messages.create(ask).withResponse();
+    expect(data.content).toEqual([
+      { type: 'thinking', thinking: THINKING.thinking, signature: THINKING.signature },
+      { type: 'redacted_thinking', data: THINKING.redacted },
+      { type: 'text', text: WORDS.join('') },
+    ]);
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    // The stream helper rebuilds the same blocks, signature included (a later turn must send it back unchanged).
+    const stream = client.messages.stream(ask);
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual(data.content);
+    const id = (await stream.withResponse()).response.headers.get('x-tokenledger-event-id')!;
+    expectExact(await h.event(id));
+    const direct = await fetch(`${h.fake.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ask, stream: true }),
+    }).then((r) => r.text());
+    const via = await fetch(`${h.server.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'sk-ant-caller',
+        'anthropic-version': '2023-06-01',
+      },
+      body: JSON.stringify({ ...ask, stream: true }),
+    }).then((r) => r.text());
+    expect(via).toBe(direct);
   });
 
   it('the stream helper sees the same final usage as the ledger', async () => {
@@ -210,6 +249,71 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     });
     expect(r.input_tokens).toBe(2095);
     expect((await h.all()).length).toBe(before);
+  });
+
+  it('models.list and models.retrieve reach the Anthropic upstream (told apart by anthropic-version), not recorded', async () => {
+    const before = (await h.all()).length;
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(FAKE_MODELS.anthropic);
+    expect(await client.models.retrieve(MODEL)).toMatchObject({ type: 'model', id: MODEL });
+    const sent = h.fake.requests.at(-1)!;
+    expect(sent).toMatchObject({ method: 'GET', path: `/v1/models/${MODEL}` });
+    expect(sent.headers['anthropic-version']).toBeDefined();
+    const err = await client.models.retrieve('claude-nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('not_found_error');
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('Message Batches are not proxied: a 404 that says why and names the import for their usage', async () => {
+    const sent = h.fake.requests.length;
+    const err = await client.messages.batches
+      .create({
+        requests: [
+          {
+            custom_id: 'a',
+            params: { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('tokenledger_error');
+    expect(String(err)).toMatch(
+      /POST \/v1\/messages\/batches is not proxied: .*`tokenledger import anthropic-usage`/,
+    );
+    expect(h.fake.requests.length).toBe(sent);
+  });
+
+  it("the SDK's retry of an overloaded (529) call: retry-after kept, each attempt recorded, the call costed once", async () => {
+    const retrying = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url });
+    const before = (await h.all()).length;
+    const { data, response } = await retrying.messages
+      .create({ model: `${MODEL}-flaky`, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.content[0]).toMatchObject({ text: WORDS.join('') });
+    const attempts = h.fake.requests.slice(-2);
+    expect(attempts.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+    const all = await h.all();
+    expect(all.length).toBe(before + 2);
+    const refused = all.find((e) => e.model_requested === `${MODEL}-flaky` && e.status === 'error')!;
+    expect(refused).toMatchObject({ error_type: 'overloaded_error', input_tokens: 0, output_tokens: 0 });
+    expect(refused.cost_usd).toBe(0n);
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    // What the SDK decided on: the 529 as the provider sent it.
+    const err = await client.messages
+      .create({ model: `${MODEL}-flaky`, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+    const headers = (err as InstanceType<typeof Anthropic.APIError>).headers!;
+    expect([headers.get('retry-after'), headers.get('x-should-retry'), headers.get('request-id')]).toEqual([
+      '1',
+      'true',
+      'req_fake_overloaded',
+    ]);
   });
 
   it('errors keep their status and Anthropic error body', async () => {

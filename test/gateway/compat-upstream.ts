@@ -48,7 +48,7 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '';
-      requests.push({ path, headers: req.headers, body });
+      requests.push({ path, method: req.method ?? '', headers: req.headers, body });
       if (!path.split('?')[0]!.endsWith('/chat/completions'))
         return json(res, 404, { error: { message: `no route ${path}`, type: 'invalid_request_error' } });
       if (flavour === 'azure') {

@@ -30,6 +30,7 @@ export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' y
 
 export interface FakeRequest {
   path: string;
+  method: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -47,16 +48,32 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ path: req.url ?? '', headers: req.headers, body });
-      void answer(req.url ?? '', JSON.parse(body) as Record<string, unknown>, res);
+      requests.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
+      const path = req.url ?? '';
+      if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
+        return void storedResponse(req.method ?? '', path, res);
+      if (
+        path.startsWith('/v1/chat/completions') &&
+        !(req.method === 'POST' && path === '/v1/chat/completions')
+      )
+        return void storedCompletion(req.method ?? '', path.split('?')[0]!, body, res);
+      if (path.startsWith('/v1/conversations'))
+        return void conversation(req.method ?? '', path.split('?')[0]!, body, res);
+      if (req.method === 'GET') return void answerGet(req, res);
+      void answer(path, JSON.parse(body) as Record<string, unknown>, res, req.headers);
     });
   });
   server.keepAliveTimeout = 30_000;
   return { ...(await listenLocal(server)), requests };
 }
 
-async function answer(path: string, body: Record<string, unknown>, out: ServerResponse): Promise<void> {
-  const model = String(body.model);
+async function answer(
+  path: string,
+  body: Record<string, unknown>,
+  out: ServerResponse,
+  headers: IncomingMessage['headers'],
+): Promise<void> {
+  let model = String(body.model);
   const res = model.endsWith('-gzip') ? gzipped(out) : out;
   if (model.endsWith('-silent')) return; // until the gateway gives up (timeouts.first_byte_ms)
   if (model.endsWith('-redirect')) {
@@ -70,6 +87,12 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
     return; // -stall: until the gateway gives up (timeouts.idle_ms)
   }
   const anthropic = path.startsWith('/v1/messages');
+  if (model.endsWith('-flaky')) {
+    // The official SDKs number their attempts (x-stainless-retry-count): the first is refused, a retry answered.
+    if ((headers['x-stainless-retry-count'] ?? '0') === '0') return overloaded(res, anthropic);
+    model = model.slice(0, -'-flaky'.length);
+    body = { ...body, model };
+  }
   if (model.endsWith('-e429') || model.endsWith('-e500')) {
     const status = model.endsWith('-e429') ? 429 : 500;
     const err = anthropic
@@ -108,16 +131,27 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         model,
         usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS },
       });
-    case '/v1/responses':
+    case '/v1/responses': {
+      const bg = body.background === true ? startBackground(model) : null;
+      const tools = toolsOf(body);
+      if (body.stream === true) return responsesStream(model, res, tools, bg);
+      return json(res, 200, bg === null ? response(model, tools) : backgroundObject(bg));
+    }
+    case '/v1/messages': {
+      const thinking = (body.thinking as { type?: string } | undefined)?.type === 'enabled';
+      const tools = serverTools(body);
       return body.stream === true
-        ? responsesStream(model, res, toolsOf(body))
-        : json(res, 200, response(model, toolsOf(body)));
-    case '/v1/messages':
-      return body.stream === true
-        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), serverTools(body))
-        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), serverTools(body)));
+        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), tools, thinking)
+        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), tools, thinking));
+    }
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
+    case '/v1/responses/compact':
+      return json(res, 200, compacted());
+    case '/v1/responses/input_tokens':
+      return json(res, 200, { object: 'response.input_tokens', input_tokens: 1187 });
+    case '/v1/moderations':
+      return json(res, 200, moderation(body));
     default:
       return json(res, 404, {
         error: {
@@ -128,6 +162,99 @@ async function answer(path: string, body: Record<string, unknown>, out: ServerRe
         },
       });
   }
+}
+
+/** OpenAI's moderation answer (https://platform.openai.com/docs/api-reference/moderations/object): nothing flagged. */
+function moderation(body: Record<string, unknown>) {
+  const categories = [
+    'harassment',
+    'harassment/threatening',
+    'hate',
+    'hate/threatening',
+    'illicit',
+    'illicit/violent',
+    'self-harm',
+    'self-harm/instructions',
+    'self-harm/intent',
+    'sexual',
+    'sexual/minors',
+    'violence',
+    'violence/graphic',
+  ];
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const each = <T>(v: T) => Object.fromEntries(categories.map((c) => [c, v]));
+  return {
+    id: 'modr-fake1',
+    model: typeof body.model === 'string' ? body.model : 'omni-moderation-latest',
+    results: inputs.map(() => ({
+      flagged: false,
+      categories: each(false),
+      category_scores: each(0.0001),
+      category_applied_input_types: each(['text']),
+    })),
+  };
+}
+
+/** The models the fake knows, as each provider lists them. */
+export const FAKE_MODELS = {
+  openai: ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'],
+  anthropic: ['claude-sonnet-4-20250514', 'claude-opus-4-6'],
+};
+
+/**
+ * GET routes: the model list and one model, in OpenAI's shape (https://platform.openai.com/docs/api-reference/models)
+ * or, for a request with `anthropic-version`, Anthropic's (https://docs.anthropic.com/en/api/models-list), with each
+ * provider's 404 for a model it does not know.
+ */
+function answerGet(req: IncomingMessage, res: ServerResponse) {
+  const path = (req.url ?? '').split('?')[0]!;
+  const anthropic = req.headers['anthropic-version'] !== undefined;
+  const base = '/v1/models';
+  if (path === base) {
+    const data = anthropic ? FAKE_MODELS.anthropic.map(anthropicModel) : FAKE_MODELS.openai.map(openAiModel);
+    const list = anthropic
+      ? { data, has_more: false, first_id: data[0]!.id, last_id: data.at(-1)!.id }
+      : { object: 'list', data };
+    return json(res, 200, list);
+  }
+  if (path.startsWith(`${base}/`)) {
+    const id = decodeURIComponent(path.slice(base.length + 1));
+    if (anthropic && FAKE_MODELS.anthropic.includes(id)) return json(res, 200, anthropicModel(id));
+    if (anthropic)
+      return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: `model: ${id}` } });
+    if (FAKE_MODELS.openai.includes(id)) return json(res, 200, openAiModel(id));
+    return json(res, 404, {
+      error: {
+        message: `The model '${id}' does not exist`,
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
+    });
+  }
+  json(res, 404, {
+    error: { message: `Invalid URL (GET ${path})`, type: 'invalid_request_error', param: null, code: null },
+  });
+}
+
+function openAiModel(id: string) {
+  return { id, object: 'model', created: 1_715_367_049, owned_by: 'system' };
+}
+
+function anthropicModel(id: string) {
+  return {
+    type: 'model',
+    id,
+    display_name: id,
+    created_at: '2025-05-22T00:00:00Z',
+    capabilities: null,
+    deprecated_at: null,
+    lifecycle: 'active',
+    line: id.includes('opus') ? 'opus' : 'sonnet',
+    max_input_tokens: 200_000,
+    max_tokens: 64_000,
+    retires_at: null,
+  };
 }
 
 /** The response compressed with gzip, each write flushed so a stream still arrives event by event. */
@@ -161,14 +288,42 @@ function embedding(format: unknown): number[] | string {
   return format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'x-request-id': 'req_fake',
     'content-length': Buffer.byteLength(text),
+    ...extra,
   });
   res.end(text);
+}
+
+/**
+ * A provider too busy to answer, as each says so: Anthropic's 529 `overloaded_error`
+ * (https://docs.anthropic.com/en/api/errors) and OpenAI's 429 `rate_limit_exceeded`, both with `retry-after`.
+ */
+function overloaded(res: ServerResponse, anthropic: boolean) {
+  if (anthropic)
+    return json(
+      res,
+      529,
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      { 'retry-after': '1', 'x-should-retry': 'true', 'request-id': 'req_fake_overloaded' },
+    );
+  json(
+    res,
+    429,
+    {
+      error: {
+        message: 'Rate limit reached for requests',
+        type: 'requests',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    },
+    { 'retry-after': '1', 'x-ratelimit-remaining-requests': '0' },
+  );
 }
 
 function openAiUsage() {
@@ -233,6 +388,8 @@ async function sse(
   model: string,
   events: string[],
   api: keyof typeof STREAM_ERRORS,
+  /** The event at which a failing model fails (the ones before it are sent). */
+  failAt = 3,
 ): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -240,15 +397,15 @@ async function sse(
     'x-request-id': 'req_fake',
   });
   for (let i = 0; i < events.length; i++) {
-    if (model.endsWith('-broken') && i === 3) {
+    if (model.endsWith('-broken') && i === failAt) {
       await sleep(20);
       return void res.destroy();
     }
-    if (model.endsWith('-overloaded') && i === 3) {
+    if (model.endsWith('-overloaded') && i === failAt) {
       res.write(STREAM_ERRORS[api]);
       break;
     }
-    if (model.endsWith('-hang') && i === 3) {
+    if (model.endsWith('-hang') && i === failAt) {
       await sleep(30_000);
       return void res.destroy();
     }
@@ -296,6 +453,17 @@ function searchCalls(tools: Record<string, unknown>[]) {
   }));
 }
 
+/** The assistant's message item of a Responses output (after any web_search_call items). */
+function answerItem() {
+  return {
+    type: 'message',
+    id: 'msg_fake1',
+    status: 'completed',
+    role: 'assistant',
+    content: [{ type: 'output_text', text: WORDS.join(''), annotations: [] }],
+  };
+}
+
 function response(model: string, tools: Record<string, unknown>[] = []) {
   const u = OPENAI_USAGE;
   return {
@@ -305,16 +473,7 @@ function response(model: string, tools: Record<string, unknown>[] = []) {
     status: 'completed',
     model,
     tools,
-    output: [
-      ...searchCalls(tools),
-      {
-        type: 'message',
-        id: 'msg_fake1',
-        status: 'completed',
-        role: 'assistant',
-        content: [{ type: 'output_text', text: WORDS.join(''), annotations: [] }],
-      },
-    ],
+    output: [...searchCalls(tools), answerItem()],
     usage: {
       input_tokens: u.prompt,
       input_tokens_details: { cached_tokens: u.cached },
@@ -325,21 +484,199 @@ function response(model: string, tools: Record<string, unknown>[] = []) {
   };
 }
 
-function responsesStream(
+/**
+ * A compaction (https://platform.openai.com/docs/api-reference/responses/compact): the user's messages, then one
+ * compaction item, and the usage of the pass. The object names no model.
+ */
+function compacted() {
+  const { created_at, usage } = response('gpt-4o');
+  return {
+    id: 'resp_fakecmp1',
+    object: 'response.compaction',
+    created_at,
+    output: [
+      { type: 'message', id: 'msg_fakeu1', status: 'completed', role: 'user', content: answerItem().content },
+      { type: 'compaction', id: 'cmp_fake1', encrypted_content: 'gAAAAABfake' },
+    ],
+    usage,
+  };
+}
+
+/**
+ * Background mode (https://platform.openai.com/docs/guides/background): the POST answers `queued` at once (or, streamed,
+ * opens with `response.created` and `response.queued`); each retrieve moves the response on, queued → in_progress →
+ * completed (with its usage and completed_at), a cancel ends it `cancelled`, without usage; its events can be
+ * streamed again with `GET /v1/responses/{id}?stream=true`. Retrieving an id the fake never made is OpenAI's 404.
+ */
+interface Background {
+  id: string;
+  model: string;
+  status: 'queued' | 'in_progress' | 'completed' | 'cancelled';
+}
+const backgrounds = new Map<string, Background>();
+const STORED = /^\/v1\/responses\/resp_[^/]+(?:\/cancel|\/input_items)?$/;
+
+function startBackground(model: string): Background {
+  const b: Background = { id: `resp_bg${backgrounds.size + 1}`, model, status: 'queued' };
+  backgrounds.set(b.id, b);
+  return b;
+}
+
+function backgroundObject(b: Background) {
+  const whole = response(b.model);
+  const done = b.status === 'completed';
+  return {
+    ...whole,
+    id: b.id,
+    status: b.status,
+    background: true,
+    output: done ? whole.output : [],
+    usage: done ? whole.usage : null,
+    completed_at: done ? whole.created_at + 12 : null,
+  };
+}
+
+function storedResponse(method: string, url: string, res: ServerResponse): Promise<void> | void {
+  const [path, query = ''] = url.split('?') as [string, string?];
+  const [, , , id, sub] = path.split('/');
+  const b = backgrounds.get(id!);
+  if (b === undefined)
+    return json(res, 404, {
+      error: {
+        message: `Response with id '${id}' not found.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
+  if (method === 'DELETE') return json(res, 200, { id: b.id, object: 'response', deleted: true });
+  if (sub === 'input_items')
+    return json(res, 200, {
+      object: 'list',
+      data: [{ id: 'msg_in1', type: 'message', role: 'user', status: 'completed', content: [] }],
+      first_id: 'msg_in1',
+      last_id: 'msg_in1',
+      has_more: false,
+    });
+  if (sub === 'cancel') {
+    if (b.status !== 'completed') b.status = 'cancelled';
+    return json(res, 200, backgroundObject(b));
+  }
+  if (new URLSearchParams(query).get('stream') === 'true') return responsesStream(b.model, res, [], b);
+  if (b.status === 'queued') b.status = 'in_progress';
+  else if (b.status === 'in_progress') b.status = 'completed';
+  return json(res, 200, backgroundObject(b));
+}
+
+/**
+ * Stored chat completions (https://platform.openai.com/docs/api-reference/chat/list): the one completion the fake
+ * answers, listed, retrieved, its metadata updated, its messages listed, deleted.
+ */
+function storedCompletion(method: string, path: string, body: string, res: ServerResponse) {
+  const [, , , , id, sub] = path.split('/');
+  const stored = { ...chatCompletion('gpt-4o', 'default'), metadata: {} as unknown };
+  const list = (data: unknown[]) => ({
+    object: 'list',
+    data,
+    first_id: null,
+    last_id: null,
+    has_more: false,
+  });
+  if (id === undefined) return json(res, 200, list([stored]));
+  if (id !== stored.id)
+    return json(res, 404, {
+      error: {
+        message: `Completion ${id} not found`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    });
+  if (sub === 'messages')
+    return json(
+      res,
+      200,
+      list([{ id: `${id}-0`, role: 'user', content: 'hi', name: null, content_parts: null }]),
+    );
+  if (method === 'DELETE') return json(res, 200, { id, object: 'chat.completion.deleted', deleted: true });
+  if (method === 'POST') stored.metadata = (JSON.parse(body) as { metadata: unknown }).metadata;
+  return json(res, 200, stored);
+}
+
+/**
+ * The Conversations API (https://platform.openai.com/docs/api-reference/conversations): one conversation, created
+ * with the items given, listed back.
+ */
+const conversations = new Map<string, { created_at: number; metadata: unknown; items: unknown[] }>();
+function conversation(method: string, path: string, body: string, res: ServerResponse) {
+  const [, , , id, sub] = path.split('/');
+  if (id === undefined && method === 'POST') {
+    const b = JSON.parse(body || '{}') as { items?: unknown[]; metadata?: unknown };
+    const conv = { created_at: 1_760_000_000, metadata: b.metadata ?? {}, items: b.items ?? [] };
+    const newId = `conv_fake${conversations.size + 1}`;
+    conversations.set(newId, conv);
+    return json(res, 200, {
+      id: newId,
+      object: 'conversation',
+      created_at: conv.created_at,
+      metadata: conv.metadata,
+    });
+  }
+  const conv = conversations.get(id ?? '');
+  if (conv === undefined)
+    return json(res, 404, {
+      error: { message: 'Conversation not found', type: 'invalid_request_error', param: null, code: null },
+    });
+  if (method === 'DELETE' && sub === undefined)
+    return json(res, 200, { id, object: 'conversation.deleted', deleted: true });
+  if (sub === 'items')
+    return json(res, 200, {
+      object: 'list',
+      data: conv.items,
+      first_id: null,
+      last_id: null,
+      has_more: false,
+    });
+  return json(res, 200, { id, object: 'conversation', created_at: conv.created_at, metadata: conv.metadata });
+}
+
+async function responsesStream(
   model: string,
   res: ServerResponse,
-  tools: Record<string, unknown>[],
+  tools: Record<string, unknown>[] = [],
+  bg: Background | null = null,
 ): Promise<void> {
   let seq = 0;
   const ev = (type: string, data: object) =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
-  const inProgress = { ...response(model, tools), status: 'in_progress', output: [], usage: null };
+  if (bg?.status === 'queued') bg.status = 'in_progress';
+  // The events of https://platform.openai.com/docs/api-reference/responses-streaming, in their order.
+  const item = answerItem();
+  const part = item.content[0]!;
+  const at = { item_id: item.id, output_index: 0, content_index: 0 };
+  const inProgress = {
+    ...(bg === null ? response(model, tools) : backgroundObject(bg)),
+    status: 'in_progress',
+    output: [],
+    usage: null,
+  };
   const events = [
-    ev('response.created', { response: inProgress }),
+    ...(bg === null
+      ? [ev('response.created', { response: inProgress })]
+      : [
+          ev('response.created', { response: { ...inProgress, status: 'queued' } }),
+          ev('response.queued', { response: { ...inProgress, status: 'queued' } }),
+        ]),
     ev('response.in_progress', { response: inProgress }),
-    ...WORDS.map((w) =>
-      ev('response.output_text.delta', { item_id: 'msg_fake1', output_index: 0, content_index: 0, delta: w }),
-    ),
+    ev('response.output_item.added', {
+      output_index: 0,
+      item: { ...item, status: 'in_progress', content: [] },
+    }),
+    ev('response.content_part.added', { ...at, part: { ...part, text: '' } }),
+    ...WORDS.map((w) => ev('response.output_text.delta', { ...at, delta: w, logprobs: [] })),
+    ev('response.output_text.done', { ...at, text: part.text, logprobs: [] }),
+    ev('response.content_part.done', { ...at, part }),
+    ev('response.output_item.done', { output_index: 0, item }),
     model.endsWith('-failed')
       ? ev('response.failed', {
           response: {
@@ -348,9 +685,15 @@ function responsesStream(
             error: { code: 'server_error', message: 'The model failed to generate a response.' },
           },
         })
-      : ev('response.completed', { response: response(model, tools) }),
+      : ev('response.completed', {
+          response: bg === null ? response(model, tools) : backgroundObject({ ...bg, status: 'completed' }),
+        }),
   ];
-  return sse(res, model, events, 'responses');
+  // A failing model fails after the first word, as chat and messages streams do.
+  const firstWord = events.findIndex((e) => e.startsWith('event: response.output_text.delta'));
+  await sse(res, model, events, 'responses', firstWord + 1);
+  // A background response runs on when its client leaves: it is finished whether or not the stream was read.
+  if (bg !== null && bg.status === 'in_progress') bg.status = 'completed';
 }
 
 /** The speed Anthropic names in usage.speed: fast when asked for (platform.claude.com, Fast mode). */
@@ -407,14 +750,36 @@ function searchBlocks(tools: { search: boolean }) {
 
 const NO_TOOLS = { search: false, fetch: false };
 
-function message(model: string, speed = 'standard', geo = 'global', tools = NO_TOOLS) {
+/**
+ * Extended thinking's blocks (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking): a summarised
+ * thinking block with its signature, then one the safety systems redacted (encrypted `data`), before the answer.
+ * Their tokens are inside usage.output_tokens.
+ */
+export const THINKING = {
+  thinking: 'The user greets me. I should greet back and offer help.',
+  signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+  redacted: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP',
+};
+
+function thinkingBlocks() {
+  return [
+    { type: 'thinking', thinking: THINKING.thinking, signature: THINKING.signature },
+    { type: 'redacted_thinking', data: THINKING.redacted },
+  ];
+}
+
+function message(model: string, speed = 'standard', geo = 'global', tools = NO_TOOLS, thinking = false) {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
     type: 'message',
     role: 'assistant',
     model,
-    content: [...searchBlocks(tools), { type: 'text', text: WORDS.join('') }],
+    content: [
+      ...(thinking ? thinkingBlocks() : []),
+      ...searchBlocks(tools),
+      { type: 'text', text: WORDS.join('') },
+    ],
     stop_reason: 'end_turn',
     stop_sequence: null,
     usage: {
@@ -437,12 +802,16 @@ function messagesStream(
   res: ServerResponse,
   geo: string,
   tools = NO_TOOLS,
+  thinking = false,
 ): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const start = message(model, speed, geo, tools);
   const blocks = searchBlocks(tools);
-  const text = blocks.length;
   const used = serverToolUse(tools);
+  // Streamed thinking: thinking_delta, then the block's signature_delta; a redacted block comes whole at its start.
+  const thought = THINKING.thinking.split(/(?<= )/);
+  const thoughts = thinking ? 2 : 0;
+  const text = thoughts + blocks.length;
   const events = [
     ev('message_start', {
       message: {
@@ -453,9 +822,27 @@ function messagesStream(
         usage: { ...start.usage, output_tokens: 1, server_tool_use: used && { web_search_requests: 0 } },
       },
     }),
-    ...blocks.flatMap((block, index) => [
-      ev('content_block_start', { index, content_block: block }),
-      ev('content_block_stop', { index }),
+    ...(thinking
+      ? [
+          ev('content_block_start', {
+            index: 0,
+            content_block: { type: 'thinking', thinking: '', signature: '' },
+          }),
+          ...thought.map((t) =>
+            ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: t } }),
+          ),
+          ev('content_block_delta', {
+            index: 0,
+            delta: { type: 'signature_delta', signature: THINKING.signature },
+          }),
+          ev('content_block_stop', { index: 0 }),
+          ev('content_block_start', { index: 1, content_block: thinkingBlocks()[1] }),
+          ev('content_block_stop', { index: 1 }),
+        ]
+      : []),
+    ...blocks.flatMap((block, i) => [
+      ev('content_block_start', { index: thoughts + i, content_block: block }),
+      ev('content_block_stop', { index: thoughts + i }),
     ]),
     ev('content_block_start', { index: text, content_block: { type: 'text', text: '' } }),
     ev('ping', {}),

@@ -1,11 +1,12 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { eventId } from '../../src/ledger/event-id.js';
 import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { EMBEDDING_TOKENS, OPENAI_SEARCHES, OPENAI_USAGE, WORDS } from './fake-provider.js';
+import { EMBEDDING_TOKENS, FAKE_MODELS, OPENAI_SEARCHES, OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -42,6 +43,15 @@ function expectUsage(e: UsageEvent, usage: Partial<UsageEvent>) {
   expect(e.cost_source).toBe('computed');
   expect(e.cost_usd).not.toBeNull();
   expect(e.cost_usd).toBe(expectedCost(e, usage));
+}
+
+/** Every event once there are `n` (a streamed call is recorded as its stream ends, after the client's last read). */
+async function settledAll(n: number): Promise<UsageEvent[]> {
+  for (let i = 0; ; i++) {
+    const all = await h.all();
+    if (all.length >= n || i === 50) return all;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The event of a call whose client stopped reading at an error: the gateway records it a moment later. */
@@ -110,6 +120,23 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(response.headers.get('x-tokenledger-cost-usd')).toBeNull();
   });
 
+  it('streamed chat with include_usage: false (the client said no): metered all the same, hidden from it', async () => {
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+        stream_options: { include_usage: false },
+        n: 1,
+      })
+      .withResponse();
+    let sawUsageField = false;
+    for await (const chunk of stream) if ('usage' in chunk) sawUsageField = true;
+    expect(sawUsageField).toBe(false);
+    expect(JSON.parse(h.fake.requests.at(-1)!.body).stream_options).toEqual({ include_usage: true });
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+  });
+
   it('streamed chat with include_usage: the stream is passed through unchanged', async () => {
     const direct = await fetch(`${h.fake.url}/v1/chat/completions`, {
       method: 'POST',
@@ -157,6 +184,29 @@ describe('OpenAI through the gateway (official openai client)', () => {
     for await (const ev of stream) types.push(ev.type);
     expect(types.at(-1)).toBe('response.completed');
     expectUsage(await h.event(r2.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+
+    // The stream helper rebuilds the response from the events and ends with the usage the ledger has.
+    const before = (await h.all()).length;
+    const final = await client.responses.stream({ model: 'gpt-4o', input: 'hi' }).finalResponse();
+    expect(final.output[0]).toMatchObject({ content: [{ text: WORDS.join('') }] });
+    expect(final.usage?.output_tokens_details.reasoning_tokens).toBe(OPENAI_USAGE.reasoning);
+    expect((await h.all()).length).toBe(before + 1);
+  });
+
+  it('responses.compact is metered like a response, under the model asked for (the answer names none)', async () => {
+    const { data, response } = await client.responses
+      .compact({ model: 'gpt-4o', input: 'hi', previous_response_id: 'resp_fake1' })
+      .withResponse();
+    expect(data.object).toBe('response.compaction');
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, CHAT_USAGE);
+    expect(e).toMatchObject({
+      operation: 'compact',
+      model: 'gpt-4o',
+      status: 'ok',
+      source_ref: 'resp_fakecmp1',
+    });
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(formatUsd(e.cost_usd!));
   });
 
   // https://platform.openai.com/docs/pricing (Built-in tools): web search $10.00 / 1k calls; web search preview
@@ -215,6 +265,118 @@ describe('OpenAI through the gateway (official openai client)', () => {
     // "Hello there, how can I help you today?" in o200k: one token a word and one for each mark.
     expect(e.output_tokens).toBe(10);
     expect(e.cost_usd).toBeGreaterThan(0n);
+  });
+
+  it('models.list and models.retrieve (SDKs and tools ask at start-up) pass through, not recorded', async () => {
+    const before = (await h.all()).length;
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(FAKE_MODELS.openai);
+    expect(await client.models.retrieve('gpt-4o')).toEqual({
+      id: 'gpt-4o',
+      object: 'model',
+      created: 1_715_367_049,
+      owned_by: 'system',
+    });
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models/gpt-4o' });
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key');
+    // The provider's own 404 for a model it does not know, as it sent it.
+    const err = await client.models.retrieve('gpt-nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('moderations and the Responses input token count (free) pass through, with or without a model, not recorded', async () => {
+    const before = (await h.all()).length;
+    const m = await client.moderations.create({ input: ['hi', 'there'] });
+    expect(m.results.map((r) => r.flagged)).toEqual([false, false]);
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/moderations' });
+    const named = await client.moderations.create({ model: 'omni-moderation-latest', input: 'hi' });
+    expect(named.model).toBe('omni-moderation-latest');
+    const count = await client.responses.inputTokens.count({ model: 'gpt-4o', input: 'hi' });
+    expect(count).toEqual({ object: 'response.input_tokens', input_tokens: 1187 });
+    expect(h.fake.requests.at(-1)!.path).toBe('/v1/responses/input_tokens');
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('stored chat completions (list, retrieve, update, messages, delete) pass through, not recorded', async () => {
+    const before = (await h.all()).length;
+    const page = await client.chat.completions.list({ model: 'gpt-4o' });
+    expect(page.data.map((c) => c.id)).toEqual(['chatcmpl-fake1']);
+    expect(h.fake.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/v1/chat/completions?model=gpt-4o',
+    });
+    expect((await client.chat.completions.retrieve('chatcmpl-fake1')).id).toBe('chatcmpl-fake1');
+    const updated = await client.chat.completions.update('chatcmpl-fake1', { metadata: { reviewed: 'yes' } });
+    expect(updated).toMatchObject({ metadata: { reviewed: 'yes' } });
+    const messages = await client.chat.completions.messages.list('chatcmpl-fake1');
+    expect(messages.data).toHaveLength(1);
+    expect(await client.chat.completions.delete('chatcmpl-fake1')).toMatchObject({ deleted: true });
+    expect((await h.all()).length).toBe(before);
+  });
+
+  it('conversations (the state a response continues) pass through, not recorded; the response using one is', async () => {
+    const before = (await h.all()).length;
+    const conv = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'hi' }],
+      metadata: { topic: 'demo' },
+    });
+    expect(conv).toMatchObject({ object: 'conversation', metadata: { topic: 'demo' } });
+    expect((await client.conversations.retrieve(conv.id)).id).toBe(conv.id);
+    const items = await client.conversations.items.list(conv.id);
+    expect(items.data).toHaveLength(1);
+    expect((await h.all()).length).toBe(before);
+    const { response } = await client.responses
+      .create({ model: 'gpt-4o', input: 'and then?', conversation: conv.id })
+      .withResponse();
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+    expect(await client.conversations.delete(conv.id)).toMatchObject({ deleted: true });
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/conversations/${conv.id}` });
+  });
+
+  it('batches, files and image calls are not proxied: a 404 that says why and what to do', async () => {
+    const sent = h.fake.requests.length;
+    for (const call of [
+      () => client.batches.list(),
+      () =>
+        client.batches.create({
+          input_file_id: 'file-1',
+          endpoint: '/v1/responses',
+          completion_window: '24h',
+        }),
+      () => client.files.list(),
+    ]) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('GW_NOT_FOUND');
+      expect(String(err)).toMatch(/ is not proxied: batches .*`tokenledger import openai-usage`/);
+    }
+    const img = await client.images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
+    expect(String(img)).toContain('POST /v1/images/generations is not proxied');
+    expect(h.fake.requests.length).toBe(sent);
+  });
+
+  it("the SDK's retry of a rate-limited call: retry-after kept, each attempt recorded, the call costed once", async () => {
+    const retrying = new OpenAI({ apiKey: 'sk-caller-own-key', baseURL: `${h.server.url}/v1` });
+    const before = (await h.all()).length;
+    const { data: stream, response } = await retrying.chat.completions
+      .create({ model: 'gpt-4o-flaky', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    expect(h.fake.requests.slice(-2).map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+    const all = await settledAll(before + 2);
+    expect(all.length).toBe(before + 2);
+    const refused = all.find((e) => e.model_requested === 'gpt-4o-flaky' && e.status === 'error')!;
+    expect(refused).toMatchObject({ error_type: 'requests', input_tokens: 0, output_tokens: 0 });
+    expect(refused.cost_usd ?? 0n).toBe(0n);
+    expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o-flaky', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('1');
   });
 
   it('upstream errors keep their status and body and are recorded as errors', async () => {
@@ -320,5 +482,137 @@ describe('OpenAI through the gateway (official openai client)', () => {
     // "Hello", " there" were consumed: two tokens; the input is the prompt's token count.
     expect(e!.output_tokens).toBe(2);
     expect(e!.input_tokens).toBe(7);
+  });
+});
+
+describe('Responses API background mode (official openai client)', () => {
+  const ofResponse = async (id: string) => (await h.all()).filter((e) => e.source_ref === id);
+
+  it('a queued response is recorded once, with its real usage, when a poll sees it finished', async () => {
+    const { data: queued, response } = await client.responses
+      .create(
+        { model: 'gpt-4o', input: 'hi', background: true },
+        { headers: { 'x-tokenledger-team': 'research' } },
+      )
+      .withResponse();
+    expect(queued.status).toBe('queued');
+    // Nothing is known yet: no estimate is recorded for a response that has not run.
+    expect(await ofResponse(queued.id)).toEqual([]);
+    const id = response.headers.get('x-tokenledger-event-id');
+    expect(id).toBe(eventId('gateway', queued.id));
+    const statuses: string[] = [];
+    let polled: OpenAI.Responses.Response = queued;
+    while (polled.status === 'queued' || polled.status === 'in_progress') {
+      polled = await client.responses.retrieve(queued.id);
+      statuses.push(polled.status!);
+    }
+    expect(statuses).toEqual(['in_progress', 'completed']);
+    expect(polled.output_text).toBe(WORDS.join(''));
+    // Polled again after it finished: still one event.
+    const { response: again } = await client.responses.retrieve(queued.id).withResponse();
+    expect(again.headers.get('x-tokenledger-event-id')).toBe(id);
+    const events = await ofResponse(queued.id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+    // Charged to the call that created it, at the response's creation time and for the time it ran.
+    expect(events[0]).toMatchObject({ event_id: id, team: 'research', operation: 'responses', status: 'ok' });
+    expect(events[0]!.ts).toBe(queued.created_at * 1_000_000);
+    expect(events[0]!.duration_ms).toBe(12_000);
+  });
+
+  it('a response the gateway did not see created (a restart) is recorded by the poll, attributed to the poller', async () => {
+    const created = (await fetch(`${h.fake.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', input: 'hi', background: true }),
+    }).then((r) => r.json())) as { id: string };
+    for (let i = 0; i < 3; i++)
+      await client.responses.retrieve(created.id, {}, { headers: { 'x-tokenledger-team': 'ops' } });
+    const events = await ofResponse(created.id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+    expect(events[0]).toMatchObject({ event_id: eventId('gateway', created.id), team: 'ops' });
+  });
+
+  it('streamed at creation: recorded from its final event under the response id, and not again by a retrieve', async () => {
+    const { data: stream, response } = await client.responses
+      .create({ model: 'gpt-4o', input: 'hi', background: true, stream: true })
+      .withResponse();
+    let id = '';
+    for await (const ev of stream) if (ev.type === 'response.created') id = ev.response.id;
+    expect(response.headers.get('x-tokenledger-event-id')).toBe(eventId('gateway', id));
+    await client.responses.retrieve(id);
+    const events = await ofResponse(id);
+    expect(events).toHaveLength(1);
+    expectUsage(events[0]!, CHAT_USAGE);
+  });
+
+  it('a client that leaves its stream leaves the response running: recorded once when its resumed stream ends', async () => {
+    const ac = new AbortController();
+    const stream = await client.responses.create(
+      { model: 'gpt-4o-slow', input: 'hi', background: true, stream: true },
+      { signal: ac.signal },
+    );
+    let id = '';
+    let last = 0;
+    await (async () => {
+      for await (const ev of stream) {
+        if (ev.type === 'response.created') id = ev.response.id;
+        last = ev.sequence_number;
+        if (ev.type === 'response.output_text.delta') ac.abort();
+      }
+    })().catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    // Not recorded as an abandoned call: the response runs on upstream.
+    expect(await ofResponse(id)).toEqual([]);
+    // Its stream resumed and left again: still nothing, and the gateway saw no fault of its own in that.
+    const again = new AbortController();
+    await client.responses
+      .stream({ response_id: id }, { signal: again.signal })
+      .on('response.output_text.delta', () => again.abort())
+      .finalResponse()
+      .catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await ofResponse(id)).toEqual([]);
+    expect(await (await fetch(`${h.server.url}/metrics`)).text()).not.toContain('GW_INTERNAL');
+    const resumed = await client.responses.stream({ response_id: id, starting_after: last }).finalResponse();
+    expect(resumed.status).toBe('completed');
+    await client.responses.retrieve(id);
+    const events = await ofResponse(id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      status: 'ok',
+      cost_source: 'unpriced',
+      input_tokens: CHAT_USAGE.input_tokens,
+      output_tokens: CHAT_USAGE.output_tokens,
+    });
+  });
+
+  it('a cancelled response is recorded once, as aborted, with the usage it reports (none before it ran)', async () => {
+    const queued = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
+    const cancelled = await client.responses.cancel(queued.id);
+    expect(cancelled.status).toBe('cancelled');
+    await client.responses.retrieve(queued.id);
+    const events = await ofResponse(queued.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      status: 'aborted',
+      error_type: 'response_cancelled',
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_source: 'computed',
+    });
+  });
+
+  it("a stored response's input items and its deletion pass through, not recorded", async () => {
+    const queued = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
+    const items = await client.responses.inputItems.list(queued.id);
+    expect(items.data.map((i) => i.id)).toEqual(['msg_in1']);
+    await client.responses.delete(queued.id);
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/responses/${queued.id}` });
+    expect(await ofResponse(queued.id)).toEqual([]);
+    // An id the upstream never made: its own 404, as sent.
+    const err = await client.responses.retrieve('resp_nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
   });
 });

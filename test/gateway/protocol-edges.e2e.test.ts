@@ -11,7 +11,10 @@ let h: Harness;
 
 beforeAll(async () => {
   const config = join(tmpdir(), `tl-gw-edges-${process.pid}.yaml`);
-  await writeFile(config, 'timeouts: { first_byte_ms: 300, idle_ms: 300 }\n');
+  await writeFile(
+    config,
+    'timeouts: { first_byte_ms: 300, idle_ms: 300 }\nmodels: { aliases: { fast: gpt-4o } }\n',
+  );
   h = await startHarness({}, config);
 });
 afterAll(() => h.close());
@@ -42,6 +45,36 @@ describe('HTTP details a real client sends', () => {
     const e = await h.event(id);
     expect(e).toMatchObject({ status: 'ok', output_tokens: OPENAI_USAGE.completion });
     expect(h.fake.requests.at(-1)!.headers.expect).toBeUndefined();
+  });
+});
+
+describe('the bytes of a request the gateway must change', () => {
+  // A 64-bit seed (which JSON.parse rounds), an escape, a float as written and odd spacing must reach the upstream
+  // as sent: only what metering or routing needs is rewritten.
+  const rest =
+    '"seed": 12345678901234567891, "temperature": 1.0,\n "messages": [{"role":"user","content":"caf\\u00e9 \\"x\\""}]';
+  const send = (body: string) =>
+    fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body,
+    }).then((r) => r.text());
+
+  it('stream_options.include_usage sent as false: only that value is turned on upstream', async () => {
+    const text = await send(
+      `{"model": "gpt-4o", ${rest}, "stream": true, "stream_options": {"include_usage": false}}`,
+    );
+    expect(h.fake.requests.at(-1)!.body).toBe(
+      `{"model": "gpt-4o", ${rest}, "stream": true, "stream_options": {"include_usage":true}}`,
+    );
+    // The client asked for no usage and sees none.
+    expect(text).not.toContain('"usage"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('an alias: only the model is renamed upstream', async () => {
+    await send(`{"model": "fast", ${rest}}`);
+    expect(h.fake.requests.at(-1)!.body).toBe(`{"model": "gpt-4o", ${rest}}`);
   });
 });
 

@@ -64,6 +64,10 @@ describe('virtual keys and attribution', () => {
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(keyFilePath(h.ledger), 'utf8')).not.toContain(key);
 
+    // The model list an app asks for at start-up goes upstream with the provider key too.
+    expect((await client.models.list()).data.length).toBeGreaterThan(0);
+    expect(h.fake.requests.at(-1)!.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+
     const conflict = await post('/v1/chat/completions', '{"model":"gpt-4o","messages":[]}', {
       authorization: `Bearer ${key}`,
       'x-tokenledger-team': 'ads',
@@ -133,11 +137,14 @@ describe('safety', () => {
     expect(r.status).toBe(404);
     expect(((await r.json()) as ErrorJson).error.code).toBe('GW_NOT_FOUND');
     for (const method of ['GET', 'HEAD', 'OPTIONS']) {
-      const wrong = await fetch(`${h.server.url}/v1/chat/completions`, { method });
+      const wrong = await fetch(`${h.server.url}/v1/embeddings`, { method });
       expect(wrong.status).toBe(405);
       // RFC 9110 §15.5.6: a 405 must say which methods the route takes.
       expect(wrong.headers.get('allow')).toBe('POST');
     }
+    // GET /v1/chat/completions lists stored completions (forwarded); the route takes both.
+    const head = await fetch(`${h.server.url}/v1/chat/completions`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('allow')]).toEqual([405, 'GET, POST']);
   });
 
   it('a model cannot name an upstream URL', async () => {

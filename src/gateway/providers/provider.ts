@@ -41,6 +41,7 @@ export type ApiType = (typeof API_TYPES)[number];
 export const OPERATIONS = [
   'chat',
   'responses',
+  'compact',
   'completions',
   'embeddings',
   'messages',

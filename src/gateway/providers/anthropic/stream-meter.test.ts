@@ -86,4 +86,32 @@ describe('AnthropicStreamMeter', () => {
   it('keeps the streamed text for estimating an abandoned stream', () => {
     expect(run(200).m.outputText()).toBe('héllo ✓ message_delta');
   });
+
+  // Thinking tokens are billed as output; a signature is not text the model wrote.
+  it("counts an abandoned stream's thinking, not its signature", () => {
+    const m = new AnthropicStreamMeter();
+    m.push(
+      Buffer.from(
+        [
+          ev('content_block_start', {
+            index: 0,
+            content_block: { type: 'thinking', thinking: '', signature: '' },
+          }),
+          ev('content_block_delta', {
+            index: 0,
+            delta: { type: 'thinking_delta', thinking: 'Let me think.' },
+          }),
+          ev('content_block_delta', {
+            index: 0,
+            delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM' },
+          }),
+          ev('content_block_start', {
+            index: 1,
+            content_block: { type: 'redacted_thinking', data: 'EmwKAhgB' },
+          }),
+        ].join(''),
+      ),
+    );
+    expect(m.outputText()).toBe('Let me think.');
+  });
 });

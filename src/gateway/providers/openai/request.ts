@@ -1,11 +1,12 @@
+import { replaceTopLevel } from '../../json-splice.js';
 import { obj, type PreparedRequest, promptText } from '../provider.js';
 
 const USAGE_OPTION = ',"stream_options":{"include_usage":true}';
 
 /**
  * Chat and legacy completions streams report usage only when asked (`stream_options.include_usage`), so we ask.
- * When the body has no `stream_options` the option is spliced in before the closing brace, leaving every other byte
- * as the client sent it; otherwise the body is re-serialised with the option set.
+ * When the body has no `stream_options` the option is spliced in before the closing brace; otherwise only the value
+ * of `stream_options` is replaced, with `include_usage` set. Every other byte stays as the client sent it.
  *
  * A client that asked for usage its own way, OpenRouter's `usage: {include: true}`
  * (https://openrouter.ai/docs/use-cases/usage-accounting), gets the usage chunk: we still ask in the standard way,
@@ -22,7 +23,12 @@ export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unkn
     const body = Buffer.concat([raw.subarray(0, close), Buffer.from(USAGE_OPTION), raw.subarray(close)]);
     return { body, stream, injectedUsage: hide };
   }
-  const body = Buffer.from(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
+  // Only the stream_options value is rewritten: a re-serialised body would change the client's other bytes, and
+  // with them any integer past 2^53 (a 64-bit `seed`) that JSON.parse rounded.
+  const value = JSON.stringify({ ...options, include_usage: true });
+  const body =
+    replaceTopLevel(raw, 'stream_options', value) ??
+    Buffer.from(JSON.stringify({ ...json, stream_options: JSON.parse(value) }));
   return { body, stream, injectedUsage: hide };
 }
 

@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BackgroundResponses } from './background-responses.js';
+import { CallAbort } from './call-abort.js';
+import { GatewayError } from './errors.js';
+import { replaceTopLevel } from './json-splice.js';
+import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import type { GatewayDeps } from './pipeline.js';
+import type { Provider } from './providers/provider.js';
+import { parseJsonBody, readRequestBody } from './request-body.js';
+import { respondRetrieved } from './retrieved-response.js';
+import { type ForwardRoute, pathModel } from './routes.js';
+import { type Candidate, candidates, defaultUpstream } from './select-upstream.js';
+import type { UpstreamClient } from './upstream-client.js';
+import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
+
+export interface ForwardDeps {
+  gateway: GatewayDeps;
+  client: UpstreamClient;
+  background: BackgroundResponses;
+  /** The pipeline's own key check: a virtual key is exchanged for the provider key here too. */
+  authenticate(provider: Provider, req: IncomingMessage, first: Candidate): Promise<VirtualKeyRecord | null>;
+}
+
+/**
+ * An unmetered call (routes.ts, ForwardRoute): sent to the upstream that serves the model it names, or else to the
+ * upstream named like the API type, with the same key handling as a metered call; the answer passes as it came
+ * (status, headers, body). Nothing is recorded: these calls cost nothing and report no usage.
+ */
+export async function forwardCall(
+  d: ForwardDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ForwardRoute,
+  url: string,
+): Promise<void> {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const config = d.gateway.config;
+  const raw = route.method === 'POST' ? await readRequestBody(req, config.body_limit_bytes) : null;
+  if (raw === null) req.resume();
+  let json: Record<string, unknown> | null = null;
+  let requested: string | null = null;
+  if (route.model === 'path') requested = pathModel(path);
+  else if (route.model === 'body' && raw !== null) {
+    json = parseJsonBody(raw);
+    requested = typeof json.model === 'string' && json.model !== '' ? json.model : null;
+  }
+  const type = route.provider.type;
+  const c: Candidate =
+    requested !== null
+      ? candidates(config, type, requested)[0]!
+      : {
+          upstream:
+            (route.response !== null ? d.background.upstreamOf(route.response.id) : null) ??
+            defaultUpstream(config, type),
+          model: '',
+        };
+  const key = await d.authenticate(route.provider, req, c);
+  // OpenAI-type base URLs end in /v1 (the rest of the path is appended), Anthropic's do not.
+  let target = type === 'openai' ? url.slice(3) : url;
+  let body = raw;
+  // The upstream is asked about the name it knows (after an alias or an `UPSTREAM/model` prefix).
+  if (route.model === 'path')
+    target = `${type === 'openai' ? '' : '/v1'}/models/${encodeURIComponent(c.model)}${q < 0 ? '' : url.slice(q)}`;
+  else if (requested !== null && c.model !== requested && raw !== null)
+    body =
+      replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ??
+      Buffer.from(JSON.stringify({ ...json, model: c.model }));
+  const headers = upstreamHeaders(req.headers, route.provider, c.upstream, key !== null, d.gateway.env);
+  const abort = new CallAbort();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const t0 = performance.now();
+  const attempt = await d.client.send(c.upstream, target, headers, body, abort, route.method);
+  if (attempt.kind === 'unreachable') {
+    if (abort.aborted) return;
+    throw new GatewayError(
+      attempt.timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNREACHABLE',
+      `upstream ${c.upstream.name} did not answer (${attempt.error.message}); check it is running and its base URL in --upstream or tokenledger.config.yaml`,
+      { cause: attempt.error },
+    );
+  }
+  d.gateway.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
+  const r = attempt.response;
+  try {
+    if (route.response?.finishes === true && r.status < 300)
+      return await respondRetrieved(
+        d,
+        req,
+        res,
+        { key, upstream: c.upstream, responseId: route.response.id },
+        r,
+      );
+    res.writeHead(r.status, clientHeaders(r.headers, {}));
+    for await (const chunk of r.body) res.write(chunk);
+    res.end();
+  } catch (e) {
+    // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
+    if (!abort.aborted) throw e;
+    res.destroy();
+  }
+}
