@@ -49,6 +49,16 @@ export interface RateCard {
   web_search: bigint;
 }
 
+/** The rates of a card in their canonical order (the log's records and the store's rate_cards use it). */
+export const RATE_FIELDS = [
+  'input',
+  'cache_read',
+  'cache_write_5m',
+  'cache_write_1h',
+  'output',
+  'web_search',
+] as const satisfies readonly (keyof RateCard)[];
+
 /** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
 export interface Cost {
   /**

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { TokenledgerError } from '../../errors.js';
 import type { AttributionPatch } from '../attribution-patch.js';
-import { EVENT_FIELDS, type RateCard, type UsageEvent } from '../event.js';
+import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../event.js';
 
 /**
  * One WAL record per line: `<crc32 as 8 hex> <JSON>\n`. The checksum tells a torn tail (a write the kill interrupted,
@@ -27,14 +27,6 @@ const MONEY_FIELDS = [
   'cost_output',
   'provider_cost_usd',
 ] as const;
-const RATE_FIELDS = [
-  'input',
-  'cache_read',
-  'cache_write_5m',
-  'cache_write_1h',
-  'output',
-  'web_search',
-] as const satisfies readonly (keyof RateCard)[];
 const RATES_AT = FIELDS.length + 1;
 /** Version 2's length, and where version 3 put `web_search_requests` (its position after reasoning_tokens). */
 const V2_LENGTH = RATES_AT;

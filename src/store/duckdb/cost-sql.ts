@@ -29,14 +29,9 @@
  * searches, rate-cards.ts), so the one formula with its one divisor, 10^12, prices it too.
  */
 
-export const RATE_NAMES = [
-  'input',
-  'cache_read',
-  'cache_write_5m',
-  'cache_write_1h',
-  'output',
-  'web_search',
-] as const;
+import { RATE_FIELDS } from '../../ledger/event.js';
+
+export const RATE_NAMES = RATE_FIELDS;
 export type RateName = (typeof RATE_NAMES)[number];
 
 /** The token column each rate applies to, per cost part (cache writes share one part, rounded once). */
