@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackgroundResponses } from './background-responses.js';
 import { CallAbort } from './call-abort.js';
-import { GatewayError } from './errors.js';
-import { replaceTopLevel } from './json-splice.js';
+import { withModel } from './json-splice.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { Provider } from './providers/provider.js';
@@ -10,7 +9,7 @@ import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondRetrieved } from './retrieved-response.js';
 import { type ForwardRoute, pathModel } from './routes.js';
 import { type Candidate, candidates, defaultUpstream } from './select-upstream.js';
-import type { UpstreamClient } from './upstream-client.js';
+import { type UpstreamClient, type UpstreamResponse, unreachableError } from './upstream-client.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 
 export interface ForwardDeps {
@@ -63,9 +62,7 @@ export async function forwardCall(
   if (route.model === 'path')
     target = `${type === 'openai' ? '' : '/v1'}/models/${encodeURIComponent(c.model)}${q < 0 ? '' : url.slice(q)}`;
   else if (requested !== null && c.model !== requested && raw !== null)
-    body =
-      replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ??
-      Buffer.from(JSON.stringify({ ...json, model: c.model }));
+    body = withModel(raw, json ?? {}, c.model);
   const headers = upstreamHeaders(req.headers, route.provider, c.upstream, key !== null, d.gateway.env);
   const abort = new CallAbort();
   res.on('close', () => {
@@ -75,11 +72,7 @@ export async function forwardCall(
   const attempt = await d.client.send(c.upstream, target, headers, body, abort, route.method);
   if (attempt.kind === 'unreachable') {
     if (abort.aborted) return;
-    throw new GatewayError(
-      attempt.timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNREACHABLE',
-      `upstream ${c.upstream.name} did not answer (${attempt.error.message}); check it is running and its base URL in --upstream or tokenledger.config.yaml`,
-      { cause: attempt.error },
-    );
+    throw unreachableError(c.upstream, attempt);
   }
   d.gateway.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
   const r = attempt.response;
@@ -92,12 +85,17 @@ export async function forwardCall(
         { key, upstream: c.upstream, responseId: route.response.id },
         r,
       );
-    res.writeHead(r.status, clientHeaders(r.headers, {}));
-    for await (const chunk of r.body) res.write(chunk);
-    res.end();
+    await passThrough(res, r);
   } catch (e) {
     // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
     if (!abort.aborted) throw e;
     res.destroy();
   }
+}
+
+/** An upstream's answer passed to the client as it came: status, headers (hop-by-hop ones aside) and body. */
+export async function passThrough(res: ServerResponse, r: UpstreamResponse): Promise<void> {
+  res.writeHead(r.status, clientHeaders(r.headers, {}));
+  for await (const chunk of r.body) res.write(chunk);
+  res.end();
 }

@@ -41,3 +41,10 @@ export function replaceTopLevel(raw: Buffer, key: string, value: string): Buffer
   if (range === null) return null;
   return Buffer.concat([raw.subarray(0, range[0]), Buffer.from(value, 'utf8'), raw.subarray(range[1])]);
 }
+
+/** `raw` asking for `model` instead: only the value changes, unless `raw` has no top-level model to splice. */
+export function withModel(raw: Buffer, json: Record<string, unknown>, model: string): Buffer {
+  return (
+    replaceTopLevel(raw, 'model', JSON.stringify(model)) ?? Buffer.from(JSON.stringify({ ...json, model }))
+  );
+}

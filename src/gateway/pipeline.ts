@@ -15,8 +15,8 @@ import { callIds } from './call-ids.js';
 import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
-import { type ForwardDeps, forwardCall } from './forward.js';
-import { replaceTopLevel } from './json-splice.js';
+import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
+import { withModel } from './json-splice.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -27,8 +27,8 @@ import { respondStream } from './respond-stream.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
-import { UpstreamClient } from './upstream-client.js';
-import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
+import { UpstreamClient, unreachableError } from './upstream-client.js';
+import { upstreamHeaders } from './upstream-headers.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -121,10 +121,7 @@ export class Gateway {
         const c = list[i]!;
         const body = c.model === json.model ? json : { ...json, model: c.model };
         // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
-        const bytes =
-          body === json
-            ? raw
-            : (replaceTopLevel(raw, 'model', JSON.stringify(c.model)) ?? Buffer.from(JSON.stringify(body)));
+        const bytes = body === json ? raw : withModel(raw, json, c.model);
         const prepared = provider.prepare(route.operation, bytes, body);
         const headers = upstreamHeaders(req.headers, provider, c.upstream, key !== null, this.d.env);
         call = {
@@ -162,11 +159,7 @@ export class Gateway {
               status: 'error',
               error: attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable',
             }).catch(() => {});
-          throw new GatewayError(
-            attempt.timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNREACHABLE',
-            `upstream ${c.upstream.name} did not answer (${attempt.error.message}); check it is running and its base URL in --upstream or tokenledger.config.yaml`,
-            { cause: attempt.error },
-          );
+          throw unreachableError(c.upstream, attempt);
         }
         this.d.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
         const r = attempt.response;
@@ -174,12 +167,7 @@ export class Gateway {
           await r.body.dump();
           continue;
         }
-        if (!route.metered) {
-          res.writeHead(r.status, clientHeaders(r.headers, {}));
-          for await (const chunk of r.body) res.write(chunk);
-          res.end();
-          return;
-        }
+        if (!route.metered) return await passThrough(res, r);
         const d = decodedResponse(r);
         const sse =
           prepared.stream &&

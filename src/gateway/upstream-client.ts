@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, errors } from 'undici';
 import type { GatewayConfig, Upstream } from './config.js';
+import { GatewayError } from './errors.js';
 
 /** What the gateway uses of a response body: undici's own, or a decoder in front of it (content-decoding.ts). */
 export type UpstreamBody = Readable & { arrayBuffer(): Promise<ArrayBuffer>; dump(): Promise<void> };
@@ -17,6 +18,15 @@ export interface UpstreamResponse {
 export type Attempt =
   | { kind: 'response'; response: UpstreamResponse }
   | { kind: 'unreachable'; error: Error; timeout: boolean };
+
+/** The error a caller answers when an upstream did not answer (after any fallbacks). */
+export function unreachableError(upstream: Upstream, a: { error: Error; timeout: boolean }): GatewayError {
+  return new GatewayError(
+    a.timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNREACHABLE',
+    `upstream ${upstream.name} did not answer (${a.error.message}); check it is running and its base URL in --upstream or tokenledger.config.yaml`,
+    { cause: a.error },
+  );
+}
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1) and ones we set ourselves: never copied across the proxy. `expect` too: our
