@@ -1,6 +1,4 @@
-import { MoneyError, parseDecimal } from '../money/money.js';
-import { RATE_SCALE } from './cost.js';
-import { PricingError } from './pricing-errors.js';
+import { modelsOf, parseProviderTable, rateDecimal } from './data-table.js';
 
 /**
  * The fee a provider's server-side web search tool charges per search, from data/web-search.json: USD per 1,000
@@ -50,69 +48,26 @@ export function webSearchToolName(type: string): string {
     .replace(/_\d{4}_\d{2}_\d{2}$/, '');
 }
 
-/**
- * Parses data/web-search.json (`file` names it in errors). Checked by hand, as service-tiers.json is: every command
- * that prices reads it, and zod's import alone costs more than the file.
- */
+/** Parses data/web-search.json (`file` names it in errors), checked by hand as service-tiers.json is. */
 export function parseWebSearchPrices(text: string, file: string): WebSearchTable {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new PricingError(
-      'PRICE_WEB_SEARCH_INVALID',
-      `${file}: not valid JSON (${(cause as Error).message})`,
-      { cause },
-    );
-  }
-  const invalid = (where: string, what: string) =>
-    new PricingError('PRICE_WEB_SEARCH_INVALID', `${file}: ${where}${what}`);
-  if (!isObject(raw)) throw invalid('(top level)', ': expected an object of provider ids');
-  const table = new Map<string, Map<string, WebSearchPrice>>();
-  for (const [provider, tools] of Object.entries(raw)) {
-    if (!isObject(tools)) throw invalid(provider, ': expected an object of tool names');
-    const byTool = new Map<string, WebSearchPrice>();
-    for (const [tool, entry] of Object.entries(tools)) {
-      const where = `${provider}.${tool}`;
-      if (!isObject(entry)) throw invalid(where, ': expected {per_1k, models?, source}');
-      const extra = Object.keys(entry).find((k) => !ENTRY_KEYS.includes(k));
-      if (extra !== undefined)
-        throw invalid(`${where}.${extra}`, `: unknown key; allowed: ${ENTRY_KEYS.join(', ')}`);
-      if (typeof entry.source !== 'string' || !URL.canParse(entry.source))
-        throw invalid(`${where}.source`, ': expected the URL of the page that publishes the price');
-      const models = new Map<string, { perThousand: bigint; text: string }>();
-      if (entry.models !== undefined) {
-        if (!isObject(entry.models)) throw invalid(`${where}.models`, ': expected an object of model ids');
-        for (const [model, v] of Object.entries(entry.models))
-          models.set(model, amount(v, `${where}.models.${model}`));
-      }
-      byTool.set(webSearchToolName(tool), {
-        ...amount(entry.per_1k, `${where}.per_1k`),
-        models,
-        source: entry.source,
-      });
-    }
-    table.set(provider, byTool);
-  }
-  return table;
-
-  function amount(v: unknown, where: string): { perThousand: bigint; text: string } {
-    if (typeof v !== 'string')
-      throw invalid(where, ': expected a decimal string of USD per 1,000 searches, such as "10"');
-    let perThousand: bigint;
-    try {
-      perThousand = parseDecimal(v, RATE_SCALE);
-    } catch (cause) {
-      if (!(cause instanceof MoneyError)) throw cause;
-      throw invalid(where, `: ${cause.message}`);
-    }
-    if (perThousand < 0n) throw invalid(where, ' must not be negative');
-    return { perThousand, text: v };
-  }
-}
-
-const ENTRY_KEYS = ['per_1k', 'models', 'source'];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return parseProviderTable(
+    text,
+    file,
+    'PRICE_WEB_SEARCH_INVALID',
+    {
+      names: 'tool names',
+      keys: ['per_1k', 'models', 'source'],
+      entry: '{per_1k, models?, source}',
+      publishes: 'price',
+    },
+    (entry, { name, where, source }, invalid) => {
+      const amount = (v: unknown, at: string): { perThousand: bigint; text: string } => {
+        if (typeof v !== 'string')
+          throw invalid(at, ': expected a decimal string of USD per 1,000 searches, such as "10"');
+        return { perThousand: rateDecimal(v, at, invalid), text: v };
+      };
+      const models = modelsOf(entry, where, invalid, amount);
+      return [webSearchToolName(name), { ...amount(entry.per_1k, `${where}.per_1k`), models, source }];
+    },
+  );
 }
