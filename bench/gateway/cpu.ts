@@ -120,12 +120,13 @@ const variants = (process.env.VARIANTS ?? 'bare,tl').split(',');
 const targets: { name: string; port: number; proc: ChildProcess; ledger: boolean }[] = [];
 for (const [i, v] of variants.entries()) {
   const port = 19201 + i;
+  const prof = process.env.PROFILE === v ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const proc =
     v === 'bare'
-      ? await start([built.bareProxy, String(port), origin])
+      ? await start([built.bareProxy, String(port), origin], prof)
       : await start(
           [(v === 'base' ? base! : built).gateway, String(port), origin, WAL_SYNC_OF[v] ?? 'after_ack'],
-          process.env.PROFILE === v ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+          prof,
           v === 'nostore' ? { TL_BENCH_STORE: 'none' } : {},
         );
   targets.push({ name: v, port, proc, ledger: v !== 'bare' });
