@@ -19,6 +19,8 @@ const card = (i: string, cr: string, w5: string, w1: string, o: string): RateCar
   cache_write_1h: rate(w1),
   output: rate(o),
   web_search: 0n,
+  input_audio: rate(i),
+  output_audio: rate(o),
 });
 
 const MODELS: { provider: string; model: string; rates: RateCard; weight: number }[] = [
@@ -113,6 +115,8 @@ export function* syntheticBatches(
       output_tokens: logNormal(400, 1.1),
       reasoning_tokens: 0,
       web_search_requests: 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
     };
     const m = session.model;
     const cost = costOf(usage, m.rates);

@@ -62,6 +62,8 @@ const event = (nano: bigint) => ({
   output_tokens: 100,
   reasoning_tokens: 0,
   web_search_requests: 0,
+  input_audio_tokens: 0,
+  output_audio_tokens: 0,
   cost_usd: nano * 1000n,
 });
 

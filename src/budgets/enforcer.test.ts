@@ -86,6 +86,8 @@ const USAGE = {
   output_tokens: 20,
   reasoning_tokens: 0,
   web_search_requests: 0,
+  input_audio_tokens: 0,
+  output_audio_tokens: 0,
 };
 const cost = (nano: bigint | null) => ({ ...USAGE, cost_usd: nano === null ? null : nano * 1000n });
 

@@ -111,5 +111,7 @@ async function estimated(
     reasoning_tokens: 0,
     // A search the stream never reported is not guessed at: unlike tokens, nothing the client got shows one ran.
     web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
   };
 }

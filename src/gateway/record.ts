@@ -64,6 +64,8 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     output_tokens: u?.output_tokens ?? 0,
     reasoning_tokens: u?.reasoning_tokens ?? 0,
     web_search_requests: u?.web_search_requests ?? 0,
+    input_audio_tokens: u?.input_audio_tokens ?? 0,
+    output_audio_tokens: u?.output_audio_tokens ?? 0,
     energy_j: null,
     energy_source: null,
     status: c.status,

@@ -4,7 +4,8 @@
  * ledger's public schema (docs/ledger.md): snake_case, stable, never renamed.
  *
  * Token convention, whatever the source: `input_tokens` never includes cache reads or writes, and
- * `output_tokens` includes reasoning (so `reasoning_tokens` is a part of it, never added to it).
+ * `output_tokens` includes reasoning (so `reasoning_tokens` is a part of it, never added to it). Audio tokens are
+ * parts in the same way: `input_audio_tokens` of `input_tokens`, `output_audio_tokens` of `output_tokens`.
  */
 
 export const COST_SOURCES = ['computed', 'provider', 'estimated', 'unpriced'] as const;
@@ -25,6 +26,13 @@ export interface Usage {
   cache_write_1h_tokens: number;
   output_tokens: number;
   reasoning_tokens: number;
+  /**
+   * The audio tokens among `input_tokens` (never among cache reads), and among `output_tokens`: parts of those
+   * counts, never added to them, priced at the model's audio rates where it has them (pricing/cost.ts). A source
+   * that does not tell audio apart reports 0.
+   */
+  input_audio_tokens: number;
+  output_audio_tokens: number;
   /**
    * Searches the provider's server-side web search tool ran for the call (Anthropic's
    * `usage.server_tool_use.web_search_requests`, the Responses API's `web_search_call` items). Not tokens: each is
@@ -47,6 +55,12 @@ export interface RateCard {
   output: bigint;
   /** USD per 1,000 web searches, as providers publish it (0 where no fee is charged: docs/pricing.md). */
   web_search: bigint;
+  /**
+   * USD per 1M audio tokens, input and output: the model's audio prices, or its text rates where the catalog lists
+   * none (docs/pricing.md), so a card always prices every part.
+   */
+  input_audio: bigint;
+  output_audio: bigint;
 }
 
 /** The rates of a card in their canonical order (the log's records and the store's rate_cards use it). */
@@ -57,6 +71,8 @@ export const RATE_FIELDS = [
   'cache_write_1h',
   'output',
   'web_search',
+  'input_audio',
+  'output_audio',
 ] as const satisfies readonly (keyof RateCard)[];
 
 /** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
@@ -167,9 +183,14 @@ export const USAGE_FIELDS = [
   'output_tokens',
   'reasoning_tokens',
   'web_search_requests',
+  'input_audio_tokens',
+  'output_audio_tokens',
 ] as const satisfies readonly (keyof Usage)[];
 
-/** The usage fields that count tokens (what `totalTokens` adds, reasoning aside): not requests, not searches. */
+/**
+ * The usage fields that count tokens (what `totalTokens` adds; reasoning and audio are parts of them): not requests,
+ * not searches.
+ */
 export const TOKEN_FIELDS = [
   'input_tokens',
   'cache_read_tokens',

@@ -141,6 +141,8 @@ export function parseCanonicalFast(raw: Record<string, unknown>): CanonicalRecor
     lastKinds.length = i;
   }
   const r = out as CanonicalRecord;
-  if ((r.reasoning_tokens ?? 0) > (r.output_tokens ?? 0)) return null;
+  const output = r.output_tokens ?? 0;
+  if ((r.reasoning_tokens ?? 0) > output || (r.output_audio_tokens ?? 0) > output) return null;
+  if ((r.input_audio_tokens ?? 0) > (r.input_tokens ?? 0)) return null;
   return r;
 }

@@ -109,6 +109,8 @@ export const canonicalRecordSchema = z
     output_tokens: optionalCount,
     reasoning_tokens: optionalCount,
     web_search_requests: optionalCount,
+    input_audio_tokens: optionalCount,
+    output_audio_tokens: optionalCount,
     cost_usd: money,
     cost_input: money,
     cost_cache_read: money,
@@ -125,6 +127,14 @@ export const canonicalRecordSchema = z
   .refine((r) => (r.reasoning_tokens ?? 0) <= (r.output_tokens ?? 0), {
     message: 'reasoning_tokens is part of output_tokens, so it cannot exceed it',
     path: ['reasoning_tokens'],
+  })
+  .refine((r) => (r.input_audio_tokens ?? 0) <= (r.input_tokens ?? 0), {
+    message: 'input_audio_tokens is part of input_tokens, so it cannot exceed it',
+    path: ['input_audio_tokens'],
+  })
+  .refine((r) => (r.output_audio_tokens ?? 0) <= (r.output_tokens ?? 0), {
+    message: 'output_audio_tokens is part of output_tokens, so it cannot exceed it',
+    path: ['output_audio_tokens'],
   });
 
 export type CanonicalRecord = z.output<typeof canonicalRecordSchema>;

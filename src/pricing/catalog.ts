@@ -10,13 +10,18 @@ import type { WebSearchTable } from './web-search.js';
  * fractional digits. Built from genai-prices' provider list (bundled-catalog.ts) and never edited by hand.
  */
 
-/** The price keys the ledger's token parts are billed by; genai-prices' other keys (audio, searches…) are ignored. */
+/**
+ * The price keys the ledger's token parts are billed by; genai-prices' other keys (cached audio, images, video,
+ * searches…) are ignored (`prices show` lists them as not billed).
+ */
 export const PRICE_PARTS = [
   'input_mtok',
   'cache_read_mtok',
   'cache_write_mtok',
   'cache_write_1h_mtok',
   'output_mtok',
+  'input_audio_mtok',
+  'output_audio_mtok',
 ] as const;
 export type PricePart = (typeof PRICE_PARTS)[number];
 

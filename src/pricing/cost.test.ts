@@ -13,6 +13,8 @@ const usage = (u: Partial<Usage>): Usage => ({
   output_tokens: 0,
   reasoning_tokens: 0,
   web_search_requests: 0,
+  input_audio_tokens: 0,
+  output_audio_tokens: 0,
   ...u,
 });
 const card = (c: Partial<RateCard>): RateCard => ({
@@ -22,6 +24,8 @@ const card = (c: Partial<RateCard>): RateCard => ({
   cache_write_1h: 0n,
   output: 0n,
   web_search: 0n,
+  input_audio: 0n,
+  output_audio: 0n,
   ...c,
 });
 
@@ -42,6 +46,47 @@ describe('costOf', () => {
       card({ cache_write_5m: r('0.0000005'), cache_write_1h: r('0.000001') }),
     );
     expect(c.cost_cache_write).toBe(2n);
+  });
+});
+
+describe('audio tokens', () => {
+  it('are priced at the audio rates inside the input and output parts, each part rounded once', () => {
+    // gpt-audio at $2.50 / $10 per 1M text tokens and $32 / $64 audio: 12,000 input of which 8,000 audio,
+    // 3,000 output of which 2,000 audio: input 4,000 × 2.5 + 8,000 × 32 = $0.266, output 1,000 × 10 + 2,000 × 64 = $0.138.
+    const gptAudio = card({ input: r('2.5'), output: r('10'), input_audio: r('32'), output_audio: r('64') });
+    const c = costOf(
+      usage({
+        input_tokens: 12_000,
+        input_audio_tokens: 8_000,
+        output_tokens: 3_000,
+        output_audio_tokens: 2_000,
+      }),
+      gptAudio,
+    );
+    expect([c.cost_input, c.cost_output, c.cost_usd]).toEqual([
+      266_000_000_000n,
+      138_000_000_000n,
+      404_000_000_000n,
+    ]);
+    // Text and audio halves of a pico-dollar add up before rounding: 1 × 0.0000005 + 1 × 0.000001 = 1.5 → 2.
+    const halves = costOf(
+      usage({ input_tokens: 2, input_audio_tokens: 1 }),
+      card({ input: r('0.0000005'), input_audio: r('0.000001') }),
+    );
+    expect(halves.cost_input).toBe(2n);
+  });
+
+  it('are part of what costMatches checks: audio priced as text does not match the card', () => {
+    const u = usage({
+      input_tokens: 12_000,
+      input_audio_tokens: 8_000,
+      output_tokens: 3_000,
+      output_audio_tokens: 2_000,
+    });
+    const c = card({ input: r('2.5'), output: r('10'), input_audio: r('32'), output_audio: r('64') });
+    expect(costMatches(costOf(u, c), u, c)).toBe(true);
+    const asText = costOf({ ...u, input_audio_tokens: 0, output_audio_tokens: 0 }, c);
+    expect(costMatches(asText, u, c)).toBe(false);
   });
 });
 

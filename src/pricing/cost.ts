@@ -6,11 +6,14 @@ import { divRoundHalfEven } from '../money/money.js';
  * searches at 18 digits; costs are pico-dollars (12 digits). Each amount is rounded once, half-to-even:
  *
  *   part (pico-USD) = round(tokens × rate / 10^12)      because  tokens × rate × 10^-18 / 10^6 USD = … × 10^-24
+ *   cost_input = round(((input − audio_in) × rate_input + audio_in × rate_input_audio) / 10^12)
+ *   cost_output = round(((output − audio_out) × rate_output + audio_out × rate_output_audio) / 10^12)
  *   cost_cache_write = round((write_5m × rate_5m + write_1h × rate_1h) / 10^12)
  *   web search fee  = round(searches × rate × 1000 / 10^12)   (per 1,000 searches: × 1000 makes it per million)
  *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output + web search fee
  *
- * The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
+ * Audio tokens are parts of input and output (ledger/event.ts), so they are priced inside those parts, each part
+ * still rounded once. The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
  * The DuckDB store evaluates exactly this in SQL (store/duckdb/cost-sql.ts): change one, change both, and the shared
  * store suite compares them.
  */
@@ -36,12 +39,12 @@ export type CostParts = Pick<
 
 export function costOf(u: Usage, r: RateCard): CostParts {
   const part = (n: bigint) => divRoundHalfEven(n, PART_DIVISOR);
-  const cost_input = part(BigInt(u.input_tokens) * r.input);
+  const cost_input = part(inputProduct(u, r));
   const cost_cache_read = part(BigInt(u.cache_read_tokens) * r.cache_read);
   const cost_cache_write = part(
     BigInt(u.cache_write_5m_tokens) * r.cache_write_5m + BigInt(u.cache_write_1h_tokens) * r.cache_write_1h,
   );
-  const cost_output = part(BigInt(u.output_tokens) * r.output);
+  const cost_output = part(outputProduct(u, r));
   return {
     cost_usd: cost_input + cost_cache_read + cost_cache_write + cost_output + webSearchFee(u, r),
     cost_input,
@@ -49,6 +52,20 @@ export function costOf(u: Usage, r: RateCard): CostParts {
     cost_cache_write,
     cost_output,
   };
+}
+
+/** tokens × rate of the input part (10^-24 USD): text input at the input rate, audio input at its own. */
+function inputProduct(u: Usage, r: RateCard): bigint {
+  const audio = u.input_audio_tokens;
+  if (audio === 0) return u.input_tokens === 0 ? 0n : BigInt(u.input_tokens) * r.input;
+  return BigInt(u.input_tokens - audio) * r.input + BigInt(audio) * r.input_audio;
+}
+
+/** tokens × rate of the output part: text output (reasoning included) at the output rate, audio at its own. */
+function outputProduct(u: Usage, r: RateCard): bigint {
+  const audio = u.output_audio_tokens;
+  if (audio === 0) return u.output_tokens === 0 ? 0n : BigInt(u.output_tokens) * r.output;
+  return BigInt(u.output_tokens - audio) * r.output + BigInt(audio) * r.output_audio;
 }
 
 /** The web search fee in pico-dollars: what cost_usd holds beyond its four parts. */
@@ -74,13 +91,13 @@ export type GivenParts = { [K in keyof CostParts]: bigint | null };
 export function costMatches(parts: GivenParts, u: Usage, r: RateCard): boolean {
   const t = (x: number, rate: bigint) => (x === 0 ? 0n : BigInt(x) * rate);
   return (
-    partMatches(parts.cost_input, t(u.input_tokens, r.input)) &&
+    partMatches(parts.cost_input, inputProduct(u, r)) &&
     partMatches(parts.cost_cache_read, t(u.cache_read_tokens, r.cache_read)) &&
     partMatches(
       parts.cost_cache_write,
       t(u.cache_write_5m_tokens, r.cache_write_5m) + t(u.cache_write_1h_tokens, r.cache_write_1h),
     ) &&
-    partMatches(parts.cost_output, t(u.output_tokens, r.output)) &&
+    partMatches(parts.cost_output, outputProduct(u, r)) &&
     parts.cost_usd ===
       parts.cost_input! +
         parts.cost_cache_read! +

@@ -228,6 +228,8 @@ function formatCard(c: RateCard): Record<keyof RateCard, string> {
     cache_write_1h: plain(c.cache_write_1h),
     output: plain(c.output),
     web_search: plain(c.web_search),
+    input_audio: plain(c.input_audio),
+    output_audio: plain(c.output_audio),
   };
 }
 

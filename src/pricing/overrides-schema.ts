@@ -74,11 +74,13 @@ const prices = z
     cache_write_mtok: price.optional(),
     cache_write_1h_mtok: price.optional(),
     output_mtok: price.optional(),
+    input_audio_mtok: price.optional(),
+    output_audio_mtok: price.optional(),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, {
     message:
-      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok',
+      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok',
   });
 
 const effective = {

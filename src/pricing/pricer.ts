@@ -342,6 +342,8 @@ function build(
     output_tokens: e.output_tokens,
     reasoning_tokens: e.reasoning_tokens,
     web_search_requests: e.web_search_requests,
+    input_audio_tokens: e.input_audio_tokens,
+    output_audio_tokens: e.output_audio_tokens,
     cost_usd,
     cost_input,
     cost_cache_read,

@@ -28,6 +28,8 @@ export function unpricedEvent(fields: Partial<UnpricedEvent> = {}): UnpricedEven
     output_tokens: 0,
     reasoning_tokens: 0,
     web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

@@ -60,6 +60,8 @@ export function recordToEvent(
     output_tokens: r.output_tokens ?? 0,
     reasoning_tokens: r.reasoning_tokens ?? 0,
     web_search_requests: r.web_search_requests ?? 0,
+    input_audio_tokens: r.input_audio_tokens ?? 0,
+    output_audio_tokens: r.output_audio_tokens ?? 0,
     provider_cost_usd: r.provider_cost_usd ?? null,
     given_cost:
       r.cost_usd === null || r.cost_usd === undefined

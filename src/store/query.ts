@@ -19,6 +19,8 @@ export const COUNT_MEASURES = [
   'output_tokens',
   'reasoning_tokens',
   'web_search_requests',
+  'input_audio_tokens',
+  'output_audio_tokens',
   'requests',
   'events',
 ] as const;

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * Token counts read from a provider's response, in the ledger's convention (input excludes cache), and the web
- * searches its server-side tool ran (each billed a fee: pricing/web-search.ts).
+ * Token counts read from a provider's response, in the ledger's convention (input excludes cache; audio tokens are
+ * parts of input and output), and the web searches its server-side tool ran (each billed a fee:
+ * pricing/web-search.ts).
  */
 export interface MeteredUsage {
   input_tokens: number;
@@ -12,6 +13,9 @@ export interface MeteredUsage {
   output_tokens: number;
   reasoning_tokens: number;
   web_search_requests: number;
+  /** Absent where the API has no audio. */
+  input_audio_tokens?: number;
+  output_audio_tokens?: number;
 }
 
 /** What metering learns from a whole response or a finished stream. */

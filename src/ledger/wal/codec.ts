@@ -8,16 +8,19 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * never acknowledged) from a good record, so replay never reads half an event. Bigints (money, rates) travel as
  * decimal strings so nothing on the cost path ever becomes a float.
  *
- * Version 3 (written now): the JSON is an array, `[3, …every EVENT_FIELDS value in order, rates]`, rates being null
- * or the six rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
+ * Version 4 (written now): the JSON is an array, `[4, …every EVENT_FIELDS value in order, rates]`, rates being null
+ * or the eight rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
  *
- * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 2
- * is version 3 without `web_search_requests` (after `reasoning_tokens`) and without the `web_search` rate, and
- * version 1 an object; both had no web search fee, so they read as 0 searches at a rate of 0.
+ * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 3
+ * is version 4 without `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the
+ * two audio rates; version 2 is version 3 without `web_search_requests` (after `reasoning_tokens`) and without the
+ * `web_search` rate; version 1 is an object. None counted audio apart, so they read as 0 audio tokens with audio rates
+ * equal to the text rates (what the audio rates of a model without audio prices are); versions 2 and 1 had no web
+ * search fee, so they read as 0 searches at a rate of 0.
  */
-const VERSION = 3;
+const VERSION = 4;
 const FIELDS: readonly string[] = EVENT_FIELDS;
 const MONEY_FIELDS = [
   'cost_usd',
@@ -28,9 +31,12 @@ const MONEY_FIELDS = [
   'provider_cost_usd',
 ] as const;
 const RATES_AT = FIELDS.length + 1;
-/** Version 2's length, and where version 3 put `web_search_requests` (its position after reasoning_tokens). */
-const V2_LENGTH = RATES_AT;
+/** Where version 4 put the audio counts (after web_search_requests); version 3's records are 2 shorter. */
+const AUDIO_AT = FIELDS.indexOf('input_audio_tokens') + 1;
+const V3_LENGTH = RATES_AT - 1;
+/** Where version 3 put `web_search_requests` (after reasoning_tokens); version 2's records are 1 shorter. */
 const SEARCHES_AT = FIELDS.indexOf('web_search_requests') + 1;
+const V2_LENGTH = V3_LENGTH - 1;
 
 /**
  * The version-2 record of `e`: every field read by name, in EVENT_FIELDS order (codec tests hold the two equal). A
@@ -71,6 +77,8 @@ function jsonOf(e: UsageEvent): string {
     e.output_tokens,
     e.reasoning_tokens,
     e.web_search_requests,
+    e.input_audio_tokens,
+    e.output_audio_tokens,
     money(e.cost_usd),
     money(e.cost_input),
     money(e.cost_cache_read),
@@ -89,7 +97,7 @@ function jsonOf(e: UsageEvent): string {
 
 const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
-/** A rate card's six rates as decimal strings, worked out once per card (events of one model share it). */
+/** A rate card's eight rates as decimal strings, worked out once per card (events of one model share it). */
 const rateStrings = new WeakMap<RateCard, string[]>();
 function ratesOf(r: RateCard | null | undefined): string[] | null {
   if (r === null || r === undefined) return null;
@@ -102,6 +110,8 @@ function ratesOf(r: RateCard | null | undefined): string[] | null {
       r.cache_write_1h.toString(),
       r.output.toString(),
       r.web_search.toString(),
+      r.input_audio.toString(),
+      r.output_audio.toString(),
     ];
     rateStrings.set(r, s);
   }
@@ -179,12 +189,13 @@ export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
   }
   if (Array.isArray(raw)) {
     if (raw[0] === PATCH) return patchOf(raw, 0);
-    if (raw[0] === 2 && raw.length === V2_LENGTH) return fromArray(fromVersion2(raw));
+    if (raw[0] === 3 && raw.length === V3_LENGTH) return fromArray(fromVersion3(raw));
+    if (raw[0] === 2 && raw.length === V2_LENGTH) return fromArray(fromVersion3(fromVersion2(raw)));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
         'LEDGER_WAL_VERSION',
-        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 2 and 1); run the tokenledger version that wrote it to replay it`,
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 3, 2 and 1); run the tokenledger version that wrote it to replay it`,
       );
     return fromArray(raw);
   }
@@ -197,14 +208,26 @@ export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
  */
 // biome-ignore lint/suspicious/noExplicitAny: a checked v2 record, as fromArray reads it.
 function fromVersion2(a: any[]): any[] {
-  const v3 = [VERSION, ...a.slice(1, SEARCHES_AT), 0, ...a.slice(SEARCHES_AT)];
-  const rates = v3[RATES_AT];
-  if (Array.isArray(rates) && rates.length === RATE_FIELDS.length - 1) v3[RATES_AT] = [...rates, '0'];
+  const v3 = [3, ...a.slice(1, SEARCHES_AT), 0, ...a.slice(SEARCHES_AT)];
+  const rates = v3[V3_LENGTH - 1];
+  if (Array.isArray(rates) && rates.length === 5) v3[V3_LENGTH - 1] = [...rates, '0'];
   return v3;
 }
 
 /**
- * A version-3 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
+ * A version-3 record as version 4: no audio tokens (audio was not counted apart) and, when it has rates, audio
+ * rates equal to its input and output rates (what any token was priced at).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a checked v3 record, as fromArray reads it.
+function fromVersion3(a: any[]): any[] {
+  const v4 = [VERSION, ...a.slice(1, AUDIO_AT), 0, 0, ...a.slice(AUDIO_AT)];
+  const rates = v4[RATES_AT];
+  if (Array.isArray(rates) && rates.length === 6) v4[RATES_AT] = [...rates, rates[0], rates[4]];
+  return v4;
+}
+
+/**
+ * A version-4 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
  * error). Written out, it builds one object of a fixed shape; assigning the names in a loop made a dictionary-mode
  * object per event, ~2 µs more to build and slower for every reader after it (the store's drain reads each field).
  */
@@ -242,26 +265,28 @@ function fromArray(a: any[], cards?: Map<string, RateCard>): UsageEvent {
     output_tokens: a[29],
     reasoning_tokens: a[30],
     web_search_requests: a[31],
-    cost_usd: bigOrNull(a[32]),
-    cost_input: bigOrNull(a[33]),
-    cost_cache_read: bigOrNull(a[34]),
-    cost_cache_write: bigOrNull(a[35]),
-    cost_output: bigOrNull(a[36]),
-    cost_source: a[37],
-    price_version: a[38],
-    provider_cost_usd: bigOrNull(a[39]),
-    energy_j: a[40],
-    energy_source: a[41],
-    status: a[42],
-    error_type: a[43],
-    rates: cardOf(a[44], cards),
+    input_audio_tokens: a[32],
+    output_audio_tokens: a[33],
+    cost_usd: bigOrNull(a[34]),
+    cost_input: bigOrNull(a[35]),
+    cost_cache_read: bigOrNull(a[36]),
+    cost_cache_write: bigOrNull(a[37]),
+    cost_output: bigOrNull(a[38]),
+    cost_source: a[39],
+    price_version: a[40],
+    provider_cost_usd: bigOrNull(a[41]),
+    energy_j: a[42],
+    energy_source: a[43],
+    status: a[44],
+    error_type: a[45],
+    rates: cardOf(a[46], cards),
   };
 }
 
 const bigOrNull = (v: string | null | undefined): bigint | null =>
   v === null || v === undefined ? null : BigInt(v);
 
-/** The rate card of six decimal strings; with `cards`, one object per distinct card (events of a model share it). */
+/** The rate card of eight decimal strings; with `cards`, one object per distinct card (events of a model share it). */
 function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): RateCard | null {
   if (r === null) return null;
   const key = cards === undefined ? '' : r.join(',');
@@ -274,6 +299,8 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
       cache_write_1h: BigInt(r[3]!),
       output: BigInt(r[4]!),
       web_search: BigInt(r[5]!),
+      input_audio: BigInt(r[6]!),
+      output_audio: BigInt(r[7]!),
     };
     cards?.set(key, card);
   }
@@ -282,7 +309,8 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
 
 /**
  * Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). It
- * predates the web search fee: no searches, and a web search rate of 0.
+ * predates the web search fee and audio: no searches and a web search rate of 0, no audio tokens and audio rates
+ * equal to the text rates.
  */
 function fromObject(raw: Record<string, unknown>): UsageEvent {
   for (const f of MONEY_FIELDS) {
@@ -290,10 +318,14 @@ function fromObject(raw: Record<string, unknown>): UsageEvent {
     raw[f] = v === null || v === undefined ? null : BigInt(v as string);
   }
   raw.web_search_requests ??= 0;
+  raw.input_audio_tokens ??= 0;
+  raw.output_audio_tokens ??= 0;
   if (raw.rates !== null && raw.rates !== undefined) {
     const r = raw.rates as Record<string, string>;
     const rates = {} as RateCard;
     for (const f of RATE_FIELDS) rates[f] = BigInt(r[f] ?? '0');
+    rates.input_audio = rates.input;
+    rates.output_audio = rates.output;
     raw.rates = rates;
   } else raw.rates = null;
   return raw as unknown as UsageEvent;

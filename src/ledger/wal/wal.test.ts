@@ -129,7 +129,45 @@ const V2_RECORD =
   '"3432500000","2502500000","160000000","0","770000000","computed","genai-prices@0.1.8",null,null,null,"ok",null,' +
   '["2500000000000000000","1250000000000000000","2500000000000000000","2500000000000000000","10000000000000000000"]]';
 
+/**
+ * A record exactly as tokenledger wrote it before it counted audio tokens (version 3, written by 1ba1ef7: no
+ * `input_audio_tokens` and `output_audio_tokens` after `web_search_requests`, six rates): a gpt-audio call of 1,200
+ * input and 300 output tokens at $2.50 / $10 per 1M: 3,000,000,000 + 3,000,000,000 = 6,000,000,000 pico-dollars.
+ */
+const V3_RECORD =
+  '[3,"00000000000000a3","gateway",null,0,1759320000000000,null,null,null,null,null,null,null,null,null,null,null,' +
+  '{},"openai","gpt-audio","gpt-audio","chat",null,null,1,1200,0,0,0,300,0,0,' +
+  '"6000000000","3000000000","0","0","3000000000","computed","genai-prices@0.1.8",null,null,null,"ok",null,' +
+  '["2500000000000000000","2500000000000000000","2500000000000000000","2500000000000000000","10000000000000000000",' +
+  '"10000000000000000000"]]';
+
 describe('codec versions', () => {
+  it('reads a version-3 record as a call with no audio tokens, its audio rates its text rates', () => {
+    const e = decodeRecord(logLine(V3_RECORD, false))!;
+    expect(e).toMatchObject({
+      event_id: '00000000000000a3',
+      input_tokens: 1200,
+      output_tokens: 300,
+      web_search_requests: 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
+      cost_usd: 6_000_000_000n,
+      cost_input: 3_000_000_000n,
+      cost_output: 3_000_000_000n,
+      status: 'ok',
+      error_type: null,
+    });
+    expect(e.rates).toMatchObject({
+      input: 2_500_000_000_000_000_000n,
+      output: 10_000_000_000_000_000_000n,
+      web_search: 10_000_000_000_000_000_000n,
+      input_audio: 2_500_000_000_000_000_000n,
+      output_audio: 10_000_000_000_000_000_000n,
+    });
+    // Written again, it is the same event in version 4.
+    expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
+  });
+
   it('reads a version-2 record as a call with no web searches, priced at a web search rate of 0', () => {
     const e = decodeRecord(logLine(V2_RECORD, false))!;
     expect(e).toMatchObject({
@@ -152,15 +190,17 @@ describe('codec versions', () => {
       cache_write_1h: 2_500_000_000_000_000_000n,
       output: 10_000_000_000_000_000_000n,
       web_search: 0n,
+      input_audio: 2_500_000_000_000_000_000n,
+      output_audio: 10_000_000_000_000_000_000n,
     });
-    // Written again, it is the same event in version 3.
+    // Written again, it is the same event in version 4.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
-  it('writes the positional version 3, about half the bytes of version 1', () => {
+  it('writes the positional version 4, about half the bytes of version 1', () => {
     const e = event(3);
     const line = encodeRecord(e);
-    expect(line.toString('utf8', 9, 12)).toBe('[3,');
+    expect(line.toString('utf8', 9, 12)).toBe('[4,');
     expect(line.length).toBeLessThan(v1Line(e).length * 0.6);
   });
 
@@ -175,20 +215,29 @@ describe('codec versions', () => {
   });
 
   it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
-    const body = Buffer.from(JSON.stringify([4, 'x']));
+    const body = Buffer.from(JSON.stringify([5, 'x']));
     const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
     expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
   });
 });
 
-/** The version-3 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
+/** The version-4 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
 function byFieldList(e: UsageEvent): string {
   const o = e as unknown as Record<string, unknown>;
-  const a: unknown[] = [3, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
+  const a: unknown[] = [4, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
   const r = e.rates;
   a.push(
     r
-      ? [r.input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output, r.web_search].map(String)
+      ? [
+          r.input,
+          r.cache_read,
+          r.cache_write_5m,
+          r.cache_write_1h,
+          r.output,
+          r.web_search,
+          r.input_audio,
+          r.output_audio,
+        ].map(String)
       : null,
   );
   return JSON.stringify(a);
@@ -217,6 +266,8 @@ describe('encodeRecord', () => {
       cache_write_5m_tokens: 3,
       cache_write_1h_tokens: 4,
       web_search_requests: 6,
+      input_audio_tokens: 7,
+      output_audio_tokens: 8,
       provider_cost_usd: 123_456_789n,
       energy_j: 1.5,
       energy_source: 'estimated',
@@ -266,8 +317,8 @@ describe('decodeRecords', () => {
   });
 
   it('throws on bytes that are not records this process encoded', () => {
-    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-3/);
-    expect(() => decodeRecords(Buffer.from('00000000 [3,'))).toThrow();
+    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-4/);
+    expect(() => decodeRecords(Buffer.from('00000000 [4,'))).toThrow();
   });
 });
 
@@ -437,7 +488,7 @@ describe('openWal', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('replays, after a crash, a log the previous version wrote (version 2) beside version-3 records, into a real ledger', async () => {
+  it('replays, after a crash, a log older versions wrote (versions 2 and 3) beside version-4 records, into a real ledger', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     // gpt-4o with 3 searches: 1,002 × $2.50 + 128 × $1.25 + 77 × $10 per 1M tokens = $0.003435, + 3 × $0.01 = $0.033435.
     const searched = pricer.price(
@@ -456,11 +507,11 @@ describe('openWal', () => {
     expect(searched.cost_usd).toBe(33_435_000_000n);
     await writeFile(
       join(dir, 'seg-0000000000000001.wal'),
-      Buffer.concat([logLine(V2_RECORD), encodeRecord(searched)]),
+      Buffer.concat([logLine(V2_RECORD), logLine(V3_RECORD), encodeRecord(searched)]),
     );
     const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
     const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0, patches: 0 });
+    expect(wal.replayed).toEqual({ segments: 1, events: 3, inserted: 3, bad: 0, refused: 0, patches: 0 });
     const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
     expect(byId.get('00000000000000a1')).toMatchObject({
       web_search_requests: 0,
@@ -472,8 +523,14 @@ describe('openWal', () => {
       cost_usd: 33_435_000_000n,
       rates: expect.objectContaining({ web_search: 10n * 10n ** 18n }),
     });
+    expect(byId.get('00000000000000a3')).toMatchObject({
+      input_audio_tokens: 0,
+      cost_usd: 6_000_000_000n,
+      rates: expect.objectContaining({ input_audio: 2_500_000_000_000_000_000n }),
+    });
     const { totals } = await store.query({ dimensions: [] });
-    expect([totals.cost_usd, totals.web_search_requests]).toEqual([36_867_500_000n, 3]);
+    // 3,432,500,000 + 6,000,000,000 + 33,435,000,000
+    expect([totals.cost_usd, totals.web_search_requests]).toEqual([42_867_500_000n, 3]);
     await wal.close();
     await store.close();
   });

@@ -175,6 +175,8 @@ function readLine(
     route_id: null,
     requests: 1,
     ...tokens.usage,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

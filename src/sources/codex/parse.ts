@@ -292,6 +292,8 @@ class RolloutState {
       requests: 1,
       ...tokens,
       web_search_requests: 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
       energy_j: null,
       energy_source: null,
       status: 'ok',

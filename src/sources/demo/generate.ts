@@ -89,6 +89,8 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
         output_tokens: s.output,
         reasoning_tokens: s.reasoning,
         web_search_requests: 0,
+        input_audio_tokens: 0,
+        output_audio_tokens: 0,
         energy_j: null,
         energy_source: null,
         status: s.status,

@@ -107,6 +107,8 @@ export function messageEvent(
     output_tokens: output + thoughts,
     reasoning_tokens: thoughts,
     web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

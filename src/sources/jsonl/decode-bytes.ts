@@ -24,6 +24,9 @@ const TS = INDEX.get('ts')!;
 const MODEL = INDEX.get('model')!;
 const OUTPUT = INDEX.get('output_tokens')!;
 const REASONING = INDEX.get('reasoning_tokens')!;
+const INPUT = INDEX.get('input_tokens')!;
+const INPUT_AUDIO = INDEX.get('input_audio_tokens')!;
+const OUTPUT_AUDIO = INDEX.get('output_audio_tokens')!;
 /** Which fields' strings are looked up by their bytes: not the ids and refs, which do not repeat. */
 const INTERNED = FIELDS.map((f) => f !== 'event_id' && f !== 'source_ref');
 
@@ -177,8 +180,9 @@ export class CanonicalByteDecoder {
     // A record without an id of its own is identified by its content (canonical.ts), which needs the parsed object.
     const id = values[EVENT_ID];
     if (typeof id !== 'string' || id === '') return null;
-    if (((values[REASONING] as number | undefined) ?? 0) > ((values[OUTPUT] as number | undefined) ?? 0))
-      return null;
+    // Parts larger than their whole: the text path says which.
+    const n = (i: number) => (values[i] as number | undefined) ?? 0;
+    if (n(REASONING) > n(OUTPUT) || n(OUTPUT_AUDIO) > n(OUTPUT) || n(INPUT_AUDIO) > n(INPUT)) return null;
     const r = toRecord(values);
     return recordToEvent(r, r, 'jsonl', `${this.ctx.path}:${lineNo}`, this.ctx);
   }
@@ -489,22 +493,24 @@ function toRecord(v: unknown[]): CanonicalRecord {
     output_tokens: v[24],
     reasoning_tokens: v[25],
     web_search_requests: v[26],
-    cost_usd: v[27],
-    cost_input: v[28],
-    cost_cache_read: v[29],
-    cost_cache_write: v[30],
-    cost_output: v[31],
-    provider_cost_usd: v[32],
-    duration_ms: v[33],
-    ttft_ms: v[34],
-    energy_j: v[35],
-    ts: v[36],
-    model: v[37],
-    tags: v[38],
-    ingested_at: v[39],
-    cost_source: v[40],
-    energy_source: v[41],
-    status: v[42],
+    input_audio_tokens: v[27],
+    output_audio_tokens: v[28],
+    cost_usd: v[29],
+    cost_input: v[30],
+    cost_cache_read: v[31],
+    cost_cache_write: v[32],
+    cost_output: v[33],
+    provider_cost_usd: v[34],
+    duration_ms: v[35],
+    ttft_ms: v[36],
+    energy_j: v[37],
+    ts: v[38],
+    model: v[39],
+    tags: v[40],
+    ingested_at: v[41],
+    cost_source: v[42],
+    energy_source: v[43],
+    status: v[44],
   } as CanonicalRecord;
 }
 

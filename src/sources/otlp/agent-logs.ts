@@ -58,6 +58,8 @@ const claudeCode: Reader = (a) => {
       output_tokens: t.output_tokens!,
       reasoning_tokens: 0,
       web_search_requests: 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
     },
     idParts:
       requestId !== null

@@ -29,6 +29,8 @@ export function usageOf(t: {
     output_tokens: t.reasoningSeparate || t.reasoning > t.output ? t.output + t.reasoning : t.output,
     reasoning_tokens: t.reasoning,
     web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
   };
 }
 

@@ -41,6 +41,8 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     output_tokens: a<number>(),
     reasoning_tokens: a<number>(),
     web_search_requests: a<number>(),
+    input_audio_tokens: a<number>(),
+    output_audio_tokens: a<number>(),
     cost_usd: a<bigint | null>(),
     cost_input: a<bigint | null>(),
     cost_cache_read: a<bigint | null>(),
@@ -87,6 +89,8 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     f.output_tokens[i] = e.output_tokens;
     f.reasoning_tokens[i] = e.reasoning_tokens;
     f.web_search_requests[i] = e.web_search_requests;
+    f.input_audio_tokens[i] = e.input_audio_tokens;
+    f.output_audio_tokens[i] = e.output_audio_tokens;
     f.cost_usd[i] = e.cost_usd;
     f.cost_input[i] = e.cost_input;
     f.cost_cache_read[i] = e.cost_cache_read;

@@ -24,6 +24,9 @@
  * though, and DuckDB takes ~2 ms more to plan it: an append's batch (a few hundred events from the gateway, whose
  * statements are mostly planning) prices without them (`shortcuts: false`).
  *
+ * Audio tokens are parts of input and output (ledger/event.ts): the input part sums (input − audio input) at the
+ * input rate and audio input at its own, as cache writes sum their two kinds; output likewise.
+ *
  * The web search fee is priced the same way, as one more sum (FEE_PARTS), and added to cost_usd only: it has no
  * column of its own (pricing/cost.ts). Its rate is per 1,000 searches; rate_cards holds its split ×1000 (per million
  * searches, rate-cards.ts), so the one formula with its one divisor, 10^12, prices it too.
@@ -34,19 +37,35 @@ import { RATE_FIELDS } from '../../ledger/event.js';
 export const RATE_NAMES = RATE_FIELDS;
 export type RateName = (typeof RATE_NAMES)[number];
 
-/** The token column each rate applies to, per cost part (cache writes share one part, rounded once). */
+/**
+ * The tokens each rate applies to, per cost part (cache writes share one part, rounded once; so do text and audio):
+ * a column, or a column less its part (`input_tokens - input_audio_tokens`).
+ */
 export const COST_PARTS: Record<
   'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output',
   [string, RateName][]
 > = {
-  cost_input: [['input_tokens', 'input']],
+  cost_input: [
+    ['input_tokens - input_audio_tokens', 'input'],
+    ['input_audio_tokens', 'input_audio'],
+  ],
   cost_cache_read: [['cache_read_tokens', 'cache_read']],
   cost_cache_write: [
     ['cache_write_5m_tokens', 'cache_write_5m'],
     ['cache_write_1h_tokens', 'cache_write_1h'],
   ],
-  cost_output: [['output_tokens', 'output']],
+  cost_output: [
+    ['output_tokens - output_audio_tokens', 'output'],
+    ['output_audio_tokens', 'output_audio'],
+  ],
 };
+
+/** COST_PARTS' tokens as SQL on relation `t`, parenthesised: `(t.input_tokens - t.input_audio_tokens)`. */
+const tokensOf = (t: string, tokens: string): string =>
+  `(${tokens
+    .split(' - ')
+    .map((c) => `${t}.${c}`)
+    .join(' - ')})`;
 
 /** What cost_usd holds beyond its parts: the usage column and rate of each fee (priced as a part is, not kept). */
 export const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search']]];
@@ -80,8 +99,10 @@ export function pricedSelectSql(o: {
     ...MONEY.map((m) => `${o.given(m)} AS _g_${m}`),
     ...parts.flatMap((pairs, i) => {
       const sum = (f: (t: string, rate: string) => string) =>
-        pairs.map(([t, rate]) => f(`${o.e}.${t}`, `${o.r}.${rate}`)).join(' + ');
-      const small = pairs.map(([t, rate]) => `${o.e}.${t} < ${SMALL} AND ${o.r}.${rate}_a < ${SMALL}`);
+        pairs.map(([t, rate]) => f(tokensOf(o.e, t), `${o.r}.${rate}`)).join(' + ');
+      const small = pairs.map(
+        ([t, rate]) => `${tokensOf(o.e, t)} < ${SMALL} AND ${o.r}.${rate}_a < ${SMALL}`,
+      );
       // NULL rates (unpriced) are not whole: they take the full formula, which yields NULL.
       const whole = pairs.map(([, rate]) => `${o.r}.${rate}_b1 = 0 AND ${o.r}.${rate}_b0 = 0`).join(' AND ');
       const rounded = (sql: string) => (shortcuts ? `CASE WHEN ${whole} THEN 0 ELSE ${sql} END` : sql);
@@ -146,11 +167,11 @@ export function wholeRatesSql(r: string): string {
 export function summedCostSql(t: string, r: string): string[] {
   const parts = Object.entries(COST_PARTS).map(
     ([name, pairs]) =>
-      `${pairs.map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`).join(' + ')} AS ${name}`,
+      `${pairs.map(([tokens, rate]) => `${tokensOf(t, tokens)}::HUGEINT * ${r}.${rate}_a`).join(' + ')} AS ${name}`,
   );
   const total = [...Object.values(COST_PARTS), ...FEE_PARTS]
     .flat()
-    .map(([tokens, rate]) => `${t}.${tokens}::HUGEINT * ${r}.${rate}_a`)
+    .map(([tokens, rate]) => `${tokensOf(t, tokens)}::HUGEINT * ${r}.${rate}_a`)
     .join(' + ');
   return [`${total} AS cost_usd`, ...parts];
 }

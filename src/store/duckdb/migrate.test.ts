@@ -11,16 +11,20 @@ import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { SCHEMA_VERSION } from './schema.js';
 
-/** A ledger that tokenledger wrote at schema 5, exported as text (test/fixtures/ledger-schema-5/README.md). */
-const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/ledger-schema-5', import.meta.url));
+/** Ledgers that tokenledger wrote at schemas 5 and 6, exported as text (test/fixtures/ledger-schema-N/README.md). */
+const fixture = (version: number) =>
+  fileURLToPath(new URL(`../../../test/fixtures/ledger-schema-${version}`, import.meta.url));
+const FIXTURE = fixture(5);
 
-/** A new ledger file holding exactly what the schema-5 fixture holds, loaded by DuckDB alone. */
-async function schema5Ledger(): Promise<string> {
+/** A new ledger file holding exactly what the schema-N fixture holds, loaded by DuckDB alone. */
+async function ledgerAt(version: number): Promise<string> {
+  const dir = fixture(version);
   const path = freshLedgerPath('tl-migrate-');
-  const load = readFileSync(`${FIXTURE}/load.sql`, 'utf8').replaceAll('{{DIR}}', FIXTURE);
-  await sql(path, readFileSync(`${FIXTURE}/schema.sql`, 'utf8'), load);
+  const load = readFileSync(`${dir}/load.sql`, 'utf8').replaceAll('{{DIR}}', dir);
+  await sql(path, readFileSync(`${dir}/schema.sql`, 'utf8'), load);
   return path;
 }
+const schema5Ledger = () => ledgerAt(5);
 
 /** The report's total cost and searches from the rollup, and the same from raw events (route_id is not in it). */
 async function totals(store: Store) {
@@ -147,6 +151,88 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
     });
     const billed = await store.query({ dimensions: [], billed: true });
     expect(billed.totals.billed_cost_usd).toBe(96_035_000_000n);
+    await store.close();
+  });
+});
+
+/** The report's total cost and audio tokens, from the rollup and from raw events. */
+async function audioTotals(store: Store) {
+  const q: Query = { dimensions: [] };
+  const [rolled, raw] = await Promise.all([
+    store.query(q),
+    store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
+  ]);
+  const of = (t: typeof rolled.totals) => [t.cost_usd, t.input_audio_tokens, t.output_audio_tokens];
+  return { rollup: of(rolled.totals), raw: of(raw.totals) };
+}
+
+const GPT_AUDIO_EVENT = 'a7a098b2715a99ff';
+
+describe('migrating a schema-6 ledger to schema 7 (audio tokens)', () => {
+  it('keeps every cost as it was, moves the usage export audio tags into the counts, and lays the file out as a new one', async () => {
+    const path = await ledgerAt(6);
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['6']]);
+
+    const store = await createDuckDbStore(path);
+    const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
+    // The gpt-audio result kept its audio counts as tags and was priced at the text rates ($2.50 / $10 per 1M):
+    // 12,000 × 2.5 + 3,000 × 10 = $0.06. Its counts are now the columns; its cost and its card are what they were,
+    // the card's audio rates its text rates.
+    expect(byId.get(GPT_AUDIO_EVENT)).toMatchObject({
+      input_tokens: 12_000,
+      input_audio_tokens: 8_000,
+      output_tokens: 3_000,
+      output_audio_tokens: 2_000,
+      cost_usd: 60_000_000_000n,
+      rates: expect.objectContaining({
+        input: 2_500_000_000_000_000_000n,
+        input_audio: 2_500_000_000_000_000_000n,
+        output: 10_000_000_000_000_000_000n,
+        output_audio: 10_000_000_000_000_000_000n,
+      }),
+    });
+    expect(byId.get('00000000000000c1')).toMatchObject({ input_audio_tokens: 0, cost_usd: 11_100_000_000n });
+    // 11,100,000,000 + 20,000,000,000 + 45,000,000,000 + 60,000,000,000, from the rollup and from events.
+    expect(await audioTotals(store)).toEqual({
+      rollup: [136_100_000_000n, 8_000, 2_000],
+      raw: [136_100_000_000n, 8_000, 2_000],
+    });
+    await store.close();
+
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([
+      [String(SCHEMA_VERSION)],
+    ]);
+    const fresh = freshLedgerPath('tl-migrate-new-');
+    await (await createDuckDbStore(fresh)).close();
+    expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+  });
+
+  it('a reprice prices the audio at the audio rates, and audits the change', async () => {
+    const path = await ledgerAt(6);
+    const store = await createDuckDbStore(path);
+    const summary = await store.reprice({}, repriceWith(pricer), Date.parse('2026-04-01T00:00:00Z') * 1000);
+    // gpt-audio at $32 / $64 per 1M audio tokens: input 4,000 × 2.5 + 8,000 × 32 = $0.266, output 1,000 × 10 +
+    // 2,000 × 64 = $0.138: $0.404 where $0.06 was billed.
+    expect(summary).toEqual({
+      examined: 4,
+      changed: 1,
+      old_cost_usd: 136_100_000_000n,
+      new_cost_usd: 480_100_000_000n,
+    });
+    const repriced = (await store.events({ limit: 10 })).find((e) => e.event_id === GPT_AUDIO_EVENT)!;
+    expect(repriced).toMatchObject({
+      cost_input: 266_000_000_000n,
+      cost_output: 138_000_000_000n,
+      cost_usd: 404_000_000_000n,
+      rates: expect.objectContaining({
+        input_audio: 32_000_000_000_000_000_000n,
+        output_audio: 64_000_000_000_000_000_000n,
+      }),
+    });
+    expect(await audioTotals(store)).toEqual({
+      rollup: [480_100_000_000n, 8_000, 2_000],
+      raw: [480_100_000_000n, 8_000, 2_000],
+    });
     await store.close();
   });
 });

@@ -2,7 +2,6 @@ import { CONTEXT_COLUMNS, isContextColumn, sameContext } from './contexts.js';
 import { RATE_COLUMNS } from './rate-cards.js';
 import { markSplitSessions, rebuildRollupDays } from './rollup.js';
 import {
-  ADDED_COLUMNS,
   CONTEXT_TABLE_COLUMNS,
   q,
   ROLLUP_TABLES,
@@ -113,70 +112,130 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
 }
 
 /**
- * Schema 5 → 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
+ * Schema 5 → 6 → 7: columns added to tables that already held rows, in one transaction with the new version.
+ *
+ * Schema 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
  * whole and split columns). Every event and card written before had no web search fee, so the columns are added
  * filled with 0 (ALTER TABLE … ADD COLUMN … DEFAULT 0, then NOT NULL and no default, as a new file declares them):
  * nothing is recomputed, and every cost and rollup row stays exactly what it was. Usage-report events, which kept
  * their searches in a tag, have the count moved into the column and their days' rollup rows rebuilt; their cost is
  * still without the fee, which `tokenledger reprice` adds (docs/pricing.md, "Web search").
  *
+ * Schema 7: events and the rollups count `input_audio_tokens` and `output_audio_tokens` (parts of input and output),
+ * and rate cards carry the `input_audio` and `output_audio` rates. Every event written before was priced with audio
+ * at the text rates, so the counts are added as 0 and each card's audio rates are its input and output rates (what a
+ * model without audio prices gets): no cost changes. OpenAI usage-export events, which kept their audio counts in
+ * tags, have them moved into the columns (at most the event's input and output tokens) and their days' rollup rows
+ * rebuilt; their cost is still the text-rate one until `tokenledger reprice` (docs/pricing.md, "Audio").
+ *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
- * try. Only from schema 5 is it the whole migration, and then it records the version itself.
+ * try. Only from schema 5 or 6 is it the whole migration, and then it records the version itself.
  */
-export async function migrateWebSearch(s: DuckDbSession, from: number): Promise<void> {
-  const added: [string, string, string][] = [
-    ...['events', ...ROLLUP_TABLES.map((t) => t.table)].flatMap((table) =>
-      ADDED_COLUMNS.map((c): [string, string, string] => [table, c, 'BIGINT']),
-    ),
-    ...RATE_COLUMNS.filter((c) => c.startsWith('web_search')).map((c): [string, string, string] => [
-      'rate_cards',
-      c,
-      c === 'web_search' ? 'HUGEINT' : 'BIGINT',
-    ]),
-  ];
-  await s.transaction('migrating the ledger to schema 6', async () => {
-    const step = (sql: string) => s.run('migrating the ledger to schema 6', sql);
-    for (const [table, column, type] of added) {
-      await step(`ALTER TABLE IF EXISTS ${table} ADD COLUMN IF NOT EXISTS ${q(column)} ${type} DEFAULT 0`);
-      await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
-      await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
-    }
-    // The Admin API usage report's searches were a tag before they were counted: the count moves into the column.
-    // Costs stay as they were (the cards say a web search rate of 0), until `tokenledger reprice` adds the fee; the
-    // days of those events are marked for their rollup rows to be rebuilt (store open), counting the searches.
+export async function migrateAddedColumns(s: DuckDbSession, from: number): Promise<void> {
+  const what = `migrating the ledger to schema ${SCHEMA_VERSION}`;
+  await s.transaction(what, async () => {
+    const step = (sql: string) => s.run(what, sql);
     const tables = new Set(
       (
         await s.rows(
-          'migrating the ledger to schema 6',
+          what,
           `SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()`,
         )
       ).map((r) => String(r[0])),
     );
-    const tag = (t: string) => `TRY_CAST(map_extract_value(${t}.tags, '${LEGACY_SEARCH_TAG}') AS BIGINT)`;
+    // Every ALTER before any UPDATE: DuckDB refuses to commit a table altered after it was updated in the same
+    // transaction, and to alter a table with an index (rate_cards' key) once it has updates pending.
+    if (from <= 5) await addColumns(step, ['web_search_requests'], ['web_search']);
+    const audioRates = ['input_audio', 'output_audio'];
+    const cardsHadAudio =
+      (
+        await s.rows(
+          what,
+          `SELECT count(*) FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_name = 'rate_cards' AND column_name = 'input_audio'`,
+        )
+      )[0]![0] !== 0n;
+    await addColumns(step, ['input_audio_tokens', 'output_audio_tokens'], audioRates);
+    // A card's audio rates are its text rates, whole and split (rate-cards.ts RATE_COLUMNS); only when they are new.
+    const filled = RATE_COLUMNS.filter((c) => audioRates.some((r) => c === r || c.startsWith(`${r}_`)));
+    if (tables.has('rate_cards') && !cardsHadAudio)
+      await step(
+        `UPDATE rate_cards SET ${filled.map((c) => `${q(c)} = ${q(c.replace(/^(input|output)_audio/, '$1'))}`).join(', ')}`,
+      );
+    if (from <= 5)
+      await countFromTag(step, tables, USAGE_REPORT_SOURCE, [
+        ['web_search_requests', LEGACY_SEARCH_TAG, null],
+      ]);
+    await countFromTag(step, tables, OPENAI_USAGE_SOURCE, [
+      ['input_audio_tokens', 'input_audio_tokens', 'input_tokens'],
+      ['output_audio_tokens', 'output_audio_tokens', 'output_tokens'],
+    ]);
+    if (from >= 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
+  });
+}
+
+/**
+ * Adds the usage columns `counts` to events and every rollup, and the rates `rates` (whole and split) to rate_cards,
+ * all filled with 0 and then declared as a new file declares them.
+ */
+async function addColumns(
+  step: (sql: string) => Promise<unknown>,
+  counts: readonly string[],
+  rates: readonly string[],
+): Promise<void> {
+  const added: [string, string, string][] = [
+    ...['events', ...ROLLUP_TABLES.map((t) => t.table)].flatMap((table) =>
+      counts.map((c): [string, string, string] => [table, c, 'BIGINT']),
+    ),
+    ...RATE_COLUMNS.filter((c) => rates.some((r) => c === r || c.startsWith(`${r}_`))).map(
+      (c): [string, string, string] => ['rate_cards', c, rates.includes(c) ? 'HUGEINT' : 'BIGINT'],
+    ),
+  ];
+  for (const [table, column, type] of added) {
+    await step(`ALTER TABLE IF EXISTS ${table} ADD COLUMN IF NOT EXISTS ${q(column)} ${type} DEFAULT 0`);
+    await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
+    await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
+  }
+}
+
+/**
+ * Moves counts a source kept in tags into their columns, `[column, tag, whole]` (the count is at most the column
+ * `whole` when one is named), for the events of `source`, and marks their days for the rollup rows to be rebuilt.
+ */
+async function countFromTag(
+  step: (sql: string) => Promise<unknown>,
+  tables: ReadonlySet<string>,
+  source: string,
+  moves: readonly [string, string, string | null][],
+): Promise<void> {
+  const tag = (t: string, name: string) => `TRY_CAST(map_extract_value(${t}.tags, '${name}') AS BIGINT)`;
+  const value = (t: string, name: string, whole: string | null) =>
+    whole === null ? tag(t, name) : `least(${tag(t, name)}, events.${q(whole)})`;
+  for (const [column, name, whole] of moves) {
     if (!tables.has('contexts'))
       // Schema 1: tags still in events; the rollup is rebuilt by the step that follows (migrateToContexts).
       await step(
-        `UPDATE events SET web_search_requests = ${tag('events')}
-         WHERE source = '${USAGE_REPORT_SOURCE}' AND ${tag('events')} > 0`,
+        `UPDATE events SET ${q(column)} = ${value('events', name, whole)}
+         WHERE source = '${source}' AND ${tag('events', name)} > 0`,
       );
-    else {
+    else
       await step(
-        `UPDATE events SET web_search_requests = ${tag('c')} FROM contexts c
-         WHERE c.context_id = events.context_id AND c.source = '${USAGE_REPORT_SOURCE}' AND ${tag('c')} > 0`,
+        `UPDATE events SET ${q(column)} = ${value('c', name, whole)} FROM contexts c
+         WHERE c.context_id = events.context_id AND c.source = '${source}' AND ${tag('c', name)} > 0`,
       );
-      // Schema 2 has no rollup_dirty: its step rebuilds the whole rollup.
-      if (tables.has('rollup_dirty'))
-        await step(
-          `INSERT INTO rollup_dirty SELECT DISTINCT date_trunc('day', e.ts) FROM events e
-           JOIN contexts c ON c.context_id = e.context_id
-           WHERE c.source = '${USAGE_REPORT_SOURCE}' AND e.web_search_requests > 0`,
-        );
-    }
-    if (from === 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
-  });
+  }
+  // Schema 2 has no rollup_dirty: its step rebuilds the whole rollup.
+  if (tables.has('contexts') && tables.has('rollup_dirty'))
+    await step(
+      `INSERT INTO rollup_dirty SELECT DISTINCT date_trunc('day', e.ts) FROM events e
+       JOIN contexts c ON c.context_id = e.context_id
+       WHERE c.source = '${source}' AND (${moves.map(([column]) => `e.${q(column)} > 0`).join(' OR ')})`,
+    );
 }
 
 /** The tag the usage report's searches were kept in before schema 6 (sources/anthropic-usage/messages.ts). */
 const LEGACY_SEARCH_TAG = 'web_search_requests';
 const USAGE_REPORT_SOURCE = 'anthropic-usage';
+/** OpenAI's usage export kept its audio counts in tags of the columns' names before schema 7. */
+const OPENAI_USAGE_SOURCE = 'openai-usage';

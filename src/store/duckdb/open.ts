@@ -7,11 +7,11 @@ import { storeError } from '../errors.js';
 import { RATE_NAMES } from './cost-sql.js';
 import { duckdb } from './duckdb-api.js';
 import {
+  migrateAddedColumns,
   migrateRollupExtra,
   migrateSessionRollup,
   migrateSessionSplit,
   migrateToContexts,
-  migrateWebSearch,
 } from './migrate.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { connectionSchemaSql, fileSchemaHash, SCHEMA_VERSION, schemaSql } from './schema.js';
@@ -115,7 +115,7 @@ export async function openLedger(
       `${Math.floor((totalmem() * 0.8) / 2 ** 20)}MB`,
     ]);
     // First whatever the older version: the steps below build today's tables, which have its columns (migrate.ts).
-    if (version >= 1) await migrateWebSearch(session, version);
+    if (version >= 1) await migrateAddedColumns(session, version);
     if (version === 1) await migrateToContexts(session);
     else if (version === 2) await migrateRollupExtra(session);
     else if (version === 3) await migrateSessionRollup(session);

@@ -30,14 +30,14 @@ import { RATE_COLUMNS } from './rate-cards.js';
  * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split; 6: events and
  * rollups count web_search_requests, rate cards carry the web_search rate).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
- * Columns a migration added to tables that already held rows (migrate.ts, migrateWebSearch). ALTER TABLE … ADD COLUMN
+ * Columns a migration added to tables that already held rows (migrate.ts, migrateAddedColumns). ALTER TABLE … ADD COLUMN
  * appends them, so tables created new put them last too: a migrated file and a new one then have one layout, which
  * matters because events and rollup rows are inserted, and the rollup's two tables unioned, by position.
  */
-export const ADDED_COLUMNS = ['web_search_requests'] as const;
+export const ADDED_COLUMNS = ['web_search_requests', 'input_audio_tokens', 'output_audio_tokens'] as const;
 const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
 const addedLast = (cols: readonly (readonly [string, string])[]) => [
   ...cols.filter(([n]) => !added(n)),

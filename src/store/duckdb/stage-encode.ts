@@ -85,6 +85,13 @@ function prepare(
         );
       }
     }
+    // Audio tokens are parts of input and output (ledger/event.ts): more than the whole would price a negative rest.
+    if (f.input_audio_tokens[i]! > f.input_tokens[i]! || f.output_audio_tokens[i]! > f.output_tokens[i]!) {
+      throw storeError(
+        'STORE_BAD_EVENT',
+        `${whereIs(e, i)}: input_audio_tokens and output_audio_tokens are parts of input_tokens and output_tokens, so neither can exceed it`,
+      );
+    }
     if (!STATUSES.includes(f.status[i]!) || !COST_SOURCES.includes(f.cost_source[i]!)) {
       throw storeError(
         'STORE_BAD_EVENT',

@@ -75,6 +75,8 @@ export const ROLLUP_MEASURES = [
   'output_tokens',
   'reasoning_tokens',
   'web_search_requests',
+  'input_audio_tokens',
+  'output_audio_tokens',
   'cost_usd',
   'cost_input',
   'cost_cache_read',

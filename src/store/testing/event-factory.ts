@@ -24,6 +24,8 @@ export function card(
   write1h: string,
   output: string,
   webSearch = '0',
+  inputAudio = input,
+  outputAudio = output,
 ): RateCard {
   return {
     input: rate(input),
@@ -32,12 +34,14 @@ export function card(
     cache_write_1h: rate(write1h),
     output: rate(output),
     web_search: rate(webSearch),
+    input_audio: rate(inputAudio),
+    output_audio: rate(outputAudio),
   };
 }
 
 export const CARDS = {
   sonnet: card('3', '0.3', '3.75', '6', '15', '10'),
-  gpt: card('1.25', '0.125', '0', '0', '10', '25'),
+  gpt: card('1.25', '0.125', '0', '0', '10', '25', '32', '64'),
   // Discounted by an odd percentage: parts (and the search fee) need rounding.
   discounted: card(
     '2.497777777777777777',
@@ -46,6 +50,8 @@ export const CARDS = {
     '4.99',
     '12.488888888888888889',
     '8.325925925925925926',
+    '31.971555555555555555',
+    '63.943111111111111111',
   ),
   // a·10^12 + 5·10^11: every odd token count lands exactly half-way (both quotient parities occur). The search rate
   // is per 1,000, so its ×1000 is of that form: an odd number of searches is a tie too.
@@ -56,6 +62,8 @@ export const CARDS = {
     cache_write_1h: E12 / 2n,
     output: 1_000_000n * E12 + E12 / 2n,
     web_search: 7n * 10n ** 9n + 5n * 10n ** 8n,
+    input_audio: 11n * E12 + E12 / 2n,
+    output_audio: 13n * E12 + E12 / 2n,
   },
 } satisfies Record<string, RateCard>;
 
@@ -86,6 +94,8 @@ export function makeEvent(n: number, o: Partial<UsageEvent> = {}): UsageEvent {
     output_tokens: 300,
     reasoning_tokens: 0,
     web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
   };
   const merged = { ...usage, ...o };
   const cost = rates ? costOf(merged, rates) : null;
@@ -161,8 +171,15 @@ export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
       reasoning_tokens: 0,
       // From the index, not the generator: the events' other fields stay what they were before searches existed.
       web_search_requests: i % 7 === 3 ? (i % 5) + 1 : 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
     };
     usage.reasoning_tokens = Math.floor(usage.output_tokens * r() * 0.5);
+    // Also from the index: parts of input and output, odd counts included (the tie card rounds them).
+    if (i % 9 === 4) {
+      usage.input_audio_tokens = Math.ceil(usage.input_tokens / 3);
+      usage.output_audio_tokens = usage.output_tokens - Math.floor(usage.output_tokens / 2);
+    }
     const user = `u${Math.floor(r() * 12)}`;
     const given = rates !== null && r() < 0.05;
     const cost = rates ? costOf(usage, rates) : null;
