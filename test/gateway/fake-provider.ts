@@ -19,9 +19,21 @@ import { listenLocal } from '../helpers/listen-local.js';
  * ANTHROPIC_SEARCHES searches (`server_tool_use` and `web_search_tool_result` blocks, usage.server_tool_use, in the
  * stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
  * OPENAI_SEARCHES `web_search_call` output items and echoes the tools it was given, as the API does.
+ *
+ * A chat completion from an audio model (`gpt-audio*`, `gpt-4o*-audio-preview*`) reports AUDIO_USAGE: audio tokens
+ * among the prompt and completion tokens (`prompt_tokens_details.audio_tokens`, `completion_tokens_details.audio_tokens`).
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
+export const AUDIO_USAGE = {
+  prompt: 1200,
+  cached: 0,
+  completion: 300,
+  reasoning: 0,
+  audioIn: 800,
+  audioOut: 200,
+};
+const isAudioModel = (model: string) => /^gpt-audio|^gpt-4o(-mini)?-audio-preview/.test(model);
 export const ANTHROPIC_USAGE = { input: 350, cache_read: 2048, cache_5m: 512, cache_1h: 256, output: 180 };
 export const EMBEDDING_TOKENS = 64;
 export const ANTHROPIC_SEARCHES = 3;
@@ -326,16 +338,16 @@ function overloaded(res: ServerResponse, anthropic: boolean) {
   );
 }
 
-function openAiUsage() {
-  const u = OPENAI_USAGE;
+function openAiUsage(model = '') {
+  const u = isAudioModel(model) ? AUDIO_USAGE : { ...OPENAI_USAGE, audioIn: 0, audioOut: 0 };
   return {
     prompt_tokens: u.prompt,
     completion_tokens: u.completion,
     total_tokens: u.prompt + u.completion,
-    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: u.audioIn },
     completion_tokens_details: {
       reasoning_tokens: u.reasoning,
-      audio_tokens: 0,
+      audio_tokens: u.audioOut,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
     },
@@ -365,7 +377,7 @@ function chatCompletion(model: string, tier: string) {
         finish_reason: 'stop',
       },
     ],
-    ...(model.endsWith('-nousage') ? {} : { usage: openAiUsage() }),
+    ...(model.endsWith('-nousage') ? {} : { usage: openAiUsage(model) }),
     service_tier: tier,
     system_fingerprint: 'fp_fake',
   };
@@ -433,7 +445,8 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
     ...WORDS.map((w) => chunk({ content: w }, null)),
     chunk({}, 'stop'),
   ];
-  if (withUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: openAiUsage() })}\n\n`);
+  if (withUsage)
+    events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: openAiUsage(model) })}\n\n`);
   events.push('data: [DONE]\n\n');
   return sse(res, model, events, 'chat');
 }

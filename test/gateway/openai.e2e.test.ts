@@ -6,7 +6,14 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { EMBEDDING_TOKENS, FAKE_MODELS, OPENAI_SEARCHES, OPENAI_USAGE, WORDS } from './fake-provider.js';
+import {
+  AUDIO_USAGE,
+  EMBEDDING_TOKENS,
+  FAKE_MODELS,
+  OPENAI_SEARCHES,
+  OPENAI_USAGE,
+  WORDS,
+} from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -99,6 +106,40 @@ describe('OpenAI through the gateway (official openai client)', () => {
       // (at the standard rates it would be $0.00667)
       expect([e.service_tier, formatUsd(e.cost_usd!)]).toEqual(['priority', '0.011339000000']);
     }
+  });
+
+  // gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64 per 1M audio tokens (genai-prices 0.1.8).
+  it('an audio model: audio tokens priced at the audio rates, streamed and not', async () => {
+    const ask = {
+      model: 'gpt-audio',
+      modalities: ['text' as const, 'audio' as const],
+      audio: { voice: 'alloy' as const, format: 'wav' as const },
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const { data, response } = await client.chat.completions.create(ask).withResponse();
+    expect(data.usage?.prompt_tokens_details?.audio_tokens).toBe(AUDIO_USAGE.audioIn);
+    const { data: stream, response: streamed } = await client.chat.completions
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed]) {
+      const e = await settled(r.headers.get('x-tokenledger-event-id')!);
+      expect(e).toMatchObject({
+        model: 'gpt-audio',
+        input_tokens: 1200,
+        input_audio_tokens: 800,
+        output_tokens: 300,
+        output_audio_tokens: 200,
+      });
+      // input 400 × $2.50 + 800 × $32 = $0.0266; output 100 × $10 + 200 × $64 = $0.0138; $0.0404
+      // (all at the text rates it would be $0.006)
+      expect([formatUsd(e.cost_input!), formatUsd(e.cost_output!), formatUsd(e.cost_usd!)]).toEqual([
+        '0.026600000000',
+        '0.013800000000',
+        '0.040400000000',
+      ]);
+    }
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.040400000000');
   });
 
   it('streamed chat without include_usage: usage is metered and the client sees no usage at all', async () => {

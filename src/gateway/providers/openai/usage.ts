@@ -9,6 +9,10 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
  * includes the cached part. OpenRouter also counts prompt-cache writes inside `prompt_tokens`
  * (`prompt_tokens_details.cache_write_tokens`, https://openrouter.ai/docs/use-cases/usage-accounting): they are
  * split out too, as 5-minute writes (the default lifetime; OpenRouter does not say which).
+ *
+ * Audio models (gpt-audio, gpt-4o-audio-preview) add `audio_tokens` to both details: the audio among prompt and
+ * completion tokens, billed at audio rates. The prompt's count does not say how much of it was cached, so audio is
+ * taken as uncached input first, never more than the uncached input (docs/pricing.md, "Audio").
  */
 export function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
@@ -16,14 +20,18 @@ export function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
   const cached = Math.min(count(inDetails?.cached_tokens), prompt);
   const written = Math.min(count(inDetails?.cache_write_tokens), prompt - cached);
+  const input = prompt - cached - written;
+  const output = count(u.completion_tokens ?? u.output_tokens);
   return {
-    input_tokens: prompt - cached - written,
+    input_tokens: input,
     cache_read_tokens: cached,
     cache_write_5m_tokens: written,
     cache_write_1h_tokens: 0,
-    output_tokens: count(u.completion_tokens ?? u.output_tokens),
+    output_tokens: output,
     reasoning_tokens: count(outDetails?.reasoning_tokens),
     web_search_requests: 0,
+    input_audio_tokens: Math.min(count(inDetails?.audio_tokens), input),
+    output_audio_tokens: Math.min(count(outDetails?.audio_tokens), output),
   };
 }
 
