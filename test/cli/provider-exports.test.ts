@@ -266,6 +266,39 @@ describe('openai-usage: newer group keys', () => {
   });
 });
 
+describe('openai-usage: audio tokens', () => {
+  // "input_audio_tokens: The aggregated number of audio input tokens used, including cached tokens" (same spec); the
+  // audio counts are parts of input_tokens and output_tokens. gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64
+  // per 1M audio tokens (genai-prices 0.1.8).
+  it('bills the audio part of input and output at the audio rates', async () => {
+    const path = file(
+      'audio.json',
+      openaiPage([
+        openaiResult({
+          model: 'gpt-audio',
+          input_tokens: 12_000,
+          input_audio_tokens: 8_000,
+          output_tokens: 3_000,
+          output_audio_tokens: 2_000,
+          num_model_requests: 4,
+        }),
+      ]),
+    );
+    await ok(['import', 'openai-usage', path]);
+    const row = (await report('model'))['gpt-audio']!;
+    // input 4,000 × 2.5 + 8,000 × 32 = $0.266; output 1,000 × 10 + 2,000 × 64 = $0.138 (at text rates: $0.06)
+    expect(row).toMatchObject({
+      input_tokens: 12_000,
+      input_audio_tokens: 8_000,
+      output_tokens: 3_000,
+      output_audio_tokens: 2_000,
+      cost_input: '0.266000000000',
+      cost_output: '0.138000000000',
+      cost_usd: '0.404000000000',
+    });
+  });
+});
+
 describe('openai-usage: prompt-cache writes', () => {
   // UsageCompletionsResult in OpenAI's current spec (openai-client-base 0.16.0, generated from it): "input_tokens:
   // The aggregated number of input tokens used, including cached and cache-write tokens", with the writes in

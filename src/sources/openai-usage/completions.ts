@@ -45,9 +45,10 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   // OpenAI states no TTL for a cache write; the catalog's cache-write price is the 5-minute key.
   e.cache_write_5m_tokens = cacheWrite;
   e.output_tokens = count(r, 'output_tokens');
-  // Audio tokens are a part of input_tokens / output_tokens (priced at their own rates by OpenAI): kept as tags.
-  if (audioIn > 0) e.tags.input_audio_tokens = String(audioIn);
-  if (audioOut > 0) e.tags.output_audio_tokens = String(audioOut);
+  // Audio tokens are parts of input_tokens and output_tokens, billed at audio rates. The input count includes cached
+  // audio without saying how much: audio is taken as uncached input first, never more than it (docs/pricing.md).
+  e.input_audio_tokens = Math.min(audioIn, e.input_tokens);
+  e.output_audio_tokens = Math.min(audioOut, e.output_tokens);
   return e;
 }
 

@@ -38,13 +38,16 @@ describe('openai-usage: completions pages', () => {
       input_tokens: 20000,
       cache_read_tokens: 0,
     });
+    // Audio tokens are parts of the input and output counts, kept as such (priced at audio rates).
     expect(audio).toMatchObject({
       input_tokens: 3176,
+      input_audio_tokens: 1200,
       cache_read_tokens: 1024,
       output_tokens: 910,
+      output_audio_tokens: 300,
       user: 'user-bob',
     });
-    expect(audio!.tags).toMatchObject({ input_audio_tokens: '1200', output_audio_tokens: '300' });
+    expect(audio!.tags).not.toHaveProperty('input_audio_tokens');
     // null cached tokens count as 0; null batch leaves the reported tier; null user falls back to --user.
     expect(unknown).toMatchObject({
       model: 'gpt-9-ultra-preview',
