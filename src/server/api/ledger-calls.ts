@@ -66,6 +66,8 @@ const rateCard = z.strictObject({
   cache_write_1h: z.bigint(),
   output: z.bigint(),
   web_search: z.bigint(),
+  input_audio: z.bigint(),
+  output_audio: z.bigint(),
 });
 
 /** A UsageEvent (ledger/event.ts), every field present: an import hands the store complete, priced events. */

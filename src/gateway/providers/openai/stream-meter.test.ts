@@ -42,6 +42,8 @@ describe('OpenAiStreamMeter', () => {
         output_tokens: 40,
         reasoning_tokens: 16,
         web_search_requests: 0,
+        input_audio_tokens: 0,
+        output_audio_tokens: 0,
       });
       expect(m.facts().model).toBe('gpt-4o-2024-08-06');
     }
