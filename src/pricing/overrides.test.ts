@@ -168,6 +168,38 @@ describe('loadPricer reads the overrides file', () => {
     );
   });
 
+  it('gives audio prices to a model the catalog prices without them (gpt-4o-audio-preview)', async () => {
+    const cwd = join(dir, 'audio');
+    await mkdir(cwd);
+    const call = unpricedEvent({
+      provider: 'openai',
+      model: 'gpt-4o-audio-preview',
+      input_tokens: 1_000,
+      input_audio_tokens: 600,
+      output_tokens: 500,
+      output_audio_tokens: 400,
+    });
+    // The catalog: all at $2.50 / $10 (1,000 × 2.5 + 500 × 10 = $0.0075).
+    expect((await loadPricer({ cwd, env: {} })).price(call).cost_usd).toBe(parseUsd('0.0075'));
+    await writeFile(
+      join(cwd, F),
+      [
+        'models:',
+        '  - id: gpt-4o-audio-preview',
+        '    provider: openai',
+        '    prices: { input_mtok: "2.5", output_mtok: "10", input_audio_mtok: "40", output_audio_mtok: "80" }',
+        '',
+      ].join('\n'),
+    );
+    // 400 × 2.5 + 600 × 40 = $0.025; 100 × 10 + 400 × 80 = $0.033.
+    const priced = (await loadPricer({ cwd, env: {} })).price(call);
+    expect([priced.cost_input, priced.cost_output, priced.cost_usd]).toEqual([
+      parseUsd('0.025'),
+      parseUsd('0.033'),
+      parseUsd('0.058'),
+    ]);
+  });
+
   it('a named file that does not exist is an error, not a silent catalog-only run', async () => {
     await expect(loadPricer({ cwd: dir, env: { TOKENLEDGER_PRICES: 'nope.yaml' } })).rejects.toMatchObject({
       code: 'PRICE_OVERRIDES_NOT_FOUND',
