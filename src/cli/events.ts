@@ -50,6 +50,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
     const withStatus = events.some((e) => e.status !== 'ok');
     // Likewise web searches, whose fee is in cost_usd beside the token parts.
     const withSearches = events.some((e) => e.web_search_requests > 0);
+    // And audio, the part of in and out billed at the model's audio rates.
+    const withAudio = events.some((e) => e.input_audio_tokens > 0 || e.output_audio_tokens > 0);
     const cols = [
       'ts',
       'event_id',
@@ -60,6 +62,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       'cache r',
       'cache w',
       'out',
+      ...(withAudio ? ['audio in/out'] : []),
       ...(withSearches ? ['searches'] : []),
       'cost_usd',
       'cost_source',
@@ -76,6 +79,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       String(e.cache_read_tokens),
       String(e.cache_write_5m_tokens + e.cache_write_1h_tokens),
       String(e.output_tokens),
+      ...(withAudio ? [`${e.input_audio_tokens}/${e.output_audio_tokens}`] : []),
       ...(withSearches ? [String(e.web_search_requests)] : []),
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,

@@ -87,6 +87,22 @@ describe('prices show', () => {
     ).toContain('web search: no fee charged (none confirmed for aws); searches are counted');
   });
 
+  it('shows the audio rates of a model that has them, and no audio columns for one without', () => {
+    const pricer = createPricer(catalog, null);
+    const audio = formatModelDescription(describeModel(pricer, 'gpt-audio', at)!);
+    expect(audio).toContain('input_audio_mtok     32');
+    expect(audio).toContain(
+      'effective rates (input / cache read / cache write 5m / cache write 1h / output / audio input / audio output):',
+    );
+    expect(audio).toMatch(/standard +2\.5 \/ 2\.5 \/ 2\.5 \/ 2\.5 \/ 10 \/ 32 \/ 64\n/);
+    expect(audio).toMatch(/batch +1\.25 \/ 1\.25 \/ 1\.25 \/ 1\.25 \/ 5 \/ 16 \/ 32\n/);
+    const text = formatModelDescription(describeModel(pricer, 'gpt-4o', at)!);
+    expect(text).toContain(
+      'effective rates (input / cache read / cache write 5m / cache write 1h / output):',
+    );
+    expect(text).not.toContain('audio');
+  });
+
   it('lists catalog and override-only models', () => {
     const pricer = createPricer(
       catalog,

@@ -149,11 +149,17 @@ export function formatModelDescription(d: ModelDescription): string {
   for (const w of d.webSearch)
     lines.push(`  web search fee (${w.tool}): ${w.per_1k} USD per 1,000 searches (${w.source})`);
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
-  lines.push('  effective rates (input / cache read / cache write 5m / cache write 1h / output):');
+  // The audio columns only for a model with audio prices: elsewhere they repeat input and output.
+  const audio = d.rates.some(
+    (r) => r.rates.input_audio !== r.rates.input || r.rates.output_audio !== r.rates.output,
+  );
+  lines.push(
+    `  effective rates (input / cache read / cache write 5m / cache write 1h / output${audio ? ' / audio input / audio output' : ''}):`,
+  );
   for (const r of d.rates) {
     const c = r.rates;
     lines.push(
-      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}`,
+      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}${audio ? ` / ${c.input_audio} / ${c.output_audio}` : ''}`,
     );
   }
   return lines.join('\n');

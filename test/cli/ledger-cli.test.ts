@@ -288,6 +288,54 @@ describe('tokenledger export → import', () => {
     }
   });
 
+  // gpt-audio (genai-prices 0.1.8): $2.50 / $10 per 1M text tokens, $32 / $64 per 1M audio tokens.
+  it('keeps audio tokens and their price through import, report, events and export → import', async () => {
+    const file = write('audio.jsonl', [
+      line({
+        team: 'voice',
+        model: 'gpt-audio',
+        input_tokens: 12000,
+        input_audio_tokens: 8000,
+        output_tokens: 3000,
+        output_audio_tokens: 2000,
+      }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 4000, output_tokens: 1000 }),
+      // A part larger than its whole: refused at its line, naming the field; the others are imported.
+      line({ team: 'bad', model: 'gpt-audio', input_tokens: 10, input_audio_tokens: 11 }),
+    ]);
+    const imported = await runCli(['import', 'jsonl', file, '--db', db]);
+    expect(imported.stdout).toContain('imported 2 events');
+    expect(imported.stdout).toMatch(
+      /audio\.jsonl:3 .*input_audio_tokens: input_audio_tokens is part of input_tokens/,
+    );
+    const before = await reportJson('--by', 'team');
+    // input 4,000 × 2.5 + 8,000 × 32 = $0.266, output 1,000 × 10 + 2,000 × 64 = $0.138; gpt-4o $0.01 + $0.01
+    expect(
+      before.rows.map((r: Record<string, unknown>) => [
+        r.team,
+        r.cost_usd,
+        r.input_audio_tokens,
+        r.output_audio_tokens,
+      ]),
+    ).toEqual([
+      ['voice', '0.404000000000', 8000, 2000],
+      ['web', '0.020000000000', 0, 0],
+    ]);
+    const events = (await runCli(['events', '--db', db, '--since', '2026-01-01'])).stdout.split('\n');
+    expect(events[0]).toMatch(/ out +audio in\/out +cost_usd /);
+    expect(events.find((l) => l.includes('gpt-audio'))).toMatch(/ 8000\/2000 +0\.404000000000 /);
+    for (const format of ['jsonl', 'csv']) {
+      const out = join(dir, `audio.${format}`);
+      expect((await runCli(['export', '--db', db, '--format', format, '-o', out])).code).toBe(0);
+      const copy = join(dir, `audio-${format}.duckdb`);
+      expect((await runCli(['import', format, out, '--db', copy])).stdout).toContain('imported 2 events');
+      const after = JSON.parse(
+        (await runCli(['report', '--db', copy, '--format', 'json', '--by', 'team'])).stdout,
+      );
+      expect(after, format).toEqual(before);
+    }
+  });
+
   it('to standard output, stops quietly when the reader has had enough (`| head`) and leaves no file behind', async () => {
     expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
     const whole = await runCli(['export', '--db', db]);

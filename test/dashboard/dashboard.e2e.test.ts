@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { DAY, makeEvent } from '../../src/store/testing/event-factory.js';
+import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { usd } from '../../web/src/format.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
@@ -322,5 +322,32 @@ describe('dashboard in a real browser', () => {
     expect(await note.textContent()).toContain(
       `openai usage on ${day} is here from openai-usage at 2 bucket widths (1 hour, 1 day): the same usage imported at each width, so these totals count it twice.`,
     );
+  });
+
+  // Also adds an event: an audio call's input and output parts show their text and audio tokens and rates.
+  it("shows an audio call's text and audio tokens at their own rates, and the cost recomputes", async () => {
+    const ts = Date.now() * 1000 - 4 * DAY;
+    const call = makeEvent(9_000_005, {
+      ts,
+      source: 'gateway',
+      provider: 'openai',
+      model: 'gpt-audio',
+      rates: CARDS.gpt,
+      input_tokens: 1_200,
+      input_audio_tokens: 800,
+      cache_read_tokens: 0,
+      output_tokens: 300,
+      output_audio_tokens: 200,
+    });
+    await server.store.append([call]);
+    await page.goto(`${server.url}/events?since=7d&event=${call.event_id}&ts=${call.ts}`);
+    await page.getByTestId('event-cost').waitFor();
+    const row = (label: string) =>
+      page.locator('table tbody tr', { has: page.locator(`th:text-is("${label}")`) });
+    // gpt card: $1.25 / $10 text, $32 / $64 audio per 1M: 400 × 1.25 + 800 × 32 = $0.0261; 100 × 10 + 200 × 64 = $0.0138.
+    expect(await row('Input').textContent()).toBe('Input400 + 800 audio1.25 / 32 audio$0.026100000000');
+    expect(await row('Output').textContent()).toBe('Output100 + 200 audio10 / 64 audio$0.013800000000');
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+    await shot('event-audio');
   });
 });

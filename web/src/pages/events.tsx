@@ -29,6 +29,28 @@ const RATE: Record<string, string> = {
   cache_write_1h_tokens: 'cache_write_1h',
   output_tokens: 'output',
 };
+/** Audio tokens are parts of input and output, priced at rates of their own (docs/pricing.md, "Audio"). */
+const AUDIO: Record<string, [string, string]> = {
+  input_tokens: ['input_audio_tokens', 'input_audio'],
+  output_tokens: ['output_audio_tokens', 'output_audio'],
+};
+
+/** A part's token counts and rates as shown: `text + audio` where the event has audio in that part. */
+function partCells(e: Detail['event'], fields: string[]): { tokens: string; rates: string } {
+  const tokens: string[] = [];
+  const rates: string[] = [];
+  for (const f of fields) {
+    const [audioField, audioRate] = AUDIO[f] ?? [];
+    const audio = audioField ? (e[audioField] as number) : 0;
+    tokens.push(count((e[f] as number) - audio));
+    rates.push(exactDecimal(String(e.rates![RATE[f]!])));
+    if (audio > 0) {
+      tokens.push(`${count(audio)} audio`);
+      rates.push(`${exactDecimal(String(e.rates![audioRate!]))} audio`);
+    }
+  }
+  return { tokens: tokens.join(' + '), rates: rates.join(' / ') };
+}
 
 function EventDetail({ id, ts }: { id: string; ts: string }) {
   const d = useApi<Detail>(`/api/events/${id}`, new URLSearchParams({ ts }));
@@ -90,14 +112,17 @@ function EventDetail({ id, ts }: { id: string; ts: string }) {
             </tr>
           </thead>
           <tbody>
-            {PARTS.map(([label, cost, fields]) => (
-              <tr key={cost}>
-                <th scope="row">{label}</th>
-                <td class="num">{fields.map((f) => count(e[f] as number)).join(' + ')}</td>
-                <td class="num">{fields.map((f) => exactDecimal(String(e.rates![RATE[f]!]))).join(' / ')}</td>
-                <td class="num">{usdExact(e[cost] as string)}</td>
-              </tr>
-            ))}
+            {PARTS.map(([label, cost, fields]) => {
+              const cells = partCells(e, fields);
+              return (
+                <tr key={cost}>
+                  <th scope="row">{label}</th>
+                  <td class="num">{cells.tokens}</td>
+                  <td class="num">{cells.rates}</td>
+                  <td class="num">{usdExact(e[cost] as string)}</td>
+                </tr>
+              );
+            })}
             {(e.web_search_requests as number) > 0 ? (
               // Searches are billed per search, not per token: their rate is per 1,000 and their fee is no part.
               <tr key="web_search">
