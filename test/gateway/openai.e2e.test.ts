@@ -70,6 +70,18 @@ async function settled(id: string): Promise<UsageEvent> {
   }
 }
 
+/** The same chat request made whole and streamed (the stream read to its end): the two HTTP responses. */
+async function jsonAndStreamed(
+  ask: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+): Promise<[Response, Response]> {
+  const { response } = await client.chat.completions.create(ask).withResponse();
+  const { data: stream, response: streamed } = await client.chat.completions
+    .create({ ...ask, stream: true })
+    .withResponse();
+  for await (const _ of stream);
+  return [response, streamed];
+}
+
 describe('OpenAI through the gateway (official openai client)', () => {
   it('chat completion: usage with cached and reasoning tokens, exact cost in the header and the ledger', async () => {
     const { data, response } = await client.chat.completions
@@ -95,12 +107,7 @@ describe('OpenAI through the gateway (official openai client)', () => {
       messages: [{ role: 'user' as const, content: 'hi' }],
       service_tier: 'priority' as const,
     };
-    const { response } = await client.chat.completions.create(ask).withResponse();
-    const { data: stream, response: streamed } = await client.chat.completions
-      .create({ ...ask, stream: true })
-      .withResponse();
-    for await (const _ of stream);
-    for (const r of [response, streamed]) {
+    for (const r of await jsonAndStreamed(ask)) {
       const e = await settled(r.headers.get('x-tokenledger-event-id')!);
       // 476 × $4.25 = $0.002023; 1,024 × $2.125 = $0.002176; 420 × $17 = $0.00714 → $0.011339
       // (at the standard rates it would be $0.00667)
@@ -116,20 +123,15 @@ describe('OpenAI through the gateway (official openai client)', () => {
       audio: { voice: 'alloy' as const, format: 'wav' as const },
       messages: [{ role: 'user' as const, content: 'hi' }],
     };
-    const { data, response } = await client.chat.completions.create(ask).withResponse();
-    expect(data.usage?.prompt_tokens_details?.audio_tokens).toBe(AUDIO_USAGE.audioIn);
-    const { data: stream, response: streamed } = await client.chat.completions
-      .create({ ...ask, stream: true })
-      .withResponse();
-    for await (const _ of stream);
+    const [response, streamed] = await jsonAndStreamed(ask);
     for (const r of [response, streamed]) {
       const e = await settled(r.headers.get('x-tokenledger-event-id')!);
       expect(e).toMatchObject({
         model: 'gpt-audio',
-        input_tokens: 1200,
-        input_audio_tokens: 800,
-        output_tokens: 300,
-        output_audio_tokens: 200,
+        input_tokens: AUDIO_USAGE.prompt,
+        input_audio_tokens: AUDIO_USAGE.audioIn,
+        output_tokens: AUDIO_USAGE.completion,
+        output_audio_tokens: AUDIO_USAGE.audioOut,
       });
       // input 400 × $2.50 + 800 × $32 = $0.0266; output 100 × $10 + 200 × $64 = $0.0138; $0.0404
       // (all at the text rates it would be $0.006)
@@ -140,6 +142,7 @@ describe('OpenAI through the gateway (official openai client)', () => {
       ]);
     }
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.040400000000');
+    expect(h.fake.requests.at(-2)!.body).toContain('"modalities":["text","audio"]');
   });
 
   it('streamed chat without include_usage: usage is metered and the client sees no usage at all', async () => {

@@ -43,6 +43,16 @@ const LAYOUT = `SELECT table_name, column_name, data_type, is_nullable, column_d
   WHERE table_name IN ('events', 'rate_cards', 'rollup_day', 'rollup_team', 'rollup_session')
   ORDER BY table_name, ordinal_position`;
 
+/** The migrated file at `path` records today's version and has the layout of a file created new. */
+async function expectCurrentSchema(path: string): Promise<void> {
+  expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([
+    [String(SCHEMA_VERSION)],
+  ]);
+  const fresh = freshLedgerPath('tl-migrate-new-');
+  await (await createDuckDbStore(fresh)).close();
+  expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+}
+
 let pricer: Pricer;
 beforeAll(async () => {
   pricer = await loadPricer({ cwd: FIXTURE, env: {} });
@@ -69,12 +79,7 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
     });
     await store.close();
 
-    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([
-      [String(SCHEMA_VERSION)],
-    ]);
-    const fresh = freshLedgerPath('tl-migrate-new-');
-    await (await createDuckDbStore(fresh)).close();
-    expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+    await expectCurrentSchema(path);
   });
 
   it('takes new calls with web searches after the migration, their fee in the rollup and the raw report alike', async () => {
@@ -199,12 +204,7 @@ describe('migrating a schema-6 ledger to schema 7 (audio tokens)', () => {
     });
     await store.close();
 
-    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([
-      [String(SCHEMA_VERSION)],
-    ]);
-    const fresh = freshLedgerPath('tl-migrate-new-');
-    await (await createDuckDbStore(fresh)).close();
-    expect(await sql(path, LAYOUT)).toEqual(await sql(fresh, LAYOUT));
+    await expectCurrentSchema(path);
   });
 
   it('a reprice prices the audio at the audio rates, and audits the change', async () => {
