@@ -221,4 +221,92 @@ describe('incremental codex import', () => {
       }),
     ]);
   });
+  it('counts a remote compaction once when its compacted line arrives in a later import, and not again after', async () => {
+    // Line shapes as Codex writes them: openai/codex codex-rs/history/src/rollout_payload.rs (RolloutItemWire,
+    // CompactedItemWire) and codex-rs/protocol/src/protocol.rs (TokenUsageRecord, TokenUsage).
+    const thread = '0199d002-0000-7000-8000-00000000000a';
+    const dir = join(db, '..', 'codex/sessions/2026/09/01');
+    mkdirSync(dir, { recursive: true });
+    const rollout = join(dir, `rollout-2026-09-01T10-00-00-${thread}.jsonl`);
+    const usage = (input: number, cached: number, output: number) => ({
+      input_tokens: input,
+      cached_input_tokens: cached,
+      cache_write_input_tokens: 0,
+      output_tokens: output,
+      reasoning_output_tokens: 0,
+      total_tokens: input + output,
+    });
+    const turn = usage(1000, 200, 50);
+    const remote = usage(90_000, 80_000, 2_000);
+    const record = {
+      thread_id: thread,
+      turn_id: 'turn-1',
+      session_id: '0199d002-0000-7000-8000-0000000000ff',
+      root_turn_id: 'turn-1',
+      response_id: 'resp_compact',
+      usage: remote,
+      turn_token_usage: remote,
+      thread_token_usage: turn,
+    };
+    const old = new Date(Date.now() - 3_600_000);
+    writeFileSync(
+      rollout,
+      lines(
+        JSON.stringify({
+          timestamp: '2026-09-01T10:00:00Z',
+          type: 'session_meta',
+          payload: { id: thread, cwd: '/home/ana/api', model_provider: 'openai' },
+        }),
+        JSON.stringify({
+          timestamp: '2026-09-01T10:00:01Z',
+          type: 'turn_context',
+          payload: { model: 'gpt-5.5' },
+        }),
+        JSON.stringify({
+          timestamp: '2026-09-01T10:00:10Z',
+          type: 'event_msg',
+          payload: { type: 'token_count', info: { total_token_usage: turn, last_token_usage: turn } },
+        }),
+        JSON.stringify({ timestamp: '2026-09-01T10:00:20Z', type: 'token_usage_record', payload: record }),
+      ),
+    );
+    utimesSync(rollout, old, old);
+    const first = await runCli(['import', 'codex', dir, '--db', db]);
+    expect(first.stdout).toContain('imported 1 event from 1 file (4 lines, 1 event read)');
+
+    appendFileSync(
+      rollout,
+      lines(
+        JSON.stringify({
+          timestamp: '2026-09-01T10:00:21Z',
+          type: 'compacted',
+          payload: {
+            message: '',
+            replacement_history: [{ type: 'compaction', encrypted_content: 'gAAAA' }],
+            compaction_response_id: 'resp_compact',
+            latest_token_usage_record: record,
+          },
+        }),
+      ),
+    );
+    utimesSync(rollout, old, new Date(Date.now() - 3_000_000));
+    const second = await runCli(['import', 'codex', dir, '--db', db]);
+    expect(second.stdout).toContain('imported 1 event from 1 file (1 line, 1 event read)');
+    expect(second.stdout).toContain('1 read on from the last import');
+
+    // Read again from the start: the same ids, so the store keeps each event once.
+    const full = await runCli(['import', 'codex', dir, '--db', db, '--full']);
+    expect(full.stdout).toContain('2 events read');
+
+    const r = await runCli(['report', '--db', db, '--by', 'model_requested,session_id', '--format', 'json']);
+    expect(JSON.parse(r.stdout).rows).toEqual([
+      expect.objectContaining({
+        model_requested: 'gpt-5.5',
+        session_id: thread,
+        events: 2,
+        input_tokens: 800 + 10_000,
+        output_tokens: 2_050,
+      }),
+    ]);
+  });
 });

@@ -379,3 +379,246 @@ describe('codexSource, cache writes', () => {
     expect(events.map(split)).toEqual([[100, 300, 100, 30]]);
   });
 });
+
+/**
+ * Newer Codex writes a `token_usage_record` line for every model response that reported usage, and a `compacted`
+ * line naming the compaction request (openai/codex @5ef96ab2: codex-rs/history/src/rollout_payload.rs
+ * `RolloutItemWire::TokenUsageRecord { payload }` and `CompactedItemWire`, whose `compaction_response_id` and
+ * `latest_token_usage_record` are always written, null when absent; codex-rs/protocol/src/protocol.rs
+ * `TokenUsageRecord { thread_id, turn_id, session_id, root_turn_id, response_id, usage, turn_token_usage,
+ * thread_token_usage }` and `TokenUsage`). A remote (Responses API v2) compaction records its response
+ * (codex-rs/core/src/compact_remote_v2.rs `collect_compaction_output` → `record_observed_response_completed`) but
+ * never adds it to `total_token_usage`: `recompute_token_usage` then re-sends the same totals. A local compaction is
+ * a normal sampling request whose token_count advances by the record's usage.
+ */
+describe('codexSource, compaction requests', () => {
+  const THREAD = '0199d001-0000-7000-8000-00000000000a';
+  const PARENT = '0199d001-0000-7000-8000-00000000000b';
+  const SESSION = '0199d001-0000-7000-8000-0000000000ff';
+  const at = (s: number) => new Date(Date.UTC(2026, 8, 1, 10, 0, 0) + s * 1000).toISOString();
+  const usage = (input: number, cached: number, output: number, reasoning = 0) => ({
+    input_tokens: input,
+    cached_input_tokens: cached,
+    cache_write_input_tokens: 0,
+    output_tokens: output,
+    reasoning_output_tokens: reasoning,
+    total_tokens: input + output,
+  });
+  const plus = (a: ReturnType<typeof usage>, b: ReturnType<typeof usage>) =>
+    usage(
+      a.input_tokens + b.input_tokens,
+      a.cached_input_tokens + b.cached_input_tokens,
+      a.output_tokens + b.output_tokens,
+      a.reasoning_output_tokens + b.reasoning_output_tokens,
+    );
+  const meta = (s: number, payload: Record<string, unknown>) =>
+    JSON.stringify({ timestamp: at(s), type: 'session_meta', payload: { cwd: '/home/ana/api', ...payload } });
+  const context = (s: number, model: string) =>
+    JSON.stringify({
+      timestamp: at(s),
+      type: 'turn_context',
+      payload: { turn_id: 'turn-1', cwd: '/home/ana/api', model, effort: 'high' },
+    });
+  /** `RolloutLine { timestamp, ordinal?, type: "token_usage_record", payload: TokenUsageRecord }`. */
+  const record = (
+    s: number,
+    responseId: string,
+    u: ReturnType<typeof usage>,
+    thread: ReturnType<typeof usage>,
+    threadId = THREAD,
+  ) =>
+    JSON.stringify({
+      timestamp: at(s),
+      type: 'token_usage_record',
+      payload: {
+        thread_id: threadId,
+        turn_id: 'turn-1',
+        session_id: SESSION,
+        root_turn_id: 'turn-1',
+        response_id: responseId,
+        usage: u,
+        turn_token_usage: u,
+        thread_token_usage: thread,
+      },
+    });
+  const recordPayload = (l: string) => JSON.parse(l).payload as object;
+  /** `CompactedItemWire`: `compaction_response_id` and `latest_token_usage_record` are written even when null. */
+  const compacted = (s: number, responseId: string | null, latest: object | null) =>
+    JSON.stringify({
+      timestamp: at(s),
+      type: 'compacted',
+      payload: {
+        message: '',
+        replacement_history: [
+          { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'fix the tests' }] },
+          { type: 'compaction', encrypted_content: 'gAAAA…' },
+        ],
+        window_number: 1,
+        first_window_id: '0199d001-aaaa-7000-8000-000000000001',
+        window_id: '0199d001-aaaa-7000-8000-000000000002',
+        compaction_response_id: responseId,
+        latest_token_usage_record: latest,
+      },
+    });
+  const count = (s: number, total: object, last: object) =>
+    JSON.stringify({
+      timestamp: at(s),
+      type: 'event_msg',
+      payload: {
+        type: 'token_count',
+        info: { total_token_usage: total, last_token_usage: last, model_context_window: 258_400 },
+        rate_limits: null,
+      },
+    });
+  const parse = (lines: string[], path = `rollout-2026-09-01T10-00-00-${THREAD}.jsonl`) => {
+    const events: UnpricedEvent[] = [];
+    const skips: Skip[] = [];
+    const p = codexSource.open(
+      { path, ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+    );
+    lines.forEach((l, i) => {
+      p.line(l, i + 1);
+    });
+    p.end();
+    expect(skips).toEqual([]);
+    return events;
+  };
+  const split = (e: UnpricedEvent) => [
+    e.input_tokens,
+    e.cache_read_tokens,
+    e.output_tokens,
+    e.reasoning_tokens,
+    e.tags.codex_compaction ?? null,
+  ];
+
+  const turn1 = usage(12_000, 8_000, 400, 100);
+  const remote = usage(150_000, 120_000, 3_000, 1_200);
+  const turn2 = usage(20_000, 2_000, 600, 0);
+  const remoteCompaction = () => {
+    const compactionRecord = record(20, 'resp_compact', remote, turn1);
+    return [
+      meta(0, { id: THREAD, cli_version: '0.160.0', originator: 'codex_cli_rs' }),
+      context(1, 'gpt-5.5'),
+      record(10, 'resp_1', turn1, turn1),
+      count(10, turn1, turn1),
+      compactionRecord,
+      compacted(21, 'resp_compact', recordPayload(compactionRecord)),
+      // recompute_token_usage re-sends the unchanged totals with an estimated context size as last usage.
+      count(21, turn1, { ...usage(0, 0, 0), total_tokens: 9_000 }),
+      record(30, 'resp_2', turn2, plus(turn1, turn2)),
+      count(30, plus(turn1, turn2), turn2),
+    ];
+  };
+
+  it('counts a remote compaction request once, as its own event, with the turn model and session', () => {
+    const lines = remoteCompaction();
+    const events = parse(lines);
+    expect(events.map(split)).toEqual([
+      [4_000, 8_000, 400, 100, null],
+      [30_000, 120_000, 3_000, 1_200, 'remote'],
+      [18_000, 2_000, 600, 0, null],
+    ]);
+    const path = `rollout-2026-09-01T10-00-00-${THREAD}.jsonl`;
+    expect(events[1]).toMatchObject({
+      session_id: THREAD,
+      project: 'api',
+      model: 'gpt-5.5',
+      model_requested: 'gpt-5.5',
+      provider: 'openai',
+      operation: 'responses',
+      requests: 1,
+      source_ref: `${path}:5`,
+      ts: Date.parse(at(20)) * 1000,
+    });
+    expect(events[1]!.tags).toMatchObject({ cli_version: '0.160.0', reasoning_effort: 'high' });
+    // The id comes from the response id alone: the same on every import, and one for any copy of the record.
+    expect(parse(lines).map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(3);
+  });
+
+  it('does not count again a compaction whose usage a token_count advance already holds (local compaction)', () => {
+    const local = usage(60_000, 50_000, 2_000, 500);
+    const events = parse([
+      meta(0, { id: THREAD }),
+      context(1, 'gpt-5.5'),
+      record(10, 'resp_1', turn1, turn1),
+      count(10, turn1, turn1),
+      record(20, 'resp_local', local, plus(turn1, local)),
+      count(20, plus(turn1, local), local),
+      compacted(21, 'resp_local', null),
+    ]);
+    expect(events.map(split)).toEqual([
+      [4_000, 8_000, 400, 100, null],
+      [10_000, 50_000, 2_000, 500, null],
+    ]);
+    // A token_count that only carries totals covers the record through its thread_token_usage.
+    const totalsOnly = parse([
+      meta(0, { id: THREAD }),
+      record(20, 'resp_local', local, local),
+      JSON.stringify({
+        timestamp: at(20),
+        type: 'event_msg',
+        payload: { type: 'token_count', info: { total_token_usage: local } },
+      }),
+      compacted(21, 'resp_local', null),
+    ]);
+    expect(totalsOnly.map(split)).toEqual([[10_000, 50_000, 2_000, 500, null]]);
+  });
+
+  it('does not count a compacted line a fork or subagent copied from its parent', () => {
+    const parentRecord = record(2, 'resp_parent_compact', remote, turn1, PARENT);
+    const events = parse([
+      meta(0, { id: THREAD, forked_from_id: PARENT }),
+      // The copied parent history: Codex keeps the compacted line but drops its latest_token_usage_record and
+      // does not copy token_usage_record lines (codex-rs/core/src/agent/control/spawn.rs).
+      meta(0, { id: PARENT }),
+      context(0, 'gpt-5.5'),
+      count(0, turn1, turn1),
+      compacted(0, 'resp_parent_compact', null),
+      // Even a copied record is the parent's: its thread_id names another thread.
+      parentRecord,
+      compacted(2, 'resp_parent_compact', recordPayload(parentRecord)),
+      context(30, 'gpt-5.5'),
+      record(40, 'resp_2', turn2, plus(turn1, turn2)),
+      count(40, plus(turn1, turn2), turn2),
+    ]);
+    expect(events.map(split)).toEqual([[18_000, 2_000, 600, 0, null]]);
+  });
+
+  it('counts a compaction whose record and compacted line arrive in different imports, and only once', () => {
+    const lines = remoteCompaction();
+    for (const cut of [1, 4, 5, 6, 7, 8]) {
+      const events: UnpricedEvent[] = [];
+      const sink = { event: (e: UnpricedEvent) => events.push(e), skip: () => {} };
+      const ctx = { path: `rollout-2026-09-01T10-00-00-${THREAD}.jsonl`, ingestedAt: 1 };
+      const first = codexSource.openResumable(ctx, sink, { holdTail: false });
+      lines.slice(0, cut).forEach((l, i) => {
+        first.line(l, i + 1);
+      });
+      first.end();
+      const next = codexSource.openResumable(ctx, sink, { holdTail: false, state: first.state!() });
+      lines.slice(cut).forEach((l, i) => {
+        next.line(l, cut + i + 1);
+      });
+      next.end();
+      expect(events.map(split), `cut after line ${cut}`).toEqual([
+        [4_000, 8_000, 400, 100, null],
+        [30_000, 120_000, 3_000, 1_200, 'remote'],
+        [18_000, 2_000, 600, 0, null],
+      ]);
+    }
+  });
+
+  it('counts a record a compacted line named before it, and ignores a record no compaction names', () => {
+    const events = parse([
+      meta(0, { id: THREAD }),
+      context(1, 'gpt-5.5'),
+      compacted(19, 'resp_compact', null),
+      record(20, 'resp_compact', remote, usage(0, 0, 0)),
+      record(25, 'resp_unclaimed', turn2, usage(0, 0, 0)),
+      compacted(26, null, null),
+    ]);
+    expect(events.map(split)).toEqual([[30_000, 120_000, 3_000, 1_200, 'remote']]);
+  });
+});

@@ -11,7 +11,14 @@ import {
 } from '../json-line.js';
 import type { ResumableSource } from '../resumable.js';
 import type { ParseContext, Sink } from '../source.js';
-import { type CodexUsage, readCodexUsage, sameUsage, toLedgerTokens, usageDelta } from './usage.js';
+import {
+  type CodexUsage,
+  type LedgerTokens,
+  readCodexUsage,
+  sameUsage,
+  toLedgerTokens,
+  usageDelta,
+} from './usage.js';
 
 export const CODEX_SOURCE_ID = 'codex';
 
@@ -43,7 +50,9 @@ type ReplayPhase = 'meta' | 'probe' | 'burst' | 'done';
  * `event_msg`/`token_count` lines; one event per turn from `last_token_usage`, or, when that is missing, from the
  * difference of successive `total_token_usage`. Codex repeats a token_count line (same cumulative totals) when it
  * only refreshes rate limits: such a repeat is not a new turn and is dropped silently. A forked or subagent rollout
- * opens with a copy of its parent's history; the copied turns are not counted again (`replayed`).
+ * opens with a copy of its parent's history; the copied turns are not counted again (`replayed`). A remote compaction
+ * request, which no token_count total holds, is counted from its `token_usage_record` once a `compacted` line names it
+ * (`usageRecord`, `compacted`; docs/sources/codex.md "Compaction requests").
  *
  * Event ids are (session id, cumulative totals) — unique per turn within a session and the same on every
  * re-import — or (session id, line number) for lines without totals. Events stream out as lines arrive. A grown
@@ -89,7 +98,31 @@ interface RolloutSnapshot {
   /** Absent in snapshots written before forked rollouts were recognised (read as `done`). */
   replayPhase?: ReplayPhase;
   replayLast?: number | null;
+  /** Absent in snapshots written before compaction requests were read. */
+  pending?: PendingRecord[];
+  latestRecord?: string | null;
+  compactions?: string[];
 }
+
+/**
+ * A `token_usage_record` line no token_count advance and no `compacted` line has claimed yet: it may still turn out to
+ * be a remote compaction request (the `compacted` line that names it follows).
+ */
+interface PendingRecord {
+  responseId: string;
+  usage: CodexUsage;
+  /** `thread_token_usage`: the thread's totals after this response, when Codex added it to them. */
+  thread: CodexUsage | null;
+  ts: number;
+  line: number;
+}
+
+/**
+ * How many unclaimed records, and names of compactions whose record has not been seen, are kept. Codex writes a
+ * compaction's record and its `compacted` line one after the other, and every other response's record is claimed by
+ * the token_count line that follows it, so a handful is plenty; the bound keeps the saved parser state small.
+ */
+const PENDING_LIMIT = 16;
 
 class RolloutState {
   private sessionId: string;
@@ -107,6 +140,12 @@ class RolloutState {
   private replayLast: number | null = null;
   /** `probe`: the first usage line after a late start, emitted unless the next usage line continues a burst. */
   private probe: { event: UnpricedEvent; ts: number } | null = null;
+  /** Recent `token_usage_record`s not yet claimed by a token_count advance or a `compacted` line (PENDING_LIMIT). */
+  private pending: PendingRecord[] = [];
+  /** Response id of the latest `token_usage_record` line; the next token_count advance may be that response. */
+  private latestRecord: string | null = null;
+  /** `compaction_response_id`s of `compacted` lines whose record has not been seen yet (PENDING_LIMIT). */
+  private compactions: string[] = [];
 
   constructor(
     private readonly ctx: ParseContext,
@@ -128,6 +167,9 @@ class RolloutState {
       serviceTier,
       replayPhase,
       replayLast,
+      pending,
+      latestRecord,
+      compactions,
     } = this;
     return JSON.stringify({
       sessionId,
@@ -140,6 +182,9 @@ class RolloutState {
       serviceTier,
       replayPhase,
       replayLast,
+      pending,
+      latestRecord,
+      compactions,
     } satisfies RolloutSnapshot);
   }
 
@@ -158,6 +203,9 @@ class RolloutState {
       this.serviceTier = s.serviceTier ?? null;
       this.replayPhase = s.replayPhase ?? 'done';
       this.replayLast = s.replayLast ?? null;
+      this.pending = (s.pending ?? []).map((r) => ({ ...r }));
+      this.latestRecord = s.latestRecord ?? null;
+      this.compactions = [...(s.compactions ?? [])];
     } catch {}
   }
 
@@ -170,6 +218,8 @@ class RolloutState {
       this.settings(payload.thread_settings);
     else if (value.type === 'event_msg' && payload?.type === 'token_count')
       return this.tokens(value, payload, lineNo);
+    else if (value.type === 'token_usage_record' && payload) this.usageRecord(value, payload, lineNo);
+    else if (value.type === 'compacted' && payload) this.compacted(payload);
     return undefined;
   }
 
@@ -247,17 +297,13 @@ class RolloutState {
       last ? 'payload.info.last_token_usage' : 'payload.info.total_token_usage',
     );
     if (isProblem(tokens)) return tokens;
+    this.claimByAdvance(turn, total);
     if (turn.input === 0 && turn.output === 0) return undefined;
     const ts = timestampOf(line.timestamp, 'timestamp');
     if (isProblem(ts)) return ts;
 
-    const named = str(info.model) ?? str(p.model) ?? this.model;
-    const tags = { ...this.tags };
-    if (named === null) tags.model_guessed = 'true';
-    const model = named ?? CODEX_FALLBACK_MODEL;
-    const defaults = this.ctx.defaults ?? {};
-    const event: UnpricedEvent = {
-      event_id: total
+    const event = this.event(
+      total
         ? eventId(
             CODEX_SOURCE_ID,
             this.sessionId,
@@ -269,6 +315,31 @@ class RolloutState {
             total.total,
           )
         : eventId(CODEX_SOURCE_ID, this.sessionId, 'line', lineNo),
+      lineNo,
+      ts,
+      tokens,
+      str(info.model) ?? str(p.model) ?? this.model,
+      {},
+    );
+    if (!this.replayed(event, ts)) this.sink.event(event);
+    return undefined;
+  }
+
+  /** One ledger event with the rollout's context as it stands: session, project, provider, tier and tags. */
+  private event(
+    id: string,
+    lineNo: number,
+    ts: number,
+    tokens: LedgerTokens,
+    named: string | null,
+    extraTags: Record<string, string>,
+  ): UnpricedEvent {
+    const tags = { ...this.tags, ...extraTags };
+    if (named === null) tags.model_guessed = 'true';
+    const model = named ?? CODEX_FALLBACK_MODEL;
+    const defaults = this.ctx.defaults ?? {};
+    return {
+      event_id: id,
       source: CODEX_SOURCE_ID,
       source_ref: `${this.ctx.path}:${lineNo}`,
       ingested_at: this.ctx.ingestedAt,
@@ -300,8 +371,97 @@ class RolloutState {
       error_type: null,
       provider_cost_usd: null,
     };
-    if (!this.replayed(event, ts)) this.sink.event(event);
-    return undefined;
+  }
+
+  /**
+   * A `token_usage_record` line: the usage of one model response (openai/codex codex-rs/protocol/src/protocol.rs
+   * `TokenUsageRecord`). Most are the responses token_count lines count anyway; one is kept until a token_count
+   * advance claims it (`claimByAdvance`) or a `compacted` line names it as its compaction request (`compacted`). A
+   * record of another thread (a parent's, copied or forwarded) is not this rollout's; malformed records are ignored,
+   * as token_count lines stay the count.
+   */
+  private usageRecord(line: Record<string, unknown>, p: Record<string, unknown>, lineNo: number): void {
+    this.latestRecord = null;
+    const responseId = str(p.response_id)?.trim();
+    if (!responseId) return;
+    const thread = str(p.thread_id);
+    if (thread !== null && this.sessionKnown && thread !== this.sessionId) return;
+    const usage = readCodexUsage(p.usage, 'payload.usage');
+    if (usage === null || isProblem(usage) || (usage.input === 0 && usage.output === 0)) return;
+    const threadUsage = readCodexUsage(p.thread_token_usage, 'payload.thread_token_usage');
+    const ts = timestampOf(line.timestamp, 'timestamp');
+    if (isProblem(ts)) return;
+    this.latestRecord = responseId;
+    const record: PendingRecord = {
+      responseId,
+      usage,
+      thread: threadUsage === null || isProblem(threadUsage) ? null : threadUsage,
+      ts,
+      line: lineNo,
+    };
+    const named = this.compactions.indexOf(responseId);
+    if (named >= 0) {
+      this.compactions.splice(named, 1);
+      this.emitCompaction(record);
+      return;
+    }
+    this.pending = this.pending.filter((r) => r.responseId !== responseId);
+    this.pending.push(record);
+    if (this.pending.length > PENDING_LIMIT) this.pending.shift();
+  }
+
+  /**
+   * A token_count advance that is the latest record's response — its usage is the turn's, or its thread totals are
+   * the new totals — already counts it (a local compaction is such a response), so no `compacted` line may count it
+   * again. ccusage matches the same way (ccusage/ccusage rust/adapters/codex/src/parser.rs).
+   */
+  private claimByAdvance(turn: CodexUsage, total: CodexUsage | null): void {
+    const id = this.latestRecord;
+    if (id === null) return;
+    const i = this.pending.findIndex((r) => r.responseId === id);
+    if (i < 0) return;
+    const r = this.pending[i]!;
+    if (sameUsage(r.usage, turn) || (r.thread !== null && total !== null && sameUsage(r.thread, total))) {
+      this.pending.splice(i, 1);
+      this.latestRecord = null;
+    }
+  }
+
+  /**
+   * A `compacted` line names its compaction request in `compaction_response_id` (null for a compaction made without
+   * one). The record of that response, unless a token_count advance claimed it, is a remote compaction's usage, which
+   * no token_count total holds. `latest_token_usage_record` is a snapshot for resuming, not a response of its own,
+   * and a fork's copy of the line drops it: it is never counted.
+   */
+  private compacted(p: Record<string, unknown>): void {
+    const responseId = str(p.compaction_response_id)?.trim();
+    if (!responseId) return;
+    const i = this.pending.findIndex((r) => r.responseId === responseId);
+    if (i >= 0) {
+      const [record] = this.pending.splice(i, 1);
+      if (this.latestRecord === responseId) this.latestRecord = null;
+      this.emitCompaction(record!);
+      return;
+    }
+    // Named before its record was seen: remembered in case the record follows.
+    if (!this.compactions.includes(responseId)) {
+      this.compactions.push(responseId);
+      if (this.compactions.length > PENDING_LIMIT) this.compactions.shift();
+    }
+  }
+
+  /** A remote compaction request as one event, id from its response id: the same on every import and for any copy. */
+  private emitCompaction(r: PendingRecord): void {
+    const tokens = toLedgerTokens(r.usage, 'payload.usage');
+    if (isProblem(tokens)) {
+      this.sink.skip({ ref: `${this.ctx.path}:${r.line}`, code: tokens.code, reason: tokens.reason });
+      return;
+    }
+    this.sink.event(
+      this.event(eventId(CODEX_SOURCE_ID, 'response', r.responseId), r.line, r.ts, tokens, this.model, {
+        codex_compaction: 'remote',
+      }),
+    );
   }
 
   /**
