@@ -36,6 +36,22 @@ function parseFile(source: LineSource, path: string) {
   return { events, skips };
 }
 
+/** The events of a rollout's lines, numbered from 1, read in one go; the lines must all be good. */
+function parseLines(lines: string[], path: string): UnpricedEvent[] {
+  const events: UnpricedEvent[] = [];
+  const skips: Skip[] = [];
+  const p = codexSource.open(
+    { path, ingestedAt: 1_700_000_000_000_000 },
+    { event: (e) => events.push(e), skip: (s) => skips.push(s) },
+  );
+  lines.forEach((l, i) => {
+    p.line(l, i + 1);
+  });
+  p.end();
+  expect(skips).toEqual([]);
+  return events;
+}
+
 const tokens = (e: UnpricedEvent) => [
   e.input_tokens,
   e.cache_read_tokens,
@@ -219,20 +235,8 @@ describe('codexSource, forked rollouts', () => {
     });
   const PARENT = '0199c001-0000-7000-8000-000000000001';
   const CHILD = '0199c001-0000-7000-8000-000000000002';
-  const parse = (lines: string[], path = `rollout-2026-06-25T09-00-00-${CHILD}.jsonl`) => {
-    const events: UnpricedEvent[] = [];
-    const skips: Skip[] = [];
-    const p = codexSource.open(
-      { path, ingestedAt: 1_700_000_000_000_000 },
-      { event: (e) => events.push(e), skip: (s) => skips.push(s) },
-    );
-    lines.forEach((l, i) => {
-      p.line(l, i + 1);
-    });
-    p.end();
-    expect(skips).toEqual([]);
-    return events;
-  };
+  const parse = (lines: string[], path = `rollout-2026-06-25T09-00-00-${CHILD}.jsonl`) =>
+    parseLines(lines, path);
   const parentHistory = (from: number) => [
     meta(from, { id: PARENT }),
     context(from + 1, 'gpt-5.4'),
@@ -470,20 +474,8 @@ describe('codexSource, compaction requests', () => {
         rate_limits: null,
       },
     });
-  const parse = (lines: string[], path = `rollout-2026-09-01T10-00-00-${THREAD}.jsonl`) => {
-    const events: UnpricedEvent[] = [];
-    const skips: Skip[] = [];
-    const p = codexSource.open(
-      { path, ingestedAt: 1_700_000_000_000_000 },
-      { event: (e) => events.push(e), skip: (s) => skips.push(s) },
-    );
-    lines.forEach((l, i) => {
-      p.line(l, i + 1);
-    });
-    p.end();
-    expect(skips).toEqual([]);
-    return events;
-  };
+  const parse = (lines: string[], path = `rollout-2026-09-01T10-00-00-${THREAD}.jsonl`) =>
+    parseLines(lines, path);
   const split = (e: UnpricedEvent) => [
     e.input_tokens,
     e.cache_read_tokens,
