@@ -103,7 +103,7 @@ export async function writeBatch(
       return { n, rateIds, learned, pending: null };
     }
     const pending = upkeep.pending;
-    await insertRollupDeltas(s, where, constants);
+    await insertRollupDeltas(s, where, constants, staged.audio);
     await markRollupDaysDirty(
       s,
       staged.days.filter((d) => !pending.has(d)),

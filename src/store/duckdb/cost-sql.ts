@@ -60,6 +60,13 @@ export const COST_PARTS: Record<
   ],
 };
 
+/** COST_PARTS for rows that count no audio tokens: the same sums without their (zero) audio terms. */
+const TEXT_COST_PARTS: typeof COST_PARTS = {
+  ...COST_PARTS,
+  cost_input: [['input_tokens', 'input']],
+  cost_output: [['output_tokens', 'output']],
+};
+
 /** COST_PARTS' tokens as SQL on relation `t`, parenthesised: `(t.input_tokens - t.input_audio_tokens)`. */
 const tokensOf = (t: string, tokens: string): string =>
   `(${tokens
@@ -90,9 +97,11 @@ export function pricedSelectSql(o: {
   r: string;
   given: (m: string) => string;
   shortcuts?: boolean;
+  /** False only when every row counts 0 audio tokens: their terms are left out (a shorter SQL to plan). */
+  audio?: boolean;
 }): string {
   // The four parts, then the fees: _c0…_c3 are the part columns, every _c is in cost_usd.
-  const parts = [...Object.values(COST_PARTS), ...FEE_PARTS];
+  const parts = [...Object.values(o.audio === false ? TEXT_COST_PARTS : COST_PARTS), ...FEE_PARTS];
   const shortcuts = o.shortcuts ?? true;
   const l1 = [
     o.keep,

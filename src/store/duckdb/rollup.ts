@@ -29,7 +29,11 @@ export const STAGE_ROLLUP_TABLE = 'stage_rollup';
  * rollup's dimensions in STAGE_ROLLUP_TABLE. Pricing each event is the expensive part, so it is done once for all
  * rollups; each then re-groups these few thousand rows (stagedRollupDeltaSql).
  */
-export function stageRollupSql(where: string, constants: BatchConstants): { sql: string; params: string[] } {
+export function stageRollupSql(
+  where: string,
+  constants: BatchConstants,
+  audio: boolean,
+): { sql: string; params: string[] } {
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
   // Dimensions constant over the batch are not staged: they are bound once when decoding.
@@ -44,6 +48,7 @@ export function stageRollupSql(where: string, constants: BatchConstants): { sql:
     given,
     // A batch is small next to a report's range: planning the shortcuts cost more than they saved (cost-sql.ts).
     shortcuts: false,
+    audio,
   });
   const sql = `CREATE OR REPLACE TEMP TABLE ${STAGE_ROLLUP_TABLE} AS SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
@@ -92,8 +97,9 @@ export async function insertRollupDeltas(
   s: DuckDbSession,
   where: string,
   constants: BatchConstants,
+  audio: boolean,
 ): Promise<void> {
-  const stage = stageRollupSql(where, constants);
+  const stage = stageRollupSql(where, constants, audio);
   await s.run('aggregating the batch', stage.sql, stage.params);
   for (const t of ROLLUP_TABLES) {
     const delta = stagedRollupDeltaSql(t, constants);

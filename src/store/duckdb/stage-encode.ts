@@ -25,6 +25,11 @@ export interface EncodedBatch {
   days: number[];
   /** Distinct contexts in the batch (ctx runs 1..contexts, in order of first appearance). */
   contexts: number;
+  /**
+   * Whether some event counts audio tokens. A batch without prices its rollup rows without the audio terms
+   * (rollup.ts stageRollupSql): they make the SQL longer to plan, most of what a small append costs.
+   */
+  audio: boolean;
 }
 
 /**
@@ -198,8 +203,11 @@ export function encodeBatch(
     maxTs,
     days: [...days].sort((a, b) => a - b),
     contexts: count,
+    audio: hasAudio(b.field.input_audio_tokens) || hasAudio(b.field.output_audio_tokens),
   };
 }
+
+const hasAudio = (counts: readonly number[]): boolean => counts.some((n) => n > 0);
 
 /** The batch dictionary's code for `s` (code c stands for strings[c - 1]), adding `s` if it is new. */
 function dictionaryCode(s: string, codes: Map<string, number>, strings: string[]): number {
