@@ -2,7 +2,7 @@
  * The typed query model every report, budget and dashboard asks the store with. Stores compile it to parameterised
  * SQL per dialect; user text only ever arrives as a bound parameter, never spliced into SQL.
  */
-import { ATTRIBUTION_FIELDS } from '../ledger/event.js';
+import { ATTRIBUTION_FIELDS, USAGE_FIELDS } from '../ledger/event.js';
 
 export const MONEY_MEASURES = [
   'cost_usd',
@@ -11,16 +11,9 @@ export const MONEY_MEASURES = [
   'cost_cache_write',
   'cost_output',
 ] as const;
+/** Every usage count (ledger/event.ts USAGE_FIELDS), `requests` last as reports show it, then the event count. */
 export const COUNT_MEASURES = [
-  'input_tokens',
-  'cache_read_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'web_search_requests',
-  'input_audio_tokens',
-  'output_audio_tokens',
+  ...USAGE_FIELDS.filter((f) => f !== 'requests'),
   'requests',
   'events',
 ] as const;

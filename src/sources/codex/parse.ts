@@ -156,36 +156,22 @@ class RolloutState {
   }
 
   snapshot(): string {
-    const {
-      sessionId,
-      sessionKnown,
-      cwd,
-      model,
-      provider,
-      previous,
-      tags,
-      serviceTier,
-      replayPhase,
-      replayLast,
-      pending,
-      latestRecord,
-      compactions,
-    } = this;
-    return JSON.stringify({
-      sessionId,
-      sessionKnown,
-      cwd,
-      model,
-      provider,
-      previous,
-      tags,
-      serviceTier,
-      replayPhase,
-      replayLast,
-      pending,
-      latestRecord,
-      compactions,
-    } satisfies RolloutSnapshot);
+    const snapshot: RolloutSnapshot = {
+      sessionId: this.sessionId,
+      sessionKnown: this.sessionKnown,
+      cwd: this.cwd,
+      model: this.model,
+      provider: this.provider,
+      previous: this.previous,
+      tags: this.tags,
+      serviceTier: this.serviceTier,
+      replayPhase: this.replayPhase,
+      replayLast: this.replayLast,
+      pending: this.pending,
+      latestRecord: this.latestRecord,
+      compactions: this.compactions,
+    };
+    return JSON.stringify(snapshot);
   }
 
   /** A snapshot from an older version or a damaged state is ignored: the lines alone are then the context. */

@@ -63,28 +63,3 @@ export const ROLLUPS: readonly RollupKind[] = [
   { name: 'day', dimensions: ROLLUP_DIMENSIONS },
   { name: 'session', dimensions: SESSION_ROLLUP_DIMENSIONS },
 ];
-
-/** Measures every rollup row carries, summed. `unpriced_*` let a report count unpriced usage without raw events. */
-export const ROLLUP_MEASURES = [
-  'events',
-  'requests',
-  'input_tokens',
-  'cache_read_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'web_search_requests',
-  'input_audio_tokens',
-  'output_audio_tokens',
-  'cost_usd',
-  'cost_input',
-  'cost_cache_read',
-  'cost_cache_write',
-  'cost_output',
-  // billed − current cost: 0 until a reprice, so it compresses to nothing (a copy of cost_usd cost 0.15 B/event).
-  'billed_delta_usd',
-  'unpriced_events',
-  'unpriced_tokens',
-] as const;
-export type RollupMeasure = (typeof ROLLUP_MEASURES)[number];
