@@ -162,6 +162,10 @@ export function buildProgram(): Command {
       .option('--host <host>', 'address to bind', '127.0.0.1')
       .option('--port <port>', 'port to listen on', '8787')
       .option('--otlp-port <port>', 'OTLP/HTTP receiver port (traces, metrics, logs); 0 turns it off', '4318')
+      .option(
+        '--otlp-grpc-port <port>',
+        'OTLP/gRPC receiver port (default: 4317 unless in use, e.g. by a Collector); 0 turns it off',
+      )
       .option('--config <file>', 'gateway config (default ./tokenledger.config.yaml when present)')
       .option(
         '--upstream <name=url>',

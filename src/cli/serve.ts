@@ -9,6 +9,8 @@ export interface ServeCommandOptions extends LedgerOptions {
   port?: string;
   /** OTLP/HTTP receiver port; "0" turns it off. */
   otlpPort?: string;
+  /** OTLP/gRPC receiver port; "0" turns it off. */
+  otlpGrpcPort?: string;
   config?: string;
   /** NAME=BASE_URL, repeatable. */
   upstream?: string[];
@@ -32,12 +34,8 @@ export async function serveCommand(
       'CLI_BAD_OPTION',
       `--port ${JSON.stringify(o.port)}: expected a port number 0-65535`,
     );
-  const otlpPort = Number(o.otlpPort ?? '4318');
-  if (!Number.isInteger(otlpPort) || otlpPort < 0 || otlpPort > 65535)
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `--otlp-port ${JSON.stringify(o.otlpPort)}: expected a port number 1-65535, or 0 to turn OTLP off`,
-    );
+  const otlpPort = portOption(o.otlpPort, '4318', '--otlp-port', 'OTLP/HTTP');
+  const otlpGrpcPort = portOption(o.otlpGrpcPort, '4317', '--otlp-grpc-port', 'OTLP/gRPC');
   const configPath =
     o.config !== undefined
       ? resolve(cwd, o.config)
@@ -52,7 +50,8 @@ export async function serveCommand(
     host: o.host,
     port,
     otlpPort,
-    otlpOptional: o.otlpPort === undefined,
+    otlpGrpcPort,
+    otlpOptional: { http: o.otlpPort === undefined, grpc: o.otlpGrpcPort === undefined },
     upstream: o.upstream,
     cwd,
     env: process.env,
@@ -64,6 +63,11 @@ export async function serveCommand(
   out(`  OpenAI SDKs:    base URL ${running.url}/v1\n  Anthropic SDKs: base URL ${running.url}\n`);
   if (running.otlpUrl !== null)
     out(`  OpenTelemetry:  OTEL_EXPORTER_OTLP_ENDPOINT=${running.otlpUrl} (OTLP/HTTP)\n`);
+  if (running.otlpGrpcUrl !== null)
+    out(
+      `  ${running.otlpUrl === null ? 'OpenTelemetry: ' : '               '} OTEL_EXPORTER_OTLP_ENDPOINT=${running.otlpGrpcUrl} ` +
+        'with OTEL_EXPORTER_OTLP_PROTOCOL=grpc (OTLP/gRPC)\n',
+    );
   out(`  Dashboard:      ${running.loginLink()}  (signs this browser in once; valid 15 minutes)\n`);
   await new Promise<void>((done) => {
     const stop = () => {
@@ -77,4 +81,15 @@ export async function serveCommand(
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** An OTLP receiver's port option: its default when absent, 0 for off. */
+function portOption(value: string | undefined, otherwise: string, flag: string, what: string): number {
+  const port = Number(value ?? otherwise);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `${flag} ${JSON.stringify(value)}: expected a port number 1-65535, or 0 to turn ${what} off`,
+    );
+  return port;
 }

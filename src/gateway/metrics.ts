@@ -87,9 +87,16 @@ export class GatewayMetrics {
     inc(this.errors, `code="${esc(code)}"`, 1);
   }
 
-  /** One answer of the OTLP receiver (same process, same /metrics): its status, events written, records rejected. */
-  recordOtlp(signal: string, status: number, events: number, rejected: number): void {
-    inc(this.otlpRequests, `signal="${esc(signal)}",status="${status}"`, 1);
+  /**
+   * One answer of an OTLP receiver (same process, same /metrics): its transport, its status (HTTP's number, gRPC's
+   * status name), events written, records rejected.
+   */
+  recordOtlp(transport: string, signal: string, status: string, events: number, rejected: number): void {
+    inc(
+      this.otlpRequests,
+      `transport="${esc(transport)}",signal="${esc(signal)}",status="${esc(status)}"`,
+      1,
+    );
     if (events > 0) inc(this.otlpRecords, `signal="${esc(signal)}",outcome="recorded"`, events);
     if (rejected > 0) inc(this.otlpRecords, `signal="${esc(signal)}",outcome="rejected"`, rejected);
   }
@@ -149,7 +156,7 @@ export class GatewayMetrics {
       out,
       'tokenledger_otlp_requests_total',
       'counter',
-      'OTLP/HTTP exports answered, by signal and HTTP status.',
+      'OTLP exports answered, by transport (http, grpc), signal and status (HTTP status, gRPC status name).',
       this.otlpRequests,
     );
     family(

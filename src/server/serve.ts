@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { TokenledgerError } from '../errors.js';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
 import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
@@ -40,11 +39,13 @@ export interface ServeOptions extends GatewayFlags {
   walSync?: WalSync | undefined;
   /** OTLP/HTTP receiver port (`serve` passes 4318); absent or 0 turns it off. */
   otlpPort?: number | undefined;
+  /** OTLP/gRPC receiver port (`serve` passes 4317); absent or 0 turns it off. */
+  otlpGrpcPort?: number | undefined;
   /**
-   * The OTLP port is the default, not one asked for: when it is taken (an OpenTelemetry Collector often holds 4318),
-   * the server runs without the receiver and says so, instead of not starting at all.
+   * Which OTLP ports are defaults, not asked for: one that is taken (an OpenTelemetry Collector often holds 4317
+   * and 4318) is left out and the server says so, instead of not starting at all.
    */
-  otlpOptional?: boolean;
+  otlpOptional?: { http?: boolean; grpc?: boolean };
   /** The API's clock (epoch µs) for relative ranges like `since=30d`; benchmarks pin it. */
   apiNow?: () => number;
 }
@@ -58,6 +59,8 @@ export interface RunningServer {
   loginLink(): string;
   /** The OTLP/HTTP receiver's base URL, or null when it is off (--otlp-port 0). */
   otlpUrl: string | null;
+  /** The OTLP/gRPC receiver's endpoint, or null when it is off (--otlp-grpc-port 0). */
+  otlpGrpcUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -165,25 +168,22 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     throw e;
   };
   await listen(server, config.port, config.host, '--port', 'picks a free one').catch(release);
-  // --otlp-port 0 (or none given here) turns the receiver off.
-  otlp = o.otlpPort
-    ? await startOtlp({
-        port: o.otlpPort,
-        host: config.host,
-        pricing,
-        wal,
-        attributes: attributeMap(config.otlp_attributes),
-        log: o.log,
-        onAnswer: (signal, status, events, rejected) => metrics.recordOtlp(signal, status, events, rejected),
-      }).catch((e: unknown) => {
-        if (!o.otlpOptional || !portInUse(e)) return release(e);
-        o.log(
-          `note: ${config.host}:${o.otlpPort} is in use (an OpenTelemetry Collector?): serving without the OTLP ` +
-            'receiver; pass --otlp-port N to run it on another port',
-        );
-        return null;
-      })
-    : null;
+  // --otlp-port 0 and --otlp-grpc-port 0 (or none given here) turn the receivers off.
+  otlp =
+    o.otlpPort || o.otlpGrpcPort
+      ? await startOtlp({
+          port: o.otlpPort || null,
+          grpcPort: o.otlpGrpcPort || null,
+          optional: o.otlpOptional ?? {},
+          host: config.host,
+          pricing,
+          wal,
+          attributes: attributeMap(config.otlp_attributes),
+          log: o.log,
+          onAnswer: (transport, signal, status, events, rejected) =>
+            metrics.recordOtlp(transport, signal, status, events, rejected),
+        }).catch(release)
+      : null;
   // Requests first: the store's appends, syncs, GC helpers and the OTLP worker run below this thread.
   const stopFavouring = favourServingThread();
   const addr = server.address() as AddressInfo;
@@ -204,6 +204,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     wal,
     store,
     otlpUrl: otlp?.url ?? null,
+    otlpGrpcUrl: otlp?.grpcUrl ?? null,
     loginLink: () => api.loginLink(url),
     close() {
       closing ??= (async () => {
@@ -241,13 +242,5 @@ export function exposedNote(host: string, keysRequired: boolean): string {
       ? ''
       : ' Callers without a virtual key are let through with their own provider keys; keys: { required: true } ' +
         'in tokenledger.config.yaml refuses them.')
-  );
-}
-
-function portInUse(e: unknown): boolean {
-  return (
-    e instanceof TokenledgerError &&
-    e.code === 'SERVE_LISTEN_FAILED' &&
-    (e.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
   );
 }

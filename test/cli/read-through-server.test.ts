@@ -104,7 +104,20 @@ async function exports(name: string): Promise<string[]> {
 async function serve(): Promise<{ child: ChildProcess; server: ServerFile }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', db, '--port', '0', '--otlp-port', '0'],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--db',
+      db,
+      '--port',
+      '0',
+      '--otlp-port',
+      '0',
+      '--otlp-grpc-port',
+      '0',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const file = serverFilePath(db);

@@ -223,7 +223,7 @@ describe('agent attribution after a crash', () => {
     };
     const wal = await openWal({ dir: walDir, sink, drainIntervalMs: 3_600_000 });
     const otlp = await startOtlp({ port: 0, host: '127.0.0.1', pricing: { cwd: dir, env: {} }, wal });
-    const { provider, tracer } = tracerFor('agent-crash', [otlp.url]);
+    const { provider, tracer } = tracerFor('agent-crash', [otlp.url!]);
     const agent = tracer.startSpan('invoke_agent survivor', {
       attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'survivor' },
     });

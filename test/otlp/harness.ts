@@ -3,18 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
-import type { OtlpServer } from '../../src/server/otlp/otlp-server.js';
-import { startOtlp } from '../../src/server/otlp/start-otlp.js';
+import { type OtlpReceiver, startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A real receiver on a free loopback port, writing through a real WAL into a real DuckDB ledger. */
 export interface Harness {
+  /** OTLP/HTTP's base URL. */
   url: string;
+  /** OTLP/gRPC's endpoint (http://127.0.0.1:PORT), served by the same receiver. */
+  grpcUrl: string;
   store: Store;
   wal: Wal;
-  otlp: OtlpServer;
+  otlp: OtlpReceiver;
   /** Drains the WAL and returns every event in the ledger. */
   ledger(): Promise<UsageEvent[]>;
   close(): Promise<void>;
@@ -25,6 +27,8 @@ export async function startHarness(
     attributes?: AttributeMap;
     sync?: WalSync;
     maxBehind?: number;
+    /** Largest export accepted, after decompression. */
+    bodyLimitBytes?: number;
     /** The store takes nothing from the log until this resolves (a slow store). */
     storeOpens?: Promise<void>;
   } = {},
@@ -47,15 +51,18 @@ export async function startHarness(
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });
   const otlp = await startOtlp({
     port: 0,
+    grpcPort: 0,
     host: '127.0.0.1',
     pricing: { cwd: dir, env: {} },
     wal,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: Date.now() * 1000 - 60_000_000,
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
+    ...(o.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: o.bodyLimitBytes }),
   });
   return {
-    url: otlp.url,
+    url: otlp.url!,
+    grpcUrl: otlp.grpcUrl!,
     store,
     wal,
     otlp,

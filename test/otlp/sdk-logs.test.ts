@@ -1,3 +1,4 @@
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -7,9 +8,10 @@ import { type Harness, startHarness, tokens } from './harness.js';
 
 // Issue 5: coding-agent telemetry as the agents send it (log events), through the real SDK exporters.
 describe.each([
-  ['json', (url: string) => new JsonLogExporter({ url: `${url}/v1/logs` })],
-  ['protobuf', (url: string) => new ProtoLogExporter({ url: `${url}/v1/logs` })],
-])('agent log events over OTLP/HTTP %s', (name, exporter) => {
+  ['HTTP json', (h: Harness) => new JsonLogExporter({ url: `${h.url}/v1/logs` })],
+  ['HTTP protobuf', (h: Harness) => new ProtoLogExporter({ url: `${h.url}/v1/logs` })],
+  ['gRPC', (h: Harness) => new GrpcLogExporter({ url: h.grpcUrl })],
+])('agent log events over OTLP/%s', (name, exporter) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -19,7 +21,7 @@ describe.each([
   it('records Claude Code api_request, Codex response.completed and Gemini CLI api_response with exact tokens', async () => {
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': 'claude-code', 'team.id': 'platform' }),
-      processors: [new SimpleLogRecordProcessor(exporter(h.url))],
+      processors: [new SimpleLogRecordProcessor(exporter(h))],
     });
     const log = provider.getLogger('com.anthropic.claude_code.events');
     for (let i = 0; i < 5; i++)

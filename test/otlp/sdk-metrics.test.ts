@@ -1,3 +1,4 @@
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import {
   AggregationTemporalityPreference,
   OTLPMetricExporter as JsonMetricExporter,
@@ -19,11 +20,13 @@ const MODEL = {
 // Issue 5: GenAI and Claude Code metrics become aggregate events per window; cumulative series are differenced
 // (the ledger holds what was used, not the running totals), delta series are summed.
 describe.each([
-  ['json', 'cumulative'],
-  ['protobuf', 'cumulative'],
-  ['json', 'delta'],
-  ['protobuf', 'delta'],
-] as const)('GenAI metrics over OTLP/HTTP %s, %s temporality', (encoding, temporality) => {
+  ['HTTP json', 'cumulative'],
+  ['HTTP protobuf', 'cumulative'],
+  ['gRPC', 'cumulative'],
+  ['HTTP json', 'delta'],
+  ['HTTP protobuf', 'delta'],
+  ['gRPC', 'delta'],
+] as const)('GenAI metrics over OTLP/%s, %s temporality', (encoding, temporality) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -32,13 +35,18 @@ describe.each([
 
   function meter(service: string) {
     const opts = {
-      url: `${h.url}/v1/metrics`,
+      url: encoding === 'gRPC' ? h.grpcUrl : `${h.url}/v1/metrics`,
       temporalityPreference:
         temporality === 'delta'
           ? AggregationTemporalityPreference.DELTA
           : AggregationTemporalityPreference.CUMULATIVE,
     };
-    const exporter = encoding === 'json' ? new JsonMetricExporter(opts) : new ProtoMetricExporter(opts);
+    const exporter =
+      encoding === 'HTTP json'
+        ? new JsonMetricExporter(opts)
+        : encoding === 'HTTP protobuf'
+          ? new ProtoMetricExporter(opts)
+          : new GrpcMetricExporter(opts);
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
     const provider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'team.id': 'search' }),

@@ -1,17 +1,25 @@
 import { context, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, tokens } from './harness.js';
 
-// Issue 5: GenAI spans from the real OpenTelemetry JS SDK, over OTLP/HTTP JSON and protobuf, land in the ledger
-// with exactly the tokens the spans carried, attributed from the resource and the invoke_agent span above them.
+// Issue 5: GenAI spans from the real OpenTelemetry JS SDK, over OTLP/HTTP JSON and protobuf and over OTLP/gRPC
+// (plain and gzip-compressed), land in the ledger with exactly the tokens the spans carried, attributed from the
+// resource and the invoke_agent span above them.
 describe.each([
-  ['json', (url: string) => new JsonTraceExporter({ url: `${url}/v1/traces` })],
-  ['protobuf', (url: string) => new ProtoTraceExporter({ url: `${url}/v1/traces` })],
-])('GenAI spans over OTLP/HTTP %s', (name, exporter) => {
+  ['HTTP json', (h: Harness) => new JsonTraceExporter({ url: `${h.url}/v1/traces` })],
+  ['HTTP protobuf', (h: Harness) => new ProtoTraceExporter({ url: `${h.url}/v1/traces` })],
+  ['gRPC', (h: Harness) => new GrpcTraceExporter({ url: h.grpcUrl })],
+  [
+    'gRPC gzip',
+    (h: Harness) => new GrpcTraceExporter({ url: h.grpcUrl, compression: CompressionAlgorithm.GZIP }),
+  ],
+])('GenAI spans over OTLP/%s', (name, exporter) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -25,7 +33,7 @@ describe.each([
         'team.id': 'payments',
         'user.email': 'ana@example.com',
       }),
-      spanProcessors: [new SimpleSpanProcessor(exporter(h.url))],
+      spanProcessors: [new SimpleSpanProcessor(exporter(h))],
     });
     const tracer = provider.getTracer('test');
     const agent = tracer.startSpan('invoke_agent planner', {
@@ -99,7 +107,7 @@ describe.each([
     const before = (await h.ledger()).length;
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': `retry-${name}` }),
-      spanProcessors: [new SimpleSpanProcessor(exporter(h.url)), new SimpleSpanProcessor(exporter(h.url))],
+      spanProcessors: [new SimpleSpanProcessor(exporter(h)), new SimpleSpanProcessor(exporter(h))],
     });
     provider
       .getTracer('t')

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -30,6 +31,7 @@ describe('tokenledger serve with otlp.attributes in its config', () => {
       env: {},
       port: 0,
       otlpPort: await freePort(),
+      otlpGrpcPort: await freePort(),
       openStore: (p) => createDuckDbStore(p),
       log: () => {},
     });
@@ -94,10 +96,41 @@ describe('tokenledger serve with otlp.attributes in its config', () => {
     };
     expect((await post('/v1/traces', JSON.stringify(traces))).status).toBe(200);
     const text = await (await fetch(`${running.url}/metrics`)).text();
-    expect(text).toContain('tokenledger_otlp_requests_total{signal="logs",status="400"} 1');
-    expect(text).toContain('tokenledger_otlp_requests_total{signal="traces",status="200"} 2');
+    expect(text).toContain('tokenledger_otlp_requests_total{transport="http",signal="logs",status="400"} 1');
+    expect(text).toContain(
+      'tokenledger_otlp_requests_total{transport="http",signal="traces",status="200"} 2',
+    );
     expect(text).toContain('tokenledger_otlp_records_total{signal="traces",outcome="recorded"} 2');
     expect(text).toContain('tokenledger_otlp_records_total{signal="traces",outcome="rejected"} 1');
+  });
+
+  it('takes the same exports over OTLP/gRPC, attributed by the same config, and counts them apart on /metrics', async () => {
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'search-api', department: 'search' }),
+      spanProcessors: [new SimpleSpanProcessor(new GrpcTraceExporter({ url: running.otlpGrpcUrl! }))],
+    });
+    provider
+      .getTracer('t')
+      .startSpan('chat gpt-4o-mini', {
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 300,
+          'gen_ai.usage.output_tokens': 30,
+        },
+      })
+      .end();
+    await provider.shutdown();
+    await running.wal.drain();
+    const events = await running.store.events({
+      limit: 10,
+      filters: [{ dimension: 'team', values: ['search'] }],
+    });
+    expect(events.map((e) => [e.source, e.team, e.project, e.input_tokens, e.output_tokens])).toEqual([
+      ['otlp', 'search', 'search-api', 300, 30],
+    ]);
+    const text = await (await fetch(`${running.url}/metrics`)).text();
+    expect(text).toContain('tokenledger_otlp_requests_total{transport="grpc",signal="traces",status="OK"} 1');
   });
 
   it('rejects a config key that is not an attribution field, naming it', async () => {
@@ -124,7 +157,12 @@ describe('tokenledger serve on a port that is taken', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
     const said: string[] = [];
-    const start = (o: { port: number; otlpPort: number; otlpOptional?: boolean }) =>
+    const start = (o: {
+      port: number;
+      otlpPort: number;
+      otlpGrpcPort?: number;
+      otlpOptional?: { http?: boolean; grpc?: boolean };
+    }) =>
       startServer({
         ledgerPath: join(dir, 'ledger.duckdb'),
         configPath: null,
@@ -143,6 +181,15 @@ describe('tokenledger serve on a port that is taken', () => {
         code: 'SERVE_LISTEN_FAILED',
         message: expect.stringContaining('pass --otlp-port N (--otlp-port 0 turns the receiver off)'),
       });
+      await expect(start({ port: 0, otlpPort: 0, otlpGrpcPort: port })).rejects.toMatchObject({
+        code: 'SERVE_LISTEN_FAILED',
+        message: `127.0.0.1:${port} is in use (another tokenledger serve, or another program): pass --otlp-grpc-port N (--otlp-grpc-port 0 turns the gRPC receiver off)`,
+      });
+      await expect(
+        start({ port: 0, otlpPort: 0, otlpGrpcPort: port, otlpOptional: { http: true } }),
+      ).rejects.toMatchObject({
+        code: 'SERVE_LISTEN_FAILED',
+      });
       // What the failed starts opened is closed again: another process can open the ledger for writing.
       const opened = execFileSync(
         process.execPath,
@@ -155,14 +202,27 @@ describe('tokenledger serve on a port that is taken', () => {
         { encoding: 'utf8' },
       );
       expect(opened.trim()).toBe('opened');
-      // The default OTLP port taken (a collector holds 4318 on many machines): the server runs without the receiver.
-      const running = await start({ port: 0, otlpPort: port, otlpOptional: true });
+      // The default OTLP ports taken (a collector holds 4317 and 4318 on many machines): the server runs without
+      // that receiver, and with the other.
+      const running = await start({
+        port: 0,
+        otlpPort: port,
+        otlpGrpcPort: await freePort(),
+        otlpOptional: { http: true },
+      });
       expect(running.otlpUrl).toBeNull();
+      expect(running.otlpGrpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(said).toContain(
-        `note: 127.0.0.1:${port} is in use (an OpenTelemetry Collector?): serving without the OTLP receiver; pass --otlp-port N to run it on another port`,
+        `note: 127.0.0.1:${port} is in use (an OpenTelemetry Collector?): serving without the OTLP/HTTP receiver; pass --otlp-port N to run it on another port`,
       );
       expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
       await running.close();
+      const noGrpc = await start({ port: 0, otlpPort: 0, otlpGrpcPort: port, otlpOptional: { grpc: true } });
+      expect(noGrpc.otlpGrpcUrl).toBeNull();
+      expect(said).toContain(
+        `note: 127.0.0.1:${port} is in use (an OpenTelemetry Collector?): serving without the OTLP/gRPC receiver; pass --otlp-grpc-port N to run it on another port`,
+      );
+      await noGrpc.close();
     } finally {
       taken.close();
       await rm(dir, { recursive: true, force: true });

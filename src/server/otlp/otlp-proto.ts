@@ -82,6 +82,8 @@ interface SignalProto {
   response: protobuf.Type;
   /** The partial-success field counting rejected records. */
   rejectedField: string;
+  /** OTLP/gRPC's method for the signal (opentelemetry/proto/collector/…/v1/*_service.proto). */
+  grpcPath: string;
 }
 
 export const SIGNALS: Record<Signal, SignalProto> = {
@@ -89,17 +91,30 @@ export const SIGNALS: Record<Signal, SignalProto> = {
     request: type('ExportTraceServiceRequest'),
     response: type('ExportTraceServiceResponse'),
     rejectedField: 'rejectedSpans',
+    grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   },
   metrics: {
     request: type('ExportMetricsServiceRequest'),
     response: type('ExportMetricsServiceResponse'),
     rejectedField: 'rejectedDataPoints',
+    grpcPath: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
   },
   logs: {
     request: type('ExportLogsServiceRequest'),
     response: type('ExportLogsServiceResponse'),
     rejectedField: 'rejectedLogRecords',
+    grpcPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   },
 };
 
 export const RPC_STATUS = type('RpcStatus');
+
+/**
+ * The Export…ServiceResponse for an accepted export, as an object for `response.fromObject` or JSON: empty when
+ * every record was used, else `partial_success` with the rejected count and the first reasons.
+ */
+export function exportResponse(signal: Signal, rejected: number, message: string): Record<string, unknown> {
+  return rejected > 0
+    ? { partialSuccess: { [SIGNALS[signal].rejectedField]: rejected, errorMessage: message } }
+    : {};
+}

@@ -2,9 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readBody } from '../../http/read-body.js';
 import { listen } from '../listen.js';
-import { type MappedBatch, OtlpBodyError } from './map-batch.js';
-import type { OtlpMapper } from './otlp-mapper.js';
-import { RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
+import { type Accepted, type ExportAcceptor, ExportRefused } from './accept-export.js';
+import { exportResponse, RPC_STATUS, SIGNALS, type Signal } from './otlp-proto.js';
 
 const PATHS: Record<string, Signal> = {
   '/v1/traces': 'traces',
@@ -13,17 +12,10 @@ const PATHS: Record<string, Signal> = {
 };
 
 export interface OtlpServerOptions {
-  /** Turns bodies into priced log records, off the main thread. */
-  mapper: OtlpMapper;
-  /** Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). */
-  appendEncoded: (records: Buffer, count: number) => Promise<void>;
-  /** Largest body accepted, after decompression (default 64 MiB). */
-  bodyLimitBytes?: number;
-  /** Events acknowledged but not yet in the store (Wal.depth); with `maxBehind`, what sheds load. */
-  behind?: () => number;
-  /** Beyond this many events behind, exports get 503 and Retry-After instead of more memory (default 200,000). */
-  maxBehind?: number;
-  now?: () => number;
+  /** Decodes, maps and logs an export (accept-export.ts), shared with the gRPC receiver. */
+  acceptor: ExportAcceptor;
+  /** Largest body accepted, after decompression (the acceptor's limit too). */
+  bodyLimitBytes: number;
   log?: (line: string) => void;
   /** Each answer, for /metrics: events written, records rejected (0 unless the status is 200). */
   onAnswer?: (signal: Signal | 'unknown', status: number, events: number, rejected: number) => void;
@@ -44,22 +36,19 @@ class HttpError extends Error {
   }
 }
 
+/** An export the acceptor refused, as OTLP/HTTP says: 400 for the sender's, 503 (retried) for ours. */
+const fromRefusal = (e: ExportRefused) => new HttpError(e.reason === 'bad' ? 400 : 503, e.code, e.message);
+
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"): POST /v1/traces,
  * /v1/metrics and /v1/logs in binary protobuf or JSON, optionally gzip-compressed. A 200 is sent only after every
  * event of the batch is in the write-ahead log; records it could not use are counted in `partial_success` with the
- * first reasons; a body it cannot decode is a 400 with the reason; a failing log is a 503 so exporters retry. This
- * thread only reads, writes the log and answers: `mapper` decodes, maps and prices in a worker thread.
- *
- * Exporters can send faster than the store takes events in (bursts acknowledged 20–40% faster than they reach
- * DuckDB on 2 cores, bench/RESULTS.md): what is acknowledged waits in memory, as log records, until it is stored. Past `maxBehind` events a
- * request is refused with 503 and Retry-After before its body is decoded, which OTLP exporters retry with backoff —
- * as the Collector's memory limiter does — so a flood costs latency, not the process.
+ * first reasons; a body it cannot decode is a 400 with the reason; a failing log, or too much still waiting for the
+ * store, is a 503 with Retry-After so exporters retry. This thread only reads, writes the log and answers: the
+ * acceptor's mapper decodes, maps and prices in a worker thread.
  */
 export function createOtlpHttpServer(o: OtlpServerOptions): Server {
-  const limit = o.bodyLimitBytes ?? 64 * 1024 * 1024;
-  const maxBehind = o.maxBehind ?? 200_000;
-  const now = o.now ?? (() => Date.now() * 1000);
+  const limit = o.bodyLimitBytes;
   return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const signal = PATHS[path];
@@ -73,11 +62,13 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         const err =
           e instanceof HttpError
             ? e
-            : new HttpError(
-                503,
-                'OTLP_UNAVAILABLE',
-                `could not record the batch, retry later: ${(e as Error).message}`,
-              );
+            : e instanceof ExportRefused
+              ? fromRefusal(e)
+              : new HttpError(
+                  503,
+                  'OTLP_UNAVAILABLE',
+                  `could not record the batch, retry later: ${(e as Error).message}`,
+                );
         if (err.status >= 500 && err.code !== 'OTLP_BUSY') o.log?.(`otlp: ${err.message}`);
         req.resume();
         o.onAnswer?.(signal ?? 'unknown', err.status, 0, 0);
@@ -88,7 +79,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
       });
   });
 
-  async function handle(req: IncomingMessage, signal: Signal | undefined, json: boolean) {
+  async function handle(req: IncomingMessage, signal: Signal | undefined, json: boolean): Promise<Accepted> {
     if (signal === undefined)
       throw new HttpError(
         404,
@@ -96,13 +87,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         `no route ${req.url}; OTLP/HTTP serves POST /v1/traces, /v1/metrics, /v1/logs`,
       );
     if (req.method !== 'POST') throw new HttpError(405, 'OTLP_METHOD', `${req.method} ${req.url}: use POST`);
-    const behind = o.behind?.() ?? 0;
-    if (behind >= maxBehind)
-      throw new HttpError(
-        503,
-        'OTLP_BUSY',
-        `${behind} acknowledged events are still on their way into the store (limit ${maxBehind}); retry later`,
-      );
+    o.acceptor.checkRoom(); // before the body is read: refusing a flood should cost little
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (!json && !type.startsWith('application/x-protobuf') && !type.startsWith('application/protobuf'))
       throw new HttpError(
@@ -122,23 +107,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         'OTLP_CONTENT_ENCODING',
         `content-encoding ${encoding}: send gzip or no encoding`,
       );
-    let mapped: MappedBatch;
-    try {
-      mapped = await o.mapper.map({
-        signal,
-        json,
-        gzip: encoding === 'gzip',
-        body,
-        ingestedAt: now(),
-        limitBytes: limit,
-      });
-    } catch (e) {
-      if (e instanceof OtlpBodyError) throw new HttpError(400, e.code, e.message);
-      throw e;
-    }
-    // One write-ahead-log write for the whole request: the 200 waits for all of it to be in the log.
-    await o.appendEncoded(mapped.records, mapped.events);
-    return { events: mapped.events, rejected: mapped.rejected, message: mapped.message };
+    return o.acceptor.accept(signal, body, { json, gzip: encoding === 'gzip' });
   }
 
   function respond(
@@ -151,10 +120,8 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     const s = SIGNALS[signal];
     let body: Uint8Array | string;
     if (status === 200) {
-      const partial = p.rejected > 0 ? { [s.rejectedField]: p.rejected, errorMessage: p.message } : undefined;
-      body = json
-        ? JSON.stringify(partial ? { partialSuccess: partial } : {})
-        : s.response.encode(s.response.fromObject(partial ? { partialSuccess: partial } : {})).finish();
+      const response = exportResponse(signal, p.rejected, p.message);
+      body = json ? JSON.stringify(response) : s.response.encode(s.response.fromObject(response)).finish();
     } else {
       // google.rpc.Status; gRPC code 3 INVALID_ARGUMENT for client errors, 14 UNAVAILABLE for ours.
       const rpc = { code: status >= 500 ? 14 : 3, message: p.message };
