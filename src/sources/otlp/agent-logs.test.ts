@@ -113,3 +113,66 @@ describe('Codex response.completed events', () => {
     expect(m.ignored).toBe(2);
   });
 });
+
+describe('Gemini CLI api_response events', () => {
+  // google-gemini/gemini-cli packages/core/src/telemetry/types.ts, ApiResponseEvent: each response is logged twice,
+  // as gemini_cli.api_response (toLogRecord) and as the GenAI semconv event gen_ai.client.inference.operation.details
+  // (toSemanticLogRecord) with gen_ai.usage.input_tokens / output_tokens of the same call.
+  it('are the call; the GenAI operation-details event logged beside each is not a second one', () => {
+    const common = [kv('session.id', 'g-1'), kv('event.timestamp', '2025-11-24T16:00:00.000Z')];
+    const m = createOtlpIngest({ since: 0 }).logs(
+      {
+        resourceLogs: [
+          {
+            resource: { attributes: [kv('service.name', 'gemini-cli')] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: '1764000000000000000',
+                    body: { stringValue: 'API response from gemini-2.5-pro. Status: 200. Duration: 900ms.' },
+                    attributes: [
+                      ...common,
+                      kv('event.name', 'gemini_cli.api_response'),
+                      kv('model', 'gemini-2.5-pro'),
+                      kv('prompt_id', 'p-1'),
+                      kv('role', 'main'),
+                      kv('input_token_count', '2000'),
+                      kv('output_token_count', '100'),
+                      kv('cached_content_token_count', '500'),
+                      kv('thoughts_token_count', '40'),
+                      kv('tool_token_count', '0'),
+                      kv('total_token_count', '2140'),
+                      kv('status_code', '200'),
+                    ],
+                  },
+                  {
+                    timeUnixNano: '1764000000000000000',
+                    body: {
+                      stringValue:
+                        'GenAI operation details from gemini-2.5-pro. Status: 200. Duration: 900ms.',
+                    },
+                    attributes: [
+                      ...common,
+                      kv('event.name', 'gen_ai.client.inference.operation.details'),
+                      kv('gen_ai.operation.name', 'generate_content'),
+                      kv('gen_ai.provider.name', 'gcp.gen_ai'),
+                      kv('gen_ai.request.model', 'gemini-2.5-pro'),
+                      kv('gen_ai.usage.input_tokens', '2000'),
+                      kv('gen_ai.usage.output_tokens', '100'),
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as unknown as ExportLogsRequest,
+      0,
+    );
+    expect(m.events.map((e) => [e.agent, e.input_tokens, e.cache_read_tokens, e.output_tokens])).toEqual([
+      ['gemini-cli', 1500, 500, 140],
+    ]);
+    expect([m.rejected, m.ignored]).toEqual([[], 1]);
+  });
+});
