@@ -94,7 +94,10 @@ function floor(label: string, payloads: Buffer[], decode: (b: Buffer) => unknown
 type Transport = 'application/x-protobuf' | 'application/json' | 'grpc';
 
 /** Sends one export and resolves once it is acknowledged; throws on anything but success. */
-function sender(h: Harness, transport: Transport): { send(p: Buffer): Promise<void>; close(): Promise<void> } {
+function sender(
+  h: Harness,
+  transport: Transport,
+): { send(p: Buffer): Promise<void>; close(): Promise<void> } {
   if (transport === 'grpc') {
     const client = new grpc.Client(new URL(h.grpcUrl).host, grpc.credentials.createInsecure());
     return {

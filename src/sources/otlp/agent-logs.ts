@@ -73,7 +73,11 @@ const claudeCode: Reader = (a) => {
   };
 };
 
-/** Codex `codex.sse_event` with `event.kind = response.completed`: OpenAI counts, cached inside input. */
+/**
+ * Codex `codex.sse_event` with `event.kind = response.completed` and token counts: OpenAI counts, cached inside input,
+ * reasoning inside output. `tool_token_count` is not read: Codex passes the response's total_tokens in it
+ * (codex-rs/core/src/client.rs, map_response_stream).
+ */
 const codex: Reader = (a) => {
   const t = tokens(a, [
     'input_token_count',
@@ -158,7 +162,16 @@ function eventName(r: LogRecord, a: Attrs, resource: Attrs): string | null {
 function readerFor(name: string | null, a: Attrs): Reader | null {
   if (name === 'claude_code.api_request') return claudeCode;
   if (name === 'gemini_cli.api_response') return geminiCli;
-  if (name === 'codex.sse_event' && str(a, 'event.kind') === 'response.completed') return codex;
+  // Codex logs every SSE event it reads as codex.sse_event, `response.completed` included, with its duration only; the
+  // usage of that response comes in a second record of the same name and kind, and a failed stream in a third with
+  // error.message (openai/codex codex-rs/otel/src/events/session_telemetry.rs: log_sse_event, sse_event_completed,
+  // see_event_completed_failed). Only the record with the counts is the call.
+  if (
+    name === 'codex.sse_event' &&
+    str(a, 'event.kind') === 'response.completed' &&
+    a.has('input_token_count')
+  )
+    return codex;
   return null;
 }
 

@@ -112,3 +112,64 @@ describe('mapTraces', () => {
     ]);
   });
 });
+
+describe("coding agents' own spans", () => {
+  // Each of these repeats the usage of a per-request log event the agent also sends (agent-logs.ts); counting the
+  // span as well would count the call twice when traces and logs both come here.
+  const agentSpan = (id: number, name: string, attributes: ReturnType<typeof kv>[]) => ({
+    ...span(id),
+    name,
+    attributes,
+  });
+  it('are not calls', () => {
+    const m = mapTraces(
+      {
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  // openai/codex codex-rs/otel/src/events/session_telemetry.rs, record_responses: the usage of a
+                  // completed response on Codex's `handle_responses` span (otel.name `completed`); no model, no
+                  // operation. The same response is the codex.sse_event response.completed log record.
+                  agentSpan(1, 'completed', [
+                    kv('gen_ai.usage.input_tokens', 5000),
+                    kv('gen_ai.usage.cache_read.input_tokens', 4000),
+                    kv('gen_ai.usage.output_tokens', 300),
+                    kv('codex.usage.reasoning_output_tokens', 200),
+                    kv('codex.usage.total_tokens', 5300),
+                  ]),
+                  // google-gemini/gemini-cli packages/core/src/telemetry/constants.ts: GeminiCliOperation.LLMCall
+                  // `llm_call`, with gen_ai.request.model and gen_ai.usage.* (docs/cli/telemetry.md, Traces); the same
+                  // call is the gemini_cli.api_response log event.
+                  agentSpan(2, 'llm_call', [
+                    kv('gen_ai.operation.name', 'llm_call'),
+                    kv('gen_ai.agent.name', 'gemini-cli'),
+                    kv('gen_ai.request.model', 'gemini-2.5-pro'),
+                    kv('gen_ai.usage.input_tokens', 2000),
+                    kv('gen_ai.usage.output_tokens', 100),
+                  ]),
+                  // Claude Code's beta traces, `claude_code.llm_request`, as third-party captures of 2.1.x exports
+                  // show it (Anthropic's monitoring page does not list span attributes): the api_request log
+                  // event's counts without the gen_ai.usage prefix.
+                  agentSpan(3, 'claude_code.llm_request', [
+                    kv('span.type', 'llm_request'),
+                    kv('gen_ai.system', 'anthropic'),
+                    kv('gen_ai.request.model', 'claude-opus-4-6'),
+                    kv('model', 'claude-opus-4-6'),
+                    kv('input_tokens', 3),
+                    kv('output_tokens', 13),
+                    kv('cache_read_tokens', 11229),
+                    kv('cache_creation_tokens', 4797),
+                  ]),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      { ingestedAt: 1, attributes: DEFAULT_ATTRIBUTES },
+    );
+    expect([m.events, m.rejected, m.ignored]).toEqual([[], [], 3]);
+  });
+});

@@ -142,3 +142,56 @@ describe('an agent that sends both per-request events and GenAI metrics', () => 
     expect(metrics.superseded).toBe(1);
   });
 });
+
+describe('Claude Code token counters', () => {
+  // code.claude.com/docs/en/monitoring-usage, Token counter and Cost counter: `speed: "fast"` when the request used
+  // fast mode, absent otherwise. Fast mode is billed at its own prices, as the api_request event's `speed` is.
+  it('record the tokens of fast-mode requests in the service tier that prices them', () => {
+    const t = 1_764_000_000_000_000_000n;
+    const point = (type: string, value: number, speed: ReturnType<typeof kv>[]) => ({
+      attributes: [
+        kv('session.id', 's-1'),
+        kv('model', 'claude-opus-4-6'),
+        kv('query_source', 'main'),
+        kv('type', type),
+        ...speed,
+      ],
+      startTimeUnixNano: String(t),
+      timeUnixNano: String(t + 60_000_000_000n),
+      asInt: String(value),
+    });
+    const m = createOtlpIngest({ since: 0 }).metrics(
+      {
+        resourceMetrics: [
+          {
+            resource: { attributes: [kv('service.name', 'claude-code')] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'claude_code.token.usage',
+                    sum: {
+                      aggregationTemporality: DELTA,
+                      isMonotonic: true,
+                      dataPoints: [
+                        point('input', 100, [kv('speed', 'fast')]),
+                        point('output', 10, [kv('speed', 'fast')]),
+                        point('input', 200, []),
+                        point('output', 20, []),
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as unknown as ExportMetricsRequest,
+      0,
+    );
+    expect(m.events.map((e) => [e.input_tokens, e.output_tokens, e.service_tier])).toEqual([
+      [100, 10, 'fast'],
+      [200, 20, null],
+    ]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { UnpricedEvent, Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
+import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, type PerRequestRegistry, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
@@ -261,7 +262,9 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
     model,
     model_requested: (g.family === 'genai' ? str(a, 'gen_ai.request.model') : null) ?? model,
     operation: g.family === 'genai' ? (str(a, 'gen_ai.operation.name') ?? 'chat') : 'messages',
-    service_tier: null,
+    // Claude Code's token and cost counters carry `speed: "fast"` for fast-mode requests (monitoring-usage, Token
+    // counter), which are billed at fast-mode prices; the attribute is in the group key, so a window never mixes them.
+    service_tier: g.family === 'claude-code' ? anthropicServiceTier(null, a.get('speed')) : null,
     route_id: null,
     ...usage,
     energy_j: null,
