@@ -309,6 +309,46 @@ describe('codexSource, forked rollouts', () => {
     next.end();
     expect(events.map((e) => e.input_tokens)).toEqual([400]);
   });
+
+  /**
+   * Newer Codex marks a thread `history_mode: "paginated"` in its session_meta (ThreadHistoryMode, serde lowercase:
+   * openai/codex codex-rs/app-server-protocol v2 `ThreadHistoryMode`). A fork into a paginated thread copies the
+   * parent's history without its token_count lines (codex-rs/core/src/agent/control/spawn.rs `spawn_forked_thread`
+   * drops `EventMsg::TokenCount` when `destination_history_mode == Paginated`), and a child with a `history_base`
+   * holds only its own records, the inherited prefix staying in the parent's rollout
+   * (codex-rs/thread-store/src/local/thread_history/read.rs reads the lineage's segments). No usage line of such a
+   * rollout is a copy, so none may be dropped for its timing.
+   */
+  it('counts every turn of a paginated fork, which copies no usage lines, however soon they follow', () => {
+    const paginated = (ms: number, payload: Record<string, unknown>) =>
+      JSON.stringify({
+        timestamp: at(ms),
+        ordinal: 0,
+        type: 'session_meta',
+        payload: { cwd: '/home/ana/api', history_mode: 'paginated', ...payload },
+      });
+    const spawned = parse([
+      paginated(0, {
+        id: CHILD,
+        forked_from_id: PARENT,
+        parent_thread_id: PARENT,
+        source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } },
+      }),
+      context(200, 'gpt-5.5-mini'),
+      count(800, usage(100, 50), usage(100, 50)),
+      count(1_500, usage(300, 120), usage(200, 70)),
+    ]);
+    expect(spawned.map((e) => e.input_tokens)).toEqual([100, 200]);
+    const based = parse([
+      paginated(0, {
+        id: CHILD,
+        forked_from_id: PARENT,
+        history_base: { thread_id: PARENT, end_ordinal_exclusive: 5, end_byte_offset: 2048 },
+      }),
+      count(600, usage(100, 50), usage(100, 50)),
+    ]);
+    expect(based.map((e) => e.input_tokens)).toEqual([100]);
+  });
 });
 
 /**
