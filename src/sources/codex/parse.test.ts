@@ -201,6 +201,41 @@ describe('codexSource', () => {
       'priority',
     ]);
   });
+
+  /**
+   * When a request overflows the context window Codex fills its counters to the window instead of reporting usage
+   * (openai/codex codex-rs/protocol/src/protocol.rs `TokenUsageInfo::fill_to_context_window`: total_token_usage =
+   * {total_tokens: window}, last_token_usage = {total_tokens: window − previous total}, every other count 0), then
+   * adds the next response's usage to that filled total. The filled line is no turn; the next one is.
+   */
+  it('reads a context-window fill as no turn, and the turn after it from last_token_usage', () => {
+    const usage = (input: number, output: number, total = input + output) => ({
+      input_tokens: input,
+      cached_input_tokens: 0,
+      output_tokens: output,
+      reasoning_output_tokens: 0,
+      total_tokens: total,
+    });
+    const count = (s: number, total: object, last: object) =>
+      JSON.stringify({
+        timestamp: `2026-09-01T10:00:0${s}.000Z`,
+        type: 'event_msg',
+        payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } },
+      });
+    const events = parseLines(
+      [
+        count(1, usage(250_000, 2_000), usage(250_000, 2_000)),
+        count(2, usage(0, 0, 272_000), usage(0, 0, 20_000)),
+        count(3, usage(30_000, 1_000, 303_000), usage(30_000, 1_000)),
+      ],
+      'rollout-x.jsonl',
+    );
+    expect(events.map(tokens)).toEqual([
+      [250_000, 0, 2_000, 0],
+      [30_000, 0, 1_000, 0],
+    ]);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+  });
 });
 
 /**
