@@ -201,6 +201,41 @@ describe('codexSource', () => {
       'priority',
     ]);
   });
+
+  /**
+   * When a request overflows the context window Codex fills its counters to the window instead of reporting usage
+   * (openai/codex codex-rs/protocol/src/protocol.rs `TokenUsageInfo::fill_to_context_window`: total_token_usage =
+   * {total_tokens: window}, last_token_usage = {total_tokens: window − previous total}, every other count 0), then
+   * adds the next response's usage to that filled total. The filled line is no turn; the next one is.
+   */
+  it('reads a context-window fill as no turn, and the turn after it from last_token_usage', () => {
+    const usage = (input: number, output: number, total = input + output) => ({
+      input_tokens: input,
+      cached_input_tokens: 0,
+      output_tokens: output,
+      reasoning_output_tokens: 0,
+      total_tokens: total,
+    });
+    const count = (s: number, total: object, last: object) =>
+      JSON.stringify({
+        timestamp: `2026-09-01T10:00:0${s}.000Z`,
+        type: 'event_msg',
+        payload: { type: 'token_count', info: { total_token_usage: total, last_token_usage: last } },
+      });
+    const events = parseLines(
+      [
+        count(1, usage(250_000, 2_000), usage(250_000, 2_000)),
+        count(2, usage(0, 0, 272_000), usage(0, 0, 20_000)),
+        count(3, usage(30_000, 1_000, 303_000), usage(30_000, 1_000)),
+      ],
+      'rollout-x.jsonl',
+    );
+    expect(events.map(tokens)).toEqual([
+      [250_000, 0, 2_000, 0],
+      [30_000, 0, 1_000, 0],
+    ]);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+  });
 });
 
 /**
@@ -308,6 +343,46 @@ describe('codexSource, forked rollouts', () => {
     next.line(count(30_000, usage(700, 200), usage(400, 80)), 6);
     next.end();
     expect(events.map((e) => e.input_tokens)).toEqual([400]);
+  });
+
+  /**
+   * Newer Codex marks a thread `history_mode: "paginated"` in its session_meta (ThreadHistoryMode, serde lowercase:
+   * openai/codex codex-rs/app-server-protocol v2 `ThreadHistoryMode`). A fork into a paginated thread copies the
+   * parent's history without its token_count lines (codex-rs/core/src/agent/control/spawn.rs `spawn_forked_thread`
+   * drops `EventMsg::TokenCount` when `destination_history_mode == Paginated`), and a child with a `history_base`
+   * holds only its own records, the inherited prefix staying in the parent's rollout
+   * (codex-rs/thread-store/src/local/thread_history/read.rs reads the lineage's segments). No usage line of such a
+   * rollout is a copy, so none may be dropped for its timing.
+   */
+  it('counts every turn of a paginated fork, which copies no usage lines, however soon they follow', () => {
+    const paginated = (ms: number, payload: Record<string, unknown>) =>
+      JSON.stringify({
+        timestamp: at(ms),
+        ordinal: 0,
+        type: 'session_meta',
+        payload: { cwd: '/home/ana/api', history_mode: 'paginated', ...payload },
+      });
+    const spawned = parse([
+      paginated(0, {
+        id: CHILD,
+        forked_from_id: PARENT,
+        parent_thread_id: PARENT,
+        source: { subagent: { thread_spawn: { parent_thread_id: PARENT, depth: 1 } } },
+      }),
+      context(200, 'gpt-5.5-mini'),
+      count(800, usage(100, 50), usage(100, 50)),
+      count(1_500, usage(300, 120), usage(200, 70)),
+    ]);
+    expect(spawned.map((e) => e.input_tokens)).toEqual([100, 200]);
+    const based = parse([
+      paginated(0, {
+        id: CHILD,
+        forked_from_id: PARENT,
+        history_base: { thread_id: PARENT, end_ordinal_exclusive: 5, end_byte_offset: 2048 },
+      }),
+      count(600, usage(100, 50), usage(100, 50)),
+    ]);
+    expect(based.map((e) => e.input_tokens)).toEqual([100]);
   });
 });
 

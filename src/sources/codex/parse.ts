@@ -212,12 +212,13 @@ class RolloutState {
   /**
    * A forked rollout repeats its parent's session_meta after its own: the first one names the session. When that
    * first one says the rollout was forked (`forked_from_id`) or spawned as a subagent with the parent's history
-   * (`source.subagent.thread_spawn.parent_thread_id`), the parent's history follows it, token_count lines included.
+   * (`source.subagent.thread_spawn.parent_thread_id`), the parent's history follows it, token_count lines included,
+   * unless the thread is paginated (`copiesParentUsage`).
    */
   private meta(p: Record<string, unknown>, timestamp: unknown): void {
     if (this.sessionKnown) return;
     this.sessionKnown = true;
-    if (forkParent(p) !== null) {
+    if (forkParent(p) !== null && copiesParentUsage(p)) {
       const ts = timestampOf(timestamp, 'timestamp');
       this.replayPhase = 'meta';
       this.replayLast = isProblem(ts) ? null : ts;
@@ -512,6 +513,16 @@ function forkParent(p: Record<string, unknown>): string | null {
   const subagent = source && isObject(source.subagent) ? source.subagent : null;
   const spawn = subagent && isObject(subagent.thread_spawn) ? subagent.thread_spawn : null;
   return str(p.forked_from_id) ?? (spawn ? str(spawn.parent_thread_id) : null);
+}
+
+/**
+ * Whether a fork's rollout opens with the parent's token_count lines. A paginated thread's does not: a fork into it
+ * copies the parent's history without them (openai/codex codex-rs/core/src/agent/control/spawn.rs
+ * `spawn_forked_thread` drops `EventMsg::TokenCount` when the destination is `ThreadHistoryMode::Paginated`), and a
+ * `history_base` leaves the inherited prefix in the parent's rollout, where it is counted.
+ */
+function copiesParentUsage(p: Record<string, unknown>): boolean {
+  return p.history_mode !== 'paginated' && !isObject(p.history_base);
 }
 
 function baseName(path: string): string | null {

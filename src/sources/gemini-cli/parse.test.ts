@@ -126,6 +126,35 @@ describe('geminiCliSource, .jsonl logs', () => {
     });
   });
 
+  /**
+   * Resuming a `.json` session, Gemini CLI migrates it to a `.jsonl` twin beside it and leaves the `.json` in place
+   * (google-gemini/gemini-cli packages/core/src/services/chatRecordingService.ts `initialize`: conversationFile + 'l',
+   * a header with the same sessionId, every message appended again, then `$set: {sessionId}`). Both files are found;
+   * their messages must give the same events so the store keeps them once.
+   */
+  it('gives a resumed .json session and its migrated .jsonl twin the same event ids', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gemini-'));
+    const doc = JSON.parse(readFileSync(DOC, 'utf8')) as {
+      sessionId: string;
+      projectHash: string;
+      messages: [];
+    };
+    const twin = join(dir, HASH, 'chats/session-2025-09-20T10-15-7c1e2a4b.jsonl');
+    mkdirSync(dirname(twin), { recursive: true });
+    const header = {
+      sessionId: doc.sessionId,
+      projectHash: doc.projectHash,
+      startTime: '2025-09-20T10:15:00.000Z',
+    };
+    const lines = [header, ...doc.messages, { $set: { sessionId: doc.sessionId } }];
+    writeFileSync(twin, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const ids = (path: string) =>
+      parseFile(geminiCliSource, path).events.map((e) => [e.event_id, e.session_id]);
+    expect(ids(twin)).toEqual(ids(DOC));
+    expect(ids(twin)).toHaveLength(3);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('gives the same ids on every parse, distinct per message', () => {
     const all = () => [DOC, JSONL, SUB].flatMap((p) => parseFile(geminiCliSource, p).events);
     const a = all();
