@@ -112,6 +112,44 @@ describe('Codex response.completed events', () => {
     ).toEqual([[1, 1000, 4000, 300, 200]]);
     expect(m.ignored).toBe(2);
   });
+
+  // Newer Codex (codex-rs/otel/src/events/session_telemetry.rs, sse_event_completed with a TokenUsage) adds
+  // cache_write_token_count (usage.cache_write_input_tokens: a part of input, like cached_token_count; the rollout
+  // importer reads the same field) and service_tier, the request's tier bounded to priority / flex / default / other
+  // (codex-rs/otel bounded_service_tier_category: Codex's `fast` is sent as priority).
+  it('take cache writes out of input and price the call in the service tier it names', () => {
+    const m = createOtlpIngest({ since: 0 }).logs(
+      codexLogs([
+        codexEvent([
+          kv('input_token_count', '5000'),
+          kv('output_token_count', '300'),
+          kv('cached_token_count', '3000'),
+          kv('cache_write_token_count', '1500'),
+          kv('reasoning_token_count', '0'),
+          kv('service_tier', 'priority'),
+        ]),
+        codexEvent([
+          kv('input_token_count', '10'),
+          kv('output_token_count', '1'),
+          kv('service_tier', 'other'),
+        ]),
+      ]),
+      0,
+    );
+    expect(m.rejected).toEqual([]);
+    expect(
+      m.events.map((e) => [
+        e.input_tokens,
+        e.cache_read_tokens,
+        e.cache_write_5m_tokens,
+        e.output_tokens,
+        e.service_tier,
+      ]),
+    ).toEqual([
+      [500, 3000, 1500, 300, 'priority'],
+      [10, 0, 0, 1, null],
+    ]);
+  });
 });
 
 describe('Gemini CLI api_response events', () => {

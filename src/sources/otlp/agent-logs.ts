@@ -74,15 +74,18 @@ const claudeCode: Reader = (a) => {
 };
 
 /**
- * Codex `codex.sse_event` with `event.kind = response.completed` and token counts: OpenAI counts, cached inside input,
- * reasoning inside output. `tool_token_count` is not read: Codex passes the response's total_tokens in it
- * (codex-rs/core/src/client.rs, map_response_stream).
+ * Codex `codex.sse_event` with `event.kind = response.completed` and token counts: OpenAI counts, cached reads and
+ * (newer Codex) `cache_write_token_count` inside input, reasoning inside output. `tool_token_count` is not read: Codex
+ * passes the response's total_tokens in it (codex-rs/core/src/client.rs, map_response_stream). Newer Codex also sends
+ * the request's `service_tier`, bounded to priority / flex / default / other (codex-rs/otel
+ * bounded_service_tier_category; its `fast` mode is priority).
  */
 const codex: Reader = (a) => {
   const t = tokens(a, [
     'input_token_count',
     'output_token_count',
     'cached_token_count',
+    'cache_write_token_count',
     'reasoning_token_count',
   ]);
   if (typeof t === 'string') return t;
@@ -92,7 +95,7 @@ const codex: Reader = (a) => {
     usage: usageOf({
       totalInput: t.input_token_count!,
       cacheRead: t.cached_token_count!,
-      cacheWrite: 0,
+      cacheWrite: t.cache_write_token_count!,
       output: t.output_token_count!,
       reasoning: t.reasoning_token_count!,
     }),
@@ -106,9 +109,11 @@ const codex: Reader = (a) => {
     operation: 'responses',
     providerCost: null,
     failed: null,
-    serviceTier: null,
+    serviceTier: codexTier(str(a, 'service_tier')),
   };
 };
+
+const codexTier = (tier: string | null): string | null => (tier === null || tier === 'other' ? null : tier);
 
 /**
  * Gemini CLI `gemini_cli.api_response`: Gemini counts — cached content is inside input; thoughts and tool-use
