@@ -24,4 +24,23 @@ describe('attributionOf', () => {
     ]);
     expect(attributionOf(new Map(), resource, attributeMap({})).environment).toBe('prod');
   });
+
+  // Claude Code sends on every record user.id, an anonymous identifier of the installation (always), beside
+  // user.account_uuid (the signed-in account) and, with OAuth only, user.email (code.claude.com/docs/en/monitoring-usage,
+  // Standard attributes). The same person on two machines is one account: the account, not the install, is the user.
+  it("attributes a signed-in Claude Code session without an email to its account, not to the installation's id", () => {
+    const record = new Map([
+      ['user.id', 'a3f0c9d1e2b4a5c6d7e8f90112233445566778899aabbccddeeff00112233445'],
+      ['user.account_uuid', '7c1e2f0a-4b5d-4e6f-8a9b-0c1d2e3f4a5b'],
+      ['user.account_id', 'user_01BWBeN28Hz'],
+      ['session.id', 's-1'],
+    ]);
+    expect(attributionOf(record, new Map(), attributeMap({})).user).toBe(
+      '7c1e2f0a-4b5d-4e6f-8a9b-0c1d2e3f4a5b',
+    );
+    record.set('user.email', 'ana@example.com');
+    expect(attributionOf(record, new Map(), attributeMap({})).user).toBe('ana@example.com');
+    // An app's own user.id (semantic conventions) is still its user.
+    expect(attributionOf(new Map([['user.id', 'u-42']]), new Map(), attributeMap({})).user).toBe('u-42');
+  });
 });

@@ -13,7 +13,9 @@ export type AttributeMap = ReadonlyMap<AttributionTarget, readonly string[]>;
  * coding agents send on every record (`session.id`, `organization.id`, `user.account_uuid`).
  */
 export const DEFAULT_ATTRIBUTES: AttributeMap = new Map<AttributionTarget, readonly string[]>([
-  ['user', ['user.email', 'user.id', 'enduser.id', 'user.account_uuid', 'user.account_id']],
+  // user.account_uuid before user.id: Claude Code sends user.id as an anonymous id of the installation on every
+  // record, and the account (the person, on any machine) as user.account_uuid.
+  ['user', ['user.email', 'user.account_uuid', 'user.id', 'enduser.id', 'user.account_id']],
   ['team', ['team.id', 'team', 'team.name']],
   ['org', ['organization.id', 'org.id', 'org']],
   ['project', ['project.id', 'project', 'project.name']],
