@@ -193,5 +193,7 @@ describe('Claude Code token counters', () => {
       [100, 10, 'fast'],
       [200, 20, null],
     ]);
+    // `query_source` (main, subagent, auxiliary) is tagged as on the api_request events, so the two views agree.
+    expect(m.events.map((e) => e.tags.query_source)).toEqual(['main', 'main']);
   });
 });
