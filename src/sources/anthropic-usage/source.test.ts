@@ -142,6 +142,20 @@ describe('anthropic-usage: Usage and Cost Analytics API pages', () => {
     ]);
   });
 
+  it('refuses a row of /v1/organizations/analytics/usage by name instead of importing nothing in silence', async () => {
+    // BetaAnalyticsUsageItem (@anthropic-ai/sdk 1.14.0, resources/beta/organization/analytics/usage.d.ts):
+    // {starting_at, ending_at, group: {…dimension values}, usage: {uncached_input_tokens, …, requests, total_tokens}}.
+    const { events, skips } = await run('analytics-usage-rows.json');
+    expect(events).toEqual([]);
+    expect(skips).toEqual([
+      {
+        ref: 'analytics-usage-rows.json:3',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining('/v1/organizations/analytics/usage_report'),
+      },
+    ]);
+  });
+
   it('gives a usage_report/messages row the id it always had', async () => {
     const { events } = await run('messages-page.json');
     const { eventId } = await import('../../ledger/event-id.js');
