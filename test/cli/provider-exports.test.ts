@@ -267,8 +267,10 @@ describe('openai-usage: newer group keys', () => {
 });
 
 describe('openai-usage: audio tokens', () => {
-  // "input_audio_tokens: The aggregated number of audio input tokens used, including cached tokens" (same spec); the
-  // audio counts are parts of input_tokens and output_tokens. gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64
+  // "input_audio_tokens: The aggregated number of uncached audio input tokens used" (openai/openai-ruby
+  // lib/openai/models/admin/organization/usage_web_search_calls_response.rb at b7cff43, OrganizationUsageCompletionsResult;
+  // older specs said "including cached tokens");
+  // the audio counts are parts of input_tokens and output_tokens. gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64
   // per 1M audio tokens (genai-prices 0.1.8).
   it('bills the audio part of input and output at the audio rates', async () => {
     const path = file(
