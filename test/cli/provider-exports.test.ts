@@ -267,8 +267,10 @@ describe('openai-usage: newer group keys', () => {
 });
 
 describe('openai-usage: audio tokens', () => {
-  // "input_audio_tokens: The aggregated number of audio input tokens used, including cached tokens" (same spec); the
-  // audio counts are parts of input_tokens and output_tokens. gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64
+  // "input_audio_tokens: The aggregated number of uncached audio input tokens used" (openai/openai-ruby
+  // lib/openai/models/admin/organization/usage_web_search_calls_response.rb at b7cff43, OrganizationUsageCompletionsResult;
+  // older specs said "including cached tokens");
+  // the audio counts are parts of input_tokens and output_tokens. gpt-audio: $2.50 / $10 per 1M text tokens, $32 / $64
   // per 1M audio tokens (genai-prices 0.1.8).
   it('bills the audio part of input and output at the audio rates', async () => {
     const path = file(
@@ -444,6 +446,52 @@ describe('openai-usage: the other usage endpoints', () => {
     expect(rows['text-embedding-3-small|completions']).toMatchObject({ input_tokens: 7 });
     const again = await ok(['import', 'openai-usage', embeddings, completions, others, '--full']);
     expect(again).toContain('imported 0 events');
+  });
+});
+
+describe('openai-usage: web search calls', () => {
+  // openai/openai-ruby lib/openai/models/admin/organization/usage_web_search_calls_response.rb: a
+  // `/v1/organization/usage/web_searches` result counts web search calls (`num_requests`) per model; OpenAI bills
+  // "Web search (all models) $10.00 / 1k calls" (platform.openai.com/docs/pricing, "Built-in tools").
+  it('bills the calls at the web search fee, beside the tokens of the completions page', async () => {
+    const searches = file('searches.json', {
+      object: 'page',
+      data: [
+        {
+          object: 'bucket',
+          start_time: 1772323200,
+          end_time: 1772409600,
+          results: [
+            {
+              object: 'organization.usage.web_searches.result',
+              num_requests: 1_500,
+              num_model_requests: 600,
+              project_id: 'proj_abc',
+              user_id: null,
+              api_key_id: null,
+              model: 'gpt-5',
+              context_level: null,
+            },
+          ],
+        },
+      ],
+      has_more: false,
+      next_page: null,
+    });
+    const completions = file(
+      'completions.json',
+      openaiPage([openaiResult({ model: 'gpt-5', input_tokens: 1_000, num_model_requests: 600 })]),
+    );
+    const out = await ok(['import', 'openai-usage', searches, completions]);
+    expect(out).toContain('imported 2 events');
+    const rows = await report('model,operation');
+    expect(rows['gpt-5|web_searches']).toMatchObject({
+      requests: 0,
+      web_search_requests: 1_500,
+      cost_usd: '15.000000000000',
+    });
+    // The calls that searched are counted once, by the completions page.
+    expect(rows['gpt-5|completions']).toMatchObject({ requests: 600, web_search_requests: 0 });
   });
 });
 

@@ -6,13 +6,20 @@
 import { eventId } from '../../ledger/event-id.js';
 import { SCALE } from '../../money/money.js';
 import { childPath, decimalAmountAt, numberAmountAt, type Obj, optStr } from '../json-fields.js';
-import type { Bucket, ProviderCostRecord } from '../provider-records.js';
+import { type Bucket, laterGroupKeys, type ProviderCostRecord } from '../provider-records.js';
+import { analyticsGroupKeys } from './analytics-keys.js';
 import { ANTHROPIC_USAGE_SOURCE } from './messages.js';
 
 /** Lowest-unit amounts (cents) read at this scale are already in pico-units. */
 export const CENTS_SCALE = SCALE - 2;
 
 const DETAIL_KEYS = ['cost_type', 'token_type', 'service_tier', 'context_window', 'inference_geo'] as const;
+
+/**
+ * Keys of an analytics API cost row (analytics-keys.ts) beyond the cost_report's: `speed` is a group key there, and
+ * `list_amount` ("List-price amount (pre-discount) in fractional cents") is kept as it is written.
+ */
+const ANALYTICS_DETAIL_KEYS = ['speed', 'list_amount'] as const;
 
 export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderCostRecord {
   const amount =
@@ -23,11 +30,13 @@ export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderC
   const workspace = optStr(r, 'workspace_id');
   const model = optStr(r, 'model');
   const description = optStr(r, 'description');
+  const analytics = { ...analyticsGroupKeys(r), speed: optStr(r, 'speed') };
   const details: Record<string, string> = {};
-  for (const k of DETAIL_KEYS) {
+  for (const k of [...DETAIL_KEYS, ...ANALYTICS_DETAIL_KEYS]) {
     const v = optStr(r, k);
     if (v !== null) details[k] = v;
   }
+  for (const [k, v] of Object.entries(analytics)) if (v !== null) details[k] = v;
   const lineItem = description ?? ([details.cost_type, details.token_type].filter(Boolean).join(' ') || null);
   return {
     record_id: eventId(
@@ -40,6 +49,8 @@ export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderC
       description,
       ...DETAIL_KEYS.map((k) => details[k] ?? null),
       currency,
+      // Present only on analytics rows, so cost_report ids do not change.
+      ...laterGroupKeys(analytics),
     ),
     source: ANTHROPIC_USAGE_SOURCE,
     source_ref: `${ref}#${childPath(r.path, 'amount')}`,

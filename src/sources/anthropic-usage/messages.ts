@@ -1,14 +1,16 @@
 /**
  * One result of the Admin API `usage_report/messages` → one aggregate event. Anthropic already reports input
  * without cache reads and writes (`uncached_input_tokens`) and splits cache writes by TTL, which is the ledger's own
- * convention. The report has no request count, so `requests` is 0 and the event is tagged `requests_unreported`.
+ * convention. The report has no request count, so `requests` is 0 and the event is tagged `requests_unreported`;
+ * a row of the analytics API's usage_report (analytics-keys.ts) has one, and its own group keys.
  */
 import { LONG_CONTEXT_TAG, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { count, type Obj, optCount, optObjAt, optStr } from '../json-fields.js';
-import { type Bucket, blankEvent } from '../provider-records.js';
+import { type Bucket, blankEvent, laterGroupKeys } from '../provider-records.js';
 import type { ParseContext } from '../source.js';
+import { analyticsGroupKeys } from './analytics-keys.js';
 
 export const ANTHROPIC_USAGE_SOURCE = 'anthropic-usage';
 
@@ -31,6 +33,9 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
     service_account_id: optStr(r, 'service_account_id'),
     speed: optStr(r, 'speed'),
   };
+  const analytics = analyticsGroupKeys(r);
+  // The analytics API counts requests ("Number of API requests in this row's scope"); usage_report/messages does not.
+  const requests = r.value.requests === undefined || r.value.requests === null ? null : count(r, 'requests');
   const cacheCreation = optObjAt(r, 'cache_creation');
   const serverTools = optObjAt(r, 'server_tool_use');
 
@@ -49,6 +54,7 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
       extra.inference_geo,
       extra.service_account_id,
       extra.speed,
+      ...laterGroupKeys(analytics),
     ),
     source: ANTHROPIC_USAGE_SOURCE,
     source_ref: `${ref}#${r.path}`,
@@ -70,9 +76,10 @@ export function messagesEvent(r: Obj, bucket: Bucket, ref: string, ctx: ParseCon
   e.output_tokens = count(r, 'output_tokens');
   // Billed at $10 per 1,000 (pricing/web-search.ts); `web_fetch_requests` costs tokens only and is not counted.
   e.web_search_requests = serverTools ? optCount(serverTools, 'web_search_requests') : 0;
-  e.tags.requests_unreported = 'true';
+  if (requests === null) e.tags.requests_unreported = 'true';
+  else e.requests = requests;
   e.tags.bucket_seconds = String((bucket.end - bucket.start) / 1_000_000);
-  for (const [k, v] of Object.entries(extra)) if (v !== null) e.tags[k] = v;
+  for (const [k, v] of Object.entries({ ...extra, ...analytics })) if (v !== null) e.tags[k] = v;
   // The bucket sums many calls, so its total says nothing about one call's size; the context_window group does:
   // every call in `200k-1M` was billed at the long-context rates, none in `0-200k` was.
   const longContext = LONG_CONTEXT_BY_WINDOW[extra.context_window ?? ''];

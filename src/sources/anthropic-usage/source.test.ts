@@ -111,6 +111,74 @@ describe('anthropic-usage: cost_report', () => {
   });
 });
 
+describe('anthropic-usage: Usage and Cost Analytics API pages', () => {
+  // GET /v1/organizations/analytics/usage_report and …/analytics/cost_report (@anthropic-ai/sdk 1.14.0,
+  // resources/beta/organization/analytics/analytics.d.ts: BetaAnalyticsUsageBucketedResult and
+  // BetaAnalyticsCostBucketedResult; pages are ReportPageCursor {data, next_page, has_more, data_refreshed_at}).
+  // Their rows are those of usage_report/messages and cost_report plus the group keys product, claude_tag_category,
+  // claude_tag_user_id, slack_channel_id and rbac_group_id, and `requests` ("Number of API requests in this row's
+  // scope"); cost rows add speed and list_amount.
+  it('keeps rows that differ only in product apart, with their request counts', async () => {
+    const { events, costs, skips } = await run('analytics-pages.json');
+    expect(events.map((e) => [e.tags.product, e.requests, e.input_tokens])).toEqual([
+      ['claude_code', 12, 1000],
+      ['chat', 3, 500],
+    ]);
+    expect(events[0]!.tags).not.toHaveProperty('requests_unreported');
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+    expect(costs.map((c) => [c.details.product, c.amount, c.details.list_amount])).toEqual([
+      ['claude_code', 12_345_000_000_000n, '1500'], // 1234.5 cents = $12.345,
+      ['chat', 990_000_000_000n, '99'],
+    ]);
+    expect(new Set(costs.map((c) => c.record_id)).size).toBe(2);
+    // "a user in several groups contributes their full usage to each of those groups' rows, so the named-group rows
+    // overlap and their sum can exceed the org total": importing them would count usage more than once.
+    expect(skips).toEqual([
+      {
+        ref: 'analytics-pages.json:53',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining('group_by[]=rbac_group_id'),
+      },
+    ]);
+  });
+
+  it('refuses a row of /v1/organizations/analytics/usage by name instead of importing nothing in silence', async () => {
+    // BetaAnalyticsUsageItem (@anthropic-ai/sdk 1.14.0, resources/beta/organization/analytics/usage.d.ts):
+    // {starting_at, ending_at, group: {…dimension values}, usage: {uncached_input_tokens, …, requests, total_tokens}}.
+    const { events, skips } = await run('analytics-usage-rows.json');
+    expect(events).toEqual([]);
+    expect(skips).toEqual([
+      {
+        ref: 'analytics-usage-rows.json:3',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining('/v1/organizations/analytics/usage_report'),
+      },
+    ]);
+  });
+
+  it('gives a usage_report/messages row the id it always had', async () => {
+    const { events } = await run('messages-page.json');
+    const { eventId } = await import('../../ledger/event-id.js');
+    expect(events[0]!.event_id).toBe(
+      eventId(
+        'anthropic-usage',
+        'messages',
+        day(2025, 8, 1),
+        day(2025, 8, 2),
+        'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+        'apikey_01Rj2N8SVvo6BePZj99NhmiT',
+        'claude-sonnet-4-20250514',
+        'standard',
+        null,
+        '0-200k',
+        null,
+        null,
+        null,
+      ),
+    );
+  });
+});
+
 describe('anthropic-usage: usage_report/claude_code', () => {
   it('emits one event per actor, day and model with the estimated cost in dollars', async () => {
     const { events, skips } = await run('claude-code.json');

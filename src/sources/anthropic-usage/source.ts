@@ -6,7 +6,16 @@
  */
 import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
-import { asObj, FIELD_SKIP, guard, type Obj, optArrayAt, RecordError, timestampAt } from '../json-fields.js';
+import {
+  asObj,
+  FIELD_SKIP,
+  guard,
+  isObject,
+  type Obj,
+  optArrayAt,
+  RecordError,
+  timestampAt,
+} from '../json-fields.js';
 import { assertBucketEnded, type Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
 import { readClaudeCodeRecord } from './claude-code.js';
@@ -43,6 +52,16 @@ function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): vo
 
 function readBucket(o: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
+  // A row of the analytics API's /v1/organizations/analytics/usage ({starting_at, ending_at, group, usage}:
+  // @anthropic-ai/sdk 1.14.0 resources/beta/organization/analytics/usage.d.ts) has bucket bounds but no `results`:
+  // read as a bucket, it would import nothing and say nothing.
+  if (o.value.results === undefined && isObject(o.value.usage)) {
+    throw new RecordError(
+      FIELD_SKIP.unsupportedRecord,
+      `${o.path}: a row of /v1/organizations/analytics/usage ({group, usage}), which is not imported; export the same range from /v1/organizations/analytics/usage_report (time buckets of results) and import that`,
+      o.path,
+    );
+  }
   const bucket: Bucket = { start: timestampAt(o, 'starting_at'), end: timestampAt(o, 'ending_at') };
   const results = optArrayAt(o, 'results') ?? [];
   if (results.length > 0) assertBucketEnded(bucket, ctx, o.path);

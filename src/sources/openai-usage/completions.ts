@@ -59,7 +59,7 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
  * re-imported has the same id, another grouping or endpoint does not.
  */
 export function groupedEvent(
-  endpoint: 'completions' | 'embeddings',
+  endpoint: 'completions' | 'embeddings' | 'web_searches',
   r: Obj,
   bucket: Bucket,
   ref: string,

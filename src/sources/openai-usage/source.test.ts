@@ -98,6 +98,44 @@ describe('openai-usage: completions pages', () => {
   });
 });
 
+describe('openai-usage: web search and file search pages', () => {
+  // openai/openai-ruby lib/openai/models/admin/organization/usage_web_search_calls_response.rb (generated from
+  // OpenAI's spec): `organization.usage.web_searches.result` has num_requests ("The count of web search calls"),
+  // num_model_requests, and the group keys project_id, user_id, api_key_id, model, context_level;
+  // `organization.usage.file_searches.result` has num_requests ("The count of file search calls") and vector_store_id.
+  it('imports web search calls as the searches of an event, its model calls left to the completions page', async () => {
+    const { events, skips } = await run('web-searches-page.json');
+    expect(events).toHaveLength(2);
+    const [medium, high] = events;
+    expect(medium).toMatchObject({
+      source_ref: 'web-searches-page.json:1#data[0].results[0]',
+      provider: 'openai',
+      operation: 'web_searches',
+      model: 'gpt-5',
+      project: 'proj_abc',
+      user: 'user-alice',
+      api_key_id: 'key_abc',
+      web_search_requests: 1500,
+      // The 600 calls that searched are counted, with their tokens, in the completions page of the same bucket.
+      requests: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+    });
+    expect(medium!.tags).toEqual({ bucket_seconds: '86400', context_level: 'medium' });
+    expect(high).toMatchObject({ web_search_requests: 40, requests: 0 });
+    expect(medium!.event_id).not.toBe(high!.event_id);
+    expect(skips).toEqual([
+      {
+        ref: 'web-searches-page.json:30',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining(
+          '(a page of /v1/organization/usage/file_searches, which counts file search calls',
+        ),
+      },
+    ]);
+  });
+});
+
 describe('openai-usage: costs pages', () => {
   it('reads amounts exactly through their shortest decimal string', async () => {
     const { costs, events, skips } = await run('costs-page.json');

@@ -1,7 +1,7 @@
 /**
- * `tokenledger import openai-usage FILE…`: saved pages of the OpenAI Admin API — `/v1/organization/usage/completions`
- * (aggregate usage events) and `/v1/organization/costs` (provider-reported costs), in any mix, pretty-printed or
- * one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
+ * `tokenledger import openai-usage FILE…`: saved pages of the OpenAI Admin API — `/v1/organization/usage/completions`,
+ * `…/usage/embeddings` and `…/usage/web_searches` (aggregate usage events) and `/v1/organization/costs`
+ * (provider-reported costs), in any mix, pretty-printed or one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
  */
 import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
@@ -20,15 +20,18 @@ import type { LineSource, ParseContext, Sink } from '../source.js';
 import { completionsEvent, OPENAI_USAGE_SOURCE } from './completions.js';
 import { costRecord } from './costs.js';
 import { embeddingsEvent } from './embeddings.js';
+import { webSearchesEvent } from './web-searches.js';
 
 const COMPLETIONS = 'organization.usage.completions.result';
 const COSTS = 'organization.costs.result';
 const EMBEDDINGS = 'organization.usage.embeddings.result';
+const WEB_SEARCHES = 'organization.usage.web_searches.result';
 
 /**
- * The other Admin API usage endpoints (API reference, "Usage"): saved by mistake or on purpose, their results count
- * images, characters, seconds, bytes or sessions — no tokens the ledger prices (moderations are free) — so they are
- * refused, saying which endpoint they came from.
+ * The other Admin API usage endpoints (API reference, "Usage"; openai/openai-ruby
+ * lib/openai/models/admin/organization/usage_web_search_calls_response.rb lists every result object): saved by
+ * mistake or on purpose, their results count images, characters, seconds, bytes, sessions or file search calls —
+ * nothing the ledger prices (moderations are free) — so they are refused, saying which endpoint they came from.
  */
 const OTHER_ENDPOINTS: Record<string, { endpoint: string; counts: string }> = {
   'organization.usage.moderations.result': { endpoint: 'moderations', counts: 'moderation tokens (free)' },
@@ -40,6 +43,7 @@ const OTHER_ENDPOINTS: Record<string, { endpoint: string; counts: string }> = {
     endpoint: 'code_interpreter_sessions',
     counts: 'sessions',
   },
+  'organization.usage.file_searches.result': { endpoint: 'file_searches', counts: 'file search calls' },
 };
 
 export const openaiUsageSource: LineSource = {
@@ -86,6 +90,8 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
     sink.event(completionsEvent(r, bucket, ref, ctx));
   } else if (object === EMBEDDINGS) {
     sink.event(embeddingsEvent(r, bucket, ref, ctx));
+  } else if (object === WEB_SEARCHES) {
+    sink.event(webSearchesEvent(r, bucket, ref, ctx));
   } else {
     const other = typeof object === 'string' ? OTHER_ENDPOINTS[object] : undefined;
     const what = other
@@ -93,7 +99,7 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
       : '';
     throw new RecordError(
       FIELD_SKIP.unsupportedRecord,
-      `${r.path}.object: ${JSON.stringify(object)} is not imported${what}; only usage/completions, usage/embeddings and costs pages are`,
+      `${r.path}.object: ${JSON.stringify(object)} is not imported${what}; only usage/completions, usage/embeddings, usage/web_searches and costs pages are`,
       `${r.path}.object`,
     );
   }
