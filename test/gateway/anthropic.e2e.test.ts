@@ -5,7 +5,14 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_SEARCHES, ANTHROPIC_USAGE, FAKE_MODELS, THINKING, WORDS } from './fake-provider.js';
+import {
+  ANTHROPIC_SEARCHES,
+  ANTHROPIC_THINKING_TOKENS,
+  ANTHROPIC_USAGE,
+  FAKE_MODELS,
+  THINKING,
+  WORDS,
+} from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -29,13 +36,14 @@ const USAGE = {
   reasoning_tokens: 0,
 };
 
-function expectExact(e: UsageEvent) {
+function expectExact(e: UsageEvent, reasoning = 0) {
   expect(e).toMatchObject({
     provider: 'anthropic',
     operation: 'messages',
     status: 'ok',
     cost_source: 'computed',
     ...USAGE,
+    reasoning_tokens: reasoning,
   });
   const want = pricer.price(
     unpricedEvent({ provider: 'anthropic', model: e.model, ts: e.ts, ...USAGE }),
@@ -143,7 +151,10 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.037820400000');
   });
 
-  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage', async () => {
+  // The thinking among the output: usage.output_tokens_details.thinking_tokens, in the answer and in message_delta
+  // (anthropics/anthropic-sdk-typescript src/resources/messages/messages.ts `OutputTokensDetails`; "`output_tokens`
+  // remains the inclusive, authoritative total used for billing"): recorded as reasoning, the cost unchanged.
+  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage, thinking tokens as reasoning', async () => {
     const ask = {
       model: MODEL,
       max_tokens: 2048,
@@ -156,13 +167,13 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       { type: 'redacted_thinking', data: THINKING.redacted },
       { type: 'text', text: WORDS.join('') },
     ]);
-    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!), ANTHROPIC_THINKING_TOKENS);
     // The stream helper rebuilds the same blocks, signature included (a later turn must send it back unchanged).
     const stream = client.messages.stream(ask);
     const final = await stream.finalMessage();
     expect(final.content).toEqual(data.content);
     const id = (await stream.withResponse()).response.headers.get('x-tokenledger-event-id')!;
-    expectExact(await h.event(id));
+    expectExact(await h.event(id), ANTHROPIC_THINKING_TOKENS);
     const direct = await fetch(`${h.fake.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

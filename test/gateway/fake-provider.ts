@@ -35,6 +35,12 @@ export const AUDIO_USAGE = {
 };
 const isAudioModel = (model: string) => /^gpt-audio|^gpt-4o(-mini)?-audio-preview/.test(model);
 export const ANTHROPIC_USAGE = { input: 350, cache_read: 2048, cache_5m: 512, cache_1h: 256, output: 180 };
+/**
+ * The reasoning among ANTHROPIC_USAGE.output of an answer that thought: `usage.output_tokens_details.thinking_tokens`
+ * (anthropics/anthropic-sdk-typescript src/resources/messages/messages.ts `OutputTokensDetails`, in `Usage` and
+ * `MessageDeltaUsage`; "Always ≤ `output_tokens`").
+ */
+export const ANTHROPIC_THINKING_TOKENS = 120;
 export const EMBEDDING_TOKENS = 64;
 export const ANTHROPIC_SEARCHES = 3;
 export const OPENAI_SEARCHES = 2;
@@ -766,7 +772,7 @@ const NO_TOOLS = { search: false, fetch: false };
 /**
  * Extended thinking's blocks (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking): a summarised
  * thinking block with its signature, then one the safety systems redacted (encrypted `data`), before the answer.
- * Their tokens are inside usage.output_tokens.
+ * Their tokens are inside usage.output_tokens; usage.output_tokens_details.thinking_tokens says how many.
  */
 export const THINKING = {
   thinking: 'The user greets me. I should greet back and offer help.',
@@ -805,6 +811,7 @@ function message(model: string, speed = 'standard', geo = 'global', tools = NO_T
       speed,
       inference_geo: geo,
       server_tool_use: serverToolUse(tools),
+      ...(thinking ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } } : {}),
     },
   };
 }
@@ -867,7 +874,11 @@ function messagesStream(
       : [
           ev('message_delta', {
             delta: { stop_reason: 'end_turn', stop_sequence: null },
-            usage: { output_tokens: ANTHROPIC_USAGE.output, server_tool_use: used },
+            usage: {
+              output_tokens: ANTHROPIC_USAGE.output,
+              server_tool_use: used,
+              ...(thinking ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } } : {}),
+            },
           }),
         ]),
     ev('message_stop', {}),
