@@ -31,15 +31,28 @@ interface Tokens {
   output: number;
 }
 
-/** The token counts of a usage block or of one of its iterations (they name them alike). */
+/**
+ * The token counts of a usage block or of one of its iterations (they name them alike). A stream's message_delta
+ * carries cumulative `cache_creation_input_tokens` but no `cache_creation` split (`MessageDeltaUsage`), so the split
+ * is message_start's: writes beyond it are counted as 5-minute writes, the default lifetime.
+ */
 function tokens(u: Record<string, unknown>): Tokens {
   const creation = obj(u.cache_creation);
+  const written = count(u.cache_creation_input_tokens);
+  if (creation === null)
+    return {
+      input: count(u.input_tokens),
+      cacheRead: count(u.cache_read_input_tokens),
+      write5m: written,
+      write1h: 0,
+      output: count(u.output_tokens),
+    };
+  const write1h = count(creation.ephemeral_1h_input_tokens);
   return {
     input: count(u.input_tokens),
     cacheRead: count(u.cache_read_input_tokens),
-    write5m:
-      creation === null ? count(u.cache_creation_input_tokens) : count(creation.ephemeral_5m_input_tokens),
-    write1h: creation === null ? 0 : count(creation.ephemeral_1h_input_tokens),
+    write5m: Math.max(count(creation.ephemeral_5m_input_tokens), written - write1h),
+    write1h,
     output: count(u.output_tokens),
   };
 }
