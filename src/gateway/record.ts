@@ -1,5 +1,6 @@
 import {
   type Attribution,
+  CONTEXT_INPUT_TAG,
   INFERENCE_GEO_TAG,
   type Status,
   type UnpricedEvent,
@@ -80,9 +81,12 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
 
 /** The caller's tags, with the facts of the answer that pricing reads from tags (so that a reprice reads them too). */
 function callTags(c: CallRecord): Record<string, string> {
-  if (c.inference_geo === null && c.web_search_tool === null) return c.attribution.tags;
+  const context = c.usage?.context_input_tokens;
+  if (c.inference_geo === null && c.web_search_tool === null && context === undefined)
+    return c.attribution.tags;
   const tags = { ...c.attribution.tags };
   if (c.inference_geo !== null) tags[INFERENCE_GEO_TAG] = c.inference_geo;
   if (c.web_search_tool !== null) tags[WEB_SEARCH_TOOL_TAG] = c.web_search_tool;
+  if (context !== undefined) tags[CONTEXT_INPUT_TAG] = String(context);
   return tags;
 }

@@ -104,6 +104,15 @@ export interface Cost {
 export const LONG_CONTEXT_TAG = 'long_context';
 
 /**
+ * Tag a one-call event carries when its tokens include work beside the answer's own context, so that the
+ * long-context tier must not be judged by their sum: the input tokens (cache included) of the answer itself, a
+ * decimal integer. The gateway sets it for an Anthropic call that compacted its context (the compaction's sampling
+ * is billed but reported apart, in usage.iterations). Pricing reads it (pricing/context-size.ts); a tag, like
+ * LONG_CONTEXT_TAG, so that a reprice reads it back.
+ */
+export const CONTEXT_INPUT_TAG = 'context_input_tokens';
+
+/**
  * Tag naming where a call ran when that costs extra (Anthropic's `inference_geo` `us`: pricing/service-tiers.ts,
  * GEO_PREFIX). A tag, like LONG_CONTEXT_TAG, so that a reprice reads it back.
  */

@@ -5,7 +5,16 @@ import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import type { Pricer } from '../../src/pricing/pricer.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
-import { ANTHROPIC_SEARCHES, ANTHROPIC_USAGE, FAKE_MODELS, THINKING, WORDS } from './fake-provider.js';
+import {
+  ANTHROPIC_SEARCHES,
+  ANTHROPIC_THINKING_TOKENS,
+  ANTHROPIC_USAGE,
+  COMPACTION_SUMMARY,
+  COMPACTION_USAGE,
+  FAKE_MODELS,
+  THINKING,
+  WORDS,
+} from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -29,13 +38,14 @@ const USAGE = {
   reasoning_tokens: 0,
 };
 
-function expectExact(e: UsageEvent) {
+function expectExact(e: UsageEvent, reasoning = 0) {
   expect(e).toMatchObject({
     provider: 'anthropic',
     operation: 'messages',
     status: 'ok',
     cost_source: 'computed',
     ...USAGE,
+    reasoning_tokens: reasoning,
   });
   const want = pricer.price(
     unpricedEvent({ provider: 'anthropic', model: e.model, ts: e.ts, ...USAGE }),
@@ -143,7 +153,10 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.037820400000');
   });
 
-  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage', async () => {
+  // The thinking among the output: usage.output_tokens_details.thinking_tokens, in the answer and in message_delta
+  // (anthropics/anthropic-sdk-typescript src/resources/messages/messages.ts `OutputTokensDetails`; "`output_tokens`
+  // remains the inclusive, authoritative total used for billing"): recorded as reasoning, the cost unchanged.
+  it('extended thinking (thinking with its signature, redacted_thinking), streamed and not: bytes as sent, exact usage, thinking tokens as reasoning', async () => {
     const ask = {
       model: MODEL,
       max_tokens: 2048,
@@ -156,13 +169,13 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       { type: 'redacted_thinking', data: THINKING.redacted },
       { type: 'text', text: WORDS.join('') },
     ]);
-    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!));
+    expectExact(await h.event(response.headers.get('x-tokenledger-event-id')!), ANTHROPIC_THINKING_TOKENS);
     // The stream helper rebuilds the same blocks, signature included (a later turn must send it back unchanged).
     const stream = client.messages.stream(ask);
     const final = await stream.finalMessage();
     expect(final.content).toEqual(data.content);
     const id = (await stream.withResponse()).response.headers.get('x-tokenledger-event-id')!;
-    expectExact(await h.event(id));
+    expectExact(await h.event(id), ANTHROPIC_THINKING_TOKENS);
     const direct = await fetch(`${h.fake.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -178,6 +191,40 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       body: JSON.stringify({ ...ask, stream: true }),
     }).then((r) => r.text());
     expect(via).toBe(direct);
+  });
+
+  // Server-side compaction (beta compact-2026-01-12) summarises the context in a sampling step of its own, which
+  // is billed, by the requested model, but left out of the top-level usage: "A `compaction` entry's tokens are not
+  // included in the top-level `usage` fields" (anthropics/anthropic-sdk-typescript
+  // src/resources/beta/messages/messages.ts `BetaUsage.iterations`, `BetaMessageDeltaUsage.iterations`,
+  // `BetaCompactionIterationUsage`; https://platform.claude.com/docs/en/build-with-claude/compaction-threshold).
+  it('a call that compacted its context costs the compaction too, streamed and not, its tier judged by the answer', async () => {
+    const ask = {
+      model: 'claude-opus-4-6',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+      context_management: { edits: [{ type: 'compact_20260112' as const }] },
+      betas: ['compact-2026-01-12'],
+    };
+    const { data, response } = await client.beta.messages.create(ask).withResponse();
+    expect(data.content[0]).toMatchObject({ type: 'compaction', content: COMPACTION_SUMMARY });
+    const { data: stream, response: streamed } = await client.beta.messages
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed]) {
+      const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+      expect(e).toMatchObject({
+        input_tokens: ANTHROPIC_USAGE.input + COMPACTION_USAGE.input,
+        cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+        output_tokens: ANTHROPIC_USAGE.output + COMPACTION_USAGE.output,
+      });
+      // The answer's own input (3,166 tokens) picks the tier, not the sum with the compaction's 199,000 (202,166,
+      // above Opus 4.6's 200k threshold): $0.013034 (above) + 199,000 × $5 + 3,500 × $25 per 1M = $1.095534
+      expect(formatUsd(e.cost_usd!)).toBe('1.095534000000');
+      // …which the event keeps, so that a reprice judges the tier the same way.
+      expect(e.tags.context_input_tokens).toBe('3166');
+    }
   });
 
   it('the stream helper sees the same final usage as the ledger', async () => {

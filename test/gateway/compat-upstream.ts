@@ -14,7 +14,11 @@ import type { FakeProvider, FakeRequest } from './fake-provider.js';
  * - openrouter: https://openrouter.ai/docs/use-cases/usage-accounting (usage always sent, with `cost` in credits =
  *   USD, `prompt_tokens_details.cached_tokens` / `cache_write_tokens` inside `prompt_tokens`, `reasoning_tokens`) and
  *   https://openrouter.ai/docs/api-reference/streaming (`: OPENROUTER PROCESSING` comments; the final chunk has empty
- *   `choices` and the usage).
+ *   `choices` and the usage). A model ending in `-byok` is answered as a Bring Your Own Key call (the key is an account
+ *   setting, so the suffix stands for it and is not echoed): `is_byok: true`, `cost` only what OpenRouter charged
+ *   (OPENROUTER_BYOK_FEE) and `cost_details.upstream_inference_cost` what the upstream provider charged the caller's
+ *   own key (OPENROUTER_COST), as the usage accounting page defines them ("cost: The total amount charged to your
+ *   account", "upstream_inference_cost: The actual cost charged by the upstream AI provider … only applies to BYOK").
  * - vllm: https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html (`prompt_tokens_details: null`;
  *   `stream_options.include_usage` honoured).
  * - ollama: https://github.com/ollama/ollama/blob/main/docs/openai.md (usage without details; `include_usage`
@@ -30,6 +34,8 @@ export type Flavour = 'azure' | 'openrouter' | 'vllm' | 'ollama' | 'gemini';
 export const COMPAT_USAGE = { prompt: 1200, cached: 512, cache_write: 300, completion: 240, reasoning: 64 };
 /** What OpenRouter said the call cost, in credits (USD), as its JSON number. */
 export const OPENROUTER_COST = 0.0052305;
+/** What OpenRouter charged for a BYOK call of the same usage (its fee), in credits. */
+export const OPENROUTER_BYOK_FEE = 0.000261525;
 export const AZURE_MODEL = 'gpt-4o-2024-11-20';
 const WORDS = ['Hello', ' from', ' a', ' compatible', ' server'];
 
@@ -89,7 +95,7 @@ function geminiServedTier(request: Record<string, unknown>): string {
   return request.service_tier === 'flex' ? 'flex' : 'standard';
 }
 
-function usage(flavour: Flavour): Record<string, unknown> {
+function usage(flavour: Flavour, model: string): Record<string, unknown> {
   const u = COMPAT_USAGE;
   const base = {
     prompt_tokens: u.prompt,
@@ -111,14 +117,18 @@ function usage(flavour: Flavour): Record<string, unknown> {
     case 'openrouter':
       return {
         ...base,
-        cost: OPENROUTER_COST,
-        is_byok: false,
+        ...(model.endsWith('-byok')
+          ? {
+              cost: OPENROUTER_BYOK_FEE,
+              is_byok: true,
+              cost_details: { upstream_inference_cost: OPENROUTER_COST },
+            }
+          : { cost: OPENROUTER_COST, is_byok: false, cost_details: { upstream_inference_cost: null } }),
         prompt_tokens_details: {
           cached_tokens: u.cached,
           cache_write_tokens: u.cache_write,
           audio_tokens: 0,
         },
-        cost_details: { upstream_inference_cost: null },
         completion_tokens_details: { reasoning_tokens: u.reasoning, image_tokens: 0 },
       };
     case 'vllm':
@@ -130,7 +140,7 @@ function usage(flavour: Flavour): Record<string, unknown> {
 }
 
 function answeredModel(flavour: Flavour, requested: string): string {
-  return flavour === 'azure' ? AZURE_MODEL : requested;
+  return flavour === 'azure' ? AZURE_MODEL : requested.replace(/-byok$/, '');
 }
 
 function completion(flavour: Flavour, model: string): Record<string, unknown> {
@@ -149,7 +159,7 @@ function completion(flavour: Flavour, model: string): Record<string, unknown> {
       ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTER_OK }] }
       : {}),
     ...(flavour === 'openrouter' ? { provider: 'Anthropic' } : {}),
-    usage: usage(flavour),
+    usage: usage(flavour, model),
   };
 }
 
@@ -185,7 +195,8 @@ async function stream(
   events.push(chunk({ role: 'assistant', content: '' }, null));
   for (const w of WORDS) events.push(chunk({ content: w }, null));
   events.push(chunk({}, 'stop'));
-  if (withUsage) events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: usage(flavour) })}\n\n`);
+  if (withUsage)
+    events.push(`data: ${JSON.stringify({ ...head, choices: [], usage: usage(flavour, model) })}\n\n`);
   events.push('data: [DONE]\n\n');
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...extra });
   for (const e of events) {

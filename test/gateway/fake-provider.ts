@@ -20,6 +20,10 @@ import { listenLocal } from '../helpers/listen-local.js';
  * stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
  * OPENAI_SEARCHES `web_search_call` output items and echoes the tools it was given, as the API does.
  *
+ * A Messages request whose `context_management.edits` holds a `compact_20260112` edit is answered as if the
+ * conversation had reached the trigger: a `compaction` block first, and `usage.iterations` with the compaction's
+ * own usage (COMPACTION_USAGE, which the top-level usage leaves out) before the answer's `message` iteration.
+ *
  * A chat completion from an audio model (`gpt-audio*`, `gpt-4o*-audio-preview*`) reports AUDIO_USAGE: audio tokens
  * among the prompt and completion tokens (`prompt_tokens_details.audio_tokens`, `completion_tokens_details.audio_tokens`).
  */
@@ -35,6 +39,20 @@ export const AUDIO_USAGE = {
 };
 const isAudioModel = (model: string) => /^gpt-audio|^gpt-4o(-mini)?-audio-preview/.test(model);
 export const ANTHROPIC_USAGE = { input: 350, cache_read: 2048, cache_5m: 512, cache_1h: 256, output: 180 };
+/**
+ * The reasoning among ANTHROPIC_USAGE.output of an answer that thought: `usage.output_tokens_details.thinking_tokens`
+ * (anthropics/anthropic-sdk-typescript src/resources/messages/messages.ts `OutputTokensDetails`, in `Usage` and
+ * `MessageDeltaUsage`; "Always ≤ `output_tokens`").
+ */
+export const ANTHROPIC_THINKING_TOKENS = 120;
+/**
+ * The usage of a server-side compaction (anthropics/anthropic-sdk-typescript src/resources/beta/messages/messages.ts
+ * `BetaCompactionIterationUsage`, an entry of `usage.iterations`, in `BetaUsage` and `BetaMessageDeltaUsage`: "A
+ * `compaction` entry's tokens are not included in the top-level `usage` fields"): a context of 199,000 tokens read
+ * and summarised in 3,500.
+ */
+export const COMPACTION_USAGE = { input: 199_000, output: 3_500 };
+export const COMPACTION_SUMMARY = 'Summary of the conversation: the user greeted me.';
 export const EMBEDDING_TOKENS = 64;
 export const ANTHROPIC_SEARCHES = 3;
 export const OPENAI_SEARCHES = 2;
@@ -152,9 +170,10 @@ async function answer(
     case '/v1/messages': {
       const thinking = (body.thinking as { type?: string } | undefined)?.type === 'enabled';
       const tools = serverTools(body);
+      const compact = compacts(body);
       return body.stream === true
-        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), tools, thinking)
-        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), tools, thinking));
+        ? messagesStream(model, servedSpeed(body), res, servedGeo(body), tools, thinking, compact)
+        : json(res, 200, message(model, servedSpeed(body), servedGeo(body), tools, thinking, compact));
     }
     case '/v1/messages/count_tokens':
       return json(res, 200, { input_tokens: 2095 });
@@ -763,10 +782,49 @@ function searchBlocks(tools: { search: boolean }) {
 
 const NO_TOOLS = { search: false, fetch: false };
 
+/** The request asks for server-side compaction (`context_management.edits`: `compact_20260112`). */
+function compacts(body: Record<string, unknown>): boolean {
+  const edits = (body.context_management as { edits?: { type?: string }[] } | undefined)?.edits;
+  return Array.isArray(edits) && edits.some((e) => e.type === 'compact_20260112');
+}
+
+/** The compaction block that opens a compacted answer (`BetaCompactionBlock`). */
+function compactionBlock() {
+  return { type: 'compaction', content: COMPACTION_SUMMARY, encrypted_content: null };
+}
+
+/**
+ * `usage.iterations` of a compacted answer: the compaction, then the answer's own sampling (`BetaMessageIterationUsage`),
+ * which is what the top-level fields count.
+ */
+function iterations(model: string) {
+  const u = ANTHROPIC_USAGE;
+  const cache = { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 };
+  return [
+    {
+      type: 'compaction',
+      input_tokens: COMPACTION_USAGE.input,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: cache,
+      output_tokens: COMPACTION_USAGE.output,
+    },
+    {
+      type: 'message',
+      model,
+      input_tokens: u.input,
+      cache_creation_input_tokens: u.cache_5m + u.cache_1h,
+      cache_read_input_tokens: u.cache_read,
+      cache_creation: { ephemeral_5m_input_tokens: u.cache_5m, ephemeral_1h_input_tokens: u.cache_1h },
+      output_tokens: u.output,
+    },
+  ];
+}
+
 /**
  * Extended thinking's blocks (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking): a summarised
  * thinking block with its signature, then one the safety systems redacted (encrypted `data`), before the answer.
- * Their tokens are inside usage.output_tokens.
+ * Their tokens are inside usage.output_tokens; usage.output_tokens_details.thinking_tokens says how many.
  */
 export const THINKING = {
   thinking: 'The user greets me. I should greet back and offer help.',
@@ -781,7 +839,14 @@ function thinkingBlocks() {
   ];
 }
 
-function message(model: string, speed = 'standard', geo = 'global', tools = NO_TOOLS, thinking = false) {
+function message(
+  model: string,
+  speed = 'standard',
+  geo = 'global',
+  tools = NO_TOOLS,
+  thinking = false,
+  compact = false,
+) {
   const u = ANTHROPIC_USAGE;
   return {
     id: 'msg_fake1',
@@ -789,6 +854,7 @@ function message(model: string, speed = 'standard', geo = 'global', tools = NO_T
     role: 'assistant',
     model,
     content: [
+      ...(compact ? [compactionBlock()] : []),
       ...(thinking ? thinkingBlocks() : []),
       ...searchBlocks(tools),
       { type: 'text', text: WORDS.join('') },
@@ -805,6 +871,8 @@ function message(model: string, speed = 'standard', geo = 'global', tools = NO_T
       speed,
       inference_geo: geo,
       server_tool_use: serverToolUse(tools),
+      ...(thinking ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } } : {}),
+      ...(compact ? { iterations: iterations(model) } : {}),
     },
   };
 }
@@ -816,14 +884,30 @@ function messagesStream(
   geo: string,
   tools = NO_TOOLS,
   thinking = false,
+  compact = false,
 ): Promise<void> {
   const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const start = message(model, speed, geo, tools);
+  // The compaction block streams first: its summary in one compaction_delta (`BetaCompactionContentBlockDelta`).
+  const compaction = compact
+    ? [
+        ev('content_block_start', {
+          index: 0,
+          content_block: { ...compactionBlock(), content: null },
+        }),
+        ev('content_block_delta', {
+          index: 0,
+          delta: { type: 'compaction_delta', content: COMPACTION_SUMMARY, encrypted_content: null },
+        }),
+        ev('content_block_stop', { index: 0 }),
+      ]
+    : [];
   const blocks = searchBlocks(tools);
   const used = serverToolUse(tools);
   // Streamed thinking: thinking_delta, then the block's signature_delta; a redacted block comes whole at its start.
   const thought = THINKING.thinking.split(/(?<= )/);
-  const thoughts = thinking ? 2 : 0;
+  const first = compaction.length === 0 ? 0 : 1;
+  const thoughts = first + (thinking ? 2 : 0);
   const text = thoughts + blocks.length;
   const events = [
     ev('message_start', {
@@ -835,22 +919,23 @@ function messagesStream(
         usage: { ...start.usage, output_tokens: 1, server_tool_use: used && { web_search_requests: 0 } },
       },
     }),
+    ...compaction,
     ...(thinking
       ? [
           ev('content_block_start', {
-            index: 0,
+            index: first,
             content_block: { type: 'thinking', thinking: '', signature: '' },
           }),
           ...thought.map((t) =>
-            ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: t } }),
+            ev('content_block_delta', { index: first, delta: { type: 'thinking_delta', thinking: t } }),
           ),
           ev('content_block_delta', {
-            index: 0,
+            index: first,
             delta: { type: 'signature_delta', signature: THINKING.signature },
           }),
-          ev('content_block_stop', { index: 0 }),
-          ev('content_block_start', { index: 1, content_block: thinkingBlocks()[1] }),
-          ev('content_block_stop', { index: 1 }),
+          ev('content_block_stop', { index: first }),
+          ev('content_block_start', { index: first + 1, content_block: thinkingBlocks()[1] }),
+          ev('content_block_stop', { index: first + 1 }),
         ]
       : []),
     ...blocks.flatMap((block, i) => [
@@ -867,7 +952,12 @@ function messagesStream(
       : [
           ev('message_delta', {
             delta: { stop_reason: 'end_turn', stop_sequence: null },
-            usage: { output_tokens: ANTHROPIC_USAGE.output, server_tool_use: used },
+            usage: {
+              output_tokens: ANTHROPIC_USAGE.output,
+              server_tool_use: used,
+              ...(thinking ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } } : {}),
+              ...(compact ? { iterations: iterations(model) } : {}),
+            },
           }),
         ]),
     ev('message_stop', {}),

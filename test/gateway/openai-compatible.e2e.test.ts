@@ -236,6 +236,28 @@ describe('OpenRouter', () => {
     expect(s).toMatchObject(want);
     expect(s.cost_usd).toBe(e.cost_usd);
   });
+  // https://openrouter.ai/docs/use-cases/usage-accounting: "cost: The total amount charged to your account";
+  // "cost_details.upstream_inference_cost: The actual cost charged by the upstream AI provider", BYOK only. A BYOK
+  // call's cost is therefore only OpenRouter's fee: what the call cost is the two together.
+  it("a BYOK call's reported cost is OpenRouter's fee plus what the upstream charged the caller's key, streamed and not", async () => {
+    const c = client();
+    const ask = {
+      model: 'anthropic/claude-sonnet-4.5-byok',
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    const { response } = await c.chat.completions.create(ask).withResponse();
+    const { data: stream, response: sr } = await c.chat.completions
+      .create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, sr]) {
+      const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
+      // 0.000261525 + 0.0052305, exactly
+      expect(e.provider_cost_usd).toBe(parseUsd('0.005492025'));
+      expect(e.cost_usd).toBe(engineCost(e));
+    }
+  });
+
   it('a stream that asked for usage the OpenRouter way (usage.include) gets its usage chunk', async () => {
     const stream = await client().chat.completions.create({
       model: 'anthropic/claude-sonnet-4.5',

@@ -13,6 +13,11 @@ export interface MeteredUsage {
   output_tokens: number;
   reasoning_tokens: number;
   web_search_requests: number;
+  /**
+   * The input (cache included) of the answer itself, when the counts above also hold work reported beside it
+   * (Anthropic's compaction iterations): the long-context tier is judged by it (tag CONTEXT_INPUT_TAG).
+   */
+  context_input_tokens?: number;
   /** Absent where the API has no audio. */
   input_audio_tokens?: number;
   output_audio_tokens?: number;

@@ -83,6 +83,48 @@ describe('AnthropicStreamMeter', () => {
     expect(m.facts().usage).toMatchObject({ input_tokens: 9, output_tokens: 60, web_search_requests: 3 });
   });
 
+  // anthropics/anthropic-sdk-typescript src/resources/messages/messages.ts `MessageDeltaUsage`: input_tokens,
+  // cache_read_input_tokens and cache_creation_input_tokens are cumulative in message_delta too, but the TTL split
+  // (`cache_creation`) comes only in message_start. Writes the split does not cover are 5-minute writes.
+  it("takes message_delta's cumulative input and cache counts, cache writes beyond message_start's split as 5-minute", () => {
+    const m = new AnthropicStreamMeter();
+    m.push(
+      Buffer.from(
+        [
+          ev('message_start', {
+            message: {
+              id: 'msg_3',
+              model: 'claude-sonnet-4-5',
+              usage: {
+                input_tokens: 25,
+                cache_creation_input_tokens: 30,
+                cache_read_input_tokens: 100,
+                cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 },
+                output_tokens: 1,
+              },
+            },
+          }),
+          ev('message_delta', {
+            delta: { stop_reason: 'end_turn' },
+            usage: {
+              input_tokens: 40,
+              cache_creation_input_tokens: 50,
+              cache_read_input_tokens: 300,
+              output_tokens: 60,
+            },
+          }),
+        ].join(''),
+      ),
+    );
+    expect(m.facts().usage).toMatchObject({
+      input_tokens: 40,
+      cache_read_tokens: 300,
+      cache_write_5m_tokens: 30,
+      cache_write_1h_tokens: 20,
+      output_tokens: 60,
+    });
+  });
+
   it('keeps the streamed text for estimating an abandoned stream', () => {
     expect(run(200).m.outputText()).toBe('héllo ✓ message_delta');
   });

@@ -48,7 +48,7 @@ export function openAiFacts(body: unknown): ResponseFacts {
     model: str(r.model),
     service_tier: str(r.service_tier),
     response_id: str(r.id),
-    provider_cost_usd: usage === null ? null : reportedCost(usage.cost),
+    provider_cost_usd: usage === null ? null : reportedCost(usage),
     web_search_tool: searches > 0 ? searchTool(r.tools) : null,
   };
 }
@@ -80,7 +80,20 @@ function searchTool(tools: unknown): string | null {
   return names.length === 0 || names.includes(DEFAULT_TOOL) ? null : names[0]!;
 }
 
-/** OpenRouter's `usage.cost`: credits, which are USD. Anything but a finite non-negative number is not a cost. */
-function reportedCost(v: unknown): bigint | null {
+/**
+ * What OpenRouter says the call cost: `usage.cost`, "the total amount charged to your account", and for a Bring Your
+ * Own Key call (`is_byok`) also `cost_details.upstream_inference_cost`, "the actual cost charged by the upstream AI
+ * provider" to the caller's own key, since `cost` is then only OpenRouter's fee
+ * (https://openrouter.ai/docs/use-cases/usage-accounting). Credits are USD.
+ */
+function reportedCost(u: Record<string, unknown>): bigint | null {
+  const cost = usd(u.cost);
+  if (cost === null || u.is_byok !== true) return cost;
+  const upstream = usd(obj(u.cost_details)?.upstream_inference_cost);
+  return upstream === null ? cost : cost + upstream;
+}
+
+/** An amount in USD as a JSON number: anything but a finite non-negative number is not a cost. */
+function usd(v: unknown): bigint | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 && v < 1e15 ? parseUsd(v) : null;
 }
