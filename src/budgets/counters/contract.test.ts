@@ -37,8 +37,10 @@ const drivers: [string, () => Promise<{ h: Harness; done(): Promise<void> }>][] 
     'redis',
     async () => {
       const server: TestRedis = await startRedis();
-      const a = createRedisCounters({ url: server.url });
-      const b = createRedisCounters({ url: server.url });
+      // The contract is about atomicity and expiry, not latency: the production 200 ms command timeout (a gateway
+      // call must not wait on a slow Redis) made the 1000-concurrent-reserves case time out on a loaded CI machine.
+      const a = createRedisCounters({ url: server.url, commandTimeoutMs: 10_000 });
+      const b = createRedisCounters({ url: server.url, commandTimeoutMs: 10_000 });
       await Promise.all([a.ready(), b.ready()]);
       return {
         h: { a, b, advance: (ms) => new Promise((r) => setTimeout(r, ms)) },
