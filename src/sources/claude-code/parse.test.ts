@@ -154,6 +154,44 @@ describe('claudeCodeSource', () => {
     expect(priced.cost_usd).toBe(45_786_000_000n);
   });
 
+  // Behind an LLM gateway whose answers carry no `request-id` header, Claude Code writes its lines without
+  // `requestId` but still one line per content block, sharing message.id (ccusage/ccusage#976, #985: a 1.6–3.7×
+  // overcount when such lines are counted one by one). Some relays also give every response the same message.id
+  // (ccusage/ccusage#1635), so the id alone does not name a response: the lines of one response also share its input
+  // side (input, cache read, cache write), as every response of the 2.1.38–2.1.39 reference logs does.
+  it('keeps one event per response when the lines have no requestId, without merging responses that share an id', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'gateway.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (uuid: string, at: string, id: string, input: number, output: number) =>
+      JSON.stringify({
+        type: 'assistant',
+        uuid,
+        sessionId: 's-gw',
+        timestamp: at,
+        message: {
+          id,
+          model: 'claude-sonnet-4-5-20250929',
+          usage: { input_tokens: input, cache_read_input_tokens: 900, output_tokens: output },
+        },
+      });
+    parser.line(line('u-1', '2026-04-01T10:00:00.000Z', 'msg_a', 40, 2), 1);
+    parser.line(line('u-2', '2026-04-01T10:00:01.000Z', 'msg_a', 40, 2), 2);
+    parser.line(line('u-3', '2026-04-01T10:00:02.000Z', 'msg_a', 40, 120), 3);
+    // A relay that reuses the id: the next response has a larger context, so it is another call.
+    parser.line(line('u-4', '2026-04-01T10:00:05.000Z', 'msg_a', 55, 3), 4);
+    parser.line(line('u-5', '2026-04-01T10:00:06.000Z', 'msg_a', 55, 80), 5);
+    parser.end();
+    expect(events.map((e) => [e.input_tokens, e.output_tokens, e.cache_read_tokens, e.source_ref])).toEqual([
+      [40, 120, 900, 'gateway.jsonl:3'],
+      [55, 80, 900, 'gateway.jsonl:5'],
+    ]);
+    expect(events[0]!.ts).toBe(Date.UTC(2026, 3, 1, 10, 0, 0) * 1000);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({

@@ -77,7 +77,7 @@ function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): Resumab
         // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
         if (read.total >= prior.total)
           held.set(read.key, {
-            event: { ...read.event, ts, web_search_requests: searches },
+            event: { ...read.event, event_id: prior.event.event_id, ts, web_search_requests: searches },
             total: read.total,
             firstLine: prior.firstLine,
           });
@@ -131,7 +131,8 @@ function readLine(
   const requestId = str(value.requestId);
   const sessionId = str(value.sessionId) ?? where.sessionFromPath;
   const lineId = str(value.uuid) ?? `line:${lineNo}`;
-  const key = messageId && requestId ? `${messageId}\u0000${requestId}` : `\u0001${lineId}`;
+  const key = responseKey(messageId, requestId, tokens.usage, lineId);
+  // Without a requestId the id is the first line's (the merge keeps it), as it was before such lines were grouped.
   const id =
     messageId && requestId
       ? eventId(CLAUDE_CODE_SOURCE_ID, messageId, requestId)
@@ -184,6 +185,26 @@ function readLine(
     provider_cost_usd: costOf(value.costUSD),
   };
   return { key, total: tokens.total, event };
+}
+
+/**
+ * Which lines are one response. Claude Code's own lines carry `message.id` and `requestId`. Behind an LLM gateway
+ * that sends no `request-id` header the lines have no `requestId` but are still written one per content block
+ * (ccusage/ccusage#976, #985), and some relays give every response the same `message.id` (ccusage/ccusage#1635): so
+ * such lines are one response when they share the id and the input side (input, cache read, cache write), which the
+ * lines of a response repeat (every response of the 2.1.38–2.1.39 reference logs does) and a later call of the same
+ * conversation, whose context has grown, does not. A line with no `message.id` is a response of its own.
+ */
+function responseKey(
+  messageId: string | null,
+  requestId: string | null,
+  t: TokenFields,
+  lineId: string,
+): string {
+  if (messageId && requestId) return `${messageId}\u0000${requestId}`;
+  if (!messageId) return `\u0001${lineId}`;
+  const writes = t.cache_write_5m_tokens + t.cache_write_1h_tokens;
+  return `\u0002${messageId}\u0000${t.input_tokens}\u0000${t.cache_read_tokens}\u0000${writes}`;
 }
 
 type TokenFields = Pick<
