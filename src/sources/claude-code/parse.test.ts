@@ -192,6 +192,39 @@ describe('claudeCodeSource', () => {
     expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
   });
 
+  // The API now says how many of output_tokens were thinking: usage.output_tokens_details.thinking_tokens, "Always ≤
+  // output_tokens" (@anthropic-ai/sdk 1.14.0, resources/messages/messages.d.ts `OutputTokensDetails`). Claude Code
+  // logs message.usage as the API returned it (the 2.1.38–2.1.39 reference logs carry its `iterations` and
+  // `inference_geo` verbatim), so newer logs carry it too.
+  it('records the thinking part of the output as reasoning tokens, within the output', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'thinking.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (id: string, output: number, details: unknown) =>
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: `req_${id}`,
+        timestamp: '2026-04-01T10:00:00.000Z',
+        message: {
+          id: `msg_${id}`,
+          model: 'claude-opus-4-6',
+          usage: { input_tokens: 2, output_tokens: output, output_tokens_details: details },
+        },
+      });
+    parser.line(line('a', 2087, { thinking_tokens: 1916 }), 1);
+    parser.line(line('b', 3, { thinking_tokens: 9 }), 2);
+    parser.line(line('c', 40, null), 3);
+    parser.end();
+    expect(events.map((e) => [e.output_tokens, e.reasoning_tokens])).toEqual([
+      [2087, 1916],
+      [3, 3],
+      [40, 0],
+    ]);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({

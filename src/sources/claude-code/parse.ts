@@ -222,9 +222,12 @@ type TokenFields = Pick<
  * Anthropic usage is already in the ledger's convention: `input_tokens` excludes cache reads and writes. The
  * 5m/1h split comes from `cache_creation`; the 1h part is taken from it and the rest of
  * `cache_creation_input_tokens` counted as 5m, so the writes always add up to the total Anthropic billed (and all
- * of it is 5m when the split is absent, as in logs before the 1h cache existed). Claude does not report thinking
- * tokens separately, so `reasoning_tokens` is 0 (they are inside `output_tokens`). The WebSearch tool's searches are
- * `server_tool_use.web_search_requests` (billed per search); its `web_fetch_requests` cost tokens only.
+ * of it is 5m when the split is absent, as in logs before the 1h cache existed). Thinking tokens are inside
+ * `output_tokens`; the API says how many in `output_tokens_details.thinking_tokens` ("Always ≤ `output_tokens`",
+ * @anthropic-ai/sdk resources/messages/messages.d.ts `OutputTokensDetails`), kept as `reasoning_tokens` (0 when
+ * absent, as in logs before it existed; capped at the line's output, which on a response's early lines is a
+ * placeholder). The WebSearch tool's searches are `server_tool_use.web_search_requests` (billed per search); its
+ * `web_fetch_requests` cost tokens only.
  */
 function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total: number } | LineProblem {
   const input = tokenCount(usage.input_tokens, 'message.usage.input_tokens');
@@ -265,13 +268,20 @@ function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total:
     0,
   );
   if (isProblem(searches)) return searches;
+  const details = isObject(usage.output_tokens_details) ? usage.output_tokens_details : null;
+  const thinking = tokenCount(
+    details?.thinking_tokens,
+    'message.usage.output_tokens_details.thinking_tokens',
+    0,
+  );
+  if (isProblem(thinking)) return thinking;
   const fields: TokenFields = {
     input_tokens: input,
     cache_read_tokens: read,
     cache_write_5m_tokens: writes - w1,
     cache_write_1h_tokens: w1,
     output_tokens: output,
-    reasoning_tokens: 0,
+    reasoning_tokens: Math.min(thinking, output),
     web_search_requests: searches,
   };
   const total = input + output + read + writes;
