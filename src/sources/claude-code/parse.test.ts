@@ -225,6 +225,65 @@ describe('claudeCodeSource', () => {
     ]);
   });
 
+  // Server-side compaction samples the model once more; "A `compaction` entry's tokens are not included in the
+  // top-level `usage` fields" (@anthropic-ai/sdk 1.14.0, resources/beta/messages/messages.d.ts `BetaUsage.iterations`,
+  // `BetaCompactionIterationUsage`). Claude Code logs usage.iterations as the API returns it (`"iterations":[]` on
+  // the 2.1.38–2.1.39 reference logs); `message` entries are the top-level fields' own steps.
+  it('adds the tokens of a compaction iteration, and judges the long-context tier by the answer alone', async () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'compaction.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const top = {
+      input_tokens: 20,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 9000,
+      output_tokens: 300,
+    };
+    parser.line(
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: 'req_c',
+        timestamp: '2026-04-01T10:00:00.000Z',
+        message: {
+          id: 'msg_c',
+          model: 'claude-sonnet-4-5-20250929',
+          usage: {
+            ...top,
+            cache_creation: { ephemeral_5m_input_tokens: 9000, ephemeral_1h_input_tokens: 0 },
+            iterations: [
+              {
+                type: 'compaction',
+                input_tokens: 180_000,
+                cache_read_input_tokens: 40_000,
+                cache_creation_input_tokens: 0,
+                cache_creation: null,
+                output_tokens: 3500,
+              },
+              { type: 'message', ...top },
+            ],
+          },
+        },
+      }),
+      1,
+    );
+    parser.end();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      input_tokens: 180_020,
+      cache_read_tokens: 40_000,
+      cache_write_5m_tokens: 9000,
+      output_tokens: 3800,
+      tags: { context_input_tokens: '9020' },
+    });
+    const priced = (await loadPricer({ cwd: FIXTURES, env: {} })).price(events[0]!);
+    // Base Sonnet 4.5 rates although 229,020 input tokens are counted: the answer's own context is 9,020.
+    // 180,020 × $3 + 40,000 × $0.30 + 9,000 × $3.75 + 3,800 × $15 per 1M = $0.64281
+    expect(priced.cost_usd).toBe(642_810_000_000n);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({
