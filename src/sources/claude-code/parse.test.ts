@@ -284,6 +284,63 @@ describe('claudeCodeSource', () => {
     expect(priced.cost_usd).toBe(642_810_000_000n);
   });
 
+  // Lines that carry a usage block but are not a call of this log, trimmed from the 2.1.39 reference logs
+  // (session 4d5611e5-…): a subagent's call echoed in an `agent_progress` line (its own line is in
+  // subagents/agent-a2898e3.jsonl), the Task tool's result with the subagent's usage and totalTokens (a sum of the
+  // same calls), and the compaction marker and summary (the compaction call itself is subagents/agent-acompact-*.jsonl).
+  it('counts no usage that only echoes a subagent call, nor the compaction marker and summary', () => {
+    const events: UnpricedEvent[] = [];
+    const skips: Skip[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'echoes.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: (k) => skips.push(k) },
+    );
+    const usage = { input_tokens: 3, cache_creation_input_tokens: 13522, output_tokens: 3 };
+    const lines = [
+      {
+        type: 'progress',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T16:02:51.467Z',
+        data: {
+          type: 'agent_progress',
+          agentId: 'a2898e3',
+          message: {
+            type: 'assistant',
+            requestId: 'req_011CY4TSxK7aKeeVwvVX81aP',
+            message: { id: 'msg_016xcKQRzQXv2gLKoiSyUZxc', model: 'claude-sonnet-4-5-20250929', usage },
+          },
+        },
+      },
+      {
+        type: 'user',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T16:05:10.054Z',
+        message: { role: 'user', content: [] },
+        toolUseResult: { status: 'completed', agentId: 'a2898e3', totalTokens: 76365, usage },
+      },
+      {
+        type: 'system',
+        subtype: 'compact_boundary',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T20:30:28.504Z',
+        compactMetadata: { trigger: 'auto', preTokens: 170251 },
+      },
+      {
+        type: 'user',
+        isCompactSummary: true,
+        sessionId: 's-1',
+        timestamp: '2026-02-12T20:30:28.504Z',
+        message: { role: 'user', content: 'This session is being continued… "usage"' },
+      },
+    ];
+    lines.forEach((l, i) => {
+      parser.line(JSON.stringify(l), i + 1);
+    });
+    parser.end();
+    expect(events).toEqual([]);
+    expect(skips).toEqual([]);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({
