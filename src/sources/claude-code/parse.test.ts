@@ -154,6 +154,193 @@ describe('claudeCodeSource', () => {
     expect(priced.cost_usd).toBe(45_786_000_000n);
   });
 
+  // Behind an LLM gateway whose answers carry no `request-id` header, Claude Code writes its lines without
+  // `requestId` but still one line per content block, sharing message.id (ccusage/ccusage#976, #985: a 1.6–3.7×
+  // overcount when such lines are counted one by one). Some relays also give every response the same message.id
+  // (ccusage/ccusage#1635), so the id alone does not name a response: the lines of one response also share its input
+  // side (input, cache read, cache write), as every response of the 2.1.38–2.1.39 reference logs does.
+  it('keeps one event per response when the lines have no requestId, without merging responses that share an id', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'gateway.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (uuid: string, at: string, id: string, input: number, output: number) =>
+      JSON.stringify({
+        type: 'assistant',
+        uuid,
+        sessionId: 's-gw',
+        timestamp: at,
+        message: {
+          id,
+          model: 'claude-sonnet-4-5-20250929',
+          usage: { input_tokens: input, cache_read_input_tokens: 900, output_tokens: output },
+        },
+      });
+    parser.line(line('u-1', '2026-04-01T10:00:00.000Z', 'msg_a', 40, 2), 1);
+    parser.line(line('u-2', '2026-04-01T10:00:01.000Z', 'msg_a', 40, 2), 2);
+    parser.line(line('u-3', '2026-04-01T10:00:02.000Z', 'msg_a', 40, 120), 3);
+    // A relay that reuses the id: the next response has a larger context, so it is another call.
+    parser.line(line('u-4', '2026-04-01T10:00:05.000Z', 'msg_a', 55, 3), 4);
+    parser.line(line('u-5', '2026-04-01T10:00:06.000Z', 'msg_a', 55, 80), 5);
+    parser.end();
+    expect(events.map((e) => [e.input_tokens, e.output_tokens, e.cache_read_tokens, e.source_ref])).toEqual([
+      [40, 120, 900, 'gateway.jsonl:3'],
+      [55, 80, 900, 'gateway.jsonl:5'],
+    ]);
+    expect(events[0]!.ts).toBe(Date.UTC(2026, 3, 1, 10, 0, 0) * 1000);
+    expect(new Set(events.map((e) => e.event_id)).size).toBe(2);
+  });
+
+  // The API now says how many of output_tokens were thinking: usage.output_tokens_details.thinking_tokens, "Always ≤
+  // output_tokens" (@anthropic-ai/sdk 1.14.0, resources/messages/messages.d.ts `OutputTokensDetails`). Claude Code
+  // logs message.usage as the API returned it (the 2.1.38–2.1.39 reference logs carry its `iterations` and
+  // `inference_geo` verbatim), so newer logs carry it too.
+  it('records the thinking part of the output as reasoning tokens, within the output', () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'thinking.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const line = (id: string, output: number, details: unknown) =>
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: `req_${id}`,
+        timestamp: '2026-04-01T10:00:00.000Z',
+        message: {
+          id: `msg_${id}`,
+          model: 'claude-opus-4-6',
+          usage: { input_tokens: 2, output_tokens: output, output_tokens_details: details },
+        },
+      });
+    parser.line(line('a', 2087, { thinking_tokens: 1916 }), 1);
+    parser.line(line('b', 3, { thinking_tokens: 9 }), 2);
+    parser.line(line('c', 40, null), 3);
+    parser.end();
+    expect(events.map((e) => [e.output_tokens, e.reasoning_tokens])).toEqual([
+      [2087, 1916],
+      [3, 3],
+      [40, 0],
+    ]);
+  });
+
+  // Server-side compaction samples the model once more; "A `compaction` entry's tokens are not included in the
+  // top-level `usage` fields" (@anthropic-ai/sdk 1.14.0, resources/beta/messages/messages.d.ts `BetaUsage.iterations`,
+  // `BetaCompactionIterationUsage`). Claude Code logs usage.iterations as the API returns it (`"iterations":[]` on
+  // the 2.1.38–2.1.39 reference logs); `message` entries are the top-level fields' own steps.
+  it('adds the tokens of a compaction iteration, and judges the long-context tier by the answer alone', async () => {
+    const events: UnpricedEvent[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'compaction.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const top = {
+      input_tokens: 20,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 9000,
+      output_tokens: 300,
+    };
+    parser.line(
+      JSON.stringify({
+        type: 'assistant',
+        sessionId: 's-1',
+        requestId: 'req_c',
+        timestamp: '2026-04-01T10:00:00.000Z',
+        message: {
+          id: 'msg_c',
+          model: 'claude-sonnet-4-5-20250929',
+          usage: {
+            ...top,
+            cache_creation: { ephemeral_5m_input_tokens: 9000, ephemeral_1h_input_tokens: 0 },
+            iterations: [
+              {
+                type: 'compaction',
+                input_tokens: 180_000,
+                cache_read_input_tokens: 40_000,
+                cache_creation_input_tokens: 0,
+                cache_creation: null,
+                output_tokens: 3500,
+              },
+              { type: 'message', ...top },
+            ],
+          },
+        },
+      }),
+      1,
+    );
+    parser.end();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      input_tokens: 180_020,
+      cache_read_tokens: 40_000,
+      cache_write_5m_tokens: 9000,
+      output_tokens: 3800,
+      tags: { context_input_tokens: '9020' },
+    });
+    const priced = (await loadPricer({ cwd: FIXTURES, env: {} })).price(events[0]!);
+    // Base Sonnet 4.5 rates although 229,020 input tokens are counted: the answer's own context is 9,020.
+    // 180,020 × $3 + 40,000 × $0.30 + 9,000 × $3.75 + 3,800 × $15 per 1M = $0.64281
+    expect(priced.cost_usd).toBe(642_810_000_000n);
+  });
+
+  // Lines that carry a usage block but are not a call of this log, trimmed from the 2.1.39 reference logs
+  // (session 4d5611e5-…): a subagent's call echoed in an `agent_progress` line (its own line is in
+  // subagents/agent-a2898e3.jsonl), the Task tool's result with the subagent's usage and totalTokens (a sum of the
+  // same calls), and the compaction marker and summary (the compaction call itself is subagents/agent-acompact-*.jsonl).
+  it('counts no usage that only echoes a subagent call, nor the compaction marker and summary', () => {
+    const events: UnpricedEvent[] = [];
+    const skips: Skip[] = [];
+    const parser = claudeCodeSource.open(
+      { path: 'echoes.jsonl', ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: (k) => skips.push(k) },
+    );
+    const usage = { input_tokens: 3, cache_creation_input_tokens: 13522, output_tokens: 3 };
+    const lines = [
+      {
+        type: 'progress',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T16:02:51.467Z',
+        data: {
+          type: 'agent_progress',
+          agentId: 'a2898e3',
+          message: {
+            type: 'assistant',
+            requestId: 'req_011CY4TSxK7aKeeVwvVX81aP',
+            message: { id: 'msg_016xcKQRzQXv2gLKoiSyUZxc', model: 'claude-sonnet-4-5-20250929', usage },
+          },
+        },
+      },
+      {
+        type: 'user',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T16:05:10.054Z',
+        message: { role: 'user', content: [] },
+        toolUseResult: { status: 'completed', agentId: 'a2898e3', totalTokens: 76365, usage },
+      },
+      {
+        type: 'system',
+        subtype: 'compact_boundary',
+        sessionId: 's-1',
+        timestamp: '2026-02-12T20:30:28.504Z',
+        compactMetadata: { trigger: 'auto', preTokens: 170251 },
+      },
+      {
+        type: 'user',
+        isCompactSummary: true,
+        sessionId: 's-1',
+        timestamp: '2026-02-12T20:30:28.504Z',
+        message: { role: 'user', content: 'This session is being continued… "usage"' },
+      },
+    ];
+    lines.forEach((l, i) => {
+      parser.line(JSON.stringify(l), i + 1);
+    });
+    parser.end();
+    expect(events).toEqual([]);
+    expect(skips).toEqual([]);
+  });
+
   it('counts all cache writes as 5m when the split is absent and keeps costUSD exactly', () => {
     const b = parseFile(claudeCodeSource, MAIN).events[1]!;
     expect(b).toMatchObject({

@@ -1,4 +1,9 @@
-import { emptyAttribution, INFERENCE_GEO_TAG, type UnpricedEvent } from '../../ledger/event.js';
+import {
+  CONTEXT_INPUT_TAG,
+  emptyAttribution,
+  INFERENCE_GEO_TAG,
+  type UnpricedEvent,
+} from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { parseUsd } from '../../money/money.js';
 import { anthropicGeo, anthropicServiceTier } from '../../pricing/anthropic-tier.js';
@@ -77,7 +82,7 @@ function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): Resumab
         // Ties keep the later line: it is the one Claude Code wrote when the response was complete.
         if (read.total >= prior.total)
           held.set(read.key, {
-            event: { ...read.event, ts, web_search_requests: searches },
+            event: { ...read.event, event_id: prior.event.event_id, ts, web_search_requests: searches },
             total: read.total,
             firstLine: prior.firstLine,
           });
@@ -131,7 +136,8 @@ function readLine(
   const requestId = str(value.requestId);
   const sessionId = str(value.sessionId) ?? where.sessionFromPath;
   const lineId = str(value.uuid) ?? `line:${lineNo}`;
-  const key = messageId && requestId ? `${messageId}\u0000${requestId}` : `\u0001${lineId}`;
+  const key = responseKey(messageId, requestId, tokens, lineId);
+  // Without a requestId the id is the first line's (the merge keeps it), as it was before such lines were grouped.
   const id =
     messageId && requestId
       ? eventId(CLAUDE_CODE_SOURCE_ID, messageId, requestId)
@@ -148,6 +154,7 @@ function readLine(
   if (agentId) tags.agent_id = agentId;
   const geo = anthropicGeo(usage.inference_geo);
   if (geo) tags[INFERENCE_GEO_TAG] = geo;
+  if (tokens.context !== null) tags[CONTEXT_INPUT_TAG] = String(tokens.context);
 
   const cwd = str(value.cwd);
   const defaults = ctx.defaults ?? {};
@@ -186,6 +193,20 @@ function readLine(
   return { key, total: tokens.total, event };
 }
 
+/**
+ * Which lines are one response. Claude Code's own lines carry `message.id` and `requestId`. Behind an LLM gateway
+ * that sends no `request-id` header the lines have no `requestId` but are still written one per content block
+ * (ccusage/ccusage#976, #985), and some relays give every response the same `message.id` (ccusage/ccusage#1635): so
+ * such lines are one response when they share the id and the input side (input, cache read, cache write), which the
+ * lines of a response repeat (every response of the 2.1.38–2.1.39 reference logs does) and a later call of the same
+ * conversation, whose context has grown, does not. A line with no `message.id` is a response of its own.
+ */
+function responseKey(messageId: string | null, requestId: string | null, t: Usage, lineId: string): string {
+  if (messageId && requestId) return `${messageId}\u0000${requestId}`;
+  if (!messageId) return `\u0001${lineId}`;
+  return `\u0002${messageId}\u0000${t.inputSide}`;
+}
+
 type TokenFields = Pick<
   UnpricedEvent,
   | 'input_tokens'
@@ -197,46 +218,76 @@ type TokenFields = Pick<
   | 'web_search_requests'
 >;
 
+/** Token counts of a usage block, or of one of its iterations (they name them alike). */
+interface Counts {
+  input: number;
+  read: number;
+  write5m: number;
+  write1h: number;
+  output: number;
+}
+
 /**
  * Anthropic usage is already in the ledger's convention: `input_tokens` excludes cache reads and writes. The
  * 5m/1h split comes from `cache_creation`; the 1h part is taken from it and the rest of
  * `cache_creation_input_tokens` counted as 5m, so the writes always add up to the total Anthropic billed (and all
- * of it is 5m when the split is absent, as in logs before the 1h cache existed). Claude does not report thinking
- * tokens separately, so `reasoning_tokens` is 0 (they are inside `output_tokens`). The WebSearch tool's searches are
- * `server_tool_use.web_search_requests` (billed per search); its `web_fetch_requests` cost tokens only.
+ * of it is 5m when the split is absent, as in logs before the 1h cache existed).
  */
-function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total: number } | LineProblem {
-  const input = tokenCount(usage.input_tokens, 'message.usage.input_tokens');
+function readCounts(u: Record<string, unknown>, at: string): Counts | LineProblem {
+  const input = tokenCount(u.input_tokens, `${at}.input_tokens`);
   if (isProblem(input)) return input;
-  const output = tokenCount(usage.output_tokens, 'message.usage.output_tokens');
+  const output = tokenCount(u.output_tokens, `${at}.output_tokens`);
   if (isProblem(output)) return output;
-  const read = tokenCount(usage.cache_read_input_tokens, 'message.usage.cache_read_input_tokens', 0);
+  const read = tokenCount(u.cache_read_input_tokens, `${at}.cache_read_input_tokens`, 0);
   if (isProblem(read)) return read;
-  const split = isObject(usage.cache_creation) ? usage.cache_creation : null;
+  const split = isObject(u.cache_creation) ? u.cache_creation : null;
   const w5 = tokenCount(
     split?.ephemeral_5m_input_tokens,
-    'message.usage.cache_creation.ephemeral_5m_input_tokens',
+    `${at}.cache_creation.ephemeral_5m_input_tokens`,
     0,
   );
   if (isProblem(w5)) return w5;
   const w1 = tokenCount(
     split?.ephemeral_1h_input_tokens,
-    'message.usage.cache_creation.ephemeral_1h_input_tokens',
+    `${at}.cache_creation.ephemeral_1h_input_tokens`,
     0,
   );
   if (isProblem(w1)) return w1;
-  const writes = tokenCount(
-    usage.cache_creation_input_tokens,
-    'message.usage.cache_creation_input_tokens',
-    w5 + w1,
-  );
+  const writes = tokenCount(u.cache_creation_input_tokens, `${at}.cache_creation_input_tokens`, w5 + w1);
   if (isProblem(writes)) return writes;
   if (w1 > writes) {
     return {
       code: SKIP_CODES.badRecord,
-      reason: `message.usage.cache_creation.ephemeral_1h_input_tokens (${w1}) exceeds cache_creation_input_tokens (${writes})`,
+      reason: `${at}.cache_creation.ephemeral_1h_input_tokens (${w1}) exceeds cache_creation_input_tokens (${writes})`,
     };
   }
+  return { input, read, write5m: writes - w1, write1h: w1, output };
+}
+
+interface Usage {
+  usage: TokenFields;
+  /** Every token of the line, compactions included: the line of a response with the largest wins. */
+  total: number;
+  /** The answer's own input, cache included, when compaction tokens were added beside it (else null). */
+  context: number | null;
+  /** The top-level input, cache read and cache write counts, which every line of a response repeats. */
+  inputSide: string;
+}
+
+/**
+ * The top-level counts, plus server-side compaction: a sampling step of its own whose tokens are billed but "not
+ * included in the top-level `usage` fields" (@anthropic-ai/sdk resources/beta/messages/messages.d.ts
+ * `BetaUsage.iterations`, `BetaCompactionIterationUsage`), so each `compaction` entry is added. The other entries
+ * (`message`: the answer's own sampling steps) are what the top-level fields already count. Thinking tokens are
+ * inside `output_tokens`; the API says how many in `output_tokens_details.thinking_tokens` ("Always ≤
+ * `output_tokens`", @anthropic-ai/sdk resources/messages/messages.d.ts `OutputTokensDetails`), kept as
+ * `reasoning_tokens` (0 when absent, as in logs before it existed; capped at the line's output, which on a
+ * response's early lines is a placeholder). The WebSearch tool's searches are `server_tool_use.web_search_requests`
+ * (billed per search); its `web_fetch_requests` cost tokens only.
+ */
+function readUsage(usage: Record<string, unknown>): Usage | LineProblem {
+  const own = readCounts(usage, 'message.usage');
+  if (isProblem(own)) return own;
   const tools = isObject(usage.server_tool_use) ? usage.server_tool_use : null;
   const searches = tokenCount(
     tools?.web_search_requests,
@@ -244,20 +295,43 @@ function readUsage(usage: Record<string, unknown>): { usage: TokenFields; total:
     0,
   );
   if (isProblem(searches)) return searches;
+  const details = isObject(usage.output_tokens_details) ? usage.output_tokens_details : null;
+  const thinking = tokenCount(
+    details?.thinking_tokens,
+    'message.usage.output_tokens_details.thinking_tokens',
+    0,
+  );
+  if (isProblem(thinking)) return thinking;
+  const sum = { ...own };
+  let compacted = false;
+  const iterations = Array.isArray(usage.iterations) ? usage.iterations : [];
+  for (const [i, entry] of iterations.entries()) {
+    if (!isObject(entry) || entry.type !== 'compaction') continue;
+    const c = readCounts(entry, `message.usage.iterations[${i}]`);
+    if (isProblem(c)) return c;
+    sum.input += c.input;
+    sum.read += c.read;
+    sum.write5m += c.write5m;
+    sum.write1h += c.write1h;
+    sum.output += c.output;
+    compacted = true;
+  }
   const fields: TokenFields = {
-    input_tokens: input,
-    cache_read_tokens: read,
-    cache_write_5m_tokens: writes - w1,
-    cache_write_1h_tokens: w1,
-    output_tokens: output,
-    reasoning_tokens: 0,
+    input_tokens: sum.input,
+    cache_read_tokens: sum.read,
+    cache_write_5m_tokens: sum.write5m,
+    cache_write_1h_tokens: sum.write1h,
+    output_tokens: sum.output,
+    reasoning_tokens: Math.min(thinking, own.output),
     web_search_requests: searches,
   };
-  const total = input + output + read + writes;
+  const total = sum.input + sum.output + sum.read + sum.write5m + sum.write1h;
   if (total > Number.MAX_SAFE_INTEGER) {
     return { code: SKIP_CODES.numberTooLarge, reason: `message.usage: token total ${total} is beyond 2^53` };
   }
-  return { usage: fields, total };
+  const context = compacted ? own.input + own.read + own.write5m + own.write1h : null;
+  const inputSide = `${own.input}\u0000${own.read}\u0000${own.write5m + own.write1h}`;
+  return { usage: fields, total, context, inputSide };
 }
 
 /** `costUSD` (older Claude Code versions) kept as the provider-reported cost; unreadable values are dropped. */
