@@ -16,10 +16,10 @@ export const CENTS_SCALE = SCALE - 2;
 const DETAIL_KEYS = ['cost_type', 'token_type', 'service_tier', 'context_window', 'inference_geo'] as const;
 
 /**
- * Keys of an analytics API cost row (analytics-keys.ts) beyond the cost_report's: `speed` is a group key there, and
- * `list_amount` ("List-price amount (pre-discount) in fractional cents") is kept as it is written.
+ * Kept as written on an analytics API cost row (analytics-keys.ts): `list_amount` ("List-price amount (pre-discount)
+ * in fractional cents"). Its group keys, `speed` among them, are details and id parts below.
  */
-const ANALYTICS_DETAIL_KEYS = ['speed', 'list_amount'] as const;
+const ANALYTICS_DETAIL_KEYS = ['list_amount'] as const;
 
 export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderCostRecord {
   const amount =
