@@ -522,6 +522,221 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
       cost_source: 'computed',
     });
   });
+
+  it('OpenInference (openai, anthropic): one call per LLM span, cached and reasoning parts from llm.token_count.*', async () => {
+    // Arize-ai/openinference spec/semantic_conventions.md (Token Count Details): llm.token_count.prompt includes its
+    // prompt_details.* parts, reasoning and audio are parts of completion; llm.provider is the host, llm.system the
+    // API. openinference-instrumentation-openai _response_attributes_extractor.py: llm.model_name from the response,
+    // prompt/completion/total from usage, cached_tokens as prompt_details.cache_read (cache_input in some releases:
+    // "input tokens in the prompt that were cached", SemanticConventions.ts), reasoning_tokens and audio_tokens as
+    // completion_details.*; session.id / user.id from using_attributes. openinference-instrumentation-anthropic
+    // _wrappers.py _get_llm_token_counts: span `Messages`, llm.provider = llm.system = anthropic, prompt =
+    // input_tokens + cache_creation_input_tokens + cache_read_input_tokens (before that release: input_tokens only,
+    // with no cache attributes).
+    const oi = (extra: Attr[]) => [kv('openinference.span.kind', 'LLM'), ...extra];
+    const r = await send(
+      'openinference',
+      trace([
+        [
+          1,
+          null,
+          'ChatCompletion',
+          oi([
+            kv('llm.provider', 'openai'),
+            kv('llm.system', 'openai'),
+            kv('llm.model_name', 'gpt-4o-2024-08-06'),
+            kv('llm.token_count.total', 1500),
+            kv('llm.token_count.prompt', 1400),
+            kv('llm.token_count.completion', 100),
+            kv('llm.token_count.prompt_details.cache_read', 1024),
+            kv('llm.token_count.completion_details.reasoning', 64),
+            kv('session.id', 'sess-42'),
+            kv('user.id', 'user-7'),
+          ]),
+        ],
+        [
+          2,
+          null,
+          'ChatCompletion',
+          oi([
+            kv('llm.provider', 'openai'),
+            kv('llm.system', 'openai'),
+            kv('llm.model_name', 'gpt-4o-audio-preview'),
+            kv('llm.token_count.total', 700),
+            kv('llm.token_count.prompt', 600),
+            kv('llm.token_count.completion', 100),
+            kv('llm.token_count.prompt_details.cache_input', 128),
+            kv('llm.token_count.prompt_details.audio', 200),
+            kv('llm.token_count.completion_details.audio', 80),
+          ]),
+        ],
+        [
+          3,
+          null,
+          'Messages',
+          oi([
+            kv('llm.provider', 'anthropic'),
+            kv('llm.system', 'anthropic'),
+            kv('llm.model_name', 'claude-sonnet-4-5'),
+            kv('llm.token_count.prompt', 650361),
+            kv('llm.token_count.completion', 369),
+            kv('llm.token_count.prompt_details.cache_read', 649452),
+            kv('llm.token_count.prompt_details.cache_write', 907),
+          ]),
+        ],
+        // An Azure-hosted OpenAI model: the host is who bills.
+        [
+          4,
+          null,
+          'ChatCompletion',
+          oi([
+            kv('llm.provider', 'azure'),
+            kv('llm.system', 'openai'),
+            kv('llm.model_name', 'gpt-4o-mini'),
+            kv('llm.token_count.prompt', 30),
+            kv('llm.token_count.completion', 9),
+          ]),
+        ],
+      ]),
+    );
+    expect(r).toEqual({});
+    const events = await ledgerOf('openinference');
+    expect(
+      events.map((e) => [
+        e.operation,
+        e.provider,
+        e.model,
+        e.input_tokens,
+        e.cache_read_tokens,
+        e.cache_write_5m_tokens,
+        e.output_tokens,
+        e.reasoning_tokens,
+        e.input_audio_tokens,
+        e.output_audio_tokens,
+      ]),
+    ).toEqual([
+      ['chat', 'openai', 'gpt-4o', 376, 1024, 0, 100, 64, 0, 0],
+      ['chat', 'openai', 'gpt-4o-audio-preview', 472, 128, 0, 100, 0, 200, 80],
+      ['chat', 'anthropic', 'claude-sonnet-4-5', 2, 649452, 907, 369, 0, 0, 0],
+      ['chat', 'azure', 'gpt-4o-mini', 30, 0, 0, 9, 0, 0, 0],
+    ]);
+    expect(events[0]).toMatchObject({ session_id: 'sess-42', user: 'user-7', cost_source: 'computed' });
+  });
+
+  it('OpenInference openai-agents: LLM spans under AGENT spans get the agent; AGENT, TOOL and CHAIN spans are not calls', async () => {
+    // Arize-ai/openinference python/instrumentation/openinference-instrumentation-openai-agents/.../_processor.py:
+    // the trace becomes a root AGENT span named after the trace, each agent an AGENT span named after the agent,
+    // each model response an LLM span (llm.system = openai, llm.model_name and llm.token_count.* from the
+    // Response's usage), each function a TOOL span (tool.name), guardrails and custom spans CHAIN; spec
+    // semantic_conventions.md: `agent.name`, "the name of the agent that this span represents".
+    const r = await send(
+      'openinference-agents',
+      trace([
+        [1, null, 'Agent workflow', [kv('openinference.span.kind', 'AGENT')]],
+        [2, 1, 'Triage Agent', [kv('openinference.span.kind', 'AGENT'), kv('llm.system', 'openai')]],
+        [
+          3,
+          2,
+          'response',
+          [
+            kv('openinference.span.kind', 'LLM'),
+            kv('llm.system', 'openai'),
+            kv('llm.model_name', 'gpt-4o-2024-08-06'),
+            kv('llm.token_count.prompt', 900),
+            kv('llm.token_count.completion', 40),
+            kv('llm.token_count.total', 940),
+          ],
+        ],
+        [4, 2, 'get_weather', [kv('openinference.span.kind', 'TOOL'), kv('tool.name', 'get_weather')]],
+        [5, 2, 'input_guardrail', [kv('openinference.span.kind', 'CHAIN'), kv('llm.system', 'openai')]],
+        [
+          6,
+          1,
+          'Weather Agent',
+          [kv('openinference.span.kind', 'AGENT'), kv('agent.name', 'weather'), kv('llm.system', 'openai')],
+        ],
+        [
+          7,
+          6,
+          'response',
+          [
+            kv('openinference.span.kind', 'LLM'),
+            kv('llm.system', 'openai'),
+            kv('llm.model_name', 'gpt-4o-mini'),
+            kv('llm.token_count.prompt', 300),
+            kv('llm.token_count.completion', 20),
+          ],
+        ],
+        // A RETRIEVER with a model but no token counts, and an LLM span whose call gave no usage: neither is a call.
+        [
+          8,
+          1,
+          'retrieve',
+          [kv('openinference.span.kind', 'RETRIEVER'), kv('embedding.model_name', 'bge-small')],
+        ],
+        [9, 6, 'response', [kv('openinference.span.kind', 'LLM'), kv('llm.model_name', 'gpt-4o-mini')]],
+      ]),
+    );
+    expect(r).toEqual({});
+    const events = await ledgerOf('openinference-agents');
+    expect(events.map((e) => [e.provider, e.model, e.agent, e.input_tokens, e.output_tokens])).toEqual([
+      ['openai', 'gpt-4o', 'Triage Agent', 900, 40],
+      ['openai', 'gpt-4o-mini', 'weather', 300, 20],
+    ]);
+  });
+
+  it('OpenInference EMBEDDING spans are embeddings calls; gen_ai.* wins on a span that carries both', async () => {
+    // Arize-ai/openinference spec/embedding_spans.md: span `CreateEmbeddings`, embedding.model_name,
+    // llm.token_count.prompt and .total, no llm.system or llm.provider (the catalog names the provider from the
+    // model). OpenInference's Strands processor (StrandsAgentsToOpenInferenceProcessor, its test of a Bedrock chat
+    // span) adds llm.token_count.* beside the gen_ai.usage.* Strands wrote: prompt folded with both cache parts.
+    const r = await send(
+      'openinference-embed',
+      trace([
+        [
+          1,
+          null,
+          'CreateEmbeddings',
+          [
+            kv('openinference.span.kind', 'EMBEDDING'),
+            kv('embedding.model_name', 'text-embedding-3-small'),
+            kv('llm.token_count.prompt', 2048),
+            kv('llm.token_count.total', 2048),
+          ],
+        ],
+        [
+          2,
+          null,
+          'chat',
+          [
+            kv('gen_ai.operation.name', 'chat'),
+            kv('gen_ai.system', 'strands-agents'),
+            kv('gen_ai.request.model', 'us.anthropic.claude-sonnet-4-20250514-v1:0'),
+            kv('gen_ai.usage.input_tokens', 4299),
+            kv('gen_ai.usage.output_tokens', 631),
+            kv('gen_ai.usage.cache_read_input_tokens', 35574),
+            kv('gen_ai.usage.cache_write_input_tokens', 17787),
+            kv('openinference.span.kind', 'LLM'),
+            kv('llm.token_count.prompt', 4299 + 35574 + 17787),
+            kv('llm.token_count.completion', 631),
+            kv('llm.token_count.prompt_details.cache_read', 35574),
+            kv('llm.token_count.prompt_details.cache_write', 17787),
+          ],
+        ],
+      ]),
+    );
+    expect(r).toEqual({});
+    const events = await ledgerOf('openinference-embed');
+    expect(
+      events.map((e) => [e.operation, e.model, e.input_tokens, e.cache_read_tokens, e.output_tokens]),
+    ).toEqual([
+      ['embeddings', 'text-embedding-3-small', 2048, 0, 0],
+      ['chat', expect.any(String), 4299, 35574, 631],
+    ]);
+    expect(events.every((e) => e.cost_source === 'computed')).toBe(true);
+    // The embedding span names no provider (spec), so the host the catalog prices it at is not asserted.
+    expect(events[1]!.provider).toBe('aws');
+  });
 });
 
 describe('what the GenAI instrumentation libraries export as metrics becomes the calls they made', () => {

@@ -65,6 +65,22 @@ const K = {
   ],
 } as const;
 
+/**
+ * OpenInference (Arize Phoenix) usage attributes, read only on its LLM and EMBEDDING spans that carry no gen_ai.*
+ * usage (spec/semantic_conventions.md, Token Count Details). `prompt` includes its prompt_details.* parts and
+ * reasoning is a part of `completion`; `cache_input` is what some openai instrumentor releases write for OpenAI's
+ * cached_tokens. Same shape as K, so the NaN check below names the key read.
+ */
+const OI = {
+  input: ['llm.token_count.prompt'],
+  output: ['llm.token_count.completion'],
+  cacheRead: ['llm.token_count.prompt_details.cache_read', 'llm.token_count.prompt_details.cache_input'],
+  cacheWrite: ['llm.token_count.prompt_details.cache_write'],
+  reasoning: ['llm.token_count.completion_details.reasoning'],
+} as const;
+/** `openinference.span.kind` values that are one model call each, as GenAI operation names. */
+const OI_CALLS: Record<string, string> = { LLM: 'chat', EMBEDDING: 'embeddings' };
+
 interface Wrapper {
   parent: string | null;
   agent: string | null;
@@ -119,7 +135,10 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext, history?: Sp
               agent: kind === 'agent' ? entity : null,
               workflow: kind === 'workflow' ? entity : null,
             };
-          }
+          } else if (kind === null && a.get('openinference.span.kind') === 'AGENT')
+            // OpenInference AGENT spans name their agent in agent.name or, openai-agents, in the span name. CHAIN
+            // and TOOL spans are plain links: LangChain makes a CHAIN of every runnable, so the nearest is no task.
+            w = { parent: null, agent: str(a, 'agent.name') ?? s.name ?? null, workflow: null };
         }
         if (w === null) continue;
         const id = hexId(s.spanId);
@@ -305,8 +324,23 @@ function spanEvent(
   let op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
   const aiEmbedding = op === null && isAiSdkEmbedding(a);
   if (aiEmbedding) op = 'embeddings';
-  const input = aiEmbedding ? count(a, 'ai.usage.tokens') : first(a, K.input);
-  const output = first(a, K.output);
+  let input = aiEmbedding ? count(a, 'ai.usage.tokens') : first(a, K.input);
+  let output = first(a, K.output);
+  // OpenInference LLM / EMBEDDING spans: only when no gen_ai.* names the operation, and their llm.token_count.*
+  // only when no gen_ai.usage.* is on the span (converters such as its Strands processor write both).
+  const oiKind = op === null ? a.get('openinference.span.kind') : undefined;
+  const oi = typeof oiKind === 'string' && Object.hasOwn(OI_CALLS, oiKind);
+  let keys: typeof K | typeof OI = K;
+  if (oi) {
+    op = OI_CALLS[oiKind]!;
+    if (input === null && output === null) {
+      keys = OI;
+      input = first(a, OI.input);
+      output = first(a, OI.output);
+      // An LLM span whose call reported no usage (a stream without it, an error) is not a call we can count.
+      if (input === null && output === null) return null;
+    }
+  }
   if (op === null ? input === null && output === null : !INFERENCE.has(op)) return null;
   const traceId = hexId(s.traceId);
   const spanId = hexId(s.spanId);
@@ -314,8 +348,13 @@ function spanEvent(
     return `${s.name ?? 'span'}: no trace or span id; OTLP requires both (the event id is built from them)`;
   const start = nanosToMicros(s.startTimeUnixNano);
   if (start === null) return `${s.name ?? 'span'}: no startTimeUnixNano`;
-  const requested = str(a, 'gen_ai.request.model') ?? (aiEmbedding ? str(a, 'ai.model.id') : null);
-  const model = str(a, 'gen_ai.response.model') ?? requested;
+  const requested =
+    str(a, 'gen_ai.request.model') ??
+    (aiEmbedding ? str(a, 'ai.model.id') : oi ? strOf(a, 'llm.request.model_name', 'llm.model_name') : null);
+  const model =
+    str(a, 'gen_ai.response.model') ??
+    (oi ? (strOf(a, 'llm.response.model_name', 'llm.model_name') ?? str(a, 'embedding.model_name')) : null) ??
+    requested;
   // A span that does not name an operation counts for its usage attributes only when it also names a model: a
   // usage total without a model is a framework's roll-up of the calls under it (Pydantic AI before 1.0 puts the
   // run's gen_ai.usage.* on its `agent run` span, with the model in its own `model_name`), not one more call.
@@ -323,26 +362,38 @@ function spanEvent(
     return op === null || LANGSMITH_NOT_MODEL_CALLS.has(str(a, 'langsmith.span.kind') ?? '')
       ? null
       : `span ${spanId} (${s.name ?? op}): no gen_ai.response.model or gen_ai.request.model; the call cannot be priced`;
+  // OpenInference: llm.provider is the host that bills (azure for Azure OpenAI), llm.system the API's maker.
   const system =
-    strOf(a, 'gen_ai.provider.name', 'gen_ai.system') ?? (aiEmbedding ? str(a, 'ai.model.provider') : null);
+    strOf(a, 'gen_ai.provider.name', 'gen_ai.system') ??
+    (aiEmbedding ? str(a, 'ai.model.provider') : oi ? strOf(a, 'llm.provider', 'llm.system') : null);
   const n = {
     // Strands Agents copies its model's usage as is (telemetry/tracer.py): Bedrock's inputTokens, and Anthropic's
     // input_tokens, leave out the cache reads and writes it reports beside them.
     inputExcludesCache: system === 'strands-agents',
     totalInput: input ?? 0,
-    cacheRead: first(a, K.cacheRead) ?? 0,
-    cacheWrite: first(a, K.cacheWrite) ?? 0,
+    cacheRead: first(a, keys.cacheRead) ?? 0,
+    cacheWrite: first(a, keys.cacheWrite) ?? 0,
     output: output ?? 0,
-    reasoning: first(a, K.reasoning) ?? 0,
+    reasoning: first(a, keys.reasoning) ?? 0,
   };
   if (
     Number.isNaN(n.totalInput + n.cacheRead + n.cacheWrite + n.output + n.reasoning) // any NaN, one test
   )
     for (const [name, v] of Object.entries(n))
       if (Number.isNaN(v)) {
-        const key = firstKey(a, K[name === 'totalInput' ? 'input' : (name as keyof typeof K)]);
+        const key = firstKey(a, keys[name === 'totalInput' ? 'input' : (name as keyof typeof K)]);
         return `span ${spanId}: ${key} is ${JSON.stringify(a.get(key))}, expected a whole number of tokens ≥ 0`;
       }
+  const usage = usageOf(n);
+  if (keys === OI) {
+    // Audio tokens are parts of prompt and completion (spec); never more than the part they sit in.
+    const audioIn = count(a, 'llm.token_count.prompt_details.audio') ?? 0;
+    const audioOut = count(a, 'llm.token_count.completion_details.audio') ?? 0;
+    if (Number.isNaN(audioIn + audioOut))
+      return `span ${spanId}: llm.token_count.*_details.audio is not a whole number of tokens ≥ 0`;
+    usage.input_audio_tokens = Math.min(audioIn, usage.input_tokens);
+    usage.output_audio_tokens = Math.min(audioOut, usage.output_tokens);
+  }
   const end = nanosToMicros(s.endTimeUnixNano);
   const attribution = attributionOf(a, resource, ctx.attributes);
   // Agent and task from the nearest wrapping span, unless the inference span names its own agent: in this request,
@@ -388,12 +439,12 @@ function spanEvent(
       'gen_ai.response.service_tier',
     ),
     route_id: null,
-    ...usageOf(n),
+    ...usage,
     energy_j: null,
     energy_source: null,
     status: failed ? 'error' : 'ok',
     error_type: failed ? (errorType ?? s.status?.message ?? 'error') : null,
-    provider_cost_usd: providerUsd(num(a, 'gen_ai.usage.cost')),
+    provider_cost_usd: providerUsd(num(a, 'gen_ai.usage.cost') ?? (oi ? num(a, 'llm.cost.total') : null)),
     given_cost: null,
   };
 }

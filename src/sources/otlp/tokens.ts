@@ -44,6 +44,9 @@ const PROVIDERS: Record<string, string | null> = {
   'gcp.gemini': 'google',
   'gcp.gen_ai': 'google',
   'gcp.vertex_ai': 'google',
+  // OpenInference's llm.system values (spec/semantic_conventions.md): vertexai, and amazon for Bedrock's own models.
+  vertexai: 'google',
+  amazon: 'aws',
   gemini: 'google',
   vertex_ai: 'google',
   vertex: 'google',
