@@ -69,15 +69,18 @@ export class CatalogIndex {
         canonical: home,
       };
     // Last resort: a catalog id written exactly (e.g. an OpenRouter id `meta-llama/llama-3.3-70b-instruct`).
-    // OpenRouter first: `vendor/model` is its naming convention, and resellers copy its ids.
-    const order = [...this.catalog.providers].sort(
-      (a, b) => Number(b.id === 'openrouter') - Number(a.id === 'openrouter'),
-    );
-    for (const provider of order) {
-      const model = provider.models.find((m) => m.id.toLowerCase() === parts.name);
-      if (model) return { provider, listedBy: provider, model, matched: parts.name, canonical: null };
-    }
-    return null;
+    // OpenRouter first: `vendor/model` is its naming convention, and resellers copy its ids. A host that falls back
+    // to another provider listing the id resells that provider's models (azure → openai for text-embedding-3-small,
+    // which no model_match rule takes): with no provider named, the vendor bills the call, not a host.
+    const listing = this.catalog.providers
+      .filter((p) => p.models.some((m) => m.id.toLowerCase() === parts.name))
+      .sort((a, b) => Number(b.id === 'openrouter') - Number(a.id === 'openrouter'));
+    const vendor =
+      listing.find((p) => !p.fallbacks.some((f) => listing.some((q) => q.id === f))) ?? listing[0];
+    const model = vendor?.models.find((m) => m.id.toLowerCase() === parts.name);
+    return vendor && model
+      ? { provider: vendor, listedBy: vendor, model, matched: parts.name, canonical: null }
+      : null;
   }
 
   /** The vendor's own entry for a bare name: the provider by its model_match rule (or the vendor token), then the model. */

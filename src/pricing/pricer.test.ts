@@ -419,6 +419,18 @@ discounts:
     expect(odd.cost_source).toBe('unpriced');
     expect(odd.cost_usd).toBeNull();
   });
+
+  // genai-prices lists text-embedding-3-small under azure and openai, and no provider's model_match rule takes the
+  // name, so an event that names no provider (an OpenInference embedding span) resolves by exact id. Azure falls back
+  // to OpenAI's list (it hosts OpenAI's models): the vendor, not the host, bills a call that names no host.
+  it('a model several providers list, with no provider named, is its vendor’s, not a host’s that resells it', () => {
+    const e = pricer.price(unpricedEvent({ model: 'text-embedding-3-small', input_tokens: 1_000 }));
+    expect(e.provider).toBe('openai');
+    expect(
+      pricer.price(unpricedEvent({ provider: 'azure', model: 'text-embedding-3-small', input_tokens: 1 }))
+        .provider,
+    ).toBe('azure');
+  });
 });
 
 /**
