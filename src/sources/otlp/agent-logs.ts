@@ -230,8 +230,6 @@ function logEvent(
   if (ts === null || Number.isNaN(ts)) return 'no timeUnixNano or event.timestamp';
   const attribution = attributionOf(a, resource, ctx.attributes);
   attribution.agent ??= call.agent;
-  const query = str(a, 'query_source');
-  if (query !== null) attribution.tags.query_source = query;
   const duration = num(a, 'duration_ms');
   return {
     event_id: eventId(

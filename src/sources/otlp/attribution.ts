@@ -26,6 +26,8 @@ export const DEFAULT_ATTRIBUTES: AttributeMap = new Map<AttributionTarget, reado
   ['environment', ['deployment.environment.name', 'deployment.environment', 'env']],
   ['tags.department', ['department']],
   ['tags.service', ['service.name']],
+  // Claude Code's main conversation, subagent or auxiliary call, on its api_request events and its counters alike.
+  ['tags.query_source', ['query_source']],
 ]);
 
 /**

@@ -247,12 +247,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
           output_audio_tokens: 0,
         };
   const attribution = attributionOf(a, g.resource, ctx.attributes);
-  if (g.family === 'claude-code') {
-    attribution.agent ??= 'claude-code';
-    // Main conversation, subagent or auxiliary call, tagged as the api_request events are (agent-logs.ts).
-    const query = str(a, 'query_source');
-    if (query !== null) attribution.tags.query_source = query;
-  }
+  if (g.family === 'claude-code') attribution.agent ??= 'claude-code';
   return {
     event_id: eventId('otlp', 'metrics', g.key, g.from, g.to),
     source: 'otlp',
