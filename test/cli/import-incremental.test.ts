@@ -138,6 +138,34 @@ describe('incremental claude-code import', () => {
     expect(await output()).toEqual({ events: 1, output_tokens: 100 });
   });
 
+  it('a forked session counts the responses it copied once, read together or in a later import', async () => {
+    // `claude --resume <id> --fork-session` starts a new session file with the conversation so far copied into it:
+    // the copied lines keep message.id, requestId and timestamp (steipete/CodexBar#1002, ClaudeCodeUsage#92), so
+    // their events have the same ids and times as the originals. Only the fork's own responses are new calls.
+    const parent = lines(user(), reply('A', 1), reply('A', 100), user(), reply('B', 50));
+    writeFileSync(log, parent);
+    settle();
+    await imp();
+    expect(await output()).toEqual({ events: 2, output_tokens: 150 });
+
+    const forkId = '99999999-2222-4333-8444-555555555555';
+    const fork = join(log, '..', `${forkId}.jsonl`);
+    const copied = parent.replaceAll('11111111-2222-4333-8444-555555555555', forkId);
+    writeFileSync(fork, copied + lines(user(), reply('C', 30)));
+    utimesSync(fork, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const r = await runCli(['import', 'claude-code', join(log, '..'), '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('imported 1 event from 2 files');
+    expect(r.stdout).toContain('duplicates (already in the ledger): 2');
+    expect(await output()).toEqual({ events: 3, output_tokens: 180 });
+
+    // Both files in one import into a new ledger: the same three calls.
+    db = join(log, '..', 'both.duckdb');
+    const both = await runCli(['import', 'claude-code', join(log, '..'), '--db', db]);
+    expect(both.code).toBe(0);
+    expect(await output()).toEqual({ events: 3, output_tokens: 180 });
+  });
+
   it('a log rewritten with other content is read again from the start', async () => {
     writeFileSync(log, lines(user(), reply('A', 100)));
     settle();
