@@ -14,5 +14,5 @@ export function keepYoungGenerationSmall(): void {
   setFlagsFromString(SMALL_YOUNG_GENERATION);
 }
 
-/** The flag, for worker threads to set again: starting one resets it (ingest/worker/read-in-workers.ts). */
+/** The flag, for worker threads to set again: starting one resets it before Node 24 (read-in-workers.ts). */
 export const SMALL_YOUNG_GENERATION = '--semi-space-growth-factor=1';

@@ -45,7 +45,7 @@ export interface ReadersOption {
   count?: number;
   /** Reads started before the ledger was open; used only if they were planned from the state the ledger has. */
   early?: EarlyReads | null;
-  /** V8 flags the process set while running, which starting a worker resets (read-in-workers.ts). */
+  /** V8 flags the process set while running, which starting a worker resets before Node 24 (read-in-workers.ts). */
   v8Flags?: string;
 }
 

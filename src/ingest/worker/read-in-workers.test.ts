@@ -273,8 +273,10 @@ describe('V8 flags set while running', () => {
       await reads.next();`);
   }
 
-  it('starting a worker resets them, so each read worker sets them again', () => {
-    expect(youngGenerationAfterWorker(false)).toBeGreaterThanOrEqual(16 * 2 ** 20);
+  it('the young generation stays small once read workers have run, as each sets the flags again', () => {
     expect(youngGenerationAfterWorker(true)).toBeLessThanOrEqual(4 * 2 ** 20);
+    // Why each sets them: before Node 24, starting a worker reset them (Node 24 keeps them).
+    if (Number(process.versions.node.split('.')[0]) < 24)
+      expect(youngGenerationAfterWorker(false)).toBeGreaterThanOrEqual(16 * 2 ** 20);
   });
 });

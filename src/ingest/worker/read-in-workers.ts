@@ -43,7 +43,7 @@ export interface ReadJob {
   ctx: Omit<ParseContext, 'path'>;
   read: ReadOptions;
   budgetBytes: number;
-  /** V8 flags the main thread set while running, set again by the worker once started (it resets them). */
+  /** V8 flags the main thread set while running, set again by each worker (starting one resets them before Node 24). */
   v8Flags: string | null;
 }
 
@@ -90,9 +90,9 @@ export class WorkerReads {
   private settled = false;
 
   /**
-   * `v8Flags`: flags to keep in force. Starting a worker thread resets the V8 flags a process set while running
-   * (Node 20: a young generation kept small with `--semi-space-growth-factor=1` grew to 32 MB on the main thread
-   * once a worker had started), so each worker sets them again.
+   * `v8Flags`: flags to keep in force. Before Node 24, starting a worker thread resets the V8 flags a process set
+   * while running (Node 20 and 22: a young generation kept small with `--semi-space-growth-factor=1` grew to 32 MB
+   * on the main thread once a worker had started), so each worker sets them again; from Node 24 that is a no-op.
    */
   constructor(
     { kind, workers, v8Flags }: { kind: string; workers: number; v8Flags?: string },
