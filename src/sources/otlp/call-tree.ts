@@ -49,7 +49,8 @@ export interface Call {
 /** Whether a call of the request may sit in another or have one inside it: not when all are roots of new traces. */
 export function mayNest(calls: readonly Call[], history: SpanHistory | undefined): boolean {
   for (const c of calls)
-    if (c.event !== null && (c.parent !== null || history?.hasTrace(c.traceId))) return true;
+    if ((c.event !== null && c.parent !== null) || (c.traceId !== '' && history?.hasTrace(c.traceId)))
+      return true;
   return false;
 }
 

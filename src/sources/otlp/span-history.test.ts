@@ -96,6 +96,19 @@ describe('nested inference spans across requests (mapTraces with a SpanHistory)'
     expect([m.events, m.rejected, m.ignored]).toEqual([[], [], 2]);
   });
 
+  it('an inference span rejected for its attributes, around a call stored earlier, is not a rejection either', () => {
+    const h = new SpanHistory();
+    expect(map(h, T0, [chat(trace, 12, 11)]).events).toHaveLength(1);
+    // A framework's span without a model: alone it is rejected (it cannot be priced); around the call it is not one.
+    const noModel = span(trace, 11, null, [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.usage.input_tokens', 100),
+    ]);
+    const m = map(h, T0 + MINUTE, [noModel]);
+    expect([m.events, m.rejected, m.ignored]).toEqual([[], [], 1]);
+    expect(map(new SpanHistory(), T0, [noModel]).rejected).toHaveLength(1);
+  });
+
   it('a root call is remembered by its ids: a call inside it that comes later is not stored, while in its slot', () => {
     const roots = ['a1', 'a2', 'a3'].map((t) => t.padStart(32, '0'));
     const h = new SpanHistory();
