@@ -161,6 +161,54 @@ describe('agent attribution across export requests (real OpenTelemetry SDK)', ()
     expect(events.get(1004)).toMatchObject({ agent: null, task_id: null });
   });
 
+  it('a call seen by two instrumentations is one event, attributed to the agent above the outer span', async () => {
+    // A framework's chat span around the provider client's (Pydantic AI's InstrumentedModel around the OpenAI
+    // instrumentation; docs/otel/README.md, Instrumentation libraries). Each span is exported when it ends: the
+    // client's first, then the framework's, then the agent's, each in its own request here.
+    const service = 'agent-nested-calls';
+    const { provider, tracer } = tracerFor(service, [h.url]);
+    const agent = tracer.startSpan('invoke_agent support', {
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'support' },
+    });
+    const workflow = { 'traceloop.workflow.name': 'tickets' };
+    for (let i = 0; i < 3; i++) {
+      const framework = tracer.startSpan(
+        'chat gpt-4o-mini',
+        {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.system': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': 1000 + i,
+            'gen_ai.usage.output_tokens': 40 + i,
+          },
+        },
+        under(agent),
+      );
+      chat(tracer, under(framework), i, i === 2 ? workflow : {});
+      await provider.forceFlush();
+      framework.end();
+      await provider.forceFlush();
+    }
+    const byInput = (events: UsageEvent[]) => events.sort((a, b) => a.input_tokens - b.input_tokens);
+    const mid = byInput(await ofService(service));
+    expect(mid.map((e) => [e.input_tokens, e.agent, e.task_id])).toEqual([
+      [1000, null, null],
+      [1001, null, null],
+      [1002, null, 'tickets'],
+    ]);
+    agent.end();
+    await provider.forceFlush();
+    await provider.shutdown();
+    const events = byInput(await ofService(service));
+    expect(events.map((e) => [e.input_tokens, e.agent, e.task_id])).toEqual([
+      [1000, 'support', null],
+      [1001, 'support', null],
+      [1002, 'support', 'tickets'],
+    ]);
+    expect(tokens(events).requests).toBe(3);
+  });
+
   it('an agent span exported before its calls (force-flush order) attributes them at once', async () => {
     const service = 'agent-earlier';
     const { provider, tracer } = tracerFor(service, [h.url]);

@@ -1,8 +1,17 @@
 import { hash } from 'node:crypto';
-import type { AttributionPatch } from '../../ledger/attribution-patch.js';
-import type { UnpricedEvent } from '../../ledger/event.js';
+import { totalTokens, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { attributionOf } from './attribution.js';
+import {
+  buildTree,
+  type Call,
+  isStored,
+  type Link,
+  mayNest,
+  remember,
+  resolveCalls,
+  type TreeNode,
+} from './call-tree.js';
 import { spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportTraceRequest, Span } from './otlp-types.js';
@@ -81,98 +90,28 @@ const OI = {
 /** `openinference.span.kind` values that are one model call each, as GenAI operation names. */
 const OI_CALLS: Record<string, string> = { LLM: 'chat', EMBEDDING: 'embeddings' };
 
-interface Wrapper {
-  parent: string | null;
-  agent: string | null;
-  workflow: string | null;
-}
-
-/** A span of the request that is neither a call nor a wrapper, but may link one to the other. */
-type Link = [traceId: string, spanId: string, parent: string];
-
 /**
- * GenAI spans → one event per inference span. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
+ * GenAI spans → one event per model call. `invoke_agent`, `execute_tool` and `invoke_workflow` spans are not
  * usage; they attribute the inference spans under them (same trace, found through parent ids, through any span in
- * between) to an agent and a task. Event ids are (trace id, span id), so a retried export is stored once.
+ * between) to an agent and a task. An inference span with another inside it is not a call: two instrumentations of
+ * one call (a framework's and the provider client's) each export one, and the innermost is the call (call-tree.ts).
+ * Event ids are (trace id, span id), so a retried export is stored once.
  *
  * With `history`, the spans of earlier requests count too: a call whose wrapper came earlier is attributed at
- * once, and a wrapper (or a span linking to one) that comes later gives `patches` for the calls stored before it
- * without agent or task (span-history.ts bounds how long and how many).
+ * once, a wrapper (or a span linking to one) that comes later gives `patches` for the calls stored before it
+ * without agent or task, and an inference span around a call stored earlier is not a call (span-history.ts bounds
+ * how long and how many).
  */
 export function mapTraces(req: ExportTraceRequest, ctx: MapContext, history?: SpanHistory): Mapped {
   const out = emptyMapped();
   const rss = req.resourceSpans ?? [];
-  const wrappers = new Map<string, Wrapper>();
   const now = ctx.ingestedAt;
   const gen = history?.next() ?? 0;
-  /** This request's wrappers by [traceId, spanId], and its links, for the history. */
-  const wrapperSpans: [string, string, Wrapper][] = [];
+  /** The request's wrappers by `traceId/spanId`; the tree of its spans once a walk needs one (call-tree.ts). */
+  const tree = new Map<string, TreeNode>();
+  const wrappers: [string, string, TreeNode][] = [];
   const links: Link[] = [];
-  /** This request's calls that may still get an agent or task from a wrapper to come. */
-  const pending: [string, string, string, UnpricedEvent][] = [];
-  // Each span's attributes, built once and read by both passes.
-  const spanAttrs: Attrs[] = [];
-  for (const rs of rss)
-    for (const ss of rs.scopeSpans ?? [])
-      for (const s of ss.spans ?? []) {
-        const a = attrs(s.attributes);
-        spanAttrs.push(a);
-        const op = str(a, 'gen_ai.operation.name');
-        let w: Wrapper | null = null;
-        if (op !== null) {
-          if (WRAPPERS.has(op))
-            w = {
-              parent: null,
-              agent: strOf(a, 'gen_ai.agent.name', 'gen_ai.agent.id'),
-              workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
-            };
-        } else {
-          const kind = str(a, 'traceloop.span.kind');
-          if (kind !== null && TRACELOOP_WRAPPERS.has(kind)) {
-            const entity = str(a, 'traceloop.entity.name');
-            w = {
-              parent: null,
-              agent: kind === 'agent' ? entity : null,
-              workflow: kind === 'workflow' ? entity : null,
-            };
-          } else if (kind === null && a.get('openinference.span.kind') === 'AGENT')
-            // OpenInference AGENT spans name their agent in agent.name or, openai-agents, in the span name. CHAIN
-            // and TOOL spans are plain links: LangChain makes a CHAIN of every runnable, so the nearest is no task.
-            w = { parent: null, agent: str(a, 'agent.name') ?? s.name ?? null, workflow: null };
-        }
-        if (w === null) continue;
-        const id = hexId(s.spanId);
-        const traceId = hexId(s.traceId);
-        if (id !== null && traceId !== null) {
-          w.parent = hexId(s.parentSpanId);
-          wrappers.set(`${traceId}/${id}`, w);
-          if (history) wrapperSpans.push([traceId, id, w]);
-        }
-      }
-  // Frameworks nest the model call below spans that are not wrappers (Strands: invoke_agent → execute_event_loop_cycle
-  // → chat). When the request has wrappers, or the history knows the trace, the other spans that are not themselves
-  // inference spans are entered as plain links, so the walk up from an inference span passes through them; with a
-  // history they are kept for later requests too. A request without either pays nothing, and inference spans (the
-  // bulk of a request) only a Map lookup.
-  if (wrappers.size > 0 || history) {
-    let m = 0;
-    for (const rs of rss)
-      for (const ss of rs.scopeSpans ?? [])
-        for (const s of ss.spans ?? []) {
-          const op = spanAttrs[m++]!.get('gen_ai.operation.name');
-          if (typeof op === 'string' && INFERENCE.has(op)) continue;
-          const parent = hexId(s.parentSpanId);
-          const id = parent === null ? null : hexId(s.spanId);
-          const traceId = id === null ? null : hexId(s.traceId);
-          if (traceId === null) continue;
-          const key = `${traceId}/${id}`;
-          if (wrappers.has(key)) continue;
-          if (history) links.push([traceId, id!, parent!]);
-          if (wrappers.size > 0 || history?.hasTrace(traceId))
-            wrappers.set(key, { parent, agent: null, workflow: null });
-        }
-  }
-  let n = 0;
+  const calls: Call[] = [];
   for (let i = 0; i < rss.length; i++) {
     const rs = rss[i]!;
     const resource = attrs(rs.resource?.attributes);
@@ -182,96 +121,97 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext, history?: Sp
       const spans = sss[j]!.spans ?? [];
       for (let k = 0; k < spans.length; k++) {
         const s = spans[k]!;
-        const r = spanEvent(s, spanAttrs[n++]!, resource, wrappers, ctx, history);
+        const a = attrs(s.attributes);
+        const traceId = hexId(s.traceId);
+        const spanId = hexId(s.spanId);
+        const parent = hexId(s.parentSpanId);
+        const r = spanEvent(s, a, resource, ctx, traceId, spanId);
+        let call: Call | null = null;
         if (r === null) out.ignored++;
-        else if (typeof r === 'string')
-          out.rejected.push({
-            ref: `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`,
-            code: 'OTLP_BAD_SPAN',
-            reason: r,
-          });
         else {
-          out.events.push(r);
-          out.perRequest.add(key);
-          // A root span has no wrapper to wait for; nor has a call that names both already.
-          if (history && (r.agent === null || r.task_id === null) && Number.isSafeInteger(r.ts)) {
-            const parent = hexId(s.parentSpanId);
-            if (parent !== null) pending.push([hexId(s.traceId)!, hexId(s.spanId)!, parent, r]);
-          }
+          const rejected = typeof r === 'string';
+          call = {
+            traceId: traceId ?? '',
+            spanId: spanId ?? '',
+            parent,
+            event: rejected ? null : r,
+            rejection: rejected
+              ? { ref: `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`, code: 'OTLP_BAD_SPAN', reason: r }
+              : null,
+            key,
+            workflow: rejected ? null : str(a, 'traceloop.workflow.name'),
+            usage: !rejected && totalTokens(r) > 0,
+            outer: false,
+            covered: false,
+            over: null,
+          };
+          calls.push(call);
         }
+        if (traceId === null || spanId === null) continue;
+        const w = wrapperOf(s, a, parent);
+        if (w !== null) {
+          tree.set(`${traceId}/${spanId}`, w);
+          if (history) wrappers.push([traceId, spanId, w]);
+        } else if (call === null && parent !== null) links.push([traceId, spanId, parent]);
       }
     }
   }
-  if (history) out.patches = remember(history, now, gen, wrapperSpans, links, pending);
+  // Frameworks nest the model call below spans that are not wrappers (Strands: invoke_agent →
+  // execute_event_loop_cycle → chat), and below another instrumentation's inference span. A request whose calls are
+  // all roots of traces the history does not know (the bulk of a busy app's exports) builds no tree.
+  if (mayNest(calls, history)) {
+    buildTree(tree, links, calls);
+    resolveCalls(calls, tree, history, now);
+  }
+  for (const c of calls) {
+    const e = c.event;
+    if (e === null) {
+      if (c.outer) out.ignored++;
+      else out.rejected.push(c.rejection!);
+    } else if (!isStored(c)) out.ignored++;
+    else {
+      // Traceloop stamps the enclosing @workflow / @agent name on every span under it, so the task is known even
+      // when the wrapping span is in another export.
+      e.task_id ??= c.workflow;
+      out.events.push(e);
+      out.perRequest.add(c.key);
+    }
+  }
+  if (history) out.patches = remember(history, now, gen, wrappers, links, calls);
   return out;
 }
 
 /**
- * Enters the request's spans in the history and returns patches for calls of earlier requests that this request's
- * spans now connect to a wrapper. A call is patched only when the walk from it passes through a span of this
- * request: a retried export (its first 200 may never have been sent) patches again, which the store takes as a
- * no-op, while later requests that add nothing above a call leave it alone.
+ * A span that names who made the calls under it: GenAI `invoke_agent`, `execute_tool`, `invoke_workflow`;
+ * Traceloop's workflow / task / agent / tool spans; OpenInference AGENT spans. Null for any other span.
  */
-function remember(
-  history: SpanHistory,
-  now: number,
-  gen: number,
-  wrapperSpans: readonly [string, string, Wrapper][],
-  links: readonly Link[],
-  pending: readonly [string, string, string, UnpricedEvent][],
-): AttributionPatch[] {
-  // Traces with calls from earlier requests that this request's spans may reach.
-  const touched = new Set<string>();
-  for (const [t] of wrapperSpans) if (history.hasTrace(t)) touched.add(t);
-  for (const [t] of links) if (history.hasTrace(t)) touched.add(t);
-  for (const [t, id, parent, e] of pending)
-    history.put(t, id, {
+function wrapperOf(s: Span, a: Attrs, parent: string | null): TreeNode | null {
+  const op = str(a, 'gen_ai.operation.name');
+  if (op !== null)
+    return WRAPPERS.has(op)
+      ? {
+          parent,
+          agent: strOf(a, 'gen_ai.agent.name', 'gen_ai.agent.id'),
+          workflow: op === 'invoke_workflow' ? (str(a, 'gen_ai.workflow.name') ?? s.name ?? null) : null,
+          call: null,
+        }
+      : null;
+  const kind = str(a, 'traceloop.span.kind');
+  if (kind !== null) {
+    if (!TRACELOOP_WRAPPERS.has(kind)) return null;
+    const entity = str(a, 'traceloop.entity.name');
+    return {
       parent,
-      agent: null,
-      workflow: null,
-      seen: now,
-      gen,
-      event: { id: e.event_id, ts: e.ts, agent: e.agent, task: e.task_id },
-    });
-  for (const [t, id, w] of wrapperSpans)
-    history.put(t, id, {
-      parent: w.parent,
-      agent: w.agent,
-      workflow: w.workflow,
-      seen: now,
-      gen,
-      event: null,
-    });
-  // Links only of traces the history holds by now: a trace with neither a waiting call nor a wrapper needs none.
-  for (const [t, id, parent] of links)
-    if (history.hasTrace(t))
-      history.put(t, id, { parent, agent: null, workflow: null, seen: now, gen, event: null });
-  const patches: AttributionPatch[] = [];
-  for (const t of touched)
-    for (const n of history.spans(t, now)) {
-      const e = n.event;
-      if (e === null || n.gen === gen || (e.agent !== null && e.task !== null)) continue;
-      let agent = e.agent;
-      let task = e.task;
-      let viaThisRequest = false;
-      for (let p = n.parent, hops = 0; p !== null && hops < 64; hops++) {
-        const w = history.get(t, p, now);
-        if (w === undefined) break;
-        if (w.gen === gen) viaThisRequest = true;
-        agent ??= w.agent;
-        task ??= w.workflow;
-        p = w.parent;
-      }
-      if (viaThisRequest && (agent !== e.agent || task !== e.task))
-        patches.push({
-          event_id: e.id,
-          ts: e.ts,
-          agent: e.agent === null ? agent : null,
-          task_id: e.task === null ? task : null,
-        });
-    }
-  history.prune(now);
-  return patches;
+      agent: kind === 'agent' ? entity : null,
+      workflow: kind === 'workflow' ? entity : null,
+      call: null,
+    };
+  }
+  // OpenInference AGENT spans name their agent in agent.name or, openai-agents, in the span name. CHAIN and TOOL
+  // spans are plain links: LangChain makes a CHAIN of every runnable, so the nearest is no task.
+  if (a.get('openinference.span.kind') === 'AGENT')
+    return { parent, agent: str(a, 'agent.name') ?? s.name ?? null, workflow: null, call: null };
+  return null;
 }
 
 /**
@@ -317,9 +257,9 @@ function spanEvent(
   s: Span,
   a: Attrs,
   resource: Attrs,
-  wrappers: ReadonlyMap<string, Wrapper>,
   ctx: MapContext,
-  history: SpanHistory | undefined,
+  traceId: string | null,
+  spanId: string | null,
 ): UnpricedEvent | string | null {
   let op = str(a, 'gen_ai.operation.name') ?? traceloopOperation(a);
   const aiEmbedding = op === null && isAiSdkEmbedding(a);
@@ -342,8 +282,6 @@ function spanEvent(
     }
   }
   if (op === null ? input === null && output === null : !INFERENCE.has(op)) return null;
-  const traceId = hexId(s.traceId);
-  const spanId = hexId(s.spanId);
   if (traceId === null || spanId === null)
     return `${s.name ?? 'span'}: no trace or span id; OTLP requires both (the event id is built from them)`;
   const start = nanosToMicros(s.startTimeUnixNano);
@@ -396,24 +334,6 @@ function spanEvent(
   }
   const end = nanosToMicros(s.endTimeUnixNano);
   const attribution = attributionOf(a, resource, ctx.attributes);
-  // Agent and task from the nearest wrapping span, unless the inference span names its own agent: in this request,
-  // or remembered from an earlier one.
-  const known = history?.hasTrace(traceId) === true;
-  for (
-    let p = wrappers.size > 0 || known ? hexId(s.parentSpanId) : null, hops = 0;
-    p !== null && hops < 64;
-    hops++
-  ) {
-    const w =
-      wrappers.get(`${traceId}/${p}`) ?? (known ? history!.get(traceId, p, ctx.ingestedAt) : undefined);
-    if (w === undefined) break;
-    attribution.agent ??= w.agent;
-    attribution.task_id ??= w.workflow;
-    p = w.parent;
-  }
-  // Traceloop stamps the enclosing @workflow / @agent name on every span under it, so the task is known even when
-  // the wrapping span is in another export.
-  attribution.task_id ??= str(a, 'traceloop.workflow.name');
   const errorType = str(a, 'error.type');
   const statusCode = s.status?.code;
   const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';

@@ -80,6 +80,65 @@ describe('attribution across requests (mapTraces with a SpanHistory)', () => {
   });
 });
 
+describe('nested inference spans across requests (mapTraces with a SpanHistory)', () => {
+  const trace = 'ef'.repeat(16);
+  const named = (n: number, parent: number | null) =>
+    span(trace, n, parent, [
+      ...chat(trace, n, parent).attributes,
+      kv('gen_ai.agent.name', 'own'),
+      kv('traceloop.workflow.name', 'flow'),
+    ]);
+
+  it('a call that named its agent and task is still remembered: a span around it that comes later is not a call', () => {
+    const h = new SpanHistory();
+    expect(map(h, T0, [named(3, 2)]).events).toHaveLength(1);
+    const m = map(h, T0 + MINUTE, [chat(trace, 2, 1), span(trace, 1, null, [])]);
+    expect([m.events, m.rejected, m.ignored]).toEqual([[], [], 2]);
+  });
+
+  it('an inference span rejected for its attributes, around a call stored earlier, is not a rejection either', () => {
+    const h = new SpanHistory();
+    expect(map(h, T0, [chat(trace, 12, 11)]).events).toHaveLength(1);
+    // A framework's span without a model: alone it is rejected (it cannot be priced); around the call it is not one.
+    const noModel = span(trace, 11, null, [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.usage.input_tokens', 100),
+    ]);
+    const m = map(h, T0 + MINUTE, [noModel]);
+    expect([m.events, m.rejected, m.ignored]).toEqual([[], [], 1]);
+    expect(map(new SpanHistory(), T0, [noModel]).rejected).toHaveLength(1);
+  });
+
+  it('a root call is remembered by its ids: a call inside it that comes later is not stored, while in its slot', () => {
+    const roots = ['a1', 'a2', 'a3'].map((t) => t.padStart(32, '0'));
+    const h = new SpanHistory();
+    for (const t of roots) expect(map(h, T0, [chat(t, 1, null)]).events).toHaveLength(1);
+    expect(roots.map((t) => map(h, T0 + MINUTE, [chat(t, 2, 1)]).events.length)).toEqual([0, 0, 0]);
+    // A root call is forgotten when another takes its slot (here one slot): a call inside it is then stored too.
+    const one = new SpanHistory(50_000, HISTORY_WINDOW_US, 1);
+    for (const t of roots) map(one, T0, [chat(t, 1, null)]);
+    expect(roots.map((t) => map(one, T0 + MINUTE, [chat(t, 2, 1)]).events.length)).toEqual([1, 1, 0]);
+  });
+
+  it('an OpenInference call, whose span has no GenAI operation, is patched by the AGENT span that comes after it', () => {
+    const h = new SpanHistory();
+    const llm = span(trace, 2, 1, [
+      kv('openinference.span.kind', 'LLM'),
+      kv('llm.model_name', 'gpt-4o'),
+      kv('llm.token_count.prompt', 10),
+      kv('llm.token_count.completion', 2),
+    ]);
+    expect(map(h, T0, [llm]).events[0]!.agent).toBeNull();
+    const agentSpan = span(trace, 1, null, [
+      kv('openinference.span.kind', 'AGENT'),
+      kv('agent.name', 'triage'),
+    ]);
+    expect(map(h, T0 + MINUTE, [agentSpan]).patches).toEqual([
+      { event_id: spanEventId(trace, id(2)), ts: 1_767_000_000_000_000, agent: 'triage', task_id: null },
+    ]);
+  });
+});
+
 describe('SpanHistory bounds', () => {
   const node = (seen: number): SpanNode => ({
     parent: null,
