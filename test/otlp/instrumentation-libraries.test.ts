@@ -1,30 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type Harness, startHarness, tokens } from './harness.js';
+import { type Attr, kv, sendSpans, trace } from './span-tree.js';
 
 // Issue 5: apps are instrumented by libraries, not by hand. Each case below is the span tree (or metric) one library
 // really exports for a call or two, built from the library's source (cited per case), sent as OTLP/JSON to a running
 // receiver; the ledger must hold exactly the calls made, with their tokens, model, provider and attribution.
-
-const T0 = 1_767_000_000_000_000_000n;
-type Attr = { key: string; value: { stringValue: string } | { intValue: string } };
-const kv = (key: string, v: string | number): Attr =>
-  typeof v === 'string' ? { key, value: { stringValue: v } } : { key, value: { intValue: String(v) } };
-
-let traceSeq = 0;
-/** Spans of one trace: [id, parent id or null, name, attributes]. */
-function trace(spans: [number, number | null, string, Attr[]][]) {
-  const traceId = (++traceSeq).toString(16).padStart(32, 'a');
-  return spans.map(([id, parent, name, attributes]) => ({
-    traceId,
-    spanId: id.toString(16).padStart(16, '0'),
-    ...(parent === null ? {} : { parentSpanId: parent.toString(16).padStart(16, '0') }),
-    name,
-    startTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n),
-    endTimeUnixNano: String(T0 + BigInt(id) * 1_000_000n + 500_000_000n),
-    attributes,
-  }));
-}
 
 describe('what the GenAI instrumentation libraries export becomes the calls they made', () => {
   let h: Harness;
@@ -33,18 +14,7 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
   });
   afterAll(() => h.close());
 
-  async function send(service: string, spans: unknown[]) {
-    const res = await fetch(`${h.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceSpans: [{ resource: { attributes: [kv('service.name', service)] }, scopeSpans: [{ spans }] }],
-      }),
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { partialSuccess?: { rejectedSpans?: number; errorMessage?: string } };
-    return body.partialSuccess ?? {};
-  }
+  const send = (service: string, spans: unknown[]) => sendSpans(h.url, service, spans);
   const ledgerOf = async (service: string): Promise<UsageEvent[]> =>
     (await h.ledger()).filter((e) => e.tags.service === service).sort((a, b) => a.ts - b.ts);
 
