@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type Harness, startHarness, tokens } from './harness.js';
-import { type Attr, kv, sendSpans, trace } from './span-tree.js';
+import { type Attr, eventsOf, kv, sendSpans, trace } from './span-tree.js';
 
 // Issue 5: apps are instrumented by libraries, not by hand. Each case below is the span tree (or metric) one library
 // really exports for a call or two, built from the library's source (cited per case), sent as OTLP/JSON to a running
@@ -15,8 +15,7 @@ describe('what the GenAI instrumentation libraries export becomes the calls they
   afterAll(() => h.close());
 
   const send = (service: string, spans: unknown[]) => sendSpans(h.url, service, spans);
-  const ledgerOf = async (service: string): Promise<UsageEvent[]> =>
-    (await h.ledger()).filter((e) => e.tags.service === service).sort((a, b) => a.ts - b.ts);
+  const ledgerOf = (service: string) => eventsOf(h, service);
 
   it('OpenTelemetry google-genai (latest experimental conventions): thinking inside output, cached input split', async () => {
     // open-telemetry/opentelemetry-python-contrib instrumentation-genai/opentelemetry-instrumentation-google-genai

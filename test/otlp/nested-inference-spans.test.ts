@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type Harness, startHarness, tokens } from './harness.js';
-import { type Attr, kv, sendSpans, trace } from './span-tree.js';
+import { type Attr, eventsOf, kv, sendSpans, trace } from './span-tree.js';
 
 // Two instrumentations that wrap the same model call each export an inference span for it, the framework's around
 // the provider client's, with the same usage: Arize-ai/openinference#2101 (OpenAIAgentsInstrumentor and
@@ -89,8 +89,7 @@ describe('nested inference spans of one model call (two instrumentations) are on
   afterAll(() => h.close());
 
   const send = (service: string, spans: unknown[]) => sendSpans(h.url, service, spans);
-  const ledgerOf = async (service: string): Promise<UsageEvent[]> =>
-    (await h.ledger()).filter((e) => e.tags.service === service).sort((a, b) => a.ts - b.ts);
+  const ledgerOf = (service: string) => eventsOf(h, service);
   /** The span an event was made from, by its id in the tree. */
   const spanOf = (e: UsageEvent) => Number.parseInt(e.source_ref!.split(' span ')[1]!, 16);
 

@@ -1,4 +1,6 @@
 import { expect } from 'vitest';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import type { Harness } from './harness.js';
 
 /** Span trees written as OTLP/JSON, as the instrumentation-library tests send them. */
 
@@ -36,4 +38,9 @@ export async function sendSpans(url: string, service: string, spans: unknown[]) 
   expect(res.status).toBe(200);
   const body = (await res.json()) as { partialSuccess?: { rejectedSpans?: number; errorMessage?: string } };
   return body.partialSuccess ?? {};
+}
+
+/** The events of `service`'s spans in the harness's ledger, oldest first. */
+export async function eventsOf(h: Harness, service: string): Promise<UsageEvent[]> {
+  return (await h.ledger()).filter((e) => e.tags.service === service).sort((a, b) => a.ts - b.ts);
 }

@@ -1,7 +1,8 @@
 /**
  * `tokenledger import openai-usage FILE…`: saved pages of the OpenAI Admin API — `/v1/organization/usage/completions`,
  * `…/usage/embeddings` and `…/usage/web_searches` (aggregate usage events) and `/v1/organization/costs`
- * (provider-reported costs), in any mix, pretty-printed or one page per line. Each result is classified by its `object` (or, when a hand-made file drops it, its fields).
+ * (provider-reported costs), in any mix, pretty-printed or one page per line. Each result is classified by its
+ * `object` (or, when a hand-made file drops it, its fields).
  */
 import { wrongSourceMessage } from '../export-kind.js';
 import { createDocumentReader, type Locate } from '../json-documents.js';
