@@ -23,6 +23,9 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     append: (events) => call('append', { events }),
     // Patches come only from the server's own OTLP receiver, through its write-ahead log.
     attribute: needsTheFile,
+    // Call text comes only from the server's own gateway, through its write-ahead log.
+    storeContent: needsTheFile,
+    content: (eventId, ts) => call('content', { event_id: eventId, ts }),
     query: (q) => call('query', q),
     events: (f) => call('events', f),
     count: () => call('count', {}),

@@ -1,3 +1,4 @@
+import type { CallContent } from '../ledger/call-content.js';
 import type { AttributionPatch } from '../ledger/attribution-patch.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { PreparedBatch } from './duckdb/prepare-batch.js';
@@ -79,6 +80,10 @@ export interface Store {
    * Idempotent; a patch naming no stored event changes nothing. Returns how many events changed.
    */
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }>;
+  /** Stores gateway calls' text (ledger/call-content.ts), skipping what is stored already: idempotent. */
+  storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }>;
+  /** The stored text of one call, addressed as its event is; null when none was kept. */
+  content(eventId: string, ts: number): Promise<CallContent | null>;
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;

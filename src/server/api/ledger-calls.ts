@@ -148,6 +148,10 @@ const CALLS = {
   query: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.query(q) },
   events: { body: eventFilter, run: (s: Store, f: z.infer<typeof eventFilter>) => s.events(f) },
   count: { body: z.strictObject({}), run: (s: Store) => s.count() },
+  content: {
+    body: z.strictObject({ event_id: text, ts: micros }),
+    run: (s: Store, b: { event_id: string; ts: number }) => s.content(b.event_id, b.ts),
+  },
   append: {
     write: true,
     body: z.strictObject({ events: z.array(usageEvent) }),

@@ -1,5 +1,6 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { AttributionPatch } from '../../ledger/attribution-patch.js';
+import type { CallContent } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
@@ -19,6 +20,7 @@ import type {
 } from '../store.js';
 import { type RollupUpkeep, writeBatch } from './append.js';
 import { attributeEvents } from './attribute.js';
+import { CALL_CONTENT_READ_SQL, insertCallContent } from './call-content.js';
 import { ContextCache } from './context-cache.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
@@ -301,6 +303,18 @@ class DuckDbStore implements Store {
 
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {
     return this.s.exclusive(() => attributeEvents(this.s, patches));
+  }
+
+  storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }> {
+    return insertCallContent(this.s, contents);
+  }
+
+  async content(eventId: string, ts: number): Promise<CallContent | null> {
+    const rows = await this.read('reading call content', CALL_CONTENT_READ_SQL, [eventId, BigInt(ts)]);
+    const r = rows[0];
+    return r === undefined
+      ? null
+      : { event_id: eventId, ts, request: String(r[0]), completion: String(r[1]) };
   }
 
   reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {

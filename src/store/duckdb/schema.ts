@@ -13,6 +13,7 @@ import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '..
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
 import { picoToDecimalSql, pricedSelectSql, summedCostSql, wholeRatesSql } from './cost-sql.js';
 import { importRecordsSchemaSql } from './import-records.js';
+import { callContentSchemaSql } from './call-content.js';
 import { RATE_COLUMNS } from './rate-cards.js';
 
 /**
@@ -321,8 +322,9 @@ function fileSchemaSql(): string[] {
     `CREATE TABLE IF NOT EXISTS reprice_audit (repriced_at TIMESTAMP NOT NULL, event_id UBIGINT NOT NULL,
       ts TIMESTAMP NOT NULL, old_price_version VARCHAR, new_price_version VARCHAR, old_cost_usd ${PICO},
       new_cost_usd ${PICO})`,
-    // Import state, provider costs and activity: new tables only, so older files gain them on open.
+    // Import state, provider costs, activity and call content: new tables only, so older files gain them on open.
     ...importRecordsSchemaSql(),
+    ...callContentSchemaSql(),
     // Recreated whenever these statements change (fileSchemaHash), so the formula in the file always matches this code's.
     `CREATE OR REPLACE VIEW ledger_pico AS ${pricedRelationSql(`(${wideEventsSql()})`)}`,
     `CREATE OR REPLACE VIEW ledger AS ${publicLedgerSql()}`,
