@@ -268,6 +268,7 @@ describe('agent attribution after a crash', () => {
     const sink: WalSink = {
       append: (events) => (frozen ? hang : store.append(events)),
       attribute: (patches) => (frozen ? hang : store.attribute(patches)),
+      storeContent: (c) => (frozen ? hang : store.storeContent(c)),
     };
     const wal = await openWal({ dir: walDir, sink, drainIntervalMs: 3_600_000 });
     const otlp = await startOtlp({ port: 0, host: '127.0.0.1', pricing: { cwd: dir, env: {} }, wal });

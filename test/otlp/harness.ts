@@ -46,6 +46,10 @@ export async function startHarness(
           await gate;
           return store.attribute(patches);
         },
+        async storeContent(contents) {
+          await gate;
+          return store.storeContent(contents);
+        },
       }
     : store;
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });

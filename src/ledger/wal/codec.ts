@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { TokenledgerError } from '../../errors.js';
 import type { AttributionPatch } from '../attribution-patch.js';
+import type { CallContent } from '../call-content.js';
 import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../event.js';
 
 /**
@@ -170,14 +171,17 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
  */
 export function decodeRecord(line: Buffer): UsageEvent | null {
   const r = decodeLine(line);
-  return r === null || isPatch(r) ? null : r;
+  return r === null || !isEvent(r) ? null : r;
 }
 
+/** What one line of the log holds: an event, or a record that follows events (an attribution patch, a call's text). */
+export type LogRecord = UsageEvent | AttributionPatch | CallContent;
+
 /**
- * An event or an attribution patch from one line (without its newline), or null when the line is torn or corrupt.
- * A record of an unknown version throws LEDGER_WAL_VERSION.
+ * The record in one line (without its newline), or null when the line is torn or corrupt. A record of an unknown
+ * version throws LEDGER_WAL_VERSION.
  */
-export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
+export function decodeLine(line: Buffer): LogRecord | null {
   if (line.length < 10 || line[8] !== 0x20) return null;
   const body = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(body).toString(16).padStart(8, '0')) return null;
@@ -189,6 +193,7 @@ export function decodeLine(line: Buffer): UsageEvent | AttributionPatch | null {
   }
   if (Array.isArray(raw)) {
     if (raw[0] === PATCH) return patchOf(raw, 0);
+    if (raw[0] === CONTENT) return contentOf(raw, 0);
     if (raw[0] === 3 && raw.length === V3_LENGTH) return fromArray(fromVersion3(raw));
     if (raw[0] === 2 && raw.length === V2_LENGTH) return fromArray(fromVersion3(fromVersion2(raw)));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
@@ -340,10 +345,13 @@ export function decodeSegment(bytes: Buffer): {
   events: UsageEvent[];
   /** Attribution patches, in log order; each follows the events it names (replay applies them after). */
   patches: AttributionPatch[];
+  /** Calls' text, each after its event (replay stores them after the segment's events). */
+  contents: CallContent[];
   bad: number;
 } {
   const events: UsageEvent[] = [];
   const patches: AttributionPatch[] = [];
+  const contents: CallContent[] = [];
   let bad = 0;
   let start = 0;
   const zero = bytes.indexOf(0);
@@ -354,12 +362,13 @@ export function decodeSegment(bytes: Buffer): {
     if (end > start) {
       const r = decodeLine(bytes.subarray(start, end));
       if (r === null) bad++;
-      else if (isPatch(r)) patches.push(r);
-      else events.push(r);
+      else if (isEvent(r)) events.push(r);
+      else if (isContent(r)) contents.push(r);
+      else patches.push(r);
     }
     start = end + 1;
   }
-  return { events, patches, bad };
+  return { events, patches, contents, bad };
 }
 
 /**
@@ -367,18 +376,21 @@ export function decodeSegment(bytes: Buffer): {
  * bytes): no checksums to check, since the bytes never left memory, and anything that does not decode is a bug,
  * so it throws rather than skips. Events of one rate card share one card object.
  */
-export function decodeRecords(bytes: Buffer, patches?: AttributionPatch[]): UsageEvent[] {
+export function decodeRecords(
+  bytes: Buffer,
+  patches?: AttributionPatch[],
+  contents?: CallContent[],
+): UsageEvent[] {
   const events: UsageEvent[] = [];
   const cards = new Map<string, RateCard>();
   for (let start = 0; start < bytes.length; ) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[3,` for an event, `["attribution",` for a patch: one comparison on the event's path.
-    if (bytes[start + 10] === QUOTE && a[0] === PATCH) {
-      if (patches === undefined)
-        throw new Error(`an attribution patch at byte ${start}, where only events were expected`);
-      patches.push(patchOf(a, start));
+    // `[4,` for an event, `["attribution",` or `["content",` for the others: one comparison on the event's path.
+    if (bytes[start + 10] === QUOTE && (a[0] === PATCH || a[0] === CONTENT)) {
+      if (a[0] === PATCH) (patches ?? notHere('an attribution patch', start)).push(patchOf(a, start));
+      else (contents ?? notHere("a call's text", start)).push(contentOf(a, start));
       start = end + 1;
       continue;
     }
@@ -390,6 +402,10 @@ export function decodeRecords(bytes: Buffer, patches?: AttributionPatch[]): Usag
   return events;
 }
 
+function notHere(what: string, at: number): never {
+  throw new Error(`${what} at byte ${at}, where only events were expected`);
+}
+
 /**
  * The attribution patch record, a kind of its own beside the event's (whose format is unchanged):
  * `["attribution", event_id, ts, agent, task_id]`, checksummed like every line. A tokenledger from before patches
@@ -398,8 +414,12 @@ export function decodeRecords(bytes: Buffer, patches?: AttributionPatch[]): Usag
 const PATCH = 'attribution';
 const QUOTE = 0x22;
 
-export function isPatch(r: UsageEvent | AttributionPatch): r is AttributionPatch {
-  return !('source' in r);
+export function isEvent(r: LogRecord): r is UsageEvent {
+  return 'source' in r;
+}
+
+export function isContent(r: LogRecord): r is CallContent {
+  return 'completion' in r;
 }
 
 export function encodePatches(patches: readonly AttributionPatch[]): Buffer {
@@ -426,4 +446,35 @@ function patchOf(a: unknown[], at: number): AttributionPatch {
       `write-ahead log attribution record at byte ${at} is not ["attribution", event_id, ts, agent, task_id]; run the tokenledger version that wrote it to replay it`,
     );
   return { event_id, ts: ts as number, agent: agent as string | null, task_id: task_id as string | null };
+}
+
+/**
+ * A call's text (ledger/call-content.ts), a record kind of its own written right after its event's:
+ * `["content", event_id, ts, request, completion]`. A tokenledger from before it refuses the record with
+ * LEDGER_WAL_VERSION rather than skipping it, as for patches.
+ */
+const CONTENT = 'content';
+
+/** The event's line followed by its text's, one buffer: written, and acknowledged, together. */
+export function encodeWithContent(e: UsageEvent, c: CallContent): Buffer {
+  const event = jsonOf(e);
+  const text = JSON.stringify([CONTENT, c.event_id, c.ts, c.request, c.completion]);
+  const buf = Buffer.allocUnsafe((event.length + text.length) * 3 + 20);
+  return buf.subarray(0, writeLine(buf, writeLine(buf, 0, event), text));
+}
+
+function contentOf(a: unknown[], at: number): CallContent {
+  const [, event_id, ts, request, completion] = a;
+  if (
+    a.length !== 5 ||
+    typeof event_id !== 'string' ||
+    !Number.isSafeInteger(ts) ||
+    typeof request !== 'string' ||
+    typeof completion !== 'string'
+  )
+    throw new TokenledgerError(
+      'LEDGER_WAL_VERSION',
+      `write-ahead log content record at byte ${at} is not ["content", event_id, ts, request, completion]; run the tokenledger version that wrote it to replay it`,
+    );
+  return { event_id, ts: ts as number, request, completion };
 }

@@ -11,6 +11,7 @@ import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { AppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
+import type { CallContent } from '../call-content.js';
 import { EVENT_FIELDS, type UsageEvent } from '../event.js';
 import { canonicalRecordSchema } from '../schema.js';
 import {
@@ -53,6 +54,19 @@ class MemorySink implements WalSink {
       this.rows.set(`${p.event_id}@${p.ts}`, next);
     }
     return { patched };
+  }
+  readonly contents = new Map<string, CallContent>();
+  async storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }> {
+    if (this.fail) throw new Error('store is down');
+    let inserted = 0;
+    for (const c of contents) {
+      const k = `${c.event_id}@${c.ts}`;
+      if (!this.contents.has(k)) {
+        this.contents.set(k, c);
+        inserted++;
+      }
+    }
+    return { inserted };
   }
 }
 
@@ -210,6 +224,7 @@ describe('codec versions', () => {
     expect(decodeSegment(Buffer.concat([v1Line(a), encodeRecord(b)]))).toEqual({
       events: [a, b],
       patches: [],
+      contents: [],
       bad: 0,
     });
   });
@@ -295,7 +310,7 @@ describe('encodeRecords', () => {
     events[3] = { ...events[3]!, user: 'zoë 🚀 "quoted" \n', tags: { é: 'ü'.repeat(500) } };
     const many = encodeRecords(events);
     expect(many.equals(Buffer.concat(events.map((e) => encodeRecord(e))))).toBe(true);
-    expect(decodeSegment(many)).toEqual({ events, patches: [], bad: 0 });
+    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0 });
     expect(encodeRecords([]).length).toBe(0);
   });
 });
@@ -339,7 +354,12 @@ describe('attribution patch records', () => {
       encodePatches(patches),
       encodeRecord(event(3)),
     ]);
-    expect(decodeSegment(bytes)).toEqual({ events: [event(1), event(2), event(3)], patches, bad: 0 });
+    expect(decodeSegment(bytes)).toEqual({
+      events: [event(1), event(2), event(3)],
+      patches,
+      contents: [],
+      bad: 0,
+    });
     expect(encodeRecords([event(1)]).equals(encodeRecord(event(1)))).toBe(true);
     const out: AttributionPatch[] = [];
     expect(decodeRecords(bytes, out)).toEqual([event(1), event(2), event(3)]);
@@ -347,7 +367,12 @@ describe('attribution patch records', () => {
     // Where only events are expected (a caller that cannot apply patches), one is an error, not a skipped line.
     expect(() => decodeRecords(bytes)).toThrow(/attribution patch/);
     const one = encodePatches([patches[0]!]);
-    expect(decodeSegment(one.subarray(0, one.length - 5))).toEqual({ events: [], patches: [], bad: 1 });
+    expect(decodeSegment(one.subarray(0, one.length - 5))).toEqual({
+      events: [],
+      patches: [],
+      contents: [],
+      bad: 1,
+    });
     expect(encodePatches([]).length).toBe(0);
     // A patch record is not an event: decodeRecord (events only) gives nothing for it.
     expect(decodeRecord(one.subarray(0, one.length - 1))).toBeNull();
@@ -366,6 +391,7 @@ describe('attribution patch records', () => {
         calls.push(`attribute ${p.length}`);
         return sink.attribute(p);
       },
+      storeContent: (c) => sink.storeContent(c),
     };
     const wal = await openWal({ dir, sink: traced, drainIntervalMs: 60_000 });
     await wal.appendEncoded(encodeRecords([event(1), { ...event(2), agent: 'from-source' }]), 2);
@@ -394,12 +420,86 @@ describe('attribution patch records', () => {
     // No drain, no close: the next process replays the events, then the patch.
     const sink = new MemorySink();
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 2, inserted: 2, bad: 0, refused: 0, patches: 1 });
+    expect(wal.replayed).toEqual({
+      segments: 1,
+      events: 2,
+      inserted: 2,
+      bad: 0,
+      refused: 0,
+      patches: 1,
+      contents: 0,
+    });
     expect(sink.rows.get(`${event(1).event_id}@${event(1).ts}`)).toMatchObject({
       agent: 'planner',
       task_id: 'run-1',
     });
     expect(sink.rows.get(`${event(2).event_id}@${event(2).ts}`)).toEqual(event(2));
+    await wal.close();
+  });
+});
+
+describe("a call's text (a key that keeps it)", () => {
+  const text = (i: number): CallContent => ({
+    event_id: event(i).event_id,
+    ts: event(i).ts,
+    request: `{"model":"gpt-4o","messages":[{"role":"user","content":"line\\none ✓ ${i}"}]}`,
+    completion: `answer ${i}\nwith "quotes"`,
+  });
+
+  it('is written with its event in one acknowledged append and reaches the store after it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const sink = new MemorySink();
+    const calls: string[] = [];
+    const traced: WalSink = {
+      append(e) {
+        calls.push(`append ${e.length}`);
+        return sink.append(e);
+      },
+      attribute: (p) => sink.attribute(p),
+      storeContent(c) {
+        calls.push(`content ${c.length}`);
+        return sink.storeContent(c);
+      },
+    };
+    const wal = await openWal({ dir, sink: traced, drainIntervalMs: 60_000 });
+    await Promise.all([wal.append(event(1), text(1)), wal.append(event(2)), wal.append(event(3), text(3))]);
+    expect(wal.depth()).toBe(3);
+    await wal.drain();
+    expect(calls).toEqual(['append 3', 'content 2']);
+    expect(sink.rows.get(`${event(1).event_id}@${event(1).ts}`)).toEqual(event(1));
+    expect([...sink.contents.values()]).toEqual([text(1), text(3)]);
+    await wal.close();
+  });
+
+  it('is replayed after a crash, after the events of its segment', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    await crashed.append(event(1), text(1));
+    await crashed.append(event(2));
+    // No drain, no close: the next process replays both events and the text.
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+    expect(wal.replayed).toMatchObject({ events: 2, inserted: 2, bad: 0, contents: 1 });
+    expect(sink.contents.get(`${event(1).event_id}@${event(1).ts}`)).toEqual(text(1));
+    await wal.close();
+  });
+
+  it('is a record of its own: no event, and checked like every line', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const wal = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    await wal.append(event(1), text(1));
+    const [seg] = await listSegments(dir);
+    const bytes = await readFile(seg!.path);
+    const written = bytes.subarray(0, bytes.indexOf(0));
+    expect(decodeSegment(written)).toEqual({ events: [event(1)], patches: [], contents: [text(1)], bad: 0 });
+    const [, second] = written.toString('utf8').split('\n');
+    expect(decodeRecord(Buffer.from(second!))).toBeNull();
+    // A torn text record is skipped as a torn event is, and the event before it stays.
+    expect(decodeSegment(written.subarray(0, written.length - 8))).toMatchObject({
+      events: [event(1)],
+      contents: [],
+      bad: 1,
+    });
     await wal.close();
   });
 });
@@ -449,6 +549,7 @@ describe('openWal', () => {
         return { inserted: events.length, duplicates: 0 };
       },
       attribute: async () => ({ patched: 0 }),
+      storeContent: async () => ({ inserted: 0 }),
     };
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, storeBatch: 7 });
     const all = Array.from({ length: 30 }, (_, i) => event(i));
@@ -511,7 +612,15 @@ describe('openWal', () => {
     );
     const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
     const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 3, inserted: 3, bad: 0, refused: 0, patches: 0 });
+    expect(wal.replayed).toEqual({
+      segments: 1,
+      events: 3,
+      inserted: 3,
+      bad: 0,
+      refused: 0,
+      patches: 0,
+      contents: 0,
+    });
     const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
     expect(byId.get('00000000000000a1')).toMatchObject({
       web_search_requests: 0,
@@ -549,7 +658,15 @@ describe('openWal', () => {
     await writeFile(seg!.path, bytes);
 
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
-    expect(wal.replayed).toEqual({ segments: 1, events: 50, inserted: 25, bad: 1, refused: 0, patches: 0 });
+    expect(wal.replayed).toEqual({
+      segments: 1,
+      events: 50,
+      inserted: 25,
+      bad: 1,
+      refused: 0,
+      patches: 0,
+      contents: 0,
+    });
     expect(sink.rows.size).toBe(50);
     expect(sink.rows.has(`${event(99).event_id}@${event(99).ts}`)).toBe(false);
     await wal.close();
@@ -574,7 +691,15 @@ describe('openWal', () => {
       drainIntervalMs: 60_000,
       onRefused: (r) => refusals.push(r),
     });
-    expect(wal.replayed).toEqual({ segments: 1, events: 30, inserted: 28, bad: 0, refused: 2, patches: 0 });
+    expect(wal.replayed).toEqual({
+      segments: 1,
+      events: 30,
+      inserted: 28,
+      bad: 0,
+      refused: 2,
+      patches: 0,
+      contents: 0,
+    });
     expect((await store.events({ limit: 100 })).map((e) => e.event_id).sort()).toEqual(
       events.filter((_, i) => !bad.has(i)).map((e) => e.event_id),
     );
@@ -702,6 +827,7 @@ describe('openWal', () => {
         return sink.append(events);
       },
       attribute: (patches) => sink.attribute(patches),
+      storeContent: (c) => sink.storeContent(c),
     };
     const wal = await openWal({ dir, sink: slow, drainIntervalMs: 60_000 });
     await Promise.all(Array.from({ length: 5 }, (_, i) => wal.append(event(i))));

@@ -2,8 +2,9 @@ import { close, fdatasync, writev, writevSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
 import type { AppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
+import type { CallContent } from '../call-content.js';
 import type { UsageEvent } from '../event.js';
-import { decodeRecords, encodeRecord } from './codec.js';
+import { decodeRecords, encodeRecord, encodeWithContent } from './codec.js';
 import {
   listSegments,
   type OpenSegment,
@@ -16,11 +17,13 @@ import { appendSettingAside, type Refusal } from './set-aside.js';
 
 export { WAL_SYNC, type WalSync } from './segment-files.js';
 
-/** What the WAL needs from a store: idempotent append by event id, and idempotent attribution patches. */
+/** What the WAL needs from a store: idempotent append by event id, idempotent attribution patches and call text. */
 export interface WalSink {
   append(events: readonly UsageEvent[]): Promise<AppendResult>;
   /** Fills agent / task_id of stored events where they are null (Store.attribute). */
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }>;
+  /** Stores calls' text, skipping what is stored already (Store.storeContent). */
+  storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }>;
 }
 
 export interface WalOptions {
@@ -51,13 +54,18 @@ export interface ReplayResult {
   bad: number;
   /** Attribution patch records replayed (each after the events of its segment). */
   patches: number;
+  /** Calls' text records replayed (after the events of their segment). */
+  contents: number;
   /** Events the store refused, set aside in refused.jsonl (set-aside.ts). */
   refused: number;
 }
 
 export interface Wal {
-  /** Resolves once the event is in the log: written (`after_ack`), or written and synced (`before_ack`). */
-  append(e: UsageEvent): Promise<void>;
+  /**
+   * Resolves once the event is in the log: written (`after_ack`), or written and synced (`before_ack`). With `content`
+   * (a call whose key keeps its text), the text is written with it, in the same write.
+   */
+  append(e: UsageEvent, content?: CallContent): Promise<void>;
   /**
    * Resolves once `count` events, already encoded as log records (codec.ts encodeRecords, as the OTLP worker does
    * off the main thread), are in the log: one write in one group commit, one promise. A crash mid-write may keep a
@@ -139,13 +147,21 @@ const STORE_BATCH = 20_000;
 const DRAIN_AT = 5_000;
 
 async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
-  const r: ReplayResult = { segments: 0, events: 0, inserted: 0, bad: 0, refused: 0, patches: 0 };
+  const r: ReplayResult = {
+    segments: 0,
+    events: 0,
+    inserted: 0,
+    bad: 0,
+    refused: 0,
+    patches: 0,
+    contents: 0,
+  };
   const onRefused = (x: Refusal) => {
     r.refused += x.count;
     o.onRefused?.(x);
   };
   for (const seg of await listSegments(o.dir)) {
-    const { events, patches, bad } = await readSegment(seg.path);
+    const { events, patches, contents, bad } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
       r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
     }
@@ -153,6 +169,8 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     // nulls, so taking it later than its place in the log leaves what taking it in place would.
     for (let i = 0; i < patches.length; i += batch) await o.sink.attribute(patches.slice(i, i + batch));
     r.patches += patches.length;
+    for (let i = 0; i < contents.length; i += batch) await o.sink.storeContent(contents.slice(i, i + batch));
+    r.contents += contents.length;
     await removeSegment(seg.path);
     r.segments++;
     r.events += events.length;
@@ -204,8 +222,13 @@ class SegmentWal implements Wal {
     this.timer.unref();
   }
 
-  append(event: UsageEvent): Promise<void> {
-    return this.refusal() ?? this.enqueue(encodeRecord(event), event);
+  append(event: UsageEvent, content?: CallContent): Promise<void> {
+    const refused = this.refusal();
+    if (refused !== null) return refused;
+    if (content === undefined) return this.enqueue(encodeRecord(event), event);
+    // Queued as bytes, as an OTLP export is: the store decodes the event and its text again when it drains.
+    const records = encodeWithContent(event, content);
+    return this.enqueue(records, new Encoded(records, 1));
   }
 
   appendEncoded(records: Buffer, count: number): Promise<void> {
@@ -375,11 +398,12 @@ class SegmentWal implements Wal {
     while (left > 0) {
       const part: UsageEvent[] = [];
       const patches: AttributionPatch[] = [];
+      const contents: CallContent[] = [];
       let items = 0;
       while (items < left && part.length < this.batch) {
         const q = this.queue[items++]!;
         if (q instanceof Encoded) {
-          for (const e of decodeRecords(q.bytes, patches)) part.push(e);
+          for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);
           // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
           await new Promise((resolve) => setImmediate(resolve));
         } else part.push(q);
@@ -388,6 +412,7 @@ class SegmentWal implements Wal {
         await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
         // After the part's events (see replay); a failure retries both, each idempotent.
         if (patches.length > 0) await this.o.sink.attribute(patches);
+        if (contents.length > 0) await this.o.sink.storeContent(contents);
       } catch (e) {
         this.sealed = sealed.concat(this.sealed);
         throw e;
