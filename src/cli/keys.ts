@@ -12,6 +12,8 @@ export interface KeysCreateOptions extends LedgerOptions {
   agent?: string;
   /** Monthly budget in USD, a decimal such as "250" or "99.50". */
   budget?: string;
+  /** Keep the prompt and completion text of this key's calls (docs/gateway.md, "Prompt and completion text"). */
+  storeContent?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void)
     project: o.project ?? null,
     agent: o.agent ?? null,
     budget_usd: budget,
-    store_content: false,
+    store_content: o.storeContent === true,
     created_at: new Date().toISOString(),
     revoked_at: null,
   };
@@ -91,5 +93,6 @@ function describe(k: VirtualKeyRecord): string {
     .filter((f) => k[f] !== null)
     .map((f) => `${f}=${k[f]}`);
   if (k.budget_usd !== null) parts.push(`budget=$${k.budget_usd}/month`);
+  if (k.store_content) parts.push('stores prompt and completion text');
   return parts.join(' ') || 'no attribution';
 }

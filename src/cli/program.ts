@@ -186,7 +186,11 @@ export function buildProgram(): Command {
       .option('--project <project>')
       .option('--org <org>')
       .option('--agent <agent>')
-      .option('--budget <usd>', 'monthly budget in USD'),
+      .option('--budget <usd>', 'monthly budget in USD')
+      .option(
+        '--store-content',
+        "keep the prompt and completion text of this key's calls in the ledger (never kept otherwise)",
+      ),
   ).action(async (o) => {
     await (await import('./keys.js')).keysCreate(o, out);
   });

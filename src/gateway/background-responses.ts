@@ -81,6 +81,7 @@ export function finishedOutcome(r: BackgroundResponse): Outcome {
     status,
     error: missing ? 'usage_missing' : error,
     estimate: missing ? { outputText: answerText(r.body) } : undefined,
+    completion: () => answerText(r.body),
     duration_ms:
       r.created_at !== null && r.completed_at !== null ? (r.completed_at - r.created_at) * 1000 : undefined,
   };

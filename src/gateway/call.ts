@@ -1,5 +1,6 @@
 import type { Reservation } from '../budgets/enforcer.js';
 import { countPromptTokens } from '../budgets/prompt-tokens.js';
+import type { CallContent } from '../ledger/call-content.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import type { BackgroundResponses } from './background-responses.js';
 import type { Upstream } from './config.js';
@@ -30,6 +31,8 @@ export interface CallContext {
   background: BackgroundResponses | null;
   /** Handed to the registry, reservation and all, to be recorded when its background response finishes. */
   heldForLater?: boolean;
+  /** The request body as the client sent it, when the caller's key keeps call text (`--store-content`); else null. */
+  keepText: Buffer | null;
 }
 
 export interface Outcome {
@@ -45,6 +48,8 @@ export interface Outcome {
   abortedBeforeOutput?: boolean;
   /** When the provider says how long the call ran (a background response); else the time since arrival. */
   duration_ms?: number | undefined;
+  /** The answer's text, for a key that keeps call text; asked for only then. None: nothing was answered. */
+  completion?: (() => string) | undefined;
 }
 
 /** Prices the call, appends it to the WAL (resolves once it is in the log) and counts it in the metrics. */
@@ -79,7 +84,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
     call.deps.pricer,
     Date.now() * 1000,
   );
-  await call.deps.record(event);
+  await call.deps.record(event, call.keepText === null ? undefined : textOf(call, event, o));
   call.deps.metrics.recordEvent(event);
   // The runaway watch fingerprints the request (µs for long prompts): after the response is on its way.
   const sessions = call.deps.sessions;
@@ -89,6 +94,15 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   const r = call.reservation;
   if (r !== null && !r.done) call.deps.enforcer?.settleInBackground(r, event, warnSettle);
   return event;
+}
+
+function textOf(call: CallContext, e: UsageEvent, o: Outcome): CallContent {
+  return {
+    event_id: e.event_id,
+    ts: e.ts,
+    request: call.keepText!.toString('utf8'),
+    completion: o.completion?.() ?? '',
+  };
 }
 
 function warnSettle(e: Error): void {

@@ -5,6 +5,7 @@ import { CountersUnavailableError } from '../budgets/counters/guarded.js';
 import type { Enforcer, Reservation } from '../budgets/enforcer.js';
 import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
+import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { attribute } from './attribution.js';
@@ -33,8 +34,8 @@ import { upstreamHeaders } from './upstream-headers.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   pricer: Pricer;
-  /** Resolves once the event is in the write-ahead log. */
-  record: (e: UsageEvent) => Promise<void>;
+  /** Resolves once the event (and the call's text, when its key keeps it) is in the write-ahead log. */
+  record: (e: UsageEvent, content?: CallContent) => Promise<void>;
   keys: KeyRing;
   metrics: GatewayMetrics;
   env: NodeJS.ProcessEnv;
@@ -138,6 +139,7 @@ export class Gateway {
           model: c.model,
           reservation,
           background: route.operation === 'responses' && body.background === true ? this.background : null,
+          keepText: key?.store_content === true ? raw : null,
         };
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);

@@ -72,7 +72,11 @@ export async function respondJson(
     call.background!.markRecorded(background.id, call.upstream);
   }
   const outcome: Outcome =
-    background !== null ? finishedOutcome(background) : ok ? answered(call, r, parsed) : failed(r, parsed);
+    background !== null
+      ? finishedOutcome(background)
+      : ok
+        ? answered(call, r, parsed)
+        : failed(r, parsed, body);
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
     event = await recordCall(call, outcome);
@@ -92,17 +96,25 @@ function answered(call: CallContext, r: UpstreamResponse, parsed: unknown): Outc
   const facts = call.provider.readJson(call.route.operation, parsed);
   facts.service_tier ??= servedTierHeader(r.headers);
   // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
+  const completion = () => answerText(parsed);
   if (facts.usage === null)
-    return { facts, status: 'ok', error: 'usage_missing', estimate: { outputText: answerText(parsed) } };
-  return { facts, status: 'ok', error: null };
+    return {
+      facts,
+      status: 'ok',
+      error: 'usage_missing',
+      estimate: { outputText: answerText(parsed) },
+      completion,
+    };
+  return { facts, status: 'ok', error: null, completion };
 }
 
-function failed(r: UpstreamResponse, parsed: unknown): Outcome {
+function failed(r: UpstreamResponse, parsed: unknown, body: Buffer): Outcome {
   const err = obj(obj(parsed)?.error);
   return {
     facts: emptyFacts(),
     status: 'error',
     error: str(err?.type) ?? str(err?.code) ?? `http_${r.status}`,
+    completion: () => body.toString('utf8'),
   };
 }
 

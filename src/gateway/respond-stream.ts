@@ -94,6 +94,7 @@ export async function respondStream(
             : 'upstream_stream_broken',
       ttft_ms: ttft,
       estimate: complete ? undefined : { outputText: meter.outputText() },
+      completion: () => meter.outputText(),
     });
   } catch {
     res.destroy();

@@ -120,6 +120,8 @@ async function recordFinished(
     model: str(bg.body.model) ?? '',
     reservation: null,
     background: d.background,
+    // Created through another process (or before a restart): its request is not known here.
+    keepText: null,
   };
   identify(call, bg);
   try {

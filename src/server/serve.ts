@@ -122,7 +122,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const gateway = new Gateway({
     config,
     pricer,
-    record: (e) => wal.append(e),
+    record: (e, content) => wal.append(e, content),
     keys,
     metrics,
     env: o.env,

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../src/ledger/event.js';
 import { type Harness, startHarness, tokens } from './harness.js';
 import { type Attr, eventsOf, kv, sendSpans, trace } from './span-tree.js';
 
