@@ -60,6 +60,8 @@ const upstream = z
 
 const ms = z.number().int().positive({ message: 'expected a whole number of milliseconds greater than 0' });
 
+const RETENTION = 'expected a whole number of days greater than 0';
+
 export const configSchema = z
   .object({
     server: z
@@ -70,6 +72,12 @@ export const configSchema = z
         /** Keep prompt and completion text? Never by default. */
         store_content: z
           .literal(false, { message: 'content storage is opt-in per virtual key only' })
+          .optional(),
+        /** Days the text of calls whose key keeps it is kept; unset: until deleted. */
+        content_retention_days: z
+          .number()
+          .int({ message: RETENTION })
+          .positive({ message: RETENTION })
           .optional(),
       })
       .strict()

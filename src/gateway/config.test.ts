@@ -52,6 +52,16 @@ otlp: { attributes: { squad: team.name } }
     expect(m).not.toContain('sk-live-def456');
   });
 
+  it('keeps stored call text until deleted unless given whole days, and never turns storing on server-wide', () => {
+    expect(resolveConfig({}, {}, 'x').content_retention_days).toBeNull();
+    expect(
+      resolveConfig(parse('server: { content_retention_days: 30 }'), {}, 'x').content_retention_days,
+    ).toBe(30);
+    const m = problems('server: { content_retention_days: 0.5, store_content: true }');
+    expect(m).toContain('server.content_retention_days: expected a whole number');
+    expect(m).toContain('server.store_content: content storage is opt-in per virtual key only');
+  });
+
   it('syncs the write-ahead log after each acknowledgement unless told otherwise', () => {
     expect(resolveConfig({}, {}, 'test').wal).toEqual({ sync: 'after_ack', drain_interval_ms: 2000 });
     expect(resolveConfig(parse('wal: { sync: before_ack }'), {}, 'test').wal.sync).toBe('before_ack');

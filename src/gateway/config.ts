@@ -29,6 +29,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   body_limit_bytes: number;
+  /** Days stored call text is kept (`server.content_retention_days`); null: until deleted. */
+  content_retention_days: number | null;
   upstreams: ReadonlyMap<string, Upstream>;
   aliases: Readonly<Record<string, string>>;
   fallbacks: Readonly<Record<string, readonly string[]>>;
@@ -129,6 +131,7 @@ export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string):
     host: flags.host ?? f.server?.host ?? '127.0.0.1',
     port: flags.port ?? f.server?.port ?? 8787,
     body_limit_bytes: Math.round((f.server?.body_limit_mb ?? 32) * 1024 * 1024),
+    content_retention_days: f.server?.content_retention_days ?? null,
     upstreams,
     aliases: Object.freeze({ ...f.models?.aliases }),
     fallbacks: Object.freeze({ ...f.models?.fallbacks }),

@@ -11,6 +11,7 @@ import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
+import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
@@ -100,6 +101,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
   if (wal.replayed.events > 0)
     o.log(`replayed ${wal.replayed.events} events from the write-ahead log (${wal.replayed.inserted} new)`);
+  // After the replay, so text the log still held is past its retention too.
+  const retention = startContentRetention(store, config.content_retention_days, o.log);
+  await retention.ready;
   const keys = new KeyRing(keyFilePath(o.ledgerPath));
   await keys.load();
   let budgets: Budgets;
@@ -159,6 +163,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   // Whatever fails from here on leaves nothing open: the process (or a test) goes on without a half-started server.
   const release = async (e: unknown): Promise<never> => {
+    retention.stop();
     prices.stop();
     server.close();
     await gateway.close();
@@ -216,6 +221,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         });
         clearTimeout(grace);
         stopFavouring();
+        retention.stop();
         prices.stop();
         await otlp?.close();
         await gateway.close();

@@ -84,6 +84,8 @@ export interface Store {
   storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }>;
   /** The stored text of one call, addressed as its event is; null when none was kept. */
   content(eventId: string, ts: number): Promise<CallContent | null>;
+  /** Deletes the stored text of calls before `before` (epoch µs); their events stay. */
+  purgeContent(before: number): Promise<{ deleted: number }>;
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;

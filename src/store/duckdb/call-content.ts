@@ -32,5 +32,15 @@ export function insertCallContent(
   }));
 }
 
+export function deleteCallContent(s: DuckDbSession, before: number): Promise<{ deleted: number }> {
+  return s.exclusive(async () => ({
+    deleted: await s.run(
+      'deleting call content',
+      'DELETE FROM call_content WHERE ts < make_timestamp(?::BIGINT)',
+      [BigInt(before)],
+    ),
+  }));
+}
+
 export const CALL_CONTENT_READ_SQL =
   'SELECT request, completion FROM call_content WHERE event_id = ? AND ts = make_timestamp(?::BIGINT)';

@@ -20,7 +20,7 @@ import type {
 } from '../store.js';
 import { type RollupUpkeep, writeBatch } from './append.js';
 import { attributeEvents } from './attribute.js';
-import { CALL_CONTENT_READ_SQL, insertCallContent } from './call-content.js';
+import { CALL_CONTENT_READ_SQL, deleteCallContent, insertCallContent } from './call-content.js';
 import { ContextCache } from './context-cache.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
@@ -315,6 +315,10 @@ class DuckDbStore implements Store {
     return r === undefined
       ? null
       : { event_id: eventId, ts, request: String(r[0]), completion: String(r[1]) };
+  }
+
+  purgeContent(before: number): Promise<{ deleted: number }> {
+    return deleteCallContent(this.s, before);
   }
 
   reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
