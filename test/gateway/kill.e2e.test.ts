@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCreate } from '../../src/cli/keys.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { type FakeProvider, startFakeProvider } from './fake-provider.js';
+import { type FakeProvider, startFakeProvider, WORDS } from './fake-provider.js';
 
 let fake: FakeProvider;
 let dir: string;
@@ -36,13 +37,19 @@ function startChild(ledger: string): Promise<{ child: ChildProcess; url: string 
   });
 }
 
-/** One call; the event id if the client got a complete 200 answer, else null. */
-async function call(url: string, i: number): Promise<string | null> {
+/**
+ * One call; the event id if the client got a complete 200 answer, else null. Every other call goes with `keeping`, a
+ * key that keeps call text, so the text's durability is checked with the events'.
+ */
+async function call(url: string, i: number, keeping: string): Promise<string | null> {
   const stream = i % 3 === 0;
   try {
     const r = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${i % 2 === 0 ? keeping : 'sk-x'}`,
+      },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `n${i}` }], stream }),
     });
     await r.text();
@@ -53,17 +60,22 @@ async function call(url: string, i: number): Promise<string | null> {
 }
 
 describe('durability under kill -9', () => {
-  it('every call that returned 200 is in the ledger exactly once after repeated SIGKILLs', async () => {
+  it('every call that returned 200 is in the ledger exactly once after repeated SIGKILLs, with its text when kept', async () => {
     const ledger = join(dir, 'ledger.duckdb');
+    const keeping = await keysCreate({ db: ledger, storeContent: true }, () => {});
     const acked: string[] = [];
+    /** Acknowledged calls made with the keeping key: event id → the call's number, which its prompt holds. */
+    const kept = new Map<string, number>();
     for (let round = 0; round < 4; round++) {
       const { child, url } = await startChild(ledger);
       let stop = false;
       let n = round * 1_000_000;
       const workers = Array.from({ length: 24 }, async () => {
         while (!stop) {
-          const id = await call(url, n++);
+          const i = n++;
+          const id = await call(url, i, keeping);
           if (id !== null) acked.push(id);
+          if (id !== null && i % 2 === 0) kept.set(id, i);
         }
       });
       await new Promise((r) => setTimeout(r, 400 + round * 150));
@@ -89,6 +101,13 @@ describe('durability under kill -9', () => {
       expect(missing).toEqual([]);
       expect([...counts.values()].every((c) => c === 1)).toBe(true);
       expect(new Set(acked).size).toBe(acked.length);
+      expect(kept.size).toBeGreaterThan(50);
+      const ts = new Map(events.map((e) => [e.event_id, e.ts]));
+      for (const [id, i] of kept) {
+        const text = await store.content(id, ts.get(id)!);
+        expect(JSON.parse(text?.request ?? 'null')?.messages).toEqual([{ role: 'user', content: `n${i}` }]);
+        expect(text?.completion).toBe(WORDS.join(''));
+      }
     } finally {
       await store.close();
     }

@@ -9,7 +9,8 @@ const running = await startServer({
   port: 0,
   upstream: [`openai=${upstream}/v1`, `anthropic=${upstream}`],
   cwd: process.cwd(),
-  env: {},
+  // For calls with a virtual key (the kill test's keeping key): the provider key it is swapped for.
+  env: { OPENAI_API_KEY: 'sk-provider' },
   openStore: (p) => createDuckDbStore(p),
   log: (l) => process.stderr.write(`${l}\n`),
 });
