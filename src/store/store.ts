@@ -1,5 +1,5 @@
-import type { CallContent } from '../ledger/call-content.js';
 import type { AttributionPatch } from '../ledger/attribution-patch.js';
+import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { PreparedBatch } from './duckdb/prepare-batch.js';
 import type { ImportRecords } from './import-records.js';

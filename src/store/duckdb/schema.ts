@@ -10,10 +10,10 @@ import {
 import { MONEY_MEASURES } from '../query.js';
 import type { SessionRows } from '../sql/compile-query.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '../sql/rollup-dims.js';
+import { callContentSchemaSql } from './call-content.js';
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
 import { picoToDecimalSql, pricedSelectSql, summedCostSql, wholeRatesSql } from './cost-sql.js';
 import { importRecordsSchemaSql } from './import-records.js';
-import { callContentSchemaSql } from './call-content.js';
 import { RATE_COLUMNS } from './rate-cards.js';
 
 /**
