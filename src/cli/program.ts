@@ -77,12 +77,27 @@ export function buildProgram(): Command {
         .description('the audit trail: events with cost parts, rates and price version, newest first')
         .option('--limit <n>', 'how many events', '50')
         .addOption(
-          new Option('--format <format>', 'output format')
+          new Option('--format <format>', 'output format (with --content: table or json)')
             .choices(['table', 'json', 'jsonl', 'csv'])
             .default('table'),
-        ),
+        )
+        .addOption(
+          new Option(
+            '--content <event_id>',
+            "instead of the list, this gateway call's stored request and completion (kept for keys created with --store-content)",
+          ).conflicts(['since', 'until', 'where', 'limit']),
+        )
+        .option('--ts <ts>', 'with --content: the event time (its ts from --format json, or ts_us)'),
     ),
-  ).action(async (o) => (await import('./events.js')).eventsCommand(o, out));
+  ).action(async (o) => {
+    if (o.content !== undefined) return (await import('./event-content.js')).eventContentCommand(o, out);
+    if (o.ts !== undefined)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        '--ts goes with --content EVENT_ID; the list takes --since/--until',
+      );
+    return (await import('./events.js')).eventsCommand(o, out);
+  });
 
   ledgerOptions(
     program

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, parseTimeBound, parseTimestamp, TimeError } from './time.js';
+import { formatTimestamp, parseEventTime, parseTimeBound, parseTimestamp, TimeError } from './time.js';
 
 describe('timestamps', () => {
   it('keeps microseconds from ISO strings and round-trips them', () => {
@@ -45,5 +45,17 @@ describe('timestamps', () => {
     expect(() => parseTimeBound('20261301', now)).toThrow(TimeError);
     // Data is stricter: a timestamp field of "2026-11" is an error, not a month.
     expect(() => parseTimestamp('2026-11')).toThrow(TimeError);
+  });
+});
+
+describe('event times', () => {
+  it('reads ts_us as epoch µs and the ISO ts exactly, so either addresses the same event', () => {
+    const us = Date.UTC(2026, 10, 28, 10) * 1000 + 123_456;
+    expect(parseEventTime(String(us), 0)).toBe(us);
+    expect(parseEventTime('2026-11-28T10:00:00.123456Z', 0)).toBe(us);
+    // Fewer digits are epoch milliseconds, as everywhere else.
+    expect(parseEventTime('1764324000000', 0)).toBe(1_764_324_000_000_000);
+    expect(() => parseEventTime('99999999999999999999', 0)).toThrow(TimeError);
+    expect(() => parseEventTime('soon', 0)).toThrow(TimeError);
   });
 });

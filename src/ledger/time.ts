@@ -89,3 +89,18 @@ export function parseTimeBound(text: string, now: number): number {
   if (compact) return parseTimestamp(`${compact[1]}-${compact[2]}-${compact[3]}`);
   return parseTimestamp(t);
 }
+
+/**
+ * The time that addresses one event, as people pass it beside its id: its `ts_us` (epoch µs, as the API's events
+ * list gives it), or any time parseTimeBound reads (the ISO `ts` of `events --format json`, exact to the µs). The
+ * ledger is stored by time, so an id alone would mean a full scan. 15 digits or more are epoch µs: as µs that is
+ * after 1973, as epoch ms after the year 33,000.
+ */
+export function parseEventTime(text: string, now: number): number {
+  if (/^\d{15,}$/.test(text)) {
+    const us = Number(text);
+    if (!Number.isSafeInteger(us)) throw new TimeError(`not an event time: ${text} µs is past the year 2255`);
+    return us;
+  }
+  return parseTimeBound(text, now);
+}

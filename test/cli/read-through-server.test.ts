@@ -24,6 +24,8 @@ let dir: string;
 let db: string;
 /** A copy of the seeded ledger that no server holds. */
 let alone: string;
+/** The seeded event whose call text is stored. */
+const KEPT = makeEvent(3, { ts: T0 + 3 * 60_000_000 });
 const CANONICAL = join(tmpdir(), `tl-read-through-${process.pid}.jsonl`);
 
 beforeAll(async () => {
@@ -44,6 +46,10 @@ beforeAll(async () => {
       }),
     ),
   );
+  // One call's text, as the gateway keeps it for a key created with --store-content.
+  await store.storeContent([
+    { event_id: KEPT.event_id, ts: KEPT.ts, request: '{"messages":[{"content":"ü?"}]}', completion: 'ja\n' },
+  ]);
   await store.close();
   alone = join(dir, 'alone.duckdb');
   copyFileSync(db, alone);
@@ -73,6 +79,8 @@ const COMMANDS = [
   ['report', '--by', 'team', '--top', '1', '--since', '2026-01-06', '--until', '2026-01-08'],
   ['events', '--limit', '5'],
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
+  ['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts)],
+  ['events', '--content', KEPT.event_id, '--ts', '2026-01-05T00:03:00Z', '--format', 'json'],
 ];
 
 async function outputs(ledger = db, commands: string[][] = COMMANDS): Promise<string[]> {
@@ -141,6 +149,19 @@ describe('report and events while the server holds the ledger', () => {
       // The file is the server's: opening it from here fails on DuckDB's lock, so these went through the API.
       await expect(createDuckDbStore(db)).rejects.toThrow(/lock/);
       expect(await outputs()).toEqual(onFile);
+      expect(onFile.at(-1)).toContain('"completion": "ja\\n"');
+      // A call without text says so as on the file, through the server's ledger call.
+      const none = await runCli([
+        'events',
+        '--content',
+        makeEvent(4).event_id,
+        '--ts',
+        String(T0),
+        '--db',
+        db,
+      ]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^error CLI_CONTENT_NOT_FOUND: .*keys create --store-content/);
 
       const post = (path: string, body: unknown, token = server.admin_token) =>
         fetch(`${server.url}${path}`, {

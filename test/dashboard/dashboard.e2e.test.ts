@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
+import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
@@ -144,6 +145,8 @@ describe('dashboard in a real browser', () => {
     expect(await cost.textContent()).toBe(`$${formatUsd(e!.cost_usd!)}`);
     await expect.poll(() => page.getByTestId('event-detail').isVisible()).toBe(true);
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+    // No demo call kept its text: one quiet line says when text is kept.
+    expect(await page.getByTestId('stored-text-none').textContent()).toContain('--store-content');
     await shot('event-detail');
   });
 
@@ -349,5 +352,55 @@ describe('dashboard in a real browser', () => {
     expect(await row('Output').textContent()).toBe('Output100 + 200 audio10 / 64 audio$0.013800000000');
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
     await shot('event-audio');
+  });
+
+  // Also adds an event: a gateway call whose text was kept (its key was created with --store-content). An admin reads
+  // it on the event; markup in a prompt is shown as typed, never rendered. A viewer's page does not even ask for it.
+  it("shows an admin a call's stored prompt and completion as text, and a viewer nothing", async () => {
+    const ts = Date.now() * 1000 - 5 * DAY;
+    const call = makeEvent(9_000_006, { ts, source: 'gateway', provider: 'openai', team: 'web' });
+    await server.store.append([call]);
+    const completion = 'No: <b>x</b> stays as typed.\n<img src=x onerror="document.title=\'pwned\'">';
+    await server.store.storeContent([
+      {
+        event_id: call.event_id,
+        ts,
+        request: '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Is <b>x</b> bold?"}]}',
+        completion,
+      },
+    ]);
+    const url = `${server.url}/events?since=7d&event=${call.event_id}&ts=${call.ts}`;
+    await page.goto(url);
+    const request = page.getByTestId('stored-request');
+    await request.waitFor();
+    expect(await request.textContent()).toBe(
+      '{\n  "model": "gpt-4o-mini",\n  "messages": [\n    {\n      "role": "user",\n      "content": "Is <b>x</b> bold?"\n    }\n  ]\n}',
+    );
+    expect(await page.getByTestId('stored-completion').textContent()).toBe(completion);
+    expect(await page.locator('[data-testid="stored-text"] :is(b, img)').count()).toBe(0);
+    expect(await page.title()).not.toBe('pwned');
+    await shot('event-stored-text');
+
+    const viewer = newToken('viewer', 'web', new Date());
+    await writeTokens(tokenFilePath(join(dir, 'ledger.duckdb')), [viewer.record]);
+    const session = await fetch(`${server.url}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${viewer.token}` },
+    });
+    const context = await browser.newContext();
+    const [name, value] = session.headers.get('set-cookie')!.split(';')[0]!.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: server.url }]);
+    const p = await context.newPage();
+    const asked: string[] = [];
+    p.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await p.goto(url);
+    await p.getByTestId('event-cost').waitFor();
+    await expect.poll(() => asked.includes('/api/me')).toBe(true);
+    expect(await p.locator('header .who').textContent()).toContain('viewer · team web');
+    // The page knows the role now; an admin's page would ask for the text right after this render.
+    await p.waitForLoadState('networkidle');
+    expect(asked.filter((a) => a.endsWith('/content'))).toEqual([]);
+    expect(await p.locator('[data-testid^="stored-"]').count()).toBe(0);
+    await context.close();
   });
 });

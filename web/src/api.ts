@@ -1,6 +1,17 @@
 /** The dashboard talks to the same /api as every other client, with the session cookie of the login link. */
 export class Unauthorized extends Error {}
 
+/** An API error answer: its stable code (docs/api.md) lets a page tell "none stored" from a failure. */
+export class ApiFailure extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | null,
+  ) {
+    super(message);
+  }
+}
+
 export type Row = Record<string, string | number | null>;
 export interface Result {
   rows: Row[];
@@ -12,7 +23,8 @@ export async function api<T>(path: string, params: URLSearchParams | null = null
   const r = await fetch(params ? `${path}?${params}` : path, { credentials: 'same-origin' });
   if (r.status === 401) throw new Unauthorized();
   const body = await r.json();
-  if (!r.ok) throw new Error(body?.error?.message ?? `HTTP ${r.status}`);
+  if (!r.ok)
+    throw new ApiFailure(body?.error?.message ?? `HTTP ${r.status}`, r.status, body?.error?.code ?? null);
   return body as T;
 }
 

@@ -58,12 +58,12 @@ function SignIn() {
   );
 }
 
-function Page({ u }: { u: URL }) {
+function Page({ u, admin }: { u: URL; admin: boolean }) {
   switch (u.pathname) {
     case '/explore':
       return <Explore u={u} />;
     case '/events':
-      return <Events u={u} />;
+      return <Events u={u} admin={admin} />;
     case '/budgets':
       return <Budgets />;
     case '/sessions':
@@ -121,7 +121,11 @@ function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {/* Budgets can be set before any data arrives. */}
-        {empty && u.pathname !== '/budgets' ? <EmptyState /> : <Page u={u} />}
+        {empty && u.pathname !== '/budgets' ? (
+          <EmptyState />
+        ) : (
+          <Page u={u} admin={me.data?.role === 'admin'} />
+        )}
       </main>
     </>
   );

@@ -1,25 +1,33 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, Unauthorized } from './api';
+import { ApiFailure, api, Unauthorized } from './api';
 
 export interface Loaded<T> {
   data: T | null;
   error: string | null;
+  /** The API's error code when it answered with one (API_NOT_FOUND, …). */
+  code: string | null;
   loading: boolean;
 }
 
 /** Fetches `path?params` whenever the key changes; a 401 sends the app to its sign-in view. */
 export function useApi<T>(path: string | null, params: URLSearchParams | null = null): Loaded<T> {
   const key = path === null ? null : `${path}?${params ?? ''}`;
-  const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: true });
+  const [state, setState] = useState<Loaded<T>>({ data: null, error: null, code: null, loading: true });
   useEffect(() => {
     if (path === null) return;
     let live = true;
     setState((s) => ({ ...s, loading: true }));
     api<T>(path, params).then(
-      (data) => live && setState({ data, error: null, loading: false }),
+      (data) => live && setState({ data, error: null, code: null, loading: false }),
       (e: Error) => {
         if (e instanceof Unauthorized) dispatchEvent(new Event('tl-unauthorized'));
-        if (live) setState({ data: null, error: e.message, loading: false });
+        if (live)
+          setState({
+            data: null,
+            error: e.message,
+            code: e instanceof ApiFailure ? e.code : null,
+            loading: false,
+          });
       },
     );
     return () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallContent } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
@@ -28,6 +29,7 @@ let base: string;
 let viewerWeb: string;
 let viewerAll: string;
 let revoked: string;
+let adminTok: string;
 let events: UsageEvent[];
 
 function build(): UsageEvent[] {
@@ -66,6 +68,14 @@ async function get(path: string, token: string | null = ADMIN, headers: Record<s
   return { status: r.status, body, headers: r.headers };
 }
 
+/** The stored text of a call; the request names the event so a mix-up shows. */
+const called = (e: UsageEvent): CallContent => ({
+  event_id: e.event_id,
+  ts: e.ts,
+  request: `{"model":"${e.model}","messages":[{"role":"user","content":"why ${e.event_id}? <b>x</b> ü"}]}`,
+  completion: `because\n<script>alert(1)</script> ${e.team}`,
+});
+
 const sum = (es: UsageEvent[]) => es.reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
 
 beforeAll(async () => {
@@ -79,10 +89,14 @@ beforeAll(async () => {
   const t2 = newToken('viewer', null, now);
   const t3 = newToken('viewer', null, now);
   t3.record.revoked_at = now.toISOString();
-  await writeTokens(tokenFilePath(ledgerPath), [t1.record, t2.record, t3.record]);
+  const t4 = newToken('admin', null, now);
+  await writeTokens(tokenFilePath(ledgerPath), [t1.record, t2.record, t3.record, t4.record]);
   viewerWeb = t1.token;
   viewerAll = t2.token;
   revoked = t3.token;
+  adminTok = t4.token;
+  // Two calls' text, one of each team: what the gateway keeps for a key created with --store-content.
+  await store.storeContent([called(events[3]!), called(events[4]!)]);
   const pricer = createPricer(await loadBundledCatalog(), null);
   api = createApi({ store, ledgerPath, adminToken: ADMIN, now: () => NOW, pricer });
   server = createServer((req, res) => {
@@ -135,6 +149,15 @@ describe('auth', () => {
       name: 'event_id',
       in: 'path',
     });
+    const content = r.body.paths['/api/events/{event_id}/content'].get;
+    expect(content.description).toBe('Admin token only.');
+    expect(content.parameters.map((p: { name: string }) => p.name)).toEqual(['event_id', 'ts']);
+    expect(Object.keys(content.responses['200'].content['application/json'].schema.properties)).toEqual([
+      'event_id',
+      'ts_us',
+      'request',
+      'completion',
+    ]);
   });
 });
 
@@ -251,6 +274,10 @@ describe('data', () => {
       ['/api/events?limit=5000', 'limit', /1000/],
       ['/api/events/zz?ts=1', 'event_id', /16 hex/],
       ['/api/events/0000000000000001', 'ts', /event time/],
+      ['/api/events/0000000000000001?ts=soon', 'ts', /ts_us/],
+      ['/api/events/zz/content?ts=1', 'event_id', /16 hex/],
+      ['/api/events/0000000000000001/content', 'ts', /event time/],
+      ['/api/events/0000000000000001/content?ts=soon', 'ts', /ts_us/],
     ];
     for (const [path, name, allowed] of cases) {
       const r = await get(path);
@@ -305,5 +332,56 @@ describe('a team-scoped viewer sees only its team', () => {
     const imports = await get('/api/imports', viewerWeb);
     expect(imports.body.sources[0].events).toBe(web().length);
     expect(imports.body.files).toEqual([]);
+  });
+});
+
+describe("a call's stored prompt and completion", () => {
+  const path = (e: UsageEvent, ts: number | string = e.ts) => `/api/events/${e.event_id}/content?ts=${ts}`;
+
+  it('an admin reads them exactly as stored, by ts_us or the ISO ts, with any admin token', async () => {
+    const e = events[4]!;
+    for (const token of [ADMIN, adminTok]) {
+      const r = await get(path(e), token);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('cache-control')).toBe('no-store');
+      expect(r.body).toEqual({
+        event_id: e.event_id,
+        ts_us: e.ts,
+        request: called(e).request,
+        completion: called(e).completion,
+      });
+    }
+    const iso = (await get(`/api/events/${e.event_id}?ts=${e.ts}`)).body.event.ts;
+    expect((await get(path(e, iso))).body.request).toBe(called(e).request);
+  });
+
+  it('a call without stored text is a 404 that says text is kept only for keys created with --store-content', async () => {
+    const e = events[5]!;
+    expect((await get(`/api/events/${e.event_id}?ts=${e.ts}`)).status).toBe(200);
+    const r = await get(path(e));
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('API_NOT_FOUND');
+    expect(r.body.error.message).toContain('keys create --store-content');
+    // Another time is another event.
+    expect((await get(path(events[4]!, events[4]!.ts + 1))).status).toBe(404);
+  });
+
+  it('is refused to every viewer alike, whether the call is its team, another team or none: no existence oracle', async () => {
+    const [pay, web, none] = [events[3]!, events[4]!, events[5]!];
+    const missing = makeEvent(99_999, { ts: T0 });
+    for (const token of [viewerWeb, viewerAll])
+      for (const e of [pay, web, none, missing]) {
+        const r = await get(path(e), token);
+        expect(r.status, `${e.event_id} ${token === viewerWeb ? 'web' : 'all'}`).toBe(403);
+        expect(r.body.error).toEqual({
+          type: 'tokenledger_error',
+          code: 'API_FORBIDDEN',
+          message: `GET /api/events/${e.event_id}/content is for admin tokens only`,
+        });
+        expect(JSON.stringify(r.body)).not.toContain('because');
+      }
+    // The 403 comes before the parameters are read: a malformed address says nothing either.
+    expect((await get('/api/events/zz/content?ts=1', viewerWeb)).status).toBe(403);
+    expect((await get(path(pay), null)).status).toBe(401);
   });
 });

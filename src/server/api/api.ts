@@ -17,7 +17,7 @@ import {
   updateBudgetEndpoint,
 } from './budgets.js';
 import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
-import { eventEndpoint, eventsEndpoint } from './events.js';
+import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
@@ -33,6 +33,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   timeseriesEndpoint,
   eventsEndpoint,
   eventEndpoint,
+  eventContentEndpoint,
   sessionsEndpoint,
   budgetsEndpoint,
   budgetEndpoint,

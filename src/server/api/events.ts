@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { UsageEvent } from '../../ledger/event.js';
 import { EVENT_FIELDS } from '../../ledger/event.js';
+import { isLedgerId } from '../../ledger/event-id.js';
 import { eventToRecord } from '../../ledger/serialize.js';
+import { parseEventTime } from '../../ledger/time.js';
 import { formatUsd } from '../../money/money.js';
 import { costOf, webSearchFee } from '../../pricing/cost.js';
 import type { Filter } from '../../store/query.js';
@@ -10,7 +12,7 @@ import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { toCsv } from './json.js';
 import { format, rangeParams } from './params.js';
-import { parseRange, parseTime, requestFilters } from './query-input.js';
+import { parseRange, requestFilters } from './query-input.js';
 import { canSee } from './scope.js';
 
 const record = z
@@ -118,23 +120,38 @@ export function costExplanation(e: UsageEvent) {
   };
 }
 
+/** The `ts` of a route that addresses one event, shared so each such route reads it alike. */
+const eventTime = z
+  .string()
+  .describe(
+    'the event time: ts_us from the events list (epoch µs), or its ISO-8601 ts; events are stored by time',
+  );
+
+/**
+ * The event a `/api/events/{event_id}…?ts=` route names, or a 400 naming the malformed part. `ts` is its address
+ * beside the id: the ledger is stored by time, so an id alone would mean a full scan.
+ */
+function eventAddress(path: Record<string, string>, ts: string, now: number): { id: string; ts: number } {
+  const id = path.event_id ?? '';
+  if (!isLedgerId(id)) throw badParam('event_id', 'expected 16 hex digits, as in the events list');
+  try {
+    return { id, ts: parseEventTime(ts, now) };
+  } catch {
+    throw badParam(
+      'ts',
+      `${JSON.stringify(ts)} is not an event time; use ts_us from the events list (epoch µs) or the event's ISO-8601 ts`,
+    );
+  }
+}
+
 export const eventEndpoint = endpoint({
   method: 'GET',
   path: '/api/events/{event_id}',
   summary: "One event's full record: usage, rates, price version, cost parts, provider-reported cost",
-  params: {
-    ts: z
-      .string()
-      .describe(
-        'the event time: ts_us from the events list (epoch µs), or its ISO-8601 ts; events are stored by time',
-      ),
-  },
+  params: { ts: eventTime },
   response: z.object({ event: record, cost: z.record(z.string(), z.unknown()) }),
   async handle(c, p, who, path) {
-    const id = path.event_id ?? '';
-    if (!/^[0-9a-f]{16}$/.test(id))
-      throw badParam('event_id', 'expected 16 hex digits, as in the events list');
-    const ts = /^\d+$/.test(p.ts) && p.ts.length >= 15 ? Number(p.ts) : parseTime('ts', p.ts, c.now());
+    const { id, ts } = eventAddress(path, p.ts, c.now());
     const found = (await c.store.events({ since: ts, until: ts + 1, limit: 10_000 })).find(
       (e) => e.event_id === id,
     );
@@ -145,5 +162,42 @@ export const eventEndpoint = endpoint({
         `no event ${id} at ts ${p.ts}; take event_id and ts_us from /api/events`,
       );
     return { event: eventJson(found), cost: costExplanation(found) };
+  },
+});
+
+/**
+ * The text of one gateway call (ledger/call-content.ts). Admin only, viewers of every kind included: prompts hold
+ * whatever people paste into them, a class apart from the spend a viewer may see. The role is checked before the
+ * route reads anything (api.ts), so a viewer gets the same 403 for any id, existing or not, of any team: no
+ * existence oracle.
+ */
+export const eventContentEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/events/{event_id}/content',
+  summary:
+    "One gateway call's stored request and completion text (kept only for virtual keys created with --store-content)",
+  admin: true,
+  params: { ts: eventTime },
+  response: z.object({
+    event_id: z.string(),
+    ts_us: z.number().int().describe('the event time, epoch µs'),
+    request: z.string().describe('the request body exactly as the client sent it'),
+    completion: z.string().describe("the answer's text as the client received it (a stream put together)"),
+  }),
+  async handle(c, p, _who, path) {
+    const { id, ts } = eventAddress(path, p.ts, c.now());
+    const found = await c.store.content(id, ts);
+    if (found === null)
+      throw new ApiError(
+        'API_NOT_FOUND',
+        `no prompt or completion stored for event ${id} at ts ${p.ts}: the text of a call is kept only when it ` +
+          'came through the gateway with a virtual key created with `tokenledger keys create --store-content`',
+      );
+    return {
+      event_id: found.event_id,
+      ts_us: found.ts,
+      request: found.request,
+      completion: found.completion,
+    };
   },
 });

@@ -1,5 +1,6 @@
 import { FilterChips, Loading, Panel, RangePicker } from '../controls';
 import { count, exactDecimal, usd, usdExact, when } from '../format';
+import { prettyJson } from '../pretty-json';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -52,7 +53,47 @@ function partCells(e: Detail['event'], fields: string[]): { tokens: string; rate
   return { tokens: tokens.join(' + '), rates: rates.join(' / ') };
 }
 
-function EventDetail({ id, ts }: { id: string; ts: string }) {
+/** GET /api/events/{id}/content: what the gateway kept of a call made with a key created with --store-content. */
+interface CallText {
+  event_id: string;
+  ts_us: number;
+  request: string;
+  completion: string;
+}
+
+/**
+ * The call's stored prompt and completion. Asked for only when the viewer is an admin (the API refuses anyone else),
+ * and quiet when there is none: most calls have none. The text is whatever people pasted, so it is rendered as text
+ * in <pre>, never as HTML.
+ */
+function StoredText({ id, ts }: { id: string; ts: string }) {
+  const c = useApi<CallText>(`/api/events/${id}/content`, new URLSearchParams({ ts }));
+  // While it loads (also after a click on another event), nothing: not the previous call's text.
+  if (c.loading) return null;
+  if (c.data === null)
+    return (
+      <p class="muted" data-testid="stored-text-none">
+        {c.code === 'API_NOT_FOUND'
+          ? 'No prompt or completion stored: they are kept only for calls made with a key created with --store-content.'
+          : `The prompt and completion could not be loaded: ${c.error}`}
+      </p>
+    );
+  return (
+    <section aria-labelledby="stored-text" data-testid="stored-text">
+      <h3 id="stored-text">Prompt and completion</h3>
+      <h4>Request</h4>
+      <pre class="call-text" data-testid="stored-request">
+        {prettyJson(c.data.request)}
+      </pre>
+      <h4>Completion</h4>
+      <pre class="call-text" data-testid="stored-completion">
+        {c.data.completion}
+      </pre>
+    </section>
+  );
+}
+
+function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean }) {
   const d = useApi<Detail>(`/api/events/${id}`, new URLSearchParams({ ts }));
   const close = () => setParams({ event: null, ts: null });
   if (!d.data) return <Loading error={d.error} />;
@@ -140,11 +181,13 @@ function EventDetail({ id, ts }: { id: string; ts: string }) {
         {d.data.cost.matches === true ? ' — recomputed now: matches the ledger.' : ''}
         {d.data.cost.matches === false ? ' — recomputed now: DIFFERS from the ledger.' : ''}
       </p>
+      {admin ? <StoredText id={id} ts={ts} /> : null}
     </Panel>
   );
 }
 
-export function Events({ u }: { u: URL }) {
+/** `admin`: the viewer is an admin (/api/me), who alone may read a call's stored text. */
+export function Events({ u, admin }: { u: URL; admin: boolean }) {
   const p = rangeOf(u);
   p.set('limit', '50');
   const cursor = u.searchParams.get('cursor');
@@ -162,7 +205,7 @@ export function Events({ u }: { u: URL }) {
         <RangePicker u={u} />
       </div>
       <FilterChips u={u} />
-      {id && ts ? <EventDetail id={id} ts={ts} /> : null}
+      {id && ts ? <EventDetail id={id} ts={ts} admin={admin} /> : null}
       <Panel
         title="Audit trail (newest first)"
         actions={

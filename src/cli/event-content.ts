@@ -1,0 +1,69 @@
+import { TokenledgerError } from '../errors.js';
+import type { CallContent } from '../ledger/call-content.js';
+import { isLedgerId } from '../ledger/event-id.js';
+import { formatTimestamp, parseEventTime } from '../ledger/time.js';
+import { type LedgerOptions, nowMicros, withStore } from './context.js';
+
+export interface EventContentOptions extends LedgerOptions {
+  /** The event id (`events --content ID`). */
+  content: string;
+  ts?: string;
+  format?: string;
+}
+
+/**
+ * `events --content ID --ts TS`: the stored request and completion of one gateway call (ledger/call-content.ts), on
+ * the file or through the running server, as `GET /api/events/{id}/content` answers an admin. Text is printed as
+ * stored, never reformatted: it is the record of what was sent.
+ */
+export async function eventContentCommand(o: EventContentOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (format !== 'table' && format !== 'json')
+    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${format} with --content: use table or json`);
+  const { id, ts } = address(o);
+  const found = await withStore(o, (store) => store.content(id, ts), { existing: true });
+  if (found === null)
+    throw new TokenledgerError(
+      'CLI_CONTENT_NOT_FOUND',
+      `no prompt or completion stored for event ${id} at ${formatTimestamp(ts)}: the text of a call is kept only ` +
+        'when it came through the gateway with a virtual key created with `tokenledger keys create --store-content` ' +
+        '(check the id and ts with `tokenledger events --format json`)',
+    );
+  out(format === 'json' ? `${JSON.stringify(contentJson(found), null, 2)}\n` : contentText(found));
+}
+
+/** The shape of the API's answer, so a script reads both alike. */
+function contentJson(c: CallContent) {
+  return { event_id: c.event_id, ts_us: c.ts, request: c.request, completion: c.completion };
+}
+
+function contentText(c: CallContent): string {
+  const block = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+  return (
+    `event ${c.event_id} at ${formatTimestamp(c.ts)}\n\nrequest:\n${block(c.request)}\n` +
+    `completion:\n${block(c.completion)}`
+  );
+}
+
+function address(o: EventContentOptions): { id: string; ts: number } {
+  if (!isLedgerId(o.content))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--content ${JSON.stringify(o.content)}: expected an event id, 16 hex digits, as \`tokenledger events\` prints it`,
+    );
+  // A call's text is stored as its event is, by id and time (the API asks for both too).
+  if (o.ts === undefined)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      '--content needs --ts, the event time: its ts from `tokenledger events --format json` or ts_us from the API',
+    );
+  try {
+    return { id: o.content, ts: parseEventTime(o.ts, nowMicros()) };
+  } catch {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--ts ${JSON.stringify(o.ts)}: expected the event time, its ts from \`tokenledger events --format json\` ` +
+        '(2026-11-28T10:00:00.123456Z) or epoch µs',
+    );
+  }
+}
