@@ -70,6 +70,24 @@ class MemorySink implements WalSink {
   }
 }
 
+/** `sink`, noting each call it takes in `calls` (`append 3`, `attribute 2`, `content 1`). */
+function tracing(sink: WalSink, calls: string[]): WalSink {
+  return {
+    append(e) {
+      calls.push(`append ${e.length}`);
+      return sink.append(e);
+    },
+    attribute(p) {
+      calls.push(`attribute ${p.length}`);
+      return sink.attribute(p);
+    },
+    storeContent(c) {
+      calls.push(`content ${c.length}`);
+      return sink.storeContent(c);
+    },
+  };
+}
+
 let pricer: Pricer;
 let dir: string;
 beforeAll(async () => {
@@ -382,17 +400,7 @@ describe('attribution patch records', () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const sink = new MemorySink();
     const calls: string[] = [];
-    const traced: WalSink = {
-      append(e) {
-        calls.push(`append ${e.length}`);
-        return sink.append(e);
-      },
-      attribute(p) {
-        calls.push(`attribute ${p.length}`);
-        return sink.attribute(p);
-      },
-      storeContent: (c) => sink.storeContent(c),
-    };
+    const traced = tracing(sink, calls);
     const wal = await openWal({ dir, sink: traced, drainIntervalMs: 60_000 });
     await wal.appendEncoded(encodeRecords([event(1), { ...event(2), agent: 'from-source' }]), 2);
     // The patch for event 3 comes before event 3 itself in the log, in the same drain: it still applies.
@@ -450,17 +458,7 @@ describe("a call's text (a key that keeps it)", () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const sink = new MemorySink();
     const calls: string[] = [];
-    const traced: WalSink = {
-      append(e) {
-        calls.push(`append ${e.length}`);
-        return sink.append(e);
-      },
-      attribute: (p) => sink.attribute(p),
-      storeContent(c) {
-        calls.push(`content ${c.length}`);
-        return sink.storeContent(c);
-      },
-    };
+    const traced = tracing(sink, calls);
     const wal = await openWal({ dir, sink: traced, drainIntervalMs: 60_000 });
     await Promise.all([wal.append(event(1), text(1)), wal.append(event(2)), wal.append(event(3), text(3))]);
     expect(wal.depth()).toBe(3);
