@@ -84,7 +84,8 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
     call.deps.pricer,
     Date.now() * 1000,
   );
-  await call.deps.record(event, call.keepText === null ? undefined : textOf(call, event, o));
+  const request = call.keepText;
+  await call.deps.record(event, request === null ? undefined : textOf(request, event, o));
   call.deps.metrics.recordEvent(event);
   // The runaway watch fingerprints the request (µs for long prompts): after the response is on its way.
   const sessions = call.deps.sessions;
@@ -96,11 +97,11 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   return event;
 }
 
-function textOf(call: CallContext, e: UsageEvent, o: Outcome): CallContent {
+function textOf(request: Buffer, e: UsageEvent, o: Outcome): CallContent {
   return {
     event_id: e.event_id,
     ts: e.ts,
-    request: call.keepText!.toString('utf8'),
+    request: request.toString('utf8'),
     completion: o.completion?.() ?? '',
   };
 }
