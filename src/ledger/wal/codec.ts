@@ -459,7 +459,8 @@ const CONTENT = 'content';
 export function encodeWithContent(e: UsageEvent, c: CallContent): Buffer {
   const event = jsonOf(e);
   const text = JSON.stringify([CONTENT, c.event_id, c.ts, c.request, c.completion]);
-  const buf = Buffer.allocUnsafe((event.length + text.length) * 3 + 20);
+  // Sized exactly: a call's text may be megabytes, and three bytes a character would triple it.
+  const buf = Buffer.allocUnsafe(Buffer.byteLength(event) + Buffer.byteLength(text) + 20);
   return buf.subarray(0, writeLine(buf, writeLine(buf, 0, event), text));
 }
 

@@ -482,6 +482,20 @@ describe("a call's text (a key that keeps it)", () => {
     await wal.close();
   });
 
+  it('of megabytes, larger than a segment, is written to a segment of its own and replayed whole', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    // 9 MB of UTF-8 (3 bytes a character) against 8 MiB segments.
+    const big = { ...text(1), completion: '✓'.repeat(3_000_000) };
+    await crashed.append(event(1), big);
+    await crashed.append(event(2), text(2));
+    const sink = new MemorySink();
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+    expect(wal.replayed).toMatchObject({ events: 2, contents: 2, bad: 0 });
+    expect(sink.contents.get(`${event(1).event_id}@${event(1).ts}`)).toEqual(big);
+    await wal.close();
+  });
+
   it('is a record of its own: no event, and checked like every line', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     const wal = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
