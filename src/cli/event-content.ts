@@ -1,5 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import type { CallContent } from '../ledger/call-content.js';
+import { type CallContent, callContentJson } from '../ledger/call-content.js';
 import { isLedgerId } from '../ledger/event-id.js';
 import { formatTimestamp, parseEventTime } from '../ledger/time.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
@@ -29,12 +29,8 @@ export async function eventContentCommand(o: EventContentOptions, out: (s: strin
         'when it came through the gateway with a virtual key created with `tokenledger keys create --store-content` ' +
         '(check the id and ts with `tokenledger events --format json`)',
     );
-  out(format === 'json' ? `${JSON.stringify(contentJson(found), null, 2)}\n` : contentText(found));
-}
-
-/** The shape of the API's answer, so a script reads both alike. */
-function contentJson(c: CallContent) {
-  return { event_id: c.event_id, ts_us: c.ts, request: c.request, completion: c.completion };
+  // The API's shape, so a script reads both alike.
+  out(format === 'json' ? `${JSON.stringify(callContentJson(found), null, 2)}\n` : contentText(found));
 }
 
 function contentText(c: CallContent): string {

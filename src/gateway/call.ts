@@ -102,7 +102,8 @@ function textOf(request: Buffer, e: UsageEvent, o: Outcome): CallContent {
     event_id: e.event_id,
     ts: e.ts,
     request: request.toString('utf8'),
-    completion: o.completion?.() ?? '',
+    // An estimate's output text is the same answer text, already read (a stream's is a pass over all its events).
+    completion: o.estimate?.outputText ?? o.completion?.() ?? '',
   };
 }
 

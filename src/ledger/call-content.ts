@@ -16,3 +16,8 @@ export interface CallContent {
    */
   completion: string;
 }
+
+/** How the API and `events --content --format json` show a call's text: its time as `ts_us`, as the events list does. */
+export function callContentJson(c: CallContent) {
+  return { event_id: c.event_id, ts_us: c.ts, request: c.request, completion: c.completion };
+}

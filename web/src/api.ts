@@ -5,7 +5,6 @@ export class Unauthorized extends Error {}
 export class ApiFailure extends Error {
   constructor(
     message: string,
-    readonly status: number,
     readonly code: string | null,
   ) {
     super(message);
@@ -23,8 +22,7 @@ export async function api<T>(path: string, params: URLSearchParams | null = null
   const r = await fetch(params ? `${path}?${params}` : path, { credentials: 'same-origin' });
   if (r.status === 401) throw new Unauthorized();
   const body = await r.json();
-  if (!r.ok)
-    throw new ApiFailure(body?.error?.message ?? `HTTP ${r.status}`, r.status, body?.error?.code ?? null);
+  if (!r.ok) throw new ApiFailure(body?.error?.message ?? `HTTP ${r.status}`, body?.error?.code ?? null);
   return body as T;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callContentJson } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { EVENT_FIELDS } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
@@ -193,11 +194,6 @@ export const eventContentEndpoint = endpoint({
         `no prompt or completion stored for event ${id} at ts ${p.ts}: the text of a call is kept only when it ` +
           'came through the gateway with a virtual key created with `tokenledger keys create --store-content`',
       );
-    return {
-      event_id: found.event_id,
-      ts_us: found.ts,
-      request: found.request,
-      completion: found.completion,
-    };
+    return callContentJson(found);
   },
 });
