@@ -480,6 +480,17 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(200);
   });
 
+  it("a stream's headers reach the client when the upstream sends them, not with its first chunk", async () => {
+    const t0 = performance.now();
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-late', messages: [], stream: true });
+    const headersAt = performance.now() - t0;
+    let firstAt = 0;
+    for await (const _ of stream) firstAt ||= performance.now() - t0;
+    // The upstream waits 300 ms between its headers and its first chunk.
+    expect(firstAt).toBeGreaterThanOrEqual(290);
+    expect(headersAt).toBeLessThan(firstAt - 150);
+  });
+
   it('a stream the upstream breaks reaches the client as an error and is recorded, estimated', async () => {
     const before = (await h.all()).length;
     const stream = await client.chat.completions.create({
