@@ -29,7 +29,9 @@ export interface Retrieval {
 }
 
 /** Text that may hold a stream's final event (its `event:` line or its `type`). */
-const FINAL_EVENT = /response\.(?:completed|incomplete|failed|cancelled)/;
+const FINAL_EVENTS = ['completed', 'incomplete', 'failed', 'cancelled'].map((s) =>
+  Buffer.from(`response.${s}`),
+);
 
 /**
  * A stored response as the upstream answered a retrieve (`GET /v1/responses/{id}`, streamed with `?stream=true` or
@@ -78,9 +80,9 @@ async function streamed(
   const splitter = new SseSplitter();
   let final: BackgroundResponse | null = null;
   for await (const chunk of r.body) {
-    const text = splitter.completed(chunk as Buffer);
-    if (FINAL_EVENT.test(text))
-      eachEvent(text, (e) => {
+    const done = splitter.completed(chunk as Buffer);
+    if (FINAL_EVENTS.some((name) => done.includes(name)))
+      eachEvent(done, (e) => {
         const bg = backgroundResponse(safeParse(e.data));
         if (bg?.final === true) final = bg;
       });

@@ -1,5 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
-
 /** One server-sent event: its `event:` name (if any), its joined `data:` lines, and its exact text. */
 export interface SseEvent {
   event: string | null;
@@ -7,51 +5,62 @@ export interface SseEvent {
   raw: string;
 }
 
-const BOUNDARY = /\r?\n\r?\n/g;
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
 
 /**
- * Splits a byte stream into SSE events as they complete (WHATWG EventSource framing: events end at a blank line;
- * `data:` lines join with "\n"). Chunks may split events, lines and UTF-8 characters anywhere; only the trailing
- * incomplete event is kept.
+ * Splits a byte stream into SSE events as they complete (WHATWG EventSource framing: an event ends at a blank line).
+ * Chunks may split events, lines and UTF-8 characters anywhere; only the trailing incomplete event is kept. It works
+ * on bytes: the framing is ASCII, UTF-8 never uses those bytes inside a character, and most chunks then go on to the
+ * client without being decoded, searched as text or encoded again.
  */
 export class SseSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private tail = '';
-
-  push(chunk: Buffer, onEvent: (e: SseEvent) => void): void {
-    eachEvent(this.completed(chunk), onEvent);
-  }
+  private tail: Buffer | null = null;
 
   /**
-   * The exact text of every event this chunk completes, as one string ('' when it completes none). A meter that
-   * needs only a few of the events looks for them in this text before splitting it: most chunks are never split.
+   * The bytes of every event this chunk completes, as one buffer (empty when it completes none). A meter that needs
+   * only a few of the events looks for them in these bytes before splitting them: most chunks are never split.
    */
-  completed(chunk: Buffer): string {
-    const text = this.tail + this.decoder.write(chunk);
-    BOUNDARY.lastIndex = 0;
+  completed(chunk: Buffer): Buffer {
+    // The tail holds no whole event, but a blank line may straddle it and the chunk: scan again from its start.
+    const buf = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
     let end = 0;
-    for (let m = BOUNDARY.exec(text); m !== null; m = BOUNDARY.exec(text)) end = m.index + m[0].length;
-    this.tail = end === 0 ? text : text.slice(end);
-    return end === 0 ? '' : text.slice(0, end);
+    for (let e = nextEventEnd(buf, 0); e !== -1; e = nextEventEnd(buf, e)) end = e;
+    this.tail = end === buf.length ? null : buf.subarray(end);
+    return end === 0 ? EMPTY : buf.subarray(0, end);
   }
 
-  /** The incomplete event left at the end of the stream (as raw text), if any. */
-  end(): string {
-    const rest = this.tail + this.decoder.end();
-    this.tail = '';
+  /** The incomplete event left at the end of the stream, as the upstream sent it. */
+  end(): Buffer {
+    const rest = this.tail ?? EMPTY;
+    this.tail = null;
     return rest;
   }
 }
 
-/** Calls `onEvent` for each event in `text`, whole events as SseSplitter.completed returns them. */
-export function eachEvent(text: string, onEvent: (e: SseEvent) => void): void {
-  const boundary = /\r?\n\r?\n/g; // its own: onEvent may split other text meanwhile
-  let start = 0;
-  for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
-    const end = m.index + m[0].length;
-    onEvent(parseEvent(text.slice(start, end)));
-    start = end;
+/**
+ * Where the first event at or after `from` ends: past the blank line that closes it, as `/\r?\n\r?\n/g` scanning from
+ * `from` would find it. -1 when no event ends.
+ */
+export function nextEventEnd(buf: Uint8Array, from: number): number {
+  for (let q = buf.indexOf(LF, from); q !== -1; q = buf.indexOf(LF, q + 1)) {
+    const next = buf[q + 1];
+    if (next === LF) return q + 2;
+    if (next === CR && buf[q + 2] === LF) return q + 3;
   }
+  return -1;
+}
+
+/** Calls `onEvent` with the bytes of each event in `buf`, whole events as SseSplitter.completed returns them. */
+export function eachEventBytes(buf: Buffer, onEvent: (raw: Buffer) => void): void {
+  for (let start = 0, end = nextEventEnd(buf, 0); end !== -1; start = end, end = nextEventEnd(buf, end))
+    onEvent(buf.subarray(start, end));
+}
+
+/** Calls `onEvent` for each event in `buf`, parsed (whole events as SseSplitter.completed returns them). */
+export function eachEvent(buf: Buffer, onEvent: (e: SseEvent) => void): void {
+  eachEventBytes(buf, (raw) => onEvent(parseEvent(raw.toString('utf8'))));
 }
 
 export function parseEvent(raw: string): SseEvent {

@@ -3,7 +3,7 @@ import { eachEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { anthropicUsage } from './usage.js';
 
-const USAGE_EVENT = /message_start|message_delta/;
+const USAGE_EVENTS = [Buffer.from('message_start'), Buffer.from('message_delta')];
 
 /**
  * Meters an Anthropic Messages stream. `message_start` carries the input and cache usage, each `message_delta`
@@ -12,20 +12,20 @@ const USAGE_EVENT = /message_start|message_delta/;
  */
 export class AnthropicStreamMeter implements StreamMeter {
   private readonly splitter = new SseSplitter();
-  /** The text of every whole event so far, as the splitter gave it: parsed only to count an abandoned stream. */
-  private readonly seen: string[] = [];
+  /** The bytes of every whole event so far, as the splitter gave them: parsed only to count an abandoned stream. */
+  private readonly seen: Buffer[] = [];
   private usage: Record<string, unknown> | null = null;
   private result: ResponseFacts = emptyFacts();
   /** A message_delta came: the stream reached its final usage. */
   private final = false;
 
   push(chunk: Buffer): Buffer {
-    const text = this.splitter.completed(chunk);
-    if (text === '') return chunk;
-    this.seen.push(text);
+    const done = this.splitter.completed(chunk);
+    if (done.length === 0) return chunk;
+    this.seen.push(done);
     // Usage comes only in message_start and message_delta: the many content deltas are not split or parsed.
-    if (!USAGE_EVENT.test(text)) return chunk;
-    eachEvent(text, (e) => {
+    if (!USAGE_EVENTS.some((name) => done.includes(name))) return chunk;
+    eachEvent(done, (e) => {
       if (e.event === 'message_start' || e.event === 'message_delta') {
         if (e.event === 'message_delta') this.final = true;
         const data = obj(safeParse(e.data));
@@ -67,8 +67,8 @@ export class AnthropicStreamMeter implements StreamMeter {
   error(): StreamError | null {
     if (this.final) return null;
     let found: string | null = null;
-    for (const text of this.seen)
-      eachEvent(text, (e) => {
+    for (const bytes of this.seen)
+      eachEvent(bytes, (e) => {
         if (e.event === 'error') found = str(obj(obj(safeParse(e.data))?.error)?.type) ?? 'stream_error';
       });
     // message_start's usage is all there is: its output_tokens is not the answer's.
@@ -82,8 +82,8 @@ export class AnthropicStreamMeter implements StreamMeter {
 
   outputText(): string {
     const deltas: string[] = [];
-    for (const text of this.seen)
-      eachEvent(text, (e) => e.event === 'content_block_delta' && deltas.push(e.data));
+    for (const bytes of this.seen)
+      eachEvent(bytes, (e) => e.event === 'content_block_delta' && deltas.push(e.data));
     const parts: string[] = [];
     for (const d of deltas) {
       const delta = obj(obj(safeParse(d))?.delta);

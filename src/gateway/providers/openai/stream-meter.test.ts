@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../sources/demo/prng.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 
 const head = '{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":';
@@ -99,5 +100,34 @@ describe('OpenAiStreamMeter', () => {
     m.push(Buffer.from(azure, 'utf8'));
     expect(m.facts().model).toBe('gpt-4o-2024-11-20');
     expect(m.outputText()).toBe('Hi');
+  });
+
+  // The rule the meter follows on bytes, stated on text: whole events (a blank line ends one); the usage chunk we
+  // asked for (empty choices) dropped; every other event without `"usage":null` and the comma joining it.
+  it('hides injected usage in any spacing, framing and chunking exactly as the rule on text says', () => {
+    const rng = new Rng(3);
+    const next = () => rng.next();
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+    const nullUsage = ['"usage":null', '"usage" : null', '"usage":\tnull'];
+    const gap = ['', ' ', '\n ', '\r\n'];
+    for (let n = 0; n < 300; n++) {
+      const end = pick(['\n\n', '\r\n\r\n', '\n\r\n']);
+      const events = Array.from({ length: 1 + Math.floor(next() * 4) }, (_, i) => {
+        const u = pick(nullUsage);
+        const body = `"id":"c${i}","choices":[{"delta":{"content":"${pick(['é✓', '\\"usage\\":null', 'x'])}"}}]`;
+        return `data: {${next() < 0.5 ? `${u}${pick(gap)},${body}` : `${body}${pick(gap)},${pick(gap)}${u}`}}${end}`;
+      });
+      events.push(`data: {"id":"u","choices":[],"usage":${usage}}${end}`, `data: [DONE]${end}`);
+      const text = events.join('');
+      const bytes = Buffer.from(text, 'utf8');
+      const cut = Math.floor(next() * bytes.length);
+      const { m, out } = run(true, bytes, cut);
+      const expected = events
+        .filter((e) => !e.includes('"choices":[]'))
+        .map((e) => e.replace(/,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,/g, ''))
+        .join('');
+      expect(out, JSON.stringify({ text, cut })).toBe(expected);
+      expect(m.facts().usage?.output_tokens).toBe(40);
+    }
   });
 });
