@@ -1,10 +1,9 @@
-import { userInfo } from 'node:os';
 import { BudgetBook } from '../budgets/book/budget-book.js';
 import { type Budget, formatPeriod } from '../budgets/budget.js';
 import type { BudgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
-import { type LedgerOptions, ledgerPath } from './context.js';
+import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
 import { callApi, runningServer } from './running-server.js';
 
 /** Flags of `budgets add` and `budgets update`; every one is optional for update. */
@@ -67,10 +66,6 @@ export function flagsToInput(f: BudgetFlags): Record<string, unknown> {
   return input;
 }
 
-export function actor(): string {
-  return `cli:${userInfo().username}`;
-}
-
 /** The budgets file is beside the ledger and the server rereads it, so these work whether or not it runs. */
 function book(o: LedgerOptions): BudgetBook {
   return new BudgetBook(ledgerPath(o));
@@ -89,7 +84,7 @@ export function describeBudget(b: Budget): string {
 export async function budgetsAdd(o: LedgerOptions & BudgetFlags, out: (s: string) => void): Promise<Budget> {
   const input = flagsToInput(o);
   input.scope ??= {};
-  const b = await book(o).create(input, actor(), 'cli');
+  const b = await book(o).create(input, cliActor(), 'cli');
   out(`Created budget ${b.id}: ${describeBudget(b)}\n`);
   return b;
 }
@@ -104,7 +99,7 @@ export async function budgetsUpdate(
       'CLI_BAD_OPTION',
       'nothing to change: give at least one of --limit-usd, --period, --action, …',
     );
-  const b = await book(o).update(o.id, changes, actor());
+  const b = await book(o).update(o.id, changes, cliActor());
   out(`Updated budget ${b.id}: ${describeBudget(b)}\n`);
 }
 
@@ -112,7 +107,7 @@ export async function budgetsRemove(
   o: LedgerOptions & { id: string },
   out: (s: string) => void,
 ): Promise<void> {
-  const b = await book(o).remove(o.id, actor());
+  const b = await book(o).remove(o.id, cliActor());
   out(`Removed budget ${b.id} (${describeBudget(b)}); the change is in the audit log.\n`);
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { parseTimeBound } from '../ledger/time.js';
@@ -55,6 +56,11 @@ export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): 
     if (server === null) throw e;
     throw (await import('./remote-store.js')).ledgerServed(path, server, e);
   }
+}
+
+/** Who a command acts as, in the audit logs beside the ledger (budgets, reads of call text). */
+export function cliActor(): string {
+  return `cli:${userInfo().username}`;
 }
 
 export function nowMicros(): number {

@@ -1,8 +1,9 @@
 import { TokenledgerError } from '../errors.js';
 import { type CallContent, callContentJson } from '../ledger/call-content.js';
+import { readContent } from '../ledger/content-reads.js';
 import { isLedgerId } from '../ledger/event-id.js';
 import { formatTimestamp, parseEventTime } from '../ledger/time.js';
-import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { cliActor, type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 
 export interface EventContentOptions extends LedgerOptions {
   /** The event id (`events --content ID`). */
@@ -21,7 +22,13 @@ export async function eventContentCommand(o: EventContentOptions, out: (s: strin
   if (format !== 'table' && format !== 'json')
     throw new TokenledgerError('CLI_BAD_OPTION', `--format ${format} with --content: use table or json`);
   const { id, ts } = address(o);
-  const found = await withStore(o, (store) => store.content(id, ts), { existing: true });
+  const found = await withStore(
+    o,
+    // Through the running server, the server records the read (ledger/content-reads.ts).
+    (store) =>
+      store.id === 'remote' ? store.content(id, ts) : readContent(store, ledgerPath(o), cliActor(), id, ts),
+    { existing: true },
+  );
   if (found === null)
     throw new TokenledgerError(
       'CLI_CONTENT_NOT_FOUND',

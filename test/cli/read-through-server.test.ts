@@ -9,9 +9,10 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentReadsPath } from '../../src/ledger/content-reads.js';
 import { fromExactJson, toExactJson } from '../../src/server/api/exact-json.js';
 import { type ServerFile, serverFilePath } from '../../src/server/server-file.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -162,6 +163,16 @@ describe('report and events while the server holds the ledger', () => {
       ]);
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/^error CLI_CONTENT_NOT_FOUND: .*keys create --store-content/);
+      // Each read of call text is in the audit log once: by the command on the file, by the server through it.
+      const reads = readFileSync(contentReadsPath(db), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { actor: string; found: boolean });
+      expect(reads.map((r) => `${r.actor} ${r.found}`)).toEqual([
+        ...Array(2).fill(`cli:${userInfo().username} true`),
+        ...Array(2).fill('api:server true'),
+        'api:server false',
+      ]);
 
       const post = (path: string, body: unknown, token = server.admin_token) =>
         fetch(`${server.url}${path}`, {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContent } from '../../ledger/call-content.js';
+import { contentReadsPath } from '../../ledger/content-reads.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
@@ -30,6 +31,8 @@ let viewerWeb: string;
 let viewerAll: string;
 let revoked: string;
 let adminTok: string;
+let adminTokId: string;
+let ledgerPath: string;
 let events: UsageEvent[];
 
 function build(): UsageEvent[] {
@@ -80,7 +83,7 @@ const sum = (es: UsageEvent[]) => es.reduce((s, e) => s + (e.cost_usd ?? 0n), 0n
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-api-'));
-  const ledgerPath = join(dir, 'ledger.duckdb');
+  ledgerPath = join(dir, 'ledger.duckdb');
   store = await createDuckDbStore(ledgerPath);
   events = build();
   await store.append(events);
@@ -95,6 +98,7 @@ beforeAll(async () => {
   viewerAll = t2.token;
   revoked = t3.token;
   adminTok = t4.token;
+  adminTokId = t4.record.id;
   // Two calls' text, one of each team: what the gateway keeps for a key created with --store-content.
   await store.storeContent([called(events[3]!), called(events[4]!)]);
   const pricer = createPricer(await loadBundledCatalog(), null);
@@ -364,6 +368,33 @@ describe("a call's stored prompt and completion", () => {
     expect(r.body.error.message).toContain('keys create --store-content');
     // Another time is another event.
     expect((await get(path(events[4]!, events[4]!.ts + 1))).status).toBe(404);
+  });
+
+  it('every read is in the audit log before the text is given: who, which call, whether text was there', async () => {
+    const log = async () =>
+      (await readFile(contentReadsPath(ledgerPath), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l));
+    const before = (await log()).length;
+    const [kept, none] = [events[4]!, events[5]!];
+    expect((await get(path(kept), adminTok)).status).toBe(200);
+    expect((await get(path(none))).status).toBe(404);
+    // A viewer's request is refused before anything is read: it reads nothing, so it is no read.
+    expect((await get(path(kept), viewerWeb)).status).toBe(403);
+    const reads = (await log()).slice(before);
+    expect(reads).toEqual([
+      {
+        at: expect.any(String),
+        actor: `api:${adminTokId}`,
+        event_id: kept.event_id,
+        ts_us: kept.ts,
+        found: true,
+      },
+      { at: expect.any(String), actor: 'api:server', event_id: none.event_id, ts_us: none.ts, found: false },
+    ]);
+    expect(Number.isNaN(Date.parse(reads[0].at))).toBe(false);
+    expect((await stat(contentReadsPath(ledgerPath))).mode & 0o777).toBe(0o600);
   });
 
   it('is refused to every viewer alike, whether the call is its team, another team or none: no existence oracle', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { callContentJson } from '../../ledger/call-content.js';
+import { readContent } from '../../ledger/content-reads.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { EVENT_FIELDS } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
@@ -185,9 +186,9 @@ export const eventContentEndpoint = endpoint({
     request: z.string().describe('the request body exactly as the client sent it'),
     completion: z.string().describe("the answer's text as the client received it (a stream put together)"),
   }),
-  async handle(c, p, _who, path) {
+  async handle(c, p, who, path) {
     const { id, ts } = eventAddress(path, p.ts, c.now());
-    const found = await c.store.content(id, ts);
+    const found = await readContent(c.store, c.ledgerPath, `api:${who.id}`, id, ts);
     if (found === null)
       throw new ApiError(
         'API_NOT_FOUND',

@@ -9,6 +9,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { repriceWith } from '../../ingest/reprice.js';
+import { readContent } from '../../ledger/content-reads.js';
 import {
   ATTRIBUTION_FIELDS,
   COST_FIELDS,
@@ -23,6 +24,7 @@ import { EXPORT_FORMATS, type ExportOptions, type Store } from '../../store/stor
 import { ApiError } from './api-error.js';
 import { type ApiContext, type Endpoint, endpoint } from './endpoint.js';
 import { fromExactJson, toExactJson } from './exact-json.js';
+import type { Principal } from './scope.js';
 
 const dimension = z
   .string()
@@ -150,7 +152,9 @@ const CALLS = {
   count: { body: z.strictObject({}), run: (s: Store) => s.count() },
   content: {
     body: z.strictObject({ event_id: text, ts: micros }),
-    run: (s: Store, b: { event_id: string; ts: number }) => s.content(b.event_id, b.ts),
+    // Recorded as any read of call text is, here as the server's own token's (the one the CLI uses).
+    run: (s: Store, b: { event_id: string; ts: number }, c: ApiContext, who: Principal) =>
+      readContent(s, c.ledgerPath, `api:${who.id}`, b.event_id, b.ts),
   },
   append: {
     write: true,
@@ -266,10 +270,11 @@ export const LEDGER_CALL_ENDPOINTS: Endpoint[] = Object.entries(CALLS).map(([cal
           'API_FORBIDDEN',
           `${ledgerCallPath(call as LedgerCall)} writes to the ledger: only the server's own token (in <ledger>.server.json) may`,
         );
-      const out = await (c.run as (s: Store, b: unknown, c: ApiContext) => Promise<unknown>)(
+      const out = await (c.run as (s: Store, b: unknown, c: ApiContext, who: Principal) => Promise<unknown>)(
         ctx.store,
         body,
         ctx,
+        who,
       );
       return toExactJson(out === undefined ? {} : out);
     },
