@@ -4,6 +4,30 @@ import { readContent } from '../ledger/content-reads.js';
 import { isLedgerId } from '../ledger/event-id.js';
 import { formatTimestamp, parseEventTime } from '../ledger/time.js';
 import { cliActor, type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
+import { type FilterOptions, parseRange, whereFilters } from './filters.js';
+import { counted } from './group-digits.js';
+
+export interface PurgeContentOptions extends LedgerOptions, FilterOptions {}
+
+/**
+ * `events --purge-content --where … [--since] [--until]`: deletes the stored text of the calls chosen, one person's
+ * on request (`--where user=…`), a key's or a team's; their events, costs and reports stay. Nothing chosen is an
+ * error, not everything: erasing all text must be asked for with a range.
+ */
+export async function purgeContentCommand(o: PurgeContentOptions, out: (s: string) => void): Promise<void> {
+  const filters = await whereFilters(o);
+  const range = parseRange(o);
+  if (filters.length === 0 && range.since === undefined && range.until === undefined)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      '--purge-content needs --where, --since or --until: the calls whose text to delete (--where user=alice@example.com; ' +
+        '--until 2000-01-01 … every call: --since 2000-01-01)',
+    );
+  const { deleted } = await withStore(o, (store) => store.purgeContent({ filters, ...range }), {
+    existing: true,
+  });
+  out(`deleted the prompt and completion text of ${counted(deleted, 'call')}; their events and costs stay\n`);
+}
 
 export interface EventContentOptions extends LedgerOptions {
   /** The event id (`events --content ID`). */

@@ -87,9 +87,16 @@ export function buildProgram(): Command {
             "instead of the list, this gateway call's stored request and completion (kept for keys created with --store-content)",
           ).conflicts(['since', 'until', 'where', 'limit']),
         )
-        .option('--ts <ts>', 'with --content: the event time (its ts from --format json, or ts_us)'),
+        .option('--ts <ts>', 'with --content: the event time (its ts from --format json, or ts_us)')
+        .addOption(
+          new Option(
+            '--purge-content',
+            'instead of the list, delete the stored request and completion text of the calls --where, --since and --until choose (their events stay)',
+          ).conflicts(['content', 'limit', 'format', 'ts']),
+        ),
     ),
   ).action(async (o) => {
+    if (o.purgeContent === true) return (await import('./event-content.js')).purgeContentCommand(o, out);
     if (o.content !== undefined) return (await import('./event-content.js')).eventContentCommand(o, out);
     if (o.ts !== undefined)
       throw new TokenledgerError(

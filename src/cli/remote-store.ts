@@ -25,8 +25,7 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     attribute: needsTheFile,
     // Call text comes only from the server's own gateway, through its write-ahead log.
     storeContent: needsTheFile,
-    // The server's own retention deletes it (server/content-retention.ts).
-    purgeContent: needsTheFile,
+    purgeContent: (f) => call('purge-content', f),
     content: (eventId, ts) => call('content', { event_id: eventId, ts }),
     query: (q) => call('query', q),
     events: (f) => call('events', f),

@@ -17,7 +17,7 @@ export function startContentRetention(
   if (days === null) return { ready: Promise.resolve(), stop: () => {} };
   const purge = async () => {
     try {
-      const { deleted } = await store.purgeContent(now() * 1000 - days * DAY_US);
+      const { deleted } = await store.purgeContent({ until: now() * 1000 - days * DAY_US });
       if (deleted > 0) log(`deleted the stored text of ${deleted} call(s) older than ${days} day(s)`);
     } catch (e) {
       log(

@@ -84,8 +84,11 @@ export interface Store {
   storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }>;
   /** The stored text of one call, addressed as its event is; null when none was kept. */
   content(eventId: string, ts: number): Promise<CallContent | null>;
-  /** Deletes the stored text of calls before `before` (epoch µs); their events stay. */
-  purgeContent(before: number): Promise<{ deleted: number }>;
+  /**
+   * Deletes the stored text of the calls whose events match `f` (its filters and time range; `limit` is not read):
+   * a retention's age, or one person's calls on request. Their events, costs and rollups stay.
+   */
+  purgeContent(f: EventFilter): Promise<{ deleted: number }>;
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;

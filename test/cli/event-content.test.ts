@@ -100,4 +100,31 @@ describe('events --content', () => {
       "option '--content <event_id>' cannot be used with option '--since <when>'",
     );
   });
+
+  it('--purge-content deletes the text of the calls a filter chooses, and only theirs; it needs a choice', async () => {
+    const path = join(dir, 'purge.duckdb');
+    const store = await createDuckDbStore(path);
+    const [ada, bo] = [makeEvent(10, { ts: T0, user: 'ada' }), makeEvent(11, { ts: T0 + 1, user: 'bo' })];
+    await store.append([ada, bo]);
+    await store.storeContent([ada, bo].map((e) => ({ ...text, event_id: e.event_id, ts: e.ts })));
+    await store.close();
+    const run = (...args: string[]) => runCli(['events', '--db', path, ...args]);
+
+    const none = await run('--purge-content');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^error CLI_BAD_OPTION: --purge-content needs --where, --since or --until/);
+    const r = await run('--purge-content', '--where', 'user=ada');
+    expect([r.code, r.stderr, r.stdout]).toEqual([
+      0,
+      '',
+      'deleted the prompt and completion text of 1 call; their events and costs stay\n',
+    ]);
+    expect((await run('--content', ada.event_id, '--ts', String(ada.ts))).stderr).toMatch(
+      /CLI_CONTENT_NOT_FOUND/,
+    );
+    expect((await run('--content', bo.event_id, '--ts', String(bo.ts))).code).toBe(0);
+    expect(JSON.parse((await run('--format', 'json')).stdout)).toHaveLength(2);
+    const mixed = await run('--purge-content', '--where', 'user=bo', '--limit', '1');
+    expect(mixed.stderr).toContain("option '--purge-content' cannot be used with option '--limit <n>'");
+  });
 });

@@ -207,6 +207,19 @@ describe('report and events while the server holds the ledger', () => {
           `error CLI_LEDGER_SERVED: the ledger ${db} is held by \`tokenledger serve\` (pid ${server.pid}, ${server.url})`,
         );
       }
+
+      // A team's or a person's call text erased through the server as on the file itself; the events stay.
+      const purge = ['events', '--purge-content', '--where', 'team=payments', '--until', '2026-01-06'];
+      const erased = await outputs(db, [purge]);
+      expect(erased).toEqual(await outputs(alone, [purge]));
+      expect(erased[0]).toBe(
+        'deleted the prompt and completion text of 1 call; their events and costs stay\n',
+      );
+      const gone = await runCli(['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts), '--db', db]);
+      expect(gone.stderr).toMatch(/^error CLI_CONTENT_NOT_FOUND/);
+      expect((await outputs(db, [['events', '--limit', '100', '--format', 'json']]))[0]).toContain(
+        KEPT.event_id,
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -156,6 +156,11 @@ const CALLS = {
     run: (s: Store, b: { event_id: string; ts: number }, c: ApiContext, who: Principal) =>
       readContent(s, c.ledgerPath, `api:${who.id}`, b.event_id, b.ts),
   },
+  'purge-content': {
+    write: true,
+    body: eventFilter,
+    run: (s: Store, f: z.infer<typeof eventFilter>) => s.purgeContent(f),
+  },
   append: {
     write: true,
     body: z.strictObject({ events: z.array(usageEvent) }),

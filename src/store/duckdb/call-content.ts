@@ -1,5 +1,5 @@
 import type { CallContent } from '../../ledger/call-content.js';
-import type { DuckDbSession } from './session.js';
+import type { DuckDbSession, SqlParam } from './session.js';
 import { stageInsert } from './stage-insert.js';
 
 /**
@@ -32,14 +32,22 @@ export function insertCallContent(
   }));
 }
 
-export function deleteCallContent(s: DuckDbSession, before: number): Promise<{ deleted: number }> {
-  return s.exclusive(async () => ({
-    deleted: await s.run(
-      'deleting call content',
-      'DELETE FROM call_content WHERE ts < make_timestamp(?::BIGINT)',
-      [BigInt(before)],
-    ),
-  }));
+/**
+ * Deletes the text of calls whose time is in `range` (SQL on `ts`) and, when `events` is given, whose events match
+ * its condition (SQL on `events.source`, the store's priced events with their attribution, whose ids are numbers).
+ * `params` are those of `range`, then those of `events.where`.
+ */
+export function deleteCallContent(
+  s: DuckDbSession,
+  range: string,
+  params: readonly SqlParam[],
+  events?: { source: string; where: string },
+): Promise<{ deleted: number }> {
+  const sql =
+    events === undefined
+      ? `DELETE FROM call_content WHERE ${range}`
+      : `DELETE FROM call_content WHERE ${range} AND (event_id, ts) IN (SELECT printf('%016x', event_id), ts FROM ${events.source} WHERE ${events.where})`;
+  return s.run('deleting call content', sql, params).then((deleted) => ({ deleted }));
 }
 
 export const CALL_CONTENT_READ_SQL =

@@ -317,8 +317,21 @@ class DuckDbStore implements Store {
       : { event_id: eventId, ts, request: String(r[0]), completion: String(r[1]) };
   }
 
-  purgeContent(before: number): Promise<{ deleted: number }> {
-    return deleteCallContent(this.s, before);
+  async purgeContent(f: EventFilter): Promise<{ deleted: number }> {
+    validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
+    const range: Range = { from: f.since, to: f.until };
+    return this.s.exclusive(async () => {
+      const params: Param[] = [];
+      const on = rangeSql('ts', range, DUCKDB_DIALECT, params);
+      if ((f.filters ?? []).length === 0) return deleteCallContent(this.s, on, params);
+      // Only events carry attribution: the calls are chosen by their events, in the same range.
+      const source = await rawSource(this.s.conn, [range]);
+      const where = [
+        rangeSql('ts', range, DUCKDB_DIALECT, params),
+        ...filtersSql(f.filters, DUCKDB_DIALECT, params),
+      ];
+      return deleteCallContent(this.s, on, params, { source, where: where.join(' AND ') });
+    });
   }
 
   reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
