@@ -1,6 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import { type CallContent, callContentJson } from '../ledger/call-content.js';
-import { readContent } from '../ledger/content-reads.js';
+import { purgeContent, readContent } from '../ledger/content-audit.js';
 import { isLedgerId } from '../ledger/event-id.js';
 import { formatTimestamp, parseEventTime } from '../ledger/time.js';
 import { cliActor, type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
@@ -23,9 +23,15 @@ export async function purgeContentCommand(o: PurgeContentOptions, out: (s: strin
       '--purge-content needs --where, --since or --until: the calls whose text to delete (--where user=alice@example.com; ' +
         '--until 2000-01-01 … every call: --since 2000-01-01)',
     );
-  const { deleted } = await withStore(o, (store) => store.purgeContent({ filters, ...range }), {
-    existing: true,
-  });
+  const { deleted } = await withStore(
+    o,
+    // Through the running server, the server records the erasure (ledger/content-audit.ts).
+    (store) =>
+      store.id === 'remote'
+        ? store.purgeContent({ filters, ...range })
+        : purgeContent(store, ledgerPath(o), cliActor(), { filters, ...range }),
+    { existing: true },
+  );
   out(`deleted the prompt and completion text of ${counted(deleted, 'call')}; their events and costs stay\n`);
 }
 
@@ -48,7 +54,7 @@ export async function eventContentCommand(o: EventContentOptions, out: (s: strin
   const { id, ts } = address(o);
   const found = await withStore(
     o,
-    // Through the running server, the server records the read (ledger/content-reads.ts).
+    // Through the running server, the server records the read (ledger/content-audit.ts).
     (store) =>
       store.id === 'remote' ? store.content(id, ts) : readContent(store, ledgerPath(o), cliActor(), id, ts),
     { existing: true },

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentReadsPath } from '../../src/ledger/content-reads.js';
+import { contentAuditPath } from '../../src/ledger/content-audit.js';
 import { fromExactJson, toExactJson } from '../../src/server/api/exact-json.js';
 import { type ServerFile, serverFilePath } from '../../src/server/server-file.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -164,7 +164,7 @@ describe('report and events while the server holds the ledger', () => {
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/^error CLI_CONTENT_NOT_FOUND: .*keys create --store-content/);
       // Each read of call text is in the audit log once: by the command on the file, by the server through it.
-      const reads = readFileSync(contentReadsPath(db), 'utf8')
+      const reads = readFileSync(contentAuditPath(db), 'utf8')
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { actor: string; found: boolean });
@@ -215,6 +215,26 @@ describe('report and events while the server holds the ledger', () => {
       expect(erased[0]).toBe(
         'deleted the prompt and completion text of 1 call; their events and costs stay\n',
       );
+      // The erasure is in each ledger's audit log, by whoever made it.
+      const last = (ledger: string) =>
+        JSON.parse(readFileSync(contentAuditPath(ledger), 'utf8').trim().split('\n').at(-1)!);
+      const filter = {
+        filters: [{ dimension: 'team', values: ['payments'] }],
+        until: Date.UTC(2026, 0, 6) * 1000,
+      };
+      expect(last(db)).toEqual({
+        at: expect.any(String),
+        actor: 'api:server',
+        action: 'purge',
+        filter,
+        deleted: 1,
+      });
+      expect(last(alone)).toMatchObject({
+        actor: `cli:${userInfo().username}`,
+        action: 'purge',
+        filter,
+        deleted: 1,
+      });
       const gone = await runCli(['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts), '--db', db]);
       expect(gone.stderr).toMatch(/^error CLI_CONTENT_NOT_FOUND/);
       expect((await outputs(db, [['events', '--limit', '100', '--format', 'json']]))[0]).toContain(

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContent } from '../../ledger/call-content.js';
-import { contentReadsPath } from '../../ledger/content-reads.js';
+import { contentAuditPath } from '../../ledger/content-audit.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
@@ -372,7 +372,7 @@ describe("a call's stored prompt and completion", () => {
 
   it('every read is in the audit log before the text is given: who, which call, whether text was there', async () => {
     const log = async () =>
-      (await readFile(contentReadsPath(ledgerPath), 'utf8').catch(() => ''))
+      (await readFile(contentAuditPath(ledgerPath), 'utf8').catch(() => ''))
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l));
@@ -387,14 +387,22 @@ describe("a call's stored prompt and completion", () => {
       {
         at: expect.any(String),
         actor: `api:${adminTokId}`,
+        action: 'read',
         event_id: kept.event_id,
         ts_us: kept.ts,
         found: true,
       },
-      { at: expect.any(String), actor: 'api:server', event_id: none.event_id, ts_us: none.ts, found: false },
+      {
+        at: expect.any(String),
+        actor: 'api:server',
+        action: 'read',
+        event_id: none.event_id,
+        ts_us: none.ts,
+        found: false,
+      },
     ]);
     expect(Number.isNaN(Date.parse(reads[0].at))).toBe(false);
-    expect((await stat(contentReadsPath(ledgerPath))).mode & 0o777).toBe(0o600);
+    expect((await stat(contentAuditPath(ledgerPath))).mode & 0o777).toBe(0o600);
   });
 
   it('is refused to every viewer alike, whether the call is its team, another team or none: no existence oracle', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callContentJson } from '../../ledger/call-content.js';
-import { readContent } from '../../ledger/content-reads.js';
+import { readContent } from '../../ledger/content-audit.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { EVENT_FIELDS } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';

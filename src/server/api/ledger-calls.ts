@@ -9,7 +9,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { repriceWith } from '../../ingest/reprice.js';
-import { readContent } from '../../ledger/content-reads.js';
+import { purgeContent, readContent } from '../../ledger/content-audit.js';
 import {
   ATTRIBUTION_FIELDS,
   COST_FIELDS,
@@ -159,7 +159,8 @@ const CALLS = {
   'purge-content': {
     write: true,
     body: eventFilter,
-    run: (s: Store, f: z.infer<typeof eventFilter>) => s.purgeContent(f),
+    run: (s: Store, f: z.infer<typeof eventFilter>, c: ApiContext, who: Principal) =>
+      purgeContent(s, c.ledgerPath, `api:${who.id}`, f),
   },
   append: {
     write: true,
