@@ -4,7 +4,7 @@ import { Agent } from 'undici';
 /** The floor for any Node gateway: node:http in, undici out, bytes piped, no metering. argv: port upstream-origin. */
 const [port, origin] = process.argv.slice(2) as [string, string];
 const agent = new Agent({ connections: 256, keepAliveTimeout: 60_000 });
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
 createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
