@@ -21,7 +21,7 @@ export function prettyJson(text: string): string {
       else if (c === '"') inString = false;
       continue;
     }
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (isSpace(c)) continue;
     if (c === '"') {
       inString = true;
       out += c;
@@ -48,6 +48,11 @@ export function prettyJson(text: string): string {
 
 function nextSignificant(text: string, from: number): number {
   let i = from;
-  while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  while (i < text.length && isSpace(text[i]!)) i++;
   return i;
+}
+
+/** JSON's whitespace between tokens. */
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
 }

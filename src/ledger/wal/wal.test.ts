@@ -32,14 +32,7 @@ class MemorySink implements WalSink {
   fail = false;
   async append(events: readonly UsageEvent[]): Promise<AppendResult> {
     if (this.fail) throw new Error('store is down');
-    let inserted = 0;
-    for (const e of events) {
-      const k = `${e.event_id}@${e.ts}`;
-      if (!this.rows.has(k)) {
-        this.rows.set(k, e);
-        inserted++;
-      }
-    }
+    const inserted = addNew(this.rows, events);
     return { inserted, duplicates: events.length - inserted };
   }
   /** Fills only nulls, like the store; a patch for an event not held changes nothing. */
@@ -58,16 +51,24 @@ class MemorySink implements WalSink {
   readonly contents = new Map<string, CallContent>();
   async storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }> {
     if (this.fail) throw new Error('store is down');
-    let inserted = 0;
-    for (const c of contents) {
-      const k = `${c.event_id}@${c.ts}`;
-      if (!this.contents.has(k)) {
-        this.contents.set(k, c);
-        inserted++;
-      }
-    }
-    return { inserted };
+    return { inserted: addNew(this.contents, contents) };
   }
+}
+
+/** Adds the records whose (event_id, ts) `held` does not have yet, as the store does; how many it added. */
+function addNew<T extends { event_id: string; ts: number }>(
+  held: Map<string, T>,
+  records: readonly T[],
+): number {
+  let added = 0;
+  for (const r of records) {
+    const k = `${r.event_id}@${r.ts}`;
+    if (!held.has(k)) {
+      held.set(k, r);
+      added++;
+    }
+  }
+  return added;
 }
 
 /** `sink`, noting each call it takes in `calls` (`append 3`, `attribute 2`, `content 1`). */

@@ -324,12 +324,11 @@ class DuckDbStore implements Store {
       const params: Param[] = [];
       const on = rangeSql('ts', range, DUCKDB_DIALECT, params);
       if ((f.filters ?? []).length === 0) return deleteCallContent(this.s, on, params);
-      // Only events carry attribution: the calls are chosen by their events, in the same range.
+      // Only events carry attribution: the calls are chosen by their events, in the same range (its parameters
+      // again, for the subquery's copy of it).
       const source = await rawSource(this.s.conn, [range]);
-      const where = [
-        rangeSql('ts', range, DUCKDB_DIALECT, params),
-        ...filtersSql(f.filters, DUCKDB_DIALECT, params),
-      ];
+      params.push(...params);
+      const where = [on, ...filtersSql(f.filters, DUCKDB_DIALECT, params)];
       return deleteCallContent(this.s, on, params, { source, where: where.join(' AND ') });
     });
   }
