@@ -48,23 +48,42 @@ export async function respondStream(
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);
   let ttft: number | null = null;
   const outcome = await new Promise<'ok' | 'aborted' | 'broken'>((resolve) => {
-    r.body.on('data', (chunk: Buffer) => {
+    const body = r.body;
+    /** Forwards one read of the upstream; false when the client's socket is full (wait for 'drain'). */
+    const take = (chunk: Buffer): boolean => {
       ttft ??= Math.round(performance.now() - call.started);
       const out = meter.push(chunk);
       if (head !== null && !head.sent) {
-        if (!head.read(chunk, out)) return;
+        if (!head.read(chunk, out)) return true;
         if (head.response !== null) identify(call, head.response);
         writeHead();
-        for (const b of head.flush()) send(b);
-        return;
+        let room = true;
+        for (const b of head.flush()) room = send(b);
+        return room;
       }
-      if (out !== null && !send(out)) {
-        r.body.pause();
-        res.once('drain', () => r.body.resume());
+      return out === null || send(out);
+    };
+    // Read, not 'data' events: undici emits one per HTTP chunk, ~10 for a short completion that arrived in one
+    // socket read, and each became a write of its own with chunked framing around it. read() hands over all that
+    // has arrived as one buffer, so one socket read upstream is one write to the client (still no waiting: what
+    // has arrived goes on at once).
+    let full = false;
+    const pump = () => {
+      if (full) return;
+      for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
+        if (!take(chunk)) {
+          full = true;
+          res.once('drain', () => {
+            full = false;
+            pump();
+          });
+          return;
+        }
       }
-    });
-    r.body.on('end', () => resolve('ok'));
-    r.body.on('error', () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'));
+    };
+    body.on('readable', pump);
+    body.on('end', () => resolve('ok'));
+    body.on('error', () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'));
   });
   if (head !== null && !head.sent && !res.destroyed) {
     writeHead();

@@ -14,7 +14,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
  * for `*-nodelta` ends without its `message_delta` (the event with the final output usage); a chat completion for
- * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer).
+ * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
+ * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold).
  *
  * A request that declares a server-side web search tool is answered as if it searched: a Messages answer runs
  * ANTHROPIC_SEARCHES searches (`server_tool_use` and `web_search_tool_result` blocks, usage.server_tool_use, in the
@@ -58,6 +59,9 @@ export const EMBEDDING_TOKENS = 64;
 export const ANTHROPIC_SEARCHES = 3;
 export const OPENAI_SEARCHES = 2;
 export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' you', ' today', '?'];
+/** The text of a `*-long` chat stream, in 4 kB deltas. */
+export const LONG_STREAM_BYTES = 24 << 20;
+const LONG_DELTA = 'lorem ipsum '.repeat(4096 / 12);
 
 export interface FakeRequest {
   path: string;
@@ -466,7 +470,11 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
     `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(withUsage ? { usage: null } : {}) })}\n\n`;
   const events = [
     chunk({ role: 'assistant', content: '', refusal: null }, null),
-    ...WORDS.map((w) => chunk({ content: w }, null)),
+    ...(model.endsWith('-long')
+      ? Array.from({ length: Math.ceil(LONG_STREAM_BYTES / LONG_DELTA.length) }, () =>
+          chunk({ content: LONG_DELTA }, null),
+        )
+      : WORDS.map((w) => chunk({ content: w }, null))),
     chunk({}, 'stop'),
   ];
   if (withUsage)

@@ -10,6 +10,7 @@ import {
   AUDIO_USAGE,
   EMBEDDING_TOKENS,
   FAKE_MODELS,
+  LONG_STREAM_BYTES,
   OPENAI_SEARCHES,
   OPENAI_USAGE,
   WORDS,
@@ -478,6 +479,25 @@ describe('OpenAI through the gateway (official openai client)', () => {
     for await (const _ of stream) arrivals.push(performance.now());
     // 12 chunks 30 ms apart arrive spread out, not all at once at the end.
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(200);
+  });
+
+  it('a long stream read slowly arrives whole: the gateway waits for the client, nothing dropped or reordered', async () => {
+    const ask = (base: string) =>
+      fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+        body: JSON.stringify({ model: 'gpt-4o-long', messages: [], stream: true }),
+      });
+    const direct = await (await ask(h.fake.url)).text();
+    expect(direct.length).toBeGreaterThan(LONG_STREAM_BYTES);
+    const viaGateway = await ask(h.server.url);
+    // Unread for a while: every buffer between the client and the gateway fills, and the gateway's writes report a
+    // full socket long before the upstream has sent everything.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await viaGateway.text()).toBe(direct);
+    // The model is not in the price catalog (a test name): its tokens are what the upstream reported all the same.
+    const e = await h.event(viaGateway.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({ status: 'ok', ...CHAT_USAGE });
   });
 
   it("a stream's headers reach the client when the upstream sends them, not with its first chunk", async () => {
