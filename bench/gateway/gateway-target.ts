@@ -1,17 +1,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore } from '../../src/cli/context.js';
 import type { WalSync } from '../../src/ledger/wal/wal.js';
 import { startServer } from '../../src/server/serve.js';
-import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /**
- * tokenledger serve for the benchmark. argv: port upstream-origin sync (after_ack|before_ack|off). A fresh ledger each run. The store
- * gets one DuckDB thread and a small buffer pool (TL_BENCH_DUCKDB_MEMORY, default 64MB): the server only appends
- * batches and answers small queries, and DuckDB's 512MB default lets RSS grow past what a sidecar should use.
- * TL_BENCH_STORE=none makes the store's append a no-op (everything else real), to split the gateway's own cost
- * from the store's in bench/gateway/cpu.ts; the published run never sets it.
+ * tokenledger serve for the benchmark. argv: port upstream-origin sync (after_ack|before_ack|off). A fresh ledger each
+ * run, opened as `tokenledger serve` opens it (src/cli/serve.ts), so the settings measured are the ones shipped (until
+ * 2026-12-01 the benchmark's store had one DuckDB thread and a 64MB pool, which serve did not; the same RSS and CPU
+ * per call within noise, 6 alternating runs). TL_BENCH_STORE=none makes the store's append a no-op (everything else
+ * real), to split the gateway's own cost from the store's in bench/gateway/cpu.ts; the published run never sets it.
  */
 const [port, origin, sync] = process.argv.slice(2) as [string, string, WalSync];
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
@@ -24,10 +24,7 @@ await startServer({
   cwd: dir,
   env: {},
   openStore: async (p) => {
-    const s = await createDuckDbStore(p, {
-      threads: 1,
-      memoryLimit: process.env.TL_BENCH_DUCKDB_MEMORY ?? '64MB',
-    });
+    const s = await openStore({ db: p });
     return noStore ? withoutAppend(s) : s;
   },
   log: () => {},
