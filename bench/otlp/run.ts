@@ -27,6 +27,8 @@ const total = Number(process.argv[2] ?? 100_000);
 const batch = Number(process.argv[3] ?? 500);
 const concurrency = Number(process.argv[4] ?? 4);
 const batches = Math.ceil(total / batch);
+/** Exports sent before each measured run (see accepted). */
+const WARMUP = Number(process.env.BENCH_OTLP_WARMUP ?? 20);
 
 const models = ['gpt-4o-mini', 'gpt-4.1', 'claude-sonnet-4-20250514', 'gemini-2.5-flash'];
 const providers = ['openai', 'openai', 'anthropic', 'gcp.gemini'];
@@ -138,7 +140,16 @@ async function accepted(
 ): Promise<{ rate: number; drained: number; stored: number; cpu: number; lagP50: number; lagP99: number }> {
   const h = await startHarness({ sync });
   const { send, close } = sender(h, transport);
-  await send(payloads[0]!); // warm-up (stored once; ids make the re-send a no-op)
+  // Warm-up: the first WARMUP exports, then the store drained. A server that has run a while has its code compiled;
+  // with one export of warm-up instead of 20, the accepted rate read 6–8% lower (3 alternating pairs, 2026-12-01).
+  // The measured run sends these again: their ids make them a no-op in the store (one event per span).
+  let warm = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (warm < Math.min(WARMUP, payloads.length)) await send(payloads[warm++]!);
+    }),
+  );
+  await h.wal.drain();
   let next = 0;
   // How long the main thread's event loop was held up while the burst came in: what a gateway call sharing the
   // process would wait. CPU is the whole process's (main thread, OTLP worker, DuckDB, the load generator).
@@ -201,8 +212,6 @@ async function phases(payloads: Buffer[], json: boolean): Promise<Record<string,
   return Object.fromEntries(Object.entries(t).map(([k, ms]) => [k, (ms * 1000) / n]));
 }
 
-const phProto = await phases(proto, false);
-const phJson = await phases(json, true);
 // The machine's speed drifts within a run (other tenants): each accepted run is measured between two floor
 // measurements, and its ratio is to their mean.
 const around = async <T>(
@@ -240,6 +249,10 @@ const accGrpc = await around(
 const ackProto = await accepted('ingest protobuf', proto, 'application/x-protobuf', 'before_ack');
 const ackJson = await accepted('ingest JSON', json, 'application/json', 'before_ack');
 const ackGrpc = await accepted('ingest gRPC', proto, 'grpc', 'before_ack');
+// After the measured runs: a hot loop allocating this much can switch V8's allocation-site pretenuring for the rest of
+// the process (the bimodal state in bench/RESULTS.md, "Fourteenth session"), which would then slow the runs.
+const phProto = await phases(proto, false);
+const phJson = await phases(json, true);
 const floorProto = accProto.floor;
 const floorJson = accJson.floor;
 
@@ -261,6 +274,8 @@ ${total.toLocaleString('en')} GenAI chat spans in export requests of ${batch}, $
 calls multiplexed on one HTTP/2 connection), to the OTLP/HTTP or OTLP/gRPC receiver → (worker thread: decoding →
 mapping → pricing → log records) → write-ahead log → DuckDB. The gRPC run sends the protobuf payloads and is compared
 with the protobuf floor, measured around it.
+Each run starts on a fresh ledger and receiver after a warm-up of ${WARMUP} exports (the run's first ${WARMUP}, sent again in
+it, so the ledger holds one event per span), as a server that has run a while has its code compiled.
 "Accepted" is acknowledged with a 200 (the events are in the log; \`wal.sync: after_ack\`, the default, unless the
 column says otherwise); "into DuckDB" also waits until the last of them is in the store. "Floor" is only decoding the
 same payloads in the same process (protobuf: @opentelemetry/otlp-transformer's generated root; JSON: JSON.parse),
@@ -278,7 +293,7 @@ ${row('protobuf over gRPC', accGrpc, ackGrpc, accGrpc.floor)}
 
 Goal: ratio ≥ 0.5 and ≥ 50,000 spans/s. 50,000 spans/s accepted: protobuf **${accProto.rate >= 50_000 ? 'met' : 'not met'}**, JSON **${accJson.rate >= 50_000 ? 'met' : 'not met'}**, gRPC **${accGrpc.rate >= 50_000 ? 'met' : 'not met'}**. Ratio ≥ 0.5: protobuf **${met(accProto.rate, floorProto) ? 'met' : 'not met'}**, JSON **${met(accJson.rate, floorJson) ? 'met' : 'not met'}**, gRPC **${met(accGrpc.rate, accGrpc.floor) ? 'met' : 'not met'}**.
 
-CPU per span of each step, one thread, same payloads (µs; no HTTP, no log write, no DuckDB). The first four are the
+CPU per span of each step, one thread, same payloads, after the runs (µs; no HTTP, no log write, no DuckDB). The first four are the
 OTLP worker's; "store decode" is the main thread's, turning the log records back into events for the store:
 
 | encoding | floor decode | decode | map | price | log records | worker's sum | worker's ceiling spans/s | store decode |
