@@ -52,15 +52,18 @@ export function nextEventEnd(buf: Uint8Array, from: number): number {
   return -1;
 }
 
-/** Calls `onEvent` with the bytes of each event in `buf`, whole events as SseSplitter.completed returns them. */
-export function eachEventBytes(buf: Buffer, onEvent: (raw: Buffer) => void): void {
+/**
+ * Calls `onEvent` with where each event in `buf` starts and ends (byte offsets), whole events as SseSplitter.completed
+ * returns them.
+ */
+export function eachEventSpan(buf: Uint8Array, onEvent: (start: number, end: number) => void): void {
   for (let start = 0, end = nextEventEnd(buf, 0); end !== -1; start = end, end = nextEventEnd(buf, end))
-    onEvent(buf.subarray(start, end));
+    onEvent(start, end);
 }
 
 /** Calls `onEvent` for each event in `buf`, parsed (whole events as SseSplitter.completed returns them). */
 export function eachEvent(buf: Buffer, onEvent: (e: SseEvent) => void): void {
-  eachEventBytes(buf, (raw) => onEvent(parseEvent(raw.toString('utf8'))));
+  eachEventSpan(buf, (start, end) => onEvent(parseEvent(buf.toString('utf8', start, end))));
 }
 
 export function parseEvent(raw: string): SseEvent {

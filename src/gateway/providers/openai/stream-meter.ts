@@ -1,4 +1,4 @@
-import { eachEvent, nextEventEnd, parseEvent, type SseEvent, SseSplitter } from '../../sse.js';
+import { eachEvent, eachEventSpan, parseEvent, type SseEvent, SseSplitter } from '../../sse.js';
 import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
 import { openAiFacts } from './usage.js';
 
@@ -38,19 +38,15 @@ export class OpenAiStreamMeter implements StreamMeter {
     const final = FINAL_NAMES.some((name) => text.includes(name));
     const dropped: number[] = [];
     if (members.objects.length !== 0 || final)
-      for (
-        let start = 0, end = nextEventEnd(done, 0);
-        end !== -1;
-        start = end, end = nextEventEnd(done, end)
-      ) {
+      eachEventSpan(done, (start, end) => {
         const holds = (i: number) => i >= start && i < end;
         if (
           !members.objects.some(holds) &&
           !(final && FINAL_NAMES.some((name) => holds(text.indexOf(name, start))))
         )
-          continue;
+          return;
         if (!this.read(parseEvent(done.toString('utf8', start, end)))) dropped.push(start, end);
-      }
+      });
     if (!this.injected) return chunk;
     return cut(done, dropped.length === 0 ? members.nulls : withDropped(members.nulls, dropped));
   }
