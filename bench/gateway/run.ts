@@ -11,12 +11,15 @@ import { startUpstream } from './upstream.js';
  * bench/gateway/run.ts`; every target is started with `taskset -c 0`, so the gateway under test has core 0 and the
  * load generator plus fake upstream core 1. The Node targets run as plain JavaScript (compiled first by build.ts, no
  * TypeScript loader in the process), as a deployed server would. Targets alternate within each measurement.
- * Latency is measured from the scheduled send time (open loop). The closed loop runs BENCH_CLOSED_ROUNDS rounds (3),
- * the targets' order rotating. Portkey runs when it is installed in bench/.work/portkey (see bench/RESULTS.md).
+ * Latency is measured from the scheduled send time (open loop). Each rate runs BENCH_OPEN_ROUNDS rounds (3) and the
+ * closed loop BENCH_CLOSED_ROUNDS (3), the targets' order rotating; "added" latency is a target's minus direct's in the
+ * same round, its median over the rounds reported with the range. Portkey runs when it is installed in
+ * bench/.work/portkey (see bench/RESULTS.md).
  */
 const UP = 19100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CLOSED_ROUNDS = Number(process.env.BENCH_CLOSED_ROUNDS ?? 3);
+const OPEN_ROUNDS = Number(process.env.BENCH_OPEN_ROUNDS ?? 3);
 const PORTKEY = join(import.meta.dirname, '..', '.work', 'portkey', 'node_modules', '@portkey-ai', 'gateway');
 
 interface Target {
@@ -82,10 +85,10 @@ async function one(
   return { t0, ttfb, ok: r.statusCode === 200 };
 }
 
-/** `median (min–max)`, rounded. */
-function spread(xs: number[]): string {
+/** `median (min–max)`, with `digits` decimals. */
+function spread(xs: number[], digits = 0): string {
   const s = [...xs].sort((a, b) => a - b);
-  return `${pct(s, 50).toFixed(0)} (${s[0]!.toFixed(0)}–${s.at(-1)!.toFixed(0)})`;
+  return `${pct(s, 50).toFixed(digits)} (${s[0]!.toFixed(digits)}–${s.at(-1)!.toFixed(digits)})`;
 }
 
 function pct(xs: number[], p: number): number {
@@ -217,18 +220,53 @@ const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).
 for (const stream of [false, true]) {
   log(`\n### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}\n`);
   log(`(load average at start: ${load()})\n`);
-  log('| target | rate | p50 ms | p99 ms | p50 TTFB ms | errors | RSS MB |');
-  log('|---|---|---|---|---|---|---|');
-  for (const rate of [200, 500, 1000])
+  log(
+    `| target | rate | p50 ms | added p50 ms | p99 ms | added p99 ms | p50 TTFB ms | errors | RSS MB, largest |`,
+  );
+  log('|---|---|---|---|---|---|---|---|---|');
+  for (const rate of [200, 500, 1000]) {
+    // One 4-second round per target swung a target's p50 by ±0.15 ms between runs of the same code (2026-12-01):
+    // as much as the goal's margin. Rounds alternate the targets; each round's direct run is its baseline.
+    const rounds = new Map<string, (Awaited<ReturnType<typeof openLoop>> & { rss: number })[]>();
+    for (let round = 0; round < OPEN_ROUNDS; round++)
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length]!;
+        const r = await openLoop(pools.get(t.name)!, rate, stream, t.headers);
+        const rss = rssMb(nodePid(t));
+        // Every target shares core 0: a tokenledger target's store still draining this round's events would run
+        // during the next target's round and land in its latencies (the p99 of whichever target came next).
+        if (t.ledger) await walDrained(t);
+        rounds.set(t.name, [...(rounds.get(t.name) ?? []), { ...r, rss }]);
+      }
+    const direct = rounds.get('direct')!;
     for (const t of targets) {
-      const r = await openLoop(pools.get(t.name)!, rate, stream, t.headers);
-      // Every target shares core 0: a tokenledger target's store still draining this round's events would run
-      // during the next target's round and land in its latencies (the p99 of whichever target came next).
-      if (t.ledger) await walDrained(t);
+      const rs = rounds.get(t.name)!;
+      const added = (k: 'p50' | 'p99') =>
+        t.proc === null
+          ? '-'
+          : spread(
+              rs.map((r, i) => r[k] - direct[i]![k]),
+              2,
+            );
+      const rss = Math.max(...rs.map((r) => r.rss));
       log(
-        `| ${t.name} | ${rate}/s | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${stream ? r.ttfb50.toFixed(2) : '-'} | ${r.errors} | ${rssMb(nodePid(t)).toFixed(0)} |`,
+        `| ${t.name} | ${rate}/s | ${spread(
+          rs.map((r) => r.p50),
+          2,
+        )} | ${added('p50')} | ${spread(
+          rs.map((r) => r.p99),
+          2,
+        )} | ${added('p99')} | ${
+          stream
+            ? spread(
+                rs.map((r) => r.ttfb50),
+                2,
+              )
+            : '-'
+        } | ${rs.reduce((n, r) => n + r.errors, 0)} | ${Number.isFinite(rss) ? rss.toFixed(0) : '-'} |`,
       );
     }
+  }
   // Several rounds, the order rotating, each target's median reported with its range: with one 4-second loop per
   // target, a run gave the gateway 170 µs a JSON call where cpu.ts's alternating rounds that hour gave 98–118.
   const closed = new Map<string, { rps: number; cpuUsPerReq: number }[]>();
