@@ -239,31 +239,16 @@ for (const stream of [false, true]) {
         rounds.set(t.name, [...(rounds.get(t.name) ?? []), { ...r, rss }]);
       }
     const direct = rounds.get('direct')!;
+    const ms = (xs: number[]) => spread(xs, 2);
     for (const t of targets) {
       const rs = rounds.get(t.name)!;
       const added = (k: 'p50' | 'p99') =>
-        t.proc === null
-          ? '-'
-          : spread(
-              rs.map((r, i) => r[k] - direct[i]![k]),
-              2,
-            );
+        t.proc === null ? '-' : ms(rs.map((r, i) => r[k] - direct[i]![k]));
+      const ttfb = stream ? ms(rs.map((r) => r.ttfb50)) : '-';
+      const errors = rs.reduce((n, r) => n + r.errors, 0);
       const rss = Math.max(...rs.map((r) => r.rss));
       log(
-        `| ${t.name} | ${rate}/s | ${spread(
-          rs.map((r) => r.p50),
-          2,
-        )} | ${added('p50')} | ${spread(
-          rs.map((r) => r.p99),
-          2,
-        )} | ${added('p99')} | ${
-          stream
-            ? spread(
-                rs.map((r) => r.ttfb50),
-                2,
-              )
-            : '-'
-        } | ${rs.reduce((n, r) => n + r.errors, 0)} | ${Number.isFinite(rss) ? rss.toFixed(0) : '-'} |`,
+        `| ${t.name} | ${rate}/s | ${ms(rs.map((r) => r.p50))} | ${added('p50')} | ${ms(rs.map((r) => r.p99))} | ${added('p99')} | ${ttfb} | ${errors} | ${Number.isFinite(rss) ? rss.toFixed(0) : '-'} |`,
       );
     }
   }
