@@ -3,6 +3,7 @@ import { DAY_US } from '../sql/plan.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
 import {
+  pendingTableLikeSql,
   q,
   ROLLUP_COLUMNS,
   ROLLUP_TABLES,
@@ -309,7 +310,7 @@ export async function finishRollupDays(s: DuckDbSession, days: readonly number[]
     );
     // Nothing to delete on time-ordered input (a day is finished once): the table then only ever grows.
     await s.run('compacting the rollup', `DELETE FROM ${t.table} WHERE ${where}`);
-    await s.run('compacting the rollup', `DELETE FROM ${t.pending} WHERE ${where}`);
+    await withoutPendingDays(s, t, where);
     await s.run('compacting the rollup', `INSERT INTO ${t.table} SELECT * FROM rollup_merged ORDER BY day`);
   }
   await markSplitSessions(s, where);
@@ -325,9 +326,32 @@ export async function compactPendingDays(s: DuckDbSession, days: readonly number
       `CREATE OR REPLACE TEMP TABLE rollup_merged AS
        SELECT ${keysOf(t)}, ${SUMS} FROM ${t.pending} WHERE ${where} GROUP BY ALL`,
     );
-    await s.run('compacting the rollup', `DELETE FROM ${t.pending} WHERE ${where}`);
-    await s.run('compacting the rollup', `INSERT INTO ${t.pending} SELECT * FROM rollup_merged ORDER BY day`);
+    await withoutPendingDays(s, t, where, 'SELECT * FROM rollup_merged');
   }
+}
+
+/**
+ * Takes the rows matching `where` out of rollup `t`'s pending table, adding the rows of `add` (a SELECT) if given, by
+ * building the table again rather than deleting from it: DuckDB never frees what rows deleted from a temporary (in
+ * memory) table took, so a server compacting today's rows every COMPACT_EVERY appends held ~0.9 MB more after each
+ * compaction of 14,000 rows, ~230 MB after 500,000 events (duckdb_memory(), IN_MEMORY_TABLE), until the memory limit
+ * made it spill. A table dropped gives its memory back. The rename is transactional, like the rest of the append.
+ */
+async function withoutPendingDays(
+  s: DuckDbSession,
+  t: RollupTable,
+  where: string,
+  add?: string,
+): Promise<void> {
+  await s.run('compacting the rollup', pendingTableLikeSql(t, 'rollup_pending_next'));
+  await s.run(
+    'compacting the rollup',
+    `INSERT INTO rollup_pending_next SELECT * FROM (
+       SELECT * FROM ${t.pending} WHERE NOT (${where})${add ? ` UNION ALL ${add}` : ''}
+     ) ORDER BY day`,
+  );
+  await s.run('compacting the rollup', `DROP TABLE ${t.pending}`);
+  await s.run('compacting the rollup', `ALTER TABLE rollup_pending_next RENAME TO ${t.pending}`);
 }
 
 /**
@@ -371,7 +395,7 @@ export async function rebuildRollupDays(
   );
   for (const t of tables) {
     await s.run('rebuilding the rollup', `DELETE FROM ${t.table} WHERE ${inDaysTable}`);
-    await s.run('rebuilding the rollup', `DELETE FROM ${t.pending} WHERE ${inDaysTable}`);
+    await withoutPendingDays(s, t, inDaysTable);
     await s.run(
       'rebuilding the rollup',
       `INSERT INTO ${t.table} SELECT ${keysOf(t)}, ${SUMS} FROM rollup_rebuilt GROUP BY ALL ORDER BY day`,

@@ -234,6 +234,11 @@ export function pendingTablesSql(): string[] {
   return ROLLUP_TABLES.map((t) => `CREATE TEMP TABLE IF NOT EXISTS ${t.pending} (${columnsDdl(t.columns)})`);
 }
 
+/** A new, empty temporary table `name` with the columns of rollup `t`'s pending table (rollup.ts rebuilds them). */
+export function pendingTableLikeSql(t: RollupTable, name: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${name} (${columnsDdl(t.columns)})`;
+}
+
 /** The public view (for people opening the file): money as DECIMAL(38,12) dollars, event_id as 16 hex digits. */
 function publicLedgerSql(): string {
   const money = [...MONEY_MEASURES, 'provider_cost_usd', 'billed_cost_usd'];
