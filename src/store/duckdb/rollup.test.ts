@@ -89,7 +89,8 @@ describe('planCompaction', () => {
 
 describe('compactPendingDays', () => {
   it('gives back the memory of the rows it merges (DuckDB never frees rows deleted from a temporary table)', async () => {
-    const { session } = await openLedger(':memory:');
+    // A ledger file, not ':memory:': DuckDB's spill directory is then beside it rather than in the working directory.
+    const { session } = await openLedger(freshPath());
     // 20,000 appended rows of one day over 3,000 sessions, each measure 1, as a server's appends leave them.
     const values = SESSION_ROLLUP.columns.map(([name, type]) =>
       name === 'day'
