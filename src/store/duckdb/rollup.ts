@@ -343,6 +343,15 @@ async function withoutPendingDays(
   where: string,
   add?: string,
 ): Promise<void> {
+  // Nothing to take out and nothing to add (an import's rebuild at close: its pending tables stay empty): the four
+  // statements below cost ~2.5 ms a table, this check ~0.7.
+  if (add === undefined) {
+    const [[held]] = (await s.rows(
+      'compacting the rollup',
+      `SELECT EXISTS (SELECT 1 FROM ${t.pending} WHERE ${where})`,
+    )) as [[boolean]];
+    if (!held) return;
+  }
   await s.run('compacting the rollup', pendingTableLikeSql(t, 'rollup_pending_next'));
   await s.run(
     'compacting the rollup',
