@@ -26,9 +26,18 @@ export function parseDimension(name: string): Dimension {
   return d;
 }
 
+/** `--by`'s list. Time is not a dimension: `--by day` says to use `--bucket day`. */
 export function parseDimensions(list: string | undefined): Dimension[] {
   if (!list) return [];
-  return list.split(',').filter(Boolean).map(parseDimension);
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((name) => {
+      const d = name.trim();
+      if (isBucket(d))
+        throw new TokenledgerError('CLI_BAD_OPTION', `--by ${d}: time is not a dimension; use --bucket ${d}`);
+      return parseDimension(d);
+    });
 }
 
 /** `--where team=payments --where team=web --where user=` → team in (payments, web), user not set. */
@@ -50,13 +59,13 @@ export function parseWhere(items: readonly string[] = []): Filter[] {
 
 export function parseBucket(value: string | undefined): Bucket | undefined {
   if (value === undefined) return undefined;
-  if (!(BUCKETS as readonly string[]).includes(value)) {
+  if (!isBucket(value)) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
       `--bucket ${JSON.stringify(value)}: use one of ${BUCKETS.join(', ')}`,
     );
   }
-  return value as Bucket;
+  return value;
 }
 
 export function parsePositiveInt(name: string, value: string | undefined): number | undefined {
@@ -97,4 +106,8 @@ export async function whereFilters(o: FilterOptions & LedgerOptions): Promise<Fi
   const { loadCliPricer } = await import('./pricer.js');
   const { canonicalModelFilters } = await import('../pricing/model-filter.js');
   return canonicalModelFilters(filters, await loadCliPricer(o));
+}
+
+function isBucket(s: string): s is Bucket {
+  return (BUCKETS as readonly string[]).includes(s);
 }

@@ -505,6 +505,8 @@ describe('errors', () => {
     const bad = await runCli(['report', '--db', db, '--by', 'color']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: unknown dimension "color": use one of .*tag\.KEY\n$/);
+    const day = await runCli(['report', '--db', db, '--by', 'project,day']);
+    expect(day.stderr).toBe('error CLI_BAD_OPTION: --by day: time is not a dimension; use --bucket day\n');
     const missing = await runCli(['import', 'jsonl', join(dir, 'nope.jsonl'), '--db', db]);
     expect(missing.stderr).toMatch(/^error CLI_NO_FILE: .*nope\.jsonl: no such file\n$/);
     const since = await runCli(['report', '--db', db, '--since', 'last tuesday']);

@@ -269,6 +269,7 @@ describe('data', () => {
     const cases: [string, string, RegExp][] = [
       ['/api/breakdown?bucket=year', 'bucket', /hour/],
       ['/api/breakdown?dims=colour', 'dims', /team/],
+      ['/api/breakdown?dims=team,day', 'dims', /"day" is time, not a dimension; use bucket=day/],
       ['/api/breakdown?dims=team,model,user', 'dims', /at most 2/],
       ['/api/breakdown?top=0', 'top', /1/],
       ['/api/summary?since=yesterday-ish', 'since', /30d/],

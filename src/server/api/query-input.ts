@@ -2,7 +2,7 @@
 import { parseTimeBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
-import { DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
+import { BUCKETS, DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
 import { badParam } from './api-error.js';
 import { type Principal, scopeFilters } from './scope.js';
 
@@ -48,7 +48,12 @@ export function parseDimension(name: string, value: string): Dimension {
 
 export function parseDims(value: string | undefined, max: number, fallback: Dimension[] = []): Dimension[] {
   if (value === undefined || value.trim() === '') return fallback;
-  const list = value.split(',').map((d) => parseDimension('dims', d));
+  const list = value.split(',').map((d) => {
+    // Time is its own parameter: `dims=day` says so instead of listing every dimension.
+    if ((BUCKETS as readonly string[]).includes(d.trim()))
+      throw badParam('dims', `${JSON.stringify(d.trim())} is time, not a dimension; use bucket=${d.trim()}`);
+    return parseDimension('dims', d);
+  });
   if (list.length > max) throw badParam('dims', `at most ${max} dimensions, got ${list.length}`);
   if (new Set(list).size !== list.length) throw badParam('dims', 'a dimension is repeated');
   return list;
