@@ -11,9 +11,11 @@ import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 /**
  * What the gateway's store drain costs per event, by batch size: process CPU (every thread: DuckDB's included) per
  * event, and the longest event-loop stall an append causes (what shows in the gateway's p99). Same store settings as
- * the benchmark's gateway (one DuckDB thread, 64MB). `[BATCHES=1000,5000,20000] node --import tsx bench/gateway/store-append.ts [events]`.
+ * the benchmark's gateway (one DuckDB thread, 64MB). `[BATCHES=1000,5000,20000] [SESSIONS=3000] node --import tsx bench/gateway/store-append.ts [events]`.
  */
 const total = Number(process.argv[2] ?? 40000);
+/** SESSIONS=N spreads the calls over N sessions, N/6 people and 20 teams (the default: one attribution for all). */
+const SESSIONS = Number(process.env.SESSIONS ?? 0);
 const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
 let n = 0;
 const now = Date.now() * 1000;
@@ -34,6 +36,9 @@ const make = () => {
       input_tokens: 120,
       output_tokens: 40,
       tags: {},
+      ...(SESSIONS > 0
+        ? { session_id: `s${n % SESSIONS}`, user: `u${n % Math.ceil(SESSIONS / 6)}`, team: `t${n % 20}` }
+        : {}),
     }),
   );
 };

@@ -12,6 +12,7 @@ import {
   markRollupDaysDirty,
   planCompaction,
 } from './rollup.js';
+import { appendRollupRows } from './rollup-delta.js';
 import { EVENT_COLUMNS, q } from './schema.js';
 import type { BulkDedup } from './seen-ids.js';
 import type { DuckDbSession } from './session.js';
@@ -103,7 +104,9 @@ export async function writeBatch(
       return { n, rateIds, learned, pending: null };
     }
     const pending = upkeep.pending;
-    await insertRollupDeltas(s, where, constants, staged.audio);
+    // Rows the ledger already held are not in the JS sums: DuckDB sums what was inserted then.
+    if (where === '' && batch.rollups) await appendRollupRows(s, batch.rollups);
+    else await insertRollupDeltas(s, where, constants, staged.audio);
     await markRollupDaysDirty(
       s,
       staged.days.filter((d) => !pending.has(d)),

@@ -107,7 +107,7 @@ class DuckDbStore implements Store {
     // Not an async function: its suspended frame would keep `events` (20k objects a batch) alive until written.
     let batch: PreparedBatch;
     try {
-      batch = prepareBatch(events, this.rates);
+      batch = prepareBatch(events, this.rates, false, this.upkeep.kind === 'pending');
     } catch (err) {
       return Promise.reject(err);
     }

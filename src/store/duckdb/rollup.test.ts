@@ -5,6 +5,7 @@ import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { openLedger } from './open.js';
+import { DetachedPreparer } from './prepare-batch.js';
 import { COMPACT_EVERY, compactPendingDays, groupDays, planCompaction } from './rollup.js';
 import { ROLLUP_COLUMNS, SCHEMA_VERSION, SESSION_ROLLUP } from './schema.js';
 
@@ -238,6 +239,33 @@ describe('rollup of appended batches', () => {
     const after = await bothWays(again);
     expect(after).toEqual(before);
     await again.close();
+  });
+
+  it('sums a batch into the same rollup rows in JS as DuckDB sums from the staged rows', async () => {
+    // append() sums each batch's rollup rows from its events (rollup-delta.ts); a batch prepared elsewhere carries
+    // none, so appendPrepared has DuckDB sum them (stageRollupSql): the reference. Priced, provider-given and unpriced
+    // events, audio, searches, null dimensions, ten days; then batches half of which the ledger holds already (whose
+    // rows only DuckDB can tell apart: the JS sums are not used for them).
+    const events = randomEvents(4000, 21, 10).sort((a, b) => a.ts - b.ts);
+    const batches = Array.from({ length: 16 }, (_, i) => events.slice(i * 250, (i + 1) * 250));
+    const repeats = [events.slice(100, 400), events.slice(3900).concat(randomEvents(50, 22, 10))];
+    const [jsPath, sqlPath] = [freshPath(), freshPath()];
+    const js = await createDuckDbStore(jsPath);
+    const reference = await createDuckDbStore(sqlPath);
+    const preparer = new DetachedPreparer(false);
+    for (const b of [...batches, ...repeats]) {
+      const [a, r] = [await js.append(b), await reference.appendPrepared!(preparer.prepare(b))];
+      expect(a).toEqual(r);
+    }
+    // Read while the latest day's rows are still pending, then from the files once compacted.
+    expect(await bothWays(js)).toEqual(await bothWays(reference));
+    await js.close();
+    await reference.close();
+    for (const t of ['rollup_day', 'rollup_team', 'rollup_session']) {
+      const rows = await sql(jsPath, `SELECT * FROM ${t} ORDER BY ALL`);
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows).toEqual(await sql(sqlPath, `SELECT * FROM ${t} ORDER BY ALL`));
+    }
   });
 
   it('with rollups deferred, reads the same as raw events before and after close, and leaves nothing dirty', async () => {
