@@ -14,7 +14,7 @@ import {
 } from './rollup.js';
 import { appendRollupRows } from './rollup-delta.js';
 import { EVENT_COLUMNS, q } from './schema.js';
-import type { BulkDedup } from './seen-ids.js';
+import type { WriterDedup } from './seen-ids.js';
 import type { DuckDbSession } from './session.js';
 import {
   DICT_LIST,
@@ -43,7 +43,7 @@ export async function writeBatch(
   s: DuckDbSession,
   rates: RateCardRegistry,
   contexts: ContextCache,
-  dedup: BulkDedup | null,
+  dedup: WriterDedup,
   batch: PreparedBatch,
   upkeep: RollupUpkeep,
 ): Promise<AppendResult> {
@@ -61,9 +61,9 @@ export async function writeBatch(
   }
   const { constants } = staged;
   await contexts.load(s, batchSources(staged));
-  await dedup?.load(s);
-  // The ts range of the rows that may repeat a stored event: all of them, unless a bulk writer knows better.
-  const range: [number, number] | null = dedup ? dedup.candidates(staged) : [staged.minTs, staged.maxTs];
+  await dedup.load(s);
+  // The ts range of the rows that may repeat a stored event (null: none may).
+  const range = dedup.candidates(staged);
   const out = await s.transaction('appending events', async () => {
     const rateIds = await writeNewRateCards(s, rates);
     // Staged rows the ledger already holds. The ts range bounds the scan to the row groups it can collide with
@@ -119,7 +119,7 @@ export async function writeBatch(
   // Only once the transaction holds: a rolled-back batch left nothing to compact, and wrote no rate card or context.
   rates.markWritten(out.rateIds);
   contexts.remember(out.learned);
-  dedup?.remember(staged);
+  dedup.remember(staged);
   if (upkeep.kind === 'deferred') {
     if (out.n > 0) for (const d of staged.days) upkeep.deferred.add(d);
   } else if (out.pending) {

@@ -47,10 +47,15 @@ import {
   SESSION_ROWS,
   wideEventsSql,
 } from './schema.js';
-import { BulkDedup } from './seen-ids.js';
+import { WriterDedup } from './seen-ids.js';
 import { DuckDbSession } from './session.js';
 
 export const DUCKDB_STORE = 'duckdb';
+/**
+ * Ids a long-running store remembers per generation (seen-ids.ts WriterDedup): its first filter's size, ~2 MB. Two
+ * generations reach ~5 minutes back at 1,000 calls a second; an older call is looked up in DuckDB.
+ */
+const DEDUP_GENERATION_IDS = 300_000;
 
 /**
  * The embedded ledger: one DuckDB file, no server.
@@ -85,7 +90,7 @@ class DuckDbStore implements Store {
   private readonly readers: ReadPool;
   private readonly contexts = new ContextCache();
   /** For a bulk writer (deferred rollups): nothing else writes the ledger while it is open. */
-  private readonly dedup: BulkDedup | null;
+  private readonly dedup: WriterDedup;
 
   constructor(
     private readonly s: DuckDbSession,
@@ -96,7 +101,8 @@ class DuckDbStore implements Store {
     this.upkeep = deferRollups
       ? { kind: 'deferred', deferred: this.rollupDeferred }
       : { kind: 'pending', pending: this.rollupPending };
-    this.dedup = deferRollups ? new BulkDedup() : null;
+    // A bulk writer keeps every id it stored; a long-running one (serve) its last generations (seen-ids.ts).
+    this.dedup = new WriterDedup(deferRollups ? undefined : DEDUP_GENERATION_IDS);
     this.records = createDuckDbImportRecords(s);
     this.readers = new ReadPool(() => this.connectBeside());
   }

@@ -34,6 +34,13 @@ export class SeenIds {
     for (const f of this.filters) if (f.mayHave(hi, lo)) return true;
     return false;
   }
+
+  /** Ids added. */
+  get size(): number {
+    let n = 0;
+    for (const f of this.filters) n += f.size;
+    return n;
+  }
 }
 
 const BITS_PER_ID = 48;
@@ -87,14 +94,26 @@ function mix(a: number, b: number): number {
 }
 
 /**
- * Deduplication for a bulk writer (a store with deferred rollups: an import, a demo fill, which nothing else writes
- * while it is open): the time range the ledger held when the writer began, and the ids it has stored since. Only a
- * row inside that range, or one whose id the filter may have seen, can repeat a stored event.
+ * Deduplication by the ledger's one writer (a DuckDB file has one writing process, ARCHITECTURE.md): the time range
+ * the ledger held when the writer began, and the ids it has stored since. Only a row inside that range, or one whose
+ * id the filters may have seen, can repeat a stored event; a batch with none skips DuckDB's deduplicating scan.
+ *
+ * A bulk writer (an import) keeps every id it stored, ~6 bytes each. A long-running one (`serve`) passes
+ * `generationIds`: it keeps the ids of its last two generations of that many, and folds each older generation's time
+ * range into the range held before, so its memory stays bounded (~4 MB at 350k) while new calls, whose times are
+ * past every folded range, still skip the scan. A call whose time is older than the last generation folded (one that
+ * started that many calls ago) is looked up in DuckDB, as every row was before.
  */
-export class BulkDedup {
-  private readonly seen = new SeenIds();
-  /** The ledger's ts range before the first append (µs), null when it held no event, undefined until read. */
-  private before: { min: number; max: number } | null | undefined;
+export class WriterDedup {
+  private seen = new SeenIds();
+  /** The generation before `seen` (generational only), and the ts ranges (µs) of what each took. */
+  private previous: SeenIds | null = null;
+  private seenRange: Range | null = null;
+  private previousRange: Range | null = null;
+  /** The ledger's ts range before the first append, widened by each folded generation; undefined until read. */
+  private before: Range | null | undefined;
+
+  constructor(private readonly generationIds?: number) {}
 
   async load(s: DuckDbSession): Promise<void> {
     if (this.before !== undefined) return;
@@ -114,7 +133,11 @@ export class BulkDedup {
     let max = Number.NEGATIVE_INFINITY;
     for (let r = 0; r < b.rows; r++) {
       const t = ts[r]!;
-      if ((before && t >= before.min && t <= before.max) || this.seen.mayHave(hi[r]!, lo[r]!)) {
+      if (
+        (before && t >= before.min && t <= before.max) ||
+        this.seen.mayHave(hi[r]!, lo[r]!) ||
+        this.previous?.mayHave(hi[r]!, lo[r]!)
+      ) {
         if (t < min) min = t;
         if (t > max) max = t;
       }
@@ -127,5 +150,24 @@ export class BulkDedup {
     const hi = b.arrays.get('id_hi') as Uint32Array;
     const lo = b.arrays.get('id_lo') as Uint32Array;
     for (let r = 0; r < b.rows; r++) this.seen.add(hi[r]!, lo[r]!);
+    this.seenRange = widen(this.seenRange, { min: b.minTs, max: b.maxTs });
+    if (this.generationIds !== undefined && this.seen.size >= this.generationIds) {
+      // The oldest generation's ids are forgotten: its times join the range held before.
+      if (this.previousRange) this.before = widen(this.before ?? null, this.previousRange);
+      this.previous = this.seen;
+      this.previousRange = this.seenRange;
+      this.seen = new SeenIds();
+      this.seenRange = null;
+    }
   }
+}
+
+interface Range {
+  min: number;
+  max: number;
+}
+
+/** The smallest range holding both (one range: what lies between two is counted in, never left out). */
+function widen(a: Range | null, b: Range): Range {
+  return a === null ? b : { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
 }
