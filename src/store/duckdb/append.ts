@@ -79,12 +79,16 @@ export async function writeBatch(
         [BigInt(range[0]), BigInt(range[1])],
       );
     // One statement for both: each costs a hop through DuckDB's thread pool, slow while parse workers hold the cores.
-    const [held, maxContextId] = (
-      await s.rows(
-        'deduplicating the batch',
-        `SELECT ${range ? '(SELECT count(*) FROM stage_held)' : '0'}, (SELECT coalesce(max(context_id), 0) FROM contexts)`,
-      )
-    )[0]!.map(Number) as [number, number];
+    // With nothing to look up, the highest context id is asked for only if the batch has new contexts (a server's
+    // calls mostly have none).
+    const [held, maxContextId] = range
+      ? ((
+          await s.rows(
+            'deduplicating the batch',
+            'SELECT (SELECT count(*) FROM stage_held), (SELECT coalesce(max(context_id), 0) FROM contexts)',
+          )
+        )[0]!.map(Number) as [number, number])
+      : [0, null];
     const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
     const { ids, learned } = await resolveBatchContexts(s, staged, contexts, where, maxContextId);
     const load = stageLoadSql(constants);
@@ -138,7 +142,7 @@ async function resolveBatchContexts(
   b: EncodedBatch,
   cache: ContextCache,
   where: string,
-  maxContextId: number,
+  maxContextId: number | null,
 ): Promise<{ ids: number[]; learned: [string, number][] }> {
   const { keys, first } = batchContexts(b);
   const live =
@@ -160,7 +164,16 @@ async function resolveBatchContexts(
   }
   // New ones numbered in order of first appearance (batch context numbers are), so consecutive events share runs of
   // ids.
-  for (const [j, k] of fresh.entries()) ids[k] = maxContextId + 1 + j;
+  const top =
+    fresh.length === 0
+      ? 0
+      : (maxContextId ??
+        Number(
+          (
+            await s.rows('finding the batch contexts', 'SELECT coalesce(max(context_id), 0) FROM contexts')
+          )[0]![0],
+        ));
+  for (const [j, k] of fresh.entries()) ids[k] = top + 1 + j;
   // The list DuckDB indexes by context number (from 1).
   const byNumber = ids.slice(1);
   if (fresh.length > 0) {
