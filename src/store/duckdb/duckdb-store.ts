@@ -89,7 +89,7 @@ class DuckDbStore implements Store {
   private readonly appending = new Map<number, number>();
   private readonly readers: ReadPool;
   private readonly contexts = new ContextCache();
-  /** For a bulk writer (deferred rollups): nothing else writes the ledger while it is open. */
+  /** What this store has written: the ledger has one writing process, and it is this store's (ARCHITECTURE.md). */
   private readonly dedup: WriterDedup;
 
   constructor(
