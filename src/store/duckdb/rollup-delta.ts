@@ -4,7 +4,7 @@ import { MONEY_MEASURES } from '../query.js';
 import { duckdb } from './duckdb-api.js';
 import { ROLLUP_TABLES, type RollupTable } from './schema.js';
 import type { DuckDbSession } from './session.js';
-import { type EncodedBatch, PairIds } from './stage-encode.js';
+import { type EncodedBatch, groupNumbers } from './stage-encode.js';
 
 /**
  * A batch's rows for each rollup's pending table, summed in JS: the rows stageRollupSql and stagedRollupDeltaSql
@@ -69,12 +69,12 @@ export function rollupRows(b: EncodedBatch, events: readonly UsageEvent[]): Roll
   }
   const codes = (dims: readonly string[]) =>
     dims.filter((d) => !b.constants.has(d)).map((d) => b.arrays.get(d) as Int32Array);
-  const all = sumEvents(events, groupOf(n, [day, ...codes(ALL_DIMENSIONS)]));
+  const all = sumEvents(events, groupNumbers(n, [day, ...codes(ALL_DIMENSIONS)]));
   const out: PendingRows[] = [];
   for (const t of ROLLUP_TABLES) {
     // The groups re-grouped on this rollup's dimensions, as SQL re-groups stage_rollup.
     const at = (a: Int32Array) => Int32Array.from(all.first, (i) => a[i]!);
-    const rows = sumGroups(all, groupOf(all.size, [at(day), ...codes(t.dimensions).map(at)]));
+    const rows = sumGroups(all, groupNumbers(all.size, [at(day), ...codes(t.dimensions).map(at)]));
     for (const u of [...rows.usage, rows.unpricedTokens])
       if (!u.every((v) => Number.isSafeInteger(v))) return null;
     out.push(pendingRows(t, b, ts, rows));
@@ -115,28 +115,6 @@ const TYPES: Record<string, DuckDBType> = {
   HUGEINT: duckdb.HUGEINT,
 };
 
-/**
- * Group numbers 0, 1, … (in order of first appearance) for `n` items on the codes in `columns`: refined one column
- * at a time on (group, code) pairs, as stage-encode.ts numbers contexts, with no per-item string.
- */
-function groupOf(n: number, columns: readonly Int32Array[]): { of: Int32Array; size: number } {
-  let group = new Int32Array(n);
-  let size = n > 0 ? 1 : 0;
-  const pairs = new PairIds(n);
-  for (const values of columns) {
-    pairs.clear();
-    const next = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      // Consecutive items mostly share their group (a session's calls are adjacent): no lookup then.
-      if (i > 0 && values[i] === values[i - 1] && group[i] === group[i - 1]) next[i] = next[i - 1]!;
-      else next[i] = pairs.idOf(group[i]!, values[i]!);
-    }
-    group = next;
-    size = pairs.size;
-  }
-  return { of: group, size };
-}
-
 function emptyTotals(size: number): Totals {
   return {
     size,
@@ -149,7 +127,7 @@ function emptyTotals(size: number): Totals {
   };
 }
 
-function sumEvents(events: readonly UsageEvent[], group: { of: Int32Array; size: number }): Totals {
+function sumEvents(events: readonly UsageEvent[], group: ReturnType<typeof groupNumbers>): Totals {
   const t = emptyTotals(group.size);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
@@ -171,7 +149,7 @@ function sumEvents(events: readonly UsageEvent[], group: { of: Int32Array; size:
 }
 
 /** `from`'s groups summed into the groups `group` puts them in; `first` stays an item of `from`'s. */
-function sumGroups(from: Totals, group: { of: Int32Array; size: number }): Totals {
+function sumGroups(from: Totals, group: ReturnType<typeof groupNumbers>): Totals {
   const t = emptyTotals(group.size);
   for (let g = 0; g < from.size; g++) {
     const r = group.of[g]!;

@@ -272,35 +272,41 @@ function lineNumber(v: string, from: number): number {
 
 /**
  * Each event's batch context number (1-based, in order of first appearance), from the staged values of its context
- * columns: the groups are refined one varying column at a time on numeric keys (group × width + code), which
- * allocates no per-event string. Equal numbers decode to equal contexts.
+ * columns. Equal numbers decode to equal contexts.
  */
 function contextNumbers(
   n: number,
   arrays: ReadonlyMap<string, ArrayLike<number> | BigInt64Array>,
   constants: BatchConstants,
 ): { ctx: Int32Array; count: number } {
+  const varying = CONTEXT_STAGED.filter((c) => !constants.has(c.name)).map(
+    (c) => arrays.get(c.name) as Int32Array,
+  );
+  const { of, size } = groupNumbers(n, varying);
+  for (let i = 0; i < n; i++) of[i] = of[i]! + 1;
+  return { ctx: of, count: size };
+}
+
+/**
+ * Group numbers 0, 1, … (in order of first appearance) for `n` items on the codes in `columns`: the groups are
+ * refined one column at a time on numeric (group, code) pairs, which allocates no per-item string.
+ */
+export function groupNumbers(n: number, columns: readonly Int32Array[]): { of: Int32Array; size: number } {
   let group = new Int32Array(n);
-  let count = n > 0 ? 1 : 0;
+  let size = n > 0 ? 1 : 0;
   const pairs = new PairIds(n);
-  for (const col of CONTEXT_STAGED) {
-    if (constants.has(col.name)) continue;
-    const values = arrays.get(col.name) as Int32Array;
+  for (const values of columns) {
     pairs.clear();
     const next = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      // Consecutive events mostly share their context (a session's calls are adjacent): no lookup then.
-      if (i > 0 && values[i] === values[i - 1] && group[i] === group[i - 1]) {
-        next[i] = next[i - 1]!;
-        continue;
-      }
-      next[i] = pairs.idOf(group[i]!, values[i]!);
+      // Consecutive items mostly share their group (a session's calls are adjacent): no lookup then.
+      if (i > 0 && values[i] === values[i - 1] && group[i] === group[i - 1]) next[i] = next[i - 1]!;
+      else next[i] = pairs.idOf(group[i]!, values[i]!);
     }
     group = next;
-    count = pairs.size;
+    size = pairs.size;
   }
-  for (let i = 0; i < n; i++) group[i] = group[i]! + 1;
-  return { ctx: group, count };
+  return { of: group, size };
 }
 
 /**
