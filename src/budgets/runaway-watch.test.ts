@@ -105,4 +105,37 @@ describe('RunawayWatch: loops', () => {
     expect(w.record(call(10, '0.1', { fingerprint: 'f' })).runaway).toBe(false);
     expect(w.record(call(11, '0.1', { fingerprint: 'f' })).runaway).toBe(true);
   });
+
+  it('keeps exact spend and repeat counts over a long session, as a brute-force count over the window gives', () => {
+    // 3,000 calls 20 s apart (the watch drops its evicted calls in steps): every verdict is checked against the
+    // spend and repeats of exactly the calls in the window, counted from scratch.
+    const w = createRunawayWatch(cfg({ max_usd: '3.5', loop_repeats: 7, window_minutes: 10 }));
+    const seen: WatchedCall[] = [];
+    let spends = 0;
+    let loops = 0;
+    let calm = 0;
+    for (let i = 0; i < 3000; i++) {
+      // A costly stretch, a looping stretch, calm around them.
+      const cost = i >= 1000 && i < 1300 ? `0.5${i % 10}` : `0.0${(i * 37) % 10}${i % 7}`;
+      const fingerprint = i >= 2000 && i < 2600 && i % 4 === 0 ? 'loop' : `f${i % 97}`;
+      const c = call(i / 3, cost, { fingerprint });
+      seen.push(c);
+      const inWindow = seen.filter((x) => x.ts > c.ts - 10 * MIN);
+      const spend = inWindow.reduce((n, x) => n + x.cost, 0n);
+      const repeats = inWindow.filter((x) => x.fingerprint === c.fingerprint).length;
+      const v = w.record(c);
+      if (spend > usd('3.5')) {
+        expect(v).toMatchObject({ runaway: true, reason: 'spend', spend });
+        spends++;
+      } else if (repeats >= 7) {
+        expect(v).toMatchObject({ runaway: true, reason: 'loop', repeats });
+        loops++;
+      } else {
+        expect(v).toEqual({ runaway: false });
+        calm++;
+      }
+    }
+    // Both kinds of verdict and calm stretches occurred, so each branch above was held to the count.
+    expect([spends > 100, loops > 100, calm > 1000]).toEqual([true, true, true]);
+  });
 });

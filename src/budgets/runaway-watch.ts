@@ -50,10 +50,20 @@ export interface RunawayWatch {
   readonly size: number;
 }
 
+/**
+ * A session's calls within the window, oldest first from `head` (a queue in parallel arrays: no object per call, and
+ * no `shift()`, which copies a long array), its spend there, and how many of them carry each fingerprint. A server
+ * at 1,000 calls a second in sessions holds 600,000 calls in a 10-minute window: bench/gateway/watch-memory.ts
+ * measures 68 bytes of heap a call held and ~1 µs a record, where an object per call and a list of times per
+ * fingerprint (each walked at every record) held 264 and took ~7.6 µs.
+ */
 interface SessionState {
-  calls: { ts: number; cost: bigint }[];
+  times: number[];
+  costs: bigint[];
+  fingerprints: (string | null)[];
+  head: number;
   spend: bigint;
-  byFingerprint: Map<string, number[]>;
+  repeats: Map<string, number>;
   last: number;
 }
 
@@ -81,16 +91,29 @@ export function createRunawayWatch(
 
   const evict = (s: SessionState, now: number) => {
     const cut = now - windowMs;
-    while (s.calls.length > 0 && s.calls[0]!.ts <= cut) s.spend -= s.calls.shift()!.cost;
-    for (const [fp, times] of s.byFingerprint) {
-      while (times.length > 0 && times[0]! <= cut) times.shift();
-      if (times.length === 0) s.byFingerprint.delete(fp);
+    while (s.head < s.times.length && s.times[s.head]! <= cut) {
+      s.spend -= s.costs[s.head]!;
+      const fp = s.fingerprints[s.head]!;
+      if (fp !== null) {
+        const n = s.repeats.get(fp)! - 1;
+        if (n === 0) s.repeats.delete(fp);
+        else s.repeats.set(fp, n);
+      }
+      s.head++;
+    }
+    // The evicted front is dropped once it is half the arrays: each call is copied at most once on average.
+    if (s.head > 64 && s.head * 2 >= s.times.length) {
+      s.times = s.times.slice(s.head);
+      s.costs = s.costs.slice(s.head);
+      s.fingerprints = s.fingerprints.slice(s.head);
+      s.head = 0;
     }
   };
 
   const touch = (id: string): SessionState => {
     let s = sessions.get(id);
-    if (s === undefined) s = { calls: [], spend: 0n, byFingerprint: new Map(), last: 0 };
+    if (s === undefined)
+      s = { times: [], costs: [], fingerprints: [], head: 0, spend: 0n, repeats: new Map(), last: 0 };
     // Re-inserting keeps the Map in least-recently-seen order, so the first key is the one to drop.
     sessions.delete(id);
     sessions.set(id, s);
@@ -122,16 +145,14 @@ export function createRunawayWatch(
       const s = touch(id);
       // Calls may be recorded slightly out of order (they finish out of order): the window runs to the newest seen.
       s.last = Math.max(s.last, c.ts);
-      s.calls.push({ ts: c.ts, cost: c.cost });
+      s.times.push(c.ts);
+      s.costs.push(c.cost);
+      s.fingerprints.push(c.fingerprint);
       s.spend += c.cost;
-      if (c.fingerprint !== null) {
-        const times = s.byFingerprint.get(c.fingerprint) ?? [];
-        times.push(c.ts);
-        s.byFingerprint.set(c.fingerprint, times);
-      }
+      if (c.fingerprint !== null) s.repeats.set(c.fingerprint, (s.repeats.get(c.fingerprint) ?? 0) + 1);
       evict(s, s.last);
       if (s.spend > max) return { ...verdictFacts(c, id, 'spend'), reason: 'spend', spend: s.spend, max };
-      const repeats = c.fingerprint === null ? 0 : (s.byFingerprint.get(c.fingerprint)?.length ?? 0);
+      const repeats = c.fingerprint === null ? 0 : (s.repeats.get(c.fingerprint) ?? 0);
       if (repeats >= config.loop_repeats) {
         return { ...verdictFacts(c, id, 'loop'), reason: 'loop', repeats, fingerprint: c.fingerprint! };
       }
