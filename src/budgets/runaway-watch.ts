@@ -52,19 +52,24 @@ export interface RunawayWatch {
 
 /**
  * A session's calls within the window, oldest first from `head` (a queue in parallel arrays: no object per call, and
- * no `shift()`, which copies a long array), its spend there, and how many of them carry each fingerprint. A server
- * at 1,000 calls a second in sessions holds 600,000 calls in a 10-minute window: bench/gateway/watch-memory.ts
- * measures 68 bytes of heap a call held and ~1 µs a record, where an object per call and a list of times per
- * fingerprint (each walked at every record) held 264 and took ~7.6 µs.
+ * no `shift()`, which copies a long array), its spend there, and for each fingerprint among them how many carry it
+ * (each call points at its fingerprint's count, so a fingerprint's text is held once however often it repeats). A
+ * server at 1,000 calls a second in sessions holds 600,000 calls in a 10-minute window: bench/gateway/watch-memory.ts.
  */
 interface SessionState {
   times: number[];
   costs: bigint[];
-  fingerprints: (string | null)[];
+  fingerprints: (Repeats | null)[];
   head: number;
   spend: bigint;
-  repeats: Map<string, number>;
+  repeats: Map<string, Repeats>;
   last: number;
+}
+
+/** The calls in the window that carry fingerprint `fp`. */
+interface Repeats {
+  fp: string;
+  n: number;
 }
 
 export interface RunawayWatchOptions {
@@ -93,12 +98,8 @@ export function createRunawayWatch(
     const cut = now - windowMs;
     while (s.head < s.times.length && s.times[s.head]! <= cut) {
       s.spend -= s.costs[s.head]!;
-      const fp = s.fingerprints[s.head]!;
-      if (fp !== null) {
-        const n = s.repeats.get(fp)! - 1;
-        if (n === 0) s.repeats.delete(fp);
-        else s.repeats.set(fp, n);
-      }
+      const r = s.fingerprints[s.head]!;
+      if (r !== null && --r.n === 0) s.repeats.delete(r.fp);
       s.head++;
     }
     // The evicted front is dropped once it is half the arrays: each call is copied at most once on average.
@@ -145,14 +146,19 @@ export function createRunawayWatch(
       const s = touch(id);
       // Calls may be recorded slightly out of order (they finish out of order): the window runs to the newest seen.
       s.last = Math.max(s.last, c.ts);
+      let r: Repeats | null = null;
+      if (c.fingerprint !== null) {
+        r = s.repeats.get(c.fingerprint) ?? { fp: c.fingerprint, n: 0 };
+        if (r.n === 0) s.repeats.set(c.fingerprint, r);
+        r.n++;
+      }
       s.times.push(c.ts);
       s.costs.push(c.cost);
-      s.fingerprints.push(c.fingerprint);
+      s.fingerprints.push(r);
       s.spend += c.cost;
-      if (c.fingerprint !== null) s.repeats.set(c.fingerprint, (s.repeats.get(c.fingerprint) ?? 0) + 1);
       evict(s, s.last);
       if (s.spend > max) return { ...verdictFacts(c, id, 'spend'), reason: 'spend', spend: s.spend, max };
-      const repeats = c.fingerprint === null ? 0 : (s.repeats.get(c.fingerprint) ?? 0);
+      const repeats = r === null ? 0 : r.n;
       if (repeats >= config.loop_repeats) {
         return { ...verdictFacts(c, id, 'loop'), reason: 'loop', repeats, fingerprint: c.fingerprint! };
       }
