@@ -5,6 +5,7 @@ import {
   DIMENSIONS,
   type Dimension,
   type Filter,
+  isBucket,
   isDimension,
 } from '../store/query.js';
 import { type LedgerOptions, nowMicros, timeOption } from './context.js';
@@ -106,8 +107,4 @@ export async function whereFilters(o: FilterOptions & LedgerOptions): Promise<Fi
   const { loadCliPricer } = await import('./pricer.js');
   const { canonicalModelFilters } = await import('../pricing/model-filter.js');
   return canonicalModelFilters(filters, await loadCliPricer(o));
-}
-
-function isBucket(s: string): s is Bucket {
-  return (BUCKETS as readonly string[]).includes(s);
 }

@@ -106,6 +106,10 @@ export interface QueryResult {
   unpriced: { events: number; tokens: number };
 }
 
+export function isBucket(name: string): name is Bucket {
+  return (BUCKETS as readonly string[]).includes(name);
+}
+
 export function isDimension(name: string): name is Dimension {
   return (DIMENSIONS as readonly string[]).includes(name) || /^tag\.[A-Za-z0-9_.:-]+$/.test(name);
 }

@@ -2,7 +2,7 @@
 import { parseTimeBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
-import { BUCKETS, DIMENSIONS, type Dimension, type Filter, isDimension } from '../../store/query.js';
+import { DIMENSIONS, type Dimension, type Filter, isBucket, isDimension } from '../../store/query.js';
 import { badParam } from './api-error.js';
 import { type Principal, scopeFilters } from './scope.js';
 
@@ -50,8 +50,9 @@ export function parseDims(value: string | undefined, max: number, fallback: Dime
   if (value === undefined || value.trim() === '') return fallback;
   const list = value.split(',').map((d) => {
     // Time is its own parameter: `dims=day` says so instead of listing every dimension.
-    if ((BUCKETS as readonly string[]).includes(d.trim()))
-      throw badParam('dims', `${JSON.stringify(d.trim())} is time, not a dimension; use bucket=${d.trim()}`);
+    const name = d.trim();
+    if (isBucket(name))
+      throw badParam('dims', `${JSON.stringify(name)} is time, not a dimension; use bucket=${name}`);
     return parseDimension('dims', d);
   });
   if (list.length > max) throw badParam('dims', `at most ${max} dimensions, got ${list.length}`);

@@ -164,16 +164,14 @@ async function resolveBatchContexts(
   }
   // New ones numbered in order of first appearance (batch context numbers are), so consecutive events share runs of
   // ids.
-  const top =
-    fresh.length === 0
-      ? 0
-      : (maxContextId ??
-        Number(
-          (
-            await s.rows('finding the batch contexts', 'SELECT coalesce(max(context_id), 0) FROM contexts')
-          )[0]![0],
-        ));
-  for (const [j, k] of fresh.entries()) ids[k] = top + 1 + j;
+  if (fresh.length > 0 && maxContextId === null) {
+    const rows = await s.rows(
+      'finding the batch contexts',
+      'SELECT coalesce(max(context_id), 0) FROM contexts',
+    );
+    maxContextId = Number(rows[0]![0]);
+  }
+  for (const [j, k] of fresh.entries()) ids[k] = maxContextId! + 1 + j;
   // The list DuckDB indexes by context number (from 1).
   const byNumber = ids.slice(1);
   if (fresh.length > 0) {

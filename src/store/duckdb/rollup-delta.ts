@@ -2,9 +2,9 @@ import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { TOKEN_FIELDS, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
 import { duckdb } from './duckdb-api.js';
-import { ROLLUP_TABLES, type RollupTable } from './schema.js';
+import { ALL_ROLLUP_DIMENSIONS, COST_PARTS, ROLLUP_TABLES, type RollupTable } from './schema.js';
 import type { DuckDbSession } from './session.js';
-import { type EncodedBatch, groupNumbers } from './stage-encode.js';
+import { type EncodedBatch, groupNumbers, utcDay } from './stage-encode.js';
 
 /**
  * A batch's rows for each rollup's pending table, summed in JS: the rows stageRollupSql and stagedRollupDeltaSql
@@ -23,14 +23,6 @@ export interface PendingRows {
   rows: number;
   columns: DuckDBValue[][];
 }
-
-/** Every dimension some rollup is keyed by. */
-const ALL_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
-/** The parts of cost_usd: the rollup keeps cost_usd as what it has beyond them (schema.ts rollupMoneySql). */
-const PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
-const DAY = 86_400_000_000;
-/** Epoch µs at the UTC midnight that starts `t`'s day: what date_trunc('day', …) gives. */
-const utcDay = (t: number) => t - (((t % DAY) + DAY) % DAY);
 
 /**
  * Sums by group, column by column: `usage` in USAGE_FIELDS order, `money` in MONEY_MEASURES order (null where SQL's
@@ -69,7 +61,7 @@ export function rollupRows(b: EncodedBatch, events: readonly UsageEvent[]): Roll
   }
   const codes = (dims: readonly string[]) =>
     dims.filter((d) => !b.constants.has(d)).map((d) => b.arrays.get(d) as Int32Array);
-  const all = sumEvents(events, groupNumbers(n, [day, ...codes(ALL_DIMENSIONS)]));
+  const all = sumEvents(events, groupNumbers(n, [day, ...codes(ALL_ROLLUP_DIMENSIONS)]));
   const out: PendingRows[] = [];
   for (const t of ROLLUP_TABLES) {
     // The groups re-grouped on this rollup's dimensions, as SQL re-groups stage_rollup.
@@ -186,7 +178,7 @@ function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: To
     if (name === 'billed_delta_usd') return firsts.map(() => 0n);
     if (name === 'cost_usd_extra')
       return money.cost_usd!.map((total, r) =>
-        total === null ? null : PARTS.reduce((x, p) => x - (money[p]![r] ?? 0n), total),
+        total === null ? null : COST_PARTS.reduce((x, p) => x - (money[p]![r] ?? 0n), total),
       );
     const part = money[name];
     if (part !== undefined) return part;

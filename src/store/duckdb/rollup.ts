@@ -3,6 +3,7 @@ import { DAY_US } from '../sql/plan.js';
 import { ROLLUP_DIMENSIONS } from '../sql/rollup-dims.js';
 import { pricedSelectSql } from './cost-sql.js';
 import {
+  ALL_ROLLUP_DIMENSIONS,
   pendingTableLikeSql,
   q,
   ROLLUP_COLUMNS,
@@ -18,9 +19,6 @@ import { type BatchConstants, DICT_LIST, STAGE_TABLE, stageValueSql } from './st
 
 const MEASURES = ROLLUP_COLUMNS.slice(1 + ROLLUP_DIMENSIONS.length).map(([n]) => n);
 const keysOf = (t: RollupTable) => ['day', ...t.dimensions].map(q).join(', ');
-
-/** Every dimension some rollup is keyed by: the batch is grouped on all of them once, then per rollup. */
-const ALL_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
 
 /** The staged batch grouped once on the codes of every rollup dimension (stagedRollupDeltaSql reads it). */
 export const STAGE_ROLLUP_TABLE = 'stage_rollup';
@@ -38,7 +36,7 @@ export function stageRollupSql(
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
   // Dimensions constant over the batch are not staged: they are bound once when decoding.
-  const varying = ALL_DIMENSIONS.filter((dim) => !constants.has(dim));
+  const varying = ALL_ROLLUP_DIMENSIONS.filter((dim) => !constants.has(dim));
   const codes = varying.map((dim) => `, s.${q(dim)}`).join('');
   const priced = pricedSelectSql({
     keep: `date_trunc('day', make_timestamp(s.ts::BIGINT)) AS day${codes}, ${USAGE_FIELDS.map((f) => `s.${q(f)}`).join(', ')}`,

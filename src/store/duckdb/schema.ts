@@ -164,7 +164,8 @@ export function pricedRelationSql(table: string): string {
   });
 }
 
-const PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
+/** The parts of cost_usd: a rollup keeps cost_usd as what it has beyond them (rollupMoneySql). */
+export const COST_PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
 
 /**
  * The rollup's money sums from a relation with the five cost columns. cost_usd is kept as what it has beyond its
@@ -174,8 +175,10 @@ const PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
  * of one key still sum.
  */
 export function rollupMoneySql(): string {
-  const parts = PARTS.map((m) => `coalesce(sum(${m}), 0)`).join(' - ');
-  return [`sum(cost_usd) - ${parts} AS cost_usd_extra`, ...PARTS.map((m) => `sum(${m}) AS ${m}`)].join(', ');
+  const parts = COST_PARTS.map((m) => `coalesce(sum(${m}), 0)`).join(' - ');
+  return [`sum(cost_usd) - ${parts} AS cost_usd_extra`, ...COST_PARTS.map((m) => `sum(${m}) AS ${m}`)].join(
+    ', ',
+  );
 }
 
 /**
@@ -188,7 +191,7 @@ export function rollupSourceSql(
   pending = `SELECT * FROM ${t.pending}`,
 ): string {
   return `(SELECT * EXCLUDE (cost_usd_extra),
-  cost_usd_extra + ${PARTS.map((m) => `coalesce(${m}, 0)`).join(' + ')} AS cost_usd
+  cost_usd_extra + ${COST_PARTS.map((m) => `coalesce(${m}, 0)`).join(' + ')} AS cost_usd
 FROM (${stored} UNION ALL ${pending}))`;
 }
 
@@ -225,6 +228,9 @@ export const SESSION_ROWS: SessionRows = {
 export const ROLLUP_SOURCES = Object.fromEntries(
   ROLLUP_TABLES.map((t) => [t.name, rollupSourceSql(t)]),
 ) as Record<RollupName, string>;
+
+/** Every dimension some rollup is keyed by: a batch is grouped on all of them once, then per rollup. */
+export const ALL_ROLLUP_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
 
 /** The daily rollup's source (reports by the common dimensions). */
 export const ROLLUP_SOURCE = ROLLUP_SOURCES.day;

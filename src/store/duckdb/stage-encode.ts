@@ -44,6 +44,9 @@ const TWO_32 = 4294967296;
 const UNSET = {};
 const DAY = 86_400_000_000;
 
+/** Epoch µs at the UTC midnight that starts `t`'s day: what date_trunc('day', …) gives. */
+export const utcDay = (t: number): number => t - (((t % DAY) + DAY) % DAY);
+
 const whereIs = (e: UsageEvent, i: number) =>
   `event ${i} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;
 
@@ -188,7 +191,7 @@ export function encodeBatch(
     const t = ts[i]!;
     if (t < minTs) minTs = t;
     if (t > maxTs) maxTs = t;
-    const day = t - (((t % DAY) + DAY) % DAY);
+    const day = utcDay(t);
     if (day !== lastDay) {
       lastDay = day;
       days.add(day);
