@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { writeCatalogSnapshot } from '../../src/pricing/bundled-catalog.js';
@@ -12,19 +12,22 @@ import { writeCatalogSnapshot } from '../../src/pricing/bundled-catalog.js';
 export async function buildTargets(
   root = join(import.meta.dirname, '..', '..'),
   out = join(root, 'bench', '.work', 'gw-js'),
-): Promise<{ bareProxy: string; gateway: string }> {
+): Promise<{ bareProxy: string; bareDispatchProxy: string; gateway: string }> {
   rmSync(out, { recursive: true, force: true });
   const entryPoints = [
     ...tsFiles(join(root, 'src')),
     join(root, 'bench', 'gateway', 'bare-proxy.ts'),
+    join(root, 'bench', 'gateway', 'bare-dispatch-proxy.ts'),
     join(root, 'bench', 'gateway', 'gateway-target.ts'),
-  ];
+    // An older copy of the sources (BASE) may not have every target.
+  ].filter((p) => existsSync(p));
   await build({ entryPoints, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20' });
   cpSync(join(root, 'src', 'pricing', 'data'), join(out, 'src', 'pricing', 'data'), { recursive: true });
   // As scripts/postbuild.mjs does for dist/: the deployed server reads the catalog from this snapshot.
   await writeCatalogSnapshot(join(out, 'src', 'pricing', 'data'));
   return {
     bareProxy: join(out, 'bench', 'gateway', 'bare-proxy.js'),
+    bareDispatchProxy: join(out, 'bench', 'gateway', 'bare-dispatch-proxy.js'),
     gateway: join(out, 'bench', 'gateway', 'gateway-target.js'),
   };
 }

@@ -120,8 +120,9 @@ const stop = await startUpstream(UP);
 const origin = `http://127.0.0.1:${UP}`;
 const profDir = mkdtempSync(join(tmpdir(), 'tl-prof-'));
 /**
- * VARIANTS: bare, tl (WAL synced after the ack, the default), tlack (synced before it), nosync (never synced),
- * nostore (as tl, the store's append a no-op), base (BASE's tl).
+ * VARIANTS: bare, bared (the bare proxy on undici's dispatch API: bare-dispatch-proxy.ts), tl (WAL synced after the
+ * ack, the default), tlack (synced before it), nosync (never synced), nostore (as tl, the store's append a no-op),
+ * base (BASE's tl).
  */
 const WAL_SYNC_OF: Record<string, string> = { tlack: 'before_ack', nosync: 'off' };
 const variants = (process.env.VARIANTS ?? 'bare,tl').split(',');
@@ -130,14 +131,14 @@ for (const [i, v] of variants.entries()) {
   const port = 19201 + i;
   const prof = process.env.PROFILE === v ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const proc =
-    v === 'bare'
-      ? await start([built.bareProxy, String(port), origin], prof)
+    v === 'bare' || v === 'bared'
+      ? await start([v === 'bare' ? built.bareProxy : built.bareDispatchProxy, String(port), origin], prof)
       : await start(
           [(v === 'base' ? base! : built).gateway, String(port), origin, WAL_SYNC_OF[v] ?? 'after_ack'],
           prof,
           v === 'nostore' ? { TL_BENCH_STORE: 'none' } : {},
         );
-  targets.push({ name: v, port, proc, ledger: v !== 'bare' });
+  targets.push({ name: v, port, proc, ledger: !v.startsWith('bare') });
 }
 const pools = targets.map((t) => new Pool(`http://127.0.0.1:${t.port}`, { connections: 256 }));
 for (const p of pools)
