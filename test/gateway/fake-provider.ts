@@ -6,7 +6,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
  * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-late` sends
- * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-broken`
+ * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-lingering` ends a
+ * stream 300 ms after its last event, `*-broken`
  * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
@@ -452,6 +453,7 @@ async function sse(
     res.write(events[i]);
     if (model.endsWith('-slow')) await sleep(30);
   }
+  if (model.endsWith('-lingering')) await sleep(300);
   res.end();
 }
 

@@ -500,6 +500,29 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e).toMatchObject({ status: 'ok', ...CHAT_USAGE });
   });
 
+  it('a stream whose upstream lingers after its last event still gets that event at once', async () => {
+    // The gateway holds a read that ends the stream until the call is in the log, to send it with the end in one
+    // write; a read the upstream does not end at once must not wait for the end.
+    const t0 = performance.now();
+    const r = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({ model: 'gpt-4o-lingering', messages: [], stream: true }),
+    });
+    const reader = r.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let doneAt = 0;
+    for (let c = await reader.read(); !c.done; c = await reader.read()) {
+      text += decoder.decode(c.value, { stream: true });
+      if (doneAt === 0 && text.includes('data: [DONE]')) doneAt = performance.now() - t0;
+    }
+    const endAt = performance.now() - t0;
+    expect(doneAt).toBeGreaterThan(0);
+    // The upstream ends its response 300 ms after [DONE].
+    expect(endAt - doneAt).toBeGreaterThan(200);
+  });
+
   it("a stream's headers reach the client when the upstream sends them, not with its first chunk", async () => {
     const t0 = performance.now();
     const stream = await client.chat.completions.create({ model: 'gpt-4o-late', messages: [], stream: true });
