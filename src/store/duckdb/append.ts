@@ -133,6 +133,15 @@ export async function writeBatch(
   return { inserted: out.n, duplicates: batch.given - out.n };
 }
 
+/** The highest context id stored (0 in an empty ledger). */
+async function highestContextId(s: DuckDbSession): Promise<number> {
+  const rows = await s.rows(
+    'finding the batch contexts',
+    'SELECT coalesce(max(context_id), 0) FROM contexts',
+  );
+  return Number(rows[0]![0]);
+}
+
 /**
  * The context id of each batch context number (index 1..contexts; 0 where only rows the ledger already holds use
  * it), from the cache or newly written, and the (key, id) pairs the cache may take in once the transaction commits.
@@ -163,15 +172,9 @@ async function resolveBatchContexts(
     else ids[k] = id;
   }
   // New ones numbered in order of first appearance (batch context numbers are), so consecutive events share runs of
-  // ids.
-  if (fresh.length > 0 && maxContextId === null) {
-    const rows = await s.rows(
-      'finding the batch contexts',
-      'SELECT coalesce(max(context_id), 0) FROM contexts',
-    );
-    maxContextId = Number(rows[0]![0]);
-  }
-  for (const [j, k] of fresh.entries()) ids[k] = maxContextId! + 1 + j;
+  // ids, after the highest id stored (read here unless the dedupe statement read it).
+  const highest = fresh.length === 0 ? 0 : (maxContextId ?? (await highestContextId(s)));
+  for (const [j, k] of fresh.entries()) ids[k] = highest + 1 + j;
   // The list DuckDB indexes by context number (from 1).
   const byNumber = ids.slice(1);
   if (fresh.length > 0) {
