@@ -1,4 +1,5 @@
 import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { restoreKeptV8Flags } from './v8-flags.js';
 
 /**
  * Starts the worker entry `name` (a module beside `from`, without extension) with `workerData`; `from` is the
@@ -14,12 +15,15 @@ export function spawnWorker(
   const fromSource = from.endsWith('.ts');
   const url = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, from);
   // Node 20 will not start a worker from a .ts file even with tsx loaded: register tsx first, then import it.
-  return fromSource
+  const w = fromSource
     ? new Worker(
         `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`,
         { eval: true, workerData, ...(resourceLimits ? { resourceLimits } : {}) },
       )
     : new Worker(url, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
+  // Its start-up reset the V8 flags this process set while running (before Node 24): 'online' comes after that.
+  w.once('online', restoreKeptV8Flags);
+  return w;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
 import { formatSummary } from './import-format.js';
 import { progress } from './progress.js';
-import { keepYoungGenerationSmall, SMALL_YOUNG_GENERATION } from './young-generation.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 export { formatSummary } from './import-format.js';
 
@@ -49,7 +49,7 @@ function importLogs(
   out: (s: string) => void,
 ): Promise<ImportSummary[]> {
   keepYoungGenerationSmall();
-  return importJobs(o, jobs, out, LOG_STORE, SMALL_YOUNG_GENERATION);
+  return importJobs(o, jobs, out, LOG_STORE);
 }
 
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
@@ -141,7 +141,6 @@ async function importJobs(
   jobs: readonly Job[],
   out: (s: string) => void,
   open: StoreOpenOptions,
-  v8Flags?: string,
 ): Promise<ImportSummary[]> {
   const started = performance.now();
   const path = ledgerPath(o);
@@ -159,7 +158,7 @@ async function importJobs(
   // The first job's files are read while DuckDB loads, when what the ledger holds of them is known without it:
   // from the state cache, or nothing for a ledger not yet made.
   const first = jobs.find((j) => j.files !== null);
-  const firstRead = first ? kindRead(first, o, v8Flags) : null;
+  const firstRead = first ? kindRead(first, o) : null;
   const before = cached ?? (existsSync(path) || existsSync(`${path}.wal`) ? null : {});
   const readers = firstRead?.options.readers;
   if (first && readers && before) {
@@ -179,9 +178,7 @@ async function importJobs(
           done.push(emptySummary());
           continue;
         }
-        done.push(
-          await importKind(store, j, o, out, j === first ? firstRead! : kindRead(j, o, v8Flags), loadPricer),
-        );
+        done.push(await importKind(store, j, o, out, j === first ? firstRead! : kindRead(j, o), loadPricer));
         const saved = j.k.mode === 'always' ? undefined : await store.records?.fileStates(j.k.id);
         if (saved) states[j.k.id] = [...saved.values()];
       }
@@ -262,7 +259,7 @@ interface KindRead {
   options: FileImportOptions;
 }
 
-function kindRead(j: Job, o: ImportOptions, v8Flags?: string): KindRead {
+function kindRead(j: Job, o: ImportOptions): KindRead {
   // Local agent logs are this machine's user's own: without --user they are attributed to the OS user.
   const user = o.user ?? (j.k.discover ? osUser() : null);
   return {
@@ -273,7 +270,7 @@ function kindRead(j: Job, o: ImportOptions, v8Flags?: string): KindRead {
       parserJudgesEncoding: j.k.parserJudgesEncoding,
       skipUnless: j.k.skipUnless,
       worker: j.k.worker,
-      readers: j.k.worker ? undefined : { kind: j.k.id, v8Flags },
+      readers: j.k.worker ? undefined : { kind: j.k.id },
     },
   };
 }

@@ -45,8 +45,6 @@ export interface ReadersOption {
   count?: number;
   /** Reads started before the ledger was open; used only if they were planned from the state the ledger has. */
   early?: EarlyReads | null;
-  /** V8 flags the process set while running, which starting a worker resets before Node 24 (read-in-workers.ts). */
-  v8Flags?: string;
 }
 
 /** The files an import reads, and from where, given the import state before it (file-plan.ts). */

@@ -11,6 +11,7 @@ import { TokenledgerError } from '../../errors.js';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { ActivityRecord, ProviderCostRecord } from '../../sources/provider-records.js';
 import type { ParseContext } from '../../sources/source.js';
+import { keptV8Flags } from '../../v8-flags.js';
 import { spawnWorker } from '../../worker-thread.js';
 import type { ReadOptions, ReadPlan, ReadResult } from '../read-file.js';
 import type { ImportSummary } from '../summary.js';
@@ -43,8 +44,8 @@ export interface ReadJob {
   ctx: Omit<ParseContext, 'path'>;
   read: ReadOptions;
   budgetBytes: number;
-  /** V8 flags the main thread set while running, set again by each worker (starting one resets them before Node 24). */
-  v8Flags: string | null;
+  /** V8 flags the process keeps (v8-flags.ts), set again by each worker before it reads: its start reset them. */
+  v8Flags: readonly string[];
 }
 
 /** Worker → main. */
@@ -89,13 +90,8 @@ export class WorkerReads {
   private wake: (() => void) | null = null;
   private settled = false;
 
-  /**
-   * `v8Flags`: flags to keep in force. Before Node 24, starting a worker thread resets the V8 flags a process set
-   * while running (Node 20 and 22: a young generation kept small with `--semi-space-growth-factor=1` grew to 32 MB
-   * on the main thread once a worker had started), so each worker sets them again; from Node 24 that is a no-op.
-   */
   constructor(
-    { kind, workers, v8Flags }: { kind: string; workers: number; v8Flags?: string },
+    { kind, workers }: { kind: string; workers: number },
     private readonly files: readonly PlannedRead[],
     ctx: ReadJob['ctx'],
     read: ReadOptions,
@@ -107,7 +103,7 @@ export class WorkerReads {
       ctx,
       read,
       budgetBytes: BUDGET_BYTES,
-      v8Flags: v8Flags ?? null,
+      v8Flags: keptV8Flags(),
     };
     this.workers = Array.from({ length: Math.max(1, workers) }, (_, me) => this.start(job, me));
   }

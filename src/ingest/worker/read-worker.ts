@@ -29,7 +29,7 @@ port.on('message', (m: ReadReply) => {
 });
 
 async function run(): Promise<void> {
-  if (job.v8Flags) setFlagsFromString(job.v8Flags);
+  for (const f of job.v8Flags) setFlagsFromString(f);
   const source = await IMPORT_KINDS[job.kind]!.load();
   for (;;) {
     // Wait before claiming, never after: a claimed file is one the main thread may be waiting for.
