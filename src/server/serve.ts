@@ -10,6 +10,7 @@ import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
+import { keepV8Flag } from '../v8-flags.js';
 import { createApi } from './api/api.js';
 import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
@@ -71,6 +72,11 @@ export interface RunningServer {
  * the WAL into the store and closes it.
  */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  // V8 allocates objects straight into the old generation from allocation sites it sees surviving young. For a
+  // gateway's calls that choice costs more than it saves, and whether V8 makes it differs from run to run: a closed
+  // loop of JSON calls spent 7–8 µs a call in scavenges without it and 7–26 with it (bench/RESULTS.md, Gateway,
+  // "Thirtieth session").
+  keepV8Flag('--no-allocation-site-pretenuring');
   const config = await readGatewayConfig(o.configPath, o);
   for (const u of config.upstreams.values())
     if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
