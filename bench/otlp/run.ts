@@ -16,9 +16,13 @@ import type { WalSync } from '../../src/ledger/wal/wal.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import { SIGNALS } from '../../src/server/otlp/otlp-proto.js';
 import { readTraceRequest } from '../../src/server/otlp/trace-reader.js';
+import { setServerV8Flags } from '../../src/server/server-v8-flags.js';
 import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
 import { type Harness, startHarness } from '../../test/otlp/harness.js';
 import { writeSection } from '../results-file.js';
+
+// The receiver runs in this process: with the V8 settings `tokenledger serve` gives its process.
+setServerV8Flags();
 
 const require = createRequire(import.meta.url);
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');

@@ -10,7 +10,6 @@ import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
-import { keepV8Flag } from '../v8-flags.js';
 import { createApi } from './api/api.js';
 import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
@@ -18,6 +17,7 @@ import { listen } from './listen.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
 import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
+import { setServerV8Flags } from './server-v8-flags.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
 import { createStaticHandler } from './static.js';
 import { favourServingThread } from './thread-priority.js';
@@ -72,11 +72,7 @@ export interface RunningServer {
  * the WAL into the store and closes it.
  */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  // V8 allocates objects straight into the old generation from allocation sites it sees surviving young. For a
-  // gateway's calls that choice costs more than it saves, and whether V8 makes it differs from run to run: a closed
-  // loop of JSON calls spent 5.7–8.3 µs a call in scavenges without it and 5.7–29.5 with it (bench/RESULTS.md,
-  // Gateway, "Thirtieth session").
-  keepV8Flag('--no-allocation-site-pretenuring');
+  setServerV8Flags();
   const config = await readGatewayConfig(o.configPath, o);
   for (const u of config.upstreams.values())
     if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
