@@ -29,8 +29,13 @@ port.on('message', (m: ReadReply) => {
 });
 
 async function run(): Promise<void> {
-  for (const f of job.v8Flags) setFlagsFromString(f);
+  // Set at once, and again once the parser has loaded: on Node 22 under tsx (the tests), loading it reset them too.
+  const setFlags = () => {
+    for (const f of job.v8Flags) setFlagsFromString(f);
+  };
+  setFlags();
   const source = await IMPORT_KINDS[job.kind]!.load();
+  setFlags();
   for (;;) {
     // Wait before claiming, never after: a claimed file is one the main thread may be waiting for.
     while (outstanding > 0 && outstanding >= job.budgetBytes) await new Promise<void>((r) => (wake = r));
