@@ -36,15 +36,18 @@ export async function respondStream(
   // ends in that turn too, as a short stream's last read does, nothing leaves until the call is in the write-ahead
   // log and res.end() sends it with the stream's end: one write where there were two. A stream whose first chunk
   // is slower gets its headers at the end of the turn; a turn's chunks never wait for a later turn's.
+  // The socket is corked, not the response: from Node 22 a corked response keeps its chunks in a buffer of its own,
+  // where flushHeaders left the headers waiting for the first chunk and a write past its mark waited for a 'drain'
+  // that never came (a slow reader's stream hung). res.end() uncorks the socket fully.
   const hold = () => {
     if (corked) return;
     corked = true;
-    res.cork();
+    res.socket?.cork();
     setImmediate(() => {
       if (ended) return;
       corked = false;
       if (!wrote && !res.writableEnded && !res.destroyed) res.flushHeaders();
-      res.uncork();
+      res.socket?.uncork();
     });
   };
   const send = (b: Buffer): boolean => {
