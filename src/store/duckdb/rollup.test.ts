@@ -132,6 +132,12 @@ describe('compactPendingDays', () => {
       await session.rows('reading', `SELECT count(*), sum(events) FROM ${SESSION_ROLLUP.pending}`)
     )[0]!.map(Number);
     expect([rows, events]).toEqual([3000, 23 * 40_000]);
+    // Nor does a copy of the merged rows stay behind, holding its memory until the next compaction.
+    const workTables = await session.rows(
+      'reading',
+      "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name = 'rollup_merged'",
+    );
+    expect(workTables).toEqual([]);
     await session.close();
   });
 });

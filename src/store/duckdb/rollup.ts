@@ -311,6 +311,7 @@ export async function finishRollupDays(s: DuckDbSession, days: readonly number[]
     await withoutPendingDays(s, t, where);
     await s.run('compacting the rollup', `INSERT INTO ${t.table} SELECT * FROM rollup_merged ORDER BY day`);
   }
+  await dropMerged(s);
   await markSplitSessions(s, where);
 }
 
@@ -326,6 +327,15 @@ export async function compactPendingDays(s: DuckDbSession, days: readonly number
     );
     await withoutPendingDays(s, t, where, 'SELECT * FROM rollup_merged');
   }
+  await dropMerged(s);
+}
+
+/**
+ * The merged rows are in their tables now; kept, the last table's copy held its memory until the next compaction (a
+ * server's today in the session rollup: with 4,000 sessions of 40 users, 125,000 rows after 160,000 calls).
+ */
+async function dropMerged(s: DuckDbSession): Promise<void> {
+  await s.run('compacting the rollup', 'DROP TABLE rollup_merged');
 }
 
 /**
