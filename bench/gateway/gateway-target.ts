@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/cli/context.js';
+import { openServerStore } from '../../src/cli/context.js';
 import type { WalSync } from '../../src/ledger/wal/wal.js';
 import { startServer } from '../../src/server/serve.js';
 import type { Store } from '../../src/store/store.js';
@@ -24,7 +24,7 @@ await startServer({
   cwd: dir,
   env: {},
   openStore: async (p) => {
-    const s = await openStore({ db: p });
+    const s = await openServerStore(p);
     return noStore ? withoutAppend(s) : s;
   },
   log: () => {},

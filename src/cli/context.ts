@@ -23,6 +23,8 @@ export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cw
 export interface StoreOpenOptions {
   memoryLimit?: string;
   threads?: number;
+  /** DuckDbOptions.longRunning: for `serve`. */
+  longRunning?: boolean;
   /** Rebuild the rollups once at close instead of per batch (DuckDbOptions.deferRollups): for bulk imports. */
   deferRollups?: boolean;
   /**
@@ -56,6 +58,11 @@ export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): 
     if (server === null) throw e;
     throw (await import('./remote-store.js')).ledgerServed(path, server, e);
   }
+}
+
+/** The ledger as `serve` opens it (the gateway benchmark's target opens it so too). */
+export function openServerStore(db: string): Promise<Store> {
+  return openStore({ db }, { longRunning: true });
 }
 
 /** Who a command acts as, in the audit logs beside the ledger (budgets, reads of call text). */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { startServer } from '../server/serve.js';
-import { type LedgerOptions, ledgerPath, openStore } from './context.js';
+import { type LedgerOptions, ledgerPath, openServerStore } from './context.js';
 
 export interface ServeCommandOptions extends LedgerOptions {
   host?: string;
@@ -56,7 +56,7 @@ export async function serveCommand(
     cwd,
     env: process.env,
     // A second server on the same ledger is told which one holds it (CLI_LEDGER_SERVED), not DuckDB's lock error.
-    openStore: (p) => openStore({ db: p }),
+    openStore: openServerStore,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   out(`tokenledger gateway listening on ${running.url} (ledger ${path})\n`);

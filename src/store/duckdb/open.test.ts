@@ -31,6 +31,20 @@ describe('opening a ledger file', () => {
     expect(version).toEqual([['v1.2.0+']]);
   });
 
+  it('keeps a long-running ledger small: freed memory handed back, a checkpoint every 16 MiB of log', async () => {
+    const settings = async (o: { longRunning?: boolean }) => {
+      const { session } = await openLedger(freshPath(), o);
+      const rows = await session.rows(
+        'test',
+        "SELECT current_setting('allocator_background_threads'), current_setting('wal_autocheckpoint')",
+      );
+      await session.close();
+      return rows[0];
+    };
+    expect(await settings({ longRunning: true })).toEqual([true, '16.0 MiB']);
+    expect(await settings({})).toEqual([false, '244.1 MiB']);
+  });
+
   it('opens a file DuckDB wrote with its defaults, keeps its rows and gives every connection the ledger', async () => {
     const path = freshPath();
     const db = await DuckDBInstance.create(path);

@@ -28,6 +28,8 @@ const LEDGER_CATALOG = 'ledger_db';
  * this way is written in that version from its next checkpoint on.
  */
 export const ROW_GROUP_ROWS = 491_520;
+/** DuckDB's log size that checkpoints a long-running process's ledger (DuckDbOptions.longRunning): ~283 bytes a call. */
+export const SERVER_WAL_AUTOCHECKPOINT = '16MiB';
 const STORAGE_OPTIONS = `(STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`;
 
 export interface DuckDbOptions {
@@ -39,6 +41,18 @@ export interface DuckDbOptions {
    */
   walAutocheckpoint?: string;
   threads?: number;
+  /**
+   * For a long-running process (`serve`), whose memory must stay flat:
+   * - DuckDB's allocator hands the memory it freed back to the system from background threads, where it otherwise
+   *   keeps it for reuse. A gateway at 1000 calls/s ended 8 rounds of 4 s at 194–215 MB RSS with it against 223–226
+   *   without, and spent the same CPU a call (bench/RESULTS.md, Gateway, "Thirty-first session").
+   * - The ledger is checkpointed every 16 MiB of DuckDB's log (~57,000 gateway calls) instead of
+   *   walAutocheckpoint's 256MB: until a checkpoint DuckDB holds the appended rows in memory, ~250 bytes a call (a
+   *   server at 1000 calls/s grew ~150 MB in 10 minutes). Each checkpoint costs ~150–250 ms of CPU (~3–4 µs a call).
+   * Left off for commands: their memory goes back when they exit, and a bulk import checkpointing that often appends
+   * 2.5x slower (walAutocheckpoint).
+   */
+  longRunning?: boolean;
   /**
    * For a bulk import: appends keep no rollup rows, they only mark their days dirty (in their own transaction), and
    * those days of every rollup are rebuilt from the events in one pass at close, or before a report reads them.
@@ -70,6 +84,7 @@ export async function openLedger(
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const config: Record<string, string> = { memory_limit: memoryLimit };
     if (o.threads !== undefined) config.threads = String(o.threads);
+    if (o.longRunning) config.allocator_background_threads = 'true';
     // Where queries past the memory limit spill: beside the ledger, as DuckDB does for a file it opens itself. The
     // instance is in-memory (the ledger is attached), and DuckDB's default for that is `.tmp` in the working directory.
     if (path !== ':memory:') config.temp_directory = `${path}.tmp`;
@@ -91,7 +106,9 @@ export async function openLedger(
     const stop = /[.!?]$/.test(reason ?? '') ? '' : '.';
     throw storeError('STORE_OPEN_FAILED', `cannot open the ledger ${path}: ${reason}${stop} ${advice}`, err);
   }
-  await session.run('configuring DuckDB', `SET wal_autocheckpoint = ?`, [o.walAutocheckpoint ?? '256MB']);
+  await session.run('configuring DuckDB', `SET wal_autocheckpoint = ?`, [
+    o.walAutocheckpoint ?? (o.longRunning ? SERVER_WAL_AUTOCHECKPOINT : '256MB'),
+  ]);
   const { version, hash } = await readVersion(session);
   if (version === 0 && o.mustBeLedger && path !== ':memory:') {
     await session.close();
