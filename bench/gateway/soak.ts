@@ -54,10 +54,17 @@ const rss = () => {
   return `RSS ${mb('VmRSS')} MB (anonymous ${mb('RssAnon')}, file ${mb('RssFile')})`;
 };
 const t0 = performance.now();
-const report = setInterval(async () => {
-  const h = (await (await request(`http://127.0.0.1:${PORT}/healthz`)).body.json()) as { wal_depth: number };
-  const s = ((performance.now() - t0) / 1000).toFixed(0);
-  console.log(`${s} s: ${calls} calls, wal_depth ${h.wal_depth}, ${rss()}`);
+// A report still waiting for /healthz when the run ends is awaited before the target stops: killed under it, the
+// request's reset had crashed this script at the end of a run.
+let reporting: Promise<void> = Promise.resolve();
+const report = setInterval(() => {
+  reporting = (async () => {
+    const h = (await (await request(`http://127.0.0.1:${PORT}/healthz`)).body.json()) as {
+      wal_depth: number;
+    };
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
+    console.log(`${s} s: ${calls} calls, wal_depth ${h.wal_depth}, ${rss()}`);
+  })();
 }, every * 1000);
 
 const until = t0 + minutes * 60_000;
@@ -78,6 +85,7 @@ if (rate > 0) {
     }),
   );
 clearInterval(report);
+await reporting;
 console.log(`end: ${calls} calls, ${rss()}`);
 target.kill();
 await pool.close();
