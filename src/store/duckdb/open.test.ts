@@ -42,7 +42,7 @@ describe('opening a ledger file', () => {
       return rows[0];
     };
     expect(await settings({ longRunning: true })).toEqual([true, '16.0 MiB']);
-    expect(await settings({})).toEqual([false, '244.1 MiB']);
+    expect(await settings({})).toEqual([false, '244.1 MiB']); // 256MB: DuckDB's MB is 10^6 bytes
   });
 
   it('opens a file DuckDB wrote with its defaults, keeps its rows and gives every connection the ledger', async () => {

@@ -48,7 +48,8 @@ export interface DuckDbOptions {
    *   without, and spent the same CPU a call (bench/RESULTS.md, Gateway, "Thirty-first session").
    * - The ledger is checkpointed every 16 MiB of DuckDB's log (~57,000 gateway calls) instead of
    *   walAutocheckpoint's 256MB: until a checkpoint DuckDB holds the appended rows in memory, ~250 bytes a call (a
-   *   server at 1000 calls/s grew ~150 MB in 10 minutes). Each checkpoint costs ~150–250 ms of CPU (~3–4 µs a call).
+   *   server at 1000 calls/s grew from 252 to 372 MB in 10 minutes; 207–239 MB since). Each checkpoint costs
+   *   ~150–250 ms of CPU (~2–4 µs a call).
    * Left off for commands: their memory goes back when they exit, and a bulk import checkpointing that often appends
    * 2.5x slower (walAutocheckpoint).
    */
