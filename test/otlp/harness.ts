@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openServerStore } from '../../src/cli/context.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
 import { type OtlpReceiver, startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
-import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A real receiver on a free loopback port, writing through a real WAL into a real DuckDB ledger. */
@@ -34,8 +34,8 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tl-otlp-'));
-  // As `serve` opens it (openServerStore): the OTLP benchmark measures this harness.
-  const store = await createDuckDbStore(join(dir, 'ledger.duckdb'), { longRunning: true });
+  // As `serve` opens it: the OTLP benchmark measures this harness.
+  const store = await openServerStore(join(dir, 'ledger.duckdb'));
   const gate = o.storeOpens;
   const sink: WalSink = gate
     ? {

@@ -29,7 +29,7 @@ const LEDGER_CATALOG = 'ledger_db';
  */
 export const ROW_GROUP_ROWS = 491_520;
 /** DuckDB's log size that checkpoints a long-running process's ledger (DuckDbOptions.longRunning): ~283 bytes a call. */
-export const SERVER_WAL_AUTOCHECKPOINT = '16MiB';
+const SERVER_WAL_AUTOCHECKPOINT = '16MiB';
 const STORAGE_OPTIONS = `(STORAGE_VERSION 'v1.2.0', ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`;
 
 export interface DuckDbOptions {
