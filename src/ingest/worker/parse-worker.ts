@@ -11,7 +11,7 @@ import { csvSource } from '../../sources/csv/parse.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
 import { linesOf, lineText, MAX_LINE_BYTES, readChunksSync, tooLongSkip } from '../../sources/read-lines.js';
 import type { LineSource, Sink } from '../../sources/source.js';
-import { DetachedPreparer, type PreparedBatch } from '../../store/duckdb/prepare-batch.js';
+import { DetachedPreparer, preparedTransfer } from '../../store/duckdb/prepare-batch.js';
 import { emptySummary, recordSkip } from '../summary.js';
 import { ACK, type SkipAt, type WorkerJob, type WorkerMessage, type WorkerSourceId } from './messages.js';
 import { lowerThisThreadsPriority } from './priority.js';
@@ -68,7 +68,7 @@ async function run(): Promise<void> {
     batch = [];
     port.postMessage(
       { type: 'batch', file, stripe, last, end, prepared } satisfies WorkerMessage,
-      transferList(prepared),
+      preparedTransfer(prepared),
     );
   };
   if (job.demo) {
@@ -139,11 +139,6 @@ async function run(): Promise<void> {
     send({ type: 'file-end', file, stripes: stripeCount(chunks, striping) });
   }
   send({ type: 'done', summary, skipsAt });
-}
-
-/** The batch's typed arrays, moved rather than copied (each has a buffer of its own). */
-function transferList(b: PreparedBatch): ArrayBuffer[] {
-  return b.staged ? [...b.staged.arrays.values()].map((a) => a.buffer as ArrayBuffer) : [];
 }
 
 run().catch((e: unknown) => send(errorMessage(e)));

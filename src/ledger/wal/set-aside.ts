@@ -56,7 +56,7 @@ async function appendOrSplit(
   try {
     return await sink.append(events);
   } catch (err) {
-    if (!(err instanceof TokenledgerError) || err.code !== REFUSED) throw err;
+    if (!isRefusal(err)) throw err;
     if (events.length === 1) {
       refused.push({ event: events[0]!, reason: err.message });
       return { inserted: 0, duplicates: 0 };
@@ -66,6 +66,11 @@ async function appendOrSplit(
     const b = await appendOrSplit(sink, events.slice(half), refused);
     return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates };
   }
+}
+
+/** Whether the store refused what it was handed, rather than failed to write it. */
+export function isRefusal(err: unknown): err is TokenledgerError {
+  return err instanceof TokenledgerError && err.code === REFUSED;
 }
 
 /**

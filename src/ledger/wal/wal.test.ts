@@ -9,6 +9,7 @@ import { loadPricer } from '../../pricing/load.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import { DetachedPreparer, type PreparedBatch, preparedTransfer } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
 import type { CallContent } from '../call-content.js';
@@ -24,7 +25,7 @@ import {
 } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { REFUSED_FILE, type Refusal } from './set-aside.js';
-import { openWal, WAL_SYNC, type WalSink } from './wal.js';
+import { openWal, type PreparedRuns, WAL_SYNC, type Wal, type WalSink } from './wal.js';
 
 /** An idempotent in-memory sink keyed like the store: (event_id, ts). */
 class MemorySink implements WalSink {
@@ -71,13 +72,20 @@ function addNew<T extends { event_id: string; ts: number }>(
   return added;
 }
 
-/** `sink`, noting each call it takes in `calls` (`append 3`, `attribute 2`, `content 1`). */
+/** `sink`, noting each call it takes in `calls` (`append 3`, `prepared 9`, `attribute 2`, `content 1`). */
 function tracing(sink: WalSink, calls: string[]): WalSink {
+  const prepared = sink.appendPrepared?.bind(sink);
   return {
     append(e) {
       calls.push(`append ${e.length}`);
       return sink.append(e);
     },
+    ...(prepared && {
+      appendPrepared(b: PreparedBatch) {
+        calls.push(`prepared ${b.staged?.rows ?? 0}`);
+        return prepared(b);
+      },
+    }),
     attribute(p) {
       calls.push(`attribute ${p.length}`);
       return sink.attribute(p);
@@ -514,6 +522,112 @@ describe("a call's text (a key that keeps it)", () => {
       bad: 1,
     });
     await wal.close();
+  });
+});
+
+/**
+ * Keeps the events of the runs it appends, as the OTLP worker does (otlp-worker.ts), and prepares them with a
+ * preparer of its own; each batch is cloned with its arrays moved, as it would cross from the worker's thread.
+ */
+class KeptRuns implements PreparedRuns {
+  readonly asked: number[][] = [];
+  readonly released: number[] = [];
+  /** false: as a restarted worker, it has none of the runs it kept. */
+  has = true;
+  private readonly kept = new Map<number, UsageEvent[]>();
+  private readonly preparer = new DetachedPreparer(true, true);
+  private next = 0;
+
+  append(wal: Wal, events: UsageEvent[]): Promise<void> {
+    const key = this.next++;
+    this.kept.set(key, events);
+    return wal.appendEncoded(encodeRecords(events), events.length, { runs: this, key });
+  }
+  async prepared(keys: readonly number[]): Promise<PreparedBatch | null> {
+    this.asked.push([...keys]);
+    if (!this.has) return null;
+    const b = this.preparer.prepare(keys.flatMap((k) => this.kept.get(k)!));
+    return structuredClone(b, { transfer: preparedTransfer(b) });
+  }
+  release(key: number): void {
+    this.released.push(key);
+  }
+}
+
+describe('kept runs (records whose encoder also kept their events)', () => {
+  const ids = (events: readonly UsageEvent[]) => events.map((e) => e.event_id).sort();
+
+  /** Singles 0–1, kept runs of 5 and 4, single 11, a kept run of 3, a run not kept of 2: 17 events. */
+  async function appendMixed(wal: Wal, runs: KeptRuns): Promise<UsageEvent[]> {
+    const all = Array.from({ length: 17 }, (_, i) => ({ ...event(i), ts: 1_767_000_000_000_000 + i }));
+    await Promise.all([
+      wal.append(all[0]!),
+      wal.append(all[1]!),
+      runs.append(wal, all.slice(2, 7)),
+      runs.append(wal, all.slice(7, 11)),
+      wal.append(all[11]!),
+      runs.append(wal, all.slice(12, 15)),
+      wal.appendEncoded(encodeRecords(all.slice(15)), 2),
+    ]);
+    return all;
+  }
+
+  it('reach the store as the batches their keeper prepared, and the ledger holds what decoding them gives', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const [kept, decoded] = await Promise.all([
+      createDuckDbStore(join(dir, 'kept.duckdb')),
+      createDuckDbStore(join(dir, 'decoded.duckdb')),
+    ]);
+    const calls: string[] = [];
+    const runs = new KeptRuns();
+    const wal = await openWal({ dir: join(dir, 'wal'), sink: tracing(kept, calls), drainIntervalMs: 60_000 });
+    const all = await appendMixed(wal, runs);
+    await wal.drain();
+    // Consecutive kept runs go as one batch; the others are decoded, in log order.
+    expect(calls).toEqual(['append 2', 'prepared 9', 'append 1', 'prepared 3', 'append 2']);
+    expect(runs.asked).toEqual([[0, 1], [2]]);
+    expect(wal.depth()).toBe(0);
+    await wal.close();
+    await decoded.append(all);
+    const day = { since: 1_766_966_400_000_000, until: 1_767_052_800_000_000 };
+    for (const store of [kept, decoded]) expect(ids(await store.events({ limit: 100 }))).toEqual(ids(all));
+    const report = { dimensions: ['team', 'model'], bucket: 'day', ...day } as const;
+    expect((await kept.query(report)).totals.events).toBe(17);
+    expect(await kept.query(report)).toEqual(await decoded.query(report));
+    expect(await kept.events({ limit: 100 })).toEqual(await decoded.events({ limit: 100 }));
+    await Promise.all([kept.close(), decoded.close()]);
+  });
+
+  it('are decoded when their keeper no longer has them, or the store takes no prepared batch, and then released', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
+    const calls: string[] = [];
+    const gone = new KeptRuns();
+    gone.has = false;
+    const wal = await openWal({
+      dir: join(dir, 'wal'),
+      sink: tracing(store, calls),
+      drainIntervalMs: 60_000,
+    });
+    const all = await appendMixed(wal, gone);
+    await wal.drain();
+    expect(gone.asked).toEqual([[0, 1], [2]]);
+    // Each kept run asked for is decoded with what follows it, up to the next kept run after other items.
+    expect(calls).toEqual(['append 2', 'append 10', 'append 5']);
+    expect(gone.released).toEqual([1, 2]);
+    expect(ids(await store.events({ limit: 100 }))).toEqual(ids(all));
+    await wal.close();
+    await store.close();
+
+    const memory = new MemorySink();
+    const plain = new KeptRuns();
+    const other = await openWal({ dir: join(dir, 'wal2'), sink: memory, drainIntervalMs: 60_000 });
+    await appendMixed(other, plain);
+    await other.drain();
+    expect(plain.asked).toEqual([]);
+    expect(plain.released).toEqual([1, 2]);
+    expect(memory.rows.size).toBe(17);
+    await other.close();
   });
 });
 

@@ -1,5 +1,6 @@
 import { close, fdatasync, writev, writevSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
+import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
 import type { CallContent } from '../call-content.js';
@@ -13,13 +14,15 @@ import {
   removeSegment,
   type WalSync,
 } from './segment-files.js';
-import { appendSettingAside, type Refusal } from './set-aside.js';
+import { appendSettingAside, isRefusal, type Refusal } from './set-aside.js';
 
 export { WAL_SYNC, type WalSync } from './segment-files.js';
 
 /** What the WAL needs from a store: idempotent append by event id, idempotent attribution patches and call text. */
 export interface WalSink {
   append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  /** The same for a batch prepared elsewhere (Store.appendPrepared): taken for records whose source kept them so. */
+  appendPrepared?(batch: PreparedBatch): Promise<AppendResult>;
   /** Fills agent / task_id of stored events where they are null (Store.attribute). */
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }>;
   /** Stores calls' text, skipping what is stored already (Store.storeContent). */
@@ -73,7 +76,7 @@ export interface Wal {
    * The records may end in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes
    * them after the events drained with them.
    */
-  appendEncoded(records: Buffer, count: number): Promise<void>;
+  appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void>;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
   synced(): Promise<void>;
   /** Events acknowledged but not yet in the store. */
@@ -85,11 +88,29 @@ export interface Wal {
   readonly replayed: ReplayResult;
 }
 
+/**
+ * Where runs of encoded records are also kept as events, ready to be prepared for the store where they were encoded
+ * (the OTLP worker: otlp-worker.ts). Runs are named by keys that grow in log order.
+ */
+export interface PreparedRuns {
+  /** The store's batch of exactly these runs' events, in order; null when it cannot be had (decode them instead). */
+  prepared(keys: readonly number[]): Promise<PreparedBatch | null>;
+  /** Runs up to `key` were stored another way: they will not be asked for. */
+  release(key: number): void;
+}
+
+/** One run of encoded records, kept by `runs` under `key`. */
+export interface KeptRecords {
+  runs: PreparedRuns;
+  key: number;
+}
+
 /** Records encoded elsewhere (appendEncoded), queued for the store as bytes: decoded only when they are drained. */
 class Encoded {
   constructor(
     readonly bytes: Buffer,
     readonly count: number,
+    readonly kept: KeptRecords | null = null,
   ) {}
 }
 
@@ -102,6 +123,8 @@ const SYNC_EVERY_MS = 5;
 /** What waits for the store: an event, or a run of encoded records (~60% of the events' memory, off the JS heap). */
 type Queued = UsageEvent | Encoded;
 const countOf = (q: Queued): number => (q instanceof Encoded ? q.count : 1);
+const keptOf = (q: Queued): KeptRecords | undefined =>
+  q instanceof Encoded ? (q.kept ?? undefined) : undefined;
 
 interface Pending {
   /** One line per event, in order. */
@@ -231,11 +254,11 @@ class SegmentWal implements Wal {
     return this.enqueue(records, new Encoded(records, 1));
   }
 
-  appendEncoded(records: Buffer, count: number): Promise<void> {
+  appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
     if (records.length === 0) return Promise.resolve();
-    return this.enqueue(records, new Encoded(records, count));
+    return this.enqueue(records, new Encoded(records, count, kept ?? null));
   }
 
   /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
@@ -393,39 +416,92 @@ class SegmentWal implements Wal {
     // Only what is queued now: events acknowledged while an append runs wait for the next drain. Chasing them made a
     // busy server follow every large append with a small one, each paying the store's fixed cost per call (tens of
     // ms of CPU), which was most of the store's cost per event under load.
-    // A batch is `batch` events, or a little more when its last item is a run of encoded records.
     let left = this.queue.length;
     while (left > 0) {
-      const part: UsageEvent[] = [];
-      const patches: AttributionPatch[] = [];
-      const contents: CallContent[] = [];
-      let items = 0;
-      while (items < left && part.length < this.batch) {
-        const q = this.queue[items++]!;
-        if (q instanceof Encoded) {
-          for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);
-          // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
-          await new Promise((resolve) => setImmediate(resolve));
-        } else part.push(q);
-      }
       try {
-        await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
-        // After the part's events (see replay); a failure retries both, each idempotent.
-        if (patches.length > 0) await this.o.sink.attribute(patches);
-        if (contents.length > 0) await this.o.sink.storeContent(contents);
+        left -= (await this.drainKept(left)) || (await this.drainDecoded(left));
       } catch (e) {
         this.sealed = sealed.concat(this.sealed);
         throw e;
       }
-      this.queue.splice(0, items);
-      this.depthCount -= part.length;
-      left -= items;
     }
     await this.synced();
     for (const s of sealed) {
       await closeFd(s.fd);
       await removeSegment(s.path);
     }
+  }
+
+  /**
+   * Stores the run of kept records at the head of the queue (of its first `left` items) as the batch their keeper
+   * prepared: nothing to decode or encode on this thread. Returns the items taken: 0 when the head is no such run,
+   * the store takes no prepared batch, or the batch cannot be had (drainDecoded then decodes the run).
+   */
+  private async drainKept(left: number): Promise<number> {
+    const runs = keptOf(this.queue[0]!)?.runs;
+    if (runs === undefined || this.o.sink.appendPrepared === undefined) return 0;
+    const keys: number[] = [];
+    let items = 0;
+    let events = 0;
+    while (items < left && events < this.batch) {
+      const q = this.queue[items]!;
+      const kept = keptOf(q);
+      if (kept?.runs !== runs) break;
+      keys.push(kept.key);
+      events += countOf(q);
+      items++;
+    }
+    const batch = await runs.prepared(keys);
+    if (batch === null) return 0;
+    try {
+      await this.o.sink.appendPrepared(batch);
+    } catch (e) {
+      // A refused event: decoded, the run is stored with it set aside (set-aside.ts).
+      if (isRefusal(e)) return 0;
+      throw e;
+    }
+    this.taken(items, events);
+    return items;
+  }
+
+  /**
+   * Decodes up to a batch of the queue's head (of its first `left` items) into events and stores them. A batch is
+   * `batch` events, or a little more when its last item is a run of encoded records. Kept runs after other items are
+   * left to drainKept; kept runs this decodes are released.
+   */
+  private async drainDecoded(left: number): Promise<number> {
+    const part: UsageEvent[] = [];
+    const patches: AttributionPatch[] = [];
+    const contents: CallContent[] = [];
+    let items = 0;
+    let plain = false;
+    let released: KeptRecords | null = null;
+    while (items < left && part.length < this.batch) {
+      const q = this.queue[items]!;
+      const kept = keptOf(q);
+      if (kept !== undefined && plain) break;
+      items++;
+      if (q instanceof Encoded) {
+        for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);
+        // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
+        await new Promise((resolve) => setImmediate(resolve));
+      } else part.push(q);
+      if (kept === undefined) plain = true;
+      else released = kept;
+    }
+    released?.runs.release(released.key);
+    await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
+    // After the part's events (see replay); a failure retries both, each idempotent.
+    if (patches.length > 0) await this.o.sink.attribute(patches);
+    if (contents.length > 0) await this.o.sink.storeContent(contents);
+    this.taken(items, part.length);
+    return items;
+  }
+
+  /** The queue's first `items` are in the store: `events` events. */
+  private taken(items: number, events: number): void {
+    this.queue.splice(0, items);
+    this.depthCount -= events;
   }
 
   async close(): Promise<void> {

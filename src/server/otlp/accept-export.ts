@@ -1,5 +1,5 @@
-import { type MappedBatch, OtlpBodyError } from './map-batch.js';
-import type { OtlpMapper } from './otlp-mapper.js';
+import { OtlpBodyError } from './map-batch.js';
+import type { MappedExport, OtlpMapper } from './otlp-mapper.js';
 import type { Signal } from './otlp-proto.js';
 
 /**
@@ -29,8 +29,11 @@ export interface Accepted {
 export interface ExportAcceptorOptions {
   /** Turns bodies into priced log records, off the main thread. */
   mapper: OtlpMapper;
-  /** Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). */
-  appendEncoded: (records: Buffer, count: number) => Promise<void>;
+  /**
+   * Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). `key`:
+   * the mapper keeps the export's events under it (OtlpMapper.map), or null.
+   */
+  appendEncoded: (records: Buffer, count: number, key: number | null) => Promise<void>;
   /** Largest body accepted, after decompression. */
   limitBytes: number;
   /** Events acknowledged but not yet in the store (Wal.depth); with `maxBehind`, what sheds load. */
@@ -72,7 +75,7 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
     checkRoom,
     async accept(signal, body, { json, gzip }) {
       checkRoom();
-      let mapped: MappedBatch;
+      let mapped: MappedExport;
       try {
         mapped = await o.mapper.map({
           signal,
@@ -87,7 +90,7 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
         throw unavailable(e);
       }
       try {
-        await o.appendEncoded(mapped.records, mapped.events);
+        await o.appendEncoded(mapped.records, mapped.events, mapped.key);
       } catch (e) {
         throw unavailable(e);
       }

@@ -40,12 +40,17 @@ export class OtlpBodyError extends Error {
   readonly code = 'OTLP_BAD_BODY';
 }
 
+/** mapBatch's result on the thread that mapped it: also the priced events its records encode. */
+export interface MappedHere extends MappedBatch {
+  priced: UsageEvent[];
+}
+
 /**
  * Body → decoded request → events → priced → log records: all of an export's work before it can be acknowledged,
  * except the write itself. Synchronous and free of I/O, so the receiver runs it in a worker thread beside the main
  * one (otlp-mapper.ts), and tests and benchmarks call it directly.
  */
-export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): MappedBatch {
+export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): MappedHere {
   let body = Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength);
   if (b.gzip) {
     try {
@@ -96,6 +101,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     patches: mapped.patches.length,
     rejected: rejected.length,
     message: summary(rejected),
+    priced,
   };
 }
 

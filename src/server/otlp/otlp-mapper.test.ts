@@ -1,19 +1,22 @@
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { decodeRecords } from '../../ledger/wal/codec.js';
 import { loadPricer } from '../../pricing/load.js';
 import { DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
 import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { prepareBatch } from '../../store/duckdb/prepare-batch.js';
+import { RateCardRegistry } from '../../store/duckdb/rate-cards.js';
 import { mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 import { createOtlpMapper, type OtlpMapper } from './otlp-mapper.js';
 
 const T0 = 1_767_000_000_000_000_000n;
 
-/** An OTLP/JSON trace export of `n` chat spans. */
-function spans(n: number): Buffer {
+/** An OTLP/JSON trace export of `n` chat spans, numbered from `from`. */
+function spans(n: number, from = 0): Buffer {
   const kv = (key: string, v: string | number) =>
     typeof v === 'string' ? { key, value: { stringValue: v } } : { key, value: { intValue: String(v) } };
-  const out = Array.from({ length: n }, (_, i) => ({
+  const out = Array.from({ length: n }, (_, k) => from + k).map((i) => ({
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: (i + 1).toString(16).padStart(16, '0'),
     name: 'chat gpt-4o',
@@ -77,6 +80,41 @@ describe('the OTLP worker', () => {
     await worker.terminate();
     await expect(held).rejects.toThrow(/OTLP worker exited/);
     expect((await mapper.map(batch(spans(3)))).events).toBe(3);
+  });
+
+  it("keeps an export's events, and prepares for the store exactly the batch its records would give, once", async () => {
+    mapper = createOtlpMapper(options);
+    const a = await mapper.map(batch(spans(200)));
+    const b = await mapper.map(batch(spans(100, 200)));
+    expect(a.key).not.toBeNull();
+    expect(b.key).not.toBeNull();
+    const prepared = await mapper.prepared([a.key!, b.key!]);
+    const here = prepareBatch(
+      [...decodeRecords(a.records), ...decodeRecords(b.records)],
+      new RateCardRegistry(),
+      false,
+      true,
+    );
+    expect(prepared!.staged!.rows).toBe(300);
+    expect(prepared!.staged!.strings).toEqual(here.staged!.strings);
+    expect(prepared!.staged!.constants).toEqual(here.staged!.constants);
+    expect([...prepared!.staged!.arrays.keys()]).toEqual([...here.staged!.arrays.keys()]);
+    for (const [name, column] of here.staged!.arrays)
+      expect(prepared!.staged!.arrays.get(name)).toEqual(column);
+    expect(prepared!.rollups).toEqual(here.rollups);
+    // Given to the store once: the worker no longer has them.
+    expect(await mapper.prepared([a.key!])).toBeNull();
+  });
+
+  it('answers null for exports the worker did not keep: a new worker after a crash has none', async () => {
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    mapper = createOtlpMapper(options);
+    const before = await mapper.map(batch(spans(10)));
+    const worker = posted.mock.contexts[0] as Worker;
+    posted.mockRestore();
+    await worker.terminate();
+    const after = await mapper.map(batch(spans(10, 10)));
+    expect(await mapper.prepared([before.key!, after.key!])).toBeNull();
   });
 
   it('refuses exports once closed', async () => {

@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { PreparedRuns } from '../../ledger/wal/wal.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
@@ -6,13 +7,16 @@ import { owned, spawnWorker } from '../../worker-thread.js';
 import { type MappedBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 import type { FromWorker, OtlpWorkerData, ToWorker } from './otlp-worker.js';
 
+/** A mapped export; `key`, when not null, names it to `prepared`: the worker keeps its events for the store. */
+export type MappedExport = MappedBatch & { key: number | null };
+
 /** Maps export requests off the main thread (map-batch.ts), in the order they are given. */
-export interface OtlpMapper {
+export interface OtlpMapper extends PreparedRuns {
   /**
    * Rejects with OtlpBodyError for a body that does not decode; with another error when the worker failed. Takes the
    * body: one whose memory it owns whole (worker-thread.ts, owned) moves to the worker and is empty here after.
    */
-  map(batch: OtlpBatch): Promise<MappedBatch>;
+  map(batch: OtlpBatch): Promise<MappedExport>;
   /** Prices exports given after this with these overrides (a worker started later reads the file itself). */
   reloadPrices(overrides: Overrides | null): void;
   close(): Promise<void>;
@@ -40,7 +44,7 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
   let closed = false;
   let nextId = 0;
   let since = o.since;
-  const waiting = new Map<number, { resolve: (m: MappedBatch) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
 
   function failAll(err: Error) {
     for (const w of waiting.values()) w.reject(err);
@@ -61,10 +65,9 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       const p = waiting.get(m.id);
       if (p === undefined) return;
       waiting.delete(m.id);
-      if ('ok' in m) {
-        const r = m.ok.records;
-        p.resolve({ ...m.ok, records: Buffer.from(r.buffer, r.byteOffset, r.byteLength) });
-      } else p.reject(m.error.badBody ? new OtlpBodyError(m.error.message) : new Error(m.error.message));
+      if ('error' in m)
+        p.reject(m.error.badBody ? new OtlpBodyError(m.error.message) : new Error(m.error.message));
+      else p.resolve(m);
     });
     const gone = (err: Error) => {
       if (worker !== w) return;
@@ -77,21 +80,38 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
     return w;
   }
 
+  /** Posts `m` to worker `w` and resolves with its answer to the message's id. */
+  function ask(w: Worker, id: number, m: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      try {
+        w.postMessage(m, transfer);
+      } catch (e) {
+        waiting.delete(id);
+        reject(e);
+      }
+    });
+  }
+
   return {
-    map(batch) {
-      if (closed) return Promise.reject(new Error('the OTLP receiver is closed'));
+    async map(batch) {
+      if (closed) throw new Error('the OTLP receiver is closed');
       worker ??= start();
-      const w = worker;
       const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        try {
-          w.postMessage({ id, batch } satisfies ToWorker, owned(batch.body));
-        } catch (e) {
-          waiting.delete(id);
-          reject(e);
-        }
-      });
+      const m = await ask(worker, id, { id, batch }, owned(batch.body));
+      if (!('ok' in m)) throw new Error(`the OTLP worker answered export ${id} with no mapping`);
+      const r = m.ok.records;
+      return { ...m.ok, records: Buffer.from(r.buffer, r.byteOffset, r.byteLength), key: m.kept ? id : null };
+    },
+    async prepared(keys) {
+      // No worker: the one that kept them is gone, and their records are decoded instead.
+      if (worker === null || keys.length === 0) return null;
+      const id = nextId++;
+      const m = await ask(worker, id, { id, prepare: keys }).catch(() => null);
+      return m !== null && 'prepared' in m ? m.prepared : null;
+    },
+    release(key) {
+      worker?.postMessage({ release: key } satisfies ToWorker);
     },
     reloadPrices(overrides) {
       worker?.postMessage({ overrides } satisfies ToWorker);

@@ -1,9 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { UsageEvent } from '../../ledger/event.js';
 import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
 import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { DetachedPreparer, type PreparedBatch, preparedTransfer } from '../../store/duckdb/prepare-batch.js';
 import { owned } from '../../worker-thread.js';
 import { type MappedBatch, mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 
@@ -15,15 +17,29 @@ export interface OtlpWorkerData {
   since: number;
 }
 
-/** An export to map, or the price overrides now in force (serve reloaded its overrides file: price-reload.ts). */
-export type ToWorker = { id: number; batch: OtlpBatch } | { overrides: Overrides | null };
+/**
+ * An export to map; the price overrides now in force (serve reloaded its overrides file: price-reload.ts); the
+ * store's batch of kept exports' events (by their ids, in log order); or exports the store will not ask for.
+ */
+export type ToWorker =
+  | { id: number; batch: OtlpBatch }
+  | { overrides: Overrides | null }
+  | { id: number; prepare: readonly number[] }
+  | { release: number };
 export type FromWorker =
-  | { id: number; ok: MappedBatch }
-  | { id: number; error: { badBody: boolean; message: string } };
+  /** `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). */
+  | { id: number; ok: MappedBatch; kept: boolean }
+  | { id: number; error: { badBody: boolean; message: string } }
+  /** Null when some export asked for is not kept here (a new worker), or its events do not encode. */
+  | { id: number; prepared: PreparedBatch | null };
 
 /**
  * The OTLP worker: maps export requests one at a time, in the order they arrive, so the state the mappings keep
  * across requests (cumulative series, which keys sent per-request usage) sees them in order.
+ *
+ * It also keeps each export's priced events until the write-ahead log drains them, and then encodes them for the
+ * store (prepare-batch.ts) here: the main thread would otherwise decode the log records back into events and encode
+ * those, ~10 µs a span of its time (bench/RESULTS.md, OTLP), on the thread that also serves the gateway.
  */
 const data = workerData as OtlpWorkerData;
 let ready = loadPricer(data.pricing).then((pricer) => ({
@@ -33,6 +49,48 @@ let ready = loadPricer(data.pricing).then((pricer) => ({
 // A pricer that fails to load fails each export with its reason (a 503), rather than the worker as it starts.
 ready.catch(() => {});
 const port = parentPort!;
+
+/** Kept exports' events by export id, oldest first (ids only grow). */
+const kept = new Map<number, readonly UsageEvent[]>();
+let keptEvents = 0;
+/**
+ * Two of the log's store batches (wal.ts): ~32 MB of this heap at ~800 bytes a kept event (measured on the benchmark's
+ * spans), where a drain every 2 s or every 5,000 events keeps a few MB. Past it, as when the store falls far behind,
+ * the oldest are dropped and the main thread decodes their records instead, as it did for all of them before.
+ */
+const KEEP_MAX = 40_000;
+// Every event comes from pricer.price: its rate cards are checked (CardsChecked). With the rollup sums a server's
+// store takes (the store of a server keeps pending rollups); without them DuckDB sums the batch, ~18 ms an append.
+const preparer = new DetachedPreparer(true, true);
+
+/** Drops the kept exports up to `id`: the log drains in order, so none of them will be asked for again. */
+function release(id: number): void {
+  for (const [k, events] of kept) {
+    if (k > id) break;
+    kept.delete(k);
+    keptEvents -= events.length;
+  }
+}
+
+function keep(id: number, events: UsageEvent[]): boolean {
+  kept.set(id, events);
+  keptEvents += events.length;
+  while (keptEvents > KEEP_MAX) release(kept.keys().next().value!);
+  return kept.has(id);
+}
+
+function prepare(ids: readonly number[]): PreparedBatch | null {
+  const runs = ids.map((id) => kept.get(id));
+  release(ids[ids.length - 1]!);
+  if (runs.some((r) => r === undefined)) return null;
+  try {
+    return preparer.prepare((runs as (readonly UsageEvent[])[]).flat());
+  } catch {
+    // An event the store would refuse (STORE_BAD_EVENT): the main thread stores the rest and sets it aside.
+    return null;
+  }
+}
+
 port.on('message', async (m: ToWorker) => {
   if ('overrides' in m) {
     // Exports that arrive after this are priced with the new overrides; those before, with the old.
@@ -40,12 +98,23 @@ port.on('message', async (m: ToWorker) => {
     ready.catch(() => {});
     return;
   }
+  if ('release' in m) return release(m.release);
+  if ('prepare' in m) {
+    const prepared = prepare(m.prepare);
+    port.postMessage(
+      { id: m.id, prepared } satisfies FromWorker,
+      prepared === null ? [] : preparedTransfer(prepared),
+    );
+    return;
+  }
   const { id, batch } = m;
   try {
     const { ingest, pricer } = await ready;
-    const ok = mapBatch(ingest, pricer, batch);
+    const { priced, ...ok } = mapBatch(ingest, pricer, batch);
+    // Patches go to the store after the events they name, from the records: such exports are decoded instead.
+    const isKept = ok.events > 0 && ok.patches === 0 && keep(id, priced);
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.
-    port.postMessage({ id, ok } satisfies FromWorker, owned(ok.records, true));
+    port.postMessage({ id, ok, kept: isKept } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {
     const error = { badBody: e instanceof OtlpBodyError, message: (e as Error).message };
     port.postMessage({ id, error } satisfies FromWorker);

@@ -65,7 +65,8 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
   });
   const acceptor = exportAcceptor({
     mapper,
-    appendEncoded: (records, count) => o.wal.appendEncoded(records, count),
+    appendEncoded: (records, count, key) =>
+      o.wal.appendEncoded(records, count, key === null ? undefined : { runs: mapper, key }),
     limitBytes: limit,
     behind: () => o.wal.depth(),
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),

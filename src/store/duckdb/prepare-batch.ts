@@ -77,15 +77,24 @@ export class DetachedPreparer {
   private readonly rates = new RateCardRegistry();
   private readonly cards = new Map<number, RateCard>();
 
-  constructor(private readonly cardsChecked: CardsChecked) {}
+  /** `withRollups`: sum each batch's rollup rows too (for a store that keeps pending rollups: a server's). */
+  constructor(
+    private readonly cardsChecked: CardsChecked,
+    private readonly withRollups = false,
+  ) {}
 
   prepare(events: readonly UsageEvent[]): PreparedBatch {
-    const batch = prepareBatch(events, this.rates, this.cardsChecked);
+    const batch = prepareBatch(events, this.rates, this.cardsChecked, this.withRollups);
     const fresh = this.rates.unwrittenIds();
     for (const id of fresh) this.cards.set(id, this.rates.card(id)!);
     this.rates.markWritten(fresh);
     return { ...batch, cards: this.cards };
   }
+}
+
+/** The batch's typed arrays, to move rather than copy to another thread (encodeBatch gives each a buffer of its own). */
+export function preparedTransfer(b: PreparedBatch): ArrayBuffer[] {
+  return b.staged ? [...new Set([...b.staged.arrays.values()].map((a) => a.buffer as ArrayBuffer))] : [];
 }
 
 /**
@@ -101,7 +110,8 @@ export function adoptRateIds(batch: PreparedBatch, rates: RateCardRegistry): Pre
   for (const [id, card] of cards) ours[id] = rates.idOf(card);
   const ids = staged.arrays.get('rate_id') as Int32Array;
   for (let i = 0; i < ids.length; i++) ids[i] = ours[ids[i]!]!;
-  return { given: batch.given, staged };
+  // Rollup rows hold no rate ids: they go as summed.
+  return { given: batch.given, staged, ...(batch.rollups === undefined ? {} : { rollups: batch.rollups }) };
 }
 
 /**

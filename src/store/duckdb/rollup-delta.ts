@@ -18,10 +18,13 @@ import { type EncodedBatch, groupNumbers, utcDay } from './stage-encode.js';
  */
 export type RollupRows = readonly PendingRows[];
 
-/** Rows for one rollup's pending table, column by column in its order (RollupTable.columns). */
+/**
+ * Rows for one rollup's pending table, column by column in its order (RollupTable.columns). Plain values only (a
+ * TIMESTAMP column as epoch µs), so rows summed in a worker thread cross to the store's as they are.
+ */
 export interface PendingRows {
   rows: number;
-  columns: DuckDBValue[][];
+  columns: (string | bigint | null)[][];
 }
 
 /**
@@ -83,12 +86,15 @@ export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Prom
     const { rows: count, columns } = rows[i]!;
     if (count === 0) continue;
     const types = t.columns.map(([, type]) => TYPES[type.split(' ')[0]!]!);
+    const values = columns.map((v, c): DuckDBValue[] =>
+      types[c] === duckdb.TIMESTAMP ? v.map((us) => new duckdb.DuckDBTimestampValue(us as bigint)) : v,
+    );
     const appender = await s.conn.createAppender(t.pending, 'main', 'temp');
     try {
       for (let start = 0; start < count; start += CHUNK) {
         const end = Math.min(count, start + CHUNK);
         const chunk = duckdb.DuckDBDataChunk.create(types, end - start);
-        for (const [c, values] of columns.entries()) chunk.setColumnValues(c, values.slice(start, end));
+        for (const [c, v] of values.entries()) chunk.setColumnValues(c, v.slice(start, end));
         appender.appendDataChunk(chunk);
       }
       appender.flushSync();
@@ -163,8 +169,8 @@ function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: To
   const firsts = Array.from(sums.first);
   const ints = (a: Float64Array) => Array.from(a, (v) => BigInt(v));
   const money = Object.fromEntries(MONEY_MEASURES.map((m, k) => [m, sums.money[k]!]));
-  const column = (name: string): DuckDBValue[] => {
-    if (name === 'day') return firsts.map((i) => new duckdb.DuckDBTimestampValue(BigInt(utcDay(ts[i]!))));
+  const column = (name: string): (string | bigint | null)[] => {
+    if (name === 'day') return firsts.map((i) => BigInt(utcDay(ts[i]!)));
     if ((t.dimensions as readonly string[]).includes(name)) {
       if (b.constants.has(name)) return firsts.map(() => b.constants.get(name)!);
       const codes = b.arrays.get(name) as Int32Array;

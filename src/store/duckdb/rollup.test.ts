@@ -5,7 +5,7 @@ import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { openLedger } from './open.js';
-import { DetachedPreparer } from './prepare-batch.js';
+import { DetachedPreparer, preparedTransfer } from './prepare-batch.js';
 import { COMPACT_EVERY, compactPendingDays, groupDays, planCompaction } from './rollup.js';
 import { ROLLUP_COLUMNS, SCHEMA_VERSION, SESSION_ROLLUP } from './schema.js';
 
@@ -247,7 +247,7 @@ describe('rollup of appended batches', () => {
     await again.close();
   });
 
-  it('sums a batch into the same rollup rows in JS as DuckDB sums from the staged rows', async () => {
+  it('sums a batch into the same rollup rows in JS, here or in another thread, as DuckDB sums from the staged rows', async () => {
     // append() sums each batch's rollup rows from its events (rollup-delta.ts); a batch prepared elsewhere carries
     // none, so appendPrepared has DuckDB sum them (stageRollupSql): the reference. Priced, provider-given and unpriced
     // events, audio, searches, null dimensions, ten days; then batches half of which the ledger holds already (whose
@@ -255,22 +255,35 @@ describe('rollup of appended batches', () => {
     const events = randomEvents(4000, 21, 10).sort((a, b) => a.ts - b.ts);
     const batches = Array.from({ length: 16 }, (_, i) => events.slice(i * 250, (i + 1) * 250));
     const repeats = [events.slice(100, 400), events.slice(3900).concat(randomEvents(50, 22, 10))];
-    const [jsPath, sqlPath] = [freshPath(), freshPath()];
+    // A third store takes batches summed in another thread (the OTLP worker's: DetachedPreparer with rollups), as
+    // they arrive from it: cloned, their typed arrays moved.
+    const [jsPath, sqlPath, threadPath] = [freshPath(), freshPath(), freshPath()];
     const js = await createDuckDbStore(jsPath);
     const reference = await createDuckDbStore(sqlPath);
+    const fromThread = await createDuckDbStore(threadPath);
     const preparer = new DetachedPreparer(false);
+    const summing = new DetachedPreparer(false, true);
     for (const b of [...batches, ...repeats]) {
-      const [a, r] = [await js.append(b), await reference.appendPrepared!(preparer.prepare(b))];
+      const prepared = summing.prepare(b);
+      const cloned = structuredClone(prepared, { transfer: preparedTransfer(prepared) });
+      const [a, r, t] = [
+        await js.append(b),
+        await reference.appendPrepared!(preparer.prepare(b)),
+        await fromThread.appendPrepared!(cloned),
+      ];
       expect(a).toEqual(r);
+      expect(t).toEqual(r);
     }
     // Read while the latest day's rows are still pending, then from the files once compacted.
-    expect(await bothWays(js)).toEqual(await bothWays(reference));
-    await js.close();
-    await reference.close();
+    const expected = await bothWays(reference);
+    expect(await bothWays(js)).toEqual(expected);
+    expect(await bothWays(fromThread)).toEqual(expected);
+    await Promise.all([js.close(), reference.close(), fromThread.close()]);
     for (const t of ['rollup_day', 'rollup_team', 'rollup_session']) {
-      const rows = await sql(jsPath, `SELECT * FROM ${t} ORDER BY ALL`);
+      const rows = await sql(sqlPath, `SELECT * FROM ${t} ORDER BY ALL`);
       expect(rows.length).toBeGreaterThan(10);
-      expect(rows).toEqual(await sql(sqlPath, `SELECT * FROM ${t} ORDER BY ALL`));
+      expect(await sql(jsPath, `SELECT * FROM ${t} ORDER BY ALL`)).toEqual(rows);
+      expect(await sql(threadPath, `SELECT * FROM ${t} ORDER BY ALL`)).toEqual(rows);
     }
   });
 
