@@ -12,7 +12,7 @@ import {
   markRollupDaysDirty,
   planCompaction,
 } from './rollup.js';
-import { appendRollupRows } from './rollup-delta.js';
+import { appendRollupRows } from './rollup-append.js';
 import { EVENT_COLUMNS, q } from './schema.js';
 import type { WriterDedup } from './seen-ids.js';
 import type { DuckDbSession } from './session.js';

@@ -1,9 +1,6 @@
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { TOKEN_FIELDS, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
-import { duckdb } from './duckdb-api.js';
 import { ALL_ROLLUP_DIMENSIONS, COST_PARTS, ROLLUP_TABLES, type RollupTable } from './schema.js';
-import type { DuckDbSession } from './session.js';
 import { type EncodedBatch, groupNumbers, utcDay } from './stage-encode.js';
 
 /**
@@ -76,42 +73,6 @@ export function rollupRows(b: EncodedBatch, events: readonly UsageEvent[]): Roll
   }
   return out;
 }
-
-/**
- * Appends `rows` to the pending tables, in the caller's transaction (an appender joins it: a rollback drops them),
- * a data chunk at a time.
- */
-export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Promise<void> {
-  for (const [i, t] of ROLLUP_TABLES.entries()) {
-    const { rows: count, columns } = rows[i]!;
-    if (count === 0) continue;
-    const types = t.columns.map(([, type]) => TYPES[type.split(' ')[0]!]!);
-    const values = columns.map((v, c): DuckDBValue[] =>
-      types[c] === duckdb.TIMESTAMP ? v.map((us) => new duckdb.DuckDBTimestampValue(us as bigint)) : v,
-    );
-    const appender = await s.conn.createAppender(t.pending, 'main', 'temp');
-    try {
-      for (let start = 0; start < count; start += CHUNK) {
-        const end = Math.min(count, start + CHUNK);
-        const chunk = duckdb.DuckDBDataChunk.create(types, end - start);
-        for (const [c, v] of values.entries()) chunk.setColumnValues(c, v.slice(start, end));
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-  }
-}
-
-/** DuckDB's vector size: a data chunk holds at most this many rows. */
-const CHUNK = 2048;
-const TYPES: Record<string, DuckDBType> = {
-  TIMESTAMP: duckdb.TIMESTAMP,
-  VARCHAR: duckdb.VARCHAR,
-  BIGINT: duckdb.BIGINT,
-  HUGEINT: duckdb.HUGEINT,
-};
 
 function emptyTotals(size: number): Totals {
   return {
