@@ -72,9 +72,10 @@ export interface Wal {
   /**
    * Resolves once `count` events, already encoded as log records (codec.ts encodeRecords, as the OTLP worker does
    * off the main thread), are in the log: one write in one group commit, one promise. A crash mid-write may keep a
-   * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again.
-   * The records may end in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes
-   * them after the events drained with them.
+   * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again,
+   * or, with `kept`, by the batch their encoder prepares from the events it kept (PreparedRuns). The records may end
+   * in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes them after the events
+   * drained with them.
    */
   appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void>;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
@@ -467,7 +468,7 @@ class SegmentWal implements Wal {
   /**
    * Decodes up to a batch of the queue's head (of its first `left` items) into events and stores them. A batch is
    * `batch` events, or a little more when its last item is a run of encoded records. Kept runs after other items are
-   * left to drainKept; kept runs this decodes are released.
+   * left to drainKept, if the store takes prepared batches; kept runs this decodes are released.
    */
   private async drainDecoded(left: number): Promise<number> {
     const part: UsageEvent[] = [];
@@ -479,7 +480,8 @@ class SegmentWal implements Wal {
     while (items < left && part.length < this.batch) {
       const q = this.queue[items]!;
       const kept = keptOf(q);
-      if (kept !== undefined && plain) break;
+      // A kept run after other items starts the next part, where drainKept can take it (when the store can).
+      if (kept !== undefined && plain && this.o.sink.appendPrepared !== undefined) break;
       items++;
       if (q instanceof Encoded) {
         for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);
