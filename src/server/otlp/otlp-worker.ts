@@ -81,7 +81,7 @@ function keep(id: number, events: UsageEvent[]): boolean {
 
 function prepare(ids: readonly number[]): PreparedBatch | null {
   const runs = ids.map((id) => kept.get(id));
-  release(ids[ids.length - 1]!);
+  release(Math.max(...ids));
   if (runs.some((r) => r === undefined)) return null;
   try {
     return preparer.prepare((runs as (readonly UsageEvent[])[]).flat());
