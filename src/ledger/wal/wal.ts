@@ -78,6 +78,8 @@ export interface Wal {
    * drained with them.
    */
   appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void>;
+  /** Whether the store takes batches prepared elsewhere (WalSink.appendPrepared): only then are runs worth keeping. */
+  readonly takesPrepared: boolean;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
   synced(): Promise<void>;
   /** Events acknowledged but not yet in the store. */
@@ -111,7 +113,7 @@ class Encoded {
   constructor(
     readonly bytes: Buffer,
     readonly count: number,
-    readonly kept: KeptRecords | null = null,
+    readonly kept?: KeptRecords,
   ) {}
 }
 
@@ -124,8 +126,7 @@ const SYNC_EVERY_MS = 5;
 /** What waits for the store: an event, or a run of encoded records (~60% of the events' memory, off the JS heap). */
 type Queued = UsageEvent | Encoded;
 const countOf = (q: Queued): number => (q instanceof Encoded ? q.count : 1);
-const keptOf = (q: Queued): KeptRecords | undefined =>
-  q instanceof Encoded ? (q.kept ?? undefined) : undefined;
+const keptOf = (q: Queued): KeptRecords | undefined => (q instanceof Encoded ? q.kept : undefined);
 
 interface Pending {
   /** One line per event, in order. */
@@ -228,6 +229,7 @@ class SegmentWal implements Wal {
   /** performance.now() when the last drain began. */
   private lastDrain = performance.now();
   private nextSeq: number;
+  readonly takesPrepared: boolean;
 
   constructor(
     private readonly o: WalOptions,
@@ -236,6 +238,7 @@ class SegmentWal implements Wal {
     private seg: OpenSegment,
   ) {
     this.nextSeq = seg.seq + 1;
+    this.takesPrepared = o.sink.appendPrepared !== undefined;
     this.batch = o.storeBatch ?? STORE_BATCH;
     // Ticks at half the interval and drains only when the last drain began an interval ago: a drain the batch size
     // started moments before is not followed by a small one at the next tick.
@@ -259,7 +262,7 @@ class SegmentWal implements Wal {
     const refused = this.refusal();
     if (refused !== null) return refused;
     if (records.length === 0) return Promise.resolve();
-    return this.enqueue(records, new Encoded(records, count, kept ?? null));
+    return this.enqueue(records, new Encoded(records, count, kept));
   }
 
   /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
@@ -440,7 +443,7 @@ class SegmentWal implements Wal {
    */
   private async drainKept(left: number): Promise<number> {
     const runs = keptOf(this.queue[0]!)?.runs;
-    if (runs === undefined || this.o.sink.appendPrepared === undefined) return 0;
+    if (runs === undefined || !this.takesPrepared) return 0;
     const keys: number[] = [];
     let items = 0;
     let events = 0;
@@ -455,7 +458,7 @@ class SegmentWal implements Wal {
     const batch = await runs.prepared(keys);
     if (batch === null) return 0;
     try {
-      await this.o.sink.appendPrepared(batch);
+      await this.o.sink.appendPrepared!(batch);
     } catch (e) {
       // A refused event: decoded, the run is stored with it set aside (set-aside.ts).
       if (isRefusal(e)) return 0;
@@ -481,7 +484,7 @@ class SegmentWal implements Wal {
       const q = this.queue[items]!;
       const kept = keptOf(q);
       // A kept run after other items starts the next part, where drainKept can take it (when the store can).
-      if (kept !== undefined && plain && this.o.sink.appendPrepared !== undefined) break;
+      if (kept !== undefined && plain && this.takesPrepared) break;
       items++;
       if (q instanceof Encoded) {
         for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);

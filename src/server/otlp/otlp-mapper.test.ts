@@ -43,7 +43,7 @@ const batch = (body: Buffer): OtlpBatch => ({
   limitBytes: 256 << 20,
 });
 
-const options = { pricing: { cwd: tmpdir(), env: {} }, attributes: DEFAULT_ATTRIBUTES, since: 0 };
+const options = { pricing: { cwd: tmpdir(), env: {} }, attributes: DEFAULT_ATTRIBUTES, since: 0, keep: true };
 let mapper: OtlpMapper;
 afterEach(() => mapper?.close());
 

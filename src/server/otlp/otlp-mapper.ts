@@ -27,6 +27,8 @@ export interface OtlpMapperOptions {
   attributes: AttributeMap;
   /** Epoch µs from which cumulative series are new (the server's start). */
   since: number;
+  /** Whether the worker keeps exports' events to prepare the store's batches (the log's store takes them). */
+  keep: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       pricing: { ...o.pricing, env: { ...o.pricing.env } },
       attributes: o.attributes,
       since,
+      keep: o.keep,
     };
     // No heap cap (resourceLimits): a worker that reaches one inside a large allocation, as JSON.parse of a big
     // export makes, can abort the whole process instead of ending the worker (nodejs/node#47224), and this process

@@ -15,6 +15,8 @@ export interface OtlpWorkerData {
   attributes: AttributeMap;
   /** Epoch µs from which cumulative series are new (ingest.ts). */
   since: number;
+  /** Keep exports' events for the store's batches (OtlpMapperOptions.keep). */
+  keep: boolean;
 }
 
 /**
@@ -112,7 +114,7 @@ port.on('message', async (m: ToWorker) => {
     const { ingest, pricer } = await ready;
     const { priced, ...ok } = mapBatch(ingest, pricer, batch);
     // Patches go to the store after the events they name, from the records: such exports are decoded instead.
-    const isKept = ok.events > 0 && ok.patches === 0 && keep(id, priced);
+    const isKept = data.keep && ok.events > 0 && ok.patches === 0 && keep(id, priced);
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.
     port.postMessage({ id, ok, kept: isKept } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {

@@ -22,7 +22,7 @@ export interface StartOtlpOptions {
   host: string;
   /** How the worker loads the same prices as the gateway (loadPricer's options). */
   pricing: LoadPricerOptions;
-  wal: Pick<Wal, 'appendEncoded' | 'depth'>;
+  wal: Pick<Wal, 'appendEncoded' | 'depth' | 'takesPrepared'>;
   attributes?: AttributeMap;
   /** Exports refused as busy beyond this many events waiting for the store (accept-export.ts). */
   maxBehind?: number;
@@ -62,6 +62,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
     pricing: o.pricing,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: o.since ?? Date.now() * 1000,
+    keep: o.wal.takesPrepared,
   });
   const acceptor = exportAcceptor({
     mapper,
