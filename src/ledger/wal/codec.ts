@@ -40,6 +40,24 @@ const SEARCHES_AT = FIELDS.indexOf('web_search_requests') + 1;
 const V2_LENGTH = V3_LENGTH - 1;
 
 /**
+ * A batch record: many events in one line, `["events", n, …a column per EVENT_FIELDS field, cards, card index]`, for
+ * the events of one OTLP export (encodeRecords). A column is its n values, or one value when all n share it (a
+ * batch's time of receipt, its service, its team, a zero cache-write cost). The rate cards are listed once each,
+ * every event naming its card by index. An export's spans share most of their fields, so against a version-4 line
+ * per event this is a third of the bytes and of the encoding CPU, on the OTLP worker's path to every
+ * acknowledgement (bench/RESULTS.md, OTLP). Positions follow jsonOf's.
+ */
+const BATCH = 'events';
+const BATCH_LENGTH = RATES_AT + 3;
+const TAGS_AT = FIELDS.indexOf('tags') + 1;
+const MONEY_AT: ReadonlySet<number> = new Set(MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 1));
+/**
+ * Events per batch line: bounds a line's length (~150 bytes an event, against a string limit of 2^29 characters)
+ * and what one damaged line takes with it.
+ */
+const BATCH_MAX = 1000;
+
+/**
  * The version-2 record of `e`: every field read by name, in EVENT_FIELDS order (codec tests hold the two equal). A
  * loop reading `e[FIELDS[i]]`, the name varying, is a megamorphic keyed load per field; written out, encoding an
  * OTLP span's event went from ~4.3 to ~2.8 µs, on the path of every acknowledged call and span.
@@ -96,6 +114,62 @@ function jsonOf(e: UsageEvent): string {
   ]);
 }
 
+/**
+ * jsonOf's values with money as bigints and the rate card as the object: a batch line's row (batchJsonOf), compared
+ * column by column before anything becomes text.
+ */
+function rowOf(e: UsageEvent): unknown[] {
+  return [
+    BATCH,
+    e.event_id,
+    e.source,
+    e.source_ref,
+    e.ingested_at,
+    e.ts,
+    e.duration_ms,
+    e.ttft_ms,
+    e.org,
+    e.team,
+    e.user,
+    e.project,
+    e.agent,
+    e.session_id,
+    e.task_id,
+    e.environment,
+    e.api_key_id,
+    e.tags,
+    e.provider,
+    e.model,
+    e.model_requested,
+    e.operation,
+    e.service_tier,
+    e.route_id,
+    e.requests,
+    e.input_tokens,
+    e.cache_read_tokens,
+    e.cache_write_5m_tokens,
+    e.cache_write_1h_tokens,
+    e.output_tokens,
+    e.reasoning_tokens,
+    e.web_search_requests,
+    e.input_audio_tokens,
+    e.output_audio_tokens,
+    e.cost_usd,
+    e.cost_input,
+    e.cost_cache_read,
+    e.cost_cache_write,
+    e.cost_output,
+    e.cost_source,
+    e.price_version,
+    e.provider_cost_usd,
+    e.energy_j,
+    e.energy_source,
+    e.status,
+    e.error_type,
+    e.rates,
+  ];
+}
+
 const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
 /** A rate card's eight rates as decimal strings, worked out once per card (events of one model share it). */
@@ -140,25 +214,69 @@ function writeLine(buf: Buffer, at: number, json: string): number {
 }
 
 /**
- * Several records in one buffer, each its own checksummed line (so replay reads them exactly as if appended one by
- * one). Written straight into one growing buffer: no buffer per event and no concat.
+ * Events in one buffer: one event as its version-4 line (what the gateway writes a call as), more as batch lines of
+ * at most BATCH_MAX events each. Every line checksummed, as for records appended one by one.
  */
 export function encodeRecords(events: readonly UsageEvent[]): Buffer {
-  let buf = EMPTY;
-  let at = 0;
-  for (let i = 0; i < events.length; i++) {
-    const json = jsonOf(events[i]!);
+  if (events.length === 0) return EMPTY;
+  if (events.length === 1) return encodeRecord(events[0]!);
+  const jsons: string[] = [];
+  let room = 0;
+  for (let from = 0; from < events.length; from += BATCH_MAX) {
+    const json = batchJsonOf(events, from, Math.min(from + BATCH_MAX, events.length));
+    jsons.push(json);
     // UTF-8 needs at most 3 bytes per UTF-16 unit; 10 for the checksum, the space and the newline.
-    const room = json.length * 3 + 10;
-    if (at + room > buf.length) {
-      // Sized from this line for the events left, so a batch of similar events allocates once or twice.
-      const grown = Buffer.allocUnsafe(at + room + (events.length - i) * (json.length + 64));
-      buf.copy(grown, 0, 0, at);
-      buf = grown;
-    }
-    at = writeLine(buf, at, json);
+    room += json.length * 3 + 10;
   }
+  const buf = Buffer.allocUnsafe(room);
+  let at = 0;
+  for (const json of jsons) at = writeLine(buf, at, json);
   return buf.subarray(0, at);
+}
+
+/** The batch line of events[from, to): see BATCH. */
+function batchJsonOf(events: readonly UsageEvent[], from: number, to: number): string {
+  const rows: unknown[][] = [];
+  for (let i = from; i < to; i++) rows.push(rowOf(events[i]!));
+  const line: unknown[] = [BATCH, rows.length];
+  for (let p = 1; p < RATES_AT; p++) line.push(column(rows, p));
+  const cards: (string[] | null)[] = [];
+  const cardAt = new Map<RateCard | null, number>();
+  const index: number[] = [];
+  for (const row of rows) {
+    const card = (row[RATES_AT] ?? null) as RateCard | null;
+    let k = cardAt.get(card);
+    if (k === undefined) {
+      k = cards.length;
+      cardAt.set(card, k);
+      cards.push(ratesOf(card));
+    }
+    index.push(k);
+  }
+  line.push(cards, cards.length === 1 ? [0] : index);
+  return JSON.stringify(line);
+}
+
+/** Position `p` of every row: all n values, or the one value they all share; money as decimal strings. */
+function column(rows: readonly unknown[][], p: number): unknown[] {
+  const first = rows[0]![p];
+  let i = 1;
+  if (p === TAGS_AT) while (i < rows.length && sameTags(rows[i]![p] as Tags, first as Tags)) i++;
+  else while (i < rows.length && rows[i]![p] === first) i++;
+  const isMoney = MONEY_AT.has(p);
+  if (i === rows.length) return [isMoney ? money(first as bigint | null) : first];
+  const values: unknown[] = [];
+  for (const row of rows) values.push(isMoney ? money(row[p] as bigint | null) : row[p]);
+  return values;
+}
+
+type Tags = Record<string, string>;
+function sameTags(a: Tags, b: Tags): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -171,17 +289,17 @@ const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padSt
  */
 export function decodeRecord(line: Buffer): UsageEvent | null {
   const r = decodeLine(line);
-  return r === null || !isEvent(r) ? null : r;
+  return r === null || Array.isArray(r) || !isEvent(r) ? null : r;
 }
 
 /** What one line of the log holds: an event, or a record that follows events (an attribution patch, a call's text). */
 export type LogRecord = UsageEvent | AttributionPatch | CallContent;
 
 /**
- * The record in one line (without its newline), or null when the line is torn or corrupt. A record of an unknown
- * version throws LEDGER_WAL_VERSION.
+ * The record in one line (without its newline): a batch line's events, or null when the line is torn or corrupt. A
+ * record of an unknown version throws LEDGER_WAL_VERSION.
  */
-export function decodeLine(line: Buffer): LogRecord | null {
+export function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
   if (line.length < 10 || line[8] !== 0x20) return null;
   const body = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(body).toString(16).padStart(8, '0')) return null;
@@ -194,18 +312,22 @@ export function decodeLine(line: Buffer): LogRecord | null {
   if (Array.isArray(raw)) {
     if (raw[0] === PATCH) return patchOf(raw, 0);
     if (raw[0] === CONTENT) return contentOf(raw, 0);
-    if (raw[0] === 3 && raw.length === V3_LENGTH) return fromArray(fromVersion3(raw));
-    if (raw[0] === 2 && raw.length === V2_LENGTH) return fromArray(fromVersion3(fromVersion2(raw)));
+    if (raw[0] === BATCH) return batchOf(raw, 0);
+    if (raw[0] === 3 && raw.length === V3_LENGTH) return version4(fromVersion3(raw));
+    if (raw[0] === 2 && raw.length === V2_LENGTH) return version4(fromVersion3(fromVersion2(raw)));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
         'LEDGER_WAL_VERSION',
-        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 3, 2 and 1); run the tokenledger version that wrote it to replay it`,
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
       );
-    return fromArray(raw);
+    return fromArray(raw, cardOf(raw[RATES_AT], undefined));
   }
   return typeof raw === 'object' && raw !== null ? fromObject(raw as Record<string, unknown>) : null;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: a version-4 record, as fromArray reads it.
+const version4 = (a: any[]): UsageEvent => fromArray(a, cardOf(a[RATES_AT], undefined));
 
 /**
  * A version-2 record as version 3: no searches (the field came with the fee, so a record without it had none) and,
@@ -233,11 +355,12 @@ function fromVersion3(a: any[]): any[] {
 
 /**
  * A version-4 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
- * error). Written out, it builds one object of a fixed shape; assigning the names in a loop made a dictionary-mode
- * object per event, ~2 µs more to build and slower for every reader after it (the store's drain reads each field).
+ * error), with its rate card (cardOf). Written out, it builds one object of a fixed shape; assigning the names in a
+ * loop made a dictionary-mode object per event, ~2 µs more to build and slower for every reader after it (the
+ * store's drain reads each field).
  */
 // biome-ignore lint/suspicious/noExplicitAny: a checked v2 record; each position's type is the field's (round-trip tests).
-function fromArray(a: any[], cards?: Map<string, RateCard>): UsageEvent {
+function fromArray(a: any[], rates: RateCard | null): UsageEvent {
   return {
     event_id: a[1],
     source: a[2],
@@ -284,8 +407,47 @@ function fromArray(a: any[], cards?: Map<string, RateCard>): UsageEvent {
     energy_source: a[43],
     status: a[44],
     error_type: a[45],
-    rates: cardOf(a[46], cards),
+    rates,
   };
+}
+
+/**
+ * A batch line's events (BATCH), each built as its version-4 record would be. Events share their rate card objects
+ * (with `cards`, those of other lines too), not their tags.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked here.
+function batchOf(a: any[], at: number, cards = new Map<string, RateCard>()): UsageEvent[] {
+  const n = a[1];
+  const columns = a.slice(2, RATES_AT + 1) as unknown[][];
+  const [list, index] = a.slice(RATES_AT + 1) as [unknown, number[]];
+  const fits = (c: unknown) => Array.isArray(c) && (c.length === 1 || c.length === n);
+  if (
+    a.length !== BATCH_LENGTH ||
+    !Number.isSafeInteger(n) ||
+    n < 1 ||
+    !columns.every(fits) ||
+    !Array.isArray(list) ||
+    !fits(index)
+  )
+    throw new TokenledgerError(
+      'LEDGER_WAL_VERSION',
+      `write-ahead log batch record at byte ${at} is not ["events", n, ${RATES_AT - 1} columns, cards, card index]; run the tokenledger version that wrote it to replay it`,
+    );
+  const rateCards = (list as (string[] | null)[]).map((r) => cardOf(r, cards));
+  const events: UsageEvent[] = [];
+  const row: unknown[] = [VERSION];
+  for (let i = 0; i < n; i++) {
+    for (let p = 1; p < RATES_AT; p++) {
+      const c = columns[p - 1]!;
+      row[p] = c.length === 1 ? c[0] : c[i];
+    }
+    // One tags object an event, as when each had its line: a reader may change an event's own.
+    if (columns[TAGS_AT - 1]!.length === 1) row[TAGS_AT] = { ...(row[TAGS_AT] as Tags) };
+    const card = rateCards[index.length === 1 ? index[0]! : index[i]!];
+    if (card === undefined) throw new Error(`batch record at byte ${at}: event ${i} names no rate card`);
+    events.push(fromArray(row, card));
+  }
+  return events;
 }
 
 const bigOrNull = (v: string | null | undefined): bigint | null =>
@@ -362,6 +524,7 @@ export function decodeSegment(bytes: Buffer): {
     if (end > start) {
       const r = decodeLine(bytes.subarray(start, end));
       if (r === null) bad++;
+      else if (Array.isArray(r)) for (const e of r) events.push(e);
       else if (isEvent(r)) events.push(r);
       else if (isContent(r)) contents.push(r);
       else patches.push(r);
@@ -387,7 +550,13 @@ export function decodeRecords(
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[4,` for an event, `["attribution",` or `["content",` for the others: one comparison on the event's path.
+    // `[4,` for an event, `["events",`, `["attribution",` or `["content",` for the others: one comparison on the
+    // event's path.
+    if (bytes[start + 10] === QUOTE && a[0] === BATCH) {
+      for (const e of batchOf(a, start, cards)) events.push(e);
+      start = end + 1;
+      continue;
+    }
     if (bytes[start + 10] === QUOTE && (a[0] === PATCH || a[0] === CONTENT)) {
       if (a[0] === PATCH) (patches ?? notHere('an attribution patch', start)).push(patchOf(a, start));
       else (contents ?? notHere("a call's text", start)).push(contentOf(a, start));
@@ -396,7 +565,7 @@ export function decodeRecords(
     }
     if (!Array.isArray(a) || a[0] !== VERSION || a.length !== RATES_AT + 1)
       throw new Error(`not a version-${VERSION} write-ahead log record at byte ${start}`);
-    events.push(fromArray(a, cards));
+    events.push(fromArray(a, cardOf(a[RATES_AT], cards)));
     start = end + 1;
   }
   return events;

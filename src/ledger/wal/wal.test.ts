@@ -332,13 +332,77 @@ describe('encodeRecord', () => {
 });
 
 describe('encodeRecords', () => {
-  it('writes exactly the lines encodeRecord writes, one per event, non-ASCII included', () => {
-    const events = Array.from({ length: 40 }, (_, i) => event(i));
+  /** OTLP-like: one time of receipt, one team, a zero cache-write cost, two models and a price for each. */
+  const exportOf = (n: number): UsageEvent[] => {
+    // The pricer gives events of one price one card object; a line lists each object once.
+    const [mini, full] = [event(1).rates, { ...event(1).rates!, input: 1n }];
+    return Array.from({ length: n }, (_, i) => ({
+      ...event(i),
+      source: 'otlp',
+      team: 'payments',
+      ingested_at: 1_767_000_000_000_000,
+      tags: {},
+      model: i % 3 === 0 ? 'gpt-4o-mini' : 'gpt-4o',
+      rates: i % 3 === 0 ? mini : full,
+    }));
+  };
+
+  it('writes one event as its own line, more as batch lines of at most 1,000 that give back exactly the events', () => {
+    const events = exportOf(2500);
     events[3] = { ...events[3]!, user: 'zoë 🚀 "quoted" \n', tags: { é: 'ü'.repeat(500) } };
-    const many = encodeRecords(events);
-    expect(many.equals(Buffer.concat(events.map((e) => encodeRecord(e))))).toBe(true);
-    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0 });
+    events[4] = { ...events[4]!, rates: null, cost_usd: null, cost_source: 'unpriced' };
+    expect(encodeRecords([events[0]!]).equals(encodeRecord(events[0]!))).toBe(true);
     expect(encodeRecords([]).length).toBe(0);
+    const many = encodeRecords(events);
+    const lines = many.toString('utf8').split('\n');
+    expect(lines.length).toBe(4); // three lines and what follows the last newline
+    expect(lines.slice(0, 3).map((l) => JSON.parse(l.slice(9)).slice(0, 2))).toEqual([
+      ['events', 1000],
+      ['events', 1000],
+      ['events', 500],
+    ]);
+    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0 });
+    const back = decodeRecords(many);
+    expect(back).toEqual(events);
+    // Events of one rate card share its object, across lines too; none shares another's tags.
+    expect(back[0]!.rates).toBe(back[2499]!.rates);
+    expect(back[1]!.rates).not.toBe(back[0]!.rates);
+    expect(back[1]!.tags).not.toBe(back[2]!.tags);
+  });
+
+  it('writes a value the events of a line share once, in far fewer bytes than a line per event', () => {
+    const events = exportOf(500);
+    const line = JSON.parse(encodeRecords(events).toString('utf8', 9));
+    const at = (f: (typeof EVENT_FIELDS)[number]) => line[2 + EVENT_FIELDS.indexOf(f)];
+    expect(at('team')).toEqual(['payments']);
+    expect(at('ingested_at')).toEqual([1_767_000_000_000_000]);
+    expect(at('tags')).toEqual([{}]);
+    expect(at('cost_cache_write')).toEqual([events[0]!.cost_cache_write!.toString()]);
+    expect(at('event_id')).toEqual(events.map((e) => e.event_id));
+    expect(at('input_tokens')).toEqual(events.map((e) => e.input_tokens));
+    expect(line.at(-2)).toHaveLength(2); // two rate cards, each named by index
+    const separate = Buffer.concat(events.map((e) => encodeRecord(e))).length;
+    expect(encodeRecords(events).length).toBeLessThan(separate / 2);
+  });
+
+  it('counts a torn batch line as one bad line and keeps the lines before it', () => {
+    const events = exportOf(1500);
+    const bytes = encodeRecords(events);
+    expect(decodeSegment(bytes.subarray(0, bytes.length - 30))).toEqual({
+      events: events.slice(0, 1000),
+      patches: [],
+      contents: [],
+      bad: 1,
+    });
+  });
+
+  it('refuses a batch line it cannot read whole rather than skipping its events', () => {
+    const good = JSON.parse(encodeRecords(exportOf(3)).toString('utf8', 9));
+    const shortColumn = good.map((c: unknown, i: number) => (i === 2 ? ['a', 'b'] : c));
+    for (const bad of [shortColumn, good.slice(0, -1), ['events', 0, ...good.slice(2)]])
+      expect(() => decodeRecord(logLine(JSON.stringify(bad), false))).toThrow(
+        expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }),
+      );
   });
 });
 

@@ -24,8 +24,9 @@ export interface OtlpBatch {
 /** The request's events as write-ahead-log records, and what could not be used. */
 export interface MappedBatch {
   /**
-   * encodeRecords' bytes: a checksummed line per event, priced; then a line per attribution patch (agent / task for
-   * events of earlier requests, from wrapper spans in this one), which the log keeps as durably as the events.
+   * encodeRecords' bytes: the priced events in checksummed batch lines; then a line per attribution patch (agent /
+   * task for events of earlier requests, from wrapper spans in this one), which the log keeps as durably as the
+   * events.
    */
   records: Buffer;
   events: number;
