@@ -37,14 +37,16 @@ export type CostParts = Pick<
   cost_output: bigint;
 };
 
+/** One cost part in pico-dollars from its tokens × rate. */
+const roundPart = (n: bigint): bigint => divRoundHalfEven(n, PART_DIVISOR);
+
 export function costOf(u: Usage, r: RateCard): CostParts {
-  const part = (n: bigint) => divRoundHalfEven(n, PART_DIVISOR);
-  const cost_input = part(inputProduct(u, r));
-  const cost_cache_read = part(BigInt(u.cache_read_tokens) * r.cache_read);
-  const cost_cache_write = part(
+  const cost_input = roundPart(inputProduct(u, r));
+  const cost_cache_read = roundPart(BigInt(u.cache_read_tokens) * r.cache_read);
+  const cost_cache_write = roundPart(
     BigInt(u.cache_write_5m_tokens) * r.cache_write_5m + BigInt(u.cache_write_1h_tokens) * r.cache_write_1h,
   );
-  const cost_output = part(outputProduct(u, r));
+  const cost_output = roundPart(outputProduct(u, r));
   return {
     cost_usd: cost_input + cost_cache_read + cost_cache_write + cost_output + webSearchFee(u, r),
     cost_input,
