@@ -13,6 +13,7 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * or the eight rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
+ * Many events written together (an OTLP export's) are batch records instead, one line for up to 1,000 (BATCH).
  *
  * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 3
  * is version 4 without `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the
