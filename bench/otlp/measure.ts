@@ -18,13 +18,16 @@ import { loadPricer } from '../../src/pricing/load.js';
 import { SIGNALS } from '../../src/server/otlp/otlp-proto.js';
 import { readTraceRequest } from '../../src/server/otlp/trace-reader.js';
 import { setServerV8Flags } from '../../src/server/server-v8-flags.js';
+import { favourServingThread } from '../../src/server/thread-priority.js';
 import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
 import { DetachedPreparer } from '../../src/store/duckdb/prepare-batch.js';
 import { type Harness, startHarness } from '../../test/otlp/harness.js';
 import { writeSection } from '../results-file.js';
 
-// The receiver runs in this process: with the V8 settings `tokenledger serve` gives its process.
+// The receiver runs in this process as `tokenledger serve` runs it: with the V8 settings serve gives its process, and
+// this thread, the one that answers, scheduled ahead of the others (DuckDB's, libuv's pool, the OTLP worker).
 setServerV8Flags();
+favourServingThread();
 
 const require = createRequire(import.meta.url);
 const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
@@ -327,7 +330,9 @@ ${total.toLocaleString('en')} GenAI chat spans in export requests of ${batch}, $
 calls multiplexed on one HTTP/2 connection), to the OTLP/HTTP or OTLP/gRPC receiver → (worker thread: decoding →
 mapping → pricing → log records) → write-ahead log → (the worker again: the store's batch) → DuckDB. The gRPC run sends the protobuf payloads and is compared
 with the protobuf floor, measured around it.
-The receiver runs in the benchmark's process as compiled JavaScript (bench/otlp/run.ts), as a deployed server does.
+The receiver runs in the benchmark's process as compiled JavaScript (bench/otlp/run.ts), as a deployed server does,
+with serve's V8 settings and thread priorities (the answering thread, which also runs the load generator here, ahead
+of DuckDB's threads, libuv's pool and the OTLP worker: src/server/thread-priority.ts).
 Each run starts on a fresh ledger and receiver after a warm-up of ${WARMUP} exports (the run's first ${WARMUP}, sent again in
 it, so the ledger holds one event per span), as a server that has run a while has its code compiled. The three
 \`after_ack\` runs are repeated in ${ROUNDS} rounds, their order rotating: each figure is the median over the rounds (the
