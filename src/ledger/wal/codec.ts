@@ -400,7 +400,11 @@ function batchOf(a: any[], at: number, cards = new Map<string, RateCard>()): Usa
     // One tags object an event, as when each had its line: a reader may change an event's own.
     if (columns[TAGS_AT - 1]!.length === 1) row[TAGS_AT] = { ...(row[TAGS_AT] as Tags) };
     const card = rateCards[index.length === 1 ? index[0]! : index[i]!];
-    if (card === undefined) throw new Error(`batch record at byte ${at}: event ${i} names no rate card`);
+    if (card === undefined)
+      throw new TokenledgerError(
+        'LEDGER_WAL_VERSION',
+        `write-ahead log batch record at byte ${at}: event ${i} names no rate card of the record's list`,
+      );
     events.push(fromArray(row, card));
   }
   return events;

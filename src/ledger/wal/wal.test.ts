@@ -399,7 +399,8 @@ describe('encodeRecords', () => {
   it('refuses a batch line it cannot read whole rather than skipping its events', () => {
     const good = JSON.parse(encodeRecords(exportOf(3)).toString('utf8', 9));
     const shortColumn = good.map((c: unknown, i: number) => (i === 2 ? ['a', 'b'] : c));
-    for (const bad of [shortColumn, good.slice(0, -1), ['events', 0, ...good.slice(2)]])
+    const noCard = [...good.slice(0, -1), [0, 5, 0]];
+    for (const bad of [shortColumn, good.slice(0, -1), ['events', 0, ...good.slice(2)], noCard])
       expect(() => decodeRecord(logLine(JSON.stringify(bad), false))).toThrow(
         expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }),
       );
