@@ -181,8 +181,9 @@ export function encodeRecords(events: readonly UsageEvent[]): Buffer {
   for (let from = 0; from < events.length; from += BATCH_MAX) {
     const json = batchJsonOf(events, from, Math.min(from + BATCH_MAX, events.length));
     jsons.push(json);
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; 10 for the checksum, the space and the newline.
-    room += json.length * 3 + 10;
+    // Exactly: an export may be tens of MB of lines, where 3 bytes a character (UTF-8's most) would triple it. 10 for
+    // the checksum, the space and the newline.
+    room += Buffer.byteLength(json) + 10;
   }
   const buf = Buffer.allocUnsafe(room);
   let at = 0;
