@@ -2,10 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Context, context, type Span, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type WalSink } from '../../src/ledger/wal/wal.js';
@@ -13,28 +10,12 @@ import { startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { type Harness, startHarness, tokens } from './harness.js';
+import { tracerFor } from './sdk-tracer.js';
 
 // Issue 5: invoke_agent, execute_tool and invoke_workflow spans attribute the inference spans under them (same
 // trace). The OpenTelemetry SDKs export a span when it ends, in batches every ~5 s, and a wrapper ends after the
 // calls under it: in any run longer than a batch the calls reach the ledger in an earlier export than the span that
 // names their agent. These runs force that split with forceFlush between the calls and their wrappers.
-
-/** A real tracer whose spans are exported only on forceFlush, by one exporter per URL given (two: every export twice). */
-function tracerFor(service: string, urls: string[], proto = false) {
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service, 'team.id': 'payments' }),
-    spanProcessors: urls.map(
-      (url) =>
-        new BatchSpanProcessor(
-          proto
-            ? new ProtoTraceExporter({ url: `${url}/v1/traces` })
-            : new JsonTraceExporter({ url: `${url}/v1/traces` }),
-          { scheduledDelayMillis: 3_600_000, maxExportBatchSize: 512, maxQueueSize: 4096 },
-        ),
-    ),
-  });
-  return { provider, tracer: provider.getTracer('agent-app') };
-}
 
 function chat(
   tracer: ReturnType<NodeTracerProvider['getTracer']>,

@@ -1,15 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type WalSink } from '../../src/ledger/wal/wal.js';
 import { startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { type Harness, startHarness, tokens } from './harness.js';
+import { tracerFor } from './sdk-tracer.js';
 
 // Issue 5, durability: an export is acknowledged once its events are in the write-ahead log, as batch lines
 // (ledger/wal/codec.ts). Events acknowledged but not yet in the store when the process stops are replayed from those
@@ -23,18 +21,7 @@ const MODELS = [
 
 /** One export per URL of 1,200 chat spans (more than a batch line holds), differing in model, tokens and session. */
 async function exportSpans(urls: string[]): Promise<void> {
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'replayed', 'team.id': 'payments' }),
-    spanProcessors: urls.map(
-      (url) =>
-        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }), {
-          scheduledDelayMillis: 3_600_000,
-          maxExportBatchSize: 2048,
-          maxQueueSize: 4096,
-        }),
-    ),
-  });
-  const tracer = provider.getTracer('replay-app');
+  const { provider, tracer } = tracerFor('replayed', urls, true, 2048);
   for (let i = 0; i < 1200; i++) {
     const [system, model] = MODELS[i % 3]!;
     tracer

@@ -278,7 +278,7 @@ export function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
         'LEDGER_WAL_VERSION',
         `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
       );
-    return fromArray(raw, cardOf(raw[RATES_AT], undefined));
+    return version4(raw);
   }
   return typeof raw === 'object' && raw !== null ? fromObject(raw as Record<string, unknown>) : null;
 }
