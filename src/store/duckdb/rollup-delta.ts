@@ -65,12 +65,19 @@ export function rollupRows(b: EncodedBatch, events: readonly UsageEvent[]): Roll
   const out: PendingRows[] = [];
   for (const t of ROLLUP_TABLES) {
     // The groups re-grouped on this rollup's dimensions, as SQL re-groups stage_rollup.
-    const at = (a: Int32Array) => Int32Array.from(all.first, (i) => a[i]!);
+    const at = (a: Int32Array) => pick(a, all.first);
     const rows = sumGroups(all, groupNumbers(all.size, [at(day), ...codes(t.dimensions).map(at)]));
     for (const u of [...rows.usage, rows.unpricedTokens])
       if (!u.every((v) => Number.isSafeInteger(v))) return null;
     out.push(pendingRows(t, b, ts, rows));
   }
+  return out;
+}
+
+/** `a` at each of `indexes`: a loop, where Int32Array.from with a mapping function walks an iterator (~2% of a batch). */
+function pick(a: Int32Array, indexes: Int32Array): Int32Array {
+  const out = new Int32Array(indexes.length);
+  for (let i = 0; i < indexes.length; i++) out[i] = a[indexes[i]!]!;
   return out;
 }
 
@@ -128,7 +135,11 @@ function sumGroups(from: Totals, group: ReturnType<typeof groupNumbers>): Totals
 /** Rollup `t`'s pending rows from its totals: the day, each dimension decoded, the measures (schema.ts). */
 function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: Totals): PendingRows {
   const firsts = Array.from(sums.first);
-  const ints = (a: Float64Array) => Array.from(a, (v) => BigInt(v));
+  const ints = (a: Float64Array) => {
+    const out = new Array<bigint>(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]!);
+    return out;
+  };
   const money = Object.fromEntries(MONEY_MEASURES.map((m, k) => [m, sums.money[k]!]));
   const column = (name: string): (string | bigint | null)[] => {
     if (name === 'day') return firsts.map((i) => BigInt(utcDay(ts[i]!)));
@@ -143,10 +154,15 @@ function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: To
     if (name === 'unpriced_events') return ints(sums.unpricedEvents);
     if (name === 'unpriced_tokens') return ints(sums.unpricedTokens);
     if (name === 'billed_delta_usd') return firsts.map(() => 0n);
-    if (name === 'cost_usd_extra')
-      return money.cost_usd!.map((total, r) =>
-        total === null ? null : COST_PARTS.reduce((x, p) => x - (money[p]![r] ?? 0n), total),
-      );
+    if (name === 'cost_usd_extra') {
+      const parts = COST_PARTS.map((p) => money[p]!);
+      return money.cost_usd!.map((total, r) => {
+        if (total === null) return null;
+        let extra = total;
+        for (const part of parts) extra -= part[r] ?? 0n;
+        return extra;
+      });
+    }
     const part = money[name];
     if (part !== undefined) return part;
     throw new Error(`rollup column ${name} has no sum here (rollup-delta.ts)`);
