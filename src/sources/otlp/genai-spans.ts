@@ -337,6 +337,8 @@ function spanEvent(
   const errorType = str(a, 'error.type');
   const statusCode = s.status?.code;
   const failed = errorType !== null || statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
+  // Every field named, no spread: a literal with `...attribution` and `...usage` in it is built a property at a
+  // time, its backing store grown and copied, ~1.3 kB of garbage a span against ~0.4 kB (a sampling heap profile).
   return {
     event_id: spanEventId(traceId, spanId),
     source: 'otlp',
@@ -345,7 +347,16 @@ function spanEvent(
     ts: start,
     duration_ms: end !== null && end >= start ? Math.round((end - start) / 1000) : null,
     ttft_ms: null,
-    ...attribution,
+    org: attribution.org,
+    team: attribution.team,
+    user: attribution.user,
+    project: attribution.project,
+    agent: attribution.agent,
+    session_id: attribution.session_id,
+    task_id: attribution.task_id,
+    environment: attribution.environment,
+    api_key_id: attribution.api_key_id,
+    tags: attribution.tags,
     provider: providerId(system),
     model,
     model_requested: requested ?? model,
@@ -359,7 +370,16 @@ function spanEvent(
       'gen_ai.response.service_tier',
     ),
     route_id: null,
-    ...usage,
+    requests: usage.requests,
+    input_tokens: usage.input_tokens,
+    cache_read_tokens: usage.cache_read_tokens,
+    cache_write_5m_tokens: usage.cache_write_5m_tokens,
+    cache_write_1h_tokens: usage.cache_write_1h_tokens,
+    output_tokens: usage.output_tokens,
+    reasoning_tokens: usage.reasoning_tokens,
+    web_search_requests: usage.web_search_requests,
+    input_audio_tokens: usage.input_audio_tokens,
+    output_audio_tokens: usage.output_audio_tokens,
     energy_j: null,
     energy_source: null,
     status: failed ? 'error' : 'ok',

@@ -67,11 +67,16 @@ export function rollupRows(b: EncodedBatch, events: readonly UsageEvent[]): Roll
     // The groups re-grouped on this rollup's dimensions, as SQL re-groups stage_rollup.
     const at = (a: Int32Array) => pick(a, all.first);
     const rows = sumGroups(all, groupNumbers(all.size, [at(day), ...codes(t.dimensions).map(at)]));
-    for (const u of [...rows.usage, rows.unpricedTokens])
-      if (!u.every((v) => Number.isSafeInteger(v))) return null;
+    for (const u of [...rows.usage, rows.unpricedTokens]) if (!allSafeIntegers(u)) return null;
     out.push(pendingRows(t, b, ts, rows));
   }
   return out;
+}
+
+/** A loop, where `every` with a callback boxes each double it passes (~2% of a batch's allocations). */
+function allSafeIntegers(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isSafeInteger(a[i])) return false;
+  return true;
 }
 
 /** `a` at each of `indexes`: a loop, where Int32Array.from with a mapping function walks an iterator (~2% of a batch). */
