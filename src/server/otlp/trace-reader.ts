@@ -176,8 +176,20 @@ function resourceSpan(r: Reader) {
 
 function span(r: Reader): Span {
   // Absent fields read as protobufjs's defaults did: empty ids and name (the mapping's messages depend on them).
+  // Every field is in the literal, so the object is made at its final shape: fields added later would each move it
+  // to a new shape and grow a separate property store.
   const attributes: Attrs = new Map();
-  const s: Span = { traceId: '', spanId: '', parentSpanId: '', name: '', attributes };
+  const s: Span = {
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    name: '',
+    kind: undefined,
+    startTimeUnixNano: undefined,
+    endTimeUnixNano: undefined,
+    attributes,
+    status: undefined,
+  };
   while (r.pos < r.end) {
     const tag = r.varint();
     switch (tag) {

@@ -43,4 +43,24 @@ describe('attributionOf', () => {
     // An app's own user.id (semantic conventions) is still its user.
     expect(attributionOf(new Map([['user.id', 'u-42']]), new Map(), attributeMap({})).user).toBe('u-42');
   });
+
+  it("shares the resource's tags among the records that set none, and gives a record with one of its own a copy in the map's order", () => {
+    const map = attributeMap({});
+    const resource = new Map([
+      ['service.name', 'checkout'],
+      ['department', 'finance'],
+    ]);
+    const a = attributionOf(new Map([['gen_ai.conversation.id', 'c1']]), resource, map);
+    const b = attributionOf(new Map(), resource, map);
+    expect(a.tags).toEqual({ department: 'finance', service: 'checkout' });
+    expect(b.tags).toBe(a.tags);
+    expect(Object.isFrozen(a.tags)).toBe(true);
+    const own = attributionOf(new Map([['department', 'legal']]), resource, map);
+    expect(JSON.stringify(own.tags)).toBe('{"department":"legal","service":"checkout"}');
+    expect(a.tags).toEqual({ department: 'finance', service: 'checkout' });
+    // Another resource, its own tags.
+    expect(attributionOf(new Map(), new Map([['service.name', 'search']]), map).tags).toEqual({
+      service: 'search',
+    });
+  });
 });

@@ -61,20 +61,39 @@ export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap)
   const p = planOf(map);
   const fallback = resourceValues(resource, p);
   const a = emptyAttribution();
+  let ownTags = false;
   for (let i = 0; i < p.keys.length; i++) {
-    let v: string | null = null;
-    if (record.size > 0)
-      for (const k of p.keys[i]!) {
-        v = str(record, k);
-        if (v !== null) break;
-      }
-    v ??= fallback[i]!;
-    if (v === null) continue;
-    const tag = p.tags[i];
-    if (tag !== null) a.tags[tag!] = v;
-    else a[p.fields[i]!] = v;
+    const v = record.size > 0 ? first(record, p.keys[i]!) : null;
+    if (p.tags[i] !== null) ownTags ||= v !== null;
+    else {
+      const value = v ?? fallback.values[i]!;
+      if (value !== null) a[p.fields[i]!] = value;
+    }
   }
+  // The tags of a record that sets none of its own are its resource's, one object for all of them, never changed
+  // after: an export's spans then share it, and the log and the store write it out once a batch, not once a span.
+  a.tags = ownTags ? tagsOf(p, fallback.values, record) : fallback.tags;
   return a;
+}
+
+function first(attrs: Attrs, keys: readonly string[]): string | null {
+  for (const k of keys) {
+    const v = str(attrs, k);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/** The tags, in the map's order: the record's value, else the resource's. */
+function tagsOf(p: Plan, resource: readonly (string | null)[], record: Attrs | null): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (let i = 0; i < p.keys.length; i++) {
+    const tag = p.tags[i];
+    if (tag === null) continue;
+    const v = (record === null ? null : first(record, p.keys[i]!)) ?? resource[i]!;
+    if (v !== null) tags[tag!] = v;
+  }
+  return tags;
 }
 
 /** An attribute map unrolled into arrays once, so each record walks no map entries and slices no strings. */
@@ -101,21 +120,21 @@ function planOf(map: AttributeMap): Plan {
 }
 
 /**
- * Each target's value from the resource alone. Every span or record of a resource shares its Attrs object, so this
- * is worked out once per resource in a request instead of once per record.
+ * Each target's value from the resource alone, and the tags those make. Every span or record of a resource shares
+ * its Attrs object, so this is worked out once per resource in a request instead of once per record.
  */
-const byResource = new WeakMap<Attrs, { plan: Plan; values: (string | null)[] }>();
+interface ResourceValues {
+  plan: Plan;
+  values: (string | null)[];
+  tags: Readonly<Record<string, string>>;
+}
+const byResource = new WeakMap<Attrs, ResourceValues>();
 
-function resourceValues(resource: Attrs, plan: Plan): (string | null)[] {
+function resourceValues(resource: Attrs, plan: Plan): ResourceValues {
   const hit = byResource.get(resource);
-  if (hit !== undefined && hit.plan === plan) return hit.values;
-  const values = plan.keys.map((keys) => {
-    for (const k of keys) {
-      const v = str(resource, k);
-      if (v !== null) return v;
-    }
-    return null;
-  });
-  byResource.set(resource, { plan, values });
-  return values;
+  if (hit !== undefined && hit.plan === plan) return hit;
+  const values = plan.keys.map((keys) => first(resource, keys));
+  const r = { plan, values, tags: Object.freeze(tagsOf(plan, values, null)) };
+  byResource.set(resource, r);
+  return r;
 }

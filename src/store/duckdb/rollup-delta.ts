@@ -109,7 +109,7 @@ function sumEvents(events: readonly UsageEvent[], group: ReturnType<typeof group
     for (let k = 0; k < MONEY_MEASURES.length; k++) {
       const v = e[MONEY_MEASURES[k]!];
       // SQL's sum: NULLs skipped, NULL when every value is.
-      if (v !== null) t.money[k]![g] = (t.money[k]![g] ?? 0n) + v;
+      if (v !== null) t.money[k]![g] = plus(t.money[k]![g]!, v);
     }
     if (e.cost_usd === null) {
       t.unpricedEvents[g]! += 1;
@@ -118,6 +118,9 @@ function sumEvents(events: readonly UsageEvent[], group: ReturnType<typeof group
   }
   return t;
 }
+
+/** A sum so far (null: none yet) plus `v`; the first value is kept as it is, where `0n + v` would make a new bigint. */
+const plus = (sum: bigint | null, v: bigint): bigint => (sum === null ? v : sum + v);
 
 /** `from`'s groups summed into the groups `group` puts them in; `first` stays an item of `from`'s. */
 function sumGroups(from: Totals, group: ReturnType<typeof groupNumbers>): Totals {
@@ -129,7 +132,7 @@ function sumGroups(from: Totals, group: ReturnType<typeof groupNumbers>): Totals
     for (let k = 0; k < t.usage.length; k++) t.usage[k]![r]! += from.usage[k]![g]!;
     for (let k = 0; k < t.money.length; k++) {
       const v = from.money[k]![g]!;
-      if (v !== null) t.money[k]![r] = (t.money[k]![r] ?? 0n) + v;
+      if (v !== null) t.money[k]![r] = plus(t.money[k]![r]!, v);
     }
     t.unpricedEvents[r]! += from.unpricedEvents[g]!;
     t.unpricedTokens[r]! += from.unpricedTokens[g]!;
