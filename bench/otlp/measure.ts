@@ -6,7 +6,6 @@
  * runs are repeated BENCH_OTLP_ROUNDS times (3), their order rotating; each figure is the median over the rounds.
  * Run: node --import tsx bench/otlp/run.ts [spans=100000] [batch=500] [concurrency=4], which runs this file compiled.
  */
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -23,15 +22,12 @@ import { createOtlpIngest } from '../../src/sources/otlp/ingest.js';
 import { DetachedPreparer } from '../../src/store/duckdb/prepare-batch.js';
 import { type Harness, startHarness } from '../../test/otlp/harness.js';
 import { writeSection } from '../results-file.js';
+import { exportRequests, TraceRequest } from './payloads.js';
 
 // The receiver runs in this process as `tokenledger serve` runs it: with the V8 settings serve gives its process, and
 // this thread, the one that answers, scheduled ahead of the others (DuckDB's, libuv's pool, the OTLP worker).
 setServerV8Flags();
 favourServingThread();
-
-const require = createRequire(import.meta.url);
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
-const TraceRequest = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 
 const total = Number(process.argv[2] ?? 100_000);
 const batch = Number(process.argv[3] ?? 500);
@@ -45,58 +41,7 @@ const WARMUP = Number(process.env.BENCH_OTLP_WARMUP ?? 20);
  */
 const ROUNDS = Number(process.env.BENCH_OTLP_ROUNDS ?? 3);
 
-const models = ['gpt-4o-mini', 'gpt-4.1', 'claude-sonnet-4-20250514', 'gemini-2.5-flash'];
-const providers = ['openai', 'openai', 'anthropic', 'gcp.gemini'];
-
-function spans(b: number, hex: boolean) {
-  const out = [];
-  for (let i = 0; i < batch; i++) {
-    const n = b * batch + i;
-    const traceId = Buffer.alloc(16);
-    traceId.writeUInt32BE(n + 1, 12);
-    const spanId = Buffer.alloc(8);
-    spanId.writeUInt32BE(n + 1, 4);
-    const start = 1_767_000_000_000_000_000n + BigInt(n) * 1_000_000n;
-    const kv = (key: string, v: string | number) => ({
-      key,
-      value: typeof v === 'string' ? { stringValue: v } : { intValue: hex ? String(v) : v },
-    });
-    out.push({
-      traceId: hex ? traceId.toString('hex') : traceId,
-      spanId: hex ? spanId.toString('hex') : spanId,
-      name: `chat ${models[n % 4]}`,
-      kind: 3,
-      startTimeUnixNano: String(start),
-      endTimeUnixNano: String(start + 800_000_000n),
-      attributes: [
-        kv('gen_ai.operation.name', 'chat'),
-        kv('gen_ai.provider.name', providers[n % 4]!),
-        kv('gen_ai.request.model', models[n % 4]!),
-        kv('gen_ai.response.id', `resp_${n}`),
-        kv('gen_ai.usage.input_tokens', 1000 + (n % 500)),
-        kv('gen_ai.usage.cache_read.input_tokens', n % 3 === 0 ? 512 : 0),
-        kv('gen_ai.usage.output_tokens', 100 + (n % 50)),
-        kv('gen_ai.conversation.id', `conv-${n % 1000}`),
-        kv('server.address', 'api.example.com'),
-      ],
-      status: {},
-    });
-  }
-  const resource = {
-    attributes: [
-      { key: 'service.name', value: { stringValue: 'bench' } },
-      { key: 'team.id', value: { stringValue: 'payments' } },
-    ],
-  };
-  return { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 'bench' }, spans: out }] }] };
-}
-
-const proto: Buffer[] = [];
-const json: Buffer[] = [];
-for (let b = 0; b < batches; b++) {
-  proto.push(Buffer.from(TraceRequest.encode(TraceRequest.fromObject(spans(b, false))).finish()));
-  json.push(Buffer.from(JSON.stringify(spans(b, true))));
-}
+const { proto, json } = exportRequests(batches, batch);
 
 function floor(label: string, payloads: Buffer[], decode: (b: Buffer) => unknown): number {
   for (const p of payloads.slice(0, 20)) decode(p); // warm-up

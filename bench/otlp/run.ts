@@ -10,7 +10,12 @@ import { compileTree } from '../compile.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const out = join(root, 'bench', '.work', 'otlp-js');
-await compileTree(root, out, ['bench/otlp/measure.ts', 'bench/results-file.ts', 'test/otlp/harness.ts']);
+await compileTree(root, out, [
+  'bench/otlp/measure.ts',
+  'bench/otlp/payloads.ts',
+  'bench/results-file.ts',
+  'test/otlp/harness.ts',
+]);
 const flags = process.execArgv.filter((a) => a === '--expose-gc');
 const r = spawnSync(
   process.execPath,
