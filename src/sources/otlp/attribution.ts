@@ -46,15 +46,7 @@ export function attributeMap(configured: Readonly<Record<string, string | readon
 
 /** Record attributes (span, log record, data point) win over the resource's. */
 export function attribute(record: Attrs, resource: Attrs, keys: readonly string[]): string | null {
-  for (const k of keys) {
-    const v = str(record, k);
-    if (v !== null) return v;
-  }
-  for (const k of keys) {
-    const v = str(resource, k);
-    if (v !== null) return v;
-  }
-  return null;
+  return first(record, keys) ?? first(resource, keys);
 }
 
 export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {
@@ -76,6 +68,7 @@ export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap)
   return a;
 }
 
+/** The value of the first of `keys` that `attrs` has. */
 function first(attrs: Attrs, keys: readonly string[]): string | null {
   for (const k of keys) {
     const v = str(attrs, k);
