@@ -86,6 +86,13 @@ function pick(a: Int32Array, indexes: Int32Array): Int32Array {
   return out;
 }
 
+/** Sums as BIGINT column values: a loop, where Array.from with a mapping function walks an iterator. */
+function ints(a: Float64Array): bigint[] {
+  const out = new Array<bigint>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]!);
+  return out;
+}
+
 function emptyTotals(size: number): Totals {
   return {
     size,
@@ -143,11 +150,6 @@ function sumGroups(from: Totals, group: ReturnType<typeof groupNumbers>): Totals
 /** Rollup `t`'s pending rows from its totals: the day, each dimension decoded, the measures (schema.ts). */
 function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: Totals): PendingRows {
   const firsts = Array.from(sums.first);
-  const ints = (a: Float64Array) => {
-    const out = new Array<bigint>(a.length);
-    for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]!);
-    return out;
-  };
   const money = Object.fromEntries(MONEY_MEASURES.map((m, k) => [m, sums.money[k]!]));
   const column = (name: string): (string | bigint | null)[] => {
     if (name === 'day') return firsts.map((i) => BigInt(utcDay(ts[i]!)));
