@@ -41,6 +41,9 @@ export interface CallRecord {
 /** The ledger event for a call, priced. Pure apart from the pricer's memo. */
 export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): UsageEvent {
   const u = c.usage;
+  const a = c.attribution;
+  // Every field named: a literal with `...c.attribution` in it is built a property at a time (0.88 against 0.58 µs
+  // a call here, with its pricing; the same as genai-spans.ts's spanEvent).
   const e: UnpricedEvent = {
     event_id: c.event_id,
     source: 'gateway',
@@ -49,7 +52,15 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     ts: c.ts,
     duration_ms: c.duration_ms,
     ttft_ms: c.ttft_ms,
-    ...c.attribution,
+    org: a.org,
+    team: a.team,
+    user: a.user,
+    project: a.project,
+    agent: a.agent,
+    session_id: a.session_id,
+    task_id: a.task_id,
+    environment: a.environment,
+    api_key_id: a.api_key_id,
     tags: callTags(c),
     provider: c.provider,
     model: c.model ?? c.model_requested,
