@@ -1,5 +1,5 @@
 import { type Attribution, emptyAttribution } from '../../ledger/event.js';
-import { type Attrs, str } from './values.js';
+import { type Attrs, firstStr } from './values.js';
 
 /** A ledger attribution field, or `tags.NAME` for a free tag. */
 export type AttributionTarget = Exclude<keyof Attribution, 'tags'> | `tags.${string}`;
@@ -46,7 +46,7 @@ export function attributeMap(configured: Readonly<Record<string, string | readon
 
 /** Record attributes (span, log record, data point) win over the resource's. */
 export function attribute(record: Attrs, resource: Attrs, keys: readonly string[]): string | null {
-  return first(record, keys) ?? first(resource, keys);
+  return firstStr(record, keys) ?? firstStr(resource, keys);
 }
 
 export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {
@@ -55,7 +55,7 @@ export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap)
   const a = emptyAttribution();
   let ownTags = false;
   for (let i = 0; i < p.keys.length; i++) {
-    const v = record.size > 0 ? first(record, p.keys[i]!) : null;
+    const v = record.size > 0 ? firstStr(record, p.keys[i]!) : null;
     if (p.tags[i] !== null) ownTags ||= v !== null;
     else {
       const value = v ?? fallback.values[i]!;
@@ -68,22 +68,13 @@ export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap)
   return a;
 }
 
-/** The value of the first of `keys` that `attrs` has. */
-function first(attrs: Attrs, keys: readonly string[]): string | null {
-  for (const k of keys) {
-    const v = str(attrs, k);
-    if (v !== null) return v;
-  }
-  return null;
-}
-
 /** The tags, in the map's order: the record's value, else the resource's. */
 function tagsOf(p: Plan, resource: readonly (string | null)[], record: Attrs | null): Record<string, string> {
   const tags: Record<string, string> = {};
   for (let i = 0; i < p.keys.length; i++) {
     const tag = p.tags[i];
     if (tag === null) continue;
-    const v = (record === null ? null : first(record, p.keys[i]!)) ?? resource[i]!;
+    const v = (record === null ? null : firstStr(record, p.keys[i]!)) ?? resource[i]!;
     if (v !== null) tags[tag!] = v;
   }
   return tags;
@@ -126,7 +117,7 @@ const byResource = new WeakMap<Attrs, ResourceValues>();
 function resourceValues(resource: Attrs, plan: Plan): ResourceValues {
   const hit = byResource.get(resource);
   if (hit !== undefined && hit.plan === plan) return hit;
-  const values = plan.keys.map((keys) => first(resource, keys));
+  const values = plan.keys.map((keys) => firstStr(resource, keys));
   const r = { plan, values, tags: Object.freeze(tagsOf(plan, values, null)) };
   byResource.set(resource, r);
   return r;
