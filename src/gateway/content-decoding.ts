@@ -1,5 +1,6 @@
 import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { forwardReadable } from './upstream-body.js';
 import type { UpstreamBody, UpstreamResponse } from './upstream-client.js';
 
 const DECODERS: Readonly<Record<string, () => Transform>> = {
@@ -23,18 +24,19 @@ export function decodedResponse(r: UpstreamResponse): UpstreamResponse {
   const decoder = DECODERS[String(encoding).trim().toLowerCase()]?.();
   if (decoder === undefined) return r;
   // Errors (a broken upstream, an aborted call, corrupt data) reach the decoder, where the responders listen.
-  pipeline(r.body, decoder, () => {});
-  const body: UpstreamBody = Object.assign(decoder, {
-    async arrayBuffer(): Promise<ArrayBuffer> {
+  pipeline(r.body.stream(), decoder, () => {});
+  const body: UpstreamBody = {
+    async bytes(): Promise<Buffer> {
       const parts: Buffer[] = [];
       for await (const part of decoder) parts.push(part as Buffer);
-      const whole = Buffer.concat(parts);
-      return whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer;
+      return Buffer.concat(parts);
     },
+    stream: () => decoder,
+    forward: (sink) => forwardReadable(decoder, sink),
     async dump(): Promise<void> {
       decoder.destroy();
     },
-  });
+  };
   const { 'content-encoding': _, 'content-length': __, ...headers } = r.headers;
   return { status: r.status, headers, body };
 }

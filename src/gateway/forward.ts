@@ -96,6 +96,6 @@ export async function forwardCall(
 /** An upstream's answer passed to the client as it came: status, headers (hop-by-hop ones aside) and body. */
 export async function passThrough(res: ServerResponse, r: UpstreamResponse): Promise<void> {
   res.writeHead(r.status, clientHeaders(r.headers, {}));
-  for await (const chunk of r.body) res.write(chunk);
+  for await (const chunk of r.body.stream()) res.write(chunk);
   res.end();
 }

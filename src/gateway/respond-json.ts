@@ -20,7 +20,7 @@ export async function respondJson(
 ): Promise<void> {
   let body: Buffer;
   try {
-    body = Buffer.from(await r.body.arrayBuffer());
+    body = await r.body.bytes();
   } catch (e) {
     if (signal.aborted || res.destroyed) {
       // The client went away before the answer was complete.

@@ -67,7 +67,6 @@ export async function respondStream(
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);
   let ttft: number | null = null;
   const outcome = await new Promise<'ok' | 'aborted' | 'broken'>((resolve) => {
-    const body = r.body;
     /** Forwards one read of the upstream; false when the client's socket is full (wait for 'drain'). */
     const take = (chunk: Buffer): boolean => {
       ttft ??= Math.round(performance.now() - call.started);
@@ -82,30 +81,22 @@ export async function respondStream(
       }
       return out === null || send(out);
     };
-    // Read, not 'data' events: undici emits one per HTTP chunk, ~10 for a short completion that arrived in one
-    // socket read, and each became a write of its own with chunked framing around it. read() hands over all that
-    // has arrived as one buffer, so one socket read upstream is one write to the client (still no waiting: what
-    // has arrived goes on at once).
-    let full = false;
-    const pump = () => {
-      if (full) return;
-      for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
-        if (!take(chunk)) {
-          full = true;
-          res.once('drain', () => {
-            full = false;
-            pump();
-          });
-          return;
-        }
-      }
-    };
-    body.on('readable', pump);
-    body.on('end', () => {
-      ended = true;
-      resolve('ok');
+    // One write to the client per read of the upstream's socket (forward hands over what one read brought as one
+    // buffer): undici parses ~10 HTTP chunks from one read of a short completion, and each would be a write of its
+    // own with chunked framing around it.
+    const more = r.body.forward({
+      data: (chunk) => {
+        if (take(chunk)) return true;
+        // Deferred: forward may hand over what already arrived before it returns `more`.
+        res.once('drain', () => more());
+        return false;
+      },
+      end: () => {
+        ended = true;
+        resolve('ok');
+      },
+      error: () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'),
     });
-    body.on('error', () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'));
   });
   if (head !== null && !head.sent && !res.destroyed) {
     writeHead();

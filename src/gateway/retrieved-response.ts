@@ -47,7 +47,7 @@ export async function respondRetrieved(
   r: UpstreamResponse,
 ): Promise<void> {
   if (String(r.headers['content-type']).includes('text/event-stream')) return streamed(d, req, res, q, r);
-  const body = Buffer.from(await r.body.arrayBuffer());
+  const body = await r.body.bytes();
   const ours = ['content-length', String(body.length)];
   const bg = backgroundResponse(safeParse(body.toString('utf8')));
   if (bg !== null) ours.push('x-tokenledger-event-id', backgroundEventId(bg.id));
@@ -79,7 +79,7 @@ async function streamed(
   res.flushHeaders();
   const splitter = new SseSplitter();
   let final: BackgroundResponse | null = null;
-  for await (const chunk of r.body) {
+  for await (const chunk of r.body.stream()) {
     const done = splitter.completed(chunk as Buffer);
     if (FINAL_EVENTS.some((name) => done.includes(name)))
       eachEvent(done, (e) => {
