@@ -13,7 +13,8 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * or the eight rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
- * Many events written together (an OTLP export's) are batch records instead, one line for up to 1,000 (BATCH).
+ * Many events written together (an OTLP export's, a gateway's calls in one group commit) are batch records instead,
+ * one line for up to 1,000 (BATCH).
  *
  * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 3
  * is version 4 without `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the
@@ -170,7 +171,7 @@ function writeLine(buf: Buffer, at: number, json: string): number {
 }
 
 /**
- * Events in one buffer: one event as its version-4 line (what the gateway writes a call as), more as batch lines of
+ * Events in one buffer: one event as its version-4 line (a gateway call written alone), more as batch lines of
  * at most BATCH_MAX events each. Every line checksummed, as for records appended one by one.
  */
 export function encodeRecords(events: readonly UsageEvent[]): Buffer {
