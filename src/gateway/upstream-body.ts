@@ -33,17 +33,17 @@ export interface BodySink {
 
 /**
  * A response body fed by undici's dispatch callbacks (upstream-client.ts). Chunks are kept until a consumer reads
- * them whole or asks for a stream; one consumer only, as with any body.
+ * them whole, asks for a stream or has them forwarded; one consumer only, as with any body.
  */
 export class DispatchedBody implements UpstreamBody {
+  /** What arrived and no consumer has taken yet (for `forward`: since the last hand-over). */
   private parts: Buffer[] = [];
   private ended = false;
   private failure: Error | null = null;
   private whole: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | null = null;
   private readable: Readable | null = null;
   private sink: BodySink | null = null;
-  /** `forward`: what arrived since the last hand-over, and whether the sink is full. */
-  private run: Buffer[] = [];
+  /** `forward`: a hand-over is due at the end of this read, and whether the sink is full. */
   private flushing = false;
   private full = false;
 
@@ -57,7 +57,7 @@ export class DispatchedBody implements UpstreamBody {
   /** A chunk from the upstream; false asks undici to pause the socket until `resume`. */
   push(chunk: Buffer): boolean {
     if (this.sink !== null) {
-      this.run.push(chunk);
+      this.parts.push(chunk);
       if (this.full) return false;
       // undici calls this once per HTTP chunk, several times for one socket read; they are handed over together
       // once the read is parsed.
@@ -119,19 +119,17 @@ export class DispatchedBody implements UpstreamBody {
 
   forward(sink: BodySink): () => void {
     this.sink = sink;
-    if (this.parts.length > 0) this.run = this.parts;
-    this.parts = [];
     if (this.failure !== null) sink.error(this.failure);
     else if (this.ended) this.end();
-    else if (this.run.length > 0) this.flush();
+    else if (this.parts.length > 0) this.flush();
     return this.more;
   }
 
   private readonly flush = (): void => {
     this.flushing = false;
-    if (this.run.length === 0 || this.failure !== null) return;
-    const b = concat(this.run);
-    this.run = [];
+    if (this.parts.length === 0 || this.failure !== null) return;
+    const b = concat(this.parts);
+    this.parts = [];
     if (!this.sink!.data(b)) this.full = true;
   };
 

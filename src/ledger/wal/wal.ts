@@ -527,10 +527,6 @@ class SegmentWal implements Wal {
   }
 }
 
-/**
- * The batch's lines in one positional gather write, without joining them into one buffer first (a copy of every
- * byte, the size of a whole OTLP export). A short write resumes where it stopped.
- */
 /** The batch's lines, in order: each run of events appended alone as one buffer of batch lines. */
 function linesOf(batch: readonly Pending[]): Buffer[] {
   const lines: Buffer[] = [];
@@ -548,6 +544,10 @@ function linesOf(batch: readonly Pending[]): Buffer[] {
   return lines;
 }
 
+/**
+ * The batch's lines in one positional gather write, without joining them into one buffer first (a copy of every
+ * byte, the size of a whole OTLP export). A short write resumes where it stopped.
+ */
 async function pwritev(fd: number, lines: Buffer[], position: number): Promise<void> {
   for (let at = 0, rest = lines; rest.length > 0; ) {
     const n = await new Promise<number>((resolve, reject) =>
