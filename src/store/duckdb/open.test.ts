@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../testing/event-factory.js';
@@ -43,6 +47,27 @@ describe('opening a ledger file', () => {
     };
     expect(await settings({ longRunning: true })).toEqual([true, '16.0 MiB']);
     expect(await settings({})).toEqual([false, '244.1 MiB']); // 256MB: DuckDB's MB is 10^6 bytes
+  });
+
+  it('runs as many DuckDB threads as the cores the process may use, not as the machine has', () => {
+    // DuckDB's own default counts the machine's cores: a process pinned to one (taskset, a container's cpuset) ran two
+    // threads on it, whose commits cost ~1.5-2 µs an event more (bench/RESULTS.md, Gateway, "Thirty-seventh session").
+    const open = join(import.meta.dirname, 'open.js').replace(/\.js$/, '.ts');
+    const script = `
+      import { openLedger } from ${JSON.stringify(open)};
+      for (const o of [{}, { threads: 3 }]) {
+        const { session } = await openLedger(':memory:', o);
+        const [[threads]] = await session.rows('test', "SELECT current_setting('threads')");
+        console.log(String(threads));
+        await session.close();
+      }`;
+    const file = join(mkdtempSync(join(tmpdir(), 'tl-threads-')), 'threads.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx', file], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual(['1', '3']);
   });
 
   it('opens a file DuckDB wrote with its defaults, keeps its rows and gives every connection the ledger', async () => {

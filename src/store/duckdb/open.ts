@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { RateCard } from '../../ledger/event.js';
@@ -40,6 +40,12 @@ export interface DuckDbOptions {
    * rewriting the open row group each time: 2.5x slower appends and a third more bytes per event. Default 256MB.
    */
   walAutocheckpoint?: string;
+  /**
+   * DuckDB's threads. Default: the cores this process may run on (`availableParallelism`, which reads the CPU
+   * affinity), not DuckDB's own default, the machine's cores: a server pinned to one core (taskset, a cpuset) ran
+   * two threads on it, and each commit cost ~1.5-2 µs an event more (bench/RESULTS.md, Gateway, "Thirty-seventh
+   * session").
+   */
   threads?: number;
   /**
    * For a long-running process (`serve`), whose memory must stay flat:
@@ -84,7 +90,7 @@ export async function openLedger(
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const config: Record<string, string> = { memory_limit: memoryLimit };
-    if (o.threads !== undefined) config.threads = String(o.threads);
+    config.threads = String(o.threads ?? availableParallelism());
     if (o.longRunning) config.allocator_background_threads = 'true';
     // Where queries past the memory limit spill: beside the ledger, as DuckDB does for a file it opens itself. The
     // instance is in-memory (the ledger is attached), and DuckDB's default for that is `.tmp` in the working directory.
