@@ -52,9 +52,8 @@ describe('opening a ledger file', () => {
   it('runs as many DuckDB threads as the cores the process may use, not as the machine has', () => {
     // DuckDB's own default counts the machine's cores: a process pinned to one (taskset, a container's cpuset) ran two
     // threads on it, whose commits cost ~1.5-2 µs an event more (bench/RESULTS.md, Gateway, "Thirty-seventh session").
-    const open = join(import.meta.dirname, 'open.js').replace(/\.js$/, '.ts');
     const script = `
-      import { openLedger } from ${JSON.stringify(open)};
+      import { openLedger } from ${JSON.stringify(join(import.meta.dirname, 'open.ts'))};
       for (const o of [{}, { threads: 3 }]) {
         const { session } = await openLedger(':memory:', o);
         const [[threads]] = await session.rows('test', "SELECT current_setting('threads')");
