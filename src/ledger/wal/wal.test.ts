@@ -939,8 +939,9 @@ describe('openWal', () => {
     const sink = new MemorySink();
     const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, sync });
     // Every write the log issues, counted on the real calls (node:fs's named exports follow the module object): how
-    // many lines each carried (events appended alone and written together share batch lines of up to 1,000). The kernel's count for the process (/proc/self/io) also saw the test runner's
-    // messages to its parent, dozens more on Node 24.
+    // many lines each carried (events appended alone and written together share batch lines of up to 1,000). The
+    // kernel's count for the process (/proc/self/io) also saw the test runner's messages to its parent, dozens more
+    // on Node 24.
     const lines: number[] = [];
     const count = (buffers: readonly NodeJS.ArrayBufferView[]) =>
       lines.push(

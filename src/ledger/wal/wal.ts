@@ -130,11 +130,10 @@ const keptOf = (q: Queued): KeptRecords | undefined => (q instanceof Encoded ? q
 
 interface Pending {
   /**
-   * One line per event, in order; null for an event appended alone, encoded when written: events written together
-   * share a batch line (encodeRecords), ~1.4 against ~3.3 µs and 184 against 525 bytes a gateway call when a write
-   * takes 12 of them, as it does at a gateway's saturation (bench/RESULTS.md, Gateway, thirty-sixth session).
+   * An event appended alone is encoded when written: events written together share a batch line (encodeRecords),
+   * ~1.4 against ~3.3 µs and 184 against 525 bytes a gateway call when a write takes 12 of them, as it does at a
+   * gateway's saturation (bench/RESULTS.md, Gateway, thirty-sixth session). Encoded items bring their lines.
    */
-  line: Buffer | null;
   item: Queued;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -256,17 +255,17 @@ class SegmentWal implements Wal {
   append(event: UsageEvent, content?: CallContent): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
-    if (content === undefined) return this.enqueue(null, event);
+    if (content === undefined) return this.enqueue(event);
     // Queued as bytes, as an OTLP export is: the store decodes the event and its text again when it drains.
     const records = encodeWithContent(event, content);
-    return this.enqueue(records, new Encoded(records, 1));
+    return this.enqueue(new Encoded(records, 1));
   }
 
   appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
     if (records.length === 0) return Promise.resolve();
-    return this.enqueue(records, new Encoded(records, count, kept));
+    return this.enqueue(new Encoded(records, count, kept));
   }
 
   /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
@@ -276,9 +275,9 @@ class SegmentWal implements Wal {
   }
 
   /** Queues an item's encoded lines for the leader's next write; resolves once they are written. */
-  private enqueue(line: Buffer | null, item: Queued): Promise<void> {
+  private enqueue(item: Queued): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ line, item, resolve, reject });
+      this.pending.push({ item, resolve, reject });
       this.depthCount += countOf(item);
       if (!this.writing) this.lead();
     });
@@ -531,14 +530,14 @@ class SegmentWal implements Wal {
 function linesOf(batch: readonly Pending[]): Buffer[] {
   const lines: Buffer[] = [];
   let run: UsageEvent[] = [];
-  for (const p of batch) {
-    if (p.line === null) {
-      run.push(p.item as UsageEvent);
+  for (const { item } of batch) {
+    if (!(item instanceof Encoded)) {
+      run.push(item);
       continue;
     }
     if (run.length > 0) lines.push(encodeRecords(run));
     run = [];
-    lines.push(p.line);
+    lines.push(item.bytes);
   }
   if (run.length > 0) lines.push(encodeRecords(run));
   return lines;
