@@ -1,5 +1,6 @@
 import { close, fdatasync, writev, writevSync } from 'node:fs';
 import { TokenledgerError } from '../../errors.js';
+import { nextTurn } from '../../next-turn.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
 import type { AppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
@@ -492,7 +493,7 @@ class SegmentWal implements Wal {
       if (q instanceof Encoded) {
         for (const e of decodeRecords(q.bytes, patches, contents)) part.push(e);
         // A store batch of runs takes tens of ms to decode: requests get the thread between runs.
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       } else part.push(q);
       if (kept === undefined) plain = true;
       else released = kept;

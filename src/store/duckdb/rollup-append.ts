@@ -1,4 +1,4 @@
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
 import { duckdb } from './duckdb-api.js';
 import type { RollupRows } from './rollup-delta.js';
 import { ROLLUP_TABLES } from './schema.js';
@@ -10,37 +10,37 @@ import type { DuckDbSession } from './session.js';
  */
 
 /**
- * Appends `rows` to the pending tables, in the caller's transaction (an appender joins it: a rollback drops them),
- * a data chunk at a time.
+ * Inserts `rows` into the pending tables, in the caller's transaction: one INSERT a table, each column bound as one
+ * typed list and unnested. Through an appender, each table had cost the calling thread ~4 ms whatever the rows
+ * (~1.5 building ~30 vectors, ~2.5 the flush: ~0.3 ms + ~40 µs a column), ~12 ms of every append in one stretch
+ * that held a server's calls (bench/RESULTS.md, Gateway, thirty-eighth session); the statement runs on DuckDB's
+ * thread, and binding a few short lists takes µs.
  */
 export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Promise<void> {
-  for (const [i, t] of ROLLUP_TABLES.entries()) {
-    const { rows: count, columns } = rows[i]!;
+  for (const [i, { rows: count, columns }] of rows.entries()) {
     if (count === 0) continue;
-    const types = t.columns.map(([, type]) => TYPES[type.split(' ')[0]!]!);
-    const values = columns.map((v, c): DuckDBValue[] =>
-      types[c] === duckdb.TIMESTAMP ? v.map((us) => new duckdb.DuckDBTimestampValue(us as bigint)) : v,
-    );
-    const appender = await s.conn.createAppender(t.pending, 'main', 'temp');
-    try {
-      for (let start = 0; start < count; start += CHUNK) {
-        const end = Math.min(count, start + CHUNK);
-        const chunk = duckdb.DuckDBDataChunk.create(types, end - start);
-        for (const [c, v] of values.entries()) chunk.setColumnValues(c, v.slice(start, end));
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
+    await s.run('appending rollup rows', INSERTS[i]!, columns.map((v) => duckdb.listValue(v)), LIST_TYPES[i]!);
   }
 }
 
-/** DuckDB's vector size: a data chunk holds at most this many rows. */
-const CHUNK = 2048;
 const TYPES: Record<string, DuckDBType> = {
-  TIMESTAMP: duckdb.TIMESTAMP,
   VARCHAR: duckdb.VARCHAR,
   BIGINT: duckdb.BIGINT,
   HUGEINT: duckdb.HUGEINT,
 };
+
+/** Each column's list type: a TIMESTAMP column comes as epoch µs. */
+const LIST_TYPES: readonly (readonly DuckDBType[])[] = ROLLUP_TABLES.map((t) =>
+  t.columns.map(([, type]) => {
+    const base = type.split(' ')[0]!;
+    return duckdb.LIST(base === 'TIMESTAMP' ? duckdb.BIGINT : TYPES[base]!);
+  }),
+);
+
+const INSERTS: readonly string[] = ROLLUP_TABLES.map((t) => {
+  const cols = t.columns.map(([, type], c) =>
+    type.startsWith('TIMESTAMP') ? `make_timestamp(c${c})` : `c${c}`,
+  );
+  const lists = t.columns.map((_, c) => `unnest(?) AS c${c}`);
+  return `INSERT INTO ${t.pending} SELECT ${cols.join(', ')} FROM (SELECT ${lists.join(', ')})`;
+});

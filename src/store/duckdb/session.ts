@@ -1,4 +1,10 @@
-import type { DuckDBConnection, DuckDBInstance, DuckDBListValue, DuckDBValue } from '@duckdb/node-api';
+import type {
+  DuckDBConnection,
+  DuckDBInstance,
+  DuckDBListValue,
+  DuckDBType,
+  DuckDBValue,
+} from '@duckdb/node-api';
 import { storeError } from '../errors.js';
 
 export type SqlParam = string | number | bigint | boolean | null | DuckDBListValue;
@@ -29,9 +35,15 @@ export class DuckDbSession {
     for (const sql of this.setup) await c.run(sql);
   }
 
-  async run(what: string, sql: string, params: readonly SqlParam[] = []): Promise<number> {
+  /** `types`: the parameters' types, where inferring them from the values would not do (a list with nulls in it). */
+  async run(
+    what: string,
+    sql: string,
+    params: readonly SqlParam[] = [],
+    types?: readonly DuckDBType[],
+  ): Promise<number> {
     try {
-      const r = await this.conn.run(sql, values(params));
+      const r = await this.conn.run(sql, values(params), types as DuckDBType[] | undefined);
       return Number(r.rowsChanged);
     } catch (err) {
       throw failed(what, err);

@@ -40,15 +40,10 @@ const TYPE_OF: Record<Kind, DuckDBType> = {
 };
 
 /**
- * Appends the batch's `staged` columns (stagedColumns, as the staging table was made) and its dictionary, chunk by
- * chunk, copying each typed array slice whole.
+ * Appends the batch's `staged` columns (stagedColumns, as the staging table was made), chunk by chunk, copying each
+ * typed array slice whole.
  */
-export function writeStage(
-  stage: DuckDBAppender,
-  dict: DuckDBAppender,
-  b: EncodedBatch,
-  staged: readonly StageColumn[],
-): void {
+export function writeStageRows(stage: DuckDBAppender, b: EncodedBatch, staged: readonly StageColumn[]): void {
   const types = staged.map((c) => TYPE_OF[c.kind]);
   for (let start = 0; start < b.rows; start += CHUNK) {
     const n = Math.min(CHUNK, b.rows - start);
@@ -67,6 +62,10 @@ export function writeStage(
     stage.appendDataChunk(chunk);
   }
   stage.flushSync();
+}
+
+/** Appends the batch's dictionary: code c (from 1) and strings[c - 1]. */
+export function writeDictionary(dict: DuckDBAppender, b: EncodedBatch): void {
   for (let start = 0; start < b.strings.length; start += CHUNK) {
     const n = Math.min(CHUNK, b.strings.length - start);
     const chunk = DuckDBDataChunk.create([INTEGER, VARCHAR], n);
