@@ -19,7 +19,12 @@ import type { DuckDbSession } from './session.js';
 export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Promise<void> {
   for (const [i, { rows: count, columns }] of rows.entries()) {
     if (count === 0) continue;
-    await s.run('appending rollup rows', INSERTS[i]!, columns.map((v) => duckdb.listValue(v)), LIST_TYPES[i]!);
+    await s.run(
+      'appending rollup rows',
+      INSERTS[i]!,
+      columns.map((v) => duckdb.listValue(v)),
+      LIST_TYPES[i]!,
+    );
   }
 }
 
