@@ -7,6 +7,7 @@ import { createDuckDbStore } from './duckdb-store.js';
 import { openLedger } from './open.js';
 import { DetachedPreparer, preparedTransfer } from './prepare-batch.js';
 import { COMPACT_EVERY, compactPendingDays, groupDays, planCompaction } from './rollup.js';
+import { LIST_ROWS } from './rollup-append.js';
 import { ROLLUP_COLUMNS, SCHEMA_VERSION, SESSION_ROLLUP } from './schema.js';
 
 const freshPath = () => freshLedgerPath('tl-rollup-');
@@ -254,6 +255,19 @@ describe('rollup of appended batches', () => {
     // rows only DuckDB can tell apart: the JS sums are not used for them).
     const events = randomEvents(4000, 21, 10).sort((a, b) => a.ts - b.ts);
     const batches = Array.from({ length: 16 }, (_, i) => events.slice(i * 250, (i + 1) * 250));
+    // And a server's: one person's calls in one session, over a day.
+    batches.push(
+      randomEvents(120, 23, 1).map((e) => ({
+        ...e,
+        source: 'gateway',
+        team: 'a',
+        user: 'u1',
+        project: 'p1',
+        agent: null,
+        environment: 'prod',
+        session_id: 's1',
+      })),
+    );
     const repeats = [events.slice(100, 400), events.slice(3900).concat(randomEvents(50, 22, 10))];
     // A third store takes batches summed in another thread (the OTLP worker's: DetachedPreparer with rollups), as
     // they arrive from it: cloned, their typed arrays moved.
@@ -263,6 +277,10 @@ describe('rollup of appended batches', () => {
     const fromThread = await createDuckDbStore(threadPath);
     const preparer = new DetachedPreparer(false);
     const summing = new DetachedPreparer(false, true);
+    // Both ways rollup-append.ts writes a table's rows are taken: a few rows by lists, more by an appender.
+    const sizes = batches.flatMap((b) => summing.prepare(b).rollups!.map((t) => t.rows));
+    expect(Math.min(...sizes)).toBeLessThanOrEqual(LIST_ROWS);
+    expect(Math.max(...sizes)).toBeGreaterThan(LIST_ROWS);
     for (const b of [...batches, ...repeats]) {
       const prepared = summing.prepare(b);
       const cloned = structuredClone(prepared, { transfer: preparedTransfer(prepared) });
