@@ -1,6 +1,5 @@
 import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
 import { totalTokens } from '../ledger/event.js';
-import { nextTurn } from '../next-turn.js';
 import type { ActivityRecord, ProviderCostRecord } from '../sources/provider-records.js';
 import type { ParseContext } from '../sources/source.js';
 import type { Store } from '../store/store.js';
@@ -101,7 +100,7 @@ export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
       // inputs lets the next statement start at once.
       if (appending && ++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
-        return nextTurn();
+        return new Promise<void>((resolve) => setImmediate(resolve));
       }
       return undefined;
     },
