@@ -245,6 +245,8 @@ for (const stream of modes) {
         if (t.ledger) await walDrained(t);
         rounds.set(t.name, [...(rounds.get(t.name) ?? []), { ...r, rss }]);
       }
+    // The tables print at the end, in the order RESULTS keeps; meanwhile, where the run is.
+    process.stderr.write(`${stream ? 'streaming' : 'JSON'} ${rate}/s measured\n`);
     const direct = rounds.get('direct')!;
     const ms = (xs: number[]) => spread(xs, 2);
     for (const t of targets) {
@@ -271,6 +273,7 @@ for (const stream of modes) {
       const r = await closedLoop(pools.get(t.name)!, stream, t);
       closed.set(t.name, [...(closed.get(t.name) ?? []), r]);
     }
+  process.stderr.write(`${stream ? 'streaming' : 'JSON'} closed loop measured\n`);
   out.push(
     `\n| target | closed-loop req/s (64 in flight), median of ${CLOSED_ROUNDS} (range) | CPU µs/request, median (range) | RSS MB after |`,
   );
