@@ -2,7 +2,7 @@ import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { nextTurn } from '../../next-turn.js';
 import { duckdb } from './duckdb-api.js';
 import type { PendingRows, RollupRows } from './rollup-delta.js';
-import { ROLLUP_TABLES, type RollupTable } from './schema.js';
+import { ROLLUP_TABLES } from './schema.js';
 import type { DuckDbSession } from './session.js';
 
 /**
@@ -34,7 +34,7 @@ export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Prom
         LIST_TYPES[i]!,
       );
     } else {
-      await appendByChunks(s, t, r);
+      await appendByChunks(s, t.pending, COLUMN_TYPES[i]!, r);
       // Requests get the thread before the next table's.
       await nextTurn();
     }
@@ -45,12 +45,16 @@ export async function appendRollupRows(s: DuckDbSession, rows: RollupRows): Prom
 export const LIST_ROWS = 32;
 
 /** Appends one table's rows a data chunk at a time; the appender joins the caller's transaction. */
-async function appendByChunks(s: DuckDbSession, t: RollupTable, rows: PendingRows): Promise<void> {
-  const types = t.columns.map(([, type]) => TYPES[type.split(' ')[0]!]!);
+async function appendByChunks(
+  s: DuckDbSession,
+  table: string,
+  types: readonly DuckDBType[],
+  rows: PendingRows,
+): Promise<void> {
   const values = rows.columns.map((v, c): DuckDBValue[] =>
     types[c] === duckdb.TIMESTAMP ? v.map((us) => new duckdb.DuckDBTimestampValue(us as bigint)) : v,
   );
-  const appender = await s.conn.createAppender(t.pending, 'main', 'temp');
+  const appender = await s.conn.createAppender(table, 'main', 'temp');
   try {
     for (let start = 0; start < rows.rows; start += CHUNK) {
       const end = Math.min(rows.rows, start + CHUNK);
@@ -73,17 +77,19 @@ const TYPES: Record<string, DuckDBType> = {
   HUGEINT: duckdb.HUGEINT,
 };
 
-/** Each column's list type: a TIMESTAMP column comes as epoch µs. */
-const LIST_TYPES: readonly (readonly DuckDBType[])[] = ROLLUP_TABLES.map((t) =>
-  t.columns.map(([, type]) => {
-    const base = type.split(' ')[0]!;
-    return duckdb.LIST(base === 'TIMESTAMP' ? duckdb.BIGINT : TYPES[base]!);
-  }),
+/** Each rollup table's column types, in ROLLUP_TABLES order. */
+const COLUMN_TYPES: readonly (readonly DuckDBType[])[] = ROLLUP_TABLES.map((t) =>
+  t.columns.map(([, type]) => TYPES[type.split(' ')[0]!]!),
 );
 
-const INSERTS: readonly string[] = ROLLUP_TABLES.map((t) => {
-  const cols = t.columns.map(([, type], c) =>
-    type.startsWith('TIMESTAMP') ? `make_timestamp(c${c})` : `c${c}`,
+/** Each column's list type: a TIMESTAMP column comes as epoch µs. */
+const LIST_TYPES: readonly (readonly DuckDBType[])[] = COLUMN_TYPES.map((types) =>
+  types.map((t) => duckdb.LIST(t === duckdb.TIMESTAMP ? duckdb.BIGINT : t)),
+);
+
+const INSERTS: readonly string[] = ROLLUP_TABLES.map((t, i) => {
+  const cols = COLUMN_TYPES[i]!.map((type, c) =>
+    type === duckdb.TIMESTAMP ? `make_timestamp(c${c})` : `c${c}`,
   );
   const lists = t.columns.map((_, c) => `unnest(?) AS c${c}`);
   return `INSERT INTO ${t.pending} SELECT ${cols.join(', ')} FROM (SELECT ${lists.join(', ')})`;
