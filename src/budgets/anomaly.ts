@@ -42,7 +42,7 @@ export interface Anomaly {
   samples: number;
 }
 
-export const ANOMALY_DEFAULTS = { threshold: 8, minUsd: '20', tz: 'UTC' } as const;
+const ANOMALY_DEFAULTS = { threshold: 8, minUsd: '20', tz: 'UTC' } as const;
 
 const HOUR_MS = 3_600_000;
 /** Scales a MAD to the standard deviation of normal data. */

@@ -14,8 +14,8 @@ export const SCOPE_DIMENSIONS = [...ATTRIBUTION_FIELDS, 'provider', 'model'] as 
 export const SCOPE_KEY =
   /^(org|team|user|project|agent|session_id|task_id|environment|api_key_id|provider|model|tag\.[\w.:-]+)$/;
 
-export const ACTIONS = ['alert', 'block', 'downgrade'] as const;
-export type Action = (typeof ACTIONS)[number];
+const ACTIONS = ['alert', 'block', 'downgrade'] as const;
+type Action = (typeof ACTIONS)[number];
 
 export type Period =
   | { kind: 'daily' }
@@ -115,5 +115,3 @@ export const budgetInputSchema = z
     message: 'a downgrade budget needs downgrade_to (the cheaper model to send requests to)',
     path: ['downgrade_to'],
   });
-
-export type BudgetInput = z.input<typeof budgetInputSchema>;

@@ -18,7 +18,7 @@ const isUtc = (tz: string) => ['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z'].includes
  * read hourly buckets and fold them into local days. A zone at :30/:45 from UTC puts each hour on the day it starts
  * in, so up to 45 minutes of spend can land on the neighbouring day.
  */
-export async function spendByLocalDay(
+async function spendByLocalDay(
   store: Store,
   filters: readonly Filter[],
   fromMs: number,

@@ -36,7 +36,7 @@ export interface ForecastInput {
 }
 
 /** Projected spend of one local day still to come (today: its remainder). */
-export interface DayForecast {
+interface DayForecast {
   date: string;
   expected: bigint;
   low: bigint;

@@ -39,7 +39,7 @@ const scopeSchema = z.record(z.string(), z.string().min(1)).superRefine((scope, 
   }
 });
 
-export const rateLimitRuleSchema = z
+const rateLimitRuleSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     scope: scopeSchema.default({}),
@@ -72,7 +72,7 @@ export interface RateLimitRule {
 type Unit = 'requests' | 'tokens';
 
 /** The rule and unit a claim stands for (shared by every call of the minute: read only). */
-export interface RatePart {
+interface RatePart {
   readonly rule: RateLimitRule;
   readonly unit: Unit;
   readonly perValue: string | null;

@@ -26,6 +26,5 @@ export const runawayConfigSchema = z
   .strict();
 
 export type RunawayConfig = z.output<typeof runawayConfigSchema>;
-export type RunawayConfigInput = z.input<typeof runawayConfigSchema>;
 
 export const RUNAWAY_DEFAULTS: RunawayConfig = runawayConfigSchema.parse({});

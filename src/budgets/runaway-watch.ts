@@ -22,14 +22,14 @@ interface RunawayFacts {
   blocked_until: number | null;
 }
 
-export type RunawayVerdict =
+type RunawayVerdict =
   | { runaway: false }
   /** The session spent `spend` (> `max`) pico-dollars within `window_minutes`. */
   | (RunawayFacts & { reason: 'spend'; spend: bigint; max: bigint })
   /** The session sent `repeats` near-identical requests within `window_minutes`. */
   | (RunawayFacts & { reason: 'loop'; repeats: number; fingerprint: string });
 
-export interface Block {
+interface Block {
   session_id: string;
   until: number;
   reason: 'spend' | 'loop';

@@ -12,7 +12,7 @@ import type { RunawayConfig } from './runaway-config.js';
 const HOUR_MS = 3_600_000;
 
 /** One alert per runaway session (dedup by session), whatever source its events came from. */
-export function runawayAlert(r: Runaway, c: Pick<RunawayConfig, 'max_usd' | 'window_minutes'>): AlertInput {
+function runawayAlert(r: Runaway, c: Pick<RunawayConfig, 'max_usd' | 'window_minutes'>): AlertInput {
   return {
     ...runawayAlertBase(r.dimension, r.value, r),
     title: `Runaway ${r.dimension === 'session_id' ? 'session' : 'agent'} ${r.value}${r.agent ? ` (${r.agent}` : ''}${r.user ? `, ${r.user}` : ''}${r.agent ? ')' : ''}: ${formatUsdDisplay(r.spend)} in ${c.window_minutes} minutes (limit $${c.max_usd})`,
@@ -29,7 +29,7 @@ export function runawayAlert(r: Runaway, c: Pick<RunawayConfig, 'max_usd' | 'win
 }
 
 /** One alert per scope and hour. */
-export function anomalyAlert(a: DetectedAnomaly): AlertInput {
+function anomalyAlert(a: DetectedAnomaly): AlertInput {
   const hour = new Date(a.hour).toISOString();
   const label = `${a.dimension}=${a.value ?? '(none)'}`;
   return {

@@ -12,7 +12,7 @@ export interface LedgerOptions {
   prices?: string;
 }
 
-export const DEFAULT_DB = '.tokenledger/ledger.duckdb';
+const DEFAULT_DB = '.tokenledger/ledger.duckdb';
 
 /** --db, else TOKENLEDGER_DB, else .tokenledger/ledger.duckdb under the working directory. */
 export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cwd()): string {
@@ -44,7 +44,7 @@ export function ledgerMustExist(path: string): void {
     );
 }
 
-export async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {
+async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {
   const path = ledgerPath(o);
   if (open.existing) ledgerMustExist(path);
   mkdirSync(dirname(path), { recursive: true });

@@ -16,7 +16,7 @@ export interface FilterOptions {
   where?: string[];
 }
 
-export function parseDimension(name: string): Dimension {
+function parseDimension(name: string): Dimension {
   const d = name.trim();
   if (!isDimension(d)) {
     throw new TokenledgerError(
@@ -42,7 +42,7 @@ export function parseDimensions(list: string | undefined): Dimension[] {
 }
 
 /** `--where team=payments --where team=web --where user=` → team in (payments, web), user not set. */
-export function parseWhere(items: readonly string[] = []): Filter[] {
+function parseWhere(items: readonly string[] = []): Filter[] {
   const byDim = new Map<Dimension, (string | null)[]>();
   for (const item of items) {
     const eq = item.indexOf('=');

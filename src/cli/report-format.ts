@@ -17,7 +17,7 @@ export function reportCsv(result: QueryResult): string {
 }
 
 /** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */
-export function bucketLabel(iso: string, bucket: Bucket): string {
+function bucketLabel(iso: string, bucket: Bucket): string {
   const t = iso.replace('T', ' ');
   return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
 }

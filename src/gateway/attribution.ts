@@ -105,7 +105,7 @@ function onceSent(name: string, joined: string, rawHeaders: readonly string[]): 
 }
 
 /** `k=v,k2=v2` to a tag map. */
-export function parseTags(text: string): Record<string, string> {
+function parseTags(text: string): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;

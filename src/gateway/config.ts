@@ -62,7 +62,7 @@ export interface GatewayFlags {
   upstream?: readonly string[] | undefined;
 }
 
-export const DEFAULT_UPSTREAMS: Record<string, { type: ApiType; base_url: string; key_env: string }> = {
+const DEFAULT_UPSTREAMS: Record<string, { type: ApiType; base_url: string; key_env: string }> = {
   openai: { type: 'openai', base_url: 'https://api.openai.com/v1', key_env: 'OPENAI_API_KEY' },
   anthropic: { type: 'anthropic', base_url: 'https://api.anthropic.com', key_env: 'ANTHROPIC_API_KEY' },
 };

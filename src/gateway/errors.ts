@@ -4,7 +4,7 @@ import { TokenledgerError } from '../errors.js';
  * The gateway's error catalog: every error a caller can get from the gateway itself (upstream errors pass through
  * untouched), with its HTTP status. Codes are stable and documented in docs/gateway.md.
  */
-export const GATEWAY_ERRORS = {
+const GATEWAY_ERRORS = {
   GW_NOT_FOUND: 404,
   GW_METHOD_NOT_ALLOWED: 405,
   GW_BODY_TOO_LARGE: 413,

@@ -97,7 +97,14 @@ describe('an upstream body', () => {
     const { b, calls } = body();
     let full = true;
     const got: string[] = [];
-    const more = b.forward({ data: (c) => (got.push(c.toString()), !full), end: () => {}, error: () => {} });
+    const more = b.forward({
+      data: (c) => {
+        got.push(c.toString());
+        return !full;
+      },
+      end: () => {},
+      error: () => {},
+    });
     b.push(Buffer.from('a'));
     await tick();
     expect(b.push(Buffer.from('b'))).toBe(false);

@@ -12,9 +12,7 @@ import { importInWorker, type WorkerSourceId } from './worker/import-in-worker.j
 import { type FileRead, type PlannedRead, readWorkersFor, WorkerReads } from './worker/read-in-workers.js';
 
 export type { ImportDeps } from './batcher.js';
-export { createBatcher } from './batcher.js';
-export type { ResumeMode } from './file-plan.js';
-export { emptySummary, type ImportSummary, recordSkip } from './summary.js';
+export { emptySummary, type ImportSummary } from './summary.js';
 
 export interface FileImportOptions {
   /** How a re-import treats files already read (file-plan.ts). Default `always`. */
@@ -48,7 +46,7 @@ export interface ReadersOption {
 }
 
 /** The files an import reads, and from where, given the import state before it (file-plan.ts). */
-export interface ImportPlan {
+interface ImportPlan {
   files: number;
   unchanged: number;
   resumed: number;
@@ -60,7 +58,7 @@ export interface ImportPlan {
   unreadable: { path: string; reason: string }[];
 }
 
-export function planImport(
+function planImport(
   paths: readonly string[],
   states: ReadonlyMap<string, FileState>,
   mode: ResumeMode,

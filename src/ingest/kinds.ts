@@ -9,7 +9,7 @@ import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
 import type { WorkerSourceId } from './worker/import-in-worker.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+type Env = Readonly<Record<string, string | undefined>>;
 
 export interface Discovery {
   roots: string[];
@@ -18,7 +18,7 @@ export interface Discovery {
   unreadable: string[];
 }
 
-export type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;
+type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;
 
 export interface ImportKind {
   /** The source's id (`LineSource.id`), known before its parser is loaded: it keys the import state. */
@@ -40,7 +40,6 @@ export interface ImportKind {
 }
 
 export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli'] as const;
-export type AgentLogKind = (typeof AGENT_LOG_KINDS)[number];
 
 /**
  * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,

@@ -8,7 +8,7 @@ import type { ProviderCostRecord } from '../sources/provider-records.js';
 import type { ComputedCostRow } from '../store/import-records.js';
 
 /** `cost-report`: the provider's cost export (provider_costs); `event`: costs carried on events (provider_cost_usd). */
-export type Basis = 'cost-report' | 'event';
+type Basis = 'cost-report' | 'event';
 
 export interface ReconcileRow {
   day: string;

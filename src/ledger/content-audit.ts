@@ -9,7 +9,7 @@ import type { CallContent } from './call-content.js';
  * the text is given: a read that cannot be recorded fails. The server's own retention is not recorded: it is the
  * config's, and runs every hour.
  */
-export type ContentAccess =
+type ContentAccess =
   | {
       at: string;
       /** `cli:<os user>` (on the ledger file), `api:<token id>` (`api:server`: the server's own token, as the CLI uses it). */

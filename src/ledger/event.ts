@@ -166,7 +166,7 @@ export interface UsageEvent extends Usage, Cost, Attribution {
 }
 
 /** A cost a record carried itself (canonical imports, provider exports): kept as is, never recomputed. */
-export interface GivenCost {
+interface GivenCost {
   cost_usd: bigint;
   cost_input: bigint | null;
   cost_cache_read: bigint | null;

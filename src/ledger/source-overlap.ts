@@ -185,7 +185,7 @@ export function overlapNotes(overlaps: readonly SourceOverlap[]): string[] {
 }
 
 /** A bucket width as the provider APIs name it (1m, 1h, 1d), else in seconds. */
-export function widthName(seconds: number): string {
+function widthName(seconds: number): string {
   if (seconds === 86_400) return '1 day';
   if (seconds === 3_600) return '1 hour';
   if (seconds === 60) return '1 minute';

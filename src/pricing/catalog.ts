@@ -25,7 +25,7 @@ export const PRICE_PARTS = [
 ] as const;
 export type PricePart = (typeof PRICE_PARTS)[number];
 
-export interface Tier {
+interface Tier {
   /** The tier applies once the request's total input tokens are strictly greater than `start`. */
   start: number;
   price: bigint;

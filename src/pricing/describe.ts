@@ -240,7 +240,7 @@ function formatCard(c: RateCard): Record<keyof RateCard, string> {
 }
 
 /** A rate at RATE_SCALE digits without trailing zeros: 3300000000000000000n → "3.3". */
-export function plain(rate: bigint): string {
+function plain(rate: bigint): string {
   const s = formatDecimal(rate, RATE_SCALE);
   return s.replace(/\.?0+$/, '');
 }

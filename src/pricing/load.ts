@@ -6,7 +6,7 @@ import { createPricer, type Pricer } from './pricer.js';
 import { PricingError } from './pricing-errors.js';
 
 /** File names looked for in the working directory when no path is given, in this order. */
-export const OVERRIDES_FILE_NAMES = [
+const OVERRIDES_FILE_NAMES = [
   'tokenledger.prices.yaml',
   'tokenledger.prices.yml',
   'tokenledger.prices.json',

@@ -2,7 +2,7 @@ import { PRICE_PARTS, type PricePart, type PriceSet } from './catalog.js';
 import { type Invalid, isObject, modelsOf, parseProviderTable, rateDecimal } from './data-table.js';
 
 /** A multiplier as the file writes it and at RATE_SCALE digits (e.g. "0.5" and 500000000000000000n). */
-export interface Multiplier {
+interface Multiplier {
   value: bigint;
   text: string;
 }
@@ -11,7 +11,7 @@ export interface Multiplier {
  * How a tier prices one model it lists: its own prices for some parts (flat USD per 1M tokens; they replace the
  * catalog's, parts not listed keep their standard price), or a multiplier of all five standard rates.
  */
-export type TierModel = { prices: PriceSet; multiplier: null } | { prices: null; multiplier: Multiplier };
+type TierModel = { prices: PriceSet; multiplier: null } | { prices: null; multiplier: Multiplier };
 
 /**
  * What one provider charges in one service tier: what it lists per model (OpenAI's priority premium and Anthropic's

@@ -6,7 +6,7 @@ import { modelsOf, parseProviderTable, rateDecimal } from './data-table.js';
  * its non-reasoning models). Searches are counted in the event's `web_search_requests`; the fee is in its
  * cost_usd and its rate card (docs/pricing.md, "Web search").
  */
-export interface WebSearchPrice {
+interface WebSearchPrice {
   /** USD per 1,000 searches at RATE_SCALE digits, and as the file writes it. */
   perThousand: bigint;
   text: string;

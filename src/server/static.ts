@@ -20,7 +20,7 @@ const TYPES: Record<string, string> = {
  * Where `vite build web` put the dashboard: dist/web beside the compiled server (dist/server/static.js → ../web),
  * or, when the server runs from source under tsx, the repository's dist/web.
  */
-export function defaultWebDir(): string {
+function defaultWebDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const compiled = join(here, '..', 'web');
   return existsSync(join(compiled, 'index.html')) ? compiled : join(here, '..', '..', 'dist', 'web');

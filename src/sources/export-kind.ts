@@ -9,7 +9,7 @@ import { isObject } from './json-fields.js';
 export type ExportKind = 'openai-usage' | 'anthropic-usage' | 'cursor';
 
 /** The source that reads `page`, or null when the shape is none of them (an error body, an empty page). */
-export function exportKindOf(page: unknown): ExportKind | null {
+function exportKindOf(page: unknown): ExportKind | null {
   if (!isObject(page)) return null;
   if (Array.isArray(page.usageEvents)) return 'cursor';
   if (!Array.isArray(page.data)) return null;

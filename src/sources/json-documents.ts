@@ -9,7 +9,7 @@
  */
 import type { LineParser, Sink } from './source.js';
 
-export const DOC_SKIP = {
+const DOC_SKIP = {
   badJson: 'SRC_BAD_JSON',
   truncated: 'SRC_TRUNCATED',
 } as const;
@@ -143,7 +143,7 @@ function parentPath(path: string): string {
  * The line (0-based, within the document) where each value starts, by JSON path in the form json-fields.ts writes
  * (`data[0].results[1].model`). The text is valid JSON (JSON.parse took it), so a tokenizer without checks will do.
  */
-export function valueLines(text: string): Map<string, number> {
+function valueLines(text: string): Map<string, number> {
   const out = new Map<string, number>();
   /** Per open container: its path, and for arrays the index of the next element (-1 for objects). */
   const paths: string[] = [];
@@ -234,7 +234,7 @@ function countNewlines(text: string, before: number): number {
 }
 
 /** V8 quotes a snippet of the document after the first comma; the snippet may hold personal data, so it goes. */
-export function syntaxMessage(message: string): string {
+function syntaxMessage(message: string): string {
   const cut = message.indexOf(', "');
   return (cut > 0 ? message.slice(0, cut) : message).slice(0, 120);
 }

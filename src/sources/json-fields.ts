@@ -140,19 +140,6 @@ export function optCount(o: Obj, key: string): number {
   return v === undefined || v === null ? 0 : toCount(v, childPath(o.path, key));
 }
 
-/** Sum of counts, refused when the total passes 2^53. */
-export function addCounts(path: string, ...parts: number[]): number {
-  const total = parts.reduce((a, b) => a + b, 0);
-  if (!Number.isSafeInteger(total)) {
-    throw new RecordError(
-      FIELD_SKIP.numberTooLarge,
-      `${path}: total ${total} is beyond 2^53; check the export`,
-      path,
-    );
-  }
-  return total;
-}
-
 /** Epoch seconds (OpenAI bucket bounds) → epoch µs. */
 export function epochSecondsAt(o: Obj, key: string): number {
   const s = count(o, key);

@@ -17,7 +17,7 @@ export const SKIP_CODES = {
   numberTooLarge: 'SRC_NUMBER_TOO_LARGE',
 } as const;
 
-export type SkipCode = (typeof SKIP_CODES)[keyof typeof SKIP_CODES];
+type SkipCode = (typeof SKIP_CODES)[keyof typeof SKIP_CODES];
 
 export interface LineProblem {
   code: SkipCode;

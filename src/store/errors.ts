@@ -4,7 +4,7 @@ import { TokenledgerError } from '../errors.js';
  * The store's error catalog. Codes are stable and documented in docs/store.md; never reuse one for a different
  * meaning. Messages say what is wrong, where, and what to do.
  */
-export const STORE_ERRORS = {
+const STORE_ERRORS = {
   STORE_OPEN_FAILED: 'the ledger file could not be opened or created',
   STORE_SCHEMA_VERSION: 'the ledger file was written by a newer tokenledger',
   STORE_NOT_A_LEDGER: 'a command that reads a ledger was given a DuckDB database without one',

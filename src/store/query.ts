@@ -18,9 +18,8 @@ export const COUNT_MEASURES = [
   'events',
 ] as const;
 export const MEASURES = [...MONEY_MEASURES, ...COUNT_MEASURES] as const;
-export type MoneyMeasure = (typeof MONEY_MEASURES)[number];
-export type CountMeasure = (typeof COUNT_MEASURES)[number];
-export type Measure = (typeof MEASURES)[number];
+type MoneyMeasure = (typeof MONEY_MEASURES)[number];
+type CountMeasure = (typeof COUNT_MEASURES)[number];
 
 /** Fields a report can group or filter by; `tag.KEY` groups by one tag. */
 export const DIMENSIONS = [

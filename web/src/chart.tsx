@@ -8,7 +8,7 @@ const short = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFract
 /** Axis ticks only: "$1.2K"; values shown to people go through usd(). */
 const axisUsd = (v: number) => `$${short.format(v)}`;
 
-export const PALETTE = [
+const PALETTE = [
   '#2563eb',
   '#f59e0b',
   '#10b981',

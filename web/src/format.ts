@@ -2,7 +2,7 @@
  * Money arrives as decimal strings with 12 fractional digits and is formatted from the string, so what the page
  * shows is the ledger's amount rounded half-to-even to cents, never a float's approximation of it.
  */
-export function roundDecimal(s: string, digits: number): string {
+function roundDecimal(s: string, digits: number): string {
   const neg = s.startsWith('-');
   const [w = '0', f = ''] = (neg ? s.slice(1) : s).split('.');
   const frac = f.padEnd(digits + 1, '0');
@@ -62,11 +62,6 @@ export function count(n: number | string | null | undefined, short = false): str
 /** A µs or ISO timestamp in the viewer's time zone. */
 export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-}
-
-export function day(iso: string): string {
-  // Buckets are UTC; label them by their UTC date so a day never shifts to the day before.
-  return new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
 /** Dollars as a number for chart heights only (never for a value shown or summed). */

@@ -21,7 +21,7 @@ export interface AlertCenter extends AlertSink {
   stats(): AlertCenterStats;
 }
 
-export interface AlertCenterStats {
+interface AlertCenterStats {
   raised: number;
   /** Raised again with a dedup_key already seen, and dropped. */
   deduplicated: number;

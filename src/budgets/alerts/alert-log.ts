@@ -15,7 +15,7 @@ export function alertLogPath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.alerts.jsonl`;
 }
 
-export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
+type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
 
 export interface Delivery {
   alert_id: string;
@@ -29,7 +29,7 @@ export interface Delivery {
   at: string;
 }
 
-export type LogRecord = { alert: Alert } | { delivery: Delivery };
+type LogRecord = { alert: Alert } | { delivery: Delivery };
 
 export interface StoredAlert extends Alert {
   deliveries: Delivery[];
@@ -62,7 +62,7 @@ export async function readAlertLog(path: string): Promise<LogRead> {
   return parseAlertLog(text);
 }
 
-export function parseAlertLog(text: string): LogRead {
+function parseAlertLog(text: string): LogRead {
   const lines = text.split('\n');
   const complete = text.endsWith('\n') || text === '';
   const last = lines.pop() ?? ''; // '' after a final newline; otherwise the unterminated tail
@@ -116,7 +116,7 @@ export interface ListOptions {
 }
 
 /** Newest first. */
-export function selectAlerts(all: readonly StoredAlert[], o: ListOptions): StoredAlert[] {
+function selectAlerts(all: readonly StoredAlert[], o: ListOptions): StoredAlert[] {
   const out: StoredAlert[] = [];
   for (let i = all.length - 1; i >= 0 && (o.limit === undefined || out.length < o.limit); i--) {
     const a = all[i] as StoredAlert;

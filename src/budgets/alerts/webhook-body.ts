@@ -46,7 +46,7 @@ export function webhookHeaders(
   return h;
 }
 
-export function sign(secret: string, timestamp: string, body: string): string {
+function sign(secret: string, timestamp: string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
@@ -69,7 +69,7 @@ export function verifySignature(
 const ICON = { info: ':information_source:', warning: ':warning:', critical: ':rotating_light:' } as const;
 
 /** Slack incoming-webhook payload: `text` is the notification fallback, `blocks` the rendered message. */
-export function slackMessage(a: Alert): { text: string; blocks: unknown[] } {
+function slackMessage(a: Alert): { text: string; blocks: unknown[] } {
   const scope = Object.entries(a.scope)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');

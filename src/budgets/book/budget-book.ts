@@ -31,7 +31,7 @@ export function toBudget(input: unknown, id: string, origin: Budget['origin'], c
 }
 
 /** The definition a budget was made from: what `update` starts from and what the API returns as editable. */
-export function budgetInput(b: Budget) {
+function budgetInput(b: Budget) {
   return {
     name: b.name,
     scope: { ...b.scope },

@@ -3,8 +3,6 @@ import { TokenledgerError } from '../../errors.js';
 import type { Claim, Counters, ReserveResult } from './counters.js';
 import { ADD_LUA, RESERVE_LUA } from './redis-scripts.js';
 
-export const REDIS_COUNTERS_DRIVER = 'redis';
-
 export interface RedisCountersOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
   url: string;
@@ -170,7 +168,7 @@ function ttl(c: { ttlSeconds: number }): string {
 }
 
 /** Keeps passwords out of logs and error messages. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';

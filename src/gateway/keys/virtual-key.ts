@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Every virtual key starts with this, so the gateway tells ours from a provider's key without a lookup. */
-export const VIRTUAL_KEY_PREFIX = 'tlk_';
+const VIRTUAL_KEY_PREFIX = 'tlk_';
 
 /** A stored virtual key: attribution and limits, never the key itself. */
 export interface VirtualKeyRecord {

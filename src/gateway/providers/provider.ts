@@ -44,10 +44,10 @@ export interface ResponseFacts {
   web_search_tool?: string | null;
 }
 
-export const API_TYPES = ['openai', 'anthropic'] as const;
+const API_TYPES = ['openai', 'anthropic'] as const;
 export type ApiType = (typeof API_TYPES)[number];
 
-export const OPERATIONS = [
+const OPERATIONS = [
   'chat',
   'responses',
   'compact',

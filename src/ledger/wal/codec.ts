@@ -251,13 +251,13 @@ export function decodeRecord(line: Buffer): UsageEvent | null {
 }
 
 /** What one line of the log holds: an event, or a record that follows events (an attribution patch, a call's text). */
-export type LogRecord = UsageEvent | AttributionPatch | CallContent;
+type LogRecord = UsageEvent | AttributionPatch | CallContent;
 
 /**
  * The record in one line (without its newline): a batch line's events, or null when the line is torn or corrupt. A
  * record of an unknown version throws LEDGER_WAL_VERSION.
  */
-export function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
+function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
   if (line.length < 10 || line[8] !== 0x20) return null;
   const body = line.subarray(9);
   if (line.toString('latin1', 0, 8) !== crc32(body).toString(16).padStart(8, '0')) return null;
@@ -545,11 +545,11 @@ function notHere(what: string, at: number): never {
 const PATCH = 'attribution';
 const QUOTE = 0x22;
 
-export function isEvent(r: LogRecord): r is UsageEvent {
+function isEvent(r: LogRecord): r is UsageEvent {
   return 'source' in r;
 }
 
-export function isContent(r: LogRecord): r is CallContent {
+function isContent(r: LogRecord): r is CallContent {
   return 'completion' in r;
 }
 

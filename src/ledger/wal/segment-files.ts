@@ -16,7 +16,7 @@ export type WalSync = (typeof WAL_SYNC)[number];
 
 const SEGMENT = /^seg-(\d{16})\.wal$/;
 
-export function segmentName(seq: number): string {
+function segmentName(seq: number): string {
   return `seg-${String(seq).padStart(16, '0')}.wal`;
 }
 

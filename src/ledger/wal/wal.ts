@@ -50,7 +50,7 @@ export interface WalOptions {
   onRefused?: (r: Refusal) => void;
 }
 
-export interface ReplayResult {
+interface ReplayResult {
   segments: number;
   events: number;
   inserted: number;
@@ -104,7 +104,7 @@ export interface PreparedRuns {
 }
 
 /** One run of encoded records, kept by `runs` under `key`. */
-export interface KeptRecords {
+interface KeptRecords {
   runs: PreparedRuns;
   key: number;
 }

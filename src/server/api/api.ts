@@ -27,7 +27,7 @@ import { sessionsEndpoint } from './sessions.js';
 import { summaryEndpoint } from './summary.js';
 import { tokenFilePath } from './token-file.js';
 
-export const ENDPOINTS: readonly Endpoint[] = [
+const ENDPOINTS: readonly Endpoint[] = [
   summaryEndpoint,
   breakdownEndpoint,
   timeseriesEndpoint,

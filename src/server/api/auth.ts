@@ -5,7 +5,7 @@ import { type ApiTokenRecord, fileSignature, hashToken, readTokens } from './tok
 
 export const SESSION_COOKIE = 'tl_session';
 /** A login link works once and only for a short while: it is printed to a terminal, maybe scrolled into a log. */
-export const LOGIN_TTL_MS = 15 * 60_000;
+const LOGIN_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 interface Pending {
@@ -102,7 +102,7 @@ function equal(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function readCookie(header: string | undefined, name: string): string | null {
+function readCookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

@@ -22,12 +22,12 @@ const record = z
   .describe('the canonical event record (docs/ledger.md) plus ts_us');
 
 /** The canonical record plus `ts_us`, the exact epoch-µs time that addresses the event in /api/events/{id}. */
-export function eventJson(e: UsageEvent): Record<string, unknown> {
+function eventJson(e: UsageEvent): Record<string, unknown> {
   return { ...eventToRecord(e, true), ts_us: e.ts };
 }
 
 /** The first window an events page reads back from its upper bound; it grows ×8 while it holds too few events. */
-export const FIRST_WINDOW_US = 3_600_000_000;
+const FIRST_WINDOW_US = 3_600_000_000;
 
 /**
  * One page after `cursor`. Sorting a month of raw events to take the newest 50 costs seconds at 10M events, so the
@@ -35,7 +35,7 @@ export const FIRST_WINDOW_US = 3_600_000_000;
  * zone maps on ts make narrow windows cheap. The store pages by `until` (exclusive ts), so events sharing the
  * cursor's ts are read again and skipped.
  */
-export async function eventsPage(
+async function eventsPage(
   c: ApiContext,
   filters: Filter[],
   since: number,
@@ -102,7 +102,7 @@ export const eventsEndpoint = endpoint({
  * How the event's cost was computed, part by part, with the formula of pricing/cost.ts recomputed here so the
  * page can show that the stored cost and the formula agree.
  */
-export function costExplanation(e: UsageEvent) {
+function costExplanation(e: UsageEvent) {
   if (e.rates === null)
     return {
       method: e.cost_source,

@@ -9,7 +9,7 @@ const MONEY = new Set<string>(MONEY_MEASURES);
 
 export type JsonRow = Record<string, string | number | null>;
 
-export function measuresJson(m: Measures): Record<string, string | number> {
+function measuresJson(m: Measures): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const k of MEASURES) out[k] = MONEY.has(k) ? formatUsd(m[k] as bigint) : (m[k] as number);
   if (m.billed_cost_usd !== undefined) out.billed_cost_usd = formatUsd(m.billed_cost_usd);

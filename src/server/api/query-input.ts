@@ -6,7 +6,7 @@ import { DIMENSIONS, type Dimension, type Filter, isBucket, isDimension } from '
 import { badParam } from './api-error.js';
 import { type Principal, scopeFilters } from './scope.js';
 
-export const DEFAULT_RANGE_US = 30 * 86_400_000_000;
+const DEFAULT_RANGE_US = 30 * 86_400_000_000;
 
 export interface Range {
   since: number;
@@ -64,7 +64,7 @@ export function parseDims(value: string | undefined, max: number, fallback: Dime
  * `where=team=web&where=team=mobile&where=user=` → team in (web, mobile), user not set. With the server's pricer, a
  * model named as people write it (dated, an alias) also matches its canonical id (pricing/model-filter.ts).
  */
-export function parseWhere(
+function parseWhere(
   items: readonly string[] | undefined,
   pricer: Pick<Pricer, 'resolve'> | null = null,
 ): Filter[] {

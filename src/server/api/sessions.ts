@@ -7,12 +7,12 @@ import { rangeParams, top } from './params.js';
 import { parseRange, requestFilters } from './query-input.js';
 
 /** The longest ordinary agent session runs ~250 calls (docs/demo.md); a loop that resends a prompt runs far past it. */
-export const RUNAWAY_CALLS = 300;
+const RUNAWAY_CALLS = 300;
 /** …or costs this many times the median of the costliest sessions listed. */
-export const RUNAWAY_COST_FACTOR = 10n;
+const RUNAWAY_COST_FACTOR = 10n;
 
 /** Flags sessions that look like a runaway agent: far more calls than any normal session, or a cost outlier. */
-export function runawayFlags(rows: readonly Row[]): boolean[] {
+function runawayFlags(rows: readonly Row[]): boolean[] {
   const costs = rows.map((r) => r.cost_usd).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const median = costs.length === 0 ? 0n : costs[Math.floor(costs.length / 2)]!;
   return rows.map(
@@ -21,7 +21,7 @@ export function runawayFlags(rows: readonly Row[]): boolean[] {
 }
 
 /** How many of the sessions with the most calls the page lists beside the costliest. */
-export const LONGEST_SESSIONS = 5;
+const LONGEST_SESSIONS = 5;
 
 export const sessionsEndpoint = endpoint({
   method: 'GET',

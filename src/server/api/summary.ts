@@ -15,7 +15,7 @@ const money = z.string().describe('USD, decimal string with 12 fractional digits
  * input price over the range, minus what the cache reads cost. Per model because cache discounts differ by model;
  * exact when a model had one input price in the range (the usual case).
  */
-export function cacheSavings(byModel: QueryResult): bigint {
+function cacheSavings(byModel: QueryResult): bigint {
   let saved = 0n;
   for (const r of byModel.rows)
     if (r.input_tokens > 0 && r.cache_read_tokens > 0)
@@ -24,12 +24,12 @@ export function cacheSavings(byModel: QueryResult): bigint {
 }
 
 /** Cost per 1M tokens (all kinds), pico-dollars; 0 when there were no tokens. */
-export function costPerMillion(cost: bigint, tokens: number): bigint {
+function costPerMillion(cost: bigint, tokens: number): bigint {
   return tokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(tokens);
 }
 
 /** Start of the UTC month holding `us` and of the next one, epoch µs. */
-export function monthBounds(us: number): { start: number; end: number } {
+function monthBounds(us: number): { start: number; end: number } {
   const d = new Date(us / 1000);
   return {
     start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) * 1000,
@@ -38,7 +38,7 @@ export function monthBounds(us: number): { start: number; end: number } {
 }
 
 /** Straight-line run rate: spend so far × month length / time elapsed. Forecasts are estimates, never billed. */
-export function linearForecast(spent: bigint, start: number, end: number, now: number): bigint {
+function linearForecast(spent: bigint, start: number, end: number, now: number): bigint {
   const elapsed = Math.max(now - start, 3_600_000_000); // an hour at least, so the 1st of a month does not explode
   return (spent * BigInt(end - start)) / BigInt(elapsed);
 }

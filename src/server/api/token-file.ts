@@ -10,7 +10,7 @@ export function tokenFilePath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.tokens.json`;
 }
 
-export const API_TOKEN_PREFIX = 'tla_';
+const API_TOKEN_PREFIX = 'tla_';
 export const ROLES = ['admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 

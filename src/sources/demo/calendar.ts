@@ -7,7 +7,7 @@ export const DAY_US = 24 * HOUR_US;
 export const WEEKEND_FACTOR = 0.15;
 
 /** Day number since 1970-01-01 (a Thursday) to weekday, 0 = Sunday. */
-export function weekday(day: number): number {
+function weekday(day: number): number {
   return (((day + 4) % 7) + 7) % 7;
 }
 

@@ -5,7 +5,7 @@
  */
 
 /** How a provider reports cache use: Anthropic writes caches explicitly (5m / 1h); OpenAI and Google only read. */
-export type CacheStyle = 'anthropic' | 'openai' | 'google' | 'none';
+type CacheStyle = 'anthropic' | 'openai' | 'google' | 'none';
 
 export interface DemoModel {
   name: string;

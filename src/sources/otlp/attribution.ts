@@ -2,7 +2,7 @@ import { type Attribution, emptyAttribution } from '../../ledger/event.js';
 import { type Attrs, firstStr } from './values.js';
 
 /** A ledger attribution field, or `tags.NAME` for a free tag. */
-export type AttributionTarget = Exclude<keyof Attribution, 'tags'> | `tags.${string}`;
+type AttributionTarget = Exclude<keyof Attribution, 'tags'> | `tags.${string}`;
 
 /** For each target, the attribute keys to read, first present wins. */
 export type AttributeMap = ReadonlyMap<AttributionTarget, readonly string[]>;
@@ -42,11 +42,6 @@ export function attributeMap(configured: Readonly<Record<string, string | readon
     m.set(t, [...given, ...(m.get(t) ?? []).filter((k) => !given.includes(k))]);
   }
   return m;
-}
-
-/** Record attributes (span, log record, data point) win over the resource's. */
-export function attribute(record: Attrs, resource: Attrs, keys: readonly string[]): string | null {
-  return firstStr(record, keys) ?? firstStr(resource, keys);
 }
 
 export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {

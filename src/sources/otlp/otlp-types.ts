@@ -24,7 +24,7 @@ export interface AnyValue {
   bytesValue?: Uint8Array | string | null;
 }
 
-export interface KeyValue {
+interface KeyValue {
   key?: string | null;
   value?: AnyValue | null;
 }
@@ -35,11 +35,11 @@ export interface KeyValue {
  */
 export type Attributes = KeyValue[] | Map<string, string | number | boolean>;
 
-export interface Resource {
+interface Resource {
   attributes?: Attributes | null;
 }
 
-export interface Scope {
+interface Scope {
   name?: string | null;
   version?: string | null;
 }
@@ -100,7 +100,7 @@ export interface HistogramDataPoint {
 }
 
 /** AGGREGATION_TEMPORALITY_DELTA = 1, _CUMULATIVE = 2 (JSON may also spell the enum name). */
-export type Temporality = number | string | null | undefined;
+type Temporality = number | string | null | undefined;
 
 export interface Metric {
   name?: string | null;

@@ -9,13 +9,13 @@ export const HISTORY_WINDOW_US = 30 * 60 * 1_000_000;
  * four to a trace); past it the traces seen least recently go first. Under a flood this is what bounds the window
  * instead (at 30k spans/s of calls with parents, under 2 s).
  */
-export const HISTORY_MAX_SPANS = 50_000;
+const HISTORY_MAX_SPANS = 50_000;
 
 /** Slots of the root-call table (RootCalls): 2^17, 1 MiB. */
-export const ROOT_CALL_SLOTS = 1 << 17;
+const ROOT_CALL_SLOTS = 1 << 17;
 
 /** An inference span's event as it was stored: what a later wrapper may fill, where null. */
-export interface StoredEvent {
+interface StoredEvent {
   id: string;
   ts: number;
   agent: string | null;

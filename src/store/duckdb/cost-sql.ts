@@ -41,7 +41,7 @@ export type RateName = (typeof RATE_NAMES)[number];
  * The tokens each rate applies to, per cost part (cache writes share one part, rounded once; so do text and audio):
  * a column, or a column less its part (`input_tokens - input_audio_tokens`).
  */
-export const COST_PARTS: Record<
+const COST_PARTS: Record<
   'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output',
   [string, RateName][]
 > = {
@@ -75,7 +75,7 @@ const tokensOf = (t: string, tokens: string): string =>
     .join(' - ')})`;
 
 /** What cost_usd holds beyond its parts: the usage column and rate of each fee (priced as a part is, not kept). */
-export const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search']]];
+const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search']]];
 
 const M = '1000000';
 /** 2^31: counts and rates below it multiply in BIGINT. */

@@ -9,7 +9,7 @@ const E6 = 10n ** 6n;
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** A rate split as cost-sql.ts needs it: rate = a·10^12 + b1·10^6 + b0. */
-export function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
+function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
   if (rate < 0n)
     throw storeError('STORE_BAD_EVENT', `a rate is negative (${rate}); rates are USD per 1M tokens ≥ 0`);
   const a = rate / E12;
@@ -19,7 +19,7 @@ export function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
   return { a, b1: rest / E6, b0: rest % E6 };
 }
 
-export function rateKey(r: RateCard): string {
+function rateKey(r: RateCard): string {
   return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}:${r.input_audio}:${r.output_audio}`;
 }
 
@@ -31,7 +31,7 @@ export const RATE_COLUMNS: readonly string[] = RATE_NAMES.flatMap((n) => [n, `${
 
 const perMillion = (n: RateName, rate: bigint) => (n === 'web_search' ? rate * SEARCH_RATE_TO_MILLION : rate);
 
-export function rateRow(r: RateCard): bigint[] {
+function rateRow(r: RateCard): bigint[] {
   return RATE_NAMES.flatMap((n) => {
     const s = splitRate(perMillion(n, r[n]));
     return [r[n], s.a, s.b1, s.b0];

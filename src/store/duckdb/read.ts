@@ -13,7 +13,7 @@ import type { RateCardRegistry } from './rate-cards.js';
 import { q } from './schema.js';
 
 /** Columns `events()` selects from ledger_pico, in the order rowToEvent reads them. */
-export const EVENT_READ_COLUMNS = [...EVENT_FIELDS, 'rate_id'] as const;
+const EVENT_READ_COLUMNS = [...EVENT_FIELDS, 'rate_id'] as const;
 
 export const EVENT_READ_SQL = EVENT_READ_COLUMNS.map(q).join(', ');
 

@@ -21,14 +21,14 @@ const MEASURES = ROLLUP_COLUMNS.slice(1 + ROLLUP_DIMENSIONS.length).map(([n]) =>
 const keysOf = (t: RollupTable) => ['day', ...t.dimensions].map(q).join(', ');
 
 /** The staged batch grouped once on the codes of every rollup dimension (stagedRollupDeltaSql reads it). */
-export const STAGE_ROLLUP_TABLE = 'stage_rollup';
+const STAGE_ROLLUP_TABLE = 'stage_rollup';
 
 /**
  * SQL leaving the staged batch's rows (those passing `where`) priced and grouped on the dictionary codes of every
  * rollup's dimensions in STAGE_ROLLUP_TABLE. Pricing each event is the expensive part, so it is done once for all
  * rollups; each then re-groups these few thousand rows (stagedRollupDeltaSql).
  */
-export function stageRollupSql(
+function stageRollupSql(
   where: string,
   constants: BatchConstants,
   audio: boolean,
@@ -65,10 +65,7 @@ export function stageRollupSql(
  * Rollup `t`'s rows of the batch grouped in STAGE_ROLLUP_TABLE: re-grouped on the codes of its dimensions and only
  * then decoded (decoding strings is the expensive part of staging). Sums of sums: every measure is additive.
  */
-export function stagedRollupDeltaSql(
-  t: RollupTable,
-  constants: BatchConstants,
-): { sql: string; params: string[] } {
+function stagedRollupDeltaSql(t: RollupTable, constants: BatchConstants): { sql: string; params: string[] } {
   const params: string[] = [];
   const varying = t.dimensions.filter((dim) => !constants.has(dim));
   const inner = `SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},

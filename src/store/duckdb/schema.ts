@@ -38,7 +38,7 @@ export const SCHEMA_VERSION = 7;
  * appends them, so tables created new put them last too: a migrated file and a new one then have one layout, which
  * matters because events and rollup rows are inserted, and the rollup's two tables unioned, by position.
  */
-export const ADDED_COLUMNS = ['web_search_requests', 'input_audio_tokens', 'output_audio_tokens'] as const;
+const ADDED_COLUMNS = ['web_search_requests', 'input_audio_tokens', 'output_audio_tokens'] as const;
 const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
 const addedLast = (cols: readonly (readonly [string, string])[]) => [
   ...cols.filter(([n]) => !added(n)),
@@ -53,7 +53,7 @@ const PICO = 'HUGEINT';
  * one-value VARCHAR dictionary still cost ~0.2 B/event. Views turn them back into VARCHAR.
  */
 const enumOf = (values: readonly string[]) => `ENUM(${values.map((v) => `'${v}'`).join(', ')})`;
-export const ENUM_COLUMNS = ['cost_source', 'energy_source', 'status'] as const;
+const ENUM_COLUMNS = ['cost_source', 'energy_source', 'status'] as const;
 
 export const EVENT_COLUMNS: readonly (readonly [string, string])[] = [
   ['event_id', 'UBIGINT NOT NULL'],
@@ -107,7 +107,7 @@ const columnsDdl = (cols: readonly (readonly [string, string])[]) =>
   cols.map(([n, t]) => `${q(n)} ${t}`).join(', ');
 
 /** Columns of a rollup table keyed by `dims`: the day, the dimensions, then the summed measures. */
-export function rollupColumns(dims: readonly string[]): readonly (readonly [string, string])[] {
+function rollupColumns(dims: readonly string[]): readonly (readonly [string, string])[] {
   return [
     ['day', 'TIMESTAMP NOT NULL'],
     ...dims.map((d) => [d, 'VARCHAR'] as const),
@@ -185,7 +185,7 @@ export function rollupMoneySql(): string {
  * What reports read as a rollup: the compacted days and the rows appended since, with cost_usd. `stored` replaces
  * the compacted rows' SELECT (to add a row id, or keep some rows only).
  */
-export function rollupSourceSql(
+function rollupSourceSql(
   t: RollupTable,
   stored = `SELECT * FROM ${t.table}`,
   pending = `SELECT * FROM ${t.pending}`,
@@ -232,9 +232,6 @@ export const ROLLUP_SOURCES = Object.fromEntries(
 /** Every dimension some rollup is keyed by: a batch is grouped on all of them once, then per rollup. */
 export const ALL_ROLLUP_DIMENSIONS = [...new Set(ROLLUP_TABLES.flatMap((t) => t.dimensions))];
 
-/** The daily rollup's source (reports by the common dimensions). */
-export const ROLLUP_SOURCE = ROLLUP_SOURCES.day;
-
 /** The connection-local pending tables: created by every connection that reads a rollup (empty on readers). */
 export function pendingTablesSql(): string[] {
   return ROLLUP_TABLES.map((t) => `CREATE TEMP TABLE IF NOT EXISTS ${t.pending} (${columnsDdl(t.columns)})`);
@@ -257,7 +254,7 @@ FROM ledger_pico`;
  * Rollup rows (one per day and dimension values `dimensions`) aggregated from a priced relation; `weight`, when given,
  * is the column saying how many events each row stands for (rollupFromEventsSql), else each row is one event.
  */
-export function rollupAggregateSql(
+function rollupAggregateSql(
   priced: string,
   dimensions: readonly string[] = ROLLUP_DIMENSIONS,
   weight?: string,

@@ -31,7 +31,7 @@ export interface BatchFields {
 }
 export type FieldArrays = { readonly [K in Exclude<keyof UsageEvent, 'rates'>]: readonly UsageEvent[K][] };
 
-export type Value = number | string | bigint | null | undefined;
+type Value = number | string | bigint | null | undefined;
 export interface StageColumn {
   name: string;
   kind: Kind;

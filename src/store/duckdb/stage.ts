@@ -4,7 +4,7 @@ import { q, STORED_EVENT_COLUMNS } from './schema.js';
 import { type Kind, SQL_TYPE_OF, STORED, type StageColumn } from './stage-columns.js';
 import type { BatchConstants, EncodedBatch } from './stage-encode.js';
 
-export { type BatchConstants, type EncodedBatch, encodeBatch } from './stage-encode.js';
+export type { BatchConstants, EncodedBatch } from './stage-encode.js';
 
 /**
  * Moving an encoded batch (stage-encode.ts) into DuckDB through data chunks, and the SQL that decodes it. The staging

@@ -37,7 +37,7 @@ export interface CompiledQuery {
 }
 
 /** Columns every branch yields, summed by the outer query. `unpriced_*` feed QueryResult.unpriced. */
-export const OUT_MEASURES = [
+const OUT_MEASURES = [
   ...MONEY_MEASURES,
   ...COUNT_MEASURES,
   'billed_cost_usd',
@@ -302,7 +302,7 @@ function topOfRange(
   return `WITH ${ctes.join(',\n')}\nSELECT * EXCLUDE (rn) FROM (${listed.join('\nUNION ALL\n')}) ORDER BY folded, rn`;
 }
 
-export function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {
+function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {
   if (dim.startsWith('tag.')) {
     params.push(dim.slice(4));
     return d.tagValue('tags', '?');

@@ -129,10 +129,10 @@ export function planRead(
   return { rollup: { from, to }, raw, ...(minus.length > 0 ? { minus } : {}), via: kind.name };
 }
 
-export function floorDay(us: number): number {
+function floorDay(us: number): number {
   return Math.floor(us / DAY_US) * DAY_US;
 }
 
-export function ceilDay(us: number): number {
+function ceilDay(us: number): number {
   return Math.ceil(us / DAY_US) * DAY_US;
 }

@@ -23,17 +23,13 @@ export const ROLLUP_DIMENSIONS = [
   'price_version',
 ] as const satisfies readonly FieldDimension[];
 
-export function inRollup(dimension: string): boolean {
-  return (ROLLUP_DIMENSIONS as readonly string[]).includes(dimension);
-}
-
 /**
  * Dimensions of the session rollup: per UTC day and session, with who ran it. What a session lists (its agent, user,
  * team, project) is constant within it, so these add no rows beyond one per session and day (~210k at 10M demo
  * events); the sessions page (cost per session, top-N) reads it instead of scanning every event of the range.
  * Model and provider are left out: a session using several models would split into one row each.
  */
-export const SESSION_ROLLUP_DIMENSIONS = [
+const SESSION_ROLLUP_DIMENSIONS = [
   'org',
   'team',
   'user',
@@ -47,7 +43,7 @@ export const SESSION_ROLLUP_DIMENSIONS = [
  * The daily rollup without `user`: 3000 people multiply its rows ~30x (9,856 rows for the 30-day demo against
  * 313,205), and most overview reports (totals, by model, team, project, agent, source) do not need them.
  */
-export const TEAM_ROLLUP_DIMENSIONS = ROLLUP_DIMENSIONS.filter((d) => d !== 'user');
+const TEAM_ROLLUP_DIMENSIONS = ROLLUP_DIMENSIONS.filter((d) => d !== 'user');
 
 export type RollupName = 'team' | 'day' | 'session';
 

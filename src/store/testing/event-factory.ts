@@ -11,7 +11,7 @@ import { costOf } from '../../pricing/cost.js';
 const E12 = 10n ** 12n;
 
 /** USD per 1M tokens at 18 digits from a decimal string. */
-export function rate(usdPerM: string): bigint {
+function rate(usdPerM: string): bigint {
   const [w, f = ''] = usdPerM.split('.');
   return BigInt(w!) * 10n ** 18n + BigInt((f + '0'.repeat(18)).slice(0, 18));
 }
@@ -67,7 +67,7 @@ export const CARDS = {
   },
 } satisfies Record<string, RateCard>;
 
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -4,8 +4,6 @@ import { obj, type Provider, promptText, type ResponseFacts, str } from '../prov
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
 
-export const ANTHROPIC = 'anthropic';
-
 /** The Anthropic Messages API (`/v1/messages`, `/v1/messages/count_tokens`). */
 export const anthropicProvider: Provider = {
   type: 'anthropic',

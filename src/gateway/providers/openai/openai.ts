@@ -4,8 +4,6 @@ import { openAiInputText, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 import { openAiFacts } from './usage.js';
 
-export const OPENAI = 'openai';
-
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, OpenRouter, Together, Azure OpenAI's v1 API). */
 export const openAiProvider: Provider = {
   type: 'openai',

@@ -14,7 +14,7 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
  * completion tokens, billed at audio rates. The prompt's count does not say how much of it was cached, so audio is
  * taken as uncached input first, never more than the uncached input (docs/pricing.md, "Audio").
  */
-export function openAiUsage(u: Record<string, unknown>): MeteredUsage {
+function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
   const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
