@@ -33,7 +33,7 @@ function filterOptions(c: Command): Command {
     );
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command('tokenledger')
     .description(
       "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs " +

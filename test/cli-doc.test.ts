@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/program.js';
+
+// Every command of the CLI has its row in docs/cli.md, and every option a user can pass is written somewhere in the
+// docs, so `--help` is never the only place a flag is found (the error catalog is kept the same way:
+// test/errors-doc.test.ts).
+const cliDoc = readFileSync('docs/cli.md', 'utf8');
+const allDocs = [
+  readFileSync('README.md', 'utf8'),
+  ...readdirSync('docs', { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => readFileSync(`docs/${f}`, 'utf8')),
+].join('\n');
+
+interface Listed {
+  path: string[];
+  options: string[];
+}
+
+function commands(c: Command, path: string[] = []): Listed[] {
+  return c.commands.flatMap((s) => {
+    const p = [...path, s.name()];
+    const options = s.options.map((o) => o.long).filter((o): o is string => o !== undefined);
+    return [{ path: p, options }, ...commands(s, p)];
+  });
+}
+
+/** The row of docs/cli.md's command table that starts with `tokenledger NAME`. */
+function row(name: string): string | undefined {
+  return cliDoc.split('\n').find((l) => l.startsWith(`| \`tokenledger ${name}`));
+}
+
+describe('docs/cli.md and the CLI', () => {
+  const listed = commands(buildProgram());
+
+  it('finds the commands it checks', () => {
+    expect(listed.length).toBeGreaterThan(20);
+  });
+
+  it.each(listed.map((c) => [c.path.join(' '), c] as const))('documents %s', (_, c) => {
+    const [top, sub] = c.path;
+    const line = row(top!);
+    expect(line, `docs/cli.md has no row for tokenledger ${top}`).toBeDefined();
+    // A subcommand is named in its parent's row (`keys create|list|revoke`) or has a row of its own.
+    if (sub !== undefined)
+      expect(row(`${top} ${sub}`) ?? line!.match(new RegExp(`\\b${sub}\\b`))).toBeTruthy();
+    const undocumented = c.options.filter((o) => !allDocs.includes(o));
+    expect(undocumented, `options of ${c.path.join(' ')} no doc mentions`).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { configSchema } from '../src/gateway/config-schema.js';
+
+// Every key tokenledger.config.yaml takes is written in the docs, as `key`, `path.key` or in a YAML example (`key:`),
+// so a key added to the schema without its documentation fails here (config-schema.ts: "docs/gateway.md documents
+// every key; keep the two in step").
+const docs = readdirSync('docs', { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => readFileSync(`docs/${f}`, 'utf8'))
+  .join('\n');
+
+type Def = { type: string; [k: string]: unknown };
+const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
+
+/** The keys of every object in the schema, by path (`upstreams.*.base_url`); keys that only refuse a value are left out. */
+function keys(s: unknown, path: string[] = [], out = new Map<string, string>()): Map<string, string> {
+  const def = defOf(s);
+  switch (def.type) {
+    case 'object':
+      for (const [k, v] of Object.entries(def.shape as Record<string, z.ZodType>)) {
+        if (refusesEverything(v)) continue;
+        out.set([...path, k].join('.'), k);
+        keys(v, [...path, k], out);
+      }
+      break;
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+      keys(def.innerType, path, out);
+      break;
+    case 'pipe':
+      keys(def.in, path, out);
+      break;
+    case 'array':
+      keys(def.element, path, out);
+      break;
+    case 'record':
+      keys(def.valueType, [...path, '*'], out);
+      break;
+    case 'union':
+      for (const o of def.options as unknown[]) keys(o, path, out);
+      break;
+    case 'intersection':
+      keys(def.left, path, out);
+      keys(def.right, path, out);
+      break;
+  }
+  return out;
+}
+
+/** `key: z.never()`: a key the file may not have (a provider key written in it), refused with what to do instead. */
+function refusesEverything(s: unknown): boolean {
+  const def = defOf(s);
+  return def.type === 'never' || (def.type === 'optional' && defOf(def.innerType).type === 'never');
+}
+
+describe('the config file keys and the docs', () => {
+  const all = keys(configSchema);
+
+  it('finds the keys it checks', () => {
+    expect(all.size).toBeGreaterThan(40);
+  });
+
+  it.each([...all])('documents %s', (path, key) => {
+    const dotted = path.replace(/^.*\*\./, '');
+    const written = [`\`${key}`, `${key}:`, dotted].some((form) => docs.includes(form));
+    expect(written, `no doc mentions ${path}`).toBe(true);
+  });
+});
