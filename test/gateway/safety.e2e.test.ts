@@ -1,4 +1,4 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,11 @@ describe('fallbacks and metrics', () => {
     expect(text).toMatch(/tokenledger_gateway_upstream_latency_seconds_count\{upstream="openai"\} \d+/);
     expect(text).toMatch(/tokenledger_wal_depth \d+/);
     expect(text).not.toContain(PROVIDER_KEY);
+    // Every metric the server exposes is described in docs/gateway.md.
+    const doc = await readFile('docs/gateway.md', 'utf8');
+    const names = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
+    expect(names.size).toBeGreaterThan(8);
+    expect([...names].filter((n) => !doc.includes(n))).toEqual([]);
     expect(await (await fetch(`${h.server.url}/healthz`)).json()).toMatchObject({ status: 'ok' });
   });
 });
