@@ -1,18 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
+import { docsText } from './helpers/docs-text.js';
 
 // Every command of the CLI has its row in docs/cli.md, and every option a user can pass is written somewhere in the
 // docs, so `--help` is never the only place a flag is found (the error catalog is kept the same way:
 // test/errors-doc.test.ts).
 const cliDoc = readFileSync('docs/cli.md', 'utf8');
-const allDocs = [
-  readFileSync('README.md', 'utf8'),
-  ...readdirSync('docs', { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => readFileSync(`docs/${f}`, 'utf8')),
-].join('\n');
+const allDocs = `${readFileSync('README.md', 'utf8')}\n${docsText()}`;
 
 interface Listed {
   path: string[];

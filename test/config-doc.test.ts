@@ -1,15 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { configSchema } from '../src/gateway/config-schema.js';
+import { docsText } from './helpers/docs-text.js';
 
 // Every key tokenledger.config.yaml takes is written in the docs, as `key`, `path.key` or in a YAML example (`key:`),
 // so a key added to the schema without its documentation fails here (config-schema.ts: "docs/gateway.md documents
 // every key; keep the two in step").
-const docs = readdirSync('docs', { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.md'))
-  .map((f) => readFileSync(`docs/${f}`, 'utf8'))
-  .join('\n');
+const docs = docsText();
 
 type Def = { type: string; [k: string]: unknown };
 const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
