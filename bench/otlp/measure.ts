@@ -250,7 +250,8 @@ const ackProto = await accepted('ingest protobuf', proto, 'application/x-protobu
 const ackJson = await accepted('ingest JSON', json, 'application/json', 'before_ack');
 const ackGrpc = await accepted('ingest gRPC', proto, 'grpc', 'before_ack');
 // After the measured runs: a hot loop allocating this much can switch V8's allocation-site pretenuring for the rest of
-// the process (the bimodal state in bench/RESULTS.md, "Fourteenth session"), which would then slow the runs.
+// the process (the bimodal state in bench/HISTORY.md, OTLP ingest, "Fourteenth session"), which would then slow the
+// runs.
 const phProto = await phases(proto, false);
 const phJson = await phases(json, true);
 const floorProto = accProto.floor;

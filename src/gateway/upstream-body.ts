@@ -4,7 +4,7 @@ import { errors } from 'undici';
 /**
  * What the gateway uses of an upstream's response body. Most answers are read whole (`bytes`) and never need a
  * stream: undici's `request()` gives every response a body stream, a promise and an async resource, which cost a
- * gateway call ~5–10% of its CPU (bench/RESULTS.md, Gateway, thirty-sixth session); a body is a stream here only when
+ * gateway call ~5–10% of its CPU (bench/HISTORY.md, Gateway, thirty-sixth session); a body is a stream here only when
  * a consumer asks for one (`stream`).
  */
 export interface UpstreamBody {

@@ -48,9 +48,9 @@ function lowerHelpers(): void {
  * waits for the scheduler to take the core back from one of them cannot. RocksDB lowers its compaction threads for
  * the same reason. Pinned to one core, the gateway's p99 fell from 7–13 ms to 5–7 at 500 calls/s and from 15–29 to
  * 8–13 at 1000, for CPU per call within noise at saturation and ~10% more at 1000/s (more preemptions;
- * bench/RESULTS.md); lowering libuv's pool alone did not help. Linux only (nice is per thread there); elsewhere a
- * no-op. Threads started later are lowered within `everyMs`. Returns what stops that once every server that asked
- * has closed; a lowered thread stays lowered (raising it back would need privileges).
+ * bench/HISTORY.md, Gateway, Seventeenth session); lowering libuv's pool alone did not help. Linux only (nice is
+ * per thread there); elsewhere a no-op. Threads started later are lowered within `everyMs`. Returns what stops that
+ * once every server that asked has closed; a lowered thread stays lowered (raising it back would need privileges).
  */
 export function favourServingThread(everyMs = 5_000): () => void {
   const tid = currentTid();

@@ -47,7 +47,7 @@ const V2_LENGTH = V3_LENGTH - 1;
  * batch's time of receipt, its service, its team, a zero cache-write cost). The rate cards are listed once each,
  * every event naming its card by index. An export's spans share most of their fields, so against a version-4 line
  * per event this is a third of the bytes and of the encoding CPU, on the OTLP worker's path to every
- * acknowledgement (bench/RESULTS.md, OTLP). Positions follow jsonOf's.
+ * acknowledgement (bench/HISTORY.md, OTLP ingest, thirty-third session). Positions follow jsonOf's.
  */
 const BATCH = 'events';
 const BATCH_LENGTH = RATES_AT + 3;

@@ -39,8 +39,8 @@ export interface WalOptions {
   drainIntervalMs?: number;
   /**
    * Largest batch handed to the store at once (default 20,000: an OTLP burst reached DuckDB at 36–38k spans/s in 20k
-   * batches against 27–29k in 5k ones, bench/RESULTS.md). A drain starts early once 5,000 events wait (or this many,
-   * if fewer), so only a backlog that grew while the store was busy goes in batches this large.
+   * batches against 27–29k in 5k ones, bench/HISTORY.md, OTLP ingest). A drain starts early once 5,000 events wait
+   * (or this many, if fewer), so only a backlog that grew while the store was busy goes in batches this large.
    */
   storeBatch?: number;
   /** Size of each preallocated segment file (default 8 MiB). */
@@ -133,7 +133,7 @@ interface Pending {
   /**
    * An event appended alone is encoded when written: events written together share a batch line (encodeRecords),
    * ~1.4 against ~3.3 µs and 184 against 525 bytes a gateway call when a write takes 12 of them, as it does at a
-   * gateway's saturation (bench/RESULTS.md, Gateway, thirty-sixth session). Encoded items bring their lines.
+   * gateway's saturation (bench/HISTORY.md, Gateway, thirty-sixth session). Encoded items bring their lines.
    */
   item: Queued;
   resolve: () => void;
@@ -171,7 +171,7 @@ const DEFAULT_SEGMENT = 8 << 20;
 const STORE_BATCH = 20_000;
 /**
  * Waiting events that start a drain before the interval is up. Lower than STORE_BATCH: a gateway at saturation
- * otherwise held 20k events between drains and its RSS grew by ~20 MB (bench/RESULTS.md, Gateway, 05:13).
+ * otherwise held 20k events between drains and its RSS grew by ~20 MB (bench/HISTORY.md, Gateway, 05:13).
  */
 const DRAIN_AT = 5_000;
 

@@ -35,7 +35,8 @@ export interface OtlpMapperOptions {
  * The receiver's worker thread, started on the first export (a gateway that never receives OTLP pays nothing for
  * it). Decoding, mapping, pricing and encoding the log records are most of an export's CPU; in the worker they run
  * beside the main thread, which only reads bodies, writes the log and answers, and so stays free for the gateway:
- * during a burst of exports its event loop waits ~1 ms at the median instead of 12–19 ms (bench/RESULTS.md, OTLP).
+ * during a burst of exports its event loop waits ~1 ms at the median instead of 12–19 ms (bench/HISTORY.md, OTLP
+ * ingest, Thirteenth session).
  *
  * A worker that dies fails the requests it held (the receiver answers 503, and exporters retry) and the next
  * request starts a new one. Its cumulative series start over from then: their first point after is a baseline, as

@@ -8,7 +8,7 @@ import type { Attrs, AttrValue } from '../../sources/otlp/values.js';
  * as numbers, and only the fields the mapping reads; everything else is skipped by wire type without allocating.
  * Attributes go straight into the map values.ts's attrs() makes of a KeyValue list, with no KeyValue or AnyValue
  * object per attribute (a span has ~10), and short strings are interned: together they took a quarter to a third
- * off decoding and mapping a span (bench/RESULTS.md, OTLP).
+ * off decoding and mapping a span (bench/HISTORY.md, OTLP ingest, Fourteenth session).
  * protobufjs's generated decoder made objects with prototype defaults and Longs that the mapping then walked again,
  * which cost about as much as decoding. Malformed input throws, and the caller answers 400.
  */

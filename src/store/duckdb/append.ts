@@ -54,7 +54,7 @@ export async function writeBatch(
   const columns = stagedColumns(staged.constants);
   await s.run('preparing the staging tables', stageTablesSql(columns).join(';\n'));
   // A turn of the event loop after each appender: their flushes are synchronous, ~0.3 ms + ~40 µs a column
-  // whatever the rows (bench/RESULTS.md, Gateway, thirty-seventh session), and with nothing else to wait for, the
+  // whatever the rows (bench/HISTORY.md, Gateway, thirty-seventh session), and with nothing else to wait for, the
   // whole append up to its first statement had held a server's calls for 5–9 ms at 1,000 events.
   const stage = await s.conn.createAppender(STAGE_TABLE, 'main', 'temp');
   try {

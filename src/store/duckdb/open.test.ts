@@ -51,7 +51,7 @@ describe('opening a ledger file', () => {
 
   it('runs as many DuckDB threads as the cores the process may use, not as the machine has', () => {
     // DuckDB's own default counts the machine's cores: a process pinned to one (taskset, a container's cpuset) ran two
-    // threads on it, whose commits cost ~1.5-2 µs an event more (bench/RESULTS.md, Gateway, "Thirty-seventh session").
+    // threads on it, whose commits cost ~1.5-2 µs an event more (bench/HISTORY.md, Gateway, "Thirty-seventh session").
     const script = `
       import { openLedger } from ${JSON.stringify(join(import.meta.dirname, 'open.ts'))};
       for (const o of [{}, { threads: 3 }]) {

@@ -43,7 +43,7 @@ export interface DuckDbOptions {
   /**
    * DuckDB's threads. Default: the cores this process may run on (`availableParallelism`, which reads the CPU
    * affinity), not DuckDB's own default, the machine's cores: a server pinned to one core (taskset, a cpuset) ran
-   * two threads on it, and each commit cost ~1.5-2 µs an event more (bench/RESULTS.md, Gateway, "Thirty-seventh
+   * two threads on it, and each commit cost ~1.5-2 µs an event more (bench/HISTORY.md, Gateway, "Thirty-seventh
    * session").
    */
   threads?: number;
@@ -51,7 +51,7 @@ export interface DuckDbOptions {
    * For a long-running process (`serve`), whose memory must stay flat:
    * - DuckDB's allocator hands the memory it freed back to the system from background threads, where it otherwise
    *   keeps it for reuse. A gateway at 1000 calls/s ended 8 rounds of 4 s at 194–215 MB RSS with it against 223–226
-   *   without, and spent the same CPU a call (bench/RESULTS.md, Gateway, "Thirty-first session").
+   *   without, and spent the same CPU a call (bench/HISTORY.md, Gateway, "Thirty-first session").
    * - The ledger is checkpointed every 16 MiB of DuckDB's log (~57,000 gateway calls) instead of
    *   walAutocheckpoint's 256MB: until a checkpoint DuckDB holds the appended rows in memory, ~250 bytes a call (a
    *   server at 1000 calls/s grew from 252 to 372 MB in 10 minutes; 207–239 MB since). Each checkpoint costs

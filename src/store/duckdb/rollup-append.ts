@@ -18,7 +18,7 @@ import type { DuckDbSession } from './session.js';
  * - one INSERT of each column bound as a typed list and unnested runs on DuckDB's thread, but binding costs this one
  *   ~1.7 µs a value.
  * A server's append mostly holds a few rows a table (one team, one model, a few sessions): through appenders, ~12 ms
- * of every append in one stretch, which held the slowest calls at 500/s (bench/RESULTS.md, Gateway,
+ * of every append in one stretch, which held the slowest calls at 500/s (bench/HISTORY.md, Gateway,
  * thirty-eighth session). Thousands of sessions in an append (`store-append.ts` with SESSIONS=3000) made the lists
  * cost 61 → 104 µs an event: past LIST_ROWS rows a table goes by appender.
  */
