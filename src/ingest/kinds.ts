@@ -4,19 +4,11 @@
  */
 import { findClaudeCodeFiles } from '../sources/claude-code/paths.js';
 import { findCodexFiles } from '../sources/codex/paths.js';
+import type { Discovery, Env } from '../sources/find-files.js';
 import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
 import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
 import type { WorkerSourceId } from './worker/import-in-worker.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Discovery {
-  roots: string[];
-  files: string[];
-  missing: string[];
-  unreadable: string[];
-}
 
 type Discover = (o: { env: Env; home: string; dirs?: readonly string[] }) => Promise<Discovery>;
 

@@ -1,4 +1,4 @@
 export { SKIP_CODES } from '../json-line.js';
 export { CLAUDE_CODE_SOURCE_ID, claudeCodeSource } from './parse.js';
-export { claudeConfigDirs, type Discovery, type Env, findClaudeCodeFiles } from './paths.js';
+export { claudeConfigDirs, findClaudeCodeFiles } from './paths.js';
 export { type ClaudePathInfo, describeClaudePath } from './project.js';

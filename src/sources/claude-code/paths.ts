@@ -1,19 +1,5 @@
 import { join, resolve } from 'node:path';
-import { kindOf, walk } from '../find-files.js';
-
-/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Discovery {
-  /** Directories searched, in order. */
-  roots: string[];
-  /** Log files found, sorted, each once. */
-  files: string[];
-  /** Roots that do not exist (reported, not an error: a user may have only one of the default folders). */
-  missing: string[];
-  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
-  unreadable: string[];
-}
+import { type Discovery, discover, type Env, kindOf, walk } from '../find-files.js';
 
 /**
  * Claude Code's config folders: `$CLAUDE_CONFIG_DIR` (comma-separated list allowed, as Claude Code and ccusage
@@ -37,33 +23,20 @@ export function claudeConfigDirs(env: Env, home: string): string[] {
  * @example
  * const { files } = await findClaudeCodeFiles({ env: process.env, home: os.homedir() });
  */
-export async function findClaudeCodeFiles(opts: {
+export function findClaudeCodeFiles(opts: {
   env: Env;
   home: string;
   dirs?: readonly string[];
 }): Promise<Discovery> {
-  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
-  const roots = explicit
-    ? [...new Set(opts.dirs!.map((d) => resolve(d)))]
-    : claudeConfigDirs(opts.env, opts.home);
-  const files = new Set<string>();
-  const missing: string[] = [];
-  const unreadable: string[] = [];
-  for (const root of roots) {
-    const kind = await kindOf(root);
-    if (kind === null) {
-      missing.push(root);
-      continue;
-    }
-    if (kind === 'file') {
-      files.add(root);
-      continue;
-    }
-    const projects = join(root, 'projects');
-    if ((await kindOf(projects)) === 'dir') await walk(projects, files, ACCEPT, unreadable);
-    else if (explicit) await walk(root, files, ACCEPT, unreadable);
-  }
-  return { roots, files: [...files].sort(), missing, unreadable };
+  return discover(
+    opts.dirs,
+    () => claudeConfigDirs(opts.env, opts.home),
+    async (root, explicit, files, unreadable) => {
+      const projects = join(root, 'projects');
+      if ((await kindOf(projects)) === 'dir') await walk(projects, files, ACCEPT, unreadable);
+      else if (explicit) await walk(root, files, ACCEPT, unreadable);
+    },
+  );
 }
 
 /** Session logs, main and subagent alike. */

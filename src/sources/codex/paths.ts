@@ -1,19 +1,5 @@
 import { join, resolve } from 'node:path';
-import { kindOf, walk } from '../find-files.js';
-
-/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Discovery {
-  /** Directories searched, in order. */
-  roots: string[];
-  /** Rollout files found, sorted, each once. */
-  files: string[];
-  /** Roots that do not exist (reported, not an error). */
-  missing: string[];
-  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
-  unreadable: string[];
-}
+import { type Discovery, discover, type Env, kindOf, walk } from '../find-files.js';
 
 /** Codex keeps everything under `$CODEX_HOME`, default `~/.codex` (as the Codex CLI itself resolves it). */
 export function codexHome(env: Env, home: string): string {
@@ -40,34 +26,27 @@ export async function findCodexFiles(opts: {
   home: string;
   dirs?: readonly string[];
 }): Promise<Discovery> {
-  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
-  const roots = explicit ? [...new Set(opts.dirs!.map((d) => resolve(d)))] : [codexHome(opts.env, opts.home)];
-  const files = new Set<string>();
-  const missing: string[] = [];
-  const unreadable: string[] = [];
-  for (const root of roots) {
-    const kind = await kindOf(root);
-    if (kind === null) {
-      missing.push(root);
-      continue;
-    }
-    if (kind === 'file') {
-      files.add(root);
-      continue;
-    }
-    let found = false;
-    for (const sub of SUBFOLDERS) {
-      const dir = join(root, sub);
-      if ((await kindOf(dir)) !== 'dir') continue;
-      found = true;
-      await walk(dir, files, ACCEPT, unreadable);
-    }
-    // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
-    if (!found && explicit) await walk(root, files, ACCEPT, unreadable);
-  }
+  const found = await discover(
+    opts.dirs,
+    () => [codexHome(opts.env, opts.home)],
+    async (root, explicit, files, unreadable) => {
+      let any = false;
+      for (const sub of SUBFOLDERS) {
+        const dir = join(root, sub);
+        if ((await kindOf(dir)) !== 'dir') continue;
+        any = true;
+        await walk(dir, files, ACCEPT, unreadable);
+      }
+      // A folder given by hand that is itself a sessions folder (or any folder of rollouts).
+      if (!any && explicit) await walk(root, files, ACCEPT, unreadable);
+    },
+  );
   // While Codex compresses or re-opens a rollout both forms exist for a moment; like Codex, read the plain one.
-  for (const f of files) if (f.endsWith('.zst') && files.has(f.slice(0, -'.zst'.length))) files.delete(f);
-  return { roots, files: [...files].sort(), missing, unreadable };
+  const all = new Set(found.files);
+  return {
+    ...found,
+    files: found.files.filter((f) => !(f.endsWith('.zst') && all.has(f.slice(0, -'.zst'.length)))),
+  };
 }
 
 const ACCEPT = (n: string): boolean => ROLLOUT.test(n);

@@ -1,4 +1,4 @@
 export { SKIP_CODES } from '../json-line.js';
 export { type FileFacts, factsFromPath, GEMINI_UNKNOWN_MODEL, messageEvent } from './message.js';
 export { GEMINI_CLI_SOURCE_ID, geminiCliSource } from './parse.js';
-export { type Discovery, type Env, findGeminiCliFiles, geminiDataDir } from './paths.js';
+export { findGeminiCliFiles, geminiDataDir } from './paths.js';

@@ -1,19 +1,5 @@
 import { join, resolve } from 'node:path';
-import { kindOf, walk } from '../find-files.js';
-
-/** Environment variables the discovery reads; the CLI passes `process.env`, tests a literal. */
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface Discovery {
-  /** Directories searched, in order. */
-  roots: string[];
-  /** Chat files found, sorted, each once. */
-  files: string[];
-  /** Roots that do not exist (reported, not an error). */
-  missing: string[];
-  /** Folders under the roots that could not be listed (permissions): their logs were not found. */
-  unreadable: string[];
-}
+import { type Discovery, discover, type Env, walk } from '../find-files.js';
 
 /**
  * Gemini CLI keeps per-project chat recordings under `<home>/.gemini/tmp`, where its home is `$GEMINI_CLI_HOME` when
@@ -37,25 +23,16 @@ const CHAT_FILE = /\.jsonl?$/i;
  * @example
  * const { files } = await findGeminiCliFiles({ env: process.env, home: os.homedir() });
  */
-export async function findGeminiCliFiles(opts: {
+export function findGeminiCliFiles(opts: {
   env: Env;
   home: string;
   dirs?: readonly string[];
 }): Promise<Discovery> {
-  const explicit = opts.dirs !== undefined && opts.dirs.length > 0;
-  const roots = explicit
-    ? [...new Set(opts.dirs!.map((d) => resolve(d)))]
-    : [geminiDataDir(opts.env, opts.home)];
-  const files = new Set<string>();
-  const missing: string[] = [];
-  const unreadable: string[] = [];
-  for (const root of roots) {
-    const kind = await kindOf(root);
-    if (kind === null) missing.push(root);
-    else if (kind === 'file') files.add(root);
-    else await walk(root, files, ACCEPT, unreadable);
-  }
-  return { roots, files: [...files].sort(), missing, unreadable };
+  return discover(
+    opts.dirs,
+    () => [geminiDataDir(opts.env, opts.home)],
+    (root, _explicit, files, unreadable) => walk(root, files, ACCEPT, unreadable),
+  );
 }
 
 const ACCEPT = (n: string): boolean => CHAT_FILE.test(n);
