@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 
-const BENCHES: Record<string, { args: string[]; note: string }> = {
+/** `core`: the benchmark pins itself to that core (taskset), as its own reproduce line in RESULTS.md does. */
+const BENCHES: Record<string, { args: string[]; note: string; core?: number }> = {
   ledger: {
     args: ['bench/ledger/run.ts'],
     note: '10M demo events (BENCH_PEOPLE=3000): ~15 min; needs npm run build',
@@ -13,7 +14,9 @@ const BENCHES: Record<string, { args: string[]; note: string }> = {
   import: { args: ['bench/import/run.ts', '5', '300'], note: 'agent-log import against ccusage' },
   gateway: {
     args: ['bench/gateway/run.ts'],
-    note: 'gateway latency and throughput against Portkey and a bare proxy',
+    note: 'gateway latency and throughput against Portkey and a bare proxy: ~11 min',
+    // The load generator and the fake upstream on core 1; run.ts starts each target on core 0.
+    core: 1,
   },
   otlp: { args: ['bench/otlp/run.ts', '100000', '500', '4'], note: 'OTLP spans per second' },
   dashboard: { args: ['bench/dashboard/run.ts', '3000', '30', '20'], note: 'API p95 at 10M events' },
@@ -40,7 +43,9 @@ let failed = 0;
 for (const name of asked.length > 0 ? asked : Object.keys(BENCHES)) {
   const b = BENCHES[name]!;
   process.stdout.write(`\n== bench ${name}: ${b.note}\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', ...b.args], { stdio: 'inherit' });
+  const node = [process.execPath, '--expose-gc', '--import', 'tsx', ...b.args];
+  const [cmd, ...args] = b.core === undefined ? node : ['taskset', '-c', String(b.core), ...node];
+  const r = spawnSync(cmd!, args, { stdio: 'inherit' });
   if (r.status !== 0) {
     process.stderr.write(`bench ${name} failed (exit ${r.status})\n`);
     failed++;

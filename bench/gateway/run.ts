@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
+import { writeSection } from '../results-file.js';
 import { buildTargets } from './build.js';
+import { judge, type ModeResults, type OpenRounds } from './goals.js';
 import { startUpstream } from './upstream.js';
 
 /**
@@ -15,7 +17,8 @@ import { startUpstream } from './upstream.js';
  * closed loop BENCH_CLOSED_ROUNDS (3), the targets' order rotating; "added" latency is a target's minus direct's in the
  * same round, its median over the rounds reported with the range. The open loops of both modes run first, the closed
  * loops after them, so that RSS at a rate is a process's at that rate. Portkey runs when it is installed in
- * bench/.work/portkey (see bench/RESULTS.md).
+ * bench/.work/portkey (see bench/RESULTS.md). Writes its tables and the goals they meet (goals.ts) to the "gateway"
+ * section of bench/RESULTS.md; BENCH_WRITE=0 only prints them.
  */
 const UP = 19100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -205,12 +208,6 @@ if (existsSync(join(PORTKEY, 'build', 'start-server.js')))
 const pools = new Map(
   targets.map((t) => [t.name, new Pool(`http://127.0.0.1:${t.port}`, { connections: 256, pipelining: 1 })]),
 );
-const lines: string[] = [];
-const log = (s: string) => {
-  lines.push(s);
-  process.stdout.write(`${s}\n`);
-};
-
 for (const t of targets)
   for (let i = 0; i < 3000; i += 50)
     await Promise.all(
@@ -218,19 +215,15 @@ for (const t of targets)
     );
 
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const started = new Date();
+const loadAtStart = load();
 const modes = [false, true] as const;
-const sections = new Map<boolean, string[]>(modes.map((m) => [m, []]));
+const results = new Map<boolean, ModeResults>(modes.map((m) => [m, { open: new Map(), closed: new Map() }]));
 // Every open loop runs before any closed loop: a saturated closed loop grows a process to a high-water mark its
 // allocators keep (V8's young generation at its maximum, malloc's arenas), so the streaming rates' RSS, measured
 // after the JSON closed loop until 2026-12-02, read that mark and not a process at 1000/s. RSS after the closed
 // loops is reported apart.
-for (const stream of modes) {
-  const out = sections.get(stream)!;
-  out.push(`(load average at start: ${load()})\n`);
-  out.push(
-    `| target | rate | p50 ms | added p50 ms | p99 ms | added p99 ms | p50 TTFB ms | errors | RSS MB, largest |`,
-  );
-  out.push('|---|---|---|---|---|---|---|---|---|');
+for (const stream of modes)
   for (const rate of [200, 500, 1000]) {
     // One 4-second round per target swung a target's p50 by ±0.15 ms between runs of the same code (2026-12-01):
     // as much as the goal's margin. Rounds alternate the targets; each round's direct run is its baseline.
@@ -245,52 +238,91 @@ for (const stream of modes) {
         if (t.ledger) await walDrained(t);
         rounds.set(t.name, [...(rounds.get(t.name) ?? []), { ...r, rss }]);
       }
-    // The tables print at the end, in the order RESULTS keeps; meanwhile, where the run is.
     process.stderr.write(`${stream ? 'streaming' : 'JSON'} ${rate}/s measured\n`);
     const direct = rounds.get('direct')!;
-    const ms = (xs: number[]) => spread(xs, 2);
+    const byTarget = new Map<string, OpenRounds>();
     for (const t of targets) {
       const rs = rounds.get(t.name)!;
-      const added = (k: 'p50' | 'p99') =>
-        t.proc === null ? '-' : ms(rs.map((r, i) => r[k] - direct[i]![k]));
-      const ttfb = stream ? ms(rs.map((r) => r.ttfb50)) : '-';
-      const errors = rs.reduce((n, r) => n + r.errors, 0);
-      const rss = Math.max(...rs.map((r) => r.rss));
-      out.push(
-        `| ${t.name} | ${rate}/s | ${ms(rs.map((r) => r.p50))} | ${added('p50')} | ${ms(rs.map((r) => r.p99))} | ${added('p99')} | ${ttfb} | ${errors} | ${Number.isFinite(rss) ? rss.toFixed(0) : '-'} |`,
-      );
+      byTarget.set(t.name, {
+        p50: rs.map((r) => r.p50),
+        p99: rs.map((r) => r.p99),
+        addedP50: rs.map((r, i) => r.p50 - direct[i]!.p50),
+        addedP99: rs.map((r, i) => r.p99 - direct[i]!.p99),
+        ttfb50: rs.map((r) => r.ttfb50),
+        errors: rs.reduce((n, r) => n + r.errors, 0),
+        rss: Math.max(...rs.map((r) => r.rss)),
+      });
     }
+    results.get(stream)!.open.set(rate, byTarget);
   }
-}
+const rssAfter = new Map<string, number>();
 for (const stream of modes) {
-  const out = sections.get(stream)!;
   // Several rounds, the order rotating, each target's median reported with its range: with one 4-second loop per
   // target, a run gave the gateway 170 µs a JSON call where cpu.ts's alternating rounds that hour gave 98–118.
-  const closed = new Map<string, { rps: number; cpuUsPerReq: number }[]>();
+  const closed = results.get(stream)!.closed;
   for (let round = 0; round < CLOSED_ROUNDS; round++)
     for (let i = 0; i < targets.length; i++) {
       const t = targets[(i + round) % targets.length]!;
       const r = await closedLoop(pools.get(t.name)!, stream, t);
-      closed.set(t.name, [...(closed.get(t.name) ?? []), r]);
+      const c = closed.get(t.name) ?? { rps: [], cpuUsPerReq: [] };
+      c.rps.push(r.rps);
+      c.cpuUsPerReq.push(r.cpuUsPerReq);
+      closed.set(t.name, c);
     }
   process.stderr.write(`${stream ? 'streaming' : 'JSON'} closed loop measured\n`);
-  out.push(
-    `\n| target | closed-loop req/s (64 in flight), median of ${CLOSED_ROUNDS} (range) | CPU µs/request, median (range) | RSS MB after |`,
+  for (const t of targets) rssAfter.set(`${stream}:${t.name}`, rssMb(nodePid(t)));
+}
+
+const mb = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const md: string[] = [
+  '### Latest run',
+  '',
+  `Written by \`taskset -c 1 node --import tsx bench/gateway/run.ts\` (or \`npm run bench gateway\`), ` +
+    `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ` +
+    `${OPEN_ROUNDS} open-loop and ${CLOSED_ROUNDS} closed-loop rounds of ${SECONDS} s; load average ${loadAtStart} ` +
+    `at the start, ${load()} at the end. Each figure is the median of the rounds, the range in brackets.`,
+];
+for (const stream of modes) {
+  const r = results.get(stream)!;
+  md.push('', `#### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}`, '');
+  md.push(
+    '| target | rate | p50 ms | added p50 ms | p99 ms | added p99 ms | p50 TTFB ms | errors | RSS MB, largest |',
   );
-  out.push('|---|---|---|---|');
+  md.push('|---|---|---|---|---|---|---|---|---|');
+  for (const [rate, byTarget] of r.open)
+    for (const t of targets) {
+      const o = byTarget.get(t.name)!;
+      const ms = (xs: number[]) => spread(xs, 2);
+      const added = (xs: number[]) => (t.proc === null ? '-' : ms(xs));
+      md.push(
+        `| ${t.name} | ${rate}/s | ${ms(o.p50)} | ${added(o.addedP50)} | ${ms(o.p99)} | ${added(o.addedP99)} | ${stream ? ms(o.ttfb50) : '-'} | ${o.errors} | ${mb(o.rss)} |`,
+      );
+    }
+  md.push(
+    '',
+    '| target | closed-loop req/s (64 in flight) | CPU µs/request | RSS MB after |',
+    '|---|---|---|---|',
+  );
   for (const t of targets) {
-    const rs = closed.get(t.name)!;
-    const rss = rssMb(nodePid(t));
-    out.push(
-      `| ${t.name} | ${spread(rs.map((r) => r.rps))} | ${Number.isNaN(rs[0]!.cpuUsPerReq) ? '-' : spread(rs.map((r) => r.cpuUsPerReq))} | ${Number.isFinite(rss) ? rss.toFixed(0) : '-'} |`,
-    );
+    const c = r.closed.get(t.name)!;
+    const cpu = Number.isNaN(c.cpuUsPerReq[0]!) ? '-' : spread(c.cpuUsPerReq);
+    md.push(`| ${t.name} | ${spread(c.rps)} | ${cpu} | ${mb(rssAfter.get(`${stream}:${t.name}`)!)} |`);
   }
 }
-for (const stream of modes) {
-  log(`\n### ${stream ? 'Streaming (SSE, 8 chunks + usage)' : 'Non-streaming JSON'}\n`);
-  for (const line of sections.get(stream)!) log(line);
+md.push(
+  '',
+  '#### Against the goals (tokenledger with the WAL synced after the acknowledgement, the default)',
+  '',
+);
+md.push('| goal | this run | met? |', '|---|---|---|');
+for (const g of judge(results.get(false)!, results.get(true)!))
+  md.push(`| ${g.goal} | ${g.value} | ${g.met ? '**met**' : 'no'} |`);
+const section = md.join('\n');
+process.stdout.write(`${section}\n`);
+if (process.env.BENCH_WRITE !== '0') {
+  writeSection('gateway', section);
+  process.stderr.write('written to bench/RESULTS.md\n');
 }
-log(`\n(load average at end: ${load()})`);
 for (const p of pools.values()) await p.close();
 for (const t of targets) t.proc?.kill('SIGKILL');
 stopUpstream();
