@@ -89,10 +89,12 @@ async function one(
   return { t0, ttfb, ok: r.statusCode === 200 };
 }
 
-/** `median (min–max)`, with `digits` decimals. */
+/** `median (min–max)`, with `digits` decimals and thousands grouped. */
 function spread(xs: number[], digits = 0): string {
   const s = [...xs].sort((a, b) => a - b);
-  return `${pct(s, 50).toFixed(digits)} (${s[0]!.toFixed(digits)}–${s.at(-1)!.toFixed(digits)})`;
+  const f = (x: number) =>
+    x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${f(pct(s, 50))} (${f(s[0]!)}–${f(s.at(-1)!)})`;
 }
 
 function pct(xs: number[], p: number): number {
