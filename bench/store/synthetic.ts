@@ -1,11 +1,12 @@
 /**
- * Demo-like synthetic events for store measurements (bytes per event, append rate, report latency). It stands in
- * for the demo organisation generator (src/sources/demo/) until that lands: the shape is what matters here — sorted
- * by time, ~300 people in 12 teams, a few providers/models/agents, sessions of ~50 calls, log-normal token counts,
- * cache reads common. Deterministic for a seed.
+ * Demo-like synthetic events for store measurements (bytes per event, append rate, report latency), lighter than
+ * the demo organisation generator (src/sources/demo/), which the ledger benchmark uses: the shape is what matters
+ * here — sorted by time, ~300 people in 12 teams, a few providers/models/agents, sessions of ~50 calls, log-normal
+ * token counts, cache reads common. Deterministic for a seed.
  */
 import type { RateCard, UsageEvent } from '../../src/ledger/event.js';
 import { costOf } from '../../src/pricing/cost.js';
+import { Rng } from '../../src/sources/demo/prng.js';
 
 const E18 = 10n ** 18n;
 const rate = (usdPerM: string): bigint => {
@@ -45,18 +46,6 @@ const AGENTS = ['claude-code', 'codex', 'gemini-cli', 'cursor', 'support-bot', '
 const TEAMS = Array.from({ length: 12 }, (_, i) => `team-${String.fromCharCode(97 + i)}`);
 const PRICE_VERSION = 'genai-prices@0.1.8+none';
 
-/** Small fast PRNG (mulberry32): deterministic and cheap enough for 10M events. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SyntheticOptions {
   seed?: number;
   people?: number;
@@ -74,7 +63,8 @@ export function* syntheticBatches(
   batchSize: number,
   o: SyntheticOptions = {},
 ): Generator<UsageEvent[]> {
-  const r = rng(o.seed ?? 1);
+  const g = new Rng(o.seed ?? 1);
+  const r = () => g.next();
   const people = o.people ?? 300;
   const start = o.start ?? Date.UTC(2026, 0, 1) * 1000;
   const span = (o.days ?? 30) * 86_400_000_000;

@@ -7,6 +7,7 @@
 import type { RateCard, UsageEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { costOf } from '../../pricing/cost.js';
+import { Rng } from '../../sources/demo/prng.js';
 
 const E12 = 10n ** 12n;
 
@@ -66,17 +67,6 @@ export const CARDS = {
     output_audio: 13n * E12 + E12 / 2n,
   },
 } satisfies Record<string, RateCard>;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const T0 = Date.UTC(2026, 0, 5, 0, 0, 0) * 1000;
 export const HOUR = 3_600_000_000;
@@ -155,7 +145,8 @@ const MODELS: [string, string, RateCard | null][] = [
  * errors, given provider costs on a few, token counts from 0 to millions (odd ones too, for the tie card).
  */
 export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
-  const r = rng(seed);
+  const g = new Rng(seed);
+  const r = () => g.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const tokens = (max: number) => (r() < 0.2 ? 0 : Math.floor(r() ** 3 * max));
   const out: UsageEvent[] = [];
