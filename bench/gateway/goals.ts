@@ -42,7 +42,7 @@ export const PORTKEY = 'portkey';
 /** A proxy that keeps up with an open loop answers at its usual latency; one falling behind queues, seconds deep. */
 const KEEPS_UP_P50_MS = 10;
 
-export function median(xs: readonly number[]): number {
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
@@ -101,7 +101,7 @@ export function judge(json: ModeResults, stream: ModeResults): Goal[] {
     }
     goals.push({
       goal: `${mode}: RSS at 1000/s ≤ 150 MB`,
-      value: `${at1000.rss.toFixed(0)} MB`,
+      value: `${at1000.rss.toFixed(1)} MB`,
       met: at1000.rss <= 150,
     });
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { writeSection } from '../results-file.js';
 import { buildTargets } from './build.js';
-import { judge, type ModeResults, type OpenRounds } from './goals.js';
+import { BARE, GATEWAY, judge, type ModeResults, type OpenRounds, PORTKEY } from './goals.js';
 import { startUpstream } from './upstream.js';
 
 /**
@@ -24,7 +24,15 @@ const UP = 19100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CLOSED_ROUNDS = Number(process.env.BENCH_CLOSED_ROUNDS ?? 3);
 const OPEN_ROUNDS = Number(process.env.BENCH_OPEN_ROUNDS ?? 3);
-const PORTKEY = join(import.meta.dirname, '..', '.work', 'portkey', 'node_modules', '@portkey-ai', 'gateway');
+const PORTKEY_DIR = join(
+  import.meta.dirname,
+  '..',
+  '.work',
+  'portkey',
+  'node_modules',
+  '@portkey-ai',
+  'gateway',
+);
 
 interface Target {
   name: string;
@@ -43,7 +51,7 @@ function startTarget(
 ): Promise<Target> {
   const proc = spawn('taskset', ['-c', '0', process.execPath, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: extra.ledger === undefined && args[0]?.includes('portkey') ? PORTKEY : undefined,
+    cwd: extra.ledger === undefined && args[0]?.includes('portkey') ? PORTKEY_DIR : undefined,
   });
   let said = '';
   return new Promise((resolve) =>
@@ -178,15 +186,10 @@ const stopUpstream = await startUpstream(UP);
 const origin = `http://127.0.0.1:${UP}`;
 const targets: Target[] = [
   { name: 'direct', port: UP, proc: null },
-  await startTarget('bare node proxy', 19101, [built.bareProxy, '19101', origin]),
-  await startTarget(
-    'tokenledger (WAL synced after ack)',
-    19102,
-    [built.gateway, '19102', origin, 'after_ack'],
-    {
-      ledger: true,
-    },
-  ),
+  await startTarget(BARE, 19101, [built.bareProxy, '19101', origin]),
+  await startTarget(GATEWAY, 19102, [built.gateway, '19102', origin, 'after_ack'], {
+    ledger: true,
+  }),
   await startTarget(
     'tokenledger (WAL synced before ack)',
     19103,
@@ -196,12 +199,12 @@ const targets: Target[] = [
     },
   ),
 ];
-if (existsSync(join(PORTKEY, 'build', 'start-server.js')))
+if (existsSync(join(PORTKEY_DIR, 'build', 'start-server.js')))
   targets.push(
     await startTarget(
-      'portkey',
+      PORTKEY,
       19104,
-      [join(PORTKEY, 'build', 'start-server.js'), '--port=19104', '--headless'],
+      [join(PORTKEY_DIR, 'build', 'start-server.js'), '--port=19104', '--headless'],
       {
         headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${origin}/v1` },
       },
