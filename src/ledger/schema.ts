@@ -10,13 +10,21 @@ import { parseTimestamp } from './time.js';
 
 // Plain numbers only: CSV cells are turned into numbers before validation, and a union with a string transform here
 // made validation twice as slow.
+// One message a bad count: past 2^53 zod's int() fails too, so the size check stops there; a negative count is
+// told so, and a negative fraction is told it is not whole too.
 const tokenCount = z
   .number()
-  .int('expected a whole number')
-  .nonnegative()
-  .max(Number.MAX_SAFE_INTEGER, 'too large to be exact');
+  .nonnegative('cannot be negative')
+  .max(Number.MAX_SAFE_INTEGER, { message: 'too large to be exact', abort: true })
+  .int('expected a whole number');
 
 const optionalCount = tokenCount.nullish();
+
+/**
+ * The total a part (reasoning, audio) must stay within. zod runs the record's refinements even when a count failed
+ * its own checks; a negative total has its own message already, and comparing a part with it would add a second.
+ */
+const within = (total: number | null | undefined): number => Math.max(0, total ?? 0);
 
 const text = z.string().nullish();
 
@@ -124,15 +132,15 @@ export const canonicalRecordSchema = z
     status: z.enum(STATUSES).nullish(),
     error_type: text,
   })
-  .refine((r) => (r.reasoning_tokens ?? 0) <= (r.output_tokens ?? 0), {
+  .refine((r) => (r.reasoning_tokens ?? 0) <= within(r.output_tokens), {
     message: 'reasoning_tokens is part of output_tokens, so it cannot exceed it',
     path: ['reasoning_tokens'],
   })
-  .refine((r) => (r.input_audio_tokens ?? 0) <= (r.input_tokens ?? 0), {
+  .refine((r) => (r.input_audio_tokens ?? 0) <= within(r.input_tokens), {
     message: 'input_audio_tokens is part of input_tokens, so it cannot exceed it',
     path: ['input_audio_tokens'],
   })
-  .refine((r) => (r.output_audio_tokens ?? 0) <= (r.output_tokens ?? 0), {
+  .refine((r) => (r.output_audio_tokens ?? 0) <= within(r.output_tokens), {
     message: 'output_audio_tokens is part of output_tokens, so it cannot exceed it',
     path: ['output_audio_tokens'],
   });

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalRecordSchema, describeIssues } from './schema.js';
+
+const base = { ts: '2026-11-01T00:00:00Z', model: 'gpt-4o-mini', output_tokens: 20 };
+
+/** What an import prints for a record: the issues zod found, field by field. */
+function said(record: Record<string, unknown>): string {
+  const r = canonicalRecordSchema.safeParse({ ...base, ...record });
+  return r.success ? 'ok' : describeIssues(r.error);
+}
+
+describe('canonical records: what a bad count is told', () => {
+  it('says once what is wrong with a count', () => {
+    expect(said({ input_tokens: -5 })).toBe('input_tokens: cannot be negative');
+    expect(said({ input_tokens: 1.5 })).toBe('input_tokens: expected a whole number');
+    // Past 2^53 a count is also not a safe integer: the size is the one thing to say.
+    expect(said({ input_tokens: 1e30 })).toBe('input_tokens: too large to be exact');
+  });
+
+  it('does not blame a part (audio, reasoning) for a total that is itself invalid', () => {
+    expect(said({ input_tokens: -5 })).not.toContain('input_audio_tokens');
+    expect(said({ output_tokens: -1 })).toBe('output_tokens: cannot be negative');
+  });
+
+  it('still refuses a part larger than its valid total', () => {
+    expect(said({ input_tokens: 5, input_audio_tokens: 9 })).toBe(
+      'input_audio_tokens: input_audio_tokens is part of input_tokens, so it cannot exceed it',
+    );
+    expect(said({ output_tokens: 5, reasoning_tokens: 9 })).toBe(
+      'reasoning_tokens: reasoning_tokens is part of output_tokens, so it cannot exceed it',
+    );
+    expect(said({ input_tokens: 5, input_audio_tokens: 5 })).toBe('ok');
+  });
+});
