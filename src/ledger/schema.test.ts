@@ -15,6 +15,9 @@ describe('canonical records: what a bad count is told', () => {
     expect(said({ input_tokens: 1.5 })).toBe('input_tokens: expected a whole number');
     // Past 2^53 a count is also not a safe integer: the size is the one thing to say.
     expect(said({ input_tokens: 1e30 })).toBe('input_tokens: too large to be exact');
+    // A CSV cell that is not a number stays text; a JSON string is not taken for a number either.
+    expect(said({ input_tokens: 'abc' })).toBe('input_tokens: expected a number of tokens, got "abc"');
+    expect(said({ output_tokens: '5' })).toBe('output_tokens: expected a number of tokens, got "5"');
   });
 
   it('does not blame a part (audio, reasoning) for a total that is itself invalid', () => {

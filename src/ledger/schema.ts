@@ -13,7 +13,7 @@ import { parseTimestamp } from './time.js';
 // One message a bad count: past 2^53 zod's int() fails too, so the size check stops there; a negative count is
 // told so, and a negative fraction is told it is not whole too.
 const tokenCount = z
-  .number()
+  .number({ error: (issue) => `expected a number of tokens, got ${JSON.stringify(issue.input)}` })
   .nonnegative('cannot be negative')
   .max(Number.MAX_SAFE_INTEGER, { message: 'too large to be exact', abort: true })
   .int('expected a whole number');
