@@ -9,6 +9,14 @@ function said(record: Record<string, unknown>): string {
   return r.success ? 'ok' : describeIssues(r.error);
 }
 
+describe('canonical records: what a bad measure is told', () => {
+  it('says what it got where a duration or an energy is not a number, 0 or more', () => {
+    expect(said({ energy_j: 'x' })).toBe('energy_j: expected a number, 0 or more, got "x"');
+    expect(said({ duration_ms: -1 })).toBe('duration_ms: expected a number, 0 or more, got -1');
+    expect(said({ duration_ms: '12.5', ttft_ms: null })).toBe('ok');
+  });
+});
+
 describe('canonical records: what a bad count is told', () => {
   it('says once what is wrong with a count', () => {
     expect(said({ input_tokens: -5 })).toBe('input_tokens: cannot be negative');

@@ -62,10 +62,17 @@ const timestamp = z.unknown().transform((v, ctx) => {
   return z.NEVER;
 });
 
+/** A measure (duration, energy): a number or a numeric string, 0 or more. */
 const number = z
-  .union([z.number(), z.string().transform(Number)])
-  .pipe(z.number().nonnegative())
-  .nullish();
+  .unknown()
+  .transform((v, ctx) => {
+    if (v === null || v === undefined) return v;
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+    if (Number.isFinite(n) && n >= 0) return n;
+    ctx.addIssue({ code: 'custom', message: `expected a number, 0 or more, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  })
+  .optional();
 
 export const canonicalRecordSchema = z
   .strictObject({
