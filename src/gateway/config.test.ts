@@ -52,6 +52,26 @@ otlp: { attributes: { squad: team.name } }
     expect(m).not.toContain('sk-live-def456');
   });
 
+  it('tells an unknown key which keys are allowed beside it, and a missing one that it is required', () => {
+    const m = problems(`
+server: { prot: 8080 }
+upstreams:
+  local: { type: openai, base-url: "http://127.0.0.1:8000/v1" }
+timeouts: { connect: 5, idle: 1 }
+`);
+    expect(m).toContain(
+      'server: unknown key "prot"; allowed here: host, port, body_limit_mb, store_content, content_retention_days',
+    );
+    // Inside a map of upstreams; the keys that exist only to refuse a pasted provider key are not offered.
+    expect(m).toContain(
+      'upstreams.local: unknown key "base-url"; allowed here: type, base_url, key_env, provider, models, require_virtual_key, auth',
+    );
+    expect(m).toContain('upstreams.local.base_url: required (string)');
+    expect(m).toContain(
+      'timeouts: unknown keys "connect", "idle"; allowed here: connect_ms, first_byte_ms, idle_ms',
+    );
+  });
+
   it('keeps stored call text until deleted unless given whole days, and never turns storing on server-wide', () => {
     expect(resolveConfig({}, {}, 'x').content_retention_days).toBeNull();
     expect(

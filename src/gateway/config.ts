@@ -9,6 +9,7 @@ import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js'
 import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
 import type { WalSync } from '../ledger/wal/segment-files.js';
+import { allowedKeysAt } from './config-keys.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
 
@@ -92,9 +93,20 @@ export async function readGatewayConfig(path: string | null, flags: GatewayFlags
   return resolveConfig(raw, flags, path);
 }
 
-/** zod reports a map key failing its own schema (otlp.attributes) as "Invalid key in record"; the reason is inside. */
+/**
+ * What is wrong, said for a config file: zod reports a map key failing its own schema (otlp.attributes) as "Invalid
+ * key in record", with the reason inside; an unknown key is told the keys allowed beside it; a missing one, that it
+ * is required.
+ */
 function problemOf(i: z.core.$ZodIssue): string {
-  return i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message;
+  if (i.code === 'invalid_key') return i.issues[0]?.message ?? i.message;
+  if (i.code === 'unrecognized_keys') {
+    const unknown = i.keys.map((k) => JSON.stringify(k)).join(', ');
+    const allowed = allowedKeysAt(configSchema, i.path);
+    return `unknown key${i.keys.length > 1 ? 's' : ''} ${unknown}${allowed ? `; allowed here: ${allowed.join(', ')}` : ''}`;
+  }
+  if (i.code === 'invalid_type' && i.input === undefined) return `required (${i.expected})`;
+  return i.message;
 }
 
 /**
@@ -102,7 +114,8 @@ function problemOf(i: z.core.$ZodIssue): string {
  * Every problem is reported at once with its dot-path. Pure.
  */
 export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string): GatewayConfig {
-  const parsed = configSchema.safeParse(raw);
+  // reportInput: a missing key (input undefined) is told it is required, not that undefined is the wrong type.
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (i) => `  ${i.path.join('.') || '(top level)'}: ${problemOf(i)}`,
