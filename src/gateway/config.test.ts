@@ -64,7 +64,7 @@ timeouts: { connect: 5, idle: 1 }
     );
     // Inside a map of upstreams; the keys that exist only to refuse a pasted provider key are not offered.
     expect(m).toContain(
-      'upstreams.local: unknown key "base-url"; allowed here: type, base_url, key_env, provider, models, require_virtual_key, auth',
+      'upstreams.local: unknown key "base-url" (did you mean "base_url"?); allowed here: type, base_url, key_env, provider, models, require_virtual_key, auth',
     );
     expect(m).toContain('upstreams.local.base_url: required (string)');
     expect(m).toContain(

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import type { AlertsConfig } from '../budgets/alerts/alerts-config.js';
 import { toBudget } from '../budgets/book/budget-book.js';
 import type { Budget } from '../budgets/budget.js';
@@ -9,7 +8,7 @@ import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js'
 import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
 import type { WalSync } from '../ledger/wal/segment-files.js';
-import { allowedKeysAt } from './config-keys.js';
+import { problemOf } from '../zod-problem.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
 
@@ -94,31 +93,15 @@ export async function readGatewayConfig(path: string | null, flags: GatewayFlags
 }
 
 /**
- * What is wrong, said for a config file: zod reports a map key failing its own schema (otlp.attributes) as "Invalid
- * key in record", with the reason inside; an unknown key is told the keys allowed beside it; a missing one, that it
- * is required.
- */
-function problemOf(i: z.core.$ZodIssue): string {
-  if (i.code === 'invalid_key') return i.issues[0]?.message ?? i.message;
-  if (i.code === 'unrecognized_keys') {
-    const unknown = i.keys.map((k) => JSON.stringify(k)).join(', ');
-    const allowed = allowedKeysAt(configSchema, i.path);
-    return `unknown key${i.keys.length > 1 ? 's' : ''} ${unknown}${allowed ? `; allowed here: ${allowed.join(', ')}` : ''}`;
-  }
-  if (i.code === 'invalid_type' && i.input === undefined) return `required (${i.expected})`;
-  return i.message;
-}
-
-/**
  * Validates a parsed config file, merges the flags over it and the defaults under both, and freezes the result.
  * Every problem is reported at once with its dot-path. Pure.
  */
 export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string): GatewayConfig {
-  // reportInput: a missing key (input undefined) is told it is required, not that undefined is the wrong type.
+  // reportInput: a missing key is told it is required (zod-problem.ts).
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
-      (i) => `  ${i.path.join('.') || '(top level)'}: ${problemOf(i)}`,
+      (i) => `  ${i.path.join('.') || '(top level)'}: ${problemOf(configSchema, i)}`,
     );
     throw new TokenledgerError(
       'CFG_INVALID',

@@ -5,9 +5,16 @@ const base = { ts: '2026-11-01T00:00:00Z', model: 'gpt-4o-mini', output_tokens: 
 
 /** What an import prints for a record: the issues zod found, field by field. */
 function said(record: Record<string, unknown>): string {
-  const r = canonicalRecordSchema.safeParse({ ...base, ...record });
+  const r = canonicalRecordSchema.safeParse({ ...base, ...record }, { reportInput: true });
   return r.success ? 'ok' : describeIssues(r.error);
 }
+
+describe('canonical records: what a wrong field name is told', () => {
+  it('points a field written in another case or with other separators to its name', () => {
+    expect(said({ inputTokens: 5 })).toBe('unknown key "inputTokens" (did you mean "input_tokens"?)');
+    expect(said({ colour: 'blue' })).toBe('unknown key "colour"');
+  });
+});
 
 describe('canonical records: what a bad measure is told', () => {
   it('says what it got where a duration or an energy is not a number, 0 or more', () => {

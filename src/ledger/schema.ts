@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseUsd } from '../money/money.js';
+import { problemOf } from '../zod-problem.js';
 import { COST_SOURCES, ENERGY_SOURCES, STATUSES } from './event.js';
 import { parseTimestamp } from './time.js';
 
@@ -154,10 +155,13 @@ export const canonicalRecordSchema = z
 
 export type CanonicalRecord = z.output<typeof canonicalRecordSchema>;
 
-/** One line of what zod found, with the field path: "output_tokens: expected a whole number". */
+/**
+ * One line of what zod found, with the field path: "output_tokens: expected a whole number". Parse with
+ * `{ reportInput: true }` so a missing field reads as required (zod-problem.ts).
+ */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
+    .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${problemOf(canonicalRecordSchema, i)}`)
     .join('; ');
 }

@@ -39,7 +39,19 @@ describe('overrides file validation', () => {
     expect(e.message).toContain('decimal string such as "3.75"');
     expect(e.message).toContain(`${F}:6: discounts[0].percent_off: expected a percentage from 0 to 100`);
     expect(e.message).toContain('discounts[1]: a discount needs `provider`, `model` or both');
-    expect(e.message).toMatch(/colour/);
+    expect(e.message).toContain(
+      '(top level): unknown key "colour"; allowed here: models, aliases, discounts',
+    );
+  });
+
+  it('tells a misspelt key the keys allowed beside it, and a missing one that it is required', () => {
+    const text = ['models:', '  - model: gpt-4o-mini', '    input_per_mtok: "0.15"', ''].join('\n');
+    const e = errorOf(() => parseOverrides(text, F));
+    expect(e.message).toContain(`${F}:2: models[0].id: required (string)`);
+    expect(e.message).toContain(`${F}:2: models[0].prices: required (object)`);
+    expect(e.message).toContain(
+      `${F}:2: models[0]: unknown keys "model", "input_per_mtok"; allowed here: id, provider, names, from, until, prices`,
+    );
   });
 
   it('rejects, at file:line, an amount it could not hold exactly instead of rounding it or failing without a place', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { numberToDecimal, parseDecimal } from '../money/money.js';
+import { problemOf } from '../zod-problem.js';
 import type { PricePart, PriceSet, TieredRate } from './catalog.js';
 import { RATE_SCALE } from './cost.js';
 import {
@@ -72,7 +73,7 @@ export function parseOverrides(text: string, file: string): Overrides {
     );
   }
   const raw = doc.toJS() ?? {};
-  const result = overridesSchema.safeParse(raw);
+  const result = overridesSchema.safeParse(raw, { reportInput: true });
   const problems: string[] = [];
   const lineOf = (path: readonly PropertyKey[]): string => {
     // A missing key has no node: the line is that of the nearest enclosing one (the entry that lacks it).
@@ -85,7 +86,8 @@ export function parseOverrides(text: string, file: string): Overrides {
   const locate = (path: readonly PropertyKey[]): string =>
     `${file}${lineOf(path)}: ${formatPath(path) || '(top level)'}`;
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${locate(issue.path)}: ${issue.message}`);
+    for (const issue of result.error.issues)
+      problems.push(`${locate(issue.path)}: ${problemOf(overridesSchema, issue)}`);
     throw invalid(file, problems);
   }
   const input = result.data;

@@ -93,7 +93,7 @@ export function emitRecord(raw: unknown, source: string, ref: string, ctx: Parse
     sink.event(recordToEvent(fast, raw as Record<string, unknown>, source, ref, ctx));
     return;
   }
-  const parsed = canonicalRecordSchema.safeParse(raw);
+  const parsed = canonicalRecordSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     sink.skip({ ref, code: 'SRC_BAD_RECORD', reason: describeIssues(parsed.error) });
     return;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TokenledgerError } from '../../errors.js';
+import { problemOf } from '../../zod-problem.js';
 import { type Budget, budgetInputSchema, formatPeriod, parsePeriod } from '../budget.js';
 import { appendChange, auditLogPath, type BudgetChange, readChanges } from './audit-log.js';
 import { budgetFilePath, fileMtime, readBudgets, writeBudgets } from './budget-file.js';
@@ -9,9 +10,11 @@ import { budgetFilePath, fileMtime, readBudgets, writeBudgets } from './budget-f
  * that is wrong and what is allowed.
  */
 export function toBudget(input: unknown, id: string, origin: Budget['origin'], createdAt: string): Budget {
-  const parsed = budgetInputSchema.safeParse(input);
+  const parsed = budgetInputSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(budget)'}: ${i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || '(budget)'}: ${problemOf(budgetInputSchema, i)}`,
+    );
     throw new TokenledgerError('BUDGET_INVALID', `budget ${id}: ${problems.join('; ')}`);
   }
   const b = parsed.data;

@@ -5,6 +5,7 @@ import { TokenledgerError } from '../../errors.js';
 import { readBody } from '../../http/read-body.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
+import { problemOf } from '../../zod-problem.js';
 import { ApiError, badParam } from './api-error.js';
 import { Auth, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
 import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
@@ -223,9 +224,9 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 }
 
 function parseBody(schema: z.ZodType, value: unknown): unknown {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${problemOf(schema, i)}`);
   throw new ApiError('API_BAD_PARAM', `request body: ${problems.join('; ')}`);
 }
 
