@@ -10,9 +10,8 @@ import { COST_SOURCES, ENERGY_SOURCES, STATUSES } from './event.js';
 import { parseTimestamp } from './time.js';
 
 // Plain numbers only: CSV cells are turned into numbers before validation, and a union with a string transform here
-// made validation twice as slow.
-// One message a bad count: past 2^53 zod's int() fails too, so the size check stops there; a negative count is
-// told so, and a negative fraction is told it is not whole too.
+// made validation twice as slow. One message a bad count: past 2^53 zod's int() fails too, so the size check stops
+// there (abort); a negative count is told so, and a negative fraction that it is not whole too.
 const tokenCount = z
   .number({ error: (issue) => `expected a number of tokens, got ${JSON.stringify(issue.input)}` })
   .nonnegative('cannot be negative')
