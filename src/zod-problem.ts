@@ -27,40 +27,47 @@ export function problemOf(schema: z.ZodType, issue: z.core.$ZodIssue): string {
 /** The same key but for case and separators: `inputTokens`, `input-tokens` and `input_tokens`. */
 const loose = (key: string): string => key.toLowerCase().replace(/[-_\s]/g, '');
 
-type Def = { type: string; [k: string]: unknown };
-const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
+/** A zod schema's definition, as zod 4 keeps it (`_zod.def`). */
+export type ZodDef = { type: string; [k: string]: unknown };
 
-/** Wrappers that hold one schema and add nothing to its keys. */
-function unwrap(s: unknown): unknown {
+/**
+ * A schema's definition past the wrappers that hold one schema and add nothing to its keys (optional, nullable,
+ * default, readonly, catch, and a pipe's input).
+ */
+export function zodDef(s: unknown): ZodDef {
   for (;;) {
-    const def = defOf(s);
+    const def = (s as { _zod: { def: ZodDef } })._zod.def;
     if (['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch'].includes(def.type))
       s = def.innerType;
     else if (def.type === 'pipe') s = def.in;
-    else return s;
+    else return def;
   }
 }
 
 /**
+ * An object schema's keys with their schemas, less those that only exist to refuse a value (`key: z.never()`, as a
+ * provider key pasted in the config file is refused): they are not what to write.
+ */
+export function offeredKeys(object: ZodDef): [string, unknown][] {
+  return Object.entries(object.shape as Record<string, unknown>).filter(
+    ([, v]) => zodDef(v).type !== 'never',
+  );
+}
+
+/**
  * The keys allowed in the object at `path` (as a zod issue gives it: record keys and array indices included), or
- * null where the path does not lead to one object. Keys that only exist to refuse a value (`key: z.never()`) are
- * left out: they are not what to write.
+ * null where the path does not lead to one object.
  */
 function allowedKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] | null {
-  let s = unwrap(schema);
+  let def = zodDef(schema);
   for (const seg of path) {
-    const def = defOf(s);
     if (def.type === 'object') {
       const next = (def.shape as Record<string, unknown>)[String(seg)];
       if (next === undefined) return null;
-      s = unwrap(next);
-    } else if (def.type === 'record') s = unwrap(def.valueType);
-    else if (def.type === 'array') s = unwrap(def.element);
+      def = zodDef(next);
+    } else if (def.type === 'record') def = zodDef(def.valueType);
+    else if (def.type === 'array') def = zodDef(def.element);
     else return null;
   }
-  const def = defOf(s);
-  if (def.type !== 'object') return null;
-  return Object.entries(def.shape as Record<string, unknown>)
-    .filter(([, v]) => defOf(unwrap(v)).type !== 'never')
-    .map(([k]) => k);
+  return def.type === 'object' ? offeredKeys(def).map(([k]) => k) : null;
 }

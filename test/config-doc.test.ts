@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { configSchema } from '../src/gateway/config-schema.js';
+import { offeredKeys, zodDef } from '../src/zod-problem.js';
 import { docsText } from './helpers/docs-text.js';
 
 // Every key tokenledger.config.yaml takes is written in the docs, as `key`, `path.key` or in a YAML example (`key:`),
@@ -8,29 +8,15 @@ import { docsText } from './helpers/docs-text.js';
 // every key; keep the two in step").
 const docs = docsText();
 
-type Def = { type: string; [k: string]: unknown };
-const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
-
 /** The keys of every object in the schema, by path (`upstreams.*.base_url`); keys that only refuse a value are left out. */
 function keys(s: unknown, path: string[] = [], out = new Map<string, string>()): Map<string, string> {
-  const def = defOf(s);
+  const def = zodDef(s);
   switch (def.type) {
     case 'object':
-      for (const [k, v] of Object.entries(def.shape as Record<string, z.ZodType>)) {
-        if (refusesEverything(v)) continue;
+      for (const [k, v] of offeredKeys(def)) {
         out.set([...path, k].join('.'), k);
         keys(v, [...path, k], out);
       }
-      break;
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-      keys(def.innerType, path, out);
-      break;
-    case 'pipe':
-      keys(def.in, path, out);
       break;
     case 'array':
       keys(def.element, path, out);
@@ -47,12 +33,6 @@ function keys(s: unknown, path: string[] = [], out = new Map<string, string>()):
       break;
   }
   return out;
-}
-
-/** `key: z.never()`: a key the file may not have (a provider key written in it), refused with what to do instead. */
-function refusesEverything(s: unknown): boolean {
-  const def = defOf(s);
-  return def.type === 'never' || (def.type === 'optional' && defOf(def.innerType).type === 'never');
 }
 
 describe('the config file keys and the docs', () => {
