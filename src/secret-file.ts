@@ -1,4 +1,5 @@
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { TokenledgerError } from './errors.js';
 
 /**
@@ -46,6 +47,8 @@ export async function writeSecretFile(
   records: readonly unknown[],
 ): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
+  // Keys, tokens and budgets are often set up before anything fills a ledger, so its folder may not exist yet.
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(tmp, `${JSON.stringify({ version: 1, [field]: records }, null, 2)}\n`, { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);

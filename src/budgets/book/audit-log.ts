@@ -1,4 +1,5 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Budget } from '../budget.js';
 
 /**
@@ -20,6 +21,8 @@ export function auditLogPath(ledgerPath: string): string {
 }
 
 export async function appendChange(path: string, c: BudgetChange): Promise<void> {
+  // The first budget may come before the first ledger, and with it the ledger's folder.
+  await mkdir(dirname(path), { recursive: true });
   await appendFile(path, `${JSON.stringify(c)}\n`, { mode: 0o600 });
 }
 
