@@ -23,20 +23,25 @@ export async function askLedger<T>(
   }
   const params = parseParams(e.params, readQuery(query));
   const pricer = await loadCliPricer(o);
-  return withStore(o, async (store) => {
-    const ctx = {
-      store,
-      ledgerPath: path,
-      now: () => Date.now() * 1000,
-      budgets: new BudgetBook(path),
-      pricer,
-    };
-    return (await e.handle(
-      ctx,
-      params,
-      { role: 'admin', team: null, id: 'cli' },
-      pathParams,
-      undefined,
-    )) as T;
-  });
+  return withStore(
+    o,
+    async (store) => {
+      const ctx = {
+        store,
+        ledgerPath: path,
+        now: () => Date.now() * 1000,
+        budgets: new BudgetBook(path),
+        pricer,
+      };
+      return (await e.handle(
+        ctx,
+        params,
+        { role: 'admin', team: null, id: 'cli' },
+        pathParams,
+        undefined,
+      )) as T;
+    },
+    // A read: with no ledger it says so, as `report` does, rather than leave an empty one behind.
+    { existing: true },
+  );
 }
