@@ -151,7 +151,12 @@ export async function budgetsHistory(
   o: LedgerOptions & { id?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  for (const c of await book(o).history(o.id))
+  const changes = await book(o).history(o.id);
+  if (changes.length === 0) {
+    out(o.id === undefined ? 'No budget changes yet.\n' : `No changes to a budget ${o.id}.\n`);
+    return;
+  }
+  for (const c of changes)
     out(
       `${c.at}  ${c.actor}  ${c.action} ${c.budget_id}  ${c.before ? `before: ${describeBudget(c.before)}` : ''}${c.before && c.after ? '  ' : ''}${c.after ? `after: ${describeBudget(c.after)}` : ''}\n`,
     );
