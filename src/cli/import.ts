@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { type FileImportOptions, importFiles, readEarly } from '../ingest/import-files.js';
 import { AGENT_LOG_KINDS, IMPORT_KINDS, type ImportKind } from '../ingest/kinds.js';
@@ -93,8 +93,15 @@ export async function importCommand(
     if (paths.length === 0)
       throw new TokenledgerError('CLI_NO_FILE', `import ${kind} needs at least one FILE`);
     for (const p of paths) {
-      if (!existsSync(p) || !statSync(p).isFile())
-        throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
+      if (!existsSync(p)) throw new TokenledgerError('CLI_NO_FILE', `${p}: no such file`);
+      // Imports remember how far they read each file, so they take regular files: no folders, pipes or devices.
+      if (!statSync(p).isFile())
+        throw new TokenledgerError(
+          'CLI_NO_FILE',
+          statSync(p).isDirectory()
+            ? `${p}: a folder; import ${kind} takes files (name each, or a shell glob such as ${join(p, '*')})`
+            : `${p}: not a regular file; import ${kind} takes files`,
+        );
     }
   }
   const job = { kind, k, files, said };

@@ -509,13 +509,25 @@ describe('errors', () => {
     expect(day.stderr).toBe('error CLI_BAD_OPTION: --by day: time is not a dimension; use --bucket day\n');
     const missing = await runCli(['import', 'jsonl', join(dir, 'nope.jsonl'), '--db', db]);
     expect(missing.stderr).toMatch(/^error CLI_NO_FILE: .*nope\.jsonl: no such file\n$/);
+    const folder = await runCli(['import', 'jsonl', dir, '--db', db]);
+    expect(folder.stderr).toBe(
+      `error CLI_NO_FILE: ${dir}: a folder; import jsonl takes files (name each, or a shell glob such as ${join(dir, '*')})\n`,
+    );
     const since = await runCli(['report', '--db', db, '--since', 'last tuesday']);
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
 
   it('a ledger that is not there is an error for the commands that read one, and none is made', async () => {
     const typo = join(dir, 'ledgr', 'ledger.duckdb');
-    for (const args of [['report'], ['events'], ['export'], ['reconcile'], ['reprice']]) {
+    for (const args of [
+      ['report'],
+      ['events'],
+      ['export'],
+      ['reconcile'],
+      ['reprice'],
+      ['runaways'],
+      ['anomalies'],
+    ]) {
       const r = await runCli([...args, '--db', typo]);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr, args[0]).toBe(
@@ -533,7 +545,15 @@ describe('errors', () => {
     await c.run('CREATE TABLE mine AS SELECT 1 AS a');
     c.closeSync();
     instance.closeSync();
-    for (const args of [['report'], ['events'], ['export'], ['reconcile'], ['reprice']]) {
+    for (const args of [
+      ['report'],
+      ['events'],
+      ['export'],
+      ['reconcile'],
+      ['reprice'],
+      ['runaways'],
+      ['anomalies'],
+    ]) {
       const r = await runCli([...args, '--db', other]);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr, args[0]).toMatch(
