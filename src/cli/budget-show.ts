@@ -1,5 +1,6 @@
 import type { BudgetChange } from '../budgets/book/audit-log.js';
 import type { BudgetStatus } from '../budgets/status.js';
+import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay, formatUsdOf } from '../money/money.js';
 import { budgetEndpoint } from '../server/api/budgets.js';
 import { askLedger } from './ask-ledger.js';
@@ -13,7 +14,17 @@ export async function budgetsShow(
   out: (s: string) => void,
 ): Promise<void> {
   // Spend comes from the ledger: through the running server when there is one, else from the file itself.
-  const s = await askLedger<Shown>(o, budgetEndpoint, new URLSearchParams(), { id: o.id });
+  const s = await askLedger<Shown>(o, budgetEndpoint, new URLSearchParams(), { id: o.id }).catch(
+    (e: unknown) => {
+      // The API's answer points at GET /api/budgets; on the command line, the command that lists them.
+      if (e instanceof TokenledgerError && e.code === 'API_NOT_FOUND')
+        throw new TokenledgerError(
+          'BUDGET_NOT_FOUND',
+          `no budget ${JSON.stringify(o.id)}; see tokenledger budgets list`,
+        );
+      throw e;
+    },
+  );
   if (o.format === 'json') {
     out(`${JSON.stringify(s, null, 2)}\n`);
     return;

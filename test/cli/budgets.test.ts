@@ -115,9 +115,10 @@ describe('tokenledger budgets', () => {
     expect(
       (await runCli(['budgets', 'add', '--db', db, '--scope', 'team', '--limit-usd', '5'])).stderr,
     ).toContain('--scope "team": expected DIMENSION=VALUE');
-    expect((await runCli(['budgets', 'remove', 'b_000000000000', '--db', db])).stderr).toContain(
-      'BUDGET_NOT_FOUND',
-    );
+    for (const verb of ['show', 'remove'])
+      expect((await runCli(['budgets', verb, 'b_000000000000', '--db', db])).stderr, verb).toBe(
+        'error BUDGET_NOT_FOUND: no budget "b_000000000000"; see tokenledger budgets list\n',
+      );
     expect((await runCli(['budgets', 'list', '--db', db])).stdout).toMatch(/^No budgets/);
   });
 
@@ -155,6 +156,9 @@ describe('tokenledger budgets', () => {
       expect(show.stderr).toBe('');
       const shown = JSON.parse(show.stdout);
       expect(shown).toMatchObject({ budget: { id }, spend_usd: spentIn(shown.budget) });
+      expect((await runCli(['budgets', 'show', 'b_000000000000', '--db', db])).stderr).toBe(
+        'error BUDGET_NOT_FOUND: no budget "b_000000000000"; see tokenledger budgets list\n',
+      );
       // The config file's budget is the server's to know: list asks it, and says where each budget comes from.
       const list = await runCli(['budgets', 'list', '--db', db]);
       expect(list.stderr).toBe('');
