@@ -47,6 +47,7 @@ export interface Budget {
 }
 
 const PERIOD = /^(daily|weekly|monthly|rolling:([1-9]\d{0,2})d)$/;
+const PERIODS_ALLOWED = 'daily, weekly, monthly or rolling:Nd (N from 1 to 999)';
 
 export function parsePeriod(text: string): Period | null {
   const m = PERIOD.exec(text.trim());
@@ -91,9 +92,11 @@ export const budgetInputSchema = z
             message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
           });
     }),
-    period: z.string().refine((s) => parsePeriod(s) !== null, {
-      message: 'expected daily, weekly, monthly or rolling:Nd (N from 1 to 999)',
-    }),
+    period: z
+      .string({ error: (i) => (i.input === undefined ? `required: ${PERIODS_ALLOWED}` : undefined) })
+      .refine((s) => parsePeriod(s) !== null, {
+        message: `expected ${PERIODS_ALLOWED}`,
+      }),
     tz: z
       .string()
       .refine(isTimeZone, { message: 'expected an IANA time zone such as UTC or Europe/Berlin' })

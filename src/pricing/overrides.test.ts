@@ -47,8 +47,8 @@ describe('overrides file validation', () => {
   it('tells a misspelt key the keys allowed beside it, and a missing one that it is required', () => {
     const text = ['models:', '  - model: gpt-4o-mini', '    input_per_mtok: "0.15"', ''].join('\n');
     const e = errorOf(() => parseOverrides(text, F));
-    expect(e.message).toContain(`${F}:2: models[0].id: required (string)`);
-    expect(e.message).toContain(`${F}:2: models[0].prices: required (object)`);
+    expect(e.message).toContain(`${F}:2: models[0].id: required (a string)`);
+    expect(e.message).toContain(`${F}:2: models[0].prices: required (an object)`);
     expect(e.message).toContain(
       `${F}:2: models[0]: unknown keys "model", "input_per_mtok"; allowed here: id, provider, names, from, until, prices`,
     );
