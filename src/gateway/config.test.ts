@@ -1,10 +1,17 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveConfig } from './config.js';
+import { readYamlLines } from '../yaml-lines.js';
+import { readGatewayConfig, resolveConfig } from './config.js';
 
+/** The problems of a config file's text, as readGatewayConfig reports them (with their lines). */
 const problems = (yaml: string): string => {
+  const read = readYamlLines(yaml);
+  if (!read.ok) throw new Error(`not YAML: ${read.message}`);
   try {
-    resolveConfig(parse(yaml), {}, 'tokenledger.config.yaml');
+    resolveConfig(read.value, {}, 'tokenledger.config.yaml', read.lineOf);
   } catch (e) {
     expect((e as { code: string }).code).toBe('CFG_INVALID');
     return (e as Error).message;
@@ -29,7 +36,7 @@ alerts:
 wal: { sync: true }
 otlp: { attributes: { squad: team.name } }
 `);
-    expect(m).toMatch(/has \d+ problem\(s\)/);
+    expect(m).toMatch(/^tokenledger\.config\.yaml has 14 problems:\n/);
     for (const part of [
       'upstreams.vllm.base_url: expected an http:// or https:// URL',
       'upstreams.vllm.key_env: expected the NAME of an environment variable',
@@ -66,10 +73,43 @@ timeouts: { connect: 5, idle: 1 }
     expect(m).toContain(
       'upstreams.local: unknown key "base-url" (did you mean "base_url"?); allowed here: type, base_url, key_env, provider, models, require_virtual_key, auth',
     );
-    expect(m).toContain('upstreams.local.base_url: required (string)');
+    expect(m).toContain('upstreams.local.base_url: required (a string)');
     expect(m).toContain(
       'timeouts: unknown keys "connect", "idle"; allowed here: connect_ms, first_byte_ms, idle_ms',
     );
+  });
+
+  it('puts each problem at its file:line, and says what a value should be in words', async () => {
+    const m = problems(`server:
+  host: 127.0.0.1
+  port: 99999
+models:
+  fallbacks: { gpt-4o: gpt-4o-mini }
+timeouts: { connect_ms: "10s", idle_ms: 0 }
+budgets:
+  cap: { scope: { team: web }, limit_usd: 5 }
+`);
+    expect(m.split('\n')).toEqual([
+      'tokenledger.config.yaml has 5 problems:',
+      '  tokenledger.config.yaml:3: server.port: must be at most 65535',
+      '  tokenledger.config.yaml:5: models.fallbacks.gpt-4o: expected a list, got a string',
+      '  tokenledger.config.yaml:6: timeouts.connect_ms: expected a number, got a string',
+      // The schema's own words where it has them.
+      '  tokenledger.config.yaml:6: timeouts.idle_ms: expected a whole number of milliseconds greater than 0',
+      // A missing key is at the line of the entry that lacks it.
+      '  tokenledger.config.yaml:8: budgets.cap.period: required: daily, weekly, monthly or rolling:Nd (N from 1 to 999)',
+    ]);
+    const dir = await mkdtemp(join(tmpdir(), 'tl-config-'));
+    try {
+      const file = join(dir, 'tokenledger.config.yaml');
+      await writeFile(file, 'server:\n  port: 8080\nupstreams: [a, b\n');
+      await expect(readGatewayConfig(file, {})).rejects.toMatchObject({
+        code: 'CFG_BAD_YAML',
+        message: expect.stringMatching(new RegExp(`^${file}:4: not valid YAML: \\S`)),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps stored call text until deleted unless given whole days, and never turns storing on server-wide', () => {

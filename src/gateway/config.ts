@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { AlertsConfig } from '../budgets/alerts/alerts-config.js';
 import { toBudget } from '../budgets/book/budget-book.js';
 import type { Budget } from '../budgets/budget.js';
@@ -8,6 +7,7 @@ import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js'
 import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
 import type { WalSync } from '../ledger/wal/segment-files.js';
+import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
@@ -81,31 +81,32 @@ export async function readGatewayConfig(path: string | null, flags: GatewayFlags
       },
     );
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (cause) {
-    throw new TokenledgerError('CFG_BAD_YAML', `${path}: not valid YAML: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return resolveConfig(raw, flags, path);
+  const read = readYamlLines(text);
+  if (!read.ok)
+    throw new TokenledgerError('CFG_BAD_YAML', `${path}:${read.line}: not valid YAML: ${read.message}`);
+  return resolveConfig(read.value, flags, path, read.lineOf);
 }
 
 /**
  * Validates a parsed config file, merges the flags over it and the defaults under both, and freezes the result.
- * Every problem is reported at once with its dot-path. Pure.
+ * Every problem is reported at once with its dot-path, and its `file:line` when `lineOf` knows the line. Pure.
  */
-export function resolveConfig(raw: unknown, flags: GatewayFlags, where: string): GatewayConfig {
+export function resolveConfig(
+  raw: unknown,
+  flags: GatewayFlags,
+  where: string,
+  lineOf: (path: readonly PropertyKey[]) => number | null = () => null,
+): GatewayConfig {
   // reportInput: a missing key is told it is required (zod-problem.ts).
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (i) => `  ${i.path.join('.') || '(top level)'}: ${problemOf(configSchema, i)}`,
-    );
+    const problems = parsed.error.issues.map((i) => {
+      const line = lineOf(i.path);
+      return `  ${line === null ? '' : `${where}:${line}: `}${i.path.join('.') || '(top level)'}: ${problemOf(configSchema, i)}`;
+    });
     throw new TokenledgerError(
       'CFG_INVALID',
-      `${where} has ${problems.length} problem(s):\n${problems.join('\n')}`,
+      `${where} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.join('\n')}`,
     );
   }
   const f: ConfigFile = parsed.data;

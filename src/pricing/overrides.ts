@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { numberToDecimal, parseDecimal } from '../money/money.js';
+import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
 import type { PricePart, PriceSet, TieredRate } from './catalog.js';
 import { RATE_SCALE } from './cost.js';
@@ -51,8 +51,7 @@ export interface OverrideDiscount extends Effective {
 
 /** Validates the text of an overrides file; `file` is the path to name in errors. All problems are reported at once. */
 export function parseOverrides(text: string, file: string): Overrides {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const read = readYamlLines(text);
   if (file.toLowerCase().endsWith('.json')) {
     try {
       JSON.parse(text);
@@ -64,24 +63,13 @@ export function parseOverrides(text: string, file: string): Overrides {
       );
     }
   }
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const at = lineCounter.linePos(e.pos[0]);
-    throw new PricingError(
-      'PRICE_OVERRIDES_SYNTAX',
-      `${file}:${at.line}: not valid YAML: ${e.message.split('\n')[0]}`,
-    );
-  }
-  const raw = doc.toJS() ?? {};
-  const result = overridesSchema.safeParse(raw, { reportInput: true });
+  if (!read.ok)
+    throw new PricingError('PRICE_OVERRIDES_SYNTAX', `${file}:${read.line}: not valid YAML: ${read.message}`);
+  const result = overridesSchema.safeParse(read.value, { reportInput: true });
   const problems: string[] = [];
   const lineOf = (path: readonly PropertyKey[]): string => {
-    // A missing key has no node: the line is that of the nearest enclosing one (the entry that lacks it).
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true);
-      if (isNode(node) && node.range) return `:${lineCounter.linePos(node.range[0]).line}`;
-    }
-    return '';
+    const line = read.lineOf(path);
+    return line === null ? '' : `:${line}`;
   };
   const locate = (path: readonly PropertyKey[]): string =>
     `${file}${lineOf(path)}: ${formatPath(path) || '(top level)'}`;

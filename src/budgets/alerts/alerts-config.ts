@@ -97,7 +97,7 @@ export function resolveWebhooks(config: AlertsConfig | undefined, env: NodeJS.Pr
   if (problems.length > 0)
     throw new TokenledgerError(
       'ALERT_CONFIG',
-      `alerts config has ${problems.length} problem(s); set the variables or remove the webhooks:\n  ${problems.join('\n  ')}`,
+      `alerts config has ${problems.length} problem${problems.length === 1 ? '' : 's'}; set the variables or remove the webhooks:\n  ${problems.join('\n  ')}`,
     );
   return hooks;
 }
