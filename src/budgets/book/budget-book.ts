@@ -7,15 +7,27 @@ import { budgetFilePath, fileMtime, readBudgets, writeBudgets } from './budget-f
 
 /**
  * Turns a budget definition (config, CLI flags, API body) into a Budget, or throws BUDGET_INVALID naming every field
- * that is wrong and what is allowed.
+ * that is wrong and what is allowed. A budget being created is "the new budget" in the message: its id, drawn
+ * for it, means nothing to whoever is creating it, and is not kept.
  */
-export function toBudget(input: unknown, id: string, origin: Budget['origin'], createdAt: string): Budget {
+export function toBudget(
+  input: unknown,
+  id: string,
+  origin: Budget['origin'],
+  createdAt: string,
+  isNew = false,
+): Budget {
   const parsed = budgetInputSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (i) => `${i.path.join('.') || '(budget)'}: ${problemOf(budgetInputSchema, i)}`,
+    const problems = parsed.error.issues.map((i) =>
+      i.path.length === 0
+        ? problemOf(budgetInputSchema, i)
+        : `${i.path.join('.')}: ${problemOf(budgetInputSchema, i)}`,
     );
-    throw new TokenledgerError('BUDGET_INVALID', `budget ${id}: ${problems.join('; ')}`);
+    throw new TokenledgerError(
+      'BUDGET_INVALID',
+      `${isNew ? 'the new budget' : `budget ${id}`}: ${problems.join('; ')}`,
+    );
   }
   const b = parsed.data;
   return {
@@ -116,6 +128,7 @@ export class BudgetBook {
       `b_${randomBytes(6).toString('hex')}`,
       origin,
       new Date(this.now()).toISOString(),
+      true,
     );
     await this.commit([...this.fromFile, b], {
       actor,

@@ -226,7 +226,9 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 function parseBody(schema: z.ZodType, value: unknown): unknown {
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${problemOf(schema, i)}`);
+  const problems = r.error.issues.map((i) =>
+    i.path.length === 0 ? problemOf(schema, i) : `${i.path.join('.')}: ${problemOf(schema, i)}`,
+  );
   throw new ApiError('API_BAD_PARAM', `request body: ${problems.join('; ')}`);
 }
 

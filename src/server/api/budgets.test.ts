@@ -133,16 +133,20 @@ describe('budgets over HTTP', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('API_BAD_PARAM');
-    expect(bad.body.error.message).toContain('period: expected daily, weekly, monthly or rolling:Nd');
+    expect(bad.body.error.message).toMatch(
+      /^the new budget: period: expected daily, weekly, monthly or rolling:Nd/,
+    );
     expect(bad.body.error.message).toContain('limit_usd: expected a positive USD amount');
     const typo = await call('POST', '/api/budgets', { scope: { team: 'x' }, period: 'daily', limit: '5' });
     expect(typo.status).toBe(400);
-    expect(typo.body.error.message).toContain('limit_usd: required');
-    expect(typo.body.error.message).toContain(
-      '(budget): unknown key "limit"; allowed here: name, scope, period, tz, limit_usd, thresholds, action, downgrade_to',
+    expect(typo.body.error.message).toBe(
+      'the new budget: limit_usd: required; unknown key "limit"; allowed here: name, scope, period, tz, limit_usd, thresholds, action, downgrade_to',
     );
     expect((await call('POST', '/api/budgets', '{nope')).body.error.message).toMatch(
       /request body: not JSON/,
+    );
+    expect((await call('POST', '/api/budgets', [])).body.error.message).toBe(
+      'request body: expected an object, got a list',
     );
     const ro = await call('DELETE', '/api/budgets/web-daily');
     expect(ro.status).toBe(409);

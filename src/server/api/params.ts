@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BUCKETS } from '../../store/query.js';
+import { problemOf } from '../../zod-problem.js';
 import { badParam } from './api-error.js';
 
 const TIME_HELP =
@@ -66,10 +67,11 @@ export function parseParams<S extends z.ZodRawShape>(shape: S, raw: RawQuery): z
   for (const k of Object.keys(raw))
     if (!(k in shape))
       throw badParam(k, `unknown parameter; this endpoint takes ${Object.keys(shape).join(', ') || 'none'}`);
-  const result = z.object(shape).safeParse(raw);
+  const schema = z.object(shape);
+  const result = schema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? '?');
   const desc = (shape[name] as z.ZodType | undefined)?.description;
-  throw badParam(name, `${issue.message}${desc ? ` (${desc})` : ''}`);
+  throw badParam(name, `${problemOf(schema, issue)}${desc ? ` (${desc})` : ''}`);
 }
