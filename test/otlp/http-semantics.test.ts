@@ -74,6 +74,7 @@ describe('OTLP/HTTP receiver', () => {
     expect(res.status).toBe(200);
     const r = (await res.json()) as { partialSuccess: { rejectedSpans: number; errorMessage: string } };
     expect(r.partialSuccess.rejectedSpans).toBe(2);
+    expect(r.partialSuccess.errorMessage).toMatch(/^2 records rejected: /);
     expect(r.partialSuccess.errorMessage).toContain('gen_ai.usage.input_tokens is "many"');
     expect(r.partialSuccess.errorMessage).toContain('no gen_ai.response.model or gen_ai.request.model');
     const events = await h.ledger();

@@ -155,5 +155,5 @@ function summary(rejected: readonly Skip[]): string {
   if (rejected.length === 0) return '';
   const first = rejected.slice(0, 5).map((r) => `${r.ref}: ${r.reason}`);
   const more = rejected.length > 5 ? `; and ${rejected.length - 5} more` : '';
-  return `${rejected.length} record(s) rejected: ${first.join('; ')}${more}`;
+  return `${rejected.length} record${rejected.length === 1 ? '' : 's'} rejected: ${first.join('; ')}${more}`;
 }
