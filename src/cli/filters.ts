@@ -53,6 +53,16 @@ function parseWhere(items: readonly string[] = []): Filter[] {
       );
     const dim = parseDimension(item.slice(0, eq));
     const value = item.slice(eq + 1);
+    // `--where team=web,model=gpt-5` would look for a team named "web,model=gpt-5" and find nothing, silently.
+    const joined = value
+      .split(',')
+      .slice(1)
+      .find((part) => isDimension(part.slice(0, part.indexOf('=')).trim()));
+    if (joined !== undefined)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `--where ${JSON.stringify(item)}: one condition a --where; give ${JSON.stringify(joined.trim())} its own (--where ${dim}=${value.slice(0, value.indexOf(`,${joined}`))} --where ${joined.trim()})`,
+      );
     byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
   }
   return [...byDim].map(([dimension, values]) => ({ dimension, values }));

@@ -513,6 +513,10 @@ describe('errors', () => {
     expect(folder.stderr).toBe(
       `error CLI_NO_FILE: ${dir}: a folder; import jsonl takes files (name each, or a shell glob such as ${join(dir, '*')})\n`,
     );
+    const joined = await runCli(['report', '--db', db, '--where', 'team=web,model=gpt-5']);
+    expect(joined.stderr).toBe(
+      'error CLI_BAD_OPTION: --where "team=web,model=gpt-5": one condition a --where; give "model=gpt-5" its own (--where team=web --where model=gpt-5)\n',
+    );
     const since = await runCli(['report', '--db', db, '--since', 'last tuesday']);
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
