@@ -94,6 +94,16 @@ describe('csv source', () => {
     expect(skips[1]!.reason).toMatch(/^input_tokens: /);
   });
 
+  it('reads a signed or padded count as a number, so a negative one is told so', () => {
+    const { events, skips } = parseLines(csvSource, [
+      header,
+      '2026-11-03,gpt-5,ana, 12 ,3,,,',
+      '2026-11-03,gpt-5,ana,-1,3,,,',
+    ]);
+    expect(events.map((e) => e.input_tokens)).toEqual([12]);
+    expect(skips.map((s) => [s.ref, s.reason])).toEqual([['test.in:3', 'input_tokens: cannot be negative']]);
+  });
+
   it('reports a quote left open at the end of the file', () => {
     const { skips } = parseLines(csvSource, ['ts,model,tag.a', '2026-11-03,gpt-5,"never closed']);
     expect(skips).toEqual([

@@ -57,7 +57,9 @@ export const csvSource: LineSource = {
             tags ??= {};
             tags[name.slice(TAG_PREFIX.length)] = cell;
           } else {
-            raw[name] = NUMERIC.test(name) && /^\d+(\.\d+)?$/.test(cell) ? Number(cell) : cell;
+            // A sign and the padding a spreadsheet may leave are still a number: -1 is then told it cannot be
+            // negative, where as text it read as "expected a number of tokens, got \"-1\"".
+            raw[name] = NUMERIC.test(name) && /^\s*-?\d+(\.\d+)?\s*$/.test(cell) ? Number(cell) : cell;
           }
         });
         if (tags) raw.tags = tags;
