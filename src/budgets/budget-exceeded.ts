@@ -23,7 +23,7 @@ export class BudgetExceededError extends TokenledgerError {
     const scope = scopeText(budget.scope);
     super(
       'GW_BUDGET_EXCEEDED',
-      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${formatUsdOf(nanoToUsd(spendNano), budget.limit_usd)} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (tokenledger budgets)`,
+      `budget ${budget.id} (${scope}, ${formatPeriod(budget.period)}) has ${formatUsdOf(nanoToUsd(spendNano), budget.limit_usd)} spent or reserved, not enough for this call's worst case; it resets at ${new Date(resetsAt).toISOString()}. Lower max_tokens, wait, or raise the limit (${raise(budget)})`,
     );
     this.retryAfterSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
   }
@@ -54,4 +54,10 @@ export class BudgetExceededError extends TokenledgerError {
 export function scopeText(scope: Readonly<Record<string, string>>): string {
   const parts = Object.entries(scope).map(([k, v]) => `${k}=${v}`);
   return parts.length === 0 ? 'whole organisation' : parts.join(' ');
+}
+
+/** Where the limit is raised: a virtual key's budget is the key's own, not in the budgets file. */
+function raise(b: Budget): string {
+  const key = b.scope.api_key_id;
+  return b.id === `key:${key}` ? `tokenledger keys update ${key} --budget USD` : 'tokenledger budgets';
 }

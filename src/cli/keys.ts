@@ -21,18 +21,7 @@ export interface KeysCreateOptions extends LedgerOptions {
  * only its hash is stored. Works whether or not the server runs: the server rereads the keys file when it changes.
  */
 export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void): Promise<string> {
-  let budget: string | null = null;
-  if (o.budget !== undefined) {
-    try {
-      if (parseDecimal(o.budget) <= 0n) throw new Error('not positive');
-      budget = o.budget.trim();
-    } catch {
-      throw new TokenledgerError(
-        'CLI_BAD_OPTION',
-        `--budget ${JSON.stringify(o.budget)}: expected a positive USD amount such as 250 or 99.50`,
-      );
-    }
-  }
+  const budget = o.budget === undefined ? null : monthlyBudget(o.budget);
   const path = keyFilePath(ledgerPath(o));
   const keys = await readKeys(path);
   const { key, id, hash } = newKey();
@@ -71,21 +60,70 @@ export async function keysList(
     );
 }
 
+/**
+ * `tokenledger keys update ID --budget USD`: a key's monthly budget raised or lowered. A running server rereads the
+ * keys file and applies it to the next call, counting what the key spent this month (the budget's counter stays).
+ * Only a key that has a budget: one without was counted against no limit while the server ran, so a limit given now
+ * would start from nothing until a restart; such a key is replaced by a new one made with --budget.
+ */
+export async function keysUpdate(
+  o: LedgerOptions & { id: string; budget?: string },
+  out: (s: string) => void,
+): Promise<void> {
+  if (o.budget === undefined)
+    throw new TokenledgerError('CLI_BAD_OPTION', 'nothing to change: give --budget USD');
+  const budget = monthlyBudget(o.budget);
+  const path = keyFilePath(ledgerPath(o));
+  const keys = await readKeys(path);
+  const k = findKey(keys, o.id);
+  if (k.revoked_at !== null)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `${k.id} was revoked at ${k.revoked_at}; it takes no budget`,
+    );
+  if (k.budget_usd === null)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
+    );
+  k.budget_usd = budget;
+  await writeKeys(path, keys);
+  out(`Updated ${k.id} (${describe(k)}).\n`);
+}
+
 export async function keysRevoke(o: LedgerOptions & { id: string }, out: (s: string) => void): Promise<void> {
   const path = keyFilePath(ledgerPath(o));
   const keys = await readKeys(path);
-  // By id (vk_…) or by the key itself, which is hashed like the stored ones.
-  const k = keys.find((x) => x.id === o.id || (isVirtualKey(o.id) && x.hash === hashKey(o.id)));
-  if (k === undefined)
-    throw new TokenledgerError(
-      'CLI_KEY_NOT_FOUND',
-      `no virtual key ${JSON.stringify(o.id)}; see tokenledger keys list`,
-    );
+  const k = findKey(keys, o.id);
   if (k.revoked_at === null) {
     k.revoked_at = new Date().toISOString();
     await writeKeys(path, keys);
   }
   out(`Revoked ${k.id}.\n`);
+}
+
+/** By id (vk_…) or by the key itself, which is hashed like the stored ones. */
+function findKey(keys: VirtualKeyRecord[], idOrKey: string): VirtualKeyRecord {
+  const k = keys.find((x) => x.id === idOrKey || (isVirtualKey(idOrKey) && x.hash === hashKey(idOrKey)));
+  if (k === undefined)
+    throw new TokenledgerError(
+      'CLI_KEY_NOT_FOUND',
+      `no virtual key ${JSON.stringify(idOrKey)}; see tokenledger keys list`,
+    );
+  return k;
+}
+
+/** `--budget`'s monthly USD amount: a positive decimal. */
+function monthlyBudget(text: string): string {
+  try {
+    if (parseDecimal(text) <= 0n) throw new Error('not positive');
+    return text.trim();
+  } catch {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--budget ${JSON.stringify(text)}: expected a positive USD amount such as 250 or 99.50`,
+    );
+  }
 }
 
 function describe(k: VirtualKeyRecord): string {

@@ -223,6 +223,13 @@ export function buildProgram(): Command {
       .option('--all', 'include revoked keys'),
   ).action(async (o) => (await import('./keys.js')).keysList(o, out));
   ledgerOptions(
+    keys
+      .command('update')
+      .description("change a key's monthly budget (a running server applies it to the next call)")
+      .argument('<id>')
+      .option('--budget <usd>', 'monthly budget in USD'),
+  ).action(async (id: string, o) => (await import('./keys.js')).keysUpdate({ ...o, id }, out));
+  ledgerOptions(
     keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),
   ).action(async (id: string, o) => (await import('./keys.js')).keysRevoke({ ...o, id }, out));
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -90,6 +91,80 @@ describe('budgets while the server runs', () => {
       await d.rm();
     }
   }, 20_000);
+
+  it("raises a virtual key's budget with keys update on the next call, still counting what the key spent", async () => {
+    const d = await configDir({});
+    const s = await serve(d, up, { OPENAI_API_KEY: 'sk-upstream' });
+    try {
+      // Room for one call's worst case ($0.00104 at max_tokens 100), not two.
+      const made = await runCli([
+        'keys',
+        'create',
+        '--team',
+        'keyed',
+        '--budget',
+        '0.0015',
+        '--db',
+        d.ledger,
+      ]);
+      const key = made.stdout.trim().split('\n').at(-1)!;
+      const id = /Created virtual key (vk_[0-9a-f]+)/.exec(made.stdout)![1]!;
+      await new Promise((r) => setTimeout(r, 1100)); // the server rereads the keys file at most once a second
+      const keyed = new OpenAI({ apiKey: key, baseURL: `${s.url}/v1`, maxRetries: 0 });
+      expect((await call(keyed, 0)).ok).toBe(true);
+      const refused = await call(keyed, 1);
+      expect(refused).toMatchObject({ status: 429, body: { code: 'GW_BUDGET_EXCEEDED' } });
+      expect((refused as { body: { message: string } }).body.message).toContain(
+        `raise the limit (tokenledger keys update ${id} --budget USD)`,
+      );
+      await s.wal.drain();
+      const spent = (
+        await s.store.query({ dimensions: [], filters: [{ dimension: 'api_key_id', values: [id] }] })
+      ).totals.cost_usd;
+      // Room for one more call on top of what the key spent: were its counter to start again at zero, two would pass.
+      const budget = (Number(spent) / 1e12 + 0.0015).toFixed(6);
+      const update = await runCli(['keys', 'update', id, '--budget', budget, '--db', d.ledger]);
+      expect(update.stdout).toBe(`Updated ${id} (team=keyed budget=$${budget}/month).\n`);
+      await new Promise((r) => setTimeout(r, 1100));
+      let passed = 0;
+      for (let i = 0; i < 4; i++) {
+        const r = await call(keyed, 10 + i);
+        if (!r.ok) {
+          expect(r).toMatchObject({ status: 429, body: { code: 'GW_BUDGET_EXCEEDED' } });
+          break;
+        }
+        passed++;
+      }
+      expect(passed).toBe(1);
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  }, 20_000);
+
+  it('keys update refuses a key with no budget, a revoked key and a bad amount, and changes nothing', async () => {
+    const d = await configDir({});
+    try {
+      const made = await runCli(['keys', 'create', '--team', 'free', '--db', d.ledger]);
+      const id = /Created virtual key (vk_[0-9a-f]+)/.exec(made.stdout)![1]!;
+      const said = async (...args: string[]) =>
+        (await runCli(['keys', 'update', id, ...args, '--db', d.ledger])).stderr;
+      expect(await said('--budget', '50')).toBe(
+        `error CLI_BAD_OPTION: ${id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one\n`,
+      );
+      expect(await said('--budget', '-5')).toBe(
+        'error CLI_BAD_OPTION: --budget "-5": expected a positive USD amount such as 250 or 99.50\n',
+      );
+      expect(await said()).toBe('error CLI_BAD_OPTION: nothing to change: give --budget USD\n');
+      await runCli(['keys', 'revoke', id, '--db', d.ledger]);
+      expect(await said('--budget', '50')).toMatch(/^error CLI_BAD_OPTION: vk_[0-9a-f]+ was revoked at /);
+      expect((await runCli(['keys', 'list', '--all', '--db', d.ledger])).stdout).toContain(
+        'team=free  created',
+      );
+    } finally {
+      await d.rm();
+    }
+  });
 
   it('blocks a session looping on near-identical requests, and alerts once to a webhook', async () => {
     const hook = await receiver();
