@@ -17,6 +17,8 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
+const addBudget = (scope: string, usd: string) =>
+  runCli(['budgets', 'add', '--db', db, '--scope', scope, '--limit-usd', usd, '--action', 'alert']);
 
 describe('admin commands before any ledger exists', () => {
   it('keys create makes the ledger folder, stores only the hash and lists the key', async () => {
@@ -42,18 +44,7 @@ describe('admin commands before any ledger exists', () => {
       code: 0,
       stdout: 'No budget changes yet.\n',
     });
-    const added = await runCli([
-      'budgets',
-      'add',
-      '--db',
-      db,
-      '--scope',
-      'team=payments',
-      '--limit-usd',
-      '100',
-      '--action',
-      'alert',
-    ]);
+    const added = await addBudget('team=payments', '100');
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout).toMatch(/Created budget b_[0-9a-f]{12}/);
     const history = await runCli(['budgets', 'history', '--db', db]);
@@ -63,18 +54,7 @@ describe('admin commands before any ledger exists', () => {
   });
 
   it('budgets show says there is no ledger yet, and leaves none behind', async () => {
-    const added = await runCli([
-      'budgets',
-      'add',
-      '--db',
-      db,
-      '--scope',
-      'team=web',
-      '--limit-usd',
-      '5',
-      '--action',
-      'alert',
-    ]);
+    const added = await addBudget('team=web', '5');
     const id = /Created budget (b_[0-9a-f]{12})/.exec(added.stdout)![1]!;
     const shown = await runCli(['budgets', 'show', id, '--db', db]);
     expect(shown.code).toBe(1);

@@ -521,17 +521,20 @@ describe('errors', () => {
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
 
+  /** The commands that read a ledger and never make one. */
+  const READERS = [
+    ['report'],
+    ['events'],
+    ['export'],
+    ['reconcile'],
+    ['reprice'],
+    ['runaways'],
+    ['anomalies'],
+  ];
+
   it('a ledger that is not there is an error for the commands that read one, and none is made', async () => {
     const typo = join(dir, 'ledgr', 'ledger.duckdb');
-    for (const args of [
-      ['report'],
-      ['events'],
-      ['export'],
-      ['reconcile'],
-      ['reprice'],
-      ['runaways'],
-      ['anomalies'],
-    ]) {
+    for (const args of READERS) {
       const r = await runCli([...args, '--db', typo]);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr, args[0]).toBe(
@@ -549,15 +552,7 @@ describe('errors', () => {
     await c.run('CREATE TABLE mine AS SELECT 1 AS a');
     c.closeSync();
     instance.closeSync();
-    for (const args of [
-      ['report'],
-      ['events'],
-      ['export'],
-      ['reconcile'],
-      ['reprice'],
-      ['runaways'],
-      ['anomalies'],
-    ]) {
+    for (const args of READERS) {
       const r = await runCli([...args, '--db', other]);
       expect(r.code, args[0]).toBe(1);
       expect(r.stderr, args[0]).toMatch(
