@@ -74,9 +74,6 @@ export interface RunningServer {
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   setServerV8Flags();
   const config = await readGatewayConfig(o.configPath, o);
-  for (const u of config.upstreams.values())
-    if (u.key_env !== null && !o.env[u.key_env] && u.require_virtual_key)
-      o.log(`warning: ${u.key_env} is not set: virtual keys cannot reach upstream ${u.name}`);
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
   const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
@@ -108,6 +105,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   await retention.ready;
   const keys = new KeyRing(keyFilePath(o.ledgerPath));
   await keys.load();
+  // Said at start-up, not first at a caller's 500 (GW_PROVIDER_KEY_MISSING): a virtual key's calls use the server's
+  // provider key. Only where virtual keys are in use; a caller's own key passes through without one.
+  for (const u of config.upstreams.values())
+    if (
+      u.key_env !== null &&
+      !o.env[u.key_env] &&
+      (u.require_virtual_key || config.keys_required || keys.size > 0)
+    )
+      o.log(`warning: ${u.key_env} is not set: calls with a virtual key cannot reach upstream ${u.name}`);
   let budgets: Budgets;
   try {
     budgets = await startBudgets({

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,9 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
 import { keyFilePath } from '../../src/gateway/keys/key-file.js';
+import { startServer } from '../../src/server/serve.js';
 import { serverFilePath } from '../../src/server/server-file.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { type Harness, startHarness } from './helpers.js';
 
 interface ErrorJson {
@@ -198,5 +200,36 @@ describe('fallbacks and metrics', () => {
     expect(names.size).toBeGreaterThan(8);
     expect([...names].filter((n) => !doc.includes(n))).toEqual([]);
     expect(await (await fetch(`${h.server.url}/healthz`)).json()).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('start-up', () => {
+  it('warns of a provider key that is not set only where virtual keys are in use, never printing one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tl-gw-warn-'));
+    const ledger = join(dir, 'ledger.duckdb');
+    const warnings = async (env: NodeJS.ProcessEnv) => {
+      const lines: string[] = [];
+      const s = await startServer({
+        ledgerPath: ledger,
+        configPath: null,
+        port: 0,
+        cwd: dir,
+        env,
+        openStore: (p) => createDuckDbStore(p),
+        log: (l) => lines.push(l),
+      });
+      await s.close();
+      return lines.filter((l) => l.startsWith('warning:'));
+    };
+    try {
+      // Local use: callers send their own provider keys, so none needs setting.
+      expect(await warnings({})).toEqual([]);
+      await keysCreate({ db: ledger, team: 'search' }, () => {});
+      expect(await warnings({ OPENAI_API_KEY: PROVIDER_KEY })).toEqual([
+        'warning: ANTHROPIC_API_KEY is not set: calls with a virtual key cannot reach upstream anthropic',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
