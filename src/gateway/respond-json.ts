@@ -4,7 +4,7 @@ import { formatUsd } from '../money/money.js';
 import { backgroundResponse, finishedOutcome, identify } from './background-responses.js';
 import { type CallContext, type Outcome, recordCall } from './call.js';
 import { errorBody, GatewayError } from './errors.js';
-import { answerText, emptyFacts, obj, str } from './providers/provider.js';
+import { answerText, emptyFacts, jsonOrNull, obj, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
@@ -54,7 +54,7 @@ export async function respondJson(
           { cause: e },
         );
   }
-  const parsed = safeParse(body);
+  const parsed = jsonOrNull(body.toString('utf8'));
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
   const ok = r.status < 300;
   const background = ok && call.background !== null ? backgroundResponse(parsed) : null;
@@ -116,12 +116,4 @@ function failed(r: UpstreamResponse, parsed: unknown, body: Buffer): Outcome {
     error: str(err?.type) ?? str(err?.code) ?? `http_${r.status}`,
     completion: () => body.toString('utf8'),
   };
-}
-
-function safeParse(b: Buffer): unknown {
-  try {
-    return JSON.parse(b.toString('utf8'));
-  } catch {
-    return null;
-  }
 }

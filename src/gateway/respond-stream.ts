@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type BackgroundResponse, backgroundResponse, identify } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
+import { jsonOrNull } from './providers/provider.js';
 import { eachEvent, SseSplitter } from './sse.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
@@ -164,7 +165,7 @@ class StreamHead {
     eachEvent(this.splitter.completed(chunk), (e) => {
       if (this.first || e.data === '') return;
       this.first = true;
-      this.response = backgroundResponse(safeParse(e.data));
+      this.response = backgroundResponse(jsonOrNull(e.data));
     });
     return this.first || this.size > HEAD_LIMIT;
   }
@@ -174,13 +175,5 @@ class StreamHead {
     const held = this.held;
     this.held = [];
     return held;
-  }
-}
-
-function safeParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
   }
 }

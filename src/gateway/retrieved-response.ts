@@ -15,7 +15,7 @@ import { errorBody } from './errors.js';
 import type { ForwardDeps } from './forward.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import { openAiProvider } from './providers/openai/openai.js';
-import { str } from './providers/provider.js';
+import { jsonOrNull, str } from './providers/provider.js';
 import { GATEWAY_ROUTES } from './routes.js';
 import { eachEvent, SseSplitter } from './sse.js';
 import type { UpstreamResponse } from './upstream-client.js';
@@ -49,7 +49,7 @@ export async function respondRetrieved(
   if (String(r.headers['content-type']).includes('text/event-stream')) return streamed(d, req, res, q, r);
   const body = await r.body.bytes();
   const ours = ['content-length', String(body.length)];
-  const bg = backgroundResponse(safeParse(body.toString('utf8')));
+  const bg = backgroundResponse(jsonOrNull(body.toString('utf8')));
   if (bg !== null) ours.push('x-tokenledger-event-id', backgroundEventId(bg.id));
   if (bg?.final === true) {
     const recorded = await recordFinished(d, req, q, bg);
@@ -83,7 +83,7 @@ async function streamed(
     const done = splitter.completed(chunk as Buffer);
     if (FINAL_EVENTS.some((name) => done.includes(name)))
       eachEvent(done, (e) => {
-        const bg = backgroundResponse(safeParse(e.data));
+        const bg = backgroundResponse(jsonOrNull(e.data));
         if (bg?.final === true) final = bg;
       });
     if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
@@ -143,12 +143,4 @@ function notRecorded(res: ServerResponse): void {
     'the response finished upstream but could not be recorded (write-ahead log); it was not returned, retrieve it again',
   );
   res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }).end(b);
-}
-
-function safeParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
-  }
 }

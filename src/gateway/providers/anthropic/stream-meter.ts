@@ -1,6 +1,14 @@
 import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { eachEvent, SseSplitter } from '../../sse.js';
-import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
+import {
+  emptyFacts,
+  jsonOrNull,
+  obj,
+  type ResponseFacts,
+  type StreamError,
+  type StreamMeter,
+  str,
+} from '../provider.js';
 import { anthropicUsage } from './usage.js';
 
 const USAGE_EVENTS = [Buffer.from('message_start'), Buffer.from('message_delta')];
@@ -28,7 +36,7 @@ export class AnthropicStreamMeter implements StreamMeter {
     eachEvent(done, (e) => {
       if (e.event === 'message_start' || e.event === 'message_delta') {
         if (e.event === 'message_delta') this.final = true;
-        const data = obj(safeParse(e.data));
+        const data = obj(jsonOrNull(e.data));
         const message = obj(data?.message);
         const usage = obj(message?.usage) ?? obj(data?.usage);
         if (message !== null)
@@ -69,7 +77,7 @@ export class AnthropicStreamMeter implements StreamMeter {
     let found: string | null = null;
     for (const bytes of this.seen)
       eachEvent(bytes, (e) => {
-        if (e.event === 'error') found = str(obj(obj(safeParse(e.data))?.error)?.type) ?? 'stream_error';
+        if (e.event === 'error') found = str(obj(obj(jsonOrNull(e.data))?.error)?.type) ?? 'stream_error';
       });
     // message_start's usage is all there is: its output_tokens is not the answer's.
     return found === null ? null : { type: found, usageFinal: false };
@@ -86,7 +94,7 @@ export class AnthropicStreamMeter implements StreamMeter {
       eachEvent(bytes, (e) => e.event === 'content_block_delta' && deltas.push(e.data));
     const parts: string[] = [];
     for (const d of deltas) {
-      const delta = obj(obj(safeParse(d))?.delta);
+      const delta = obj(obj(jsonOrNull(d))?.delta);
       for (const k of ['text', 'thinking', 'partial_json'] as const)
         if (typeof delta?.[k] === 'string') parts.push(delta[k] as string);
     }
@@ -98,12 +106,4 @@ function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== null) out[k] = v;
   return out;
-}
-
-function safeParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
-  }
 }

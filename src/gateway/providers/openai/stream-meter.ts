@@ -1,5 +1,13 @@
 import { eachEvent, eachEventSpan, parseEvent, type SseEvent, SseSplitter } from '../../sse.js';
-import { emptyFacts, obj, type ResponseFacts, type StreamError, type StreamMeter, str } from '../provider.js';
+import {
+  emptyFacts,
+  jsonOrNull,
+  obj,
+  type ResponseFacts,
+  type StreamError,
+  type StreamMeter,
+  str,
+} from '../provider.js';
 import { openAiFacts } from './usage.js';
 
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -58,7 +66,7 @@ export class OpenAiStreamMeter implements StreamMeter {
       !(e.event !== null && FINAL_RESPONSE_EVENTS.has(e.event))
     )
       return true;
-    const parsed = safeParse(e.data);
+    const parsed = jsonOrNull(e.data);
     if (obj(parsed)?.type === 'response.failed')
       this.failed = str(obj(obj(obj(parsed)?.response)?.error)?.code) ?? 'response_failed';
     const facts = openAiFacts(parsed);
@@ -80,7 +88,7 @@ export class OpenAiStreamMeter implements StreamMeter {
   facts(): ResponseFacts {
     if (this.result.model === null)
       for (const e of this.events()) {
-        const o = obj(safeParse(e.data));
+        const o = obj(jsonOrNull(e.data));
         const model = str(o?.model) ?? str(obj(o?.response)?.model);
         if (model !== null) return { ...this.result, model };
       }
@@ -97,7 +105,7 @@ export class OpenAiStreamMeter implements StreamMeter {
     let found: string | null = null;
     for (const e of this.events())
       if (e.event === 'error' || e.data.includes('"error"'))
-        found = streamErrorType(safeParse(e.data)) ?? found;
+        found = streamErrorType(jsonOrNull(e.data)) ?? found;
     return found === null ? null : { type: found, usageFinal: false };
   }
 
@@ -108,7 +116,7 @@ export class OpenAiStreamMeter implements StreamMeter {
   outputText(): string {
     const parts: string[] = [];
     for (const { data } of this.events()) {
-      const o = obj(safeParse(data));
+      const o = obj(jsonOrNull(data));
       if (o === null) continue;
       if (typeof o.delta === 'string') parts.push(o.delta);
       if (!Array.isArray(o.choices)) continue;
@@ -223,12 +231,4 @@ function valueAt(text: string, i: number): number {
 /** JSON's whitespace (what `\s` matches between the tokens of valid JSON). */
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function safeParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
-  }
 }
