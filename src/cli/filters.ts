@@ -7,6 +7,7 @@ import {
   type Filter,
   isBucket,
   isDimension,
+  joinedCondition,
 } from '../store/query.js';
 import { type LedgerOptions, nowMicros, timeOption } from './context.js';
 
@@ -53,15 +54,11 @@ function parseWhere(items: readonly string[] = []): Filter[] {
       );
     const dim = parseDimension(item.slice(0, eq));
     const value = item.slice(eq + 1);
-    // `--where team=web,model=gpt-5` would look for a team named "web,model=gpt-5" and find nothing, silently.
-    const joined = value
-      .split(',')
-      .slice(1)
-      .find((part) => isDimension(part.slice(0, part.indexOf('=')).trim()));
-    if (joined !== undefined)
+    const joined = joinedCondition(value);
+    if (joined !== null)
       throw new TokenledgerError(
         'CLI_BAD_OPTION',
-        `--where ${JSON.stringify(item)}: one condition a --where; give ${JSON.stringify(joined.trim())} its own (--where ${dim}=${value.slice(0, value.indexOf(`,${joined}`))} --where ${joined.trim()})`,
+        `--where ${JSON.stringify(item)}: one condition a --where; give ${JSON.stringify(joined.condition)} its own (--where ${dim}=${joined.value} --where ${joined.condition})`,
       );
     byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
   }

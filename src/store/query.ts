@@ -112,3 +112,18 @@ export function isBucket(name: string): name is Bucket {
 export function isDimension(name: string): name is Dimension {
   return (DIMENSIONS as readonly string[]).includes(name) || /^tag\.[A-Za-z0-9_.:-]+$/.test(name);
 }
+
+/**
+ * A filter value that holds another condition after a comma (`web,model=gpt-5` from `team=web,model=gpt-5`): the
+ * value before it and the condition, or null. Looking for a team named "web,model=gpt-5" would find nothing and
+ * say nothing, so the CLI and the API refuse it and say how to give two conditions.
+ */
+export function joinedCondition(value: string): { value: string; condition: string } | null {
+  const parts = value.split(',');
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (isDimension(part.slice(0, part.indexOf('=')).trim()))
+      return { value: parts.slice(0, i).join(','), condition: parts.slice(i).join(',').trim() };
+  }
+  return null;
+}

@@ -281,6 +281,11 @@ describe('data', () => {
       ['/api/events?limit=-1', 'limit', /^parameter "limit": must be at least 1 \(events per page, 1-1000/],
       ['/api/summary?since=yesterday-ish', 'since', /30d/],
       ['/api/summary?where=team', 'where', /DIM=VALUE/],
+      [
+        '/api/summary?where=team=web,model=gpt-5',
+        'where',
+        /"team=web,model=gpt-5" holds two conditions; give "model=gpt-5" its own \(where=team=web&where=model=gpt-5\)/,
+      ],
       ['/api/summary?colour=red', 'colour', /since, until, where/],
       ['/api/events?cursor=abc', 'cursor', /next_cursor/],
       ['/api/events?limit=5000', 'limit', /must be at most 1000/],

@@ -2,7 +2,14 @@
 import { parseTimeBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
-import { DIMENSIONS, type Dimension, type Filter, isBucket, isDimension } from '../../store/query.js';
+import {
+  DIMENSIONS,
+  type Dimension,
+  type Filter,
+  isBucket,
+  isDimension,
+  joinedCondition,
+} from '../../store/query.js';
 import { badParam } from './api-error.js';
 import { type Principal, scopeFilters } from './scope.js';
 
@@ -75,6 +82,12 @@ function parseWhere(
       throw badParam('where', `${JSON.stringify(item)} is not DIM=VALUE, e.g. where=team=payments`);
     const dim = parseDimension('where', item.slice(0, eq));
     const value = item.slice(eq + 1);
+    const joined = joinedCondition(value);
+    if (joined !== null)
+      throw badParam(
+        'where',
+        `${JSON.stringify(item)} holds two conditions; give ${JSON.stringify(joined.condition)} its own (where=${dim}=${joined.value}&where=${joined.condition})`,
+      );
     byDim.set(dim, [...(byDim.get(dim) ?? []), value === '' ? null : value]);
   }
   const filters = [...byDim].map(([dimension, values]) => ({ dimension, values }));
