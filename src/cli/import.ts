@@ -10,6 +10,7 @@ import type { Pricer } from '../pricing/pricer.js';
 import type { Discovery } from '../sources/find-files.js';
 import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
+import { counted } from './group-digits.js';
 import { formatSummary } from './import-format.js';
 import { progress } from './progress.js';
 import { keepYoungGenerationSmall } from './young-generation.js';
@@ -104,7 +105,7 @@ export async function importCommand(
         );
     }
   }
-  const job = { kind, k, files, said };
+  const job: Job = { kind, k, files, said, ...(paths.length > 0 ? { named: true as const } : {}) };
   const [summary] = k.worker
     ? await importJobs(o, [job], out, IMPORT_STORE)
     : await importLogs(o, [job], out);
@@ -137,6 +138,8 @@ interface Job {
   said: string | null;
   /** Found in the agent's default folders (`import auto`, `npm start`), not named by the user. */
   found?: true;
+  /** Folders or files the user named (`import <agent> DIR…`): they may be another tool's logs. */
+  named?: true;
 }
 
 /**
@@ -320,7 +323,28 @@ async function importKind(
     read.options,
   ).finally(() => bar.stop());
   out(formatSummary(summary, (performance.now() - started) / 1000, true));
+  if (anotherToolsLogs(j, summary))
+    out(
+      `  none of these ${counted(summary.lines, 'line')} is ${j.kind} usage: if they are another tool's logs, \`tokenledger import auto\` finds each agent's own\n`,
+    );
   return summary;
+}
+
+/**
+ * An agent's importer given another tool's logs finds files, reads every line and keeps none, with nothing wrong to
+ * report: without a word, "imported 0 events" reads as if the logs held no spend. Only for folders the user named
+ * (an agent's own folder may hold a session that made no call yet) and read whole (nothing held back or skipped over).
+ */
+function anotherToolsLogs(j: Job, s: ImportSummary): boolean {
+  const wholeRead = s.unchangedFiles === 0 && s.resumedFiles === 0 && s.heldBackFiles === 0;
+  return (
+    j.named === true &&
+    j.k.discover !== undefined &&
+    wholeRead &&
+    s.lines > 0 &&
+    s.events === 0 &&
+    s.skipped === 0
+  );
 }
 
 function osUser(): string | null {

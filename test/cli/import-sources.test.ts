@@ -3,7 +3,15 @@
  * DuckDB ledger. Expected counts are cross-checked against the source's own parser run directly on the same files
  * (collectFile), so the test proves the pipeline stores exactly what the parser reads — no more, no less.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -140,6 +148,42 @@ describe('tokenledger import <agent log> DIR', () => {
     const out = await ok(['import', 'claude-code', empty]);
     expect(out).toContain(`claude-code: no logs found in ${empty}`);
     expect(out).toContain('imported 0 events from 0 files');
+  });
+
+  it("says so when an agent's importer finds files but none of their lines is that agent's usage", async () => {
+    // A Claude Code log given to the Gemini CLI importer (both read *.jsonl): every line read, none kept, none bad.
+    const dir = join(mkdtempSync(join(tmpdir(), 'tl-claude-')), 'projects', '-home-ana-shop');
+    mkdirSync(dir, { recursive: true });
+    const at = new Date(Date.now() - 3_600_000).toISOString();
+    const line = (type: string, message: object) =>
+      JSON.stringify({
+        type,
+        sessionId: 's1',
+        timestamp: at,
+        uuid: `${type}-1`,
+        requestId: 'req_1',
+        message,
+      });
+    writeFileSync(
+      join(dir, 's1.jsonl'),
+      `${line('user', { role: 'user', content: 'hi' })}\n${line('assistant', {
+        id: 'msg_1',
+        role: 'assistant',
+        model: 'claude-sonnet-4-5',
+        usage: { input_tokens: 10, output_tokens: 5 },
+      })}\n`,
+    );
+    // Written an hour ago: the last response of a fresh log is held back as still being written.
+    utimesSync(join(dir, 's1.jsonl'), new Date(at), new Date(at));
+    const out = await ok(['import', 'gemini-cli', dir]);
+    expect(out).toContain('imported 0 events from 1 file (2 lines, 0 events read)');
+    expect(out).toContain(
+      "\n  none of these 2 lines is gemini-cli usage: if they are another tool's logs, `tokenledger import auto` finds each agent's own\n",
+    );
+    // The right importer takes them, and says nothing of the kind.
+    const right = await ok(['import', 'claude-code', dir]);
+    expect(right).toContain('imported 1 event');
+    expect(right).not.toContain('none of these');
   });
 
   it('a folder that does not exist is an error naming it', async () => {
