@@ -10,7 +10,7 @@ import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
-import { usd } from '../../web/src/format.js';
+import { sumDecimals, usd } from '../../web/src/format.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -96,8 +96,42 @@ describe('dashboard in a real browser', () => {
     expect(await kpi('spend').textContent()).toBe(usd(s.cost_usd));
     expect(await kpi('cache').textContent()).toBe(usd(s.cache_savings_usd));
     expect(await kpi('per-1m').textContent()).toBe(usd(s.cost_per_1m_tokens_usd));
+    // The demo spans 20 days: the 30 days before these 30 were not all recorded, so no change is claimed.
+    const { previous } = await apiGet<{ previous: { complete: boolean } }>('/api/summary?since=30d');
+    expect(previous.complete).toBe(false);
+    expect(await page.locator('[data-kpi="spend"] .kpi-hint').textContent()).toBe(
+      'no full previous period to compare',
+    );
     await page.locator('.chart canvas').first().waitFor();
     await page.locator('section[aria-label="Top teams"] tbody tr').first().waitFor();
+    // Off the bars, the chart's legend gives each layer's exact total over the range; on a bar, that day's.
+    const ts = await apiGet<{ rows: { model: string; bucket: string; cost_usd: string }[] }>(
+      '/api/timeseries?since=30d&dims=model&top=8&bucket=day',
+    );
+    const layer = (model: string, day?: string) =>
+      usd(
+        sumDecimals(
+          ts.rows
+            .filter((r) => r.model === model && (!day || r.bucket.startsWith(day)))
+            .map((r) => r.cost_usd),
+        ),
+      );
+    const legend = () =>
+      page.evaluate<[string, string][]>(
+        `[...document.querySelectorAll('.u-legend .u-series')].map((tr) =>
+          [tr.querySelector('.u-label').textContent, tr.querySelector('.u-value').textContent])`,
+      );
+    const models = [...new Set(ts.rows.map((r) => r.model))];
+    expect(await legend()).toEqual(
+      expect.arrayContaining([['day', 'all days'], ...models.map((m) => [m, layer(m)])]),
+    );
+    const box = (await page.locator('.chart .u-over').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width - 3, box.y + box.height - 2);
+    const onBar = await legend();
+    const day = onBar[0]![1];
+    expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(onBar.map(([m]) => m).sort()).toEqual(['day', ...models].sort());
+    for (const [m, shown] of onBar.slice(1)) expect(shown, m).toBe(layer(m, day));
     writeFileSync(
       join(OUT, 'timings.json'),
       `${JSON.stringify({ overview_first_load_ms: firstLoadMs }, null, 2)}\n`,
@@ -116,6 +150,10 @@ describe('dashboard in a real browser', () => {
     expectShownBetween(await kpi('spend').textContent(), later.cost_usd!, earlier.cost_usd!);
     expect(await page.locator('figure.chart').getAttribute('aria-label')).toBe(
       'Daily spend stacked by model',
+    );
+    // The 7 days before these were recorded: the change against them is shown.
+    expect(await page.locator('[data-kpi="spend"] .kpi-hint').textContent()).toMatch(
+      /^[+-]\d+\.\d% vs previous period$/,
     );
     // A day or two is charted by the hour: by the day it would be one or two bars.
     await page.selectOption('select[name="since"]', '24h');
@@ -244,7 +282,13 @@ describe('dashboard in a real browser', () => {
     expect(removed.status).toBe(200);
     await page.goto(`${server.url}/sessions?since=30d`);
     await page.locator('table tbody tr').first().waitFor();
-    expect(await page.locator('.badge').count()).toBeGreaterThan(0);
+    const flagged = await page.locator('.badge').count();
+    expect(flagged).toBeGreaterThan(0);
+    expect(await page.locator('p.warning').textContent()).toMatch(
+      flagged === 1
+        ? /^One session looks like a runaway agent/
+        : new RegExp(`^${flagged} sessions look like`),
+    );
     const { longest } = await apiGet<{ longest: { session_id: string; requests: number }[] }>(
       '/api/sessions?since=30d&top=25',
     );

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Row } from './api';
-import { dollars, usd } from './format';
+import { dollars, sumDecimals, usd } from './format';
 
 const short = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 /** Axis ticks only: "$1.2K"; values shown to people go through usd(). */
@@ -21,6 +21,12 @@ const PALETTE = [
   '#14b8a6',
   '#a16207',
 ];
+
+/** A bucket's start as the legend names it: its UTC day ("2026-11-05"), or day and hour ("2026-11-05 14:00 UTC"). */
+function bucketLabel(epochSeconds: number, bucket: 'hour' | 'day'): string {
+  const iso = new Date(epochSeconds * 1000).toISOString();
+  return bucket === 'day' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
 
 /** A spend chart's name by its bucket: "Hourly spend", "Daily spend". */
 export function spendPer(bucket: 'hour' | 'day'): string {
@@ -47,26 +53,29 @@ export function StackedChart({
     const host = el.current;
     if (!host) return;
     const buckets = [...new Set(rows.map((r) => String(r.bucket)))].sort();
+    const keyOf = (r: Row) => (dim ? String(r[dim] ?? '(not set)') : 'spend');
     const keys: string[] = [];
     const totals = new Map<string, number>();
     for (const r of rows) {
-      const k = dim ? String(r[dim] ?? '(not set)') : 'spend';
+      const k = keyOf(r);
       if (!totals.has(k)) keys.push(k);
       totals.set(k, (totals.get(k) ?? 0) + dollars(r.cost_usd));
     }
     keys.sort((a, b) => (a === 'other' ? 1 : b === 'other' ? -1 : totals.get(b)! - totals.get(a)!));
-    const own = keys.map(() => buckets.map(() => 0));
+    // Each layer's amounts per bucket as the API's decimal strings, for the legend (summed exactly), and as
+    // numbers for the bars' heights.
+    const amounts = keys.map(() => buckets.map((): string[] => []));
     const at = new Map(buckets.map((b, i) => [b, i]));
-    for (const r of rows) {
-      const k = dim ? String(r[dim] ?? '(not set)') : 'spend';
-      own[keys.indexOf(k)]![at.get(String(r.bucket))!]! += dollars(r.cost_usd);
-    }
+    for (const r of rows)
+      amounts[keys.indexOf(keyOf(r))]![at.get(String(r.bucket))!]!.push(String(r.cost_usd));
+    const own = amounts.map((layer) => layer.map((a) => a.reduce((s, x) => s + dollars(x), 0)));
     const stacked = own.map((_, i) =>
       buckets.map((_, j) => own.slice(0, i + 1).reduce((s, a) => s + a[j]!, 0)),
     );
     const xs = buckets.map((b) => Date.parse(b) / 1000);
     const order = keys.map((_, i) => i).reverse();
     const bars = uPlot.paths.bars!({ size: [0.7, 60] });
+    // The legend shows each layer's total over the range until the pointer is on a bar, then that bar's amounts.
     const opts: uPlot.Options = {
       width: host.clientWidth || 600,
       height: 280,
@@ -75,7 +84,11 @@ export function StackedChart({
       axes: [{}, { values: (_u, vals) => vals.map(axisUsd), size: 60 }],
       legend: { show: true, live: true },
       series: [
-        { label: bucket },
+        {
+          label: bucket,
+          value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
+            idx === null || v === null ? `all ${bucket}s` : bucketLabel(v, bucket),
+        },
         ...order.map((i) => ({
           label: keys[i]!,
           fill: PALETTE[i % PALETTE.length]!,
@@ -83,7 +96,7 @@ export function StackedChart({
           paths: bars,
           points: { show: false },
           value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
-            idx === null ? '' : usd(own[i]![idx]!.toFixed(2)),
+            usd(sumDecimals(idx === null ? amounts[i]!.flat() : amounts[i]![idx]!)),
         })),
       ],
     };

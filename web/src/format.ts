@@ -64,6 +64,25 @@ export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
+/**
+ * The exact sum of decimal amounts, as a decimal string with as many fractional digits as the longest: what a
+ * chart's legend shows for several rows (the API's strings have 12).
+ */
+export function sumDecimals(amounts: readonly string[]): string {
+  const digits = Math.max(0, ...amounts.map((a) => (a.split('.')[1] ?? '').length));
+  let n = 0n;
+  for (const a of amounts) {
+    const neg = a.startsWith('-');
+    const [w = '0', f = ''] = (neg ? a.slice(1) : a).split('.');
+    const v = BigInt(w + f.padEnd(digits, '0'));
+    n += neg ? -v : v;
+  }
+  const neg = n < 0n;
+  const t = (neg ? -n : n).toString().padStart(digits + 1, '0');
+  const out = digits > 0 ? `${t.slice(0, t.length - digits)}.${t.slice(t.length - digits)}` : t;
+  return neg ? `-${out}` : out;
+}
+
 /** Dollars as a number for chart heights only (never for a value shown or summed). */
 export function dollars(s: string | number | null | undefined): number {
   return s === null || s === undefined ? 0 : Number(s);

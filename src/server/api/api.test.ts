@@ -185,6 +185,33 @@ describe('data', () => {
     expect(r.body.month.budget_usd).toBeNull();
   });
 
+  it("compares with the previous period only when the ledger's records reach back past its start", async () => {
+    const iso = (us: number) => new Date(us / 1000).toISOString();
+    const between = (a: number, b: number) => events.filter((e) => e.ts >= a && e.ts < b);
+    // The calls run from T0 to T0 + 42 h. From T0 + 24 h for 12 hours, the previous period starts at T0 + 12 h,
+    // after the first calls; from T0 + 12 h for 24 hours, it starts before T0: recording began inside it, so its
+    // spend is only what was recorded since.
+    const late = await get(`/api/summary?since=${iso(T0 + 24 * HOUR)}&until=${iso(T0 + 36 * HOUR)}`);
+    expect(late.body.previous).toEqual({
+      since: iso(T0 + 12 * HOUR),
+      until: iso(T0 + 24 * HOUR),
+      cost_usd: formatUsd(sum(between(T0 + 12 * HOUR, T0 + 24 * HOUR))),
+      complete: true,
+    });
+    const early = await get(`/api/summary?since=${iso(T0 + 12 * HOUR)}&until=${iso(T0 + 36 * HOUR)}`);
+    expect(early.body.previous.cost_usd).toBe(formatUsd(sum(between(T0 - 12 * HOUR, T0 + 12 * HOUR))));
+    expect(early.body.previous.complete).toBe(false);
+    // With a filter, the filtered records: the payments team's first call is the ledger's first too.
+    const team = await get(
+      `/api/summary?where=team=payments&since=${iso(T0 + 24 * HOUR)}&until=${iso(T0 + 36 * HOUR)}`,
+    );
+    expect(team.body.previous.complete).toBe(true);
+    const nobody = await get(
+      `/api/summary?where=team=nobody&since=${iso(T0 + 24 * HOUR)}&until=${iso(T0 + 36 * HOUR)}`,
+    );
+    expect(nobody.body.previous.complete).toBe(false);
+  });
+
   it('breakdown by team sums the events of each team', async () => {
     const r = await get(`/api/breakdown?dims=team&${RANGE}`);
     const byTeam = Object.fromEntries(r.body.rows.map((x: J) => [x.team, x.cost_usd]));

@@ -58,7 +58,16 @@ export const summaryEndpoint = endpoint({
     cost_per_1m_tokens_usd: money,
     cache_savings_usd: money,
     unpriced: z.object({ events: z.number().int(), tokens: z.number().int() }),
-    previous: z.object({ since: z.string(), until: z.string(), cost_usd: money }),
+    previous: z.object({
+      since: z.string(),
+      until: z.string(),
+      cost_usd: money,
+      complete: z
+        .boolean()
+        .describe(
+          'Whether the ledger holds events (with the same filters) from before the previous period began. When false, recording began inside it or later, so a change against it measures when recording began, not spend',
+        ),
+    }),
     month: z.object({
       start: z.string(),
       spend_usd: money,
@@ -92,9 +101,10 @@ export const summaryEndpoint = endpoint({
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).
-    const [byModel, prev, mtd, overlaps] = await Promise.all([
+    const [byModel, prev, before, mtd, overlaps] = await Promise.all([
       c.store.query({ dimensions: ['model'], filters, since, until }),
       c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
+      c.store.query({ dimensions: [], filters, until: prevSince }),
       c.store.query({ dimensions: [], filters, since: month.start, until: now }),
       findSourceOverlaps(c.store, { filters, since, until }),
     ]);
@@ -111,7 +121,12 @@ export const summaryEndpoint = endpoint({
       cost_per_1m_tokens_usd: formatUsd(costPerMillion(t.cost_usd, tokens)),
       cache_savings_usd: formatUsd(cacheSavings(byModel)),
       unpriced: byModel.unpriced,
-      previous: { since: iso(prevSince), until: iso(since), cost_usd: formatUsd(prev.totals.cost_usd) },
+      previous: {
+        since: iso(prevSince),
+        until: iso(since),
+        cost_usd: formatUsd(prev.totals.cost_usd),
+        complete: before.totals.events > 0,
+      },
       month: {
         start: iso(month.start),
         spend_usd: formatUsd(mtd.totals.cost_usd),

@@ -13,7 +13,7 @@ interface Summary {
   cost_per_1m_tokens_usd: string;
   cache_savings_usd: string;
   unpriced: { events: number; tokens: number };
-  previous: { cost_usd: string };
+  previous: { cost_usd: string; complete: boolean };
   month: { start: string; spend_usd: string; forecast_usd: string; budget_usd: string | null };
   overlaps: {
     provider: string;
@@ -33,10 +33,15 @@ function with_(p: URLSearchParams, extra: Record<string, string>): URLSearchPara
   return q;
 }
 
-function change(now: string, before: string): string | undefined {
+/**
+ * The change against the previous period of the same length, only when the ledger's records reach back past its
+ * start: a demo of 30 days, or a team that began using tokenledger last week, would otherwise read as "+6349142.5%".
+ */
+function change(now: string, previous: Summary['previous']): string {
+  if (!previous.complete) return 'no full previous period to compare';
   const a = Number(now);
-  const b = Number(before);
-  if (b === 0) return undefined;
+  const b = Number(previous.cost_usd);
+  if (b === 0) return 'no spend in the previous period';
   const pct = ((a - b) / b) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}% vs previous period`;
 }
@@ -99,12 +104,7 @@ export function Overview({ u }: { u: URL }) {
       <div class="kpis" aria-busy={s.loading}>
         {d ? (
           <>
-            <Kpi
-              id="spend"
-              label="Spend"
-              value={usd(d.cost_usd)}
-              hint={change(d.cost_usd, d.previous.cost_usd)}
-            />
+            <Kpi id="spend" label="Spend" value={usd(d.cost_usd)} hint={change(d.cost_usd, d.previous)} />
             <Kpi
               id="month"
               label="This month"

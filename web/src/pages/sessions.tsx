@@ -23,6 +23,7 @@ export function Sessions({ u }: { u: URL }) {
   const s = useApi<{ sessions: Session[]; longest: Longest[]; agents: Row[] }>('/api/sessions', p);
   const d = s.data;
   const total = d ? d.agents.reduce((t, r) => t + Number(r.cost_usd), 0) : 0;
+  const runaways = d ? d.sessions.filter((x) => x.runaway).length : 0;
   return (
     <>
       <div class="toolbar">
@@ -32,10 +33,10 @@ export function Sessions({ u }: { u: URL }) {
       <FilterChips u={u} />
       {d ? (
         <>
-          {d.sessions.some((x) => x.runaway) ? (
+          {runaways > 0 ? (
             <p class="warning" role="status">
-              {d.sessions.filter((x) => x.runaway).length} session(s) look like a runaway agent: far more
-              calls than a normal session, or ten times the typical cost.
+              {runaways === 1 ? 'One session looks' : `${runaways} sessions look`} like a runaway agent: far
+              more calls than a normal session, or ten times the typical cost.
             </p>
           ) : null}
           <Panel title="Cost per agent">
