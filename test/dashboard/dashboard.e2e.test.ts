@@ -401,7 +401,25 @@ describe('dashboard in a real browser', () => {
     expect(await row('Input').textContent()).toBe('Input400 + 800 audio1.25 / 32 audio$0.026100000000');
     expect(await row('Output').textContent()).toBe('Output100 + 200 audio10 / 64 audio$0.013800000000');
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+    expect(await page.getByTestId('cost-how').textContent()).toBe('How the cost was computed');
     await shot('event-audio');
+  });
+
+  // Also adds an event: a streamed call the client dropped, whose output the gateway counted itself.
+  it('says when a cost was computed from estimated tokens', async () => {
+    const ts = Date.now() * 1000 - 4 * DAY;
+    const cut = makeEvent(9_000_007, {
+      ts,
+      source: 'gateway',
+      status: 'aborted',
+      cost_source: 'estimated',
+      rates: CARDS.gpt,
+    });
+    await server.store.append([cut]);
+    await page.goto(`${server.url}/events?since=7d&event=${cut.event_id}&ts=${cut.ts}`);
+    await page.getByTestId('event-cost').waitFor();
+    expect(await page.getByTestId('cost-how').textContent()).toContain('from estimated tokens');
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
   });
 
   // Also adds an event: a gateway call whose text was kept (its key was created with --store-content). An admin reads

@@ -134,7 +134,9 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
         <dt>Provider-reported cost</dt>
         <dd>{usdExact(e.provider_cost_usd as string | null)}</dd>
       </dl>
-      <h3>How the cost was computed ({d.data.cost.method})</h3>
+      <h3 data-testid="cost-how">
+        {COST_HOW[String(e.cost_source)] ?? `How the cost was found (${e.cost_source})`}
+      </h3>
       {e.rates ? (
         <table>
           <caption class="sr-only">Cost parts</caption>
@@ -185,6 +187,15 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
     </Panel>
   );
 }
+
+/** The cost detail's heading by the event's cost_source (ledger/event.ts), in words. */
+const COST_HOW: Record<string, string> = {
+  computed: 'How the cost was computed',
+  estimated:
+    'How the cost was computed, from estimated tokens (the call ended early: its output was counted here)',
+  provider: 'The cost as its source reported it',
+  unpriced: 'No price: the cost is unknown',
+};
 
 /** `admin`: the viewer is an admin (/api/me), who alone may read a call's stored text. */
 export function Events({ u, admin }: { u: URL; admin: boolean }) {
