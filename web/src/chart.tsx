@@ -22,6 +22,9 @@ const PALETTE = [
   '#a16207',
 ];
 
+const DAY_S = 86_400;
+const DAY_TICKS = [1, 2, 3, 4, 5, 7, 10, 14, 15, 30, 60, 91, 182, 365].map((n) => n * DAY_S);
+
 /** A bucket's start as the legend names it: its UTC day ("2026-11-05"), or day and hour ("2026-11-05 14:00 UTC"). */
 function bucketLabel(epochSeconds: number, bucket: 'hour' | 'day'): string {
   const iso = new Date(epochSeconds * 1000).toISOString();
@@ -81,7 +84,11 @@ export function StackedChart({
       height: 280,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       scales: { x: { time: true } },
-      axes: [{}, { values: (_u, vals) => vals.map(axisUsd), size: 60 }],
+      // Daily bars get a tick per day or per few days, never "8am" and "4pm" between two bars.
+      axes: [
+        bucket === 'day' ? { incrs: DAY_TICKS } : {},
+        { values: (_u, vals) => vals.map(axisUsd), size: 60 },
+      ],
       legend: { show: true, live: true },
       series: [
         {
