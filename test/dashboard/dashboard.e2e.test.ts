@@ -221,6 +221,14 @@ describe('dashboard in a real browser', () => {
     const csv = await page.evaluate(async (h) => (await fetch(h!)).text(), href);
     expect(csv.split('\n')[0]).toContain('team,model,cost_usd');
     await shot('explore');
+    // Every dimension the API groups by is offered, and a tag named in the URL shows as chosen, not as a blank.
+    const { dimensions } = await apiGet<{ dimensions: string[] }>('/api/dimensions');
+    await page.goto(`${server.url}/explore?dims=tag.ticket,session_id&since=30d`);
+    await page.locator('table tbody tr').first().waitFor();
+    await expect.poll(() => page.locator('select[name="dim1"]').inputValue()).toBe('tag.ticket');
+    expect(await page.locator('select[name="dim2"]').inputValue()).toBe('session_id');
+    const offered = await page.locator('select[name="dim1"] option').allTextContents();
+    expect(offered.sort()).toEqual([...dimensions.filter((d) => d !== 'tag.KEY'), 'tag.ticket'].sort());
   });
 
   it('shows budgets with spend and forecast, sessions with the runaway flag, and a phone layout', async () => {

@@ -6,20 +6,6 @@ import { count, rowUsd } from '../format';
 import { chartBucket, rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
-const DIMS = [
-  'team',
-  'user',
-  'project',
-  'agent',
-  'model',
-  'provider',
-  'environment',
-  'source',
-  'operation',
-  'status',
-  'cost_source',
-];
-
 export function Explore({ u }: { u: URL }) {
   const range = rangeOf(u);
   const dims = (u.searchParams.get('dims') ?? 'team').split(',').filter(Boolean).slice(0, 2);
@@ -38,6 +24,11 @@ export function Explore({ u }: { u: URL }) {
   const chart = useApi<Result>('/api/timeseries', series);
   const csv = new URLSearchParams(q);
   csv.set('format', 'csv');
+  // What the API can group by (tags are `tag.KEY`, any key: one named in the URL is offered too).
+  const known = useApi<{ dimensions: string[] }>('/api/dimensions');
+  const DIMS = [
+    ...new Set([...(known.data?.dimensions ?? []).filter((d) => d !== 'tag.KEY'), ...dims, 'team']),
+  ];
   const [fdim, setFdim] = useState('team');
   const [fval, setFval] = useState('');
   const setDims = (a: string, b: string) => setParams({ dims: [a, b].filter(Boolean).join(',') });
