@@ -477,6 +477,14 @@ describe('dashboard in a real browser', () => {
     await p.waitForLoadState('networkidle');
     expect(asked.filter((a) => a.endsWith('/content'))).toEqual([]);
     expect(await p.locator('[data-testid^="stored-"]').count()).toBe(0);
+    // A link shared by an admin, filtered to another team: the viewer is told why it shows nothing.
+    await p.goto(`${server.url}/events?since=7d&where=team=payments`);
+    expect(await p.getByTestId('unseen-team').textContent()).toContain(
+      'This sign-in sees only team web: the filter on team payments matches nothing',
+    );
+    await p.goto(`${server.url}/events?since=7d&where=team=web`);
+    await p.locator('table.events tbody tr').first().waitFor();
+    expect(await p.getByTestId('unseen-team').count()).toBe(0);
     await context.close();
   });
 });

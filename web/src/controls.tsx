@@ -1,4 +1,5 @@
-import type { ComponentChildren } from 'preact';
+import { type ComponentChildren, createContext } from 'preact';
+import { useContext } from 'preact/hooks';
 import type { Row } from './api';
 import { count, rowUsd } from './format';
 import { DEFAULT_SINCE, setParams } from './url-state';
@@ -35,24 +36,39 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
 }
 
 /** The active `where` filters as removable chips. */
+/** The team a viewer token is limited to (null for admins and viewers of every team): filter chips read it. */
+export const ViewerTeam = createContext<string | null>(null);
+
 export function FilterChips({ u }: { u: URL }) {
   const where = u.searchParams.getAll('where');
+  const team = useContext(ViewerTeam);
   if (where.length === 0) return null;
+  // A shared link may filter by a team this token cannot see: the server answers with nothing, and says so here.
+  const teams = where.filter((w) => w.startsWith('team=')).map((w) => w.slice('team='.length));
+  const unseen = team !== null && teams.length > 0 && !teams.includes(team);
   return (
-    <ul class="chips" aria-label="Active filters">
-      {where.map((w) => (
-        <li key={w}>
-          {w.replace('=', ' = ')}
-          <button
-            type="button"
-            aria-label={`Remove filter ${w}`}
-            onClick={() => setParams({ where: where.filter((x) => x !== w), cursor: null })}
-          >
-            ×
-          </button>
-        </li>
-      ))}
-    </ul>
+    <>
+      <ul class="chips" aria-label="Active filters">
+        {where.map((w) => (
+          <li key={w}>
+            {w.replace('=', ' = ')}
+            <button
+              type="button"
+              aria-label={`Remove filter ${w}`}
+              onClick={() => setParams({ where: where.filter((x) => x !== w), cursor: null })}
+            >
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      {unseen ? (
+        <p class="warning" role="status" data-testid="unseen-team">
+          This sign-in sees only team {team}: the filter on team {teams.join(', ')} matches nothing it can
+          see.
+        </p>
+      ) : null}
+    </>
   );
 }
 

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { signIn, signOut } from './api';
+import { ViewerTeam } from './controls';
 import { TIME_ZONE } from './format';
 import { Budgets } from './pages/budgets';
 import { EmptyState } from './pages/empty';
@@ -124,7 +125,9 @@ function App() {
         {empty && u.pathname !== '/budgets' ? (
           <EmptyState />
         ) : (
-          <Page u={u} admin={me.data?.role === 'admin'} />
+          <ViewerTeam.Provider value={me.data?.team ?? null}>
+            <Page u={u} admin={me.data?.role === 'admin'} />
+          </ViewerTeam.Provider>
         )}
       </main>
     </>
