@@ -78,7 +78,7 @@ export function describeScope(scope: Budget['scope']): string {
 
 export function describeBudget(b: Budget): string {
   const action = b.action === 'downgrade' ? `downgrade to ${b.downgrade_to}` : b.action;
-  return `${describeScope(b.scope)}  ${formatPeriod(b.period)} (${b.tz})  $${b.limit_usd}  ${action}  alerts at ${b.thresholds.join('/')}%`;
+  return `${describeScope(b.scope)}  ${formatPeriod(b.period)} (${b.tz})  ${formatUsdDisplay(b.limit_usd)}  ${action}  alerts at ${b.thresholds.join('/')}%`;
 }
 
 export async function budgetsAdd(o: LedgerOptions & BudgetFlags, out: (s: string) => void): Promise<Budget> {

@@ -65,7 +65,7 @@ describe('tokenledger budgets', () => {
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     const id = lastId(add.stdout);
-    expect(add.stdout).toContain('team=payments  daily (Europe/Berlin)  $50  block  alerts at 50/80/100%');
+    expect(add.stdout).toContain('team=payments  daily (Europe/Berlin)  $50.00  block  alerts at 50/80/100%');
 
     const list = await runCli(['budgets', 'list', '--db', db, '--format', 'json']);
     expect(JSON.parse(list.stdout).budgets).toMatchObject([{ id, scope: { team: 'payments' } }]);
@@ -91,8 +91,8 @@ describe('tokenledger budgets', () => {
         .filter(Boolean)
         .map((l) => l.split(/\s+/)[2]),
     ).toEqual(['create', 'update', 'remove']);
-    expect(history.stdout).toContain('before: team=payments  daily (Europe/Berlin)  $50');
-    expect(history.stdout).toContain('after: team=payments  daily (Europe/Berlin)  $60');
+    expect(history.stdout).toContain('before: team=payments  daily (Europe/Berlin)  $50.00');
+    expect(history.stdout).toContain('after: team=payments  daily (Europe/Berlin)  $60.00');
   });
 
   it('says what is wrong with bad flags, and changes nothing', async () => {
@@ -165,7 +165,7 @@ describe('tokenledger budgets', () => {
       const lines = list.stdout.trim().split('\n');
       expect(lines).toHaveLength(2);
       const daily = lines.find((l) => l.startsWith('payments-daily '))!;
-      expect(daily).toMatch(/team=payments {2}daily \(UTC\) {2}\$500 {2}block/);
+      expect(daily).toMatch(/team=payments {2}daily \(UTC\) {2}\$500\.00 {2}block/);
       expect(daily).toMatch(/spent \$\d+\.\d{2} \(\d+%\) {2}\(config\)$/);
       expect(lines.find((l) => l.startsWith(`${id} `))).not.toMatch(/\(config\)/);
       const json = JSON.parse((await runCli(['budgets', 'list', '--db', db, '--format', 'json'])).stdout);
