@@ -35,10 +35,10 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
   );
 }
 
-/** The active `where` filters as removable chips. */
 /** The team a viewer token is limited to (null for admins and viewers of every team): filter chips read it. */
 export const ViewerTeam = createContext<string | null>(null);
 
+/** The active `where` filters as removable chips. */
 export function FilterChips({ u }: { u: URL }) {
   const where = u.searchParams.getAll('where');
   const team = useContext(ViewerTeam);
