@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
 import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -58,6 +59,14 @@ const cents = (shown: string | null): bigint => BigInt((shown ?? '').replace(/[^
 function expectShownBetween(shown: string | null, later: string, earlier: string): void {
   expect(cents(shown)).toBeGreaterThanOrEqual(cents(usd(later)));
   expect(cents(shown)).toBeLessThanOrEqual(cents(usd(earlier)));
+}
+
+/** Adds a gateway call made four days ago to the demo ledger and opens its page. */
+async function openNewCall(n: number, fields: Partial<UsageEvent>): Promise<void> {
+  const call = makeEvent(n, { ts: Date.now() * 1000 - 4 * DAY, source: 'gateway', ...fields });
+  await server.store.append([call]);
+  await page.goto(`${server.url}/events?since=7d&event=${call.event_id}&ts=${call.ts}`);
+  await page.getByTestId('event-cost').waitFor();
 }
 
 beforeAll(async () => {
@@ -387,10 +396,7 @@ describe('dashboard in a real browser', () => {
 
   // Also adds an event: an audio call's input and output parts show their text and audio tokens and rates.
   it("shows an audio call's text and audio tokens at their own rates, and the cost recomputes", async () => {
-    const ts = Date.now() * 1000 - 4 * DAY;
-    const call = makeEvent(9_000_005, {
-      ts,
-      source: 'gateway',
+    await openNewCall(9_000_005, {
       provider: 'openai',
       model: 'gpt-audio',
       rates: CARDS.gpt,
@@ -400,9 +406,6 @@ describe('dashboard in a real browser', () => {
       output_tokens: 300,
       output_audio_tokens: 200,
     });
-    await server.store.append([call]);
-    await page.goto(`${server.url}/events?since=7d&event=${call.event_id}&ts=${call.ts}`);
-    await page.getByTestId('event-cost').waitFor();
     const row = (label: string) =>
       page.locator('table tbody tr', { has: page.locator(`th:text-is("${label}")`) });
     // gpt card: $1.25 / $10 text, $32 / $64 audio per 1M: 400 × 1.25 + 800 × 32 = $0.0261; 100 × 10 + 200 × 64 = $0.0138.
@@ -415,17 +418,7 @@ describe('dashboard in a real browser', () => {
 
   // Also adds an event: a streamed call the client dropped, whose output the gateway counted itself.
   it('says when a cost was computed from estimated tokens', async () => {
-    const ts = Date.now() * 1000 - 4 * DAY;
-    const cut = makeEvent(9_000_007, {
-      ts,
-      source: 'gateway',
-      status: 'aborted',
-      cost_source: 'estimated',
-      rates: CARDS.gpt,
-    });
-    await server.store.append([cut]);
-    await page.goto(`${server.url}/events?since=7d&event=${cut.event_id}&ts=${cut.ts}`);
-    await page.getByTestId('event-cost').waitFor();
+    await openNewCall(9_000_007, { status: 'aborted', cost_source: 'estimated', rates: CARDS.gpt });
     expect(await page.getByTestId('cost-how').textContent()).toContain('from estimated tokens');
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
   });
