@@ -11,7 +11,7 @@ import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
-import { sumDecimals, usd } from '../../web/src/format.js';
+import { count, sumDecimals, usd } from '../../web/src/format.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -195,6 +195,38 @@ describe('dashboard in a real browser', () => {
     // No demo call kept its text: one quiet line says when text is kept.
     expect(await page.getByTestId('stored-text-none').textContent()).toContain('--store-content');
     await shot('event-detail');
+  });
+
+  it('filters the audit trail from its own page, and counts every kind of input token', async () => {
+    await page.goto(`${server.url}/events?since=30d`);
+    await page.locator('table.events tbody tr').first().waitFor();
+    const { rows } = await apiGet<{ rows: { model: string }[] }>('/api/breakdown?since=30d&dims=model&top=3');
+    const model = rows.find((r) => r.model !== 'other' && r !== rows[0])!.model;
+    await page.selectOption('select[aria-label="Filter dimension"]', 'model');
+    await page.fill('input[aria-label="Filter value"]', model);
+    await page.click('fieldset.add-filter button');
+    await expect.poll(() => page.url()).toContain(`where=model%3D${encodeURIComponent(model)}`);
+    await expect
+      .poll(
+        async () => new Set(await page.locator('table.events tbody tr td:nth-child(4)').allTextContents()),
+      )
+      .toEqual(new Set([model]));
+    // "Tokens in" is uncached input, cache reads and cache writes: what the call sent, as the overview counts it.
+    const { events } = await apiGet<{ events: Record<string, number>[] }>(
+      `/api/events?since=30d&where=model=${encodeURIComponent(model)}&limit=50`,
+    );
+    const shown = (e: Record<string, number>, kinds: string[]) =>
+      `${count(
+        kinds.reduce((n, k) => n + e[k]!, 0),
+        true,
+      )} / ${count(e.output_tokens!, true)}`;
+    const all = ['input_tokens', 'cache_read_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens'];
+    // A call whose cache writes show in its count (the first page, as the page lists it).
+    const i = events.findIndex((e) => shown(e, all) !== shown(e, all.slice(0, 2)));
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(await page.locator('table.events tbody tr td:nth-child(5)').nth(i).textContent()).toBe(
+      shown(events[i]!, all),
+    );
   });
 
   it('says which calls were aborted, in the list and in the detail', async () => {

@@ -1,8 +1,9 @@
 import { type ComponentChildren, createContext } from 'preact';
-import { useContext } from 'preact/hooks';
+import { useContext, useState } from 'preact/hooks';
 import type { Row } from './api';
 import { count, rowUsd } from './format';
 import { DEFAULT_SINCE, setParams } from './url-state';
+import { useApi } from './use-api';
 
 const PRESETS: [string, string][] = [
   ['24h', 'Last 24 hours'],
@@ -69,6 +70,50 @@ export function FilterChips({ u }: { u: URL }) {
         </p>
       ) : null}
     </>
+  );
+}
+
+/**
+ * What the API can group and filter by (`/api/dimensions`), with `named` (dimensions the URL names: a tag is
+ * `tag.KEY`, any key) and `team` offered even before the list arrives.
+ */
+export function useDimensions(named: readonly string[]): string[] {
+  const known = useApi<{ dimensions: string[] }>('/api/dimensions');
+  return [...new Set([...(known.data?.dimensions ?? []).filter((d) => d !== 'tag.KEY'), ...named, 'team'])];
+}
+
+/** A dimension and a value, added to the URL's `where` filters (and back to the first page). */
+export function AddFilter({ u, dims }: { u: URL; dims: readonly string[] }) {
+  const [dim, setDim] = useState('team');
+  const [value, setValue] = useState('');
+  return (
+    <fieldset class="add-filter">
+      <legend>Filter</legend>
+      <select
+        aria-label="Filter dimension"
+        value={dim}
+        onChange={(e) => setDim((e.target as HTMLSelectElement).value)}
+      >
+        {dims.map((d) => (
+          <option key={d}>{d}</option>
+        ))}
+      </select>
+      <input
+        aria-label="Filter value"
+        value={value}
+        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+        placeholder="value"
+      />
+      <button
+        type="button"
+        onClick={() => {
+          setParams({ where: [...u.searchParams.getAll('where'), `${dim}=${value}`], cursor: null });
+          setValue('');
+        }}
+      >
+        Add
+      </button>
+    </fieldset>
   );
 }
 

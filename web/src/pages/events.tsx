@@ -1,4 +1,4 @@
-import { FilterChips, Loading, Panel, RangePicker } from '../controls';
+import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
 import { count, exactDecimal, usd, usdExact, when } from '../format';
 import { prettyJson } from '../pretty-json';
 import { rangeOf, setParams } from '../url-state';
@@ -188,6 +188,16 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
   );
 }
 
+/** A call's input tokens of every kind: uncached, cache reads and cache writes (5-minute and 1-hour). */
+function tokensIn(e: Ev): number {
+  return (
+    (e.input_tokens as number) +
+    (e.cache_read_tokens as number) +
+    (e.cache_write_5m_tokens as number) +
+    (e.cache_write_1h_tokens as number)
+  );
+}
+
 /** The cost detail's heading by the event's cost_source (ledger/event.ts), in words. */
 const COST_HOW: Record<string, string> = {
   computed: 'How the cost was computed',
@@ -204,6 +214,7 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
   const cursor = u.searchParams.get('cursor');
   if (cursor) p.set('cursor', cursor);
   const list = useApi<{ events: Ev[]; next_cursor: string | null }>('/api/events', p);
+  const dims = useDimensions([]);
   const id = u.searchParams.get('event');
   const ts = u.searchParams.get('ts');
   const csv = new URLSearchParams(p);
@@ -215,6 +226,9 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
         <h1>Events</h1>
         <RangePicker u={u} />
       </div>
+      <form class="controls" onSubmit={(e) => e.preventDefault()}>
+        <AddFilter u={u} dims={dims} />
+      </form>
       <FilterChips u={u} />
       {id && ts ? <EventDetail id={id} ts={ts} admin={admin} /> : null}
       <Panel
@@ -272,8 +286,7 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
                         {e.status !== 'ok' ? <span class="muted"> ({statusText(e)})</span> : null}
                       </td>
                       <td class="num">
-                        {count((e.input_tokens as number) + (e.cache_read_tokens as number), true)} /{' '}
-                        {count(e.output_tokens as number, true)}
+                        {count(tokensIn(e), true)} / {count(e.output_tokens as number, true)}
                       </td>
                       <td class="num">{e.cost_usd === null ? 'unpriced' : usd(e.cost_usd)}</td>
                     </tr>

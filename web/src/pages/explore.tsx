@@ -1,7 +1,6 @@
-import { useState } from 'preact/hooks';
 import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
-import { FilterChips, Loading, Panel, RangePicker } from '../controls';
+import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
 import { count, rowUsd } from '../format';
 import { chartBucket, rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
@@ -24,13 +23,7 @@ export function Explore({ u }: { u: URL }) {
   const chart = useApi<Result>('/api/timeseries', series);
   const csv = new URLSearchParams(q);
   csv.set('format', 'csv');
-  // What the API can group by (tags are `tag.KEY`, any key: one named in the URL is offered too).
-  const known = useApi<{ dimensions: string[] }>('/api/dimensions');
-  const DIMS = [
-    ...new Set([...(known.data?.dimensions ?? []).filter((d) => d !== 'tag.KEY'), ...dims, 'team']),
-  ];
-  const [fdim, setFdim] = useState('team');
-  const [fval, setFval] = useState('');
+  const DIMS = useDimensions(dims);
   const setDims = (a: string, b: string) => setParams({ dims: [a, b].filter(Boolean).join(',') });
   return (
     <>
@@ -76,33 +69,7 @@ export function Explore({ u }: { u: URL }) {
             ))}
           </select>
         </label>
-        <fieldset class="add-filter">
-          <legend>Filter</legend>
-          <select
-            aria-label="Filter dimension"
-            value={fdim}
-            onChange={(e) => setFdim((e.target as HTMLSelectElement).value)}
-          >
-            {DIMS.map((d) => (
-              <option key={d}>{d}</option>
-            ))}
-          </select>
-          <input
-            aria-label="Filter value"
-            value={fval}
-            onInput={(e) => setFval((e.target as HTMLInputElement).value)}
-            placeholder="value"
-          />
-          <button
-            type="button"
-            onClick={() => {
-              setParams({ where: [...u.searchParams.getAll('where'), `${fdim}=${fval}`] });
-              setFval('');
-            }}
-          >
-            Add
-          </button>
-        </fieldset>
+        <AddFilter u={u} dims={DIMS} />
       </form>
       <FilterChips u={u} />
       <Panel title={`${spendPer(bucket)} by ${first}`}>
