@@ -158,6 +158,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     budgets: budgets.book,
     pricer,
     refreshPrices: () => prices.check(),
+    receivers: () => ({ otlp_http_port: portOf(otlp?.url), otlp_grpc_port: portOf(otlp?.grpcUrl) }),
     ...(o.apiNow ? { now: o.apiNow } : {}),
   });
   const server = createHttpServer({
@@ -257,4 +258,9 @@ export function exposedNote(host: string, keysRequired: boolean): string {
       : ' Callers without a virtual key are let through with their own provider keys; keys: { required: true } ' +
         'in tokenledger.config.yaml refuses them.')
   );
+}
+
+/** The port of a receiver's URL (`http://127.0.0.1:4318`), or null when the receiver is off. */
+function portOf(url: string | null | undefined): number | null {
+  return url ? Number(new URL(url).port) : null;
 }

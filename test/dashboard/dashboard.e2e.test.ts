@@ -12,6 +12,7 @@ import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { count, sumDecimals, usd } from '../../web/src/format.js';
+import { freePort } from '../helpers/free-port.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,11 +25,13 @@ let browser: Browser;
 let page: Page;
 let admin: string;
 
-async function start(ledgerPath: string): Promise<RunningServer> {
+/** A server on free ports; `otlp` also starts its OTLP/HTTP and OTLP/gRPC receivers. */
+async function start(ledgerPath: string, otlp = false): Promise<RunningServer> {
   return startServer({
     ledgerPath,
     configPath: null,
     port: 0,
+    ...(otlp ? { otlpPort: await freePort(), otlpGrpcPort: await freePort() } : {}),
     cwd: dir,
     env: {},
     openStore: (p) => createDuckDbStore(p),
@@ -78,7 +81,7 @@ beforeAll(async () => {
   await fillDemo(store, { people: '40', days: '20' }, () => {});
   await store.close();
   server = await start(ledger);
-  emptyServer = await start(join(dir, 'empty.duckdb'));
+  emptyServer = await start(join(dir, 'empty.duckdb'), true);
   admin = JSON.parse(await readFile(join(dir, 'ledger.server.json'), 'utf8')).admin_token;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -382,6 +385,16 @@ describe('dashboard in a real browser', () => {
     await p.goto(emptyServer.loginLink());
     await p.getByTestId('empty-state').waitFor();
     expect(await p.locator('.ways > li').count()).toBe(3);
+    // The OpenTelemetry lines name the ports this server's receivers took, not the defaults.
+    const port = (url: string | null) => new URL(url!).port;
+    await expect
+      .poll(() => p.locator('.ways > li').nth(1).locator('code').textContent())
+      .toBe(
+        `export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${port(emptyServer.otlpUrl)}\n# or over gRPC:\n` +
+          `export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${port(emptyServer.otlpGrpcUrl)}\nexport OTEL_EXPORTER_OTLP_PROTOCOL=grpc`,
+      );
+    // A server with its receivers off says so (the demo's server runs none).
+    expect(await apiGet('/api/receivers')).toEqual({ otlp_http_port: null, otlp_grpc_port: null });
     await p.screenshot({ path: join(OUT, 'empty.png'), fullPage: true });
     await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
     expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');

@@ -17,9 +17,9 @@ import {
   deleteBudgetEndpoint,
   updateBudgetEndpoint,
 } from './budgets.js';
-import { type ApiContext, type Endpoint, TextReply } from './endpoint.js';
+import { type ApiContext, type Endpoint, type Receivers, TextReply } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
-import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint } from './info.js';
+import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
 import { openApiDocument } from './openapi.js';
@@ -47,6 +47,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   keysEndpoint,
   importsEndpoint,
   dimensionsEndpoint,
+  receiversEndpoint,
   meEndpoint,
   ...LEDGER_CALL_ENDPOINTS,
 ];
@@ -61,6 +62,8 @@ export interface ApiOptions {
   pricer?: Pricer;
   /** Reads the price overrides again if they changed (ApiContext.refreshPrices). */
   refreshPrices?: () => Promise<unknown>;
+  /** The OTLP receivers' ports, read when asked (serve starts them after the API); none by default. */
+  receivers?: () => Receivers;
   /** Epoch µs; tests pin it. */
   now?: () => number;
   log?: (line: string) => void;
@@ -104,6 +107,7 @@ export function createApi(o: ApiOptions): Api {
     budgets: o.budgets ?? new BudgetBook(o.ledgerPath),
     pricer: o.pricer ?? null,
     ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
+    ...(o.receivers ? { receivers: o.receivers } : {}),
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;

@@ -15,6 +15,13 @@ export interface ApiContext {
   pricer: Pricer | null;
   /** Reads the overrides file again now if it changed (serve's price-reload.ts), rather than at the next tick. */
   refreshPrices?: () => Promise<unknown>;
+  /** The ports the OTLP receivers listen on, null where one is off; absent where no server runs them. */
+  receivers?: () => Receivers;
+}
+
+export interface Receivers {
+  otlp_http_port: number | null;
+  otlp_grpc_port: number | null;
 }
 
 /** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */

@@ -1,4 +1,4 @@
-/** The small endpoints: who am I, keys, import status, dimension names. */
+/** The small endpoints: who am I, keys, import status, dimension names, where data comes in. */
 import { z } from 'zod';
 import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
 import { formatUsd } from '../../money/money.js';
@@ -26,6 +26,19 @@ export const dimensionsEndpoint = endpoint({
   params: {},
   response: z.object({ dimensions: z.array(z.string()), buckets: z.array(z.string()) }),
   handle: async () => ({ dimensions: [...DIMENSIONS, 'tag.KEY'], buckets: [...BUCKETS] }),
+});
+
+export const receiversEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/receivers',
+  summary:
+    "The ports this server's OTLP receivers listen on (null when off), on the same host as the API; the gateway is on the API's own port",
+  params: {},
+  response: z.object({
+    otlp_http_port: z.number().int().nullable(),
+    otlp_grpc_port: z.number().int().nullable(),
+  }),
+  handle: async (c) => c.receivers?.() ?? { otlp_http_port: null, otlp_grpc_port: null },
 });
 
 export const keysEndpoint = endpoint({

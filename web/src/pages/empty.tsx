@@ -1,3 +1,5 @@
+import { useApi } from '../use-api';
+
 function Copy({ text }: { text: string }) {
   return (
     <div class="copy">
@@ -15,9 +17,28 @@ function Copy({ text }: { text: string }) {
   );
 }
 
+interface Receivers {
+  otlp_http_port: number | null;
+  otlp_grpc_port: number | null;
+}
+
+/** The exporter settings for the receivers this server runs, on the host the page was loaded from. */
+function otlpLines(r: Receivers): string {
+  // The receivers speak plain HTTP whatever the page came over.
+  const at = (port: number) => `http://${location.hostname}:${port}`;
+  const lines: string[] = [];
+  if (r.otlp_http_port !== null) lines.push(`export OTEL_EXPORTER_OTLP_ENDPOINT=${at(r.otlp_http_port)}`);
+  if (r.otlp_grpc_port !== null)
+    lines.push(
+      `${lines.length > 0 ? '# or over gRPC:\n' : ''}export OTEL_EXPORTER_OTLP_ENDPOINT=${at(r.otlp_grpc_port)}\nexport OTEL_EXPORTER_OTLP_PROTOCOL=grpc`,
+    );
+  return lines.join('\n');
+}
+
 /** What a new user sees on an empty ledger: the three ways to get data in. */
 export function EmptyState() {
   const origin = location.origin;
+  const otlp = useApi<Receivers>('/api/receivers').data;
   return (
     <section class="panel empty" aria-labelledby="empty-title" data-testid="empty-state">
       <h1 id="empty-title">No usage in the ledger yet</h1>
@@ -30,15 +51,29 @@ export function EmptyState() {
         </li>
         <li>
           <h2>2. Send OpenTelemetry</h2>
-          <p>Apps and agents that emit GenAI spans can export them over OTLP/HTTP.</p>
-          <Copy text={'export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318'} />
+          {otlp === null ? (
+            <p class="muted">Loading…</p>
+          ) : otlp.otlp_http_port === null && otlp.otlp_grpc_port === null ? (
+            <p>
+              This server runs with its OpenTelemetry receivers off: start it without{' '}
+              <code>--otlp-port 0</code> to take GenAI spans and the coding agents' telemetry.
+            </p>
+          ) : (
+            <>
+              <p>Apps and agents that emit GenAI spans can export them over OTLP.</p>
+              <Copy text={otlpLines(otlp)} />
+            </>
+          )}
         </li>
         <li>
           <h2>3. Import logs and usage exports</h2>
-          <p>Coding-agent logs on this machine, or provider usage exports.</p>
+          <p>
+            The coding agents' logs on this machine (Claude Code, Codex and Gemini CLI: <code>auto</code>{' '}
+            finds each), a provider's usage export, or canonical records.
+          </p>
           <Copy
             text={
-              'tokenledger import claude-code\ntokenledger import codex\ntokenledger import jsonl usage.jsonl'
+              'tokenledger import auto\ntokenledger import openai-usage usage.json\ntokenledger import jsonl usage.jsonl'
             }
           />
         </li>
