@@ -227,6 +227,14 @@ describe('tokenledger import → report', () => {
     expect(days[2]).toMatch(/^2026-11-03 +a +\$/);
     expect((await table('hour'))[2]).toMatch(/^2026-11-03 10:00 +a +\$/);
     expect((await table('month'))[2]).toMatch(/^2026-11 +a +\$/);
+    // A filter that matches nothing (a name typed differently from the ledger's) says how to list the names.
+    const none = await runCli([...args, '--where', 'user=A', '--where', 'model=gpt-4o']);
+    expect(none.stdout).toContain(
+      'No events in this range match --where user=A --where model=gpt-4o: `tokenledger report --by user` lists the user values there are.\n',
+    );
+    const later = await runCli(['report', '--db', db, '--since', '2026-11-05', '--until', '2026-11-06']);
+    expect(later.stdout).toContain('\nNo events in this range.\n');
+    expect((await runCli(args)).stdout).not.toContain('No events');
   });
 });
 
