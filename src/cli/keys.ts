@@ -1,7 +1,9 @@
 import { TokenledgerError } from '../errors.js';
 import { keyFilePath, readKeys, writeKeys } from '../gateway/keys/key-file.js';
 import { hashKey, isVirtualKey, newKey, type VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
-import { parseDecimal } from '../money/money.js';
+import { formatUsdDisplay, formatUsdOf, parseDecimal, parseUsd } from '../money/money.js';
+import { keysEndpoint } from '../server/api/info.js';
+import { askLedger } from './ask-ledger.js';
 import { type LedgerOptions, ledgerPath } from './context.js';
 
 export interface KeysCreateOptions extends LedgerOptions {
@@ -54,10 +56,36 @@ export async function keysList(
     out('No virtual keys. Create one with: tokenledger keys create --team T --user U --project P\n');
     return;
   }
+  const spent = await monthSpend(o);
   for (const k of shown)
     out(
-      `${k.id}  ${k.prefix}…  ${describe(k)}  created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}\n`,
+      `${k.id}  ${k.prefix}…  ${describe(k)}  created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}${spendText(k, spent.get(k.id))}\n`,
     );
+}
+
+/**
+ * What each key spent this UTC month (its budget's period), from the running server or the ledger file; nothing
+ * before the ledger exists (keys can be made first).
+ */
+async function monthSpend(o: LedgerOptions): Promise<Map<string, string>> {
+  try {
+    const keys = await askLedger<{ id: string; month_spend_usd: string }[]>(
+      o,
+      keysEndpoint,
+      new URLSearchParams(),
+    );
+    return new Map(keys.map((k) => [k.id, k.month_spend_usd]));
+  } catch (e) {
+    if (e instanceof TokenledgerError && e.code === 'CLI_NO_LEDGER') return new Map();
+    throw e;
+  }
+}
+
+function spendText(k: VirtualKeyRecord, spent: string | undefined): string {
+  if (spent === undefined) return '';
+  if (k.budget_usd === null) return `  spent ${formatUsdDisplay(spent)} this month`;
+  const percent = Number((parseUsd(spent) * 10_000n) / parseUsd(k.budget_usd)) / 100;
+  return `  spent ${formatUsdOf(spent, k.budget_usd)} this month (${percent.toFixed(0)}%)`;
 }
 
 /**
@@ -130,7 +158,7 @@ function describe(k: VirtualKeyRecord): string {
   const parts = (['org', 'team', 'user', 'project', 'agent'] as const)
     .filter((f) => k[f] !== null)
     .map((f) => `${f}=${k[f]}`);
-  if (k.budget_usd !== null) parts.push(`budget=$${k.budget_usd}/month`);
+  if (k.budget_usd !== null) parts.push(`budget=${formatUsdDisplay(k.budget_usd)}/month`);
   if (k.store_content) parts.push('stores prompt and completion text');
   return parts.join(' ') || 'no attribution';
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
+import { formatUsdDisplay, formatUsdOf } from '../../src/money/money.js';
 import { runCli } from '../helpers/run-cli.js';
 import { call, client, configDir, serve } from './budget-harness.js';
 import { type MeteredProvider, startMeteredProvider } from './metered-provider.js';
@@ -127,7 +128,10 @@ describe('budgets while the server runs', () => {
       // Room for one more call on top of what the key spent: were its counter to start again at zero, two would pass.
       const budget = (Number(spent) / 1e12 + 0.0015).toFixed(6);
       const update = await runCli(['keys', 'update', id, '--budget', budget, '--db', d.ledger]);
-      expect(update.stdout).toBe(`Updated ${id} (team=keyed budget=$${budget}/month).\n`);
+      expect(update.stdout).toBe(`Updated ${id} (team=keyed budget=${formatUsdDisplay(budget)}/month).\n`);
+      // The list asks the running server what the key spent this month, against its budget.
+      const listed = await runCli(['keys', 'list', '--db', d.ledger]);
+      expect(listed.stdout).toContain(`  spent ${formatUsdOf(spent, budget)} this month (`);
       await new Promise((r) => setTimeout(r, 1100));
       expect(await admittedUntilRefused(keyed, 4)).toBe(1);
     } finally {

@@ -30,6 +30,9 @@ describe('admin commands before any ledger exists', () => {
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('team=payments');
     expect(listed.stdout).not.toContain(key);
+    // No ledger yet, so no spend to show, and none is made by asking.
+    expect(listed.stdout).not.toContain('spent');
+    expect(existsSync(join(dir, '.tokenledger', 'ledger.duckdb'))).toBe(false);
   });
 
   it('tokens create makes the ledger folder and prints the token last', async () => {

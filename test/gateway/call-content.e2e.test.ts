@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate, keysList } from '../../src/cli/keys.js';
 import type { CallContent } from '../../src/ledger/call-content.js';
+import { formatUsdDisplay } from '../../src/money/money.js';
 import { WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
@@ -88,10 +89,17 @@ describe('a key created with --store-content', () => {
     expect((await textOf(failed.headers.get('x-tokenledger-event-id')!))?.completion).toBe(body);
   });
 
-  it('is listed as keeping text', async () => {
+  it('is listed as keeping text, with what it spent this month', async () => {
+    const events = await h.all();
     const lines: string[] = [];
+    // The server holds the ledger: the list asks it for each key's spend.
     await keysList({ db: h.ledger }, (s) => lines.push(s));
-    expect(lines.filter((l) => l.includes('stores prompt and completion text'))).toHaveLength(1);
+    const listed = lines.filter((l) => l.includes('stores prompt and completion text'));
+    expect(listed).toHaveLength(1);
+    const id = listed[0]!.split(' ')[0]!;
+    const spent = events.filter((e) => e.api_key_id === id).reduce((t, e) => t + (e.cost_usd ?? 0n), 0n);
+    expect(spent).toBeGreaterThan(0n);
+    expect(listed[0]).toContain(`  spent ${formatUsdDisplay(spent)} this month\n`);
   });
 });
 

@@ -44,12 +44,29 @@ export const receiversEndpoint = endpoint({
 export const keysEndpoint = endpoint({
   method: 'GET',
   path: '/api/keys',
-  summary: "Virtual keys of the gateway (never the keys themselves); a team viewer sees its team's keys",
+  summary:
+    "Virtual keys of the gateway (never the keys themselves), each with what it spent this UTC month (the period of a key's budget); a team viewer sees its team's keys",
   params: {},
   response: z.array(z.record(z.string(), z.unknown())),
   async handle(c, _p, who) {
-    const keys = await readKeys(keyFilePath(c.ledgerPath));
-    return keys.filter((k) => who.team === null || k.team === who.team).map(({ hash: _hash, ...k }) => k);
+    const keys = (await readKeys(keyFilePath(c.ledgerPath))).filter(
+      (k) => who.team === null || k.team === who.team,
+    );
+    const now = new Date(c.now() / 1000);
+    const spent =
+      keys.length === 0
+        ? null
+        : await c.store.query({
+            dimensions: ['api_key_id'],
+            filters: [{ dimension: 'api_key_id', values: keys.map((k) => k.id) }],
+            since: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) * 1000,
+            until: c.now(),
+          });
+    const byKey = new Map(spent?.rows.map((r) => [r.dims.api_key_id, r.cost_usd]));
+    return keys.map(({ hash: _hash, ...k }) => ({
+      ...k,
+      month_spend_usd: formatUsd(byKey.get(k.id) ?? 0n),
+    }));
   },
 });
 
