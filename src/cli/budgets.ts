@@ -3,8 +3,10 @@ import { type Budget, formatPeriod } from '../budgets/budget.js';
 import type { BudgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
+import { budgetsEndpoint } from '../server/api/budgets.js';
+import { askLedger } from './ask-ledger.js';
 import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
-import { callApi, runningServer } from './running-server.js';
+import { runningServer } from './running-server.js';
 
 /** Flags of `budgets add` and `budgets update`; every one is optional for update. */
 export interface BudgetFlags {
@@ -115,15 +117,10 @@ export async function budgetsList(
   o: LedgerOptions & { format?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  // A running server knows the budgets of its config file too, and each one's spend; without one, the CLI knows only
-  // the budgets file beside the ledger.
+  // A running server knows the budgets of its config file too; without one, the CLI knows only the budgets file
+  // beside the ledger. Either way each one's spend, read from the ledger once there is one.
   const server = await runningServer(ledgerPath(o));
-  const listed: { budget: Budget; status: BudgetStatus | null }[] = server
-    ? (await callApi<{ budgets: BudgetStatus[] }>(server, '/api/budgets')).budgets.map((s) => ({
-        budget: s.budget,
-        status: s,
-      }))
-    : (await fileBudgets(o)).map((budget) => ({ budget, status: null }));
+  const listed = await budgetsWithSpend(o);
   if (o.format === 'json') {
     out(`${JSON.stringify({ budgets: listed.map((l) => l.budget) }, null, 2)}\n`);
     return;
@@ -138,6 +135,23 @@ export async function budgetsList(
     const spend = s ? `  spent ${formatUsdDisplay(s.spend_usd)} (${s.percent.toFixed(0)}%)` : '';
     const origin = b.origin === 'config' ? '  (config)' : '';
     out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}${spend}${origin}\n`);
+  }
+}
+
+async function budgetsWithSpend(
+  o: LedgerOptions,
+): Promise<{ budget: Budget; status: BudgetStatus | null }[]> {
+  try {
+    const { budgets } = await askLedger<{ budgets: BudgetStatus[] }>(
+      o,
+      budgetsEndpoint,
+      new URLSearchParams(),
+    );
+    return budgets.map((s) => ({ budget: s.budget, status: s }));
+  } catch (e) {
+    // Budgets can be set before any usage arrives: listed, with no spend to show.
+    if (!(e instanceof TokenledgerError && e.code === 'CLI_NO_LEDGER')) throw e;
+    return (await fileBudgets(o)).map((budget) => ({ budget, status: null }));
   }
 }
 

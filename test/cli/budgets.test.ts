@@ -173,5 +173,11 @@ describe('tokenledger budgets', () => {
     } finally {
       await server.close();
     }
+    // With no server, list reads the ledger file itself: the budgets file's budget, with its spend (the config
+    // file's budget was the server's to know).
+    const offline = await runCli(['budgets', 'list', '--db', db]);
+    expect(offline.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/team=payments {2}monthly \(UTC\) {2}\$9\.00 .* spent \$\d+\.\d{2} \(\d+%\)$/),
+    ]);
   });
 });
