@@ -380,6 +380,57 @@ describe('dashboard in a real browser', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('lets an admin add a budget on the page, says what is wrong with one, and removes one on a second click', async () => {
+    await page.goto(`${server.url}/budgets`);
+    const form = page.locator('form[aria-label="Add a budget"]');
+    await form.waitFor();
+    // What the API refuses comes back in its words, next to the form.
+    await form.locator('input[name="scope"]').fill('team=web');
+    await form.locator('input[name="limit_usd"]').fill('12,5');
+    await form.locator('button[type="submit"]').click();
+    expect(await page.getByTestId('budget-problem').textContent()).toContain(
+      'limit_usd: expected a positive USD amount such as 50 or 1200.50',
+    );
+    await form.locator('input[name="scope"]').fill('team=web project');
+    await form.locator('button[type="submit"]').click();
+    await expect
+      .poll(() => page.getByTestId('budget-problem').textContent())
+      .toContain('scope: expected DIM=VALUE');
+    await form.locator('input[name="scope"]').fill('team=web');
+    await form.locator('input[name="limit_usd"]').fill('250.10');
+    await form.locator('select[name="action"]').selectOption('downgrade');
+    await form.locator('input[name="downgrade_to"]').fill('gpt-5-mini');
+    await form.locator('input[name="name"]').fill('Web monthly');
+    await form.locator('button[type="submit"]').click();
+    const row = page.getByTestId('budget-row').filter({ hasText: 'Web monthly' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('$250.10');
+    expect(await row.textContent()).toContain('downgrade to gpt-5-mini');
+    expect(await page.getByTestId('budget-problem').count()).toBe(0);
+    const { budgets } = await apiGet<{ budgets: { budget: Record<string, unknown> }[] }>('/api/budgets');
+    const made = budgets.find((b) => b.budget.name === 'Web monthly')!.budget;
+    expect(made).toMatchObject({
+      scope: { team: 'web' },
+      period: { kind: 'monthly' },
+      tz: 'UTC',
+      limit_usd: '250.10',
+      action: 'downgrade',
+      downgrade_to: 'gpt-5-mini',
+      origin: 'api',
+    });
+    // One click arms the button; the second removes the budget.
+    const remove = row.locator('button');
+    await remove.click();
+    expect(await remove.textContent()).toBe('Remove?');
+    expect(await page.getByTestId('budget-row').filter({ hasText: 'Web monthly' }).count()).toBe(1);
+    await remove.click();
+    await expect
+      .poll(() => page.getByTestId('budget-row').filter({ hasText: 'Web monthly' }).count())
+      .toBe(0);
+    const after = await apiGet<{ budgets: { budget: { id: string } }[] }>('/api/budgets');
+    expect(after.budgets.map((b) => b.budget.id)).not.toContain(made.id);
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());
@@ -515,6 +566,11 @@ describe('dashboard in a real browser', () => {
     await p.waitForLoadState('networkidle');
     expect(asked.filter((a) => a.endsWith('/content'))).toEqual([]);
     expect(await p.locator('[data-testid^="stored-"]').count()).toBe(0);
+    // A viewer reads budgets but is offered no way to change them (the API would refuse).
+    await p.goto(`${server.url}/budgets`);
+    await p.locator('h1', { hasText: 'Budgets and alerts' }).waitFor();
+    expect(await p.locator('form[aria-label="Add a budget"]').count()).toBe(0);
+    expect(await p.locator('button', { hasText: 'Remove' }).count()).toBe(0);
     // A link shared by an admin, filtered to another team: the viewer is told why it shows nothing.
     await p.goto(`${server.url}/events?since=7d&where=team=payments`);
     expect(await p.getByTestId('unseen-team').textContent()).toContain(

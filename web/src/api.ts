@@ -19,11 +19,27 @@ export interface Result {
 }
 
 export async function api<T>(path: string, params: URLSearchParams | null = null): Promise<T> {
-  const r = await fetch(params ? `${path}?${params}` : path, { credentials: 'same-origin' });
+  return answerOf<T>(await fetch(params ? `${path}?${params}` : path, { credentials: 'same-origin' }));
+}
+
+async function answerOf<T>(r: Response): Promise<T> {
   if (r.status === 401) throw new Unauthorized();
   const body = await r.json();
   if (!r.ok) throw new ApiFailure(body?.error?.message ?? `HTTP ${r.status}`, body?.error?.code ?? null);
   return body as T;
+}
+
+/** A change (admins): `POST` or `DELETE` with a JSON body; errors as api() throws them. */
+export async function send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return answerOf<T>(
+    await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    }),
+  );
 }
 
 /** Sign-in form: trade a bearer token for the session cookie. */

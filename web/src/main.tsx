@@ -66,7 +66,7 @@ function Page({ u, admin }: { u: URL; admin: boolean }) {
     case '/events':
       return <Events u={u} admin={admin} />;
     case '/budgets':
-      return <Budgets />;
+      return <Budgets admin={admin} />;
     case '/sessions':
       return <Sessions u={u} />;
     default:

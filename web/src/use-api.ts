@@ -9,9 +9,16 @@ export interface Loaded<T> {
   loading: boolean;
 }
 
-/** Fetches `path?params` whenever the key changes; a 401 sends the app to its sign-in view. */
-export function useApi<T>(path: string | null, params: URLSearchParams | null = null): Loaded<T> {
-  const key = path === null ? null : `${path}?${params ?? ''}`;
+/**
+ * Fetches `path?params` whenever the key changes, or `version` does (a page that changed what it reads); a 401
+ * sends the app to its sign-in view.
+ */
+export function useApi<T>(
+  path: string | null,
+  params: URLSearchParams | null = null,
+  version = 0,
+): Loaded<T> {
+  const key = path === null ? null : `${path}?${params ?? ''}#${version}`;
   const [state, setState] = useState<Loaded<T>>({ data: null, error: null, code: null, loading: true });
   useEffect(() => {
     if (path === null) return;

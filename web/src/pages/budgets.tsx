@@ -1,6 +1,9 @@
+import { useState } from 'preact/hooks';
+import { ApiFailure, send } from '../api';
 import { Loading, Panel } from '../controls';
 import { usd, when } from '../format';
 import { useApi } from '../use-api';
+import { BudgetForm } from './budget-form';
 
 interface Budget {
   id: string;
@@ -11,6 +14,8 @@ interface Budget {
   action: 'alert' | 'block' | 'downgrade';
   downgrade_to: string | null;
   thresholds: number[];
+  /** Where it is defined: a config file's budgets are changed there, not here. */
+  origin: 'config' | 'cli' | 'api';
 }
 
 interface Status {
@@ -54,8 +59,43 @@ function delivery(a: Alert): string {
   return d.map((x) => x.outcome).join(', ');
 }
 
-export function Budgets() {
-  const b = useApi<{ budgets: Status[]; alerts: Alert[] }>('/api/budgets');
+/** Removes a budget on a second click: one stray click must not lift a blocking limit. */
+function RemoveButton({ id, onRemoved }: { id: string; onRemoved: () => void }) {
+  const [armed, setArmed] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class={armed ? 'danger' : ''}
+        aria-label={armed ? `Confirm: remove budget ${id}` : `Remove budget ${id}`}
+        onClick={async () => {
+          if (!armed) return setArmed(true);
+          try {
+            await send('DELETE', `/api/budgets/${encodeURIComponent(id)}`);
+            onRemoved();
+          } catch (e) {
+            setProblem(e instanceof ApiFailure ? e.message : String(e));
+          }
+        }}
+        onBlur={() => setArmed(false)}
+      >
+        {armed ? 'Remove?' : 'Remove'}
+      </button>
+      {problem ? (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** `admin`: the viewer may add and remove budgets (the API refuses anyone else). */
+export function Budgets({ admin }: { admin: boolean }) {
+  const [version, setVersion] = useState(0);
+  const reload = () => setVersion((v) => v + 1);
+  const b = useApi<{ budgets: Status[]; alerts: Alert[] }>('/api/budgets', null, version);
   if (!b.data) return <Loading error={b.error} />;
   const { budgets, alerts } = b.data;
   return (
@@ -63,6 +103,11 @@ export function Budgets() {
       <div class="toolbar">
         <h1>Budgets and alerts</h1>
       </div>
+      {admin ? (
+        <Panel title="Add a budget">
+          <BudgetForm onAdded={reload} />
+        </Panel>
+      ) : null}
       <Panel title="Budgets">
         {budgets.length === 0 ? (
           <div class="empty" data-testid="budgets-empty">
@@ -96,6 +141,11 @@ export function Budgets() {
                   </th>
                   <th scope="col">Runs out</th>
                   <th scope="col">At the limit</th>
+                  {admin ? (
+                    <th scope="col">
+                      <span class="sr-only">Remove</span>
+                    </th>
+                  ) : null}
                 </tr>
               </thead>
               <tbody>
@@ -144,6 +194,15 @@ export function Budgets() {
                         ? `downgrade to ${s.budget.downgrade_to}`
                         : s.budget.action}
                     </td>
+                    {admin ? (
+                      <td>
+                        {s.budget.origin === 'config' ? (
+                          <span class="muted">in the config file</span>
+                        ) : (
+                          <RemoveButton id={s.budget.id} onRemoved={reload} />
+                        )}
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
