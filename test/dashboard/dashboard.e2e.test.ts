@@ -173,6 +173,20 @@ describe('dashboard in a real browser', () => {
       .poll(() => page.locator('figure.chart').getAttribute('aria-label'))
       .toBe('Hourly spend stacked by model');
     await page.selectOption('select[name="since"]', '7d');
+    // The overview filtered from its own form: the KPIs are that team's.
+    const team = (await apiGet<{ rows: { team: string }[] }>('/api/breakdown?since=7d&dims=team&top=2'))
+      .rows[1]!.team;
+    const before7d = await kpi('spend').textContent();
+    const teamEarlier = await apiGet(`/api/summary?since=7d&where=team=${team}`);
+    await page.selectOption('select[aria-label="Filter dimension"]', 'team');
+    await page.fill('input[aria-label="Filter value"]', team);
+    await page.click('fieldset.add-filter button');
+    await expect.poll(() => page.url()).toContain(`where=team%3D${team}`);
+    await expect.poll(() => kpi('spend').textContent()).not.toBe(before7d);
+    const teamLater = await apiGet(`/api/summary?since=7d&where=team=${team}`);
+    expectShownBetween(await kpi('spend').textContent(), teamLater.cost_usd!, teamEarlier.cost_usd!);
+    await page.click(`button[aria-label="Remove filter team=${team}"]`);
+    await expect.poll(() => page.url()).not.toContain('where=');
   });
 
   it('drills from a team to one event whose cost matches the ledger', async () => {

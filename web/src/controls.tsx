@@ -117,6 +117,19 @@ export function AddFilter({ u, dims }: { u: URL; dims: readonly string[] }) {
   );
 }
 
+/** The filter form and the active filters' chips: what a page filtered by `where` shows above its content. */
+export function FilterBar({ u }: { u: URL }) {
+  const dims = useDimensions([]);
+  return (
+    <>
+      <form class="controls" onSubmit={(e) => e.preventDefault()}>
+        <AddFilter u={u} dims={dims} />
+      </form>
+      <FilterChips u={u} />
+    </>
+  );
+}
+
 export function Kpi({ label, value, hint, id }: { label: string; value: string; hint?: string; id: string }) {
   return (
     <div class="kpi" data-kpi={id}>

@@ -1,4 +1,4 @@
-import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
+import { FilterBar, Loading, Panel, RangePicker } from '../controls';
 import { count, exactDecimal, usd, usdExact, when } from '../format';
 import { prettyJson } from '../pretty-json';
 import { rangeOf, setParams } from '../url-state';
@@ -214,7 +214,6 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
   const cursor = u.searchParams.get('cursor');
   if (cursor) p.set('cursor', cursor);
   const list = useApi<{ events: Ev[]; next_cursor: string | null }>('/api/events', p);
-  const dims = useDimensions([]);
   const id = u.searchParams.get('event');
   const ts = u.searchParams.get('ts');
   const csv = new URLSearchParams(p);
@@ -226,10 +225,7 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
         <h1>Events</h1>
         <RangePicker u={u} />
       </div>
-      <form class="controls" onSubmit={(e) => e.preventDefault()}>
-        <AddFilter u={u} dims={dims} />
-      </form>
-      <FilterChips u={u} />
+      <FilterBar u={u} />
       {id && ts ? <EventDetail id={id} ts={ts} admin={admin} /> : null}
       <Panel
         title="Audit trail (newest first)"

@@ -1,6 +1,6 @@
 import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
-import { FilterChips, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
+import { FilterBar, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, usd } from '../format';
 import { chartBucket, rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
@@ -79,7 +79,7 @@ export function Overview({ u }: { u: URL }) {
         <h1>Overview</h1>
         <RangePicker u={u} />
       </div>
-      <FilterChips u={u} />
+      <FilterBar u={u} />
       {d && d.unpriced.events > 0 ? (
         <p class="warning" role="status">
           {count(d.unpriced.events)} calls ({count(d.unpriced.tokens, true)} tokens) have no price: their cost

@@ -1,5 +1,5 @@
 import type { Row } from '../api';
-import { FilterChips, Loading, Panel, RangePicker, TopList } from '../controls';
+import { FilterBar, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, rowUsd, usd } from '../format';
 import { rangeOf } from '../url-state';
 import { useApi } from '../use-api';
@@ -30,7 +30,7 @@ export function Sessions({ u }: { u: URL }) {
         <h1>Sessions and agents</h1>
         <RangePicker u={u} fallback={SESSIONS_SINCE} />
       </div>
-      <FilterChips u={u} />
+      <FilterBar u={u} />
       {d ? (
         <>
           {runaways > 0 ? (
