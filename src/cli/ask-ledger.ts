@@ -1,4 +1,5 @@
 import { BudgetBook } from '../budgets/book/budget-book.js';
+import { TokenledgerError } from '../errors.js';
 import type { Endpoint } from '../server/api/endpoint.js';
 import { parseParams, readQuery } from '../server/api/params.js';
 import { type LedgerOptions, ledgerPath, withStore } from './context.js';
@@ -44,4 +45,17 @@ export async function askLedger<T>(
     // A read: with no ledger it says so, as `report` does, rather than leave an empty one behind.
     { existing: true },
   );
+}
+
+/**
+ * askLedger for what can be listed before any usage arrives (keys, budgets): null when there is no ledger yet,
+ * rather than CLI_NO_LEDGER.
+ */
+export async function askLedgerIfAny<T>(o: LedgerOptions, e: Endpoint): Promise<T | null> {
+  try {
+    return await askLedger<T>(o, e, new URLSearchParams());
+  } catch (err) {
+    if (err instanceof TokenledgerError && err.code === 'CLI_NO_LEDGER') return null;
+    throw err;
+  }
 }

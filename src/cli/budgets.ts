@@ -4,7 +4,7 @@ import type { BudgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { budgetsEndpoint } from '../server/api/budgets.js';
-import { askLedger } from './ask-ledger.js';
+import { askLedgerIfAny } from './ask-ledger.js';
 import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
 import { runningServer } from './running-server.js';
 
@@ -141,18 +141,10 @@ export async function budgetsList(
 async function budgetsWithSpend(
   o: LedgerOptions,
 ): Promise<{ budget: Budget; status: BudgetStatus | null }[]> {
-  try {
-    const { budgets } = await askLedger<{ budgets: BudgetStatus[] }>(
-      o,
-      budgetsEndpoint,
-      new URLSearchParams(),
-    );
-    return budgets.map((s) => ({ budget: s.budget, status: s }));
-  } catch (e) {
-    // Budgets can be set before any usage arrives: listed, with no spend to show.
-    if (!(e instanceof TokenledgerError && e.code === 'CLI_NO_LEDGER')) throw e;
-    return (await fileBudgets(o)).map((budget) => ({ budget, status: null }));
-  }
+  const known = await askLedgerIfAny<{ budgets: BudgetStatus[] }>(o, budgetsEndpoint);
+  // Budgets can be set before any usage arrives: listed, with no spend to show.
+  if (known === null) return (await fileBudgets(o)).map((budget) => ({ budget, status: null }));
+  return known.budgets.map((s) => ({ budget: s.budget, status: s }));
 }
 
 async function fileBudgets(o: LedgerOptions): Promise<readonly Budget[]> {

@@ -3,7 +3,7 @@ import { keyFilePath, readKeys, writeKeys } from '../gateway/keys/key-file.js';
 import { hashKey, isVirtualKey, newKey, type VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
 import { formatUsdDisplay, formatUsdOf, parseDecimal, parseUsd } from '../money/money.js';
 import { keysEndpoint } from '../server/api/info.js';
-import { askLedger } from './ask-ledger.js';
+import { askLedgerIfAny } from './ask-ledger.js';
 import { type LedgerOptions, ledgerPath } from './context.js';
 
 export interface KeysCreateOptions extends LedgerOptions {
@@ -68,17 +68,8 @@ export async function keysList(
  * before the ledger exists (keys can be made first).
  */
 async function monthSpend(o: LedgerOptions): Promise<Map<string, string>> {
-  try {
-    const keys = await askLedger<{ id: string; month_spend_usd: string }[]>(
-      o,
-      keysEndpoint,
-      new URLSearchParams(),
-    );
-    return new Map(keys.map((k) => [k.id, k.month_spend_usd]));
-  } catch (e) {
-    if (e instanceof TokenledgerError && e.code === 'CLI_NO_LEDGER') return new Map();
-    throw e;
-  }
+  const keys = await askLedgerIfAny<{ id: string; month_spend_usd: string }[]>(o, keysEndpoint);
+  return new Map(keys?.map((k) => [k.id, k.month_spend_usd]));
 }
 
 function spendText(k: VirtualKeyRecord, spent: string | undefined): string {
