@@ -4,7 +4,7 @@ import { formatTimestamp } from '../ledger/time.js';
 import { formatUsd } from '../money/money.js';
 import { toCsv } from '../server/api/json.js';
 import { type LedgerOptions, withStore } from './context.js';
-import { type FilterOptions, parsePositiveInt, parseRange, whereFilters } from './filters.js';
+import { type FilterOptions, nothingMatched, parsePositiveInt, parseRange, whereFilters } from './filters.js';
 import { counted } from './group-digits.js';
 
 export interface EventsOptions extends LedgerOptions, FilterOptions {
@@ -94,6 +94,10 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
           .join('  ')
           .trimEnd()}\n`,
       );
-    out(`${counted(events.length, 'event')} (newest first; --format json shows cost parts and rates)\n`);
+    out(
+      events.length === 0
+        ? `${nothingMatched(filters)}\n`
+        : `${counted(events.length, 'event')} (newest first; --format json shows cost parts and rates)\n`,
+    );
   }
 }

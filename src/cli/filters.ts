@@ -115,3 +115,14 @@ export async function whereFilters(o: FilterOptions & LedgerOptions): Promise<Fi
   const { canonicalModelFilters } = await import('../pricing/model-filter.js');
   return canonicalModelFilters(filters, await loadCliPricer(o));
 }
+
+/**
+ * What a command that found nothing prints. Output of zeros reads as "no spend"; with filters it is more often a
+ * value typed differently from the ledger's (a team's name, a model's id), so it says how to list the values there are.
+ */
+export function nothingMatched(filters: readonly Filter[]): string {
+  const f = filters[0];
+  if (!f) return 'No events in this range.';
+  const given = filters.flatMap((x) => x.values.map((v) => `--where ${x.dimension}=${v ?? ''}`));
+  return `No events in this range match ${given.join(' ')}: \`tokenledger report --by ${f.dimension}\` lists the ${f.dimension} values there are.`;
+}

@@ -1,9 +1,10 @@
 import { TokenledgerError } from '../errors.js';
 import { findSourceOverlaps, overlapNotes } from '../ledger/source-overlap.js';
-import type { Filter, Query, QueryResult } from '../store/query.js';
+import type { Query, QueryResult } from '../store/query.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
   type FilterOptions,
+  nothingMatched,
   parseBucket,
   parseDimensions,
   parsePositiveInt,
@@ -51,28 +52,9 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
   const text = formatReport(result, q, format);
   out(
     format === 'table'
-      ? `${text}${[...overlapNotes(overlaps), ...nothingMatched(result, q)].map((n) => `${n}\n`).join('')}`
+      ? `${text}${[...overlapNotes(overlaps), ...(result.totals.events === 0 ? [nothingMatched(q.filters ?? [])] : [])].map((n) => `${n}\n`).join('')}`
       : text,
   );
-}
-
-/**
- * A table of zeros reads as "no spend"; with filters it is more often a value typed differently from the ledger's
- * (a team's name, a model's id), so the note says how to list the values there are.
- */
-function nothingMatched(result: QueryResult, q: Query): string[] {
-  if (result.totals.events > 0) return [];
-  const f = q.filters?.[0];
-  if (!f) return ['No events in this range.'];
-  return [
-    `No events in this range match ${q.filters!.flatMap(whereArgs).join(' ')}: ` +
-      `\`tokenledger report --by ${f.dimension}\` lists the ${f.dimension} values there are.`,
-  ];
-}
-
-/** A filter as the --where options that made it. */
-function whereArgs(f: Filter): string[] {
-  return f.values.map((v) => `--where ${f.dimension}=${v ?? ''}`);
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {

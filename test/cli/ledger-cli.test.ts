@@ -163,6 +163,10 @@ describe('tokenledger import → report', () => {
     expect(ops[0]).toMatch(/price_version\s+status$/);
     expect(ops[1]).toMatch(/genai-prices@\S+\s+aborted$/);
     expect(ops[2]).toMatch(/genai-prices@\S+$/);
+    // A team named differently from the ledger's finds nothing, and says how to list the teams there are.
+    expect((await runCli(['events', '--db', db, '--where', 'team=Ops'])).stdout).toContain(
+      '\nNo events in this range match --where team=Ops: `tokenledger report --by team` lists the team values there are.\n',
+    );
 
     // CSV for spreadsheets: a missing value is an empty cell (not the text "null"), tags are JSON.
     const csv = await runCli(['events', '--db', db, '--where', 'team=web', '--format', 'csv']);
