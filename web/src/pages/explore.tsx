@@ -23,7 +23,7 @@ export function Explore({ u }: { u: URL }) {
   const chart = useApi<Result>('/api/timeseries', series);
   const csv = new URLSearchParams(q);
   csv.set('format', 'csv');
-  const DIMS = useDimensions(dims);
+  const offered = useDimensions(dims);
   const setDims = (a: string, b: string) => setParams({ dims: [a, b].filter(Boolean).join(',') });
   return (
     <>
@@ -39,7 +39,7 @@ export function Explore({ u }: { u: URL }) {
             value={first}
             onChange={(e) => setDims((e.target as HTMLSelectElement).value, second)}
           >
-            {DIMS.map((d) => (
+            {offered.map((d) => (
               <option key={d}>{d}</option>
             ))}
           </select>
@@ -52,9 +52,11 @@ export function Explore({ u }: { u: URL }) {
             onChange={(e) => setDims(first, (e.target as HTMLSelectElement).value)}
           >
             <option value="">(none)</option>
-            {DIMS.filter((d) => d !== first).map((d) => (
-              <option key={d}>{d}</option>
-            ))}
+            {offered
+              .filter((d) => d !== first)
+              .map((d) => (
+                <option key={d}>{d}</option>
+              ))}
           </select>
         </label>
         <label>
@@ -69,7 +71,7 @@ export function Explore({ u }: { u: URL }) {
             ))}
           </select>
         </label>
-        <AddFilter u={u} dims={DIMS} />
+        <AddFilter u={u} dims={offered} />
       </form>
       <FilterChips u={u} />
       <Panel title={`${spendPer(bucket)} by ${first}`}>
