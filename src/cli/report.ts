@@ -50,11 +50,13 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     { existing: true },
   );
   const text = formatReport(result, q, format);
-  out(
-    format === 'table'
-      ? `${text}${[...overlapNotes(overlaps), ...(result.totals.events === 0 ? [nothingMatched(q.filters ?? [])] : [])].map((n) => `${n}\n`).join('')}`
-      : text,
-  );
+  if (format !== 'table') {
+    out(text);
+    return;
+  }
+  const notes = overlapNotes(overlaps);
+  if (result.totals.events === 0) notes.push(nothingMatched(q.filters ?? []));
+  out(`${text}${notes.map((n) => `${n}\n`).join('')}`);
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {

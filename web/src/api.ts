@@ -29,6 +29,11 @@ async function answerOf<T>(r: Response): Promise<T> {
   return body as T;
 }
 
+/** What to tell the user of a failed call: the API's own words when it answered. */
+export function problemOf(e: unknown): string {
+  return e instanceof ApiFailure ? e.message : String(e);
+}
+
 /** A change (admins): `POST` or `DELETE` with a JSON body; errors as api() throws them. */
 export async function send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return answerOf<T>(

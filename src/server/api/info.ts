@@ -1,5 +1,7 @@
 /** The small endpoints: who am I, keys, import status, dimension names, where data comes in. */
 import { z } from 'zod';
+import { KEY_BUDGET_PERIOD } from '../../budgets/key-budget.js';
+import { budgetWindow } from '../../budgets/period.js';
 import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
 import { formatUsd } from '../../money/money.js';
 import { BUCKETS, DIMENSIONS } from '../../store/query.js';
@@ -52,14 +54,15 @@ export const keysEndpoint = endpoint({
     const keys = (await readKeys(keyFilePath(c.ledgerPath))).filter(
       (k) => who.team === null || k.team === who.team,
     );
-    const now = new Date(c.now() / 1000);
+    // The window of the keys' budgets (budgets/key-budget.ts), so the spend shown is what the gateway counts.
+    const window = budgetWindow({ id: 'keys', ...KEY_BUDGET_PERIOD }, c.now() / 1000);
     const spent =
       keys.length === 0
         ? null
         : await c.store.query({
             dimensions: ['api_key_id'],
             filters: [{ dimension: 'api_key_id', values: keys.map((k) => k.id) }],
-            since: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) * 1000,
+            since: window.start * 1000,
             until: c.now(),
           });
     const byKey = new Map(spent?.rows.map((r) => [r.dims.api_key_id, r.cost_usd]));

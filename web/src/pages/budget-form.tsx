@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiFailure, send } from '../api';
+import { problemOf, send } from '../api';
 
 const PERIODS: [string, string][] = [
   ['monthly', 'monthly'],
@@ -13,7 +13,7 @@ const PERIODS: [string, string][] = [
  * "team=payments tag.repo=web" (spaces or commas between) as a budget scope; empty is the whole organisation.
  * Null when a part is not DIM=VALUE. The API checks the dimensions and says which one it does not know.
  */
-export function parseScope(text: string): Record<string, string> | null {
+function parseScope(text: string): Record<string, string> | null {
   const scope: Record<string, string> = {};
   for (const part of text.split(/[\s,]+/).filter(Boolean)) {
     const eq = part.indexOf('=');
@@ -63,7 +63,7 @@ export function BudgetForm({ onAdded }: { onAdded: () => void }) {
       setName('');
       onAdded();
     } catch (err) {
-      setProblem(err instanceof ApiFailure ? err.message : String(err));
+      setProblem(problemOf(err));
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiFailure, send } from '../api';
+import { problemOf, send } from '../api';
 import { Loading, Panel } from '../controls';
 import { usd, when } from '../format';
 import { useApi } from '../use-api';
@@ -75,7 +75,7 @@ function RemoveButton({ id, onRemoved }: { id: string; onRemoved: () => void }) 
             await send('DELETE', `/api/budgets/${encodeURIComponent(id)}`);
             onRemoved();
           } catch (e) {
-            setProblem(e instanceof ApiFailure ? e.message : String(e));
+            setProblem(problemOf(e));
           }
         }}
         onBlur={() => setArmed(false)}
