@@ -467,6 +467,14 @@ describe('dashboard in a real browser', () => {
     // A server with its receivers off says so (the demo's server runs none).
     expect(await apiGet('/api/receivers')).toEqual({ otlp_http_port: null, otlp_grpc_port: null });
     await p.screenshot({ path: join(OUT, 'empty.png'), fullPage: true });
+    // When the ports cannot be asked (here the request fails in the browser), the page says so and gives the
+    // defaults instead of loading forever.
+    await p.route('**/api/receivers', (r) => r.abort('connectionrefused'));
+    await p.reload();
+    await expect
+      .poll(() => p.locator('.ways > li').nth(1).locator('[role=alert]').textContent())
+      .toMatch(/^Could not ask this server .*OTLP\/HTTP is on 4318 and OTLP\/gRPC on 4317\.$/);
+    await p.unroute('**/api/receivers');
     await p.goto(emptyServer.loginLink().replace(/token=.*/, 'token=used'));
     expect(await p.locator('body').textContent()).toContain('API_UNAUTHORIZED');
     await p.close();

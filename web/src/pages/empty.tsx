@@ -38,7 +38,8 @@ function otlpLines(r: Receivers): string {
 /** What a new user sees on an empty ledger: the three ways to get data in. */
 export function EmptyState() {
   const origin = location.origin;
-  const otlp = useApi<Receivers>('/api/receivers').data;
+  const receivers = useApi<Receivers>('/api/receivers');
+  const otlp = receivers.data;
   return (
     <section class="panel empty" aria-labelledby="empty-title" data-testid="empty-state">
       <h1 id="empty-title">No usage in the ledger yet</h1>
@@ -51,7 +52,12 @@ export function EmptyState() {
         </li>
         <li>
           <h2>2. Send OpenTelemetry</h2>
-          {otlp === null ? (
+          {receivers.error !== null ? (
+            <p class="error" role="alert">
+              Could not ask this server which ports its OpenTelemetry receivers listen on ({receivers.error}).
+              Unless started with <code>--otlp-port</code>, OTLP/HTTP is on 4318 and OTLP/gRPC on 4317.
+            </p>
+          ) : otlp === null ? (
             <p class="muted">Loading…</p>
           ) : otlp.otlp_http_port === null && otlp.otlp_grpc_port === null ? (
             <p>
