@@ -438,8 +438,23 @@ describe('dashboard in a real browser', () => {
       downgrade_to: 'gpt-5-mini',
       origin: 'api',
     });
+    // Its limit changes in place; a refused amount is said in the API's words and changes nothing.
+    await row.getByRole('button', { name: `Change the limit of budget ${made.id}` }).click();
+    const limit = row.locator('form.limit-form input[name="limit_usd"]');
+    expect(await limit.inputValue()).toBe('250.10');
+    await limit.fill('12,5');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => row.getByTestId('limit-problem').textContent())
+      .toContain('limit_usd: expected a positive USD amount such as 50 or 1200.50');
+    await limit.fill('300');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => row.textContent()).toContain('$300.00');
+    expect(await row.locator('form.limit-form').count()).toBe(0);
+    const changed = await apiGet<{ budget: Record<string, unknown> }>(`/api/budgets/${made.id}`);
+    expect(changed.budget).toMatchObject({ limit_usd: '300', action: 'downgrade', name: 'Web monthly' });
     // One click arms the button; the second removes the budget.
-    const remove = row.locator('button');
+    const remove = row.locator('button', { hasText: /^Remove/ });
     await remove.click();
     expect(await remove.textContent()).toBe('Remove?');
     expect(await page.getByTestId('budget-row').filter({ hasText: 'Web monthly' }).count()).toBe(1);

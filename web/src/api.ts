@@ -35,7 +35,7 @@ export function problemOf(e: unknown): string {
 }
 
 /** A change (admins): `POST` or `DELETE` with a JSON body; errors as api() throws them. */
-export async function send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   return answerOf<T>(
     await fetch(path, {
       method,

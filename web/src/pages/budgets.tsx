@@ -11,6 +11,8 @@ interface Budget {
   scope: Record<string, string>;
   period: { kind: string; days?: number };
   tz: string;
+  /** As it was set ("250.10"); the status's `limit_usd` is the same amount at the ledger's scale. */
+  limit_usd: string;
   action: 'alert' | 'block' | 'downgrade';
   downgrade_to: string | null;
   thresholds: number[];
@@ -91,7 +93,86 @@ function RemoveButton({ id, onRemoved }: { id: string; onRemoved: () => void }) 
   );
 }
 
-/** `admin`: the viewer may add and remove budgets (the API refuses anyone else). */
+/**
+ * A budget's limit, which an admin may change in place (`PUT /api/budgets/{id}` with only `limit_usd`, sent as
+ * typed: the API checks it as it checks a new budget's). Raising or lowering a limit is the change a budget needs
+ * most; anything else is remove and add.
+ */
+function LimitCell({
+  status,
+  editable,
+  onChanged,
+}: {
+  status: Status;
+  editable: boolean;
+  onChanged: () => void;
+}) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const id = status.budget.id;
+  if (draft === null)
+    return (
+      <td class="num">
+        {usd(status.limit_usd)}
+        {editable ? (
+          <div>
+            <button
+              type="button"
+              class="link"
+              aria-label={`Change the limit of budget ${id}`}
+              onClick={() => setDraft(status.budget.limit_usd)}
+            >
+              change
+            </button>
+          </div>
+        ) : null}
+      </td>
+    );
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await send('PUT', `/api/budgets/${encodeURIComponent(id)}`, { limit_usd: draft.trim() });
+      setDraft(null);
+      setProblem(null);
+      onChanged();
+    } catch (err) {
+      setProblem(problemOf(err));
+    }
+  };
+  return (
+    <td class="num">
+      <form class="limit-form" onSubmit={save} aria-label={`New limit of budget ${id}`}>
+        <input
+          name="limit_usd"
+          value={draft}
+          onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+          inputMode="decimal"
+          size={10}
+          aria-label="Limit (USD)"
+          required
+        />
+        <button type="submit">Save</button>
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            setDraft(null);
+            setProblem(null);
+          }}
+        >
+          cancel
+        </button>
+      </form>
+      {problem ? (
+        <p class="error" role="alert" data-testid="limit-problem">
+          {problem}
+        </p>
+      ) : null}
+    </td>
+  );
+}
+
+/** `admin`: the viewer may add, change and remove budgets (the API refuses anyone else). */
 export function Budgets({ admin }: { admin: boolean }) {
   const [version, setVersion] = useState(0);
   const reload = () => setVersion((v) => v + 1);
@@ -160,7 +241,11 @@ export function Budgets({ admin }: { admin: boolean }) {
                       <div class="muted">resets {when(s.window.resets_at)}</div>
                     </td>
                     <td class="num">{usd(s.spend_usd)}</td>
-                    <td class="num">{usd(s.limit_usd)}</td>
+                    <LimitCell
+                      status={s}
+                      editable={admin && s.budget.origin !== 'config'}
+                      onChanged={reload}
+                    />
                     <td>
                       <meter
                         min={0}
