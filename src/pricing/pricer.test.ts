@@ -558,6 +558,31 @@ describe('events the catalog cannot price', () => {
     expect(e.model_requested).toBe('acme-llm-9000');
   });
 
+  it('a call that used nothing costs exactly $0 whatever its model: a failed call to a misspelt model is not unpriced', () => {
+    const failed = unpricedEvent({ model: 'gpt-4o-typo', status: 'error', error_type: 'model_not_found' });
+    const e = pricer.price(failed);
+    expect([e.cost_source, e.cost_usd, e.price_version]).toEqual(['computed', 0n, pricer.version]);
+    expect([e.cost_input, e.cost_cache_read, e.cost_cache_write, e.cost_output]).toEqual([0n, 0n, 0n, 0n]);
+    expect(Object.values(e.rates!).every((r) => r === 0n)).toBe(true);
+    // One token, or one paid search, and the model's price matters again.
+    for (const used of [{ output_tokens: 1 }, { cache_read_tokens: 1 }, { web_search_requests: 1 }])
+      expect(pricer.price({ ...failed, ...used }).cost_source).toBe('unpriced');
+    // Exported and imported again, the $0 comes back as the same computed event.
+    const back = pricer.price({
+      ...failed,
+      given_cost: {
+        cost_usd: 0n,
+        cost_input: 0n,
+        cost_cache_read: 0n,
+        cost_cache_write: 0n,
+        cost_output: 0n,
+        cost_source: 'computed',
+        price_version: pricer.version,
+      },
+    });
+    expect(back).toEqual(e);
+  });
+
   it('a given cost is kept exactly, with its own source and version, and no rates', () => {
     const given = {
       cost_usd: 123_456_789n,

@@ -221,11 +221,17 @@ class LedgerPricer implements Pricer {
     );
   }
 
-  /** The rate card the event is priced at, or null when the model or one of its token kinds has no price. */
+  /**
+   * The rate card the event is priced at, or null when the model or one of its token kinds has no price. An event
+   * with no usage at all costs exactly $0 at any price, so a model without one gets NO_USAGE_RATES rather than
+   * making it unpriced: a call that failed before using anything (a misspelt model the provider answered 404, a
+   * 429) would otherwise mark every report's cost as incomplete and ask for a price that changes nothing.
+   */
   private ratesFor(e: UnpricedEvent, priced: PricedModel | null): RateCard | null {
-    if (priced === null) return null;
     const totalInput =
       e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
+    const used = totalInput > 0 || e.output_tokens > 0 || e.web_search_requests > 0;
+    if (priced === null) return used ? null : NO_USAGE_RATES;
     const card = priced.card(
       e.ts,
       contextInput(e, totalInput),
@@ -237,8 +243,8 @@ class LedgerPricer implements Pricer {
       this.tierChoices,
     );
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
-    if (card === null || (card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0))
-      return null;
+    if (card === null) return used ? null : NO_USAGE_RATES;
+    if ((card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0)) return null;
     return card.rates;
   }
 
@@ -291,6 +297,18 @@ class LedgerPricer implements Pricer {
     return code;
   }
 }
+
+/** What an event that used nothing is priced at when its model has no price: every part is 0 × rate = $0. */
+const NO_USAGE_RATES: RateCard = Object.freeze({
+  input: 0n,
+  cache_read: 0n,
+  cache_write_5m: 0n,
+  cache_write_1h: 0n,
+  output: 0n,
+  web_search: 0n,
+  input_audio: 0n,
+  output_audio: 0n,
+});
 
 /**
  * The priced event, field by field. An object literal with every field is ~100x faster than `{...e, …}` on V8 for

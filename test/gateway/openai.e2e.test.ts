@@ -415,7 +415,7 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(all.length).toBe(before + 2);
     const refused = all.find((e) => e.model_requested === 'gpt-4o-flaky' && e.status === 'error')!;
     expect(refused).toMatchObject({ error_type: 'requests', input_tokens: 0, output_tokens: 0 });
-    expect(refused.cost_usd ?? 0n).toBe(0n);
+    expect(refused.cost_usd).toBe(0n);
     expectUsage(await h.event(response.headers.get('x-tokenledger-event-id')!), CHAT_USAGE);
     const err = await client.chat.completions
       .create({ model: 'gpt-4o-flaky', messages: [{ role: 'user', content: 'hi' }] })
@@ -433,6 +433,9 @@ describe('OpenAI through the gateway (official openai client)', () => {
     const id = (err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-tokenledger-event-id');
     const e = await h.event(id!);
     expect(e).toMatchObject({ status: 'error', error_type: 'requests', input_tokens: 0, output_tokens: 0 });
+    // It used nothing, so it costs exactly $0 though no price list has the name: not an unpriced event that would
+    // mark every report's cost incomplete (docs/pricing.md).
+    expect([e.cost_source, e.cost_usd]).toEqual(['computed', 0n]);
   });
 
   it('an error inside a stream (chat error chunk, Responses error event) is recorded as an error', async () => {

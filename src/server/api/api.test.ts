@@ -11,6 +11,7 @@ import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
+import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
@@ -262,6 +263,28 @@ describe('data', () => {
     const sum = parts.reduce((n, p) => n + parseDecimal(r.body.event[p]), 0n);
     expect(parseDecimal(r.body.event.cost_usd) - sum).toBe(parseDecimal('0.03'));
     expect((await get(`/api/events/${e.event_id}?ts=${e.ts + 1}`)).status).toBe(404);
+  });
+
+  it('a call that used nothing explains its $0 without a table of zero rates for a model that has no price', async () => {
+    const pricer = createPricer(await loadBundledCatalog(), null);
+    // After NOW, outside every other test's range.
+    const failed = pricer.price(
+      unpricedEvent({
+        event_id: 'f00dfa11ed000001',
+        model: 'gpt-4o-typo',
+        status: 'error',
+        ts: NOW + 2 * DAY,
+      }),
+    );
+    await store.append([failed]);
+    const r = await get(`/api/events/f00dfa11ed000001?ts=${failed.ts}`);
+    expect(r.status).toBe(200);
+    expect(r.body.event).toMatchObject({ cost_source: 'computed', cost_usd: '0.000000000000' });
+    expect(r.body.cost).toMatchObject({ method: 'computed', matches: true });
+    expect(r.body.cost.note).toContain(
+      'used no tokens and no paid searches: it costs exactly $0 at any price',
+    );
+    expect(r.body.cost.formula).toBeUndefined();
   });
 
   it('sessions: the N costliest, each with every agent and person it ran under; events of no session are not one', async () => {

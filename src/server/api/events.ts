@@ -113,6 +113,13 @@ function costExplanation(e: UsageEvent) {
       recomputed: null,
     };
   const parts = { ...costOf(e, e.rates), web_search_fee: webSearchFee(e, e.rates) };
+  if (!usedAnything(e))
+    return {
+      method: 'computed',
+      note: 'the call used no tokens and no paid searches: it costs exactly $0 at any price, so it needs none',
+      recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
+      matches: parts.cost_usd === e.cost_usd,
+    };
   return {
     method: 'computed',
     formula:
@@ -121,6 +128,11 @@ function costExplanation(e: UsageEvent) {
     matches: parts.cost_usd === e.cost_usd,
   };
 }
+
+/** Whether any part of the event is billed: a call without (a failed one) is $0 at any rates (pricing/pricer.ts). */
+const usedAnything = (e: UsageEvent) =>
+  e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens + e.output_tokens >
+    0 || e.web_search_requests > 0;
 
 /** The `ts` of a route that addresses one event, shared so each such route reads it alike. */
 const eventTime = z

@@ -137,7 +137,8 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
       <h3 data-testid="cost-how">
         {COST_HOW[String(e.cost_source)] ?? `How the cost was found (${e.cost_source})`}
       </h3>
-      {e.rates ? (
+      {/* Without a formula the call used nothing: a table of zero rates would read as the model's price. */}
+      {e.rates && d.data.cost.formula ? (
         <table>
           <caption class="sr-only">Cost parts</caption>
           <thead>
