@@ -6,6 +6,7 @@ import { formatUsdDisplay } from '../money/money.js';
 import { budgetsEndpoint } from '../server/api/budgets.js';
 import { askLedgerIfAny } from './ask-ledger.js';
 import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
+import { DIMENSION_ALIASES } from './filters.js';
 import { runningServer } from './running-server.js';
 
 /** Flags of `budgets add` and `budgets update`; every one is optional for update. */
@@ -20,9 +21,6 @@ export interface BudgetFlags {
   name?: string;
 }
 
-/** `--scope key=vk_…` is the virtual key; `tags.K` and `tag.K` both name a tag. */
-const SCOPE_ALIASES: Record<string, string> = { key: 'api_key_id' };
-
 function parseScope(pairs: readonly string[]): Record<string, string> {
   const scope: Record<string, string> = {};
   for (const p of pairs) {
@@ -33,7 +31,8 @@ function parseScope(pairs: readonly string[]): Record<string, string> {
         `--scope ${JSON.stringify(p)}: expected DIMENSION=VALUE, e.g. team=payments`,
       );
     let k = p.slice(0, eq).trim();
-    k = SCOPE_ALIASES[k] ?? k.replace(/^tags\./, 'tag.');
+    // `key` is the virtual key (DIMENSION_ALIASES); `tags.K` and `tag.K` both name a tag.
+    k = DIMENSION_ALIASES[k] ?? k.replace(/^tags\./, 'tag.');
     if (k in scope)
       throw new TokenledgerError(
         'CLI_BAD_OPTION',

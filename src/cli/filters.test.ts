@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRange } from './filters.js';
+import { parseDimensions, parseRange, whereFilters } from './filters.js';
 
 describe('parseRange', () => {
   const now = Date.UTC(2026, 10, 28) * 1000;
@@ -17,5 +17,20 @@ describe('parseRange', () => {
       /--since "2026-12" is not before --until "2026-11"/,
     );
     expect(() => parseRange({ since: '2026-11-01', until: '2026-11' }, now)).toThrow(/is not before/);
+  });
+});
+
+describe('dimensions', () => {
+  it('takes `key` for the virtual key, as a budget scope writes it, and names it api_key_id', async () => {
+    expect(parseDimensions('team,key')).toEqual(['team', 'api_key_id']);
+    expect(await whereFilters({ where: ['key=vk_d7fcc7638c83', 'key=vk_0a1b2c3d4e5f'] })).toEqual([
+      { dimension: 'api_key_id', values: ['vk_d7fcc7638c83', 'vk_0a1b2c3d4e5f'] },
+    ]);
+  });
+
+  it('refuses a name that is no dimension, listing those there are', () => {
+    expect(() => parseDimensions('team,keys')).toThrow(
+      /unknown dimension "keys": use one of org, team, .*api_key_id/,
+    );
   });
 });

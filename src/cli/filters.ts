@@ -17,8 +17,14 @@ export interface FilterOptions {
   where?: string[];
 }
 
+/**
+ * Names the CLI takes for a dimension besides its own: `key` is the virtual key, as `budgets add --scope key=vk_…`
+ * and `keys list` call it, so a budget's scope can be given to `--where` as it was written.
+ */
+export const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = { key: 'api_key_id' };
+
 function parseDimension(name: string): Dimension {
-  const d = name.trim();
+  const d = DIMENSION_ALIASES[name.trim()] ?? name.trim();
   if (!isDimension(d)) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',

@@ -58,7 +58,7 @@ export function buildProgram(): Command {
         .description('spend and tokens grouped by dimensions')
         .option(
           '--by <dims>',
-          'comma-separated dimensions: team, user, project, agent, model, provider, tag.KEY, …',
+          'comma-separated dimensions: team, user, project, agent, key, model, provider, tag.KEY, …',
           'model',
         )
         .option('--bucket <size>', 'also group by time: hour, day, week or month')
