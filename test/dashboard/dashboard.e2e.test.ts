@@ -562,6 +562,19 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
   });
 
+  // Also adds an event: a call the provider refused before using anything. A table of its model's rates times zero
+  // tokens would read as what the call was billed for; the page says why it costs nothing instead.
+  it('shows a call that used nothing as $0 with the reason, not a table of rates', async () => {
+    const nothing = { input_tokens: 0, cache_read_tokens: 0, output_tokens: 0 };
+    await openNewCall(9_000_008, { status: 'error', error_type: 'rate_limit_error', ...nothing });
+    expect(await page.getByTestId('event-cost').textContent()).toContain('$0.00');
+    await page.locator('text=used no tokens and no paid searches').waitFor();
+    expect(
+      await page.locator('table', { has: page.locator('caption', { hasText: 'Cost parts' }) }).count(),
+    ).toBe(0);
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+  });
+
   // Also adds an event: a gateway call whose text was kept (its key was created with --store-content). An admin reads
   // it on the event; markup in a prompt is shown as typed, never rendered. A viewer's page does not even ask for it.
   it("shows an admin a call's stored prompt and completion as text, and a viewer nothing", async () => {
