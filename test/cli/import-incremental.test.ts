@@ -72,9 +72,10 @@ describe('incremental claude-code import', () => {
     appendFileSync(log, lines(user(), reply('C', 1), reply('C', 70)));
     settle();
     const second = await imp();
-    expect(second).toContain('imported 1 event from 1 file (3 lines, 1 event read)');
+    // B, the last response when the log was imported, is read again whole in case it went on; it is stored once.
+    expect(second).toContain('imported 1 event from 1 file (4 lines, 2 events read)');
     expect(second).toContain('0 unchanged (not read), 1 read on from the last import');
-    expect(second).toContain('duplicates (already in the ledger): 0');
+    expect(second).toContain('duplicates (already in the ledger): 1');
     expect(await output()).toEqual({ events: 3, output_tokens: 220 });
 
     const third = await imp();
@@ -113,6 +114,21 @@ describe('incremental claude-code import', () => {
     settle();
     await imp();
     expect(await output()).toEqual({ events: 2, output_tokens: 102 });
+  });
+
+  it('a response that goes on after its log had settled and been imported is still one call', async () => {
+    // A long answer: its first line written, then nothing for over five minutes while the next block streams.
+    writeFileSync(log, lines(user(), reply('A', 1)));
+    settle();
+    await imp();
+    expect(await output()).toEqual({ events: 1, output_tokens: 1 });
+
+    // Its later lines start later than the first did; they are the same call, not a second one.
+    appendFileSync(log, lines(reply('A', 100), user(), reply('B', 50)));
+    settle();
+    const second = await imp();
+    expect(second).toContain('duplicates (already in the ledger): 1');
+    expect((await output()).events).toBe(2);
   });
 
   it('an unterminated last line is held while the log is fresh, then read whole without a skip', async () => {

@@ -57,8 +57,10 @@ export const claudeCodeSource: ResumableSource = {
 
 /**
  * Responses follow one another in a log (a subagent writes to a file of its own), so only the last response group
- * can still grow: with `holdTail` it is kept back and `resumeLine()` names its first line, for the next import to
- * read it whole. Groups before it are final because a newer response has started.
+ * can still grow: `resumeLine()` names its first line, for the next import to read it whole, and with `holdTail` it
+ * is kept back. Groups before it are final because a newer response has started. A settled log's last group is
+ * stored, and still read again whole if the log grows: its lines then have the id and the earliest timestamp it was
+ * stored with, so the store drops the repeat, where read on from its end they would have a later one.
  */
 function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): ResumableParser {
   const where = describeClaudePath(ctx.path);
@@ -94,9 +96,9 @@ function openClaudeLog(ctx: ParseContext, sink: Sink, o: ResumeOptions): Resumab
       return undefined;
     },
     () => {
-      const tail = o.holdTail && lastKey !== null ? held.get(lastKey) : undefined;
-      for (const h of held.values()) if (h !== tail) sink.event(h.event);
-      resume = tail ? tail.firstLine : null;
+      const last = lastKey === null ? undefined : held.get(lastKey);
+      for (const h of held.values()) if (h !== last || !o.holdTail) sink.event(h.event);
+      resume = last ? last.firstLine : null;
       held.clear();
     },
     // Only assistant lines with `message.usage` become events; the rest (prompts, tool output) is most of the bytes.
