@@ -76,6 +76,24 @@ describe('createDocumentReader', () => {
     ]);
   });
 
+  it('reads documents saved back to back with no newline between them, as `curl … >> file` appends pages', () => {
+    const compact = read('{"a": 1}{"a": "}{"} {"a": 3}\n[4]\n');
+    expect(compact.skips).toEqual([]);
+    expect(compact.docs).toEqual([
+      [{ a: 1 }, 1],
+      [{ a: '}{' }, 1],
+      [{ a: 3 }, 1],
+      [[4], 2],
+    ]);
+    const pretty = read('{\n  "b": 1\n}{\n  "b": 2\n}[3]');
+    expect(pretty.skips).toEqual([]);
+    expect(pretty.docs).toEqual([
+      [{ b: 1 }, 1],
+      [{ b: 2 }, 3],
+      [[3], 5],
+    ]);
+  });
+
   it('treats a file whose first document fits one line as JSONL: a bad line does not swallow the next', () => {
     const { docs, skips } = read('{"a": 1}\n{"a": [2\n{"a": 3}\nnot json\n');
     expect(docs).toEqual([

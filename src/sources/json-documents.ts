@@ -3,6 +3,8 @@
  * file, several pages one after another, or JSONL with one page per line. Brackets are counted outside strings so a
  * document is parsed as soon as it closes, whatever its layout; only the open document is held in memory.
  *
+ * Documents saved back to back on one line (`}{`, as `curl … >> file` appends pages) are read one by one.
+ *
  * Once a file has shown itself to be JSONL (its first document opened and closed on one line), every line stands
  * alone: a truncated line is reported and the next line still parses, instead of the open bracket swallowing the
  * rest of the file.
@@ -64,8 +66,12 @@ export function createDocumentReader(
     onDocument(value, locator(path, text, first));
   };
 
-  /** Counts brackets on one line; true when the open document closed (or went below zero) on it. */
-  const scan = (text: string): boolean => {
+  /**
+   * Counts brackets on one line: the index just past the bracket that closed the open document (documents may follow
+   * on the same line), the line's length when it went below zero or opened nothing (a bare value or junk is a
+   * document of its own, for JSON.parse to judge), or -1 when the document is still open at the end of the line.
+   */
+  const scan = (text: string): number => {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (inString) {
@@ -78,31 +84,39 @@ export function createDocumentReader(
         opened = true;
       } else if (c === 0x7d || c === 0x5d) {
         depth--;
-        if (depth <= 0) return true;
+        if (depth === 0 && opened) return i + 1;
+        if (depth < 0) return text.length;
       }
     }
-    // A line that opens nothing (a bare value or junk) is a document of its own, for JSON.parse to judge.
-    return !opened;
+    return opened ? -1 : text.length;
   };
 
   return {
     line(raw, lineNo) {
-      const text = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-      if (buf.length === 0) {
-        if (text.trim() === '') return;
-        startLine = lineNo;
-      }
-      buf.push(text);
-      const closed = scan(text);
-      if (closed) finish(lineNo);
-      else if (mode === 'jsonl') {
-        const first = startLine;
-        reset();
-        sink.skip({
-          ref: `${path}:${first}`,
-          code: DOC_SKIP.truncated,
-          reason: 'line ends before its JSON page closes (truncated write?); export the page again',
-        });
+      let text = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+      // Pages saved back to back (`curl … >> file`: API responses end without a newline) share a line: `}{`.
+      for (;;) {
+        if (buf.length === 0) {
+          if (text.trim() === '') return;
+          startLine = lineNo;
+        }
+        const end = scan(text);
+        if (end < 0) {
+          buf.push(text);
+          if (mode === 'jsonl') {
+            const first = startLine;
+            reset();
+            sink.skip({
+              ref: `${path}:${first}`,
+              code: DOC_SKIP.truncated,
+              reason: 'line ends before its JSON page closes (truncated write?); export the page again',
+            });
+          }
+          return;
+        }
+        buf.push(text.slice(0, end));
+        finish(lineNo);
+        text = text.slice(end);
       }
     },
     end() {
