@@ -70,6 +70,8 @@ export class BudgetBook {
   private mtime = -1;
   private checkedAt = 0;
   private checking: Promise<void> | null = null;
+  /** The change in progress: changes run one after another (see serial). */
+  private changing: Promise<unknown> = Promise.resolve();
   readonly path: string;
   readonly auditPath: string;
 
@@ -121,47 +123,63 @@ export class BudgetBook {
     return this.merged.find((b) => b.id === id) ?? null;
   }
 
-  async create(input: unknown, actor: string, origin: 'cli' | 'api'): Promise<Budget> {
-    await this.load();
-    const b = toBudget(
-      input,
-      `b_${randomBytes(6).toString('hex')}`,
-      origin,
-      new Date(this.now()).toISOString(),
-      true,
-    );
-    await this.commit([...this.fromFile, b], {
-      actor,
-      action: 'create',
-      budget_id: b.id,
-      before: null,
-      after: b,
+  create(input: unknown, actor: string, origin: 'cli' | 'api'): Promise<Budget> {
+    return this.serial(async () => {
+      await this.load();
+      const b = toBudget(
+        input,
+        `b_${randomBytes(6).toString('hex')}`,
+        origin,
+        new Date(this.now()).toISOString(),
+        true,
+      );
+      await this.commit([...this.fromFile, b], {
+        actor,
+        action: 'create',
+        budget_id: b.id,
+        before: null,
+        after: b,
+      });
+      return b;
     });
-    return b;
   }
 
   /** Replaces the fields given in `changes` (a partial budget definition); the id, origin and creation time stay. */
-  async update(id: string, changes: Record<string, unknown>, actor: string): Promise<Budget> {
-    const before = await this.editable(id);
-    const after = toBudget({ ...budgetInput(before), ...changes }, id, before.origin, before.created_at);
-    await this.commit(
-      this.fromFile.map((b) => (b.id === id ? after : b)),
-      { actor, action: 'update', budget_id: id, before, after },
-    );
-    return after;
+  update(id: string, changes: Record<string, unknown>, actor: string): Promise<Budget> {
+    return this.serial(async () => {
+      const before = await this.editable(id);
+      const after = toBudget({ ...budgetInput(before), ...changes }, id, before.origin, before.created_at);
+      await this.commit(
+        this.fromFile.map((b) => (b.id === id ? after : b)),
+        { actor, action: 'update', budget_id: id, before, after },
+      );
+      return after;
+    });
   }
 
-  async remove(id: string, actor: string): Promise<Budget> {
-    const before = await this.editable(id);
-    await this.commit(
-      this.fromFile.filter((b) => b.id !== id),
-      { actor, action: 'remove', budget_id: id, before, after: null },
-    );
-    return before;
+  remove(id: string, actor: string): Promise<Budget> {
+    return this.serial(async () => {
+      const before = await this.editable(id);
+      await this.commit(
+        this.fromFile.filter((b) => b.id !== id),
+        { actor, action: 'remove', budget_id: id, before, after: null },
+      );
+      return before;
+    });
   }
 
   history(id?: string): Promise<BudgetChange[]> {
     return readChanges(this.auditPath, id);
+  }
+
+  /**
+   * Runs changes one at a time. Each rewrites the whole file from the budgets it read, so two at once (two API
+   * requests) would each write the file without the other's budget, and both would rename the same temporary file.
+   */
+  private serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.changing.then(change, change);
+    this.changing = run.catch(() => {});
+    return run;
   }
 
   private async editable(id: string): Promise<Budget> {

@@ -125,6 +125,28 @@ describe('budgets over HTTP', () => {
     ]);
   });
 
+  it('keeps every budget of requests made at the same time, and each change to them', async () => {
+    const projects = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+    const made = await Promise.all(
+      projects.map((project) =>
+        call('POST', '/api/budgets', { scope: { project }, period: 'daily', limit_usd: '3' }),
+      ),
+    );
+    expect(made.map((r) => r.status)).toEqual(projects.map(() => 200));
+    const ids = made.map((r) => r.body.id);
+    const listed = async () =>
+      (await call('GET', '/api/budgets')).body.budgets
+        .map((s: J) => s.budget)
+        .filter((b: J) => ids.includes(b.id));
+    expect((await listed()).map((b: J) => b.scope.project).sort()).toEqual(projects);
+    await Promise.all(ids.map((id, i) => call('PUT', `/api/budgets/${id}`, { limit_usd: String(10 + i) })));
+    expect(new Set((await listed()).map((b: J) => b.limit_usd))).toEqual(
+      new Set(ids.map((_, i) => String(10 + i))),
+    );
+    await Promise.all(ids.map((id) => call('DELETE', `/api/budgets/${id}`)));
+    expect(await listed()).toEqual([]);
+  });
+
   it('a bad definition is a 400 naming each field; a config budget cannot be changed (409)', async () => {
     const bad = await call('POST', '/api/budgets', {
       scope: { team: 'x' },
