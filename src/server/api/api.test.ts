@@ -345,6 +345,14 @@ describe('data', () => {
       ['/api/events/zz/content?ts=1', 'event_id', /16 hex/],
       ['/api/events/0000000000000001/content', 'ts', /event time/],
       ['/api/events/0000000000000001/content?ts=soon', 'ts', /ts_us/],
+      // Times the ledger cannot hold: named as given, not as the store's derived bounds, and never a 500.
+      ['/api/summary?until=99999999999999', 'until', /after 2200.*milliseconds/],
+      ['/api/sessions?until=99999999999999', 'until', /after 2200/],
+      ['/api/breakdown?since=-99999999999999', 'since', /before 1970/],
+      ['/api/runaways?since=-99999999999999', 'since', /before 1970/],
+      ['/api/anomalies?until=99999999999999', 'until', /after 2200/],
+      ['/api/alerts?since=99999999999999', 'since', /after 2200/],
+      ['/api/events/0000000000000001?ts=99999999999999', 'ts', /after 2200/],
     ];
     for (const [path, name, allowed] of cases) {
       const r = await get(path);

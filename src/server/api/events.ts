@@ -14,7 +14,7 @@ import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { toCsv } from './json.js';
 import { format, rangeParams } from './params.js';
-import { parseRange, requestFilters } from './query-input.js';
+import { checkInRange, parseRange, requestFilters } from './query-input.js';
 import { canSee } from './scope.js';
 
 const record = z
@@ -148,14 +148,16 @@ const eventTime = z
 function eventAddress(path: Record<string, string>, ts: string, now: number): { id: string; ts: number } {
   const id = path.event_id ?? '';
   if (!isLedgerId(id)) throw badParam('event_id', 'expected 16 hex digits, as in the events list');
+  let us: number;
   try {
-    return { id, ts: parseEventTime(ts, now) };
+    us = parseEventTime(ts, now);
   } catch {
     throw badParam(
       'ts',
       `${JSON.stringify(ts)} is not an event time; use ts_us from the events list (epoch µs) or the event's ISO-8601 ts`,
     );
   }
+  return { id, ts: checkInRange('ts', ts, us) };
 }
 
 export const eventEndpoint = endpoint({

@@ -21,14 +21,31 @@ export interface Range {
 }
 
 export function parseTime(name: string, value: string, now: number): number {
+  let us: number;
   try {
-    return parseTimeBound(value, now);
+    us = parseTimeBound(value, now);
   } catch {
     throw badParam(
       name,
       `${JSON.stringify(value)} is not a time; use an age like 30d, 12h, 2w, a month like 2026-11 or a date like 2026-11-01`,
     );
   }
+  return checkInRange(name, value, us);
+}
+
+/**
+ * Times the API takes: 1970 to 2200. Epoch µs stay exact integers only to 2255 (ledger/time.ts), and a range's
+ * previous period reaches as far back again as the range is long; past these the store refused a bound the caller
+ * never gave (`since` for a bad `until`) and the runaway and anomaly scans failed with a 500.
+ */
+const LATEST_US = Date.UTC(2200, 0, 1) * 1000;
+
+export function checkInRange(name: string, value: string, us: number): number {
+  if (us >= 0 && us <= LATEST_US) return us;
+  throw badParam(
+    name,
+    `${JSON.stringify(value)} is ${us < 0 ? 'before 1970' : 'after 2200'}, outside the times the ledger holds; epoch times are in milliseconds (ts_us in microseconds)`,
+  );
 }
 
 /** Default: the last 30 days up to now. */
