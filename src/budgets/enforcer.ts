@@ -21,7 +21,7 @@ import type { Claim, Counters } from './counters/counters.js';
 import { keyBudget } from './key-budget.js';
 import { type CallScope, matchingBudgets } from './match.js';
 import { picoToNanoUp, usdToNanoDown } from './nano.js';
-import { type BudgetWindow, budgetWindow } from './period.js';
+import { type BudgetWindow, budgetWindow, counterId } from './period.js';
 import { type RateLimitRule, type RatePlan, rateClaims, rateSettleClaims } from './rate-limit.js';
 import { rebuildCounters } from './rebuild.js';
 
@@ -201,10 +201,13 @@ export class Enforcer {
     if (claims.length > 0) await this.o.counters.add(claims);
   }
 
-  /** Seeds these budgets' counters from the ledger (keys that exist are left alone): budgets new to the server. */
+  /**
+   * Seeds these budgets' counters from the ledger (keys that exist are left alone): budgets new to the server, and
+   * those whose scope, period or time zone changed, which count in new keys (period.ts counterId).
+   */
   seed(store: Store, budgets: readonly Budget[]): Promise<number> {
-    const known = new Set(this.o.budgets().map((b) => b.id));
-    const fresh = budgets.filter((b) => !known.has(b.id));
+    const known = new Set(this.o.budgets().map(counterId));
+    const fresh = budgets.filter((b) => !known.has(counterId(b)));
     return rebuildCounters(store, this.o.counters, this.o.pricer, fresh, this.now());
   }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Period } from './budget.js';
-import { budgetWindow, counterKey, HOUR_MS } from './period.js';
+import { budgetWindow, counterId, counterKey, HOUR_MS } from './period.js';
 
 const win = (period: Period, tz: string, iso: string) =>
-  budgetWindow({ id: 'b1', period, tz }, Date.parse(iso));
+  budgetWindow({ id: 'b1', scope: {}, period, tz }, Date.parse(iso));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('budgetWindow: calendar periods in the budget time zone', () => {
@@ -11,7 +11,8 @@ describe('budgetWindow: calendar periods in the budget time zone', () => {
     const w = win({ kind: 'daily' }, 'UTC', '2026-05-14T15:30:00Z');
     expect(iso(w.start)).toBe('2026-05-14T00:00:00.000Z');
     expect(iso(w.end)).toBe('2026-05-15T00:00:00.000Z');
-    expect(w.keys).toEqual(['tl:b:b1:2026-05-14T00:00:00.000Z']);
+    const id = counterId({ id: 'b1', scope: {}, period: { kind: 'daily' }, tz: 'UTC' });
+    expect(w.keys).toEqual([`tl:b:${id}:2026-05-14T00:00:00.000Z`]);
     expect(w.resetsAt).toBe(w.end);
     // 8.5 hours left plus an hour of slack.
     expect(w.ttlSeconds).toBe(8.5 * 3600 + 3600);
@@ -65,10 +66,11 @@ describe('budgetWindow: calendar periods in the budget time zone', () => {
 describe('budgetWindow: rolling periods', () => {
   it('rolling:1d is 24 hourly keys, newest first, ending with the current hour', () => {
     const now = Date.parse('2026-05-14T15:30:00Z');
-    const w = budgetWindow({ id: 'r', period: { kind: 'rolling', days: 1 }, tz: 'UTC' }, now);
+    const r = { id: 'r', scope: {}, period: { kind: 'rolling', days: 1 }, tz: 'UTC' } as const;
+    const w = budgetWindow(r, now);
     expect(w.keys).toHaveLength(24);
-    expect(w.keys[0]).toBe(counterKey('r', Date.parse('2026-05-14T15:00:00Z')));
-    expect(w.keys[23]).toBe('tl:b:r:2026-05-13T16:00:00.000Z');
+    expect(w.keys[0]).toBe(counterKey(counterId(r), Date.parse('2026-05-14T15:00:00Z')));
+    expect(w.keys[23]).toBe(`tl:b:${counterId(r)}:2026-05-13T16:00:00.000Z`);
     expect(iso(w.start)).toBe('2026-05-13T16:00:00.000Z');
     expect(iso(w.end)).toBe('2026-05-14T16:00:00.000Z');
     expect(iso(w.resetsAt)).toBe('2026-05-13T17:00:00.000Z');
@@ -78,9 +80,28 @@ describe('budgetWindow: rolling periods', () => {
 
   it('rolling:7d has 168 distinct keys', () => {
     const w = budgetWindow(
-      { id: 'r', period: { kind: 'rolling', days: 7 }, tz: 'UTC' },
+      { id: 'r', scope: {}, period: { kind: 'rolling', days: 7 }, tz: 'UTC' },
       Date.parse('2026-05-14T00:00:00Z'),
     );
     expect(new Set(w.keys).size).toBe(168);
+  });
+});
+
+describe('counterId', () => {
+  it('changes with what decides the spend counted (scope, period, zone), whatever the order of the scope', () => {
+    const b = {
+      id: 'b1',
+      scope: { team: 'web', project: 'x' },
+      period: { kind: 'daily' },
+      tz: 'UTC',
+    } as const;
+    expect(counterId(b)).toMatch(/^b1:[0-9a-f]{8}$/);
+    expect(counterId({ ...b, scope: { project: 'x', team: 'web' } })).toBe(counterId(b));
+    const changed = [
+      { ...b, scope: { team: 'web' } },
+      { ...b, period: { kind: 'weekly' } as const },
+      { ...b, tz: 'Europe/Berlin' },
+    ];
+    expect(new Set([b, ...changed].map(counterId)).size).toBe(4);
   });
 });

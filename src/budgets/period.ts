@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TZDate } from '@date-fns/tz';
 // One module per function: date-fns's index loads all of its ~250 functions (~7 MB of RSS in the gateway).
 import { addDays } from 'date-fns/addDays';
@@ -6,7 +7,7 @@ import { addWeeks } from 'date-fns/addWeeks';
 import { startOfDay } from 'date-fns/startOfDay';
 import { startOfMonth } from 'date-fns/startOfMonth';
 import { startOfWeek } from 'date-fns/startOfWeek';
-import type { Budget } from './budget.js';
+import { type Budget, formatPeriod } from './budget.js';
 
 /** The stretch of time a budget's spend is counted over, and the counter keys that hold it. */
 export interface BudgetWindow {
@@ -28,9 +29,26 @@ export interface BudgetWindow {
 export const HOUR_MS = 3_600_000;
 const SLACK_SECONDS = 3600;
 
-/** `tl:b:<budget id>:<bucket start, ISO-8601 UTC>`: shared by every gateway instance, so the format is stable. */
-export function counterKey(budgetId: string, bucketStartMs: number): string {
-  return `tl:b:${budgetId}:${new Date(bucketStartMs).toISOString()}`;
+/**
+ * `tl:b:<counter id>:<bucket start, ISO-8601 UTC>`: shared by every gateway instance, so the format is stable.
+ */
+export function counterKey(counterId: string, bucketStartMs: number): string {
+  return `tl:b:${counterId}:${new Date(bucketStartMs).toISOString()}`;
+}
+
+/**
+ * What a budget's counters are named by: its id and a digest of what decides which spend they hold (scope, period,
+ * time zone). A budget changed in any of these (over the API or the CLI while the server runs, or in the config file
+ * across a restart with counters in Redis) counts in new keys, seeded from the ledger as a new budget's are, instead
+ * of keys holding another scope's spend or none of its window's. A new limit, action or thresholds keep the keys.
+ */
+export function counterId(b: Pick<Budget, 'id' | 'scope' | 'period' | 'tz'>): string {
+  const scope = Object.entries(b.scope).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  const digest = createHash('sha256')
+    .update(JSON.stringify([scope, formatPeriod(b.period), b.tz]))
+    .digest('hex')
+    .slice(0, 8);
+  return `${b.id}:${digest}`;
 }
 
 /**
@@ -40,13 +58,14 @@ export function counterKey(budgetId: string, bucketStartMs: number): string {
  * hours from UTC except a few at :30/:45; for those the buckets are still UTC hours, which only shifts the edge).
  * Pure.
  */
-export function budgetWindow(b: Pick<Budget, 'id' | 'period' | 'tz'>, nowMs: number): BudgetWindow {
+export function budgetWindow(b: Pick<Budget, 'id' | 'scope' | 'period' | 'tz'>, nowMs: number): BudgetWindow {
   const p = b.period;
+  const id = counterId(b);
   if (p.kind === 'rolling') {
     const newest = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
     const n = p.days * 24;
     const keys: string[] = new Array(n);
-    for (let i = 0; i < n; i++) keys[i] = counterKey(b.id, newest - i * HOUR_MS);
+    for (let i = 0; i < n; i++) keys[i] = counterKey(id, newest - i * HOUR_MS);
     const start = newest - (n - 1) * HOUR_MS;
     const end = newest + HOUR_MS;
     return {
@@ -81,7 +100,7 @@ export function budgetWindow(b: Pick<Budget, 'id' | 'period' | 'tz'>, nowMs: num
   return {
     start,
     end,
-    keys: [counterKey(b.id, start)],
+    keys: [counterKey(id, start)],
     resetsAt: end,
     ttlSeconds: Math.ceil((end - nowMs) / 1000) + SLACK_SECONDS,
   };

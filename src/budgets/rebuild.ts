@@ -3,7 +3,7 @@ import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import type { Counters } from './counters/counters.js';
 import { picoToNanoUp } from './nano.js';
-import { budgetWindow, counterKey, HOUR_MS } from './period.js';
+import { budgetWindow, counterId, counterKey, HOUR_MS } from './period.js';
 import { scopeFilters } from './scope-filters.js';
 
 /**
@@ -32,7 +32,7 @@ export async function rebuildCounters(
         const value = picoToNanoUp(row.cost_usd);
         if (value <= 0n) continue;
         const ttl = Math.ceil((start + buckets * HOUR_MS - nowMs) / 1000) + 3600;
-        entries.push({ key: counterKey(b.id, start), value, ttlSeconds: ttl });
+        entries.push({ key: counterKey(counterId(b), start), value, ttlSeconds: ttl });
       }
     } else {
       const r = await store.query({ dimensions: [], filters, since, until });

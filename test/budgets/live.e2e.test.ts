@@ -96,6 +96,48 @@ describe('budgets while the server runs', () => {
     }
   }, 20_000);
 
+  it('enforces a budget changed over the API against what its new scope and period already spent', async () => {
+    const d = await configDir({});
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'moved');
+      for (let i = 0; i < 5; i++) expect((await call(c, i)).ok).toBe(true);
+      await s.wal.drain();
+      const spent = (
+        await s.store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['moved'] }] })
+      ).totals.cost_usd;
+      const { admin_token } = JSON.parse(
+        await readFile(d.ledger.replace(/\.duckdb$/, '.server.json'), 'utf8'),
+      );
+      const api = async (method: string, path: string, body: unknown) => {
+        const r = await fetch(`${s.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${admin_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(r.status).toBe(200);
+        return (await r.json()) as { id: string };
+      };
+      // Made for another team, then moved onto this one: room for about one more call's worst case ($0.00104) on
+      // top of what this team spent today. Were the counter still the other team's (nothing), all eight would pass.
+      const limit = (Number(spent) / 1e12 + 0.0015).toFixed(6);
+      const b = await api('POST', '/api/budgets', {
+        scope: { team: 'elsewhere' },
+        period: 'daily',
+        limit_usd: limit,
+        action: 'block',
+      });
+      await api('PUT', `/api/budgets/${b.id}`, { scope: { team: 'moved' } });
+      expect(await admittedUntilRefused(c, 8)).toBeLessThanOrEqual(1);
+      // A week (in another zone) starts a new window: it holds today's spend too, not nothing.
+      await api('PUT', `/api/budgets/${b.id}`, { period: 'weekly', tz: 'Pacific/Kiritimati' });
+      expect(await admittedUntilRefused(c, 8)).toBe(0);
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  }, 20_000);
+
   it("raises a virtual key's budget with keys update on the next call, still counting what the key spent", async () => {
     const d = await configDir({});
     const s = await serve(d, up, { OPENAI_API_KEY: 'sk-upstream' });

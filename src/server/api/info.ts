@@ -55,7 +55,7 @@ export const keysEndpoint = endpoint({
       (k) => who.team === null || k.team === who.team,
     );
     // The window of the keys' budgets (budgets/key-budget.ts), so the spend shown is what the gateway counts.
-    const window = budgetWindow({ id: 'keys', ...KEY_BUDGET_PERIOD }, c.now() / 1000);
+    const window = budgetWindow({ id: 'keys', scope: {}, ...KEY_BUDGET_PERIOD }, c.now() / 1000);
     const spent =
       keys.length === 0
         ? null
