@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertLogPath } from '../../budgets/alerts/alert-log.js';
 import { BudgetBook, toBudget } from '../../budgets/book/budget-book.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd } from '../../money/money.js';
@@ -193,6 +194,34 @@ describe('budgets over HTTP', () => {
       (s: J) => s.budget.scope.team === 'payments',
     );
     expect((await call('GET', `/api/budgets/${other.budget.id}`, undefined, viewerWeb)).status).toBe(404);
+  });
+
+  it("a team viewer sees its team's latest alerts beside its budgets, however many other teams' came since", async () => {
+    const alert = (i: number, team: string) => ({
+      alert: {
+        id: `al_${String(i).padStart(16, '0')}`,
+        created_at: new Date(NOW / 1000 - (100 - i) * 60_000).toISOString(),
+        kind: 'budget_threshold',
+        severity: 'warning',
+        dedup_key: `budget:x:${i}`,
+        title: `alert ${i}`,
+        scope: { team },
+      },
+    });
+    const lines = [alert(0, 'web'), ...Array.from({ length: 60 }, (_, i) => alert(i + 1, 'payments'))];
+    await writeFile(
+      alertLogPath(join(dir, 'ledger.duckdb')),
+      lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+    );
+    try {
+      const seen = (await call('GET', '/api/budgets', undefined, viewerWeb)).body.alerts;
+      expect(seen.map((a: J) => a.title)).toEqual(['alert 0']);
+      const all = (await call('GET', '/api/budgets')).body.alerts;
+      expect(all).toHaveLength(50);
+      expect(all[0].title).toBe('alert 60');
+    } finally {
+      await rm(alertLogPath(join(dir, 'ledger.duckdb')));
+    }
   });
 
   it("the overview's month shows the monthly budget whose scope is what the caller sees", async () => {

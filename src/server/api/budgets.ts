@@ -48,9 +48,10 @@ export const budgetsEndpoint = endpoint({
   async handle(c, _p, who) {
     await c.budgets.load();
     const mine = c.budgets.all().filter((b) => visible(b, who));
-    const alerts = (await listAlerts(alertLogPath(c.ledgerPath), { limit: 50 })).alerts.filter(
-      (a) => who.team === null || a.scope.team === who.team,
-    );
+    // The team's own latest 50: taking 50 before the team filter could leave a team viewer none of its own.
+    const alerts = (await listAlerts(alertLogPath(c.ledgerPath), {})).alerts
+      .filter((a) => who.team === null || a.scope.team === who.team)
+      .slice(0, 50);
     return { budgets: await Promise.all(mine.map((b) => status(c, b))), alerts };
   },
 });
