@@ -16,7 +16,7 @@ import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
 import { type Api, createApi } from './api.js';
-import { newToken, tokenFilePath, writeTokens } from './token-file.js';
+import { newToken, readTokens, tokenFilePath, writeTokens } from './token-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
 type J = any;
@@ -136,6 +136,30 @@ describe('auth', () => {
     expect(cookie).toMatch(/^tl_session=/);
     expect((await get('/api/me', null, { cookie })).body).toMatchObject({ role: 'admin', team: null });
     expect((await get(link.slice(base.length), null)).status).toBe(401);
+  });
+
+  it('a browser session signed in with a token ends when the token is revoked', async () => {
+    const t = newToken('viewer', 'web', new Date(NOW / 1000));
+    const path = tokenFilePath(ledgerPath);
+    await writeTokens(path, [...(await readTokens(path)), t.record]);
+    await new Promise((r) => setTimeout(r, 1100)); // the server rereads the tokens file at most once a second
+    const signIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token}` },
+    });
+    expect(signIn.status).toBe(204);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await get('/api/me', null, { cookie })).body).toMatchObject({ role: 'viewer', team: 'web' });
+    const revokedAt = new Date(NOW / 1000).toISOString();
+    await writeTokens(
+      path,
+      (await readTokens(path)).map((r) => (r.id === t.record.id ? { ...r, revoked_at: revokedAt } : r)),
+    );
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await get('/api/me', t.token)).status).toBe(401);
+    const after = await get('/api/me', null, { cookie });
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('API_UNAUTHORIZED');
   });
 
   it('serves the OpenAPI 3.1 document generated from the schemas, without auth', async () => {

@@ -37,11 +37,19 @@ export class Auth {
     const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sid === null) return null;
     const s = this.sessions.get(sid);
-    if (s === undefined || s.expires < this.clock()) {
+    if (s === undefined || s.expires < this.clock() || !(await this.current(s.principal))) {
       this.sessions.delete(sid);
       return null;
     }
     return s.principal;
+  }
+
+  /** A session signed in with a `tokens create` token lasts only while that token is in the file, unrevoked. */
+  private async current(p: Principal): Promise<boolean> {
+    if (!p.id.startsWith('tok_')) return true;
+    await this.reload();
+    for (const t of this.tokens.values()) if (t.id === p.id) return t.revoked_at === null;
+    return false;
   }
 
   private async byToken(token: string): Promise<Principal | null> {
