@@ -78,6 +78,8 @@ export function isPositiveUsd(s: string): boolean {
   }
 }
 
+const POSITIVE_USD = 'expected a positive USD amount such as 50 or 1200.50';
+
 /** What a budget definition must satisfy, wherever it comes from (config, CLI, API). */
 export const budgetInputSchema = z
   .object({
@@ -102,9 +104,12 @@ export const budgetInputSchema = z
       .refine(isTimeZone, { message: 'expected an IANA time zone such as UTC or Europe/Berlin' })
       .default('UTC'),
     limit_usd: z
-      .union([z.string(), z.number()])
+      .union([z.string(), z.number()], {
+        // A value of another type (true, a list) is told what fits; a missing one is "required".
+        error: (i) => (i.input === undefined ? undefined : POSITIVE_USD),
+      })
       .transform((v) => String(v).trim())
-      .refine(isPositiveUsd, { message: 'expected a positive USD amount such as 50 or 1200.50' }),
+      .refine(isPositiveUsd, { message: POSITIVE_USD }),
     thresholds: z
       .array(z.number().int().min(1).max(1000))
       .min(1)

@@ -165,6 +165,10 @@ describe('budgets over HTTP', () => {
     expect(typo.body.error.message).toBe(
       'the new budget: limit_usd: required; unknown key "limit"; allowed here: name, scope, period, tz, limit_usd, thresholds, action, downgrade_to',
     );
+    const flag = await call('POST', '/api/budgets', { scope: {}, period: 'daily', limit_usd: true });
+    expect(flag.body.error.message).toBe(
+      'the new budget: limit_usd: expected a positive USD amount such as 50 or 1200.50',
+    );
     expect((await call('POST', '/api/budgets', '{nope')).body.error.message).toMatch(
       /request body: not JSON/,
     );
