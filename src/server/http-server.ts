@@ -79,7 +79,7 @@ export function createHttpServer(r: HttpRoutes): Server {
 
 function authorized(req: IncomingMessage, token: string): boolean {
   const auth = req.headers.authorization ?? '';
-  const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '');
+  const given = Buffer.from(auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : '');
   const want = Buffer.from(token);
   return given.length === want.length && timingSafeEqual(given, want);
 }

@@ -128,6 +128,13 @@ describe('auth', () => {
     expect((await get('/api/me', viewerAll)).body).toMatchObject({ role: 'viewer', team: null });
   });
 
+  it('takes the Bearer scheme in any case, as the gateway does (RFC 9110 §11.1)', async () => {
+    for (const scheme of ['bearer', 'BEARER'])
+      expect((await get('/api/me', null, { authorization: `${scheme} ${viewerAll}` })).body).toMatchObject({
+        role: 'viewer',
+      });
+  });
+
   it('a login link works once and sets a session cookie', async () => {
     const link = api.loginLink(base);
     const first = await get(link.slice(base.length), null);

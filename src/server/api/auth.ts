@@ -33,7 +33,8 @@ export class Auth {
 
   async authenticate(req: IncomingMessage): Promise<Principal | null> {
     const auth = req.headers.authorization ?? '';
-    if (auth.startsWith('Bearer ')) return this.byToken(auth.slice(7).trim());
+    // The scheme is case-insensitive (RFC 9110 §11.1), as the gateway reads it for virtual keys.
+    if (auth.slice(0, 7).toLowerCase() === 'bearer ') return this.byToken(auth.slice(7).trim());
     const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sid === null) return null;
     const s = this.sessions.get(sid);
