@@ -153,11 +153,12 @@ export function createApi(o: ApiOptions): Api {
     if (matching.length > 0) {
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const hit = matching.find(({ r }) => r.e.method === method);
-      if (hit === undefined)
-        throw new ApiError(
-          'API_METHOD_NOT_ALLOWED',
-          `${req.method} ${path}: use ${matching.map(({ r }) => r.e.method).join(' or ')}`,
-        );
+      if (hit === undefined) {
+        const methods = matching.map(({ r }) => r.e.method);
+        // RFC 9110 §15.5.6: a 405 names the methods the route takes, as the gateway's do (http-server.ts).
+        res.setHeader('allow', methods.join(', '));
+        throw new ApiError('API_METHOD_NOT_ALLOWED', `${req.method} ${path}: use ${methods.join(' or ')}`);
+      }
       const { r, m } = hit;
       const who = await auth.authenticate(req);
       if (who === null)

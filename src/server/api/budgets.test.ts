@@ -178,7 +178,14 @@ describe('budgets over HTTP', () => {
     const ro = await call('DELETE', '/api/budgets/web-daily');
     expect(ro.status).toBe(409);
     expect(ro.body.error.message).toContain('tokenledger.config.yaml');
-    expect((await call('PATCH', '/api/budgets/web-daily')).status).toBe(405);
+    const patch = await fetch(`${base}/api/budgets/web-daily`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(patch.status).toBe(405);
+    // RFC 9110 §15.5.6: a 405 names the methods the route takes.
+    expect(patch.headers.get('allow')).toBe('GET, PUT, DELETE');
+    expect(((await patch.json()) as J).error.code).toBe('API_METHOD_NOT_ALLOWED');
   });
 
   it("viewers cannot change budgets, and a team viewer sees only its team's", async () => {
