@@ -98,6 +98,9 @@ export async function respondStream(
       },
       error: () => resolve(signal.aborted || res.destroyed ? 'aborted' : 'broken'),
     });
+    // A client that leaves while the stream waits for it to read: the upstream may have finished already (its last
+    // read is held here, or in the decoder of a compressed answer), and then no error would ever end the wait.
+    res.once('close', () => resolve('aborted'));
   });
   if (head !== null && !head.sent && !res.destroyed) {
     writeHead();

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { listenLocal } from '../helpers/listen-local.js';
 
 /**
@@ -16,7 +16,9 @@ import { listenLocal } from '../helpers/listen-local.js';
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
  * for `*-nodelta` ends without its `message_delta` (the event with the final output usage); a chat completion for
  * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
- * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold).
+ * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold), and for `*-long-zipped` the
+ * same stream gzipped whole and sent in one write (a server that compresses a finished answer): a few kB that have all
+ * arrived long before a client has read what they hold.
  *
  * A request that declares a server-side web search tool is answered as if it searched: a Messages answer runs
  * ANTHROPIC_SEARCHES searches (`server_tool_use` and `web_search_tool_result` blocks, usage.server_tool_use, in the
@@ -428,6 +430,15 @@ async function sse(
   /** The event at which a failing model fails (the ones before it are sent). */
   failAt = 3,
 ): Promise<void> {
+  if (model.endsWith('-long-zipped')) {
+    const whole = gzipSync(events.join(''), { level: 9 });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'content-encoding': 'gzip',
+      'content-length': whole.length,
+    });
+    return void res.end(whole);
+  }
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -472,7 +483,7 @@ function chatStream(body: Record<string, unknown>, res: ServerResponse): Promise
     `data: ${JSON.stringify({ ...head, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(withUsage ? { usage: null } : {}) })}\n\n`;
   const events = [
     chunk({ role: 'assistant', content: '', refusal: null }, null),
-    ...(model.endsWith('-long')
+    ...(model.endsWith('-long') || model.endsWith('-long-zipped')
       ? Array.from({ length: Math.ceil(LONG_STREAM_BYTES / LONG_DELTA.length) }, () =>
           chunk({ content: LONG_DELTA }, null),
         )

@@ -584,6 +584,29 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e!.output_tokens).toBe(2);
     expect(e!.input_tokens).toBe(7);
   });
+  it('a client that leaves while the gateway still holds an answer the upstream has finished is recorded as aborted', async () => {
+    // The whole stream arrives in a few kB of gzip: the upstream is done at once, while the gateway still waits for
+    // the client to read what they hold.
+    const res = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: JSON.stringify({
+        model: 'gpt-4o-long-zipped',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      }),
+    });
+    const id = res.headers.get('x-tokenledger-event-id')!;
+    await new Promise((r) => setTimeout(r, 400));
+    await res.body!.cancel();
+    let e: UsageEvent | undefined;
+    for (let i = 0; i < 50 && e === undefined; i++) {
+      e = (await h.all()).find((x) => x.event_id === id);
+      if (e === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(e).toMatchObject({ status: 'aborted', error_type: 'client_disconnected' });
+    expect(e!.output_tokens).toBeGreaterThan(0);
+  });
 });
 
 describe('Responses API background mode (official openai client)', () => {
