@@ -112,6 +112,8 @@ export class Gateway {
         if (reservation.model !== json.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }
+      // A fallback or a downgrade must not take a caller where its key would not have let it go.
+      if (key === null) list = withoutGated(list, provider);
       const abort = new CallAbort();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
@@ -209,11 +211,7 @@ export class Gateway {
         );
       return key;
     }
-    if (this.d.config.keys_required || first.upstream.require_virtual_key)
-      throw new GatewayError(
-        'GW_KEY_REQUIRED',
-        `upstream ${first.upstream.name} needs a tokenledger virtual key (tlk_…) in ${provider.keyHeaders[0]}; create one with tokenledger keys create`,
-      );
+    if (this.d.config.keys_required || first.upstream.require_virtual_key) throw keyRequired(provider, first);
     return null;
   }
 
@@ -263,4 +261,21 @@ export class Gateway {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/**
+ * The candidates a caller without a virtual key may be sent to: none on an upstream that requires one
+ * (`require_virtual_key`). GW_KEY_REQUIRED when that leaves none (a downgrade to such an upstream).
+ */
+function withoutGated(list: Candidate[], provider: Provider): Candidate[] {
+  const open = list.filter((c) => !c.upstream.require_virtual_key);
+  if (open.length === 0) throw keyRequired(provider, list[0]!);
+  return open;
+}
+
+function keyRequired(provider: Provider, c: Candidate): GatewayError {
+  return new GatewayError(
+    'GW_KEY_REQUIRED',
+    `upstream ${c.upstream.name} needs a tokenledger virtual key (tlk_…) in ${provider.keyHeaders[0]}; create one with tokenledger keys create`,
+  );
 }

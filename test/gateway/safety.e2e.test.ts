@@ -9,6 +9,7 @@ import { keyFilePath } from '../../src/gateway/keys/key-file.js';
 import { startServer } from '../../src/server/serve.js';
 import { serverFilePath } from '../../src/server/server-file.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { startFakeProvider } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 interface ErrorJson {
@@ -229,6 +230,56 @@ describe('start-up', () => {
         'warning: ANTHROPIC_API_KEY is not set: calls with a virtual key cannot reach upstream anthropic',
       ]);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an upstream that requires a virtual key', () => {
+  it('is never reached without one, not as a fallback nor as a downgrade', async () => {
+    const fake = await startFakeProvider();
+    const dir = await mkdtemp(join(tmpdir(), 'tl-gw-gated-'));
+    const config = join(dir, 'tokenledger.config.yaml');
+    await writeFile(
+      config,
+      [
+        'upstreams:',
+        `  gpu: { type: openai, base_url: "${fake.url}/v1", models: ["llama-*"], require_virtual_key: true }`,
+        'models:',
+        '  fallbacks: { gpt-4o-e429: [llama-3, gpt-4o-mini] }',
+        'budgets:',
+        '  tiny: { scope: { model: gpt-4o }, period: daily, limit_usd: 0.000001, action: downgrade, downgrade_to: llama-3 }',
+        '',
+      ].join('\n'),
+    );
+    const s = await startServer({
+      ledgerPath: join(dir, 'ledger.duckdb'),
+      configPath: config,
+      port: 0,
+      upstream: [`openai=${fake.url}/v1`],
+      cwd: dir,
+      env: {},
+      openStore: (p) => createDuckDbStore(p),
+      log: () => {},
+    });
+    const ask = (model: string) =>
+      fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-caller-own' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    try {
+      expect((await ask('llama-3')).status).toBe(401);
+      // The rate-limited model falls back past the gated upstream to the next one.
+      expect((await ask('gpt-4o-e429')).status).toBe(200);
+      // Over its budget, gpt-4o would be downgraded to the gated model: refused instead.
+      const downgraded = await ask('gpt-4o');
+      expect(downgraded.status).toBe(401);
+      expect(((await downgraded.json()) as ErrorJson).error.code).toBe('GW_KEY_REQUIRED');
+      expect(fake.requests.map((r) => JSON.parse(r.body).model)).toEqual(['gpt-4o-e429', 'gpt-4o-mini']);
+    } finally {
+      await s.close();
+      await fake.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
