@@ -11,6 +11,7 @@ import {
 import { type CallContext, recordCall } from './call.js';
 import { callIds } from './call-ids.js';
 import type { Upstream } from './config.js';
+import { decodedResponse } from './content-decoding.js';
 import { errorBody } from './errors.js';
 import type { ForwardDeps } from './forward.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
@@ -35,17 +36,19 @@ const FINAL_EVENTS = ['completed', 'incomplete', 'failed', 'cancelled'].map((s) 
 
 /**
  * A stored response as the upstream answered a retrieve (`GET /v1/responses/{id}`, streamed with `?stream=true` or
- * not) or a cancel: passed back as it came, and a background response seen finished for the first time is recorded
- * (background-responses.ts) before the answer ends. Its event id goes in `x-tokenledger-event-id`, with the cost
- * when recorded now.
+ * not) or a cancel: passed back as it came (decoded, when the upstream compressed it: content-decoding.ts), and a
+ * background response seen finished for the first time is recorded (background-responses.ts) before the answer
+ * ends. Its event id goes in `x-tokenledger-event-id`, with the cost when recorded now.
  */
 export async function respondRetrieved(
   d: ForwardDeps,
   req: IncomingMessage,
   res: ServerResponse,
   q: Retrieval,
-  r: UpstreamResponse,
+  upstream: UpstreamResponse,
 ): Promise<void> {
+  // Read decoded, as a metered answer is: a compressed poll would otherwise never show the response finished.
+  const r = decodedResponse(upstream);
   if (String(r.headers['content-type']).includes('text/event-stream')) return streamed(d, req, res, q, r);
   const body = await r.body.bytes();
   const ours = ['content-length', String(body.length)];

@@ -594,10 +594,12 @@ function backgroundObject(b: Background) {
   };
 }
 
-function storedResponse(method: string, url: string, res: ServerResponse): Promise<void> | void {
+function storedResponse(method: string, url: string, out: ServerResponse): Promise<void> | void {
   const [path, query = ''] = url.split('?') as [string, string?];
   const [, , , id, sub] = path.split('/');
   const b = backgrounds.get(id!);
+  // A background response created for a `*-gzip` model is answered compressed whenever it is asked for.
+  const res = b?.model.endsWith('-gzip') ? gzipped(out) : out;
   if (b === undefined)
     return json(res, 404, {
       error: {

@@ -138,6 +138,21 @@ describe('an upstream that compresses although asked for identity', () => {
       expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject(metered);
     }
   });
+
+  it('a background response retrieved compressed, polled or streamed: recorded once it shows it finished', async () => {
+    const client = new OpenAI({ apiKey: 'sk-x', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const recorded = async (id: string) => (await h.all()).filter((e) => e.source_ref === id);
+    const polled = await client.responses.create({ model: 'gpt-4o-gzip', input: 'hi', background: true });
+    let seen: OpenAI.Responses.Response = polled;
+    while (seen.status === 'queued' || seen.status === 'in_progress')
+      seen = await client.responses.retrieve(polled.id);
+    expect(seen.output_text).toBe(WORDS.join(''));
+    expect(await recorded(polled.id)).toEqual([expect.objectContaining(metered)]);
+    const streamed = await client.responses.create({ model: 'gpt-4o-gzip', input: 'hi', background: true });
+    const final = await client.responses.stream({ response_id: streamed.id }).finalResponse();
+    expect(final.status).toBe('completed');
+    expect(await recorded(streamed.id)).toEqual([expect.objectContaining(metered)]);
+  });
 });
 
 describe('an upstream that times out or fails in the middle of a JSON answer', () => {
