@@ -32,6 +32,14 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint(chat('gpt-4o', 'PASSED tests/a.py'))).not.toBe(a);
   });
 
+  it('reads a message nested deeper than the call stack goes, in order, as a caller may send it', () => {
+    const depth = 100_000;
+    const deep = JSON.parse(`${'['.repeat(depth)}"a",["b"]${']'.repeat(depth)}`) as unknown;
+    const turn = (content: unknown) => ({ model: 'gpt-4o', messages: [{ role: 'user', content }] });
+    expect(requestFingerprint(turn(deep))).toBe(requestFingerprint(turn(['a', 'b'])));
+    expect(requestFingerprint(turn(deep))).not.toBe(requestFingerprint(turn(['b', 'a'])));
+  });
+
   it('reads only the last two messages, so a growing conversation still repeats', () => {
     const long = chat('gpt-4o', 'same error');
     long.messages.unshift({ role: 'user', content: 'much earlier turn' });

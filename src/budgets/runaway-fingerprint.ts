@@ -7,12 +7,22 @@ const VOLATILE_KEY = /(^|_)id$|^id$|signature/i;
 /** Text beyond this per message adds no identity and only costs hashing time (base64 images). */
 const MAX_CHARS = 64 * 1024;
 
-function collect(v: unknown, out: string[], key = ''): void {
-  if (VOLATILE_KEY.test(key)) return;
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collect(x, out);
-  else if (v !== null && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) collect(x, out, k);
+/**
+ * Every string in `root`, in document order, but those under volatile keys. Walked with a stack of its own, not by
+ * recursion: a caller's body may nest arrays as deep as it likes, and a stack overflow here (run off the response
+ * path, in a setImmediate) took the whole server down.
+ */
+function collect(root: unknown, out: string[]): void {
+  const todo: [key: string, value: unknown][] = [['', root]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [key, v] = next;
+    if (VOLATILE_KEY.test(key)) continue;
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) todo.push(['', v[i]]);
+    else if (v !== null && typeof v === 'object') {
+      const members = Object.entries(v);
+      for (let i = members.length - 1; i >= 0; i--) todo.push(members[i]!);
+    }
   }
 }
 

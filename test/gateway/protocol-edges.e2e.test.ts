@@ -78,6 +78,30 @@ describe('the bytes of a request the gateway must change', () => {
   });
 });
 
+describe('a deeply nested request body', () => {
+  it('in a session: recorded, and the server keeps serving', async () => {
+    const depth = 100_000;
+    const call = (content: string) =>
+      fetch(`${h.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-x',
+          'x-tokenledger-session': 'deep-1',
+        },
+        body: `{"model":"gpt-4o","messages":[{"role":"user","content":${content}}]}`,
+      });
+    const deep = await call(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+    expect(deep.status).toBe(200);
+    // The runaway watch reads a session's request just after its response is sent.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await h.event(deep.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      session_id: 'deep-1',
+    });
+    expect((await call('"hi"')).status).toBe(200);
+  });
+});
+
 describe('a client that closes before sending its whole body', () => {
   it('is counted as GW_CLIENT_CLOSED, not logged as an internal error; nothing is recorded', async () => {
     const stderr = vi.spyOn(process.stderr, 'write');
