@@ -1,7 +1,8 @@
 /**
  * The offset where a JSON text stops being valid. V8's messages name the position only for some errors and quote
  * the input for others (which may be prompt text), so the gateway finds the place itself. Called only after
- * JSON.parse has failed, so it need not be fast.
+ * JSON.parse has failed, so it need not be fast. Arrays and objects are tracked on a stack of its own, not by
+ * recursion: a body may nest them deeper than the call stack goes.
  */
 export function jsonErrorPosition(text: string): number {
   let i = 0;
@@ -36,45 +37,51 @@ export function jsonErrorPosition(text: string): number {
     if (m === null) fail();
     i += m![0].length;
   };
-  const value = (): void => {
+  /** An object member's name and colon; its value follows. */
+  const name = () => {
     ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    } else if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    } else if (ch === '"') string();
-    else if (ch === 't') literal('true');
-    else if (ch === 'f') literal('false');
-    else if (ch === 'n') literal('null');
-    else number();
+    if (text[i] !== '"') fail();
+    string();
+    ws();
+    if (text[i] !== ':') fail();
+    i++;
   };
+  /** The closing bracket of each array or object the value being read is inside, innermost last. */
+  const open: string[] = [];
   try {
-    value();
+    value: for (;;) {
+      ws();
+      const ch = text[i];
+      if (ch === '{' || ch === '[') {
+        const close = ch === '{' ? '}' : ']';
+        i++;
+        ws();
+        if (text[i] === close) i++;
+        else {
+          open.push(close);
+          if (close === '}') name();
+          continue;
+        }
+      } else if (ch === '"') string();
+      else if (ch === 't') literal('true');
+      else if (ch === 'f') literal('false');
+      else if (ch === 'n') literal('null');
+      else number();
+      // A value is complete: the next one in its array or object, or the end of each that it completes.
+      while (open.length > 0) {
+        ws();
+        const close = open.at(-1)!;
+        if (text[i] === ',') {
+          i++;
+          if (close === '}') name();
+          continue value;
+        }
+        if (text[i] !== close) fail();
+        i++;
+        open.pop();
+      }
+      break;
+    }
     ws();
     if (i < text.length) fail();
   } catch (pos) {
