@@ -142,6 +142,16 @@ export class BackgroundResponses {
     this.recorded.delete(responseId);
   }
 
+  /**
+   * The call that saw its response finished could not record it (the write-ahead log refused): it waits, reservation
+   * and all, for the next call that sees the response finished, as if it had not been seen.
+   */
+  unrecorded(responseId: string, call: CallContext): void {
+    this.forget(responseId);
+    this.hold(responseId, call);
+    call.heldForLater = true;
+  }
+
   /** The upstream a response was created on, when this process saw it created. */
   upstreamOf(responseId: string): Upstream | null {
     return this.held.get(responseId)?.call.upstream ?? this.recorded.get(responseId) ?? null;

@@ -142,6 +142,8 @@ export async function respondStream(
       completion: () => meter.outputText(),
     });
   } catch {
+    // Not in the log: a background response is recorded, for this call, by the next call that sees it finished.
+    if (response !== null) call.background!.unrecorded(response.id, call);
     res.destroy();
     return;
   }

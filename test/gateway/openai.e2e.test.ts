@@ -712,6 +712,31 @@ describe('Responses API background mode (official openai client)', () => {
     });
   });
 
+  it('a finished stream the log could not record is recorded, for its caller, by the next call that sees it finished', async () => {
+    const wal = h.server.wal;
+    const append = wal.append;
+    wal.append = () => Promise.reject(new Error('no space left on device'));
+    let id = '';
+    try {
+      const stream = await client.responses.create(
+        { model: 'gpt-4o-slow', input: 'hi', background: true, stream: true },
+        { headers: { 'x-tokenledger-team': 'research' } },
+      );
+      await (async () => {
+        for await (const ev of stream) if (ev.type === 'response.created') id = ev.response.id;
+      })().catch(() => {});
+    } finally {
+      wal.append = append;
+    }
+    expect(id).not.toBe('');
+    expect(await ofResponse(id)).toEqual([]);
+    expect((await client.responses.retrieve(id)).status).toBe('completed');
+    const events = await ofResponse(id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event_id: eventId('gateway', id), team: 'research', status: 'ok' });
+    expect(events[0]!.output_tokens).toBe(CHAT_USAGE.output_tokens);
+  });
+
   it('a cancelled response is recorded once, as aborted, with the usage it reports (none before it ran)', async () => {
     const queued = await client.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
     const cancelled = await client.responses.cancel(queued.id);
