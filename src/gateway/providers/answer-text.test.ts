@@ -20,6 +20,14 @@ describe('answerText', () => {
     expect(answerText({ choices: [{ text: 'Once upon', index: 0 }] })).toBe('Once upon');
   });
 
+  it("reads a chat message's reasoning, as OpenRouter (reasoning) and DeepSeek or vLLM (reasoning_content) send it", () => {
+    const message = (m: object) => ({ choices: [{ index: 0, message: { role: 'assistant', ...m } }] });
+    expect(answerText(message({ reasoning: 'Let me think.', content: 'Yes.' }))).toBe('Yes.\nLet me think.');
+    expect(answerText(message({ reasoning_content: 'Let me think.', content: 'Yes.' }))).toBe(
+      'Yes.\nLet me think.',
+    );
+  });
+
   it('reads Responses API output items and Anthropic content blocks', () => {
     const responses = {
       instructions: 'not the answer',

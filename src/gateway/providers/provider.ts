@@ -151,8 +151,8 @@ export function promptText(...fields: unknown[]): string {
 
 /**
  * The answer's text in a response body, for counting output tokens when the upstream reported no usage: OpenAI's
- * `choices` (chat messages, their tool calls' arguments, completions' text), the Responses API's `output` items and
- * Anthropic's `content` blocks (text, thinking, tool input).
+ * `choices` (chat messages, their reasoning and tool calls' arguments, completions' text), the Responses API's
+ * `output` items and Anthropic's `content` blocks (text, thinking, tool input).
  */
 export function answerText(body: unknown): string {
   const o = obj(body);
@@ -185,6 +185,10 @@ const ANSWER_KEYS = [
   'message',
   'text',
   'content',
+  // A chat message's reasoning, billed as output: OpenRouter's and Ollama's `reasoning`, DeepSeek's and vLLM's
+  // `reasoning_content`.
+  'reasoning',
+  'reasoning_content',
   'thinking',
   'tool_calls',
   'function',

@@ -88,6 +88,17 @@ describe('OpenAiStreamMeter', () => {
     expect(run(true, bytes, 50).m.outputText()).toBe('héllo ✓ "usage":null');
   });
 
+  // Reasoning streams in `delta.reasoning` on OpenRouter (https://openrouter.ai/docs/use-cases/reasoning-tokens), and
+  // in `delta.reasoning_content` on DeepSeek and older vLLM: billed as output, so counted when the client leaves.
+  it("keeps an abandoned stream's reasoning, by either name", () => {
+    const reasoning = [
+      `data: ${head}[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Let me think."}}]}\n\n`,
+      `data: ${head}[{"index":0,"delta":{"reasoning_content":" Still thinking."}}]}\n\n`,
+      `data: ${head}[{"index":0,"delta":{"content":"Yes."}}]}\n\n`,
+    ].join('');
+    expect(run(false, Buffer.from(reasoning), 10).m.outputText()).toBe('Let me think. Still thinking.Yes.');
+  });
+
   // Azure opens every stream with prompt filter results under an empty id and model (recorded from a real stream,
   // https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter); OpenRouter with SSE comments.
   it("names the model from the first chunk that names one, past Azure's filter chunk and OpenRouter's comments", () => {

@@ -125,7 +125,9 @@ export class OpenAiStreamMeter implements StreamMeter {
         if (typeof choice?.text === 'string') parts.push(choice.text);
         const delta = obj(choice?.delta);
         if (typeof delta?.content === 'string') parts.push(delta.content);
+        // Reasoning, billed as output: `reasoning_content` (DeepSeek, vLLM), `reasoning` (OpenRouter, Ollama).
         if (typeof delta?.reasoning_content === 'string') parts.push(delta.reasoning_content);
+        if (typeof delta?.reasoning === 'string') parts.push(delta.reasoning);
         if (Array.isArray(delta?.tool_calls))
           for (const t of delta.tool_calls) {
             const args = obj(obj(t)?.function)?.arguments;
