@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerText } from './provider.js';
+import { answerText, promptText } from './provider.js';
 
 // Response shapes from the providers' API references, answer text only.
 describe('answerText', () => {
@@ -55,5 +55,32 @@ describe('answerText', () => {
   it('is empty for anything else', () => {
     expect(answerText(null)).toBe('');
     expect(answerText({ object: 'list', data: [] })).toBe('');
+  });
+});
+
+describe('promptText', () => {
+  it('takes every string and part text of the messages, in order', () => {
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Hi' },
+          { type: 'image_url', image_url: { url: 'u' } },
+        ],
+      },
+    ];
+    expect(promptText('sys', messages)).toBe('sys\nBe brief.\nHi');
+  });
+
+  // Valid JSON nested far past the call stack's depth: a provider answers 400, and counting its tokens must not throw
+  // first (the gateway would answer 500 or fail to record the call).
+  it('reads arrays nested 200,000 deep', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(promptText([{ role: 'user', content: [{ type: 'text', text: 'top' }, deep] }])).toBe(
+      'top\nbottom',
+    );
+    expect(answerText({ choices: [{ message: { content: deep } }] })).toBe('bottom');
   });
 });

@@ -163,21 +163,34 @@ export function answerText(body: unknown): string {
   });
 }
 
-/** Every string in `values`, through arrays, and what `visit` takes from each object, joined by newlines. */
+/**
+ * Every string in `values`, through arrays, and what `visit` takes from each object, joined by newlines, in document
+ * order. A stack of its own, not recursion: a request may nest arrays 100,000 deep, and the call's stack would
+ * overflow where the provider answers 400. What `visit` pushes and asks `more` of is taken in the order given.
+ */
 function textsIn(
   values: unknown[],
   visit: (o: Record<string, unknown>, parts: string[], more: (v: unknown) => void) => void,
 ): string {
   const parts: string[] = [];
+  const stack: unknown[] = values.toReversed();
+  const next: unknown[] = [];
+  // A string pushed by `visit` is a string among the object's children: both go on the stack in order.
+  const nextParts = next as string[];
   const more = (v: unknown): void => {
+    next.push(v);
+  };
+  while (stack.length > 0) {
+    const v = stack.pop();
     if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) for (const x of v) more(x);
+    else if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
     else {
       const o = obj(v);
-      if (o !== null) visit(o, parts, more);
+      if (o === null) continue;
+      visit(o, nextParts, more);
+      while (next.length > 0) stack.push(next.pop());
     }
-  };
-  for (const v of values) more(v);
+  }
   return parts.join('\n');
 }
 
