@@ -279,3 +279,23 @@ describe('OTLP/HTTP receiver under a flood', () => {
     }
   });
 });
+
+describe('OTLP/HTTP receiver size limit', () => {
+  it('answers a gzip body that inflates past the limit with 413 OTLP_TOO_LARGE, as one sent that large', async () => {
+    const h = await startHarness({ bodyLimitBytes: 64 * 1024 });
+    try {
+      const inflated = JSON.stringify({ resourceSpans: [], padding: 'x'.repeat(128 * 1024) });
+      const res = await fetch(`${h.url}/v1/traces`, {
+        method: 'POST',
+        body: gzipSync(inflated),
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        'OTLP_TOO_LARGE: body larger than 65536 bytes after gunzip; export smaller batches',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});

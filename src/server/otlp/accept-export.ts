@@ -4,12 +4,13 @@ import type { Signal } from './otlp-proto.js';
 
 /**
  * Why an export was not taken, whatever the transport. `bad` is the sender's (a body that does not decode: OTLP says
- * not to retry it), `busy` and `failed` are ours (the exporter retries later). Each transport turns it into its own
- * status: 400 / 503 over HTTP, INVALID_ARGUMENT / UNAVAILABLE over gRPC.
+ * not to retry it), `large` too (a body that gunzips past the limit), `busy` and `failed` are ours (the exporter
+ * retries later). Each transport turns it into its own status: 400 / 413 / 503 over HTTP, INVALID_ARGUMENT /
+ * RESOURCE_EXHAUSTED / UNAVAILABLE over gRPC.
  */
 export class ExportRefused extends Error {
   constructor(
-    readonly reason: 'bad' | 'busy' | 'failed',
+    readonly reason: 'bad' | 'large' | 'busy' | 'failed',
     /** A stable code for the message and the logs, e.g. OTLP_BAD_PROTOBUF, OTLP_BUSY. */
     readonly code: string,
     message: string,
@@ -86,7 +87,8 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
           limitBytes: o.limitBytes,
         });
       } catch (e) {
-        if (e instanceof OtlpBodyError) throw new ExportRefused('bad', e.code, e.message);
+        if (e instanceof OtlpBodyError)
+          throw new ExportRefused(e.code === 'OTLP_TOO_LARGE' ? 'large' : 'bad', e.code, e.message);
         throw unavailable(e);
       }
       try {

@@ -36,9 +36,17 @@ export interface MappedBatch {
   message: string;
 }
 
-/** A body that cannot be read as the request it claims to be: the receiver answers 400 with this message. */
+/**
+ * A body that cannot be read as the request it claims to be: the receiver answers 400 with this message; or, with
+ * code OTLP_TOO_LARGE, one that gunzips to more than the limit, answered like a body over it (413).
+ */
 export class OtlpBodyError extends Error {
-  readonly code = 'OTLP_BAD_BODY';
+  constructor(
+    message: string,
+    readonly code: 'OTLP_BAD_BODY' | 'OTLP_TOO_LARGE' = 'OTLP_BAD_BODY',
+  ) {
+    super(message);
+  }
 }
 
 /** mapBatch's result on the thread that mapped it: also the priced events its records encode. */
@@ -57,6 +65,11 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     try {
       body = gunzipSync(body, { maxOutputLength: b.limitBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new OtlpBodyError(
+          `body larger than ${b.limitBytes} bytes after gunzip; export smaller batches`,
+          'OTLP_TOO_LARGE',
+        );
       throw new OtlpBodyError(`content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`);
     }
   }

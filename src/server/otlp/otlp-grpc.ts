@@ -62,7 +62,12 @@ export async function startOtlpGrpc(o: OtlpGrpcOptions, port: number, host: stri
                   'OTLP_UNAVAILABLE',
                   `could not record the batch: ${(e as Error).message}`,
                 );
-          const code = refused.reason === 'bad' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE;
+          const code =
+            refused.reason === 'bad'
+              ? grpc.status.INVALID_ARGUMENT
+              : refused.reason === 'large'
+                ? grpc.status.RESOURCE_EXHAUSTED
+                : grpc.status.UNAVAILABLE;
           if (refused.reason === 'failed') o.log?.(`otlp: ${refused.message}`);
           o.onAnswer?.(signal, grpc.status[code], 0, 0);
           done({ code, details: `${refused.code}: ${refused.message}` });

@@ -70,7 +70,9 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       if (p === undefined) return;
       waiting.delete(m.id);
       if ('error' in m)
-        p.reject(m.error.badBody ? new OtlpBodyError(m.error.message) : new Error(m.error.message));
+        p.reject(
+          m.error.badBody ? new OtlpBodyError(m.error.message, m.error.code) : new Error(m.error.message),
+        );
       else p.resolve(m);
     });
     const gone = (err: Error) => {

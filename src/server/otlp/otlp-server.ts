@@ -36,8 +36,9 @@ class HttpError extends Error {
   }
 }
 
-/** An export the acceptor refused, as OTLP/HTTP says: 400 for the sender's, 503 (retried) for ours. */
-const fromRefusal = (e: ExportRefused) => new HttpError(e.reason === 'bad' ? 400 : 503, e.code, e.message);
+/** An export the acceptor refused, as OTLP/HTTP says: 400 or 413 for the sender's, 503 (retried) for ours. */
+const fromRefusal = (e: ExportRefused) =>
+  new HttpError(e.reason === 'bad' ? 400 : e.reason === 'large' ? 413 : 503, e.code, e.message);
 
 /**
  * The OTLP/HTTP receiver (spec: opentelemetry-proto docs/specification.md, "OTLP/HTTP"): POST /v1/traces,

@@ -31,7 +31,7 @@ export type ToWorker =
 export type FromWorker =
   /** `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). */
   | { id: number; ok: MappedBatch; kept: boolean }
-  | { id: number; error: { badBody: boolean; message: string } }
+  | { id: number; error: { badBody: boolean; message: string; code?: OtlpBodyError['code'] } }
   /** Null when some export asked for is not kept here (a new worker), or its events do not encode. */
   | { id: number; prepared: PreparedBatch | null };
 
@@ -118,7 +118,10 @@ port.on('message', async (m: ToWorker) => {
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.
     port.postMessage({ id, ok, kept: isKept } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {
-    const error = { badBody: e instanceof OtlpBodyError, message: (e as Error).message };
+    const error =
+      e instanceof OtlpBodyError
+        ? { badBody: true, message: e.message, code: e.code }
+        : { badBody: false, message: (e as Error).message };
     port.postMessage({ id, error } satisfies FromWorker);
   }
 });
