@@ -199,8 +199,10 @@ export function mapLogs(req: ExportLogsRequest, ctx: MapContext): Mapped {
         if (typeof e === 'string')
           out.rejected.push({ ref, code: 'OTLP_BAD_LOG_RECORD', reason: `${name}: ${e}` });
         else {
-          out.events.push(e);
-          out.perRequest.add(agentKey(e.agent ?? '', a, resource));
+          out.events.push(e.event);
+          // Keyed by the agent that sent it, as its counters are (metrics.ts), not by the event's `agent`, which an
+          // attribute of the record or its resource (gen_ai.agent.name, a configured key) may name otherwise.
+          out.perRequest.add(agentKey(e.agent, a, resource));
           // The same calls can come again as GenAI metrics from the agent's own resource: Gemini CLI records
           // gen_ai.client.token.usage beside each api_response event.
           out.perRequest.add(spanKey(resource));
@@ -217,7 +219,7 @@ function logEvent(
   resource: Attrs,
   read: Reader,
   ctx: MapContext,
-): UnpricedEvent | string {
+): { event: UnpricedEvent; agent: string } | string {
   const model = str(a, 'model');
   if (model === null) return 'no model attribute; the call cannot be priced';
   const call = read(a);
@@ -231,7 +233,7 @@ function logEvent(
   const attribution = attributionOf(a, resource, ctx.attributes);
   attribution.agent ??= call.agent;
   const duration = num(a, 'duration_ms');
-  return {
+  const event: UnpricedEvent = {
     event_id: eventId(
       'otlp',
       call.agent,
@@ -259,4 +261,5 @@ function logEvent(
     provider_cost_usd: call.providerCost,
     given_cost: null,
   };
+  return { event, agent: call.agent };
 }

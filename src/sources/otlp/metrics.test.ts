@@ -143,6 +143,76 @@ describe('an agent that sends both per-request events and GenAI metrics', () => 
   });
 });
 
+describe('Claude Code sending api_request events and token counters', () => {
+  // A company that names its agents on the resource (OTEL_RESOURCE_ATTRIBUTES=gen_ai.agent.name=…, or a key mapped
+  // to `agent` in config) gets that name on the events; the counters of the same session are still the same calls.
+  it('records the events and drops the counters of the session, whatever agent the resource names', () => {
+    const resource = { attributes: [kv('service.name', 'claude-code'), kv('gen_ai.agent.name', 'reviewer')] };
+    const t = 1_764_000_000_000_000_000n;
+    const ingest = createOtlpIngest({ since: 0 });
+    const logs = ingest.logs(
+      {
+        resourceLogs: [
+          {
+            resource,
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: String(t),
+                    attributes: [
+                      kv('event.name', 'claude_code.api_request'),
+                      kv('session.id', 's-1'),
+                      kv('request_id', 'req_1'),
+                      kv('model', 'claude-sonnet-4-5-20250929'),
+                      kv('input_tokens', '10'),
+                      kv('output_tokens', '5'),
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as never,
+      0,
+    );
+    expect(logs.events.map((e) => e.agent)).toEqual(['reviewer']);
+    const point = (type: string, value: number) => ({
+      attributes: [kv('session.id', 's-1'), kv('model', 'claude-sonnet-4-5-20250929'), kv('type', type)],
+      startTimeUnixNano: String(t),
+      timeUnixNano: String(t + 60_000_000_000n),
+      asInt: String(value),
+    });
+    const metrics = ingest.metrics(
+      {
+        resourceMetrics: [
+          {
+            resource,
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'claude_code.token.usage',
+                    sum: {
+                      aggregationTemporality: DELTA,
+                      isMonotonic: true,
+                      dataPoints: [point('input', 10), point('output', 5)],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as unknown as ExportMetricsRequest,
+      0,
+    );
+    expect(metrics.events).toHaveLength(0);
+    expect(metrics.superseded).toBe(1);
+  });
+});
+
 describe('Claude Code token counters', () => {
   // code.claude.com/docs/en/monitoring-usage, Token counter and Cost counter: `speed: "fast"` when the request used
   // fast mode, absent otherwise. Fast mode is billed at its own prices, as the api_request event's `speed` is.
