@@ -9,15 +9,18 @@ interface Last {
   start: number;
   time: number;
   value: number;
+  /** What the point added: given again for the same point (a retry). */
+  delta: Delta | null;
 }
 
 /**
  * Turns counter data points into per-window increments, for both OTLP temporalities.
  *
  * Delta points are increments already. A cumulative series is remembered by key (resource, metric, attributes): the
- * increment is the value minus the last one seen; a point at or before the last time is a retry or a duplicate
- * (nothing added); a new start time or a smaller value is a reset (the process restarted), so the whole value is
- * new use, never negative use. The first point of a series is counted in full when the series started after this
+ * increment is the value minus the last one seen; the last point again is a retry, which gives the same window
+ * again (the same event id, so the ledger holds it once, also when the first attempt was answered 503 and never
+ * logged); a point before the last time is stale (nothing added); a new start time or a smaller value is a reset
+ * (the process restarted), so the whole value is new use, never negative use. The first point of a series is counted in full when the series started after this
  * process did (`since`); a series that started earlier was possibly counted before a restart of this server, so its
  * first point is only a baseline (docs/otel/README.md).
  */
@@ -35,8 +38,14 @@ export class TemporalityState {
     if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value } : null;
     const s = start ?? 0;
     const prev = this.last.get(key);
-    if (prev !== undefined && time <= prev.time) return null;
-    this.remember(key, { start: s, time, value });
+    if (prev !== undefined && time <= prev.time)
+      return time === prev.time && s === prev.start && value === prev.value ? prev.delta : null;
+    const delta = this.delta(prev, start, s, time, value);
+    this.remember(key, { start: s, time, value, delta });
+    return delta;
+  }
+
+  private delta(prev: Last | undefined, start: number | null, s: number, time: number, value: number) {
     if (prev === undefined) {
       if (start === null || start < this.since) return null;
       return value > 0 ? { from: s, to: time, value } : null;
