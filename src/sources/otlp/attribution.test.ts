@@ -44,6 +44,33 @@ describe('attributionOf', () => {
     expect(attributionOf(new Map([['user.id', 'u-42']]), new Map(), attributeMap({})).user).toBe('u-42');
   });
 
+  // A company attributes Claude Code through OTEL_RESOURCE_ATTRIBUTES (its managed settings' env block), while every
+  // record carries the installation's anonymous user.id: the keys are read in the map's order, each on the record
+  // and then on the resource, so a configured key, or user.email, on the resource is not lost to a later key.
+  it('takes a configured key or an earlier default from the resource over a later key on the record', () => {
+    const record = new Map([
+      ['user.id', 'a3f0c9d1e2b4a5c6d7e8f90112233445566778899aabbccddeeff00112233445'],
+      ['session.id', 's-1'],
+      ['team', 'record-team'],
+    ]);
+    const resource = new Map([
+      ['employee.id', 'E-1234'],
+      ['user.email', 'ana@example.com'],
+      ['cost.team', 'billing'],
+    ]);
+    expect(attributionOf(record, resource, attributeMap({}))).toMatchObject({
+      user: 'ana@example.com',
+      team: 'record-team',
+    });
+    expect(
+      attributionOf(record, resource, attributeMap({ user: 'employee.id', team: 'cost.team' })),
+    ).toMatchObject({ user: 'E-1234', team: 'billing', session_id: 's-1' });
+    const tags = attributeMap({ 'tags.cost_center': ['cost.center', 'cc'] });
+    expect(
+      attributionOf(new Map([['cc', 'record-cc']]), new Map([['cost.center', 'cc-42']]), tags).tags,
+    ).toMatchObject({ cost_center: 'cc-42' });
+  });
+
   it("shares the resource's tags among the records that set none, and gives a record with one of its own a copy in the map's order", () => {
     const map = attributeMap({});
     const resource = new Map([

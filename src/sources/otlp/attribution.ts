@@ -1,5 +1,5 @@
 import { type Attribution, emptyAttribution } from '../../ledger/event.js';
-import { type Attrs, firstStr } from './values.js';
+import { type Attrs, str } from './values.js';
 
 /** A ledger attribution field, or `tags.NAME` for a free tag. */
 type AttributionTarget = Exclude<keyof Attribution, 'tags'> | `tags.${string}`;
@@ -44,13 +44,19 @@ export function attributeMap(configured: Readonly<Record<string, string | readon
   return m;
 }
 
+/**
+ * Each target's value: its keys in the map's order (configured ones first), each read on the record and then on the
+ * resource, so for one key the record's wins, while a key the resource has is not lost to a later key on the record
+ * (Claude Code's anonymous user.id on every record against the user.email or configured key a company sets through
+ * OTEL_RESOURCE_ATTRIBUTES).
+ */
 export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap): Attribution {
   const p = planOf(map);
   const fallback = resourceValues(resource, p);
   const a = emptyAttribution();
   let ownTags = false;
   for (let i = 0; i < p.keys.length; i++) {
-    const v = record.size > 0 ? firstStr(record, p.keys[i]!) : null;
+    const v = record.size > 0 ? firstUpTo(record, p.keys[i]!, fallback.at[i]!) : null;
     if (p.tags[i] !== null) ownTags ||= v !== null;
     else {
       const value = v ?? fallback.values[i]!;
@@ -59,17 +65,31 @@ export function attributionOf(record: Attrs, resource: Attrs, map: AttributeMap)
   }
   // The tags of a record that sets none of its own are its resource's, one object for all of them, never changed
   // after: an export's spans then share it, and the log and the store write it out once a batch, not once a span.
-  a.tags = ownTags ? tagsOf(p, fallback.values, record) : fallback.tags;
+  a.tags = ownTags ? tagsOf(p, fallback, record) : fallback.tags;
   return a;
 }
 
-/** The tags, in the map's order: the record's value, else the resource's. */
-function tagsOf(p: Plan, resource: readonly (string | null)[], record: Attrs | null): Record<string, string> {
+/** The first of `keys[0..last]` the attributes hold, or null. */
+function firstUpTo(a: Attrs, keys: readonly string[], last: number): string | null {
+  for (let k = 0; k <= last && k < keys.length; k++) {
+    const v = str(a, keys[k]!);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/** The tags, in the map's order, each as attributionOf reads a target. */
+function tagsOf(
+  p: Plan,
+  resource: Pick<ResourceValues, 'values' | 'at'>,
+  record: Attrs | null,
+): Record<string, string> {
   const tags: Record<string, string> = {};
   for (let i = 0; i < p.keys.length; i++) {
     const tag = p.tags[i];
     if (tag === null) continue;
-    const v = (record === null ? null : firstStr(record, p.keys[i]!)) ?? resource[i]!;
+    const v =
+      (record === null ? null : firstUpTo(record, p.keys[i]!, resource.at[i]!)) ?? resource.values[i]!;
     if (v !== null) tags[tag!] = v;
   }
   return tags;
@@ -105,6 +125,8 @@ function planOf(map: AttributeMap): Plan {
 interface ResourceValues {
   plan: Plan;
   values: (string | null)[];
+  /** Per target, the index of the key that gave its value (the keys' count when none did). */
+  at: number[];
   tags: Readonly<Record<string, string>>;
 }
 const byResource = new WeakMap<Attrs, ResourceValues>();
@@ -112,8 +134,12 @@ const byResource = new WeakMap<Attrs, ResourceValues>();
 function resourceValues(resource: Attrs, plan: Plan): ResourceValues {
   const hit = byResource.get(resource);
   if (hit !== undefined && hit.plan === plan) return hit;
-  const values = plan.keys.map((keys) => firstStr(resource, keys));
-  const r = { plan, values, tags: Object.freeze(tagsOf(plan, values, null)) };
+  const at = plan.keys.map((keys) => {
+    const k = keys.findIndex((key) => str(resource, key) !== null);
+    return k === -1 ? keys.length : k;
+  });
+  const values = plan.keys.map((keys, i) => (at[i]! < keys.length ? str(resource, keys[at[i]!]!) : null));
+  const r = { plan, values, at, tags: Object.freeze(tagsOf(plan, { values, at }, null)) };
   byResource.set(resource, r);
   return r;
 }

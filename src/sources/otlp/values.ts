@@ -106,7 +106,7 @@ export function strOf(a: Attrs, ...keys: string[]): string | null {
   return firstStr(a, keys);
 }
 
-/** strOf for a list of keys made once (attribution.ts's, read for every record), with no rest array per call. */
+/** strOf for a list of keys made once, with no rest array per call. */
 export function firstStr(a: Attrs, keys: readonly string[]): string | null {
   for (const k of keys) {
     const v = str(a, k);
