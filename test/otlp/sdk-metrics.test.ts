@@ -133,3 +133,81 @@ describe.each([
     });
   });
 });
+
+// An OpenTelemetry Collector in front batches and splits exports by data point (the batch processor's
+// send_batch_max_size): the points of one window of one model can reach the ledger in separate requests.
+describe('GenAI and Claude Code metric points of one window split across exports', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  const kv = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const T0 = BigInt(Date.now()) * 1_000_000n;
+  const window = { startTimeUnixNano: String(T0), timeUnixNano: String(T0 + 60_000_000_000n) };
+  const send = (service: string, metric: object) =>
+    fetch(`${h.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [kv('service.name', service)] },
+            scopeMetrics: [{ metrics: [metric] }],
+          },
+        ],
+      }),
+    });
+
+  it('are each recorded once, none taken for a retry of another', async () => {
+    const histogram = (type: string, sum: number) => ({
+      name: 'gen_ai.client.token.usage',
+      histogram: {
+        aggregationTemporality: 1,
+        dataPoints: [
+          {
+            ...window,
+            attributes: [...Object.entries(MODEL).map(([k, v]) => kv(k, v)), kv('gen_ai.token.type', type)],
+            count: '3',
+            sum,
+          },
+        ],
+      },
+    });
+    const claude = (name: string, attributes: ReturnType<typeof kv>[], value: object) => ({
+      name,
+      sum: {
+        aggregationTemporality: 1,
+        isMonotonic: true,
+        dataPoints: [
+          {
+            ...window,
+            attributes: [kv('session.id', 's-split'), kv('model', 'claude-sonnet-4-20250514'), ...attributes],
+            ...value,
+          },
+        ],
+      },
+    });
+    for (const [service, metric] of [
+      ['split-app', histogram('input', 1000)],
+      ['split-app', histogram('output', 200)],
+      ['split-app', histogram('output', 200)], // a retry: the same export again
+      ['claude-code', claude('claude_code.cost.usage', [], { asDouble: 0.5 })],
+      ['claude-code', claude('claude_code.token.usage', [kv('type', 'input')], { asInt: '70' })],
+    ] as const)
+      expect((await send(service, metric)).status).toBe(200);
+    const events = await h.ledger();
+    expect(tokens(events.filter((e) => e.tags.service === 'split-app'))).toEqual({
+      requests: 3,
+      input: 1000,
+      cache_read: 0,
+      cache_write: 0,
+      output: 200,
+      reasoning: 0,
+    });
+    const cc = events.filter((e) => e.agent === 'claude-code');
+    expect(tokens(cc).input).toBe(70);
+    expect(cc.reduce((s, e) => s + (e.provider_cost_usd ?? 0n), 0n)).toBe(500_000_000_000n);
+  });
+});

@@ -73,6 +73,8 @@ interface Group {
   /** Calls counted by the token histogram's input series; 0 when only counters were sent. */
   requests: number;
   superseded: boolean;
+  /** The metrics and token kinds its points came from: part of the event id (groupEvent). */
+  series: Set<string>;
 }
 
 /**
@@ -164,11 +166,13 @@ export function mapMetrics(
               sums: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, cost: 0 },
               requests: 0,
               superseded: perRequest.has(dedupeKey),
+              series: new Set(),
             };
             groups.set(gk, g);
           }
           g.sums[kind] += d?.value ?? 0;
           g.requests += calls?.value ?? 0;
+          g.series.add(`${m.name}|${kind}`);
         }
       });
     });
@@ -249,7 +253,10 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';
   return {
-    event_id: eventId('otlp', 'metrics', g.key, g.from, g.to),
+    // The series are in the id: a Collector that splits an export by data point sends the input and the output
+    // points of one window (or Claude Code's token and cost counters) in separate requests, and each is an event of
+    // its own, not a retry of the other. The same export sent again gives the same series and the same id.
+    event_id: eventId('otlp', 'metrics', g.key, g.from, g.to, [...g.series].sort().join(',')),
     source: 'otlp',
     source_ref: `metrics ${g.family === 'genai' ? 'gen_ai.client' : 'claude_code'} ${new Date(g.from / 1000).toISOString()}..${new Date(g.to / 1000).toISOString()}`,
     ingested_at: ctx.ingestedAt,
