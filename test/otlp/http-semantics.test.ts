@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNALS } from '../../src/server/otlp/otlp-proto.js';
+import { attributeMap } from '../../src/sources/otlp/attribution.js';
 import { type Harness, startHarness, tokens } from './harness.js';
 
 const T0 = 1_767_000_000_000_000_000n;
@@ -275,6 +276,38 @@ describe('OTLP/HTTP receiver under a flood', () => {
       expect(tokens(events).input).toBe(3000);
     } finally {
       open();
+      await h.close();
+    }
+  });
+});
+
+describe('OTLP/HTTP receiver and deeply nested attribute values', () => {
+  it('records the span and keeps the value as JSON written once, however deep it nests', async () => {
+    const h = await startHarness({ attributes: attributeMap({ 'tags.deep': 'deep' }) });
+    try {
+      // 30 arrays deep: escaping the inner JSON text again at each level made ~2^30 backslashes, a 503 retried.
+      const nested = (depth: number) =>
+        `${'{"arrayValue":{"values":['.repeat(depth)}{"stringValue":"say \\"hi\\""}${']}}'.repeat(depth)}`;
+      const chat = (id: number, depth: number) =>
+        JSON.stringify(
+          span(id, null, [
+            kv('gen_ai.operation.name', 'chat'),
+            kv('gen_ai.request.model', 'gpt-4o-mini'),
+            kv('gen_ai.usage.input_tokens', 10),
+          ]),
+        ).replace(/]}$/, `,{"key":"deep","value":${nested(depth)}}]}`);
+      const res = await fetch(`${h.url}/v1/traces`, {
+        method: 'POST',
+        body: `{"resourceSpans":[{"scopeSpans":[{"spans":[${chat(0x51, 3)},${chat(0x52, 30)}]}]}]}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('{}');
+      const events = await h.ledger();
+      const deep = (spanId: string) => events.find((e) => e.source_ref?.endsWith(spanId))?.tags.deep;
+      expect(deep('0000000000000051')).toBe('[[["say \\"hi\\""]]]');
+      expect(deep('0000000000000052')).toBe(`${'['.repeat(30)}"say \\"hi\\""${']'.repeat(30)}`);
+    } finally {
       await h.close();
     }
   });

@@ -52,6 +52,14 @@ function request() {
         kv('flag', { boolValue: true }),
         kv('list', { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }] } }),
         kv('map', { kvlistValue: { values: [kv('k', { stringValue: 'v' })] } }),
+        kv('nested', {
+          arrayValue: {
+            values: [
+              { arrayValue: { values: [{ stringValue: 'say "hi"' }] } },
+              { kvlistValue: { values: [kv('k', { arrayValue: { values: [{ intValue: 1 }] } })] } },
+            ],
+          },
+        }),
         kv('raw', { bytesValue: Buffer.from([1, 2]) }),
         kv('empty', {}),
         kv('dup', { stringValue: 'first' }),
@@ -112,6 +120,8 @@ describe('readTraceRequest', () => {
     expect(got.get('big')).toBe(9007199254740992);
     expect(got.get('list')).toBe('["a",2]');
     expect(got.get('map')).toBe('{"k":"v"}');
+    // Nested arrays and maps are JSON inside the JSON, not JSON text escaped again at each level.
+    expect(got.get('nested')).toBe('[["say \\"hi\\""],{"k":[1]}]');
     expect(got.get('dup')).toBe('second');
     expect([...got.keys()].filter((k) => ['raw', 'empty', '', 'no value'].includes(k))).toEqual([]);
   });

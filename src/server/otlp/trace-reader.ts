@@ -1,5 +1,5 @@
 import type { ExportTraceRequest, LongLike, Span } from '../../sources/otlp/otlp-types.js';
-import type { Attrs, AttrValue } from '../../sources/otlp/values.js';
+import { type Attrs, type AttrValue, MAX_VALUE_DEPTH, type PlainValue } from '../../sources/otlp/values.js';
 
 /**
  * A hand-written reader for ExportTraceServiceRequest (opentelemetry-proto v1.5 field numbers, as in otlp-proto.ts),
@@ -266,7 +266,16 @@ function keyValueInto(r: Reader, m: Attrs): void {
 
 /** An AnyValue flattened as values.ts's anyValue() does (the last member sent wins, as protobufjs decodes it). */
 function attrValue(r: Reader): AttrValue | null {
-  let v: AttrValue | null = null;
+  const v = plainValue(r, 0);
+  return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+}
+
+/**
+ * An AnyValue with its arrays and maps as JS arrays and objects, for attrValue to write out once, as values.ts's
+ * plainValue does; nested past MAX_VALUE_DEPTH, skipped (null) without reading further down.
+ */
+function plainValue(r: Reader, depth: number): PlainValue {
+  let v: PlainValue = null;
   while (r.pos < r.end) {
     const tag = r.varint();
     switch (tag) {
@@ -283,10 +292,16 @@ function attrValue(r: Reader): AttrValue | null {
         v = r.double();
         break;
       case 0x2a:
-        v = JSON.stringify(r.within((l) => repeated(l, 0x0a, attrValue)));
+        if (depth >= MAX_VALUE_DEPTH) {
+          r.field();
+          v = null;
+        } else v = r.within((l) => repeated(l, 0x0a, (e) => plainValue(e, depth + 1)));
         break;
       case 0x32:
-        v = JSON.stringify(Object.fromEntries(r.within(keyValues)));
+        if (depth >= MAX_VALUE_DEPTH) {
+          r.field();
+          v = null;
+        } else v = Object.fromEntries(r.within((l) => plainKeyValues(l, depth + 1)));
         break;
       case 0x3a:
         r.field();
@@ -297,6 +312,30 @@ function attrValue(r: Reader): AttrValue | null {
     }
   }
   return v;
+}
+
+/** A KeyValueList's entries as plainValue reads them; a later key wins, an empty key or null value is skipped. */
+function plainKeyValues(r: Reader, depth: number): Map<string, PlainValue> {
+  const m = new Map<string, PlainValue>();
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag !== 0x0a) {
+      r.skip(tag & 7);
+      continue;
+    }
+    r.within((kv) => {
+      let key = '';
+      let value: PlainValue = null;
+      while (kv.pos < kv.end) {
+        const t = kv.varint();
+        if (t === 0x0a) key = kv.text();
+        else if (t === 0x12) value = kv.within((x) => plainValue(x, depth));
+        else kv.skip(t & 7);
+      }
+      if (key !== '' && value !== null) m.set(key, value);
+    });
+  }
+  return m;
 }
 
 /** Every sub-message of the repeated field with tag `tag` in the rest of the message; other fields are skipped. */

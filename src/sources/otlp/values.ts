@@ -24,10 +24,26 @@ export function attrs(kvs: Attributes | null | undefined): Attrs {
 }
 
 /**
+ * How deep arrays and maps nest in an attribute value before the rest is cut off (null): no instrumentation nests
+ * near this, and a body that does cannot overflow the stack.
+ */
+export const MAX_VALUE_DEPTH = 32;
+
+/** A nested array or map of an attribute value, before it is written out as JSON text once. */
+export type PlainValue = AttrValue | null | PlainValue[] | { [key: string]: PlainValue };
+
+/**
  * protobufjs puts every field's default on the prototype (stringValue "", boolValue false), so which member of the
- * `value` oneof is set is read from the object's own keys, which also works for OTLP/JSON.
+ * `value` oneof is set is read from the object's own keys, which also works for OTLP/JSON. Arrays and maps become
+ * JSON text, written once for the whole value: inner ones are not JSON text inside JSON text, which escaped every
+ * quote again at each level (a value 30 levels deep took gigabytes).
  */
 export function anyValue(v: AnyValue): AttrValue | null {
+  const p = plainValue(v, 0);
+  return p !== null && typeof p === 'object' ? JSON.stringify(p) : p;
+}
+
+function plainValue(v: AnyValue, depth: number): PlainValue {
   // The first own key, as Object.keys(v)[0] would give, without building the array: own keys enumerate first.
   let key: string | undefined;
   for (const k in v) {
@@ -44,9 +60,19 @@ export function anyValue(v: AnyValue): AttrValue | null {
     case 'boolValue':
       return v.boolValue ?? null;
     case 'arrayValue':
-      return JSON.stringify((v.arrayValue?.values ?? []).map(anyValue));
-    case 'kvlistValue':
-      return JSON.stringify(Object.fromEntries(attrs(v.kvlistValue?.values)));
+      if (depth >= MAX_VALUE_DEPTH) return null;
+      return (v.arrayValue?.values ?? []).map((e) => plainValue(e, depth + 1));
+    case 'kvlistValue': {
+      if (depth >= MAX_VALUE_DEPTH) return null;
+      // Later keys win, as in attrs(); through a Map, so a key such as __proto__ is a key like any other.
+      const m = new Map<string, PlainValue>();
+      for (const kv of v.kvlistValue?.values ?? []) {
+        if (!kv.key || !kv.value) continue;
+        const e = plainValue(kv.value, depth + 1);
+        if (e !== null) m.set(kv.key, e);
+      }
+      return Object.fromEntries(m);
+    }
     default:
       return null;
   }
