@@ -67,6 +67,22 @@ describe('GenAI metrics of one export', () => {
   );
 });
 
+describe('a GenAI metrics export with a point whose time is not a 64-bit count of nanoseconds', () => {
+  // OTLP/JSON writes fixed64 times as decimal strings; a sender that writes a longer one has sent a broken point,
+  // which is that point's rejection, not a failure of the whole export (a 503 the exporter retries forever).
+  it('rejects that point with the reason and records the rest of the export', () => {
+    const request = exportWith(0);
+    const points = request.resourceMetrics![0]!.scopeMetrics![0]!.metrics![0]!.histogram!.dataPoints!;
+    points.push({ ...points[0]!, timeUnixNano: '1000000000000000000000001' });
+    points[1]!.attributes = [...MODEL, kv('gen_ai.token.type', 'output')];
+    const m = createOtlpIngest({ since: 0 }).metrics(request, 0);
+    expect(m.events.map((e) => [e.input_tokens, e.cache_read_tokens, e.output_tokens])).toEqual([
+      [806, 400, 0],
+    ]);
+    expect(m.rejected.map((r) => r.reason)).toEqual(['data point without a valid timeUnixNano']);
+  });
+});
+
 describe('an agent that sends both per-request events and GenAI metrics', () => {
   // Issue 5: "Prefer per-request events over the counters of the same agent; never count both." Gemini CLI records
   // gen_ai.client.token.usage (histogram) beside every gemini_cli.api_response event, from one resource.

@@ -117,7 +117,7 @@ export function mapMetrics(
               code: 'OTLP_BAD_DATA_POINT',
               reason:
                 time === null
-                  ? 'data point without timeUnixNano'
+                  ? 'data point without a valid timeUnixNano'
                   : `unknown token type ${JSON.stringify(a.get(known.typeAttr ?? ''))}`,
             });
             continue;

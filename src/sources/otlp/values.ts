@@ -88,16 +88,23 @@ export function int64(v: Int64): number {
   return hi * 4294967296 + lo;
 }
 
+/** 2^64 nanoseconds in microseconds: no fixed64 time reaches it. */
+const MAX_FIXED64_MICROS = 2 ** 64 / 1000;
+
 /**
  * Unix nanoseconds → epoch microseconds, exactly: nanoseconds today exceed 2^53, so a Long is split with
- * 2^32 = 4,294,967 × 1000 + 296 and a decimal string drops its last three digits. Null when absent or zero.
+ * 2^32 = 4,294,967 × 1000 + 296 and a decimal string drops its last three digits. Null when absent or zero, or
+ * (OTLP/JSON) when it is not a fixed64: not a whole number, or 2^64 or more.
  */
 export function nanosToMicros(v: Int64): number | null {
   if (v == null) return null;
-  if (typeof v === 'number') return v > 0 ? Math.floor(v / 1000) : null;
+  if (typeof v === 'number') {
+    const us = Math.floor(v / 1000);
+    return us > 0 && us <= MAX_FIXED64_MICROS ? us : null;
+  }
   if (typeof v === 'string') {
     const s = v.trim();
-    if (!/^\d+$/.test(s)) return null;
+    if (!/^\d{1,20}$/.test(s) || (s.length === 20 && s > '18446744073709551615')) return null;
     const us = s.length > 3 ? Number(s.slice(0, -3)) : 0;
     return us > 0 ? us : null;
   }
