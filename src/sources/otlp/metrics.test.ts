@@ -83,6 +83,22 @@ describe('a GenAI metrics export with a point whose time is not a 64-bit count o
   });
 });
 
+describe('GenAI metric points without a model', () => {
+  // OTLP's partial success counts rejected data points: each point of the window, each named by its place.
+  it('are each a rejected data point, with where it is and why', () => {
+    const request = exportWith(0);
+    for (const m of request.resourceMetrics![0]!.scopeMetrics![0]!.metrics!)
+      for (const p of m.histogram?.dataPoints ?? m.sum!.dataPoints!)
+        p.attributes = p.attributes!.filter((kv) => kv.key !== 'gen_ai.request.model');
+    const m = createOtlpIngest({ since: 0 }).metrics(request, 0);
+    expect(m.events).toEqual([]);
+    expect(m.rejected.map((r) => `${r.ref}: ${r.reason}`)).toEqual([
+      'resourceMetrics[0].scopeMetrics[0].metrics[0].dataPoints[0] gen_ai.client.token.usage: no model attribute on the data points; the usage cannot be priced',
+      'resourceMetrics[0].scopeMetrics[0].metrics[1].dataPoints[0] gen_ai.client.inference.usage.cache_read.input_tokens: no model attribute on the data points; the usage cannot be priced',
+    ]);
+  });
+});
+
 describe('an agent that sends both per-request events and GenAI metrics', () => {
   // Issue 5: "Prefer per-request events over the counters of the same agent; never count both." Gemini CLI records
   // gen_ai.client.token.usage (histogram) beside every gemini_cli.api_response event, from one resource.

@@ -75,6 +75,8 @@ interface Group {
   superseded: boolean;
   /** The metrics and token kinds its points came from: part of the event id (groupEvent). */
   series: Set<string>;
+  /** Where each of its points is in the request: each is a rejected data point if the event cannot be made. */
+  refs: string[];
 }
 
 /**
@@ -100,8 +102,9 @@ export function mapMetrics(
           out.ignored++;
           return;
         }
-        const ref = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}] ${m.name}`;
-        for (const p of points(m)) {
+        const ref = (n: number) =>
+          `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].dataPoints[${n}] ${m.name}`;
+        for (const [n, p] of points(m).entries()) {
           const a = attrs(p.point.attributes);
           const kind = known.kind(a);
           // Spring AI and LangChain4j also count `gen_ai.token.type` = total (their AiTokenType): input + output
@@ -113,7 +116,7 @@ export function mapMetrics(
           const time = nanosToMicros(p.point.timeUnixNano);
           if (kind === null || time === null) {
             out.rejected.push({
-              ref,
+              ref: ref(n),
               code: 'OTLP_BAD_DATA_POINT',
               reason:
                 time === null
@@ -167,12 +170,14 @@ export function mapMetrics(
               requests: 0,
               superseded: perRequest.has(dedupeKey),
               series: new Set(),
+              refs: [],
             };
             groups.set(gk, g);
           }
           g.sums[kind] += d?.value ?? 0;
           g.requests += calls?.value ?? 0;
           g.series.add(`${m.name}|${kind}`);
+          g.refs.push(ref(n));
         }
       });
     });
@@ -183,8 +188,9 @@ export function mapMetrics(
       continue;
     }
     const e = groupEvent(g, ctx);
+    // Every point of the window is rejected with it: partial success counts data points, and names where they are.
     if (typeof e === 'string')
-      out.rejected.push({ ref: `metrics window ${g.from}..${g.to}`, code: 'OTLP_BAD_DATA_POINT', reason: e });
+      for (const ref of g.refs) out.rejected.push({ ref, code: 'OTLP_BAD_DATA_POINT', reason: e });
     else out.events.push(e);
   }
   return out;
