@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,12 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
     throw new TokenledgerError('CLI_BAD_OPTION', 'parquet is binary: give a file with --output FILE');
   }
   const range = parseRange(o, nowMicros());
+  if (o.output && isLedgerFile(o.output, ledgerPath(o)))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--output ${o.output} is the ledger's own file (${ledgerPath(o)}): the export would replace the ledger; ` +
+        'write it to another file',
+    );
   const write = (path: string) =>
     withStore(o, (store) => store.export({ format, path, ...range }), { existing: true });
   if (o.output) {
@@ -53,4 +59,17 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `output` is the ledger's database or its WAL (by any name: a relative path, a symbolic link). */
+function isLedgerFile(output: string, ledger: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p); // not there (yet): its path as given
+    }
+  };
+  const target = real(output);
+  return [ledger, `${ledger}.wal`].some((p) => real(p) === target);
 }

@@ -369,6 +369,18 @@ describe('tokenledger export → import', () => {
     expect((await runCli(['export', '--db', db, '--format', 'parquet', '-o', out])).code).toBe(0);
     expect(readFileSync(out).subarray(0, 4).toString()).toBe('PAR1');
   });
+
+  it('refuses to write over the ledger it exports, which would replace the ledger with its copy', async () => {
+    const file = write('u.jsonl', [line({ team: 'web', model: 'gpt-4o', input_tokens: 1000 })]);
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
+    const before = await reportJson('--by', 'team');
+    for (const output of [db, `${db}.wal`, join(dir, '.', 'ledger.duckdb')]) {
+      const r = await runCli(['export', '--db', db, '--format', 'csv', '-o', output]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error CLI_BAD_OPTION: --output .* is the ledger's own file/);
+    }
+    expect(await reportJson('--by', 'team')).toEqual(before);
+  });
 });
 
 describe('tokenledger reprice', () => {
