@@ -2,8 +2,18 @@ import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
+import { DIMENSION_ALIASES } from './filters.js';
 
 type Row = Record<string, string | number | null>;
+
+/** A dimension as the CLI names it (`key`, as in report's --where and budgets' --scope) for the API. */
+const dimension = (name: string | undefined) =>
+  name === undefined ? undefined : (DIMENSION_ALIASES[name.trim()] ?? name);
+const whereItems = (items: string[] | undefined) =>
+  items?.map((item) => {
+    const eq = item.indexOf('=');
+    return eq <= 0 ? item : `${dimension(item.slice(0, eq))}${item.slice(eq)}`;
+  });
 
 function query(pairs: Record<string, string | string[] | undefined>): URLSearchParams {
   const q = new URLSearchParams();
@@ -30,7 +40,7 @@ export async function runawaysCommand(o: RunawaysOptions, out: (s: string) => vo
     query({
       since: o.since ?? '7d',
       until: o.until,
-      where: o.where,
+      where: whereItems(o.where),
       by: o.by,
       max_usd: o.maxUsd,
       window_minutes: o.window,
@@ -62,8 +72,8 @@ export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => 
     query({
       since: o.since ?? '7d',
       until: o.until,
-      where: o.where,
-      by: o.by,
+      where: whereItems(o.where),
+      by: dimension(o.by),
       threshold: o.threshold,
       min_usd: o.minUsd,
     }),

@@ -51,6 +51,26 @@ describe('tokenledger runaways and anomalies', () => {
     expect(hours.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('takes `key` for the virtual key in --where and --by, as report, events and budgets do', async () => {
+    const where = await runCli(['runaways', '--db', db, '--since', '30d', '--where', 'key=vk_none']);
+    expect(where.stderr).toBe('');
+    expect(where.stdout).toBe('No runaway sessions in the range.\n');
+    const by = await runCli(['anomalies', '--db', db, '--since', '30d', '--by', 'key', '--format', 'json']);
+    expect(by.stderr).toBe('');
+    const spelled = await runCli([
+      'anomalies',
+      '--db',
+      db,
+      '--since',
+      '30d',
+      '--by',
+      'api_key_id',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(by.stdout)).toEqual(JSON.parse(spelled.stdout));
+  });
+
   it('says which option is wrong', async () => {
     const r = await runCli(['runaways', '--db', db, '--max-usd', 'lots']);
     expect(r.code).toBe(1);
