@@ -27,9 +27,11 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   const billed = result.totals.billed_cost_usd !== undefined;
   // Only a report with web searches in it has the column: they are a fee in the cost, not tokens (pricing.md).
   const searched = result.totals.web_search_requests > 0;
+  const labels = [...(bucketed ? [bucket === 'hour' ? 'hour (UTC)' : bucket] : []), ...dims];
+  // The total's label needs a column of its own, even in a report by nothing (`--by ''`).
+  const labelWidth = Math.max(1, labels.length);
   const header = [
-    ...(bucketed ? [bucket === 'hour' ? 'hour (UTC)' : bucket] : []),
-    ...dims,
+    ...(labels.length > 0 ? labels : ['']),
     'cost',
     ...(billed ? ['as billed'] : []),
     'input',
@@ -57,19 +59,14 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     ...(searched ? [groupDigits(m.web_search_requests)] : []),
     groupDigits(m.requests),
   ];
-  const body = result.rows.map((r) =>
-    line(
-      [...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []), ...dims.map((d) => r.dims[d] ?? '(none)')],
-      r,
-      r.unpriced_events,
-    ),
-  );
-  const labelWidth = (bucketed ? 1 : 0) + dims.length;
-  const total = line(
-    ['total', ...Array(Math.max(0, labelWidth - 1)).fill('')],
-    result.totals,
-    result.unpriced.events,
-  );
+  const body = result.rows.map((r) => {
+    const label = [
+      ...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []),
+      ...dims.map((d) => r.dims[d] ?? '(none)'),
+    ];
+    return line(label.length > 0 ? label : [''], r, r.unpriced_events);
+  });
+  const total = line(['total', ...Array(labelWidth - 1).fill('')], result.totals, result.unpriced.events);
   const text = renderTable(header, body, total, labelWidth);
   const u = result.unpriced;
   const note =

@@ -242,6 +242,26 @@ describe('tokenledger import → report', () => {
   });
 });
 
+describe('tokenledger report --by with no dimension', () => {
+  it('prints the grand total with every number under its heading', async () => {
+    const file = write('u.jsonl', [
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 1000, output_tokens: 100 }),
+      line({ team: 'app', model: 'gpt-4o', input_tokens: 2000, output_tokens: 200 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const r = await runCli(['report', '--db', db, '--by', '']);
+    expect(r.code).toBe(0);
+    const [header, rule, row, , total] = r.stdout.split('\n');
+    // Right-aligned columns: a line that ends elsewhere has its numbers under other headings.
+    expect([rule, row, total].map((l) => l!.length)).toEqual([
+      header!.length,
+      header!.length,
+      header!.length,
+    ]);
+    expect(total).toMatch(/^total +\$0\.01 +3,000 +0 +0 +300 +2$/);
+  });
+});
+
 describe('tokenledger export → import', () => {
   it('reproduces every total exactly in an empty ledger, as JSONL and as CSV', async () => {
     expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
