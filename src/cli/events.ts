@@ -1,4 +1,5 @@
 import { TokenledgerError } from '../errors.js';
+import { EVENT_FIELDS } from '../ledger/event.js';
 import { eventToRecord } from '../ledger/serialize.js';
 import { formatTimestamp } from '../ledger/time.js';
 import { formatUsd } from '../money/money.js';
@@ -43,8 +44,13 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
   } else if (format === 'jsonl') {
     for (const e of events) out(`${JSON.stringify(eventToRecord(e, true))}\n`);
   } else if (format === 'csv') {
-    // Objects (tags, rates) as JSON; null as an empty cell, not the text "null".
-    out(toCsv(events.map((e) => eventToRecord(e))));
+    // Objects (tags) as JSON; null as an empty cell, not the text "null". The header also when none matched.
+    out(
+      toCsv(
+        events.map((e) => eventToRecord(e)),
+        EVENT_FIELDS,
+      ),
+    );
   } else {
     // A failed or cut-off call looks like any other in the columns above: say so, when the page has one.
     const withStatus = events.some((e) => e.status !== 'ok');

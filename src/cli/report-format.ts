@@ -11,9 +11,16 @@ export function reportJson(result: QueryResult): string {
   return JSON.stringify(resultJson(result), null, 2);
 }
 
-export function reportCsv(result: QueryResult): string {
-  const rows = result.rows.map(rowJson);
-  return toCsv(rows, rows[0] ? Object.keys(rows[0]) : ['bucket', ...MEASURES]);
+/** The columns are those of `--format json`'s rows, the same when no event matched (a header and no rows). */
+export function reportCsv(result: QueryResult, dims: readonly string[], bucket?: Bucket): string {
+  const header = [
+    ...(bucket !== undefined ? ['bucket'] : []),
+    ...dims,
+    ...MEASURES,
+    ...(result.totals.billed_cost_usd !== undefined ? ['billed_cost_usd'] : []),
+    'unpriced_events',
+  ];
+  return toCsv(result.rows.map(rowJson), header);
 }
 
 /** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */

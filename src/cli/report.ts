@@ -61,6 +61,6 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {
   if (format === 'json') return `${reportJson(result)}\n`;
-  if (format === 'csv') return reportCsv(result);
+  if (format === 'csv') return reportCsv(result, q.dimensions, q.bucket);
   return reportTable(result, q.dimensions, q.bucket);
 }

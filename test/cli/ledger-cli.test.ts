@@ -242,6 +242,24 @@ describe('tokenledger import → report', () => {
   });
 });
 
+describe('CSV that matches no events', () => {
+  it('keeps the header of the CSV that matches some, so a script reads both alike', async () => {
+    const file = write('u.jsonl', [line({ team: 'web', model: 'gpt-4o', input_tokens: 1000 })]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const header = async (...args: string[]) =>
+      (await runCli([...args, '--db', db, '--format', 'csv'])).stdout.split('\n')[0];
+    for (const cmd of [
+      ['report', '--by', 'team,tag.repo', '--bucket', 'day'],
+      ['report', '--by', 'model', '--billed'],
+      ['events'],
+    ]) {
+      const some = await header(...cmd, '--where', 'team=web');
+      expect(some, cmd.join(' ')).toMatch(/cost_usd/);
+      expect(await header(...cmd, '--where', 'team=nobody'), cmd.join(' ')).toBe(some);
+    }
+  });
+});
+
 describe('tokenledger report --by with no dimension', () => {
   it('prints the grand total with every number under its heading', async () => {
     const file = write('u.jsonl', [
