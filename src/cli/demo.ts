@@ -1,6 +1,12 @@
 import { emptySummary, type ImportSummary, importEvents } from '../ingest/import-files.js';
 import { importInWorker } from '../ingest/worker/import-in-worker.js';
-import { DEMO_DEFAULTS, estimateDemoEvents, generateDemo } from '../sources/demo/index.js';
+import {
+  checkDemoOptions,
+  DEMO_DEFAULTS,
+  estimateDemoEvents,
+  type DemoOptions as GeneratorOptions,
+  generateDemo,
+} from '../sources/demo/index.js';
 import type { Store } from '../store/store.js';
 import type { LedgerOptions } from './context.js';
 import { nowMicros, withStore } from './context.js';
@@ -20,8 +26,8 @@ function unreachable(): never {
   throw new Error('the demo is priced in its worker');
 }
 
-/** Fills the ledger with the deterministic demo organisation (docs/demo.md), ending today (UTC). */
-export async function fillDemo(store: Store, o: DemoOptions, out: (s: string) => void): Promise<void> {
+/** The generator's options from the flags, checked: a bad one is an error before anything is written. */
+function demoOptions(o: DemoOptions): GeneratorOptions {
   const now = nowMicros();
   const opts = {
     seed: o.seed !== undefined ? Number(o.seed) : DEMO_DEFAULTS.seed,
@@ -31,6 +37,18 @@ export async function fillDemo(store: Store, o: DemoOptions, out: (s: string) =>
     end: now,
     ingestedAt: now,
   };
+  checkDemoOptions(opts);
+  return opts;
+}
+
+/** Fills the ledger with the deterministic demo organisation (docs/demo.md), ending today (UTC). */
+export async function fillDemo(
+  store: Store,
+  o: DemoOptions,
+  out: (s: string) => void,
+  opts: GeneratorOptions = demoOptions(o),
+): Promise<void> {
+  const now = opts.ingestedAt;
   const bar = progress('demo', 'events');
   const started = performance.now();
   const expected = estimateDemoEvents(opts);
@@ -71,6 +89,8 @@ export async function fillDemo(store: Store, o: DemoOptions, out: (s: string) =>
  * A bulk fill, so the rollups are rebuilt once at close (deferRollups): kept per batch, their compactions left the 10M
  * demo file with 102 free blocks of 1,374 (36.4 → 33.6 B/event, docs/store.md).
  */
-export function demoCommand(o: DemoOptions, out: (s: string) => void): Promise<void> {
-  return withStore(o, (store) => fillDemo(store, o, out), { deferRollups: true });
+export async function demoCommand(o: DemoOptions, out: (s: string) => void): Promise<void> {
+  // Checked before the ledger is opened: a bad option must not leave a new, empty ledger behind.
+  const opts = demoOptions(o);
+  return withStore(o, (store) => fillDemo(store, o, out, opts), { deferRollups: true });
 }

@@ -583,6 +583,20 @@ describe('errors', () => {
     expect(since.stderr).toMatch(/--since "last tuesday": expected an age like 30d/);
   });
 
+  it('demo with an option out of range says so and makes no ledger', async () => {
+    for (const [flag, value] of [
+      ['--people', '0'],
+      ['--people', '20000'],
+      ['--days', '5000'],
+      ['--seed', 'x'],
+    ] as const) {
+      const r = await runCli(['demo', '--db', db, flag, value]);
+      expect(r.code, `${flag} ${value}`).toBe(1);
+      expect(r.stderr, `${flag} ${value}`).toContain(flag.slice(2));
+      expect(readdirSync(dir), `${flag} ${value}`).toEqual([]);
+    }
+  });
+
   /** The commands that read a ledger and never make one. */
   const READERS = [
     ['report'],

@@ -34,7 +34,7 @@ export interface DemoOptions {
  */
 export function generateDemo(opts: DemoOptions): Generator<UnpricedEvent> {
   // Checked here rather than in the generator's body, which would only run at the first next().
-  checkOptions(opts);
+  checkDemoOptions(opts);
   return events(opts);
 }
 
@@ -110,7 +110,8 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
 /** Most people the demo plans for: a day's sessions are numbered below 2^17 (plan.ts), ~12 per person. */
 export const DEMO_MAX_PEOPLE = 10_000;
 
-function checkOptions(o: DemoOptions): void {
+/** Throws SRC_DEMO_BAD_OPTION for an option out of range (generateDemo checks too; a caller may check first). */
+export function checkDemoOptions(o: DemoOptions): void {
   const bad = (field: string, expected: string, got: unknown) => {
     const example =
       field in DEMO_DEFAULTS
