@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
@@ -99,10 +99,25 @@ export async function withStore<T>(
   const server = await runningServer(path);
   // Loaded only then: the API's schemas are no part of a command's start-up otherwise.
   if (server !== null) return fn((await import('./remote-store.js')).remoteStore(server, path));
+  const made = !existsSync(path);
   const store = await openStore(o, open);
+  let unused = false;
   try {
     return await fn(store);
+  } catch (e) {
+    // A command that failed before writing (a bad --prices, a bad option) leaves no new, empty ledger behind: the
+    // next `report` on it would print an empty report instead of saying there is no ledger.
+    unused = made && (await isEmpty(store).catch(() => false));
+    throw e;
   } finally {
     await store.close();
+    if (unused) for (const p of [path, `${path}.wal`]) rmSync(p, { force: true });
   }
+}
+
+/** Whether the ledger holds nothing an import writes: no events, provider costs or activity records. */
+async function isEmpty(store: Store): Promise<boolean> {
+  if ((await store.count()) > 0) return false;
+  const r = store.records;
+  return r === undefined || ((await r.providerCosts()).length === 0 && (await r.activity()).length === 0);
 }

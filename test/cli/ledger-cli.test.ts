@@ -597,6 +597,25 @@ describe('errors', () => {
     }
   });
 
+  it('a command that fails before writing anything leaves no new ledger behind', async () => {
+    const file = write('u.jsonl', [line({ team: 'web', model: 'gpt-4o', input_tokens: 1000 })]);
+    const prices = join(dir, 'nope.yaml');
+    for (const args of [
+      ['import', 'jsonl', file],
+      ['import', 'claude-code', join(settledFixtures(), 'claude-code')],
+      ['demo', '--people', '2', '--days', '1'],
+    ]) {
+      const r = await runCli([...args, '--db', db, '--prices', prices]);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^error PRICE_OVERRIDES_NOT_FOUND: .*nope\.yaml/);
+      expect(readdirSync(dir), args.join(' ')).toEqual(['u.jsonl']);
+    }
+    // A ledger that was there stays, whatever fails.
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
+    expect((await runCli(['import', 'jsonl', file, '--db', db, '--prices', prices])).code).toBe(1);
+    expect((await reportJson()).totals.events).toBe(1);
+  });
+
   /** The commands that read a ledger and never make one. */
   const READERS = [
     ['report'],
