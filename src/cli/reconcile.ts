@@ -45,7 +45,7 @@ export async function reconcileCommand(
   );
   if (format === 'json') out(`${JSON.stringify(toJson(result, thresholdBp), null, 2)}\n`);
   else if (format === 'csv') out(toCsv(result.rows.map(rowJson), CSV_HEADER));
-  else out(toTable(result, thresholdBp));
+  else out(toTable(result, thresholdBp, o));
   return result;
 }
 
@@ -129,7 +129,14 @@ const CSV_HEADER = [
   'flagged',
 ] as const;
 
-function toTable(res: Reconciliation, thresholdBp: bigint): string {
+function toTable(res: Reconciliation, thresholdBp: bigint, o: ReconcileOptions): string {
+  // With filters, the ledger may well hold provider costs: a provider named otherwise (OpenAI for openai), a month.
+  const filters = [
+    ...(o.provider === undefined ? [] : [`--provider ${o.provider}`]),
+    ...(o.month === undefined ? [] : [`--month ${o.month}`]),
+  ];
+  if (res.rows.length === 0 && filters.length > 0)
+    return `Nothing to reconcile for ${filters.join(' ')}; \`tokenledger reconcile --format csv\` lists the providers and days there are.\n`;
   if (res.rows.length === 0)
     return 'Nothing to reconcile: import a provider cost export (openai-usage, anthropic-usage) or usage that carries provider costs (cursor, claude-code costUSD).\n';
   const header = [

@@ -158,6 +158,14 @@ describe('tokenledger reconcile', () => {
     expect(table).toContain('1 row(s) flagged');
   });
 
+  it('with filters that match nothing, names them rather than asking for exports the ledger has', async () => {
+    const none = await ok(['reconcile', '--provider', 'OpenAI', '--month', '2026-01']);
+    expect(none).toBe(
+      'Nothing to reconcile for --provider OpenAI --month 2026-01; `tokenledger reconcile --format csv` lists the ' +
+        'providers and days there are.\n',
+    );
+  });
+
   it('rejects a bad month or threshold with the expected form', async () => {
     const m = await runCli(['reconcile', '--month', '2026-13', '--db', db]);
     expect(m.stderr).toContain('CLI_BAD_OPTION');
