@@ -93,6 +93,17 @@ export function parsePositiveInt(name: string, value: string | undefined): numbe
   return Number(value);
 }
 
+/** `--port`: a TCP port, 0 for any free one. */
+export function parsePort(value: string | undefined): number | undefined {
+  const port = value === undefined ? undefined : Number(value);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--port ${JSON.stringify(value)}: expected a port number 0-65535`,
+    );
+  return port;
+}
+
 export function parseRange(o: FilterOptions, now = nowMicros()): { since?: number; until?: number } {
   const since = timeOption('since', o.since, now);
   const until = timeOption('until', o.until, now);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { startServer } from '../server/serve.js';
 import { type LedgerOptions, ledgerPath, openServerStore } from './context.js';
+import { parsePort } from './filters.js';
 
 export interface ServeCommandOptions extends LedgerOptions {
   host?: string;
@@ -28,12 +29,7 @@ export async function serveCommand(
   out: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<void> {
   const cwd = process.cwd();
-  const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `--port ${JSON.stringify(o.port)}: expected a port number 0-65535`,
-    );
+  const port = parsePort(o.port);
   const otlpPort = portOption(o.otlpPort, '4318', '--otlp-port', 'OTLP/HTTP');
   const otlpGrpcPort = portOption(o.otlpGrpcPort, '4317', '--otlp-grpc-port', 'OTLP/gRPC');
   const configPath =

@@ -2,6 +2,7 @@ import { TokenledgerError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { fillDemo } from './demo.js';
+import { parsePort } from './filters.js';
 import { importCommand, importLocalAgentLogs } from './import.js';
 import { buildReportQuery, formatReport } from './report.js';
 import { runningServer } from './running-server.js';
@@ -14,10 +15,12 @@ import { runningServer } from './running-server.js';
  * own agent logs, imported and priced.
  */
 export async function startCommand(
-  o: LedgerOptions & { serve?: boolean; demo?: boolean },
+  o: LedgerOptions & { serve?: boolean; demo?: boolean; port?: string },
   out: (s: string) => void,
 ): Promise<void> {
   const path = ledgerPath(o);
+  // Said now, not after the import, the demo and the report it would otherwise follow.
+  if (o.serve !== false) parsePort(o.port);
   // `tokenledger` alone is `import auto`, which answers from its state cache without opening the ledger when no log
   // has anything new (the common case: it is run again and again). `start` also needs to know whether the ledger is
   // empty, so it imports with the ledger open, and fills the demo in the same session. Bulk fills, like `tokenledger

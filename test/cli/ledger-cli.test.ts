@@ -479,6 +479,14 @@ describe('tokenledger start', () => {
     });
   });
 
+  it('says a --port that is no port before it imports or loads anything', async () => {
+    const r = await withoutAgentLogs(dir, () => runCli(['start', '--db', db, '--port', '80a']));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error CLI_BAD_OPTION: --port "80a": expected a port number 0-65535\n');
+    expect(r.stdout).toBe('');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('under npm start, a taken port is named with how to pass another through npm', async () => {
     await runCli(['demo', '--db', db, '--people', '3', '--days', '1']);
     const taken = createServer();
