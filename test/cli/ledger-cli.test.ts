@@ -193,6 +193,23 @@ describe('tokenledger import → report', () => {
     ]);
   });
 
+  it('selects the events without a tag with --where tag.KEY=, as --where user= those without a user', async () => {
+    const file = write('u.jsonl', [
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 1000, tags: { ticket: 'PAY-1' } }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 2000 }),
+      line({ team: 'app', model: 'gpt-4o', input_tokens: 4000 }),
+    ]);
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
+    expect((await reportJson('--by', 'team', '--where', 'tag.ticket=')).totals.input_tokens).toBe(6000);
+    const web = await reportJson('--by', 'team', '--where', 'tag.ticket=', '--where', 'team=web');
+    expect(web.totals.input_tokens).toBe(2000);
+    const events = await runCli(['events', '--db', db, '--format', 'json', '--where', 'tag.ticket=']);
+    expect(events.stderr).toBe('');
+    expect(JSON.parse(events.stdout).map((e: { input_tokens: number }) => e.input_tokens)).toEqual([
+      4000, 2000,
+    ]);
+  });
+
   it('reports by day with filters and top-N', async () => {
     const file = write('days.jsonl', [
       line({ ts: '2026-11-03T10:00:00Z', user: 'a', model: 'gpt-4o', input_tokens: 4000 }),

@@ -312,17 +312,15 @@ function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {
 
 export function filtersSql(filters: readonly Filter[] | undefined, d: SqlDialect, params: Param[]): string[] {
   return (filters ?? []).map((f) => {
-    const col = dimensionSql(f.dimension, d, params);
     const values = f.values.filter((v): v is string => v !== null);
     const parts: string[] = [];
+    // Each use of the column expression binds its own parameters (a tag key), so it is made where it is used.
     if (values.length > 0) {
+      const col = dimensionSql(f.dimension, d, params);
       params.push(...values);
       parts.push(`${col} IN (${values.map(() => '?').join(', ')})`);
     }
-    if (f.values.includes(null)) {
-      // The column expression is repeated, so its parameters (a tag key) are bound again.
-      parts.push(`${dimensionSql(f.dimension, d, params)} IS NULL`);
-    }
+    if (f.values.includes(null)) parts.push(`${dimensionSql(f.dimension, d, params)} IS NULL`);
     const matches = parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
     // `col IN (…)` is NULL on a NULL value: an exclusion keeps that row unless null is one of the values.
     return f.exclude ? `(NOT coalesce(${matches}, FALSE))` : matches;
