@@ -351,7 +351,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // `npx tokenledger` alone does what a developer runs it for: imports their coding agents' logs (incrementally)
     // and prints what they spent. No demo, no server: `start` does those.
-    if (argv.length <= 2) await (await import('./start.js')).startCommand({ serve: false, demo: false }, out);
+    const alone = ledgerOptionsAlone(argv.slice(2));
+    if (alone !== null)
+      await (await import('./start.js')).startCommand({ ...alone, serve: false, demo: false }, out);
     else await program.parseAsync(argv);
     return 0;
   } catch (e) {
@@ -365,4 +367,16 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+}
+
+/** `tokenledger [--db PATH] [--prices FILE]`: the ledger options alone, as the bare command takes them; else null. */
+function ledgerOptionsAlone(args: readonly string[]): { db?: string; prices?: string } | null {
+  const o: { db?: string; prices?: string } = {};
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--(db|prices)(?:=(.*))?$/.exec(args[i]!);
+    const value = m?.[2] ?? args[++i];
+    if (!m || !value || value.startsWith('-')) return null;
+    o[m[1] as 'db' | 'prices'] = value;
+  }
+  return o;
 }

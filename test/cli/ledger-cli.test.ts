@@ -576,6 +576,26 @@ describe('tokenledger alone', () => {
     );
   });
 
+  it('takes --db and --prices, as every command that touches the ledger does', async () => {
+    const logs = join(settledFixtures(), 'claude-code/config');
+    const env = { CLAUDE_CONFIG_DIR: logs };
+    const r = await withoutAgentLogs(dir, () => runCli(['--db', db]), env);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(`claude-code: 3 log files in ${logs}`);
+    expect((await reportJson('--by', 'source')).rows.map((x: { source: string }) => x.source)).toEqual([
+      'claude-code',
+    ]);
+    const other = join(dir, 'other.duckdb');
+    const prices = await withoutAgentLogs(
+      dir,
+      () => runCli([`--db=${other}`, '--prices', join(dir, 'nope.yaml')]),
+      env,
+    );
+    expect(prices.stderr).toMatch(/^error PRICE_OVERRIDES_NOT_FOUND: .*nope\.yaml/);
+    // Anything else alone is still an error.
+    expect((await runCli(['--bogus'])).code).toBe(1);
+  });
+
   it('says what to do when there are no logs, and leaves the ledger empty', async () => {
     const r = await withoutAgentLogs(dir, () => runCli([]), { TOKENLEDGER_DB: db });
     expect(r.code).toBe(0);
