@@ -176,14 +176,13 @@ export function createApi(o: ApiOptions): Api {
           ? undefined
           : parseBody(r.e.body, await readJson(req, r.e.bodyLimit ?? BODY_LIMIT));
       const reply = await r.e.handle(ctx, params, who, pathParams, body);
-      if (reply instanceof TextReply)
-        return send(
-          res,
-          200,
-          reply.type,
-          reply.body,
-          reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {},
-        );
+      if (reply instanceof TextReply) {
+        const disposition: Record<string, string> = reply.filename
+          ? { 'content-disposition': `attachment; filename="${reply.filename}"` }
+          : {};
+        if (typeof reply.body === 'string') return send(res, 200, reply.type, reply.body, disposition);
+        return sendPieces(res, reply.type, reply.body, disposition);
+      }
       return send(res, 200, 'application/json', JSON.stringify(reply));
     }
     throw new ApiError(
@@ -247,6 +246,45 @@ function decodePart(name: string, text: string): string {
 
 function cookie(sid: string): string {
   return `${SESSION_COOKIE}=${sid}; Path=/; Max-Age=${SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict`;
+}
+
+/**
+ * A 200 written piece by piece as `body` yields, waiting while the client reads behind. An error before the first
+ * piece is an ordinary error answer; after it, the status is sent, so the response is cut off (the download fails
+ * rather than ending as a whole file) and the error goes on to be logged. A client that leaves stops the reading.
+ */
+async function sendPieces(
+  res: ServerResponse,
+  type: string,
+  body: AsyncIterable<string>,
+  extra: Record<string, string>,
+): Promise<void> {
+  const pieces = body[Symbol.asyncIterator]();
+  let next = await pieces.next();
+  res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', ...extra });
+  try {
+    for (; !next.done; next = await pieces.next()) {
+      if (!res.write(next.value)) await drainedOrClosed(res);
+      if (res.destroyed) {
+        await pieces.return?.();
+        return;
+      }
+    }
+    res.end();
+  } catch (e) {
+    res.destroy();
+    throw e;
+  }
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }
 
 function send(

@@ -24,11 +24,14 @@ export interface Receivers {
   otlp_grpc_port: number | null;
 }
 
-/** A non-JSON answer (CSV download); anything else an endpoint returns is sent as JSON. */
+/**
+ * A non-JSON answer (CSV download): the whole text, or its pieces in order, sent as they come so a download of a
+ * million events never sits whole in memory. Anything else an endpoint returns is sent as JSON.
+ */
 export class TextReply {
   constructor(
     readonly type: string,
-    readonly body: string,
+    readonly body: string | AsyncIterable<string>,
     readonly filename?: string,
   ) {}
 }

@@ -12,7 +12,7 @@ import type { Filter } from '../../store/query.js';
 import { ApiError, badParam } from './api-error.js';
 import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
-import { toCsv } from './json.js';
+import { csvRows } from './json.js';
 import { format, rangeParams } from './params.js';
 import { checkInRange, parseRange, requestFilters } from './query-input.js';
 import { canSee } from './scope.js';
@@ -70,33 +70,56 @@ export const eventsEndpoint = endpoint({
       .min(1)
       .max(1000)
       .optional()
-      .describe('events per page, 1-1000; default 50'),
+      .describe('events per page, 1-1000; default 50 (format=csv: how many, default every one)'),
     cursor: z.string().optional().describe('next_cursor from the previous page'),
-    format,
+    format: format.describe(
+      'csv for a download: without a limit, every event of the range (after the cursor)',
+    ),
   },
   response: z.object({ events: z.array(record), next_cursor: z.string().nullable() }),
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
     const cursor = p.cursor === undefined ? null : decodeCursor(p.cursor);
-    const page = await eventsPage(
-      c,
-      requestFilters(p.where, c.pricer, who),
-      since,
-      until,
-      p.limit ?? 50,
-      cursor,
-    );
-    const last = page.events.at(-1);
-    const events = page.events.map(eventJson);
+    const filters = requestFilters(p.where, c.pricer, who);
     if (p.format === 'csv')
       return new TextReply(
         'text/csv; charset=utf-8',
-        toCsv(events, [...EVENT_FIELDS, 'rates']),
+        csvPages(c, filters, since, until, p.limit, cursor),
         'events.csv',
       );
-    return { events, next_cursor: page.more && last ? encodeCursor(last) : null };
+    const page = await eventsPage(c, filters, since, until, p.limit ?? 50, cursor);
+    const last = page.events.at(-1);
+    return { events: page.events.map(eventJson), next_cursor: page.more && last ? encodeCursor(last) : null };
   },
 });
+
+const CSV_COLUMNS = [...EVENT_FIELDS, 'rates'];
+/** Events a CSV download reads at a time: the memory it holds, whatever the range. */
+const CSV_PAGE = 1000;
+
+/**
+ * The events as CSV, newest first: `limit` of them, or with none every event of the range, read a page at a time.
+ * A download button means the range's events, not the first page of them cut off without a word.
+ */
+async function* csvPages(
+  c: ApiContext,
+  filters: Filter[],
+  since: number,
+  until: number,
+  limit: number | undefined,
+  after: Cursor | null,
+): AsyncGenerator<string> {
+  yield `${CSV_COLUMNS.join(',')}\n`;
+  for (let left = limit ?? Number.POSITIVE_INFINITY, cursor = after; left > 0; ) {
+    const page = await eventsPage(c, filters, since, until, Math.min(left, CSV_PAGE), cursor);
+    const last = page.events.at(-1);
+    if (last === undefined) return;
+    yield csvRows(page.events.map(eventJson), CSV_COLUMNS);
+    if (!page.more) return;
+    left -= page.events.length;
+    cursor = { ts: last.ts, id: last.event_id };
+  }
+}
 
 /**
  * How the event's cost was computed, part by part, with the formula of pricing/cost.ts recomputed here so the

@@ -43,5 +43,12 @@ function csvCell(v: unknown): string {
 
 export function toCsv(rows: readonly Record<string, unknown>[], header?: readonly string[]): string {
   const cols = header ?? (rows[0] ? Object.keys(rows[0]) : []);
-  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
+  return `${cols.join(',')}\n${csvRows(rows, cols)}`;
+}
+
+/** The rows' CSV lines, each ending in a newline, in the columns given: the body of toCsv, for a CSV sent in pieces. */
+export function csvRows(rows: readonly Record<string, unknown>[], cols: readonly string[]): string {
+  let out = '';
+  for (const r of rows) out += `${cols.map((c) => csvCell(r[c])).join(',')}\n`;
+  return out;
 }

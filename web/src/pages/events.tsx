@@ -217,9 +217,9 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
   const list = useApi<{ events: Ev[]; next_cursor: string | null }>('/api/events', p);
   const id = u.searchParams.get('event');
   const ts = u.searchParams.get('ts');
-  const csv = new URLSearchParams(p);
+  // The download is every event of the range and filters, not the page on screen.
+  const csv = rangeOf(u);
   csv.set('format', 'csv');
-  csv.set('limit', '1000');
   return (
     <>
       <div class="toolbar">
