@@ -122,4 +122,11 @@ export const budgetInputSchema = z
   .refine((b) => b.action !== 'downgrade' || (b.downgrade_to ?? null) !== null, {
     message: 'a downgrade budget needs downgrade_to (the cheaper model to send requests to)',
     path: ['downgrade_to'],
+  })
+  // A model to downgrade to on an alert or block budget would be kept and never used: the caller meant one of two
+  // budgets, and only they know which.
+  .refine((b) => b.action === 'downgrade' || (b.downgrade_to ?? null) === null, {
+    message:
+      'only a downgrade budget sends requests to downgrade_to: set action to downgrade, or leave it out',
+    path: ['downgrade_to'],
   });

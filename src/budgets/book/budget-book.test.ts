@@ -36,6 +36,23 @@ describe('BudgetBook', () => {
     expect(history[0]).toMatchObject({ actor: 'cli:alice', action: 'create', before: null, after: b });
   });
 
+  it('drops the model of a downgrade budget changed to block, and keeps it when only the limit changes', async () => {
+    const book = new BudgetBook(ledger);
+    const b = await book.create(
+      { ...payments, action: 'downgrade', downgrade_to: 'gpt-4o-mini' },
+      'cli:a',
+      'cli',
+    );
+    expect((await book.update(b.id, { limit_usd: '60' }, 'cli:a')).downgrade_to).toBe('gpt-4o-mini');
+    expect(await book.update(b.id, { action: 'block' }, 'cli:a')).toMatchObject({
+      action: 'block',
+      downgrade_to: null,
+    });
+    await expect(book.update(b.id, { action: 'alert', downgrade_to: 'gpt-4o' }, 'cli:a')).rejects.toThrow(
+      /only a downgrade budget/,
+    );
+  });
+
   it('records before and after of an update and a remove', async () => {
     const book = new BudgetBook(ledger);
     const b = await book.create(payments, 'cli:alice', 'cli');
@@ -114,6 +131,11 @@ describe('BudgetBook', () => {
 
   it('requires downgrade_to for a downgrade budget and parses rolling periods', () => {
     expect(() => toBudget({ ...payments, action: 'downgrade' }, 'x', 'cli', '')).toThrow(/downgrade_to/);
+    // A model on an alert or block budget would be stored and never used: the caller meant another budget.
+    for (const action of ['alert', 'block'])
+      expect(() => toBudget({ ...payments, action, downgrade_to: 'gpt-4o-mini' }, 'x', 'cli', '')).toThrow(
+        /only a downgrade budget sends requests to downgrade_to/,
+      );
     const b = toBudget({ ...payments, period: 'rolling:7d' }, 'x', 'cli', '');
     expect(b.period).toEqual({ kind: 'rolling', days: 7 });
     expect(toBudget({ ...payments, scope: { 'tag.repo': 'web' } }, 'y', 'cli', '').scope).toEqual({

@@ -148,7 +148,11 @@ export class BudgetBook {
   update(id: string, changes: Record<string, unknown>, actor: string): Promise<Budget> {
     return this.serial(async () => {
       const before = await this.editable(id);
-      const after = toBudget({ ...budgetInput(before), ...changes }, id, before.origin, before.created_at);
+      const base: Record<string, unknown> = budgetInput(before);
+      // A downgrade budget changed to alert or block drops its model, unless the change names one (and is refused).
+      if (changes.action !== undefined && changes.action !== 'downgrade' && !('downgrade_to' in changes))
+        base.downgrade_to = null;
+      const after = toBudget({ ...base, ...changes }, id, before.origin, before.created_at);
       await this.commit(
         this.fromFile.map((b) => (b.id === id ? after : b)),
         { actor, action: 'update', budget_id: id, before, after },
