@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDimensions, parseRange, whereFilters } from './filters.js';
+import { parseDimensions, parsePositiveInt, parseRange, whereFilters } from './filters.js';
 
 describe('parseRange', () => {
   const now = Date.UTC(2026, 10, 28) * 1000;
@@ -32,5 +32,14 @@ describe('dimensions', () => {
     expect(() => parseDimensions('team,keys')).toThrow(
       /unknown dimension "keys": use one of org, team, .*api_key_id/,
     );
+  });
+});
+
+describe('parsePositiveInt', () => {
+  it('takes a whole number above 0, and refuses one too large to be exact rather than failing in SQL', () => {
+    expect(parsePositiveInt('limit', '20')).toBe(20);
+    expect(parsePositiveInt('limit', undefined)).toBeUndefined();
+    for (const bad of ['0', '-1', '1.5', 'ten', '99999999999999999999'])
+      expect(() => parsePositiveInt('limit', bad), bad).toThrow(/--limit .*expected a whole number from 1/);
   });
 });

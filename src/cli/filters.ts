@@ -84,10 +84,11 @@ export function parseBucket(value: string | undefined): Bucket | undefined {
 
 export function parsePositiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) {
+  // Past 2^53 a number is no longer exact, and no count here gets near it.
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
-      `--${name} ${JSON.stringify(value)}: expected a whole number above 0`,
+      `--${name} ${JSON.stringify(value)}: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
     );
   }
   return Number(value);

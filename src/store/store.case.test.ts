@@ -623,6 +623,10 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       await expect(store.query({ dimensions: ['nope' as never] })).rejects.toMatchObject({
         code: 'STORE_BAD_QUERY',
       });
+      await expect(store.query({ dimensions: ['model', 'team', 'model'] })).rejects.toMatchObject({
+        code: 'STORE_BAD_QUERY',
+        message: expect.stringContaining('dimension "model" is listed twice'),
+      });
       await expect(store.append([{ ...makeEvent(1), event_id: 'xyz' }])).rejects.toMatchObject({
         code: 'STORE_BAD_EVENT',
       });

@@ -36,7 +36,8 @@ export function validateQuery(q: Query): void {
       throw bad(`unknown dimension ${JSON.stringify(d)}: use a ledger field (team, model, …) or tag.KEY`);
     }
   }
-  if (new Set(q.dimensions).size !== q.dimensions.length) throw bad('a dimension is listed twice');
+  const twice = q.dimensions.find((d, i) => q.dimensions.indexOf(d) !== i);
+  if (twice !== undefined) throw bad(`dimension ${JSON.stringify(twice)} is listed twice`);
   if (q.bucket !== undefined && !BUCKETS.includes(q.bucket)) {
     throw bad(`unknown bucket ${JSON.stringify(q.bucket)}: use one of ${BUCKETS.join(', ')}`);
   }
