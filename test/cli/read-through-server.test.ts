@@ -198,6 +198,12 @@ describe('report and events while the server holds the ledger', () => {
       // Exports are written by the server, byte for byte what they are from the file (stdout comes back through
       // a file only this user can read).
       expect(await exports('served')).toEqual(onFileExports);
+      // An export the store cannot write fails with the store's own error, as on the file.
+      const nowhere = join(dir, 'no-such-folder', 'out.jsonl');
+      const failed = await runCli(['export', '--db', db, '-o', nowhere]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^error STORE_EXPORT_FAILED: /);
+      expect(failed.stderr).toContain(nowhere);
 
       // A command that needs the file itself says who holds it and what to do, instead of DuckDB's lock error.
       for (const args of [['serve', '--port', '0', '--otlp-port', '0']]) {

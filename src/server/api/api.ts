@@ -202,6 +202,9 @@ export function createApi(o: ApiOptions): Api {
         if (e instanceof TokenledgerError && e.code === 'STORE_BAD_QUERY')
           return sendError(res, 400, 'API_BAD_PARAM', e.message);
         o.log?.(`api error on ${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`);
+        // One of ours keeps its code: a command run through the server fails as it does on the file (an export to a
+        // folder that does not exist is STORE_EXPORT_FAILED either way), and the code is what docs/errors.md explains.
+        if (e instanceof TokenledgerError) return sendError(res, 500, e.code, e.message);
         sendError(res, 500, 'API_INTERNAL', `${(e as Error)?.message ?? String(e)}; see the server log`);
       });
       return true;
