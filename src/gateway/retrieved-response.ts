@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { drainedOrClosed } from '../http/drained.js';
 import { formatUsd } from '../money/money.js';
 import { attribute } from './attribution.js';
 import {
@@ -89,7 +90,9 @@ async function streamed(
         const bg = backgroundResponse(jsonOrNull(e.data));
         if (bg?.final === true) final = bg;
       });
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    if (!res.write(chunk)) await drainedOrClosed(res);
+    // The client left: the response runs on upstream; its end, if this stream saw it, is recorded below.
+    if (res.destroyed) break;
   }
   if (final !== null && (await recordFinished(d, req, q, final)) === 'failed') {
     res.destroy();

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { TokenledgerError } from '../../errors.js';
+import { drainedOrClosed } from '../../http/drained.js';
 import { readBody } from '../../http/read-body.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
@@ -278,16 +279,6 @@ async function sendPieces(
     res.destroy();
     throw e;
   }
-}
-
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.on('drain', done).on('close', done);
-  });
 }
 
 function send(
