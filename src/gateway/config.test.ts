@@ -186,4 +186,32 @@ upstreams:
     ]);
     expect(header('openai')).toBe(false);
   });
+
+  it('--upstream moves a defined upstream to another URL and keeps the rest as written', () => {
+    const c = resolveConfig(
+      parse(`
+upstreams:
+  proxied-azure: { type: openai, base_url: "https://llm.acme.internal/openai/v1", key_env: AZ_KEY, auth: api-key, models: ["gpt-*"] }
+  azure: { type: openai, base_url: "https://acme.openai.azure.com/openai/v1" }
+`),
+      {
+        upstream: [
+          'proxied-azure=http://127.0.0.1:9000/v1',
+          'azure=http://127.0.0.1:9001/v1',
+          'vllm=http://127.0.0.1:8000/v1',
+        ],
+      },
+      'test',
+    );
+    expect(c.upstreams.get('proxied-azure')).toMatchObject({
+      base_url: 'http://127.0.0.1:9000/v1',
+      key_env: 'AZ_KEY',
+      api_key_header: true,
+      models: [/^gpt-.*$/],
+    });
+    // Azure's header followed from its host alone: the new host is not Azure's.
+    expect(c.upstreams.get('azure')!.api_key_header).toBe(false);
+    expect(c.upstreams.get('openai')!.key_env).toBe('OPENAI_API_KEY');
+    expect([...c.upstreams.keys()]).toEqual(['openai', 'anthropic', 'proxied-azure', 'azure', 'vllm']);
+  });
 });

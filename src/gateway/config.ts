@@ -112,18 +112,20 @@ export function resolveConfig(
   const f: ConfigFile = parsed.data;
   // Config budgets have no creation time of their own: they are in force from when the config was read.
   const loadedAt = new Date().toISOString();
-  const upstreams = new Map<string, Upstream>();
-  for (const [name, d] of Object.entries(DEFAULT_UPSTREAMS)) upstreams.set(name, upstreamOf(name, d));
-  for (const [name, u] of Object.entries(f.upstreams ?? {})) upstreams.set(name, upstreamOf(name, u));
+  // A flag moves an upstream the defaults or the file define to another URL and keeps the rest as written (its
+  // key, models, `auth`); what follows from the URL alone, as Azure's api-key header, follows from the new one.
+  const defined = new Map<string, UpstreamDefinition>([
+    ...Object.entries(DEFAULT_UPSTREAMS),
+    ...Object.entries(f.upstreams ?? {}),
+  ]);
   for (const spec of flags.upstream ?? []) {
     const [name, url] = splitUpstreamFlag(spec);
-    const known = upstreams.get(name);
+    const known = defined.get(name);
     const type: ApiType = known?.type ?? (name.includes('anthropic') ? 'anthropic' : 'openai');
-    upstreams.set(
-      name,
-      upstreamOf(name, { ...known, type, base_url: url, key_env: known?.key_env ?? undefined }),
-    );
+    defined.set(name, { ...known, type, base_url: url });
   }
+  const upstreams = new Map<string, Upstream>();
+  for (const [name, d] of defined) upstreams.set(name, upstreamOf(name, d));
   return Object.freeze({
     host: flags.host ?? f.server?.host ?? '127.0.0.1',
     port: flags.port ?? f.server?.port ?? 8787,
@@ -165,25 +167,25 @@ function splitUpstreamFlag(spec: string): [string, string] {
   return [name, url.replace(/\/+$/, '')];
 }
 
-function upstreamOf(
-  name: string,
-  u: {
-    type: ApiType;
-    base_url: string;
-    key_env?: string | null | undefined;
-    provider?: string;
-    models?: readonly (string | RegExp)[];
-    require_virtual_key?: boolean;
-    auth?: 'bearer' | 'api-key';
-  },
-): Upstream {
+/** An upstream as the defaults, the config file or a flag define it. */
+interface UpstreamDefinition {
+  type: ApiType;
+  base_url: string;
+  key_env?: string | null | undefined;
+  provider?: string | undefined;
+  models?: readonly string[] | undefined;
+  require_virtual_key?: boolean | undefined;
+  auth?: 'bearer' | 'api-key' | undefined;
+}
+
+function upstreamOf(name: string, u: UpstreamDefinition): Upstream {
   return {
     name,
     type: u.type,
     base_url: u.base_url.replace(/\/+$/, ''),
     key_env: u.key_env ?? null,
     provider: u.provider ?? name,
-    models: (u.models ?? []).map((m) => (m instanceof RegExp ? m : globToRegExp(m))),
+    models: (u.models ?? []).map(globToRegExp),
     require_virtual_key: u.require_virtual_key ?? false,
     api_key_header:
       u.type === 'openai' && (u.auth ?? (isAzureHost(u.base_url) ? 'api-key' : 'bearer')) === 'api-key',
