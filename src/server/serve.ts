@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
 import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
-import { openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
+import { DAMAGED_FILE, openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
@@ -100,6 +101,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
   if (wal.replayed.events > 0)
     o.log(`replayed ${wal.replayed.events} events from the write-ahead log (${wal.replayed.inserted} new)`);
+  if (wal.replayed.damaged > 0)
+    o.log(
+      `error: ${wal.replayed.damaged} damaged line(s) of the write-ahead log could not be read (checksum or format): the calls in them are not in the ledger; kept in ${join(walDir(o.ledgerPath), DAMAGED_FILE)}`,
+    );
   // After the replay, so text the log still held is past its retention too.
   const retention = startContentRetention(store, config.content_retention_days, o.log);
   await retention.ready;

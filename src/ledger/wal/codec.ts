@@ -461,9 +461,14 @@ function fromObject(raw: Record<string, unknown>): UsageEvent {
 }
 
 /**
- * Splits a segment's bytes into records; `bad` counts lines that failed their checksum (a torn tail, usually).
- * Segments are preallocated with zero bytes and a record never contains one (JSON escapes control characters), so
- * the first zero byte is the end of what was written.
+ * Splits a segment's bytes into records; `bad` counts lines that failed their checksum. Segments are preallocated
+ * with zero bytes and a record never contains one (JSON escapes control characters), so zero bytes are what was never
+ * written: usually the rest of the segment, but a machine crash can leave a hole of them where a page never reached
+ * the disk, and the records after it are read too (a zero byte ends a line as a newline does).
+ *
+ * A bad line after which a record still reads is `damaged`: not a torn last write, which was never acknowledged, but
+ * a record the log held and lost (a corrupt disk, a page the crash took). Those lines are returned, to be kept and
+ * reported; a torn tail is only counted.
  */
 export function decodeSegment(bytes: Buffer): {
   events: UsageEvent[];
@@ -472,28 +477,51 @@ export function decodeSegment(bytes: Buffer): {
   /** Calls' text, each after its event (replay stores them after the segment's events). */
   contents: CallContent[];
   bad: number;
+  /** The bad lines that a readable record follows, as they are in the segment. */
+  damaged: Buffer[];
 } {
   const events: UsageEvent[] = [];
   const patches: AttributionPatch[] = [];
   const contents: CallContent[] = [];
-  let bad = 0;
-  let start = 0;
-  const zero = bytes.indexOf(0);
-  const stop = zero < 0 ? bytes.length : zero;
-  while (start < stop) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0 || end > stop) end = stop;
-    if (end > start) {
-      const r = decodeLine(bytes.subarray(start, end));
-      if (r === null) bad++;
-      else if (Array.isArray(r)) for (const e of r) events.push(e);
-      else if (isEvent(r)) events.push(r);
-      else if (isContent(r)) contents.push(r);
-      else patches.push(r);
+  const damaged: Buffer[] = [];
+  /** Bad lines not yet followed by a good one: a torn tail, unless a record reads after them. */
+  let unread: Buffer[] = [];
+  for (let start = 0; start >= 0 && start < bytes.length; ) {
+    const zero = bytes.indexOf(0, start);
+    const stop = zero < 0 ? bytes.length : zero;
+    while (start < stop) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end < 0 || end > stop) end = stop;
+      if (end > start) {
+        const line = bytes.subarray(start, end);
+        const r = decodeLine(line);
+        if (r === null) unread.push(line);
+        else {
+          for (const l of unread) damaged.push(l);
+          unread = [];
+          if (Array.isArray(r)) for (const e of r) events.push(e);
+          else if (isEvent(r)) events.push(r);
+          else if (isContent(r)) contents.push(r);
+          else patches.push(r);
+        }
+      }
+      start = end + 1;
     }
-    start = end + 1;
+    start = zero < 0 ? -1 : nextNonZero(bytes, zero);
   }
-  return { events, patches, contents, bad };
+  return { events, patches, contents, bad: damaged.length + unread.length, damaged };
+}
+
+const ZERO_CHUNK = Buffer.alloc(64 << 10);
+
+/** The index of the first non-zero byte at or after `from`, or -1: a whole segment of zeros is compared natively. */
+function nextNonZero(bytes: Buffer, from: number): number {
+  for (let at = from; at < bytes.length; at += ZERO_CHUNK.length) {
+    const end = Math.min(at + ZERO_CHUNK.length, bytes.length);
+    if (bytes.subarray(at, end).equals(ZERO_CHUNK.subarray(0, end - at))) continue;
+    for (let i = at; i < end; i++) if (bytes[i] !== 0) return i;
+  }
+  return -1;
 }
 
 /**

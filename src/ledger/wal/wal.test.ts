@@ -25,7 +25,7 @@ import {
 } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { REFUSED_FILE, type Refusal } from './set-aside.js';
-import { openWal, type PreparedRuns, WAL_SYNC, type Wal, type WalSink } from './wal.js';
+import { DAMAGED_FILE, openWal, type PreparedRuns, WAL_SYNC, type Wal, type WalSink } from './wal.js';
 
 /** An idempotent in-memory sink keyed like the store: (event_id, ts). */
 class MemorySink implements WalSink {
@@ -253,6 +253,7 @@ describe('codec versions', () => {
       patches: [],
       contents: [],
       bad: 0,
+      damaged: [],
     });
   });
 
@@ -361,7 +362,7 @@ describe('encodeRecords', () => {
       ['events', 1000],
       ['events', 500],
     ]);
-    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0 });
+    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0, damaged: [] });
     const back = decodeRecords(many);
     expect(back).toEqual(events);
     // Events of one rate card share its object, across lines too; none shares another's tags.
@@ -393,6 +394,7 @@ describe('encodeRecords', () => {
       patches: [],
       contents: [],
       bad: 1,
+      damaged: [],
     });
   });
 
@@ -451,6 +453,7 @@ describe('attribution patch records', () => {
       patches,
       contents: [],
       bad: 0,
+      damaged: [],
     });
     expect(encodeRecords([event(1)]).equals(encodeRecord(event(1)))).toBe(true);
     const out: AttributionPatch[] = [];
@@ -464,6 +467,7 @@ describe('attribution patch records', () => {
       patches: [],
       contents: [],
       bad: 1,
+      damaged: [],
     });
     expect(encodePatches([]).length).toBe(0);
     // A patch record is not an event: decodeRecord (events only) gives nothing for it.
@@ -507,6 +511,7 @@ describe('attribution patch records', () => {
       events: 2,
       inserted: 2,
       bad: 0,
+      damaged: 0,
       refused: 0,
       patches: 1,
       contents: 0,
@@ -577,7 +582,13 @@ describe("a call's text (a key that keeps it)", () => {
     const [seg] = await listSegments(dir);
     const bytes = await readFile(seg!.path);
     const written = bytes.subarray(0, bytes.indexOf(0));
-    expect(decodeSegment(written)).toEqual({ events: [event(1)], patches: [], contents: [text(1)], bad: 0 });
+    expect(decodeSegment(written)).toEqual({
+      events: [event(1)],
+      patches: [],
+      contents: [text(1)],
+      bad: 0,
+      damaged: [],
+    });
     const [, second] = written.toString('utf8').split('\n');
     expect(decodeRecord(Buffer.from(second!))).toBeNull();
     // A torn text record is skipped as a torn event is, and the event before it stays.
@@ -585,6 +596,7 @@ describe("a call's text (a key that keeps it)", () => {
       events: [event(1)],
       contents: [],
       bad: 1,
+      damaged: [],
     });
     await wal.close();
   });
@@ -818,6 +830,7 @@ describe('openWal', () => {
       events: 3,
       inserted: 3,
       bad: 0,
+      damaged: 0,
       refused: 0,
       patches: 0,
       contents: 0,
@@ -864,6 +877,7 @@ describe('openWal', () => {
       events: 50,
       inserted: 25,
       bad: 1,
+      damaged: 0,
       refused: 0,
       patches: 0,
       contents: 0,
@@ -871,6 +885,65 @@ describe('openWal', () => {
     expect(sink.rows.size).toBe(50);
     expect(sink.rows.has(`${event(99).event_id}@${event(99).ts}`)).toBe(false);
     await wal.close();
+  });
+
+  describe('at replay, a segment damaged where it was written (not a torn tail)', () => {
+    /** A crashed log's one segment of events 0–9, each its own line, and where each line ends. */
+    async function crashedLog(): Promise<{ path: string; bytes: Buffer; ends: number[] }> {
+      dir = await mkdtemp(join(tmpdir(), 'wal-'));
+      const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+      for (let i = 0; i < 10; i++) await crashed.append(event(i));
+      const [seg] = await listSegments(dir);
+      const bytes = await readFile(seg!.path);
+      const ends = [...bytes.subarray(0, bytes.indexOf(0)).entries()]
+        .filter(([, b]) => b === 0x0a)
+        .map(([i]) => i);
+      return { path: seg!.path, bytes, ends };
+    }
+
+    it('stores every record that still reads, and keeps and counts the line that does not', async () => {
+      const { path, bytes, ends } = await crashedLog();
+      const line5 = Buffer.from(bytes.subarray(ends[4]! + 1, ends[5]!));
+      bytes[ends[4]! + 40]! ^= 0x01; // a flipped bit in event 5's line
+      await writeFile(path, bytes);
+
+      const sink = new MemorySink();
+      const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+      expect(wal.replayed).toMatchObject({ events: 9, inserted: 9, bad: 1, damaged: 1 });
+      expect(sink.rows.has(`${event(5).event_id}@${event(5).ts}`)).toBe(false);
+      // The segment is gone once replayed; the damaged line is kept as it was, to be looked at.
+      const kept = (await readFile(join(dir, DAMAGED_FILE), 'utf8')).split('\n');
+      expect(kept[0]).toMatch(/^# seg-0000000000000001\.wal, replayed /);
+      const damagedLine = Buffer.from(line5);
+      damagedLine[39]! ^= 0x01;
+      expect(kept[1]).toBe(damagedLine.toString('utf8'));
+      await wal.close();
+    });
+
+    it('reads past a hole of zero bytes (a page a machine crash never wrote): only the records in the hole are lost', async () => {
+      const { path, bytes, ends } = await crashedLog();
+      bytes.fill(0, ends[4]! + 20, ends[5]! + 30); // from inside event 5's line into event 6's
+      await writeFile(path, bytes);
+
+      const sink = new MemorySink();
+      const wal = await openWal({ dir, sink, drainIntervalMs: 60_000 });
+      expect([...sink.rows.values()].map((e) => e.event_id)).toEqual(
+        [0, 1, 2, 3, 4, 7, 8, 9].map((i) => event(i).event_id),
+      );
+      expect(wal.replayed).toMatchObject({ events: 8, bad: 2, damaged: 2 });
+      await wal.close();
+    });
+
+    it('a torn last record alone is no damage: counted, not kept', async () => {
+      const { path, bytes, ends } = await crashedLog();
+      bytes.fill(0, ends[8]! + 30);
+      await writeFile(path, bytes);
+
+      const wal = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+      expect(wal.replayed).toMatchObject({ events: 9, bad: 1, damaged: 0 });
+      expect(await readdir(dir)).not.toContain(DAMAGED_FILE);
+      await wal.close();
+    });
   });
 
   it('sets aside, at replay, acknowledged events the store refuses, and stores every other one', async () => {
@@ -897,6 +970,7 @@ describe('openWal', () => {
       events: 30,
       inserted: 28,
       bad: 0,
+      damaged: 0,
       refused: 2,
       patches: 0,
       contents: 0,

@@ -1,4 +1,6 @@
 import { close, fdatasync, writev, writevSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { TokenledgerError } from '../../errors.js';
 import { nextTurn } from '../../next-turn.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
@@ -56,6 +58,11 @@ interface ReplayResult {
   inserted: number;
   /** Torn or corrupt lines skipped (a torn tail is a write that was never acknowledged). */
   bad: number;
+  /**
+   * Of those, lines a readable record followed: records the log held that could not be read (a corrupt disk), not a
+   * torn last write. They are appended to DAMAGED_FILE as they were, and the server reports them.
+   */
+  damaged: number;
   /** Attribution patch records replayed (each after the events of its segment). */
   patches: number;
   /** Calls' text records replayed (after the events of their segment). */
@@ -181,6 +188,7 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     events: 0,
     inserted: 0,
     bad: 0,
+    damaged: 0,
     refused: 0,
     patches: 0,
     contents: 0,
@@ -190,7 +198,7 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     o.onRefused?.(x);
   };
   for (const seg of await listSegments(o.dir)) {
-    const { events, patches, contents, bad } = await readSegment(seg.path);
+    const { events, patches, contents, bad, damaged } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
       r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
     }
@@ -200,13 +208,29 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     r.patches += patches.length;
     for (let i = 0; i < contents.length; i += batch) await o.sink.storeContent(contents.slice(i, i + batch));
     r.contents += contents.length;
+    // Kept before the segment is deleted, so what could not be read can still be looked at or mended; after the
+    // store took the rest, so a replay the store failed (tried again at the next start) does not keep it twice.
+    if (damaged.length > 0) await keepDamaged(o.dir, seg.path, damaged);
     await removeSegment(seg.path);
     r.segments++;
     r.events += events.length;
     r.bad += bad;
+    r.damaged += damaged.length;
   }
   return r;
 }
+
+/** Where replay keeps the lines of the log it could not read (other than a torn tail), in the log's folder. */
+export const DAMAGED_FILE = 'damaged.wal';
+
+/** Appends `lines` to DAMAGED_FILE, after a line naming the segment they came from, and flushes it. */
+async function keepDamaged(dir: string, segment: string, lines: readonly Buffer[]): Promise<void> {
+  const header = Buffer.from(`# ${basename(segment)}, replayed ${new Date().toISOString()}\n`);
+  const body = lines.flatMap((l) => [l, NEWLINE]);
+  await appendFile(join(dir, DAMAGED_FILE), Buffer.concat([header, ...body]), { mode: 0o600, flush: true });
+}
+
+const NEWLINE = Buffer.from('\n');
 
 class SegmentWal implements Wal {
   private pending: Pending[] = [];
