@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTimestamp, TimeError } from '../ledger/time.js';
 import { MoneyError, parseDecimal } from '../money/money.js';
 import { RATE_SCALE } from './cost.js';
 
@@ -45,13 +46,26 @@ const exactAmount = (max: bigint | null) =>
 
 const decimal = exactAmount(null);
 
-/** `2025-01-01` (UTC midnight) or a full ISO-8601 time with a zone, e.g. `2025-01-01T09:00:00Z`. */
+/**
+ * `2025-01-01` (UTC midnight) or a full ISO-8601 time with a zone, e.g. `2025-01-01T09:00:00Z`. A day the month
+ * lacks is refused: Date.parse rolls `2025-02-30` over to March 2nd, which would move a price change without a word.
+ */
 const instant = z
   .string()
   .trim()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.+(Z|[+-]\d{2}:?\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)), {
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.+(Z|[+-]\d{2}:?\d{2}))?$/.test(s) && isTime(s), {
     message: 'expected a date such as "2025-01-01" or an ISO time with a zone such as "2025-01-01T09:00:00Z"',
   });
+
+function isTime(text: string): boolean {
+  try {
+    parseTimestamp(text);
+    return true;
+  } catch (cause) {
+    if (cause instanceof TimeError) return false;
+    throw cause;
+  }
+}
 
 const tiered = z
   .object({

@@ -121,6 +121,25 @@ describe('overrides file validation', () => {
     );
   });
 
+  it('rejects a day the month does not have instead of moving the date into the next month', () => {
+    const e = errorOf(() =>
+      parseOverrides(
+        'discounts:\n  - provider: openai\n    percent_off: 5\n    from: 2025-02-29\n    until: 2025-04-31T00:00:00Z\n',
+        F,
+      ),
+    );
+    const expected =
+      'expected a date such as "2025-01-01" or an ISO time with a zone such as "2025-01-01T09:00:00Z"';
+    expect(e.message).toContain(`${F}:4: discounts[0].from: ${expected}`);
+    expect(e.message).toContain(`${F}:5: discounts[0].until: ${expected}`);
+    // A leap day is a day.
+    const leap = parseOverrides(
+      'discounts:\n  - provider: openai\n    percent_off: 5\n    from: 2024-02-29\n',
+      F,
+    );
+    expect(leap.discounts[0]!.fromUs).toBe(Date.parse('2024-02-29T00:00:00Z') * 1000);
+  });
+
   it('reports YAML and JSON syntax errors with their own code', () => {
     expect(errorOf(() => parseOverrides('models: [\n', F)).code).toBe('PRICE_OVERRIDES_SYNTAX');
     expect(errorOf(() => parseOverrides('{"models": [}', 'p.json')).code).toBe('PRICE_OVERRIDES_SYNTAX');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseTimestamp } from '../ledger/time.js';
 import { numberToDecimal, parseDecimal } from '../money/money.js';
 import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
@@ -125,9 +126,8 @@ function effective(
   return { fromUs, untilUs };
 }
 
-function toUs(text: string): number {
-  return Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text) * 1000;
-}
+/** A checked instant (overrides-schema.ts) in epoch µs: a date alone is UTC midnight. */
+const toUs = parseTimestamp;
 
 function toRate(v: DecimalInput): bigint {
   return typeof v === 'number' ? numberToDecimal(v, RATE_SCALE) : parseDecimal(v, RATE_SCALE);
