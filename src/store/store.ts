@@ -40,7 +40,7 @@ export interface RepriceAudit {
 
 export interface RepriceSelection {
   since?: number;
-  /** Canonical model id. */
+  /** Canonical model id: its events, and unpriced events the repricer now prices as it (their names resolve to it). */
   model?: string;
 }
 

@@ -458,6 +458,26 @@ describe('tokenledger reprice', () => {
     expect(r.totals.cost_usd).toBe('4.500000000000');
     expect(r.totals.billed_cost_usd).toBe('5.000000000000');
   });
+
+  it('--model also prices the events that were unpriced under a name the model now has', async () => {
+    const file = write('u.jsonl', [
+      line({ model: 'Acme/LLM-Large', input_tokens: 1_000_000, output_tokens: 1_000_000 }),
+      line({ model: 'other-unknown-llm', input_tokens: 1_000_000 }),
+      line({ model: 'gpt-4o', input_tokens: 1_000_000 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const prices = join(dir, 'tokenledger.prices.yaml');
+    writeFileSync(
+      prices,
+      'models:\n  - id: acme-llm\n    names: [Acme/LLM-Large]\n    prices:\n      input_mtok: "1"\n      output_mtok: "2"\n',
+    );
+    const rp = await runCli(['reprice', '--model', 'acme-llm', '--db', db, '--prices', prices]);
+    expect(rp.code).toBe(0);
+    // $1 + $2 for the Acme call; the other unknown model and gpt-4o are not acme-llm, so not examined.
+    expect(rp.stdout).toMatch(/1 event examined, 1 changed, \$0\.00 → \$3\.00/);
+    const r = await reportJson('--by', 'model');
+    expect(r.totals.cost_usd).toBe('5.500000000000');
+  });
 });
 
 describe('tokenledger start', () => {

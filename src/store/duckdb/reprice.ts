@@ -50,7 +50,9 @@ export async function repriceEvents(
     params.push(BigInt(sel.since));
   }
   if (sel.model !== undefined) {
-    where.push('model = ?');
+    // An unpriced event keeps the name it came with as its model (`Acme/LLM-Large`), so one the model's new
+    // override or alias now prices is found by what it reprices as, below, not by its stored model.
+    where.push(`(model = ? OR cost_source = 'unpriced')`);
     params.push(sel.model);
   }
   await s.run(
@@ -70,6 +72,7 @@ export async function repriceEvents(
       for (const row of rows) {
         const before = rowToEvent(row, rates);
         const after = price(before);
+        if (sel.model !== undefined && before.model !== sel.model && after.model !== sel.model) continue;
         summary.examined++;
         summary.old_cost_usd += before.cost_usd ?? 0n;
         summary.new_cost_usd += after.cost_usd ?? 0n;
