@@ -16,7 +16,21 @@ import type { ParseContext, Sink } from './source.js';
 function canonicalEventId(r: CanonicalRecord, source: string, raw: Record<string, unknown>): string {
   if (r.event_id && isLedgerId(r.event_id)) return r.event_id;
   if (r.event_id) return eventId(source, r.event_id);
-  return eventId(source, 'content', JSON.stringify(raw, Object.keys(raw).sort()));
+  return eventId(source, 'content', sortedJson(raw));
+}
+
+/**
+ * JSON with every object's keys sorted, nested ones included (`tags`). A key list as JSON.stringify's replacer also
+ * filters nested objects by it, so tags were hashed as `{}` and two records differing only in a tag value were one
+ * record: the second was dropped as a duplicate. For a record without tags the text, so the id, is as before.
+ */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : sortedJson(x))).join(',')}]`;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const keys = Object.keys(v)
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 export function recordToEvent(

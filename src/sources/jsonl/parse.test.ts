@@ -38,6 +38,21 @@ describe('jsonl source', () => {
     expect(a.event_id).not.toBe(c.event_id);
   });
 
+  it('tells apart records without ids that differ only in a tag, and keeps the id of a record without tags', () => {
+    const [alpha, beta] = parseLines(jsonlSource, [
+      line({ input_tokens: 5, tags: { project: 'alpha' } }),
+      line({ input_tokens: 5, tags: { project: 'beta' } }),
+    ]).events;
+    expect(alpha!.event_id).not.toBe(beta!.event_id);
+    // Tag order is no difference.
+    const ab = parseLines(jsonlSource, [line({ input_tokens: 5, tags: { a: '1', b: '2' } })]).events[0]!;
+    const ba = parseLines(jsonlSource, [line({ input_tokens: 5, tags: { b: '2', a: '1' } })]).events[0]!;
+    expect(ab.event_id).toBe(ba.event_id);
+    // The id earlier versions gave this record, so importing its file again stores nothing twice.
+    const plain = parseLines(jsonlSource, [line({ input_tokens: 5, team: 'web' })]).events[0]!;
+    expect(plain.event_id).toBe('1791e301f35bc5ea');
+  });
+
   it('keeps ledger ids as they are and hashes foreign ids with the source', () => {
     const own = parseLines(jsonlSource, [line({ event_id: '0123456789abcdef' })]).events[0]!;
     expect(own.event_id).toBe('0123456789abcdef');
