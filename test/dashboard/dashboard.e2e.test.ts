@@ -400,6 +400,37 @@ describe('dashboard in a real browser', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it("drills from the sessions page to events within that page's filters and range", async () => {
+    const team = (await apiGet<{ rows: { team: string }[] }>('/api/breakdown?since=30d&dims=team&top=1'))
+      .rows[0]!.team;
+    await page.goto(`${server.url}/sessions?since=30d&until=1d&where=team=${team}`);
+    const agent = page.locator('section[aria-label="Cost per agent"] tbody tr a').first();
+    await agent.waitFor();
+    const name = (await agent.textContent())!;
+    await agent.click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/events');
+    const q = new URL(page.url()).searchParams;
+    expect([q.get('since'), q.get('until'), q.getAll('where')]).toEqual([
+      '30d',
+      '1d',
+      [`team=${team}`, `agent=${name}`],
+    ]);
+    await page.locator('table.events tbody tr').first().waitFor();
+    expect(new Set(await page.locator('table.events tbody tr td:nth-child(2)').allTextContents())).toEqual(
+      new Set([team]),
+    );
+    // A session's link keeps them too.
+    await page.goBack();
+    const session = page.locator('section[aria-label="Most expensive sessions"] tbody tr a').first();
+    await session.waitFor();
+    const id = (await session.textContent())!;
+    await session.click();
+    await expect
+      .poll(() => new URL(page.url()).searchParams.getAll('where'))
+      .toEqual([`team=${team}`, `session_id=${id}`]);
+    expect(new URL(page.url()).searchParams.get('until')).toBe('1d');
+  });
+
   it('lets an admin add a budget on the page, says what is wrong with one, and removes one on a second click', async () => {
     await page.goto(`${server.url}/budgets`);
     const form = page.locator('form[aria-label="Add a budget"]');

@@ -19,6 +19,12 @@ const SESSIONS_SINCE = '7d';
 
 export function Sessions({ u }: { u: URL }) {
   const p = rangeOf(u, SESSIONS_SINCE);
+  // An agent's or a session's events within this page's range and filters: what its row here adds up.
+  const drill = (filter: string) => {
+    const q = rangeOf(u, SESSIONS_SINCE);
+    q.append('where', filter);
+    return `/events?${q}`;
+  };
   p.set('top', '25');
   const s = useApi<{ sessions: Session[]; longest: Longest[]; agents: Row[] }>('/api/sessions', p);
   const d = s.data;
@@ -40,17 +46,7 @@ export function Sessions({ u }: { u: URL }) {
             </p>
           ) : null}
           <Panel title="Cost per agent">
-            <TopList
-              rows={d.agents}
-              dim="agent"
-              total={total}
-              link={(v) =>
-                `/events?${new URLSearchParams([
-                  ['where', `agent=${v}`],
-                  ['since', p.get('since')!],
-                ])}`
-              }
-            />
+            <TopList rows={d.agents} dim="agent" total={total} link={(v) => drill(`agent=${v}`)} />
           </Panel>
           <Panel title="Most expensive sessions">
             <div class="scroll">
@@ -79,14 +75,7 @@ export function Sessions({ u }: { u: URL }) {
                   {d.sessions.map((x) => (
                     <tr key={String(x.session_id)} class={x.runaway ? 'runaway' : ''}>
                       <td>
-                        <a
-                          href={`/events?${new URLSearchParams([
-                            ['where', `session_id=${x.session_id}`],
-                            ['since', p.get('since')!],
-                          ])}`}
-                        >
-                          {String(x.session_id)}
-                        </a>
+                        <a href={drill(`session_id=${x.session_id}`)}>{String(x.session_id)}</a>
                         {x.runaway ? <span class="badge">runaway</span> : null}
                       </td>
                       <td>{String(x.agent ?? '—')}</td>
