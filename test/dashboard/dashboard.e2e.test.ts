@@ -431,6 +431,37 @@ describe('dashboard in a real browser', () => {
     expect(new URL(page.url()).searchParams.get('until')).toBe('1d');
   });
 
+  it('pages the audit trail back to newer events, also after opening one of them', async () => {
+    const ids = async () =>
+      (
+        await page
+          .locator('table.events tbody tr a')
+          .evaluateAll((as) => as.map((a) => a.getAttribute('href')))
+      )
+        .map((h) => new URLSearchParams(h!.slice(1)).get('event'))
+        .join();
+    const turn = async (button: string) => {
+      const before = await ids();
+      await page.getByRole('button', { name: button }).click();
+      await expect.poll(ids).not.toBe(before);
+      return [await ids(), new URL(page.url()).searchParams.get('cursor')];
+    };
+    await page.goto(`${server.url}/events?since=30d`);
+    await page.locator('table.events tbody tr').first().waitFor();
+    const first = await ids();
+    const second = await turn('Older →');
+    const third = await turn('Older →');
+    const shared = page.url();
+    await page.locator('table.events tbody tr a').first().click();
+    await page.getByTestId('event-cost').waitFor();
+    expect(await turn('← Newer')).toEqual(second);
+    expect(await turn('← Newer')).toEqual([first, null]);
+    // A shared link to the third page goes back to the second, not away from the dashboard.
+    await page.goto(shared);
+    await expect.poll(ids).toBe(third[0]);
+    expect(await turn('← Newer')).toEqual(second);
+  });
+
   it('lets an admin add a budget on the page, says what is wrong with one, and removes one on a second click', async () => {
     await page.goto(`${server.url}/budgets`);
     const form = page.locator('form[aria-label="Add a budget"]');

@@ -22,7 +22,7 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
         name="since"
         value={since}
         onChange={(e) =>
-          setParams({ since: (e.target as HTMLSelectElement).value, until: null, cursor: null })
+          setParams({ since: (e.target as HTMLSelectElement).value, until: null, cursor: null, newer: null })
         }
       >
         {PRESETS.map(([v, l]) => (
@@ -56,7 +56,7 @@ export function FilterChips({ u }: { u: URL }) {
             <button
               type="button"
               aria-label={`Remove filter ${w}`}
-              onClick={() => setParams({ where: where.filter((x) => x !== w), cursor: null })}
+              onClick={() => setParams({ where: where.filter((x) => x !== w), cursor: null, newer: null })}
             >
               ×
             </button>
@@ -107,7 +107,11 @@ export function AddFilter({ u, dims }: { u: URL; dims: readonly string[] }) {
       <button
         type="button"
         onClick={() => {
-          setParams({ where: [...u.searchParams.getAll('where'), `${dim}=${value}`], cursor: null });
+          setParams({
+            where: [...u.searchParams.getAll('where'), `${dim}=${value}`],
+            cursor: null,
+            newer: null,
+          });
           setValue('');
         }}
       >

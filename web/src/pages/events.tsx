@@ -213,6 +213,9 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
   const p = rangeOf(u);
   p.set('limit', '50');
   const cursor = u.searchParams.get('cursor');
+  // The cursors of the newer pages, oldest last: "Newer" goes to the page before this one, whatever was opened or
+  // followed since (history.back() would only close an opened event, or leave a shared link's page).
+  const newer = u.searchParams.getAll('newer');
   if (cursor) p.set('cursor', cursor);
   const list = useApi<{ events: Ev[]; next_cursor: string | null }>('/api/events', p);
   const id = u.searchParams.get('event');
@@ -294,14 +297,31 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
             {list.data.events.length === 0 ? <p class="muted">No events match.</p> : null}
             <nav class="pager" aria-label="Pages">
               {cursor ? (
-                <button type="button" onClick={() => history.back()}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    setParams({
+                      cursor: newer.at(-1) ?? null,
+                      newer: newer.slice(0, -1),
+                      event: null,
+                      ts: null,
+                    })
+                  }
+                >
                   ← Newer
                 </button>
               ) : null}
               {list.data.next_cursor ? (
                 <button
                   type="button"
-                  onClick={() => setParams({ cursor: list.data!.next_cursor, event: null, ts: null })}
+                  onClick={() =>
+                    setParams({
+                      cursor: list.data!.next_cursor,
+                      newer: cursor ? [...newer, cursor] : [],
+                      event: null,
+                      ts: null,
+                    })
+                  }
                 >
                   Older →
                 </button>
