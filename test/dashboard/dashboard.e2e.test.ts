@@ -49,6 +49,9 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
 
+/** A <select> as the page sees it (this file is type-checked without the DOM library). */
+type HTMLSelect = { selectedOptions: { textContent: string | null }[] };
+
 const kpi = (id: string) => page.locator(`[data-kpi="${id}"] .kpi-value`);
 
 /** "$1,482.77" as whole cents; "*" (some events unpriced) and other marks are ignored. */
@@ -460,6 +463,23 @@ describe('dashboard in a real browser', () => {
     await page.goto(shared);
     await expect.poll(ids).toBe(third[0]);
     expect(await turn('← Newer')).toEqual(second);
+  });
+
+  it('says when a range in the URL ends before now, and a preset ends it now again', async () => {
+    const earlier = await apiGet('/api/summary?since=30d&until=7d');
+    await page.goto(`${server.url}/?since=30d&until=7d`);
+    await kpi('spend').waitFor();
+    const later = await apiGet('/api/summary?since=30d&until=7d');
+    expectShownBetween(await kpi('spend').textContent(), later.cost_usd!, earlier.cost_usd!);
+    const picker = page.locator('select[name="since"]');
+    expect(await picker.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe(
+      '30d to 7d',
+    );
+    await picker.selectOption('30d');
+    await expect.poll(() => page.url()).toBe(`${server.url}/?since=30d`);
+    expect(await picker.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe(
+      'Last 30 days',
+    );
   });
 
   it('lets an admin add a budget on the page, says what is wrong with one, and removes one on a second click', async () => {

@@ -12,15 +12,21 @@ const PRESETS: [string, string][] = [
   ['90d', 'Last 90 days'],
 ];
 
-/** The time range control every page shares; it writes `since` into the URL. `fallback` is the page's default. */
+/**
+ * The time range control every page shares; it writes `since` into the URL (and drops `until`: a preset ends now).
+ * `fallback` is the page's default.
+ */
 export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?: string }) {
   const since = u.searchParams.get('since') ?? fallback;
+  const until = u.searchParams.get('until');
+  // A range that ends before now (a shared link with `until`) is no preset, though its start may read like one.
+  const value = until ? 'range' : since;
   return (
     <label class="range">
       <span>Time range</span>
       <select
         name="since"
-        value={since}
+        value={value}
         onChange={(e) =>
           setParams({ since: (e.target as HTMLSelectElement).value, until: null, cursor: null, newer: null })
         }
@@ -30,7 +36,13 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
             {l}
           </option>
         ))}
-        {PRESETS.some(([v]) => v === since) ? null : <option value={since}>Since {since}</option>}
+        {until ? (
+          <option value="range">
+            {since} to {until}
+          </option>
+        ) : PRESETS.some(([v]) => v === since) ? null : (
+          <option value={since}>Since {since}</option>
+        )}
       </select>
     </label>
   );
