@@ -577,6 +577,18 @@ describe('dashboard in a real browser', () => {
     await p.close();
   });
 
+  it("fits a new user's pages on a 390 px phone", async () => {
+    const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await p.goto(emptyServer.loginLink());
+    await p.getByTestId('empty-state').waitFor();
+    const overflow = () => p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await p.goto(`${emptyServer.url}/budgets`);
+    await p.getByTestId('budgets-empty').waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await p.close();
+  });
+
   // Last: it adds events to the demo ledger. A provider's usage export and the same provider's per-call records on
   // the same day may be the same calls; the overview says so instead of summing them silently.
   it('warns when a provider export and per-call records of that provider share a day', async () => {
