@@ -20,12 +20,17 @@ function group(whole: string): string {
   return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** "$12,345.68"; amounts under a cent keep four digits ("$0.0042") so small calls do not read as free. */
+/**
+ * "$12,345.68"; amounts under a cent keep four digits and at least two significant ones ("$0.0042",
+ * "$0.00000048") so small calls do not read as free.
+ */
 export function usd(s: string | number | null | undefined): string {
   if (s === null || s === undefined) return '—';
   const text = String(s);
   const small = /^-?0\.00/.test(text) && !/^-?0\.0+$/.test(text);
-  const r = roundDecimal(text, small ? 4 : 2);
+  const fraction = text.split('.')[1] ?? '';
+  const digits = small ? Math.max(4, Math.min(fraction.length, fraction.search(/[1-9]/) + 2)) : 2;
+  const r = roundDecimal(text, digits);
   const neg = r.startsWith('-');
   const [w, f] = (neg ? r.slice(1) : r).split('.');
   return `${neg ? '-' : ''}$${group(w!)}.${f}`;
