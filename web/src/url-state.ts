@@ -39,12 +39,6 @@ export function setParams(changes: Record<string, string | string[] | null>, rep
 /** The range a page shows when the URL names none. */
 export const DEFAULT_SINCE = '30d';
 
-/** The bucket a spend chart uses: hours for a range of two days or less (days would draw one or two bars). */
-export function chartBucket(since: string): 'hour' | 'day' {
-  const m = /^(\d+)([hd])$/.exec(since);
-  return m !== null && Number(m[1]) * (m[2] === 'd' ? 24 : 1) <= 48 ? 'hour' : 'day';
-}
-
 /** Range and filters shared by every page, taken from the URL (`fallback`: the page's default range). */
 export function rangeOf(u: URL, fallback = DEFAULT_SINCE): URLSearchParams {
   const p = new URLSearchParams();

@@ -1,8 +1,9 @@
 import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
+import { chartBucket } from '../chart-bucket';
 import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
 import { count, rowUsd } from '../format';
-import { chartBucket, rangeOf, setParams } from '../url-state';
+import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
 export function Explore({ u }: { u: URL }) {
@@ -17,7 +18,7 @@ export function Explore({ u }: { u: URL }) {
   const series = new URLSearchParams(range);
   series.set('dims', first);
   series.set('top', '8');
-  const bucket = chartBucket(range.get('since')!);
+  const bucket = chartBucket(range.get('since')!, range.get('until'));
   series.set('bucket', bucket);
   const table = useApi<Result>('/api/breakdown', q);
   const chart = useApi<Result>('/api/timeseries', series);

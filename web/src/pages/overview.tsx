@@ -1,8 +1,9 @@
 import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
+import { chartBucket } from '../chart-bucket';
 import { FilterBar, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, usd } from '../format';
-import { chartBucket, rangeOf, setParams } from '../url-state';
+import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
 interface Summary {
@@ -70,7 +71,7 @@ export function Overview({ u }: { u: URL }) {
     ? u.searchParams.get('stack')!
     : 'model';
   const s = useApi<Summary>('/api/summary', range);
-  const bucket = chartBucket(range.get('since')!);
+  const bucket = chartBucket(range.get('since')!, range.get('until'));
   const ts = useApi<Result>('/api/timeseries', with_(range, { dims: stack, top: '8', bucket }));
   const d = s.data;
   return (
