@@ -548,6 +548,28 @@ describe('dashboard in a real browser', () => {
     expect(after.budgets.map((b) => b.budget.id)).not.toContain(made.id);
   });
 
+  it("fits an event's cost detail and the budgets table on a 390 px phone", async () => {
+    const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const session = await fetch(`${server.url}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const [name, value] = session.headers.get('set-cookie')!.split(';')[0]!.split('=');
+    await p.context().addCookies([{ name: name!, value: value!, url: server.url }]);
+    const overflow = () => p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    const { events } = await apiGet<{ events: { event_id: string; ts_us: number }[] }>(
+      '/api/events?since=7d&where=source=demo&limit=1',
+    );
+    await p.goto(`${server.url}/events?since=7d&event=${events[0]!.event_id}&ts=${events[0]!.ts_us}`);
+    await p.locator('caption', { hasText: 'Cost parts' }).waitFor({ state: 'attached' });
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    // An admin's budgets table has a column of Remove buttons, named for screen readers only.
+    await p.goto(`${server.url}/budgets`);
+    await p.getByTestId('budget-row').first().waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await p.close();
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

@@ -139,45 +139,47 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
       </h3>
       {/* Without a formula the call used nothing: a table of zero rates would read as the model's price. */}
       {e.rates && d.data.cost.formula ? (
-        <table>
-          <caption class="sr-only">Cost parts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Part</th>
-              <th scope="col" class="num">
-                Tokens
-              </th>
-              <th scope="col" class="num">
-                Rate (USD / 1M)
-              </th>
-              <th scope="col" class="num">
-                Cost
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {PARTS.map(([label, cost, fields]) => {
-              const cells = partCells(e, fields);
-              return (
-                <tr key={cost}>
-                  <th scope="row">{label}</th>
-                  <td class="num">{cells.tokens}</td>
-                  <td class="num">{cells.rates}</td>
-                  <td class="num">{usdExact(e[cost] as string)}</td>
-                </tr>
-              );
-            })}
-            {(e.web_search_requests as number) > 0 ? (
-              // Searches are billed per search, not per token: their rate is per 1,000 and their fee is no part.
-              <tr key="web_search">
-                <th scope="row">Web searches</th>
-                <td class="num">{count(e.web_search_requests as number)}</td>
-                <td class="num">{exactDecimal(String(e.rates.web_search))} / 1k searches</td>
-                <td class="num">{usdExact(d.data.cost.recomputed?.web_search_fee ?? null)}</td>
+        <div class="scroll">
+          <table>
+            <caption class="sr-only">Cost parts</caption>
+            <thead>
+              <tr>
+                <th scope="col">Part</th>
+                <th scope="col" class="num">
+                  Tokens
+                </th>
+                <th scope="col" class="num">
+                  Rate (USD / 1M)
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
               </tr>
-            ) : null}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {PARTS.map(([label, cost, fields]) => {
+                const cells = partCells(e, fields);
+                return (
+                  <tr key={cost}>
+                    <th scope="row">{label}</th>
+                    <td class="num">{cells.tokens}</td>
+                    <td class="num">{cells.rates}</td>
+                    <td class="num">{usdExact(e[cost] as string)}</td>
+                  </tr>
+                );
+              })}
+              {(e.web_search_requests as number) > 0 ? (
+                // Searches are billed per search, not per token: their rate is per 1,000 and their fee is no part.
+                <tr key="web_search">
+                  <th scope="row">Web searches</th>
+                  <td class="num">{count(e.web_search_requests as number)}</td>
+                  <td class="num">{exactDecimal(String(e.rates.web_search))} / 1k searches</td>
+                  <td class="num">{usdExact(d.data.cost.recomputed?.web_search_fee ?? null)}</td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
       ) : null}
       <p class="muted">
         {d.data.cost.formula ?? d.data.cost.note}
