@@ -570,6 +570,27 @@ describe('dashboard in a real browser', () => {
     await p.close();
   });
 
+  it('asks for no stored text of a call the gateway did not record, so opening it logs no error and no read', async () => {
+    const { events } = await apiGet<{ events: { event_id: string; ts_us: number }[] }>(
+      '/api/events?since=7d&where=source=demo&limit=1',
+    );
+    const asked: string[] = [];
+    const errors: string[] = [];
+    const onRequest = (r: { url(): string }) => asked.push(new URL(r.url()).pathname);
+    const onConsole = (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') errors.push(m.text());
+    };
+    page.on('request', onRequest);
+    page.on('console', onConsole);
+    await page.goto(`${server.url}/events?since=7d&event=${events[0]!.event_id}&ts=${events[0]!.ts_us}`);
+    expect(await page.getByTestId('stored-text-none').textContent()).toContain('--store-content');
+    await page.waitForLoadState('networkidle');
+    page.off('request', onRequest);
+    page.off('console', onConsole);
+    expect(asked.filter((a) => a.endsWith('/content'))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

@@ -61,6 +61,15 @@ interface CallText {
   completion: string;
 }
 
+function NoStoredText() {
+  return (
+    <p class="muted" data-testid="stored-text-none">
+      No prompt or completion stored: they are kept only for calls made with a key created with
+      --store-content.
+    </p>
+  );
+}
+
 /**
  * The call's stored prompt and completion. Asked for only when the viewer is an admin (the API refuses anyone else),
  * and quiet when there is none: most calls have none. The text is whatever people pasted, so it is rendered as text
@@ -71,11 +80,11 @@ function StoredText({ id, ts }: { id: string; ts: string }) {
   // While it loads (also after a click on another event), nothing: not the previous call's text.
   if (c.loading) return null;
   if (c.data === null)
-    return (
+    return c.code === 'API_NOT_FOUND' ? (
+      <NoStoredText />
+    ) : (
       <p class="muted" data-testid="stored-text-none">
-        {c.code === 'API_NOT_FOUND'
-          ? 'No prompt or completion stored: they are kept only for calls made with a key created with --store-content.'
-          : `The prompt and completion could not be loaded: ${c.error}`}
+        The prompt and completion could not be loaded: {c.error}
       </p>
     );
   return (
@@ -186,7 +195,8 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
         {d.data.cost.matches === true ? ' — recomputed now: matches the ledger.' : ''}
         {d.data.cost.matches === false ? ' — recomputed now: DIFFERS from the ledger.' : ''}
       </p>
-      {admin ? <StoredText id={id} ts={ts} /> : null}
+      {/* Only the gateway keeps text: asking for any other call's would log a 404 and a read of nothing. */}
+      {admin ? e.source === 'gateway' ? <StoredText id={id} ts={ts} /> : <NoStoredText /> : null}
     </Panel>
   );
 }
