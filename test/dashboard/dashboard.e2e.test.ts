@@ -591,6 +591,16 @@ describe('dashboard in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it("shows a link's own top N in Explore's Top control, not a blank", async () => {
+    await page.goto(`${server.url}/explore?dims=user&since=30d&top=7`);
+    const rows = page.locator('section[aria-label="Table"] tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(8); // seven and "other"
+    const top = page.locator('select[name="top"]');
+    expect(await top.inputValue()).toBe('7');
+    expect(await top.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe('7');
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

@@ -67,9 +67,12 @@ export function Explore({ u }: { u: URL }) {
             value={top}
             onChange={(e) => setParams({ top: (e.target as HTMLSelectElement).value })}
           >
-            {['5', '10', '25', '100'].map((n) => (
-              <option key={n}>{n}</option>
-            ))}
+            {/* A link may ask for any N the API takes: shown as chosen, not as a blank. */}
+            {[...new Set(['5', '10', '25', '100', top])]
+              .sort((a, b) => Number(a) - Number(b))
+              .map((n) => (
+                <option key={n}>{n}</option>
+              ))}
           </select>
         </label>
         <AddFilter u={u} dims={offered} />
