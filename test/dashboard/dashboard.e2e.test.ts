@@ -601,6 +601,16 @@ describe('dashboard in a real browser', () => {
     expect(await top.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe('7');
   });
 
+  it('adds no filter without a value: "team = " would match nothing and read as no spend', async () => {
+    await page.goto(`${server.url}/?since=7d`);
+    await kpi('spend').waitFor();
+    await page.fill('input[aria-label="Filter value"]', '  ');
+    expect(await page.locator('fieldset.add-filter button').isDisabled()).toBe(true);
+    await page.locator('fieldset.add-filter button').click({ force: true });
+    expect(new URL(page.url()).searchParams.getAll('where')).toEqual([]);
+    expect(await page.locator('ul.chips').count()).toBe(0);
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

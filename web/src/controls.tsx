@@ -118,9 +118,11 @@ export function AddFilter({ u, dims }: { u: URL; dims: readonly string[] }) {
       />
       <button
         type="button"
+        // Without a value the filter would match nothing, and the page would read as no spend.
+        disabled={value.trim() === ''}
         onClick={() => {
           setParams({
-            where: [...u.searchParams.getAll('where'), `${dim}=${value}`],
+            where: [...u.searchParams.getAll('where'), `${dim}=${value.trim()}`],
             cursor: null,
             newer: null,
           });
