@@ -611,6 +611,17 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('ul.chips').count()).toBe(0);
   });
 
+  it('shows a filter given twice as one chip, and adds none that is already there', async () => {
+    await page.goto(`${server.url}/?since=7d&where=team=platform&where=team=platform`);
+    await kpi('spend').waitFor();
+    expect(await page.locator('ul.chips > li').count()).toBe(1);
+    await page.fill('input[aria-label="Filter value"]', 'platform');
+    await page.locator('fieldset.add-filter button').click();
+    await expect.poll(() => page.locator('ul.chips > li').count()).toBe(1);
+    await page.locator('ul.chips button').click();
+    await expect.poll(() => new URL(page.url()).searchParams.getAll('where')).toEqual([]);
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

@@ -53,7 +53,8 @@ export const ViewerTeam = createContext<string | null>(null);
 
 /** The active `where` filters as removable chips. */
 export function FilterChips({ u }: { u: URL }) {
-  const where = u.searchParams.getAll('where');
+  // A filter a link gives twice is one filter (the API ANDs them): one chip, which removes it.
+  const where = [...new Set(u.searchParams.getAll('where'))];
   const team = useContext(ViewerTeam);
   if (where.length === 0) return null;
   // A shared link may filter by a team this token cannot see: the server answers with nothing, and says so here.
@@ -122,7 +123,7 @@ export function AddFilter({ u, dims }: { u: URL; dims: readonly string[] }) {
         disabled={value.trim() === ''}
         onClick={() => {
           setParams({
-            where: [...u.searchParams.getAll('where'), `${dim}=${value.trim()}`],
+            where: [...new Set([...u.searchParams.getAll('where'), `${dim}=${value.trim()}`])],
             cursor: null,
             newer: null,
           });
