@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
 import { forwardRoute, GATEWAY_ROUTES, notFoundMessage } from '../gateway/routes.js';
+import { bearerToken } from '../http/bearer.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -78,8 +79,7 @@ export function createHttpServer(r: HttpRoutes): Server {
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
-  const auth = req.headers.authorization ?? '';
-  const given = Buffer.from(auth.slice(0, 7).toLowerCase() === 'bearer ' ? auth.slice(7) : '');
+  const given = Buffer.from(bearerToken(req.headers.authorization) ?? '');
   const want = Buffer.from(token);
   return given.length === want.length && timingSafeEqual(given, want);
 }

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { bearerToken } from '../../http/bearer.js';
 import type { Principal } from './scope.js';
 import { type ApiTokenRecord, fileSignature, hashToken, readTokens } from './token-file.js';
 
@@ -32,9 +33,8 @@ export class Auth {
   ) {}
 
   async authenticate(req: IncomingMessage): Promise<Principal | null> {
-    const auth = req.headers.authorization ?? '';
-    // The scheme is case-insensitive (RFC 9110 §11.1), as the gateway reads it for virtual keys.
-    if (auth.slice(0, 7).toLowerCase() === 'bearer ') return this.byToken(auth.slice(7).trim());
+    const bearer = bearerToken(req.headers.authorization);
+    if (bearer !== null) return this.byToken(bearer);
     const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sid === null) return null;
     const s = this.sessions.get(sid);

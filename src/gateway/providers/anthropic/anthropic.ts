@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken } from '../../../http/bearer.js';
 import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
@@ -11,10 +12,7 @@ export const anthropicProvider: Provider = {
   callerKey(headers: IncomingHttpHeaders): string | null {
     const key = headers['x-api-key'];
     if (typeof key === 'string' && key !== '') return key;
-    const auth = headers.authorization;
-    return typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')
-      ? auth.slice(7).trim() || null
-      : null;
+    return bearerToken(headers.authorization) || null;
   },
   authHeaders(key: string): Record<string, string> {
     return { 'x-api-key': key };

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
 import { openAiInputText, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
@@ -9,9 +10,8 @@ export const openAiProvider: Provider = {
   type: 'openai',
   keyHeaders: ['authorization', 'api-key'],
   callerKey(headers: IncomingHttpHeaders): string | null {
-    const auth = headers.authorization;
-    if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer '))
-      return auth.slice(7).trim() || null;
+    const bearer = bearerToken(headers.authorization);
+    if (bearer !== null) return bearer || null;
     const azure = headers['api-key'];
     return typeof azure === 'string' && azure !== '' ? azure : null;
   },
