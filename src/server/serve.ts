@@ -15,6 +15,7 @@ import { createApi } from './api/api.js';
 import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
+import { ingestJournalPath } from './otlp/ingest-journal.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
 import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
@@ -197,6 +198,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           host: config.host,
           pricing,
           wal,
+          statePath: ingestJournalPath(o.ledgerPath),
           attributes: attributeMap(config.otlp_attributes),
           log: o.log,
           onAnswer: (transport, signal, status, events, rejected) =>

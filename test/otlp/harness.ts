@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openServerStore } from '../../src/cli/context.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { openWal, type Wal, type WalSink, type WalSync } from '../../src/ledger/wal/wal.js';
+import { ingestJournalPath } from '../../src/server/otlp/ingest-journal.js';
 import { type OtlpReceiver, startOtlp } from '../../src/server/otlp/start-otlp.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../src/sources/otlp/attribution.js';
 import type { Store } from '../../src/store/store.js';
@@ -60,6 +61,7 @@ export async function startHarness(
     host: '127.0.0.1',
     pricing: { cwd: dir, env: {} },
     wal,
+    statePath: ingestJournalPath(join(dir, 'ledger.duckdb')),
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: Date.now() * 1000 - 60_000_000,
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),

@@ -29,6 +29,10 @@ export interface OtlpMapperOptions {
   since: number;
   /** Whether the worker keeps exports' events to prepare the store's batches (the log's store takes them). */
   keep: boolean;
+  /** Where the worker keeps what it remembers across restarts (ingest-journal.ts); absent: memory only. */
+  statePath?: string | null;
+  /** Where the worker's notes go (a state journal with lines it could not read). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -39,8 +43,9 @@ export interface OtlpMapperOptions {
  * ingest, Thirteenth session).
  *
  * A worker that dies fails the requests it held (the receiver answers 503, and exporters retry) and the next
- * request starts a new one. Its cumulative series start over from then: their first point after is a baseline, as
- * after a restart, so nothing is counted twice.
+ * request starts a new one, which reads what the old one remembered from the journal (`statePath`), as a server
+ * does at start. Without a journal its cumulative series start over from then: their first point after is a
+ * baseline, so nothing is counted twice.
  */
 export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
   let worker: Worker | null = null;
@@ -60,12 +65,14 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       attributes: o.attributes,
       since,
       keep: o.keep,
+      statePath: o.statePath ?? null,
     };
     // No heap cap (resourceLimits): a worker that reaches one inside a large allocation, as JSON.parse of a big
     // export makes, can abort the whole process instead of ending the worker (nodejs/node#47224), and this process
     // also serves the gateway. The body limit bounds what one export can take.
     const w = spawnWorker(import.meta.url, 'otlp-worker', data);
     w.on('message', (m: FromWorker) => {
+      if ('note' in m) return o.log?.(m.note);
       const p = waiting.get(m.id);
       if (p === undefined) return;
       waiting.delete(m.id);

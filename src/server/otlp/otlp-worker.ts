@@ -4,9 +4,10 @@ import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
-import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { createOtlpIngest, type OtlpIngest } from '../../sources/otlp/ingest.js';
 import { DetachedPreparer, type PreparedBatch, preparedTransfer } from '../../store/duckdb/prepare-batch.js';
 import { owned } from '../../worker-thread.js';
+import { IngestJournal, readIngestJournal } from './ingest-journal.js';
 import { type MappedBatch, mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 
 /** What the receiver starts the worker with (otlp-mapper.ts). */
@@ -17,6 +18,8 @@ export interface OtlpWorkerData {
   since: number;
   /** Keep exports' events for the store's batches (OtlpMapperOptions.keep). */
   keep: boolean;
+  /** The journal of what the mappings remember across restarts (ingest-journal.ts), or null for memory only. */
+  statePath: string | null;
 }
 
 /**
@@ -33,7 +36,9 @@ export type FromWorker =
   | { id: number; ok: MappedBatch; kept: boolean }
   | { id: number; error: { badBody: boolean; message: string; code?: OtlpBodyError['code'] } }
   /** Null when some export asked for is not kept here (a new worker), or its events do not encode. */
-  | { id: number; prepared: PreparedBatch | null };
+  | { id: number; prepared: PreparedBatch | null }
+  /** Something the server's log should say (the state journal had lines it could not read). */
+  | { note: string };
 
 /**
  * The OTLP worker: maps export requests one at a time, in the order they arrive, so the state the mappings keep
@@ -44,13 +49,22 @@ export type FromWorker =
  * those, ~10 µs a span of its time (bench/RESULTS.md, OTLP), on the thread that also serves the gateway.
  */
 const data = workerData as OtlpWorkerData;
-let ready = loadPricer(data.pricing).then((pricer) => ({
-  pricer,
-  ingest: createOtlpIngest({ since: data.since, attributes: data.attributes }),
-}));
-// A pricer that fails to load fails each export with its reason (a 503), rather than the worker as it starts.
-ready.catch(() => {});
 const port = parentPort!;
+let ready = loadPricer(data.pricing).then((pricer) => ({ pricer, ...startIngest() }));
+// A pricer or journal that fails to load fails each export with its reason (a 503), not the worker as it starts.
+ready.catch(() => {});
+
+function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
+  const base = { since: data.since, attributes: data.attributes };
+  if (data.statePath === null) return { ingest: createOtlpIngest(base), journal: null };
+  const read = readIngestJournal(data.statePath);
+  if (read.damaged > 0)
+    port.postMessage({
+      note: `warning: ${read.damaged} line(s) of ${data.statePath} could not be read and were skipped (${read.problems.join('; ')})`,
+    } satisfies FromWorker);
+  const journal = new IngestJournal(data.statePath, read.remembered);
+  return { ingest: createOtlpIngest({ ...base, remembered: read.remembered, sink: journal }), journal };
+}
 
 /** Kept exports' events by export id, oldest first (ids only grow). */
 const kept = new Map<number, readonly UsageEvent[]>();
@@ -111,8 +125,10 @@ port.on('message', async (m: ToWorker) => {
   }
   const { id, batch } = m;
   try {
-    const { ingest, pricer } = await ready;
+    const { ingest, pricer, journal } = await ready;
     const { priced, ...ok } = mapBatch(ingest, pricer, batch);
+    // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
+    journal?.flush(ingest.remembered);
     // Patches go to the store after the events they name, from the records: such exports are decoded instead.
     const isKept = data.keep && ok.events > 0 && ok.patches === 0 && keep(id, priced);
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.

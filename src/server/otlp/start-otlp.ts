@@ -28,6 +28,11 @@ export interface StartOtlpOptions {
   maxBehind?: number;
   /** Epoch µs from which cumulative series are new to the ledger (default: now, the server's start). */
   since?: number;
+  /**
+   * The file that keeps what the mapping remembers across restarts (ingest-journal.ts; serve's is
+   * `<ledger>.otlp-state`). Absent: memory only, and a restart forgets it.
+   */
+  statePath?: string | null;
   /** Largest export accepted, after decompression (default 64 MiB). */
   bodyLimitBytes?: number;
   log?: (line: string) => void;
@@ -63,6 +68,8 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: o.since ?? Date.now() * 1000,
     keep: o.wal.takesPrepared,
+    statePath: o.statePath ?? null,
+    ...(o.log ? { log: o.log } : {}),
   });
   const acceptor = exportAcceptor({
     mapper,

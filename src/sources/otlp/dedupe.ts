@@ -24,9 +24,30 @@ export function agentKey(agent: string, record: Attrs, resource: Attrs): string 
 export class PerRequestRegistry {
   private readonly seen = new Set<string>();
 
-  constructor(private readonly capacity = 100_000) {}
+  /**
+   * @param remembered keys from before a restart, least recently seen first (ingest-journal.ts).
+   * @param onNew told each key that was not here, for a journal to keep: not a key seen again, which every export
+   * of a sender repeats, as the order they were seen in only matters past `capacity`.
+   */
+  constructor(
+    private readonly capacity = 100_000,
+    remembered: Iterable<string> = [],
+    private readonly onNew?: (key: string) => void,
+  ) {
+    this.keep(remembered);
+  }
 
   add(keys: Iterable<string>): void {
+    if (this.onNew !== undefined) for (const k of keys) if (!this.seen.has(k)) this.onNew(k);
+    this.keep(keys);
+  }
+
+  /** Every key, least recently seen first. */
+  keys(): IterableIterator<string> {
+    return this.seen.values();
+  }
+
+  private keep(keys: Iterable<string>): void {
     for (const k of keys) {
       this.seen.delete(k);
       this.seen.add(k);

@@ -6,7 +6,24 @@ import type { Mapped } from './mapped.js';
 import { mapMetrics } from './metrics.js';
 import type { ExportLogsRequest, ExportMetricsRequest, ExportTraceRequest } from './otlp-types.js';
 import { SpanHistory } from './span-history.js';
-import { TemporalityState } from './temporality.js';
+import { type SeriesPoint, TemporalityState } from './temporality.js';
+
+/**
+ * What the mappings remember that a restart of the receiver must not forget, each least recently seen first: the
+ * keys that sent per-request usage (without them a counter window sent after a restart counts the calls of its key
+ * a second time) and cumulative series' last points (without them a series' first point after a restart is only a
+ * baseline, and the use since its last point before is lost). The span history is not among them (docs/otel/README.md).
+ */
+export interface Remembered {
+  perRequest: Iterable<string>;
+  series: Iterable<[string, SeriesPoint]>;
+}
+
+/** Told what the mappings come to remember, as they do: a journal's side (src/server/otlp/ingest-journal.ts). */
+export interface RememberSink {
+  perRequest(key: string): void;
+  series(key: string, point: SeriesPoint): void;
+}
 
 export interface OtlpIngestOptions {
   /** Epoch µs from which cumulative series are new to this ledger (the server's start). */
@@ -14,6 +31,10 @@ export interface OtlpIngestOptions {
   attributes?: AttributeMap;
   /** The spans remembered across requests for agent / task attribution (default: the bounds in span-history.ts). */
   history?: SpanHistory;
+  /** What an earlier run remembered (a journal's, read at start). */
+  remembered?: Remembered;
+  /** Told each thing remembered from now on. */
+  sink?: RememberSink;
 }
 
 /**
@@ -29,12 +50,24 @@ export interface OtlpIngest {
   traces(req: ExportTraceRequest, ingestedAt: number): Mapped;
   logs(req: ExportLogsRequest, ingestedAt: number): Mapped;
   metrics(req: ExportMetricsRequest, ingestedAt: number): Mapped & { superseded: number };
+  /** All it remembers now, for a journal to start over from (a compaction). */
+  remembered(): Remembered;
 }
 
 export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
   const attributes = o.attributes ?? DEFAULT_ATTRIBUTES;
-  const state = new TemporalityState(o.since);
-  const perRequest = new PerRequestRegistry();
+  const sink = o.sink;
+  const state = new TemporalityState(
+    o.since,
+    undefined,
+    o.remembered?.series,
+    sink && ((key, point) => sink.series(key, point)),
+  );
+  const perRequest = new PerRequestRegistry(
+    undefined,
+    o.remembered?.perRequest,
+    sink && ((key) => sink.perRequest(key)),
+  );
   const history = o.history ?? new SpanHistory();
   return {
     traces(req, ingestedAt) {
@@ -50,5 +83,6 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     metrics(req, ingestedAt) {
       return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
     },
+    remembered: () => ({ perRequest: perRequest.keys(), series: state.points() }),
   };
 }

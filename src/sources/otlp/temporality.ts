@@ -5,13 +5,16 @@ export interface Delta {
   value: number;
 }
 
-interface Last {
+/** A cumulative series' last point: what a restart must not forget of it (ingest-journal.ts). */
+export interface SeriesPoint {
   start: number;
   time: number;
   value: number;
   /** What the point added: given again for the same point (a retry). */
   delta: Delta | null;
 }
+
+type Last = SeriesPoint;
 
 /**
  * Turns counter data points into per-window increments, for both OTLP temporalities.
@@ -22,16 +25,25 @@ interface Last {
  * logged); a point before the last time is stale (nothing added); a new start time or a smaller value is a reset
  * (the process restarted), so the whole value is new use, never negative use. The first point of a series is counted in full when the series started after this
  * process did (`since`); a series that started earlier was possibly counted before a restart of this server, so its
- * first point is only a baseline (docs/otel/README.md).
+ * first point is only a baseline (docs/otel/README.md), unless the series is among the points a journal kept across
+ * the restart (`remembered`): then it goes on from its last point exactly.
  */
 export class TemporalityState {
   private readonly last = new Map<string, Last>();
 
-  /** @param since epoch µs from which a cumulative series is new to this ledger (server start). */
+  /**
+   * @param since epoch µs from which a cumulative series is new to this ledger (server start).
+   * @param remembered the series' last points from before a restart, least recently seen first.
+   * @param onPoint told each point remembered, for a journal to keep.
+   */
   constructor(
     private readonly since: number,
     private readonly capacity = 200_000,
-  ) {}
+    remembered: Iterable<[string, SeriesPoint]> = [],
+    private readonly onPoint?: (key: string, point: SeriesPoint) => void,
+  ) {
+    for (const [key, point] of remembered) this.keep(key, point);
+  }
 
   /** `cumulative` false means delta temporality. Null when the point adds nothing. */
   next(key: string, cumulative: boolean, start: number | null, time: number, value: number): Delta | null {
@@ -59,7 +71,17 @@ export class TemporalityState {
     return this.last.size;
   }
 
+  /** Every series' last point, least recently seen first. */
+  points(): IterableIterator<[string, SeriesPoint]> {
+    return this.last.entries();
+  }
+
   private remember(key: string, l: Last): void {
+    this.keep(key, l);
+    this.onPoint?.(key, l);
+  }
+
+  private keep(key: string, l: Last): void {
     this.last.delete(key);
     this.last.set(key, l);
     if (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value as string);

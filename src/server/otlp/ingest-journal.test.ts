@@ -1,0 +1,78 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOtlpIngest } from '../../sources/otlp/ingest.js';
+import { IngestJournal, readIngestJournal } from './ingest-journal.js';
+
+const point = (time: number, value: number) => ({
+  start: 1,
+  time,
+  value,
+  delta: { from: time - 10, to: time, value: 10 },
+});
+
+describe('the OTLP receiver’s state journal', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tl-journal-'));
+    path = join(dir, 'ledger.otlp-state');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads back what was told, the last line of a key winning and placing it', () => {
+    const journal = new IngestJournal(path, { perRequest: ['app|a|'], series: [] });
+    journal.series('s1', point(100, 5));
+    journal.perRequest('agent|claude-code|s');
+    journal.series('s2', { start: 1, time: 50, value: 0, delta: null });
+    journal.series('s1', point(200, 9));
+    journal.flush(() => ({ perRequest: [], series: [] }));
+
+    expect(readIngestJournal(path)).toEqual({
+      remembered: {
+        perRequest: ['app|a|', 'agent|claude-code|s'],
+        series: [
+          ['s2', { start: 1, time: 50, value: 0, delta: null }],
+          ['s1', point(200, 9)],
+        ],
+      },
+      damaged: 0,
+      problems: [],
+    });
+  });
+
+  it('is nothing remembered when there is no file yet', () => {
+    expect(readIngestJournal(path).remembered).toEqual({ perRequest: [], series: [] });
+  });
+
+  it('starts over from what is remembered once it holds more than twice that', () => {
+    const ingest = createOtlpIngest({ since: 0 });
+    const journal = new IngestJournal(path, ingest.remembered());
+    for (let i = 0; i < 20_001; i++) journal.series('one series', point(i + 10, i));
+    journal.flush(() => ({ perRequest: ['k'], series: [['one series', point(20_010, 20_000)]] }));
+
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    expect(readIngestJournal(path).remembered).toEqual({
+      perRequest: ['k'],
+      series: [['one series', point(20_010, 20_000)]],
+    });
+  });
+
+  it('fails a flush it cannot write with the file named, and writes the lines at the next one', () => {
+    const inner = join(dir, 'inner');
+    mkdirSync(inner);
+    const journal = new IngestJournal(join(inner, 'state'), { perRequest: [], series: [] });
+    rmSync(inner, { recursive: true });
+    journal.perRequest('first');
+    const none = () => ({ perRequest: [], series: [] });
+    expect(() => journal.flush(none)).toThrow(
+      `the OTLP receiver's state file ${join(inner, 'state')} could not be written`,
+    );
+
+    mkdirSync(inner);
+    journal.perRequest('second');
+    journal.flush(none);
+    expect(readIngestJournal(join(inner, 'state')).remembered.perRequest).toEqual(['first', 'second']);
+  });
+});

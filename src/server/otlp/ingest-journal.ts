@@ -1,0 +1,164 @@
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Remembered, RememberSink } from '../../sources/otlp/ingest.js';
+import type { Delta, SeriesPoint } from '../../sources/otlp/temporality.js';
+
+/** `<ledger>.otlp-state`, beside the ledger and its write-ahead log's folder. */
+export function ingestJournalPath(ledgerPath: string): string {
+  return `${ledgerPath.replace(/\.duckdb$/, '')}.otlp-state`;
+}
+
+const HEADER = JSON.stringify(['tokenledger otlp state', 1]);
+
+/** A journal's lines as they were read: what they remember, and the lines that could not be read. */
+export interface JournalRead {
+  remembered: { perRequest: string[]; series: [string, SeriesPoint][] };
+  /** Lines skipped, with the first few as `line N: reason`: a line torn by a crash mid-write is one. */
+  damaged: number;
+  problems: string[];
+}
+
+/**
+ * Reads the journal at `path` (none yet: nothing remembered). Lines are replayed in order: a key's last line is what
+ * is remembered of it, and its place in the order (least recently seen first) is that line's.
+ */
+export function readIngestJournal(path: string): JournalRead {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { remembered: { perRequest: [], series: [] }, damaged: 0, problems: [] };
+    throw e;
+  }
+  const keys = new Set<string>();
+  const series = new Map<string, SeriesPoint>();
+  const problems: string[] = [];
+  let damaged = 0;
+  text.split('\n').forEach((line, i) => {
+    if (line === '' || line === HEADER) return;
+    const problem = replay(line, keys, series);
+    if (problem === null) return;
+    damaged++;
+    if (problems.length < 5) problems.push(`line ${i + 1}: ${problem}`);
+  });
+  return { remembered: { perRequest: [...keys], series: [...series] }, damaged, problems };
+}
+
+/** Applies one line; the reason it cannot be, or null. */
+function replay(line: string, keys: Set<string>, series: Map<string, SeriesPoint>): string | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (!Array.isArray(v) || typeof v[1] !== 'string') return 'not a journal line';
+  const [kind, key] = v as [unknown, string];
+  if (kind === 'k' && v.length === 2) {
+    keys.delete(key);
+    keys.add(key);
+    return null;
+  }
+  if (kind === 's' && v.length === 6) {
+    const [, , start, time, value, d] = v as unknown[];
+    const delta = d === null ? null : toDelta(d);
+    if (!finite(start) || !finite(time) || !finite(value) || delta === undefined)
+      return 'a series line with bad numbers';
+    series.delete(key);
+    series.set(key, { start, time, value, delta });
+    return null;
+  }
+  return 'not a journal line';
+}
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function toDelta(d: unknown): Delta | undefined {
+  if (!Array.isArray(d) || d.length !== 3 || !d.every(finite)) return undefined;
+  const [from, to, value] = d as number[];
+  return { from: from!, to: to!, value: value! };
+}
+
+const keyLine = (key: string) => JSON.stringify(['k', key]);
+const seriesLine = (key: string, p: SeriesPoint) =>
+  JSON.stringify(['s', key, p.start, p.time, p.value, p.delta && [p.delta.from, p.delta.to, p.delta.value]]);
+
+/** A file that holds some lines, however many of them still count, before it is written again from what does. */
+const COMPACT_AT = 20_000;
+
+/**
+ * The OTLP receiver's memory across restarts (ingest.ts, Remembered), kept in a file of JSON lines that grows by
+ * what is new (a key's first per-request record, a cumulative series' next point) and is written again whole from
+ * what is remembered when it holds more than twice that, or 20,000 lines.
+ *
+ * The worker flushes what an export made it remember before the export is answered, so nothing acknowledged rests
+ * on a point the file does not hold. The reverse (the file holds a point whose export was never acknowledged, as
+ * when the server stops between the two) is safe: the exporter sends that export again, and the last point again
+ * gives the same window again, with the same event id. Like the write-ahead log's lines with `wal.sync: after_ack`,
+ * a flush is in the operating system's hands when the export is answered: a crash of the process loses nothing, a
+ * crash of the machine can lose the last second.
+ */
+export class IngestJournal implements RememberSink {
+  private pending: string[] = [];
+  /** Lines in the file, and how many of them the last rewrite wrote. */
+  private lines = 0;
+  private compacted = 0;
+  /** A failed append may have left part of a line: the next starts on a line of its own. */
+  private torn = false;
+
+  /** Starts the file over from `remembered`, replacing whatever was there whole (a new file renamed over it). */
+  constructor(
+    private readonly path: string,
+    remembered: Remembered,
+  ) {
+    this.rewrite(remembered);
+  }
+
+  perRequest(key: string): void {
+    this.pending.push(keyLine(key));
+  }
+
+  series(key: string, point: SeriesPoint): void {
+    this.pending.push(seriesLine(key, point));
+  }
+
+  /**
+   * Appends what was told since the last flush, then starts the file over when it has grown past its bound. Throws
+   * when the file cannot be written, keeping what was told for the next flush.
+   */
+  flush(remembered: () => Remembered): void {
+    if (this.pending.length > 0) {
+      const text = `${this.torn ? '\n' : ''}${this.pending.join('\n')}\n`;
+      try {
+        appendFileSync(this.path, text);
+      } catch (e) {
+        this.torn = true;
+        throw this.failed(e);
+      }
+      this.torn = false;
+      this.lines += this.pending.length;
+      this.pending = [];
+    }
+    if (this.lines > Math.max(COMPACT_AT, 2 * this.compacted)) this.rewrite(remembered());
+  }
+
+  private rewrite(remembered: Remembered): void {
+    const out = [HEADER];
+    for (const k of remembered.perRequest) out.push(keyLine(k));
+    for (const [k, p] of remembered.series) out.push(seriesLine(k, p));
+    const tmp = `${this.path}.tmp`;
+    try {
+      writeFileSync(tmp, `${out.join('\n')}\n`);
+      renameSync(tmp, this.path);
+    } catch (e) {
+      throw this.failed(e);
+    }
+    this.lines = this.compacted = out.length;
+  }
+
+  private failed(e: unknown): Error {
+    return new Error(
+      `the OTLP receiver's state file ${this.path} could not be written: ${(e as Error).message}`,
+    );
+  }
+}
