@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +40,15 @@ describe('the OTLP receiver’s state journal', () => {
       damaged: 0,
       problems: [],
     });
+  });
+
+  it('is readable by its owner only, as its series keys hold resource attributes', () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [] });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    rmSync(path);
+    journal.perRequest('agent|claude-code|s');
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it('is nothing remembered when there is no file yet', () => {

@@ -2,7 +2,10 @@ import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs
 import type { Remembered, RememberSink } from '../../sources/otlp/ingest.js';
 import type { Delta, SeriesPoint } from '../../sources/otlp/temporality.js';
 
-/** `<ledger>.otlp-state`, beside the ledger and its write-ahead log's folder. */
+/**
+ * `<ledger>.otlp-state`, beside the ledger and its write-ahead log's folder; mode 0600 like the log, as series keys
+ * hold resource attributes (a user's email).
+ */
 export function ingestJournalPath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.otlp-state`;
 }
@@ -130,7 +133,7 @@ export class IngestJournal implements RememberSink {
     if (this.pending.length > 0) {
       const text = `${this.torn ? '\n' : ''}${this.pending.join('\n')}\n`;
       try {
-        appendFileSync(this.path, text);
+        appendFileSync(this.path, text, { mode: 0o600 });
       } catch (e) {
         this.torn = true;
         throw this.failed(e);
@@ -148,7 +151,7 @@ export class IngestJournal implements RememberSink {
     for (const [k, p] of remembered.series) out.push(seriesLine(k, p));
     const tmp = `${this.path}.tmp`;
     try {
-      writeFileSync(tmp, `${out.join('\n')}\n`);
+      writeFileSync(tmp, `${out.join('\n')}\n`, { mode: 0o600 });
       renameSync(tmp, this.path);
     } catch (e) {
       throw this.failed(e);
