@@ -21,6 +21,8 @@ export class ExportRefused extends Error {
 
 /** What an accepted export became: events in the write-ahead log, and the records that could not be used. */
 export interface Accepted {
+  /** The export's signal: the one given, or the one its JSON body was told to be (map-batch.ts, signalOfJson). */
+  signal: Signal;
   events: number;
   rejected: number;
   /** The first reasons for the rejected records ('' when none). */
@@ -48,8 +50,15 @@ export interface ExportAcceptorOptions {
 export interface ExportAcceptor {
   /** Throws ExportRefused `busy` when too much waits for the store: checked before a body is read or decoded. */
   checkRoom(): void;
-  /** Decodes, maps and prices `body` (in the worker), then writes it to the log in one write; resolves after. */
-  accept(signal: Signal, body: Uint8Array, encoding: { json: boolean; gzip: boolean }): Promise<Accepted>;
+  /**
+   * Decodes, maps and prices `body` (in the worker), then writes it to the log in one write; resolves after. `signal`
+   * null: a JSON body whose top-level key says which signal it is.
+   */
+  accept(
+    signal: Signal | null,
+    body: Uint8Array,
+    encoding: { json: boolean; gzip: boolean },
+  ): Promise<Accepted>;
 }
 
 /**
@@ -96,7 +105,12 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
       } catch (e) {
         throw unavailable(e);
       }
-      return { events: mapped.events, rejected: mapped.rejected, message: mapped.message };
+      return {
+        signal: mapped.signal,
+        events: mapped.events,
+        rejected: mapped.rejected,
+        message: mapped.message,
+      };
     },
   };
 }

@@ -10,7 +10,11 @@ import { readTraceRequest } from './trace-reader.js';
 
 /** One export request as it came off the wire. */
 export interface OtlpBatch {
-  signal: Signal;
+  /**
+   * From the path; null for a JSON body POSTed to `/`, whose signal is told from its top-level key (signalOfJson):
+   * Gemini CLI before google-gemini/gemini-cli#16836 sent every signal there (docs/otel/gemini-cli.md).
+   */
+  signal: Signal | null;
   /** application/json; otherwise binary protobuf. */
   json: boolean;
   gzip: boolean;
@@ -23,6 +27,8 @@ export interface OtlpBatch {
 
 /** The request's events as write-ahead-log records, and what could not be used. */
 export interface MappedBatch {
+  /** The batch's signal, or the one its body was told to be; the answer's partial-success field follows it. */
+  signal: Signal;
   /**
    * encodeRecords' bytes: the priced events in checksummed batch lines; then a line per attribution patch (agent /
    * task for events of earlier requests, from wrapper spans in this one), which the log keeps as durably as the
@@ -73,13 +79,13 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
       throw new OtlpBodyError(`content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`);
     }
   }
-  const request = decode(b.signal, body, b.json);
+  const { signal, request } = decode(b.signal, body, b.json);
   let mapped: Mapped;
   try {
     mapped =
-      b.signal === 'traces'
+      signal === 'traces'
         ? ingest.traces(request, b.ingestedAt)
-        : b.signal === 'logs'
+        : signal === 'logs'
           ? ingest.logs(request, b.ingestedAt)
           : ingest.metrics(request, b.ingestedAt);
   } catch (e) {
@@ -87,7 +93,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     // null record) fails inside the mapping. That is the body's fault: a 400, which exporters do not retry, not
     // a 503 they would send again forever.
     if (b.json && e instanceof TypeError)
-      throw new OtlpBodyError(`not an Export${cap(b.signal)}ServiceRequest: ${e.message}`);
+      throw new OtlpBodyError(`not an Export${cap(signal)}ServiceRequest: ${e.message}`);
     throw e;
   }
   const rejected: Skip[] = [...mapped.rejected];
@@ -95,7 +101,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
   for (const e of mapped.events) {
     const bad = unstorable(e);
     if (bad !== null) {
-      rejected.push({ ref: e.source_ref ?? e.event_id, code: BAD_RECORD[b.signal], reason: bad });
+      rejected.push({ ref: e.source_ref ?? e.event_id, code: BAD_RECORD[signal], reason: bad });
       continue;
     }
     try {
@@ -110,6 +116,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
   }
   const events = encodeRecords(priced);
   return {
+    signal,
     records: mapped.patches.length === 0 ? events : Buffer.concat([events, encodePatches(mapped.patches)]),
     events: priced.length,
     patches: mapped.patches.length,
@@ -138,7 +145,7 @@ function unstorable(e: UnpricedEvent): string | null {
   return null;
 }
 
-function decode(signal: Signal, body: Buffer, json: boolean) {
+function decode(given: Signal | null, body: Buffer, json: boolean): { signal: Signal; request: object } {
   if (json) {
     let v: unknown;
     try {
@@ -147,16 +154,46 @@ function decode(signal: Signal, body: Buffer, json: boolean) {
       throw new OtlpBodyError(`not valid JSON: ${(e as Error).message}`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v))
-      throw new OtlpBodyError(`expected an Export${cap(signal)}ServiceRequest JSON object`);
-    return v;
+      throw new OtlpBodyError(
+        `expected an Export${given === null ? '{Trace,Metrics,Logs}' : cap(given)}ServiceRequest JSON object`,
+      );
+    return { signal: given ?? signalOfJson(v), request: v };
   }
+  // The receiver sends only JSON bodies without a signal (a protobuf one at / is its 404).
+  if (given === null) throw new OtlpBodyError('a protobuf body needs its signal from the path');
+  const signal = given;
   try {
-    return signal === 'traces' ? readTraceRequest(body) : (SIGNALS[signal].request.decode(body) as object);
+    return {
+      signal,
+      request:
+        signal === 'traces' ? readTraceRequest(body) : (SIGNALS[signal].request.decode(body) as object),
+    };
   } catch (e) {
     throw new OtlpBodyError(
       `not a valid Export${cap(signal)}ServiceRequest protobuf: ${(e as Error).message}`,
     );
   }
+}
+
+/** Each Export…ServiceRequest's one field, as OTLP/JSON names it. */
+const JSON_KEYS: Record<Signal, string> = {
+  traces: 'resourceSpans',
+  metrics: 'resourceMetrics',
+  logs: 'resourceLogs',
+};
+
+/**
+ * The signal of an OTLP/JSON request that came without one: the request messages of the three signals each have one
+ * field, named differently, so exactly one of those keys at the top level says which it is. None (nothing to tell
+ * it by) or several (not any one request) is a body error, never a guess.
+ */
+export function signalOfJson(request: object): Signal {
+  const found = (Object.keys(JSON_KEYS) as Signal[]).filter((s) => Object.hasOwn(request, JSON_KEYS[s]));
+  if (found.length === 1) return found[0]!;
+  const keys = Object.values(JSON_KEYS).join(', ');
+  throw new OtlpBodyError(
+    `a JSON body POSTed to / must hold exactly one of ${keys} at the top level to tell its signal (found ${found.length === 0 ? 'none' : found.map((s) => JSON_KEYS[s]).join(' and ')}); or POST it to /v1/traces, /v1/metrics or /v1/logs`,
+  );
 }
 
 function cap(signal: Signal): string {

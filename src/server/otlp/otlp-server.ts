@@ -11,6 +11,14 @@ const PATHS: Record<string, Signal> = {
   '/v1/logs': 'logs',
 };
 
+/**
+ * Gemini CLI from google-gemini/gemini-cli#6357 until #16836 built its OTLP/HTTP exporters with the endpoint as their
+ * URL, so every signal went to `/` as OTLP/JSON. A JSON request tells its signal by its one top-level key; protobuf
+ * bytes do not say reliably (the three requests share field 1 and the layout below it), so protobuf at `/` is a 404
+ * that says where to send it.
+ */
+const ROOT = '/';
+
 export interface OtlpServerOptions {
   /** Decodes, maps and logs an export (accept-export.ts), shared with the gRPC receiver. */
   acceptor: ExportAcceptor;
@@ -54,10 +62,10 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
     const path = (req.url ?? '/').split('?')[0]!;
     const signal = PATHS[path];
     const json = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
-    handle(req, signal, json)
+    handle(req, path, signal, json)
       .then((partial) => {
-        o.onAnswer?.(signal!, 200, partial.events, partial.rejected);
-        respond(res, signal!, json, 200, partial);
+        o.onAnswer?.(partial.signal, 200, partial.events, partial.rejected);
+        respond(res, partial.signal, json, 200, partial);
       })
       .catch((e: unknown) => {
         const err =
@@ -73,21 +81,29 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         if (err.status >= 500 && err.code !== 'OTLP_BUSY') o.log?.(`otlp: ${err.message}`);
         req.resume();
         o.onAnswer?.(signal ?? 'unknown', err.status, 0, 0);
-        respond(res, signal ?? 'traces', json, err.status, {
+        // A 404 is no OTLP endpoint's answer, so not bound to the request's encoding: JSON, which an exporter's log
+        // shows as the text it is (a protobuf Status would be bytes around it).
+        respond(res, signal ?? 'traces', json || err.status === 404, err.status, {
           rejected: 0,
           message: `${err.code}: ${err.message}`,
         });
       });
   });
 
-  async function handle(req: IncomingMessage, signal: Signal | undefined, json: boolean): Promise<Accepted> {
-    if (signal === undefined)
+  async function handle(
+    req: IncomingMessage,
+    path: string,
+    signal: Signal | undefined,
+    json: boolean,
+  ): Promise<Accepted> {
+    if (signal === undefined && path !== ROOT)
       throw new HttpError(
         404,
         'OTLP_NOT_FOUND',
         `no route ${req.url}; OTLP/HTTP serves POST /v1/traces, /v1/metrics, /v1/logs`,
       );
     if (req.method !== 'POST') throw new HttpError(405, 'OTLP_METHOD', `${req.method} ${req.url}: use POST`);
+    if (signal === undefined && !json) throw rootNotFound(req);
     o.acceptor.checkRoom(); // before the body is read: refusing a flood should cost little
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (!json && !type.startsWith('application/x-protobuf') && !type.startsWith('application/protobuf'))
@@ -108,7 +124,20 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
         'OTLP_CONTENT_ENCODING',
         `content-encoding ${encoding}: send gzip or no encoding`,
       );
-    return o.acceptor.accept(signal, body, { json, gzip: encoding === 'gzip' });
+    return o.acceptor.accept(signal ?? null, body, { json, gzip: encoding === 'gzip' });
+  }
+
+  /** Protobuf (or any other type) POSTed to `/`: where to send it instead, with the base URL the sender used. */
+  function rootNotFound(req: IncomingMessage): HttpError {
+    const base = `http://${req.headers.host ?? '127.0.0.1:4318'}`;
+    return new HttpError(
+      404,
+      'OTLP_NOT_FOUND',
+      `POST / takes OTLP/JSON only (its signal is told from the body); a protobuf export must go to ` +
+        `${base}/v1/traces, ${base}/v1/metrics or ${base}/v1/logs: set the exporter's base endpoint to ${base} ` +
+        `(OTEL_EXPORTER_OTLP_ENDPOINT appends the paths). Gemini CLI: "otlpEndpoint": "${base}" with ` +
+        `"otlpProtocol": "http", or its default gRPC to the OTLP/gRPC receiver (http://127.0.0.1:4317)`,
+    );
   }
 
   function respond(
