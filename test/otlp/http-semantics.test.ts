@@ -127,6 +127,39 @@ describe('OTLP/HTTP receiver', () => {
     }
   });
 
+  it('answers a JSON export of another signal than its path with 400 naming the right path, not a 200 that drops it', async () => {
+    // Gemini CLI before it appended the paths sent every signal to its endpoint as given: one set to …/v1/traces got
+    // its logs, the api_response events the ledger reads, taken at /v1/traces as an empty trace export.
+    const logs = {
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: String(T0),
+                  attributes: [
+                    kv('event.name', 'gemini_cli.api_response'),
+                    kv('model', 'gemini-2.5-pro'),
+                    kv('input_token_count', 100),
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await post('/v1/traces', JSON.stringify(logs), { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe(
+      'OTLP_BAD_BODY: a JSON body with resourceLogs and no resourceSpans is not an ExportTraceServiceRequest; POST it to /v1/logs',
+    );
+    // An export request with none of the keys is an empty one, as before.
+    const empty = await post('/v1/metrics', '{}', { 'content-type': 'application/json' });
+    expect(empty.status).toBe(200);
+  });
+
   it('records a call whose reported cost is past what money holds, without that cost, instead of failing the export', async () => {
     const costly = (id: number, cost: number) =>
       span(id, null, [

@@ -157,7 +157,9 @@ function decode(given: Signal | null, body: Buffer, json: boolean): { signal: Si
       throw new OtlpBodyError(
         `expected an Export${given === null ? '{Trace,Metrics,Logs}' : cap(given)}ServiceRequest JSON object`,
       );
-    return { signal: given ?? signalOfJson(v), request: v };
+    if (given === null) return { signal: signalOfJson(v), request: v };
+    pathMatchesJson(given, v);
+    return { signal: given, request: v };
   }
   // The receiver sends only JSON bodies without a signal (a protobuf one at / is its 404).
   if (given === null) throw new OtlpBodyError('a protobuf body needs its signal from the path');
@@ -194,6 +196,21 @@ export function signalOfJson(request: object): Signal {
   throw new OtlpBodyError(
     `a JSON body POSTed to / must hold exactly one of ${keys} at the top level to tell its signal (found ${found.length === 0 ? 'none' : found.map((s) => JSON_KEYS[s]).join(' and ')}); or POST it to /v1/traces, /v1/metrics or /v1/logs`,
   );
+}
+
+/**
+ * A JSON body that holds another signal's records and none of its path's would map to nothing and be answered 200,
+ * dropping them where the sender cannot see it (Gemini CLI before google-gemini/gemini-cli#16836 posted every signal
+ * to the endpoint as given, e.g. its logs to …/v1/traces): a 400 that names the right path instead. A body with
+ * none of the keys is an empty request, as OTLP allows.
+ */
+function pathMatchesJson(signal: Signal, request: object): void {
+  if (Object.hasOwn(request, JSON_KEYS[signal])) return;
+  const other = (Object.keys(JSON_KEYS) as Signal[]).find((s) => Object.hasOwn(request, JSON_KEYS[s]));
+  if (other !== undefined)
+    throw new OtlpBodyError(
+      `a JSON body with ${JSON_KEYS[other]} and no ${JSON_KEYS[signal]} is not an Export${cap(signal)}ServiceRequest; POST it to /v1/${other}`,
+    );
 }
 
 function cap(signal: Signal): string {
