@@ -275,6 +275,59 @@ describe('OTLP/HTTP receiver', () => {
   });
 });
 
+describe('OTLP/HTTP receiver partial success for metrics', () => {
+  it('counts every data point of a window the store would refuse, not one per window', async () => {
+    const h = await startHarness();
+    try {
+      const point = (type: string, value: object) => ({
+        attributes: [kv('gen_ai.request.model', 'gpt-4o-mini'), kv('gen_ai.token.type', type)],
+        startTimeUnixNano: String(T0),
+        timeUnixNano: String(T0 + 60_000_000_000n),
+        ...value,
+      });
+      // One window of one series set: its input and output points make one event, which holds 1e300 tokens.
+      const res = await fetch(`${h.url}/v1/metrics`, {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceMetrics: [
+            {
+              resource: { attributes: [kv('service.name', 'points')] },
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'gen_ai.client.token.usage',
+                      histogram: {
+                        aggregationTemporality: 1,
+                        dataPoints: [
+                          point('input', { count: '1', sum: 100 }),
+                          point('output', { count: '1', sum: 1e300 }),
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const m = (await res.json()) as {
+        partialSuccess: { rejectedDataPoints: number; errorMessage: string };
+      };
+      expect(m.partialSuccess.rejectedDataPoints).toBe(2);
+      expect(m.partialSuccess.errorMessage).toMatch(/^2 records rejected: /);
+      expect(m.partialSuccess.errorMessage).toContain('dataPoints[0] gen_ai.client.token.usage');
+      expect(m.partialSuccess.errorMessage).toContain('dataPoints[1] gen_ai.client.token.usage');
+      expect(m.partialSuccess.errorMessage).toContain('output_tokens would be 1e+300');
+      expect(await h.ledger()).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('OTLP/HTTP receiver under a flood', () => {
   it('refuses exports with 503 and Retry-After while the store is far behind, and takes them again once it caught up', async () => {
     let open = () => {};

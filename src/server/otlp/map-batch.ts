@@ -98,20 +98,21 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
   }
   const rejected: Skip[] = [...mapped.rejected];
   const priced: UsageEvent[] = [];
+  // A refused event is each record it was made of: partial success counts data points, not metrics windows.
+  const refuse = (e: UnpricedEvent, code: string, reason: string) => {
+    for (const ref of mapped.madeOf.get(e) ?? [e.source_ref ?? e.event_id])
+      rejected.push({ ref, code, reason });
+  };
   for (const e of mapped.events) {
     const bad = unstorable(e);
     if (bad !== null) {
-      rejected.push({ ref: e.source_ref ?? e.event_id, code: BAD_RECORD[signal], reason: bad });
+      refuse(e, BAD_RECORD[signal], bad);
       continue;
     }
     try {
       priced.push(pricer.price(e));
     } catch (err) {
-      rejected.push({
-        ref: e.source_ref ?? e.event_id,
-        code: 'OTLP_UNPRICEABLE',
-        reason: (err as Error).message,
-      });
+      refuse(e, 'OTLP_UNPRICEABLE', (err as Error).message);
     }
   }
   const events = encodeRecords(priced);

@@ -20,8 +20,13 @@ export interface Mapped {
   ignored: number;
   /** Agent / task for events of earlier requests, from wrapper spans in this one (genai-spans.ts). */
   patches: AttributionPatch[];
+  /**
+   * Where each event made of several records came from (a metrics window: its data points, metrics.ts): an event
+   * refused after mapping is that many rejected records, as partial success counts them. Absent: one record.
+   */
+  madeOf: Map<UnpricedEvent, readonly string[]>;
 }
 
 export function emptyMapped(): Mapped {
-  return { events: [], rejected: [], perRequest: new Set(), ignored: 0, patches: [] };
+  return { events: [], rejected: [], perRequest: new Set(), ignored: 0, patches: [], madeOf: new Map() };
 }

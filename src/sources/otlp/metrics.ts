@@ -191,7 +191,10 @@ export function mapMetrics(
     // Every point of the window is rejected with it: partial success counts data points, and names where they are.
     if (typeof e === 'string')
       for (const ref of g.refs) out.rejected.push({ ref, code: 'OTLP_BAD_DATA_POINT', reason: e });
-    else out.events.push(e);
+    else {
+      out.events.push(e);
+      out.madeOf.set(e, g.refs);
+    }
   }
   return out;
 }
