@@ -1,5 +1,4 @@
 import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
-import { totalTokens } from '../ledger/event.js';
 import type { ActivityRecord, ProviderCostRecord } from '../sources/provider-records.js';
 import type { ParseContext } from '../sources/source.js';
 import type { Store } from '../store/store.js';
@@ -56,6 +55,9 @@ export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
       appending = false;
       summary.imported += r.inserted;
       summary.duplicates += r.duplicates;
+      // Counted from what the store inserted: a re-imported unpriced event is a duplicate, not unpriced again.
+      summary.unpriced.events += r.unpriced.events;
+      summary.unpriced.tokens += r.unpriced.tokens;
     });
   };
   const flushSide = async () => {
@@ -75,13 +77,8 @@ export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
   };
   return {
     add(e: UnpricedEvent) {
-      const priced = deps.price(e);
+      batch.push(deps.price(e));
       summary.events++;
-      if (priced.cost_source === 'unpriced') {
-        summary.unpriced.events++;
-        summary.unpriced.tokens += totalTokens(priced);
-      }
-      batch.push(priced);
     },
     cost(r: ProviderCostRecord) {
       summary.costs.read++;

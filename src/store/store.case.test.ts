@@ -54,19 +54,36 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
 
     it('appends idempotently: the same events twice are stored once and counted as duplicates', async () => {
       const events = Array.from({ length: 50 }, (_, i) => makeEvent(i));
-      expect(await store.append(events)).toEqual({ inserted: 50, duplicates: 0 });
-      expect(await store.append(events)).toEqual({ inserted: 0, duplicates: 50 });
+      expect(await store.append(events)).toMatchObject({ inserted: 50, duplicates: 0 });
+      expect(await store.append(events)).toMatchObject({ inserted: 0, duplicates: 50 });
       // Repeats inside one batch, plus new ones mixed with old ones.
       const mixed = [...events.slice(0, 5), makeEvent(100), makeEvent(100), makeEvent(101)];
-      expect(await store.append(mixed)).toEqual({ inserted: 2, duplicates: 6 });
+      expect(await store.append(mixed)).toMatchObject({ inserted: 2, duplicates: 6 });
       expect(await store.count()).toBe(52);
       // Same event_id at another ts is another record (the key is (event_id, ts)).
-      expect(await store.append([{ ...events[0]!, ts: events[0]!.ts + 1 }])).toEqual({
+      expect(await store.append([{ ...events[0]!, ts: events[0]!.ts + 1 }])).toMatchObject({
         inserted: 1,
         duplicates: 0,
       });
       const totals = (await store.query({ dimensions: [] })).totals;
       expect(totals.events).toBe(53);
+    });
+
+    it('reports the unpriced events it inserted and their tokens, not the repeats of stored ones', async () => {
+      const unpriced = (n: number) => makeEvent(n, { rates: null, input_tokens: n, cache_read_tokens: 0 });
+      const first = [makeEvent(1), unpriced(2), unpriced(3)];
+      expect(await store.append(first)).toEqual({
+        inserted: 3,
+        duplicates: 0,
+        unpriced: { events: 2, tokens: 2 + 3 + 2 * 300 },
+      });
+      expect((await store.append(first)).unpriced).toEqual({ events: 0, tokens: 0 });
+      // Stored and new events in one batch, and a repeat within it: only the new unpriced one counts.
+      expect(await store.append([unpriced(2), makeEvent(4), unpriced(5), unpriced(5)])).toEqual({
+        inserted: 2,
+        duplicates: 2,
+        unpriced: { events: 1, tokens: 5 + 300 },
+      });
     });
 
     it('sums costs exactly: totals equal an independent BigInt sum of costOf()', async () => {

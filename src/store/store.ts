@@ -11,6 +11,18 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** Events without a price and their tokens (ledger/event.ts totalTokens). */
+export interface UnpricedCount {
+  events: number;
+  tokens: number;
+}
+
+/** An append of events: what it stored, and which of the stored events have no price. */
+export interface EventAppendResult extends AppendResult {
+  /** Of the events inserted only: a repeat of a stored event is a duplicate, whatever its price. */
+  unpriced: UnpricedCount;
+}
+
 export interface EventFilter {
   filters?: readonly Filter[];
   since?: number;
@@ -67,13 +79,13 @@ export interface RepriceSummary {
 export interface Store {
   readonly id: string;
   /** Appends events, skipping those already stored; rollups are updated in the same transaction. */
-  append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  append(events: readonly UsageEvent[]): Promise<EventAppendResult>;
   /**
    * The same for a batch prepared in another thread (store/duckdb/prepare-batch.ts: the canonical import's parse
    * worker encodes its batches, sparing this thread a second pass over every event). Only where stores have such
    * an encoding.
    */
-  appendPrepared?(batch: PreparedBatch): Promise<AppendResult>;
+  appendPrepared?(batch: PreparedBatch): Promise<EventAppendResult>;
   /**
    * Fills agent and task_id of stored events where they are null (an OTLP agent span that arrived after the calls
    * under it: ledger/attribution-patch.ts); never changes what a source said, nor money or tokens. Rollups follow.

@@ -108,6 +108,36 @@ describe('import in a worker thread', () => {
     expect(inThread.summary.unpriced.events).toBe(1);
   });
 
+  it('counts as unpriced only the unpriced events it stored: a re-imported one is a duplicate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
+    const first = join(dir, 'first.jsonl');
+    const grown = join(dir, 'grown.jsonl');
+    const unknown = (n: number) =>
+      line({ model: 'no-such-model-anywhere', input_tokens: n, output_tokens: 1 });
+    const lines = [unknown(100), line({ user: 'ana' }), unknown(200), line({ user: 'bo' })];
+    writeFileSync(first, `${lines.join('\n')}\n`);
+    // The same lines and one more unpriced: in batches of 3, one batch holds both stored and new events.
+    writeFileSync(grown, `${[...lines, unknown(400)].join('\n')}\n`);
+    for (const worker of [false, true]) {
+      const once = await run(jsonlSource, [{ paths: [first], worker }]);
+      expect(once.summary.unpriced).toEqual({ events: 2, tokens: 302 });
+      const again = await run(jsonlSource, [
+        { paths: [first], worker },
+        { paths: [first], worker },
+      ]);
+      expect(again.summary).toMatchObject({ imported: 0, duplicates: 4, unpriced: { events: 0, tokens: 0 } });
+      const more = await run(jsonlSource, [
+        { paths: [first], worker },
+        { paths: [grown], worker },
+      ]);
+      expect(more.summary).toMatchObject({
+        imported: 1,
+        duplicates: 4,
+        unpriced: { events: 1, tokens: 401 },
+      });
+    }
+  });
+
   it('handles CSV the same way', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-worker-'));
     const p = join(dir, 'u.csv');

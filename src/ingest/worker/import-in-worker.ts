@@ -3,7 +3,7 @@ import { TokenledgerError } from '../../errors.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { DemoOptions } from '../../sources/demo/index.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
-import type { AppendResult } from '../../store/store.js';
+import type { EventAppendResult } from '../../store/store.js';
 import { spawnWorker } from '../../worker-thread.js';
 import type { ImportDeps } from '../batcher.js';
 import { addSummary, FIRST_SKIPS, type ImportSummary } from '../summary.js';
@@ -49,7 +49,7 @@ export function importInWorker(
   sourceId: WorkerSourceId,
   files: readonly { path: string; size: number }[],
   deps: ImportDeps,
-  appendPrepared: (batch: PreparedBatch) => Promise<AppendResult>,
+  appendPrepared: (batch: PreparedBatch) => Promise<EventAppendResult>,
   pricing: WorkerPricing,
   judge: boolean,
   summary: ImportSummary,
@@ -103,6 +103,9 @@ export function importInWorker(
             const r = await appended;
             summary.imported += r.inserted;
             summary.duplicates += r.duplicates;
+            // From what the store inserted: a re-imported unpriced event is a duplicate, not unpriced again.
+            summary.unpriced.events += r.unpriced.events;
+            summary.unpriced.tokens += r.unpriced.tokens;
           }
           deps.onProgress?.(done, total);
           if (!failed) workers[me]!.postMessage(ACK);

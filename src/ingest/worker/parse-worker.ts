@@ -5,7 +5,7 @@
  * importFiles in `always` mode line for line: same skips, same counts, same order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { totalTokens, type UsageEvent } from '../../ledger/event.js';
+import type { UsageEvent } from '../../ledger/event.js';
 import { loadPricer } from '../../pricing/load.js';
 import { csvSource } from '../../sources/csv/parse.js';
 import { jsonlSource } from '../../sources/jsonl/parse.js';
@@ -45,13 +45,8 @@ async function run(): Promise<void> {
   const skipsAt: SkipAt[] = [];
   const sink: Sink = {
     event(e) {
-      const priced = pricer.price(e);
+      batch.push(pricer.price(e));
       summary.events++;
-      if (priced.cost_source === 'unpriced') {
-        summary.unpriced.events++;
-        summary.unpriced.tokens += totalTokens(priced);
-      }
-      batch.push(priced);
     },
     skip(s) {
       const shown = summary.firstSkips.length;

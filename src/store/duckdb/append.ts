@@ -1,5 +1,5 @@
 import { nextTurn } from '../../next-turn.js';
-import type { AppendResult } from '../store.js';
+import type { EventAppendResult, UnpricedCount } from '../store.js';
 import { batchContexts, batchSources, type ContextCache } from './context-cache.js';
 import { CONTEXT_COLUMNS } from './contexts.js';
 import { duckdb } from './duckdb-api.js';
@@ -29,6 +29,7 @@ import {
   writeStageRows,
 } from './stage.js';
 import { stagedColumns } from './stage-columns.js';
+import type { BatchConstants } from './stage-encode.js';
 
 /** How an append keeps the rollups: see DuckDbOptions.deferRollups. */
 export type RollupUpkeep =
@@ -48,9 +49,9 @@ export async function writeBatch(
   dedup: WriterDedup,
   batch: PreparedBatch,
   upkeep: RollupUpkeep,
-): Promise<AppendResult> {
+): Promise<EventAppendResult> {
   const staged = batch.staged;
-  if (staged === null) return { inserted: 0, duplicates: batch.given };
+  if (staged === null) return { inserted: 0, duplicates: batch.given, unpriced: { events: 0, tokens: 0 } };
   const columns = stagedColumns(staged.constants);
   await s.run('preparing the staging tables', stageTablesSql(columns).join(';\n'));
   // A turn of the event loop after each appender: their flushes are synchronous, ~0.3 ms + ~40 µs a column
@@ -101,6 +102,7 @@ export async function writeBatch(
         )[0]!.map(Number) as [number, number])
       : [0, null];
     const where = held > 0 ? 'WHERE s.rowid NOT IN (SELECT r FROM stage_held)' : '';
+    const unpriced = held > 0 ? await insertedUnpriced(s, batch.unpriced, constants) : batch.unpriced;
     const { ids, learned } = await resolveBatchContexts(s, staged, contexts, where, maxContextId);
     const load = stageLoadSql(constants);
     const n = await s.run(
@@ -109,14 +111,14 @@ export async function writeBatch(
        FROM ${STAGE_TABLE} s, ${DICT_LIST} d, (SELECT ?::INTEGER[] AS ids) m ${where}`,
       [...load.params, duckdb.listValue(ids)],
     );
-    if (n === 0) return { n, rateIds, learned, pending: null };
+    if (n === 0) return { n, unpriced, rateIds, learned, pending: null };
     if (upkeep.kind === 'deferred') {
       const deferred = upkeep.deferred;
       await markRollupDaysDirty(
         s,
         staged.days.filter((d) => !deferred.has(d)),
       );
-      return { n, rateIds, learned, pending: null };
+      return { n, unpriced, rateIds, learned, pending: null };
     }
     const pending = upkeep.pending;
     // Rows the ledger already held are not in the JS sums: DuckDB sums what was inserted then.
@@ -129,7 +131,7 @@ export async function writeBatch(
     const plan = planCompaction(pending, staged.days);
     await finishRollupDays(s, plan.finished);
     await compactPendingDays(s, plan.crowded);
-    return { n, rateIds, learned, pending: plan.next };
+    return { n, unpriced, rateIds, learned, pending: plan.next };
   });
   // Only once the transaction holds: a rolled-back batch left nothing to compact, and wrote no rate card or context.
   rates.markWritten(out.rateIds);
@@ -141,7 +143,39 @@ export async function writeBatch(
     upkeep.pending.clear();
     for (const [d, k] of out.pending) upkeep.pending.set(d, k);
   }
-  return { inserted: out.n, duplicates: batch.given - out.n };
+  return { inserted: out.n, duplicates: batch.given - out.n, unpriced: out.unpriced };
+}
+
+/**
+ * The unpriced events of a batch that the ledger did not hold already: `staged` (all of them) less the held rows'
+ * (stage_held). Asked only when some were held, so an import that repeats nothing pays no extra statement.
+ */
+async function insertedUnpriced(
+  s: DuckDbSession,
+  staged: UnpricedCount,
+  constants: BatchConstants,
+): Promise<UnpricedCount> {
+  if (staged.events === 0) return staged;
+  const params: string[] = [];
+  const costSource = stageValueSql('cost_source', constants, params);
+  const tokens = [
+    'input_tokens',
+    'cache_read_tokens',
+    'cache_write_5m_tokens',
+    'cache_write_1h_tokens',
+    'output_tokens',
+  ]
+    .map((c) => `${stageValueSql(c, constants, params)}::BIGINT`)
+    .join(' + ');
+  const [events, sum] = (
+    await s.rows(
+      'counting the unpriced events of the batch',
+      `SELECT count(*), coalesce(sum(${tokens}), 0)::BIGINT FROM ${STAGE_TABLE} s, ${DICT_LIST} d
+       WHERE s.rowid IN (SELECT r FROM stage_held) AND ${costSource}::VARCHAR = 'unpriced'`,
+      params,
+    )
+  )[0]!.map(Number) as [number, number];
+  return { events: staged.events - events, tokens: staged.tokens - sum };
 }
 
 /** The highest context id stored (0 in an empty ledger). */

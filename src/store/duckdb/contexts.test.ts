@@ -41,7 +41,7 @@ describe('contexts', () => {
     // The same calls again under other ids: every context is one the ledger holds.
     const again = events.map((e, i) => ({ ...e, event_id: eventId('again', i) }));
     const second = await createDuckDbStore(path);
-    expect(await second.append(again)).toEqual({ inserted: 400, duplicates: 0 });
+    expect(await second.append(again)).toMatchObject({ inserted: 400, duplicates: 0 });
     await second.close();
     expect(await sql(path, 'SELECT count(*) FROM contexts')).toEqual([[written]]);
     const pairs = await sql(
@@ -82,7 +82,7 @@ describe('contexts', () => {
     const onlyHeld = makeEvent(1, { session_id: 'held' });
     const fresh = [makeEvent(2, { session_id: 'new' }), makeEvent(3, { session_id: 'held' })];
     // The held row comes first in the batch: its context is the batch's first, and it is already written.
-    expect(await reopened.append([onlyHeld, ...fresh])).toEqual({ inserted: 2, duplicates: 1 });
+    expect(await reopened.append([onlyHeld, ...fresh])).toMatchObject({ inserted: 2, duplicates: 1 });
     await reopened.close();
     const rows = await sql(
       path,
@@ -111,7 +111,7 @@ describe('contexts', () => {
     const reopened = await createDuckDbStore(path);
     expect(await reopened.events({})).toEqual(before);
     expect(await reopened.query({ dimensions: ['team', 'model'] })).toEqual(report);
-    expect(await reopened.append(events.slice(0, 10))).toEqual({ inserted: 0, duplicates: 10 });
+    expect(await reopened.append(events.slice(0, 10))).toMatchObject({ inserted: 0, duplicates: 10 });
     await reopened.close();
     const version = await sql(path, `SELECT value FROM meta WHERE key = 'schema_version'`);
     expect(version[0]![0]).toBe(String(SCHEMA_VERSION));

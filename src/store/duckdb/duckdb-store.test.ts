@@ -22,7 +22,7 @@ describe('DuckDB store', () => {
     await first.append(events.slice(0, 300));
     await first.close();
     const second = await createDuckDbStore(path);
-    expect(await second.append(events)).toEqual({ inserted: 200, duplicates: 300 });
+    expect(await second.append(events)).toMatchObject({ inserted: 200, duplicates: 300 });
     const back = await second.events({});
     expect(back).toHaveLength(500);
     expect(new Map(back.map((e) => [e.event_id, e]))).toEqual(new Map(events.map((e) => [e.event_id, e])));
@@ -35,8 +35,11 @@ describe('DuckDB store', () => {
     const a = makeEvent(1);
     const later = { ...a, ts: a.ts + 1 };
     const b = makeEvent(2);
-    expect(await store.append([a, later, a, b, later, b, later])).toEqual({ inserted: 3, duplicates: 4 });
-    expect(await store.append([later, makeEvent(3)])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await store.append([a, later, a, b, later, b, later])).toMatchObject({
+      inserted: 3,
+      duplicates: 4,
+    });
+    expect(await store.append([later, makeEvent(3)])).toMatchObject({ inserted: 1, duplicates: 1 });
     expect(await store.count()).toBe(4);
     await store.close();
   });

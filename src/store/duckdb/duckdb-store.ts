@@ -10,7 +10,7 @@ import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-q
 import { edgeRanges, pickRollup, planRead, type Range, validateQuery, type Weigh } from '../sql/plan.js';
 import { ROLLUPS } from '../sql/rollup-dims.js';
 import type {
-  AppendResult,
+  EventAppendResult,
   EventFilter,
   ExportOptions,
   RepriceAudit,
@@ -108,7 +108,7 @@ class DuckDbStore implements Store {
     this.readers = new ReadPool(() => this.connectBeside());
   }
 
-  append(events: readonly UsageEvent[]): Promise<AppendResult> {
+  append(events: readonly UsageEvent[]): Promise<EventAppendResult> {
     // Encoded now, synchronously, while the connection may still run an earlier append: a caller that does not
     // wait for one append before the next (the canonical importer) has its batches encoded beside DuckDB's work.
     // Not an async function: its suspended frame would keep `events` (20k objects a batch) alive until written.
@@ -121,14 +121,14 @@ class DuckDbStore implements Store {
     return this.write(batch);
   }
 
-  appendPrepared(batch: PreparedBatch): Promise<AppendResult> {
+  appendPrepared(batch: PreparedBatch): Promise<EventAppendResult> {
     return this.write(adoptRateIds(batch, this.rates));
   }
 
   /** Events written by this store since it was opened (repeats of stored ones included). */
   private appended = 0;
 
-  private async write(batch: PreparedBatch): Promise<AppendResult> {
+  private async write(batch: PreparedBatch): Promise<EventAppendResult> {
     this.appended += batch.staged?.rows ?? 0;
     const days = batch.staged?.days ?? [];
     for (const d of days) this.appending.set(d, (this.appending.get(d) ?? 0) + 1);

@@ -102,7 +102,7 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
       }),
     );
     expect(searched.cost_usd).toBe(40_500_000_000n);
-    expect(await store.append([searched])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await store.append([searched])).toMatchObject({ inserted: 1, duplicates: 0 });
     // 96,035,000,000 before + 40,500,000,000; 10 searches before + 3.
     expect(await totals(store)).toEqual({
       rollup: [136_535_000_000n, 13],

@@ -1,5 +1,6 @@
-import type { RateCard, UsageEvent } from '../../ledger/event.js';
+import { type RateCard, totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { idHalf } from '../../ledger/event-id.js';
+import type { UnpricedCount } from '../store.js';
 import type { CardsChecked } from './cost-storage.js';
 import { RateCardRegistry } from './rate-cards.js';
 import { type RollupRows, rollupRows } from './rollup-delta.js';
@@ -15,6 +16,8 @@ import { type EncodedBatch, encodeBatch } from './stage-encode.js';
 export interface PreparedBatch {
   given: number;
   staged: EncodedBatch | null;
+  /** The staged events without a price, and their tokens: the append reports those it inserted (append.ts). */
+  unpriced: UnpricedCount;
   /**
    * The rate cards the batch's rate ids stand for, by id, when they were handed out by another registry than the
    * store's (a worker's): the store maps them to its own ids before writing. Absent: ids are the store's.
@@ -63,10 +66,25 @@ export function prepareBatch(
   withRollups = false,
 ): PreparedBatch {
   const unique = uniqueInBatch(events);
-  if (unique.length === 0) return { given: events.length, staged: null };
+  if (unique.length === 0) return { given: events.length, staged: null, unpriced: { events: 0, tokens: 0 } };
   const ordered = storageOrder(unique);
   const staged = encodeBatch(ordered, rates, cardsChecked);
-  return { given: events.length, staged, ...(withRollups ? { rollups: rollupRows(staged, ordered) } : {}) };
+  return {
+    given: events.length,
+    staged,
+    unpriced: unpricedOf(unique),
+    ...(withRollups ? { rollups: rollupRows(staged, ordered) } : {}),
+  };
+}
+
+function unpricedOf(events: readonly UsageEvent[]): UnpricedCount {
+  const out = { events: 0, tokens: 0 };
+  for (const e of events)
+    if (e.cost_source === 'unpriced') {
+      out.events++;
+      out.tokens += totalTokens(e);
+    }
+  return out;
 }
 
 /**
@@ -111,7 +129,12 @@ export function adoptRateIds(batch: PreparedBatch, rates: RateCardRegistry): Pre
   const ids = staged.arrays.get('rate_id') as Int32Array;
   for (let i = 0; i < ids.length; i++) ids[i] = ours[ids[i]!]!;
   // Rollup rows hold no rate ids: they go as summed.
-  return { given: batch.given, staged, ...(batch.rollups === undefined ? {} : { rollups: batch.rollups }) };
+  return {
+    given: batch.given,
+    staged,
+    unpriced: batch.unpriced,
+    ...(batch.rollups === undefined ? {} : { rollups: batch.rollups }),
+  };
 }
 
 /**
