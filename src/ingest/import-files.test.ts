@@ -126,3 +126,86 @@ describe('importFiles with compressed Codex rollouts', () => {
     }
   });
 });
+
+/**
+ * Codex copies a parent's history into a forked rollout in one burst of 10-40 ms (docs/sources/codex.md, "Forked
+ * and subagent rollouts"); an import can land inside it and find the copy half written.
+ */
+describe('importFiles on a Codex fork read while Codex still copies the parent history', () => {
+  const PARENT = '0199c001-0000-7000-8000-000000000001';
+  const CHILD = '0199c001-0000-7000-8000-000000000002';
+  const at = (ms: number) => new Date(Date.UTC(2026, 5, 25, 9, 0, 0) + ms).toISOString();
+  const usage = (input: number, output: number) => ({
+    input_tokens: input,
+    cached_input_tokens: 0,
+    output_tokens: output,
+    reasoning_output_tokens: 0,
+    total_tokens: input + output,
+  });
+  const line = (ms: number, type: string, payload: object) =>
+    `${JSON.stringify({ timestamp: at(ms), type, payload })}\n`;
+  const count = (ms: number, total: object, last: object) =>
+    line(ms, 'event_msg', {
+      type: 'token_count',
+      info: { total_token_usage: total, last_token_usage: last },
+    });
+  // The parent's history takes 3 s to load, then is copied in 9 ms; the child's own turn comes 27 s later.
+  const rollout = [
+    line(0, 'session_meta', { id: CHILD, forked_from_id: PARENT, cwd: '/home/ana/api' }),
+    line(3_000, 'session_meta', { id: PARENT, cwd: '/home/ana/api' }),
+    line(3_001, 'turn_context', { cwd: '/home/ana/api', model: 'gpt-5.4' }),
+    count(3_003, usage(100, 50), usage(100, 50)),
+    count(3_009, usage(300, 120), usage(200, 70)),
+    count(30_000, usage(700, 200), usage(400, 80)),
+  ];
+
+  async function importCodex(store: Awaited<ReturnType<typeof createDuckDbStore>>, path: string) {
+    const k = IMPORT_KINDS.codex!;
+    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+    return importFiles(
+      await k.load(),
+      [path],
+      { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
+      { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
+    );
+  }
+
+  it('counts only the fork’s own turn when an import reads the copy up to its first usage line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-codex-fork-'));
+    const path = join(dir, `rollout-2026-06-25T09-00-00-${CHILD}.jsonl`);
+    const store = await createDuckDbStore(':memory:');
+    try {
+      // The import lands between the first and the second copied token_count line.
+      writeFileSync(path, rollout.slice(0, 4).join(''));
+      await importCodex(store, path);
+      writeFileSync(path, rollout.join(''));
+      await importCodex(store, path);
+      // Once the rollout has settled, whatever was held back is read.
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path, hourAgo, hourAgo);
+      await importCodex(store, path);
+      const events = await store.events({});
+      expect(events.map((e) => [e.session_id, e.input_tokens, e.output_tokens])).toEqual([[CHILD, 400, 80]]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('counts the fork’s own first turn that came late, once the rollout has settled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-codex-fork-'));
+    const path = join(dir, `rollout-2026-06-25T09-00-00-${CHILD}.jsonl`);
+    const store = await createDuckDbStore(':memory:');
+    try {
+      // No copy: the first usage line, 9 s after session_meta, is the fork's own turn.
+      writeFileSync(path, [rollout[0], count(9_000, usage(100, 50), usage(100, 50))].join(''));
+      expect((await importCodex(store, path)).heldBackFiles).toBe(1);
+      expect(await store.events({})).toEqual([]);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path, hourAgo, hourAgo);
+      await importCodex(store, path);
+      expect((await store.events({})).map((e) => [e.input_tokens, e.output_tokens])).toEqual([[100, 50]]);
+    } finally {
+      await store.close();
+    }
+  });
+});

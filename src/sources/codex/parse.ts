@@ -70,7 +70,12 @@ export const codexSource: ResumableSource = {
       () => state.flushProbe(),
     );
   },
-  /** Every token_count line is final when written, so nothing is held back; the context travels as `state()`. */
+  /**
+   * Every token_count line is final when written, so nothing else is held back; the context travels as `state()`.
+   * The one exception is a fork's first usage line that waits for the next to say whether it opened the copy of the
+   * parent's history (`probe`): while the rollout may still be written (an import landing inside Codex's copy), it is
+   * neither emitted nor passed over: the next import reads again from its line with the state from before it.
+   */
   openResumable(ctx, sink, o) {
     const state = new RolloutState(ctx, sink);
     if (o.state) state.restore(o.state);
@@ -78,9 +83,16 @@ export const codexSource: ResumableSource = {
       ctx,
       sink,
       (value, lineNo) => state.line(value, lineNo),
-      () => state.flushProbe(),
+      () => {
+        if (!o.holdTail) state.flushProbe();
+      },
     );
-    return { line: p.line, end: p.end, resumeLine: () => null, state: () => state.snapshot() };
+    return {
+      line: p.line,
+      end: p.end,
+      resumeLine: () => state.heldProbe()?.line ?? null,
+      state: () => state.heldProbe()?.before ?? state.snapshot(),
+    };
   },
 };
 
@@ -138,8 +150,11 @@ class RolloutState {
   private replayPhase: ReplayPhase = 'done';
   /** Timestamp (µs) the next line of the burst must follow within REPLAY_BURST_GAP_US. */
   private replayLast: number | null = null;
-  /** `probe`: the first usage line after a late start, emitted unless the next usage line continues a burst. */
-  private probe: { event: UnpricedEvent; ts: number } | null = null;
+  /**
+   * `probe`: the first usage line after a late start, emitted unless the next usage line continues a burst; with its
+   * line and the snapshot from before it, where an import that ends on it reads on from (`heldProbe`).
+   */
+  private probe: { event: UnpricedEvent; ts: number; line: number; before: string } | null = null;
   /** Recent `token_usage_record`s not yet claimed by a token_count advance or a `compacted` line (PENDING_LIMIT). */
   private pending: PendingRecord[] = [];
   /** Response id of the latest `token_usage_record` line; the next token_count advance may be that response. */
@@ -268,6 +283,8 @@ class RolloutState {
     const last = readCodexUsage(info.last_token_usage, 'payload.info.last_token_usage');
     if (isProblem(last)) return last;
     if (total && this.previous && sameUsage(total, this.previous)) return undefined;
+    // Taken while a fork's copy may still start here: the state a later import re-reads this line from.
+    const before = this.replayPhase === 'meta' ? this.snapshot() : null;
     const previous = this.previous;
     if (total) this.previous = total;
 
@@ -308,7 +325,7 @@ class RolloutState {
       str(info.model) ?? str(p.model) ?? this.model,
       {},
     );
-    if (!this.replayed(event, ts)) this.sink.event(event);
+    if (!this.replayed(event, ts, lineNo, before)) this.sink.event(event);
     return undefined;
   }
 
@@ -458,7 +475,7 @@ class RolloutState {
    * codex-rs/rollout/src/policy.rs: EventMsg::TokenCount is persisted), so the copy is a burst at the fork instant.
    * Those turns were made and counted in the parent's rollout; here they only move the cumulative baseline.
    */
-  private replayed(event: UnpricedEvent, ts: number): boolean {
+  private replayed(event: UnpricedEvent, ts: number, line: number, before: string | null): boolean {
     const near = (from: number | null) => from !== null && ts >= from && ts - from <= REPLAY_BURST_GAP_US;
     switch (this.replayPhase) {
       case 'done':
@@ -472,7 +489,7 @@ class RolloutState {
         // The copy may start late after session_meta (a large parent history takes time to load): a first usage
         // line opens a burst only if the next one follows within the gap.
         this.replayPhase = 'probe';
-        this.probe = { event, ts };
+        this.probe = { event, ts, line, before: before ?? this.snapshot() };
         return true;
       case 'probe':
         if (near(this.probe?.ts ?? null)) {
@@ -494,6 +511,11 @@ class RolloutState {
       default:
         return this.replayPhase satisfies never;
     }
+  }
+
+  /** The probed usage line still waiting for the next one, with the state from before it; null when none waits. */
+  heldProbe(): { line: number; before: string } | null {
+    return this.probe && { line: this.probe.line, before: this.probe.before };
   }
 
   /** A probed usage line that no burst followed is the child's own turn. */
