@@ -4,8 +4,11 @@ import type { Repricer } from '../store/store.js';
 
 /**
  * How `tokenledger reprice` recomputes one stored event. A cost the provider reported is the bill and stays as it
- * is; computed, estimated and unpriced events are priced again from the name the caller used (`model_requested`),
- * so a model that was unknown then and has an override now gets its price.
+ * is; computed, estimated and unpriced events are priced again as they were first priced: by the model that
+ * answered (`model`: the canonical id a priced event was stored under, or the name an unpriced one came with, so a
+ * model that was unknown then and has an override now gets its price). The name the caller asked for
+ * (`model_requested`) is another model on a gateway call a router answered (OpenRouter's `openrouter/auto`, which has
+ * no price) or a provider served as a dated snapshot: it is read only when the model that answered has no price.
  */
 export function repriceWith(pricer: Pricer): Repricer {
   return { version: pricer.version, price: (e) => repriceOne(pricer, e) };
@@ -24,7 +27,12 @@ function repriceOne(pricer: Pricer, e: UsageEvent): UsageEvent {
     rates: _rates,
     ...usage
   } = e;
-  const priced = pricer.price({ ...usage, model: e.model_requested ?? e.model, given_cost: null });
+  const served = pricer.price({ ...usage, model: e.model, given_cost: null });
+  const asked = e.model_requested;
+  const priced =
+    served.cost_source === 'unpriced' && asked !== null && asked !== e.model
+      ? pricer.price({ ...usage, model: asked, given_cost: null })
+      : served;
   // Estimated token counts (an aborted stream) stay marked as estimates whatever the new price.
   return e.cost_source === 'estimated' && priced.cost_source === 'computed'
     ? { ...priced, cost_source: 'estimated' }
