@@ -580,6 +580,58 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(await store.repriceAudit(5)).toHaveLength(5);
     });
 
+    it('a reprice that prices events under another model stores that model and provider, so reports and the next reprice find them', async () => {
+      // Unpriced under the name they came with, on two days; one priced event beside them.
+      const raw = [0, 1].map((i) =>
+        makeEvent(i, {
+          ts: T0 + i * DAY + HOUR,
+          rates: null,
+          provider: null,
+          model: 'Acme/LLM-Large',
+          model_requested: 'Acme/LLM-Large',
+        }),
+      );
+      const other = makeEvent(2, { ts: T0 + 2 * HOUR });
+      await store.append([...raw, other]);
+      // An override now names the model: it prices as `acme-llm` of provider `custom`.
+      const asAcme = (rates: typeof CARDS.sonnet, version: string) => ({
+        version,
+        price: (e: UsageEvent): UsageEvent =>
+          e.model_requested === 'Acme/LLM-Large'
+            ? {
+                ...e,
+                ...costOf(e, rates),
+                model: 'acme-llm',
+                provider: 'custom',
+                rates,
+                cost_source: 'computed',
+                price_version: version,
+              }
+            : e,
+      });
+      const now = T0 + 50 * DAY;
+      expect(await store.reprice({ model: 'acme-llm' }, asAcme(CARDS.sonnet, 'test@2'), now)).toMatchObject({
+        examined: 2,
+        changed: 2,
+      });
+      const stored = (await store.events({})).filter((e) => e.model_requested === 'Acme/LLM-Large');
+      expect(stored.map((e) => [e.model, e.provider])).toEqual([
+        ['acme-llm', 'custom'],
+        ['acme-llm', 'custom'],
+      ]);
+      // By model over whole days (the rollup) and from the events, as an independent sum says.
+      const whole = { dimensions: ['model', 'provider'] as const, since: T0, until: T0 + 2 * DAY };
+      const expected = sumBy([...stored, other], (e) => `${e.model}|${e.provider}`);
+      for (const filters of [[], [{ dimension: 'route_id' as const, values: [null] }]])
+        expect(rowsBy(await store.query({ ...whole, filters }), (d) => `${d.model}|${d.provider}`)).toEqual(
+          expected,
+        );
+      // The model's next price change reaches them: `--model acme-llm` selects them by the model they now have.
+      const again = await store.reprice({ model: 'acme-llm' }, asAcme(CARDS.gpt, 'test@3'), now + 1);
+      expect(again).toMatchObject({ examined: 2, changed: 2 });
+      expect(again.new_cost_usd).toBe(raw.reduce((s, e) => s + costOf(e, CARDS.gpt).cost_usd, 0n));
+    });
+
     it('attribute fills agent and task_id only where null; reports by agent follow, money and tokens do not move', async () => {
       // Events without agent or task over two days, one with its source's own agent, one with a task already.
       const events = [

@@ -477,6 +477,14 @@ describe('tokenledger reprice', () => {
     expect(rp.stdout).toMatch(/1 event examined, 1 changed, \$0\.00 → \$3\.00/);
     const r = await reportJson('--by', 'model');
     expect(r.totals.cost_usd).toBe('5.500000000000');
+    // The call is now under the model the override names, as an import with the override would have stored it…
+    expect(r.rows.find((row: { cost_usd: string }) => row.cost_usd === '3.000000000000')).toMatchObject({
+      model: 'acme-llm',
+    });
+    // …so the model's next price change reaches it: $10 + $20.
+    writeFileSync(prices, readFileSync(prices, 'utf8').replace('"1"', '"10"').replace('"2"', '"20"'));
+    const again = await runCli(['reprice', '--model', 'acme-llm', '--db', db, '--prices', prices]);
+    expect(again.stdout).toMatch(/1 event examined, 1 changed, \$3\.00 → \$30\.00/);
   });
 });
 

@@ -19,6 +19,8 @@ const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
   ['rate_id', INTEGER, 'INTEGER'],
   ...MONEY_MEASURES.map((m): [string, DuckDBType, string] => [`given_${m}`, HUGEINT, 'HUGEINT']),
   ['cost_source', VARCHAR, 'VARCHAR'],
+  ['model', VARCHAR, 'VARCHAR'],
+  ['provider', VARCHAR, 'VARCHAR'],
   ['old_price_version', VARCHAR, 'VARCHAR'],
   ['new_price_version', VARCHAR, 'VARCHAR'],
   ['old_cost_usd', HUGEINT, 'HUGEINT'],
@@ -27,9 +29,13 @@ const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
 
 // An event whose cost comes out the same is left alone, old price_version included: that version still describes
 // exactly how its cost was computed, and a reprice after every overrides edit would otherwise rewrite (and audit)
-// the whole ledger for nothing.
+// the whole ledger for nothing. One priced under another model (an unpriced name an override now names) changes
+// model and provider too: kept under the old name, reports by model and the model's next `reprice --model` missed it.
 const changed = (a: UsageEvent, b: UsageEvent) =>
-  a.cost_source !== b.cost_source || MONEY_MEASURES.some((m) => a[m] !== b[m]);
+  a.cost_source !== b.cost_source ||
+  a.model !== b.model ||
+  a.provider !== b.provider ||
+  MONEY_MEASURES.some((m) => a[m] !== b[m]);
 
 /**
  * Reprices the selection: events are streamed from a second connection (a snapshot, so memory stays flat), changed
@@ -85,6 +91,8 @@ export async function repriceEvents(
           rateId === 0 ? null : rateId,
           ...MONEY_MEASURES.map((m) => given?.[m] ?? null),
           after.cost_source,
+          after.model,
+          after.provider,
           before.price_version,
           after.price_version,
           before.cost_usd,
@@ -141,15 +149,16 @@ export async function repriceEvents(
 const COST_SOURCE_TYPE = EVENT_COLUMNS.find(([n]) => n === 'cost_source')![1].replace(' NOT NULL', '');
 
 /**
- * rate_id, cost_source and price_version are part of an event's context: a repriced event moves to the context that
- * differs from its old one only in those three (created if new). Leaves `reprice_moved`: reprice_changes plus new_context_id.
+ * rate_id, cost_source, price_version, model and provider are part of an event's context: a repriced event moves to
+ * the context that differs from its old one only in those (created if new). Leaves `reprice_moved`: reprice_changes
+ * plus new_context_id.
  */
 async function moveToRepricedContexts(s: DuckDbSession): Promise<void> {
   const cols = CONTEXT_COLUMNS.map(q).join(', ');
   await s.run(
     'repricing contexts',
     `CREATE OR REPLACE TEMP TABLE reprice_targets AS
-     SELECT ch.* EXCLUDE (cost_source), c.* EXCLUDE (context_id, rate_id, cost_source, price_version),
+     SELECT ch.* EXCLUDE (cost_source), c.* EXCLUDE (context_id, rate_id, cost_source, price_version, model, provider),
        ch.cost_source::${COST_SOURCE_TYPE} AS cost_source, ch.new_price_version AS price_version
      FROM reprice_changes ch JOIN events e ON e.event_id = ch.event_id AND e.ts = ch.ts
      JOIN contexts c ON c.context_id = e.context_id`,
