@@ -33,6 +33,15 @@ function sortedJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
+/**
+ * A text field as given: an empty string is not a value (a team named "" would be a group of its own that reads as
+ * blank, `--where team=` could not pick it, and an export to CSV and back makes it none), as a CSV's empty cell and
+ * an empty gateway header are not; the user's default (`--team`) then fills it as for an absent field.
+ */
+function given(v: string | null | undefined): string | undefined {
+  return v === '' || v === null ? undefined : v;
+}
+
 export function recordToEvent(
   r: CanonicalRecord,
   raw: Record<string, unknown>,
@@ -40,32 +49,32 @@ export function recordToEvent(
   ref: string,
   ctx: ParseContext,
 ): UnpricedEvent {
-  const src = r.source ?? source;
+  const src = given(r.source) ?? source;
   const d = ctx.defaults ?? {};
   return {
     event_id: canonicalEventId(r, src, raw),
     source: src,
-    source_ref: r.source_ref ?? ref,
+    source_ref: given(r.source_ref) ?? ref,
     ingested_at: ctx.ingestedAt,
     ts: r.ts,
     duration_ms: r.duration_ms ?? null,
     ttft_ms: r.ttft_ms ?? null,
-    org: r.org ?? d.org ?? null,
-    team: r.team ?? d.team ?? null,
-    user: r.user ?? d.user ?? null,
-    project: r.project ?? d.project ?? null,
-    agent: r.agent ?? null,
-    session_id: r.session_id ?? null,
-    task_id: r.task_id ?? null,
-    environment: r.environment ?? null,
-    api_key_id: r.api_key_id ?? null,
+    org: given(r.org) ?? d.org ?? null,
+    team: given(r.team) ?? d.team ?? null,
+    user: given(r.user) ?? d.user ?? null,
+    project: given(r.project) ?? d.project ?? null,
+    agent: given(r.agent) ?? null,
+    session_id: given(r.session_id) ?? null,
+    task_id: given(r.task_id) ?? null,
+    environment: given(r.environment) ?? null,
+    api_key_id: given(r.api_key_id) ?? null,
     tags: r.tags ?? {},
-    provider: r.provider ?? null,
+    provider: given(r.provider) ?? null,
     model: r.model,
-    model_requested: r.model_requested ?? null,
-    operation: r.operation ?? null,
-    service_tier: r.service_tier ?? null,
-    route_id: r.route_id ?? null,
+    model_requested: given(r.model_requested) ?? null,
+    operation: given(r.operation) ?? null,
+    service_tier: given(r.service_tier) ?? null,
+    route_id: given(r.route_id) ?? null,
     requests: r.requests ?? 1,
     input_tokens: r.input_tokens ?? 0,
     cache_read_tokens: r.cache_read_tokens ?? 0,
@@ -92,7 +101,7 @@ export function recordToEvent(
     energy_j: r.energy_j ?? null,
     energy_source: r.energy_source ?? null,
     status: r.status ?? 'ok',
-    error_type: r.error_type ?? null,
+    error_type: given(r.error_type) ?? null,
   };
 }
 

@@ -161,6 +161,12 @@ describe('decoding canonical lines from their bytes', () => {
     for (const l of common) expect(agree(l), l).toBe('fast');
   });
 
+  it('gives an empty attribution field as none, the default filling it, as the text path does', () => {
+    const l = '{"ts":"2026-11-03T09:12:44Z","model":"m","team":"","user":"","input_tokens":5}';
+    agree(l); // taken or handed back, never another event
+    expect(viaText(l, 1).event).toMatchObject({ team: 'default-team', user: null });
+  });
+
   it('never gives another event than the text path on wrong or borderline lines', () => {
     const outcomes = odd.map((l) => agree(l));
     // Most of them the decoder must hand back: it judges nothing.

@@ -127,4 +127,15 @@ describe('jsonl source', () => {
       ['bob', 'web'],
     ]);
   });
+
+  it("reads an empty attribution field as none, as a CSV file's empty cell: the default fills it", () => {
+    const { events } = parseLines(
+      jsonlSource,
+      [line({ user: '', team: '', project: '', session_id: '', agent: '', provider: '' })],
+      { defaults: { user: 'bob', team: 'web' } },
+    );
+    expect(events.map((e) => [e.user, e.team, e.project, e.session_id, e.agent, e.provider])).toEqual([
+      ['bob', 'web', null, null, null, null],
+    ]);
+  });
 });
