@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Attribution, emptyAttribution } from '../ledger/event.js';
+import { type Attribution, emptyAttribution, PRICING_TAGS } from '../ledger/event.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import { obj } from './providers/provider.js';
@@ -59,8 +59,10 @@ export function attribute(
     if (typeof user === 'string' && user !== '') a.user = user.slice(0, MAX_VALUE);
   }
   if (metadata !== null)
+    // A metadata key pricing reads is the app's own data for the provider, not a fact of the call: not a tag.
     for (const [k, v] of Object.entries(metadata))
-      if (typeof v === 'string' && k !== 'user_id' && !(k in a.tags)) a.tags[k] = v.slice(0, MAX_VALUE);
+      if (typeof v === 'string' && k !== 'user_id' && !(k in a.tags) && !PRICING_TAGS.has(k))
+        a.tags[k] = v.slice(0, MAX_VALUE);
   return a;
 }
 
@@ -115,6 +117,11 @@ function parseTags(text: string): Record<string, string> {
       throw new GatewayError(
         'GW_BAD_ATTRIBUTION',
         `x-tokenledger-tags: ${JSON.stringify(part)} is not KEY=VALUE; expected a list like "app=web,env=prod"`,
+      );
+    if (PRICING_TAGS.has(k))
+      throw new GatewayError(
+        'GW_BAD_ATTRIBUTION',
+        `x-tokenledger-tags: ${JSON.stringify(k)} is a tag tokenledger's pricing reads from the call itself, so a header cannot set it; give your tag another name`,
       );
     tags[k] = part.slice(eq + 1).trim();
   }

@@ -125,6 +125,18 @@ export const INFERENCE_GEO_TAG = 'inference_geo';
  */
 export const WEB_SEARCH_TOOL_TAG = 'web_search_tool';
 
+/**
+ * The tags pricing reads. They state facts of the call that only its source knows (the answer's context, where it
+ * ran, which search tool), so a caller's own tags (the gateway's `x-tokenledger-tags` and OpenAI's `metadata`) never
+ * set them: `long_context=false` would price a 300k-token call at the base rates.
+ */
+export const PRICING_TAGS: ReadonlySet<string> = new Set([
+  LONG_CONTEXT_TAG,
+  CONTEXT_INPUT_TAG,
+  INFERENCE_GEO_TAG,
+  WEB_SEARCH_TOOL_TAG,
+]);
+
 export interface Attribution {
   org: string | null;
   team: string | null;

@@ -89,6 +89,35 @@ describe('virtual keys and attribution', () => {
     expect(JSON.parse(text).error.code).toBe('GW_KEY_INVALID');
     expect(text).not.toContain(PROVIDER_KEY);
   });
+  it("a caller's tags cannot set the tags pricing reads, and so cannot change what a call costs", async () => {
+    const client = new OpenAI({ apiKey: 'sk-caller', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const call = (metadata?: Record<string, string>) =>
+      client.chat.completions
+        .create({
+          model: 'gpt-5.4',
+          messages: [{ role: 'user', content: 'hi' }],
+          ...(metadata && { metadata }),
+        })
+        .withResponse();
+    const plain = (await call()).response.headers.get('x-tokenledger-cost-usd');
+    // OpenAI's metadata is the app's own: a key named like a pricing tag is not a tag; the others still are.
+    const { response } = await call({ long_context: 'true', inference_geo: 'us', feature: 'search' });
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe(plain);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e.tags).toEqual({ feature: 'search' });
+    // The gateway's own header says what it means: a tag named so is refused, naming it.
+    const r = await post('/v1/chat/completions', '{"model":"gpt-5.4","messages":[]}', {
+      authorization: 'Bearer sk-caller',
+      'x-tokenledger-tags': 'app=web,long_context=false',
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as ErrorJson).error).toMatchObject({
+      code: 'GW_BAD_ATTRIBUTION',
+      message: expect.stringContaining(
+        'x-tokenledger-tags: "long_context" is a tag tokenledger\'s pricing reads',
+      ),
+    });
+  });
 });
 
 describe('safety', () => {
