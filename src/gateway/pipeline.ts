@@ -100,7 +100,9 @@ export class Gateway {
         const admitted = this.d.enforcer.admitNow({
           attribution,
           provider: list[0]!.upstream.provider,
-          model: json.model,
+          // The model as sent (after an alias or an `UPSTREAM/model` prefix), as the ledger books it and budgets are
+          // rebuilt from: the alias's own name would match no `model` budget, reserve nothing and settle nowhere.
+          model: list[0]!.model,
           json,
           inputText: () => provider.inputText(json),
           bodyBytes: isUtf8(raw) ? raw.length : null,
@@ -109,7 +111,7 @@ export class Gateway {
           key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
         });
         reservation = admitted instanceof Promise ? await admitted : admitted;
-        if (reservation.model !== json.model)
+        if (reservation.model !== list[0]!.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }
       // A fallback or a downgrade must not take a caller where its key would not have let it go.

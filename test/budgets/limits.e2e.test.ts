@@ -56,6 +56,41 @@ describe('rate limits through the gateway (official openai client)', () => {
   });
 });
 
+describe('budgets and model aliases', () => {
+  it('holds a call through an alias to the budgets of the model it names, as the ledger books it', async () => {
+    // One gpt-4o-mini call's worst case (~15 input, 100 output tokens) is ~$0.00006: a call fits $0.0001, two do not.
+    const d = await configDir({
+      models: { aliases: { fast: 'gpt-4o-mini' } },
+      budgets: {
+        'mini-cap': {
+          scope: { model: 'gpt-4o-mini' },
+          period: 'monthly',
+          limit_usd: '0.0001',
+          action: 'block',
+        },
+      },
+    });
+    const s = await serve(d, up);
+    try {
+      const c = client(s.url, 'alias');
+      const first = await call(c, 0, 'fast');
+      expect(first.ok).toBe(true);
+      await s.wal.drain();
+      expect((await s.store.events({ limit: 10 }))[0]).toMatchObject({ model_requested: 'gpt-4o-mini' });
+      // The alias's spend counts, and the alias is refused as the model's own name is.
+      for (const model of ['fast', 'gpt-4o-mini'])
+        expect(await call(c, 1, model)).toMatchObject({
+          ok: false,
+          status: 429,
+          body: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'mini-cap' } },
+        });
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  });
+});
+
 describe('Redis counters going away', () => {
   for (const policy of ['fail-closed', 'fail-open'] as const)
     it(`${policy}: ${policy === 'fail-closed' ? 'refuses budgeted calls with 503' : 'lets budgeted calls through'}, shows it in /metrics, and recovers`, async () => {
