@@ -3,6 +3,7 @@ import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import type { BackgroundResponses } from './background-responses.js';
+import { callIds } from './call-ids.js';
 import type { Upstream } from './config.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
@@ -50,6 +51,12 @@ export interface Outcome {
   duration_ms?: number | undefined;
   /** The answer's text, for a key that keeps call text; asked for only then. None: nothing was answered. */
   completion?: (() => string) | undefined;
+  /**
+   * An attempt a fallback replaced (the upstream refused it or could not be reached): a request of its own, recorded
+   * under ids of its own. It settles nothing (the call's reservation is the answering attempt's) and the runaway
+   * watch sees the call once, by the attempt that answers.
+   */
+  replaced?: boolean;
 }
 
 /** Prices the call, appends it to the WAL (resolves once it is in the log) and counts it in the metrics. */
@@ -58,10 +65,11 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   let usage = facts?.usage ?? null;
   const estimate = o.estimate ?? (o.abortedBeforeOutput ? { outputText: '' } : undefined);
   if (estimate !== undefined) usage = await estimated(call, usage, estimate.outputText);
+  const ids = o.replaced === true ? callIds() : call;
   const event = pricedEvent(
     {
-      event_id: call.eventId,
-      request_id: call.requestId,
+      event_id: ids.eventId,
+      request_id: ids.requestId,
       ts: call.ts,
       duration_ms: o.duration_ms ?? Math.round(performance.now() - call.started),
       ttft_ms: o.ttft_ms ?? null,
@@ -87,6 +95,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   const request = call.keepText;
   await call.deps.record(event, request === null ? undefined : textOf(request, event, o));
   call.deps.metrics.recordEvent(event);
+  if (o.replaced === true) return event;
   // The runaway watch fingerprints the request (µs for long prompts): after the response is on its way.
   const sessions = call.deps.sessions;
   if (sessions !== undefined && event.session_id !== null)

@@ -23,7 +23,7 @@ import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
-import { respondJson } from './respond-json.js';
+import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
@@ -158,19 +158,18 @@ export class Gateway {
               });
             return;
           }
-          if (i < list.length - 1) continue;
+          const error = attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable';
+          // A fallback follows: this attempt is recorded as its own (call.ts, Outcome.replaced).
+          const replaced = i < list.length - 1;
           if (route.metered)
-            await recordCall(call, {
-              facts: null,
-              status: 'error',
-              error: attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable',
-            }).catch(() => {});
+            await recordCall(call, { facts: null, status: 'error', error, replaced }).catch(() => {});
+          if (replaced) continue;
           throw unreachableError(c.upstream, attempt);
         }
         this.d.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
         const r = attempt.response;
         if ((r.status === 429 || r.status >= 500) && i < list.length - 1) {
-          await r.body.dump();
+          await (route.metered ? recordReplaced(call, r) : r.body.dump());
           continue;
         }
         if (!route.metered) return await passThrough(res, r);

@@ -3,6 +3,7 @@ import { errors } from 'undici';
 import { formatUsd } from '../money/money.js';
 import { backgroundResponse, finishedOutcome, identify } from './background-responses.js';
 import { type CallContext, type Outcome, recordCall } from './call.js';
+import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
 import { answerText, emptyFacts, jsonOrNull, obj, str } from './providers/provider.js';
 import type { UpstreamResponse } from './upstream-client.js';
@@ -108,6 +109,18 @@ function answered(call: CallContext, r: UpstreamResponse, parsed: unknown): Outc
       completion,
     };
   return { facts, status: 'ok', error: null, completion };
+}
+
+/**
+ * An answer a fallback replaces (429, 5xx): the provider saw that request and refused it, so it is recorded as an
+ * error of its own (no tokens, no cost), as an SDK's retry is; its body is read for the error type, never sent.
+ */
+export async function recordReplaced(call: CallContext, r: UpstreamResponse): Promise<void> {
+  const d = decodedResponse(r);
+  const body = await d.body.bytes().catch(() => Buffer.alloc(0));
+  const outcome = failed(d, jsonOrNull(body.toString('utf8')), body);
+  // A log that cannot be written refuses the answering attempt's record too, which the client is told of.
+  await recordCall(call, { ...outcome, replaced: true }).catch(() => {});
 }
 
 function failed(r: UpstreamResponse, parsed: unknown, body: Buffer): Outcome {

@@ -24,9 +24,13 @@ beforeAll(async () => {
   await writeFile(
     config,
     [
+      'upstreams:',
+      // Nothing listens on port 1: the connection is refused.
+      '  gone: { type: openai, base_url: "http://127.0.0.1:1/v1", models: ["gone-*"] }',
       'models:',
       '  fallbacks:',
       '    gpt-4o-e429: [gpt-4o-e500, gpt-4o]',
+      '    gone-4o: [gpt-4o]',
       'server:',
       '  body_limit_mb: 0.01',
       '',
@@ -211,6 +215,43 @@ describe('fallbacks and metrics', () => {
     expect(models).toEqual(['gpt-4o-e429', 'gpt-4o-e500', 'gpt-4o']);
     const e = await h.event(r.headers.get('x-tokenledger-event-id')!);
     expect(e.model).toBe('gpt-4o');
+  });
+
+  it('records each attempt a fallback replaced as the error the provider answered, costed nothing', async () => {
+    const r = await post('/v1/chat/completions', '{"model":"gpt-4o-e429","messages":[]}', {
+      authorization: 'Bearer sk-x',
+      'x-tokenledger-team': 'fallbacks',
+    });
+    expect(r.status).toBe(200);
+    const answered = await h.event(r.headers.get('x-tokenledger-event-id')!);
+    const events = (await h.all()).filter((e) => e.team === 'fallbacks');
+    const refused = events.filter((e) => e.event_id !== answered.event_id);
+    // The provider saw three requests: the ledger has them all, the two it refused with its own error types.
+    expect(events).toHaveLength(3);
+    expect(
+      refused
+        .map((e) => [e.model_requested, e.status, e.error_type, e.cost_usd, e.input_tokens, e.output_tokens])
+        .sort(),
+    ).toEqual([
+      ['gpt-4o-e429', 'error', 'requests', 0n, 0, 0],
+      ['gpt-4o-e500', 'error', 'server_error', 0n, 0, 0],
+    ]);
+    expect(answered).toMatchObject({ model: 'gpt-4o', status: 'ok', team: 'fallbacks' });
+    expect(answered.cost_usd).toBeGreaterThan(0n);
+
+    // An upstream that could not be reached is an attempt too, as it is when no fallback follows.
+    const next = await post('/v1/chat/completions', '{"model":"gone-4o","messages":[]}', {
+      authorization: 'Bearer sk-x',
+      'x-tokenledger-team': 'fallbacks-gone',
+    });
+    expect(next.status).toBe(200);
+    const gone = (await h.all()).filter((e) => e.team === 'fallbacks-gone');
+    expect(
+      gone.map((e) => [e.provider, e.model_requested, e.status, e.error_type, e.cost_usd]).sort(),
+    ).toEqual([
+      ['gone', 'gone-4o', 'error', 'upstream_unreachable', 0n],
+      ['openai', 'gpt-4o', 'ok', null, answered.cost_usd],
+    ]);
   });
 
   it('/metrics and /healthz', async () => {
