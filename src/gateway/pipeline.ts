@@ -95,27 +95,36 @@ export class Gateway {
       const attribution = attribute(key, req.headers, json, req.rawHeaders);
       this.d.sessions?.check(attribution);
       // Admission: after attribution (budgets are per scope), before anything is sent upstream.
-      if (route.metered && this.d.enforcer !== undefined) {
-        // admitNow answers at once with in-process counters: no await (microtask hop) unless it must wait.
-        const admitted = this.d.enforcer.admitNow({
-          attribution,
-          provider: list[0]!.upstream.provider,
-          // The model as sent (after an alias or an `UPSTREAM/model` prefix), as the ledger books it and budgets are
-          // rebuilt from: the alias's own name would match no `model` budget, reserve nothing and settle nowhere.
-          model: list[0]!.model,
-          json,
-          inputText: () => provider.inputText(json),
-          bodyBytes: isUtf8(raw) ? raw.length : null,
-          mayWriteCache: raw.includes('cache_control'),
-          ts,
-          key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
-        });
+      const enforcer = route.metered ? this.d.enforcer : undefined;
+      const admit =
+        enforcer === undefined
+          ? null
+          : (c: Candidate) =>
+              // admitNow answers at once with in-process counters: no await (microtask hop) unless it must wait.
+              enforcer.admitNow({
+                attribution,
+                provider: c.upstream.provider,
+                // The model as sent (after an alias or an `UPSTREAM/model` prefix), as the ledger books it and
+                // budgets are rebuilt from: an alias's own name would match no `model` budget, reserve nothing and
+                // settle nowhere.
+                model: c.model,
+                json,
+                inputText: () => provider.inputText(json),
+                bodyBytes: isUtf8(raw) ? raw.length : null,
+                mayWriteCache: raw.includes('cache_control'),
+                ts,
+                key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
+              });
+      if (admit !== null) {
+        const admitted = admit(list[0]!);
         reservation = admitted instanceof Promise ? await admitted : admitted;
         if (reservation.model !== list[0]!.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }
       // A fallback or a downgrade must not take a caller where its key would not have let it go.
       if (key === null) list = withoutGated(list, provider);
+      /** The candidate the reservation was made for. */
+      let admittedFor = list[0]!;
       const abort = new CallAbort();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
@@ -123,7 +132,29 @@ export class Gateway {
       const { requestId, eventId } = callIds();
       const path = provider.type === 'openai' ? url.slice(3) : url;
       for (let i = 0; i < list.length; i++) {
-        const c = list[i]!;
+        let c = list[i]!;
+        // A fallback to another model or provider is a call to it, held to its own budgets and rate limits as a
+        // direct call is: else one whose budget is full would run, its cost settled in the first model's counters.
+        if (admit !== null && reservation !== null && !sameScope(c, admittedFor)) {
+          let next: Reservation;
+          try {
+            const admitted = admit(c);
+            next = admitted instanceof Promise ? await admitted : admitted;
+          } catch (e) {
+            // Refused: the next fallback is tried; with none left, the client is told why, as for a direct call.
+            if (i < list.length - 1 && (e instanceof BudgetExceededError || e instanceof RateLimitedError))
+              continue;
+            throw e;
+          }
+          this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
+          reservation = next;
+          // Its downgrade budget is full: the model it names instead, where the caller's key may go.
+          if (next.model !== c.model) {
+            const to = candidates(this.d.config, provider.type, next.model);
+            c = (key === null ? withoutGated(to, provider) : to)[0]!;
+          }
+          admittedFor = c;
+        }
         const body = c.model === json.model ? json : { ...json, model: c.model };
         // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
         const bytes = body === json ? raw : withModel(raw, json, c.model);
@@ -262,6 +293,11 @@ export class Gateway {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/** Budgets and rate limits see a call by its provider and model: the same for both, the same reservation. */
+function sameScope(a: Candidate, b: Candidate): boolean {
+  return a.model === b.model && a.upstream.provider === b.upstream.provider;
 }
 
 /**

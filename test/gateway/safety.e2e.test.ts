@@ -31,6 +31,11 @@ beforeAll(async () => {
       '  fallbacks:',
       '    gpt-4o-e429: [gpt-4o-e500, gpt-4o]',
       '    gone-4o: [gpt-4o]',
+      '    gpt-4o-mini-e500: [gpt-4.1, gpt-4.1-mini]',
+      '    gpt-4.1-mini-e500: [gpt-4.1]',
+      'budgets:',
+      // Not even one gpt-4.1 call fits.
+      '  gpt41-cap: { scope: { model: gpt-4.1 }, period: monthly, limit_usd: 0.000001, action: block }',
       'server:',
       '  body_limit_mb: 0.01',
       '',
@@ -252,6 +257,30 @@ describe('fallbacks and metrics', () => {
       ['gone', 'gone-4o', 'error', 'upstream_unreachable', 0n],
       ['openai', 'gpt-4o', 'ok', null, answered.cost_usd],
     ]);
+  });
+
+  it("a fallback is held to its own model's budgets: one that is full is skipped, and refused when it is the last", async () => {
+    const direct = await post('/v1/chat/completions', '{"model":"gpt-4.1","messages":[]}', {
+      authorization: 'Bearer sk-x',
+    });
+    expect(direct.status).toBe(429);
+    const r = await post('/v1/chat/completions', '{"model":"gpt-4o-mini-e500","messages":[]}', {
+      authorization: 'Bearer sk-x',
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(h.fake.requests.at(-1)!.body).model).toBe('gpt-4.1-mini');
+    expect((await h.event(r.headers.get('x-tokenledger-event-id')!)).model).toBe('gpt-4.1-mini');
+    expect(h.fake.requests.map((q) => JSON.parse(q.body || '{}').model)).not.toContain('gpt-4.1');
+
+    // Nothing left to fall back to: the client is told of the budget, as a direct call is.
+    const last = await post('/v1/chat/completions', '{"model":"gpt-4.1-mini-e500","messages":[]}', {
+      authorization: 'Bearer sk-x',
+    });
+    expect(last.status).toBe(429);
+    expect(await last.json()).toMatchObject({
+      error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'gpt41-cap' } },
+    });
+    expect(h.fake.requests.map((q) => JSON.parse(q.body || '{}').model)).not.toContain('gpt-4.1');
   });
 
   it('/metrics and /healthz', async () => {
