@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackgroundResponses } from './background-responses.js';
 import { CallAbort } from './call-abort.js';
+import type { Upstream } from './config.js';
 import { withModel } from './json-splice.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayDeps } from './pipeline.js';
@@ -9,7 +10,12 @@ import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondRetrieved } from './retrieved-response.js';
 import { type ForwardRoute, pathModel } from './routes.js';
 import { type Candidate, candidates, defaultUpstream } from './select-upstream.js';
-import { type UpstreamClient, type UpstreamResponse, unreachableError } from './upstream-client.js';
+import {
+  brokenBodyError,
+  type UpstreamClient,
+  type UpstreamResponse,
+  unreachableError,
+} from './upstream-client.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 
 export interface ForwardDeps {
@@ -85,7 +91,7 @@ export async function forwardCall(
         { key, upstream: c.upstream, responseId: route.response.id },
         r,
       );
-    await passThrough(res, r);
+    await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
   } catch (e) {
     // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
     if (!abort.aborted) throw e;
@@ -93,9 +99,24 @@ export async function forwardCall(
   }
 }
 
-/** An upstream's answer passed to the client as it came: status, headers (hop-by-hop ones aside) and body. */
-export async function passThrough(res: ServerResponse, r: UpstreamResponse): Promise<void> {
+/**
+ * An upstream's answer passed to the client as it came: status, headers (hop-by-hop ones aside) and body. One the
+ * upstream stalls or breaks off is its fault (GW_UPSTREAM_TIMEOUT / _UNREACHABLE, the client's connection then cut),
+ * and one the client leaves nobody's: neither is an internal error.
+ */
+export async function passThrough(
+  res: ServerResponse,
+  r: UpstreamResponse,
+  upstream: Upstream,
+  signal: { readonly aborted: boolean },
+  idleMs: number,
+): Promise<void> {
   res.writeHead(r.status, clientHeaders(r.headers, {}));
-  for await (const chunk of r.body.stream()) res.write(chunk);
+  try {
+    for await (const chunk of r.body.stream()) res.write(chunk);
+  } catch (e) {
+    if (signal.aborted) return void res.destroy();
+    throw brokenBodyError(upstream, e, idleMs);
+  }
   res.end();
 }

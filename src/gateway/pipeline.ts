@@ -203,7 +203,8 @@ export class Gateway {
           await (route.metered ? recordReplaced(call, r) : r.body.dump());
           continue;
         }
-        if (!route.metered) return await passThrough(res, r);
+        if (!route.metered)
+          return await passThrough(res, r, c.upstream, abort, this.d.config.timeouts.idle_ms);
         const d = decodedResponse(r);
         const sse =
           prepared.stream &&

@@ -4,9 +4,9 @@ import { formatUsd } from '../money/money.js';
 import { backgroundResponse, finishedOutcome, identify } from './background-responses.js';
 import { type CallContext, type Outcome, recordCall } from './call.js';
 import { decodedResponse } from './content-decoding.js';
-import { errorBody, GatewayError } from './errors.js';
+import { errorBody } from './errors.js';
 import { answerText, emptyFacts, jsonOrNull, obj, str } from './providers/provider.js';
-import type { UpstreamResponse } from './upstream-client.js';
+import { brokenBodyError, type UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
 /**
@@ -43,17 +43,7 @@ export async function respondJson(
       error: timeout ? 'upstream_timeout' : 'upstream_body_broken',
       abortedBeforeOutput: true,
     }).catch(() => {});
-    throw timeout
-      ? new GatewayError(
-          'GW_UPSTREAM_TIMEOUT',
-          `upstream ${call.upstream.name} stopped sending its answer for ${call.deps.config.timeouts.idle_ms} ms (timeouts.idle_ms); check the upstream, or raise timeouts.idle_ms in tokenledger.config.yaml`,
-          { cause: e },
-        )
-      : new GatewayError(
-          'GW_UPSTREAM_UNREACHABLE',
-          `upstream ${call.upstream.name} broke off its answer (${(e as Error).message}); check it is running`,
-          { cause: e },
-        );
+    throw brokenBodyError(call.upstream, e, call.deps.config.timeouts.idle_ms);
   }
   const parsed = jsonOrNull(body.toString('utf8'));
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.

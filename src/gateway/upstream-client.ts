@@ -28,6 +28,24 @@ export function unreachableError(upstream: Upstream, a: { error: Error; timeout:
 }
 
 /**
+ * The error a caller answers when an upstream's answer stopped after its headers: it stalled for `idleMs`
+ * (timeouts.idle_ms, 504) or broke off (502).
+ */
+export function brokenBodyError(upstream: Upstream, e: unknown, idleMs: number): GatewayError {
+  return e instanceof errors.BodyTimeoutError
+    ? new GatewayError(
+        'GW_UPSTREAM_TIMEOUT',
+        `upstream ${upstream.name} stopped sending its answer for ${idleMs} ms (timeouts.idle_ms); check the upstream, or raise timeouts.idle_ms in tokenledger.config.yaml`,
+        { cause: e },
+      )
+    : new GatewayError(
+        'GW_UPSTREAM_UNREACHABLE',
+        `upstream ${upstream.name} broke off its answer (${(e as Error).message}); check it is running`,
+        { cause: e },
+      );
+}
+
+/**
  * Hop-by-hop headers (RFC 9110 §7.6.1) and ones we set ourselves: never copied across the proxy. `expect` too: our
  * own server has already answered `100-continue` and read the whole body, and undici refuses a request that carries
  * it (curl sends it for large bodies), which failed such a call as unreachable.

@@ -221,6 +221,45 @@ describe('an upstream that times out or fails in the middle of a JSON answer', (
   });
 });
 
+describe('an unmetered answer the upstream breaks off, or the client leaves', () => {
+  /** The /metrics line of an error code, or undefined. */
+  const errorCount = async (code: string) =>
+    (await (await fetch(`${h.server.url}/metrics`)).text())
+      .split('\n')
+      .find((l) => l.startsWith(`tokenledger_gateway_errors_total{code="${code}"}`));
+
+  it("is the upstream's fault or nobody's, never an internal error: the client's connection is cut", async () => {
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const countTokens = (model: string, signal?: AbortSignal) =>
+      fetch(`${h.server.url}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': 'sk-ant-x',
+          'anthropic-version': '2023-06-01',
+        },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        ...(signal && { signal }),
+      });
+    // A stall past timeouts.idle_ms, and a cut: the headers were passed on, so the client's body breaks.
+    for (const model of ['claude-sonnet-4-stall', 'claude-sonnet-4-cut']) {
+      const r = await countTokens(model);
+      expect(r.status).toBe(200);
+      await expect(r.text()).rejects.toThrow();
+    }
+    // A client that leaves in the middle.
+    const leaving = new AbortController();
+    await countTokens('claude-sonnet-4-stall', leaving.signal);
+    leaving.abort();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await errorCount('GW_UPSTREAM_TIMEOUT')).toBeDefined();
+    expect(await errorCount('GW_UPSTREAM_UNREACHABLE')).toBeDefined();
+    expect(await errorCount('GW_INTERNAL')).toBeUndefined();
+    expect(stderr.mock.calls.some(([line]) => String(line).startsWith('gateway: '))).toBe(false);
+    stderr.mockRestore();
+  });
+});
+
 describe('an upstream that redirects', () => {
   it('is not followed: the client gets the 3xx as sent, the call is recorded as an error', async () => {
     const sent = h.fake.requests.length;
