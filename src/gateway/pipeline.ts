@@ -13,7 +13,7 @@ import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig, Upstream } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
@@ -91,6 +91,7 @@ export class Gateway {
         );
       const provider = route.provider;
       let list = candidates(this.d.config, provider.type, json.model);
+      const routed = list[0]!.upstream;
       const key = await this.authenticate(provider, req, list[0]!);
       const attribution = attribute(key, req.headers, json, req.rawHeaders);
       this.d.sessions?.check(attribution);
@@ -121,8 +122,11 @@ export class Gateway {
         if (reservation.model !== list[0]!.model)
           list = candidates(this.d.config, provider.type, reservation.model);
       }
-      // A fallback or a downgrade must not take a caller where its key would not have let it go.
-      if (key === null) list = withoutGated(list, provider);
+      // A fallback or a downgrade must not take a caller where its key would not have let it go, nor hand a provider
+      // key of the caller's own to an upstream other than the one its request names.
+      const own = key === null && provider.callerKey(req.headers) !== null ? routed : null;
+      const reachable = (l: Candidate[]) => (key === null ? withoutGated(l, provider, own) : l);
+      list = reachable(list);
       /** The candidate the reservation was made for. */
       let admittedFor = list[0]!;
       const abort = new CallAbort();
@@ -149,10 +153,7 @@ export class Gateway {
           this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
           reservation = next;
           // Its downgrade budget is full: the model it names instead, where the caller's key may go.
-          if (next.model !== c.model) {
-            const to = candidates(this.d.config, provider.type, next.model);
-            c = (key === null ? withoutGated(to, provider) : to)[0]!;
-          }
+          if (next.model !== c.model) c = reachable(candidates(this.d.config, provider.type, next.model))[0]!;
           admittedFor = c;
         }
         const body = c.model === json.model ? json : { ...json, model: c.model };
@@ -303,12 +304,20 @@ function sameScope(a: Candidate, b: Candidate): boolean {
 
 /**
  * The candidates a caller without a virtual key may be sent to: none on an upstream that requires one
- * (`require_virtual_key`). GW_KEY_REQUIRED when that leaves none (a downgrade to such an upstream).
+ * (`require_virtual_key`), and when it sent a provider key of its own, none but `own`, the upstream its request
+ * names: that key is the caller's for that provider, and a fallback or a downgrade configured here must not hand it
+ * to another (an OpenAI key to OpenRouter). A virtual key is exchanged for each upstream's own. GW_KEY_REQUIRED
+ * when that leaves none (a downgrade to such an upstream).
  */
-function withoutGated(list: Candidate[], provider: Provider): Candidate[] {
-  const open = list.filter((c) => !c.upstream.require_virtual_key);
-  if (open.length === 0) throw keyRequired(provider, list[0]!);
-  return open;
+function withoutGated(list: Candidate[], provider: Provider, own: Upstream | null): Candidate[] {
+  const open = list.filter((c) => !c.upstream.require_virtual_key && (own === null || c.upstream === own));
+  if (open.length !== 0) return open;
+  const c = list[0]!;
+  if (c.upstream.require_virtual_key || own === null) throw keyRequired(provider, c);
+  throw new GatewayError(
+    'GW_KEY_REQUIRED',
+    `this call would go to upstream ${c.upstream.name} (a downgrade of ${own.name}), and a provider key of your own is only sent to the upstream your request names; use a tokenledger virtual key (tlk_…), exchanged for each upstream's key: tokenledger keys create`,
+  );
 }
 
 function keyRequired(provider: Provider, c: Candidate): GatewayError {

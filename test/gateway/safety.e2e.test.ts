@@ -244,9 +244,9 @@ describe('fallbacks and metrics', () => {
     expect(answered).toMatchObject({ model: 'gpt-4o', status: 'ok', team: 'fallbacks' });
     expect(answered.cost_usd).toBeGreaterThan(0n);
 
-    // An upstream that could not be reached is an attempt too, as it is when no fallback follows.
+    // An upstream that could not be reached is an attempt too, as it is when no fallback follows. (No key of the
+    // caller's own: one would not be handed to another upstream.)
     const next = await post('/v1/chat/completions', '{"model":"gone-4o","messages":[]}', {
-      authorization: 'Bearer sk-x',
       'x-tokenledger-team': 'fallbacks-gone',
     });
     expect(next.status).toBe(200);
@@ -329,6 +329,74 @@ describe('start-up', () => {
         'warning: ANTHROPIC_API_KEY is not set: calls with a virtual key cannot reach upstream anthropic',
       ]);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a caller's own provider key", () => {
+  it('is never handed by a fallback to another upstream; a virtual key is exchanged for each upstream', async () => {
+    const main = await startFakeProvider();
+    const backup = await startFakeProvider();
+    const dir = await mkdtemp(join(tmpdir(), 'tl-gw-ownkey-'));
+    const config = join(dir, 'tokenledger.config.yaml');
+    await writeFile(
+      config,
+      [
+        'upstreams:',
+        `  backup: { type: openai, base_url: "${backup.url}/v1", key_env: BACKUP_KEY }`,
+        'models:',
+        '  fallbacks: { gpt-4o-e429: [backup/gpt-4o, gpt-4o-mini], gpt-4o-e500: [backup/gpt-4o] }',
+        'budgets:',
+        '  full: { scope: { model: gpt-4.1 }, period: daily, limit_usd: 0.000001, action: downgrade, downgrade_to: backup/gpt-4.1-mini }',
+        '',
+      ].join('\n'),
+    );
+    const ledger = join(dir, 'ledger.duckdb');
+    const s = await startServer({
+      ledgerPath: ledger,
+      configPath: config,
+      port: 0,
+      upstream: [`openai=${main.url}/v1`],
+      cwd: dir,
+      env: { OPENAI_API_KEY: PROVIDER_KEY, BACKUP_KEY: 'sk-backup-provider' },
+      openStore: (p) => createDuckDbStore(p),
+      log: () => {},
+    });
+    const ask = (model: string, authorization?: string) =>
+      fetch(`${s.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    try {
+      // The caller's OpenAI key: the fallback on the backup upstream is skipped for the next one on its own upstream.
+      expect((await ask('gpt-4o-e429', 'Bearer sk-caller-openai')).status).toBe(200);
+      expect(main.requests.map((r) => JSON.parse(r.body).model)).toEqual(['gpt-4o-e429', 'gpt-4o-mini']);
+      // With none left, the client gets its upstream's own answer, as without fallbacks.
+      expect((await ask('gpt-4o-e500', 'Bearer sk-caller-openai')).status).toBe(500);
+      // A downgrade to the other upstream is refused, saying why, rather than sent there with the caller's key.
+      const downgraded = await ask('gpt-4.1', 'Bearer sk-caller-openai');
+      expect(downgraded.status).toBe(401);
+      expect(((await downgraded.json()) as ErrorJson).error).toMatchObject({
+        code: 'GW_KEY_REQUIRED',
+        message: expect.stringContaining(
+          'a provider key of your own is only sent to the upstream your request names',
+        ),
+      });
+      expect(backup.requests).toEqual([]);
+      // No key of its own to hand over: the fallback goes ahead.
+      expect((await ask('gpt-4o-e500')).status).toBe(200);
+      expect(backup.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+      // A virtual key is exchanged for the backup's own provider key.
+      const key = await keysCreate({ db: ledger, team: 'search' }, () => {});
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await ask('gpt-4o-e500', `Bearer ${key}`)).status).toBe(200);
+      expect(backup.requests.at(-1)!.headers.authorization).toBe('Bearer sk-backup-provider');
+    } finally {
+      await s.close();
+      await main.close();
+      await backup.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
