@@ -217,6 +217,34 @@ describe('dashboard in a real browser', () => {
     await shot('event-detail');
   });
 
+  it("shows another event's detail only once it has loaded, never the previous event under the new selection", async () => {
+    await page.goto(`${server.url}/events?since=30d`);
+    const links = page.locator('table.events tbody tr a');
+    await links.nth(1).waitFor();
+    await links.first().click();
+    await page.getByTestId('event-cost').waitFor();
+    const firstId = new URL(page.url()).searchParams.get('event')!;
+    const second = new URLSearchParams((await links.nth(1).getAttribute('href'))!.slice(1)).get('event')!;
+    // The second event's detail answers only when the test lets it: until then the page must say it is loading.
+    let answer: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      answer = r;
+    });
+    await page.route(`**/api/events/${second}?*`, async (r) => {
+      await held;
+      await r.continue();
+    });
+    await links.nth(1).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('event')).toBe(second);
+    const detail = page.locator('section.panel', { has: page.getByTestId('event-detail') });
+    expect(await page.locator('main').textContent()).toContain('Loading…');
+    expect(await detail.count()).toBe(0);
+    expect(await page.getByText(`Event ${firstId}`).count()).toBe(0);
+    answer();
+    await expect.poll(() => page.locator('section.panel h2').first().textContent()).toBe(`Event ${second}`);
+    await page.unroute(`**/api/events/${second}?*`);
+  });
+
   it('filters the audit trail from its own page, and counts every kind of input token', async () => {
     await page.goto(`${server.url}/events?since=30d`);
     await page.locator('table.events tbody tr').first().waitFor();

@@ -242,7 +242,8 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
         <RangePicker u={u} />
       </div>
       <FilterBar u={u} />
-      {id && ts ? <EventDetail id={id} ts={ts} admin={admin} /> : null}
+      {/* Keyed by the event: another selection starts as loading, never with the previous event's detail. */}
+      {id && ts ? <EventDetail key={`${id}@${ts}`} id={id} ts={ts} admin={admin} /> : null}
       <Panel
         title="Audit trail (newest first)"
         actions={
