@@ -576,6 +576,54 @@ describe('dashboard in a real browser', () => {
     expect(after.budgets.map((b) => b.budget.id)).not.toContain(made.id);
   });
 
+  it('keeps keyboard focus on the budget being added, changed or removed, never dropping it to the page', async () => {
+    await page.goto(`${server.url}/budgets`);
+    const form = page.locator('form[aria-label="Add a budget"]');
+    await form.waitFor();
+    /** What has keyboard focus: its tag and its accessible label (or text). */
+    const focused = () =>
+      page.evaluate<string>(
+        `(() => { const a = document.activeElement;
+          return a.tagName + ' ' + (a.getAttribute('aria-label') ?? a.textContent.trim()); })()`,
+      );
+    const submit = form.locator('button[type="submit"]');
+    await form.locator('input[name="scope"]').fill('team=search');
+    await form.locator('input[name="limit_usd"]').fill('12,5');
+    await submit.focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('budget-problem').waitFor();
+    expect(await focused()).toBe('BUTTON Add budget');
+    await form.locator('input[name="limit_usd"]').fill('40');
+    await form.locator('input[name="name"]').fill('Search focus');
+    await submit.focus();
+    await page.keyboard.press('Enter');
+    const row = page.getByTestId('budget-row').filter({ hasText: 'Search focus' });
+    await row.waitFor();
+    // The new budget's row, which a screen reader reads by its name.
+    await expect.poll(focused).toMatch(/^TH Search focus/);
+    const { budgets } = await apiGet<{ budgets: { budget: { id: string; name: string } }[] }>('/api/budgets');
+    const id = budgets.find((b) => b.budget.name === 'Search focus')!.budget.id;
+    const change = row.getByRole('button', { name: `Change the limit of budget ${id}` });
+    await change.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(focused).toBe('INPUT Limit (USD)');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('45');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row.textContent()).toContain('$45.00');
+    await expect.poll(focused).toBe(`BUTTON Change the limit of budget ${id}`);
+    const remove = row.getByRole('button', { name: `Remove budget ${id}` });
+    await remove.focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByTestId('budget-row').filter({ hasText: 'Search focus' }).count())
+      .toBe(0);
+    // The row is gone: focus goes to the list it was in, or to what says there is no budget left.
+    const left = await page.getByTestId('budget-row').count();
+    await expect.poll(focused).toMatch(left > 0 ? /^TABLE / : /^DIV No budgets yet/);
+  });
+
   it("fits an event's cost detail and the budgets table on a 390 px phone", async () => {
     const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const session = await fetch(`${server.url}/api/session`, {

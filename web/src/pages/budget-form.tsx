@@ -27,7 +27,7 @@ function parseScope(text: string): Record<string, string> | null {
  * An admin's form for a new budget, sent to `POST /api/budgets` as typed: the API validates it (and words what is
  * wrong) exactly as it does for the CLI and the config file; the limit stays a decimal string, never a float.
  */
-export function BudgetForm({ onAdded }: { onAdded: () => void }) {
+export function BudgetForm({ onAdded }: { onAdded: (id: string) => void }) {
   const [scope, setScope] = useState('');
   const [period, setPeriod] = useState('monthly');
   const [limit, setLimit] = useState('');
@@ -41,6 +41,7 @@ export function BudgetForm({ onAdded }: { onAdded: () => void }) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     const parsed = parseScope(scope);
     if (parsed === null) {
       setProblem('scope: expected DIM=VALUE pairs such as team=payments (empty for the whole organisation)');
@@ -48,7 +49,7 @@ export function BudgetForm({ onAdded }: { onAdded: () => void }) {
     }
     setBusy(true);
     try {
-      await send('POST', '/api/budgets', {
+      const made = await send<{ id: string }>('POST', '/api/budgets', {
         scope: parsed,
         period,
         tz,
@@ -61,7 +62,7 @@ export function BudgetForm({ onAdded }: { onAdded: () => void }) {
       setScope('');
       setLimit('');
       setName('');
-      onAdded();
+      onAdded(made.id);
     } catch (err) {
       setProblem(problemOf(err));
     } finally {
@@ -123,7 +124,8 @@ export function BudgetForm({ onAdded }: { onAdded: () => void }) {
         Name
         <input name="name" value={name} onInput={(e) => setName(value(e))} placeholder="optional" />
       </label>
-      <button type="submit" disabled={busy}>
+      {/* Not `disabled` while it sends: disabling the focused button drops keyboard focus to the page. */}
+      <button type="submit" aria-disabled={busy}>
         Add budget
       </button>
       {problem ? (

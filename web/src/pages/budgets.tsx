@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { problemOf, send } from '../api';
 import { Loading, Panel } from '../controls';
 import { usd, when } from '../format';
@@ -110,6 +110,16 @@ function LimitCell({
   const [draft, setDraft] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const id = status.budget.id;
+  // The button and the form replace each other, and the one that had focus is gone: focus moves to the other
+  // (not on the first render: a page that opens takes no focus).
+  const change = useRef<HTMLButtonElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const opened = useRef(false);
+  useEffect(() => {
+    if (draft !== null && !opened.current) input.current?.focus();
+    else if (draft === null && opened.current) change.current?.focus();
+    opened.current = draft !== null;
+  }, [draft === null]);
   if (draft === null)
     return (
       <td class="num">
@@ -117,6 +127,7 @@ function LimitCell({
         {editable ? (
           <div>
             <button
+              ref={change}
               type="button"
               class="link"
               aria-label={`Change the limit of budget ${id}`}
@@ -143,6 +154,7 @@ function LimitCell({
     <td class="num">
       <form class="limit-form" onSubmit={save} aria-label={`New limit of budget ${id}`}>
         <input
+          ref={input}
           name="limit_usd"
           value={draft}
           onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
@@ -172,11 +184,25 @@ function LimitCell({
   );
 }
 
+/** The budgets list, or what says there is none: where focus goes when a removed budget's row is gone. */
+const LIST = '[data-testid="budgets-table"], [data-testid="budgets-empty"]';
+
 /** `admin`: the viewer may add, change and remove budgets (the API refuses anyone else). */
 export function Budgets({ admin }: { admin: boolean }) {
   const [version, setVersion] = useState(0);
-  const reload = () => setVersion((v) => v + 1);
+  // What takes keyboard focus once the list has reloaded after an add or a removal (a selector): the control that
+  // had it is gone or stays behind, and focus would drop to the page.
+  const focusAfter = useRef<string | null>(null);
+  const reload = (focus: string | null = null) => {
+    focusAfter.current = focus;
+    setVersion((v) => v + 1);
+  };
   const b = useApi<{ budgets: Status[]; alerts: Alert[] }>('/api/budgets', null, version);
+  useEffect(() => {
+    if (b.loading || focusAfter.current === null) return;
+    document.querySelector<HTMLElement>(focusAfter.current)?.focus();
+    focusAfter.current = null;
+  }, [b.data, b.loading]);
   if (!b.data) return <Loading error={b.error} />;
   const { budgets, alerts } = b.data;
   return (
@@ -186,12 +212,12 @@ export function Budgets({ admin }: { admin: boolean }) {
       </div>
       {admin ? (
         <Panel title="Add a budget">
-          <BudgetForm onAdded={reload} />
+          <BudgetForm onAdded={(id) => reload(`th[data-budget="${CSS.escape(id)}"]`)} />
         </Panel>
       ) : null}
       <Panel title="Budgets">
         {budgets.length === 0 ? (
-          <div class="empty" data-testid="budgets-empty">
+          <div class="empty" data-testid="budgets-empty" tabIndex={-1}>
             <p>
               <strong>No budgets yet.</strong> A budget limits spend per team, person, project, agent, key,
               model or tag, alerts at thresholds, and can block or downgrade requests at the limit:
@@ -204,7 +230,7 @@ export function Budgets({ admin }: { admin: boolean }) {
           </div>
         ) : (
           <div class="scroll">
-            <table data-testid="budgets-table">
+            <table data-testid="budgets-table" tabIndex={-1}>
               <caption class="sr-only">Budgets, their spend this period and forecast</caption>
               <thead>
                 <tr>
@@ -232,7 +258,7 @@ export function Budgets({ admin }: { admin: boolean }) {
               <tbody>
                 {budgets.map((s) => (
                   <tr key={s.budget.id} data-testid="budget-row">
-                    <th scope="row">
+                    <th scope="row" data-budget={s.budget.id} tabIndex={-1}>
                       {s.budget.name ?? scopeText(s.budget.scope)}
                       <div class="muted">{s.budget.id}</div>
                     </th>
@@ -244,7 +270,7 @@ export function Budgets({ admin }: { admin: boolean }) {
                     <LimitCell
                       status={s}
                       editable={admin && s.budget.origin !== 'config'}
-                      onChanged={reload}
+                      onChanged={() => reload()}
                     />
                     <td>
                       <meter
@@ -284,7 +310,7 @@ export function Budgets({ admin }: { admin: boolean }) {
                         {s.budget.origin === 'config' ? (
                           <span class="muted">in the config file</span>
                         ) : (
-                          <RemoveButton id={s.budget.id} onRemoved={reload} />
+                          <RemoveButton id={s.budget.id} onRemoved={() => reload(LIST)} />
                         )}
                       </td>
                     ) : null}
