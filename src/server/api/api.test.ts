@@ -591,3 +591,69 @@ describe('a CSV download of events', () => {
     expect(await csvIds(`&cursor=${page.next_cursor}`)).toEqual(all.slice(1000));
   });
 });
+
+// A team may really be called "other": the row that folds every group past the top N must not read as that team.
+describe('the "other" row of a top-N answer', () => {
+  let o: { dir: string; store: Store; server: Server; base: string; events: UsageEvent[] };
+  beforeAll(async () => {
+    const d = await mkdtemp(join(tmpdir(), 'tl-api-other-'));
+    const s = await createDuckDbStore(join(d, 'ledger.duckdb'));
+    // The team named "other" spends most (4 calls on gpt-5), so a top 1 keeps it and folds web and payments.
+    const evs = ['other', 'other', 'other', 'other', 'web', 'payments'].map((team, i) =>
+      makeEvent(i, { ts: T0 + i * HOUR, team, model: 'gpt-5', rates: CARDS.gpt }),
+    );
+    await s.append(evs);
+    const a = createApi({
+      store: s,
+      ledgerPath: join(d, 'ledger.duckdb'),
+      adminToken: ADMIN,
+      now: () => NOW,
+      pricer: createPricer(await loadBundledCatalog(), null),
+    });
+    const srv = createServer((req, res) => {
+      if (!a.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    o = {
+      dir: d,
+      store: s,
+      server: srv,
+      base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      events: evs,
+    };
+  });
+  afterAll(async () => {
+    await new Promise((r) => o.server.close(r));
+    await o.store.close();
+    await rm(o.dir, { recursive: true, force: true });
+  });
+  const read = (path: string) => fetch(`${o.base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const costOf = (teams: string[]) => formatUsd(sum(o.events.filter((e) => teams.includes(e.team!))));
+
+  it('flags the folded row with other: true, and every kept row, the team named "other" too, with false', async () => {
+    const r = (await (await read(`/api/breakdown?dims=team&top=1&${RANGE}`)).json()) as J;
+    expect(r.rows.map((x: J) => [x.team, x.other, x.cost_usd])).toEqual([
+      ['other', false, costOf(['other'])],
+      ['other', true, costOf(['web', 'payments'])],
+    ]);
+    const ts = (await (await read(`/api/timeseries?dims=team&top=1&bucket=month&${RANGE}`)).json()) as J;
+    expect(ts.rows.map((x: J) => [x.team, x.other, x.cost_usd])).toEqual([
+      ['other', false, costOf(['other'])],
+      ['other', true, costOf(['web', 'payments'])],
+    ]);
+  });
+
+  it('puts the flag last in a CSV, so the columns clients read by position stay where they were', async () => {
+    const csv = await (await read(`/api/breakdown?dims=team&top=1&format=csv&${RANGE}`)).text();
+    const [header, kept, folded] = csv.trimEnd().split('\n');
+    expect(header!.split(',').at(0)).toBe('team');
+    expect(header!.split(',').at(-1)).toBe('other');
+    expect(kept!.split(',').at(-1)).toBe('false');
+    expect(folded!.split(',').at(-1)).toBe('true');
+  });
+
+  it('leaves rows without top as they were: nothing is folded', async () => {
+    const r = (await (await read(`/api/breakdown?dims=team&${RANGE}`)).json()) as J;
+    expect(r.rows.every((x: J) => !('other' in x))).toBe(true);
+  });
+});

@@ -8,8 +8,10 @@ import type { Principal } from './scope.js';
 
 const resultSchema = z.object({
   rows: z
-    .array(z.record(z.string(), z.union([z.string(), z.number(), z.null()])))
-    .describe('dimension values under their own names, `bucket` when bucketed, then the measures'),
+    .array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])))
+    .describe(
+      'dimension values under their own names, `bucket` when bucketed, then the measures; with `top`, `other`: true on the row that folds every group past the N (its dimension values read "other", like a group really named so), false on the rest',
+    ),
   totals: z.record(z.string(), z.union([z.string(), z.number()])),
   unpriced: z.object({ events: z.number().int(), tokens: z.number().int() }),
 });
@@ -39,7 +41,7 @@ async function grouped(
     ...(b !== undefined ? { bucket: b } : {}),
     ...(p.top !== undefined ? { top: p.top } : {}),
   });
-  const json = resultJson(result);
+  const json = resultJson(result, p.top !== undefined);
   if (p.format === 'csv') return new TextReply('text/csv; charset=utf-8', toCsv(json.rows), `${name}.csv`);
   return json;
 }

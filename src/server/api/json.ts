@@ -7,7 +7,7 @@ import { MEASURES, type Measures, MONEY_MEASURES, type QueryResult, type Row } f
 
 const MONEY = new Set<string>(MONEY_MEASURES);
 
-export type JsonRow = Record<string, string | number | null>;
+export type JsonRow = Record<string, string | number | boolean | null>;
 
 function measuresJson(m: Measures): Record<string, string | number> {
   const out: Record<string, string | number> = {};
@@ -25,8 +25,14 @@ export function rowJson(r: Row): JsonRow {
   };
 }
 
-export function resultJson(r: QueryResult) {
-  return { rows: r.rows.map(rowJson), totals: measuresJson(r.totals), unpriced: r.unpriced };
+/**
+ * `flagOther` (a top-N answer): every row also says whether it is the one that folds every group past the N. Its
+ * dimension values read "other", as a real team or user called "other" does: the flag, last so that a CSV's columns
+ * keep their places, is what tells them apart.
+ */
+export function resultJson(r: QueryResult, flagOther = false) {
+  const rows = r.rows.map((x) => (flagOther ? { ...rowJson(x), other: x.folded === true } : rowJson(x)));
+  return { rows, totals: measuresJson(r.totals), unpriced: r.unpriced };
 }
 
 export function tokensOf(m: Measures): number {
