@@ -11,7 +11,7 @@ import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
-import { count, sumDecimals, usd } from '../../web/src/format.js';
+import { ALL_OTHERS, count, sumDecimals, usd } from '../../web/src/format.js';
 import { freePort } from '../helpers/free-port.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
@@ -120,14 +120,16 @@ describe('dashboard in a real browser', () => {
     await page.locator('.chart canvas').first().waitFor();
     await page.locator('section[aria-label="Top teams"] tbody tr').first().waitFor();
     // Off the bars, the chart's legend gives each layer's exact total over the range; on a bar, that day's.
-    const ts = await apiGet<{ rows: { model: string; bucket: string; cost_usd: string }[] }>(
+    const ts = await apiGet<{ rows: { model: string; other: boolean; bucket: string; cost_usd: string }[] }>(
       '/api/timeseries?since=30d&dims=model&top=8&bucket=day',
     );
+    // Each layer is named by its model; the one that folds every model past the top 8 is "(all others)".
+    const nameOf = (r: (typeof ts.rows)[number]) => (r.other ? ALL_OTHERS : r.model);
     const layer = (model: string, day?: string) =>
       usd(
         sumDecimals(
           ts.rows
-            .filter((r) => r.model === model && (!day || r.bucket.startsWith(day)))
+            .filter((r) => nameOf(r) === model && (!day || r.bucket.startsWith(day)))
             .map((r) => r.cost_usd),
         ),
       );
@@ -136,7 +138,7 @@ describe('dashboard in a real browser', () => {
         `[...document.querySelectorAll('.u-legend .u-series')].map((tr) =>
           [tr.querySelector('.u-label').textContent, tr.querySelector('.u-value').textContent])`,
       );
-    const models = [...new Set(ts.rows.map((r) => r.model))];
+    const models = [...new Set(ts.rows.map(nameOf))];
     expect(await legend()).toEqual(
       expect.arrayContaining([['day', 'all days'], ...models.map((m) => [m, layer(m)])]),
     );
@@ -696,6 +698,38 @@ describe('dashboard in a real browser', () => {
     await expect.poll(() => page.locator('ul.chips > li').count()).toBe(1);
     await page.locator('ul.chips button').click();
     await expect.poll(() => new URL(page.url()).searchParams.getAll('where')).toEqual([]);
+  });
+
+  // Also adds an event, by a person whose name is "other": the API flags the row that folds everyone past the top 8.
+  it('tells a person named "other" from the row of everyone past the top 8, and drills into that person alone', async () => {
+    const call = makeEvent(9_000_100, {
+      ts: Date.now() * 1000 - 2 * DAY,
+      user: 'other',
+      input_tokens: 400_000_000,
+    });
+    await server.store.append([call]);
+    await page.goto(`${server.url}/?since=30d`);
+    const people = page.locator('section[aria-label="Top people"] tbody tr');
+    await expect.poll(() => people.count()).toBe(9);
+    const names = (await people.locator('td:first-child').allTextContents()).map((t) => t.trim());
+    expect(names[0]).toBe('other');
+    expect(names.at(-1)).toBe('(all others)');
+    expect(await people.first().locator('a').getAttribute('href')).toContain('where=user%3Dother');
+    expect(await people.last().locator('a').count()).toBe(0);
+    // Explore's table and chart name them apart too.
+    await page.goto(`${server.url}/explore?dims=user&since=30d&top=3`);
+    const rows = page.locator('section[aria-label="Table"] tbody tr td:first-child');
+    await expect.poll(() => rows.count()).toBe(4);
+    expect((await rows.allTextContents()).filter((t) => t === 'other' || t === '(all others)')).toEqual([
+      'other',
+      '(all others)',
+    ]);
+    await page.locator('.u-legend .u-series').first().waitFor();
+    const labels = await page.locator('.u-legend .u-series .u-label').allTextContents();
+    expect(labels.filter((t) => t === 'other' || t === '(all others)').sort()).toEqual([
+      '(all others)',
+      'other',
+    ]);
   });
 
   it('tells a new user the three ways to get data in', async () => {

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Row } from './api';
-import { dollars, sumDecimals, usd } from './format';
+import { ALL_OTHERS, dollars, groupLabel, sumDecimals, usd } from './format';
 
 const short = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 /** Axis ticks only: "$1.2K"; values shown to people go through usd(). */
@@ -56,7 +56,7 @@ export function StackedChart({
     const host = el.current;
     if (!host) return;
     const buckets = [...new Set(rows.map((r) => String(r.bucket)))].sort();
-    const keyOf = (r: Row) => (dim ? String(r[dim] ?? '(not set)') : 'spend');
+    const keyOf = (r: Row) => (dim ? groupLabel(r, dim) : 'spend');
     const keys: string[] = [];
     const totals = new Map<string, number>();
     for (const r of rows) {
@@ -64,7 +64,7 @@ export function StackedChart({
       if (!totals.has(k)) keys.push(k);
       totals.set(k, (totals.get(k) ?? 0) + dollars(r.cost_usd));
     }
-    keys.sort((a, b) => (a === 'other' ? 1 : b === 'other' ? -1 : totals.get(b)! - totals.get(a)!));
+    keys.sort((a, b) => (a === ALL_OTHERS ? 1 : b === ALL_OTHERS ? -1 : totals.get(b)! - totals.get(a)!));
     // Each layer's amounts per bucket as the API's decimal strings, for the legend (summed exactly), and as
     // numbers for the bars' heights.
     const amounts = keys.map(() => buckets.map((): string[] => []));

@@ -1,7 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useContext, useState } from 'preact/hooks';
 import type { Row } from './api';
-import { count, rowUsd } from './format';
+import { count, groupLabel, isFolded, rowUsd } from './format';
 import { DEFAULT_SINCE, setParams } from './url-state';
 import { useApi } from './use-api';
 
@@ -208,12 +208,12 @@ export function TopList({
       </thead>
       <tbody>
         {rows.map((r) => {
-          const v = r[dim] === null ? '(not set)' : String(r[dim]);
+          const v = groupLabel(r, dim);
           const share = total > 0 ? (Number(r.cost_usd) / total) * 100 : 0;
           return (
             <tr key={v}>
               <td>
-                {link && v !== 'other' && r[dim] !== null ? <a href={link(v)}>{v}</a> : v}
+                {link && !isFolded(r) && r[dim] !== null ? <a href={link(v)}>{v}</a> : v}
                 <div class="bar" style={{ width: `${share}%` }} aria-hidden="true" />
               </td>
               <td class="num">{rowUsd(r)}</td>

@@ -46,6 +46,23 @@ export function rowUsd(r: Record<string, string | number | null>): string {
   return unpriced === Number(r.events) ? 'unpriced' : `${usd(r.cost_usd)}*`;
 }
 
+/** What the dashboard calls the row a top-N folds every other group into. */
+export const ALL_OTHERS = '(all others)';
+
+/**
+ * Whether a row is the one a top-N folds every other group into: the API flags it `other: true` (a row's one boolean
+ * field), since its values read "other", as those of a team or person really named so do.
+ */
+export function isFolded(r: Record<string, string | number | null>): boolean {
+  return (r as Record<string, unknown>).other === true;
+}
+
+/** A row's value of `dim` as shown: ALL_OTHERS for the folded row, "(not set)" for null. */
+export function groupLabel(r: Record<string, string | number | null>, dim: string): string {
+  if (isFolded(r)) return ALL_OTHERS;
+  return r[dim] === null || r[dim] === undefined ? '(not set)' : String(r[dim]);
+}
+
 /** Full precision for the audit view: "$0.012345678901". */
 export function usdExact(s: string | null | undefined): string {
   return s === null || s === undefined ? '—' : `$${s}`;

@@ -2,7 +2,7 @@ import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
 import { chartBucket } from '../chart-bucket';
 import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
-import { count, rowUsd } from '../format';
+import { count, groupLabel, rowUsd } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -130,7 +130,7 @@ export function Explore({ u }: { u: URL }) {
                 {table.data.rows.map((r, i) => (
                   <tr key={i}>
                     {dims.map((d) => (
-                      <td key={d}>{r[d] === null ? '(not set)' : String(r[d])}</td>
+                      <td key={d}>{groupLabel(r, d)}</td>
                     ))}
                     <td class="num">{rowUsd(r)}</td>
                     <td class="num">{count(r.input_tokens, true)}</td>
