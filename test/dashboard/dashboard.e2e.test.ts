@@ -669,6 +669,19 @@ describe('dashboard in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('groups Explore by the dimension it was grouped by second, not by it twice (which the API refuses)', async () => {
+    await page.goto(`${server.url}/explore?dims=team,model&since=30d`);
+    const rows = page.locator('section[aria-label="Table"] tbody tr');
+    await rows.first().waitFor();
+    await page.selectOption('select[name="dim1"]', 'model');
+    await expect.poll(() => new URL(page.url()).searchParams.get('dims')).toBe('model');
+    await expect
+      .poll(() => page.locator('section[aria-label="Table"] thead th').first().textContent())
+      .toBe('model');
+    expect(await page.locator('p.error').count()).toBe(0);
+    expect(await page.locator('select[name="dim2"]').inputValue()).toBe('');
+  });
+
   it("shows a link's own top N in Explore's Top control, not a blank", async () => {
     await page.goto(`${server.url}/explore?dims=user&since=30d&top=7`);
     const rows = page.locator('section[aria-label="Table"] tbody tr');

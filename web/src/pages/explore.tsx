@@ -8,7 +8,8 @@ import { useApi } from '../use-api';
 
 export function Explore({ u }: { u: URL }) {
   const range = rangeOf(u);
-  const dims = (u.searchParams.get('dims') ?? 'team').split(',').filter(Boolean).slice(0, 2);
+  // A dimension named twice (a link's `dims=model,model`) is grouped by once: the API refuses it repeated.
+  const dims = [...new Set((u.searchParams.get('dims') ?? 'team').split(',').filter(Boolean))].slice(0, 2);
   const first = dims[0] ?? 'team';
   const second = dims[1] ?? '';
   const top = u.searchParams.get('top') ?? '10';
@@ -25,7 +26,9 @@ export function Explore({ u }: { u: URL }) {
   const csv = new URLSearchParams(q);
   csv.set('format', 'csv');
   const offered = useDimensions(dims);
-  const setDims = (a: string, b: string) => setParams({ dims: [a, b].filter(Boolean).join(',') });
+  // Grouping first by what was the second dimension leaves no second one, rather than that dimension twice.
+  const setDims = (a: string, b: string) =>
+    setParams({ dims: [a, b === a ? '' : b].filter(Boolean).join(',') });
   return (
     <>
       <div class="toolbar">
