@@ -657,3 +657,20 @@ describe('the "other" row of a top-N answer', () => {
     expect(r.rows.every((x: J) => !('other' in x))).toBe(true);
   });
 });
+
+describe('a CSV download of a breakdown', () => {
+  it('has its header also when nothing matches, so a script reading it by column name still can', async () => {
+    const full = await get(`/api/breakdown?dims=team,model&bucket=day&top=3&format=csv&${RANGE}`);
+    const empty = await get(
+      `/api/breakdown?dims=team,model&bucket=day&top=3&format=csv&where=team=nobody&${RANGE}`,
+    );
+    expect(empty.status).toBe(200);
+    const header = String(full.body).split('\n')[0]!;
+    expect(header.split(',').slice(0, 3)).toEqual(['bucket', 'team', 'model']);
+    expect(empty.body).toBe(`${header}\n`);
+    const plain = await get(`/api/timeseries?dims=model&format=csv&where=team=nobody&${RANGE}`);
+    expect(String(plain.body).split('\n')[0]).toBe(
+      String((await get(`/api/timeseries?dims=model&format=csv&${RANGE}`)).body).split('\n')[0],
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Bucket, Dimension } from '../../store/query.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
-import { resultJson, toCsv } from './json.js';
+import { resultColumns, resultJson, toCsv } from './json.js';
 import { bucket, dims, format, rangeParams, top } from './params.js';
 import { parseDims, parseRange, requestFilters } from './query-input.js';
 import type { Principal } from './scope.js';
@@ -42,7 +42,10 @@ async function grouped(
     ...(p.top !== undefined ? { top: p.top } : {}),
   });
   const json = resultJson(result, p.top !== undefined);
-  if (p.format === 'csv') return new TextReply('text/csv; charset=utf-8', toCsv(json.rows), `${name}.csv`);
+  if (p.format === 'csv') {
+    const header = resultColumns(dimensions, b !== undefined, p.top !== undefined);
+    return new TextReply('text/csv; charset=utf-8', toCsv(json.rows, header), `${name}.csv`);
+  }
   return json;
 }
 

@@ -35,6 +35,20 @@ export function resultJson(r: QueryResult, flagOther = false) {
   return { rows, totals: measuresJson(r.totals), unpriced: r.unpriced };
 }
 
+/**
+ * The columns of resultJson's rows, in their order, known before any row is: a CSV with no row (a range or filter
+ * that matches nothing) still has its header, which a script reads columns by.
+ */
+export function resultColumns(dims: readonly string[], bucketed: boolean, flagOther = false): string[] {
+  return [
+    ...(bucketed ? ['bucket'] : []),
+    ...dims,
+    ...MEASURES,
+    'unpriced_events',
+    ...(flagOther ? ['other'] : []),
+  ];
+}
+
 export function tokensOf(m: Measures): number {
   return (
     m.input_tokens + m.cache_read_tokens + m.cache_write_5m_tokens + m.cache_write_1h_tokens + m.output_tokens
