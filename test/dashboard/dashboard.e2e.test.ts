@@ -626,6 +626,27 @@ describe('dashboard in a real browser', () => {
     await expect.poll(focused).toMatch(left > 0 ? /^TABLE / : /^DIV No budgets yet/);
   });
 
+  it('sends an admin whose sign-in ended to the sign-in form when a budget change is refused, not to a bare "Error"', async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const session = await fetch(`${server.url}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    const [name, value] = cookie.split('=');
+    await p.context().addCookies([{ name: name!, value: value!, url: server.url }]);
+    await p.goto(`${server.url}/budgets`);
+    const form = p.locator('form[aria-label="Add a budget"]');
+    await form.waitFor();
+    // The session ends while the page is open (signed out elsewhere, or expired).
+    await fetch(`${server.url}/api/logout`, { method: 'POST', headers: { cookie } });
+    await form.locator('input[name="scope"]').fill('team=web');
+    await form.locator('input[name="limit_usd"]').fill('10');
+    await form.locator('button[type="submit"]').click();
+    await p.getByRole('heading', { name: 'Sign in to tokenledger' }).waitFor({ timeout: 5_000 });
+    await p.close();
+  });
+
   it("fits an event's cost detail and the budgets table on a 390 px phone", async () => {
     const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const session = await fetch(`${server.url}/api/session`, {

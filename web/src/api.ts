@@ -1,5 +1,9 @@
 /** The dashboard talks to the same /api as every other client, with the session cookie of the login link. */
-export class Unauthorized extends Error {}
+export class Unauthorized extends Error {
+  constructor() {
+    super('your sign-in has ended: sign in again');
+  }
+}
 
 /** An API error answer: its stable code (docs/api.md) lets a page tell "none stored" from a failure. */
 export class ApiFailure extends Error {
@@ -23,7 +27,11 @@ export async function api<T>(path: string, params: URLSearchParams | null = null
 }
 
 async function answerOf<T>(r: Response): Promise<T> {
-  if (r.status === 401) throw new Unauthorized();
+  // Any call, a read or a change, whose sign-in has ended sends the app to its sign-in view (main.tsx).
+  if (r.status === 401) {
+    dispatchEvent(new Event('tl-unauthorized'));
+    throw new Unauthorized();
+  }
   const body = await r.json();
   if (!r.ok) throw new ApiFailure(body?.error?.message ?? `HTTP ${r.status}`, body?.error?.code ?? null);
   return body as T;

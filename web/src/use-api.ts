@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiFailure, api, Unauthorized } from './api';
+import { ApiFailure, api } from './api';
 
 export interface Loaded<T> {
   data: T | null;
@@ -11,7 +11,7 @@ export interface Loaded<T> {
 
 /**
  * Fetches `path?params` whenever the key changes, or `version` does (a page that changed what it reads); a 401
- * sends the app to its sign-in view.
+ * sends the app to its sign-in view (api.ts).
  */
 export function useApi<T>(
   path: string | null,
@@ -27,7 +27,6 @@ export function useApi<T>(
     api<T>(path, params).then(
       (data) => live && setState({ data, error: null, code: null, loading: false }),
       (e: Error) => {
-        if (e instanceof Unauthorized) dispatchEvent(new Event('tl-unauthorized'));
         if (live)
           setState({
             data: null,
