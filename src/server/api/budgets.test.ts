@@ -244,6 +244,13 @@ describe('budgets over HTTP', () => {
     expect((await summary(viewerWeb)).budget_usd).toBe('120.000000000000');
   });
 
+  it("finds the team's monthly budget also when a link gives the team's filter twice (the dashboard shows one chip)", async () => {
+    const month = async (q: string) => (await call('GET', `/api/summary?${q}`)).body.month;
+    expect((await month('where=team=web')).budget_usd).toBe('120.000000000000');
+    expect((await month('where=team=web&where=team=web')).budget_usd).toBe('120.000000000000');
+    expect((await month('where=team=web&where=team=payments')).budget_usd).toBeNull();
+  });
+
   it('documents the write routes and their bodies in the OpenAPI document', async () => {
     const doc = (await call('GET', '/api/openapi.json', undefined, null)).body;
     expect(Object.keys(doc.paths['/api/budgets'])).toEqual(expect.arrayContaining(['get', 'post']));

@@ -145,8 +145,10 @@ export const summaryEndpoint = endpoint({
 function monthlyBudgetFor(budgets: readonly Budget[], filters: readonly Filter[]): string | null {
   const view: Record<string, string> = {};
   for (const f of filters) {
-    if (f.values.length !== 1 || f.values[0] === null) return null;
-    view[f.dimension] = f.values[0]!;
+    // A value given twice (`where=team=web&where=team=web`, a link the dashboard shows as one chip) is one value.
+    const values = [...new Set(f.values)];
+    if (values.length !== 1 || values[0] === null) return null;
+    view[f.dimension] = values[0]!;
   }
   const keys = Object.keys(view);
   const b = budgets.find(
