@@ -17,6 +17,7 @@ const HEADER_FIELDS = [
 ] as const;
 
 const MAX_VALUE = 256;
+const MAX_METADATA_TAGS = 16;
 const NON_ASCII = /[\u0080-\u00ff]/;
 
 /**
@@ -58,11 +59,19 @@ export function attribute(
     const user = typeof body.user === 'string' ? body.user : metadata?.user_id;
     if (typeof user === 'string' && user !== '') a.user = user.slice(0, MAX_VALUE);
   }
-  if (metadata !== null)
-    // A metadata key pricing reads is the app's own data for the provider, not a fact of the call: not a tag.
-    for (const [k, v] of Object.entries(metadata))
-      if (typeof v === 'string' && k !== 'user_id' && !(k in a.tags) && !PRICING_TAGS.has(k))
-        a.tags[k] = v.slice(0, MAX_VALUE);
+  if (metadata !== null) {
+    // A metadata key pricing reads is the app's own data for the provider, not a fact of the call: not a tag. At
+    // most OpenAI's own 16 pairs, keys up to 64 characters: an upstream that ignores `metadata` (vLLM, Ollama) would
+    // otherwise let one call put thousands of tags on its event, each stored and grouped on.
+    let taken = 0;
+    for (const [k, v] of Object.entries(metadata)) {
+      if (taken === MAX_METADATA_TAGS) break;
+      if (typeof v !== 'string' || k === 'user_id' || k.length > 64 || k in a.tags || PRICING_TAGS.has(k))
+        continue;
+      a.tags[k] = v.slice(0, MAX_VALUE);
+      taken++;
+    }
+  }
   return a;
 }
 

@@ -114,6 +114,11 @@ describe('virtual keys and attribution', () => {
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe(plain);
     const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
     expect(e.tags).toEqual({ feature: 'search' });
+    // At most OpenAI's own 16 pairs (keys up to 64 characters) become tags, whatever an upstream lets through.
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, `v${i}`]));
+    const crowded = await call({ ['x'.repeat(65)]: 'long key', ...many });
+    const tags = (await h.event(crowded.response.headers.get('x-tokenledger-event-id')!)).tags;
+    expect(tags).toEqual(Object.fromEntries(Object.entries(many).slice(0, 16)));
     // The gateway's own header says what it means: a tag named so is refused, naming it.
     const r = await post('/v1/chat/completions', '{"model":"gpt-5.4","messages":[]}', {
       authorization: 'Bearer sk-caller',
