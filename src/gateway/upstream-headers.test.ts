@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
+import { clientHeaderList, clientHeaders, servedTierHeader } from './upstream-headers.js';
 
 describe('clientHeaderList', () => {
   const upstream = {
@@ -24,6 +24,22 @@ describe('clientHeaderList', () => {
       'x-ratelimit-remaining-requests',
       '41',
     ]);
+  });
+
+  it("drops the x-tokenledger-* headers of an upstream that is itself a tokenledger gateway: they are its ledger's", () => {
+    const inner = {
+      'content-type': 'text/event-stream',
+      'x-tokenledger-event-id': 'inner-id',
+      'x-tokenledger-cost-usd': '9.990000000000',
+      'x-tokenledger-downgraded': 'gpt-4o -> gpt-4o-mini; budget=b1',
+    };
+    expect(clientHeaderList(inner, ['x-tokenledger-event-id', 'outer-id'], undefined)).toEqual([
+      'content-type',
+      'text/event-stream',
+      'x-tokenledger-event-id',
+      'outer-id',
+    ]);
+    expect(clientHeaders(inner, {})).toEqual({ 'content-type': 'text/event-stream' });
   });
 
   it('refuses a budget header value that could split the response (a model name from the request)', () => {

@@ -38,6 +38,15 @@ export function upstreamHeaders(
   return h;
 }
 
+/**
+ * An upstream that is itself a tokenledger gateway (a team's in front of the company's) answers with its own
+ * x-tokenledger-* headers: its event id, its cost, its downgrade. They describe its ledger, not this one, and would
+ * pass for this gateway's where it sets none (a streamed answer has no cost header; an unpriced one neither).
+ */
+function fromAnotherGateway(name: string): boolean {
+  return name.startsWith('x-tokenledger-');
+}
+
 /** The upstream's response headers as sent to the client, plus ours. */
 export function clientHeaders(
   upstream: IncomingHttpHeaders,
@@ -46,7 +55,7 @@ export function clientHeaders(
   const h: OutgoingHttpHeaders = {};
   for (const name in upstream) {
     const v = upstream[name];
-    if (v !== undefined && !HOP_BY_HOP.has(name)) h[name] = v;
+    if (v !== undefined && !HOP_BY_HOP.has(name) && !fromAnotherGateway(name)) h[name] = v;
   }
   return Object.assign(h, extra);
 }
@@ -71,7 +80,8 @@ export function clientHeaderList(
       v === undefined ||
       HOP_BY_HOP.has(name) ||
       named(ours, name) ||
-      (budget !== undefined && name in budget)
+      (budget !== undefined && name in budget) ||
+      fromAnotherGateway(name)
     )
       continue;
     list.push(name, v);
