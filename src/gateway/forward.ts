@@ -47,7 +47,7 @@ export async function forwardCall(
   let requested: string | null = null;
   if (route.model === 'path') requested = pathModel(path);
   else if (route.model === 'body' && raw !== null) {
-    json = parseJsonBody(raw);
+    json = parseJsonBody(raw, req.headers['content-encoding']);
     requested = typeof json.model === 'string' && json.model !== '' ? json.model : null;
   }
   const type = route.provider.type;

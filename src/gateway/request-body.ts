@@ -15,8 +15,16 @@ function tooLarge(limit: number): GatewayError {
   );
 }
 
-/** The body as a JSON object; a 400 that says where it broke (line and column) when it is not one. */
-export function parseJsonBody(body: Buffer): Record<string, unknown> {
+/**
+ * The body as a JSON object; a 400 that says where it broke (line and column) when it is not one, and a 415 when the
+ * client compressed it (`encoding`, its content-encoding header), which read as JSON broke at its first byte.
+ */
+export function parseJsonBody(body: Buffer, encoding?: string): Record<string, unknown> {
+  if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity')
+    throw new GatewayError(
+      'GW_UNSUPPORTED_ENCODING',
+      `request body sent with content-encoding ${JSON.stringify(encoding)}: the gateway reads the model and options from it and takes it uncompressed only; send it without content-encoding`,
+    );
   const text = body.toString('utf8');
   let value: unknown;
   try {

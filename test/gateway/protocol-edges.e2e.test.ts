@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
@@ -45,6 +46,29 @@ describe('HTTP details a real client sends', () => {
     const e = await h.event(id);
     expect(e).toMatchObject({ status: 'ok', output_tokens: OPENAI_USAGE.completion });
     expect(h.fake.requests.at(-1)!.headers.expect).toBeUndefined();
+  });
+});
+
+describe('a request body the client compressed', () => {
+  it('is a 415 that names the encoding, not a 400 about JSON broken at its first byte; nothing is sent upstream', async () => {
+    const sent = h.fake.requests.length;
+    const r = await fetch(`${h.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        authorization: 'Bearer sk-x',
+      },
+      body: gzipSync(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })),
+    });
+    expect(r.status).toBe(415);
+    expect(await r.json()).toMatchObject({
+      error: {
+        code: 'GW_UNSUPPORTED_ENCODING',
+        message: expect.stringContaining('content-encoding "gzip"'),
+      },
+    });
+    expect(h.fake.requests.length).toBe(sent);
   });
 });
 
