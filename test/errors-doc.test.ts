@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { docsText } from './helpers/docs-text.js';
 
 // Every stable error code raised in src/ has a row in docs/errors.md with what it means and how to solve it
 // (fastify keeps its error catalog honest the same way).
@@ -28,5 +29,19 @@ describe('docs/errors.md', () => {
     const row = doc.split('\n').find((l) => l.startsWith(`| \`${code}\``));
     expect(row, `docs/errors.md has no row for ${code}`).toBeDefined();
     expect(row!.split('|').filter((c) => c.trim()).length).toBeGreaterThanOrEqual(3);
+  });
+
+  // The other way round: a user who looks for a code a page names (a skip in an import's summary, an error body)
+  // finds it in what tokenledger prints, so no page names a code nothing raises.
+  const named = new Set(
+    [
+      ...`${readFileSync('README.md', 'utf8')}\n${docsText()}`.matchAll(
+        /`((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT)_[A-Z0-9_]+)`/g,
+      ),
+    ].map((m) => m[1]!),
+  );
+
+  it.each([...named].sort())('names %s, a code src/ raises', (code) => {
+    expect(codes.has(code), `the docs name ${code}, which no code in src/ raises`).toBe(true);
   });
 });
