@@ -15,7 +15,6 @@ const GATEWAY_ERRORS = {
   GW_UNKNOWN_UPSTREAM: 400,
   GW_KEY_REQUIRED: 401,
   GW_KEY_INVALID: 401,
-  GW_ADMIN_TOKEN: 401,
   GW_ATTRIBUTION_CONFLICT: 403,
   // Raised by src/budgets (BudgetExceededError, RateLimitedError, CountersUnavailableError); listed for the docs.
   GW_BUDGET_EXCEEDED: 429,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledCatalog } from './bundled-catalog.js';
 import type { Catalog } from './catalog.js';
-import { describeModel, formatModelDescription, listModels } from './describe.js';
+import { describeModel, formatModelDescription } from './describe.js';
 import { parseOverrides } from './overrides.js';
 import { createPricer } from './pricer.js';
 
@@ -101,19 +101,5 @@ describe('prices show', () => {
       'effective rates (input / cache read / cache write 5m / cache write 1h / output):',
     );
     expect(text).not.toContain('audio');
-  });
-
-  it('lists catalog and override-only models', () => {
-    const pricer = createPricer(
-      catalog,
-      parseOverrides(
-        'models: [ { id: mine, provider: self-hosted, prices: { input_mtok: 1, output_mtok: 2 } } ]\n',
-        'p.yaml',
-      ),
-    );
-    const rows = listModels(pricer, at);
-    expect(rows.length).toBeGreaterThan(1500);
-    expect(rows).toContainEqual({ provider: 'openai', model: 'gpt-4o', input: '2.5', output: '10' });
-    expect(rows).toContainEqual({ provider: 'self-hosted', model: 'mine', input: '1', output: '2' });
   });
 });

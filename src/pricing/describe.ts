@@ -165,48 +165,6 @@ export function formatModelDescription(d: ModelDescription): string {
   return lines.join('\n');
 }
 
-/** Every model the pricer knows, for `tokenledger prices list`: catalog entries and override-only models. */
-export function listModels(
-  pricer: Pricer,
-  at: number,
-): { provider: string; model: string; input: string | null; output: string | null }[] {
-  const rows: { provider: string; model: string; input: string | null; output: string | null }[] = [];
-  for (const p of pricer.catalog.providers) {
-    for (const m of p.models) {
-      const r = pricer.resolve(m.id, p.id);
-      const set =
-        r && r.entry.catalog === m ? (pricer.pricedModel(r).pricesAt(at) ?? {}) : (m.prices[0]?.prices ?? {});
-      rows.push({
-        provider: p.id,
-        model: m.id,
-        input: baseOf(set.input_mtok),
-        output: baseOf(set.output_mtok),
-      });
-    }
-  }
-  for (const o of pricer.overrides?.models ?? []) {
-    const r = pricer.resolve(o.id, o.provider);
-    if (
-      r &&
-      r.entry.catalog === null &&
-      !rows.some((x) => x.provider === r.provider && x.model === r.model)
-    ) {
-      const set = pricer.pricedModel(r).pricesAt(at) ?? {};
-      rows.push({
-        provider: r.provider,
-        model: r.model,
-        input: baseOf(set.input_mtok),
-        output: baseOf(set.output_mtok),
-      });
-    }
-  }
-  return rows;
-}
-
-function baseOf(rate: TieredRate | undefined): string | null {
-  return rate ? plain(rate.base) : null;
-}
-
 function describeRate(part: PricePart, rate: TieredRate): ModelDescription['prices'][number] {
   return {
     part,

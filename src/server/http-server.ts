@@ -1,17 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
 import { forwardRoute, GATEWAY_ROUTES, notFoundMessage } from '../gateway/routes.js';
-import { bearerToken } from '../http/bearer.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
   metrics: () => string;
   health: () => Record<string, unknown>;
-  adminToken: string;
-  /** Admin routes (under /api), reachable only with the admin token. */
-  admin: Map<string, (req: IncomingMessage) => Promise<unknown>>;
   /**
    * Further handlers (the HTTP API, the dashboard), tried in order before the 404: each returns true when it took
    * the request. Kept as a list so features plug in without touching the gateway's hot path above.
@@ -20,7 +15,8 @@ export interface HttpRoutes {
 }
 
 /**
- * The one HTTP server of `tokenledger serve`: /v1/* → the gateway, /healthz, /metrics, /api/* (admin token). Every
+ * The one HTTP server of `tokenledger serve`: /v1/* → the gateway, /healthz, /metrics, then the handlers (the API's
+ * /api/*, with its own tokens; the dashboard). Every
  * other path gets a 404 JSON error, so clients never mistake the gateway for an upstream they did not mean.
  */
 export function createHttpServer(r: HttpRoutes): Server {
@@ -53,21 +49,6 @@ export function createHttpServer(r: HttpRoutes): Server {
       return send(res, 200, 'application/json', JSON.stringify(r.health()));
     if (path === '/metrics' && req.method === 'GET')
       return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', r.metrics());
-    const admin = r.admin.get(`${req.method} ${path}`);
-    if (admin !== undefined) {
-      if (!authorized(req, r.adminToken))
-        return json(
-          res,
-          401,
-          'GW_ADMIN_TOKEN',
-          `${path} needs the admin token (from the .server.json file beside the ledger) as "Authorization: Bearer …"`,
-        );
-      admin(req).then(
-        (body) => send(res, 200, 'application/json', JSON.stringify(body)),
-        (e: Error) => json(res, 500, 'GW_INTERNAL', e.message),
-      );
-      return;
-    }
     for (const h of r.handlers ?? []) if (h(req, res, path)) return;
     req.resume();
     json(res, 404, 'GW_NOT_FOUND', notFoundMessage(req.method ?? 'GET', path, req.headers));
@@ -76,12 +57,6 @@ export function createHttpServer(r: HttpRoutes): Server {
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   return server;
-}
-
-function authorized(req: IncomingMessage, token: string): boolean {
-  const given = Buffer.from(bearerToken(req.headers.authorization) ?? '');
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

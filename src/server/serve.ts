@@ -169,11 +169,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   const server = createHttpServer({
     gateway,
-    adminToken,
     metrics: () => metrics.render(wal.depth()) + budgets.metrics(),
     health: () => ({ status: 'ok', wal_depth: wal.depth(), virtual_keys: keys.size }),
     // /api/* (keys included) is the API's: admin and viewer tokens, team scope (src/server/api).
-    admin: new Map(),
     handlers: [api.handle, createStaticHandler()],
   });
   // Whatever fails from here on leaves nothing open: the process (or a test) goes on without a half-started server.
