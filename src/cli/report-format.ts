@@ -17,7 +17,7 @@ export function reportCsv(result: QueryResult, dims: readonly string[], bucket?:
     ...(bucket !== undefined ? ['bucket'] : []),
     ...dims,
     ...MEASURES,
-    ...(result.totals.billed_cost_usd !== undefined ? ['billed_cost_usd'] : []),
+    ...(result.totals.billed_cost_usd !== undefined ? ['billed_cost_usd', 'billed_unpriced_events'] : []),
     'unpriced_events',
   ];
   return toCsv(result.rows.map(rowJson), header);
@@ -49,16 +49,13 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
     'requests',
   ];
   // A row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost (note below).
-  const cost = (m: Measures, unpriced: number) =>
-    unpriced === 0
-      ? formatUsdDisplay(m.cost_usd)
-      : unpriced === m.events
-        ? 'unpriced'
-        : `${formatUsdDisplay(m.cost_usd)} *`;
+  // The same for the as-billed cost and the events that had no price when billed.
+  const cost = (usd: bigint, unpriced: number, events: number) =>
+    unpriced === 0 ? formatUsdDisplay(usd) : unpriced === events ? 'unpriced' : `${formatUsdDisplay(usd)} *`;
   const line = (label: string[], m: Measures, unpriced: number) => [
     ...label,
-    cost(m, unpriced),
-    ...(billed ? [formatUsdDisplay(m.billed_cost_usd ?? 0n)] : []),
+    cost(m.cost_usd, unpriced, m.events),
+    ...(billed ? [cost(m.billed_cost_usd ?? 0n, m.billed_unpriced_events ?? 0, m.events)] : []),
     groupDigits(m.input_tokens),
     groupDigits(m.cache_read_tokens),
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
@@ -76,13 +73,20 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   const total = line(['total', ...Array(labelWidth - 1).fill('')], result.totals, result.unpriced.events);
   const text = renderTable(header, body, total, labelWidth);
   const u = result.unpriced;
-  const note =
+  const notes = [
     u.events === 0
       ? 'unpriced: 0 events (every event in this report has a price)'
       : `unpriced: ${counted(u.events, 'event')}, ${counted(u.tokens, 'token')} — not in the cost above; ` +
-        'add their models to tokenledger.prices.yaml and run `tokenledger reprice`' +
-        (u.events < result.totals.events ? '\n* a cost marked so leaves out some of them' : '');
-  return `${text}\n${note}\n`;
+        'add their models to tokenledger.prices.yaml and run `tokenledger reprice`',
+  ];
+  const billedUnpriced = result.totals.billed_unpriced_events ?? 0;
+  if (billedUnpriced > 0)
+    notes.push(
+      `as billed: ${counted(billedUnpriced, 'event')} had no price when billed — not in the as-billed cost`,
+    );
+  const partly = (n: number) => n > 0 && n < result.totals.events;
+  if (partly(u.events) || partly(billedUnpriced)) notes.push('* a cost marked so leaves out some of them');
+  return `${text}\n${notes.join('\n')}\n`;
 }
 
 function renderTable(header: string[], rows: string[][], total: string[], labelColumns: number): string {

@@ -80,12 +80,19 @@ export interface Query {
    * lists only the top saves a pass over every measure of the range), and `totals` cover only the rows kept.
    */
   other?: boolean;
-  /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`). */
+  /** Also return what events cost as first billed, before any reprice (`billed_cost_usd`, `billed_unpriced_events`). */
   billed?: boolean;
 }
 
 export type Measures = Record<MoneyMeasure, bigint> &
-  Record<CountMeasure, number> & { billed_cost_usd?: bigint };
+  Record<CountMeasure, number> & {
+    billed_cost_usd?: bigint;
+    /**
+     * With billed_cost_usd: its events that had no price when billed (unpriced then, whatever a reprice found
+     * since). Not in billed_cost_usd, which is $0 when all of them are (never read it as free).
+     */
+    billed_unpriced_events?: number;
+  };
 
 export interface Row extends Measures {
   /** Bucket start, ISO-8601 UTC, when the query has a bucket. */

@@ -580,6 +580,81 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(await store.repriceAudit(5)).toHaveLength(5);
     });
 
+    it('an event unpriced when billed stays unknown as billed after a reprice prices it, not $0 as a free call is', async () => {
+      // Team a: unpriced when billed, priced by the reprice; b: priced all along; c: a real $0 call (no tokens);
+      // d: unpriced, and still so after the reprice. Each on its own day, so the rollup holds them apart.
+      const unpriced = {
+        rates: null,
+        provider: null,
+        model: 'Acme/LLM-Large',
+        model_requested: 'Acme/LLM-Large',
+      };
+      const a = makeEvent(0, { ...unpriced, team: 'a', ts: T0 + HOUR });
+      const b = makeEvent(1, { team: 'b', ts: T0 + DAY + HOUR });
+      const c = makeEvent(2, {
+        team: 'c',
+        ts: T0 + DAY + 2 * HOUR,
+        input_tokens: 0,
+        cache_read_tokens: 0,
+        output_tokens: 0,
+      });
+      const d = makeEvent(3, { ...unpriced, model: 'other-llm', team: 'd', ts: T0 + 2 * DAY + HOUR });
+      expect(c.cost_usd).toBe(0n);
+      await store.append([a, b, c, d]);
+      const billedByTeam = async () => {
+        const whole = { dimensions: ['team'] as const, since: T0, until: T0 + 3 * DAY, billed: true };
+        // From the rollup (whole days) and from the events (route_id is in no rollup): the same.
+        const [rolled, raw] = await Promise.all([
+          store.query(whole),
+          store.query({ ...whole, filters: [{ dimension: 'route_id', values: [null] }] }),
+        ]);
+        expect(raw).toEqual(rolled);
+        const rows = Object.fromEntries(
+          rolled.rows.map((r) => [r.dims.team, [r.cost_usd, r.billed_cost_usd, r.billed_unpriced_events]]),
+        );
+        return { rows, totals: [rolled.totals.billed_cost_usd, rolled.totals.billed_unpriced_events] };
+      };
+      expect(await billedByTeam()).toEqual({
+        rows: { a: [0n, 0n, 1], b: [b.cost_usd, b.cost_usd, 0], c: [0n, 0n, 0], d: [0n, 0n, 1] },
+        totals: [b.cost_usd, 2],
+      });
+      const priceAcme = (version: string) => ({
+        version,
+        price: (e: UsageEvent): UsageEvent =>
+          e.model === 'Acme/LLM-Large'
+            ? {
+                ...e,
+                ...costOf(e, CARDS.sonnet),
+                rates: CARDS.sonnet,
+                cost_source: 'computed',
+                price_version: version,
+              }
+            : e,
+      });
+      await store.reprice({}, priceAcme('test@2'), T0 + 50 * DAY);
+      const priced = costOf(a, CARDS.sonnet).cost_usd;
+      // a now costs its price, but what it was billed is still unknown: no price then.
+      const after = {
+        rows: { a: [priced, 0n, 1], b: [b.cost_usd, b.cost_usd, 0], c: [0n, 0n, 0], d: [0n, 0n, 1] },
+        totals: [b.cost_usd, 2],
+      };
+      expect(await billedByTeam()).toEqual(after);
+      // A second reprice (a's price changes again) keeps it unknown as billed.
+      await store.reprice(
+        {},
+        {
+          version: 'test@3',
+          price: (e) =>
+            e.team === 'a' ? { ...e, ...costOf(e, CARDS.gpt), rates: CARDS.gpt, price_version: 'test@3' } : e,
+        },
+        T0 + 51 * DAY,
+      );
+      expect(await billedByTeam()).toEqual({
+        ...after,
+        rows: { ...after.rows, a: [costOf(a, CARDS.gpt).cost_usd, 0n, 1] },
+      });
+    });
+
     it('a reprice that prices events under another model stores that model and provider, so reports and the next reprice find them', async () => {
       // Unpriced under the name they came with, on two days; one priced event beside them.
       const raw = [0, 1].map((i) =>

@@ -459,6 +459,55 @@ describe('tokenledger reprice', () => {
     expect(r.totals.billed_cost_usd).toBe('5.000000000000');
   });
 
+  it('--billed says unpriced for calls that had no price when billed, even once a reprice priced them, and $0 for free ones', async () => {
+    const file = write('u.jsonl', [
+      line({ team: 'a', model: 'Acme/LLM-Large', input_tokens: 1_000_000, output_tokens: 1_000_000 }),
+      line({ team: 'b', model: 'gpt-4o', input_tokens: 1_000_000 }),
+      line({ team: 'c', model: 'gpt-4o', input_tokens: 0 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const prices = join(dir, 'tokenledger.prices.yaml');
+    writeFileSync(
+      prices,
+      'models:\n  - id: acme-llm\n    names: [Acme/LLM-Large]\n    prices:\n      input_mtok: "1"\n      output_mtok: "2"\n',
+    );
+    expect((await runCli(['reprice', '--db', db, '--prices', prices])).stdout).toMatch(/1 changed/);
+    const table = await runCli(['report', '--db', db, '--by', 'team', '--billed']);
+    const cells = (team: string) =>
+      table.stdout
+        .split('\n')
+        .find((l) => l.startsWith(team))!
+        .split(/ {2,}/)
+        .slice(0, 3);
+    expect([cells('a '), cells('b '), cells('c '), cells('total')]).toEqual([
+      ['a', '$3.00', 'unpriced'],
+      ['b', '$2.50', '$2.50'],
+      ['c', '$0.00', '$0.00'],
+      ['total', '$5.50', '$2.50 *'],
+    ]);
+    expect(table.stdout).toContain(
+      'as billed: 1 event had no price when billed — not in the as-billed cost\n* a cost marked so leaves out some of them\n',
+    );
+    const r = await reportJson('--billed', '--by', 'team');
+    const json = (row: { team: string; billed_cost_usd: string; billed_unpriced_events: number }) =>
+      `${row.team} ${row.billed_cost_usd} ${row.billed_unpriced_events}`;
+    expect(r.rows.map(json)).toEqual(['a 0.000000000000 1', 'b 2.500000000000 0', 'c 0.000000000000 0']);
+    expect([r.totals.billed_cost_usd, r.totals.billed_unpriced_events]).toEqual(['2.500000000000', 1]);
+    const csv = (await runCli(['report', '--db', db, '--by', 'team', '--billed', '--format', 'csv'])).stdout;
+    const [header, ...rows] = csv
+      .trim()
+      .split('\n')
+      .map((l) => splitCsvRecord(l));
+    const at = (name: string) => header!.indexOf(name);
+    expect(
+      rows.map((row) => [row![0], row![at('billed_cost_usd')], row![at('billed_unpriced_events')]]),
+    ).toEqual([
+      ['a', '0.000000000000', '1'],
+      ['b', '2.500000000000', '0'],
+      ['c', '0.000000000000', '0'],
+    ]);
+  });
+
   it('--model also prices the events that were unpriced under a name the model now has', async () => {
     const file = write('u.jsonl', [
       line({ model: 'Acme/LLM-Large', input_tokens: 1_000_000, output_tokens: 1_000_000 }),

@@ -78,6 +78,7 @@ const COMMANDS = [
   ['report', '--by', 'team', '--bucket', 'day', '--format', 'json', '--billed'],
   ['report', '--by', 'model,tag.feature', '--where', 'team=web', '--format', 'csv'],
   ['report', '--by', 'team', '--top', '1', '--since', '2026-01-06', '--until', '2026-01-08'],
+  ['report', '--by', 'team', '--billed'],
   ['events', '--limit', '5'],
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
   ['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts)],
@@ -142,6 +143,10 @@ describe('report and events while the server holds the ledger', () => {
     const onFile = await outputs();
     expect(onFile[0]).toContain('payments');
     expect(onFile[2]).toContain('checkout');
+    // The unpriced event (a payments call) has no as-billed cost either: not counted as $0.
+    expect(onFile[1]).toMatch(/"billed_unpriced_events": 1\n\s*\},\n\s*"unpriced"/);
+    expect(onFile[4]).toMatch(/^payments .*\$[\d.]+ \* .*\n/m);
+    expect(onFile[4]).toContain('as billed: 1 event had no price when billed — not in the as-billed cost\n');
     const onFileExports = await exports('file');
     expect(onFileExports[0]!.split('\n')).toHaveLength(41);
 

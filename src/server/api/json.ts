@@ -13,6 +13,7 @@ function measuresJson(m: Measures): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   for (const k of MEASURES) out[k] = MONEY.has(k) ? formatUsd(m[k] as bigint) : (m[k] as number);
   if (m.billed_cost_usd !== undefined) out.billed_cost_usd = formatUsd(m.billed_cost_usd);
+  if (m.billed_unpriced_events !== undefined) out.billed_unpriced_events = m.billed_unpriced_events;
   return out;
 }
 

@@ -239,7 +239,10 @@ class DuckDbStore implements Store {
         const row = { ...zeroMeasures(q.billed === true), dims: {}, unpriced_events: 0 } as Row;
         for (const m of MONEY_MEASURES) row[m] = BigInt(v[m] as bigint);
         for (const m of COUNT_MEASURES) row[m] = Number(v[m]);
-        if (q.billed) row.billed_cost_usd = BigInt(v.billed_cost_usd as bigint);
+        if (q.billed) {
+          row.billed_cost_usd = BigInt(v.billed_cost_usd as bigint);
+          row.billed_unpriced_events = Number(v.billed_unpriced_events);
+        }
         if (row.events === 0) continue;
         if (q.bucket) row.bucket = new Date(micros(v.bucket!) / 1000).toISOString();
         if (v.folded === true) row.folded = true;
@@ -475,7 +478,10 @@ function zeroMeasures(billed: boolean): Measures {
     ...MONEY_MEASURES.map((k) => [k, 0n]),
     ...COUNT_MEASURES.map((k) => [k, 0]),
   ]) as unknown as Measures;
-  if (billed) m.billed_cost_usd = 0n;
+  if (billed) {
+    m.billed_cost_usd = 0n;
+    m.billed_unpriced_events = 0;
+  }
   return m;
 }
 
@@ -483,4 +489,5 @@ function addMeasures(into: Measures, r: Measures): void {
   for (const m of MONEY_MEASURES) into[m] += r[m];
   for (const m of COUNT_MEASURES) into[m] += r[m];
   if (into.billed_cost_usd !== undefined) into.billed_cost_usd += r.billed_cost_usd ?? 0n;
+  if (into.billed_unpriced_events !== undefined) into.billed_unpriced_events += r.billed_unpriced_events ?? 0;
 }

@@ -236,3 +236,47 @@ describe('migrating a schema-6 ledger to schema 7 (audio tokens)', () => {
     await store.close();
   });
 });
+
+describe('migrating a schema-7 ledger to schema 8 (billed cost unknown)', () => {
+  it('an event repriced from unpriced, billed "$0" until now, is unknown as billed; a real $0 call stays $0', async () => {
+    const path = await ledgerAt(7);
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['7']]);
+    // What schema 7 wrote for the Acme call, unpriced when imported and priced by a reprice since: billed 0.
+    expect(await sql(path, 'SELECT event_id, billed_cost_usd FROM events ORDER BY event_id')).toEqual([
+      [0xd1n, 0n],
+      [0xd2n, null],
+      [0xd3n, null],
+    ]);
+
+    const store = await createDuckDbStore(path);
+    // By team over whole days (the rollup) and from the events (route_id is in no rollup): cost, billed, billed unknown.
+    const q: Query = { dimensions: ['team'], billed: true };
+    const [rolled, raw] = await Promise.all([
+      store.query(q),
+      store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
+    ]);
+    expect(raw).toEqual(rolled);
+    expect(
+      rolled.rows.map((r) => [r.dims.team, r.cost_usd, r.billed_cost_usd, r.billed_unpriced_events]),
+    ).toEqual([
+      // $1 + $2 per 1M for 1M in and out since the reprice; no price when billed.
+      ['a', 3_000_000_000_000n, 0n, 1],
+      // gpt-4o, 1M input × $2.50, billed so.
+      ['b', 2_500_000_000_000n, 2_500_000_000_000n, 0],
+      // No tokens: $0, and billed $0.
+      ['c', 0n, 0n, 0],
+    ]);
+    expect([rolled.totals.billed_cost_usd, rolled.totals.billed_unpriced_events]).toEqual([
+      2_500_000_000_000n,
+      1,
+    ]);
+    // A reprice after the migration keeps it unknown.
+    await store.reprice({}, repriceWith(pricer), Date.parse('2026-04-01T00:00:00Z') * 1000);
+    const again = await store.query(q);
+    expect(again.totals.billed_unpriced_events).toBe(1);
+    expect(again.totals.billed_cost_usd).toBe(2_500_000_000_000n);
+    await store.close();
+
+    await expectCurrentSchema(path);
+  });
+});

@@ -112,7 +112,7 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
 }
 
 /**
- * Schema 5 → 6 → 7: columns added to tables that already held rows, in one transaction with the new version.
+ * Schema 5 → 6 → 7 → 8: columns added to tables that already held rows, in one transaction with the new version.
  *
  * Schema 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
  * whole and split columns). Every event and card written before had no web search fee, so the columns are added
@@ -128,9 +128,15 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
  * tags, have them moved into the columns (at most the event's input and output tokens) and their days' rollup rows
  * rebuilt; their cost is still the text-rate one until `tokenledger reprice` (docs/pricing.md, "Audio").
  *
+ * Schema 8: an event a reprice found unpriced when billed keeps `billed_unpriced` (TRUE) and no billed cost, where
+ * `billed_cost_usd` held 0, and the rollups keep `billed_unpriced_delta` (0 until a reprice, as billed_delta_usd).
+ * Such an event is one with billed cost 0 whose oldest reprice_audit row has no old cost: it is marked, and the days
+ * of every repriced event have their rollup rows rebuilt (only a reprice makes the delta other than 0). A billed 0
+ * with no audit row left to tell stays $0.
+ *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
- * try. Only from schema 5 or 6 is it the whole migration, and then it records the version itself.
+ * try. Only from schema 5, 6 or 7 is it the whole migration, and then it records the version itself.
  */
 export async function migrateAddedColumns(s: DuckDbSession, from: number): Promise<void> {
   const what = `migrating the ledger to schema ${SCHEMA_VERSION}`;
@@ -157,6 +163,8 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
         )
       )[0]![0] !== 0n;
     await addColumns(step, ['input_audio_tokens', 'output_audio_tokens'], audioRates);
+    await step('ALTER TABLE IF EXISTS events ADD COLUMN IF NOT EXISTS billed_unpriced BOOLEAN');
+    for (const t of ROLLUP_TABLES) await addColumn(step, t.table, 'billed_unpriced_delta', 'BIGINT');
     // A card's audio rates are its text rates, whole and split (rate-cards.ts RATE_COLUMNS); only when they are new.
     const filled = RATE_COLUMNS.filter((c) => audioRates.some((r) => c === r || c.startsWith(`${r}_`)));
     if (tables.has('rate_cards') && !cardsHadAudio)
@@ -167,10 +175,12 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
       await countFromTag(step, tables, USAGE_REPORT_SOURCE, [
         ['web_search_requests', LEGACY_SEARCH_TAG, null],
       ]);
-    await countFromTag(step, tables, OPENAI_USAGE_SOURCE, [
-      ['input_audio_tokens', 'input_audio_tokens', 'input_tokens'],
-      ['output_audio_tokens', 'output_audio_tokens', 'output_tokens'],
-    ]);
+    if (from <= 6)
+      await countFromTag(step, tables, OPENAI_USAGE_SOURCE, [
+        ['input_audio_tokens', 'input_audio_tokens', 'input_tokens'],
+        ['output_audio_tokens', 'output_audio_tokens', 'output_tokens'],
+      ]);
+    if (tables.has('reprice_audit')) await markBilledUnpriced(step, tables);
     if (from >= 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }
@@ -192,11 +202,43 @@ async function addColumns(
       (c): [string, string, string] => ['rate_cards', c, rates.includes(c) ? 'HUGEINT' : 'BIGINT'],
     ),
   ];
-  for (const [table, column, type] of added) {
-    await step(`ALTER TABLE IF EXISTS ${table} ADD COLUMN IF NOT EXISTS ${q(column)} ${type} DEFAULT 0`);
-    await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
-    await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
-  }
+  for (const [table, column, type] of added) await addColumn(step, table, column, type);
+}
+
+/** Adds `column` to `table` filled with 0, then declared NOT NULL with no default, as a new file declares it. */
+async function addColumn(
+  step: (sql: string) => Promise<unknown>,
+  table: string,
+  column: string,
+  type: string,
+): Promise<void> {
+  await step(`ALTER TABLE IF EXISTS ${table} ADD COLUMN IF NOT EXISTS ${q(column)} ${type} DEFAULT 0`);
+  await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} SET NOT NULL`);
+  await step(`ALTER TABLE IF EXISTS ${table} ALTER COLUMN ${q(column)} DROP DEFAULT`);
+}
+
+/**
+ * Schema 8: the events a reprice before it gave billed cost 0 for having been unpriced (their oldest audit row has
+ * no old cost) lose that 0 for `billed_unpriced`, and every repriced event's day is marked for its rollup rows to be
+ * rebuilt with billed_unpriced_delta.
+ */
+async function markBilledUnpriced(
+  step: (sql: string) => Promise<unknown>,
+  tables: ReadonlySet<string>,
+): Promise<void> {
+  await step(
+    `UPDATE events SET billed_cost_usd = NULL, billed_unpriced = TRUE
+     FROM (SELECT event_id, ts, old_cost_usd FROM reprice_audit
+           QUALIFY row_number() OVER (PARTITION BY event_id, ts ORDER BY repriced_at) = 1) a
+     WHERE a.event_id = events.event_id AND a.ts = events.ts AND a.old_cost_usd IS NULL
+       AND events.billed_cost_usd = 0`,
+  );
+  // Schema 2 has no rollup_dirty, and schema 1 no contexts: their steps rebuild the whole rollup.
+  if (tables.has('contexts') && tables.has('rollup_dirty'))
+    await step(
+      `INSERT INTO rollup_dirty SELECT DISTINCT date_trunc('day', ts) FROM events
+       WHERE billed_cost_usd IS NOT NULL OR billed_unpriced`,
+    );
 }
 
 /**

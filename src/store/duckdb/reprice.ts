@@ -40,7 +40,8 @@ const changed = (a: UsageEvent, b: UsageEvent) =>
 /**
  * Reprices the selection: events are streamed from a second connection (a snapshot, so memory stays flat), changed
  * ones are staged in a temp table, and one transaction updates them, writes the audit rows and rebuilds the rollup
- * days they fall in. `billed_cost_usd` keeps the cost from before the first reprice.
+ * days they fall in. `billed_cost_usd` keeps the cost from before the first reprice; an event unpriced then keeps
+ * `billed_unpriced` instead, as what it was billed is unknown (a $0 there read as a free call).
  */
 export async function repriceEvents(
   s: DuckDbSession,
@@ -126,7 +127,10 @@ export async function repriceEvents(
       'repricing events',
       `UPDATE events SET context_id = c.new_context_id,
            ${MONEY_MEASURES.map((m) => `given_${m} = c.given_${m}`).join(', ')},
-           billed_cost_usd = coalesce(events.billed_cost_usd, c.old_cost_usd, 0)
+           billed_cost_usd = CASE WHEN events.billed_unpriced THEN NULL
+             ELSE coalesce(events.billed_cost_usd, c.old_cost_usd) END,
+           billed_unpriced = CASE WHEN events.billed_unpriced
+             OR (events.billed_cost_usd IS NULL AND c.old_cost_usd IS NULL) THEN TRUE END
          FROM reprice_moved c WHERE events.event_id = c.event_id AND events.ts = c.ts`,
     );
     await s.run(

@@ -163,7 +163,7 @@ function pendingRows(t: RollupTable, b: EncodedBatch, ts: Float64Array, sums: To
     if (name === 'events') return ints(sums.events);
     if (name === 'unpriced_events') return ints(sums.unpricedEvents);
     if (name === 'unpriced_tokens') return ints(sums.unpricedTokens);
-    if (name === 'billed_delta_usd') return firsts.map(() => 0n);
+    if (name === 'billed_delta_usd' || name === 'billed_unpriced_delta') return firsts.map(() => 0n);
     if (name === 'cost_usd_extra') {
       const parts = COST_PARTS.map((p) => money[p]!);
       return money.cost_usd!.map((total, r) => {

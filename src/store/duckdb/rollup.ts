@@ -54,6 +54,7 @@ function stageRollupSql(
     ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
     ${rollupMoneySql()},
     0::HUGEINT AS billed_delta_usd,
+    0::BIGINT AS billed_unpriced_delta,
     count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events,
     coalesce(sum(${TOKEN_FIELDS.map(q).join(' + ')}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
   FROM (${priced}) p

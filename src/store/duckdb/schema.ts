@@ -8,7 +8,7 @@ import {
   USAGE_FIELDS,
 } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
-import type { SessionRows } from '../sql/compile-query.js';
+import { billedCostSql, type SessionRows } from '../sql/compile-query.js';
 import { ROLLUP_DIMENSIONS, ROLLUPS, type RollupKind, type RollupName } from '../sql/rollup-dims.js';
 import { callContentSchemaSql } from './call-content.js';
 import { CONTEXT_COLUMNS, isContextColumn } from './contexts.js';
@@ -29,16 +29,23 @@ import { RATE_COLUMNS } from './rate-cards.js';
  * Bump SCHEMA_VERSION with a migration when a table changes (migrate.ts; 2: contexts split out of events; 3: the
  * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
  * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split; 6: events and
- * rollups count web_search_requests, rate cards carry the web_search rate).
+ * rollups count web_search_requests, rate cards carry the web_search rate; 7: audio tokens and rates; 8: events mark
+ * billed_unpriced, rollups keep billed_unpriced_delta).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Columns a migration added to tables that already held rows (migrate.ts, migrateAddedColumns). ALTER TABLE … ADD COLUMN
  * appends them, so tables created new put them last too: a migrated file and a new one then have one layout, which
  * matters because events and rollup rows are inserted, and the rollup's two tables unioned, by position.
  */
-const ADDED_COLUMNS = ['web_search_requests', 'input_audio_tokens', 'output_audio_tokens'] as const;
+const ADDED_COLUMNS = [
+  'web_search_requests',
+  'input_audio_tokens',
+  'output_audio_tokens',
+  'billed_unpriced',
+  'billed_unpriced_delta',
+] as const;
 const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
 const addedLast = (cols: readonly (readonly [string, string])[]) => [
   ...cols.filter(([n]) => !added(n)),
@@ -77,8 +84,10 @@ export const EVENT_COLUMNS: readonly (readonly [string, string])[] = [
   ['cost_source', `${enumOf(COST_SOURCES)} NOT NULL`],
   ['price_version', 'VARCHAR'],
   ['provider_cost_usd', PICO],
-  // What the event cost before its first reprice; NULL until then (unpriced then counts as 0).
+  // What the event cost before its first reprice; NULL until then, and NULL after it when the event had no price
+  // then: billed_unpriced is TRUE for those (NULL otherwise), as that cost is unknown, not $0 (billedCostSql).
   ['billed_cost_usd', PICO],
+  ['billed_unpriced', 'BOOLEAN'],
   ['energy_j', 'DOUBLE'],
   ['energy_source', enumOf(ENERGY_SOURCES)],
   ['status', `${enumOf(STATUSES)} NOT NULL`],
@@ -121,6 +130,9 @@ const ROLLUP_MEASURE_COLUMNS: readonly (readonly [string, string])[] = addedLast
   ...USAGE_FIELDS.map((f) => [f, 'BIGINT NOT NULL'] as const),
   ...MONEY_MEASURES.map((m) => [m === 'cost_usd' ? 'cost_usd_extra' : m, PICO] as const),
   ['billed_delta_usd', PICO],
+  // Events whose billed cost is unknown less those whose cost is (unpriced_events): 0 until a reprice, like
+  // billed_delta_usd, so appends write 0 and the column compresses away.
+  ['billed_unpriced_delta', 'BIGINT NOT NULL'],
   ['unpriced_events', 'BIGINT NOT NULL'],
   ['unpriced_tokens', 'BIGINT NOT NULL'],
 ]);
@@ -262,11 +274,14 @@ function rollupAggregateSql(
   const dims = dimensions.map(q).join(', ');
   const tokens = TOKEN_FIELDS.map((f) => q(f)).join(' + ');
   const events = weight ? `sum(${weight})` : 'count(*)';
+  const billed = billedCostSql();
   return `SELECT date_trunc('day', ts) AS day, ${dims},
   ${events} AS events,
   ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')},
   ${rollupMoneySql()},
-  sum(coalesce(billed_cost_usd, cost_usd, 0) - coalesce(cost_usd, 0)) AS billed_delta_usd,
+  sum(coalesce(${billed}, 0) - coalesce(cost_usd, 0)) AS billed_delta_usd,
+  coalesce(${events} FILTER (WHERE ${billed} IS NULL), 0) - coalesce(${events} FILTER (WHERE cost_usd IS NULL), 0)
+    AS billed_unpriced_delta,
   coalesce(${events} FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_events,
   coalesce(sum(${tokens}) FILTER (WHERE cost_usd IS NULL), 0) AS unpriced_tokens
 FROM (${priced}) p
@@ -285,12 +300,12 @@ GROUP BY ALL`;
 export function rollupFromEventsSql(where: string, ids: string, dimensions: readonly string[]): string {
   for (const d of dimensions)
     if (!isContextColumn(d)) throw new Error(`rollup dimension ${d} is not a context column`);
-  const plain = 'e.given_cost_usd IS NULL AND e.billed_cost_usd IS NULL';
+  const plain = 'e.given_cost_usd IS NULL AND e.billed_cost_usd IS NULL AND e.billed_unpriced IS NULL';
   const whole = wholeRatesSql('r');
   const fractional = `SELECT c.context_id FROM contexts c JOIN rate_cards r ON r.rate_id = c.rate_id
     WHERE c.context_id ${ids} AND NOT (${whole})`;
   const kept = ['ts', ...dimensions, ...USAGE_FIELDS].map(q).join(', ');
-  const oneByOne = `SELECT ${kept}, ${MONEY_MEASURES.join(', ')}, billed_cost_usd, 1 AS _n
+  const oneByOne = `SELECT ${kept}, ${MONEY_MEASURES.join(', ')}, billed_cost_usd, billed_unpriced, 1 AS _n
 FROM (${pricedRelationSql(
     `(${wideEventsSql(`WHERE c.context_id ${ids} AND e.context_id ${ids} AND ${where}
        AND (NOT (${plain}) OR e.context_id IN (${fractional}))`)})`,
@@ -299,7 +314,7 @@ FROM (${pricedRelationSql(
     (ENUM_COLUMNS as readonly string[]).includes(d) ? `c.${q(d)}::VARCHAR AS ${q(d)}` : `c.${q(d)}`,
   );
   const summed = `SELECT a.ts, ${dims.join(', ')}, ${USAGE_FIELDS.map((f) => `a.${q(f)}`).join(', ')},
-  ${summedCostSql('a', 'r').join(', ')}, NULL::HUGEINT AS billed_cost_usd, a._n
+  ${summedCostSql('a', 'r').join(', ')}, NULL::HUGEINT AS billed_cost_usd, NULL::BOOLEAN AS billed_unpriced, a._n
 FROM (SELECT date_trunc('day', ts) AS ts, context_id, count(*) AS _n,
         ${USAGE_FIELDS.map((f) => `sum(${q(f)}) AS ${q(f)}`).join(', ')}
       FROM events e WHERE e.context_id ${ids} AND ${where} AND ${plain} GROUP BY ALL) a

@@ -129,6 +129,7 @@ export const STAGE_COLUMNS: StageColumn[] = [
   str('price_version'),
   money('provider_cost_usd', (b) => b.field.provider_cost_usd.map(decimal)),
   { name: 'billed_cost_usd', kind: 'i32', values: () => [], load: 'NULL::HUGEINT', unstaged: true },
+  { name: 'billed_unpriced', kind: 'i32', values: () => [], load: 'NULL::BOOLEAN', unstaged: true },
   nullableNumber('energy_j'),
   str('energy_source'),
   str('status'),

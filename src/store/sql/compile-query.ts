@@ -41,9 +41,18 @@ const OUT_MEASURES = [
   ...MONEY_MEASURES,
   ...COUNT_MEASURES,
   'billed_cost_usd',
+  'billed_unpriced_events',
   'unpriced_events',
   'unpriced_tokens',
 ] as const;
+
+/**
+ * What an event was billed, over a priced events relation: its cost before its first reprice, else its cost; NULL
+ * (unknown, as an unpriced cost is) when it had no price then, whether never repriced or repriced since.
+ */
+export function billedCostSql(): string {
+  return 'CASE WHEN billed_unpriced THEN NULL ELSE coalesce(billed_cost_usd, cost_usd) END';
+}
 
 const TOKENS = [
   'input_tokens',
@@ -72,7 +81,8 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
       ...MONEY_MEASURES.map((m) => `${sign}${m} AS ${m}`),
       ...COUNT_MEASURES.filter((m) => m !== 'events').map((m) => `${sign}${d.ident(m)} AS ${d.ident(m)}`),
       `${sign}1 AS events`,
-      `${sign}coalesce(billed_cost_usd, cost_usd) AS billed_cost_usd`,
+      `${sign}${billedCostSql()} AS billed_cost_usd`,
+      `CASE WHEN ${billedCostSql()} IS NULL THEN ${sign}1 ELSE 0 END AS billed_unpriced_events`,
       `CASE WHEN cost_usd IS NULL THEN ${sign}1 ELSE 0 END AS unpriced_events`,
       `CASE WHEN cost_usd IS NULL THEN ${sign}(${TOKENS.map(d.ident).join(' + ')}) ELSE 0 END AS unpriced_tokens`,
     ];
@@ -93,7 +103,11 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
       `day AS t`,
       ...dims.map((dim, i) => `${dimensionSql(dim, d, params)} AS ${dimAliases[i]}`),
       ...OUT_MEASURES.map((m) =>
-        m === 'billed_cost_usd' ? `coalesce(cost_usd, 0) + billed_delta_usd AS billed_cost_usd` : d.ident(m),
+        m === 'billed_cost_usd'
+          ? `coalesce(cost_usd, 0) + billed_delta_usd AS billed_cost_usd`
+          : m === 'billed_unpriced_events'
+            ? 'unpriced_events + billed_unpriced_delta AS billed_unpriced_events'
+            : d.ident(m),
       ),
       ...extra,
     ];
