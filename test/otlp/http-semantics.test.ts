@@ -207,6 +207,47 @@ describe('OTLP/HTTP receiver', () => {
     expect(cost('req_costly')).toBeNull();
   });
 
+  // OTLP/JSON has no NaN token: null (what JSON.stringify makes of NaN) and the protobuf JSON mapping's "NaN" spell it.
+  it('reads a count sent as null or "NaN" as not sent, the call recorded without it', async () => {
+    const value = (key: string, v: object) => ({ key, value: v }) as unknown as ReturnType<typeof kv>;
+    const chat = (id: number, usage: ReturnType<typeof kv>[]) =>
+      span(id, null, [
+        kv('gen_ai.operation.name', 'chat'),
+        kv('gen_ai.request.model', 'gpt-4o-mini'),
+        ...usage,
+      ]);
+    const res = await post(
+      '/v1/traces',
+      JSON.stringify(
+        body([
+          chat(0x51, [
+            value('gen_ai.usage.input_tokens', { intValue: null }),
+            kv('gen_ai.usage.output_tokens', 10),
+          ]),
+          chat(0x52, [
+            kv('gen_ai.usage.input_tokens', 7),
+            value('gen_ai.usage.output_tokens', { doubleValue: 'NaN' }),
+          ]),
+          chat(0x53, [
+            kv('gen_ai.usage.input_tokens', 9),
+            value('gen_ai.usage.cache_read.input_tokens', { doubleValue: null }),
+          ]),
+        ]),
+      ),
+      { 'content-type': 'application/json' },
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({});
+    const events = (await h.ledger()).filter((e) =>
+      /span 00000000000000(51|52|53)$/.test(e.source_ref ?? ''),
+    );
+    expect(events.map((e) => [e.input_tokens, e.cache_read_tokens, e.output_tokens]).sort()).toEqual([
+      [0, 0, 10],
+      [7, 0, 0],
+      [9, 0, 0],
+    ]);
+  });
+
   it('rejects, before the 200, records the store would refuse, so they cannot block the write-ahead log', async () => {
     const chat = (id: number, start: string, attributes: ReturnType<typeof kv>[]) => ({
       ...span(id, null, [

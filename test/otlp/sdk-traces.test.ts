@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -123,5 +123,54 @@ describe.each([
       .end();
     await provider.shutdown();
     expect((await h.ledger()).length).toBe(before + 1);
+  });
+
+  // The Vercel AI SDK writes NaN token counts when the provider reported no usage (vercel/ai#6546); the JSON
+  // exporter writes NaN as null. Either way it is a count that was not reported: the span is read as if the attribute
+  // were not there, over every transport, and nothing is rejected.
+  it('reads a NaN token count as not reported, as if the attribute were absent', async () => {
+    const warnings: string[] = [];
+    const log = (...args: unknown[]) => warnings.push(args.join(' '));
+    diag.setLogger({ error: log, warn: log, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    try {
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': `nan-${name}` }),
+        spanProcessors: [new SimpleSpanProcessor(exporter(h))],
+      });
+      const tracer = provider.getTracer('t');
+      // A call whose provider reported output only: recorded, its input not reported (0).
+      tracer
+        .startSpan('chat gpt-4o-mini', {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.system': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': Number.NaN,
+            'gen_ai.usage.output_tokens': 42,
+          },
+        })
+        .end();
+      // An AI SDK stream whose provider sent no usage: like the same span with no usage attributes, which names no
+      // operation, it is not taken for a call (docs/otel/README.md, Rules behind these).
+      tracer
+        .startSpan('ai.streamText.doStream', {
+          attributes: {
+            'operation.name': 'ai.streamText.doStream',
+            'gen_ai.system': 'openai.chat',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': Number.NaN,
+            'gen_ai.usage.output_tokens': Number.NaN,
+          },
+        })
+        .end();
+      await provider.shutdown();
+    } finally {
+      diag.disable();
+    }
+    const events = (await h.ledger()).filter((e) => e.tags.service === `nan-${name}`);
+    expect(events.map((e) => [e.operation, e.requests, e.input_tokens, e.output_tokens])).toEqual([
+      ['chat', 1, 0, 42],
+    ]);
+    expect(warnings).toEqual([]);
   });
 });

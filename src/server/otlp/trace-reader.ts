@@ -288,9 +288,12 @@ function plainValue(r: Reader, depth: number): PlainValue {
       case 0x18:
         v = r.int64();
         break;
-      case 0x21:
-        v = r.double();
+      case 0x21: {
+        // NaN is no value, as values.ts's anyValue() reads it.
+        const d = r.double();
+        v = Number.isNaN(d) ? null : d;
         break;
+      }
       case 0x2a:
         if (depth >= MAX_VALUE_DEPTH) {
           r.field();

@@ -53,10 +53,15 @@ function plainValue(v: AnyValue, depth: number): PlainValue {
   switch (key) {
     case 'stringValue':
       return v.stringValue ?? null;
+    // A number that is not one is no value, as a null string or bool is: the JS SDKs' NaN (the Vercel AI SDK's
+    // token count when the provider reported no usage) comes as a NaN double over protobuf and as null, or the
+    // string "NaN", over JSON. Read as absent, the same span means the same thing over every encoding.
     case 'intValue':
-      return int64(v.intValue);
-    case 'doubleValue':
-      return Number(v.doubleValue);
+      return v.intValue == null ? null : int64(v.intValue);
+    case 'doubleValue': {
+      const d = v.doubleValue == null ? Number.NaN : Number(v.doubleValue);
+      return Number.isNaN(d) ? null : d;
+    }
     case 'boolValue':
       return v.boolValue ?? null;
     case 'arrayValue':
