@@ -127,4 +127,32 @@ describe.each([
     });
     expect(events).toHaveLength(7);
   });
+
+  // A record with no timeUnixNano (0: not set) is timed by its event.timestamp, else by when the SDK observed it:
+  // an event.timestamp that is no date leaves the observed time, not a rejection.
+  it('times a record without timeUnixNano whose event.timestamp is no date by its observedTimeUnixNano', async () => {
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'claude-code' }),
+      processors: [new SimpleLogRecordProcessor(exporter(h))],
+    });
+    const observed = Date.UTC(2026, 0, 6, 8, 30, 15, 250);
+    provider.getLogger('com.anthropic.claude_code.events').emit({
+      // HrTime [0, 0]: the SDK sends it as is (a plain 0 would be read as its time origin).
+      timestamp: [0, 0],
+      observedTimestamp: new Date(observed),
+      body: 'claude_code.api_request',
+      attributes: {
+        'event.timestamp': 'not a time',
+        model: 'claude-sonnet-4-20250514',
+        request_id: `req_observed_${name}`,
+        input_tokens: '100',
+        output_tokens: '20',
+      },
+    });
+    await provider.shutdown();
+
+    const e = (await h.ledger()).find((x) => x.source_ref === `claude_code.api_request req_observed_${name}`);
+    expect(e?.ts).toBe(observed * 1000);
+    expect(e).toMatchObject({ input_tokens: 100, output_tokens: 20 });
+  });
 });

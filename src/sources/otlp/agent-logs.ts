@@ -213,6 +213,13 @@ export function mapLogs(req: ExportLogsRequest, ctx: MapContext): Mapped {
   return out;
 }
 
+/** The agent's `event.timestamp` in epoch µs; null when absent or not a date, so the next clock is read instead. */
+function stampMicros(a: Attrs): number | null {
+  const stamp = str(a, 'event.timestamp');
+  const ms = stamp === null ? Number.NaN : Date.parse(stamp);
+  return Number.isNaN(ms) ? null : ms * 1000;
+}
+
 function logEvent(
   r: LogRecord,
   a: Attrs,
@@ -224,12 +231,8 @@ function logEvent(
   if (model === null) return 'no model attribute; the call cannot be priced';
   const call = read(a);
   if (typeof call === 'string') return call;
-  const stamp = str(a, 'event.timestamp');
-  const ts =
-    nanosToMicros(r.timeUnixNano) ??
-    (stamp !== null ? Date.parse(stamp) * 1000 : null) ??
-    nanosToMicros(r.observedTimeUnixNano);
-  if (ts === null || Number.isNaN(ts)) return 'no timeUnixNano or event.timestamp';
+  const ts = nanosToMicros(r.timeUnixNano) ?? stampMicros(a) ?? nanosToMicros(r.observedTimeUnixNano);
+  if (ts === null) return 'no timeUnixNano, event.timestamp or observedTimeUnixNano';
   const attribution = attributionOf(a, resource, ctx.attributes);
   attribution.agent ??= call.agent;
   const duration = num(a, 'duration_ms');
