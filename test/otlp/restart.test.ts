@@ -129,6 +129,23 @@ describe('OTLP senders across a restart of tokenledger serve (real OpenTelemetry
     expect(tokens(await ledger())).toMatchObject({ requests: 2, input: 1700, output: 170 });
   });
 
+  it("keeps Claude Code's cumulative cost exact across the restart", async () => {
+    await start();
+    const { provider, meter: m } = meter('claude-code', AggregationTemporalityPreference.CUMULATIVE);
+    const cost = m.createCounter('claude_code.cost.usage');
+    cost.add(9264.2287, { model: SONNET, 'session.id': 'sess-cost' });
+    await provider.forceFlush();
+    await stop();
+
+    await start();
+    cost.add(0.00387797, { model: SONNET, 'session.id': 'sess-cost' });
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    const costs = (await ledger()).map((e) => e.provider_cost_usd ?? 0n).sort((a, b) => (a < b ? -1 : 1));
+    expect(costs).toEqual([3_877_970_000n, 9_264_228_700_000_000n]);
+  });
+
   it('skips and names a torn line of the state file, and keeps the lines around it', async () => {
     await start();
     const { provider, meter: m } = meter('torn-app', AggregationTemporalityPreference.CUMULATIVE);

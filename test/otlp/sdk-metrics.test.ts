@@ -103,6 +103,28 @@ describe.each([
     expect(cc.reduce((s, e) => s + (e.provider_cost_usd ?? 0n), 0n)).toBe(750_000_000_000n);
   });
 
+  // Money is exact: Claude Code's cost counter is read as the decimals its points spell (as a reported cost is), and
+  // a cumulative series' windows are those decimals' differences. Binary floats were off by a pico-dollar here
+  // (9264.23257797 - 9264.2287 = 0.0038779700007580686).
+  it("keeps Claude Code's reported cost exact to the pico-dollar in every window", async () => {
+    const { provider, meter: m } = meter('cost-app');
+    const cost = m.createCounter('claude_code.cost.usage');
+    const attributes = {
+      model: 'claude-sonnet-4-20250514',
+      'session.id': `s-cost-${encoding}-${temporality}`,
+    };
+    for (const usd of [9264.2287, 0.00387797, 0.0123]) {
+      cost.add(usd, attributes);
+      await provider.forceFlush();
+    }
+    await provider.shutdown();
+    const costs = (await h.ledger())
+      .filter((e) => e.session_id === attributes['session.id'])
+      .map((e) => e.provider_cost_usd ?? 0n)
+      .sort((a, b) => (a < b ? -1 : 1));
+    expect(costs).toEqual([3_877_970_000n, 12_300_000_000n, 9_264_228_700_000_000n]);
+  });
+
   it('does not count metrics of an app that also sends spans for the same calls', async () => {
     const traces = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'both' }),
@@ -209,5 +231,22 @@ describe('GenAI and Claude Code metric points of one window split across exports
     const cc = events.filter((e) => e.agent === 'claude-code');
     expect(tokens(cc).input).toBe(70);
     expect(cc.reduce((s, e) => s + (e.provider_cost_usd ?? 0n), 0n)).toBe(500_000_000_000n);
+  });
+
+  it("sums Claude Code's cost points of one window as exact decimals", async () => {
+    // 10000.1 + 0.2 is 10000.300000000001 in binary floats: a pico-dollar too much.
+    const points = [10000.1, 0.2].map((asDouble, i) => ({
+      startTimeUnixNano: String(T0 + BigInt(i) * 30_000_000_000n),
+      timeUnixNano: String(T0 + BigInt(i + 1) * 30_000_000_000n),
+      attributes: [kv('session.id', 's-sum'), kv('model', 'claude-sonnet-4-20250514')],
+      asDouble,
+    }));
+    const metric = {
+      name: 'claude_code.cost.usage',
+      sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: points },
+    };
+    expect((await send('claude-code', metric)).status).toBe(200);
+    const events = (await h.ledger()).filter((e) => e.session_id === 's-sum');
+    expect(events.map((e) => e.provider_cost_usd)).toEqual([10_000_300_000_000_000n]);
   });
 });

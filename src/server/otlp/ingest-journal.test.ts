@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ const point = (time: number, value: number) => ({
   start: 1,
   time,
   value,
-  delta: { from: time - 10, to: time, value: 10 },
+  delta: { from: time - 10, to: time, value: 10, base: value - 10 },
 });
 
 describe('the OTLP receiver’s state journal', () => {
@@ -40,6 +40,20 @@ describe('the OTLP receiver’s state journal', () => {
       damaged: 0,
       problems: [],
     });
+  });
+
+  // A retry of the last point gives its window again, whose cost is read from the point and its base (metrics.ts).
+  it('reads a window written before windows kept their base as starting from the point less what it added', () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [] });
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    writeFileSync(
+      path,
+      `${readFileSync(path, 'utf8')}${JSON.stringify(['s', 'cost', 1, 200, 12.5, [100, 200, 2.5]])}\n${JSON.stringify(['s', 'first', 1, 200, 7, [1, 200, 7]])}\n`,
+    );
+    expect(readIngestJournal(path).remembered.series).toEqual([
+      ['cost', { start: 1, time: 200, value: 12.5, delta: { from: 100, to: 200, value: 2.5, base: 10 } }],
+      ['first', { start: 1, time: 200, value: 7, delta: { from: 1, to: 200, value: 7, base: 0 } }],
+    ]);
   });
 
   it('is readable by its owner only, as its series keys hold resource attributes', () => {

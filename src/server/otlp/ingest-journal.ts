@@ -64,7 +64,7 @@ function replay(line: string, keys: Set<string>, series: Map<string, SeriesPoint
   }
   if (kind === 's' && v.length === 6) {
     const [, , start, time, value, d] = v as unknown[];
-    const delta = d === null ? null : toDelta(d);
+    const delta = d === null ? null : finite(value) ? toDelta(d, value) : undefined;
     if (!finite(start) || !finite(time) || !finite(value) || delta === undefined)
       return 'a series line with bad numbers';
     series.delete(key);
@@ -76,15 +76,24 @@ function replay(line: string, keys: Set<string>, series: Map<string, SeriesPoint
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-function toDelta(d: unknown): Delta | undefined {
-  if (!Array.isArray(d) || d.length !== 3 || !d.every(finite)) return undefined;
-  const [from, to, value] = d as number[];
-  return { from: from!, to: to!, value: value! };
+/** A window as seriesLine writes it, of a point of `value`. */
+function toDelta(d: unknown, value: number): Delta | undefined {
+  if (!Array.isArray(d) || (d.length !== 3 && d.length !== 4) || !d.every(finite)) return undefined;
+  const [from, to, added, base] = d as number[];
+  // A line written before windows kept their base: the point's value less what it added (0 for a whole value).
+  return { from: from!, to: to!, value: added!, base: base ?? value - added! };
 }
 
 const keyLine = (key: string) => JSON.stringify(['k', key]);
 const seriesLine = (key: string, p: SeriesPoint) =>
-  JSON.stringify(['s', key, p.start, p.time, p.value, p.delta && [p.delta.from, p.delta.to, p.delta.value]]);
+  JSON.stringify([
+    's',
+    key,
+    p.start,
+    p.time,
+    p.value,
+    p.delta && [p.delta.from, p.delta.to, p.delta.value, p.delta.base],
+  ]);
 
 /** A file that holds some lines, however many of them still count, before it is written again from what does. */
 const COMPACT_AT = 20_000;

@@ -5,7 +5,7 @@ import { attributionOf } from './attribution.js';
 import { agentKey, type PerRequestRegistry, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportMetricsRequest, HistogramDataPoint, Metric, NumberDataPoint } from './otlp-types.js';
-import type { TemporalityState } from './temporality.js';
+import type { Delta, TemporalityState } from './temporality.js';
 import { providerId, usageOf } from './tokens.js';
 import { type Attrs, attrs, int64, nanosToMicros, providerUsd, str, strOf } from './values.js';
 
@@ -69,7 +69,9 @@ interface Group {
   point: Attrs;
   resource: Attrs;
   key: string;
-  sums: Record<Kind, number>;
+  sums: Record<Exclude<Kind, 'cost'>, number>;
+  /** The reported cost in pico-dollars, exact; null once a point is not an amount money holds. */
+  cost: bigint | null;
   /** Calls counted by the token histogram's input series; 0 when only counters were sent. */
   requests: number;
   superseded: boolean;
@@ -166,7 +168,8 @@ export function mapMetrics(
               point: groupAttrs,
               resource,
               key: gk,
-              sums: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, cost: 0 },
+              sums: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+              cost: 0n,
               requests: 0,
               superseded: perRequest.has(dedupeKey),
               series: new Set(),
@@ -174,7 +177,8 @@ export function mapMetrics(
             };
             groups.set(gk, g);
           }
-          g.sums[kind] += d?.value ?? 0;
+          if (kind === 'cost') g.cost = addCost(g.cost, p.value, d);
+          else g.sums[kind] += d?.value ?? 0;
           g.requests += calls?.value ?? 0;
           g.series.add(`${m.name}|${kind}`);
           g.refs.push(ref(n));
@@ -228,6 +232,18 @@ function points(m: Metric): Point[] {
     }));
   }
   return [];
+}
+
+/**
+ * `sum` plus what a cost point's window added, exactly: the point's and its base's decimals (each double's shortest
+ * representation, as parseUsd reads a reported cost) differenced, not the doubles, whose difference is off in the
+ * last digits once a cumulative total reaches thousands of dollars (9264.23257797 - 9264.2287 = 0.00387797000076).
+ */
+function addCost(sum: bigint | null, value: number, d: Delta | null): bigint | null {
+  if (d === null || sum === null) return sum;
+  const to = providerUsd(value);
+  const from = providerUsd(d.base);
+  return to === null || from === null ? null : sum + to - from;
 }
 
 function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
@@ -287,7 +303,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
     energy_source: null,
     status: str(a, 'error.type') !== null ? 'error' : 'ok',
     error_type: str(a, 'error.type'),
-    provider_cost_usd: s.cost > 0 ? providerUsd(s.cost) : null,
+    provider_cost_usd: g.cost !== null && g.cost > 0n ? g.cost : null,
     given_cost: null,
   };
 }

@@ -4,24 +4,24 @@ import { TemporalityState } from './temporality.js';
 describe('TemporalityState', () => {
   it('differences a cumulative series and treats a restart as new use, never negative', () => {
     const s = new TemporalityState(1000);
-    expect(s.next('k', true, 2000, 3000, 100)).toEqual({ from: 2000, to: 3000, value: 100 });
-    expect(s.next('k', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50 });
+    expect(s.next('k', true, 2000, 3000, 100)).toEqual({ from: 2000, to: 3000, value: 100, base: 0 });
+    expect(s.next('k', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50, base: 100 });
     // A retry of the same export: the same window again, which its event id makes one event in the ledger.
-    expect(s.next('k', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50 });
+    expect(s.next('k', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50, base: 100 });
     expect(s.next('k', true, 2000, 3500, 120)).toBeNull(); // older than the last point: stale
-    expect(s.next('k', true, 5000, 6000, 30)).toEqual({ from: 5000, to: 6000, value: 30 }); // process restarted
-    expect(s.next('k', true, 5000, 7000, 20)).toEqual({ from: 5000, to: 7000, value: 20 }); // value fell: reset
+    expect(s.next('k', true, 5000, 6000, 30)).toEqual({ from: 5000, to: 6000, value: 30, base: 0 }); // process restarted
+    expect(s.next('k', true, 5000, 7000, 20)).toEqual({ from: 5000, to: 7000, value: 20, base: 0 }); // value fell: reset
   });
 
   it('takes a series that began before this server only as a baseline', () => {
     const s = new TemporalityState(10_000);
     expect(s.next('k', true, 2000, 11_000, 500)).toBeNull();
-    expect(s.next('k', true, 2000, 12_000, 520)).toEqual({ from: 11_000, to: 12_000, value: 20 });
+    expect(s.next('k', true, 2000, 12_000, 520)).toEqual({ from: 11_000, to: 12_000, value: 20, base: 500 });
   });
 
   it('passes delta points through', () => {
     const s = new TemporalityState(0);
-    expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7 });
+    expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7, base: 0 });
     expect(s.next('k', false, 2, 3, 0)).toBeNull();
   });
 });

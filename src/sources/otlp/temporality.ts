@@ -2,7 +2,14 @@
 export interface Delta {
   from: number;
   to: number;
+  /** The point's value less `base`, as a binary float: exact for whole token counts, not for money. */
   value: number;
+  /**
+   * The counter's value the window starts from: the last point's for a cumulative series that goes on; 0 when the
+   * point's whole value is new use (delta temporality, a series' first point, a reset). Money differences the point
+   * and this as decimals (metrics.ts).
+   */
+  base: number;
 }
 
 /** A cumulative series' last point: what a restart must not forget of it (ingest-journal.ts). */
@@ -47,7 +54,7 @@ export class TemporalityState {
 
   /** `cumulative` false means delta temporality. Null when the point adds nothing. */
   next(key: string, cumulative: boolean, start: number | null, time: number, value: number): Delta | null {
-    if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value } : null;
+    if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value, base: 0 } : null;
     const s = start ?? 0;
     const prev = this.last.get(key);
     if (prev !== undefined && time <= prev.time)
@@ -60,11 +67,12 @@ export class TemporalityState {
   private delta(prev: Last | undefined, start: number | null, s: number, time: number, value: number) {
     if (prev === undefined) {
       if (start === null || start < this.since) return null;
-      return value > 0 ? { from: s, to: time, value } : null;
+      return value > 0 ? { from: s, to: time, value, base: 0 } : null;
     }
-    if (s !== prev.start || value < prev.value) return value > 0 ? { from: s, to: time, value } : null;
+    if (s !== prev.start || value < prev.value)
+      return value > 0 ? { from: s, to: time, value, base: 0 } : null;
     const d = value - prev.value;
-    return d > 0 ? { from: prev.time, to: time, value: d } : null;
+    return d > 0 ? { from: prev.time, to: time, value: d, base: prev.value } : null;
   }
 
   get size(): number {
