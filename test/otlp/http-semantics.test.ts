@@ -367,6 +367,62 @@ describe('OTLP/HTTP receiver partial success for metrics', () => {
       await h.close();
     }
   });
+
+  // As a span's or a log record's token count that is no number: the sender is told which point and what it sent,
+  // where the point was dropped with a 200 that said nothing.
+  it('rejects a data point whose value is not a number, naming it, and keeps the points beside it', async () => {
+    const h = await startHarness();
+    try {
+      const point = (session: string, value: object) => ({
+        attributes: [kv('model', 'claude-sonnet-4-20250514'), kv('session.id', session), kv('type', 'input')],
+        startTimeUnixNano: String(T0),
+        timeUnixNano: String(T0 + 60_000_000_000n),
+        ...value,
+      });
+      const res = await fetch(`${h.url}/v1/metrics`, {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceMetrics: [
+            {
+              resource: { attributes: [kv('service.name', 'claude-code')] },
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'claude_code.token.usage',
+                      sum: {
+                        aggregationTemporality: 1,
+                        isMonotonic: true,
+                        dataPoints: [
+                          point('s1', { asInt: 'lots' }),
+                          point('s2', { asDouble: 'many' }),
+                          point('s3', { asInt: '42' }),
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const m = (await res.json()) as {
+        partialSuccess?: { rejectedDataPoints: number; errorMessage: string };
+      };
+      expect(m.partialSuccess?.rejectedDataPoints).toBe(2);
+      expect(m.partialSuccess?.errorMessage).toContain(
+        'dataPoints[0] claude_code.token.usage: asInt is "lots", expected a number',
+      );
+      expect(m.partialSuccess?.errorMessage).toContain(
+        'dataPoints[1] claude_code.token.usage: asDouble is "many", expected a number',
+      );
+      expect((await h.ledger()).map((e) => [e.session_id, e.input_tokens])).toEqual([['s3', 42]]);
+    } finally {
+      await h.close();
+    }
+  });
 });
 
 describe('OTLP/HTTP receiver under a flood', () => {

@@ -116,14 +116,16 @@ export function mapMetrics(
             continue;
           }
           const time = nanosToMicros(p.point.timeUnixNano);
-          if (kind === null || time === null) {
+          if (kind === null || time === null || p.bad !== null) {
             out.rejected.push({
               ref: ref(n),
               code: 'OTLP_BAD_DATA_POINT',
               reason:
                 time === null
                   ? 'data point without a valid timeUnixNano'
-                  : `unknown token type ${JSON.stringify(a.get(known.typeAttr ?? ''))}`,
+                  : kind === null
+                    ? `unknown token type ${JSON.stringify(a.get(known.typeAttr ?? ''))}`
+                    : p.bad!,
             });
             continue;
           }
@@ -208,28 +210,50 @@ interface Point {
   cumulative: boolean;
   value: number;
   count: number | null;
+  /** Why the point's value is not a number (OTLP/JSON can send any string), or null. */
+  bad: string | null;
+}
+
+/**
+ * Null when `v`, read from `raw`, is a number; otherwise what is wrong, naming the field. A NaN is a number not
+ * reported, not a wrong one (values.ts): the JS SDKs' NaN, null in OTLP/JSON or spelled "NaN"; it adds nothing.
+ */
+function notNumber(field: string, raw: unknown, v: number): string | null {
+  if (Number.isFinite(v)) return null;
+  if (Number.isNaN(v) && (typeof raw !== 'string' || raw.trim() === 'NaN')) return null;
+  return `${field} is ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)}, expected a number`;
 }
 
 function points(m: Metric): Point[] {
   const cumulative = (t: unknown) => t === 2 || t === 'AGGREGATION_TEMPORALITY_CUMULATIVE';
   if (m.sum) {
     const c = cumulative(m.sum.aggregationTemporality);
-    return (m.sum.dataPoints ?? []).map((p) => ({
-      point: p,
-      cumulative: c,
-      value: Object.hasOwn(p, 'asDouble') ? Number(p.asDouble) : int64(p.asInt),
-      count: null,
-    }));
+    return (m.sum.dataPoints ?? []).map((p) => {
+      const double = Object.hasOwn(p, 'asDouble');
+      const value = double ? Number(p.asDouble) : int64(p.asInt);
+      return {
+        point: p,
+        cumulative: c,
+        value,
+        count: null,
+        bad: double ? notNumber('asDouble', p.asDouble, value) : notNumber('asInt', p.asInt, value),
+      };
+    });
   }
   const h = m.histogram ?? m.exponentialHistogram;
   if (h) {
     const c = cumulative(h.aggregationTemporality);
-    return (h.dataPoints ?? []).map((p) => ({
-      point: p,
-      cumulative: c,
-      value: Number(p.sum ?? 0),
-      count: int64(p.count),
-    }));
+    return (h.dataPoints ?? []).map((p) => {
+      const value = Number(p.sum ?? 0);
+      const count = int64(p.count);
+      return {
+        point: p,
+        cumulative: c,
+        value,
+        count,
+        bad: notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count),
+      };
+    });
   }
   return [];
 }
