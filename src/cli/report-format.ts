@@ -1,26 +1,43 @@
 /**
  * Report output. `json` is a stable contract scripts rely on (docs/cli.md): one object with rows, totals and
- * unpriced; money as decimal strings with 12 digits; token counts as integers.
+ * unpriced; money as decimal strings with 12 digits; token counts as integers. With `--top`, rows carry the API's
+ * `other` flag (docs/api.md): the folded row's values read "other", as a team or user really named so do.
  */
 import { formatUsdDisplay } from '../money/money.js';
-import { resultJson, rowJson, toCsv } from '../server/api/json.js';
+import { resultJson, toCsv } from '../server/api/json.js';
 import { type Bucket, MEASURES, type Measures, type QueryResult } from '../store/query.js';
 import { counted, groupDigits } from './group-digits.js';
 
-export function reportJson(result: QueryResult): string {
-  return JSON.stringify(resultJson(result), null, 2);
+/**
+ * What the table calls the row a top-N folds every other group into, as the dashboard does (web/src/format.ts): in
+ * parentheses, like "(none)", so that it does not read as a name.
+ */
+const ALL_OTHERS = '(all others)';
+
+/** `flagOther`: a top-N report, whose rows each say whether they are the folded one (`other`). */
+export function reportJson(result: QueryResult, flagOther = false): string {
+  return JSON.stringify(resultJson(result, flagOther), null, 2);
 }
 
-/** The columns are those of `--format json`'s rows, the same when no event matched (a header and no rows). */
-export function reportCsv(result: QueryResult, dims: readonly string[], bucket?: Bucket): string {
+/**
+ * The columns are those of `--format json`'s rows, the same when no event matched (a header and no rows); `other`
+ * comes last, so that the columns before it keep their places.
+ */
+export function reportCsv(
+  result: QueryResult,
+  dims: readonly string[],
+  bucket?: Bucket,
+  flagOther = false,
+): string {
   const header = [
     ...(bucket !== undefined ? ['bucket'] : []),
     ...dims,
     ...MEASURES,
     ...(result.totals.billed_cost_usd !== undefined ? ['billed_cost_usd', 'billed_unpriced_events'] : []),
     'unpriced_events',
+    ...(flagOther ? ['other'] : []),
   ];
-  return toCsv(result.rows.map(rowJson), header);
+  return toCsv(resultJson(result, flagOther).rows, header);
 }
 
 /** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */
@@ -66,7 +83,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   const body = result.rows.map((r) => {
     const label = [
       ...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []),
-      ...dims.map((d) => r.dims[d] ?? '(none)'),
+      ...dims.map((d) => (r.folded ? ALL_OTHERS : (r.dims[d] ?? '(none)'))),
     ];
     return line(label.length > 0 ? label : [''], r, r.unpriced_events);
   });

@@ -60,7 +60,8 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {
-  if (format === 'json') return `${reportJson(result)}\n`;
-  if (format === 'csv') return reportCsv(result, q.dimensions, q.bucket);
+  const flagOther = q.top !== undefined;
+  if (format === 'json') return `${reportJson(result, flagOther)}\n`;
+  if (format === 'csv') return reportCsv(result, q.dimensions, q.bucket, flagOther);
   return reportTable(result, q.dimensions, q.bucket);
 }

@@ -257,6 +257,54 @@ describe('tokenledger import → report', () => {
     expect(later.stdout).toContain('\nNo events in this range.\n');
     expect((await runCli(args)).stdout).not.toContain('No events');
   });
+
+  it('tells a team really named "other" from the row of every team past the top N, in JSON, CSV and the table', async () => {
+    const file = write('teams.jsonl', [
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 9000 }),
+      line({ team: 'other', model: 'gpt-4o', input_tokens: 5000 }),
+      line({ team: 'mobile', model: 'gpt-4o', input_tokens: 1000 }),
+      line({ team: 'data', model: 'gpt-4o', input_tokens: 1000 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    // As the API's breakdown: with --top, every row says whether it folds the teams past the N (other: true).
+    const r = await reportJson('--by', 'team', '--top', '2');
+    expect(r.rows.map((x: Record<string, unknown>) => [x.team, x.other, x.input_tokens])).toEqual([
+      ['web', false, 9000],
+      ['other', false, 5000],
+      ['other', true, 2000],
+    ]);
+    // Without --top there is no folded row and no flag: the JSON is as it was.
+    expect((await reportJson('--by', 'team')).rows[0]).not.toHaveProperty('other');
+    // CSV: the flag is the last column, so the columns before it keep their places.
+    const csv = await runCli(['report', '--db', db, '--by', 'team', '--top', '2', '--format', 'csv']);
+    const [header, ...lines] = csv.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^team,cost_usd,.*,unpriced_events,other$/);
+    expect(lines.map((l) => [l.split(',')[0], l.split(',').at(-1)])).toEqual([
+      ['web', 'false'],
+      ['other', 'false'],
+      ['other', 'true'],
+    ]);
+    const empty = await runCli([
+      'report',
+      '--db',
+      db,
+      '--by',
+      'team',
+      '--top',
+      '2',
+      '--format',
+      'csv',
+      '--where',
+      'team=nobody',
+    ]);
+    expect(empty.stdout).toBe(`${header}\n`);
+    // The table names the folded row "(all others)", as the dashboard does: a name no team is read as.
+    const table = (await runCli(['report', '--db', db, '--by', 'team,model', '--top', '2'])).stdout.split(
+      '\n',
+    );
+    expect(table[3]).toMatch(/^other +gpt-4o +\$/);
+    expect(table[4]).toMatch(/^\(all others\) +\(all others\) +\$/);
+  });
 });
 
 describe('CSV that matches no events', () => {
