@@ -8,6 +8,8 @@ import { alertLogPath } from '../../budgets/alerts/alert-log.js';
 import { BudgetBook, toBudget } from '../../budgets/book/budget-book.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { formatUsd } from '../../money/money.js';
+import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
+import { createPricer } from '../../pricing/pricer.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
@@ -63,6 +65,8 @@ beforeAll(async () => {
     adminToken: ADMIN,
     now: () => NOW,
     budgets: new BudgetBook(ledgerPath, [fromConfig]),
+    // As serve gives it: a model filter also matches the canonical id of the name it was given.
+    pricer: createPricer(await loadBundledCatalog(), null),
   });
   server = createServer((req, res) => {
     if (!api.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
@@ -249,6 +253,28 @@ describe('budgets over HTTP', () => {
     expect((await month('where=team=web')).budget_usd).toBe('120.000000000000');
     expect((await month('where=team=web&where=team=web')).budget_usd).toBe('120.000000000000');
     expect((await month('where=team=web&where=team=payments')).budget_usd).toBeNull();
+  });
+
+  it("finds a model's monthly budget when the filter names the model as a console dates it, or the budget does", async () => {
+    const month = async (q: string) => (await call('GET', `/api/summary?${q}`)).body.month;
+    const canonical = await call('POST', '/api/budgets', {
+      scope: { model: 'claude-sonnet-4-5' },
+      period: 'monthly',
+      limit_usd: '75',
+    });
+    // The filter on the dated name also matches the canonical id the ledger stores: the same events, the same budget.
+    expect((await month('where=model=claude-sonnet-4-5')).budget_usd).toBe('75.000000000000');
+    expect((await month('where=model=claude-sonnet-4-5-20250929')).budget_usd).toBe('75.000000000000');
+    await call('DELETE', `/api/budgets/${canonical.body.id}`);
+    await call('POST', '/api/budgets', {
+      scope: { model: 'gpt-4o-2024-08-06' },
+      period: 'monthly',
+      limit_usd: '40',
+    });
+    expect((await month('where=model=gpt-4o-2024-08-06')).budget_usd).toBe('40.000000000000');
+    expect((await month('where=model=gpt-4o')).budget_usd).toBe('40.000000000000');
+    // Two models are not one model's budget.
+    expect((await month('where=model=gpt-4o&where=model=claude-sonnet-4-5')).budget_usd).toBeNull();
   });
 
   it('documents the write routes and their bodies in the OpenAPI document', async () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
 import { findSourceOverlaps } from '../../ledger/source-overlap.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
+import type { Pricer } from '../../pricing/pricer.js';
 import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { tokensOf } from './json.js';
@@ -131,7 +132,7 @@ export const summaryEndpoint = endpoint({
         start: iso(month.start),
         spend_usd: formatUsd(mtd.totals.cost_usd),
         forecast_usd: formatUsd(linearForecast(mtd.totals.cost_usd, month.start, month.end, now)),
-        budget_usd: monthlyBudgetFor(c.budgets.all(), filters),
+        budget_usd: monthlyBudgetFor(c.budgets.all(), filters, c.pricer),
       },
       overlaps,
     };
@@ -140,13 +141,21 @@ export const summaryEndpoint = endpoint({
 
 /**
  * The monthly budget for exactly what the summary shows: the one whose scope is the filters in force (the whole
- * organisation with none; the team for a team viewer). Null when no budget has that scope.
+ * organisation with none; the team for a team viewer). Null when no budget has that scope. Models compare by the
+ * canonical id their names resolve to: a filter on a dated name (`claude-sonnet-4-5-20250929`) holds that name and
+ * its id (query-input.ts), one model's events, and a budget may name the model either way (budgets/scope-filters.ts).
  */
-function monthlyBudgetFor(budgets: readonly Budget[], filters: readonly Filter[]): string | null {
+function monthlyBudgetFor(
+  budgets: readonly Budget[],
+  filters: readonly Filter[],
+  pricer: Pick<Pricer, 'resolve'> | null,
+): string | null {
+  const model = (name: string, provider: string | null = null) =>
+    pricer?.resolve(name, provider)?.model ?? name;
   const view: Record<string, string> = {};
   for (const f of filters) {
     // A value given twice (`where=team=web&where=team=web`, a link the dashboard shows as one chip) is one value.
-    const values = [...new Set(f.values)];
+    const values = [...new Set(f.values.map((v) => (f.dimension === 'model' && v !== null ? model(v) : v)))];
     if (values.length !== 1 || values[0] === null) return null;
     view[f.dimension] = values[0]!;
   }
@@ -155,7 +164,10 @@ function monthlyBudgetFor(budgets: readonly Budget[], filters: readonly Filter[]
     (x) =>
       x.period.kind === 'monthly' &&
       Object.keys(x.scope).length === keys.length &&
-      keys.every((k) => x.scope[k] === view[k]),
+      keys.every((k) => {
+        const v = x.scope[k];
+        return v !== undefined && (k === 'model' ? model(v, x.scope.provider ?? null) : v) === view[k];
+      }),
   );
   return b === undefined ? null : formatUsd(parseDecimal(b.limit_usd));
 }
