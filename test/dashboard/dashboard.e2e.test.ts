@@ -949,4 +949,38 @@ describe('dashboard in a real browser', () => {
     expect(await p.getByTestId('unseen-team').count()).toBe(0);
     await context.close();
   });
+
+  // Also adds an event, of team payments, and a viewer of team web.
+  it('an event that cannot be loaded (a shared link to a team the viewer cannot see) says so and can be closed', async () => {
+    const call = makeEvent(9_000_200, { ts: Date.now() * 1000 - 3 * DAY, team: 'payments' });
+    await server.store.append([call]);
+    const viewer = newToken('viewer', 'web', new Date());
+    await writeTokens(tokenFilePath(join(dir, 'ledger.duckdb')), [viewer.record]);
+    // The server rereads the tokens file at most once a second: the token signs in once it has.
+    let cookie: string | null = null;
+    await expect
+      .poll(async () => {
+        const session = await fetch(`${server.url}/api/session`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${viewer.token}` },
+        });
+        cookie = session.headers.get('set-cookie');
+        return session.status;
+      })
+      .toBe(204);
+    const context = await browser.newContext();
+    const [name, value] = cookie!.split(';')[0]!.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: server.url }]);
+    const p = await context.newPage();
+    await p.goto(`${server.url}/events?since=7d&event=${call.event_id}&ts=${call.ts}`);
+    const panel = p.locator('section.panel', { has: p.locator('p.error') });
+    await panel.waitFor();
+    expect(await panel.locator('h2').textContent()).toBe(`Event ${call.event_id}`);
+    await panel.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(() => new URL(p.url()).searchParams.get('event')).toBeNull();
+    expect(new URL(p.url()).searchParams.get('ts')).toBeNull();
+    expect(await p.locator('p.error').count()).toBe(0);
+    await p.locator('table.events tbody tr').first().waitFor();
+    await context.close();
+  });
 });

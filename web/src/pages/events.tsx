@@ -104,18 +104,21 @@ function StoredText({ id, ts }: { id: string; ts: string }) {
 
 function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean }) {
   const d = useApi<Detail>(`/api/events/${id}`, new URLSearchParams({ ts }));
-  const close = () => setParams({ event: null, ts: null });
-  if (!d.data) return <Loading error={d.error} />;
+  const close = (
+    <button type="button" onClick={() => setParams({ event: null, ts: null })}>
+      Close
+    </button>
+  );
+  // Loading, or failed (a shared link to an event this sign-in cannot see): the panel closes all the same.
+  if (!d.data)
+    return (
+      <Panel title={`Event ${id}`} actions={close}>
+        <Loading error={d.error} />
+      </Panel>
+    );
   const e = d.data.event;
   return (
-    <Panel
-      title={`Event ${e.event_id}`}
-      actions={
-        <button type="button" onClick={close}>
-          Close
-        </button>
-      }
-    >
+    <Panel title={`Event ${e.event_id}`} actions={close}>
       <dl class="facts" data-testid="event-detail">
         <dt>Time</dt>
         <dd>{when(e.ts)}</dd>
