@@ -713,6 +713,18 @@ describe('dashboard in a real browser', () => {
     expect(await top.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe('7');
   });
 
+  it('groups Explore by team, with its column, for a link whose dims is empty, as the API does', async () => {
+    await page.goto(`${server.url}/explore?dims=&since=30d`);
+    const table = page.locator('section[aria-label="Table"]');
+    await table.locator('tbody tr').first().waitFor();
+    expect(await table.locator('thead th').first().textContent()).toBe('team');
+    const { rows } = await apiGet<{ rows: { team: string }[] }>('/api/breakdown?since=30d&dims=team&top=10');
+    expect(
+      (await table.locator('tbody tr td:first-child').allTextContents()).slice(0, rows.length - 1),
+    ).toEqual(rows.slice(0, -1).map((r) => r.team));
+    expect(await page.locator('select[name="dim1"]').inputValue()).toBe('team');
+  });
+
   it('adds no filter without a value: "team = " would match nothing and read as no spend', async () => {
     await page.goto(`${server.url}/?since=7d`);
     await kpi('spend').waitFor();

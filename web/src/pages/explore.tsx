@@ -9,8 +9,10 @@ import { useApi } from '../use-api';
 export function Explore({ u }: { u: URL }) {
   const range = rangeOf(u);
   // A dimension named twice (a link's `dims=model,model`) is grouped by once: the API refuses it repeated.
-  const dims = [...new Set((u.searchParams.get('dims') ?? 'team').split(',').filter(Boolean))].slice(0, 2);
-  const first = dims[0] ?? 'team';
+  const named = [...new Set((u.searchParams.get('dims') ?? '').split(',').filter(Boolean))].slice(0, 2);
+  // None named (no `dims`, or a link's empty `dims=`) is by team, as the API groups it: the table needs its column.
+  const dims = named.length > 0 ? named : ['team'];
+  const first = dims[0]!;
   const second = dims[1] ?? '';
   const top = u.searchParams.get('top') ?? '10';
   const q = new URLSearchParams(range);
