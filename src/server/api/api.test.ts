@@ -187,6 +187,12 @@ describe('auth', () => {
       (p: { name: string }) => p.name === 'bucket',
     );
     expect(bucket.schema.enum).toEqual(['hour', 'day', 'week', 'month']);
+    // `top` says what it does to the rows of each endpoint that takes it: the flag of the folded row, or no such row.
+    const topOf = (path: string) =>
+      r.body.paths[path].get.parameters.find((p: { name: string }) => p.name === 'top').description as string;
+    for (const path of ['/api/breakdown', '/api/timeseries'])
+      expect(topOf(path), path).toMatch(/`other`: true.*`other`: false/);
+    expect(topOf('/api/sessions')).not.toMatch(/other/);
     expect(r.body.paths['/api/events/{event_id}'].get.parameters[0]).toMatchObject({
       name: 'event_id',
       in: 'path',

@@ -38,7 +38,11 @@ export const top = z.coerce
   .min(1)
   .max(1000)
   .optional()
-  .describe('keep the N costliest groups over the range and fold the rest into "other"');
+  .describe(
+    'keep the N costliest groups over the range and fold the rest into one row whose dimension values read "other" ' +
+      '(per bucket when bucketed); every row then carries `other`: true on that row, `other`: false on the rest, ' +
+      'so a group really named "other" is told from it',
+  );
 export const format = z.enum(['json', 'csv']).optional().describe('response format; csv for download');
 
 /** The range and filters every data endpoint accepts. */

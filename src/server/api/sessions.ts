@@ -28,7 +28,8 @@ export const sessionsEndpoint = endpoint({
   path: '/api/sessions',
   summary:
     'Cost per session and per agent; the costliest sessions with runaway flags, and the longest by calls',
-  params: { ...rangeParams, top },
+  // No folded row here (the sessions past the N are not summed): breakdown's description of `top` would promise one.
+  params: { ...rangeParams, top: top.describe('the N costliest sessions over the range (default 20)') },
   response: z.object({
     sessions: z.array(z.record(z.string(), z.unknown())),
     longest: z.array(z.record(z.string(), z.unknown())),
