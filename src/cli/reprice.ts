@@ -31,7 +31,12 @@ export async function repriceCommand(o: RepriceOptions, out: (s: string) => void
   );
   out(
     `repriced with ${pricer.version}: ${counted(s.examined, 'event')} examined, ${groupDigits(s.changed)} changed, ` +
-      `${formatUsdShort(s.old_cost_usd)} → ${formatUsdShort(s.new_cost_usd)}\n` +
+      `${total(s.old_cost_usd, s.old_unpriced)} → ${total(s.new_cost_usd, s.new_unpriced)}\n` +
       'previous costs are kept in the audit table; `tokenledger report --billed` shows as-billed against repriced\n',
   );
+}
+
+/** A sum and the events it leaves out for want of a price: "$0.00 + 1 unpriced", never a bare $0.00 for unknown. */
+function total(usd: bigint, unpriced: number): string {
+  return unpriced === 0 ? formatUsdShort(usd) : `${formatUsdShort(usd)} + ${groupDigits(unpriced)} unpriced`;
 }

@@ -71,6 +71,8 @@ describe('repriceWith', () => {
         changed: 0,
         old_cost_usd: before.totals.cost_usd,
         new_cost_usd: before.totals.cost_usd,
+        old_unpriced: 0,
+        new_unpriced: 0,
       });
       expect(await store.query({ dimensions: ['model'] })).toEqual(before);
       expect(before.unpriced.events).toBe(0);

@@ -70,6 +70,9 @@ export interface RepriceSummary {
   changed: number;
   old_cost_usd: bigint;
   new_cost_usd: bigint;
+  /** Examined events without a cost before and after, which the two sums leave out: unknown, not $0. */
+  old_unpriced: number;
+  new_unpriced: number;
 }
 
 /**

@@ -571,7 +571,8 @@ describe('tokenledger reprice', () => {
     const rp = await runCli(['reprice', '--model', 'acme-llm', '--db', db, '--prices', prices]);
     expect(rp.code).toBe(0);
     // $1 + $2 for the Acme call; the other unknown model and gpt-4o are not acme-llm, so not examined.
-    expect(rp.stdout).toMatch(/1 event examined, 1 changed, \$0\.00 → \$3\.00/);
+    // The call had no price before: unknown, not $0.00.
+    expect(rp.stdout).toMatch(/1 event examined, 1 changed, \$0\.00 \+ 1 unpriced → \$3\.00\n/);
     const r = await reportJson('--by', 'model');
     expect(r.totals.cost_usd).toBe('5.500000000000');
     // The call is now under the model the override names, as an import with the override would have stored it…

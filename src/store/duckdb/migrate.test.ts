@@ -128,6 +128,8 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
       changed: 1,
       old_cost_usd: 96_035_000_000n,
       new_cost_usd: 196_035_000_000n,
+      old_unpriced: 0,
+      new_unpriced: 0,
     });
     const audit = await store.repriceAudit();
     expect(audit).toMatchObject([
@@ -218,6 +220,8 @@ describe('migrating a schema-6 ledger to schema 7 (audio tokens)', () => {
       changed: 1,
       old_cost_usd: 136_100_000_000n,
       new_cost_usd: 480_100_000_000n,
+      old_unpriced: 0,
+      new_unpriced: 0,
     });
     const repriced = (await store.events({ limit: 10 })).find((e) => e.event_id === GPT_AUDIO_EVENT)!;
     expect(repriced).toMatchObject({

@@ -66,7 +66,14 @@ export async function repriceEvents(
     'preparing the reprice',
     `CREATE OR REPLACE TEMP TABLE reprice_changes (${CHANGE_COLUMNS.map(([n, , t]) => `${n} ${t}`).join(', ')})`,
   );
-  const summary: RepriceSummary = { examined: 0, changed: 0, old_cost_usd: 0n, new_cost_usd: 0n };
+  const summary: RepriceSummary = {
+    examined: 0,
+    changed: 0,
+    old_cost_usd: 0n,
+    new_cost_usd: 0n,
+    old_unpriced: 0,
+    new_unpriced: 0,
+  };
   const reader = await s.connect();
   const appender = await s.conn.createAppender('reprice_changes', 'main', 'temp');
   try {
@@ -81,8 +88,10 @@ export async function repriceEvents(
         const after = price(before);
         if (sel.model !== undefined && before.model !== sel.model && after.model !== sel.model) continue;
         summary.examined++;
-        summary.old_cost_usd += before.cost_usd ?? 0n;
-        summary.new_cost_usd += after.cost_usd ?? 0n;
+        if (before.cost_usd === null) summary.old_unpriced++;
+        else summary.old_cost_usd += before.cost_usd;
+        if (after.cost_usd === null) summary.new_unpriced++;
+        else summary.new_cost_usd += after.cost_usd;
         if (!changed(before, after)) continue;
         summary.changed++;
         const { rateId, given } = costStorage(after, rates, false);
