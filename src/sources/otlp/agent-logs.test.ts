@@ -55,6 +55,17 @@ describe('Claude Code api_request events', () => {
     ).events;
     expect([fast?.service_tier, normal?.service_tier]).toEqual(['fast', null]);
   });
+
+  // Claude Code sends every attribute as a string: a cost is read from its text, not through a JS number.
+  it('keep a reported cost sent as text exact to its last digit', () => {
+    const cost = (usd: string) =>
+      createOtlpIngest({ since: 0 }).logs(apiRequest('claude-code', [kv('cost_usd', usd)]), 0).events[0]
+        ?.provider_cost_usd;
+    expect(cost('98765432.109876543210')).toBe(98_765_432_109_876_543_210n);
+    expect(cost('0.0123')).toBe(12_300_000_000n);
+    expect(cost('-1')).toBeNull();
+    expect(cost('lots')).toBeNull();
+  });
 });
 
 /** One Codex `codex.sse_event` log record, with the metadata every Codex event carries (events/shared/log.rs). */

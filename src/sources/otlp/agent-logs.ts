@@ -6,7 +6,7 @@ import { agentKey, spanKey } from './dedupe.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportLogsRequest, LogRecord } from './otlp-types.js';
 import { usageOf } from './tokens.js';
-import { type Attrs, anyValue, attrs, count, nanosToMicros, num, providerUsd, str, strOf } from './values.js';
+import { type Attrs, anyValue, attrs, count, nanosToMicros, num, str, strOf, usdAttr } from './values.js';
 
 /** What one agent's per-request log event says, read from its attributes. */
 interface AgentCall {
@@ -44,7 +44,7 @@ const claudeCode: Reader = (a) => {
   const t = tokens(a, ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens']);
   if (typeof t === 'string') return t;
   const micros = count(a, 'cost_usd_micros');
-  const usd = num(a, 'cost_usd');
+  const usd = usdAttr(a, 'cost_usd');
   const requestId = str(a, 'request_id');
   return {
     agent: 'claude-code',
@@ -67,7 +67,7 @@ const claudeCode: Reader = (a) => {
         : [str(a, 'session.id'), str(a, 'event.timestamp'), str(a, 'event.sequence')],
     ref: requestId !== null ? `claude_code.api_request ${requestId}` : 'claude_code.api_request',
     operation: 'messages',
-    providerCost: micros !== null && !Number.isNaN(micros) ? BigInt(micros) * 1_000_000n : providerUsd(usd),
+    providerCost: micros !== null && !Number.isNaN(micros) ? BigInt(micros) * 1_000_000n : usd,
     failed: null,
     serviceTier: anthropicServiceTier(null, str(a, 'speed')),
   };

@@ -17,7 +17,7 @@ import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportTraceRequest, Span } from './otlp-types.js';
 import type { SpanHistory } from './span-history.js';
 import { providerId, usageOf } from './tokens.js';
-import { type Attrs, attrs, count, hexId, nanosToMicros, num, providerUsd, str, strOf } from './values.js';
+import { type Attrs, attrs, count, hexId, nanosToMicros, str, strOf, usdAttr } from './values.js';
 
 /** `gen_ai.operation.name` values that are one model call each (GenAI semconv, gen-ai-spans.md). */
 const INFERENCE = new Set(['chat', 'text_completion', 'generate_content', 'embeddings', 'responses']);
@@ -384,7 +384,7 @@ function spanEvent(
     energy_source: null,
     status: failed ? 'error' : 'ok',
     error_type: failed ? (errorType ?? s.status?.message ?? 'error') : null,
-    provider_cost_usd: providerUsd(num(a, 'gen_ai.usage.cost') ?? (oi ? num(a, 'llm.cost.total') : null)),
+    provider_cost_usd: usdAttr(a, 'gen_ai.usage.cost') ?? (oi ? usdAttr(a, 'llm.cost.total') : null),
     given_cost: null,
   };
 }

@@ -179,3 +179,18 @@ export function num(a: Attrs, key: string): number | null {
 export function providerUsd(v: number | null): bigint | null {
   return v !== null && Number.isFinite(v) && v >= 0 && v < 1e26 ? parseUsd(v) : null;
 }
+
+/**
+ * providerUsd of an attribute; one sent as a string (Claude Code sends every attribute so) is read from its text,
+ * exact to its last digit, where going through a JS number kept ~15 significant digits.
+ */
+export function usdAttr(a: Attrs, key: string): bigint | null {
+  const v = a.get(key);
+  if (typeof v !== 'string') return providerUsd(num(a, key));
+  try {
+    const pico = parseUsd(v.trim());
+    return pico >= 0n ? pico : null;
+  } catch {
+    return null; // not a decimal, or past the 38 digits money has
+  }
+}
