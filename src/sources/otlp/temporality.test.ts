@@ -19,6 +19,13 @@ describe('TemporalityState', () => {
     expect(s.next('k', true, 2000, 12_000, 520)).toEqual({ from: 11_000, to: 12_000, value: 20, base: 500 });
   });
 
+  it('skips a point whose value was not reported (NaN): the next window is measured from the last one that was', () => {
+    const s = new TemporalityState(1000);
+    expect(s.next('k', true, 2000, 3000, 100)).toMatchObject({ from: 2000, to: 3000, value: 100 });
+    expect(s.next('k', true, 2000, 4000, Number.NaN)).toBeNull();
+    expect(s.next('k', true, 2000, 5000, 130)).toMatchObject({ from: 3000, to: 5000, value: 30 });
+  });
+
   it('passes delta points through', () => {
     const s = new TemporalityState(0);
     expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7, base: 0 });

@@ -55,6 +55,9 @@ export class TemporalityState {
   /** `cumulative` false means delta temporality. Null when the point adds nothing. */
   next(key: string, cumulative: boolean, start: number | null, time: number, value: number): Delta | null {
     if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value, base: 0 } : null;
+    // A value not reported (the SDKs' NaN): the series goes on from its last reported point, which a NaN kept as
+    // the last would have made every later difference NaN, so the next window lost too.
+    if (!Number.isFinite(value)) return null;
     const s = start ?? 0;
     const prev = this.last.get(key);
     if (prev !== undefined && time <= prev.time)
