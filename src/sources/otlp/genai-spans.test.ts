@@ -88,6 +88,17 @@ describe('mapTraces', () => {
     ]);
   });
 
+  it('names the key whose count failed, not an empty one before it', () => {
+    const bad = span(1, [kv('gen_ai.usage.input_tokens', ''), kv('gen_ai.usage.prompt_tokens', 'abc')]);
+    const m = mapTraces(
+      { resourceSpans: [{ scopeSpans: [{ spans: [bad] }] }] },
+      { ingestedAt: 1, attributes: DEFAULT_ATTRIBUTES },
+    );
+    expect(m.rejected.map((r) => r.reason)).toEqual([
+      'span 0000000000000001: gen_ai.usage.prompt_tokens is "abc", expected a whole number of tokens ≥ 0',
+    ]);
+  });
+
   // No semantic-convention attribute names a Gemini or Bedrock tier (only openai.response.service_tier exists);
   // instrumentations that record one for any provider use gen_ai.response.service_tier (LangSmith's OTel exporter
   // sets it from the response's service_tier), so a Gemini flex call is recorded, and priced, as flex.

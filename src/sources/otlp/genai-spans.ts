@@ -238,8 +238,9 @@ function first(a: Attrs, keys: readonly string[]): number | null {
   return null;
 }
 
+/** The key `first` read its count from: an empty value is absent there too, so it names the key that failed. */
 function firstKey(a: Attrs, keys: readonly string[]): string {
-  return keys.find((k) => a.has(k)) ?? keys[0]!;
+  return keys.find((k) => count(a, k) !== null) ?? keys[0]!;
 }
 
 /**
