@@ -62,7 +62,10 @@ export function buildProgram(): Command {
           'model',
         )
         .option('--bucket <size>', 'also group by time: hour, day, week or month')
-        .option('--top <n>', 'keep the N costliest groups and fold the rest into "other"')
+        .option(
+          '--top <n>',
+          'keep the N costliest groups and fold the rest into one row: "(all others)" in the table, other: true in JSON and CSV',
+        )
         .option('--billed', 'add what events cost as first billed, before any reprice')
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
