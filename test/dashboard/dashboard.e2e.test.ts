@@ -725,6 +725,19 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('select[name="dim1"]').inputValue()).toBe('team');
   });
 
+  it('groups Explore by both dimensions of a link written with a space after the comma, as the API does', async () => {
+    await page.goto(`${server.url}/explore?dims=team,%20model&since=30d`);
+    const table = page.locator('section[aria-label="Table"]');
+    await table.locator('tbody tr').first().waitFor();
+    expect((await table.locator('thead th').allTextContents()).slice(0, 2)).toEqual(['team', 'model']);
+    const { rows } = await apiGet<{ rows: { model: string }[] }>(
+      '/api/breakdown?since=30d&dims=team,model&top=10',
+    );
+    expect((await table.locator('tbody tr td:nth-child(2)').allTextContents()).slice(0, 3)).toEqual(
+      rows.slice(0, 3).map((r) => r.model),
+    );
+  });
+
   it('adds no filter without a value: "team = " would match nothing and read as no spend', async () => {
     await page.goto(`${server.url}/?since=7d`);
     await kpi('spend').waitFor();

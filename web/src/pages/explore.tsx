@@ -9,7 +9,15 @@ import { useApi } from '../use-api';
 export function Explore({ u }: { u: URL }) {
   const range = rangeOf(u);
   // A dimension named twice (a link's `dims=model,model`) is grouped by once: the API refuses it repeated.
-  const named = [...new Set((u.searchParams.get('dims') ?? '').split(',').filter(Boolean))].slice(0, 2);
+  // Names trimmed as the API trims them (`dims=team, model`): " model" would be a column no row has a value in.
+  const named = [
+    ...new Set(
+      (u.searchParams.get('dims') ?? '')
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+    ),
+  ].slice(0, 2);
   // None named (no `dims`, or a link's empty `dims=`) is by team, as the API groups it: the table needs its column.
   const dims = named.length > 0 ? named : ['team'];
   const first = dims[0]!;
