@@ -42,6 +42,22 @@ describe('clientHeaderList', () => {
     expect(clientHeaders(inner, {})).toEqual({ 'content-type': 'text/event-stream' });
   });
 
+  it('drops the headers the upstream named in Connection, which are hop-by-hop too (RFC 9110 §7.6.1)', () => {
+    const named = {
+      'content-type': 'application/json',
+      connection: 'keep-alive, X-Hop',
+      'x-hop': '1',
+      'x-end': '2',
+    };
+    expect(clientHeaderList(named, [], undefined)).toEqual([
+      'content-type',
+      'application/json',
+      'x-end',
+      '2',
+    ]);
+    expect(clientHeaders(named, {})).toEqual({ 'content-type': 'application/json', 'x-end': '2' });
+  });
+
   it('refuses a budget header value that could split the response (a model name from the request)', () => {
     expect(() =>
       clientHeaderList(upstream, [], { 'x-tokenledger-downgraded': 'a\r\nx-evil: 1 -> b; budget=x' }),

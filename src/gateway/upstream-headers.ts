@@ -17,9 +17,11 @@ export function upstreamHeaders(
   env: NodeJS.ProcessEnv,
 ): Record<string, string | string[]> {
   const h: Record<string, string | string[]> = {};
+  const hop = connectionNamed(incoming);
   for (const name in incoming) {
     const v = incoming[name];
-    if (v === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-')) continue;
+    if (v === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-') || hop?.has(name))
+      continue;
     h[name] = v;
   }
   h['accept-encoding'] = 'identity';
@@ -53,9 +55,10 @@ export function clientHeaders(
   extra: OutgoingHttpHeaders,
 ): OutgoingHttpHeaders {
   const h: OutgoingHttpHeaders = {};
+  const hop = connectionNamed(upstream);
   for (const name in upstream) {
     const v = upstream[name];
-    if (v !== undefined && !HOP_BY_HOP.has(name) && !fromAnotherGateway(name)) h[name] = v;
+    if (v !== undefined && !HOP_BY_HOP.has(name) && !fromAnotherGateway(name) && !hop?.has(name)) h[name] = v;
   }
   return Object.assign(h, extra);
 }
@@ -73,6 +76,7 @@ export function clientHeaderList(
   budget: Readonly<Record<string, string>> | undefined,
 ): (string | string[])[] {
   const list: (string | string[])[] = [];
+  const hop = connectionNamed(upstream);
   for (const name in upstream) {
     const v = upstream[name];
     // Ours replace the upstream's (content-length of the body as sent, x-ratelimit-* of the gateway's limits).
@@ -81,7 +85,8 @@ export function clientHeaderList(
       HOP_BY_HOP.has(name) ||
       named(ours, name) ||
       (budget !== undefined && name in budget) ||
-      fromAnotherGateway(name)
+      fromAnotherGateway(name) ||
+      hop?.has(name)
     )
       continue;
     list.push(name, v);
@@ -94,6 +99,23 @@ export function clientHeaderList(
       list.push(name, v);
     }
   return list;
+}
+
+/**
+ * The headers a message's `Connection` names, which are hop-by-hop too (RFC 9110 §7.6.1: a proxy removes them);
+ * undefined when it names none beyond close and keep-alive, as nearly every message does.
+ */
+function connectionNamed(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const c = headers.connection;
+  if (c === undefined) return undefined;
+  let named: Set<string> | undefined;
+  for (const token of (Array.isArray(c) ? c.join(',') : c).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive') continue;
+    named ??= new Set();
+    named.add(name);
+  }
+  return named;
 }
 
 function named(list: readonly string[], name: string): boolean {

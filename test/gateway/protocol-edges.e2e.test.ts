@@ -47,6 +47,19 @@ describe('HTTP details a real client sends', () => {
     expect(e).toMatchObject({ status: 'ok', output_tokens: OPENAI_USAGE.completion });
     expect(h.fake.requests.at(-1)!.headers.expect).toBeUndefined();
   });
+
+  it('a header the client named in Connection is hop-by-hop (RFC 9110 §7.6.1): not sent upstream', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    const answer = await rawHttp(
+      post(body, 'X-Hop: for the gateway only\r\nX-End: for the provider\r\n').replace(
+        'Connection: close',
+        'Connection: close, X-Hop',
+      ),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(h.fake.requests.at(-1)!.headers).toMatchObject({ 'x-end': 'for the provider' });
+    expect(h.fake.requests.at(-1)!.headers['x-hop']).toBeUndefined();
+  });
 });
 
 describe('a request body the client compressed', () => {
