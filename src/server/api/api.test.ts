@@ -120,6 +120,39 @@ afterAll(async () => {
 
 const RANGE = `since=${new Date(T0 / 1000).toISOString()}&until=${new Date(NOW / 1000).toISOString()}`;
 
+/** The API over its own ledger of `events`, on a free port: for a describe that needs a ledger of its own. */
+interface ServedApi {
+  base: string;
+  events: UsageEvent[];
+  close(): Promise<void>;
+}
+
+async function serveApi(prefix: string, events: UsageEvent[]): Promise<ServedApi> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
+  await store.append(events);
+  const api = createApi({
+    store,
+    ledgerPath: join(dir, 'ledger.duckdb'),
+    adminToken: ADMIN,
+    now: () => NOW,
+    pricer: createPricer(await loadBundledCatalog(), null),
+  });
+  const server = createServer((req, res) => {
+    if (!api.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    events,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('auth', () => {
   it('refuses requests without a valid token', async () => {
     expect((await get('/api/summary', null)).status).toBe(401);
@@ -536,39 +569,15 @@ describe("a call's stored prompt and completion", () => {
 // The dashboard's "Download CSV" means the range's events: a download cut at its first page, with nothing to say so,
 // reads as the whole audit trail. The CSV is read and sent a page of 1,000 events at a time.
 describe('a CSV download of events', () => {
-  let big: { dir: string; store: Store; server: Server; base: string; events: UsageEvent[] };
+  let big: ServedApi;
   beforeAll(async () => {
-    const d = await mkdtemp(join(tmpdir(), 'tl-api-csv-'));
-    const s = await createDuckDbStore(join(d, 'ledger.duckdb'));
     // Sevens share one ts, so the pages' seams fall inside runs of equal timestamps.
     const evs = Array.from({ length: 2_503 }, (_, i) =>
       makeEvent(i, { ts: T0 + Math.floor(i / 7) * 60_000_000, team: i % 2 ? 'web' : 'payments' }),
     );
-    await s.append(evs);
-    const a = createApi({
-      store: s,
-      ledgerPath: join(d, 'ledger.duckdb'),
-      adminToken: ADMIN,
-      now: () => NOW,
-      pricer: createPricer(await loadBundledCatalog(), null),
-    });
-    const srv = createServer((req, res) => {
-      if (!a.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    big = {
-      dir: d,
-      store: s,
-      server: srv,
-      base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
-      events: evs,
-    };
+    big = await serveApi('tl-api-csv-', evs);
   });
-  afterAll(async () => {
-    await new Promise((r) => big.server.close(r));
-    await big.store.close();
-    await rm(big.dir, { recursive: true, force: true });
-  });
+  afterAll(() => big.close());
 
   const csvIds = async (query: string) => {
     const r = await fetch(`${big.base}/api/events?${RANGE}&format=csv${query}`, {
@@ -600,39 +609,15 @@ describe('a CSV download of events', () => {
 
 // A team may really be called "other": the row that folds every group past the top N must not read as that team.
 describe('the "other" row of a top-N answer', () => {
-  let o: { dir: string; store: Store; server: Server; base: string; events: UsageEvent[] };
+  let o: ServedApi;
   beforeAll(async () => {
-    const d = await mkdtemp(join(tmpdir(), 'tl-api-other-'));
-    const s = await createDuckDbStore(join(d, 'ledger.duckdb'));
     // The team named "other" spends most (4 calls on gpt-5), so a top 1 keeps it and folds web and payments.
     const evs = ['other', 'other', 'other', 'other', 'web', 'payments'].map((team, i) =>
       makeEvent(i, { ts: T0 + i * HOUR, team, model: 'gpt-5', rates: CARDS.gpt }),
     );
-    await s.append(evs);
-    const a = createApi({
-      store: s,
-      ledgerPath: join(d, 'ledger.duckdb'),
-      adminToken: ADMIN,
-      now: () => NOW,
-      pricer: createPricer(await loadBundledCatalog(), null),
-    });
-    const srv = createServer((req, res) => {
-      if (!a.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    o = {
-      dir: d,
-      store: s,
-      server: srv,
-      base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
-      events: evs,
-    };
+    o = await serveApi('tl-api-other-', evs);
   });
-  afterAll(async () => {
-    await new Promise((r) => o.server.close(r));
-    await o.store.close();
-    await rm(o.dir, { recursive: true, force: true });
-  });
+  afterAll(() => o.close());
   const read = (path: string) => fetch(`${o.base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
   const costOf = (teams: string[]) => formatUsd(sum(o.events.filter((e) => teams.includes(e.team!))));
 
