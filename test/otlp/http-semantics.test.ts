@@ -316,6 +316,20 @@ describe('OTLP/HTTP receiver', () => {
   });
 });
 
+/** POSTs one OTLP/JSON metrics export of `metric` from a resource named `service`, and reads the answer. */
+async function postMetrics(h: Harness, service: string, metric: object) {
+  const res = await fetch(`${h.url}/v1/metrics`, {
+    method: 'POST',
+    body: JSON.stringify({
+      resourceMetrics: [
+        { resource: { attributes: [kv('service.name', service)] }, scopeMetrics: [{ metrics: [metric] }] },
+      ],
+    }),
+    headers: { 'content-type': 'application/json' },
+  });
+  return (await res.json()) as { partialSuccess?: { rejectedDataPoints: number; errorMessage: string } };
+}
+
 describe('OTLP/HTTP receiver partial success for metrics', () => {
   it('counts every data point of a window the store would refuse, not one per window', async () => {
     const h = await startHarness();
@@ -327,41 +341,18 @@ describe('OTLP/HTTP receiver partial success for metrics', () => {
         ...value,
       });
       // One window of one series set: its input and output points make one event, which holds 1e300 tokens.
-      const res = await fetch(`${h.url}/v1/metrics`, {
-        method: 'POST',
-        body: JSON.stringify({
-          resourceMetrics: [
-            {
-              resource: { attributes: [kv('service.name', 'points')] },
-              scopeMetrics: [
-                {
-                  metrics: [
-                    {
-                      name: 'gen_ai.client.token.usage',
-                      histogram: {
-                        aggregationTemporality: 1,
-                        dataPoints: [
-                          point('input', { count: '1', sum: 100 }),
-                          point('output', { count: '1', sum: 1e300 }),
-                        ],
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        }),
-        headers: { 'content-type': 'application/json' },
+      const m = await postMetrics(h, 'points', {
+        name: 'gen_ai.client.token.usage',
+        histogram: {
+          aggregationTemporality: 1,
+          dataPoints: [point('input', { count: '1', sum: 100 }), point('output', { count: '1', sum: 1e300 })],
+        },
       });
-      const m = (await res.json()) as {
-        partialSuccess: { rejectedDataPoints: number; errorMessage: string };
-      };
-      expect(m.partialSuccess.rejectedDataPoints).toBe(2);
-      expect(m.partialSuccess.errorMessage).toMatch(/^2 records rejected: /);
-      expect(m.partialSuccess.errorMessage).toContain('dataPoints[0] gen_ai.client.token.usage');
-      expect(m.partialSuccess.errorMessage).toContain('dataPoints[1] gen_ai.client.token.usage');
-      expect(m.partialSuccess.errorMessage).toContain('output_tokens would be 1e+300');
+      expect(m.partialSuccess?.rejectedDataPoints).toBe(2);
+      expect(m.partialSuccess?.errorMessage).toMatch(/^2 records rejected: /);
+      expect(m.partialSuccess?.errorMessage).toContain('dataPoints[0] gen_ai.client.token.usage');
+      expect(m.partialSuccess?.errorMessage).toContain('dataPoints[1] gen_ai.client.token.usage');
+      expect(m.partialSuccess?.errorMessage).toContain('output_tokens would be 1e+300');
       expect(await h.ledger()).toHaveLength(0);
     } finally {
       await h.close();
@@ -379,38 +370,18 @@ describe('OTLP/HTTP receiver partial success for metrics', () => {
         timeUnixNano: String(T0 + 60_000_000_000n),
         ...value,
       });
-      const res = await fetch(`${h.url}/v1/metrics`, {
-        method: 'POST',
-        body: JSON.stringify({
-          resourceMetrics: [
-            {
-              resource: { attributes: [kv('service.name', 'claude-code')] },
-              scopeMetrics: [
-                {
-                  metrics: [
-                    {
-                      name: 'claude_code.token.usage',
-                      sum: {
-                        aggregationTemporality: 1,
-                        isMonotonic: true,
-                        dataPoints: [
-                          point('s1', { asInt: 'lots' }),
-                          point('s2', { asDouble: 'many' }),
-                          point('s3', { asInt: '42' }),
-                        ],
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
+      const m = await postMetrics(h, 'claude-code', {
+        name: 'claude_code.token.usage',
+        sum: {
+          aggregationTemporality: 1,
+          isMonotonic: true,
+          dataPoints: [
+            point('s1', { asInt: 'lots' }),
+            point('s2', { asDouble: 'many' }),
+            point('s3', { asInt: '42' }),
           ],
-        }),
-        headers: { 'content-type': 'application/json' },
+        },
       });
-      const m = (await res.json()) as {
-        partialSuccess?: { rejectedDataPoints: number; errorMessage: string };
-      };
       expect(m.partialSuccess?.rejectedDataPoints).toBe(2);
       expect(m.partialSuccess?.errorMessage).toContain(
         'dataPoints[0] claude_code.token.usage: asInt is "lots", expected a number',
