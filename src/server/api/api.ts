@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { TokenledgerError } from '../../errors.js';
+import { bearerToken } from '../../http/bearer.js';
 import { drainedOrClosed } from '../../http/drained.js';
 import { readBody } from '../../http/read-body.js';
 import type { Pricer } from '../../pricing/pricer.js';
@@ -18,6 +19,7 @@ import {
   deleteBudgetEndpoint,
   updateBudgetEndpoint,
 } from './budgets.js';
+import { crossOriginChange } from './cross-origin.js';
 import { type ApiContext, type Endpoint, type Receivers, TextReply } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
@@ -120,6 +122,13 @@ export function createApi(o: ApiOptions): Api {
       openapi ??= JSON.stringify(openApiDocument(ENDPOINTS, '0.1.0'));
       return send(res, 200, 'application/json', openapi);
     }
+    // The session cookie is a browser's credential, sent whoever's page makes the request: a change it carries is
+    // taken only from the dashboard's own origin. A bearer token is sent by code that holds it, so it is not checked.
+    if (bearerToken(req.headers.authorization) === null && crossOriginChange(req))
+      throw new ApiError(
+        'API_FORBIDDEN',
+        `${req.method} ${path} from origin ${req.headers.origin}: a signed-in dashboard takes changes only from its own origin; other clients send "Authorization: Bearer <token>"`,
+      );
     if (path === '/api/login' && req.method === 'GET') {
       req.resume();
       const sid = auth.redeemLogin(url.searchParams.get('token') ?? '');
