@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TokenledgerError } from './errors.js';
 
@@ -52,4 +52,17 @@ export async function writeSecretFile(
   await writeFile(tmp, `${JSON.stringify({ version: 1, [field]: records }, null, 2)}\n`, { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);
+}
+
+/**
+ * Changes whenever the file is rewritten: writes rename a new file into place, so the inode changes even when two
+ * writes land within the file system's timestamp granularity. "" when the file is missing.
+ */
+export async function fileSignature(path: string): Promise<string> {
+  try {
+    const st = await stat(path);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return '';
+  }
 }

@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { readSecretFile, writeSecretFile } from '../../secret-file.js';
 import type { VirtualKeyRecord } from './virtual-key.js';
 
@@ -20,13 +19,4 @@ export function readKeys(path: string): Promise<VirtualKeyRecord[]> {
 
 export function writeKeys(path: string, keys: readonly VirtualKeyRecord[]): Promise<void> {
   return writeSecretFile(path, 'keys', keys);
-}
-
-/** Modification time in ms, or 0 when the file is missing (so the server notices keys created after it started). */
-export async function keysMtime(path: string): Promise<number> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch {
-    return 0;
-  }
 }

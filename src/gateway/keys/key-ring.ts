@@ -1,4 +1,5 @@
-import { keysMtime, readKeys } from './key-file.js';
+import { fileSignature } from '../../secret-file.js';
+import { readKeys } from './key-file.js';
 import { hashKey, type VirtualKeyRecord } from './virtual-key.js';
 
 /**
@@ -7,18 +8,19 @@ import { hashKey, type VirtualKeyRecord } from './virtual-key.js';
  */
 export class KeyRing {
   private byHash = new Map<string, VirtualKeyRecord>();
-  private mtime = -1;
+  /** The file as last read (secret-file.ts, fileSignature): not its mtime alone, which two quick writes can share. */
+  private signature: string | null = null;
   private checkedAt = 0;
   private checking: Promise<void> | null = null;
 
   constructor(readonly path: string) {}
 
   async load(): Promise<void> {
-    const mtime = await keysMtime(this.path);
-    if (mtime === this.mtime) return;
+    const signature = await fileSignature(this.path);
+    if (signature === this.signature) return;
     const keys = await readKeys(this.path);
     this.byHash = new Map(keys.filter((k) => k.revoked_at === null).map((k) => [k.hash, k]));
-    this.mtime = mtime;
+    this.signature = signature;
   }
 
   /** The active record for a presented key, or null when unknown or revoked. */

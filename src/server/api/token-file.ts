@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { readSecretFile, writeSecretFile } from '../../secret-file.js';
 
 /**
@@ -60,17 +59,4 @@ export function readTokens(path: string): Promise<ApiTokenRecord[]> {
 /** Written to a temporary file and renamed, so the server never reads half a file. */
 export function writeTokens(path: string, tokens: readonly ApiTokenRecord[]): Promise<void> {
   return writeSecretFile(path, 'tokens', tokens);
-}
-
-/**
- * Changes whenever the file is rewritten: writes rename a new file into place, so the inode changes even when two
- * writes land within the file system's timestamp granularity. "" when the file is missing.
- */
-export async function fileSignature(path: string): Promise<string> {
-  try {
-    const st = await stat(path);
-    return `${st.ino}:${st.mtimeMs}:${st.size}`;
-  } catch {
-    return '';
-  }
 }
