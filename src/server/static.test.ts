@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'index.html'), '<!doctype html><p>app</p>');
   await writeFile(join(dir, 'assets', 'app-1.js'), js);
   await writeFile(join(dir, '..', 'secret.txt'), 'no');
+  // A link planted in the folder (a build step, a careless copy) to a file outside it.
+  await symlink(join(dir, '..', 'secret.txt'), join(dir, 'assets', 'linked.txt'));
   const handle = createStaticHandler(dir);
   server = createServer((req, res) => {
     if (!handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end('nope');
@@ -46,6 +48,7 @@ it('never serves a file outside its folder', async () => {
     rawGet(`${base}/assets/%2e%2e/%2e%2e/secret.txt`, resolve),
   );
   expect(r).toBe(404);
+  expect((await fetch(`${base}/assets/linked.txt`)).status).toBe(404);
 });
 
 it('gzips text assets and caches hashed ones for a year', async () => {

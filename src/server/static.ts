@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,20 @@ interface Cached {
 export function createStaticHandler(dir: string = defaultWebDir()) {
   const cache = new Map<string, Cached | null>();
 
+  /**
+   * Whether the file is really in `dir`: the path check above reads names only, and a symbolic link in the folder
+   * would take it anywhere the server's user may read. Both sides resolved, so a `dir` reached through a link works.
+   */
+  function inside(file: string): boolean {
+    return realpathSync(file).startsWith(realpathSync(dir) + sep);
+  }
+
   function load(rel: string): Cached | null {
     const cached = cache.get(rel);
     if (cached !== undefined) return cached;
     const file = normalize(join(dir, rel));
     let hit: Cached | null = null;
-    if (file.startsWith(dir + sep) && existsSync(file) && statSync(file).isFile()) {
+    if (file.startsWith(dir + sep) && existsSync(file) && statSync(file).isFile() && inside(file)) {
       const body = readFileSync(file);
       const type = TYPES[extname(file)] ?? 'application/octet-stream';
       hit = { body, type, gzip: /text|json|svg/.test(type) && body.length > 1024 ? gzipSync(body) : null };
