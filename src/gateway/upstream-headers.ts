@@ -1,11 +1,12 @@
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, validateHeaderValue } from 'node:http';
+import { withoutSessionCookie } from '../http/session-cookie.js';
 import type { Upstream } from './config.js';
 import { GatewayError } from './errors.js';
 import type { Provider } from './providers/provider.js';
 import { HOP_BY_HOP } from './upstream-client.js';
 
 /**
- * The caller's headers as sent upstream: hop-by-hop and x-tokenledger-* removed; with a virtual key, the caller's
+ * The caller's headers as sent upstream: hop-by-hop, x-tokenledger-* and the dashboard's session cookie removed; with a virtual key, the caller's
  * key headers replaced by the provider key from the upstream's environment variable. `accept-encoding: identity`
  * because usage must be read from the body (the client still gets the same decoded content).
  */
@@ -23,6 +24,11 @@ export function upstreamHeaders(
     if (v === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-') || hop?.has(name))
       continue;
     h[name] = v;
+  }
+  if (typeof h.cookie === 'string') {
+    const cookie = withoutSessionCookie(h.cookie);
+    if (cookie === null) delete h.cookie;
+    else h.cookie = cookie;
   }
   h['accept-encoding'] = 'identity';
   if (virtualKey) {

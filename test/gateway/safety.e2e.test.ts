@@ -213,6 +213,23 @@ describe('safety', () => {
     expect(keys.length).toBeGreaterThan(0);
     expect(keys[0]!.hash).toBeUndefined();
   });
+
+  it("a browser's dashboard session cookie is never sent upstream; the caller's other cookies are", async () => {
+    const login = await fetch(h.server.loginLink(), { redirect: 'manual' });
+    const session = login.headers.get('set-cookie')!.split(';')[0]!;
+    const call = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    // A page that calls the gateway with credentials: 'include' sends every cookie the browser holds for its host.
+    expect(
+      (await post('/v1/chat/completions', call, { cookie: `app=1; ${session}; theme=dark` })).status,
+    ).toBe(200);
+    expect(h.fake.requests.at(-1)!.headers.cookie).toBe('app=1; theme=dark');
+    expect((await post('/v1/chat/completions', call, { cookie: session })).status).toBe(200);
+    expect(h.fake.requests.at(-1)!.headers.cookie).toBeUndefined();
+    // The same for a call the gateway forwards without metering it.
+    expect((await fetch(`${h.server.url}/v1/models`, { headers: { cookie: session } })).status).toBe(200);
+    expect(h.fake.requests.at(-1)!.path).toBe('/v1/models');
+    expect(h.fake.requests.at(-1)!.headers.cookie).toBeUndefined();
+  });
 });
 
 describe('fallbacks and metrics', () => {

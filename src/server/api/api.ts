@@ -5,11 +5,12 @@ import { TokenledgerError } from '../../errors.js';
 import { bearerToken } from '../../http/bearer.js';
 import { drainedOrClosed } from '../../http/drained.js';
 import { readBody } from '../../http/read-body.js';
+import { SESSION_COOKIE } from '../../http/session-cookie.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Store } from '../../store/store.js';
 import { problemOf } from '../../zod-problem.js';
 import { ApiError, badParam } from './api-error.js';
-import { Auth, SESSION_COOKIE, SESSION_TTL_MS } from './auth.js';
+import { Auth, SESSION_TTL_MS } from './auth.js';
 import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
 import {
   alertsEndpoint,

@@ -1,11 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken } from '../../http/bearer.js';
+import { SESSION_COOKIE } from '../../http/session-cookie.js';
 import { fileSignature } from '../../secret-file.js';
 import type { Principal } from './scope.js';
 import { type ApiTokenRecord, hashToken, readTokens } from './token-file.js';
 
-export const SESSION_COOKIE = 'tl_session';
 /** A login link works once and only for a short while: it is printed to a terminal, maybe scrolled into a log. */
 const LOGIN_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
