@@ -30,7 +30,7 @@ export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void)
   const record: VirtualKeyRecord = {
     id,
     hash,
-    prefix: key.slice(0, 10),
+    prefix: key.slice(0, PREFIX_LENGTH),
     org: o.org ?? null,
     team: o.team ?? null,
     user: o.user ?? null,
@@ -121,14 +121,18 @@ export async function keysRevoke(o: LedgerOptions & { id: string }, out: (s: str
   out(`Revoked ${k.id}.\n`);
 }
 
+/** How much of a key `keys list` shows (its record's `prefix`): enough to recognise it, too little to use it. */
+const PREFIX_LENGTH = 10;
+
 /** By id (vk_…) or by the key itself, which is hashed like the stored ones. */
 function findKey(keys: VirtualKeyRecord[], idOrKey: string): VirtualKeyRecord {
-  const k = keys.find((x) => x.id === idOrKey || (isVirtualKey(idOrKey) && x.hash === hashKey(idOrKey)));
+  const key = isVirtualKey(idOrKey);
+  const k = keys.find((x) => x.id === idOrKey || (key && x.hash === hashKey(idOrKey)));
+  // A key is a secret even when it is not this ledger's (another ledger's, a live one mistyped): the error, which
+  // lands in terminals and CI logs, names it as `keys list` does.
+  const named = key ? `${idOrKey.slice(0, PREFIX_LENGTH)}…` : JSON.stringify(idOrKey);
   if (k === undefined)
-    throw new TokenledgerError(
-      'CLI_KEY_NOT_FOUND',
-      `no virtual key ${JSON.stringify(idOrKey)}; see tokenledger keys list`,
-    );
+    throw new TokenledgerError('CLI_KEY_NOT_FOUND', `no virtual key ${named}; see tokenledger keys list`);
   return k;
 }
 
