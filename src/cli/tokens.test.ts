@@ -36,3 +36,12 @@ it('creates tokens hashed at rest that the server accepts with their role and te
   await expect(tokensCreate({ db, role: 'owner' }, () => {})).rejects.toThrow(/--role/);
   await expect(tokensCreate({ db, role: 'admin', team: 'web' }, () => {})).rejects.toThrow(/--team/);
 });
+
+it('a token given to revoke where its id belongs is never printed back, and the error says to give the id', async () => {
+  const token = await tokensCreate({ db, role: 'viewer' }, () => {});
+  const e = await tokensRevoke({ db, id: token }, () => {}).catch((x: unknown) => x);
+  expect((e as { code: string }).code).toBe('CLI_TOKEN_NOT_FOUND');
+  expect((e as Error).message).not.toContain(token);
+  expect((e as Error).message).toContain(`${token.slice(0, 10)}…`);
+  expect((e as Error).message).toMatch(/tok_/);
+});

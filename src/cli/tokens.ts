@@ -1,5 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import {
+  isApiToken,
   newToken,
   ROLES,
   type Role,
@@ -54,10 +55,14 @@ export async function tokensRevoke(
   const path = tokenFilePath(ledgerPath(o));
   const tokens = await readTokens(path);
   const t = tokens.find((x) => x.id === o.id);
+  // A token pasted where its id belongs is a secret: the error, which lands in terminals and CI logs, shows only the
+  // start of it, as tokens list does.
   if (t === undefined)
     throw new TokenledgerError(
       'CLI_TOKEN_NOT_FOUND',
-      `no API token ${JSON.stringify(o.id)}; see tokenledger tokens list`,
+      isApiToken(o.id)
+        ? `${o.id.slice(0, 10)}… is a token, not its id: give the id (tok_…) that tokenledger tokens list shows`
+        : `no API token ${JSON.stringify(o.id)}; see tokenledger tokens list`,
     );
   if (t.revoked_at === null) {
     t.revoked_at = new Date().toISOString();

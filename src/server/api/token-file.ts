@@ -24,6 +24,11 @@ export interface ApiTokenRecord {
   revoked_at: string | null;
 }
 
+/** Whether `text` is a token itself (a secret), not a token's id. */
+export function isApiToken(text: string): boolean {
+  return text.startsWith(API_TOKEN_PREFIX);
+}
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
