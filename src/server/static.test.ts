@@ -51,6 +51,14 @@ it('never serves a file outside its folder', async () => {
   expect((await fetch(`${base}/assets/linked.txt`)).status).toBe(404);
 });
 
+it('forbids every page to show the dashboard in a frame (clickjacking of its budget buttons)', async () => {
+  for (const p of ['/', '/budgets', '/assets/app-1.js']) {
+    const r = await fetch(base + p);
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+  }
+});
+
 it('gzips text assets and caches hashed ones for a year', async () => {
   const { request } = await import('node:http');
   const res = await new Promise<import('node:http').IncomingMessage>((resolve) =>

@@ -36,6 +36,12 @@ interface Cached {
 }
 
 /**
+ * No page may show the dashboard in a frame: one on another port of this host counts as the same site, and could lay
+ * its own buttons over the budget buttons of an admin signed in (clickjacking).
+ */
+const NOT_FRAMED = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" };
+
+/**
  * Serves the built dashboard at `/`: files from `dir`, and index.html for the dashboard's pages (it routes in the
  * browser, so /explore?… is shareable). Hashed assets are cached for a year; files are
  * read and gzipped once and kept in memory (the whole dashboard is a few hundred kB).
@@ -80,7 +86,7 @@ export function createStaticHandler(dir: string = defaultWebDir()) {
     if (f === null) {
       if (rel !== '/index.html') return false;
       const body = `<!doctype html><title>tokenledger</title><p>The dashboard is not built: run <code>npm run build</code>. The API is at <a href="/api/openapi.json">/api/openapi.json</a>.</p>`;
-      res.writeHead(200, { 'content-type': TYPES['.html']! }).end(body);
+      res.writeHead(200, { 'content-type': TYPES['.html']!, ...NOT_FRAMED }).end(body);
       return true;
     }
     const gz = f.gzip !== null && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -91,6 +97,7 @@ export function createStaticHandler(dir: string = defaultWebDir()) {
       'cache-control': rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       vary: 'accept-encoding',
       ...(gz ? { 'content-encoding': 'gzip' } : {}),
+      ...NOT_FRAMED,
     });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
