@@ -21,6 +21,16 @@ describe('forwardRoute', () => {
   it('takes no path segment that could climb out of its route upstream', () => {
     for (const p of ['/v1/models/..', '/v1/models/', '/v1/responses/..', '/v1/conversations/../x'])
       expect(route('GET', p)).toBeNull();
+    // Nor escaped: an upstream that decodes %2e or %2f before it routes would climb with the org's provider key.
+    for (const p of [
+      '/v1/responses/%2e%2e',
+      '/v1/responses/%2E%2e/cancel',
+      '/v1/chat/completions/%2e%2e%2Ffiles',
+      '/v1/conversations/%2e%2e/items',
+      '/v1/conversations/c%5c..%5cx',
+    ])
+      expect(route('GET', p)).toBeNull();
+    expect(route('GET', '/v1/models/openrouter%2Fauto')).not.toBeNull(); // a model id is sent re-encoded whole
   });
 
   it("maps a stored response's routes by method; only retrieve and cancel can show one finished", () => {

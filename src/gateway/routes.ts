@@ -44,6 +44,7 @@ export interface ForwardRoute {
 }
 
 const MODELS = '/v1/models';
+const ESCAPED_DOT_OR_SLASH = /%(?:2e|2f|5c)/i;
 
 /**
  * The forwarded route for a request, or null. OpenAI and Anthropic both list their models at `GET /v1/models`;
@@ -61,6 +62,9 @@ export function forwardRoute(
       model: path === MODELS ? 'none' : 'path',
       response: null,
     };
+  // The ids below go upstream as they came. None has a reason to escape a dot or a slash (OpenAI's are resp_…,
+  // chatcmpl-…, conv_…, msg_…), and an upstream that decodes those before routing would see a path one level up.
+  if (ESCAPED_DOT_OR_SLASH.test(path)) return null;
   if (method === 'POST' && FREE_POSTS.has(path))
     return { provider: openAiProvider, method: 'POST', model: 'body', response: null };
   if (CONVERSATIONS.test(path) && (method === 'GET' || method === 'POST' || method === 'DELETE'))
