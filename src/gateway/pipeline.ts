@@ -127,8 +127,8 @@ export class Gateway {
       const own = key === null && provider.callerKey(req.headers) !== null ? routed : null;
       const reachable = (l: Candidate[]) => (key === null ? withoutGated(l, provider, own) : l);
       list = reachable(list);
-      /** The candidate the reservation was made for. */
-      let admittedFor = list[0]!;
+      /** The candidate the reservation was made for; null once it is given back for a fallback the budgets refused. */
+      let admittedFor: Candidate | null = list[0]!;
       const abort = new CallAbort();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
@@ -139,7 +139,13 @@ export class Gateway {
         let c = list[i]!;
         // A fallback to another model or provider is a call to it, held to its own budgets and rate limits as a
         // direct call is: else one whose budget is full would run, its cost settled in the first model's counters.
-        if (admit !== null && reservation !== null && !sameScope(c, admittedFor)) {
+        if (admit !== null && reservation !== null && (admittedFor === null || !sameScope(c, admittedFor))) {
+          // Given back before the fallback is admitted, not after: both are this one call, and a budget the two models
+          // share must hold only the attempt about to be sent, not its worst case twice (which refused a fallback
+          // that fits).
+          if (!reservation.done)
+            await this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
+          admittedFor = null;
           let next: Reservation;
           try {
             const admitted = admit(c);
@@ -150,7 +156,6 @@ export class Gateway {
               continue;
             throw e;
           }
-          this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
           reservation = next;
           // Its downgrade budget is full: the model it names instead, where the caller's key may go.
           if (next.model !== c.model) c = reachable(candidates(this.d.config, provider.type, next.model))[0]!;
