@@ -52,6 +52,11 @@ export interface EnforcerOptions {
   fallbackOutputTokens?: number;
   /** Requests- and tokens-per-minute rules (rate-limit.ts), checked in the same atomic reserve as the budgets. */
   rateLimits?: () => readonly RateLimitRule[];
+  /**
+   * The gateway's model aliases (`models.aliases`): a downgrade_to naming one is sent as the model it names, so it is
+   * admitted for that model, as a direct call to the alias is.
+   */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 /** A call as the enforcer sees it, after authentication and attribution. */
@@ -133,9 +138,9 @@ export class Enforcer {
   ): Reservation | Promise<Reservation> {
     if (first.ok) return first.reservation;
     const b = first.budget;
-    if (b.action !== 'downgrade' || b.downgrade_to === null || b.downgrade_to === call.model)
-      throw this.blocked(first);
-    const to = b.downgrade_to;
+    if (b.action !== 'downgrade' || b.downgrade_to === null) throw this.blocked(first);
+    const to = this.downgradeModel(b)!;
+    if (to === call.model) throw this.blocked(first);
     return andThen(this.tryReserve(all, rules, call, to, to), (second) => {
       if (!second.ok) throw this.blocked(second);
       second.reservation.headers['x-tokenledger-downgraded'] = `${call.model} -> ${to}; budget=${b.id}`;
@@ -259,7 +264,7 @@ export class Enforcer {
       };
       held.push(h);
       // A downgrade budget already at its limit lets the cheaper model through: it only counts that spend.
-      if (b.action === 'block' || (b.action === 'downgrade' && b.downgrade_to !== downgradedTo))
+      if (b.action === 'block' || (b.action === 'downgrade' && this.downgradeModel(b) !== downgradedTo))
         claimed.push(h);
     }
     const a: Admission = { model, held, claimed, rate };
@@ -304,6 +309,15 @@ export class Enforcer {
     const c = this.o.counters;
     if (c.reserveSync !== undefined) return admissionVerdict(a, w, c.reserveSync(claims), false)!;
     return c.reserve(claims).then((r) => admissionVerdict(a, w, r, false)!);
+  }
+
+  /**
+   * The model a downgrade budget sends calls to, as it is sent: an alias would match no budget of the model it names,
+   * reserve nothing there and settle nowhere.
+   */
+  private downgradeModel(b: Budget): string | null {
+    const to = b.downgrade_to;
+    return to === null ? null : (this.o.aliases?.[to] ?? to);
   }
 
   private rules(): readonly RateLimitRule[] {

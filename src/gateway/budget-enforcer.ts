@@ -77,6 +77,7 @@ export async function createGatewayEnforcer(o: {
     countTokens: countPromptTokens,
     ...(c.store === 'redis' ? {} : { warmTokenizer: preloadTokenizer }),
     rateLimits: () => rules,
+    aliases: o.config.aliases,
   });
   return { enforcer, counters, metrics: () => (health === null ? '' : renderCountersMetrics(health)) };
 }
