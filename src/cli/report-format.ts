@@ -4,8 +4,8 @@
  * `other` flag (docs/api.md): the folded row's values read "other", as a team or user really named so do.
  */
 import { formatUsdDisplay } from '../money/money.js';
-import { resultJson, toCsv } from '../server/api/json.js';
-import { type Bucket, MEASURES, type Measures, type QueryResult } from '../store/query.js';
+import { resultColumns, resultJson, toCsv } from '../server/api/json.js';
+import type { Bucket, Measures, QueryResult } from '../store/query.js';
 import { counted, groupDigits } from './group-digits.js';
 
 /**
@@ -29,14 +29,8 @@ export function reportCsv(
   bucket?: Bucket,
   flagOther = false,
 ): string {
-  const header = [
-    ...(bucket !== undefined ? ['bucket'] : []),
-    ...dims,
-    ...MEASURES,
-    ...(result.totals.billed_cost_usd !== undefined ? ['billed_cost_usd', 'billed_unpriced_events'] : []),
-    'unpriced_events',
-    ...(flagOther ? ['other'] : []),
-  ];
+  const billed = result.totals.billed_cost_usd !== undefined;
+  const header = resultColumns(dims, bucket !== undefined, flagOther, billed);
   return toCsv(resultJson(result, flagOther).rows, header);
 }
 

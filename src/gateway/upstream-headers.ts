@@ -21,8 +21,7 @@ export function upstreamHeaders(
   const hop = connectionNamed(incoming);
   for (const name in incoming) {
     const v = incoming[name];
-    if (v === undefined || HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-') || hop?.has(name))
-      continue;
+    if (v === undefined || stopsHere(name, hop)) continue;
     h[name] = v;
   }
   if (typeof h.cookie === 'string') {
@@ -47,12 +46,14 @@ export function upstreamHeaders(
 }
 
 /**
- * An upstream that is itself a tokenledger gateway (a team's in front of the company's) answers with its own
- * x-tokenledger-* headers: its event id, its cost, its downgrade. They describe its ledger, not this one, and would
- * pass for this gateway's where it sets none (a streamed answer has no cost header; an unpriced one neither).
+ * A header that does not cross the proxy, either way: hop-by-hop ones, those the message's `Connection` names
+ * (`hop`), and x-tokenledger-*. Those are a caller's instructions to this gateway on the way in; on the way out, an
+ * upstream that is itself a tokenledger gateway (a team's in front of the company's) sends its own event id, cost
+ * and downgrade, which describe its ledger, not this one, and would pass for this gateway's where it sets none (a
+ * streamed answer has no cost header; an unpriced one neither).
  */
-function fromAnotherGateway(name: string): boolean {
-  return name.startsWith('x-tokenledger-');
+function stopsHere(name: string, hop: Set<string> | undefined): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('x-tokenledger-') || hop?.has(name) === true;
 }
 
 /** The upstream's response headers as sent to the client, plus ours. */
@@ -64,7 +65,7 @@ export function clientHeaders(
   const hop = connectionNamed(upstream);
   for (const name in upstream) {
     const v = upstream[name];
-    if (v !== undefined && !HOP_BY_HOP.has(name) && !fromAnotherGateway(name) && !hop?.has(name)) h[name] = v;
+    if (v !== undefined && !stopsHere(name, hop)) h[name] = v;
   }
   return Object.assign(h, extra);
 }
@@ -88,11 +89,9 @@ export function clientHeaderList(
     // Ours replace the upstream's (content-length of the body as sent, x-ratelimit-* of the gateway's limits).
     if (
       v === undefined ||
-      HOP_BY_HOP.has(name) ||
+      stopsHere(name, hop) ||
       named(ours, name) ||
-      (budget !== undefined && name in budget) ||
-      fromAnotherGateway(name) ||
-      hop?.has(name)
+      (budget !== undefined && name in budget)
     )
       continue;
     list.push(name, v);

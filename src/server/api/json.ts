@@ -38,13 +38,20 @@ export function resultJson(r: QueryResult, flagOther = false) {
 
 /**
  * The columns of resultJson's rows, in their order, known before any row is: a CSV with no row (a range or filter
- * that matches nothing) still has its header, which a script reads columns by.
+ * that matches nothing) still has its header, which a script reads columns by. `billed`: a query with the as-billed
+ * measures; `flagOther` last, so that the columns before it keep their places.
  */
-export function resultColumns(dims: readonly string[], bucketed: boolean, flagOther = false): string[] {
+export function resultColumns(
+  dims: readonly string[],
+  bucketed: boolean,
+  flagOther = false,
+  billed = false,
+): string[] {
   return [
     ...(bucketed ? ['bucket'] : []),
     ...dims,
     ...MEASURES,
+    ...(billed ? ['billed_cost_usd', 'billed_unpriced_events'] : []),
     'unpriced_events',
     ...(flagOther ? ['other'] : []),
   ];

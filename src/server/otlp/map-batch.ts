@@ -185,13 +185,18 @@ const JSON_KEYS: Record<Signal, string> = {
   logs: 'resourceLogs',
 };
 
+/** The signals whose request field is a top-level key of this OTLP/JSON body. */
+function signalsIn(request: object): Signal[] {
+  return (Object.keys(JSON_KEYS) as Signal[]).filter((s) => Object.hasOwn(request, JSON_KEYS[s]));
+}
+
 /**
  * The signal of an OTLP/JSON request that came without one: the request messages of the three signals each have one
  * field, named differently, so exactly one of those keys at the top level says which it is. None (nothing to tell
  * it by) or several (not any one request) is a body error, never a guess.
  */
 export function signalOfJson(request: object): Signal {
-  const found = (Object.keys(JSON_KEYS) as Signal[]).filter((s) => Object.hasOwn(request, JSON_KEYS[s]));
+  const found = signalsIn(request);
   if (found.length === 1) return found[0]!;
   const keys = Object.values(JSON_KEYS).join(', ');
   throw new OtlpBodyError(
@@ -206,8 +211,9 @@ export function signalOfJson(request: object): Signal {
  * none of the keys is an empty request, as OTLP allows.
  */
 function pathMatchesJson(signal: Signal, request: object): void {
-  if (Object.hasOwn(request, JSON_KEYS[signal])) return;
-  const other = (Object.keys(JSON_KEYS) as Signal[]).find((s) => Object.hasOwn(request, JSON_KEYS[s]));
+  const found = signalsIn(request);
+  if (found.includes(signal)) return;
+  const other = found[0];
   if (other !== undefined)
     throw new OtlpBodyError(
       `a JSON body with ${JSON_KEYS[other]} and no ${JSON_KEYS[signal]} is not an Export${cap(signal)}ServiceRequest; POST it to /v1/${other}`,

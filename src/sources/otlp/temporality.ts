@@ -21,8 +21,6 @@ export interface SeriesPoint {
   delta: Delta | null;
 }
 
-type Last = SeriesPoint;
-
 /**
  * Turns counter data points into per-window increments, for both OTLP temporalities.
  *
@@ -36,7 +34,7 @@ type Last = SeriesPoint;
  * the restart (`remembered`): then it goes on from its last point exactly.
  */
 export class TemporalityState {
-  private readonly last = new Map<string, Last>();
+  private readonly last = new Map<string, SeriesPoint>();
 
   /**
    * @param since epoch µs from which a cumulative series is new to this ledger (server start).
@@ -67,7 +65,7 @@ export class TemporalityState {
     return delta;
   }
 
-  private delta(prev: Last | undefined, start: number | null, s: number, time: number, value: number) {
+  private delta(prev: SeriesPoint | undefined, start: number | null, s: number, time: number, value: number) {
     if (prev === undefined) {
       if (start === null || start < this.since) return null;
       return value > 0 ? { from: s, to: time, value, base: 0 } : null;
@@ -87,12 +85,12 @@ export class TemporalityState {
     return this.last.entries();
   }
 
-  private remember(key: string, l: Last): void {
+  private remember(key: string, l: SeriesPoint): void {
     this.keep(key, l);
     this.onPoint?.(key, l);
   }
 
-  private keep(key: string, l: Last): void {
+  private keep(key: string, l: SeriesPoint): void {
     this.last.delete(key);
     this.last.set(key, l);
     if (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value as string);
