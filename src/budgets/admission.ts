@@ -117,7 +117,10 @@ export function admissionVerdict(
       return { ok: false, budget: h.budget, window: h.window, current: r.current, limit: h.limit };
     }
   }
-  const amount = w?.nano ?? 0n;
+  // Let through unchecked (fail-open, counters down): nothing was reserved, so a settle adds the whole cost.
+  const unchecked = r.ok && r.unchecked === true;
+  const amount = unchecked ? 0n : (w?.nano ?? 0n);
+  if (unchecked && a.rate !== null) a.rate.estimatedTokens = 0;
   for (let i = 0; i < offset; i++) {
     const h = a.claimed[i]!;
     h.reserved = amount;

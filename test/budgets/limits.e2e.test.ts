@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { picoToNanoUp } from '../../src/budgets/nano.js';
 import { startRedis } from '../helpers/redis.js';
 import { call, client, configDir, serve } from './budget-harness.js';
 import { type MeteredProvider, startMeteredProvider } from './metered-provider.js';
@@ -140,4 +141,53 @@ describe('Redis counters going away', () => {
         await redis.stop();
       }
     }, 20_000);
+
+  it('fail-open: a Redis that hung and came back holds exactly the spend of the calls it did not see', async () => {
+    const redis = await startRedis({ own: true });
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-open' },
+      budgets: { cap: { scope: { team: 'h' }, period: 'daily', limit_usd: 100, action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    const metrics = async () => (await fetch(`${s.url}/metrics`)).text();
+    try {
+      const c = client(s.url, 'h');
+      expect((await call(c, 0)).ok).toBe(true);
+      // Hung, not restarted: its keys survive, so the ledger rebuild sets none and the outage's calls must be added.
+      redis.restartable!.pause();
+      try {
+        for (let i = 1; i <= 4; i++) expect((await call(c, i)).ok).toBe(true);
+        expect(await metrics()).toContain('tokenledger_counters_up{policy="fail-open"} 0');
+      } finally {
+        redis.restartable!.resume();
+      }
+      let back = false;
+      for (let i = 0; i < 60 && !back; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        expect((await call(c, 10 + i)).ok).toBe(true);
+        back = (await metrics()).includes('tokenledger_counters_up{policy="fail-open"} 1');
+      }
+      expect(back).toBe(true);
+      await s.wal.drain();
+      const events = await s.store.events({ filters: [{ dimension: 'team', values: ['h'] }] });
+      const spent = events.reduce((sum, e) => sum + picoToNanoUp(e.cost_usd!), 0n);
+      const direct = new Redis(redis.url);
+      try {
+        const [key] = await direct.keys('tl:b:cap:*');
+        // Settles run in the background: wait for the last one to land.
+        let counted = -1n;
+        for (let i = 0; i < 50 && counted !== spent; i++) {
+          counted = BigInt((await direct.get(key!)) ?? '0');
+          if (counted !== spent) await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(counted).toBe(spent);
+      } finally {
+        direct.disconnect();
+      }
+    } finally {
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
 });

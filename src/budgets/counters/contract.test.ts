@@ -129,14 +129,15 @@ describe.each(drivers)('Counters contract: %s', (_name, make) => {
     expect(await h.a.read([[h0]])).toEqual([600n]);
   });
 
-  it('seeds only keys that do not exist yet', async () => {
+  it('seeds only keys that do not exist yet, and says which it set', async () => {
     const [s1, s2] = [k('s1'), k('s2')];
     await h.a.add([claim([s1], 7n, null)]);
-    await h.b.seed([
+    const set = await h.b.seed([
       { key: s1, value: 100n, ttlSeconds: 60 },
       { key: s2, value: 100n, ttlSeconds: 60 },
     ]);
-    await h.a.seed([{ key: s2, value: 5n, ttlSeconds: 60 }]);
+    expect(set).toEqual([s2]);
+    expect(await h.a.seed([{ key: s2, value: 5n, ttlSeconds: 60 }])).toEqual([]);
     expect(await h.a.read([[s1], [s2]])).toEqual([7n, 100n]);
   });
 

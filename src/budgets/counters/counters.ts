@@ -19,11 +19,17 @@ export type ReserveResult =
   /**
    * `totals` (optional; memory and Redis fill it): each claim's value after this reservation, in claim order, so a
    * caller can show what is left (rate-limit headers, threshold alerts) without a second round trip.
+   * `unchecked` (guarded.ts, fail-open): the counters could not be reached and nothing was reserved, so a settle must
+   * add the call's whole cost, not its difference from a reservation.
    */
-  | { ok: true; totals?: readonly bigint[] }
+  | { ok: true; totals?: readonly bigint[]; unchecked?: true }
   /** `index` is the first failing claim; `current` its value before this reservation. Nothing was added. */
   | { ok: false; index: number; current: bigint };
 
+/**
+ * Every call may fail while the backend is unreachable. One that fails with code `COUNTERS_NOT_SENT` surely did not
+ * happen (it was never sent); any other failure may have happened (a timed-out command can still run).
+ */
 export interface Counters {
   /** All or nothing, atomically across instances: adds every claim's amount only if no claim would pass its limit. */
   reserve(claims: readonly Claim[]): Promise<ReserveResult>;
@@ -33,9 +39,9 @@ export interface Counters {
   read(keys: readonly (readonly string[])[]): Promise<bigint[]>;
   /**
    * Sets keys that do not exist yet (rebuilding from the ledger at start-up; a key another instance already holds is
-   * left alone, since it is at least as recent).
+   * left alone, since it is at least as recent). Resolves to the keys it set.
    */
-  seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void>;
+  seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<readonly string[]>;
   close(): Promise<void>;
   /**
    * Optional, for counters in this process (no I/O): reserve and add done before returning, so the enforcer admits

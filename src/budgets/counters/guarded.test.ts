@@ -102,7 +102,7 @@ describe('GuardedCounters over a real Redis that goes away', () => {
     const g = createGuardedCounters(redis, { policy: 'fail-open', log: (l) => log.push(l) });
     await server.restartable!.kill();
     const r = await timed(() => g.reserve([claim(10n ** 18n, 1n)]));
-    expect(r.value).toEqual({ ok: true });
+    expect(r.value).toMatchObject({ ok: true });
     expect(r.ms).toBeLessThan(1000);
     await expect(g.read([[claim(1n, null).keys[0]!]])).rejects.toBeInstanceOf(CountersUnavailableError);
     expect(g.up).toBe(false);
@@ -151,6 +151,73 @@ describe('GuardedCounters over a real Redis that goes away', () => {
     } finally {
       server.restartable!.resume();
       await hung.close();
+    }
+  });
+});
+
+describe('GuardedCounters: what an outage did not count is counted when Redis answers again', () => {
+  const key = (name: string) => `tl:test:owed:${process.pid}:${name}`;
+  const c = (k: string, amount: bigint, limit: bigint | null = null): Claim => ({
+    keys: [k],
+    amount,
+    limit,
+    ttlSeconds: 600,
+  });
+
+  it('fail-open, Redis hung: calls let through unchecked and settles not sent are added once it answers', async () => {
+    const conn = createRedisCounters({ url: server.url, commandTimeoutMs: 200 });
+    await conn.ready();
+    let clock = 1_000_000;
+    const g = createGuardedCounters(conn, { policy: 'fail-open', log: () => {}, now: () => clock });
+    const k = key('hung');
+    try {
+      expect(await g.reserve([c(k, 10n, 1000n)])).toMatchObject({ ok: true });
+      server.restartable!.pause();
+      try {
+        // In flight when Redis stopped answering: it times out, but Redis runs it when it resumes (same connection),
+        // so it counts as made.
+        expect(await g.reserve([c(k, 5n, 1000n)])).toEqual({ ok: true });
+        // Short-circuited while down: never sent, so nothing was reserved and the caller is told so.
+        expect(await g.reserve([c(k, 100n, 1000n)])).toEqual({ ok: true, unchecked: true });
+        await g.add([c(k, 70n)]); // that call's real cost, settled while down
+        await g.add([c(k, -2n)]); // the first call settling below its reservation
+      } finally {
+        server.restartable!.resume();
+      }
+      clock += 1000;
+      expect(await g.read([[k]])).toEqual([10n + 5n + 70n - 2n]);
+      expect(g.up).toBe(true);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('Redis restarted empty: keys rebuilt from the ledger are not added to again; other keys get what they missed', async () => {
+    const conn = createRedisCounters({ url: server.url, commandTimeoutMs: 200 });
+    await conn.ready();
+    let clock = 2_000_000;
+    const [rebuilt, missed] = [key('rebuilt'), key('missed')];
+    const g = createGuardedCounters(conn, {
+      policy: 'fail-open',
+      log: () => {},
+      now: () => clock,
+      // The ledger holds the outage's spend on `rebuilt` (what start-budgets' rebuild seeds).
+      onRecover: async (direct) => {
+        await direct.seed([{ key: rebuilt, value: 300n, ttlSeconds: 600 }]);
+      },
+    });
+    try {
+      expect(await g.reserve([c(rebuilt, 1n)])).toMatchObject({ ok: true });
+      await server.restartable!.kill();
+      await until(() => !conn.connected);
+      expect(await g.reserve([c(rebuilt, 50n, 1000n)])).toEqual({ ok: true, unchecked: true });
+      await g.add([c(rebuilt, 40n), c(missed, 9n)]);
+      await server.restartable!.start();
+      await until(() => conn.connected);
+      clock += 1000;
+      expect(await g.read([[rebuilt], [missed]])).toEqual([300n, 9n]);
+    } finally {
+      await conn.close();
     }
   });
 });

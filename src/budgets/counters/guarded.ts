@@ -6,8 +6,8 @@ import type { Claim, Counters, ReserveResult } from './counters.js';
  * What budgets do while the shared counters (Redis) are unreachable:
  * - `fail-closed`: no request passes a budget or rate limit it cannot check; the gateway answers 503
  *   GW_COUNTERS_UNAVAILABLE. Safe for money, bad for availability.
- * - `fail-open`: requests pass unchecked. Spend during the outage is still in the ledger (the truth); counters
- *   rebuild from it at the next start-up, but live limits undercount until then.
+ * - `fail-open`: requests pass unchecked. What they and the settles of the outage add is owed, and added when the
+ *   backend answers again (a Redis that restarted empty is rebuilt from the ledger instead: see `onRecover`).
  */
 export const COUNTERS_POLICIES = ['fail-closed', 'fail-open'] as const;
 export type CountersPolicy = (typeof COUNTERS_POLICIES)[number];
@@ -42,17 +42,28 @@ export interface GuardedOptions {
   retryIntervalMs?: number;
   /**
    * Awaited when the backend answers again after an outage, before any call uses it: a Redis that restarted has lost
-   * its keys, and spend during a fail-open outage was never counted, so re-run the start-up rebuild from the ledger
-   * here, on `direct` (the backend itself; seed only sets missing keys, so it is safe to repeat). Until it is done,
-   * calls keep getting the outage policy, so none reserves against a counter that is not rebuilt yet.
+   * its keys, so re-run the start-up rebuild from the ledger here, on `direct` (the backend; seed only sets missing
+   * keys, so it is safe to repeat). A key it sets holds the outage's spend already, so what the outage owed that key
+   * is not added; every other key gets its debt. Until both are done, calls keep getting the outage policy, so none
+   * reserves against a counter that is not whole yet.
    */
   onRecover?: (direct: Counters) => void | Promise<void>;
   now?: () => number;
 }
 
+/** What a fail-open reserve answers when the backend surely did not get it: nothing was reserved. */
+const UNCHECKED: ReserveResult = Object.freeze({ ok: true, unchecked: true });
+
+/** Owed keys kept at most (one a budget window or rate-limit minute); past it, expired debts are dropped first. */
+const MAX_OWED = 100_000;
+/** Claims per script when paying debts back. */
+const REPAY_BATCH = 1000;
+
 /**
  * Counters that survive their backend going away, applying the fail-open / fail-closed policy. Settles and releases
- * (`add`) never throw: the request they belong to has already happened, and the ledger keeps its true cost.
+ * (`add`) never throw: the request they belong to has already happened, and the ledger keeps its true cost. What
+ * surely did not reach the backend (COUNTERS_NOT_SENT, or short-circuited here) is owed and added when it is back; a
+ * call that timed out is taken as done, since Redis runs it when it answers again on the same connection.
  */
 export class GuardedCounters implements Counters, CountersHealth {
   readonly policy: CountersPolicy;
@@ -60,6 +71,10 @@ export class GuardedCounters implements Counters, CountersHealth {
   failuresTotal = 0;
   downSince: number | null = null;
   private lastTry = 0;
+  /** Amounts that never reached the backend, by key, with when the key would have expired (epoch ms). */
+  private owed = new Map<string, { amount: bigint; expiresAt: number }>();
+  /** Keys the rebuild on recovery set during this outage: the ledger counted their owed amounts already. */
+  private readonly rebuilt = new Set<string>();
   private readonly log: (line: string) => void;
   private readonly now: () => number;
   private readonly retryIntervalMs: number;
@@ -78,16 +93,18 @@ export class GuardedCounters implements Counters, CountersHealth {
     try {
       return await this.guard(() => this.inner.reserve(claims));
     } catch (e) {
-      if (this.policy === 'fail-open' && !isBug(e)) return { ok: true };
+      if (this.policy === 'fail-open' && !isBug(e)) return notSent(e) ? UNCHECKED : { ok: true };
       throw this.unavailable(e);
     }
   }
 
   async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
+    // During a recovery, wait for it rather than owe: debts are paid inside the recovery, not after.
+    if (this.recovering !== null) await this.recovering.catch(() => {});
     try {
       await this.guard(() => this.inner.add(claims));
-    } catch {
-      // Already counted as a failure; see the class comment.
+    } catch (e) {
+      if (notSent(e)) this.owe(claims);
     }
   }
 
@@ -99,9 +116,11 @@ export class GuardedCounters implements Counters, CountersHealth {
     }
   }
 
-  async seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void> {
+  async seed(
+    entries: readonly { key: string; value: bigint; ttlSeconds: number }[],
+  ): Promise<readonly string[]> {
     try {
-      await this.guard(() => this.inner.seed(entries));
+      return await this.guard(() => this.inner.seed(entries));
     } catch (e) {
       throw this.unavailable(e);
     }
@@ -128,7 +147,7 @@ export class GuardedCounters implements Counters, CountersHealth {
       const now = this.now();
       if (this.recovering !== null || now - this.lastTry < this.retryIntervalMs) {
         this.failuresTotal++;
-        throw new Error('counters are down (waiting before the next retry)');
+        throw new TokenledgerError('COUNTERS_NOT_SENT', 'counters are down (waiting before the next retry)');
       }
       this.lastTry = now;
       this.recovering = this.recover().finally(() => {
@@ -138,7 +157,10 @@ export class GuardedCounters implements Counters, CountersHealth {
         await this.recovering;
       } catch (e) {
         this.failuresTotal++;
-        throw e;
+        // The call itself was never sent.
+        throw new TokenledgerError('COUNTERS_NOT_SENT', e instanceof Error ? e.message : String(e), {
+          cause: e,
+        });
       }
     }
     try {
@@ -153,16 +175,68 @@ export class GuardedCounters implements Counters, CountersHealth {
 
   private recovering: Promise<void> | null = null;
 
-  /** Probes the backend (a read), rebuilds it through onRecover, and only then lets calls use it again. */
+  /**
+   * Probes the backend (a read), rebuilds it through onRecover, pays what the outage owes, and only then lets calls use
+   * it again.
+   */
   private async recover(): Promise<void> {
     await this.inner.read([['tl:probe']]);
     try {
-      await this.opts.onRecover?.(this.inner);
+      await this.opts.onRecover?.(this.recording);
+      await this.repay();
     } catch (e) {
       this.log(`budgets: rebuilding counters after the outage failed: ${e instanceof Error ? e.message : e}`);
       throw e;
     }
     this.goUp();
+  }
+
+  /** The backend, noting which keys a seed sets (see `rebuilt`). */
+  private readonly recording: Counters = {
+    reserve: (claims) => this.inner.reserve(claims),
+    add: (claims) => this.inner.add(claims),
+    read: (keys) => this.inner.read(keys),
+    seed: async (entries) => {
+      const set = await this.inner.seed(entries);
+      for (const k of set) this.rebuilt.add(k);
+      return set;
+    },
+    close: () => this.inner.close(),
+  };
+
+  private owe(claims: readonly Omit<Claim, 'limit'>[]): void {
+    const now = this.now();
+    for (const c of claims) {
+      const key = c.keys[0]!;
+      const expiresAt = now + c.ttlSeconds * 1000;
+      const o = this.owed.get(key);
+      if (o !== undefined) {
+        o.amount += c.amount;
+        o.expiresAt = Math.max(o.expiresAt, expiresAt);
+        continue;
+      }
+      if (this.owed.size >= MAX_OWED) {
+        for (const [k, v] of this.owed) if (v.expiresAt <= now) this.owed.delete(k);
+        if (this.owed.size >= MAX_OWED) continue;
+      }
+      this.owed.set(key, { amount: c.amount, expiresAt });
+    }
+  }
+
+  /** Adds what the outage owes to every key the rebuild did not set and that has not expired. */
+  private async repay(): Promise<void> {
+    const now = this.now();
+    const claims: Omit<Claim, 'limit'>[] = [];
+    for (const [key, o] of this.owed)
+      if (!this.rebuilt.has(key) && o.amount !== 0n && o.expiresAt > now)
+        claims.push({ keys: [key], amount: o.amount, ttlSeconds: (o.expiresAt - now) / 1000 });
+    for (let i = 0; i < claims.length; i += REPAY_BATCH) {
+      const batch = claims.slice(i, i + REPAY_BATCH);
+      await this.inner.add(batch);
+      for (const c of batch) this.owed.delete(c.keys[0]!);
+    }
+    this.owed = new Map();
+    this.rebuilt.clear();
   }
 
   private goDown(e: unknown): void {
@@ -209,6 +283,11 @@ export class GuardedCounters implements Counters, CountersHealth {
       { cause: e },
     );
   }
+}
+
+/** A call that surely did not reach the backend. */
+function notSent(e: unknown): boolean {
+  return e instanceof TokenledgerError && e.code === 'COUNTERS_NOT_SENT';
 }
 
 /** A malformed claim is our bug, not an outage: it must surface, whatever the policy. */

@@ -66,11 +66,17 @@ export class MemoryCounters implements Counters {
     return keys.map((k) => this.sum(k, now));
   }
 
-  async seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void> {
+  async seed(
+    entries: readonly { key: string; value: bigint; ttlSeconds: number }[],
+  ): Promise<readonly string[]> {
     const now = this.now();
+    const set: string[] = [];
     for (const e of entries)
-      if (this.get(e.key, now) === 0n && !this.values.has(e.key))
+      if (this.get(e.key, now) === 0n && !this.values.has(e.key)) {
         this.values.set(e.key, { value: e.value, expiresAt: now + e.ttlSeconds * 1000 });
+        set.push(e.key);
+      }
+    return set;
   }
 
   async close(): Promise<void> {

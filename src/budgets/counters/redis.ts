@@ -29,8 +29,9 @@ interface ScriptedRedis extends Redis {
  * NOSCRIPT after a Redis restart), so check-then-add is atomic across instances. Amounts cross the wire as decimal
  * strings and come back as decimal strings: no float ever touches them in JS (see redis-scripts.ts for Lua's side).
  *
- * Fails fast rather than queueing: with the offline queue off, a call while Redis is unreachable rejects at once
- * (COUNTERS_REDIS_UNAVAILABLE) and a hung Redis rejects after `commandTimeoutMs`; guarded.ts turns that into the
+ * Fails fast rather than queueing: with the offline queue off, a call while Redis is unreachable rejects at once,
+ * unsent (COUNTERS_NOT_SENT), and a hung Redis rejects after `commandTimeoutMs` (COUNTERS_REDIS_UNAVAILABLE: the
+ * command may still run when Redis answers again, since it waits on the same connection); guarded.ts turns that into the
  * fail-open / fail-closed policy. ioredis keeps reconnecting in the background.
  */
 export class RedisCounters implements Counters {
@@ -122,14 +123,17 @@ export class RedisCounters implements Counters {
     });
   }
 
-  async seed(entries: readonly { key: string; value: bigint; ttlSeconds: number }[]): Promise<void> {
-    if (entries.length === 0) return;
+  async seed(
+    entries: readonly { key: string; value: bigint; ttlSeconds: number }[],
+  ): Promise<readonly string[]> {
+    if (entries.length === 0) return [];
     const p = this.client.pipeline();
     for (const e of entries)
       p.set(e.key, e.value.toString(), 'EX', Math.max(1, Math.ceil(e.ttlSeconds)), 'NX');
-    const results = await this.call(() => p.exec());
-    const failed = results?.find(([err]) => err !== null);
+    const results = (await this.call(() => p.exec())) ?? [];
+    const failed = results.find(([err]) => err !== null);
     if (failed) throw this.unavailable(failed[0] as Error);
+    return entries.filter((_, i) => results[i]?.[1] === 'OK').map((e) => e.key);
   }
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -145,6 +149,10 @@ export class RedisCounters implements Counters {
   }
 
   private async call<T>(f: () => Promise<T>): Promise<T> {
+    // Not connected: ioredis would refuse the command unsent (no offline queue); say so, since guarded.ts counts a
+    // command that surely did not run later, and one that timed out (it may yet run) not.
+    if (this.client.status !== 'ready')
+      throw this.unavailable(new Error(`not connected (${this.client.status})`), 'COUNTERS_NOT_SENT');
     try {
       return await f();
     } catch (e) {
@@ -152,10 +160,13 @@ export class RedisCounters implements Counters {
     }
   }
 
-  private unavailable(cause: unknown): TokenledgerError {
+  private unavailable(
+    cause: unknown,
+    code: 'COUNTERS_REDIS_UNAVAILABLE' | 'COUNTERS_NOT_SENT' = 'COUNTERS_REDIS_UNAVAILABLE',
+  ): TokenledgerError {
     const why = cause instanceof Error ? cause.message : String(cause);
     return new TokenledgerError(
-      'COUNTERS_REDIS_UNAVAILABLE',
+      code,
       `Redis counters at ${this.where}: ${why}; check that Redis is running and reachable (counters.redis_url)`,
       { cause },
     );
