@@ -4,7 +4,7 @@ import { type Budget, formatPeriod } from './budget.js';
 import { scopeText } from './budget-exceeded.js';
 import type { Counters } from './counters/counters.js';
 import { nanoToUsd } from './nano.js';
-import type { BudgetWindow } from './period.js';
+import { type BudgetWindow, HOUR_MS } from './period.js';
 
 interface Spent {
   budget: Budget;
@@ -16,7 +16,7 @@ interface Spent {
 
 /**
  * Raises `budget_threshold` alerts when a budget's counted spend crosses one of its thresholds and `budget_blocked`
- * on the first refusal in a window. The dedup key names the budget, the window start and the threshold, so the sink
+ * on the first refusal in a window. The dedup key names the budget, the window (dedupStart) and the threshold, so the sink
  * (and every other instance) raises each once per window; the local set only spares the counters a read once every
  * threshold of a window has fired. The counted value includes calls still in flight, so a threshold can fire a
  * moment before settled spend reaches it. A counted value the caller already holds (the total its reservation
@@ -24,7 +24,7 @@ interface Spent {
  */
 export class BudgetAlerts {
   private readonly raised = new Set<string>();
-  /** `budget:<id>:<window start ISO>:` per window (the enforcer keeps one window object per budget until it ends). */
+  /** `budget:<id>:<dedupStart ISO>:` per window (the enforcer keeps one window object per budget until it ends). */
   private readonly prefixes = new WeakMap<BudgetWindow, string>();
   /** Windows whose every threshold has been raised: nothing more to check or read for them. */
   private readonly finished = new WeakSet<BudgetWindow>();
@@ -101,16 +101,20 @@ export class BudgetAlerts {
   }
 
   private dedup(h: Spent, threshold: number): string {
-    let p = this.prefixes.get(h.window);
+    return this.prefix(h.budget, h.window) + threshold;
+  }
+
+  private prefix(b: Budget, w: BudgetWindow): string {
+    let p = this.prefixes.get(w);
     if (p === undefined) {
-      p = `budget:${h.budget.id}:${new Date(h.window.start).toISOString()}:`;
-      this.prefixes.set(h.window, p);
+      p = `budget:${b.id}:${new Date(dedupStart(b, w)).toISOString()}:`;
+      this.prefixes.set(w, p);
     }
-    return p + threshold;
+    return p;
   }
 
   blocked(budget: Budget, window: BudgetWindow, spend: bigint, limit: bigint): void {
-    const key = `budget:${budget.id}:${new Date(window.start).toISOString()}:blocked`;
+    const key = `${this.prefix(budget, window)}blocked`;
     if (this.sink === null || this.raised.has(key)) return;
     this.raised.add(key);
     this.sink.raise({
@@ -123,6 +127,18 @@ export class BudgetAlerts {
       data: facts({ budget, window, limit }, spend, null),
     });
   }
+}
+
+/**
+ * The start a dedup key names: a calendar window's own. A rolling window starts anew every hour, and its spend stays
+ * over a threshold for hours, so its start would raise the same alert hourly: it names instead the stretch of the
+ * window's length (counted in UTC from the Unix epoch) its newest hour is in, so an alert fires at most once per that
+ * length, as a calendar budget's does once per period.
+ */
+function dedupStart(b: Budget, w: BudgetWindow): number {
+  if (b.period.kind !== 'rolling') return w.start;
+  const length = b.period.days * 24 * HOUR_MS;
+  return Math.floor((w.end - HOUR_MS) / length) * length;
 }
 
 /** The highest threshold: the last to fire in a window. */

@@ -60,20 +60,20 @@ function call(over: Partial<AdmitCall> = {}): AdmitCall {
   };
 }
 
-function setup(budgets: Budget[], rules: RateLimitRuleInput[] = []) {
-  const counters = new MemoryCounters(() => NOW);
+function setup(budgets: Budget[], rules: RateLimitRuleInput[] = [], now: () => number = () => NOW) {
+  const counters = new MemoryCounters(now);
   const compiled = compileRateLimits(rules);
   const alerts: AlertInput[] = [];
   const enforcer = new Enforcer({
     budgets: () => budgets,
     counters,
     pricer,
-    now: () => NOW,
+    now,
     alerts: { raise: (a) => alerts.push(a) },
     countTokens,
     rateLimits: () => compiled,
   });
-  const spend = async (b: Budget) => (await counters.read([budgetWindow(b, NOW).keys]))[0]!;
+  const spend = async (b: Budget) => (await counters.read([budgetWindow(b, now()).keys]))[0]!;
   return { counters, alerts, enforcer, spend };
 }
 
@@ -178,6 +178,31 @@ describe('Enforcer: alert and downgrade budgets', () => {
     const r3 = await enforcer.admit(call());
     await enforcer.settle(r3, cost(600_000n));
     expect(alerts).toHaveLength(3);
+  });
+
+  it('a rolling budget raises each threshold and its first refusal once, not again each hour it stays over', async () => {
+    let now = NOW;
+    const alert = budget({ id: 'ra', action: 'alert', limit_usd: '0.001', period: 'rolling:7d' });
+    const block = budget({ id: 'rb', limit_usd: '0.0015', period: 'rolling:7d' });
+    const { enforcer, alerts } = setup([alert, block], [], () => now);
+    await enforcer.settle(await enforcer.admit(call()), cost(1_200_000n));
+    await expect(enforcer.admit(call())).rejects.toBeInstanceOf(BudgetExceededError);
+    const first = alerts.map((a) => `${a.budget_id} ${a.kind} ${a.data?.threshold}`);
+    expect(first).toEqual([
+      'ra budget_threshold 50',
+      'ra budget_threshold 80',
+      'ra budget_threshold 100',
+      'rb budget_threshold 50',
+      'rb budget_threshold 80',
+      'rb budget_blocked null',
+    ]);
+    // Hours later the window has moved on but still holds that spend: nothing new to say.
+    for (let h = 1; h <= 30; h++) {
+      now = NOW + h * 3_600_000;
+      await enforcer.settle(await enforcer.admit(call({ model: 'gpt-4o-mini' })), cost(1_000n));
+      await expect(enforcer.admit(call())).rejects.toBeInstanceOf(BudgetExceededError);
+    }
+    expect(alerts).toHaveLength(first.length);
   });
 
   it('a full downgrade budget sends the call to the cheaper model and says so', async () => {
