@@ -7,7 +7,7 @@ import { keysCreate } from '../../src/cli/keys.js';
 import { type Harness, startHarness } from '../gateway/helpers.js';
 
 let h: Harness;
-/** Virtual keys of teams fb, dg and dg2: the gateway exchanges them for each upstream's provider key. */
+/** Virtual keys of teams fb, dg, dg2 and dg3: the gateway exchanges them for each upstream's provider key. */
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -31,11 +31,15 @@ beforeAll(async () => {
       '  dg-41-mini: { scope: { team: dg, model: gpt-4.1-mini }, period: monthly, limit_usd: 0.000001, action: block }',
       // Team dg2: full, it sends every call to the alias, which it only counts.
       '  dg2-team: { scope: { team: dg2 }, period: monthly, limit_usd: 0.000001, action: downgrade, downgrade_to: cheap }',
+      // Team dg3: as dg, but downgrade_to names the model with the upstream that serves it (`UPSTREAM/model`).
+      '  dg3-41: { scope: { team: dg3, model: gpt-4.1 }, period: monthly, limit_usd: 0.000001, action: downgrade, downgrade_to: openai/gpt-4.1-mini }',
+      '  dg3-41-mini: { scope: { team: dg3, model: gpt-4.1-mini }, period: monthly, limit_usd: 0.000001, action: block }',
       '',
     ].join('\n'),
   );
   h = await startHarness({ OPENAI_API_KEY: 'sk-provider' }, config);
-  for (const team of ['fb', 'dg', 'dg2']) keys[team] = await keysCreate({ db: h.ledger, team }, () => {});
+  for (const team of ['fb', 'dg', 'dg2', 'dg3'])
+    keys[team] = await keysCreate({ db: h.ledger, team }, () => {});
 });
 afterAll(() => h.close());
 
@@ -87,5 +91,27 @@ describe('a downgrade to a model alias', () => {
       .withResponse();
     expect(response.headers.get('x-tokenledger-downgraded')).toBe('gpt-4o -> gpt-4.1-mini; budget=dg2-team');
     expect(JSON.parse(h.fake.requests.at(-1)!.body).model).toBe('gpt-4.1-mini');
+  });
+});
+
+describe('a downgrade to `UPSTREAM/model`', () => {
+  it('is held to the budgets of the model it is sent as, as a direct call to that name is', async () => {
+    const client = new OpenAI({ apiKey: keys.dg3, baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const direct = await client.chat.completions
+      .create({ model: 'openai/gpt-4.1-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(direct, 'a direct call').toMatchObject({
+      status: 429,
+      error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'dg3-41-mini' } },
+    });
+    const sent = h.fake.requests.length;
+    const downgraded = await client.chat.completions
+      .create({ model: 'gpt-4.1', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(downgraded, 'the downgraded call').toMatchObject({
+      status: 429,
+      error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'dg3-41-mini' } },
+    });
+    expect(h.fake.requests.length).toBe(sent);
   });
 });
