@@ -3,6 +3,7 @@ import type { AlertSink } from './alerts/alert.js';
 import { type Budget, formatPeriod } from './budget.js';
 import { scopeText } from './budget-exceeded.js';
 import type { Counters } from './counters/counters.js';
+import { CountersUnavailableError } from './counters/guarded.js';
 import { nanoToUsd } from './nano.js';
 import { type BudgetWindow, HOUR_MS } from './period.js';
 
@@ -65,7 +66,15 @@ export class BudgetAlerts {
     if (this.sink === null) return;
     // Budgets whose spend is known need no read; for the others, read only those with a threshold still to raise.
     const unknown = held.filter((h) => (h.counted ?? null) === null && this.open(h));
-    const read = unknown.length === 0 ? [] : await this.counters.read(unknown.map((h) => h.window.keys));
+    let read: (bigint | null)[] = [];
+    try {
+      if (unknown.length > 0) read = await this.counters.read(unknown.map((h) => h.window.keys));
+    } catch (e) {
+      // The counters are down: guarded.ts logs and alerts the outage once, and the spend they did not count is added
+      // when they are back, so the next settle after that raises what this one could not see.
+      if (!(e instanceof CountersUnavailableError)) throw e;
+      read = unknown.map(() => null);
+    }
     for (const h of held) {
       if (h.limit <= 0n || this.finished.has(h.window)) continue;
       const i = unknown.indexOf(h);

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
 import type { AlertInput, AlertSink } from '../alerts/alert.js';
+import type { Budget } from '../budget.js';
+import { BudgetAlerts } from '../budget-alerts.js';
+import { budgetWindow } from '../period.js';
 import type { Claim } from './counters.js';
 import { CountersUnavailableError, createGuardedCounters, renderCountersMetrics } from './guarded.js';
 import { createRedisCounters, type RedisCounters } from './redis.js';
@@ -216,6 +219,46 @@ describe('GuardedCounters: what an outage did not count is counted when Redis an
       await until(() => conn.connected);
       clock += 1000;
       expect(await g.read([[rebuilt], [missed]])).toEqual([300n, 9n]);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('a settle while down neither fails nor reads for threshold alerts; they are raised at the next one after', async () => {
+    const conn = createRedisCounters({ url: server.url, commandTimeoutMs: 200 });
+    await conn.ready();
+    let clock = 3_000_000;
+    const g = createGuardedCounters(conn, { policy: 'fail-open', log: () => {}, now: () => clock });
+    const sink = new Collect();
+    const notify = new BudgetAlerts(sink, g);
+    const b: Budget = {
+      id: 'owed-alerts',
+      name: null,
+      scope: {},
+      tz: 'UTC',
+      period: { kind: 'daily' },
+      limit_usd: '0.000001',
+      thresholds: [50],
+      action: 'alert',
+      downgrade_to: null,
+      origin: 'config',
+      created_at: '2026-01-01T00:00:00Z',
+    };
+    const window = { ...budgetWindow(b, clock), keys: [key('alerts')] };
+    const spent = [{ budget: b, window, limit: 1000n, counted: null }];
+    try {
+      await server.restartable!.kill();
+      await until(() => !conn.connected);
+      await g.add([c(key('alerts'), 700n)]);
+      await expect(notify.afterSpend(spent)).resolves.toBeUndefined();
+      expect(sink.alerts).toEqual([]);
+      await server.restartable!.start();
+      await until(() => conn.connected);
+      clock += 1000;
+      await notify.afterSpend(spent);
+      expect(sink.alerts.map((a) => a.dedup_key)).toEqual([
+        expect.stringMatching(/^budget:owed-alerts:.*:50$/),
+      ]);
     } finally {
       await conn.close();
     }

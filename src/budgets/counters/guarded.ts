@@ -279,7 +279,7 @@ export class GuardedCounters implements Counters, CountersHealth {
     if (isBug(e)) return e as TokenledgerError;
     const why = e instanceof Error ? e.message : String(e);
     return new CountersUnavailableError(
-      `budget counters are unreachable (${why}), and counters.on_unavailable is fail-closed; retry shortly, or ask the operator to restore Redis`,
+      `budget counters are unreachable (${why}), and counters.on_unavailable is ${this.policy}; retry shortly, or ask the operator to restore Redis`,
       { cause: e },
     );
   }
