@@ -212,6 +212,22 @@ describe('catalog prices, computed by hand', () => {
     expect(n.cost_usd).toBe(usd('0.0009'));
   });
 
+  // https://developers.openai.com/api/docs/guides/fast-mode — "Priority processing was renamed Fast mode on July 30,
+  // 2026 ... You can use either `service_tier: "priority"` or `service_tier: "fast"`": the same tier and prices.
+  it('OpenAI Fast mode (service_tier "fast") at the priority prices it was renamed from', () => {
+    const fast = (model: string, provider: string | null = null) =>
+      pricer.price(
+        unpricedEvent({ model, provider, service_tier: 'fast', input_tokens: 10_000, output_tokens: 1_000 }),
+      ).cost_usd;
+    // gpt-5: $2.50 / $20: 10,000 × $2.50 + 1,000 × $20 = $0.025 + $0.02 = $0.045, as at priority
+    expect(fast('gpt-5')).toBe(usd('0.045'));
+    expect(fast('openai/gpt-5-2025-08-07', 'openai')).toBe(usd('0.045'));
+    // A model not offered at priority keeps the standard rates ($0.05 / $0.40): $0.0005 + $0.0004
+    expect(fast('gpt-5-nano')).toBe(usd('0.0009'));
+    // Anthropic's own fast mode is unchanged: Opus 4.6 at 6x ($30 / $150): $0.30 + $0.15
+    expect(fast('claude-opus-4-6')).toBe(usd('0.45'));
+  });
+
   // https://platform.claude.com/docs/en/build-with-claude/fast-mode — Opus 4.6 fast mode: 6x the standard rates,
   // $30 / $150, and $60 / $225 over 200K input tokens while Opus 4.6 had a long-context tier (until 2026-03-13 in
   // the catalog); https://platform.claude.com/docs/en/about-claude/pricing — Opus 5 and Opus 4.8 fast: $10 / $50 (2x).

@@ -43,6 +43,30 @@ describe('the service-tier multipliers file', () => {
     });
   });
 
+  it('reads a tier that is another name of one the provider lists: its prices, its own source', () => {
+    const t = parseServiceTiers(
+      `{"openai": {"priority": {"source": "https://x.test/p", "models": {"gpt-5": {"input_mtok": "2.5"}}},
+        "Fast": {"same_as": "Priority", "source": "https://x.test/f"}}}`,
+      'tiers.json',
+    );
+    const priority = t.get('openai')?.get('priority');
+    expect(t.get('openai')?.get('fast')).toEqual({ ...priority, source: 'https://x.test/f' });
+    const fast = (entry: string) =>
+      parseServiceTiers(
+        `{"openai": {"priority": {"source": "https://x.test/", "multiplier": "2"}, "fast": ${entry}}}`,
+        't',
+      );
+    expect(() => fast('{"same_as": "turbo", "source": "https://x.test/"}')).toThrow(
+      't: openai.fast.same_as: no tier "turbo" with prices in openai; name one this provider lists',
+    );
+    expect(() => fast('{"same_as": 1, "source": "https://x.test/"}')).toThrow(
+      't: openai.fast.same_as: expected the name of another tier of this provider',
+    );
+    expect(() => fast('{"same_as": "priority", "multiplier": "2", "source": "https://x.test/"}')).toThrow(
+      't: openai.fast: expected same_as or prices (multiplier, models), not both',
+    );
+  });
+
   it('names the key of a bad per-model price', () => {
     const tiers = (models: string) =>
       `{"openai": {"priority": {"source": "https://x.test/", "models": ${models}}}}`;
@@ -94,7 +118,7 @@ describe('the service-tier multipliers file', () => {
         '{"openai": {"batch": {"multiplier": "0.5", "source": "https://x.test/", "note": 1}}}',
         't',
       ),
-    ).toThrow('t: openai.batch.note: unknown key; allowed: multiplier, models, source');
+    ).toThrow('t: openai.batch.note: unknown key; allowed: multiplier, models, same_as, source');
     expect(() => parseServiceTiers('{"openai": {"batch": {"multiplier": "0.5"}}}', 't')).toThrow(
       't: openai.batch.source: expected the URL',
     );

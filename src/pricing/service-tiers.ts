@@ -1,5 +1,6 @@
 import { PRICE_PARTS, type PricePart, type PriceSet } from './catalog.js';
 import { type Invalid, isObject, modelsOf, parseProviderTable, rateDecimal } from './data-table.js';
+import { PricingError } from './pricing-errors.js';
 
 /** A multiplier as the file writes it and at RATE_SCALE digits (e.g. "0.5" and 500000000000000000n). */
 interface Multiplier {
@@ -55,22 +56,37 @@ export function normaliseServiceTier(tier: string | null): string | null {
   return STANDARD_TIERS.has(t) ? null : t;
 }
 
+/** An entry that names another tier of the same provider: OpenAI's `fast` is its renamed `priority`. */
+interface SameAs {
+  sameAs: string;
+  where: string;
+  source: string;
+}
+
 /**
  * Parses data/service-tiers.json (`file` names it in errors). JSON, checked by hand (data-table.ts): the YAML parser
- * and zod were most of the catalog's start-up.
+ * and zod were most of the catalog's start-up. An entry `{same_as: TIER, source}` is another name of a tier the
+ * provider lists (its prices, its own source), so a renamed tier is billed the same under either name.
  */
 export function parseServiceTiers(text: string, file: string): ServiceTierTable {
-  return parseProviderTable(
+  const table = parseProviderTable<ServiceTier | SameAs>(
     text,
     file,
     'PRICE_SERVICE_TIERS_INVALID',
     {
       names: 'tier names',
-      keys: ['multiplier', 'models', 'source'],
-      entry: '{multiplier, models, source}',
+      keys: ['multiplier', 'models', 'same_as', 'source'],
+      entry: '{multiplier, models, source} or {same_as, source}',
       publishes: 'prices',
     },
     (entry, { name, where, source }, invalid) => {
+      if (entry.same_as !== undefined) {
+        if (typeof entry.same_as !== 'string' || entry.same_as.trim() === '')
+          throw invalid(`${where}.same_as`, ': expected the name of another tier of this provider');
+        if (entry.multiplier !== undefined || entry.models !== undefined)
+          throw invalid(where, ': expected same_as or prices (multiplier, models), not both');
+        return [name.toLowerCase(), { sameAs: entry.same_as.trim().toLowerCase(), where, source }];
+      }
       if (entry.multiplier === undefined && entry.models === undefined)
         throw invalid(where, ': expected a multiplier, models, or both');
       const multiplier =
@@ -81,6 +97,25 @@ export function parseServiceTiers(text: string, file: string): ServiceTierTable 
       return [name.toLowerCase(), { multiplier, source, models }];
     },
   );
+  const resolved = new Map<string, Map<string, ServiceTier>>();
+  for (const [provider, tiers] of table) {
+    const byName = new Map<string, ServiceTier>();
+    for (const [name, tier] of tiers) {
+      if (!('sameAs' in tier)) {
+        byName.set(name, tier);
+        continue;
+      }
+      const target = tiers.get(tier.sameAs);
+      if (target === undefined || 'sameAs' in target)
+        throw new PricingError(
+          'PRICE_SERVICE_TIERS_INVALID',
+          `${file}: ${tier.where}.same_as: no tier "${tier.sameAs}" with prices in ${provider}; name one this provider lists`,
+        );
+      byName.set(name, { ...target, source: tier.source });
+    }
+    resolved.set(provider, byName);
+  }
+  return resolved;
 }
 
 function tierModel(given: unknown, at: string, invalid: Invalid): TierModel {
