@@ -228,6 +228,29 @@ describe('catalog prices, computed by hand', () => {
     expect(fast('claude-opus-4-6')).toBe(usd('0.45'));
   });
 
+  // https://openai.com/api-fast-mode/ — GPT-5.6 Terra $4.00 / $0.40 / $24.00, GPT-5.6 Luna $0.40 / $0.04 / $2.40:
+  // twice the standard rates in force since 2026-07-30 (Terra $2 / $0.20 / $12, Luna $0.20 / $0.02 / $1.20); the
+  // page's long-context column is twice the long-context rates too (Terra $8 / $0.80 / $36).
+  it('OpenAI Fast mode for GPT-5.6 Terra and Luna at twice their standard rates', () => {
+    const fast = (model: string, input: number) =>
+      pricer.price(
+        unpricedEvent({
+          model,
+          ts: at('2026-11-01T00:00:00Z'),
+          service_tier: 'priority',
+          input_tokens: input,
+          cache_read_tokens: 10_000,
+          output_tokens: 1_000,
+        }),
+      ).cost_usd;
+    // 100,000 × $4 + 10,000 × $0.40 + 1,000 × $24 = $0.40 + $0.004 + $0.024
+    expect(fast('gpt-5.6-terra', 100_000)).toBe(usd('0.428'));
+    // 100,000 × $0.40 + 10,000 × $0.04 + 1,000 × $2.40 = $0.04 + $0.0004 + $0.0024
+    expect(fast('gpt-5.6-luna', 100_000)).toBe(usd('0.0428'));
+    // over 272K: 300,000 × $8 + 10,000 × $0.80 + 1,000 × $36 = $2.40 + $0.008 + $0.036
+    expect(fast('gpt-5.6-terra', 300_000)).toBe(usd('2.444'));
+  });
+
   // https://platform.claude.com/docs/en/build-with-claude/fast-mode — Opus 4.6 fast mode: 6x the standard rates,
   // $30 / $150, and $60 / $225 over 200K input tokens while Opus 4.6 had a long-context tier (until 2026-03-13 in
   // the catalog); https://platform.claude.com/docs/en/about-claude/pricing — Opus 5 and Opus 4.8 fast: $10 / $50 (2x).
