@@ -156,6 +156,21 @@ describe('anthropic-usage: Usage and Cost Analytics API pages', () => {
     ]);
   });
 
+  it('refuses a row of /v1/organizations/analytics/cost by name instead of importing nothing in silence', async () => {
+    // BetaAnalyticsCostItem (@anthropic-ai/sdk 1.14.0, resources/beta/organization/analytics/cost.d.ts):
+    // {starting_at, ending_at, group: {…dimension values}, cost: {amount, currency, list_amount, requests}}.
+    const { costs, events, skips } = await run('analytics-cost-rows.json');
+    expect(costs).toEqual([]);
+    expect(events).toEqual([]);
+    expect(skips).toEqual([
+      {
+        ref: 'analytics-cost-rows.json:3',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining('/v1/organizations/analytics/cost_report'),
+      },
+    ]);
+  });
+
   it('gives a usage_report/messages row the id it always had', async () => {
     const { events } = await run('messages-page.json');
     const { eventId } = await import('../../ledger/event-id.js');

@@ -52,15 +52,18 @@ function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): vo
 
 function readBucket(o: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
-  // A row of the analytics API's /v1/organizations/analytics/usage ({starting_at, ending_at, group, usage}:
-  // @anthropic-ai/sdk 1.14.0 resources/beta/organization/analytics/usage.d.ts) has bucket bounds but no `results`:
-  // read as a bucket, it would import nothing and say nothing.
-  if (o.value.results === undefined && isObject(o.value.usage)) {
-    throw new RecordError(
-      FIELD_SKIP.unsupportedRecord,
-      `${o.path}: a row of /v1/organizations/analytics/usage ({group, usage}), which is not imported; export the same range from /v1/organizations/analytics/usage_report (time buckets of results) and import that`,
-      o.path,
-    );
+  // A row of the analytics API's /v1/organizations/analytics/usage or …/analytics/cost ({starting_at, ending_at,
+  // group, usage} or {…, group, cost}: @anthropic-ai/sdk 1.14.0 resources/beta/organization/analytics/usage.d.ts and
+  // cost.d.ts) has bucket bounds but no `results`: read as a bucket, it would import nothing and say nothing.
+  if (o.value.results === undefined) {
+    const kind = isObject(o.value.usage) ? 'usage' : isObject(o.value.cost) ? 'cost' : null;
+    if (kind !== null) {
+      throw new RecordError(
+        FIELD_SKIP.unsupportedRecord,
+        `${o.path}: a row of /v1/organizations/analytics/${kind} ({group, ${kind}}), which is not imported; export the same range from /v1/organizations/analytics/${kind}_report (time buckets of results) and import that`,
+        o.path,
+      );
+    }
   }
   const bucket: Bucket = { start: timestampAt(o, 'starting_at'), end: timestampAt(o, 'ending_at') };
   const results = optArrayAt(o, 'results') ?? [];
