@@ -18,6 +18,9 @@ const computed = (o: Partial<ComputedCostRow>): ComputedCostRow => ({
   provider_cost_usd: 0n,
   cost_usd_of_provider_cost_events: 0n,
   unpriced_provider_cost_events: 0,
+  web_search_events: 0,
+  unpriced_web_search_events: 0,
+  web_search_usd: 0n,
   ...o,
 });
 const cost = (o: Partial<ProviderCostRecord>): ProviderCostRecord => ({
@@ -67,6 +70,25 @@ describe('reconcile', () => {
       [null, 0, 0n, USD / 10n, -USD / 10n, -10_000n, true],
       ['claude-opus-4-1', 1, USD, 0n, USD, null, true],
       ['claude-sonnet-4-0', 3, 2n * USD, 2n * USD, 0n, 0n, false],
+    ]);
+  });
+
+  it('compares the web search fees of a model-grouped report with its model-less lines, or with $0 when it has none', () => {
+    const searched = computed({ cost_usd: 4n * USD, web_search_events: 1, web_search_usd: USD });
+    const billed = [cost({ model: 'claude-sonnet-4-0', amount: 3n * USD })];
+    const rows = (withSearchLine: boolean) =>
+      reconcile(
+        [searched],
+        withSearchLine ? [...billed, cost({ line_item: 'Web Search', amount: USD })] : billed,
+        opts,
+      ).rows.map((x) => [x.model, x.events, x.computed_usd, x.reported_usd, x.flagged]);
+    expect(rows(true)).toEqual([
+      [null, 1, USD, USD, false],
+      ['claude-sonnet-4-0', 1, 3n * USD, 3n * USD, false],
+    ]);
+    expect(rows(false)).toEqual([
+      [null, 1, USD, 0n, true],
+      ['claude-sonnet-4-0', 1, 3n * USD, 3n * USD, false],
     ]);
   });
 

@@ -77,9 +77,10 @@ export function reconcile(
 /**
  * Cost records group by (day, source, provider, project). A group whose records name no model (OpenAI's costs
  * cannot be grouped by model) is compared with all the day's usage of that project from the same export; a group
- * with models is compared model by model, its model-less lines (web search, …) in a row of their own against no
- * usage, and usage of a model the provider billed nothing for in a row against 0. Only usage from the export that
- * carried the cost records (same `source`) counts, so agent logs of the same calls are not counted twice.
+ * with models is compared model by model, its model-less lines (web search, …) in a row of their own against the
+ * web search fees of the usage, and usage of a model the provider billed nothing for in a row against 0. Only usage
+ * from the export that carried the cost records (same `source`) counts, so agent logs of the same calls are not
+ * counted twice.
  */
 function costReportRows(
   computed: readonly ComputedCostRow[],
@@ -119,11 +120,17 @@ function costReportRows(
       const m = r.model === null ? null : o.canonical(r.model, r.provider);
       byModel.set(m, [...(byModel.get(m) ?? []), r]);
     }
+    // Such a report bills web search on a model-less line ("model: null … for non-token costs"), while the ledger
+    // prices the searches on the model's events: the fees go to the model-less row, so neither the model's row nor
+    // the search line differs by them.
+    const searches = events.map(searchesOf);
+    const tokens = events.map((e) => ({ ...e, cost_usd: e.cost_usd - e.web_search_usd }));
     for (const [model, recs] of byModel) {
-      const ev = model === null ? [] : events.filter((e) => e.model === model);
+      const ev = model === null ? searches : tokens.filter((e) => e.model === model);
       out.push(row(g.key, model, ev, sum(recs)));
     }
-    for (const e of events) if (!byModel.has(e.model)) out.push(row(g.key, e.model, [e], 0n));
+    if (!byModel.has(null) && searches.some((e) => e.events > 0)) out.push(row(g.key, null, searches, 0n));
+    for (const e of tokens) if (!byModel.has(e.model)) out.push(row(g.key, e.model, [e], 0n));
   }
   // Usage from an export whose cost records have nothing for that day and project: billed nothing?
   for (const events of usage.values()) {
@@ -163,6 +170,14 @@ function row(
     reported_usd: reported,
   };
 }
+
+/** The web searches of a usage row, as a row of their own: their events and their fees. */
+const searchesOf = (e: ComputedCostRow): ComputedCostRow => ({
+  ...e,
+  events: e.web_search_events,
+  unpriced_events: e.unpriced_web_search_events,
+  cost_usd: e.web_search_usd,
+});
 
 const sum = (rs: readonly ProviderCostRecord[]) => rs.reduce((a, r) => a + r.amount, 0n);
 

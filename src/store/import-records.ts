@@ -51,6 +51,13 @@ export interface ComputedCostRow {
   provider_cost_usd: bigint;
   cost_usd_of_provider_cost_events: bigint;
   unpriced_provider_cost_events: number;
+  /**
+   * Events with web searches, how many of them have no price, and the web search fees inside cost_usd (what it holds
+   * beyond its four token parts, pricing/cost.ts): a cost report can bill searches on a line of their own.
+   */
+  web_search_events: number;
+  unpriced_web_search_events: number;
+  web_search_usd: bigint;
 }
 
 export interface ImportRecords {

@@ -174,3 +174,98 @@ describe('tokenledger reconcile', () => {
     expect(t.stderr).toContain('--threshold "five"');
   });
 });
+
+describe('tokenledger reconcile, Anthropic cost report grouped by description', () => {
+  // Anthropic bills web search as a cost line of its own, with no model (cost_type web_search: "model: null … for
+  // non-token costs", Admin API reference, Get Cost Report); the usage report counts the searches on the model's row.
+  // 1M input × $3/MTok = $3.00 of claude-sonnet-4-5 tokens, and 100 searches × $10 per 1,000 = $1.00 of web search.
+  it('compares web search fees with the web search line, not with the model the searches were made with', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'tl-rec-ws-'));
+    const ledger = join(d, 'ledger.duckdb');
+    const bucket = (results: object[]) =>
+      JSON.stringify({
+        data: [{ starting_at: '2026-01-05T00:00:00Z', ending_at: '2026-01-06T00:00:00Z', results }],
+        has_more: false,
+        next_page: null,
+      });
+    const usage = join(d, 'usage.json');
+    writeFileSync(
+      usage,
+      bucket([
+        {
+          uncached_input_tokens: 1_000_000,
+          cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+          cache_read_input_tokens: 0,
+          output_tokens: 0,
+          server_tool_use: { web_search_requests: 100 },
+          workspace_id: 'wrkspc_a',
+          api_key_id: null,
+          model: 'claude-sonnet-4-5-20250929',
+          service_tier: 'standard',
+          context_window: '0-200k',
+        },
+      ]),
+    );
+    const costs = join(d, 'costs.json');
+    const line = { currency: 'USD', workspace_id: 'wrkspc_a', context_window: null, service_tier: null };
+    writeFileSync(
+      costs,
+      bucket([
+        {
+          ...line,
+          amount: '300',
+          description: 'Claude Sonnet 4.5 Usage - Input Tokens',
+          cost_type: 'tokens',
+          context_window: '0-200k',
+          model: 'claude-sonnet-4-5-20250929',
+          service_tier: 'standard',
+          token_type: 'uncached_input_tokens',
+        },
+        {
+          ...line,
+          amount: '100',
+          description: 'Web Search',
+          cost_type: 'web_search',
+          model: null,
+          token_type: null,
+        },
+      ]),
+    );
+    const imported = await runCli(['import', 'anthropic-usage', usage, costs, '--db', ledger]);
+    expect(imported.code).toBe(0);
+    const r = await runCli(['reconcile', '--format', 'json', '--db', ledger]);
+    expect(r.stderr).toBe('');
+    const base = {
+      day: '2026-01-05',
+      basis: 'cost-report',
+      source: 'anthropic-usage',
+      provider: 'anthropic',
+    };
+    expect(JSON.parse(r.stdout).rows).toEqual([
+      {
+        ...base,
+        project: 'wrkspc_a',
+        model: null,
+        events: 1,
+        unpriced_events: 0,
+        computed_usd: '1.000000000000',
+        reported_usd: '1.000000000000',
+        diff_usd: '0.000000000000',
+        diff_pct: '0.00',
+        flagged: false,
+      },
+      {
+        ...base,
+        project: 'wrkspc_a',
+        model: 'claude-sonnet-4-5',
+        events: 1,
+        unpriced_events: 0,
+        computed_usd: '3.000000000000',
+        reported_usd: '3.000000000000',
+        diff_usd: '0.000000000000',
+        diff_pct: '0.00',
+        flagged: false,
+      },
+    ]);
+  });
+});

@@ -173,12 +173,16 @@ export function createDuckDbImportRecords(s: DuckDbSession): ImportRecords {
       s.exclusive(async () => {
         const { where, params } = rangeWhere(f, 'ts');
         const has = 'provider_cost_usd IS NOT NULL';
+        const searched = 'web_search_requests > 0';
+        const fees = 'cost_usd - cost_input - cost_cache_read - cost_cache_write - cost_output';
         const rows = await s.rows(
           'summing computed costs',
           `SELECT strftime(date_trunc('day', ts), '%Y-%m-%d') AS day, source, provider, project, model,
              count(*), coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL),
              count(*) FILTER (WHERE ${has}), coalesce(sum(provider_cost_usd), 0),
-             coalesce(sum(cost_usd) FILTER (WHERE ${has}), 0), count(*) FILTER (WHERE ${has} AND cost_usd IS NULL)
+             coalesce(sum(cost_usd) FILTER (WHERE ${has}), 0), count(*) FILTER (WHERE ${has} AND cost_usd IS NULL),
+             count(*) FILTER (WHERE ${searched}), count(*) FILTER (WHERE ${searched} AND cost_usd IS NULL),
+             coalesce(sum(${fees}) FILTER (WHERE ${searched}), 0)
            FROM ledger_pico WHERE ${where}
            GROUP BY ALL ORDER BY day, source, provider NULLS FIRST, project NULLS FIRST, model`,
           params,
@@ -197,6 +201,9 @@ export function createDuckDbImportRecords(s: DuckDbSession): ImportRecords {
             provider_cost_usd: BigInt(r[9] as bigint),
             cost_usd_of_provider_cost_events: BigInt(r[10] as bigint),
             unpriced_provider_cost_events: Number(r[11]),
+            web_search_events: Number(r[12]),
+            unpriced_web_search_events: Number(r[13]),
+            web_search_usd: BigInt(r[14] as bigint),
           }),
         );
       }),
