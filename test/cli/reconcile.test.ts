@@ -269,3 +269,43 @@ describe('tokenledger reconcile, Anthropic cost report grouped by description', 
     ]);
   });
 });
+
+describe('tokenledger reconcile, an export imported with --project', () => {
+  it('compares the cost lines with no project with the usage --project gave that project', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'tl-rec-proj-'));
+    const ledger = join(d, 'ledger.duckdb');
+    // Neither page grouped by project: 1M gpt-4o input tokens × $2.50/MTok = $2.50, billed $2.50.
+    const ungrouped = { ...result('proj_a', 1_000_000, 0), project_id: null };
+    const billed = { ...cost('proj_a', '2.5'), project_id: null };
+    writeFileSync(join(d, 'openai.json'), page([ungrouped, billed]));
+    const imported = await runCli([
+      'import',
+      'openai-usage',
+      join(d, 'openai.json'),
+      '--project',
+      'shop',
+      '--db',
+      ledger,
+    ]);
+    expect(imported.code).toBe(0);
+    const r = await runCli(['reconcile', '--format', 'json', '--db', ledger]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).rows).toEqual([
+      {
+        day: '2026-01-05',
+        basis: 'cost-report',
+        source: 'openai-usage',
+        provider: 'openai',
+        project: 'shop',
+        model: null,
+        events: 1,
+        unpriced_events: 0,
+        computed_usd: '2.500000000000',
+        reported_usd: '2.500000000000',
+        diff_usd: '0.000000000000',
+        diff_pct: '0.00',
+        flagged: false,
+      },
+    ]);
+  });
+});

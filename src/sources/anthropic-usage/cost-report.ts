@@ -7,6 +7,7 @@ import { eventId } from '../../ledger/event-id.js';
 import { SCALE } from '../../money/money.js';
 import { childPath, decimalAmountAt, numberAmountAt, type Obj, optStr } from '../json-fields.js';
 import { type Bucket, laterGroupKeys, type ProviderCostRecord } from '../provider-records.js';
+import type { ParseContext } from '../source.js';
 import { analyticsGroupKeys } from './analytics-keys.js';
 import { ANTHROPIC_USAGE_SOURCE } from './messages.js';
 
@@ -21,7 +22,7 @@ const DETAIL_KEYS = ['cost_type', 'token_type', 'service_tier', 'context_window'
  */
 const ANALYTICS_DETAIL_KEYS = ['list_amount'] as const;
 
-export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderCostRecord {
+export function costReportRecord(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext): ProviderCostRecord {
   const amount =
     typeof r.value.amount === 'number'
       ? numberAmountAt(r, 'amount', CENTS_SCALE)
@@ -57,7 +58,8 @@ export function costReportRecord(r: Obj, bucket: Bucket, ref: string): ProviderC
     bucket_start: bucket.start,
     bucket_end: bucket.end,
     provider: 'anthropic',
-    project: workspace,
+    // As on the usage events (messages.ts), so a report not grouped by workspace is compared with their usage.
+    project: workspace ?? ctx.defaults?.project ?? null,
     model,
     line_item: lineItem,
     amount,

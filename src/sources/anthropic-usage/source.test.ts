@@ -109,6 +109,22 @@ describe('anthropic-usage: cost_report', () => {
     expect(costs[3]!.line_item).toBeNull();
     expect(new Set(costs.map((c) => c.record_id)).size).toBe(4);
   });
+
+  it('gives a cost line with no workspace_id the --project its usage gets, keeping its id', async () => {
+    const plain = await run('cost-report.json');
+    const { costs } = await collectFile(anthropicUsageSource, join(dir, 'cost-report.json'), {
+      path: 'cost-report.json',
+      ingestedAt: 7,
+      defaults: { project: 'cli-project' },
+    });
+    expect(costs.map((c) => c.project)).toEqual([
+      'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+      'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
+      'cli-project',
+      'cli-project',
+    ]);
+    expect(costs.map((c) => c.record_id)).toEqual(plain.costs.map((c) => c.record_id));
+  });
 });
 
 describe('anthropic-usage: Usage and Cost Analytics API pages', () => {

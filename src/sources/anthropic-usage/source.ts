@@ -71,7 +71,7 @@ function readBucket(o: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   results.forEach((x, j) => {
     guard(sink, at, () => {
       const r = asObj(x, `${o.path}.results[${j}]`);
-      if ('amount' in r.value) sink.cost?.(costReportRecord(r, bucket, ref));
+      if ('amount' in r.value) sink.cost?.(costReportRecord(r, bucket, ref, ctx));
       else if ('uncached_input_tokens' in r.value || 'output_tokens' in r.value)
         sink.event(messagesEvent(r, bucket, ref, ctx));
       else {

@@ -6,11 +6,18 @@ import { eventId } from '../../ledger/event-id.js';
 import { SCALE } from '../../money/money.js';
 import { childPath, decimalAmountAt, numberAmountAt, type Obj, objAt, optStr } from '../json-fields.js';
 import { type Bucket, laterGroupKeys, type ProviderCostRecord } from '../provider-records.js';
+import type { ParseContext } from '../source.js';
 
 /** Group keys of `/v1/organization/costs` besides project_id and line_item (OpenAI API reference, CostsResult). */
 const LATER_GROUP_KEYS = ['api_key_id', 'user_id', 'api_source'] as const;
 
-export function costRecord(source: string, r: Obj, bucket: Bucket, ref: string): ProviderCostRecord {
+export function costRecord(
+  source: string,
+  r: Obj,
+  bucket: Bucket,
+  ref: string,
+  ctx: ParseContext,
+): ProviderCostRecord {
   const amount = objAt(r, 'amount');
   const value =
     typeof amount.value.value === 'string'
@@ -41,7 +48,8 @@ export function costRecord(source: string, r: Obj, bucket: Bucket, ref: string):
     bucket_start: bucket.start,
     bucket_end: bucket.end,
     provider: 'openai',
-    project,
+    // As on the usage events (completions.ts), so a page not grouped by project is compared with their usage.
+    project: project ?? ctx.defaults?.project ?? null,
     model: null,
     line_item: lineItem,
     amount: value,

@@ -159,6 +159,22 @@ describe('openai-usage: costs pages', () => {
     });
     expect(new Set(costs.map((c) => c.record_id)).size).toBe(5);
   });
+
+  it('gives a cost line with no project_id the --project its usage gets, keeping its id', async () => {
+    const plain = await run('costs-page.json');
+    const { costs } = await collectFile(openaiUsageSource, join(dir, 'costs-page.json'), {
+      path: 'costs-page.json',
+      defaults: { project: 'cli-project' },
+    });
+    expect(costs.map((c) => c.project)).toEqual([
+      'cli-project',
+      'proj_abc',
+      'proj_abc',
+      'proj_xyz',
+      'proj_xyz',
+    ]);
+    expect(costs.map((c) => c.record_id)).toEqual(plain.costs.map((c) => c.record_id));
+  });
 });
 
 describe('openai-usage: damaged input', () => {

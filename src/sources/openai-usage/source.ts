@@ -86,7 +86,7 @@ function readPage(value: unknown, at: Locate, ctx: ParseContext, sink: Sink): vo
 function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink: Sink): void {
   const object = r.value.object;
   if (object === COSTS || (object === undefined && isObject(r.value.amount))) {
-    sink.cost?.(costRecord(OPENAI_USAGE_SOURCE, r, bucket, ref));
+    sink.cost?.(costRecord(OPENAI_USAGE_SOURCE, r, bucket, ref, ctx));
   } else if (object === COMPLETIONS || (object === undefined && 'input_tokens' in r.value)) {
     sink.event(completionsEvent(r, bucket, ref, ctx));
   } else if (object === EMBEDDINGS) {
