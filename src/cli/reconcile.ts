@@ -31,7 +31,7 @@ export async function reconcileCommand(
     o,
     async (store) => {
       // Every store that imports keeps these; one that does not has nothing to reconcile.
-      if (!store.records) return { rows: [], otherCurrency: 0 };
+      if (!store.records) return { rows: [], otherCurrency: 0, overlapping: 0 };
       const [computed, reported] = await Promise.all([
         store.records.computedCosts(filter),
         store.records.providerCosts(filter),
@@ -110,6 +110,7 @@ function toJson(res: Reconciliation, thresholdBp: bigint) {
       flagged_rows: t.flagged,
     },
     other_currency_records: res.otherCurrency,
+    overlapping_records: res.overlapping,
   };
 }
 
@@ -182,6 +183,11 @@ function toTable(res: Reconciliation, thresholdBp: bigint, o: ReconcileOptions):
     `total computed ${formatUsdShort(t.computed, 4)}, reported ${formatUsdShort(t.reported, 4)}, diff ${formatUsdShort(t.diff, 4)}; ${t.flagged} row(s) flagged (!) over ${formatDecimal(thresholdBp, 2)}%, with nothing to compare, or with unpriced events`,
     ...(res.otherCurrency
       ? [`${res.otherCurrency} cost record(s) in other currencies were not compared`]
+      : []),
+    ...(res.overlapping
+      ? [
+          `${res.overlapping} cost record(s) without line items were left out: the same day and project has line items, which hold the same costs`,
+        ]
       : []),
   ].join('\n')}\n`;
 }

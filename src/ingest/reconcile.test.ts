@@ -92,6 +92,25 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('leaves out a total of a day and project that also has line items, and counts it', () => {
+    // cost_report fetched with group_by[]=description and again without: $3 of lines, and the same $3 as one total.
+    const r = reconcile(
+      [computed({ cost_usd: 3n * USD })],
+      [
+        cost({ model: 'claude-sonnet-4-20250514', line_item: 'Input Tokens', amount: 2n * USD }),
+        cost({ model: 'claude-sonnet-4-20250514', line_item: 'Output Tokens', amount: USD }),
+        cost({ amount: 3n * USD }),
+        cost({ project: 'ws_2', amount: 5n * USD }), // a total alone for its day and project: compared
+      ],
+      opts,
+    );
+    expect(r.rows.map((x) => [x.project, x.model, x.computed_usd, x.reported_usd])).toEqual([
+      ['ws_1', 'claude-sonnet-4-0', 3n * USD, 3n * USD],
+      ['ws_2', null, 0n, 5n * USD],
+    ]);
+    expect(r.overlapping).toBe(1);
+  });
+
   it('compares a model-less report with all the usage of its day and project, and flags by threshold', () => {
     const rows = (threshold: bigint) =>
       reconcile(

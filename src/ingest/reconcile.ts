@@ -43,6 +43,11 @@ export interface Reconciliation {
   rows: ReconcileRow[];
   /** Cost records in a currency other than USD: not compared (no exchange rates in the ledger). */
   otherCurrency: number;
+  /**
+   * Cost records with neither line item nor model left out because their day and project has records with them:
+   * the same costs exported at a coarser grouping, which counted too would double the provider's side.
+   */
+  overlapping: number;
 }
 
 type Partial = Omit<ReconcileRow, 'diff_usd' | 'diff_bp' | 'flagged'>;
@@ -69,9 +74,14 @@ export function reconcile(
     });
   }
   const usd = reported.filter((r) => r.currency === 'USD');
-  rows.push(...costReportRows(computed, usd, o));
+  const costs = costReportRows(computed, usd, o);
+  rows.push(...costs.rows);
   rows.sort(compareRows);
-  return { rows: rows.map((r) => finish(r, o.thresholdBp)), otherCurrency: reported.length - usd.length };
+  return {
+    rows: rows.map((r) => finish(r, o.thresholdBp)),
+    otherCurrency: reported.length - usd.length,
+    overlapping: costs.overlapping,
+  };
 }
 
 /**
@@ -86,7 +96,7 @@ function costReportRows(
   computed: readonly ComputedCostRow[],
   records: readonly ProviderCostRecord[],
   o: ReconcileOptions,
-): Partial[] {
+): { rows: Partial[]; overlapping: number } {
   const groups = new Map<string, { key: GroupKey; records: ProviderCostRecord[] }>();
   for (const r of records) {
     const key: GroupKey = {
@@ -108,15 +118,21 @@ function costReportRows(
     usage.set(k, [...(usage.get(k) ?? []), c]);
   }
   const out: Partial[] = [];
+  let overlapping = 0;
   for (const [k, g] of groups) {
     const events = usage.get(k) ?? [];
     usage.delete(k);
-    if (g.records.every((r) => r.model === null)) {
-      out.push(row(g.key, null, events, sum(g.records)));
+    // One day and project exported with line items (OpenAI group_by=line_item, Anthropic group_by=description) and
+    // again without: its totals are the same costs summed up, so only the line items are compared.
+    const itemised = g.records.some((r) => !isTotal(r));
+    const records = itemised ? g.records.filter((r) => !isTotal(r)) : g.records;
+    overlapping += g.records.length - records.length;
+    if (records.every((r) => r.model === null)) {
+      out.push(row(g.key, null, events, sum(records)));
       continue;
     }
     const byModel = new Map<string | null, ProviderCostRecord[]>();
-    for (const r of g.records) {
+    for (const r of records) {
       const m = r.model === null ? null : o.canonical(r.model, r.provider);
       byModel.set(m, [...(byModel.get(m) ?? []), r]);
     }
@@ -139,7 +155,7 @@ function costReportRows(
       row({ day: e.day, source: e.source, provider: e.provider ?? '', project: e.project }, null, events, 0n),
     );
   }
-  return out;
+  return { rows: out, overlapping };
 }
 
 interface GroupKey {
@@ -170,6 +186,9 @@ function row(
     reported_usd: reported,
   };
 }
+
+/** A record of a report not grouped by line item or model: the day's and project's whole cost. */
+const isTotal = (r: ProviderCostRecord) => r.line_item === null && r.model === null;
 
 /** The web searches of a usage row, as a row of their own: their events and their fees. */
 const searchesOf = (e: ComputedCostRow): ComputedCostRow => ({

@@ -309,3 +309,46 @@ describe('tokenledger reconcile, an export imported with --project', () => {
     ]);
   });
 });
+
+describe('tokenledger reconcile, one day of costs imported at two groupings', () => {
+  it('compares the line items once, leaving out the same costs exported without them, and says so', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'tl-rec-grp-'));
+    const ledger = join(d, 'ledger.duckdb');
+    // 1M gpt-4o input tokens × $2.50/MTok + 100k output × $10/MTok = $3.50. The day's costs were exported grouped by
+    // project (one total, $3.50) and again by project and line item ($2.50 input + $1.00 output).
+    writeFileSync(join(d, 'usage.json'), page([result('proj_a', 1_000_000, 100_000)]));
+    writeFileSync(join(d, 'total.json'), page([{ ...cost('proj_a', '3.5'), line_item: null }]));
+    writeFileSync(
+      join(d, 'lines.json'),
+      page([cost('proj_a', '2.5'), { ...cost('proj_a', '1'), line_item: 'gpt-4o-2024-08-06, output' }]),
+    );
+    const files = ['usage.json', 'total.json', 'lines.json'].map((f) => join(d, f));
+    const imported = await runCli(['import', 'openai-usage', ...files, '--db', ledger]);
+    expect(imported.code).toBe(0);
+    const r = await runCli(['reconcile', '--format', 'json', '--db', ledger]);
+    expect(r.stderr).toBe('');
+    const json = JSON.parse(r.stdout);
+    expect(json.rows).toEqual([
+      {
+        day: '2026-01-05',
+        basis: 'cost-report',
+        source: 'openai-usage',
+        provider: 'openai',
+        project: 'proj_a',
+        model: null,
+        events: 1,
+        unpriced_events: 0,
+        computed_usd: '3.500000000000',
+        reported_usd: '3.500000000000',
+        diff_usd: '0.000000000000',
+        diff_pct: '0.00',
+        flagged: false,
+      },
+    ]);
+    expect(json.overlapping_records).toBe(1);
+    const table = await runCli(['reconcile', '--db', ledger]);
+    expect(table.stdout).toContain(
+      '1 cost record(s) without line items were left out: the same day and project has line items, which hold the same costs',
+    );
+  });
+});
