@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
-import { parseTimeBound } from '../ledger/time.js';
+import { parseTimeBound, parseUntilBound } from '../ledger/time.js';
 import type { Store } from '../store/store.js';
 import { runningServer } from './running-server.js';
 
@@ -77,7 +77,7 @@ export function nowMicros(): number {
 export function timeOption(name: string, value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
   try {
-    return parseTimeBound(value, now);
+    return name === 'until' ? parseUntilBound(value, now) : parseTimeBound(value, now);
   } catch {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',

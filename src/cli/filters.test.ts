@@ -11,6 +11,21 @@ describe('parseRange', () => {
     });
   });
 
+  it("reads ccusage's compact dates as ccusage does: --until 20261130 includes that day", () => {
+    // `ccusage --since 20261101 --until 20261130` is all of November; docs/ccusage-comparison.md says the same
+    // flags give the same range here, so the last day must not be dropped.
+    expect(parseRange({ since: '20261101', until: '20261130' }, now)).toEqual({
+      since: Date.UTC(2026, 10, 1) * 1000,
+      until: Date.UTC(2026, 11, 1) * 1000,
+    });
+    expect(parseRange({ since: '20261127', until: '20261127' }, now)).toEqual({
+      since: Date.UTC(2026, 10, 27) * 1000,
+      until: Date.UTC(2026, 10, 28) * 1000,
+    });
+    // A dashed date keeps the documented exclusive --until.
+    expect(parseRange({ until: '2026-11-30' }, now)).toEqual({ until: Date.UTC(2026, 10, 30) * 1000 });
+  });
+
   it('rejects a --since that is not before --until, which could only print an empty report', () => {
     // Swapped bounds read as no spend at all.
     expect(() => parseRange({ since: '2026-12', until: '2026-11' }, now)).toThrow(

@@ -91,6 +91,16 @@ export function parseTimeBound(text: string, now: number): number {
 }
 
 /**
+ * An `--until` value: as parseTimeBound reads it, except a compact date ("20261130"), which is ccusage's syntax and
+ * so keeps ccusage's meaning: its `--until` includes that day, so the bound is the next day's first instant.
+ * Read as that day's first instant, `--since 20261101 --until 20261130` would silently drop November 30th.
+ */
+export function parseUntilBound(text: string, now: number): number {
+  if (!COMPACT_DATE.test(text.trim())) return parseTimeBound(text, now);
+  return parseTimeBound(text, now) + 86_400_000_000;
+}
+
+/**
  * The time that addresses one event, as people pass it beside its id: its `ts_us` (epoch µs, as the API's events
  * list gives it), or any time parseTimeBound reads (the ISO `ts` of `events --format json`, exact to the µs). The
  * ledger is stored by time, so an id alone would mean a full scan. 15 digits or more are epoch µs: as µs that is

@@ -1,5 +1,5 @@
 /** Turns validated query parameters into the store's query model; every problem is a 400 naming the parameter. */
-import { parseTimeBound } from '../../ledger/time.js';
+import { parseTimeBound, parseUntilBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import {
@@ -23,7 +23,8 @@ export interface Range {
 export function parseTime(name: string, value: string, now: number): number {
   let us: number;
   try {
-    us = parseTimeBound(value, now);
+    // `until` as the CLI reads it: a compact date (ccusage's 20261130) includes that day.
+    us = name === 'until' ? parseUntilBound(value, now) : parseTimeBound(value, now);
   } catch {
     throw badParam(
       name,
