@@ -138,7 +138,8 @@ function framingTokens(json: Record<string, unknown>): number {
   return messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST;
 }
 
-function toolsText(json: Record<string, unknown>): string {
+/** The request's tool definitions as text, for counting their input tokens ('' when it has none). */
+export function toolsText(json: Record<string, unknown>): string {
   return json.tools === undefined ? '' : JSON.stringify(json.tools);
 }
 

@@ -1,5 +1,6 @@
 import type { Reservation } from '../budgets/enforcer.js';
 import { countPromptTokens } from '../budgets/prompt-tokens.js';
+import { toolsText } from '../budgets/worst-case.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import type { BackgroundResponses } from './background-responses.js';
@@ -128,7 +129,10 @@ async function estimated(
   const output = Math.max(known?.output_tokens ?? 0, await countPromptTokens(outputText));
   if (known !== null) return { ...known, output_tokens: output };
   return {
-    input_tokens: await countPromptTokens(call.provider.inputText(call.json)),
+    // The tool definitions too: input the provider bills (they can outweigh the prompt), and admission counts them.
+    input_tokens:
+      (await countPromptTokens(call.provider.inputText(call.json))) +
+      (await countPromptTokens(toolsText(call.json))),
     cache_read_tokens: 0,
     cache_write_5m_tokens: 0,
     cache_write_1h_tokens: 0,

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPromptTokens } from '../../src/budgets/prompt-tokens.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { formatUsd } from '../../src/money/money.js';
 import { loadPricer } from '../../src/pricing/load.js';
@@ -286,6 +287,42 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     });
     // The text's tokens, counted with the tokenizer: more than message_start's placeholder.
     expect(e.output_tokens).toBeGreaterThan(1);
+  });
+
+  // Tool definitions are input the provider bills (https://platform.claude.com/docs/en/agents-and-tools/tool-use/overview,
+  // Pricing): a call the client leaves before message_start must count them, as budget admission does.
+  it('a stream the client leaves before message_start counts its tool definitions as input', async () => {
+    const description = 'Looks up the current weather of a city, with temperature and wind. '.repeat(40);
+    const tools = [
+      {
+        name: 'get_weather',
+        description,
+        input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
+      },
+    ];
+    const leave = async (withTools: boolean) => {
+      const { data: stream, response } = await client.messages
+        .create({
+          model: `${MODEL}-late`,
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+          ...(withTools ? { tools } : {}),
+          stream: true,
+        })
+        .withResponse();
+      // The upstream sent its headers and waits 300 ms before message_start: the client leaves now.
+      stream.controller.abort();
+      const id = response.headers.get('x-tokenledger-event-id')!;
+      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return h.event(id);
+    };
+    const bare = await leave(false);
+    const withTools = await leave(true);
+    expect(withTools).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
+    expect(withTools.input_tokens - bare.input_tokens).toBeGreaterThanOrEqual(
+      await countPromptTokens(description),
+    );
   });
 
   it('count_tokens is proxied and not recorded', async () => {
