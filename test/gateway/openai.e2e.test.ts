@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPromptTokens } from '../../src/budgets/prompt-tokens.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { eventId } from '../../src/ledger/event-id.js';
 import { formatUsd } from '../../src/money/money.js';
@@ -554,6 +555,46 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e.status).toBe('error');
     expect(e.output_tokens).toBeGreaterThan(0);
     expect(e.input_tokens).toBeGreaterThan(0);
+  });
+
+  // A tool's result (function_call_output.output) and the model's own call before it (function_call.arguments) are
+  // input the provider bills: a call left before its usage counts them, however large the result.
+  it('a Responses stream the client leaves before any usage counts the function calls and their outputs as input', async () => {
+    const result = 'Paris: 18 degrees, light wind from the west, clear skies until the evening. '.repeat(40);
+    const args = JSON.stringify({
+      city: 'Paris',
+      units: 'celsius',
+      detail: 'full forecast for today '.repeat(20),
+    });
+    const leave = async (withTools: boolean) => {
+      const { data: stream, response } = await client.responses
+        .create({
+          model: 'gpt-4o-late',
+          input: [
+            { role: 'user', content: 'What is the weather in Paris?' },
+            ...(withTools
+              ? [
+                  { type: 'function_call' as const, call_id: 'call_1', name: 'get_weather', arguments: args },
+                  { type: 'function_call_output' as const, call_id: 'call_1', output: result },
+                ]
+              : []),
+          ],
+          stream: true,
+        })
+        .withResponse();
+      // The upstream sent its headers and waits 300 ms before its first event: the client leaves now.
+      stream.controller.abort();
+      const id = response.headers.get('x-tokenledger-event-id')!;
+      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return h.event(id);
+    };
+    const bare = await leave(false);
+    const withTools = await leave(true);
+    expect(withTools.status).toBe('aborted');
+    expect(withTools.input_tokens - bare.input_tokens).toBeGreaterThanOrEqual(
+      (await countPromptTokens(args)) + (await countPromptTokens(result)),
+    );
   });
 
   it('a client that disconnects mid-stream aborts the upstream call; the event is aborted and estimated', async () => {
