@@ -325,6 +325,49 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     );
   });
 
+  // A plain-text document (https://platform.claude.com/docs/en/build-with-claude/citations) is the prompt's text too,
+  // held in its source's `data` rather than a `text` field.
+  it('a stream the client leaves before message_start counts a plain-text document as input', async () => {
+    const report =
+      'The quarterly report: revenue grew in every region, costs held flat, margins rose. '.repeat(40);
+    const leave = async (withDocument: boolean) => {
+      const { data: stream, response } = await client.messages
+        .create({
+          model: `${MODEL}-late`,
+          max_tokens: 100,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                ...(withDocument
+                  ? [
+                      {
+                        type: 'document' as const,
+                        source: { type: 'text' as const, media_type: 'text/plain' as const, data: report },
+                      },
+                    ]
+                  : []),
+                { type: 'text' as const, text: 'Summarise the report.' },
+              ],
+            },
+          ],
+          stream: true,
+        })
+        .withResponse();
+      stream.controller.abort();
+      const id = response.headers.get('x-tokenledger-event-id')!;
+      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return h.event(id);
+    };
+    const bare = await leave(false);
+    const withDocument = await leave(true);
+    expect(withDocument).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
+    expect(withDocument.input_tokens - bare.input_tokens).toBeGreaterThanOrEqual(
+      await countPromptTokens(report),
+    );
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({

@@ -142,12 +142,16 @@ export function obj(v: unknown): Record<string, unknown> | null {
  * The prompt text in request fields, for counting input tokens: every string, and every part's `text`, found
  * through arrays and `content` (OpenAI's messages and input items, Anthropic's system blocks and messages alike), and
  * the tool calls and results of earlier turns, input too: chat's `tool_calls[].function.arguments`, the Responses
- * API's `function_call` arguments and `function_call_output` output (a string or parts). Each is a JSON string of the
+ * API's `function_call` arguments and `function_call_output` output (a string or parts); and an Anthropic document's
+ * text, in its source (a plain-text source's `data`, a content source's `content`). Each is a JSON string of the
  * body, as worst-case.ts's bodyTokenBound requires.
  */
 export function promptText(...fields: unknown[]): string {
   return textsIn(fields, (o, parts, more) => {
     if (typeof o.text === 'string') parts.push(o.text);
+    // A plain-text source (`{type: "text", media_type: "text/plain", data}`); a PDF's base64 `data` is not text.
+    else if (o.type === 'text' && typeof o.data === 'string') parts.push(o.data);
+    if (o.type === 'document') more(o.source);
     more(o.content);
     more(o.tool_calls);
     more(o.function);
