@@ -368,6 +368,47 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     );
   });
 
+  // The model's own tool calls of earlier turns are sent back as input: an agent that wrote a file sends the file's
+  // text again in its tool_use block's `input` on every later turn.
+  it("a stream the client leaves before message_start counts earlier turns' tool_use input as input", async () => {
+    const fileText = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n'.repeat(40);
+    const leave = async (withToolUse: boolean) => {
+      const { data: stream, response } = await client.messages
+        .create({
+          model: `${MODEL}-late`,
+          max_tokens: 100,
+          messages: [
+            { role: 'user', content: 'Write the module.' },
+            {
+              role: 'assistant',
+              content: [
+                {
+                  type: 'tool_use',
+                  id: 'toolu_1',
+                  name: 'write_file',
+                  input: withToolUse ? { path: 'src/add.ts', file_text: fileText } : {},
+                },
+              ],
+            },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'written' }] },
+          ],
+          stream: true,
+        })
+        .withResponse();
+      stream.controller.abort();
+      const id = response.headers.get('x-tokenledger-event-id')!;
+      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return h.event(id);
+    };
+    const bare = await leave(false);
+    const withToolUse = await leave(true);
+    expect(withToolUse).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
+    expect(withToolUse.input_tokens - bare.input_tokens).toBeGreaterThanOrEqual(
+      await countPromptTokens(fileText),
+    );
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({
