@@ -3,6 +3,7 @@ import { countPromptTokens } from '../budgets/prompt-tokens.js';
 import { toolsText } from '../budgets/worst-case.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
+import { anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import type { BackgroundResponses } from './background-responses.js';
 import { callIds } from './call-ids.js';
 import type { Upstream } from './config.js';
@@ -79,8 +80,14 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       model_requested: call.model,
       model: facts?.model ?? null,
       operation: call.route.operation,
+      // Without the provider's word, the tier asked for, as admission reserved it: Anthropic's fast mode is asked
+      // for with `speed` (pricing/anthropic-tier.ts), and billed at 6x.
       service_tier:
-        facts?.service_tier ?? (typeof call.json.service_tier === 'string' ? call.json.service_tier : null),
+        facts?.service_tier ??
+        anthropicServiceTier(
+          typeof call.json.service_tier === 'string' ? call.json.service_tier : null,
+          call.json.speed,
+        ),
       usage,
       status: o.status,
       error_type: o.error,

@@ -409,6 +409,26 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     );
   });
 
+  // Fast mode is asked for with `speed` and billed at 6x: a call left before message_start (which reports usage.speed)
+  // is estimated in the tier it asked for, as budget admission reserved it, not at the standard rates.
+  it('a fast-mode stream the client leaves before message_start is recorded in the fast tier', async () => {
+    const { data: stream, response } = await client.beta.messages
+      .create({
+        model: 'claude-opus-4-6-late',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        speed: 'fast',
+        betas: ['fast-mode-2026-02-01'],
+        stream: true,
+      })
+      .withResponse();
+    stream.controller.abort();
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await h.event(id)).toMatchObject({ status: 'aborted', service_tier: 'fast' });
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({
