@@ -111,8 +111,9 @@ export async function respondStream(
   const facts = meter.facts();
   facts.service_tier ??= servedTierHeader(r.headers);
   // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
-  // usage (response.failed), the usage before it is partial.
-  const streamError = outcome === 'ok' ? meter.error() : null;
+  // usage (response.failed), the usage before it is partial. It is the call's end also when the client left or the
+  // connection broke after it: the SDKs stop reading at the error and close, often before the upstream's end arrives.
+  const streamError = meter.error();
   const usageFinal = facts.usage !== null && meter.usageComplete();
   const complete = outcome === 'ok' && usageFinal && (streamError?.usageFinal ?? true);
   const response = head?.response ?? null;
@@ -130,13 +131,17 @@ export async function respondStream(
   try {
     await recordCall(call, {
       facts,
-      status: outcome === 'aborted' ? 'aborted' : outcome === 'ok' && streamError === null ? 'ok' : 'error',
+      status:
+        streamError !== null || outcome === 'broken' ? 'error' : outcome === 'aborted' ? 'aborted' : 'ok',
       error:
-        outcome === 'ok'
-          ? (streamError?.type ?? (usageFinal ? null : 'usage_missing'))
+        streamError?.type ??
+        (outcome === 'ok'
+          ? usageFinal
+            ? null
+            : 'usage_missing'
           : outcome === 'aborted'
             ? 'client_disconnected'
-            : 'upstream_stream_broken',
+            : 'upstream_stream_broken'),
       ttft_ms: ttft,
       estimate: complete ? undefined : { outputText: meter.outputText() },
       completion: () => meter.outputText(),

@@ -264,6 +264,33 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     });
   });
 
+  // The SDK stops reading at the error event and closes the connection: when the upstream ends its stream a moment
+  // later, the client has left, but the call failed upstream, and that is what the ledger says.
+  it('an error event mid-stream is recorded as the error even when the client leaves before the upstream ends', async () => {
+    const { data: stream, response } = await client.messages
+      .create({
+        model: `${MODEL}-overloaded-lingering`,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      .withResponse();
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e: unknown) => e);
+    expect(String(err)).toContain('overloaded_error');
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await h.event(id)).toMatchObject({
+      status: 'error',
+      error_type: 'overloaded_error',
+      cost_source: 'estimated',
+      input_tokens: ANTHROPIC_USAGE.input,
+      cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+    });
+  });
+
   it("a stream that ends without message_delta has its output estimated, not taken as message_start's 1", async () => {
     const { data: stream, response } = await client.messages
       .create({

@@ -9,7 +9,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-lingering` ends a
  * stream 300 ms after its last event, `*-broken`
  * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
- * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200),
+ * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200;
+ * `*-overloaded-lingering` ends it 300 ms later),
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
@@ -453,7 +454,7 @@ async function sse(
       await sleep(20);
       return void res.destroy();
     }
-    if (model.endsWith('-overloaded') && i === failAt) {
+    if (model.includes('-overloaded') && i === failAt) {
       res.write(STREAM_ERRORS[api]);
       break;
     }
