@@ -74,10 +74,16 @@ export function nowMicros(): number {
   return Date.now() * 1000;
 }
 
-export function timeOption(name: string, value: string | undefined, now: number): number | undefined {
+/** `zone`: the IANA zone dates and months are read in (`report --tz`); UTC by default. */
+export function timeOption(
+  name: string,
+  value: string | undefined,
+  now: number,
+  zone = 'UTC',
+): number | undefined {
   if (value === undefined) return undefined;
   try {
-    return name === 'until' ? parseUntilBound(value, now) : parseTimeBound(value, now);
+    return name === 'until' ? parseUntilBound(value, now, zone) : parseTimeBound(value, now, zone);
   } catch {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',

@@ -1,4 +1,5 @@
 import { TokenledgerError } from '../errors.js';
+import { ianaTimeZone } from '../ledger/time.js';
 import {
   BUCKETS,
   type Bucket,
@@ -105,9 +106,26 @@ export function parsePort(value: string | undefined): number | undefined {
   return port;
 }
 
-export function parseRange(o: FilterOptions, now = nowMicros()): { since?: number; until?: number } {
-  const since = timeOption('since', o.since, now);
-  const until = timeOption('until', o.until, now);
+/** `--tz`: an IANA zone, as the engines name it; undefined when not given (UTC). */
+export function parseTimeZone(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const zone = ianaTimeZone(value);
+  if (zone === null)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--tz ${JSON.stringify(value)}: not an IANA time zone; use a name like Europe/Berlin, America/New_York or UTC`,
+    );
+  return zone;
+}
+
+/** `--since`/`--until`, their dates and months read in `zone` (an IANA name; UTC by default). */
+export function parseRange(
+  o: FilterOptions,
+  now = nowMicros(),
+  zone = 'UTC',
+): { since?: number; until?: number } {
+  const since = timeOption('since', o.since, now, zone);
+  const until = timeOption('until', o.until, now, zone);
   // `since` is inclusive and `until` exclusive: bounds swapped or equal select nothing, which reads as no spend.
   if (since !== undefined && until !== undefined && since >= until) {
     throw new TokenledgerError(

@@ -67,6 +67,10 @@ export function buildProgram(): Command {
           'keep the N costliest groups and fold the rest into one row: "(all others)" in the table, other: true in JSON and CSV',
         )
         .option('--billed', 'add what events cost as first billed, before any reprice')
+        .option(
+          '--tz <zone>',
+          'IANA time zone whose calendar days (weeks, months, hours) buckets and --since/--until dates follow (default UTC)',
+        )
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
         ),

@@ -3,6 +3,7 @@
  * unpriced; money as decimal strings with 12 digits; token counts as integers. With `--top`, rows carry the API's
  * `other` flag (docs/api.md): the folded row's values read "other", as a team or user really named so do.
  */
+import { TZDate } from '@date-fns/tz';
 import { formatUsdDisplay } from '../money/money.js';
 import { resultColumns, resultJson, toCsv } from '../server/api/json.js';
 import type { Bucket, Measures, QueryResult } from '../store/query.js';
@@ -34,18 +35,33 @@ export function reportCsv(
   return toCsv(resultJson(result, flagOther).rows, header);
 }
 
-/** A bucket's start as people read it in a table: the day of a day or week, the month, the hour (all UTC). */
-function bucketLabel(iso: string, bucket: Bucket): string {
-  const t = iso.replace('T', ' ');
+/**
+ * A bucket's start as people read it in a table: the day of a day or week, the month, the hour, on the clocks of
+ * `zone` (the zone the buckets are local to; UTC by default), not the UTC instant it starts at.
+ */
+function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
+  const t = wallClock(Date.parse(iso), zone);
   return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
 }
 
-export function reportTable(result: QueryResult, dims: readonly string[], bucket?: Bucket): string {
+/** "YYYY-MM-DD HH:MM" of epoch ms `ms` in `zone`. */
+function wallClock(ms: number, zone: string): string {
+  const d = new TZDate(ms, zone);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function reportTable(
+  result: QueryResult,
+  dims: readonly string[],
+  bucket?: Bucket,
+  zone = 'UTC',
+): string {
   const bucketed = bucket !== undefined;
   const billed = result.totals.billed_cost_usd !== undefined;
   // Only a report with web searches in it has the column: they are a fee in the cost, not tokens (pricing.md).
   const searched = result.totals.web_search_requests > 0;
-  const labels = [...(bucketed ? [bucket === 'hour' ? 'hour (UTC)' : bucket] : []), ...dims];
+  const labels = [...(bucketed ? [bucket === 'hour' ? `hour (${zone})` : bucket] : []), ...dims];
   // The total's label needs a column of its own, even in a report by nothing (`--by ''`).
   const labelWidth = Math.max(1, labels.length);
   const header = [
@@ -76,7 +92,7 @@ export function reportTable(result: QueryResult, dims: readonly string[], bucket
   ];
   const body = result.rows.map((r) => {
     const label = [
-      ...(bucketed ? [bucketLabel(r.bucket ?? '', bucket)] : []),
+      ...(bucketed ? [bucketLabel(r.bucket ?? '', bucket, zone)] : []),
       ...dims.map((d) => (r.folded ? ALL_OTHERS : (r.dims[d] ?? '(none)'))),
     ];
     return line(label.length > 0 ? label : [''], r, r.unpriced_events);

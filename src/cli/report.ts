@@ -9,6 +9,7 @@ import {
   parseDimensions,
   parsePositiveInt,
   parseRange,
+  parseTimeZone,
   whereFilters,
 } from './filters.js';
 import { reportCsv, reportJson, reportTable } from './report-format.js';
@@ -19,14 +20,17 @@ export interface ReportOptions extends LedgerOptions, FilterOptions {
   top?: string;
   format?: string;
   billed?: boolean;
+  tz?: string;
 }
 
 export async function buildReportQuery(o: ReportOptions): Promise<Query> {
+  const timeZone = parseTimeZone(o.tz);
   return {
     dimensions: parseDimensions(o.by ?? 'model'),
     filters: await whereFilters(o),
-    ...parseRange(o),
+    ...parseRange(o, undefined, timeZone),
     bucket: parseBucket(o.bucket),
+    ...(timeZone === undefined ? {} : { timeZone }),
     top: parsePositiveInt('top', o.top),
     billed: o.billed ?? false,
   };
@@ -63,5 +67,5 @@ export function formatReport(result: QueryResult, q: Query, format = 'table'): s
   const flagOther = q.top !== undefined;
   if (format === 'json') return `${reportJson(result, flagOther)}\n`;
   if (format === 'csv') return reportCsv(result, q.dimensions, q.bucket, flagOther);
-  return reportTable(result, q.dimensions, q.bucket);
+  return reportTable(result, q.dimensions, q.bucket, q.timeZone);
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, parseEventTime, parseTimeBound, parseTimestamp, TimeError } from './time.js';
+import {
+  formatTimestamp,
+  parseEventTime,
+  parseTimeBound,
+  parseTimestamp,
+  parseUntilBound,
+  TimeError,
+} from './time.js';
 
 describe('timestamps', () => {
   it('keeps microseconds from ISO strings and round-trips them', () => {
@@ -45,6 +52,39 @@ describe('timestamps', () => {
     expect(() => parseTimeBound('20261301', now)).toThrow(TimeError);
     // Data is stricter: a timestamp field of "2026-11" is an error, not a month.
     expect(() => parseTimestamp('2026-11')).toThrow(TimeError);
+  });
+});
+
+describe('bounds in a time zone', () => {
+  const utc = (iso: string) => Date.parse(iso) * 1000;
+
+  it('reads a date, a month and a date-time without offset as local time, and keeps an explicit offset', () => {
+    expect(parseTimeBound('2026-11-04', 0, 'Asia/Tokyo')).toBe(utc('2026-11-03T15:00:00Z'));
+    expect(parseTimeBound('2026-11', 0, 'America/New_York')).toBe(utc('2026-11-01T04:00:00Z'));
+    expect(parseTimeBound('2026-11-04T09:30', 0, 'Asia/Tokyo')).toBe(utc('2026-11-04T00:30:00Z'));
+    expect(parseTimeBound('20261104', 0, 'Asia/Tokyo')).toBe(utc('2026-11-03T15:00:00Z'));
+    expect(parseTimeBound('2026-11-04T09:30:00Z', 0, 'Asia/Tokyo')).toBe(utc('2026-11-04T09:30:00Z'));
+    expect(parseTimeBound('2026-11-04T09:30:00+01:00', 0, 'Asia/Tokyo')).toBe(utc('2026-11-04T08:30:00Z'));
+    // Ages and epoch milliseconds are instants: no zone moves them.
+    expect(parseTimeBound('1d', 86_400_000_000, 'Asia/Tokyo')).toBe(0);
+    expect(parseTimeBound('1764324000000', 0, 'Asia/Tokyo')).toBe(1_764_324_000_000_000);
+  });
+
+  it('ends a compact --until date at the next local midnight, 23 or 25 hours later across DST', () => {
+    // New York springs forward on 2026-03-08 and falls back on 2026-11-01.
+    expect(parseUntilBound('20260308', 0, 'America/New_York')).toBe(utc('2026-03-09T04:00:00Z'));
+    expect(
+      parseUntilBound('20260308', 0, 'America/New_York') - parseTimeBound('20260308', 0, 'America/New_York'),
+    ).toBe(23 * 3_600_000_000);
+    expect(parseUntilBound('20261101', 0, 'America/New_York')).toBe(utc('2026-11-02T05:00:00Z'));
+    expect(
+      parseUntilBound('20261101', 0, 'America/New_York') - parseTimeBound('20261101', 0, 'America/New_York'),
+    ).toBe(25 * 3_600_000_000);
+  });
+
+  it('reads bounds as UTC when no zone is given, as before', () => {
+    expect(parseTimeBound('2026-11-04', 0)).toBe(utc('2026-11-04T00:00:00Z'));
+    expect(parseUntilBound('20261104', 0)).toBe(utc('2026-11-05T00:00:00Z'));
   });
 });
 

@@ -1,3 +1,4 @@
+import { TZDate } from '@date-fns/tz';
 import { TokenledgerError } from '../errors.js';
 
 /**
@@ -13,8 +14,11 @@ export class TimeError extends TokenledgerError {
   }
 }
 
-/** ISO-8601 (date, date-time, optional fraction and zone; no zone means UTC) or epoch milliseconds → epoch µs. */
-export function parseTimestamp(value: string | number): number {
+/**
+ * ISO-8601 (date, date-time, optional fraction and offset; none means the wall clock of `zone`, an IANA name, UTC
+ * by default) or epoch milliseconds → epoch µs.
+ */
+export function parseTimestamp(value: string | number, zone = 'UTC'): number {
   if (typeof value === 'number') return fromEpochMs(value);
   const text = value.trim();
   if (/^-?\d+(\.\d+)?$/.test(text)) return fromEpochMs(Number(text));
@@ -23,7 +27,7 @@ export function parseTimestamp(value: string | number): number {
     throw new TimeError(
       `not a timestamp: ${JSON.stringify(value)} (expected ISO-8601 or epoch milliseconds)`,
     );
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', offset] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   // Date.UTC rolls a day the month lacks into the next month (2026-02-31 is March 3rd): the day must come back.
   const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
@@ -39,7 +43,38 @@ export function parseTimestamp(value: string | number): number {
     throw new TimeError(`not a valid date: ${JSON.stringify(value)}`);
   }
   const micros = Number(frac.padEnd(6, '0').slice(0, 6));
-  return (ms - zoneOffsetMinutes(zone) * 60_000) * 1000 + micros;
+  if (offset === undefined && zone !== 'UTC') return wallClockMs(ms, zone) * 1000 + micros;
+  return (ms - zoneOffsetMinutes(offset) * 60_000) * 1000 + micros;
+}
+
+/**
+ * The instant at which the clocks of `zone` read the wall time `wall` (its fields as UTC epoch ms). A time that a
+ * DST change skips is read as the same time before the change (02:30 on a spring-forward day is 03:30).
+ */
+function wallClockMs(wall: number, zone: string): number {
+  const w = new Date(wall);
+  return new TZDate(
+    w.getUTCFullYear(),
+    w.getUTCMonth(),
+    w.getUTCDate(),
+    w.getUTCHours(),
+    w.getUTCMinutes(),
+    w.getUTCSeconds(),
+    zone,
+  ).getTime();
+}
+
+/**
+ * `zone` as the IANA name the engines know it by ("asia/tokyo" → "Asia/Tokyo"), or null when it is none: offsets
+ * ("+09:00") and POSIX rules ("JST-9") are not names, and only some engines read them.
+ */
+export function ianaTimeZone(zone: string): string | null {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
 }
 
 function fromEpochMs(ms: number): number {
@@ -71,11 +106,13 @@ const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 
 /**
  * A `--since`/`--until` value: a relative age ("30d", "12h", "2w", "3m" — months as 30 days) counted back from
- * `now`; a calendar month ("2026-11": its first instant, UTC, so `--since 2026-11 --until 2026-12` is November, as
- * an invoice is); a compact date ("20261101", as ccusage takes it); or an absolute date/time as parseTimestamp reads
- * it. Only bounds read months and compact dates: in data, "2026-11" is more likely a truncated timestamp.
+ * `now`; a calendar month ("2026-11": its first instant, so `--since 2026-11 --until 2026-12` is November, as an
+ * invoice is); a compact date ("20261101", as ccusage takes it); or an absolute date/time as parseTimestamp reads
+ * it. Months, dates and times without an offset are read on the clocks of `zone` (an IANA name, UTC by default),
+ * as the days of a report in that zone are. Only bounds read months and compact dates: in data, "2026-11" is more
+ * likely a truncated timestamp.
  */
-export function parseTimeBound(text: string, now: number): number {
+export function parseTimeBound(text: string, now: number, zone = 'UTC'): number {
   const t = text.trim();
   const m = DURATION.exec(t);
   if (m) return now - Math.round(Number(m[1]) * UNIT_DAYS[m[2] as keyof typeof UNIT_DAYS] * 86_400_000_000);
@@ -83,21 +120,25 @@ export function parseTimeBound(text: string, now: number): number {
   if (month) {
     const mo = Number(month[2]);
     if (mo < 1 || mo > 12) throw new TimeError(`not a valid month: ${JSON.stringify(text)}`);
-    return Date.UTC(Number(month[1]), mo - 1, 1) * 1000;
+    return parseTimestamp(`${month[1]}-${month[2]}-01`, zone);
   }
   const compact = COMPACT_DATE.exec(t);
-  if (compact) return parseTimestamp(`${compact[1]}-${compact[2]}-${compact[3]}`);
-  return parseTimestamp(t);
+  if (compact) return parseTimestamp(`${compact[1]}-${compact[2]}-${compact[3]}`, zone);
+  return parseTimestamp(t, zone);
 }
 
 /**
  * An `--until` value: as parseTimeBound reads it, except a compact date ("20261130"), which is ccusage's syntax and
- * so keeps ccusage's meaning: its `--until` includes that day, so the bound is the next day's first instant.
- * Read as that day's first instant, `--since 20261101 --until 20261130` would silently drop November 30th.
+ * so keeps ccusage's meaning: its `--until` includes that day, so the bound is the next day's first instant (in
+ * `zone`: 23 or 25 hours later on a DST change day). Read as that day's first instant, `--since 20261101 --until
+ * 20261130` would silently drop November 30th.
  */
-export function parseUntilBound(text: string, now: number): number {
-  if (!COMPACT_DATE.test(text.trim())) return parseTimeBound(text, now);
-  return parseTimeBound(text, now) + 86_400_000_000;
+export function parseUntilBound(text: string, now: number, zone = 'UTC'): number {
+  const compact = COMPACT_DATE.exec(text.trim());
+  if (!compact) return parseTimeBound(text, now, zone);
+  parseTimeBound(text, now, zone); // A day the month does not have is an error, not the next month's.
+  const next = new Date(Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3]) + 1));
+  return parseTimestamp(next.toISOString().slice(0, 10), zone);
 }
 
 /**

@@ -59,6 +59,11 @@ export interface Query {
   until?: number;
   bucket?: Bucket;
   /**
+   * IANA time zone whose calendar the buckets follow: a day bucket is a local day (23 or 25 hours across DST), a
+   * week starts on the local Monday. UTC when not given. A bucket is still returned as the UTC instant it starts at.
+   */
+  timeZone?: string;
+  /**
    * Keep the N groups of `dimensions` with the largest cost over the whole range and fold the rest into one row
    * whose dimension values are all "other" (per bucket when bucketed).
    */
@@ -111,6 +116,15 @@ export interface QueryResult {
   /** Events with no price in the range and filters, and their tokens: never silently counted as $0. */
   unpriced: { events: number; tokens: number };
 }
+
+/**
+ * The zone a query's buckets are local to, or undefined for UTC's, which are the stored days (the daily rollups
+ * hold UTC days, so only these can be read from them).
+ */
+export function bucketZone(q: Pick<Query, 'timeZone'>): string | undefined {
+  return q.timeZone === undefined || UTC_NAMES.has(q.timeZone) ? undefined : q.timeZone;
+}
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Etc/Zulu']);
 
 export function isBucket(name: string): name is Bucket {
   return (BUCKETS as readonly string[]).includes(name);

@@ -763,6 +763,79 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       );
     });
 
+    it('buckets by the calendar of a time zone: local days (23 or 25 hours across DST), weeks, months and hours', async () => {
+      const at = (iso: string, n: number) => makeEvent(n, { ts: Date.parse(iso) * 1000, team: 'web' });
+      const iso = (ms: number) => new Date(ms).toISOString();
+      // 23:30 UTC on 3 November is 08:30 on the 4th in Tokyo and 18:30 on the 3rd in New York.
+      await store.append([at('2026-11-03T23:30:00Z', 0)]);
+      const starts = async (q: Omit<Query, 'dimensions'>) =>
+        (await store.query({ dimensions: [], ...q })).rows.map((r) => [r.bucket, r.events]);
+      expect(await starts({ bucket: 'day', timeZone: 'Asia/Tokyo' })).toEqual([
+        ['2026-11-03T15:00:00.000Z', 1],
+      ]);
+      expect(await starts({ bucket: 'day', timeZone: 'America/New_York' })).toEqual([
+        ['2026-11-03T05:00:00.000Z', 1],
+      ]);
+      expect(await starts({ bucket: 'day' })).toEqual([['2026-11-03T00:00:00.000Z', 1]]);
+      expect(await starts({ bucket: 'day', timeZone: 'UTC' })).toEqual([['2026-11-03T00:00:00.000Z', 1]]);
+
+      // One event an hour over three New York days around each DST change: 24, 23, 24 and 24, 25, 24 of them.
+      const hourly = (fromIso: string, hours: number, n0: number) =>
+        Array.from({ length: hours }, (_, i) => at(iso(Date.parse(fromIso) + i * 3_600_000), n0 + i));
+      const spring = hourly('2026-03-07T05:00:00Z', 71, 1000);
+      const fall = hourly('2026-10-31T04:00:00Z', 73, 2000);
+      await store.append([...spring, ...fall]);
+      const ny = { bucket: 'day', timeZone: 'America/New_York' } as const;
+      expect(await starts({ ...ny, until: Date.parse('2026-03-10T04:00:00Z') * 1000 })).toEqual([
+        ['2026-03-07T05:00:00.000Z', 24],
+        ['2026-03-08T05:00:00.000Z', 23],
+        ['2026-03-09T04:00:00.000Z', 24],
+      ]);
+      // By team too, which over whole UTC days the daily rollup would answer: a local day is not one.
+      const byTeam = await store.query({
+        dimensions: ['team'],
+        ...ny,
+        since: Date.parse('2026-10-31T04:00:00Z') * 1000,
+        until: Date.parse('2026-11-04T00:00:00Z') * 1000,
+      });
+      expect(byTeam.rows.map((r) => [r.bucket, r.dims.team, r.events])).toEqual([
+        ['2026-10-31T04:00:00.000Z', 'web', 24],
+        ['2026-11-01T04:00:00.000Z', 'web', 25],
+        ['2026-11-02T05:00:00.000Z', 'web', 24],
+        ['2026-11-03T05:00:00.000Z', 'web', 1],
+      ]);
+      expect(byTeam.totals.events).toBe(74);
+
+      // Sunday 1 November, 22:00 in New York (Monday 03:00 UTC): the local week from Monday 26 October, the
+      // local month of October, and in UTC the week from 2 November.
+      const sunday = {
+        since: Date.parse('2026-11-02T03:00:00Z') * 1000,
+        until: Date.parse('2026-11-02T03:01:00Z') * 1000,
+      };
+      expect(await starts({ ...sunday, bucket: 'week', timeZone: 'America/New_York' })).toEqual([
+        ['2026-10-26T04:00:00.000Z', 1],
+      ]);
+      expect(await starts({ ...sunday, bucket: 'week' })).toEqual([['2026-11-02T00:00:00.000Z', 1]]);
+      const halloween = {
+        since: Date.parse('2026-11-01T03:00:00Z') * 1000,
+        until: Date.parse('2026-11-01T03:01:00Z') * 1000,
+      };
+      expect(await starts({ ...halloween, bucket: 'month', timeZone: 'America/New_York' })).toEqual([
+        ['2026-10-01T04:00:00.000Z', 1],
+      ]);
+      // India is 5:30 from UTC: its hours start at half past UTC hours.
+      expect(await starts({ ...sunday, bucket: 'hour', timeZone: 'Asia/Kolkata' })).toEqual([
+        ['2026-11-02T02:30:00.000Z', 1],
+      ]);
+
+      await expect(
+        store.query({ dimensions: [], bucket: 'day', timeZone: 'Mars/Olympus_Mons' }),
+      ).rejects.toMatchObject({
+        code: 'STORE_BAD_QUERY',
+        message: expect.stringContaining('"Mars/Olympus_Mons"'),
+      });
+    });
+
     it('rejects unknown dimensions and bad events with a stable code', async () => {
       await expect(store.query({ dimensions: ['nope' as never] })).rejects.toMatchObject({
         code: 'STORE_BAD_QUERY',

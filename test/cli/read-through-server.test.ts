@@ -79,6 +79,7 @@ const COMMANDS = [
   ['report', '--by', 'model,tag.feature', '--where', 'team=web', '--format', 'csv'],
   ['report', '--by', 'team', '--top', '1', '--since', '2026-01-06', '--until', '2026-01-08'],
   ['report', '--by', 'team', '--billed'],
+  ['report', '--by', 'team', '--bucket', 'day', '--tz', 'America/New_York', '--since', '2026-01-06'],
   ['events', '--limit', '5'],
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
   ['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts)],

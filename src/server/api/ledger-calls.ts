@@ -46,6 +46,7 @@ const query = z.strictObject({
   since: micros.optional(),
   until: micros.optional(),
   bucket: z.enum(BUCKETS).optional(),
+  timeZone: z.string().optional(),
   top: z.number().int().min(1).optional(),
   rankByFirst: z.boolean().optional(),
   topRequests: z.number().int().min(1).optional(),

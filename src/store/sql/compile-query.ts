@@ -1,4 +1,11 @@
-import { COUNT_MEASURES, type Dimension, type Filter, MONEY_MEASURES, type Query } from '../query.js';
+import {
+  bucketZone,
+  COUNT_MEASURES,
+  type Dimension,
+  type Filter,
+  MONEY_MEASURES,
+  type Query,
+} from '../query.js';
 import type { SqlDialect } from './dialect.js';
 import type { Range, ReadPlan } from './plan.js';
 import type { RollupName } from './rollup-dims.js';
@@ -119,7 +126,12 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   const branches = [...raws, ...(rolled ? [rolled] : [])];
   const params: Param[] = branches.flatMap((b) => b.params);
 
-  const bucket = q.bucket ? [`${d.bucketStart(q.bucket, 't')} AS bucket`] : [];
+  // The zone's parameters follow the branches': the bucket expression comes after them in the SQL.
+  const zone = bucketZone(q);
+  if (q.bucket && zone !== undefined) params.push(zone, zone);
+  const bucket = q.bucket
+    ? [`${d.bucketStart(q.bucket, 't', zone === undefined ? undefined : '?')} AS bucket`]
+    : [];
   const sums = OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`);
   const keys = [...(q.bucket ? ['bucket'] : []), ...dimAliases];
   const agg = `SELECT ${[...bucket, ...dimAliases, ...sums].join(', ')} FROM src${

@@ -10,8 +10,11 @@ export interface SqlDialect {
   ident(name: string): string;
   /** SQL turning a bound epoch-microsecond integer into the engine's timestamp. */
   timestampParam(): string;
-  /** Start of the UTC bucket holding timestamp expression `ts`. */
-  bucketStart(bucket: Bucket, ts: string): string;
+  /**
+   * Start of the bucket holding timestamp expression `ts` (UTC), as a UTC timestamp: UTC's bucket, or with `zone` (a
+   * bound parameter placeholder for an IANA name, used once per occurrence in the SQL) the local one of that zone.
+   */
+  bucketStart(bucket: Bucket, ts: string, zone?: string): string;
   /** Value of tag `key` (a bound parameter placeholder) in the tags column `tags`; NULL when not set. */
   tagValue(tags: string, keyParam: string): string;
   /** Sum of a HUGEINT/Int128 pico-dollar or count column, 0 when there are no rows. */

@@ -1,5 +1,6 @@
+import { ianaTimeZone } from '../../ledger/time.js';
 import { storeError } from '../errors.js';
-import { BUCKETS, type Dimension, type Filter, isDimension, type Query } from '../query.js';
+import { BUCKETS, bucketZone, type Dimension, type Filter, isDimension, type Query } from '../query.js';
 import { ROLLUPS, type RollupKind, type RollupName } from './rollup-dims.js';
 
 export const DAY_US = 86_400_000_000;
@@ -41,6 +42,8 @@ export function validateQuery(q: Query): void {
   if (q.bucket !== undefined && !BUCKETS.includes(q.bucket)) {
     throw bad(`unknown bucket ${JSON.stringify(q.bucket)}: use one of ${BUCKETS.join(', ')}`);
   }
+  if (q.timeZone !== undefined && ianaTimeZone(q.timeZone) === null)
+    throw bad(`unknown time zone ${JSON.stringify(q.timeZone)}: use an IANA name, e.g. Europe/Berlin or UTC`);
   for (const [name, v] of [
     ['since', q.since],
     ['until', q.until],
@@ -63,9 +66,12 @@ export function validateQuery(q: Query): void {
   }
 }
 
-/** The first rollup keyed by every dimension the query groups or filters by; none for an hourly bucket. */
+/**
+ * The first rollup keyed by every dimension the query groups or filters by; none for an hourly bucket, or for
+ * buckets in a zone other than UTC: a rollup row is a UTC day, which straddles two local days there.
+ */
 export function pickRollup(q: Query, rollups: readonly RollupKind[] = ROLLUPS): RollupKind | undefined {
-  if (q.bucket === 'hour') return undefined;
+  if (q.bucket === 'hour' || (q.bucket !== undefined && bucketZone(q) !== undefined)) return undefined;
   const needed: Dimension[] = [...q.dimensions, ...(q.filters ?? []).map((f: Filter) => f.dimension)];
   return rollups.find((r) => needed.every((d) => (r.dimensions as readonly string[]).includes(d)));
 }
