@@ -355,10 +355,13 @@ export function buildProgram(): Command {
 /** The one place errors become exit codes: ours are one clear line; anything else is a bug worth reporting. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
+  // Every command that takes --prices: one given is checked before the command, whether or not it prices anything.
+  program.hook('preAction', (_, command) => checkPricesOption(command.opts()));
   try {
     // `npx tokenledger` alone does what a developer runs it for: imports their coding agents' logs (incrementally)
     // and prints what they spent. No demo, no server: `start` does those.
     const alone = ledgerOptionsAlone(argv.slice(2));
+    if (alone !== null) await checkPricesOption(alone);
     if (alone !== null)
       await (await import('./start.js')).startCommand({ ...alone, serve: false, demo: false }, out);
     else await program.parseAsync(argv);
@@ -374,6 +377,11 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+}
+
+/** pricer.ts's check of a given --prices, loaded only when one is given (the pricing code is no part of start-up). */
+async function checkPricesOption(o: { prices?: string }): Promise<void> {
+  if (o.prices !== undefined) await (await import('./pricer.js')).checkPricesOption(o);
 }
 
 /** `tokenledger [--db PATH] [--prices FILE]`: the ledger options alone, as the bare command takes them; else null. */
