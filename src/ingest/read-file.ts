@@ -87,7 +87,8 @@ export async function readFile(
   // is fresh; once it has settled, feed it so the parser reports it (SRC_TRUNCATED).
   const holdLine = unterminated && plan.holdTail && mode === 'append';
   if (prev && !holdLine) feed(prev);
-  parser.end();
+  // Only a line without its newline can be cut mid-write (SRC_TRUNCATED); a complete one that fails is a bad line.
+  parser.end(unterminated && !holdLine);
   await maybeFlush();
   summary.bytes += (holdLine && prev ? starts.at(-1)! : pos) - plan.offset;
   if (mode !== 'append') return { offset: 0, lineNo: 1, heldBack: false, parserState: null };

@@ -55,8 +55,9 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Feeds a file's lines to `onValue` as parsed JSON. Blank lines are ignored. A line that does not parse is held
- * until the next line arrives: if none does, it was the file's last line and is reported as SRC_TRUNCATED
- * (a log still being written), else as SRC_BAD_JSON / SRC_NOT_UTF8. `onValue` may return a problem to skip the
+ * until the next line arrives: if none does, it was the file's last line and, when it had no newline
+ * (`end(lastLineOpen)`), is reported as SRC_TRUNCATED (a log still being written, cut mid-line); else as
+ * SRC_BAD_JSON / SRC_NOT_UTF8: a complete line that does not parse is a bad line, wherever it is. `onValue` may return a problem to skip the
  * line; if it throws, the line is skipped too, so one odd record never stops the file.
  */
 export interface JsonLinesOptions {
@@ -78,11 +79,12 @@ export function jsonLines(
 ): LineParser {
   const must = o.mustContain;
   let pending: { lineNo: number; problem: LineProblem } | null = null;
-  const flush = (last: boolean) => {
+  /** `cut`: the held line is the file's last and has no newline. */
+  const flush = (cut: boolean) => {
     if (!pending) return;
     const { lineNo, problem } = pending;
     pending = null;
-    const truncated = last && problem.code === SKIP_CODES.badJson;
+    const truncated = cut && problem.code === SKIP_CODES.badJson;
     sink.skip({
       ref: `${ctx.path}:${lineNo}`,
       code: truncated ? SKIP_CODES.truncated : problem.code,
@@ -112,8 +114,8 @@ export function jsonLines(
     skipped() {
       flush(false);
     },
-    end() {
-      flush(true);
+    end(lastLineOpen = true) {
+      flush(lastLineOpen);
       onEnd();
     },
   };

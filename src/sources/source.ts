@@ -37,7 +37,12 @@ export interface LineParser {
    * line: a problem held on the line before it was not the file's last line.
    */
   skipped?(lineNo: number): void;
-  end(): void;
+  /**
+   * No more lines. `lastLineOpen`: the file's last line had no newline, so a writer may be in the middle of it;
+   * false when the file ended with one (its last line is complete). Unknown to a caller that fed the lines from
+   * elsewhere, and then read as open.
+   */
+  end(lastLineOpen?: boolean): void;
 }
 
 export interface ParseContext {

@@ -143,6 +143,39 @@ describe('tokenledger import <agent log> DIR', () => {
     expect(out).not.toContain('SRC_TRUNCATED');
   });
 
+  // A real Claude Code session log (../shared/data, beside the repository).
+  const real = resolve(
+    import.meta.dirname,
+    '../../../shared/data/agent-logs/claude/projects/-home-marco-projects-spotter',
+  );
+  it.skipIf(!existsSync(real))(
+    'claude-code: a complete last line (newline and all) that does not parse is SRC_BAD_JSON, not truncated',
+    async () => {
+      // The real log, then a usage line with a stray comma, written out in full: nothing is still being written, so
+      // it is a bad line, not a cut one.
+      const dir = mkdtempSync(join(tmpdir(), 'tl-bad-last-'));
+      const log = join(dir, 'session.jsonl');
+      const session = readFileSync(join(real, '4d5611e5-241a-462a-8d15-5122611a9569.jsonl'), 'utf8');
+      const lines = session.split('\n').length; // the log ends with its newline: this is the appended line's number
+      writeFileSync(
+        log,
+        `${session}{"type":"assistant","message":{"id":"msg_x","usage":{"input_tokens":1,}},"timestamp":"2026-02-10T10:00:00Z"}\n`,
+      );
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(log, hourAgo, hourAgo);
+      const out = await ok(['import', 'claude-code', log]);
+      expect(out).toContain(`skipped: 1 (SRC_BAD_JSON 1)`);
+      expect(out).toContain(`${log}:${lines}  SRC_BAD_JSON  not valid JSON: `);
+      expect(out).not.toContain('SRC_TRUNCATED');
+      expect(out).not.toContain('still be written');
+      // Without its newline the same line is the cut tail of a log being written: truncated, and read again later.
+      writeFileSync(log, `${session}{"type":"assistant","message":{"id":"msg_x","usage":{"input_tokens":1,`);
+      utimesSync(log, hourAgo, hourAgo);
+      const cut = await ok(['import', 'claude-code', log, '--full']);
+      expect(cut).toContain(`${log}:${lines}  SRC_TRUNCATED  last line is incomplete`);
+    },
+  );
+
   it('an empty folder imports nothing and says so', async () => {
     const empty = join(FIX, 'claude-code/empty');
     const out = await ok(['import', 'claude-code', empty]);
