@@ -5,7 +5,7 @@ import { nanoToUsd } from './nano.js';
 
 /**
  * A call refused because a block budget (or a downgrade budget with nowhere cheaper to go) has no room for its
- * worst-case cost. The gateway answers HTTP 429 with `body()` and a `retry-after` of `retryAfterSeconds`.
+ * worst-case cost. The gateway answers HTTP 429 with `fields()` in its error body and a `retry-after` of `retryAfterSeconds`.
  */
 export class BudgetExceededError extends TokenledgerError {
   readonly status = 429;
@@ -28,26 +28,21 @@ export class BudgetExceededError extends TokenledgerError {
     this.retryAfterSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
   }
 
-  /** The JSON error body: OpenAI's `error` shape (both SDKs surface `error.message`) plus the budget's numbers. */
-  body(): string {
+  /** What the error body tells beside the code and message (gateway/errors.ts errorBody): the budget's numbers. */
+  fields(): Record<string, unknown> {
     const b = this.budget;
-    return JSON.stringify({
-      error: {
-        type: 'tokenledger_error',
-        code: this.code,
-        message: this.message,
-        budget: {
-          id: b.id,
-          name: b.name,
-          scope: b.scope,
-          period: formatPeriod(b.period),
-          action: b.action,
-          spend_usd: nanoToUsd(this.spendNano),
-          limit_usd: b.limit_usd,
-          resets_at: new Date(this.resetsAt).toISOString(),
-        },
+    return {
+      budget: {
+        id: b.id,
+        name: b.name,
+        scope: b.scope,
+        period: formatPeriod(b.period),
+        action: b.action,
+        spend_usd: nanoToUsd(this.spendNano),
+        limit_usd: b.limit_usd,
+        resets_at: new Date(this.resetsAt).toISOString(),
       },
-    });
+    };
   }
 }
 

@@ -105,7 +105,7 @@ describe('Enforcer: block budgets', () => {
     expect(e.status).toBe(429);
     // The month ends 2026-06-01T00:00Z: 17 days 8.5 hours away.
     expect(e.retryAfterSeconds).toBe(17 * 86400 + 8.5 * 3600);
-    expect(JSON.parse(e.body()).error.budget).toEqual({
+    expect(e.fields().budget).toEqual({
       id: 'b1',
       name: null,
       scope: { team: 'payments' },

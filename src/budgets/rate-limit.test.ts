@@ -92,7 +92,7 @@ describe('RateLimiter', () => {
     expect(e.retryAfterSeconds).toBe(48);
     expect(e.headers['x-ratelimit-remaining-requests']).toBe('0');
     expect(e.message).toMatch(/team=payments\) allows 3 requests per minute and 3 are used/);
-    expect(JSON.parse(e.body()).error.rate_limit).toMatchObject({ unit: 'requests', limit: 3, used: 3 });
+    expect(e.fields().rate_limit).toMatchObject({ unit: 'requests', limit: 3, used: 3 });
     expect((await limiter.check(call({ team: 'search' }), 10)).headers).toEqual({});
     advance(47_500);
     expect((await limiter.check(pay, 10)).headers['x-ratelimit-remaining-requests']).toBe('2');

@@ -2,7 +2,7 @@ import { TokenledgerError } from '../errors.js';
 import { scopeText } from './budget-exceeded.js';
 
 /**
- * A call refused by a rate limit (requests or tokens per minute). The gateway answers HTTP 429 with `body()`, the
+ * A call refused by a rate limit (requests or tokens per minute). The gateway answers HTTP 429 with `fields()` in its error body, the
  * `headers` (x-ratelimit-* for the exhausted limit) and `retry-after: retryAfterSeconds`.
  */
 export class RateLimitedError extends TokenledgerError {
@@ -31,24 +31,19 @@ export class RateLimitedError extends TokenledgerError {
     );
   }
 
-  body(): string {
-    return JSON.stringify({
-      error: {
-        type: 'tokenledger_error',
-        code: this.code,
-        message: this.message,
-        rate_limit: {
-          id: this.rule.id,
-          name: this.rule.name,
-          scope: this.rule.scope,
-          per: this.rule.per,
-          per_value: this.rule.perValue,
-          unit: this.unit,
-          limit: this.limit,
-          used: this.used,
-          retry_after_seconds: this.retryAfterSeconds,
-        },
+  fields(): Record<string, unknown> {
+    return {
+      rate_limit: {
+        id: this.rule.id,
+        name: this.rule.name,
+        scope: this.rule.scope,
+        per: this.rule.per,
+        per_value: this.rule.perValue,
+        unit: this.unit,
+        limit: this.limit,
+        used: this.used,
+        retry_after_seconds: this.retryAfterSeconds,
       },
-    });
+    };
   }
 }

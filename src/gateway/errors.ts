@@ -1,4 +1,5 @@
 import { TokenledgerError } from '../errors.js';
+import type { ApiType } from './providers/provider.js';
 
 /**
  * The gateway's error catalog: every error a caller can get from the gateway itself (upstream errors pass through
@@ -39,7 +40,38 @@ export class GatewayError extends TokenledgerError {
   }
 }
 
-/** The JSON body of a gateway error, shaped like OpenAI's (`error.message`), which both SDKs surface. */
-export function errorBody(code: string, message: string): string {
-  return JSON.stringify({ error: { type: 'tokenledger_error', code, message } });
+/**
+ * The JSON body of a gateway error, in the shape the caller's SDK reads on the route it called. OpenAI's routes get
+ * OpenAI's `{"error":{"type","code","message"}}`. Anthropic's get Anthropic's `{"type":"error","error":{"type",
+ * "message"}}` with the type Anthropic gives that status (https://platform.claude.com/docs/en/api/errors), which its
+ * SDKs surface as `APIError.type` and its tools branch on; the stable code stays beside it as `error.code`, a field
+ * Anthropic's clients ignore. `extra` (a refused budget's numbers) goes into the error object in both shapes.
+ */
+export function errorBody(
+  api: ApiType,
+  status: number,
+  code: string,
+  message: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): string {
+  if (api === 'openai')
+    return JSON.stringify({ error: { type: 'tokenledger_error', code, message, ...extra } });
+  return JSON.stringify({
+    type: 'error',
+    error: { type: anthropicErrorType(status), code, message, ...extra },
+  });
 }
+
+/** Anthropic's error type for an HTTP status; "other 4XX status codes" are invalid_request_error, as Anthropic's are. */
+function anthropicErrorType(status: number): string {
+  if (status >= 500) return 'api_error';
+  return ANTHROPIC_ERROR_TYPES[status] ?? 'invalid_request_error';
+}
+
+const ANTHROPIC_ERROR_TYPES: Readonly<Record<number, string>> = {
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+};

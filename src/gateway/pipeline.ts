@@ -21,7 +21,7 @@ import { withModel } from './json-splice.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Provider } from './providers/provider.js';
+import type { ApiType, Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
@@ -72,7 +72,7 @@ export class Gateway {
     try {
       await forwardCall(this.forwarding, req, res, route, url);
     } catch (e) {
-      this.fail(res, e);
+      this.fail(res, e, route.provider.type);
     }
   }
 
@@ -222,7 +222,7 @@ export class Gateway {
         return;
       }
     } catch (e) {
-      this.fail(res, e);
+      this.fail(res, e, route.provider.type);
     } finally {
       // Settled by recordCall when the call was recorded; anything else (an error, a client gone) gives it back.
       // A background response's call keeps it until the response finishes (background-responses.ts).
@@ -254,7 +254,8 @@ export class Gateway {
     return null;
   }
 
-  private fail(res: ServerResponse, e: unknown): void {
+  /** Answers the gateway's own error `e`, in the error shape of the API type `api` the caller called. */
+  private fail(res: ServerResponse, e: unknown, api: ApiType): void {
     // Node's "aborted": the client left before its request body was whole. Nothing went upstream; not our bug.
     if ((e as NodeJS.ErrnoException | null)?.code === 'ECONNRESET' && res.req.destroyed) {
       this.d.metrics.recordError('GW_CLIENT_CLOSED');
@@ -278,7 +279,7 @@ export class Gateway {
       res.destroy();
       return;
     }
-    const body = refusal?.body() ?? errorBody(code, message);
+    const body = errorBody(api, status, code, message, refusal?.fields());
     const headers: Record<string, string | number> = {
       ...(e instanceof RateLimitedError ? e.headers : {}),
       'content-type': 'application/json',

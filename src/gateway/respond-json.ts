@@ -75,7 +75,7 @@ export async function respondJson(
     // Not in the log: a background response is recorded, for this call, by the next call that sees it finished.
     if (background !== null) call.background!.unrecorded(background.id, call);
     const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
-    const b = errorBody('GW_NOT_RECORDED', msg);
+    const b = errorBody(call.provider.type, 503, 'GW_NOT_RECORDED', msg);
     res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }).end(b);
     return;
   }

@@ -144,7 +144,10 @@ async function recordFinished(
 }
 
 function notRecorded(res: ServerResponse): void {
+  // Stored responses are OpenAI's Responses API.
   const b = errorBody(
+    'openai',
+    503,
     'GW_NOT_RECORDED',
     'the response finished upstream but could not be recorded (write-ahead log); it was not returned, retrieve it again',
   );

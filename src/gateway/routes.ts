@@ -135,13 +135,21 @@ export function pathModel(path: string): string | null {
 }
 
 /**
+ * A request made by an Anthropic client to a path the gateway does not serve: Anthropic's SDKs always send
+ * `anthropic-version` (OpenAI's never do), and `/v1/messages/…` is Anthropic's (Message Batches).
+ */
+export function isAnthropicRequest(path: string, headers: IncomingHttpHeaders): boolean {
+  return headers['anthropic-version'] !== undefined || path.startsWith('/v1/messages/');
+}
+
+/**
  * What a 404 says for a path the gateway does not serve: for the APIs an app's SDK client also offers, why the
  * gateway leaves them to the provider and what to do instead (docs/gateway.md, "Not proxied"); else the routes it
  * serves.
  */
 export function notFoundMessage(method: string, path: string, headers: IncomingHttpHeaders): string {
   const what = `${method} ${path}`;
-  const anthropic = headers['anthropic-version'] !== undefined || path.startsWith('/v1/messages/');
+  const anthropic = isAnthropicRequest(path, headers);
   if (/^\/v1\/(?:messages\/batches|batches|files|uploads)(?:\/|$)/.test(path))
     return `${what} is not proxied: batches (and the files they read and write) run at the provider and report their usage in result files the gateway never sees, so it cannot meter them. Send batch and file calls to the provider directly (a client without the gateway's base URL) and import their usage with \`tokenledger import ${anthropic ? 'anthropic' : 'openai'}-usage\`, priced at batch rates`;
   if (/^\/v1\/(?:images|audio|videos|realtime)(?:\/|$)/.test(path))

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
-import { forwardRoute, GATEWAY_ROUTES, notFoundMessage } from '../gateway/routes.js';
+import type { ApiType } from '../gateway/providers/provider.js';
+import { forwardRoute, GATEWAY_ROUTES, isAnthropicRequest, notFoundMessage } from '../gateway/routes.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -40,6 +41,7 @@ export function createHttpServer(r: HttpRoutes): Server {
       res.setHeader('allow', allow);
       return json(
         res,
+        route.provider.type,
         405,
         'GW_METHOD_NOT_ALLOWED',
         `${req.method} ${path}: use ${allow.replace(', ', ' or ')}`,
@@ -51,7 +53,13 @@ export function createHttpServer(r: HttpRoutes): Server {
       return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', r.metrics());
     for (const h of r.handlers ?? []) if (h(req, res, path)) return;
     req.resume();
-    json(res, 404, 'GW_NOT_FOUND', notFoundMessage(req.method ?? 'GET', path, req.headers));
+    json(
+      res,
+      isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai',
+      404,
+      'GW_NOT_FOUND',
+      notFoundMessage(req.method ?? 'GET', path, req.headers),
+    );
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.
   server.requestTimeout = 0;
@@ -63,6 +71,6 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
-function json(res: ServerResponse, status: number, code: string, message: string): void {
-  send(res, status, 'application/json', errorBody(code, message));
+function json(res: ServerResponse, api: ApiType, status: number, code: string, message: string): void {
+  send(res, status, 'application/json', errorBody(api, status, code, message));
 }

@@ -494,7 +494,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
-    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('tokenledger_error');
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('not_found_error');
     expect(String(err)).toMatch(
       /POST \/v1\/messages\/batches is not proxied: .*`tokenledger import anthropic-usage`/,
     );
