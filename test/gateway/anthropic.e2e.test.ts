@@ -316,6 +316,28 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(e.output_tokens).toBeGreaterThan(1);
   });
 
+  // Anthropic's message_delta always carries usage (`RawMessageDeltaEvent.usage`), but an Anthropic-compatible server
+  // may leave it out: such an event says nothing of the output, which is then counted, not taken as message_start's 1.
+  it("a stream whose message_delta carries no usage has its output estimated, not taken as message_start's 1", async () => {
+    const { data: stream, response } = await client.messages
+      .create({
+        model: `${MODEL}-bare-delta`,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      .withResponse();
+    for await (const _ of stream);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: 'usage_missing',
+      cost_source: 'estimated',
+      input_tokens: ANTHROPIC_USAGE.input,
+    });
+    expect(e.output_tokens).toBeGreaterThan(1);
+  });
+
   // Tool definitions are input the provider bills (https://platform.claude.com/docs/en/agents-and-tools/tool-use/overview,
   // Pricing): a call the client leaves before message_start must count them, as budget admission does.
   it('a stream the client leaves before message_start counts its tool definitions as input', async () => {

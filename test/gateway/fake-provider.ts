@@ -15,7 +15,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
- * for `*-nodelta` ends without its `message_delta` (the event with the final output usage); a chat completion for
+ * for `*-nodelta` ends without its `message_delta` (the event with the final output usage), for `*-bare-delta` with
+ * a `message_delta` that carries no `usage` (as an Anthropic-compatible server may send it); a chat completion for
  * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
  * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold), and for `*-long-zipped` the
  * same stream gzipped whole and sent in one write (a server that compresses a finished answer): a few kB that have all
@@ -978,17 +979,21 @@ function messagesStream(
     // Cumulative: a meter that summed message_start and message_delta would count output_tokens + 1.
     ...(model.endsWith('-nodelta')
       ? []
-      : [
-          ev('message_delta', {
-            delta: { stop_reason: 'end_turn', stop_sequence: null },
-            usage: {
-              output_tokens: ANTHROPIC_USAGE.output,
-              server_tool_use: used,
-              ...(thinking ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } } : {}),
-              ...(compact ? { iterations: iterations(model) } : {}),
-            },
-          }),
-        ]),
+      : model.endsWith('-bare-delta')
+        ? [ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null } })]
+        : [
+            ev('message_delta', {
+              delta: { stop_reason: 'end_turn', stop_sequence: null },
+              usage: {
+                output_tokens: ANTHROPIC_USAGE.output,
+                server_tool_use: used,
+                ...(thinking
+                  ? { output_tokens_details: { thinking_tokens: ANTHROPIC_THINKING_TOKENS } }
+                  : {}),
+                ...(compact ? { iterations: iterations(model) } : {}),
+              },
+            }),
+          ]),
     ev('message_stop', {}),
   ];
   return sse(res, model, events, 'messages');

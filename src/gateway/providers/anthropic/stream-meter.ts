@@ -24,7 +24,7 @@ export class AnthropicStreamMeter implements StreamMeter {
   private readonly seen: Buffer[] = [];
   private usage: Record<string, unknown> | null = null;
   private result: ResponseFacts = emptyFacts();
-  /** A message_delta came: the stream reached its final usage. */
+  /** A message_delta with usage came: the stream reached its final usage. */
   private final = false;
 
   push(chunk: Buffer): Buffer {
@@ -35,10 +35,12 @@ export class AnthropicStreamMeter implements StreamMeter {
     if (!USAGE_EVENTS.some((name) => done.includes(name))) return chunk;
     eachEvent(done, (e) => {
       if (e.event === 'message_start' || e.event === 'message_delta') {
-        if (e.event === 'message_delta') this.final = true;
         const data = obj(jsonOrNull(e.data));
         const message = obj(data?.message);
         const usage = obj(message?.usage) ?? obj(data?.usage);
+        // Anthropic's message_delta always carries the output so far; one without it (an Anthropic-compatible
+        // server's) says nothing of the output, and taking it as final would leave message_start's placeholder 1.
+        if (e.event === 'message_delta' && usage !== null) this.final = true;
         if (message !== null)
           this.result = {
             ...this.result,
