@@ -291,6 +291,37 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     });
   });
 
+  // The stream is over only at message_stop: an error event after message_delta (a stream's message_delta may come
+  // more than once, cumulative) ends a call that failed, and the ledger says so as the client saw it.
+  it('an error event after message_delta, in place of message_stop, is recorded as that error', async () => {
+    const { data: stream, response } = await client.messages
+      .create({
+        model: `${MODEL}-error-after-delta`,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
+      .withResponse();
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String(err)).toContain('overloaded_error');
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const e = await h.event(id);
+    expect(e).toMatchObject({
+      status: 'error',
+      error_type: 'overloaded_error',
+      cost_source: 'estimated',
+      input_tokens: ANTHROPIC_USAGE.input,
+      cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+    });
+    // The output message_delta reported is kept: an estimate never counts less than the provider said.
+    expect(e.output_tokens).toBeGreaterThanOrEqual(ANTHROPIC_USAGE.output);
+  });
+
   it("a stream that ends without message_delta has its output estimated, not taken as message_start's 1", async () => {
     const { data: stream, response } = await client.messages
       .create({

@@ -10,7 +10,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * stream 300 ms after its last event, `*-broken`
  * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200;
- * `*-overloaded-lingering` ends it 300 ms later),
+ * `*-overloaded-lingering` ends it 300 ms later; `*-error-after-delta` sends it in place of the last event, a
+ * Messages stream's message_stop, after message_delta),
  * `*-gzip` answers `content-encoding: gzip` whatever the request accepted (as a CDN in front of a server may),
  * `*-stall` sends half a JSON answer and then nothing, `*-cut` sends half a JSON answer and cuts the connection,
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
@@ -455,7 +456,10 @@ async function sse(
       await sleep(20);
       return void res.destroy();
     }
-    if (model.includes('-overloaded') && i === failAt) {
+    if (
+      (model.includes('-overloaded') && i === failAt) ||
+      (model.endsWith('-error-after-delta') && i === events.length - 1)
+    ) {
       res.write(STREAM_ERRORS[api]);
       break;
     }

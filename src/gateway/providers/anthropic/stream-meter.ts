@@ -12,6 +12,7 @@ import {
 import { anthropicUsage } from './usage.js';
 
 const USAGE_EVENTS = [Buffer.from('message_start'), Buffer.from('message_delta')];
+const MESSAGE_STOP = Buffer.from('message_stop');
 
 /**
  * Meters an Anthropic Messages stream. `message_start` carries the input and cache usage, each `message_delta`
@@ -71,18 +72,31 @@ export class AnthropicStreamMeter implements StreamMeter {
   }
 
   /**
-   * The `error` event an overloaded API ends a stream with after its 200. Looked for only in a stream that never
-   * reached message_delta, so a stream that went well costs nothing more.
+   * The `error` event an overloaded API ends a stream with after its 200, in place of message_stop: also after a
+   * message_delta (the call still failed, as its client saw). Looked for only in a stream that did not end with
+   * message_stop, so a stream that went well costs nothing more.
    */
   error(): StreamError | null {
-    if (this.final) return null;
+    if (this.stopped()) return null;
     let found: string | null = null;
     for (const bytes of this.seen)
       eachEvent(bytes, (e) => {
         if (e.event === 'error') found = str(obj(obj(jsonOrNull(e.data))?.error)?.type) ?? 'stream_error';
       });
-    // message_start's usage is all there is: its output_tokens is not the answer's.
+    // The usage before it is not the call's whole: message_start's output_tokens is a placeholder, and a
+    // message_delta's is the output so far.
     return found === null ? null : { type: found, usageFinal: false };
+  }
+
+  /** The last whole events hold message_stop, the event a stream ends with when nothing went wrong. */
+  private stopped(): boolean {
+    const last = this.seen.at(-1);
+    if (last === undefined || !last.includes(MESSAGE_STOP)) return false;
+    let stop = false;
+    eachEvent(last, (e) => {
+      stop = e.event === 'message_stop';
+    });
+    return stop;
   }
 
   /** message_start's usage alone is not the call's: its output_tokens is a placeholder (1). */
