@@ -80,14 +80,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       model_requested: call.model,
       model: facts?.model ?? null,
       operation: call.route.operation,
-      // Without the provider's word, the tier asked for, as admission reserved it: Anthropic's fast mode is asked
-      // for with `speed` (pricing/anthropic-tier.ts), and billed at 6x.
-      service_tier:
-        facts?.service_tier ??
-        anthropicServiceTier(
-          typeof call.json.service_tier === 'string' ? call.json.service_tier : null,
-          call.json.speed,
-        ),
+      service_tier: facts?.service_tier ?? requestedTier(call.json),
       usage,
       status: o.status,
       error_type: o.error,
@@ -113,6 +106,20 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   if (r !== null && !r.done) call.deps.enforcer?.settleInBackground(r, event, warnSettle);
   return event;
 }
+
+/**
+ * The tier a call asked for, recorded when the provider's answer did not say which it was billed in (a stream left
+ * before its usage), as admission reserved it: Anthropic's fast mode is asked for with `speed`
+ * (pricing/anthropic-tier.ts), and billed at 6x; OpenAI's `service_tier` names a tier (`flex`, `priority`). `auto`
+ * (both) and Anthropic's `standard_only` are preferences that leave the choice to the provider, not a tier: the
+ * answer's `service_tier` is the one billed, and without it the call is standard (null), as it is priced.
+ */
+function requestedTier(json: Record<string, unknown>): string | null {
+  const asked = typeof json.service_tier === 'string' ? json.service_tier : null;
+  return anthropicServiceTier(asked !== null && TIER_PREFERENCES.has(asked) ? null : asked, json.speed);
+}
+
+const TIER_PREFERENCES = new Set(['auto', 'standard_only']);
 
 function textOf(request: Buffer, e: UsageEvent, o: Outcome): CallContent {
   return {

@@ -509,6 +509,32 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(await h.event(id)).toMatchObject({ status: 'aborted', service_tier: 'fast' });
   });
 
+  // A request's service_tier ("auto", "standard_only") is a preference, not the tier the call was billed in: that is
+  // the answer's usage.service_tier. A call left before message_start never learns it, and is not recorded in a
+  // tier named after the preference.
+  it("a stream the client leaves before message_start is not recorded in the request's service_tier preference", async () => {
+    for (const preference of ['auto', 'standard_only'] as const) {
+      const { data: stream, response } = await client.messages
+        .create({
+          model: `${MODEL}-late`,
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'hi' }],
+          service_tier: preference,
+          stream: true,
+        })
+        .withResponse();
+      stream.controller.abort();
+      const id = response.headers.get('x-tokenledger-event-id')!;
+      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const e = await h.event(id);
+      expect(e).toMatchObject({ status: 'aborted', service_tier: null });
+      // …and priced at the standard rates.
+      const standard = pricer.price(unpricedEvent({ ...e, service_tier: null })).cost_usd;
+      expect(e.cost_usd).toBe(standard);
+    }
+  });
+
   it('count_tokens is proxied and not recorded', async () => {
     const before = (await h.all()).length;
     const r = await client.messages.countTokens({
