@@ -69,6 +69,8 @@ export interface AdmitCall {
   json: Record<string, unknown>;
   /** Prompt text (provider.inputText): only read when a block or downgrade budget applies. */
   inputText: () => string;
+  /** Input tokens of the request's images, which the prompt text leaves out (provider.inputImageTokens). */
+  imageTokens?: (() => number) | undefined;
   /**
    * The request body's byte length when it is valid UTF-8 (null when not): far from every limit it bounds the prompt's
    * bytes (bodyTokenBound) without building the prompt text.
@@ -278,6 +280,8 @@ export class Enforcer {
       fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
     let text: string | null = null;
+    // Billed by their size, not their bytes: counted apart from the text, in the bound as in the exact count.
+    const images = call.imageTokens?.() ?? 0;
     const sync = this.o.counters.reserveSync;
     if (sync !== undefined) {
       let bytes = bodyTokenBound(call.json, call.bodyBytes);
@@ -285,7 +289,7 @@ export class Enforcer {
         text = call.inputText();
         bytes = inputTokenBound(call.json, text);
       }
-      const bound = pricedWorstCase(shape, bytes, this.o.pricer, resolution);
+      const bound = pricedWorstCase(shape, bytes + images, this.o.pricer, resolution);
       const claims = admissionClaims(a, bound, BOUND_ROOM);
       const r = claims.length === 0 ? NOTHING_CLAIMED : sync.call(this.o.counters, claims);
       const fast = admissionVerdict(a, bound, r, true);
@@ -298,7 +302,7 @@ export class Enforcer {
       }
     }
     return andThen(countInputTokens(call.json, text ?? call.inputText(), this.o.countTokens), (tokens) =>
-      this.reserve(a, pricedWorstCase(shape, tokens, this.o.pricer, resolution)),
+      this.reserve(a, pricedWorstCase(shape, tokens + images, this.o.pricer, resolution)),
     );
   }
 

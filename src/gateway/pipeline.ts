@@ -111,6 +111,11 @@ export class Gateway {
                 model: c.model,
                 json,
                 inputText: () => provider.inputText(json),
+                // Asked for only when a budget or token limit applies; a body that names no image block has none.
+                imageTokens: () =>
+                  provider.inputImageTokens !== undefined && raw.includes('"image"')
+                    ? provider.inputImageTokens(json)
+                    : 0,
                 bodyBytes: isUtf8(raw) ? raw.length : null,
                 mayWriteCache: raw.includes('cache_control'),
                 ts,

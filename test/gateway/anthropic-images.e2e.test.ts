@@ -1,0 +1,64 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flatPng } from '../helpers/png.js';
+import { type Harness, startHarness } from './helpers.js';
+
+// https://platform.claude.com/docs/en/build-with-claude/vision — "An image uses approximately width * height / 750
+// tokens": input the provider bills, which a block budget must hold before the call is sent.
+
+let h: Harness;
+let config: string;
+let client: Anthropic;
+const MODEL = 'claude-sonnet-4-20250514';
+
+beforeAll(async () => {
+  config = join(tmpdir(), `tl-gw-anthropic-images-${process.pid}.yaml`);
+  await writeFile(
+    config,
+    [
+      'budgets:',
+      // Room for a short text call ($3 / $15 per 1M: a few tokens in, 10 out), not for a 1092 × 1092 image (~1,590
+      // tokens, $0.00477).
+      '  sonnet-cap: { scope: { model: claude-sonnet-4-20250514 }, period: monthly, limit_usd: 0.004, action: block }',
+      '',
+    ].join('\n'),
+  );
+  h = await startHarness({}, config);
+  client = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url, maxRetries: 0 });
+});
+afterAll(async () => {
+  await h.close();
+  await rm(config, { force: true });
+});
+
+const ask = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageCreateParamsNonStreaming => ({
+  model: MODEL,
+  max_tokens: 10,
+  messages: [{ role: 'user', content }],
+});
+
+const image = (width: number, height: number): Anthropic.ImageBlockParam => ({
+  type: 'image',
+  source: { type: 'base64', media_type: 'image/png', data: flatPng(width, height).toString('base64') },
+});
+
+describe('budget admission of a call that sends images (official @anthropic-ai/sdk client)', () => {
+  it("counts a base64 image's tokens, by its size, in the worst case a block budget must hold", async () => {
+    const text = { type: 'text' as const, text: 'Describe the image.' };
+    // The image is a few kB of PNG: its bytes do not bound its tokens.
+    const sent = h.fake.requests.length;
+    const e = await client.messages.create(ask([image(1092, 1092), text])).catch((e: unknown) => e);
+    expect(e).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((e as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'sonnet-cap' } },
+    });
+    expect(h.fake.requests.length).toBe(sent);
+    // A small image fits, as the text alone does.
+    await expect(client.messages.create(ask([image(64, 64), text]))).resolves.toMatchObject({
+      type: 'message',
+    });
+  });
+});
