@@ -28,8 +28,14 @@ export class LivePricer implements Pricer {
   resolve(model: string, provider?: string | null): Resolution | null {
     return this.current.resolve(model, provider);
   }
-  rates(r: Resolution, ts: number, totalInput: number, serviceTier: string | null): RateCard | null {
-    return this.current.rates(r, ts, totalInput, serviceTier);
+  rates(
+    r: Resolution,
+    ts: number,
+    totalInput: number,
+    serviceTier: string | null,
+    searchTool: string | null = null,
+  ): RateCard | null {
+    return this.current.rates(r, ts, totalInput, serviceTier, searchTool);
   }
   pricedModel(r: Resolution): PricedModel {
     return this.current.pricedModel(r);
