@@ -160,7 +160,7 @@ function toTable(res: Reconciliation, thresholdBp: bigint, o: ReconcileOptions):
     r.source,
     r.provider ?? '-',
     r.project ?? '-',
-    r.model ?? '(all)',
+    r.model ?? (r.model_less_lines ? '(no model)' : '(all)'),
     String(r.events) + (r.unpriced_events ? ` (${r.unpriced_events} unpriced)` : ''),
     formatUsdShort(r.computed_usd, 4),
     formatUsdShort(r.reported_usd, 4),

@@ -17,8 +17,16 @@ export interface ReconcileRow {
   source: string;
   provider: string | null;
   project: string | null;
-  /** Canonical model; null when the provider's cost covers every model of the day and project. */
+  /**
+   * Canonical model; null when the provider's cost covers every model of the day and project, and on the row of a
+   * report's lines that name no model (`model_less_lines`).
+   */
   model: string | null;
+  /**
+   * The row of the lines that name no model (web search, code execution, …) in a report compared model by model,
+   * against the web search fees of the usage: not every model's cost, though its model is null too.
+   */
+  model_less_lines: boolean;
   /** Usage events our cost covers, and how many of them have no price (then our cost is short). */
   events: number;
   unpriced_events: number;
@@ -67,6 +75,7 @@ export function reconcile(
       provider: c.provider,
       project: c.project,
       model: c.model,
+      model_less_lines: false,
       events: c.provider_cost_events,
       unpriced_events: c.unpriced_provider_cost_events,
       computed_usd: c.cost_usd_of_provider_cost_events,
@@ -143,9 +152,10 @@ function costReportRows(
     const tokens = events.map((e) => ({ ...e, cost_usd: e.cost_usd - e.web_search_usd }));
     for (const [model, recs] of byModel) {
       const ev = model === null ? searches : tokens.filter((e) => e.model === model);
-      out.push(row(g.key, model, ev, sum(recs)));
+      out.push(row(g.key, model, ev, sum(recs), model === null));
     }
-    if (!byModel.has(null) && searches.some((e) => e.events > 0)) out.push(row(g.key, null, searches, 0n));
+    if (!byModel.has(null) && searches.some((e) => e.events > 0))
+      out.push(row(g.key, null, searches, 0n, true));
     for (const e of tokens) if (!byModel.has(e.model)) out.push(row(g.key, e.model, [e], 0n));
   }
   // Usage from an export whose cost records have nothing for that day and project: billed nothing?
@@ -172,6 +182,7 @@ function row(
   model: string | null,
   events: readonly ComputedCostRow[],
   reported: bigint,
+  modelLessLines = false,
 ): Partial {
   return {
     day: k.day,
@@ -180,6 +191,7 @@ function row(
     provider: k.provider,
     project: k.project,
     model,
+    model_less_lines: modelLessLines,
     events: events.reduce((a, e) => a + e.events, 0),
     unpriced_events: events.reduce((a, e) => a + e.unpriced_events, 0),
     computed_usd: events.reduce((a, e) => a + e.cost_usd, 0n),

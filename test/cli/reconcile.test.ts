@@ -267,6 +267,12 @@ describe('tokenledger reconcile, Anthropic cost report grouped by description', 
         flagged: false,
       },
     ]);
+    // The table names the web search row for what it holds, the report's lines with no model; `(all)` would read as
+    // every model's usage of the day, which the row below it contradicts.
+    const table = (await runCli(['reconcile', '--db', ledger])).stdout.split('\n');
+    expect(table[1]).toMatch(/ wrkspc_a +\(no model\) +1 +\$1\.0000 +\$1\.0000 /);
+    expect(table[2]).toMatch(/ wrkspc_a +claude-sonnet-4-5 +1 +\$3\.0000 +\$3\.0000 /);
+    expect(table.join('\n')).not.toContain('(all)');
   });
 });
 
