@@ -82,6 +82,8 @@ function rowJson(r: ReconcileRow) {
     provider: r.provider,
     project: r.project,
     model: r.model,
+    // A row of a report's lines that name no model (web search, …), apart from a row of every model (both: model null).
+    model_less_lines: r.model_less_lines,
     events: r.events,
     unpriced_events: r.unpriced_events,
     computed_usd: formatUsd(r.computed_usd),
@@ -121,6 +123,7 @@ const CSV_HEADER = [
   'provider',
   'project',
   'model',
+  'model_less_lines',
   'events',
   'unpriced_events',
   'computed_usd',

@@ -94,6 +94,7 @@ describe('tokenledger reconcile', () => {
         provider: 'openai',
         project: 'proj_a',
         model: null,
+        model_less_lines: false,
         computed_usd: '3.500000000000',
         reported_usd: '3.500000000000',
         diff_usd: '0.000000000000',
@@ -107,6 +108,7 @@ describe('tokenledger reconcile', () => {
         provider: 'openai',
         project: 'proj_b',
         model: null,
+        model_less_lines: false,
         computed_usd: '5.000000000000',
         reported_usd: '4.750000000000',
         diff_usd: '0.250000000000',
@@ -120,6 +122,7 @@ describe('tokenledger reconcile', () => {
         provider: 'anthropic',
         project: 'shop',
         model: 'claude-sonnet-4-5',
+        model_less_lines: false,
         computed_usd: '0.010500000000',
         reported_usd: '0.010000000000',
         diff_usd: '0.000500000000',
@@ -148,10 +151,10 @@ describe('tokenledger reconcile', () => {
     expect(jan.rows).toHaveLength(3);
     const csv = (await ok(['reconcile', '--format', 'csv'])).trim().split('\n');
     expect(csv[0]).toBe(
-      'day,basis,source,provider,project,model,events,unpriced_events,computed_usd,reported_usd,diff_usd,diff_pct,flagged',
+      'day,basis,source,provider,project,model,model_less_lines,events,unpriced_events,computed_usd,reported_usd,diff_usd,diff_pct,flagged',
     );
     expect(csv[2]).toBe(
-      '2026-01-05,cost-report,openai-usage,openai,proj_b,,1,0,5.000000000000,4.750000000000,0.250000000000,5.26,true',
+      '2026-01-05,cost-report,openai-usage,openai,proj_b,,false,1,0,5.000000000000,4.750000000000,0.250000000000,5.26,true',
     );
     const table = await ok(['reconcile']);
     expect(table).toMatch(/proj_b\s+\(all\)\s+1\s+\$5\.0000\s+\$4\.7500\s+\$0\.2500\s+5\.26\s+!/);
@@ -246,6 +249,7 @@ describe('tokenledger reconcile, Anthropic cost report grouped by description', 
         ...base,
         project: 'wrkspc_a',
         model: null,
+        model_less_lines: true,
         events: 1,
         unpriced_events: 0,
         computed_usd: '1.000000000000',
@@ -258,6 +262,7 @@ describe('tokenledger reconcile, Anthropic cost report grouped by description', 
         ...base,
         project: 'wrkspc_a',
         model: 'claude-sonnet-4-5',
+        model_less_lines: false,
         events: 1,
         unpriced_events: 0,
         computed_usd: '3.000000000000',
@@ -304,6 +309,7 @@ describe('tokenledger reconcile, an export imported with --project', () => {
         provider: 'openai',
         project: 'shop',
         model: null,
+        model_less_lines: false,
         events: 1,
         unpriced_events: 0,
         computed_usd: '2.500000000000',
@@ -342,6 +348,7 @@ describe('tokenledger reconcile, one day of costs imported at two groupings', ()
         provider: 'openai',
         project: 'proj_a',
         model: null,
+        model_less_lines: false,
         events: 1,
         unpriced_events: 0,
         computed_usd: '3.500000000000',
