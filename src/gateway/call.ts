@@ -143,10 +143,12 @@ async function estimated(
   const output = Math.max(known?.output_tokens ?? 0, await countPromptTokens(outputText));
   if (known !== null) return { ...known, output_tokens: output };
   return {
-    // The tool definitions too: input the provider bills (they can outweigh the prompt), and admission counts them.
+    // The tool definitions and base64 images too: input the provider bills (they can outweigh the prompt), and
+    // admission counts them (images by their bound there, by the provider's estimate here).
     input_tokens:
       (await countPromptTokens(call.provider.inputText(call.json))) +
-      (await countPromptTokens(toolsText(call.json))),
+      (await countPromptTokens(toolsText(call.json))) +
+      (call.provider.estimatedImageTokens?.(call.json) ?? 0),
     cache_read_tokens: 0,
     cache_write_5m_tokens: 0,
     cache_write_1h_tokens: 0,

@@ -62,3 +62,31 @@ describe('budget admission of a call that sends images (official @anthropic-ai/s
     });
   });
 });
+
+describe('the estimate of a call recorded without the usage of its input (official @anthropic-ai/sdk client)', () => {
+  // A stream the upstream breaks before message_start: the provider never said what the input was.
+  const broken = async (content: Anthropic.ContentBlockParam[]): Promise<string> => {
+    const { data: stream, response } = await client.messages
+      .create({ ...ask(content), model: `${MODEL}-broken-at-start`, stream: true })
+      .withResponse();
+    await expect(
+      (async () => {
+        for await (const _ of stream);
+      })(),
+    ).rejects.toThrow();
+    return response.headers.get('x-tokenledger-event-id')!;
+  };
+
+  it("counts a base64 image's tokens by Anthropic's width × height / 750, beside the prompt's text", async () => {
+    const text = { type: 'text' as const, text: 'Describe the image.' };
+    const alone = await h.event(await broken([text]));
+    const withImage = await h.event(await broken([image(200, 150), text]));
+    expect(withImage).toMatchObject({
+      status: 'error',
+      error_type: 'upstream_stream_broken',
+      cost_source: 'estimated',
+    });
+    // 200 × 150 / 750 = 40 tokens: the estimate, not the 48 patches (⌈200/28⌉ × ⌈150/28⌉) admission bounds it by.
+    expect(withImage.input_tokens - alone.input_tokens).toBe(40);
+  });
+});

@@ -8,7 +8,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-late` sends
  * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-lingering` ends a
  * stream 300 ms after its last event, `*-broken`
- * cuts the connection mid-stream, `*-hang` stops sending after two chunks (until the client gives up),
+ * cuts the connection mid-stream (`*-broken-at-start` before its first event: a Messages stream left without
+ * message_start, the only usage of the call's input), `*-hang` stops sending after two chunks (until the client gives up),
  * `*-overloaded` sends the provider's in-stream error event after two chunks and ends the stream (the status was 200;
  * `*-overloaded-lingering` ends it 300 ms later; `*-error-after-delta` sends it in place of the last event, a
  * Messages stream's message_stop, after message_delta),
@@ -451,8 +452,10 @@ async function sse(
     res.flushHeaders();
     await sleep(300);
   }
+  const brokenAt = model.endsWith('-broken') ? failAt : model.endsWith('-broken-at-start') ? 0 : -1;
   for (let i = 0; i < events.length; i++) {
-    if (model.endsWith('-broken') && i === failAt) {
+    if (i === brokenAt) {
+      res.flushHeaders();
       await sleep(20);
       return void res.destroy();
     }

@@ -115,6 +115,11 @@ export interface Provider {
    * where the wire format's images are not counted yet (OpenAI's, priced per model and detail level).
    */
   inputImageTokens?(json: Record<string, unknown>): number;
+  /**
+   * Input tokens of the request's images as the provider's documented estimate, for the input of a call recorded
+   * without its usage (which its text leaves out); absent where inputImageTokens is.
+   */
+  estimatedImageTokens?(json: Record<string, unknown>): number;
 }
 
 export function emptyFacts(): ResponseFacts {

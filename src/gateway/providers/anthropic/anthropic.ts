@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
-import { anthropicImageTokens } from './image-tokens.js';
+import { anthropicImageTokens, anthropicImageTokensEstimate } from './image-tokens.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
 
@@ -36,4 +36,5 @@ export const anthropicProvider: Provider = {
   streamMeter: () => new AnthropicStreamMeter(),
   inputText: (json) => promptText(json.system, json.messages),
   inputImageTokens: anthropicImageTokens,
+  estimatedImageTokens: anthropicImageTokensEstimate,
 };

@@ -12,6 +12,21 @@ import { obj } from '../provider.js';
  * content deeply.
  */
 export function anthropicImageTokens(json: Record<string, unknown>): number {
+  return sumImages(json, upperBound);
+}
+
+/**
+ * The input tokens of the same images as Anthropic's documented estimate, width × height / 750 per image: what a
+ * call recorded without the provider's usage is charged, as its text is, by the best guess and not a bound.
+ */
+export function anthropicImageTokensEstimate(json: Record<string, unknown>): number {
+  return sumImages(json, (width, height) => Math.ceil((width * height) / 750));
+}
+
+function sumImages(
+  json: Record<string, unknown>,
+  perImage: (width: number, height: number) => number,
+): number {
   let tokens = 0;
   const stack: unknown[] = [json.messages];
   while (stack.length > 0) {
@@ -25,12 +40,12 @@ export function anthropicImageTokens(json: Record<string, unknown>): number {
     const source = obj(o.source);
     if (o.type === 'image' && source?.type === 'base64' && typeof source.data === 'string') {
       const size = base64ImageSize(source.data);
-      if (size !== null) tokens += imageTokens(size.width, size.height);
+      if (size !== null) tokens += perImage(size.width, size.height);
     } else stack.push(o.content);
   }
   return tokens;
 }
 
-function imageTokens(width: number, height: number): number {
+function upperBound(width: number, height: number): number {
   return Math.max(Math.ceil((width * height) / 750), Math.ceil(width / 28) * Math.ceil(height / 28));
 }
