@@ -18,8 +18,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * `*-redirect` answers 307 to another host, `*-silent` never answers at all, and a Responses stream for `*-failed`
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
  * for `*-nodelta` ends without its `message_delta` (the event with the final output usage), for `*-bare-delta` with
- * a `message_delta` that carries no `usage` (as an Anthropic-compatible server may send it); a chat completion for
- * `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
+ * a `message_delta` that carries no `usage` (as an Anthropic-compatible server may send it); a chat completion or an
+ * embeddings list for `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
  * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold), and for `*-long-zipped` the
  * same stream gzipped whole and sent in one write (a server that compresses a finished answer): a few kB that have all
  * arrived long before a client has read what they hold.
@@ -170,8 +170,10 @@ async function answer(
       return json(res, 200, {
         object: 'list',
         data: [{ object: 'embedding', index: 0, embedding: embedding(body.encoding_format) }],
-        model,
-        usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS },
+        model: model.replace(/-nousage$/, ''),
+        ...(model.endsWith('-nousage')
+          ? {}
+          : { usage: { prompt_tokens: EMBEDDING_TOKENS, total_tokens: EMBEDDING_TOKENS } }),
       });
     case '/v1/responses': {
       const bg = body.background === true ? startBackground(model) : null;

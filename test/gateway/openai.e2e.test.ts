@@ -313,6 +313,21 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e.cost_usd).toBeGreaterThan(0n);
   });
 
+  it('an embeddings answer without usage counts an input sent as token ids, one token each', async () => {
+    // Token ids are what tiktoken-based clients send (LangChain's OpenAIEmbeddings does by default): no text to count.
+    const { response } = await client.embeddings
+      .create({ model: 'text-embedding-3-small-nousage', input: [[9906, 1917, 11], [15339]] })
+      .withResponse();
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: 'usage_missing',
+      cost_source: 'estimated',
+      input_tokens: 4,
+    });
+    expect(e.cost_usd).toBeGreaterThan(0n);
+  });
+
   it('models.list and models.retrieve (SDKs and tools ask at start-up) pass through, not recorded', async () => {
     const before = (await h.all()).length;
     const ids: string[] = [];

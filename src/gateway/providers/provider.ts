@@ -110,6 +110,8 @@ export interface Provider {
   streamMeter(op: Operation, injectedUsage: boolean): StreamMeter;
   /** Input text of a request, for estimating the input of a stream aborted before usage arrived. */
   inputText(json: Record<string, unknown>): string;
+  /** Input tokens a request sends as token ids rather than text (OpenAI's embeddings and completions), for the same. */
+  inputTokenIds?(json: Record<string, unknown>): number;
   /**
    * Input tokens of the request's images, which its text leaves out, for budget admission's worst case; absent
    * where the wire format's images are not counted yet (OpenAI's, priced per model and detail level).

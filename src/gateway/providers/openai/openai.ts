@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
-import { openAiInputText, prepareOpenAi } from './request.js';
+import { openAiInputText, openAiInputTokenIds, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 import { openAiFacts } from './usage.js';
 
@@ -26,4 +26,5 @@ export const openAiProvider: Provider = {
     return new OpenAiStreamMeter(injectedUsage);
   },
   inputText: openAiInputText,
+  inputTokenIds: openAiInputTokenIds,
 };

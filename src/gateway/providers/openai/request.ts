@@ -36,3 +36,20 @@ export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unkn
 export function openAiInputText(json: Record<string, unknown>): string {
   return promptText(json.messages, json.input, json.prompt, json.instructions);
 }
+
+/**
+ * The tokens of an input sent as token ids, which has no text to count: embeddings' `input` and completions'
+ * `prompt` may be an array of token ids or an array of such arrays (https://platform.openai.com/docs/api-reference/
+ * embeddings/create), one token each.
+ */
+export function openAiInputTokenIds(json: Record<string, unknown>): number {
+  let tokens = 0;
+  for (const v of [json.input, json.prompt]) {
+    if (!Array.isArray(v)) continue;
+    for (const x of v) {
+      if (typeof x === 'number') tokens++;
+      else if (Array.isArray(x)) for (const id of x) if (typeof id === 'number') tokens++;
+    }
+  }
+  return tokens;
+}
