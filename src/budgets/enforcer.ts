@@ -71,6 +71,8 @@ export interface AdmitCall {
   inputText: () => string;
   /** Input tokens of the request's images, which the prompt text leaves out (provider.inputImageTokens). */
   imageTokens?: (() => number) | undefined;
+  /** Input tokens sent as token ids, which have no prompt text either (provider.inputTokenIds). */
+  tokenIds?: (() => number) | undefined;
   /**
    * The request body's byte length when it is valid UTF-8 (null when not): far from every limit it bounds the prompt's
    * bytes (bodyTokenBound) without building the prompt text.
@@ -280,8 +282,9 @@ export class Enforcer {
       fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
     let text: string | null = null;
-    // Billed by their size, not their bytes: counted apart from the text, in the bound as in the exact count.
-    const images = call.imageTokens?.() ?? 0;
+    // Billed by their size, not their bytes, and token ids one token each: counted apart from the text, in the bound
+    // as in the exact count.
+    const apart = (call.imageTokens?.() ?? 0) + (call.tokenIds?.() ?? 0);
     const sync = this.o.counters.reserveSync;
     if (sync !== undefined) {
       let bytes = bodyTokenBound(call.json, call.bodyBytes);
@@ -289,7 +292,7 @@ export class Enforcer {
         text = call.inputText();
         bytes = inputTokenBound(call.json, text);
       }
-      const bound = pricedWorstCase(shape, bytes + images, this.o.pricer, resolution);
+      const bound = pricedWorstCase(shape, bytes + apart, this.o.pricer, resolution);
       const claims = admissionClaims(a, bound, BOUND_ROOM);
       const r = claims.length === 0 ? NOTHING_CLAIMED : sync.call(this.o.counters, claims);
       const fast = admissionVerdict(a, bound, r, true);
@@ -302,7 +305,7 @@ export class Enforcer {
       }
     }
     return andThen(countInputTokens(call.json, text ?? call.inputText(), this.o.countTokens), (tokens) =>
-      this.reserve(a, pricedWorstCase(shape, tokens + images, this.o.pricer, resolution)),
+      this.reserve(a, pricedWorstCase(shape, tokens + apart, this.o.pricer, resolution)),
     );
   }
 

@@ -116,6 +116,7 @@ export class Gateway {
                   provider.inputImageTokens !== undefined && raw.includes('"image"')
                     ? provider.inputImageTokens(json)
                     : 0,
+                tokenIds: () => provider.inputTokenIds?.(json) ?? 0,
                 bodyBytes: isUtf8(raw) ? raw.length : null,
                 mayWriteCache: raw.includes('cache_control'),
                 ts,
