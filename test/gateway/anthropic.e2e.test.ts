@@ -251,9 +251,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(String(err)).toContain('overloaded_error');
     // The client stops reading at the error; the gateway records the call a moment later.
     const id = response.headers.get('x-tokenledger-event-id')!;
-    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    const e = await h.event(id);
+    const e = await h.recorded(id);
     // message_start's usage is what the stream reported; its output (1) is not the answer's.
     expect(e).toMatchObject({
       status: 'error',
@@ -280,9 +278,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     })().catch((e: unknown) => e);
     expect(String(err)).toContain('overloaded_error');
     const id = response.headers.get('x-tokenledger-event-id')!;
-    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(await h.event(id)).toMatchObject({
+    expect(await h.recorded(id)).toMatchObject({
       status: 'error',
       error_type: 'overloaded_error',
       cost_source: 'estimated',
@@ -308,9 +304,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err)).toContain('overloaded_error');
     const id = response.headers.get('x-tokenledger-event-id')!;
-    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    const e = await h.event(id);
+    const e = await h.recorded(id);
     expect(e).toMatchObject({
       status: 'error',
       error_type: 'overloaded_error',
@@ -393,9 +387,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       // The upstream sent its headers and waits 300 ms before message_start: the client leaves now.
       stream.controller.abort();
       const id = response.headers.get('x-tokenledger-event-id')!;
-      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      return h.event(id);
+      return h.recorded(id);
     };
     const bare = await leave(false);
     const withTools = await leave(true);
@@ -436,9 +428,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
         .withResponse();
       stream.controller.abort();
       const id = response.headers.get('x-tokenledger-event-id')!;
-      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      return h.event(id);
+      return h.recorded(id);
     };
     const bare = await leave(false);
     const withDocument = await leave(true);
@@ -477,9 +467,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
         .withResponse();
       stream.controller.abort();
       const id = response.headers.get('x-tokenledger-event-id')!;
-      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      return h.event(id);
+      return h.recorded(id);
     };
     const bare = await leave(false);
     const withToolUse = await leave(true);
@@ -504,9 +492,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
       .withResponse();
     stream.controller.abort();
     const id = response.headers.get('x-tokenledger-event-id')!;
-    for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(await h.event(id)).toMatchObject({ status: 'aborted', service_tier: 'fast' });
+    expect(await h.recorded(id)).toMatchObject({ status: 'aborted', service_tier: 'fast' });
   });
 
   // A request's service_tier ("auto", "standard_only") is a preference, not the tier the call was billed in: that is
@@ -525,9 +511,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
         .withResponse();
       stream.controller.abort();
       const id = response.headers.get('x-tokenledger-event-id')!;
-      for (let i = 0; i < 50 && !(await h.all()).some((x) => x.event_id === id); i++)
-        await new Promise((r) => setTimeout(r, 20));
-      const e = await h.event(id);
+      const e = await h.recorded(id);
       expect(e).toMatchObject({ status: 'aborted', service_tier: null });
       // …and priced at the standard rates.
       const standard = pricer.price(unpricedEvent({ ...e, service_tier: null })).cost_usd;

@@ -13,6 +13,11 @@ export interface Harness {
   server: RunningServer;
   /** Moves the WAL into the store and returns the recorded event with this id. */
   event(id: string): Promise<UsageEvent>;
+  /**
+   * The event with this id once it is recorded (waiting up to a second): a call the client left is recorded when the
+   * gateway sees it gone, after the client has moved on.
+   */
+  recorded(id: string): Promise<UsageEvent>;
   all(): Promise<UsageEvent[]>;
   close(): Promise<void>;
 }
@@ -38,16 +43,22 @@ export async function startHarness(
     await server.wal.drain();
     return server.store.events({ limit: 10_000 });
   };
+  const event = async (id: string) => {
+    const e = (await all()).find((x) => x.event_id === id);
+    if (e === undefined) throw new Error(`event ${id} is not in the ledger`);
+    return e;
+  };
   return {
     dir,
     ledger,
     fake,
     server,
     all,
-    async event(id: string) {
-      const e = (await all()).find((x) => x.event_id === id);
-      if (e === undefined) throw new Error(`event ${id} is not in the ledger`);
-      return e;
+    event,
+    async recorded(id: string) {
+      for (let i = 0; i < 50 && !(await all()).some((x) => x.event_id === id); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return event(id);
     },
     async close() {
       await server.close();
