@@ -1,10 +1,7 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './helpers.js';
+import { type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.claude.com/docs/en/api/errors — "Errors are always returned as JSON, with a top-level error object
 // that always includes a type and message value": {"type":"error","error":{"type":"not_found_error","message":…}},
@@ -14,14 +11,11 @@ import { type Harness, startHarness } from './helpers.js';
 type ApiError = InstanceType<typeof Anthropic.APIError>;
 
 let h: Harness;
-let config: string;
 let client: Anthropic;
 const MODEL = 'claude-sonnet-4-20250514';
 
 beforeAll(async () => {
-  config = join(tmpdir(), `tl-gw-anthropic-errors-${process.pid}.yaml`);
-  await writeFile(
-    config,
+  h = await startHarnessWithConfig(
     [
       'upstreams:',
       // Nothing listens on port 1: the connection is refused.
@@ -34,12 +28,10 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  h = await startHarness({}, config);
   client = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url, maxRetries: 0 });
 });
 afterAll(async () => {
   await h.close();
-  await rm(config, { force: true });
 });
 
 const ask = (model = MODEL, text = 'hi'): Anthropic.MessageCreateParamsNonStreaming => ({

@@ -1,23 +1,17 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatPng } from '../helpers/png.js';
-import { type Harness, startHarness } from './helpers.js';
+import { type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/vision — "An image uses approximately width * height / 750
 // tokens": input the provider bills, which a block budget must hold before the call is sent.
 
 let h: Harness;
-let config: string;
 let client: Anthropic;
 const MODEL = 'claude-sonnet-4-20250514';
 
 beforeAll(async () => {
-  config = join(tmpdir(), `tl-gw-anthropic-images-${process.pid}.yaml`);
-  await writeFile(
-    config,
+  h = await startHarnessWithConfig(
     [
       'budgets:',
       // Room for a short text call ($3 / $15 per 1M: a few tokens in, 10 out), not for a 1092 × 1092 image (~1,590
@@ -26,12 +20,10 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  h = await startHarness({}, config);
   client = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url, maxRetries: 0 });
 });
 afterAll(async () => {
   await h.close();
-  await rm(config, { force: true });
 });
 
 const ask = (content: Anthropic.ContentBlockParam[]): Anthropic.MessageCreateParamsNonStreaming => ({

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UsageEvent } from '../../src/ledger/event.js';
@@ -63,6 +63,21 @@ export async function startHarness(
     async close() {
       await server.close();
       await fake.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A harness whose server reads this config file's text (tokenledger.config.yaml), removed with it on close. */
+export async function startHarnessWithConfig(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tl-gw-config-'));
+  const path = join(dir, 'tokenledger.config.yaml');
+  await writeFile(path, yaml);
+  const h = await startHarness(env, path);
+  return {
+    ...h,
+    async close() {
+      await h.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

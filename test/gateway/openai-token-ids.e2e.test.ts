@@ -1,22 +1,16 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './helpers.js';
+import { type Harness, startHarnessWithConfig } from './helpers.js';
 
 // Embeddings' `input` and completions' `prompt` may be token ids instead of text
 // (https://platform.openai.com/docs/api-reference/embeddings/create), as tiktoken-based clients send them: input
 // the provider bills, one token an id, with no text to count.
 
 let h: Harness;
-let config: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  config = join(tmpdir(), `tl-gw-token-ids-${process.pid}.yaml`);
-  await writeFile(
-    config,
+  h = await startHarnessWithConfig(
     [
       'budgets:',
       // $0.02 per 1M input tokens: room for 500 tokens.
@@ -24,12 +18,10 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  h = await startHarness({}, config);
   client = new OpenAI({ apiKey: 'sk-caller', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
 });
 afterAll(async () => {
   await h.close();
-  await rm(config, { force: true });
 });
 
 describe('budget admission of an input sent as token ids (official openai client)', () => {
