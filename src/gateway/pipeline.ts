@@ -204,8 +204,14 @@ export class Gateway {
           const error = attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable';
           // A fallback follows: this attempt is recorded as its own (call.ts, Outcome.replaced).
           const replaced = i < list.length - 1;
-          if (route.metered)
-            await recordCall(call, { facts: null, status: 'error', error, replaced }).catch(() => {});
+          if (route.metered) {
+            const recorded = await recordCall(call, { facts: null, status: 'error', error, replaced }).then(
+              () => true,
+              () => false,
+            );
+            // The 502 that follows names the event, as every answer of a recorded call does.
+            if (recorded && !replaced) res.setHeader('x-tokenledger-event-id', call.eventId);
+          }
           if (replaced) continue;
           throw unreachableError(c.upstream, attempt);
         }

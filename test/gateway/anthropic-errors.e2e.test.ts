@@ -85,7 +85,7 @@ describe("the gateway's own errors on Anthropic routes, as the Anthropic SDK rea
     ]);
   });
 
-  it('an upstream that cannot be reached: 502 api_error', async () => {
+  it('an upstream that cannot be reached: 502 api_error, naming the event the ledger recorded for it', async () => {
     const e = await refusal(client.messages.create(ask('claude-gone-1')));
     expect(e).toBeInstanceOf(Anthropic.InternalServerError);
     expect([e.status, e.type, (e.error as { error: { code: string } }).error.code]).toEqual([
@@ -93,6 +93,13 @@ describe("the gateway's own errors on Anthropic routes, as the Anthropic SDK rea
       'api_error',
       'GW_UPSTREAM_UNREACHABLE',
     ]);
+    const id = e.headers?.get('x-tokenledger-event-id');
+    expect(id).toBeTruthy();
+    expect(await h.event(id!)).toMatchObject({
+      model_requested: 'claude-gone-1',
+      status: 'error',
+      error_type: 'upstream_unreachable',
+    });
   });
 
   it('a body that is not JSON: 400 invalid_request_error', async () => {
