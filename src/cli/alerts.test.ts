@@ -81,6 +81,20 @@ describe('tokenledger alerts', () => {
     expect(await json({ since: '2d', kind: 'runaway' })).toEqual([]);
   });
 
+  it('reads a --since date in the zone --tz names', async () => {
+    // 23:30 UTC on 3 November is the morning of the 4th in Tokyo.
+    await seed(['2026-11-03T10:00:00Z', '2026-11-03T23:30:00Z', '2026-11-04T12:00:00Z']);
+    const keys = async (o: Record<string, string>) =>
+      (JSON.parse((await run({ ...o, format: 'json' })).out).alerts as { dedup_key: string }[]).map(
+        (a) => a.dedup_key,
+      );
+    expect(await keys({ since: '2026-11-04', tz: 'Asia/Tokyo' })).toEqual(['c', 'b']);
+    expect(await keys({ since: '2026-11-04' })).toEqual(['c']);
+    await expect(run({ since: '2026-11-04', tz: 'Tokyo' })).rejects.toThrow(
+      '--tz "Tokyo": not an IANA time zone',
+    );
+  });
+
   it('notes a torn last line on stderr and keeps JSON output clean', async () => {
     await seed([new Date().toISOString()]);
     await appendFile(alertLogPath(db), '{"alert":{"id":"al_');

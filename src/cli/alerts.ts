@@ -1,12 +1,14 @@
 import { ALERT_KINDS, type AlertKind } from '../budgets/alerts/alert.js';
 import { alertLogPath, type LogRead, listAlerts, type StoredAlert } from '../budgets/alerts/alert-log.js';
 import { TokenledgerError } from '../errors.js';
-import { type LedgerOptions, ledgerPath, nowMicros, timeOption } from './context.js';
-import { parsePositiveInt } from './filters.js';
+import { type LedgerOptions, ledgerPath } from './context.js';
+import { parsePositiveInt, parseRange } from './filters.js';
 
 export interface AlertsOptions extends LedgerOptions {
   /** An age (7d, 12h) or a date; default: all. */
   since?: string;
+  /** The IANA zone a --since date is read in (UTC by default). */
+  tz?: string;
   kind?: string;
   /** Default 100. */
   limit?: string;
@@ -31,7 +33,7 @@ export async function alertsCommand(
       'CLI_BAD_OPTION',
       `--kind ${JSON.stringify(o.kind)}: use one of ${ALERT_KINDS.join(', ')}`,
     );
-  const since = timeOption('since', o.since, nowMicros());
+  const { since } = parseRange({ since: o.since, tz: o.tz });
   const path = alertLogPath(ledgerPath(o));
   const read = await listAlerts(path, {
     ...(since === undefined ? {} : { sinceMs: Math.floor(since / 1000) }),

@@ -5,14 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
 import { EXPORT_FORMATS, type ExportOptions } from '../store/store.js';
 import { type LedgerOptions, ledgerMustExist, ledgerPath, nowMicros, withStore } from './context.js';
-import { parseRange } from './filters.js';
+import { parseRange, type RangeOptions } from './filters.js';
 import { counted } from './group-digits.js';
 
-export interface ExportCliOptions extends LedgerOptions {
+export interface ExportCliOptions extends LedgerOptions, RangeOptions {
   format?: string;
   output?: string;
-  since?: string;
-  until?: string;
 }
 
 export async function exportCommand(o: ExportCliOptions, err: (s: string) => void): Promise<void> {

@@ -12,10 +12,15 @@ import {
 } from '../store/query.js';
 import { type LedgerOptions, nowMicros, timeOption } from './context.js';
 
-export interface FilterOptions {
+export interface FilterOptions extends RangeOptions {
+  where?: string[];
+}
+
+/** `--since`/`--until`, and `--tz`, the IANA zone their dates are read in. */
+export interface RangeOptions {
   since?: string;
   until?: string;
-  where?: string[];
+  tz?: string;
 }
 
 /**
@@ -118,12 +123,9 @@ export function parseTimeZone(value: string | undefined): string | undefined {
   return zone;
 }
 
-/** `--since`/`--until`, their dates and months read in `zone` (an IANA name; UTC by default). */
-export function parseRange(
-  o: FilterOptions,
-  now = nowMicros(),
-  zone = 'UTC',
-): { since?: number; until?: number } {
+/** `--since`/`--until`, their dates and months read in the zone `--tz` names (UTC by default). */
+export function parseRange(o: RangeOptions, now = nowMicros()): { since?: number; until?: number } {
+  const zone = parseTimeZone(o.tz) ?? 'UTC';
   const since = timeOption('since', o.since, now, zone);
   const until = timeOption('until', o.until, now, zone);
   // `since` is inclusive and `until` exclusive: bounds swapped or equal select nothing, which reads as no spend.

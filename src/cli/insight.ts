@@ -2,7 +2,7 @@ import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
-import { DIMENSION_ALIASES } from './filters.js';
+import { DIMENSION_ALIASES, parseRange, type RangeOptions } from './filters.js';
 
 type Row = Record<string, string | number | null>;
 
@@ -15,6 +15,23 @@ const whereItems = (items: string[] | undefined) =>
     return eq <= 0 ? item : `${dimension(item.slice(0, eq))}${item.slice(eq)}`;
   });
 
+/**
+ * The range as the API takes it: as given (the API reads ages and dates as the CLI does, in UTC), or with `--tz`, its
+ * dates read in that zone here and sent as epoch milliseconds, exact to the µs.
+ */
+function range(o: RangeOptions): { since?: string; until?: string } {
+  const given = { since: o.since ?? '7d', until: o.until };
+  if (o.tz === undefined) return given;
+  const r = parseRange({ ...given, tz: o.tz });
+  return { since: epochMsText(r.since), until: epochMsText(r.until) };
+}
+
+function epochMsText(us: number | undefined): string | undefined {
+  if (us === undefined) return undefined;
+  const ms = Math.floor(us / 1000);
+  return `${ms}.${String(us - ms * 1000).padStart(3, '0')}`;
+}
+
 function query(pairs: Record<string, string | string[] | undefined>): URLSearchParams {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(pairs))
@@ -22,9 +39,7 @@ function query(pairs: Record<string, string | string[] | undefined>): URLSearchP
   return q;
 }
 
-export interface RunawaysOptions extends LedgerOptions {
-  since?: string;
-  until?: string;
+export interface RunawaysOptions extends LedgerOptions, RangeOptions {
   where?: string[];
   by?: string;
   maxUsd?: string;
@@ -38,8 +53,7 @@ export async function runawaysCommand(o: RunawaysOptions, out: (s: string) => vo
     o,
     runawaysEndpoint,
     query({
-      since: o.since ?? '7d',
-      until: o.until,
+      ...range(o),
       where: whereItems(o.where),
       by: o.by,
       max_usd: o.maxUsd,
@@ -54,9 +68,7 @@ export async function runawaysCommand(o: RunawaysOptions, out: (s: string) => vo
     );
 }
 
-export interface AnomaliesOptions extends LedgerOptions {
-  since?: string;
-  until?: string;
+export interface AnomaliesOptions extends LedgerOptions, RangeOptions {
   where?: string[];
   by?: string;
   threshold?: string;
@@ -70,8 +82,7 @@ export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => 
     o,
     anomaliesEndpoint,
     query({
-      since: o.since ?? '7d',
-      until: o.until,
+      ...range(o),
       where: whereItems(o.where),
       by: dimension(o.by),
       threshold: o.threshold,

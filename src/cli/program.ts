@@ -22,8 +22,16 @@ function ledgerOptions(c: Command): Command {
     );
 }
 
-function filterOptions(c: Command): Command {
-  return c
+/** `--tz`, one meaning for every command with --since/--until: the zone their dates are read in (filters.ts). */
+const TZ_HELP =
+  'IANA time zone (Asia/Tokyo) whose calendar --since/--until dates and months are read in (default UTC)';
+
+function tzOption(c: Command, help = TZ_HELP): Command {
+  return c.option('--tz <zone>', help);
+}
+
+function filterOptions(c: Command, tzHelp?: string): Command {
+  return tzOption(c, tzHelp)
     .option('--since <when>', 'from this age (30d, 12h, 2w), month (2026-11) or date (2026-11-01)')
     .option('--until <when>', 'before this age, month or date')
     .option(
@@ -67,14 +75,11 @@ export function buildProgram(): Command {
           'keep the N costliest groups and fold the rest into one row: "(all others)" in the table, other: true in JSON and CSV',
         )
         .option('--billed', 'add what events cost as first billed, before any reprice')
-        .option(
-          '--tz <zone>',
-          'IANA time zone whose calendar days (weeks, months, hours) buckets and --since/--until dates follow (default UTC)',
-        )
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
         ),
     ),
+    'IANA time zone whose calendar days (weeks, months, hours) buckets and --since/--until dates follow (default UTC)',
   ).action(async (o) => (await import('./report.js')).report(o, out));
 
   filterOptions(
@@ -150,16 +155,20 @@ export function buildProgram(): Command {
     await (await import('./reconcile.js')).reconcileCommand(o, out);
   });
 
-  ledgerOptions(
-    program
-      .command('export')
-      .description('write the ledger as canonical records')
-      .addOption(
-        new Option('--format <format>', 'file format').choices(['jsonl', 'csv', 'parquet']).default('jsonl'),
-      )
-      .option('-o, --output <file>', 'file to write (default: standard output)')
-      .option('--since <when>', 'from this age or date')
-      .option('--until <when>', 'before this age, month or date'),
+  tzOption(
+    ledgerOptions(
+      program
+        .command('export')
+        .description('write the ledger as canonical records')
+        .addOption(
+          new Option('--format <format>', 'file format')
+            .choices(['jsonl', 'csv', 'parquet'])
+            .default('jsonl'),
+        )
+        .option('-o, --output <file>', 'file to write (default: standard output)')
+        .option('--since <when>', 'from this age or date')
+        .option('--until <when>', 'before this age, month or date'),
+    ),
   ).action(async (o) => (await import('./export.js')).exportCommand(o, err));
 
   const prices = program.command('prices').description('the price catalog and your overrides');
@@ -292,6 +301,7 @@ export function buildProgram(): Command {
       .command('alerts')
       .description('stored alerts, newest first, with webhook delivery outcomes')
       .option('--since <when>', 'from this age (7d, 12h) or date')
+      .option('--tz <zone>', 'IANA time zone (Asia/Tokyo) a --since date is read in (default UTC)')
       .addOption(
         new Option('--kind <kind>').choices([
           'budget_threshold',
@@ -311,6 +321,7 @@ export function buildProgram(): Command {
       .description('sessions (or agents) that spent more than --max-usd within --window minutes')
       .option('--since <when>', 'from this age (7d, 12h) or date', '7d')
       .option('--until <when>', 'up to this age or date')
+      .option('--tz <zone>', TZ_HELP)
       .option('--where <dim=value>', 'only these events (repeatable)', collect)
       .addOption(new Option('--by <dim>').choices(['session_id', 'agent']).default('session_id'))
       .option('--max-usd <usd>', 'spend within the window that makes a runaway (default 20)')
@@ -323,6 +334,7 @@ export function buildProgram(): Command {
       .description('hours in which a team (or --by DIM) spent far above its usual')
       .option('--since <when>', 'from this age (7d, 12h) or date', '7d')
       .option('--until <when>', 'up to this age or date')
+      .option('--tz <zone>', TZ_HELP)
       .option('--where <dim=value>', 'only these events (repeatable)', collect)
       .option('--by <dim>', 'the dimension spend is split by', 'team')
       .option('--threshold <z>', 'robust z an hour must reach (default 8)')

@@ -20,7 +20,6 @@ export interface ReportOptions extends LedgerOptions, FilterOptions {
   top?: string;
   format?: string;
   billed?: boolean;
-  tz?: string;
 }
 
 export async function buildReportQuery(o: ReportOptions): Promise<Query> {
@@ -28,7 +27,7 @@ export async function buildReportQuery(o: ReportOptions): Promise<Query> {
   return {
     dimensions: parseDimensions(o.by ?? 'model'),
     filters: await whereFilters(o),
-    ...parseRange(o, undefined, timeZone),
+    ...parseRange(o),
     bucket: parseBucket(o.bucket),
     ...(timeZone === undefined ? {} : { timeZone }),
     top: parsePositiveInt('top', o.top),

@@ -15,8 +15,8 @@ beforeAll(async () => {
   const file = join(dir, 'calls.jsonl');
   // 23:30 UTC on 3 November: the morning of the 4th in Tokyo, the evening of the 3rd in New York.
   const calls = [
-    { ts: '2026-11-03T23:30:00Z', model: 'gpt-4o', input_tokens: 1000 },
-    { ts: '2026-11-04T12:00:00Z', model: 'gpt-4o', input_tokens: 2000 },
+    { ts: '2026-11-03T23:30:00Z', model: 'gpt-4o', input_tokens: 1000, session_id: 's-early' },
+    { ts: '2026-11-04T12:00:00Z', model: 'gpt-4o', input_tokens: 2000, session_id: 's-late' },
   ];
   writeFileSync(file, `${calls.map((c) => JSON.stringify(c)).join('\n')}\n`);
   expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
@@ -77,5 +77,60 @@ describe('tokenledger report --tz', () => {
         `error CLI_BAD_OPTION: --tz ${JSON.stringify(zone)}: not an IANA time zone; use a name like Europe/Berlin, America/New_York or UTC\n`,
       );
     }
+  });
+});
+
+// The calls behind a day of `report --tz Asia/Tokyo` are the ones `events --tz Asia/Tokyo` lists for that day: every
+// command that takes --since/--until reads their dates in the same zone.
+describe('--tz on every command with --since/--until', () => {
+  const range = ['--since', '2026-11-04', '--until', '2026-11-05'];
+  const tokyo = [...range, '--tz', 'Asia/Tokyo'];
+  const ok = async (...args: string[]) => {
+    const r = await runCli([...args, '--db', db]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+  const inputs = (jsonl: string) =>
+    jsonl
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).input_tokens)
+      .sort();
+
+  it('events', async () => {
+    expect(inputs(await ok('events', '--format', 'jsonl', ...tokyo))).toEqual([1000, 2000]);
+    expect(inputs(await ok('events', '--format', 'jsonl', ...range))).toEqual([2000]);
+  });
+
+  it('export', async () => {
+    const exported = async (...args: string[]) => {
+      const r = await runCli(['export', ...args, '--db', db]);
+      expect(r.code).toBe(0);
+      return inputs(r.stdout);
+    };
+    expect(await exported(...tokyo)).toEqual([1000, 2000]);
+    expect(await exported(...range)).toEqual([2000]);
+  });
+
+  it('runaways', async () => {
+    const sessions = async (...args: string[]) =>
+      (
+        JSON.parse(await ok('runaways', '--max-usd', '0', '--format', 'json', ...args)).runaways as {
+          value: string;
+        }[]
+      )
+        .map((r) => r.value)
+        .sort();
+    expect(await sessions(...tokyo)).toEqual(['s-early', 's-late']);
+    expect(await sessions(...range)).toEqual(['s-late']);
+  });
+
+  it('refuses a zone that is not an IANA name, as report does', async () => {
+    const r = await runCli(['events', ...range, '--tz', 'Tokyo', '--db', db]);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'error CLI_BAD_OPTION: --tz "Tokyo": not an IANA time zone; use a name like Europe/Berlin, America/New_York or UTC\n',
+    ]);
   });
 });
