@@ -367,7 +367,8 @@ export function buildProgram(): Command {
 /** The one place errors become exit codes: ours are one clear line; anything else is a bug worth reporting. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
-  // Every command that takes --prices: one given is checked before the command, whether or not it prices anything.
+  // Every command that takes --prices: one given (or TOKENLEDGER_PRICES, its default) is checked before the command,
+  // whether or not it prices anything.
   program.hook('preAction', (_, command) => checkPricesOption(command.opts()));
   try {
     // `npx tokenledger` alone does what a developer runs it for: imports their coding agents' logs (incrementally)
@@ -391,9 +392,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** pricer.ts's check of a given --prices, loaded only when one is given (the pricing code is no part of start-up). */
+/**
+ * pricer.ts's check of a given --prices or TOKENLEDGER_PRICES, loaded only when one is set (the pricing code is no
+ * part of start-up).
+ */
 async function checkPricesOption(o: { prices?: string }): Promise<void> {
-  if (o.prices !== undefined) await (await import('./pricer.js')).checkPricesOption(o);
+  if (o.prices !== undefined || process.env.TOKENLEDGER_PRICES?.trim())
+    await (await import('./pricer.js')).checkPricesOption(o);
 }
 
 /** `tokenledger [--db PATH] [--prices FILE]`: the ledger options alone, as the bare command takes them; else null. */

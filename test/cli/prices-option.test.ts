@@ -75,6 +75,33 @@ describe('a bad --prices FILE', () => {
     );
   });
 
+  it('named by TOKENLEDGER_PRICES, the default of --prices, is an error too, naming the variable', async () => {
+    const missing = join(dir, 'missing-from-env.yaml');
+    const before = process.env.TOKENLEDGER_PRICES;
+    process.env.TOKENLEDGER_PRICES = missing;
+    try {
+      for (const c of [
+        ['events', '--limit', '1'],
+        ['keys', 'list'],
+      ]) {
+        const r = await runCli([...c, '--db', db]);
+        expect(r).toMatchObject({ code: 1, stdout: '' });
+        expect(r.stderr).toBe(
+          `error PRICE_OVERRIDES_NOT_FOUND: ${missing} (from TOKENLEDGER_PRICES) does not exist; fix the path or unset it\n`,
+        );
+      }
+      // The flag wins over the variable, as for pricing.
+      const good = file(
+        'good-over-env.yaml',
+        'models:\n  - id: my-model\n    prices:\n      input_mtok: "3"\n',
+      );
+      expect((await runCli(['events', '--limit', '1', '--db', db, '--prices', good])).code).toBe(0);
+    } finally {
+      if (before === undefined) delete process.env.TOKENLEDGER_PRICES;
+      else process.env.TOKENLEDGER_PRICES = before;
+    }
+  });
+
   it('a good one changes nothing for a command that prices nothing', async () => {
     const good = file('good.yaml', 'models:\n  - id: my-model\n    prices:\n      input_mtok: "3"\n');
     const plain = await runCli(['report', '--db', db]);
