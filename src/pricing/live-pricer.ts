@@ -28,14 +28,9 @@ export class LivePricer implements Pricer {
   resolve(model: string, provider?: string | null): Resolution | null {
     return this.current.resolve(model, provider);
   }
-  rates(
-    r: Resolution,
-    ts: number,
-    totalInput: number,
-    serviceTier: string | null,
-    searchTool: string | null = null,
-  ): RateCard | null {
-    return this.current.rates(r, ts, totalInput, serviceTier, searchTool);
+  // Forwarded whole: a parameter listed here one by one was once dropped (the web search tool's fee).
+  rates(...args: Parameters<Pricer['rates']>): RateCard | null {
+    return this.current.rates(...args);
   }
   pricedModel(r: Resolution): PricedModel {
     return this.current.pricedModel(r);
