@@ -55,6 +55,24 @@ function expectExact(e: UsageEvent, reasoning = 0) {
   expect(e.cost_usd).toBe(want);
 }
 
+/**
+ * Sends a stream to a model whose upstream sends its headers and waits 300 ms before message_start, leaves at once,
+ * and returns the call as the ledger recorded it.
+ */
+async function leftBeforeStart(params: Partial<Anthropic.MessageCreateParamsStreaming>): Promise<UsageEvent> {
+  const { data: stream, response } = await client.messages
+    .create({
+      model: `${MODEL}-late`,
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'hi' }],
+      ...params,
+      stream: true,
+    })
+    .withResponse();
+  stream.controller.abort();
+  return h.recorded(response.headers.get('x-tokenledger-event-id')!);
+}
+
 describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', () => {
   it('messages: cache reads, 5-minute and 1-hour cache writes, exact cost', async () => {
     const { data, response } = await client.messages
@@ -374,21 +392,11 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
         input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } },
       },
     ];
-    const leave = async (withTools: boolean) => {
-      const { data: stream, response } = await client.messages
-        .create({
-          model: `${MODEL}-late`,
-          max_tokens: 100,
-          messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
-          ...(withTools ? { tools } : {}),
-          stream: true,
-        })
-        .withResponse();
-      // The upstream sent its headers and waits 300 ms before message_start: the client leaves now.
-      stream.controller.abort();
-      const id = response.headers.get('x-tokenledger-event-id')!;
-      return h.recorded(id);
-    };
+    const leave = (withTools: boolean) =>
+      leftBeforeStart({
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+        ...(withTools ? { tools } : {}),
+      });
     const bare = await leave(false);
     const withTools = await leave(true);
     expect(withTools).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
@@ -402,34 +410,25 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   it('a stream the client leaves before message_start counts a plain-text document as input', async () => {
     const report =
       'The quarterly report: revenue grew in every region, costs held flat, margins rose. '.repeat(40);
-    const leave = async (withDocument: boolean) => {
-      const { data: stream, response } = await client.messages
-        .create({
-          model: `${MODEL}-late`,
-          max_tokens: 100,
-          messages: [
-            {
-              role: 'user',
-              content: [
-                ...(withDocument
-                  ? [
-                      {
-                        type: 'document' as const,
-                        source: { type: 'text' as const, media_type: 'text/plain' as const, data: report },
-                      },
-                    ]
-                  : []),
-                { type: 'text' as const, text: 'Summarise the report.' },
-              ],
-            },
-          ],
-          stream: true,
-        })
-        .withResponse();
-      stream.controller.abort();
-      const id = response.headers.get('x-tokenledger-event-id')!;
-      return h.recorded(id);
-    };
+    const leave = (withDocument: boolean) =>
+      leftBeforeStart({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              ...(withDocument
+                ? [
+                    {
+                      type: 'document' as const,
+                      source: { type: 'text' as const, media_type: 'text/plain' as const, data: report },
+                    },
+                  ]
+                : []),
+              { type: 'text' as const, text: 'Summarise the report.' },
+            ],
+          },
+        ],
+      });
     const bare = await leave(false);
     const withDocument = await leave(true);
     expect(withDocument).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
@@ -442,33 +441,24 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   // text again in its tool_use block's `input` on every later turn.
   it("a stream the client leaves before message_start counts earlier turns' tool_use input as input", async () => {
     const fileText = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n'.repeat(40);
-    const leave = async (withToolUse: boolean) => {
-      const { data: stream, response } = await client.messages
-        .create({
-          model: `${MODEL}-late`,
-          max_tokens: 100,
-          messages: [
-            { role: 'user', content: 'Write the module.' },
-            {
-              role: 'assistant',
-              content: [
-                {
-                  type: 'tool_use',
-                  id: 'toolu_1',
-                  name: 'write_file',
-                  input: withToolUse ? { path: 'src/add.ts', file_text: fileText } : {},
-                },
-              ],
-            },
-            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'written' }] },
-          ],
-          stream: true,
-        })
-        .withResponse();
-      stream.controller.abort();
-      const id = response.headers.get('x-tokenledger-event-id')!;
-      return h.recorded(id);
-    };
+    const leave = (withToolUse: boolean) =>
+      leftBeforeStart({
+        messages: [
+          { role: 'user', content: 'Write the module.' },
+          {
+            role: 'assistant',
+            content: [
+              {
+                type: 'tool_use',
+                id: 'toolu_1',
+                name: 'write_file',
+                input: withToolUse ? { path: 'src/add.ts', file_text: fileText } : {},
+              },
+            ],
+          },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'written' }] },
+        ],
+      });
     const bare = await leave(false);
     const withToolUse = await leave(true);
     expect(withToolUse).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
@@ -500,18 +490,7 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   // tier named after the preference.
   it("a stream the client leaves before message_start is not recorded in the request's service_tier preference", async () => {
     for (const preference of ['auto', 'standard_only'] as const) {
-      const { data: stream, response } = await client.messages
-        .create({
-          model: `${MODEL}-late`,
-          max_tokens: 100,
-          messages: [{ role: 'user', content: 'hi' }],
-          service_tier: preference,
-          stream: true,
-        })
-        .withResponse();
-      stream.controller.abort();
-      const id = response.headers.get('x-tokenledger-event-id')!;
-      const e = await h.recorded(id);
+      const e = await leftBeforeStart({ service_tier: preference });
       expect(e).toMatchObject({ status: 'aborted', service_tier: null });
       // …and priced at the standard rates.
       const standard = pricer.price(unpricedEvent({ ...e, service_tier: null })).cost_usd;
