@@ -181,6 +181,7 @@ export function buildProgram(): Command {
       .command('reprice')
       .description('recompute costs with the prices now in force, keeping old values in the audit table')
       .option('--since <when>', 'only events from this age or date')
+      .option('--tz <zone>', 'IANA time zone (Asia/Tokyo) a --since date is read in (default UTC)')
       .option('--model <name>', 'only events of this model'),
   ).action(async (o) => (await import('./reprice.js')).repriceCommand(o, out));
 

@@ -1,12 +1,15 @@
 import { TokenledgerError } from '../errors.js';
 import { repriceWith } from '../ingest/reprice.js';
 import { formatUsdShort } from '../money/money.js';
-import { type LedgerOptions, nowMicros, timeOption, withStore } from './context.js';
+import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { parseRange } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { loadCliPricer } from './pricer.js';
 
 export interface RepriceOptions extends LedgerOptions {
   since?: string;
+  /** The IANA zone a --since date is read in (UTC by default). */
+  tz?: string;
   model?: string;
 }
 
@@ -14,6 +17,7 @@ export interface RepriceOptions extends LedgerOptions {
 export async function repriceCommand(o: RepriceOptions, out: (s: string) => void): Promise<void> {
   const pricer = await loadCliPricer(o);
   const now = nowMicros();
+  const { since } = parseRange({ since: o.since, tz: o.tz }, now);
   let model: string | undefined;
   if (o.model) {
     const resolved = pricer.resolve(o.model);
@@ -26,7 +30,7 @@ export async function repriceCommand(o: RepriceOptions, out: (s: string) => void
   }
   const s = await withStore(
     o,
-    (store) => store.reprice({ since: timeOption('since', o.since, now), model }, repriceWith(pricer), now),
+    (store) => store.reprice({ since, model }, repriceWith(pricer), now),
     { existing: true },
   );
   out(

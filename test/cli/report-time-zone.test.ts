@@ -126,6 +126,14 @@ describe('--tz on every command with --since/--until', () => {
     expect(await sessions(...range)).toEqual(['s-late']);
   });
 
+  it('reprice', async () => {
+    // reprice has only --since: from the start of the 4th.
+    expect(await ok('reprice', '--since', '2026-11-04', '--tz', 'Asia/Tokyo')).toMatch(
+      /: 2 events examined, 0 changed/,
+    );
+    expect(await ok('reprice', '--since', '2026-11-04')).toMatch(/: 1 event examined, 0 changed/);
+  });
+
   it('refuses a zone that is not an IANA name, as report does', async () => {
     const r = await runCli(['events', ...range, '--tz', 'Tokyo', '--db', db]);
     expect([r.code, r.stderr]).toEqual([
