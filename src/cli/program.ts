@@ -97,7 +97,7 @@ export function buildProgram(): Command {
           new Option(
             '--content <event_id>',
             "instead of the list, this gateway call's stored request and completion (kept for keys created with --store-content)",
-          ).conflicts(['since', 'until', 'where', 'limit']),
+          ).conflicts(['since', 'until', 'tz', 'where', 'limit']),
         )
         .option('--ts <ts>', 'with --content: the event time (its ts from --format json, or ts_us)')
         .addOption(

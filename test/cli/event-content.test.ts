@@ -99,6 +99,8 @@ describe('events --content', () => {
     expect(mixed.stderr).toContain(
       "option '--content <event_id>' cannot be used with option '--since <when>'",
     );
+    const zoned = await content('--content', kept.event_id, '--ts', String(kept.ts), '--tz', 'Asia/Tokyo');
+    expect(zoned.stderr).toContain("option '--content <event_id>' cannot be used with option '--tz <zone>'");
   });
 
   it('--purge-content deletes the text of the calls a filter chooses, and only theirs; it needs a choice', async () => {
