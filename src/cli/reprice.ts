@@ -28,11 +28,9 @@ export async function repriceCommand(o: RepriceOptions, out: (s: string) => void
       );
     model = resolved.model;
   }
-  const s = await withStore(
-    o,
-    (store) => store.reprice({ since, model }, repriceWith(pricer), now),
-    { existing: true },
-  );
+  const s = await withStore(o, (store) => store.reprice({ since, model }, repriceWith(pricer), now), {
+    existing: true,
+  });
   out(
     `repriced with ${pricer.version}: ${counted(s.examined, 'event')} examined, ${groupDigits(s.changed)} changed, ` +
       `${total(s.old_cost_usd, s.old_unpriced)} → ${total(s.new_cost_usd, s.new_unpriced)}\n` +
