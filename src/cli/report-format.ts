@@ -3,7 +3,7 @@
  * unpriced; money as decimal strings with 12 digits; token counts as integers. With `--top`, rows carry the API's
  * `other` flag (docs/api.md): the folded row's values read "other", as a team or user really named so do.
  */
-import { TZDate } from '@date-fns/tz';
+import { tzOffset } from '@date-fns/tz/tzOffset';
 import { formatUsdDisplay } from '../money/money.js';
 import { resultColumns, resultJson, toCsv } from '../server/api/json.js';
 import type { Bucket, Measures, QueryResult } from '../store/query.js';
@@ -46,9 +46,7 @@ function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
 
 /** "YYYY-MM-DD HH:MM" of epoch ms `ms` in `zone`. */
 function wallClock(ms: number, zone: string): string {
-  const d = new TZDate(ms, zone);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  return new Date(ms + tzOffset(zone, new Date(ms)) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 export function reportTable(

@@ -57,8 +57,8 @@ export function isObject(v: unknown): v is Record<string, unknown> {
  * Feeds a file's lines to `onValue` as parsed JSON. Blank lines are ignored. A line that does not parse is held
  * until the next line arrives: if none does, it was the file's last line and, when it had no newline
  * (`end(lastLineOpen)`), is reported as SRC_TRUNCATED (a log still being written, cut mid-line); else as
- * SRC_BAD_JSON / SRC_NOT_UTF8: a complete line that does not parse is a bad line, wherever it is. `onValue` may return a problem to skip the
- * line; if it throws, the line is skipped too, so one odd record never stops the file.
+ * SRC_BAD_JSON / SRC_NOT_UTF8: a complete line that does not parse is a bad line, wherever it is. `onValue` may
+ * return a problem to skip the line; if it throws, the line is skipped too, so one odd record never stops the file.
  */
 export interface JsonLinesOptions {
   /**
