@@ -56,6 +56,20 @@ function expectExact(e: UsageEvent, reasoning = 0) {
 }
 
 /**
+ * Streams from a model whose upstream ends the stream with an error event, reading until the SDK throws it; returns
+ * that error and the call as recorded (the client stops reading at the error; the gateway records a moment later).
+ */
+async function readToError(model: string): Promise<{ err: unknown; event: UsageEvent }> {
+  const { data: stream, response } = await client.messages
+    .create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], stream: true })
+    .withResponse();
+  const err = await (async () => {
+    for await (const _ of stream);
+  })().catch((e: unknown) => e);
+  return { err, event: await h.recorded(response.headers.get('x-tokenledger-event-id')!) };
+}
+
+/**
  * Sends a stream to a model whose upstream sends its headers and waits 300 ms before message_start, leaves at once,
  * and returns the call as the ledger recorded it.
  */
@@ -254,22 +268,9 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   });
 
   it('an error event mid-stream (overloaded) is recorded as an error, its output estimated', async () => {
-    const { data: stream, response } = await client.messages
-      .create({
-        model: `${MODEL}-overloaded`,
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-        stream: true,
-      })
-      .withResponse();
-    const err = await (async () => {
-      for await (const _ of stream);
-    })().catch((e: unknown) => e);
+    const { err, event: e } = await readToError(`${MODEL}-overloaded`);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err)).toContain('overloaded_error');
-    // The client stops reading at the error; the gateway records the call a moment later.
-    const id = response.headers.get('x-tokenledger-event-id')!;
-    const e = await h.recorded(id);
     // message_start's usage is what the stream reported; its output (1) is not the answer's.
     expect(e).toMatchObject({
       status: 'error',
@@ -283,20 +284,9 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   // The SDK stops reading at the error event and closes the connection: when the upstream ends its stream a moment
   // later, the client has left, but the call failed upstream, and that is what the ledger says.
   it('an error event mid-stream is recorded as the error even when the client leaves before the upstream ends', async () => {
-    const { data: stream, response } = await client.messages
-      .create({
-        model: `${MODEL}-overloaded-lingering`,
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-        stream: true,
-      })
-      .withResponse();
-    const err = await (async () => {
-      for await (const _ of stream);
-    })().catch((e: unknown) => e);
+    const { err, event: e } = await readToError(`${MODEL}-overloaded-lingering`);
     expect(String(err)).toContain('overloaded_error');
-    const id = response.headers.get('x-tokenledger-event-id')!;
-    expect(await h.recorded(id)).toMatchObject({
+    expect(e).toMatchObject({
       status: 'error',
       error_type: 'overloaded_error',
       cost_source: 'estimated',
@@ -308,21 +298,9 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
   // The stream is over only at message_stop: an error event after message_delta (a stream's message_delta may come
   // more than once, cumulative) ends a call that failed, and the ledger says so as the client saw it.
   it('an error event after message_delta, in place of message_stop, is recorded as that error', async () => {
-    const { data: stream, response } = await client.messages
-      .create({
-        model: `${MODEL}-error-after-delta`,
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-        stream: true,
-      })
-      .withResponse();
-    const err = await (async () => {
-      for await (const _ of stream);
-    })().catch((e: unknown) => e);
+    const { err, event: e } = await readToError(`${MODEL}-error-after-delta`);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err)).toContain('overloaded_error');
-    const id = response.headers.get('x-tokenledger-event-id')!;
-    const e = await h.recorded(id);
     expect(e).toMatchObject({
       status: 'error',
       error_type: 'overloaded_error',
