@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatTimestamp,
+  monthBounds,
   parseEventTime,
   parseTimeBound,
   parseTimestamp,
@@ -80,6 +81,26 @@ describe('bounds in a time zone', () => {
     expect(
       parseUntilBound('20261101', 0, 'America/New_York') - parseTimeBound('20261101', 0, 'America/New_York'),
     ).toBe(25 * 3_600_000_000);
+  });
+
+  it("gives the zone's calendar month holding an instant, whole local days across DST and the year's end", () => {
+    // 2026-03-31T23:30Z is already April 1st in Berlin; New York's March has a 23-hour day.
+    expect(monthBounds(utc('2026-03-31T23:30:00Z'), 'Europe/Berlin')).toEqual({
+      start: utc('2026-03-31T22:00:00Z'),
+      end: utc('2026-04-30T22:00:00Z'),
+    });
+    expect(monthBounds(utc('2026-03-15T12:00:00Z'), 'America/New_York')).toEqual({
+      start: utc('2026-03-01T05:00:00Z'),
+      end: utc('2026-04-01T04:00:00Z'),
+    });
+    expect(monthBounds(utc('2026-12-31T16:00:00Z'), 'Asia/Tokyo')).toEqual({
+      start: utc('2026-12-31T15:00:00Z'),
+      end: utc('2027-01-31T15:00:00Z'),
+    });
+    expect(monthBounds(utc('2026-12-31T16:00:00Z'))).toEqual({
+      start: utc('2026-12-01T00:00:00Z'),
+      end: utc('2027-01-01T00:00:00Z'),
+    });
   });
 
   it('reads bounds as UTC when no zone is given, as before', () => {

@@ -63,6 +63,20 @@ function wallClockMs(wall: number, zone: string): number {
 }
 
 /**
+ * The calendar month of `zone` (an IANA name) that holds the instant `us`: its first instant and the next month's,
+ * epoch µs. A month is whole days of that zone, so its length is not a fixed count of hours across a DST change.
+ */
+export function monthBounds(us: number, zone = 'UTC'): { start: number; end: number } {
+  const ms = Math.floor(us / 1000);
+  const local = new Date(ms + tzOffset(zone, new Date(ms)) * 60_000);
+  const first = (monthsAhead: number) => {
+    const d = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + monthsAhead, 1));
+    return parseTimestamp(d.toISOString().slice(0, 10), zone);
+  };
+  return { start: first(0), end: first(1) };
+}
+
+/**
  * `zone` as the IANA name the engines know it by ("asia/tokyo" → "Asia/Tokyo"), or null when it is none: offsets
  * ("+09:00") and POSIX rules ("JST-9") are not names, and only some engines read them.
  */

@@ -791,6 +791,46 @@ describe('dashboard in a real browser', () => {
     ]);
   });
 
+  it("shows the days of the browser's zone when chosen, on every page after, and UTC days again when asked", async () => {
+    const context = await browser.newContext({ timezoneId: 'America/New_York' });
+    const p = await context.newPage();
+    const asked: URL[] = [];
+    p.on('request', (r) => asked.push(new URL(r.url())));
+    const series = () => asked.filter((a) => a.pathname === '/api/timeseries').at(-1);
+    await p.goto(server.loginLink());
+    await p.locator('[data-kpi="spend"] .kpi-value').waitFor();
+    // UTC days by default: the ledger's daily rollups, which a local day straddles.
+    expect(await p.locator('select[name="tz"]').inputValue()).toBe('UTC');
+    await expect.poll(() => series()?.searchParams.get('bucket')).toBe('day');
+    expect(series()!.searchParams.has('tz')).toBe(false);
+    await p.selectOption('select[name="tz"]', 'America/New_York');
+    await expect.poll(() => p.url()).toContain('tz=America%2FNew_York');
+    await expect.poll(() => series()?.searchParams.get('tz')).toBe('America/New_York');
+    // The chart's days are New York's: each starts at its midnight, 04:00 or 05:00 UTC.
+    const local = await apiGet<{ rows: { bucket: string }[] }>(
+      '/api/timeseries?since=30d&bucket=day&tz=America/New_York',
+    );
+    expect(local.rows.length).toBeGreaterThan(0);
+    for (const r of local.rows) expect(['04:00', '05:00']).toContain(r.bucket.slice(11, 16));
+    // "This month" is New York's month.
+    const month = await apiGet<{ month: { start: string; spend_usd: string } }>(
+      '/api/summary?since=30d&tz=America/New_York',
+    );
+    expect(await p.locator('[data-kpi="month"] .kpi-value').textContent()).toBe(usd(month.month.spend_usd));
+    // Remembered: the next page, reached by its link (no tz in the URL), asks for the same days.
+    await p.click('header nav a[href="/explore"]');
+    await expect.poll(() => new URL(p.url()).pathname).toBe('/explore');
+    await expect.poll(() => series()?.searchParams.get('tz')).toBe('America/New_York');
+    expect(await p.locator('select[name="tz"]').inputValue()).toBe('America/New_York');
+    await p.selectOption('select[name="tz"]', 'UTC');
+    await expect.poll(() => new URL(p.url()).searchParams.has('tz')).toBe(false);
+    await expect.poll(() => series()?.searchParams.has('tz')).toBe(false);
+    await p.click('header nav a[href="/"]');
+    await p.locator('[data-kpi="spend"] .kpi-value').waitFor();
+    expect(await p.locator('select[name="tz"]').inputValue()).toBe('UTC');
+    await context.close();
+  });
+
   it('tells a new user the three ways to get data in', async () => {
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());

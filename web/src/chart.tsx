@@ -25,10 +25,27 @@ const PALETTE = [
 const DAY_S = 86_400;
 const DAY_TICKS = [1, 2, 3, 4, 5, 7, 10, 14, 15, 30, 60, 91, 182, 365].map((n) => n * DAY_S);
 
-/** A bucket's start as the legend names it: its UTC day ("2026-11-05"), or day and hour ("2026-11-05 14:00 UTC"). */
-function bucketLabel(epochSeconds: number, bucket: 'hour' | 'day'): string {
-  const iso = new Date(epochSeconds * 1000).toISOString();
-  return bucket === 'day' ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+/**
+ * A bucket's start as the legend names it, on the clocks of the zone its days are (null: UTC): its day
+ * ("2026-11-05"), or day and hour ("2026-11-05 14:00 UTC", "2026-11-05 09:00 America/New_York").
+ */
+function bucketLabel(epochSeconds: number, bucket: 'hour' | 'day', zone: string | null): string {
+  const at = new Date(epochSeconds * 1000);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone ?? 'UTC',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const day = `${parts.year}-${parts.month}-${parts.day}`;
+  return bucket === 'day' ? day : `${day} ${parts.hour}:${parts.minute} ${zone ?? 'UTC'}`;
 }
 
 /** A spend chart's name by its bucket: "Hourly spend", "Daily spend". */
@@ -44,11 +61,14 @@ export function StackedChart({
   rows,
   dim,
   bucket,
+  zone,
   label,
 }: {
   rows: Row[];
   dim: string | null;
   bucket: 'hour' | 'day';
+  /** The zone whose days the buckets are (the API's `tz`), null for UTC's: the axis and legend follow it. */
+  zone: string | null;
   label: string;
 }) {
   const el = useRef<HTMLDivElement>(null);
@@ -82,7 +102,7 @@ export function StackedChart({
     const opts: uPlot.Options = {
       width: host.clientWidth || 600,
       height: 280,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone ?? 'Etc/UTC'),
       scales: { x: { time: true } },
       // Daily bars get a tick per day or per few days, never "8am" and "4pm" between two bars.
       axes: [
@@ -94,7 +114,7 @@ export function StackedChart({
         {
           label: bucket,
           value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
-            idx === null || v === null ? `all ${bucket}s` : bucketLabel(v, bucket),
+            idx === null || v === null ? `all ${bucket}s` : bucketLabel(v, bucket, zone),
         },
         ...order.map((i) => ({
           label: keys[i]!,
@@ -114,6 +134,6 @@ export function StackedChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [rows, dim, bucket]);
+  }, [rows, dim, bucket, zone]);
   return <figure class="chart" ref={el} aria-label={label} role="img" />;
 }

@@ -1,8 +1,8 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useContext, useState } from 'preact/hooks';
 import type { Row } from './api';
-import { count, groupLabel, isFolded, rowUsd } from './format';
-import { DEFAULT_SINCE, setParams } from './url-state';
+import { count, groupLabel, isFolded, rowUsd, TIME_ZONE } from './format';
+import { chooseDays, DEFAULT_SINCE, dayZone, setParams } from './url-state';
 import { useApi } from './use-api';
 
 const PRESETS: [string, string][] = [
@@ -43,6 +43,34 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
         ) : PRESETS.some(([v]) => v === since) ? null : (
           <option value={since}>Since {since}</option>
         )}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * Whose days the charts, dates and month follow: UTC's (the default) or the browser's zone's, and a link's own zone
+ * when it names another. The choice is remembered for the next pages and visits.
+ */
+export function DaysPicker({ u }: { u: URL }) {
+  const zone = dayZone(u);
+  const zones = [...new Set(['UTC', TIME_ZONE, zone ?? 'UTC'])];
+  return (
+    <label class="days">
+      <span class="sr-only">Days of</span>
+      <select
+        name="tz"
+        value={zone ?? 'UTC'}
+        onChange={(e) => {
+          const v = (e.target as HTMLSelectElement).value;
+          chooseDays(v === 'UTC' ? null : v);
+        }}
+      >
+        {zones.map((z) => (
+          <option key={z} value={z}>
+            {z === 'UTC' ? 'UTC days' : z === TIME_ZONE ? `Local days (${z})` : `${z} days`}
+          </option>
+        ))}
       </select>
     </label>
   );

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { signIn, signOut } from './api';
-import { ViewerTeam } from './controls';
+import { DaysPicker, ViewerTeam } from './controls';
 import { TIME_ZONE } from './format';
 import { Budgets } from './pages/budgets';
 import { EmptyState } from './pages/empty';
@@ -108,6 +108,7 @@ function App() {
         </nav>
         <div class="who">
           {me.data ? `${me.data.role}${me.data.team ? ` · team ${me.data.team}` : ''}` : ''} · {TIME_ZONE}
+          <DaysPicker u={u} />
           <button
             type="button"
             class="link"

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { TIME_ZONE } from './format';
 
 /**
  * The URL is the page's state (path + query), so any view can be shared or bookmarked. Navigation pushes history;
@@ -39,12 +40,45 @@ export function setParams(changes: Record<string, string | string[] | null>, rep
 /** The range a page shows when the URL names none. */
 export const DEFAULT_SINCE = '30d';
 
+/** Where the viewer's choice of days (UTC's or the browser's zone's) is kept across pages and visits. */
+const DAYS_KEY = 'tokenledger.days';
+
+/**
+ * The time zone whose days the pages show, or null for UTC's: a link's own `tz`, else the viewer's choice of the
+ * browser's zone (the Days control). UTC days are the default: they are the ledger's daily rollups, which a local
+ * day, straddling two of them, cannot be read from (docs/dashboard.md).
+ */
+export function dayZone(u: URL): string | null {
+  const tz = u.searchParams.get('tz');
+  if (tz) return tz;
+  return localDaysChosen() && TIME_ZONE !== 'UTC' ? TIME_ZONE : null;
+}
+
+function localDaysChosen(): boolean {
+  try {
+    return localStorage.getItem(DAYS_KEY) === 'local';
+  } catch {
+    return false; // storage refused (a sandboxed frame): UTC days
+  }
+}
+
+/** Shows days of `zone` (null: UTC's), on this page and, remembered, on the next. */
+export function chooseDays(zone: string | null): void {
+  try {
+    if (zone === TIME_ZONE) localStorage.setItem(DAYS_KEY, 'local');
+    else localStorage.removeItem(DAYS_KEY);
+  } catch {}
+  setParams({ tz: zone }, true);
+}
+
 /** Range and filters shared by every page, taken from the URL (`fallback`: the page's default range). */
 export function rangeOf(u: URL, fallback = DEFAULT_SINCE): URLSearchParams {
   const p = new URLSearchParams();
   p.set('since', u.searchParams.get('since') ?? fallback);
   const until = u.searchParams.get('until');
   if (until) p.set('until', until);
+  const tz = dayZone(u);
+  if (tz) p.set('tz', tz);
   for (const w of u.searchParams.getAll('where')) p.append('where', w);
   return p;
 }

@@ -295,6 +295,30 @@ describe('data', () => {
     expect(new Set(ts.body.rows.map((x: J) => x.bucket)).size).toBe(2);
   });
 
+  it('reads dates and buckets days on the clocks of the zone `tz` names, and its month is month-to-date', async () => {
+    // New York is UTC−5 in January: its days begin at 05:00 UTC, so the calls from T0 (00:00 UTC) to T0 + 42 h
+    // fall in three of its days where they fall in two UTC days.
+    const iso = (us: number) => new Date(us / 1000).toISOString();
+    const ts = await get(`/api/timeseries?bucket=day&tz=america/new_york&${RANGE}`);
+    expect(ts.status).toBe(200);
+    const starts = [T0 - 19 * HOUR, T0 + 5 * HOUR, T0 + 29 * HOUR];
+    expect(ts.body.rows.map((x: J) => [x.bucket, x.cost_usd])).toEqual(
+      starts.map((s) => [iso(s), formatUsd(sum(events.filter((e) => e.ts >= s && e.ts < s + DAY)))]),
+    );
+    // A date in `since` is that zone's midnight; the summary's month is that zone's month.
+    const day = await get('/api/summary?since=2026-01-05&until=2026-01-06&tz=America/New_York');
+    expect([day.body.since, day.body.until]).toEqual([iso(T0 + 5 * HOUR), iso(T0 + 29 * HOUR)]);
+    expect(day.body.cost_usd).toBe(
+      formatUsd(sum(events.filter((e) => e.ts >= T0 + 5 * HOUR && e.ts < T0 + 29 * HOUR))),
+    );
+    expect(day.body.month.start).toBe('2026-01-01T05:00:00.000Z');
+    const tokyo = await get(`/api/summary?tz=Asia/Tokyo&${RANGE}`);
+    expect(tokyo.body.month.start).toBe('2025-12-31T15:00:00.000Z');
+    // Without `tz`, UTC, as before.
+    const utc = await get(`/api/summary?${RANGE}`);
+    expect(utc.body.month.start).toBe('2026-01-01T00:00:00.000Z');
+  });
+
   it('filters a model named as people copy it (dated) by the id the ledger stores', async () => {
     const r = await get(`/api/breakdown?dims=model&where=model=claude-sonnet-4-5-20250929&${RANGE}`);
     expect(r.body.rows.map((x: J) => [x.model, x.events])).toEqual([
@@ -406,7 +430,9 @@ describe('data', () => {
         'where',
         /"team=web,model=gpt-5" holds two conditions; give "model=gpt-5" its own \(where=team=web&where=model=gpt-5\)/,
       ],
-      ['/api/summary?colour=red', 'colour', /since, until, where/],
+      ['/api/summary?colour=red', 'colour', /since, until, tz, where/],
+      ['/api/timeseries?tz=Mars/Olympus', 'tz', /not an IANA time zone; use a name like Europe\/Berlin/],
+      ['/api/events?tz=%2B05:00', 'tz', /not an IANA time zone/],
       ['/api/events?cursor=abc', 'cursor', /next_cursor/],
       ['/api/events?limit=5000', 'limit', /must be at most 1000/],
       ['/api/events/zz?ts=1', 'event_id', /16 hex/],

@@ -3,7 +3,7 @@ import type { Bucket, Dimension } from '../../store/query.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { resultColumns, resultJson, toCsv } from './json.js';
 import { bucket, dims, format, rangeParams, top } from './params.js';
-import { parseDims, parseRange, requestFilters } from './query-input.js';
+import { parseDims, parseRange, parseZone, requestFilters } from './query-input.js';
 import type { Principal } from './scope.js';
 
 const resultSchema = z.object({
@@ -19,6 +19,7 @@ const resultSchema = z.object({
 interface GroupParams {
   since?: string | undefined;
   until?: string | undefined;
+  tz?: string | undefined;
   where?: string[] | undefined;
   top?: number | undefined;
   format?: 'json' | 'csv' | undefined;
@@ -38,7 +39,7 @@ async function grouped(
     filters: requestFilters(p.where, c.pricer, who),
     since,
     until,
-    ...(b !== undefined ? { bucket: b } : {}),
+    ...(b !== undefined ? { bucket: b, timeZone: parseZone(p.tz) } : {}),
     ...(p.top !== undefined ? { top: p.top } : {}),
   });
   const json = resultJson(result, p.top !== undefined);

@@ -31,7 +31,14 @@ export const dims = z
 export const bucket = z
   .enum(BUCKETS)
   .optional()
-  .describe('also group by time (UTC buckets; weeks start Monday)');
+  .describe('also group by time (buckets of the `tz` calendar, UTC by default; weeks start Monday)');
+export const tz = z
+  .string()
+  .optional()
+  .describe(
+    'IANA time zone (Europe/Berlin, America/New_York) whose calendar dates and months in `since`/`until` are read in ' +
+      "and buckets follow (a day bucket is a local day: 23 or 25 hours across DST; returned as the UTC instant it starts); default UTC. Days of another zone are read from the events, not the ledger's UTC daily rollups: slower on a large ledger",
+  );
 export const top = z.coerce
   .number()
   .int()
@@ -45,8 +52,8 @@ export const top = z.coerce
   );
 export const format = z.enum(['json', 'csv']).optional().describe('response format; csv for download');
 
-/** The range and filters every data endpoint accepts. */
-export const rangeParams = { since, until, where };
+/** The range, its time zone and filters every data endpoint accepts. */
+export const rangeParams = { since, until, tz, where };
 
 export type RawQuery = Record<string, string | string[]>;
 

@@ -1,5 +1,5 @@
 /** Turns validated query parameters into the store's query model; every problem is a 400 naming the parameter. */
-import { parseTimeBound, parseUntilBound } from '../../ledger/time.js';
+import { ianaTimeZone, parseTimeBound, parseUntilBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import {
@@ -20,11 +20,11 @@ export interface Range {
   until: number;
 }
 
-export function parseTime(name: string, value: string, now: number): number {
+export function parseTime(name: string, value: string, now: number, zone = 'UTC'): number {
   let us: number;
   try {
     // `until` as the CLI reads it: a compact date (ccusage's 20261130) includes that day.
-    us = name === 'until' ? parseUntilBound(value, now) : parseTimeBound(value, now);
+    us = name === 'until' ? parseUntilBound(value, now, zone) : parseTimeBound(value, now, zone);
   } catch {
     throw badParam(
       name,
@@ -49,13 +49,26 @@ export function checkInRange(name: string, value: string, us: number): number {
   );
 }
 
-/** Default: the last 30 days up to now. */
+/** `tz`: the IANA zone as the engines name it ("asia/tokyo" → "Asia/Tokyo"); UTC when not given. */
+export function parseZone(value: string | undefined): string {
+  if (value === undefined) return 'UTC';
+  const zone = ianaTimeZone(value);
+  if (zone === null)
+    throw badParam(
+      'tz',
+      `${JSON.stringify(value)} is not an IANA time zone; use a name like Europe/Berlin, America/New_York or UTC`,
+    );
+  return zone;
+}
+
+/** Default: the last 30 days up to now. Dates and months are read on the clocks of `tz` (UTC by default). */
 export function parseRange(
-  p: { since?: string | undefined; until?: string | undefined },
+  p: { since?: string | undefined; until?: string | undefined; tz?: string | undefined },
   now: number,
 ): Range {
-  const until = p.until === undefined ? now : parseTime('until', p.until, now);
-  const since = p.since === undefined ? until - DEFAULT_RANGE_US : parseTime('since', p.since, now);
+  const zone = parseZone(p.tz);
+  const until = p.until === undefined ? now : parseTime('until', p.until, now, zone);
+  const since = p.since === undefined ? until - DEFAULT_RANGE_US : parseTime('since', p.since, now, zone);
   if (since >= until)
     throw badParam('since', `must be before until (${p.since ?? '30d'} ≥ ${p.until ?? 'now'})`);
   return { since, until };

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
 import { findSourceOverlaps } from '../../ledger/source-overlap.js';
+import { monthBounds } from '../../ledger/time.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { tokensOf } from './json.js';
 import { rangeParams } from './params.js';
-import { parseRange, requestFilters } from './query-input.js';
+import { parseRange, parseZone, requestFilters } from './query-input.js';
 
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
 
@@ -27,15 +28,6 @@ function cacheSavings(byModel: QueryResult): bigint {
 /** Cost per 1M tokens (all kinds), pico-dollars; 0 when there were no tokens. */
 function costPerMillion(cost: bigint, tokens: number): bigint {
   return tokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(tokens);
-}
-
-/** Start of the UTC month holding `us` and of the next one, epoch µs. */
-function monthBounds(us: number): { start: number; end: number } {
-  const d = new Date(us / 1000);
-  return {
-    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) * 1000,
-    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) * 1000,
-  };
 }
 
 /** Straight-line run rate: spend so far × month length / time elapsed. Forecasts are estimates, never billed. */
@@ -98,7 +90,8 @@ export const summaryEndpoint = endpoint({
     const now = c.now();
     const { since, until } = parseRange(p, now);
     const filters = requestFilters(p.where, c.pricer, who);
-    const month = monthBounds(now);
+    // The month of the range's zone: month-to-date and its forecast are that zone's calendar month.
+    const month = monthBounds(now, parseZone(p.tz));
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).

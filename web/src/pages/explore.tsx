@@ -97,6 +97,7 @@ export function Explore({ u }: { u: URL }) {
             rows={chart.data.rows}
             dim={first}
             bucket={bucket}
+            zone={range.get('tz')}
             label={`${spendPer(bucket)} by ${first}`}
           />
         ) : (

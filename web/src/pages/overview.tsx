@@ -158,6 +158,7 @@ export function Overview({ u }: { u: URL }) {
             rows={ts.data.rows}
             dim={stack}
             bucket={bucket}
+            zone={range.get('tz')}
             label={`${spendPer(bucket)} stacked by ${stack}`}
           />
         ) : (
