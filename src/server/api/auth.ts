@@ -9,6 +9,12 @@ import { type ApiTokenRecord, hashToken, readTokens } from './token-file.js';
 /** A login link works once and only for a short while: it is printed to a terminal, maybe scrolled into a log. */
 const LOGIN_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
+/**
+ * Browser sessions one principal keeps at once; a new one past it ends that principal's oldest. Any token holder
+ * may open sessions (POST /api/session), so without a bound a script doing so in a loop would grow the server's
+ * memory for 12 hours; no person signs in from 100 browsers.
+ */
+export const MAX_SESSIONS_PER_PRINCIPAL = 100;
 
 interface Pending {
   principal: Principal;
@@ -75,6 +81,7 @@ export class Auth {
   /** A one-time login token for `principal` (default: admin, for local mode); redeem at /api/login?token=…. */
   mintLogin(principal: Principal = { role: 'admin', team: null, id: 'login' }): string {
     const token = randomBytes(24).toString('base64url');
+    dropExpired(this.logins, this.clock());
     this.logins.set(token, { principal, expires: this.clock() + LOGIN_TTL_MS });
     return token;
   }
@@ -84,15 +91,18 @@ export class Auth {
     const l = this.logins.get(token);
     this.logins.delete(token);
     if (l === undefined || l.expires < this.clock()) return null;
-    const sid = randomBytes(24).toString('base64url');
-    this.sessions.set(sid, { principal: l.principal, expires: this.clock() + SESSION_TTL_MS });
-    return sid;
+    return this.sessionFor(l.principal);
   }
 
   /** A session for a bearer principal, so a token pasted on the login page works in the browser too. */
   sessionFor(principal: Principal): string {
+    const now = this.clock();
+    dropExpired(this.sessions, now);
+    const own = [...this.sessions].filter(([, s]) => s.principal.id === principal.id);
+    const over = own.length + 1 - MAX_SESSIONS_PER_PRINCIPAL;
+    for (const [sid] of own.slice(0, Math.max(0, over))) this.sessions.delete(sid);
     const sid = randomBytes(24).toString('base64url');
-    this.sessions.set(sid, { principal, expires: this.clock() + SESSION_TTL_MS });
+    this.sessions.set(sid, { principal, expires: now + SESSION_TTL_MS });
     return sid;
   }
 
@@ -103,6 +113,17 @@ export class Auth {
 
   async principalOfToken(token: string): Promise<Principal | null> {
     return this.byToken(token);
+  }
+}
+
+/**
+ * Forgets the entries of `m` that have expired. Every entry of a map lives equally long, so insertion order is
+ * expiry order: the expired ones are at its front, and this stops at the first that is not.
+ */
+function dropExpired(m: Map<string, Pending>, now: number): void {
+  for (const [k, v] of m) {
+    if (v.expires >= now) return;
+    m.delete(k);
   }
 }
 
