@@ -78,6 +78,12 @@ const page2 = (await call('/api/events?since=30d&limit=50')).body as { next_curs
 const CALLS: [string, string][] = [
   ['overview: summary', '/api/summary?since=30d'],
   ['overview: spend by model per day', '/api/timeseries?since=30d&dims=model&top=8&bucket=day'],
+  // The dashboard's local days (its Days control): read from the events, not the UTC daily rollups.
+  ['overview: summary, local days', '/api/summary?since=30d&tz=America/New_York'],
+  [
+    'overview: spend by model per local day',
+    '/api/timeseries?since=30d&dims=model&top=8&bucket=day&tz=America/New_York',
+  ],
   ['overview: top teams', '/api/breakdown?since=30d&dims=team&top=8'],
   ['overview: top people', '/api/breakdown?since=30d&dims=user&top=8'],
   ['overview: top projects', '/api/breakdown?since=30d&dims=project&top=8'],
