@@ -55,6 +55,7 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
 export function DaysPicker({ u }: { u: URL }) {
   const zone = dayZone(u);
   const zones = [...new Set(['UTC', TIME_ZONE, zone ?? 'UTC'])];
+  if (zones.length === 1) return null; // a browser on UTC, and no link's zone: nothing to choose
   return (
     <label class="days">
       <span class="sr-only">Days of</span>
