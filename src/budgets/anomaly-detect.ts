@@ -50,6 +50,8 @@ export async function detectAnomalies(store: Store, o: DetectAnomaliesOptions): 
     since: baselineFrom * 1000,
     until: o.until * 1000,
     bucket: 'hour',
+    // Hours of the zone whose days the baseline slots follow (they differ from UTC's in part-hour zones).
+    ...(o.tz !== undefined ? { timeZone: o.tz } : {}),
   });
   const rows = res.rows.map((r) => ({
     hour: Date.parse(r.bucket!),

@@ -83,4 +83,12 @@ describe('findAnomalies (median and MAD of the same weekday hour)', () => {
     // UTC 10:00 is Tokyo 19:00: the $1…$5 weekday peak is still one slot there.
     expect(findAnomalies(probe(10, '12'), range, { tz: 'Asia/Tokyo' })[0]!.mad).toBe(usd('1'));
   });
+
+  it("takes the zone's hours, which start at :30 past UTC's in Asia/Kolkata (UTC+5:30)", () => {
+    // The same week, every hour 30 minutes later, as a store bucketing hours in Kolkata gives them.
+    const half = (rows: HourSpend[]) => rows.map((r) => ({ ...r, hour: r.hour + H / 2 }));
+    const [a, ...rest] = findAnomalies(half(probe(10, '12')), range, { tz: 'Asia/Kolkata' });
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ hour: at(7, 10) + H / 2, median: usd('3'), mad: usd('1'), samples: 5 });
+  });
 });

@@ -4,7 +4,7 @@ import { median, sortAmounts } from './forecast-quantile.js';
 
 /** Spend of one scope value in one hour. */
 export interface HourSpend {
-  /** Epoch ms of the hour's start (UTC-aligned). */
+  /** Epoch ms of the hour's start (an hour of the zone `tz`: UTC-aligned but in zones with a part-hour offset). */
   hour: number;
   /** The scope's value (e.g. the team), null when unset. */
   value: string | null;
@@ -62,6 +62,16 @@ function slotOf(hourMs: number, tz: string): number {
   return (weekend ? 24 : 0) + d.getHours();
 }
 
+/**
+ * Where the hours of `tz` start past the UTC hours, in ms: 0 in most zones, 30 minutes in Asia/Kolkata, 45 in
+ * Asia/Kathmandu. Taken at one instant: the offsets of a zone differ by whole hours across DST (Lord Howe Island's
+ * half hour aside).
+ */
+function hourPhase(at: number, tz: string): number {
+  const offsetMs = -new TZDate(at, tz).getTimezoneOffset() * 60_000;
+  return ((offsetMs % HOUR_MS) + HOUR_MS) % HOUR_MS;
+}
+
 function robustZ(x: bigint, values: readonly bigint[]): { median: bigint; mad: bigint; z: number | null } {
   const s = sortAmounts(values);
   const med = median(s);
@@ -90,7 +100,9 @@ export function findAnomalies(
   const threshold = o.threshold ?? ANOMALY_DEFAULTS.threshold;
   const minPico = parseUsd(o.minUsd ?? ANOMALY_DEFAULTS.minUsd);
   const tz = o.tz ?? ANOMALY_DEFAULTS.tz;
-  const first = Math.ceil(range.baselineFrom / HOUR_MS) * HOUR_MS;
+  // The zone's hours: in Asia/Kolkata (UTC+5:30) an hour starts at :30 past a UTC hour, and its rows are bucketed so.
+  const phase = hourPhase(range.since, tz);
+  const first = Math.ceil((range.baselineFrom - phase) / HOUR_MS) * HOUR_MS + phase;
   const baselineHours: number[] = [];
   for (let h = first; h + HOUR_MS <= range.since; h += HOUR_MS) baselineHours.push(h);
   const slotCache = new Map<number, number>();

@@ -2,7 +2,7 @@ import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
-import { DIMENSION_ALIASES, parseRange, type RangeOptions } from './filters.js';
+import { DIMENSION_ALIASES, parseRange, parseTimeZone, type RangeOptions } from './filters.js';
 
 type Row = Record<string, string | number | null>;
 
@@ -16,20 +16,14 @@ const whereItems = (items: string[] | undefined) =>
   });
 
 /**
- * The range as the API takes it: as given (the API reads ages and dates as the CLI does, in UTC), or with `--tz`, its
- * dates read in that zone here and sent as epoch milliseconds, exact to the µs.
+ * The range as the API takes it, with `--tz` as its `tz`: the API reads dates on that zone's clocks as the CLI does,
+ * and anomalies take their hours and weekdays from it. The zone is checked here, so a bad one is named as the flag.
  */
-function range(o: RangeOptions): { since?: string; until?: string } {
+function range(o: RangeOptions): { since?: string; until?: string; tz?: string } {
   const given = { since: o.since ?? '7d', until: o.until };
-  if (o.tz === undefined) return given;
-  const r = parseRange({ ...given, tz: o.tz });
-  return { since: epochMsText(r.since), until: epochMsText(r.until) };
-}
-
-function epochMsText(us: number | undefined): string | undefined {
-  if (us === undefined) return undefined;
-  const ms = Math.floor(us / 1000);
-  return `${ms}.${String(us - ms * 1000).padStart(3, '0')}`;
+  const tz = parseTimeZone(o.tz);
+  parseRange({ ...given, tz }); // bad dates named as --since/--until, before any server is asked
+  return tz === undefined ? given : { ...given, tz };
 }
 
 function query(pairs: Record<string, string | string[] | undefined>): URLSearchParams {

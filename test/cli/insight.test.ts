@@ -51,6 +51,33 @@ describe('tokenledger runaways and anomalies', () => {
     expect(hours.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('takes its hours from --tz: in Asia/Kolkata (UTC+5:30) an hour starts at :30 past a UTC hour', async () => {
+    const incident = demoIncident({ seed: 42, people: 40, days: 20, end: started * 1000 })!;
+    const r = await runCli([
+      'anomalies',
+      '--db',
+      db,
+      '--since',
+      '30d',
+      '--tz',
+      'Asia/Kolkata',
+      '--format',
+      'json',
+    ]);
+    expect(r.stderr).toBe('');
+    const { anomalies } = JSON.parse(r.stdout) as { anomalies: { value: string; hour: string }[] };
+    expect(anomalies.length).toBeGreaterThanOrEqual(1);
+    for (const a of anomalies) expect(a.hour.slice(13)).toBe(':30:00.000Z');
+    expect(
+      anomalies.some(
+        (a) =>
+          a.value === incident.team &&
+          Date.parse(a.hour) + 3.6e6 > incident.start / 1000 &&
+          Date.parse(a.hour) < incident.end / 1000,
+      ),
+    ).toBe(true);
+  });
+
   it('takes `key` for the virtual key in --where and --by, as report, events and budgets do', async () => {
     const where = await runCli(['runaways', '--db', db, '--since', '30d', '--where', 'key=vk_none']);
     expect(where.stderr).toBe('');

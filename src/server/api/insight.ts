@@ -6,7 +6,7 @@ import { RUNAWAY_DEFAULTS } from '../../budgets/runaway-config.js';
 import { formatUsd } from '../../money/money.js';
 import { endpoint } from './endpoint.js';
 import { rangeParams } from './params.js';
-import { parseDimension, parseRange, requestFilters } from './query-input.js';
+import { parseDimension, parseRange, parseZone, requestFilters } from './query-input.js';
 
 const usdParam = z
   .string()
@@ -77,6 +77,8 @@ export const anomaliesEndpoint = endpoint({
       until: Math.floor(until / 1000),
       dimension: parseDimension('by', p.by),
       filters: requestFilters(p.where, c.pricer, who),
+      // The hours, and the weekday and weekend whose hours make the baseline, of the range's zone.
+      tz: parseZone(p.tz),
       ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
       ...(p.min_usd !== undefined ? { minUsd: p.min_usd } : {}),
     });
