@@ -828,6 +828,36 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         ['2026-11-02T02:30:00.000Z', 1],
       ]);
 
+      // A microsecond either side of a local midnight: New York's (05:00 UTC), Kathmandu's at 5:45 from UTC
+      // (18:15 UTC), and Monrovia's in 1971, when it was 44 minutes 30 seconds behind UTC (00:44:30 UTC): events
+      // are summed by quarter hour before their local day is found, and an offset that is none predates 1980.
+      const edges = [
+        ['2026-11-04T04:59:59.999999Z', 'America/New_York'],
+        ['2026-11-04T18:14:59.999999Z', 'Asia/Kathmandu'],
+        ['1971-06-02T00:44:29.999999Z', 'Africa/Monrovia'],
+      ] as const;
+      let n = 3000;
+      for (const [before, zone] of edges) {
+        const us = Date.parse(before.replace('.999999', '')) * 1000 + 999_999;
+        await store.append([
+          makeEvent(n++, { ts: us, team: 'edge' }),
+          makeEvent(n++, { ts: us + 1, team: 'edge' }),
+        ]);
+        const days = await store.query({
+          dimensions: [],
+          filters: [{ dimension: 'team', values: ['edge'] }],
+          since: us - 3_600_000_000,
+          until: us + 3_600_000_000,
+          bucket: 'day',
+          timeZone: zone,
+        });
+        expect(
+          days.rows.map((r) => r.events),
+          zone,
+        ).toEqual([1, 1]);
+        expect(days.rows[1]!.bucket, zone).toBe(new Date((us + 1) / 1000).toISOString());
+      }
+
       await expect(
         store.query({ dimensions: [], bucket: 'day', timeZone: 'Mars/Olympus_Mons' }),
       ).rejects.toMatchObject({

@@ -129,12 +129,21 @@ export function compileQuery(q: Query, d: SqlDialect, plan: ReadPlan, src: Sourc
   // The zone's parameters follow the branches': the bucket expression comes after them in the SQL.
   const zone = bucketZone(q);
   if (q.bucket && zone !== undefined) params.push(zone, zone);
+  // A zone's buckets: the events summed by zone slot first, and each slot, not each event, put in its local bucket
+  // (converting a time to a zone's clock and back is the costly part; a month of events has ~3,000 slots).
+  const local = q.bucket !== undefined && zone !== undefined;
   const bucket = q.bucket
-    ? [`${d.bucketStart(q.bucket, 't', zone === undefined ? undefined : '?')} AS bucket`]
+    ? [`${d.bucketStart(q.bucket, local ? 'slot' : 't', local ? '?' : undefined)} AS bucket`]
     : [];
   const sums = OUT_MEASURES.map((m) => `${d.sum(d.ident(m))} AS ${d.ident(m)}`);
   const keys = [...(q.bucket ? ['bucket'] : []), ...dimAliases];
-  const agg = `SELECT ${[...bucket, ...dimAliases, ...sums].join(', ')} FROM src${
+  const from = local
+    ? `(SELECT ${[`${d.zoneSlot('t')} AS slot`, ...dimAliases, ...sums].join(', ')} FROM src GROUP BY ${[
+        'slot',
+        ...dimAliases,
+      ].join(', ')})`
+    : 'src';
+  const agg = `SELECT ${[...bucket, ...dimAliases, ...sums].join(', ')} FROM ${from}${
     keys.length > 0 ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : ''
   }${minus.length > 0 && keys.length > 0 ? ` HAVING ${d.sum('events')} <> 0` : ''}`;
   const head = `WITH src AS (${unionAll(branches)}),\nagg AS (${agg})`;

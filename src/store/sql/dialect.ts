@@ -15,6 +15,11 @@ export interface SqlDialect {
    * bound parameter placeholder for an IANA name, used once per occurrence in the SQL) the local one of that zone.
    */
   bucketStart(bucket: Bucket, ts: string, zone?: string): string;
+  /**
+   * A UTC timestamp no bucket of any zone's calendar splits, for timestamp expression `ts` (UTC): a query bucketed in
+   * a zone groups its events by this first and converts each distinct one to the zone's bucket, not each event.
+   */
+  zoneSlot(ts: string): string;
   /** Value of tag `key` (a bound parameter placeholder) in the tags column `tags`; NULL when not set. */
   tagValue(tags: string, keyParam: string): string;
   /** Sum of a HUGEINT/Int128 pico-dollar or count column, 0 when there are no rows. */
