@@ -812,6 +812,33 @@ describe('dashboard in a real browser', () => {
     );
     expect(local.rows.length).toBeGreaterThan(0);
     for (const r of local.rows) expect(['04:00', '05:00']).toContain(r.bucket.slice(11, 16));
+    // The legend names an hour's bar on New York's clocks, as its bucket starts there.
+    await p.selectOption('select[name="since"]', '24h');
+    await expect.poll(() => series()?.searchParams.get('bucket')).toBe('hour');
+    await expect
+      .poll(() => p.locator('figure.chart').getAttribute('aria-label'))
+      .toBe('Hourly spend stacked by model');
+    const hours = await apiGet<{ rows: { bucket: string }[] }>(
+      '/api/timeseries?since=24h&bucket=hour&dims=model&top=8&tz=America/New_York',
+    );
+    const ny = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'America/New_York',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    const nyLabels = hours.rows.map(
+      (r) => `${ny.format(new Date(r.bucket)).replace(', ', ' ')} America/New_York`,
+    );
+    const plot = (await p.locator('.chart .u-over').first().boundingBox())!;
+    await p.mouse.move(plot.x + plot.width / 2, plot.y + plot.height / 2);
+    const legend = p.locator('.chart .u-legend .u-series').first().locator('.u-value');
+    await expect.poll(() => legend.textContent()).toMatch(/ America\/New_York$/);
+    expect(nyLabels).toContain(await legend.textContent());
+    await p.selectOption('select[name="since"]', '30d');
     // "This month" is New York's month.
     const month = await apiGet<{ month: { start: string; spend_usd: string } }>(
       '/api/summary?since=30d&tz=America/New_York',

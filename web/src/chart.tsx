@@ -26,26 +26,24 @@ const DAY_S = 86_400;
 const DAY_TICKS = [1, 2, 3, 4, 5, 7, 10, 14, 15, 30, 60, 91, 182, 365].map((n) => n * DAY_S);
 
 /**
- * A bucket's start as the legend names it, on the clocks of the zone its days are (null: UTC): its day
+ * Names a bucket's start as the legend shows it, on the clocks of the zone its days are (null: UTC): its day
  * ("2026-11-05"), or day and hour ("2026-11-05 14:00 UTC", "2026-11-05 09:00 America/New_York").
  */
-function bucketLabel(epochSeconds: number, bucket: 'hour' | 'day', zone: string | null): string {
-  const at = new Date(epochSeconds * 1000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone ?? 'UTC',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return bucket === 'day' ? day : `${day} ${parts.hour}:${parts.minute} ${zone ?? 'UTC'}`;
+function bucketLabeller(bucket: 'hour' | 'day', zone: string | null): (epochSeconds: number) => string {
+  const clock = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone ?? 'UTC',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return (epochSeconds) => {
+    const p = Object.fromEntries(clock.formatToParts(epochSeconds * 1000).map((x) => [x.type, x.value]));
+    const day = `${p.year}-${p.month}-${p.day}`;
+    return bucket === 'day' ? day : `${day} ${p.hour}:${p.minute} ${zone ?? 'UTC'}`;
+  };
 }
 
 /** A spend chart's name by its bucket: "Hourly spend", "Daily spend". */
@@ -98,6 +96,7 @@ export function StackedChart({
     const xs = buckets.map((b) => Date.parse(b) / 1000);
     const order = keys.map((_, i) => i).reverse();
     const bars = uPlot.paths.bars!({ size: [0.7, 60] });
+    const bucketLabel = bucketLabeller(bucket, zone);
     // The legend shows each layer's total over the range until the pointer is on a bar, then that bar's amounts.
     const opts: uPlot.Options = {
       width: host.clientWidth || 600,
@@ -114,7 +113,7 @@ export function StackedChart({
         {
           label: bucket,
           value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
-            idx === null || v === null ? `all ${bucket}s` : bucketLabel(v, bucket, zone),
+            idx === null || v === null ? `all ${bucket}s` : bucketLabel(v),
         },
         ...order.map((i) => ({
           label: keys[i]!,
