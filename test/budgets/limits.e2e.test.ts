@@ -190,4 +190,100 @@ describe('Redis counters going away', () => {
       await redis.stop();
     }
   }, 20_000);
+
+  // A reserve that times out on a hung Redis was sent: Redis runs it when it answers again. Whatever it did, the
+  // budget's counter must end up holding exactly the spend of the calls that happened.
+  it('fail-closed: a call refused with 503 while Redis hung leaves no reservation behind once Redis answers', async () => {
+    const redis = await startRedis({ own: true });
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-closed' },
+      budgets: { cap: { scope: { team: 'fc' }, period: 'daily', limit_usd: 100, action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    try {
+      const c = client(s.url, 'fc');
+      expect((await call(c, 0)).ok).toBe(true);
+      redis.restartable!.pause();
+      try {
+        expect(await call(c, 1)).toMatchObject({
+          ok: false,
+          status: 503,
+          body: { code: 'GW_COUNTERS_UNAVAILABLE' },
+        });
+      } finally {
+        redis.restartable!.resume();
+      }
+      await untilBack(s.url, 'fail-closed', () => call(c, 10));
+      expect(await counterOf(redis.url, 'cap')).toBe(await ledgerSpend(s, 'fc'));
+    } finally {
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
+
+  it('fail-open: a call let through while Redis hung counts its whole cost, though its reserve was refused', async () => {
+    const redis = await startRedis({ own: true });
+    // One gpt-4o call (worst case ~$0.00104) fits; a second one's reserve is refused.
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-open' },
+      budgets: { cap: { scope: { team: 'fo' }, period: 'daily', limit_usd: '0.0015', action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    try {
+      const c = client(s.url, 'fo');
+      expect((await call(c, 0)).ok).toBe(true);
+      expect(await call(c, 2)).toMatchObject({ ok: false, status: 429 });
+      redis.restartable!.pause();
+      try {
+        expect((await call(c, 1)).ok).toBe(true);
+      } finally {
+        redis.restartable!.resume();
+      }
+      await untilBack(s.url, 'fail-open', () => call(c, 10));
+      expect(await counterOf(redis.url, 'cap')).toBe(await ledgerSpend(s, 'fo'));
+    } finally {
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
 });
+
+/** Makes calls (at most one probe a second reaches a Redis that was down) until /metrics shows the counters up. */
+async function untilBack(url: string, policy: string, probe: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    await probe();
+    if (
+      (await (await fetch(`${url}/metrics`)).text()).includes(`tokenledger_counters_up{policy="${policy}"} 1`)
+    )
+      return;
+  }
+  throw new Error('the counters did not come back');
+}
+
+/** The team's spend in the ledger, in nano-dollars rounded up per call as the counters count it. */
+async function ledgerSpend(s: Awaited<ReturnType<typeof serve>>, team: string): Promise<bigint> {
+  await s.wal.drain();
+  const events = await s.store.events({ filters: [{ dimension: 'team', values: [team] }] });
+  return events.reduce((sum, e) => sum + (e.cost_usd === null ? 0n : picoToNanoUp(e.cost_usd)), 0n);
+}
+
+/** The budget's counter in Redis, once the background settles have landed (it stops moving). */
+async function counterOf(url: string, budget: string): Promise<bigint> {
+  const direct = new Redis(url);
+  try {
+    let last: bigint | null = null;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const [key] = await direct.keys(`tl:b:${budget}:*`);
+      const v = key === undefined ? 0n : BigInt((await direct.get(key)) ?? '0');
+      if (v === last) return v;
+      last = v;
+    }
+    return last ?? 0n;
+  } finally {
+    direct.disconnect();
+  }
+}

@@ -28,7 +28,8 @@ export type ReserveResult =
 
 /**
  * Every call may fail while the backend is unreachable. One that fails with code `COUNTERS_NOT_SENT` surely did not
- * happen (it was never sent); any other failure may have happened (a timed-out command can still run).
+ * happen (it was never sent); any other failure of add, seed or claimOnce may have happened (a timed-out command can
+ * still run). A reserve that fails has reserved nothing: one that may still run is undone (redis.ts).
  */
 export interface Counters {
   /** All or nothing, atomically across instances: adds every claim's amount only if no claim would pass its limit. */

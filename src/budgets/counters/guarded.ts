@@ -51,7 +51,7 @@ export interface GuardedOptions {
   now?: () => number;
 }
 
-/** What a fail-open reserve answers when the backend surely did not get it: nothing was reserved. */
+/** What a fail-open reserve answers when it failed: nothing was reserved. */
 const UNCHECKED: ReserveResult = Object.freeze({ ok: true, unchecked: true });
 
 /** Owed keys kept at most (one a budget window or rate-limit minute); past it, expired debts are dropped first. */
@@ -62,8 +62,9 @@ const REPAY_BATCH = 1000;
 /**
  * Counters that survive their backend going away, applying the fail-open / fail-closed policy. Settles and releases
  * (`add`) never throw: the request they belong to has already happened, and the ledger keeps its true cost. What
- * surely did not reach the backend (COUNTERS_NOT_SENT, or short-circuited here) is owed and added when it is back; a
- * call that timed out is taken as done, since Redis runs it when it answers again on the same connection.
+ * surely did not reach the backend (COUNTERS_NOT_SENT, or short-circuited here) is owed and added when it is back; an
+ * add that timed out is taken as done, since Redis runs it when it answers again on the same connection. A reserve
+ * that failed reserved nothing, whatever the failure (the backend undoes one that may yet run).
  */
 export class GuardedCounters implements Counters, CountersHealth {
   readonly policy: CountersPolicy;
@@ -93,7 +94,8 @@ export class GuardedCounters implements Counters, CountersHealth {
     try {
       return await this.guard(() => this.inner.reserve(claims));
     } catch (e) {
-      if (this.policy === 'fail-open' && !isBug(e)) return notSent(e) ? UNCHECKED : { ok: true };
+      // A failed reserve reserved nothing (Counters.reserve): the call passes unchecked and its settle adds it all.
+      if (this.policy === 'fail-open' && !isBug(e)) return UNCHECKED;
       throw this.unavailable(e);
     }
   }

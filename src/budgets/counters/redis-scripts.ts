@@ -47,14 +47,15 @@ end
 `;
 
 /**
- * reserve. KEYS: every claim's keys, claim after claim. ARGV: per claim `nkeys, amount, limit ('' = none), ttl`.
- * Returns {1, total per claim after adding (decimal strings)} when everything was added, or
- * {0, index (0-based), current} with nothing added.
+ * reserve. KEYS: the reservation's marker, then every claim's keys, claim after claim. ARGV: the marker's TTL, then per
+ * claim `nkeys, amount, limit ('' = none), ttl`. Returns {1, total per claim after adding (decimal strings)} when
+ * everything was added, or {0, index (0-based), current} with nothing added. Only a reserve that added sets its marker:
+ * UNDO_LUA reads it to tell whether a reserve whose reply never came did reserve.
  */
 export const RESERVE_LUA = `${HI_LO}
 local claims = {}
-local k = 1
-for a = 1, #ARGV, 4 do
+local k = 2
+for a = 2, #ARGV, 4 do
   local c = { first = k, nkeys = tonumber(ARGV[a]), amount = ARGV[a + 1], limit = ARGV[a + 2], ttl = ARGV[a + 3] }
   claims[#claims + 1] = c
   k = k + c.nkeys
@@ -81,6 +82,7 @@ for _, c in ipairs(claims) do
   redis.call('INCRBY', KEYS[c.first], c.amount)
   redis.call('EXPIRE', KEYS[c.first], c.ttl)
 end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
 return out
 `;
 
@@ -91,4 +93,18 @@ for i = 1, #KEYS do
   redis.call('EXPIRE', KEYS[i], ARGV[2 * i])
 end
 return #KEYS
+`;
+
+/**
+ * undo. KEYS: a reservation's marker, then one key per claim (its first). ARGV: per claim `-amount, ttl`. Takes the
+ * reservation back only if its reserve ran and added (the marker exists), and at most once (DEL removes the marker):
+ * safe to send whether the reserve ran, refused, never arrived, or was undone already. Returns 1 if it took it back.
+ */
+export const UNDO_LUA = `
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i - 3])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * i - 2])
+end
+return 1
 `;

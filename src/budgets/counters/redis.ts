@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { TokenledgerError } from '../../errors.js';
 import type { Claim, Counters, ReserveResult } from './counters.js';
-import { ADD_LUA, RESERVE_LUA } from './redis-scripts.js';
+import { ADD_LUA, RESERVE_LUA, UNDO_LUA } from './redis-scripts.js';
 
 export interface RedisCountersOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
@@ -22,7 +23,19 @@ type ReserveReply = [0, number, string] | [1, ...string[]];
 interface ScriptedRedis extends Redis {
   tlReserve(...args: (string | number)[]): Promise<ReserveReply>;
   tlAdd(...args: (string | number)[]): Promise<number>;
+  tlUndo(...args: (string | number)[]): Promise<number>;
 }
+
+/**
+ * Seconds a reservation's marker lives in Redis (one small key per reserve). Its undo is sent right behind the reserve
+ * on the same connection, so it runs just after it; the minute covers an undo that waits for a reconnect.
+ */
+const MARKER_TTL_SECONDS = 60;
+/** Undos kept while disconnected (one per reserve that failed in flight); their markers are gone after a minute. */
+const MAX_PENDING_UNDOS = 10_000;
+
+/** What takes a reservation back if its reserve ran: the UNDO_LUA arguments. */
+type Undo = readonly (string | number)[];
 
 /**
  * Counters shared by several gateway instances through one Redis. `reserve` is a single Lua script (EVALSHA, EVAL on
@@ -33,12 +46,22 @@ interface ScriptedRedis extends Redis {
  * unsent (COUNTERS_NOT_SENT), and a hung Redis rejects after `commandTimeoutMs` (COUNTERS_REDIS_UNAVAILABLE: the
  * command may still run when Redis answers again, since it waits on the same connection); guarded.ts turns that into the
  * fail-open / fail-closed policy. ioredis keeps reconnecting in the background.
+ *
+ * A reserve that fails after it was sent may still run, and reserve, when Redis answers again; nobody would settle or
+ * release that reservation, so it would hold the budget until its window ends. So each reserve names a marker the
+ * script sets when it adds, and a failed one sends UNDO_LUA straight behind it: Redis runs the two in order, and the
+ * undo takes the reservation back only if the marker says it was made. A failed reserve thus reserves nothing.
  */
 export class RedisCounters implements Counters {
   private readonly client: ScriptedRedis;
   private readonly where: string;
   /** The last connection error, for guarded.ts's log line. */
   lastError: Error | null = null;
+  /** Reservation markers are `tl:rsv:<this instance>:<sequence>`. */
+  private readonly markerPrefix = `tl:rsv:${randomBytes(9).toString('base64url')}:`;
+  private markerSeq = 0;
+  /** Undos that could not be sent (disconnected): sent on the next connection. */
+  private pendingUndos: Undo[] = [];
 
   constructor(opts: RedisCountersOptions) {
     this.where = redactUrl(opts.url);
@@ -57,6 +80,12 @@ export class RedisCounters implements Counters {
     });
     this.client.defineCommand('tlReserve', { lua: RESERVE_LUA });
     this.client.defineCommand('tlAdd', { lua: ADD_LUA });
+    this.client.defineCommand('tlUndo', { lua: UNDO_LUA });
+    this.client.on('ready', () => {
+      const undos = this.pendingUndos;
+      this.pendingUndos = [];
+      for (const u of undos) this.undo(u);
+    });
   }
 
   /** Resolves once connected; rejects with COUNTERS_REDIS_UNAVAILABLE if that takes longer than `timeoutMs`. */
@@ -82,8 +111,9 @@ export class RedisCounters implements Counters {
 
   async reserve(claims: readonly Claim[]): Promise<ReserveResult> {
     if (claims.length === 0) return { ok: true, totals: [] };
-    const keys: string[] = [];
-    const argv: string[] = [];
+    const marker = `${this.markerPrefix}${this.markerSeq++}`;
+    const keys: string[] = [marker];
+    const argv: string[] = [String(MARKER_TTL_SECONDS)];
     for (const c of claims) {
       if (c.keys.length === 0)
         throw new TokenledgerError('COUNTERS_BAD_CLAIM', 'a claim needs at least one key');
@@ -95,7 +125,19 @@ export class RedisCounters implements Counters {
         ttl(c),
       );
     }
-    const reply = await this.call(() => this.client.tlReserve(keys.length, ...keys, ...argv));
+    let reply: ReserveReply;
+    try {
+      reply = await this.call(() => this.client.tlReserve(keys.length, ...keys, ...argv));
+    } catch (e) {
+      if (e instanceof TokenledgerError && e.code !== 'COUNTERS_NOT_SENT')
+        this.undo([
+          claims.length + 1,
+          marker,
+          ...claims.map((c) => c.keys[0]!),
+          ...claims.flatMap((c) => [(-c.amount).toString(), ttl(c)]),
+        ]);
+      throw e;
+    }
     if (reply[0] === 0) return { ok: false, index: Number(reply[1]), current: BigInt(reply[2]) };
     return { ok: true, totals: reply.slice(1).map((v) => BigInt(v as string)) };
   }
@@ -138,6 +180,21 @@ export class RedisCounters implements Counters {
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     return (await this.call(() => this.client.set(key, '1', 'EX', ttl({ ttlSeconds }), 'NX'))) === 'OK';
+  }
+
+  /**
+   * Sends an undo without waiting for it (Redis may be hung; it runs when Redis answers). One that cannot be sent, or
+   * whose connection closes under it, is sent again on the next connection: undos are idempotent.
+   */
+  private undo(u: Undo): void {
+    if (this.client.status !== 'ready') {
+      if (this.pendingUndos.length >= MAX_PENDING_UNDOS) this.pendingUndos.shift();
+      this.pendingUndos.push(u);
+      return;
+    }
+    this.client.tlUndo(...u).catch(() => {
+      if (this.client.status !== 'ready') this.undo(u);
+    });
   }
 
   async close(): Promise<void> {
