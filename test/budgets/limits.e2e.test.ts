@@ -248,6 +248,39 @@ describe('Redis counters going away', () => {
       await redis.stop();
     }
   }, 20_000);
+  it('a Redis that restarted empty while the gateway was idle is rebuilt from the ledger before a call counts on it', async () => {
+    const redis = await startRedis({ own: true });
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-closed' },
+      budgets: { cap: { scope: { team: 'idle' }, period: 'daily', limit_usd: 100, action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    try {
+      const c = client(s.url, 'idle');
+      for (let i = 0; i < 3; i++) expect((await call(c, i)).ok).toBe(true);
+      // Their settles (in the background) have landed: no counter call is in flight when Redis goes.
+      expect(await counterOf(redis.url, 'cap')).toBe(await ledgerSpend(s, 'idle'));
+      // No call while it is gone: the gateway only sees its connection drop and come back.
+      await redis.restartable!.kill();
+      await redis.restartable!.start();
+      const direct = new Redis(redis.url);
+      try {
+        // Until the gateway has reconnected (ioredis retries within a second): its client has sent the ready check
+        // (INFO), which it answers with 'ready' on receipt. A call before that would be refused unsent.
+        const ready = async () => String(await direct.client('LIST')).includes('cmd=info');
+        for (let i = 0; i < 100 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        direct.disconnect();
+      }
+      expect((await call(c, 3)).ok).toBe(true);
+      expect(await counterOf(redis.url, 'cap')).toBe(await ledgerSpend(s, 'idle'));
+    } finally {
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
 });
 
 /** Makes calls (at most one probe a second reaches a Redis that was down) until /metrics shows the counters up. */

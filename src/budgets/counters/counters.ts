@@ -55,4 +55,9 @@ export interface Counters {
    * NX). Alerts use it so that one instance, not each, delivers an alert every instance raises.
    */
   claimOnce?(key: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Optional, for counters behind a connection: how many times it has been made. A new one may reach a Redis that
+   * restarted empty (or a replica that took over), so guarded.ts rebuilds from the ledger before using it.
+   */
+  readonly connections?: number;
 }

@@ -72,6 +72,8 @@ export class GuardedCounters implements Counters, CountersHealth {
   failuresTotal = 0;
   downSince: number | null = null;
   private lastTry = 0;
+  /** The backend's `connections` the last recovery (or the start) saw: a new connection is rebuilt first. */
+  private seenConnections: number;
   /** Amounts that never reached the backend, by key, with when the key would have expired (epoch ms). */
   private owed = new Map<string, { amount: bigint; expiresAt: number }>();
   /** Keys the rebuild on recovery set during this outage: the ledger counted their owed amounts already. */
@@ -88,6 +90,7 @@ export class GuardedCounters implements Counters, CountersHealth {
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.now = opts.now ?? Date.now;
     this.retryIntervalMs = opts.retryIntervalMs ?? 1000;
+    this.seenConnections = inner.connections ?? 0;
   }
 
   async reserve(claims: readonly Claim[]): Promise<ReserveResult> {
@@ -144,21 +147,27 @@ export class GuardedCounters implements Counters, CountersHealth {
   }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
-    if (!this.up) {
-      // One call at a time probes (and rebuilds); the others get the outage policy at once instead of waiting.
+    // A connection made since the last recovery may reach a Redis that restarted empty while no call failed (it was
+    // idle): rebuilt like an outage's end before any call counts on it, else the budgets would start again from 0.
+    const reconnected = this.up && (this.inner.connections ?? 0) !== this.seenConnections;
+    if (!this.up || reconnected) {
+      // While down, one call at a time probes (and rebuilds); the others get the outage policy at once instead of
+      // waiting. After a mere reconnect the others wait for the rebuild: nothing is down.
       const now = this.now();
-      if (this.recovering !== null || now - this.lastTry < this.retryIntervalMs) {
+      if (this.recovering === null && (this.up || now - this.lastTry >= this.retryIntervalMs)) {
+        this.lastTry = now;
+        this.recovering = this.recover().finally(() => {
+          this.recovering = null;
+        });
+      } else if (!this.up) {
         this.failuresTotal++;
         throw new TokenledgerError('COUNTERS_NOT_SENT', 'counters are down (waiting before the next retry)');
       }
-      this.lastTry = now;
-      this.recovering = this.recover().finally(() => {
-        this.recovering = null;
-      });
       try {
         await this.recovering;
       } catch (e) {
         this.failuresTotal++;
+        if (this.up) this.goDown(e);
         // The call itself was never sent.
         throw new TokenledgerError('COUNTERS_NOT_SENT', e instanceof Error ? e.message : String(e), {
           cause: e,
@@ -182,6 +191,7 @@ export class GuardedCounters implements Counters, CountersHealth {
    * it again.
    */
   private async recover(): Promise<void> {
+    const connections = this.inner.connections ?? 0;
     await this.inner.read([['tl:probe']]);
     try {
       await this.opts.onRecover?.(this.recording);
@@ -190,7 +200,8 @@ export class GuardedCounters implements Counters, CountersHealth {
       this.log(`budgets: rebuilding counters after the outage failed: ${e instanceof Error ? e.message : e}`);
       throw e;
     }
-    this.goUp();
+    this.seenConnections = connections;
+    if (!this.up) this.goUp();
   }
 
   /** The backend, noting which keys a seed sets (see `rebuilt`). */

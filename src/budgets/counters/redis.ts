@@ -60,6 +60,8 @@ export class RedisCounters implements Counters {
   /** Reservation markers are `tl:rsv:<this instance>:<sequence>`. */
   private readonly markerPrefix = `tl:rsv:${randomBytes(9).toString('base64url')}:`;
   private markerSeq = 0;
+  /** Times the connection was made (Counters.connections). */
+  connections = 0;
   /** Undos that could not be sent (disconnected): sent on the next connection. */
   private pendingUndos: Undo[] = [];
 
@@ -82,6 +84,7 @@ export class RedisCounters implements Counters {
     this.client.defineCommand('tlAdd', { lua: ADD_LUA });
     this.client.defineCommand('tlUndo', { lua: UNDO_LUA });
     this.client.on('ready', () => {
+      this.connections++;
       const undos = this.pendingUndos;
       this.pendingUndos = [];
       for (const u of undos) this.undo(u);
