@@ -311,6 +311,14 @@ const NO_USAGE_RATES: RateCard = Object.freeze({
 });
 
 /**
+ * Whether the event got its $0 only for having used nothing, its model having no price (NO_USAGE_RATES): true only of
+ * an event this process priced. A caller whose zero usage is an estimate, not a report, must not take that $0.
+ */
+export function pricedOnlyAsUnused(e: UsageEvent): boolean {
+  return e.rates === NO_USAGE_RATES;
+}
+
+/**
  * The priced event, field by field. An object literal with every field is ~100x faster than `{...e, …}` on V8 for
  * events this wide, and it drops `given_cost`, which is not a ledger column. New UsageEvent fields must be added here
  * (the return type makes a missing one a compile error).

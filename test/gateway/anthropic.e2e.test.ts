@@ -445,6 +445,17 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     );
   });
 
+  // An estimate of 0 tokens is not a call that used nothing: the provider was never heard from, and billed at least
+  // its own framing of the prompt. A model with no price must be recorded as unpriced (cost unknown), never as $0.
+  it('a stream to an unpriced model left before message_start with no text to count is recorded as unpriced, not $0', async () => {
+    const e = await leftBeforeStart({
+      model: 'in-house-model-late',
+      messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }],
+    });
+    expect(e).toMatchObject({ status: 'aborted', input_tokens: 0, output_tokens: 0 });
+    expect(e).toMatchObject({ cost_source: 'unpriced', cost_usd: null, price_version: null });
+  });
+
   // Fast mode is asked for with `speed` and billed at 6x: a call left before message_start (which reports usage.speed)
   // is estimated in the tier it asked for, as budget admission reserved it, not at the standard rates.
   it('a fast-mode stream the client leaves before message_start is recorded in the fast tier', async () => {
