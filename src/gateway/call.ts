@@ -148,7 +148,7 @@ async function estimated(
     input_tokens:
       (await countPromptTokens(call.provider.inputText(call.json))) +
       (await countPromptTokens(toolsText(call.json))) +
-      (call.provider.estimatedImageTokens?.(call.json) ?? 0) +
+      (call.provider.estimatedImageTokens?.(call.json, call.model) ?? 0) +
       // An input sent as token ids has no text: its ids are its tokens.
       (call.provider.inputTokenIds?.(call.json) ?? 0),
     cache_read_tokens: 0,

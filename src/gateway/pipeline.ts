@@ -111,10 +111,13 @@ export class Gateway {
                 model: c.model,
                 json,
                 inputText: () => provider.inputText(json),
-                // Asked for only when a budget or token limit applies; a body that names no image block has none.
+                // Asked for only when a budget or token limit applies; a body that names no image part has none:
+                // Anthropic's `"image"` and Chat Completions' `"image_url"` start with `"image`, Responses' is
+                // `"input_image"`.
                 imageTokens: () =>
-                  provider.inputImageTokens !== undefined && raw.includes('"image"')
-                    ? provider.inputImageTokens(json)
+                  provider.inputImageTokens !== undefined &&
+                  (raw.includes('"image') || raw.includes('"input_image"'))
+                    ? provider.inputImageTokens(json, c.model)
                     : 0,
                 tokenIds: () => provider.inputTokenIds?.(json) ?? 0,
                 bodyBytes: isUtf8(raw) ? raw.length : null,

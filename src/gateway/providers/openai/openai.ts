@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
+import { openAiImageTokens, openAiImageTokensEstimate } from './image-tokens.js';
 import { openAiInputText, openAiInputTokenIds, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 import { openAiFacts } from './usage.js';
@@ -27,4 +28,6 @@ export const openAiProvider: Provider = {
   },
   inputText: openAiInputText,
   inputTokenIds: openAiInputTokenIds,
+  inputImageTokens: openAiImageTokens,
+  estimatedImageTokens: openAiImageTokensEstimate,
 };
