@@ -17,6 +17,8 @@ beforeAll(async () => {
       // Room for a short text call ($3 / $15 per 1M: a few tokens in, 10 out), not for a 1092 × 1092 image (~1,590
       // tokens, $0.00477).
       '  sonnet-cap: { scope: { model: claude-sonnet-4-20250514 }, period: monthly, limit_usd: 0.004, action: block }',
+      // The same room, for the images by URL and file id.
+      '  sonnet45-cap: { scope: { model: claude-sonnet-4-5-20250929 }, period: monthly, limit_usd: 0.004, action: block }',
       '',
     ].join('\n'),
   );
@@ -53,6 +55,30 @@ describe('budget admission of a call that sends images (official @anthropic-ai/s
       type: 'message',
     });
   });
+
+  // The request does not hold the size of an image by URL or Files API id, but Anthropic scales every image down to
+  // the model's largest (~1,600 tokens up to Claude 4.6, $0.0048 here) before billing it.
+  it('bounds an image sent by URL or Files API id by the largest image the model takes', async () => {
+    const text = { type: 'text' as const, text: 'Describe the image.' };
+    const send = (content: Anthropic.ContentBlockParam[]) =>
+      client.messages.create({ ...ask(content), model: 'claude-sonnet-4-5-20250929' });
+    const sent = h.fake.requests.length;
+    for (const source of [
+      { type: 'url' as const, url: 'https://example.com/photo.jpg' },
+      { type: 'file' as const, file_id: 'file_011CNha8iCJcU1wXNR6q4V8w' },
+    ]) {
+      const e = await send([{ type: 'image', source } as Anthropic.ImageBlockParam, text]).catch(
+        (e: unknown) => e,
+      );
+      expect(e).toBeInstanceOf(Anthropic.RateLimitError);
+      expect((e as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+        error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'sonnet45-cap' } },
+      });
+    }
+    expect(h.fake.requests.length).toBe(sent);
+    // The text alone fits.
+    await expect(send([text])).resolves.toMatchObject({ type: 'message' });
+  });
 });
 
 describe('the estimate of a call recorded without the usage of its input (official @anthropic-ai/sdk client)', () => {
@@ -80,5 +106,14 @@ describe('the estimate of a call recorded without the usage of its input (offici
     });
     // 200 × 150 / 750 = 40 tokens: the estimate, not the 48 patches (⌈200/28⌉ × ⌈150/28⌉) admission bounds it by.
     expect(withImage.input_tokens - alone.input_tokens).toBe(40);
+  });
+
+  it('counts an image by URL at the largest image the model takes (~1,600 tokens up to Claude 4.6)', async () => {
+    const text = { type: 'text' as const, text: 'Describe the image.' };
+    const alone = await h.event(await broken([text]));
+    const byUrl = await h.event(
+      await broken([{ type: 'image', source: { type: 'url', url: 'https://example.com/photo.jpg' } }, text]),
+    );
+    expect(byUrl.input_tokens - alone.input_tokens).toBe(1_600);
   });
 });

@@ -8,24 +8,44 @@ import { obj } from '../provider.js';
  * ⌈width / 28⌉ × ⌈height / 28⌉ patches for the models that count those; an image larger than a model takes is
  * scaled down first. So the greater of the two at the size sent bounds what any model bills for it, as budget
  * admission's worst case needs: a flat screenshot is a few kB of PNG, and its bytes bound nothing. An image sent by
- * URL or Files API id is not counted: the request does not hold its size. Walked with a stack: a request may nest
- * content deeply.
+ * URL or Files API id, whose size the request does not hold, is bounded by the largest image `model` takes (every
+ * image is scaled down to it first). Walked with a stack: a request may nest content deeply.
  */
-export function anthropicImageTokens(json: Record<string, unknown>): number {
-  return sumImages(json, upperBound);
+export function anthropicImageTokens(json: Record<string, unknown>, model: string): number {
+  return sumImages(json, upperBound, maxImageTokens(model));
 }
 
 /**
  * The input tokens of the same images as Anthropic's documented estimate, width × height / 750 per image: what a
- * call recorded without the provider's usage is charged, as its text is, by the best guess and not a bound.
+ * call recorded without the provider's usage is charged, as its text is, by the best guess and not a bound. An image
+ * by URL or file id is taken at the largest image `model` takes: the typical size of an image sent that way (a photo,
+ * a screenshot) is larger, and scaled down to it.
  */
-export function anthropicImageTokensEstimate(json: Record<string, unknown>): number {
-  return sumImages(json, (width, height) => Math.ceil((width * height) / 750));
+export function anthropicImageTokensEstimate(json: Record<string, unknown>, model: string): number {
+  return sumImages(json, (width, height) => Math.ceil((width * height) / 750), maxImageTokens(model));
 }
+
+/**
+ * The tokens of the largest image a model takes (https://platform.claude.com/docs/en/build-with-claude/vision,
+ * "Evaluate image size"): up to Claude 4.6 an image over 1568 px on its long edge or ~1,600 tokens (~1.15
+ * megapixels) is scaled down to that; Claude Opus 4.7 takes 2576 px on the long edge, ~3.75 megapixels, so up to
+ * 3,750,000 / 750 = 5,000 tokens. A model name not known to be of the earlier ones (a newer model, an alias) gets the
+ * larger, so that admission still bounds it.
+ */
+export function maxImageTokens(model: string): number {
+  return UP_TO_4_6.test(model) ? 1_600 : 5_000;
+}
+
+/**
+ * claude-3*, and claude-{opus,sonnet,haiku}-4 up to -4-6, with or without a date snapshot or a word after it
+ * (`-latest`); not claude-opus-4-7.
+ */
+const UP_TO_4_6 = /^claude-(?:3-|[a-z]+-4(?:-[0-6])?(?:-\d{8})?(?:-[a-z]|$))/;
 
 function sumImages(
   json: Record<string, unknown>,
   perImage: (width: number, height: number) => number,
+  unsized: number,
 ): number {
   let tokens = 0;
   const stack: unknown[] = [json.messages];
@@ -41,7 +61,8 @@ function sumImages(
     if (o.type === 'image' && source?.type === 'base64' && typeof source.data === 'string') {
       const size = base64ImageSize(source.data);
       if (size !== null) tokens += perImage(size.width, size.height);
-    } else stack.push(o.content);
+    } else if (o.type === 'image' && (source?.type === 'url' || source?.type === 'file')) tokens += unsized;
+    else stack.push(o.content);
   }
   return tokens;
 }
