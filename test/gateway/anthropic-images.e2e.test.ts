@@ -108,6 +108,14 @@ describe('the estimate of a call recorded without the usage of its input (offici
     expect(withImage.input_tokens - alone.input_tokens).toBe(40);
   });
 
+  it('counts a base64 image larger than the model takes at the size Anthropic scales it down to', async () => {
+    const text = { type: 'text' as const, text: 'Describe the image.' };
+    const alone = await h.event(await broken([text]));
+    const large = await h.event(await broken([image(3000, 2000), text]));
+    // 3000 × 2000 / 750 would be 8,000 tokens; Claude Sonnet 4 bills it as its largest image, ~1,600.
+    expect(large.input_tokens - alone.input_tokens).toBe(1_600);
+  });
+
   it('counts an image by URL at the largest image the model takes (~1,600 tokens up to Claude 4.6)', async () => {
     const text = { type: 'text' as const, text: 'Describe the image.' };
     const alone = await h.event(await broken([text]));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { anthropicImageTokens, maxImageTokens } from './image-tokens.js';
+import { flatPng } from '../../../../test/helpers/png.js';
+import { anthropicImageTokens, anthropicImageTokensEstimate, maxImageTokens } from './image-tokens.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/vision, "Evaluate image size".
 
@@ -37,5 +38,34 @@ describe('the largest image a Claude model takes', () => {
     };
     expect(anthropicImageTokens(json, 'claude-opus-4-6')).toBe(3_200);
     expect(anthropicImageTokens(json, 'claude-opus-4-7')).toBe(10_000);
+  });
+});
+
+describe('a base64 image larger than the model takes', () => {
+  const json = (width: number, height: number) => ({
+    messages: [
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'image',
+            source: {
+              type: 'base64',
+              media_type: 'image/png',
+              data: flatPng(width, height).toString('base64'),
+            },
+          },
+        ],
+      },
+    ],
+  });
+
+  it('is bounded and estimated at the largest image the model takes, not at the size sent', () => {
+    // 3000 × 2000: 8,000 tokens at the size sent, scaled down to ~1,600 (Claude Sonnet 4) or 5,000 (Opus 4.7).
+    expect(anthropicImageTokens(json(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
+    expect(anthropicImageTokensEstimate(json(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
+    expect(anthropicImageTokens(json(3000, 2000), 'claude-opus-4-7')).toBe(5_000);
+    // A smaller one is counted at its size.
+    expect(anthropicImageTokensEstimate(json(200, 150), 'claude-sonnet-4-20250514')).toBe(40);
   });
 });

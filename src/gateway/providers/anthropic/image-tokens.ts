@@ -6,13 +6,16 @@ import { obj } from '../provider.js';
  * results), which its prompt text leaves out. Anthropic bills an image by its size
  * (https://platform.claude.com/docs/en/build-with-claude/vision): about width × height / 750 tokens, or
  * ⌈width / 28⌉ × ⌈height / 28⌉ patches for the models that count those; an image larger than a model takes is
- * scaled down first. So the greater of the two at the size sent bounds what any model bills for it, as budget
+ * scaled down first (so no image costs more than maxImageTokens). So the greater of the two at the size sent, at
+ * most that, bounds what the model bills for it, as budget
  * admission's worst case needs: a flat screenshot is a few kB of PNG, and its bytes bound nothing. An image sent by
  * URL or Files API id, whose size the request does not hold, is bounded by the largest image `model` takes (every
  * image is scaled down to it first). Walked with a stack: a request may nest content deeply.
  */
 export function anthropicImageTokens(json: Record<string, unknown>, model: string): number {
-  return sumImages(json, upperBound, maxImageTokens(model));
+  const max = maxImageTokens(model);
+  // An image larger than the model takes is billed at the size it is scaled down to, not at the size sent.
+  return sumImages(json, (width, height) => Math.min(upperBound(width, height), max), max);
 }
 
 /**
@@ -22,7 +25,8 @@ export function anthropicImageTokens(json: Record<string, unknown>, model: strin
  * a screenshot) is larger, and scaled down to it.
  */
 export function anthropicImageTokensEstimate(json: Record<string, unknown>, model: string): number {
-  return sumImages(json, (width, height) => Math.ceil((width * height) / 750), maxImageTokens(model));
+  const max = maxImageTokens(model);
+  return sumImages(json, (width, height) => Math.min(Math.ceil((width * height) / 750), max), max);
 }
 
 /**
