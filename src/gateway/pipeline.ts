@@ -28,6 +28,7 @@ import { respondStream } from './respond-stream.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
+import { readBody } from './upstream-body.js';
 import { UpstreamClient, unreachableError } from './upstream-client.js';
 import { upstreamHeaders } from './upstream-headers.js';
 
@@ -53,6 +54,11 @@ export class Gateway {
   private readonly client: UpstreamClient;
   private readonly forwarding: ForwardDeps;
   private readonly background: BackgroundResponses;
+  /**
+   * Upstreams (by name) that refused the usage option metering adds to a stream (Provider.usageOptionRefused): their
+   * streams are sent as the client wrote them from then on, until the gateway restarts.
+   */
+  private readonly noUsageOption = new Set<string>();
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
@@ -173,7 +179,12 @@ export class Gateway {
         const body = c.model === json.model ? json : { ...json, model: c.model };
         // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
         const bytes = body === json ? raw : withModel(raw, json, c.model);
-        const prepared = provider.prepare(route.operation, bytes, body);
+        const prepared = provider.prepare(
+          route.operation,
+          bytes,
+          body,
+          !this.noUsageOption.has(c.upstream.name),
+        );
         const headers = upstreamHeaders(req.headers, provider, c.upstream, key !== null, this.d.env);
         call = {
           deps: this.d,
@@ -226,7 +237,21 @@ export class Gateway {
         }
         if (!route.metered)
           return await passThrough(res, r, c.upstream, abort, this.d.config.timeouts.idle_ms);
-        const d = decodedResponse(r);
+        let d = decodedResponse(r);
+        // A 400 to a body we added the usage option to is looked into first: if it refuses that option, which the
+        // client never sent, the client must not get it; the same candidate is sent the body as the client wrote it.
+        if (d.status === 400 && prepared.body !== bytes && provider.usageOptionRefused !== undefined) {
+          const answer = await d.body.bytes().then(
+            (b) => b,
+            (e: Error) => e,
+          );
+          if (answer instanceof Buffer && provider.usageOptionRefused(d.status, answer)) {
+            this.noUsageOption.add(c.upstream.name);
+            i--;
+            continue;
+          }
+          d = { ...d, body: readBody(answer) };
+        }
         const sse =
           prepared.stream &&
           d.status < 400 &&

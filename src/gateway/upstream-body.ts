@@ -22,6 +22,33 @@ export interface UpstreamBody {
   dump(): Promise<void>;
 }
 
+/**
+ * A body already read (`bytes`), or whose reading failed (`Error`), as a body again for the responders: a 400 the
+ * gateway looked into before answering with it.
+ */
+export function readBody(read: Buffer | Error): UpstreamBody {
+  return {
+    bytes: () => (read instanceof Error ? Promise.reject(read) : Promise.resolve(read)),
+    stream: () =>
+      read instanceof Error
+        ? new Readable({
+            read() {
+              this.destroy(read);
+            },
+          })
+        : Readable.from([read]),
+    forward(sink) {
+      if (read instanceof Error) sink.error(read);
+      else {
+        sink.data(read);
+        sink.end();
+      }
+      return () => {};
+    },
+    dump: () => Promise.resolve(),
+  };
+}
+
 /** Where `forward` hands a body. */
 export interface BodySink {
   /** What arrived; false when the sink is full (the upstream waits until the sink calls `more`). */

@@ -8,7 +8,8 @@ import type { FakeProvider, FakeRequest } from './fake-provider.js';
  * `/chat/completions` and records every request (path with its query, headers, body).
  *
  * - azure: https://learn.microsoft.com/azure/ai-foundry/openai/reference (chat completions; `api-key` header,
- *   `?api-version=` on deployment paths) and https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter
+ *   `?api-version=` on deployment paths; `stream_options` only from api-version 2024-09-01-preview: an older one
+ *   answers 400 "Unrecognized request argument supplied: stream_options", as reported in openai/openai-python#1469) and https://learn.microsoft.com/azure/ai-foundry/openai/concepts/content-filter
  *   (`prompt_filter_results`, `content_filter_results`). A stream opens with a chunk of empty `choices`, empty `id` and
  *   `model` that carries only the prompt filter results, as Azure sends it.
  * - openrouter: https://openrouter.ai/docs/use-cases/usage-accounting (usage always sent, with `cost` in credits =
@@ -71,6 +72,32 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
           return json(res, 404, { error: { code: '404', message: 'Resource not found' } });
       }
       const request = JSON.parse(body) as Record<string, unknown>;
+      if (typeof request.temperature === 'number' && request.temperature > 2)
+        return json(res, 400, {
+          error: {
+            message: `${request.temperature} is greater than the maximum of 2 - 'temperature'`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+      // Azure takes `stream_options` from api-version 2024-09-01-preview on; before, it refuses the argument.
+      const apiVersion = /api-version=([0-9-]+)/.exec(path)?.[1];
+      if (
+        flavour === 'azure' &&
+        apiVersion !== undefined &&
+        apiVersion < '2024-09-01' &&
+        'stream_options' in request
+      )
+        return json(res, 400, {
+          error: {
+            message:
+              'Unrecognized request argument supplied: stream_options. Please contact us through an Azure support request at: https://go.microsoft.com/fwlink/?linkid=2213926 for further questions.',
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
       const extra: Record<string, string> =
         flavour === 'gemini' ? { 'x-gemini-service-tier': geminiServedTier(request) } : {};
       if (request.stream === true) return void stream(flavour, request, res, extra);

@@ -53,6 +53,13 @@ beforeAll(async () => {
       '    key_env: AZURE_OPENAI_API_KEY',
       '    models: ["gpt4o-prod"]',
       '    auth: api-key',
+      // An api-version from before Azure took `stream_options`.
+      '  azure-old:',
+      '    type: openai',
+      `    base_url: ${fakes.azure.url}/openai/deployments/gpt4o-old?api-version=2024-06-01`,
+      '    key_env: AZURE_OPENAI_API_KEY',
+      '    models: ["gpt4o-old"]',
+      '    auth: api-key',
       '  azure-slow:',
       '    type: openai',
       `    base_url: ${fakes.azure.url}/openai/deployments/gpt4o-slow?api-version=2024-10-21`,
@@ -90,6 +97,14 @@ afterAll(async () => {
 
 const client = (apiKey = 'sk-caller-own') =>
   new OpenAI({ apiKey, baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+/** A client sending the caller's own Azure key, in Azure's `api-key` header. */
+const azureClient = () =>
+  new OpenAI({
+    apiKey: 'unused',
+    baseURL: `${h.server.url}/v1`,
+    maxRetries: 0,
+    defaultHeaders: { 'api-key': 'azure-caller-key' },
+  });
 
 /** The cost the price engine gives this usage for the event's provider and model. */
 function engineCost(e: UsageEvent): bigint | null {
@@ -274,12 +289,7 @@ describe('OpenRouter', () => {
 
 describe('Azure OpenAI', () => {
   it("a deployment base URL keeps its api-version; priced as azure at the answering model's price", async () => {
-    const c = new OpenAI({
-      apiKey: 'unused',
-      baseURL: `${h.server.url}/v1`,
-      maxRetries: 0,
-      defaultHeaders: { 'api-key': 'azure-caller-key' },
-    });
+    const c = azureClient();
     const { data, response } = await c.chat.completions
       .create({ model: 'gpt4o-prod', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
@@ -326,12 +336,7 @@ describe('Azure OpenAI', () => {
     expect(e).toMatchObject({ team: 'platform', provider: 'azure', model: 'gpt-4o', status: 'ok' });
   });
   it('a stream: the prompt filter chunk reaches the client, injected usage is hidden, the ledger is exact', async () => {
-    const c = new OpenAI({
-      apiKey: 'unused',
-      baseURL: `${h.server.url}/v1`,
-      maxRetries: 0,
-      defaultHeaders: { 'api-key': 'azure-caller-key' },
-    });
+    const c = azureClient();
     const { data: stream, response } = await c.chat.completions
       .create({ model: 'gpt4o-prod', messages: [{ role: 'user', content: 'hi' }], stream: true })
       .withResponse();
@@ -351,13 +356,55 @@ describe('Azure OpenAI', () => {
     });
   });
 
+  it('a stream to an api-version that refuses stream_options is sent again as the client wrote it, and estimated', async () => {
+    const sent = () => fakes.azure.requests.filter((r) => r.path.includes('/gpt4o-old/'));
+    const streamed = async () => {
+      const c = azureClient();
+      const { data: stream, response } = await c.chat.completions
+        .create({
+          model: 'gpt4o-old',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        })
+        .withResponse();
+      const text: string[] = [];
+      for await (const chunk of stream) text.push(chunk.choices[0]?.delta.content ?? '');
+      return { text: text.join(''), id: response.headers.get('x-tokenledger-event-id')! };
+    };
+    const first = await streamed();
+    // The client asked for no usage: it never sees the 400 the added option drew, only the answer.
+    expect(first.text).toBe('Hello from a compatible server');
+    expect(sent().map((r) => 'stream_options' in JSON.parse(r.body))).toEqual([true, false]);
+    const e = await h.event(first.id);
+    // No usage came: the tokens are counted from the prompt and the answer.
+    expect(e).toMatchObject({ status: 'ok', cost_source: 'estimated', error_type: 'usage_missing' });
+    expect(e.output_tokens).toBeGreaterThan(0);
+    // Remembered for this upstream: the next stream is sent once, as the client wrote it.
+    await streamed();
+    expect(sent().map((r) => 'stream_options' in JSON.parse(r.body))).toEqual([true, false, false]);
+  });
+
+  it('any other 400 to a stream with the usage option added reaches the client as the upstream sent it, once', async () => {
+    const sent = () => fakes.azure.requests.filter((r) => r.path.includes('/gpt4o-prod/')).length;
+    const before = sent();
+    const c = azureClient();
+    const e = await c.chat.completions
+      .create({
+        model: 'gpt4o-prod',
+        messages: [{ role: 'user', content: 'hi' }],
+        temperature: 5,
+        stream: true,
+      })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).message).toBe(
+      "400 5 is greater than the maximum of 2 - 'temperature'",
+    );
+    expect(sent() - before).toBe(1);
+  });
+
   it('a stream the client abandons is estimated at the answering model, not left unpriced under model ""', async () => {
-    const c = new OpenAI({
-      apiKey: 'unused',
-      baseURL: `${h.server.url}/v1`,
-      maxRetries: 0,
-      defaultHeaders: { 'api-key': 'azure-caller-key' },
-    });
+    const c = azureClient();
     const ac = new AbortController();
     const stream = await c.chat.completions.create(
       { model: 'gpt4o-slow', messages: [{ role: 'user', content: 'hi' }], stream: true },

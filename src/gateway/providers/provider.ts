@@ -105,7 +105,16 @@ export interface Provider {
   authHeaders(key: string): Record<string, string>;
   /** Header names that carry keys: never forwarded as received when a virtual key is used, never logged. */
   readonly keyHeaders: readonly string[];
-  prepare(op: Operation, raw: Buffer, json: Record<string, unknown>): PreparedRequest;
+  /**
+   * The request as sent upstream. `askUsage` false: an upstream that refused the usage option metering adds
+   * (OpenAI's `stream_options`; usageOptionRefused) gets the body as the client wrote it.
+   */
+  prepare(op: Operation, raw: Buffer, json: Record<string, unknown>, askUsage: boolean): PreparedRequest;
+  /**
+   * Whether an upstream's answer to a body with the usage option added refuses that option (Azure's api-versions
+   * before 2024-09-01-preview answer 400 "Unrecognized request argument supplied: stream_options").
+   */
+  usageOptionRefused?(status: number, body: Buffer): boolean;
   readJson(op: Operation, json: unknown): ResponseFacts;
   streamMeter(op: Operation, injectedUsage: boolean): StreamMeter;
   /** Input text of a request, for estimating the input of a stream aborted before usage arrived. */

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
 import { openAiImageTokens, openAiImageTokensEstimate } from './image-tokens.js';
-import { openAiInputText, openAiInputTokenIds, prepareOpenAi } from './request.js';
+import { openAiInputText, openAiInputTokenIds, plainOpenAi, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 import { openAiFacts } from './usage.js';
 
@@ -19,7 +19,8 @@ export const openAiProvider: Provider = {
   authHeaders(key: string): Record<string, string> {
     return { authorization: `Bearer ${key}` };
   },
-  prepare: (op, raw, json) => prepareOpenAi(op, raw, json),
+  prepare: (op, raw, json, askUsage) => (askUsage ? prepareOpenAi(op, raw, json) : plainOpenAi(raw, json)),
+  usageOptionRefused: (status, body) => status === 400 && body.includes('stream_options'),
   readJson(_op: Operation, json: unknown): ResponseFacts {
     return openAiFacts(json);
   },

@@ -32,6 +32,14 @@ export function prepareOpenAi(op: string, raw: Buffer, json: Record<string, unkn
   return { body, stream, injectedUsage: hide };
 }
 
+/**
+ * The request as the client wrote it, for an upstream that refused the usage option (Provider.usageOptionRefused):
+ * its stream carries no usage unless the client asked for it, and the call is recorded from its text, estimated.
+ */
+export function plainOpenAi(raw: Buffer, json: Record<string, unknown>): PreparedRequest {
+  return { body: raw, stream: json.stream === true, injectedUsage: false };
+}
+
 /** The prompt text of a request, for estimating input tokens when the upstream never reported them. */
 export function openAiInputText(json: Record<string, unknown>): string {
   return promptText(json.messages, json.input, json.prompt, json.instructions);
