@@ -178,6 +178,22 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         );
     });
 
+    it('pages events whose range holds more contexts than a page joins by id, and fewer, alike', async () => {
+      // 1,200 calls of as many people (a context each) in one hour: a filtered page reads the whole range (more
+      // contexts than pageSource joins by id), an unfiltered one only its newest events (a few contexts).
+      const many = Array.from({ length: 1200 }, (_, i) =>
+        makeEvent(50_000 + i, { ts: T0 + i * 1_000_000, team: i % 2 ? 'web' : 'ads', user: `person-${i}` }),
+      );
+      await store.append(many);
+      const newest = [...many].sort((a, b) => b.ts - a.ts);
+      const hour = { since: T0, until: T0 + 3_600_000_000 };
+      expect(await store.events({ ...hour, limit: 7 })).toEqual(newest.slice(0, 7));
+      expect(
+        await store.events({ ...hour, limit: 7, filters: [{ dimension: 'team', values: ['web'] }] }),
+      ).toEqual(newest.filter((e) => e.team === 'web').slice(0, 7));
+      expect((await store.events(hour)).length).toBe(1200);
+    });
+
     it('keeps every source_ref as it was handed over, file:line or not', async () => {
       const refs = [
         '/data/usage.jsonl:1',
