@@ -201,6 +201,25 @@ export function answerText(body: unknown): string {
 }
 
 /**
+ * Calls `visit` on every object in `roots`, through arrays and the values `visit` returns (the fields to go on
+ * into), in no set order. A stack of its own, not recursion: a request may nest content deeply.
+ */
+export function eachObject(
+  roots: unknown[],
+  visit: (o: Record<string, unknown>) => readonly unknown[],
+): void {
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else {
+      const o = obj(v);
+      if (o !== null) for (const x of visit(o)) stack.push(x);
+    }
+  }
+}
+
+/**
  * Every string in `values`, through arrays, and what `visit` takes from each object, joined by newlines, in document
  * order. A stack of its own, not recursion: a request may nest arrays 100,000 deep, and the call's stack would
  * overflow where the provider answers 400. What `visit` pushes and asks `more` of is taken in the order given.

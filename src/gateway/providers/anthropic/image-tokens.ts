@@ -1,5 +1,5 @@
 import { base64ImageSize } from '../image-size.js';
-import { obj } from '../provider.js';
+import { eachObject, obj } from '../provider.js';
 
 /**
  * The input tokens of the images a Messages request sends in base64 (in its messages, and in the content of tool
@@ -10,7 +10,7 @@ import { obj } from '../provider.js';
  * most that, bounds what the model bills for it, as budget
  * admission's worst case needs: a flat screenshot is a few kB of PNG, and its bytes bound nothing. An image sent by
  * URL or Files API id, whose size the request does not hold, is bounded by the largest image `model` takes (every
- * image is scaled down to it first). Walked with a stack: a request may nest content deeply.
+ * image is scaled down to it first).
  */
 export function anthropicImageTokens(json: Record<string, unknown>, model: string): number {
   const max = maxImageTokens(model);
@@ -52,22 +52,15 @@ function sumImages(
   unsized: number,
 ): number {
   let tokens = 0;
-  const stack: unknown[] = [json.messages];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-      continue;
-    }
-    const o = obj(v);
-    if (o === null) continue;
+  eachObject([json.messages], (o) => {
     const source = obj(o.source);
     if (o.type === 'image' && source?.type === 'base64' && typeof source.data === 'string') {
       const size = base64ImageSize(source.data);
       if (size !== null) tokens += perImage(size.width, size.height);
     } else if (o.type === 'image' && (source?.type === 'url' || source?.type === 'file')) tokens += unsized;
-    else stack.push(o.content);
-  }
+    else return [o.content];
+    return [];
+  });
   return tokens;
 }
 

@@ -1,5 +1,5 @@
 import { base64ImageSize, type ImageSize } from '../image-size.js';
-import { obj } from '../provider.js';
+import { eachObject, obj } from '../provider.js';
 
 /**
  * How OpenAI bills an input image (https://platform.openai.com/docs/guides/images-vision, "Calculating costs"), by
@@ -121,7 +121,7 @@ function snapshotless(model: string): string {
 
 /**
  * Walks the request's messages (Chat Completions) and input items (Responses, with the content of function call
- * outputs) with a stack: a request may nest content deeply. A data URL is sized from its header; an image that is
+ * outputs). A data URL is sized from its header; an image that is
  * not a readable one (the provider refuses it, at no cost) counts nothing.
  */
 function sumImages(
@@ -129,15 +129,7 @@ function sumImages(
   perImage: (size: ImageSize | null, detail: string | null) => number,
 ): number {
   let tokens = 0;
-  const stack: unknown[] = [json.messages, json.input];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-      continue;
-    }
-    const o = obj(v);
-    if (o === null) continue;
+  eachObject([json.messages, json.input], (o) => {
     let url: unknown;
     let detail: unknown;
     if (o.type === 'image_url') {
@@ -147,17 +139,15 @@ function sumImages(
     } else if (o.type === 'input_image') {
       url = o.image_url ?? (typeof o.file_id === 'string' ? null : undefined);
       detail = o.detail;
-    } else {
-      stack.push(o.content, o.output);
-      continue;
-    }
+    } else return [o.content, o.output];
     const d = typeof detail === 'string' ? detail : null;
     if (url === null || (typeof url === 'string' && !url.startsWith('data:'))) tokens += perImage(null, d);
     else if (typeof url === 'string') {
       const size = dataUrlSize(url);
       if (size !== null) tokens += perImage(size, d);
     }
-  }
+    return [];
+  });
   return tokens;
 }
 
