@@ -142,6 +142,26 @@ describe('dashboard in a real browser', () => {
     expect(await legend()).toEqual(
       expect.arrayContaining([['day', 'all days'], ...models.map((m) => [m, layer(m)])]),
     );
+    // The first and last days' bars are drawn whole, each clear of the plot's edge, not cut in half by it.
+    const bars = await page.evaluate<{ gapLeft: number; gapRight: number }>(`(() => {
+      const canvas = document.querySelector('.chart canvas');
+      const plot = document.querySelector('.chart .u-over').getBoundingClientRect();
+      const at = canvas.getBoundingClientRect();
+      const k = canvas.width / at.width;
+      const [x0, y0] = [Math.round((plot.left - at.left) * k), Math.round((plot.top - at.top) * k)];
+      const [w, h] = [Math.round(plot.width * k), Math.round(plot.height * k)];
+      const px = canvas.getContext('2d').getImageData(x0, y0, w, h).data;
+      // Bars are opaque fills; the grid lines are translucent.
+      let [first, last] = [w, -1];
+      for (let i = 3; i < px.length; i += 4)
+        if (px[i] === 255) {
+          const x = ((i - 3) / 4) % w;
+          [first, last] = [Math.min(first, x), Math.max(last, x)];
+        }
+      return { gapLeft: first, gapRight: w - 1 - last };
+    })()`);
+    expect(bars.gapLeft).toBeGreaterThan(2);
+    expect(bars.gapRight).toBeGreaterThan(2);
     const box = (await page.locator('.chart .u-over').first().boundingBox())!;
     await page.mouse.move(box.x + box.width - 3, box.y + box.height - 2);
     const onBar = await legend();

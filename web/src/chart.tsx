@@ -97,12 +97,15 @@ export function StackedChart({
     const order = keys.map((_, i) => i).reverse();
     const bars = uPlot.paths.bars!({ size: [0.7, 60] });
     const bucketLabel = bucketLabeller(bucket, zone);
+    const halfBucket = (bucket === 'day' ? DAY_S : 3600) / 2;
     // The legend shows each layer's total over the range until the pointer is on a bar, then that bar's amounts.
     const opts: uPlot.Options = {
       width: host.clientWidth || 600,
       height: 280,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), zone ?? 'Etc/UTC'),
-      scales: { x: { time: true } },
+      // Half a bucket beyond the first and last: uPlot's range ends at the first and last bucket's start, which cut
+      // those two bars in half.
+      scales: { x: { time: true, range: (_u, min, max) => [min - halfBucket, max + halfBucket] } },
       // Daily bars get a tick per day or per few days, never "8am" and "4pm" between two bars.
       axes: [
         bucket === 'day' ? { incrs: DAY_TICKS } : {},
