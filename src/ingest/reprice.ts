@@ -1,5 +1,5 @@
 import type { UsageEvent } from '../ledger/event.js';
-import type { Pricer } from '../pricing/pricer.js';
+import { type Pricer, pricedOnlyAsUnused } from '../pricing/pricer.js';
 import type { Repricer } from '../store/store.js';
 
 /**
@@ -33,8 +33,26 @@ function repriceOne(pricer: Pricer, e: UsageEvent): UsageEvent {
     served.cost_source === 'unpriced' && asked !== null && asked !== e.model
       ? pricer.price({ ...usage, model: asked, given_cost: null })
       : served;
+  if (e.cost_source === 'computed' || priced.cost_source !== 'computed') return priced;
+  // An estimate of 0 tokens (a stream abandoned before usage with no text to count) whose model has no price: the
+  // pricer's $0 for a call that used nothing would claim a cost the provider never reported, so it stays unknown,
+  // as the gateway records it (record.ts). An unpriced event of zero usage is such an estimate: a reported zero
+  // usage is priced $0 when recorded (an event recorded unpriced before that rule stays unpriced: unknown, not $0).
+  if (pricedOnlyAsUnused(priced)) return unpricedAgain(priced);
   // Estimated token counts (an aborted stream) stay marked as estimates whatever the new price.
-  return e.cost_source === 'estimated' && priced.cost_source === 'computed'
-    ? { ...priced, cost_source: 'estimated' }
-    : priced;
+  return e.cost_source === 'estimated' ? { ...priced, cost_source: 'estimated' } : priced;
+}
+
+function unpricedAgain(e: UsageEvent): UsageEvent {
+  return {
+    ...e,
+    cost_usd: null,
+    cost_input: null,
+    cost_cache_read: null,
+    cost_cache_write: null,
+    cost_output: null,
+    cost_source: 'unpriced',
+    price_version: null,
+    rates: null,
+  };
 }
