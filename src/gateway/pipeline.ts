@@ -119,10 +119,10 @@ export class Gateway {
                 inputText: () => provider.inputText(json),
                 // Asked for only when a budget or token limit applies; a body that names no image part has none:
                 // Anthropic's `"image"` and Chat Completions' `"image_url"` start with `"image`, Responses' is
-                // `"input_image"`.
+                // `"input_image"`; Anthropic's PDFs are `"document"` blocks.
                 imageTokens: () =>
                   provider.inputImageTokens !== undefined &&
-                  (raw.includes('"image') || raw.includes('"input_image"'))
+                  (raw.includes('"image') || raw.includes('"input_image"') || raw.includes('"document"'))
                     ? provider.inputImageTokens(json, c.model)
                     : 0,
                 tokenIds: () => provider.inputTokenIds?.(json) ?? 0,

@@ -3,6 +3,7 @@ import { bearerToken } from '../../../http/bearer.js';
 import { anthropicGeo, anthropicServiceTier } from '../../../pricing/anthropic-tier.js';
 import { obj, type Provider, promptText, type ResponseFacts, str } from '../provider.js';
 import { anthropicImageTokens, anthropicImageTokensEstimate } from './image-tokens.js';
+import { anthropicPdfTokens, anthropicPdfTokensEstimate } from './pdf-tokens.js';
 import { AnthropicStreamMeter } from './stream-meter.js';
 import { anthropicUsage } from './usage.js';
 
@@ -35,6 +36,8 @@ export const anthropicProvider: Provider = {
   },
   streamMeter: () => new AnthropicStreamMeter(),
   inputText: (json) => promptText(json.system, json.messages),
-  inputImageTokens: anthropicImageTokens,
-  estimatedImageTokens: anthropicImageTokensEstimate,
+  // A PDF's pages are billed as text and an image each: counted with the images.
+  inputImageTokens: (json, model) => anthropicImageTokens(json, model) + anthropicPdfTokens(json, model),
+  estimatedImageTokens: (json, model) =>
+    anthropicImageTokensEstimate(json, model) + anthropicPdfTokensEstimate(json),
 };
