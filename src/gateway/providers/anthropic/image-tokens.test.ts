@@ -69,3 +69,39 @@ describe('a base64 image larger than the model takes', () => {
     expect(anthropicImageTokensEstimate(json(200, 150), 'claude-sonnet-4-20250514')).toBe(40);
   });
 });
+
+describe("the images of a document's content", () => {
+  // A document of content blocks (`source: {type: "content", content: [text and image blocks]}`, the SDK's
+  // ContentBlockSource): its images are billed as any other.
+  const json = {
+    messages: [
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'document',
+            source: {
+              type: 'content',
+              content: [
+                { type: 'text', text: 'Figure 1:' },
+                {
+                  type: 'image',
+                  source: {
+                    type: 'base64',
+                    media_type: 'image/png',
+                    data: flatPng(200, 150).toString('base64'),
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+
+  it('are counted as the images of a message are', () => {
+    expect(anthropicImageTokensEstimate(json, 'claude-sonnet-4-20250514')).toBe(40);
+    expect(anthropicImageTokens(json, 'claude-sonnet-4-20250514')).toBe(48);
+  });
+});

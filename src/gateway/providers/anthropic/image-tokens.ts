@@ -3,7 +3,7 @@ import { eachObject, obj } from '../provider.js';
 
 /**
  * The input tokens of the images a Messages request sends in base64 (in its messages, and in the content of tool
- * results), which its prompt text leaves out. Anthropic bills an image by its size
+ * results and of documents), which its prompt text leaves out. Anthropic bills an image by its size
  * (https://platform.claude.com/docs/en/build-with-claude/vision): about width × height / 750 tokens, or
  * ⌈width / 28⌉ × ⌈height / 28⌉ patches for the models that count those; an image larger than a model takes is
  * scaled down first (so no image costs more than maxImageTokens). So the greater of the two at the size sent, at
@@ -58,7 +58,8 @@ function sumImages(
       const size = base64ImageSize(source.data);
       if (size !== null) tokens += perImage(size.width, size.height);
     } else if (o.type === 'image' && (source?.type === 'url' || source?.type === 'file')) tokens += unsized;
-    else return [o.content];
+    // A document of content blocks (`source.type` "content") holds text and images: its images are billed too.
+    else return [o.content, o.type === 'document' && source?.type === 'content' ? source.content : undefined];
     return [];
   });
   return tokens;
