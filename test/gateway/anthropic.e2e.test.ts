@@ -415,6 +415,36 @@ describe('Anthropic through the gateway (official @anthropic-ai/sdk client)', ()
     );
   });
 
+  // A document's `title` and `context` are passed to the model beside its content (citations: "not used towards
+  // cited content", but read, and billed, as input).
+  it("a stream the client leaves before message_start counts a document's title and context as input", async () => {
+    const context = 'Prepared by the finance team for the board; figures are unaudited and in euros. '.repeat(
+      20,
+    );
+    const leave = (withContext: boolean) =>
+      leftBeforeStart({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'document' as const,
+                source: { type: 'text' as const, media_type: 'text/plain' as const, data: 'Revenue grew.' },
+                ...(withContext ? { title: 'Quarterly report', context } : {}),
+              },
+              { type: 'text' as const, text: 'Summarise the report.' },
+            ],
+          },
+        ],
+      });
+    const bare = await leave(false);
+    const withContext = await leave(true);
+    expect(withContext).toMatchObject({ status: 'aborted', cost_source: 'estimated' });
+    expect(withContext.input_tokens - bare.input_tokens).toBeGreaterThanOrEqual(
+      (await countPromptTokens(context)) + (await countPromptTokens('Quarterly report')),
+    );
+  });
+
   // The model's own tool calls of earlier turns are sent back as input: an agent that wrote a file sends the file's
   // text again in its tool_use block's `input` on every later turn.
   it("a stream the client leaves before message_start counts earlier turns' tool_use input as input", async () => {

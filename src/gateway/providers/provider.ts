@@ -166,14 +166,19 @@ export function obj(v: unknown): Record<string, unknown> | null {
  * the tool calls and results of earlier turns, input too: chat's `tool_calls[].function.arguments`, the Responses
  * API's `function_call` arguments and `function_call_output` output (a string or parts), the values of Anthropic's
  * `tool_use` input; and an Anthropic document's text, in its source (a plain-text source's `data`, a content
- * source's `content`). Each is a JSON string of the body, as worst-case.ts's bodyTokenBound requires.
+ * source's `content`), with its `title` and `context`. Each is a JSON string of the body, as worst-case.ts's bodyTokenBound requires.
  */
 export function promptText(...fields: unknown[]): string {
   return textsIn(fields, (o, parts, more) => {
     if (typeof o.text === 'string') parts.push(o.text);
     // A plain-text source (`{type: "text", media_type: "text/plain", data}`); a PDF's base64 `data` is not text.
     else if (o.type === 'text' && typeof o.data === 'string') parts.push(o.data);
-    if (o.type === 'document') more(o.source);
+    if (o.type === 'document') {
+      // Its title and context are read beside its content (citations: "not used towards cited content"), as input.
+      if (typeof o.title === 'string') parts.push(o.title);
+      if (typeof o.context === 'string') parts.push(o.context);
+      more(o.source);
+    }
     // An earlier turn's tool call (Anthropic's tool_use, server_tool_use): the values of its `input`, strings of the
     // body (a file an agent wrote is sent again on every later turn); the names of its keys are left out.
     if ((o.type === 'tool_use' || o.type === 'server_tool_use') && obj(o.input) !== null)
