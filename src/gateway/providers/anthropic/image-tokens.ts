@@ -21,12 +21,23 @@ export function anthropicImageTokens(json: Record<string, unknown>, model: strin
 /**
  * The input tokens of the same images as Anthropic's documented estimate, width × height / 750 per image: what a
  * call recorded without the provider's usage is charged, as its text is, by the best guess and not a bound. An image
- * by URL or file id is taken at the largest image `model` takes: the typical size of an image sent that way (a photo,
- * a screenshot) is larger, and scaled down to it.
+ * whose long edge is over what `model` takes is first scaled down to it ("preserving aspect ratio"), so a long,
+ * narrow one (a scrolled page's screenshot) costs far less than its area at the size sent. An image by URL or file id
+ * is taken at the largest image `model` takes: the typical size of an image sent that way (a photo, a screenshot) is
+ * larger, and scaled down to it.
  */
 export function anthropicImageTokensEstimate(json: Record<string, unknown>, model: string): number {
   const max = maxImageTokens(model);
-  return sumImages(json, (width, height) => Math.min(Math.ceil((width * height) / 750), max), max);
+  const edge = UP_TO_4_6.test(model) ? 1568 : 2576;
+  return sumImages(
+    json,
+    (width, height) => {
+      const long = Math.max(width, height, edge);
+      // width × height × (edge / long)², in integers: exact for any image Anthropic takes (at most 8000 px a side).
+      return Math.min(Math.ceil((width * height * edge * edge) / (long * long * 750)), max);
+    },
+    max,
+  );
 }
 
 /**
