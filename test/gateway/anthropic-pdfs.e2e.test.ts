@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressedPdf, textPdf } from '../helpers/pdf.js';
+import { compressedPdf, sealedPdf, textPdf } from '../helpers/pdf.js';
 import { type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/pdf-support, "Estimate your costs": each page of a PDF is
@@ -15,8 +15,9 @@ beforeAll(async () => {
   h = await startHarnessWithConfig(
     [
       'budgets:',
-      // $3 / $15 per 1M: room for one page at its bound (3,000 text + 1,600 image tokens, $0.0138), not for two.
-      '  sonnet-cap: { scope: { model: claude-sonnet-4-20250514 }, period: monthly, limit_usd: 0.02, action: block }',
+      // $3 / $15 per 1M: room for one page at its bound (3,000 text + 1,600 image tokens, $0.0138), never for two,
+      // after the two one-page calls below have spent what the fake provider reports ($0.0078 each).
+      '  sonnet-cap: { scope: { model: claude-sonnet-4-20250514 }, period: monthly, limit_usd: 0.03, action: block }',
       '',
     ].join('\n'),
   );
@@ -59,9 +60,16 @@ describe('budget admission of a call that sends a PDF (official @anthropic-ai/sd
     await refused([pdf(textPdf(pages(2))), text]);
   });
 
-  it('bounds the pages of a PDF whose page objects are compressed by its size', async () => {
-    // 2 pages in ~700 bytes: no page object is readable without inflating its object stream.
+  it('counts the pages of a PDF whose page objects are in a compressed object stream', async () => {
+    await expect(client.messages.create(ask([pdf(compressedPdf(pages(1))), text]))).resolves.toMatchObject({
+      type: 'message',
+    });
     await refused([pdf(compressedPdf(pages(2))), text]);
+  });
+
+  it('bounds the pages of a PDF it cannot read (an encrypted one) by its size', async () => {
+    // 1 page in ~700 bytes, taken as up to 7.
+    await refused([pdf(sealedPdf(pages(1))), text]);
   });
 
   it('bounds a PDF by URL or Files API id, whose pages the request does not hold, by the most pages a request takes', async () => {

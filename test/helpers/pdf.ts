@@ -93,3 +93,16 @@ function page(content: number): string {
 function contentOf(text: string): string {
   return `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`;
 }
+
+/**
+ * compressedPdf with its object stream's bytes scrambled, as an encrypted file's are (each stream is ciphertext):
+ * no page object can be read in it even inflating.
+ */
+export function sealedPdf(pages: readonly string[]): Buffer {
+  const pdf = compressedPdf(pages);
+  const text = pdf.toString('latin1');
+  const from = text.indexOf('stream\n', text.indexOf('/Type /ObjStm')) + 'stream\n'.length;
+  const to = text.indexOf('endstream', from);
+  for (let i = from; i < to; i++) pdf[i] = pdf[i]! ^ 0x5a;
+  return pdf;
+}

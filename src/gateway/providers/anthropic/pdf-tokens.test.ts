@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compressedPdf, textPdf } from '../../../../test/helpers/pdf.js';
+import { compressedPdf, sealedPdf, textPdf } from '../../../../test/helpers/pdf.js';
 import { anthropicPdfTokens, anthropicPdfTokensEstimate, pdfPages } from './pdf-tokens.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/pdf-support, "Estimate your costs".
@@ -19,8 +19,13 @@ describe('the pages of a PDF', () => {
     expect(pdfPages(Buffer.from('<</Type/Pages/Count 1>> <</Type/Page/Parent 2 0 R>>', 'latin1'))).toBe(1);
   });
 
-  it('are not known when its page objects are in a compressed object stream', () => {
-    expect(pdfPages(compressedPdf(pages(3)))).toBeNull();
+  it('are read in its compressed object streams too, as PDF 1.5 writers save them', () => {
+    expect(pdfPages(compressedPdf(pages(3)))).toBe(3);
+    expect(pdfPages(compressedPdf(pages(1)))).toBe(1);
+  });
+
+  it('are not known when its object streams cannot be inflated (an encrypted file)', () => {
+    expect(pdfPages(sealedPdf(pages(3)))).toBeNull();
   });
 });
 
@@ -38,8 +43,14 @@ describe("a request's PDFs", () => {
     expect(anthropicPdfTokensEstimate(json)).toBe(3 * 2_334);
   });
 
-  it('are bounded, when compressed, by their size, and never past the most pages a request may hold', () => {
-    const pdf = compressedPdf(pages(2));
+  it('are counted when compressed in object streams, as in plain text', () => {
+    const json = request(base64(compressedPdf(pages(2))));
+    expect(anthropicPdfTokens(json, 'claude-sonnet-4-5')).toBe(2 * (3_000 + 1_600));
+    expect(anthropicPdfTokensEstimate(json)).toBe(2 * 2_334);
+  });
+
+  it('are bounded, when unreadable, by their size, and never past the most pages a request may hold', () => {
+    const pdf = sealedPdf(pages(2));
     expect(anthropicPdfTokens(request(base64(pdf)), 'claude-sonnet-4-5')).toBe(
       Math.ceil(pdf.length / 100) * 4_600,
     );

@@ -1,3 +1,4 @@
+import { constants, inflateSync } from 'node:zlib';
 import { eachObject, obj } from '../provider.js';
 import { maxImageTokens } from './image-tokens.js';
 
@@ -19,8 +20,8 @@ const PAGE_TEXT_BOUND = 3_000;
  */
 const PAGE_ESTIMATE = 2_334;
 /**
- * The fewest bytes a page takes in a PDF whose page objects are compressed: its page object in an object stream and
- * its content stream, ~130 bytes for a page of one line (test/helpers/pdf.ts compressedPdf).
+ * The fewest bytes a page takes, for a PDF whose page objects cannot be read (encrypted, or compressed with a filter
+ * other than Flate): its page object and content stream, ~130 bytes for a page of one line (test/helpers/pdf.ts).
  */
 const MIN_PAGE_BYTES = 100;
 /** The bytes of a typical page of such a PDF (text, its share of the fonts, some graphics): a rough figure. */
@@ -31,7 +32,7 @@ const UNSEEN_PAGES = 10;
 /**
  * The input tokens of the request's PDFs, for budget admission's worst case: each page at the top of the typical
  * text range plus the largest image `model` takes. The pages of a base64 PDF are counted from its page objects, or,
- * compressed out of sight, bounded by its size; a PDF by URL or file id counts as the most pages a request may
+ * where those cannot be read, bounded by its size; a PDF by URL or file id counts as the most pages a request may
  * hold, which also caps the request's total.
  */
 export function anthropicPdfTokens(json: Record<string, unknown>, model: string): number {
@@ -44,8 +45,8 @@ export function anthropicPdfTokens(json: Record<string, unknown>, model: string)
 
 /**
  * The input tokens of the same PDFs as an estimate, for a call recorded without the provider's usage: each page at
- * Anthropic's measured ~2,334 tokens. A compressed PDF is taken at a typical page size, one by URL or file id at a
- * guess of UNSEEN_PAGES pages.
+ * Anthropic's measured ~2,334 tokens. A PDF whose page objects cannot be read is taken at a typical page size, one
+ * by URL or file id at a guess of UNSEEN_PAGES pages.
  */
 export function anthropicPdfTokensEstimate(json: Record<string, unknown>): number {
   let pages = 0;
@@ -56,13 +57,41 @@ export function anthropicPdfTokensEstimate(json: Record<string, unknown>): numbe
 }
 
 /**
- * The page objects of a PDF (`/Type /Page`, not the `/Pages` of its page tree), or null when it shows none: PDF 1.5
- * writers put them in compressed object streams, which are not inflated here.
+ * The page objects of a PDF (`/Type /Page`, not the `/Pages` of its page tree), in its bytes and in its compressed
+ * object streams (PDF 1.5 writers — Word, LibreOffice, pdfTeX — keep every page object in one), or null when it
+ * shows none: an encrypted file, or a stream compressed some other way than Flate.
  */
 export function pdfPages(pdf: Buffer): number | null {
-  const pages = pdf.toString('latin1').match(PAGE_OBJECT)?.length ?? 0;
+  const text = pdf.toString('latin1');
+  let pages = text.match(PAGE_OBJECT)?.length ?? 0;
+  for (const stream of objectStreams(pdf, text)) pages += stream.match(PAGE_OBJECT)?.length ?? 0;
   return pages > 0 ? pages : null;
 }
+
+/**
+ * The inflated text of each Flate-compressed object stream (`/Type /ObjStm`, PDF 32000-1, 7.5.7) found in the file.
+ * A stream runs from the end of line after its `stream` keyword to `endstream`; Z_SYNC_FLUSH inflates what it can
+ * of a stream whose end is not where the keyword suggests, rather than throwing.
+ */
+function* objectStreams(pdf: Buffer, text: string): Generator<string> {
+  for (const m of text.matchAll(OBJECT_STREAM)) {
+    const keyword = text.indexOf('stream', m.index);
+    if (keyword < 0 || !text.slice(text.lastIndexOf('obj', m.index), keyword).includes('/FlateDecode'))
+      continue;
+    let from = keyword + 'stream'.length;
+    if (text[from] === '\r') from++;
+    if (text[from] === '\n') from++;
+    const end = text.indexOf('endstream', from);
+    try {
+      const data = pdf.subarray(from, end < 0 ? pdf.length : end);
+      yield inflateSync(data, { finishFlush: constants.Z_SYNC_FLUSH }).toString('latin1');
+    } catch {
+      // Not Flate data after all (an encrypted file's streams are ciphertext): its pages stay unseen.
+    }
+  }
+}
+
+const OBJECT_STREAM = /\/Type\s*\/ObjStm(?=[\s()<>[\]{}/%]|$)/g;
 
 /** A name ends at white space or a delimiter (PDF 32000-1, 7.2.2-7.2.3). */
 const PAGE_OBJECT = /\/Type\s*\/Page(?=[\s()<>[\]{}/%]|$)/g;
