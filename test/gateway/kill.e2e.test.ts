@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate } from '../../src/cli/keys.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { startServeChild, stopChild } from '../helpers/serve-process.js';
 import { type FakeProvider, startFakeProvider, WORDS } from './fake-provider.js';
 
 let fake: FakeProvider;
@@ -17,25 +17,6 @@ afterAll(async () => {
   await fake.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-function startChild(ledger: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'serve-child.ts'), ledger, fake.url],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve({ child, url: line! });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-}
 
 /**
  * One call; the event id if the client got a complete 200 answer, else null. Every other call goes with `keeping`, a
@@ -67,7 +48,7 @@ describe('durability under kill -9', () => {
     /** Acknowledged calls made with the keeping key: event id → the call's number, which its prompt holds. */
     const kept = new Map<string, number>();
     for (let round = 0; round < 4; round++) {
-      const { child, url } = await startChild(ledger);
+      const { child, url } = await startServeChild([ledger, fake.url]);
       let stop = false;
       let n = round * 1_000_000;
       const workers = Array.from({ length: 24 }, async () => {
@@ -79,17 +60,12 @@ describe('durability under kill -9', () => {
         }
       });
       await new Promise((r) => setTimeout(r, 400 + round * 150));
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      await stopChild(child, 'SIGKILL');
       stop = true;
       await Promise.all(workers);
     }
     // A last start replays what the killed processes acknowledged; a clean stop moves it all into the store.
-    const { child } = await startChild(ledger);
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await stopChild((await startServeChild([ledger, fake.url])).child, 'SIGTERM');
 
     expect(acked.length).toBeGreaterThan(100);
     const store = await createDuckDbStore(ledger);

@@ -24,7 +24,7 @@ describe.runIf(existsSync('/proc/thread-self'))('the serving thread comes first'
       [
         '--import',
         'tsx',
-        join(import.meta.dirname, 'serve-child.ts'),
+        join(import.meta.dirname, '../helpers/serve-child.ts'),
         join(dir, 'ledger.duckdb'),
         'http://127.0.0.1:9',
       ],

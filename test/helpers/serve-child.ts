@@ -1,12 +1,17 @@
 import { startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 
-/** `tokenledger serve` as a child process the kill test can SIGKILL: argv = ledger path, fake provider URL. */
-const [ledgerPath, upstream] = process.argv.slice(2) as [string, string];
+/**
+ * `tokenledger serve` as a child process a test can SIGKILL (serve-process.ts starts it): argv = ledger path, fake
+ * provider URL, and optionally the OTLP/HTTP port (absent: the receivers are off). Prints the gateway's URL once
+ * every listener is up.
+ */
+const [ledgerPath, upstream, otlpPort] = process.argv.slice(2) as [string, string, string | undefined];
 const running = await startServer({
   ledgerPath,
   configPath: null,
   port: 0,
+  ...(otlpPort === undefined ? {} : { otlpPort: Number(otlpPort) }),
   upstream: [`openai=${upstream}/v1`, `anthropic=${upstream}`],
   cwd: process.cwd(),
   // For calls with a virtual key (the kill test's keeping key): the provider key it is swapped for.
