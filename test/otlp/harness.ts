@@ -17,6 +17,8 @@ export interface Harness {
   grpcUrl: string;
   store: Store;
   wal: Wal;
+  /** The receiver's state file (`<ledger>.otlp-state`, ingest-journal.ts). */
+  statePath: string;
   otlp: OtlpReceiver;
   /** Drains the WAL and returns every event in the ledger. */
   ledger(): Promise<UsageEvent[]>;
@@ -32,6 +34,8 @@ export async function startHarness(
     bodyLimitBytes?: number;
     /** The store takes nothing from the log until this resolves (a slow store). */
     storeOpens?: Promise<void>;
+    /** While this returns true the log refuses appends, as on a full disk: the receiver answers 503. */
+    refuseAppends?: () => boolean;
   } = {},
 ): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tl-otlp-'));
@@ -54,14 +58,15 @@ export async function startHarness(
         },
       }
     : store;
+  const statePath = ingestJournalPath(join(dir, 'ledger.duckdb'));
   const wal = await openWal({ dir: join(dir, 'wal'), sink, sync: o.sync ?? 'after_ack' });
   const otlp = await startOtlp({
     port: 0,
     grpcPort: 0,
     host: '127.0.0.1',
     pricing: { cwd: dir, env: {} },
-    wal,
-    statePath: ingestJournalPath(join(dir, 'ledger.duckdb')),
+    wal: o.refuseAppends ? refusing(wal, o.refuseAppends) : wal,
+    statePath,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
     since: Date.now() * 1000 - 60_000_000,
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),
@@ -72,6 +77,7 @@ export async function startHarness(
     grpcUrl: otlp.grpcUrl!,
     store,
     wal,
+    statePath,
     otlp,
     async ledger() {
       await wal.drain();
@@ -83,6 +89,18 @@ export async function startHarness(
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** `wal`, whose appends fail while `refuse` says so, as a real log's do when its disk is full. */
+function refusing(wal: Wal, refuse: () => boolean): Pick<Wal, 'appendEncoded' | 'depth' | 'takesPrepared'> {
+  return {
+    appendEncoded: (records, count, kept) =>
+      refuse()
+        ? Promise.reject(new Error('ENOSPC: no space left on device, write'))
+        : wal.appendEncoded(records, count, kept),
+    depth: () => wal.depth(),
+    takesPrepared: wal.takesPrepared,
   };
 }
 

@@ -103,8 +103,11 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
       try {
         await o.appendEncoded(mapped.records, mapped.events, mapped.key);
       } catch (e) {
+        // An exporter may drop the export after a 503: its cumulative points must not become the series' last.
+        if (mapped.moved !== null) o.mapper.settled(mapped.moved, false);
         throw unavailable(e);
       }
+      if (mapped.moved !== null) o.mapper.settled(mapped.moved, true);
       return {
         signal: mapped.signal,
         events: mapped.events,

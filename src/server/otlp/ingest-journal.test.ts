@@ -42,6 +42,16 @@ describe('the OTLP receiver’s state journal', () => {
     });
   });
 
+  // A series whose only point was taken back (its export refused by the write-ahead log) is new again after a restart.
+  it('forgets a series a forget line names', () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [] });
+    journal.series('s1', point(100, 5));
+    journal.series('s2', point(100, 7));
+    journal.forget('s1');
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    expect(readIngestJournal(path).remembered.series).toEqual([['s2', point(100, 7)]]);
+  });
+
   // A retry of the last point gives its window again, whose cost is read from the point and its base (metrics.ts).
   it('reads a window written before windows kept their base as starting from the point less what it added', () => {
     const journal = new IngestJournal(path, { perRequest: [], series: [] });

@@ -71,6 +71,10 @@ function replay(line: string, keys: Set<string>, series: Map<string, SeriesPoint
     series.set(key, { start, time, value, delta });
     return null;
   }
+  if (kind === 'f' && v.length === 2) {
+    series.delete(key);
+    return null;
+  }
   return 'not a journal line';
 }
 
@@ -85,6 +89,8 @@ function toDelta(d: unknown, value: number): Delta | undefined {
 }
 
 const keyLine = (key: string) => JSON.stringify(['k', key]);
+/** A series no longer remembered: its only point was taken back (TemporalityState.undo). */
+const forgetLine = (key: string) => JSON.stringify(['f', key]);
 const seriesLine = (key: string, p: SeriesPoint) =>
   JSON.stringify([
     's',
@@ -106,9 +112,10 @@ const COMPACT_AT = 20_000;
  * The worker flushes what an export made it remember before the export is answered, so nothing acknowledged rests
  * on a point the file does not hold. The reverse (the file holds a point whose export was never acknowledged, as
  * when the server stops between the two) is safe: the exporter sends that export again, and the last point again
- * gives the same window again, with the same event id. Like the write-ahead log's lines with `wal.sync: after_ack`,
- * a flush is in the operating system's hands when the export is answered: a crash of the process loses nothing, a
- * crash of the machine can lose the last second.
+ * gives the same window again, with the same event id. An export the log refused has its points taken back
+ * (TemporalityState.undo): a line puts each series back at its point before, or forgets it. Like the write-ahead
+ * log's lines with `wal.sync: after_ack`, a flush is in the operating system's hands when the export is answered: a
+ * crash of the process loses nothing, a crash of the machine can lose the last second.
  */
 export class IngestJournal implements RememberSink {
   private pending: string[] = [];
@@ -132,6 +139,10 @@ export class IngestJournal implements RememberSink {
 
   series(key: string, point: SeriesPoint): void {
     this.pending.push(seriesLine(key, point));
+  }
+
+  forget(key: string): void {
+    this.pending.push(forgetLine(key));
   }
 
   /**

@@ -7,8 +7,11 @@ import { owned, spawnWorker } from '../../worker-thread.js';
 import { type MappedBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 import type { FromWorker, OtlpWorkerData, ToWorker } from './otlp-worker.js';
 
-/** A mapped export; `key`, when not null, names it to `prepared`: the worker keeps its events for the store. */
-export type MappedExport = MappedBatch & { key: number | null };
+/**
+ * A mapped export; `key`, when not null, names it to `prepared`: the worker keeps its events for the store. `moved`,
+ * when not null, names it to `settled`: it moved cumulative series, which the worker holds until told.
+ */
+export type MappedExport = MappedBatch & { key: number | null; moved: number | null };
 
 /** Maps export requests off the main thread (map-batch.ts), in the order they are given. */
 export interface OtlpMapper extends PreparedRuns {
@@ -17,6 +20,11 @@ export interface OtlpMapper extends PreparedRuns {
    * body: one whose memory it owns whole (worker-thread.ts, owned) moves to the worker and is empty here after.
    */
   map(batch: OtlpBatch): Promise<MappedExport>;
+  /**
+   * Whether the write-ahead log took the export `moved` names: one it refused has its series points taken back, so
+   * the next point of each is measured from the last one the ledger recorded a window up to (TemporalityState.undo).
+   */
+  settled(moved: number, logged: boolean): void;
   /** Prices exports given after this with these overrides (a worker started later reads the file itself). */
   reloadPrices(overrides: Overrides | null): void;
   close(): Promise<void>;
@@ -114,7 +122,12 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
       const m = await ask(worker, id, { id, batch }, owned(batch.body));
       if (!('ok' in m)) throw new Error(`the OTLP worker answered export ${id} with no mapping`);
       const r = m.ok.records;
-      return { ...m.ok, records: Buffer.from(r.buffer, r.byteOffset, r.byteLength), key: m.kept ? id : null };
+      return {
+        ...m.ok,
+        records: Buffer.from(r.buffer, r.byteOffset, r.byteLength),
+        key: m.kept ? id : null,
+        moved: m.moved ? id : null,
+      };
     },
     async prepared(keys) {
       // No worker: the one that kept them is gone, and their records are decoded instead.
@@ -125,6 +138,10 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
     },
     release(key) {
       worker?.postMessage({ release: key } satisfies ToWorker);
+    },
+    settled(moved, logged) {
+      // A worker started since has not these moves: it read the journal, which holds the points (Restarts).
+      worker?.postMessage({ settled: moved, logged } satisfies ToWorker);
     },
     reloadPrices(overrides) {
       worker?.postMessage({ overrides } satisfies ToWorker);

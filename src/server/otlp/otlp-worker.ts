@@ -4,7 +4,13 @@ import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
-import { createOtlpIngest, type OtlpIngest } from '../../sources/otlp/ingest.js';
+import {
+  createOtlpIngest,
+  type OtlpIngest,
+  type Remembered,
+  type RememberSink,
+} from '../../sources/otlp/ingest.js';
+import type { SeriesPoint } from '../../sources/otlp/temporality.js';
 import { DetachedPreparer, type PreparedBatch, preparedTransfer } from '../../store/duckdb/prepare-batch.js';
 import { owned } from '../../worker-thread.js';
 import { IngestJournal, readIngestJournal } from './ingest-journal.js';
@@ -28,12 +34,17 @@ export interface OtlpWorkerData {
  */
 export type ToWorker =
   | { id: number; batch: OtlpBatch }
+  /** Whether the write-ahead log took an export that moved cumulative series (`moved` in its answer). */
+  | { settled: number; logged: boolean }
   | { overrides: Overrides | null }
   | { id: number; prepare: readonly number[] }
   | { release: number };
 export type FromWorker =
-  /** `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). */
-  | { id: number; ok: MappedBatch; kept: boolean }
+  /**
+   * `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). `moved`: the
+   * export moved cumulative series, which the worker takes back if the log refuses it (see `settled`).
+   */
+  | { id: number; ok: MappedBatch; kept: boolean; moved: boolean }
   | { id: number; error: { badBody: boolean; message: string; code?: OtlpBodyError['code'] } }
   /** Null when some export asked for is not kept here (a new worker), or its events do not encode. */
   | { id: number; prepared: PreparedBatch | null }
@@ -54,16 +65,54 @@ let ready = loadPricer(data.pricing).then((pricer) => ({ pricer, ...startIngest(
 // A pricer or journal that fails to load fails each export with its reason (a 503), not the worker as it starts.
 ready.catch(() => {});
 
+/** A cumulative series' point an export set, and the one before it (ingest.ts, RememberSink). */
+interface Move {
+  key: string;
+  point: SeriesPoint;
+  before: SeriesPoint | undefined;
+}
+/** The moves of the export being mapped. */
+let moving: Move[] = [];
+/**
+ * Each export's moves until the main thread says whether the write-ahead log took it: a refused one (503) is taken
+ * back, so that if its exporter drops it the next point still counts its window (TemporalityState.undo).
+ */
+const unsettled = new Map<number, Move[]>();
+
 function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
   const base = { since: data.since, attributes: data.attributes };
-  if (data.statePath === null) return { ingest: createOtlpIngest(base), journal: null };
-  const read = readIngestJournal(data.statePath);
-  if (read.damaged > 0)
-    port.postMessage({
-      note: `warning: ${read.damaged} line(s) of ${data.statePath} could not be read and were skipped (${read.problems.join('; ')})`,
-    } satisfies FromWorker);
-  const journal = new IngestJournal(data.statePath, read.remembered);
-  return { ingest: createOtlpIngest({ ...base, remembered: read.remembered, sink: journal }), journal };
+  let journal: IngestJournal | null = null;
+  let remembered: Remembered | undefined;
+  if (data.statePath !== null) {
+    const read = readIngestJournal(data.statePath);
+    if (read.damaged > 0)
+      port.postMessage({
+        note: `warning: ${read.damaged} line(s) of ${data.statePath} could not be read and were skipped (${read.problems.join('; ')})`,
+      } satisfies FromWorker);
+    journal = new IngestJournal(data.statePath, read.remembered);
+    remembered = read.remembered;
+  }
+  const sink: RememberSink = {
+    perRequest: (key) => journal?.perRequest(key),
+    series(key, point, before) {
+      moving.push({ key, point, before });
+      journal?.series(key, point);
+    },
+    forget: (key) => journal?.forget(key),
+  };
+  return { ingest: createOtlpIngest({ ...base, ...(remembered ? { remembered } : {}), sink }), journal };
+}
+
+/** Takes back `moves`, last first, and writes what that changed to the journal. */
+async function undo(moves: readonly Move[]): Promise<void> {
+  const { ingest, journal } = await ready;
+  for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
+  try {
+    journal?.flush(ingest.remembered);
+  } catch (e) {
+    // The next export's flush writes them (the journal keeps what it could not write).
+    port.postMessage({ note: `warning: ${(e as Error).message}` } satisfies FromWorker);
+  }
 }
 
 /** Kept exports' events by export id, oldest first (ids only grow). */
@@ -115,6 +164,12 @@ port.on('message', async (m: ToWorker) => {
     return;
   }
   if ('release' in m) return release(m.release);
+  if ('settled' in m) {
+    const moves = unsettled.get(m.settled);
+    unsettled.delete(m.settled);
+    if (moves !== undefined && !m.logged) await undo(moves);
+    return;
+  }
   if ('prepare' in m) {
     const prepared = prepare(m.prepare);
     port.postMessage(
@@ -124,16 +179,24 @@ port.on('message', async (m: ToWorker) => {
     return;
   }
   const { id, batch } = m;
+  let moves: Move[] = [];
   try {
     const { ingest, pricer, journal } = await ready;
+    // Set after the wait: exports that came during it resume one after another, each mapped at once.
+    moving = moves = [];
     const { priced, ...ok } = mapBatch(ingest, pricer, batch);
+    const moved = moves.length > 0;
+    if (moved) unsettled.set(id, moves);
     // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
     journal?.flush(ingest.remembered);
     // Patches go to the store after the events they name, from the records: such exports are decoded instead.
     const isKept = data.keep && ok.events > 0 && ok.patches === 0 && keep(id, priced);
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.
-    port.postMessage({ id, ok, kept: isKept } satisfies FromWorker, owned(ok.records, true));
+    port.postMessage({ id, ok, kept: isKept, moved } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {
+    // Refused here, so never logged: what it moved is taken back now, as for a refusal by the log.
+    unsettled.delete(id);
+    if (moves.length > 0) await undo(moves);
     const error =
       e instanceof OtlpBodyError
         ? { badBody: true, message: e.message, code: e.code }

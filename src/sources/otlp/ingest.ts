@@ -22,7 +22,10 @@ export interface Remembered {
 /** Told what the mappings come to remember, as they do: a journal's side (src/server/otlp/ingest-journal.ts). */
 export interface RememberSink {
   perRequest(key: string): void;
-  series(key: string, point: SeriesPoint): void;
+  /** `before`: the series' point this one replaced (undefined for its first), what OtlpIngest.undo goes back to. */
+  series(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void;
+  /** The series is no longer remembered (an undo of its first point). */
+  forget(key: string): void;
 }
 
 export interface OtlpIngestOptions {
@@ -52,6 +55,11 @@ export interface OtlpIngest {
   metrics(req: ExportMetricsRequest, ingestedAt: number): Mapped & { superseded: number };
   /** All it remembers now, for a journal to start over from (a compaction). */
   remembered(): Remembered;
+  /**
+   * Takes back a series' point that an export set over `before` (as told to the sink), when the write-ahead log
+   * refused that export (TemporalityState.undo).
+   */
+  undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void;
 }
 
 export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
@@ -61,7 +69,7 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     o.since,
     undefined,
     o.remembered?.series,
-    sink && ((key, point) => sink.series(key, point)),
+    sink && ((key, point, before) => (point === null ? sink.forget(key) : sink.series(key, point, before))),
   );
   const perRequest = new PerRequestRegistry(
     undefined,
@@ -84,5 +92,6 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
       return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
     },
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points() }),
+    undo: (key, point, before) => state.undo(key, point, before),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TemporalityState } from './temporality.js';
+import { type SeriesPoint, TemporalityState } from './temporality.js';
 
 describe('TemporalityState', () => {
   it('differences a cumulative series and treats a restart as new use, never negative', () => {
@@ -24,6 +24,35 @@ describe('TemporalityState', () => {
     expect(s.next('k', true, 2000, 3000, 100)).toMatchObject({ from: 2000, to: 3000, value: 100 });
     expect(s.next('k', true, 2000, 4000, Number.NaN)).toBeNull();
     expect(s.next('k', true, 2000, 5000, 130)).toMatchObject({ from: 3000, to: 5000, value: 30 });
+  });
+
+  // The write-ahead log refused the export of a point (503): the series goes back to where it was, so the next point
+  // counts the refused window when the exporter drops that export, and the same window when it sends it again.
+  it('takes back a point whose export was refused, unless a later point or a retry of it has used it since', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const s = new TemporalityState(1000, undefined, [], (k, p, before) => moves.push([k, p, before]));
+    s.next('k', true, 2000, 3000, 100);
+    s.next('k', true, 2000, 4000, 150);
+    const [, p2, p1] = moves[1]!;
+    s.undo('k', p2!, p1);
+    expect(moves.at(-1)).toEqual(['k', p1, p2]);
+    expect(s.next('k', true, 2000, 5000, 180)).toEqual({ from: 3000, to: 5000, value: 80, base: 100 });
+
+    const [, p3, before3] = moves.at(-1)!;
+    s.next('k', true, 2000, 5000, 180); // a retry of the same export, which the log took
+    s.undo('k', p3!, before3);
+    expect(s.next('k', true, 2000, 6000, 200)).toEqual({ from: 5000, to: 6000, value: 20, base: 180 });
+
+    const [, p4, before4] = moves.at(-1)!;
+    s.next('k', true, 2000, 7000, 230);
+    s.undo('k', p4!, before4);
+    expect(s.next('k', true, 2000, 8000, 260)).toEqual({ from: 7000, to: 8000, value: 30, base: 230 });
+
+    // A first point taken back: the series is new again, and its next point counted whole.
+    s.next('j', true, 2000, 3000, 40);
+    s.undo('j', moves.at(-1)![1]!, undefined);
+    expect(moves.at(-1)).toEqual(['j', null, expect.objectContaining({ value: 40 })]);
+    expect(s.next('j', true, 2000, 4000, 70)).toEqual({ from: 2000, to: 4000, value: 70, base: 0 });
   });
 
   it('passes delta points through', () => {

@@ -39,13 +39,18 @@ export class TemporalityState {
   /**
    * @param since epoch µs from which a cumulative series is new to this ledger (server start).
    * @param remembered the series' last points from before a restart, least recently seen first.
-   * @param onPoint told each point remembered, for a journal to keep.
+   * @param onPoint told each point remembered, with the one it replaced (for a journal to keep, and for `undo`), and
+   *   each series forgotten by an undo (`point` null).
    */
   constructor(
     private readonly since: number,
     private readonly capacity = 200_000,
     remembered: Iterable<[string, SeriesPoint]> = [],
-    private readonly onPoint?: (key: string, point: SeriesPoint) => void,
+    private readonly onPoint?: (
+      key: string,
+      point: SeriesPoint | null,
+      before: SeriesPoint | undefined,
+    ) => void,
   ) {
     for (const [key, point] of remembered) this.keep(key, point);
   }
@@ -58,11 +63,33 @@ export class TemporalityState {
     if (!Number.isFinite(value)) return null;
     const s = start ?? 0;
     const prev = this.last.get(key);
-    if (prev !== undefined && time <= prev.time)
-      return time === prev.time && s === prev.start && value === prev.value ? prev.delta : null;
+    if (prev !== undefined && time <= prev.time) {
+      if (time !== prev.time || s !== prev.start || value !== prev.value) return null;
+      // A retry: this export now rests on the point too, so an undo of the export that set it must not take it
+      // back from under this one. A copy of it makes it this export's (undo compares by identity).
+      this.remember(key, { ...prev }, prev);
+      return prev.delta;
+    }
     const delta = this.delta(prev, start, s, time, value);
-    this.remember(key, { start: s, time, value, delta });
+    this.remember(key, { start: s, time, value, delta }, prev);
     return delta;
+  }
+
+  /**
+   * Takes back `point`, which `next` remembered over `before` for an export the write-ahead log then refused: the
+   * series goes back to `before` (or to not seen), so the next point is measured from the last one whose window
+   * was recorded. Otherwise an exporter that drops the refused export (they give up after a few retries) would have
+   * that window lost; one that sends it again gets the same window again. Nothing when a later point, or a retry
+   * of this one, has used the series since.
+   */
+  undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void {
+    if (this.last.get(key) !== point) return;
+    if (before !== undefined) {
+      this.remember(key, before, point);
+      return;
+    }
+    this.last.delete(key);
+    this.onPoint?.(key, null, point);
   }
 
   private delta(prev: SeriesPoint | undefined, start: number | null, s: number, time: number, value: number) {
@@ -85,9 +112,9 @@ export class TemporalityState {
     return this.last.entries();
   }
 
-  private remember(key: string, l: SeriesPoint): void {
+  private remember(key: string, l: SeriesPoint, before: SeriesPoint | undefined): void {
     this.keep(key, l);
-    this.onPoint?.(key, l);
+    this.onPoint?.(key, l, before);
   }
 
   private keep(key: string, l: SeriesPoint): void {
