@@ -209,8 +209,9 @@ describe('the OTLP receiver under kill -9 (issue 5: never lose, never count twic
       }
     });
 
-    // Each series' first point acknowledged by the first server: one that started before a server did and that it
-    // has not seen is only a baseline (docs/otel/README.md, Temporality), which is not what this test is about.
+    // Each series' first point acknowledged by the first server: until its first export the receiver has no state
+    // file, and then a series that began before a server's start is only a baseline (docs/otel/README.md,
+    // Temporality), which is not what this test is about.
     while (lastAcked.some((v) => v === 0) && Date.now() < deadline) await sleep(20);
     for (let round = 0; round < 4; round++) {
       await sleep(700 + round * 150);

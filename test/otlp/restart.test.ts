@@ -129,6 +129,24 @@ describe('OTLP senders across a restart of tokenledger serve (real OpenTelemetry
     expect(tokens(await ledger())).toMatchObject({ requests: 2, input: 1700, output: 170 });
   });
 
+  // An SDK exports its first cumulative point a minute after the series began (its default interval): a series that
+  // began before a restart and was first exported after it is new to this ledger, as the state file tells.
+  it('counts the whole first point of a cumulative series that began before the restart and was first exported after', async () => {
+    await start();
+    const { provider: other, meter: om } = meter('other-app', AggregationTemporalityPreference.CUMULATIVE);
+    om.createHistogram('gen_ai.client.token.usage').record(5, { ...GENAI, 'gen_ai.token.type': 'input' });
+    await other.shutdown();
+    const { provider, meter: m } = meter('late-app', AggregationTemporalityPreference.CUMULATIVE);
+    const hist = m.createHistogram('gen_ai.client.token.usage');
+    hist.record(1000, { ...GENAI, 'gen_ai.token.type': 'input' });
+    hist.record(100, { ...GENAI, 'gen_ai.token.type': 'output' });
+    await stop();
+
+    await start();
+    await provider.shutdown();
+    expect(tokens(await ledger())).toMatchObject({ input: 1005, output: 100 });
+  });
+
   it("keeps Claude Code's cumulative cost exact across the restart", async () => {
     await start();
     const { provider, meter: m } = meter('claude-code', AggregationTemporalityPreference.CUMULATIVE);
@@ -164,7 +182,7 @@ describe('OTLP senders across a restart of tokenledger serve (real OpenTelemetry
 
     expect(tokens(await ledger()).input).toBe(700);
     expect(lines.filter((l) => l.includes('otlp-state'))).toEqual([
-      `warning: 1 line(s) of ${state} could not be read and were skipped (line 4: not JSON)`,
+      `warning: 1 line(s) of ${state} could not be read and were skipped (line 5: not JSON)`,
     ]);
     // Started over from what was read: the torn line is gone from the file.
     expect(await readFile(state, 'utf8')).not.toContain('half a li');

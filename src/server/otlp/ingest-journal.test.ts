@@ -42,6 +42,17 @@ describe('the OTLP receiver’s state journal', () => {
     });
   });
 
+  // From when every series seen is in the file: a series that began after and is not in it is new to the ledger.
+  it('reads back its since, unless a line could not be read (it may have held a series)', () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [], since: 1000 });
+    journal.series('s1', point(100, 5));
+    journal.since(2000);
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    expect(readIngestJournal(path).remembered.since).toBe(2000);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}["s","torn`);
+    expect(readIngestJournal(path).remembered.since).toBeUndefined();
+  });
+
   // A series whose only point was taken back (its export refused by the write-ahead log) is new again after a restart.
   it('forgets a series a forget line names', () => {
     const journal = new IngestJournal(path, { perRequest: [], series: [] });

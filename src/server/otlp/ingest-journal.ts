@@ -14,7 +14,11 @@ const HEADER = JSON.stringify(['tokenledger otlp state', 1]);
 
 /** A journal's lines as they were read: what they remember, and the lines that could not be read. */
 export interface JournalRead {
-  remembered: { perRequest: string[]; series: [string, SeriesPoint][] };
+  /**
+   * `since` (Remembered.since): from its last since line; absent when there is none (a file of an older version) or
+   * a line could not be read (it may have held a series' point, so a series it does not remember may have counted).
+   */
+  remembered: { perRequest: string[]; series: [string, SeriesPoint][]; since?: number };
   /** Lines skipped, with the first few as `line N: reason`: a line torn by a crash mid-write is one. */
   damaged: number;
   problems: string[];
@@ -35,25 +39,37 @@ export function readIngestJournal(path: string): JournalRead {
   }
   const keys = new Set<string>();
   const series = new Map<string, SeriesPoint>();
+  const at: { since?: number } = {};
   const problems: string[] = [];
   let damaged = 0;
   text.split('\n').forEach((line, i) => {
     if (line === '' || line === HEADER) return;
-    const problem = replay(line, keys, series);
+    const problem = replay(line, keys, series, at);
     if (problem === null) return;
     damaged++;
     if (problems.length < 5) problems.push(`line ${i + 1}: ${problem}`);
   });
-  return { remembered: { perRequest: [...keys], series: [...series] }, damaged, problems };
+  const since = damaged === 0 && at.since !== undefined ? { since: at.since } : {};
+  return { remembered: { perRequest: [...keys], series: [...series], ...since }, damaged, problems };
 }
 
 /** Applies one line; the reason it cannot be, or null. */
-function replay(line: string, keys: Set<string>, series: Map<string, SeriesPoint>): string | null {
+function replay(
+  line: string,
+  keys: Set<string>,
+  series: Map<string, SeriesPoint>,
+  at: { since?: number },
+): string | null {
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch {
     return 'not JSON';
+  }
+  if (Array.isArray(v) && v[0] === 'since' && v.length === 2) {
+    if (!finite(v[1])) return 'a since line with a bad number';
+    at.since = v[1];
+    return null;
   }
   if (!Array.isArray(v) || typeof v[1] !== 'string') return 'not a journal line';
   const [kind, key] = v as [unknown, string];
@@ -91,6 +107,8 @@ function toDelta(d: unknown, value: number): Delta | undefined {
 const keyLine = (key: string) => JSON.stringify(['k', key]);
 /** A series no longer remembered: its only point was taken back (TemporalityState.undo). */
 const forgetLine = (key: string) => JSON.stringify(['f', key]);
+/** From when every series seen is remembered (Remembered.since). */
+const sinceLine = (since: number) => JSON.stringify(['since', since]);
 const seriesLine = (key: string, p: SeriesPoint) =>
   JSON.stringify([
     's',
@@ -145,6 +163,10 @@ export class IngestJournal implements RememberSink {
     this.pending.push(forgetLine(key));
   }
 
+  since(since: number): void {
+    this.pending.push(sinceLine(since));
+  }
+
   /**
    * Appends what was told since the last flush, then starts the file over when it has grown past its bound. Throws
    * when the file cannot be written, keeping what was told for the next flush.
@@ -167,6 +189,7 @@ export class IngestJournal implements RememberSink {
 
   private rewrite(remembered: Remembered): void {
     const out = [HEADER];
+    if (remembered.since !== undefined) out.push(sinceLine(remembered.since));
     for (const k of remembered.perRequest) out.push(keyLine(k));
     for (const [k, p] of remembered.series) out.push(seriesLine(k, p));
     const tmp = `${this.path}.tmp`;

@@ -89,8 +89,11 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
       port.postMessage({
         note: `warning: ${read.damaged} line(s) of ${data.statePath} could not be read and were skipped (${read.problems.join('; ')})`,
       } satisfies FromWorker);
-    journal = new IngestJournal(data.statePath, read.remembered);
-    remembered = read.remembered;
+    // A new file, or one whose since is unknown, starts from now (the server's start): series that began before are
+    // baselines. One that says goes on from its since, so a series that began before this start and was never
+    // exported before it (an SDK's first export comes a minute after) is counted whole.
+    remembered = { ...read.remembered, since: read.remembered.since ?? data.since };
+    journal = new IngestJournal(data.statePath, remembered);
   }
   const sink: RememberSink = {
     perRequest: (key) => journal?.perRequest(key),
@@ -99,6 +102,7 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
       journal?.series(key, point);
     },
     forget: (key) => journal?.forget(key),
+    since: (since) => journal?.since(since),
   };
   return { ingest: createOtlpIngest({ ...base, ...(remembered ? { remembered } : {}), sink }), journal };
 }

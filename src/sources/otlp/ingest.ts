@@ -17,6 +17,11 @@ import { type SeriesPoint, TemporalityState } from './temporality.js';
 export interface Remembered {
   perRequest: Iterable<string>;
   series: Iterable<[string, SeriesPoint]>;
+  /**
+   * Epoch µs from which every cumulative series seen is among `series` (TemporalityState's since): a series that
+   * began after it and is not among them is new to the ledger. Absent: unknown (the server's start is used).
+   */
+  since?: number;
 }
 
 /** Told what the mappings come to remember, as they do: a journal's side (src/server/otlp/ingest-journal.ts). */
@@ -26,10 +31,12 @@ export interface RememberSink {
   series(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void;
   /** The series is no longer remembered (an undo of its first point). */
   forget(key: string): void;
+  /** Remembered.since moved (a series forgotten to stay within the bound). */
+  since(since: number): void;
 }
 
 export interface OtlpIngestOptions {
-  /** Epoch µs from which cumulative series are new to this ledger (the server's start). */
+  /** Epoch µs from which cumulative series are new to this ledger (the server's start), unless `remembered` says. */
   since: number;
   attributes?: AttributeMap;
   /** The spans remembered across requests for agent / task attribution (default: the bounds in span-history.ts). */
@@ -66,10 +73,11 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
   const attributes = o.attributes ?? DEFAULT_ATTRIBUTES;
   const sink = o.sink;
   const state = new TemporalityState(
-    o.since,
+    o.remembered?.since ?? o.since,
     undefined,
     o.remembered?.series,
     sink && ((key, point, before) => (point === null ? sink.forget(key) : sink.series(key, point, before))),
+    sink && ((since) => sink.since(since)),
   );
   const perRequest = new PerRequestRegistry(
     undefined,
@@ -91,7 +99,7 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     metrics(req, ingestedAt) {
       return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
     },
-    remembered: () => ({ perRequest: perRequest.keys(), series: state.points() }),
+    remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
     undo: (key, point, before) => state.undo(key, point, before),
   };
 }

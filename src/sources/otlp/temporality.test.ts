@@ -55,6 +55,19 @@ describe('TemporalityState', () => {
     expect(s.next('j', true, 2000, 4000, 70)).toEqual({ from: 2000, to: 4000, value: 70, base: 0 });
   });
 
+  it('takes a series it forgot to stay within its bound as a baseline when it comes back', () => {
+    const since: number[] = [];
+    const s = new TemporalityState(1000, 2, [], undefined, (t) => since.push(t));
+    s.next('a', true, 2000, 3000, 100);
+    s.next('b', true, 2500, 3000, 100);
+    s.next('c', true, 2200, 3000, 100); // 'a' forgotten: series that began at or before its start are baselines now
+    expect(since).toEqual([2001]);
+    expect(s.next('a', true, 2000, 4000, 150)).toBeNull(); // and 'b' forgotten
+    expect(since).toEqual([2001, 2501]);
+    expect(s.next('d', true, 2600, 4000, 40)).toEqual({ from: 2600, to: 4000, value: 40, base: 0 });
+    expect(since).toEqual([2001, 2501]); // 'c', forgotten for it, began before: a baseline anyway
+  });
+
   it('passes delta points through', () => {
     const s = new TemporalityState(0);
     expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7, base: 0 });

@@ -28,22 +28,24 @@ export interface SeriesPoint {
  * increment is the value minus the last one seen; the last point again is a retry, which gives the same window
  * again (the same event id, so the ledger holds it once, also when the first attempt was answered 503 and never
  * logged); a point before the last time is stale (nothing added); a new start time or a smaller value is a reset
- * (the process restarted), so the whole value is new use, never negative use. The first point of a series is counted in full when the series started after this
- * process did (`since`); a series that started earlier was possibly counted before a restart of this server, so its
- * first point is only a baseline (docs/otel/README.md), unless the series is among the points a journal kept across
- * the restart (`remembered`): then it goes on from its last point exactly.
+ * (the process restarted), so the whole value is new use, never negative use. The first point of a series is counted
+ * in full when the series started at or after `since`, the time from which every series seen is remembered (the
+ * server's start, or the start of the journal it goes on from); a series that started earlier was possibly counted by
+ * a run that no longer remembers it, so its first point is only a baseline (docs/otel/README.md), unless the series is
+ * among the points a journal kept across the restart (`remembered`): then it goes on from its last point exactly. A
+ * series forgotten to stay within `capacity` moves `since` past its start, so that it is a baseline if it comes back.
  */
 export class TemporalityState {
   private readonly last = new Map<string, SeriesPoint>();
 
   /**
-   * @param since epoch µs from which a cumulative series is new to this ledger (server start).
+   * @param since epoch µs from which a cumulative series is new to this ledger (server start, or a journal's).
    * @param remembered the series' last points from before a restart, least recently seen first.
    * @param onPoint told each point remembered, with the one it replaced (for a journal to keep, and for `undo`), and
    *   each series forgotten by an undo (`point` null).
    */
   constructor(
-    private readonly since: number,
+    private since: number,
     private readonly capacity = 200_000,
     remembered: Iterable<[string, SeriesPoint]> = [],
     private readonly onPoint?: (
@@ -51,6 +53,8 @@ export class TemporalityState {
       point: SeriesPoint | null,
       before: SeriesPoint | undefined,
     ) => void,
+    /** Told each new `since` (a series forgotten to stay within `capacity`), for a journal to keep. */
+    private readonly onSince?: (since: number) => void,
   ) {
     for (const [key, point] of remembered) this.keep(key, point);
   }
@@ -103,6 +107,11 @@ export class TemporalityState {
     return d > 0 ? { from: prev.time, to: time, value: d, base: prev.value } : null;
   }
 
+  /** Epoch µs from which a cumulative series is new: one that started before it begins as a baseline. */
+  get newFrom(): number {
+    return this.since;
+  }
+
   get size(): number {
     return this.last.size;
   }
@@ -120,6 +129,11 @@ export class TemporalityState {
   private keep(key: string, l: SeriesPoint): void {
     this.last.delete(key);
     this.last.set(key, l);
-    if (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value as string);
+    if (this.last.size <= this.capacity) return;
+    const [oldest, forgotten] = this.last.entries().next().value!;
+    this.last.delete(oldest);
+    if (forgotten.start < this.since) return;
+    this.since = forgotten.start + 1;
+    this.onSince?.(this.since);
   }
 }
