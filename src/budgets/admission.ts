@@ -29,6 +29,8 @@ export interface Reservation {
   /** The rate-limit claims made, corrected to the real token count at settle. */
   rate: RatePlan | null;
   done: boolean;
+  /** What the counters call this reservation (Redis: ReserveResult.marker), for a settle that finds it lost; else null. */
+  marker: string | null;
 }
 
 /** A limiting budget without room for the call. */
@@ -133,7 +135,8 @@ export function admissionVerdict(
     headers = v.headers;
   }
   const done = a.held.length === 0 && a.rate === null;
-  return { ok: true, reservation: { model: a.model, headers, held: a.held, rate: a.rate, done } };
+  const marker = r.ok ? (r.marker ?? null) : null;
+  return { ok: true, reservation: { model: a.model, headers, held: a.held, rate: a.rate, done, marker } };
 }
 
 /**

@@ -22,8 +22,14 @@ import { keyBudget } from './key-budget.js';
 import { type CallScope, matchingBudgets } from './match.js';
 import { picoToNanoUp, usdToNanoDown } from './nano.js';
 import { type BudgetWindow, budgetWindow, counterId } from './period.js';
-import { type RateLimitRule, type RatePlan, rateClaims, rateSettleClaims } from './rate-limit.js';
-import { rebuildCounters } from './rebuild.js';
+import {
+  type RateLimitRule,
+  type RatePlan,
+  rateClaims,
+  rateLostClaims,
+  rateSettleClaims,
+} from './rate-limit.js';
+import { counterEntries, rebuildCounters } from './rebuild.js';
 
 export type { Reservation } from './admission.js';
 
@@ -81,11 +87,25 @@ export interface AdmitCall {
   mayWriteCache: boolean;
   /** Epoch µs. */
   ts: number;
+  /**
+   * The id the call's event is recorded under. With counters that can lose their keys (Redis), a rebuild from the
+   * ledger while the call is in flight looks for it, so its settle neither counts it twice nor misses it.
+   */
+  eventId?: string | null;
   /** The virtual key's id and monthly `budget_usd`: an implicit block budget `key:<id>`. */
   key?: { id: string; budget_usd: string | null } | null;
 }
 
 const NO_RULES: readonly RateLimitRule[] = Object.freeze([]);
+
+/** A reservation held in counters that can lose it (Counters.settle), until its settle or release has run. */
+interface InFlight {
+  eventId: string | null;
+  /** Epoch µs the call arrived: its event's `ts`. */
+  ts: number;
+  /** First keys of its budgets' windows that a rebuild from the ledger set while its event was in the ledger. */
+  rebuiltWith: Set<string>;
+}
 
 /**
  * Budget enforcement around each gateway call: admit reserves the worst-case cost on every matching block or
@@ -99,6 +119,8 @@ export class Enforcer {
   private readonly limits = new WeakMap<Budget, bigint>();
   private readonly keyBudgets = new Map<string, Budget>();
   private readonly notify: BudgetAlerts;
+  /** Only with counters that have `settle` (Redis); null otherwise. */
+  private readonly inFlight: Map<Reservation, InFlight> | null;
 
   private warm: (() => void) | undefined;
 
@@ -106,6 +128,7 @@ export class Enforcer {
     this.warm = o.warmTokenizer;
     this.now = o.now ?? Date.now;
     this.notify = new BudgetAlerts(o.alerts ?? null, o.counters);
+    this.inFlight = o.counters.settle === undefined ? null : new Map();
   }
 
   admit(call: AdmitCall): Promise<Reservation> {
@@ -125,12 +148,20 @@ export class Enforcer {
     const all = this.budgetsFor(call.key ?? null);
     const rules = this.rules();
     if (all.length === 0 && rules.length === 0)
-      return { model: call.model, headers: {}, held: [], rate: null, done: true };
+      return { model: call.model, headers: {}, held: [], rate: null, done: true, marker: null };
     const first = this.tryReserve(all, rules, call, call.model, null);
     // No closure unless a promise needs one: this runs on every request.
-    return first instanceof Promise
-      ? first.then((a) => this.afterFirst(all, rules, call, a))
-      : this.afterFirst(all, rules, call, first);
+    const r =
+      first instanceof Promise
+        ? first.then((a) => this.afterFirst(all, rules, call, a))
+        : this.afterFirst(all, rules, call, first);
+    const inFlight = this.inFlight;
+    if (inFlight === null) return r;
+    return andThen(r, (res) => {
+      if (res.marker !== null)
+        inFlight.set(res, { eventId: call.eventId ?? null, ts: call.ts, rebuiltWith: new Set() });
+      return res;
+    });
   }
 
   /** The first attempt's outcome: its reservation, or a downgrade's second attempt, or the refusal. */
@@ -188,7 +219,15 @@ export class Enforcer {
     }
     const c = this.o.counters;
     let added: Promise<void> | undefined;
-    if (claims.length > 0) {
+    if (r.marker !== null && c.settle !== undefined) {
+      const tokens = totalTokens(event);
+      added = c
+        .settle(r.marker, claims, () => this.lostClaims(r, real, tokens))
+        .then((kept) => {
+          // The totals the reserve returned were a counter that lost this call: threshold alerts read it instead.
+          if (!kept) for (const h of r.held) h.counted = null;
+        });
+    } else if (claims.length > 0) {
       if (c.addSync !== undefined) c.addSync(claims);
       else added = c.add(claims);
     }
@@ -207,7 +246,27 @@ export class Enforcer {
     for (const h of r.held)
       if (h.reserved !== 0n)
         claims.push({ keys: h.window.keys, amount: -h.reserved, ttlSeconds: h.window.ttlSeconds });
-    if (claims.length > 0) await this.o.counters.add(claims);
+    // A reservation the counters lost holds nothing to give back: only the request counts.
+    if (r.marker !== null && this.o.counters.settle !== undefined) {
+      await this.o.counters.settle(r.marker, claims, () => this.lostClaims(r, 0n, 0));
+    } else if (claims.length > 0) await this.o.counters.add(claims);
+  }
+
+  /**
+   * What a settle (or release: `real` 0) adds where the counters lost its reservation (they restarted empty and were
+   * rebuilt from the ledger): the request and real cost, except on budgets where that rebuild read the call's event
+   * already. Called as the settle is sent, so the call is no longer in flight for a rebuild: one that waited for the
+   * counters to come back (a settle while they were down) stays in flight, and counted, until then.
+   */
+  private lostClaims(r: Reservation, real: bigint, tokens: number): Omit<Claim, 'limit'>[] {
+    const rebuilt = this.inFlight?.get(r)?.rebuiltWith;
+    this.inFlight?.delete(r);
+    const claims = r.rate === null ? [] : rateLostClaims(r.rate, tokens);
+    if (real !== 0n)
+      for (const h of r.held)
+        if (rebuilt?.has(h.window.keys[0]!) !== true)
+          claims.push({ keys: h.window.keys, amount: real, ttlSeconds: h.window.ttlSeconds });
+    return claims;
   }
 
   /**
@@ -228,7 +287,30 @@ export class Enforcer {
   ): Promise<number> {
     const budgets = [...this.o.budgets(), ...keys.flatMap((k) => this.budgetsFor(k).slice(-1))];
     const unique = [...new Map(budgets.map((b) => [b.id, b])).values()];
-    return rebuildCounters(store, counters, this.o.pricer, unique, this.now());
+    const now = this.now();
+    const inFlight = this.inFlight === null ? [] : [...this.inFlight];
+    if (inFlight.length === 0) return rebuildCounters(store, counters, this.o.pricer, unique, now);
+    // The counters may have lost the reservations of calls in flight, and a call may be recorded while the ledger is
+    // read: its settle must know whether the seed counted its event (then it adds nothing there) or not (it adds the
+    // real cost). The store only grows, so an event found before the reads was read and one not found after them was
+    // not; they are read again until no call in flight was recorded in between.
+    let before = await recorded(store, inFlight);
+    let entries: Awaited<ReturnType<typeof counterEntries>>;
+    for (;;) {
+      entries = await counterEntries(store, this.o.pricer, unique, now);
+      const after = await recorded(store, inFlight);
+      if (after.size === before.size) break;
+      before = after;
+    }
+    const set = new Set(entries.length === 0 ? [] : await counters.seed(entries));
+    for (const [r, f] of inFlight)
+      for (const h of r.held) {
+        const key = h.window.keys[0]!;
+        if (!set.has(key)) continue;
+        if (before.has(r)) f.rebuiltWith.add(key);
+        else f.rebuiltWith.delete(key);
+      }
+    return entries.length;
   }
 
   /**
@@ -365,6 +447,26 @@ export class Enforcer {
     }
     return l;
   }
+}
+
+/** The calls in flight whose events the store holds (found by id at their arrival µs). */
+async function recorded(
+  store: Store,
+  inFlight: readonly (readonly [Reservation, InFlight])[],
+): Promise<Set<Reservation>> {
+  const found = new Set<Reservation>();
+  const byTs = new Map<number, [Reservation, string][]>();
+  for (const [r, f] of inFlight) {
+    if (f.eventId === null) continue;
+    const list = byTs.get(f.ts);
+    if (list === undefined) byTs.set(f.ts, [[r, f.eventId]]);
+    else list.push([r, f.eventId]);
+  }
+  for (const [ts, list] of byTs) {
+    const ids = new Set((await store.events({ since: ts, until: ts + 1 })).map((e) => e.event_id));
+    for (const [r, id] of list) if (ids.has(id)) found.add(r);
+  }
+  return found;
 }
 
 function countsTokens(rate: RatePlan | null): boolean {

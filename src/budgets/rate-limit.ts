@@ -229,6 +229,21 @@ export function rateSettleClaims(plan: RatePlan, actualTokens: number): Omit<Cla
   return out;
 }
 
+/**
+ * What a call adds once its reservation is lost (counters that restarted empty hold neither its request nor its
+ * estimate): the request and the real token count.
+ */
+export function rateLostClaims(plan: RatePlan, actualTokens: number): Omit<Claim, 'limit'>[] {
+  const tokens = BigInt(Math.max(0, Math.ceil(actualTokens)));
+  const out: Omit<Claim, 'limit'>[] = [];
+  for (let i = 0; i < plan.parts.length; i++) {
+    const c = plan.claims[i]!;
+    const amount = plan.parts[i]!.unit === 'tokens' ? tokens : 1n;
+    if (amount !== 0n) out.push({ keys: c.keys, amount, ttlSeconds: c.ttlSeconds });
+  }
+  return out;
+}
+
 const HEADER_NAMES = {
   requests: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
   tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],

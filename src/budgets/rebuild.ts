@@ -18,6 +18,18 @@ export async function rebuildCounters(
   budgets: readonly Budget[],
   nowMs: number,
 ): Promise<number> {
+  const entries = await counterEntries(store, pricer, budgets, nowMs);
+  if (entries.length > 0) await counters.seed(entries);
+  return entries.length;
+}
+
+/** What rebuildCounters seeds: each budget's spend in its current window, read from the ledger (none for 0). */
+export async function counterEntries(
+  store: Store,
+  pricer: Pricer,
+  budgets: readonly Budget[],
+  nowMs: number,
+): Promise<{ key: string; value: bigint; ttlSeconds: number }[]> {
   const entries: { key: string; value: bigint; ttlSeconds: number }[] = [];
   for (const b of budgets) {
     const w = budgetWindow(b, nowMs);
@@ -40,6 +52,5 @@ export async function rebuildCounters(
       if (value > 0n) entries.push({ key: w.keys[0]!, value, ttlSeconds: w.ttlSeconds });
     }
   }
-  if (entries.length > 0) await counters.seed(entries);
-  return entries.length;
+  return entries;
 }

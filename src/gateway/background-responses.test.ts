@@ -7,7 +7,7 @@ import type { Upstream } from './config.js';
 const upstream = { name: 'openai' } as Upstream;
 
 function held(model: string): CallContext {
-  const reservation: Reservation = { model, headers: {}, held: [], rate: null, done: false };
+  const reservation: Reservation = { model, headers: {}, held: [], rate: null, done: false, marker: null };
   return { model, upstream, reservation } as CallContext;
 }
 

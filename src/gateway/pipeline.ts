@@ -101,6 +101,8 @@ export class Gateway {
       const key = await this.authenticate(provider, req, list[0]!);
       const attribution = attribute(key, req.headers, json, req.rawHeaders);
       this.d.sessions?.check(attribution);
+      // The answer's event id: admission gives it to a reservation that a rebuild of the counters may have to look for.
+      const { requestId, eventId } = callIds();
       // Admission: after attribution (budgets are per scope), before anything is sent upstream.
       const enforcer = route.metered ? this.d.enforcer : undefined;
       const admit =
@@ -129,6 +131,7 @@ export class Gateway {
                 bodyBytes: isUtf8(raw) ? raw.length : null,
                 mayWriteCache: raw.includes('cache_control'),
                 ts,
+                eventId,
                 key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
               });
       if (admit !== null) {
@@ -148,7 +151,6 @@ export class Gateway {
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      const { requestId, eventId } = callIds();
       const path = provider.type === 'openai' ? url.slice(3) : url;
       for (let i = 0; i < list.length; i++) {
         let c = list[i]!;

@@ -52,11 +52,12 @@ export type Outcome =
   | { ok: true; headers: Headers }
   | { ok: false; status: number; body: unknown; headers: Headers };
 
-/** One gpt-4o call with max_tokens 100; the model leaves `spare` of them unused. */
-export async function call(c: OpenAI, i: number, model = 'gpt-4o'): Promise<Outcome> {
+/** One gpt-4o call with max_tokens 100; the model leaves `spare` of them unused. `extra` ends the prompt. */
+export async function call(c: OpenAI, i: number, model = 'gpt-4o', extra = ''): Promise<Outcome> {
   try {
+    const content = `call ${i} [spare ${i % 7}]${extra}`;
     const { response } = await c.chat.completions
-      .create({ model, max_tokens: 100, messages: [{ role: 'user', content: `call ${i} [spare ${i % 7}]` }] })
+      .create({ model, max_tokens: 100, messages: [{ role: 'user', content }] })
       .withResponse();
     return { ok: true, headers: response.headers };
   } catch (e) {

@@ -283,6 +283,42 @@ describe('Redis counters going away', () => {
   }, 20_000);
 });
 
+describe('a call in flight while Redis restarts empty', () => {
+  it('settles on the counter rebuilt from the ledger, which then holds the ledger spend (not one worst case less)', async () => {
+    const redis = await startRedis({ own: true });
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-closed' },
+      budgets: { cap: { scope: { team: 'flight' }, period: 'daily', limit_usd: 100, action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    try {
+      const c = client(s.url, 'flight');
+      for (let i = 0; i < 2; i++) expect((await call(c, i)).ok).toBe(true);
+      // Reserved on this Redis; answered only after it has restarted empty and been rebuilt from the ledger.
+      const inFlight = call(c, 2, 'gpt-4o', '[hold]');
+      for (let i = 0; i < 100 && up.held() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(up.held()).toBe(1);
+      await redis.restartable!.kill();
+      await redis.restartable!.start();
+      // The next call waits for the gateway to reconnect and rebuild, then counts on the rebuilt counter.
+      let next = await call(c, 3);
+      for (let i = 0; i < 60 && !next.ok; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        next = await call(c, 4 + i);
+      }
+      expect(next.ok).toBe(true);
+      up.release();
+      expect((await inFlight).ok).toBe(true);
+      expect(await counterOf(redis.url, 'cap')).toBe(await ledgerSpend(s, 'flight'));
+    } finally {
+      up.release();
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
+});
+
 /** Makes calls (at most one probe a second reaches a Redis that was down) until /metrics shows the counters up. */
 async function untilBack(url: string, policy: string, probe: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < 60; i++) {

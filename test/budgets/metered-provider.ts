@@ -6,17 +6,23 @@ import { listenLocal } from '../helpers/listen-local.js';
 /**
  * A local OpenAI chat-completions stand-in that bills like the real one: prompt tokens are the prompt's tokens plus
  * chat framing (3 per message + 3, as OpenAI documents), and the model writes `max_tokens` minus the number in a
- * `[spare N]` marker of the prompt, so calls cost a little less than their worst case, as real ones do.
+ * `[spare N]` marker of the prompt, so calls cost a little less than their worst case, as real ones do. A prompt
+ * with `[hold]` is answered only once `release()` is called: a call kept in flight for as long as a test needs.
  */
 export interface MeteredProvider {
   url: string;
   /** The model of each request received. */
   models: string[];
+  /** Requests waiting for `release()`. */
+  held(): number;
+  /** Answers the requests held so far. */
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function startMeteredProvider(): Promise<MeteredProvider> {
   const models: string[] = [];
+  let waiting: (() => void)[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,6 +34,7 @@ export async function startMeteredProvider(): Promise<MeteredProvider> {
       const prompt = (await countTokens(text)) + 3 * messages + 3;
       const spare = Number(/\[spare (\d+)\]/.exec(text)?.[1] ?? 0);
       const completion = Math.max(1, Number(body.max_tokens ?? 16) - spare);
+      if (text.includes('[hold]')) await new Promise<void>((r) => waiting.push(r));
       const out = JSON.stringify({
         id: `chatcmpl-${models.length}`,
         object: 'chat.completion',
@@ -41,5 +48,13 @@ export async function startMeteredProvider(): Promise<MeteredProvider> {
     });
   });
   server.keepAliveTimeout = 30_000;
-  return { ...(await listenLocal(server)), models };
+  return {
+    ...(await listenLocal(server)),
+    models,
+    held: () => waiting.length,
+    release: () => {
+      for (const r of waiting) r();
+      waiting = [];
+    },
+  };
 }

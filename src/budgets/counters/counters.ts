@@ -21,8 +21,9 @@ export type ReserveResult =
    * caller can show what is left (rate-limit headers, threshold alerts) without a second round trip.
    * `unchecked` (guarded.ts, fail-open): the counters could not be reached and nothing was reserved, so a settle must
    * add the call's whole cost, not its difference from a reservation.
+   * `marker` (Redis): names the reservation for `settle`.
    */
-  | { ok: true; totals?: readonly bigint[]; unchecked?: true }
+  | { ok: true; totals?: readonly bigint[]; unchecked?: true; marker?: string }
   /** `index` is the first failing claim; `current` its value before this reservation. Nothing was added. */
   | { ok: false; index: number; current: bigint };
 
@@ -36,6 +37,17 @@ export interface Counters {
   reserve(claims: readonly Claim[]): Promise<ReserveResult>;
   /** Adds `amount` (may be negative: settling below a reservation, releasing one) to the first key, unconditionally. */
   add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void>;
+  /**
+   * Optional, for counters that can lose what they hold (Redis restarting empty) and are rebuilt from the ledger:
+   * settles the reservation `reserve` answered with `marker`. Adds `kept` if the counters still hold that reservation,
+   * else `lost()` (the reservation went with the data it was in; read when the settle is sent, so after any rebuild
+   * it waited for), atomically, once per marker. Resolves to true if it added `kept`, false if not (or not known).
+   */
+  settle?(
+    marker: string,
+    kept: readonly Omit<Claim, 'limit'>[],
+    lost: () => readonly Omit<Claim, 'limit'>[],
+  ): Promise<boolean>;
   /** Each claim's current value (sum of its keys). */
   read(keys: readonly (readonly string[])[]): Promise<bigint[]>;
   /**

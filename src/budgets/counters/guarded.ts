@@ -76,6 +76,12 @@ export class GuardedCounters implements Counters, CountersHealth {
   private seenConnections: number;
   /** Amounts that never reached the backend, by key, with when the key would have expired (epoch ms). */
   private owed = new Map<string, { amount: bigint; expiresAt: number }>();
+  /** Settles that never reached the backend: sent once it answers again, after its rebuild (see `settle`). */
+  private unsentSettles: {
+    marker: string;
+    kept: readonly Omit<Claim, 'limit'>[];
+    lost: () => readonly Omit<Claim, 'limit'>[];
+  }[] = [];
   /** Keys the rebuild on recovery set during this outage: the ledger counted their owed amounts already. */
   private readonly rebuilt = new Set<string>();
   private readonly log: (line: string) => void;
@@ -110,6 +116,30 @@ export class GuardedCounters implements Counters, CountersHealth {
       await this.guard(() => this.inner.add(claims));
     } catch (e) {
       if (notSent(e)) this.owe(claims);
+    }
+  }
+
+  /**
+   * Like `add`, never throws (false when it failed). One that surely did not reach the backend is sent when it
+   * answers again, after the rebuild: the marker then says whether the reservation survived, and `lost` what the
+   * rebuild left to add.
+   */
+  async settle(
+    marker: string,
+    kept: readonly Omit<Claim, 'limit'>[],
+    lost: () => readonly Omit<Claim, 'limit'>[],
+  ): Promise<boolean> {
+    const inner = this.inner.settle;
+    if (inner === undefined) {
+      await this.add(kept);
+      return true;
+    }
+    if (this.recovering !== null) await this.recovering.catch(() => {});
+    try {
+      return await this.guard(() => inner.call(this.inner, marker, kept, lost));
+    } catch (e) {
+      if (notSent(e) && this.unsentSettles.length < MAX_OWED) this.unsentSettles.push({ marker, kept, lost });
+      return false;
     }
   }
 
@@ -250,6 +280,16 @@ export class GuardedCounters implements Counters, CountersHealth {
     }
     this.owed = new Map();
     this.rebuilt.clear();
+    while (this.unsentSettles.length > 0) {
+      const s = this.unsentSettles.shift()!;
+      try {
+        await this.inner.settle!(s.marker, s.kept, s.lost);
+      } catch (e) {
+        // One that timed out is taken as done, as `add` takes one: sent twice, it would count its call twice.
+        if (notSent(e)) this.unsentSettles.unshift(s);
+        throw e;
+      }
+    }
   }
 
   private goDown(e: unknown): void {

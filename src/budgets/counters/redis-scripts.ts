@@ -50,7 +50,8 @@ end
  * reserve. KEYS: the reservation's marker, then every claim's keys, claim after claim. ARGV: the marker's TTL, then per
  * claim `nkeys, amount, limit ('' = none), ttl`. Returns {1, total per claim after adding (decimal strings)} when
  * everything was added, or {0, index (0-based), current} with nothing added. Only a reserve that added sets its marker:
- * UNDO_LUA reads it to tell whether a reserve whose reply never came did reserve.
+ * UNDO_LUA reads it to tell whether a reserve whose reply never came did reserve, SETTLE_LUA whether the reservation
+ * is still held.
  */
 export const RESERVE_LUA = `${HI_LO}
 local claims = {}
@@ -93,6 +94,27 @@ for i = 1, #KEYS do
   redis.call('EXPIRE', KEYS[i], ARGV[2 * i])
 end
 return #KEYS
+`;
+
+/**
+ * settle. KEYS: a reservation's marker, then one key per claim (its first): the `kept` claims', then the `lost` ones'.
+ * ARGV: the number of kept claims, then per claim `amount, ttl`. Adds the kept claims if the reservation is still held
+ * (its marker exists: the reserve's data set survived), else the lost ones (a Redis that restarted empty, or a replica
+ * without the reserve, rebuilt from the ledger), and deletes the marker. Returns 1 if it added the kept claims.
+ */
+export const SETTLE_LUA = `
+local held = redis.call('DEL', KEYS[1]) == 1
+local first, last = 2, tonumber(ARGV[1]) + 1
+if not held then first, last = last + 1, #KEYS end
+for i = first, last do
+  local amount = ARGV[2 * i - 2]
+  if amount ~= '0' then
+    redis.call('INCRBY', KEYS[i], amount)
+    redis.call('EXPIRE', KEYS[i], ARGV[2 * i - 1])
+  end
+end
+if held then return 1 end
+return 0
 `;
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { TokenledgerError } from '../../errors.js';
 import type { Claim, Counters, ReserveResult } from './counters.js';
-import { ADD_LUA, RESERVE_LUA, UNDO_LUA } from './redis-scripts.js';
+import { ADD_LUA, RESERVE_LUA, SETTLE_LUA, UNDO_LUA } from './redis-scripts.js';
 
 export interface RedisCountersOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
@@ -24,14 +24,17 @@ interface ScriptedRedis extends Redis {
   tlReserve(...args: (string | number)[]): Promise<ReserveReply>;
   tlAdd(...args: (string | number)[]): Promise<number>;
   tlUndo(...args: (string | number)[]): Promise<number>;
+  tlSettle(...args: (string | number)[]): Promise<number>;
 }
 
 /**
- * Seconds a reservation's marker lives in Redis (one small key per reserve). Its undo is sent right behind the reserve
- * on the same connection, so it runs just after it; the minute covers an undo that waits for a reconnect.
+ * Seconds a reservation's marker lives in Redis at least (one small key per call in flight). It lives as long as the
+ * longest-lived key the reserve added to, since its settle (or the undo of a reserve that failed, which may wait for a
+ * reconnect) reads it to tell whether that reservation is still held: once those keys are gone, so is the reservation.
+ * The settle or undo deletes it.
  */
 const MARKER_TTL_SECONDS = 60;
-/** Undos kept while disconnected (one per reserve that failed in flight); their markers are gone after a minute. */
+/** Undos kept for the next connection (one per reserve that failed in flight): past this, the oldest are dropped. */
 const MAX_PENDING_UNDOS = 10_000;
 
 /** What takes a reservation back if its reserve ran: the UNDO_LUA arguments. */
@@ -83,6 +86,7 @@ export class RedisCounters implements Counters {
     this.client.defineCommand('tlReserve', { lua: RESERVE_LUA });
     this.client.defineCommand('tlAdd', { lua: ADD_LUA });
     this.client.defineCommand('tlUndo', { lua: UNDO_LUA });
+    this.client.defineCommand('tlSettle', { lua: SETTLE_LUA });
     this.client.on('ready', () => {
       this.connections++;
       const undos = this.pendingUndos;
@@ -116,7 +120,9 @@ export class RedisCounters implements Counters {
     if (claims.length === 0) return { ok: true, totals: [] };
     const marker = `${this.markerPrefix}${this.markerSeq++}`;
     const keys: string[] = [marker];
-    const argv: string[] = [String(MARKER_TTL_SECONDS)];
+    let markerTtl = MARKER_TTL_SECONDS;
+    for (const c of claims) markerTtl = Math.max(markerTtl, Math.ceil(c.ttlSeconds));
+    const argv: string[] = [String(markerTtl)];
     for (const c of claims) {
       if (c.keys.length === 0)
         throw new TokenledgerError('COUNTERS_BAD_CLAIM', 'a claim needs at least one key');
@@ -142,7 +148,22 @@ export class RedisCounters implements Counters {
       throw e;
     }
     if (reply[0] === 0) return { ok: false, index: Number(reply[1]), current: BigInt(reply[2]) };
-    return { ok: true, totals: reply.slice(1).map((v) => BigInt(v as string)) };
+    return { ok: true, totals: reply.slice(1).map((v) => BigInt(v as string)), marker };
+  }
+
+  async settle(
+    marker: string,
+    kept: readonly Omit<Claim, 'limit'>[],
+    lost: () => readonly Omit<Claim, 'limit'>[],
+  ): Promise<boolean> {
+    const held = await this.call(() => {
+      // Read now, not when the settle was asked for: a rebuild it waited for decides what the lost case adds.
+      const other = lost();
+      const keys = [marker, ...kept.map((c) => c.keys[0]!), ...other.map((c) => c.keys[0]!)];
+      const argv = [kept.length, ...[...kept, ...other].flatMap((c) => [c.amount.toString(), ttl(c)])];
+      return this.client.tlSettle(keys.length, ...keys, ...argv);
+    });
+    return held === 1;
   }
 
   async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {

@@ -1,0 +1,230 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/helpers/redis.js';
+import { emptyAttribution, type UsageEvent } from '../ledger/event.js';
+import { eventId } from '../ledger/event-id.js';
+import { loadPricer } from '../pricing/load.js';
+import type { Pricer } from '../pricing/pricer.js';
+import { unpricedEvent } from '../pricing/unpriced-event.js';
+import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
+import type { Store } from '../store/store.js';
+import type { Budget } from './budget.js';
+import { createGuardedCounters, type GuardedCounters } from './counters/guarded.js';
+import { createRedisCounters, type RedisCounters } from './counters/redis.js';
+import { type AdmitCall, Enforcer } from './enforcer.js';
+import { picoToNanoUp } from './nano.js';
+import { budgetWindow } from './period.js';
+import { countPromptTokens as countTokens } from './prompt-tokens.js';
+
+// Our own redis-server even on CI: these tests restart it empty.
+let server: TestRedis;
+let pricer: Pricer;
+let dir: string;
+beforeAll(async () => {
+  [server, pricer, dir] = await Promise.all([
+    startRedis({ own: true }),
+    loadPricer({ cwd: tmpdir(), env: {} }),
+    mkdtemp(join(tmpdir(), 'tl-enf-restart-')),
+  ]);
+});
+afterAll(async () => {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const NOW = Date.parse('2026-05-14T15:30:00Z');
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A gateway's budget machinery over the real Redis and a real DuckDB ledger, rebuilt on every new connection. */
+async function gateway(name: string) {
+  const store: Store = await createDuckDbStore(join(dir, `${name}.duckdb`));
+  const b: Budget = {
+    id: `${name}-${process.pid}`,
+    name: null,
+    scope: { team: 'payments' },
+    tz: 'UTC',
+    period: { kind: 'monthly' },
+    limit_usd: '100',
+    thresholds: [],
+    action: 'block',
+    downgrade_to: null,
+    origin: 'config',
+    created_at: '2026-01-01T00:00:00Z',
+  };
+  const redis: RedisCounters = createRedisCounters({ url: server.url, commandTimeoutMs: 2000 });
+  await redis.ready();
+  let enforcer: Enforcer | null = null;
+  const counters: GuardedCounters = createGuardedCounters(redis, {
+    policy: 'fail-closed',
+    log: () => {},
+    retryIntervalMs: 0,
+    // What start-budgets does: the ledger (here written straight to the store) rebuilds a new connection.
+    onRecover: async (direct) => {
+      await enforcer!.rebuild(store, [], direct);
+    },
+  });
+  enforcer = new Enforcer({ budgets: () => [b], counters, pricer, now: () => NOW, countTokens });
+  await enforcer.rebuild(store);
+  const key = budgetWindow(b, NOW).keys;
+  let n = 0;
+  return {
+    store,
+    enforcer,
+    counters,
+    redis,
+    /** What the counter holds, read after any rebuild the new connection needs. */
+    counted: async () => (await counters.read([key]))[0]!,
+    /** What the ledger says the budget spent. */
+    spent: async () =>
+      picoToNanoUp(
+        (await store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['payments'] }] })).totals
+          .cost_usd,
+      ),
+    /** A call as the gateway admits it, and the event it records when it ends (output_tokens of gpt-4o). */
+    call: (outputTokens: number): { admit: AdmitCall; event: UsageEvent } => {
+      const id = eventId('test', name, n++);
+      const json = {
+        model: 'gpt-4o',
+        max_tokens: 1000,
+        messages: [{ role: 'user', content: 'hello world' }],
+      };
+      return {
+        admit: {
+          attribution: { ...emptyAttribution(), team: 'payments' },
+          provider: 'openai',
+          model: 'gpt-4o',
+          json,
+          inputText: () => 'hello world',
+          mayWriteCache: false,
+          ts: NOW * 1000 + n,
+          eventId: id,
+        },
+        event: pricer.price(
+          unpricedEvent({
+            event_id: id,
+            ts: NOW * 1000 + n,
+            team: 'payments',
+            provider: 'openai',
+            model: 'gpt-4o',
+            input_tokens: 9,
+            output_tokens: outputTokens,
+          }),
+        ),
+      };
+    },
+    close: async () => {
+      await redis.close();
+      await store.close();
+    },
+  };
+}
+
+async function restartEmpty(redis: RedisCounters): Promise<void> {
+  await server.restartable!.kill();
+  await until(() => !redis.connected);
+  await server.restartable!.start();
+  await until(() => redis.connected);
+}
+
+describe('a call in flight while Redis restarts empty', () => {
+  it('settled after the rebuild: the counter holds what the ledger holds, not one worst case less', async () => {
+    const g = await gateway('after');
+    try {
+      const earlier = g.call(300);
+      await g.enforcer.settle(await g.enforcer.admit(earlier.admit), earlier.event);
+      await g.store.append([earlier.event]);
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await restartEmpty(g.redis);
+      // The next call rebuilds the new connection from the ledger, which holds the earlier call only.
+      expect(await g.counted()).toBe(await g.spent());
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('recorded before the rebuild and settled after it: counted once', async () => {
+    const g = await gateway('before');
+    try {
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await restartEmpty(g.redis);
+      // The call ends and is in the ledger before the rebuild reads it; its settle comes after.
+      await g.store.append([inFlight.event]);
+      expect(await g.counted()).toBe(await g.spent());
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('given back after the restart (the call failed): the rebuilt counter keeps what the ledger holds', async () => {
+    const g = await gateway('release');
+    try {
+      const earlier = g.call(300);
+      await g.enforcer.settle(await g.enforcer.admit(earlier.admit), earlier.event);
+      await g.store.append([earlier.event]);
+      const r = await g.enforcer.admit(g.call(200).admit);
+      await restartEmpty(g.redis);
+      expect(await g.counted()).toBe(await g.spent());
+      await g.enforcer.release(r);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('settled while Redis is down, then it comes back empty: counted once, by the rebuild', async () => {
+    const g = await gateway('down');
+    try {
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await server.restartable!.kill();
+      await until(() => !g.redis.connected);
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      await server.restartable!.start();
+      await until(() => g.redis.connected);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('Redis only reconnected (it kept its keys): the settle still replaces the reservation', async () => {
+    const g = await gateway('kept');
+    try {
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      const before = g.redis.connections;
+      const admin = new Redis(server.url);
+      try {
+        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      } finally {
+        admin.disconnect();
+      }
+      await until(() => g.redis.connections > before && g.redis.connected);
+      // The new connection is rebuilt (the ledger is empty: nothing to seed) before the settle counts on it.
+      expect(await g.counted()).toBeGreaterThan(0n);
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+});
