@@ -208,17 +208,24 @@ export class RedisCounters implements Counters {
 
   /**
    * Sends an undo without waiting for it (Redis may be hung; it runs when Redis answers). One that cannot be sent, or
-   * whose connection closes under it, is sent again on the next connection: undos are idempotent.
+   * that fails (its connection closed under it, or it timed out: a partition can look like a hung Redis until the
+   * connection drops), is sent again on the next connection: undos are idempotent, so one that ran after all makes
+   * the second a no-op.
    */
   private undo(u: Undo): void {
     if (this.client.status !== 'ready') {
-      if (this.pendingUndos.length >= MAX_PENDING_UNDOS) this.pendingUndos.shift();
-      this.pendingUndos.push(u);
+      this.pendUndo(u);
       return;
     }
     this.client.tlUndo(...u).catch(() => {
       if (this.client.status !== 'ready') this.undo(u);
+      else this.pendUndo(u);
     });
+  }
+
+  private pendUndo(u: Undo): void {
+    if (this.pendingUndos.length >= MAX_PENDING_UNDOS) this.pendingUndos.shift();
+    this.pendingUndos.push(u);
   }
 
   async close(): Promise<void> {
