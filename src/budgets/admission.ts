@@ -29,7 +29,10 @@ export interface Reservation {
   /** The rate-limit claims made, corrected to the real token count at settle. */
   rate: RatePlan | null;
   done: boolean;
-  /** What the counters call this reservation (Redis: ReserveResult.marker), for a settle that finds it lost; else null. */
+  /**
+   * What the counters call this reservation (Redis: ReserveResult.marker), for a settle that finds it lost; null when
+   * nothing was reserved (budgets that only count, or a call let through unchecked) or the counters have no markers.
+   */
   marker: string | null;
 }
 
@@ -136,7 +139,10 @@ export function admissionVerdict(
   }
   const done = a.held.length === 0 && a.rate === null;
   const marker = r.ok ? (r.marker ?? null) : null;
-  return { ok: true, reservation: { model: a.model, headers, held: a.held, rate: a.rate, done, marker } };
+  return {
+    ok: true,
+    reservation: { model: a.model, headers, held: a.held, rate: a.rate, done, marker },
+  };
 }
 
 /**

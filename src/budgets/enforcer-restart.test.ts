@@ -46,7 +46,11 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 /** A gateway's budget machinery over the real Redis and a real DuckDB ledger, rebuilt on every new connection. */
-async function gateway(name: string) {
+async function gateway(
+  name: string,
+  policy: 'fail-closed' | 'fail-open' = 'fail-closed',
+  action: Budget['action'] = 'block',
+) {
   const store: Store = await createDuckDbStore(join(dir, `${name}.duckdb`));
   const b: Budget = {
     id: `${name}-${process.pid}`,
@@ -56,7 +60,7 @@ async function gateway(name: string) {
     period: { kind: 'monthly' },
     limit_usd: '100',
     thresholds: [],
-    action: 'block',
+    action,
     downgrade_to: null,
     origin: 'config',
     created_at: '2026-01-01T00:00:00Z',
@@ -65,7 +69,7 @@ async function gateway(name: string) {
   await redis.ready();
   let enforcer: Enforcer | null = null;
   const counters: GuardedCounters = createGuardedCounters(redis, {
-    policy: 'fail-closed',
+    policy,
     log: () => {},
     retryIntervalMs: 0,
     // What start-budgets does: the ledger (here written straight to the store) rebuilds a new connection.
@@ -220,6 +224,60 @@ describe('a call in flight while Redis restarts empty', () => {
       await until(() => g.redis.connections > before && g.redis.connected);
       // The new connection is rebuilt (the ledger is empty: nothing to seed) before the settle counts on it.
       expect(await g.counted()).toBeGreaterThan(0n);
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('a call let through unchecked while Redis was down (fail-open), which then restarted empty', () => {
+  it('recorded before the rebuild its settle waits for: counted once', async () => {
+    const g = await gateway('unchecked', 'fail-open');
+    try {
+      await server.restartable!.kill();
+      await until(() => !g.redis.connected);
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await server.restartable!.start();
+      await until(() => g.redis.connected);
+      // The call ends: in the ledger, then its settle, the first use of the new connection, rebuilds it from there.
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('settled after the rebuild: counted once', async () => {
+    const g = await gateway('unchecked-after', 'fail-open');
+    try {
+      await server.restartable!.kill();
+      await until(() => !g.redis.connected);
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await server.restartable!.start();
+      await until(() => g.redis.connected);
+      expect(await g.counted()).toBe(await g.spent());
+      await g.store.append([inFlight.event]);
+      await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('an alert budget (it reserves nothing) when Redis restarts empty', () => {
+  it('a call recorded before the rebuild its settle waits for is counted once', async () => {
+    const g = await gateway('alert', 'fail-closed', 'alert');
+    try {
+      const inFlight = g.call(200);
+      const r = await g.enforcer.admit(inFlight.admit);
+      await restartEmpty(g.redis);
       await g.store.append([inFlight.event]);
       await g.enforcer.settle(r, inFlight.event);
       expect(await g.counted()).toBe(await g.spent());

@@ -148,7 +148,14 @@ export class Enforcer {
     const all = this.budgetsFor(call.key ?? null);
     const rules = this.rules();
     if (all.length === 0 && rules.length === 0)
-      return { model: call.model, headers: {}, held: [], rate: null, done: true, marker: null };
+      return {
+        model: call.model,
+        headers: {},
+        held: [],
+        rate: null,
+        done: true,
+        marker: null,
+      };
     const first = this.tryReserve(all, rules, call, call.model, null);
     // No closure unless a promise needs one: this runs on every request.
     const r =
@@ -158,7 +165,7 @@ export class Enforcer {
     const inFlight = this.inFlight;
     if (inFlight === null) return r;
     return andThen(r, (res) => {
-      if (res.marker !== null)
+      if (!res.done)
         inFlight.set(res, { eventId: call.eventId ?? null, ts: call.ts, rebuiltWith: new Set() });
       return res;
     });
@@ -219,7 +226,7 @@ export class Enforcer {
     }
     const c = this.o.counters;
     let added: Promise<void> | undefined;
-    if (r.marker !== null && c.settle !== undefined) {
+    if (c.settle !== undefined) {
       const tokens = totalTokens(event);
       added = c
         .settle(r.marker, claims, () => this.lostClaims(r, real, tokens))
@@ -247,21 +254,28 @@ export class Enforcer {
       if (h.reserved !== 0n)
         claims.push({ keys: h.window.keys, amount: -h.reserved, ttlSeconds: h.window.ttlSeconds });
     // A reservation the counters lost holds nothing to give back: only the request counts.
-    if (r.marker !== null && this.o.counters.settle !== undefined) {
+    if (this.o.counters.settle !== undefined) {
       await this.o.counters.settle(r.marker, claims, () => this.lostClaims(r, 0n, 0));
     } else if (claims.length > 0) await this.o.counters.add(claims);
   }
 
   /**
    * What a settle (or release: `real` 0) adds where the counters lost its reservation (they restarted empty and were
-   * rebuilt from the ledger): the request and real cost, except on budgets where that rebuild read the call's event
-   * already. Called as the settle is sent, so the call is no longer in flight for a rebuild: one that waited for the
+   * rebuilt from the ledger), or where there was none (budgets that only count, a call let through unchecked): the
+   * request and real cost, except on budgets where a rebuild read the call's event already. Called as the settle is sent, so the call is no longer in flight for a rebuild: one that waited for the
    * counters to come back (a settle while they were down) stays in flight, and counted, until then.
    */
   private lostClaims(r: Reservation, real: bigint, tokens: number): Omit<Claim, 'limit'>[] {
     const rebuilt = this.inFlight?.get(r)?.rebuiltWith;
     this.inFlight?.delete(r);
-    const claims = r.rate === null ? [] : rateLostClaims(r.rate, tokens);
+    // Without a marker nothing was reserved: a call let through unchecked counted no request either (requests are not
+    // counted during an outage), only its tokens.
+    const claims =
+      r.rate === null
+        ? []
+        : r.marker === null
+          ? rateSettleClaims(r.rate, tokens)
+          : rateLostClaims(r.rate, tokens);
     if (real !== 0n)
       for (const h of r.held)
         if (rebuilt?.has(h.window.keys[0]!) !== true)

@@ -41,10 +41,11 @@ export interface Counters {
    * Optional, for counters that can lose what they hold (Redis restarting empty) and are rebuilt from the ledger:
    * settles the reservation `reserve` answered with `marker`. Adds `kept` if the counters still hold that reservation,
    * else `lost()` (the reservation went with the data it was in; read when the settle is sent, so after any rebuild
-   * it waited for), atomically, once per marker. Resolves to true if it added `kept`, false if not (or not known).
+   * it waited for), atomically, once per marker. A null marker (nothing reserved: budgets that only count, a call let
+   * through unchecked) adds `lost()`. Resolves to true if it added `kept`, false if not (or not known).
    */
   settle?(
-    marker: string,
+    marker: string | null,
     kept: readonly Omit<Claim, 'limit'>[],
     lost: () => readonly Omit<Claim, 'limit'>[],
   ): Promise<boolean>;

@@ -78,7 +78,7 @@ export class GuardedCounters implements Counters, CountersHealth {
   private owed = new Map<string, { amount: bigint; expiresAt: number }>();
   /** Settles that never reached the backend: sent once it answers again, after its rebuild (see `settle`). */
   private unsentSettles: {
-    marker: string;
+    marker: string | null;
     kept: readonly Omit<Claim, 'limit'>[];
     lost: () => readonly Omit<Claim, 'limit'>[];
   }[] = [];
@@ -97,6 +97,8 @@ export class GuardedCounters implements Counters, CountersHealth {
     this.now = opts.now ?? Date.now;
     this.retryIntervalMs = opts.retryIntervalMs ?? 1000;
     this.seenConnections = inner.connections ?? 0;
+    // Only over counters that have it: the enforcer settles through it when it is there.
+    if (inner.settle === undefined) this.settle = undefined;
   }
 
   async reserve(claims: readonly Claim[]): Promise<ReserveResult> {
@@ -124,16 +126,8 @@ export class GuardedCounters implements Counters, CountersHealth {
    * answers again, after the rebuild: the marker then says whether the reservation survived, and `lost` what the
    * rebuild left to add.
    */
-  async settle(
-    marker: string,
-    kept: readonly Omit<Claim, 'limit'>[],
-    lost: () => readonly Omit<Claim, 'limit'>[],
-  ): Promise<boolean> {
-    const inner = this.inner.settle;
-    if (inner === undefined) {
-      await this.add(kept);
-      return true;
-    }
+  settle?: Counters['settle'] = async (marker, kept, lost) => {
+    const inner = this.inner.settle!;
     if (this.recovering !== null) await this.recovering.catch(() => {});
     try {
       return await this.guard(() => inner.call(this.inner, marker, kept, lost));
@@ -141,7 +135,7 @@ export class GuardedCounters implements Counters, CountersHealth {
       if (notSent(e) && this.unsentSettles.length < MAX_OWED) this.unsentSettles.push({ marker, kept, lost });
       return false;
     }
-  }
+  };
 
   async read(keys: readonly (readonly string[])[]): Promise<bigint[]> {
     try {

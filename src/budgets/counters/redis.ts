@@ -152,13 +152,17 @@ export class RedisCounters implements Counters {
   }
 
   async settle(
-    marker: string,
+    marker: string | null,
     kept: readonly Omit<Claim, 'limit'>[],
     lost: () => readonly Omit<Claim, 'limit'>[],
   ): Promise<boolean> {
-    const held = await this.call(() => {
+    const held = await this.call(async () => {
       // Read now, not when the settle was asked for: a rebuild it waited for decides what the lost case adds.
       const other = lost();
+      if (marker === null) {
+        if (other.length > 0) await this.client.tlAdd(...addArgs(other));
+        return 0;
+      }
       const keys = [marker, ...kept.map((c) => c.keys[0]!), ...other.map((c) => c.keys[0]!)];
       const argv = [kept.length, ...[...kept, ...other].flatMap((c) => [c.amount.toString(), ttl(c)])];
       return this.client.tlSettle(keys.length, ...keys, ...argv);
@@ -168,9 +172,7 @@ export class RedisCounters implements Counters {
 
   async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
     if (claims.length === 0) return;
-    const keys = claims.map((c) => c.keys[0]!);
-    const argv = claims.flatMap((c) => [c.amount.toString(), ttl(c)]);
-    await this.call(() => this.client.tlAdd(keys.length, ...keys, ...argv));
+    await this.call(() => this.client.tlAdd(...addArgs(claims)));
   }
 
   async read(keys: readonly (readonly string[])[]): Promise<bigint[]> {
@@ -259,6 +261,15 @@ export class RedisCounters implements Counters {
       { cause },
     );
   }
+}
+
+/** ADD_LUA's arguments: the number of keys, each claim's first key, then per claim `amount, ttl`. */
+function addArgs(claims: readonly Omit<Claim, 'limit'>[]): (string | number)[] {
+  return [
+    claims.length,
+    ...claims.map((c) => c.keys[0]!),
+    ...claims.flatMap((c) => [c.amount.toString(), ttl(c)]),
+  ];
 }
 
 function ttl(c: { ttlSeconds: number }): string {
