@@ -6,7 +6,14 @@ import type { UsageEvent } from '../../ledger/event.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
-import { compileQuery, filtersSql, type Param, rangeSql } from '../sql/compile-query.js';
+import {
+  type CompiledQuery,
+  compileQuery,
+  filtersSql,
+  type Param,
+  rangeSql,
+  SLOTS_TABLE,
+} from '../sql/compile-query.js';
 import { edgeRanges, pickRollup, planRead, type Range, validateQuery, type Weigh } from '../sql/plan.js';
 import { ROLLUPS } from '../sql/rollup-dims.js';
 import type {
@@ -225,11 +232,9 @@ class DuckDbStore implements Store {
         rollup: ROLLUP_SOURCES,
         sessions: SESSION_ROWS,
       });
-      const result = await conn
-        .runAndReadAll(compiled.sql, compiled.params as DuckDBValue[])
-        .catch((err: unknown) => {
-          throw this.s.wrap('running a report query', err);
-        });
+      const result = await readReport(conn, compiled).catch((err: unknown) => {
+        throw this.s.wrap('running a report query', err);
+      });
       const names = result.columnNames();
       const rows: Row[] = [];
       const totals = zeroMeasures(q.billed === true);
@@ -398,6 +403,24 @@ async function newestRange(c: DuckDBConnection, f: EventFilter): Promise<Range> 
   if (got.length === 0) return range;
   const nth = Number(got[0]![0]);
   return { from: range.from === undefined ? nth : Math.max(range.from, nth), to: range.to };
+}
+
+/**
+ * A compiled report's rows: its quarter-hour sums first when it has them (CompiledQuery.slots), in a temp table of
+ * this connection dropped after (reads run in a snapshot that is rolled back, which drops it too).
+ */
+async function readReport(conn: DuckDBConnection, compiled: CompiledQuery) {
+  if (compiled.slots === undefined) return conn.runAndReadAll(compiled.sql, compiled.params as DuckDBValue[]);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${SLOTS_TABLE} AS ${compiled.slots.sql}`,
+    compiled.slots.params as DuckDBValue[],
+  );
+  try {
+    return await conn.runAndReadAll(compiled.sql, compiled.params as DuckDBValue[]);
+  } finally {
+    // Failing, the transaction was aborted: its rollback drops the table, and the report's error is the one to see.
+    await conn.run(`DROP TABLE IF EXISTS ${SLOTS_TABLE}`).catch(() => undefined);
+  }
 }
 
 /** One snapshot for a read's statements (the context bounds, then the read), while appends commit beside it. */
