@@ -305,10 +305,13 @@ export function rollupFromEventsSql(where: string, ids: string, dimensions: read
   const fractional = `SELECT c.context_id FROM contexts c JOIN rate_cards r ON r.rate_id = c.rate_id
     WHERE c.context_id ${ids} AND NOT (${whole})`;
   const kept = ['ts', ...dimensions, ...USAGE_FIELDS].map(q).join(', ');
+  // Two parts, not one filtered on `NOT plain OR context_id IN fractional`: DuckDB applied that OR only after joining
+  // every event of the days to its context, while each part's filter is applied to the events first.
+  const wide = (which: string) =>
+    wideEventsSql(`WHERE c.context_id ${ids} AND e.context_id ${ids} AND ${where} AND ${which}`);
   const oneByOne = `SELECT ${kept}, ${MONEY_MEASURES.join(', ')}, billed_cost_usd, billed_unpriced, 1 AS _n
 FROM (${pricedRelationSql(
-    `(${wideEventsSql(`WHERE c.context_id ${ids} AND e.context_id ${ids} AND ${where}
-       AND (NOT (${plain}) OR e.context_id IN (${fractional}))`)})`,
+    `(${wide(`NOT (${plain})`)}\nUNION ALL\n${wide(`${plain} AND e.context_id IN (${fractional})`)})`,
   )})`;
   const dims = dimensions.map((d) =>
     (ENUM_COLUMNS as readonly string[]).includes(d) ? `c.${q(d)}::VARCHAR AS ${q(d)}` : `c.${q(d)}`,
