@@ -87,6 +87,8 @@ export interface AdmitCall {
   mayWriteCache: boolean;
   /** Epoch µs. */
   ts: number;
+  /** Where the upstream runs the call when that costs extra (Upstream.inference_geo), for its worst case. */
+  inferenceGeo?: string | null;
   /**
    * The id the call's event is recorded under. With counters that can lose their keys (Redis), a rebuild from the
    * ledger while the call is in flight looks for it, so its settle neither counts it twice nor misses it.
@@ -375,6 +377,7 @@ export class Enforcer {
       model,
       ts: call.ts,
       mayWriteCache: call.mayWriteCache,
+      geo: call.inferenceGeo ?? null,
       fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
     let text: string | null = null;

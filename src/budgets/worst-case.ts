@@ -1,5 +1,5 @@
 import { divRoundHalfEven } from '../money/money.js';
-import { anthropicServiceTier } from '../pricing/anthropic-tier.js';
+import { anthropicGeo, anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import { RATE_SCALE } from '../pricing/cost.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
@@ -38,6 +38,8 @@ export interface WorstCaseInput {
   ts: number;
   /** The request asks for prompt caching (`cache_control`): input may be billed at the cache-write rate. */
   mayWriteCache: boolean;
+  /** Where the upstream runs the call when that costs extra (OpenAI's data residency hosts: Upstream.inference_geo). */
+  geo?: string | null | undefined;
   countTokens: (text: string) => Promise<number> | number;
   fallbackOutputTokens?: number | undefined;
 }
@@ -121,7 +123,10 @@ export function pricedWorstCase(
     typeof w.json.service_tier === 'string' ? w.json.service_tier : null,
     w.json.speed,
   );
-  const rates = resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier);
+  // Anthropic's US-only inference is asked for in the body; a workspace default the request does not show is not seen.
+  const geo = w.geo ?? anthropicGeo(w.json.inference_geo);
+  const rates =
+    resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier, null, geo);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
   const input = w.mayWriteCache
     ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h)

@@ -87,7 +87,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       estimated: estimate !== undefined,
       response_id: facts?.response_id ?? null,
       provider_cost_usd: facts?.provider_cost_usd ?? null,
-      inference_geo: facts?.inference_geo ?? null,
+      inference_geo: facts?.inference_geo ?? call.upstream.inference_geo ?? null,
       web_search_tool: facts?.web_search_tool ?? null,
     },
     call.deps.pricer,

@@ -43,6 +43,14 @@ const upstream = z
      * header Azure OpenAI's deployment API takes). Default: `api-key` for Azure hosts, else the wire format's own.
      */
     auth: z.enum(['bearer', 'api-key'], { message: 'expected "bearer" or "api-key"' }).optional(),
+    /**
+     * Where the upstream runs calls when that costs extra, for pricing: OpenAI's data residency region (`eu`, `us`…).
+     * Default: read from an `<region>.api.openai.com` base URL; set it for a proxy in front of such a host.
+     */
+    inference_geo: z
+      .string()
+      .regex(/^[a-z]{2,3}$/, { message: 'expected a region such as "eu" or "us" (as in eu.api.openai.com)' })
+      .optional(),
     // A key written into the file is refused with the way to do it instead (the message never repeats the value).
     ...Object.fromEntries(
       ['key', 'api_key', 'apiKey'].map((k) => [

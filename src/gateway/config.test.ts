@@ -187,6 +187,36 @@ upstreams:
     expect(header('openai')).toBe(false);
   });
 
+  it("takes an upstream's region from an OpenAI data residency host, or from inference_geo behind a proxy", () => {
+    const c = resolveConfig(
+      parse(`
+upstreams:
+  openai-eu: { type: openai, base_url: "https://eu.api.openai.com/v1" }
+  openai-us: { type: openai, base_url: "https://US.api.openai.com/v1" }
+  egress: { type: openai, base_url: "https://llm.acme.internal/v1", inference_geo: jp }
+  vllm: { type: openai, base_url: "http://eu.api.openai.com.example:8000/v1" }
+`),
+      {},
+      'test',
+    );
+    const geo = (n: string) => c.upstreams.get(n)!.inference_geo;
+    expect(['openai-eu', 'openai-us', 'egress', 'vllm', 'openai', 'anthropic'].map(geo)).toEqual([
+      'eu',
+      'us',
+      'jp',
+      null,
+      null,
+      null,
+    ]);
+    expect(() =>
+      resolveConfig(
+        parse('upstreams: { x: { type: openai, base_url: "https://a.b/v1", inference_geo: EU-1 } }'),
+        {},
+        'test',
+      ),
+    ).toThrow(/inference_geo.*region such as "eu"/);
+  });
+
   it('--upstream moves a defined upstream to another URL and keeps the rest as written', () => {
     const c = resolveConfig(
       parse(`

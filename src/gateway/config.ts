@@ -23,6 +23,8 @@ export interface Upstream {
   require_virtual_key: boolean;
   /** Send the provider key in Azure's `api-key` header instead of the wire format's own. */
   api_key_header: boolean;
+  /** The region of an OpenAI data residency host (`eu.api.openai.com`: `eu`), its calls' `inference_geo`; else null. */
+  inference_geo: string | null;
 }
 
 export interface GatewayConfig {
@@ -176,6 +178,7 @@ interface UpstreamDefinition {
   models?: readonly string[] | undefined;
   require_virtual_key?: boolean | undefined;
   auth?: 'bearer' | 'api-key' | undefined;
+  inference_geo?: string | undefined;
 }
 
 function upstreamOf(name: string, u: UpstreamDefinition): Upstream {
@@ -189,7 +192,17 @@ function upstreamOf(name: string, u: UpstreamDefinition): Upstream {
     require_virtual_key: u.require_virtual_key ?? false,
     api_key_header:
       u.type === 'openai' && (u.auth ?? (isAzureHost(u.base_url) ? 'api-key' : 'bearer')) === 'api-key',
+    inference_geo: u.inference_geo ?? (u.type === 'openai' ? openaiRegion(u.base_url) : null),
   };
+}
+
+/**
+ * The region of OpenAI's data residency endpoints (`https://eu.api.openai.com/v1`: `eu`), whose calls to models
+ * released on or after 2026-03-05 cost 10% more (https://developers.openai.com/api/docs/guides/data-residency;
+ * service-tiers.json `openai.inference_geo:*`); null for any other host.
+ */
+export function openaiRegion(baseUrl: string): string | null {
+  return /^([a-z]{2,3})\.api\.openai\.com$/i.exec(new URL(baseUrl).hostname)?.[1]?.toLowerCase() ?? null;
 }
 
 /**

@@ -131,6 +131,7 @@ export class Gateway {
                 bodyBytes: isUtf8(raw) ? raw.length : null,
                 mayWriteCache: raw.includes('cache_control'),
                 ts,
+                inferenceGeo: c.upstream.inference_geo,
                 eventId,
                 key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
               });

@@ -115,8 +115,10 @@ export class PricedModel {
     if (prices === null) return null;
     // A model the tier lists is priced as listed, not also scaled by the tier's own multiplier.
     const tierMultiplier = (own ? own.multiplier : tier?.multiplier)?.value ?? null;
+    // A geography may price some models only (OpenAI's data residency: those released on or after 2026-03-05).
+    const place = geo === null ? null : this.serviceTier(GEO_PREFIX + geo);
     const geoMultiplier =
-      geo === null ? null : (this.serviceTier(GEO_PREFIX + geo)?.multiplier?.value ?? null);
+      (place?.models.get(this.resolution.model)?.multiplier ?? place?.multiplier)?.value ?? null;
     return rateCard({
       prices,
       totalInput,

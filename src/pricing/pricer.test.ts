@@ -364,6 +364,32 @@ describe('catalog prices, computed by hand', () => {
     expect(opus({ inference_geo: 'us' }, 'fast')).toBe(usd('0.495'));
   });
 
+  // https://developers.openai.com/api/docs/guides/data-residency: "Data residency endpoints are charged a 10% uplift
+  // for models released on or after March 5, 2026"; GPT-5.4 is the first (snapshot gpt-5.4-2026-03-05).
+  it('OpenAI data residency endpoints at 1.1x for models from GPT-5.4 on, and not for older ones', () => {
+    const call = (model: string, tags: Record<string, string>, service_tier: string | null = null) =>
+      pricer.price(
+        unpricedEvent({
+          model,
+          service_tier,
+          tags,
+          input_tokens: 10_000,
+          output_tokens: 1_000,
+          ts: at('2026-06-01T00:00:00Z'),
+        }),
+      ).cost_usd;
+    // standard: 10,000 × $2.50 + 1,000 × $15 = $0.04
+    expect(call('gpt-5.4', {})).toBe(usd('0.04'));
+    // eu.api.openai.com: 10,000 × $2.75 + 1,000 × $16.50 = $0.044; every region the same
+    for (const geo of ['eu', 'us', 'au', 'in', 'jp', 'ae'])
+      expect(call('gpt-5.4', { inference_geo: geo })).toBe(usd('0.044'));
+    expect(call('gpt-5.5', { inference_geo: 'eu' })).toBe((call('gpt-5.5', {})! * 11n) / 10n);
+    // priority in the eu: 10,000 × $5.50 + 1,000 × $33 = $0.088
+    expect(call('gpt-5.4', { inference_geo: 'eu' }, 'priority')).toBe(usd('0.088'));
+    // GPT-5.2 (December 2025) costs the same at a regional endpoint
+    expect(call('gpt-5.2', { inference_geo: 'eu' })).toBe(call('gpt-5.2', {}));
+  });
+
   // A model id misspelt in data/service-tiers.json would silently leave that model at the standard price.
   it("gives tier prices only to models the catalog has, under the tier's provider", () => {
     const listed: string[] = [];

@@ -32,7 +32,8 @@ export interface Pricer {
   resolve(model: string, provider?: string | null): Resolution | null;
   /**
    * The effective rates for a request shape, or null when the model has no price at `ts`. `searchTool` is the web
-   * search tool the call used, when not the provider's current one (the tag WEB_SEARCH_TOOL_TAG).
+   * search tool the call used, when not the provider's current one (the tag WEB_SEARCH_TOOL_TAG); `geo` where it ran
+   * when that costs extra (the tag INFERENCE_GEO_TAG).
    */
   rates(
     r: Resolution,
@@ -40,6 +41,7 @@ export interface Pricer {
     totalInput: number,
     serviceTier: string | null,
     searchTool?: string | null,
+    geo?: string | null,
   ): RateCard | null;
   /** The prices, discounts and service tiers behind a resolution (for `prices show`). */
   pricedModel(r: Resolution): PricedModel;
@@ -140,8 +142,9 @@ class LedgerPricer implements Pricer {
     totalInput: number,
     serviceTier: string | null,
     searchTool: string | null = null,
+    geo: string | null = null,
   ): RateCard | null {
-    const code = this.tierCode(serviceTier, null, searchTool);
+    const code = this.tierCode(serviceTier, geo, searchTool);
     return this.pricedModel(r).card(ts, totalInput, code, this.tierChoices)?.rates ?? null;
   }
 
