@@ -150,6 +150,18 @@ describe('Enforcer: block budgets', () => {
     expect(await spend(b)).toBe(0n);
   });
 
+  it('a full rolling budget says its oldest hour leaves at the next hour, not at an hour a window ago', async () => {
+    const b = budget({ period: 'rolling:7d' });
+    const { enforcer } = setup([b]);
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => enforcer.admit(call())));
+    const e = results.find((r) => r.status === 'rejected')?.reason as BudgetExceededError;
+    expect(e).toBeInstanceOf(BudgetExceededError);
+    // 15:30: the window is the 168 hours up to 16:00; at 16:00 its oldest hour (from 2026-05-07T16:00) leaves it.
+    expect(e.fields().budget).toMatchObject({ resets_at: '2026-05-14T16:00:00.000Z' });
+    expect(e.retryAfterSeconds).toBe(1800);
+    expect(e.message).toContain('it resets at 2026-05-14T16:00:00.000Z');
+  });
+
   it("a virtual key's budget_usd is a monthly block budget key:<id>", async () => {
     const { enforcer } = setup([]);
     const key = { id: 'vk_abc', budget_usd: '0.002' };

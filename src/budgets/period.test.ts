@@ -73,7 +73,8 @@ describe('budgetWindow: rolling periods', () => {
     expect(w.keys[23]).toBe(`tl:b:${counterId(r)}:2026-05-13T16:00:00.000Z`);
     expect(iso(w.start)).toBe('2026-05-13T16:00:00.000Z');
     expect(iso(w.end)).toBe('2026-05-14T16:00:00.000Z');
-    expect(iso(w.resetsAt)).toBe('2026-05-13T17:00:00.000Z');
+    // The window moves on at 16:00, when the 16:00 hour of yesterday leaves it.
+    expect(iso(w.resetsAt)).toBe('2026-05-14T16:00:00.000Z');
     // The 15:00 bucket leaves the window at 15:00 tomorrow: 23.5 h, plus an hour of slack.
     expect(w.ttlSeconds).toBe(23.5 * 3600 + 3600);
   });

@@ -18,8 +18,10 @@ export interface BudgetWindow {
   /** Counter keys, newest first: one for a calendar period, one per hour for a rolling one. */
   keys: string[];
   /**
-   * When spend next goes down. Calendar: the end of the period. Rolling: `start + 1h`, the moment the oldest hourly
-   * bucket leaves the window (it may hold nothing, so this is the earliest possible relief, not a promise).
+   * When spend next goes down. Calendar: the end of the period. Rolling: `end`, the next UTC hour, when the window
+   * moves on by one bucket and its oldest hour leaves it (that hour may hold nothing, so this is the earliest possible
+   * relief, not a promise). Not `start + 1h`: that hour is already past, so a refused call would be told to retry at
+   * once.
    */
   resetsAt: number;
   /** How long the newest key must live: until it leaves the window, plus an hour of slack for clock skew. */
@@ -72,7 +74,7 @@ export function budgetWindow(b: Pick<Budget, 'id' | 'scope' | 'period' | 'tz'>, 
       start,
       end,
       keys,
-      resetsAt: start + HOUR_MS,
+      resetsAt: end,
       ttlSeconds: Math.ceil((end + (n - 1) * HOUR_MS - nowMs) / 1000) + SLACK_SECONDS,
     };
   }
