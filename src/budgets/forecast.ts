@@ -20,7 +20,8 @@ export interface ForecastInput {
   spent: bigint;
   /**
    * Spend per local day, oldest first, every day present (zeros included): the past weeks the seasonality is learnt
-   * from. Days on or after today's date are ignored (today is not over).
+   * from. Days on or after today's date are ignored (today is not over), and so are the days before the first one
+   * with spend (recording had not begun).
    */
   history: readonly DaySpend[];
   /**
@@ -77,11 +78,17 @@ interface Typical {
  * What a weekday typically costs: the median of the same weekday over the past `weeks` weeks, with the low/high
  * percentiles as its range. Medians of same weekdays keep weekends cheap and shrug off one incident day. A weekday
  * with no sample yet falls back to all past days.
+ *
+ * The samples start at the first day with spend: the days before it are before the ledger recorded this scope (a
+ * ledger begun last week, a team that began using models), not days it spent nothing. Counted as $0 they would
+ * outvote the real days, and a budget set up in its first weeks would be forecast to spend nothing more.
  */
 function typicalByWeekday(history: readonly DaySpend[], today: string, o: ForecastInput): Typical[] {
   const weeks = o.weeks ?? 8;
   const cut = dayNumber(today);
-  const past = history.filter((d) => dayNumber(d.date) < cut);
+  const before = history.filter((d) => dayNumber(d.date) < cut);
+  const first = before.findIndex((d) => d.spend !== 0n);
+  const past = first === -1 ? [] : before.slice(first);
   const stats = (values: bigint[]): Typical => {
     if (values.length === 0) return { expected: 0n, low: 0n, high: 0n, n: 0 };
     const s = sortAmounts(values);
