@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
-import { docsText } from './helpers/docs-text.js';
+import { docsPages, docsText } from './helpers/docs-text.js';
 
 // Every command of the CLI has its row in docs/cli.md, and every option a user can pass is written somewhere in the
 // docs, so `--help` is never the only place a flag is found (the error catalog is kept the same way:
@@ -66,4 +66,38 @@ describe('docs/cli.md and the CLI', () => {
       expect(unwritten, `options of ${c.path.join(' ')} no line naming the command mentions`).toEqual([]);
     },
   );
+
+  // The other way round: an option a page writes after a command (`report --tz`, `keys list [--all]`, a line of a
+  // shell example) is one that command takes, so no page sends a user to a flag that fails as an unknown option.
+  it('writes after each command only the options it takes', () => {
+    const takes = new Map(listed.map((c) => [c.path.join(' '), new Set([...c.options, '--help'])]));
+    const spans: { text: string; where: string }[] = [];
+    const pages: [string, string][] = [['README.md', readFileSync('README.md', 'utf8')], ...docsPages()];
+    for (const [page, text] of pages) {
+      // Code blocks line by line (a shell line continued with `\` joined to the next), elsewhere each `code span`.
+      let block = false;
+      let carried = '';
+      text.split('\n').forEach((l, i) => {
+        const where = `${page}:${i + 1}`;
+        if (l.trim().startsWith('```')) block = !block;
+        else if (block && l.endsWith('\\')) carried += `${l.slice(0, -1)} `;
+        else if (block) {
+          spans.push({ text: carried + l, where });
+          carried = '';
+        } else for (const m of l.matchAll(/`([^`]+)`/g)) spans.push({ text: m[1]!, where });
+      });
+    }
+    const wrong: string[] = [];
+    for (const { text, where } of spans) {
+      const m = /^(?:npx )?(?:tokenledger )?([a-z-]+)(?: ([a-z-]+))?(.*)$/.exec(text.trim());
+      if (m === null) continue;
+      const sub = takes.has(`${m[1]} ${m[2]}`);
+      const options = takes.get(sub ? `${m[1]} ${m[2]}` : m[1]!);
+      if (options === undefined) continue;
+      const rest = sub ? m[3]! : `${m[2] ?? ''}${m[3]}`;
+      for (const [o] of rest.matchAll(/(?<![\w-])--[a-z][a-z-]*/g))
+        if (!options.has(o)) wrong.push(`${where}: ${text.trim()} (${o})`);
+    }
+    expect(wrong, 'options the docs write that their command does not take').toEqual([]);
+  });
 });

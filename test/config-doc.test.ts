@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/gateway/config.js';
 import { configSchema } from '../src/gateway/config-schema.js';
+import { readYamlLines } from '../src/yaml-lines.js';
 import { offeredKeys, zodDef } from '../src/zod-problem.js';
-import { docsText } from './helpers/docs-text.js';
+import { docsPages, docsText } from './helpers/docs-text.js';
 
 // Every key tokenledger.config.yaml takes is written in the docs, as `key`, `path.key` or in a YAML example (`key:`),
 // so a key added to the schema without its documentation fails here (config-schema.ts: "docs/gateway.md documents
@@ -47,4 +49,29 @@ describe('the config file keys and the docs', () => {
     const written = [`\`${key}`, `${key}:`, dotted].some((form) => docs.includes(form));
     expect(written, `no doc mentions ${path}`).toBe(true);
   });
+
+  // The other way round: a config a page shows (a whole file or the part a section is about) is one the server
+  // starts with, so no example sends a user to a key, value or shape that start-up refuses (CFG_INVALID).
+  const examples = docsPages().flatMap(([page, text]) =>
+    [...text.matchAll(/^( *)```yaml\n([\s\S]*?)^ *```$/gm)]
+      .map((m) => ({
+        where: `${page}:${text.slice(0, m.index).split('\n').length}`,
+        yaml: m[2]!.replace(new RegExp(`^${m[1]}`, 'gm'), ''),
+      }))
+      // The overrides file has a page and a check of its own (docs/pricing.md, src/pricing/overrides.test.ts).
+      .filter((e) => !e.yaml.startsWith('# tokenledger.prices.yaml')),
+  );
+
+  it('finds the config examples it checks', () => {
+    expect(examples.length).toBeGreaterThan(5);
+  });
+
+  it.each(examples.map((e) => [e.where, e.yaml] as const))(
+    'the example at %s is a config the server takes',
+    (where, yaml) => {
+      const read = readYamlLines(yaml);
+      expect(read.ok, `${where}: not YAML`).toBe(true);
+      if (read.ok) expect(() => resolveConfig(read.value, {}, where, read.lineOf)).not.toThrow();
+    },
+  );
 });
