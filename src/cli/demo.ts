@@ -41,7 +41,7 @@ function demoOptions(o: DemoOptions): GeneratorOptions {
   return opts;
 }
 
-/** Fills the ledger with the deterministic demo organisation (docs/demo.md), ending today (UTC). */
+/** Fills the ledger with the deterministic demo organisation (docs/demo.md), ending now. */
 export async function fillDemo(
   store: Store,
   o: DemoOptions,

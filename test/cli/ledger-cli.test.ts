@@ -768,6 +768,16 @@ describe('errors', () => {
     }
   });
 
+  it('demo --days N fills the N × 24 hours that end now, none of its calls in the future', async () => {
+    const before = Date.now();
+    expect((await runCli(['demo', '--db', db, '--people', '20', '--days', '2'])).code).toBe(0);
+    const after = Date.now();
+    const r = await runCli(['events', '--db', db, '--format', 'json', '--limit', '100000']);
+    const times = (JSON.parse(r.stdout) as { ts: string }[]).map((e) => Date.parse(e.ts));
+    expect(Math.max(...times)).toBeLessThan(after);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(before - 2 * 86_400_000);
+  });
+
   it('a command that fails before writing anything leaves no new ledger behind', async () => {
     const file = write('u.jsonl', [line({ team: 'web', model: 'gpt-4o', input_tokens: 1000 })]);
     const prices = join(dir, 'nope.yaml');

@@ -17,7 +17,7 @@ export interface DemoOptions {
   seed: number;
   people: number;
   days: number;
-  /** Epoch µs, exclusive: the range is [end - days × 24h, end). The CLI passes the start of tomorrow, UTC. */
+  /** Epoch µs, exclusive: the range is [end - days × 24h, end). The CLI passes now: no demo call is in the future. */
   end: number;
   /** Epoch µs stamped on every event as `ingested_at`. */
   ingestedAt: number;
