@@ -91,4 +91,15 @@ describe('findAnomalies (median and MAD of the same weekday hour)', () => {
     expect(rest).toEqual([]);
     expect(a).toMatchObject({ hour: at(7, 10) + H / 2, median: usd('3'), mad: usd('1'), samples: 5 });
   });
+
+  // A ledger begun after the baseline's weeks: `anomalies --since 30d` on a 20-day ledger, or a new deployment's watchdog.
+  it('takes no hour before the ledger began as a $0 hour, and compares each hour with the weeks just before it', () => {
+    // From Monday (day 0) on, team a spends $30 at 10:00 every weekday for two weeks; $500 at 10:00 on day 9.
+    const weekdays = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11];
+    const rows = weekdays.map((d) => ({ hour: at(d, 10), value: 'a', spend: usd(d === 9 ? '500' : '30') }));
+    // The whole ledger examined, with a baseline four weeks before it that the ledger never saw.
+    const found = find(rows, { baselineFrom: at(-28, 0), since: at(-1, 0), until: at(14, 0) });
+    // The first $30 hour has no baseline hour yet (not flagged against a "usual $0"); the others match theirs.
+    expect(found).toMatchObject([{ hour: at(9, 10), median: usd('30'), samples: 7 }]);
+  });
 });

@@ -85,9 +85,13 @@ function robustZ(x: bigint, values: readonly bigint[]): { median: bigint; mad: b
 }
 
 /**
- * Hours in [since, until) whose spend is far above the same scope's baseline over [baselineFrom, since). Hours with
- * no row cost nothing: the baseline counts them as zero, so a team that never spends at night has a flat $0 night
- * baseline and a $50 night hour is flagged (z null: infinitely unusual) as long as it passes `minUsd`. Pure.
+ * Hours in [since, until) whose spend is far above the same scope's baseline: the hours of the same slot in the
+ * `since − baselineFrom` (4 weeks) before each hour, so an hour late in a long range is compared with the weeks just
+ * before it, not with the weeks before the range. Hours with no row cost nothing: the baseline counts them as zero,
+ * so a team that never spends at night has a flat $0 night baseline and a $50 night hour is flagged (z null:
+ * infinitely unusual) as long as it passes `minUsd`. But the hours before the first one with any row are not known to
+ * be zero (the ledger had not begun): the baseline starts at that hour, and an hour with no baseline hour of its slot
+ * yet is not judged. Pure.
  *
  * @example
  * findAnomalies(rows, { baselineFrom, since, until }) // [{ value: 'ml', hour, spend, median, mad, z: 41.2, … }]
@@ -100,20 +104,22 @@ export function findAnomalies(
   const threshold = o.threshold ?? ANOMALY_DEFAULTS.threshold;
   const minPico = parseUsd(o.minUsd ?? ANOMALY_DEFAULTS.minUsd);
   const tz = o.tz ?? ANOMALY_DEFAULTS.tz;
+  const span = range.since - range.baselineFrom;
   // The zone's hours: in Asia/Kolkata (UTC+5:30) an hour starts at :30 past a UTC hour, and its rows are bucketed so.
   const phase = hourPhase(range.since, tz);
-  const first = Math.ceil((range.baselineFrom - phase) / HOUR_MS) * HOUR_MS + phase;
-  const baselineHours: number[] = [];
-  for (let h = first; h + HOUR_MS <= range.since; h += HOUR_MS) baselineHours.push(h);
-  const slotCache = new Map<number, number>();
-  const slot = (h: number) => {
-    let s = slotCache.get(h);
-    if (s === undefined) {
-      s = slotOf(h, tz);
-      slotCache.set(h, s);
-    }
-    return s;
-  };
+  let begun = Number.POSITIVE_INFINITY;
+  for (const r of rows) if (r.hour < begun) begun = r.hour;
+  const first = Math.ceil((Math.max(range.baselineFrom, begun) - phase) / HOUR_MS) * HOUR_MS + phase;
+  // Every hour a baseline may take, oldest first, by slot.
+  const slotHours = new Map<number, number[]>();
+  const slots = new Map<number, number>();
+  for (let h = first; h + HOUR_MS <= range.until; h += HOUR_MS) {
+    const k = slotOf(h, tz);
+    slots.set(h, k);
+    const list = slotHours.get(k);
+    if (list === undefined) slotHours.set(k, [h]);
+    else list.push(h);
+  }
   const byValue = new Map<string | null, Map<number, bigint>>();
   for (const r of rows) {
     let m = byValue.get(r.value);
@@ -125,20 +131,13 @@ export function findAnomalies(
   }
   const out: Anomaly[] = [];
   for (const [value, hours] of byValue) {
-    const bySlot = new Map<number, bigint[]>();
-    for (const h of baselineHours) {
-      const k = slot(h);
-      let list = bySlot.get(k);
-      if (list === undefined) {
-        list = [];
-        bySlot.set(k, list);
-      }
-      list.push(hours.get(h) ?? 0n);
-    }
     for (const [h, spend] of hours) {
       if (h < range.since || h >= range.until || spend < minPico) continue;
-      const base = bySlot.get(slot(h)) ?? [];
-      const r = base.length > 0 ? robustZ(spend, base) : { median: 0n, mad: 0n, z: null };
+      const base = (slotHours.get(slots.get(h) ?? slotOf(h, tz)) ?? [])
+        .filter((b) => b >= h - span && b < h)
+        .map((b) => hours.get(b) ?? 0n);
+      if (base.length === 0) continue;
+      const r = robustZ(spend, base);
       if (r.z !== null && r.z < threshold) continue;
       out.push({ value, hour: h, spend, ...r, samples: base.length });
     }
