@@ -15,7 +15,7 @@ import { createApi } from './api/api.js';
 import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
 import { listen } from './listen.js';
-import { ingestJournalPath } from './otlp/ingest-journal.js';
+import { appendJournalLines, ingestJournalPath } from './otlp/ingest-journal.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
 import { watchPriceOverrides } from './price-reload.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
@@ -95,6 +95,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           `error: the store refused ${r.count} acknowledged event(s); kept in ${r.path} to fix and import (${r.reason})`,
         );
       },
+      // Cumulative series' points the log took with their exports' events, which the state file may not have yet.
+      onOtlpState: (lines) => appendJournalLines(ingestJournalPath(o.ledgerPath), lines),
     });
   } catch (e) {
     await store.close();

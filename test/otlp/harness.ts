@@ -95,10 +95,10 @@ export async function startHarness(
 /** `wal`, whose appends fail while `refuse` says so, as a real log's do when its disk is full. */
 function refusing(wal: Wal, refuse: () => boolean): Pick<Wal, 'appendEncoded' | 'depth' | 'takesPrepared'> {
   return {
-    appendEncoded: (records, count, kept) =>
+    appendEncoded: (records, count, kept, stateCopied) =>
       refuse()
         ? Promise.reject(new Error('ENOSPC: no space left on device, write'))
-        : wal.appendEncoded(records, count, kept),
+        : wal.appendEncoded(records, count, kept, stateCopied),
     depth: () => wal.depth(),
     takesPrepared: wal.takesPrepared,
   };

@@ -250,8 +250,11 @@ export function decodeRecord(line: Buffer): UsageEvent | null {
   return r === null || Array.isArray(r) || !isEvent(r) ? null : r;
 }
 
-/** What one line of the log holds: an event, or a record that follows events (an attribution patch, a call's text). */
-type LogRecord = UsageEvent | AttributionPatch | CallContent;
+/**
+ * What one line of the log holds: an event, or a record that follows events (an attribution patch, a call's text, the
+ * OTLP receiver's state lines).
+ */
+type LogRecord = UsageEvent | AttributionPatch | CallContent | OtlpState;
 
 /**
  * The record in one line (without its newline): a batch line's events, or null when the line is torn or corrupt. A
@@ -270,6 +273,7 @@ function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
   if (Array.isArray(raw)) {
     if (raw[0] === PATCH) return patchOf(raw, 0);
     if (raw[0] === CONTENT) return contentOf(raw, 0);
+    if (raw[0] === STATE) return stateOf(raw, 0);
     if (raw[0] === BATCH) return batchOf(raw, 0);
     if (raw[0] === 3 && raw.length === V3_LENGTH) return version4(fromVersion3(raw));
     if (raw[0] === 2 && raw.length === V2_LENGTH) return version4(fromVersion3(fromVersion2(raw)));
@@ -476,6 +480,8 @@ export function decodeSegment(bytes: Buffer): {
   patches: AttributionPatch[];
   /** Calls' text, each after its event (replay stores them after the segment's events). */
   contents: CallContent[];
+  /** The OTLP receiver's state lines (OtlpState), in log order. */
+  state: string[];
   bad: number;
   /** The bad lines that a readable record follows, as they are in the segment. */
   damaged: Buffer[];
@@ -483,6 +489,7 @@ export function decodeSegment(bytes: Buffer): {
   const events: UsageEvent[] = [];
   const patches: AttributionPatch[] = [];
   const contents: CallContent[] = [];
+  const state: string[] = [];
   const damaged: Buffer[] = [];
   /** Bad lines not yet followed by a good one: a torn tail, unless a record reads after them. */
   let unread: Buffer[] = [];
@@ -502,6 +509,7 @@ export function decodeSegment(bytes: Buffer): {
           if (Array.isArray(r)) for (const e of r) events.push(e);
           else if (isEvent(r)) events.push(r);
           else if (isContent(r)) contents.push(r);
+          else if (isState(r)) for (const l of r.otlpState) state.push(l);
           else patches.push(r);
         }
       }
@@ -509,7 +517,7 @@ export function decodeSegment(bytes: Buffer): {
     }
     start = zero < 0 ? -1 : nextNonZero(bytes, zero);
   }
-  return { events, patches, contents, bad: damaged.length + unread.length, damaged };
+  return { events, patches, contents, state, bad: damaged.length + unread.length, damaged };
 }
 
 const ZERO_CHUNK = Buffer.alloc(64 << 10);
@@ -540,8 +548,8 @@ export function decodeRecords(
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[4,` for an event, `["events",`, `["attribution",` or `["content",` for the others: one comparison on the
-    // event's path.
+    // `[4,` for an event, `["events",`, `["attribution",`, `["content",` or `["otlp-state",` for the others: one
+    // comparison on the event's path.
     if (bytes[start + 10] === QUOTE && a[0] === BATCH) {
       for (const e of batchOf(a, start, cards)) events.push(e);
       start = end + 1;
@@ -550,6 +558,11 @@ export function decodeRecords(
     if (bytes[start + 10] === QUOTE && (a[0] === PATCH || a[0] === CONTENT)) {
       if (a[0] === PATCH) (patches ?? notHere('an attribution patch', start)).push(patchOf(a, start));
       else (contents ?? notHere("a call's text", start)).push(contentOf(a, start));
+      start = end + 1;
+      continue;
+    }
+    // Not the store's: read back only by a replay at start-up, for the receiver's state file (OtlpState).
+    if (bytes[start + 10] === QUOTE && a[0] === STATE) {
       start = end + 1;
       continue;
     }
@@ -579,6 +592,10 @@ function isEvent(r: LogRecord): r is UsageEvent {
 
 function isContent(r: LogRecord): r is CallContent {
   return 'completion' in r;
+}
+
+function isState(r: LogRecord): r is OtlpState {
+  return 'otlpState' in r;
 }
 
 export function encodePatches(patches: readonly AttributionPatch[]): Buffer {
@@ -637,4 +654,35 @@ function contentOf(a: unknown[], at: number): CallContent {
       `write-ahead log content record at byte ${at} is not ["content", event_id, ts, request, completion]; run the tokenledger version that wrote it to replay it`,
     );
   return { event_id, ts: ts as number, request, completion };
+}
+
+/**
+ * The OTLP receiver's state lines (src/server/otlp/ingest-journal.ts) that an export of cumulative counters set,
+ * written after its events in the same write: `["otlp-state", line, …]`. The state file gets them only after the log
+ * has them, so the two become durable together: a replay at start-up appends a segment's state lines to the file
+ * before the segment goes (docs/otel/README.md, Restarts). A tokenledger from before it refuses the record with
+ * LEDGER_WAL_VERSION rather than skipping it, as for patches.
+ */
+const STATE = 'otlp-state';
+
+interface OtlpState {
+  otlpState: string[];
+}
+
+/** The record of `lines` (none: no record). */
+export function encodeOtlpState(lines: readonly string[]): Buffer {
+  if (lines.length === 0) return EMPTY;
+  const json = JSON.stringify([STATE, ...lines]);
+  const buf = Buffer.allocUnsafe(Buffer.byteLength(json) + 10);
+  return buf.subarray(0, writeLine(buf, 0, json));
+}
+
+function stateOf(a: unknown[], at: number): OtlpState {
+  const lines = a.slice(1);
+  if (!lines.every((l) => typeof l === 'string'))
+    throw new TokenledgerError(
+      'LEDGER_WAL_VERSION',
+      `write-ahead log OTLP state record at byte ${at} is not ["otlp-state", line, …]; run the tokenledger version that wrote it to replay it`,
+    );
+  return { otlpState: lines as string[] };
 }

@@ -19,6 +19,7 @@ import {
   decodeRecord,
   decodeRecords,
   decodeSegment,
+  encodeOtlpState,
   encodePatches,
   encodeRecord,
   encodeRecords,
@@ -252,6 +253,7 @@ describe('codec versions', () => {
       events: [a, b],
       patches: [],
       contents: [],
+      state: [],
       bad: 0,
       damaged: [],
     });
@@ -362,7 +364,14 @@ describe('encodeRecords', () => {
       ['events', 1000],
       ['events', 500],
     ]);
-    expect(decodeSegment(many)).toEqual({ events, patches: [], contents: [], bad: 0, damaged: [] });
+    expect(decodeSegment(many)).toEqual({
+      events,
+      patches: [],
+      contents: [],
+      state: [],
+      bad: 0,
+      damaged: [],
+    });
     const back = decodeRecords(many);
     expect(back).toEqual(events);
     // Events of one rate card share its object, across lines too; none shares another's tags.
@@ -393,6 +402,7 @@ describe('encodeRecords', () => {
       events: events.slice(0, 1000),
       patches: [],
       contents: [],
+      state: [],
       bad: 1,
       damaged: [],
     });
@@ -452,6 +462,7 @@ describe('attribution patch records', () => {
       events: [event(1), event(2), event(3)],
       patches,
       contents: [],
+      state: [],
       bad: 0,
       damaged: [],
     });
@@ -466,6 +477,7 @@ describe('attribution patch records', () => {
       events: [],
       patches: [],
       contents: [],
+      state: [],
       bad: 1,
       damaged: [],
     });
@@ -586,6 +598,7 @@ describe("a call's text (a key that keeps it)", () => {
       events: [event(1)],
       patches: [],
       contents: [text(1)],
+      state: [],
       bad: 0,
       damaged: [],
     });
@@ -595,6 +608,7 @@ describe("a call's text (a key that keeps it)", () => {
     expect(decodeSegment(written.subarray(0, written.length - 8))).toMatchObject({
       events: [event(1)],
       contents: [],
+      state: [],
       bad: 1,
       damaged: [],
     });
@@ -712,6 +726,82 @@ describe('kept runs (records whose encoder also kept their events)', () => {
     expect(plain.released).toEqual([2]);
     expect(memory.rows.size).toBe(17);
     await other.close();
+  });
+});
+
+// The OTLP receiver's state lines travel in the log with their export's events (src/server/otlp/ingest-journal.ts):
+// the store never takes them; a replay hands them over before the segment goes, and the log keeps a segment until
+// they are in the state file.
+describe('OTLP state records', () => {
+  const lines = ['["s","series-a",1,2,300,null]', '["since",5]'];
+
+  it('are read back by a replay in log order, skipped by the store, and checked like every line', async () => {
+    const bytes = Buffer.concat([
+      encodeRecords([event(1)]),
+      encodeOtlpState(lines),
+      encodeOtlpState(['["f","b"]']),
+    ]);
+    expect(decodeSegment(bytes)).toEqual({
+      events: [event(1)],
+      patches: [],
+      contents: [],
+      state: [...lines, '["f","b"]'],
+      bad: 0,
+      damaged: [],
+    });
+    expect(decodeRecords(bytes)).toEqual([event(1)]);
+    expect(decodeSegment(bytes.subarray(0, bytes.length - 3))).toMatchObject({ state: lines, bad: 1 });
+    expect(encodeOtlpState([]).length).toBe(0);
+  });
+
+  it('are handed to onOtlpState at replay, before their segment is removed', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const crashed = await openWal({ dir, sink: new MemorySink(), drainIntervalMs: 60_000 });
+    await crashed.appendEncoded(Buffer.concat([encodeRecords([event(1)]), encodeOtlpState(lines)]), 1);
+    // No drain, no close: the next process replays the segment.
+    const handed: string[][] = [];
+    const segmentsThen: number[] = [];
+    const wal = await openWal({
+      dir,
+      sink: new MemorySink(),
+      drainIntervalMs: 60_000,
+      async onOtlpState(l) {
+        handed.push([...l]);
+        segmentsThen.push((await listSegments(dir)).length);
+      },
+    });
+    expect(handed).toEqual([lines]);
+    expect(segmentsThen).toEqual([1]);
+    expect(wal.replayed).toMatchObject({ segments: 1, events: 1, inserted: 1 });
+    await wal.close();
+  });
+
+  it('keep their segment until `copied` resolves, even once its events are in the store', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wal-'));
+    const sink = new MemorySink();
+    const size = encodeRecord(event(0)).length * 4;
+    const wal = await openWal({ dir, sink, drainIntervalMs: 60_000, segmentBytes: size });
+    let copy = () => {};
+    const copied = new Promise<void>((resolve) => {
+      copy = resolve;
+    });
+    await wal.appendEncoded(
+      Buffer.concat([encodeRecords([event(1)]), encodeOtlpState(lines)]),
+      1,
+      undefined,
+      copied,
+    );
+    const first = (await listSegments(dir))[0]!.path;
+    // Seals the first segment: its event is stored, and a drain would remove it.
+    for (let i = 2; i < 8; i++) await wal.append(event(i));
+    const drained = wal.drain();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.rows.size).toBe(7);
+    expect((await listSegments(dir)).map((x) => x.path)).toContain(first);
+    copy();
+    await drained;
+    expect((await listSegments(dir)).map((x) => x.path)).not.toContain(first);
+    await wal.close();
   });
 });
 

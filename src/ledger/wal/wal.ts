@@ -50,6 +50,11 @@ export interface WalOptions {
   onError?: (err: Error) => void;
   /** Events the store refused were set aside (set-aside.ts) rather than stored. */
   onRefused?: (r: Refusal) => void;
+  /**
+   * Told, at replay, the OTLP receiver's state lines of each segment (codec.ts, encodeOtlpState), in log order, before
+   * the segment is removed: where they go (the receiver's state file) must hold them once it resolves.
+   */
+  onOtlpState?: (lines: readonly string[]) => Promise<void>;
 }
 
 interface ReplayResult {
@@ -83,9 +88,10 @@ export interface Wal {
    * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again,
    * or, with `kept`, by the batch their encoder prepares from the events it kept (PreparedRuns). The records may end
    * in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes them after the events
-   * drained with them.
+   * drained with them, or in the OTLP receiver's state lines (codec.ts encodeOtlpState), which only a replay reads:
+   * `copied` then resolves once its state file holds them too, and the segment they are in is not removed before.
    */
-  appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void>;
+  appendEncoded(records: Buffer, count: number, kept?: KeptRecords, copied?: Promise<void>): Promise<void>;
   /** Whether the store takes batches prepared elsewhere (WalSink.appendPrepared): only then are runs worth keeping. */
   readonly takesPrepared: boolean;
   /** Resolves once everything acknowledged before the call is synced to disk (at once unless `after_ack`). */
@@ -122,6 +128,8 @@ class Encoded {
     readonly bytes: Buffer,
     readonly count: number,
     readonly kept?: KeptRecords,
+    /** Resolves once what only the log holds of these records is kept elsewhere too (appendEncoded). */
+    readonly copied?: Promise<void>,
   ) {}
 }
 
@@ -198,7 +206,7 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     o.onRefused?.(x);
   };
   for (const seg of await listSegments(o.dir)) {
-    const { events, patches, contents, bad, damaged } = await readSegment(seg.path);
+    const { events, patches, contents, state, bad, damaged } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
       r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
     }
@@ -208,6 +216,8 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
     r.patches += patches.length;
     for (let i = 0; i < contents.length; i += batch) await o.sink.storeContent(contents.slice(i, i + batch));
     r.contents += contents.length;
+    // The segment may be the only place that holds them (the server stopped before they reached the state file).
+    if (state.length > 0) await o.onOtlpState?.(state);
     // Kept before the segment is deleted, so what could not be read can still be looked at or mended; after the
     // store took the rest, so a replay the store failed (tried again at the next start) does not keep it twice.
     if (damaged.length > 0) await keepDamaged(o.dir, seg.path, damaged);
@@ -241,6 +251,8 @@ class SegmentWal implements Wal {
   private queue: Queued[] = [];
   /** Full segments, waiting for their events to reach the store. */
   private sealed: OpenSegment[] = [];
+  /** What each segment waits for besides the store before it is removed (Encoded.copied). */
+  private readonly copies = new Map<OpenSegment, Promise<void>[]>();
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly batch: number;
@@ -286,11 +298,11 @@ class SegmentWal implements Wal {
     return this.enqueue(new Encoded(records, 1));
   }
 
-  appendEncoded(records: Buffer, count: number, kept?: KeptRecords): Promise<void> {
+  appendEncoded(records: Buffer, count: number, kept?: KeptRecords, copied?: Promise<void>): Promise<void> {
     const refused = this.refusal();
     if (refused !== null) return refused;
     if (records.length === 0) return Promise.resolve();
-    return this.enqueue(new Encoded(records, count, kept));
+    return this.enqueue(new Encoded(records, count, kept, copied));
   }
 
   /** Why no append is taken now (closed, or a sync failed), as a rejected promise; null when appends are taken. */
@@ -337,6 +349,12 @@ class SegmentWal implements Wal {
         else pwritevSync(seg.fd, lines, seg.offset);
         seg.offset += size;
         if (this.sync === 'after_ack') this.syncSoon(seg);
+        for (const p of batch)
+          if (p.item instanceof Encoded && p.item.copied !== undefined) {
+            const copies = this.copies.get(seg);
+            if (copies === undefined) this.copies.set(seg, [p.item.copied]);
+            else copies.push(p.item.copied);
+          }
       } catch (cause) {
         for (const p of batch) this.depthCount -= countOf(p.item);
         const err = new TokenledgerError(
@@ -458,10 +476,15 @@ class SegmentWal implements Wal {
       }
     }
     await this.synced();
-    for (const s of sealed) {
-      await closeFd(s.fd);
-      await removeSegment(s.path);
-    }
+    for (const s of sealed) await this.remove(s);
+  }
+
+  /** Closes and removes `s` once what only it holds is kept elsewhere too (Encoded.copied). */
+  private async remove(s: OpenSegment): Promise<void> {
+    await Promise.all(this.copies.get(s) ?? []);
+    this.copies.delete(s);
+    await closeFd(s.fd);
+    await removeSegment(s.path);
   }
 
   /**
@@ -544,10 +567,7 @@ class SegmentWal implements Wal {
     while (this.writing) await new Promise((r) => setImmediate(r));
     await this.drain();
     await this.synced();
-    for (const s of [this.seg, ...(this.next === null ? [] : [await this.next])]) {
-      await closeFd(s.fd);
-      await removeSegment(s.path);
-    }
+    for (const s of [this.seg, ...(this.next === null ? [] : [await this.next])]) await this.remove(s);
   }
 }
 

@@ -34,9 +34,15 @@ export interface ExportAcceptorOptions {
   mapper: OtlpMapper;
   /**
    * Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). `key`:
-   * the mapper keeps the export's events under it (OtlpMapper.map), or null.
+   * the mapper keeps the export's events under it (OtlpMapper.map), or null. `stateCopied`: the records end in state
+   * lines, in the receiver's state file once it resolves (MappedExport), or null.
    */
-  appendEncoded: (records: Buffer, count: number, key: number | null) => Promise<void>;
+  appendEncoded: (
+    records: Buffer,
+    count: number,
+    key: number | null,
+    stateCopied: Promise<void> | null,
+  ) => Promise<void>;
   /** Largest body accepted, after decompression. */
   limitBytes: number;
   /** Events acknowledged but not yet in the store (Wal.depth); with `maxBehind`, what sheds load. */
@@ -101,7 +107,7 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
         throw unavailable(e);
       }
       try {
-        await o.appendEncoded(mapped.records, mapped.events, mapped.key);
+        await o.appendEncoded(mapped.records, mapped.events, mapped.key, mapped.stateCopied);
       } catch (e) {
         // An exporter may drop the export after a 503: its cumulative points must not become the series' last.
         if (mapped.moved !== null) o.mapper.settled(mapped.moved, false);

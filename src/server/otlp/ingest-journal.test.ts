@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOtlpIngest } from '../../sources/otlp/ingest.js';
-import { IngestJournal, readIngestJournal } from './ingest-journal.js';
+import { appendJournalLines, IngestJournal, readIngestJournal } from './ingest-journal.js';
 
 const point = (time: number, value: number) => ({
   start: 1,
@@ -20,6 +20,41 @@ describe('the OTLP receiver’s state journal', () => {
     path = join(dir, 'ledger.otlp-state');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes the lines of points that wait for the log, and writes them once given back, after the rest', () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [] });
+    journal.series('s1', point(100, 5));
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    const mark = journal.mark();
+    journal.series('s1', point(200, 9));
+    const waiting = journal.take(mark);
+    journal.perRequest('app|a|');
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    expect(readIngestJournal(path).remembered.series).toEqual([['s1', point(100, 5)]]);
+    journal.add(waiting);
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    expect(readIngestJournal(path).remembered).toMatchObject({
+      perRequest: ['app|a|'],
+      series: [['s1', point(200, 9)]],
+    });
+  });
+
+  it('appends lines a log replay hands over on a line of their own, after a line torn by a crash', async () => {
+    const journal = new IngestJournal(path, { perRequest: [], series: [], since: 7 });
+    journal.series('s1', point(100, 5));
+    journal.flush(() => ({ perRequest: [], series: [] }));
+    writeFileSync(path, `${readFileSync(path, 'utf8')}["s","s1",1,`, { flag: 'w' });
+    await appendJournalLines(path, [JSON.stringify(['s', 's1', 1, 200, 9, [190, 200, 10, -1]])]);
+    const read = readIngestJournal(path);
+    expect(read.damaged).toBe(1);
+    expect(read.remembered.series).toEqual([
+      ['s1', { start: 1, time: 200, value: 9, delta: { from: 190, to: 200, value: 10, base: -1 } }],
+    ]);
+    // And without a torn line, no empty one.
+    const before = readFileSync(path, 'utf8');
+    await appendJournalLines(path, ['["k","app|a|"]']);
+    expect(readFileSync(path, 'utf8')).toBe(`${before}["k","app|a|"]\n`);
+  });
 
   it('reads back what was told, the last line of a key winning and placing it', () => {
     const journal = new IngestJournal(path, { perRequest: ['app|a|'], series: [] });

@@ -1,4 +1,5 @@
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Remembered, RememberSink } from '../../sources/otlp/ingest.js';
 import type { Delta, SeriesPoint } from '../../sources/otlp/temporality.js';
 
@@ -128,9 +129,13 @@ const COMPACT_AT = 20_000;
  * what is remembered when it holds more than twice that, or 20,000 lines.
  *
  * The worker flushes what an export made it remember before the export is answered, so nothing acknowledged rests
- * on a point the file does not hold. The reverse (the file holds a point whose export was never acknowledged, as
- * when the server stops between the two) is safe: the exporter sends that export again, and the last point again
- * gives the same window again, with the same event id. An export the log refused has its points taken back
+ * on what the file does not hold. The lines of an export that moved cumulative series are the exception: they travel
+ * in the write-ahead log with its events, in the same write (codec.ts, encodeOtlpState), and reach this file only
+ * after the log took them (`take`, then `add`). Written before, a kill between the two writes left the file a point
+ * whose window the ledger never recorded, and the series' use up to it was lost if the exporter then dropped the
+ * export; written after without the log holding them, the same kill made the next window overlap the logged one. A
+ * replay at start-up appends a segment's state lines here before it removes the segment (appendJournalLines), so the
+ * file and the log stand for the same last points. An export the log refused has its points taken back
  * (TemporalityState.undo): a line puts each series back at its point before, or forgets it. Like the write-ahead
  * log's lines with `wal.sync: after_ack`, a flush is in the operating system's hands when the export is answered: a
  * crash of the process loses nothing, a crash of the machine can lose the last second.
@@ -165,6 +170,26 @@ export class IngestJournal implements RememberSink {
 
   since(since: number): void {
     this.pending.push(sinceLine(since));
+  }
+
+  /** Where the lines told from now on start, for `take` and `discard`. */
+  mark(): number {
+    return this.pending.length;
+  }
+
+  /** The lines told since `mark`, which are not written here: they go to the write-ahead log first. */
+  take(mark: number): string[] {
+    return this.pending.splice(mark);
+  }
+
+  /** Drops the lines told since `mark`: what they said was taken back before any of it was written. */
+  discard(mark: number): void {
+    this.pending.length = Math.min(this.pending.length, mark);
+  }
+
+  /** Lines `take` gave, once the write-ahead log holds them: written at the next flush. */
+  add(lines: readonly string[]): void {
+    for (const l of lines) this.pending.push(l);
   }
 
   /**
@@ -206,5 +231,31 @@ export class IngestJournal implements RememberSink {
     return new Error(
       `the OTLP receiver's state file ${this.path} could not be written: ${(e as Error).message}`,
     );
+  }
+}
+
+/**
+ * Appends `lines` (the state lines a write-ahead-log segment held: codec.ts, encodeOtlpState) to the journal at
+ * `path`, synced, for whoever writes it next to read: a replay at start-up, before the receiver's worker starts, or the
+ * main thread after that worker died. On a line of their own: the file may end in a line torn by a crash. Applied
+ * after the file's own lines, in log order, they leave each series at its last point the log took; twice (a replay
+ * stopped before it removed the segment), the same.
+ */
+export async function appendJournalLines(path: string, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  try {
+    const file = await open(path, 'a+', 0o600);
+    try {
+      const { size } = await file.stat();
+      const last = Buffer.alloc(1);
+      if (size > 0) await file.read(last, 0, 1, size - 1);
+      const torn = size > 0 && last[0] !== 0x0a;
+      await file.appendFile(`${torn ? '\n' : ''}${lines.join('\n')}\n`);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+  } catch (e) {
+    throw new Error(`the OTLP receiver's state file ${path} could not be written: ${(e as Error).message}`);
   }
 }

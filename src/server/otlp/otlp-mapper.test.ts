@@ -1,12 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decodeRecords } from '../../ledger/wal/codec.js';
+import { decodeRecords, decodeSegment } from '../../ledger/wal/codec.js';
 import { loadPricer } from '../../pricing/load.js';
 import { DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
 import { createOtlpIngest } from '../../sources/otlp/ingest.js';
 import { prepareBatch } from '../../store/duckdb/prepare-batch.js';
 import { RateCardRegistry } from '../../store/duckdb/rate-cards.js';
+import { readIngestJournal } from './ingest-journal.js';
 import { mapBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
 import { createOtlpMapper, type OtlpMapper } from './otlp-mapper.js';
 
@@ -115,6 +118,71 @@ describe('the OTLP worker', () => {
     await worker.terminate();
     const after = await mapper.map(batch(spans(10, 10)));
     expect(await mapper.prepared([before.key!, after.key!])).toBeNull();
+  });
+
+  it("writes the state lines of a dead worker's export once the log took it, before a new worker reads them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
+    const statePath = join(dir, 'ledger.otlp-state');
+    /** A cumulative input series of one app, at `value` tokens `n` seconds in. */
+    const point = (n: number, value: number): OtlpBatch => ({
+      ...batch(
+        Buffer.from(
+          JSON.stringify({
+            resourceMetrics: [
+              {
+                resource: { attributes: [{ key: 'service.name', value: { stringValue: 'meter' } }] },
+                scopeMetrics: [
+                  {
+                    metrics: [
+                      {
+                        name: 'gen_ai.client.token.usage',
+                        sum: {
+                          aggregationTemporality: 2,
+                          isMonotonic: true,
+                          dataPoints: [
+                            {
+                              attributes: [
+                                { key: 'gen_ai.token.type', value: { stringValue: 'input' } },
+                                { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+                              ],
+                              startTimeUnixNano: String(T0),
+                              timeUnixNano: String(T0 + BigInt(n) * 1_000_000_000n),
+                              asInt: String(value),
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          }),
+        ),
+      ),
+      signal: 'metrics',
+    });
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    mapper = createOtlpMapper({ ...options, statePath });
+    try {
+      const first = await mapper.map(point(1, 100));
+      const worker = posted.mock.contexts[0] as Worker;
+      posted.mockRestore();
+      // The point travels in the export's records, and is not in the file before the log took them.
+      expect(decodeSegment(first.records).state).toHaveLength(1);
+      expect(readIngestJournal(statePath).remembered.series).toEqual([]);
+      await worker.terminate();
+      mapper.settled(first.moved!, true);
+      // At once: the new worker this starts waits for the point to be written, and goes on from it.
+      const next = await mapper.map(point(2, 250));
+      expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([150]);
+      await first.stateCopied;
+      // The second point waits for the log, as the first did.
+      expect(readIngestJournal(statePath).remembered.series.map(([, p]) => p.value)).toEqual([100]);
+    } finally {
+      await mapper.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses exports once closed', async () => {

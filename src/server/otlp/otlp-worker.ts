@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { UsageEvent } from '../../ledger/event.js';
+import { encodeOtlpState } from '../../ledger/wal/codec.js';
 import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
@@ -42,9 +43,13 @@ export type ToWorker =
 export type FromWorker =
   /**
    * `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). `moved`: the
-   * export moved cumulative series, which the worker takes back if the log refuses it (see `settled`).
+   * export moved cumulative series, which the worker takes back if the log refuses it (see `settled`). `state`: the
+   * state-file lines its records end in (ingest-journal.ts), which the worker writes to the file once told the log
+   * took them (then `copied`); null when there is no state file or nothing moved.
    */
-  | { id: number; ok: MappedBatch; kept: boolean; moved: boolean }
+  | { id: number; ok: MappedBatch; kept: boolean; moved: boolean; state: string[] | null }
+  /** The state lines of these logged exports are in the state file now. */
+  | { copied: number[] }
   | { id: number; error: { badBody: boolean; message: string; code?: OtlpBodyError['code'] } }
   /** Null when some export asked for is not kept here (a new worker), or its events do not encode. */
   | { id: number; prepared: PreparedBatch | null }
@@ -74,10 +79,13 @@ interface Move {
 /** The moves of the export being mapped. */
 let moving: Move[] = [];
 /**
- * Each export's moves until the main thread says whether the write-ahead log took it: a refused one (503) is taken
- * back, so that if its exporter drops it the next point still counts its window (TemporalityState.undo).
+ * Each export's moves, and the state lines they made, until the main thread says whether the write-ahead log took
+ * it: a taken one's lines go to the state file then; a refused one (503) is taken back, so that if its exporter drops
+ * it the next point still counts its window (TemporalityState.undo).
  */
-const unsettled = new Map<number, Move[]>();
+const unsettled = new Map<number, { moves: Move[]; lines: string[] }>();
+/** Logged exports whose state lines the journal holds but has not written yet (a flush failed). */
+let uncopied: number[] = [];
 
 function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
   const base = { since: data.since, attributes: data.attributes };
@@ -107,16 +115,61 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
   return { ingest: createOtlpIngest({ ...base, ...(remembered ? { remembered } : {}), sink }), journal };
 }
 
-/** Takes back `moves`, last first, and writes what that changed to the journal. */
+/** Takes back `moves`, last first. */
+function takeBack(ingest: OtlpIngest, moves: readonly Move[]): void {
+  for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
+}
+
+/** Takes back the moves of an export the log refused, and writes what that changed to the journal. */
 async function undo(moves: readonly Move[]): Promise<void> {
   const { ingest, journal } = await ready;
-  for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
+  takeBack(ingest, moves);
+  flushAfterAnswer(ingest, journal);
+}
+
+/** Writes the state lines of an export the log took (`settled`) to the journal. */
+async function copy(id: number, lines: readonly string[]): Promise<void> {
+  const { ingest, journal } = await ready;
+  if (journal === null) return;
+  journal.add(lines);
+  uncopied.push(id);
+  flushAfterAnswer(ingest, journal);
+}
+
+/** A flush after the export's answer: one that fails is said, and the next flush writes its lines. */
+function flushAfterAnswer(ingest: OtlpIngest, journal: IngestJournal | null): void {
   try {
-    journal?.flush(ingest.remembered);
+    if (journal !== null) flush(ingest, journal);
   } catch (e) {
-    // The next export's flush writes them (the journal keeps what it could not write).
     port.postMessage({ note: `warning: ${(e as Error).message}` } satisfies FromWorker);
   }
+}
+
+/** Flushes the journal; then tells the main thread which logged exports' state lines it wrote. Throws as flush does. */
+function flush(ingest: OtlpIngest, journal: IngestJournal): void {
+  journal.flush(() => durable(ingest));
+  if (uncopied.length === 0) return;
+  port.postMessage({ copied: uncopied } satisfies FromWorker);
+  uncopied = [];
+}
+
+/**
+ * What the journal is written again from, whole: what is remembered, except that each series an export the log has
+ * not taken yet moved stands at its point before that export (or is left out, for its first point): the file never
+ * holds a point before the log does.
+ */
+function durable(ingest: OtlpIngest): Remembered {
+  const all = ingest.remembered();
+  if (unsettled.size === 0) return all;
+  const before = new Map<string, SeriesPoint | undefined>();
+  for (const { moves } of unsettled.values())
+    for (const m of moves) if (!before.has(m.key)) before.set(m.key, m.before);
+  const series: [string, SeriesPoint][] = [];
+  for (const [key, point] of all.series) {
+    const p = before.has(key) ? before.get(key) : point;
+    if (p !== undefined) series.push([key, p]);
+  }
+  return { ...all, series };
 }
 
 /** Kept exports' events by export id, oldest first (ids only grow). */
@@ -169,9 +222,11 @@ port.on('message', async (m: ToWorker) => {
   }
   if ('release' in m) return release(m.release);
   if ('settled' in m) {
-    const moves = unsettled.get(m.settled);
+    const u = unsettled.get(m.settled);
     unsettled.delete(m.settled);
-    if (moves !== undefined && !m.logged) await undo(moves);
+    if (u === undefined) return;
+    if (m.logged) await copy(m.settled, u.lines);
+    else await undo(u.moves);
     return;
   }
   if ('prepare' in m) {
@@ -184,23 +239,40 @@ port.on('message', async (m: ToWorker) => {
   }
   const { id, batch } = m;
   let moves: Move[] = [];
+  let mark = 0;
   try {
     const { ingest, pricer, journal } = await ready;
     // Set after the wait: exports that came during it resume one after another, each mapped at once.
     moving = moves = [];
+    mark = journal?.mark() ?? 0;
     const { priced, ...ok } = mapBatch(ingest, pricer, batch);
     const moved = moves.length > 0;
-    if (moved) unsettled.set(id, moves);
-    // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
-    journal?.flush(ingest.remembered);
+    let state: string[] | null = null;
+    if (moved) {
+      // Cumulative points: their lines go into the log with the export's events, in the same write, and reach the
+      // file only once the log took them (`settled`), so a kill between the two writes leaves the file no point whose
+      // window the ledger lacks, nor the log a point the file lacks after the replay (ingest-journal.ts).
+      state = journal === null ? null : journal.take(mark);
+      if (state !== null) ok.records = Buffer.concat([ok.records, encodeOtlpState(state)]);
+      unsettled.set(id, { moves, lines: state ?? [] });
+    } else if (journal !== null) {
+      // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
+      flush(ingest, journal);
+    }
     // Patches go to the store after the events they name, from the records: such exports are decoded instead.
     const isKept = data.keep && ok.events > 0 && ok.patches === 0 && keep(id, priced);
     // Moved, not copied: encodeRecords allocated the buffer for this call alone.
-    port.postMessage({ id, ok, kept: isKept, moved } satisfies FromWorker, owned(ok.records, true));
+    port.postMessage({ id, ok, kept: isKept, moved, state } satisfies FromWorker, owned(ok.records, true));
   } catch (e) {
-    // Refused here, so never logged: what it moved is taken back now, as for a refusal by the log.
+    // Refused here, so never logged: what it moved is taken back now, as for a refusal by the log. None of its lines
+    // was written (they wait for the log), so they and the undo's go unwritten: the file already stands where the
+    // undo goes back to.
     unsettled.delete(id);
-    if (moves.length > 0) await undo(moves);
+    if (moves.length > 0) {
+      const { ingest, journal } = await ready;
+      takeBack(ingest, moves);
+      journal?.discard(mark);
+    }
     const error =
       e instanceof OtlpBodyError
         ? { badBody: true, message: e.message, code: e.code }

@@ -73,8 +73,13 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
   });
   const acceptor = exportAcceptor({
     mapper,
-    appendEncoded: (records, count, key) =>
-      o.wal.appendEncoded(records, count, key === null ? undefined : { runs: mapper, key }),
+    appendEncoded: (records, count, key, stateCopied) =>
+      o.wal.appendEncoded(
+        records,
+        count,
+        key === null ? undefined : { runs: mapper, key },
+        stateCopied ?? undefined,
+      ),
     limitBytes: limit,
     behind: () => o.wal.depth(),
     ...(o.maxBehind === undefined ? {} : { maxBehind: o.maxBehind }),

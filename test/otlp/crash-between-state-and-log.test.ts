@@ -1,0 +1,170 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Wal } from '../../src/ledger/wal/wal.js';
+import { ingestJournalPath } from '../../src/server/otlp/ingest-journal.js';
+import { type RunningServer, startServer, walDir } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { freePort } from '../helpers/free-port.js';
+import { tokens } from './harness.js';
+
+// The receiver's state file and the write-ahead log are two files: a kill of `serve` can fall between the writes
+// that an export of a cumulative counter makes to each. Its sender got no answer and may send it again or drop it
+// (OpenTelemetry exporters give up after a few retries); either way the ledger must hold the series' use once.
+//
+// A SIGKILL leaves on disk what the process had written (the page cache survives it). The crash is taken here at an
+// exact point: the state file and the log's segments are copied as they are at that instant, the server is stopped,
+// and the copies are put back before the next start, which then finds what a kill at that instant leaves. The
+// ledger itself needs no copy: the stopped server stored what the log held, which is what the replay would store.
+describe('a kill of serve between the state file and the write-ahead log', () => {
+  let dir: string;
+  let ledgerPath: string;
+  let otlpPort: number;
+  let running: RunningServer | null = null;
+  const start = async () => {
+    running = await startServer({
+      ledgerPath,
+      configPath: null,
+      cwd: dir,
+      env: {},
+      port: 0,
+      otlpPort,
+      openStore: (p) => createDuckDbStore(p),
+      log: () => {},
+    });
+    return running;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tl-otlp-crash-'));
+    ledgerPath = join(dir, 'ledger.duckdb');
+    otlpPort = await freePort();
+  });
+  afterEach(async () => {
+    await running?.close();
+    running = null;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  let begun = 0;
+  /** One export of a cumulative `gen_ai.client.token.usage` input series, its `n`th point at `value` tokens. */
+  const point = (n: number, value: number) =>
+    JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'meter' } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'gen_ai.client.token.usage',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [
+                      {
+                        attributes: [
+                          { key: 'gen_ai.token.type', value: { stringValue: 'input' } },
+                          { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+                        ],
+                        startTimeUnixNano: `${BigInt(begun) * 1_000_000n}`,
+                        timeUnixNano: `${BigInt(begun + n * 1000) * 1_000_000n}`,
+                        asInt: String(value),
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  const send = async (n: number, value: number) =>
+    (
+      await fetch(`http://127.0.0.1:${otlpPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: point(n, value),
+      })
+    ).status;
+
+  /**
+   * Makes the server's next log append the kill: `when` the disk is copied, before the append or after it. The
+   * export then gets no 200 (a 503 stands in for the answer the killed server never sent).
+   */
+  const killAtNextAppend = (wal: Wal, when: 'before' | 'after', snapshot: string) => {
+    const append = wal.appendEncoded.bind(wal);
+    let armed = true;
+    const copy = async () => {
+      await cp(ingestJournalPath(ledgerPath), join(snapshot, 'state'));
+      await cp(walDir(ledgerPath), join(snapshot, 'wal'), { recursive: true });
+    };
+    wal.appendEncoded = async (records, count, kept, stateCopied) => {
+      if (!armed) return append(records, count, kept, stateCopied);
+      armed = false;
+      if (when === 'before') {
+        await copy();
+        throw new Error('killed');
+      }
+      await append(records, count, kept, stateCopied);
+      await copy();
+      throw new Error('killed');
+    };
+  };
+  /** Stops the server and puts back the disk as the kill left it. */
+  const restartFrom = async (snapshot: string) => {
+    await running!.close();
+    running = null;
+    await rm(walDir(ledgerPath), { recursive: true, force: true });
+    await cp(join(snapshot, 'state'), ingestJournalPath(ledgerPath));
+    await cp(join(snapshot, 'wal'), walDir(ledgerPath), { recursive: true });
+    return start();
+  };
+  const ledgerInput = async () => {
+    await running!.wal.drain();
+    return tokens(await running!.store.events({ limit: 1000 })).input;
+  };
+
+  it('counts the window of a point killed before its log write, when the sender drops that export', async () => {
+    const r = await start();
+    begun = Date.now();
+    expect(await send(1, 100)).toBe(200);
+    const snapshot = join(dir, 'snapshot');
+    killAtNextAppend(r.wal, 'before', snapshot);
+    expect(await send(2, 250)).toBe(503);
+
+    await restartFrom(snapshot);
+    // The exporter dropped point 2: point 3 carries its window and its own.
+    expect(await send(3, 400)).toBe(200);
+    expect(await ledgerInput()).toBe(400);
+  });
+
+  it('counts the window of a point killed after its log write once, when the sender drops that export', async () => {
+    const r = await start();
+    begun = Date.now();
+    expect(await send(1, 100)).toBe(200);
+    const snapshot = join(dir, 'snapshot');
+    killAtNextAppend(r.wal, 'after', snapshot);
+    expect(await send(2, 250)).toBe(503);
+
+    await restartFrom(snapshot);
+    expect(await send(3, 400)).toBe(200);
+    expect(await ledgerInput()).toBe(400);
+  });
+
+  it('counts the window of a point killed after its log write once, when the sender sends that export again', async () => {
+    const r = await start();
+    begun = Date.now();
+    expect(await send(1, 100)).toBe(200);
+    const snapshot = join(dir, 'snapshot');
+    killAtNextAppend(r.wal, 'after', snapshot);
+    expect(await send(2, 250)).toBe(503);
+
+    await restartFrom(snapshot);
+    expect(await send(2, 250)).toBe(200);
+    expect(await send(3, 400)).toBe(200);
+    expect(await ledgerInput()).toBe(400);
+  });
+});
