@@ -479,12 +479,22 @@ class SegmentWal implements Wal {
     for (const s of sealed) await this.remove(s);
   }
 
-  /** Closes and removes `s` once what only it holds is kept elsewhere too (Encoded.copied). */
+  /**
+   * Closes and removes `s`, once what only it holds is kept elsewhere too (Encoded.copied). That wait is not the
+   * drain's: a state file that cannot be written must not stop the store from taking events. Until then the segment
+   * stays on disk, and a start-up's replay would read it again (its events by id, its state lines idempotent).
+   */
   private async remove(s: OpenSegment): Promise<void> {
-    await Promise.all(this.copies.get(s) ?? []);
+    const copies = this.copies.get(s);
     this.copies.delete(s);
-    await closeFd(s.fd);
-    await removeSegment(s.path);
+    const gone = async () => {
+      await closeFd(s.fd);
+      await removeSegment(s.path);
+    };
+    if (copies === undefined) return gone();
+    void Promise.all(copies)
+      .then(gone)
+      .catch((e: Error) => this.o.onError?.(e));
   }
 
   /**
