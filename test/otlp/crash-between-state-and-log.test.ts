@@ -7,6 +7,7 @@ import { ingestJournalPath } from '../../src/server/otlp/ingest-journal.js';
 import { type RunningServer, startServer, walDir } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { freePort } from '../helpers/free-port.js';
+import { cumulativeInputExport } from '../helpers/otlp-cumulative.js';
 import { tokens } from './harness.js';
 
 // The receiver's state file and the write-ahead log are two files: a kill of `serve` can fall between the writes
@@ -48,39 +49,7 @@ describe('a kill of serve between the state file and the write-ahead log', () =>
   });
 
   let begun = 0;
-  /** One export of a cumulative `gen_ai.client.token.usage` input series, its `n`th point at `value` tokens. */
-  const point = (n: number, value: number) =>
-    JSON.stringify({
-      resourceMetrics: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'meter' } }] },
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: 'gen_ai.client.token.usage',
-                  sum: {
-                    aggregationTemporality: 2,
-                    isMonotonic: true,
-                    dataPoints: [
-                      {
-                        attributes: [
-                          { key: 'gen_ai.token.type', value: { stringValue: 'input' } },
-                          { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-                        ],
-                        startTimeUnixNano: `${BigInt(begun) * 1_000_000n}`,
-                        timeUnixNano: `${BigInt(begun + n * 1000) * 1_000_000n}`,
-                        asInt: String(value),
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    });
+  const point = (n: number, value: number) => cumulativeInputExport(begun, n, value);
   const send = async (n: number, value: number) =>
     (
       await fetch(`http://127.0.0.1:${otlpPort}/v1/metrics`, {

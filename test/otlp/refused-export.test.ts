@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readIngestJournal } from '../../src/server/otlp/ingest-journal.js';
+import { cumulativeInputExport } from '../helpers/otlp-cumulative.js';
 import { type Harness, startHarness, tokens } from './harness.js';
 
 // A cumulative counter's point whose export the write-ahead log refused (503) must not become the point the next
@@ -13,39 +14,7 @@ describe('a cumulative point whose export the log refused', () => {
   });
 
   const start = Date.now();
-  /** One export of a cumulative `gen_ai.client.token.usage` input series, its `n`th point at `value` tokens. */
-  const point = (n: number, value: number) =>
-    JSON.stringify({
-      resourceMetrics: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'meter' } }] },
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: 'gen_ai.client.token.usage',
-                  sum: {
-                    aggregationTemporality: 2,
-                    isMonotonic: true,
-                    dataPoints: [
-                      {
-                        attributes: [
-                          { key: 'gen_ai.token.type', value: { stringValue: 'input' } },
-                          { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-                        ],
-                        startTimeUnixNano: `${BigInt(start) * 1_000_000n}`,
-                        timeUnixNano: `${BigInt(start + n * 1000) * 1_000_000n}`,
-                        asInt: String(value),
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    });
+  const point = (n: number, value: number) => cumulativeInputExport(start, n, value);
   const send = async (n: number, value: number) =>
     (
       await fetch(`${h!.url}/v1/metrics`, {

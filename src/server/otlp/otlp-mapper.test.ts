@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cumulativeInputExport } from '../../../test/helpers/otlp-cumulative.js';
 import { decodeRecords, decodeSegment } from '../../ledger/wal/codec.js';
 import { loadPricer } from '../../pricing/load.js';
 import { DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
@@ -125,41 +126,7 @@ describe('the OTLP worker', () => {
     const statePath = join(dir, 'ledger.otlp-state');
     /** A cumulative input series of one app, at `value` tokens `n` seconds in. */
     const point = (n: number, value: number): OtlpBatch => ({
-      ...batch(
-        Buffer.from(
-          JSON.stringify({
-            resourceMetrics: [
-              {
-                resource: { attributes: [{ key: 'service.name', value: { stringValue: 'meter' } }] },
-                scopeMetrics: [
-                  {
-                    metrics: [
-                      {
-                        name: 'gen_ai.client.token.usage',
-                        sum: {
-                          aggregationTemporality: 2,
-                          isMonotonic: true,
-                          dataPoints: [
-                            {
-                              attributes: [
-                                { key: 'gen_ai.token.type', value: { stringValue: 'input' } },
-                                { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-                              ],
-                              startTimeUnixNano: String(T0),
-                              timeUnixNano: String(T0 + BigInt(n) * 1_000_000_000n),
-                              asInt: String(value),
-                            },
-                          ],
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            ],
-          }),
-        ),
-      ),
+      ...batch(Buffer.from(cumulativeInputExport(Number(T0 / 1_000_000n), n, value))),
       signal: 'metrics',
     });
     const posted = vi.spyOn(Worker.prototype, 'postMessage');
