@@ -3,6 +3,8 @@ import { importInWorker } from '../ingest/worker/import-in-worker.js';
 import {
   checkDemoOptions,
   DEMO_DEFAULTS,
+  DEMO_MAX_DAYS,
+  DEMO_MAX_PEOPLE,
   estimateDemoEvents,
   type DemoOptions as GeneratorOptions,
   generateDemo,
@@ -31,8 +33,8 @@ function demoOptions(o: DemoOptions): GeneratorOptions {
   const now = nowMicros();
   const opts = {
     seed: o.seed !== undefined ? Number(o.seed) : DEMO_DEFAULTS.seed,
-    people: parsePositiveInt('people', o.people) ?? DEMO_DEFAULTS.people,
-    days: parsePositiveInt('days', o.days) ?? DEMO_DEFAULTS.days,
+    people: parsePositiveInt('people', o.people, DEMO_MAX_PEOPLE) ?? DEMO_DEFAULTS.people,
+    days: parsePositiveInt('days', o.days, DEMO_MAX_DAYS) ?? DEMO_DEFAULTS.days,
     // The range ends now: no call in the demo happens in the future.
     end: now,
     ingestedAt: now,

@@ -88,13 +88,17 @@ export function parseBucket(value: string | undefined): Bucket | undefined {
   return value;
 }
 
-export function parsePositiveInt(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+export function parsePositiveInt(
+  name: string,
+  value: string | undefined,
   // Past 2^53 a number is no longer exact, and no count here gets near it.
-  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || Number(value) > max) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
-      `--${name} ${JSON.stringify(value)}: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
+      `--${name} ${JSON.stringify(value)}: expected a whole number from 1 to ${max}`,
     );
   }
   return Number(value);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -766,6 +766,20 @@ describe('errors', () => {
       expect(r.stderr, `${flag} ${value}`).toContain(flag.slice(2));
       expect(readdirSync(dir), `${flag} ${value}`).toEqual([]);
     }
+  });
+
+  it("refuses a demo size past the generator's bounds with the bounds it has, before writing anything", async () => {
+    for (const [flag, value, max] of [
+      ['--people', '20000', 10_000],
+      ['--days', '4000', 3660],
+    ] as const) {
+      const r = await runCli(['demo', '--db', join(dir, 'never.duckdb'), flag, value]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `error CLI_BAD_OPTION: ${flag} "${value}": expected a whole number from 1 to ${max}\n`,
+      );
+    }
+    expect(existsSync(join(dir, 'never.duckdb'))).toBe(false);
   });
 
   it('demo --days N fills the N × 24 hours that end now, none of its calls in the future', async () => {

@@ -109,6 +109,8 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
 
 /** Most people the demo plans for: a day's sessions are numbered below 2^17 (plan.ts), ~12 per person. */
 export const DEMO_MAX_PEOPLE = 10_000;
+/** The most days a demo spans (ten years). */
+export const DEMO_MAX_DAYS = 3660;
 
 /** Throws SRC_DEMO_BAD_OPTION for an option out of range (generateDemo checks too; a caller may check first). */
 export function checkDemoOptions(o: DemoOptions): void {
@@ -126,8 +128,8 @@ export function checkDemoOptions(o: DemoOptions): void {
   if (!Number.isSafeInteger(o.people) || o.people < 0 || o.people > DEMO_MAX_PEOPLE) {
     throw bad('people', `an integer from 0 to ${DEMO_MAX_PEOPLE}`, o.people);
   }
-  if (!Number.isSafeInteger(o.days) || o.days < 1 || o.days > 3660)
-    throw bad('days', 'an integer from 1 to 3660', o.days);
+  if (!Number.isSafeInteger(o.days) || o.days < 1 || o.days > DEMO_MAX_DAYS)
+    throw bad('days', `an integer from 1 to ${DEMO_MAX_DAYS}`, o.days);
   if (!Number.isSafeInteger(o.end)) throw bad('end', 'epoch microseconds (an integer)', o.end);
   if (!Number.isSafeInteger(o.ingestedAt))
     throw bad('ingestedAt', 'epoch microseconds (an integer)', o.ingestedAt);

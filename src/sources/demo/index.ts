@@ -3,6 +3,7 @@ export { estimateDemoEvents } from './estimate.js';
 export {
   checkDemoOptions,
   DEMO_DEFAULTS,
+  DEMO_MAX_DAYS,
   DEMO_MAX_PEOPLE,
   DEMO_SOURCE,
   type DemoOptions,
