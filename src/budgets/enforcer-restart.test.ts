@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import { createGuardedCounters, type GuardedCounters } from './counters/guarded.js';
 import { createRedisCounters, type RedisCounters } from './counters/redis.js';
-import { type AdmitCall, Enforcer } from './enforcer.js';
+import { type AdmitCall, Enforcer, type Reservation } from './enforcer.js';
 import { picoToNanoUp } from './nano.js';
 import { budgetWindow } from './period.js';
 import { countPromptTokens as countTokens } from './prompt-tokens.js';
@@ -68,13 +68,25 @@ async function gateway(
   const redis: RedisCounters = createRedisCounters({ url: server.url, commandTimeoutMs: 2000 });
   await redis.ready();
   let enforcer: Enforcer | null = null;
+  /** Run once, as the next rebuild starts reading the ledger: what happens meanwhile on the gateway. */
+  let whileReading: (() => Promise<void>) | null = null;
+  const reading: Store = Object.create(store, {
+    query: {
+      value: async (q: Parameters<Store['query']>[0]) => {
+        const f = whileReading;
+        whileReading = null;
+        await f?.();
+        return store.query(q);
+      },
+    },
+  });
   const counters: GuardedCounters = createGuardedCounters(redis, {
     policy,
     log: () => {},
     retryIntervalMs: 0,
     // What start-budgets does: the ledger (here written straight to the store) rebuilds a new connection.
     onRecover: async (direct) => {
-      await enforcer!.rebuild(store, [], direct);
+      await enforcer!.rebuild(reading, [], direct);
     },
   });
   enforcer = new Enforcer({ budgets: () => [b], counters, pricer, now: () => NOW, countTokens });
@@ -86,6 +98,9 @@ async function gateway(
     enforcer,
     counters,
     redis,
+    whileReading: (f: () => Promise<void>) => {
+      whileReading = f;
+    },
     /** What the counter holds, read after any rebuild the new connection needs. */
     counted: async () => (await counters.read([key]))[0]!,
     /** What the ledger says the budget spent. */
@@ -280,6 +295,26 @@ describe('an alert budget (it reserves nothing) when Redis restarts empty', () =
       await restartEmpty(g.redis);
       await g.store.append([inFlight.event]);
       await g.enforcer.settle(r, inFlight.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a call admitted while the rebuild reads the ledger, and recorded before the read, is counted once', async () => {
+    const g = await gateway('alert-during', 'fail-closed', 'alert');
+    try {
+      await restartEmpty(g.redis);
+      // An alert budget's admission touches no counter, so it does not wait for the rebuild the next counter call
+      // starts: this call arrives while the rebuild reads the ledger, and ends (is recorded) before the read.
+      let r: Reservation | null = null;
+      const during = g.call(200);
+      g.whileReading(async () => {
+        r = await g.enforcer.admit(during.admit);
+        await g.store.append([during.event]);
+      });
+      expect(await g.counted()).toBe(await g.spent());
+      await g.enforcer.settle(r!, during.event);
       expect(await g.counted()).toBe(await g.spent());
     } finally {
       await g.close();

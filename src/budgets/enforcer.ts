@@ -304,26 +304,34 @@ export class Enforcer {
     const budgets = [...this.o.budgets(), ...keys.flatMap((k) => this.budgetsFor(k).slice(-1))];
     const unique = [...new Map(budgets.map((b) => [b.id, b])).values()];
     const now = this.now();
-    const inFlight = this.inFlight === null ? [] : [...this.inFlight];
-    if (inFlight.length === 0) return rebuildCounters(store, counters, this.o.pricer, unique, now);
+    const inFlight = this.inFlight;
+    if (inFlight === null) return rebuildCounters(store, counters, this.o.pricer, unique, now);
     // The counters may have lost the reservations of calls in flight, and a call may be recorded while the ledger is
     // read: its settle must know whether the seed counted its event (then it adds nothing there) or not (it adds the
     // real cost). The store only grows, so an event found before the reads was read and one not found after them was
-    // not; they are read again until no call in flight was recorded in between.
-    let before = await recorded(store, inFlight);
+    // not; they are read again until no call in flight was recorded in between. Calls admitted during the reads count
+    // too (an alert budget's admission waits for no rebuild, nor does a fail-open one's during an outage): found after
+    // the reads, their events may or may not have been read, so the calls in flight are taken again after each read.
+    let calls = [...inFlight];
+    let before = await recorded(store, calls);
     let entries: Awaited<ReturnType<typeof counterEntries>>;
-    for (;;) {
+    let after: Set<Reservation>;
+    for (let reads = 1; ; reads++) {
       entries = await counterEntries(store, this.o.pricer, unique, now);
-      const after = await recorded(store, inFlight);
-      if (after.size === before.size) break;
+      calls = [...inFlight];
+      after = await recorded(store, calls);
+      // Past MAX_LEDGER_READS (calls keep ending during every read) a call recorded during the last read is not taken
+      // as read: its settle counts it again, an error on the side of the limit, rather than the rebuild never ending.
+      if (reads === MAX_LEDGER_READS) for (const r of after) if (!before.has(r)) after.delete(r);
+      if ([...after].every((r) => before.has(r))) break;
       before = after;
     }
     const set = new Set(entries.length === 0 ? [] : await counters.seed(entries));
-    for (const [r, f] of inFlight)
+    for (const [r, f] of calls)
       for (const h of r.held) {
         const key = h.window.keys[0]!;
         if (!set.has(key)) continue;
-        if (before.has(r)) f.rebuiltWith.add(key);
+        if (after.has(r)) f.rebuiltWith.add(key);
         else f.rebuiltWith.delete(key);
       }
     return entries.length;
@@ -465,6 +473,9 @@ export class Enforcer {
     return l;
   }
 }
+
+/** Times a rebuild with calls in flight reads the ledger at most (Enforcer.rebuild). */
+const MAX_LEDGER_READS = 4;
 
 /** The calls in flight whose events the store holds (found by id at their arrival µs). */
 async function recorded(
