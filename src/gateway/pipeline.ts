@@ -149,9 +149,13 @@ export class Gateway {
       /** The candidate the reservation was made for; null once it is given back for a fallback the budgets refused. */
       let admittedFor: Candidate | null = list[0]!;
       const abort = new CallAbort();
-      res.on('close', () => {
+      const gone = () => {
         if (!res.writableFinished) abort.abort();
-      });
+      };
+      res.on('close', gone);
+      // The client may have left already, while its call waited (for admission: a rebuild of the counters, a hung
+      // Redis under fail-open, the tokenizer loading): its 'close' came before this listener.
+      if (res.destroyed) gone();
       const path = provider.type === 'openai' ? url.slice(3) : url;
       for (let i = 0; i < list.length; i++) {
         let c = list[i]!;
@@ -205,6 +209,9 @@ export class Gateway {
           background: route.operation === 'responses' && body.background === true ? this.background : null,
           keepText: key?.store_content === true ? raw : null,
         };
+        // Nothing of this attempt was sent yet: a client that left gets no call made (and paid for) on its behalf. Not
+        // recorded; the reservation is given back below.
+        if (abort.aborted) return;
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);
         if (attempt.kind === 'unreachable') {

@@ -356,3 +356,39 @@ async function counterOf(url: string, budget: string): Promise<bigint> {
     direct.disconnect();
   }
 }
+
+describe('a client that leaves while its call waits for budget admission', () => {
+  it('is not sent upstream: nothing is spent for an answer nobody reads', async () => {
+    const redis = await startRedis({ own: true });
+    const d = await configDir({
+      counters: { store: 'redis', on_unavailable: 'fail-open', timeout_ms: 1500 },
+      budgets: { cap: { scope: { team: 'gone' }, period: 'daily', limit_usd: 100, action: 'block' } },
+    });
+    const s = await serve(d, up, { TOKENLEDGER_REDIS_URL: redis.url });
+    try {
+      const c = client(s.url, 'gone');
+      expect((await call(c, 0)).ok).toBe(true);
+      const sent = up.models.length;
+      // A hung Redis holds the admission for the command timeout; the client gives up well before it.
+      redis.restartable!.pause();
+      try {
+        const leaving = new AbortController();
+        const pending = c.chat.completions.create(
+          { model: 'gpt-4o', max_tokens: 100, messages: [{ role: 'user', content: 'anyone there?' }] },
+          { signal: leaving.signal },
+        );
+        setTimeout(() => leaving.abort(), 300);
+        await expect(pending).rejects.toThrow();
+        // Past the command timeout: fail-open has let the call through by now, if it goes anywhere.
+        await new Promise((r) => setTimeout(r, 2500));
+      } finally {
+        redis.restartable!.resume();
+      }
+      expect(up.models.length).toBe(sent);
+    } finally {
+      await s.close();
+      await d.rm();
+      await redis.stop();
+    }
+  }, 20_000);
+});
