@@ -321,3 +321,36 @@ describe('an alert budget (it reserves nothing) when Redis restarts empty', () =
     }
   });
 });
+
+describe('a long outage', () => {
+  it('forgets the calls whose settles it could not keep: a later rebuild looks up none of them', async () => {
+    const g = await gateway('owed', 'fail-open', 'alert');
+    try {
+      await server.restartable!.kill();
+      await until(() => !g.redis.connected);
+      // More calls end during the outage than their settles are kept for (100,000): the last one's is dropped.
+      const { admit, event } = g.call(200);
+      for (let i = 0; i <= 100_000; i++) {
+        const r = await g.enforcer.admit({ ...admit, eventId: `${admit.eventId}-${i}` });
+        await g.enforcer.settle(r, event);
+      }
+      await server.restartable!.start();
+      await until(() => g.redis.connected);
+      await g.counted();
+      // Nothing is in flight any more: a rebuild has no call to look for in the ledger.
+      let lookups = 0;
+      const counting: Store = Object.create(g.store, {
+        events: {
+          value: (f: Parameters<Store['events']>[0]) => {
+            lookups++;
+            return g.store.events(f);
+          },
+        },
+      });
+      await g.enforcer.rebuild(counting);
+      expect(lookups).toBe(0);
+    } finally {
+      await g.close();
+    }
+  }, 120_000);
+});

@@ -42,7 +42,9 @@ export interface Counters {
    * settles the reservation `reserve` answered with `marker`. Adds `kept` if the counters still hold that reservation,
    * else `lost()` (the reservation went with the data it was in; read when the settle is sent, so after any rebuild
    * it waited for), atomically, once per marker. A null marker (nothing reserved: budgets that only count, a call let
-   * through unchecked) adds `lost()`. Resolves to true if it added `kept`, false if not (or not known).
+   * through unchecked) adds `lost()`. `lost` is called once, when the settle is sent, or when it is given up for good
+   * (guarded.ts keeps a bounded number of settles for the backend's return). Resolves to true if it added `kept`,
+   * false if not (or not known).
    */
   settle?(
     marker: string | null,

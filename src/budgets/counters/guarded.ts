@@ -132,7 +132,12 @@ export class GuardedCounters implements Counters, CountersHealth {
     try {
       return await this.guard(() => inner.call(this.inner, marker, kept, lost));
     } catch (e) {
-      if (notSent(e) && this.unsentSettles.length < MAX_OWED) this.unsentSettles.push({ marker, kept, lost });
+      if (notSent(e)) {
+        if (this.unsentSettles.length < MAX_OWED) this.unsentSettles.push({ marker, kept, lost });
+        // Past the bound it is dropped, never to be sent: `lost` is still read, once, as a sent settle reads it, so the
+        // caller stops tracking the call (the enforcer would look for it in every later rebuild, and keep it forever).
+        else lost();
+      }
       return false;
     }
   };
