@@ -70,7 +70,17 @@ async function gateway(
   let enforcer: Enforcer | null = null;
   /** Run once, as the next rebuild starts reading the ledger: what happens meanwhile on the gateway. */
   let whileReading: (() => Promise<void>) | null = null;
+  /** The rebuilds' look-ups of calls in flight (reads of events, one by one or together). */
+  let lookups = 0;
+  const counted = <K extends 'events' | 'held'>(k: K) => ({
+    value: (...a: Parameters<Store[K]>) => {
+      lookups++;
+      return (store[k] as (...b: Parameters<Store[K]>) => ReturnType<Store[K]>)(...a);
+    },
+  });
   const reading: Store = Object.create(store, {
+    events: counted('events'),
+    held: counted('held'),
     query: {
       value: async (q: Parameters<Store['query']>[0]) => {
         const f = whileReading;
@@ -101,6 +111,7 @@ async function gateway(
     whileReading: (f: () => Promise<void>) => {
       whileReading = f;
     },
+    lookups: () => lookups,
     /** What the counter holds, read after any rebuild the new connection needs. */
     counted: async () => (await counters.read([key]))[0]!,
     /** What the ledger says the budget spent. */
@@ -353,4 +364,27 @@ describe('a long outage', () => {
       await g.close();
     }
   }, 120_000);
+});
+
+describe('a rebuild with many calls in flight', () => {
+  it('looks them all up in one read of the store before and one after reading the ledger, and counts each once', async () => {
+    const g = await gateway('many');
+    try {
+      const calls = [];
+      for (let i = 0; i < 300; i++) {
+        const c = g.call(100);
+        calls.push({ ...c, r: await g.enforcer.admit(c.admit) });
+      }
+      await restartEmpty(g.redis);
+      // Half of them end before the rebuild reads the ledger, half after it.
+      await g.store.append(calls.slice(0, 150).map((c) => c.event));
+      expect(await g.counted()).toBe(await g.spent());
+      expect(g.lookups()).toBe(2);
+      await g.store.append(calls.slice(150).map((c) => c.event));
+      for (const c of calls) await g.enforcer.settle(c.r, c.event);
+      expect(await g.counted()).toBe(await g.spent());
+    } finally {
+      await g.close();
+    }
+  });
 });

@@ -29,6 +29,8 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     content: (eventId, ts) => call('content', { event_id: eventId, ts }),
     query: (q) => call('query', q),
     events: (f) => call('events', f),
+    // Only the server's budget counters ask, of its own store.
+    held: needsTheFile,
     count: () => call('count', {}),
     export: (o) => call('export', o),
     // The server reprices with its own pricer, and only if it prices as this command does (same version).

@@ -107,6 +107,11 @@ export interface Store {
   query(q: Query): Promise<QueryResult>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;
+  /**
+   * The ids of those of `events` (each addressed by its id and ts) the store holds: one read however many are asked
+   * (a rebuild of the budget counters asks for every call in flight).
+   */
+  held(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>>;
   count(): Promise<number>;
   export(o: ExportOptions): Promise<{ rows: number }>;
   /**

@@ -44,6 +44,23 @@ describe('DuckDB store', () => {
     await store.close();
   });
 
+  it('says which events it holds, each by its id at its ts, in one read', async () => {
+    const store = await createDuckDbStore(freshPath());
+    const [a, b, c] = [makeEvent(1), makeEvent(2), makeEvent(3)];
+    await store.append([a, b]);
+    const held = await store.held([
+      { event_id: a.event_id, ts: a.ts },
+      // Stored, but at another ts: another event.
+      { event_id: b.event_id, ts: b.ts + 1 },
+      { event_id: c.event_id, ts: c.ts },
+      // Not in the ledger's form: no stored event has it.
+      { event_id: 'not-an-id', ts: a.ts },
+    ]);
+    expect(held).toEqual(new Set([a.event_id]));
+    expect(await store.held([])).toEqual(new Set());
+    await store.close();
+  });
+
   it('writes Parquet with exact DECIMAL money and a public ledger view for people opening the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-duckdb-'));
     const path = join(dir, 'ledger.duckdb');

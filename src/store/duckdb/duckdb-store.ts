@@ -3,6 +3,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { CallContent } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
+import { isLedgerId } from '../../ledger/event-id.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
@@ -305,6 +306,26 @@ class DuckDbStore implements Store {
       }),
     );
     return rows.map((r) => rowToEvent(r, this.rates));
+  }
+
+  async held(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>> {
+    // Only ids in the ledger's form can be stored (stage-encode refuses others); written as numbers, as `within`
+    // writes the range, so the read needs no parameter per id.
+    const ask = events.filter((e) => isLedgerId(e.event_id) && Number.isSafeInteger(e.ts));
+    if (ask.length === 0) return new Set();
+    let from = ask[0]!.ts;
+    let to = from;
+    for (const e of ask) {
+      from = Math.min(from, e.ts);
+      to = Math.max(to, e.ts);
+    }
+    const ids = [...new Set(ask.map((e) => BigInt(`0x${e.event_id}`).toString()))].join(', ');
+    const rows = await this.read(
+      'looking events up by id',
+      `SELECT printf('%016x', event_id), epoch_us(ts) FROM events WHERE ${within({ from, to: to + 1 }, 'ts')} AND event_id IN (${ids})`,
+    );
+    const found = new Set(rows.map(([id, ts]) => `${String(id)}@${String(ts)}`));
+    return new Set(ask.filter((e) => found.has(`${e.event_id}@${e.ts}`)).map((e) => e.event_id));
   }
 
   async count(): Promise<number> {
