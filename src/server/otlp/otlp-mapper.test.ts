@@ -152,6 +152,25 @@ describe('the OTLP worker', () => {
     }
   });
 
+  it("takes back a refused export's points without touching another's refused later", async () => {
+    // A full disk refuses every export in flight: here one of series `meter` and one of series `other`, both mapped
+    // before the log's answer to the first reached the worker.
+    const start = Number(T0 / 1_000_000n);
+    const point = (n: number, value: number, service = 'meter'): OtlpBatch => ({
+      ...batch(Buffer.from(cumulativeInputExport(start, n, value).replace('"meter"', `"${service}"`))),
+      signal: 'metrics',
+    });
+    mapper = createOtlpMapper(options);
+    const first = await mapper.map(point(1, 100));
+    mapper.settled(first.moved!, true);
+    const [a, b] = await Promise.all([mapper.map(point(2, 250)), mapper.map(point(2, 50, 'other'))]);
+    mapper.settled(a.moved!, false);
+    mapper.settled(b.moved!, false);
+    // Both senders dropped theirs: the next point of `meter` counts from 100, the last point the ledger recorded.
+    const next = await mapper.map(point(3, 400));
+    expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([300]);
+  });
+
   it('refuses exports once closed', async () => {
     mapper = createOtlpMapper(options);
     await mapper.close();

@@ -117,6 +117,9 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
 
 /** Takes back `moves`, last first. */
 function takeBack(ingest: OtlpIngest, moves: readonly Move[]): void {
+  // The points an undo puts back are told to the sink as moves too: they are no export's, and must not join the
+  // moves of the export mapped last, which a refusal of that one would then "take back" to the refused point.
+  moving = [];
   for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
 }
 
