@@ -171,6 +171,31 @@ describe('the OTLP worker', () => {
     expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([300]);
   });
 
+  describe('a refused export a later export of the same series was measured from', () => {
+    // Two exports of one series in flight together (a Collector's queue sends several at once): the second one's
+    // window starts at the first one's point, before the log's answer to the first reached the worker.
+    const start = Number(T0 / 1_000_000n);
+    const point = (n: number, value: number): OtlpBatch => ({
+      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
+      signal: 'metrics',
+    });
+    const inFlight = async () => {
+      const first = await mapper.map(point(1, 100));
+      mapper.settled(first.moved!, true);
+      return Promise.all([mapper.map(point(2, 250)), mapper.map(point(3, 400))]);
+    };
+
+    it('leaves the series at the last logged point when the later one is refused too', async () => {
+      mapper = createOtlpMapper(options);
+      const [a, c] = await inFlight();
+      mapper.settled(a.moved!, false);
+      mapper.settled(c.moved!, false);
+      // Both dropped: the next point counts from 100, the last point the ledger recorded, not from the refused 250.
+      const next = await mapper.map(point(4, 500));
+      expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([400]);
+    });
+  });
+
   it('refuses exports once closed', async () => {
     mapper = createOtlpMapper(options);
     await mapper.close();

@@ -55,6 +55,20 @@ describe('TemporalityState', () => {
     expect(s.next('j', true, 2000, 4000, 70)).toEqual({ from: 2000, to: 4000, value: 70, base: 0 });
   });
 
+  it('goes back past a refused point a later one stood on when that later one is refused too', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const s = new TemporalityState(1000, undefined, [], (k, p, before) => moves.push([k, p, before]));
+    s.next('k', true, 2000, 3000, 100);
+    s.next('k', true, 2000, 4000, 250); // export A
+    const [, a, beforeA] = moves.at(-1)!;
+    s.next('k', true, 2000, 5000, 400); // export C, measured from A's point before A's refusal was known
+    const [, c, beforeC] = moves.at(-1)!;
+    s.undo('k', a!, beforeA); // C stands on it: nothing yet
+    s.undo('k', c!, beforeC);
+    expect(moves.at(-1)).toEqual(['k', expect.objectContaining({ value: 100 }), c]);
+    expect(s.next('k', true, 2000, 6000, 500)).toEqual({ from: 3000, to: 6000, value: 400, base: 100 });
+  });
+
   it('takes a series it forgot to stay within its bound as a baseline when it comes back', () => {
     const since: number[] = [];
     const s = new TemporalityState(1000, 2, [], undefined, (t) => since.push(t));

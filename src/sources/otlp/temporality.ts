@@ -37,6 +37,11 @@ export interface SeriesPoint {
  */
 export class TemporalityState {
   private readonly last = new Map<string, SeriesPoint>();
+  /**
+   * Points whose undo came while a later point stood on them (undo), with the point each was set over: an undo of
+   * that later one goes back past them, as the log never took their windows either.
+   */
+  private readonly refused = new WeakMap<SeriesPoint, SeriesPoint | undefined>();
 
   /**
    * @param since epoch µs from which a cumulative series is new to this ledger (server start, or a journal's).
@@ -84,10 +89,15 @@ export class TemporalityState {
    * series goes back to `before` (or to not seen), so the next point is measured from the last one whose window
    * was recorded. Otherwise an exporter that drops the refused export (they give up after a few retries) would have
    * that window lost; one that sends it again gets the same window again. Nothing when a later point, or a retry
-   * of this one, has used the series since.
+   * of this one, has used the series since; if that one's export is refused in turn, its undo goes back past this
+   * point too, to the last one whose window the log may hold.
    */
   undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void {
-    if (this.last.get(key) !== point) return;
+    if (this.last.get(key) !== point) {
+      this.refused.set(point, before);
+      return;
+    }
+    while (before !== undefined && this.refused.has(before)) before = this.refused.get(before);
     if (before !== undefined) {
       this.remember(key, before, point);
       return;
