@@ -194,6 +194,21 @@ describe('the OTLP worker', () => {
       const next = await mapper.map(point(4, 500));
       expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([400]);
     });
+
+    it('counts the refused one when it is sent again after the later one was logged', async () => {
+      mapper = createOtlpMapper(options);
+      const [a, c] = await inFlight();
+      mapper.settled(a.moved!, false);
+      mapper.settled(c.moved!, true);
+      const resent = await mapper.map(point(2, 250));
+      // Its own window (100 → 250), with the event id of its first attempt; not stale.
+      expect(decodeRecords(resent.records)).toEqual(decodeRecords(a.records));
+      expect(decodeRecords(resent.records).map((e) => e.input_tokens)).toEqual([150]);
+      if (resent.moved !== null) mapper.settled(resent.moved, true);
+      // The series goes on from 400, the later logged point.
+      const next = await mapper.map(point(4, 500));
+      expect(decodeRecords(next.records).map((e) => e.input_tokens)).toEqual([100]);
+    });
   });
 
   it('refuses exports once closed', async () => {

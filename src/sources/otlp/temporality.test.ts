@@ -69,6 +69,35 @@ describe('TemporalityState', () => {
     expect(s.next('k', true, 2000, 6000, 500)).toEqual({ from: 3000, to: 6000, value: 400, base: 100 });
   });
 
+  it('gives a refused point a later logged one was measured from its window again when it is sent again', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const s = new TemporalityState(1000, undefined, [], (k, p, before) => moves.push([k, p, before]));
+    s.next('k', true, 2000, 3000, 100);
+    const a = s.next('k', true, 2000, 4000, 250); // export A, refused
+    const [, pa, beforeA] = moves.at(-1)!;
+    s.next('k', true, 2000, 5000, 400); // export C, measured from A's point, logged
+    s.undo('k', pa!, beforeA);
+    expect(a).toEqual({ from: 3000, to: 4000, value: 150, base: 100 });
+    expect(s.next('k', true, 2000, 4000, 250)).toEqual(a); // A sent again: its own window, not stale
+    expect(s.next('k', true, 2000, 3500, 180)).toBeNull(); // a point never sent before is still stale
+    expect(s.next('k', true, 2000, 6000, 500)).toEqual({ from: 5000, to: 6000, value: 100, base: 400 });
+  });
+
+  it('does not give that window again once the series went back before the refused point', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const s = new TemporalityState(1000, undefined, [], (k, p, before) => moves.push([k, p, before]));
+    s.next('k', true, 2000, 3000, 100);
+    s.next('k', true, 2000, 4000, 250); // export A
+    const [, pa, beforeA] = moves.at(-1)!;
+    s.next('k', true, 2000, 5000, 400); // export C
+    const [, pc, beforeC] = moves.at(-1)!;
+    s.undo('k', pa!, beforeA);
+    s.undo('k', pc!, beforeC); // both refused and dropped
+    expect(s.next('k', true, 2000, 6000, 500)).toEqual({ from: 3000, to: 6000, value: 400, base: 100 });
+    // A, late: its use is in the window just given.
+    expect(s.next('k', true, 2000, 4000, 250)).toBeNull();
+  });
+
   it('takes a series it forgot to stay within its bound as a baseline when it comes back', () => {
     const since: number[] = [];
     const s = new TemporalityState(1000, 2, [], undefined, (t) => since.push(t));

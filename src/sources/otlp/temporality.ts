@@ -27,8 +27,9 @@ export interface SeriesPoint {
  * Delta points are increments already. A cumulative series is remembered by key (resource, metric, attributes): the
  * increment is the value minus the last one seen; the last point again is a retry, which gives the same window
  * again (the same event id, so the ledger holds it once, also when the first attempt was answered 503 and never
- * logged); a point before the last time is stale (nothing added); a new start time or a smaller value is a reset
- * (the process restarted), so the whole value is new use, never negative use. The first point of a series is counted
+ * logged); a point before the last time is stale (nothing added), unless it is the refused point a later one was
+ * measured from (undo); a new start time or a smaller value is a reset (the process restarted), so the whole value
+ * is new use, never negative use. The first point of a series is counted
  * in full when the series started at or after `since`, the time from which every series seen is remembered (the
  * server's start, or the start of the journal it goes on from); a series that started earlier was possibly counted by
  * a run that no longer remembers it, so its first point is only a baseline (docs/otel/README.md), unless the series is
@@ -42,6 +43,11 @@ export class TemporalityState {
    * that later one goes back past them, as the log never took their windows either.
    */
   private readonly refused = new WeakMap<SeriesPoint, SeriesPoint | undefined>();
+  /**
+   * By series, the last of those points: the later point's window starts at it, so its own window is in the ledger
+   * only if its sender sends it again, which must then not be stale.
+   */
+  private readonly underneath = new Map<string, SeriesPoint>();
 
   /**
    * @param since epoch µs from which a cumulative series is new to this ledger (server start, or a journal's).
@@ -73,7 +79,12 @@ export class TemporalityState {
     const s = start ?? 0;
     const prev = this.last.get(key);
     if (prev !== undefined && time <= prev.time) {
-      if (time !== prev.time || s !== prev.start || value !== prev.value) return null;
+      if (time !== prev.time || s !== prev.start || value !== prev.value) {
+        // A refused point a later one was measured from, sent again: its window, as at its first attempt (the same
+        // event id). The series stays at the later point.
+        const u = this.underneath.get(key);
+        return u !== undefined && time === u.time && s === u.start && value === u.value ? u.delta : null;
+      }
       // A retry: this export now rests on the point too, so an undo of the export that set it must not take it
       // back from under this one. A copy of it makes it this export's (undo compares by identity).
       this.remember(key, { ...prev }, prev);
@@ -90,14 +101,20 @@ export class TemporalityState {
    * was recorded. Otherwise an exporter that drops the refused export (they give up after a few retries) would have
    * that window lost; one that sends it again gets the same window again. Nothing when a later point, or a retry
    * of this one, has used the series since; if that one's export is refused in turn, its undo goes back past this
-   * point too, to the last one whose window the log may hold.
+   * point too, to the last one whose window the log may hold. Until then this point, the series' last such, counts
+   * as a retry if sent again (its window, which the later one's does not cover); dropped, that window is lost.
    */
   undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void {
     if (this.last.get(key) !== point) {
       this.refused.set(point, before);
+      this.underneath.set(key, point);
       return;
     }
-    while (before !== undefined && this.refused.has(before)) before = this.refused.get(before);
+    while (before !== undefined && this.refused.has(before)) {
+      // The series goes back before it: a resend of it is measured afresh, and its window must not be given twice.
+      if (this.underneath.get(key) === before) this.underneath.delete(key);
+      before = this.refused.get(before);
+    }
     if (before !== undefined) {
       this.remember(key, before, point);
       return;
@@ -142,6 +159,7 @@ export class TemporalityState {
     if (this.last.size <= this.capacity) return;
     const [oldest, forgotten] = this.last.entries().next().value!;
     this.last.delete(oldest);
+    this.underneath.delete(oldest);
     if (forgotten.start < this.since) return;
     this.since = forgotten.start + 1;
     this.onSince?.(this.since);
