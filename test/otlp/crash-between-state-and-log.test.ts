@@ -1,7 +1,8 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listSegments } from '../../src/ledger/wal/segment-files.js';
 import type { Wal } from '../../src/ledger/wal/wal.js';
 import { ingestJournalPath } from '../../src/server/otlp/ingest-journal.js';
 import { type RunningServer, startServer, walDir } from '../../src/server/serve.js';
@@ -82,6 +83,30 @@ describe('a kill of serve between the state file and the write-ahead log', () =>
       throw new Error('killed');
     };
   };
+  /**
+   * Makes the kill fall inside the server's next log write: the disk is copied as it was before it, and the copy's
+   * log then gets the write cut inside its last line (a kill -9 can cut a large write short at a page boundary).
+   */
+  const killInsideNextAppend = (wal: Wal, snapshot: string) => {
+    const append = wal.appendEncoded.bind(wal);
+    let armed = true;
+    wal.appendEncoded = async (records, count, kept, stateCopied) => {
+      if (!armed) return append(records, count, kept, stateCopied);
+      armed = false;
+      await cp(ingestJournalPath(ledgerPath), join(snapshot, 'state'));
+      await cp(walDir(ledgerPath), join(snapshot, 'wal'), { recursive: true });
+      const last = records.lastIndexOf(0x0a, records.length - 2) + 1;
+      const written = records.subarray(0, last + Math.floor((records.length - last) / 2));
+      for (const seg of await listSegments(join(snapshot, 'wal'))) {
+        const bytes = await readFile(seg.path);
+        const end = bytes.indexOf(0);
+        if (end <= 0) continue; // a segment preallocated for later: all zeros
+        bytes.set(written, end);
+        await writeFile(seg.path, bytes);
+      }
+      throw new Error('killed');
+    };
+  };
   /** Stops the server and puts back the disk as the kill left it. */
   const restartFrom = async (snapshot: string) => {
     await running!.close();
@@ -129,6 +154,33 @@ describe('a kill of serve between the state file and the write-ahead log', () =>
     expect(await send(1, 100)).toBe(200);
     const snapshot = join(dir, 'snapshot');
     killAtNextAppend(r.wal, 'after', snapshot);
+    expect(await send(2, 250)).toBe(503);
+
+    await restartFrom(snapshot);
+    expect(await send(2, 250)).toBe(200);
+    expect(await send(3, 400)).toBe(200);
+    expect(await ledgerInput()).toBe(400);
+  });
+
+  it('counts the window of a point killed inside its log write once, when the sender drops that export', async () => {
+    const r = await start();
+    begun = Date.now();
+    expect(await send(1, 100)).toBe(200);
+    const snapshot = join(dir, 'snapshot');
+    killInsideNextAppend(r.wal, snapshot);
+    expect(await send(2, 250)).toBe(503);
+
+    await restartFrom(snapshot);
+    expect(await send(3, 400)).toBe(200);
+    expect(await ledgerInput()).toBe(400);
+  });
+
+  it('counts the window of a point killed inside its log write once, when the sender sends that export again', async () => {
+    const r = await start();
+    begun = Date.now();
+    expect(await send(1, 100)).toBe(200);
+    const snapshot = join(dir, 'snapshot');
+    killInsideNextAppend(r.wal, snapshot);
     expect(await send(2, 250)).toBe(503);
 
     await restartFrom(snapshot);

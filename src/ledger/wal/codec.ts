@@ -493,6 +493,19 @@ export function decodeSegment(bytes: Buffer): {
   const damaged: Buffer[] = [];
   /** Bad lines not yet followed by a good one: a torn tail, unless a record reads after them. */
   let unread: Buffer[] = [];
+  /**
+   * A state record waiting for its export's lines (OtlpState.follows), with where the export's records begin: unless
+   * every one of them reads, the export was cut short (never acknowledged) and none of it is kept.
+   */
+  let held: { lines: string[]; left: number; events: number; patches: number; contents: number } | null =
+    null;
+  const unheld = (h: typeof held): null => {
+    if (h === null) return null;
+    events.length = h.events;
+    patches.length = h.patches;
+    contents.length = h.contents;
+    return null;
+  };
   for (let start = 0; start >= 0 && start < bytes.length; ) {
     const zero = bytes.indexOf(0, start);
     const stop = zero < 0 ? bytes.length : zero;
@@ -502,14 +515,23 @@ export function decodeSegment(bytes: Buffer): {
       if (end > start) {
         const line = bytes.subarray(start, end);
         const r = decodeLine(line);
-        if (r === null) unread.push(line);
-        else {
+        if (r === null) {
+          unread.push(line);
+          held = unheld(held);
+        } else {
           for (const l of unread) damaged.push(l);
           unread = [];
+          if (held !== null && --held.left === 0) {
+            for (const l of held.lines) state.push(l);
+            held = null;
+          }
           if (Array.isArray(r)) for (const e of r) events.push(e);
           else if (isEvent(r)) events.push(r);
           else if (isContent(r)) contents.push(r);
-          else if (isState(r)) for (const l of r.otlpState) state.push(l);
+          else if (isState(r) && r.follows > 0) {
+            const at = { events: events.length, patches: patches.length, contents: contents.length };
+            held = { lines: r.otlpState, left: r.follows, ...at };
+          } else if (isState(r)) for (const l of r.otlpState) state.push(l);
           else patches.push(r);
         }
       }
@@ -517,6 +539,8 @@ export function decodeSegment(bytes: Buffer): {
     }
     start = zero < 0 ? -1 : nextNonZero(bytes, zero);
   }
+  // Cut short at a line's end: the export's last lines were never written.
+  unheld(held);
   return { events, patches, contents, state, bad: damaged.length + unread.length, damaged };
 }
 
@@ -658,31 +682,45 @@ function contentOf(a: unknown[], at: number): CallContent {
 
 /**
  * The OTLP receiver's state lines (src/server/otlp/ingest-journal.ts) that an export of cumulative counters set,
- * written after its events in the same write: `["otlp-state", line, …]`. The state file gets them only after the log
- * has them, so the two become durable together: a replay at start-up appends a segment's state lines to the file
- * before the segment goes (docs/otel/README.md, Restarts). A tokenledger from before it refuses the record with
- * LEDGER_WAL_VERSION rather than skipping it, as for patches.
+ * written before its events in the same write: `["otlp-state", follows, line, …]`, `follows` the number of the
+ * export's lines after it. The state file gets them only after the log has them, so the two become durable together:
+ * a replay at start-up appends a segment's state lines to the file before the segment goes (docs/otel/README.md,
+ * Restarts). A kill can cut a write short: an export whose `follows` lines do not all read was never acknowledged,
+ * and decodeSegment keeps none of it, as its events kept without its points (then written after them) made the next
+ * point count their windows again, and its points kept without its events would lose them if the sender dropped it.
+ * (Records of the first version of this kind, with no `follows`, came after their events: taken as they are.) A tokenledger from before it refuses the
+ * record with LEDGER_WAL_VERSION rather than skipping it, as for patches.
  */
 const STATE = 'otlp-state';
 
 interface OtlpState {
   otlpState: string[];
+  follows: number;
 }
 
-/** The record of `lines` (none: no record). */
-export function encodeOtlpState(lines: readonly string[]): Buffer {
+/** The record of `lines`, before `follows` lines of its export (none: no record). */
+export function encodeOtlpState(lines: readonly string[], follows = 0): Buffer {
   if (lines.length === 0) return EMPTY;
-  const json = JSON.stringify([STATE, ...lines]);
+  const json = JSON.stringify([STATE, follows, ...lines]);
   const buf = Buffer.allocUnsafe(Buffer.byteLength(json) + 10);
   return buf.subarray(0, writeLine(buf, 0, json));
 }
 
+/** An export's `records` led by the record of its state `lines` (encodeOtlpState), which names how many follow. */
+export function withOtlpState(records: Buffer, lines: readonly string[]): Buffer {
+  let follows = 0;
+  for (let at = records.indexOf(0x0a); at >= 0; at = records.indexOf(0x0a, at + 1)) follows++;
+  return Buffer.concat([encodeOtlpState(lines, follows), records]);
+}
+
 function stateOf(a: unknown[], at: number): OtlpState {
-  const lines = a.slice(1);
-  if (!lines.every((l) => typeof l === 'string'))
+  const counted = typeof a[1] === 'number';
+  const follows = counted ? (a[1] as number) : 0;
+  const lines = a.slice(counted ? 2 : 1);
+  if (!Number.isInteger(follows) || follows < 0 || !lines.every((l) => typeof l === 'string'))
     throw new TokenledgerError(
       'LEDGER_WAL_VERSION',
-      `write-ahead log OTLP state record at byte ${at} is not ["otlp-state", line, …]; run the tokenledger version that wrote it to replay it`,
+      `write-ahead log OTLP state record at byte ${at} is not ["otlp-state", follows, line, …]; run the tokenledger version that wrote it to replay it`,
     );
-  return { otlpState: lines as string[] };
+  return { otlpState: lines as string[], follows };
 }

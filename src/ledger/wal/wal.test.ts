@@ -23,6 +23,7 @@ import {
   encodePatches,
   encodeRecord,
   encodeRecords,
+  withOtlpState,
 } from './codec.js';
 import { listSegments } from './segment-files.js';
 import { REFUSED_FILE, type Refusal } from './set-aside.js';
@@ -752,6 +753,33 @@ describe('OTLP state records', () => {
     expect(decodeRecords(bytes)).toEqual([event(1)]);
     expect(decodeSegment(bytes.subarray(0, bytes.length - 3))).toMatchObject({ state: lines, bad: 1 });
     expect(encodeOtlpState([]).length).toBe(0);
+  });
+
+  it('are read back only with every line of their export that follows them: a write cut short keeps neither', async () => {
+    const exported = withOtlpState(Buffer.concat([encodeRecord(event(1)), encodeRecord(event(2))]), lines);
+    const whole = Buffer.concat([exported, encodeRecord(event(3))]);
+    expect(decodeSegment(whole)).toMatchObject({
+      events: [event(1), event(2), event(3)],
+      state: lines,
+      bad: 0,
+    });
+    expect(decodeRecords(whole)).toEqual([event(1), event(2), event(3)]);
+    // Cut inside the export's last line, or at the end of its first: neither its points nor its first event are
+    // handed over (never acknowledged), so a dropped export leaves the next point to count its window once.
+    const cutAt = (n: number) => decodeSegment(exported.subarray(0, n));
+    expect(cutAt(exported.length - 20)).toMatchObject({ events: [], state: [], bad: 1 });
+    expect(cutAt(exported.length - encodeRecord(event(2)).length)).toMatchObject({
+      events: [],
+      state: [],
+      bad: 0,
+    });
+    // A record of the first version of this kind (no count, after its events) is taken as it is.
+    const body = Buffer.from(JSON.stringify(['otlp-state', ...lines]));
+    const uncounted = Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} ${body}\n`);
+    expect(decodeSegment(Buffer.concat([encodeRecords([event(1)]), uncounted]))).toMatchObject({
+      events: [event(1)],
+      state: lines,
+    });
   });
 
   it('are handed to onOtlpState at replay, before their segment is removed', async () => {

@@ -88,7 +88,7 @@ export interface Wal {
    * prefix of them; none was acknowledged, and ids make the retry a no-op. The store is fed by decoding them again,
    * or, with `kept`, by the batch their encoder prepares from the events it kept (PreparedRuns). The records may end
    * in attribution patches (codec.ts encodePatches), which `count` leaves out; the store takes them after the events
-   * drained with them, or in the OTLP receiver's state lines (codec.ts encodeOtlpState), which only a replay reads:
+   * drained with them, or hold the OTLP receiver's state lines (codec.ts withOtlpState), which only a replay reads:
    * `copied` then resolves once its state file holds them too, and the segment they are in is not removed before.
    */
   appendEncoded(records: Buffer, count: number, kept?: KeptRecords, copied?: Promise<void>): Promise<void>;

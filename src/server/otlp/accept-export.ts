@@ -34,7 +34,7 @@ export interface ExportAcceptorOptions {
   mapper: OtlpMapper;
   /**
    * Resolves once the records are in the write-ahead log (Wal.appendEncoded; `wal.sync` says when on disk). `key`:
-   * the mapper keeps the export's events under it (OtlpMapper.map), or null. `stateCopied`: the records end in state
+   * the mapper keeps the export's events under it (OtlpMapper.map), or null. `stateCopied`: the records hold state
    * lines, in the receiver's state file once it resolves (MappedExport), or null.
    */
   appendEncoded: (

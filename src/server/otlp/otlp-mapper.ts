@@ -11,7 +11,7 @@ import type { FromWorker, OtlpWorkerData, ToWorker } from './otlp-worker.js';
 /**
  * A mapped export; `key`, when not null, names it to `prepared`: the worker keeps its events for the store. `moved`,
  * when not null, names it to `settled`: it moved cumulative series, which the worker holds until told. `stateCopied`,
- * when not null: its records end in state-file lines (ingest-journal.ts), in the file once this resolves (after a
+ * when not null: its records hold state-file lines (ingest-journal.ts), in the file once this resolves (after a
  * `settled` that says the log took them; at once for one that says it did not). It never rejects.
  */
 export type MappedExport = MappedBatch & {

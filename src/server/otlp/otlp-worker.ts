@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { UsageEvent } from '../../ledger/event.js';
-import { encodeOtlpState } from '../../ledger/wal/codec.js';
+import { withOtlpState } from '../../ledger/wal/codec.js';
 import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
@@ -44,7 +44,7 @@ export type FromWorker =
   /**
    * `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). `moved`: the
    * export moved cumulative series, which the worker takes back if the log refuses it (see `settled`). `state`: the
-   * state-file lines its records end in (ingest-journal.ts), which the worker writes to the file once told the log
+   * state-file lines its records lead with (ingest-journal.ts), which the worker writes to the file once told the log
    * took them (then `copied`); null when there is no state file or nothing moved.
    */
   | { id: number; ok: MappedBatch; kept: boolean; moved: boolean; state: string[] | null }
@@ -256,7 +256,7 @@ port.on('message', async (m: ToWorker) => {
       // file only once the log took them (`settled`), so a kill between the two writes leaves the file no point whose
       // window the ledger lacks, nor the log a point the file lacks after the replay (ingest-journal.ts).
       state = journal === null ? null : journal.take(mark);
-      if (state !== null) ok.records = Buffer.concat([ok.records, encodeOtlpState(state)]);
+      if (state !== null) ok.records = withOtlpState(ok.records, state);
       unsettled.set(id, { moves, lines: state ?? [] });
     } else if (journal !== null) {
       // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
