@@ -211,6 +211,47 @@ describe('the OTLP worker', () => {
     });
   });
 
+  it('writes no refused point to the state file when it starts the file over while a later export waits', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
+    const statePath = join(dir, 'ledger.otlp-state');
+    const start = Number(T0 / 1_000_000n);
+    const point = (n: number, value: number): OtlpBatch => ({
+      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
+      signal: 'metrics',
+    });
+    // 20,001 other series in one export: their lines make the worker start the file over (ingest-journal.ts).
+    const many = JSON.parse(cumulativeInputExport(start, 2, 10));
+    const metric = many.resourceMetrics[0].scopeMetrics[0].metrics[0];
+    const [p0] = metric.sum.dataPoints;
+    metric.sum.dataPoints = Array.from({ length: 20_001 }, (_, i) => ({
+      ...p0,
+      attributes: [...p0.attributes, { key: 'app.shard', value: { stringValue: `s${i}` } }],
+    }));
+    mapper = createOtlpMapper({ ...options, statePath });
+    try {
+      const first = await mapper.map(point(1, 100));
+      mapper.settled(first.moved!, true);
+      await first.stateCopied;
+      // A and C of the series in flight together, C measured from A's point; then the large export.
+      const [a, c, large] = await Promise.all([
+        mapper.map(point(2, 250)),
+        mapper.map(point(3, 400)),
+        mapper.map({ ...batch(Buffer.from(JSON.stringify(many))), signal: 'metrics' }),
+      ]);
+      mapper.settled(a.moved!, false);
+      mapper.settled(large.moved!, true);
+      await large.stateCopied;
+      // C not answered yet: a kill now must find the series at 100, where a refusal of C takes it back to.
+      const series = readIngestJournal(statePath).remembered.series;
+      expect(series).toHaveLength(20_002);
+      expect(series.find(([k]) => !k.includes('app.shard'))![1].value).toBe(100);
+      mapper.settled(c.moved!, false);
+    } finally {
+      await mapper.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses exports once closed', async () => {
     mapper = createOtlpMapper(options);
     await mapper.close();
