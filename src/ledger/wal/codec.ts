@@ -688,8 +688,8 @@ function contentOf(a: unknown[], at: number): CallContent {
  * Restarts). A kill can cut a write short: an export whose `follows` lines do not all read was never acknowledged,
  * and decodeSegment keeps none of it, as its events kept without its points (then written after them) made the next
  * point count their windows again, and its points kept without its events would lose them if the sender dropped it.
- * (Records of the first version of this kind, with no `follows`, came after their events: taken as they are.) A tokenledger from before it refuses the
- * record with LEDGER_WAL_VERSION rather than skipping it, as for patches.
+ * (Records of the first version of this kind, with no `follows`, came after their events: taken as they are.) A
+ * tokenledger from before it refuses the record with LEDGER_WAL_VERSION rather than skipping it, as for patches.
  */
 const STATE = 'otlp-state';
 

@@ -253,6 +253,8 @@ class SegmentWal implements Wal {
   private sealed: OpenSegment[] = [];
   /** What each segment waits for besides the store before it is removed (Encoded.copied). */
   private readonly copies = new Map<OpenSegment, Promise<void>[]>();
+  /** The removal of segments waiting for their copies, in segment order (remove); null when none waits. */
+  private removing: Promise<void> | null = null;
   private draining: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly batch: number;
@@ -482,7 +484,9 @@ class SegmentWal implements Wal {
   /**
    * Closes and removes `s`, once what only it holds is kept elsewhere too (Encoded.copied). That wait is not the
    * drain's: a state file that cannot be written must not stop the store from taking events. Until then the segment
-   * stays on disk, and a start-up's replay would read it again (its events by id, its state lines idempotent).
+   * stays on disk, and a start-up's replay would read it again (its events by id, its state lines idempotent). Later
+   * segments wait behind it: removed first, a kill could leave the replay to hand the state file an older segment's
+   * lines after a newer one's, taking series back to older points.
    */
   private async remove(s: OpenSegment): Promise<void> {
     const copies = this.copies.get(s);
@@ -491,10 +495,15 @@ class SegmentWal implements Wal {
       await closeFd(s.fd);
       await removeSegment(s.path);
     };
-    if (copies === undefined) return gone();
-    void Promise.all(copies)
+    if (copies === undefined && this.removing === null) return gone();
+    const chained = (this.removing ?? Promise.resolve())
+      .then(() => Promise.all(copies ?? []))
       .then(gone)
       .catch((e: Error) => this.o.onError?.(e));
+    this.removing = chained;
+    void chained.then(() => {
+      if (this.removing === chained) this.removing = null;
+    });
   }
 
   /**
