@@ -92,7 +92,8 @@ describe('findAnomalies (median and MAD of the same weekday hour)', () => {
     expect(a).toMatchObject({ hour: at(7, 10) + H / 2, median: usd('3'), mad: usd('1'), samples: 5 });
   });
 
-  // A ledger begun after the baseline's weeks: `anomalies --since 30d` on a 20-day ledger, or a new deployment's watchdog.
+  // A ledger begun after the baseline's weeks: `anomalies --since 30d` on a 20-day ledger, or a new deployment's
+  // watchdog.
   it('takes no hour before the ledger began as a $0 hour, and compares each hour with the weeks just before it', () => {
     // From Monday (day 0) on, team a spends $30 at 10:00 every weekday for two weeks; $500 at 10:00 on day 9.
     const weekdays = [0, 1, 2, 3, 4, 7, 8, 9, 10, 11];

@@ -264,8 +264,9 @@ export class Enforcer {
   /**
    * What a settle (or release: `real` 0) adds where the counters lost its reservation (they restarted empty and were
    * rebuilt from the ledger), or where there was none (budgets that only count, a call let through unchecked): the
-   * request and real cost, except on budgets where a rebuild read the call's event already. Called as the settle is sent, so the call is no longer in flight for a rebuild: one that waited for the
-   * counters to come back (a settle while they were down) stays in flight, and counted, until then.
+   * request and real cost, except on budgets where a rebuild read the call's event already. Called as the settle is
+   * sent, so the call is no longer in flight for a rebuild: one that waited for the counters to come back (a settle
+   * while they were down) stays in flight, and counted, until then.
    */
   private lostClaims(r: Reservation, real: bigint, tokens: number): Omit<Claim, 'limit'>[] {
     const rebuilt = this.inFlight?.get(r)?.rebuiltWith;
