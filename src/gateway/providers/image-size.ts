@@ -23,7 +23,10 @@ const HEAD_CHARS = 64 * 1024;
 
 function sizeOf(b: Buffer): ImageSize | null {
   try {
-    const { width, height } = imageSize(b);
+    // A copy of its own: a small Buffer is a view into Node's shared pool, and image-size reads a header cut short
+    // past the view's end into whatever the pool holds there (a PNG cut at 20 bytes read as 30 x 1,546,279,983 on
+    // Node 22 and 24) instead of failing.
+    const { width, height } = imageSize(new Uint8Array(b));
     return width > 0 && height > 0 ? { width, height } : null;
   } catch {
     // Not an image type it knows, or cut short before the size.
