@@ -123,16 +123,9 @@ function takeBack(ingest: OtlpIngest, moves: readonly Move[]): void {
   for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
 }
 
-/**
- * Points of exports the log refused, with the point each was set over: a later export still unanswered may have been
- * measured from one (TemporalityState.undo), and a compaction must not put that series back at it (`durable`).
- */
-const refusedPoints = new WeakMap<SeriesPoint, SeriesPoint | undefined>();
-
 /** Takes back the moves of an export the log refused, and writes what that changed to the journal. */
 async function undo(moves: readonly Move[]): Promise<void> {
   const { ingest, journal } = await ready;
-  for (const m of moves) refusedPoints.set(m.point, m.before);
   takeBack(ingest, moves);
   flushAfterAnswer(ingest, journal);
 }
@@ -173,12 +166,7 @@ function durable(ingest: OtlpIngest): Remembered {
   if (unsettled.size === 0) return all;
   const before = new Map<string, SeriesPoint | undefined>();
   for (const { moves } of unsettled.values())
-    for (const m of moves) {
-      if (before.has(m.key)) continue;
-      let p = m.before;
-      while (p !== undefined && refusedPoints.has(p)) p = refusedPoints.get(p);
-      before.set(m.key, p);
-    }
+    for (const m of moves) if (!before.has(m.key)) before.set(m.key, ingest.logged(m.before));
   const series: [string, SeriesPoint][] = [];
   for (const [key, point] of all.series) {
     const p = before.has(key) ? before.get(key) : point;

@@ -67,6 +67,8 @@ export interface OtlpIngest {
    * refused that export (TemporalityState.undo).
    */
   undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void;
+  /** `point`, or the point before it past refused ones (TemporalityState.logged). */
+  logged(point: SeriesPoint | undefined): SeriesPoint | undefined;
 }
 
 export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
@@ -101,5 +103,6 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     },
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
     undo: (key, point, before) => state.undo(key, point, before),
+    logged: (point) => state.logged(point),
   };
 }

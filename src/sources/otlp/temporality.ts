@@ -123,6 +123,15 @@ export class TemporalityState {
     this.onPoint?.(key, null, point);
   }
 
+  /**
+   * `point`, or the point before it past those an undo took back while a later point stood on them: the last point
+   * up to which the log may hold the series' windows (a compaction writes that one, not a refused one).
+   */
+  logged(point: SeriesPoint | undefined): SeriesPoint | undefined {
+    while (point !== undefined && this.refused.has(point)) point = this.refused.get(point);
+    return point;
+  }
+
   private delta(prev: SeriesPoint | undefined, start: number | null, s: number, time: number, value: number) {
     if (prev === undefined) {
       if (start === null || start < this.since) return null;
