@@ -7,7 +7,7 @@ import {
   type UsageEvent,
   WEB_SEARCH_TOOL_TAG,
 } from '../ledger/event.js';
-import { type Pricer, pricedOnlyAsUnused } from '../pricing/pricer.js';
+import { type Pricer, pricedOnlyAsUnused, withoutPrice } from '../pricing/pricer.js';
 import type { MeteredUsage, Operation } from './providers/provider.js';
 
 /** What the pipeline knows about a call when it records it. */
@@ -89,22 +89,10 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
   if (c.estimated && priced.cost_source === 'computed') {
     // An estimate of 0 tokens (an abandoned stream with no text to count) is not a call known to have used nothing:
     // the provider billed what it never reported. Its model having no price, its cost is unknown, not $0.
-    if (pricedOnlyAsUnused(priced)) return unpriced(priced);
+    if (pricedOnlyAsUnused(priced)) return withoutPrice(priced);
     priced.cost_source = 'estimated';
   }
   return priced;
-}
-
-function unpriced(e: UsageEvent): UsageEvent {
-  e.cost_usd = null;
-  e.cost_input = null;
-  e.cost_cache_read = null;
-  e.cost_cache_write = null;
-  e.cost_output = null;
-  e.cost_source = 'unpriced';
-  e.price_version = null;
-  e.rates = null;
-  return e;
 }
 
 /** The caller's tags, with the facts of the answer that pricing reads from tags (so that a reprice reads them too). */

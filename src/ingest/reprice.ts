@@ -1,5 +1,5 @@
 import type { UsageEvent } from '../ledger/event.js';
-import { type Pricer, pricedOnlyAsUnused } from '../pricing/pricer.js';
+import { type Pricer, pricedOnlyAsUnused, withoutPrice } from '../pricing/pricer.js';
 import type { Repricer } from '../store/store.js';
 
 /**
@@ -38,21 +38,7 @@ function repriceOne(pricer: Pricer, e: UsageEvent): UsageEvent {
   // pricer's $0 for a call that used nothing would claim a cost the provider never reported, so it stays unknown,
   // as the gateway records it (record.ts). An unpriced event of zero usage is such an estimate: a reported zero
   // usage is priced $0 when recorded (an event recorded unpriced before that rule stays unpriced: unknown, not $0).
-  if (pricedOnlyAsUnused(priced)) return unpricedAgain(priced);
+  if (pricedOnlyAsUnused(priced)) return withoutPrice(priced);
   // Estimated token counts (an aborted stream) stay marked as estimates whatever the new price.
   return e.cost_source === 'estimated' ? { ...priced, cost_source: 'estimated' } : priced;
-}
-
-function unpricedAgain(e: UsageEvent): UsageEvent {
-  return {
-    ...e,
-    cost_usd: null,
-    cost_input: null,
-    cost_cache_read: null,
-    cost_cache_write: null,
-    cost_output: null,
-    cost_source: 'unpriced',
-    price_version: null,
-    rates: null,
-  };
 }
