@@ -41,32 +41,33 @@ describe('the largest image a Claude model takes', () => {
   });
 });
 
-describe('a base64 image larger than the model takes', () => {
-  const json = (width: number, height: number) => ({
-    messages: [
-      {
-        role: 'user',
-        content: [
-          {
-            type: 'image',
-            source: {
-              type: 'base64',
-              media_type: 'image/png',
-              data: flatPng(width, height).toString('base64'),
-            },
+/** A request of one base64 PNG of this size. */
+const onePng = (width: number, height: number) => ({
+  messages: [
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'image',
+          source: {
+            type: 'base64',
+            media_type: 'image/png',
+            data: flatPng(width, height).toString('base64'),
           },
-        ],
-      },
-    ],
-  });
+        },
+      ],
+    },
+  ],
+});
 
+describe('a base64 image larger than the model takes', () => {
   it('is bounded and estimated at the largest image the model takes, not at the size sent', () => {
     // 3000 × 2000: 8,000 tokens at the size sent, scaled down to ~1,600 (Claude Sonnet 4) or 5,000 (Opus 4.7).
-    expect(anthropicImageTokens(json(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
-    expect(anthropicImageTokensEstimate(json(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
-    expect(anthropicImageTokens(json(3000, 2000), 'claude-opus-4-7')).toBe(5_000);
+    expect(anthropicImageTokens(onePng(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
+    expect(anthropicImageTokensEstimate(onePng(3000, 2000), 'claude-sonnet-4-20250514')).toBe(1_600);
+    expect(anthropicImageTokens(onePng(3000, 2000), 'claude-opus-4-7')).toBe(5_000);
     // A smaller one is counted at its size.
-    expect(anthropicImageTokensEstimate(json(200, 150), 'claude-sonnet-4-20250514')).toBe(40);
+    expect(anthropicImageTokensEstimate(onePng(200, 150), 'claude-sonnet-4-20250514')).toBe(40);
   });
 });
 
@@ -107,33 +108,15 @@ describe("the images of a document's content", () => {
 });
 
 describe('a base64 image whose long edge is over what the model takes', () => {
-  const json = (width: number, height: number) => ({
-    messages: [
-      {
-        role: 'user',
-        content: [
-          {
-            type: 'image',
-            source: {
-              type: 'base64',
-              media_type: 'image/png',
-              data: flatPng(width, height).toString('base64'),
-            },
-          },
-        ],
-      },
-    ],
-  });
-
   // "If your image's long edge is more than 1568 pixels, or your image is more than ~1,600 tokens, it will first be
   // scaled down, preserving aspect ratio": a long, narrow image (a scrolled page's screenshot) is scaled by its long
   // edge to far fewer tokens than its area at the size sent, and than the largest image.
   it('is estimated at the size its long edge is scaled down to', () => {
     // 3000 × 200 → 1568 × ~104.5: ~219 tokens, not 3000 × 200 / 750 = 800.
-    expect(anthropicImageTokensEstimate(json(3000, 200), 'claude-sonnet-4-20250514')).toBe(219);
+    expect(anthropicImageTokensEstimate(onePng(3000, 200), 'claude-sonnet-4-20250514')).toBe(219);
     // Claude Opus 4.7 takes 2576 px: 2576 × ~171.7 / 750 = ~590.
-    expect(anthropicImageTokensEstimate(json(3000, 200), 'claude-opus-4-7')).toBe(590);
+    expect(anthropicImageTokensEstimate(onePng(3000, 200), 'claude-opus-4-7')).toBe(590);
     // 1280 × 8000 (a full-page screenshot) → ~251 × 1568: ~525 tokens, not the largest image's ~1,600.
-    expect(anthropicImageTokensEstimate(json(1280, 8000), 'claude-sonnet-4-20250514')).toBe(525);
+    expect(anthropicImageTokensEstimate(onePng(1280, 8000), 'claude-sonnet-4-20250514')).toBe(525);
   });
 });
