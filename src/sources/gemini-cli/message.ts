@@ -117,6 +117,12 @@ export function messageEvent(
   };
 }
 
+/** The fields of a message that messageEvent reads, without its content, thoughts and tool calls. */
+export function usageFields(msg: Record<string, unknown>): Record<string, unknown> {
+  const { id, type, tokens, timestamp, model } = msg;
+  return { id, type, tokens, timestamp, model };
+}
+
 /**
  * Facts from the path: `<tmp>/<project>/chats/session-<time>-<id8>.json[l]` for a main session,
  * `<tmp>/<project>/chats/<parent session id>/<session id>.jsonl` for a subagent. The header's ids win when present.

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { LineSource, Skip } from '../source.js';
@@ -153,6 +155,43 @@ describe('geminiCliSource, .jsonl logs', () => {
     expect(ids(twin)).toEqual(ids(DOC));
     expect(ids(twin)).toHaveLength(3);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * A message's content, thoughts and tool results (whole files read, command output) are most of a log's bytes, and
+   * a session log can run to hundreds of MB; the parser holds each message until the end of the file to keep its last
+   * version, and must hold only its usage there, not the text.
+   */
+  it('holds only the usage of the messages it keeps until the end of the file, not their content', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      return getHeapStatistics().used_heap_size;
+    };
+    const events: UnpricedEvent[] = [];
+    const parser = geminiCliSource.open(
+      { path: JSONL, ingestedAt: 1_700_000_000_000_000 },
+      { event: (e) => events.push(e), skip: () => {} },
+    );
+    const text = 'x'.repeat(1 << 20);
+    const before = heap();
+    for (let i = 0; i < 64; i++) {
+      const message = {
+        id: `m${i}`,
+        timestamp: '2025-11-02T14:30:00.000Z',
+        type: 'gemini',
+        model: 'gemini-2.5-flash',
+        content: [{ text }],
+        tokens: { input: 100, output: 10, cached: 0, thoughts: 0, tool: 0, total: 110 },
+      };
+      parser.line(JSON.stringify(message), i + 1);
+    }
+    const held = heap() - before;
+    parser.end();
+    expect(events).toHaveLength(64);
+    // 64 MiB of content went through; the usage of 64 messages is a few KiB.
+    expect(held).toBeLessThan(8 << 20);
   });
 
   it('gives the same ids on every parse, distinct per message', () => {

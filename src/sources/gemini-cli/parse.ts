@@ -1,6 +1,6 @@
 import { decodeJsonLine, isObject, isProblem, jsonLines, SKIP_CODES } from '../json-line.js';
 import type { LineParser, LineSource, ParseContext, Sink } from '../source.js';
-import { factsFromPath, GEMINI_CLI_SOURCE_ID, messageEvent } from './message.js';
+import { factsFromPath, GEMINI_CLI_SOURCE_ID, messageEvent, usageFields } from './message.js';
 
 export { GEMINI_CLI_SOURCE_ID } from './message.js';
 
@@ -34,7 +34,9 @@ function openJsonl(ctx: ParseContext, sink: Sink): LineParser {
     // A restatement with the same tokens (a `$set` of the whole list) keeps pointing at the line that wrote them.
     if (held && JSON.stringify(held.msg.tokens) === JSON.stringify(msg.tokens)) return;
     latest.delete(msg.id); // re-insert so events come out in the order of their final writes
-    latest.set(msg.id, { msg, lineNo });
+    // Only what the event is made of: a message's content, thoughts and tool results (whole files read, command
+    // output) are most of a log's bytes, and kept to the end of the file they held it all in memory.
+    latest.set(msg.id, { msg: usageFields(msg), lineNo });
   };
   return jsonLines(
     ctx,
