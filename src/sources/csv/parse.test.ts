@@ -114,4 +114,59 @@ describe('csv source', () => {
       },
     ]);
   });
+
+  it('loses only the row of a quote left open to the end of the file: the rows after it are read', () => {
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,user',
+      '2026-11-03T10:00:00Z,gpt-5,"ana',
+      '2026-11-03T10:00:01Z,gpt-5,bob',
+      '2026-11-03T10:00:02Z,gpt-5,cy',
+      '',
+      '2026-11-03T10:00:04Z,gpt-5,dee',
+    ]);
+    expect(events.map((e) => [e.user, e.source_ref])).toEqual([
+      ['bob', 'test.in:3'],
+      ['cy', 'test.in:4'],
+      ['dee', 'test.in:6'],
+    ]);
+    expect(skips).toEqual([
+      {
+        ref: 'test.in:2',
+        code: 'SRC_BAD_CSV',
+        reason:
+          'quoted field never closed before the end of the file; the lines after it were read as rows of one line each',
+      },
+    ]);
+  });
+
+  it('reads a file with a stray quote in time linear in its length', () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `2026-11-03T10:00:00Z,gpt-5,${i}`);
+    const started = performance.now();
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,input_tokens',
+      '2026-11-03,gpt-5,"1',
+      ...rows,
+    ]);
+    // Each line read once: well under a second. Splitting the open record again on every line took 20 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(events).toHaveLength(40_000);
+    expect(skips.map((s) => s.ref)).toEqual(['test.in:2']);
+  });
+
+  it('reads a quoted field over many lines in time linear in its length', () => {
+    const lines = Array.from({ length: 40_000 }, (_, i) => `line ${i}`);
+    const started = performance.now();
+    const { events } = parseLines(csvSource, [
+      'ts,model,tag.note',
+      `2026-11-03,gpt-5,"${lines[0]}`,
+      ...lines.slice(1, -1),
+      `${lines.at(-1)}"`,
+      '2026-11-04,gpt-5,after',
+    ]);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(events.map((e) => [e.tags.note, e.source_ref])).toEqual([
+      [lines.join('\n'), 'test.in:2'],
+      ['after', 'test.in:40002'],
+    ]);
+  });
 });

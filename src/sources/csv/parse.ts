@@ -1,6 +1,6 @@
 import { emitRecord } from '../canonical.js';
-import type { LineSource } from '../source.js';
-import { splitCsvRecord } from './split.js';
+import type { LineParser, LineSource } from '../source.js';
+import { splitCsvRecord, staysOpen } from './split.js';
 
 const TAG_PREFIX = 'tag.';
 /** Columns whose cells are numbers in the canonical record; other cells stay strings. */
@@ -15,20 +15,24 @@ export const csvSource: LineSource = {
   open(ctx, sink) {
     let header: string[] | null = null;
     let delimiter: ',' | ';' = ',';
-    let pending = '';
-    let pendingLine = 0;
-    return {
+    /** The lines of a record whose quoted field is still open, and the line each is. */
+    let open: { texts: string[]; lineNos: number[] } | null = null;
+    const parser: LineParser = {
       line(text, lineNo) {
-        const record = pending ? `${pending}\n${text}` : text;
-        const startLine = pending ? pendingLine : lineNo;
+        if (open) {
+          open.texts.push(text);
+          open.lineNos.push(lineNo);
+          if (staysOpen(text, delimiter)) return;
+        }
+        const record = open ? open.texts.join('\n') : text;
+        const startLine = open ? open.lineNos[0]! : lineNo;
+        open = null;
         const row = record.endsWith('\r') ? record.slice(0, -1) : record;
         let fields = splitCsvRecord(row, delimiter);
         if (fields === null) {
-          pending = record;
-          pendingLine = startLine;
+          open = { texts: [text], lineNos: [lineNo] };
           return;
         }
-        pending = '';
         if (header === null) {
           // A header with semicolons and no comma: a spreadsheet saved it where the decimal mark is the comma.
           if (fields.length === 1 && fields[0]!.includes(';')) {
@@ -66,14 +70,23 @@ export const csvSource: LineSource = {
         emitRecord(raw, 'csv', ref, ctx, sink);
       },
       end() {
-        if (pending) {
-          sink.skip({
-            ref: `${ctx.path}:${pendingLine}`,
-            code: 'SRC_BAD_CSV',
-            reason: 'quoted field never closed before the end of the file',
-          });
-        }
+        if (!open) return;
+        const { texts, lineNos } = open;
+        open = null;
+        // A header left open has nothing to read the lines after it by.
+        const reread = header !== null && texts.length > 1;
+        sink.skip({
+          ref: `${ctx.path}:${lineNos[0]}`,
+          code: 'SRC_BAD_CSV',
+          reason: `quoted field never closed before the end of the file${reread ? '; the lines after it were read as rows of one line each' : ''}`,
+        });
+        if (!reread) return;
+        // Lost otherwise as the text of a field that never closed. Their quotes all come in pairs (else the field
+        // would have closed), so none of them opens a field again; end() reports it if one does.
+        for (let i = 1; i < texts.length; i++) parser.line(texts[i]!, lineNos[i]!);
+        parser.end();
       },
     };
+    return parser;
   },
 };
