@@ -28,6 +28,7 @@ describe('planFile', () => {
       check: null,
       parserState: null,
       mtimeMs: OLD,
+      size: 10,
     });
     expect(planFile('append', { size: 10, mtimeMs: NOW - 1000 }, undefined, NOW)).toMatchObject({
       holdTail: true,
@@ -59,6 +60,7 @@ describe('planFile', () => {
       check: 'abc',
       parserState: '{"model":"gpt-5"}',
       mtimeMs: OLD + 5,
+      size: 2000,
     });
     expect(planFile('whole-file', { size: 2000, mtimeMs: OLD + 5 }, state(), NOW)).toMatchObject({
       offset: 0,

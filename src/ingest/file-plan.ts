@@ -40,16 +40,19 @@ export type FilePlan =
       parserState: string | null;
       /** When the file was last written (epoch ms): what an export saved then could hold (ParseContext.savedAt). */
       mtimeMs: number;
+      /** The file's size when planned, which `holdTail` was judged with (read-file.ts reads no further). */
+      size: number;
     };
 
-const FROM_START = (holdTail: boolean, mtimeMs: number): FilePlan => ({
+const FROM_START = (holdTail: boolean, facts: FileFacts): FilePlan => ({
   read: true,
   offset: 0,
   lineNo: 1,
   holdTail,
   check: null,
   parserState: null,
-  mtimeMs,
+  mtimeMs: facts.mtimeMs,
+  size: facts.size,
 });
 
 export function planFile(
@@ -59,12 +62,12 @@ export function planFile(
   nowMs: number,
 ): FilePlan {
   const holdTail = mode === 'append' && nowMs - facts.mtimeMs < SETTLE_MS;
-  if (mode === 'always' || state === undefined) return FROM_START(holdTail, facts.mtimeMs);
+  if (mode === 'always' || state === undefined) return FROM_START(holdTail, facts);
   const unchanged = facts.size === state.size && facts.mtimeMs === state.mtimeMs;
-  if (mode === 'whole-file') return unchanged ? { read: false } : FROM_START(false, facts.mtimeMs);
+  if (mode === 'whole-file') return unchanged ? { read: false } : FROM_START(false, facts);
   // A held-back tail of an unchanged file is read again once the file has settled, to emit it.
   if (unchanged && (!state.heldBack || holdTail)) return { read: false };
-  if (facts.size < state.offset) return FROM_START(holdTail, facts.mtimeMs);
+  if (facts.size < state.offset) return FROM_START(holdTail, facts);
   return {
     read: true,
     offset: state.offset,
@@ -73,5 +76,6 @@ export function planFile(
     check: state.check,
     parserState: state.offset > 0 ? state.parserState : null,
     mtimeMs: facts.mtimeMs,
+    size: facts.size,
   };
 }

@@ -2,7 +2,7 @@
  * A log that cannot be opened — gone since it was found (an agent pruning old sessions), or not readable by this
  * user — is reported with its path and left for the next import; the other files are imported as usual.
  */
-import { chmodSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -204,6 +204,59 @@ describe('importFiles on a Codex fork read while Codex still copies the parent h
       utimesSync(path, hourAgo, hourAgo);
       await importCodex(store, path);
       expect((await store.events({})).map((e) => [e.input_tokens, e.output_tokens])).toEqual([[100, 50]]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/**
+ * Whether a log is still being written is judged from its modification time when the import plans it (file-plan.ts,
+ * SETTLE_MS). A Claude Code session idle for more than that can resume right then: the lines of its new response
+ * land between the plan and the read.
+ */
+describe('importFiles on a settled log that an agent writes to again while the import runs', () => {
+  const reply = (msg: string, second: number, output: number) =>
+    `${JSON.stringify({
+      sessionId: 's1',
+      timestamp: `2026-02-10T21:12:${String(second).padStart(2, '0')}.000Z`,
+      requestId: `req_${msg}`,
+      message: {
+        id: `msg_${msg}`,
+        model: 'claude-opus-4-6',
+        usage: { input_tokens: 3, output_tokens: output },
+      },
+    })}\n`;
+
+  it('reads only what the log held when it was planned, so a response begun since is not stored half written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-resumed-'));
+    const path = join(dir, 'session.jsonl');
+    writeFileSync(path, reply('A', 1, 2) + reply('A', 2, 100));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(path, hourAgo, hourAgo);
+    const k = IMPORT_KINDS['claude-code']!;
+    const source = await k.load();
+    const store = await createDuckDbStore(':memory:');
+    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+    const importLog = (beforeRead?: () => Promise<void>) =>
+      importFiles(
+        source,
+        [path],
+        { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000, beforeRead },
+        { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
+      );
+    try {
+      // The session resumes as the import starts: the first line of response B, with its placeholder count.
+      await importLog(async () => appendFileSync(path, reply('B', 30, 8)));
+      appendFileSync(path, reply('B', 31, 780));
+      utimesSync(path, hourAgo, hourAgo);
+      await importLog();
+      // B is counted with its final output, not the placeholder the first import found.
+      const events = await store.events({});
+      expect(events.map((e) => [e.source_ref, e.output_tokens]).sort()).toEqual([
+        [`${path}:2`, 100],
+        [`${path}:4`, 780],
+      ]);
     } finally {
       await store.close();
     }

@@ -3,7 +3,7 @@
  * It is reported at its line and the rest of the file is read. The limit is lowered here so the test writes a few
  * kilobytes rather than half a gigabyte.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -49,6 +49,7 @@ describe('readFile with a line longer than a string can hold', () => {
       check: null,
       parserState: null,
       mtimeMs: 0,
+      size: statSync(path).size,
     };
     await readFile(
       claudeCodeSource,

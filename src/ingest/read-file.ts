@@ -3,7 +3,7 @@
  * read worker (worker/read-worker.ts). Synchronous reads; the only awaits are the caller's `maybeFlush`.
  */
 import { createHash } from 'node:crypto';
-import { type Line, openLog, readLinesSync, tooLongSkip } from '../sources/read-lines.js';
+import { isCompressedLog, type Line, openLog, readLinesSync, tooLongSkip } from '../sources/read-lines.js';
 import { isResumable } from '../sources/resumable.js';
 import type { LineParser, LineSource, ParseContext, Sink } from '../sources/source.js';
 import type { FilePlan, ResumeMode } from './file-plan.js';
@@ -68,8 +68,13 @@ export async function readFile(
   let pos = plan.offset;
   let prev: Line | null = null;
   let lastReport = plan.offset;
+  // A log is read up to the size it had when planned: whether its tail may still change (holdTail) was judged from
+  // its modification time then, and an agent that resumes a settled session meanwhile writes a response whose first
+  // lines carry placeholder counts, which read now would be stored as final. Its lines are the next import's.
+  // Files read whole may be rewritten, not only grown, and are read as they are.
+  const end = mode === 'append' && !isCompressedLog(path) ? plan.size : undefined;
   // Lines are fed one behind, so the last one can be judged (terminated or not) before the parser sees it.
-  for (const line of readLinesSync(path, { offset: plan.offset, lineNo: plan.lineNo, skipUnless })) {
+  for (const line of readLinesSync(path, { offset: plan.offset, lineNo: plan.lineNo, end, skipUnless })) {
     if (prev) feed(prev);
     starts.push(pos);
     pos = line.end;

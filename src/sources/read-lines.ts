@@ -40,6 +40,11 @@ export interface ReadFrom {
   /** Line number of the line at `offset`, for messages; 1 by default. */
   lineNo?: number;
   /**
+   * Byte offset to stop at, as if the file ended there (the end of the file by default). Not for a compressed log,
+   * whose offsets are those of its decompressed text.
+   */
+  end?: number;
+  /**
    * Text every wanted line contains (Claude Code: `"usage"`). A valid UTF-8 line without it whose bytes have the
    * shape of one JSON object (`{` … `}`) is yielded as `skipped`, without being decoded: most of a log's bytes are
    * prompts and tool output the caller would only throw away. Lines of any other shape are decoded as usual, so a
@@ -128,8 +133,8 @@ export async function* readLines(path: string, from: ReadFrom = {}): AsyncGenera
   const needle = from.skipUnless === undefined ? null : Buffer.from(from.skipUnless);
   try {
     for (;;) {
-      const { buf, offset, position } = chunks.nextRead();
-      const { bytesRead } = await fh.read(buf, offset, buf.length - offset, position);
+      const { buf, offset, length, position } = chunks.nextRead();
+      const { bytesRead } = await fh.read(buf, offset, length, position);
       const { chunk, done } = chunks.take(bytesRead);
       if (chunk) yield* linesOf(chunk, needle);
       if (done) return;
@@ -173,8 +178,8 @@ export function* readChunksSync(path: string, from: ReadFrom = {}): Generator<Ch
   const chunks = new Chunker(from);
   try {
     for (;;) {
-      const { buf, offset, position } = chunks.nextRead();
-      const { chunk, done } = chunks.take(log.read(buf, offset, buf.length - offset, position));
+      const { buf, offset, length, position } = chunks.nextRead();
+      const { chunk, done } = chunks.take(length === 0 ? 0 : log.read(buf, offset, length, position));
       if (chunk) yield chunk;
       if (done) return;
     }
@@ -194,6 +199,8 @@ class Chunker {
   /** File offset of the next read. */
   private position: number;
   private lineNo: number;
+  /** File offset reads stop at (ReadFrom.end). */
+  private readonly end: number;
   /** buf[from, to) is the partial line to move to the front before the next read. */
   private tailFrom = 0;
   private tailTo = 0;
@@ -201,10 +208,14 @@ class Chunker {
   constructor(from: ReadFrom) {
     this.position = from.offset ?? 0;
     this.lineNo = from.lineNo ?? 1;
+    this.end = from.end ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Where the next read goes (into buf from offset, from the file at position); the last chunk is then gone. */
-  nextRead(): { buf: Buffer; offset: number; position: number } {
+  /**
+   * Where the next read goes (into buf from offset, at most length bytes, from the file at position); the last
+   * chunk is then gone. A length of 0 is the end of the file.
+   */
+  nextRead(): { buf: Buffer; offset: number; length: number; position: number } {
     const carried = this.tailTo - this.tailFrom;
     if (carried === this.buf.length) {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2);
@@ -213,7 +224,8 @@ class Chunker {
     } else this.buf.copyWithin(0, this.tailFrom, this.tailTo);
     this.tailFrom = 0;
     this.tailTo = carried;
-    return { buf: this.buf, offset: carried, position: this.position };
+    const length = Math.max(0, Math.min(this.buf.length - carried, this.end - this.position));
+    return { buf: this.buf, offset: carried, length, position: this.position };
   }
 
   /** The whole lines the carried bytes and the next `bytesRead` make (none yet: null); done at the end of the file. */
