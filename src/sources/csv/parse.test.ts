@@ -139,6 +139,45 @@ describe('csv source', () => {
     ]);
   });
 
+  it('reports text after the closing quote of a cell, instead of dropping it', () => {
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,input_tokens',
+      '2026-11-03T10:00:00Z,gpt-5,"1"200',
+      '2026-11-03T10:00:01Z,gpt-5,"1200"',
+    ]);
+    expect(events.map((e) => [e.input_tokens, e.source_ref])).toEqual([[1200, 'test.in:3']]);
+    expect(skips).toEqual([
+      {
+        ref: 'test.in:2',
+        code: 'SRC_BAD_CSV',
+        reason: 'text after the closing quote of a cell; quote the whole cell, doubling the quotes inside it',
+      },
+    ]);
+  });
+
+  it('loses only the row of a stray quote that a later row closes: the rows between are read', () => {
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,user',
+      '2026-11-03T10:00:00Z,gpt-5,"ana',
+      '2026-11-03T10:00:01Z,gpt-5,bob',
+      '2026-11-03T10:00:02Z,gpt-5,"cy"',
+      '2026-11-03T10:00:03Z,gpt-5,dee',
+    ]);
+    expect(events.map((e) => [e.user, e.source_ref])).toEqual([
+      ['bob', 'test.in:3'],
+      ['cy', 'test.in:4'],
+      ['dee', 'test.in:5'],
+    ]);
+    expect(skips).toEqual([
+      {
+        ref: 'test.in:2',
+        code: 'SRC_BAD_CSV',
+        reason:
+          'text after the closing quote of a cell; quote the whole cell, doubling the quotes inside it (the quote opened on this line closed on line 4; the lines after this one were read as rows of their own)',
+      },
+    ]);
+  });
+
   it('reads a file with a stray quote in time linear in its length', () => {
     const rows = Array.from({ length: 40_000 }, (_, i) => `2026-11-03T10:00:00Z,gpt-5,${i}`);
     const started = performance.now();

@@ -1,6 +1,6 @@
 import { emitRecord } from '../canonical.js';
 import type { LineParser, LineSource } from '../source.js';
-import { splitCsvRecord, staysOpen } from './split.js';
+import { splitCsvCells, splitCsvRecord, staysOpen } from './split.js';
 
 const TAG_PREFIX = 'tag.';
 /** Columns whose cells are numbers in the canonical record; other cells stay strings. */
@@ -24,15 +24,17 @@ export const csvSource: LineSource = {
           open.lineNos.push(lineNo);
           if (staysOpen(text, delimiter)) return;
         }
-        const record = open ? open.texts.join('\n') : text;
-        const startLine = open ? open.lineNos[0]! : lineNo;
+        const spanned = open;
         open = null;
+        const record = spanned ? spanned.texts.join('\n') : text;
+        const startLine = spanned ? spanned.lineNos[0]! : lineNo;
         const row = record.endsWith('\r') ? record.slice(0, -1) : record;
-        let fields = splitCsvRecord(row, delimiter);
-        if (fields === null) {
+        const cells = splitCsvCells(row, delimiter);
+        if (cells === null) {
           open = { texts: [text], lineNos: [lineNo] };
           return;
         }
+        let fields = cells.fields;
         if (header === null) {
           // A header with semicolons and no comma: a spreadsheet saved it where the decimal mark is the comma.
           if (fields.length === 1 && fields[0]!.includes(';')) {
@@ -44,12 +46,22 @@ export const csvSource: LineSource = {
         }
         const ref = `${ctx.path}:${startLine}`;
         if (fields.length === 1 && fields[0] === '') return;
-        if (fields.length !== header.length) {
+        const bad = cells.stray
+          ? 'text after the closing quote of a cell; quote the whole cell, doubling the quotes inside it'
+          : fields.length !== header.length
+            ? `expected ${header.length} fields as in the header, got ${fields.length}`
+            : null;
+        if (bad !== null) {
+          if (!spanned) return sink.skip({ ref, code: 'SRC_BAD_CSV', reason: bad });
+          // A bad record over several lines is most likely a stray quote that ran on until a later cell's quote closed
+          // it: the lines after its first are read again as rows of their own, instead of being lost inside it.
+          const { texts, lineNos } = spanned;
           sink.skip({
             ref,
             code: 'SRC_BAD_CSV',
-            reason: `expected ${header.length} fields as in the header, got ${fields.length}`,
+            reason: `${bad} (the quote opened on this line closed on line ${lineNos.at(-1)}; the lines after this one were read as rows of their own)`,
           });
+          for (let i = 1; i < texts.length; i++) parser.line(texts[i]!, lineNos[i]!);
           return;
         }
         const raw: Record<string, unknown> = {};

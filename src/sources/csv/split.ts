@@ -4,6 +4,18 @@
  * `;` for files a spreadsheet saved in a locale whose decimal mark is the comma.
  */
 export function splitCsvRecord(text: string, delimiter: ',' | ';' = ','): string[] | null {
+  return splitCsvCells(text, delimiter)?.fields ?? null;
+}
+
+/**
+ * splitCsvRecord, and whether text followed a closing quote (`"1"200`): such a record ends there, without the
+ * text, which is not what its writer meant — a cell with a quote inside that was not doubled, or a stray quote whose
+ * field ran on over the lines after it until another quote closed it.
+ */
+export function splitCsvCells(
+  text: string,
+  delimiter: ',' | ';' = ',',
+): { fields: string[]; stray: boolean } | null {
   const fields: string[] = [];
   let i = 0;
   for (;;) {
@@ -29,12 +41,12 @@ export function splitCsvRecord(text: string, delimiter: ',' | ';' = ','): string
       fields.push(text.slice(i, end));
       i = end;
     }
-    if (i >= text.length) return fields;
-    if (text[i] !== delimiter) return fields; // stray text after a closing quote: kept out, the row check reports it
+    if (i >= text.length) return { fields, stray: false };
+    if (text[i] !== delimiter) return { fields, stray: true };
     i++;
     if (i === text.length) {
       fields.push('');
-      return fields;
+      return { fields, stray: false };
     }
   }
 }
@@ -56,7 +68,7 @@ export function staysOpen(text: string, delimiter: ',' | ';' = ','): boolean {
     }
     i = q + 2;
   }
-  // The field closed: the record ends here (stray text after the quote is the row check's to report) or goes on.
+  // The field closed: the record ends here (with stray text after the quote, as splitCsvCells says) or goes on.
   if (text[i] !== delimiter) return false;
   return splitCsvRecord(text.slice(i + 1), delimiter) === null;
 }
