@@ -111,6 +111,46 @@ describe('TemporalityState', () => {
     expect(since).toEqual([2001, 2501]); // 'c', forgotten for it, began before: a baseline anyway
   });
 
+  // A refused export's new series made room by forgetting the least recently seen one: taking the new one back must
+  // bring the forgotten one back as it was, or its next point is a baseline and the use since its last point is lost.
+  it('brings back the series a refused new series pushed out of its bound, and the since that moved for it', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const since: number[] = [];
+    const s = new TemporalityState(
+      1000,
+      2,
+      [],
+      (k, p, before) => moves.push([k, p, before]),
+      (t) => since.push(t),
+    );
+    s.next('a', true, 2000, 3000, 100);
+    s.next('b', true, 2500, 3000, 100);
+    s.next('c', true, 2200, 3000, 100); // export C: 'a' forgotten to make room
+    const [, c] = moves.at(-1)!;
+    expect(since).toEqual([2001]);
+    s.undo('c', c!, undefined); // C refused, and its exporter drops it
+    expect(moves.at(-1)).toEqual(['a', expect.objectContaining({ time: 3000, value: 100 }), undefined]);
+    expect(since).toEqual([2001, 1000]);
+    expect(s.size).toBe(2);
+    expect(s.next('a', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50, base: 100 });
+    // 'b' was not forgotten for 'a' coming back: it is still measured from its last point.
+    expect(s.next('b', true, 2500, 4000, 130)).toEqual({ from: 3000, to: 4000, value: 30, base: 100 });
+  });
+
+  it('brings back the forgotten series when a refused first point is undone through a later refused point', () => {
+    const moves: [string, SeriesPoint | null, SeriesPoint | undefined][] = [];
+    const s = new TemporalityState(1000, 2, [], (k, p, before) => moves.push([k, p, before]));
+    s.next('a', true, 2000, 3000, 100);
+    s.next('b', true, 2500, 3000, 100);
+    s.next('c', true, 2200, 3000, 100); // export C: 'a' forgotten
+    const [, c] = moves.at(-1)!;
+    s.next('c', true, 2200, 4000, 160); // export D, measured from C's point
+    const [, d, beforeD] = moves.at(-1)!;
+    s.undo('c', c!, undefined); // D stands on it: nothing yet
+    s.undo('c', d!, beforeD); // both refused: 'c' was never logged
+    expect(s.next('a', true, 2000, 4000, 150)).toEqual({ from: 3000, to: 4000, value: 50, base: 100 });
+  });
+
   it('passes delta points through', () => {
     const s = new TemporalityState(0);
     expect(s.next('k', false, 1, 2, 7)).toEqual({ from: 1, to: 2, value: 7, base: 0 });

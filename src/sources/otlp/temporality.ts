@@ -48,6 +48,11 @@ export class TemporalityState {
    * only if its sender sends it again, which must then not be stale.
    */
   private readonly underneath = new Map<string, SeriesPoint>();
+  /**
+   * By a series' first point, the series it pushed out of the bound: an undo of that point brings it back, as the
+   * export that made room was never logged (else the forgotten series' next point is a baseline, its use lost).
+   */
+  private readonly pushedOut = new WeakMap<SeriesPoint, PushedOut>();
 
   /**
    * @param since epoch µs from which a cumulative series is new to this ledger (server start, or a journal's).
@@ -110,9 +115,11 @@ export class TemporalityState {
       this.underneath.set(key, point);
       return;
     }
+    let first = point;
     while (before !== undefined && this.refused.has(before)) {
       // The series goes back before it: a resend of it is measured afresh, and its window must not be given twice.
       if (this.underneath.get(key) === before) this.underneath.delete(key);
+      first = before;
       before = this.refused.get(before);
     }
     if (before !== undefined) {
@@ -121,6 +128,26 @@ export class TemporalityState {
     }
     this.last.delete(key);
     this.onPoint?.(key, null, point);
+    this.bringBack(first);
+  }
+
+  /** Puts back, least recently seen as it was, the series `first` pushed out of the bound, and the since it moved. */
+  private bringBack(first: SeriesPoint): void {
+    const out = this.pushedOut.get(first);
+    // Seen again since (a fresh first point): that one stands.
+    if (out === undefined || this.last.has(out.key)) return;
+    const rest = [...this.last];
+    this.last.clear();
+    this.last.set(out.key, out.point);
+    for (const [k, p] of rest) this.last.set(k, p);
+    if (out.underneath !== undefined && !this.underneath.has(out.key))
+      this.underneath.set(out.key, out.underneath);
+    this.onPoint?.(out.key, out.point, undefined);
+    // Unless a later series forgotten moved it on again: series that began since are new to the ledger again.
+    if (out.movedSince !== null && this.since === out.movedSince.to) {
+      this.since = out.movedSince.from;
+      this.onSince?.(this.since);
+    }
   }
 
   /**
@@ -167,10 +194,27 @@ export class TemporalityState {
     this.last.set(key, l);
     if (this.last.size <= this.capacity) return;
     const [oldest, forgotten] = this.last.entries().next().value!;
+    const out: PushedOut = {
+      key: oldest,
+      point: forgotten,
+      underneath: this.underneath.get(oldest),
+      movedSince: null,
+    };
+    this.pushedOut.set(l, out);
     this.last.delete(oldest);
     this.underneath.delete(oldest);
     if (forgotten.start < this.since) return;
+    out.movedSince = { from: this.since, to: forgotten.start + 1 };
     this.since = forgotten.start + 1;
     this.onSince?.(this.since);
   }
+}
+
+/** A series forgotten to stay within the bound, as it was, for an undo of the point that pushed it out. */
+interface PushedOut {
+  key: string;
+  point: SeriesPoint;
+  underneath: SeriesPoint | undefined;
+  /** The move of `since` its forgetting made, if it made one. */
+  movedSince: { from: number; to: number } | null;
 }
