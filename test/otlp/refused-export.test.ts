@@ -70,3 +70,106 @@ describe('a cumulative point whose export the log refused', () => {
       .toEqual([100]);
   });
 });
+
+// The rule that keeps a call from counting twice drops an agent's counters once its per-request events were seen
+// (dedupe.ts). An export of those events that the log refused was not recorded: if its sender drops it, the counters
+// are all that is left of those calls, and must count.
+describe('per-request events whose export the log refused', () => {
+  let h: Harness | null = null;
+  afterEach(async () => {
+    await h?.close();
+    h = null;
+  });
+
+  const SONNET = 'claude-sonnet-4-20250514';
+  const kv = (key: string, v: string) => ({ key, value: { stringValue: v } });
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const apiRequest = JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [kv('service.name', 'claude-code')] },
+        scopeLogs: [
+          {
+            logRecords: [
+              {
+                timeUnixNano: String(now),
+                body: { stringValue: 'claude_code.api_request' },
+                attributes: [
+                  kv('event.name', 'api_request'),
+                  kv('session.id', 'sess-refused'),
+                  kv('request_id', 'req_1'),
+                  kv('model', SONNET),
+                  kv('input_tokens', '100'),
+                  kv('output_tokens', '20'),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  // The same call in Claude Code's delta token counter, a minute later.
+  const counters = JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [kv('service.name', 'claude-code')] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'claude_code.token.usage',
+                sum: {
+                  aggregationTemporality: 1,
+                  isMonotonic: true,
+                  dataPoints: [
+                    {
+                      attributes: [
+                        kv('model', SONNET),
+                        kv('session.id', 'sess-refused'),
+                        kv('type', 'input'),
+                      ],
+                      startTimeUnixNano: String(now),
+                      timeUnixNano: String(now + 60_000_000_000n),
+                      asInt: '100',
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const post = async (path: string, body: string) =>
+    (
+      await fetch(`${h!.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+    ).status;
+
+  it('counts the counters of an agent whose events were refused and then dropped', async () => {
+    let full = true;
+    h = await startHarness({ refuseAppends: () => full });
+    expect(await post('/v1/logs', apiRequest)).toBe(503);
+    full = false;
+    expect(await post('/v1/metrics', counters)).toBe(200);
+    expect(tokens(await h.ledger()).input).toBe(100);
+    // Nor does a restart read the refused events' key from the state file.
+    expect(readIngestJournal(h.statePath).remembered.perRequest).toEqual([]);
+  });
+
+  it('still drops the counters once the refused events were sent again and recorded', async () => {
+    let full = true;
+    h = await startHarness({ refuseAppends: () => full });
+    expect(await post('/v1/logs', apiRequest)).toBe(503);
+    full = false;
+    expect(await post('/v1/logs', apiRequest)).toBe(200);
+    expect(await post('/v1/metrics', counters)).toBe(200);
+    expect(tokens(await h.ledger())).toMatchObject({ requests: 1, input: 100, output: 20 });
+    await expect.poll(() => readIngestJournal(h!.statePath).remembered.perRequest.length).toBe(2);
+  });
+});

@@ -681,8 +681,8 @@ function contentOf(a: unknown[], at: number): CallContent {
 }
 
 /**
- * The OTLP receiver's state lines (src/server/otlp/ingest-journal.ts) that an export of cumulative counters set,
- * written before its events in the same write: `["otlp-state", follows, line, …]`, `follows` the number of the
+ * The OTLP receiver's state lines (src/server/otlp/ingest-journal.ts) that an export set (cumulative points, new
+ * per-request keys), written before its events in the same write: `["otlp-state", follows, line, …]`, `follows` the number of the
  * export's lines after it. The state file gets them only after the log has them, so the two become durable together:
  * a replay at start-up appends a segment's state lines to the file before the segment goes (docs/otel/README.md,
  * Restarts). A kill can cut a write short: an export whose `follows` lines do not all read was never acknowledged,

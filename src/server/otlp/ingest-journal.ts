@@ -128,17 +128,17 @@ const COMPACT_AT = 20_000;
  * what is new (a key's first per-request record, a cumulative series' next point) and is written again whole from
  * what is remembered when it holds more than twice that, or 20,000 lines.
  *
- * The worker flushes what an export made it remember before the export is answered, so nothing acknowledged rests
- * on what the file does not hold. The lines of an export that moved cumulative series are the exception: they travel
- * in the write-ahead log with its events, in the same write (codec.ts, encodeOtlpState), and reach this file only
- * after the log took them (`take`, then `add`). Written before, a kill between the two writes left the file a point
- * whose window the ledger never recorded, and the series' use up to it was lost if the exporter then dropped the
- * export; written after without the log holding them, the same kill made the next window overlap the logged one. A
- * replay at start-up appends a segment's state lines here before it removes the segment (appendJournalLines), so the
- * file and the log stand for the same last points. An export the log refused has its points taken back
- * (TemporalityState.undo): a line puts each series back at its point before, or forgets it. Like the write-ahead
- * log's lines with `wal.sync: after_ack`, a flush is in the operating system's hands when the export is answered: a
- * crash of the process loses nothing, a crash of the machine can lose the last second.
+ * The worker flushes what an export made it remember before the export is answered, so nothing acknowledged rests on
+ * what the file does not hold. The lines of an export that moved cumulative series or brought new per-request keys are
+ * the exception: they travel in the write-ahead log with its events, in the same write (codec.ts, encodeOtlpState), and
+ * reach this file only after the log took them (`take`, then `add`). Written before, a kill between the two writes left
+ * the file a point whose window the ledger never recorded, and the series' use up to it was lost if the exporter then
+ * dropped the export; written after without the log holding them, the same kill made the next window overlap the logged
+ * one. A replay at start-up appends a segment's state lines here before it removes the segment (appendJournalLines), so
+ * the file and the log stand for the same last points. An export the log refused has its points taken back
+ * (TemporalityState.undo): a line puts each series back at its point before, or forgets it. Like the write-ahead log's
+ * lines with `wal.sync: after_ack`, a flush is in the operating system's hands when the export is answered: a crash of
+ * the process loses nothing, a crash of the machine can lose the last second.
  */
 export class IngestJournal implements RememberSink {
   private pending: string[] = [];

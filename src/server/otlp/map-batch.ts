@@ -58,6 +58,8 @@ export class OtlpBodyError extends Error {
 /** mapBatch's result on the thread that mapped it: also the priced events its records encode. */
 export interface MappedHere extends MappedBatch {
   priced: UsageEvent[];
+  /** The per-request keys its records marked (Mapped.perRequest): taken back if the log refuses the export. */
+  perRequest: ReadonlySet<string>;
 }
 
 /**
@@ -124,6 +126,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     rejected: rejected.length,
     message: summary(rejected),
     priced,
+    perRequest: mapped.perRequest,
   };
 }
 

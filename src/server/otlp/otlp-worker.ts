@@ -43,9 +43,9 @@ export type ToWorker =
 export type FromWorker =
   /**
    * `kept`: the worker keeps the export's events, to hand them to the store prepared (see `prepare`). `moved`: the
-   * export moved cumulative series, which the worker takes back if the log refuses it (see `settled`). `state`: the
-   * state-file lines its records lead with (ingest-journal.ts), which the worker writes to the file once told the log
-   * took them (then `copied`); null when there is no state file or nothing moved.
+   * export moved cumulative series or brought new per-request keys, which the worker takes back if the log refuses it
+   * (see `settled`). `state`: the state-file lines its records lead with (ingest-journal.ts), which the worker writes
+   * to the file once told the log took them (then `copied`); null when there is no state file or nothing moved.
    */
   | { id: number; ok: MappedBatch; kept: boolean; moved: boolean; state: string[] | null }
   /** The state lines of these logged exports are in the state file now. */
@@ -78,12 +78,21 @@ interface Move {
 }
 /** The moves of the export being mapped. */
 let moving: Move[] = [];
+/** The per-request keys the export being mapped marked first (RememberSink.perRequest). */
+let marking: string[] = [];
 /**
- * Each export's moves, and the state lines they made, until the main thread says whether the write-ahead log took
- * it: a taken one's lines go to the state file then; a refused one (503) is taken back, so that if its exporter drops
- * it the next point still counts its window (TemporalityState.undo).
+ * Each export's moves, the per-request keys it carried that no logged export has (see `unlogged`), and the state lines
+ * they made, until the main thread says whether the write-ahead log took it: a taken one's lines go to the state file
+ * then; a refused one (503) is taken back, so that if its exporter drops it the next point still counts its window
+ * (TemporalityState.undo), and the counters of its keys still count.
  */
-const unsettled = new Map<number, { moves: Move[]; lines: string[] }>();
+const unsettled = new Map<number, { moves: Move[]; keys: string[]; lines: string[] }>();
+/**
+ * Per-request keys first marked by an export the log has not taken yet, with the unsettled exports that carry them:
+ * once one of those is logged the key stands; once all are refused it is unmarked, as no per-request record of it is
+ * in the ledger: left marked, its agent's counters would be dropped, and its calls counted nowhere.
+ */
+const unlogged = new Map<string, Set<number>>();
 /** Logged exports whose state lines the journal holds but has not written yet (a flush failed). */
 let uncopied: number[] = [];
 
@@ -104,7 +113,10 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
     journal = new IngestJournal(data.statePath, remembered);
   }
   const sink: RememberSink = {
-    perRequest: (key) => journal?.perRequest(key),
+    perRequest(key) {
+      marking.push(key);
+      journal?.perRequest(key);
+    },
     series(key, point, before) {
       moving.push({ key, point, before });
       journal?.series(key, point);
@@ -123,10 +135,32 @@ function takeBack(ingest: OtlpIngest, moves: readonly Move[]): void {
   for (let i = moves.length - 1; i >= 0; i--) ingest.undo(moves[i]!.key, moves[i]!.point, moves[i]!.before);
 }
 
-/** Takes back the moves of an export the log refused, and writes what that changed to the journal. */
-async function undo(moves: readonly Move[]): Promise<void> {
+/** The keys of `perRequest` that no logged export has: new ones (`marked`), or ones an unsettled export brought. */
+function carried(id: number, perRequest: ReadonlySet<string>, marked: readonly string[]): string[] {
+  for (const k of marked) unlogged.set(k, new Set());
+  const keys = [...perRequest].filter((k) => unlogged.has(k));
+  for (const k of keys) unlogged.get(k)!.add(id);
+  return keys;
+}
+
+/** Unmarks each of `keys` that no export but the refused `id` carried (see `unlogged`). */
+function unmark(ingest: OtlpIngest, id: number, keys: readonly string[]): void {
+  for (const k of keys) {
+    const by = unlogged.get(k);
+    if (by === undefined) continue;
+    by.delete(id);
+    if (by.size > 0) continue;
+    unlogged.delete(k);
+    ingest.unmark(k);
+  }
+}
+
+/** Takes back the moves and keys of an export the log refused, and writes what that changed to the journal. */
+async function undo(id: number, moves: readonly Move[], keys: readonly string[]): Promise<void> {
   const { ingest, journal } = await ready;
   takeBack(ingest, moves);
+  // No line: a key's line reaches the file only with a logged export's (or a compaction's, which leaves these out).
+  unmark(ingest, id, keys);
   flushAfterAnswer(ingest, journal);
 }
 
@@ -172,7 +206,8 @@ function durable(ingest: OtlpIngest): Remembered {
     const p = before.has(key) ? before.get(key) : point;
     if (p !== undefined) series.push([key, p]);
   }
-  return { ...all, series };
+  const perRequest = [...all.perRequest].filter((k) => !unlogged.has(k));
+  return { ...all, perRequest, series };
 }
 
 /** Kept exports' events by export id, oldest first (ids only grow). */
@@ -228,8 +263,10 @@ port.on('message', async (m: ToWorker) => {
     const u = unsettled.get(m.settled);
     unsettled.delete(m.settled);
     if (u === undefined) return;
-    if (m.logged) await copy(m.settled, u.lines);
-    else await undo(u.moves);
+    if (m.logged) {
+      for (const k of u.keys) unlogged.delete(k);
+      await copy(m.settled, u.lines);
+    } else await undo(m.settled, u.moves, u.keys);
     return;
   }
   if ('prepare' in m) {
@@ -242,22 +279,30 @@ port.on('message', async (m: ToWorker) => {
   }
   const { id, batch } = m;
   let moves: Move[] = [];
+  let marked: string[] = [];
+  let keys: string[] = [];
   let mark = 0;
   try {
     const { ingest, pricer, journal } = await ready;
     // Set after the wait: exports that came during it resume one after another, each mapped at once.
     moving = moves = [];
+    marking = marked = [];
     mark = journal?.mark() ?? 0;
-    const { priced, ...ok } = mapBatch(ingest, pricer, batch);
-    const moved = moves.length > 0;
+    const { priced, perRequest, ...ok } = mapBatch(ingest, pricer, batch);
+    keys = carried(id, perRequest, marked);
+    const moved = moves.length > 0 || keys.length > 0;
     let state: string[] | null = null;
     if (moved) {
-      // Cumulative points: their lines go into the log with the export's events, in the same write, and reach the
-      // file only once the log took them (`settled`), so a kill between the two writes leaves the file no point whose
-      // window the ledger lacks, nor the log a point the file lacks after the replay (ingest-journal.ts).
-      state = journal === null ? null : journal.take(mark);
-      if (state !== null) ok.records = withOtlpState(ok.records, state);
-      unsettled.set(id, { moves, lines: state ?? [] });
+      // Cumulative points and new per-request keys: their lines go into the log with the export's events, in the
+      // same write, and reach the file only once the log took them (`settled`), so a kill between the two writes
+      // leaves the file no point whose window the ledger lacks, nor a key whose records it lacks, nor the log a point
+      // the file lacks after the replay (ingest-journal.ts).
+      const lines = journal === null ? [] : journal.take(mark);
+      if (lines.length > 0) {
+        state = lines;
+        ok.records = withOtlpState(ok.records, lines);
+      }
+      unsettled.set(id, { moves, keys, lines });
     } else if (journal !== null) {
       // Before the answer: nothing acknowledged may rest on what the journal does not hold (ingest-journal.ts).
       flush(ingest, journal);
@@ -271,9 +316,11 @@ port.on('message', async (m: ToWorker) => {
     // was written (they wait for the log), so they and the undo's go unwritten: the file already stands where the
     // undo goes back to.
     unsettled.delete(id);
-    if (moves.length > 0) {
+    if (moves.length > 0 || marked.length > 0) {
       const { ingest, journal } = await ready;
       takeBack(ingest, moves);
+      for (const k of marked) if (!unlogged.has(k)) ingest.unmark(k);
+      unmark(ingest, id, keys);
       journal?.discard(mark);
     }
     const error =

@@ -61,4 +61,9 @@ export class PerRequestRegistry {
   has(key: string): boolean {
     return this.seen.has(key);
   }
+
+  /** Forgets `key`: the only records that brought it were never recorded (their export was refused). */
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
 }

@@ -69,6 +69,11 @@ export interface OtlpIngest {
   undo(key: string, point: SeriesPoint, before: SeriesPoint | undefined): void;
   /** `point`, or the point before it past refused ones (TemporalityState.logged). */
   logged(point: SeriesPoint | undefined): SeriesPoint | undefined;
+  /**
+   * Takes back a key's per-request mark when every export that brought it since it was new was refused by the
+   * write-ahead log: no per-request record of it is in the ledger, so its counters must count again.
+   */
+  unmark(key: string): void;
 }
 
 export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
@@ -104,5 +109,6 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
     undo: (key, point, before) => state.undo(key, point, before),
     logged: (point) => state.logged(point),
+    unmark: (key) => perRequest.forget(key),
   };
 }
