@@ -330,6 +330,64 @@ async function postMetrics(h: Harness, service: string, metric: object) {
   return (await res.json()) as { partialSuccess?: { rejectedDataPoints: number; errorMessage: string } };
 }
 
+// OTLP's FLAG_NO_RECORDED_VALUE (flags bit 0) marks a point with no value, as the Prometheus receiver's staleness
+// markers do: it has no asInt or asDouble, which read as 0. A cumulative series at 0 was a reset, and the next real
+// point counted its whole total a second time.
+describe('OTLP/HTTP receiver and cumulative points with no recorded value', () => {
+  const startMs = BigInt(Date.now());
+  const ns = (s: number) => String((startMs + BigInt(s) * 1000n) * 1_000_000n);
+  const point = (s: number, value: object) => ({
+    attributes: [kv('gen_ai.request.model', 'gpt-4o-mini'), kv('gen_ai.token.type', 'input')],
+    startTimeUnixNano: ns(0),
+    timeUnixNano: ns(s),
+    ...value,
+  });
+  const metric = (p: object) => ({
+    name: 'gen_ai.client.token.usage',
+    sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [p] },
+  });
+
+  it('skips them over OTLP/JSON: the series goes on from its last recorded point', async () => {
+    const h = await startHarness();
+    try {
+      await postMetrics(h, 'stale', metric(point(10, { asInt: '100' })));
+      await postMetrics(h, 'stale', metric(point(20, { flags: 1 })));
+      await postMetrics(h, 'stale', metric(point(30, { asInt: '150' })));
+      expect(tokens(await h.ledger()).input).toBe(150);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('skips them over OTLP/protobuf too', async () => {
+    const h = await startHarness();
+    try {
+      const post = (p: object) => {
+        const { request } = SIGNALS.metrics;
+        const req = {
+          resourceMetrics: [
+            {
+              resource: { attributes: [kv('service.name', 'stale')] },
+              scopeMetrics: [{ metrics: [metric(p)] }],
+            },
+          ],
+        };
+        return fetch(`${h.url}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body: request.encode(request.fromObject(req)).finish(),
+        });
+      };
+      expect((await post(point(10, { asInt: 100 }))).status).toBe(200);
+      expect((await post(point(20, { flags: 1 }))).status).toBe(200);
+      expect((await post(point(30, { asInt: 150 }))).status).toBe(200);
+      expect(tokens(await h.ledger()).input).toBe(150);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('OTLP/HTTP receiver partial success for metrics', () => {
   it('counts every data point of a window the store would refuse, not one per window', async () => {
     const h = await startHarness();

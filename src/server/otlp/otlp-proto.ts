@@ -46,15 +46,15 @@ message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1
 
 message NumberDataPoint {
   repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
-  oneof value { double as_double = 4; sfixed64 as_int = 6; }
+  oneof value { double as_double = 4; sfixed64 as_int = 6; } uint32 flags = 8;
 }
 message HistogramDataPoint {
   repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
-  fixed64 count = 4; optional double sum = 5;
+  fixed64 count = 4; optional double sum = 5; uint32 flags = 10;
 }
 message ExponentialHistogramDataPoint {
   repeated KeyValue attributes = 1; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
-  fixed64 count = 4; optional double sum = 5;
+  fixed64 count = 4; optional double sum = 5; uint32 flags = 10;
 }
 message Sum { repeated NumberDataPoint data_points = 1; int32 aggregation_temporality = 2; bool is_monotonic = 3; }
 message Histogram { repeated HistogramDataPoint data_points = 1; int32 aggregation_temporality = 2; }

@@ -224,19 +224,33 @@ function notNumber(field: string, raw: unknown, v: number): string | null {
   return `${field} is ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)}, expected a number`;
 }
 
+/**
+ * OTLP's FLAG_NO_RECORDED_VALUE (DataPointFlags bit 0): a point that holds no value, as a staleness marker of the
+ * Prometheus receiver. Its value fields are absent and read as 0, which a cumulative series took as a reset, and the
+ * next point counted its whole total again: it is a value not reported (NaN) instead, as a point with neither asInt
+ * nor asDouble is.
+ */
+const NO_RECORDED_VALUE = 1;
+const noRecordedValue = (p: { flags?: number | null }) => (Number(p.flags ?? 0) & NO_RECORDED_VALUE) !== 0;
+
 function points(m: Metric): Point[] {
   const cumulative = (t: unknown) => t === 2 || t === 'AGGREGATION_TEMPORALITY_CUMULATIVE';
   if (m.sum) {
     const c = cumulative(m.sum.aggregationTemporality);
     return (m.sum.dataPoints ?? []).map((p) => {
       const double = Object.hasOwn(p, 'asDouble');
-      const value = double ? Number(p.asDouble) : int64(p.asInt);
+      const none = noRecordedValue(p) || (!double && !Object.hasOwn(p, 'asInt'));
+      const value = none ? Number.NaN : double ? Number(p.asDouble) : int64(p.asInt);
       return {
         point: p,
         cumulative: c,
         value,
         count: null,
-        bad: double ? notNumber('asDouble', p.asDouble, value) : notNumber('asInt', p.asInt, value),
+        bad: none
+          ? null
+          : double
+            ? notNumber('asDouble', p.asDouble, value)
+            : notNumber('asInt', p.asInt, value),
       };
     });
   }
@@ -244,14 +258,15 @@ function points(m: Metric): Point[] {
   if (h) {
     const c = cumulative(h.aggregationTemporality);
     return (h.dataPoints ?? []).map((p) => {
-      const value = Number(p.sum ?? 0);
-      const count = int64(p.count);
+      const none = noRecordedValue(p);
+      const value = none ? Number.NaN : Number(p.sum ?? 0);
+      const count = none ? Number.NaN : int64(p.count);
       return {
         point: p,
         cumulative: c,
         value,
         count,
-        bad: notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count),
+        bad: none ? null : (notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count)),
       };
     });
   }

@@ -89,6 +89,8 @@ export interface NumberDataPoint {
   timeUnixNano?: Int64;
   asDouble?: number | string | null;
   asInt?: Int64;
+  /** DataPointFlags: bit 0 is FLAG_NO_RECORDED_VALUE. */
+  flags?: number | null;
 }
 
 export interface HistogramDataPoint {
@@ -97,6 +99,8 @@ export interface HistogramDataPoint {
   timeUnixNano?: Int64;
   count?: Int64;
   sum?: number | string | null;
+  /** DataPointFlags: bit 0 is FLAG_NO_RECORDED_VALUE. */
+  flags?: number | null;
 }
 
 /** AGGREGATION_TEMPORALITY_DELTA = 1, _CUMULATIVE = 2 (JSON may also spell the enum name). */
