@@ -23,6 +23,11 @@ export function agentKey(agent: string, record: Attrs, resource: Attrs): string 
 /** Keys with per-request usage, the most recent `capacity` of them (insertion order, refreshed on sight). */
 export class PerRequestRegistry {
   private readonly seen = new Set<string>();
+  /**
+   * By key, the key its arrival pushed out of the bound, while it is here: a key forgotten (its records were never
+   * recorded) brings that one back, else that key's counters would count beside its per-request records.
+   */
+  private readonly pushedOut = new Map<string, string>();
 
   /**
    * @param remembered keys from before a restart, least recently seen first (ingest-journal.ts).
@@ -51,10 +56,11 @@ export class PerRequestRegistry {
     for (const k of keys) {
       this.seen.delete(k);
       this.seen.add(k);
-    }
-    while (this.seen.size > this.capacity) {
+      if (this.seen.size <= this.capacity) continue;
       const oldest = this.seen.values().next().value as string;
       this.seen.delete(oldest);
+      this.pushedOut.delete(oldest);
+      this.pushedOut.set(k, oldest);
     }
   }
 
@@ -62,8 +68,18 @@ export class PerRequestRegistry {
     return this.seen.has(key);
   }
 
-  /** Forgets `key`: the only records that brought it were never recorded (their export was refused). */
+  /**
+   * Forgets `key`: the only records that brought it were never recorded (their export was refused). The key its
+   * arrival pushed out comes back, least recently seen as it was, unless it was seen again since.
+   */
   forget(key: string): void {
-    this.seen.delete(key);
+    if (!this.seen.delete(key)) return;
+    const out = this.pushedOut.get(key);
+    this.pushedOut.delete(key);
+    if (out === undefined || this.seen.has(out)) return;
+    const rest = [...this.seen];
+    this.seen.clear();
+    this.seen.add(out);
+    for (const k of rest) this.seen.add(k);
   }
 }
