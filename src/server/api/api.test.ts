@@ -16,6 +16,7 @@ import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
 import { type Api, createApi } from './api.js';
+import { toCsv } from './json.js';
 import { newToken, readTokens, tokenFilePath, writeTokens } from './token-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
@@ -727,5 +728,40 @@ describe('a CSV download of a breakdown', () => {
     expect(String(plain.body).split('\n')[0]).toBe(
       String((await get(`/api/timeseries?dims=model&format=csv&${RANGE}`)).body).split('\n')[0],
     );
+  });
+});
+
+// Team and user names come from whoever sends the calls (a gateway header, an agent's log). A CSV cell that starts
+// with = + - @ is a formula to the spreadsheet that opens the download: it must arrive as the text it is.
+describe('a CSV download of names that read as formulas', () => {
+  let f: ServedApi;
+  const NAMES = ['=1+2', '+SUM(A1:A9)', '-2+3', '@cmd', '\tlead'];
+  beforeAll(async () => {
+    const evs = NAMES.map((team, i) => makeEvent(i, { ts: T0 + i * HOUR, team, user: team }));
+    f = await serveApi('tl-api-formula-', evs);
+  });
+  afterAll(() => f.close());
+  const csv = async (path: string) => {
+    const r = await fetch(`${f.base}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const [header, ...lines] = (await r.text()).trimEnd().split('\n');
+    return { cols: header!.split(','), lines: lines.map((l) => l.split(',')) };
+  };
+
+  it('sends each such name after a quote mark, as spreadsheets read text, in breakdowns and events alike', async () => {
+    const b = await csv(`/api/breakdown?dims=team&format=csv&${RANGE}`);
+    const team = b.cols.indexOf('team');
+    expect(b.lines.map((l) => l[team]).sort()).toEqual(NAMES.map((n) => `'${n}`).sort());
+    const e = await csv(`/api/events?format=csv&${RANGE}`);
+    expect(e.lines.map((l) => l[e.cols.indexOf('user')]).sort()).toEqual(NAMES.map((n) => `'${n}`).sort());
+  });
+
+  it('leaves numbers as numbers: money and counts are not text', async () => {
+    const b = await csv(`/api/breakdown?dims=team&format=csv&${RANGE}`);
+    for (const l of b.lines) {
+      expect(l[b.cols.indexOf('cost_usd')]).toMatch(/^\d+\.\d{12}$/);
+      expect(l[b.cols.indexOf('input_tokens')]).toMatch(/^\d+$/);
+    }
+    // A negative amount (a provider's credit) starts with - and is still a number.
+    expect(toCsv([{ amount: '-1.500000000000', team: '-web' }])).toBe("amount,team\n-1.500000000000,'-web\n");
   });
 });
