@@ -179,6 +179,30 @@ describe('auth', () => {
     expect((await get(link.slice(base.length), null)).status).toBe(401);
   });
 
+  // Behind a TLS proxy (the only way this server is reached over https) a cookie without Secure would also be sent
+  // over plain http to the same host, where anyone on the path reads the session.
+  it('marks the session cookie Secure when the browser reached the server over https through a proxy', async () => {
+    const attrs = (h: Headers) =>
+      h
+        .get('set-cookie')!
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim());
+    const viaTls = { 'x-forwarded-proto': 'https' };
+    const link = await get(api.loginLink(base).slice(base.length), null, viaTls);
+    expect(attrs(link.headers)).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Secure']));
+    const signIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, ...viaTls },
+    });
+    expect(attrs(signIn.headers)).toContain('Secure');
+    const out = await fetch(`${base}/api/logout`, { method: 'POST', headers: viaTls });
+    expect(attrs(out.headers)).toContain('Secure');
+    // Plain http on the machine itself (npm start) keeps a cookie a browser stores there.
+    const local = await get(api.loginLink(base).slice(base.length), null);
+    expect(attrs(local.headers)).not.toContain('Secure');
+  });
+
   it('a browser session signed in with a token ends when the token is revoked', async () => {
     const t = newToken('viewer', 'web', new Date(NOW / 1000));
     const path = tokenFilePath(ledgerPath);

@@ -138,7 +138,9 @@ export function createApi(o: ApiOptions): Api {
           'API_UNAUTHORIZED',
           'this login link was used or has expired; run `npm start` again or sign in with a token',
         );
-      res.writeHead(302, { location: '/', 'set-cookie': cookie(sid), 'cache-control': 'no-store' }).end();
+      res
+        .writeHead(302, { location: '/', 'set-cookie': cookie(req, sid), 'cache-control': 'no-store' })
+        .end();
       return;
     }
     if (path === '/api/session' && req.method === 'POST') {
@@ -146,15 +148,15 @@ export function createApi(o: ApiOptions): Api {
       // Exchanges a bearer token for a browser session cookie (the dashboard's sign-in form).
       const who = await auth.authenticate(req);
       if (who === null) throw new ApiError('API_UNAUTHORIZED', 'unknown or revoked token');
-      res.writeHead(204, { 'set-cookie': cookie(auth.sessionFor(who)), 'cache-control': 'no-store' }).end();
+      res
+        .writeHead(204, { 'set-cookie': cookie(req, auth.sessionFor(who)), 'cache-control': 'no-store' })
+        .end();
       return;
     }
     if (path === '/api/logout' && req.method === 'POST') {
       req.resume();
       auth.logout(req);
-      res
-        .writeHead(204, { 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict` })
-        .end();
+      res.writeHead(204, { 'set-cookie': cookie(req, '', 0) }).end();
       return;
     }
     const matching = routes.flatMap((r) => {
@@ -258,8 +260,19 @@ function decodePart(name: string, text: string): string {
   }
 }
 
-function cookie(sid: string): string {
-  return `${SESSION_COOKIE}=${sid}; Path=/; Max-Age=${SESSION_TTL_MS / 1000}; HttpOnly; SameSite=Strict`;
+/**
+ * The session cookie, Secure when the browser reached us over https: directly over TLS, or through a proxy that
+ * ends TLS and says so in X-Forwarded-Proto. Without it the browser would also send the session over plain http to
+ * the same host. A client that claims https falsely only gets a stricter cookie; plain http on this machine
+ * (`npm start`) gets one without, which a browser would otherwise refuse to keep.
+ */
+function cookie(req: IncomingMessage, sid: string, maxAge = SESSION_TTL_MS / 1000): string {
+  const proto = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]!
+    .trim()
+    .toLowerCase();
+  const https = (req.socket as { encrypted?: boolean }).encrypted === true || proto === 'https';
+  return `${SESSION_COOKIE}=${sid}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`;
 }
 
 /**
