@@ -33,6 +33,17 @@ describe('parseRange', () => {
     );
     expect(() => parseRange({ since: '2026-11-01', until: '2026-11' }, now)).toThrow(/is not before/);
   });
+
+  // The store refused such a bound with "since must be integer epoch microseconds", naming no option and no date.
+  it('rejects a time after 2200, as the API does, naming the option and the value given', () => {
+    expect(() => parseRange({ since: '2300-01-01' }, now)).toThrow(
+      /--since "2300-01-01" is after 2200, outside the times the ledger holds/,
+    );
+    expect(() => parseRange({ until: '99999999999999' }, now)).toThrow(
+      /--until "99999999999999" is after 2200/,
+    );
+    expect(parseRange({ until: '2199-12-31' }, now)).toEqual({ until: Date.UTC(2199, 11, 31) * 1000 });
+  });
 });
 
 describe('dimensions', () => {

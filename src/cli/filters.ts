@@ -1,5 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import { ianaTimeZone } from '../ledger/time.js';
+import { LATEST_US } from '../server/api/query-input.js';
 import {
   BUCKETS,
   type Bucket,
@@ -130,8 +131,8 @@ export function parseTimeZone(value: string | undefined): string | undefined {
 /** `--since`/`--until`, their dates and months read in the zone `--tz` names (UTC by default). */
 export function parseRange(o: RangeOptions, now = nowMicros()): { since?: number; until?: number } {
   const zone = parseTimeZone(o.tz) ?? 'UTC';
-  const since = timeOption('since', o.since, now, zone);
-  const until = timeOption('until', o.until, now, zone);
+  const since = inLedgerTimes('since', o.since, timeOption('since', o.since, now, zone));
+  const until = inLedgerTimes('until', o.until, timeOption('until', o.until, now, zone));
   // `since` is inclusive and `until` exclusive: bounds swapped or equal select nothing, which reads as no spend.
   if (since !== undefined && until !== undefined && since >= until) {
     throw new TokenledgerError(
@@ -140,6 +141,19 @@ export function parseRange(o: RangeOptions, now = nowMicros()): { since?: number
     );
   }
   return { since, until };
+}
+
+/**
+ * A bound past the API's last time (2200, server/api/query-input.ts) is refused as the API refuses it. Past 2255 the
+ * store could only say "must be integer epoch microseconds", naming neither the option nor the date given. Times
+ * before 1970 still select from the ledger's start, as they always have here.
+ */
+function inLedgerTimes(name: string, text: string | undefined, us: number | undefined): number | undefined {
+  if (us === undefined || us <= LATEST_US) return us;
+  throw new TokenledgerError(
+    'CLI_BAD_OPTION',
+    `--${name} ${JSON.stringify(text)} is after 2200, outside the times the ledger holds; epoch times are in milliseconds`,
+  );
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -39,7 +39,7 @@ export function parseTime(name: string, value: string, now: number, zone = 'UTC'
  * previous period reaches as far back again as the range is long; past these the store refused a bound the caller
  * never gave (`since` for a bad `until`) and the runaway and anomaly scans failed with a 500.
  */
-const LATEST_US = Date.UTC(2200, 0, 1) * 1000;
+export const LATEST_US = Date.UTC(2200, 0, 1) * 1000;
 
 export function checkInRange(name: string, value: string, us: number): number {
   if (us >= 0 && us <= LATEST_US) return us;
