@@ -131,7 +131,8 @@ export async function budgetsList(
     return;
   }
   for (const { budget: b, status: s } of listed) {
-    const spend = s ? `  spent ${formatUsdDisplay(s.spend_usd)} (${s.percent.toFixed(0)}%)` : '';
+    // Whole percents rounded down: 100% is where the budget acts, so 99.6% must not read as reached.
+    const spend = s ? `  spent ${formatUsdDisplay(s.spend_usd)} (${Math.floor(s.percent)}%)` : '';
     const origin = b.origin === 'config' ? '  (config)' : '';
     out(`${b.id}  ${b.name ? `${b.name}  ` : ''}${describeBudget(b)}${spend}${origin}\n`);
   }

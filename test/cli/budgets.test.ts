@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Budget } from '../../src/budgets/budget.js';
 import { budgetWindow } from '../../src/budgets/period.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
-import { formatUsd } from '../../src/money/money.js';
+import { formatUsd, parseDecimal } from '../../src/money/money.js';
 import { startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { makeEvent } from '../../src/store/testing/event-factory.js';
@@ -93,6 +93,24 @@ describe('tokenledger budgets', () => {
     ).toEqual(['create', 'update', 'remove']);
     expect(history.stdout).toContain('before: team=payments  daily (Europe/Berlin)  $50.00');
     expect(history.stdout).toContain('after: team=payments  daily (Europe/Berlin)  $60.00');
+  });
+
+  // 100% is where a block budget blocks: a list that rounds 99.6% up to it says the limit is reached while calls
+  // still pass.
+  it('lists a budget just under its limit below 100%, never rounded up to it', async () => {
+    const base = ['--db', db, '--scope', 'team=payments', '--period', 'rolling:1d', '--action', 'block'];
+    const id = lastId((await runCli(['budgets', 'add', ...base, '--limit-usd', '1000'])).stdout);
+    const spent = parseDecimal(
+      JSON.parse((await runCli(['budgets', 'show', id, '--db', db, '--format', 'json'])).stdout).spend_usd,
+    );
+    expect(spent).toBeGreaterThan(0n);
+    // The limit the spend is 99.6% of.
+    const limit = formatUsd((spent * 1000n) / 996n);
+    expect((await runCli(['budgets', 'update', id, '--db', db, '--limit-usd', limit])).code).toBe(0);
+    const shown = JSON.parse((await runCli(['budgets', 'show', id, '--db', db, '--format', 'json'])).stdout);
+    expect(shown.percent).toBeGreaterThan(99.5);
+    expect(shown.percent).toBeLessThan(100);
+    expect((await runCli(['budgets', 'list', '--db', db])).stdout).toContain('(99%)');
   });
 
   it('says what is wrong with bad flags, and changes nothing', async () => {
