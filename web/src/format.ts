@@ -110,4 +110,13 @@ export function dollars(s: string | number | null | undefined): number {
   return s === null || s === undefined ? 0 : Number(s);
 }
 
+/**
+ * A budget's spend as a percent of its limit, one decimal rounded down: the budget acts at 100%, so 99.96% must not
+ * read as "100.0%". The API's percent has two decimals (budgets/status.ts): cutting the second off its decimal text
+ * rounds down without the binary-float error of multiplying by 10.
+ */
+export function percentOfLimit(percent: number): string {
+  return `${percent.toFixed(2).slice(0, -1)}%`;
+}
+
 export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;

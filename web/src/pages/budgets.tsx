@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { problemOf, send } from '../api';
 import { Loading, Panel } from '../controls';
-import { usd, when } from '../format';
+import { percentOfLimit, usd, when } from '../format';
 import { useApi } from '../use-api';
 import { BudgetForm } from './budget-form';
 
@@ -282,9 +282,9 @@ export function Budgets({ admin }: { admin: boolean }) {
                         high={(s.budget.thresholds.at(-1) ?? 100) - 0.01}
                         optimum={0}
                         value={Math.min(s.percent, 100)}
-                        aria-label={`${s.percent.toFixed(1)}% of the limit`}
+                        aria-label={`${percentOfLimit(s.percent)} of the limit`}
                       />{' '}
-                      {s.percent.toFixed(1)}%
+                      {percentOfLimit(s.percent)}
                     </td>
                     <td class="num">
                       {usd(s.forecast.expected_usd)}
