@@ -1,6 +1,6 @@
 import { TokenledgerError } from '../errors.js';
-import { ianaTimeZone } from '../ledger/time.js';
-import { LATEST_US } from '../server/api/query-input.js';
+import { ianaTimeZone, LATEST_US } from '../ledger/time.js';
+
 import {
   BUCKETS,
   type Bucket,

@@ -117,6 +117,13 @@ const MONTH = /^(\d{4})-(\d{2})$/;
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 
 /**
+ * The last time a query bound may name (the API and the CLI take 1970 to 2200). Epoch µs stay exact integers only to 2255 (parseTimestamp), and a range's
+ * previous period reaches as far back again as the range is long; past these the store refused a bound the caller
+ * never gave (`since` for a bad `until`) and the runaway and anomaly scans failed with a 500.
+ */
+export const LATEST_US = Date.UTC(2200, 0, 1) * 1000;
+
+/**
  * A `--since`/`--until` value: a relative age ("30d", "12h", "2w", "3m" — months as 30 days) counted back from
  * `now`; a calendar month ("2026-11": its first instant, so `--since 2026-11 --until 2026-12` is November, as an
  * invoice is); a compact date ("20261101", as ccusage takes it); or an absolute date/time as parseTimestamp reads

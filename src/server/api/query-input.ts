@@ -1,5 +1,5 @@
 /** Turns validated query parameters into the store's query model; every problem is a 400 naming the parameter. */
-import { ianaTimeZone, parseTimeBound, parseUntilBound } from '../../ledger/time.js';
+import { ianaTimeZone, LATEST_US, parseTimeBound, parseUntilBound } from '../../ledger/time.js';
 import { canonicalModelFilters } from '../../pricing/model-filter.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import {
@@ -33,13 +33,6 @@ export function parseTime(name: string, value: string, now: number, zone = 'UTC'
   }
   return checkInRange(name, value, us);
 }
-
-/**
- * Times the API takes: 1970 to 2200. Epoch µs stay exact integers only to 2255 (ledger/time.ts), and a range's
- * previous period reaches as far back again as the range is long; past these the store refused a bound the caller
- * never gave (`since` for a bad `until`) and the runaway and anomaly scans failed with a 500.
- */
-export const LATEST_US = Date.UTC(2200, 0, 1) * 1000;
 
 export function checkInRange(name: string, value: string, us: number): number {
   if (us >= 0 && us <= LATEST_US) return us;
