@@ -105,6 +105,9 @@ interface InFlight {
   eventId: string | null;
   /** Epoch µs the call arrived: its event's `ts`. */
   ts: number;
+  /** Who made the call, and to which provider: a budget seeded while it is in flight matches it by these. */
+  attribution: Attribution;
+  provider: string;
   /** First keys of its budgets' windows that a rebuild from the ledger set while its event was in the ledger. */
   rebuiltWith: Set<string>;
 }
@@ -168,7 +171,13 @@ export class Enforcer {
     if (inFlight === null) return r;
     return andThen(r, (res) => {
       if (!res.done)
-        inFlight.set(res, { eventId: call.eventId ?? null, ts: call.ts, rebuiltWith: new Set() });
+        inFlight.set(res, {
+          eventId: call.eventId ?? null,
+          ts: call.ts,
+          attribution: call.attribution,
+          provider: call.provider,
+          rebuiltWith: new Set(),
+        });
       return res;
     });
   }
@@ -288,12 +297,37 @@ export class Enforcer {
 
   /**
    * Seeds these budgets' counters from the ledger (keys that exist are left alone): budgets new to the server, and
-   * those whose scope, period or time zone changed, which count in new keys (period.ts counterId).
+   * those whose scope, period or time zone changed, which count in new keys (period.ts counterId). A call in flight
+   * was admitted under the old budgets, so its settle would count it on those only: where the seed did not read its
+   * event (it ends later), each new budget it matches is added to what the call holds, reserving nothing, so its
+   * settle counts its real cost there too, once.
    */
-  seed(store: Store, budgets: readonly Budget[]): Promise<number> {
+  async seed(store: Store, budgets: readonly Budget[]): Promise<number> {
     const known = new Set(this.o.budgets().map(counterId));
     const fresh = budgets.filter((b) => !known.has(counterId(b)));
-    return rebuildCounters(store, this.o.counters, this.o.pricer, fresh, this.now());
+    const now = this.now();
+    const inFlight = this.inFlight;
+    if (inFlight === null || fresh.length === 0)
+      return rebuildCounters(store, this.o.counters, this.o.pricer, fresh, now);
+    const { entries, calls, after } = await this.readLedger(store, fresh, now, inFlight);
+    // Before the seed is sent, so a call that ends while it is on its way settles on the new counters too (behind the
+    // seed, on the same connection).
+    for (const [r, f] of calls) if (!after.has(r)) this.countAlsoOn(fresh, r, f, now);
+    if (entries.length > 0) await this.o.counters.seed(entries);
+    // A call admitted meanwhile matched the old budgets only; its event, recorded after the read, was not read.
+    const taken = new Set(calls.map(([r]) => r));
+    for (const [r, f] of inFlight) if (!taken.has(r)) this.countAlsoOn(fresh, r, f, now);
+    return entries.length;
+  }
+
+  /** Adds the budgets among `fresh` that a call in flight matches to what it holds, reserving nothing there. */
+  private countAlsoOn(fresh: readonly Budget[], r: Reservation, f: InFlight, now: number): void {
+    if (r.done) return;
+    for (const b of matchingBudgets(fresh, this.scope(f.attribution, f.provider, r.model))) {
+      const window = this.window(b, now);
+      if (r.held.some((h) => h.window.keys[0] === window.keys[0])) continue;
+      r.held.push({ budget: b, window, reserved: 0n, limit: this.limit(b), counted: null });
+    }
   }
 
   /** Seeds every budget's counters from the ledger, so a restart forgets nothing (keys other instances hold win). */
@@ -313,20 +347,7 @@ export class Enforcer {
     // not; they are read again until no call in flight was recorded in between. Calls admitted during the reads count
     // too (an alert budget's admission waits for no rebuild, nor does a fail-open one's during an outage): found after
     // the reads, their events may or may not have been read, so the calls in flight are taken again after each read.
-    let calls = [...inFlight];
-    let before = await recorded(store, calls);
-    let entries: Awaited<ReturnType<typeof counterEntries>>;
-    let after: Set<Reservation>;
-    for (let reads = 1; ; reads++) {
-      entries = await counterEntries(store, this.o.pricer, unique, now);
-      calls = [...inFlight];
-      after = await recorded(store, calls);
-      // Past MAX_LEDGER_READS (calls keep ending during every read) a call recorded during the last read is not taken
-      // as read: its settle counts it again, an error on the side of the limit, rather than the rebuild never ending.
-      if (reads === MAX_LEDGER_READS) for (const r of after) if (!before.has(r)) after.delete(r);
-      if ([...after].every((r) => before.has(r))) break;
-      before = after;
-    }
+    const { entries, calls, after } = await this.readLedger(store, unique, now, inFlight);
     const set = new Set(entries.length === 0 ? [] : await counters.seed(entries));
     for (const [r, f] of calls)
       for (const h of r.held) {
@@ -336,6 +357,41 @@ export class Enforcer {
         else f.rebuiltWith.delete(key);
       }
     return entries.length;
+  }
+
+  /**
+   * Reads the budgets' counter entries from the ledger, and which calls in flight it read the events of (`after`,
+   * among `calls`, those in flight after the read). The store only grows, so an event found before the read was read
+   * and one not found after it was not; the ledger is read again until no call in flight was recorded in between.
+   */
+  private async readLedger(
+    store: Store,
+    budgets: readonly Budget[],
+    now: number,
+    inFlight: Map<Reservation, InFlight>,
+  ): Promise<{
+    entries: Awaited<ReturnType<typeof counterEntries>>;
+    calls: [Reservation, InFlight][];
+    after: Set<Reservation>;
+  }> {
+    let calls = [...inFlight];
+    let before = await recorded(store, calls);
+    for (let reads = 1; ; reads++) {
+      const entries = await counterEntries(store, this.o.pricer, budgets, now);
+      calls = [...inFlight];
+      const after = await recorded(store, calls);
+      // Past MAX_LEDGER_READS (calls keep ending during every read) a call recorded during the last read is not taken
+      // as read: its settle counts it again, an error on the side of the limit, rather than the rebuild never ending.
+      if (reads === MAX_LEDGER_READS) for (const r of after) if (!before.has(r)) after.delete(r);
+      if ([...after].every((r) => before.has(r))) return { entries, calls, after };
+      before = after;
+    }
+  }
+
+  /** What budgets match a call by: who made it, the provider, the model it is sent as and its canonical id. */
+  private scope(attribution: Attribution, provider: string, model: string): CallScope {
+    const canonicalModel = this.o.pricer.resolve(model, provider)?.model ?? null;
+    return { attribution, provider, model, canonicalModel };
   }
 
   /**
