@@ -8,16 +8,20 @@ import { createRedisCounters } from './redis.js';
 /**
  * A TCP proxy in front of the real Redis that can partition: once `cutAfterNext()` is called, the next bytes from the
  * client still reach Redis (the reserve runs there) and then nothing passes either way, as when a network drops
- * between a gateway and Redis; `heal()` closes the partitioned connections and lets new ones through.
+ * between a gateway and Redis; `heal()` closes the partitioned connections and lets new ones through. `deafen()` lets
+ * commands through but no reply, until `cut()` stops both.
  */
 async function partitionable(target: number): Promise<{
   port: number;
   cutAfterNext(): void;
+  deafen(): void;
+  cut(): void;
   heal(): void;
   close(): Promise<void>;
 }> {
   let armed = false;
   let cut = false;
+  let deaf = false;
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
@@ -29,7 +33,7 @@ async function partitionable(target: number): Promise<{
       if (armed) cut = true;
     });
     upstream.on('data', (b) => {
-      if (!cut) client.write(b);
+      if (!cut && !deaf) client.write(b);
     });
     const end = () => {
       client.destroy();
@@ -49,9 +53,16 @@ async function partitionable(target: number): Promise<{
     cutAfterNext: () => {
       armed = true;
     },
+    deafen: () => {
+      deaf = true;
+    },
+    cut: () => {
+      cut = true;
+    },
     heal: () => {
       armed = false;
       cut = false;
+      deaf = false;
       for (const s of open) s.destroy();
     },
     close: () =>
@@ -104,4 +115,83 @@ describe('a reserve whose reply a network partition lost', () => {
       await proxy.close();
     }
   });
+});
+
+describe('more reserves lost to a partition than undos are kept for (10,000)', () => {
+  it('takes every one of them back once a new connection is made, the oldest too', async () => {
+    const proxy = await partitionable(Number(new URL(server.url).port));
+    const counters = createRedisCounters({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 2000 });
+    await counters.ready();
+    const key = `tl:test:undo-cap:${process.pid}:${Date.now()}`;
+    const claim = (amount: bigint) => ({ keys: [key], amount, limit: null, ttlSeconds: 3600 });
+    const direct = new Redis(server.url);
+    try {
+      await counters.reserve([claim(100n)]); // loads the script
+      proxy.deafen();
+      // 10,001 reserves reach Redis and reserve; no reply comes back, nor do the undos sent behind them.
+      const lost = Promise.allSettled(Array.from({ length: 10_001 }, () => counters.reserve([claim(1n)])));
+      let reserved: string | null = null;
+      for (let i = 0; i < 150 && reserved !== '10101'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        reserved = await direct.get(key);
+      }
+      expect(reserved).toBe('10101');
+      proxy.cut();
+      expect((await lost).every((r) => r.status === 'rejected')).toBe(true);
+      // The undos time out too, on a connection that looks up. While they wait, no reserve of unknown fate is added.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await direct.get(key)).toBe('10101');
+      await expect(counters.reserve([claim(1n)])).rejects.toMatchObject({ code: 'COUNTERS_NOT_SENT' });
+      const before = counters.connections;
+      proxy.heal();
+      for (let i = 0; i < 300 && !(counters.connections > before && counters.connected); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      let counted: string | null = null;
+      for (let i = 0; i < 300 && counted !== '100'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        counted = await direct.get(key);
+      }
+      expect(counted).toBe('100');
+      expect(await counters.reserve([claim(1n)])).toMatchObject({ ok: true });
+    } finally {
+      direct.disconnect();
+      await counters.close();
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('sends them again once a Redis that hung answers on the same connection, and reserves again', async () => {
+    const own = await startRedis({ own: true });
+    const counters = createRedisCounters({ url: own.url, commandTimeoutMs: 500 });
+    await counters.ready();
+    const key = `tl:test:undo-hung:${process.pid}:${Date.now()}`;
+    const claim = (amount: bigint) => ({ keys: [key], amount, limit: null, ttlSeconds: 3600 });
+    const direct = new Redis(own.url);
+    try {
+      await counters.reserve([claim(100n)]);
+      own.restartable!.pause();
+      // Neither the reserves nor their undos get an answer: all time out, on a connection that stays up.
+      const lost = await Promise.allSettled(
+        Array.from({ length: 10_001 }, () => counters.reserve([claim(1n)])),
+      );
+      expect(lost.every((r) => r.status === 'rejected')).toBe(true);
+      await new Promise((r) => setTimeout(r, 700));
+      await expect(counters.reserve([claim(1n)])).rejects.toMatchObject({ code: 'COUNTERS_NOT_SENT' });
+      own.restartable!.resume();
+      const before = counters.connections;
+      expect(await counters.read([[key]])).toEqual([100n]);
+      let reserved: unknown = null;
+      for (let i = 0; i < 300 && reserved === null; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        reserved = await counters.reserve([claim(1n)]).catch(() => null);
+      }
+      expect(reserved).toMatchObject({ ok: true });
+      expect(await direct.get(key)).toBe('101');
+      expect(counters.connections).toBe(before);
+    } finally {
+      direct.disconnect();
+      await counters.close();
+      await own.stop();
+    }
+  }, 30_000);
 });

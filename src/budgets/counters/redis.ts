@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { TokenledgerError } from '../../errors.js';
 import type { Claim, Counters, ReserveResult } from './counters.js';
 import { ADD_LUA, RESERVE_LUA, SETTLE_LUA, UNDO_LUA } from './redis-scripts.js';
@@ -34,7 +34,11 @@ interface ScriptedRedis extends Redis {
  * The settle or undo deletes it.
  */
 const MARKER_TTL_SECONDS = 60;
-/** Undos kept for the next connection (one per reserve that failed in flight): past this, the oldest are dropped. */
+/**
+ * Undos waiting to be sent (one per reserve that failed in flight) past which no reserve is sent: a dropped undo would
+ * leave its reservation counted until its window ends, so none is dropped, and no new reserve of unknown fate is made
+ * until Redis answers again and they are sent. Reserves in flight when it is reached may still add theirs.
+ */
 const MAX_PENDING_UNDOS = 10_000;
 
 /** What takes a reservation back if its reserve ran: the UNDO_LUA arguments. */
@@ -89,9 +93,7 @@ export class RedisCounters implements Counters {
     this.client.defineCommand('tlSettle', { lua: SETTLE_LUA });
     this.client.on('ready', () => {
       this.connections++;
-      const undos = this.pendingUndos;
-      this.pendingUndos = [];
-      for (const u of undos) this.undo(u);
+      this.sendPendingUndos();
     });
   }
 
@@ -118,6 +120,11 @@ export class RedisCounters implements Counters {
 
   async reserve(claims: readonly Claim[]): Promise<ReserveResult> {
     if (claims.length === 0) return { ok: true, totals: [] };
+    if (this.pendingUndos.length >= MAX_PENDING_UNDOS)
+      throw this.unavailable(
+        new Error(`${this.pendingUndos.length} reserves that failed are waiting for Redis to take them back`),
+        'COUNTERS_NOT_SENT',
+      );
     const marker = `${this.markerPrefix}${this.markerSeq++}`;
     const keys: string[] = [marker];
     let markerTtl = MARKER_TTL_SECONDS;
@@ -211,23 +218,26 @@ export class RedisCounters implements Counters {
   /**
    * Sends an undo without waiting for it (Redis may be hung; it runs when Redis answers). One that cannot be sent, or
    * that fails (its connection closed under it, or it timed out: a partition can look like a hung Redis until the
-   * connection drops), is sent again on the next connection: undos are idempotent, so one that ran after all makes
-   * the second a no-op.
+   * connection drops), is sent again on the next connection, or once Redis answers a command again on this one: undos
+   * are idempotent, so one that ran after all makes the second a no-op. One Redis ran and refused (an error reply) is
+   * not: it would be refused again.
    */
   private undo(u: Undo): void {
     if (this.client.status !== 'ready') {
-      this.pendUndo(u);
+      this.pendingUndos.push(u);
       return;
     }
-    this.client.tlUndo(...u).catch(() => {
+    this.client.tlUndo(...u).catch((e: unknown) => {
+      if (e instanceof ReplyError) return;
       if (this.client.status !== 'ready') this.undo(u);
-      else this.pendUndo(u);
+      else this.pendingUndos.push(u);
     });
   }
 
-  private pendUndo(u: Undo): void {
-    if (this.pendingUndos.length >= MAX_PENDING_UNDOS) this.pendingUndos.shift();
-    this.pendingUndos.push(u);
+  private sendPendingUndos(): void {
+    const undos = this.pendingUndos;
+    this.pendingUndos = [];
+    for (const u of undos) this.undo(u);
   }
 
   async close(): Promise<void> {
@@ -243,11 +253,15 @@ export class RedisCounters implements Counters {
     // command that surely did not run later, and one that timed out (it may yet run) not.
     if (this.client.status !== 'ready')
       throw this.unavailable(new Error(`not connected (${this.client.status})`), 'COUNTERS_NOT_SENT');
+    let reply: T;
     try {
-      return await f();
+      reply = await f();
     } catch (e) {
       throw this.unavailable(e);
     }
+    // Redis answers again on a connection that never dropped (it hung, then resumed): send the undos kept meanwhile.
+    if (this.pendingUndos.length > 0) this.sendPendingUndos();
+    return reply;
   }
 
   private unavailable(
