@@ -1,3 +1,4 @@
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/helpers/redis.js';
 import type { AlertInput, AlertSink } from '../alerts/alert.js';
@@ -261,6 +262,129 @@ describe('GuardedCounters: what an outage did not count is counted when Redis an
       ]);
     } finally {
       await conn.close();
+    }
+  });
+});
+
+/**
+ * A TCP proxy in front of the real Redis whose replies take `delayMs` to come back (a Redis across a network), and
+ * that can be cut: `down()` closes its connections and refuses new ones until `up()`.
+ */
+async function slowLink(target: number, delayMs: number) {
+  let open = true;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (b) => upstream.write(b));
+    upstream.on('data', (b) => setTimeout(() => client.write(b), delayMs));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const s of [client, upstream]) s.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const kill = () => {
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    down: () => {
+      open = false;
+      kill();
+    },
+    up: () => {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        kill();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('GuardedCounters: settles an outage kept, when Redis answers again', () => {
+  it('sends them together, in about one round trip, not one round trip each, and counts each once', async () => {
+    const link = await slowLink(Number(new URL(server.url).port), 20);
+    const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 2000 });
+    await conn.ready();
+    const g = createGuardedCounters(conn, { policy: 'fail-open', log: () => {}, retryIntervalMs: 0 });
+    const k = `tl:test:owed-settles:${process.pid}:${Date.now()}`;
+    try {
+      const reserved = await Promise.all(
+        Array.from({ length: 300 }, () =>
+          g.reserve([{ keys: [k], amount: 10n, limit: null, ttlSeconds: 600 }]),
+        ),
+      );
+      link.down();
+      await until(() => !conn.connected);
+      // Each call cost 7 of the 10 it reserved; Redis is away, so the settles are kept for its return.
+      const kept = [{ keys: [k], amount: -3n, ttlSeconds: 600 }];
+      const sent = await Promise.all(reserved.map((r) => g.settle!(r.ok ? r.marker! : null, kept, () => [])));
+      expect(sent.every((held) => !held)).toBe(true);
+      link.up();
+      await until(() => conn.connected);
+      // 300 settles one after the other would take 300 × 20 ms.
+      const t = await timed(() => g.read([[k]]));
+      expect(t.value).toEqual([300n * 7n]);
+      expect(t.ms).toBeLessThan(1500);
+    } finally {
+      await conn.close();
+      await link.close();
+    }
+  });
+
+  it('that time out (Redis hangs as they are sent) are taken as done, never sent again: each counts once', async () => {
+    const link = await slowLink(Number(new URL(server.url).port), 0);
+    const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 200 });
+    await conn.ready();
+    let hangs = 1;
+    const g = createGuardedCounters(conn, {
+      policy: 'fail-open',
+      log: () => {},
+      retryIntervalMs: 0,
+      // The first recovery's probe is answered; then Redis hangs, as the kept settles go out.
+      onRecover: () => {
+        if (hangs-- > 0) server.restartable!.pause();
+      },
+    });
+    const k = `tl:test:owed-settles-hung:${process.pid}:${Date.now()}`;
+    const c = (amount: bigint) => [{ keys: [k], amount, ttlSeconds: 600 }];
+    try {
+      const reserved = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          g.reserve([{ keys: [k], amount: 10n, limit: null, ttlSeconds: 600 }]),
+        ),
+      );
+      link.down();
+      await until(() => !conn.connected);
+      // A settle that found its reservation lost would add the call's real cost, 7: sent twice, it would.
+      await Promise.all(reserved.map((r) => g.settle!(r.ok ? r.marker! : null, c(-3n), () => c(7n))));
+      link.up();
+      await until(() => conn.connected);
+      try {
+        await expect(g.read([[k]])).rejects.toBeInstanceOf(CountersUnavailableError);
+      } finally {
+        server.restartable!.resume();
+      }
+      await until(() => g.up === false);
+      let counted: bigint[] | null = null;
+      for (let i = 0; i < 100 && counted === null; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        counted = await g.read([[k]]).catch(() => null);
+      }
+      expect(counted).toEqual([50n * 7n]);
+    } finally {
+      await conn.close();
+      await link.close();
     }
   });
 });

@@ -56,7 +56,7 @@ const UNCHECKED: ReserveResult = Object.freeze({ ok: true, unchecked: true });
 
 /** Owed keys kept at most (one a budget window or rate-limit minute); past it, expired debts are dropped first. */
 const MAX_OWED = 100_000;
-/** Claims per script when paying debts back. */
+/** Claims per script when paying debts back, and settles sent together. */
 const REPAY_BATCH = 1000;
 
 /**
@@ -279,15 +279,22 @@ export class GuardedCounters implements Counters, CountersHealth {
     }
     this.owed = new Map();
     this.rebuilt.clear();
+    // Sent together, not each after the last one's reply: Redis runs them in order on the one connection, so a batch
+    // takes about one round trip. Each is still its own settle (its own marker, so their order does not matter).
     while (this.unsentSettles.length > 0) {
-      const s = this.unsentSettles.shift()!;
-      try {
-        await this.inner.settle!(s.marker, s.kept, s.lost);
-      } catch (e) {
-        // One that timed out is taken as done, as `add` takes one: sent twice, it would count its call twice.
-        if (notSent(e)) this.unsentSettles.unshift(s);
-        throw e;
-      }
+      const batch = this.unsentSettles.splice(0, REPAY_BATCH);
+      const results = await Promise.allSettled(
+        batch.map((s) => this.inner.settle!(s.marker, s.kept, s.lost)),
+      );
+      // One not sent is kept (it has not read `lost` yet); one that timed out is taken as done, as `add` takes one:
+      // sent twice, it would count its call twice.
+      const unsent = batch.filter((_, i) => {
+        const r = results[i]!;
+        return r.status === 'rejected' && notSent(r.reason);
+      });
+      this.unsentSettles.unshift(...unsent);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     }
   }
 
