@@ -287,7 +287,7 @@ export class GuardedCounters implements Counters, CountersHealth {
         batch.map((s) => this.inner.settle!(s.marker, s.kept, s.lost)),
       );
       // One not sent is kept (it has not read `lost` yet); one that timed out is taken as done, as `add` takes one:
-      // sent twice, it would count its call twice.
+      // sent twice, it would count its call twice (the backend resends, once, what it can tell was not settled).
       const unsent = batch.filter((_, i) => {
         const r = results[i]!;
         return r.status === 'rejected' && notSent(r.reason);

@@ -121,6 +121,8 @@ return 0
  * undo. KEYS: a reservation's marker, then one key per claim (its first). ARGV: per claim `-amount, ttl`. Takes the
  * reservation back only if its reserve ran and added (the marker exists), and at most once (DEL removes the marker):
  * safe to send whether the reserve ran, refused, never arrived, or was undone already. Returns 1 if it took it back.
+ * With a settle's `kept` amounts instead, it is the copy of a settle that got no reply (redis.ts settle): it settles
+ * the reservation only if nothing settled it yet.
  */
 export const UNDO_LUA = `
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end

@@ -195,3 +195,70 @@ describe('more reserves lost to a partition than undos are kept for (10,000)', (
     }
   }, 30_000);
 });
+
+describe('a settle a network partition lost', () => {
+  async function partitioned() {
+    const proxy = await partitionable(Number(new URL(server.url).port));
+    const counters = createRedisCounters({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 200 });
+    await counters.ready();
+    const key = `tl:test:settle-lost:${process.pid}:${Date.now()}:${Math.random()}`;
+    const direct = new Redis(server.url);
+    const r = await counters.reserve([{ keys: [key], amount: 1000n, limit: null, ttlSeconds: 3600 }]);
+    const marker = r.ok ? r.marker! : null;
+    /** The call cost 600 of the 1000 reserved; had its reservation been lost, it would add 600. */
+    const settle = () =>
+      counters.settle(marker, [{ keys: [key], amount: -400n, ttlSeconds: 3600 }], () => [
+        { keys: [key], amount: 600n, ttlSeconds: 3600 },
+      ]);
+    /** Heals the partition, waits for the new connection, then for the counter to read `value` (null: 200 ms). */
+    const healed = async (value: string | null) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const before = counters.connections;
+      proxy.heal();
+      for (let i = 0; i < 300 && !(counters.connections > before && counters.connected); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      if (value === null) await new Promise((r) => setTimeout(r, 200));
+      let counted = await direct.get(key);
+      for (let i = 0; i < 300 && value !== null && counted !== value; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        counted = await direct.get(key);
+      }
+      return counted;
+    };
+    return {
+      proxy,
+      settle,
+      healed,
+      counted: () => direct.get(key),
+      close: async () => {
+        direct.disconnect();
+        await counters.close();
+        await proxy.close();
+      },
+    };
+  }
+
+  it('never reached Redis: sent again on the next connection, it replaces the worst case with the real cost', async () => {
+    const p = await partitioned();
+    try {
+      p.proxy.cut();
+      await expect(p.settle()).rejects.toMatchObject({ code: 'COUNTERS_REDIS_UNAVAILABLE' });
+      expect(await p.counted()).toBe('1000');
+      expect(await p.healed('600')).toBe('600');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ran, and only its reply was lost: the copy sent again does nothing', async () => {
+    const p = await partitioned();
+    try {
+      p.proxy.cutAfterNext();
+      await expect(p.settle()).rejects.toMatchObject({ code: 'COUNTERS_REDIS_UNAVAILABLE' });
+      expect(await p.counted()).toBe('600');
+      expect(await p.healed(null)).toBe('600');
+    } finally {
+      await p.close();
+    }
+  });
+});

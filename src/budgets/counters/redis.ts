@@ -41,7 +41,10 @@ const MARKER_TTL_SECONDS = 60;
  */
 const MAX_PENDING_UNDOS = 10_000;
 
-/** What takes a reservation back if its reserve ran: the UNDO_LUA arguments. */
+/**
+ * The UNDO_LUA arguments: what a reservation's keys get if its marker exists (then deleted). Takes back a reserve that
+ * failed, or replaces the reservation with the real cost for a settle that got no reply.
+ */
 type Undo = readonly (string | number)[];
 
 /**
@@ -163,18 +166,36 @@ export class RedisCounters implements Counters {
     kept: readonly Omit<Claim, 'limit'>[],
     lost: () => readonly Omit<Claim, 'limit'>[],
   ): Promise<boolean> {
-    const held = await this.call(async () => {
-      // Read now, not when the settle was asked for: a rebuild it waited for decides what the lost case adds.
-      const other = lost();
-      if (marker === null) {
-        if (other.length > 0) await this.client.tlAdd(...addArgs(other));
-        return 0;
-      }
-      const keys = [marker, ...kept.map((c) => c.keys[0]!), ...other.map((c) => c.keys[0]!)];
-      const argv = [kept.length, ...[...kept, ...other].flatMap((c) => [c.amount.toString(), ttl(c)])];
-      return this.client.tlSettle(keys.length, ...keys, ...argv);
-    });
-    return held === 1;
+    let sent = false;
+    try {
+      const held = await this.call(async () => {
+        sent = true;
+        // Read now, not when the settle was asked for: a rebuild it waited for decides what the lost case adds.
+        const other = lost();
+        if (marker === null) {
+          if (other.length > 0) await this.client.tlAdd(...addArgs(other));
+          return 0;
+        }
+        const keys = [marker, ...kept.map((c) => c.keys[0]!), ...other.map((c) => c.keys[0]!)];
+        const argv = [kept.length, ...[...kept, ...other].flatMap((c) => [c.amount.toString(), ttl(c)])];
+        return this.client.tlSettle(keys.length, ...keys, ...argv);
+      });
+      return held === 1;
+    } catch (e) {
+      // Sent, with no reply (a hung Redis, or a partition that may have lost the settle itself): a copy that replaces
+      // the reservation only if it is still held goes behind it, as an undo does (same script, same retries), so the
+      // reservation is settled once whether the first ran or not. If the reservation is gone, the copy adds nothing:
+      // the first ran, or the counters lost it and were rebuilt from the ledger, which holds the call's event (it is
+      // recorded before its settle).
+      if (sent && marker !== null)
+        this.undo([
+          kept.length + 1,
+          marker,
+          ...kept.map((c) => c.keys[0]!),
+          ...kept.flatMap((c) => [c.amount.toString(), ttl(c)]),
+        ]);
+      throw e;
+    }
   }
 
   async add(claims: readonly Omit<Claim, 'limit'>[]): Promise<void> {
