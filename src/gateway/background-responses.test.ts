@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Reservation } from '../budgets/enforcer.js';
 import { BackgroundResponses, backgroundResponse, finishedOutcome } from './background-responses.js';
 import type { CallContext } from './call.js';
@@ -68,6 +68,38 @@ describe('BackgroundResponses', () => {
     expect(released).toEqual(['a', 'b']);
     expect(r.take('c')?.model).toBe('c');
     expect(r.take('c')).toBeNull();
+  });
+
+  describe('with no further background call', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("gives back a waiting call's reservation once it has waited ttl_ms, without a new call to notice", () => {
+      vi.useFakeTimers({ now: 1_000_000 });
+      const released: string[] = [];
+      const r = new BackgroundResponses((x) => released.push(x.model), 10, 1000);
+      r.hold('a', held('a'));
+      vi.advanceTimersByTime(400);
+      r.hold('b', held('b'));
+      vi.advanceTimersByTime(599);
+      expect(released).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(released).toEqual(['a']);
+      expect(r.take('a')).toBeNull();
+      vi.advanceTimersByTime(400);
+      expect(released).toEqual(['a', 'b']);
+      expect(r.take('b')).toBeNull();
+    });
+
+    it('keeps no timer once nothing waits', () => {
+      vi.useFakeTimers({ now: 1_000_000 });
+      const r = new BackgroundResponses(() => {}, 10, 1000);
+      r.hold('a', held('a'));
+      r.take('a');
+      vi.advanceTimersByTime(1000);
+      expect(vi.getTimerCount()).toBe(0);
+    });
   });
 
   it('marks a response recorded once, remembers its upstream, and forgets it when the record failed', () => {

@@ -104,6 +104,8 @@ export class BackgroundResponses {
   private readonly held = new Map<string, Held>();
   /** Response id → its upstream, for the recorded ones (insertion order: the oldest go first). */
   private readonly recorded = new Map<string, Upstream>();
+  /** Set while a call waits: fires when the oldest one's `ttl_ms` is up. */
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly release: (r: Reservation) => void,
@@ -114,11 +116,37 @@ export class BackgroundResponses {
   /** The call is recorded when its response is seen finished; until then its reservation stays taken. */
   hold(responseId: string, call: CallContext, now = Date.now()): void {
     this.held.set(responseId, { call, since: now });
+    this.expire(now);
+    this.wake(now);
+  }
+
+  /** Forgets the oldest waiting calls while there are too many or they have waited `ttl_ms`, giving back their reservations. */
+  private expire(now: number): void {
     for (const [id, h] of this.held) {
       if (this.held.size <= this.limit && now - h.since < this.ttl_ms) break;
       this.held.delete(id);
       if (h.call.reservation !== null && !h.call.reservation.done) this.release(h.call.reservation);
     }
+  }
+
+  /**
+   * Expires the oldest waiting call when its time is up: a reservation held until some later background call came
+   * would, with none coming, keep its budget short until a restart. Unref'd, so a waiting call keeps no process alive.
+   */
+  private wake(now: number): void {
+    if (this.timer !== null) return;
+    const oldest = this.held.values().next().value;
+    if (oldest === undefined) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        const t = Date.now();
+        this.expire(t);
+        this.wake(t);
+      },
+      Math.max(0, oldest.since + this.ttl_ms - now),
+    );
+    this.timer.unref();
   }
 
   /** The waiting call for this response, taken out: null when there is none (another instance, a restart). */
