@@ -2,19 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentsCall, paymentsSpent } from '../../test/helpers/payments-call.js';
 import { startRedis, type TestRedis } from '../../test/helpers/redis.js';
-import { emptyAttribution, type UsageEvent } from '../ledger/event.js';
 import { eventId } from '../ledger/event-id.js';
 import { loadPricer } from '../pricing/load.js';
 import type { Pricer } from '../pricing/pricer.js';
-import { unpricedEvent } from '../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import { createGuardedCounters } from './counters/guarded.js';
 import { createRedisCounters, type RedisCounters } from './counters/redis.js';
-import { type AdmitCall, Enforcer } from './enforcer.js';
-import { picoToNanoUp } from './nano.js';
+import { Enforcer } from './enforcer.js';
 import { budgetWindow } from './period.js';
 import { countPromptTokens as countTokens } from './prompt-tokens.js';
 
@@ -75,37 +73,9 @@ async function gateway(name: string) {
     /** What the counter of `b` holds. */
     counted: async (b: Budget) => (await counters.read([budgetWindow(b, NOW).keys]))[0]!,
     /** What the ledger says the team spent. */
-    spent: async () =>
-      picoToNanoUp(
-        (await store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['payments'] }] })).totals
-          .cost_usd,
-      ),
-    call: (outputTokens: number): { admit: AdmitCall; event: UsageEvent } => {
-      const eid = eventId('test', id, n++);
-      return {
-        admit: {
-          attribution: { ...emptyAttribution(), team: 'payments' },
-          provider: 'openai',
-          model: 'gpt-4o',
-          json: { model: 'gpt-4o', max_tokens: 1000, messages: [{ role: 'user', content: 'hello world' }] },
-          inputText: () => 'hello world',
-          mayWriteCache: false,
-          ts: NOW * 1000 + n,
-          eventId: eid,
-        },
-        event: pricer.price(
-          unpricedEvent({
-            event_id: eid,
-            ts: NOW * 1000 + n,
-            team: 'payments',
-            provider: 'openai',
-            model: 'gpt-4o',
-            input_tokens: 9,
-            output_tokens: outputTokens,
-          }),
-        ),
-      };
-    },
+    spent: () => paymentsSpent(store),
+    call: (outputTokens: number) =>
+      paymentsCall(pricer, eventId('test', id, n++), NOW * 1000 + n, outputTokens),
     close: async () => {
       await redis.close();
       await store.close();

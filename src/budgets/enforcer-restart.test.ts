@@ -3,19 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentsCall, paymentsSpent } from '../../test/helpers/payments-call.js';
 import { startRedis, type TestRedis } from '../../test/helpers/redis.js';
-import { emptyAttribution, type UsageEvent } from '../ledger/event.js';
 import { eventId } from '../ledger/event-id.js';
 import { loadPricer } from '../pricing/load.js';
 import type { Pricer } from '../pricing/pricer.js';
-import { unpricedEvent } from '../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import type { Budget } from './budget.js';
 import { createGuardedCounters, type GuardedCounters } from './counters/guarded.js';
 import { createRedisCounters, type RedisCounters } from './counters/redis.js';
-import { type AdmitCall, Enforcer, type Reservation } from './enforcer.js';
-import { picoToNanoUp } from './nano.js';
+import { Enforcer, type Reservation } from './enforcer.js';
 import { budgetWindow } from './period.js';
 import { countPromptTokens as countTokens } from './prompt-tokens.js';
 
@@ -115,43 +113,10 @@ async function gateway(
     /** What the counter holds, read after any rebuild the new connection needs. */
     counted: async () => (await counters.read([key]))[0]!,
     /** What the ledger says the budget spent. */
-    spent: async () =>
-      picoToNanoUp(
-        (await store.query({ dimensions: [], filters: [{ dimension: 'team', values: ['payments'] }] })).totals
-          .cost_usd,
-      ),
+    spent: () => paymentsSpent(store),
     /** A call as the gateway admits it, and the event it records when it ends (output_tokens of gpt-4o). */
-    call: (outputTokens: number): { admit: AdmitCall; event: UsageEvent } => {
-      const id = eventId('test', name, n++);
-      const json = {
-        model: 'gpt-4o',
-        max_tokens: 1000,
-        messages: [{ role: 'user', content: 'hello world' }],
-      };
-      return {
-        admit: {
-          attribution: { ...emptyAttribution(), team: 'payments' },
-          provider: 'openai',
-          model: 'gpt-4o',
-          json,
-          inputText: () => 'hello world',
-          mayWriteCache: false,
-          ts: NOW * 1000 + n,
-          eventId: id,
-        },
-        event: pricer.price(
-          unpricedEvent({
-            event_id: id,
-            ts: NOW * 1000 + n,
-            team: 'payments',
-            provider: 'openai',
-            model: 'gpt-4o',
-            input_tokens: 9,
-            output_tokens: outputTokens,
-          }),
-        ),
-      };
-    },
+    call: (outputTokens: number) =>
+      paymentsCall(pricer, eventId('test', name, n++), NOW * 1000 + n, outputTokens),
     close: async () => {
       await redis.close();
       await store.close();
