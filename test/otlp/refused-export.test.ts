@@ -172,4 +172,22 @@ describe('per-request events whose export the log refused', () => {
     expect(tokens(await h.ledger())).toMatchObject({ requests: 1, input: 100, output: 20 });
     await expect.poll(() => readIngestJournal(h!.statePath).remembered.perRequest.length).toBe(2);
   });
+  it('counts the counters of an agent whose events the receiver rejected', async () => {
+    // A start time past 2255 (beyond 2^53 µs) is rejected before the answer, as the store could not hold it: the
+    // sender is told, and nothing of that record is in the ledger, so the counters are the only count of the call.
+    const beyond = apiRequest.replace(`"timeUnixNano":"${now}"`, '"timeUnixNano":"9100000000000000000"');
+    h = await startHarness();
+    const res = await fetch(`${h.url}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: beyond,
+    });
+    expect(res.status).toBe(200);
+    expect(
+      ((await res.json()) as { partialSuccess?: { rejectedLogRecords?: number } }).partialSuccess,
+    ).toMatchObject({ rejectedLogRecords: 1 });
+    expect(await post('/v1/metrics', counters)).toBe(200);
+    expect(tokens(await h.ledger()).input).toBe(100);
+    expect(readIngestJournal(h.statePath).remembered.perRequest).toEqual([]);
+  });
 });

@@ -58,7 +58,10 @@ export class OtlpBodyError extends Error {
 /** mapBatch's result on the thread that mapped it: also the priced events its records encode. */
 export interface MappedHere extends MappedBatch {
   priced: UsageEvent[];
-  /** The per-request keys its records marked (Mapped.perRequest): taken back if the log refuses the export. */
+  /**
+   * The per-request keys its kept records marked (Mapped.perRequest, OtlpIngest.mark): taken back if the log refuses
+   * the export. A rejected record marks none.
+   */
   perRequest: ReadonlySet<string>;
 }
 
@@ -100,6 +103,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
   }
   const rejected: Skip[] = [...mapped.rejected];
   const priced: UsageEvent[] = [];
+  const perRequest = new Set<string>();
   // A refused event is each record it was made of: partial success counts data points, not metrics windows.
   const refuse = (e: UnpricedEvent, code: string, reason: string) => {
     for (const ref of mapped.madeOf.get(e) ?? [e.source_ref ?? e.event_id])
@@ -115,8 +119,11 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
       priced.push(pricer.price(e));
     } catch (err) {
       refuse(e, 'OTLP_UNPRICEABLE', (err as Error).message);
+      continue;
     }
+    for (const k of mapped.perRequest.get(e) ?? []) perRequest.add(k);
   }
+  ingest.mark(perRequest);
   const events = encodeRecords(priced);
   return {
     signal,
@@ -126,7 +133,7 @@ export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): Mapp
     rejected: rejected.length,
     message: summary(rejected),
     priced,
-    perRequest: mapped.perRequest,
+    perRequest,
   };
 }
 

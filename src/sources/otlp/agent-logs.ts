@@ -202,10 +202,9 @@ export function mapLogs(req: ExportLogsRequest, ctx: MapContext): Mapped {
           out.events.push(e.event);
           // Keyed by the agent that sent it, as its counters are (metrics.ts), not by the event's `agent`, which an
           // attribute of the record or its resource (gen_ai.agent.name, a configured key) may name otherwise.
-          out.perRequest.add(agentKey(e.agent, a, resource));
           // The same calls can come again as GenAI metrics from the agent's own resource: Gemini CLI records
           // gen_ai.client.token.usage beside each api_response event.
-          out.perRequest.add(spanKey(resource));
+          out.perRequest.set(e.event, [agentKey(e.agent, a, resource), spanKey(resource)]);
         }
       });
     });

@@ -174,7 +174,7 @@ export function mapTraces(req: ExportTraceRequest, ctx: MapContext, history?: Sp
       // when the wrapping span is in another export.
       e.task_id ??= c.workflow;
       out.events.push(e);
-      out.perRequest.add(c.key);
+      out.perRequest.set(e, [c.key]);
     }
   }
   if (history) out.patches = remember(history, now, gen, wrappers, links, calls);

@@ -60,6 +60,12 @@ export interface OtlpIngest {
   traces(req: ExportTraceRequest, ingestedAt: number): Mapped;
   logs(req: ExportLogsRequest, ingestedAt: number): Mapped;
   metrics(req: ExportMetricsRequest, ingestedAt: number): Mapped & { superseded: number };
+  /**
+   * Marks keys as sending per-request usage (Mapped.perRequest), so their counters are dropped from now on: the keys
+   * of the events that are kept, once the rest were rejected (unstorable, unpriceable: map-batch.ts). A key marked by
+   * a rejected record would drop the counters that are then the only count of its calls.
+   */
+  mark(keys: Iterable<string>): void;
   /** All it remembers now, for a journal to start over from (a compaction). */
   remembered(): Remembered;
   /**
@@ -93,16 +99,9 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
   );
   const history = o.history ?? new SpanHistory();
   return {
-    traces(req, ingestedAt) {
-      const m = mapTraces(req, { ingestedAt, attributes }, history);
-      perRequest.add(m.perRequest);
-      return m;
-    },
-    logs(req, ingestedAt) {
-      const m = mapLogs(req, { ingestedAt, attributes });
-      perRequest.add(m.perRequest);
-      return m;
-    },
+    traces: (req, ingestedAt) => mapTraces(req, { ingestedAt, attributes }, history),
+    logs: (req, ingestedAt) => mapLogs(req, { ingestedAt, attributes }),
+    mark: (keys) => perRequest.add(keys),
     metrics(req, ingestedAt) {
       return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
     },

@@ -14,8 +14,11 @@ export interface MapContext {
 export interface Mapped {
   events: UnpricedEvent[];
   rejected: Skip[];
-  /** Per-request usage seen in this request, by dedupe key (dedupe.ts): the counters of these are not recorded. */
-  perRequest: Set<string>;
+  /**
+   * Each per-request usage event's dedupe keys (dedupe.ts): once the event is recorded, the counters of these are not.
+   * Only an event that is kept may mark its keys (OtlpIngest.mark): one rejected after mapping is in no ledger.
+   */
+  perRequest: Map<UnpricedEvent, readonly string[]>;
   /** Records that were valid but are not usage (tool spans, other log events): neither events nor rejections. */
   ignored: number;
   /** Agent / task for events of earlier requests, from wrapper spans in this one (genai-spans.ts). */
@@ -28,5 +31,5 @@ export interface Mapped {
 }
 
 export function emptyMapped(): Mapped {
-  return { events: [], rejected: [], perRequest: new Set(), ignored: 0, patches: [], madeOf: new Map() };
+  return { events: [], rejected: [], perRequest: new Map(), ignored: 0, patches: [], madeOf: new Map() };
 }

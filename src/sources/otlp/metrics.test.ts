@@ -134,6 +134,8 @@ describe('an agent that sends both per-request events and GenAI metrics', () => 
       0,
     );
     expect(logs.events).toHaveLength(1);
+    // The events are kept (map-batch.ts marks the keys of the events it keeps).
+    ingest.mark([...logs.perRequest.values()].flat());
     const point = (type: string, sum: number) => ({
       attributes: [
         kv('session.id', 'g-1'),
@@ -210,6 +212,7 @@ describe('Claude Code sending api_request events and token counters', () => {
       0,
     );
     expect(logs.events.map((e) => e.agent)).toEqual(['reviewer']);
+    ingest.mark([...logs.perRequest.values()].flat());
     const point = (type: string, value: number) => ({
       attributes: [kv('session.id', 's-1'), kv('model', 'claude-sonnet-4-5-20250929'), kv('type', type)],
       startTimeUnixNano: String(t),
