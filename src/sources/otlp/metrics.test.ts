@@ -302,3 +302,42 @@ describe('Claude Code token counters', () => {
     expect(m.events.map((e) => e.tags.query_source)).toEqual(['main', 'main']);
   });
 });
+
+describe('a Sum or Histogram whose aggregationTemporality is unset', () => {
+  // OTLP: AGGREGATION_TEMPORALITY_UNSPECIFIED (0, also what an absent field decodes to) "MUST NOT be used". Taken as
+  // delta, a cumulative sender that omits it would be counted whole on every export, its use growing 10x, 100x.
+  const unset = (asInt: string, minutes: bigint): ExportMetricsRequest => {
+    const request = exportWith(0);
+    const metrics = request.resourceMetrics![0]!.scopeMetrics![0]!.metrics!;
+    for (const m of metrics) {
+      const data = (m.histogram ?? m.sum)!;
+      delete data.aggregationTemporality;
+      for (const p of data.dataPoints!)
+        p.timeUnixNano = String(BigInt(p.timeUnixNano as string) + minutes * 60_000_000_000n);
+    }
+    metrics[1]!.sum!.dataPoints![0]!.asInt = asInt;
+    return request;
+  };
+
+  it('rejects each of its points, naming the metric and the field, and counts none of them', () => {
+    const ingest = createOtlpIngest({ since: 0 });
+    for (const [i, total] of ['400', '800'].entries()) {
+      const m = ingest.metrics(unset(total, BigInt(i)), 0);
+      expect(m.events).toEqual([]);
+      expect(m.rejected.map((r) => `${r.ref}: ${r.code}: ${r.reason}`)).toEqual([
+        'resourceMetrics[0].scopeMetrics[0].metrics[0].dataPoints[0] gen_ai.client.token.usage: OTLP_BAD_DATA_POINT: histogram.aggregationTemporality is unset (AGGREGATION_TEMPORALITY_UNSPECIFIED), expected 1 (delta) or 2 (cumulative): the points cannot be counted without it',
+        'resourceMetrics[0].scopeMetrics[0].metrics[1].dataPoints[0] gen_ai.client.inference.usage.cache_read.input_tokens: OTLP_BAD_DATA_POINT: sum.aggregationTemporality is unset (AGGREGATION_TEMPORALITY_UNSPECIFIED), expected 1 (delta) or 2 (cumulative): the points cannot be counted without it',
+      ]);
+    }
+  });
+
+  it('still reads the enum names OTLP/JSON may spell it with', () => {
+    const request = exportWith(0);
+    const [histogram, sum] = request.resourceMetrics![0]!.scopeMetrics![0]!.metrics!;
+    histogram!.histogram!.aggregationTemporality = 'AGGREGATION_TEMPORALITY_DELTA';
+    sum!.sum!.aggregationTemporality = 'AGGREGATION_TEMPORALITY_DELTA';
+    const m = createOtlpIngest({ since: 0 }).metrics(request, 0);
+    expect(m.rejected).toEqual([]);
+    expect(m.events.map((e) => [e.input_tokens, e.cache_read_tokens, e.requests])).toEqual([[806, 400, 4]]);
+  });
+});

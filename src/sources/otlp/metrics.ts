@@ -233,40 +233,63 @@ function notNumber(field: string, raw: unknown, v: number): string | null {
 const NO_RECORDED_VALUE = 1;
 const noRecordedValue = (p: { flags?: number | null }) => (Number(p.flags ?? 0) & NO_RECORDED_VALUE) !== 0;
 
+/**
+ * Whether a Sum's or Histogram's points are cumulative, or what is wrong with its aggregationTemporality, naming the
+ * field. UNSPECIFIED (0, what an absent field decodes to) "MUST NOT be used" (OTLP metrics.proto): taken as delta, a
+ * cumulative sender that left it out would be counted whole on every export; as cumulative, a delta one's points
+ * would be differenced. Neither is a guess worth money, so its points are rejected, and the sender told.
+ */
+function temporality(field: string, t: unknown): boolean | string {
+  if (t === 2 || t === 'AGGREGATION_TEMPORALITY_CUMULATIVE') return true;
+  if (t === 1 || t === 'AGGREGATION_TEMPORALITY_DELTA') return false;
+  const given =
+    t === undefined || t === null || t === 0 || t === 'AGGREGATION_TEMPORALITY_UNSPECIFIED'
+      ? 'unset (AGGREGATION_TEMPORALITY_UNSPECIFIED)'
+      : JSON.stringify(t);
+  return `${field}.aggregationTemporality is ${given}, expected 1 (delta) or 2 (cumulative): the points cannot be counted without it`;
+}
+
 function points(m: Metric): Point[] {
-  const cumulative = (t: unknown) => t === 2 || t === 'AGGREGATION_TEMPORALITY_CUMULATIVE';
   if (m.sum) {
-    const c = cumulative(m.sum.aggregationTemporality);
+    const c = temporality('sum', m.sum.aggregationTemporality);
     return (m.sum.dataPoints ?? []).map((p) => {
       const double = Object.hasOwn(p, 'asDouble');
       const none = noRecordedValue(p) || (!double && !Object.hasOwn(p, 'asInt'));
       const value = none ? Number.NaN : double ? Number(p.asDouble) : int64(p.asInt);
       return {
         point: p,
-        cumulative: c,
+        cumulative: c === true,
         value,
         count: null,
-        bad: none
-          ? null
-          : double
-            ? notNumber('asDouble', p.asDouble, value)
-            : notNumber('asInt', p.asInt, value),
+        bad:
+          typeof c === 'string'
+            ? c
+            : none
+              ? null
+              : double
+                ? notNumber('asDouble', p.asDouble, value)
+                : notNumber('asInt', p.asInt, value),
       };
     });
   }
   const h = m.histogram ?? m.exponentialHistogram;
   if (h) {
-    const c = cumulative(h.aggregationTemporality);
+    const c = temporality(m.histogram ? 'histogram' : 'exponentialHistogram', h.aggregationTemporality);
     return (h.dataPoints ?? []).map((p) => {
       const none = noRecordedValue(p);
       const value = none ? Number.NaN : Number(p.sum ?? 0);
       const count = none ? Number.NaN : int64(p.count);
       return {
         point: p,
-        cumulative: c,
+        cumulative: c === true,
         value,
         count,
-        bad: none ? null : (notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count)),
+        bad:
+          typeof c === 'string'
+            ? c
+            : none
+              ? null
+              : (notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count)),
       };
     });
   }
