@@ -13,6 +13,27 @@ describe('TemporalityState', () => {
     expect(s.next('k', true, 5000, 7000, 20)).toEqual({ from: 5000, to: 7000, value: 20, base: 0 }); // value fell: reset
   });
 
+  // A sender that switches a series to delta and back without restarting (a Collector's cumulativetodelta put in
+  // front of it, then taken out): its next cumulative total still holds the use its delta points reported.
+  it('measures a cumulative point after delta points of its series from where those deltas took it', () => {
+    const s = new TemporalityState(1000);
+    expect(s.next('k', true, 2000, 3000, 100)).toMatchObject({ value: 100 });
+    expect(s.next('k', true, 2000, 4000, 150)).toMatchObject({ value: 50 });
+    expect(s.next('k', false, 4000, 5000, 30)).toEqual({ from: 4000, to: 5000, value: 30, base: 0 });
+    expect(s.next('k', false, 5000, 6000, 20)).toEqual({ from: 5000, to: 6000, value: 20, base: 0 });
+    // A retry of the last delta export: the same window, which does not move the series again.
+    expect(s.next('k', false, 5000, 6000, 20)).toEqual({ from: 5000, to: 6000, value: 20, base: 0 });
+    expect(s.next('k', true, 2000, 7000, 230)).toEqual({ from: 6000, to: 7000, value: 30, base: 200 });
+  });
+
+  it('adds a delta cost to a cumulative cost series as the decimals they spell', () => {
+    const s = new TemporalityState(1000);
+    s.next('cost', true, 2000, 3000, 9264.2287);
+    s.next('cost', false, 3000, 4000, 0.00387797);
+    // 9264.2287 + 0.00387797 is 9264.232577970001 in binary.
+    expect(s.next('cost', true, 2000, 5000, 9264.24)).toMatchObject({ from: 4000, base: 9264.23257797 });
+  });
+
   it('takes a series that began before this server only as a baseline', () => {
     const s = new TemporalityState(10_000);
     expect(s.next('k', true, 2000, 11_000, 500)).toBeNull();

@@ -1,3 +1,5 @@
+import { formatUsd, parseUsd } from '../../money/money.js';
+
 /** A window of a counter: what it added between two instants (epoch µs). */
 export interface Delta {
   from: number;
@@ -77,7 +79,11 @@ export class TemporalityState {
 
   /** `cumulative` false means delta temporality. Null when the point adds nothing. */
   next(key: string, cumulative: boolean, start: number | null, time: number, value: number): Delta | null {
-    if (!cumulative) return value > 0 ? { from: start ?? time, to: time, value, base: 0 } : null;
+    if (!cumulative) {
+      const d = value > 0 ? { from: start ?? time, to: time, value, base: 0 } : null;
+      if (d !== null) this.carry(key, d);
+      return d;
+    }
     // A value not reported (the SDKs' NaN): the series goes on from its last reported point, which a NaN kept as
     // the last would have made every later difference NaN, so the next window lost too.
     if (!Number.isFinite(value)) return null;
@@ -98,6 +104,23 @@ export class TemporalityState {
     const delta = this.delta(prev, start, s, time, value);
     this.remember(key, { start: s, time, value, delta }, prev);
     return delta;
+  }
+
+  /**
+   * A delta window of a series that has a cumulative point (its sender switched temporality without restarting: a
+   * Collector's cumulativetodelta put in front of it): the series moves on by it, so the next cumulative total, which
+   * still holds this use, counts only the use after it; measured from the last cumulative point, the deltas' use would
+   * count twice. A window that ends no later than the point (a retry, a stale one) is in it already. Told to onPoint
+   * as any point is, so a refused export of the delta takes the move back too.
+   */
+  private carry(key: string, d: Delta): void {
+    const prev = this.last.get(key);
+    if (prev === undefined || d.to <= prev.time) return;
+    this.remember(
+      key,
+      { start: prev.start, time: d.to, value: addExact(prev.value, d.value), delta: null },
+      prev,
+    );
   }
 
   /**
@@ -208,6 +231,17 @@ export class TemporalityState {
     this.since = forgotten.start + 1;
     this.onSince?.(this.since);
   }
+}
+
+/**
+ * a + b, exact for what the counters hold: whole token counts as numbers; anything else (a cost series' dollars) as the
+ * decimals the two spell, added as pico-dollars, so the sum is the decimal a cumulative point of that total would
+ * spell (9264.2287 + 0.00387797 is 9264.23257797, not the binary 9264.232577970001).
+ */
+function addExact(a: number, b: number): number {
+  // A fractional double is below 2^53, well within the 38 digits money has.
+  if (Number.isInteger(a) && Number.isInteger(b)) return a + b;
+  return Number(formatUsd(parseUsd(a) + parseUsd(b)));
 }
 
 /** A series forgotten to stay within the bound, as it was, for an undo of the point that pushed it out. */
