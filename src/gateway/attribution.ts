@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Attribution, emptyAttribution, PRICING_TAGS } from '../ledger/event.js';
+import { setOwn } from '../ledger/own-key.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import { obj } from './providers/provider.js';
@@ -66,9 +67,15 @@ export function attribute(
     let taken = 0;
     for (const [k, v] of Object.entries(metadata)) {
       if (taken === MAX_METADATA_TAGS) break;
-      if (typeof v !== 'string' || k === 'user_id' || k.length > 64 || k in a.tags || PRICING_TAGS.has(k))
+      if (
+        typeof v !== 'string' ||
+        k === 'user_id' ||
+        k.length > 64 ||
+        Object.hasOwn(a.tags, k) ||
+        PRICING_TAGS.has(k)
+      )
         continue;
-      a.tags[k] = v.slice(0, MAX_VALUE);
+      setOwn(a.tags, k, v.slice(0, MAX_VALUE));
       taken++;
     }
   }
@@ -132,7 +139,7 @@ function parseTags(text: string): Record<string, string> {
         'GW_BAD_ATTRIBUTION',
         `x-tokenledger-tags: ${JSON.stringify(k)} is a tag tokenledger's pricing reads from the call itself, so a header cannot set it; give your tag another name`,
       );
-    tags[k] = part.slice(eq + 1).trim();
+    setOwn(tags, k, part.slice(eq + 1).trim());
   }
   return tags;
 }

@@ -5,6 +5,7 @@
  * fault. What it accepts zod accepts with the same output (fast-schema.test.ts checks both on the same records).
  */
 import { parseUsd } from '../money/money.js';
+
 import {
   ATTRIBUTION_FIELDS,
   COST_FIELDS,
@@ -13,6 +14,7 @@ import {
   STATUSES,
   USAGE_FIELDS,
 } from './event.js';
+import { setOwn } from './own-key.js';
 import type { CanonicalRecord } from './schema.js';
 import { parseTimestamp } from './time.js';
 
@@ -90,8 +92,8 @@ export function check(kind: Kind, v: unknown): unknown {
       if (typeof v !== 'object' || Array.isArray(v)) return UNSURE;
       const out: Record<string, string> = {};
       for (const [k, t] of Object.entries(v)) {
-        if (typeof t === 'string') out[k] = t;
-        else if (typeof t === 'number' || typeof t === 'boolean') out[k] = String(t);
+        if (typeof t === 'string') setOwn(out, k, t);
+        else if (typeof t === 'number' || typeof t === 'boolean') setOwn(out, k, String(t));
         else return UNSURE;
       }
       return out;

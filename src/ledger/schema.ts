@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseUsd } from '../money/money.js';
 import { problemOf } from '../zod-problem.js';
 import { COST_SOURCES, ENERGY_SOURCES, STATUSES } from './event.js';
+import { setOwn } from './own-key.js';
 import { parseTimestamp } from './time.js';
 
 // Plain numbers only: CSV cells are turned into numbers before validation, and a union with a string transform here
@@ -92,15 +93,18 @@ export const canonicalRecordSchema = z
     task_id: text,
     environment: text,
     api_key_id: text,
+    // Not z.record: it copies the keys with `out[k] = v`, which drops a `__proto__` tag (own-key.ts).
     tags: z
-      .record(z.string(), z.unknown())
+      .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+        message: 'expected an object of tag names to values',
+      })
       .nullish()
       .transform((tags, ctx) => {
         if (!tags) return tags;
         const out: Record<string, string> = {};
         for (const [k, v] of Object.entries(tags)) {
-          if (typeof v === 'string') out[k] = v;
-          else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+          if (typeof v === 'string') setOwn(out, k, v);
+          else if (typeof v === 'number' || typeof v === 'boolean') setOwn(out, k, String(v));
           else
             ctx.addIssue({
               code: 'custom',

@@ -5,6 +5,7 @@
  * Used where the CLI asks a running server for the store's own results (ledger-calls.ts) and formats them exactly as
  * if it had read the file itself.
  */
+import { setOwn } from '../../ledger/own-key.js';
 
 const TAG = '$bigint';
 
@@ -13,7 +14,7 @@ export function toExactJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(toExactJson);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k.startsWith('$') ? `$${k}` : k] = toExactJson(x);
+    for (const [k, x] of Object.entries(v)) setOwn(out, k.startsWith('$') ? `$${k}` : k, toExactJson(x));
     return out;
   }
   return v;
@@ -26,7 +27,7 @@ export function fromExactJson(v: unknown): unknown {
     const keys = Object.keys(o);
     if (keys.length === 1 && keys[0] === TAG && typeof o[TAG] === 'string') return BigInt(o[TAG]);
     const out: Record<string, unknown> = {};
-    for (const k of keys) out[k.startsWith('$$') ? k.slice(1) : k] = fromExactJson(o[k]);
+    for (const k of keys) setOwn(out, k.startsWith('$$') ? k.slice(1) : k, fromExactJson(o[k]));
     return out;
   }
   return v;

@@ -1,3 +1,4 @@
+import { setOwn } from '../../ledger/own-key.js';
 import { emitRecord } from '../canonical.js';
 import type { LineParser, LineSource } from '../source.js';
 import { splitCsvCells, splitCsvRecord, staysOpen } from './split.js';
@@ -71,7 +72,7 @@ export const csvSource: LineSource = {
           if (cell === '') return;
           if (name.startsWith(TAG_PREFIX)) {
             tags ??= {};
-            tags[name.slice(TAG_PREFIX.length)] = cell;
+            setOwn(tags, name.slice(TAG_PREFIX.length), cell);
           } else {
             // A sign and the padding a spreadsheet may leave are still a number: -1 is then told it cannot be
             // negative, where as text it read as "expected a number of tokens, got \"-1\"".

@@ -1,4 +1,5 @@
 import { type Attribution, emptyAttribution } from '../../ledger/event.js';
+import { setOwn } from '../../ledger/own-key.js';
 import { type Attrs, str } from './values.js';
 
 /** A ledger attribution field, or `tags.NAME` for a free tag. */
@@ -90,7 +91,7 @@ function tagsOf(
     if (tag === null) continue;
     const v =
       (record === null ? null : firstUpTo(record, p.keys[i]!, resource.at[i]!)) ?? resource.values[i]!;
-    if (v !== null) tags[tag!] = v;
+    if (v !== null) setOwn(tags, tag!, v);
   }
   return tags;
 }

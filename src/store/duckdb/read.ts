@@ -8,6 +8,7 @@ import {
   USAGE_FIELDS,
   type UsageEvent,
 } from '../../ledger/event.js';
+import { setOwn } from '../../ledger/own-key.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { RateCardRegistry } from './rate-cards.js';
 import { q } from './schema.js';
@@ -36,7 +37,8 @@ export function rowToEvent(row: readonly DuckDBValue[], rates: RateCardRegistry)
   >;
   const tags: Record<string, string> = {};
   if (v.tags !== null)
-    for (const { key, value } of (v.tags as unknown as MapValue).entries) tags[String(key)] = String(value);
+    for (const { key, value } of (v.tags as unknown as MapValue).entries)
+      setOwn(tags, String(key), String(value));
   const rateId = num(v.rate_id);
   const attribution = Object.fromEntries(ATTRIBUTION_FIELDS.map((f) => [f, str(v[f])])) as Record<
     (typeof ATTRIBUTION_FIELDS)[number],
