@@ -521,6 +521,28 @@ describe('data', () => {
       expect(r.body.error.message, path).toMatch(allowed);
     }
   });
+
+  it('takes a count (limit, top, window_minutes) only as plain decimal digits, not as anything Number() reads', async () => {
+    const counts: [string, string][] = [
+      ['/api/events', 'limit'],
+      ['/api/breakdown', 'top'],
+      ['/api/sessions', 'top'],
+      ['/api/alerts', 'limit'],
+      ['/api/runaways', 'window_minutes'],
+    ];
+    // Hex, an exponent, a fraction, padding, a sign, an empty value: each a 400 naming the parameter.
+    for (const [path, name] of counts)
+      for (const value of ['0x10', '1e2', '2.0', '%201', '1%20', '+5', '', '0b1', 'Infinity']) {
+        const r = await get(`${path}?${name}=${value}`);
+        expect(r.status, `${path}?${name}=${value}`).toBe(400);
+        expect(r.body.error.code).toBe('API_BAD_PARAM');
+        expect(r.body.error.message, `${path}?${name}=${value}`).toMatch(
+          new RegExp(`^parameter "${name}": expected a whole number`),
+        );
+      }
+    expect((await get(`/api/events?${RANGE}&limit=16`)).body.events).toHaveLength(16);
+    expect((await get(`/api/events?${RANGE}&limit=007`)).body.events).toHaveLength(7);
+  });
 });
 
 describe('a team-scoped viewer sees only its team', () => {

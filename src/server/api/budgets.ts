@@ -7,7 +7,7 @@ import { budgetStatus } from '../../budgets/status.js';
 import { TokenledgerError } from '../../errors.js';
 import { ApiError } from './api-error.js';
 import { type ApiContext, endpoint } from './endpoint.js';
-import { since } from './params.js';
+import { countParam, since } from './params.js';
 import { parseTime } from './query-input.js';
 import type { Principal } from './scope.js';
 
@@ -110,7 +110,7 @@ export const alertsEndpoint = endpoint({
       'only alerts from this time on: an age (7d, 12h, 2w), an ISO-8601 date/time or epoch ms',
     ),
     kind: z.enum(ALERT_KINDS).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: countParam(1, 1000).default(100),
   },
   response: z.object({ alerts: z.array(record) }),
   async handle(c, p, who) {

@@ -13,7 +13,7 @@ import { ApiError, badParam } from './api-error.js';
 import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { csvRows } from './json.js';
-import { format, rangeParams } from './params.js';
+import { countParam, format, rangeParams } from './params.js';
 import { checkInRange, parseRange, requestFilters } from './query-input.js';
 import { canSee } from './scope.js';
 
@@ -64,11 +64,7 @@ export const eventsEndpoint = endpoint({
   summary: 'The audit trail, newest first, with cursor pagination',
   params: {
     ...rangeParams,
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
+    limit: countParam(1, 1000)
       .optional()
       .describe('events per page, 1-1000; default 50 (format=csv: how many, default every one)'),
     cursor: z.string().optional().describe('next_cursor from the previous page'),

@@ -5,7 +5,7 @@ import { detectRunaways } from '../../budgets/runaway.js';
 import { RUNAWAY_DEFAULTS } from '../../budgets/runaway-config.js';
 import { formatUsd } from '../../money/money.js';
 import { endpoint } from './endpoint.js';
-import { rangeParams } from './params.js';
+import { countParam, rangeParams } from './params.js';
 import { parseDimension, parseRange, parseZone, requestFilters } from './query-input.js';
 
 const usdParam = z
@@ -23,7 +23,7 @@ export const runawaysEndpoint = endpoint({
     ...rangeParams,
     by: z.enum(['session_id', 'agent']).default('session_id'),
     max_usd: usdParam.describe(`default ${RUNAWAY_DEFAULTS.max_usd}`),
-    window_minutes: z.coerce.number().int().min(1).max(1440).default(RUNAWAY_DEFAULTS.window_minutes),
+    window_minutes: countParam(1, 1440).default(RUNAWAY_DEFAULTS.window_minutes),
   },
   response: z.object({ runaways: z.array(row) }),
   async handle(c, p, who) {

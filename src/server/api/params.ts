@@ -39,11 +39,20 @@ export const tz = z
     'IANA time zone (Europe/Berlin, America/New_York) whose calendar dates and months in `since`/`until` are read in ' +
       "and buckets follow (a day bucket is a local day: 23 or 25 hours across DST; returned as the UTC instant it starts); default UTC. Days of another zone are read from the events, not the ledger's UTC daily rollups: slower on a large ledger",
   );
-export const top = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(1000)
+/**
+ * A count (limit, top) from the query string, from `min` to `max`. Only decimal digits (a sign is let through so that
+ * -1 is told the lower bound): z.coerce.number() runs Number(), which also reads `0x10`, `1e2`, ` 1` and an empty value
+ * (0) as numbers, so a mistyped count was taken as another one instead of a 400 naming the parameter.
+ */
+export function countParam(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^-?\d+$/, { message: `expected a whole number from ${min} to ${max} in decimal digits` })
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+}
+
+export const top = countParam(1, 1000)
   .optional()
   .describe(
     'keep the N costliest groups over the range and fold the rest into one row whose dimension values read "other" ' +
