@@ -21,17 +21,35 @@ export interface Range {
 }
 
 export function parseTime(name: string, value: string, now: number, zone = 'UTC'): number {
+  // `until` as the CLI reads it: a compact date (ccusage's 20261130) includes that day.
+  const read = (z: string) =>
+    name === 'until' ? parseUntilBound(value, now, z) : parseTimeBound(value, now, z);
   let us: number;
   try {
-    // `until` as the CLI reads it: a compact date (ccusage's 20261130) includes that day.
-    us = name === 'until' ? parseUntilBound(value, now, zone) : parseTimeBound(value, now, zone);
+    us = read(zone);
   } catch {
     throw badParam(
       name,
       `${JSON.stringify(value)} is not a time; use an age like 30d, 12h, 2w, a month like 2026-11 or a date like 2026-11-01`,
     );
   }
-  return checkInRange(name, value, us);
+  return checkInRange(
+    name,
+    value,
+    atLedgerEdge(us, () => read('UTC')),
+  );
+}
+
+/**
+ * A time that is past the ledger's first or last instant (the UTC epoch, 2200-01-01T00:00Z) only because it is read
+ * on a zone's clocks, as `since=1970-01-01&tz=Asia/Tokyo` (15:00Z the day before), is that instant: the ledger holds
+ * nothing beyond it, so the answer is the one asked for, where a 400 saying 1970-01-01 "is before 1970" was false.
+ * What lies outside on UTC's clocks too (1969-12-31, an epoch time) is still refused.
+ */
+function atLedgerEdge(us: number, inUtc: () => number): number {
+  if (us < 0 && inUtc() >= 0) return 0;
+  if (us > LATEST_US && inUtc() <= LATEST_US) return LATEST_US;
+  return us;
 }
 
 export function checkInRange(name: string, value: string, us: number): number {
