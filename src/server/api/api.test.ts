@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,6 +225,46 @@ describe('auth', () => {
     const after = await get('/api/me', null, { cookie });
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('API_UNAUTHORIZED');
+  });
+
+  it("refuses a ledger write from any token but the server's own before reading its body (up to 128 MB)", async () => {
+    // The body is begun and never finished: a 403 can only come before it is read.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/api/ledger/append`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminTok}`, 'content-type': 'application/json' },
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error('no answer while the body was still being sent: the server waited to read it'));
+      }, 3000);
+      req.on('error', () => {});
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d;
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      });
+      req.write(`{"events":[${'{"event_id":"0000000000000001"},'.repeat(1000)}`);
+    });
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body).error).toMatchObject({
+      code: 'API_FORBIDDEN',
+      message:
+        "/api/ledger/append writes to the ledger: only the server's own token (in <ledger>.server.json) may",
+    });
+    // Reading stays open to every admin token.
+    const count = await fetch(`${base}/api/ledger/count`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminTok}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(count.status).toBe(200);
   });
 
   it('serves the OpenAPI 3.1 document generated from the schemas, without auth', async () => {

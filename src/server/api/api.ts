@@ -181,6 +181,8 @@ export function createApi(o: ApiOptions): Api {
         );
       if (r.e.admin && who.role !== 'admin')
         throw new ApiError('API_FORBIDDEN', `${req.method} ${path} is for admin tokens only`);
+      if (r.e.serverOnly !== undefined && who.id !== 'server')
+        throw new ApiError('API_FORBIDDEN', r.e.serverOnly);
       const pathParams = Object.fromEntries(r.names.map((n, i) => [n, decodePart(n, m[i + 1]!)]));
       const params = parseParams(r.e.params, readQuery(url.searchParams));
       if (r.e.body === undefined) req.resume();

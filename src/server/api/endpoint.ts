@@ -47,6 +47,11 @@ export interface Endpoint<S extends z.ZodRawShape = z.ZodRawShape> {
   summary: string;
   /** Only admin principals (the server token or an admin token) may call it. */
   admin?: boolean;
+  /**
+   * Only the server's own token may call it; the text is the 403 every other token gets. Checked before the body is
+   * read, so another token cannot make the server hold a large body (a ledger write's, up to 128 MB) to be refused.
+   */
+  serverOnly?: string | undefined;
   params: S;
   /** The JSON request body's schema (POST, PUT); the handler gets the parsed body. */
   body?: z.ZodType;

@@ -267,16 +267,15 @@ export const LEDGER_CALL_ENDPOINTS: Endpoint[] = Object.entries(CALLS).map(([cal
     path: ledgerCallPath(call as LedgerCall),
     summary: `The store's \`${call}\` call, as the CLI makes it while the server holds the ledger (${'write' in c ? "the server's own token only" : 'admin'})`,
     admin: true,
+    serverOnly:
+      'write' in c
+        ? `${ledgerCallPath(call as LedgerCall)} writes to the ledger: only the server's own token (in <ledger>.server.json) may`
+        : undefined,
     bodyLimit: 'write' in c ? WRITE_BODY_LIMIT : undefined,
     params: {},
     body: z.preprocess(fromExactJson, c.body as z.ZodType),
     response: exact,
     async handle(ctx, _p, who, _path, body) {
-      if ('write' in c && who.id !== 'server')
-        throw new ApiError(
-          'API_FORBIDDEN',
-          `${ledgerCallPath(call as LedgerCall)} writes to the ledger: only the server's own token (in <ledger>.server.json) may`,
-        );
       const out = await (c.run as (s: Store, b: unknown, c: ApiContext, who: Principal) => Promise<unknown>)(
         ctx.store,
         body,
