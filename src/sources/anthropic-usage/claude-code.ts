@@ -68,6 +68,15 @@ function actorDay(item: Obj): ActorDay {
   return { actorType, actor, ts, date: new Date(ts / 1000).toISOString().slice(0, 10), details };
 }
 
+/**
+ * The rest of what tells one report row from another: the same person on the same day and terminal has a row per
+ * organization (a report of each organization imported into one ledger) and per customer and subscription type, and
+ * with day, actor and terminal alone the second row's usage was dropped as a repeat of the first.
+ */
+function rowKeys(day: ActorDay): (string | undefined)[] {
+  return [day.details.customer_type, day.details.subscription_type, day.details.organization_id];
+}
+
 /** Emits the actor-day's activity and one event per model; a bad model entry is skipped alone. */
 export function readClaudeCodeRecord(item: Obj, at: Locate, ctx: ParseContext, sink: Sink): void {
   const ref = at('');
@@ -93,6 +102,7 @@ function activityRecord(item: Obj, day: ActorDay, ref: string): ActivityRecord {
       day.actorType,
       day.actor,
       day.details.terminal_type,
+      ...rowKeys(day),
     ),
     source: CLAUDE_CODE_SOURCE,
     source_ref: `${ref}#${item.path}`,
@@ -136,6 +146,7 @@ function modelEvent(m: Obj, day: ActorDay, ref: string, ctx: ParseContext): Unpr
       day.actor,
       day.details.terminal_type,
       model,
+      ...rowKeys(day),
     ),
     source: CLAUDE_CODE_SOURCE,
     source_ref: `${ref}#${m.path}`,

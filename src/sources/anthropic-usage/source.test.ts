@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../test/helpers/run-cli.js';
 import { loadPricer } from '../../pricing/load.js';
 import { collectFile } from '../collect-sink.js';
 import { anthropicUsageSource } from './source.js';
@@ -279,6 +282,65 @@ describe('anthropic-usage: usage_report/claude_code', () => {
     });
     const again = await run('claude-code.json');
     expect(again.activities.map((a) => a.record_id)).toEqual(activities.map((a) => a.record_id));
+  });
+});
+
+describe('anthropic-usage: usage_report/claude_code of two organizations, or two customer types', () => {
+  it('stores the same person, day, terminal and model once for each, where the second was dropped as a repeat', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'tl-claude-code-orgs-'));
+    try {
+      const row = (organization_id: string, customer_type: string, input: number) => ({
+        date: '2025-09-01T00:00:00Z',
+        actor: { type: 'user_actor', email_address: 'dev@company.com' },
+        organization_id,
+        customer_type,
+        terminal_type: 'vscode',
+        core_metrics: { num_sessions: 1 },
+        model_breakdown: [
+          {
+            model: 'claude-sonnet-4-5-20250929',
+            tokens: { input, output: 0, cache_read: 0, cache_creation: 0 },
+            estimated_cost: { currency: 'USD', amount: 1 },
+          },
+        ],
+      });
+      const files = [
+        [join(work, 'org-a.json'), [row('org-a', 'api', 1000), row('org-a', 'subscription', 200)]],
+        [join(work, 'org-b.json'), [row('org-b', 'api', 30)]],
+      ] as const;
+      for (const [file, data] of files) await writeFile(file, JSON.stringify({ data, has_more: false }));
+      const db = join(work, 'ledger.duckdb');
+      const imported = await runCli(['import', 'anthropic-usage', ...files.map(([f]) => f), '--db', db]);
+      expect(imported.code, imported.stderr).toBe(0);
+      const report = await runCli([
+        'report',
+        '--db',
+        db,
+        '--since',
+        '2025-09-01',
+        '--until',
+        '2025-09-02',
+        '--format',
+        'json',
+      ]);
+      expect(JSON.parse(report.stdout).totals).toMatchObject({ input_tokens: 1230, events: 3 });
+      // The same files again add nothing: each row's id is its own, from one import to the next.
+      await runCli(['import', 'anthropic-usage', ...files.map(([f]) => f), '--db', db]);
+      const again = await runCli([
+        'report',
+        '--db',
+        db,
+        '--since',
+        '2025-09-01',
+        '--until',
+        '2025-09-02',
+        '--format',
+        'json',
+      ]);
+      expect(JSON.parse(again.stdout).totals).toMatchObject({ input_tokens: 1230, events: 3 });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
 
