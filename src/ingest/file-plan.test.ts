@@ -33,7 +33,11 @@ describe('planFile', () => {
     expect(planFile('append', { size: 10, mtimeMs: NOW - 1000 }, undefined, NOW)).toMatchObject({
       holdTail: true,
     });
+    // A whole file may be appended to too (Gemini CLI .jsonl); read-file.ts asks the source whether it is.
     expect(planFile('whole-file', { size: 10, mtimeMs: NOW }, undefined, NOW)).toMatchObject({
+      holdTail: true,
+    });
+    expect(planFile('always', { size: 10, mtimeMs: NOW }, undefined, NOW)).toMatchObject({
       holdTail: false,
     });
   });
@@ -71,6 +75,17 @@ describe('planFile', () => {
     expect(planFile('append', { size: 100, mtimeMs: OLD + 5 }, state(), NOW)).toMatchObject({
       offset: 0,
       lineNo: 1,
+    });
+  });
+
+  it('reads a whole file with a held-back line again from the start once it has settled, not before', () => {
+    const held = state({ heldBack: true, mtimeMs: NOW - 1000, offset: 0 });
+    const facts = { size: 1000, mtimeMs: NOW - 1000 };
+    expect(planFile('whole-file', facts, held, NOW)).toEqual({ read: false });
+    expect(planFile('whole-file', facts, held, NOW + SETTLE_MS)).toMatchObject({
+      read: true,
+      offset: 0,
+      holdTail: false,
     });
   });
 

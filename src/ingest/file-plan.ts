@@ -61,12 +61,13 @@ export function planFile(
   state: FileState | undefined,
   nowMs: number,
 ): FilePlan {
-  const holdTail = mode === 'append' && nowMs - facts.mtimeMs < SETTLE_MS;
+  // Whole files may be appended to as well (Gemini CLI's .jsonl sessions): read-file.ts asks the source.
+  const holdTail = mode !== 'always' && nowMs - facts.mtimeMs < SETTLE_MS;
   if (mode === 'always' || state === undefined) return FROM_START(holdTail, facts);
   const unchanged = facts.size === state.size && facts.mtimeMs === state.mtimeMs;
-  if (mode === 'whole-file') return unchanged ? { read: false } : FROM_START(false, facts);
   // A held-back tail of an unchanged file is read again once the file has settled, to emit it.
   if (unchanged && (!state.heldBack || holdTail)) return { read: false };
+  if (mode === 'whole-file') return FROM_START(holdTail, facts);
   if (facts.size < state.offset) return FROM_START(holdTail, facts);
   return {
     read: true,

@@ -262,3 +262,65 @@ describe('importFiles on a settled log that an agent writes to again while the i
     }
   });
 });
+
+/**
+ * Gemini CLI's `.jsonl` sessions are appended to line by line while the CLI runs, though a changed one is read whole
+ * (messages are written again). A line the CLI is still writing is held back like Claude Code's, not a bad line.
+ */
+describe('importFiles on a Gemini CLI .jsonl session the CLI is still appending to', () => {
+  const HEADER = `${JSON.stringify({ sessionId: 'g1', projectHash: 'p1', startTime: '2025-11-02T14:30:00.000Z' })}\n`;
+  const message = (id: string, output: number) =>
+    JSON.stringify({
+      id,
+      timestamp: '2025-11-02T14:30:10.000Z',
+      type: 'gemini',
+      model: 'gemini-2.5-flash',
+      tokens: { input: 100, output, cached: 0, thoughts: 0, tool: 0, total: 100 + output },
+    });
+  const importGemini = async (store: Awaited<ReturnType<typeof createDuckDbStore>>, path: string) => {
+    const k = IMPORT_KINDS['gemini-cli']!;
+    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+    return importFiles(
+      await k.load(),
+      [path],
+      { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
+      { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
+    );
+  };
+
+  it('holds the unfinished last line back, then imports it once the CLI has finished writing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-gemini-live-'));
+    const path = join(dir, 'session-2025-11-02T14-30-g1.jsonl');
+    const whole = message('m2', 7);
+    const store = await createDuckDbStore(':memory:');
+    try {
+      writeFileSync(path, `${HEADER}${message('m1', 5)}\n${whole.slice(0, 40)}`);
+      const first = await importGemini(store, path);
+      expect(first.skippedByCode).toEqual({});
+      expect(first.heldBackFiles).toBe(1);
+      expect((await store.events({})).map((e) => e.output_tokens)).toEqual([5]);
+      appendFileSync(path, `${whole.slice(40)}\n`);
+      const second = await importGemini(store, path);
+      expect(second.skippedByCode).toEqual({});
+      expect((await store.events({})).map((e) => e.output_tokens).sort()).toEqual([5, 7]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports the unfinished last line as SRC_TRUNCATED once the session has settled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-gemini-live-'));
+    const path = join(dir, 'session-2025-11-02T14-30-g1.jsonl');
+    const store = await createDuckDbStore(':memory:');
+    try {
+      writeFileSync(path, `${HEADER}${message('m1', 5)}\n${message('m2', 7).slice(0, 40)}`);
+      expect((await importGemini(store, path)).skippedByCode).toEqual({});
+      // Unchanged since, but settled: the CLI was stopped mid-write, and the line is reported for what it is.
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path, hourAgo, hourAgo);
+      expect((await importGemini(store, path)).skippedByCode).toEqual({ SRC_TRUNCATED: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -90,13 +90,15 @@ export async function readFile(
   const unterminated = prev !== null && !endsWithNewline(path, prev.end);
   // A last line without its newline is probably still being written: keep it for the next import while the file
   // is fresh; once it has settled, feed it so the parser reports it (SRC_TRUNCATED).
-  const holdLine = unterminated && plan.holdTail && mode === 'append';
+  const appends = mode === 'append' || source.appendsLines?.(path) === true;
+  const holdLine = unterminated && plan.holdTail && appends;
   if (prev && !holdLine) feed(prev);
   // Only a line without its newline can be cut mid-write (SRC_TRUNCATED); a complete one that fails is a bad line.
   parser.end(unterminated && !holdLine);
   await maybeFlush();
   summary.bytes += (holdLine && prev ? starts.at(-1)! : pos) - plan.offset;
-  if (mode !== 'append') return { offset: 0, lineNo: 1, heldBack: false, parserState: null };
+  // A file read whole is read whole again; a held line only marks it to be read once it has settled.
+  if (mode !== 'append') return { offset: 0, lineNo: 1, heldBack: holdLine, parserState: null };
   const fromParser = parser.resumeLine?.() ?? null;
   const parserState = parser.state?.() ?? null;
   const fromLine = unterminated && prev ? prev.lineNo : null;

@@ -63,4 +63,9 @@ export interface LineSource {
   /** Value of `source` on every event (`jsonl`, `claude-code`, …). */
   readonly id: string;
   open(ctx: ParseContext, sink: Sink): LineParser;
+  /**
+   * Whether the tool writes this file a line at a time while it runs, even if a changed one is read whole. Its
+   * unterminated last line is then held back while the file is fresh, not reported as SRC_TRUNCATED (read-file.ts).
+   */
+  appendsLines?(path: string): boolean;
 }

@@ -20,9 +20,13 @@ export { GEMINI_CLI_SOURCE_ID } from './message.js';
 export const geminiCliSource: LineSource = {
   id: GEMINI_CLI_SOURCE_ID,
   open(ctx, sink) {
-    return /\.json$/i.test(ctx.path) ? openDocument(ctx, sink) : openJsonl(ctx, sink);
+    return isDocument(ctx.path) ? openDocument(ctx, sink) : openJsonl(ctx, sink);
   },
+  // The CLI appends to a `.jsonl` session as it runs; a `.json` one is rewritten whole and may end without a newline.
+  appendsLines: (path) => !isDocument(path),
 };
+
+const isDocument = (path: string): boolean => /\.json$/i.test(path);
 
 function openJsonl(ctx: ParseContext, sink: Sink): LineParser {
   let header: Record<string, unknown> = {};
