@@ -341,3 +341,35 @@ describe('a Sum or Histogram whose aggregationTemporality is unset', () => {
     expect(m.events.map((e) => [e.input_tokens, e.cache_read_tokens, e.requests])).toEqual([[806, 400, 4]]);
   });
 });
+
+describe('a cumulative histogram point without sum', () => {
+  // OTLP: a histogram's sum is optional (left out when observations may be negative). Read as 0, a cumulative series
+  // took it for a reset, and its next point counted the whole total again.
+  const CUMULATIVE = 2;
+  const point = (minutes: bigint, count: string, sum?: number): ExportMetricsRequest => {
+    const request = exportWith(0);
+    const metrics = request.resourceMetrics![0]!.scopeMetrics![0]!.metrics!;
+    metrics.pop();
+    const h = metrics[0]!.histogram!;
+    h.aggregationTemporality = CUMULATIVE;
+    const p = h.dataPoints![0]!;
+    p.timeUnixNano = String(BigInt(p.timeUnixNano as string) + minutes * 60_000_000_000n);
+    p.count = count;
+    if (sum === undefined) delete p.sum;
+    else p.sum = sum;
+    return request;
+  };
+
+  it('is rejected, and the series goes on from its last point with a sum', () => {
+    const ingest = createOtlpIngest({ since: 0 });
+    expect(ingest.metrics(point(0n, '2', 1000), 0).events.map((e) => e.input_tokens)).toEqual([1000]);
+    const missing = ingest.metrics(point(1n, '3'), 0);
+    expect(missing.events).toEqual([]);
+    expect(missing.rejected.map((r) => `${r.code}: ${r.reason}`)).toEqual([
+      'OTLP_BAD_DATA_POINT: sum is absent, expected the cumulative total of the observations: the point cannot be counted without it',
+    ]);
+    expect(ingest.metrics(point(2n, '4', 1500), 0).events.map((e) => [e.input_tokens, e.requests])).toEqual([
+      [500, 2],
+    ]);
+  });
+});

@@ -289,7 +289,11 @@ function points(m: Metric): Point[] {
             ? c
             : none
               ? null
-              : (notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count)),
+              : c === true && (p.sum === undefined || p.sum === null)
+                ? // sum is optional in OTLP; read as 0, a cumulative series took the point for a reset and its next
+                  // point counted the whole total again.
+                  'sum is absent, expected the cumulative total of the observations: the point cannot be counted without it'
+                : (notNumber('sum', p.sum, value) ?? notNumber('count', p.count, count)),
       };
     });
   }
