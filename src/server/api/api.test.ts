@@ -359,6 +359,34 @@ describe('data', () => {
     expect(r.body.month.budget_usd).toBeNull();
   });
 
+  it("cost per 1M tokens is over priced tokens: an unpriced model's tokens do not dilute it", async () => {
+    const priced = [makeEvent(1), makeEvent(2)];
+    const unpriced = [3, 4].map((n) =>
+      makeEvent(n, { model: 'mystery-7b', rates: null, input_tokens: 5_000_000 }),
+    );
+    const served = await serveApi('tl-api-per1m-', [...priced, ...unpriced]);
+    try {
+      const r = await fetch(`${served.base}/api/summary?${RANGE}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      const body = (await r.json()) as J;
+      const tokens = priced.reduce(
+        (s, e) =>
+          s +
+          e.input_tokens +
+          e.cache_read_tokens +
+          e.cache_write_5m_tokens +
+          e.cache_write_1h_tokens +
+          e.output_tokens,
+        0,
+      );
+      expect(body.unpriced.events).toBe(2);
+      expect(body.cost_per_1m_tokens_usd).toBe(formatUsd((sum(priced) * 1_000_000n) / BigInt(tokens)));
+    } finally {
+      await served.close();
+    }
+  });
+
   it("compares with the previous period only when the ledger's records reach back past its start", async () => {
     const iso = (us: number) => new Date(us / 1000).toISOString();
     const between = (a: number, b: number) => events.filter((e) => e.ts >= a && e.ts < b);

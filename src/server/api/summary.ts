@@ -25,9 +25,12 @@ function cacheSavings(byModel: QueryResult): bigint {
   return saved;
 }
 
-/** Cost per 1M tokens (all kinds), pico-dollars; 0 when there were no tokens. */
-function costPerMillion(cost: bigint, tokens: number): bigint {
-  return tokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(tokens);
+/**
+ * Cost per 1M priced tokens (all kinds), pico-dollars; 0 when no token was priced. Unpriced events add no cost, so
+ * counting their tokens would lower the rate as if they had been free.
+ */
+function costPerMillion(cost: bigint, pricedTokens: number): bigint {
+  return pricedTokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(pricedTokens);
 }
 
 /** Straight-line run rate: spend so far × month length / time elapsed. Forecasts are estimates, never billed. */
@@ -112,7 +115,7 @@ export const summaryEndpoint = endpoint({
       tokens,
       requests: t.requests,
       events: t.events,
-      cost_per_1m_tokens_usd: formatUsd(costPerMillion(t.cost_usd, tokens)),
+      cost_per_1m_tokens_usd: formatUsd(costPerMillion(t.cost_usd, tokens - byModel.unpriced.tokens)),
       cache_savings_usd: formatUsd(cacheSavings(byModel)),
       unpriced: byModel.unpriced,
       previous: {
