@@ -387,6 +387,36 @@ describe('data', () => {
     }
   });
 
+  it('cache savings average the input price over priced events with a cost breakdown only', async () => {
+    // One model: calls priced from the card (parts known), a call whose cost the provider gave (no parts), and a
+    // call recorded before the model had a price. Only the first kind says what an input token cost.
+    const computed = [makeEvent(1), makeEvent(2)];
+    const given = makeEvent(3, {
+      cost_usd: 999_000_000n,
+      cost_input: null,
+      cost_cache_read: null,
+      cost_cache_write: null,
+      cost_output: null,
+      cost_source: 'provider',
+      rates: null,
+    });
+    const unpriced = makeEvent(4, { rates: null });
+    const served = await serveApi('tl-api-savings-', [...computed, given, unpriced]);
+    try {
+      const r = await fetch(`${served.base}/api/summary?${RANGE}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      const body = (await r.json()) as J;
+      let saved = 0n;
+      for (const e of computed)
+        saved += (BigInt(e.cache_read_tokens) * (e.rates!.input - e.rates!.cache_read)) / 10n ** 12n;
+      expect(body.unpriced.events).toBe(1);
+      expect(body.cache_savings_usd).toBe(formatUsd(saved));
+    } finally {
+      await served.close();
+    }
+  });
+
   it("compares with the previous period only when the ledger's records reach back past its start", async () => {
     const iso = (us: number) => new Date(us / 1000).toISOString();
     const between = (a: number, b: number) => events.filter((e) => e.ts >= a && e.ts < b);

@@ -12,15 +12,19 @@ import { parseRange, parseZone, requestFilters } from './query-input.js';
 
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
 
+/** Cost sources whose events carry the cost's parts; a provider's given total and an unpriced event have none. */
+const WITH_PARTS = new Set<string | null>(['computed', 'estimated']);
+
 /**
  * What cache reads saved against paying the full input price: per model, cache-read tokens at the model's average
  * input price over the range, minus what the cache reads cost. Per model because cache discounts differ by model;
- * exact when a model had one input price in the range (the usual case).
+ * exact when a model had one input price in the range (the usual case). Only events priced part by part count: the
+ * input tokens of the others have no input cost beside them and would lower the average price.
  */
-function cacheSavings(byModel: QueryResult): bigint {
+function cacheSavings(byModelAndSource: QueryResult): bigint {
   let saved = 0n;
-  for (const r of byModel.rows)
-    if (r.input_tokens > 0 && r.cache_read_tokens > 0)
+  for (const r of byModelAndSource.rows)
+    if (WITH_PARTS.has(r.dims.cost_source ?? null) && r.input_tokens > 0 && r.cache_read_tokens > 0)
       saved += (BigInt(r.cache_read_tokens) * r.cost_input) / BigInt(r.input_tokens) - r.cost_cache_read;
   return saved;
 }
@@ -99,7 +103,7 @@ export const summaryEndpoint = endpoint({
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).
     const [byModel, prev, before, mtd, overlaps] = await Promise.all([
-      c.store.query({ dimensions: ['model'], filters, since, until }),
+      c.store.query({ dimensions: ['model', 'cost_source'], filters, since, until }),
       c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
       c.store.query({ dimensions: [], filters, until: prevSince }),
       c.store.query({ dimensions: [], filters, since: month.start, until: now }),
