@@ -1,3 +1,4 @@
+import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
@@ -70,6 +71,18 @@ export interface AnomaliesOptions extends LedgerOptions, RangeOptions {
   format?: string;
 }
 
+/**
+ * A robust z as typed: plain decimal digits only. The API coerces with Number(), which would take 1e1, 0x10,
+ * Infinity or '' (as 0) as some other threshold than the one meant; so the CLI names the flag here instead.
+ */
+function zThreshold(text: string | undefined): string | undefined {
+  if (text === undefined || /^\d+(\.\d+)?$/.test(text)) return text;
+  throw new TokenledgerError(
+    'CLI_BAD_OPTION',
+    `--threshold ${JSON.stringify(text)}: expected a plain decimal robust z such as 8 or 6.5`,
+  );
+}
+
 /** `tokenledger anomalies`: hours a team (or any dimension) spent far above its baseline. */
 export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => void): Promise<void> {
   const { anomalies } = await askLedger<{ anomalies: Row[] }>(
@@ -79,7 +92,7 @@ export async function anomaliesCommand(o: AnomaliesOptions, out: (s: string) => 
       ...range(o),
       where: whereItems(o.where),
       by: dimension(o.by),
-      threshold: o.threshold,
+      threshold: zThreshold(o.threshold),
       min_usd: o.minUsd,
     }),
   );

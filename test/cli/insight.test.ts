@@ -103,4 +103,26 @@ describe('tokenledger runaways and anomalies', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('max_usd');
   });
+
+  it('takes --threshold only as plain decimal digits, naming the option otherwise', async () => {
+    // Number() would read these as 10, 16, Infinity and 0: a threshold nobody typed.
+    for (const bad of ['1e1', '0x10', 'Infinity', '', ' ', '8.', '-8']) {
+      const r = await runCli(['anomalies', '--db', db, '--since', '30d', '--threshold', bad]);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr, bad).toContain(`--threshold ${JSON.stringify(bad)}`);
+    }
+    const ok = await runCli([
+      'anomalies',
+      '--db',
+      db,
+      '--since',
+      '30d',
+      '--threshold',
+      '8.5',
+      '--format',
+      'json',
+    ]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  });
 });
