@@ -277,6 +277,31 @@ describe('an alert budget (it reserves nothing) when Redis restarts empty', () =
     }
   });
 
+  it('a call admitted and settled while the rebuild reads the ledger is counted once', async () => {
+    for (const recordedBeforeRead of [true, false]) {
+      const g = await gateway(`alert-settled-during-${recordedBeforeRead}`, 'fail-closed', 'alert');
+      try {
+        await restartEmpty(g.redis);
+        const during = g.call(200);
+        let settled: Promise<void> | null = null;
+        g.whileReading(async () => {
+          const r = await g.enforcer.admit(during.admit);
+          if (recordedBeforeRead) await g.store.append([during.event]);
+          // Not awaited: the settle may wait for the very rebuild that is reading.
+          settled = g.enforcer.settle(r, during.event);
+          await new Promise((res) => setTimeout(res, 50));
+        });
+        await g.counted();
+        expect(settled).not.toBeNull();
+        if (!recordedBeforeRead) await g.store.append([during.event]);
+        await settled!;
+        expect(await g.counted()).toBe(await g.spent());
+      } finally {
+        await g.close();
+      }
+    }
+  });
+
   it('a call admitted while the rebuild reads the ledger, and recorded before the read, is counted once', async () => {
     const g = await gateway('alert-during', 'fail-closed', 'alert');
     try {
