@@ -641,6 +641,30 @@ describe('data', () => {
     expect((await get(`/api/events?${RANGE}&limit=16`)).body.events).toHaveLength(16);
     expect((await get(`/api/events?${RANGE}&limit=007`)).body.events).toHaveLength(7);
   });
+
+  it("names Object's own property names (constructor, toString, __proto__) as unknown parameters, like any other", async () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const r = await get(`/api/summary?${RANGE}&${name}=x`);
+      expect(r.status, name).toBe(400);
+      expect(r.body.error.code).toBe('API_BAD_PARAM');
+      expect(r.body.error.message, name).toBe(
+        `parameter "${name}": unknown parameter; this endpoint takes since, until, tz, where`,
+      );
+    }
+  });
+
+  it('takes an anomaly threshold only as a plain decimal, not as anything Number() reads', async () => {
+    for (const value of ['0x10', '1e1', '%208', '8%20', '+8', '', 'Infinity', '8.']) {
+      const r = await get(`/api/anomalies?threshold=${value}`);
+      expect(r.status, value).toBe(400);
+      expect(r.body.error.code).toBe('API_BAD_PARAM');
+      expect(r.body.error.message, value).toMatch(
+        /^parameter "threshold": expected a decimal number such as 8 or 6\.5/,
+      );
+    }
+    for (const value of ['8', '6.5', '0.5'])
+      expect((await get(`/api/anomalies?${RANGE}&threshold=${value}`)).status).toBe(200);
+  });
 });
 
 describe('a team-scoped viewer sees only its team', () => {

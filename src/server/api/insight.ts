@@ -5,7 +5,7 @@ import { detectRunaways } from '../../budgets/runaway.js';
 import { RUNAWAY_DEFAULTS } from '../../budgets/runaway-config.js';
 import { formatUsd } from '../../money/money.js';
 import { endpoint } from './endpoint.js';
-import { countParam, rangeParams } from './params.js';
+import { countParam, decimalParam, rangeParams } from './params.js';
 import { parseDimension, parseRange, parseZone, requestFilters } from './query-input.js';
 
 const usdParam = z
@@ -61,12 +61,7 @@ export const anomaliesEndpoint = endpoint({
   params: {
     ...rangeParams,
     by: z.string().default('team').describe('the dimension spend is split by'),
-    threshold: z.coerce
-      .number()
-      .positive()
-      .max(1000)
-      .optional()
-      .describe('robust z an hour must reach; default 8'),
+    threshold: decimalParam(1000).optional().describe('robust z an hour must reach; default 8'),
     min_usd: usdParam.describe('USD an hour must cost to be flagged; default 20'),
   },
   response: z.object({ anomalies: z.array(row) }),

@@ -3,6 +3,7 @@
  * document (openapi.ts), so the two cannot drift. Values arrive as strings; repeatable ones as arrays.
  */
 import { z } from 'zod';
+import { setOwn } from '../../ledger/own-key.js';
 import { BUCKETS } from '../../store/query.js';
 import { problemOf } from '../../zod-problem.js';
 import { badParam } from './api-error.js';
@@ -52,6 +53,20 @@ export function countParam(min: number, max: number) {
     .pipe(z.number().min(min).max(max));
 }
 
+/**
+ * A positive decimal such as 8 or 6.5 from the query string, up to `max`: digits with an optional fraction, for the
+ * reason countParam gives (Number() would read `1e1` as 10, `0x10` as 16 and an empty value as 0).
+ */
+export function decimalParam(max: number) {
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, {
+      message: `expected a decimal number such as 8 or 6.5, above 0 and at most ${max}`,
+    })
+    .transform(Number)
+    .pipe(z.number().positive().max(max));
+}
+
 export const top = countParam(1, 1000)
   .optional()
   .describe(
@@ -71,10 +86,12 @@ const REPEATABLE = new Set(['where']);
 
 export function readQuery(search: URLSearchParams): RawQuery {
   const out: RawQuery = {};
+  // Own keys only: `in` sees Object's own names (constructor, toString), and `out.__proto__ = v` sets no key at all.
   for (const [k, v] of search) {
-    if (REPEATABLE.has(k)) out[k] = [...((out[k] as string[] | undefined) ?? []), v];
-    else if (k in out) throw badParam(k, 'given more than once; give it once');
-    else out[k] = v;
+    if (REPEATABLE.has(k))
+      setOwn<string | string[]>(out, k, [...((out[k] as string[] | undefined) ?? []), v]);
+    else if (Object.hasOwn(out, k)) throw badParam(k, 'given more than once; give it once');
+    else setOwn<string | string[]>(out, k, v);
   }
   return out;
 }
@@ -85,7 +102,7 @@ export function readQuery(search: URLSearchParams): RawQuery {
  */
 export function parseParams<S extends z.ZodRawShape>(shape: S, raw: RawQuery): z.infer<z.ZodObject<S>> {
   for (const k of Object.keys(raw))
-    if (!(k in shape))
+    if (!Object.hasOwn(shape, k))
       throw badParam(k, `unknown parameter; this endpoint takes ${Object.keys(shape).join(', ') || 'none'}`);
   const schema = z.object(shape);
   const result = schema.safeParse(raw, { reportInput: true });
