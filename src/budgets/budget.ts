@@ -84,16 +84,22 @@ const POSITIVE_USD = 'expected a positive USD amount such as 50 or 1200.50';
 export const budgetInputSchema = z
   .object({
     name: z.string().trim().min(1).max(200).nullable().optional(),
-    // Keys are checked here rather than by the record's key schema, whose message zod does not pass on.
-    scope: z.record(z.string(), z.string().min(1)).superRefine((scope, ctx) => {
-      for (const k of Object.keys(scope))
-        if (!SCOPE_KEY.test(k))
-          ctx.addIssue({
-            code: 'custom',
-            path: [k],
-            message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
-          });
-    }),
+    // Keys are checked here rather than by the record's key schema, whose message zod does not pass on; and on the
+    // input, before the record copies it: the copy drops a `__proto__` key (assigning it sets no key), which left
+    // {"__proto__": "x"} an empty scope, a budget on all spend.
+    scope: z
+      .unknown()
+      .superRefine((scope, ctx) => {
+        if (typeof scope !== 'object' || scope === null) return;
+        for (const k of Object.keys(scope))
+          if (!SCOPE_KEY.test(k))
+            ctx.addIssue({
+              code: 'custom',
+              path: [k],
+              message: `expected a scope dimension: ${SCOPE_DIMENSIONS.join(', ')} or tag.KEY`,
+            });
+      })
+      .pipe(z.record(z.string(), z.string().min(1))),
     period: z
       .string({ error: (i) => (i.input === undefined ? `required: ${PERIODS_ALLOWED}` : undefined) })
       .refine((s) => parsePeriod(s) !== null, {

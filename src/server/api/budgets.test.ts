@@ -169,6 +169,16 @@ describe('budgets over HTTP', () => {
     expect(typo.body.error.message).toBe(
       'the new budget: limit_usd: required; unknown key "limit"; allowed here: name, scope, period, tz, limit_usd, thresholds, action, downgrade_to',
     );
+    // JSON.parse makes "__proto__" an own key; a budget on it must be refused, not become a budget on all spend.
+    const proto = await call(
+      'POST',
+      '/api/budgets',
+      '{"scope":{"__proto__":"web"},"period":"daily","limit_usd":"5"}',
+    );
+    expect(proto.status).toBe(400);
+    expect(proto.body.error.message).toBe(
+      'the new budget: scope.__proto__: expected a scope dimension: org, team, user, project, agent, session_id, task_id, environment, api_key_id, provider, model or tag.KEY',
+    );
     const flag = await call('POST', '/api/budgets', { scope: {}, period: 'daily', limit_usd: true });
     expect(flag.body.error.message).toBe(
       'the new budget: limit_usd: expected a positive USD amount such as 50 or 1200.50',
