@@ -36,6 +36,16 @@ describe('timestamps', () => {
     expect(parseTimestamp('2028-02-29')).toBe(Date.UTC(2028, 1, 29) * 1000);
   });
 
+  it('reads a year below 100 as that year, not as 19xx', () => {
+    // Date.UTC reads years 0-99 as 1900-1999: 0099-01-01 was taken for 1999-01-01, a real-looking time.
+    const year99 = new Date(0);
+    year99.setUTCFullYear(99, 0, 1);
+    expect(parseTimestamp('0099-01-01T00:00:00Z')).toBe(year99.getTime() * 1000);
+    expect(parseTimestamp('0099-01-01')).toBeLessThan(0);
+    expect(formatTimestamp(parseTimestamp('0004-02-29T12:30:00Z'))).toBe('0004-02-29T12:30:00.000000Z');
+    expect(() => parseTimestamp('0003-02-29')).toThrow(TimeError);
+  });
+
   it('reads relative bounds back from now', () => {
     const now = Date.UTC(2026, 10, 28) * 1000;
     expect(parseTimeBound('30d', now)).toBe(Date.UTC(2026, 9, 29) * 1000);

@@ -29,9 +29,9 @@ export function parseTimestamp(value: string | number, zone = 'UTC'): number {
       `not a timestamp: ${JSON.stringify(value)} (expected ISO-8601 or epoch milliseconds)`,
     );
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', offset] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const ms = utcMs(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   // Date.UTC rolls a day the month lacks into the next month (2026-02-31 is March 3rd): the day must come back.
-  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  const day = new Date(utcMs(Number(y), Number(mo) - 1, Number(d)));
   if (
     Number.isNaN(ms) ||
     Number(mo) > 12 ||
@@ -46,6 +46,19 @@ export function parseTimestamp(value: string | number, zone = 'UTC'): number {
   const micros = Number(frac.padEnd(6, '0').slice(0, 6));
   if (offset === undefined && zone !== 'UTC') return wallClockMs(ms, zone) * 1000 + micros;
   return (ms - zoneOffsetMinutes(offset) * 60_000) * 1000 + micros;
+}
+
+/** 400 Gregorian years, in ms: the calendar repeats after exactly 146,097 days. */
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
+
+/**
+ * Date.UTC for any year: Date.UTC reads years 0-99 as 1900-1999, which took 0099-01-01 for 1999-01-01. Such a year is
+ * read 400 years on, where the calendar is the same, and brought back.
+ */
+function utcMs(y: number, month: number, d: number, h = 0, mi = 0, s = 0): number {
+  return y < 100
+    ? Date.UTC(y + 400, month, d, h, mi, s) - GREGORIAN_CYCLE_MS
+    : Date.UTC(y, month, d, h, mi, s);
 }
 
 /**
