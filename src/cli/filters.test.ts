@@ -44,6 +44,20 @@ describe('parseRange', () => {
     );
     expect(parseRange({ until: '2199-12-31' }, now)).toEqual({ until: Date.UTC(2199, 11, 31) * 1000 });
   });
+
+  // The store refused a --since before 0001 with "since must be integer epoch microseconds"; an --until before 1970
+  // printed an empty report as if there had been no spend.
+  it("starts a --since before 1970 at the ledger's first time, and refuses an --until before 1970", () => {
+    for (const since of ['1960-01-01', '0099-01-01', '-99999999999999'])
+      expect(parseRange({ since }, now), since).toEqual({ since: 0 });
+    expect(() => parseRange({ until: '1969-12-31' }, now)).toThrow(
+      /--until "1969-12-31" is before 1970, outside the times the ledger holds/,
+    );
+    expect(parseRange({ since: '1970-01-01', until: '1970-01-02' }, now)).toEqual({
+      since: 0,
+      until: 86_400_000_000,
+    });
+  });
 });
 
 describe('dimensions', () => {

@@ -145,14 +145,16 @@ export function parseRange(o: RangeOptions, now = nowMicros()): { since?: number
 
 /**
  * A bound past the API's last time (2200, server/api/query-input.ts) is refused as the API refuses it. Past 2255 the
- * store could only say "must be integer epoch microseconds", naming neither the option nor the date given. Times
- * before 1970 still select from the ledger's start, as they always have here.
+ * store could only say "must be integer epoch microseconds", naming neither the option nor the date given. A --since
+ * before 1970 selects from the ledger's start, as it always has here; an --until before 1970 selects nothing, which
+ * would print as no spend, so it is refused like one after 2200.
  */
 function inLedgerTimes(name: string, text: string | undefined, us: number | undefined): number | undefined {
-  if (us === undefined || us <= LATEST_US) return us;
+  if (us === undefined || (us >= 0 && us <= LATEST_US)) return us;
+  if (us < 0 && name === 'since') return 0;
   throw new TokenledgerError(
     'CLI_BAD_OPTION',
-    `--${name} ${JSON.stringify(text)} is after 2200, outside the times the ledger holds; epoch times are in milliseconds`,
+    `--${name} ${JSON.stringify(text)} is ${us < 0 ? 'before 1970' : 'after 2200'}, outside the times the ledger holds; epoch times are in milliseconds`,
   );
 }
 
