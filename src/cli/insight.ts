@@ -21,9 +21,11 @@ const whereItems = (items: string[] | undefined) =>
  * and anomalies take their hours and weekdays from it. The zone is checked here, so a bad one is named as the flag.
  */
 function range(o: RangeOptions): { since?: string; until?: string; tz?: string } {
-  const given = { since: o.since ?? '7d', until: o.until };
   const tz = parseTimeZone(o.tz);
-  parseRange({ ...given, tz }); // bad dates named as --since/--until, before any server is asked
+  // Bad dates are named as --since/--until here, before any server is asked. A --since before 1970 starts at the
+  // ledger's first time, as in `report`; the API would refuse it, so that instant (epoch ms 0) is what is sent.
+  const read = parseRange({ since: o.since ?? '7d', until: o.until, tz });
+  const given = { since: read.since === 0 ? '0' : (o.since ?? '7d'), until: o.until };
   return tz === undefined ? given : { ...given, tz };
 }
 

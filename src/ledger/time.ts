@@ -169,7 +169,7 @@ export function parseUntilBound(text: string, now: number, zone = 'UTC'): number
   const compact = COMPACT_DATE.exec(text.trim());
   if (!compact) return parseTimeBound(text, now, zone);
   parseTimeBound(text, now, zone); // A day the month does not have is an error, not the next month's.
-  const next = new Date(Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3]) + 1));
+  const next = new Date(utcMs(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3]) + 1));
   return parseTimestamp(next.toISOString().slice(0, 10), zone);
 }
 

@@ -98,6 +98,25 @@ describe('tokenledger runaways and anomalies', () => {
     expect(JSON.parse(by.stdout)).toEqual(JSON.parse(spelled.stdout));
   });
 
+  it("starts a --since before 1970 at the ledger's first time, as report does, and names a bad --until", async () => {
+    // The API refuses a since before 1970 (it names a parameter the CLI user never typed); report reads it as all time.
+    const incident = demoIncident({ seed: 42, people: 40, days: 20, end: started * 1000 })!;
+    for (const command of ['runaways', 'anomalies']) {
+      const r = await runCli([command, '--db', db, '--since', '1960-01-01', '--format', 'json']);
+      expect(r.stderr, command).toBe('');
+      expect(r.code, command).toBe(0);
+      const all = await runCli([command, '--db', db, '--since', '30d', '--format', 'json']);
+      expect(JSON.parse(r.stdout), command).toEqual(JSON.parse(all.stdout));
+      const until = await runCli([command, '--db', db, '--until', '1969-12-31']);
+      expect(until.code, command).toBe(1);
+      expect(until.stderr, command).toContain('--until "1969-12-31" is before 1970');
+    }
+    const r = await runCli(['runaways', '--db', db, '--since', '1960-01-01', '--format', 'json']);
+    expect(JSON.parse(r.stdout).runaways.map((x: { value: string }) => x.value)).toEqual([
+      incident.session_id,
+    ]);
+  });
+
   it('says which option is wrong', async () => {
     const r = await runCli(['runaways', '--db', db, '--max-usd', 'lots']);
     expect(r.code).toBe(1);
