@@ -85,10 +85,15 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     expect([standard.nano, fast.nano]).toEqual([25_045_000n, 150_270_000n]);
   });
 
-  it('tool definitions count as input', async () => {
+  it('tool definitions count as input, with the system prompt the provider adds to enable them', async () => {
     const tools = [{ type: 'function', function: { name: 'lookup', parameters: {} } }];
     const w = await worstCase(input(chat({ max_tokens: 1, tools })), pricer);
-    expect(w.inputTokens).toBe(9 + (await countTokens(JSON.stringify(tools))));
+    // Anthropic bills up to 530 tokens of tool-use system prompt (Claude 3 Opus, tool_choice auto) on top of the tools.
+    expect(w.inputTokens).toBe(9 + (await countTokens(JSON.stringify(tools))) + 530);
+    // An empty list enables no tools: no system prompt for them.
+    expect((await worstCase(input(chat({ max_tokens: 1, tools: [] })), pricer)).inputTokens).toBe(
+      9 + (await countTokens('[]')),
+    );
   });
 
   it('an unknown model reserves nothing and says it is unpriced', async () => {

@@ -22,6 +22,14 @@ export const FALLBACK_OUTPUT_TOKENS = 16_384;
 const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REQUEST = 3;
 
+/**
+ * A request with tools is billed for a system prompt the provider adds to enable them, beside the tools' own JSON.
+ * Anthropic lists it per model and tool_choice ("Tool use system prompt token count": 159 to 530 tokens; 530 is Claude
+ * 3 Opus with `auto`, the most it lists, and current models take 346 at most); OpenAI does not publish its own. The
+ * most listed is reserved for every provider and model, so the worst case stays an upper bound.
+ */
+export const TOOL_USE_SYSTEM_PROMPT_TOKENS = 530;
+
 /** cost.ts: a part is round(tokens × rate / 10^12) (rates at 18 digits, costs in pico-dollars at 12). */
 const PART_DIVISOR = 10n ** BigInt(RATE_SCALE - 6);
 
@@ -140,7 +148,8 @@ export function pricedWorstCase(
 
 function framingTokens(json: Record<string, unknown>): number {
   const messages = Array.isArray(json.messages) ? json.messages.length : 0;
-  return messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST;
+  const tools = Array.isArray(json.tools) && json.tools.length > 0 ? TOOL_USE_SYSTEM_PROMPT_TOKENS : 0;
+  return messages * TOKENS_PER_MESSAGE + TOKENS_PER_REQUEST + tools;
 }
 
 /** The request's tool definitions as text, for counting their input tokens ('' when it has none). */
