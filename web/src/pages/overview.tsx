@@ -116,7 +116,12 @@ export function Overview({ u }: { u: URL }) {
               id="per-1m"
               label="Cost per 1M tokens"
               value={usd(d.cost_per_1m_tokens_usd)}
-              hint={`${count(d.tokens, true)} tokens`}
+              // The rate is over priced tokens only (docs/api.md): say so when some tokens have no price.
+              hint={
+                d.unpriced.tokens > 0
+                  ? `${count(d.tokens - d.unpriced.tokens, true)} priced of ${count(d.tokens, true)} tokens`
+                  : `${count(d.tokens, true)} tokens`
+              }
             />
             <Kpi
               id="cache"
