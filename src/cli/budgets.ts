@@ -2,11 +2,12 @@ import { BudgetBook } from '../budgets/book/budget-book.js';
 import { type Budget, formatPeriod } from '../budgets/budget.js';
 import type { BudgetStatus } from '../budgets/status.js';
 import { TokenledgerError } from '../errors.js';
+import { setOwn } from '../ledger/own-key.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { budgetsEndpoint } from '../server/api/budgets.js';
 import { askLedgerIfAny } from './ask-ledger.js';
 import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
-import { DIMENSION_ALIASES } from './filters.js';
+import { dimensionAlias } from './filters.js';
 import { runningServer } from './running-server.js';
 
 /** Flags of `budgets add` and `budgets update`; every one is optional for update. */
@@ -31,14 +32,15 @@ function parseScope(pairs: readonly string[]): Record<string, string> {
         `--scope ${JSON.stringify(p)}: expected DIMENSION=VALUE, e.g. team=payments`,
       );
     let k = p.slice(0, eq).trim();
-    // `key` is the virtual key (DIMENSION_ALIASES); `tags.K` and `tag.K` both name a tag.
-    k = DIMENSION_ALIASES[k] ?? k.replace(/^tags\./, 'tag.');
-    if (k in scope)
+    // `key` is the virtual key (dimensionAlias); `tags.K` and `tag.K` both name a tag.
+    k = dimensionAlias(k) ?? k.replace(/^tags\./, 'tag.');
+    // Own keys only: `in` finds constructor on the prototype, and `scope.__proto__ = v` sets no key.
+    if (Object.hasOwn(scope, k))
       throw new TokenledgerError(
         'CLI_BAD_OPTION',
         `--scope ${k} is given twice; a budget's scope is an AND of different dimensions`,
       );
-    scope[k] = p.slice(eq + 1).trim();
+    setOwn(scope, k, p.slice(eq + 1).trim());
   }
   return scope;
 }

@@ -72,6 +72,9 @@ describe('dimensions', () => {
     expect(() => parseDimensions('team,keys')).toThrow(
       /unknown dimension "keys": use one of org, team, .*api_key_id/,
     );
+    // An alias lookup on a plain object found these on its prototype and named a function's source instead.
+    for (const name of ['constructor', 'toString', '__proto__'])
+      expect(() => parseDimensions(name), name).toThrow(`unknown dimension "${name}": use one of`);
   });
 });
 

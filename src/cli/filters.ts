@@ -28,10 +28,18 @@ export interface RangeOptions {
  * Names the CLI takes for a dimension besides its own: `key` is the virtual key, as `budgets add --scope key=vk_…`
  * and `keys list` call it, so a budget's scope can be given to `--where` as it was written.
  */
-export const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = { key: 'api_key_id' };
+const DIMENSION_ALIASES: ReadonlyMap<string, Dimension> = new Map([['key', 'api_key_id']]);
+
+/**
+ * The dimension an alias names (`key` → api_key_id), else null. A Map, not an object: an object's lookup found
+ * `constructor` or `toString` on its prototype, and the error then named a function's source as the dimension.
+ */
+export function dimensionAlias(name: string): Dimension | null {
+  return DIMENSION_ALIASES.get(name) ?? null;
+}
 
 function parseDimension(name: string): Dimension {
-  const d = DIMENSION_ALIASES[name.trim()] ?? name.trim();
+  const d = dimensionAlias(name.trim()) ?? name.trim();
   if (!isDimension(d)) {
     throw new TokenledgerError(
       'CLI_BAD_OPTION',

@@ -3,13 +3,13 @@ import { formatUsdDisplay } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
-import { DIMENSION_ALIASES, parseRange, parseTimeZone, type RangeOptions } from './filters.js';
+import { dimensionAlias, parseRange, parseTimeZone, type RangeOptions } from './filters.js';
 
 type Row = Record<string, string | number | null>;
 
 /** A dimension as the CLI names it (`key`, as in report's --where and budgets' --scope) for the API. */
 const dimension = (name: string | undefined) =>
-  name === undefined ? undefined : (DIMENSION_ALIASES[name.trim()] ?? name);
+  name === undefined ? undefined : (dimensionAlias(name.trim()) ?? name);
 const whereItems = (items: string[] | undefined) =>
   items?.map((item) => {
     const eq = item.indexOf('=');

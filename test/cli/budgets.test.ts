@@ -133,6 +133,25 @@ describe('tokenledger budgets', () => {
     expect(
       (await runCli(['budgets', 'add', '--db', db, '--scope', 'team', '--limit-usd', '5'])).stderr,
     ).toContain('--scope "team": expected DIMENSION=VALUE');
+    // Object's own property names are unknown dimensions like any other: not "given twice", not a lost key.
+    for (const name of ['constructor', '__proto__'])
+      expect(
+        (
+          await runCli([
+            'budgets',
+            'add',
+            '--db',
+            db,
+            '--scope',
+            `${name}=x`,
+            '--limit-usd',
+            '5',
+            '--period',
+            'daily',
+          ])
+        ).stderr,
+        name,
+      ).toContain(`scope.${name}: expected a scope dimension`);
     for (const verb of ['show', 'remove'])
       expect((await runCli(['budgets', verb, 'b_000000000000', '--db', db])).stderr, verb).toBe(
         'error BUDGET_NOT_FOUND: no budget "b_000000000000"; see tokenledger budgets list\n',
