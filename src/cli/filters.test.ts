@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDimensions, parsePositiveInt, parseRange, whereFilters } from './filters.js';
+import { parseDimensions, parsePort, parsePositiveInt, parseRange, whereFilters } from './filters.js';
 
 describe('parseRange', () => {
   const now = Date.UTC(2026, 10, 28) * 1000;
@@ -84,5 +84,18 @@ describe('parsePositiveInt', () => {
     expect(parsePositiveInt('limit', undefined)).toBeUndefined();
     for (const bad of ['0', '-1', '1.5', 'ten', '99999999999999999999'])
       expect(() => parsePositiveInt('limit', bad), bad).toThrow(/--limit .*expected a whole number from 1/);
+  });
+});
+
+describe('parsePort', () => {
+  it('takes a port in decimal digits only, not what Number() also reads', () => {
+    expect(parsePort('8787')).toBe(8787);
+    expect(parsePort('0')).toBe(0);
+    expect(parsePort(undefined)).toBeUndefined();
+    // 0x1f90 and 8e3 were ports 8080 and 8000; an empty value was 0, any free port.
+    for (const bad of ['0x1f90', '8e3', '', ' 80', '80.0', '+80', '65536', '-1', '999999'])
+      expect(() => parsePort(bad), bad).toThrow(
+        `--port ${JSON.stringify(bad)}: expected a port number 0-65535`,
+      );
   });
 });

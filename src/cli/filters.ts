@@ -115,13 +115,18 @@ export function parsePositiveInt(
 
 /** `--port`: a TCP port, 0 for any free one. */
 export function parsePort(value: string | undefined): number | undefined {
-  const port = value === undefined ? undefined : Number(value);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `--port ${JSON.stringify(value)}: expected a port number 0-65535`,
-    );
-  return port;
+  return value === undefined
+    ? undefined
+    : portNumber(value, `--port ${JSON.stringify(value)}: expected a port number 0-65535`);
+}
+
+/**
+ * A port in decimal digits, 0-65535, else CLI_BAD_OPTION with `problem`. Number() alone read `0x1f90` as 8080, `8e3`
+ * as 8000 and an empty value as 0 (any free port, or a receiver turned off): a port nobody typed.
+ */
+export function portNumber(text: string, problem: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new TokenledgerError('CLI_BAD_OPTION', problem);
+  return Number(text);
 }
 
 /** `--tz`: an IANA zone, as the engines name it; undefined when not given (UTC). */

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TokenledgerError } from '../errors.js';
 import { startServer } from '../server/serve.js';
 import { type LedgerOptions, ledgerPath, openServerStore } from './context.js';
-import { parsePort } from './filters.js';
+import { parsePort, portNumber } from './filters.js';
 
 export interface ServeCommandOptions extends LedgerOptions {
   host?: string;
@@ -81,11 +80,8 @@ export async function serveCommand(
 
 /** An OTLP receiver's port option: its default when absent, 0 for off. */
 function portOption(value: string | undefined, otherwise: string, flag: string, what: string): number {
-  const port = Number(value ?? otherwise);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `${flag} ${JSON.stringify(value)}: expected a port number 1-65535, or 0 to turn ${what} off`,
-    );
-  return port;
+  return portNumber(
+    value ?? otherwise,
+    `${flag} ${JSON.stringify(value)}: expected a port number 1-65535, or 0 to turn ${what} off`,
+  );
 }
