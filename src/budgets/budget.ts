@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ATTRIBUTION_FIELDS } from '../ledger/event.js';
-import { parseDecimal } from '../money/money.js';
+import { isPositiveUsd } from '../money/money.js';
 
 /**
  * A budget: a spending limit on one attribution scope for one period. Shared by the config file, the CLI, the HTTP
@@ -64,15 +64,6 @@ function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A decimal USD amount above zero (limits, thresholds in USD). */
-export function isPositiveUsd(s: string): boolean {
-  try {
-    return parseDecimal(s) > 0n;
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isPositiveUsd } from './budget.js';
+import { isPositiveUsd } from '../money/money.js';
 
 /**
  * `runaway:` in tokenledger.config.yaml. Defaults (docs/budgets.md): a session spending more than $20 within 10

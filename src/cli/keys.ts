@@ -1,7 +1,7 @@
 import { TokenledgerError } from '../errors.js';
 import { keyFilePath, readKeys, writeKeys } from '../gateway/keys/key-file.js';
 import { hashKey, isVirtualKey, newKey, type VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
-import { formatUsdDisplay, formatUsdOf, parseDecimal, parseUsd } from '../money/money.js';
+import { formatUsdDisplay, formatUsdOf, isPositiveUsd, parseUsd } from '../money/money.js';
 import { keysEndpoint } from '../server/api/info.js';
 import { askLedgerIfAny } from './ask-ledger.js';
 import { type LedgerOptions, ledgerPath } from './context.js';
@@ -138,15 +138,11 @@ function findKey(keys: VirtualKeyRecord[], idOrKey: string): VirtualKeyRecord {
 
 /** `--budget`'s monthly USD amount: a positive decimal. */
 function monthlyBudget(text: string): string {
-  try {
-    if (parseDecimal(text) <= 0n) throw new Error('not positive');
-    return text.trim();
-  } catch {
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `--budget ${JSON.stringify(text)}: expected a positive USD amount such as 250 or 99.50`,
-    );
-  }
+  if (isPositiveUsd(text.trim())) return text.trim();
+  throw new TokenledgerError(
+    'CLI_BAD_OPTION',
+    `--budget ${JSON.stringify(text)}: expected a positive USD amount such as 250 or 99.50`,
+  );
 }
 
 function describe(k: VirtualKeyRecord): string {

@@ -133,3 +133,12 @@ export function formatUsdOf(part: bigint | string, whole: bigint | string): stri
 function picoOf(amount: bigint | string): bigint {
   return typeof amount === 'string' ? parseUsd(amount) : amount;
 }
+
+/**
+ * A USD amount above zero in plain decimal digits (limits, thresholds in USD), as the API's USD parameters take it.
+ * The amount is kept as written and shown back (`limit_usd`), so `1e3` or `.5`, which parseDecimal reads exactly,
+ * would come back to every API client in a form a money string never has.
+ */
+export function isPositiveUsd(s: string): boolean {
+  return /^\d+(\.\d+)?$/.test(s) && parseDecimal(s) > 0n;
+}

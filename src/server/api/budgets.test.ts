@@ -179,6 +179,13 @@ describe('budgets over HTTP', () => {
     expect(proto.body.error.message).toBe(
       'the new budget: scope.__proto__: expected a scope dimension: org, team, user, project, agent, session_id, task_id, environment, api_key_id, provider, model or tag.KEY',
     );
+    // The limit is kept and shown as written: exponent notation would come back as a money string never is.
+    for (const limit of ['1e3', '.5', '5.'])
+      expect(
+        (await call('POST', '/api/budgets', { scope: { team: 'x' }, period: 'daily', limit_usd: limit })).body
+          .error.message,
+        limit,
+      ).toBe('the new budget: limit_usd: expected a positive USD amount such as 50 or 1200.50');
     const flag = await call('POST', '/api/budgets', { scope: {}, period: 'daily', limit_usd: true });
     expect(flag.body.error.message).toBe(
       'the new budget: limit_usd: expected a positive USD amount such as 50 or 1200.50',
