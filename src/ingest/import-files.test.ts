@@ -43,6 +43,20 @@ function settledCopy(dir: string, name: string): string {
   return path;
 }
 
+type Store = Awaited<ReturnType<typeof createDuckDbStore>>;
+
+/** Imports `path` as the CLI imports files of `kind`: its source, resume mode and pricing. */
+async function importKind(kind: string, store: Store, path: string) {
+  const k = IMPORT_KINDS[kind]!;
+  const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+  return importFiles(
+    await k.load(),
+    [path],
+    { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
+    { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
+  );
+}
+
 describe('importFiles with a file it cannot open', () => {
   it('reports a file gone since it was found as SRC_UNREADABLE and imports the others', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-gone-'));
@@ -159,16 +173,7 @@ describe('importFiles on a Codex fork read while Codex still copies the parent h
     count(30_000, usage(700, 200), usage(400, 80)),
   ];
 
-  async function importCodex(store: Awaited<ReturnType<typeof createDuckDbStore>>, path: string) {
-    const k = IMPORT_KINDS.codex!;
-    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
-    return importFiles(
-      await k.load(),
-      [path],
-      { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
-      { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
-    );
-  }
+  const importCodex = (store: Store, path: string) => importKind('codex', store, path);
 
   it('counts only the fork’s own turn when an import reads the copy up to its first usage line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-codex-fork-'));
@@ -277,16 +282,7 @@ describe('importFiles on a Gemini CLI .jsonl session the CLI is still appending 
       model: 'gemini-2.5-flash',
       tokens: { input: 100, output, cached: 0, thoughts: 0, tool: 0, total: 100 + output },
     });
-  const importGemini = async (store: Awaited<ReturnType<typeof createDuckDbStore>>, path: string) => {
-    const k = IMPORT_KINDS['gemini-cli']!;
-    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
-    return importFiles(
-      await k.load(),
-      [path],
-      { store, price: (e) => pricer.price(e), ingestedAt: 1_780_000_000_000_000 },
-      { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
-    );
-  };
+  const importGemini = (store: Store, path: string) => importKind('gemini-cli', store, path);
 
   it('holds the unfinished last line back, then imports it once the CLI has finished writing it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-gemini-live-'));
