@@ -1,5 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import { formatUsdDisplay } from '../money/money.js';
+import { formatUsdDisplay, PLAIN_DECIMAL } from '../money/money.js';
 import { anomaliesEndpoint, runawaysEndpoint } from '../server/api/insight.js';
 import { askLedger } from './ask-ledger.js';
 import type { LedgerOptions } from './context.js';
@@ -24,8 +24,9 @@ function range(o: RangeOptions): { since?: string; until?: string; tz?: string }
   const tz = parseTimeZone(o.tz);
   // Bad dates are named as --since/--until here, before any server is asked. A --since before 1970 starts at the
   // ledger's first time, as in `report`; the API would refuse it, so that instant (epoch ms 0) is what is sent.
-  const read = parseRange({ since: o.since ?? '7d', until: o.until, tz });
-  const given = { since: read.since === 0 ? '0' : (o.since ?? '7d'), until: o.until };
+  const since = o.since ?? '7d';
+  const read = parseRange({ since, until: o.until, tz });
+  const given = { since: read.since === 0 ? '0' : since, until: o.until };
   return tz === undefined ? given : { ...given, tz };
 }
 
@@ -78,7 +79,7 @@ export interface AnomaliesOptions extends LedgerOptions, RangeOptions {
  * Infinity or '' (as 0) as some other threshold than the one meant; so the CLI names the flag here instead.
  */
 function zThreshold(text: string | undefined): string | undefined {
-  if (text === undefined || /^\d+(\.\d+)?$/.test(text)) return text;
+  if (text === undefined || PLAIN_DECIMAL.test(text)) return text;
   throw new TokenledgerError(
     'CLI_BAD_OPTION',
     `--threshold ${JSON.stringify(text)}: expected a plain decimal robust z such as 8 or 6.5`,

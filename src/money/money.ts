@@ -135,10 +135,16 @@ function picoOf(amount: bigint | string): bigint {
 }
 
 /**
+ * Plain decimal digits with an optional fraction (`8`, `6.5`), the one form a typed amount or threshold is taken in:
+ * no sign, exponent, hex, padding or bare point, each of which Number() or parseDecimal would read as some number.
+ */
+export const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+
+/**
  * A USD amount above zero in plain decimal digits (limits, thresholds in USD), as the API's USD parameters take it.
  * The amount is kept as written and shown back (`limit_usd`), so `1e3` or `.5`, which parseDecimal reads exactly,
  * would come back to every API client in a form a money string never has.
  */
 export function isPositiveUsd(s: string): boolean {
-  return /^\d+(\.\d+)?$/.test(s) && parseDecimal(s) > 0n;
+  return PLAIN_DECIMAL.test(s) && parseDecimal(s) > 0n;
 }

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { detectAnomalies } from '../../budgets/anomaly-detect.js';
 import { detectRunaways } from '../../budgets/runaway.js';
 import { RUNAWAY_DEFAULTS } from '../../budgets/runaway-config.js';
-import { formatUsd } from '../../money/money.js';
+import { formatUsd, PLAIN_DECIMAL } from '../../money/money.js';
 import { endpoint } from './endpoint.js';
 import { countParam, decimalParam, rangeParams } from './params.js';
 import { parseDimension, parseRange, parseZone, requestFilters } from './query-input.js';
 
 const usdParam = z
   .string()
-  .regex(/^\d+(\.\d+)?$/, { message: 'expected a USD amount such as 20 or 7.50' })
+  .regex(PLAIN_DECIMAL, { message: 'expected a USD amount such as 20 or 7.50' })
   .optional();
 const row = z.record(z.string(), z.unknown());
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { setOwn } from '../../ledger/own-key.js';
+import { PLAIN_DECIMAL } from '../../money/money.js';
 import { BUCKETS } from '../../store/query.js';
 import { problemOf } from '../../zod-problem.js';
 import { badParam } from './api-error.js';
@@ -60,7 +61,7 @@ export function countParam(min: number, max: number) {
 export function decimalParam(max: number) {
   return z
     .string()
-    .regex(/^\d+(\.\d+)?$/, {
+    .regex(PLAIN_DECIMAL, {
       message: `expected a decimal number such as 8 or 6.5, above 0 and at most ${max}`,
     })
     .transform(Number)
