@@ -576,6 +576,30 @@ describe('data', () => {
     expect(s.body.longest.map((x: J) => [x.session_id, x.requests])).toEqual(longest);
   });
 
+  it('flags a runaway by cost against the median of wholly priced sessions, not of sessions with no price', async () => {
+    // Five priced sessions, $5 to $70, and five of a model with no price, listed at $0 among the costliest. The
+    // priced median is $6: $70 is ten times it and $55 is not. Read as free, the unpriced ones would bring the median
+    // down to $5 and flag the $55 session too.
+    const usd = (n: number) => BigInt(n) * 10n ** 12n;
+    const priced = [5, 6, 6, 55, 70].map((cost, i) =>
+      makeEvent(i, { session_id: `p${cost}-${i}`, cost_usd: usd(cost) }),
+    );
+    const unpriced = [10, 11, 12, 13, 14].map((n) =>
+      makeEvent(n, { session_id: `u${n}`, model: 'mystery-7b', rates: null }),
+    );
+    const served = await serveApi('tl-api-runaway-', [...priced, ...unpriced]);
+    try {
+      const r = await fetch(`${served.base}/api/sessions?${RANGE}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      const body = (await r.json()) as J;
+      expect(body.sessions).toHaveLength(10);
+      expect(body.sessions.filter((x: J) => x.runaway).map((x: J) => x.session_id)).toEqual(['p70-4']);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('bad parameters get a 400 naming the parameter and what is allowed', async () => {
     const cases: [string, string, RegExp][] = [
       ['/api/breakdown?bucket=year', 'bucket', /hour/],

@@ -8,12 +8,19 @@ import { parseRange, requestFilters } from './query-input.js';
 
 /** The longest ordinary agent session runs ~250 calls (docs/demo.md); a loop that resends a prompt runs far past it. */
 const RUNAWAY_CALLS = 300;
-/** …or costs this many times the median of the costliest sessions listed. */
+/** …or costs this many times the median of the costliest sessions listed that are wholly priced. */
 const RUNAWAY_COST_FACTOR = 10n;
 
-/** Flags sessions that look like a runaway agent: far more calls than any normal session, or a cost outlier. */
+/**
+ * Flags sessions that look like a runaway agent: far more calls than any normal session, or a cost outlier. The
+ * median leaves out rows with unpriced events: their cost is a floor ($0 when none is priced), and a list padded with
+ * them would pull it down until ordinary sessions look like outliers.
+ */
 function runawayFlags(rows: readonly Row[]): boolean[] {
-  const costs = rows.map((r) => r.cost_usd).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const costs = rows
+    .filter((r) => r.unpriced_events === 0)
+    .map((r) => r.cost_usd)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const median = costs.length === 0 ? 0n : costs[Math.floor(costs.length / 2)]!;
   return rows.map(
     (r) => r.requests >= RUNAWAY_CALLS || (median > 0n && r.cost_usd >= median * RUNAWAY_COST_FACTOR),
