@@ -97,6 +97,20 @@ return #KEYS
 `;
 
 /**
+ * add, once: the settle of a call that reserved nothing. KEYS: a one-time marker, then one key per claim (its first).
+ * ARGV: the marker's TTL, then per claim `amount, ttl`. Adds only if the marker is not set yet, and sets it: a copy sent
+ * after a settle that got no reply adds nothing if the settle ran. Returns 1 if it added.
+ */
+export const ADD_ONCE_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i - 2])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * i - 1])
+end
+return 1
+`;
+
+/**
  * settle. KEYS: a reservation's marker, then one key per claim (its first): the `kept` claims', then the `lost` ones'.
  * ARGV: the number of kept claims, then per claim `amount, ttl`. Adds the kept claims if the reservation is still held
  * (its marker exists: the reserve's data set survived), else the lost ones (a Redis that restarted empty, or a replica

@@ -262,3 +262,87 @@ describe('a settle a network partition lost', () => {
     }
   });
 });
+
+describe('the settle of a call that reserved nothing, lost to a network partition', () => {
+  // Let through unchecked, or counted only by alert budgets: no reservation's marker tells whether the settle ran, so
+  // the settle sets a one-time marker of its own, and its copy adds only if that marker is not there. In a database of
+  // their own, so that the markers these tests set are the only ones there.
+  async function partitioned(now: () => number = Date.now) {
+    const proxy = await partitionable(Number(new URL(server.url).port));
+    const counters = createRedisCounters({
+      url: `redis://127.0.0.1:${proxy.port}/7`,
+      commandTimeoutMs: 200,
+      now: () => now(),
+    });
+    await counters.ready();
+    const key = `tl:test:settle-once-lost:${process.pid}:${Date.now()}:${Math.random()}`;
+    const direct = new Redis(server.url, { db: 7 });
+    const settle = () => counters.settle(null, [], () => [{ keys: [key], amount: 600n, ttlSeconds: 3600 }]);
+    /** Heals the partition, waits for the new connection, then 300 ms for any copy to run. */
+    const healed = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      const before = counters.connections;
+      proxy.heal();
+      for (let i = 0; i < 300 && !(counters.connections > before && counters.connected); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 300));
+      return direct.get(key);
+    };
+    return {
+      proxy,
+      settle,
+      healed,
+      counted: () => direct.get(key),
+      /** Deletes the one-time markers, as their 60 s in Redis would. */
+      expireMarkers: async () => {
+        const markers = await direct.keys('tl:once:*');
+        expect(markers.length).toBeGreaterThan(0);
+        await direct.del(...markers);
+      },
+      close: async () => {
+        direct.disconnect();
+        await counters.close();
+        await proxy.close();
+      },
+    };
+  }
+
+  it('never reached Redis: its copy, sent on the next connection, adds the cost', async () => {
+    const p = await partitioned();
+    try {
+      p.proxy.cut();
+      await expect(p.settle()).rejects.toMatchObject({ code: 'COUNTERS_REDIS_UNAVAILABLE' });
+      expect(await p.counted()).toBeNull();
+      expect(await p.healed()).toBe('600');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ran, and only its reply was lost: its copy adds nothing', async () => {
+    const p = await partitioned();
+    try {
+      p.proxy.cutAfterNext();
+      await expect(p.settle()).rejects.toMatchObject({ code: 'COUNTERS_REDIS_UNAVAILABLE' });
+      expect(await p.counted()).toBe('600');
+      expect(await p.healed()).toBe('600');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('ran, and the partition outlived its one-time marker: its copy is not sent, so the call counts once', async () => {
+    let offset = 0;
+    const p = await partitioned(() => Date.now() + offset);
+    try {
+      p.proxy.cutAfterNext();
+      await expect(p.settle()).rejects.toMatchObject({ code: 'COUNTERS_REDIS_UNAVAILABLE' });
+      expect(await p.counted()).toBe('600');
+      offset = 55_000;
+      await p.expireMarkers();
+      expect(await p.healed()).toBe('600');
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { TokenledgerError } from '../../errors.js';
 import type { Claim, Counters, ReserveResult } from './counters.js';
-import { ADD_LUA, RESERVE_LUA, SETTLE_LUA, UNDO_LUA } from './redis-scripts.js';
+import { ADD_LUA, ADD_ONCE_LUA, RESERVE_LUA, SETTLE_LUA, UNDO_LUA } from './redis-scripts.js';
 
 export interface RedisCountersOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
@@ -16,6 +16,8 @@ export interface RedisCountersOptions {
   connectTimeoutMs?: number;
   /** Extra ioredis options (tests, TLS); ours win on the fields above. */
   redis?: RedisOptions;
+  /** Epoch ms; tests move it to age a settle's copy past its marker's life. Default Date.now. */
+  now?: () => number;
 }
 
 type ReserveReply = [0, number, string] | [1, ...string[]];
@@ -25,6 +27,7 @@ interface ScriptedRedis extends Redis {
   tlAdd(...args: (string | number)[]): Promise<number>;
   tlUndo(...args: (string | number)[]): Promise<number>;
   tlSettle(...args: (string | number)[]): Promise<number>;
+  tlAddOnce(...args: (string | number)[]): Promise<number>;
 }
 
 /**
@@ -40,12 +43,27 @@ const MARKER_TTL_SECONDS = 60;
  * until Redis answers again and they are sent. Reserves in flight when it is reached may still add theirs.
  */
 const MAX_PENDING_UNDOS = 10_000;
+/**
+ * Seconds the one-time marker of a settle that reserved nothing lives (ADD_ONCE_LUA). Unlike a reservation's, nothing
+ * deletes it, so it is short: a call that only alert budgets count sets one on every settle.
+ */
+const ONCE_MARKER_TTL_SECONDS = 60;
+/**
+ * A copy of such a settle is sent only this long after the settle itself (ms): later, the marker the settle set when it
+ * ran may be gone, and the copy would count the call twice. It is then taken as done, as it was before copies were
+ * sent. The margin over the marker's life covers the copy's way to Redis.
+ */
+const ONCE_COPY_WINDOW_MS = 50_000;
 
 /**
- * The UNDO_LUA arguments: what a reservation's keys get if its marker exists (then deleted). Takes back a reserve that
- * failed, or replaces the reservation with the real cost for a settle that got no reply.
+ * A command sent again until Redis answers it (see `resend`): UNDO_LUA's arguments (what a reservation's keys get if
+ * its marker exists, then deleted), which take back a reserve that failed or replace the reservation with the real cost
+ * for a settle that got no reply; or ADD_ONCE_LUA's, the copy of a settle that reserved nothing and got no reply, sent
+ * until `until` (epoch ms).
  */
-type Undo = readonly (string | number)[];
+type Resend =
+  | { command: 'tlUndo'; args: readonly (string | number)[] }
+  | { command: 'tlAddOnce'; args: readonly (string | number)[]; until: number };
 
 /**
  * Counters shared by several gateway instances through one Redis. `reserve` is a single Lua script (EVALSHA, EVAL on
@@ -67,16 +85,18 @@ export class RedisCounters implements Counters {
   private readonly where: string;
   /** The last connection error, for guarded.ts's log line. */
   lastError: Error | null = null;
-  /** Reservation markers are `tl:rsv:<this instance>:<sequence>`. */
-  private readonly markerPrefix = `tl:rsv:${randomBytes(9).toString('base64url')}:`;
+  /** Reservation markers are `tl:rsv:<this instance>:<sequence>`, one-time settle markers `tl:once:…`. */
+  private readonly instance = randomBytes(9).toString('base64url');
   private markerSeq = 0;
+  private readonly now: () => number;
   /** Times the connection was made (Counters.connections). */
   connections = 0;
-  /** Undos that could not be sent (disconnected): sent on the next connection. */
-  private pendingUndos: Undo[] = [];
+  /** Undos and settle copies that could not be sent (disconnected): sent on the next connection. */
+  private pendingUndos: Resend[] = [];
 
   constructor(opts: RedisCountersOptions) {
     this.where = redactUrl(opts.url);
+    this.now = opts.now ?? Date.now;
     const timeout = opts.commandTimeoutMs ?? 200;
     this.client = new Redis(opts.url, {
       ...opts.redis,
@@ -94,6 +114,7 @@ export class RedisCounters implements Counters {
     this.client.defineCommand('tlAdd', { lua: ADD_LUA });
     this.client.defineCommand('tlUndo', { lua: UNDO_LUA });
     this.client.defineCommand('tlSettle', { lua: SETTLE_LUA });
+    this.client.defineCommand('tlAddOnce', { lua: ADD_ONCE_LUA });
     this.client.on('ready', () => {
       this.connections++;
       this.sendPendingUndos();
@@ -128,7 +149,7 @@ export class RedisCounters implements Counters {
         new Error(`${this.pendingUndos.length} reserves that failed are waiting for Redis to take them back`),
         'COUNTERS_NOT_SENT',
       );
-    const marker = `${this.markerPrefix}${this.markerSeq++}`;
+    const marker = `tl:rsv:${this.instance}:${this.markerSeq++}`;
     const keys: string[] = [marker];
     let markerTtl = MARKER_TTL_SECONDS;
     for (const c of claims) markerTtl = Math.max(markerTtl, Math.ceil(c.ttlSeconds));
@@ -149,12 +170,15 @@ export class RedisCounters implements Counters {
       reply = await this.call(() => this.client.tlReserve(keys.length, ...keys, ...argv));
     } catch (e) {
       if (e instanceof TokenledgerError && e.code !== 'COUNTERS_NOT_SENT')
-        this.undo([
-          claims.length + 1,
-          marker,
-          ...claims.map((c) => c.keys[0]!),
-          ...claims.flatMap((c) => [(-c.amount).toString(), ttl(c)]),
-        ]);
+        this.resend({
+          command: 'tlUndo',
+          args: [
+            claims.length + 1,
+            marker,
+            ...claims.map((c) => c.keys[0]!),
+            ...claims.flatMap((c) => [(-c.amount).toString(), ttl(c)]),
+          ],
+        });
       throw e;
     }
     if (reply[0] === 0) return { ok: false, index: Number(reply[1]), current: BigInt(reply[2]) };
@@ -167,13 +191,25 @@ export class RedisCounters implements Counters {
     lost: () => readonly Omit<Claim, 'limit'>[],
   ): Promise<boolean> {
     let sent = false;
+    let once: Resend | null = null;
+    const at = this.now();
     try {
       const held = await this.call(async () => {
         sent = true;
         // Read now, not when the settle was asked for: a rebuild it waited for decides what the lost case adds.
         const other = lost();
         if (marker === null) {
-          if (other.length > 0) await this.client.tlAdd(...addArgs(other));
+          if (other.length === 0) return 0;
+          // Nothing reserved, so no marker tells whether this ran: it sets a one-time one, for its copy to read.
+          const args = [
+            other.length + 1,
+            `tl:once:${this.instance}:${this.markerSeq++}`,
+            ...other.map((c) => c.keys[0]!),
+            ONCE_MARKER_TTL_SECONDS,
+            ...other.flatMap((c) => [c.amount.toString(), ttl(c)]),
+          ];
+          once = { command: 'tlAddOnce', args, until: at + ONCE_COPY_WINDOW_MS };
+          await this.client.tlAddOnce(...args);
           return 0;
         }
         const keys = [marker, ...kept.map((c) => c.keys[0]!), ...other.map((c) => c.keys[0]!)];
@@ -186,14 +222,19 @@ export class RedisCounters implements Counters {
       // the reservation only if it is still held goes behind it, as an undo does (same script, same retries), so the
       // reservation is settled once whether the first ran or not. If the reservation is gone, the copy adds nothing:
       // the first ran, or the counters lost it and were rebuilt from the ledger, which holds the call's event (it is
-      // recorded before its settle).
+      // recorded before its settle). A settle that reserved nothing is copied the same way, its one-time marker
+      // telling the copy whether it ran.
       if (sent && marker !== null)
-        this.undo([
-          kept.length + 1,
-          marker,
-          ...kept.map((c) => c.keys[0]!),
-          ...kept.flatMap((c) => [c.amount.toString(), ttl(c)]),
-        ]);
+        this.resend({
+          command: 'tlUndo',
+          args: [
+            kept.length + 1,
+            marker,
+            ...kept.map((c) => c.keys[0]!),
+            ...kept.flatMap((c) => [c.amount.toString(), ttl(c)]),
+          ],
+        });
+      else if (once !== null) this.resend(once);
       throw e;
     }
   }
@@ -237,20 +278,21 @@ export class RedisCounters implements Counters {
   }
 
   /**
-   * Sends an undo without waiting for it (Redis may be hung; it runs when Redis answers). One that cannot be sent, or
-   * that fails (its connection closed under it, or it timed out: a partition can look like a hung Redis until the
-   * connection drops), is sent again on the next connection, or once Redis answers a command again on this one: undos
-   * are idempotent, so one that ran after all makes the second a no-op. One Redis ran and refused (an error reply) is
-   * not: it would be refused again.
+   * Sends an undo or a settle's copy without waiting for it (Redis may be hung; it runs when Redis answers). One that
+   * cannot be sent, or that fails (its connection closed under it, or it timed out: a partition can look like a hung
+   * Redis until the connection drops), is sent again on the next connection, or once Redis answers a command again on
+   * this one: both are idempotent, so one that ran after all makes the second a no-op. One Redis ran and refused (an
+   * error reply) is not: it would be refused again.
    */
-  private undo(u: Undo): void {
+  private resend(u: Resend): void {
+    if (u.command === 'tlAddOnce' && this.now() > u.until) return;
     if (this.client.status !== 'ready') {
       this.pendingUndos.push(u);
       return;
     }
-    this.client.tlUndo(...u).catch((e: unknown) => {
+    this.client[u.command](...u.args).catch((e: unknown) => {
       if (e instanceof ReplyError) return;
-      if (this.client.status !== 'ready') this.undo(u);
+      if (this.client.status !== 'ready') this.resend(u);
       else this.pendingUndos.push(u);
     });
   }
@@ -258,7 +300,7 @@ export class RedisCounters implements Counters {
   private sendPendingUndos(): void {
     const undos = this.pendingUndos;
     this.pendingUndos = [];
-    for (const u of undos) this.undo(u);
+    for (const u of undos) this.resend(u);
   }
 
   async close(): Promise<void> {
