@@ -119,12 +119,17 @@ export class Gateway {
                 model: c.model,
                 json,
                 inputText: () => provider.inputText(json),
-                // Asked for only when a budget or token limit applies; a body that names no image part has none:
-                // Anthropic's `"image"` and Chat Completions' `"image_url"` start with `"image`, Responses' is
-                // `"input_image"`; Anthropic's PDFs are `"document"` blocks.
+                // Asked for only when a budget or token limit applies; a body that names no image or file part has
+                // none: Anthropic's `"image"` and Chat Completions' `"image_url"` start with `"image`, Responses' is
+                // `"input_image"`; Anthropic's PDFs are `"document"` blocks, OpenAI's files `"file"` parts and
+                // `"input_file"` items.
                 imageTokens: () =>
                   provider.inputImageTokens !== undefined &&
-                  (raw.includes('"image') || raw.includes('"input_image"') || raw.includes('"document"'))
+                  (raw.includes('"image') ||
+                    raw.includes('"input_image"') ||
+                    raw.includes('"document"') ||
+                    raw.includes('"file"') ||
+                    raw.includes('"input_file"'))
                     ? provider.inputImageTokens(json, c.model)
                     : 0,
                 tokenIds: () => provider.inputTokenIds?.(json) ?? 0,

@@ -122,13 +122,13 @@ export interface Provider {
   /** Input tokens a request sends as token ids rather than text (OpenAI's embeddings and completions), for the same. */
   inputTokenIds?(json: Record<string, unknown>): number;
   /**
-   * Input tokens of the request's images (and Anthropic's PDFs, billed a text and an image a page), which its text
+   * Input tokens of the request's images and files (a PDF is billed a text and an image a page), which its text
    * leaves out, for budget admission's worst case; `model` is the model sent upstream (OpenAI bills an image by model
    * family). Absent where the wire format's images are not counted.
    */
   inputImageTokens?(json: Record<string, unknown>, model: string): number;
   /**
-   * Input tokens of the request's images (and PDFs) as the provider's documented estimate, for the input of a call
+   * Input tokens of the request's images and files as the provider's documented estimate, for the input of a call
    * recorded without its usage (which its text leaves out); absent where inputImageTokens is.
    */
   estimatedImageTokens?(json: Record<string, unknown>, model: string): number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compressedPdf, sealedPdf, textPdf } from '../../../../test/helpers/pdf.js';
-import { anthropicPdfTokens, anthropicPdfTokensEstimate, pdfPages } from './pdf-tokens.js';
+import { pdfPages } from '../pdf-pages.js';
+import { anthropicPdfTokens, anthropicPdfTokensEstimate } from './pdf-tokens.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/pdf-support, "Estimate your costs".
 

@@ -69,6 +69,17 @@ export function openAiImageTokens(json: Record<string, unknown>, model: string):
 }
 
 /**
+ * The most one image can cost `model` at any size and detail: by its rule when OpenAI documents it, else by the
+ * greatest documented one (a PDF's page images, whose size the request does not hold).
+ */
+export function openAiMaxImageTokens(model: string): number {
+  const rule = RULES.get(snapshotless(model));
+  return rule !== undefined
+    ? imageTokens(rule, null, null)
+    : Math.max(...UNKNOWN_BOUND.map((r) => imageTokens(r, null, null)));
+}
+
+/**
  * The same images as OpenAI's documented count for `model`'s family, gpt-4o's for a model it does not list: the
  * input of a call recorded without the provider's usage, a best guess and not a bound.
  */

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
+import { openAiFileTokens, openAiFileTokensEstimate } from './file-tokens.js';
 import { openAiImageTokens, openAiImageTokensEstimate } from './image-tokens.js';
 import { openAiInputText, openAiInputTokenIds, plainOpenAi, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
@@ -29,6 +30,7 @@ export const openAiProvider: Provider = {
   },
   inputText: openAiInputText,
   inputTokenIds: openAiInputTokenIds,
-  inputImageTokens: openAiImageTokens,
-  estimatedImageTokens: openAiImageTokensEstimate,
+  inputImageTokens: (json, model) => openAiImageTokens(json, model) + openAiFileTokens(json, model),
+  estimatedImageTokens: (json, model) =>
+    openAiImageTokensEstimate(json, model) + openAiFileTokensEstimate(json),
 };
