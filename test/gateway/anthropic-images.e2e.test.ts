@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatPng } from '../helpers/png.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/vision — "An image uses approximately width * height / 750
 // tokens": input the provider bills, which a block budget must hold before the call is sent.
@@ -83,17 +83,12 @@ describe('budget admission of a call that sends images (official @anthropic-ai/s
 
 describe('the estimate of a call recorded without the usage of its input (official @anthropic-ai/sdk client)', () => {
   // A stream the upstream breaks before message_start: the provider never said what the input was.
-  const broken = async (content: Anthropic.ContentBlockParam[]): Promise<string> => {
-    const { data: stream, response } = await client.messages
-      .create({ ...ask(content), model: `${MODEL}-broken-at-start`, stream: true })
-      .withResponse();
-    await expect(
-      (async () => {
-        for await (const _ of stream);
-      })(),
-    ).rejects.toThrow();
-    return response.headers.get('x-tokenledger-event-id')!;
-  };
+  const broken = (content: Anthropic.ContentBlockParam[]) =>
+    brokenStreamEvent(
+      client.messages
+        .create({ ...ask(content), model: `${MODEL}-broken-at-start`, stream: true })
+        .withResponse(),
+    );
 
   it("counts a base64 image's tokens by Anthropic's width × height / 750, beside the prompt's text", async () => {
     const text = { type: 'text' as const, text: 'Describe the image.' };

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressedPdf, sealedPdf, textPdf } from '../helpers/pdf.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.claude.com/docs/en/build-with-claude/pdf-support, "Estimate your costs": each page of a PDF is
 // billed its extracted text ("typically 1,500-3,000 tokens per page") and an image of the page. A PDF is a few
@@ -87,17 +87,12 @@ describe('budget admission of a call that sends a PDF (official @anthropic-ai/sd
 
 describe('the estimate of a call with a PDF recorded without the usage of its input (official @anthropic-ai/sdk client)', () => {
   // A stream the upstream breaks before message_start: the provider never said what the input was.
-  const broken = async (content: Anthropic.ContentBlockParam[]): Promise<string> => {
-    const { data: stream, response } = await client.messages
-      .create({ ...ask(content), model: 'claude-haiku-4-5-broken-at-start', stream: true })
-      .withResponse();
-    await expect(
-      (async () => {
-        for await (const _ of stream);
-      })(),
-    ).rejects.toThrow();
-    return response.headers.get('x-tokenledger-event-id')!;
-  };
+  const broken = (content: Anthropic.ContentBlockParam[]) =>
+    brokenStreamEvent(
+      client.messages
+        .create({ ...ask(content), model: 'claude-haiku-4-5-broken-at-start', stream: true })
+        .withResponse(),
+    );
 
   it("counts a base64 PDF's pages at Anthropic's ~7,000 tokens for 3 pages, beside the prompt's text", async () => {
     const alone = await h.event(await broken([text]));

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -81,4 +82,21 @@ export async function startHarnessWithConfig(yaml: string, env: NodeJS.ProcessEn
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The event id of a streamed call the fake provider breaks before its first event (a model named `…-broken-at-start`),
+ * once the client has read the stream to the failure it ends in: the provider never said what the input was, so the
+ * event is the gateway's estimate.
+ */
+export async function brokenStreamEvent(
+  call: Promise<{ data: AsyncIterable<unknown>; response: Response }>,
+): Promise<string> {
+  const { data, response } = await call;
+  await expect(
+    (async () => {
+      for await (const _ of data);
+    })(),
+  ).rejects.toThrow();
+  return response.headers.get('x-tokenledger-event-id')!;
 }

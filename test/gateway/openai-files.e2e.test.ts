@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textPdf } from '../helpers/pdf.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.openai.com/docs/guides/pdf-files: a PDF puts "both extracted text and an image of each page" into
 // the model's context. A PDF is a few hundred bytes a page, in the body as base64 the prompt text leaves out.
@@ -85,22 +85,17 @@ describe('budget admission of a call that sends a file (official openai client)'
 
 describe('the estimate of a call with a file recorded without the usage of its input (official openai client)', () => {
   // A stream the upstream breaks before its first chunk: the provider never said what the input was.
-  const broken = async (content: OpenAI.ChatCompletionContentPart[]): Promise<string> => {
-    const { data: stream, response } = await client.chat.completions
-      .create({
-        model: 'gpt-4o-broken-at-start',
-        max_completion_tokens: 10,
-        messages: [{ role: 'user', content }],
-        stream: true,
-      })
-      .withResponse();
-    await expect(
-      (async () => {
-        for await (const _ of stream);
-      })(),
-    ).rejects.toThrow();
-    return response.headers.get('x-tokenledger-event-id')!;
-  };
+  const broken = (content: OpenAI.ChatCompletionContentPart[]) =>
+    brokenStreamEvent(
+      client.chat.completions
+        .create({
+          model: 'gpt-4o-broken-at-start',
+          max_completion_tokens: 10,
+          messages: [{ role: 'user', content }],
+          stream: true,
+        })
+        .withResponse(),
+    );
 
   it("counts a base64 PDF's pages at Anthropic's measured ~2,334 tokens a page, beside the prompt's text", async () => {
     const alone = await h.event(await broken([text]));

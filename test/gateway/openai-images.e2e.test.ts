@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatPng } from '../helpers/png.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.openai.com/docs/guides/images-vision, "Calculating costs": an image is billed as input tokens by
 // its size, its `detail` and the model's family (gpt-4o: 85 + 170 per 512 px tile; 1024 × 1024 at high is 765).
@@ -78,22 +78,17 @@ describe('budget admission of a call that sends images (official openai client)'
 
 describe('the estimate of a call recorded without the usage of its input (official openai client)', () => {
   // A stream the upstream breaks before its first chunk: the provider never said what the input was.
-  const broken = async (content: OpenAI.ChatCompletionContentPart[]): Promise<string> => {
-    const { data: stream, response } = await client.chat.completions
-      .create({
-        model: 'gpt-4o-broken-at-start',
-        max_completion_tokens: 10,
-        messages: [{ role: 'user', content }],
-        stream: true,
-      })
-      .withResponse();
-    await expect(
-      (async () => {
-        for await (const _ of stream);
-      })(),
-    ).rejects.toThrow();
-    return response.headers.get('x-tokenledger-event-id')!;
-  };
+  const broken = (content: OpenAI.ChatCompletionContentPart[]) =>
+    brokenStreamEvent(
+      client.chat.completions
+        .create({
+          model: 'gpt-4o-broken-at-start',
+          max_completion_tokens: 10,
+          messages: [{ role: 'user', content }],
+          stream: true,
+        })
+        .withResponse(),
+    );
 
   it("counts a base64 image's tokens by OpenAI's documented rule, beside the prompt's text", async () => {
     const alone = await h.event(await broken([text]));
