@@ -252,6 +252,37 @@ describe('the OTLP worker', () => {
     }
   });
 
+  it('writes no waiting point to the state file when a later export of the series is refused first', async () => {
+    // A and C of one series in flight together, C measured from A's point; the log refuses C while A still waits
+    // (its answer comes later). Taking C back puts the series at A's point in memory, but the file must stay at the
+    // last logged point: a kill then, and A never sent again, would have A's window lost.
+    const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
+    const statePath = join(dir, 'ledger.otlp-state');
+    const start = Number(T0 / 1_000_000n);
+    const point = (n: number, value: number): OtlpBatch => ({
+      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
+      signal: 'metrics',
+    });
+    const onFile = () => readIngestJournal(statePath).remembered.series.map(([, p]) => p.value);
+    mapper = createOtlpMapper({ ...options, statePath });
+    try {
+      const first = await mapper.map(point(1, 100));
+      mapper.settled(first.moved!, true);
+      await first.stateCopied;
+      const [a, c] = await Promise.all([mapper.map(point(2, 250)), mapper.map(point(3, 400))]);
+      mapper.settled(c.moved!, false);
+      // An export that moves nothing: mapped after the refusal, and flushed before its answer.
+      await mapper.map(batch(spans(1)));
+      expect(onFile()).toEqual([100]);
+      mapper.settled(a.moved!, true);
+      await a.stateCopied;
+      expect(onFile()).toEqual([250]);
+    } finally {
+      await mapper.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses exports once closed', async () => {
     mapper = createOtlpMapper(options);
     await mapper.close();

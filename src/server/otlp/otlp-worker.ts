@@ -95,6 +95,11 @@ const unsettled = new Map<number, { moves: Move[]; keys: string[]; lines: string
 const unlogged = new Map<string, Set<number>>();
 /** Logged exports whose state lines the journal holds but has not written yet (a flush failed). */
 let uncopied: number[] = [];
+/**
+ * While an undo runs, the series whose points it moves: their lines are written after it, from `durable` (see `undo`),
+ * not as it tells them. Null otherwise.
+ */
+let restating: Set<string> | null = null;
 
 function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
   const base = { since: data.since, attributes: data.attributes };
@@ -119,9 +124,13 @@ function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
     },
     series(key, point, before) {
       moving.push({ key, point, before });
-      journal?.series(key, point);
+      if (restating !== null) restating.add(key);
+      else journal?.series(key, point);
     },
-    forget: (key) => journal?.forget(key),
+    forget(key) {
+      if (restating !== null) restating.add(key);
+      else journal?.forget(key);
+    },
     since: (since) => journal?.since(since),
   };
   return { ingest: createOtlpIngest({ ...base, ...(remembered ? { remembered } : {}), sink }), journal };
@@ -155,10 +164,29 @@ function unmark(ingest: OtlpIngest, id: number, keys: readonly string[]): void {
   }
 }
 
-/** Takes back the moves and keys of an export the log refused, and writes what that changed to the journal. */
+/**
+ * Takes back the moves and keys of an export the log refused, and writes what that changed to the journal. A series
+ * goes back to the point before the refused export, which may be the point of an earlier export the log has not taken
+ * yet (it waits, or its refusal comes later): the journal gets the series where `durable` has it, as a compaction
+ * would write it, so that the file never holds a point before the log does.
+ */
 async function undo(id: number, moves: readonly Move[], keys: readonly string[]): Promise<void> {
   const { ingest, journal } = await ready;
-  takeBack(ingest, moves);
+  restating = new Set();
+  try {
+    takeBack(ingest, moves);
+  } finally {
+    const touched = restating;
+    restating = null;
+    if (journal !== null && touched.size > 0) {
+      const points = new Map(durable(ingest).series);
+      for (const key of touched) {
+        const p = points.get(key);
+        if (p === undefined) journal.forget(key);
+        else journal.series(key, p);
+      }
+    }
+  }
   // No line: a key's line reaches the file only with a logged export's (or a compaction's, which leaves these out).
   unmark(ingest, id, keys);
   flushAfterAnswer(ingest, journal);
