@@ -342,6 +342,45 @@ describe('GuardedCounters: settles an outage kept, when Redis answers again', ()
     }
   });
 
+  it("an outage's debts whose repayment times out (Redis hangs as it goes out) count once, not again at the next recovery", async () => {
+    const link = await slowLink(Number(new URL(server.url).port), 0);
+    const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 200 });
+    await conn.ready();
+    let hangs = 1;
+    const g = createGuardedCounters(conn, {
+      policy: 'fail-open',
+      log: () => {},
+      retryIntervalMs: 0,
+      // The first recovery's probe is answered; then Redis hangs, as the debts go out. It runs them when it resumes.
+      onRecover: () => {
+        if (hangs-- > 0) server.restartable!.pause();
+      },
+    });
+    const k = `tl:test:owed-adds-hung:${process.pid}:${Date.now()}`;
+    try {
+      link.down();
+      await until(() => !conn.connected);
+      // Never sent (no connection): owed, to be added when Redis answers again.
+      for (let i = 0; i < 5; i++) await g.add([{ keys: [k], amount: 7n, ttlSeconds: 600 }]);
+      link.up();
+      await until(() => conn.connected);
+      try {
+        await expect(g.read([[k]])).rejects.toBeInstanceOf(CountersUnavailableError);
+      } finally {
+        server.restartable!.resume();
+      }
+      let counted: bigint[] | null = null;
+      for (let i = 0; i < 100 && counted === null; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        counted = await g.read([[k]]).catch(() => null);
+      }
+      expect(counted).toEqual([5n * 7n]);
+    } finally {
+      await conn.close();
+      await link.close();
+    }
+  });
+
   it('that time out (Redis hangs as they are sent) are taken as done, never sent again: each counts once', async () => {
     const link = await slowLink(Number(new URL(server.url).port), 0);
     const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 200 });

@@ -274,8 +274,17 @@ export class GuardedCounters implements Counters, CountersHealth {
         claims.push({ keys: [key], amount: o.amount, ttlSeconds: (o.expiresAt - now) / 1000 });
     for (let i = 0; i < claims.length; i += REPAY_BATCH) {
       const batch = claims.slice(i, i + REPAY_BATCH);
-      await this.inner.add(batch);
+      let failed: unknown = null;
+      try {
+        await this.repayBatch(batch);
+      } catch (e) {
+        // Sent, with no reply: it may have run, or run yet (a hung Redis). Owed again, the next recovery would add it
+        // a second time; the backend's copy of it adds it once instead. Only one surely not sent stays owed.
+        if (notSent(e)) throw e;
+        failed = e;
+      }
       for (const c of batch) this.owed.delete(c.keys[0]!);
+      if (failed !== null) throw failed;
     }
     this.owed = new Map();
     this.rebuilt.clear();
@@ -296,6 +305,15 @@ export class GuardedCounters implements Counters, CountersHealth {
       const failed = results.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     }
+  }
+
+  /**
+   * Adds a batch of debts. Over counters that settle (Redis), as the settle of a call that reserved nothing: it adds at
+   * most once, so the copy the backend sends after one that got no reply cannot count it twice.
+   */
+  private repayBatch(batch: readonly Omit<Claim, 'limit'>[]): Promise<unknown> {
+    const settle = this.inner.settle;
+    return settle === undefined ? this.inner.add(batch) : settle.call(this.inner, null, [], () => batch);
   }
 
   private goDown(e: unknown): void {
