@@ -80,6 +80,11 @@ export interface AdmitCall {
   /** Input tokens sent as token ids, which have no prompt text either (provider.inputTokenIds). */
   tokenIds?: (() => number) | undefined;
   /**
+   * Input tokens the request carries without holding them: an earlier response or conversation it goes on from
+   * (gateway/carried-context.ts).
+   */
+  carriedTokens?: (() => number) | undefined;
+  /**
    * The request body's byte length when it is valid UTF-8 (null when not): far from every limit it bounds the prompt's
    * bytes (bodyTokenBound) without building the prompt text.
    */
@@ -446,9 +451,9 @@ export class Enforcer {
       fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
     let text: string | null = null;
-    // Billed by their size, not their bytes, and token ids one token each: counted apart from the text, in the bound
-    // as in the exact count.
-    const apart = (call.imageTokens?.() ?? 0) + (call.tokenIds?.() ?? 0);
+    // Billed by their size, not their bytes, token ids one token each, and a context carried over not in the body at
+    // all: counted apart from the text, in the bound as in the exact count.
+    const apart = (call.imageTokens?.() ?? 0) + (call.tokenIds?.() ?? 0) + (call.carriedTokens?.() ?? 0);
     const sync = this.o.counters.reserveSync;
     if (sync !== undefined) {
       let bytes = bodyTokenBound(call.json, call.bodyBytes);

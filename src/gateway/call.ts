@@ -6,6 +6,7 @@ import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import { anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import type { BackgroundResponses } from './background-responses.js';
 import { callIds } from './call-ids.js';
+import type { CarriedContext } from './carried-context.js';
 import type { Upstream } from './config.js';
 import type { GatewayDeps } from './pipeline.js';
 import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
@@ -36,6 +37,8 @@ export interface CallContext {
   heldForLater?: boolean;
   /** The request body as the client sent it, when the caller's key keeps call text (`--store-content`); else null. */
   keepText: Buffer | null;
+  /** For a Responses call: what the responses it names carried, and where its own is remembered; else null. */
+  carried: CarriedContext | null;
 }
 
 export interface Outcome {
@@ -97,6 +100,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
   await call.deps.record(event, request === null ? undefined : textOf(request, event, o));
   call.deps.metrics.recordEvent(event);
   if (o.replaced === true) return event;
+  call.carried?.record(call.json, facts?.response_id ?? null, event);
   // The runaway watch fingerprints the request (µs for long prompts): after the response is on its way.
   const sessions = call.deps.sessions;
   if (sessions !== undefined && event.session_id !== null)
@@ -150,7 +154,9 @@ async function estimated(
       (await countPromptTokens(toolsText(call.json))) +
       (call.provider.estimatedImageTokens?.(call.json, call.model) ?? 0) +
       // An input sent as token ids has no text: its ids are its tokens.
-      (call.provider.inputTokenIds?.(call.json) ?? 0),
+      (call.provider.inputTokenIds?.(call.json) ?? 0) +
+      // The earlier response or conversation it goes on from, billed again as input, when this process saw it.
+      (call.carried?.estimate(call.json) ?? 0),
     cache_read_tokens: 0,
     cache_write_5m_tokens: 0,
     cache_write_1h_tokens: 0,

@@ -13,6 +13,7 @@ import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
+import { CarriedContext } from './carried-context.js';
 import type { GatewayConfig, Upstream } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody, GatewayError } from './errors.js';
@@ -21,7 +22,7 @@ import { withModel } from './json-splice.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ApiType, Provider } from './providers/provider.js';
+import type { ApiType, Operation, Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
@@ -31,6 +32,9 @@ import { SessionBlockedError, type SessionGuard } from './session-guard.js';
 import { readBody } from './upstream-body.js';
 import { UpstreamClient, unreachableError } from './upstream-client.js';
 import { upstreamHeaders } from './upstream-headers.js';
+
+/** The operations whose requests may go on from a stored response or a conversation (carried-context.ts). */
+const CARRIES_CONTEXT: ReadonlySet<Operation> = new Set(['responses', 'compact']);
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -59,6 +63,8 @@ export class Gateway {
    * streams are sent as the client wrote them from then on, until the gateway restarts.
    */
   private readonly noUsageOption = new Set<string>();
+  /** What the Responses calls this process recorded hand on to the calls that continue them. */
+  private readonly carried = new CarriedContext();
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
@@ -133,6 +139,9 @@ export class Gateway {
                     ? provider.inputImageTokens(json, c.model)
                     : 0,
                 tokenIds: () => provider.inputTokenIds?.(json) ?? 0,
+                carriedTokens: CARRIES_CONTEXT.has(route.operation)
+                  ? () => this.carried.bound(json)
+                  : undefined,
                 bodyBytes: isUtf8(raw) ? raw.length : null,
                 mayWriteCache: raw.includes('cache_control'),
                 ts,
@@ -213,6 +222,7 @@ export class Gateway {
           reservation,
           background: route.operation === 'responses' && body.background === true ? this.background : null,
           keepText: key?.store_content === true ? raw : null,
+          carried: CARRIES_CONTEXT.has(route.operation) ? this.carried : null,
         };
         // Nothing of this attempt was sent yet: a client that left gets no call made (and paid for) on its behalf. Not
         // recorded; the reservation is given back below.

@@ -130,6 +130,7 @@ async function recordFinished(
     background: d.background,
     // Created through another process (or before a restart): its request is not known here.
     keepText: null,
+    carried: null,
   };
   identify(call, bg);
   try {
