@@ -96,6 +96,28 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     );
   });
 
+  it('a request to an audio model that sends or asks for audio reserves at its audio rates (gpt-audio: $32 / $64)', async () => {
+    const audio = (extra: Record<string, unknown>) =>
+      input({ ...chat({ max_tokens: 100 }), model: 'gpt-audio', ...extra });
+    // Text in, text out: 9 × 2.5 + 100 × 10.
+    expect((await worstCase(audio({}), pricer)).pico).toBe(1_022_500_000n);
+    // Spoken answer: 9 × 2.5 + 100 × 64.
+    expect((await worstCase(audio({ modalities: ['text', 'audio'] }), pricer)).pico).toBe(6_422_500_000n);
+    // A recording in the prompt: 9 × 32 + 100 × 10.
+    const recording = {
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hello world' },
+            { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+          ],
+        },
+      ],
+    };
+    expect((await worstCase(audio(recording), pricer)).pico).toBe(1_288_000_000n);
+  });
+
   it('an unknown model reserves nothing and says it is unpriced', async () => {
     const w = await worstCase(
       input({ model: 'no-such-model-x', max_tokens: 10 }, { provider: 'nobody' }),

@@ -136,14 +136,38 @@ export function pricedWorstCase(
   const rates =
     resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier, null, geo);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
-  const input = w.mayWriteCache
-    ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h)
-    : rates.input;
+  // A model that prices audio apart bills a request's audio at its audio rates (OpenAI's audio models: input audio
+  // parts, and output asked for as audio); the request's tokens are not split by kind here, so all are priced so.
+  const audioIn = rates.input_audio > rates.input && sendsAudio(w.json);
+  const input = maxOf(
+    w.mayWriteCache ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) : rates.input,
+    audioIn ? rates.input_audio : 0n,
+    0n,
+  );
+  const output =
+    rates.output_audio > rates.output && asksForAudio(w.json) ? rates.output_audio : rates.output;
   // costOf's cost_usd for input and output tokens only (its other parts are 0), without its usage and parts objects.
   const pico =
     divRoundHalfEven(BigInt(inputTokens) * input, PART_DIVISOR) +
-    divRoundHalfEven(BigInt(outputTokens) * rates.output, PART_DIVISOR);
+    divRoundHalfEven(BigInt(outputTokens) * output, PART_DIVISOR);
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
+}
+
+/** Chat Completions `modalities: ["text", "audio"]`: the answer is spoken, its tokens billed as audio output. */
+function asksForAudio(json: Record<string, unknown>): boolean {
+  return Array.isArray(json.modalities) && json.modalities.includes('audio');
+}
+
+/** A Chat Completions message part `{type: "input_audio", input_audio: {data, format}}`, in any message. */
+function sendsAudio(json: Record<string, unknown>): boolean {
+  const isAudio = (part: unknown) => (part as { type?: unknown } | null)?.type === 'input_audio';
+  return (
+    Array.isArray(json.messages) &&
+    json.messages.some((m) => {
+      const content = (m as { content?: unknown } | null)?.content;
+      return Array.isArray(content) && content.some(isAudio);
+    })
+  );
 }
 
 function framingTokens(json: Record<string, unknown>): number {
