@@ -342,7 +342,12 @@ describe('GuardedCounters: settles an outage kept, when Redis answers again', ()
     }
   });
 
-  it("an outage's debts whose repayment times out (Redis hangs as it goes out) count once, not again at the next recovery", async () => {
+  /**
+   * Fail-open counters over a link that can go down, whose first recovery finds Redis answering its probe and then
+   * hanging as what the outage kept goes out: Redis runs it when it resumes. `outage` takes the link down, runs
+   * `during`, brings the link back, lets that recovery fail and the next one pass, and reads `key`.
+   */
+  async function hangingRecovery() {
     const link = await slowLink(Number(new URL(server.url).port), 0);
     const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 200 });
     await conn.ready();
@@ -351,79 +356,68 @@ describe('GuardedCounters: settles an outage kept, when Redis answers again', ()
       policy: 'fail-open',
       log: () => {},
       retryIntervalMs: 0,
-      // The first recovery's probe is answered; then Redis hangs, as the debts go out. It runs them when it resumes.
       onRecover: () => {
         if (hangs-- > 0) server.restartable!.pause();
       },
     });
+    return {
+      g,
+      async outage(during: () => Promise<unknown>, key: string): Promise<bigint[] | null> {
+        link.down();
+        await until(() => !conn.connected);
+        await during();
+        link.up();
+        await until(() => conn.connected);
+        try {
+          await expect(g.read([[key]])).rejects.toBeInstanceOf(CountersUnavailableError);
+        } finally {
+          server.restartable!.resume();
+        }
+        await until(() => g.up === false);
+        let counted: bigint[] | null = null;
+        for (let i = 0; i < 100 && counted === null; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          counted = await g.read([[key]]).catch(() => null);
+        }
+        return counted;
+      },
+      async close() {
+        await conn.close();
+        await link.close();
+      },
+    };
+  }
+
+  it("an outage's debts whose repayment times out count once, not again at the next recovery", async () => {
+    const h = await hangingRecovery();
     const k = `tl:test:owed-adds-hung:${process.pid}:${Date.now()}`;
     try {
-      link.down();
-      await until(() => !conn.connected);
       // Never sent (no connection): owed, to be added when Redis answers again.
-      for (let i = 0; i < 5; i++) await g.add([{ keys: [k], amount: 7n, ttlSeconds: 600 }]);
-      link.up();
-      await until(() => conn.connected);
-      try {
-        await expect(g.read([[k]])).rejects.toBeInstanceOf(CountersUnavailableError);
-      } finally {
-        server.restartable!.resume();
-      }
-      let counted: bigint[] | null = null;
-      for (let i = 0; i < 100 && counted === null; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        counted = await g.read([[k]]).catch(() => null);
-      }
-      expect(counted).toEqual([5n * 7n]);
+      const owe = async () => {
+        for (let i = 0; i < 5; i++) await h.g.add([{ keys: [k], amount: 7n, ttlSeconds: 600 }]);
+      };
+      expect(await h.outage(owe, k)).toEqual([5n * 7n]);
     } finally {
-      await conn.close();
-      await link.close();
+      await h.close();
     }
   });
 
   it('that time out (Redis hangs as they are sent) are taken as done, never sent again: each counts once', async () => {
-    const link = await slowLink(Number(new URL(server.url).port), 0);
-    const conn = createRedisCounters({ url: link.url, commandTimeoutMs: 200 });
-    await conn.ready();
-    let hangs = 1;
-    const g = createGuardedCounters(conn, {
-      policy: 'fail-open',
-      log: () => {},
-      retryIntervalMs: 0,
-      // The first recovery's probe is answered; then Redis hangs, as the kept settles go out.
-      onRecover: () => {
-        if (hangs-- > 0) server.restartable!.pause();
-      },
-    });
+    const h = await hangingRecovery();
     const k = `tl:test:owed-settles-hung:${process.pid}:${Date.now()}`;
     const c = (amount: bigint) => [{ keys: [k], amount, ttlSeconds: 600 }];
     try {
       const reserved = await Promise.all(
         Array.from({ length: 50 }, () =>
-          g.reserve([{ keys: [k], amount: 10n, limit: null, ttlSeconds: 600 }]),
+          h.g.reserve([{ keys: [k], amount: 10n, limit: null, ttlSeconds: 600 }]),
         ),
       );
-      link.down();
-      await until(() => !conn.connected);
       // A settle that found its reservation lost would add the call's real cost, 7: sent twice, it would.
-      await Promise.all(reserved.map((r) => g.settle!(r.ok ? r.marker! : null, c(-3n), () => c(7n))));
-      link.up();
-      await until(() => conn.connected);
-      try {
-        await expect(g.read([[k]])).rejects.toBeInstanceOf(CountersUnavailableError);
-      } finally {
-        server.restartable!.resume();
-      }
-      await until(() => g.up === false);
-      let counted: bigint[] | null = null;
-      for (let i = 0; i < 100 && counted === null; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        counted = await g.read([[k]]).catch(() => null);
-      }
-      expect(counted).toEqual([50n * 7n]);
+      const settle = () =>
+        Promise.all(reserved.map((r) => h.g.settle!(r.ok ? r.marker! : null, c(-3n), () => c(7n))));
+      expect(await h.outage(settle, k)).toEqual([50n * 7n]);
     } finally {
-      await conn.close();
-      await link.close();
+      await h.close();
     }
   });
 });
