@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import OpenAI from 'openai';
 import { expect } from 'vitest';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
@@ -99,4 +100,11 @@ export async function brokenStreamEvent(
     })(),
   ).rejects.toThrow();
   return response.headers.get('x-tokenledger-event-id')!;
+}
+
+/** Expects a call of the official openai client to be refused by a block budget: a 429 `GW_BUDGET_EXCEEDED`. */
+export async function refusedByBudget(call: Promise<unknown>): Promise<void> {
+  const e = await call.catch((e: unknown) => e);
+  expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+  expect((e as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'GW_BUDGET_EXCEEDED' });
 }

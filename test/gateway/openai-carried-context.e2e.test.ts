@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAI_USAGE } from './fake-provider.js';
-import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, refusedByBudget, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.openai.com/docs/guides/conversation-state: a Responses call that names `previous_response_id`, or a
 // `conversation`, is billed the earlier turns again as input; its body holds none of them.
@@ -35,17 +35,11 @@ afterAll(async () => {
 const ask = (model: string, more: Partial<OpenAI.Responses.ResponseCreateParamsNonStreaming> = {}) =>
   client.responses.create({ model, input: 'And then?', max_output_tokens: 16, ...more });
 
-async function refused(call: Promise<unknown>): Promise<void> {
-  const e = await call.catch((e: unknown) => e);
-  expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-  expect((e as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'GW_BUDGET_EXCEEDED' });
-}
-
 describe('budget admission of a Responses call that goes on from earlier turns (official openai client)', () => {
   it("counts the previous response's input and output, which `previous_response_id` bills again", async () => {
     const first = await ask('gpt-4o');
     const sent = h.fake.requests.length;
-    await refused(ask('gpt-4o', { previous_response_id: first.id }));
+    await refusedByBudget(ask('gpt-4o', { previous_response_id: first.id }));
     expect(h.fake.requests.length).toBe(sent);
     // The same call without the earlier turn fits.
     await expect(ask('gpt-4o')).resolves.toMatchObject({ object: 'response' });
@@ -57,13 +51,13 @@ describe('budget admission of a Responses call that goes on from earlier turns (
     ).resolves.toMatchObject({
       object: 'response',
     });
-    await refused(
+    await refusedByBudget(
       ask('gpt-4.1', { conversation: { id: 'conv_689667905b048191b4740501625afd940c7533ace33a2dab' } }),
     );
   });
 
   it('bounds a response this process never saw, whose size it cannot know, by 128,000 tokens', async () => {
-    await refused(ask('gpt-4o-mini', { previous_response_id: 'resp_made_before_a_restart' }));
+    await refusedByBudget(ask('gpt-4o-mini', { previous_response_id: 'resp_made_before_a_restart' }));
     await expect(ask('gpt-4o-mini')).resolves.toMatchObject({ object: 'response' });
   });
 });

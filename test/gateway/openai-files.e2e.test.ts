@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textPdf } from '../helpers/pdf.js';
-import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, refusedByBudget, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.openai.com/docs/guides/pdf-files: a PDF puts "both extracted text and an image of each page" into
 // the model's context. A PDF is a few hundred bytes a page, in the body as base64 the prompt text leaves out.
@@ -49,19 +49,11 @@ const respond = (file: OpenAI.Responses.ResponseInputFile) =>
     input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise the document.' }, file] }],
   });
 
-async function refused(call: Promise<unknown>): Promise<void> {
-  const e = await call.catch((e: unknown) => e);
-  expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-  expect((e as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
-    code: 'GW_BUDGET_EXCEEDED',
-  });
-}
-
 describe('budget admission of a call that sends a file (official openai client)', () => {
   it("counts a base64 PDF's pages in the worst case a block budget must hold: Chat Completions `file` parts", async () => {
     const sent = h.fake.requests.length;
     await expect(chat([chatPdf(1), text])).resolves.toMatchObject({ object: 'chat.completion' });
-    await refused(chat([chatPdf(2), text]));
+    await refusedByBudget(chat([chatPdf(2), text]));
     expect(h.fake.requests.length).toBe(sent + 1);
   });
 
@@ -70,14 +62,14 @@ describe('budget admission of a call that sends a file (official openai client)'
     await expect(
       respond({ type: 'input_file', filename: 'report.pdf', file_data: pdfData(1) }),
     ).resolves.toMatchObject({ object: 'response' });
-    await refused(respond({ type: 'input_file', filename: 'report.pdf', file_data: pdfData(2) }));
+    await refusedByBudget(respond({ type: 'input_file', filename: 'report.pdf', file_data: pdfData(2) }));
     expect(h.fake.requests.length).toBe(sent + 1);
   });
 
   it('bounds a file by id or URL, whose pages the request does not hold, by the most pages a request takes', async () => {
     const sent = h.fake.requests.length;
-    await refused(chat([{ type: 'file', file: { file_id: 'file-6F2ksmvXxt4VdoqmHRw6kL' } }, text]));
-    await refused(respond({ type: 'input_file', file_url: 'https://example.com/report.pdf' }));
+    await refusedByBudget(chat([{ type: 'file', file: { file_id: 'file-6F2ksmvXxt4VdoqmHRw6kL' } }, text]));
+    await refusedByBudget(respond({ type: 'input_file', file_url: 'https://example.com/report.pdf' }));
     expect(h.fake.requests.length).toBe(sent);
     await expect(chat([text])).resolves.toMatchObject({ object: 'chat.completion' });
   });

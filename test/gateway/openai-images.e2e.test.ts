@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatPng } from '../helpers/png.js';
-import { brokenStreamEvent, type Harness, startHarnessWithConfig } from './helpers.js';
+import { brokenStreamEvent, type Harness, refusedByBudget, startHarnessWithConfig } from './helpers.js';
 
 // https://platform.openai.com/docs/guides/images-vision, "Calculating costs": an image is billed as input tokens by
 // its size, its `detail` and the model's family (gpt-4o: 85 + 170 per 512 px tile; 1024 × 1024 at high is 765).
@@ -34,13 +34,6 @@ const chatImage = (detail: 'low' | 'high'): OpenAI.ChatCompletionContentPart => 
 });
 const text = { type: 'text' as const, text: 'Describe the image.' };
 
-const refused = (e: unknown) => {
-  expect(e).toBeInstanceOf(OpenAI.RateLimitError);
-  expect((e as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
-    code: 'GW_BUDGET_EXCEEDED',
-  });
-};
-
 describe('budget admission of a call that sends images (official openai client)', () => {
   it("counts a base64 image's tokens, by its size and detail, in the worst case a block budget must hold", async () => {
     // The image is a few kB of PNG: its bytes do not bound its tokens.
@@ -51,24 +44,22 @@ describe('budget admission of a call that sends images (official openai client)'
         max_completion_tokens: 10,
         messages: [{ role: 'user', content }],
       });
-    refused(await ask([chatImage('high'), text]).catch((e: unknown) => e));
+    await refusedByBudget(ask([chatImage('high'), text]));
     // The Responses API's input_image, the same image.
-    refused(
-      await client.responses
-        .create({
-          model: 'gpt-4o',
-          max_output_tokens: 16,
-          input: [
-            {
-              role: 'user',
-              content: [
-                { type: 'input_text', text: 'Describe the image.' },
-                { type: 'input_image', image_url: dataUrl(1024, 1024), detail: 'high' },
-              ],
-            },
-          ],
-        })
-        .catch((e: unknown) => e),
+    await refusedByBudget(
+      client.responses.create({
+        model: 'gpt-4o',
+        max_output_tokens: 16,
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'Describe the image.' },
+              { type: 'input_image', image_url: dataUrl(1024, 1024), detail: 'high' },
+            ],
+          },
+        ],
+      }),
     );
     expect(h.fake.requests.length).toBe(sent);
     // The same image at detail low is 85 tokens: it fits, as the text alone does.
