@@ -15,6 +15,22 @@ describe('what a Responses call carries from the turns it goes on from', () => {
     expect(c.bound({ input: 'a new thread' })).toBe(0);
   });
 
+  it("of a conversation made or added to through the gateway, is at most its items' JSON bytes until a response", () => {
+    const c = new CarriedContext();
+    const items = [{ type: 'message', role: 'user', content: 'Remember the number 7.' }];
+    const bytes = JSON.stringify(items).length;
+    c.opened('conv_1', items);
+    expect(c.bound({ conversation: 'conv_1' })).toBe(bytes);
+    c.added('conv_1', items);
+    expect(c.bound({ conversation: 'conv_1' })).toBe(2 * bytes);
+    // Added to one never seen: still unknown.
+    c.added('conv_2', items);
+    expect(c.bound({ conversation: 'conv_2' })).toBe(UNSEEN_CONTEXT_TOKENS);
+    // Its response holds the items: from then on, the response's input and output.
+    c.record({ conversation: 'conv_1' }, 'resp_1', event);
+    expect(c.bound({ conversation: 'conv_1' })).toBe(HANDED);
+  });
+
   it('is not remembered for a response not stored (`store: false`), which no call can go on from', () => {
     const c = new CarriedContext();
     c.record({ store: false }, 'resp_2', event);

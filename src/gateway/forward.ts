@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackgroundResponses } from './background-responses.js';
 import { CallAbort } from './call-abort.js';
+import type { CarriedContext } from './carried-context.js';
 import type { Upstream } from './config.js';
+import { decodedResponse } from './content-decoding.js';
 import { withModel } from './json-splice.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayDeps } from './pipeline.js';
@@ -22,6 +24,8 @@ export interface ForwardDeps {
   gateway: GatewayDeps;
   client: UpstreamClient;
   background: BackgroundResponses;
+  /** What conversations made or added to through the gateway hold, for the responses that go on from them. */
+  carried: CarriedContext;
   /** The pipeline's own key check: a virtual key is exchanged for the provider key here too. */
   authenticate(provider: Provider, req: IncomingMessage, first: Candidate): Promise<VirtualKeyRecord | null>;
 }
@@ -91,7 +95,20 @@ export async function forwardCall(
         { key, upstream: c.upstream, responseId: route.response.id },
         r,
       );
-    await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
+    const items = r.status < 300 && raw !== null ? conversationItems(path) : null;
+    if (items === null) return await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
+    const sent = bodyOf(raw!, req.headers['content-encoding'])?.items;
+    if (items.id !== null) {
+      d.carried.added(items.id, sent);
+      return await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
+    }
+    // Made: its id is in the answer, decoded (as a metered answer is) if a server in front compressed it anyway.
+    const answer: Buffer[] = [];
+    await passThrough(res, decodedResponse(r), c.upstream, abort, config.timeouts.idle_ms, (chunk) =>
+      answer.push(chunk),
+    );
+    const made = bodyOf(Buffer.concat(answer), undefined)?.id;
+    if (typeof made === 'string') d.carried.opened(made, sent);
   } catch (e) {
     // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
     if (!abort.aborted) throw e;
@@ -110,13 +127,39 @@ export async function passThrough(
   upstream: Upstream,
   signal: { readonly aborted: boolean },
   idleMs: number,
+  /** Told each chunk as it passes (a conversation's answer, for its id). */
+  tap?: (chunk: Buffer) => void,
 ): Promise<void> {
   res.writeHead(r.status, clientHeaders(r.headers, {}));
   try {
-    for await (const chunk of r.body.stream()) res.write(chunk);
+    for await (const chunk of r.body.stream()) {
+      res.write(chunk);
+      tap?.(chunk);
+    }
   } catch (e) {
     if (signal.aborted) return void res.destroy();
     throw brokenBodyError(upstream, e, idleMs);
   }
   res.end();
+}
+
+/**
+ * A Conversations API call that puts items into a conversation (carried-context.ts): one that makes it (`id` null: the
+ * answer names it) or adds to it. Null for any other.
+ */
+function conversationItems(path: string): { id: string | null } | null {
+  if (path === '/v1/conversations') return { id: null };
+  const m = CONVERSATION_ITEMS.exec(path);
+  return m === null ? null : { id: m[1]! };
+}
+
+const CONVERSATION_ITEMS = /^\/v1\/conversations\/([^/]+)\/items$/;
+
+/** A JSON object body, or null for one that is not (the upstream answered the request; the gateway only reads it). */
+function bodyOf(raw: Buffer, encoding: string | string[] | undefined): Record<string, unknown> | null {
+  try {
+    return parseJsonBody(raw, typeof encoding === 'string' ? encoding : undefined);
+  } catch {
+    return null;
+  }
 }

@@ -75,6 +75,7 @@ export class Gateway {
       gateway: d,
       client: this.client,
       background: this.background,
+      carried: this.carried,
       authenticate: (provider, req, first) => this.authenticate(provider, req, first),
     };
   }

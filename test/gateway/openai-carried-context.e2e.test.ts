@@ -45,19 +45,18 @@ describe('budget admission of a Responses call that goes on from earlier turns (
     await expect(ask('gpt-4o')).resolves.toMatchObject({ object: 'response' });
   });
 
-  it("counts a conversation's earlier responses, which `conversation` bills again", async () => {
-    await expect(
-      ask('gpt-4.1', { conversation: 'conv_689667905b048191b4740501625afd940c7533ace33a2dab' }),
-    ).resolves.toMatchObject({
-      object: 'response',
+  it("counts a conversation's items, then its earlier responses, which `conversation` bills again", async () => {
+    // Made through the gateway: its items are read on their way (their JSON's bytes bound their tokens).
+    const conv = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'Remember the number 7.' }],
     });
-    await refusedByBudget(
-      ask('gpt-4.1', { conversation: { id: 'conv_689667905b048191b4740501625afd940c7533ace33a2dab' } }),
-    );
+    await expect(ask('gpt-4.1', { conversation: conv.id })).resolves.toMatchObject({ object: 'response' });
+    await refusedByBudget(ask('gpt-4.1', { conversation: { id: conv.id } }));
   });
 
-  it('bounds a response this process never saw, whose size it cannot know, by 128,000 tokens', async () => {
+  it('bounds a response or conversation this process never saw, whose size it cannot know, by 128,000 tokens', async () => {
     await refusedByBudget(ask('gpt-4o-mini', { previous_response_id: 'resp_made_before_a_restart' }));
+    await refusedByBudget(ask('gpt-4o-mini', { conversation: 'conv_made_outside_the_gateway' }));
     await expect(ask('gpt-4o-mini')).resolves.toMatchObject({ object: 'response' });
   });
 });
