@@ -179,9 +179,9 @@ async function undo(id: number, moves: readonly Move[], keys: readonly string[])
     const touched = restating;
     restating = null;
     if (journal !== null && touched.size > 0) {
-      const points = new Map(durable(ingest).series);
+      const waiting = unloggedPoints(ingest);
       for (const key of touched) {
-        const p = points.get(key);
+        const p = waiting.has(key) ? waiting.get(key) : ingest.point(key);
         if (p === undefined) journal.forget(key);
         else journal.series(key, p);
       }
@@ -226,9 +226,7 @@ function flush(ingest: OtlpIngest, journal: IngestJournal): void {
 function durable(ingest: OtlpIngest): Remembered {
   const all = ingest.remembered();
   if (unsettled.size === 0) return all;
-  const before = new Map<string, SeriesPoint | undefined>();
-  for (const { moves } of unsettled.values())
-    for (const m of moves) if (!before.has(m.key)) before.set(m.key, ingest.logged(m.before));
+  const before = unloggedPoints(ingest);
   const series: [string, SeriesPoint][] = [];
   for (const [key, point] of all.series) {
     const p = before.has(key) ? before.get(key) : point;
@@ -236,6 +234,17 @@ function durable(ingest: OtlpIngest): Remembered {
   }
   const perRequest = [...all.perRequest].filter((k) => !unlogged.has(k));
   return { ...all, perRequest, series };
+}
+
+/**
+ * Each series an export the log has not taken yet moved, with the point it stands at for the file: the one before the
+ * first such export, or before the refused ones it was measured from (undefined: its first point, left out).
+ */
+function unloggedPoints(ingest: OtlpIngest): Map<string, SeriesPoint | undefined> {
+  const before = new Map<string, SeriesPoint | undefined>();
+  for (const { moves } of unsettled.values())
+    for (const m of moves) if (!before.has(m.key)) before.set(m.key, ingest.logged(m.before));
+  return before;
 }
 
 /** Kept exports' events by export id, oldest first (ids only grow). */

@@ -68,6 +68,8 @@ export interface OtlpIngest {
   mark(keys: Iterable<string>): void;
   /** All it remembers now, for a journal to start over from (a compaction). */
   remembered(): Remembered;
+  /** A cumulative series' last point, or undefined when it is not remembered. */
+  point(key: string): SeriesPoint | undefined;
   /**
    * Takes back a series' point that an export set over `before` (as told to the sink), when the write-ahead log
    * refused that export (TemporalityState.undo).
@@ -106,6 +108,7 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
       return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
     },
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
+    point: (key) => state.point(key),
     undo: (key, point, before) => state.undo(key, point, before),
     logged: (point) => state.logged(point),
     unmark: (key) => perRequest.forget(key),

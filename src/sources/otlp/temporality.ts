@@ -202,6 +202,11 @@ export class TemporalityState {
     return this.last.size;
   }
 
+  /** A series' last point, or undefined when it is not remembered. */
+  point(key: string): SeriesPoint | undefined {
+    return this.last.get(key);
+  }
+
   /** Every series' last point, least recently seen first. */
   points(): IterableIterator<[string, SeriesPoint]> {
     return this.last.entries();
