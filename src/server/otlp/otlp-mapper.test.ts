@@ -47,6 +47,13 @@ const batch = (body: Buffer): OtlpBatch => ({
   limitBytes: 256 << 20,
 });
 
+const START_MS = Number(T0 / 1_000_000n);
+/** A cumulative input series of one app (service `service`), at `value` tokens `n` seconds in. */
+const point = (n: number, value: number, service = 'meter'): OtlpBatch => ({
+  ...batch(Buffer.from(cumulativeInputExport(START_MS, n, value).replace('"meter"', `"${service}"`))),
+  signal: 'metrics',
+});
+
 const options = { pricing: { cwd: tmpdir(), env: {} }, attributes: DEFAULT_ATTRIBUTES, since: 0, keep: true };
 let mapper: OtlpMapper;
 afterEach(() => mapper?.close());
@@ -124,11 +131,6 @@ describe('the OTLP worker', () => {
   it("writes the state lines of a dead worker's export once the log took it, before a new worker reads them", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
     const statePath = join(dir, 'ledger.otlp-state');
-    /** A cumulative input series of one app, at `value` tokens `n` seconds in. */
-    const point = (n: number, value: number): OtlpBatch => ({
-      ...batch(Buffer.from(cumulativeInputExport(Number(T0 / 1_000_000n), n, value))),
-      signal: 'metrics',
-    });
     const posted = vi.spyOn(Worker.prototype, 'postMessage');
     mapper = createOtlpMapper({ ...options, statePath });
     try {
@@ -155,11 +157,6 @@ describe('the OTLP worker', () => {
   it("takes back a refused export's points without touching another's refused later", async () => {
     // A full disk refuses every export in flight: here one of series `meter` and one of series `other`, both mapped
     // before the log's answer to the first reached the worker.
-    const start = Number(T0 / 1_000_000n);
-    const point = (n: number, value: number, service = 'meter'): OtlpBatch => ({
-      ...batch(Buffer.from(cumulativeInputExport(start, n, value).replace('"meter"', `"${service}"`))),
-      signal: 'metrics',
-    });
     mapper = createOtlpMapper(options);
     const first = await mapper.map(point(1, 100));
     mapper.settled(first.moved!, true);
@@ -174,11 +171,6 @@ describe('the OTLP worker', () => {
   describe('a refused export a later export of the same series was measured from', () => {
     // Two exports of one series in flight together (a Collector's queue sends several at once): the second one's
     // window starts at the first one's point, before the log's answer to the first reached the worker.
-    const start = Number(T0 / 1_000_000n);
-    const point = (n: number, value: number): OtlpBatch => ({
-      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
-      signal: 'metrics',
-    });
     const inFlight = async () => {
       const first = await mapper.map(point(1, 100));
       mapper.settled(first.moved!, true);
@@ -214,13 +206,8 @@ describe('the OTLP worker', () => {
   it('writes no refused point to the state file when it starts the file over while a later export waits', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
     const statePath = join(dir, 'ledger.otlp-state');
-    const start = Number(T0 / 1_000_000n);
-    const point = (n: number, value: number): OtlpBatch => ({
-      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
-      signal: 'metrics',
-    });
     // 20,001 other series in one export: their lines make the worker start the file over (ingest-journal.ts).
-    const many = JSON.parse(cumulativeInputExport(start, 2, 10));
+    const many = JSON.parse(cumulativeInputExport(START_MS, 2, 10));
     const metric = many.resourceMetrics[0].scopeMetrics[0].metrics[0];
     const [p0] = metric.sum.dataPoints;
     metric.sum.dataPoints = Array.from({ length: 20_001 }, (_, i) => ({
@@ -258,11 +245,6 @@ describe('the OTLP worker', () => {
     // last logged point: a kill then, and A never sent again, would have A's window lost.
     const dir = await mkdtemp(join(tmpdir(), 'otlp-mapper-'));
     const statePath = join(dir, 'ledger.otlp-state');
-    const start = Number(T0 / 1_000_000n);
-    const point = (n: number, value: number): OtlpBatch => ({
-      ...batch(Buffer.from(cumulativeInputExport(start, n, value))),
-      signal: 'metrics',
-    });
     const onFile = () => readIngestJournal(statePath).remembered.series.map(([, p]) => p.value);
     mapper = createOtlpMapper({ ...options, statePath });
     try {
