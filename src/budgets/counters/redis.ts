@@ -146,7 +146,9 @@ export class RedisCounters implements Counters {
     if (claims.length === 0) return { ok: true, totals: [] };
     if (this.pendingUndos.length >= MAX_PENDING_UNDOS)
       throw this.unavailable(
-        new Error(`${this.pendingUndos.length} reserves that failed are waiting for Redis to take them back`),
+        new Error(
+          `${this.pendingUndos.length} reserves that failed, or settles that got no reply, are waiting for Redis to answer them`,
+        ),
         'COUNTERS_NOT_SENT',
       );
     const marker = `tl:rsv:${this.instance}:${this.markerSeq++}`;
@@ -192,7 +194,6 @@ export class RedisCounters implements Counters {
   ): Promise<boolean> {
     let sent = false;
     let once: Resend | null = null;
-    const at = this.now();
     try {
       const held = await this.call(async () => {
         sent = true;
@@ -208,7 +209,7 @@ export class RedisCounters implements Counters {
             ONCE_MARKER_TTL_SECONDS,
             ...other.flatMap((c) => [c.amount.toString(), ttl(c)]),
           ];
-          once = { command: 'tlAddOnce', args, until: at + ONCE_COPY_WINDOW_MS };
+          once = { command: 'tlAddOnce', args, until: this.now() + ONCE_COPY_WINDOW_MS };
           await this.client.tlAddOnce(...args);
           return 0;
         }
