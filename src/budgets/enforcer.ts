@@ -55,7 +55,6 @@ export interface EnforcerOptions {
    * limit: load the tokenizer in the background now, so the exact counts near the limit need not wait for it.
    */
   warmTokenizer?: () => void;
-  fallbackOutputTokens?: number;
   /** Requests- and tokens-per-minute rules (rate-limit.ts), checked in the same atomic reserve as the budgets. */
   rateLimits?: () => readonly RateLimitRule[];
   /**
@@ -448,7 +447,6 @@ export class Enforcer {
       ts: call.ts,
       mayWriteCache: call.mayWriteCache,
       geo: call.inferenceGeo ?? null,
-      fallbackOutputTokens: this.o.fallbackOutputTokens,
     };
     let text: string | null = null;
     // Billed by their size, not their bytes, token ids one token each, and a context carried over not in the body at

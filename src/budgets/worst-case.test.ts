@@ -1,10 +1,11 @@
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPricer } from '../pricing/load.js';
+import { FALLBACK_OUTPUT_TOKENS } from '../pricing/output-limits.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { nanoToUsd, picoToNanoUp, usdToNanoDown } from './nano.js';
 import { countPromptTokens as countTokens } from './prompt-tokens.js';
-import { FALLBACK_OUTPUT_TOKENS, outputLimit, type WorstCaseInput, worstCase } from './worst-case.js';
+import { outputLimit, type WorstCaseInput, worstCase } from './worst-case.js';
 
 let pricer: Pricer;
 beforeAll(async () => {
@@ -46,12 +47,24 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     expect(w.nano).toBe(1_022_500n);
   });
 
-  it('no limit in the request: the documented fallback of 16,384 output tokens', async () => {
+  it('no limit in the request: the model’s own output limit (gpt-4o: 16,384)', async () => {
     const w = await worstCase(input(chat({})), pricer);
-    expect(w.outputTokens).toBe(FALLBACK_OUTPUT_TOKENS);
+    expect(w.outputTokens).toBe(16_384);
     // 9 × 2.5 + 16384 × 10 = 163,862.5 micro-dollars.
     expect(w.nano).toBe(163_862_500n);
-    expect((await worstCase(input(chat({}), { fallbackOutputTokens: 10 }), pricer)).nano).toBe(122_500n);
+  });
+
+  it('no limit in the request to gpt-5: its 128,000 output tokens, not the fallback', async () => {
+    const w = await worstCase(input(chat({ model: 'gpt-5-2025-08-07' })), pricer);
+    expect(w.outputTokens).toBe(128_000);
+    // gpt-5: $1.25 input, $10 output per 1M: 9 × 1.25 + 128,000 × 10 = 1,280,011.25 micro-dollars.
+    expect(w.nano).toBe(1_280_011_250n);
+  });
+
+  it('no limit in the request to a model the limits file does not list: the documented fallback', async () => {
+    const json = { model: 'deepseek-chat', messages: [{ role: 'user', content: 'hello world' }] };
+    const w = await worstCase(input(json, { provider: 'deepseek' }), pricer);
+    expect(w.outputTokens).toBe(FALLBACK_OUTPUT_TOKENS);
   });
 
   it('a request that may write the prompt cache pays the dearest input rate (Claude 1h write: 2 × $3)', async () => {

@@ -1,18 +1,10 @@
 import { divRoundHalfEven } from '../money/money.js';
 import { anthropicGeo, anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import { RATE_SCALE } from '../pricing/cost.js';
+import { FALLBACK_OUTPUT_TOKENS, outputLimitOf } from '../pricing/output-limits.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
 import { picoToNanoUp } from './nano.js';
-
-/**
- * Output tokens reserved when a request names no limit (`max_tokens`, `max_completion_tokens`, `max_output_tokens`)
- * and the catalog knows no output limit for the model (genai-prices lists prices and context windows, not output
- * limits). 16,384 is GPT-4o's and most current chat models' output ceiling; a call that really writes more is
- * settled at its real cost, so a `block` budget is exact only for requests that set a limit. Override it with
- * the enforcer's `fallbackOutputTokens`.
- */
-export const FALLBACK_OUTPUT_TOKENS = 16_384;
 
 /**
  * Chat framing the tokenizer does not see in the text: OpenAI documents ~3 tokens per message plus 3 to prime the
@@ -49,7 +41,6 @@ export interface WorstCaseInput {
   /** Where the upstream runs the call when that costs extra (OpenAI's data residency hosts: Upstream.inference_geo). */
   geo?: string | null | undefined;
   countTokens: (text: string) => Promise<number> | number;
-  fallbackOutputTokens?: number | undefined;
 }
 
 export interface WorstCase {
@@ -125,7 +116,11 @@ export function pricedWorstCase(
   resolution: Resolution | null = pricer.resolve(w.model, w.provider),
 ): WorstCase {
   const choices = positiveInt(w.json.n) ?? 1;
-  const outputTokens = choices * (outputLimit(w.json) ?? w.fallbackOutputTokens ?? FALLBACK_OUTPUT_TOKENS);
+  const outputTokens =
+    choices *
+    (outputLimit(w.json) ??
+      (resolution === null ? null : outputLimitOf(pricer.catalog.outputLimits, resolution)?.tokens) ??
+      FALLBACK_OUTPUT_TOKENS);
   // Anthropic asks for fast mode with `speed`, beside `service_tier` (pricing/anthropic-tier.ts).
   const serviceTier = anthropicServiceTier(
     typeof w.json.service_tier === 'string' ? w.json.service_tier : null,

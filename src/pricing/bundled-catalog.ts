@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Catalog, catalogFromGenaiPrices, type GenaiProvider } from './catalog.js';
+import { parseOutputLimits } from './output-limits.js';
 import { PricingError } from './pricing-errors.js';
 import { parseServiceTiers } from './service-tiers.js';
 import { parseWebSearchPrices } from './web-search.js';
@@ -13,12 +14,13 @@ export const GENAI_PRICES_VERSION = '0.1.8';
 const DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'data');
 const SERVICE_TIERS_FILE = join(DATA_DIR, 'service-tiers.json');
 const WEB_SEARCH_FILE = join(DATA_DIR, 'web-search.json');
+const OUTPUT_LIMITS_FILE = join(DATA_DIR, 'output-limits.json');
 
 let cached: Promise<Catalog> | undefined;
 
 /**
  * The catalog bundled with tokenledger: every provider and model of the installed, pinned @pydantic/genai-prices,
- * plus data/service-tiers.json and data/web-search.json. Loaded once per process.
+ * plus data/service-tiers.json, data/web-search.json and data/output-limits.json. Loaded once per process.
  *
  * The package exposes its whole provider list through a public function: `waitForUpdate()` resolves to the active
  * data, which is the snapshot compiled into the package until someone calls `updatePrices()` to fetch newer prices.
@@ -45,7 +47,8 @@ export async function loadCatalog(dataDir: string): Promise<Catalog> {
   const providers = readSnapshot(dataDir, version) ?? (await packageProviders());
   const tiers = parseServiceTiers(readFileSync(SERVICE_TIERS_FILE, 'utf8'), SERVICE_TIERS_FILE);
   const webSearch = parseWebSearchPrices(readFileSync(WEB_SEARCH_FILE, 'utf8'), WEB_SEARCH_FILE);
-  return catalogFromGenaiPrices(providers, `genai-prices@${version}`, tiers, webSearch);
+  const outputLimits = parseOutputLimits(readFileSync(OUTPUT_LIMITS_FILE, 'utf8'), OUTPUT_LIMITS_FILE);
+  return catalogFromGenaiPrices(providers, `genai-prices@${version}`, tiers, webSearch, outputLimits);
 }
 
 async function packageProviders(): Promise<GenaiProvider[]> {

@@ -1,6 +1,7 @@
 import { numberToDecimal } from '../money/money.js';
 import { RATE_SCALE } from './cost.js';
 import { compileMatch, type Matcher, type MatchRule } from './match-rule.js';
+import type { OutputLimitTable } from './output-limits.js';
 import { PricingError } from './pricing-errors.js';
 import type { ServiceTierTable } from './service-tiers.js';
 import type { WebSearchTable } from './web-search.js';
@@ -77,6 +78,8 @@ export interface Catalog {
   serviceTiers: ServiceTierTable;
   /** The web search fee per provider and tool (data/web-search.json). */
   webSearch: WebSearchTable;
+  /** The most output tokens a model writes in one answer (data/output-limits.json). */
+  outputLimits: OutputLimitTable;
 }
 
 /** The subset of genai-prices' `Provider` type this module reads (see its dist/index.d.ts). */
@@ -108,11 +111,13 @@ export function catalogFromGenaiPrices(
   version: string,
   serviceTiers: ServiceTierTable,
   webSearch: WebSearchTable,
+  outputLimits: OutputLimitTable,
 ): Catalog {
   return {
     version,
     serviceTiers,
     webSearch,
+    outputLimits,
     providers: providers.map((p) => ({
       id: p.id,
       name: p.name,

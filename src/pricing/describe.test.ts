@@ -87,6 +87,16 @@ describe('prices show', () => {
     ).toContain('web search: no fee charged (none confirmed for aws); searches are counted');
   });
 
+  it('shows the output limit a budget reserves for a request that sets none', () => {
+    const pricer = createPricer(catalog, null);
+    expect(formatModelDescription(describeModel(pricer, 'gpt-5', at)!)).toContain(
+      'max output: 128,000 tokens (https://platform.openai.com/docs/models/gpt-5)',
+    );
+    expect(formatModelDescription(describeModel(pricer, 'claude-sonnet-4-5', at)!)).toContain(
+      'max output: not listed; a budget reserves 16,384 tokens for a request that sets no limit',
+    );
+  });
+
   it('shows the audio rates of a model that has them, and no audio columns for one without', () => {
     const pricer = createPricer(catalog, null);
     const audio = formatModelDescription(describeModel(pricer, 'gpt-audio', at)!);

@@ -2,6 +2,7 @@ import type { RateCard } from '../ledger/event.js';
 import { formatDecimal } from '../money/money.js';
 import { PRICE_PARTS, type PriceConstraint, type PricePart, type TieredRate } from './catalog.js';
 import { RATE_SCALE } from './cost.js';
+import { FALLBACK_OUTPUT_TOKENS, type OutputLimit, outputLimitOf } from './output-limits.js';
 import type { Pricer } from './pricer.js';
 
 /** What `tokenledger prices show NAME` prints, as data. Prices are USD per 1M tokens as plain decimal strings. */
@@ -40,6 +41,11 @@ export interface ModelDescription {
    * Service tiers do not change it; a discount does, and is in `rates`.
    */
   webSearch: { tool: string; per_1k: string; source: string }[];
+  /**
+   * The most output tokens the model writes in one answer, with the page that publishes it: what a budget reserves
+   * for a request that sets no limit (null: data/output-limits.json does not list the model; budgets reserve FALLBACK_OUTPUT_TOKENS).
+   */
+  maxOutput: OutputLimit | null;
   /** Effective rates in force at `at`: standard and per service tier, below and above each long-context threshold. */
   rates: { label: string; rates: Record<keyof RateCard, string> }[];
   priceVersion: string;
@@ -114,6 +120,7 @@ export function describeModel(
       };
     }),
     webSearch,
+    maxOutput: outputLimitOf(pricer.catalog.outputLimits, r),
     rates,
     priceVersion: pricer.version,
   };
@@ -148,6 +155,11 @@ export function formatModelDescription(d: ModelDescription): string {
     lines.push(`  web search: no fee charged (none confirmed for ${d.provider}); searches are counted`);
   for (const w of d.webSearch)
     lines.push(`  web search fee (${w.tool}): ${w.per_1k} USD per 1,000 searches (${w.source})`);
+  lines.push(
+    d.maxOutput === null
+      ? `  max output: not listed; a budget reserves ${FALLBACK_OUTPUT_TOKENS.toLocaleString('en-US')} tokens for a request that sets no limit`
+      : `  max output: ${d.maxOutput.tokens.toLocaleString('en-US')} tokens (${d.maxOutput.source})`,
+  );
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
   // The audio columns only for a model with audio prices: elsewhere they repeat input and output.
   const audio = d.rates.some(
