@@ -5,7 +5,7 @@ import { FALLBACK_OUTPUT_TOKENS } from '../pricing/output-limits.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { nanoToUsd, picoToNanoUp, usdToNanoDown } from './nano.js';
 import { countPromptTokens as countTokens } from './prompt-tokens.js';
-import { outputLimit, type WorstCaseInput, worstCase } from './worst-case.js';
+import { outputLimit, pricedWorstCase, searchBound, type WorstCaseInput, worstCase } from './worst-case.js';
 
 let pricer: Pricer;
 beforeAll(async () => {
@@ -129,6 +129,41 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
       ],
     };
     expect((await worstCase(audio(recording), pricer)).pico).toBe(1_288_000_000n);
+  });
+
+  it('a search tool the request bounds reserves its fee per search; an unbounded one reserves none', () => {
+    // Same input and output either way, so the difference is the fee alone: $10 per 1,000 searches is 10^10 pico each.
+    const extra = (json: Record<string, unknown>, provider = 'openai') =>
+      pricedWorstCase(input(json, { provider }), 100, pricer).pico -
+      pricedWorstCase(
+        input({ ...json, tools: undefined, max_tool_calls: undefined }, { provider }),
+        100,
+        pricer,
+      ).pico;
+    const claude = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [] };
+    const search = { type: 'web_search_20250305', name: 'web_search' };
+    expect(extra({ ...claude, tools: [{ ...search, max_uses: 5 }] }, 'anthropic')).toBe(50_000_000_000n);
+    expect(extra({ ...claude, tools: [search] }, 'anthropic')).toBe(0n);
+    // The Responses API: max_tool_calls bounds every built-in tool call; web_search_preview is $25 on gpt-4o.
+    const responses = (model: string, type: string, more: Record<string, unknown> = {}) =>
+      extra({ model, max_output_tokens: 100, input: 'hi', tools: [{ type }], max_tool_calls: 3, ...more });
+    expect(responses('gpt-5', 'web_search')).toBe(30_000_000_000n);
+    expect(responses('gpt-4o', 'web_search_preview_2025_03_11')).toBe(75_000_000_000n);
+    expect(responses('gpt-5', 'web_search_preview')).toBe(30_000_000_000n);
+    expect(responses('gpt-4o', 'web_search', { max_tool_calls: undefined })).toBe(0n);
+  });
+
+  it('searchBound reads the bound of each API, and of none where a tool is unbounded', () => {
+    const anthropic = (max_uses?: unknown) => ({ type: 'web_search_20250305', name: 'web_search', max_uses });
+    expect(searchBound({ tools: [anthropic(2)] })).toEqual({ count: 2, tool: null });
+    expect(searchBound({ tools: [anthropic(2), anthropic()] })).toBeNull();
+    expect(searchBound({ tools: [anthropic(0)] })).toBeNull();
+    expect(searchBound({ tools: [{ type: 'web_fetch_20250910', max_uses: 4 }] })).toBeNull();
+    expect(
+      searchBound({ tools: [{ type: 'web_search' }, { type: 'web_search_preview' }], max_tool_calls: 4 }),
+    ).toEqual({ count: 4, tool: 'web_search_preview' });
+    expect(searchBound({ tools: [{ type: 'function', name: 'f' }], max_tool_calls: 4 })).toBeNull();
+    expect(searchBound({ tools: [{ type: 'web_search' }], max_tool_calls: 1.5 })).toBeNull();
   });
 
   it('an unknown model reserves nothing and says it is unpriced', async () => {

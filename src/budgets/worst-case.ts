@@ -1,9 +1,10 @@
 import { divRoundHalfEven } from '../money/money.js';
 import { anthropicGeo, anthropicServiceTier } from '../pricing/anthropic-tier.js';
-import { RATE_SCALE } from '../pricing/cost.js';
+import { RATE_SCALE, webSearchFee } from '../pricing/cost.js';
 import { FALLBACK_OUTPUT_TOKENS, outputLimitOf } from '../pricing/output-limits.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Resolution } from '../pricing/resolve.js';
+import { DEFAULT_TOOL, webSearchToolName } from '../pricing/web-search.js';
 import { picoToNanoUp } from './nano.js';
 
 /**
@@ -128,8 +129,11 @@ export function pricedWorstCase(
   );
   // Anthropic's US-only inference is asked for in the body; a workspace default the request does not show is not seen.
   const geo = w.geo ?? anthropicGeo(w.json.inference_geo);
+  const searches = searchBound(w.json);
   const rates =
-    resolution === null ? null : pricer.rates(resolution, w.ts, inputTokens, serviceTier, null, geo);
+    resolution === null
+      ? null
+      : pricer.rates(resolution, w.ts, inputTokens, serviceTier, searches?.tool ?? null, geo);
   if (rates === null) return { pico: 0n, nano: 0n, inputTokens, outputTokens, priced: false };
   // A model that prices audio apart bills a request's audio at its audio rates (OpenAI's audio models: input audio
   // parts, and output asked for as audio); the request's tokens are not split by kind here, so all are priced so.
@@ -144,8 +148,47 @@ export function pricedWorstCase(
   // costOf's cost_usd for input and output tokens only (its other parts are 0), without its usage and parts objects.
   const pico =
     divRoundHalfEven(BigInt(inputTokens) * input, PART_DIVISOR) +
-    divRoundHalfEven(BigInt(outputTokens) * output, PART_DIVISOR);
+    divRoundHalfEven(BigInt(outputTokens) * output, PART_DIVISOR) +
+    (searches === null ? 0n : webSearchFee({ web_search_requests: searches.count }, rates));
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
+}
+
+/** Anthropic's web search tool by its dated type (`web_search_20250305`); the Responses API's end `_YYYY_MM_DD` or bare. */
+const ANTHROPIC_SEARCH_TOOL = /^web_search_\d{8}$/;
+
+/**
+ * The most web searches the request lets the provider run, each billed a fee (data/web-search.json), and the tool
+ * whose fee applies. Anthropic's search tool bounds its own searches with `max_uses`; the Responses API bounds all of
+ * a response's built-in tool calls together with `max_tool_calls`. Null when the request has no search tool, or one
+ * it leaves unbounded: that call's searches are settled at their real fee, not reserved (docs/budgets.md).
+ */
+export function searchBound(json: Record<string, unknown>): { count: number; tool: string | null } | null {
+  if (!Array.isArray(json.tools)) return null;
+  let count = 0;
+  let responses = false;
+  // The Responses API prices `web_search_preview` apart (dearer on some models): a request declaring it reserves
+  // at its fee, whichever of its search tools the model uses.
+  let tool: string | null = null;
+  for (const t of json.tools) {
+    const type = (t as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string') continue;
+    if (ANTHROPIC_SEARCH_TOOL.test(type)) {
+      const uses = positiveInt((t as { max_uses?: unknown }).max_uses);
+      if (uses === null) return null;
+      count += uses;
+      continue;
+    }
+    const name = webSearchToolName(type);
+    if (!name.startsWith(DEFAULT_TOOL)) continue;
+    responses = true;
+    if (name !== DEFAULT_TOOL) tool = name;
+  }
+  if (responses) {
+    const calls = positiveInt(json.max_tool_calls);
+    if (calls === null) return null;
+    count += calls;
+  }
+  return count === 0 ? null : { count, tool };
 }
 
 /** Chat Completions `modalities: ["text", "audio"]`: the answer is spoken, its tokens billed as audio output. */

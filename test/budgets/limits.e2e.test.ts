@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
+import type { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { picoToNanoUp } from '../../src/budgets/nano.js';
 import { startRedis } from '../helpers/redis.js';
-import { call, client, configDir, serve } from './budget-harness.js';
+import { call, client, configDir, type Outcome, serve } from './budget-harness.js';
 import { type MeteredProvider, startMeteredProvider } from './metered-provider.js';
 
 let up: MeteredProvider;
@@ -85,6 +86,41 @@ describe('budgets and model aliases', () => {
           status: 429,
           body: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'mini-cap' } },
         });
+    } finally {
+      await s.close();
+      await d.rm();
+    }
+  });
+});
+
+describe('a call that sets no output limit', () => {
+  it("holds its model's own output limit: gpt-5's 128,000 tokens do not fit $1, gpt-4o's 16,384 do", async () => {
+    // At $10 per 1M output tokens, gpt-5's 128,000 are $1.28 and gpt-4o's 16,384 are $0.16 (output-limits.json).
+    const d = await configDir({
+      budgets: { cap: { scope: { team: 'nolimit' }, period: 'daily', limit_usd: 1, action: 'block' } },
+    });
+    const s = await serve(d, up);
+    const ask = async (model: string, max_tokens?: number): Promise<Outcome> => {
+      try {
+        await client(s.url, 'nolimit').chat.completions.create({
+          model,
+          ...(max_tokens === undefined ? {} : { max_tokens }),
+          messages: [{ role: 'user', content: 'hello' }],
+        });
+        return { ok: true, headers: new Headers() };
+      } catch (e) {
+        const err = e as APIError;
+        return { ok: false, status: err.status!, body: err.error, headers: err.headers! };
+      }
+    };
+    try {
+      expect(await ask('gpt-5-2025-08-07')).toMatchObject({
+        ok: false,
+        status: 429,
+        body: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'cap' } },
+      });
+      expect((await ask('gpt-5-2025-08-07', 100)).ok).toBe(true);
+      expect((await ask('gpt-4o')).ok).toBe(true);
     } finally {
       await s.close();
       await d.rm();
