@@ -20,6 +20,10 @@ describe('the output limits file', () => {
     expect(limitOf('gpt-5-2025-08-07')).toBe(128_000);
     expect(limitOf('gpt-4.1-mini')).toBe(32_768);
     expect(limitOf('o3')).toBe(100_000);
+    // gpt-5-pro writes more than the rest of its family; gpt-3.5-turbo far less than the fallback.
+    expect(limitOf('gpt-5-pro-2025-10-06')).toBe(272_000);
+    expect(limitOf('gpt-3.5-turbo-0125')).toBe(4_096);
+    expect(limitOf('gemini-2.5-pro', 'google')).toBe(65_536);
     // Azure serves OpenAI's models: the entry is OpenAI's, and so is its limit.
     expect(limitOf('gpt-4o', 'azure')).toBe(16_384);
     // A model the file does not list has none (budgets then reserve the fallback).
