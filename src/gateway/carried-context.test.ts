@@ -38,6 +38,17 @@ describe('what a Responses call carries from the turns it goes on from', () => {
     expect(c.estimate({ previous_response_id: 'resp_2' })).toBe(0);
   });
 
+  it('is not known from a response that reports no usage (cancelled before it ran), whose input items it still holds', () => {
+    const c = new CarriedContext();
+    c.record(
+      { conversation: 'conv_3' },
+      'resp_3',
+      makeEvent(2, { input_tokens: 0, cache_read_tokens: 0, output_tokens: 0 }),
+    );
+    expect(c.bound({ previous_response_id: 'resp_3' })).toBe(UNSEEN_CONTEXT_TOKENS);
+    expect(c.bound({ conversation: 'conv_3' })).toBe(UNSEEN_CONTEXT_TOKENS);
+  });
+
   it('forgets the least recently recorded past 50,000 responses', () => {
     const c = new CarriedContext();
     for (let i = 0; i <= 50_000; i++) c.record({}, `resp_${i}`, event);

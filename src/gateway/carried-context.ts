@@ -31,6 +31,8 @@ export class CarriedContext {
       event.cache_write_5m_tokens +
       event.cache_write_1h_tokens +
       event.output_tokens;
+    // A response that reports no usage (cancelled before it ran) still holds its input items, of a size not known.
+    if (handed === 0) return;
     this.remember(`r:${responseId}`, handed);
     const conversation = conversationId(json);
     if (conversation !== null) this.remember(`c:${conversation}`, handed);

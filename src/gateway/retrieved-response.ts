@@ -135,6 +135,9 @@ async function recordFinished(
   identify(call, bg);
   try {
     const event = await recordCall(call, finishedOutcome(bg));
+    // Made elsewhere, so not remembered by recordCall: a call going on from it now carries what it really handed on,
+    // not the unseen guess (carried-context.ts).
+    if (held === null) d.carried.record({ conversation: bg.body.conversation }, bg.id, event);
     return event.cost_usd === null ? '' : formatUsd(event.cost_usd);
   } catch {
     // Not in the log: the next call that sees it finished records it.

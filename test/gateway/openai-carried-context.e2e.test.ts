@@ -59,6 +59,21 @@ describe('budget admission of a Responses call that goes on from earlier turns (
     await refusedByBudget(ask('gpt-4o-mini', { conversation: 'conv_made_outside_the_gateway' }));
     await expect(ask('gpt-4o-mini')).resolves.toMatchObject({ object: 'response' });
   });
+
+  it('counts what a response made outside the gateway handed on, once a retrieve through it saw the response finish', async () => {
+    const made = (await fetch(`${h.fake.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', background: true }),
+    }).then((r) => r.json())) as { id: string };
+    await refusedByBudget(ask('gpt-4o-mini', { previous_response_id: made.id }));
+    let status: string | undefined = 'queued';
+    while (status !== 'completed') status = (await client.responses.retrieve(made.id)).status;
+    // Its ~2,000 tokens, not 128,000, at $0.15 per 1M: within the cap.
+    await expect(ask('gpt-4o-mini', { previous_response_id: made.id })).resolves.toMatchObject({
+      object: 'response',
+    });
+  });
 });
 
 describe('the estimate of a Responses call recorded without its usage (official openai client)', () => {
