@@ -108,3 +108,16 @@ export async function refusedByBudget(call: Promise<unknown>): Promise<void> {
   expect(e).toBeInstanceOf(OpenAI.RateLimitError);
   expect((e as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'GW_BUDGET_EXCEEDED' });
 }
+
+/**
+ * A background response made at the fake provider itself, not through the gateway (as before a restart, or by another
+ * instance): its id.
+ */
+export async function backgroundMadeElsewhere(h: Harness, model: string): Promise<string> {
+  const made = await fetch(`${h.fake.url}/v1/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, input: 'hi', background: true }),
+  });
+  return ((await made.json()) as { id: string }).id;
+}

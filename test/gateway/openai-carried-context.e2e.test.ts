@@ -1,7 +1,13 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPENAI_USAGE } from './fake-provider.js';
-import { brokenStreamEvent, type Harness, refusedByBudget, startHarnessWithConfig } from './helpers.js';
+import {
+  backgroundMadeElsewhere,
+  brokenStreamEvent,
+  type Harness,
+  refusedByBudget,
+  startHarnessWithConfig,
+} from './helpers.js';
 
 // https://platform.openai.com/docs/guides/conversation-state: a Responses call that names `previous_response_id`, or a
 // `conversation`, is billed the earlier turns again as input; its body holds none of them.
@@ -61,16 +67,12 @@ describe('budget admission of a Responses call that goes on from earlier turns (
   });
 
   it('counts what a response made outside the gateway handed on, once a retrieve through it saw the response finish', async () => {
-    const made = (await fetch(`${h.fake.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', background: true }),
-    }).then((r) => r.json())) as { id: string };
-    await refusedByBudget(ask('gpt-4o-mini', { previous_response_id: made.id }));
+    const made = await backgroundMadeElsewhere(h, 'gpt-4o-mini');
+    await refusedByBudget(ask('gpt-4o-mini', { previous_response_id: made }));
     let status: string | undefined = 'queued';
-    while (status !== 'completed') status = (await client.responses.retrieve(made.id)).status;
+    while (status !== 'completed') status = (await client.responses.retrieve(made)).status;
     // Its ~2,000 tokens, not 128,000, at $0.15 per 1M: within the cap.
-    await expect(ask('gpt-4o-mini', { previous_response_id: made.id })).resolves.toMatchObject({
+    await expect(ask('gpt-4o-mini', { previous_response_id: made })).resolves.toMatchObject({
       object: 'response',
     });
   });

@@ -16,7 +16,7 @@ import {
   OPENAI_USAGE,
   WORDS,
 } from './fake-provider.js';
-import { type Harness, startHarness } from './helpers.js';
+import { backgroundMadeElsewhere, type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
 let client: OpenAI;
@@ -699,17 +699,13 @@ describe('Responses API background mode (official openai client)', () => {
   });
 
   it('a response the gateway did not see created (a restart) is recorded by the poll, attributed to the poller', async () => {
-    const created = (await fetch(`${h.fake.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o', input: 'hi', background: true }),
-    }).then((r) => r.json())) as { id: string };
+    const id = await backgroundMadeElsewhere(h, 'gpt-4o');
     for (let i = 0; i < 3; i++)
-      await client.responses.retrieve(created.id, {}, { headers: { 'x-tokenledger-team': 'ops' } });
-    const events = await ofResponse(created.id);
+      await client.responses.retrieve(id, {}, { headers: { 'x-tokenledger-team': 'ops' } });
+    const events = await ofResponse(id);
     expect(events).toHaveLength(1);
     expectUsage(events[0]!, CHAT_USAGE);
-    expect(events[0]).toMatchObject({ event_id: eventId('gateway', created.id), team: 'ops' });
+    expect(events[0]).toMatchObject({ event_id: eventId('gateway', id), team: 'ops' });
   });
 
   it('streamed at creation: recorded from its final event under the response id, and not again by a retrieve', async () => {
