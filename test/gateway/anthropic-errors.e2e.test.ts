@@ -23,6 +23,8 @@ beforeAll(async () => {
       'budgets:',
       // Not even one call of this model fits.
       '  opus-cap: { scope: { model: claude-opus-4-6 }, period: monthly, limit_usd: 0.000001, action: block }',
+      // A haiku call of the fake is ~$0.002 of tokens; each search it runs $0.01.
+      '  search-cap: { scope: { model: claude-haiku-4-5 }, period: monthly, limit_usd: 0.03, action: block }',
       'server:',
       '  body_limit_mb: 0.01',
       '',
@@ -131,5 +133,25 @@ describe("the gateway's own errors on Anthropic routes, as the Anthropic SDK rea
       .catch((e: unknown) => e);
     expect(e).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(e).toMatchObject({ status: 401, type: 'tokenledger_error', code: 'GW_KEY_INVALID' });
+  });
+});
+
+describe('budget admission of a call that may search the web (official @anthropic-ai/sdk client)', () => {
+  const search = (max_uses: number) =>
+    client.messages.create({
+      ...ask('claude-haiku-4-5'),
+      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses }],
+    });
+
+  it("holds $10 per 1,000 of the searches the tool's max_uses allows, and counts those it ran", async () => {
+    // 5 searches are $0.05: more than the $0.03 cap, before any spend.
+    const e = await refusal(search(5));
+    expect(e.error).toMatchObject({ error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'search-cap' } } });
+    // 2 are $0.02: they fit, and the fake runs both.
+    const { response } = await search(2).withResponse();
+    const spent = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    expect(spent.web_search_requests).toBe(2);
+    // What is left of the cap after $0.02 of fees and the tokens is less than one more search and its tokens.
+    expect(await refusal(search(1))).toBeInstanceOf(Anthropic.RateLimitError);
   });
 });

@@ -25,8 +25,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * arrived long before a client has read what they hold.
  *
  * A request that declares a server-side web search tool is answered as if it searched: a Messages answer runs
- * ANTHROPIC_SEARCHES searches (`server_tool_use` and `web_search_tool_result` blocks, usage.server_tool_use, in the
- * stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
+ * ANTHROPIC_SEARCHES searches, or the fewer its tool's `max_uses` allows (`server_tool_use` and
+ * `web_search_tool_result` blocks, usage.server_tool_use, in the stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
  * OPENAI_SEARCHES `web_search_call` output items and echoes the tools it was given, as the API does.
  *
  * A Messages request whose `context_management.edits` holds a `compact_20260112` edit is answered as if the
@@ -777,26 +777,35 @@ function servedGeo(body: Record<string, unknown>): string {
   return body.inference_geo === 'us' ? 'us' : 'global';
 }
 
-/** The server tools a Messages request declares (`web_search_20250305`, `web_fetch_20250910`, …), by name. */
-function serverTools(body: Record<string, unknown>): { search: boolean; fetch: boolean } {
-  const types = toolsOf(body).map((t) => String(t.type));
+/**
+ * The server tools a Messages request declares (`web_search_20250305`, `web_fetch_20250910`, …): the searches the
+ * answer runs (ANTHROPIC_SEARCHES, or fewer when the search tool's `max_uses` allows fewer), and whether it fetches.
+ */
+function serverTools(body: Record<string, unknown>): ServerTools {
+  const tools = toolsOf(body);
+  const search = tools.find((t) => String(t.type).startsWith('web_search'));
+  const maxUses = typeof search?.max_uses === 'number' ? search.max_uses : ANTHROPIC_SEARCHES;
   return {
-    search: types.some((t) => t.startsWith('web_search')),
-    fetch: types.some((t) => t.startsWith('web_fetch')),
+    searches: search === undefined ? 0 : Math.min(ANTHROPIC_SEARCHES, maxUses),
+    fetch: tools.some((t) => String(t.type).startsWith('web_fetch')),
   };
 }
 
+interface ServerTools {
+  searches: number;
+  fetch: boolean;
+}
+
 /** The usage.server_tool_use of an answer that searched (and fetched) as its request allowed. */
-function serverToolUse(tools: { search: boolean; fetch: boolean }) {
-  return tools.search || tools.fetch
-    ? { web_search_requests: tools.search ? ANTHROPIC_SEARCHES : 0, web_fetch_requests: tools.fetch ? 1 : 0 }
+function serverToolUse(tools: ServerTools) {
+  return tools.searches > 0 || tools.fetch
+    ? { web_search_requests: tools.searches, web_fetch_requests: tools.fetch ? 1 : 0 }
     : undefined;
 }
 
 /** The blocks of the searches, before the answer's text: a server_tool_use and its result per search. */
-function searchBlocks(tools: { search: boolean }) {
-  if (!tools.search) return [];
-  return Array.from({ length: ANTHROPIC_SEARCHES }, (_, i) => [
+function searchBlocks(tools: ServerTools) {
+  return Array.from({ length: tools.searches }, (_, i) => [
     {
       type: 'server_tool_use',
       id: `srvtoolu_fake${i + 1}`,
@@ -819,7 +828,7 @@ function searchBlocks(tools: { search: boolean }) {
   ]).flat();
 }
 
-const NO_TOOLS = { search: false, fetch: false };
+const NO_TOOLS: ServerTools = { searches: 0, fetch: false };
 
 /** The request asks for server-side compaction (`context_management.edits`: `compact_20260112`). */
 function compacts(body: Record<string, unknown>): boolean {
