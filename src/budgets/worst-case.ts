@@ -153,7 +153,7 @@ export function pricedWorstCase(
   return { pico, nano: picoToNanoUp(pico), inputTokens, outputTokens, priced: true };
 }
 
-/** Anthropic's web search tool by its dated type (`web_search_20250305`); the Responses API's end `_YYYY_MM_DD` or bare. */
+/** Anthropic's web search tool, by its dated type (`web_search_20250305`); the Responses API's are not so dated. */
 const ANTHROPIC_SEARCH_TOOL = /^web_search_\d{8}$/;
 
 /**

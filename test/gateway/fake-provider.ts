@@ -26,8 +26,9 @@ import { listenLocal } from '../helpers/listen-local.js';
  *
  * A request that declares a server-side web search tool is answered as if it searched: a Messages answer runs
  * ANTHROPIC_SEARCHES searches, or the fewer its tool's `max_uses` allows (`server_tool_use` and
- * `web_search_tool_result` blocks, usage.server_tool_use, in the stream's message_delta too) and one free web fetch when `web_fetch` is declared; a Responses answer has
- * OPENAI_SEARCHES `web_search_call` output items and echoes the tools it was given, as the API does.
+ * `web_search_tool_result` blocks, usage.server_tool_use, in the stream's message_delta too) and one free web fetch
+ * when `web_fetch` is declared; a Responses answer has OPENAI_SEARCHES `web_search_call` output items and echoes the
+ * tools it was given, as the API does.
  *
  * A Messages request whose `context_management.edits` holds a `compact_20260112` edit is answered as if the
  * conversation had reached the trigger: a `compaction` block first, and `usage.iterations` with the compaction's
