@@ -178,7 +178,7 @@ async function answer(
       });
     case '/v1/responses': {
       const bg = body.background === true ? startBackground(model) : null;
-      const tools = toolsOf(body);
+      const tools = responseTools(body);
       if (body.stream === true) return responsesStream(model, res, tools, bg);
       return json(res, 200, bg === null ? response(model, tools) : backgroundObject(bg));
     }
@@ -512,10 +512,26 @@ function toolsOf(body: Record<string, unknown>): Record<string, unknown>[] {
   return Array.isArray(body.tools) ? (body.tools as Record<string, unknown>[]) : [];
 }
 
-/** One `web_search_call` item per search when a web search tool (either version) was declared. */
-function searchCalls(tools: Record<string, unknown>[]) {
-  if (!tools.some((t) => String(t.type).startsWith('web_search'))) return [];
-  return Array.from({ length: OPENAI_SEARCHES }, (_, i) => ({
+/** A Responses request's tools, and the most built-in tool calls it allows (`max_tool_calls`). */
+interface ResponseTools {
+  declared: Record<string, unknown>[];
+  maxCalls: number;
+}
+
+function responseTools(body: Record<string, unknown>): ResponseTools {
+  const max = body.max_tool_calls;
+  return { declared: toolsOf(body), maxCalls: typeof max === 'number' ? max : Number.POSITIVE_INFINITY };
+}
+
+const NO_RESPONSE_TOOLS: ResponseTools = { declared: [], maxCalls: Number.POSITIVE_INFINITY };
+
+/**
+ * One `web_search_call` item per search when a web search tool (either version) was declared: OPENAI_SEARCHES, or
+ * the fewer `max_tool_calls` allows.
+ */
+function searchCalls(tools: ResponseTools) {
+  if (!tools.declared.some((t) => String(t.type).startsWith('web_search'))) return [];
+  return Array.from({ length: Math.min(OPENAI_SEARCHES, tools.maxCalls) }, (_, i) => ({
     type: 'web_search_call',
     id: `ws_fake${i + 1}`,
     status: 'completed',
@@ -534,7 +550,7 @@ function answerItem() {
   };
 }
 
-function response(model: string, tools: Record<string, unknown>[] = []) {
+function response(model: string, tools: ResponseTools = NO_RESPONSE_TOOLS) {
   const u = OPENAI_USAGE;
   return {
     id: 'resp_fake1',
@@ -542,7 +558,7 @@ function response(model: string, tools: Record<string, unknown>[] = []) {
     created_at: 1_760_000_000,
     status: 'completed',
     model,
-    tools,
+    tools: tools.declared,
     output: [...searchCalls(tools), answerItem()],
     usage: {
       input_tokens: u.prompt,
@@ -634,7 +650,8 @@ function storedResponse(method: string, url: string, out: ServerResponse): Promi
     if (b.status !== 'completed') b.status = 'cancelled';
     return json(res, 200, backgroundObject(b));
   }
-  if (new URLSearchParams(query).get('stream') === 'true') return responsesStream(b.model, res, [], b);
+  if (new URLSearchParams(query).get('stream') === 'true')
+    return responsesStream(b.model, res, NO_RESPONSE_TOOLS, b);
   if (b.status === 'queued') b.status = 'in_progress';
   else if (b.status === 'in_progress') b.status = 'completed';
   return json(res, 200, backgroundObject(b));
@@ -715,7 +732,7 @@ function conversation(method: string, path: string, body: string, res: ServerRes
 async function responsesStream(
   model: string,
   res: ServerResponse,
-  tools: Record<string, unknown>[] = [],
+  tools: ResponseTools = NO_RESPONSE_TOOLS,
   bg: Background | null = null,
 ): Promise<void> {
   let seq = 0;
