@@ -374,9 +374,11 @@ function overloaded(res: ServerResponse, anthropic: boolean) {
 
 function openAiUsage(model = '') {
   const u = isAudioModel(model) ? AUDIO_USAGE : { ...OPENAI_USAGE, audioIn: 0, audioOut: 0 };
+  // xAI's Grok counts reasoning apart from completion_tokens (its total still holds both); OpenAI counts it inside.
+  const apart = model.startsWith('grok-') ? u.reasoning : 0;
   return {
     prompt_tokens: u.prompt,
-    completion_tokens: u.completion,
+    completion_tokens: u.completion - apart,
     total_tokens: u.prompt + u.completion,
     prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: u.audioIn },
     completion_tokens_details: {

@@ -102,6 +102,20 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(Object.keys(sent.headers).some((k) => k.startsWith('x-tokenledger'))).toBe(false);
   });
 
+  // xAI counts reasoning apart from completion_tokens (Google's page for Grok on Vertex AI: "separated from the
+  // completion_tokens"), and bills it as output, as OpenAI does inside completion_tokens.
+  it('a Grok answer that counts reasoning apart from completion_tokens is recorded with it as output, streamed and not', async () => {
+    const ask = { model: 'grok-4', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const { data } = await client.chat.completions.create(ask).withResponse();
+    // Passed through as the upstream wrote it.
+    expect(data.usage?.completion_tokens).toBe(OPENAI_USAGE.completion - OPENAI_USAGE.reasoning);
+    for (const r of await jsonAndStreamed(ask))
+      expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+        output_tokens: OPENAI_USAGE.completion,
+        reasoning_tokens: OPENAI_USAGE.reasoning,
+      });
+  });
+
   // https://openai.com/api-priority-processing/ — gpt-4o at priority: $4.25 input, $2.125 cached input, $17 output.
   it('a call served at priority is priced at the priority rates, streamed and not', async () => {
     const ask = {

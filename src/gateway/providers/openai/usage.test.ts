@@ -26,6 +26,56 @@ describe('openAiFacts', () => {
     expect([usage?.input_tokens, usage?.output_tokens]).toEqual([200, 90]);
   });
 
+  // Google's page for Grok on Vertex AI (docs.cloud.google.com/vertex-ai/generative-ai/docs/partner-models/grok/
+  // capabilities/reasoning): "The reasoning token count is outputted in the reasoning_tokens field, separated from the
+  // completion_tokens"; its example response's usage, as given there.
+  it('reasoning an upstream counts apart from completion_tokens (xAI) is output, as its total shows', () => {
+    const grok = openAiFacts({
+      object: 'chat.completion',
+      model: 'xai/grok-4.1-fast-reasoning',
+      usage: {
+        completion_tokens: 50,
+        completion_tokens_details: {
+          accepted_prediction_tokens: 0,
+          audio_tokens: 0,
+          reasoning_tokens: 124,
+          rejected_prediction_tokens: 0,
+        },
+        cost_in_usd_ticks: 0,
+        num_sources_used: 0,
+        prompt_tokens: 663,
+        prompt_tokens_details: { audio_tokens: 0, cached_tokens: 654, image_tokens: 0, text_tokens: 663 },
+        total_tokens: 837,
+      },
+    }).usage;
+    expect(grok).toMatchObject({
+      input_tokens: 9,
+      cache_read_tokens: 654,
+      output_tokens: 174,
+      reasoning_tokens: 124,
+    });
+    // OpenAI's own convention, reasoning inside completion_tokens (total = prompt + completion): taken as it is.
+    const o3 = openAiFacts({
+      object: 'chat.completion',
+      model: 'o3-2025-04-16',
+      usage: {
+        prompt_tokens: 663,
+        completion_tokens: 174,
+        total_tokens: 837,
+        completion_tokens_details: { reasoning_tokens: 124 },
+      },
+    }).usage;
+    expect(o3).toMatchObject({ output_tokens: 174, reasoning_tokens: 124 });
+    // No total to tell by: more reasoning than completion tokens was counted apart; less may be inside.
+    const untold = (completion_tokens: number) =>
+      openAiFacts({
+        object: 'chat.completion',
+        model: 'grok-3-mini',
+        usage: { prompt_tokens: 10, completion_tokens, completion_tokens_details: { reasoning_tokens: 20 } },
+      }).usage?.output_tokens;
+    expect([untold(5), untold(30)]).toEqual([25, 30]);
+  });
+
   // openai/openai-node src/resources/responses/responses.ts `ResponseUsage`: cached tokens inside input_tokens,
   // reasoning inside output_tokens; the response names the tier that served it (`service_tier`).
   it('Responses API usage: cached input split out, reasoning kept as a part, the served tier read', () => {

@@ -21,18 +21,35 @@ function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const cached = Math.min(count(inDetails?.cached_tokens), prompt);
   const written = Math.min(count(inDetails?.cache_write_tokens), prompt - cached);
   const input = prompt - cached - written;
-  const output = count(u.completion_tokens ?? u.output_tokens);
+  const completion = count(u.completion_tokens ?? u.output_tokens);
+  const reasoning = count(outDetails?.reasoning_tokens);
+  const output = reasoningApart(u.total_tokens, prompt, completion, reasoning)
+    ? completion + reasoning
+    : completion;
   return {
     input_tokens: input,
     cache_read_tokens: cached,
     cache_write_5m_tokens: written,
     cache_write_1h_tokens: 0,
     output_tokens: output,
-    reasoning_tokens: count(outDetails?.reasoning_tokens),
+    reasoning_tokens: reasoning,
     web_search_requests: 0,
     input_audio_tokens: Math.min(count(inDetails?.audio_tokens), input),
     output_audio_tokens: Math.min(count(outDetails?.audio_tokens), output),
   };
+}
+
+/**
+ * Whether an OpenAI-compatible upstream counted reasoning apart from `completion_tokens`, which OpenAI counts inside
+ * it. xAI does (Grok on Vertex AI: "The reasoning token count is outputted in the reasoning_tokens field, separated
+ * from the completion_tokens", https://docs.cloud.google.com/vertex-ai/generative-ai/docs/partner-models/grok/
+ * capabilities/reasoning), and bills it as output. Its mark is a total of exactly prompt + completion + reasoning;
+ * OpenAI's total is prompt + completion, which with any reasoning at all cannot equal that sum. Without a total,
+ * more reasoning than completion tokens can only have been counted apart.
+ */
+function reasoningApart(total: unknown, prompt: number, completion: number, reasoning: number): boolean {
+  if (reasoning === 0) return false;
+  return typeof total === 'number' ? total === prompt + completion + reasoning : reasoning > completion;
 }
 
 /** Facts from a response object (a chat completion, a Responses API response, an embeddings list, a chunk). */
