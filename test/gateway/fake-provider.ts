@@ -374,6 +374,15 @@ function overloaded(res: ServerResponse, anthropic: boolean) {
 
 function openAiUsage(model = '') {
   const u = isAudioModel(model) ? AUDIO_USAGE : { ...OPENAI_USAGE, audioIn: 0, audioOut: 0 };
+  // DeepSeek reports its cache hits beside prompt_tokens, not in prompt_tokens_details.
+  if (model.startsWith('deepseek-'))
+    return {
+      prompt_tokens: u.prompt,
+      completion_tokens: u.completion,
+      total_tokens: u.prompt + u.completion,
+      prompt_cache_hit_tokens: u.cached,
+      prompt_cache_miss_tokens: u.prompt - u.cached,
+    };
   // xAI's Grok counts reasoning apart from completion_tokens (its total still holds both); OpenAI counts it inside.
   const apart = model.startsWith('grok-') ? u.reasoning : 0;
   return {

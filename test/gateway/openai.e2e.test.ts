@@ -116,6 +116,16 @@ describe('OpenAI through the gateway (official openai client)', () => {
       });
   });
 
+  it("a DeepSeek answer's prompt_cache_hit_tokens are recorded as cache reads, streamed and not", async () => {
+    const ask = { model: 'deepseek-chat', messages: [{ role: 'user' as const, content: 'hi' }] };
+    for (const r of await jsonAndStreamed(ask))
+      expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+        input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached,
+        cache_read_tokens: OPENAI_USAGE.cached,
+        output_tokens: OPENAI_USAGE.completion,
+      });
+  });
+
   // https://openai.com/api-priority-processing/ — gpt-4o at priority: $4.25 input, $2.125 cached input, $17 output.
   it('a call served at priority is priced at the priority rates, streamed and not', async () => {
     const ask = {

@@ -76,6 +76,23 @@ describe('openAiFacts', () => {
     expect([untold(5), untold(30)]).toEqual([25, 30]);
   });
 
+  // DeepSeek's API (https://platform.deepseek.com/api-docs/guides/kv_cache) reports cache hits beside prompt_tokens, not in
+  // prompt_tokens_details: hit + miss = prompt_tokens.
+  it("DeepSeek's prompt_cache_hit_tokens are cache reads, split out of prompt_tokens", () => {
+    const usage = openAiFacts({
+      object: 'chat.completion',
+      model: 'deepseek-chat',
+      usage: {
+        prompt_tokens: 800,
+        completion_tokens: 50,
+        total_tokens: 850,
+        prompt_cache_hit_tokens: 500,
+        prompt_cache_miss_tokens: 300,
+      },
+    }).usage;
+    expect(usage).toMatchObject({ input_tokens: 300, cache_read_tokens: 500, output_tokens: 50 });
+  });
+
   // openai/openai-node src/resources/responses/responses.ts `ResponseUsage`: cached tokens inside input_tokens,
   // reasoning inside output_tokens; the response names the tier that served it (`service_tier`).
   it('Responses API usage: cached input split out, reasoning kept as a part, the served tier read', () => {

@@ -4,7 +4,7 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
 
 /**
  * OpenAI usage blocks to the ledger's convention. Chat and completions report `prompt_tokens` including cached
- * reads (`prompt_tokens_details.cached_tokens`) and `completion_tokens` including reasoning; the Responses API says
+ * reads (`prompt_tokens_details.cached_tokens`; DeepSeek's `prompt_cache_hit_tokens`) and `completion_tokens` including reasoning; the Responses API says
  * `input_tokens`/`output_tokens` with `*_details`; embeddings only `prompt_tokens`. Input is split so it never
  * includes the cached part. OpenRouter also counts prompt-cache writes inside `prompt_tokens`
  * (`prompt_tokens_details.cache_write_tokens`, https://openrouter.ai/docs/use-cases/usage-accounting): they are
@@ -18,7 +18,10 @@ function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
   const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
-  const cached = Math.min(count(inDetails?.cached_tokens), prompt);
+  // DeepSeek reports its cache hits as `prompt_cache_hit_tokens` (with `prompt_cache_miss_tokens`, the two adding up
+  // to prompt_tokens), where OpenAI has `prompt_tokens_details.cached_tokens`.
+  const hits = inDetails?.cached_tokens ?? u.prompt_cache_hit_tokens;
+  const cached = Math.min(count(hits), prompt);
   const written = Math.min(count(inDetails?.cache_write_tokens), prompt - cached);
   const input = prompt - cached - written;
   const completion = count(u.completion_tokens ?? u.output_tokens);
