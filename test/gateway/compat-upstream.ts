@@ -25,7 +25,8 @@ import type { FakeProvider, FakeRequest } from './fake-provider.js';
  * - ollama: https://github.com/ollama/ollama/blob/main/docs/openai.md (usage without details; `include_usage`
  *   honoured).
  * - gemini: https://ai.google.dev/gemini-api/docs/openai (the OpenAI-compatible endpoint under `/v1beta/openai/`;
- *   usage without details, `include_usage` honoured, no `service_tier` in the body) and
+ *   usage without details, thinking counted in total_tokens but not completion_tokens, as reported on Google's forum:
+ *   discuss.ai.google.dev/t/…/127400; `include_usage` honoured, no `service_tier` in the body) and
  *   https://ai.google.dev/gemini-api/docs/priority-inference (the tier that served the call in the
  *   `x-gemini-service-tier` response header; a priority request over the priority limit is served at `standard`,
  *   which this server always does, so a downgrade is what it shows).
@@ -161,8 +162,10 @@ function usage(flavour: Flavour, model: string): Record<string, unknown> {
     case 'vllm':
       return { ...base, prompt_tokens_details: null };
     case 'ollama':
-    case 'gemini':
       return base;
+    case 'gemini':
+      // Its thinking (COMPAT_USAGE.reasoning) only in total_tokens: completion_tokens are the answer's alone.
+      return { ...base, completion_tokens: u.completion - u.reasoning };
   }
 }
 

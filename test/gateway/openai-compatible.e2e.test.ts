@@ -425,6 +425,27 @@ describe('Azure OpenAI', () => {
 });
 
 describe('Gemini (OpenAI-compatible endpoint)', () => {
+  // Thinking is billed as output (https://ai.google.dev/gemini-api/docs/pricing: "Output price (including thinking
+  // tokens)"); the endpoint reports it only in total_tokens.
+  it('thinking the usage counts only in total_tokens is recorded as output and reasoning, streamed and not', async () => {
+    const ask = { model: 'gemini-3.8-flash', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const { data, response } = await client().chat.completions.create(ask).withResponse();
+    expect(data.usage).toMatchObject({
+      completion_tokens: u.completion - u.reasoning,
+      total_tokens: u.prompt + u.completion,
+    });
+    const { data: stream, response: streamed } = await client()
+      .chat.completions.create({ ...ask, stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [response, streamed])
+      expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+        input_tokens: u.prompt,
+        output_tokens: u.completion,
+        reasoning_tokens: u.reasoning,
+      });
+  });
+
   // https://ai.google.dev/gemini-api/docs/priority-inference: the served tier is in the x-gemini-service-tier response
   // header, and a priority request over the priority limit is served, and billed, at standard.
   // https://ai.google.dev/gemini-api/docs/pricing: Gemini 3.8 Flash $0.75 input, $3.75 output (through 2026-12-31);

@@ -74,6 +74,25 @@ describe('openAiFacts', () => {
         usage: { prompt_tokens: 10, completion_tokens, completion_tokens_details: { reasoning_tokens: 20 } },
       }).usage?.output_tokens;
     expect([untold(5), untold(30)]).toEqual([25, 30]);
+    // An excess over prompt + completion that reasoning does not explain, from a model that is not Gemini: left out.
+    const odd = openAiFacts({
+      object: 'chat.completion',
+      model: 'some-model',
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 40 },
+    }).usage;
+    expect(odd).toMatchObject({ output_tokens: 5, reasoning_tokens: 0 });
+  });
+
+  // A Gemini stream's usage through Google's OpenAI-compatible endpoint, as reported on Google's developer forum
+  // (discuss.ai.google.dev/t/…/127400): thinking only in total_tokens, no reasoning_tokens.
+  it("Gemini's thinking, which its OpenAI-compatible endpoint reports only in total_tokens, is output", () => {
+    const usage = openAiFacts({
+      object: 'chat.completion.chunk',
+      model: 'gemini-3-flash-preview',
+      choices: [],
+      usage: { completion_tokens: 3, prompt_tokens: 9, total_tokens: 105 },
+    }).usage;
+    expect(usage).toMatchObject({ input_tokens: 9, output_tokens: 96, reasoning_tokens: 93 });
   });
 
   // DeepSeek's API (https://platform.deepseek.com/api-docs/guides/kv_cache) reports cache hits beside prompt_tokens, not in

@@ -14,7 +14,7 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
  * completion tokens, billed at audio rates. The prompt's count does not say how much of it was cached, so audio is
  * taken as uncached input first, never more than the uncached input (docs/pricing.md, "Audio").
  */
-function openAiUsage(u: Record<string, unknown>): MeteredUsage {
+function openAiUsage(u: Record<string, unknown>, model: string | null): MeteredUsage {
   const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
   const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
@@ -25,10 +25,10 @@ function openAiUsage(u: Record<string, unknown>): MeteredUsage {
   const written = Math.min(count(inDetails?.cache_write_tokens), prompt - cached);
   const input = prompt - cached - written;
   const completion = count(u.completion_tokens ?? u.output_tokens);
-  const reasoning = count(outDetails?.reasoning_tokens);
-  const output = reasoningApart(u.total_tokens, prompt, completion, reasoning)
-    ? completion + reasoning
-    : completion;
+  const reported = count(outDetails?.reasoning_tokens);
+  const outside = reasoningOutside(u.total_tokens, prompt, completion, reported, model);
+  const output = completion + outside;
+  const reasoning = reported > 0 ? reported : outside;
   return {
     input_tokens: input,
     cache_read_tokens: cached,
@@ -43,16 +43,30 @@ function openAiUsage(u: Record<string, unknown>): MeteredUsage {
 }
 
 /**
- * Whether an OpenAI-compatible upstream counted reasoning apart from `completion_tokens`, which OpenAI counts inside
- * it. xAI does (Grok on Vertex AI: "The reasoning token count is outputted in the reasoning_tokens field, separated
- * from the completion_tokens", https://docs.cloud.google.com/vertex-ai/generative-ai/docs/partner-models/grok/
- * capabilities/reasoning), and bills it as output. Its mark is a total of exactly prompt + completion + reasoning;
- * OpenAI's total is prompt + completion, which with any reasoning at all cannot equal that sum. Without a total,
- * more reasoning than completion tokens can only have been counted apart.
+ * Reasoning an OpenAI-compatible upstream counted outside `completion_tokens` (0 when none), where OpenAI counts it
+ * inside. The providers that do so bill it as output, so it is added to the event's output:
+ * - xAI reports it as `completion_tokens_details.reasoning_tokens` beside completion_tokens (Grok on Vertex AI: "The
+ *   reasoning token count is outputted in the reasoning_tokens field, separated from the completion_tokens",
+ *   https://docs.cloud.google.com/vertex-ai/generative-ai/docs/partner-models/grok/capabilities/reasoning): its total
+ *   is prompt + completion + reasoning. OpenAI's total is prompt + completion, which with any reasoning at all cannot
+ *   equal that sum; without a total, more reasoning than completion tokens can only have been counted apart.
+ * - Gemini's OpenAI-compatible endpoint reports its thinking in total_tokens alone, with no reasoning_tokens
+ *   ("completion_tokens, prompt_tokens, and total_tokens do not add up", with a reproduction:
+ *   https://discuss.ai.google.dev/t/endpoint-https-generativelanguage-googleapis-com-v1beta-openai-chat-completions-is-not-compliant-with-api-specs/127400):
+ *   for a Gemini model, the total's excess over prompt + completion. Another model's unexplained excess is left out.
  */
-function reasoningApart(total: unknown, prompt: number, completion: number, reasoning: number): boolean {
-  if (reasoning === 0) return false;
-  return typeof total === 'number' ? total === prompt + completion + reasoning : reasoning > completion;
+function reasoningOutside(
+  total: unknown,
+  prompt: number,
+  completion: number,
+  reported: number,
+  model: string | null,
+): number {
+  if (typeof total !== 'number') return reported > completion ? reported : 0;
+  const excess = count(total) - prompt - completion;
+  if (excess <= 0) return 0;
+  if (reported === excess) return reported;
+  return reported === 0 && model?.includes('gemini') === true ? excess : 0;
 }
 
 /** Facts from a response object (a chat completion, a Responses API response, an embeddings list, a chunk). */
@@ -64,7 +78,7 @@ export function openAiFacts(body: unknown): ResponseFacts {
   const usage = obj(r.usage);
   const searches = webSearchCalls(r.output);
   return {
-    usage: usage === null ? null : { ...openAiUsage(usage), web_search_requests: searches },
+    usage: usage === null ? null : { ...openAiUsage(usage, str(r.model)), web_search_requests: searches },
     model: str(r.model),
     service_tier: str(r.service_tier),
     response_id: str(r.id),
