@@ -53,7 +53,7 @@ function openAiUsage(u: Record<string, unknown>, model: string | null): MeteredU
  *   equal that sum; without a total, more reasoning than completion tokens can only have been counted apart.
  * - Gemini's OpenAI-compatible endpoint reports its thinking in total_tokens alone, with no reasoning_tokens
  *   ("completion_tokens, prompt_tokens, and total_tokens do not add up", with a reproduction:
- *   https://discuss.ai.google.dev/t/endpoint-https-generativelanguage-googleapis-com-v1beta-openai-chat-completions-is-not-compliant-with-api-specs/127400):
+ *   https://discuss.ai.google.dev/t/127400, "Endpoint … is not compliant with API specs"):
  *   for a Gemini model, the total's excess over prompt + completion. Another model's unexplained excess is left out.
  */
 function reasoningOutside(
