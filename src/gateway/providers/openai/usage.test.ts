@@ -112,6 +112,24 @@ describe('openAiFacts', () => {
     expect(usage).toMatchObject({ input_tokens: 300, cache_read_tokens: 500, output_tokens: 50 });
   });
 
+  // A Together answer as recorded in llama-stack's integration tests (tests/integration/recordings/responses/
+  // 4ca6152a0eb8.json): `cached_tokens` beside prompt_tokens, no details; with a cache hit here.
+  it("Together's top-level cached_tokens are cache reads, split out of prompt_tokens", () => {
+    const usage = openAiFacts({
+      object: 'chat.completion',
+      model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
+      usage: {
+        completion_tokens: 34,
+        prompt_tokens: 49,
+        total_tokens: 83,
+        completion_tokens_details: null,
+        prompt_tokens_details: null,
+        cached_tokens: 32,
+      },
+    }).usage;
+    expect(usage).toMatchObject({ input_tokens: 17, cache_read_tokens: 32, output_tokens: 34 });
+  });
+
   // openai/openai-node src/resources/responses/responses.ts `ResponseUsage`: cached tokens inside input_tokens,
   // reasoning inside output_tokens; the response names the tier that served it (`service_tier`).
   it('Responses API usage: cached input split out, reasoning kept as a part, the served tier read', () => {

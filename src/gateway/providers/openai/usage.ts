@@ -4,7 +4,8 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
 
 /**
  * OpenAI usage blocks to the ledger's convention. Chat and completions report `prompt_tokens` including cached
- * reads (`prompt_tokens_details.cached_tokens`; DeepSeek's `prompt_cache_hit_tokens`) and `completion_tokens`
+ * reads (`prompt_tokens_details.cached_tokens`; DeepSeek's `prompt_cache_hit_tokens`, Together's `cached_tokens`) and
+ * `completion_tokens`
  * including reasoning (reasoningOutside: upstreams that count it apart); the Responses API says
  * `input_tokens`/`output_tokens` with `*_details`; embeddings only `prompt_tokens`. Input is split so it never
  * includes the cached part. OpenRouter also counts prompt-cache writes inside `prompt_tokens`
@@ -19,9 +20,10 @@ function openAiUsage(u: Record<string, unknown>, model: string | null): MeteredU
   const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
   const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
-  // DeepSeek reports its cache hits as `prompt_cache_hit_tokens` (with `prompt_cache_miss_tokens`, the two adding up
-  // to prompt_tokens), where OpenAI has `prompt_tokens_details.cached_tokens`.
-  const hits = inDetails?.cached_tokens ?? u.prompt_cache_hit_tokens;
+  // Where OpenAI has `prompt_tokens_details.cached_tokens`, DeepSeek reports `prompt_cache_hit_tokens` (with
+  // `prompt_cache_miss_tokens`, the two adding up to prompt_tokens), and Together and Moonshot's Kimi a top-level
+  // `cached_tokens` (Together with `prompt_tokens_details: null`).
+  const hits = inDetails?.cached_tokens ?? u.prompt_cache_hit_tokens ?? u.cached_tokens;
   const cached = Math.min(count(hits), prompt);
   const written = Math.min(count(inDetails?.cache_write_tokens), prompt - cached);
   const input = prompt - cached - written;
