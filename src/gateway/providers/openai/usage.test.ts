@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { openAiFacts } from './usage.js';
 
+/** The metered usage of a chat completion from `model` that reports `usage`. */
+const chatUsage = (model: string, usage: Record<string, unknown>) =>
+  openAiFacts({ object: 'chat.completion', model, usage }).usage;
+
 describe('openAiFacts', () => {
   // openai/openai-node src/resources/completions.ts `CompletionUsage.CompletionTokensDetails`: rejected prediction
   // tokens, "like reasoning tokens, … are still counted in the total completion tokens for purposes of billing": a
@@ -30,24 +34,20 @@ describe('openAiFacts', () => {
   // capabilities/reasoning): "The reasoning token count is outputted in the reasoning_tokens field, separated from the
   // completion_tokens"; its example response's usage, as given there.
   it('reasoning an upstream counts apart from completion_tokens (xAI) is output, as its total shows', () => {
-    const grok = openAiFacts({
-      object: 'chat.completion',
-      model: 'xai/grok-4.1-fast-reasoning',
-      usage: {
-        completion_tokens: 50,
-        completion_tokens_details: {
-          accepted_prediction_tokens: 0,
-          audio_tokens: 0,
-          reasoning_tokens: 124,
-          rejected_prediction_tokens: 0,
-        },
-        cost_in_usd_ticks: 0,
-        num_sources_used: 0,
-        prompt_tokens: 663,
-        prompt_tokens_details: { audio_tokens: 0, cached_tokens: 654, image_tokens: 0, text_tokens: 663 },
-        total_tokens: 837,
+    const grok = chatUsage('xai/grok-4.1-fast-reasoning', {
+      completion_tokens: 50,
+      completion_tokens_details: {
+        accepted_prediction_tokens: 0,
+        audio_tokens: 0,
+        reasoning_tokens: 124,
+        rejected_prediction_tokens: 0,
       },
-    }).usage;
+      cost_in_usd_ticks: 0,
+      num_sources_used: 0,
+      prompt_tokens: 663,
+      prompt_tokens_details: { audio_tokens: 0, cached_tokens: 654, image_tokens: 0, text_tokens: 663 },
+      total_tokens: 837,
+    });
     expect(grok).toMatchObject({
       input_tokens: 9,
       cache_read_tokens: 654,
@@ -55,31 +55,23 @@ describe('openAiFacts', () => {
       reasoning_tokens: 124,
     });
     // OpenAI's own convention, reasoning inside completion_tokens (total = prompt + completion): taken as it is.
-    const o3 = openAiFacts({
-      object: 'chat.completion',
-      model: 'o3-2025-04-16',
-      usage: {
-        prompt_tokens: 663,
-        completion_tokens: 174,
-        total_tokens: 837,
-        completion_tokens_details: { reasoning_tokens: 124 },
-      },
-    }).usage;
+    const o3 = chatUsage('o3-2025-04-16', {
+      prompt_tokens: 663,
+      completion_tokens: 174,
+      total_tokens: 837,
+      completion_tokens_details: { reasoning_tokens: 124 },
+    });
     expect(o3).toMatchObject({ output_tokens: 174, reasoning_tokens: 124 });
     // No total to tell by: more reasoning than completion tokens was counted apart; less may be inside.
     const untold = (completion_tokens: number) =>
-      openAiFacts({
-        object: 'chat.completion',
-        model: 'grok-3-mini',
-        usage: { prompt_tokens: 10, completion_tokens, completion_tokens_details: { reasoning_tokens: 20 } },
-      }).usage?.output_tokens;
+      chatUsage('grok-3-mini', {
+        prompt_tokens: 10,
+        completion_tokens,
+        completion_tokens_details: { reasoning_tokens: 20 },
+      })?.output_tokens;
     expect([untold(5), untold(30)]).toEqual([25, 30]);
     // An excess over prompt + completion that reasoning does not explain, from a model that is not Gemini: left out.
-    const odd = openAiFacts({
-      object: 'chat.completion',
-      model: 'some-model',
-      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 40 },
-    }).usage;
+    const odd = chatUsage('some-model', { prompt_tokens: 10, completion_tokens: 5, total_tokens: 40 });
     expect(odd).toMatchObject({ output_tokens: 5, reasoning_tokens: 0 });
   });
 
@@ -95,38 +87,30 @@ describe('openAiFacts', () => {
     expect(usage).toMatchObject({ input_tokens: 9, output_tokens: 96, reasoning_tokens: 93 });
   });
 
-  // DeepSeek's API (https://platform.deepseek.com/api-docs/guides/kv_cache) reports cache hits beside prompt_tokens, not in
-  // prompt_tokens_details: hit + miss = prompt_tokens.
+  // DeepSeek's API (https://platform.deepseek.com/api-docs/guides/kv_cache) reports cache hits beside prompt_tokens,
+  // not in prompt_tokens_details: hit + miss = prompt_tokens.
   it("DeepSeek's prompt_cache_hit_tokens are cache reads, split out of prompt_tokens", () => {
-    const usage = openAiFacts({
-      object: 'chat.completion',
-      model: 'deepseek-chat',
-      usage: {
-        prompt_tokens: 800,
-        completion_tokens: 50,
-        total_tokens: 850,
-        prompt_cache_hit_tokens: 500,
-        prompt_cache_miss_tokens: 300,
-      },
-    }).usage;
+    const usage = chatUsage('deepseek-chat', {
+      prompt_tokens: 800,
+      completion_tokens: 50,
+      total_tokens: 850,
+      prompt_cache_hit_tokens: 500,
+      prompt_cache_miss_tokens: 300,
+    });
     expect(usage).toMatchObject({ input_tokens: 300, cache_read_tokens: 500, output_tokens: 50 });
   });
 
   // A Together answer as recorded in llama-stack's integration tests (tests/integration/recordings/responses/
   // 4ca6152a0eb8.json): `cached_tokens` beside prompt_tokens, no details; with a cache hit here.
   it("Together's top-level cached_tokens are cache reads, split out of prompt_tokens", () => {
-    const usage = openAiFacts({
-      object: 'chat.completion',
-      model: 'meta-llama/Llama-3.3-70B-Instruct-Turbo',
-      usage: {
-        completion_tokens: 34,
-        prompt_tokens: 49,
-        total_tokens: 83,
-        completion_tokens_details: null,
-        prompt_tokens_details: null,
-        cached_tokens: 32,
-      },
-    }).usage;
+    const usage = chatUsage('meta-llama/Llama-3.3-70B-Instruct-Turbo', {
+      completion_tokens: 34,
+      prompt_tokens: 49,
+      total_tokens: 83,
+      completion_tokens_details: null,
+      prompt_tokens_details: null,
+      cached_tokens: 32,
+    });
     expect(usage).toMatchObject({ input_tokens: 17, cache_read_tokens: 32, output_tokens: 34 });
   });
 

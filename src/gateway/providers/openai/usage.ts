@@ -5,8 +5,7 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
 /**
  * OpenAI usage blocks to the ledger's convention. Chat and completions report `prompt_tokens` including cached
  * reads (`prompt_tokens_details.cached_tokens`; DeepSeek's `prompt_cache_hit_tokens`, Together's `cached_tokens`) and
- * `completion_tokens`
- * including reasoning (reasoningOutside: upstreams that count it apart); the Responses API says
+ * `completion_tokens` including reasoning (reasoningOutside: upstreams that count it apart); the Responses API says
  * `input_tokens`/`output_tokens` with `*_details`; embeddings only `prompt_tokens`. Input is split so it never
  * includes the cached part. OpenRouter also counts prompt-cache writes inside `prompt_tokens`
  * (`prompt_tokens_details.cache_write_tokens`, https://openrouter.ai/docs/use-cases/usage-accounting): they are
