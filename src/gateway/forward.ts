@@ -51,7 +51,7 @@ export async function forwardCall(
   let requested: string | null = null;
   if (route.model === 'path') requested = pathModel(path);
   else if (route.model === 'body' && raw !== null) {
-    json = parseJsonBody(raw, req.headers['content-encoding']);
+    json = parseJsonBody(raw);
     requested = typeof json.model === 'string' && json.model !== '' ? json.model : null;
   }
   const type = route.provider.type;
@@ -97,7 +97,7 @@ export async function forwardCall(
       );
     const items = r.status < 300 && raw !== null ? conversationItems(path) : null;
     if (items === null) return await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
-    const sent = bodyOf(raw!, req.headers['content-encoding'])?.items;
+    const sent = bodyOf(raw!)?.items;
     if (items.id !== null) {
       d.carried.added(items.id, sent);
       return await passThrough(res, r, c.upstream, abort, config.timeouts.idle_ms);
@@ -107,7 +107,7 @@ export async function forwardCall(
     await passThrough(res, decodedResponse(r), c.upstream, abort, config.timeouts.idle_ms, (chunk) =>
       answer.push(chunk),
     );
-    const made = bodyOf(Buffer.concat(answer), undefined)?.id;
+    const made = bodyOf(Buffer.concat(answer))?.id;
     if (typeof made === 'string') d.carried.opened(made, sent);
   } catch (e) {
     // The client left (a stream it stopped reading): nothing to answer, and no fault of ours.
@@ -156,9 +156,9 @@ function conversationItems(path: string): { id: string | null } | null {
 const CONVERSATION_ITEMS = /^\/v1\/conversations\/([^/]+)\/items$/;
 
 /** A JSON object body, or null for one that is not (the upstream answered the request; the gateway only reads it). */
-function bodyOf(raw: Buffer, encoding: string | string[] | undefined): Record<string, unknown> | null {
+function bodyOf(raw: Buffer): Record<string, unknown> | null {
   try {
-    return parseJsonBody(raw, typeof encoding === 'string' ? encoding : undefined);
+    return parseJsonBody(raw);
   } catch {
     return null;
   }

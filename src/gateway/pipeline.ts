@@ -96,7 +96,7 @@ export class Gateway {
     let call: CallContext | null = null;
     try {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
-      const json = parseJsonBody(raw, req.headers['content-encoding']);
+      const json = parseJsonBody(raw);
       if (typeof json.model !== 'string' || json.model === '')
         throw new GatewayError(
           'GW_BAD_REQUEST',

@@ -2,10 +2,17 @@ import type { IncomingMessage } from 'node:http';
 import { readBody } from '../http/read-body.js';
 import { GatewayError } from './errors.js';
 import { jsonErrorPosition } from './json-error-position.js';
+import { decodedRequestBody } from './request-encoding.js';
 
-/** Reads a request body, refusing (413) as soon as it is larger than `limit` bytes. */
+/**
+ * Reads a request body, refusing (413) as soon as it is larger than `limit` bytes, and decodes it if the client
+ * compressed it (request-encoding.ts), to no more than `limit` bytes either: the body as the gateway reads it and
+ * sends it upstream.
+ */
 export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return readBody(req, limit, () => tooLarge(limit));
+  const read = readBody(req, limit, () => tooLarge(limit));
+  const encoding = req.headers['content-encoding'];
+  return encoding === undefined ? read : read.then((b) => decodedRequestBody(b, encoding, limit));
 }
 
 function tooLarge(limit: number): GatewayError {
@@ -15,16 +22,8 @@ function tooLarge(limit: number): GatewayError {
   );
 }
 
-/**
- * The body as a JSON object; a 400 that says where it broke (line and column) when it is not one, and a 415 when the
- * client compressed it (`encoding`, its content-encoding header), which read as JSON broke at its first byte.
- */
-export function parseJsonBody(body: Buffer, encoding?: string): Record<string, unknown> {
-  if (encoding !== undefined && encoding !== '' && encoding.toLowerCase() !== 'identity')
-    throw new GatewayError(
-      'GW_UNSUPPORTED_ENCODING',
-      `request body sent with content-encoding ${JSON.stringify(encoding)}: the gateway reads the model and options from it and takes it uncompressed only; send it without content-encoding`,
-    );
+/** The body as a JSON object; a 400 that says where it broke (line and column) when it is not one. */
+export function parseJsonBody(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
   let value: unknown;
   try {

@@ -8,7 +8,8 @@ import { HOP_BY_HOP } from './upstream-client.js';
 /**
  * The caller's headers as sent upstream: hop-by-hop, x-tokenledger-* and the dashboard's session cookie removed; with a virtual key, the caller's
  * key headers replaced by the provider key from the upstream's environment variable. `accept-encoding: identity`
- * because usage must be read from the body (the client still gets the same decoded content).
+ * because usage must be read from the body (the client still gets the same decoded content); no `content-encoding`,
+ * as a body the client compressed is sent decoded.
  */
 export function upstreamHeaders(
   incoming: IncomingHttpHeaders,
@@ -21,7 +22,8 @@ export function upstreamHeaders(
   const hop = connectionNamed(incoming);
   for (const name in incoming) {
     const v = incoming[name];
-    if (v === undefined || stopsHere(name, hop)) continue;
+    // The body goes upstream as the gateway read it: decoded (request-encoding.ts).
+    if (v === undefined || stopsHere(name, hop) || name === 'content-encoding') continue;
     h[name] = v;
   }
   if (typeof h.cookie === 'string') {

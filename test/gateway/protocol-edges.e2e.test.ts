@@ -1,14 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { codexRequest } from './codex-request.js';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 let h: Harness;
+const CODEX_ZSTD = readFileSync(
+  join(import.meta.dirname, '../fixtures/gateway/codex-responses-request.json.zst'),
+);
 
 beforeAll(async () => {
   const config = join(tmpdir(), `tl-gw-edges-${process.pid}.yaml`);
@@ -63,23 +68,68 @@ describe('HTTP details a real client sends', () => {
 });
 
 describe('a request body the client compressed', () => {
-  it('is a 415 that names the encoding, not a 400 about JSON broken at its first byte; nothing is sent upstream', async () => {
-    const sent = h.fake.requests.length;
-    const r = await fetch(`${h.server.url}/v1/chat/completions`, {
+  const metered = {
+    status: 'ok',
+    input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached,
+    cache_read_tokens: OPENAI_USAGE.cached,
+    output_tokens: OPENAI_USAGE.completion,
+    reasoning_tokens: OPENAI_USAGE.reasoning,
+  };
+  const send = (path: string, encoding: string, body: Buffer, key = 'authorization') =>
+    fetch(`${h.server.url}${path}`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-        authorization: 'Bearer sk-x',
-      },
-      body: gzipSync(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })),
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding, [key]: 'sk-x' },
+      body,
     });
-    expect(r.status).toBe(415);
-    expect(await r.json()).toMatchObject({
+
+  it('a Codex CLI request in zstd is read, metered, and sent upstream decoded', async () => {
+    const r = await send('/v1/responses', 'zstd', CODEX_ZSTD);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('event: response.completed');
+    const upstream = h.fake.requests.at(-1)!;
+    expect(upstream.path).toBe('/v1/responses');
+    expect(upstream.body).toBe(codexRequest());
+    expect(upstream.headers['content-encoding']).toBeUndefined();
+    expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      ...metered,
+      model_requested: 'gpt-5-codex',
+    });
+  });
+
+  it('gzip, deflate and br: the same; an unmetered call (count_tokens) too', async () => {
+    const body = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(body)],
+      ['deflate', deflateSync(body)],
+      ['br', brotliCompressSync(body)],
+    ] as const) {
+      const r = await send('/v1/chat/completions', encoding, bytes);
+      expect(r.status).toBe(200);
+      expect(h.fake.requests.at(-1)!.body).toBe(body);
+      expect(await h.event(r.headers.get('x-tokenledger-event-id')!)).toMatchObject(metered);
+    }
+    const count = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
+    const r = await send('/v1/messages/count_tokens', 'gzip', gzipSync(count), 'x-api-key');
+    expect(await r.json()).toEqual({ input_tokens: 2095 });
+    expect(h.fake.requests.at(-1)!).toMatchObject({ path: '/v1/messages/count_tokens', body: count });
+    expect(h.fake.requests.at(-1)!.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('a coding the gateway does not decode is a 415 that names it; a broken body a 400; nothing is sent upstream', async () => {
+    const sent = h.fake.requests.length;
+    const body = gzipSync(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }));
+    const unknown = await send('/v1/chat/completions', 'compress', body);
+    expect(unknown.status).toBe(415);
+    expect(await unknown.json()).toMatchObject({
       error: {
         code: 'GW_UNSUPPORTED_ENCODING',
-        message: expect.stringContaining('content-encoding "gzip"'),
+        message: expect.stringContaining('content-encoding "compress"'),
       },
+    });
+    const broken = await send('/v1/responses', 'zstd', CODEX_ZSTD.subarray(0, 4000));
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      error: { code: 'GW_BAD_ENCODING', message: expect.stringContaining('request body is not valid zstd') },
     });
     expect(h.fake.requests.length).toBe(sent);
   });
