@@ -46,7 +46,7 @@ for (const encoding of ['protobuf', 'JSON'] as const) {
         const m = b.mapBatch(ingest, b.pricer, {
           signal: 'traces',
           json,
-          gzip: false,
+          coding: null,
           body,
           ingestedAt: 1,
           limitBytes: 1 << 30,

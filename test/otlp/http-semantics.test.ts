@@ -1,7 +1,8 @@
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNALS } from '../../src/server/otlp/otlp-proto.js';
 import { attributeMap } from '../../src/sources/otlp/attribution.js';
+import { zstdFrame } from '../helpers/zstd-frame.js';
 import { type Harness, startHarness, tokens } from './harness.js';
 
 const T0 = 1_767_000_000_000_000_000n;
@@ -537,8 +538,63 @@ describe('OTLP/HTTP receiver size limit', () => {
       });
       expect(res.status).toBe(413);
       expect(((await res.json()) as { message: string }).message).toBe(
-        'OTLP_TOO_LARGE: body larger than 65536 bytes after gunzip; export smaller batches',
+        'OTLP_TOO_LARGE: body larger than 65536 bytes once decoded (gzip); export smaller batches',
       );
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('OTLP/HTTP receiver content codings', () => {
+  const chatSpan = (id: number) =>
+    span(id, null, [
+      kv('gen_ai.operation.name', 'chat'),
+      kv('gen_ai.request.model', 'claude-sonnet-4-20250514'),
+      kv('gen_ai.provider.name', 'anthropic'),
+      kv('gen_ai.usage.input_tokens', 100 * id),
+      kv('gen_ai.usage.output_tokens', id),
+    ]);
+  const send = (h: Harness, encoding: string, payload: Buffer) =>
+    fetch(`${h.url}/v1/traces`, {
+      method: 'POST',
+      body: payload,
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+    });
+
+  it("takes zstd, deflate and br, as the Collector's otlphttp exporter can send them, and refuses others with 415", async () => {
+    const h = await startHarness({ bodyLimitBytes: 64 * 1024 });
+    try {
+      const json = (id: number) => Buffer.from(JSON.stringify(body([chatSpan(id)])));
+      const sent: [string, Buffer][] = [
+        ['zstd', zstdFrame({ windowByte: 7 << 3, blocks: [{ raw: json(1) }] })],
+        ['deflate', deflateSync(json(2))],
+        ['br', brotliCompressSync(json(3))],
+      ];
+      for (const [encoding, payload] of sent)
+        expect((await send(h, encoding, payload)).status, encoding).toBe(200);
+      expect(tokens(await h.ledger())).toMatchObject({ requests: 3, input: 600, output: 6 });
+      const snappy = await send(h, 'snappy', json(4));
+      expect(snappy.status).toBe(415);
+      expect(((await snappy.json()) as { message: string }).message).toBe(
+        'OTLP_CONTENT_ENCODING: content-encoding snappy: send gzip, zstd, deflate, br or no encoding',
+      );
+      // 1 GiB of zeros in 32 kB of zstd: refused once past the limit, never decoded whole.
+      const bomb = zstdFrame({
+        windowByte: 7 << 3,
+        blocks: Array.from({ length: 8192 }, () => ({ rle: 0, size: 128 << 10 })),
+      });
+      const large = await send(h, 'zstd', bomb);
+      expect(large.status).toBe(413);
+      expect(((await large.json()) as { message: string }).message).toBe(
+        'OTLP_TOO_LARGE: body larger than 65536 bytes once decoded (zstd); export smaller batches',
+      );
+      const broken = await send(h, 'zstd', json(5));
+      expect(broken.status).toBe(400);
+      expect(((await broken.json()) as { message: string }).message).toContain(
+        'content-encoding zstd, but the body is not valid zstd: byte 0 starts no Zstandard frame',
+      );
+      expect(tokens(await h.ledger()).requests).toBe(3);
     } finally {
       await h.close();
     }

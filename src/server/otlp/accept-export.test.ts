@@ -52,7 +52,7 @@ describe('an export answered 503 because the write-ahead log failed', () => {
         logged.push(...decodeRecords(records));
       },
     });
-    const send = (body: Buffer) => acceptor.accept('metrics', body, { json: true, gzip: false });
+    const send = (body: Buffer) => acceptor.accept('metrics', body, { json: true, coding: null });
     await send(cumulative(1, 1000));
     diskFull = true;
     await expect(send(cumulative(2, 1500))).rejects.toThrow(/OTLP_UNAVAILABLE|could not record/);

@@ -1,3 +1,4 @@
+import type { Coding } from '../../http/content-coding.js';
 import { OtlpBodyError } from './map-batch.js';
 import type { MappedExport, OtlpMapper } from './otlp-mapper.js';
 import type { Signal } from './otlp-proto.js';
@@ -63,7 +64,7 @@ export interface ExportAcceptor {
   accept(
     signal: Signal | null,
     body: Uint8Array,
-    encoding: { json: boolean; gzip: boolean },
+    encoding: { json: boolean; coding: Coding | null },
   ): Promise<Accepted>;
 }
 
@@ -89,14 +90,14 @@ export function exportAcceptor(o: ExportAcceptorOptions): ExportAcceptor {
   };
   return {
     checkRoom,
-    async accept(signal, body, { json, gzip }) {
+    async accept(signal, body, { json, coding }) {
       checkRoom();
       let mapped: MappedExport;
       try {
         mapped = await o.mapper.map({
           signal,
           json,
-          gzip,
+          coding,
           body,
           ingestedAt: now(),
           limitBytes: o.limitBytes,

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { type Coding, DecodedTooLarge, decodeSync } from '../../http/content-coding.js';
 import { type UnpricedEvent, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { encodePatches, encodeRecords } from '../../ledger/wal/codec.js';
 import type { Pricer } from '../../pricing/pricer.js';
@@ -17,7 +17,8 @@ export interface OtlpBatch {
   signal: Signal | null;
   /** application/json; otherwise binary protobuf. */
   json: boolean;
-  gzip: boolean;
+  /** The body's content-encoding; null for none. */
+  coding: Coding | null;
   body: Uint8Array;
   /** Epoch µs stamped on every event as `ingested_at`. */
   ingestedAt: number;
@@ -72,16 +73,18 @@ export interface MappedHere extends MappedBatch {
  */
 export function mapBatch(ingest: OtlpIngest, pricer: Pricer, b: OtlpBatch): MappedHere {
   let body = Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength);
-  if (b.gzip) {
+  if (b.coding !== null) {
     try {
-      body = gunzipSync(body, { maxOutputLength: b.limitBytes });
+      body = decodeSync(b.coding, body, b.limitBytes);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      if (e instanceof DecodedTooLarge)
         throw new OtlpBodyError(
-          `body larger than ${b.limitBytes} bytes after gunzip; export smaller batches`,
+          `body larger than ${b.limitBytes} bytes once decoded (${b.coding}); export smaller batches`,
           'OTLP_TOO_LARGE',
         );
-      throw new OtlpBodyError(`content-encoding gzip, but the body does not gunzip: ${(e as Error).message}`);
+      throw new OtlpBodyError(
+        `content-encoding ${b.coding}, but the body is not valid ${b.coding}: ${(e as Error).message}`,
+      );
     }
   }
   const { signal, request } = decode(b.signal, body, b.json);

@@ -45,7 +45,7 @@ export async function startOtlpGrpc(o: OtlpGrpcOptions, port: number, host: stri
       responseDeserialize: (b) => b,
     };
     const exportCall = (call: ServerUnaryCall<Buffer, Uint8Array>, done: sendUnaryData<Uint8Array>) => {
-      o.acceptor.accept(signal, call.request, { json: false, gzip: false }).then(
+      o.acceptor.accept(signal, call.request, { json: false, coding: null }).then(
         (a) => {
           o.onAnswer?.(signal, 'OK', a.events, a.rejected);
           done(

@@ -41,7 +41,7 @@ function spans(n: number, from = 0): Buffer {
 const batch = (body: Buffer): OtlpBatch => ({
   signal: 'traces',
   json: true,
-  gzip: false,
+  coding: null,
   body,
   ingestedAt: 1_767_000_100_000_000,
   limitBytes: 256 << 20,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { codingNamed } from '../../http/content-coding.js';
 import { readBody } from '../../http/read-body.js';
 import { listen } from '../listen.js';
 import { type Accepted, type ExportAcceptor, ExportRefused } from './accept-export.js';
@@ -117,14 +118,17 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
       limit,
       () => new HttpError(413, 'OTLP_TOO_LARGE', `body larger than ${limit} bytes; export smaller batches`),
     );
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'gzip' && encoding !== 'identity')
+    // One coding: the exporters' `compression` option names one (the Collector's: gzip by default, zstd, deflate…).
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const none = encoding === 'identity' || encoding === '';
+    const coding = none ? null : codingNamed(encoding);
+    if (!none && coding === null)
       throw new HttpError(
         415,
         'OTLP_CONTENT_ENCODING',
-        `content-encoding ${encoding}: send gzip or no encoding`,
+        `content-encoding ${encoding}: send gzip, zstd, deflate, br or no encoding`,
       );
-    return o.acceptor.accept(signal ?? null, body, { json, gzip: encoding === 'gzip' });
+    return o.acceptor.accept(signal ?? null, body, { json, coding });
   }
 
   /** Protobuf (or any other type) POSTed to `/`: where to send it instead, with the base URL the sender used. */
