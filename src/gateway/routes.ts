@@ -143,6 +143,15 @@ export function isAnthropicRequest(path: string, headers: IncomingHttpHeaders): 
 }
 
 /**
+ * What a 404 says to a WebSocket handshake on a gateway route: the Responses API's WebSocket mode carries many
+ * responses on one connection, in lanes that may run at once, and is not metered here (docs/gateway.md, "Not
+ * proxied"); without this, the handshake got a 405 that named POST and not why.
+ */
+export function webSocketMessage(path: string): string {
+  return `a WebSocket to ${path} is not proxied: the gateway meters the Responses API over HTTP, not its WebSocket mode. Use POST ${path} (with "stream": true for the events as they come), as the OpenAI SDKs' responses.create and responses.stream do`;
+}
+
+/**
  * What a 404 says for a path the gateway does not serve: for the APIs an app's SDK client also offers, why the
  * gateway leaves them to the provider and what to do instead (docs/gateway.md, "Not proxied"); else the routes it
  * serves.

@@ -2,7 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
 import type { ApiType } from '../gateway/providers/provider.js';
-import { forwardRoute, GATEWAY_ROUTES, isAnthropicRequest, notFoundMessage } from '../gateway/routes.js';
+import {
+  forwardRoute,
+  GATEWAY_ROUTES,
+  isAnthropicRequest,
+  notFoundMessage,
+  webSocketMessage,
+} from '../gateway/routes.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -34,6 +40,12 @@ export function createHttpServer(r: HttpRoutes): Server {
     if (forward !== null) {
       void r.gateway.forward(req, res, forward, url);
       return;
+    }
+    if (route !== undefined && req.headers.upgrade?.toLowerCase() === 'websocket') {
+      req.resume();
+      // A client that asked to upgrade will not send HTTP requests on this connection.
+      res.setHeader('connection', 'close');
+      return json(res, route.provider.type, 404, 'GW_NOT_FOUND', webSocketMessage(path));
     }
     if (route !== undefined) {
       // RFC 9110 §15.5.6: a 405 names the methods the route takes (GET too where it lists stored objects).
