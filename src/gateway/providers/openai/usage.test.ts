@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseUsd } from '../../../money/money.js';
 import { openAiFacts } from './usage.js';
 
 /** The metered usage of a chat completion from `model` that reports `usage`. */
@@ -134,5 +135,35 @@ describe('openAiFacts', () => {
       service_tier: 'flex',
       usage: { input_tokens: 400, cache_read_tokens: 600, output_tokens: 300, reasoning_tokens: 200 },
     });
+  });
+
+  // Perplexity's Sonar models bill a request fee by search context size beside their tokens, and say what the call
+  // cost in `usage.cost` as parts and a total (its chat completions response: `input_tokens_cost`,
+  // `output_tokens_cost`, `request_cost`, `total_cost`, USD).
+  it("Perplexity's cost object: its total_cost is the provider's cost, the request fee included", () => {
+    const facts = openAiFacts({
+      object: 'chat.completion',
+      model: 'sonar-pro',
+      usage: {
+        prompt_tokens: 480,
+        completion_tokens: 2823,
+        total_tokens: 3303,
+        search_context_size: 'medium',
+        cost: {
+          input_tokens_cost: 0.00144,
+          output_tokens_cost: 0.04234,
+          request_cost: 0.008,
+          total_cost: 0.05178,
+        },
+      },
+    });
+    expect(facts.provider_cost_usd).toBe(parseUsd('0.05178'));
+    expect([facts.usage?.input_tokens, facts.usage?.output_tokens]).toEqual([480, 2823]);
+    // A cost object without a usable total is no reported cost.
+    const partsOnly = openAiFacts({
+      model: 'sonar',
+      usage: { prompt_tokens: 1, completion_tokens: 1, cost: { total_cost: 'n/a', request_cost: 0.005 } },
+    });
+    expect(partsOnly.provider_cost_usd).toBeNull();
   });
 });

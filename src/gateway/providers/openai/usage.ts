@@ -120,9 +120,13 @@ function searchTool(tools: unknown): string | null {
  * What OpenRouter says the call cost: `usage.cost`, "the total amount charged to your account", and for a Bring Your
  * Own Key call (`is_byok`) also `cost_details.upstream_inference_cost`, "the actual cost charged by the upstream AI
  * provider" to the caller's own key, since `cost` is then only OpenRouter's fee
- * (https://openrouter.ai/docs/use-cases/usage-accounting). Credits are USD.
+ * (https://openrouter.ai/docs/use-cases/usage-accounting). Credits are USD. Perplexity's `usage.cost` is an object of
+ * parts, `input_tokens_cost`, `output_tokens_cost`, `request_cost` (its per-request search fee, which no token count
+ * shows) and their `total_cost`, in USD.
  */
 function reportedCost(u: Record<string, unknown>): bigint | null {
+  const parts = obj(u.cost);
+  if (parts !== null) return usd(parts.total_cost);
   const cost = usd(u.cost);
   if (cost === null || u.is_byok !== true) return cost;
   const upstream = usd(obj(u.cost_details)?.upstream_inference_cost);
