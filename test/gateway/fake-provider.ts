@@ -39,6 +39,15 @@ import { listenLocal } from '../helpers/listen-local.js';
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
+/**
+ * The cache writes among OPENAI_USAGE.prompt of a `gpt-5.6*` answer: GPT-5.6 and later bill writes at 1.25x input
+ * and report them as a part of the input, `input_tokens_details.cache_write_tokens` (with
+ * `cache_write_tokens_details.ttl_30m_tokens` / `ttl_12h_tokens`) in a response and
+ * `prompt_tokens_details.cache_write_tokens` in a chat completion (openai/openai-node 7.40–7.50,
+ * src/resources/responses/responses.ts `ResponseUsage.InputTokensDetails`, completions.ts `PromptTokensDetails`).
+ */
+export const OPENAI_CACHE_WRITE = 300;
+const writesCache = (model: string) => model.startsWith('gpt-5.6');
 export const AUDIO_USAGE = {
   prompt: 1200,
   cached: 0,
@@ -389,7 +398,11 @@ function openAiUsage(model = '') {
     prompt_tokens: u.prompt,
     completion_tokens: u.completion - apart,
     total_tokens: u.prompt + u.completion,
-    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: u.audioIn },
+    prompt_tokens_details: {
+      cached_tokens: u.cached,
+      audio_tokens: u.audioIn,
+      ...(writesCache(model) ? { cache_write_tokens: OPENAI_CACHE_WRITE } : {}),
+    },
     completion_tokens_details: {
       reasoning_tokens: u.reasoning,
       audio_tokens: u.audioOut,
@@ -573,7 +586,15 @@ function response(model: string, tools: ResponseTools = NO_RESPONSE_TOOLS) {
     output: [...searchCalls(tools), answerItem()],
     usage: {
       input_tokens: u.prompt,
-      input_tokens_details: { cached_tokens: u.cached },
+      input_tokens_details: {
+        cached_tokens: u.cached,
+        ...(writesCache(model)
+          ? {
+              cache_write_tokens: OPENAI_CACHE_WRITE,
+              cache_write_tokens_details: { ttl_30m_tokens: OPENAI_CACHE_WRITE, ttl_12h_tokens: 0 },
+            }
+          : {}),
+      },
       output_tokens: u.completion,
       output_tokens_details: { reasoning_tokens: u.reasoning },
       total_tokens: u.prompt + u.completion,

@@ -12,6 +12,7 @@ import {
   EMBEDDING_TOKENS,
   FAKE_MODELS,
   LONG_STREAM_BYTES,
+  OPENAI_CACHE_WRITE,
   OPENAI_SEARCHES,
   OPENAI_USAGE,
   WORDS,
@@ -169,6 +170,34 @@ describe('OpenAI through the gateway (official openai client)', () => {
     }
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.040400000000');
     expect(h.fake.requests.at(-2)!.body).toContain('"modalities":["text","audio"]');
+  });
+
+  it('GPT-5.6 cache writes, chat and Responses, streamed and not: cache_write_5m_tokens at the cache-write rate', async () => {
+    const ask = { model: 'gpt-5.6-terra', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const { response: made } = await client.responses
+      .create({ model: 'gpt-5.6-terra', input: 'hi' })
+      .withResponse();
+    const { data: stream, response: streamedResponse } = await client.responses
+      .create({ model: 'gpt-5.6-terra', input: 'hi', stream: true })
+      .withResponse();
+    for await (const _ of stream);
+    for (const r of [...(await jsonAndStreamed(ask)), made, streamedResponse]) {
+      const e = await settled(r.headers.get('x-tokenledger-event-id')!);
+      // The writes are a part of the input, as the cache reads are: 1,500 = 1,024 read + 300 written + 176.
+      expect(e).toMatchObject({
+        input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached - OPENAI_CACHE_WRITE,
+        cache_read_tokens: OPENAI_USAGE.cached,
+        cache_write_5m_tokens: OPENAI_CACHE_WRITE,
+        cache_write_1h_tokens: 0,
+        output_tokens: OPENAI_USAGE.completion,
+      });
+      // From 2026-07-30 the catalog's gpt-5.6-terra: $2 input, $2.50 cache write (1.25x), $0.20 cache read, $12
+      // output per 1M: 176 × 2 + 300 × 2.5 + 1,024 × 0.2 + 420 × 12 = $0.0063468 a call.
+      expect([formatUsd(e.cost_cache_write!), formatUsd(e.cost_usd!)]).toEqual([
+        '0.000750000000',
+        '0.006346800000',
+      ]);
+    }
   });
 
   it('streamed chat without include_usage: usage is metered and the client sees no usage at all', async () => {
