@@ -21,10 +21,14 @@ import { zstdFrames } from './zstd-frames.js';
 
 export type Coding = 'gzip' | 'deflate' | 'br' | 'zstd';
 
-/** The coding a content-encoding token names (case-insensitive, `x-gzip` being gzip), or null for one not decoded. */
+/**
+ * The coding a content-encoding token names (case-insensitive), or null for one not decoded. `x-gzip` is gzip; `zlib`
+ * is deflate (HTTP's deflate is the zlib format), the name the OpenTelemetry Collector's `compression: zlib` sends.
+ */
 export function codingNamed(token: string): Coding | null {
   const t = token.trim().toLowerCase();
   if (t === 'gzip' || t === 'x-gzip') return 'gzip';
+  if (t === 'zlib') return 'deflate';
   return t === 'deflate' || t === 'br' || t === 'zstd' ? t : null;
 }
 

@@ -562,7 +562,7 @@ describe('OTLP/HTTP receiver content codings', () => {
       headers: { 'content-type': 'application/json', 'content-encoding': encoding },
     });
 
-  it("takes zstd, deflate and br, as the Collector's otlphttp exporter can send them, and refuses others with 415", async () => {
+  it("takes zstd, deflate, zlib and br (the Collector's otlphttp exporter sends its compression's name), refuses others with 415", async () => {
     const h = await startHarness({ bodyLimitBytes: 64 * 1024 });
     try {
       const json = (id: number) => Buffer.from(JSON.stringify(body([chatSpan(id)])));
@@ -570,14 +570,15 @@ describe('OTLP/HTTP receiver content codings', () => {
         ['zstd', zstdFrame({ windowByte: 7 << 3, blocks: [{ raw: json(1) }] })],
         ['deflate', deflateSync(json(2))],
         ['br', brotliCompressSync(json(3))],
+        ['zlib', deflateSync(json(4))],
       ];
       for (const [encoding, payload] of sent)
         expect((await send(h, encoding, payload)).status, encoding).toBe(200);
-      expect(tokens(await h.ledger())).toMatchObject({ requests: 3, input: 600, output: 6 });
-      const snappy = await send(h, 'snappy', json(4));
+      expect(tokens(await h.ledger())).toMatchObject({ requests: 4, input: 1000, output: 10 });
+      const snappy = await send(h, 'snappy', json(6));
       expect(snappy.status).toBe(415);
       expect(((await snappy.json()) as { message: string }).message).toBe(
-        'OTLP_CONTENT_ENCODING: content-encoding snappy: send gzip, zstd, deflate, br or no encoding',
+        'OTLP_CONTENT_ENCODING: content-encoding snappy: send gzip, zstd, deflate, zlib, br or no encoding',
       );
       // 1 GiB of zeros in 32 kB of zstd: refused once past the limit, never decoded whole.
       const bomb = zstdFrame({
@@ -594,7 +595,7 @@ describe('OTLP/HTTP receiver content codings', () => {
       expect(((await broken.json()) as { message: string }).message).toContain(
         'content-encoding zstd, but the body is not valid zstd: byte 0 starts no Zstandard frame',
       );
-      expect(tokens(await h.ledger()).requests).toBe(3);
+      expect(tokens(await h.ledger()).requests).toBe(4);
     } finally {
       await h.close();
     }

@@ -126,7 +126,7 @@ export function createOtlpHttpServer(o: OtlpServerOptions): Server {
       throw new HttpError(
         415,
         'OTLP_CONTENT_ENCODING',
-        `content-encoding ${encoding}: send gzip, zstd, deflate, br or no encoding`,
+        `content-encoding ${encoding}: send gzip, zstd, deflate, zlib, br or no encoding`,
       );
     return o.acceptor.accept(signal ?? null, body, { json, coding });
   }
