@@ -81,6 +81,17 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     expect(cached.nano).toBe(15_054_000n);
   });
 
+  // OpenAI caches unasked and bills GPT-5.6+ writes at 1.25x input (docs/gateway.md, "OpenAI's own cache writes"): a
+  // reservation at the input rate fell short by up to a quarter of the input's cost.
+  it('a call to a GPT-5.6 model pays the cache-write rate without asking for caching; gpt-5.5, with no write price, its input rate', async () => {
+    const ts = Date.parse('2026-12-01T00:00:00Z') * 1000;
+    const ask = chat({ model: 'gpt-5.6-terra', max_tokens: 100 });
+    // From 2026-07-30: $2 input, $2.50 cache write, $12 output per 1M. 9 × 2.5 + 100 × 12 = 1,222.5 micro-dollars.
+    expect((await worstCase(input(ask, { ts }), pricer)).pico).toBe(1_222_500_000n);
+    // $5 input, $30 output: 9 × 5 + 100 × 30 = 3,045.
+    expect((await worstCase(input({ ...ask, model: 'gpt-5.5' }, { ts }), pricer)).pico).toBe(3_045_000_000n);
+  });
+
   // A call asked for at a premium tier is reserved at that tier's rates (pricing.md): settling it at 6x what was
   // reserved would let concurrent calls overrun a budget.
   it('a request for OpenAI priority or Anthropic fast mode reserves at those rates', async () => {

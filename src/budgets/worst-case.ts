@@ -23,6 +23,14 @@ const TOKENS_PER_REQUEST = 3;
  */
 export const TOOL_USE_SYSTEM_PROMPT_TOKENS = 530;
 
+/**
+ * Providers that cache a prompt's prefix without being asked: OpenAI (and its models on Azure) caches every prompt of
+ * 1,024 tokens or more, and from GPT-5.6 on bills the write at 1.25x input (the catalog's cache-write price), so any
+ * call to such a model may be billed writes whatever its body says. Models without a write price are unchanged: their
+ * write rate is their input rate. Anthropic writes only where `cache_control` asks (mayWriteCache).
+ */
+const CACHES_UNASKED: ReadonlySet<string> = new Set(['openai', 'azure']);
+
 /** cost.ts: a part is round(tokens × rate / 10^12) (rates at 18 digits, costs in pico-dollars at 12). */
 const PART_DIVISOR = 10n ** BigInt(RATE_SCALE - 6);
 
@@ -37,7 +45,10 @@ export interface WorstCaseInput {
   model: string;
   /** Epoch µs of the call (prices change over time). */
   ts: number;
-  /** The request asks for prompt caching (`cache_control`): input may be billed at the cache-write rate. */
+  /**
+   * The request asks for prompt caching (`cache_control`): input may be billed at the cache-write rate, as it may be
+   * on a provider that caches unasked (CACHES_UNASKED).
+   */
   mayWriteCache: boolean;
   /** Where the upstream runs the call when that costs extra (OpenAI's data residency hosts: Upstream.inference_geo). */
   geo?: string | null | undefined;
@@ -138,8 +149,9 @@ export function pricedWorstCase(
   // A model that prices audio apart bills a request's audio at its audio rates (OpenAI's audio models: input audio
   // parts, and output asked for as audio); the request's tokens are not split by kind here, so all are priced so.
   const audioIn = rates.input_audio > rates.input && sendsAudio(w.json);
+  const writes = w.mayWriteCache || CACHES_UNASKED.has(w.provider);
   const input = maxOf(
-    w.mayWriteCache ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) : rates.input,
+    writes ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) : rates.input,
     audioIn ? rates.input_audio : 0n,
     0n,
   );
