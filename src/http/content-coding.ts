@@ -8,7 +8,6 @@ import {
   inflateRaw,
   inflateRawSync,
   inflateSync,
-  type ZlibOptions,
 } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { nextTurn } from '../next-turn.js';
@@ -43,13 +42,24 @@ export class DecodedTooLarge extends Error {}
 export async function decode(coding: Coding, body: Buffer, limit: number): Promise<Buffer> {
   if (coding === 'zstd') return unzstdInTurns(body, limit);
   const f =
-    coding === 'gzip' ? gunzip : coding === 'br' ? brotliDecompress : zlibFormat(body) ? inflate : inflateRaw;
-  return tooLargeNamed(() =>
-    promisify(f as (b: Buffer, o: ZlibOptions, cb: (e: Error | null, r: Buffer) => void) => void)(body, {
-      maxOutputLength: limit,
-    }),
-  );
+    coding === 'gzip'
+      ? gunzipAsync
+      : coding === 'br'
+        ? brotliAsync
+        : zlibFormat(body)
+          ? inflateAsync
+          : inflateRawAsync;
+  try {
+    return await f(body, { maxOutputLength: limit });
+  } catch (e) {
+    throw tooLargeOr(e);
+  }
 }
+
+const gunzipAsync = promisify(gunzip);
+const brotliAsync = promisify(brotliDecompress);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
 
 /** The decoded body, on this thread (a worker's). */
 export function decodeSync(coding: Coding, body: Buffer, limit: number): Buffer {
@@ -68,14 +78,6 @@ export function decodeSync(coding: Coding, body: Buffer, limit: number): Buffer 
           : inflateRawSync;
   try {
     return f(body, { maxOutputLength: limit });
-  } catch (e) {
-    throw tooLargeOr(e);
-  }
-}
-
-async function tooLargeNamed(run: () => Promise<Buffer>): Promise<Buffer> {
-  try {
-    return await run();
   } catch (e) {
     throw tooLargeOr(e);
   }
