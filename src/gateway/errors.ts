@@ -55,12 +55,31 @@ export function errorBody(
   message: string,
   extra: Readonly<Record<string, unknown>> = {},
 ): string {
-  if (api === 'openai')
-    return JSON.stringify({ error: { type: 'tokenledger_error', code, message, ...extra } });
+  if (api === 'openai') return JSON.stringify({ error: openAiError(code, message, extra) });
   return JSON.stringify({
     type: 'error',
     error: { type: anthropicErrorType(status), code, message, ...extra },
   });
+}
+
+/**
+ * A gateway error as an `error` event of the Responses API's WebSocket mode: the status an HTTP call would have got,
+ * the error object of OpenAI's shape, and the lane (`stream_id`) of the `response.create` it answers, when it named
+ * one, as OpenAI's own error events on a socket carry them.
+ */
+export function socketErrorEvent(
+  status: number,
+  code: string,
+  message: string,
+  streamId: string | null,
+  extra: Readonly<Record<string, unknown>> = {},
+): string {
+  const event = { type: 'error', status, error: openAiError(code, message, extra) };
+  return JSON.stringify(streamId === null ? event : { ...event, stream_id: streamId });
+}
+
+function openAiError(code: string, message: string, extra: Readonly<Record<string, unknown>>) {
+  return { type: 'tokenledger_error', code, message, ...extra };
 }
 
 /** Anthropic's error type for an HTTP status; "other 4XX status codes" are invalid_request_error, as Anthropic's are. */

@@ -28,6 +28,8 @@ export interface ForwardDeps {
   carried: CarriedContext;
   /** The pipeline's own key check: a virtual key is exchanged for the provider key here too. */
   authenticate(provider: Provider, req: IncomingMessage, first: Candidate): Promise<VirtualKeyRecord | null>;
+  /** The caller's virtual key, or null when it sent none; GW_KEY_INVALID for one unknown or revoked. */
+  virtualKey(provider: Provider, req: IncomingMessage): Promise<VirtualKeyRecord | null>;
 }
 
 /**

@@ -1,40 +1,40 @@
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BudgetExceededError } from '../budgets/budget-exceeded.js';
-import { CountersUnavailableError } from '../budgets/counters/guarded.js';
 import type { Enforcer, Reservation } from '../budgets/enforcer.js';
 import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
+import { admission, CARRIES_CONTEXT } from './admission.js';
 import { attribute } from './attribution.js';
 import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
 import { CarriedContext } from './carried-context.js';
-import type { GatewayConfig, Upstream } from './config.js';
+import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
+import { errorAnswer } from './error-answer.js';
 import { errorBody, GatewayError } from './errors.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
 import { withModel } from './json-splice.js';
+import { keyRequired, withoutGated } from './key-access.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ApiType, Operation, Provider } from './providers/provider.js';
+import type { ApiType, Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
+import { SocketUpgrades } from './socket/upgrades.js';
 import { readBody } from './upstream-body.js';
 import { UpstreamClient, unreachableError } from './upstream-client.js';
 import { upstreamHeaders } from './upstream-headers.js';
-
-/** The operations whose requests may go on from a stored response or a conversation (carried-context.ts). */
-const CARRIES_CONTEXT: ReadonlySet<Operation> = new Set(['responses', 'compact']);
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -58,6 +58,7 @@ export class Gateway {
   private readonly client: UpstreamClient;
   private readonly forwarding: ForwardDeps;
   private readonly background: BackgroundResponses;
+  private readonly sockets: SocketUpgrades;
   /**
    * Upstreams (by name) that refused the usage option metering adds to a stream (Provider.usageOptionRefused): their
    * streams are sent as the client wrote them from then on, until the gateway restarts.
@@ -77,7 +78,20 @@ export class Gateway {
       background: this.background,
       carried: this.carried,
       authenticate: (provider, req, first) => this.authenticate(provider, req, first),
+      virtualKey: (provider, req) => this.virtualKey(provider, req),
     };
+    this.sockets = new SocketUpgrades(this.forwarding);
+  }
+
+  /** A WebSocket handshake to a metered route that has a WebSocket mode (the Responses API's): socket/upgrades.ts. */
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    route: GatewayRoute,
+    url: string,
+  ): Promise<void> {
+    return this.sockets.upgrade(req, socket, head, route, url);
   }
 
   /** An unmetered call (routes.ts, ForwardRoute): forwarded and passed back as it came, not recorded. */
@@ -115,41 +129,17 @@ export class Gateway {
       const admit =
         enforcer === undefined
           ? null
-          : (c: Candidate) =>
-              // admitNow answers at once with in-process counters: no await (microtask hop) unless it must wait.
-              enforcer.admitNow({
-                attribution,
-                provider: c.upstream.provider,
-                // The model as sent (after an alias or an `UPSTREAM/model` prefix), as the ledger books it and
-                // budgets are rebuilt from: an alias's own name would match no `model` budget, reserve nothing and
-                // settle nowhere.
-                model: c.model,
-                json,
-                inputText: () => provider.inputText(json),
-                // Asked for only when a budget or token limit applies; a body that names no image or file part has
-                // none: Anthropic's `"image"` and Chat Completions' `"image_url"` start with `"image`, Responses' is
-                // `"input_image"`; Anthropic's PDFs are `"document"` blocks, OpenAI's files `"file"` parts and
-                // `"input_file"` items.
-                imageTokens: () =>
-                  provider.inputImageTokens !== undefined &&
-                  (raw.includes('"image') ||
-                    raw.includes('"input_image"') ||
-                    raw.includes('"document"') ||
-                    raw.includes('"file"') ||
-                    raw.includes('"input_file"'))
-                    ? provider.inputImageTokens(json, c.model)
-                    : 0,
-                tokenIds: () => provider.inputTokenIds?.(json) ?? 0,
-                carriedTokens: CARRIES_CONTEXT.has(route.operation)
-                  ? () => this.carried.bound(json)
-                  : undefined,
-                bodyBytes: isUtf8(raw) ? raw.length : null,
-                mayWriteCache: raw.includes('cache_control'),
-                ts,
-                inferenceGeo: c.upstream.inference_geo,
-                eventId,
-                key: key === null ? null : { id: key.id, budget_usd: key.budget_usd },
-              });
+          : admission(enforcer, {
+              provider,
+              operation: route.operation,
+              json,
+              raw,
+              attribution,
+              key,
+              ts,
+              eventId,
+              carried: this.carried,
+            });
       if (admit !== null) {
         const admitted = admit(list[0]!);
         reservation = admitted instanceof Promise ? await admitted : admitted;
@@ -306,18 +296,26 @@ export class Gateway {
     req: IncomingMessage,
     first: Candidate,
   ): Promise<VirtualKeyRecord | null> {
+    const key = await this.virtualKey(provider, req);
+    if (key === null && (this.d.config.keys_required || first.upstream.require_virtual_key))
+      throw keyRequired(provider, first);
+    return key;
+  }
+
+  /**
+   * The caller's virtual key; null when it sent none (a provider key of its own, or no key). GW_KEY_INVALID for one
+   * unknown or revoked.
+   */
+  private async virtualKey(provider: Provider, req: IncomingMessage): Promise<VirtualKeyRecord | null> {
     const presented = provider.callerKey(req.headers);
-    if (presented !== null && isVirtualKey(presented)) {
-      const key = await this.d.keys.lookup(presented);
-      if (key === null)
-        throw new GatewayError(
-          'GW_KEY_INVALID',
-          'the virtual key is unknown or revoked; ask for a new one (tokenledger keys create)',
-        );
-      return key;
-    }
-    if (this.d.config.keys_required || first.upstream.require_virtual_key) throw keyRequired(provider, first);
-    return null;
+    if (presented === null || !isVirtualKey(presented)) return null;
+    const key = await this.d.keys.lookup(presented);
+    if (key === null)
+      throw new GatewayError(
+        'GW_KEY_INVALID',
+        'the virtual key is unknown or revoked; ask for a new one (tokenledger keys create)',
+      );
+    return key;
   }
 
   /** Answers the gateway's own error `e`, in the error shape of the API type `api` the caller called. */
@@ -328,16 +326,7 @@ export class Gateway {
       res.destroy();
       return;
     }
-    const refusal = e instanceof BudgetExceededError || e instanceof RateLimitedError ? e : null;
-    const status =
-      refusal !== null
-        ? refusal.status
-        : e instanceof GatewayError || e instanceof CountersUnavailableError
-          ? e.status
-          : 500;
-    const code = e instanceof TokenledgerError ? e.code : 'GW_INTERNAL';
-    const message =
-      e instanceof TokenledgerError ? e.message : 'internal error in the gateway; see the server log';
+    const { status, code, message, refusal } = errorAnswer(e);
     this.d.metrics.recordError(code);
     if (!(e instanceof TokenledgerError))
       process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -364,6 +353,14 @@ export class Gateway {
     res.writeHead(status, headers).end(body);
   }
 
+  /**
+   * Closes the WebSocket connections (their open responses recorded as left): first when the server stops, as an
+   * upgraded connection would keep it from closing.
+   */
+  closeSockets(): void {
+    this.sockets.close();
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }
@@ -372,29 +369,4 @@ export class Gateway {
 /** Budgets and rate limits see a call by its provider and model: the same for both, the same reservation. */
 function sameScope(a: Candidate, b: Candidate): boolean {
   return a.model === b.model && a.upstream.provider === b.upstream.provider;
-}
-
-/**
- * The candidates a caller without a virtual key may be sent to: none on an upstream that requires one
- * (`require_virtual_key`), and when it sent a provider key of its own, none but `own`, the upstream its request
- * names: that key is the caller's for that provider, and a fallback or a downgrade configured here must not hand it
- * to another (an OpenAI key to OpenRouter). A virtual key is exchanged for each upstream's own. GW_KEY_REQUIRED
- * when that leaves none (a downgrade to such an upstream).
- */
-function withoutGated(list: Candidate[], provider: Provider, own: Upstream | null): Candidate[] {
-  const open = list.filter((c) => !c.upstream.require_virtual_key && (own === null || c.upstream === own));
-  if (open.length !== 0) return open;
-  const c = list[0]!;
-  if (c.upstream.require_virtual_key || own === null) throw keyRequired(provider, c);
-  throw new GatewayError(
-    'GW_KEY_REQUIRED',
-    `this call would go to upstream ${c.upstream.name} (a downgrade of ${own.name}), and a provider key of your own is only sent to the upstream your request names; use a tokenledger virtual key (tlk_…), exchanged for each upstream's key: tokenledger keys create`,
-  );
-}
-
-function keyRequired(provider: Provider, c: Candidate): GatewayError {
-  return new GatewayError(
-    'GW_KEY_REQUIRED',
-    `upstream ${c.upstream.name} needs a tokenledger virtual key (tlk_…) in ${provider.keyHeaders[0]}; create one with tokenledger keys create`,
-  );
 }

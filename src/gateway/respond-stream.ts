@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type BackgroundResponse, backgroundResponse, identify } from './background-responses.js';
-import { type CallContext, recordCall } from './call.js';
-import { jsonOrNull } from './providers/provider.js';
+import { type CallContext, type Outcome, recordCall } from './call.js';
+import { jsonOrNull, type ResponseFacts, type StreamMeter } from './providers/provider.js';
 import { eachEvent, SseSplitter } from './sse.js';
 import type { UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
@@ -67,7 +67,7 @@ export async function respondStream(
   if (head === null) writeHead();
   const meter = call.provider.streamMeter(call.route.operation, injectedUsage);
   let ttft: number | null = null;
-  const outcome = await new Promise<'ok' | 'aborted' | 'broken'>((resolve) => {
+  const outcome = await new Promise<StreamEnd>((resolve) => {
     /** Forwards one read of the upstream; false when the client's socket is full (wait for 'drain'). */
     const take = (chunk: Buffer): boolean => {
       ttft ??= Math.round(performance.now() - call.started);
@@ -108,17 +108,12 @@ export async function respondStream(
   }
   const tail = meter.end();
   if (tail !== null && outcome === 'ok') send(tail);
-  const facts = meter.facts();
-  facts.service_tier ??= servedTierHeader(r.headers);
-  // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
-  // usage (response.failed), the usage before it is partial. It is the call's end also when the client left or the
-  // connection broke after it: the SDKs stop reading at the error and close, often before the upstream's end arrives.
-  const streamError = meter.error();
-  const usageFinal = facts.usage !== null && meter.usageComplete();
-  const complete = outcome === 'ok' && usageFinal && (streamError?.usageFinal ?? true);
+  const o = streamOutcome(meter, outcome, ttft);
+  o.facts.service_tier ??= servedTierHeader(r.headers);
   const response = head?.response ?? null;
   if (response !== null) {
-    if (!(outcome === 'ok' && (usageFinal || streamError !== null))) {
+    const usageFinal = o.facts.usage !== null && meter.usageComplete();
+    if (!(outcome === 'ok' && (usageFinal || meter.error() !== null))) {
       // The response runs on upstream: recorded when a retrieve sees it finished.
       call.background!.hold(response.id, call);
       call.heldForLater = true;
@@ -129,23 +124,7 @@ export async function respondStream(
     call.background!.markRecorded(response.id, call.upstream);
   }
   try {
-    await recordCall(call, {
-      facts,
-      status:
-        streamError !== null || outcome === 'broken' ? 'error' : outcome === 'aborted' ? 'aborted' : 'ok',
-      error:
-        streamError?.type ??
-        (outcome === 'ok'
-          ? usageFinal
-            ? null
-            : 'usage_missing'
-          : outcome === 'aborted'
-            ? 'client_disconnected'
-            : 'upstream_stream_broken'),
-      ttft_ms: ttft,
-      estimate: complete ? undefined : { outputText: meter.outputText() },
-      completion: () => meter.outputText(),
-    });
+    await recordCall(call, o);
   } catch {
     // Not in the log: a background response is recorded, for this call, by the next call that sees it finished.
     if (response !== null) call.background!.unrecorded(response.id, call);
@@ -154,6 +133,40 @@ export async function respondStream(
   }
   if (outcome === 'ok') res.end();
   else res.destroy();
+}
+
+/** How a metered stream ended: the upstream's end (`ok`), the client gone, or the upstream's connection broken. */
+export type StreamEnd = 'ok' | 'aborted' | 'broken';
+
+/** What a stream's meter read, as the call's outcome to record. */
+export function streamOutcome(
+  meter: StreamMeter,
+  end: StreamEnd,
+  ttft: number | null,
+): Outcome & { facts: ResponseFacts } {
+  const facts = meter.facts();
+  // An error event ends the stream cleanly after a 200: the call failed, and unless the error carried the final
+  // usage (response.failed), the usage before it is partial. It is the call's end also when the client left or the
+  // connection broke after it: the SDKs stop reading at the error and close, often before the upstream's end arrives.
+  const streamError = meter.error();
+  const usageFinal = facts.usage !== null && meter.usageComplete();
+  const complete = end === 'ok' && usageFinal && (streamError?.usageFinal ?? true);
+  return {
+    facts,
+    status: streamError !== null || end === 'broken' ? 'error' : end === 'aborted' ? 'aborted' : 'ok',
+    error:
+      streamError?.type ??
+      (end === 'ok'
+        ? usageFinal
+          ? null
+          : 'usage_missing'
+        : end === 'aborted'
+          ? 'client_disconnected'
+          : 'upstream_stream_broken'),
+    ttft_ms: ttft,
+    estimate: complete ? undefined : { outputText: meter.outputText() },
+    completion: () => meter.outputText(),
+  };
 }
 
 /**

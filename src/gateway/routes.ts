@@ -142,13 +142,12 @@ export function isAnthropicRequest(path: string, headers: IncomingHttpHeaders): 
   return headers['anthropic-version'] !== undefined || path.startsWith('/v1/messages/');
 }
 
-/**
- * What a 404 says to a WebSocket handshake on a gateway route: the Responses API's WebSocket mode carries many
- * responses on one connection, in lanes that may run at once, and is not metered here (docs/gateway.md, "Not
- * proxied"); without this, the handshake got a 405 that named POST and not why.
- */
+/** The route whose WebSocket mode the gateway proxies and meters (socket/upgrades.ts): the Responses API's. */
+export const SOCKET_PATH = '/v1/responses';
+
+/** What a 404 says to a WebSocket handshake anywhere else. */
 export function webSocketMessage(path: string): string {
-  return `a WebSocket to ${path} is not proxied: the gateway meters the Responses API over HTTP, not its WebSocket mode. Use POST ${path} (with "stream": true for the events as they come), as the OpenAI SDKs' responses.create and responses.stream do`;
+  return `a WebSocket to ${path} is not served: of the gateway's routes only ${SOCKET_PATH} has a WebSocket mode (the Responses API's)`;
 }
 
 /**

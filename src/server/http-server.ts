@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { errorBody } from '../gateway/errors.js';
 import type { Gateway } from '../gateway/pipeline.js';
 import type { ApiType } from '../gateway/providers/provider.js';
@@ -7,8 +8,10 @@ import {
   GATEWAY_ROUTES,
   isAnthropicRequest,
   notFoundMessage,
+  SOCKET_PATH,
   webSocketMessage,
 } from '../gateway/routes.js';
+import { refuseHandshake } from '../gateway/socket/upgrades.js';
 
 export interface HttpRoutes {
   gateway: Gateway;
@@ -41,12 +44,6 @@ export function createHttpServer(r: HttpRoutes): Server {
       void r.gateway.forward(req, res, forward, url);
       return;
     }
-    if (route !== undefined && req.headers.upgrade?.toLowerCase() === 'websocket') {
-      req.resume();
-      // A client that asked to upgrade will not send HTTP requests on this connection.
-      res.setHeader('connection', 'close');
-      return json(res, route.provider.type, 404, 'GW_NOT_FOUND', webSocketMessage(path));
-    }
     if (route !== undefined) {
       // RFC 9110 §15.5.6: a 405 names the methods the route takes (GET too where it lists stored objects).
       const allow = forwardRoute('GET', path, req.headers) === null ? 'POST' : 'GET, POST';
@@ -72,6 +69,22 @@ export function createHttpServer(r: HttpRoutes): Server {
       'GW_NOT_FOUND',
       notFoundMessage(req.method ?? 'GET', path, req.headers),
     );
+  });
+  // Every handshake comes here, not to the handler above: only the Responses API's has a WebSocket mode.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = GATEWAY_ROUTES.get(path);
+    if (path === SOCKET_PATH && route !== undefined && req.method === 'GET')
+      return void r.gateway.upgrade(req, socket, head, route, url);
+    socket.on('error', () => socket.destroy());
+    const api = route?.provider.type ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
+    const message =
+      route !== undefined || path === SOCKET_PATH
+        ? webSocketMessage(path)
+        : notFoundMessage(req.method ?? 'GET', path, req.headers);
+    refuseHandshake(socket, 404, errorBody(api, 404, 'GW_NOT_FOUND', message));
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.
   server.requestTimeout = 0;

@@ -229,6 +229,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     loginLink: () => api.loginLink(url),
     close() {
       closing ??= (async () => {
+        gateway.closeSockets();
         // In-flight calls get a grace period to finish (and be recorded); then connections are cut.
         const grace = setTimeout(() => server.closeAllConnections(), 5_000);
         await new Promise<void>((resolve) => {

@@ -105,7 +105,8 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
       return json(res, 200, completion(flavour, String(request.model)), extra);
     });
   });
-  return { ...(await listenLocal(server)), requests };
+  // No WebSocket mode here: a handshake is refused as by a server that has none.
+  return { ...(await listenLocal(server)), requests, sockets: [] };
 }
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {

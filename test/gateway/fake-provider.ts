@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
+import { WebSocket, WebSocketServer } from 'ws';
 import { listenLocal } from '../helpers/listen-local.js';
 
 /**
@@ -87,9 +89,17 @@ export interface FakeRequest {
   body: string;
 }
 
+/** A WebSocket to the fake's `/v1/responses` (the Responses API's WebSocket mode): its handshake and what it sent. */
+export interface FakeSocket {
+  url: string;
+  headers: IncomingMessage['headers'];
+  messages: Record<string, unknown>[];
+}
+
 export interface FakeProvider {
   url: string;
   requests: FakeRequest[];
+  sockets: FakeSocket[];
   close(): Promise<void>;
 }
 
@@ -116,7 +126,89 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     });
   });
   server.keepAliveTimeout = 30_000;
-  return { ...(await listenLocal(server)), requests };
+  const sockets: FakeSocket[] = [];
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '').split('?')[0] !== '/v1/responses') return void socket.destroy();
+    // OpenAI's answer to a key it does not know, before any upgrade.
+    if (req.headers.authorization === 'Bearer sk-refused') {
+      const body = JSON.stringify({
+        error: {
+          message: 'Incorrect API key provided: sk-refused.',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      });
+      return void socket.end(
+        `HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      );
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const s: FakeSocket = { url: req.url ?? '', headers: req.headers, messages: [] };
+      sockets.push(s);
+      responsesSocket(ws, s);
+    });
+  });
+  const listening = await listenLocal(server);
+  return {
+    ...listening,
+    requests,
+    sockets,
+    close: () => {
+      for (const ws of wss.clients) ws.terminate();
+      return listening.close();
+    },
+  };
+}
+
+/**
+ * The Responses API's WebSocket mode (https://developers.openai.com/api/docs/guides/websocket-mode): each
+ * `response.create` is answered with the events of a streamed response, as JSON messages; creates naming a lane
+ * (`stream_id`) are answered in order within it, lanes at once, and each event echoes its lane.
+ */
+function responsesSocket(ws: WebSocket, s: FakeSocket): void {
+  const lanes = new Map<string, Promise<void>>();
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as Record<string, unknown>;
+    s.messages.push(m);
+    if (m.type !== 'response.create') return;
+    const lane = typeof m.stream_id === 'string' ? m.stream_id : '';
+    lanes.set(
+      lane,
+      (lanes.get(lane) ?? Promise.resolve()).then(() => answerCreate(ws, m)),
+    );
+  });
+}
+
+async function answerCreate(ws: WebSocket, m: Record<string, unknown>): Promise<void> {
+  const model = String(m.model);
+  const lane = typeof m.stream_id === 'string' ? { stream_id: m.stream_id } : {};
+  const send = (e: object) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ...e, ...lane }));
+  };
+  if (m.previous_response_id === 'resp_unknown')
+    return send({
+      type: 'error',
+      status: 400,
+      error: {
+        type: 'invalid_request_error',
+        code: 'previous_response_not_found',
+        message: "Previous response with id 'resp_unknown' not found.",
+        param: 'previous_response_id',
+      },
+    });
+  const events = responseEvents(model, responseTools(m));
+  // A failing model fails after the first word, as its HTTP stream does.
+  const failAt = events.findIndex((e) => e.type === 'response.output_text.delta') + 1;
+  for (let i = 0; i < events.length; i++) {
+    if (i === failAt && model.endsWith('-broken')) return void ws.terminate();
+    if (i === failAt && model.endsWith('-hang')) return; // until the gateway gives up (timeouts.idle_ms)
+    if (i === failAt && model.includes('-overloaded'))
+      return send(JSON.parse(STREAM_ERRORS.responses.split('data: ')[1]!) as object);
+    send(events[i]!);
+    if (model.endsWith('-slow')) await sleep(30);
+  }
 }
 
 async function answer(
@@ -767,11 +859,29 @@ async function responsesStream(
   tools: ResponseTools = NO_RESPONSE_TOOLS,
   bg: Background | null = null,
 ): Promise<void> {
-  let seq = 0;
-  const ev = (type: string, data: object) =>
-    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
   if (bg?.status === 'queued') bg.status = 'in_progress';
-  // The events of https://platform.openai.com/docs/api-reference/responses-streaming, in their order.
+  const events = responseEvents(model, tools, bg);
+  // A failing model fails after the first word, as chat and messages streams do.
+  const firstWord = events.findIndex((e) => e.type === 'response.output_text.delta');
+  await sse(
+    res,
+    model,
+    events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`),
+    'responses',
+    firstWord + 1,
+  );
+  // A background response runs on when its client leaves: it is finished whether or not the stream was read.
+  if (bg !== null && bg.status === 'in_progress') bg.status = 'completed';
+}
+
+/** The events of a streamed response (https://platform.openai.com/docs/api-reference/responses-streaming), in order. */
+function responseEvents(
+  model: string,
+  tools: ResponseTools = NO_RESPONSE_TOOLS,
+  bg: Background | null = null,
+): { type: string }[] {
+  let seq = 0;
+  const ev = (type: string, data: object) => ({ type, sequence_number: seq++, ...data });
   const item = answerItem();
   const part = item.content[0]!;
   const at = { item_id: item.id, output_index: 0, content_index: 0 };
@@ -781,7 +891,7 @@ async function responsesStream(
     output: [],
     usage: null,
   };
-  const events = [
+  return [
     ...(bg === null
       ? [ev('response.created', { response: inProgress })]
       : [
@@ -810,11 +920,6 @@ async function responsesStream(
           response: bg === null ? response(model, tools) : backgroundObject({ ...bg, status: 'completed' }),
         }),
   ];
-  // A failing model fails after the first word, as chat and messages streams do.
-  const firstWord = events.findIndex((e) => e.startsWith('event: response.output_text.delta'));
-  await sse(res, model, events, 'responses', firstWord + 1);
-  // A background response runs on when its client leaves: it is finished whether or not the stream was read.
-  if (bg !== null && bg.status === 'in_progress') bg.status = 'completed';
 }
 
 /** The speed Anthropic names in usage.speed: fast when asked for (platform.claude.com, Fast mode). */

@@ -67,26 +67,6 @@ describe('HTTP details a real client sends', () => {
   });
 });
 
-describe('a WebSocket to /v1/responses (the Responses API WebSocket mode)', () => {
-  it('is refused at the handshake with a 404 that says to use POST, and nothing is sent upstream', async () => {
-    const sent = h.fake.requests.length;
-    const answer = await rawHttp(
-      'GET /v1/responses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
-    expect(answer).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
-    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
-      error: { code: string; message: string };
-    };
-    expect(body.error).toMatchObject({
-      code: 'GW_NOT_FOUND',
-      message: expect.stringContaining('a WebSocket to /v1/responses is not proxied'),
-    });
-    expect(body.error.message).toContain('Use POST /v1/responses');
-    expect(h.fake.requests.length).toBe(sent);
-  });
-});
-
 describe('a request body the client compressed', () => {
   const metered = {
     status: 'ok',

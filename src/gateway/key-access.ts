@@ -1,0 +1,29 @@
+import type { Upstream } from './config.js';
+import { GatewayError } from './errors.js';
+import type { Provider } from './providers/provider.js';
+import type { Candidate } from './select-upstream.js';
+
+/**
+ * The candidates a caller without a virtual key may be sent to: none on an upstream that requires one
+ * (`require_virtual_key`), and when it sent a provider key of its own, none but `own`, the upstream its request
+ * names: that key is the caller's for that provider, and a fallback or a downgrade configured here must not hand it
+ * to another (an OpenAI key to OpenRouter). A virtual key is exchanged for each upstream's own. GW_KEY_REQUIRED
+ * when that leaves none (a downgrade to such an upstream).
+ */
+export function withoutGated(list: Candidate[], provider: Provider, own: Upstream | null): Candidate[] {
+  const open = list.filter((c) => !c.upstream.require_virtual_key && (own === null || c.upstream === own));
+  if (open.length !== 0) return open;
+  const c = list[0]!;
+  if (c.upstream.require_virtual_key || own === null) throw keyRequired(provider, c);
+  throw new GatewayError(
+    'GW_KEY_REQUIRED',
+    `this call would go to upstream ${c.upstream.name} (a downgrade of ${own.name}), and a provider key of your own is only sent to the upstream your request names; use a tokenledger virtual key (tlk_…), exchanged for each upstream's key: tokenledger keys create`,
+  );
+}
+
+export function keyRequired(provider: Provider, c: Candidate): GatewayError {
+  return new GatewayError(
+    'GW_KEY_REQUIRED',
+    `upstream ${c.upstream.name} needs a tokenledger virtual key (tlk_…) in ${provider.keyHeaders[0]}; create one with tokenledger keys create`,
+  );
+}

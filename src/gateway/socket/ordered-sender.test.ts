@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { OrderedSender } from './ordered-sender.js';
+
+function socket() {
+  const sent: (string | Buffer)[] = [];
+  return { sent, readyState: 1, send: (m: string | Buffer) => void sent.push(m) };
+}
+
+describe('OrderedSender', () => {
+  it('sends a ready message at once when nothing waits', () => {
+    const s = socket();
+    new OrderedSender(s).send('a');
+    expect(s.sent).toEqual(['a']);
+  });
+
+  it('holds every message behind one not ready yet, then sends them in the order given', async () => {
+    const s = socket();
+    const out = new OrderedSender(s);
+    let ready!: (m: string) => void;
+    out.send('delta');
+    out.send(new Promise<string>((r) => (ready = r)));
+    out.send('next response created');
+    out.send(Buffer.from('binary'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.sent).toEqual(['delta']);
+    ready('completed');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.sent).toEqual(['delta', 'completed', 'next response created', Buffer.from('binary')]);
+    out.send('after');
+    expect(s.sent.at(-1)).toBe('after');
+  });
+
+  it('drops what is given once the socket is no longer open', () => {
+    const s = { ...socket(), readyState: 3 };
+    new OrderedSender(s).send('late');
+    expect(s.sent).toEqual([]);
+  });
+});

@@ -1,0 +1,286 @@
+import OpenAI from 'openai';
+import { ResponsesWS } from 'openai/resources/responses/ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { OPENAI_USAGE, WORDS } from './fake-provider.js';
+import { type Harness, startHarnessWithConfig } from './helpers.js';
+
+// The Responses API's WebSocket mode (https://developers.openai.com/api/docs/guides/websocket-mode): a socket to
+// /v1/responses, each turn a `response.create` event answered with the events of a streamed response. The official
+// openai client's ResponsesWS is the client here; the fake provider answers as OpenAI's socket does.
+
+const PROVIDER_KEY = 'sk-provider-secret-0123456789';
+const FINAL = new Set(['response.completed', 'response.failed', 'response.incomplete', 'error']);
+
+type ServerEvent = { type: string; stream_id?: string; [k: string]: unknown };
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarnessWithConfig(
+    [
+      'budgets:',
+      // Not even one gpt-4.1 call fits.
+      '  gpt41-cap: { scope: { model: gpt-4.1 }, period: monthly, limit_usd: 0.000001, action: block }',
+      'timeouts:',
+      '  idle_ms: 500',
+      '',
+    ].join('\n'),
+    { OPENAI_API_KEY: PROVIDER_KEY },
+  );
+});
+afterAll(() => h.close());
+
+/** The official client's socket to the gateway, open, with every event it receives. */
+async function connect(apiKey: string): Promise<{ ws: ResponsesWS; events: ServerEvent[] }> {
+  const client = new OpenAI({ apiKey, baseURL: `${h.server.url}/v1` });
+  const ws = new ResponsesWS(client);
+  const events: ServerEvent[] = [];
+  ws.on('event', (e) => events.push(e as unknown as ServerEvent));
+  // Error events are asserted on from `events`; without a listener the client rejects a promise of its own.
+  ws.on('error', () => {});
+  await new Promise((resolve, reject) => {
+    ws.socket.once('open', resolve);
+    ws.socket.once('error', reject);
+  });
+  return { ws, events };
+}
+
+/** Waits until `events` holds `n` events that end a response (counting from the start of the connection). */
+async function ended(events: ServerEvent[], n: number): Promise<ServerEvent[]> {
+  for (let i = 0; i < 250 && events.filter((e) => FINAL.has(e.type)).length < n; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  const last = events.filter((e) => FINAL.has(e.type));
+  expect(last.length).toBe(n);
+  return last;
+}
+
+/** The recorded events of this model, once there are `n` (a call the client left is recorded after it moved on). */
+async function recorded(model: string, n = 1): Promise<UsageEvent[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = (await h.all()).filter((e) => e.model_requested === model);
+    if (found.length >= n) return found;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`fewer than ${n} events of ${model} in the ledger`);
+}
+
+const create = (model: string, extra: Record<string, unknown> = {}) =>
+  ({ type: 'response.create', model, input: 'Say hello', ...extra }) as Parameters<ResponsesWS['send']>[0];
+
+/** The handshake's HTTP answer when the gateway refuses the upgrade. */
+function refusedHandshake(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${h.server.url.replace('http:', 'ws:')}${path}`, { headers });
+    ws.on('open', () => reject(new Error('the handshake was accepted')));
+    ws.on('error', () => {});
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+  });
+}
+
+describe('the Responses API WebSocket mode through the gateway (official openai client)', () => {
+  it('meters each response.create as the same call over HTTP would be, on one upstream socket with the provider key', async () => {
+    const key = await keysCreate({ db: h.ledger, team: 'search', user: 'ana' }, () => {});
+    const { ws, events } = await connect(key);
+    ws.send(create('gpt-4o'));
+    const [first] = await ended(events, 1);
+    expect(first!.type).toBe('response.completed');
+    // A turn that goes on from the last, as an agent's next tool round does.
+    ws.send(create('gpt-4o', { previous_source_ref: 'resp_fake1', input: 'And now?' }));
+    await ended(events, 2);
+    // Every event the upstream sent reached the client, in its order: the words of both answers.
+    const words = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta);
+    expect(words).toEqual([...WORDS, ...WORDS]);
+    ws.close();
+
+    const calls = await recorded('gpt-4o', 2);
+    const u = OPENAI_USAGE;
+    for (const e of calls)
+      expect(e).toMatchObject({
+        operation: 'responses',
+        status: 'ok',
+        error_type: null,
+        cost_source: 'computed',
+        team: 'search',
+        user: 'ana',
+        input_tokens: u.prompt - u.cached,
+        cache_read_tokens: u.cached,
+        output_tokens: u.completion,
+        reasoning_tokens: u.reasoning,
+        source_ref: 'resp_fake1',
+      });
+    expect(calls[0]!.api_key_id).toMatch(/^vk_/);
+    expect(calls[0]!.ttft_ms).not.toBeNull();
+    // The same call streamed over HTTP costs exactly as much.
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const { response } = await client.responses
+      .create({ model: 'gpt-4o', input: 'Say hello', stream: true })
+      .withResponse();
+    const http = await h.recorded(response.headers.get('x-tokenledger-event-id')!);
+    expect(http.cost_usd).not.toBeNull();
+    expect(calls.map((e) => e.cost_usd)).toEqual([http.cost_usd, http.cost_usd]);
+
+    // One upstream socket for both turns, the virtual key exchanged for the provider's, the creates sent as written.
+    const upstream = h.fake.sockets.at(-1)!;
+    expect(upstream.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    expect(upstream.messages).toEqual([
+      create('gpt-4o'),
+      create('gpt-4o', { previous_source_ref: 'resp_fake1', input: 'And now?' }),
+    ]);
+  });
+
+  it('gives each event to the create of its lane (stream_id), the lanes answered at once', async () => {
+    const { ws, events } = await connect('sk-caller');
+    // Lane a's answer is slow (30 ms an event); lane b's, sent after it, ends first.
+    ws.send({ ...create('gpt-4o-slow'), stream_id: 'a' } as Parameters<ResponsesWS['send']>[0]);
+    ws.send({ ...create('gpt-4.1-mini'), stream_id: 'b' } as Parameters<ResponsesWS['send']>[0]);
+    const last = await ended(events, 2);
+    expect(last.map((e) => e.stream_id)).toEqual(['b', 'a']);
+    ws.close();
+    // Each call holds the answer of its own create: the model the upstream says answered it, and all its usage.
+    const calls = [...(await recorded('gpt-4.1-mini')), ...(await recorded('gpt-4o-slow'))];
+    expect(calls.map((e) => [e.model_requested, e.model, e.status, e.output_tokens])).toEqual([
+      ['gpt-4.1-mini', 'gpt-4.1-mini', 'ok', OPENAI_USAGE.completion],
+      ['gpt-4o-slow', 'gpt-4o-slow', 'ok', OPENAI_USAGE.completion],
+    ]);
+  });
+
+  it('refuses a create its budget does not allow in an error event on its lane; nothing goes upstream, the socket stays', async () => {
+    const { ws, events } = await connect('sk-caller');
+    const sockets = h.fake.sockets.length;
+    ws.send({ ...create('gpt-4.1'), stream_id: 'x' } as Parameters<ResponsesWS['send']>[0]);
+    const [refused] = await ended(events, 1);
+    expect(refused).toMatchObject({
+      type: 'error',
+      status: 429,
+      stream_id: 'x',
+      error: { type: 'tokenledger_error', code: 'GW_BUDGET_EXCEEDED', budget: { id: 'gpt41-cap' } },
+    });
+    expect(h.fake.sockets.length).toBe(sockets);
+    ws.send(create('gpt-4o-mini'));
+    const [, next] = await ended(events, 2);
+    expect(next!.type).toBe('response.completed');
+    expect(h.fake.sockets.at(-1)!.messages.map((m) => m.model)).toEqual(['gpt-4o-mini']);
+    ws.close();
+  });
+
+  it('records a response the client left as aborted, its output counted from the words it got', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send(create('gpt-4.1-nano-slow'));
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'response.output_text.delta'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    ws.close();
+    const [e] = await recorded('gpt-4.1-nano-slow');
+    expect(e).toMatchObject({ status: 'aborted', error_type: 'client_disconnected' });
+    expect(e!.output_tokens).toBeGreaterThan(0);
+    expect(e!.output_tokens).toBeLessThan(OPENAI_USAGE.completion);
+  });
+
+  it('ends a response whose upstream socket broke with an error event, recorded as broken; the next create reconnects', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send(create('gpt-4o-broken'));
+    const [broken] = await ended(events, 1);
+    expect(broken).toMatchObject({ type: 'error', status: 502, error: { code: 'GW_UPSTREAM_UNREACHABLE' } });
+    const [e] = await recorded('gpt-4o-broken');
+    expect(e).toMatchObject({ status: 'error', error_type: 'upstream_stream_broken' });
+    // Estimated: the input from the request's text, the output from the word it got.
+    expect(e!.input_tokens).toBeGreaterThan(0);
+    const sockets = h.fake.sockets.length;
+    ws.send(create('gpt-4o-mini-2024-07-18'));
+    const [, next] = await ended(events, 2);
+    expect(next!.type).toBe('response.completed');
+    expect(h.fake.sockets.length).toBe(sockets + 1);
+    ws.close();
+  });
+
+  it('gives up on an upstream that stops sending for timeouts.idle_ms', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send(create('gpt-4o-hang'));
+    const [late] = await ended(events, 1);
+    expect(late).toMatchObject({ type: 'error', status: 504, error: { code: 'GW_UPSTREAM_TIMEOUT' } });
+    expect((late!.error as { message: string }).message).toContain('timeouts.idle_ms');
+    const [e] = await recorded('gpt-4o-hang');
+    expect(e).toMatchObject({ status: 'error', error_type: 'upstream_timeout' });
+    expect(e!.input_tokens).toBeGreaterThan(0);
+    ws.close();
+  });
+
+  it("passes on the upstream's refusal of a create, recorded as an error with no tokens", async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send(create('gpt-4.1-nano', { previous_response_id: 'resp_unknown' }));
+    const [refused] = await ended(events, 1);
+    expect(refused).toMatchObject({ type: 'error', error: { code: 'previous_response_not_found' } });
+    const [e] = await recorded('gpt-4.1-nano');
+    expect(e).toMatchObject({
+      status: 'error',
+      error_type: 'invalid_request_error',
+      cost_source: 'computed',
+      input_tokens: 0,
+      output_tokens: 0,
+    });
+    ws.close();
+  });
+
+  it("passes on an upstream's HTTP refusal of its handshake as an error event on the create's lane", async () => {
+    // The fake refuses this key as OpenAI does: 401 before any upgrade.
+    const { ws, events } = await connect('sk-refused');
+    ws.send({ ...create('gpt-4o-2024-11-20'), stream_id: 'r' } as Parameters<ResponsesWS['send']>[0]);
+    const [refused] = await ended(events, 1);
+    expect(refused).toMatchObject({
+      type: 'error',
+      status: 401,
+      stream_id: 'r',
+      error: { code: 'invalid_api_key' },
+    });
+    const [e] = await recorded('gpt-4o-2024-11-20');
+    expect(e).toMatchObject({ status: 'error', error_type: 'invalid_request_error', input_tokens: 0 });
+    ws.close();
+  });
+
+  it('answers a message that is not JSON with an error event and goes on', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.socket.send('{"type": "response.create", ');
+    const [bad] = await ended(events, 1);
+    expect(bad).toMatchObject({ type: 'error', status: 400, error: { code: 'GW_BAD_JSON' } });
+    ws.send(create('gpt-4o'));
+    expect((await ended(events, 2))[1]!.type).toBe('response.completed');
+    ws.close();
+  });
+
+  it('stops a key revoked while its socket is open at the next create', async () => {
+    const key = await keysCreate({ db: h.ledger, team: 'ops' }, () => {});
+    const { ws, events } = await connect(key);
+    ws.send(create('gpt-4o'));
+    await ended(events, 1);
+    const [made] = (await h.all()).filter((e) => e.team === 'ops');
+    await keysRevoke({ db: h.ledger, id: made!.api_key_id! }, () => {});
+    await new Promise((r) => setTimeout(r, 1100));
+    ws.send(create('gpt-4o'));
+    const [, revoked] = await ended(events, 2);
+    expect(revoked).toMatchObject({ type: 'error', status: 401, error: { code: 'GW_KEY_INVALID' } });
+    ws.close();
+  });
+
+  it('refuses the handshake of an unknown virtual key, and WebSockets to other routes, in HTTP with a JSON error', async () => {
+    const unknown = await refusedHandshake('/v1/responses', { authorization: 'Bearer tlk_unknown' });
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.body).error.code).toBe('GW_KEY_INVALID');
+    const chat = await refusedHandshake('/v1/chat/completions', { authorization: 'Bearer sk-caller' });
+    expect(chat.status).toBe(404);
+    expect(JSON.parse(chat.body).error).toMatchObject({
+      code: 'GW_NOT_FOUND',
+      message: expect.stringContaining('only /v1/responses has a WebSocket mode'),
+    });
+  });
+});
