@@ -156,6 +156,8 @@ export class ResponsesSocket {
       }
       if (key === null)
         list = withoutGated(list, provider, provider.callerKey(this.req.headers) !== null ? routed : null);
+      // The client left while its create waited (for admission): nothing is sent for it.
+      if (this.gone) return;
       const c = list[0]!;
       const upstream = this.upstreamFor(c.upstream, key);
       const body = c.model === json.model ? json : { ...json, model: c.model };
@@ -176,7 +178,6 @@ export class ResponsesSocket {
         keepText: key?.store_content === true ? raw : null,
         carried: this.d.carried,
       };
-      if (this.gone) return;
       upstream.start(lane ?? '', { call, meter: provider.streamMeter('responses', false), ttft: null });
       upstream.send(body === json ? raw : withModel(raw, json, c.model));
       this.last = upstream;
@@ -289,8 +290,7 @@ export class ResponsesSocket {
   private refuse(lane: string | null, e: unknown): void {
     const a = errorAnswer(e);
     this.d.gateway.metrics.recordError(a.code);
-    if (a.status >= 500 && a.code === 'GW_INTERNAL')
-      process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
+    if (a.code === 'GW_INTERNAL') process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
     this.out.send(socketErrorEvent(a.status, a.code, a.message, lane, a.refusal?.fields()));
   }
 
