@@ -21,6 +21,9 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarnessWithConfig(
     [
+      'upstreams:',
+      // Nothing listens on port 1: the connection is refused.
+      '  gone: { type: openai, base_url: "http://127.0.0.1:1/v1", models: ["gone-*"] }',
       'budgets:',
       // Not even one gpt-4.1 call fits.
       '  gpt41-cap: { scope: { model: gpt-4.1 }, period: monthly, limit_usd: 0.000001, action: block }',
@@ -245,6 +248,21 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     });
     const [e] = await recorded('gpt-4o-2024-11-20');
     expect(e).toMatchObject({ status: 'error', error_type: 'invalid_request_error', input_tokens: 0 });
+    ws.close();
+  });
+
+  it('ends a create whose upstream cannot be reached with an error event, recorded with no tokens', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send({ ...create('gone-4o'), stream_id: 'g' } as Parameters<ResponsesWS['send']>[0]);
+    const [gone] = await ended(events, 1);
+    expect(gone).toMatchObject({
+      type: 'error',
+      status: 502,
+      stream_id: 'g',
+      error: { code: 'GW_UPSTREAM_UNREACHABLE', message: expect.stringContaining('upstream gone') },
+    });
+    const [e] = await recorded('gone-4o');
+    expect(e).toMatchObject({ status: 'error', error_type: 'upstream_unreachable', input_tokens: 0 });
     ws.close();
   });
 
