@@ -106,7 +106,7 @@ export async function startCompatUpstream(flavour: Flavour): Promise<FakeProvide
     });
   });
   // No WebSocket mode here: a handshake is refused as by a server that has none.
-  return { ...(await listenLocal(server)), requests, sockets: [] };
+  return { ...(await listenLocal(server)), requests, sockets: [], closeSockets: () => {} };
 }
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {

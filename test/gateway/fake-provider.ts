@@ -100,6 +100,8 @@ export interface FakeProvider {
   url: string;
   requests: FakeRequest[];
   sockets: FakeSocket[];
+  /** Closes every WebSocket open to the fake with this code and reason. */
+  closeSockets(code: number, reason: string): void;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,9 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     ...listening,
     requests,
     sockets,
+    closeSockets: (code, reason) => {
+      for (const ws of wss.clients) ws.close(code, reason);
+    },
     close: () => {
       for (const ws of wss.clients) ws.terminate();
       return listening.close();

@@ -190,21 +190,31 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     expect(e!.output_tokens).toBeLessThan(OPENAI_USAGE.completion);
   });
 
-  it('ends a response whose upstream socket broke with an error event, recorded as broken; the next create reconnects', async () => {
+  it('ends a response whose upstream socket broke with an error event, recorded as broken, and closes the socket in turn', async () => {
     const { ws, events } = await connect('sk-caller');
+    const closed = new Promise<number>((r) => ws.socket.once('close', (code: number) => r(code)));
     ws.send(create('gpt-4o-broken'));
     const [broken] = await ended(events, 1);
     expect(broken).toMatchObject({ type: 'error', status: 502, error: { code: 'GW_UPSTREAM_UNREACHABLE' } });
+    // The upstream's connection ended without a close frame (1006), not a code to send: 1011.
+    expect(await closed).toBe(1011);
     const [e] = await recorded('gpt-4o-broken');
     expect(e).toMatchObject({ status: 'error', error_type: 'upstream_stream_broken' });
     // Estimated: the input from the request's text, the output from the word it got.
     expect(e!.input_tokens).toBeGreaterThan(0);
-    const sockets = h.fake.sockets.length;
+    expect(e!.output_tokens).toBeGreaterThan(0);
+  });
+
+  it("closes the client's socket with the code the upstream closed its own with", async () => {
+    const { ws, events } = await connect('sk-caller');
+    const closed = new Promise<[number, string]>((r) =>
+      ws.socket.once('close', (code: number, reason: Buffer) => r([code, reason.toString()])),
+    );
     ws.send(create('gpt-4o-mini-2024-07-18'));
-    const [, next] = await ended(events, 2);
-    expect(next!.type).toBe('response.completed');
-    expect(h.fake.sockets.length).toBe(sockets + 1);
-    ws.close();
+    await ended(events, 1);
+    // As OpenAI's socket ends at its 60-minute limit.
+    h.fake.closeSockets(4000, 'connection limit reached');
+    expect(await closed).toEqual([4000, 'connection limit reached']);
   });
 
   it('gives up on an upstream that stops sending for timeouts.idle_ms', async () => {

@@ -3,7 +3,12 @@ import { OrderedSender } from './ordered-sender.js';
 
 function socket() {
   const sent: (string | Buffer)[] = [];
-  return { sent, readyState: 1, send: (m: string | Buffer) => void sent.push(m) };
+  return {
+    sent,
+    readyState: 1,
+    send: (m: string | Buffer) => void sent.push(m),
+    close: (code: number, reason: string) => void sent.push(`close ${code} ${reason}`),
+  };
 }
 
 describe('OrderedSender', () => {
@@ -28,6 +33,16 @@ describe('OrderedSender', () => {
     expect(s.sent).toEqual(['delta', 'completed', 'next response created', Buffer.from('binary')]);
     out.send('after');
     expect(s.sent.at(-1)).toBe('after');
+  });
+
+  it('closes the socket once what was given before it is sent', async () => {
+    const s = socket();
+    const out = new OrderedSender(s);
+    out.send(Promise.resolve('error event'));
+    out.close(1011, 'upstream gone');
+    expect(s.sent).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.sent).toEqual(['error event', 'close 1011 upstream gone']);
   });
 
   it('drops what is given once the socket is no longer open', () => {

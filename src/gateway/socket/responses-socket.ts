@@ -266,6 +266,9 @@ export class ResponsesSocket {
       const answer = f.event(lane === '' ? null : lane);
       this.out.send(this.record(turn, outcome).then(() => answer));
     }
+    // The upstream closed its socket (OpenAI's 60-minute limit, a restart): the client's closes in turn, so that it
+    // reconnects knowing the connection's cached response is gone, as it would without the gateway.
+    if (f.closed !== null) this.out.close(f.closed.code, f.closed.reason);
   }
 
   /** Records a turn's call; false when it could not be (its reservation is then given back). */

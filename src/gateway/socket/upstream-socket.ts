@@ -11,6 +11,8 @@ export interface SocketFailure {
   error: string;
   /** The `error` event the client gets on each lane that had a response open (null: the lane without a stream_id). */
   event(lane: string | null): string;
+  /** The upstream closed its socket: the close the client's socket gets in turn. Else null. */
+  closed: { code: number; reason: string } | null;
 }
 
 export interface UpstreamEvents {
@@ -18,6 +20,12 @@ export interface UpstreamEvents {
   /** The socket is done (its end was not asked for): refused, unreachable, timed out, or closed by the upstream. */
   failed(f: SocketFailure): void;
 }
+
+/**
+ * Close codes a client may be sent (RFC 6455 §7.4): the upstream's own, passed on; 1005 and 1006 (no code, no close
+ * frame) only describe a close, and become 1011.
+ */
+const SENDABLE = /^(?:100[0-3]|100[7-9]|101[0-4]|[34]\d{3})$/;
 
 /** How much of an upstream's HTTP answer to a handshake is read for its error. */
 const REFUSAL_LIMIT = 64 * 1024;
@@ -83,17 +91,19 @@ export class UpstreamSocket<T> {
         ),
       ),
     );
-    this.ws.on('close', (code: number, reason: Buffer) =>
-      this.fail(
-        failure(
+    this.ws.on('close', (code: number, reason: Buffer) => {
+      const why = reason.toString('utf8');
+      this.fail({
+        ...failure(
           upstream,
           'upstream_stream_broken',
           502,
           'GW_UPSTREAM_UNREACHABLE',
-          `closed the WebSocket (code ${code}${reason.length === 0 ? '' : `, ${reason.toString('utf8')}`})`,
+          `closed the WebSocket (code ${code}${why === '' ? '' : `, ${why}`})`,
         ),
-      ),
-    );
+        closed: { code: SENDABLE.test(String(code)) ? code : 1011, reason: why },
+      });
+    });
   }
 
   /** A response now open on `lane`, its create about to be sent. */
@@ -165,6 +175,7 @@ export class UpstreamSocket<T> {
           : {
               // Its own error, passed on as an HTTP call's is.
               error: str(err.type) ?? str(err.code) ?? `http_${status}`,
+              closed: null,
               event: (lane) =>
                 JSON.stringify({
                   type: 'error',
@@ -222,7 +233,7 @@ export class UpstreamSocket<T> {
 
 function failure(u: Upstream, error: string, status: number, code: string, what: string): SocketFailure {
   const message = `upstream ${u.name} ${what}; check it is running and its base URL in --upstream or tokenledger.config.yaml`;
-  return { error, event: (lane) => socketErrorEvent(status, code, message, lane) };
+  return { error, event: (lane) => socketErrorEvent(status, code, message, lane), closed: null };
 }
 
 /** The upstream's WebSocket URL: its base URL's, in ws: or wss:, and the path and query as an HTTP call's. */
