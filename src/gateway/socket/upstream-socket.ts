@@ -81,28 +81,29 @@ export class UpstreamSocket<T> {
     });
     this.ws.on('unexpected-response', (req, res) => this.refused(req, res));
     this.ws.on('error', (e: Error) =>
-      this.fail(
-        failure(
-          upstream,
-          'upstream_unreachable',
-          502,
-          'GW_UPSTREAM_UNREACHABLE',
-          `could not be reached (${e.message})`,
-        ),
-      ),
+      this.waiting === null
+        ? this.brokeOff(1006, `broke off (${e.message})`)
+        : this.fail(
+            failure(
+              upstream,
+              'upstream_unreachable',
+              502,
+              'GW_UPSTREAM_UNREACHABLE',
+              `could not be reached (${e.message})`,
+            ),
+          ),
     );
     this.ws.on('close', (code: number, reason: Buffer) => {
       const why = reason.toString('utf8');
-      this.fail({
-        ...failure(
-          upstream,
-          'upstream_stream_broken',
-          502,
-          'GW_UPSTREAM_UNREACHABLE',
-          `closed the WebSocket (code ${code}${why === '' ? '' : `, ${why}`})`,
-        ),
-        closed: { code: SENDABLE.test(String(code)) ? code : 1011, reason: why },
-      });
+      this.brokeOff(code, `closed the WebSocket (code ${code}${why === '' ? '' : `, ${why}`})`, why);
+    });
+  }
+
+  /** The socket, once open, ended from the upstream's side: the client's is closed in turn. */
+  private brokeOff(code: number, what: string, reason = ''): void {
+    this.fail({
+      ...failure(this.upstream, 'upstream_stream_broken', 502, 'GW_UPSTREAM_UNREACHABLE', what),
+      closed: { code: SENDABLE.test(String(code)) ? code : 1011, reason },
     });
   }
 
@@ -161,7 +162,6 @@ export class UpstreamSocket<T> {
       size += c.length;
     });
     const done = () => {
-      req.destroy();
       const err = obj(obj(jsonOrNull(Buffer.concat(chunks).toString('utf8')))?.error);
       this.fail(
         err === null
@@ -185,6 +185,7 @@ export class UpstreamSocket<T> {
                 }),
             },
       );
+      req.destroy();
     };
     res.on('end', done);
     res.on('error', done);
