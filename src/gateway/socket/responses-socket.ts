@@ -9,7 +9,7 @@ import { errorAnswer } from '../error-answer.js';
 import { GatewayError, socketErrorEvent } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withModel } from '../json-splice.js';
-import { keyRequired, withoutGated } from '../key-access.js';
+import { withoutGated } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { jsonOrNull, obj, type StreamMeter, str } from '../providers/provider.js';
 import { parseJsonBody } from '../request-body.js';
@@ -128,9 +128,7 @@ export class ResponsesSocket {
       let list = candidates(d.config, provider.type, json.model);
       const routed = list[0]!.upstream;
       // Checked at every create, not once at the handshake: a key revoked mid-connection stops here.
-      const key = await this.d.virtualKey(provider, this.req);
-      if (key === null && (d.config.keys_required || routed.require_virtual_key))
-        throw keyRequired(provider, list[0]!);
+      const key = await this.d.authenticate(provider, this.req, list[0]!);
       const attribution = attribute(key, this.req.headers, json, this.req.rawHeaders);
       d.sessions?.check(attribution);
       const { requestId, eventId } = callIds();
