@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
+import { BudgetExceededError } from '../budgets/budget-exceeded.js';
 import type { Enforcer, Reservation } from '../budgets/enforcer.js';
+import { RateLimitedError } from '../budgets/rate-limited.js';
 import type { Attribution } from '../ledger/event.js';
 import type { CarriedContext } from './carried-context.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
@@ -61,4 +63,14 @@ export function admission(enforcer: Enforcer, r: AdmissionRequest): Admit {
       eventId: r.eventId,
       key: r.key === null ? null : { id: r.key.id, budget_usd: r.key.budget_usd },
     });
+}
+
+/** Budgets and rate limits see a call by its provider and model: the same for both, the same reservation. */
+export function sameScope(a: Candidate, b: Candidate): boolean {
+  return a.model === b.model && a.upstream.provider === b.upstream.provider;
+}
+
+/** A refusal of one model's budget or rate limit: a fallback to another, held to its own, may still go. */
+export function refusedForItsModel(e: unknown): boolean {
+  return e instanceof BudgetExceededError || e instanceof RateLimitedError;
 }

@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BudgetExceededError } from '../budgets/budget-exceeded.js';
 import type { Enforcer, Reservation } from '../budgets/enforcer.js';
 import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
-import { admission, CARRIES_CONTEXT } from './admission.js';
+import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './admission.js';
 import { attribute } from './attribution.js';
 import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
@@ -179,8 +178,7 @@ export class Gateway {
             next = admitted instanceof Promise ? await admitted : admitted;
           } catch (e) {
             // Refused: the next fallback is tried; with none left, the client is told why, as for a direct call.
-            if (i < list.length - 1 && (e instanceof BudgetExceededError || e instanceof RateLimitedError))
-              continue;
+            if (i < list.length - 1 && refusedForItsModel(e)) continue;
             throw e;
           }
           reservation = next;
@@ -364,9 +362,4 @@ export class Gateway {
   close(): Promise<void> {
     return this.client.close();
   }
-}
-
-/** Budgets and rate limits see a call by its provider and model: the same for both, the same reservation. */
-function sameScope(a: Candidate, b: Candidate): boolean {
-  return a.model === b.model && a.upstream.provider === b.upstream.provider;
 }

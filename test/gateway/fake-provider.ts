@@ -203,6 +203,11 @@ async function answerCreate(ws: WebSocket, m: Record<string, unknown>): Promise<
         param: 'previous_response_id',
       },
     });
+  // A rate limit or a server error: the socket's error event carries the HTTP call's status and error object.
+  if (model.endsWith('-e429') || model.endsWith('-e500')) {
+    const status = model.endsWith('-e429') ? 429 : 500;
+    return send({ type: 'error', status, ...failureBody(status, false) });
+  }
   const events = responseEvents(model, responseTools(m));
   // A failing model fails after the first word, as its HTTP stream does.
   const failAt = events.findIndex((e) => e.type === 'response.output_text.delta') + 1;
@@ -214,6 +219,23 @@ async function answerCreate(ws: WebSocket, m: Record<string, unknown>): Promise<
     send(events[i]!);
     if (model.endsWith('-slow')) await sleep(30);
   }
+}
+
+/** A rate limit (429) or a server error (500) as the provider's error body gives it. */
+function failureBody(status: 429 | 500, anthropic: boolean): Record<string, unknown> {
+  return anthropic
+    ? {
+        type: 'error',
+        error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: 'fake failure' },
+      }
+    : {
+        error: {
+          message: 'fake failure',
+          type: status === 429 ? 'requests' : 'server_error',
+          param: null,
+          code: status === 429 ? 'rate_limit_exceeded' : null,
+        },
+      };
 }
 
 async function answer(
@@ -244,20 +266,7 @@ async function answer(
   }
   if (model.endsWith('-e429') || model.endsWith('-e500')) {
     const status = model.endsWith('-e429') ? 429 : 500;
-    const err = anthropic
-      ? {
-          type: 'error',
-          error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: 'fake failure' },
-        }
-      : {
-          error: {
-            message: 'fake failure',
-            type: status === 429 ? 'requests' : 'server_error',
-            param: null,
-            code: status === 429 ? 'rate_limit_exceeded' : null,
-          },
-        };
-    return json(res, status, err);
+    return json(res, status, failureBody(status, anthropic));
   }
   switch (path) {
     case '/v1/chat/completions':

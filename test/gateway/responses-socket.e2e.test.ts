@@ -1,9 +1,12 @@
+import { createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { listenLocal } from '../helpers/listen-local.js';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarnessWithConfig } from './helpers.js';
 
@@ -17,13 +20,38 @@ const FINAL = new Set(['response.completed', 'response.failed', 'response.incomp
 type ServerEvent = { type: string; stream_id?: string; [k: string]: unknown };
 
 let h: Harness;
+/** An upstream too busy for a WebSocket: it answers every handshake 503, with OpenAI's error body. */
+let busy: { url: string; close: () => Promise<void> };
+/** A virtual key: a caller's own provider key is never handed to an upstream its request did not name. */
+let fallbackKey: string;
+/** Revoked by a test while its socket is open. */
+let revokedKey: string;
 
 beforeAll(async () => {
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (_req, socket: Duplex) => {
+    const body = JSON.stringify({
+      error: { message: 'The server is overloaded.', type: 'server_error', param: null, code: null },
+    });
+    socket.end(
+      `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+  });
+  busy = await listenLocal(server);
   h = await startHarnessWithConfig(
     [
       'upstreams:',
       // Nothing listens on port 1: the connection is refused.
-      '  gone: { type: openai, base_url: "http://127.0.0.1:1/v1", models: ["gone-*"] }',
+      '  gone: { type: openai, base_url: "http://127.0.0.1:1/v1", models: ["gone-*"], key_env: OPENAI_API_KEY }',
+      `  busy: { type: openai, base_url: "${busy.url}/v1", models: ["busy-*"], key_env: OPENAI_API_KEY }`,
+      'models:',
+      '  fallbacks:',
+      '    gone-fb: [gpt-4.1-mini-2025-04-14]',
+      '    busy-fb: [gpt-4o-mini-2024-07-18]',
+      '    gone-capped: [gpt-4.1]',
+      '    gpt-4o-e429: [gpt-4o-e500, gpt-4o-2024-08-06]',
+      // A refusal of the create itself (a 400) is the client's to see, not a fallback's to take.
+      '    gpt-4.1-nano: [o4-mini]',
       'budgets:',
       // Not even one gpt-4.1 call fits.
       '  gpt41-cap: { scope: { model: gpt-4.1 }, period: monthly, limit_usd: 0.000001, action: block }',
@@ -33,8 +61,14 @@ beforeAll(async () => {
     ].join('\n'),
     { OPENAI_API_KEY: PROVIDER_KEY },
   );
+  // Made before any socket opens: the server looks for new keys at most once a second.
+  fallbackKey = await keysCreate({ db: h.ledger, team: 'fallbacks' }, () => {});
+  revokedKey = await keysCreate({ db: h.ledger, team: 'ops' }, () => {});
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  await h.close();
+  await busy.close();
+});
 
 /** The official client's socket to the gateway, open, with every event it receives. */
 async function connect(apiKey: string): Promise<{ ws: ResponsesWS; events: ServerEvent[] }> {
@@ -60,10 +94,15 @@ async function ended(events: ServerEvent[], n: number): Promise<ServerEvent[]> {
   return last;
 }
 
-/** The recorded events of this model, once there are `n` (a call the client left is recorded after it moved on). */
-async function recorded(model: string, n = 1): Promise<UsageEvent[]> {
+/**
+ * The recorded events of this model (and team, if given), once there are `n` (a call the client left is recorded
+ * after it moved on).
+ */
+async function recorded(model: string, n = 1, team?: string): Promise<UsageEvent[]> {
   for (let i = 0; i < 100; i++) {
-    const found = (await h.all()).filter((e) => e.model_requested === model);
+    const found = (await h.all()).filter(
+      (e) => e.model_requested === model && (team === undefined || e.team === team),
+    );
     if (found.length >= n) return found;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -234,6 +273,7 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     ws.send(create('gpt-4.1-nano', { previous_response_id: 'resp_unknown' }));
     const [refused] = await ended(events, 1);
     expect(refused).toMatchObject({ type: 'error', error: { code: 'previous_response_not_found' } });
+    expect(h.fake.sockets.flatMap((s) => s.messages).filter((m) => m.model === 'o4-mini')).toEqual([]);
     const [e] = await recorded('gpt-4.1-nano');
     expect(e).toMatchObject({
       status: 'error',
@@ -276,6 +316,81 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     ws.close();
   });
 
+  it('sends a create whose upstream cannot be reached to its fallback; the client sees only the answer', async () => {
+    const { ws, events } = await connect(fallbackKey);
+    ws.send({ ...create('gone-fb'), stream_id: 'f' } as Parameters<ResponsesWS['send']>[0]);
+    const [answer] = await ended(events, 1);
+    expect(answer).toMatchObject({ type: 'response.completed', stream_id: 'f' });
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    ws.close();
+    // Two requests, as over HTTP: the attempt that got no answer, and the call, with all its usage.
+    const [tried] = await recorded('gone-fb');
+    const [call] = await recorded('gpt-4.1-mini-2025-04-14');
+    expect(tried).toMatchObject({ status: 'error', error_type: 'upstream_unreachable', input_tokens: 0 });
+    expect(call).toMatchObject({ status: 'ok', error_type: null, output_tokens: OPENAI_USAGE.completion });
+    expect(call!.cost_usd).not.toBeNull();
+    expect(tried!.event_id).not.toBe(call!.event_id);
+  });
+
+  it('sends the creates of an upstream that refuses the handshake with a 5xx to their fallback', async () => {
+    const { ws, events } = await connect(fallbackKey);
+    ws.send({ ...create('busy-fb'), stream_id: 'p' } as Parameters<ResponsesWS['send']>[0]);
+    ws.send({ ...create('busy-fb'), stream_id: 'q' } as Parameters<ResponsesWS['send']>[0]);
+    const answers = await ended(events, 2);
+    // Lanes are answered at once: in either order.
+    expect(answers.map((e) => `${e.type} ${e.stream_id}`).sort()).toEqual([
+      'response.completed p',
+      'response.completed q',
+    ]);
+    ws.close();
+    expect(await recorded('busy-fb', 2)).toMatchObject([
+      { status: 'error', error_type: 'server_error', input_tokens: 0 },
+      { status: 'error', error_type: 'server_error', input_tokens: 0 },
+    ]);
+    expect(await recorded('gpt-4o-mini-2024-07-18', 2, 'fallbacks')).toMatchObject([
+      { status: 'ok', output_tokens: OPENAI_USAGE.completion },
+      { status: 'ok', output_tokens: OPENAI_USAGE.completion },
+    ]);
+  });
+
+  it('tries the next fallback on an error event with status 429 or 5xx as a create’s first, each attempt recorded', async () => {
+    const { ws, events } = await connect('sk-caller');
+    ws.send(create('gpt-4o-e429'));
+    const [answer] = await ended(events, 1);
+    expect(answer!.type).toBe('response.completed');
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    // One upstream socket took the three creates, in order: the rate-limited, the failed, the answered.
+    expect(h.fake.sockets.at(-1)!.messages.map((m) => m.model)).toEqual([
+      'gpt-4o-e429',
+      'gpt-4o-e500',
+      'gpt-4o-2024-08-06',
+    ]);
+    ws.close();
+    expect(await recorded('gpt-4o-e429')).toMatchObject([{ status: 'error', error_type: 'requests' }]);
+    expect(await recorded('gpt-4o-e500')).toMatchObject([{ status: 'error', error_type: 'server_error' }]);
+    expect(await recorded('gpt-4o-2024-08-06')).toMatchObject([
+      { status: 'ok', output_tokens: OPENAI_USAGE.completion },
+    ]);
+  });
+
+  it('holds a fallback to its own model’s budget: refused, the client gets the refusal on the create’s lane', async () => {
+    const { ws, events } = await connect(fallbackKey);
+    ws.send({ ...create('gone-capped'), stream_id: 'c' } as Parameters<ResponsesWS['send']>[0]);
+    const [refused] = await ended(events, 1);
+    expect(refused).toMatchObject({
+      type: 'error',
+      status: 429,
+      stream_id: 'c',
+      error: { code: 'GW_BUDGET_EXCEEDED', budget: { id: 'gpt41-cap' } },
+    });
+    expect(await recorded('gone-capped')).toMatchObject([
+      { status: 'error', error_type: 'upstream_unreachable' },
+    ]);
+    // Nothing of gpt-4.1 went upstream, on any socket.
+    expect(h.fake.sockets.flatMap((s) => s.messages).filter((m) => m.model === 'gpt-4.1')).toEqual([]);
+    ws.close();
+  });
+
   it('answers a message that is not JSON with an error event and goes on', async () => {
     const { ws, events } = await connect('sk-caller');
     ws.socket.send('{"type": "response.create", ');
@@ -287,8 +402,7 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
   });
 
   it('stops a key revoked while its socket is open at the next create', async () => {
-    const key = await keysCreate({ db: h.ledger, team: 'ops' }, () => {});
-    const { ws, events } = await connect(key);
+    const { ws, events } = await connect(revokedKey);
     ws.send(create('gpt-4o'));
     await ended(events, 1);
     const [made] = (await h.all()).filter((e) => e.team === 'ops');

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Reservation } from '../../budgets/enforcer.js';
-import { type Admit, admission } from '../admission.js';
+import { type Admit, admission, refusedForItsModel, sameScope } from '../admission.js';
 import { attribute } from '../attribution.js';
 import { type CallContext, type Outcome, recordCall } from '../call.js';
 import { callIds } from '../call-ids.js';
@@ -15,7 +15,7 @@ import { jsonOrNull, obj, type StreamMeter, str } from '../providers/provider.js
 import { parseJsonBody } from '../request-body.js';
 import { streamOutcome } from '../respond-stream.js';
 import type { GatewayRoute } from '../routes.js';
-import { candidates } from '../select-upstream.js';
+import { type Candidate, candidates } from '../select-upstream.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { type ClientSocket, OrderedSender } from './ordered-sender.js';
 import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
@@ -23,11 +23,30 @@ import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
 /** The events that end a response: its final usage is in the first three; an `error` ends it without. */
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
 
-/** One `response.create` on its way: the call it is, the meter reading its events, when its first event came. */
+/**
+ * One `response.create` on its way: the call it is (this attempt's upstream and model), the meter reading its events,
+ * when its first event came, and what trying it on a fallback needs.
+ */
 interface Turn {
   call: CallContext;
   meter: StreamMeter;
   ttft: number | null;
+  create: Create;
+}
+
+/** A create as the client sent it, with the candidates left for it (`models.fallbacks`). */
+interface Create {
+  raw: Buffer;
+  json: Record<string, unknown>;
+  /** Its `stream_id`; null for none. */
+  lane: string | null;
+  key: VirtualKeyRecord | null;
+  /** Admission to a candidate; null without budgets. */
+  admit: Admit | null;
+  /** Of a list of candidates, those the caller's key may go to (withoutGated). */
+  reachable(list: Candidate[]): Candidate[];
+  /** The fallbacks not tried yet, in order. */
+  rest: Candidate[];
 }
 
 /**
@@ -38,7 +57,12 @@ interface Turn {
  * its model goes to, and kept for the creates that follow to the same upstream: a connection's cached response,
  * which `previous_response_id` continues from, lives on it. A create names its lane (`stream_id`; none is one lane
  * of its own): the upstream answers a lane's creates in order and echoes its `stream_id` in their events, so an
- * event is the response of the oldest create of its lane still open. No fallbacks: a create goes to one upstream.
+ * event is the response of the oldest create of its lane still open.
+ *
+ * Fallbacks are tried as over HTTP: a create whose upstream socket could not be opened (unreachable, a 429 or 5xx to
+ * the handshake) or gave no answer in time, or whose first event is an `error` with status 429 or 5xx, goes to the
+ * next of `models.fallbacks`, held to that model's budgets; the attempt is recorded as replaced, and the client sees
+ * only the answer.
  *
  * A response's last event waits until the call is in the write-ahead log, as a stream's end does over HTTP, and the
  * events after it wait behind it, so the client sees them in the upstream's order.
@@ -152,18 +176,18 @@ export class ResponsesSocket {
         if (reservation.model !== list[0]!.model)
           list = candidates(d.config, provider.type, reservation.model);
       }
-      if (key === null)
-        list = withoutGated(list, provider, provider.callerKey(this.req.headers) !== null ? routed : null);
+      // A fallback or a downgrade must not take a caller where its key would not have let it go (pipeline.ts).
+      const own = key === null && provider.callerKey(this.req.headers) !== null ? routed : null;
+      const reachable = (l: Candidate[]) => (key === null ? withoutGated(l, provider, own) : l);
+      list = reachable(list);
       // The client left while its create waited (for admission): nothing is sent for it.
       if (this.gone) return;
       const c = list[0]!;
-      const upstream = this.upstreamFor(c.upstream, key);
-      const body = c.model === json.model ? json : { ...json, model: c.model };
       const call: CallContext = {
         deps: d,
         provider,
         route: this.route,
-        json: body,
+        json,
         started,
         ts,
         requestId,
@@ -176,9 +200,7 @@ export class ResponsesSocket {
         keepText: key?.store_content === true ? raw : null,
         carried: this.d.carried,
       };
-      upstream.start(lane ?? '', { call, meter: provider.streamMeter('responses', false), ttft: null });
-      upstream.send(body === json ? raw : withModel(raw, json, c.model));
-      this.last = upstream;
+      this.send({ raw, json, lane, key, admit, reachable, rest: list.slice(1) }, c, call);
       reservation = null;
     } catch (e) {
       this.refuse(lane, e);
@@ -186,6 +208,61 @@ export class ResponsesSocket {
       // Held by the turn once it went upstream (settled when recorded); anything else gives it back.
       if (reservation !== null && !reservation.done) this.release(reservation);
     }
+  }
+
+  /** Sends a create to candidate `c` as `call` (whose reservation the turn then holds). */
+  private send(create: Create, c: Candidate, call: CallContext): void {
+    const { raw, json } = create;
+    const body = c.model === json.model ? json : { ...json, model: c.model };
+    const upstream = this.upstreamFor(c.upstream, create.key);
+    const meter = this.route.provider.streamMeter('responses', false);
+    upstream.start(create.lane ?? '', { call: { ...call, json: body }, meter, ttft: null, create });
+    upstream.send(body === json ? raw : withModel(raw, json, c.model));
+    this.last = upstream;
+  }
+
+  /**
+   * A turn that got no answer where it went (`o`, recorded as a replaced attempt) goes to the next fallback, after
+   * this one's: a fallback to another model is held to that model's budgets and rate limits, as over HTTP.
+   */
+  private fallBack(turn: Turn, o: Outcome): void {
+    this.inbound = this.inbound.then(async () => {
+      const { call: tried, create } = turn;
+      // A log that cannot be written refuses the answering attempt's record too, which the client is told of.
+      await recordCall(tried, { ...o, replaced: true }).catch(() => {});
+      let reservation = tried.reservation;
+      /** The candidate `reservation` holds budget for; null once given back. */
+      let admittedFor: Candidate | null = tried;
+      try {
+        while (create.rest.length !== 0) {
+          let c = create.rest.shift()!;
+          if (create.admit !== null && (admittedFor === null || !sameScope(c, admittedFor))) {
+            if (reservation !== null && !reservation.done) this.release(reservation);
+            reservation = null;
+            admittedFor = null;
+            try {
+              reservation = await create.admit(c);
+            } catch (e) {
+              if (create.rest.length !== 0 && refusedForItsModel(e)) continue;
+              throw e;
+            }
+            if (reservation.model !== c.model)
+              c = create.reachable(
+                candidates(this.d.gateway.config, tried.provider.type, reservation.model),
+              )[0]!;
+            admittedFor = c;
+          }
+          if (this.gone) return;
+          this.send(create, c, { ...tried, upstream: c.upstream, model: c.model, reservation });
+          reservation = null;
+          return;
+        }
+      } catch (e) {
+        this.refuse(create.lane, e);
+      } finally {
+        if (reservation !== null && !reservation.done) this.release(reservation);
+      }
+    });
   }
 
   /** The socket to an upstream, opened at its first create. */
@@ -205,7 +282,10 @@ export class ResponsesSocket {
       headers,
       this.d.gateway.config.timeouts,
       {
-        message: (data, binary) => this.out.send(this.passed(s, data, binary)),
+        message: (data, binary) => {
+          const m = this.passed(s, data, binary);
+          if (m !== null) this.out.send(m);
+        },
         failed: (f) => this.upstreamFailed(s, f),
       },
     );
@@ -215,9 +295,13 @@ export class ResponsesSocket {
 
   /**
    * An event from an upstream as the client gets it: metered on the side and passed on as it came, a response's last
-   * once its call is recorded.
+   * once its call is recorded. Null for one the client does not get: a refusal a fallback answers in its place.
    */
-  private passed(u: UpstreamSocket<Turn>, data: Buffer, binary: boolean): string | Buffer | Promise<string> {
+  private passed(
+    u: UpstreamSocket<Turn>,
+    data: Buffer,
+    binary: boolean,
+  ): string | Buffer | Promise<string> | null {
     if (binary) return data;
     const text = data.toString('utf8');
     const event = obj(jsonOrNull(text));
@@ -233,12 +317,23 @@ export class ResponsesSocket {
     turn.meter.push(Buffer.from(`event: ${type}\ndata: ${line}\n\n`));
     if (!FINAL_EVENTS.has(type!)) return text;
     u.finish(lane);
-    // An error as a create's first event is a refusal (an unknown previous_response_id, a bad parameter), as an
-    // HTTP 4xx is: nothing ran, nothing is estimated.
-    const outcome: Outcome =
+    // An error as a create's first event is a refusal (an unknown previous_response_id, a bad parameter, a rate
+    // limit), as an HTTP 4xx or 5xx is: nothing ran, nothing is estimated. One with a 429 or 5xx is for a fallback.
+    const refusal: Outcome | null =
       first && type === 'error'
         ? { facts: null, status: 'error', error: turn.meter.error()?.type ?? 'stream_error', ttft_ms: null }
-        : streamOutcome(turn.meter, 'ok', turn.ttft);
+        : null;
+    const status = event?.status;
+    if (
+      refusal !== null &&
+      turn.create.rest.length !== 0 &&
+      typeof status === 'number' &&
+      (status === 429 || status >= 500)
+    ) {
+      this.fallBack(turn, refusal);
+      return null;
+    }
+    const outcome = refusal ?? streamOutcome(turn.meter, 'ok', turn.ttft);
     return this.record(turn, outcome).then((recorded) =>
       recorded
         ? text
@@ -256,6 +351,10 @@ export class ResponsesSocket {
     this.upstreams.delete(u.upstream);
     if (this.last === u) this.last = null;
     for (const [lane, turn] of u.drain()) {
+      if (f.retryable && turn.ttft === null && turn.create.rest.length !== 0) {
+        this.fallBack(turn, { facts: null, status: 'error', error: f.error, ttft_ms: null });
+        continue;
+      }
       // Nothing came back: recorded as an HTTP call that got no answer is, nothing estimated. Else the output so far.
       const outcome: Outcome =
         turn.ttft === null

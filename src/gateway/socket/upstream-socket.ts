@@ -13,6 +13,11 @@ export interface SocketFailure {
   event(lane: string | null): string;
   /** The upstream closed its socket: the close the client's socket gets in turn. Else null. */
   closed: { code: number; reason: string } | null;
+  /**
+   * A failure a fallback (`models.fallbacks`) may get past, as over HTTP: no socket (unreachable, refused with a 429
+   * or 5xx) or no answer in time. Not a refusal of the caller (a 401) nor a socket closed once open.
+   */
+  retryable: boolean;
 }
 
 export interface UpstreamEvents {
@@ -104,6 +109,7 @@ export class UpstreamSocket<T> {
     this.fail({
       ...failure(this.upstream, 'upstream_stream_broken', 502, 'GW_UPSTREAM_UNREACHABLE', what),
       closed: { code: SENDABLE.test(String(code)) ? code : 1011, reason },
+      retryable: false,
     });
   }
 
@@ -163,6 +169,7 @@ export class UpstreamSocket<T> {
     });
     const done = () => {
       const err = obj(obj(jsonOrNull(Buffer.concat(chunks).toString('utf8')))?.error);
+      const retryable = status === 429 || status >= 500;
       this.fail(
         err === null
           ? failure(
@@ -171,11 +178,13 @@ export class UpstreamSocket<T> {
               502,
               'GW_UPSTREAM_UNREACHABLE',
               `answered the WebSocket handshake with HTTP ${status}: it may not serve the Responses API's WebSocket mode; use POST /v1/responses`,
+              retryable,
             )
           : {
               // Its own error, passed on as an HTTP call's is.
               error: str(err.type) ?? str(err.code) ?? `http_${status}`,
               closed: null,
+              retryable,
               event: (lane) =>
                 JSON.stringify({
                   type: 'error',
@@ -232,9 +241,16 @@ export class UpstreamSocket<T> {
   }
 }
 
-function failure(u: Upstream, error: string, status: number, code: string, what: string): SocketFailure {
+function failure(
+  u: Upstream,
+  error: string,
+  status: number,
+  code: string,
+  what: string,
+  retryable = true,
+): SocketFailure {
   const message = `upstream ${u.name} ${what}; check it is running and its base URL in --upstream or tokenledger.config.yaml`;
-  return { error, event: (lane) => socketErrorEvent(status, code, message, lane), closed: null };
+  return { error, event: (lane) => socketErrorEvent(status, code, message, lane), closed: null, retryable };
 }
 
 /** The upstream's WebSocket URL: its base URL's, in ws: or wss:, and the path and query as an HTTP call's. */
