@@ -82,7 +82,7 @@ export class Gateway {
     this.sockets = new SocketUpgrades(this.forwarding);
   }
 
-  /** A WebSocket handshake to a metered route that has a WebSocket mode (the Responses API's): socket/upgrades.ts. */
+  /** A WebSocket handshake to a metered route that has one (Responses, Realtime): socket/upgrades.ts. */
   upgrade(
     req: IncomingMessage,
     socket: Duplex,

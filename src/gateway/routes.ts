@@ -142,12 +142,18 @@ export function isAnthropicRequest(path: string, headers: IncomingHttpHeaders): 
   return headers['anthropic-version'] !== undefined || path.startsWith('/v1/messages/');
 }
 
-/** The route whose WebSocket mode the gateway proxies and meters (socket/upgrades.ts): the Responses API's. */
-export const SOCKET_PATH = '/v1/responses';
+/**
+ * The WebSockets the gateway proxies and meters (socket/upgrades.ts): the Responses API's WebSocket mode, each
+ * `response.create` a call, and the Realtime API's, each response a call.
+ */
+export const SOCKET_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
+  ['/v1/responses', GATEWAY_ROUTES.get('/v1/responses')!],
+  ['/v1/realtime', { provider: openAiProvider, operation: 'realtime', metered: true }],
+]);
 
 /** What a 404 says to a WebSocket handshake anywhere else. */
 export function webSocketMessage(path: string): string {
-  return `a WebSocket to ${path} is not served: of the gateway's routes only ${SOCKET_PATH} has a WebSocket mode (the Responses API's)`;
+  return `a WebSocket to ${path} is not served: the gateway's WebSockets are /v1/responses (the Responses API's WebSocket mode) and /v1/realtime (the Realtime API's)`;
 }
 
 /**
@@ -160,7 +166,9 @@ export function notFoundMessage(method: string, path: string, headers: IncomingH
   const anthropic = isAnthropicRequest(path, headers);
   if (/^\/v1\/(?:messages\/batches|batches|files|uploads)(?:\/|$)/.test(path))
     return `${what} is not proxied: batches (and the files they read and write) run at the provider and report their usage in result files the gateway never sees, so it cannot meter them. Send batch and file calls to the provider directly (a client without the gateway's base URL) and import their usage with \`tokenledger import ${anthropic ? 'anthropic' : 'openai'}-usage\`, priced at batch rates`;
-  if (/^\/v1\/(?:images|audio|videos|realtime)(?:\/|$)/.test(path))
-    return `${what} is not proxied: image, audio, video and realtime calls are not metered by the gateway. Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
+  if (/^\/v1\/realtime(?:\/|$)/.test(path))
+    return `${what} is not proxied: the gateway meters the Realtime API over its WebSocket (GET /v1/realtime?model=…), not over WebRTC or SIP. Connect over the WebSocket, or call the provider directly and import the usage with \`tokenledger import openai-usage\``;
+  if (/^\/v1\/(?:images|audio|videos)(?:\/|$)/.test(path))
+    return `${what} is not proxied: image, audio and video calls are not metered by the gateway. Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
   return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
 }

@@ -8,7 +8,7 @@ import {
   GATEWAY_ROUTES,
   isAnthropicRequest,
   notFoundMessage,
-  SOCKET_PATH,
+  SOCKET_ROUTES,
   webSocketMessage,
 } from '../gateway/routes.js';
 import { refuseHandshake } from '../gateway/socket/upgrades.js';
@@ -75,15 +75,14 @@ export function createHttpServer(r: HttpRoutes): Server {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const route = GATEWAY_ROUTES.get(path);
-    if (path === SOCKET_PATH && route !== undefined && req.method === 'GET')
-      return void r.gateway.upgrade(req, socket, head, route, url);
+    const socketRoute = SOCKET_ROUTES.get(path);
+    if (socketRoute !== undefined && req.method === 'GET')
+      return void r.gateway.upgrade(req, socket, head, socketRoute, url);
     socket.on('error', () => socket.destroy());
+    const route = GATEWAY_ROUTES.get(path) ?? socketRoute;
     const api = route?.provider.type ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
     const message =
-      route !== undefined || path === SOCKET_PATH
-        ? webSocketMessage(path)
-        : notFoundMessage(req.method ?? 'GET', path, req.headers);
+      route !== undefined ? webSocketMessage(path) : notFoundMessage(req.method ?? 'GET', path, req.headers);
     refuseHandshake(socket, 404, errorBody(api, 404, 'GW_NOT_FOUND', message));
   });
   // Streams may stay open for minutes; the gateway's own timeouts bound upstream waits.

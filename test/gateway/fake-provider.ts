@@ -131,7 +131,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
   const sockets: FakeSocket[] = [];
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if ((req.url ?? '').split('?')[0] !== '/v1/responses') return void socket.destroy();
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/v1/responses' && path !== '/v1/realtime') return void socket.destroy();
     // OpenAI's answer to a key it does not know, before any upgrade.
     if (req.headers.authorization === 'Bearer sk-refused') {
       const body = JSON.stringify({
@@ -149,7 +150,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const s: FakeSocket = { url: req.url ?? '', headers: req.headers, messages: [] };
       sockets.push(s);
-      responsesSocket(ws, s);
+      if (path === '/v1/realtime') realtimeSocket(ws, s);
+      else responsesSocket(ws, s);
     });
   });
   const listening = await listenLocal(server);
@@ -183,6 +185,97 @@ function responsesSocket(ws: WebSocket, s: FakeSocket): void {
       lane,
       (lanes.get(lane) ?? Promise.resolve()).then(() => answerCreate(ws, m)),
     );
+  });
+}
+
+/**
+ * What the fake's Realtime responses used, in the shape of the Realtime API's `response.done` (RealtimeResponseUsage):
+ * input counts cached tokens, each split by modality.
+ */
+export const REALTIME_USAGE = {
+  total_tokens: 1900,
+  input_tokens: 1500,
+  output_tokens: 400,
+  input_token_details: {
+    text_tokens: 700,
+    audio_tokens: 800,
+    image_tokens: 0,
+    cached_tokens: 1000,
+    cached_tokens_details: { text_tokens: 500, audio_tokens: 500, image_tokens: 0 },
+  },
+  output_token_details: { text_tokens: 100, audio_tokens: 300 },
+};
+
+/**
+ * The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): `session.created`
+ * on connect; a response for each `response.create`, and for each `input_audio_buffer.commit` (as server voice
+ * detection makes one when the user stops speaking): `response.created`, its transcript and audio deltas, then
+ * `response.done` with its usage. The deltas come 5 ms apart, as audio does, so a `response.cancel` can end a running
+ * response: `cancelled`, with what it used so far.
+ */
+function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
+  const model = new URLSearchParams(s.url.split('?')[1] ?? '').get('model') ?? '';
+  let n = 0;
+  const running = new Map<string, { cancelled: boolean }>();
+  const send = (e: object) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event_id: `event_fake${++n}`, ...e }));
+  };
+  const session = {
+    type: 'realtime',
+    object: 'realtime.session',
+    id: 'sess_fake1',
+    model,
+    output_modalities: ['audio'],
+  };
+  send({ type: 'session.created', session });
+  const respond = async () => {
+    const id = `resp_rt${++n}`;
+    const state = { cancelled: false };
+    running.set(id, state);
+    const response = {
+      object: 'realtime.response',
+      id,
+      conversation_id: 'conv_fake1',
+      output: [],
+      usage: null,
+    };
+    send({ type: 'response.created', response: { ...response, status: 'in_progress' } });
+    for (const delta of WORDS) {
+      await sleep(5);
+      if (state.cancelled) break;
+      send({ type: 'response.output_audio_transcript.delta', response_id: id, item_id: 'item_1', delta });
+      send({ type: 'response.output_audio.delta', response_id: id, item_id: 'item_1', delta: 'AAAA' });
+    }
+    running.delete(id);
+    send({
+      type: 'response.done',
+      response: state.cancelled
+        ? {
+            ...response,
+            status: 'cancelled',
+            status_details: { type: 'cancelled', reason: 'client_cancelled' },
+            usage: {
+              ...REALTIME_USAGE,
+              output_tokens: 40,
+              output_token_details: { text_tokens: 10, audio_tokens: 30 },
+            },
+          }
+        : { ...response, status: 'completed', status_details: null, usage: REALTIME_USAGE },
+    });
+  };
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as Record<string, unknown>;
+    s.messages.push(m);
+    if (m.type === 'session.update')
+      send({ type: 'session.updated', session: { ...session, ...(m.session as object), model } });
+    else if (m.type === 'response.create') void respond();
+    else if (m.type === 'input_audio_buffer.commit') {
+      send({ type: 'input_audio_buffer.committed', item_id: 'item_0', previous_item_id: null });
+      void respond();
+    } else if (m.type === 'response.cancel') {
+      const r = running.get(String(m.response_id));
+      if (r !== undefined) r.cancelled = true;
+    }
   });
 }
 

@@ -422,7 +422,7 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     expect(chat.status).toBe(404);
     expect(JSON.parse(chat.body).error).toMatchObject({
       code: 'GW_NOT_FOUND',
-      message: expect.stringContaining('only /v1/responses has a WebSocket mode'),
+      message: expect.stringContaining('WebSockets are /v1/responses (the Responses API'),
     });
   });
 });

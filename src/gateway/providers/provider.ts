@@ -55,6 +55,7 @@ const OPERATIONS = [
   'embeddings',
   'messages',
   'count_tokens',
+  'realtime',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

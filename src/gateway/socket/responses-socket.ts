@@ -106,6 +106,11 @@ export class ResponsesSocket {
     this.upstreams.clear();
   }
 
+  /** The server is stopping: as if the client left (its open responses recorded as abandoned). */
+  stop(): void {
+    this.clientClosed();
+  }
+
   private async read(data: Buffer, binary: boolean): Promise<void> {
     if (this.gone) return;
     if (binary)

@@ -5,16 +5,26 @@ import { errorAnswer } from '../error-answer.js';
 import { errorBody, GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import type { GatewayRoute } from '../routes.js';
+import { RealtimeSocket, realtimeHandshake } from './realtime-socket.js';
 import { ResponsesSocket } from './responses-socket.js';
 
+/** A client's WebSocket session, as the upgrades drive it. */
+interface SocketSession {
+  take(data: Buffer, binary: boolean): void;
+  clientClosed(): void;
+  /** The server is stopping: what is open is recorded now. */
+  stop(): void;
+}
+
 /**
- * The gateway's WebSocket handshakes (the Responses API's WebSocket mode). The handshake is authenticated as a call
- * is, before the upgrade: an unknown or revoked virtual key, or none where `keys_required`, is answered in HTTP with
- * the JSON error of an HTTP call. A client message larger than `server.body_limit_mb` closes its socket (1009).
+ * The gateway's WebSocket handshakes (the Responses API's WebSocket mode, the Realtime API). The handshake is
+ * authenticated as a call is, before the upgrade: an unknown or revoked virtual key, or none where `keys_required`,
+ * is answered in HTTP with the JSON error of an HTTP call. A client message larger than `server.body_limit_mb`
+ * closes its socket (1009).
  */
 export class SocketUpgrades {
   private readonly server: WebSocketServer;
-  private readonly clients = new Map<WebSocket, ResponsesSocket>();
+  private readonly clients = new Map<WebSocket, SocketSession>();
 
   constructor(private readonly d: ForwardDeps) {
     this.server = new WebSocketServer({ noServer: true, maxPayload: d.gateway.config.body_limit_bytes });
@@ -28,6 +38,7 @@ export class SocketUpgrades {
     url: string,
   ): Promise<void> {
     socket.on('error', () => socket.destroy());
+    if (route.operation === 'realtime') return this.realtime(req, socket, head, route, url);
     try {
       const key = await this.d.virtualKey(route.provider, req);
       if (key === null && this.d.gateway.config.keys_required)
@@ -43,16 +54,47 @@ export class SocketUpgrades {
     if (socket.destroyed) return;
     this.server.handleUpgrade(req, socket, head, (ws) => {
       const q = url.indexOf('?');
-      const s = new ResponsesSocket(this.d, route, req, q < 0 ? '' : url.slice(q), ws);
-      this.clients.set(ws, s);
-      ws.on('message', (data, binary) => s.take(data as Buffer, binary));
-      ws.on('close', () => {
-        this.clients.delete(ws);
-        s.clientClosed();
-      });
-      // A broken connection: its 'close' follows.
-      ws.on('error', () => {});
+      this.drive(ws, new ResponsesSocket(this.d, route, req, q < 0 ? '' : url.slice(q), ws));
     });
+  }
+
+  /**
+   * A Realtime handshake: accepted once the upstream's socket is open, so that the upstream's refusal (its key, a
+   * rate limit, an unknown model) is the client's handshake answer, status and body, as without the gateway.
+   */
+  private async realtime(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    route: GatewayRoute,
+    url: string,
+  ): Promise<void> {
+    let s: RealtimeSocket;
+    try {
+      s = new RealtimeSocket(this.d, route, await realtimeHandshake(this.d, route, req, url));
+    } catch (e) {
+      const a = errorAnswer(e);
+      this.d.gateway.metrics.recordError(a.code);
+      return refuseHandshake(socket, a.status, errorBody('openai', a.status, a.code, a.message));
+    }
+    const failed = await s.ready;
+    if (failed !== null) return refuseHandshake(socket, failed.answer.status, failed.answer.body);
+    if (socket.destroyed) return s.clientClosed();
+    this.server.handleUpgrade(req, socket, head, (ws) => {
+      s.attach(ws);
+      this.drive(ws, s);
+    });
+  }
+
+  private drive(ws: WebSocket, s: SocketSession): void {
+    this.clients.set(ws, s);
+    ws.on('message', (data, binary) => s.take(data as Buffer, binary));
+    ws.on('close', () => {
+      this.clients.delete(ws);
+      s.clientClosed();
+    });
+    // A broken connection: its 'close' follows.
+    ws.on('error', () => {});
   }
 
   /**
@@ -61,7 +103,7 @@ export class SocketUpgrades {
    */
   close(): void {
     for (const [ws, s] of this.clients) {
-      s.clientClosed();
+      s.stop();
       ws.close(1001, 'server shutting down');
       // A client that does not answer the close is cut: its connection would keep the server from closing.
       setTimeout(() => ws.terminate(), 1000).unref();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type RawData, WebSocket } from 'ws';
 import type { GatewayConfig, Upstream } from '../config.js';
-import { socketErrorEvent } from '../errors.js';
+import { errorBody, socketErrorEvent } from '../errors.js';
 import { jsonOrNull, obj, str } from '../providers/provider.js';
 import { upstreamPath } from '../upstream-client.js';
 
@@ -11,6 +11,8 @@ export interface SocketFailure {
   error: string;
   /** The `error` event the client gets on each lane that had a response open (null: the lane without a stream_id). */
   event(lane: string | null): string;
+  /** The HTTP answer a client's handshake gets when its upstream's socket failed before it opened. */
+  answer: { status: number; body: string };
   /** The upstream closed its socket: the close the client's socket gets in turn. Else null. */
   closed: { code: number; reason: string } | null;
   /**
@@ -21,6 +23,8 @@ export interface SocketFailure {
 }
 
 export interface UpstreamEvents {
+  /** The socket is open (what was sent before it now goes). */
+  open?(): void;
   message(data: Buffer, binary: boolean): void;
   /** The socket is done (its end was not asked for): refused, unreachable, timed out, or closed by the upstream. */
   failed(f: SocketFailure): void;
@@ -51,7 +55,7 @@ export class UpstreamSocket<T> {
   constructor(
     readonly upstream: Upstream,
     /** The path under the upstream's base URL, with the client's query. */
-    path: string,
+    private readonly path: string,
     headers: Record<string, string | string[]>,
     private readonly timeouts: GatewayConfig['timeouts'],
     private readonly on: UpstreamEvents,
@@ -77,6 +81,7 @@ export class UpstreamSocket<T> {
       this.waiting = null;
       for (const m of waiting) this.ws.send(m, { binary: false });
       if (this.open !== 0) this.armFirstByte();
+      this.on.open?.();
     });
     this.ws.on('message', (data: RawData, binary: boolean) => {
       if (this.ended) return;
@@ -135,6 +140,11 @@ export class UpstreamSocket<T> {
     if (--this.open === 0) this.disarm();
   }
 
+  /** The lanes with a response open. */
+  openLanes(): string[] {
+    return [...this.lanes.keys()];
+  }
+
   /** Every response still open, with its lane, taken off the socket. */
   drain(): [string, T][] {
     const all: [string, T][] = [];
@@ -177,7 +187,7 @@ export class UpstreamSocket<T> {
               `http_${status}`,
               502,
               'GW_UPSTREAM_UNREACHABLE',
-              `answered the WebSocket handshake with HTTP ${status}: it may not serve the Responses API's WebSocket mode; use POST /v1/responses`,
+              `answered the WebSocket handshake with HTTP ${status}: it may not serve WebSockets at ${this.path.split('?')[0]}`,
               retryable,
             )
           : {
@@ -185,6 +195,7 @@ export class UpstreamSocket<T> {
               error: str(err.type) ?? str(err.code) ?? `http_${status}`,
               closed: null,
               retryable,
+              answer: { status, body: JSON.stringify({ error: err }) },
               event: (lane) =>
                 JSON.stringify({
                   type: 'error',
@@ -250,7 +261,13 @@ function failure(
   retryable = true,
 ): SocketFailure {
   const message = `upstream ${u.name} ${what}; check it is running and its base URL in --upstream or tokenledger.config.yaml`;
-  return { error, event: (lane) => socketErrorEvent(status, code, message, lane), closed: null, retryable };
+  return {
+    error,
+    event: (lane) => socketErrorEvent(status, code, message, lane),
+    answer: { status, body: errorBody('openai', status, code, message) },
+    closed: null,
+    retryable,
+  };
 }
 
 /** The upstream's WebSocket URL: its base URL's, in ws: or wss:, and the path and query as an HTTP call's. */

@@ -1,0 +1,338 @@
+import type { IncomingMessage } from 'node:http';
+import type { Reservation } from '../../budgets/enforcer.js';
+import type { Attribution } from '../../ledger/event.js';
+import { admission } from '../admission.js';
+import { attribute } from '../attribution.js';
+import { type CallContext, type Outcome, recordCall } from '../call.js';
+import { callIds } from '../call-ids.js';
+import { errorAnswer } from '../error-answer.js';
+import { GatewayError, socketErrorEvent } from '../errors.js';
+import type { ForwardDeps } from '../forward.js';
+import type { VirtualKeyRecord } from '../keys/virtual-key.js';
+import { realtimeFacts } from '../providers/openai/realtime-usage.js';
+import { count, jsonOrNull, obj, str } from '../providers/provider.js';
+import type { GatewayRoute } from '../routes.js';
+import { type Candidate, candidates } from '../select-upstream.js';
+import { upstreamHeaders } from '../upstream-headers.js';
+import { type ClientSocket, OrderedSender } from './ordered-sender.js';
+import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
+
+/** A Realtime handshake the gateway accepts: where its session goes and whose it is. */
+export interface RealtimeHandshake {
+  req: IncomingMessage;
+  candidate: Candidate;
+  key: VirtualKeyRecord | null;
+  attribution: Attribution;
+  /** The upstream's query string: the client's, its `model` the one sent upstream. */
+  query: string;
+}
+
+/**
+ * Reads a Realtime handshake (`GET /v1/realtime?model=…`) before it is accepted: the model it names picks the
+ * upstream (aliases and `UPSTREAM/model` prefixes apply), and the key is checked as a call's is. Throws what the
+ * handshake is refused with.
+ */
+export async function realtimeHandshake(
+  d: ForwardDeps,
+  route: GatewayRoute,
+  req: IncomingMessage,
+  url: string,
+): Promise<RealtimeHandshake> {
+  const q = url.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const model = params.get('model');
+  if (model === null || model === '')
+    throw new GatewayError(
+      'GW_BAD_REQUEST',
+      'a Realtime WebSocket names its model in the query: GET /v1/realtime?model=gpt-realtime',
+    );
+  const candidate = candidates(d.gateway.config, route.provider.type, model)[0]!;
+  const key = await d.authenticate(route.provider, req, candidate);
+  const attribution = attribute(key, req.headers, {}, req.rawHeaders);
+  d.gateway.sessions?.check(attribution);
+  params.set('model', candidate.model);
+  return { req, candidate, key, attribution, query: `?${params}` };
+}
+
+/** One response of the session: its call, when its first output came, and its admission (settled before it is recorded). */
+interface Turn {
+  call: CallContext;
+  ttft: number | null;
+  admitted: Promise<void>;
+}
+
+/** Events of a response's output: the first of them is its time to first token. */
+const OUTPUT = /^response\.output_(?:audio|text|audio_transcript)\.delta$/;
+
+/**
+ * One client's Realtime API session over a WebSocket (`/v1/realtime`), proxied to the upstream that serves its
+ * model and metered: each response, whether the client asked for it (`response.create`) or the server's voice
+ * detection did, is one call, recorded from its `response.done` (its usage: text, audio and cached tokens). Messages
+ * pass both ways as they came.
+ *
+ * The upstream's socket is opened before the client's handshake is accepted, so a refusal there (a key, a rate limit,
+ * no such model) reaches the client as the handshake's HTTP answer, as it would without the gateway. A response is
+ * admitted against budgets and rate limits when it starts (`response.created`): the input the session carries is
+ * not known ahead, so the reservation covers its output bound; one refused is cancelled (`response.cancel`) and the
+ * client told in an `error` event. Its `response.done` reaches the client once the call is in the write-ahead log.
+ */
+export class RealtimeSocket {
+  private readonly upstream: UpstreamSocket<Turn>;
+  /** What goes to the client before its handshake is accepted (the upstream's session.created) waits here. */
+  private early: (string | Buffer | Promise<string>)[] | null = [];
+  private out: OrderedSender | null = null;
+  /** The model the upstream says the session runs (`session.created`, `session.updated`). */
+  private model: string | null = null;
+  /** The client left: the session ends once its responses have reported what they used. */
+  private gone = false;
+  private failure: SocketFailure | null = null;
+  /** Settles once the upstream's socket is open (null), or failed before (its failure). */
+  readonly ready: Promise<SocketFailure | null>;
+
+  constructor(
+    private readonly d: ForwardDeps,
+    private readonly route: GatewayRoute,
+    private readonly h: RealtimeHandshake,
+  ) {
+    let settle: (f: SocketFailure | null) => void = () => {};
+    this.ready = new Promise((r) => {
+      settle = r;
+    });
+    const u = h.candidate.upstream;
+    const headers = upstreamHeaders(h.req.headers, route.provider, u, h.key !== null, d.gateway.env);
+    this.upstream = new UpstreamSocket<Turn>(u, `/realtime${h.query}`, headers, d.gateway.config.timeouts, {
+      open: () => settle(null),
+      message: (data, binary) => this.send(this.passed(data, binary)),
+      failed: (f) => {
+        settle(f);
+        this.failed(f);
+      },
+    });
+  }
+
+  /** The client's socket, once its handshake is accepted. */
+  attach(client: ClientSocket): void {
+    this.out = new OrderedSender(client);
+    for (const m of this.early!) this.out.send(m);
+    this.early = null;
+    // Failed after it opened, while the client's handshake was being accepted.
+    if (this.failure !== null) this.end(this.out);
+  }
+
+  /** A message from the client: passed upstream as it came (the session's usage is in the upstream's events). */
+  take(data: Buffer, _binary: boolean): void {
+    this.upstream.send(data);
+  }
+
+  /**
+   * The client closed: responses still running are cancelled, and the upstream's socket closed once each has
+   * reported what it used (its `response.done`; the socket's `timeouts.idle_ms` bounds the wait).
+   */
+  clientClosed(): void {
+    if (this.gone) return;
+    this.gone = true;
+    const open = this.upstream.openLanes();
+    for (const id of open)
+      this.upstream.send(Buffer.from(JSON.stringify({ type: 'response.cancel', response_id: id })));
+    if (open.length === 0) this.upstream.close();
+  }
+
+  /** The server is stopping: responses still running are recorded now, while the log takes them, as left. */
+  stop(): void {
+    this.gone = true;
+    for (const [, turn] of this.upstream.drain())
+      void this.record(turn, {
+        facts: null,
+        status: 'aborted',
+        error: 'client_disconnected',
+        ttft_ms: turn.ttft,
+      });
+    this.upstream.close();
+  }
+
+  private send(m: string | Buffer | Promise<string>): void {
+    if (this.out === null) this.early?.push(m);
+    else this.out.send(m);
+  }
+
+  /** An upstream event as the client gets it: read on the side, a response's `response.done` once it is recorded. */
+  private passed(data: Buffer, binary: boolean): string | Buffer | Promise<string> {
+    if (binary) return data;
+    const text = data.toString('utf8');
+    const event = obj(jsonOrNull(text));
+    const type = str(event?.type);
+    if (type === 'session.created' || type === 'session.updated')
+      this.model = str(obj(event!.session)?.model) ?? this.model;
+    else if (type === 'response.created') this.started(obj(event!.response));
+    else if (type === 'response.done') return this.done(obj(event!.response), text);
+    else if (type !== null && OUTPUT.test(type)) {
+      const turn = this.upstream.head(str(event!.response_id) ?? '');
+      if (turn !== undefined) turn.ttft ??= Math.round(performance.now() - turn.call.started);
+    }
+    return text;
+  }
+
+  /** A response started: its call opened, and admitted. */
+  private started(response: Record<string, unknown> | null): void {
+    const id = str(response?.id);
+    if (id === null || this.upstream.head(id) !== undefined) return;
+    const c = this.h.candidate;
+    const { requestId, eventId } = callIds();
+    // What admission reads of a response: its model and output limit (`max_output_tokens`, a number or "inf").
+    const limit = count(response!.max_output_tokens);
+    const json: Record<string, unknown> =
+      limit > 0 ? { model: c.model, max_output_tokens: limit } : { model: c.model };
+    const call: CallContext = {
+      deps: this.d.gateway,
+      provider: this.route.provider,
+      route: this.route,
+      json,
+      started: performance.now(),
+      ts: Date.now() * 1000,
+      requestId,
+      eventId,
+      attribution: this.h.attribution,
+      upstream: c.upstream,
+      model: c.model,
+      reservation: null,
+      background: null,
+      keepText: null,
+      carried: null,
+    };
+    const turn: Turn = { call, ttft: null, admitted: Promise.resolve() };
+    turn.admitted = this.admit(id, turn.call);
+    this.upstream.start(id, turn);
+  }
+
+  /** Admission of a response as it starts; one refused is cancelled, the client told why. */
+  private async admit(id: string, call: CallContext): Promise<void> {
+    const enforcer = this.d.gateway.enforcer;
+    if (enforcer === undefined) return;
+    const c = this.h.candidate;
+    let r: Reservation | null = null;
+    try {
+      const admitted = admission(enforcer, {
+        provider: call.provider,
+        operation: 'realtime',
+        json: call.json,
+        raw: Buffer.from(JSON.stringify(call.json)),
+        attribution: call.attribution,
+        key: this.h.key,
+        ts: call.ts,
+        eventId: call.eventId,
+        carried: this.d.carried,
+      })(c);
+      r = admitted instanceof Promise ? await admitted : admitted;
+      // A downgrade budget names another model, which a running session cannot switch to.
+      if (r.model !== c.model)
+        throw new GatewayError(
+          'GW_BUDGET_EXCEEDED',
+          `a budget sends ${c.model} to ${r.model} now, and a Realtime session cannot change its model; connect again with ?model=${r.model}`,
+        );
+      call.reservation = r;
+      r = null;
+    } catch (e) {
+      this.upstream.send(Buffer.from(JSON.stringify({ type: 'response.cancel', response_id: id })));
+      this.refuse(e);
+    } finally {
+      if (r !== null && !r.done) this.release(r);
+    }
+  }
+
+  /** A response ended: its call recorded (once admitted) before the client gets the event. */
+  private done(response: Record<string, unknown> | null, text: string): string | Promise<string> {
+    const id = str(response?.id);
+    const turn = id === null ? undefined : this.upstream.head(id);
+    if (turn === undefined) return text;
+    this.upstream.finish(id!);
+    const recorded = turn.admitted.then(() => this.record(turn, this.outcome(response!, turn)));
+    if (this.gone && this.upstream.openLanes().length === 0) void recorded.then(() => this.upstream.close());
+    return recorded.then((ok) =>
+      ok
+        ? text
+        : socketErrorEvent(
+            503,
+            'GW_NOT_RECORDED',
+            'the response could not be written to the ledger; see the server log',
+            null,
+          ),
+    );
+  }
+
+  /**
+   * What a response's end says: completed (or incomplete, at its output limit) is `ok`; cancelled (the client's
+   * `response.cancel`, or the user speaking over it) `aborted`; failed an error. Its usage is the provider's in each.
+   */
+  private outcome(response: Record<string, unknown>, turn: Turn): Outcome {
+    const facts = realtimeFacts(response, this.model);
+    const details = obj(response.status_details);
+    switch (response.status) {
+      case 'cancelled':
+        return { facts, status: 'aborted', error: str(details?.reason) ?? 'cancelled', ttft_ms: turn.ttft };
+      case 'failed':
+        return {
+          facts,
+          status: 'error',
+          error: str(obj(details?.error)?.type) ?? str(details?.reason) ?? 'response_failed',
+          ttft_ms: turn.ttft,
+        };
+      default:
+        return {
+          facts,
+          status: 'ok',
+          error: facts.usage === null ? 'usage_missing' : null,
+          ttft_ms: turn.ttft,
+        };
+    }
+  }
+
+  /**
+   * The upstream's socket failed: open responses are recorded as errors with no usage (a Realtime stream carries
+   * none before its end), the client told and its socket closed (the session lived on that socket). Before the client
+   * was accepted, its handshake gets the failure instead (upgrades.ts).
+   */
+  private failed(f: SocketFailure): void {
+    const recorded = Promise.all(
+      this.upstream
+        .drain()
+        .map(([, turn]) =>
+          this.record(turn, { facts: null, status: 'error', error: f.error, ttft_ms: turn.ttft }),
+        ),
+    );
+    this.failure = f;
+    if (this.out !== null && !this.gone) this.end(this.out, recorded);
+  }
+
+  /** The client is told the upstream failed, once the responses it ended are recorded, and its socket closed. */
+  private end(out: OrderedSender, recorded: Promise<unknown> = Promise.resolve()): void {
+    const f = this.failure!;
+    out.send(recorded.then(() => f.event(null)));
+    out.close(f.closed?.code ?? 1011, f.closed?.reason ?? 'upstream failed');
+  }
+
+  /** Records a turn's call; false when it could not be (its reservation is then given back). */
+  private record(turn: Turn, o: Outcome): Promise<boolean> {
+    return recordCall(turn.call, o).then(
+      () => true,
+      (e: Error) => {
+        process.stderr.write(`gateway: recording a Realtime response failed: ${e.message}\n`);
+        const r = turn.call.reservation;
+        if (r !== null && !r.done) this.release(r);
+        return false;
+      },
+    );
+  }
+
+  private refuse(e: unknown): void {
+    const a = errorAnswer(e);
+    this.d.gateway.metrics.recordError(a.code);
+    if (a.code === 'GW_INTERNAL') process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
+    this.send(socketErrorEvent(a.status, a.code, a.message, null, a.refusal?.fields()));
+  }
+
+  private release(r: Reservation): void {
+    this.d.gateway.enforcer?.release(r).catch((e: Error) => {
+      process.stderr.write(`gateway: releasing a budget reservation failed: ${e.message}\n`);
+    });
+  }
+}

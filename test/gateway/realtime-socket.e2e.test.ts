@@ -1,0 +1,226 @@
+import { connect as netConnect } from 'node:net';
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { keysCreate } from '../../src/cli/keys.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { REALTIME_USAGE, WORDS } from './fake-provider.js';
+import { type Harness, startHarnessWithConfig } from './helpers.js';
+
+// The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): a session on one
+// socket to /v1/realtime?model=…, each response (asked for with response.create, or made by the server's voice
+// detection) reported by a response.done with its usage. The official openai client's OpenAIRealtimeWS is the client.
+
+const PROVIDER_KEY = 'sk-provider-secret-0123456789';
+
+type ServerEvent = { type: string; [k: string]: unknown };
+
+let h: Harness;
+/** Virtual keys made before any socket opens: the server looks for new keys at most once a second. */
+let voiceKey: string;
+let cappedKey: string;
+
+beforeAll(async () => {
+  h = await startHarnessWithConfig(
+    [
+      'models:',
+      '  aliases: { voice: gpt-realtime }',
+      'budgets:',
+      // Not even one response's output bound fits.
+      '  mini-cap: { scope: { model: gpt-realtime-mini }, period: monthly, limit_usd: 0.000001, action: block }',
+      '',
+    ].join('\n'),
+    { OPENAI_API_KEY: PROVIDER_KEY },
+  );
+  voiceKey = await keysCreate({ db: h.ledger, team: 'voice', user: 'ana' }, () => {});
+  cappedKey = await keysCreate({ db: h.ledger, team: 'capped' }, () => {});
+});
+afterAll(() => h.close());
+
+/** The official client's Realtime socket to the gateway, open, with every event it receives. */
+async function connect(
+  apiKey: string,
+  model: string,
+): Promise<{ rt: OpenAIRealtimeWS; events: ServerEvent[] }> {
+  const client = new OpenAI({ apiKey, baseURL: `${h.server.url}/v1` });
+  // The client always dials wss:; the gateway here serves plain HTTP on loopback, so its TLS is left out, as
+  // docs/gateway.md shows.
+  const rt = new OpenAIRealtimeWS({ model, options: { createConnection: netConnect } }, client);
+  const events: ServerEvent[] = [];
+  rt.on('event', (e) => events.push(e as unknown as ServerEvent));
+  // Error events are asserted on from `events`.
+  rt.on('error', () => {});
+  await new Promise((resolve, reject) => {
+    rt.socket.once('open', resolve);
+    rt.socket.once('error', reject);
+  });
+  return { rt, events };
+}
+
+/** Waits until `events` holds `n` events of this type. */
+async function seen(events: ServerEvent[], type: string, n = 1): Promise<ServerEvent[]> {
+  for (let i = 0; i < 250 && events.filter((e) => e.type === type).length < n; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  const found = events.filter((e) => e.type === type);
+  expect(found.length).toBe(n);
+  return found;
+}
+
+/** The recorded events of this team, once there are `n`. */
+async function recorded(team: string, n = 1): Promise<UsageEvent[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = (await h.all()).filter((e) => e.team === team);
+    if (found.length >= n) return found;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`fewer than ${n} events of team ${team} in the ledger`);
+}
+
+/** A handshake's HTTP answer when it is refused. */
+function refusedHandshake(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${h.server.url.replace('http:', 'ws:')}${path}`, { headers });
+    ws.on('open', () => reject(new Error('the handshake was accepted')));
+    ws.on('error', () => {});
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+  });
+}
+
+describe('the Realtime API over a WebSocket through the gateway (official openai client)', () => {
+  it('meters every response of the session from its response.done: text, audio and cached tokens, priced exactly', async () => {
+    const { rt, events } = await connect(voiceKey, 'voice');
+    expect((await seen(events, 'session.created'))[0]!.session).toMatchObject({ model: 'gpt-realtime' });
+    rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'Be brief.' } });
+    rt.send({ type: 'response.create' });
+    await seen(events, 'response.done');
+    // A response the server makes itself when the user stops speaking (voice detection): metered the same.
+    rt.send({ type: 'input_audio_buffer.append', audio: 'AAAA' });
+    rt.send({ type: 'input_audio_buffer.commit' });
+    const done = await seen(events, 'response.done', 2);
+    // Every event reached the client as the upstream sent it.
+    const words = events
+      .filter((e) => e.type === 'response.output_audio_transcript.delta')
+      .map((e) => e.delta);
+    expect(words).toEqual([...WORDS, ...WORDS]);
+    rt.close();
+
+    const calls = await recorded('voice', 2);
+    const u = REALTIME_USAGE;
+    const cached = u.input_token_details.cached_tokens;
+    for (const e of calls)
+      expect(e).toMatchObject({
+        operation: 'realtime',
+        status: 'ok',
+        error_type: null,
+        cost_source: 'computed',
+        user: 'ana',
+        model_requested: 'gpt-realtime',
+        input_tokens: u.input_tokens - cached,
+        cache_read_tokens: cached,
+        input_audio_tokens:
+          u.input_token_details.audio_tokens - u.input_token_details.cached_tokens_details.audio_tokens,
+        output_tokens: u.output_tokens,
+        output_audio_tokens: u.output_token_details.audio_tokens,
+      });
+    expect(calls.map((e) => e.source_ref).sort()).toEqual(
+      done.map((e) => (e.response as { id: string }).id).sort(),
+    );
+    // gpt-realtime per 1M tokens: text input 4, audio input 32, cache read 0.40, text output 16, audio output 64.
+    // 200 × 4 + 300 × 32 + 1000 × 0.4 + 100 × 16 + 300 × 64 = 31,600 µUSD: 0.0316 USD, in pico-dollars.
+    expect(calls.map((e) => e.cost_usd)).toEqual([31_600_000_000n, 31_600_000_000n]);
+    expect(calls[0]!.ttft_ms).not.toBeNull();
+
+    // The upstream got the provider key, the model the alias names, and the client's events as sent.
+    const upstream = h.fake.sockets.at(-1)!;
+    expect(upstream.url).toBe('/v1/realtime?model=gpt-realtime');
+    expect(upstream.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    expect(upstream.messages.map((m) => m.type)).toEqual([
+      'session.update',
+      'response.create',
+      'input_audio_buffer.append',
+      'input_audio_buffer.commit',
+    ]);
+  });
+
+  it('cancels a response its budget refuses, tells the client why, and records what it used', async () => {
+    const { rt, events } = await connect(cappedKey, 'gpt-realtime-mini');
+    rt.send({ type: 'response.create' });
+    const [refused] = await seen(events, 'error');
+    expect(refused!.error).toMatchObject({ code: 'GW_BUDGET_EXCEEDED', budget: { id: 'mini-cap' } });
+    const [done] = await seen(events, 'response.done');
+    expect(done!.response).toMatchObject({ status: 'cancelled' });
+    expect(h.fake.sockets.at(-1)!.messages.map((m) => m.type)).toEqual([
+      'response.create',
+      'response.cancel',
+    ]);
+    rt.close();
+    const [e] = await recorded('capped');
+    expect(e).toMatchObject({ status: 'aborted', error_type: 'client_cancelled', output_tokens: 40 });
+  });
+
+  it('cancels the responses of a client that leaves, and records what they used', async () => {
+    const { rt, events } = await connect('sk-caller', 'gpt-realtime');
+    rt.send({ type: 'response.create' });
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'response.output_audio.delta'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    rt.close();
+    let e: UsageEvent | undefined;
+    for (let i = 0; i < 100 && e === undefined; i++) {
+      e = (await h.all()).find((x) => x.model_requested === 'gpt-realtime' && x.team === null);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(e).toMatchObject({ status: 'aborted', error_type: 'client_cancelled', output_tokens: 40 });
+    expect(h.fake.sockets.at(-1)!.messages.map((m) => m.type)).toEqual([
+      'response.create',
+      'response.cancel',
+    ]);
+  });
+
+  it("closes the client's socket with the code the upstream closed its own with; an open response is recorded broken", async () => {
+    const { rt, events } = await connect('sk-caller', 'gpt-realtime-2025-08-28');
+    const closed = new Promise<[number, string]>((r) =>
+      rt.socket.once('close', (code: number, reason: Buffer) => r([code, reason.toString()])),
+    );
+    rt.send({ type: 'response.create' });
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'response.output_audio.delta'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    // As OpenAI's socket ends at a session's time limit.
+    h.fake.closeSockets(4000, 'session limit reached');
+    expect(await closed).toEqual([4000, 'session limit reached']);
+    const [broken] = events.filter((e) => e.type === 'error');
+    expect(broken!.error).toMatchObject({ code: 'GW_UPSTREAM_UNREACHABLE' });
+    const [e] = (await h.all()).filter((x) => x.model_requested === 'gpt-realtime-2025-08-28');
+    // A Realtime response reports its usage only at its end: none is known.
+    expect(e).toMatchObject({ status: 'error', error_type: 'upstream_stream_broken', output_tokens: 0 });
+  });
+
+  it("answers the handshake with the upstream's refusal, status and body, as without the gateway", async () => {
+    // The fake refuses this key as OpenAI does: 401 before any upgrade.
+    const refused = await refusedHandshake('/v1/realtime?model=gpt-realtime', {
+      authorization: 'Bearer sk-refused',
+    });
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'invalid_api_key' } });
+  });
+
+  it('refuses a handshake without a model, or with an unknown virtual key, in HTTP with a JSON error', async () => {
+    const noModel = await refusedHandshake('/v1/realtime', { authorization: 'Bearer sk-caller' });
+    expect(noModel.status).toBe(400);
+    expect(JSON.parse(noModel.body).error.message).toContain('?model=');
+    const unknown = await refusedHandshake('/v1/realtime?model=gpt-realtime', {
+      authorization: 'Bearer tlk_unknown0000000000000000000000',
+    });
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.body).error).toMatchObject({ code: 'GW_KEY_INVALID' });
+  });
+});
