@@ -20,12 +20,17 @@ let h: Harness;
 /** Virtual keys made before any socket opens: the server looks for new keys at most once a second. */
 let voiceKey: string;
 let cappedKey: string;
+let standbyKey: string;
 
 beforeAll(async () => {
   h = await startHarnessWithConfig(
     [
+      'upstreams:',
+      // Nothing listens on port 1: the connection is refused.
+      '  gone: { type: openai, base_url: "http://127.0.0.1:1/v1", models: ["gone-*"], key_env: OPENAI_API_KEY }',
       'models:',
       '  aliases: { voice: gpt-realtime }',
+      '  fallbacks: { gone-realtime: [gpt-realtime-1.5] }',
       'budgets:',
       // Not even one response's output bound fits.
       '  mini-cap: { scope: { model: gpt-realtime-mini }, period: monthly, limit_usd: 0.000001, action: block }',
@@ -35,6 +40,7 @@ beforeAll(async () => {
   );
   voiceKey = await keysCreate({ db: h.ledger, team: 'voice', user: 'ana' }, () => {});
   cappedKey = await keysCreate({ db: h.ledger, team: 'capped' }, () => {});
+  standbyKey = await keysCreate({ db: h.ledger, team: 'standby' }, () => {});
 });
 afterAll(() => h.close());
 
@@ -150,6 +156,20 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
       'input_audio_buffer.append',
       'input_audio_buffer.commit',
     ]);
+  });
+
+  it('opens the session on the fallback when the upstream of its model cannot be reached', async () => {
+    const { rt, events } = await connect(standbyKey, 'gone-realtime');
+    expect((await seen(events, 'session.created'))[0]!.session).toMatchObject({
+      model: 'gpt-realtime-1.5',
+    });
+    rt.send({ type: 'response.create' });
+    await seen(events, 'response.done');
+    rt.close();
+    expect(h.fake.sockets.at(-1)!.url).toBe('/v1/realtime?model=gpt-realtime-1.5');
+    const [e] = await recorded('standby');
+    expect(e).toMatchObject({ model_requested: 'gpt-realtime-1.5', status: 'ok' });
+    expect(e!.cost_usd).not.toBeNull();
   });
 
   it('cancels a response its budget refuses, tells the client why, and records what it used', async () => {

@@ -8,6 +8,7 @@ import { callIds } from '../call-ids.js';
 import { errorAnswer } from '../error-answer.js';
 import { GatewayError, socketErrorEvent } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
+import { withoutGated } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { realtimeFacts } from '../providers/openai/realtime-usage.js';
 import { count, jsonOrNull, obj, str } from '../providers/provider.js';
@@ -17,20 +18,21 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { type ClientSocket, OrderedSender } from './ordered-sender.js';
 import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
 
-/** A Realtime handshake the gateway accepts: where its session goes and whose it is. */
+/** A Realtime handshake the gateway accepts: where its session may go and whose it is. */
 export interface RealtimeHandshake {
   req: IncomingMessage;
-  candidate: Candidate;
+  /** Where the session goes, then its fallbacks (`models.fallbacks`), each where the caller's key may go. */
+  candidates: Candidate[];
   key: VirtualKeyRecord | null;
   attribution: Attribution;
-  /** The upstream's query string: the client's, its `model` the one sent upstream. */
-  query: string;
+  /** The client's query; its `model` is replaced by the one sent upstream. */
+  params: URLSearchParams;
 }
 
 /**
  * Reads a Realtime handshake (`GET /v1/realtime?model=…`) before it is accepted: the model it names picks the
- * upstream (aliases and `UPSTREAM/model` prefixes apply), and the key is checked as a call's is. Throws what the
- * handshake is refused with.
+ * upstream (aliases, `UPSTREAM/model` prefixes and fallbacks apply), and the key is checked as a call's is. Throws
+ * what the handshake is refused with.
  */
 export async function realtimeHandshake(
   d: ForwardDeps,
@@ -46,12 +48,19 @@ export async function realtimeHandshake(
       'GW_BAD_REQUEST',
       'a Realtime WebSocket names its model in the query: GET /v1/realtime?model=gpt-realtime',
     );
-  const candidate = candidates(d.gateway.config, route.provider.type, model)[0]!;
-  const key = await d.authenticate(route.provider, req, candidate);
+  const list = candidates(d.gateway.config, route.provider.type, model);
+  const key = await d.authenticate(route.provider, req, list[0]!);
   const attribution = attribute(key, req.headers, {}, req.rawHeaders);
   d.gateway.sessions?.check(attribution);
-  params.set('model', candidate.model);
-  return { req, candidate, key, attribution, query: `?${params}` };
+  // A fallback must not take a caller where its key would not have let it go (pipeline.ts).
+  const own = key === null && route.provider.callerKey(req.headers) !== null ? list[0]!.upstream : null;
+  return {
+    req,
+    candidates: key === null ? withoutGated(list, route.provider, own) : list,
+    key,
+    attribution,
+    params,
+  };
 }
 
 /** One response of the session: its call, when its first output came, and its admission (settled before it is recorded). */
@@ -70,8 +79,9 @@ const OUTPUT = /^response\.output_(?:audio|text|audio_transcript)\.delta$/;
  * detection did, is one call, recorded from its `response.done` (its usage: text, audio and cached tokens). Messages
  * pass both ways as they came.
  *
- * The upstream's socket is opened before the client's handshake is accepted, so a refusal there (a key, a rate limit,
- * no such model) reaches the client as the handshake's HTTP answer, as it would without the gateway. A response is
+ * The upstream's socket is opened before the client's handshake is accepted (upgrades.ts), so a refusal there (a
+ * key, a rate limit, no such model) reaches the client as the handshake's HTTP answer, as it would without the
+ * gateway, after the fallbacks were tried. A response is
  * admitted against budgets and rate limits when it starts (`response.created`): the input the session carries is
  * not known ahead, so the reservation covers its output bound; one refused is cancelled (`response.cancel`) and the
  * client told in an `error` event. Its `response.done` reaches the client once the call is in the write-ahead log.
@@ -93,14 +103,18 @@ export class RealtimeSocket {
     private readonly d: ForwardDeps,
     private readonly route: GatewayRoute,
     private readonly h: RealtimeHandshake,
+    /** The one of the handshake's candidates this session tries. */
+    private readonly c: Candidate,
   ) {
     let settle: (f: SocketFailure | null) => void = () => {};
     this.ready = new Promise((r) => {
       settle = r;
     });
-    const u = h.candidate.upstream;
+    const u = c.upstream;
     const headers = upstreamHeaders(h.req.headers, route.provider, u, h.key !== null, d.gateway.env);
-    this.upstream = new UpstreamSocket<Turn>(u, `/realtime${h.query}`, headers, d.gateway.config.timeouts, {
+    const query = new URLSearchParams(h.params);
+    query.set('model', c.model);
+    this.upstream = new UpstreamSocket<Turn>(u, `/realtime?${query}`, headers, d.gateway.config.timeouts, {
       open: () => settle(null),
       message: (data, binary) => this.send(this.passed(data, binary)),
       failed: (f) => {
@@ -176,7 +190,7 @@ export class RealtimeSocket {
   private started(response: Record<string, unknown> | null): void {
     const id = str(response?.id);
     if (id === null || this.upstream.head(id) !== undefined) return;
-    const c = this.h.candidate;
+    const c = this.c;
     const { requestId, eventId } = callIds();
     // What admission reads of a response: its model and output limit (`max_output_tokens`, a number or "inf").
     const limit = count(response!.max_output_tokens);
@@ -208,7 +222,7 @@ export class RealtimeSocket {
   private async admit(id: string, call: CallContext): Promise<void> {
     const enforcer = this.d.gateway.enforcer;
     if (enforcer === undefined) return;
-    const c = this.h.candidate;
+    const c = this.c;
     let r: Reservation | null = null;
     try {
       const admitted = admission(enforcer, {

@@ -5,7 +5,7 @@ import { errorAnswer } from '../error-answer.js';
 import { errorBody, GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import type { GatewayRoute } from '../routes.js';
-import { RealtimeSocket, realtimeHandshake } from './realtime-socket.js';
+import { type RealtimeHandshake, RealtimeSocket, realtimeHandshake } from './realtime-socket.js';
 import { ResponsesSocket } from './responses-socket.js';
 
 /** A client's WebSocket session, as the upgrades drive it. */
@@ -59,8 +59,9 @@ export class SocketUpgrades {
   }
 
   /**
-   * A Realtime handshake: accepted once the upstream's socket is open, so that the upstream's refusal (its key, a
-   * rate limit, an unknown model) is the client's handshake answer, status and body, as without the gateway.
+   * A Realtime handshake: accepted once an upstream's socket is open, so that the upstream's refusal (its key, a
+   * rate limit, an unknown model) is the client's handshake answer, status and body, as without the gateway. One
+   * that could not be opened (unreachable, a 429 or 5xx) is followed by the next fallback, as an HTTP call is.
    */
   private async realtime(
     req: IncomingMessage,
@@ -69,16 +70,23 @@ export class SocketUpgrades {
     route: GatewayRoute,
     url: string,
   ): Promise<void> {
-    let s: RealtimeSocket;
+    let h: RealtimeHandshake;
     try {
-      s = new RealtimeSocket(this.d, route, await realtimeHandshake(this.d, route, req, url));
+      h = await realtimeHandshake(this.d, route, req, url);
     } catch (e) {
       const a = errorAnswer(e);
       this.d.gateway.metrics.recordError(a.code);
       return refuseHandshake(socket, a.status, errorBody('openai', a.status, a.code, a.message));
     }
-    const failed = await s.ready;
-    if (failed !== null) return refuseHandshake(socket, failed.answer.status, failed.answer.body);
+    let s: RealtimeSocket | null = null;
+    for (const c of h.candidates) {
+      s = new RealtimeSocket(this.d, route, h, c);
+      const failed = await s.ready;
+      if (failed === null) break;
+      if (!failed.retryable || c === h.candidates.at(-1) || socket.destroyed)
+        return refuseHandshake(socket, failed.answer.status, failed.answer.body);
+    }
+    if (s === null) return;
     if (socket.destroyed) return s.clientClosed();
     this.server.handleUpgrade(req, socket, head, (ws) => {
       s.attach(ws);
