@@ -206,16 +206,27 @@ export const REALTIME_USAGE = {
   output_token_details: { text_tokens: 100, audio_tokens: 300 },
 };
 
+/** What the fake's input transcriptions used (`conversation.item.input_audio_transcription.completed`). */
+export const TRANSCRIPTION_USAGE = {
+  type: 'tokens',
+  input_tokens: 60,
+  output_tokens: 12,
+  total_tokens: 72,
+  input_token_details: { text_tokens: 10, audio_tokens: 50 },
+};
+
 /**
  * The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): `session.created`
  * on connect; a response for each `response.create`, and for each `input_audio_buffer.commit` (as server voice
  * detection makes one when the user stops speaking): `response.created`, its transcript and audio deltas, then
  * `response.done` with its usage. The deltas come 5 ms apart, as audio does, so a `response.cancel` can end a running
- * response: `cancelled`, with what it used so far.
+ * response: `cancelled`, with what it used so far. A session configured to transcribe its input
+ * (`audio.input.transcription`) reports each commit's transcription with its usage.
  */
 function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
   const model = new URLSearchParams(s.url.split('?')[1] ?? '').get('model') ?? '';
   let n = 0;
+  let transcribes = false;
   const running = new Map<string, { cancelled: boolean }>();
   const send = (e: object) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event_id: `event_fake${++n}`, ...e }));
@@ -266,11 +277,21 @@ function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
   ws.on('message', (data) => {
     const m = JSON.parse(String(data)) as Record<string, unknown>;
     s.messages.push(m);
-    if (m.type === 'session.update')
-      send({ type: 'session.updated', session: { ...session, ...(m.session as object), model } });
-    else if (m.type === 'response.create') void respond();
+    if (m.type === 'session.update') {
+      const update = m.session as { audio?: { input?: { transcription?: unknown } } };
+      transcribes = update.audio?.input?.transcription != null;
+      send({ type: 'session.updated', session: { ...session, ...update, model } });
+    } else if (m.type === 'response.create') void respond();
     else if (m.type === 'input_audio_buffer.commit') {
       send({ type: 'input_audio_buffer.committed', item_id: 'item_0', previous_item_id: null });
+      if (transcribes)
+        send({
+          type: 'conversation.item.input_audio_transcription.completed',
+          item_id: 'item_0',
+          content_index: 0,
+          transcript: 'Hello there.',
+          usage: TRANSCRIPTION_USAGE,
+        });
       void respond();
     } else if (m.type === 'response.cancel') {
       const r = running.get(String(m.response_id));

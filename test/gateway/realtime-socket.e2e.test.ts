@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { keysCreate } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
-import { REALTIME_USAGE, WORDS } from './fake-provider.js';
+import { REALTIME_USAGE, TRANSCRIPTION_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarnessWithConfig } from './helpers.js';
 
 // The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): a session on one
@@ -106,7 +106,14 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
   it('meters every response of the session from its response.done: text, audio and cached tokens, priced exactly', async () => {
     const { rt, events } = await connect(voiceKey, 'voice');
     expect((await seen(events, 'session.created'))[0]!.session).toMatchObject({ model: 'gpt-realtime' });
-    rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'Be brief.' } });
+    rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        instructions: 'Be brief.',
+        audio: { input: { transcription: { model: 'gpt-4o-transcribe' } } },
+      },
+    });
     rt.send({ type: 'response.create' });
     await seen(events, 'response.done');
     // A response the server makes itself when the user stops speaking (voice detection): metered the same.
@@ -120,7 +127,8 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
     expect(words).toEqual([...WORDS, ...WORDS]);
     rt.close();
 
-    const calls = await recorded('voice', 2);
+    const all = await recorded('voice', 3);
+    const calls = all.filter((e) => e.model_requested === 'gpt-realtime');
     const u = REALTIME_USAGE;
     const cached = u.input_token_details.cached_tokens;
     for (const e of calls)
@@ -145,6 +153,17 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
     // 200 × 4 + 300 × 32 + 1000 × 0.4 + 100 × 16 + 300 × 64 = 31,600 µUSD: 0.0316 USD, in pico-dollars.
     expect(calls.map((e) => e.cost_usd)).toEqual([31_600_000_000n, 31_600_000_000n]);
     expect(calls[0]!.ttft_ms).not.toBeNull();
+    // The transcription of the committed audio, billed by the transcription model the session named.
+    const [transcription] = all.filter((e) => e.model_requested === 'gpt-4o-transcribe');
+    expect(transcription).toMatchObject({
+      operation: 'realtime',
+      status: 'ok',
+      input_tokens: 60,
+      output_tokens: 12,
+    });
+    expect(transcription!.input_audio_tokens).toBe(TRANSCRIPTION_USAGE.input_token_details.audio_tokens);
+    // gpt-4o-transcribe per 1M tokens: text input 2.50, audio input 6, output 10: 10 × 2.5 + 50 × 6 + 12 × 10 = 445 µUSD.
+    expect(transcription!.cost_usd).toBe(445_000_000n);
 
     // The upstream got the provider key, the model the alias names, and the client's events as sent.
     const upstream = h.fake.sockets.at(-1)!;

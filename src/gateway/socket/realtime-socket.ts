@@ -10,7 +10,7 @@ import { GatewayError, socketErrorEvent } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withoutGated } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
-import { realtimeFacts } from '../providers/openai/realtime-usage.js';
+import { realtimeFacts, realtimeUsage } from '../providers/openai/realtime-usage.js';
 import { count, jsonOrNull, obj, str } from '../providers/provider.js';
 import type { GatewayRoute } from '../routes.js';
 import { type Candidate, candidates } from '../select-upstream.js';
@@ -70,6 +70,18 @@ interface Turn {
   admitted: Promise<void>;
 }
 
+/** The model a transcription is recorded under when the session's configuration did not say (unpriced). */
+const UNNAMED_TRANSCRIBER = 'input_audio_transcription';
+
+/** What the client gets in place of an event whose call could not be recorded. */
+const notRecorded = () =>
+  socketErrorEvent(
+    503,
+    'GW_NOT_RECORDED',
+    'the call could not be written to the ledger; see the server log',
+    null,
+  );
+
 /** Events of a response's output: the first of them is its time to first token. */
 const OUTPUT = /^response\.output_(?:audio|text|audio_transcript)\.delta$/;
 
@@ -93,6 +105,8 @@ export class RealtimeSocket {
   private out: OrderedSender | null = null;
   /** The model the upstream says the session runs (`session.created`, `session.updated`). */
   private model: string | null = null;
+  /** The model that transcribes the user's audio, when the session's configuration names one. */
+  private transcriber: string | null = null;
   /** The client left: the session ends once its responses have reported what they used. */
   private gone = false;
   private failure: SocketFailure | null = null;
@@ -175,8 +189,9 @@ export class RealtimeSocket {
     const text = data.toString('utf8');
     const event = obj(jsonOrNull(text));
     const type = str(event?.type);
-    if (type === 'session.created' || type === 'session.updated')
-      this.model = str(obj(event!.session)?.model) ?? this.model;
+    if (type === 'session.created' || type === 'session.updated') this.configured(obj(event!.session));
+    else if (type === 'conversation.item.input_audio_transcription.completed')
+      return this.transcribed(event!, text);
     else if (type === 'response.created') this.started(obj(event!.response));
     else if (type === 'response.done') return this.done(obj(event!.response), text);
     else if (type !== null && OUTPUT.test(type)) {
@@ -186,43 +201,59 @@ export class RealtimeSocket {
     return text;
   }
 
+  /** The session's configuration, as the upstream says it is: its model and its transcription model. */
+  private configured(session: Record<string, unknown> | null): void {
+    if (session === null) return;
+    this.model = str(session.model) ?? this.model;
+    // The GA interface's `audio.input.transcription`, the beta's `input_audio_transcription`; null turns it off.
+    const input = obj(obj(session.audio)?.input);
+    const t =
+      input !== null && 'transcription' in input ? input.transcription : session.input_audio_transcription;
+    if (t !== undefined) this.transcriber = str(obj(t)?.model);
+  }
+
   /** A response started: its call opened, and admitted. */
   private started(response: Record<string, unknown> | null): void {
     const id = str(response?.id);
     if (id === null || this.upstream.head(id) !== undefined) return;
-    const c = this.c;
-    const { requestId, eventId } = callIds();
     // What admission reads of a response: its model and output limit (`max_output_tokens`, a number or "inf").
     const limit = count(response!.max_output_tokens);
-    const json: Record<string, unknown> =
-      limit > 0 ? { model: c.model, max_output_tokens: limit } : { model: c.model };
-    const call: CallContext = {
+    const call = this.call(this.c.model, limit > 0 ? { max_output_tokens: limit } : {});
+    const turn: Turn = { call, ttft: null, admitted: Promise.resolve() };
+    turn.admitted = this.admit(call).catch((e: unknown) => {
+      this.upstream.send(Buffer.from(JSON.stringify({ type: 'response.cancel', response_id: id })));
+      this.refuse(e);
+    });
+    this.upstream.start(id, turn);
+  }
+
+  /** A call of this session to `model`, starting now. */
+  private call(model: string, json: Record<string, unknown>): CallContext {
+    const { requestId, eventId } = callIds();
+    return {
       deps: this.d.gateway,
       provider: this.route.provider,
       route: this.route,
-      json,
+      json: { model, ...json },
       started: performance.now(),
       ts: Date.now() * 1000,
       requestId,
       eventId,
       attribution: this.h.attribution,
-      upstream: c.upstream,
-      model: c.model,
+      upstream: this.c.upstream,
+      model,
       reservation: null,
       background: null,
       keepText: null,
       carried: null,
     };
-    const turn: Turn = { call, ttft: null, admitted: Promise.resolve() };
-    turn.admitted = this.admit(id, turn.call);
-    this.upstream.start(id, turn);
   }
 
-  /** Admission of a response as it starts; one refused is cancelled, the client told why. */
-  private async admit(id: string, call: CallContext): Promise<void> {
+  /** Admission against budgets and rate limits: the call's reservation set, or the refusal thrown. */
+  private async admit(call: CallContext): Promise<void> {
     const enforcer = this.d.gateway.enforcer;
     if (enforcer === undefined) return;
-    const c = this.c;
+    const c = { upstream: call.upstream, model: call.model };
     let r: Reservation | null = null;
     try {
       const admitted = admission(enforcer, {
@@ -245,12 +276,28 @@ export class RealtimeSocket {
         );
       call.reservation = r;
       r = null;
-    } catch (e) {
-      this.upstream.send(Buffer.from(JSON.stringify({ type: 'response.cancel', response_id: id })));
-      this.refuse(e);
     } finally {
       if (r !== null && !r.done) this.release(r);
     }
+  }
+
+  /**
+   * The transcription of the user's audio, which a session runs beside its responses when its configuration names
+   * a transcription model (`audio.input.transcription`), is billed by that model: a call of its own, recorded before
+   * the client gets the event. It ran already: a budget that refuses it only keeps it out of its counters.
+   */
+  private transcribed(event: Record<string, unknown>, text: string): string | Promise<string> {
+    const usage = obj(event.usage);
+    // Token usage only: whisper-1 reports seconds of audio (`type: "duration"`), which the ledger does not price.
+    if (usage?.type !== 'tokens') return text;
+    const call = this.call(this.transcriber ?? UNNAMED_TRANSCRIBER, {});
+    const facts = { usage: realtimeUsage(usage), model: null, service_tier: null, response_id: null };
+    const recorded = this.admit(call)
+      .catch(() => {})
+      .then(() =>
+        this.record({ call, ttft: null, admitted: Promise.resolve() }, { facts, status: 'ok', error: null }),
+      );
+    return recorded.then((ok) => (ok ? text : notRecorded()));
   }
 
   /** A response ended: its call recorded (once admitted) before the client gets the event. */
@@ -261,16 +308,7 @@ export class RealtimeSocket {
     this.upstream.finish(id!);
     const recorded = turn.admitted.then(() => this.record(turn, this.outcome(response!, turn)));
     if (this.gone && this.upstream.openLanes().length === 0) void recorded.then(() => this.upstream.close());
-    return recorded.then((ok) =>
-      ok
-        ? text
-        : socketErrorEvent(
-            503,
-            'GW_NOT_RECORDED',
-            'the response could not be written to the ledger; see the server log',
-            null,
-          ),
-    );
+    return recorded.then((ok) => (ok ? text : notRecorded()));
   }
 
   /**
