@@ -224,20 +224,19 @@ export const TRANSCRIPTION_USAGE = {
  * (`audio.input.transcription`) reports each commit's transcription with its usage.
  */
 function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
-  const model = new URLSearchParams(s.url.split('?')[1] ?? '').get('model') ?? '';
+  const query = new URLSearchParams(s.url.split('?')[1] ?? '');
+  const model = query.get('model') ?? '';
+  // A transcription session (`?intent=transcription`) transcribes the audio and makes no responses.
+  const transcriptionOnly = query.get('intent') === 'transcription';
   let n = 0;
   let transcribes = false;
   const running = new Map<string, { cancelled: boolean }>();
   const send = (e: object) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event_id: `event_fake${++n}`, ...e }));
   };
-  const session = {
-    type: 'realtime',
-    object: 'realtime.session',
-    id: 'sess_fake1',
-    model,
-    output_modalities: ['audio'],
-  };
+  const session = transcriptionOnly
+    ? { type: 'transcription', object: 'realtime.transcription_session', id: 'sess_fake1' }
+    : { type: 'realtime', object: 'realtime.session', id: 'sess_fake1', model, output_modalities: ['audio'] };
   send({ type: 'session.created', session });
   const respond = async () => {
     const id = `resp_rt${++n}`;
@@ -280,7 +279,7 @@ function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
     if (m.type === 'session.update') {
       const update = m.session as { audio?: { input?: { transcription?: unknown } } };
       transcribes = update.audio?.input?.transcription != null;
-      send({ type: 'session.updated', session: { ...session, ...update, model } });
+      send({ type: 'session.updated', session: { ...session, ...update } });
     } else if (m.type === 'response.create') void respond();
     else if (m.type === 'input_audio_buffer.commit') {
       send({ type: 'input_audio_buffer.committed', item_id: 'item_0', previous_item_id: null });
@@ -292,7 +291,7 @@ function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
           transcript: 'Hello there.',
           usage: TRANSCRIPTION_USAGE,
         });
-      void respond();
+      if (!transcriptionOnly) void respond();
     } else if (m.type === 'response.cancel') {
       const r = running.get(String(m.response_id));
       if (r !== undefined) r.cancelled = true;

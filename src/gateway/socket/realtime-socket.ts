@@ -13,7 +13,7 @@ import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { realtimeFacts, realtimeUsage } from '../providers/openai/realtime-usage.js';
 import { count, jsonOrNull, obj, str } from '../providers/provider.js';
 import type { GatewayRoute } from '../routes.js';
-import { type Candidate, candidates } from '../select-upstream.js';
+import { type Candidate, candidates, defaultUpstream } from '../select-upstream.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { type ClientSocket, OrderedSender } from './ordered-sender.js';
 import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
@@ -43,12 +43,17 @@ export async function realtimeHandshake(
   const q = url.indexOf('?');
   const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
   const model = params.get('model');
-  if (model === null || model === '')
+  // A transcription session (`?intent=transcription`) names no model: its transcription model is in its configuration.
+  const transcription = params.get('intent') === 'transcription';
+  if ((model === null || model === '') && !transcription)
     throw new GatewayError(
       'GW_BAD_REQUEST',
-      'a Realtime WebSocket names its model in the query: GET /v1/realtime?model=gpt-realtime',
+      'a Realtime WebSocket names its model in the query: GET /v1/realtime?model=gpt-realtime (or ?intent=transcription)',
     );
-  const list = candidates(d.gateway.config, route.provider.type, model);
+  const list =
+    model === null || model === ''
+      ? [{ upstream: defaultUpstream(d.gateway.config, route.provider.type), model: '' }]
+      : candidates(d.gateway.config, route.provider.type, model);
   const key = await d.authenticate(route.provider, req, list[0]!);
   const attribution = attribute(key, req.headers, {}, req.rawHeaders);
   d.gateway.sessions?.check(attribution);
@@ -127,7 +132,7 @@ export class RealtimeSocket {
     const u = c.upstream;
     const headers = upstreamHeaders(h.req.headers, route.provider, u, h.key !== null, d.gateway.env);
     const query = new URLSearchParams(h.params);
-    query.set('model', c.model);
+    if (c.model !== '') query.set('model', c.model);
     this.upstream = new UpstreamSocket<Turn>(u, `/realtime?${query}`, headers, d.gateway.config.timeouts, {
       open: () => settle(null),
       message: (data, binary) => this.send(this.passed(data, binary)),
