@@ -68,7 +68,7 @@ export async function realtimeHandshake(
   };
 }
 
-/** One response of the session: its call, when its first output came, and its admission (settled before it is recorded). */
+/** One response of the session: its call, when its first output came, and its admission (awaited to record it). */
 interface Turn {
   call: CallContext;
   ttft: number | null;
@@ -98,10 +98,10 @@ const OUTPUT = /^response\.output_(?:audio|text|audio_transcript)\.delta$/;
  *
  * The upstream's socket is opened before the client's handshake is accepted (upgrades.ts), so a refusal there (a
  * key, a rate limit, no such model) reaches the client as the handshake's HTTP answer, as it would without the
- * gateway, after the fallbacks were tried. A response is
- * admitted against budgets and rate limits when it starts (`response.created`): the input the session carries is
- * not known ahead, so the reservation covers its output bound; one refused is cancelled (`response.cancel`) and the
- * client told in an `error` event. Its `response.done` reaches the client once the call is in the write-ahead log.
+ * gateway, after the fallbacks were tried. A response is admitted against budgets and rate limits when it starts
+ * (`response.created`): the input the session carries is not known ahead, so the reservation covers its output
+ * bound; one refused is cancelled (`response.cancel`) and the client told in an `error` event. Its `response.done`
+ * reaches the client once the call is in the write-ahead log.
  */
 export class RealtimeSocket {
   private readonly upstream: UpstreamSocket<Turn>;
