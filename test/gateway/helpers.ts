@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { expect } from 'vitest';
+import { WebSocket } from 'ws';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -120,4 +121,23 @@ export async function backgroundMadeElsewhere(h: Harness, model: string): Promis
     body: JSON.stringify({ model, input: 'hi', background: true }),
   });
   return ((await made.json()) as { id: string }).id;
+}
+
+/** A WebSocket handshake to `url` (ws:…) that the server refuses: its HTTP answer. */
+export function refusedHandshake(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => reject(new Error('the handshake was accepted')));
+    ws.on('error', () => {});
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+  });
 }

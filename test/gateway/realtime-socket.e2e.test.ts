@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { keysCreate } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { REALTIME_USAGE, TRANSCRIPTION_USAGE, WORDS } from './fake-provider.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { type Harness, refusedHandshake, startHarnessWithConfig } from './helpers.js';
 
 // The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): a session on one
 // socket to /v1/realtime?model=…, each response (asked for with response.create, or made by the server's voice
@@ -43,6 +43,9 @@ beforeAll(async () => {
   standbyKey = await keysCreate({ db: h.ledger, team: 'standby' }, () => {});
 });
 afterAll(() => h.close());
+
+/** The gateway's address for WebSockets. */
+const socketBase = () => h.server.url.replace('http:', 'ws:');
 
 /** The official client's Realtime socket to the gateway, open, with every event it receives. */
 async function connect(
@@ -81,25 +84,6 @@ async function recorded(team: string, n = 1): Promise<UsageEvent[]> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`fewer than ${n} events of team ${team} in the ledger`);
-}
-
-/** A handshake's HTTP answer when it is refused. */
-function refusedHandshake(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${h.server.url.replace('http:', 'ws:')}${path}`, { headers });
-    ws.on('open', () => reject(new Error('the handshake was accepted')));
-    ws.on('error', () => {});
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-  });
 }
 
 describe('the Realtime API over a WebSocket through the gateway (official openai client)', () => {
@@ -192,7 +176,7 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
   });
 
   it('meters a transcription session (?intent=transcription, no model) by the transcription model it names', async () => {
-    const ws = new WebSocket(`${h.server.url.replace('http:', 'ws:')}/v1/realtime?intent=transcription`, {
+    const ws = new WebSocket(`${socketBase()}/v1/realtime?intent=transcription`, {
       headers: { authorization: 'Bearer sk-caller' },
     });
     const events: ServerEvent[] = [];
@@ -276,7 +260,7 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
 
   it("answers the handshake with the upstream's refusal, status and body, as without the gateway", async () => {
     // The fake refuses this key as OpenAI does: 401 before any upgrade.
-    const refused = await refusedHandshake('/v1/realtime?model=gpt-realtime', {
+    const refused = await refusedHandshake(`${socketBase()}/v1/realtime?model=gpt-realtime`, {
       authorization: 'Bearer sk-refused',
     });
     expect(refused.status).toBe(401);
@@ -284,10 +268,12 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
   });
 
   it('refuses a handshake without a model, or with an unknown virtual key, in HTTP with a JSON error', async () => {
-    const noModel = await refusedHandshake('/v1/realtime', { authorization: 'Bearer sk-caller' });
+    const noModel = await refusedHandshake(`${socketBase()}/v1/realtime`, {
+      authorization: 'Bearer sk-caller',
+    });
     expect(noModel.status).toBe(400);
     expect(JSON.parse(noModel.body).error.message).toContain('?model=');
-    const unknown = await refusedHandshake('/v1/realtime?model=gpt-realtime', {
+    const unknown = await refusedHandshake(`${socketBase()}/v1/realtime?model=gpt-realtime`, {
       authorization: 'Bearer tlk_unknown0000000000000000000000',
     });
     expect(unknown.status).toBe(401);

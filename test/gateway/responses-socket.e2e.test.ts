@@ -3,12 +3,11 @@ import type { Duplex } from 'node:stream';
 import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { listenLocal } from '../helpers/listen-local.js';
 import { OPENAI_USAGE, WORDS } from './fake-provider.js';
-import { type Harness, startHarnessWithConfig } from './helpers.js';
+import { type Harness, refusedHandshake, startHarnessWithConfig } from './helpers.js';
 
 // The Responses API's WebSocket mode (https://developers.openai.com/api/docs/guides/websocket-mode): a socket to
 // /v1/responses, each turn a `response.create` event answered with the events of a streamed response. The official
@@ -70,6 +69,9 @@ afterAll(async () => {
   await busy.close();
 });
 
+/** The gateway's address for WebSockets. */
+const socketBase = () => h.server.url.replace('http:', 'ws:');
+
 /** The official client's socket to the gateway, open, with every event it receives. */
 async function connect(apiKey: string): Promise<{ ws: ResponsesWS; events: ServerEvent[] }> {
   const client = new OpenAI({ apiKey, baseURL: `${h.server.url}/v1` });
@@ -111,25 +113,6 @@ async function recorded(model: string, n = 1, team?: string): Promise<UsageEvent
 
 const create = (model: string, extra: Record<string, unknown> = {}) =>
   ({ type: 'response.create', model, input: 'Say hello', ...extra }) as Parameters<ResponsesWS['send']>[0];
-
-/** The handshake's HTTP answer when the gateway refuses the upgrade. */
-function refusedHandshake(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${h.server.url.replace('http:', 'ws:')}${path}`, { headers });
-    ws.on('open', () => reject(new Error('the handshake was accepted')));
-    ws.on('error', () => {});
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-  });
-}
 
 describe('the Responses API WebSocket mode through the gateway (official openai client)', () => {
   it('meters each response.create as the same call over HTTP would be, on one upstream socket with the provider key', async () => {
@@ -415,10 +398,14 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
   });
 
   it('refuses the handshake of an unknown virtual key, and WebSockets to other routes, in HTTP with a JSON error', async () => {
-    const unknown = await refusedHandshake('/v1/responses', { authorization: 'Bearer tlk_unknown' });
+    const unknown = await refusedHandshake(`${socketBase()}/v1/responses`, {
+      authorization: 'Bearer tlk_unknown',
+    });
     expect(unknown.status).toBe(401);
     expect(JSON.parse(unknown.body).error.code).toBe('GW_KEY_INVALID');
-    const chat = await refusedHandshake('/v1/chat/completions', { authorization: 'Bearer sk-caller' });
+    const chat = await refusedHandshake(`${socketBase()}/v1/chat/completions`, {
+      authorization: 'Bearer sk-caller',
+    });
     expect(chat.status).toBe(404);
     expect(JSON.parse(chat.body).error).toMatchObject({
       code: 'GW_NOT_FOUND',

@@ -3,10 +3,9 @@ import type { Reservation } from '../../budgets/enforcer.js';
 import type { Attribution } from '../../ledger/event.js';
 import { admission } from '../admission.js';
 import { attribute } from '../attribution.js';
-import { type CallContext, type Outcome, recordCall } from '../call.js';
+import type { CallContext, Outcome } from '../call.js';
 import { callIds } from '../call-ids.js';
-import { errorAnswer } from '../error-answer.js';
-import { GatewayError, socketErrorEvent } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withoutGated } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
@@ -16,6 +15,7 @@ import type { GatewayRoute } from '../routes.js';
 import { type Candidate, candidates, defaultUpstream } from '../select-upstream.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { type ClientSocket, OrderedSender } from './ordered-sender.js';
+import { notRecordedEvent, recordSocketCall, refusalEvent, releaseReservation } from './socket-calls.js';
 import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
 
 /** A Realtime handshake the gateway accepts: where its session may go and whose it is. */
@@ -77,15 +77,6 @@ interface Turn {
 
 /** The model a transcription is recorded under when the session's configuration did not say (unpriced). */
 const UNNAMED_TRANSCRIBER = 'input_audio_transcription';
-
-/** What the client gets in place of an event whose call could not be recorded. */
-const notRecorded = () =>
-  socketErrorEvent(
-    503,
-    'GW_NOT_RECORDED',
-    'the call could not be written to the ledger; see the server log',
-    null,
-  );
 
 /** Events of a response's output: the first of them is its time to first token. */
 const OUTPUT = /^response\.output_(?:audio|text|audio_transcript)\.delta$/;
@@ -227,7 +218,7 @@ export class RealtimeSocket {
     const turn: Turn = { call, ttft: null, admitted: Promise.resolve() };
     turn.admitted = this.admit(call).catch((e: unknown) => {
       this.upstream.send(Buffer.from(JSON.stringify({ type: 'response.cancel', response_id: id })));
-      this.refuse(e);
+      this.send(refusalEvent(this.d.gateway, e, null));
     });
     this.upstream.start(id, turn);
   }
@@ -282,7 +273,7 @@ export class RealtimeSocket {
       call.reservation = r;
       r = null;
     } finally {
-      if (r !== null && !r.done) this.release(r);
+      if (r !== null && !r.done) releaseReservation(this.d.gateway, r);
     }
   }
 
@@ -302,7 +293,7 @@ export class RealtimeSocket {
       .then(() =>
         this.record({ call, ttft: null, admitted: Promise.resolve() }, { facts, status: 'ok', error: null }),
       );
-    return recorded.then((ok) => (ok ? text : notRecorded()));
+    return recorded.then((ok) => (ok ? text : notRecordedEvent(null)));
   }
 
   /** A response ended: its call recorded (once admitted) before the client gets the event. */
@@ -313,7 +304,7 @@ export class RealtimeSocket {
     this.upstream.finish(id!);
     const recorded = turn.admitted.then(() => this.record(turn, this.outcome(response!, turn)));
     if (this.gone && this.upstream.openLanes().length === 0) void recorded.then(() => this.upstream.close());
-    return recorded.then((ok) => (ok ? text : notRecorded()));
+    return recorded.then((ok) => (ok ? text : notRecordedEvent(null)));
   }
 
   /**
@@ -369,27 +360,6 @@ export class RealtimeSocket {
 
   /** Records a turn's call; false when it could not be (its reservation is then given back). */
   private record(turn: Turn, o: Outcome): Promise<boolean> {
-    return recordCall(turn.call, o).then(
-      () => true,
-      (e: Error) => {
-        process.stderr.write(`gateway: recording a Realtime response failed: ${e.message}\n`);
-        const r = turn.call.reservation;
-        if (r !== null && !r.done) this.release(r);
-        return false;
-      },
-    );
-  }
-
-  private refuse(e: unknown): void {
-    const a = errorAnswer(e);
-    this.d.gateway.metrics.recordError(a.code);
-    if (a.code === 'GW_INTERNAL') process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
-    this.send(socketErrorEvent(a.status, a.code, a.message, null, a.refusal?.fields()));
-  }
-
-  private release(r: Reservation): void {
-    this.d.gateway.enforcer?.release(r).catch((e: Error) => {
-      process.stderr.write(`gateway: releasing a budget reservation failed: ${e.message}\n`);
-    });
+    return recordSocketCall(turn.call, o);
   }
 }

@@ -5,8 +5,7 @@ import { attribute } from '../attribution.js';
 import { type CallContext, type Outcome, recordCall } from '../call.js';
 import { callIds } from '../call-ids.js';
 import type { Upstream } from '../config.js';
-import { errorAnswer } from '../error-answer.js';
-import { GatewayError, socketErrorEvent } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withModel } from '../json-splice.js';
 import { withoutGated } from '../key-access.js';
@@ -18,6 +17,7 @@ import type { GatewayRoute } from '../routes.js';
 import { type Candidate, candidates } from '../select-upstream.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { type ClientSocket, OrderedSender } from './ordered-sender.js';
+import { notRecordedEvent, recordSocketCall, refusalEvent, releaseReservation } from './socket-calls.js';
 import { type SocketFailure, UpstreamSocket } from './upstream-socket.js';
 
 /** The events that end a response: its final usage is in the first three; an `error` ends it without. */
@@ -340,14 +340,7 @@ export class ResponsesSocket {
     }
     const outcome = refusal ?? streamOutcome(turn.meter, 'ok', turn.ttft);
     return this.record(turn, outcome).then((recorded) =>
-      recorded
-        ? text
-        : socketErrorEvent(
-            503,
-            'GW_NOT_RECORDED',
-            'the response could not be written to the ledger; see the server log',
-            lane === '' ? null : lane,
-          ),
+      recorded ? text : notRecordedEvent(lane === '' ? null : lane),
     );
   }
 
@@ -375,15 +368,7 @@ export class ResponsesSocket {
 
   /** Records a turn's call; false when it could not be (its reservation is then given back). */
   private record(turn: Turn, o: Outcome): Promise<boolean> {
-    return recordCall(turn.call, o).then(
-      () => true,
-      (e: Error) => {
-        process.stderr.write(`gateway: recording a WebSocket response failed: ${e.message}\n`);
-        const r = turn.call.reservation;
-        if (r !== null && !r.done) this.release(r);
-        return false;
-      },
-    );
+    return recordSocketCall(turn.call, o);
   }
 
   private holding(lane: string): UpstreamSocket<Turn> | null {
@@ -393,15 +378,10 @@ export class ResponsesSocket {
 
   /** The client is told why a create (or a message) was not sent, in an `error` event on its lane. */
   private refuse(lane: string | null, e: unknown): void {
-    const a = errorAnswer(e);
-    this.d.gateway.metrics.recordError(a.code);
-    if (a.code === 'GW_INTERNAL') process.stderr.write(`gateway: ${(e as Error)?.stack ?? String(e)}\n`);
-    this.out.send(socketErrorEvent(a.status, a.code, a.message, lane, a.refusal?.fields()));
+    this.out.send(refusalEvent(this.d.gateway, e, lane));
   }
 
   private release(r: Reservation): void {
-    this.d.gateway.enforcer?.release(r).catch((e: Error) => {
-      process.stderr.write(`gateway: releasing a budget reservation failed: ${e.message}\n`);
-    });
+    releaseReservation(this.d.gateway, r);
   }
 }
