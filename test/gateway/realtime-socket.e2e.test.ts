@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { keysCreate } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { REALTIME_USAGE, TRANSCRIPTION_USAGE, WORDS } from './fake-provider.js';
-import { type Harness, refusedHandshake, startHarnessWithConfig } from './helpers.js';
+import { type Harness, refusedHandshake, startHarness, startHarnessWithConfig } from './helpers.js';
 
 // The Realtime API over a WebSocket (https://platform.openai.com/docs/guides/realtime-websocket): a session on one
 // socket to /v1/realtime?model=…, each response (asked for with response.create, or made by the server's voice
@@ -256,6 +257,39 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
     const [e] = (await h.all()).filter((x) => x.model_requested === 'gpt-realtime-2025-08-28');
     // A Realtime response reports its usage only at its end: none is known.
     expect(e).toMatchObject({ status: 'error', error_type: 'upstream_stream_broken', output_tokens: 0 });
+  });
+
+  it('records the responses still running when the server stops, and closes the socket with 1001', async () => {
+    const h2 = await startHarness({});
+    try {
+      const client = new OpenAI({ apiKey: 'sk-caller', baseURL: `${h2.server.url}/v1` });
+      const rt = new OpenAIRealtimeWS(
+        { model: 'gpt-realtime', options: { createConnection: netConnect } },
+        client,
+      );
+      rt.on('error', () => {});
+      const events: ServerEvent[] = [];
+      rt.on('event', (e) => events.push(e as unknown as ServerEvent));
+      const closed = new Promise<number>((r) => rt.socket.once('close', (code: number) => r(code)));
+      await new Promise((resolve) => rt.socket.once('open', resolve));
+      rt.send({ type: 'response.create' });
+      for (let i = 0; i < 100 && !events.some((e) => e.type === 'response.output_audio.delta'); i++)
+        await new Promise((r) => setTimeout(r, 5));
+      await h2.server.close();
+      expect(await closed).toBe(1001);
+      // The ledger the server left: the response it cut short is in it, as left.
+      const store = await createDuckDbStore(h2.ledger);
+      const [e] = await store.events({ limit: 10 });
+      await store.close();
+      expect(e).toMatchObject({
+        operation: 'realtime',
+        model_requested: 'gpt-realtime',
+        status: 'aborted',
+        error_type: 'client_disconnected',
+      });
+    } finally {
+      await h2.close();
+    }
   });
 
   it("answers the handshake with the upstream's refusal, status and body, as without the gateway", async () => {
