@@ -286,7 +286,10 @@ export class RealtimeSocket {
     const usage = obj(event.usage);
     // Token usage only: whisper-1 reports seconds of audio (`type: "duration"`), which the ledger does not price.
     if (usage?.type !== 'tokens') return text;
-    const call = this.call(this.transcriber ?? UNNAMED_TRANSCRIBER, {});
+    // Its output is known: admission reserves that much, and the settle replaces it with the exact cost.
+    const call = this.call(this.transcriber ?? UNNAMED_TRANSCRIBER, {
+      max_output_tokens: Math.max(1, count(usage.output_tokens)),
+    });
     const facts = { usage: realtimeUsage(usage), model: null, service_tier: null, response_id: null };
     const recorded = this.admit(call)
       .catch(() => {})
