@@ -17,6 +17,7 @@ import type { GatewayConfig } from './config.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorAnswer } from './error-answer.js';
 import { errorBody, GatewayError } from './errors.js';
+import { formFields, withFormModel } from './form-body.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
 import { withModel } from './json-splice.js';
 import { keyRequired, withoutGated } from './key-access.js';
@@ -109,7 +110,8 @@ export class Gateway {
     let call: CallContext | null = null;
     try {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
-      const json = parseJsonBody(raw);
+      const form = route.form === true ? (req.headers['content-type'] ?? '') : null;
+      const json = form === null ? parseJsonBody(raw) : await formFields(raw, req.headers['content-type']);
       if (typeof json.model !== 'string' || json.model === '')
         throw new GatewayError(
           'GW_BAD_REQUEST',
@@ -188,7 +190,12 @@ export class Gateway {
         }
         const body = c.model === json.model ? json : { ...json, model: c.model };
         // Another model (an alias, a prefix naming the upstream, a fallback, a downgrade): only its value changes.
-        const bytes = body === json ? raw : withModel(raw, json, c.model);
+        const bytes =
+          body === json
+            ? raw
+            : form === null
+              ? withModel(raw, json, c.model)
+              : withFormModel(raw, form, c.model);
         const prepared = provider.prepare(
           route.operation,
           bytes,
@@ -210,7 +217,8 @@ export class Gateway {
           model: c.model,
           reservation,
           background: route.operation === 'responses' && body.background === true ? this.background : null,
-          keepText: key?.store_content === true ? raw : null,
+          // A form's body is an audio file: no text to keep.
+          keepText: key?.store_content === true && form === null ? raw : null,
           carried: CARRIES_CONTEXT.has(route.operation) ? this.carried : null,
         };
         // Nothing of this attempt was sent yet: a client that left gets no call made (and paid for) on its behalf. Not

@@ -66,7 +66,7 @@ export async function respondJson(
     background !== null
       ? finishedOutcome(background)
       : ok
-        ? answered(call, r, parsed)
+        ? answered(call, r, parsed, body)
         : failed(r, parsed, body);
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
@@ -85,17 +85,18 @@ export async function respondJson(
   res.end(body);
 }
 
-function answered(call: CallContext, r: UpstreamResponse, parsed: unknown): Outcome {
+function answered(call: CallContext, r: UpstreamResponse, parsed: unknown, body: Buffer): Outcome {
   const facts = call.provider.readJson(call.route.operation, parsed);
   facts.service_tier ??= servedTierHeader(r.headers);
+  // An answer that is not JSON (a transcription asked for as plain text, subtitles) is its own text.
+  const completion = () => (parsed === null ? body.toString('utf8') : answerText(parsed));
   // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
-  const completion = () => answerText(parsed);
   if (facts.usage === null)
     return {
       facts,
       status: 'ok',
       error: 'usage_missing',
-      estimate: { outputText: answerText(parsed) },
+      estimate: { outputText: completion() },
       completion,
     };
   return { facts, status: 'ok', error: null, completion };

@@ -8,6 +8,8 @@ export interface GatewayRoute {
   operation: Operation;
   /** count_tokens is free and carries no usage: proxied, not recorded. */
   metered: boolean;
+  /** The body is multipart/form-data (an audio file and its fields), not JSON. */
+  form?: true;
 }
 
 /** The APIs the gateway proxies (all POST), by path under /v1. */
@@ -18,6 +20,10 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
   ['/v1/responses/compact', { provider: openAiProvider, operation: 'compact', metered: true }],
   ['/v1/completions', { provider: openAiProvider, operation: 'completions', metered: true }],
   ['/v1/embeddings', { provider: openAiProvider, operation: 'embeddings', metered: true }],
+  [
+    '/v1/audio/transcriptions',
+    { provider: openAiProvider, operation: 'transcription', metered: true, form: true },
+  ],
   ['/v1/messages', { provider: anthropicProvider, operation: 'messages', metered: true }],
   ['/v1/messages/count_tokens', { provider: anthropicProvider, operation: 'count_tokens', metered: false }],
 ]);
@@ -169,6 +175,6 @@ export function notFoundMessage(method: string, path: string, headers: IncomingH
   if (/^\/v1\/realtime(?:\/|$)/.test(path))
     return `${what} is not proxied: the gateway meters the Realtime API over its WebSocket (GET /v1/realtime?model=…), not over WebRTC or SIP. Connect over the WebSocket, or call the provider directly and import the usage with \`tokenledger import openai-usage\``;
   if (/^\/v1\/(?:images|audio|videos)(?:\/|$)/.test(path))
-    return `${what} is not proxied: image, audio and video calls are not metered by the gateway. Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
+    return `${what} is not proxied: image, speech, audio translation and video calls are not metered by the gateway (of the Audio API only POST /v1/audio/transcriptions is). Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
   return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
 }

@@ -87,6 +87,8 @@ export interface FakeRequest {
   method: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** A multipart/form-data request's text fields and its file's bytes. */
+  form?: { fields: Record<string, string>; file: Buffer | null };
 }
 
 /** A WebSocket to the fake's `/v1/responses` (the Responses API's WebSocket mode): its handshake and what it sent. */
@@ -111,9 +113,17 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
+      const request: FakeRequest = {
+        path: req.url ?? '',
+        method: req.method ?? '',
+        headers: req.headers,
+        body,
+      };
+      requests.push(request);
       const path = req.url ?? '';
+      if (path === '/v1/audio/transcriptions') return void transcription(raw, request, res);
       if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
         return void storedResponse(req.method ?? '', path, res);
       if (
@@ -205,6 +215,36 @@ export const REALTIME_USAGE = {
   },
   output_token_details: { text_tokens: 100, audio_tokens: 300 },
 };
+
+/**
+ * The Audio API's transcriptions (https://platform.openai.com/docs/api-reference/audio/createTranscription): a
+ * multipart/form-data request, answered with `{text, usage}` (token usage; whisper-1's in seconds), the text alone
+ * for `response_format=text`, or with `stream=true` as SSE: `transcript.text.delta` events, then
+ * `transcript.text.done` with the usage.
+ */
+async function transcription(raw: Buffer, request: FakeRequest, res: ServerResponse): Promise<void> {
+  const form = await new Response(raw, {
+    headers: { 'content-type': String(request.headers['content-type']) },
+  }).formData();
+  const fields: Record<string, string> = {};
+  let file: Buffer | null = null;
+  for (const [name, value] of form) {
+    if (typeof value === 'string') fields[name] = value;
+    else file = Buffer.from(await value.arrayBuffer());
+  }
+  request.form = { fields, file };
+  const text = WORDS.join('');
+  if (fields.model === 'whisper-1') return json(res, 200, { text, usage: { type: 'duration', seconds: 4 } });
+  if (fields.response_format === 'text') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    return void res.end(text);
+  }
+  if (fields.stream !== 'true') return json(res, 200, { text, usage: TRANSCRIPTION_USAGE });
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const delta of WORDS)
+    res.write(`data: ${JSON.stringify({ type: 'transcript.text.delta', delta })}\n\n`);
+  res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text, usage: TRANSCRIPTION_USAGE })}\n\n`);
+}
 
 /** What the fake's input transcriptions used (`conversation.item.input_audio_transcription.completed`). */
 export const TRANSCRIPTION_USAGE = {

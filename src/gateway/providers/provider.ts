@@ -56,6 +56,7 @@ const OPERATIONS = [
   'messages',
   'count_tokens',
   'realtime',
+  'transcription',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -200,7 +201,9 @@ export function promptText(...fields: unknown[]): string {
 export function answerText(body: unknown): string {
   const o = obj(body);
   if (o === null) return '';
-  return textsIn([o.choices, o.output, o.content], (x, parts, more) => {
+  // A transcription's answer is its top-level `text` (the Responses API's `text` is an object: its format).
+  const transcript = typeof o.text === 'string' ? o.text : undefined;
+  return textsIn([o.choices, o.output, o.content, transcript], (x, parts, more) => {
     for (const k of ANSWER_KEYS) more(x[k]);
     if (x.type === 'tool_use' && x.input !== undefined) parts.push(JSON.stringify(x.input));
   });

@@ -16,8 +16,10 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
  * taken as uncached input first, never more than the uncached input (docs/pricing.md, "Audio").
  */
 function openAiUsage(u: Record<string, unknown>, model: string | null): MeteredUsage {
-  const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
-  const outDetails = obj(u.completion_tokens_details) ?? obj(u.output_tokens_details);
+  // The Audio API's transcriptions spell them `input_token_details`, as the Realtime API does.
+  const inDetails = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details) ?? obj(u.input_token_details);
+  const outDetails =
+    obj(u.completion_tokens_details) ?? obj(u.output_tokens_details) ?? obj(u.output_token_details);
   const prompt = count(u.prompt_tokens ?? u.input_tokens);
   // Where OpenAI has `prompt_tokens_details.cached_tokens`, DeepSeek reports `prompt_cache_hit_tokens` (with
   // `prompt_cache_miss_tokens`, the two adding up to prompt_tokens), and Together and Moonshot's Kimi a top-level
@@ -77,7 +79,9 @@ export function openAiFacts(body: unknown): ResponseFacts {
   if (o === null) return { usage: null, model: null, service_tier: null, response_id: null };
   // A Responses API stream's final event wraps the response.
   const r = obj(o.response) ?? o;
-  const usage = obj(r.usage);
+  // whisper-1's transcriptions report seconds of audio (`{"type": "duration"}`), no tokens: no usage to price.
+  const reported = obj(r.usage);
+  const usage = reported?.type === 'duration' ? null : reported;
   const searches = webSearchCalls(r.output);
   return {
     usage: usage === null ? null : { ...openAiUsage(usage, str(r.model)), web_search_requests: searches },
