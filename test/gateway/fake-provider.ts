@@ -269,7 +269,8 @@ function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
   // A transcription session (`?intent=transcription`) transcribes the audio and makes no responses.
   const transcriptionOnly = query.get('intent') === 'transcription';
   let n = 0;
-  let transcribes = false;
+  /** The transcription model the session names, if any. */
+  let transcriber: string | null = null;
   const running = new Map<string, { cancelled: boolean }>();
   const send = (e: object) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ event_id: `event_fake${++n}`, ...e }));
@@ -317,19 +318,20 @@ function realtimeSocket(ws: WebSocket, s: FakeSocket): void {
     const m = JSON.parse(String(data)) as Record<string, unknown>;
     s.messages.push(m);
     if (m.type === 'session.update') {
-      const update = m.session as { audio?: { input?: { transcription?: unknown } } };
-      transcribes = update.audio?.input?.transcription != null;
+      const update = m.session as { audio?: { input?: { transcription?: { model?: string } | null } } };
+      transcriber = update.audio?.input?.transcription?.model ?? null;
       send({ type: 'session.updated', session: { ...session, ...update } });
     } else if (m.type === 'response.create') void respond();
     else if (m.type === 'input_audio_buffer.commit') {
       send({ type: 'input_audio_buffer.committed', item_id: 'item_0', previous_item_id: null });
-      if (transcribes)
+      // whisper-1 reports the seconds of audio it heard, the others their tokens.
+      if (transcriber !== null)
         send({
           type: 'conversation.item.input_audio_transcription.completed',
           item_id: 'item_0',
           content_index: 0,
           transcript: 'Hello there.',
-          usage: TRANSCRIPTION_USAGE,
+          usage: transcriber === 'whisper-1' ? { type: 'duration', seconds: 2 } : TRANSCRIPTION_USAGE,
         });
       if (!transcriptionOnly) void respond();
     } else if (m.type === 'response.cancel') {

@@ -176,36 +176,35 @@ describe('the Realtime API over a WebSocket through the gateway (official openai
     expect(e!.cost_usd).not.toBeNull();
   });
 
-  it('meters a transcription session (?intent=transcription, no model) by the transcription model it names', async () => {
-    const ws = new WebSocket(`${socketBase()}/v1/realtime?intent=transcription`, {
-      headers: { authorization: 'Bearer sk-caller' },
+  // gpt-4o-mini-transcribe per 1M tokens: text input 1.25, audio input 3, output 5: 10 × 1.25 + 50 × 3 + 12 × 5.
+  // whisper-1 reports seconds of audio, no tokens, and has no token price: kept unpriced, its transcript counted.
+  for (const [model, expected] of [
+    ['gpt-4o-mini-transcribe', { cost_source: 'computed', cost_usd: 222_500_000n }],
+    ['whisper-1', { cost_source: 'unpriced', cost_usd: null, error_type: 'usage_missing' }],
+  ] as const)
+    it(`meters a transcription session (?intent=transcription, no model) by the model it names: ${model}`, async () => {
+      const ws = new WebSocket(`${socketBase()}/v1/realtime?intent=transcription`, {
+        headers: { authorization: 'Bearer sk-caller' },
+      });
+      const events: ServerEvent[] = [];
+      ws.on('message', (m) => events.push(JSON.parse(String(m)) as ServerEvent));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const session = { type: 'transcription', audio: { input: { transcription: { model } } } };
+      ws.send(JSON.stringify({ type: 'session.update', session }));
+      await seen(events, 'session.updated');
+      ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AAAA' }));
+      ws.send(JSON.stringify({ type: 'input_audio_buffer.commit' }));
+      await seen(events, 'conversation.item.input_audio_transcription.completed');
+      ws.close();
+      // The upstream was asked for the same session: no model named.
+      expect(h.fake.sockets.at(-1)!.url).toBe('/v1/realtime?intent=transcription');
+      const [e] = (await h.all()).filter((x) => x.model_requested === model);
+      expect(e).toMatchObject({ operation: 'realtime', status: 'ok', ...expected });
+      expect(e!.output_tokens).toBeGreaterThan(0);
     });
-    const events: ServerEvent[] = [];
-    ws.on('message', (m) => events.push(JSON.parse(String(m)) as ServerEvent));
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    ws.send(
-      JSON.stringify({
-        type: 'session.update',
-        session: {
-          type: 'transcription',
-          audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } },
-        },
-      }),
-    );
-    await seen(events, 'session.updated');
-    ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AAAA' }));
-    ws.send(JSON.stringify({ type: 'input_audio_buffer.commit' }));
-    await seen(events, 'conversation.item.input_audio_transcription.completed');
-    ws.close();
-    // The upstream was asked for the same session: no model named.
-    expect(h.fake.sockets.at(-1)!.url).toBe('/v1/realtime?intent=transcription');
-    const [e] = (await h.all()).filter((x) => x.model_requested === 'gpt-4o-mini-transcribe');
-    // gpt-4o-mini-transcribe per 1M tokens: text input 1.25, audio input 3, output 5: 10 × 1.25 + 50 × 3 + 12 × 5.
-    expect(e).toMatchObject({ operation: 'realtime', status: 'ok', cost_usd: 222_500_000n });
-  });
 
   it('cancels a response its budget refuses, tells the client why, and records what it used', async () => {
     const { rt, events } = await connect(cappedKey, 'gpt-realtime-mini');

@@ -284,18 +284,33 @@ export class RealtimeSocket {
    */
   private transcribed(event: Record<string, unknown>, text: string): string | Promise<string> {
     const usage = obj(event.usage);
-    // Token usage only: whisper-1 reports seconds of audio (`type: "duration"`), which the ledger does not price.
-    if (usage?.type !== 'tokens') return text;
-    // Its output is known: admission reserves that much, and the settle replaces it with the exact cost.
-    const call = this.call(this.transcriber ?? UNNAMED_TRANSCRIBER, {
-      max_output_tokens: Math.max(1, count(usage.output_tokens)),
-    });
-    const facts = { usage: realtimeUsage(usage), model: null, service_tier: null, response_id: null };
-    const recorded = this.admit(call)
-      .catch(() => {})
-      .then(() =>
-        this.record({ call, ttft: null, admitted: Promise.resolve() }, { facts, status: 'ok', error: null }),
-      );
+    if (usage === null) return text;
+    const model = this.transcriber ?? UNNAMED_TRANSCRIBER;
+    const facts = { usage: null, model: null, service_tier: null, response_id: null };
+    let recorded: Promise<boolean>;
+    if (usage.type === 'tokens') {
+      // Its output is known: admission reserves that much, and the settle replaces it with the exact cost.
+      const call = this.call(model, { max_output_tokens: Math.max(1, count(usage.output_tokens)) });
+      const outcome: Outcome = {
+        facts: { ...facts, usage: realtimeUsage(usage) },
+        status: 'ok',
+        error: null,
+      };
+      recorded = this.admit(call)
+        .catch(() => {})
+        .then(() => this.record({ call, ttft: null, admitted: Promise.resolve() }, outcome));
+    } else {
+      // whisper-1 reports seconds of audio (`type: "duration"`), which the ledger does not price: recorded all the
+      // same, its output counted from the transcript, so that a model without token prices is kept unpriced, not free.
+      const call = this.call(model, {});
+      const outcome: Outcome = {
+        facts,
+        status: 'ok',
+        error: 'usage_missing',
+        estimate: { outputText: str(event.transcript) ?? '' },
+      };
+      recorded = this.record({ call, ttft: null, admitted: Promise.resolve() }, outcome);
+    }
     return recorded.then((ok) => (ok ? text : notRecordedEvent(null)));
   }
 
