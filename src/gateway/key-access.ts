@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Upstream } from './config.js';
 import { GatewayError } from './errors.js';
+import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { Provider } from './providers/provider.js';
 import type { Candidate } from './select-upstream.js';
 
@@ -19,6 +21,21 @@ export function withoutGated(list: Candidate[], provider: Provider, own: Upstrea
     'GW_KEY_REQUIRED',
     `this call would go to upstream ${c.upstream.name} (a downgrade of ${own.name}), and a provider key of your own is only sent to the upstream your request names; use a tokenledger virtual key (tlk_…), exchanged for each upstream's key: tokenledger keys create`,
   );
+}
+
+/**
+ * The candidates filter for one caller (withoutGated): none when it has a virtual key; else, when it sent a provider
+ * key of its own, that key goes only to `routed`, the upstream its request names.
+ */
+export function reachableFor(
+  key: VirtualKeyRecord | null,
+  provider: Provider,
+  headers: IncomingHttpHeaders,
+  routed: Upstream,
+): (list: Candidate[]) => Candidate[] {
+  if (key !== null) return (list) => list;
+  const own = provider.callerKey(headers) !== null ? routed : null;
+  return (list) => withoutGated(list, provider, own);
 }
 
 export function keyRequired(provider: Provider, c: Candidate): GatewayError {

@@ -20,7 +20,7 @@ import { errorBody, GatewayError } from './errors.js';
 import { formFields, withFormModel } from './form-body.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
 import { withModel } from './json-splice.js';
-import { keyRequired, withoutGated } from './key-access.js';
+import { keyRequired, reachableFor } from './key-access.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -149,8 +149,7 @@ export class Gateway {
       }
       // A fallback or a downgrade must not take a caller where its key would not have let it go, nor hand a provider
       // key of the caller's own to an upstream other than the one its request names.
-      const own = key === null && provider.callerKey(req.headers) !== null ? routed : null;
-      const reachable = (l: Candidate[]) => (key === null ? withoutGated(l, provider, own) : l);
+      const reachable = reachableFor(key, provider, req.headers, routed);
       list = reachable(list);
       /** The candidate the reservation was made for; null once it is given back for a fallback the budgets refused. */
       let admittedFor: Candidate | null = list[0]!;

@@ -7,7 +7,7 @@ import type { CallContext, Outcome } from '../call.js';
 import { callIds } from '../call-ids.js';
 import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
-import { withoutGated } from '../key-access.js';
+import { reachableFor } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { realtimeFacts, realtimeUsage } from '../providers/openai/realtime-usage.js';
 import { count, jsonOrNull, obj, str } from '../providers/provider.js';
@@ -58,10 +58,9 @@ export async function realtimeHandshake(
   const attribution = attribute(key, req.headers, {}, req.rawHeaders);
   d.gateway.sessions?.check(attribution);
   // A fallback must not take a caller where its key would not have let it go (pipeline.ts).
-  const own = key === null && route.provider.callerKey(req.headers) !== null ? list[0]!.upstream : null;
   return {
     req,
-    candidates: key === null ? withoutGated(list, route.provider, own) : list,
+    candidates: reachableFor(key, route.provider, req.headers, list[0]!.upstream)(list),
     key,
     attribution,
     params,

@@ -8,7 +8,7 @@ import type { Upstream } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withModel } from '../json-splice.js';
-import { withoutGated } from '../key-access.js';
+import { reachableFor } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { jsonOrNull, obj, type StreamMeter, str } from '../providers/provider.js';
 import { parseJsonBody } from '../request-body.js';
@@ -182,8 +182,7 @@ export class ResponsesSocket {
           list = candidates(d.config, provider.type, reservation.model);
       }
       // A fallback or a downgrade must not take a caller where its key would not have let it go (pipeline.ts).
-      const own = key === null && provider.callerKey(this.req.headers) !== null ? routed : null;
-      const reachable = (l: Candidate[]) => (key === null ? withoutGated(l, provider, own) : l);
+      const reachable = reachableFor(key, provider, this.req.headers, routed);
       list = reachable(list);
       // The client left while its create waited (for admission): nothing is sent for it.
       if (this.gone) return;

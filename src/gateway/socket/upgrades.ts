@@ -47,9 +47,7 @@ export class SocketUpgrades {
           `this gateway needs a tokenledger virtual key (tlk_…) in ${route.provider.keyHeaders[0]}; create one with tokenledger keys create`,
         );
     } catch (e) {
-      const a = errorAnswer(e);
-      this.d.gateway.metrics.recordError(a.code);
-      return refuseHandshake(socket, a.status, errorBody('openai', a.status, a.code, a.message));
+      return this.refuse(socket, e);
     }
     if (socket.destroyed) return;
     this.server.handleUpgrade(req, socket, head, (ws) => {
@@ -74,9 +72,7 @@ export class SocketUpgrades {
     try {
       h = await realtimeHandshake(this.d, route, req, url);
     } catch (e) {
-      const a = errorAnswer(e);
-      this.d.gateway.metrics.recordError(a.code);
-      return refuseHandshake(socket, a.status, errorBody('openai', a.status, a.code, a.message));
+      return this.refuse(socket, e);
     }
     let s: RealtimeSocket | null = null;
     for (const c of h.candidates) {
@@ -92,6 +88,13 @@ export class SocketUpgrades {
       s.attach(ws);
       this.drive(ws, s);
     });
+  }
+
+  /** A handshake the gateway refuses, in HTTP with the JSON error an HTTP call would get. */
+  private refuse(socket: Duplex, e: unknown): void {
+    const a = errorAnswer(e);
+    this.d.gateway.metrics.recordError(a.code);
+    refuseHandshake(socket, a.status, errorBody('openai', a.status, a.code, a.message));
   }
 
   private drive(ws: WebSocket, s: SocketSession): void {
