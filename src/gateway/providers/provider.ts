@@ -21,6 +21,9 @@ export interface MeteredUsage {
   /** Absent where the API has no audio. */
   input_audio_tokens?: number;
   output_audio_tokens?: number;
+  /** Image tokens among input and output (the Images API's GPT image models); absent where the API has none. */
+  input_image_tokens?: number;
+  output_image_tokens?: number;
 }
 
 /** What metering learns from a whole response or a finished stream. */
@@ -57,6 +60,7 @@ const OPERATIONS = [
   'count_tokens',
   'realtime',
   'transcription',
+  'image',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
