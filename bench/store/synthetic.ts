@@ -22,6 +22,8 @@ const card = (i: string, cr: string, w5: string, w1: string, o: string): RateCar
   web_search: 0n,
   input_audio: rate(i),
   output_audio: rate(o),
+  input_image: rate(i),
+  output_image: rate(o),
 });
 
 const MODELS: { provider: string; model: string; rates: RateCard; weight: number }[] = [
@@ -107,6 +109,8 @@ export function* syntheticBatches(
       web_search_requests: 0,
       input_audio_tokens: 0,
       output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
     };
     const m = session.model;
     const cost = costOf(usage, m.rates);

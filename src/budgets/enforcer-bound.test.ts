@@ -64,6 +64,8 @@ const event = (nano: bigint) => ({
   web_search_requests: 0,
   input_audio_tokens: 0,
   output_audio_tokens: 0,
+  input_image_tokens: 0,
+  output_image_tokens: 0,
   cost_usd: nano * 1000n,
 });
 

@@ -88,6 +88,8 @@ const USAGE = {
   web_search_requests: 0,
   input_audio_tokens: 0,
   output_audio_tokens: 0,
+  input_image_tokens: 0,
+  output_image_tokens: 0,
 };
 const cost = (nano: bigint | null) => ({ ...USAGE, cost_usd: nano === null ? null : nano * 1000n });
 

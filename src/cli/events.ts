@@ -58,6 +58,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
     const withSearches = events.some((e) => e.web_search_requests > 0);
     // And audio, the part of in and out billed at the model's audio rates.
     const withAudio = events.some((e) => e.input_audio_tokens > 0 || e.output_audio_tokens > 0);
+    // And images, likewise.
+    const withImages = events.some((e) => e.input_image_tokens > 0 || e.output_image_tokens > 0);
     const cols = [
       'ts',
       'event_id',
@@ -69,6 +71,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       'cache w',
       'out',
       ...(withAudio ? ['audio in/out'] : []),
+      ...(withImages ? ['image in/out'] : []),
       ...(withSearches ? ['searches'] : []),
       'cost_usd',
       'cost_source',
@@ -86,6 +89,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       String(e.cache_write_5m_tokens + e.cache_write_1h_tokens),
       String(e.output_tokens),
       ...(withAudio ? [`${e.input_audio_tokens}/${e.output_audio_tokens}`] : []),
+      ...(withImages ? [`${e.input_image_tokens}/${e.output_image_tokens}`] : []),
       ...(withSearches ? [String(e.web_search_requests)] : []),
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,

@@ -166,5 +166,7 @@ async function estimated(
     web_search_requests: 0,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
   };
 }

@@ -78,6 +78,8 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     web_search_requests: u?.web_search_requests ?? 0,
     input_audio_tokens: u?.input_audio_tokens ?? 0,
     output_audio_tokens: u?.output_audio_tokens ?? 0,
+    input_image_tokens: u?.input_image_tokens ?? 0,
+    output_image_tokens: u?.output_image_tokens ?? 0,
     energy_j: null,
     energy_source: null,
     status: c.status,

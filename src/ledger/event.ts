@@ -5,7 +5,8 @@
  *
  * Token convention, whatever the source: `input_tokens` never includes cache reads or writes, and
  * `output_tokens` includes reasoning (so `reasoning_tokens` is a part of it, never added to it). Audio tokens are
- * parts in the same way: `input_audio_tokens` of `input_tokens`, `output_audio_tokens` of `output_tokens`.
+ * parts in the same way: `input_audio_tokens` of `input_tokens`, `output_audio_tokens` of `output_tokens`, and so are
+ * image tokens (`input_image_tokens`, `output_image_tokens`); audio and image parts never overlap.
  */
 
 export const COST_SOURCES = ['computed', 'provider', 'estimated', 'unpriced'] as const;
@@ -34,6 +35,12 @@ export interface Usage {
   input_audio_tokens: number;
   output_audio_tokens: number;
   /**
+   * The image tokens among `input_tokens` and `output_tokens` (the Images API's GPT image models report them):
+   * parts as audio is, beside it, priced at the model's image rates where it has them. 0 where not told apart.
+   */
+  input_image_tokens: number;
+  output_image_tokens: number;
+  /**
    * Searches the provider's server-side web search tool ran for the call (Anthropic's
    * `usage.server_tool_use.web_search_requests`, the Responses API's `web_search_call` items). Not tokens: each is
    * billed a fee of its own (pricing/cost.ts), so it is never part of a token total.
@@ -61,6 +68,9 @@ export interface RateCard {
    */
   input_audio: bigint;
   output_audio: bigint;
+  /** USD per 1M image tokens, input and output: the model's image prices, or its text rates (as audio). */
+  input_image: bigint;
+  output_image: bigint;
 }
 
 /** The rates of a card in their canonical order (the log's records and the store's rate_cards use it). */
@@ -73,6 +83,8 @@ export const RATE_FIELDS = [
   'web_search',
   'input_audio',
   'output_audio',
+  'input_image',
+  'output_image',
 ] as const satisfies readonly (keyof RateCard)[];
 
 /** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
@@ -206,10 +218,12 @@ export const USAGE_FIELDS = [
   'web_search_requests',
   'input_audio_tokens',
   'output_audio_tokens',
+  'input_image_tokens',
+  'output_image_tokens',
 ] as const satisfies readonly (keyof Usage)[];
 
 /**
- * The usage fields that count tokens (what `totalTokens` adds; reasoning and audio are parts of them): not requests,
+ * The usage fields that count tokens (what `totalTokens` adds; reasoning, audio and images are parts of them): not requests,
  * not searches.
  */
 export const TOKEN_FIELDS = [

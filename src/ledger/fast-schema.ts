@@ -144,7 +144,8 @@ export function parseCanonicalFast(raw: Record<string, unknown>): CanonicalRecor
   }
   const r = out as CanonicalRecord;
   const output = r.output_tokens ?? 0;
-  if ((r.reasoning_tokens ?? 0) > output || (r.output_audio_tokens ?? 0) > output) return null;
-  if ((r.input_audio_tokens ?? 0) > (r.input_tokens ?? 0)) return null;
+  if ((r.reasoning_tokens ?? 0) > output) return null;
+  if ((r.output_audio_tokens ?? 0) + (r.output_image_tokens ?? 0) > output) return null;
+  if ((r.input_audio_tokens ?? 0) + (r.input_image_tokens ?? 0) > (r.input_tokens ?? 0)) return null;
   return r;
 }

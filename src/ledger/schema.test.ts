@@ -49,4 +49,22 @@ describe('canonical records: what a bad count is told', () => {
     );
     expect(said({ input_tokens: 5, input_audio_tokens: 5 })).toBe('ok');
   });
+
+  it('refuses image tokens that, with the audio beside them, exceed their whole', () => {
+    expect(said({ input_tokens: 10, input_audio_tokens: 4, input_image_tokens: 7 })).toBe(
+      'input_image_tokens: input_image_tokens is part of input_tokens beside input_audio_tokens, so the two cannot exceed it',
+    );
+    expect(said({ output_tokens: 10, output_image_tokens: 11 })).toBe(
+      'output_image_tokens: output_image_tokens is part of output_tokens beside output_audio_tokens, so the two cannot exceed it',
+    );
+    expect(
+      said({
+        input_tokens: 10,
+        input_audio_tokens: 4,
+        input_image_tokens: 6,
+        output_tokens: 3,
+        output_image_tokens: 3,
+      }),
+    ).toBe('ok');
+  });
 });

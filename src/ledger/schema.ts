@@ -130,6 +130,8 @@ export const canonicalRecordSchema = z
     web_search_requests: optionalCount,
     input_audio_tokens: optionalCount,
     output_audio_tokens: optionalCount,
+    input_image_tokens: optionalCount,
+    output_image_tokens: optionalCount,
     cost_usd: money,
     cost_input: money,
     cost_cache_read: money,
@@ -154,7 +156,27 @@ export const canonicalRecordSchema = z
   .refine((r) => (r.output_audio_tokens ?? 0) <= within(r.output_tokens), {
     message: 'output_audio_tokens is part of output_tokens, so it cannot exceed it',
     path: ['output_audio_tokens'],
-  });
+  })
+  // Image parts sit beside the audio ones in the same whole: the two together cannot exceed it.
+  .refine(
+    (r) =>
+      !r.input_image_tokens || r.input_image_tokens + (r.input_audio_tokens ?? 0) <= within(r.input_tokens),
+    {
+      message:
+        'input_image_tokens is part of input_tokens beside input_audio_tokens, so the two cannot exceed it',
+      path: ['input_image_tokens'],
+    },
+  )
+  .refine(
+    (r) =>
+      !r.output_image_tokens ||
+      r.output_image_tokens + (r.output_audio_tokens ?? 0) <= within(r.output_tokens),
+    {
+      message:
+        'output_image_tokens is part of output_tokens beside output_audio_tokens, so the two cannot exceed it',
+      path: ['output_image_tokens'],
+    },
+  );
 
 export type CanonicalRecord = z.output<typeof canonicalRecordSchema>;
 

@@ -12,8 +12,8 @@ import type { WebSearchTable } from './web-search.js';
  */
 
 /**
- * The price keys the ledger's token parts are billed by; genai-prices' other keys (cached audio, images, video,
- * searches…) are ignored (`prices show` lists them as not billed).
+ * The price keys the ledger's token parts are billed by; genai-prices' other keys (cached audio and image reads,
+ * video, per-image and per-hour prices, searches…) are ignored (`prices show` lists them as not billed).
  */
 export const PRICE_PARTS = [
   'input_mtok',
@@ -23,6 +23,8 @@ export const PRICE_PARTS = [
   'output_mtok',
   'input_audio_mtok',
   'output_audio_mtok',
+  'input_image_mtok',
+  'output_image_mtok',
 ] as const;
 export type PricePart = (typeof PRICE_PARTS)[number];
 

@@ -15,6 +15,8 @@ const usage = (u: Partial<Usage>): Usage => ({
   web_search_requests: 0,
   input_audio_tokens: 0,
   output_audio_tokens: 0,
+  input_image_tokens: 0,
+  output_image_tokens: 0,
   ...u,
 });
 const card = (c: Partial<RateCard>): RateCard => ({
@@ -26,6 +28,8 @@ const card = (c: Partial<RateCard>): RateCard => ({
   web_search: 0n,
   input_audio: 0n,
   output_audio: 0n,
+  input_image: 0n,
+  output_image: 0n,
   ...c,
 });
 
@@ -46,6 +50,46 @@ describe('costOf', () => {
       card({ cache_write_5m: r('0.0000005'), cache_write_1h: r('0.000001') }),
     );
     expect(c.cost_cache_write).toBe(2n);
+  });
+});
+
+describe('image tokens', () => {
+  it('are priced at the image rates inside the input and output parts, beside audio, each part rounded once', () => {
+    // gpt-image-1.5 at $5 / $10 per 1M text tokens, $8 image input, $32 image output: 1,000 input of which 600 image,
+    // 4,200 output of which 4,160 image: input 400 × 5 + 600 × 8 = $0.0068, output 40 × 10 + 4,160 × 32 = $0.13352.
+    const gptImage = card({ input: r('5'), output: r('10'), input_image: r('8'), output_image: r('32') });
+    const c = costOf(
+      usage({
+        input_tokens: 1_000,
+        input_image_tokens: 600,
+        output_tokens: 4_200,
+        output_image_tokens: 4_160,
+      }),
+      gptImage,
+    );
+    expect([c.cost_input, c.cost_output, c.cost_usd]).toEqual([
+      6_800_000_000n,
+      133_520_000_000n,
+      140_320_000_000n,
+    ]);
+    // Text, audio and image halves of a pico-dollar add up before rounding: 0.5 + 0.5 + 0.5 = 1.5 → 2.
+    const thirds = costOf(
+      usage({ input_tokens: 3, input_audio_tokens: 1, input_image_tokens: 1 }),
+      card({ input: r('0.0000005'), input_audio: r('0.0000005'), input_image: r('0.0000005') }),
+    );
+    expect(thirds.cost_input).toBe(2n);
+  });
+
+  it('are part of what costMatches checks: images priced as text do not match the card', () => {
+    const u = usage({
+      input_tokens: 1_000,
+      input_image_tokens: 600,
+      output_tokens: 4_200,
+      output_image_tokens: 4_160,
+    });
+    const c = card({ input: r('5'), output: r('10'), input_image: r('8'), output_image: r('32') });
+    expect(costMatches(costOf(u, c), u, c)).toBe(true);
+    expect(costMatches(costOf({ ...u, input_image_tokens: 0, output_image_tokens: 0 }, c), u, c)).toBe(false);
   });
 });
 

@@ -6,14 +6,16 @@ import { divRoundHalfEven } from '../money/money.js';
  * searches at 18 digits; costs are pico-dollars (12 digits). Each amount is rounded once, half-to-even:
  *
  *   part (pico-USD) = round(tokens × rate / 10^12)      because  tokens × rate × 10^-18 / 10^6 USD = … × 10^-24
- *   cost_input = round(((input − audio_in) × rate_input + audio_in × rate_input_audio) / 10^12)
- *   cost_output = round(((output − audio_out) × rate_output + audio_out × rate_output_audio) / 10^12)
+ *   cost_input = round(((input − audio_in − image_in) × rate_input + audio_in × rate_input_audio
+ *                        + image_in × rate_input_image) / 10^12)
+ *   cost_output = round(((output − audio_out − image_out) × rate_output + audio_out × rate_output_audio
+ *                         + image_out × rate_output_image) / 10^12)
  *   cost_cache_write = round((write_5m × rate_5m + write_1h × rate_1h) / 10^12)
  *   web search fee  = round(searches × rate × 1000 / 10^12)   (per 1,000 searches: × 1000 makes it per million)
  *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output + web search fee
  *
- * Audio tokens are parts of input and output (ledger/event.ts), so they are priced inside those parts, each part
- * still rounded once. The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
+ * Audio and image tokens are parts of input and output (ledger/event.ts), so they are priced inside those parts,
+ * each part still rounded once. The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
  * The DuckDB store evaluates exactly this in SQL (store/duckdb/cost-sql.ts): change one, change both, and the shared
  * store suite compares them.
  */
@@ -56,18 +58,41 @@ export function costOf(u: Usage, r: RateCard): CostParts {
   };
 }
 
-/** tokens × rate of the input part (10^-24 USD): text input at the input rate, audio input at its own. */
+/** tokens × rate of the input part (10^-24 USD): text input at the input rate, audio and images at their own. */
 function inputProduct(u: Usage, r: RateCard): bigint {
-  const audio = u.input_audio_tokens;
-  if (audio === 0) return u.input_tokens === 0 ? 0n : BigInt(u.input_tokens) * r.input;
-  return BigInt(u.input_tokens - audio) * r.input + BigInt(audio) * r.input_audio;
+  return partProduct(
+    u.input_tokens,
+    r.input,
+    u.input_audio_tokens,
+    r.input_audio,
+    u.input_image_tokens,
+    r.input_image,
+  );
 }
 
-/** tokens × rate of the output part: text output (reasoning included) at the output rate, audio at its own. */
+/** tokens × rate of the output part: text output (reasoning included) at the output rate, audio and images apart. */
 function outputProduct(u: Usage, r: RateCard): bigint {
-  const audio = u.output_audio_tokens;
-  if (audio === 0) return u.output_tokens === 0 ? 0n : BigInt(u.output_tokens) * r.output;
-  return BigInt(u.output_tokens - audio) * r.output + BigInt(audio) * r.output_audio;
+  return partProduct(
+    u.output_tokens,
+    r.output,
+    u.output_audio_tokens,
+    r.output_audio,
+    u.output_image_tokens,
+    r.output_image,
+  );
+}
+
+function partProduct(
+  whole: number,
+  rate: bigint,
+  audio: number,
+  audioRate: bigint,
+  image: number,
+  imageRate: bigint,
+): bigint {
+  // Nearly every event has neither part: one multiplication, as before parts existed.
+  if (audio === 0 && image === 0) return whole === 0 ? 0n : BigInt(whole) * rate;
+  return BigInt(whole - audio - image) * rate + BigInt(audio) * audioRate + BigInt(image) * imageRate;
 }
 
 /** The web search fee in pico-dollars: what cost_usd holds beyond its four parts. */

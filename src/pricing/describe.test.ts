@@ -112,4 +112,15 @@ describe('prices show', () => {
     );
     expect(text).not.toContain('audio');
   });
+
+  it('shows the image rates of a model that has them: gpt-image-1.5 bills image input and output apart', () => {
+    const pricer = createPricer(catalog, null);
+    const image = formatModelDescription(describeModel(pricer, 'gpt-image-1.5', at)!);
+    expect(image).toContain('output_image_mtok    32');
+    expect(image).not.toMatch(/not billed by the ledger:.*input_image_mtok/);
+    expect(image).toContain(
+      'effective rates (input / cache read / cache write 5m / cache write 1h / output / image input / image output):',
+    );
+    expect(image).toMatch(/standard +5 \/ 1\.25 \/ 5 \/ 5 \/ 10 \/ 8 \/ 32\n/);
+  });
 });

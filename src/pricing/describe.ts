@@ -161,17 +161,20 @@ export function formatModelDescription(d: ModelDescription): string {
       : `  max output: ${d.maxOutput.tokens.toLocaleString('en-US')} tokens (${d.maxOutput.source})`,
   );
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
-  // The audio columns only for a model with audio prices: elsewhere they repeat input and output.
+  // The audio and image columns only for a model with such prices: elsewhere they repeat input and output.
   const audio = d.rates.some(
     (r) => r.rates.input_audio !== r.rates.input || r.rates.output_audio !== r.rates.output,
   );
+  const image = d.rates.some(
+    (r) => r.rates.input_image !== r.rates.input || r.rates.output_image !== r.rates.output,
+  );
   lines.push(
-    `  effective rates (input / cache read / cache write 5m / cache write 1h / output${audio ? ' / audio input / audio output' : ''}):`,
+    `  effective rates (input / cache read / cache write 5m / cache write 1h / output${audio ? ' / audio input / audio output' : ''}${image ? ' / image input / image output' : ''}):`,
   );
   for (const r of d.rates) {
     const c = r.rates;
     lines.push(
-      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}${audio ? ` / ${c.input_audio} / ${c.output_audio}` : ''}`,
+      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}${audio ? ` / ${c.input_audio} / ${c.output_audio}` : ''}${image ? ` / ${c.input_image} / ${c.output_image}` : ''}`,
     );
   }
   return lines.join('\n');
@@ -206,6 +209,8 @@ function formatCard(c: RateCard): Record<keyof RateCard, string> {
     web_search: plain(c.web_search),
     input_audio: plain(c.input_audio),
     output_audio: plain(c.output_audio),
+    input_image: plain(c.input_image),
+    output_image: plain(c.output_image),
   };
 }
 

@@ -90,11 +90,13 @@ const prices = z
     output_mtok: price.optional(),
     input_audio_mtok: price.optional(),
     output_audio_mtok: price.optional(),
+    input_image_mtok: price.optional(),
+    output_image_mtok: price.optional(),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, {
     message:
-      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok',
+      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok, input_image_mtok, output_image_mtok',
   });
 
 const effective = {

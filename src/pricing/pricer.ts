@@ -311,6 +311,8 @@ const NO_USAGE_RATES: RateCard = Object.freeze({
   web_search: 0n,
   input_audio: 0n,
   output_audio: 0n,
+  input_image: 0n,
+  output_image: 0n,
 });
 
 /**
@@ -386,6 +388,8 @@ function build(
     web_search_requests: e.web_search_requests,
     input_audio_tokens: e.input_audio_tokens,
     output_audio_tokens: e.output_audio_tokens,
+    input_image_tokens: e.input_image_tokens,
+    output_image_tokens: e.output_image_tokens,
     cost_usd,
     cost_input,
     cost_cache_read,

@@ -39,8 +39,8 @@ export function tierRate(rate: TieredRate, totalInput: number): bigint {
 
 /**
  * The effective rates for one request shape. Order: long-context tier, fallbacks for parts the catalog lacks (cache
- * read and cache write 5m → input; cache write 1h → 2x input for Claude, else the 5m rate; audio input and output →
- * the text input and output rates), service-tier multiplier, then the negotiated discount. Each multiplication is rounded half-to-even back to RATE_SCALE digits.
+ * read and cache write 5m → input; cache write 1h → 2x input for Claude, else the 5m rate; audio and image input and
+ * output → the text input and output rates), service-tier multiplier, then the negotiated discount. Each multiplication is rounded half-to-even back to RATE_SCALE digits.
  *
  * The web search fee is per search, not per token: the service tier leaves it alone (Anthropic prices searches
  * in a batch "the same as those in regular Messages API requests", and its US-only and fast-mode multipliers are
@@ -69,6 +69,9 @@ export function rateCard(c: CardInputs): Card {
     // A model without audio prices bills audio as any token (or has none to bill): the text rate prices it.
     input_audio: p.input_audio_mtok ? tierRate(p.input_audio_mtok, t) : base,
     output_audio: p.output_audio_mtok ? tierRate(p.output_audio_mtok, t) : (output ?? 0n),
+    // Images likewise: gpt-image-1 lists image input apart and bills its image output at `output_mtok`.
+    input_image: p.input_image_mtok ? tierRate(p.input_image_mtok, t) : base,
+    output_image: p.output_image_mtok ? tierRate(p.output_image_mtok, t) : (output ?? 0n),
   };
   if (c.multiplier !== null) rates = { ...scale(rates, c.multiplier, ONE), web_search: rates.web_search };
   if (c.percentOff !== null) rates = scale(rates, HUNDRED - c.percentOff, HUNDRED);
@@ -86,5 +89,7 @@ function scale(r: RateCard, numerator: bigint, denominator: bigint): RateCard {
     web_search: f(r.web_search),
     input_audio: f(r.input_audio),
     output_audio: f(r.output_audio),
+    input_image: f(r.input_image),
+    output_image: f(r.output_image),
   };
 }

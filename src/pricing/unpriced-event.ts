@@ -30,6 +30,8 @@ export function unpricedEvent(fields: Partial<UnpricedEvent> = {}): UnpricedEven
     web_search_requests: 0,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

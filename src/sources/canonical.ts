@@ -85,6 +85,8 @@ export function recordToEvent(
     web_search_requests: r.web_search_requests ?? 0,
     input_audio_tokens: r.input_audio_tokens ?? 0,
     output_audio_tokens: r.output_audio_tokens ?? 0,
+    input_image_tokens: r.input_image_tokens ?? 0,
+    output_image_tokens: r.output_image_tokens ?? 0,
     provider_cost_usd: r.provider_cost_usd ?? null,
     given_cost:
       r.cost_usd === null || r.cost_usd === undefined

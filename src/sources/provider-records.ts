@@ -130,6 +130,8 @@ export function blankEvent(
     web_search_requests: 0,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

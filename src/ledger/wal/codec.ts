@@ -9,21 +9,23 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * never acknowledged) from a good record, so replay never reads half an event. Bigints (money, rates) travel as
  * decimal strings so nothing on the cost path ever becomes a float.
  *
- * Version 4 (written now): the JSON is an array, `[4, …every EVENT_FIELDS value in order, rates]`, rates being null
- * or the eight rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
+ * Version 5 (written now): the JSON is an array, `[5, …every EVENT_FIELDS value in order, rates]`, rates being null
+ * or the ten rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
  * Many events written together (an OTLP export's, a gateway's calls in one group commit) are batch records instead,
  * one line for up to 1,000 (BATCH).
  *
- * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 3
- * is version 4 without `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the
- * two audio rates; version 2 is version 3 without `web_search_requests` (after `reasoning_tokens`) and without the
- * `web_search` rate; version 1 is an object. None counted audio apart, so they read as 0 audio tokens with audio rates
- * equal to the text rates (what the audio rates of a model without audio prices are); versions 2 and 1 had no web
- * search fee, so they read as 0 searches at a rate of 0.
+ * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 4
+ * is version 5 without `input_image_tokens` and `output_image_tokens` (after `output_audio_tokens`) and without the
+ * two image rates, and a batch line of its time lacks the same two columns and rates; version 3 is version 4 without
+ * `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the two audio rates;
+ * version 2 is version 3 without `web_search_requests` (after `reasoning_tokens`) and without the `web_search` rate;
+ * version 1 is an object. None of them counted images apart, and versions 3 to 1 not audio: they read as 0 such
+ * tokens with those rates equal to the text rates (what a model without audio or image prices has); versions 2 and 1
+ * had no web search fee, so they read as 0 searches at a rate of 0.
  */
-const VERSION = 4;
+const VERSION = 5;
 const FIELDS: readonly string[] = EVENT_FIELDS;
 const MONEY_FIELDS = [
   'cost_usd',
@@ -34,9 +36,12 @@ const MONEY_FIELDS = [
   'provider_cost_usd',
 ] as const;
 const RATES_AT = FIELDS.length + 1;
+/** Where version 5 put the image counts (after output_audio_tokens); version 4's records are 2 shorter. */
+const IMAGE_AT = FIELDS.indexOf('input_image_tokens') + 1;
+const V4_LENGTH = RATES_AT - 1;
 /** Where version 4 put the audio counts (after web_search_requests); version 3's records are 2 shorter. */
 const AUDIO_AT = FIELDS.indexOf('input_audio_tokens') + 1;
-const V3_LENGTH = RATES_AT - 1;
+const V3_LENGTH = V4_LENGTH - 2;
 /** Where version 3 put `web_search_requests` (after reasoning_tokens); version 2's records are 1 shorter. */
 const SEARCHES_AT = FIELDS.indexOf('web_search_requests') + 1;
 const V2_LENGTH = V3_LENGTH - 1;
@@ -45,12 +50,14 @@ const V2_LENGTH = V3_LENGTH - 1;
  * A batch record: many events in one line, `["events", n, …a column per EVENT_FIELDS field, cards, card index]`, for
  * the events of one OTLP export (encodeRecords). A column is its n values, or one value when all n share it (a
  * batch's time of receipt, its service, its team, a zero cache-write cost). The rate cards are listed once each,
- * every event naming its card by index. An export's spans share most of their fields, so against a version-4 line
+ * every event naming its card by index. An export's spans share most of their fields, so against a version-5 line
  * per event this is a third of the bytes and of the encoding CPU, on the OTLP worker's path to every
  * acknowledgement (bench/HISTORY.md, OTLP ingest, thirty-third session). Positions follow jsonOf's.
  */
 const BATCH = 'events';
 const BATCH_LENGTH = RATES_AT + 3;
+/** A batch line version 4 wrote: two columns fewer (the image counts), its cards eight rates. */
+const V4_BATCH_LENGTH = BATCH_LENGTH - 2;
 const TAGS_AT = FIELDS.indexOf('tags') + 1;
 const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 1);
 /**
@@ -59,7 +66,7 @@ const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 
  */
 const BATCH_MAX = 1000;
 
-/** The version-4 record of `e`: rowOf's values, money and rates as decimal strings. */
+/** The version-5 record of `e`: rowOf's values, money and rates as decimal strings. */
 function jsonOf(e: UsageEvent): string {
   const row = rowOf(e);
   row[0] = VERSION;
@@ -70,7 +77,7 @@ function jsonOf(e: UsageEvent): string {
 
 /**
  * The event's values in EVENT_FIELDS order from position 1 (0 is left for a record's version), then its rate card;
- * money as bigints: a version-4 record (jsonOf) or a batch line's row (batchJsonOf), before anything becomes text.
+ * money as bigints: a version-5 record (jsonOf) or a batch line's row (batchJsonOf), before anything becomes text.
  * Every field is read by name (codec tests hold the order equal to EVENT_FIELDS): a loop reading `e[FIELDS[i]]`,
  * the name varying, is a megamorphic keyed load per field; written out, encoding an OTLP span's event went from
  * ~4.3 to ~2.8 µs.
@@ -111,6 +118,8 @@ function rowOf(e: UsageEvent): unknown[] {
     e.web_search_requests,
     e.input_audio_tokens,
     e.output_audio_tokens,
+    e.input_image_tokens,
+    e.output_image_tokens,
     e.cost_usd,
     e.cost_input,
     e.cost_cache_read,
@@ -129,7 +138,7 @@ function rowOf(e: UsageEvent): unknown[] {
 
 const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
-/** A rate card's eight rates as decimal strings, worked out once per card (events of one model share it). */
+/** A rate card's ten rates as decimal strings, worked out once per card (events of one model share it). */
 const rateStrings = new WeakMap<RateCard, string[]>();
 function ratesOf(r: RateCard | null | undefined): string[] | null {
   if (r === null || r === undefined) return null;
@@ -144,6 +153,8 @@ function ratesOf(r: RateCard | null | undefined): string[] | null {
       r.web_search.toString(),
       r.input_audio.toString(),
       r.output_audio.toString(),
+      r.input_image.toString(),
+      r.output_image.toString(),
     ];
     rateStrings.set(r, s);
   }
@@ -171,7 +182,7 @@ function writeLine(buf: Buffer, at: number, json: string): number {
 }
 
 /**
- * Events in one buffer: one event as its version-4 line (a gateway call written alone), more as batch lines of
+ * Events in one buffer: one event as its version-5 line (a gateway call written alone), more as batch lines of
  * at most BATCH_MAX events each. Every line checksummed, as for records appended one by one.
  */
 export function encodeRecords(events: readonly UsageEvent[]): Buffer {
@@ -275,21 +286,23 @@ function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
     if (raw[0] === CONTENT) return contentOf(raw, 0);
     if (raw[0] === STATE) return stateOf(raw, 0);
     if (raw[0] === BATCH) return batchOf(raw, 0);
-    if (raw[0] === 3 && raw.length === V3_LENGTH) return version4(fromVersion3(raw));
-    if (raw[0] === 2 && raw.length === V2_LENGTH) return version4(fromVersion3(fromVersion2(raw)));
+    if (raw[0] === 4 && raw.length === V4_LENGTH) return version5(fromVersion4(raw));
+    if (raw[0] === 3 && raw.length === V3_LENGTH) return version5(fromVersion4(fromVersion3(raw)));
+    if (raw[0] === 2 && raw.length === V2_LENGTH)
+      return version5(fromVersion4(fromVersion3(fromVersion2(raw))));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
         'LEDGER_WAL_VERSION',
-        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 4, 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
       );
-    return version4(raw);
+    return version5(raw);
   }
   return typeof raw === 'object' && raw !== null ? fromObject(raw as Record<string, unknown>) : null;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a version-4 record, as fromArray reads it.
-const version4 = (a: any[]): UsageEvent => fromArray(a, cardOf(a[RATES_AT], undefined));
+// biome-ignore lint/suspicious/noExplicitAny: a version-5 record, as fromArray reads it.
+const version5 = (a: any[]): UsageEvent => fromArray(a, cardOf(a[RATES_AT], undefined));
 
 /**
  * A version-2 record as version 3: no searches (the field came with the fee, so a record without it had none) and,
@@ -309,14 +322,38 @@ function fromVersion2(a: any[]): any[] {
  */
 // biome-ignore lint/suspicious/noExplicitAny: a checked v3 record, as fromArray reads it.
 function fromVersion3(a: any[]): any[] {
-  const v4 = [VERSION, ...a.slice(1, AUDIO_AT), 0, 0, ...a.slice(AUDIO_AT)];
-  const rates = v4[RATES_AT];
-  if (Array.isArray(rates) && rates.length === 6) v4[RATES_AT] = [...rates, rates[0], rates[4]];
+  const v4 = [4, ...a.slice(1, AUDIO_AT), 0, 0, ...a.slice(AUDIO_AT)];
+  const rates = v4[V4_LENGTH - 1];
+  if (Array.isArray(rates) && rates.length === 6) v4[V4_LENGTH - 1] = [...rates, rates[0], rates[4]];
   return v4;
 }
 
 /**
- * A version-4 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
+ * A version-4 record as version 5: no image tokens (images were not counted apart) and, when it has rates, image
+ * rates equal to its input and output rates.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a checked v4 record, as fromArray reads it.
+function fromVersion4(a: any[]): any[] {
+  const v5 = [VERSION, ...a.slice(1, IMAGE_AT), 0, 0, ...a.slice(IMAGE_AT)];
+  v5[RATES_AT] = withImageRates(v5[RATES_AT]);
+  return v5;
+}
+
+/** Eight rates (version 4's card) as ten: the image rates are the text input and output rates. */
+const withImageRates = (r: unknown): unknown => (Array.isArray(r) && r.length === 8 ? [...r, r[0], r[4]] : r);
+
+/** A batch line version 4 wrote, as version 5 writes it: a column of 0 for each image count, ten rates a card. */
+// biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked by batchOf.
+function fromVersion4Batch(a: any[]): any[] {
+  const at = IMAGE_AT + 1; // a column's place in the line: after BATCH and n, at its field's position + 1
+  const v5 = [...a.slice(0, at), [0], [0], ...a.slice(at)];
+  const list = v5[BATCH_LENGTH - 2];
+  if (Array.isArray(list)) v5[BATCH_LENGTH - 2] = list.map(withImageRates);
+  return v5;
+}
+
+/**
+ * A version-5 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
  * error), with its rate card (cardOf). Written out, it builds one object of a fixed shape; assigning the names in a
  * loop made a dictionary-mode object per event, ~2 µs more to build and slower for every reader after it (the
  * store's drain reads each field).
@@ -357,28 +394,32 @@ function fromArray(a: any[], rates: RateCard | null): UsageEvent {
     web_search_requests: a[31],
     input_audio_tokens: a[32],
     output_audio_tokens: a[33],
-    cost_usd: bigOrNull(a[34]),
-    cost_input: bigOrNull(a[35]),
-    cost_cache_read: bigOrNull(a[36]),
-    cost_cache_write: bigOrNull(a[37]),
-    cost_output: bigOrNull(a[38]),
-    cost_source: a[39],
-    price_version: a[40],
-    provider_cost_usd: bigOrNull(a[41]),
-    energy_j: a[42],
-    energy_source: a[43],
-    status: a[44],
-    error_type: a[45],
+    input_image_tokens: a[34],
+    output_image_tokens: a[35],
+    cost_usd: bigOrNull(a[36]),
+    cost_input: bigOrNull(a[37]),
+    cost_cache_read: bigOrNull(a[38]),
+    cost_cache_write: bigOrNull(a[39]),
+    cost_output: bigOrNull(a[40]),
+    cost_source: a[41],
+    price_version: a[42],
+    provider_cost_usd: bigOrNull(a[43]),
+    energy_j: a[44],
+    energy_source: a[45],
+    status: a[46],
+    error_type: a[47],
     rates,
   };
 }
 
 /**
- * A batch line's events (BATCH), each built as its version-4 record would be. Events share their rate card objects
+ * A batch line's events (BATCH), each built as its version-5 record would be; a line version 4 wrote is read as
+ * version 5 writes it. Events share their rate card objects
  * (with `cards`, those of other lines too), not their tags.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked here.
-function batchOf(a: any[], at: number, cards = new Map<string, RateCard>()): UsageEvent[] {
+function batchOf(line: any[], at: number, cards = new Map<string, RateCard>()): UsageEvent[] {
+  const a = line.length === V4_BATCH_LENGTH ? fromVersion4Batch(line) : line;
   const n = a[1];
   const columns = a.slice(2, RATES_AT + 1) as unknown[][];
   const [list, index] = a.slice(RATES_AT + 1) as [unknown, number[]];
@@ -419,7 +460,7 @@ function batchOf(a: any[], at: number, cards = new Map<string, RateCard>()): Usa
 const bigOrNull = (v: string | null | undefined): bigint | null =>
   v === null || v === undefined ? null : BigInt(v);
 
-/** The rate card of eight decimal strings; with `cards`, one object per distinct card (events of a model share it). */
+/** The rate card of ten decimal strings; with `cards`, one object per distinct card (events of a model share it). */
 function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): RateCard | null {
   if (r === null) return null;
   const key = cards === undefined ? '' : r.join(',');
@@ -434,6 +475,8 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
       web_search: BigInt(r[5]!),
       input_audio: BigInt(r[6]!),
       output_audio: BigInt(r[7]!),
+      input_image: BigInt(r[8]!),
+      output_image: BigInt(r[9]!),
     };
     cards?.set(key, card);
   }
@@ -442,8 +485,8 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
 
 /**
  * Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). It
- * predates the web search fee and audio: no searches and a web search rate of 0, no audio tokens and audio rates
- * equal to the text rates.
+ * predates the web search fee, audio and images: no searches and a web search rate of 0, no audio or image tokens and
+ * their rates equal to the text rates.
  */
 function fromObject(raw: Record<string, unknown>): UsageEvent {
   for (const f of MONEY_FIELDS) {
@@ -453,12 +496,16 @@ function fromObject(raw: Record<string, unknown>): UsageEvent {
   raw.web_search_requests ??= 0;
   raw.input_audio_tokens ??= 0;
   raw.output_audio_tokens ??= 0;
+  raw.input_image_tokens ??= 0;
+  raw.output_image_tokens ??= 0;
   if (raw.rates !== null && raw.rates !== undefined) {
     const r = raw.rates as Record<string, string>;
     const rates = {} as RateCard;
     for (const f of RATE_FIELDS) rates[f] = BigInt(r[f] ?? '0');
     rates.input_audio = rates.input;
     rates.output_audio = rates.output;
+    rates.input_image = rates.input;
+    rates.output_image = rates.output;
     raw.rates = rates;
   } else raw.rates = null;
   return raw as unknown as UsageEvent;
@@ -572,7 +619,7 @@ export function decodeRecords(
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[4,` for an event, `["events",`, `["attribution",`, `["content",` or `["otlp-state",` for the others: one
+    // `[5,` for an event, `["events",`, `["attribution",`, `["content",` or `["otlp-state",` for the others: one
     // comparison on the event's path.
     if (bytes[start + 10] === QUOTE && a[0] === BATCH) {
       for (const e of batchOf(a, start, cards)) events.push(e);

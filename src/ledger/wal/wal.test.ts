@@ -184,7 +184,85 @@ const V3_RECORD =
   '["2500000000000000000","2500000000000000000","2500000000000000000","2500000000000000000","10000000000000000000",' +
   '"10000000000000000000"]]';
 
+/**
+ * A record exactly as tokenledger wrote it before it counted image tokens (version 4, written by 6857283: no
+ * `input_image_tokens` and `output_image_tokens` after `output_audio_tokens`, eight rates): a gpt-image-1 call of
+ * 1,000 input and 4,160 output tokens priced as text, $5 / $40 per 1M: 5,000,000,000 + 166,400,000,000.
+ */
+const V4_RECORD =
+  '[4,"00000000000000a4","gateway",null,0,1759320000000000,null,null,null,null,null,null,null,null,null,null,null,' +
+  '{},"openai","gpt-image-1","gpt-image-1","chat",null,null,1,1000,0,0,0,4160,0,0,0,0,' +
+  '"171400000000","5000000000","0","0","166400000000","computed","genai-prices@0.1.8",null,null,null,"ok",null,' +
+  '["5000000000000000000","1250000000000000000","5000000000000000000","5000000000000000000","40000000000000000000",' +
+  '"10000000000000000000","5000000000000000000","40000000000000000000"]]';
+
+/**
+ * A batch line exactly as version 4 wrote it (6857283's encodeRecords): the gpt-image-1 call above and a gpt-audio
+ * call of 12,000 input (8,000 audio) and 3,000 output (2,000 audio) tokens, $0.404; 45 columns and eight rates a card.
+ */
+const V4_BATCH =
+  '["events",2,["00000000000000b1","00000000000000b2"],["otlp"],[null],[0],[1759320000000000,1759320001000000],' +
+  '[null],[null],[null],[null],[null],[null],[null],[null],[null],[null],[null],[{}],["openai"],' +
+  '["gpt-image-1","gpt-audio"],["gpt-image-1","gpt-audio"],[null],[null],[null],[1],[1000,12000],[0],[0],[0],' +
+  '[4160,3000],[0],[0],[0,8000],[0,2000],["171400000000","404000000000"],["5000000000","266000000000"],["0"],["0"],' +
+  '["166400000000","138000000000"],["computed"],["genai-prices@0.1.8"],[null],[null],[null],["ok"],[null],' +
+  '[["5000000000000000000","1250000000000000000","5000000000000000000","5000000000000000000","40000000000000000000",' +
+  '"10000000000000000000","5000000000000000000","40000000000000000000"],["2500000000000000000","2500000000000000000",' +
+  '"2500000000000000000","2500000000000000000","10000000000000000000","10000000000000000000","32000000000000000000",' +
+  '"64000000000000000000"]],[0,1]]';
+
 describe('codec versions', () => {
+  it('reads a version-4 record as a call with no image tokens, its image rates its text rates', () => {
+    const e = decodeRecord(logLine(V4_RECORD, false))!;
+    expect(e).toMatchObject({
+      event_id: '00000000000000a4',
+      model: 'gpt-image-1',
+      input_tokens: 1000,
+      output_tokens: 4160,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
+      cost_usd: 171_400_000_000n,
+      cost_input: 5_000_000_000n,
+      cost_output: 166_400_000_000n,
+      status: 'ok',
+      error_type: null,
+    });
+    expect(e.rates).toEqual({
+      input: 5_000_000_000_000_000_000n,
+      cache_read: 1_250_000_000_000_000_000n,
+      cache_write_5m: 5_000_000_000_000_000_000n,
+      cache_write_1h: 5_000_000_000_000_000_000n,
+      output: 40_000_000_000_000_000_000n,
+      web_search: 10_000_000_000_000_000_000n,
+      input_audio: 5_000_000_000_000_000_000n,
+      output_audio: 40_000_000_000_000_000_000n,
+      input_image: 5_000_000_000_000_000_000n,
+      output_image: 40_000_000_000_000_000_000n,
+    });
+    // Written again, it is the same event in version 5.
+    expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
+  });
+
+  it('reads a version-4 batch line as its events with no image tokens, their cards given image rates', () => {
+    const { events } = decodeSegment(logLine(V4_BATCH));
+    expect(
+      events.map((e) => [e.event_id, e.input_tokens, e.input_audio_tokens, e.input_image_tokens]),
+    ).toEqual([
+      ['00000000000000b1', 1000, 0, 0],
+      ['00000000000000b2', 12_000, 8_000, 0],
+    ]);
+    expect(events.map((e) => [e.cost_usd, e.output_audio_tokens, e.output_image_tokens])).toEqual([
+      [171_400_000_000n, 0, 0],
+      [404_000_000_000n, 2_000, 0],
+    ]);
+    expect(events.map((e) => [e.rates!.input_image, e.rates!.output_image, e.rates!.input_audio])).toEqual([
+      [5_000_000_000_000_000_000n, 40_000_000_000_000_000_000n, 5_000_000_000_000_000_000n],
+      [2_500_000_000_000_000_000n, 10_000_000_000_000_000_000n, 32_000_000_000_000_000_000n],
+    ]);
+  });
+
   it('reads a version-3 record as a call with no audio tokens, its audio rates its text rates', () => {
     const e = decodeRecord(logLine(V3_RECORD, false))!;
     expect(e).toMatchObject({
@@ -194,6 +272,8 @@ describe('codec versions', () => {
       web_search_requests: 0,
       input_audio_tokens: 0,
       output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
       cost_usd: 6_000_000_000n,
       cost_input: 3_000_000_000n,
       cost_output: 3_000_000_000n,
@@ -206,8 +286,10 @@ describe('codec versions', () => {
       web_search: 10_000_000_000_000_000_000n,
       input_audio: 2_500_000_000_000_000_000n,
       output_audio: 10_000_000_000_000_000_000n,
+      input_image: 2_500_000_000_000_000_000n,
+      output_image: 10_000_000_000_000_000_000n,
     });
-    // Written again, it is the same event in version 4.
+    // Written again, it is the same event in version 5.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
@@ -235,15 +317,17 @@ describe('codec versions', () => {
       web_search: 0n,
       input_audio: 2_500_000_000_000_000_000n,
       output_audio: 10_000_000_000_000_000_000n,
+      input_image: 2_500_000_000_000_000_000n,
+      output_image: 10_000_000_000_000_000_000n,
     });
-    // Written again, it is the same event in version 4.
+    // Written again, it is the same event in version 5.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
-  it('writes the positional version 4, about half the bytes of version 1', () => {
+  it('writes the positional version 5, about half the bytes of version 1', () => {
     const e = event(3);
     const line = encodeRecord(e);
-    expect(line.toString('utf8', 9, 12)).toBe('[4,');
+    expect(line.toString('utf8', 9, 12)).toBe('[5,');
     expect(line.length).toBeLessThan(v1Line(e).length * 0.6);
   });
 
@@ -261,16 +345,16 @@ describe('codec versions', () => {
   });
 
   it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
-    const body = Buffer.from(JSON.stringify([5, 'x']));
+    const body = Buffer.from(JSON.stringify([6, 'x']));
     const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
     expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
   });
 });
 
-/** The version-4 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
+/** The version-5 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
 function byFieldList(e: UsageEvent): string {
   const o = e as unknown as Record<string, unknown>;
-  const a: unknown[] = [4, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
+  const a: unknown[] = [5, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
   const r = e.rates;
   a.push(
     r
@@ -283,6 +367,8 @@ function byFieldList(e: UsageEvent): string {
           r.web_search,
           r.input_audio,
           r.output_audio,
+          r.input_image,
+          r.output_image,
         ].map(String)
       : null,
   );
@@ -314,6 +400,8 @@ describe('encodeRecord', () => {
       web_search_requests: 6,
       input_audio_tokens: 7,
       output_audio_tokens: 8,
+      input_image_tokens: 9,
+      output_image_tokens: 10,
       provider_cost_usd: 123_456_789n,
       energy_j: 1.5,
       energy_source: 'estimated',
@@ -437,8 +525,8 @@ describe('decodeRecords', () => {
   });
 
   it('throws on bytes that are not records this process encoded', () => {
-    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-4/);
-    expect(() => decodeRecords(Buffer.from('00000000 [4,'))).toThrow();
+    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-5/);
+    expect(() => decodeRecords(Buffer.from('00000000 [5,'))).toThrow();
   });
 });
 
@@ -927,12 +1015,12 @@ describe('openWal', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('replays, after a crash, a log older versions wrote (versions 2 and 3) beside version-4 records, into a real ledger', async () => {
+  it('replays, after a crash, a log older versions wrote (versions 2, 3 and 4, and a version-4 batch line) beside version-5 records, into a real ledger', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     // gpt-4o with 3 searches: 1,002 × $2.50 + 128 × $1.25 + 77 × $10 per 1M tokens = $0.003435, + 3 × $0.01 = $0.033435.
     const searched = pricer.price(
       unpricedEvent({
-        event_id: '00000000000000b2',
+        event_id: '00000000000000b9',
         source: 'gateway',
         provider: 'openai',
         model: 'gpt-4o',
@@ -946,14 +1034,20 @@ describe('openWal', () => {
     expect(searched.cost_usd).toBe(33_435_000_000n);
     await writeFile(
       join(dir, 'seg-0000000000000001.wal'),
-      Buffer.concat([logLine(V2_RECORD), logLine(V3_RECORD), encodeRecord(searched)]),
+      Buffer.concat([
+        logLine(V2_RECORD),
+        logLine(V3_RECORD),
+        logLine(V4_RECORD),
+        logLine(V4_BATCH),
+        encodeRecord(searched),
+      ]),
     );
     const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
     const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
     expect(wal.replayed).toEqual({
       segments: 1,
-      events: 3,
-      inserted: 3,
+      events: 6,
+      inserted: 6,
       bad: 0,
       damaged: 0,
       refused: 0,
@@ -966,7 +1060,7 @@ describe('openWal', () => {
       cost_usd: 3_432_500_000n,
       rates: expect.objectContaining({ web_search: 0n }),
     });
-    expect(byId.get('00000000000000b2')).toMatchObject({
+    expect(byId.get('00000000000000b9')).toMatchObject({
       web_search_requests: 3,
       cost_usd: 33_435_000_000n,
       rates: expect.objectContaining({ web_search: 10n * 10n ** 18n }),
@@ -976,9 +1070,18 @@ describe('openWal', () => {
       cost_usd: 6_000_000_000n,
       rates: expect.objectContaining({ input_audio: 2_500_000_000_000_000_000n }),
     });
+    expect(byId.get('00000000000000a4')).toMatchObject({
+      input_image_tokens: 0,
+      cost_usd: 171_400_000_000n,
+      rates: expect.objectContaining({ input_image: 5_000_000_000_000_000_000n }),
+    });
+    expect(byId.get('00000000000000b2')).toMatchObject({
+      input_audio_tokens: 8_000,
+      cost_usd: 404_000_000_000n,
+    });
     const { totals } = await store.query({ dimensions: [] });
-    // 3,432,500,000 + 6,000,000,000 + 33,435,000,000
-    expect([totals.cost_usd, totals.web_search_requests]).toEqual([42_867_500_000n, 3]);
+    // 3,432,500,000 + 6,000,000,000 + 33,435,000,000 + 171,400,000,000 × 2 + 404,000,000,000
+    expect([totals.cost_usd, totals.web_search_requests]).toEqual([789_667_500_000n, 3]);
     await wal.close();
     await store.close();
   });

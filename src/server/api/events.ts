@@ -142,7 +142,7 @@ function costExplanation(e: UsageEvent) {
   return {
     method: 'computed',
     formula:
-      'part = round_half_even(tokens × rate_per_1M / 10^6), audio tokens at the audio rates (input = (input_tokens − input_audio_tokens) × input + input_audio_tokens × input_audio; output likewise); web_search_fee = round_half_even(web_search_requests × rate_per_1k / 10^3); cost_usd = input + cache_read + cache_write + output + web_search_fee',
+      'part = round_half_even(tokens × rate_per_1M / 10^6), audio and image tokens at their own rates (input = (input_tokens − input_audio_tokens − input_image_tokens) × input + input_audio_tokens × input_audio + input_image_tokens × input_image; output likewise); web_search_fee = round_half_even(web_search_requests × rate_per_1k / 10^3); cost_usd = input + cache_read + cache_write + output + web_search_fee',
     recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
     matches: parts.cost_usd === e.cost_usd,
   };

@@ -71,6 +71,8 @@ const rateCard = z.strictObject({
   web_search: z.bigint(),
   input_audio: z.bigint(),
   output_audio: z.bigint(),
+  input_image: z.bigint(),
+  output_image: z.bigint(),
 });
 
 /** A UsageEvent (ledger/event.ts), every field present: an import hands the store complete, priced events. */

@@ -186,6 +186,8 @@ function readLine(
     ...tokens.usage,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

@@ -91,6 +91,8 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
         web_search_requests: 0,
         input_audio_tokens: 0,
         output_audio_tokens: 0,
+        input_image_tokens: 0,
+        output_image_tokens: 0,
         energy_j: null,
         energy_source: null,
         status: s.status,

@@ -27,6 +27,8 @@ const REASONING = INDEX.get('reasoning_tokens')!;
 const INPUT = INDEX.get('input_tokens')!;
 const INPUT_AUDIO = INDEX.get('input_audio_tokens')!;
 const OUTPUT_AUDIO = INDEX.get('output_audio_tokens')!;
+const INPUT_IMAGE = INDEX.get('input_image_tokens')!;
+const OUTPUT_IMAGE = INDEX.get('output_image_tokens')!;
 /** Which fields' strings are looked up by their bytes: not the ids and refs, which do not repeat. */
 const INTERNED = FIELDS.map((f) => f !== 'event_id' && f !== 'source_ref');
 
@@ -182,7 +184,9 @@ export class CanonicalByteDecoder {
     if (typeof id !== 'string' || id === '') return null;
     // Parts larger than their whole: the text path says which.
     const n = (i: number) => (values[i] as number | undefined) ?? 0;
-    if (n(REASONING) > n(OUTPUT) || n(OUTPUT_AUDIO) > n(OUTPUT) || n(INPUT_AUDIO) > n(INPUT)) return null;
+    if (n(REASONING) > n(OUTPUT)) return null;
+    if (n(OUTPUT_AUDIO) + n(OUTPUT_IMAGE) > n(OUTPUT) || n(INPUT_AUDIO) + n(INPUT_IMAGE) > n(INPUT))
+      return null;
     const r = toRecord(values);
     return recordToEvent(r, r, 'jsonl', `${this.ctx.path}:${lineNo}`, this.ctx);
   }
@@ -495,22 +499,24 @@ function toRecord(v: unknown[]): CanonicalRecord {
     web_search_requests: v[26],
     input_audio_tokens: v[27],
     output_audio_tokens: v[28],
-    cost_usd: v[29],
-    cost_input: v[30],
-    cost_cache_read: v[31],
-    cost_cache_write: v[32],
-    cost_output: v[33],
-    provider_cost_usd: v[34],
-    duration_ms: v[35],
-    ttft_ms: v[36],
-    energy_j: v[37],
-    ts: v[38],
-    model: v[39],
-    tags: v[40],
-    ingested_at: v[41],
-    cost_source: v[42],
-    energy_source: v[43],
-    status: v[44],
+    input_image_tokens: v[29],
+    output_image_tokens: v[30],
+    cost_usd: v[31],
+    cost_input: v[32],
+    cost_cache_read: v[33],
+    cost_cache_write: v[34],
+    cost_output: v[35],
+    provider_cost_usd: v[36],
+    duration_ms: v[37],
+    ttft_ms: v[38],
+    energy_j: v[39],
+    ts: v[40],
+    model: v[41],
+    tags: v[42],
+    ingested_at: v[43],
+    cost_source: v[44],
+    energy_source: v[45],
+    status: v[46],
   } as CanonicalRecord;
 }
 

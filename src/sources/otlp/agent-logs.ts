@@ -60,6 +60,8 @@ const claudeCode: Reader = (a) => {
       web_search_requests: 0,
       input_audio_tokens: 0,
       output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
     },
     idParts:
       requestId !== null

@@ -381,6 +381,8 @@ function spanEvent(
     web_search_requests: usage.web_search_requests,
     input_audio_tokens: usage.input_audio_tokens,
     output_audio_tokens: usage.output_audio_tokens,
+    input_image_tokens: usage.input_image_tokens,
+    output_image_tokens: usage.output_image_tokens,
     energy_j: null,
     energy_source: null,
     status: failed ? 'error' : 'ok',

@@ -340,6 +340,8 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
           web_search_requests: 0,
           input_audio_tokens: 0,
           output_audio_tokens: 0,
+          input_image_tokens: 0,
+          output_image_tokens: 0,
         };
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';

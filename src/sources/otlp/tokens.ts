@@ -31,6 +31,8 @@ export function usageOf(t: {
     web_search_requests: 0,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
   };
 }
 

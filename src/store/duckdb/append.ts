@@ -123,7 +123,7 @@ export async function writeBatch(
     const pending = upkeep.pending;
     // Rows the ledger already held are not in the JS sums: DuckDB sums what was inserted then.
     if (where === '' && batch.rollups) await appendRollupRows(s, batch.rollups);
-    else await insertRollupDeltas(s, where, constants, staged.audio);
+    else await insertRollupDeltas(s, where, constants, staged.splitParts);
     await markRollupDaysDirty(
       s,
       staged.days.filter((d) => !pending.has(d)),

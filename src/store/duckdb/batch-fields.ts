@@ -43,6 +43,8 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     web_search_requests: a<number>(),
     input_audio_tokens: a<number>(),
     output_audio_tokens: a<number>(),
+    input_image_tokens: a<number>(),
+    output_image_tokens: a<number>(),
     cost_usd: a<bigint | null>(),
     cost_input: a<bigint | null>(),
     cost_cache_read: a<bigint | null>(),
@@ -91,6 +93,8 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     f.web_search_requests[i] = e.web_search_requests;
     f.input_audio_tokens[i] = e.input_audio_tokens;
     f.output_audio_tokens[i] = e.output_audio_tokens;
+    f.input_image_tokens[i] = e.input_image_tokens;
+    f.output_image_tokens[i] = e.output_image_tokens;
     f.cost_usd[i] = e.cost_usd;
     f.cost_input[i] = e.cost_input;
     f.cost_cache_read[i] = e.cost_cache_read;

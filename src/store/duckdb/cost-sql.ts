@@ -24,8 +24,9 @@
  * though, and DuckDB takes ~2 ms more to plan it: an append's batch (a few hundred events from the gateway, whose
  * statements are mostly planning) prices without them (`shortcuts: false`).
  *
- * Audio tokens are parts of input and output (ledger/event.ts): the input part sums (input − audio input) at the
- * input rate and audio input at its own, as cache writes sum their two kinds; output likewise.
+ * Audio and image tokens are parts of input and output (ledger/event.ts): the input part sums (input − audio input −
+ * image input) at the input rate and audio and image input each at its own, as cache writes sum their two kinds;
+ * output likewise.
  *
  * The web search fee is priced the same way, as one more sum (FEE_PARTS), and added to cost_usd only: it has no
  * column of its own (pricing/cost.ts). Its rate is per 1,000 searches; rate_cards holds its split ×1000 (per million
@@ -38,16 +39,17 @@ export const RATE_NAMES = RATE_FIELDS;
 export type RateName = (typeof RATE_NAMES)[number];
 
 /**
- * The tokens each rate applies to, per cost part (cache writes share one part, rounded once; so do text and audio):
- * a column, or a column less its part (`input_tokens - input_audio_tokens`).
+ * The tokens each rate applies to, per cost part (cache writes share one part, rounded once; so do text, audio and
+ * images): a column, or a column less its parts (`input_tokens - input_audio_tokens - input_image_tokens`).
  */
 const COST_PARTS: Record<
   'cost_input' | 'cost_cache_read' | 'cost_cache_write' | 'cost_output',
   [string, RateName][]
 > = {
   cost_input: [
-    ['input_tokens - input_audio_tokens', 'input'],
+    ['input_tokens - input_audio_tokens - input_image_tokens', 'input'],
     ['input_audio_tokens', 'input_audio'],
+    ['input_image_tokens', 'input_image'],
   ],
   cost_cache_read: [['cache_read_tokens', 'cache_read']],
   cost_cache_write: [
@@ -55,12 +57,13 @@ const COST_PARTS: Record<
     ['cache_write_1h_tokens', 'cache_write_1h'],
   ],
   cost_output: [
-    ['output_tokens - output_audio_tokens', 'output'],
+    ['output_tokens - output_audio_tokens - output_image_tokens', 'output'],
     ['output_audio_tokens', 'output_audio'],
+    ['output_image_tokens', 'output_image'],
   ],
 };
 
-/** COST_PARTS for rows that count no audio tokens: the same sums without their (zero) audio terms. */
+/** COST_PARTS for rows that count no audio or image tokens: the same sums without their (zero) terms. */
 const TEXT_COST_PARTS: typeof COST_PARTS = {
   ...COST_PARTS,
   cost_input: [['input_tokens', 'input']],
@@ -97,11 +100,11 @@ export function pricedSelectSql(o: {
   r: string;
   given: (m: string) => string;
   shortcuts?: boolean;
-  /** False only when every row counts 0 audio tokens: their terms are left out (a shorter SQL to plan). */
-  audio?: boolean;
+  /** False only when every row counts 0 audio and image tokens: their terms are left out (a shorter SQL to plan). */
+  splitParts?: boolean;
 }): string {
   // The four parts, then the fees: _c0…_c3 are the part columns, every _c is in cost_usd.
-  const parts = [...Object.values(o.audio === false ? TEXT_COST_PARTS : COST_PARTS), ...FEE_PARTS];
+  const parts = [...Object.values(o.splitParts === false ? TEXT_COST_PARTS : COST_PARTS), ...FEE_PARTS];
   const shortcuts = o.shortcuts ?? true;
   const l1 = [
     o.keep,

@@ -284,3 +284,88 @@ describe('migrating a schema-7 ledger to schema 8 (billed cost unknown)', () => 
     await expectCurrentSchema(path);
   });
 });
+
+/** Cost and image tokens from the rollup and from raw events (route_id is in no rollup). */
+async function imageTotals(store: Store) {
+  const q: Query = { dimensions: [] };
+  const [rolled, raw] = await Promise.all([
+    store.query(q),
+    store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
+  ]);
+  const of = (t: typeof rolled.totals) => [t.cost_usd, t.input_image_tokens, t.output_image_tokens];
+  return { rollup: of(rolled.totals), raw: of(raw.totals) };
+}
+
+const usdPerM = (usd: bigint) => usd * 10n ** 18n;
+
+describe('migrating a schema-8 ledger to schema 9 (image tokens)', () => {
+  it('keeps every cost as it was, counts no image tokens before, and lays the file out as a new one', async () => {
+    const path = await ledgerAt(8);
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['8']]);
+
+    const store = await createDuckDbStore(path);
+    const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
+    // gpt-image-1 as schema 8 priced it, every token as text: 1,000 × $5 + 4,160 × $40 per 1M = $0.1714. Its card's
+    // image rates are its text rates, so its cost holds.
+    expect(byId.get('00000000000000e1')).toMatchObject({
+      input_image_tokens: 0,
+      output_image_tokens: 0,
+      cost_usd: 171_400_000_000n,
+      rates: expect.objectContaining({
+        input: usdPerM(5n),
+        input_image: usdPerM(5n),
+        output: usdPerM(40n),
+        output_image: usdPerM(40n),
+      }),
+    });
+    // The audio call keeps its audio counts and price: 4,000 × 2.5 + 8,000 × 32 + 1,000 × 10 + 2,000 × 64 = $0.404.
+    expect(byId.get('00000000000000e2')).toMatchObject({
+      input_audio_tokens: 8_000,
+      output_audio_tokens: 2_000,
+      cost_usd: 404_000_000_000n,
+    });
+    // + gpt-4o's 1M input × $2.50.
+    expect(await imageTotals(store)).toEqual({
+      rollup: [171_400_000_000n + 404_000_000_000n + 2_500_000_000_000n, 0, 0],
+      raw: [171_400_000_000n + 404_000_000_000n + 2_500_000_000_000n, 0, 0],
+    });
+    await store.close();
+
+    await expectCurrentSchema(path);
+  });
+
+  it('takes calls with image tokens after the migration, priced at the image rates in the rollup and the raw report alike', async () => {
+    const path = await ledgerAt(8);
+    const store = await createDuckDbStore(path);
+    // gpt-image-1: 400 text × $5 + 600 image × $10 per 1M input, 4,160 image output × $40 (its image output rate is
+    // its output rate): $0.0020 + $0.0060 + $0.1664 = $0.1744.
+    const edited = pricer.price(
+      unpricedEvent({
+        event_id: '00000000000000e4',
+        source: 'gateway',
+        provider: 'openai',
+        model: 'gpt-image-1',
+        operation: 'image',
+        ts: Date.parse('2026-03-02T11:00:00Z') * 1000,
+        team: 'a',
+        user: 'ann',
+        input_tokens: 1000,
+        input_image_tokens: 600,
+        output_tokens: 4160,
+        output_image_tokens: 4160,
+      }),
+    );
+    expect([edited.cost_input, edited.cost_output, edited.cost_usd]).toEqual([
+      8_000_000_000n,
+      166_400_000_000n,
+      174_400_000_000n,
+    ]);
+    expect(await store.append([edited])).toMatchObject({ inserted: 1, duplicates: 0 });
+    const total = 171_400_000_000n + 404_000_000_000n + 2_500_000_000_000n + 174_400_000_000n;
+    expect(await imageTotals(store)).toEqual({ rollup: [total, 600, 4160], raw: [total, 600, 4160] });
+    await store.close();
+    const again = await createDuckDbStore(path);
+    expect(await imageTotals(again)).toEqual({ rollup: [total, 600, 4160], raw: [total, 600, 4160] });
+    await again.close();
+  });
+});

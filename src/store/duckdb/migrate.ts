@@ -112,7 +112,7 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
 }
 
 /**
- * Schema 5 → 6 → 7 → 8: columns added to tables that already held rows, in one transaction with the new version.
+ * Schema 5 → 6 → 7 → 8 → 9: columns added to tables that already held rows, in one transaction with the new version.
  *
  * Schema 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
  * whole and split columns). Every event and card written before had no web search fee, so the columns are added
@@ -134,9 +134,14 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
  * of every repriced event have their rollup rows rebuilt (only a reprice makes the delta other than 0). A billed 0
  * with no audit row left to tell stays $0.
  *
+ * Schema 9: events and the rollups count `input_image_tokens` and `output_image_tokens` (parts of input and output,
+ * beside audio), and rate cards carry the `input_image` and `output_image` rates. As for audio at schema 7: no source
+ * counted images apart before, so the counts are added as 0 and each card's image rates are its input and output
+ * rates; no cost changes.
+ *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
- * try. Only from schema 5, 6 or 7 is it the whole migration, and then it records the version itself.
+ * try. Only from schema 5, 6, 7 or 8 is it the whole migration, and then it records the version itself.
  */
 export async function migrateAddedColumns(s: DuckDbSession, from: number): Promise<void> {
   const what = `migrating the ledger to schema ${SCHEMA_VERSION}`;
@@ -154,22 +159,29 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
     // transaction, and to alter a table with an index (rate_cards' key) once it has updates pending.
     if (from <= 5) await addColumns(step, ['web_search_requests'], ['web_search']);
     const audioRates = ['input_audio', 'output_audio'];
-    const cardsHadAudio =
+    const imageRates = ['input_image', 'output_image'];
+    const cardsHave = async (column: string) =>
       (
         await s.rows(
           what,
           `SELECT count(*) FROM information_schema.columns
-           WHERE table_catalog = current_database() AND table_name = 'rate_cards' AND column_name = 'input_audio'`,
+           WHERE table_catalog = current_database() AND table_name = 'rate_cards' AND column_name = $1`,
+          [column],
         )
       )[0]![0] !== 0n;
+    const newRates = [
+      ...(tables.has('rate_cards') && !(await cardsHave('input_audio')) ? audioRates : []),
+      ...(tables.has('rate_cards') && !(await cardsHave('input_image')) ? imageRates : []),
+    ];
     await addColumns(step, ['input_audio_tokens', 'output_audio_tokens'], audioRates);
     await step('ALTER TABLE IF EXISTS events ADD COLUMN IF NOT EXISTS billed_unpriced BOOLEAN');
     for (const t of ROLLUP_TABLES) await addColumn(step, t.table, 'billed_unpriced_delta', 'BIGINT');
-    // A card's audio rates are its text rates, whole and split (rate-cards.ts RATE_COLUMNS); only when they are new.
-    const filled = RATE_COLUMNS.filter((c) => audioRates.some((r) => c === r || c.startsWith(`${r}_`)));
-    if (tables.has('rate_cards') && !cardsHadAudio)
+    await addColumns(step, ['input_image_tokens', 'output_image_tokens'], imageRates);
+    // A card's new audio and image rates are its text rates, whole and split (rate-cards.ts RATE_COLUMNS).
+    const filled = RATE_COLUMNS.filter((c) => newRates.some((r) => c === r || c.startsWith(`${r}_`)));
+    if (filled.length > 0)
       await step(
-        `UPDATE rate_cards SET ${filled.map((c) => `${q(c)} = ${q(c.replace(/^(input|output)_audio/, '$1'))}`).join(', ')}`,
+        `UPDATE rate_cards SET ${filled.map((c) => `${q(c)} = ${q(c.replace(/^(input|output)_(audio|image)/, '$1'))}`).join(', ')}`,
       );
     if (from <= 5)
       await countFromTag(step, tables, USAGE_REPORT_SOURCE, [
@@ -180,7 +192,7 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
         ['input_audio_tokens', 'input_audio_tokens', 'input_tokens'],
         ['output_audio_tokens', 'output_audio_tokens', 'output_tokens'],
       ]);
-    if (tables.has('reprice_audit')) await markBilledUnpriced(step, tables);
+    if (from <= 7 && tables.has('reprice_audit')) await markBilledUnpriced(step, tables);
     if (from >= 5) await step(`UPDATE meta SET value = '${SCHEMA_VERSION}' WHERE key = 'schema_version'`);
   });
 }

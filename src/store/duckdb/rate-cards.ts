@@ -20,7 +20,7 @@ function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
 }
 
 function rateKey(r: RateCard): string {
-  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}:${r.input_audio}:${r.output_audio}`;
+  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}:${r.input_audio}:${r.output_audio}:${r.input_image}:${r.output_image}`;
 }
 
 /**

@@ -31,7 +31,7 @@ const STAGE_ROLLUP_TABLE = 'stage_rollup';
 function stageRollupSql(
   where: string,
   constants: BatchConstants,
-  audio: boolean,
+  splitParts: boolean,
 ): { sql: string; params: string[] } {
   const params: string[] = [];
   const given = (m: string) => stageValueSql(`given_${m}`, constants, params);
@@ -47,7 +47,7 @@ function stageRollupSql(
     given,
     // A batch is small next to a report's range: planning the shortcuts cost more than they saved (cost-sql.ts).
     shortcuts: false,
-    audio,
+    splitParts,
   });
   const sql = `CREATE OR REPLACE TEMP TABLE ${STAGE_ROLLUP_TABLE} AS SELECT day${varying.map((dim) => `, ${q(dim)}`).join('')},
     count(*) AS events,
@@ -94,9 +94,9 @@ export async function insertRollupDeltas(
   s: DuckDbSession,
   where: string,
   constants: BatchConstants,
-  audio: boolean,
+  splitParts: boolean,
 ): Promise<void> {
-  const stage = stageRollupSql(where, constants, audio);
+  const stage = stageRollupSql(where, constants, splitParts);
   await s.run('aggregating the batch', stage.sql, stage.params);
   for (const t of ROLLUP_TABLES) {
     const delta = stagedRollupDeltaSql(t, constants);

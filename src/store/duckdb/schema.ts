@@ -30,9 +30,9 @@ import { RATE_COLUMNS } from './rate-cards.js';
  * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
  * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split; 6: events and
  * rollups count web_search_requests, rate cards carry the web_search rate; 7: audio tokens and rates; 8: events mark
- * billed_unpriced, rollups keep billed_unpriced_delta).
+ * billed_unpriced, rollups keep billed_unpriced_delta; 9: image tokens and rates).
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Columns a migration added to tables that already held rows (migrate.ts, migrateAddedColumns). ALTER TABLE … ADD COLUMN
@@ -45,11 +45,15 @@ const ADDED_COLUMNS = [
   'output_audio_tokens',
   'billed_unpriced',
   'billed_unpriced_delta',
+  'input_image_tokens',
+  'output_image_tokens',
 ] as const;
 const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
+// In the order the migrations added them, which is not always the order of the tables' other columns (the image
+// counts follow the audio ones in USAGE_FIELDS but were added after billed_unpriced).
 const addedLast = (cols: readonly (readonly [string, string])[]) => [
   ...cols.filter(([n]) => !added(n)),
-  ...cols.filter(([n]) => added(n)),
+  ...ADDED_COLUMNS.flatMap((a) => cols.filter(([n]) => n === a)),
 ];
 
 /** Money in tables is HUGEINT pico-dollars: exact, summed natively, and read back as bigint with no scaling. */

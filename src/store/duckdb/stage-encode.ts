@@ -26,10 +26,10 @@ export interface EncodedBatch {
   /** Distinct contexts in the batch (ctx runs 1..contexts, in order of first appearance). */
   contexts: number;
   /**
-   * Whether some event counts audio tokens. A batch without prices its rollup rows without the audio terms
+   * Whether some event counts audio or image tokens. A batch without prices its rollup rows without their terms
    * (rollup.ts stageRollupSql): they make the SQL longer to plan, most of what a small append costs.
    */
-  audio: boolean;
+  splitParts: boolean;
 }
 
 /**
@@ -93,11 +93,15 @@ function prepare(
         );
       }
     }
-    // Audio tokens are parts of input and output (ledger/event.ts): more than the whole would price a negative rest.
-    if (f.input_audio_tokens[i]! > f.input_tokens[i]! || f.output_audio_tokens[i]! > f.output_tokens[i]!) {
+    // Audio and image tokens are parts of input and output (ledger/event.ts): more than the whole would price a
+    // negative rest.
+    if (
+      f.input_audio_tokens[i]! + f.input_image_tokens[i]! > f.input_tokens[i]! ||
+      f.output_audio_tokens[i]! + f.output_image_tokens[i]! > f.output_tokens[i]!
+    ) {
       throw storeError(
         'STORE_BAD_EVENT',
-        `${whereIs(e, i)}: input_audio_tokens and output_audio_tokens are parts of input_tokens and output_tokens, so neither can exceed it`,
+        `${whereIs(e, i)}: audio and image tokens are parts of input_tokens and output_tokens (input_audio_tokens + input_image_tokens of input_tokens, output_audio_tokens + output_image_tokens of output_tokens), so they cannot exceed it`,
       );
     }
     if (!STATUSES.includes(f.status[i]!) || !COST_SOURCES.includes(f.cost_source[i]!)) {
@@ -206,11 +210,16 @@ export function encodeBatch(
     maxTs,
     days: [...days].sort((a, b) => a - b),
     contexts: count,
-    audio: hasAudio(b.field.input_audio_tokens) || hasAudio(b.field.output_audio_tokens),
+    splitParts: [
+      b.field.input_audio_tokens,
+      b.field.output_audio_tokens,
+      b.field.input_image_tokens,
+      b.field.output_image_tokens,
+    ].some(anyCounted),
   };
 }
 
-const hasAudio = (counts: readonly number[]): boolean => counts.some((n) => n > 0);
+const anyCounted = (counts: readonly number[]): boolean => counts.some((n) => n > 0);
 
 /** The batch dictionary's code for `s` (code c stands for strings[c - 1]), adding `s` if it is new. */
 function dictionaryCode(s: string, codes: Map<string, number>, strings: string[]): number {

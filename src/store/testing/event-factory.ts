@@ -27,6 +27,8 @@ export function card(
   webSearch = '0',
   inputAudio = input,
   outputAudio = output,
+  inputImage = input,
+  outputImage = output,
 ): RateCard {
   return {
     input: rate(input),
@@ -37,6 +39,8 @@ export function card(
     web_search: rate(webSearch),
     input_audio: rate(inputAudio),
     output_audio: rate(outputAudio),
+    input_image: rate(inputImage),
+    output_image: rate(outputImage),
   };
 }
 
@@ -53,6 +57,8 @@ export const CARDS = {
     '8.325925925925925926',
     '31.971555555555555555',
     '63.943111111111111111',
+    '7.993888888888888888',
+    '31.977777777777777777',
   ),
   // a·10^12 + 5·10^11: every odd token count lands exactly half-way (both quotient parities occur). The search rate
   // is per 1,000, so its ×1000 is of that form: an odd number of searches is a tie too.
@@ -65,6 +71,8 @@ export const CARDS = {
     web_search: 7n * 10n ** 9n + 5n * 10n ** 8n,
     input_audio: 11n * E12 + E12 / 2n,
     output_audio: 13n * E12 + E12 / 2n,
+    input_image: 17n * E12 + E12 / 2n,
+    output_image: 19n * E12 + E12 / 2n,
   },
 } satisfies Record<string, RateCard>;
 
@@ -86,6 +94,8 @@ export function makeEvent(n: number, o: Partial<UsageEvent> = {}): UsageEvent {
     web_search_requests: 0,
     input_audio_tokens: 0,
     output_audio_tokens: 0,
+    input_image_tokens: 0,
+    output_image_tokens: 0,
   };
   const merged = { ...usage, ...o };
   const cost = rates ? costOf(merged, rates) : null;
@@ -164,12 +174,20 @@ export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
       web_search_requests: i % 7 === 3 ? (i % 5) + 1 : 0,
       input_audio_tokens: 0,
       output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
     };
     usage.reasoning_tokens = Math.floor(usage.output_tokens * r() * 0.5);
     // Also from the index: parts of input and output, odd counts included (the tie card rounds them).
     if (i % 9 === 4) {
       usage.input_audio_tokens = Math.ceil(usage.input_tokens / 3);
       usage.output_audio_tokens = usage.output_tokens - Math.floor(usage.output_tokens / 2);
+    }
+    // Image parts beside them (on some events both): half of what the audio leaves of each whole, made odd.
+    if (i % 11 === 6) {
+      const odd = (n: number) => (n > 0 && n % 2 === 0 ? n - 1 : n);
+      usage.input_image_tokens = odd(Math.floor((usage.input_tokens - usage.input_audio_tokens) / 2));
+      usage.output_image_tokens = odd(Math.floor((usage.output_tokens - usage.output_audio_tokens) / 2));
     }
     const user = `u${Math.floor(r() * 12)}`;
     const given = rates !== null && r() < 0.05;

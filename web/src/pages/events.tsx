@@ -30,24 +30,33 @@ const RATE: Record<string, string> = {
   cache_write_1h_tokens: 'cache_write_1h',
   output_tokens: 'output',
 };
-/** Audio tokens are parts of input and output, priced at rates of their own (docs/pricing.md, "Audio"). */
-const AUDIO: Record<string, [string, string]> = {
-  input_tokens: ['input_audio_tokens', 'input_audio'],
-  output_tokens: ['output_audio_tokens', 'output_audio'],
+/**
+ * Audio and image tokens are parts of input and output, priced at rates of their own (docs/pricing.md, "Audio" and
+ * "Images"): [what, count field, rate] for each part of a field.
+ */
+const PRICED_APART: Record<string, [string, string, string][]> = {
+  input_tokens: [
+    ['audio', 'input_audio_tokens', 'input_audio'],
+    ['image', 'input_image_tokens', 'input_image'],
+  ],
+  output_tokens: [
+    ['audio', 'output_audio_tokens', 'output_audio'],
+    ['image', 'output_image_tokens', 'output_image'],
+  ],
 };
 
-/** A part's token counts and rates as shown: `text + audio` where the event has audio in that part. */
+/** A part's token counts and rates as shown: `text + audio + image` where the event has those in that part. */
 function partCells(e: Detail['event'], fields: string[]): { tokens: string; rates: string } {
   const tokens: string[] = [];
   const rates: string[] = [];
   for (const f of fields) {
-    const [audioField, audioRate] = AUDIO[f] ?? [];
-    const audio = audioField ? (e[audioField] as number) : 0;
-    tokens.push(count((e[f] as number) - audio));
+    const parts = (PRICED_APART[f] ?? []).filter(([, field]) => ((e[field] as number | undefined) ?? 0) > 0);
+    const inParts = parts.reduce((n, [, field]) => n + (e[field] as number), 0);
+    tokens.push(count((e[f] as number) - inParts));
     rates.push(exactDecimal(String(e.rates![RATE[f]!])));
-    if (audio > 0) {
-      tokens.push(`${count(audio)} audio`);
-      rates.push(`${exactDecimal(String(e.rates![audioRate!]))} audio`);
+    for (const [what, field, rate] of parts) {
+      tokens.push(`${count(e[field] as number)} ${what}`);
+      rates.push(`${exactDecimal(String(e.rates![rate]))} ${what}`);
     }
   }
   return { tokens: tokens.join(' + '), rates: rates.join(' / ') };
