@@ -67,3 +67,29 @@ describe('withFormModel', () => {
     expect(withFormModel(raw, type, 'x')).toBe(raw);
   });
 });
+
+describe('formFields, the Images API', () => {
+  it('reads `n` and `partial_images` as numbers, as in a JSON request, for budget admission', async () => {
+    const { raw, type } = await encoded([
+      ['image[]', new Blob([AUDIO])],
+      ['model', 'gpt-image-1'],
+      ['n', '3'],
+      ['partial_images', '2'],
+      ['size', '1024x1024'],
+    ]);
+    expect(await formFields(raw, type)).toEqual({
+      model: 'gpt-image-1',
+      n: 3,
+      partial_images: 2,
+      size: '1024x1024',
+    });
+  });
+
+  it('leaves a value that is not a whole number as text, for the upstream to refuse', async () => {
+    const { raw, type } = await encoded([
+      ['model', 'gpt-image-1'],
+      ['n', 'two'],
+    ]);
+    expect(await formFields(raw, type)).toEqual({ model: 'gpt-image-1', n: 'two' });
+  });
+});

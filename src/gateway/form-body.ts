@@ -1,13 +1,18 @@
 import { GatewayError } from './errors.js';
 
 /**
- * Request bodies sent as `multipart/form-data` (the Audio API's transcriptions: the audio file beside text fields):
- * their text fields read as a request's JSON is, and their `model` field rewritten in place.
+ * Request bodies sent as `multipart/form-data` (the Audio API's transcriptions, the Images API's edits and
+ * variations: files beside text fields): their text fields read as a request's JSON is, and their `model` field
+ * rewritten in place.
  */
+
+/** Fields that are whole numbers in the JSON APIs, which budget admission reads (the images asked for). */
+const INTEGER_FIELDS: ReadonlySet<string> = new Set(['n', 'partial_images']);
 
 /**
  * The text fields of a multipart/form-data body, files left out, as the values a JSON request's would be (`stream`
- * a boolean). Read with the platform's own parser (undici's `Response.formData`).
+ * a boolean, `n` and `partial_images` numbers when they are whole numbers). Read with the platform's own parser
+ * (undici's `Response.formData`).
  */
 export async function formFields(
   raw: Buffer,
@@ -16,7 +21,7 @@ export async function formFields(
   if (contentType === undefined || !/^multipart\/form-data\s*;/i.test(contentType))
     throw new GatewayError(
       'GW_BAD_REQUEST',
-      `this route takes multipart/form-data (the audio file and its fields), not ${JSON.stringify(contentType ?? 'no content-type')}`,
+      `this route takes multipart/form-data (the files and their fields), not ${JSON.stringify(contentType ?? 'no content-type')}`,
     );
   let form: FormData;
   try {
@@ -28,9 +33,14 @@ export async function formFields(
     );
   }
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of form)
-    if (typeof value === 'string') fields[name] = name === 'stream' ? value === 'true' : value;
+  for (const [name, value] of form) if (typeof value === 'string') fields[name] = fieldValue(name, value);
   return fields;
+}
+
+function fieldValue(name: string, value: string): unknown {
+  if (name === 'stream') return value === 'true';
+  if (INTEGER_FIELDS.has(name) && /^\d{1,6}$/.test(value)) return Number(value);
+  return value;
 }
 
 /**

@@ -112,6 +112,8 @@ export class Gateway {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
       const form = route.form === true ? (req.headers['content-type'] ?? '') : null;
       const json = form === null ? parseJsonBody(raw) : await formFields(raw, req.headers['content-type']);
+      // Metered as the API's one model; the body goes as it came, and the upstream applies its own default.
+      if (json.model === undefined && route.defaultModel !== undefined) json.model = route.defaultModel;
       if (typeof json.model !== 'string' || json.model === '')
         throw new GatewayError(
           'GW_BAD_REQUEST',
@@ -216,7 +218,7 @@ export class Gateway {
           model: c.model,
           reservation,
           background: route.operation === 'responses' && body.background === true ? this.background : null,
-          // A form's body is an audio file: no text to keep.
+          // A form's body is audio or image files: no text to keep.
           keepText: key?.store_content === true && form === null ? raw : null,
           carried: CARRIES_CONTEXT.has(route.operation) ? this.carried : null,
         };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardRoute, pathModel } from './routes.js';
+import { forwardRoute, GATEWAY_ROUTES, notFoundMessage, pathModel } from './routes.js';
 
 const route = (method: string, path: string, headers = {}) => {
   const r = forwardRoute(method, path, headers);
@@ -56,5 +56,19 @@ describe('forwardRoute', () => {
     expect(route('GET', '/v1/chat/completions/chatcmpl-1/messages')).toMatchObject({ method: 'GET' });
     expect(route('DELETE', '/v1/chat/completions/chatcmpl-1/messages')).toBeNull();
     expect(route('HEAD', '/v1/chat/completions')).toBeNull();
+  });
+});
+
+describe('notFoundMessage', () => {
+  it('says speech, translations and video are not proxied, and no longer images (metered: GATEWAY_ROUTES)', () => {
+    for (const path of ['/v1/audio/speech', '/v1/audio/translations', '/v1/videos'])
+      expect(notFoundMessage('POST', path, {})).toMatch(
+        / is not proxied: speech, audio translation and video /,
+      );
+    for (const path of ['/v1/images/generations', '/v1/images/edits', '/v1/images/variations'])
+      expect(GATEWAY_ROUTES.get(path)).toMatchObject({ operation: 'image', metered: true });
+    expect(notFoundMessage('GET', '/v1/images/unknown', {})).toMatch(
+      /^no route GET \/v1\/images\/unknown; .*\/v1\/images\/edits/,
+    );
   });
 });

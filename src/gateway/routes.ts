@@ -8,8 +8,13 @@ export interface GatewayRoute {
   operation: Operation;
   /** count_tokens is free and carries no usage: proxied, not recorded. */
   metered: boolean;
-  /** The body is multipart/form-data (an audio file and its fields), not JSON. */
+  /** The body is multipart/form-data (audio or image files and their fields), not JSON. */
   form?: true;
+  /**
+   * The model a body that names none is metered as (and sent as it came, for the upstream's own default): only where
+   * the API has one model (the Images API's variations: dall-e-2). Elsewhere a body without a model is refused.
+   */
+  defaultModel?: string;
 }
 
 /** The APIs the gateway proxies (all POST), by path under /v1. */
@@ -23,6 +28,12 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
   [
     '/v1/audio/transcriptions',
     { provider: openAiProvider, operation: 'transcription', metered: true, form: true },
+  ],
+  ['/v1/images/generations', { provider: openAiProvider, operation: 'image', metered: true }],
+  ['/v1/images/edits', { provider: openAiProvider, operation: 'image', metered: true, form: true }],
+  [
+    '/v1/images/variations',
+    { provider: openAiProvider, operation: 'image', metered: true, form: true, defaultModel: 'dall-e-2' },
   ],
   ['/v1/messages', { provider: anthropicProvider, operation: 'messages', metered: true }],
   ['/v1/messages/count_tokens', { provider: anthropicProvider, operation: 'count_tokens', metered: false }],
@@ -174,7 +185,7 @@ export function notFoundMessage(method: string, path: string, headers: IncomingH
     return `${what} is not proxied: batches (and the files they read and write) run at the provider and report their usage in result files the gateway never sees, so it cannot meter them. Send batch and file calls to the provider directly (a client without the gateway's base URL) and import their usage with \`tokenledger import ${anthropic ? 'anthropic' : 'openai'}-usage\`, priced at batch rates`;
   if (/^\/v1\/realtime(?:\/|$)/.test(path))
     return `${what} is not proxied: the gateway meters the Realtime API over its WebSocket (GET /v1/realtime?model=…), not over WebRTC or SIP. Connect over the WebSocket, or call the provider directly and import the usage with \`tokenledger import openai-usage\``;
-  if (/^\/v1\/(?:images|audio|videos)(?:\/|$)/.test(path))
-    return `${what} is not proxied: image, speech, audio translation and video calls are not metered by the gateway (of the Audio API only POST /v1/audio/transcriptions is). Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
-  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
+  if (/^\/v1\/(?:audio|videos)(?:\/|$)/.test(path))
+    return `${what} is not proxied: speech, audio translation and video calls are not metered by the gateway (of the Audio API only POST /v1/audio/transcriptions is). Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
+  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/audio/transcriptions, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
 }

@@ -16,27 +16,51 @@ const EMPTY = Buffer.alloc(0);
  * client without being decoded, searched as text or encoded again.
  */
 export class SseSplitter {
-  private tail: Buffer | null = null;
+  /**
+   * The incomplete event's bytes, as the chunks brought them: joined only once it completes. An Images API stream's
+   * events are megabytes of base64 in many reads, and joining the tail at every read copied it over and over.
+   */
+  private tail: Buffer[] = [];
 
   /**
    * The bytes of every event this chunk completes, as one buffer (empty when it completes none). A meter that needs
    * only a few of the events looks for them in these bytes before splitting them: most chunks are never split.
    */
   completed(chunk: Buffer): Buffer {
-    // The tail holds no whole event, but a blank line may straddle it and the chunk: scan again from its start.
-    const buf = this.tail === null ? chunk : Buffer.concat([this.tail, chunk]);
+    let buf = chunk;
+    if (this.tail.length !== 0) {
+      // The tail holds no whole event, but a blank line (at most 3 bytes) may straddle it and the chunk: the chunk
+      // and the tail's last 2 bytes are scanned, not the whole tail again.
+      if (nextEventEnd(Buffer.concat([lastBytes(this.tail, 2), chunk]), 0) === -1) {
+        this.tail.push(chunk);
+        return EMPTY;
+      }
+      buf = Buffer.concat([...this.tail, chunk]);
+      this.tail = [];
+    }
     let end = 0;
     for (let e = nextEventEnd(buf, 0); e !== -1; e = nextEventEnd(buf, e)) end = e;
-    this.tail = end === buf.length ? null : buf.subarray(end);
+    if (end !== buf.length) this.tail.push(buf.subarray(end));
     return end === 0 ? EMPTY : buf.subarray(0, end);
   }
 
   /** The incomplete event left at the end of the stream, as the upstream sent it. */
   end(): Buffer {
-    const rest = this.tail ?? EMPTY;
-    this.tail = null;
+    const rest = this.tail.length === 0 ? EMPTY : Buffer.concat(this.tail);
+    this.tail = [];
     return rest;
   }
+}
+
+/** The last `n` bytes of `parts` joined (fewer when they hold fewer). */
+function lastBytes(parts: readonly Buffer[], n: number): Buffer {
+  const last: Buffer[] = [];
+  for (let i = parts.length - 1, left = n; i >= 0 && left > 0; i--) {
+    const p = parts[i]!;
+    last.unshift(p.subarray(Math.max(0, p.length - left)));
+    left -= p.length;
+  }
+  return Buffer.concat(last);
 }
 
 /**

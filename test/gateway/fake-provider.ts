@@ -38,6 +38,10 @@ import { listenLocal } from '../helpers/listen-local.js';
  *
  * A chat completion from an audio model (`gpt-audio*`, `gpt-4o*-audio-preview*`) reports AUDIO_USAGE: audio tokens
  * among the prompt and completion tokens (`prompt_tokens_details.audio_tokens`, `completion_tokens_details.audio_tokens`).
+ *
+ * The Images API's generations, edits and variations (images()) answer with IMAGE_B64 images and, from a GPT image
+ * model, IMAGE_USAGE (an edit: IMAGE_EDIT_USAGE; `gpt-image-1.5*`: IMAGE_USAGE_DETAILED), streamed or not; dall-e
+ * models report no usage.
  */
 
 export const OPENAI_USAGE = { prompt: 1500, cached: 1024, completion: 420, reasoning: 256 };
@@ -124,6 +128,10 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       requests.push(request);
       const path = req.url ?? '';
       if (path === '/v1/audio/transcriptions') return void transcription(raw, request, res);
+      if (path === '/v1/images/generations')
+        return void images('image_generation', JSON.parse(body) as Record<string, unknown>, res);
+      if (path === '/v1/images/edits' || path === '/v1/images/variations')
+        return void imageForm(path, raw, request, res);
       if (path.startsWith('/v1/responses/') && STORED.test(path.split('?')[0]!))
         return void storedResponse(req.method ?? '', path, res);
       if (
@@ -223,16 +231,7 @@ export const REALTIME_USAGE = {
  * `transcript.text.done` with the usage.
  */
 async function transcription(raw: Buffer, request: FakeRequest, res: ServerResponse): Promise<void> {
-  const form = await new Response(raw, {
-    headers: { 'content-type': String(request.headers['content-type']) },
-  }).formData();
-  const fields: Record<string, string> = {};
-  let file: Buffer | null = null;
-  for (const [name, value] of form) {
-    if (typeof value === 'string') fields[name] = value;
-    else file = Buffer.from(await value.arrayBuffer());
-  }
-  request.form = { fields, file };
+  const { fields } = await readForm(raw, request);
   const text = WORDS.join('');
   if (fields.model === 'whisper-1') return json(res, 200, { text, usage: { type: 'duration', seconds: 4 } });
   if (fields.response_format === 'text') {
@@ -244,6 +243,118 @@ async function transcription(raw: Buffer, request: FakeRequest, res: ServerRespo
   for (const delta of WORDS)
     res.write(`data: ${JSON.stringify({ type: 'transcript.text.delta', delta })}\n\n`);
   res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text, usage: TRANSCRIPTION_USAGE })}\n\n`);
+}
+
+/** A multipart/form-data request's text fields and its (first) file, kept on the request for tests to look at. */
+async function readForm(raw: Buffer, request: FakeRequest): Promise<NonNullable<FakeRequest['form']>> {
+  const form = await new Response(raw, {
+    headers: { 'content-type': String(request.headers['content-type']) },
+  }).formData();
+  const fields: Record<string, string> = {};
+  let file: Buffer | null = null;
+  for (const [name, value] of form) {
+    if (typeof value === 'string') fields[name] = value;
+    else file ??= Buffer.from(await value.arrayBuffer());
+  }
+  request.form = { fields, file };
+  return request.form;
+}
+
+/**
+ * What a generation with gpt-image-1 used (openai-node src/resources/images.ts `ImagesResponse.Usage`): its answers
+ * carry no `output_tokens_details`, every output token being the image's.
+ */
+export const IMAGE_USAGE = {
+  input_tokens: 50,
+  input_tokens_details: { text_tokens: 50, image_tokens: 0 },
+  output_tokens: 4160,
+  total_tokens: 4210,
+};
+/** What an edit used: the input images among its input tokens. */
+export const IMAGE_EDIT_USAGE = {
+  input_tokens: 373,
+  input_tokens_details: { text_tokens: 50, image_tokens: 323 },
+  output_tokens: 1056,
+  total_tokens: 1429,
+};
+/** What a gpt-image-1.5 call used: its output split into text and image tokens (`output_tokens_details`). */
+export const IMAGE_USAGE_DETAILED = {
+  input_tokens: 50,
+  input_tokens_details: { text_tokens: 50, image_tokens: 0 },
+  output_tokens: 4200,
+  output_tokens_details: { text_tokens: 40, image_tokens: 4160 },
+  total_tokens: 4250,
+};
+/** The fake's image: a PNG signature and 96 kB, so that a stream's events span several reads of the socket. */
+export const IMAGE_B64 = Buffer.concat([
+  Buffer.from('89504e470d0a1a0a', 'hex'),
+  Buffer.alloc(96 * 1024, 0x42),
+]).toString('base64');
+
+/**
+ * The Images API's edits and variations (https://platform.openai.com/docs/api-reference/images): multipart/form-data
+ * with the image(s) and text fields, answered as generations are. A variation is dall-e-2's (the only model it takes,
+ * and the one it defaults to).
+ */
+async function imageForm(
+  path: string,
+  raw: Buffer,
+  request: FakeRequest,
+  res: ServerResponse,
+): Promise<void> {
+  const { fields } = await readForm(raw, request);
+  const params: Record<string, unknown> = { ...fields, stream: fields.stream === 'true' };
+  if (fields.n !== undefined) params.n = Number(fields.n);
+  if (fields.partial_images !== undefined) params.partial_images = Number(fields.partial_images);
+  if (path === '/v1/images/variations') params.model = 'dall-e-2';
+  images('image_edit', params, res);
+}
+
+/**
+ * An Images API answer (https://platform.openai.com/docs/api-reference/images/create): an `ImagesResponse` with `n`
+ * images and the call's usage, which dall-e-2 and dall-e-3 (billed per image) leave out, answering with URLs unless
+ * asked for `b64_json`. Streamed (`stream: true`, GPT image models): `partial_images` events `<kind>.partial_image`,
+ * then `<kind>.completed` with the image and usage, each with its `event:` name; a `*-hang` model sends the partial
+ * images and then nothing, until the client leaves.
+ */
+function images(
+  kind: 'image_generation' | 'image_edit',
+  params: Record<string, unknown>,
+  res: ServerResponse,
+): void {
+  const model = String(params.model ?? 'dall-e-2');
+  const n = typeof params.n === 'number' ? params.n : 1;
+  const usage = model.startsWith('gpt-image-1.5')
+    ? IMAGE_USAGE_DETAILED
+    : kind === 'image_edit'
+      ? IMAGE_EDIT_USAGE
+      : IMAGE_USAGE;
+  const created = 1_767_225_600;
+  const settings = { background: 'opaque', output_format: 'png', quality: 'high', size: '1024x1024' };
+  if (model.startsWith('dall-e')) {
+    const image =
+      params.response_format === 'b64_json'
+        ? { b64_json: IMAGE_B64 }
+        : { url: 'https://oaidalleapiprodscus.blob.core.windows.net/private/img-fake.png' };
+    return void json(res, 200, { created, data: Array.from({ length: n }, () => image) });
+  }
+  if (params.stream !== true)
+    return void json(res, 200, {
+      created,
+      data: Array.from({ length: n }, () => ({ b64_json: IMAGE_B64 })),
+      ...settings,
+      usage,
+    });
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const send = (type: string, fields: Record<string, unknown>) =>
+    res.write(
+      `event: ${type}\ndata: ${JSON.stringify({ type, b64_json: IMAGE_B64, created_at: created, ...settings, ...fields })}\n\n`,
+    );
+  const partials = typeof params.partial_images === 'number' ? params.partial_images : 0;
+  for (let i = 0; i < partials; i++) send(`${kind}.partial_image`, { partial_image_index: i });
+  if (model.endsWith('-hang')) return;
+  send(`${kind}.completed`, { usage });
+  res.end();
 }
 
 /** What the fake's input transcriptions used (`conversation.item.input_audio_transcription.completed`). */

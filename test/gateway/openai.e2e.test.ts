@@ -450,7 +450,7 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(h.fake.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/v1/conversations/${conv.id}` });
   });
 
-  it('batches, files and image calls are not proxied: a 404 that says why and what to do', async () => {
+  it('batches, files and speech calls are not proxied: a 404 that says why and what to do', async () => {
     const sent = h.fake.requests.length;
     for (const call of [
       () => client.batches.list(),
@@ -467,8 +467,10 @@ describe('OpenAI through the gateway (official openai client)', () => {
       expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('GW_NOT_FOUND');
       expect(String(err)).toMatch(/ is not proxied: batches .*`tokenledger import openai-usage`/);
     }
-    const img = await client.images.generate({ model: 'gpt-image-1', prompt: 'x' }).catch((e: unknown) => e);
-    expect(String(img)).toContain('POST /v1/images/generations is not proxied');
+    const speech = await client.audio.speech
+      .create({ model: 'gpt-4o-mini-tts', input: 'x', voice: 'alloy' })
+      .catch((e: unknown) => e);
+    expect(String(speech)).toContain('POST /v1/audio/speech is not proxied');
     expect(h.fake.requests.length).toBe(sent);
   });
 

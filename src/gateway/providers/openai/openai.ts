@@ -2,7 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken } from '../../../http/bearer.js';
 import type { Operation, Provider, ResponseFacts, StreamMeter } from '../provider.js';
 import { openAiFileTokens, openAiFileTokensEstimate } from './file-tokens.js';
+import { OpenAiImageStreamMeter } from './image-stream-meter.js';
 import { openAiImageTokens, openAiImageTokensEstimate } from './image-tokens.js';
+import { openAiImageFacts } from './image-usage.js';
 import { openAiInputText, openAiInputTokenIds, plainOpenAi, prepareOpenAi } from './request.js';
 import { OpenAiStreamMeter } from './stream-meter.js';
 import { openAiFacts } from './usage.js';
@@ -22,11 +24,12 @@ export const openAiProvider: Provider = {
   },
   prepare: (op, raw, json, askUsage) => (askUsage ? prepareOpenAi(op, raw, json) : plainOpenAi(raw, json)),
   usageOptionRefused: (status, body) => status === 400 && body.includes('stream_options'),
-  readJson(_op: Operation, json: unknown): ResponseFacts {
-    return openAiFacts(json);
+  // The Images API's usage has a shape of its own (image-usage.ts), and its streams' events are images.
+  readJson(op: Operation, json: unknown): ResponseFacts {
+    return op === 'image' ? openAiImageFacts(json) : openAiFacts(json);
   },
-  streamMeter(_op: Operation, injectedUsage: boolean): StreamMeter {
-    return new OpenAiStreamMeter(injectedUsage);
+  streamMeter(op: Operation, injectedUsage: boolean): StreamMeter {
+    return op === 'image' ? new OpenAiImageStreamMeter() : new OpenAiStreamMeter(injectedUsage);
   },
   inputText: openAiInputText,
   inputTokenIds: openAiInputTokenIds,

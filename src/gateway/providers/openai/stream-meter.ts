@@ -151,7 +151,7 @@ export class OpenAiStreamMeter implements StreamMeter {
  * such as vLLM), or the Responses API's `error` event (`{"type":"error","code",…}`). `response.failed` is read
  * with the final usage it carries, in push.
  */
-function streamErrorType(parsed: unknown): string | null {
+export function streamErrorType(parsed: unknown): string | null {
   const o = obj(parsed);
   if (o === null) return null;
   if (o.type === 'error') return str(o.code) ?? str(obj(o.error)?.type) ?? 'stream_error';
