@@ -142,6 +142,17 @@ describe('worstCase (gpt-4o: $2.50 input, $10 output per 1M tokens)', () => {
     expect((await worstCase(audio(recording), pricer)).pico).toBe(1_288_000_000n);
   });
 
+  it('a call to a model that prices images apart reserves at its image rates (gpt-image-1.5: $8 in, $32 out)', () => {
+    const image = (model: string, n: number) =>
+      pricedWorstCase(input({ model, prompt: 'a lighthouse', n }), 10, pricer);
+    // No output limit in an image request: the fallback for each image, at the image output rate: 10 × 8 + 16,384 × 32.
+    expect(image('gpt-image-1.5', 1)).toMatchObject({ outputTokens: FALLBACK_OUTPUT_TOKENS, priced: true });
+    expect(image('gpt-image-1.5', 1).pico).toBe(80_000_000n + 524_288_000_000n);
+    expect(image('gpt-image-1.5', 2).pico).toBe(80_000_000n + 2n * 524_288_000_000n);
+    // gpt-image-1 lists image input at $10 and bills image output at its output rate, $40: 10 × 10 + 16,384 × 40.
+    expect(image('gpt-image-1', 1).pico).toBe(100_000_000n + 655_360_000_000n);
+  });
+
   it('a search tool the request bounds reserves its fee per search; an unbounded one reserves none', () => {
     // Same input and output either way, so the difference is the fee alone: $10 per 1,000 searches is 10^10 pico each.
     const extra = (json: Record<string, unknown>, provider = 'openai') =>

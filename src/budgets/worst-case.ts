@@ -150,13 +150,18 @@ export function pricedWorstCase(
   // parts, and output asked for as audio); the request's tokens are not split by kind here, so all are priced so.
   const audioIn = rates.input_audio > rates.input && sendsAudio(w.json);
   const writes = w.mayWriteCache || CACHES_UNASKED.has(w.provider);
+  // A model that prices images apart (the GPT image models, Gemini's image models) may take and give images in any
+  // request; its image rates are the bound. Elsewhere they are the text rates, and change nothing.
   const input = maxOf(
     writes ? maxOf(rates.input, rates.cache_write_5m, rates.cache_write_1h) : rates.input,
     audioIn ? rates.input_audio : 0n,
+    rates.input_image,
+  );
+  const output = maxOf(
+    rates.output_audio > rates.output && asksForAudio(w.json) ? rates.output_audio : rates.output,
+    rates.output_image,
     0n,
   );
-  const output =
-    rates.output_audio > rates.output && asksForAudio(w.json) ? rates.output_audio : rates.output;
   // costOf's cost_usd for input and output tokens only (its other parts are 0), without its usage and parts objects.
   const pico =
     divRoundHalfEven(BigInt(inputTokens) * input, PART_DIVISOR) +

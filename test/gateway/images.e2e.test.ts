@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE_FIELDS, type UsageEvent } from '../../src/ledger/event.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
 import { IMAGE_B64, IMAGE_EDIT_USAGE, IMAGE_USAGE, IMAGE_USAGE_DETAILED } from './fake-provider.js';
 import { type Harness, refusedByBudget, startHarnessWithConfig } from './helpers.js';
 
@@ -9,15 +9,8 @@ import { type Harness, refusedByBudget, startHarnessWithConfig } from './helpers
 // report token usage, the images' tokens apart (`input_tokens_details.image_tokens`, `output_tokens_details`);
 // dall-e-2 and dall-e-3 report none (billed per image). The fake answers as OpenAI does.
 
-/**
- * The ledger's `input_image_tokens` / `output_image_tokens` are being added beside this work: their checks run once
- * USAGE_FIELDS lists them (the test below says so, skipped until then). Remove this guard after the merge.
- */
-const LEDGER_HAS_IMAGE_TOKENS = (USAGE_FIELDS as readonly string[]).includes('input_image_tokens');
-
 function expectImageTokens(e: UsageEvent, input: number, output: number): void {
-  if (LEDGER_HAS_IMAGE_TOKENS)
-    expect(e).toMatchObject({ input_image_tokens: input, output_image_tokens: output });
+  expect(e).toMatchObject({ input_image_tokens: input, output_image_tokens: output });
 }
 
 let h: Harness;
@@ -79,8 +72,10 @@ describe('image generations (POST /v1/images/generations)', () => {
     });
     // gpt-image-1's answers carry no output_tokens_details: its output is the image's.
     expectImageTokens(e, 0, IMAGE_USAGE.output_tokens);
-    expect(e.cost_usd).not.toBeNull();
-    expect(response.headers.get('x-tokenledger-cost-usd')).toMatch(/^\d+\.\d{12}$/);
+    // genai-prices 0.1.8: gpt-image-1 at $5 per 1M text input and $40 per 1M output (its image output rate):
+    // 50 × 5 + 4,160 × 40 = $0.16665.
+    expect(e.cost_usd).toBe(166_650_000_000n);
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.166650000000');
   });
 
   it('takes the image tokens from output_tokens_details where the answer splits its output (gpt-image-1.5)', async () => {
@@ -96,7 +91,10 @@ describe('image generations (POST /v1/images/generations)', () => {
       output_tokens: u.output_tokens,
     });
     expectImageTokens(e, 0, u.output_tokens_details.image_tokens);
-    expect(response.headers.get('x-tokenledger-cost-usd')).not.toBeNull();
+    // gpt-image-1.5 bills its image output apart: 50 × $5 + 40 text × $10 + 4,160 image × $32 per 1M = $0.13377,
+    // where every output token at the text rate would have been $0.04225.
+    expect(e.cost_usd).toBe(133_770_000_000n);
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.133770000000');
   });
 
   it('records dall-e-3, which reports no usage (billed per image), as usage missing and unpriced', async () => {
@@ -194,7 +192,10 @@ describe('image edits (POST /v1/images/edits, multipart/form-data)', () => {
       output_tokens: u.output_tokens,
     });
     expectImageTokens(e, u.input_tokens_details.image_tokens, u.output_tokens);
-    expect(response.headers.get('x-tokenledger-cost-usd')).not.toBeNull();
+    // The input images at gpt-image-1's $10 per 1M image input, the prompt at $5, the image out at $40:
+    // 50 × 5 + 323 × 10 + 1,056 × 40 = $0.04572.
+    expect(e.cost_usd).toBe(45_720_000_000n);
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.045720000000');
   });
 
   it('sends the model an alias names, rewriting only that field of the form (several images)', async () => {
@@ -269,11 +270,5 @@ describe('budget admission of image calls', () => {
       budgeted.images.edit({ model: 'gpt-image-1', image: await png(), prompt: 'add a boat', n: 2 }),
     );
     expect(h.fake.requests.length).toBe(sent);
-  });
-});
-
-describe('the ledger has the image-token fields these tests check', () => {
-  it.skipIf(!LEDGER_HAS_IMAGE_TOKENS)('input_image_tokens and output_image_tokens', () => {
-    expect(USAGE_FIELDS).toEqual(expect.arrayContaining(['input_image_tokens', 'output_image_tokens']));
   });
 });
