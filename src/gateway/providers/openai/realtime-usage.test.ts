@@ -27,7 +27,35 @@ describe('realtimeUsage', () => {
       web_search_requests: 0,
       input_audio_tokens: 300,
       output_audio_tokens: 300,
+      input_image_tokens: 0,
     });
+  });
+
+  it('counts uncached images sent into the session as image input, within what the audio leaves', () => {
+    const u = realtimeUsage({
+      input_tokens: 1200,
+      output_tokens: 50,
+      input_token_details: {
+        text_tokens: 100,
+        audio_tokens: 300,
+        image_tokens: 800,
+        cached_tokens: 500,
+        cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 500 },
+      },
+    });
+    expect(u).toMatchObject({
+      input_tokens: 700,
+      cache_read_tokens: 500,
+      input_audio_tokens: 300,
+      input_image_tokens: 300,
+    });
+    expect(
+      realtimeUsage({
+        input_tokens: 10,
+        output_tokens: 0,
+        input_token_details: { audio_tokens: 6, image_tokens: 9 },
+      }),
+    ).toMatchObject({ input_tokens: 10, input_audio_tokens: 6, input_image_tokens: 4 });
   });
 
   it('reads a usage without details as text, and never more audio than the counts hold', () => {

@@ -4,16 +4,20 @@ import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provi
  * A Realtime API response's usage (`response.done`'s `response.usage`) in the ledger's convention. Its input counts
  * text, audio and image tokens together, cached ones included (`input_token_details.cached_tokens`, split by
  * modality in `cached_tokens_details`); its output text and audio. The ledger's input excludes the cached part, and
- * its audio input is the uncached audio, billed at the audio input rate; cached audio is a cache read
- * (docs/pricing.md, "Audio"). Realtime models report no reasoning apart.
+ * its audio and image input are the uncached audio and images, billed at the model's audio and image input rates;
+ * cached ones are cache reads (docs/pricing.md, "Audio"). Realtime models report no reasoning apart.
  */
 export function realtimeUsage(u: Record<string, unknown>): MeteredUsage {
   const inDetails = obj(u.input_token_details);
   const input = count(u.input_tokens);
   const cached = Math.min(count(inDetails?.cached_tokens), input);
-  const cachedAudio = count(obj(inDetails?.cached_tokens_details)?.audio_tokens);
+  const cachedDetails = obj(inDetails?.cached_tokens_details);
   const uncached = input - cached;
   const output = count(u.output_tokens);
+  const audioIn = Math.min(
+    Math.max(count(inDetails?.audio_tokens) - count(cachedDetails?.audio_tokens), 0),
+    uncached,
+  );
   return {
     input_tokens: uncached,
     cache_read_tokens: cached,
@@ -22,8 +26,13 @@ export function realtimeUsage(u: Record<string, unknown>): MeteredUsage {
     output_tokens: output,
     reasoning_tokens: 0,
     web_search_requests: 0,
-    input_audio_tokens: Math.min(Math.max(count(inDetails?.audio_tokens) - cachedAudio, 0), uncached),
+    input_audio_tokens: audioIn,
     output_audio_tokens: Math.min(count(obj(u.output_token_details)?.audio_tokens), output),
+    // Images sent into the session: uncached ones, in what the audio leaves of the uncached input.
+    input_image_tokens: Math.min(
+      Math.max(count(inDetails?.image_tokens) - count(cachedDetails?.image_tokens), 0),
+      uncached - audioIn,
+    ),
   };
 }
 
