@@ -301,6 +301,42 @@ describe('openai-usage: audio tokens', () => {
   });
 });
 
+describe('openai-usage: image tokens', () => {
+  // "input_image_tokens: The aggregated number of uncached image input tokens used", "output_image_tokens: The
+  // aggregated number of image output tokens used" (OpenAI's usage API reference, the completions result's modality
+  // split); parts of input_tokens and output_tokens. gpt-image-1.5: $5 / $10 per 1M text tokens, $8 image input, $32
+  // image output (genai-prices 0.1.8).
+  it('bills the image part of input and output at the image rates', async () => {
+    const path = file(
+      'images.json',
+      openaiPage([
+        openaiResult({
+          model: 'gpt-image-1.5',
+          input_tokens: 3_000,
+          input_text_tokens: 1_000,
+          input_image_tokens: 2_000,
+          output_tokens: 42_000,
+          output_text_tokens: 400,
+          output_image_tokens: 41_600,
+          num_model_requests: 10,
+        }),
+      ]),
+    );
+    await ok(['import', 'openai-usage', path]);
+    const row = (await report('model'))['gpt-image-1.5']!;
+    // input 1,000 × 5 + 2,000 × 8 = $0.021; output 400 × 10 + 41,600 × 32 = $1.3352 (at text rates: $0.435)
+    expect(row).toMatchObject({
+      input_tokens: 3_000,
+      input_image_tokens: 2_000,
+      output_tokens: 42_000,
+      output_image_tokens: 41_600,
+      cost_input: '0.021000000000',
+      cost_output: '1.335200000000',
+      cost_usd: '1.356200000000',
+    });
+  });
+});
+
 describe('openai-usage: prompt-cache writes', () => {
   // UsageCompletionsResult in OpenAI's current spec (openai-client-base 0.16.0, generated from it): "input_tokens:
   // The aggregated number of input tokens used, including cached and cache-write tokens", with the writes in

@@ -38,6 +38,8 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   const tier = optStr(r, 'service_tier');
   const audioIn = optCount(r, 'input_audio_tokens');
   const audioOut = optCount(r, 'output_audio_tokens');
+  const imageIn = optCount(r, 'input_image_tokens');
+  const imageOut = optCount(r, 'output_image_tokens');
   const e = groupedEvent('completions', r, bucket, ref, ctx, [batch === null ? null : String(batch), tier]);
   e.service_tier = batch === true ? 'batch' : tier;
   e.input_tokens = input - cached - cacheWrite;
@@ -49,6 +51,9 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
   // audio without saying how much: audio is taken as uncached input first, never more than it (docs/pricing.md).
   e.input_audio_tokens = Math.min(audioIn, e.input_tokens);
   e.output_audio_tokens = Math.min(audioOut, e.output_tokens);
+  // Images likewise ("uncached image input tokens", "image output tokens"), in what the audio leaves of each whole.
+  e.input_image_tokens = Math.min(imageIn, e.input_tokens - e.input_audio_tokens);
+  e.output_image_tokens = Math.min(imageOut, e.output_tokens - e.output_audio_tokens);
   return e;
 }
 

@@ -162,16 +162,18 @@ describe('migrating a schema-5 ledger to schema 6 (web searches)', () => {
   });
 });
 
-/** The report's total cost and audio tokens, from the rollup and from raw events. */
-async function audioTotals(store: Store) {
+/** The report's total cost and the input and output parts of `kind`, from the rollup and from raw events. */
+async function partTotals(store: Store, kind: 'audio' | 'image') {
   const q: Query = { dimensions: [] };
   const [rolled, raw] = await Promise.all([
     store.query(q),
     store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
   ]);
-  const of = (t: typeof rolled.totals) => [t.cost_usd, t.input_audio_tokens, t.output_audio_tokens];
+  const of = (t: typeof rolled.totals) => [t.cost_usd, t[`input_${kind}_tokens`], t[`output_${kind}_tokens`]];
   return { rollup: of(rolled.totals), raw: of(raw.totals) };
 }
+const audioTotals = (store: Store) => partTotals(store, 'audio');
+const imageTotals = (store: Store) => partTotals(store, 'image');
 
 const GPT_AUDIO_EVENT = 'a7a098b2715a99ff';
 
@@ -284,17 +286,6 @@ describe('migrating a schema-7 ledger to schema 8 (billed cost unknown)', () => 
     await expectCurrentSchema(path);
   });
 });
-
-/** Cost and image tokens from the rollup and from raw events (route_id is in no rollup). */
-async function imageTotals(store: Store) {
-  const q: Query = { dimensions: [] };
-  const [rolled, raw] = await Promise.all([
-    store.query(q),
-    store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
-  ]);
-  const of = (t: typeof rolled.totals) => [t.cost_usd, t.input_image_tokens, t.output_image_tokens];
-  return { rollup: of(rolled.totals), raw: of(raw.totals) };
-}
 
 const usdPerM = (usd: bigint) => usd * 10n ** 18n;
 
