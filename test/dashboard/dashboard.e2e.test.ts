@@ -10,7 +10,7 @@ import type { UsageEvent } from '../../src/ledger/event.js';
 import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
-import { CARDS, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
+import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { ALL_OTHERS, count, sumDecimals, usd } from '../../web/src/format.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -985,6 +985,29 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
     expect(await page.getByTestId('cost-how').textContent()).toBe('How the cost was computed');
     await shot('event-audio');
+  });
+
+  // Also adds an event: an image call's parts show their text and image tokens and rates.
+  it("shows an image call's text and image tokens at their own rates, and the cost recomputes", async () => {
+    // gpt-image-1.5's card: $5 / $10 per 1M text, $8 image input, $32 image output.
+    const gptImage = card('5', '1.25', '5', '5', '10', '0', '5', '10', '8', '32');
+    await openNewCall(9_000_009, {
+      provider: 'openai',
+      model: 'gpt-image-1.5',
+      operation: 'image',
+      rates: gptImage,
+      input_tokens: 373,
+      input_image_tokens: 323,
+      cache_read_tokens: 0,
+      output_tokens: 4_200,
+      output_image_tokens: 4_160,
+    });
+    const row = (label: string) =>
+      page.locator('table tbody tr', { has: page.locator(`th:text-is("${label}")`) });
+    // 50 × 5 + 323 × 8 = $0.002834; 40 × 10 + 4,160 × 32 = $0.13352.
+    expect(await row('Input').textContent()).toBe('Input50 + 323 image5 / 8 image$0.002834000000');
+    expect(await row('Output').textContent()).toBe('Output40 + 4,160 image10 / 32 image$0.133520000000');
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
   });
 
   // Also adds an event: a streamed call the client dropped, whose output the gateway counted itself.
