@@ -111,6 +111,51 @@ describe('tokenledger import → report', () => {
     expect(JSON.parse(ev.stdout).map((e: { model: string }) => e.model)).toEqual(['claude-sonnet-4-5']);
   });
 
+  it('imports audio and image parts from JSONL, prices them at their own rates, and shows them in columns of their own', async () => {
+    const file = write('parts.jsonl', [
+      // gpt-image-1.5: 50 × $5 + 323 image × $8 per 1M in; 40 × $10 + 4,160 image × $32 out = $0.136354.
+      line({
+        team: 'design',
+        model: 'gpt-image-1.5',
+        operation: 'image',
+        input_tokens: 373,
+        input_image_tokens: 323,
+        output_tokens: 4200,
+        output_image_tokens: 4160,
+      }),
+      // gpt-audio: 400 × $2.50 + 800 audio × $32 in; 100 × $10 + 200 audio × $64 out = $0.0404.
+      line({
+        team: 'voice',
+        model: 'gpt-audio',
+        ts: '2026-11-03T10:00:00Z',
+        input_tokens: 1200,
+        input_audio_tokens: 800,
+        output_tokens: 300,
+        output_audio_tokens: 200,
+      }),
+      // Audio and image parts together past their whole: refused, naming the field.
+      line({
+        team: 'design',
+        model: 'gpt-image-1.5',
+        input_tokens: 10,
+        input_audio_tokens: 4,
+        input_image_tokens: 7,
+      }),
+    ]);
+    const imported = await runCli(['import', 'jsonl', file, '--db', db]);
+    expect(imported.stdout).toContain('imported 2 events');
+    expect(imported.stdout).toMatch(new RegExp(`${file}:3  SRC_BAD_RECORD  input_image_tokens: `));
+    const byModel = (await reportJson('--by', 'model')).rows as Record<string, unknown>[];
+    expect(byModel.map((r) => [r.model, r.cost_usd, r.input_image_tokens, r.input_audio_tokens])).toEqual([
+      ['gpt-image-1.5', '0.136354000000', 323, 0],
+      ['gpt-audio', '0.040400000000', 0, 800],
+    ]);
+    const table = (await runCli(['events', '--db', db, '--since', '2026-11-01'])).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/\sout\s+audio in\/out\s+image in\/out\s+cost_usd\s/);
+    expect(table[1]).toMatch(/gpt-audio\s.*\s800\/200\s+0\/0\s+0\.040400000000\s/);
+    expect(table[2]).toMatch(/gpt-image-1\.5\s.*\s0\/0\s+323\/4160\s+0\.136354000000\s/);
+  });
+
   it('lists events with their cost parts, rates and price version: the audit trail', async () => {
     // gpt-4o input $2.50/MTok, output $10 (https://openai.com/api/pricing): 2000×2.5 + 100×10 = 6,000 µ$.
     const file = write('usage.jsonl', [

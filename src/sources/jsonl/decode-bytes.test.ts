@@ -52,6 +52,9 @@ const common = [
   line('"tags":{"n":3,"b":true,"f":false,"s":"x","e":1.5e2}'),
   line('"tags":{},"duration_ms":12.5,"ttft_ms":1e3,"energy_j":0'),
   line('"input_tokens":123456789012345,"output_tokens":10,"reasoning_tokens":10,"requests":0'),
+  line(
+    '"input_tokens":10,"input_audio_tokens":4,"input_image_tokens":6,"output_tokens":9,"output_image_tokens":9',
+  ),
   line('"cost_usd":"1.5","cost_input":"-0.25","cost_output":"","provider_cost_usd":0.25'),
   line('"cost_usd":"12345.123456789012","cost_input":"1e-7"'),
   line('"status":"error","error_type":"rate_limit","cost_source":"provider","energy_source":"measured"'),
@@ -87,6 +90,8 @@ const odd = [
   line(`"input_tokens":${2 ** 60}`),
   line('"input_tokens":"5"'),
   line('"output_tokens":3,"reasoning_tokens":4'),
+  line('"input_tokens":10,"input_audio_tokens":4,"input_image_tokens":7'),
+  line('"output_tokens":3,"output_audio_tokens":2,"output_image_tokens":2'),
   line('"reasoning_tokens":1'),
   line('"duration_ms":-5'),
   line('"duration_ms":.5'),
