@@ -160,19 +160,19 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
     if (from <= 5) await addColumns(step, ['web_search_requests'], ['web_search']);
     const audioRates = ['input_audio', 'output_audio'];
     const imageRates = ['input_image', 'output_image'];
-    const cardsHave = async (column: string) =>
+    const cardColumns = new Set(
       (
         await s.rows(
           what,
-          `SELECT count(*) FROM information_schema.columns
-           WHERE table_catalog = current_database() AND table_name = 'rate_cards' AND column_name = $1`,
-          [column],
+          `SELECT column_name FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_name = 'rate_cards'`,
         )
-      )[0]![0] !== 0n;
-    const newRates = [
-      ...(tables.has('rate_cards') && !(await cardsHave('input_audio')) ? audioRates : []),
-      ...(tables.has('rate_cards') && !(await cardsHave('input_image')) ? imageRates : []),
-    ];
+      ).map((r) => String(r[0])),
+    );
+    // The rates this migration gives the cards (none where there is no rate_cards table yet).
+    const newRates = [audioRates, imageRates]
+      .filter(([rate]) => cardColumns.size > 0 && !cardColumns.has(rate!))
+      .flat();
     await addColumns(step, ['input_audio_tokens', 'output_audio_tokens'], audioRates);
     await step('ALTER TABLE IF EXISTS events ADD COLUMN IF NOT EXISTS billed_unpriced BOOLEAN');
     for (const t of ROLLUP_TABLES) await addColumn(step, t.table, 'billed_unpriced_delta', 'BIGINT');
