@@ -18,6 +18,10 @@ const BENCHES: Record<string, { args: string[]; note: string; core?: number }> =
     // The load generator and the fake upstream on core 1; run.ts starts each target on core 0.
     core: 1,
   },
+  'large-answer': {
+    args: ['bench/gateway/large-answer.ts', '15'],
+    note: 'event-loop time to read a many-MB image answer for its usage',
+  },
   otlp: { args: ['bench/otlp/run.ts', '100000', '500', '4'], note: 'OTLP spans per second' },
   dashboard: { args: ['bench/dashboard/run.ts', '3000', '30', '20'], note: 'API p95 at 10M events' },
   budgets: { args: ['bench/budgets/run.ts'], note: 'budget and rate-limit check cost per request' },

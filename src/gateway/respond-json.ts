@@ -6,6 +6,7 @@ import { type CallContext, type Outcome, recordCall } from './call.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody } from './errors.js';
 import { answerText, emptyFacts, jsonOrNull, obj, str } from './providers/provider.js';
+import { SKIM_ABOVE_BYTES, skimJson } from './skim-json.js';
 import { brokenBodyError, type UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
@@ -45,7 +46,10 @@ export async function respondJson(
     }).catch(() => {});
     throw brokenBodyError(call.upstream, e, call.deps.config.timeouts.idle_ms);
   }
-  const parsed = jsonOrNull(body.toString('utf8'));
+  // A large answer is metered from its JSON without the long strings (base64 images); decoded whole only for its text.
+  const skimmed = body.length > SKIM_ABOVE_BYTES;
+  const parsed = skimmed ? skimJson(body) : jsonOrNull(body.toString('utf8'));
+  const whole = () => (skimmed ? jsonOrNull(body.toString('utf8')) : parsed);
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
   const ok = r.status < 300;
   const background = ok && call.background !== null ? backgroundResponse(parsed) : null;
@@ -66,7 +70,7 @@ export async function respondJson(
     background !== null
       ? finishedOutcome(background)
       : ok
-        ? answered(call, r, parsed, body)
+        ? answered(call, r, parsed, whole, body)
         : failed(r, parsed, body);
   let event: Awaited<ReturnType<typeof recordCall>>;
   try {
@@ -85,11 +89,17 @@ export async function respondJson(
   res.end(body);
 }
 
-function answered(call: CallContext, r: UpstreamResponse, parsed: unknown, body: Buffer): Outcome {
+function answered(
+  call: CallContext,
+  r: UpstreamResponse,
+  parsed: unknown,
+  whole: () => unknown,
+  body: Buffer,
+): Outcome {
   const facts = call.provider.readJson(call.route.operation, parsed);
   facts.service_tier ??= servedTierHeader(r.headers);
   // An answer that is not JSON (a transcription asked for as plain text, subtitles) is its own text.
-  const completion = () => (parsed === null ? body.toString('utf8') : answerText(parsed));
+  const completion = () => (parsed === null ? body.toString('utf8') : answerText(whole()));
   // An answer without usage (some OpenAI-compatible servers send none) is counted with the tokenizer, not as free.
   if (facts.usage === null)
     return {

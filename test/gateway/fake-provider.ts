@@ -551,7 +551,11 @@ async function answer(
     case '/v1/embeddings':
       return json(res, 200, {
         object: 'list',
-        data: [{ object: 'embedding', index: 0, embedding: embedding(body.encoding_format) }],
+        data: Array.from({ length: embeddingInputs(body.input) }, (_, index) => ({
+          object: 'embedding',
+          index,
+          embedding: embedding(body.encoding_format, body.dimensions),
+        })),
         model: model.replace(/-nousage$/, ''),
         ...(model.endsWith('-nousage')
           ? {}
@@ -709,10 +713,19 @@ function gzipped(res: ServerResponse): ServerResponse {
   }) as ServerResponse;
 }
 
-/** The official clients ask for base64 (little-endian float32) and decode it themselves. */
-function embedding(format: unknown): number[] | string {
-  const v = [0.0023, -0.0093, 0.0157];
+/**
+ * The official clients ask for base64 (little-endian float32) and decode it themselves. A vector has `dimensions`
+ * numbers when asked (else 3), [0.0023, -0.0093, 0.0157] over and over.
+ */
+function embedding(format: unknown, dimensions: unknown): number[] | string {
+  const n = typeof dimensions === 'number' ? dimensions : 3;
+  const v = Array.from({ length: n }, (_, i) => [0.0023, -0.0093, 0.0157][i % 3]!);
   return format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
+}
+
+/** One vector per input: a list of strings or of token arrays; a string or a single token array is one. */
+function embeddingInputs(input: unknown): number {
+  return Array.isArray(input) && typeof input[0] !== 'number' ? input.length : 1;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {

@@ -78,6 +78,22 @@ describe('image generations (POST /v1/images/generations)', () => {
     expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.166650000000');
   });
 
+  it('meters an answer over 1 MiB (ten images) from its usage, read without the images, and sends it byte for byte', async () => {
+    const { data, response } = await client.images
+      .generate({ model: 'gpt-image-1', prompt: 'ten lighthouses', n: 10 })
+      .withResponse();
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(1 << 20);
+    expect(data.data?.map((d) => d.b64_json)).toEqual(Array(10).fill(IMAGE_B64));
+    const e = await eventOf(response);
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: null,
+      input_tokens: IMAGE_USAGE.input_tokens,
+      output_tokens: IMAGE_USAGE.output_tokens,
+    });
+    expect(e.cost_usd).toBe(166_650_000_000n);
+  });
+
   it('takes the image tokens from output_tokens_details where the answer splits its output (gpt-image-1.5)', async () => {
     const { response } = await client.images
       .generate({ model: 'gpt-image-1.5', prompt: 'a lighthouse at dusk' })

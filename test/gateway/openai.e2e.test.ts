@@ -350,6 +350,21 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e.operation).toBe('embeddings');
   });
 
+  it('meters an embeddings answer over 1 MiB (200 base64 vectors) from its usage, sent byte for byte', async () => {
+    const em = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: Array(200).fill('hi'), dimensions: 1536 })
+      .withResponse();
+    expect(Number(em.response.headers.get('content-length'))).toBeGreaterThan(1 << 20);
+    expect(em.data.data).toHaveLength(200);
+    // The client decodes each base64 vector itself: every one arrived whole.
+    for (const d of em.data.data)
+      expect(d.embedding.slice(0, 3)).toEqual([...new Float32Array([0.0023, -0.0093, 0.0157])]);
+    expect(em.data.data.every((d) => d.embedding.length === 1536)).toBe(true);
+    const e = await h.event(em.response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, { input_tokens: EMBEDDING_TOKENS, output_tokens: 0, cache_read_tokens: 0 });
+    expect(e.model).toBe('text-embedding-3-small');
+  });
+
   it('an answer without usage is counted with the tokenizer and marked estimated, not recorded as free', async () => {
     const { data, response } = await client.chat.completions
       .create({

@@ -1,3 +1,4 @@
+import { withoutLongStrings } from '../../skim-json.js';
 import { eachEventSpan, parseEvent, SseSplitter } from '../../sse.js';
 import {
   emptyFacts,
@@ -29,7 +30,9 @@ export class OpenAiImageStreamMeter implements StreamMeter {
     if (done.includes(USAGE) || done.includes(ERROR))
       eachEventSpan(done, (start, end) => {
         const bytes = done.subarray(start, end);
-        if (bytes.includes(USAGE) || bytes.includes(ERROR)) this.read(bytes.toString('utf8'));
+        // The completed event carries the final image too: read without it.
+        if (bytes.includes(USAGE) || bytes.includes(ERROR))
+          this.read(withoutLongStrings(bytes).toString('utf8'));
       });
     return chunk;
   }

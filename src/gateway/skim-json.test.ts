@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { skimJson, withoutLongStrings } from './skim-json.js';
+
+const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+describe('skimJson', () => {
+  it('reads JSON without long strings exactly as JSON.parse does', () => {
+    const answer = {
+      id: 'resp_1',
+      model: 'gpt-image-1',
+      data: [{ revised_prompt: 'a lighthouse', url: null }],
+      usage: { input_tokens: 50, output_tokens: 4160, input_tokens_details: { text_tokens: 50 } },
+      n: [1, 2.5, -3e-7, true, false, null],
+    };
+    expect(skimJson(bytes(answer), 24)).toEqual(answer);
+  });
+
+  it('reads every string longer than the limit as empty, and keeps the rest', () => {
+    const image = 'iVBORw0KGgo'.repeat(10);
+    const answer = {
+      created: 1,
+      data: [{ b64_json: image }, { b64_json: image }],
+      usage: { total_tokens: 9 },
+    };
+    expect(skimJson(bytes(answer), 100)).toEqual({
+      created: 1,
+      data: [{ b64_json: '' }, { b64_json: '' }],
+      usage: { total_tokens: 9 },
+    });
+    // A string of exactly the limit is kept.
+    expect(skimJson(bytes({ s: 'x'.repeat(100) }), 100)).toEqual({ s: 'x'.repeat(100) });
+  });
+
+  it('finds where a string ends past escaped quotes and backslashes', () => {
+    const tricky = { a: 'say \\"hi\\" \\\\', b: 'ends in a backslash \\', c: '"quoted"', d: 'x'.repeat(50) };
+    expect(skimJson(bytes(tricky), 40)).toEqual({ ...tricky, d: '' });
+    // An escaped quote inside a long string does not end it early.
+    const long = { text: `${'y'.repeat(60)}\\"${'z'.repeat(60)}`, usage: { output_tokens: 3 } };
+    expect(skimJson(bytes(long), 40)).toEqual({ text: '', usage: { output_tokens: 3 } });
+  });
+
+  it('keeps multi-byte UTF-8 whole, counting the limit in bytes', () => {
+    expect(skimJson(bytes({ s: 'é'.repeat(10) }), 20)).toEqual({ s: 'é'.repeat(10) });
+    expect(skimJson(bytes({ s: 'é'.repeat(11) }), 20)).toEqual({ s: '' });
+  });
+
+  it('gives null for what is not JSON, as the whole parse would', () => {
+    expect(skimJson(Buffer.from('{"usage": {"input_tokens": 5}'), 8)).toBeNull();
+    expect(skimJson(Buffer.from('{"text": "never closed'), 8)).toBeNull();
+    expect(skimJson(Buffer.from('plain transcript text'), 8)).toBeNull();
+    expect(skimJson(Buffer.alloc(0), 8)).toBeNull();
+  });
+});
+
+describe('withoutLongStrings', () => {
+  it('empties long strings inside an SSE event and leaves its fields as they are', () => {
+    const event = `event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"${'A'.repeat(500)}","usage":{"input_tokens":50}}\n\n`;
+    expect(withoutLongStrings(Buffer.from(event), 100).toString()).toBe(
+      'event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"","usage":{"input_tokens":50}}\n\n',
+    );
+  });
+
+  it('returns the same buffer when nothing is left out', () => {
+    const b = bytes({ a: 'short' });
+    expect(withoutLongStrings(b, 100)).toBe(b);
+  });
+});
