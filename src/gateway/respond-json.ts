@@ -6,7 +6,7 @@ import { type CallContext, type Outcome, recordCall } from './call.js';
 import { decodedResponse } from './content-decoding.js';
 import { errorBody } from './errors.js';
 import { answerText, emptyFacts, jsonOrNull, obj, str } from './providers/provider.js';
-import { SKIM_ABOVE_BYTES, skimJson } from './skim-json.js';
+import { SKIM_ABOVE_BYTES, skimmedText } from './skim-json.js';
 import { brokenBodyError, type UpstreamResponse } from './upstream-client.js';
 import { clientHeaderList, servedTierHeader } from './upstream-headers.js';
 
@@ -46,13 +46,17 @@ export async function respondJson(
     }).catch(() => {});
     throw brokenBodyError(call.upstream, e, call.deps.config.timeouts.idle_ms);
   }
-  // A large answer is metered from its JSON without the long strings (base64 images); decoded whole only for its text.
-  const skimmed = body.length > SKIM_ABOVE_BYTES;
-  const parsed = skimmed ? skimJson(body) : jsonOrNull(body.toString('utf8'));
-  const whole = () => (skimmed ? jsonOrNull(body.toString('utf8')) : parsed);
+  // A large answer is metered from its JSON without its long strings (skim-json.ts), decoded whole only for its text.
+  const parsed = jsonOrNull(skimmedText(body));
+  let full = body.length > SKIM_ABOVE_BYTES ? undefined : parsed;
+  const whole = () => {
+    full ??= jsonOrNull(body.toString('utf8'));
+    return full;
+  };
   // A 3xx is no answer either (a base URL that moved): passed on as it came, never followed, recorded as an error.
   const ok = r.status < 300;
-  const background = ok && call.background !== null ? backgroundResponse(parsed) : null;
+  // A background response is read whole: its text is read from the response it holds (finishedOutcome).
+  const background = ok && call.background !== null ? backgroundResponse(whole()) : null;
   if (background !== null) {
     identify(call, background);
     if (!background.final) {

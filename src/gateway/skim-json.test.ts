@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { skimJson, withoutLongStrings } from './skim-json.js';
+import { SKIM_ABOVE_BYTES, skimmedText, withoutLongStrings } from './skim-json.js';
+
+/** The JSON in `body` with its strings over `longest` bytes left out; null when it is not JSON. */
+function skimJson(body: Buffer, longest: number): unknown {
+  try {
+    return JSON.parse(withoutLongStrings(body, longest).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
 
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 
-describe('skimJson', () => {
+describe('withoutLongStrings, parsed', () => {
   it('reads JSON without long strings exactly as JSON.parse does', () => {
     const answer = {
       id: 'resp_1',
@@ -63,5 +72,19 @@ describe('withoutLongStrings', () => {
   it('returns the same buffer when nothing is left out', () => {
     const b = bytes({ a: 'short' });
     expect(withoutLongStrings(b, 100)).toBe(b);
+  });
+});
+
+describe('skimmedText', () => {
+  it('leaves out strings over 1 KiB only in a text over 1 MiB', () => {
+    const vector = 'QUJD'.repeat(2048); // 8 kB of base64, as a 1536-dimension embedding is
+    const small = bytes({ data: [{ embedding: vector }], usage: { prompt_tokens: 8 } });
+    expect(skimmedText(small)).toBe(small.toString());
+    const large = bytes({ data: Array(200).fill({ embedding: vector }), usage: { prompt_tokens: 1600 } });
+    expect(large.length).toBeGreaterThan(SKIM_ABOVE_BYTES);
+    expect(JSON.parse(skimmedText(large))).toEqual({
+      data: Array(200).fill({ embedding: '' }),
+      usage: { prompt_tokens: 1600 },
+    });
   });
 });

@@ -19,16 +19,9 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const EMPTY = Buffer.from('""');
 
-/**
- * The JSON in `body`, parsed, with every string longer than `longest` bytes read as `""`; null when it is not JSON.
- * A body that is not JSON stays not JSON once skimmed, except inside a string that was left out, which is not read.
- */
-export function skimJson(body: Buffer, longest = LONGEST_KEPT_STRING): unknown {
-  try {
-    return JSON.parse(withoutLongStrings(body, longest).toString('utf8'));
-  } catch {
-    return null;
-  }
+/** `bytes` as text, without its long strings when it is over SKIM_ABOVE_BYTES. */
+export function skimmedText(bytes: Buffer): string {
+  return (bytes.length > SKIM_ABOVE_BYTES ? withoutLongStrings(bytes) : bytes).toString('utf8');
 }
 
 /**

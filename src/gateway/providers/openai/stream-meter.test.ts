@@ -76,6 +76,25 @@ describe('OpenAiStreamMeter', () => {
     expect([current.usage?.web_search_requests, current.web_search_tool]).toEqual([2, null]);
   });
 
+  // The image_generation tool's output item holds the image, base64: several MB in the final event.
+  it('reads the usage of a response.completed event over 1 MiB, its image left out, and passes it unchanged', () => {
+    const image = 'iVBORw0KGgo'.repeat(150_000);
+    const response = {
+      id: 'resp_2',
+      object: 'response',
+      model: 'gpt-5',
+      output: [{ type: 'image_generation_call', id: 'ig_1', status: 'completed', result: image }],
+      usage: { input_tokens: 2000, output_tokens: 1500, input_tokens_details: { cached_tokens: 0 } },
+    };
+    const text = `event: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response })}\n\n`;
+    const stream = Buffer.from(text);
+    expect(stream.length).toBeGreaterThan(1 << 20);
+    const { m, out } = run(false, stream, 4096);
+    expect(m.facts()).toMatchObject({ model: 'gpt-5', response_id: 'resp_2' });
+    expect(m.facts().usage).toMatchObject({ input_tokens: 2000, output_tokens: 1500 });
+    expect(out).toBe(text);
+  });
+
   it('passes the stream through untouched when the client asked for usage', () => {
     for (const cut of [0, 7, 100, bytes.length]) expect(run(false, bytes, cut).out).toBe(withUsage);
   });
