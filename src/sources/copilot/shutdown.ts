@@ -138,7 +138,7 @@ export function providerOf(model: string): string | null {
   if (m.startsWith('claude')) return 'anthropic';
   if (m.startsWith('gpt') || /^o\d/.test(m)) return 'openai';
   if (m.startsWith('gemini')) return 'google';
-  if (m.startsWith('grok')) return 'x-ai';
+  if (m.startsWith('grok')) return 'xai';
   return null;
 }
 
