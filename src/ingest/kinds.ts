@@ -4,6 +4,7 @@
  */
 import { findClaudeCodeFiles } from '../sources/claude-code/paths.js';
 import { findCodexFiles } from '../sources/codex/paths.js';
+import { findCopilotFiles } from '../sources/copilot/paths.js';
 import type { Discovery, Env } from '../sources/find-files.js';
 import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
 import type { LineSource } from '../sources/source.js';
@@ -31,7 +32,7 @@ export interface ImportKind {
   worker?: WorkerSourceId;
 }
 
-export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli'] as const;
+export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot'] as const;
 
 /**
  * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,
@@ -62,6 +63,16 @@ export const IMPORT_KINDS: Record<string, ImportKind> = {
     mode: 'whole-file',
     parserJudgesEncoding: true,
     discover: findGeminiCliFiles,
+  },
+  copilot: {
+    id: 'copilot',
+    load: async () => (await import('../sources/copilot/parse.js')).copilotSource,
+    // events.jsonl only grows (a resumed session appends to it); the parser carries the session's context as state.
+    mode: 'append',
+    parserJudgesEncoding: true,
+    // Usage is only in session.shutdown lines, context in session.start/resume: prompts and tool output are not decoded.
+    skipUnless: '"session.',
+    discover: findCopilotFiles,
   },
   'openai-usage': {
     id: 'openai-usage',

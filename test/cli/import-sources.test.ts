@@ -4,6 +4,7 @@
  * (collectFile), so the test proves the pipeline stores exactly what the parser reads — no more, no less.
  */
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -80,6 +81,7 @@ const DIR_CASES = [
   ['claude-code', join(FIX, 'claude-code/config'), 3],
   ['codex', join(FIX, 'codex/home'), 3],
   ['gemini-cli', join(FIX, 'gemini-cli/tmp'), 5],
+  ['copilot', join(FIX, 'copilot/home'), 3],
 ] as const;
 
 describe('tokenledger import <agent log> DIR', () => {
@@ -273,6 +275,7 @@ describe('tokenledger import auto', () => {
     vi.stubEnv('CLAUDE_CONFIG_DIR', join(FIX, 'claude-code/config'));
     vi.stubEnv('CODEX_HOME', join(FIX, 'codex/home'));
     vi.stubEnv('GEMINI_DATA_DIR', join(home, 'no-gemini'));
+    vi.stubEnv('COPILOT_HOME', '');
     const out = await ok(['import', 'auto']);
     expect(out).toContain(`claude-code: 3 log files in ${join(FIX, 'claude-code/config')}`);
     expect(out).toContain(`codex: 3 log files in ${join(FIX, 'codex/home')}`);
@@ -296,6 +299,57 @@ describe('tokenledger import auto', () => {
     expect(byUser.rows.map((r: { user: string | null }) => r.user)).toEqual([userInfo().username]);
     const again = await ok(['import', 'auto']);
     expect(again.match(/imported 0 events/g)).toHaveLength(2);
+  });
+});
+
+describe('tokenledger import copilot', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('import auto finds Copilot CLI sessions in ~/.copilot/session-state', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-home-'));
+    cpSync(join(FIX, 'copilot/home'), join(home, '.copilot'), { recursive: true });
+    vi.stubEnv('HOME', home);
+    vi.stubEnv('COPILOT_HOME', '');
+    vi.stubEnv('CLAUDE_CONFIG_DIR', join(home, 'no-claude'));
+    vi.stubEnv('CODEX_HOME', join(home, 'no-codex'));
+    vi.stubEnv('GEMINI_DATA_DIR', join(home, 'no-gemini'));
+    const out = await ok(['import', 'auto']);
+    expect(out).toContain(`copilot: 3 log files in ${join(home, '.copilot')}`);
+    const want = await direct('copilot', (await IMPORT_KINDS.copilot!.discover!({ env: {}, home })).files);
+    expect(want.events).toBe(5);
+    expect((await totals()).events).toBe(want.events);
+  });
+
+  it('a grown session log adds only the shutdowns written since the last import', async () => {
+    const src = join(FIX, 'copilot/home/session-state/3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/events.jsonl');
+    const lines = readFileSync(src, 'utf8').split('\n');
+    const dir = join(mkdtempSync(join(tmpdir(), 'tl-copilot-')), '3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d');
+    mkdirSync(dir);
+    const log = join(dir, 'events.jsonl');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    writeFileSync(log, `${lines.slice(0, 4).join('\n')}\n`);
+    utimesSync(log, hourAgo, hourAgo);
+    expect(await ok(['import', 'copilot', dir])).toContain('imported 2 events');
+    // The session is resumed in api/ and left again: its shutdown is appended.
+    writeFileSync(log, lines.join('\n'));
+    utimesSync(log, hourAgo, hourAgo);
+    const grown = await ok(['import', 'copilot', dir]);
+    expect(grown).toContain('imported 2 events');
+    expect(grown).toMatch(/\(5 lines, 2 events read\)/);
+    const r = JSON.parse(await ok(['report', '--by', 'project,model_requested', '--format', 'json']));
+    expect(
+      r.rows.map((x: Record<string, string | number>) => [x.project, x.model_requested, x.input_tokens]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['shop', 'claude-sonnet-4.5', 47_300],
+        ['shop', 'gpt-5-mini', 1_200],
+        ['api', 'claude-opus-4.6-1m', 3_000],
+        ['api', 'claude-sonnet-4.5', 900],
+      ]),
+    );
+    expect((await totals()).events).toBe(4);
   });
 });
 
