@@ -12,6 +12,7 @@ export async function withoutAgentLogs<T>(
     CLAUDE_CONFIG_DIR: '',
     CODEX_HOME: '',
     GEMINI_DATA_DIR: '',
+    PI_CODING_AGENT_DIR: '',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));
