@@ -22,8 +22,8 @@ export interface PiTokens {
 
 /**
  * pi's `Usage` (badlogic/pi-mono packages/ai/src/types.ts): `input`, `output`, `cacheRead`, `cacheWrite`,
- * `totalTokens`, `cost{input, output, cacheRead, cacheWrite, total}`, and since pi-ai 0.87 `cacheWrite1h` (the part of
- * `cacheWrite` written with the one-hour lifetime, Anthropic only) and `reasoning` (the part of `output` that was
+ * `totalTokens`, `cost{input, output, cacheRead, cacheWrite, total}`, and in newer versions `cacheWrite1h` (the part
+ * of `cacheWrite` written with the one-hour lifetime, Anthropic only) and `reasoning` (the part of `output` that was
  * reasoning, when the provider says). Every provider adapter of pi-ai normalises to one convention, which is the
  * ledger's: `input` excludes cache reads and writes (Anthropic reports it so; the OpenAI and Google adapters subtract
  * `cached_tokens` / `cachedContentTokenCount` from the prompt count), `output` includes reasoning.
