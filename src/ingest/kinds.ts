@@ -7,6 +7,7 @@ import { findCodexFiles } from '../sources/codex/paths.js';
 import { findCopilotFiles } from '../sources/copilot/paths.js';
 import type { Discovery, Env } from '../sources/find-files.js';
 import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
+import { findPiFiles } from '../sources/pi/paths.js';
 import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
 import type { WorkerSourceId } from './worker/import-in-worker.js';
@@ -32,7 +33,7 @@ export interface ImportKind {
   worker?: WorkerSourceId;
 }
 
-export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot'] as const;
+export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot', 'pi'] as const;
 
 /**
  * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,
@@ -73,6 +74,14 @@ export const IMPORT_KINDS: Record<string, ImportKind> = {
     // Usage is only in session.shutdown lines, context in session.start/resume: prompts and tool output are not decoded.
     skipUnless: '"session.',
     discover: findCopilotFiles,
+  },
+  // pi appends one line per session entry and never rewrites one; its parser carries the header's facts as state.
+  pi: {
+    id: 'pi',
+    load: async () => (await import('../sources/pi/parse.js')).piSource,
+    mode: 'append',
+    parserJudgesEncoding: true,
+    discover: findPiFiles,
   },
   'openai-usage': {
     id: 'openai-usage',

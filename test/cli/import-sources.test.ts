@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IMPORT_KINDS } from '../../src/ingest/kinds.js';
 import { createCollectingSink } from '../../src/sources/collect-sink.js';
 import { readLines } from '../../src/sources/read-lines.js';
+import { withoutAgentLogs } from '../helpers/no-agent-logs.js';
 import { runCli } from '../helpers/run-cli.js';
 import { settledFixtures } from '../helpers/settled-fixtures.js';
 
@@ -82,6 +83,7 @@ const DIR_CASES = [
   ['codex', join(FIX, 'codex/home'), 3],
   ['gemini-cli', join(FIX, 'gemini-cli/tmp'), 5],
   ['copilot', join(FIX, 'copilot/home'), 3],
+  ['pi', join(FIX, 'pi/agent'), 3],
 ] as const;
 
 describe('tokenledger import <agent log> DIR', () => {
@@ -261,6 +263,79 @@ describe('tokenledger import <provider export> FILE…', () => {
     expect(r.stderr).toContain('claude-code');
     const m = await runCli(['import', 'cursor', '/no/file.json', '--db', db]);
     expect(m.stderr).toContain('CLI_NO_FILE');
+  });
+});
+
+describe('tokenledger import pi', () => {
+  const LEGACY =
+    'sessions/--tmp-scratch--/2025-11-20T08-00-00-000Z_0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d.jsonl';
+  const hourAgo = () => new Date(Date.now() - 3_600_000);
+
+  it("keeps a fork's copy of its parent's turns once, as the parent's", async () => {
+    const out = await ok(['import', 'pi', join(FIX, 'pi/agent')]);
+    expect(out).toContain('duplicates (already in the ledger): 1');
+    const r = JSON.parse(await ok(['report', '--by', 'session_id', '--format', 'json']));
+    const events = Object.fromEntries(
+      r.rows.map((x: { session_id: string; events: number }) => [x.session_id, x.events]),
+    );
+    expect(events).toEqual({
+      '5b1d2c3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e': 6,
+      '8e7f6a5b-1c2d-4e3f-9a0b-c1d2e3f4a5b6': 1,
+      '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d': 2,
+    });
+  });
+
+  it('reads a grown session on from where the last import stopped, and stores only its new turns', async () => {
+    const agent = join(mkdtempSync(join(tmpdir(), 'tl-pi-')), 'agent');
+    const log = join(agent, LEGACY);
+    mkdirSync(join(log, '..'), { recursive: true });
+    writeFileSync(log, readFileSync(join(FIX, 'pi/agent', LEGACY)));
+    utimesSync(log, hourAgo(), hourAgo());
+    expect(await ok(['import', 'pi', agent])).toContain(
+      'imported 2 events from 1 file (4 lines, 2 events read)',
+    );
+    const turn = {
+      type: 'message',
+      id: 'c3000001',
+      parentId: null,
+      timestamp: '2025-11-20T08:05:00.000Z',
+      message: {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'More.' }],
+        api: 'anthropic-messages',
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-20250514',
+        usage: { input: 3, output: 30, cacheRead: 4200, cacheWrite: 0, totalTokens: 4233 },
+        stopReason: 'stop',
+        timestamp: Date.parse('2025-11-20T08:04:50.000Z'),
+      },
+    };
+    writeFileSync(log, `${readFileSync(log, 'utf8')}${JSON.stringify(turn)}\n`);
+    utimesSync(log, hourAgo(), hourAgo());
+    const again = await ok(['import', 'pi', agent]);
+    expect(again).toContain('imported 1 event from 1 file (1 line, 1 event read)');
+    expect(again).toContain('incremental: 0 unchanged (not read), 1 read on from the last import');
+    const r = JSON.parse(await ok(['report', '--by', 'session_id,project', '--format', 'json']));
+    // Read on from the middle, the new turn still has the session and project its header gave.
+    expect(r.rows).toMatchObject([
+      {
+        session_id: '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d',
+        project: 'scratch',
+        events: 3,
+        cache_read_tokens: 4200,
+      },
+    ]);
+  });
+
+  it('import auto finds pi sessions in ~/.pi/agent/sessions', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-home-'));
+    const agent = join(home, '.pi/agent');
+    mkdirSync(join(agent, 'sessions/--tmp-scratch--'), { recursive: true });
+    writeFileSync(join(agent, LEGACY), readFileSync(join(FIX, 'pi/agent', LEGACY)));
+    utimesSync(join(agent, LEGACY), hourAgo(), hourAgo());
+    const out = await withoutAgentLogs(home, () => ok(['import', 'auto']));
+    expect(out).toContain(`pi: 1 log file in ${join(agent, 'sessions')}`);
+    expect((await totals()).events).toBe(2);
   });
 });
 

@@ -13,6 +13,7 @@ export async function withoutAgentLogs<T>(
     CODEX_HOME: '',
     GEMINI_DATA_DIR: '',
     COPILOT_HOME: '',
+    PI_CODING_AGENT_DIR: '',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));

@@ -39,6 +39,7 @@ const CASES = [
   ['codex', async () => (await IMPORT_KINDS.codex!.discover!(at('codex/home'))).files],
   ['gemini-cli', async () => (await IMPORT_KINDS['gemini-cli']!.discover!(at('gemini-cli/tmp'))).files],
   ['copilot', async () => (await IMPORT_KINDS.copilot!.discover!(at('copilot/home'))).files],
+  ['pi', async () => (await IMPORT_KINDS.pi!.discover!(at('pi/agent'))).files],
   ['openai-usage', async () => filesIn(join(FIX, 'openai-usage'))],
   ['anthropic-usage', async () => filesIn(join(FIX, 'anthropic-usage'))],
   ['cursor', async () => filesIn(join(FIX, 'cursor'))],

@@ -79,6 +79,7 @@ const FILE_SOURCES = [
   'codex',
   'gemini-cli',
   'copilot',
+  'pi',
   'openai-usage',
   'anthropic-usage',
   'cursor',
