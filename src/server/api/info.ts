@@ -78,6 +78,7 @@ const FILE_SOURCES = [
   'claude-code',
   'codex',
   'gemini-cli',
+  'amp',
   'openai-usage',
   'anthropic-usage',
   'cursor',
