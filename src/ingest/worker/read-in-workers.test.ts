@@ -38,6 +38,7 @@ const CASES = [
   ['claude-code', async () => (await IMPORT_KINDS['claude-code']!.discover!(at('claude-code/config'))).files],
   ['codex', async () => (await IMPORT_KINDS.codex!.discover!(at('codex/home'))).files],
   ['gemini-cli', async () => (await IMPORT_KINDS['gemini-cli']!.discover!(at('gemini-cli/tmp'))).files],
+  ['amp', async () => (await IMPORT_KINDS.amp!.discover!(at('amp/data'))).files],
   ['openai-usage', async () => filesIn(join(FIX, 'openai-usage'))],
   ['anthropic-usage', async () => filesIn(join(FIX, 'anthropic-usage'))],
   ['cursor', async () => filesIn(join(FIX, 'cursor'))],
