@@ -57,7 +57,7 @@ function importLogs(
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 
 /**
- * `tokenledger import KIND [PATHS…]`: agent logs (claude-code, codex, gemini-cli, copilot, pi) from the given folders or their
+ * `tokenledger import KIND [PATHS…]`: agent logs (claude-code, codex, gemini-cli, copilot, pi, amp) from the given folders or their
  * default ones; provider exports and canonical files from the given files; `auto` every local agent log it finds.
  */
 export async function importCommand(

@@ -122,12 +122,12 @@ export function buildProgram(): Command {
     program
       .command('import')
       .description(
-        'import usage: local agent logs (claude-code, codex, gemini-cli, copilot, pi, or auto for all of them), provider exports ' +
+        'import usage: local agent logs (claude-code, codex, gemini-cli, copilot, pi, amp, or auto for all of them), provider exports ' +
           '(openai-usage, anthropic-usage, cursor) or canonical jsonl/csv files',
       )
       .argument(
         '<source>',
-        'auto | claude-code | codex | gemini-cli | copilot | pi | openai-usage | anthropic-usage | cursor | jsonl | csv',
+        'auto | claude-code | codex | gemini-cli | copilot | pi | amp | openai-usage | anthropic-usage | cursor | jsonl | csv',
       )
       .argument(
         '[paths...]',

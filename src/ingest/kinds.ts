@@ -2,6 +2,7 @@
  * What `tokenledger import KIND` knows: each kind's parser, how a re-import treats its files (file-plan.ts), and,
  * for local agent logs, where the files are found when no folder is given.
  */
+import { findAmpFiles } from '../sources/amp/paths.js';
 import { findClaudeCodeFiles } from '../sources/claude-code/paths.js';
 import { findCodexFiles } from '../sources/codex/paths.js';
 import { findCopilotFiles } from '../sources/copilot/paths.js';
@@ -33,7 +34,7 @@ export interface ImportKind {
   worker?: WorkerSourceId;
 }
 
-export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot', 'pi'] as const;
+export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot', 'pi', 'amp'] as const;
 
 /**
  * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,
@@ -82,6 +83,14 @@ export const IMPORT_KINDS: Record<string, ImportKind> = {
     mode: 'append',
     parserJudgesEncoding: true,
     discover: findPiFiles,
+  },
+  // Amp rewrites a thread's whole JSON document as the thread goes on.
+  amp: {
+    id: 'amp',
+    load: async () => (await import('../sources/amp/parse.js')).ampSource,
+    mode: 'whole-file',
+    parserJudgesEncoding: true,
+    discover: findAmpFiles,
   },
   'openai-usage': {
     id: 'openai-usage',

@@ -84,6 +84,7 @@ const DIR_CASES = [
   ['gemini-cli', join(FIX, 'gemini-cli/tmp'), 5],
   ['copilot', join(FIX, 'copilot/home'), 3],
   ['pi', join(FIX, 'pi/agent'), 3],
+  ['amp', join(FIX, 'amp/data'), 6],
 ] as const;
 
 describe('tokenledger import <agent log> DIR', () => {
@@ -179,6 +180,43 @@ describe('tokenledger import <agent log> DIR', () => {
       expect(cut).toContain(`${log}:${lines}  SRC_TRUNCATED  last line is incomplete`);
     },
   );
+
+  it('amp: a thread Amp rewrote with a new call adds that call alone, and the ledger holds its counts exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-amp-'));
+    const name = 'T-0a1b2c3d-1111-4aaa-8bbb-000000000003.json';
+    const thread = join(dir, name);
+    const doc = JSON.parse(readFileSync(join(FIX, 'amp/data/threads', name), 'utf8'));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    writeFileSync(thread, JSON.stringify(doc, null, 2));
+    utimesSync(thread, hourAgo, hourAgo);
+    expect(await ok(['import', 'amp', dir])).toContain('imported 3 events from 1 file');
+    // Amp saves the whole thread again with one more exchange (usage of the current shape).
+    doc.messages.push(
+      { role: 'user', messageId: 6, content: [{ type: 'text', text: 'Thanks' }] },
+      {
+        role: 'assistant',
+        messageId: 7,
+        content: [{ type: 'text', text: 'You are welcome.' }],
+        usage: {
+          model: 'claude-sonnet-4-5-20250929',
+          inputTokens: 3,
+          outputTokens: 11,
+          cacheCreationInputTokens: 40,
+          cacheReadInputTokens: 1300,
+          totalInputTokens: 1343,
+          timestamp: '2026-01-22T10:00:00.000Z',
+        },
+      },
+    );
+    writeFileSync(thread, JSON.stringify(doc, null, 2));
+    const later = new Date(Date.now() - 1_800_000);
+    utimesSync(thread, later, later);
+    await ok(['import', 'amp', dir]);
+    const t = await totals();
+    // Messages 1, 5 and 7 by their own usage, ledger event evt-b for message 3 (no usage of its own).
+    expect([t.events, t.input_tokens, t.output_tokens]).toEqual([4, 100 + 7 + 60 + 3, 50 + 90 + 25 + 11]);
+    expect([t.cache_read_tokens, t.cache_write_5m_tokens]).toEqual([200 + 1200 + 1300, 500 + 40]);
+  });
 
   it('an empty folder imports nothing and says so', async () => {
     const empty = join(FIX, 'claude-code/empty');
@@ -351,10 +389,16 @@ describe('tokenledger import auto', () => {
     vi.stubEnv('CODEX_HOME', join(FIX, 'codex/home'));
     vi.stubEnv('GEMINI_DATA_DIR', join(home, 'no-gemini'));
     vi.stubEnv('COPILOT_HOME', '');
+    vi.stubEnv('PI_CODING_AGENT_DIR', '');
+    // Amp is found in its default folder under HOME (~/.local/share/amp), nothing naming another.
+    const ampDir = join(home, '.local/share/amp');
+    cpSync(join(FIX, 'amp/data'), ampDir, { recursive: true, preserveTimestamps: true });
+    for (const v of ['AMP_DATA_DIR', 'AMP_DATA_HOME', 'XDG_DATA_HOME']) vi.stubEnv(v, '');
     const out = await ok(['import', 'auto']);
     expect(out).toContain(`claude-code: 3 log files in ${join(FIX, 'claude-code/config')}`);
     expect(out).toContain(`codex: 3 log files in ${join(FIX, 'codex/home')}`);
     expect(out).toContain(`gemini-cli: no logs found (not found: ${join(home, 'no-gemini')})`);
+    expect(out).toContain(`amp: 6 log files in ${ampDir}`);
     const claude = await direct(
       'claude-code',
       (
@@ -368,12 +412,14 @@ describe('tokenledger import auto', () => {
       'codex',
       (await IMPORT_KINDS.codex!.discover!({ env: { CODEX_HOME: join(FIX, 'codex/home') }, home })).files,
     );
-    expect((await totals()).events).toBe(claude.events + codex.events);
+    const amp = await direct('amp', (await IMPORT_KINDS.amp!.discover!({ env: {}, home })).files);
+    expect(amp.events).toBe(10);
+    expect((await totals()).events).toBe(claude.events + codex.events + amp.events);
     // Local agent logs are attributed to the OS user when --user is not given.
     const byUser = JSON.parse(await ok(['report', '--by', 'user', '--format', 'json']));
     expect(byUser.rows.map((r: { user: string | null }) => r.user)).toEqual([userInfo().username]);
     const again = await ok(['import', 'auto']);
-    expect(again.match(/imported 0 events/g)).toHaveLength(2);
+    expect(again.match(/imported 0 events/g)).toHaveLength(3);
   });
 });
 
@@ -390,6 +436,8 @@ describe('tokenledger import copilot', () => {
     vi.stubEnv('CLAUDE_CONFIG_DIR', join(home, 'no-claude'));
     vi.stubEnv('CODEX_HOME', join(home, 'no-codex'));
     vi.stubEnv('GEMINI_DATA_DIR', join(home, 'no-gemini'));
+    for (const v of ['PI_CODING_AGENT_DIR', 'AMP_DATA_DIR', 'AMP_DATA_HOME', 'XDG_DATA_HOME'])
+      vi.stubEnv(v, '');
     const out = await ok(['import', 'auto']);
     expect(out).toContain(`copilot: 3 log files in ${join(home, '.copilot')}`);
     const want = await direct('copilot', (await IMPORT_KINDS.copilot!.discover!({ env: {}, home })).files);

@@ -14,6 +14,10 @@ export async function withoutAgentLogs<T>(
     GEMINI_DATA_DIR: '',
     COPILOT_HOME: '',
     PI_CODING_AGENT_DIR: '',
+    // Amp's folder follows XDG_DATA_HOME on Linux (src/sources/amp/paths.ts): emptied, it falls back to HOME.
+    AMP_DATA_DIR: '',
+    AMP_DATA_HOME: '',
+    XDG_DATA_HOME: '',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));

@@ -40,6 +40,7 @@ const CASES = [
   ['gemini-cli', async () => (await IMPORT_KINDS['gemini-cli']!.discover!(at('gemini-cli/tmp'))).files],
   ['copilot', async () => (await IMPORT_KINDS.copilot!.discover!(at('copilot/home'))).files],
   ['pi', async () => (await IMPORT_KINDS.pi!.discover!(at('pi/agent'))).files],
+  ['amp', async () => (await IMPORT_KINDS.amp!.discover!(at('amp/data'))).files],
   ['openai-usage', async () => filesIn(join(FIX, 'openai-usage'))],
   ['anthropic-usage', async () => filesIn(join(FIX, 'anthropic-usage'))],
   ['cursor', async () => filesIn(join(FIX, 'cursor'))],

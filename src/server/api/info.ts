@@ -80,6 +80,7 @@ const FILE_SOURCES = [
   'gemini-cli',
   'copilot',
   'pi',
+  'amp',
   'openai-usage',
   'anthropic-usage',
   'cursor',
