@@ -218,7 +218,7 @@ function unchangedImport(job: Job, cached: CachedStates | null): ImportSummary |
 }
 
 /**
- * Finds Claude Code, Codex and Gemini CLI logs in their default folders and imports them into `store`, saying what
+ * Finds every agent's logs it knows (AGENT_LOG_KINDS) in their default folders and imports them into `store`, saying what
  * it found and did not find. Returns the summed summary, or null when no log was found. Used by `npm start`, which
  * has the ledger open anyway (`import auto` goes through importJobs, which may not need to open it).
  */

@@ -8,7 +8,7 @@ import { buildReportQuery, formatReport } from './report.js';
 import { runningServer } from './running-server.js';
 
 /**
- * `npm start`: import the local coding-agent logs it finds (Claude Code, Codex, Gemini CLI); on a ledger that is
+ * `npm start`: import the local coding-agent logs it finds (src/ingest/kinds.ts AGENT_LOG_KINDS); on a ledger that is
  * still empty, load the demo organisation; print the spend report; then run the server (gateway, API, dashboard,
  * OTLP) until interrupted. With a server already running on the ledger, all of that goes through it, and the
  * command ends by saying where it runs. `tokenledger` alone is this without the demo and the server: a developer's
