@@ -9,6 +9,7 @@ import {
   timestampOf,
   tokenCount,
 } from '../json-line.js';
+import { vendorOfModel } from '../model-vendor.js';
 import type { ParseContext, Sink } from '../source.js';
 
 export const AMP_SOURCE_ID = 'amp';
@@ -245,7 +246,7 @@ function event(
   b: Base,
 ): UnpricedEvent {
   if (named === null) tags.model_missing = 'true';
-  const provider = named === null ? null : providerOf(named);
+  const provider = named === null ? null : vendorOfModel(named);
   const defaults = b.ctx.defaults ?? {};
   return {
     event_id: id,
@@ -288,16 +289,6 @@ function event(
     error_type: null,
     provider_cost_usd: null,
   };
-}
-
-/** Amp picks models from several providers and names them by their providers' ids; the family gives the provider. */
-export function providerOf(model: string): string | null {
-  const m = model.toLowerCase();
-  if (m.includes('claude')) return 'anthropic';
-  if (/^(gpt|o\d|codex|chatgpt)/.test(m)) return 'openai';
-  if (m.includes('gemini')) return 'google';
-  if (m.includes('grok')) return 'xai';
-  return null;
 }
 
 /** The API each provider's calls go through, as its models are called by coding agents. */

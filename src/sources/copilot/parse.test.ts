@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
 import { createPricer, type Pricer } from '../../pricing/pricer.js';
+import { vendorOfModel } from '../model-vendor.js';
 import type { Skip } from '../source.js';
 import { copilotSource } from './parse.js';
-import { providerOf } from './shutdown.js';
 
 const STATE = join(import.meta.dirname, '../../../test/fixtures/copilot/home/session-state');
 const SHOP = join(STATE, '3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/events.jsonl');
@@ -226,6 +226,6 @@ describe('Copilot model names', () => {
     ['gpt-5.4', 'openai/gpt-5.4'],
     ['gemini-3-pro-preview', 'google/gemini-3-pro-preview'],
   ])('%s is priced as %s', (model, entry) => {
-    expect(pricer.resolve(model, providerOf(model))?.entry.key).toBe(entry);
+    expect(pricer.resolve(model, vendorOfModel(model))?.entry.key).toBe(entry);
   });
 });

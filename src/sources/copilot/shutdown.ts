@@ -1,6 +1,7 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { isObject, isProblem, type LineProblem, SKIP_CODES, str, tokenCount } from '../json-line.js';
+import { vendorOfModel } from '../model-vendor.js';
 import type { ParseContext } from '../source.js';
 
 export const COPILOT_SOURCE_ID = 'copilot';
@@ -102,7 +103,7 @@ export function modelEvent(
     agent: 'copilot',
     session_id: facts.sessionId,
     tags,
-    provider: providerOf(model),
+    provider: vendorOfModel(model),
     model,
     model_requested: model,
     operation: 'chat',
@@ -127,19 +128,6 @@ export function modelEvent(
     error_type: null,
     provider_cost_usd: null,
   };
-}
-
-/**
- * The vendor behind a model name as GitHub spells it (`claude-opus-4.6-1m`, `gpt-5.1-codex`, `gemini-3-pro`): Copilot
- * routes every call through GitHub, but the tokens are the vendor's and priced at its rates. Null when unknown.
- */
-export function providerOf(model: string): string | null {
-  const m = model.trim().toLowerCase();
-  if (m.startsWith('claude')) return 'anthropic';
-  if (m.startsWith('gpt') || /^o\d/.test(m)) return 'openai';
-  if (m.startsWith('gemini')) return 'google';
-  if (m.startsWith('grok')) return 'xai';
-  return null;
 }
 
 function bad(reason: string): LineProblem {

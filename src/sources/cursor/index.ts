@@ -1,2 +1,2 @@
 export { cursorSource } from './source.js';
-export { CURSOR_SOURCE, cursorEvent, providerOfModel } from './usage-event.js';
+export { CURSOR_SOURCE, cursorEvent } from './usage-event.js';

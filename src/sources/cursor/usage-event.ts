@@ -18,23 +18,13 @@ import {
   optStr,
   RecordError,
 } from '../json-fields.js';
+import { vendorOfModel } from '../model-vendor.js';
 import { blankEvent } from '../provider-records.js';
 import type { ParseContext } from '../source.js';
 
 export const CURSOR_SOURCE = 'cursor';
 const CENTS_SCALE = SCALE - 2;
 const UNREPORTED_MODEL = 'unknown';
-
-/** Cursor routes to several providers and names models its own way; the provider is read off the family name. */
-export function providerOfModel(model: string): string | null {
-  const m = model.toLowerCase();
-  if (m.includes('claude')) return 'anthropic';
-  if (/^(gpt|o\d|codex|chatgpt)/.test(m)) return 'openai';
-  if (m.includes('gemini')) return 'google';
-  if (m.includes('grok')) return 'xai';
-  if (m.includes('deepseek')) return 'deepseek';
-  return null;
-}
 
 /** `"1750979225854"` (epoch ms as a string, as the API sends it) or a number → epoch µs. */
 function timestampMicros(o: Obj): { text: string; us: number } {
@@ -95,7 +85,7 @@ export function cursorEvent(o: Obj, ref: string, ctx: ParseContext): UnpricedEve
     model: model ?? UNREPORTED_MODEL,
   });
   e.model_requested = model;
-  e.provider = model ? providerOfModel(model) : null;
+  e.provider = model ? vendorOfModel(model) : null;
   e.agent = 'cursor';
   e.user = email ?? e.user;
   e.requests = 1;
