@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate, keysList } from '../../src/cli/keys.js';
 import type { CallContent } from '../../src/ledger/call-content.js';
 import { formatUsdDisplay } from '../../src/money/money.js';
-import { WORDS } from './fake-provider.js';
+import { LONG_ANSWER, WORDS } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
 /** Prompt and completion text: kept for a key created with --store-content, never otherwise (issue 4, point 9). */
@@ -45,6 +45,16 @@ describe('a key created with --store-content', () => {
       completion: ANSWER,
     });
     expect(JSON.parse(text!.request).messages).toEqual(messages);
+  });
+
+  it('keeps the whole answer of a call over 1 MiB, which is metered without reading its text', async () => {
+    const { data, response } = await openai(keeping)
+      .chat.completions.create({ model: 'gpt-4o-mini-long', messages: [{ role: 'user', content: 'go on' }] })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe(LONG_ANSWER);
+    const id = response.headers.get('x-tokenledger-event-id')!;
+    expect((await h.event(id)).status).toBe('ok');
+    expect((await textOf(id))?.completion).toBe(LONG_ANSWER);
   });
 
   it("keeps a stream's text put together, and the request without what the gateway added upstream", async () => {

@@ -21,7 +21,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * ends with `response.failed` (its error and final usage) instead of `response.completed`, and a Messages stream
  * for `*-nodelta` ends without its `message_delta` (the event with the final output usage), for `*-bare-delta` with
  * a `message_delta` that carries no `usage` (as an Anthropic-compatible server may send it); a chat completion or an
- * embeddings list for `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat stream for `*-long` carries
+ * embeddings list for `*-nousage` has no `usage` (as some OpenAI-compatible servers answer); a chat answer for `*-long`
+ * is LONG_ANSWER (2 MiB), and a chat stream for `*-long` carries
  * LONG_STREAM_BYTES of text (more than a client's and the kernel's socket buffers hold), and for `*-long-zipped` the
  * same stream gzipped whole and sent in one write (a server that compresses a finished answer): a few kB that have all
  * arrived long before a client has read what they hold.
@@ -85,6 +86,8 @@ export const WORDS = ['Hello', ' there', ',', ' how', ' can', ' I', ' help', ' y
 /** The text of a `*-long` chat stream, in 4 kB deltas. */
 export const LONG_STREAM_BYTES = 24 << 20;
 const LONG_DELTA = 'lorem ipsum '.repeat(4096 / 12);
+/** The answer of a non-streamed `*-long` chat completion: 2 MiB of text, an answer the gateway reads skimmed. */
+export const LONG_ANSWER = 'lorem ipsum '.repeat((2 << 20) / 12);
 
 export interface FakeRequest {
   path: string;
@@ -815,7 +818,12 @@ function chatCompletion(model: string, tier: string) {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: WORDS.join(''), refusal: null, annotations: [] },
+        message: {
+          role: 'assistant',
+          content: model.endsWith('-long') ? LONG_ANSWER : WORDS.join(''),
+          refusal: null,
+          annotations: [],
+        },
         logprobs: null,
         finish_reason: 'stop',
       },
