@@ -45,7 +45,7 @@ export function buildProgram(): Command {
   const program = new Command('tokenledger')
     .description(
       "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs " +
-        '(Claude Code, Codex, Gemini CLI, Copilot CLI, pi, Amp) into .tokenledger/ledger.duckdb and prints what they spent.',
+        '(Claude Code, Codex, Gemini CLI, Copilot CLI, pi, Amp, Qwen Code) into .tokenledger/ledger.duckdb and prints what they spent.',
     )
     .version('0.1.0')
     .showHelpAfterError();
@@ -122,12 +122,12 @@ export function buildProgram(): Command {
     program
       .command('import')
       .description(
-        'import usage: local agent logs (claude-code, codex, gemini-cli, copilot, pi, amp, or auto for all of them), provider exports ' +
+        'import usage: local agent logs (claude-code, codex, gemini-cli, copilot, pi, amp, qwen-code, or auto for all of them), provider exports ' +
           '(openai-usage, anthropic-usage, cursor) or canonical jsonl/csv files',
       )
       .argument(
         '<source>',
-        'auto | claude-code | codex | gemini-cli | copilot | pi | amp | openai-usage | anthropic-usage | cursor | jsonl | csv',
+        'auto | claude-code | codex | gemini-cli | copilot | pi | amp | qwen-code | openai-usage | anthropic-usage | cursor | jsonl | csv',
       )
       .argument(
         '[paths...]',

@@ -9,6 +9,7 @@ import { findCopilotFiles } from '../sources/copilot/paths.js';
 import type { Discovery, Env } from '../sources/find-files.js';
 import { findGeminiCliFiles } from '../sources/gemini-cli/paths.js';
 import { findPiFiles } from '../sources/pi/paths.js';
+import { findQwenCodeFiles } from '../sources/qwen-code/paths.js';
 import type { LineSource } from '../sources/source.js';
 import type { ResumeMode } from './file-plan.js';
 import type { WorkerSourceId } from './worker/import-in-worker.js';
@@ -34,7 +35,15 @@ export interface ImportKind {
   worker?: WorkerSourceId;
 }
 
-export const AGENT_LOG_KINDS = ['claude-code', 'codex', 'gemini-cli', 'copilot', 'pi', 'amp'] as const;
+export const AGENT_LOG_KINDS = [
+  'claude-code',
+  'codex',
+  'gemini-cli',
+  'copilot',
+  'pi',
+  'amp',
+  'qwen-code',
+] as const;
 
 /**
  * Claude Code and Codex logs only grow (append: read on from the last stop; Codex's parser carries its session,
@@ -91,6 +100,16 @@ export const IMPORT_KINDS: Record<string, ImportKind> = {
     mode: 'whole-file',
     parserJudgesEncoding: true,
     discover: findAmpFiles,
+  },
+  // Qwen Code appends one record per line to a session's chat file and never rewrites one.
+  'qwen-code': {
+    id: 'qwen-code',
+    load: async () => (await import('../sources/qwen-code/parse.js')).qwenCodeSource,
+    mode: 'append',
+    parserJudgesEncoding: true,
+    // Only assistant records with usageMetadata become events: prompts, tool output and telemetry are not decoded.
+    skipUnless: '"usageMetadata"',
+    discover: findQwenCodeFiles,
   },
   'openai-usage': {
     id: 'openai-usage',

@@ -85,6 +85,7 @@ const DIR_CASES = [
   ['copilot', join(FIX, 'copilot/home'), 3],
   ['pi', join(FIX, 'pi/agent'), 3],
   ['amp', join(FIX, 'amp/data'), 6],
+  ['qwen-code', join(FIX, 'qwen-code/projects'), 2],
 ] as const;
 
 describe('tokenledger import <agent log> DIR', () => {
@@ -393,7 +394,8 @@ describe('tokenledger import auto', () => {
     // Amp is found in its default folder under HOME (~/.local/share/amp), nothing naming another.
     const ampDir = join(home, '.local/share/amp');
     cpSync(join(FIX, 'amp/data'), ampDir, { recursive: true, preserveTimestamps: true });
-    for (const v of ['AMP_DATA_DIR', 'AMP_DATA_HOME', 'XDG_DATA_HOME']) vi.stubEnv(v, '');
+    for (const v of ['AMP_DATA_DIR', 'AMP_DATA_HOME', 'XDG_DATA_HOME', 'QWEN_RUNTIME_DIR', 'QWEN_HOME'])
+      vi.stubEnv(v, '');
     const out = await ok(['import', 'auto']);
     expect(out).toContain(`claude-code: 3 log files in ${join(FIX, 'claude-code/config')}`);
     expect(out).toContain(`codex: 3 log files in ${join(FIX, 'codex/home')}`);
@@ -436,7 +438,14 @@ describe('tokenledger import copilot', () => {
     vi.stubEnv('CLAUDE_CONFIG_DIR', join(home, 'no-claude'));
     vi.stubEnv('CODEX_HOME', join(home, 'no-codex'));
     vi.stubEnv('GEMINI_DATA_DIR', join(home, 'no-gemini'));
-    for (const v of ['PI_CODING_AGENT_DIR', 'AMP_DATA_DIR', 'AMP_DATA_HOME', 'XDG_DATA_HOME'])
+    for (const v of [
+      'PI_CODING_AGENT_DIR',
+      'AMP_DATA_DIR',
+      'AMP_DATA_HOME',
+      'XDG_DATA_HOME',
+      'QWEN_RUNTIME_DIR',
+      'QWEN_HOME',
+    ])
       vi.stubEnv(v, '');
     const out = await ok(['import', 'auto']);
     expect(out).toContain(`copilot: 3 log files in ${join(home, '.copilot')}`);
@@ -470,6 +479,69 @@ describe('tokenledger import copilot', () => {
         ['shop', 'gpt-5-mini', 1_200],
         ['api', 'claude-opus-4.6-1m', 3_000],
         ['api', 'claude-sonnet-4.5', 900],
+      ]),
+    );
+    expect((await totals()).events).toBe(4);
+  });
+});
+
+describe('tokenledger import qwen-code', () => {
+  const SESSION = '7d3c9a1e-2b4f-4c6d-8e0a-1f2b3c4d5e6f.jsonl';
+  const chats = join(FIX, 'qwen-code/projects/-home-ana-shop/chats');
+  const hourAgo = () => new Date(Date.now() - 3_600_000);
+
+  it('import auto finds Qwen Code chats in ~/.qwen/projects, and a /branch copy of a call counts once', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-home-'));
+    cpSync(join(FIX, 'qwen-code/projects'), join(home, '.qwen/projects'), {
+      recursive: true,
+      preserveTimestamps: true,
+    });
+    const out = await withoutAgentLogs(home, () => ok(['import', 'auto']));
+    expect(out).toContain(`qwen-code: 2 log files in ${join(home, '.qwen/projects')}`);
+    const want = await direct(
+      'qwen-code',
+      (await IMPORT_KINDS['qwen-code']!.discover!({ env: {}, home })).files,
+    );
+    // 5 calls in the session, the fork's own call; the fork's copy of the session's first call is the same event.
+    expect(want.events).toBe(6);
+    const t = await totals();
+    expect([t.events, t.input_tokens, t.cache_read_tokens, t.output_tokens]).toEqual([
+      6,
+      4000 + 3050 + 500 + 900 + 100 + 2000,
+      8000 + 12000 + 2500 + 12000,
+      400 + 500 + 120 + 60 + 10 + 250,
+    ]);
+  });
+
+  it('a grown chat log adds only the calls written since the last import', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tl-qwen-')), 'chats');
+    mkdirSync(dir);
+    const log = join(dir, SESSION);
+    const lines = readFileSync(join(chats, SESSION), 'utf8').split('\n');
+    writeFileSync(log, `${lines.slice(0, 4).join('\n')}\n`);
+    utimesSync(log, hourAgo(), hourAgo());
+    expect(await ok(['import', 'qwen-code', dir])).toContain(
+      'imported 1 event from 1 file (4 lines, 1 event read)',
+    );
+    // The session goes on: Qwen Code appends lines 5–8.
+    writeFileSync(log, `${lines.slice(0, 8).join('\n')}\n`);
+    utimesSync(log, hourAgo(), hourAgo());
+    const grown = await ok(['import', 'qwen-code', dir]);
+    expect(grown).toContain('imported 3 events from 1 file (4 lines, 3 events read)');
+    expect(grown).toContain('1 read on from the last import');
+    const r = JSON.parse(await ok(['report', '--by', 'model_requested', '--format', 'json']));
+    expect(
+      r.rows.map((x: Record<string, string | number>) => [
+        x.model_requested,
+        x.input_tokens,
+        x.output_tokens,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['coder-model', 4000, 400],
+        ['gemini-2.5-pro', 3050, 500],
+        ['claude-sonnet-4-5', 500, 120],
+        ['qwen3-coder-plus', 900, 60],
       ]),
     );
     expect((await totals()).events).toBe(4);

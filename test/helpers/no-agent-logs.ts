@@ -18,6 +18,9 @@ export async function withoutAgentLogs<T>(
     AMP_DATA_DIR: '',
     AMP_DATA_HOME: '',
     XDG_DATA_HOME: '',
+    // Qwen Code's runtime folder (src/sources/qwen-code/paths.ts): emptied, it falls back to HOME.
+    QWEN_RUNTIME_DIR: '',
+    QWEN_HOME: '',
     ...env,
   };
   const saved = Object.fromEntries(Object.keys(bare).map((k) => [k, process.env[k]]));

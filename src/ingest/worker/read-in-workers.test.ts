@@ -41,6 +41,7 @@ const CASES = [
   ['copilot', async () => (await IMPORT_KINDS.copilot!.discover!(at('copilot/home'))).files],
   ['pi', async () => (await IMPORT_KINDS.pi!.discover!(at('pi/agent'))).files],
   ['amp', async () => (await IMPORT_KINDS.amp!.discover!(at('amp/data'))).files],
+  ['qwen-code', async () => (await IMPORT_KINDS['qwen-code']!.discover!(at('qwen-code/projects'))).files],
   ['openai-usage', async () => filesIn(join(FIX, 'openai-usage'))],
   ['anthropic-usage', async () => filesIn(join(FIX, 'anthropic-usage'))],
   ['cursor', async () => filesIn(join(FIX, 'cursor'))],

@@ -81,6 +81,7 @@ const FILE_SOURCES = [
   'copilot',
   'pi',
   'amp',
+  'qwen-code',
   'openai-usage',
   'anthropic-usage',
   'cursor',
