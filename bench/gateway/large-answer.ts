@@ -7,10 +7,11 @@ import { writeSection } from '../results-file.js';
 
 /**
  * How long the gateway's event loop is held reading a large non-streamed answer for its usage: an Images API answer
- * of N base64 images (a high-quality 1536×1024 PNG is ~3 MB, ~4 MB in base64), and an embeddings answer in base64. Baseline: what the gateway did
- * before skim-json.ts, and still does for answers under 1 MiB — decode the body to text and JSON.parse it whole.
- * Ours: skimJson, the same JSON without its long strings. Both then read the facts (openAiImageFacts), which must
- * agree. The two alternate round by round, so drift hits both alike; each figure is the median of the rounds.
+ * of N base64 images (a high-quality 1536×1024 PNG is ~3 MB, ~4 MB in base64), and an embeddings answer in base64.
+ * Baseline: what the gateway did before skim-json.ts, and still does for answers under 1 MiB — decode the body to
+ * text and JSON.parse it whole. Ours: skimmedText, the same JSON without its long strings. Both then read the facts
+ * (openAiImageFacts, openAiFacts), which must agree. The two alternate round by round, so drift hits both alike; each
+ * figure is the median of the rounds.
  * Run: `node --import tsx bench/gateway/large-answer.ts [ROUNDS]` (default 15); BENCH_WRITE=0 leaves
  * bench/RESULTS.md alone.
  */

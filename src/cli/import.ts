@@ -57,8 +57,8 @@ function importLogs(
 const KIND_NAMES = ['auto', ...Object.keys(IMPORT_KINDS)];
 
 /**
- * `tokenledger import KIND [PATHS…]`: agent logs (claude-code, codex, gemini-cli, copilot, pi, amp) from the given folders or their
- * default ones; provider exports and canonical files from the given files; `auto` every local agent log it finds.
+ * `tokenledger import KIND [PATHS…]`: agent logs (AGENT_LOG_KINDS) from the given folders or their default ones;
+ * provider exports and canonical files from the given files; `auto` every local agent log it finds.
  */
 export async function importCommand(
   kind: string,
@@ -218,8 +218,8 @@ function unchangedImport(job: Job, cached: CachedStates | null): ImportSummary |
 }
 
 /**
- * Finds every agent's logs it knows (AGENT_LOG_KINDS) in their default folders and imports them into `store`, saying what
- * it found and did not find. Returns the summed summary, or null when no log was found. Used by `npm start`, which
+ * Finds every agent's logs it knows (AGENT_LOG_KINDS) in their default folders and imports them into `store`,
+ * saying what it found and did not find. Returns the summed summary, or null when no log was found. Used by `npm start`, which
  * has the ledger open anyway (`import auto` goes through importJobs, which may not need to open it).
  */
 export async function importLocalAgentLogs(

@@ -45,7 +45,8 @@ export function buildProgram(): Command {
   const program = new Command('tokenledger')
     .description(
       "An exact, auditable ledger of LLM token spend. Run alone, it imports this machine's coding-agent logs " +
-        '(Claude Code, Codex, Gemini CLI, Copilot CLI, pi, Amp, Qwen Code) into .tokenledger/ledger.duckdb and prints what they spent.',
+        '(Claude Code, Codex, Gemini CLI, Copilot CLI, pi, Amp, Qwen Code) into .tokenledger/ledger.duckdb and ' +
+        'prints what they spent.',
     )
     .version('0.1.0')
     .showHelpAfterError();

@@ -1,9 +1,10 @@
 /**
- * An answer's JSON with its long strings left out. Metering reads an answer's usage, model and ids, never a
- * long string; but the Images API answers with base64 images (a 4-image answer at high quality is ~17 MB), and
- * embeddings come as base64 (the openai SDKs ask for it), thousands of vectors to an answer. Decoding such a body whole held the event loop for ~100 ms (the text, then
- * JSON.parse of it: bench/RESULTS.md, "Gateway: reading a large answer"), and every call through the gateway
- * waited. Strings are found with `indexOf` on their quotes (memchr speed); only the rest is decoded.
+ * An answer's JSON with its long strings left out. Metering reads an answer's usage, model and ids, never a long
+ * string; but the Images API answers with base64 images (a 4-image answer at high quality is ~17 MB), and embeddings
+ * come as base64 (the openai SDKs ask for it), thousands of vectors to an answer. Decoding such a body whole held the
+ * event loop for 100–130 ms (the text, then JSON.parse of it: bench/RESULTS.md, "Gateway: reading a large answer"),
+ * and every call through the gateway waited. Strings are found with `indexOf` on their quotes (memchr speed); only
+ * the rest is decoded.
  */
 
 /** Bodies smaller than this are parsed whole: skimming them would save nothing worth its copy. */
