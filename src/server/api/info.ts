@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { KEY_BUDGET_PERIOD } from '../../budgets/key-budget.js';
 import { budgetWindow } from '../../budgets/period.js';
 import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
+import { IMPORT_KINDS } from '../../ingest/kinds.js';
 import { formatUsd } from '../../money/money.js';
 import { BUCKETS, DIMENSIONS } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
@@ -73,21 +74,8 @@ export const keysEndpoint = endpoint({
   },
 });
 
-/** Sources whose imports keep per-file state (store.records). */
-const FILE_SOURCES = [
-  'claude-code',
-  'codex',
-  'gemini-cli',
-  'copilot',
-  'pi',
-  'amp',
-  'qwen-code',
-  'openai-usage',
-  'anthropic-usage',
-  'cursor',
-  'jsonl',
-  'csv',
-];
+/** Sources whose imports keep per-file state (store.records): every kind `tokenledger import` takes. */
+const FILE_SOURCES = Object.keys(IMPORT_KINDS);
 
 export const importsEndpoint = endpoint({
   method: 'GET',

@@ -10,6 +10,7 @@ import {
   tokenCount,
 } from '../json-line.js';
 import { vendorOfModel } from '../model-vendor.js';
+import { lastSegment } from '../path-parts.js';
 import type { ParseContext, Sink } from '../source.js';
 
 export const AMP_SOURCE_ID = 'amp';
@@ -311,10 +312,7 @@ function projectOf(trees: unknown[]): string | null {
     } catch {
       // a stray % is kept as written
     }
-    const last = p
-      .split(/[\\/]/)
-      .filter((s) => s !== '')
-      .at(-1);
+    const last = lastSegment(p);
     if (last) return last;
   }
   return str(first.displayName);

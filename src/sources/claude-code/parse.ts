@@ -17,6 +17,7 @@ import {
   timestampOf,
   tokenCount,
 } from '../json-line.js';
+import { lastSegment } from '../path-parts.js';
 import type { ResumableParser, ResumableSource, ResumeOptions } from '../resumable.js';
 import type { ParseContext, Sink } from '../source.js';
 import { describeClaudePath } from './project.js';
@@ -346,9 +347,4 @@ function costOf(v: unknown): bigint | null {
   } catch {
     return null;
   }
-}
-
-function lastSegment(path: string): string | null {
-  const parts = path.split(/[\\/]/).filter((p) => p !== '');
-  return parts.at(-1) ?? null;
 }

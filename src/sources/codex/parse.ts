@@ -9,6 +9,7 @@ import {
   str,
   timestampOf,
 } from '../json-line.js';
+import { lastSegment } from '../path-parts.js';
 import type { ResumableSource } from '../resumable.js';
 import type { ParseContext, Sink } from '../source.js';
 import {
@@ -354,7 +355,7 @@ class RolloutState {
       org: defaults.org ?? null,
       team: defaults.team ?? null,
       user: defaults.user ?? null,
-      project: (this.cwd ? baseName(this.cwd) : null) ?? defaults.project ?? null,
+      project: (this.cwd ? lastSegment(this.cwd) : null) ?? defaults.project ?? null,
       agent: 'codex',
       session_id: this.sessionId,
       tags,
@@ -547,13 +548,4 @@ function forkParent(p: Record<string, unknown>): string | null {
  */
 function copiesParentUsage(p: Record<string, unknown>): boolean {
   return p.history_mode !== 'paginated' && !isObject(p.history_base);
-}
-
-function baseName(path: string): string | null {
-  return (
-    path
-      .split(/[\\/]/)
-      .filter((p) => p !== '')
-      .at(-1) ?? null
-  );
 }

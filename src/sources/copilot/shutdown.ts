@@ -2,6 +2,7 @@ import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { isObject, isProblem, type LineProblem, SKIP_CODES, str, tokenCount } from '../json-line.js';
 import { vendorOfModel } from '../model-vendor.js';
+import { lastSegment } from '../path-parts.js';
 import type { ParseContext } from '../source.js';
 
 export const COPILOT_SOURCE_ID = 'copilot';
@@ -137,13 +138,4 @@ function bad(reason: string): LineProblem {
 /** A premium-request or nano-AIU figure: a finite number ≥ 0 (premium requests may be fractional: 0.33×). */
 function nonNegative(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
-}
-
-function lastSegment(path: string): string | null {
-  return str(
-    path
-      .split(/[\\/]/)
-      .filter((p) => p !== '')
-      .at(-1),
-  );
 }

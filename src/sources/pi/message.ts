@@ -1,6 +1,7 @@
 import { emptyAttribution, type Status, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { isObject, isProblem, type LineProblem, SKIP_CODES, str, timestampOf } from '../json-line.js';
+import { lastSegment } from '../path-parts.js';
 import type { ParseContext } from '../source.js';
 import { readPiUsage } from './usage.js';
 
@@ -170,13 +171,4 @@ export function factsFromPath(path: string): SessionFacts {
 export function sessionOfFile(stem: string): string {
   const at = stem.indexOf('_');
   return at >= 0 && at < stem.length - 1 ? stem.slice(at + 1) : stem;
-}
-
-function lastSegment(path: string): string | null {
-  return (
-    path
-      .split(/[\\/]/)
-      .filter((p) => p !== '')
-      .at(-1) ?? null
-  );
 }

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type Discovery, discover, type Env, kindOf, walk } from '../find-files.js';
+import { expandHome } from '../path-parts.js';
 
 /**
  * pi keeps its settings, models and sessions in its agent folder: `$PI_CODING_AGENT_DIR` when set (a leading `~`
@@ -8,10 +9,7 @@ import { type Discovery, discover, type Env, kindOf, walk } from '../find-files.
  */
 export function piAgentDir(env: Env, home: string): string {
   const fromEnv = env.PI_CODING_AGENT_DIR?.trim();
-  if (!fromEnv) return resolve(join(home, '.pi', 'agent'));
-  if (fromEnv === '~') return resolve(home);
-  if (fromEnv.startsWith('~/') || fromEnv.startsWith('~\\')) return resolve(join(home, fromEnv.slice(2)));
-  return resolve(fromEnv);
+  return fromEnv ? expandHome(fromEnv, home) : resolve(join(home, '.pi', 'agent'));
 }
 
 /** `<agent folder>/sessions`: one folder per working directory (`--home-ana-shop--`), one `.jsonl` per session. */

@@ -10,6 +10,7 @@ import {
   tokenCount,
 } from '../json-line.js';
 import { vendorOfModel } from '../model-vendor.js';
+import { lastSegment } from '../path-parts.js';
 import type { ParseContext } from '../source.js';
 
 export const QWEN_CODE_SOURCE_ID = 'qwen-code';
@@ -156,13 +157,4 @@ export function recordEvent(
     error_type: null,
     provider_cost_usd: null,
   };
-}
-
-function lastSegment(path: string): string | null {
-  return (
-    path
-      .split(/[\\/]/)
-      .filter((p) => p !== '')
-      .at(-1) ?? null
-  );
 }

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type Discovery, discover, type Env, kindOf, walk } from '../find-files.js';
+import { expandHome } from '../path-parts.js';
 
 /**
  * Qwen Code's runtime folder, where it keeps sessions: `$QWEN_RUNTIME_DIR` when set, else its home, `$QWEN_HOME` when
@@ -23,13 +24,6 @@ export function qwenRuntimeDir(env: Env, home: string): string {
 export function qwenProjectsDir(env: Env, home: string): string {
   return join(qwenRuntimeDir(env, home), 'projects');
 }
-
-function expandHome(p: string, home: string): string {
-  if (p === '~') return resolve(home);
-  if (p.startsWith('~/') || p.startsWith('~\\')) return resolve(join(home, p.slice(2)));
-  return resolve(p);
-}
-
 /** Every chat recording is a `.jsonl`; other `.jsonl` files found this way hold no assistant usage and yield nothing. */
 const CHAT_FILE = /\.jsonl$/i;
 
