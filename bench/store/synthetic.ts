@@ -24,6 +24,7 @@ const card = (i: string, cr: string, w5: string, w1: string, o: string): RateCar
   output_audio: rate(o),
   input_image: rate(i),
   output_image: rate(o),
+  audio_hour: 0n,
 });
 
 const MODELS: { provider: string; model: string; rates: RateCard; weight: number }[] = [
@@ -111,6 +112,7 @@ export function* syntheticBatches(
       output_audio_tokens: 0,
       input_image_tokens: 0,
       output_image_tokens: 0,
+      audio_ms: 0,
     };
     const m = session.model;
     const cost = costOf(usage, m.rates);

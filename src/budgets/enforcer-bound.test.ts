@@ -66,6 +66,7 @@ const event = (nano: bigint) => ({
   output_audio_tokens: 0,
   input_image_tokens: 0,
   output_image_tokens: 0,
+  audio_ms: 0,
   cost_usd: nano * 1000n,
 });
 

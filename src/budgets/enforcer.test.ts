@@ -90,6 +90,7 @@ const USAGE = {
   output_audio_tokens: 0,
   input_image_tokens: 0,
   output_image_tokens: 0,
+  audio_ms: 0,
 };
 const cost = (nano: bigint | null) => ({ ...USAGE, cost_usd: nano === null ? null : nano * 1000n });
 

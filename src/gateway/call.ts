@@ -168,5 +168,6 @@ async function estimated(
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
   };
 }

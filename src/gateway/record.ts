@@ -80,6 +80,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     output_audio_tokens: u?.output_audio_tokens ?? 0,
     input_image_tokens: u?.input_image_tokens ?? 0,
     output_image_tokens: u?.output_image_tokens ?? 0,
+    audio_ms: u?.audio_ms ?? 0,
     energy_j: null,
     energy_source: null,
     status: c.status,

@@ -18,7 +18,10 @@ export type Status = (typeof STATUSES)[number];
 export const ENERGY_SOURCES = ['measured', 'estimated'] as const;
 export type EnergySource = (typeof ENERGY_SOURCES)[number];
 
-/** Token counts of one event, and the paid tool uses counted beside them. All are non-negative integers. */
+/**
+ * Token counts of one event, and what is billed beside them (paid tool uses, audio duration). All are non-negative
+ * integers.
+ */
 export interface Usage {
   requests: number;
   input_tokens: number;
@@ -46,6 +49,12 @@ export interface Usage {
    * billed a fee of its own (pricing/cost.ts), so it is never part of a token total.
    */
   web_search_requests: number;
+  /**
+   * Milliseconds of audio the call was billed for by its duration (a whisper-1 transcription: OpenAI's `usage.seconds`
+   * × 1000), 0 for every call billed otherwise. Not tokens: like searches, it pays a fee of its own (pricing/cost.ts)
+   * and is never part of a token total. Milliseconds because providers report seconds with fractions.
+   */
+  audio_ms: number;
 }
 
 /**
@@ -71,6 +80,11 @@ export interface RateCard {
   /** USD per 1M image tokens, input and output: the model's image prices, or its text rates (as audio). */
   input_image: bigint;
   output_image: bigint;
+  /**
+   * USD per hour of audio billed by its duration (`audio_ms`): the catalog's `input_audio_hours`, else `audio_hours`,
+   * else 0 (the model bills no audio by duration: such audio cannot be priced, docs/pricing.md).
+   */
+  audio_hour: bigint;
 }
 
 /** The rates of a card in their canonical order (the log's records and the store's rate_cards use it). */
@@ -85,13 +99,15 @@ export const RATE_FIELDS = [
   'output_audio',
   'input_image',
   'output_image',
+  'audio_hour',
 ] as const satisfies readonly (keyof RateCard)[];
 
 /** Cost of one event in pico-dollars (see money/money.ts). Null when the event is unpriced. */
 export interface Cost {
   /**
    * The whole cost: the four parts, plus the web search fee (web_search_requests × rates.web_search) where one is
-   * charged. The fee has no part of its own: it is cost_usd beyond the sum of the parts (docs/pricing.md).
+   * charged and the audio duration fee (audio_ms × rates.audio_hour). The fees have no part of their own: they are
+   * cost_usd beyond the sum of the parts (docs/pricing.md).
    */
   cost_usd: bigint | null;
   cost_input: bigint | null;
@@ -220,11 +236,12 @@ export const USAGE_FIELDS = [
   'output_audio_tokens',
   'input_image_tokens',
   'output_image_tokens',
+  'audio_ms',
 ] as const satisfies readonly (keyof Usage)[];
 
 /**
- * The usage fields that count tokens (what `totalTokens` adds; reasoning, audio and images are parts of them): not requests,
- * not searches.
+ * The usage fields that count tokens (what `totalTokens` adds; reasoning, audio and images are parts of them): not
+ * requests, not searches, not audio milliseconds.
  */
 export const TOKEN_FIELDS = [
   'input_tokens',

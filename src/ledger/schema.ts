@@ -132,6 +132,7 @@ export const canonicalRecordSchema = z
     output_audio_tokens: optionalCount,
     input_image_tokens: optionalCount,
     output_image_tokens: optionalCount,
+    audio_ms: optionalCount,
     cost_usd: money,
     cost_input: money,
     cost_cache_read: money,

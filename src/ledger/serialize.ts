@@ -16,7 +16,8 @@ const TIMES = new Set(['ts', 'ingested_at']);
 /**
  * An event as the canonical JSON record (what `export --format jsonl` writes and `import jsonl` reads): money as
  * decimal strings with 12 digits, times as ISO-8601 with microseconds. `withRates` adds the rate card the cost was
- * computed from (USD per 1M tokens, and `web_search` per 1,000 searches, 18 digits), for the audit trail.
+ * computed from (USD per 1M tokens, `web_search` per 1,000 searches and `audio_hour` per hour of audio, 18 digits),
+ * for the audit trail.
  */
 export function eventToRecord(e: UsageEvent, withRates = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};

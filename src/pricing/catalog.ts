@@ -7,13 +7,15 @@ import type { ServiceTierTable } from './service-tiers.js';
 import type { WebSearchTable } from './web-search.js';
 
 /**
- * The price catalog in tokenledger's own exact form: every price is a bigint USD per 1M tokens at RATE_SCALE (18)
- * fractional digits. Built from genai-prices' provider list (bundled-catalog.ts) and never edited by hand.
+ * The price catalog in tokenledger's own exact form: every price is a bigint USD per 1M tokens (per hour for the
+ * `*_hours` keys) at RATE_SCALE (18) fractional digits. Built from genai-prices' provider list (bundled-catalog.ts)
+ * and never edited by hand.
  */
 
 /**
- * The price keys the ledger's token parts are billed by; genai-prices' other keys (cached audio and image reads,
- * video, per-image and per-hour prices, searches…) are ignored (`prices show` lists them as not billed).
+ * The price keys the ledger bills by: its token parts' (per 1M tokens), and audio by its duration (`*_hours`, per
+ * hour: the card's audio_hour). genai-prices' other keys (cached audio and image reads, video, per-image prices,
+ * output audio hours, searches…) are ignored (`prices show` lists them as not billed).
  */
 export const PRICE_PARTS = [
   'input_mtok',
@@ -25,6 +27,8 @@ export const PRICE_PARTS = [
   'output_audio_mtok',
   'input_image_mtok',
   'output_image_mtok',
+  'input_audio_hours',
+  'audio_hours',
 ] as const;
 export type PricePart = (typeof PRICE_PARTS)[number];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RateCard, Usage } from '../ledger/event.js';
 import { parseDecimal } from '../money/money.js';
-import { costMatches, costOf, RATE_SCALE, webSearchFee } from './cost.js';
+import { audioFee, costMatches, costOf, RATE_SCALE, webSearchFee } from './cost.js';
 
 const r = (s: string) => parseDecimal(s, RATE_SCALE);
 const usage = (u: Partial<Usage>): Usage => ({
@@ -17,6 +17,7 @@ const usage = (u: Partial<Usage>): Usage => ({
   output_audio_tokens: 0,
   input_image_tokens: 0,
   output_image_tokens: 0,
+  audio_ms: 0,
   ...u,
 });
 const card = (c: Partial<RateCard>): RateCard => ({
@@ -30,6 +31,7 @@ const card = (c: Partial<RateCard>): RateCard => ({
   output_audio: 0n,
   input_image: 0n,
   output_image: 0n,
+  audio_hour: 0n,
   ...c,
 });
 
@@ -131,6 +133,36 @@ describe('audio tokens', () => {
     expect(costMatches(costOf(u, c), u, c)).toBe(true);
     const asText = costOf({ ...u, input_audio_tokens: 0, output_audio_tokens: 0 }, c);
     expect(costMatches(asText, u, c)).toBe(false);
+  });
+});
+
+describe('the audio fee (audio billed by its duration)', () => {
+  it('is audio_ms × the rate per hour / 3.6·10^12, in cost_usd beside the parts, rounded once half-to-even', () => {
+    // whisper-1, $0.36 per hour, 9 s: 9,000 × 0.36·10^18 / 3.6·10^12 = 900,000,000 pico-dollars, $0.0009.
+    const whisper = card({ audio_hour: r('0.36') });
+    const c = costOf(usage({ audio_ms: 9_000 }), whisper);
+    expect([c.cost_usd, c.cost_input, c.cost_output]).toEqual([900_000_000n, 0n, 0n]);
+    // Beside tokens: the fee adds to their parts, which it leaves alone.
+    const both = costOf(usage({ input_tokens: 1_000, audio_ms: 9_000 }), { ...whisper, input: r('2.5') });
+    expect([both.cost_input, both.cost_usd]).toEqual([2_500_000_000n, 3_400_000_000n]);
+    // A rate of 27·10^12 (7.5 × the divisor per ms): an odd count lands exactly half-way, rounded to even.
+    const tie = card({ audio_hour: 27n * 10n ** 12n });
+    expect([1, 3, 5, 7].map((ms) => audioFee({ audio_ms: ms }, tie))).toEqual([8n, 22n, 38n, 52n]);
+    // The smallest rate: 1.8·10^12 ms is half a pico-dollar (→ 0), 5.4·10^12 one and a half (→ 2).
+    const least = card({ audio_hour: 1n });
+    expect(audioFee({ audio_ms: 1_800_000_000_000 }, least)).toBe(0n);
+    expect(audioFee({ audio_ms: 5_400_000_000_000 }, least)).toBe(2n);
+    expect(audioFee({ audio_ms: 1_800_000_000_001 }, least)).toBe(1n);
+    // None without audio, or at a rate of 0 (the pricer leaves such an event unpriced instead: pricer.test.ts).
+    expect(audioFee({ audio_ms: 0 }, whisper)).toBe(0n);
+    expect(audioFee({ audio_ms: 9_000 }, card({}))).toBe(0n);
+  });
+
+  it('is part of what costMatches checks: a cost without the fee does not match the card', () => {
+    const u = usage({ input_tokens: 1_000, audio_ms: 9_000 });
+    const c = card({ input: r('2.5'), audio_hour: r('0.36') });
+    expect(costMatches(costOf(u, c), u, c)).toBe(true);
+    expect(costMatches(costOf({ ...u, audio_ms: 0 }, c), u, c)).toBe(false);
   });
 });
 

@@ -3,7 +3,8 @@ import { divRoundHalfEven } from '../money/money.js';
 
 /**
  * The one cost formula. Token rates are USD per 1M tokens at 18 fractional digits, the web search rate USD per 1,000
- * searches at 18 digits; costs are pico-dollars (12 digits). Each amount is rounded once, half-to-even:
+ * searches and the audio rate USD per hour at 18 digits; costs are pico-dollars (12 digits). Each amount is rounded
+ * once, half-to-even:
  *
  *   part (pico-USD) = round(tokens × rate / 10^12)      because  tokens × rate × 10^-18 / 10^6 USD = … × 10^-24
  *   cost_input = round(((input − audio_in − image_in) × rate_input + audio_in × rate_input_audio
@@ -12,10 +13,14 @@ import { divRoundHalfEven } from '../money/money.js';
  *                         + image_out × rate_output_image) / 10^12)
  *   cost_cache_write = round((write_5m × rate_5m + write_1h × rate_1h) / 10^12)
  *   web search fee  = round(searches × rate × 1000 / 10^12)   (per 1,000 searches: × 1000 makes it per million)
- *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output + web search fee
+ *   audio fee       = round(audio_ms × rate_audio_hour / 3.6·10^12)   because  ms / 3.6·10^6 h × rate × 10^-18 USD
+ *                                                                     = … × 10^-24 USD, and 10^-24 / 10^-12 = 10^-12
+ *   cost_usd = cost_input + cost_cache_read + cost_cache_write + cost_output + web search fee + audio fee
  *
  * Audio and image tokens are parts of input and output (ledger/event.ts), so they are priced inside those parts,
- * each part still rounded once. The fee is not a part of its own: it is what cost_usd has beyond its four parts (docs/pricing.md says why).
+ * each part still rounded once. The fees are not parts of their own: they are what cost_usd has beyond its four parts
+ * (docs/pricing.md says why). Audio billed by its duration (`audio_ms`) is not audio tokens: a call has one or the
+ * other.
  * The DuckDB store evaluates exactly this in SQL (store/duckdb/cost-sql.ts): change one, change both, and the shared
  * store suite compares them.
  */
@@ -39,6 +44,9 @@ export type CostParts = Pick<
   cost_output: bigint;
 };
 
+/** ms × (USD per hour at 18 digits) ÷ this = pico-dollars: 3.6·10^6 ms an hour × 10^18 ÷ 10^12. */
+export const AUDIO_FEE_DIVISOR = 3_600_000n * 10n ** 6n;
+
 /** One cost part in pico-dollars from its tokens × rate. */
 const roundPart = (n: bigint): bigint => divRoundHalfEven(n, PART_DIVISOR);
 
@@ -50,7 +58,8 @@ export function costOf(u: Usage, r: RateCard): CostParts {
   );
   const cost_output = roundPart(outputProduct(u, r));
   return {
-    cost_usd: cost_input + cost_cache_read + cost_cache_write + cost_output + webSearchFee(u, r),
+    cost_usd:
+      cost_input + cost_cache_read + cost_cache_write + cost_output + webSearchFee(u, r) + audioFee(u, r),
     cost_input,
     cost_cache_read,
     cost_cache_write,
@@ -104,6 +113,16 @@ export function webSearchFee(u: Pick<Usage, 'web_search_requests'>, r: Pick<Rate
   );
 }
 
+/**
+ * The audio fee in pico-dollars: audio billed by its duration, at the card's rate per hour. Like the web search fee,
+ * cost_usd beyond its four parts. 9,000 ms of whisper-1 at $0.36 per hour: 9,000 × 0.36·10^18 / 3.6·10^12 =
+ * 900,000,000 pico-dollars, $0.0009.
+ */
+export function audioFee(u: Pick<Usage, 'audio_ms'>, r: Pick<RateCard, 'audio_hour'>): bigint {
+  if (u.audio_ms === 0 || r.audio_hour === 0n) return 0n;
+  return divRoundHalfEven(BigInt(u.audio_ms) * r.audio_hour, AUDIO_FEE_DIVISOR);
+}
+
 const HALF = PART_DIVISOR / 2n;
 
 /** The cost parts as given (any may be null: not given). */
@@ -112,8 +131,8 @@ export type GivenParts = { [K in keyof CostParts]: bigint | null };
 /**
  * Whether `parts` are exactly what costOf gives for this usage and card, checked without dividing: each part p
  * with n = tokens × rate must satisfy |n − p·10^12| < 10^12/2, or be exactly half with p even (half-to-even), and
- * cost_usd must be their sum plus the web search fee. Twice as fast as costOf and comparing, which matters at 300k
- * events/s.
+ * cost_usd must be their sum plus the web search and audio fees. Twice as fast as costOf and comparing, which
+ * matters at 300k events/s.
  */
 export function costMatches(parts: GivenParts, u: Usage, r: RateCard): boolean {
   const t = (x: number, rate: bigint) => (x === 0 ? 0n : BigInt(x) * rate);
@@ -130,7 +149,8 @@ export function costMatches(parts: GivenParts, u: Usage, r: RateCard): boolean {
         parts.cost_cache_read! +
         parts.cost_cache_write! +
         parts.cost_output! +
-        webSearchFee(u, r)
+        webSearchFee(u, r) +
+        audioFee(u, r)
   );
 }
 

@@ -123,4 +123,22 @@ describe('prices show', () => {
     );
     expect(image).toMatch(/standard +5 \/ 1\.25 \/ 5 \/ 5 \/ 10 \/ 8 \/ 32\n/);
   });
+  it('shows the rate per hour of a model billing audio by its duration as billed, not ignored: whisper-1', () => {
+    const pricer = createPricer(catalog, null);
+    const d = describeModel(pricer, 'whisper-1', at)!;
+    expect(d.prices.map((p) => [p.part, p.base])).toEqual([
+      ['input_audio_hours', '0.36'],
+      ['audio_hours', '0.36'],
+    ]);
+    expect(d.ignored).toEqual([]);
+    const text = formatModelDescription(d);
+    expect(text).toContain('input_audio_hours    0.36 per hour of audio');
+    expect(text).not.toContain('not billed by the ledger');
+    expect(text).toContain('audio billed by duration: 0.36 USD per hour');
+    expect(text).toContain('output / audio per hour):');
+    // The batch tier halves token rates, not the rate per hour.
+    expect(text).toMatch(/batch +0 \/ 0 \/ 0 \/ 0 \/ 0 \/ 0\.36\n/);
+    // A model billed by tokens only shows no such column.
+    expect(formatModelDescription(describeModel(pricer, 'gpt-4o', at)!)).not.toContain('per hour');
+  });
 });

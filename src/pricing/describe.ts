@@ -5,7 +5,10 @@ import { RATE_SCALE } from './cost.js';
 import { FALLBACK_OUTPUT_TOKENS, type OutputLimit, outputLimitOf } from './output-limits.js';
 import type { Pricer } from './pricer.js';
 
-/** What `tokenledger prices show NAME` prints, as data. Prices are USD per 1M tokens as plain decimal strings. */
+/**
+ * What `tokenledger prices show NAME` prints, as data. Prices are USD per 1M tokens (per hour of audio for the
+ * `*_hours` parts) as plain decimal strings.
+ */
 export interface ModelDescription {
   name: string;
   /** The instant described, epoch µs. */
@@ -138,7 +141,8 @@ export function formatModelDescription(d: ModelDescription): string {
   lines.push('  prices (USD per 1M tokens):');
   for (const p of d.prices) {
     const tiers = p.tiers.map((t) => `, ${t.price} when input > ${t.above}`).join('');
-    lines.push(`    ${p.part.padEnd(20)} ${p.base}${tiers}`);
+    const unit = p.part.endsWith('_hours') ? ' per hour of audio' : '';
+    lines.push(`    ${p.part.padEnd(20)} ${p.base}${tiers}${unit}`);
   }
   if (d.alternatives.length > 0) lines.push(`  catalog alternatives: ${d.alternatives.join('; ')}`);
   if (d.overrides.length > 0) lines.push(`  overrides:   ${d.overrides.join('; ')}`);
@@ -161,6 +165,12 @@ export function formatModelDescription(d: ModelDescription): string {
       : `  max output: ${d.maxOutput.tokens.toLocaleString('en-US')} tokens (${d.maxOutput.source})`,
   );
   if (d.ignored.length > 0) lines.push(`  not billed by the ledger: ${d.ignored.join(', ')}`);
+  // Audio billed by its duration: a fee beside the parts, like the web search fee, shown only where it is charged.
+  const perHour = d.rates.some((r) => r.rates.audio_hour !== '0');
+  if (perHour) {
+    const standard = d.rates[0]!.rates.audio_hour;
+    lines.push(`  audio billed by duration: ${standard} USD per hour (audio_ms × rate / 3.6·10^12 pico-USD)`);
+  }
   // The audio and image columns only for a model with such prices: elsewhere they repeat input and output.
   const audio = d.rates.some(
     (r) => r.rates.input_audio !== r.rates.input || r.rates.output_audio !== r.rates.output,
@@ -169,12 +179,12 @@ export function formatModelDescription(d: ModelDescription): string {
     (r) => r.rates.input_image !== r.rates.input || r.rates.output_image !== r.rates.output,
   );
   lines.push(
-    `  effective rates (input / cache read / cache write 5m / cache write 1h / output${audio ? ' / audio input / audio output' : ''}${image ? ' / image input / image output' : ''}):`,
+    `  effective rates (input / cache read / cache write 5m / cache write 1h / output${audio ? ' / audio input / audio output' : ''}${image ? ' / image input / image output' : ''}${perHour ? ' / audio per hour' : ''}):`,
   );
   for (const r of d.rates) {
     const c = r.rates;
     lines.push(
-      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}${audio ? ` / ${c.input_audio} / ${c.output_audio}` : ''}${image ? ` / ${c.input_image} / ${c.output_image}` : ''}`,
+      `    ${r.label.padEnd(28)} ${c.input} / ${c.cache_read} / ${c.cache_write_5m} / ${c.cache_write_1h} / ${c.output}${audio ? ` / ${c.input_audio} / ${c.output_audio}` : ''}${image ? ` / ${c.input_image} / ${c.output_image}` : ''}${perHour ? ` / ${c.audio_hour}` : ''}`,
     );
   }
   return lines.join('\n');
@@ -211,6 +221,7 @@ function formatCard(c: RateCard): Record<keyof RateCard, string> {
     output_audio: plain(c.output_audio),
     input_image: plain(c.input_image),
     output_image: plain(c.output_image),
+    audio_hour: plain(c.audio_hour),
   };
 }
 

@@ -92,11 +92,13 @@ const prices = z
     output_audio_mtok: price.optional(),
     input_image_mtok: price.optional(),
     output_image_mtok: price.optional(),
+    // USD per hour of audio billed by its duration (whisper-1's 0.36): flat, as no provider tiers it.
+    input_audio_hours: decimal.optional(),
   })
   .strict()
   .refine((p) => Object.keys(p).length > 0, {
     message:
-      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok, input_image_mtok, output_image_mtok',
+      'give at least one of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok, input_image_mtok, output_image_mtok, input_audio_hours',
   });
 
 const effective = {

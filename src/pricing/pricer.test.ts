@@ -739,6 +739,92 @@ describe('events the catalog cannot price', () => {
   });
 });
 
+describe('audio billed by its duration, computed by hand', () => {
+  // https://developers.openai.com/api/docs/models/whisper-1 — $0.006 per minute, $0.36 per hour; genai-prices
+  // lists it as audio_hours and input_audio_hours, and no token price at all.
+  const whisper = (fields: Parameters<typeof unpricedEvent>[0] = {}) =>
+    pricer.price(
+      unpricedEvent({ model: 'whisper-1', provider: 'openai', operation: 'audio.transcriptions', ...fields }),
+    );
+
+  it('a whisper-1 transcription of 9 s and no tokens costs exactly $0.0009, a fee beside the four parts', () => {
+    const e = whisper({ audio_ms: 9_000 });
+    // 9,000 ms × $0.36 per hour = 9 / 3,600 × $0.36 = $0.0009
+    expect([e.cost_source, e.cost_usd]).toEqual(['computed', usd('0.0009')]);
+    expect([e.cost_input, e.cost_cache_read, e.cost_cache_write, e.cost_output]).toEqual([0n, 0n, 0n, 0n]);
+    expect(e.rates?.audio_hour).toBe(usd('0.36') * 1_000_000n);
+    expect(e.audio_ms).toBe(9_000);
+    // Fractions of a second count to the millisecond: 1.5 s = $0.00015; 1 ms = $0.0000001 exactly.
+    expect(whisper({ audio_ms: 1_500 }).cost_usd).toBe(usd('0.00015'));
+    expect(whisper({ audio_ms: 1 }).cost_usd).toBe(usd('0.0000001'));
+  });
+
+  it('Groq whisper-large-v3 at $0.111 per hour, -turbo at $0.04; no per-request minimum is applied', () => {
+    const groq = (model: string, audio_ms: number) =>
+      pricer.price(unpricedEvent({ model, provider: 'groq', audio_ms })).cost_usd;
+    // 1 hour × $0.111; 2 s × $0.04 / 3,600 = $0.0000222… → 22,222,222.2… pico-dollars, rounded to 22,222,222
+    expect(groq('whisper-large-v3', 3_600_000)).toBe(usd('0.111'));
+    expect(groq('whisper-large-v3-turbo', 2_000)).toBe(22_222_222n);
+  });
+
+  it('stays unpriced where a part has no price: output tokens on whisper-1, audio_ms on a model with no hour price', () => {
+    // whisper-1 lists no output price: its tokens cannot be priced, whatever the duration.
+    expect(whisper({ audio_ms: 9_000, output_tokens: 10 }).cost_source).toBe('unpriced');
+    expect(whisper({ output_tokens: 10 }).cost_usd).toBeNull();
+    // gpt-4o bills by tokens only: audio billed by its duration has no price there, and 0 would lie.
+    const gpt4o = pricer.price(
+      unpricedEvent({ model: 'gpt-4o', provider: 'openai', input_tokens: 100, audio_ms: 9_000 }),
+    );
+    expect([gpt4o.cost_source, gpt4o.cost_usd]).toEqual(['unpriced', null]);
+    // And without audio_ms it prices as before: a call of nothing on whisper-1 is $0.
+    expect(whisper().cost_usd).toBe(0n);
+  });
+
+  it('the service tier leaves the rate per hour alone; a negotiated discount takes it', () => {
+    expect(whisper({ audio_ms: 9_000, service_tier: 'batch' }).cost_usd).toBe(usd('0.0009'));
+    const discounted = createPricer(
+      catalog,
+      parseOverrides('discounts:\n  - provider: openai\n    percent_off: "10"\n', 'p.yaml'),
+    );
+    // 10% off: 9 s × $0.324 per hour = $0.00081
+    const e = discounted.price(unpricedEvent({ model: 'whisper-1', provider: 'openai', audio_ms: 9_000 }));
+    expect([e.cost_usd, e.rates?.audio_hour]).toEqual([usd('0.00081'), usd('0.324') * 1_000_000n]);
+  });
+
+  it('an override sets input_audio_hours, for a model the catalog lacks or over its price', () => {
+    const p = createPricer(
+      catalog,
+      parseOverrides(
+        [
+          'models:',
+          '  - id: my-whisper',
+          '    provider: selfhost',
+          '    prices: { input_audio_hours: "0.05" }',
+          '  - id: whisper-1',
+          '    provider: openai',
+          '    from: 2026-01-01',
+          '    prices: { input_audio_hours: "0.30" }',
+        ].join('\n'),
+        'p.yaml',
+      ),
+    );
+    // 72 s × $0.05 per hour = $0.001; whisper-1 from 2026: 9 s × $0.30 = $0.00075, before it the catalog's $0.0009.
+    expect(
+      p.price(unpricedEvent({ model: 'my-whisper', provider: 'selfhost', audio_ms: 72_000 })).cost_usd,
+    ).toBe(usd('0.001'));
+    const at2026 = {
+      model: 'whisper-1',
+      provider: 'openai',
+      audio_ms: 9_000,
+      ts: at('2026-02-01T00:00:00Z'),
+    };
+    expect(p.price(unpricedEvent(at2026)).cost_usd).toBe(usd('0.00075'));
+    expect(p.price(unpricedEvent({ ...at2026, ts: at('2025-12-01T00:00:00Z') })).cost_usd).toBe(
+      usd('0.0009'),
+    );
+  });
+});
+
 describe('overrides', () => {
   const file = (text: string) => parseOverrides(text, 'tokenledger.prices.yaml');
 

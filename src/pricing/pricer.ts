@@ -233,7 +233,7 @@ class LedgerPricer implements Pricer {
   private ratesFor(e: UnpricedEvent, priced: PricedModel | null): RateCard | null {
     const totalInput =
       e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens;
-    const used = totalInput > 0 || e.output_tokens > 0 || e.web_search_requests > 0;
+    const used = totalInput > 0 || e.output_tokens > 0 || e.web_search_requests > 0 || e.audio_ms > 0;
     if (priced === null) return used ? null : NO_USAGE_RATES;
     const card = priced.card(
       e.ts,
@@ -248,6 +248,9 @@ class LedgerPricer implements Pricer {
     // A part with tokens but no price at all (no input or output price listed) cannot be priced, and 0 would lie.
     if (card === null) return used ? null : NO_USAGE_RATES;
     if ((card.noInput && totalInput > 0) || (card.noOutput && e.output_tokens > 0)) return null;
+    // Audio billed by its duration likewise, on a model with no price per hour (0 is no price: docs/pricing.md). A
+    // model with only that price (whisper-1) prices a call of audio and no tokens at the fee alone.
+    if (e.audio_ms > 0 && card.rates.audio_hour === 0n) return null;
     return card.rates;
   }
 
@@ -313,6 +316,7 @@ const NO_USAGE_RATES: RateCard = Object.freeze({
   output_audio: 0n,
   input_image: 0n,
   output_image: 0n,
+  audio_hour: 0n,
 });
 
 /**
@@ -390,6 +394,7 @@ function build(
     output_audio_tokens: e.output_audio_tokens,
     input_image_tokens: e.input_image_tokens,
     output_image_tokens: e.output_image_tokens,
+    audio_ms: e.audio_ms,
     cost_usd,
     cost_input,
     cost_cache_read,

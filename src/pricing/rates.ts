@@ -45,6 +45,8 @@ export function tierRate(rate: TieredRate, totalInput: number): bigint {
  * The web search fee is per search, not per token: the service tier leaves it alone (Anthropic prices searches
  * in a batch "the same as those in regular Messages API requests", and its US-only and fast-mode multipliers are
  * on token prices), and the negotiated discount, a discount on what the provider bills, takes it like every rate.
+ * Audio billed by its duration likewise: its rate per hour is not a token price, so the service tier leaves it alone,
+ * the discount takes it, and long-context tiers do not apply (no catalog entry tiers an hour price).
  */
 export function rateCard(c: CardInputs): Card {
   const p = c.prices;
@@ -72,8 +74,16 @@ export function rateCard(c: CardInputs): Card {
     // Images likewise: gpt-image-1 lists image input apart and bills its image output at `output_mtok`.
     input_image: p.input_image_mtok ? tierRate(p.input_image_mtok, t) : base,
     output_image: p.output_image_mtok ? tierRate(p.output_image_mtok, t) : (output ?? 0n),
+    // genai-prices lists both keys for every transcription model, equal; input_audio_hours is the one an override
+    // sets. A model with neither bills no audio by duration: 0, and the pricer leaves such audio unpriced.
+    audio_hour: (p.input_audio_hours ?? p.audio_hours)?.base ?? 0n,
   };
-  if (c.multiplier !== null) rates = { ...scale(rates, c.multiplier, ONE), web_search: rates.web_search };
+  if (c.multiplier !== null)
+    rates = {
+      ...scale(rates, c.multiplier, ONE),
+      web_search: rates.web_search,
+      audio_hour: rates.audio_hour,
+    };
   if (c.percentOff !== null) rates = scale(rates, HUNDRED - c.percentOff, HUNDRED);
   return { rates, noInput: input === null, noOutput: output === null };
 }
@@ -91,5 +101,6 @@ function scale(r: RateCard, numerator: bigint, denominator: bigint): RateCard {
     output_audio: f(r.output_audio),
     input_image: f(r.input_image),
     output_image: f(r.output_image),
+    audio_hour: f(r.audio_hour),
   };
 }

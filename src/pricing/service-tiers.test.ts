@@ -71,7 +71,7 @@ describe('the service-tier multipliers file', () => {
     const tiers = (models: string) =>
       `{"openai": {"priority": {"source": "https://x.test/", "models": ${models}}}}`;
     expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input": "1"}}'), 't')).toThrow(
-      't: openai.priority.models.gpt-4o.input: unknown price; allowed: some of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok, input_image_mtok, output_image_mtok, or a multiplier',
+      't: openai.priority.models.gpt-4o.input: unknown price; allowed: some of input_mtok, cache_read_mtok, cache_write_mtok, cache_write_1h_mtok, output_mtok, input_audio_mtok, output_audio_mtok, input_image_mtok, output_image_mtok, input_audio_hours, audio_hours, or a multiplier',
     );
     expect(() => parseServiceTiers(tiers('{"gpt-4o": {"input_mtok": "-1"}}'), 't')).toThrow(
       't: openai.priority.models.gpt-4o.input_mtok must not be negative',

@@ -87,6 +87,7 @@ export function recordToEvent(
     output_audio_tokens: r.output_audio_tokens ?? 0,
     input_image_tokens: r.input_image_tokens ?? 0,
     output_image_tokens: r.output_image_tokens ?? 0,
+    audio_ms: r.audio_ms ?? 0,
     provider_cost_usd: r.provider_cost_usd ?? null,
     given_cost:
       r.cost_usd === null || r.cost_usd === undefined

@@ -132,6 +132,7 @@ export function blankEvent(
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { totalTokens, type UsageEvent } from '../ledger/event.js';
 import { formatUsd } from '../money/money.js';
-import { costOf, webSearchFee } from '../pricing/cost.js';
+import { audioFee, costOf, webSearchFee } from '../pricing/cost.js';
 import type { Query, QueryResult } from './query.js';
 import type { Store } from './store.js';
 import { CARDS, card, DAY, HOUR, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
@@ -100,12 +100,15 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       const givenWithoutParts = events
         .filter((e) => e.cost_source === 'provider')
         .reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
-      // The web search fees are the cost beyond the parts (pricing/cost.ts): some events searched, at odd rates.
-      const fees = events
-        .filter((e) => e.cost_source === 'computed')
-        .reduce((s, e) => s + webSearchFee(e, e.rates!), 0n);
+      // The web search and audio fees are the cost beyond the parts (pricing/cost.ts): some events searched, some
+      // billed audio by its duration, at odd and tie rates.
+      const computed = events.filter((e) => e.cost_source === 'computed');
+      const fees = computed.reduce((s, e) => s + webSearchFee(e, e.rates!), 0n);
+      const audio = computed.reduce((s, e) => s + audioFee(e, e.rates!), 0n);
       expect(fees).toBeGreaterThan(0n);
-      expect(parts + fees + givenWithoutParts).toBe(r.totals.cost_usd);
+      expect(audio).toBeGreaterThan(0n);
+      expect(r.totals.audio_ms).toBe(events.reduce((s, e) => s + e.audio_ms, 0));
+      expect(parts + fees + audio + givenWithoutParts).toBe(r.totals.cost_usd);
       const byModel = sumBy(events, (e) => e.model);
       const got = rowsBy(await store.query({ dimensions: ['model'] }), (d) => d.model!);
       expect(got).toEqual(byModel);
@@ -121,10 +124,18 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
         '9000.000000000000000001',
         '0.000000000000000001',
         '2147.483648',
+        '4000',
+        '0.000000000000000001',
+        '4000',
+        '0.000000000000000001',
+        '9000.000000000000000001',
       );
+      // The smallest rate per hour there is: every fee of fewer than 1.8·10^12 ms rounds to 0.
+      const tiny = card('1', '1', '1', '1', '1', '0', '1', '1', '1', '1', '0.000000000000000001');
       const big = 2 ** 31;
       const counts = [0, 1, 7, big - 1, big, 2 * big - 1, 3 * big + 1, 9_000_000_000_000];
-      const events = [CARDS.sonnet, CARDS.discounted, CARDS.ties, huge].flatMap((rates, c) =>
+      const cards = [CARDS.sonnet, CARDS.discounted, CARDS.ties, huge, CARDS.gpt, tiny];
+      const events = cards.flatMap((rates, c) =>
         counts.map((n, i) =>
           makeEvent(100 * c + i, {
             rates,
@@ -134,6 +145,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
             cache_write_1h_tokens: counts[(i + 3) % counts.length]!,
             output_tokens: counts[(i + 4) % counts.length]!,
             web_search_requests: counts[(i + 5) % counts.length]!,
+            audio_ms: counts[(i + 6) % counts.length]!,
           }),
         ),
       );

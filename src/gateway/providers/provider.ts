@@ -24,6 +24,11 @@ export interface MeteredUsage {
   /** Image tokens among input and output (the Images API's GPT image models); absent where the API has none. */
   input_image_tokens?: number;
   output_image_tokens?: number;
+  /**
+   * Milliseconds of audio billed by its duration (a whisper-1 answer's `usage.seconds` × 1000, rounded to the ms);
+   * absent (0) for a call billed by tokens. The event's `audio_ms` (gateway/record.ts).
+   */
+  audio_ms?: number;
 }
 
 /** What metering learns from a whole response or a finished stream. */

@@ -9,14 +9,17 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * never acknowledged) from a good record, so replay never reads half an event. Bigints (money, rates) travel as
  * decimal strings so nothing on the cost path ever becomes a float.
  *
- * Version 5 (written now): the JSON is an array, `[5, …every EVENT_FIELDS value in order, rates]`, rates being null
- * or the ten rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
+ * Version 6 (written now): the JSON is an array, `[6, …every EVENT_FIELDS value in order, rates]`, rates being null
+ * or the eleven rates in RATE_FIELDS order. Against version 1 (an object with ~45 keys, still read at replay) it is
  * 40% of the bytes (419 against 1038 for a gateway call) and a quarter less encoding CPU, paid on every call.
  * Positions follow EVENT_FIELDS: a change to its order or length needs a new VERSION (a length change is caught).
  * Many events written together (an OTLP export's, a gateway's calls in one group commit) are batch records instead,
  * one line for up to 1,000 (BATCH).
  *
- * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 4
+ * Older records are still read at replay, so a log a previous version wrote before a crash loses nothing: version 5
+ * is version 6 without `audio_ms` (after `output_image_tokens`) and without the `audio_hour` rate (last), and a batch
+ * line of its time lacks the same column and rate; it billed no audio by its duration, so it reads as 0 ms at a
+ * rate of 0. Version 4
  * is version 5 without `input_image_tokens` and `output_image_tokens` (after `output_audio_tokens`) and without the
  * two image rates, and a batch line of its time lacks the same two columns and rates; version 3 is version 4 without
  * `input_audio_tokens` and `output_audio_tokens` (after `web_search_requests`) and without the two audio rates;
@@ -25,7 +28,7 @@ import { EVENT_FIELDS, RATE_FIELDS, type RateCard, type UsageEvent } from '../ev
  * tokens with those rates equal to the text rates (what a model without audio or image prices has); versions 2 and 1
  * had no web search fee, so they read as 0 searches at a rate of 0.
  */
-const VERSION = 5;
+const VERSION = 6;
 const FIELDS: readonly string[] = EVENT_FIELDS;
 const MONEY_FIELDS = [
   'cost_usd',
@@ -36,9 +39,12 @@ const MONEY_FIELDS = [
   'provider_cost_usd',
 ] as const;
 const RATES_AT = FIELDS.length + 1;
+/** Where version 6 put `audio_ms` (after output_image_tokens); version 5's records are 1 shorter. */
+const AUDIO_MS_AT = FIELDS.indexOf('audio_ms') + 1;
+const V5_LENGTH = RATES_AT;
 /** Where version 5 put the image counts (after output_audio_tokens); version 4's records are 2 shorter. */
 const IMAGE_AT = FIELDS.indexOf('input_image_tokens') + 1;
-const V4_LENGTH = RATES_AT - 1;
+const V4_LENGTH = V5_LENGTH - 2;
 /** Where version 4 put the audio counts (after web_search_requests); version 3's records are 2 shorter. */
 const AUDIO_AT = FIELDS.indexOf('input_audio_tokens') + 1;
 const V3_LENGTH = V4_LENGTH - 2;
@@ -50,14 +56,16 @@ const V2_LENGTH = V3_LENGTH - 1;
  * A batch record: many events in one line, `["events", n, …a column per EVENT_FIELDS field, cards, card index]`, for
  * the events of one OTLP export (encodeRecords). A column is its n values, or one value when all n share it (a
  * batch's time of receipt, its service, its team, a zero cache-write cost). The rate cards are listed once each,
- * every event naming its card by index. An export's spans share most of their fields, so against a version-5 line
+ * every event naming its card by index. An export's spans share most of their fields, so against a version-6 line
  * per event this is a third of the bytes and of the encoding CPU, on the OTLP worker's path to every
  * acknowledgement (bench/HISTORY.md, OTLP ingest, thirty-third session). Positions follow jsonOf's.
  */
 const BATCH = 'events';
 const BATCH_LENGTH = RATES_AT + 3;
-/** A batch line version 4 wrote: two columns fewer (the image counts), its cards eight rates. */
-const V4_BATCH_LENGTH = BATCH_LENGTH - 2;
+/** A batch line version 5 wrote: one column fewer (audio_ms), its cards ten rates. */
+const V5_BATCH_LENGTH = BATCH_LENGTH - 1;
+/** A batch line version 4 wrote: two columns fewer than version 5's (the image counts), its cards eight rates. */
+const V4_BATCH_LENGTH = V5_BATCH_LENGTH - 2;
 const TAGS_AT = FIELDS.indexOf('tags') + 1;
 const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 1);
 /**
@@ -66,7 +74,7 @@ const MONEY_AT: readonly number[] = MONEY_FIELDS.map((f) => FIELDS.indexOf(f) + 
  */
 const BATCH_MAX = 1000;
 
-/** The version-5 record of `e`: rowOf's values, money and rates as decimal strings. */
+/** The version-6 record of `e`: rowOf's values, money and rates as decimal strings. */
 function jsonOf(e: UsageEvent): string {
   const row = rowOf(e);
   row[0] = VERSION;
@@ -77,7 +85,7 @@ function jsonOf(e: UsageEvent): string {
 
 /**
  * The event's values in EVENT_FIELDS order from position 1 (0 is left for a record's version), then its rate card;
- * money as bigints: a version-5 record (jsonOf) or a batch line's row (batchJsonOf), before anything becomes text.
+ * money as bigints: a version-6 record (jsonOf) or a batch line's row (batchJsonOf), before anything becomes text.
  * Every field is read by name (codec tests hold the order equal to EVENT_FIELDS): a loop reading `e[FIELDS[i]]`,
  * the name varying, is a megamorphic keyed load per field; written out, encoding an OTLP span's event went from
  * ~4.3 to ~2.8 µs.
@@ -120,6 +128,7 @@ function rowOf(e: UsageEvent): unknown[] {
     e.output_audio_tokens,
     e.input_image_tokens,
     e.output_image_tokens,
+    e.audio_ms,
     e.cost_usd,
     e.cost_input,
     e.cost_cache_read,
@@ -138,7 +147,7 @@ function rowOf(e: UsageEvent): unknown[] {
 
 const money = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
-/** A rate card's ten rates as decimal strings, worked out once per card (events of one model share it). */
+/** A rate card's eleven rates as decimal strings, worked out once per card (events of one model share it). */
 const rateStrings = new WeakMap<RateCard, string[]>();
 function ratesOf(r: RateCard | null | undefined): string[] | null {
   if (r === null || r === undefined) return null;
@@ -155,6 +164,7 @@ function ratesOf(r: RateCard | null | undefined): string[] | null {
       r.output_audio.toString(),
       r.input_image.toString(),
       r.output_image.toString(),
+      r.audio_hour.toString(),
     ];
     rateStrings.set(r, s);
   }
@@ -182,7 +192,7 @@ function writeLine(buf: Buffer, at: number, json: string): number {
 }
 
 /**
- * Events in one buffer: one event as its version-5 line (a gateway call written alone), more as batch lines of
+ * Events in one buffer: one event as its version-6 line (a gateway call written alone), more as batch lines of
  * at most BATCH_MAX events each. Every line checksummed, as for records appended one by one.
  */
 export function encodeRecords(events: readonly UsageEvent[]): Buffer {
@@ -286,23 +296,25 @@ function decodeLine(line: Buffer): LogRecord | UsageEvent[] | null {
     if (raw[0] === CONTENT) return contentOf(raw, 0);
     if (raw[0] === STATE) return stateOf(raw, 0);
     if (raw[0] === BATCH) return batchOf(raw, 0);
-    if (raw[0] === 4 && raw.length === V4_LENGTH) return version5(fromVersion4(raw));
-    if (raw[0] === 3 && raw.length === V3_LENGTH) return version5(fromVersion4(fromVersion3(raw)));
+    if (raw[0] === 5 && raw.length === V5_LENGTH) return version6(fromVersion5(raw));
+    if (raw[0] === 4 && raw.length === V4_LENGTH) return version6(fromVersion5(fromVersion4(raw)));
+    if (raw[0] === 3 && raw.length === V3_LENGTH)
+      return version6(fromVersion5(fromVersion4(fromVersion3(raw))));
     if (raw[0] === 2 && raw.length === V2_LENGTH)
-      return version5(fromVersion4(fromVersion3(fromVersion2(raw))));
+      return version6(fromVersion5(fromVersion4(fromVersion3(fromVersion2(raw)))));
     if (raw[0] !== VERSION || raw.length !== RATES_AT + 1)
       // The checksum held, so this is no torn write: a newer server wrote it. Skipping it would lose the event.
       throw new TokenledgerError(
         'LEDGER_WAL_VERSION',
-        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 4, 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
+        `write-ahead log record of version ${JSON.stringify(raw[0])} with ${raw.length - 1} fields; this tokenledger reads version ${VERSION} with ${RATES_AT} fields (and versions 5, 4, 3, 2 and 1, and batch records); run the tokenledger version that wrote it to replay it`,
       );
-    return version5(raw);
+    return version6(raw);
   }
   return typeof raw === 'object' && raw !== null ? fromObject(raw as Record<string, unknown>) : null;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a version-5 record, as fromArray reads it.
-const version5 = (a: any[]): UsageEvent => fromArray(a, cardOf(a[RATES_AT], undefined));
+// biome-ignore lint/suspicious/noExplicitAny: a version-6 record, as fromArray reads it.
+const version6 = (a: any[]): UsageEvent => fromArray(a, cardOf(a[RATES_AT], undefined));
 
 /**
  * A version-2 record as version 3: no searches (the field came with the fee, so a record without it had none) and,
@@ -334,26 +346,50 @@ function fromVersion3(a: any[]): any[] {
  */
 // biome-ignore lint/suspicious/noExplicitAny: a checked v4 record, as fromArray reads it.
 function fromVersion4(a: any[]): any[] {
-  const v5 = [VERSION, ...a.slice(1, IMAGE_AT), 0, 0, ...a.slice(IMAGE_AT)];
-  v5[RATES_AT] = withImageRates(v5[RATES_AT]);
+  const v5 = [5, ...a.slice(1, IMAGE_AT), 0, 0, ...a.slice(IMAGE_AT)];
+  v5[V5_LENGTH - 1] = withImageRates(v5[V5_LENGTH - 1]);
   return v5;
 }
 
 /** Eight rates (version 4's card) as ten: the image rates are the text input and output rates. */
 const withImageRates = (r: unknown): unknown => (Array.isArray(r) && r.length === 8 ? [...r, r[0], r[4]] : r);
 
-/** A batch line version 4 wrote, as version 5 writes it: a column of 0 for each image count, ten rates a card. */
+/** A batch line version 4 wrote, as version 5 wrote it: a column of 0 for each image count, ten rates a card. */
 // biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked by batchOf.
 function fromVersion4Batch(a: any[]): any[] {
   const at = IMAGE_AT + 1; // a column's place in the line: after BATCH and n, at its field's position + 1
   const v5 = [...a.slice(0, at), [0], [0], ...a.slice(at)];
-  const list = v5[BATCH_LENGTH - 2];
-  if (Array.isArray(list)) v5[BATCH_LENGTH - 2] = list.map(withImageRates);
+  const list = v5[V5_BATCH_LENGTH - 2];
+  if (Array.isArray(list)) v5[V5_BATCH_LENGTH - 2] = list.map(withImageRates);
   return v5;
 }
 
 /**
- * A version-5 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
+ * A version-5 record as version 6: no audio billed by its duration (it was not counted) and, when it has rates, an
+ * audio rate per hour of 0 (its cost was computed without one).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a checked v5 record, as fromArray reads it.
+function fromVersion5(a: any[]): any[] {
+  const v6 = [VERSION, ...a.slice(1, AUDIO_MS_AT), 0, ...a.slice(AUDIO_MS_AT)];
+  v6[RATES_AT] = withAudioHour(v6[RATES_AT]);
+  return v6;
+}
+
+/** Ten rates (version 5's card) as eleven: no rate per hour of audio. */
+const withAudioHour = (r: unknown): unknown => (Array.isArray(r) && r.length === 10 ? [...r, '0'] : r);
+
+/** A batch line version 5 wrote, as version 6 writes it: a column of 0 for audio_ms, eleven rates a card. */
+// biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked by batchOf.
+function fromVersion5Batch(a: any[]): any[] {
+  const at = AUDIO_MS_AT + 1; // after BATCH and n, as in fromVersion4Batch
+  const v6 = [...a.slice(0, at), [0], ...a.slice(at)];
+  const list = v6[BATCH_LENGTH - 2];
+  if (Array.isArray(list)) v6[BATCH_LENGTH - 2] = list.map(withAudioHour);
+  return v6;
+}
+
+/**
+ * A version-6 record's event, field by field in jsonOf's order (the return type makes a missing field a compile
  * error), with its rate card (cardOf). Written out, it builds one object of a fixed shape; assigning the names in a
  * loop made a dictionary-mode object per event, ~2 µs more to build and slower for every reader after it (the
  * store's drain reads each field).
@@ -396,30 +432,36 @@ function fromArray(a: any[], rates: RateCard | null): UsageEvent {
     output_audio_tokens: a[33],
     input_image_tokens: a[34],
     output_image_tokens: a[35],
-    cost_usd: bigOrNull(a[36]),
-    cost_input: bigOrNull(a[37]),
-    cost_cache_read: bigOrNull(a[38]),
-    cost_cache_write: bigOrNull(a[39]),
-    cost_output: bigOrNull(a[40]),
-    cost_source: a[41],
-    price_version: a[42],
-    provider_cost_usd: bigOrNull(a[43]),
-    energy_j: a[44],
-    energy_source: a[45],
-    status: a[46],
-    error_type: a[47],
+    audio_ms: a[36],
+    cost_usd: bigOrNull(a[37]),
+    cost_input: bigOrNull(a[38]),
+    cost_cache_read: bigOrNull(a[39]),
+    cost_cache_write: bigOrNull(a[40]),
+    cost_output: bigOrNull(a[41]),
+    cost_source: a[42],
+    price_version: a[43],
+    provider_cost_usd: bigOrNull(a[44]),
+    energy_j: a[45],
+    energy_source: a[46],
+    status: a[47],
+    error_type: a[48],
     rates,
   };
 }
 
 /**
- * A batch line's events (BATCH), each built as its version-5 record would be; a line version 4 wrote is read as
- * version 5 writes it. Events share their rate card objects
+ * A batch line's events (BATCH), each built as its version-6 record would be; a line version 5 or 4 wrote is read
+ * as version 6 writes it. Events share their rate card objects
  * (with `cards`, those of other lines too), not their tags.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the parsed line, checked here.
 function batchOf(line: any[], at: number, cards = new Map<string, RateCard>()): UsageEvent[] {
-  const a = line.length === V4_BATCH_LENGTH ? fromVersion4Batch(line) : line;
+  const a =
+    line.length === V5_BATCH_LENGTH
+      ? fromVersion5Batch(line)
+      : line.length === V4_BATCH_LENGTH
+        ? fromVersion5Batch(fromVersion4Batch(line))
+        : line;
   const n = a[1];
   const columns = a.slice(2, RATES_AT + 1) as unknown[][];
   const [list, index] = a.slice(RATES_AT + 1) as [unknown, number[]];
@@ -460,7 +502,7 @@ function batchOf(line: any[], at: number, cards = new Map<string, RateCard>()): 
 const bigOrNull = (v: string | null | undefined): bigint | null =>
   v === null || v === undefined ? null : BigInt(v);
 
-/** The rate card of ten decimal strings; with `cards`, one object per distinct card (events of a model share it). */
+/** The rate card of eleven decimal strings; with `cards`, one object per distinct card (events of a model share it). */
 function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): RateCard | null {
   if (r === null) return null;
   const key = cards === undefined ? '' : r.join(',');
@@ -477,6 +519,7 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
       output_audio: BigInt(r[7]!),
       input_image: BigInt(r[8]!),
       output_image: BigInt(r[9]!),
+      audio_hour: BigInt(r[10]!),
     };
     cards?.set(key, card);
   }
@@ -486,7 +529,7 @@ function cardOf(r: string[] | null, cards: Map<string, RateCard> | undefined): R
 /**
  * Version 1: the event as a JSON object (segments left by an older server are replayed as they were written). It
  * predates the web search fee, audio and images: no searches and a web search rate of 0, no audio or image tokens and
- * their rates equal to the text rates.
+ * their rates equal to the text rates, no audio billed by its duration and a rate per hour of 0.
  */
 function fromObject(raw: Record<string, unknown>): UsageEvent {
   for (const f of MONEY_FIELDS) {
@@ -498,6 +541,7 @@ function fromObject(raw: Record<string, unknown>): UsageEvent {
   raw.output_audio_tokens ??= 0;
   raw.input_image_tokens ??= 0;
   raw.output_image_tokens ??= 0;
+  raw.audio_ms ??= 0;
   if (raw.rates !== null && raw.rates !== undefined) {
     const r = raw.rates as Record<string, string>;
     const rates = {} as RateCard;
@@ -619,7 +663,7 @@ export function decodeRecords(
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
     const a = JSON.parse(bytes.toString('utf8', start + 9, end));
-    // `[5,` for an event, `["events",`, `["attribution",`, `["content",` or `["otlp-state",` for the others: one
+    // `[6,` for an event, `["events",`, `["attribution",`, `["content",` or `["otlp-state",` for the others: one
     // comparison on the event's path.
     if (bytes[start + 10] === QUOTE && a[0] === BATCH) {
       for (const e of batchOf(a, start, cards)) events.push(e);

@@ -211,7 +211,80 @@ const V4_BATCH =
   '"2500000000000000000","2500000000000000000","10000000000000000000","10000000000000000000","32000000000000000000",' +
   '"64000000000000000000"]],[0,1]]';
 
+/**
+ * A record exactly as tokenledger wrote it before it counted audio billed by its duration (version 5, written by
+ * 55bf406: no `audio_ms` after `output_image_tokens`, ten rates): a gpt-image-1 call of 1,000 input (600 image) and
+ * 4,160 output (all image) tokens: 400 × $5 + 600 × $10 + 4,160 × $40 per 1M = $0.1744.
+ */
+const V5_RECORD =
+  '[5,"00000000000000a5","gateway",null,0,1759320000000000,null,null,null,null,null,null,null,null,null,null,null,' +
+  '{},"openai","gpt-image-1","gpt-image-1","image",null,null,1,1000,0,0,0,4160,0,0,0,0,600,4160,"174400000000",' +
+  '"8000000000","0","0","166400000000","computed","genai-prices@0.1.8",null,null,null,"ok",null,' +
+  '["5000000000000000000","1250000000000000000","5000000000000000000","5000000000000000000","40000000000000000000",' +
+  '"10000000000000000000","5000000000000000000","40000000000000000000","10000000000000000000",' +
+  '"40000000000000000000"]]';
+
+/**
+ * A batch line exactly as version 5 wrote it (55bf406's encodeRecords): that gpt-image-1 call and a whisper-1
+ * transcription, which version 5 could only record as a call of no usage, $0 on a card of zero token rates; 47
+ * columns and ten rates a card.
+ */
+const V5_BATCH =
+  '["events",2,["00000000000000c1","00000000000000c2"],["otlp"],[null],[0],[1759320000000000,1759320001000000],' +
+  '[null],[null],[null],[null],[null],[null],[null],[null],[null],[null],[null],[{}],["openai"],["gpt-image-1",' +
+  '"whisper-1"],["gpt-image-1","whisper-1"],["image","audio.transcriptions"],[null],[null],[1],[1000,0],[0],[0],[0],' +
+  '[4160,0],[0],[0],[0],[0],[600,0],[4160,0],["174400000000","0"],["8000000000","0"],["0"],["0"],["166400000000",' +
+  '"0"],["computed"],["genai-prices@0.1.8"],[null],[null],[null],["ok"],[null],[["5000000000000000000",' +
+  '"1250000000000000000","5000000000000000000","5000000000000000000","40000000000000000000","10000000000000000000",' +
+  '"5000000000000000000","40000000000000000000","10000000000000000000","40000000000000000000"],["0","0","0","0","0",' +
+  '"10000000000000000000","0","0","0","0"]],[0,1]]';
+
 describe('codec versions', () => {
+  it('reads a version-5 record as a call with no audio billed by duration, at a rate per hour of 0', () => {
+    const e = decodeRecord(logLine(V5_RECORD, false))!;
+    expect(e).toMatchObject({
+      event_id: '00000000000000a5',
+      model: 'gpt-image-1',
+      input_tokens: 1000,
+      input_image_tokens: 600,
+      output_tokens: 4160,
+      output_image_tokens: 4160,
+      audio_ms: 0,
+      cost_usd: 174_400_000_000n,
+      cost_input: 8_000_000_000n,
+      cost_output: 166_400_000_000n,
+      status: 'ok',
+      error_type: null,
+    });
+    expect(e.rates).toEqual({
+      input: 5_000_000_000_000_000_000n,
+      cache_read: 1_250_000_000_000_000_000n,
+      cache_write_5m: 5_000_000_000_000_000_000n,
+      cache_write_1h: 5_000_000_000_000_000_000n,
+      output: 40_000_000_000_000_000_000n,
+      web_search: 10_000_000_000_000_000_000n,
+      input_audio: 5_000_000_000_000_000_000n,
+      output_audio: 40_000_000_000_000_000_000n,
+      input_image: 10_000_000_000_000_000_000n,
+      output_image: 40_000_000_000_000_000_000n,
+      audio_hour: 0n,
+    });
+    // Written again, it is the same event in version 6.
+    expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
+  });
+
+  it('reads a version-5 batch line as its events with no audio billed by duration, their cards at 0 per hour', () => {
+    const { events } = decodeSegment(logLine(V5_BATCH));
+    expect(events.map((e) => [e.event_id, e.model, e.input_image_tokens, e.audio_ms, e.cost_usd])).toEqual([
+      ['00000000000000c1', 'gpt-image-1', 600, 0, 174_400_000_000n],
+      ['00000000000000c2', 'whisper-1', 0, 0, 0n],
+    ]);
+    expect(events.map((e) => [e.rates!.input_image, e.rates!.web_search, e.rates!.audio_hour])).toEqual([
+      [10_000_000_000_000_000_000n, 10_000_000_000_000_000_000n, 0n],
+      [0n, 10_000_000_000_000_000_000n, 0n],
+    ]);
+  });
+
   it('reads a version-4 record as a call with no image tokens, its image rates its text rates', () => {
     const e = decodeRecord(logLine(V4_RECORD, false))!;
     expect(e).toMatchObject({
@@ -240,8 +313,9 @@ describe('codec versions', () => {
       output_audio: 40_000_000_000_000_000_000n,
       input_image: 5_000_000_000_000_000_000n,
       output_image: 40_000_000_000_000_000_000n,
+      audio_hour: 0n,
     });
-    // Written again, it is the same event in version 5.
+    // Written again, it is the same event in version 6.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
@@ -289,7 +363,7 @@ describe('codec versions', () => {
       input_image: 2_500_000_000_000_000_000n,
       output_image: 10_000_000_000_000_000_000n,
     });
-    // Written again, it is the same event in version 5.
+    // Written again, it is the same event in version 6.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
@@ -319,15 +393,16 @@ describe('codec versions', () => {
       output_audio: 10_000_000_000_000_000_000n,
       input_image: 2_500_000_000_000_000_000n,
       output_image: 10_000_000_000_000_000_000n,
+      audio_hour: 0n,
     });
-    // Written again, it is the same event in version 5.
+    // Written again, it is the same event in version 6.
     expect(decodeRecord(encodeRecord(e).subarray(0, -1))).toEqual(e);
   });
 
-  it('writes the positional version 5, about half the bytes of version 1', () => {
+  it('writes the positional version 6, about half the bytes of version 1', () => {
     const e = event(3);
     const line = encodeRecord(e);
-    expect(line.toString('utf8', 9, 12)).toBe('[5,');
+    expect(line.toString('utf8', 9, 12)).toBe('[6,');
     expect(line.length).toBeLessThan(v1Line(e).length * 0.6);
   });
 
@@ -345,16 +420,16 @@ describe('codec versions', () => {
   });
 
   it('stops on a checksummed line of an unknown version instead of skipping the event', () => {
-    const body = Buffer.from(JSON.stringify([6, 'x']));
+    const body = Buffer.from(JSON.stringify([7, 'x']));
     const line = Buffer.concat([Buffer.from(`${crc32(body).toString(16).padStart(8, '0')} `), body]);
     expect(() => decodeRecord(line)).toThrow(expect.objectContaining({ code: 'LEDGER_WAL_VERSION' }));
   });
 });
 
-/** The version-5 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
+/** The version-6 record as EVENT_FIELDS lists it, field by field: what encodeRecord must write. */
 function byFieldList(e: UsageEvent): string {
   const o = e as unknown as Record<string, unknown>;
-  const a: unknown[] = [5, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
+  const a: unknown[] = [6, ...EVENT_FIELDS.map((f) => (typeof o[f] === 'bigint' ? String(o[f]) : o[f]))];
   const r = e.rates;
   a.push(
     r
@@ -369,6 +444,7 @@ function byFieldList(e: UsageEvent): string {
           r.output_audio,
           r.input_image,
           r.output_image,
+          r.audio_hour,
         ].map(String)
       : null,
   );
@@ -402,6 +478,7 @@ describe('encodeRecord', () => {
       output_audio_tokens: 8,
       input_image_tokens: 9,
       output_image_tokens: 10,
+      audio_ms: 11,
       provider_cost_usd: 123_456_789n,
       energy_j: 1.5,
       energy_source: 'estimated',
@@ -525,8 +602,8 @@ describe('decodeRecords', () => {
   });
 
   it('throws on bytes that are not records this process encoded', () => {
-    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-5/);
-    expect(() => decodeRecords(Buffer.from('00000000 [5,'))).toThrow();
+    expect(() => decodeRecords(Buffer.from('00000000 {"a":1}\n'))).toThrow(/not a version-6/);
+    expect(() => decodeRecords(Buffer.from('00000000 [6,'))).toThrow();
   });
 });
 
@@ -1015,7 +1092,7 @@ describe('openWal', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('replays, after a crash, a log older versions wrote (versions 2, 3 and 4, and a version-4 batch line) beside version-5 records, into a real ledger', async () => {
+  it('replays, after a crash, a log older versions wrote (versions 2 to 5, and version-4 and -5 batch lines) beside version-6 records, into a real ledger', async () => {
     dir = await mkdtemp(join(tmpdir(), 'wal-'));
     // gpt-4o with 3 searches: 1,002 × $2.50 + 128 × $1.25 + 77 × $10 per 1M tokens = $0.003435, + 3 × $0.01 = $0.033435.
     const searched = pricer.price(
@@ -1032,6 +1109,18 @@ describe('openWal', () => {
       }),
     );
     expect(searched.cost_usd).toBe(33_435_000_000n);
+    // whisper-1, 9 s of audio at $0.36 per hour: 9,000 × 0.36·10^18 / 3.6·10^12 = 900,000,000 pico-dollars.
+    const transcribed = pricer.price(
+      unpricedEvent({
+        event_id: '00000000000000b8',
+        source: 'gateway',
+        provider: 'openai',
+        model: 'whisper-1',
+        operation: 'audio.transcriptions',
+        audio_ms: 9_000,
+      }),
+    );
+    expect(transcribed.cost_usd).toBe(900_000_000n);
     await writeFile(
       join(dir, 'seg-0000000000000001.wal'),
       Buffer.concat([
@@ -1039,22 +1128,25 @@ describe('openWal', () => {
         logLine(V3_RECORD),
         logLine(V4_RECORD),
         logLine(V4_BATCH),
+        logLine(V5_RECORD),
+        logLine(V5_BATCH),
         encodeRecord(searched),
+        encodeRecord(transcribed),
       ]),
     );
     const store = await createDuckDbStore(join(dir, 'ledger.duckdb'));
     const wal = await openWal({ dir, sink: store, drainIntervalMs: 60_000 });
     expect(wal.replayed).toEqual({
       segments: 1,
-      events: 6,
-      inserted: 6,
+      events: 10,
+      inserted: 10,
       bad: 0,
       damaged: 0,
       refused: 0,
       patches: 0,
       contents: 0,
     });
-    const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
+    const byId = new Map((await store.events({ limit: 20 })).map((e) => [e.event_id, e]));
     expect(byId.get('00000000000000a1')).toMatchObject({
       web_search_requests: 0,
       cost_usd: 3_432_500_000n,
@@ -1079,9 +1171,26 @@ describe('openWal', () => {
       input_audio_tokens: 8_000,
       cost_usd: 404_000_000_000n,
     });
+    expect(byId.get('00000000000000a5')).toMatchObject({
+      input_image_tokens: 600,
+      audio_ms: 0,
+      cost_usd: 174_400_000_000n,
+      rates: expect.objectContaining({ audio_hour: 0n }),
+    });
+    expect(byId.get('00000000000000c2')).toMatchObject({ model: 'whisper-1', audio_ms: 0, cost_usd: 0n });
+    expect(byId.get('00000000000000b8')).toMatchObject({
+      audio_ms: 9_000,
+      cost_usd: 900_000_000n,
+      rates: expect.objectContaining({ audio_hour: 360_000_000_000_000_000n }),
+    });
     const { totals } = await store.query({ dimensions: [] });
-    // 3,432,500,000 + 6,000,000,000 + 33,435,000,000 + 171,400,000,000 × 2 + 404,000,000,000
-    expect([totals.cost_usd, totals.web_search_requests]).toEqual([789_667_500_000n, 3]);
+    // 3,432,500,000 + 6,000,000,000 + 33,435,000,000 + 171,400,000,000 × 2 + 404,000,000,000 + 174,400,000,000 × 2
+    // + 900,000,000
+    expect([totals.cost_usd, totals.web_search_requests, totals.audio_ms]).toEqual([
+      1_139_367_500_000n,
+      3,
+      9_000,
+    ]);
     await wal.close();
     await store.close();
   });

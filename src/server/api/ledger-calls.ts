@@ -73,6 +73,7 @@ const rateCard = z.strictObject({
   output_audio: z.bigint(),
   input_image: z.bigint(),
   output_image: z.bigint(),
+  audio_hour: z.bigint(),
 });
 
 /** A UsageEvent (ledger/event.ts), every field present: an import hands the store complete, priced events. */

@@ -284,6 +284,7 @@ function event(
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

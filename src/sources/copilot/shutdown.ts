@@ -123,6 +123,7 @@ export function modelEvent(
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
     energy_j: null,
     energy_source: null,
     status: 'ok',

@@ -47,6 +47,16 @@ describe('csv source', () => {
     expect(events.map((e) => e.web_search_requests)).toEqual([3, 0]);
   });
 
+  it('reads audio_ms as a count, as export writes it', () => {
+    const { events, skips } = parseLines(csvSource, [
+      'ts,model,provider,audio_ms',
+      '2026-11-03T09:00:00Z,whisper-1,openai,9000',
+      '2026-11-03T09:01:00Z,whisper-1,openai,',
+    ]);
+    expect(skips).toEqual([]);
+    expect(events.map((e) => e.audio_ms)).toEqual([9000, 0]);
+  });
+
   it('reads a file a spreadsheet saved with semicolons (where the decimal mark is the comma) as the same events', () => {
     const rows = ['2026-11-03T09:00:00Z,gpt-5,ana,100,20,,PAY-1,', '1762160400000,gpt-5,,7,0,0.5,,prod'];
     const semi = (l: string) => l.replaceAll(',', ';');

@@ -5,7 +5,7 @@ import { splitCsvCells, splitCsvRecord, staysOpen } from './split.js';
 
 const TAG_PREFIX = 'tag.';
 /** Columns whose cells are numbers in the canonical record; other cells stay strings. */
-const NUMERIC = /_tokens$|^requests$|^web_search_requests$|^duration_ms$|^ttft_ms$|^energy_j$/;
+const NUMERIC = /_tokens$|^requests$|^web_search_requests$|^audio_ms$|^duration_ms$|^ttft_ms$|^energy_j$/;
 
 /**
  * Canonical events as CSV with a header row: the ledger's field names, `tag.KEY` columns for tags, an empty cell

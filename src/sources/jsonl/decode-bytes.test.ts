@@ -55,6 +55,7 @@ const common = [
   line(
     '"input_tokens":10,"input_audio_tokens":4,"input_image_tokens":6,"output_tokens":9,"output_image_tokens":9',
   ),
+  line('"audio_ms":9000,"provider":"openai","operation":"audio.transcriptions"'),
   line('"cost_usd":"1.5","cost_input":"-0.25","cost_output":"","provider_cost_usd":0.25'),
   line('"cost_usd":"12345.123456789012","cost_input":"1e-7"'),
   line('"status":"error","error_type":"rate_limit","cost_source":"provider","energy_source":"measured"'),
@@ -93,6 +94,8 @@ const odd = [
   line('"input_tokens":10,"input_audio_tokens":4,"input_image_tokens":7'),
   line('"output_tokens":3,"output_audio_tokens":2,"output_image_tokens":2'),
   line('"reasoning_tokens":1'),
+  line('"audio_ms":1.5'),
+  line('"audio_ms":-1'),
   line('"duration_ms":-5'),
   line('"duration_ms":.5'),
   line('"duration_ms":5.'),

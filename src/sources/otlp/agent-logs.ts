@@ -62,6 +62,7 @@ const claudeCode: Reader = (a) => {
       output_audio_tokens: 0,
       input_image_tokens: 0,
       output_image_tokens: 0,
+      audio_ms: 0,
     },
     idParts:
       requestId !== null

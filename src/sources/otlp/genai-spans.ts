@@ -383,6 +383,7 @@ function spanEvent(
     output_audio_tokens: usage.output_audio_tokens,
     input_image_tokens: usage.input_image_tokens,
     output_image_tokens: usage.output_image_tokens,
+    audio_ms: usage.audio_ms,
     energy_j: null,
     energy_source: null,
     status: failed ? 'error' : 'ok',

@@ -342,6 +342,7 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
           output_audio_tokens: 0,
           input_image_tokens: 0,
           output_image_tokens: 0,
+          audio_ms: 0,
         };
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';

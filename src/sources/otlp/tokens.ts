@@ -33,6 +33,7 @@ export function usageOf(t: {
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
   };
 }
 

@@ -45,6 +45,7 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     output_audio_tokens: a<number>(),
     input_image_tokens: a<number>(),
     output_image_tokens: a<number>(),
+    audio_ms: a<number>(),
     cost_usd: a<bigint | null>(),
     cost_input: a<bigint | null>(),
     cost_cache_read: a<bigint | null>(),
@@ -95,6 +96,7 @@ export function batchFields(events: readonly UsageEvent[]): FieldArrays {
     f.output_audio_tokens[i] = e.output_audio_tokens;
     f.input_image_tokens[i] = e.input_image_tokens;
     f.output_image_tokens[i] = e.output_image_tokens;
+    f.audio_ms[i] = e.audio_ms;
     f.cost_usd[i] = e.cost_usd;
     f.cost_input[i] = e.cost_input;
     f.cost_cache_read[i] = e.cost_cache_read;

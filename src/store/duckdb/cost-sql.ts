@@ -31,12 +31,22 @@
  * The web search fee is priced the same way, as one more sum (FEE_PARTS), and added to cost_usd only: it has no
  * column of its own (pricing/cost.ts). Its rate is per 1,000 searches; rate_cards holds its split ×1000 (per million
  * searches, rate-cards.ts), so the one formula with its one divisor, 10^12, prices it too.
+ *
+ * The audio fee (audio billed by its duration, pricing/cost.ts) is not: its divisor is 3.6·10^12 (milliseconds times
+ * USD per hour), which no split of the rate turns into 10^12. It is priced row by row with exact HUGEINT arithmetic,
+ * n = audio_ms × rate, n // D rounded half-to-even by n % D (AUDIO_FEE_PARTS), only where audio_ms <> 0: those rows
+ * are few (transcriptions), and the division is what the split formula exists to avoid on every other row. Like the
+ * web search fee it goes into cost_usd only.
  */
 
 import { RATE_FIELDS } from '../../ledger/event.js';
+import { AUDIO_FEE_DIVISOR } from '../../pricing/cost.js';
 
 export const RATE_NAMES = RATE_FIELDS;
 export type RateName = (typeof RATE_NAMES)[number];
+
+/** The rates the split formula prices with (per million units): every rate but audio_hour (AUDIO_D, below). */
+const SPLIT_RATE_NAMES = RATE_NAMES.filter((n) => n !== 'audio_hour');
 
 /**
  * The tokens each rate applies to, per cost part (cache writes share one part, rounded once; so do text, audio and
@@ -80,6 +90,9 @@ const tokensOf = (t: string, tokens: string): string =>
 /** What cost_usd holds beyond its parts: the usage column and rate of each fee (priced as a part is, not kept). */
 const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search']]];
 
+/** n // AUDIO_FEE_DIVISOR: pico-dollars from audio_ms × (USD per hour at 18 digits). */
+const AUDIO_D = AUDIO_FEE_DIVISOR.toString();
+
 const M = '1000000';
 /** 2^31: counts and rates below it multiply in BIGINT. */
 const SMALL = '2147483648';
@@ -100,15 +113,40 @@ export function pricedSelectSql(o: {
   r: string;
   given: (m: string) => string;
   shortcuts?: boolean;
-  /** False only when every row counts 0 audio and image tokens: their terms are left out (a shorter SQL to plan). */
+  /**
+   * False only when every row counts 0 audio and image tokens and 0 audio_ms: their terms and the audio fee are left
+   * out (a shorter SQL to plan).
+   */
   splitParts?: boolean;
 }): string {
   // The four parts, then the fees: _c0…_c3 are the part columns, every _c is in cost_usd.
   const parts = [...Object.values(o.splitParts === false ? TEXT_COST_PARTS : COST_PARTS), ...FEE_PARTS];
+  const audio = o.splitParts !== false;
   const shortcuts = o.shortcuts ?? true;
+  // The audio fee, where audio_ms <> 0: n = audio_ms × the rate per hour (rebuilt from its split, the columns every
+  // price here is read from), then its quotient and remainder by AUDIO_D, then the quotient rounded half-to-even.
+  const r = o.r;
+  const audioRate = `(${r}.audio_hour_a::HUGEINT * 1000000000000 + ${r}.audio_hour_b1 * ${M} + ${r}.audio_hour_b0)`;
+  const a1 = audio
+    ? [
+        `CASE WHEN ${o.e}.audio_ms = 0 THEN 0::HUGEINT ELSE ${o.e}.audio_ms::HUGEINT * ${audioRate} END AS _an`,
+      ]
+    : [];
+  const a2 = audio
+    ? [
+        `CASE WHEN _an = 0 THEN 0::HUGEINT ELSE _an // ${AUDIO_D} END AS _aq`,
+        `CASE WHEN _an = 0 THEN 0::HUGEINT ELSE _an % ${AUDIO_D} END AS _ar`,
+      ]
+    : [];
+  const a3 = audio
+    ? [
+        `_aq + CASE WHEN _ar * 2 > ${AUDIO_D} OR (_ar * 2 = ${AUDIO_D} AND _aq % 2 = 1) THEN 1 ELSE 0 END AS _af`,
+      ]
+    : [];
   const l1 = [
     o.keep,
     ...MONEY.map((m) => `${o.given(m)} AS _g_${m}`),
+    ...a1,
     ...parts.flatMap((pairs, i) => {
       const sum = (f: (t: string, rate: string) => string) =>
         pairs.map(([t, rate]) => f(tokensOf(o.e, t), `${o.r}.${rate}`)).join(' + ');
@@ -131,13 +169,14 @@ export function pricedSelectSql(o: {
       ];
     }),
   ];
-  const l2 = parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`);
+  const l2 = [...parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`), ...a2];
   const l3 = parts.map((_, i) => {
     const full =
       `_ta${i} + (_z${i} // ${M} + CASE WHEN _z${i} % ${M} > 500000 OR (_z${i} % ${M} = 500000 AND ` +
       `(_y${i} % ${M} > 0 OR (_p${i} + _z${i} // ${M}) % 2 = 1)) THEN 1 ELSE 0 END)`;
     return `${shortcuts ? `CASE WHEN _w${i} THEN _ta${i} ELSE ${full} END` : full} AS _c${i}`;
   });
+  l3.push(...a3);
   const temps = [
     ...MONEY.map((m) => `_g_${m}`),
     ...parts.flatMap((_, i) => [
@@ -149,11 +188,12 @@ export function pricedSelectSql(o: {
       `_z${i}`,
       `_c${i}`,
     ]),
+    ...(audio ? ['_an', '_aq', '_ar', '_af'] : []),
   ];
   const given = '_g_cost_usd IS NOT NULL';
   const l4 = [
     `* EXCLUDE (${temps.join(', ')})`,
-    `CASE WHEN ${given} THEN _g_cost_usd ELSE ${parts.map((_, i) => `_c${i}`).join(' + ')} END AS cost_usd`,
+    `CASE WHEN ${given} THEN _g_cost_usd ELSE ${[...parts.map((_, i) => `_c${i}`), ...(audio ? ['_af'] : [])].join(' + ')} END AS cost_usd`,
     ...Object.keys(COST_PARTS).map(
       (name, i) => `CASE WHEN ${given} THEN _g_${name} ELSE _c${i} END AS ${name}`,
     ),
@@ -165,16 +205,19 @@ export function pricedSelectSql(o: {
 /**
  * True where every rate of card `r` is a whole number of pico-dollars per token (b1 = b0 = 0; NULL for no card).
  * Such a card's cost part for any number of events is Σ tokens · a with nothing rounded, so it is the part priced
- * from the events' summed tokens: `summedCostSql`.
+ * from the events' summed tokens: `summedCostSql`. The rate per hour of audio is not among them: no split makes its
+ * fee linear, so summed rows must hold only events with audio_ms = 0 (schema.ts rollupFromEventsSql), whose fee is 0
+ * at any rate.
  */
 export function wholeRatesSql(r: string): string {
-  return RATE_NAMES.map((rate) => `${r}.${rate}_b1 = 0 AND ${r}.${rate}_b0 = 0`).join(' AND ');
+  return SPLIT_RATE_NAMES.map((rate) => `${r}.${rate}_b1 = 0 AND ${r}.${rate}_b0 = 0`).join(' AND ');
 }
 
 /**
  * The five cost columns (as pricedSelectSql names them) of rows holding summed token columns (`${t}.input_tokens`
  * and so on) priced at whole-rate card `r` (wholeRatesSql): exact only for such cards; NULL where there is no card.
- * cost_usd takes the fees too (summed searches × the whole per-search rate).
+ * cost_usd takes the web search fees too (summed searches × the whole per-search rate); the rows must count no
+ * audio_ms (wholeRatesSql).
  */
 export function summedCostSql(t: string, r: string): string[] {
   const parts = Object.entries(COST_PARTS).map(

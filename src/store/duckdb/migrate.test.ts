@@ -360,3 +360,88 @@ describe('migrating a schema-8 ledger to schema 9 (image tokens)', () => {
     await again.close();
   });
 });
+
+/** Cost and audio billed by its duration from the rollup and from raw events (route_id is in no rollup). */
+async function durationTotals(store: Store) {
+  const q: Query = { dimensions: [] };
+  const [rolled, raw] = await Promise.all([
+    store.query(q),
+    store.query({ ...q, filters: [{ dimension: 'route_id', values: [null] }] }),
+  ]);
+  const of = (r: typeof rolled) => [r.totals.cost_usd, r.totals.audio_ms, r.unpriced.events];
+  return { rollup: of(rolled), raw: of(raw) };
+}
+
+describe('migrating a schema-9 ledger to schema 10 (audio billed by its duration)', () => {
+  // gpt-image-1 (400 × $5 + 600 × $10 + 4,160 × $40 per 1M), whisper-1 recorded with no usage ($0), gpt-4o
+  // (1M × $2.50).
+  const before = 174_400_000_000n + 0n + 2_500_000_000_000n;
+
+  it('keeps every cost as it was, counts no audio duration before, and lays the file out as a new one', async () => {
+    const path = await ledgerAt(9);
+    expect(await sql(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([['9']]);
+
+    const store = await createDuckDbStore(path);
+    const byId = new Map((await store.events({ limit: 10 })).map((e) => [e.event_id, e]));
+    expect(byId.get('00000000000000f1')).toMatchObject({
+      input_image_tokens: 600,
+      audio_ms: 0,
+      cost_usd: 174_400_000_000n,
+      rates: expect.objectContaining({ input_image: usdPerM(10n), audio_hour: 0n }),
+    });
+    // The transcription schema 9 could only record as a call of nothing: $0 on a card with no rate per hour.
+    expect(byId.get('00000000000000f2')).toMatchObject({
+      model: 'whisper-1',
+      audio_ms: 0,
+      cost_usd: 0n,
+      cost_source: 'computed',
+      rates: expect.objectContaining({ input: 0n, audio_hour: 0n }),
+    });
+    expect(await durationTotals(store)).toEqual({ rollup: [before, 0, 0], raw: [before, 0, 0] });
+    await store.close();
+    expect(
+      await sql(
+        path,
+        'SELECT DISTINCT audio_hour, audio_hour_a, audio_hour_b1, audio_hour_b0 FROM rate_cards',
+      ),
+    ).toEqual([[0n, 0n, 0n, 0n]]);
+
+    await expectCurrentSchema(path);
+  });
+
+  it('takes transcriptions after the migration, priced at the rate per hour in the rollup and the raw report alike', async () => {
+    const path = await ledgerAt(9);
+    const store = await createDuckDbStore(path);
+    const whisper = (event_id: string, audio_ms: number, output_tokens = 0) =>
+      pricer.price(
+        unpricedEvent({
+          event_id,
+          source: 'gateway',
+          provider: 'openai',
+          model: 'whisper-1',
+          operation: 'audio.transcriptions',
+          ts: Date.parse('2026-03-02T11:00:00Z') * 1000,
+          team: 'b',
+          user: 'bob',
+          audio_ms,
+          output_tokens,
+        }),
+      );
+    // 9 s × $0.36 per hour = $0.0009; 1.5 s = $0.00015; one with output tokens, which whisper-1 has no price for.
+    const priced = [whisper('00000000000000f4', 9_000), whisper('00000000000000f5', 1_500)];
+    const unpriced = whisper('00000000000000f6', 4_000, 12);
+    expect(priced.map((e) => e.cost_usd)).toEqual([900_000_000n, 150_000_000n]);
+    expect(unpriced.cost_usd).toBeNull();
+    expect(await store.append([...priced, unpriced])).toMatchObject({ inserted: 3, duplicates: 0 });
+    const total = before + 900_000_000n + 150_000_000n;
+    const want = { rollup: [total, 14_500, 1], raw: [total, 14_500, 1] };
+    expect(await durationTotals(store)).toEqual(want);
+    // A reprice changes nothing: the old transcription has no duration to price, the new ones are priced already.
+    const summary = await store.reprice({}, repriceWith(pricer), Date.parse('2026-04-01T00:00:00Z') * 1000);
+    expect(summary).toMatchObject({ changed: 0 });
+    await store.close();
+    const again = await createDuckDbStore(path);
+    expect(await durationTotals(again)).toEqual(want);
+    await again.close();
+  });
+});

@@ -112,7 +112,7 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
 }
 
 /**
- * Schema 5 → 6 → 7 → 8 → 9: columns added to tables that already held rows, in one transaction with the new version.
+ * Schema 5 → 6 → … → 10: columns added to tables that already held rows, in one transaction with the new version.
  *
  * Schema 6: events and the rollups count `web_search_requests`, and rate cards carry the `web_search` rate (its
  * whole and split columns). Every event and card written before had no web search fee, so the columns are added
@@ -139,9 +139,15 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
  * counted images apart before, so the counts are added as 0 and each card's image rates are its input and output
  * rates; no cost changes.
  *
+ * Schema 10: events and the rollups count `audio_ms` (audio billed by its duration, not tokens: a fee beside the
+ * parts, as web searches are), and rate cards carry its rate per hour, `audio_hour` (whole and split). No event
+ * written before counted it, and no cost included such a fee, so both are added as 0: no cost changes. A
+ * transcription recorded before stays as it was (no duration, its cost what it was) until it is imported again
+ * with its duration.
+ *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
- * try. Only from schema 5, 6, 7 or 8 is it the whole migration, and then it records the version itself.
+ * try. Only from schema 5, 6, 7, 8 or 9 is it the whole migration, and then it records the version itself.
  */
 export async function migrateAddedColumns(s: DuckDbSession, from: number): Promise<void> {
   const what = `migrating the ledger to schema ${SCHEMA_VERSION}`;
@@ -177,6 +183,7 @@ export async function migrateAddedColumns(s: DuckDbSession, from: number): Promi
     await step('ALTER TABLE IF EXISTS events ADD COLUMN IF NOT EXISTS billed_unpriced BOOLEAN');
     for (const t of ROLLUP_TABLES) await addColumn(step, t.table, 'billed_unpriced_delta', 'BIGINT');
     await addColumns(step, ['input_image_tokens', 'output_image_tokens'], imageRates);
+    await addColumns(step, ['audio_ms'], ['audio_hour']);
     // A card's new audio and image rates are its text rates, whole and split (rate-cards.ts RATE_COLUMNS).
     const filled = RATE_COLUMNS.filter((c) => newRates.some((r) => c === r || c.startsWith(`${r}_`)));
     if (filled.length > 0)

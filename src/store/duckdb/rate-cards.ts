@@ -20,12 +20,13 @@ function splitRate(rate: bigint): { a: bigint; b1: bigint; b0: bigint } {
 }
 
 function rateKey(r: RateCard): string {
-  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}:${r.input_audio}:${r.output_audio}:${r.input_image}:${r.output_image}`;
+  return `${r.input}:${r.cache_read}:${r.cache_write_5m}:${r.cache_write_1h}:${r.output}:${r.web_search}:${r.input_audio}:${r.output_audio}:${r.input_image}:${r.output_image}:${r.audio_hour}`;
 }
 
 /**
  * Columns of rate_cards after rate_id, in order: each rate whole (for reading back, as the card holds it) and split
- * as cost-sql.ts prices with it: per million units, so the web search rate (per 1,000 searches) is split ×1000.
+ * as cost-sql.ts prices with it: per million units, so the web search rate (per 1,000 searches) is split ×1000; the
+ * rate per hour of audio is split as it is (cost-sql.ts rebuilds it whole for its own divisor).
  */
 export const RATE_COLUMNS: readonly string[] = RATE_NAMES.flatMap((n) => [n, `${n}_a`, `${n}_b1`, `${n}_b0`]);
 

@@ -30,9 +30,10 @@ import { RATE_COLUMNS } from './rate-cards.js';
  * rollup keeps cost_usd_extra in place of cost_usd, and rollup_dirty names days with pending rollup rows; 4: the
  * session rollup, rollup_session, and the rollup without people, rollup_team; 5: rollup_session_split; 6: events and
  * rollups count web_search_requests, rate cards carry the web_search rate; 7: audio tokens and rates; 8: events mark
- * billed_unpriced, rollups keep billed_unpriced_delta; 9: image tokens and rates).
+ * billed_unpriced, rollups keep billed_unpriced_delta; 9: image tokens and rates; 10: events and rollups count
+ * audio_ms, audio billed by its duration, and rate cards carry its rate per hour, audio_hour).
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /**
  * Columns a migration added to tables that already held rows (migrate.ts, migrateAddedColumns). ALTER TABLE … ADD COLUMN
@@ -47,6 +48,7 @@ const ADDED_COLUMNS = [
   'billed_unpriced_delta',
   'input_image_tokens',
   'output_image_tokens',
+  'audio_ms',
 ] as const;
 const added = (n: string) => (ADDED_COLUMNS as readonly string[]).includes(n);
 // In the order the migrations added them, which is not always the order of the tables' other columns (the image
@@ -185,10 +187,10 @@ export const COST_PARTS = MONEY_MEASURES.filter((m) => m !== 'cost_usd');
 
 /**
  * The rollup's money sums from a relation with the five cost columns. cost_usd is kept as what it has beyond its
- * parts (`cost_usd_extra`): 0 wherever costs come from rates and no web search was paid for, so the column
- * compresses to nearly nothing, where a second copy of the total cost ~0.25 B/event at 10M demo events; the web
- * search fees are in it (pricing/cost.ts). NULL exactly when every event is unpriced. All of it is linear, so rows
- * of one key still sum.
+ * parts (`cost_usd_extra`): 0 wherever costs come from rates and no web search or audio duration was paid for, so
+ * the column compresses to nearly nothing, where a second copy of the total cost ~0.25 B/event at 10M demo events;
+ * the web search and audio fees are in it (pricing/cost.ts). NULL exactly when every event is unpriced. All of it is
+ * linear, so rows of one key still sum.
  */
 export function rollupMoneySql(): string {
   const parts = COST_PARTS.map((m) => `coalesce(sum(${m}), 0)`).join(' - ');
@@ -299,12 +301,14 @@ GROUP BY ALL`;
  * pico-dollars per token (nearly every catalog price) and the event has no given or billed cost, its cost parts are
  * tokens × rate with nothing rounded, so a (day, context)'s summed tokens priced once cost exactly what its events
  * cost added up. The other events (given costs, a reprice's billed cost, a card with fractional pico-dollars) are
- * priced one by one, as a report prices them. 10M demo events, all 31 days at once, idle: 5.8-7.1 s → 3.5 s.
+ * priced one by one, as a report prices them. 10M demo events, all 31 days at once, idle: 5.8-7.1 s → 3.5 s. So are
+ * events billed audio by its duration (audio_ms > 0): their fee is rounded one by one (cost-sql.ts).
  */
 export function rollupFromEventsSql(where: string, ids: string, dimensions: readonly string[]): string {
   for (const d of dimensions)
     if (!isContextColumn(d)) throw new Error(`rollup dimension ${d} is not a context column`);
-  const plain = 'e.given_cost_usd IS NULL AND e.billed_cost_usd IS NULL AND e.billed_unpriced IS NULL';
+  const plain =
+    'e.given_cost_usd IS NULL AND e.billed_cost_usd IS NULL AND e.billed_unpriced IS NULL AND e.audio_ms = 0';
   const whole = wholeRatesSql('r');
   const fractional = `SELECT c.context_id FROM contexts c JOIN rate_cards r ON r.rate_id = c.rate_id
     WHERE c.context_id ${ids} AND NOT (${whole})`;

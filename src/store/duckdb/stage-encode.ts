@@ -26,8 +26,8 @@ export interface EncodedBatch {
   /** Distinct contexts in the batch (ctx runs 1..contexts, in order of first appearance). */
   contexts: number;
   /**
-   * Whether some event counts audio or image tokens. A batch without prices its rollup rows without their terms
-   * (rollup.ts stageRollupSql): they make the SQL longer to plan, most of what a small append costs.
+   * Whether some event counts audio or image tokens or audio_ms. A batch without prices its rollup rows without their
+   * terms (rollup.ts stageRollupSql): they make the SQL longer to plan, most of what a small append costs.
    */
   splitParts: boolean;
 }
@@ -215,6 +215,7 @@ export function encodeBatch(
       b.field.output_audio_tokens,
       b.field.input_image_tokens,
       b.field.output_image_tokens,
+      b.field.audio_ms,
     ].some(anyCounted),
   };
 }

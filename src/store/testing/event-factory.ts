@@ -17,7 +17,10 @@ function rate(usdPerM: string): bigint {
   return BigInt(w!) * 10n ** 18n + BigInt((f + '0'.repeat(18)).slice(0, 18));
 }
 
-/** A card from decimal strings: token rates in USD per 1M tokens, `webSearch` in USD per 1,000 searches. */
+/**
+ * A card from decimal strings: token rates in USD per 1M tokens, `webSearch` in USD per 1,000 searches, `audioHour` in
+ * USD per hour of audio.
+ */
 export function card(
   input: string,
   cacheRead: string,
@@ -29,6 +32,7 @@ export function card(
   outputAudio = output,
   inputImage = input,
   outputImage = output,
+  audioHour = '0',
 ): RateCard {
   return {
     input: rate(input),
@@ -41,12 +45,13 @@ export function card(
     output_audio: rate(outputAudio),
     input_image: rate(inputImage),
     output_image: rate(outputImage),
+    audio_hour: rate(audioHour),
   };
 }
 
 export const CARDS = {
   sonnet: card('3', '0.3', '3.75', '6', '15', '10'),
-  gpt: card('1.25', '0.125', '0', '0', '10', '25', '32', '64'),
+  gpt: card('1.25', '0.125', '0', '0', '10', '25', '32', '64', '1.25', '10', '0.36'),
   // Discounted by an odd percentage: parts (and the search fee) need rounding.
   discounted: card(
     '2.497777777777777777',
@@ -59,9 +64,11 @@ export const CARDS = {
     '63.943111111111111111',
     '7.993888888888888888',
     '31.977777777777777777',
+    '0.333333333333333333',
   ),
   // a·10^12 + 5·10^11: every odd token count lands exactly half-way (both quotient parities occur). The search rate
-  // is per 1,000, so its ×1000 is of that form: an odd number of searches is a tie too.
+  // is per 1,000, so its ×1000 is of that form: an odd number of searches is a tie too. The audio rate per hour is
+  // 7.5 × 3.6·10^12 (the fee's divisor): an odd number of milliseconds lands half-way too.
   ties: {
     input: 7n * E12 + E12 / 2n,
     cache_read: E12 / 2n,
@@ -73,6 +80,7 @@ export const CARDS = {
     output_audio: 13n * E12 + E12 / 2n,
     input_image: 17n * E12 + E12 / 2n,
     output_image: 19n * E12 + E12 / 2n,
+    audio_hour: 27n * E12,
   },
 } satisfies Record<string, RateCard>;
 
@@ -96,6 +104,7 @@ export function makeEvent(n: number, o: Partial<UsageEvent> = {}): UsageEvent {
     output_audio_tokens: 0,
     input_image_tokens: 0,
     output_image_tokens: 0,
+    audio_ms: 0,
   };
   const merged = { ...usage, ...o };
   const cost = rates ? costOf(merged, rates) : null;
@@ -176,6 +185,7 @@ export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
       output_audio_tokens: 0,
       input_image_tokens: 0,
       output_image_tokens: 0,
+      audio_ms: 0,
     };
     usage.reasoning_tokens = Math.floor(usage.output_tokens * r() * 0.5);
     // Also from the index: parts of input and output, odd counts included (the tie card rounds them).
@@ -183,6 +193,9 @@ export function randomEvents(count: number, seed = 1, days = 10): UsageEvent[] {
       usage.input_audio_tokens = Math.ceil(usage.input_tokens / 3);
       usage.output_audio_tokens = usage.output_tokens - Math.floor(usage.output_tokens / 2);
     }
+    // Audio billed by its duration on others (as a gateway records a transcription, beside tokens the model may
+    // not price): odd milliseconds (ties on the tie card), and whole seconds.
+    if (i % 13 === 5) usage.audio_ms = i % 2 === 0 ? i * 7919 + 1 : (i % 600) * 1000;
     // Image parts beside them (on some events both): half of what the audio leaves of each whole, made odd.
     if (i % 11 === 6) {
       const odd = (n: number) => (n > 0 && n % 2 === 0 ? n - 1 : n);
