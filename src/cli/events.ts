@@ -60,6 +60,8 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
     const withAudio = events.some((e) => e.input_audio_tokens > 0 || e.output_audio_tokens > 0);
     // And images, likewise.
     const withImages = events.some((e) => e.input_image_tokens > 0 || e.output_image_tokens > 0);
+    // And audio billed by its duration (seconds, to the ms), whose fee is in cost_usd beside the parts too.
+    const withDuration = events.some((e) => e.audio_ms > 0);
     const cols = [
       'ts',
       'event_id',
@@ -73,6 +75,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       ...(withAudio ? ['audio in/out'] : []),
       ...(withImages ? ['image in/out'] : []),
       ...(withSearches ? ['searches'] : []),
+      ...(withDuration ? ['audio s'] : []),
       'cost_usd',
       'cost_source',
       'price_version',
@@ -91,6 +94,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       ...(withAudio ? [`${e.input_audio_tokens}/${e.output_audio_tokens}`] : []),
       ...(withImages ? [`${e.input_image_tokens}/${e.output_image_tokens}`] : []),
       ...(withSearches ? [String(e.web_search_requests)] : []),
+      ...(withDuration ? [audioSeconds(e.audio_ms)] : []),
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,
       e.price_version ?? '',
@@ -110,4 +114,9 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
         : `${counted(events.length, 'event')} (newest first; --format json shows cost parts and rates)\n`,
     );
   }
+}
+
+/** Milliseconds as seconds with their three decimals, exactly: 9000 → "9.000", 1500 → "1.500". */
+export function audioSeconds(ms: number): string {
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
 }

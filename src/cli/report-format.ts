@@ -59,6 +59,8 @@ export function reportTable(
   const billed = result.totals.billed_cost_usd !== undefined;
   // Only a report with web searches in it has the column: they are a fee in the cost, not tokens (pricing.md).
   const searched = result.totals.web_search_requests > 0;
+  // Likewise audio billed by its duration, in seconds.
+  const timed = result.totals.audio_ms > 0;
   const labels = [...(bucketed ? [bucket === 'hour' ? `hour (${zone})` : bucket] : []), ...dims];
   // The total's label needs a column of its own, even in a report by nothing (`--by ''`).
   const labelWidth = Math.max(1, labels.length);
@@ -71,6 +73,7 @@ export function reportTable(
     'cache write',
     'output',
     ...(searched ? ['web searches'] : []),
+    ...(timed ? ['audio seconds'] : []),
     'requests',
   ];
   // A row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost (note below).
@@ -86,6 +89,9 @@ export function reportTable(
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
     groupDigits(m.output_tokens),
     ...(searched ? [groupDigits(m.web_search_requests)] : []),
+    ...(timed
+      ? [`${groupDigits(Math.floor(m.audio_ms / 1000))}.${String(m.audio_ms % 1000).padStart(3, '0')}`]
+      : []),
     groupDigits(m.requests),
   ];
   const body = result.rows.map((r) => {

@@ -496,6 +496,70 @@ describe('tokenledger export → import', () => {
     }
   });
 
+  // https://developers.openai.com/api/docs/models/whisper-1: $0.006 per minute, $0.36 per hour of audio.
+  it('prices audio billed by its duration through import, report, events, reprice and export → import', async () => {
+    const whisper = { provider: 'openai', model: 'whisper-1', operation: 'audio.transcriptions' };
+    const file = write('transcribed.jsonl', [
+      line({ event_id: 'a0d1000000000001', team: 'voice', ...whisper, audio_ms: 9000 }),
+      // whisper-1 lists no output price: output tokens cannot be priced, whatever the duration.
+      line({ event_id: 'a0d1000000000002', team: 'notes', ...whisper, audio_ms: 4000, output_tokens: 12 }),
+      line({
+        event_id: 'a0d1000000000003',
+        team: 'web',
+        model: 'gpt-4o',
+        input_tokens: 4000,
+        output_tokens: 1000,
+      }),
+    ]);
+    const imported = await runCli(['import', 'jsonl', file, '--db', db]);
+    expect(imported.stdout).toContain('imported 3 events');
+    expect(imported.stdout).toContain('unpriced: 1 event, 12 tokens');
+    const before = await reportJson('--by', 'team');
+    // 9,000 ms × $0.36 per hour = $0.0009 exactly; gpt-4o: 4,000 × $2.50 + 1,000 × $10 per 1M = $0.02.
+    expect(before.rows.map((r: Record<string, unknown>) => [r.team, r.cost_usd, r.audio_ms])).toEqual([
+      ['web', '0.020000000000', 0],
+      ['voice', '0.000900000000', 9000],
+      ['notes', '0.000000000000', 4000],
+    ]);
+    expect(before.totals).toMatchObject({ cost_usd: '0.020900000000', audio_ms: 13000, input_tokens: 4000 });
+    expect(before.unpriced).toEqual({ events: 1, tokens: 12 });
+    const table = (await runCli(['report', '--db', db, '--by', 'team'])).stdout.split('\n');
+    expect(table[0]).toMatch(/ output +audio seconds +requests$/);
+    expect(table.find((l) => l.startsWith('voice'))).toMatch(/ 9\.000 +1$/);
+    const events = await runCli(['events', '--db', db, '--since', '2026-01-01', '--format', 'json']);
+    const byId = new Map(
+      JSON.parse(events.stdout).map((e: Record<string, unknown>) => [e.event_id, e] as const),
+    );
+    expect(byId.get('a0d1000000000001')).toMatchObject({
+      audio_ms: 9000,
+      cost_usd: '0.000900000000',
+      cost_source: 'computed',
+    });
+    expect(byId.get('a0d1000000000002')).toMatchObject({
+      audio_ms: 4000,
+      cost_usd: null,
+      cost_source: 'unpriced',
+    });
+    const rows = (await runCli(['events', '--db', db, '--since', '2026-01-01'])).stdout.split('\n');
+    expect(rows[0]).toMatch(/ out +audio s +cost_usd /);
+    expect(rows.find((l) => l.includes('a0d1000000000001'))).toMatch(/ 9\.000 +0\.000900000000 +computed /);
+    // A reprice at the same prices keeps both: the fee is what the catalog says, the output tokens still unpriced.
+    const rp = await runCli(['reprice', '--db', db]);
+    expect(rp.code).toBe(0);
+    expect(rp.stdout).toMatch(/3 events examined, 0 changed/);
+    expect(await reportJson('--by', 'team')).toEqual(before);
+    for (const format of ['jsonl', 'csv']) {
+      const out = join(dir, `transcribed.${format}`);
+      expect((await runCli(['export', '--db', db, '--format', format, '-o', out])).code).toBe(0);
+      const copy = join(dir, `transcribed-${format}.duckdb`);
+      expect((await runCli(['import', format, out, '--db', copy])).stdout).toContain('imported 3 events');
+      const after = JSON.parse(
+        (await runCli(['report', '--db', copy, '--format', 'json', '--by', 'team'])).stdout,
+      );
+      expect(after, format).toEqual(before);
+    }
+  });
+
   it('to standard output, stops quietly when the reader has had enough (`| head`) and leaves no file behind', async () => {
     expect((await runCli(['demo', '--db', db, '--people', '15', '--days', '3'])).code).toBe(0);
     const whole = await runCli(['export', '--db', db]);

@@ -1010,6 +1010,28 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
   });
 
+  // Also adds an event: a transcription billed by its duration, whose fee is no part: a row of its own.
+  it("shows a transcription's audio billed by duration, its rate per hour and fee, and the cost recomputes", async () => {
+    // The gpt card bills audio at $0.36 per hour (whisper-1's price): 9 s = $0.0009, and no tokens.
+    await openNewCall(9_000_010, {
+      provider: 'openai',
+      model: 'whisper-1',
+      operation: 'audio.transcriptions',
+      rates: CARDS.gpt,
+      input_tokens: 0,
+      cache_read_tokens: 0,
+      output_tokens: 0,
+      audio_ms: 9_000,
+    });
+    const row = (label: string) =>
+      page.locator('table tbody tr', { has: page.locator(`th:text-is("${label}")`) });
+    expect(await row('Audio billed by duration').textContent()).toBe(
+      'Audio billed by duration9.000 s0.36 / hour$0.000900000000',
+    );
+    expect(await page.getByTestId('event-cost').textContent()).toContain('$0.0009');
+    expect(await page.locator('text=recomputed now: matches the ledger').count()).toBe(1);
+  });
+
   // Also adds an event: a streamed call the client dropped, whose output the gateway counted itself.
   it('says when a cost was computed from estimated tokens', async () => {
     await openNewCall(9_000_007, { status: 'aborted', cost_source: 'estimated', rates: CARDS.gpt });
@@ -1023,7 +1045,7 @@ describe('dashboard in a real browser', () => {
     const nothing = { input_tokens: 0, cache_read_tokens: 0, output_tokens: 0 };
     await openNewCall(9_000_008, { status: 'error', error_type: 'rate_limit_error', ...nothing });
     expect(await page.getByTestId('event-cost').textContent()).toContain('$0.00');
-    await page.locator('text=used no tokens and no paid searches').waitFor();
+    await page.locator('text=used no tokens, no paid searches and no audio').waitFor();
     expect(
       await page.locator('table', { has: page.locator('caption', { hasText: 'Cost parts' }) }).count(),
     ).toBe(0);

@@ -520,6 +520,33 @@ describe('data', () => {
     expect((await get(`/api/events/${e.event_id}?ts=${e.ts + 1}`)).status).toBe(404);
   });
 
+  it('a transcription billed by its duration shows the audio fee beside the parts, and the formula reproduces it', async () => {
+    const pricer = createPricer(await loadBundledCatalog(), null);
+    // After NOW, outside every other test's range. whisper-1, 9 s at $0.36 per hour: $0.0009, no token part.
+    const transcribed = pricer.price(
+      unpricedEvent({
+        event_id: 'a0d10d0000000001',
+        provider: 'openai',
+        model: 'whisper-1',
+        operation: 'audio.transcriptions',
+        audio_ms: 9_000,
+        ts: NOW + 3 * DAY,
+      }),
+    );
+    await store.append([transcribed]);
+    const r = await get(`/api/events/a0d10d0000000001?ts=${transcribed.ts}`);
+    expect(r.status).toBe(200);
+    expect(r.body.event).toMatchObject({
+      audio_ms: 9000,
+      cost_usd: '0.000900000000',
+      cost_input: '0.000000000000',
+    });
+    expect(r.body.event.rates.audio_hour).toBe('0.360000000000000000');
+    expect(r.body.cost).toMatchObject({ method: 'computed', matches: true });
+    expect(r.body.cost.recomputed.audio_fee).toBe('0.000900000000');
+    expect(r.body.cost.formula).toContain('audio_fee = round_half_even(audio_ms × audio_hour / 3.6·10^6)');
+  });
+
   it('a call that used nothing explains its $0 without a table of zero rates for a model that has no price', async () => {
     const pricer = createPricer(await loadBundledCatalog(), null);
     // After NOW, outside every other test's range.
@@ -537,7 +564,7 @@ describe('data', () => {
     expect(r.body.event).toMatchObject({ cost_source: 'computed', cost_usd: '0.000000000000' });
     expect(r.body.cost).toMatchObject({ method: 'computed', matches: true });
     expect(r.body.cost.note).toContain(
-      'used no tokens and no paid searches: it costs exactly $0 at any price',
+      'used no tokens, no paid searches and no audio billed by its duration: it costs exactly $0 at any price',
     );
     expect(r.body.cost.formula).toBeUndefined();
   });

@@ -7,7 +7,7 @@ import { isLedgerId } from '../../ledger/event-id.js';
 import { eventToRecord } from '../../ledger/serialize.js';
 import { parseEventTime } from '../../ledger/time.js';
 import { formatUsd } from '../../money/money.js';
-import { costOf, webSearchFee } from '../../pricing/cost.js';
+import { audioFee, costOf, webSearchFee } from '../../pricing/cost.js';
 import type { Filter } from '../../store/query.js';
 import { ApiError, badParam } from './api-error.js';
 import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
@@ -131,18 +131,22 @@ function costExplanation(e: UsageEvent) {
           : 'the cost was given by the record (provider or imported ledger), not computed from rates',
       recomputed: null,
     };
-  const parts = { ...costOf(e, e.rates), web_search_fee: webSearchFee(e, e.rates) };
+  const parts = {
+    ...costOf(e, e.rates),
+    web_search_fee: webSearchFee(e, e.rates),
+    audio_fee: audioFee(e, e.rates),
+  };
   if (!usedAnything(e))
     return {
       method: 'computed',
-      note: 'the call used no tokens and no paid searches: it costs exactly $0 at any price, so it needs none',
+      note: 'the call used no tokens, no paid searches and no audio billed by its duration: it costs exactly $0 at any price, so it needs none',
       recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
       matches: parts.cost_usd === e.cost_usd,
     };
   return {
     method: 'computed',
     formula:
-      'part = round_half_even(tokens × rate_per_1M / 10^6), audio and image tokens at their own rates (input = (input_tokens − input_audio_tokens − input_image_tokens) × input + input_audio_tokens × input_audio + input_image_tokens × input_image; output likewise); web_search_fee = round_half_even(web_search_requests × rate_per_1k / 10^3); cost_usd = input + cache_read + cache_write + output + web_search_fee',
+      'part = round_half_even(tokens × rate_per_1M / 10^6), audio and image tokens at their own rates (input = (input_tokens − input_audio_tokens − input_image_tokens) × input + input_audio_tokens × input_audio + input_image_tokens × input_image; output likewise); web_search_fee = round_half_even(web_search_requests × rate_per_1k / 10^3); audio_fee = round_half_even(audio_ms × audio_hour / 3.6·10^6), audio billed by its duration at its rate per hour; cost_usd = input + cache_read + cache_write + output + web_search_fee + audio_fee',
     recomputed: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, formatUsd(v)])),
     matches: parts.cost_usd === e.cost_usd,
   };
@@ -151,7 +155,9 @@ function costExplanation(e: UsageEvent) {
 /** Whether any part of the event is billed: a call without (a failed one) is $0 at any rates (pricing/pricer.ts). */
 const usedAnything = (e: UsageEvent) =>
   e.input_tokens + e.cache_read_tokens + e.cache_write_5m_tokens + e.cache_write_1h_tokens + e.output_tokens >
-    0 || e.web_search_requests > 0;
+    0 ||
+  e.web_search_requests > 0 ||
+  e.audio_ms > 0;
 
 /** The `ts` of a route that addresses one event, shared so each such route reads it alike. */
 const eventTime = z

@@ -62,6 +62,11 @@ function partCells(e: Detail['event'], fields: string[]): { tokens: string; rate
   return { tokens: tokens.join(' + '), rates: rates.join(' / ') };
 }
 
+/** Milliseconds of audio as seconds, exactly (the ledger keeps ms: 9000 → "9.000"). */
+function seconds(ms: number): string {
+  return `${count(Math.floor(ms / 1000))}.${String(ms % 1000).padStart(3, '0')}`;
+}
+
 /** GET /api/events/{id}/content: what the gateway kept of a call made with a key created with --store-content. */
 interface CallText {
   event_id: string;
@@ -196,6 +201,15 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
                   <td class="num">{count(e.web_search_requests as number)}</td>
                   <td class="num">{exactDecimal(String(e.rates.web_search))} / 1k searches</td>
                   <td class="num">{usdExact(d.data.cost.recomputed?.web_search_fee ?? null)}</td>
+                </tr>
+              ) : null}
+              {(e.audio_ms as number) > 0 ? (
+                // Audio billed by its duration, not per token: its rate is per hour and its fee is no part.
+                <tr key="audio_duration" data-testid="audio-duration">
+                  <th scope="row">Audio billed by duration</th>
+                  <td class="num">{seconds(e.audio_ms as number)} s</td>
+                  <td class="num">{exactDecimal(String(e.rates.audio_hour))} / hour</td>
+                  <td class="num">{usdExact(d.data.cost.recomputed?.audio_fee ?? null)}</td>
                 </tr>
               ) : null}
             </tbody>
