@@ -34,9 +34,9 @@
  *
  * The audio fee (audio billed by its duration, pricing/cost.ts) is not: its divisor is 3.6·10^12 (milliseconds times
  * USD per hour), which no split of the rate turns into 10^12. It is priced row by row with exact HUGEINT arithmetic,
- * n = audio_ms × rate, n // D rounded half-to-even by n % D (AUDIO_FEE_PARTS), only where audio_ms <> 0: those rows
- * are few (transcriptions), and the division is what the split formula exists to avoid on every other row. Like the
- * web search fee it goes into cost_usd only.
+ * n = audio_ms × rate, n // D rounded half-to-even by n % D (pricedSelectSql's `_a…` columns), only where
+ * audio_ms <> 0: those rows are few (transcriptions), and the division is what the split formula exists to avoid on
+ * every other row. Like the web search fee it goes into cost_usd only.
  */
 
 import { RATE_FIELDS } from '../../ledger/event.js';
@@ -94,6 +94,7 @@ const FEE_PARTS: [string, RateName][][] = [[['web_search_requests', 'web_search'
 const AUDIO_D = AUDIO_FEE_DIVISOR.toString();
 
 const M = '1000000';
+const E12 = '1000000000000';
 /** 2^31: counts and rates below it multiply in BIGINT. */
 const SMALL = '2147483648';
 
@@ -126,7 +127,7 @@ export function pricedSelectSql(o: {
   // The audio fee, where audio_ms <> 0: n = audio_ms × the rate per hour (rebuilt from its split, the columns every
   // price here is read from), then its quotient and remainder by AUDIO_D, then the quotient rounded half-to-even.
   const r = o.r;
-  const audioRate = `(${r}.audio_hour_a::HUGEINT * 1000000000000 + ${r}.audio_hour_b1 * ${M} + ${r}.audio_hour_b0)`;
+  const audioRate = `(${r}.audio_hour_a::HUGEINT * ${E12} + ${r}.audio_hour_b1 * ${M} + ${r}.audio_hour_b0)`;
   const a1 = audio
     ? [
         `CASE WHEN ${o.e}.audio_ms = 0 THEN 0::HUGEINT ELSE ${o.e}.audio_ms::HUGEINT * ${audioRate} END AS _an`,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { audioFee } from '../../pricing/cost.js';
 import type { Query } from '../query.js';
 import type { Store } from '../store.js';
-import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
+import { card, DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { freshLedgerPath, sql } from '../testing/ledger-file.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { openLedger } from './open.js';
@@ -375,6 +376,35 @@ describe('rollup of appended batches', () => {
     expect(await bothWays(reopened)).toEqual(expected);
     await reopened.close();
     expect((await sql(path, 'SELECT count(*) FROM rollup_dirty'))[0]![0]).toBe(0n);
+  });
+
+  it('rebuilds days from their events with each audio fee rounded alone, on a card whose token rates are whole', async () => {
+    // Whole pico-dollars per token (the summed-tokens shortcut's cards) and $0.333… per hour of audio: 1 ms costs
+    // 92,592.59… pico-dollars, rounded to 92,593 per event; summed first, two events would make 185,185, not 185,186.
+    const odd = card('3', '0.3', '3.75', '6', '15', '10', '3', '15', '3', '15', '0.333333333333333333');
+    const events = [1, 2, 3].map((n) =>
+      makeEvent(n, { ts: T0 + HOUR + n, rates: odd, audio_ms: 1, input_tokens: 0, cache_read_tokens: 0 }),
+    );
+    const fees = events.reduce((sum, e) => sum + audioFee(e, odd), 0n);
+    expect(fees).toBe(3n * 92_593n);
+    const path = freshPath();
+    const store = await createDuckDbStore(path);
+    await store.append(events);
+    await store.close();
+    // What a crash before compaction leaves: the day dirty, its rollup rows gone; reopening rebuilds it from events.
+    await sql(
+      path,
+      `DELETE FROM rollup_day; DELETE FROM rollup_team; DELETE FROM rollup_session;
+       INSERT INTO rollup_dirty VALUES (make_timestamp(${T0}::BIGINT))`,
+    );
+    const reopened = await createDuckDbStore(path);
+    const { rollup, raw } = await bothWays(reopened);
+    expect(rollup).toEqual(raw);
+    expect([rollup.totals.cost_usd, rollup.totals.audio_ms]).toEqual([
+      events.reduce((sum, e) => sum + e.cost_usd!, 0n),
+      3,
+    ]);
+    await reopened.close();
   });
 
   it('rebuilds the days a process left dirty (its pending rows died with it) from the events', async () => {
