@@ -125,25 +125,15 @@ export function pricedSelectSql(o: {
   const audio = o.splitParts !== false;
   const shortcuts = o.shortcuts ?? true;
   // The audio fee, where audio_ms <> 0: n = audio_ms × the rate per hour (rebuilt from its split, the columns every
-  // price here is read from), then its quotient and remainder by AUDIO_D, then the quotient rounded half-to-even.
+  // price here is read from), its quotient by AUDIO_D rounded half-to-even by the remainder. One CASE, in one column:
+  // every other row reads a 0 and none of the HUGEINT divisions, which are done (twice, and n three times) only on
+  // the few rows with audio.
   const r = o.r;
-  const audioRate = `(${r}.audio_hour_a::HUGEINT * ${E12} + ${r}.audio_hour_b1 * ${M} + ${r}.audio_hour_b0)`;
-  const a1 = audio
-    ? [
-        `CASE WHEN ${o.e}.audio_ms = 0 THEN 0::HUGEINT ELSE ${o.e}.audio_ms::HUGEINT * ${audioRate} END AS _an`,
-      ]
-    : [];
-  const a2 = audio
-    ? [
-        `CASE WHEN _an = 0 THEN 0::HUGEINT ELSE _an // ${AUDIO_D} END AS _aq`,
-        `CASE WHEN _an = 0 THEN 0::HUGEINT ELSE _an % ${AUDIO_D} END AS _ar`,
-      ]
-    : [];
-  const a3 = audio
-    ? [
-        `_aq + CASE WHEN _ar * 2 > ${AUDIO_D} OR (_ar * 2 = ${AUDIO_D} AND _aq % 2 = 1) THEN 1 ELSE 0 END AS _af`,
-      ]
-    : [];
+  const n = `(${o.e}.audio_ms::HUGEINT * (${r}.audio_hour_a::HUGEINT * ${E12} + ${r}.audio_hour_b1 * ${M} + ${r}.audio_hour_b0))`;
+  const fee =
+    `${n} // ${AUDIO_D} + CASE WHEN ${n} % ${AUDIO_D} * 2 > ${AUDIO_D} OR ` +
+    `(${n} % ${AUDIO_D} * 2 = ${AUDIO_D} AND ${n} // ${AUDIO_D} % 2 = 1) THEN 1 ELSE 0 END`;
+  const a1 = audio ? [`CASE WHEN ${o.e}.audio_ms = 0 THEN 0::HUGEINT ELSE ${fee} END AS _af`] : [];
   const l1 = [
     o.keep,
     ...MONEY.map((m) => `${o.given(m)} AS _g_${m}`),
@@ -170,14 +160,13 @@ export function pricedSelectSql(o: {
       ];
     }),
   ];
-  const l2 = [...parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`), ...a2];
+  const l2 = parts.map((_, i) => `_x${i} + _y${i} // ${M} AS _z${i}`);
   const l3 = parts.map((_, i) => {
     const full =
       `_ta${i} + (_z${i} // ${M} + CASE WHEN _z${i} % ${M} > 500000 OR (_z${i} % ${M} = 500000 AND ` +
       `(_y${i} % ${M} > 0 OR (_p${i} + _z${i} // ${M}) % 2 = 1)) THEN 1 ELSE 0 END)`;
     return `${shortcuts ? `CASE WHEN _w${i} THEN _ta${i} ELSE ${full} END` : full} AS _c${i}`;
   });
-  l3.push(...a3);
   const temps = [
     ...MONEY.map((m) => `_g_${m}`),
     ...parts.flatMap((_, i) => [
@@ -189,7 +178,7 @@ export function pricedSelectSql(o: {
       `_z${i}`,
       `_c${i}`,
     ]),
-    ...(audio ? ['_an', '_aq', '_ar', '_af'] : []),
+    ...(audio ? ['_af'] : []),
   ];
   const given = '_g_cost_usd IS NOT NULL';
   const l4 = [
