@@ -34,7 +34,7 @@
  *
  * The audio fee (audio billed by its duration, pricing/cost.ts) is not: its divisor is 3.6·10^12 (milliseconds times
  * USD per hour), which no split of the rate turns into 10^12. It is priced row by row with exact HUGEINT arithmetic,
- * n = audio_ms × rate, n // D rounded half-to-even by n % D (pricedSelectSql's `_a…` columns), only where
+ * n = audio_ms × rate, n // D rounded half-to-even by n % D (pricedSelectSql's `_af` column), only where
  * audio_ms <> 0: those rows are few (transcriptions), and the division is what the split formula exists to avoid on
  * every other row. Like the web search fee it goes into cost_usd only.
  */
