@@ -1,6 +1,6 @@
 import { emptyAttribution, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
-import { isObject, isProblem, type LineProblem, SKIP_CODES, str, tokenCount } from '../json-line.js';
+import { isObject, isProblem, type LineProblem, SKIP_CODES, tokenCount } from '../json-line.js';
 import { vendorOfModel } from '../model-vendor.js';
 import { lastSegment } from '../path-parts.js';
 import type { ParseContext } from '../source.js';
