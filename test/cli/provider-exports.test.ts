@@ -531,6 +531,31 @@ describe('openai-usage: web search calls', () => {
   });
 });
 
+describe('openai-usage: audio transcriptions', () => {
+  // The reference's "Audio transcriptions usage object" counts `seconds` of audio per model; whisper-1 is billed by
+  // them, $0.006 a minute (genai-prices 0.1.8: `input_audio_hours` 0.36).
+  it('bills whisper-1 by the seconds of audio, fractions included', async () => {
+    const result = (seconds: number, user: string) => ({
+      object: 'organization.usage.audio_transcriptions.result',
+      seconds,
+      num_model_requests: 2,
+      project_id: 'proj_abc',
+      user_id: user,
+      api_key_id: null,
+      model: 'whisper-1',
+    });
+    const transcriptions = file('transcriptions.json', openaiPage([result(600, 'u1'), result(0.1, 'u2')]));
+    const out = await ok(['import', 'openai-usage', transcriptions]);
+    expect(out).toContain('imported 2 events');
+    const rows = await report('user');
+    // 600 s = 10 min × $0.006 = $0.06; 0.1 s = 100 ms × $0.36 / 3,600,000 ms = $0.00001.
+    expect(rows.u1).toMatchObject({ requests: 2, cost_usd: '0.060000000000' });
+    expect(rows.u2).toMatchObject({ requests: 2, cost_usd: '0.000010000000' });
+    const again = await ok(['import', 'openai-usage', transcriptions, '--full']);
+    expect(again).toContain('imported 0 events');
+  });
+});
+
 describe('cursor: model names as Cursor writes them', () => {
   // Cursor "Get Usage Events Data" (docs.cursor.com/account/teams/admin-api) names models its own way:
   // `claude-4.5-sonnet-thinking`, `gpt-5-high` (reasoning effort appended).

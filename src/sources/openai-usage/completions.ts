@@ -64,7 +64,7 @@ export function completionsEvent(r: Obj, bucket: Bucket, ref: string, ctx: Parse
  * re-imported has the same id, another grouping or endpoint does not.
  */
 export function groupedEvent(
-  endpoint: 'completions' | 'embeddings' | 'web_searches',
+  endpoint: 'completions' | 'embeddings' | 'web_searches' | 'audio_transcriptions',
   r: Obj,
   bucket: Bucket,
   ref: string,

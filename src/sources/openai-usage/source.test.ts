@@ -136,6 +136,46 @@ describe('openai-usage: web search and file search pages', () => {
   });
 });
 
+describe('openai-usage: audio transcriptions pages', () => {
+  // The reference's "Audio transcriptions usage object": `seconds` ("The number of seconds processed", a number),
+  // num_model_requests and the group keys project_id, user_id, api_key_id, model.
+  it('imports the seconds of audio as the audio_ms of a transcription event, fractions exact, bad counts skipped', async () => {
+    const { events, skips } = await run('audio-transcriptions-page.json');
+    expect(events).toHaveLength(2);
+    const [alice, bob] = events;
+    expect(alice).toMatchObject({
+      source_ref: 'audio-transcriptions-page.json:1#data[0].results[0]',
+      provider: 'openai',
+      operation: 'transcription',
+      model: 'whisper-1',
+      project: 'proj_abc',
+      user: 'user-alice',
+      api_key_id: 'key_abc',
+      requests: 3,
+      audio_ms: 20_000,
+      input_tokens: 0,
+      output_tokens: 0,
+    });
+    expect(alice!.tags).toEqual({ bucket_seconds: '86400' });
+    expect(bob).toMatchObject({ user: 'user-bob', requests: 1, audio_ms: 100 });
+    expect(alice!.event_id).not.toBe(bob!.event_id);
+    expect(skips).toEqual([
+      {
+        ref: 'audio-transcriptions-page.json:11',
+        code: 'SRC_BAD_RECORD',
+        reason: 'data[0].results[2].seconds: expected a non-negative number of seconds, got -4',
+      },
+      {
+        ref: 'audio-transcriptions-page.json:12',
+        code: 'SRC_UNSUPPORTED_RECORD',
+        reason: expect.stringContaining(
+          '(a page of /v1/organization/usage/audio_speeches, which counts characters',
+        ),
+      },
+    ]);
+  });
+});
+
 describe('openai-usage: costs pages', () => {
   it('reads amounts exactly through their shortest decimal string', async () => {
     const { costs, events, skips } = await run('costs-page.json');

@@ -1,6 +1,7 @@
 /**
  * `tokenledger import openai-usage FILE…`: saved pages of the OpenAI Admin API — `/v1/organization/usage/completions`,
- * `…/usage/embeddings` and `…/usage/web_searches` (aggregate usage events) and `/v1/organization/costs`
+ * `…/usage/embeddings`, `…/usage/web_searches` and `…/usage/audio_transcriptions` (aggregate usage events) and
+ * `/v1/organization/costs`
  * (provider-reported costs), in any mix, pretty-printed or one page per line. Each result is classified by its
  * `object` (or, when a hand-made file drops it, its fields).
  */
@@ -18,6 +19,7 @@ import {
 } from '../json-fields.js';
 import { assertBucketEnded, type Bucket } from '../provider-records.js';
 import type { LineSource, ParseContext, Sink } from '../source.js';
+import { audioTranscriptionsEvent } from './audio-transcriptions.js';
 import { completionsEvent, OPENAI_USAGE_SOURCE } from './completions.js';
 import { costRecord } from './costs.js';
 import { embeddingsEvent } from './embeddings.js';
@@ -27,18 +29,18 @@ const COMPLETIONS = 'organization.usage.completions.result';
 const COSTS = 'organization.costs.result';
 const EMBEDDINGS = 'organization.usage.embeddings.result';
 const WEB_SEARCHES = 'organization.usage.web_searches.result';
+const AUDIO_TRANSCRIPTIONS = 'organization.usage.audio_transcriptions.result';
 
 /**
  * The other Admin API usage endpoints (API reference, "Usage"; openai/openai-ruby
  * lib/openai/models/admin/organization/usage_web_search_calls_response.rb lists every result object): saved by
- * mistake or on purpose, their results count images, characters, seconds, bytes, sessions or file search calls —
- * nothing the ledger prices (moderations are free) — so they are refused, saying which endpoint they came from.
+ * mistake or on purpose, their results count images, characters, bytes, sessions or file search calls — nothing
+ * the ledger prices (moderations are free) — so they are refused, saying which endpoint they came from.
  */
 const OTHER_ENDPOINTS: Record<string, { endpoint: string; counts: string }> = {
   'organization.usage.moderations.result': { endpoint: 'moderations', counts: 'moderation tokens (free)' },
   'organization.usage.images.result': { endpoint: 'images', counts: 'images' },
   'organization.usage.audio_speeches.result': { endpoint: 'audio_speeches', counts: 'characters' },
-  'organization.usage.audio_transcriptions.result': { endpoint: 'audio_transcriptions', counts: 'seconds' },
   'organization.usage.vector_stores.result': { endpoint: 'vector_stores', counts: 'bytes stored' },
   'organization.usage.code_interpreter_sessions.result': {
     endpoint: 'code_interpreter_sessions',
@@ -93,6 +95,8 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
     sink.event(embeddingsEvent(r, bucket, ref, ctx));
   } else if (object === WEB_SEARCHES) {
     sink.event(webSearchesEvent(r, bucket, ref, ctx));
+  } else if (object === AUDIO_TRANSCRIPTIONS) {
+    sink.event(audioTranscriptionsEvent(r, bucket, ref, ctx));
   } else {
     const other = typeof object === 'string' ? OTHER_ENDPOINTS[object] : undefined;
     const what = other
@@ -100,7 +104,7 @@ function readResult(r: Obj, bucket: Bucket, ref: string, ctx: ParseContext, sink
       : '';
     throw new RecordError(
       FIELD_SKIP.unsupportedRecord,
-      `${r.path}.object: ${JSON.stringify(object)} is not imported${what}; only usage/completions, usage/embeddings, usage/web_searches and costs pages are`,
+      `${r.path}.object: ${JSON.stringify(object)} is not imported${what}; only usage/completions, usage/embeddings, usage/web_searches, usage/audio_transcriptions and costs pages are`,
       `${r.path}.object`,
     );
   }
