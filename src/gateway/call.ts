@@ -9,7 +9,7 @@ import { callIds } from './call-ids.js';
 import type { CarriedContext } from './carried-context.js';
 import type { Upstream } from './config.js';
 import type { GatewayDeps } from './pipeline.js';
-import type { MeteredUsage, Provider, ResponseFacts } from './providers/provider.js';
+import { durationUsage, type MeteredUsage, type Provider, type ResponseFacts } from './providers/provider.js';
 import { pricedEvent } from './record.js';
 import type { GatewayRoute } from './routes.js';
 
@@ -39,6 +39,11 @@ export interface CallContext {
   keepText: Buffer | null;
   /** For a Responses call: what the responses it names carried, and where its own is remembered; else null. */
   carried: CarriedContext | null;
+  /**
+   * For an Audio API call: the length of the audio file it sent, read only when asked (an answer without usage from
+   * a model billed by that length is estimated from it); else absent.
+   */
+  audioMs?: (() => Promise<number | null>) | undefined;
 }
 
 export interface Outcome {
@@ -144,6 +149,12 @@ async function estimated(
   known: MeteredUsage | null,
   outputText: string,
 ): Promise<MeteredUsage> {
+  // whisper-1 bills the audio's length, not tokens: an answer without usage (asked for as text, srt or vtt, or a
+  // translation) is estimated from the length of the file the client sent.
+  if (known === null && call.audioMs !== undefined && billedByDuration(call)) {
+    const ms = await call.audioMs();
+    if (ms !== null) return durationUsage(ms);
+  }
   const output = Math.max(known?.output_tokens ?? 0, await countPromptTokens(outputText));
   if (known !== null) return { ...known, output_tokens: output };
   return {
@@ -170,4 +181,11 @@ async function estimated(
     output_image_tokens: 0,
     audio_ms: 0,
   };
+}
+
+/** Whether the call's model is billed by the length of its audio: its rate card has a rate per hour of audio. */
+function billedByDuration(call: CallContext): boolean {
+  const pricer = call.deps.pricer;
+  const r = pricer.resolve(call.model, call.upstream.provider);
+  return r !== null && (pricer.rates(r, call.ts, 0, null)?.audio_hour ?? 0n) > 0n;
 }

@@ -18,23 +18,43 @@ export async function formFields(
   raw: Buffer,
   contentType: string | undefined,
 ): Promise<Record<string, unknown>> {
+  const form = await formData(raw, contentType);
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of form) if (typeof value === 'string') fields[name] = fieldValue(name, value);
+  return fields;
+}
+
+/**
+ * The body's first file (a transcription's audio) with the type its part declares, or null when it has none. The
+ * body is read again: only a call that needs the file (an estimate) pays for it, not every call.
+ */
+export async function formFile(
+  raw: Buffer,
+  contentType: string | undefined,
+): Promise<{ bytes: Uint8Array; type: string | null } | null> {
+  for (const [, value] of await formData(raw, contentType))
+    if (typeof value !== 'string')
+      return {
+        bytes: new Uint8Array(await value.arrayBuffer()),
+        type: value.type === '' ? null : value.type,
+      };
+  return null;
+}
+
+async function formData(raw: Buffer, contentType: string | undefined): Promise<FormData> {
   if (contentType === undefined || !/^multipart\/form-data\s*;/i.test(contentType))
     throw new GatewayError(
       'GW_BAD_REQUEST',
       `this route takes multipart/form-data (the files and their fields), not ${JSON.stringify(contentType ?? 'no content-type')}`,
     );
-  let form: FormData;
   try {
-    form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    return await new Response(raw, { headers: { 'content-type': contentType } }).formData();
   } catch (e) {
     throw new GatewayError(
       'GW_BAD_REQUEST',
       `the body is not valid multipart/form-data: ${(e as Error).message}`,
     );
   }
-  const fields: Record<string, unknown> = {};
-  for (const [name, value] of form) if (typeof value === 'string') fields[name] = fieldValue(name, value);
-  return fields;
 }
 
 function fieldValue(name: string, value: string): unknown {

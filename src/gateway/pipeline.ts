@@ -8,6 +8,7 @@ import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './admission.js';
 import { attribute } from './attribution.js';
+import { formAudioMs } from './audio-duration.js';
 import { BackgroundResponses } from './background-responses.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
@@ -24,7 +25,7 @@ import { keyRequired, reachableFor } from './key-access.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ApiType, Provider } from './providers/provider.js';
+import type { ApiType, Operation, Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
@@ -35,6 +36,9 @@ import { SocketUpgrades } from './socket/upgrades.js';
 import { readBody } from './upstream-body.js';
 import { UpstreamClient, unreachableError } from './upstream-client.js';
 import { upstreamHeaders } from './upstream-headers.js';
+
+/** The Audio API's calls: their form carries the audio file, whose length bills whisper-1. */
+const AUDIO_OPERATIONS: ReadonlySet<Operation> = new Set(['transcription', 'translation']);
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -221,6 +225,8 @@ export class Gateway {
           // A form's body is audio or image files: no text to keep.
           keepText: key?.store_content === true && form === null ? raw : null,
           carried: CARRIES_CONTEXT.has(route.operation) ? this.carried : null,
+          audioMs:
+            form !== null && AUDIO_OPERATIONS.has(route.operation) ? () => formAudioMs(raw, form) : undefined,
         };
         // Nothing of this attempt was sent yet: a client that left gets no call made (and paid for) on its behalf. Not
         // recorded; the reservation is given back below.

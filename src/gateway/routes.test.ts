@@ -60,13 +60,16 @@ describe('forwardRoute', () => {
 });
 
 describe('notFoundMessage', () => {
-  it('says speech, translations and video are not proxied, and no longer images (metered: GATEWAY_ROUTES)', () => {
-    for (const path of ['/v1/audio/speech', '/v1/audio/translations', '/v1/videos'])
-      expect(notFoundMessage('POST', path, {})).toMatch(
-        / is not proxied: speech, audio translation and video /,
-      );
+  it('says speech and video are not proxied, and no longer images or translations (metered: GATEWAY_ROUTES)', () => {
+    for (const path of ['/v1/audio/speech', '/v1/videos'])
+      expect(notFoundMessage('POST', path, {})).toMatch(/ is not proxied: speech and video calls /);
     for (const path of ['/v1/images/generations', '/v1/images/edits', '/v1/images/variations'])
       expect(GATEWAY_ROUTES.get(path)).toMatchObject({ operation: 'image', metered: true });
+    expect(GATEWAY_ROUTES.get('/v1/audio/translations')).toMatchObject({
+      operation: 'translation',
+      metered: true,
+      form: true,
+    });
     expect(notFoundMessage('GET', '/v1/images/unknown', {})).toMatch(
       /^no route GET \/v1\/images\/unknown; .*\/v1\/images\/edits/,
     );

@@ -29,6 +29,10 @@ export const GATEWAY_ROUTES: ReadonlyMap<string, GatewayRoute> = new Map([
     '/v1/audio/transcriptions',
     { provider: openAiProvider, operation: 'transcription', metered: true, form: true },
   ],
+  [
+    '/v1/audio/translations',
+    { provider: openAiProvider, operation: 'translation', metered: true, form: true },
+  ],
   ['/v1/images/generations', { provider: openAiProvider, operation: 'image', metered: true }],
   ['/v1/images/edits', { provider: openAiProvider, operation: 'image', metered: true, form: true }],
   [
@@ -186,6 +190,6 @@ export function notFoundMessage(method: string, path: string, headers: IncomingH
   if (/^\/v1\/realtime(?:\/|$)/.test(path))
     return `${what} is not proxied: the gateway meters the Realtime API over its WebSocket (GET /v1/realtime?model=…), not over WebRTC or SIP. Connect over the WebSocket, or call the provider directly and import the usage with \`tokenledger import openai-usage\``;
   if (/^\/v1\/(?:audio|videos)(?:\/|$)/.test(path))
-    return `${what} is not proxied: speech, audio translation and video calls are not metered by the gateway (of the Audio API only POST /v1/audio/transcriptions is). Send them to the provider directly and import their usage with \`tokenledger import openai-usage\``;
-  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/audio/transcriptions, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
+    return `${what} is not proxied: speech and video calls are not metered by the gateway (of the Audio API, POST /v1/audio/transcriptions and /v1/audio/translations are). Send them to the provider directly; their spend is in the costs page \`tokenledger import openai-usage\` reads`;
+  return `no route ${what}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/responses/compact, /v1/completions, /v1/embeddings, /v1/audio/transcriptions, /v1/audio/translations, /v1/images/generations, /v1/images/edits, /v1/images/variations, /v1/messages, /v1/messages/count_tokens, /v1/moderations, /v1/responses/input_tokens; GET /v1/models, /v1/models/{model}; stored responses, chat completions and conversations (docs/gateway.md, Routes)`;
 }

@@ -1,5 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentMp3, silentWav } from '../helpers/audio.js';
 import { TRANSCRIPTION_USAGE, WORDS } from './fake-provider.js';
 import { type Harness, startHarnessWithConfig } from './helpers.js';
 
@@ -72,12 +73,23 @@ describe('audio transcriptions through the gateway (official openai client)', ()
     expect(e.ttft_ms).not.toBeNull();
   });
 
-  it("records whisper-1's transcription, which reports seconds, not tokens, as unpriced", async () => {
-    const { response } = await client.audio.transcriptions
+  it("bills whisper-1's transcription by the seconds of audio it reports, not tokens", async () => {
+    const { data, response } = await client.audio.transcriptions
       .create({ file: await audio(), model: 'whisper-1' })
       .withResponse();
+    expect(data.usage).toEqual({ type: 'duration', seconds: 4 });
     const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
-    expect(e).toMatchObject({ status: 'ok', cost_source: 'unpriced', cost_usd: null });
+    // whisper-1: $0.006 a minute ($0.36 an hour): 4,000 ms × $0.36 / 3,600,000 ms = $0.0004.
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: null,
+      cost_source: 'computed',
+      audio_ms: 4_000,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 400_000_000n,
+    });
+    expect(response.headers.get('x-tokenledger-cost-usd')).toBe('0.000400000000');
   });
 
   it('estimates a transcription asked for as plain text, which carries no usage, from its text', async () => {
@@ -91,6 +103,30 @@ describe('audio transcriptions through the gateway (official openai client)', ()
     expect(e.output_tokens).toBeGreaterThan(0);
   });
 
+  it("estimates whisper-1's transcription asked for as text, which carries no usage, from the audio's length", async () => {
+    const wav = silentWav(3.25);
+    const { data, response } = await client.audio.transcriptions
+      .create({
+        file: await toFile(wav, 'memo.wav', { type: 'audio/wav' }),
+        model: 'whisper-1',
+        response_format: 'text',
+      })
+      .withResponse();
+    expect(data).toBe(WORDS.join(''));
+    expect(h.fake.requests.at(-1)!.form!.file!.equals(wav)).toBe(true);
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    // whisper-1 bills the audio, not tokens: 3,250 ms × $0.36 / 3,600,000 ms = $0.000325.
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: 'usage_missing',
+      cost_source: 'estimated',
+      audio_ms: 3_250,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 325_000_000n,
+    });
+  });
+
   it('refuses a JSON body with a 400 that says the route takes multipart/form-data', async () => {
     const r = await fetch(`${h.server.url}/v1/audio/transcriptions`, {
       method: 'POST',
@@ -101,5 +137,52 @@ describe('audio transcriptions through the gateway (official openai client)', ()
     expect(await r.json()).toMatchObject({
       error: { code: 'GW_BAD_REQUEST', message: expect.stringContaining('multipart/form-data') },
     });
+  });
+});
+
+describe('audio translations through the gateway (official openai client)', () => {
+  // Translations (https://platform.openai.com/docs/api-reference/audio/createTranslation) are whisper-1's alone, and
+  // their answers carry no usage in any format: each is estimated from the length of the audio sent.
+  const mp3 = silentMp3(383); // 10,004.9 ms
+
+  for (const format of ['json', 'verbose_json', 'text'] as const)
+    it(`meters a translation answered as ${format} by the length of its audio, passing the file unchanged`, async () => {
+      const { response } = await client.audio.translations
+        .create({
+          file: await toFile(mp3, 'interview.mp3', { type: 'audio/mpeg' }),
+          model: 'whisper-1',
+          response_format: format,
+        })
+        .withResponse();
+      const sent = h.fake.requests.at(-1)!;
+      expect(sent.path).toBe('/v1/audio/translations');
+      expect(sent.form!.file!.equals(mp3)).toBe(true);
+      const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+      // 10,005 ms × $0.36 / 3,600,000 ms = $0.0010005.
+      expect(e).toMatchObject({
+        operation: 'translation',
+        model_requested: 'whisper-1',
+        status: 'ok',
+        error_type: 'usage_missing',
+        cost_source: 'estimated',
+        audio_ms: 10_005,
+        output_tokens: 0,
+        cost_usd: 1_000_500_000n,
+      });
+    });
+
+  it('leaves a translation of a file it cannot read unpriced, not free', async () => {
+    const { response } = await client.audio.translations
+      .create({ file: await toFile(Buffer.from('not audio at all'), 'x.mp3'), model: 'whisper-1' })
+      .withResponse();
+    const e = await h.event(response.headers.get('x-tokenledger-event-id')!);
+    // Its length is not known: its text is counted as any answer without usage is, and whisper-1 prices no tokens.
+    expect(e).toMatchObject({
+      status: 'ok',
+      error_type: 'usage_missing',
+      cost_source: 'unpriced',
+      audio_ms: 0,
+    });
+    expect(e.output_tokens).toBeGreaterThan(0);
   });
 });

@@ -131,6 +131,7 @@ export async function startFakeProvider(): Promise<FakeProvider> {
       requests.push(request);
       const path = req.url ?? '';
       if (path === '/v1/audio/transcriptions') return void transcription(raw, request, res);
+      if (path === '/v1/audio/translations') return void translation(raw, request, res);
       if (path === '/v1/images/generations')
         return void images('image_generation', JSON.parse(body) as Record<string, unknown>, res);
       if (path === '/v1/images/edits' || path === '/v1/images/variations')
@@ -236,16 +237,33 @@ export const REALTIME_USAGE = {
 async function transcription(raw: Buffer, request: FakeRequest, res: ServerResponse): Promise<void> {
   const { fields } = await readForm(raw, request);
   const text = WORDS.join('');
-  if (fields.model === 'whisper-1') return json(res, 200, { text, usage: { type: 'duration', seconds: 4 } });
   if (fields.response_format === 'text') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     return void res.end(text);
   }
+  if (fields.model === 'whisper-1') return json(res, 200, { text, usage: { type: 'duration', seconds: 4 } });
   if (fields.stream !== 'true') return json(res, 200, { text, usage: TRANSCRIPTION_USAGE });
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   for (const delta of WORDS)
     res.write(`data: ${JSON.stringify({ type: 'transcript.text.delta', delta })}\n\n`);
   res.end(`data: ${JSON.stringify({ type: 'transcript.text.done', text, usage: TRANSCRIPTION_USAGE })}\n\n`);
+}
+
+/**
+ * The Audio API's translations (https://platform.openai.com/docs/api-reference/audio/createTranslation), whisper-1's
+ * alone: `{text}` for `json` (the default), `{task, language, duration, text, segments}` for `verbose_json` (the
+ * openai SDKs' `Translation` and `TranslationVerbose`: neither has usage), the text alone for `text`.
+ */
+async function translation(raw: Buffer, request: FakeRequest, res: ServerResponse): Promise<void> {
+  const { fields } = await readForm(raw, request);
+  const text = WORDS.join('');
+  if (fields.response_format === 'text') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    return void res.end(text);
+  }
+  if (fields.response_format === 'verbose_json')
+    return json(res, 200, { task: 'translate', language: 'english', duration: 4.2, text, segments: [] });
+  json(res, 200, { text });
 }
 
 /** A multipart/form-data request's text fields and its (first) file, kept on the request for tests to look at. */

@@ -31,6 +31,22 @@ export interface MeteredUsage {
   audio_ms?: number;
 }
 
+/** The usage of a call billed by the duration of its audio alone: `ms` of it, no tokens. */
+export function durationUsage(ms: number): MeteredUsage {
+  return {
+    input_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_5m_tokens: 0,
+    cache_write_1h_tokens: 0,
+    output_tokens: 0,
+    reasoning_tokens: 0,
+    web_search_requests: 0,
+    input_audio_tokens: 0,
+    output_audio_tokens: 0,
+    audio_ms: ms,
+  };
+}
+
 /** What metering learns from a whole response or a finished stream. */
 export interface ResponseFacts {
   usage: MeteredUsage | null;
@@ -65,6 +81,7 @@ const OPERATIONS = [
   'count_tokens',
   'realtime',
   'transcription',
+  'translation',
   'image',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];

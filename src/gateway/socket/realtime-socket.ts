@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Reservation } from '../../budgets/enforcer.js';
+import { audioMsOfSeconds } from '../../ledger/audio-ms.js';
 import type { Attribution } from '../../ledger/event.js';
 import { admission } from '../admission.js';
 import { attribute } from '../attribution.js';
@@ -10,7 +11,7 @@ import type { ForwardDeps } from '../forward.js';
 import { reachableFor } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { realtimeFacts, realtimeUsage } from '../providers/openai/realtime-usage.js';
-import { count, jsonOrNull, obj, str } from '../providers/provider.js';
+import { count, durationUsage, jsonOrNull, obj, str } from '../providers/provider.js';
 import type { GatewayRoute } from '../routes.js';
 import { type Candidate, candidates, defaultUpstream } from '../select-upstream.js';
 import { upstreamHeaders } from '../upstream-headers.js';
@@ -287,11 +288,14 @@ export class RealtimeSocket {
     const model = this.transcriber ?? UNNAMED_TRANSCRIBER;
     const facts = { usage: null, model: null, service_tier: null, response_id: null };
     let recorded: Promise<boolean>;
-    if (usage.type === 'tokens') {
-      // Its output is known: admission reserves that much, and the settle replaces it with the exact cost.
-      const call = this.call(model, { max_output_tokens: Math.max(1, count(usage.output_tokens)) });
+    const ms = usage.type === 'duration' ? audioMsOfSeconds(usage.seconds) : null;
+    if (usage.type === 'tokens' || ms !== null) {
+      // Its output is known: admission reserves that much, and the settle replaces it with the exact cost. whisper-1
+      // reports the seconds of audio it heard (`type: "duration"`), which it is billed by: nothing to reserve ahead.
+      const json = ms === null ? { max_output_tokens: Math.max(1, count(usage.output_tokens)) } : {};
+      const call = this.call(model, json);
       const outcome: Outcome = {
-        facts: { ...facts, usage: realtimeUsage(usage) },
+        facts: { ...facts, usage: ms === null ? realtimeUsage(usage) : durationUsage(ms) },
         status: 'ok',
         error: null,
       };
@@ -299,8 +303,8 @@ export class RealtimeSocket {
         .catch(() => {})
         .then(() => this.record({ call, ttft: null, admitted: Promise.resolve() }, outcome));
     } else {
-      // whisper-1 reports seconds of audio (`type: "duration"`), which the ledger does not price: recorded all the
-      // same, its output counted from the transcript, so that a model without token prices is kept unpriced, not free.
+      // Usage of a kind not known here: recorded all the same, its output counted from the transcript, so that a
+      // model without token prices is kept unpriced, not free.
       const call = this.call(model, {});
       const outcome: Outcome = {
         facts,

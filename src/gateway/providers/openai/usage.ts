@@ -1,6 +1,7 @@
+import { audioMsOfSeconds } from '../../../ledger/audio-ms.js';
 import { parseUsd } from '../../../money/money.js';
 import { DEFAULT_TOOL, webSearchToolName } from '../../../pricing/web-search.js';
-import { count, type MeteredUsage, obj, type ResponseFacts, str } from '../provider.js';
+import { count, durationUsage, type MeteredUsage, obj, type ResponseFacts, str } from '../provider.js';
 
 /**
  * OpenAI usage blocks to the ledger's convention. Chat and completions report `prompt_tokens` including cached
@@ -79,9 +80,8 @@ export function openAiFacts(body: unknown): ResponseFacts {
   if (o === null) return { usage: null, model: null, service_tier: null, response_id: null };
   // A Responses API stream's final event wraps the response.
   const r = obj(o.response) ?? o;
-  // whisper-1's transcriptions report seconds of audio (`{"type": "duration"}`), no tokens: no usage to price.
-  const reported = obj(r.usage);
-  const usage = reported?.type === 'duration' ? null : reported;
+  const usage = obj(r.usage);
+  if (usage?.type === 'duration') return durationFacts(usage, r);
   const searches = webSearchCalls(r.output);
   return {
     usage: usage === null ? null : { ...openAiUsage(usage, str(r.model)), web_search_requests: searches },
@@ -90,6 +90,22 @@ export function openAiFacts(body: unknown): ResponseFacts {
     response_id: str(r.id),
     provider_cost_usd: usage === null ? null : reportedCost(usage),
     web_search_tool: searches > 0 ? searchTool(r.tools) : null,
+  };
+}
+
+/**
+ * whisper-1's transcriptions are billed by the length of their audio, and report it in place of tokens:
+ * `{"type": "duration", "seconds": 9}` (openai-python's `TranscriptionVerbose.Usage`: "Usage statistics for models
+ * billed by audio input duration", `seconds: float`). No tokens; the seconds are the event's `audio_ms`. Seconds
+ * that are not a duration (negative, not a number) leave the answer without usage, estimated as any such answer is.
+ */
+function durationFacts(u: Record<string, unknown>, r: Record<string, unknown>): ResponseFacts {
+  const ms = audioMsOfSeconds(u.seconds);
+  return {
+    usage: ms === null ? null : durationUsage(ms),
+    model: str(r.model),
+    service_tier: str(r.service_tier),
+    response_id: str(r.id),
   };
 }
 
