@@ -6,7 +6,7 @@ import { formatUsd } from '../money/money.js';
 import { toCsv } from '../server/api/json.js';
 import { type LedgerOptions, withStore } from './context.js';
 import { type FilterOptions, nothingMatched, parsePositiveInt, parseRange, whereFilters } from './filters.js';
-import { counted } from './group-digits.js';
+import { counted, groupedSeconds } from './group-digits.js';
 
 export interface EventsOptions extends LedgerOptions, FilterOptions {
   limit?: string;
@@ -94,7 +94,7 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
       ...(withAudio ? [`${e.input_audio_tokens}/${e.output_audio_tokens}`] : []),
       ...(withImages ? [`${e.input_image_tokens}/${e.output_image_tokens}`] : []),
       ...(withSearches ? [String(e.web_search_requests)] : []),
-      ...(withDuration ? [audioSeconds(e.audio_ms)] : []),
+      ...(withDuration ? [groupedSeconds(e.audio_ms)] : []),
       e.cost_usd === null ? 'unpriced' : formatUsd(e.cost_usd),
       e.cost_source,
       e.price_version ?? '',
@@ -114,9 +114,4 @@ export async function eventsCommand(o: EventsOptions, out: (s: string) => void):
         : `${counted(events.length, 'event')} (newest first; --format json shows cost parts and rates)\n`,
     );
   }
-}
-
-/** Milliseconds as seconds with their three decimals, exactly: 9000 → "9.000", 1500 → "1.500". */
-export function audioSeconds(ms: number): string {
-  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
 }

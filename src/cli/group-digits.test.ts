@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupDigits } from './group-digits.js';
+import { groupDigits, groupedSeconds } from './group-digits.js';
 
 describe('groupDigits', () => {
   it('writes integers as Intl.NumberFormat en-US does', () => {
@@ -26,5 +26,13 @@ describe('groupDigits', () => {
 
   it('leaves fractions to Intl', () => {
     expect(groupDigits(1234.5)).toBe('1,234.5');
+  });
+});
+
+describe('groupedSeconds', () => {
+  it('writes milliseconds as seconds to the millisecond, exactly, the seconds grouped', () => {
+    expect(groupedSeconds(9000)).toBe('9.000');
+    expect(groupedSeconds(100)).toBe('0.100');
+    expect(groupedSeconds(3_723_507)).toBe('3,723.507');
   });
 });

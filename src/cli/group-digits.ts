@@ -19,3 +19,8 @@ export function groupDigits(n: number | bigint): string {
 export function counted(n: number | bigint, noun: string): string {
   return `${groupDigits(n)} ${noun}${n === 1 || n === 1n ? '' : 's'}`;
 }
+
+/** Milliseconds as seconds to the millisecond, exactly, the seconds grouped: 9000 → "9.000", 3723500 → "3,723.500". */
+export function groupedSeconds(ms: number): string {
+  return `${groupDigits(Math.floor(ms / 1000))}.${String(ms % 1000).padStart(3, '0')}`;
+}

@@ -7,7 +7,7 @@ import { tzOffset } from '@date-fns/tz/tzOffset';
 import { formatUsdDisplay } from '../money/money.js';
 import { resultColumns, resultJson, toCsv } from '../server/api/json.js';
 import type { Bucket, Measures, QueryResult } from '../store/query.js';
-import { counted, groupDigits } from './group-digits.js';
+import { counted, groupDigits, groupedSeconds } from './group-digits.js';
 
 /**
  * What the table calls the row a top-N folds every other group into, as the dashboard does (web/src/format.ts): in
@@ -89,9 +89,7 @@ export function reportTable(
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
     groupDigits(m.output_tokens),
     ...(searched ? [groupDigits(m.web_search_requests)] : []),
-    ...(timed
-      ? [`${groupDigits(Math.floor(m.audio_ms / 1000))}.${String(m.audio_ms % 1000).padStart(3, '0')}`]
-      : []),
+    ...(timed ? [groupedSeconds(m.audio_ms)] : []),
     groupDigits(m.requests),
   ];
   const body = result.rows.map((r) => {
