@@ -20,7 +20,7 @@ export function counted(n: number | bigint, noun: string): string {
   return `${groupDigits(n)} ${noun}${n === 1 || n === 1n ? '' : 's'}`;
 }
 
-/** Milliseconds as seconds to the millisecond, exactly, the seconds grouped: 9000 → "9.000", 3723500 → "3,723.500". */
+/** Milliseconds as seconds to the millisecond, exactly, the seconds grouped: 3723500 → "3,723.500". */
 export function groupedSeconds(ms: number): string {
   return `${groupDigits(Math.floor(ms / 1000))}.${String(ms % 1000).padStart(3, '0')}`;
 }
