@@ -7,9 +7,10 @@ import { writeSection } from '../results-file.js';
 
 /**
  * How long the gateway's event loop is held reading a large non-streamed answer for its usage: an Images API answer
- * of N base64 images (a high-quality 1536×1024 PNG is ~3 MB, ~4 MB in base64), and an embeddings answer in base64.
+ * of N base64 images (a high-quality 1536×1024 PNG is ~3 MB, ~4 MB in base64), and embeddings answers in base64 and
+ * as arrays of numbers.
  * Baseline: what the gateway did before skim-json.ts, and still does for answers under 1 MiB — decode the body to
- * text and JSON.parse it whole. Ours: skimmedText, the same JSON without its long strings. Both then read the facts
+ * text and JSON.parse it whole. Ours: skimmedText, the same JSON without its long values. Both then read the facts
  * (openAiImageFacts, openAiFacts), which must agree. The two alternate round by round, so drift hits both alike; each
  * figure is the median of the rounds.
  * Run: `node --import tsx bench/gateway/large-answer.ts [ROUNDS]` (default 15); BENCH_WRITE=0 leaves
@@ -53,6 +54,26 @@ function embeddingsAnswer(vectors: number): Buffer {
   );
 }
 
+/**
+ * An embeddings answer as the API gives it by default (`encoding_format: "float"`) and as most clients but the openai
+ * SDKs get it: 1536 numbers a vector, written as JSON writes a float32 widened to a double (17 digits or so).
+ */
+function floatEmbeddingsAnswer(vectors: number): Buffer {
+  const vector = () => Array.from({ length: 1536 }, () => Math.fround(Math.random() * 0.2 - 0.1));
+  return Buffer.from(
+    JSON.stringify({
+      object: 'list',
+      data: Array.from({ length: vectors }, (_, index) => ({
+        object: 'embedding',
+        index,
+        embedding: vector(),
+      })),
+      model: 'text-embedding-3-small',
+      usage: { prompt_tokens: vectors * 40, total_tokens: vectors * 40 },
+    }),
+  );
+}
+
 const READERS = { image: openAiImageFacts, embeddings: openAiFacts };
 
 function timeMs(f: () => unknown): number {
@@ -70,6 +91,7 @@ const CASES: [string, keyof typeof READERS, Buffer][] = [
   ['4 images', 'image', imagesAnswer(4)],
   ['10 images', 'image', imagesAnswer(10)],
   ['2048 base64 embeddings', 'embeddings', embeddingsAnswer(2048)],
+  ['512 float embeddings', 'embeddings', floatEmbeddingsAnswer(512)],
 ];
 for (const [what, op, body] of CASES) {
   const read = READERS[op];
@@ -101,10 +123,10 @@ const md = `### Gateway: reading a large answer for its usage
 Written by \`node --import tsx bench/gateway/large-answer.ts ${ROUNDS}\`, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, load average ${load} at the start; ${ROUNDS} alternated rounds, median (range).
 
 Event-loop time to read a non-streamed answer for its usage: Images API answers of base64 images (~4 MB each), and
-an embeddings answer in base64 (the openai SDKs' default encoding). Baseline:
-decoding the body to text and parsing it whole (the gateway's reading before \`src/gateway/skim-json.ts\`, still its
-reading of answers under 1 MiB). Ours: the same JSON with strings over 1 KiB left out. Both give the same facts
-(checked in the run). Every call through the gateway waits while one is read.
+embeddings answers in base64 (the openai SDKs' default encoding) and as arrays of numbers (the API's default).
+Baseline: decoding the body to text and parsing it whole (the gateway's reading before \`src/gateway/skim-json.ts\`,
+still its reading of answers under 1 MiB). Ours: the same JSON with strings and arrays of numbers over 1 KiB left
+out. Both give the same facts (checked in the run). Every call through the gateway waits while one is read.
 
 | answer | MB | whole parse ms (baseline) | skimmed ms (ours) | baseline ÷ ours |
 |---|---|---|---|---|

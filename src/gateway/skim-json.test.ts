@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SKIM_ABOVE_BYTES, skimmedText, withoutLongStrings } from './skim-json.js';
+import { SKIM_ABOVE_BYTES, skimmedText, withoutLongValues } from './skim-json.js';
 
-/** The JSON in `body` with its strings over `longest` bytes left out; null when it is not JSON. */
+/** The JSON in `body` with its strings and arrays of numbers over `longest` bytes left out; null when not JSON. */
 function skimJson(body: Buffer, longest: number): unknown {
   try {
-    return JSON.parse(withoutLongStrings(body, longest).toString('utf8'));
+    return JSON.parse(withoutLongValues(body, longest).toString('utf8'));
   } catch {
     return null;
   }
@@ -12,8 +12,8 @@ function skimJson(body: Buffer, longest: number): unknown {
 
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 
-describe('withoutLongStrings, parsed', () => {
-  it('reads JSON without long strings exactly as JSON.parse does', () => {
+describe('withoutLongValues, parsed', () => {
+  it('reads JSON without long values exactly as JSON.parse does', () => {
     const answer = {
       id: 'resp_1',
       model: 'gpt-image-1',
@@ -21,7 +21,7 @@ describe('withoutLongStrings, parsed', () => {
       usage: { input_tokens: 50, output_tokens: 4160, input_tokens_details: { text_tokens: 50 } },
       n: [1, 2.5, -3e-7, true, false, null],
     };
-    expect(skimJson(bytes(answer), 24)).toEqual(answer);
+    expect(skimJson(bytes(answer), 32)).toEqual(answer);
   });
 
   it('reads every string longer than the limit as empty, and keeps the rest', () => {
@@ -53,6 +53,44 @@ describe('withoutLongStrings, parsed', () => {
     expect(skimJson(bytes({ s: 'é'.repeat(11) }), 20)).toEqual({ s: '' });
   });
 
+  it('reads every array of numbers longer than the limit as empty, nested ones too, and keeps arrays of more', () => {
+    const vector = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? -i / 7 : i * 1e-5));
+    const answer = {
+      object: 'list',
+      data: [
+        { object: 'embedding', index: 0, embedding: vector },
+        { object: 'embedding', index: 1, embedding: [0.5, 1] },
+      ],
+      matrix: [vector, [1, 2], [true, null, false]],
+      items: [{ a: 1 }, {}, { b: [1, 2, 3] }],
+      empties: Array.from({ length: 40 }, () => ({})), // 120 bytes of `{},`
+      model: 'text-embedding-3-small',
+      usage: { prompt_tokens: 8, total_tokens: 8 },
+    };
+    expect(skimJson(bytes(answer), 100)).toEqual({
+      ...answer,
+      data: [
+        { object: 'embedding', index: 0, embedding: [] },
+        { object: 'embedding', index: 1, embedding: [0.5, 1] },
+      ],
+      matrix: [[], [1, 2], [true, null, false]],
+    });
+    // Arrays holding strings or objects are read as they are, whatever their length.
+    const words = { tags: Array.from({ length: 40 }, (_, i) => `t${i}`), usage: { total_tokens: 1 } };
+    expect(skimJson(bytes(words), 20)).toEqual(words);
+    // An array of exactly the limit is kept.
+    const exact = Buffer.from(`{"v":[${'1,'.repeat(49)}1]}`);
+    expect(skimJson(exact, 99)).toEqual(JSON.parse(exact.toString()));
+  });
+
+  it('keeps what follows a long array as it is, an unclosed one too', () => {
+    const body = `{"embedding":[${'0.25,'.repeat(300)}0.5],"usage":{"prompt_tokens":3}}`;
+    expect(withoutLongValues(Buffer.from(body), 100).toString()).toBe(
+      '{"embedding":[],"usage":{"prompt_tokens":3}}',
+    );
+    expect(skimJson(Buffer.from(`{"embedding":[${'0.25,'.repeat(300)}`), 100)).toBeNull();
+  });
+
   it('gives null for what is not JSON, as the whole parse would', () => {
     expect(skimJson(Buffer.from('{"usage": {"input_tokens": 5}'), 8)).toBeNull();
     expect(skimJson(Buffer.from('{"text": "never closed'), 8)).toBeNull();
@@ -61,17 +99,17 @@ describe('withoutLongStrings, parsed', () => {
   });
 });
 
-describe('withoutLongStrings', () => {
+describe('withoutLongValues', () => {
   it('empties long strings inside an SSE event and leaves its fields as they are', () => {
     const event = `event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"${'A'.repeat(500)}","usage":{"input_tokens":50}}\n\n`;
-    expect(withoutLongStrings(Buffer.from(event), 100).toString()).toBe(
+    expect(withoutLongValues(Buffer.from(event), 100).toString()).toBe(
       'event: image_generation.completed\ndata: {"type":"image_generation.completed","b64_json":"","usage":{"input_tokens":50}}\n\n',
     );
   });
 
   it('returns the same buffer when nothing is left out', () => {
     const b = bytes({ a: 'short' });
-    expect(withoutLongStrings(b, 100)).toBe(b);
+    expect(withoutLongValues(b, 100)).toBe(b);
   });
 });
 

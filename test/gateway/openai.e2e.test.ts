@@ -365,6 +365,24 @@ describe('OpenAI through the gateway (official openai client)', () => {
     expect(e.model).toBe('text-embedding-3-small');
   });
 
+  it('meters an embeddings answer over 1 MiB of numbers (150 float vectors) from its usage, sent byte for byte', async () => {
+    const em = await client.embeddings
+      .create({
+        model: 'text-embedding-3-small',
+        input: Array(150).fill('hi'),
+        dimensions: 1536,
+        encoding_format: 'float',
+      })
+      .withResponse();
+    expect(Number(em.response.headers.get('content-length'))).toBeGreaterThan(1 << 20);
+    expect(em.data.data).toHaveLength(150);
+    const vector = Array.from({ length: 1536 }, (_, i) => [0.0023, -0.0093, 0.0157][i % 3]);
+    for (const d of em.data.data) expect(d.embedding).toEqual(vector);
+    const e = await h.event(em.response.headers.get('x-tokenledger-event-id')!);
+    expectUsage(e, { input_tokens: EMBEDDING_TOKENS, output_tokens: 0, cache_read_tokens: 0 });
+    expect(e.model).toBe('text-embedding-3-small');
+  });
+
   it('an answer without usage is counted with the tokenizer and marked estimated, not recorded as free', async () => {
     const { data, response } = await client.chat.completions
       .create({

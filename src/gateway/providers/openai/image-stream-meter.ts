@@ -1,4 +1,4 @@
-import { withoutLongStrings } from '../../skim-json.js';
+import { withoutLongValues } from '../../skim-json.js';
 import { eachEventSpan, parseEvent, SseSplitter } from '../../sse.js';
 import {
   emptyFacts,
@@ -32,7 +32,7 @@ export class OpenAiImageStreamMeter implements StreamMeter {
         const bytes = done.subarray(start, end);
         // The completed event carries the final image too: read without it.
         if (bytes.includes(USAGE) || bytes.includes(ERROR))
-          this.read(withoutLongStrings(bytes).toString('utf8'));
+          this.read(withoutLongValues(bytes).toString('utf8'));
       });
     return chunk;
   }
