@@ -38,28 +38,16 @@ function imagesAnswer(images: number): Buffer {
   );
 }
 
-/** An embeddings answer as the openai SDKs ask for it (`encoding_format: "base64"`): 1536 float32s a vector. */
-function embeddingsAnswer(vectors: number): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      object: 'list',
-      data: Array.from({ length: vectors }, (_, index) => ({
-        object: 'embedding',
-        index,
-        embedding: randomBytes(1536 * 4).toString('base64'),
-      })),
-      model: 'text-embedding-3-small',
-      usage: { prompt_tokens: vectors * 40, total_tokens: vectors * 40 },
-    }),
-  );
-}
-
 /**
- * An embeddings answer as the API gives it by default (`encoding_format: "float"`) and as most clients but the openai
- * SDKs get it: 1536 numbers a vector, written as JSON writes a float32 widened to a double (17 digits or so).
+ * An embeddings answer of `vectors` vectors of 1536 dimensions: in base64, as the openai SDKs ask for it
+ * (`encoding_format: "base64"`, little-endian float32s), or as numbers, as the API gives them by default and most
+ * clients but the openai SDKs get them (a float32 widened to a double, ~20 digits written).
  */
-function floatEmbeddingsAnswer(vectors: number): Buffer {
-  const vector = () => Array.from({ length: 1536 }, () => Math.fround(Math.random() * 0.2 - 0.1));
+function embeddingsAnswer(vectors: number, encoding: 'base64' | 'float'): Buffer {
+  const vector = () =>
+    encoding === 'base64'
+      ? randomBytes(1536 * 4).toString('base64')
+      : Array.from({ length: 1536 }, () => Math.fround(Math.random() * 0.2 - 0.1));
   return Buffer.from(
     JSON.stringify({
       object: 'list',
@@ -90,8 +78,8 @@ const CASES: [string, keyof typeof READERS, Buffer][] = [
   ['1 image', 'image', imagesAnswer(1)],
   ['4 images', 'image', imagesAnswer(4)],
   ['10 images', 'image', imagesAnswer(10)],
-  ['2048 base64 embeddings', 'embeddings', embeddingsAnswer(2048)],
-  ['512 float embeddings', 'embeddings', floatEmbeddingsAnswer(512)],
+  ['2048 base64 embeddings', 'embeddings', embeddingsAnswer(2048, 'base64')],
+  ['512 float embeddings', 'embeddings', embeddingsAnswer(512, 'float')],
 ];
 for (const [what, op, body] of CASES) {
   const read = READERS[op];
