@@ -142,8 +142,8 @@ export async function migrateSessionSplit(s: DuckDbSession): Promise<void> {
  * Schema 10: events and the rollups count `audio_ms` (audio billed by its duration, not tokens: a fee beside the
  * parts, as web searches are), and rate cards carry its rate per hour, `audio_hour` (whole and split). No event
  * written before counted it, and no cost included such a fee, so both are added as 0: no cost changes. A
- * transcription recorded before stays as it was (no duration, its cost what it was) until it is imported again
- * with its duration.
+ * transcription recorded before stays as it was (no duration, its cost what it was): importing it again adds
+ * nothing, its id being the same.
  *
  * It runs first for a file of any older version too, since the older steps build today's schema (schema.ts) and
  * read these columns; IF EXISTS / IF NOT EXISTS make it a no-op on tables that step will create, and on a second
