@@ -15,7 +15,9 @@ let client: OpenAI;
 const AUDIO = Buffer.concat([Buffer.from('RIFF\r\n\r\n--boundary\r\n'), Buffer.alloc(2048, 9)]);
 
 beforeAll(async () => {
-  h = await startHarnessWithConfig(['models:', '  aliases: { stt: gpt-4o-mini-transcribe }', ''].join('\n'));
+  h = await startHarnessWithConfig(
+    ['models:', '  aliases: { stt: gpt-4o-mini-transcribe }', 'timeouts: { idle_ms: 300 }', ''].join('\n'),
+  );
   client = new OpenAI({ apiKey: 'sk-caller', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
 });
 afterAll(() => h.close());
@@ -170,6 +172,26 @@ describe('audio translations through the gateway (official openai client)', () =
         cost_usd: 1_000_500_000n,
       });
     });
+
+  it('estimates a translation whose answer never came from its file, as a token call is from its prompt', async () => {
+    const before = (await h.all()).length;
+    await expect(
+      client.audio.translations.create({
+        file: await toFile(silentWav(2), 'memo.wav', { type: 'audio/wav' }),
+        model: 'whisper-1',
+        prompt: 'stall',
+      }),
+    ).rejects.toMatchObject({ status: 504 });
+    const events = await h.all();
+    expect(events).toHaveLength(before + 1);
+    // 2,000 ms × $0.36 / 3,600,000 ms = $0.0002.
+    expect(events.find((e) => e.operation === 'translation' && e.status === 'error')).toMatchObject({
+      error_type: 'upstream_timeout',
+      cost_source: 'estimated',
+      audio_ms: 2_000,
+      cost_usd: 200_000_000n,
+    });
+  });
 
   it('leaves a translation of a file it cannot read unpriced, not free', async () => {
     const { response } = await client.audio.translations

@@ -252,11 +252,17 @@ async function transcription(raw: Buffer, request: FakeRequest, res: ServerRespo
 /**
  * The Audio API's translations (https://platform.openai.com/docs/api-reference/audio/createTranslation), whisper-1's
  * alone: `{text}` for `json` (the default), `{task, language, duration, text, segments}` for `verbose_json` (the
- * openai SDKs' `Translation` and `TranslationVerbose`: neither has usage), the text alone for `text`.
+ * openai SDKs' `Translation` and `TranslationVerbose`: neither has usage), the text alone for `text`. A `prompt` of
+ * `stall` sends half an answer and then nothing.
  */
 async function translation(raw: Buffer, request: FakeRequest, res: ServerResponse): Promise<void> {
   const { fields } = await readForm(raw, request);
   const text = WORDS.join('');
+  if (fields.prompt === 'stall') {
+    // Half an answer, then nothing: until the gateway gives up (timeouts.idle_ms).
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.write('{"text": "Hel');
+  }
   if (fields.response_format === 'text') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     return void res.end(text);
