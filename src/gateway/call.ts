@@ -9,7 +9,13 @@ import { callIds } from './call-ids.js';
 import type { CarriedContext } from './carried-context.js';
 import type { Upstream } from './config.js';
 import type { GatewayDeps } from './pipeline.js';
-import { durationUsage, type MeteredUsage, type Provider, type ResponseFacts } from './providers/provider.js';
+import {
+  durationUsage,
+  type MeteredUsage,
+  NO_USAGE,
+  type Provider,
+  type ResponseFacts,
+} from './providers/provider.js';
 import { pricedEvent } from './record.js';
 import type { GatewayRoute } from './routes.js';
 
@@ -157,7 +163,10 @@ async function estimated(
   }
   const output = Math.max(known?.output_tokens ?? 0, await countPromptTokens(outputText));
   if (known !== null) return { ...known, output_tokens: output };
+  // A search the stream never reported is not guessed at (NO_USAGE's 0): unlike tokens, nothing the client got shows
+  // one ran.
   return {
+    ...NO_USAGE,
     // The tool definitions and base64 images too: input the provider bills (they can outweigh the prompt), and
     // admission counts them (images by their bound there, by the provider's estimate here).
     input_tokens:
@@ -168,18 +177,7 @@ async function estimated(
       (call.provider.inputTokenIds?.(call.json) ?? 0) +
       // The earlier response or conversation it goes on from, billed again as input, when this process saw it.
       (call.carried?.estimate(call.json) ?? 0),
-    cache_read_tokens: 0,
-    cache_write_5m_tokens: 0,
-    cache_write_1h_tokens: 0,
     output_tokens: output,
-    reasoning_tokens: 0,
-    // A search the stream never reported is not guessed at: unlike tokens, nothing the client got shows one ran.
-    web_search_requests: 0,
-    input_audio_tokens: 0,
-    output_audio_tokens: 0,
-    input_image_tokens: 0,
-    output_image_tokens: 0,
-    audio_ms: 0,
   };
 }
 

@@ -31,21 +31,19 @@ export interface MeteredUsage {
   audio_ms?: number;
 }
 
+/** Usage with every count 0 (the optional parts absent, which is 0): what an estimate or a duration fills in. */
+export const NO_USAGE: Readonly<MeteredUsage> = Object.freeze({
+  input_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_5m_tokens: 0,
+  cache_write_1h_tokens: 0,
+  output_tokens: 0,
+  reasoning_tokens: 0,
+  web_search_requests: 0,
+});
+
 /** The usage of a call billed by the duration of its audio alone: `ms` of it, no tokens. */
-export function durationUsage(ms: number): MeteredUsage {
-  return {
-    input_tokens: 0,
-    cache_read_tokens: 0,
-    cache_write_5m_tokens: 0,
-    cache_write_1h_tokens: 0,
-    output_tokens: 0,
-    reasoning_tokens: 0,
-    web_search_requests: 0,
-    input_audio_tokens: 0,
-    output_audio_tokens: 0,
-    audio_ms: ms,
-  };
-}
+export const durationUsage = (ms: number): MeteredUsage => ({ ...NO_USAGE, audio_ms: ms });
 
 /** What metering learns from a whole response or a finished stream. */
 export interface ResponseFacts {
