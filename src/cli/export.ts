@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
-import { EXPORT_FORMATS, type ExportOptions } from '../store/store.js';
+import { EXPORT_FORMATS, type ExportOptions, type ExportResult } from '../store/store.js';
 import { type LedgerOptions, ledgerMustExist, ledgerPath, nowMicros, withStore } from './context.js';
 import { parseRange, type RangeOptions } from './filters.js';
 import { counted } from './group-digits.js';
@@ -33,10 +33,7 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
     );
   const write = (path: string) =>
     withStore(o, (store) => store.export({ format, path, ...range }), { existing: true });
-  if (o.output) {
-    const { rows } = await write(resolve(o.output));
-    return err(`exported ${counted(rows, 'event')} to ${o.output}\n`);
-  }
+  if (o.output) return err(`${exported(format, await write(resolve(o.output)))} to ${o.output}\n`);
   // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
   // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
   // file beside the ledger (the same disk, not a RAM-backed /tmp), which is then copied to standard output.
@@ -45,7 +42,7 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
   const dir = await mkdtemp(join(dirname(path), '.export-'));
   try {
     const file = join(dir, `export.${format}`);
-    const { rows } = await write(file);
+    const result = await write(file);
     try {
       await pipeline(createReadStream(file), process.stdout, { end: false });
     } catch (e) {
@@ -53,10 +50,23 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
       throw e;
     }
-    err(`exported ${counted(rows, 'event')}\n`);
+    err(`${exported(format, result)}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What an export wrote: events, or FOCUS rows and the events without a price it had to leave out. */
+function exported(format: ExportOptions['format'], r: ExportResult): string {
+  if (format !== 'focus') return `exported ${counted(r.rows, 'event')}`;
+  const unpriced = r.unpriced?.events ?? 0;
+  return (
+    `exported ${counted(r.rows, 'FOCUS row')}` +
+    (unpriced === 0
+      ? ''
+      : ` (left out ${counted(unpriced, 'event')} with no price, ${counted(r.unpriced!.tokens, 'token')}: ` +
+        'a FOCUS cost cannot be unknown; `tokenledger prices show MODEL` tells why a model is unpriced)')
+  );
 }
 
 /** Whether `output` is the ledger's database or its WAL (by any name: a relative path, a symbolic link). */

@@ -160,10 +160,12 @@ export function buildProgram(): Command {
     ledgerOptions(
       program
         .command('export')
-        .description('write the ledger as canonical records')
+        .description(
+          'write the ledger as canonical records, or as a FOCUS 1.2 cost and usage dataset for FinOps tools',
+        )
         .addOption(
-          new Option('--format <format>', 'file format')
-            .choices(['jsonl', 'csv', 'parquet'])
+          new Option('--format <format>', 'file format (focus: FOCUS 1.2 CSV, docs/focus.md)')
+            .choices(['jsonl', 'csv', 'parquet', 'focus'])
             .default('jsonl'),
         )
         .option('-o, --output <file>', 'file to write (default: standard output)')

@@ -30,13 +30,20 @@ export interface EventFilter {
   limit?: number;
 }
 
-export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet'] as const;
+/** Canonical records (jsonl, csv, parquet), or the FOCUS 1.2 cost and usage dataset in CSV (docs/focus.md). */
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'focus'] as const;
 
 export interface ExportOptions {
   format: (typeof EXPORT_FORMATS)[number];
   path: string;
   since?: number;
   until?: number;
+}
+
+export interface ExportResult {
+  rows: number;
+  /** FOCUS only: events left out because they have no price (a FOCUS cost cannot be unknown). */
+  unpriced?: UnpricedCount;
 }
 
 /** One event's cost before and after a reprice, kept forever in the audit table. */
@@ -113,7 +120,7 @@ export interface Store {
    */
   held(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>>;
   count(): Promise<number>;
-  export(o: ExportOptions): Promise<{ rows: number }>;
+  export(o: ExportOptions): Promise<ExportResult>;
   /**
    * Recomputes the cost of the selected events with `price` (events it returns null for become unpriced) and keeps
    * every changed event's old and new cost in the audit table.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { formatUsd, parseDecimal } from '../../src/money/money.js';
 import { splitCsvRecord } from '../../src/sources/csv/split.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { makeEvent } from '../../src/store/testing/event-factory.js';
@@ -580,6 +581,57 @@ describe('tokenledger export → import', () => {
     const out = join(dir, 'ledger.parquet');
     expect((await runCli(['export', '--db', db, '--format', 'parquet', '-o', out])).code).toBe(0);
     expect(readFileSync(out).subarray(0, 4).toString()).toBe('PAR1');
+  });
+
+  // Published prices: claude-sonnet-4-5 input $3/MTok, cache read $0.30, 1h cache write $6, output $15; gpt-4o
+  // input $2.50, output $10. https://www.anthropic.com/pricing · https://openai.com/api/pricing
+  it('writes FOCUS 1.2 for FinOps tools: a row per charge, billed as the report totals, unpriced calls counted', async () => {
+    const file = write('u.jsonl', [
+      line({
+        team: 'payments',
+        project: 'checkout',
+        model: 'claude-sonnet-4-5',
+        input_tokens: 1000,
+        cache_read_tokens: 10000,
+        cache_write_1h_tokens: 2000,
+        output_tokens: 500,
+      }),
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 2000, output_tokens: 100 }),
+      line({ team: 'web', model: 'my-private-llm', input_tokens: 70, output_tokens: 30 }),
+    ]);
+    expect((await runCli(['import', 'jsonl', file, '--db', db])).code).toBe(0);
+    const r = await runCli(['export', '--db', db, '--format', 'focus']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      'exported 6 FOCUS rows (left out 1 event with no price, 100 tokens: a FOCUS cost cannot be unknown; ' +
+        '`tokenledger prices show MODEL` tells why a model is unpriced)\n',
+    );
+    const [header, ...lines] = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => splitCsvRecord(l)!);
+    const rows = lines.map((l) => Object.fromEntries(header!.map((h, i) => [h, l[i]])));
+    const charge = (meter: string) =>
+      rows
+        .filter((row) => row.SkuMeter === meter)
+        .map((row) => [row.x_Model, row.ConsumedQuantity, row.ListUnitPrice, row.BilledCost]);
+    expect(charge('Input Tokens')).toEqual([
+      ['claude-sonnet-4-5', '1000', '3', '0.003'],
+      ['gpt-4o', '2000', '2.5', '0.005'],
+    ]);
+    expect(charge('Cache Read Tokens')).toEqual([['claude-sonnet-4-5', '10000', '0.3', '0.003']]);
+    expect(charge('Cache Write Tokens (1 hour)')).toEqual([['claude-sonnet-4-5', '2000', '6', '0.012']]);
+    expect(charge('Output Tokens')).toEqual([
+      ['claude-sonnet-4-5', '500', '15', '0.0075'],
+      ['gpt-4o', '100', '10', '0.001'],
+    ]);
+    const billed = rows.reduce((s, row) => s + parseDecimal(row.BilledCost!, 12), 0n);
+    expect(formatUsd(billed)).toBe((await reportJson('--by', '')).totals.cost_usd);
+    expect(rows.find((row) => row.x_Model === 'claude-sonnet-4-5')).toMatchObject({
+      SubAccountId: 'checkout',
+      ChargePeriodStart: '2026-11-03T00:00:00Z',
+      ChargePeriodEnd: '2026-11-04T00:00:00Z',
+    });
   });
 
   it('refuses to write over the ledger it exports, which would replace the ledger with its copy', async () => {

@@ -97,7 +97,10 @@ async function outputs(ledger = db, commands: string[][] = COMMANDS): Promise<st
   return out;
 }
 
-/** The ledger exported as JSONL to stdout, CSV and Parquet to files (base64), with the rows each export counted. */
+/**
+ * The ledger exported as JSONL to stdout, CSV and Parquet to files (base64), and as FOCUS to stdout, with the rows
+ * each export counted.
+ */
 async function exports(name: string): Promise<string[]> {
   const jsonl = await runCli(['export', '--db', db, '--since', '2020-01-01']);
   expect(jsonl.stderr).toBe('exported 40 events\n');
@@ -108,6 +111,9 @@ async function exports(name: string): Promise<string[]> {
     expect(r.stderr).toBe(`exported 40 events to ${file}\n`);
     out.push(readFileSync(file).toString('base64'));
   }
+  const focus = await runCli(['export', '--db', db, '--format', 'focus']);
+  expect(focus.stderr).toMatch(/^exported \d+ FOCUS rows \(left out 1 event with no price/);
+  out.push(focus.stdout, focus.stderr);
   return out;
 }
 

@@ -21,6 +21,7 @@ import type {
   EventAppendResult,
   EventFilter,
   ExportOptions,
+  ExportResult,
   RepriceAudit,
   Repricer,
   RepriceSelection,
@@ -33,6 +34,7 @@ import { CALL_CONTENT_READ_SQL, deleteCallContent, insertCallContent } from './c
 import { ContextCache } from './context-cache.js';
 import { DUCKDB_DIALECT } from './dialect.js';
 import { exportLedger } from './export.js';
+import { exportFocus } from './focus-export.js';
 import { createDuckDbImportRecords } from './import-records.js';
 import { type DuckDbOptions, openLedger, ROW_GROUP_ROWS } from './open.js';
 import { adoptRateIds, type PreparedBatch, prepareBatch } from './prepare-batch.js';
@@ -333,8 +335,10 @@ class DuckDbStore implements Store {
     return Number(rows[0]![0]);
   }
 
-  export(o: ExportOptions): Promise<{ rows: number }> {
-    return this.s.exclusive(() => exportLedger(this.s, o));
+  export(o: ExportOptions): Promise<ExportResult> {
+    return this.s.exclusive(() =>
+      o.format === 'focus' ? exportFocus(this.s, o) : exportLedger(this.s, { ...o, format: o.format }),
+    );
   }
 
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {

@@ -15,24 +15,19 @@ const MONEY = new Set<string>([...MONEY_MEASURES, 'provider_cost_usd']);
  * as decimal strings with 12 digits; CSV spreads tags into `tag.KEY` columns; Parquet keeps typed columns
  * (TIMESTAMP in UTC, DECIMAL(38,12), MAP). DuckDB's COPY streams, so memory stays flat however many rows.
  */
-export async function exportLedger(s: DuckDbSession, o: ExportOptions): Promise<{ rows: number }> {
+export async function exportLedger(
+  s: DuckDbSession,
+  o: ExportOptions & { format: (typeof FORMATS)[number] },
+): Promise<{ rows: number }> {
   if (!FORMATS.includes(o.format)) {
     throw storeError(
       'STORE_EXPORT_FAILED',
       `unknown export format ${JSON.stringify(o.format)}: use ${FORMATS.join(', ')}`,
     );
   }
-  const params: SqlParam[] = [];
-  const where: string[] = [];
-  if (o.since !== undefined) {
-    where.push('ts >= make_timestamp(?::BIGINT)');
-    params.push(BigInt(o.since));
-  }
-  if (o.until !== undefined) {
-    where.push('ts < make_timestamp(?::BIGINT)');
-    params.push(BigInt(o.until));
-  }
-  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  const range = exportRange(o);
+  const params = range.params;
+  const whereSql = range.sql === 'TRUE' ? '' : `WHERE ${range.sql}`;
   const typed = o.format === 'parquet';
   const tagKeys =
     o.format === 'csv'
@@ -65,21 +60,44 @@ export async function exportLedger(s: DuckDbSession, o: ExportOptions): Promise<
     }
   }
   const options = { jsonl: 'FORMAT json', csv: 'FORMAT csv, HEADER', parquet: 'FORMAT parquet' }[o.format];
-  // COPY cannot take its target as a bound parameter, so the path is written as a string literal with its quotes
-  // doubled (the only escape a SQL string literal has). Everything else is bound.
-  const target = `'${o.path.replaceAll("'", "''")}'`;
   try {
     const rows = await s.run(
       'exporting events',
-      `COPY (SELECT ${select.join(', ')} FROM ledger ${whereSql}) TO ${target} (${options})`,
+      `COPY (SELECT ${select.join(', ')} FROM ledger ${whereSql}) TO ${copyTarget(o.path)} (${options})`,
       [...selectParams, ...params],
     );
     return { rows };
   } catch (err) {
-    throw storeError(
-      'STORE_EXPORT_FAILED',
-      `cannot write ${o.path}: ${err instanceof Error ? err.message : String(err)}. Check the folder exists and is writable.`,
-      err,
-    );
+    throw exportFailed(o.path, err);
   }
+}
+
+/** The events of an export's range, as SQL on `ts` (TRUE for all) and its parameters. */
+export function exportRange(o: { since?: number; until?: number }): { sql: string; params: SqlParam[] } {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (o.since !== undefined) {
+    where.push('ts >= make_timestamp(?::BIGINT)');
+    params.push(BigInt(o.since));
+  }
+  if (o.until !== undefined) {
+    where.push('ts < make_timestamp(?::BIGINT)');
+    params.push(BigInt(o.until));
+  }
+  return { sql: where.length > 0 ? where.join(' AND ') : 'TRUE', params };
+}
+
+/**
+ * COPY's target. COPY cannot take it as a bound parameter, so the path is written as a string literal with its
+ * quotes doubled (the only escape a SQL string literal has). Everything else is bound.
+ */
+export const copyTarget = (path: string): string => `'${path.replaceAll("'", "''")}'`;
+
+export function exportFailed(path: string, err: unknown): Error {
+  const reason = err instanceof Error ? err.message : String(err);
+  return storeError(
+    'STORE_EXPORT_FAILED',
+    `cannot write ${path}: ${reason}. Check the folder exists and is writable.`,
+    err,
+  );
 }
