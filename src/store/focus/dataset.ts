@@ -57,8 +57,8 @@ export const FOCUS_COLUMNS = [
 export type FocusColumn = (typeof FOCUS_COLUMNS)[number];
 
 /**
- * How a charge's quantities are written: tokens are priced per million, searches per thousand, audio by the hour.
- * `consumedScale` and `pricingScale` are the fractional digits of ConsumedQuantity and PricingQuantity.
+ * How a charge is counted and priced: tokens per million, searches per thousand, audio (counted in seconds) by the
+ * hour.
  */
 export type ChargeUnit = 'tokens' | 'searches' | 'audio';
 
