@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
 import { unpricedEvent } from '../../pricing/unpriced-event.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import { FOCUS_COLUMNS } from '../../store/focus/dataset.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
 import { type Api, createApi } from './api.js';
@@ -852,6 +853,24 @@ describe("a call's stored prompt and completion", () => {
 
 // The dashboard's "Download CSV" means the range's events: a download cut at its first page, with nothing to say so,
 // reads as the whole audit trail. The CSV is read and sent a page of 1,000 events at a time.
+describe('the FOCUS dataset for FinOps tools', () => {
+  it("is the range's spend as FOCUS 1.2 CSV, for admins only, and leaves no file behind", async () => {
+    const r = await get(`/api/focus?${RANGE}`, adminTok);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(r.headers.get('content-disposition')).toContain('focus.csv');
+    const [header, ...rows] = String(r.body).trimEnd().split('\n');
+    expect(header).toBe(FOCUS_COLUMNS.join(','));
+    // BilledCost is the first column and never quoted: the rows' sum is the ledger's spend.
+    const billed = rows.reduce((t, row) => t + parseDecimal(row.split(',')[0]!, 12), 0n);
+    expect(billed).toBe(sum(events));
+    expect((await readdir(dir)).filter((n) => n.startsWith('.focus-'))).toEqual([]);
+    // Every team's spend, which no viewer's scope narrows.
+    expect((await get(`/api/focus?${RANGE}`, viewerAll)).status).toBe(403);
+    expect((await get(`/api/focus?${RANGE}`, null)).status).toBe(401);
+  });
+});
+
 describe('a CSV download of events', () => {
   let big: ServedApi;
   beforeAll(async () => {

@@ -23,6 +23,7 @@ import {
 import { crossOriginChange } from './cross-origin.js';
 import { type ApiContext, type Endpoint, type Receivers, TextReply } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
+import { focusEndpoint } from './focus.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
@@ -39,6 +40,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   eventsEndpoint,
   eventEndpoint,
   eventContentEndpoint,
+  focusEndpoint,
   sessionsEndpoint,
   budgetsEndpoint,
   budgetEndpoint,

@@ -16,7 +16,7 @@ export const since = z
   .string()
   .optional()
   .describe(`start of the range, inclusive: ${TIME_HELP}; default 30d`);
-const until = z.string().optional().describe(`end of the range, exclusive: ${TIME_HELP}; default now`);
+export const until = z.string().optional().describe(`end of the range, exclusive: ${TIME_HELP}; default now`);
 const where = z
   .array(z.string())
   .optional()
