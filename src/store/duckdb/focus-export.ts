@@ -35,18 +35,20 @@ export async function exportFocus(
   o: { path: string; since?: number; until?: number },
 ): Promise<{ rows: number; unpriced: UnpricedCount }> {
   const { sql: inRange, params: rangeParams } = exportRange(o);
-  const [unpricedRow] = await s.rows(
-    'counting unpriced events for the FOCUS export',
-    `SELECT count(*), coalesce(sum(${TOKEN_FIELDS.join(' + ')}), 0)
-     FROM ledger_pico WHERE cost_source = 'unpriced' AND ${inRange}`,
-    rangeParams,
-  );
-  const unpriced = { events: Number(unpricedRow![0]), tokens: Number(unpricedRow![1]) };
+  // One read for both: the (provider, model) pairs to name, and the unpriced events the rows will leave out.
+  const unpricedOnly = `FILTER (WHERE cost_source = 'unpriced')`;
   const pairs = await s.rows(
     'listing providers and models for the FOCUS export',
-    `SELECT DISTINCT coalesce(provider, ''), model FROM ledger_pico WHERE cost_source <> 'unpriced' AND ${inRange}`,
+    `SELECT coalesce(provider, ''), model, count(*) ${unpricedOnly},
+       coalesce(sum(${TOKEN_FIELDS.join(' + ')}) ${unpricedOnly}, 0)
+     FROM ledger_pico WHERE ${inRange} GROUP BY ALL`,
     rangeParams,
   );
+  const unpriced = { events: 0, tokens: 0 };
+  for (const [, , events, tokens] of pairs) {
+    unpriced.events += Number(events);
+    unpriced.tokens += Number(tokens);
+  }
   // One JSON parameter: a list parameter needs an element type, which an empty list (an empty ledger) has not.
   const names = JSON.stringify(
     pairs.map(([p, m]) => {
