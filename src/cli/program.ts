@@ -174,6 +174,20 @@ export function buildProgram(): Command {
     ),
   ).action(async (o) => (await import('./export.js')).exportCommand(o, err));
 
+  program
+    .command('route')
+    .description('cost-effective model routing')
+    .command('eval')
+    .description(
+      'train a router on a dataset of prompts scored for several models, and measure what it saves against ' +
+        'always the strongest model and other baselines (docs/router.md)',
+    )
+    .argument('<file>', 'JSONL: {"id", "category", "prompt", "outcomes": {MODEL: {"score", …}}} a line')
+    .option('--model-prices <file>', 'USD per 1M tokens of each model (default: models.json beside FILE)')
+    .option('--targets <shares>', "shares of the strongest model's quality to keep", '0.9,0.95,1')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (file: string, o) => (await import('./route.js')).routeEvalCommand(file, o, out, err));
+
   const prices = program.command('prices').description('the price catalog and your overrides');
   ledgerOptions(
     prices.command('show').description('what a model name resolves to, and its prices').argument('<name>'),

@@ -100,7 +100,7 @@ export function reportTable(
     return line(label.length > 0 ? label : [''], r, r.unpriced_events);
   });
   const total = line(['total', ...Array(labelWidth - 1).fill('')], result.totals, result.unpriced.events);
-  const text = renderTable(header, body, total, labelWidth);
+  const text = renderTable(header, [...body, total], labelWidth, body.length);
   const u = result.unpriced;
   const notes = [
     u.events === 0
@@ -118,8 +118,17 @@ export function reportTable(
   return `${text}\n${notes.join('\n')}\n`;
 }
 
-function renderTable(header: string[], rows: string[][], total: string[], labelColumns: number): string {
-  const all = [header, ...rows, total];
+/**
+ * Columns padded to their widest cell, labels to the left and numbers to the right, a rule under the header and,
+ * when `ruleAfter` is given, after that many rows (above a total).
+ */
+export function renderTable(
+  header: string[],
+  rows: string[][],
+  labelColumns: number,
+  ruleAfter?: number,
+): string {
+  const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) =>
     r
@@ -127,5 +136,7 @@ function renderTable(header: string[], rows: string[][], total: string[], labelC
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  return [fmt(header), rule, ...rows.map(fmt), rule, fmt(total)].join('\n');
+  const lines = rows.map(fmt);
+  if (ruleAfter !== undefined) lines.splice(ruleAfter, 0, rule);
+  return [fmt(header), rule, ...lines].join('\n');
 }

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { TokenledgerError } from '../errors.js';
+import { formatUsd, formatUsdShort } from '../money/money.js';
+import { type ModelPrice, parseModelPrices, parseRoutingCases } from '../router/dataset.js';
+import { type Evaluation, evaluateRouters } from '../router/evaluate.js';
+import type { PolicyResult } from '../router/policy.js';
+import { counted, groupDigits } from './group-digits.js';
+import { renderTable } from './report-format.js';
+
+export interface RouteEvalOptions {
+  modelPrices?: string;
+  targets?: string;
+  format?: 'table' | 'json';
+}
+
+/** `tokenledger route eval FILE`: how a learned router and the baselines trade cost for quality on a dataset. */
+export function routeEvalCommand(
+  file: string,
+  o: RouteEvalOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): void {
+  if (!existsSync(file)) throw new TokenledgerError('CLI_NO_FILE', `${file}: no such file`);
+  if (o.modelPrices !== undefined && !existsSync(o.modelPrices))
+    throw new TokenledgerError('CLI_NO_FILE', `--model-prices ${o.modelPrices}: no such file`);
+  const pricesFile = o.modelPrices ?? join(dirname(file), 'models.json');
+  const prices = existsSync(pricesFile)
+    ? parseModelPrices(readFileSync(pricesFile, 'utf8'), pricesFile)
+    : new Map<string, ModelPrice>();
+  const data = parseRoutingCases(readFileSync(file, 'utf8'), file, prices);
+  for (const s of data.skipped.slice(0, 5)) err(`${s.at}  ROUTER_BAD_CASE  ${s.reason}\n`);
+  if (data.skipped.length > 5) err(`… and ${counted(data.skipped.length - 5, 'more line')} skipped\n`);
+  if (data.cases.length === 0)
+    throw new TokenledgerError('ROUTER_NO_CASES', `${file}: no case could be read`);
+  const e = evaluateRouters(data, prices, { targets: targetsOf(o.targets) });
+  out(o.format === 'json' ? `${JSON.stringify(asJson(e), null, 2)}\n` : table(basename(file), e));
+}
+
+function targetsOf(text = '0.9,0.95,1'): number[] {
+  return text.split(',').map((t) => {
+    const n = Number(t);
+    if (t.trim() === '' || !(n > 0 && n <= 1))
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `--targets ${JSON.stringify(text)}: each target is a share of the strongest model's quality, ` +
+          'above 0 and at most 1 (0.9,0.95,1)',
+      );
+    return n;
+  });
+}
+
+function table(name: string, e: Evaluation): string {
+  const strongest = e.singles[e.strongest] as PolicyResult;
+  const { train, validation, test } = e.sizes;
+  const routed = [e.oracle, ...e.targets.flatMap((t) => t.rows)].map((r) => routedTo(r, e.models));
+  const routedWidth = Math.max(...routed.map((r) => r.length));
+  // A single model's row needs no "routed to"; the others' read left-aligned, as the words they are.
+  const row = (target: string, r: PolicyResult) => [
+    target,
+    r.policy,
+    r.quality.toFixed(4),
+    `${((100 * r.quality) / strongest.quality).toFixed(1)}%`,
+    formatUsdShort(r.cost, 4),
+    r.cost === 0n ? '—' : `${(Number(strongest.cost) / Number(r.cost)).toFixed(2)}×`,
+    e.singles.includes(r) ? '' : routedTo(r, e.models).padEnd(routedWidth),
+  ];
+  const rows = [
+    ...e.singles.map((r) => row('', r)),
+    row('', e.oracle),
+    ...e.targets.flatMap((t) => t.rows.map((r) => row(`${(100 * t.target).toFixed(0)}%`, r))),
+  ];
+  const header = ['target', 'policy', 'quality', 'of strongest', 'cost', 'cheaper', 'routed to'];
+  return (
+    `${name}: ${counted(train + validation + test, 'prompt')}, ${counted(e.models.length, 'model')}; ` +
+    `trained on ${groupDigits(train)}, tuned on ${groupDigits(validation)}, reported on the other ` +
+    `${groupDigits(test)}\n\n${renderTable(header, rows, 2, e.singles.length + 1)}\n\n` +
+    `strongest: ${e.models[e.strongest]}; cheapest: ${e.models[e.cheapest]} (by their means in training)\n` +
+    'target: the share of the strongest model’s quality each policy was tuned to keep, on the validation prompts\n' +
+    'cheaper: the strongest model’s cost over the policy’s, on the test prompts (docs/router.md)\n'
+  );
+}
+
+/** The models that took calls, most first: "gemini-1.5-flash-002 58%, gemini-1.5-pro-002 38%, …". */
+function routedTo(r: PolicyResult, models: readonly string[]): string {
+  const total = r.calls.reduce((a, b) => a + b, 0);
+  const taken = r.calls
+    .map((n, m) => ({ n, model: models[m] as string }))
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.n - a.n);
+  const shown = taken.slice(0, 3).map((x) => `${x.model} ${Math.round((100 * x.n) / total)}%`);
+  return [...shown, ...(taken.length > 3 ? ['…'] : [])].join(', ');
+}
+
+function asJson(e: Evaluation) {
+  const result = (r: PolicyResult) => ({
+    policy: r.policy,
+    quality: r.quality,
+    cost_usd: formatUsd(r.cost),
+    calls: Object.fromEntries(e.models.map((m, i) => [m, r.calls[i]])),
+  });
+  return {
+    models: e.models,
+    sizes: e.sizes,
+    strongest: e.models[e.strongest],
+    cheapest: e.models[e.cheapest],
+    singles: e.singles.map(result),
+    oracle: result(e.oracle),
+    targets: e.targets.map((t) => ({ target: t.target, policies: t.rows.map(result) })),
+  };
+}

@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { learnableCases } from '../../src/router/synthetic.test-data.js';
+import { runCli } from '../helpers/run-cli.js';
+
+// A dataset in the routing format whose prompts' words say which model can answer, as JSONL with its prices file.
+function dataset(extraLines: string[] = []): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-route-'));
+  const lines = learnableCases(1500).map((c) =>
+    JSON.stringify({
+      id: c.id,
+      category: c.category,
+      prompt: c.prompt,
+      outcomes: Object.fromEntries(
+        [...c.outcomes].map(([m, o]) => [m, { score: o.score, output_chars: 40 }]),
+      ),
+    }),
+  );
+  writeFileSync(
+    join(dir, 'cases.jsonl'),
+    `${[...lines.slice(0, 2), ...extraLines, ...lines.slice(2)].join('\n')}\n`,
+  );
+  writeFileSync(
+    join(dir, 'models.json'),
+    JSON.stringify({
+      small: { input_per_mtok: 1, output_per_mtok: 2 },
+      large: { input_per_mtok: 10, output_per_mtok: 20 },
+    }),
+  );
+  return join(dir, 'cases.jsonl');
+}
+
+describe('tokenledger route eval', () => {
+  it('prints each policy on the test prompts, reading prices from models.json beside the data', async () => {
+    const r = await runCli(['route', 'eval', dataset(), '--targets', '0.95']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^cases\.jsonl: 1,500 prompts, 2 models; trained on [\d,]+, tuned on [\d,]+, reported on/,
+    );
+    for (const policy of [
+      'small',
+      'large',
+      'oracle',
+      'learned router',
+      'best model per category',
+      'random mix',
+    ])
+      expect(r.stdout).toContain(`  ${policy}  `);
+    expect(r.stdout).toContain('strongest: large; cheapest: small');
+  });
+
+  it('gives exact costs and calls per model as JSON', async () => {
+    const r = await runCli(['route', 'eval', dataset(), '--format', 'json', '--targets', '1']);
+    const e = JSON.parse(r.stdout);
+    expect(e.strongest).toBe('large');
+    const large = e.singles.find((s: { policy: string }) => s.policy === 'large');
+    // Each call: ceil(chars / 4) input tokens at $10/M plus 10 output tokens at $20/M, summed exactly.
+    expect(large.cost_usd).toMatch(/^0\.\d{12}$/);
+    const learned = e.targets[0].policies.find((p: { policy: string }) => p.policy === 'learned router');
+    expect(learned.quality).toBe(1);
+    expect(learned.calls.small + learned.calls.large).toBe(e.sizes.test);
+    expect(Number(learned.cost_usd)).toBeLessThan(Number(large.cost_usd) / 2);
+  });
+
+  it('skips a bad line with file:line and reads the rest', async () => {
+    const file = dataset(['{"id": "x"}']);
+    const r = await runCli(['route', 'eval', file, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`${file}:3  ROUTER_BAD_CASE  category: required (a string)\n`);
+    const e = JSON.parse(r.stdout);
+    expect(e.sizes.train + e.sizes.validation + e.sizes.test).toBe(1500);
+  });
+
+  it('says what is wrong with a missing file, a target out of range, or a model without a price', async () => {
+    expect((await runCli(['route', 'eval', '/nonexistent.jsonl'])).stderr).toMatch(/^error CLI_NO_FILE: /);
+    const bad = await runCli(['route', 'eval', dataset(), '--targets', '0.9,1.5']);
+    expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: --targets "0\.9,1\.5": each target is a share/);
+    const file = dataset();
+    expect((await runCli(['route', 'eval', file, '--model-prices', '/no.json'])).stderr).toMatch(
+      /CLI_NO_FILE/,
+    );
+    writeFileSync(
+      join(file, '../other.json'),
+      JSON.stringify({ large: { input_per_mtok: 1, output_per_mtok: 1 } }),
+    );
+    const r = await runCli(['route', 'eval', file, '--model-prices', join(file, '../other.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error ROUTER_UNPRICED_MODEL: model "small"/);
+  });
+});
