@@ -29,6 +29,7 @@ const BENCHES: Record<string, { args: string[]; note: string; core?: number }> =
     args: ['bench/import/long-session.ts', '3'],
     note: 'one Gemini CLI session of 5k-80k messages: time per message; needs npm run build',
   },
+  router: { args: ['bench/router/run.ts', '7'], note: 'what a routing decision adds to a gateway call' },
   startup: {
     args: ['bench/startup/run.ts', '21'],
     note: 'command start-up with the price catalog; needs npm run build',

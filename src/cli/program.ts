@@ -174,9 +174,8 @@ export function buildProgram(): Command {
     ),
   ).action(async (o) => (await import('./export.js')).exportCommand(o, err));
 
-  program
-    .command('route')
-    .description('cost-effective model routing')
+  const route = program.command('route').description('cost-effective model routing (docs/router.md)');
+  route
     .command('eval')
     .description(
       'train a router on a dataset of prompts scored for several models, and measure what it saves against ' +
@@ -187,6 +186,16 @@ export function buildProgram(): Command {
     .option('--targets <shares>', "shares of the strongest model's quality to keep", '0.9,0.95,1')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (file: string, o) => (await import('./route.js')).routeEvalCommand(file, o, out, err));
+  route
+    .command('train')
+    .description(
+      'train the router on a dataset, tune it for a target, and save it for the gateway (`routers:`)',
+    )
+    .argument('<file>', 'JSONL dataset, as for `route eval`')
+    .requiredOption('-o, --output <file>', 'the router file to write')
+    .option('--model-prices <file>', 'USD per 1M tokens of each model (default: models.json beside FILE)')
+    .option('--target <share>', "share of the strongest model's quality to keep", '0.95')
+    .action(async (file: string, o) => (await import('./route.js')).routeTrainCommand(file, o, out, err));
 
   const prices = program.command('prices').description('the price catalog and your overrides');
   ledgerOptions(

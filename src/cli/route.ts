@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { formatUsd, formatUsdShort } from '../money/money.js';
 import { type ModelPrice, parseModelPrices, parseRoutingCases } from '../router/dataset.js';
 import { type Evaluation, evaluateRouters } from '../router/evaluate.js';
 import type { PolicyResult } from '../router/policy.js';
+import { routerFileText } from '../router/router-file.js';
 import { counted, groupDigits } from './group-digits.js';
 import { renderTable } from './report-format.js';
 
@@ -21,10 +22,54 @@ export function routeEvalCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): void {
+  const { data, prices } = readDataset(file, o.modelPrices, err);
+  const e = evaluateRouters(data, prices, { targets: targetsOf(o.targets) });
+  out(o.format === 'json' ? `${JSON.stringify(asJson(e), null, 2)}\n` : table(basename(file), e));
+}
+
+export interface RouteTrainOptions {
+  modelPrices?: string;
+  target?: string;
+  output: string;
+}
+
+/** `tokenledger route train FILE -o ROUTER`: the router tuned for one target, saved for the gateway. */
+export function routeTrainCommand(
+  file: string,
+  o: RouteTrainOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): void {
+  const [target] = targetsOf(o.target ?? '0.95', '--target');
+  const { data, prices } = readDataset(file, o.modelPrices, err);
+  const e = evaluateRouters(data, prices, { targets: [target!] });
+  const t = e.targets[0]!;
+  const learned = t.rows[0]!;
+  const strongest = e.singles[e.strongest]!;
+  const measured = {
+    trained_on: basename(file),
+    target: t.target,
+    test_prompts: e.sizes.test,
+    quality_share: learned.quality / strongest.quality,
+    cheaper: learned.cost === 0n ? 0 : Number(strongest.cost) / Number(learned.cost),
+    strongest: e.models[e.strongest]!,
+  };
+  writeFileSync(o.output, routerFileText(t.router, measured));
+  out(
+    `wrote ${o.output}: routes among ${t.router.models.map((m) => m.name).join(', ')}\n` +
+      `on the ${groupDigits(e.sizes.test)} test prompts it kept ${(100 * measured.quality_share).toFixed(1)}% of ` +
+      `${measured.strongest}'s quality at ${measured.cheaper.toFixed(2)}× less cost (tuned to keep ` +
+      `${(100 * t.target).toFixed(0)}%)\n` +
+      `route with it: \`routers: { auto: ${o.output} }\` in tokenledger.config.yaml, then call model "auto" ` +
+      '(docs/router.md)\n',
+  );
+}
+
+function readDataset(file: string, modelPrices: string | undefined, err: (s: string) => void) {
   if (!existsSync(file)) throw new TokenledgerError('CLI_NO_FILE', `${file}: no such file`);
-  if (o.modelPrices !== undefined && !existsSync(o.modelPrices))
-    throw new TokenledgerError('CLI_NO_FILE', `--model-prices ${o.modelPrices}: no such file`);
-  const pricesFile = o.modelPrices ?? join(dirname(file), 'models.json');
+  if (modelPrices !== undefined && !existsSync(modelPrices))
+    throw new TokenledgerError('CLI_NO_FILE', `--model-prices ${modelPrices}: no such file`);
+  const pricesFile = modelPrices ?? join(dirname(file), 'models.json');
   const prices = existsSync(pricesFile)
     ? parseModelPrices(readFileSync(pricesFile, 'utf8'), pricesFile)
     : new Map<string, ModelPrice>();
@@ -33,18 +78,17 @@ export function routeEvalCommand(
   if (data.skipped.length > 5) err(`… and ${counted(data.skipped.length - 5, 'more line')} skipped\n`);
   if (data.cases.length === 0)
     throw new TokenledgerError('ROUTER_NO_CASES', `${file}: no case could be read`);
-  const e = evaluateRouters(data, prices, { targets: targetsOf(o.targets) });
-  out(o.format === 'json' ? `${JSON.stringify(asJson(e), null, 2)}\n` : table(basename(file), e));
+  return { data, prices };
 }
 
-function targetsOf(text = '0.9,0.95,1'): number[] {
+function targetsOf(text = '0.9,0.95,1', flag = '--targets'): number[] {
   return text.split(',').map((t) => {
     const n = Number(t);
     if (t.trim() === '' || !(n > 0 && n <= 1))
       throw new TokenledgerError(
         'CLI_BAD_OPTION',
-        `--targets ${JSON.stringify(text)}: each target is a share of the strongest model's quality, ` +
-          'above 0 and at most 1 (0.9,0.95,1)',
+        `${flag} ${JSON.stringify(text)}: a target is a share of the strongest model's quality, ` +
+          'above 0 and at most 1 (0.95)',
       );
     return n;
   });

@@ -37,6 +37,8 @@ export interface CallContext {
   model: string;
   /** What budget admission reserved (its headers go on the response); settled here once the event is in the log. */
   reservation: Reservation | null;
+  /** The router whose name the client called (`routers:`), which chose `model`; else null or absent. */
+  routeId?: string | null;
   /** A Responses call in background mode (background-responses.ts): the registry that records it once; else null. */
   background: BackgroundResponses | null;
   /** Handed to the registry, reservation and all, to be recorded when its background response finishes. */
@@ -93,6 +95,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       provider: call.upstream.provider,
       model_requested: call.model,
       model: facts?.model ?? null,
+      route_id: call.routeId ?? null,
       operation: call.route.operation,
       service_tier: facts?.service_tier ?? requestedTier(call.json),
       usage,

@@ -98,6 +98,11 @@ export const configSchema = z
         upstream,
       )
       .optional(),
+    /**
+     * Learned routers (docs/router.md) by the model name that calls them: a request for that model goes to the model
+     * the router picks for its prompt. The value is a file `tokenledger route train` wrote, relative to this file.
+     */
+    routers: z.record(z.string().min(1), z.string().trim().min(1)).optional(),
     models: z
       .object({
         aliases: z.record(z.string().min(1), z.string().trim().min(1)).optional(),

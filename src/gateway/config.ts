@@ -35,6 +35,8 @@ export interface GatewayConfig {
   content_retention_days: number | null;
   upstreams: ReadonlyMap<string, Upstream>;
   aliases: Readonly<Record<string, string>>;
+  /** Router files by the model name that calls them (`routers:`), as written: relative to the config file. */
+  routers: Readonly<Record<string, string>>;
   fallbacks: Readonly<Record<string, readonly string[]>>;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
@@ -135,6 +137,7 @@ export function resolveConfig(
     content_retention_days: f.server?.content_retention_days ?? null,
     upstreams,
     aliases: Object.freeze({ ...f.models?.aliases }),
+    routers: Object.freeze({ ...f.routers }),
     fallbacks: Object.freeze({ ...f.models?.fallbacks }),
     timeouts: {
       connect_ms: f.timeouts?.connect_ms ?? 10_000,

@@ -6,6 +6,7 @@ import { TokenledgerError } from '../errors.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
+import { type LearnedRouter, routeOf } from '../router/learned-router.js';
 import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './admission.js';
 import { attribute } from './attribution.js';
 import { formAudioMs } from './audio-duration.js';
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   enforcer?: Enforcer | undefined;
   /** Live runaway-agent detection (and blocking, when configured). */
   sessions?: SessionGuard | undefined;
+  /** Learned routers by the model name that calls them (`routers:`, docs/router.md). */
+  routers?: ReadonlyMap<string, LearnedRouter> | undefined;
 }
 
 /**
@@ -124,7 +127,10 @@ export class Gateway {
           'request body has no "model" string; name the model to call',
         );
       const provider = route.provider;
-      let list = candidates(this.d.config, provider.type, json.model);
+      // A router's name: the model it picks for the prompt is called as if the client had named it (docs/router.md).
+      const router = this.d.routers?.get(json.model);
+      const model = router === undefined ? json.model : routeOf(router, provider.inputText(json));
+      let list = candidates(this.d.config, provider.type, model);
       const routed = list[0]!.upstream;
       const key = await this.authenticate(provider, req, list[0]!);
       const attribution = attribute(key, req.headers, json, req.rawHeaders);
@@ -221,6 +227,7 @@ export class Gateway {
           upstream: c.upstream,
           model: c.model,
           reservation,
+          routeId: router === undefined ? null : json.model,
           background: route.operation === 'responses' && body.background === true ? this.background : null,
           // A form's body is audio or image files: no text to keep.
           keepText: key?.store_content === true && form === null ? raw : null,

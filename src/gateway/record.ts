@@ -23,6 +23,8 @@ export interface CallRecord {
   model_requested: string;
   /** The model the provider said answered, if it said. */
   model: string | null;
+  /** The router that chose the model (docs/router.md), if one did. */
+  route_id?: string | null;
   operation: Operation;
   service_tier: string | null;
   usage: MeteredUsage | null;
@@ -67,7 +69,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
     model_requested: c.model_requested,
     operation: c.operation,
     service_tier: c.service_tier,
-    route_id: null,
+    route_id: c.route_id ?? null,
     requests: 1,
     input_tokens: u?.input_tokens ?? 0,
     cache_read_tokens: u?.cache_read_tokens ?? 0,

@@ -1,4 +1,4 @@
-import { type ModelPrice, promptTokens, type RoutingCase } from './dataset.js';
+import type { ModelPrice, RoutingCase } from './dataset.js';
 import { featuresOf } from './features.js';
 import { bestTrade, mean } from './policy.js';
 import { predictScores, type TrainOptions, trainScoreModel } from './score-model.js';
@@ -17,8 +17,8 @@ export interface LearnedRouter {
 export interface RouteModel {
   name: string;
   weights: Float32Array;
-  /** List prices in USD per token, input and output; null for a model priced only by measured outcomes. */
-  usdPerToken: { input: number; output: number } | null;
+  /** List prices (pico-dollars per 1M tokens); null for a model priced only by measured outcomes. */
+  price: ModelPrice | null;
   /** The answer's mean length in training, in tokens: an answer's length is not known before the call. */
   meanOutputTokens: number;
   /** The mean cost of a call in training, USD: the expected cost of a model without list prices. */
@@ -49,11 +49,10 @@ export function fitRouter(
   return {
     lambda: 0,
     models: kept.map((name, i) => {
-      const p = prices.get(name);
       return {
         name,
         weights: scoreModel.weights[i] as Float32Array,
-        usdPerToken: p ? { input: Number(p.input) / 1e18, output: Number(p.output) / 1e18 } : null,
+        price: prices.get(name) ?? null,
         meanOutputTokens: mean(train, (c) => c.outcomes.get(name)?.outputTokens ?? 0),
         meanCostUsd: costs[models.indexOf(name)]!,
       };
@@ -63,7 +62,9 @@ export function fitRouter(
 
 /** Each model's predicted score for a prompt and the call's expected cost in USD, in the router's model order. */
 export function assess(r: LearnedRouter, prompt: string): { scores: Float64Array; costs: Float64Array } {
-  const inputTokens = promptTokens(prompt);
+  // UTF-16 units, not characters as the datasets count them: this only steers, and a megabyte's count of code points
+  // would cost milliseconds a call.
+  const inputTokens = Math.max(1, Math.ceil(prompt.length / 4));
   return {
     scores: predictScores(
       { models: r.models.map((m) => m.name), weights: r.models.map((m) => m.weights) },
@@ -71,9 +72,9 @@ export function assess(r: LearnedRouter, prompt: string): { scores: Float64Array
     ),
     // Expected cost only steers the choice (a float is fine here); what a call cost is always what it used.
     costs: Float64Array.from(r.models, (m) =>
-      m.usdPerToken === null
+      m.price === null
         ? m.meanCostUsd
-        : m.usdPerToken.input * inputTokens + m.usdPerToken.output * m.meanOutputTokens,
+        : (Number(m.price.input) * inputTokens + Number(m.price.output) * m.meanOutputTokens) / 1e18,
     ),
   };
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
 import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
+import { loadRouters } from '../gateway/routers.js';
 import { DAMAGED_FILE, openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
@@ -76,6 +77,7 @@ export interface RunningServer {
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   setServerV8Flags();
   const config = await readGatewayConfig(o.configPath, o);
+  const routers = await loadRouters(config.routers, o.configPath === null ? o.cwd : dirname(o.configPath));
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
   const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
@@ -148,6 +150,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     env: o.env,
     enforcer: budgets.enforcement.enforcer,
     sessions: budgets.sessions,
+    routers,
   });
   // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
   let otlp: OtlpReceiver | null = null;

@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { routeOf } from '../../src/router/learned-router.js';
+import { parseRouterFile } from '../../src/router/router-file.js';
 import { learnableCases } from '../../src/router/synthetic.test-data.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -77,7 +79,7 @@ describe('tokenledger route eval', () => {
   it('says what is wrong with a missing file, a target out of range, or a model without a price', async () => {
     expect((await runCli(['route', 'eval', '/nonexistent.jsonl'])).stderr).toMatch(/^error CLI_NO_FILE: /);
     const bad = await runCli(['route', 'eval', dataset(), '--targets', '0.9,1.5']);
-    expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: --targets "0\.9,1\.5": each target is a share/);
+    expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: --targets "0\.9,1\.5": a target is a share/);
     const file = dataset();
     expect((await runCli(['route', 'eval', file, '--model-prices', '/no.json'])).stderr).toMatch(
       /CLI_NO_FILE/,
@@ -89,5 +91,37 @@ describe('tokenledger route eval', () => {
     const r = await runCli(['route', 'eval', file, '--model-prices', join(file, '../other.json')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error ROUTER_UNPRICED_MODEL: model "small"/);
+  });
+});
+
+describe('tokenledger route train', () => {
+  it('saves the router tuned for the target, and says what it kept and saved on the test prompts', async () => {
+    const file = dataset();
+    const output = join(file, '../router.json');
+    const r = await runCli(['route', 'train', file, '-o', output, '--target', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(
+      new RegExp(
+        "^wrote .*router\\.json: routes among small, large\non the [\\d,]+ test prompts it kept 100\\.0% of large's " +
+          'quality at 2\\.\\d\\d× less cost \\(tuned to keep 100%\\)\n',
+      ),
+    );
+    const saved = parseRouterFile(readFileSync(output, 'utf8'), output);
+    expect(saved.measured).toMatchObject({
+      trained_on: 'cases.jsonl',
+      target: 1,
+      strongest: 'large',
+      quality_share: 1,
+    });
+    expect(routeOf(saved.router, 'write a rigorous proof about law number 99999')).toBe('large');
+    expect(routeOf(saved.router, 'a short question on law 99999')).toBe('small');
+  });
+
+  it('needs an output file and a target between 0 and 1', async () => {
+    expect((await runCli(['route', 'train', dataset()])).stderr).toMatch(
+      /required option '-o, --output <file>'/,
+    );
+    const r = await runCli(['route', 'train', dataset(), '-o', '/tmp/x.json', '--target', '95']);
+    expect(r.stderr).toMatch(/^error CLI_BAD_OPTION: --target "95": a target is a share/);
   });
 });

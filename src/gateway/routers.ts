@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { TokenledgerError } from '../errors.js';
+import type { LearnedRouter } from '../router/learned-router.js';
+import { parseRouterFile } from '../router/router-file.js';
+
+/**
+ * The routers of `routers:` (model name → file), read at start-up so a missing or damaged file fails there, not at
+ * the first call for its model. A relative path is read from the config file's folder.
+ */
+export async function loadRouters(
+  files: Readonly<Record<string, string>>,
+  configDir: string,
+): Promise<ReadonlyMap<string, LearnedRouter>> {
+  const routers = new Map<string, LearnedRouter>();
+  for (const [model, file] of Object.entries(files)) {
+    const path = isAbsolute(file) ? file : join(configDir, file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (cause) {
+      throw new TokenledgerError(
+        'ROUTER_BAD_FILE',
+        `routers.${model}: cannot read ${path} (${(cause as Error).message}); ` +
+          'write it with `tokenledger route train`',
+        { cause },
+      );
+    }
+    routers.set(model, parseRouterFile(text, path).router);
+  }
+  return routers;
+}

@@ -1,0 +1,137 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateRouters } from '../../src/router/evaluate.js';
+import { routerFileText } from '../../src/router/router-file.js';
+import { learnableCases } from '../../src/router/synthetic.test-data.js';
+import { startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { OPENAI_USAGE } from './fake-provider.js';
+import { type Harness, startHarness } from './helpers.js';
+
+// A router trained as `tokenledger route train` trains one, on prompts whose words say which model can answer them:
+// proofs need the large model (here gpt-4o), questions do not (gpt-4o-mini). Saved beside the config, which names
+// it by a relative path.
+let h: Harness;
+let client: OpenAI;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-router-'));
+  const cases = learnableCases(3000).map((c) => ({
+    ...c,
+    outcomes: new Map([
+      ['gpt-4o-mini', c.outcomes.get('small')!],
+      ['gpt-4o', c.outcomes.get('large')!],
+    ]),
+  }));
+  const prices = new Map([
+    ['gpt-4o-mini', { input: 150_000_000_000n, output: 600_000_000_000n }],
+    ['gpt-4o', { input: 2_500_000_000_000n, output: 10_000_000_000_000n }],
+  ]);
+  const e = evaluateRouters({ cases, models: ['gpt-4o-mini', 'gpt-4o'], skipped: [] }, prices, {
+    targets: [1],
+  });
+  const measured = {
+    trained_on: 'synthetic',
+    target: 1,
+    test_prompts: 0,
+    quality_share: 1,
+    cheaper: 1,
+    strongest: 'gpt-4o',
+  };
+  await writeFile(join(dir, 'router.json'), routerFileText(e.targets[0]!.router, measured));
+  await writeFile(join(dir, 'tokenledger.config.yaml'), 'routers:\n  auto: router.json\n');
+  h = await startHarness({}, join(dir, 'tokenledger.config.yaml'));
+  client = new OpenAI({ apiKey: 'sk-caller-own-key', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+});
+afterAll(async () => {
+  await h.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sentModel = () => JSON.parse(h.fake.requests.at(-1)!.body).model as string;
+
+describe('a call to a router by its name (`routers:` in the config)', () => {
+  it('goes to the model the router picks for its prompt, recorded with the router as route_id', async () => {
+    const proof = await client.chat.completions
+      .create({
+        model: 'auto',
+        messages: [{ role: 'user', content: 'write a rigorous proof about law number 12' }],
+      })
+      .withResponse();
+    expect(sentModel()).toBe('gpt-4o');
+    const question = await client.chat.completions
+      .create({ model: 'auto', messages: [{ role: 'user', content: 'a short question on music 12' }] })
+      .withResponse();
+    expect(sentModel()).toBe('gpt-4o-mini');
+
+    const proofEvent = await h.event(proof.response.headers.get('x-tokenledger-event-id')!);
+    expect(proofEvent).toMatchObject({ route_id: 'auto', model_requested: 'gpt-4o', status: 'ok' });
+    expect(proofEvent.model).toMatch(/^gpt-4o(-\d{4}-\d{2}-\d{2})?$/);
+    const questionEvent = await h.event(question.response.headers.get('x-tokenledger-event-id')!);
+    expect(questionEvent).toMatchObject({ route_id: 'auto', model_requested: 'gpt-4o-mini' });
+    // Priced as the model that answered, exactly as a direct call to it is.
+    expect(questionEvent.cost_source).toBe('computed');
+    expect(questionEvent.output_tokens).toBe(OPENAI_USAGE.completion);
+  });
+
+  it('routes a streamed call the same way, and leaves a call naming a model itself alone', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'auto',
+      stream: true,
+      messages: [{ role: 'user', content: 'write a rigorous proof about poetry number 3' }],
+    });
+    for await (const _ of stream);
+    expect(sentModel()).toBe('gpt-4o');
+    const direct = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'write a rigorous proof about law' }],
+      })
+      .withResponse();
+    expect(sentModel()).toBe('gpt-4o-mini');
+    expect(await h.event(direct.response.headers.get('x-tokenledger-event-id')!)).toMatchObject({
+      route_id: null,
+    });
+    expect((await h.all()).filter((e) => e.route_id === 'auto')).toHaveLength(3);
+    // What `tokenledger report --by route_id,model` shows: the routed calls, model by model.
+    const report = await h.server.store.query({ dimensions: ['route_id', 'model_requested'] });
+    const rows = report.rows.map((r) => [r.dims.route_id, r.dims.model_requested, r.requests]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['auto', 'gpt-4o', 2],
+        ['auto', 'gpt-4o-mini', 1],
+        [null, 'gpt-4o-mini', 1],
+      ]),
+    );
+  });
+});
+
+describe('a router file that cannot be used', () => {
+  it('stops the server at start-up with ROUTER_BAD_FILE naming the file and the field', async () => {
+    await writeFile(join(dir, 'broken.json'), '{"format": "tokenledger-router", "version": 2}');
+    await writeFile(join(dir, 'bad.yaml'), 'routers:\n  auto: broken.json\n  other: missing.json\n');
+    const start = () =>
+      startServer({
+        ledgerPath: join(dir, 'unused.duckdb'),
+        configPath: join(dir, 'bad.yaml'),
+        port: 0,
+        cwd: dir,
+        env: {},
+        openStore: (p) => createDuckDbStore(p),
+        log: () => {},
+      });
+    await expect(start()).rejects.toMatchObject({
+      code: 'ROUTER_BAD_FILE',
+      message: expect.stringMatching(/broken\.json: version: /),
+    });
+    await writeFile(join(dir, 'bad.yaml'), 'routers:\n  other: missing.json\n');
+    await expect(start()).rejects.toMatchObject({
+      code: 'ROUTER_BAD_FILE',
+      message: expect.stringMatching(/^routers\.other: cannot read .*missing\.json/),
+    });
+  });
+});
