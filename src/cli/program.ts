@@ -342,6 +342,20 @@ export function buildProgram(): Command {
       .addOption(new Option('--format <format>').choices(['table', 'json']).default('table')),
   ).action(async (o) => (await import('./alerts.js')).alertsCommand(o, out));
 
+  filterOptions(
+    ledgerOptions(
+      program
+        .command('metrics')
+        .description(
+          'effective cost per 1M tokens, cost per call, cache hit rate and cache savings, by group (docs/metrics.md)',
+        )
+        .option('--by <dims>', 'comma-separated dimensions, as for report', 'model')
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+        ),
+    ),
+  ).action(async (o) => (await import('./metrics.js')).metricsCommand(o, out));
+
   ledgerOptions(
     program
       .command('runaways')

@@ -1,8 +1,8 @@
 /**
  * ARCHITECTURE.md, Processes: while `tokenledger serve` holds a ledger, CLI commands use its store over its API
  * instead of opening the DuckDB file (which would fail on the file's lock), and do exactly what they do on the file
- * itself: `report` and `events` print the same, `import` stores the same and says the same, `reconcile` finds the
- * same. The server runs as a child process, as a user runs it, so the lock is real.
+ * itself: `report`, `metrics` and `events` print the same, `import` stores the same and says the same, `reconcile`
+ * finds the same. The server runs as a child process, as a user runs it, so the lock is real.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,6 +80,8 @@ const COMMANDS = [
   ['report', '--by', 'team', '--top', '1', '--since', '2026-01-06', '--until', '2026-01-08'],
   ['report', '--by', 'team', '--billed'],
   ['report', '--by', 'team', '--bucket', 'day', '--tz', 'America/New_York', '--since', '2026-01-06'],
+  ['metrics', '--by', 'team', '--format', 'json'],
+  ['metrics', '--where', 'team=web'],
   ['events', '--limit', '5'],
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
   ['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts)],

@@ -57,12 +57,6 @@ export function resultColumns(
   ];
 }
 
-export function tokensOf(m: Measures): number {
-  return (
-    m.input_tokens + m.cache_read_tokens + m.cache_write_5m_tokens + m.cache_write_1h_tokens + m.output_tokens
-  );
-}
-
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula. Names in these CSVs
  * come from whoever sent the calls (a gateway header, an agent's log), so such a cell gets a leading ' that makes it

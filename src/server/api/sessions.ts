@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { tokensOf } from '../../metrics/economics.js';
 import { formatUsd } from '../../money/money.js';
 import type { Row } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
-import { rowJson, tokensOf } from './json.js';
+import { rowJson } from './json.js';
 import { rangeParams, top } from './params.js';
 import { parseRange, requestFilters } from './query-input.js';
 

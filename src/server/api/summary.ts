@@ -2,40 +2,15 @@ import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
 import { findSourceOverlaps } from '../../ledger/source-overlap.js';
 import { monthBounds } from '../../ledger/time.js';
+import { cacheSavings, costPerMillion, tokensOf } from '../../metrics/economics.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { Filter, QueryResult } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
-import { tokensOf } from './json.js';
 import { rangeParams } from './params.js';
 import { parseRange, parseZone, requestFilters } from './query-input.js';
 
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
-
-/** Cost sources whose events carry the cost's parts; a provider's given total and an unpriced event have none. */
-const WITH_PARTS = new Set<string | null>(['computed', 'estimated']);
-
-/**
- * What cache reads saved against paying the full input price: per model, cache-read tokens at the model's average
- * input price over the range, minus what the cache reads cost. Per model because cache discounts differ by model;
- * exact when a model had one input price in the range (the usual case). Only events priced part by part count: the
- * input tokens of the others have no input cost beside them and would lower the average price.
- */
-function cacheSavings(byModelAndSource: QueryResult): bigint {
-  let saved = 0n;
-  for (const r of byModelAndSource.rows)
-    if (WITH_PARTS.has(r.dims.cost_source ?? null) && r.input_tokens > 0 && r.cache_read_tokens > 0)
-      saved += (BigInt(r.cache_read_tokens) * r.cost_input) / BigInt(r.input_tokens) - r.cost_cache_read;
-  return saved;
-}
-
-/**
- * Cost per 1M priced tokens (all kinds), pico-dollars; 0 when no token was priced. Unpriced events add no cost, so
- * counting their tokens would lower the rate as if they had been free.
- */
-function costPerMillion(cost: bigint, pricedTokens: number): bigint {
-  return pricedTokens === 0 ? 0n : (cost * 1_000_000n) / BigInt(pricedTokens);
-}
 
 /** Straight-line run rate: spend so far × month length / time elapsed. Forecasts are estimates, never billed. */
 function linearForecast(spent: bigint, start: number, end: number, now: number): bigint {

@@ -1,0 +1,86 @@
+import { TokenledgerError } from '../errors.js';
+import { type GroupMetrics, METRICS_DIMENSIONS, metricsBy } from '../metrics/group-metrics.js';
+import { formatUsd, formatUsdDisplay } from '../money/money.js';
+import { type LedgerOptions, withStore } from './context.js';
+import { type FilterOptions, nothingMatched, parseDimensions, parseRange, whereFilters } from './filters.js';
+import { counted, groupDigits } from './group-digits.js';
+import { renderTable } from './report-format.js';
+
+export interface MetricsOptions extends LedgerOptions, FilterOptions {
+  by?: string;
+  format?: string;
+}
+
+/** `tokenledger metrics`: effective cost per 1M tokens, per call, cache hit rate and savings, by group. */
+export async function metricsCommand(o: MetricsOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (format !== 'table' && format !== 'json')
+    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const by = parseDimensions(o.by ?? 'model');
+  const filters = await whereFilters(o);
+  const extra = METRICS_DIMENSIONS.filter((d) => !by.includes(d));
+  const q = { dimensions: [...by, ...extra], filters, ...parseRange(o) };
+  const result = await withStore(o, (store) => store.query(q), { existing: true });
+  const m = metricsBy(result, by);
+  if (format === 'json') {
+    out(`${JSON.stringify({ groups: m.groups.map(json), total: json(m.total) }, null, 2)}\n`);
+    return;
+  }
+  const header = [
+    ...(by.length > 0 ? by : ['']),
+    'cost',
+    'per 1M tokens',
+    'per call',
+    'cache hit',
+    'cache saved',
+    'tokens',
+    'calls',
+  ];
+  // As in report: a group whose events all lack a price says so rather than "$0.00"; one with some, marks its cost.
+  const cost = (g: GroupMetrics) =>
+    g.unpriced_events === 0
+      ? formatUsdDisplay(g.cost_usd)
+      : g.unpriced_events === g.events
+        ? 'unpriced'
+        : `${formatUsdDisplay(g.cost_usd)} *`;
+  const line = (label: string[], g: GroupMetrics) => [
+    ...label,
+    cost(g),
+    g.priced_tokens === 0 ? '—' : formatUsdDisplay(g.cost_per_1m_tokens_usd),
+    g.priced_requests === 0 ? '—' : formatUsdDisplay(g.cost_per_request_usd),
+    g.cache_hit_rate === null ? '—' : `${(100 * g.cache_hit_rate).toFixed(1)}%`,
+    formatUsdDisplay(g.cache_savings_usd),
+    groupDigits(g.tokens),
+    groupDigits(g.requests),
+  ];
+  const labelWidth = Math.max(1, by.length);
+  const rows = m.groups.map((g) => line(by.length > 0 ? by.map((d) => g.dims[d] ?? '(none)') : [''], g));
+  const total = line(['total', ...Array(labelWidth - 1).fill('')], m.total);
+  const notes = [
+    m.total.unpriced_events === 0
+      ? 'unpriced: 0 events'
+      : `unpriced: ${counted(m.total.unpriced_events, 'event')} — not in the costs (* marks a cost that leaves ` +
+        'some out), nor in "per 1M tokens" and "per call"',
+    'per 1M tokens: cost over the priced tokens of every kind; cache hit: the share of prompt tokens read from a cache',
+    'cache saved: cache reads at the uncached input price, less what they cost (docs/metrics.md)',
+  ];
+  if (m.total.requests === 0) notes.push(nothingMatched(filters));
+  out(`${renderTable(header, [...rows, total], labelWidth, rows.length)}\n${notes.join('\n')}\n`);
+}
+
+function json(g: GroupMetrics) {
+  return {
+    ...g.dims,
+    cost_usd: formatUsd(g.cost_usd),
+    tokens: g.tokens,
+    priced_tokens: g.priced_tokens,
+    requests: g.requests,
+    priced_requests: g.priced_requests,
+    events: g.events,
+    unpriced_events: g.unpriced_events,
+    cost_per_1m_tokens_usd: formatUsd(g.cost_per_1m_tokens_usd),
+    cost_per_request_usd: formatUsd(g.cost_per_request_usd),
+    cache_hit_rate: g.cache_hit_rate,
+    cache_savings_usd: formatUsd(g.cache_savings_usd),
+  };
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
+import type { Store } from '../store/store.js';
+import { CARDS, makeEvent, randomEvents } from '../store/testing/event-factory.js';
+import { cacheSavings, costPerMillion, tokensOf } from './economics.js';
+import { METRICS_DIMENSIONS, metricsBy } from './group-metrics.js';
+
+// Two calls of claude-sonnet-4-5 for team platform at $3 input, $0.30 cache read, $15 output per 1M tokens: each
+// 1,000 uncached input, 20,000 cache-read and 300 output tokens, $0.0135. One call of a model with no price for web.
+let store: Store;
+beforeAll(async () => {
+  store = await createDuckDbStore(':memory:');
+  const usage = { input_tokens: 1000, cache_read_tokens: 20_000, output_tokens: 300 };
+  await store.append([
+    makeEvent(1, { ...usage, rates: CARDS.sonnet }),
+    makeEvent(2, { ...usage, rates: CARDS.sonnet }),
+    makeEvent(3, { ...usage, team: 'web', model: 'mystery-7b', rates: null }),
+  ]);
+});
+afterAll(() => store.close());
+
+const byTeam = async () =>
+  metricsBy(await store.query({ dimensions: ['team', ...METRICS_DIMENSIONS] }), ['team']);
+
+describe('metricsBy', () => {
+  it('gives each group its cost per 1M priced tokens, cost per call, cache hit rate and savings', async () => {
+    const { groups } = await byTeam();
+    expect(groups[0]).toEqual({
+      dims: { team: 'platform' },
+      cost_usd: 27_000_000_000n,
+      tokens: 42_600,
+      priced_tokens: 42_600,
+      requests: 2,
+      priced_requests: 2,
+      events: 2,
+      unpriced_events: 0,
+      // $0.027 over 42,600 tokens, truncated at the pico-dollar.
+      cost_per_1m_tokens_usd: 633_802_816_901n,
+      cost_per_request_usd: 13_500_000_000n,
+      cache_hit_rate: 40_000 / 42_000,
+      // 40,000 cache reads at $3 instead of $0.30 per 1M: $0.108.
+      cache_savings_usd: 108_000_000_000n,
+    });
+  });
+
+  it('never prices an unpriced group at $0 a token: its tokens count, its rate and savings do not exist', async () => {
+    const { groups, total } = await byTeam();
+    expect(groups[1]).toMatchObject({
+      dims: { team: 'web' },
+      cost_usd: 0n,
+      tokens: 21_300,
+      priced_tokens: 0,
+      unpriced_events: 1,
+      cost_per_1m_tokens_usd: 0n,
+      cache_savings_usd: 0n,
+    });
+    // The whole: the unpriced call's tokens do not dilute the rate.
+    expect(total).toMatchObject({
+      tokens: 63_900,
+      priced_tokens: 42_600,
+      cost_per_1m_tokens_usd: 633_802_816_901n,
+    });
+    expect(total.cache_hit_rate).toBeCloseTo(60_000 / 63_000, 12);
+  });
+
+  it('groups by nothing into one row, and by model without asking for it twice', async () => {
+    expect((await store.query({ dimensions: [...METRICS_DIMENSIONS] })).rows).toHaveLength(2);
+    const m = metricsBy(await store.query({ dimensions: ['model', 'cost_source'] }), ['model']);
+    expect(m.groups.map((g) => [g.dims.model, g.requests])).toEqual([
+      ['claude-sonnet-4-5', 2],
+      ['mystery-7b', 1],
+    ]);
+    expect(metricsBy(await store.query({ dimensions: [...METRICS_DIMENSIONS] }), []).groups).toHaveLength(1);
+  });
+});
+
+describe('metricsBy and /api/summary', () => {
+  it('give the same cost per 1M tokens and cache savings over the same events', async () => {
+    // Varied events: several models, one unpriced, given provider costs on a few, tokens from 0 to millions.
+    const varied = await createDuckDbStore(':memory:');
+    await varied.append(randomEvents(3000));
+    // The summary's reading (src/server/api/summary.ts): totals less the unpriced tokens, savings by model.
+    const byModel = await varied.query({ dimensions: ['model', 'cost_source'] });
+    const summaryRate = costPerMillion(
+      byModel.totals.cost_usd,
+      tokensOf(byModel.totals) - byModel.unpriced.tokens,
+    );
+    const { total } = metricsBy(byModel, []);
+    expect(byModel.unpriced.events).toBeGreaterThan(0);
+    expect(total.cost_per_1m_tokens_usd).toBe(summaryRate);
+    expect(total.cache_savings_usd).toBe(cacheSavings(byModel));
+    expect(total.cache_savings_usd).toBeGreaterThan(0n);
+    await varied.close();
+  });
+});

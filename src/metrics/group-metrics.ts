@@ -1,0 +1,88 @@
+import type { QueryResult, Row } from '../store/query.js';
+import { cacheHitRate, cacheSavings, costPerMillion, costPerRequest, tokensOf } from './economics.js';
+
+/** The metrics of docs/metrics.md for one group of a report (a model, a team, …) or for all of them. */
+export interface GroupMetrics {
+  dims: Record<string, string | null>;
+  cost_usd: bigint;
+  /** Tokens of every kind, priced or not. */
+  tokens: number;
+  /** Tokens of priced events: what the cost per 1M tokens divides by. */
+  priced_tokens: number;
+  requests: number;
+  /** Calls of priced events: what the cost per call divides by. */
+  priced_requests: number;
+  events: number;
+  unpriced_events: number;
+  cost_per_1m_tokens_usd: bigint;
+  cost_per_request_usd: bigint;
+  cache_hit_rate: number | null;
+  cache_savings_usd: bigint;
+}
+
+/** The dimensions a metrics query needs beside the report's own: cache savings are worked out model by model. */
+export const METRICS_DIMENSIONS = ['model', 'cost_source'] as const;
+
+/**
+ * Metrics per group of `by`, costliest first, and for the whole result, from a query grouped by `by` and then
+ * METRICS_DIMENSIONS (the store's exact sums, added here exactly).
+ */
+export function metricsBy(
+  result: QueryResult,
+  by: readonly string[],
+): { groups: GroupMetrics[]; total: GroupMetrics } {
+  const groups = new Map<string, Row[]>();
+  for (const r of result.rows) {
+    const key = JSON.stringify(by.map((d) => r.dims[d] ?? null));
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const metrics = [...groups.values()].map((rows) =>
+    metricsOf(rows, Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null]))),
+  );
+  metrics.sort((a, b) =>
+    a.cost_usd === b.cost_usd ? b.tokens - a.tokens : a.cost_usd > b.cost_usd ? -1 : 1,
+  );
+  return { groups: metrics, total: metricsOf(result.rows, {}) };
+}
+
+function metricsOf(rows: readonly Row[], dims: Record<string, string | null>): GroupMetrics {
+  let cost = 0n;
+  let tokens = 0;
+  let priced = 0;
+  let requests = 0;
+  let pricedRequests = 0;
+  let events = 0;
+  let unpriced = 0;
+  const prompt = {
+    input_tokens: 0,
+    cache_read_tokens: 0,
+    cache_write_5m_tokens: 0,
+    cache_write_1h_tokens: 0,
+  };
+  for (const r of rows) {
+    cost += r.cost_usd;
+    tokens += tokensOf(r);
+    if (r.dims.cost_source !== 'unpriced') {
+      priced += tokensOf(r);
+      pricedRequests += r.requests;
+    }
+    requests += r.requests;
+    events += r.events;
+    unpriced += r.unpriced_events;
+    for (const k of Object.keys(prompt) as (keyof typeof prompt)[]) prompt[k] += r[k];
+  }
+  return {
+    dims,
+    cost_usd: cost,
+    tokens,
+    priced_tokens: priced,
+    requests,
+    priced_requests: pricedRequests,
+    events,
+    unpriced_events: unpriced,
+    cost_per_1m_tokens_usd: costPerMillion(cost, priced),
+    cost_per_request_usd: costPerRequest(cost, pricedRequests),
+    cache_hit_rate: cacheHitRate(prompt),
+    cache_savings_usd: cacheSavings({ rows: [...rows] }),
+  };
+}
