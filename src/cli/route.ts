@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenledgerError } from '../errors.js';
-import { formatUsd, formatUsdShort } from '../money/money.js';
+import { costPerPoint } from '../metrics/economics.js';
+import { formatUsd, formatUsdDisplay, formatUsdShort } from '../money/money.js';
 import { type ModelPrice, parseModelPrices, parseRoutingCases } from '../router/dataset.js';
 import { type Evaluation, evaluateRouters } from '../router/evaluate.js';
 import type { PolicyResult } from '../router/policy.js';
@@ -106,6 +107,7 @@ function table(name: string, e: Evaluation): string {
     r.quality.toFixed(4),
     `${((100 * r.quality) / strongest.quality).toFixed(1)}%`,
     formatUsdShort(r.cost, 4),
+    perPoint(r),
     r.cost === 0n ? '—' : `${(Number(strongest.cost) / Number(r.cost)).toFixed(2)}×`,
     e.singles.includes(r) ? '' : routedTo(r, e.models).padEnd(routedWidth),
   ];
@@ -114,15 +116,21 @@ function table(name: string, e: Evaluation): string {
     row('', e.oracle),
     ...e.targets.flatMap((t) => t.rows.map((r) => row(`${(100 * t.target).toFixed(0)}%`, r))),
   ];
-  const header = ['target', 'policy', 'quality', 'of strongest', 'cost', 'cheaper', 'routed to'];
+  const header = ['target', 'policy', 'quality', 'of strongest', 'cost', 'per point', 'cheaper', 'routed to'];
   return (
     `${name}: ${counted(train + validation + test, 'prompt')}, ${counted(e.models.length, 'model')}; ` +
     `trained on ${groupDigits(train)}, tuned on ${groupDigits(validation)}, reported on the other ` +
     `${groupDigits(test)}\n\n${renderTable(header, rows, 2, e.singles.length + 1)}\n\n` +
     `strongest: ${e.models[e.strongest]}; cheapest: ${e.models[e.cheapest]} (by their means in training)\n` +
     'target: the share of the strongest model’s quality each policy was tuned to keep, on the validation prompts\n' +
+    'per point: cost over the sum of scores, per right answer where scores are right or wrong (docs/metrics.md)\n' +
     'cheaper: the strongest model’s cost over the policy’s, on the test prompts (docs/router.md)\n'
   );
+}
+
+function perPoint(r: PolicyResult): string {
+  const pico = costPerPoint(r.cost, r.points);
+  return pico === null ? '—' : formatUsdDisplay(pico);
 }
 
 /** The models that took calls, most first: "gemini-1.5-flash-002 58%, gemini-1.5-pro-002 38%, …". */
@@ -140,7 +148,9 @@ function asJson(e: Evaluation) {
   const result = (r: PolicyResult) => ({
     policy: r.policy,
     quality: r.quality,
+    points: r.points,
     cost_usd: formatUsd(r.cost),
+    cost_per_point_usd: ((pico) => (pico === null ? null : formatUsd(pico)))(costPerPoint(r.cost, r.points)),
     calls: Object.fromEntries(e.models.map((m, i) => [m, r.calls[i]])),
   });
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../store/query.js';
-import { cacheHitRate, cacheSavings, costPerMillion, costPerRequest } from './economics.js';
+import { cacheHitRate, cacheSavings, costPerMillion, costPerPoint, costPerRequest } from './economics.js';
 
 const row = (o: Partial<Row>): Row =>
   ({ dims: {}, input_tokens: 0, cache_read_tokens: 0, cost_input: 0n, cost_cache_read: 0n, ...o }) as Row;
@@ -49,5 +49,12 @@ describe('the metrics at their edges', () => {
     expect(
       cacheSavings({ rows: [row({ ...priced, input_tokens: 0, dims: { cost_source: 'computed' } })] }),
     ).toBe(0n);
+  });
+
+  it('cost a point of quality exactly, fractional scores to 6 decimals, and nothing when no answer scored', () => {
+    expect(costPerPoint(9_000_000n, 3)).toBe(3_000_000n); // three right answers
+    expect(costPerPoint(1_000_000n, 2.5)).toBe(400_000n);
+    expect(costPerPoint(1n, 1 / 3)).toBe(3n); // 0.333333 points
+    expect(costPerPoint(5n, 0)).toBeNull();
   });
 });

@@ -58,3 +58,13 @@ export function cacheSavings(byModelAndSource: Pick<QueryResult, 'rows'>): bigin
       saved += (BigInt(r.cache_read_tokens) * r.cost_input) / BigInt(r.input_tokens) - r.cost_cache_read;
   return saved;
 }
+
+/**
+ * Cost per intelligence, as cost per point of quality, pico-dollars: what a policy's answers cost over the sum of
+ * their scores (with right/wrong scores, per right answer); null when no answer scored. Scores may be fractions, so
+ * their sum is taken to 6 decimals to divide exactly.
+ */
+export function costPerPoint(cost: bigint, points: number): bigint | null {
+  const micro = BigInt(Math.round(points * 1e6));
+  return micro <= 0n ? null : (cost * 1_000_000n) / micro;
+}

@@ -33,6 +33,6 @@ describe('run', () => {
   it('sums the chosen outcomes: mean score, exact cost, calls per model', () => {
     const cases = [kase('1', [1, 3n], [0, 7n]), kase('2', [0, 1_000_000_000_001n], [1, 5n])];
     const r = run('by id', (c) => (c.id === '1' ? 0 : 1), cases, ['a', 'b']);
-    expect(r).toEqual({ policy: 'by id', quality: 1, cost: 8n, calls: [1, 1] });
+    expect(r).toEqual({ policy: 'by id', quality: 1, points: 2, cost: 8n, calls: [1, 1] });
   });
 });

@@ -7,6 +7,8 @@ export interface PolicyResult {
   policy: string;
   /** Mean score of the chosen answers. */
   quality: number;
+  /** Sum of their scores: with right/wrong scores, the right answers. */
+  points: number;
   /** What the chosen calls cost, pico-dollars, summed exactly. */
   cost: bigint;
   /** Calls per model, in the dataset's model order. */
@@ -28,6 +30,7 @@ export function run(name: string, policy: Policy, cases: readonly RoutingCase[],
   return {
     policy: name,
     quality: cases.length === 0 ? 0 : score / cases.length,
+    points: score,
     cost,
     calls,
   } as PolicyResult;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatUsd, parseDecimal } from '../../src/money/money.js';
 import { routeOf } from '../../src/router/learned-router.js';
 import { parseRouterFile } from '../../src/router/router-file.js';
 import { learnableCases } from '../../src/router/synthetic.test-data.js';
@@ -64,6 +65,9 @@ describe('tokenledger route eval', () => {
     const learned = e.targets[0].policies.find((p: { policy: string }) => p.policy === 'learned router');
     expect(learned.quality).toBe(1);
     expect(learned.calls.small + learned.calls.large).toBe(e.sizes.test);
+    // Every answer right: a point costs the policy's cost over the test prompts.
+    expect(learned.points).toBe(e.sizes.test);
+    expect(learned.cost_per_point_usd).toBe(formatUsd(parseDecimal(learned.cost_usd) / BigInt(e.sizes.test)));
     expect(Number(learned.cost_usd)).toBeLessThan(Number(large.cost_usd) / 2);
   });
 
