@@ -1,6 +1,11 @@
 import { TokenledgerError } from '../errors.js';
-import { type GroupMetrics, METRICS_DIMENSIONS, metricsBy } from '../metrics/group-metrics.js';
-import { formatUsd, formatUsdDisplay } from '../money/money.js';
+import {
+  type GroupMetrics,
+  groupMetricsJson,
+  METRICS_DIMENSIONS,
+  metricsBy,
+} from '../metrics/group-metrics.js';
+import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, withStore } from './context.js';
 import { type FilterOptions, nothingMatched, parseDimensions, parseRange, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
@@ -23,7 +28,9 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
   const result = await withStore(o, (store) => store.query(q), { existing: true });
   const m = metricsBy(result, by);
   if (format === 'json') {
-    out(`${JSON.stringify({ groups: m.groups.map(json), total: json(m.total) }, null, 2)}\n`);
+    out(
+      `${JSON.stringify({ groups: m.groups.map(groupMetricsJson), total: groupMetricsJson(m.total) }, null, 2)}\n`,
+    );
     return;
   }
   const header = [
@@ -66,21 +73,4 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
   ];
   if (m.total.requests === 0) notes.push(nothingMatched(filters));
   out(`${renderTable(header, [...rows, total], labelWidth, rows.length)}\n${notes.join('\n')}\n`);
-}
-
-function json(g: GroupMetrics) {
-  return {
-    ...g.dims,
-    cost_usd: formatUsd(g.cost_usd),
-    tokens: g.tokens,
-    priced_tokens: g.priced_tokens,
-    requests: g.requests,
-    priced_requests: g.priced_requests,
-    events: g.events,
-    unpriced_events: g.unpriced_events,
-    cost_per_1m_tokens_usd: formatUsd(g.cost_per_1m_tokens_usd),
-    cost_per_request_usd: formatUsd(g.cost_per_request_usd),
-    cache_hit_rate: g.cache_hit_rate,
-    cache_savings_usd: formatUsd(g.cache_savings_usd),
-  };
 }

@@ -1,3 +1,4 @@
+import { formatUsd } from '../money/money.js';
 import type { QueryResult, Row } from '../store/query.js';
 import { cacheHitRate, cacheSavings, costPerMillion, costPerRequest, tokensOf } from './economics.js';
 
@@ -84,5 +85,26 @@ function metricsOf(rows: readonly Row[], dims: Record<string, string | null>): G
     cost_per_request_usd: costPerRequest(cost, pricedRequests),
     cache_hit_rate: cacheHitRate(prompt),
     cache_savings_usd: cacheSavings({ rows: [...rows] }),
+  };
+}
+
+/**
+ * A group's metrics as `tokenledger metrics --format json` and `GET /api/metrics` give them: its dimension values
+ * under their own names, then the metrics, money as decimal strings with 12 fractional digits.
+ */
+export function groupMetricsJson(g: GroupMetrics): Record<string, string | number | null> {
+  return {
+    ...g.dims,
+    cost_usd: formatUsd(g.cost_usd),
+    tokens: g.tokens,
+    priced_tokens: g.priced_tokens,
+    requests: g.requests,
+    priced_requests: g.priced_requests,
+    events: g.events,
+    unpriced_events: g.unpriced_events,
+    cost_per_1m_tokens_usd: formatUsd(g.cost_per_1m_tokens_usd),
+    cost_per_request_usd: formatUsd(g.cost_per_request_usd),
+    cache_hit_rate: g.cache_hit_rate,
+    cache_savings_usd: formatUsd(g.cache_savings_usd),
   };
 }

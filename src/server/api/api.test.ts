@@ -457,6 +457,41 @@ describe('data', () => {
     expect(new Set(ts.body.rows.map((x: J) => x.bucket)).size).toBe(2);
   });
 
+  it("metrics per team: exact costs, cost per call and per 1M tokens, the summary's rate and savings in total", async () => {
+    const r = await get(`/api/metrics?dims=team&${RANGE}`);
+    expect(r.status).toBe(200);
+    const tokens = (es: UsageEvent[]) =>
+      es.reduce(
+        (n, e) =>
+          n +
+          e.input_tokens +
+          e.cache_read_tokens +
+          e.cache_write_5m_tokens +
+          e.cache_write_1h_tokens +
+          e.output_tokens,
+        0,
+      );
+    for (const team of ['web', 'payments']) {
+      const mine = events.filter((e) => e.team === team);
+      const g = r.body.groups.find((x: J) => x.team === team);
+      expect(g).toMatchObject({
+        cost_usd: formatUsd(sum(mine)),
+        tokens: tokens(mine),
+        requests: mine.length,
+        unpriced_events: 0,
+        cost_per_1m_tokens_usd: formatUsd((sum(mine) * 1_000_000n) / BigInt(tokens(mine))),
+        cost_per_request_usd: formatUsd(sum(mine) / BigInt(mine.length)),
+      });
+    }
+    const summary = await get(`/api/summary?${RANGE}`);
+    expect(r.body.total.cost_per_1m_tokens_usd).toBe(summary.body.cost_per_1m_tokens_usd);
+    expect(r.body.total.cache_savings_usd).toBe(summary.body.cache_savings_usd);
+    // A team viewer's metrics are its team's.
+    const viewer = await get(`/api/metrics?${RANGE}`, viewerWeb);
+    expect(viewer.body.total.cost_usd).toBe(formatUsd(sum(events.filter((e) => e.team === 'web'))));
+    expect((await get(`/api/metrics?dims=colour&${RANGE}`)).status).toBe(400);
+  });
+
   it('reads dates and buckets days on the clocks of the zone `tz` names, and its month is month-to-date', async () => {
     // New York is UTC−5 in January: its days begin at 05:00 UTC, so the calls from T0 (00:00 UTC) to T0 + 42 h
     // fall in three of its days where they fall in two UTC days.

@@ -27,6 +27,7 @@ import { focusEndpoint } from './focus.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
+import { metricsEndpoint } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
 import { sessionsEndpoint } from './sessions.js';
@@ -37,6 +38,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   summaryEndpoint,
   breakdownEndpoint,
   timeseriesEndpoint,
+  metricsEndpoint,
   eventsEndpoint,
   eventEndpoint,
   eventContentEndpoint,

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { groupMetricsJson, METRICS_DIMENSIONS, metricsBy } from '../../metrics/group-metrics.js';
+import { endpoint } from './endpoint.js';
+import { dims, rangeParams } from './params.js';
+import { parseDims, parseRange, requestFilters } from './query-input.js';
+
+const money = z.string().describe('USD, decimal string with 12 fractional digits');
+const group = z
+  .object({
+    cost_usd: money,
+    tokens: z.number().int(),
+    priced_tokens: z.number().int(),
+    requests: z.number().int(),
+    priced_requests: z.number().int(),
+    events: z.number().int(),
+    unpriced_events: z.number().int(),
+    cost_per_1m_tokens_usd: money,
+    cost_per_request_usd: money,
+    cache_hit_rate: z.number().nullable(),
+    cache_savings_usd: money,
+  })
+  .catchall(z.union([z.string(), z.null()]))
+  .describe('the dimension values under their own names, then the metrics of docs/metrics.md');
+
+export const metricsEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/metrics',
+  summary:
+    'AI-economics metrics per group: effective cost per 1M tokens, cost per call, cache hit rate, cache savings',
+  params: { ...rangeParams, dims },
+  response: z.object({ groups: z.array(group).describe('costliest first'), total: group }),
+  async handle(c, p, who) {
+    const { since, until } = parseRange(p, c.now());
+    const by = parseDims(p.dims, 3, ['model']);
+    const extra = METRICS_DIMENSIONS.filter((d) => !by.includes(d));
+    const result = await c.store.query({
+      dimensions: [...by, ...extra],
+      filters: requestFilters(p.where, c.pricer, who),
+      since,
+      until,
+    });
+    const m = metricsBy(result, by);
+    return { groups: m.groups.map(groupMetricsJson), total: groupMetricsJson(m.total) };
+  },
+});
