@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateRouters } from '../../src/router/evaluate.js';
@@ -11,41 +12,57 @@ import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { OPENAI_USAGE } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
-// A router trained as `tokenledger route train` trains one, on prompts whose words say which model can answer them:
-// proofs need the large model (here gpt-4o), questions do not (gpt-4o-mini). Saved beside the config, which names
-// it by a relative path.
+// Routers trained as `tokenledger route train` trains them, on prompts whose words say which model can answer them:
+// proofs need the large model, questions do not. `auto` routes between gpt-4o-mini and gpt-4o, `claude-auto` between
+// claude-haiku-4-5 and claude-sonnet-4-5. Saved beside the config, which names them by relative paths.
 let h: Harness;
 let client: OpenAI;
+let claude: Anthropic;
 let dir: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tl-router-'));
+/** A router file for a small and a large model at these USD-per-1M prices (input, output). */
+function trainedRouter(small: [string, bigint, bigint], large: [string, bigint, bigint]): string {
   const cases = learnableCases(3000).map((c) => ({
     ...c,
     outcomes: new Map([
-      ['gpt-4o-mini', c.outcomes.get('small')!],
-      ['gpt-4o', c.outcomes.get('large')!],
+      [small[0], c.outcomes.get('small')!],
+      [large[0], c.outcomes.get('large')!],
     ]),
   }));
-  const prices = new Map([
-    ['gpt-4o-mini', { input: 150_000_000_000n, output: 600_000_000_000n }],
-    ['gpt-4o', { input: 2_500_000_000_000n, output: 10_000_000_000_000n }],
-  ]);
-  const e = evaluateRouters({ cases, models: ['gpt-4o-mini', 'gpt-4o'], skipped: [] }, prices, {
-    targets: [1],
-  });
+  const prices = new Map([small, large].map(([m, input, output]) => [m, { input, output }]));
+  const e = evaluateRouters({ cases, models: [small[0], large[0]], skipped: [] }, prices, { targets: [1] });
   const measured = {
     trained_on: 'synthetic',
     target: 1,
-    test_prompts: 0,
+    test_prompts: e.sizes.test,
     quality_share: 1,
     cheaper: 1,
-    strongest: 'gpt-4o',
+    strongest: large[0],
   };
-  await writeFile(join(dir, 'router.json'), routerFileText(e.targets[0]!.router, measured));
-  await writeFile(join(dir, 'tokenledger.config.yaml'), 'routers:\n  auto: router.json\n');
+  return routerFileText(e.targets[0]!.router, measured);
+}
+
+const USD = 1_000_000_000_000n;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-router-'));
+  await writeFile(
+    join(dir, 'router.json'),
+    trainedRouter(
+      ['gpt-4o-mini', (USD * 15n) / 100n, (USD * 6n) / 10n],
+      ['gpt-4o', (USD * 5n) / 2n, USD * 10n],
+    ),
+  );
+  await writeFile(
+    join(dir, 'claude-router.json'),
+    trainedRouter(['claude-haiku-4-5', USD, USD * 5n], ['claude-sonnet-4-5', USD * 3n, USD * 15n]),
+  );
+  await writeFile(
+    join(dir, 'tokenledger.config.yaml'),
+    'routers:\n  auto: router.json\n  claude-auto: claude-router.json\n',
+  );
   h = await startHarness({}, join(dir, 'tokenledger.config.yaml'));
   client = new OpenAI({ apiKey: 'sk-caller-own-key', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+  claude = new Anthropic({ apiKey: 'sk-ant-caller', baseURL: h.server.url, maxRetries: 0 });
 });
 afterAll(async () => {
   await h.close();
@@ -107,6 +124,36 @@ describe('a call to a router by its name (`routers:` in the config)', () => {
         [null, 'gpt-4o-mini', 1],
       ]),
     );
+  });
+});
+
+describe('a router for the Anthropic Messages API', () => {
+  it('routes a streamed message by its system prompt and messages, recorded with route_id', async () => {
+    const stream = claude.messages.stream({
+      model: 'claude-auto',
+      max_tokens: 64,
+      system: 'You are a careful mathematician.',
+      messages: [{ role: 'user', content: 'write a rigorous proof about chemistry number 8' }],
+    });
+    const message = await stream.finalMessage();
+    expect(sentModel()).toBe('claude-sonnet-4-5');
+    const quick = await claude.messages
+      .create({
+        model: 'claude-auto',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'a short question on law 8' }],
+      })
+      .withResponse();
+    expect(sentModel()).toBe('claude-haiku-4-5');
+    const e = await h.event(quick.response.headers.get('x-tokenledger-event-id')!);
+    expect(e).toMatchObject({
+      route_id: 'claude-auto',
+      model_requested: 'claude-haiku-4-5',
+      provider: 'anthropic',
+    });
+    expect(message.usage.output_tokens).toBeGreaterThan(0);
+    const routed = (await h.all()).filter((x) => x.route_id === 'claude-auto');
+    expect(routed.map((x) => x.model_requested).sort()).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
   });
 });
 
