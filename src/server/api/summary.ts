@@ -5,7 +5,7 @@ import { monthBounds } from '../../ledger/time.js';
 import { cacheSavings, costPerMillion, tokensOf } from '../../metrics/economics.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import type { Pricer } from '../../pricing/pricer.js';
-import type { Filter, QueryResult } from '../../store/query.js';
+import type { Filter } from '../../store/query.js';
 import { endpoint } from './endpoint.js';
 import { rangeParams } from './params.js';
 import { parseRange, parseZone, requestFilters } from './query-input.js';
