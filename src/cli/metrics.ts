@@ -7,12 +7,21 @@ import {
 } from '../metrics/group-metrics.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, withStore } from './context.js';
-import { type FilterOptions, nothingMatched, parseDimensions, parseRange, whereFilters } from './filters.js';
+import {
+  type FilterOptions,
+  nothingMatched,
+  parseBucket,
+  parseDimensions,
+  parseRange,
+  parseTimeZone,
+  whereFilters,
+} from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
-import { renderTable } from './report-format.js';
+import { bucketLabel, renderTable } from './report-format.js';
 
 export interface MetricsOptions extends LedgerOptions, FilterOptions {
   by?: string;
+  bucket?: string;
   format?: string;
 }
 
@@ -24,7 +33,14 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
   const by = parseDimensions(o.by ?? 'model');
   const filters = await whereFilters(o);
   const extra = METRICS_DIMENSIONS.filter((d) => !by.includes(d));
-  const q = { dimensions: [...by, ...extra], filters, ...parseRange(o) };
+  const bucket = parseBucket(o.bucket);
+  const zone = parseTimeZone(o.tz);
+  const q = {
+    dimensions: [...by, ...extra],
+    filters,
+    ...parseRange(o),
+    ...(bucket === undefined ? {} : { bucket, ...(zone === undefined ? {} : { timeZone: zone }) }),
+  };
   const result = await withStore(o, (store) => store.query(q), { existing: true });
   const m = metricsBy(result, by);
   if (format === 'json') {
@@ -33,8 +49,12 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     );
     return;
   }
+  const labels = [
+    ...(bucket === undefined ? [] : [bucket === 'hour' ? `hour (${zone ?? 'UTC'})` : bucket]),
+    ...by,
+  ];
   const header = [
-    ...(by.length > 0 ? by : ['']),
+    ...(labels.length > 0 ? labels : ['']),
     'cost',
     'per 1M tokens',
     'per call',
@@ -60,8 +80,12 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     groupDigits(g.tokens),
     groupDigits(g.requests),
   ];
-  const labelWidth = Math.max(1, by.length);
-  const rows = m.groups.map((g) => line(by.length > 0 ? by.map((d) => g.dims[d] ?? '(none)') : [''], g));
+  const labelWidth = Math.max(1, labels.length);
+  const labelOf = (g: GroupMetrics) => [
+    ...(bucket === undefined ? [] : [bucketLabel(g.bucket ?? '', bucket, zone ?? 'UTC')]),
+    ...by.map((d) => g.dims[d] ?? '(none)'),
+  ];
+  const rows = m.groups.map((g) => line(labels.length > 0 ? labelOf(g) : [''], g));
   const total = line(['total', ...Array(labelWidth - 1).fill('')], m.total);
   const notes = [
     m.total.unpriced_events === 0

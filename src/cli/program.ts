@@ -350,6 +350,7 @@ export function buildProgram(): Command {
           'effective cost per 1M tokens, cost per call, cache hit rate and cache savings, by group (docs/metrics.md)',
         )
         .option('--by <dims>', 'comma-separated dimensions, as for report', 'model')
+        .option('--bucket <size>', 'also by time: hour, day, week or month (the trend of each metric)')
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
         ),

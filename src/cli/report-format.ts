@@ -39,7 +39,7 @@ export function reportCsv(
  * A bucket's start as people read it in a table: the day of a day or week, the month, the hour, on the clocks of
  * `zone` (the zone the buckets are local to; UTC by default), not the UTC instant it starts at.
  */
-function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
+export function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
   const t = wallClock(Date.parse(iso), zone);
   return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
-import { CARDS, makeEvent, randomEvents } from '../store/testing/event-factory.js';
+import { CARDS, DAY, makeEvent, randomEvents, T0 } from '../store/testing/event-factory.js';
 import { cacheSavings, costPerMillion, tokensOf } from './economics.js';
 import { METRICS_DIMENSIONS, metricsBy } from './group-metrics.js';
 
@@ -91,5 +91,28 @@ describe('metricsBy and /api/summary', () => {
     expect(total.cache_savings_usd).toBe(cacheSavings(byModel));
     expect(total.cache_savings_usd).toBeGreaterThan(0n);
     await varied.close();
+  });
+});
+
+describe('metricsBy with a time bucket', () => {
+  it('gives each bucket its groups, buckets in order, and the trend of each rate', async () => {
+    const days = await createDuckDbStore(':memory:');
+    const usage = { input_tokens: 1000, output_tokens: 300, rates: CARDS.sonnet };
+    // Day 1: no cache reads. Day 2: 20,000 cache reads on the same call.
+    await days.append([
+      makeEvent(1, { ...usage, ts: T0 + DAY + 1, cache_read_tokens: 20_000 }),
+      makeEvent(2, { ...usage, ts: T0 + 1, cache_read_tokens: 0 }),
+    ]);
+    const m = metricsBy(await days.query({ dimensions: ['team', ...METRICS_DIMENSIONS], bucket: 'day' }), [
+      'team',
+    ]);
+    expect(m.groups.map((g) => [g.bucket, g.dims.team, g.cache_hit_rate])).toEqual([
+      [new Date(T0 / 1000).toISOString(), 'platform', 0],
+      [new Date((T0 + DAY) / 1000).toISOString(), 'platform', 20_000 / 21_000],
+    ]);
+    // $0.0075 over 1,300 tokens, then $0.0135 over 21,300: caching lowered the effective rate.
+    expect(m.groups.map((g) => g.cost_per_1m_tokens_usd)).toEqual([5_769_230_769_230n, 633_802_816_901n]);
+    expect(m.total.requests).toBe(2);
+    await days.close();
   });
 });

@@ -4,6 +4,8 @@ import { cacheHitRate, cacheSavings, costPerMillion, costPerRequest, tokensOf } 
 
 /** The metrics of docs/metrics.md for one group of a report (a model, a team, …) or for all of them. */
 export interface GroupMetrics {
+  /** The time bucket's start, ISO-8601 UTC, when the query had a bucket. */
+  bucket?: string;
   dims: Record<string, string | null>;
   cost_usd: bigint;
   /** Tokens of every kind, priced or not. */
@@ -25,8 +27,9 @@ export interface GroupMetrics {
 export const METRICS_DIMENSIONS = ['model', 'cost_source'] as const;
 
 /**
- * Metrics per group of `by`, costliest first, and for the whole result, from a query grouped by `by` and then
- * METRICS_DIMENSIONS (the store's exact sums, added here exactly).
+ * Metrics per group of `by` (and time bucket, when the query had one: buckets in order, each's groups costliest
+ * first), and for the whole result, from a query grouped by `by` and then METRICS_DIMENSIONS (the store's exact sums,
+ * added here exactly).
  */
 export function metricsBy(
   result: QueryResult,
@@ -34,14 +37,18 @@ export function metricsBy(
 ): { groups: GroupMetrics[]; total: GroupMetrics } {
   const groups = new Map<string, Row[]>();
   for (const r of result.rows) {
-    const key = JSON.stringify(by.map((d) => r.dims[d] ?? null));
+    const key = JSON.stringify([r.bucket ?? null, ...by.map((d) => r.dims[d] ?? null)]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const metrics = [...groups.values()].map((rows) =>
-    metricsOf(rows, Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null]))),
-  );
-  metrics.sort((a, b) =>
-    a.cost_usd === b.cost_usd ? b.tokens - a.tokens : a.cost_usd > b.cost_usd ? -1 : 1,
+  const metrics = [...groups.values()].map((rows) => {
+    const m = metricsOf(rows, Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null])));
+    const bucket = rows[0]!.bucket;
+    return bucket === undefined ? m : { bucket, ...m };
+  });
+  metrics.sort(
+    (a, b) =>
+      (a.bucket ?? '').localeCompare(b.bucket ?? '') ||
+      (a.cost_usd === b.cost_usd ? b.tokens - a.tokens : a.cost_usd > b.cost_usd ? -1 : 1),
   );
   return { groups: metrics, total: metricsOf(result.rows, {}) };
 }
@@ -94,6 +101,7 @@ function metricsOf(rows: readonly Row[], dims: Record<string, string | null>): G
  */
 export function groupMetricsJson(g: GroupMetrics): Record<string, string | number | null> {
   return {
+    ...(g.bucket === undefined ? {} : { bucket: g.bucket }),
     ...g.dims,
     cost_usd: formatUsd(g.cost_usd),
     tokens: g.tokens,

@@ -66,6 +66,19 @@ describe('tokenledger metrics', () => {
     expect(r.stdout).toContain('unpriced: 1 event — not in the costs');
   });
 
+  it("shows each rate's trend by time bucket", async () => {
+    const r = await runCli(['metrics', '--db', db, '--by', '', '--bucket', 'day']);
+    expect(r.stdout).toMatch(/^day +cost +per 1M tokens/);
+    expect(r.stdout).toMatch(/\n2026-01-05 +\$0\.02 \* +\$0\.93 +\$0\.01 +93\.0% /);
+    const json = JSON.parse(
+      (await runCli(['metrics', '--db', db, '--bucket', 'month', '--format', 'json'])).stdout,
+    );
+    expect(json.groups.map((g: { bucket: string; model: string }) => [g.bucket, g.model])).toEqual([
+      ['2026-01-01T00:00:00.000Z', 'claude-sonnet-4-5'],
+      ['2026-01-01T00:00:00.000Z', 'mystery-7b'],
+    ]);
+  });
+
   it('says so when the ledger does not exist', async () => {
     const r = await runCli(['metrics', '--db', join(tmpdir(), 'no-such-ledger.duckdb')]);
     expect(r.stderr).toMatch(/^error CLI_NO_LEDGER: /);

@@ -490,6 +490,15 @@ describe('data', () => {
     const viewer = await get(`/api/metrics?${RANGE}`, viewerWeb);
     expect(viewer.body.total.cost_usd).toBe(formatUsd(sum(events.filter((e) => e.team === 'web'))));
     expect((await get(`/api/metrics?dims=colour&${RANGE}`)).status).toBe(400);
+    // By day: each day's groups, the days in order; a team's days add up to its range.
+    const daily = await get(`/api/metrics?dims=team&bucket=day&${RANGE}`);
+    const buckets = daily.body.groups.map((x: J) => x.bucket);
+    expect(buckets).toEqual([...buckets].sort());
+    expect(new Set(buckets).size).toBe(2);
+    const web = daily.body.groups.filter((x: J) => x.team === 'web');
+    expect(formatUsd(web.reduce((n: bigint, x: J) => n + parseDecimal(x.cost_usd), 0n))).toBe(
+      formatUsd(sum(events.filter((e) => e.team === 'web'))),
+    );
   });
 
   it('reads dates and buckets days on the clocks of the zone `tz` names, and its month is month-to-date', async () => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { groupMetricsJson, METRICS_DIMENSIONS, metricsBy } from '../../metrics/group-metrics.js';
 import { endpoint } from './endpoint.js';
-import { dims, rangeParams } from './params.js';
-import { parseDims, parseRange, requestFilters } from './query-input.js';
+import { bucket, dims, rangeParams } from './params.js';
+import { parseDims, parseRange, parseZone, requestFilters } from './query-input.js';
 
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
 const group = z
@@ -27,8 +27,13 @@ export const metricsEndpoint = endpoint({
   path: '/api/metrics',
   summary:
     'AI-economics metrics per group: effective cost per 1M tokens, cost per call, cache hit rate, cache savings',
-  params: { ...rangeParams, dims },
-  response: z.object({ groups: z.array(group).describe('costliest first'), total: group }),
+  params: { ...rangeParams, dims, bucket },
+  response: z.object({
+    groups: z
+      .array(group)
+      .describe('costliest first; with `bucket`, buckets in order, each with its `bucket` start'),
+    total: group,
+  }),
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
     const by = parseDims(p.dims, 3, ['model']);
@@ -38,6 +43,7 @@ export const metricsEndpoint = endpoint({
       filters: requestFilters(p.where, c.pricer, who),
       since,
       until,
+      ...(p.bucket !== undefined ? { bucket: p.bucket, timeZone: parseZone(p.tz) } : {}),
     });
     const m = metricsBy(result, by);
     return { groups: m.groups.map(groupMetricsJson), total: groupMetricsJson(m.total) };
