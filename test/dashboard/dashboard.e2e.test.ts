@@ -11,7 +11,7 @@ import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
-import { ALL_OTHERS, count, sumDecimals, usd } from '../../web/src/format.js';
+import { ALL_OTHERS, count, hitRate, sumDecimals, usd } from '../../web/src/format.js';
 import { freePort } from '../helpers/free-port.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
@@ -119,6 +119,31 @@ describe('dashboard in a real browser', () => {
     );
     await page.locator('.chart canvas').first().waitFor();
     await page.locator('section[aria-label="Top teams"] tbody tr').first().waitFor();
+    // Each model's effective rate, cache hit rate and cache savings, as GET /api/metrics gives them.
+    const metrics = await apiGet<{
+      groups: {
+        model: string;
+        cost_per_1m_tokens_usd: string;
+        cache_hit_rate: number | null;
+        cache_savings_usd: string;
+      }[];
+    }>('/api/metrics?since=30d&dims=model');
+    await page.getByTestId('efficiency').locator('tbody tr').first().waitFor();
+    expect(
+      await page
+        .getByTestId('efficiency')
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))),
+    ).toEqual(
+      metrics.groups
+        .slice(0, 8)
+        .map((g) => [
+          g.model,
+          usd(g.cost_per_1m_tokens_usd),
+          hitRate(g.cache_hit_rate),
+          usd(g.cache_savings_usd),
+        ]),
+    );
     // Off the bars, the chart's legend gives each layer's exact total over the range; on a bar, that day's.
     const ts = await apiGet<{ rows: { model: string; other: boolean; bucket: string; cost_usd: string }[] }>(
       '/api/timeseries?since=30d&dims=model&top=8&bucket=day',

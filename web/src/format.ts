@@ -115,6 +115,11 @@ export function dollars(s: string | number | null | undefined): number {
  * read as "100.0%". The API's percent has two decimals (budgets/status.ts): cutting the second off its decimal text
  * rounds down without the binary-float error of multiplying by 10.
  */
+/** The share of prompt tokens a cache served, for people: "90.0%" (a ratio of counts, not money); — without any. */
+export function hitRate(rate: number | null): string {
+  return rate === null ? '—' : `${(rate * 100).toFixed(1)}%`;
+}
+
 export function percentOfLimit(percent: number): string {
   return `${percent.toFixed(2).slice(0, -1)}%`;
 }

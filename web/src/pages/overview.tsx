@@ -2,7 +2,7 @@ import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
 import { chartBucket } from '../chart-bucket';
 import { FilterBar, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
-import { count, usd } from '../format';
+import { count, hitRate, usd } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -24,6 +24,15 @@ interface Summary {
     last: string;
     days: number;
   }[];
+}
+
+/** A group of GET /api/metrics (docs/metrics.md): its dimension values, then the metrics. */
+interface MetricsGroup {
+  [dim: string]: string | number | null;
+  priced_tokens: number;
+  cost_per_1m_tokens_usd: string;
+  cache_hit_rate: number | null;
+  cache_savings_usd: string;
 }
 
 const STACKS = ['model', 'provider', 'team'] as const;
@@ -60,6 +69,56 @@ function Top({ dim, title, range }: { dim: string; title: string; range: URLSear
         <TopList rows={r.data.rows} dim={dim} total={Number(r.data.totals.cost_usd)} link={drill} />
       ) : (
         <Loading error={r.error} />
+      )}
+    </Panel>
+  );
+}
+
+/**
+ * What each model's tokens cost in effect, and how much of the prompts a cache served: the models whose spend a
+ * cache would cut the most stand out. Costliest eight first, as the API orders them.
+ */
+function Efficiency({ range }: { range: URLSearchParams }) {
+  const r = useApi<{ groups: MetricsGroup[] }>('/api/metrics', with_(range, { dims: 'model' }));
+  const groups = r.data?.groups.slice(0, 8);
+  return (
+    <Panel title="Efficiency by model">
+      {!groups ? (
+        <Loading error={r.error} />
+      ) : groups.length === 0 ? (
+        <p class="muted">No spend in this range.</p>
+      ) : (
+        <div class="scroll">
+          <table data-testid="efficiency">
+            <caption class="sr-only">
+              Effective cost per 1M tokens, cache hit rate and cache savings by model
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">model</th>
+                <th scope="col" class="num">
+                  Per 1M tokens
+                </th>
+                <th scope="col" class="num">
+                  Cache hit
+                </th>
+                <th scope="col" class="num">
+                  Cache saved
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {groups.map((g) => (
+                <tr key={String(g.model)}>
+                  <td>{g.model ?? '(none)'}</td>
+                  <td class="num">{g.priced_tokens === 0 ? '—' : usd(g.cost_per_1m_tokens_usd)}</td>
+                  <td class="num">{hitRate(g.cache_hit_rate)}</td>
+                  <td class="num">{usd(g.cache_savings_usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </Panel>
   );
@@ -176,6 +235,7 @@ export function Overview({ u }: { u: URL }) {
         <Top dim="project" title="Top projects" range={range} />
         <Top dim="agent" title="Top agents" range={range} />
       </div>
+      <Efficiency range={range} />
     </>
   );
 }
