@@ -43,6 +43,8 @@ export class GatewayMetrics {
   private readonly cost = new Map<string, bigint>();
   private readonly errors = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
+  /** Calls to a router's name, by router and the model sent: both come from the config, so their sets are bounded. */
+  private readonly routed = new Map<string, number>();
   private walRefused = 0;
   private readonly otlpRequests = new Map<string, number>();
   private readonly otlpRecords = new Map<string, number>();
@@ -76,6 +78,8 @@ export class GatewayMetrics {
       if (n > 0) inc(this.tokens, l.kinds[i]!, n);
     }
     if (e.cost_usd !== null) this.cost.set(l.base, (this.cost.get(l.base) ?? 0n) + e.cost_usd);
+    if (e.route_id !== null)
+      inc(this.routed, `router="${esc(e.route_id)}",model="${esc(e.model_requested ?? '')}"`, 1);
   }
 
   /** Events the store refused, set aside by the write-ahead log instead of stored (ledger/wal/set-aside.ts). */
@@ -134,6 +138,13 @@ export class GatewayMetrics {
     out.push('# TYPE tokenledger_gateway_cost_usd_total counter');
     for (const [labels, v] of this.cost)
       out.push(`tokenledger_gateway_cost_usd_total{${labels}} ${formatUsd(v)}`);
+    family(
+      out,
+      'tokenledger_gateway_routed_requests_total',
+      'counter',
+      "Calls to a router's name (routers:), by the router and the model it sent them to.",
+      this.routed,
+    );
     family(
       out,
       'tokenledger_gateway_errors_total',

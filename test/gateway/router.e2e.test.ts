@@ -114,6 +114,12 @@ describe('a call to a router by its name (`routers:` in the config)', () => {
       route_id: null,
     });
     expect((await h.all()).filter((e) => e.route_id === 'auto')).toHaveLength(3);
+    // /metrics counts the routed calls by router and the model picked.
+    const metrics = await (await fetch(`${h.server.url}/metrics`)).text();
+    expect(metrics).toContain('tokenledger_gateway_routed_requests_total{router="auto",model="gpt-4o"} 2\n');
+    expect(metrics).toContain(
+      'tokenledger_gateway_routed_requests_total{router="auto",model="gpt-4o-mini"} 1\n',
+    );
     // What `tokenledger report --by route_id,model` shows: the routed calls, model by model.
     const report = await h.server.store.query({ dimensions: ['route_id', 'model_requested'] });
     const rows = report.rows.map((r) => [r.dims.route_id, r.dims.model_requested, r.requests]);
