@@ -55,7 +55,15 @@ export function routeTrainCommand(
     cheaper: learned.cost === 0n ? 0 : Number(strongest.cost) / Number(learned.cost),
     strongest: e.models[e.strongest]!,
   };
-  writeFileSync(o.output, routerFileText(t.router, measured));
+  try {
+    writeFileSync(o.output, routerFileText(t.router, measured));
+  } catch (cause) {
+    throw new TokenledgerError(
+      'ROUTER_WRITE_FAILED',
+      `cannot write ${o.output}: ${(cause as Error).message}; check the folder exists and is writable`,
+      { cause },
+    );
+  }
   out(
     `wrote ${o.output}: routes among ${t.router.models.map((m) => m.name).join(', ')}\n` +
       `on the ${groupDigits(e.sizes.test)} test prompts it kept ${(100 * measured.quality_share).toFixed(1)}% of ` +

@@ -121,11 +121,15 @@ describe('tokenledger route train', () => {
     expect(routeOf(saved.router, 'a short question on law 99999')).toBe('small');
   });
 
-  it('needs an output file and a target between 0 and 1', async () => {
+  it('needs an output file it can write and a target between 0 and 1', async () => {
     expect((await runCli(['route', 'train', dataset()])).stderr).toMatch(
       /required option '-o, --output <file>'/,
     );
     const r = await runCli(['route', 'train', dataset(), '-o', '/tmp/x.json', '--target', '95']);
     expect(r.stderr).toMatch(/^error CLI_BAD_OPTION: --target "95": a target is a share/);
+    const nowhere = await runCli(['route', 'train', dataset(), '-o', '/no/such/folder/router.json']);
+    expect(nowhere.stderr).toMatch(
+      /^error ROUTER_WRITE_FAILED: cannot write \/no\/such\/folder\/router\.json: ENOENT/,
+    );
   });
 });
