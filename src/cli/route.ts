@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { costPerPoint } from '../metrics/economics.js';
@@ -75,19 +75,31 @@ export function routeTrainCommand(
 }
 
 function readDataset(file: string, modelPrices: string | undefined, err: (s: string) => void) {
-  if (!existsSync(file)) throw new TokenledgerError('CLI_NO_FILE', `${file}: no such file`);
-  if (modelPrices !== undefined && !existsSync(modelPrices))
-    throw new TokenledgerError('CLI_NO_FILE', `--model-prices ${modelPrices}: no such file`);
   const pricesFile = modelPrices ?? join(dirname(file), 'models.json');
-  const prices = existsSync(pricesFile)
-    ? parseModelPrices(readFileSync(pricesFile, 'utf8'), pricesFile)
-    : new Map<string, ModelPrice>();
-  const data = parseRoutingCases(readFileSync(file, 'utf8'), file, prices);
+  const prices =
+    modelPrices !== undefined || isFile(pricesFile)
+      ? parseModelPrices(readText(pricesFile, '--model-prices '), pricesFile)
+      : new Map<string, ModelPrice>();
+  const data = parseRoutingCases(readText(file), file, prices);
   for (const s of data.skipped.slice(0, 5)) err(`${s.at}  ROUTER_BAD_CASE  ${s.reason}\n`);
   if (data.skipped.length > 5) err(`… and ${counted(data.skipped.length - 5, 'more line')} skipped\n`);
   if (data.cases.length === 0)
     throw new TokenledgerError('ROUTER_NO_CASES', `${file}: no case could be read`);
   return { data, prices };
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+/** A file named on the command line, or CLI_NO_FILE saying it is missing or not a file (a folder, say). */
+function readText(path: string, flag = ''): string {
+  if (!isFile(path))
+    throw new TokenledgerError(
+      'CLI_NO_FILE',
+      `${flag}${path}: ${existsSync(path) ? 'not a file' : 'no such file'}`,
+    );
+  return readFileSync(path, 'utf8');
 }
 
 function targetsOf(text = '0.9,0.95,1', flag = '--targets'): number[] {

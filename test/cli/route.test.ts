@@ -82,6 +82,9 @@ describe('tokenledger route eval', () => {
 
   it('says what is wrong with a missing file, a target out of range, or a model without a price', async () => {
     expect((await runCli(['route', 'eval', '/nonexistent.jsonl'])).stderr).toMatch(/^error CLI_NO_FILE: /);
+    expect((await runCli(['route', 'eval', tmpdir()])).stderr).toMatch(
+      /^error CLI_NO_FILE: .*: not a file\n/,
+    );
     const bad = await runCli(['route', 'eval', dataset(), '--targets', '0.9,1.5']);
     expect(bad.stderr).toMatch(/^error CLI_BAD_OPTION: --targets "0\.9,1\.5": a target is a share/);
     const file = dataset();
