@@ -17,7 +17,7 @@ import {
   whereFilters,
 } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
-import { bucketLabel, renderTable } from './report-format.js';
+import { bucketLabel, costCell, renderTable, timeHeader } from './report-format.js';
 
 export interface MetricsOptions extends LedgerOptions, FilterOptions {
   by?: string;
@@ -49,10 +49,7 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     );
     return;
   }
-  const labels = [
-    ...(bucket === undefined ? [] : [bucket === 'hour' ? `hour (${zone ?? 'UTC'})` : bucket]),
-    ...by,
-  ];
+  const labels = [...(bucket === undefined ? [] : [timeHeader(bucket, zone ?? 'UTC')]), ...by];
   const header = [
     ...(labels.length > 0 ? labels : ['']),
     'cost',
@@ -63,16 +60,9 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     'tokens',
     'calls',
   ];
-  // As in report: a group whose events all lack a price says so rather than "$0.00"; one with some, marks its cost.
-  const cost = (g: GroupMetrics) =>
-    g.unpriced_events === 0
-      ? formatUsdDisplay(g.cost_usd)
-      : g.unpriced_events === g.events
-        ? 'unpriced'
-        : `${formatUsdDisplay(g.cost_usd)} *`;
   const line = (label: string[], g: GroupMetrics) => [
     ...label,
-    cost(g),
+    costCell(g.cost_usd, g.unpriced_events, g.events),
     g.priced_tokens === 0 ? '—' : formatUsdDisplay(g.cost_per_1m_tokens_usd),
     g.priced_requests === 0 ? '—' : formatUsdDisplay(g.cost_per_request_usd),
     g.cache_hit_rate === null ? '—' : `${(100 * g.cache_hit_rate).toFixed(1)}%`,

@@ -39,6 +39,23 @@ export function reportCsv(
  * A bucket's start as people read it in a table: the day of a day or week, the month, the hour, on the clocks of
  * `zone` (the zone the buckets are local to; UTC by default), not the UTC instant it starts at.
  */
+/** A time bucket's column header: the bucket's name, and an hour's zone ("hour (Asia/Tokyo)"). */
+export function timeHeader(bucket: Bucket, zone: string): string {
+  return bucket === 'hour' ? `hour (${zone})` : bucket;
+}
+
+/**
+ * A cost in a table: a row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost
+ * with "*" (a note under the table says what it leaves out).
+ */
+export function costCell(usd: bigint, unpriced: number, events: number): string {
+  return unpriced === 0
+    ? formatUsdDisplay(usd)
+    : unpriced === events
+      ? 'unpriced'
+      : `${formatUsdDisplay(usd)} *`;
+}
+
 export function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
   const t = wallClock(Date.parse(iso), zone);
   return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
@@ -61,7 +78,7 @@ export function reportTable(
   const searched = result.totals.web_search_requests > 0;
   // Likewise audio billed by its duration, in seconds.
   const timed = result.totals.audio_ms > 0;
-  const labels = [...(bucketed ? [bucket === 'hour' ? `hour (${zone})` : bucket] : []), ...dims];
+  const labels = [...(bucketed ? [timeHeader(bucket, zone)] : []), ...dims];
   // The total's label needs a column of its own, even in a report by nothing (`--by ''`).
   const labelWidth = Math.max(1, labels.length);
   const header = [
@@ -76,10 +93,8 @@ export function reportTable(
     ...(timed ? ['audio seconds'] : []),
     'requests',
   ];
-  // A row whose events all lack a price says so rather than "$0.00"; one with some, marks its cost (note below).
   // The same for the as-billed cost and the events that had no price when billed.
-  const cost = (usd: bigint, unpriced: number, events: number) =>
-    unpriced === 0 ? formatUsdDisplay(usd) : unpriced === events ? 'unpriced' : `${formatUsdDisplay(usd)} *`;
+  const cost = costCell;
   const line = (label: string[], m: Measures, unpriced: number) => [
     ...label,
     cost(m.cost_usd, unpriced, m.events),

@@ -38,7 +38,9 @@ export function metricsBy(
   const groups = new Map<string, Row[]>();
   for (const r of result.rows) {
     const key = JSON.stringify([r.bucket ?? null, ...by.map((d) => r.dims[d] ?? null)]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const rows = groups.get(key);
+    if (rows === undefined) groups.set(key, [r]);
+    else rows.push(r);
   }
   const metrics = [...groups.values()].map((rows) => {
     const m = metricsOf(rows, Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null])));

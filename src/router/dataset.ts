@@ -113,8 +113,8 @@ function toCase(line: string, prices: ReadonlyMap<string, ModelPrice>): RoutingC
   return { id: r.data.id, category: r.data.category, prompt: r.data.prompt, inputTokens, outcomes };
 }
 
-/** A prompt's tokens by the dataset's rule, ceil(characters / 4); a router counts a request's prompt the same way. */
-export function promptTokens(prompt: string): number {
+/** A prompt's tokens by the dataset's rule: ceil(characters / 4). */
+function promptTokens(prompt: string): number {
   let chars = 0;
   for (const _ of prompt) chars++;
   return tokensOf(chars);

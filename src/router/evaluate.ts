@@ -125,7 +125,11 @@ function categoryPolicy(
   models: readonly string[],
 ): (lambda: number) => Policy {
   const byCategory = new Map<string, RoutingCase[]>();
-  for (const c of train) byCategory.set(c.category, [...(byCategory.get(c.category) ?? []), c]);
+  for (const c of train) {
+    const cases = byCategory.get(c.category);
+    if (cases === undefined) byCategory.set(c.category, [c]);
+    else cases.push(c);
+  }
   const statsOf = (cases: readonly RoutingCase[]) => ({
     scores: models.map((m) => mean(cases, (c) => c.outcomes.get(m)?.score ?? 0)),
     costs: models.map((m) => mean(cases, (c) => Number(c.outcomes.get(m)?.cost ?? 0n) / 1e12)),

@@ -65,7 +65,7 @@ export function assess(r: LearnedRouter, prompt: string): { scores: Float64Array
   const inputTokens = Math.max(1, Math.ceil(prompt.length / 4));
   return {
     scores: predictScores(
-      { models: r.models.map((m) => m.name), weights: r.models.map((m) => m.weights) },
+      r.models.map((m) => m.weights),
       featuresOf(prompt),
     ),
     // Expected cost only steers the choice (a float is fine here); what a call cost is always what it used.

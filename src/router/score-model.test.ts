@@ -6,7 +6,7 @@ import { learnableCases } from './synthetic.test-data.js';
 describe('trainScoreModel', () => {
   const cases = learnableCases(600);
   const model = trainScoreModel(cases, ['small', 'large']);
-  const predict = (p: string) => predictScores(model, featuresOf(p));
+  const predict = (p: string) => predictScores(model.weights, featuresOf(p));
 
   it('learns from the words which prompts a model gets right, on prompts it has not seen', () => {
     const [smallOnProof, largeOnProof] = predict('write a rigorous proof about law number 9999');

@@ -50,9 +50,9 @@ export function trainScoreModel(
   return { models, weights };
 }
 
-/** Each model's predicted score for a prompt, in the model's order. */
-export function predictScores(model: ScoreModel, f: Features): Float64Array {
-  return Float64Array.from(model.weights, (w) => sigmoid(dot(w, f)));
+/** Each model's predicted score for a prompt, from its weights, in their order. */
+export function predictScores(weights: readonly Float32Array[], f: Features): Float64Array {
+  return Float64Array.from(weights, (w) => sigmoid(dot(w, f)));
 }
 
 function dot(w: Float32Array, f: Features): number {
