@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TokenledgerError } from '../errors.js';
 import { applyHunks, createLineReplay, type GitChange, REWORK_DAYS, readGitHistory } from './git-history.js';
+import { type Author, GitRepo } from './testing/git-repo.js';
 
 // Every repository is real: git writes it, git log is parsed. Author and committer dates are fixed, so shas and
 // results are the same on every run.
@@ -12,74 +12,37 @@ const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
 const DAY = 86_400;
 const us = (day: number) => (T0 + day * DAY) * 1_000_000;
 
-const roots: string[] = [];
+const repos: GitRepo[] = [];
+const temps: string[] = [];
 afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
+  for (const r of repos) r.remove();
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tl-roi-git-'));
-  roots.push(d);
-  return d;
-}
-
-interface Who {
-  name: string;
-  email: string;
-}
-const A: Who = { name: 'Ann', email: 'ann@example.com' };
-const B: Who = { name: 'Bob', email: 'bob@example.com' };
-const C: Who = { name: 'Cat', email: 'Cat@Example.com' };
-const D: Who = { name: 'Dan', email: 'dan@example.com' };
-
+/** A repository whose dates are days after T0. */
 class Repo {
-  readonly dir: string;
-  private readonly home: string;
+  private readonly repo = new GitRepo();
+  readonly dir = this.repo.dir;
   constructor() {
-    const root = tempDir();
-    this.home = root;
-    this.dir = join(root, 'repo');
-    mkdirSync(this.dir);
-    this.git(A, 0, 'init', '-q', '-b', 'main');
+    repos.push(this.repo);
   }
-
-  git(who: Who, day: number, ...args: string[]): string {
-    const date = `@${T0 + day * DAY} +0000`;
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: this.home,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_AUTHOR_NAME: who.name,
-      GIT_AUTHOR_EMAIL: who.email,
-      GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_NAME: who.name,
-      GIT_COMMITTER_EMAIL: who.email,
-      GIT_COMMITTER_DATE: date,
-    };
-    const config = ['-c', 'user.name=x', '-c', 'user.email=x@x', '-c', 'commit.gpgsign=false'];
-    return execFileSync('git', ['-C', this.dir, ...config, ...args], { env, encoding: 'utf8' }).trim();
+  git(who: Author, day: number, ...args: string[]): string {
+    return this.repo.git(who, `@${T0 + day * DAY} +0000`, ...args);
   }
-
-  /** Writes files (null deletes one) and commits everything as `who` on `day`; returns the sha. */
   commit(
-    who: Who,
+    who: Author,
     day: number,
     files: Record<string, string | Buffer | null>,
     message = `day ${day}`,
   ): string {
-    for (const [path, content] of Object.entries(files)) {
-      const p = join(this.dir, path);
-      if (content === null) rmSync(p);
-      else {
-        mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, content);
-      }
-    }
-    this.git(who, day, 'add', '-A');
-    this.git(who, day, 'commit', '-q', '--allow-empty', '-m', message);
-    return this.git(who, day, 'rev-parse', 'HEAD');
+    return this.repo.commit(who, `@${T0 + day * DAY} +0000`, files, message);
   }
 }
+
+const A: Author = { name: 'Ann', email: 'ann@example.com' };
+const B: Author = { name: 'Bob', email: 'bob@example.com' };
+const C: Author = { name: 'Cat', email: 'Cat@Example.com' };
+const D: Author = { name: 'Dan', email: 'dan@example.com' };
 
 const lines = (...ls: string[]) => `${ls.join('\n')}\n`;
 const numbered = (n: number, tag = 'l') => lines(...Array.from({ length: n }, (_, i) => `${tag}${i + 1}`));
@@ -435,7 +398,8 @@ describe('readGitHistory: repositories and refs', () => {
   });
 
   it('rejects a path that is not a git repository, or is missing, naming it and quoting git', async () => {
-    const dir = tempDir();
+    const dir = mkdtempSync(join(tmpdir(), 'tl-roi-git-'));
+    temps.push(dir);
     const err = await readGitHistory(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenledgerError);
     expect(err).toMatchObject({ code: 'ROI_BAD_REPO' });

@@ -281,8 +281,9 @@ export async function readGitHistory(
 }
 
 // Settings a user's config could change and that would change what the parser reads: prefixes, quoting, inter-hunk
-// context, text conversion, signatures and submodule logs. --diff-merges=first-parent needs git 2.31.
-const LOG_ARGS = [
+// context, text conversion, signatures and submodule logs. --diff-merges=first-parent needs git 2.31. Exported for
+// the benchmark, whose baseline is git writing the same patches.
+export const LOG_ARGS = [
   '-c',
   'core.quotepath=off',
   '-c',

@@ -1,0 +1,89 @@
+import { formatUsd } from '../money/money.js';
+import type { GitHistory } from './git-history.js';
+import type { Identities } from './identities.js';
+import { type People, peopleOf, type UserSpend } from './people.js';
+import { type TierReport, tierReport } from './tiers.js';
+
+const WEEK_US = 7 * 86_400_000_000;
+
+export interface RoiInput {
+  histories: readonly GitHistory[];
+  spend: readonly UserSpend[];
+  ids: Identities;
+  /** Epoch microseconds: since inclusive, until exclusive. */
+  since: number;
+  until: number;
+}
+
+export interface Roi {
+  since: number;
+  until: number;
+  repos: { repo: string; ref: string; changes: number }[];
+  people: People;
+  tiers: TierReport;
+}
+
+/** Spend and outcomes of each person over the window, their tiers and what each step up a tier goes with. */
+export function roiOf(input: RoiInput): Roi {
+  const window = { since: input.since, until: input.until };
+  const changes = input.histories.flatMap((h) => h.changes);
+  const people = peopleOf(changes, input.spend, input.ids, window);
+  const inWindow = (h: GitHistory) =>
+    h.changes.filter((c) => c.ts >= window.since && c.ts < window.until).length;
+  return {
+    ...window,
+    repos: input.histories.map((h) => ({ repo: h.repo, ref: h.ref, changes: inWindow(h) })),
+    people,
+    tiers: tierReport(people.people, (input.until - input.since) / WEEK_US),
+  };
+}
+
+/** The report as JSON: money as exact USD decimal strings, as everywhere in the API. */
+export function roiJson(r: Roi): unknown {
+  const iso = (us: number) => new Date(us / 1000).toISOString();
+  return {
+    since: iso(r.since),
+    until: iso(r.until),
+    weeks: r.tiers.weeks,
+    repos: r.repos,
+    median_spend_usd: formatUsd(r.tiers.median),
+    tiers: r.tiers.tiers.map((t) => ({
+      tier: t.tier,
+      people: t.people,
+      spend_usd: formatUsd(t.spend),
+      spend_share: t.spendShare,
+      spend_per_person_usd: formatUsd(t.spendPerPerson),
+      cost_per_shipped_usd: t.costPerShipped === null ? null : formatUsd(t.costPerShipped),
+      shipped_per_person_week: t.shippedPerPersonWeek,
+      lines_added_per_person_week: t.linesAddedPerPersonWeek,
+      rework_rate: t.reworkRate,
+      revert_rate: t.revertRate,
+    })),
+    steps: r.tiers.steps.map((s) => ({
+      from: s.from,
+      to: s.to,
+      extra_spend_per_person_week_usd: formatUsd(s.extraSpendPerPersonWeek),
+      extra_shipped_per_person_week: s.extraShippedPerPersonWeek,
+      shipped_per_100_usd: s.shippedPer100Usd,
+      interval_90: s.interval,
+    })),
+    people: r.people.people.map((p, i) => ({
+      person: p.person,
+      names: p.names,
+      tier: r.tiers.tierOfPerson[i],
+      spend_usd: formatUsd(p.spend),
+      unpriced_events: p.unpricedEvents,
+      changes: p.changes,
+      shipped: p.shipped,
+      reverted: p.reverted,
+      reverts: p.reverts,
+      lines_added: p.linesAdded,
+      lines_deleted: p.linesDeleted,
+      settled_lines: p.settledLines,
+      reworked_lines: p.reworkedLines,
+    })),
+    unmatched: { ...r.people.unmatched, cost_usd: formatUsd(r.people.unmatched.cost_usd) },
+    unattributed: { ...r.people.unattributed, cost_usd: formatUsd(r.people.unattributed.cost_usd) },
+    bot_changes: r.people.botChanges,
+  };
+}
