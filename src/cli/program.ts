@@ -197,6 +197,26 @@ export function buildProgram(): Command {
     .option('--target <share>', "share of the strongest model's quality to keep", '0.95')
     .action(async (file: string, o) => (await import('./route.js')).routeTrainCommand(file, o, out, err));
 
+  filterOptions(
+    ledgerOptions(
+      program
+        .command('roi')
+        .description(
+          "each person's AI spend beside the work git shows they shipped, rework and reverts, by usage tier, and " +
+            'what each step up a tier goes with; the last 90 days unless --since/--until say (docs/roi.md)',
+        )
+        .option('--repo <path>', 'a git repository to read (repeatable; default: this folder)', collect)
+        .option('--ref <ref>', 'the branch whose first-parent line is the shipped work', 'HEAD')
+        .option(
+          '--people <file>',
+          "who is who: each person's git emails and ledger users (docs/roi.md#people-file)",
+        )
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+        ),
+    ),
+  ).action(async (o) => (await import('./roi.js')).roiCommand(o, out));
+
   const prices = program.command('prices').description('the price catalog and your overrides');
   ledgerOptions(
     prices.command('show').description('what a model name resolves to, and its prices').argument('<name>'),

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { TokenledgerError } from '../errors.js';
+import { formatUsdDisplay } from '../money/money.js';
+import { readGitHistory } from '../roi/git-history.js';
+import { type Identities, parseIdentities, SAME_NAMES } from '../roi/identities.js';
+import { type Roi, roiJson, roiOf } from '../roi/roi.js';
+import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { type FilterOptions, parseRange, whereFilters } from './filters.js';
+import { counted } from './group-digits.js';
+import { renderTable } from './report-format.js';
+
+export interface RoiOptions extends LedgerOptions, FilterOptions {
+  repo?: string[];
+  ref?: string;
+  people?: string;
+  format?: string;
+}
+
+/** The window when none is given: a quarter, long enough for a person's weeks to even out. */
+const DEFAULT_DAYS = 90;
+const DAY_US = 86_400_000_000;
+
+/** `tokenledger roi`: each person's AI spend beside the work git shows they shipped, by usage tier. */
+export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (format !== 'table' && format !== 'json')
+    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const now = nowMicros();
+  const range = parseRange(o, now);
+  const until = range.until ?? now;
+  const since = range.since ?? until - DEFAULT_DAYS * DAY_US;
+  if (since >= until)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--until ${JSON.stringify(o.until)} is not after the default --since`,
+    );
+  const ids = o.people === undefined ? SAME_NAMES : readIdentities(o.people);
+  const filters = await whereFilters(o);
+  const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
+  const histories = [];
+  for (const repo of repos) histories.push(await readGitHistory(repo, { ref: o.ref ?? 'HEAD', since }));
+  const result = await withStore(o, (store) => store.query({ dimensions: ['user'], filters, since, until }), {
+    existing: true,
+  });
+  const spend = result.rows.map((r) => ({
+    user: r.dims.user ?? null,
+    cost_usd: r.cost_usd,
+    unpriced_events: r.unpriced_events,
+    events: r.events,
+  }));
+  const roi = roiOf({ histories, spend, ids, since, until });
+  out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
+}
+
+function readIdentities(file: string): Identities {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new TokenledgerError(
+      'CLI_NO_FILE',
+      `--people ${file}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+      {
+        cause,
+      },
+    );
+  }
+  return parseIdentities(text, file);
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number) => x.toFixed(2);
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+
+function table(r: Roi): string {
+  const t = r.tiers;
+  const day = (us: number) => new Date(us / 1000).toISOString().slice(0, 10);
+  const lines = [
+    `${day(r.since)} – ${day(r.until)} (${t.weeks.toFixed(1)} weeks): ${r.people.people.length} people, ` +
+      `${counted(
+        r.repos.reduce((s, x) => s + x.changes, 0),
+        'change',
+      )} in ${r.repos.map((x) => x.repo).join(', ')}; ` +
+      `tiers cut at the median spend, ${formatUsdDisplay(t.median)}`,
+    '',
+  ];
+  const header = [
+    'tier',
+    'people',
+    'spend',
+    'share',
+    'per person',
+    'shipped/wk',
+    'lines/wk',
+    'rework',
+    'reverted',
+  ];
+  header.push('cost/shipped');
+  const rows = t.tiers.map((s) => [
+    s.tier,
+    String(s.people),
+    formatUsdDisplay(s.spend),
+    pct(s.spendShare),
+    formatUsdDisplay(s.spendPerPerson),
+    num(s.shippedPerPersonWeek),
+    s.linesAddedPerPersonWeek.toFixed(0),
+    pct(s.reworkRate),
+    pct(s.revertRate),
+    s.costPerShipped === null ? '—' : formatUsdDisplay(s.costPerShipped),
+  ]);
+  lines.push(renderTable(header, rows, 1));
+  if (t.steps.length > 0) {
+    lines.push('', 'Each step up a tier: shipped changes per person per $100 more spent (90% interval)');
+    const steps = t.steps.map((s) => [
+      `${s.from} → ${s.to}`,
+      signed(s.shippedPer100Usd),
+      s.interval === null ? '(too few people)' : `(${signed(s.interval[0])} to ${signed(s.interval[1])})`,
+    ]);
+    lines.push(renderTable(['step', 'per $100', 'interval'], steps, 1));
+  }
+  lines.push('', ...notes(r));
+  return `${lines.join('\n')}\n`;
+}
+
+function notes(r: Roi): string[] {
+  const p = r.people;
+  const notes = [
+    'shipped: changes on the main line neither reverted nor reverting; rework: lines rewritten or deleted within ' +
+      '21 days of being written, of those whose 21 days have passed',
+    'An association across people, not the effect of spending more (docs/roi.md#reading-it).',
+  ];
+  if (p.unmatched.users.length > 0) {
+    const shown = p.unmatched.users.slice(0, 5).join(', ') + (p.unmatched.users.length > 5 ? ', …' : '');
+    notes.push(
+      `left out: ${formatUsdDisplay(p.unmatched.cost_usd)} of ${counted(p.unmatched.users.length, 'ledger user')} ` +
+        `git does not know (${shown}); join them to their emails with --people (docs/roi.md#people-file)`,
+    );
+  }
+  if (p.unattributed.events > 0)
+    notes.push(`left out: ${formatUsdDisplay(p.unattributed.cost_usd)} of calls attributed to no user`);
+  if (p.botChanges > 0) notes.push(`left out: ${counted(p.botChanges, 'change')} by bots`);
+  const unpriced = p.people.reduce((s, x) => s + x.unpricedEvents, 0);
+  if (unpriced > 0) notes.push(`unpriced: ${counted(unpriced, 'call')} not in the spend, which is a floor`);
+  return notes;
+}

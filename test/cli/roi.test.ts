@@ -1,0 +1,158 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitRepo } from '../../src/roi/testing/git-repo.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { CARDS, makeEvent } from '../../src/store/testing/event-factory.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const ana = { name: 'Ana', email: 'ana@acme.com' };
+const bo = { name: 'Bo', email: 'bo@acme.com' };
+const carla = { name: 'Carla', email: 'carla@acme.com' };
+const dan = { name: 'Dan', email: 'dan@acme.com' };
+/** `n` numbered lines, each ending in a newline. */
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}\n`).join('');
+const bot = { name: 'dependabot[bot]', email: '49699333+dependabot[bot]@users.noreply.github.com' };
+
+// October 2026 in one repository and one ledger. Spend is input tokens of claude-sonnet-4-5 at $3 per 1M:
+// ana $21, bo $60, carla $3,000, dan nothing; eve $9 but no commits; $3 of calls with no user.
+let repo: GitRepo;
+let db: string;
+let dir: string;
+beforeAll(async () => {
+  repo = new GitRepo();
+  repo.commit(ana, '2026-09-20T10:00:00Z', { 'README.md': lines(5) }, 'before the window');
+  repo.commit(ana, '2026-10-02T10:00:00Z', { 'a.txt': lines(10) });
+  repo.commit(ana, '2026-10-03T10:00:00Z', { 'a2.txt': lines(4) });
+  repo.commit(ana, '2026-10-04T10:00:00Z', { 'a3.txt': lines(6) });
+  repo.commit(bo, '2026-10-05T10:00:00Z', { 'b.txt': lines(10) });
+  const bad = repo.commit(bo, '2026-10-06T10:00:00Z', { 'b2.txt': lines(3) });
+  repo.commit(bo, '2026-10-07T10:00:00Z', { 'b3.txt': lines(3) });
+  // Carla rewrites 4 of bo's 10 lines three days after he wrote them, and reverts his b2.txt (3 lines): 7 lines of
+  // his are rework.
+  const b = lines(10).split('\n');
+  for (const i of [2, 3, 4, 5]) b[i] = `rewritten ${i}`;
+  repo.commit(carla, '2026-10-08T10:00:00Z', { 'b.txt': b.join('\n') });
+  repo.git(carla, '2026-10-09T10:00:00Z', 'revert', '--no-edit', bad);
+  repo.commit(carla, '2026-10-10T10:00:00Z', { 'c.txt': lines(50) });
+  repo.commit(bot, '2026-10-11T10:00:00Z', { 'package.json': '{}\n' });
+  repo.commit(dan, '2026-10-20T10:00:00Z', { 'd.txt': lines(2) });
+  repo.commit(dan, '2026-10-30T10:00:00Z', { 'd2.txt': lines(2) });
+
+  dir = mkdtempSync(join(tmpdir(), 'tl-roi-'));
+  db = join(dir, 'ledger.duckdb');
+  const store = await createDuckDbStore(db);
+  const oct = Date.UTC(2026, 9, 15) * 1000;
+  const spend = (n: number, user: string | null, millions: number) =>
+    makeEvent(n, {
+      user,
+      ts: oct + n * 1_000_000,
+      input_tokens: millions * 1_000_000,
+      cache_read_tokens: 0,
+      output_tokens: 0,
+      rates: CARDS.sonnet,
+    });
+  await store.append([
+    spend(1, 'ana@acme.com', 7),
+    spend(2, 'BO@acme.com', 12),
+    spend(3, 'bo@acme.com', 8),
+    spend(4, 'carla@acme.com', 1000),
+    spend(5, 'eve', 3),
+    spend(6, null, 1),
+    // Outside the window: not counted.
+    makeEvent(7, { user: 'dan@acme.com', ts: Date.UTC(2026, 8, 1) * 1000, rates: CARDS.sonnet }),
+  ]);
+  await store.close();
+});
+afterAll(() => repo.remove());
+
+const window = ['--since', '2026-10-01', '--until', '2026-11-01'];
+
+describe('tokenledger roi', () => {
+  it("puts each person's exact spend beside their shipped, reverted and reworked work", async () => {
+    const r = await runCli(['roi', '--db', db, '--repo', repo.dir, ...window, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const roi = JSON.parse(r.stdout);
+    expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 12 }]);
+    const people = Object.fromEntries(roi.people.map((p: { person: string }) => [p.person, p]));
+    expect(Object.keys(people)).toEqual(['carla@acme.com', 'bo@acme.com', 'ana@acme.com', 'dan@acme.com']);
+    expect(people['ana@acme.com']).toMatchObject({ tier: 'light', spend_usd: '21.000000000000', changes: 3 });
+    expect(people['bo@acme.com']).toMatchObject({
+      tier: 'moderate',
+      spend_usd: '60.000000000000',
+      changes: 3,
+      shipped: 2,
+      reverted: 1,
+      lines_added: 16,
+      settled_lines: 16,
+      reworked_lines: 7,
+    });
+    expect(people['carla@acme.com']).toMatchObject({ tier: 'extreme', changes: 3, shipped: 2, reverts: 1 });
+    expect(people['dan@acme.com']).toMatchObject({ tier: 'none', spend_usd: '0.000000000000', shipped: 2 });
+    expect(roi.median_spend_usd).toBe('60.000000000000');
+    expect(roi.unmatched).toEqual({ users: ['eve'], cost_usd: '9.000000000000', unpriced_events: 0 });
+    expect(roi.unattributed).toEqual({ cost_usd: '3.000000000000', events: 1 });
+    expect(roi.bot_changes).toBe(1);
+    expect(roi.tiers.map((t: { tier: string; people: number }) => [t.tier, t.people])).toEqual([
+      ['none', 1],
+      ['light', 1],
+      ['moderate', 1],
+      ['extreme', 1],
+    ]);
+    // bo: $60 over his 2 shipped changes.
+    expect(roi.tiers[2].cost_per_shipped_usd).toBe('30.000000000000');
+    // light → moderate: one shipped change fewer for $39 more.
+    expect(roi.steps[1]).toMatchObject({ from: 'light', to: 'moderate', interval_90: null });
+    expect(roi.steps[1].shipped_per_100_usd).toBeCloseTo(-100 / 39, 9);
+  });
+
+  it('prints the tiers, the steps between them and what it left out', async () => {
+    const r = await runCli(['roi', '--db', db, '--repo', repo.dir, ...window]);
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain('2026-10-01 – 2026-11-01 (4.4 weeks): 4 people, 12 changes in');
+    expect(out).toMatch(
+      /\ntier +people +spend +share +per person +shipped\/wk +lines\/wk +rework +reverted +cost\/shipped\n/,
+    );
+    expect(out).toMatch(/\nmoderate +1 +\$60\.00 +1\.9% +\$60\.00 +0\.45 +4 +43\.8% +33\.3% +\$30\.00\n/);
+    expect(out).toMatch(/\nlight → moderate +-2\.56 +\(too few people\)\n/);
+    expect(out).toContain('left out: $9.00 of 1 ledger user git does not know (eve)');
+    expect(out).toContain('left out: $3.00 of calls attributed to no user');
+    expect(out).toContain('left out: 1 change by bots');
+  });
+
+  it('a people file joins a ledger login to its git author', async () => {
+    const people = join(dir, 'people.yaml');
+    writeFileSync(people, 'dan:\n  emails: [dan@acme.com]\n  users: [eve]\n');
+    const r = await runCli([
+      'roi',
+      '--db',
+      db,
+      '--repo',
+      repo.dir,
+      ...window,
+      '--people',
+      people,
+      '--format',
+      'json',
+    ]);
+    const roi = JSON.parse(r.stdout);
+    expect(roi.unmatched.users).toEqual([]);
+    expect(roi.people.find((p: { person: string }) => p.person === 'dan')).toMatchObject({
+      spend_usd: '9.000000000000',
+      shipped: 2,
+    });
+  });
+
+  it('says what is wrong with a folder that is not a repository, and with a people file', async () => {
+    const notRepo = await runCli(['roi', '--db', db, '--repo', dir, ...window]);
+    expect(notRepo.code).not.toBe(0);
+    expect(notRepo.stderr).toContain('ROI_BAD_REPO');
+    expect(notRepo.stderr).toContain(dir);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'ana:\n  mails: [a@b.c]\n');
+    const badPeople = await runCli(['roi', '--db', db, '--repo', repo.dir, '--people', bad]);
+    expect(badPeople.stderr).toContain(`${bad}:2: ana: unknown key "mails"`);
+  });
+});
