@@ -30,6 +30,7 @@ const BENCHES: Record<string, { args: string[]; note: string; core?: number }> =
     note: 'one Gemini CLI session of 5k-80k messages: time per message; needs npm run build',
   },
   router: { args: ['bench/router/run.ts', '7'], note: 'what a routing decision adds to a gateway call' },
+  roi: { args: ['bench/roi/run.ts', '5'], note: "reading this repository's history for line-level rework" },
   startup: {
     args: ['bench/startup/run.ts', '21'],
     note: 'command start-up with the price catalog; needs npm run build',

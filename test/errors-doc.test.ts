@@ -6,7 +6,7 @@ import { docsText } from './helpers/docs-text.js';
 // Every stable error code raised in src/ has a row in docs/errors.md with what it means and how to solve it
 // (fastify keeps its error catalog honest the same way).
 const CODE =
-  /['"`]((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT|ROUTER)_[A-Z0-9_]+)['"`]/g;
+  /['"`]((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT|ROUTER|ROI)_[A-Z0-9_]+)['"`]/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -37,7 +37,7 @@ describe('docs/errors.md', () => {
   const named = new Set(
     [
       ...`${readFileSync('README.md', 'utf8')}\n${docsText()}`.matchAll(
-        /`((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT|ROUTER)_[A-Z0-9_]+)`/g,
+        /`((?:MONEY|LEDGER|PRICE|STORE|SRC|CLI|CFG|GW|API|OTLP|BUDGET|ALERT|ROUTER|ROI)_[A-Z0-9_]+)`/g,
       ),
     ].map((m) => m[1]!),
   );

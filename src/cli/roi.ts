@@ -139,6 +139,12 @@ function notes(r: Roi): string[] {
   if (p.unattributed.events > 0)
     notes.push(`left out: ${formatUsdDisplay(p.unattributed.cost_usd)} of calls attributed to no user`);
   if (p.botChanges > 0) notes.push(`left out: ${counted(p.botChanges, 'change')} by bots`);
+  for (const repo of r.repos)
+    if (repo.skippedFiles > 0)
+      notes.push(
+        `${repo.repo}: ${counted(repo.skippedFiles, 'file patch')} could not be followed line by line; ` +
+          'their lines count as neither settled nor reworked (docs/roi.md)',
+      );
   const unpriced = p.people.reduce((s, x) => s + x.unpricedEvents, 0);
   if (unpriced > 0) notes.push(`unpriced: ${counted(unpriced, 'call')} not in the spend, which is a floor`);
   return notes;

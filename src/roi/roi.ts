@@ -18,7 +18,8 @@ export interface RoiInput {
 export interface Roi {
   since: number;
   until: number;
-  repos: { repo: string; ref: string; changes: number }[];
+  /** Per repository: its changes in the window, and file patches whose lines it could not follow (git-history.ts). */
+  repos: { repo: string; ref: string; changes: number; skippedFiles: number }[];
   people: People;
   tiers: TierReport;
 }
@@ -32,7 +33,12 @@ export function roiOf(input: RoiInput): Roi {
     h.changes.filter((c) => c.ts >= window.since && c.ts < window.until).length;
   return {
     ...window,
-    repos: input.histories.map((h) => ({ repo: h.repo, ref: h.ref, changes: inWindow(h) })),
+    repos: input.histories.map((h) => ({
+      repo: h.repo,
+      ref: h.ref,
+      changes: inWindow(h),
+      skippedFiles: h.skipped.files,
+    })),
     people,
     tiers: tierReport(people.people, (input.until - input.since) / WEEK_US),
   };
@@ -45,7 +51,7 @@ export function roiJson(r: Roi): unknown {
     since: iso(r.since),
     until: iso(r.until),
     weeks: r.tiers.weeks,
-    repos: r.repos,
+    repos: r.repos.map(({ skippedFiles, ...x }) => ({ ...x, skipped_files: skippedFiles })),
     median_spend_usd: formatUsd(r.tiers.median),
     tiers: r.tiers.tiers.map((t) => ({
       tier: t.tier,

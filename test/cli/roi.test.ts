@@ -74,7 +74,7 @@ describe('tokenledger roi', () => {
     const r = await runCli(['roi', '--db', db, '--repo', repo.dir, ...window, '--format', 'json']);
     expect(r.stderr).toBe('');
     const roi = JSON.parse(r.stdout);
-    expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 12 }]);
+    expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 12, skipped_files: 0 }]);
     const people = Object.fromEntries(roi.people.map((p: { person: string }) => [p.person, p]));
     expect(Object.keys(people)).toEqual(['carla@acme.com', 'bo@acme.com', 'ana@acme.com', 'dan@acme.com']);
     expect(people['ana@acme.com']).toMatchObject({ tier: 'light', spend_usd: '21.000000000000', changes: 3 });
