@@ -4,6 +4,7 @@ import { formatUsdDisplay } from '../money/money.js';
 import { readGitHistory } from '../roi/git-history.js';
 import { type Identities, parseIdentities, SAME_NAMES } from '../roi/identities.js';
 import { type Roi, roiJson, roiOf } from '../roi/roi.js';
+import { periodsOf, type WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
 import { counted } from './group-digits.js';
@@ -39,16 +40,21 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
   const histories = [];
   for (const repo of repos) histories.push(await readGitHistory(repo, { ref: o.ref ?? 'HEAD', since }));
-  const result = await withStore(o, (store) => store.query({ dimensions: ['user'], filters, since, until }), {
-    existing: true,
-  });
-  const spend = result.rows.map((r) => ({
-    user: r.dims.user ?? null,
-    cost_usd: r.cost_usd,
-    unpriced_events: r.unpriced_events,
-    events: r.events,
-  }));
-  const roi = roiOf({ histories, spend, ids, since, until });
+  const [spend, ...periodSpend] = await withStore(
+    o,
+    (store) => {
+      const byUser = async (range: { since: number; until: number }) =>
+        (await store.query({ dimensions: ['user'], filters, ...range })).rows.map((r) => ({
+          user: r.dims.user ?? null,
+          cost_usd: r.cost_usd,
+          unpriced_events: r.unpriced_events,
+          events: r.events,
+        }));
+      return Promise.all([{ since, until }, ...periodsOf(since, until)].map(byUser));
+    },
+    { existing: true },
+  );
+  const roi = roiOf({ histories, spend: spend!, periodSpend, ids, since, until });
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
 }
 
@@ -114,19 +120,37 @@ function table(r: Roi): string {
     const steps = t.steps.map((s) => [
       `${s.from} → ${s.to}`,
       signed(s.shippedPer100Usd),
-      s.interval === null ? '(too few people)' : `(${signed(s.interval[0])} to ${signed(s.interval[1])})`,
+      s.interval === null ? '(too few people)' : `(${range(s.interval)})`,
     ]);
     lines.push(renderTable(['step', 'per $100', 'interval'], steps, 1));
   }
-  lines.push('', ...notes(r));
+  lines.push('', withinLine(r.withinPerson), '', ...notes(r));
   return `${lines.join('\n')}\n`;
 }
+
+function withinLine(w: WithinPerson): string {
+  const first = w.periods[0];
+  if (first === undefined)
+    return 'The same people across periods: the window is under 56 days, too short for two periods of 28 days.';
+  const days = ((first.until - first.since) / DAY_US).toFixed(0);
+  const head = `The same people across ${w.periods.length} periods of ${days} days`;
+  if (w.shippedPer100Usd === null) return `${head}: nobody's spend changed.`;
+  const interval =
+    w.interval === null ? 'too few people for an interval' : `90% interval ${range(w.interval)}`;
+  return (
+    `${head}, ${w.people} ${w.people === 1 ? 'person' : 'people'} whose spend changed:\n` +
+    `  ${signed(w.shippedPer100Usd)} shipped changes in a period they spend $100 more than their own average ` +
+    `(${interval})`
+  );
+}
+
+const range = ([lo, hi]: [number, number]) => `${signed(lo)} to ${signed(hi)}`;
 
 function notes(r: Roi): string[] {
   const p = r.people;
   const notes = [
-    'shipped: changes on the main line neither reverted nor reverting; rework: lines rewritten or deleted within ' +
-      '21 days of being written, of those whose 21 days have passed',
+    'shipped: changes on the main line neither reverted nor reverting',
+    'rework: lines rewritten or deleted within 21 days of being written, of those whose 21 days have passed',
     'An association across people, not the effect of spending more (docs/roi.md#reading-it).',
   ];
   if (p.unmatched.users.length > 0) {

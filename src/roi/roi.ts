@@ -3,12 +3,15 @@ import type { GitHistory } from './git-history.js';
 import type { Identities } from './identities.js';
 import { type People, peopleOf, type UserSpend } from './people.js';
 import { type TierReport, tierReport } from './tiers.js';
+import { periodsOf, type WithinPerson, withinPerson } from './within-person.js';
 
 const WEEK_US = 7 * 86_400_000_000;
 
 export interface RoiInput {
   histories: readonly GitHistory[];
   spend: readonly UserSpend[];
+  /** The spend of each of periodsOf(since, until), in order. */
+  periodSpend: readonly (readonly UserSpend[])[];
   ids: Identities;
   /** Epoch microseconds: since inclusive, until exclusive. */
   since: number;
@@ -22,9 +25,13 @@ export interface Roi {
   repos: { repo: string; ref: string; changes: number; skippedFiles: number }[];
   people: People;
   tiers: TierReport;
+  withinPerson: WithinPerson;
 }
 
-/** Spend and outcomes of each person over the window, their tiers and what each step up a tier goes with. */
+/**
+ * Spend and outcomes of each person over the window, their tiers and what each step up a tier goes with, and the
+ * same people compared with themselves across the window's periods.
+ */
 export function roiOf(input: RoiInput): Roi {
   const window = { since: input.since, until: input.until };
   const changes = input.histories.flatMap((h) => h.changes);
@@ -41,6 +48,13 @@ export function roiOf(input: RoiInput): Roi {
     })),
     people,
     tiers: tierReport(people.people, (input.until - input.since) / WEEK_US),
+    withinPerson: withinPerson(
+      people.people,
+      changes,
+      input.periodSpend,
+      input.ids,
+      periodsOf(input.since, input.until),
+    ),
   };
 }
 
@@ -73,6 +87,12 @@ export function roiJson(r: Roi): unknown {
       shipped_per_100_usd: s.shippedPer100Usd,
       interval_90: s.interval,
     })),
+    within_person: {
+      periods: r.withinPerson.periods.map((p) => ({ since: iso(p.since), until: iso(p.until) })),
+      people: r.withinPerson.people,
+      shipped_per_100_usd: r.withinPerson.shippedPer100Usd,
+      interval_90: r.withinPerson.interval,
+    },
     people: r.people.people.map((p, i) => ({
       person: p.person,
       names: p.names,

@@ -71,7 +71,14 @@ export interface TierReport {
 }
 
 const RESAMPLES = 2000;
-const PICO_PER_USD = 1e12;
+
+/**
+ * Pico-dollars as a float of dollars, to a millionth, for the statistics over people (slopes, means of ratios). Never
+ * added back into money: every amount printed stays exact.
+ */
+export function statUsd(pico: bigint): number {
+  return Number(pico / 1_000_000n) / 1_000_000;
+}
 
 /** Tiers, their statistics and the steps between them, over a window of `weeks` weeks. */
 export function tierReport(people: readonly Person[], weeks: number): TierReport {
@@ -124,14 +131,11 @@ function perWeek(pico: bigint, weeks: number): bigint {
   return divRoundHalfEven(pico * 1_000_000n, BigInt(Math.round(weeks * 1_000_000)));
 }
 
-/**
- * Extra shipped changes per extra $100, between the two groups' means. A statistic over people, not a cost: the
- * dollars are read as a float here (to a millionth of a dollar) and never added back into money.
- */
+/** Extra shipped changes per extra $100, between the two groups' means. */
 function perHundred(a: readonly Person[], b: readonly Person[]): number {
   const mean = (ps: readonly Person[], f: (p: Person) => number) =>
     ps.reduce((s, p) => s + f(p), 0) / ps.length;
-  const usd = (p: Person) => Number(p.spend / 1_000_000n) / (PICO_PER_USD / 1_000_000);
+  const usd = (p: Person) => statUsd(p.spend);
   const extraUsd = mean(b, usd) - mean(a, usd);
   return (mean(b, (p) => p.shipped) - mean(a, (p) => p.shipped)) / (extraUsd / 100);
 }

@@ -120,6 +120,21 @@ describe('tokenledger roi', () => {
     expect(out).toContain('left out: $9.00 of 1 ledger user git does not know (eve)');
     expect(out).toContain('left out: $3.00 of calls attributed to no user');
     expect(out).toContain('left out: 1 change by bots');
+    expect(out).toContain('The same people across periods: the window is under 56 days');
+  });
+
+  it('compares the same people across the periods of a longer window', async () => {
+    const args = ['roi', '--db', db, '--repo', repo.dir, '--since', '2026-09-01', '--until', '2026-11-01'];
+    const r = await runCli(args);
+    // September: dan's one call; October: everyone else's. Four people's spend changed between the two halves.
+    const said = 'The same people across 2 periods of 31 days, 4 people whose spend changed:\n  ';
+    expect(r.stdout).toMatch(new RegExp(`\\n${said}[-+]\\d+\\.\\d\\d shipped changes in a period they spend`));
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.within_person.periods).toEqual([
+      { since: '2026-09-01T00:00:00.000Z', until: '2026-10-01T12:00:00.000Z' },
+      { since: '2026-10-01T12:00:00.000Z', until: '2026-11-01T00:00:00.000Z' },
+    ]);
+    expect(json.within_person.people).toBe(4);
   });
 
   it('a people file joins a ledger login to its git author', async () => {
