@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/gateway/config.js';
 import { configSchema } from '../src/gateway/config-schema.js';
+import { parseIdentities } from '../src/roi/identities.js';
 import { readYamlLines } from '../src/yaml-lines.js';
 import { offeredKeys, zodDef } from '../src/zod-problem.js';
 import { docsPages, docsText } from './helpers/docs-text.js';
@@ -37,6 +38,17 @@ function keys(s: unknown, path: string[] = [], out = new Map<string, string>()):
   return out;
 }
 
+const PEOPLE = '# people.yaml';
+
+/** The YAML blocks that are people files (docs/roi.md), marked by their first line. */
+function peopleExamples(): { where: string; yaml: string }[] {
+  return docsPages().flatMap(([page, text]) =>
+    [...text.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)]
+      .filter((m) => m[1]!.startsWith(PEOPLE))
+      .map((m) => ({ where: `${page}:${text.slice(0, m.index).split('\n').length}`, yaml: m[1]! })),
+  );
+}
+
 describe('the config file keys and the docs', () => {
   const all = keys(configSchema);
 
@@ -58,8 +70,15 @@ describe('the config file keys and the docs', () => {
         where: `${page}:${text.slice(0, m.index).split('\n').length}`,
         yaml: m[2]!.replace(new RegExp(`^${m[1]}`, 'gm'), ''),
       }))
-      // The overrides file has a page and a check of its own (docs/pricing.md, src/pricing/overrides.test.ts).
-      .filter((e) => !e.yaml.startsWith('# tokenledger.prices.yaml')),
+      // The overrides file has a page and a check of its own (docs/pricing.md, src/pricing/overrides.test.ts); the
+      // ROI people file is checked below.
+      .filter((e) => !e.yaml.startsWith('# tokenledger.prices.yaml') && !e.yaml.startsWith(PEOPLE)),
+  );
+  const people = peopleExamples();
+
+  it.each(people.map((e) => [e.where, e.yaml] as const))(
+    'the people file at %s is one `tokenledger roi --people` takes',
+    (where, yaml) => expect(() => parseIdentities(yaml, where)).not.toThrow(),
   );
 
   it('finds the config examples it checks', () => {

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
-import { readGitHistory } from '../roi/git-history.js';
-import { type Identities, parseIdentities, SAME_NAMES } from '../roi/identities.js';
-import { type Roi, roiJson, roiOf } from '../roi/roi.js';
-import { periodsOf, type WithinPerson } from '../roi/within-person.js';
+import { readPeopleFile, SAME_NAMES } from '../roi/identities.js';
+import { type Roi, roiJson } from '../roi/roi.js';
+import { roiReport } from '../roi/roi-report.js';
+import type { WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
 import { counted } from './group-digits.js';
@@ -35,43 +34,14 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
       'CLI_BAD_OPTION',
       `--until ${JSON.stringify(o.until)} is not after the default --since`,
     );
-  const ids = o.people === undefined ? SAME_NAMES : readIdentities(o.people);
+  const ids = o.people === undefined ? SAME_NAMES : readPeopleFile(o.people);
   const filters = await whereFilters(o);
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
-  const histories = [];
-  for (const repo of repos) histories.push(await readGitHistory(repo, { ref: o.ref ?? 'HEAD', since }));
-  const [spend, ...periodSpend] = await withStore(
-    o,
-    (store) => {
-      const byUser = async (range: { since: number; until: number }) =>
-        (await store.query({ dimensions: ['user'], filters, ...range })).rows.map((r) => ({
-          user: r.dims.user ?? null,
-          cost_usd: r.cost_usd,
-          unpriced_events: r.unpriced_events,
-          events: r.events,
-        }));
-      return Promise.all([{ since, until }, ...periodsOf(since, until)].map(byUser));
-    },
-    { existing: true },
-  );
-  const roi = roiOf({ histories, spend: spend!, periodSpend, ids, since, until });
+  const source = { repos, ref: o.ref ?? 'HEAD', ids };
+  const roi = await withStore(o, (store) => roiReport(store, source, { since, until, filters }), {
+    existing: true,
+  });
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
-}
-
-function readIdentities(file: string): Identities {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new TokenledgerError(
-      'CLI_NO_FILE',
-      `--people ${file}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
-      {
-        cause,
-      },
-    );
-  }
-  return parseIdentities(text, file);
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);

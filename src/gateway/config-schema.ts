@@ -146,6 +146,19 @@ export const configSchema = z
       .strict()
       .optional(),
     rate_limits: rateLimitsSchema.optional(),
+    /**
+     * What the API's and the dashboard's ROI page read (docs/roi.md): git repositories, the branch whose first-parent
+     * line is shipped work, and a people file; paths relative to this file. Only from here, never from a request, so
+     * an API client cannot make the server read a folder of its choosing.
+     */
+    roi: z
+      .object({
+        repos: z.array(z.string().trim().min(1)).min(1),
+        ref: z.string().trim().min(1).optional(),
+        people: z.string().trim().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     alerts: alertsConfigSchema.optional(),
     runaway: runawayConfigSchema.optional(),
     wal: z

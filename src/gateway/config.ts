@@ -56,6 +56,8 @@ export interface GatewayConfig {
   alerts: AlertsConfig | undefined;
   /** When a session is a runaway agent, and whether to block it. */
   runaway: RunawayConfig;
+  /** `roi:` of the config file, paths as written (relative to it); null where the file has none. */
+  roi: { repos: readonly string[]; ref: string; people: string | null } | null;
 }
 
 /** Command-line settings; they win over the file. */
@@ -157,6 +159,10 @@ export function resolveConfig(
       timeout_ms: f.counters?.timeout_ms ?? 200,
     },
     rate_limits: compileRateLimits(f.rate_limits ?? []),
+    roi:
+      f.roi === undefined
+        ? null
+        : { repos: [...f.roi.repos], ref: f.roi.ref ?? 'HEAD', people: f.roi.people ?? null },
   });
 }
 

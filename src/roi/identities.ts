@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TokenledgerError } from '../errors.js';
 import { readYamlLines } from '../yaml-lines.js';
@@ -74,6 +75,20 @@ export function parseIdentities(text: string, file: string): Identities {
     personOfUser: (user) => byUser.get(user.toLowerCase()) ?? user.toLowerCase(),
     named: new Set(Object.keys(result.data)),
   };
+}
+
+/** Reads and parses a people file; one it cannot read is ROI_BAD_PEOPLE too, with the reason. */
+export function readPeopleFile(file: string): Identities {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new TokenledgerError('ROI_BAD_PEOPLE', `${file}: cannot read the people file (${reason})`, {
+      cause,
+    });
+  }
+  return parseIdentities(text, file);
 }
 
 function invalid(file: string, problems: string[]): TokenledgerError {

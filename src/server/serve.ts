@@ -10,6 +10,7 @@ import { loadRouters } from '../gateway/routers.js';
 import { DAMAGED_FILE, openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
+import { roiSourceOf } from '../roi/roi-report.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
@@ -77,7 +78,9 @@ export interface RunningServer {
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   setServerV8Flags();
   const config = await readGatewayConfig(o.configPath, o);
-  const routers = await loadRouters(config.routers, o.configPath === null ? o.cwd : dirname(o.configPath));
+  const configDir = o.configPath === null ? o.cwd : dirname(o.configPath);
+  const routers = await loadRouters(config.routers, configDir);
+  const roi = roiSourceOf(config.roi, configDir);
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
   const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
@@ -170,6 +173,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     pricer,
     refreshPrices: () => prices.check(),
     receivers: () => ({ otlp_http_port: portOf(otlp?.url), otlp_grpc_port: portOf(otlp?.grpcUrl) }),
+    roi,
     ...(o.apiNow ? { now: o.apiNow } : {}),
   });
   const server = createHttpServer({

@@ -7,6 +7,7 @@ import { drainedOrClosed } from '../../http/drained.js';
 import { readBody } from '../../http/read-body.js';
 import { SESSION_COOKIE } from '../../http/session-cookie.js';
 import type { Pricer } from '../../pricing/pricer.js';
+import type { RoiSource } from '../../roi/roi-report.js';
 import type { Store } from '../../store/store.js';
 import { problemOf } from '../../zod-problem.js';
 import { ApiError, badParam } from './api-error.js';
@@ -30,6 +31,7 @@ import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
 import { metricsEndpoint } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
+import { roiEndpoint } from './roi.js';
 import { sessionsEndpoint } from './sessions.js';
 import { summaryEndpoint } from './summary.js';
 import { tokenFilePath } from './token-file.js';
@@ -39,6 +41,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   breakdownEndpoint,
   timeseriesEndpoint,
   metricsEndpoint,
+  roiEndpoint,
   eventsEndpoint,
   eventEndpoint,
   eventContentEndpoint,
@@ -72,6 +75,8 @@ export interface ApiOptions {
   refreshPrices?: () => Promise<unknown>;
   /** The OTLP receivers' ports, read when asked (serve starts them after the API); none by default. */
   receivers?: () => Receivers;
+  /** What GET /api/roi reads (the config's `roi:`); without it the route says how to set it. */
+  roi?: RoiSource | null;
   /** Epoch µs; tests pin it. */
   now?: () => number;
   log?: (line: string) => void;
@@ -116,6 +121,7 @@ export function createApi(o: ApiOptions): Api {
     pricer: o.pricer ?? null,
     ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
     ...(o.receivers ? { receivers: o.receivers } : {}),
+    roi: o.roi ?? null,
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;

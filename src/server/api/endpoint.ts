@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
 import type { Pricer } from '../../pricing/pricer.js';
+import type { RoiSource } from '../../roi/roi-report.js';
 import type { Store } from '../../store/store.js';
 import type { Principal } from './scope.js';
 
@@ -17,6 +18,8 @@ export interface ApiContext {
   refreshPrices?: () => Promise<unknown>;
   /** The ports the OTLP receivers listen on, null where one is off; absent where no server runs them. */
   receivers?: () => Receivers;
+  /** The repositories and people of the config's `roi:`; null where it has none. */
+  roi?: RoiSource | null;
 }
 
 export interface Receivers {

@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import type { Filter } from '../store/query.js';
+import type { Store } from '../store/store.js';
+import { readGitHistory } from './git-history.js';
+import { type Identities, readPeopleFile, SAME_NAMES } from './identities.js';
+import type { UserSpend } from './people.js';
+import { type Roi, roiOf } from './roi.js';
+import { periodsOf } from './within-person.js';
+
+/** Where the work is read from: repositories, the branch whose line is shipped work, and who is who. */
+export interface RoiSource {
+  repos: readonly string[];
+  ref: string;
+  ids: Identities;
+}
+
+/**
+ * The server's source from its config's `roi:` (paths relative to `baseDir`, the config file's folder), the people
+ * file read now so a broken one stops the start-up, not the first request; null where `roi:` is not set.
+ */
+export function roiSourceOf(
+  roi: { repos: readonly string[]; ref: string; people: string | null } | null,
+  baseDir: string,
+): RoiSource | null {
+  if (roi === null) return null;
+  return {
+    repos: roi.repos.map((r) => resolve(baseDir, r)),
+    ref: roi.ref,
+    ids: roi.people === null ? SAME_NAMES : readPeopleFile(resolve(baseDir, roi.people)),
+  };
+}
+
+/**
+ * The ROI report over a window: each repository's history read from git, the ledger's spend by user over the window
+ * and over each of its periods (only the calls `filters` select), joined (roi.ts). The one path the CLI and the API
+ * share.
+ */
+export async function roiReport(
+  store: Store,
+  source: RoiSource,
+  q: { since: number; until: number; filters: readonly Filter[] },
+): Promise<Roi> {
+  const histories = [];
+  for (const repo of source.repos)
+    histories.push(await readGitHistory(repo, { ref: source.ref, since: q.since }));
+  const byUser = async (range: { since: number; until: number }): Promise<UserSpend[]> =>
+    (await store.query({ dimensions: ['user'], filters: q.filters, ...range })).rows.map((r) => ({
+      user: r.dims.user ?? null,
+      cost_usd: r.cost_usd,
+      unpriced_events: r.unpriced_events,
+      events: r.events,
+    }));
+  const spend = await byUser(q);
+  const periodSpend = [];
+  for (const p of periodsOf(q.since, q.until)) periodSpend.push(await byUser(p));
+  return roiOf({ histories, spend, periodSpend, ids: source.ids, since: q.since, until: q.until });
+}
