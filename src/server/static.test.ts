@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createStaticHandler } from './static.js';
+import { createStaticHandler, PAGES } from './static.js';
 
 let dir: string;
 let server: Server;
@@ -40,6 +41,13 @@ it('serves index.html for the dashboard pages and 404s everything else it does n
   expect((await fetch(`${base}/etc/passwd`)).status).toBe(404);
   expect((await fetch(`${base}/api/summary`)).status).toBe(404);
   expect((await fetch(`${base}/%E0%A4%A`)).status).toBe(404);
+});
+
+it("knows every page of the dashboard's navigation, so a link to one opened anew is not a 404", async () => {
+  const nav = readFileSync('web/src/main.tsx', 'utf8');
+  const linked = [...nav.slice(nav.indexOf('const PAGES')).matchAll(/^ {2}\['(\/[a-z]*)', '/gm)].map((m) => m[1]);
+  expect(linked.length).toBeGreaterThan(4);
+  expect([...PAGES].sort()).toEqual([...linked].sort());
 });
 
 it('never serves a file outside its folder', async () => {

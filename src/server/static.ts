@@ -26,8 +26,11 @@ function defaultWebDir(): string {
   return existsSync(join(compiled, 'index.html')) ? compiled : join(here, '..', '..', 'dist', 'web');
 }
 
-/** The dashboard's own routes (web/src/main.tsx); any other unknown path stays a 404 from the server. */
-const PAGES = new Set(['/', '/explore', '/events', '/budgets', '/sessions']);
+/**
+ * The dashboard's own routes (web/src/main.tsx's PAGES, which static.test.ts keeps in step); any other unknown path
+ * stays a 404 from the server.
+ */
+export const PAGES = new Set(['/', '/explore', '/events', '/budgets', '/sessions', '/roi']);
 
 interface Cached {
   body: Buffer;

@@ -7,11 +7,13 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { GitRepo } from '../../src/roi/testing/git-repo.js';
 import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
-import { ALL_OTHERS, count, hitRate, sumDecimals, usd } from '../../web/src/format.js';
+import { ALL_OTHERS, count, intervalText, percent, signed, sumDecimals, usd } from '../../web/src/format.js';
+import type { RoiReport } from '../../web/src/roi-report.js';
 import { freePort } from '../helpers/free-port.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
@@ -24,12 +26,17 @@ let emptyServer: RunningServer;
 let browser: Browser;
 let page: Page;
 let admin: string;
+let repo: GitRepo;
 
 /** A server on free ports; `otlp` also starts its OTLP/HTTP and OTLP/gRPC receivers. */
-async function start(ledgerPath: string, otlp = false): Promise<RunningServer> {
+async function start(
+  ledgerPath: string,
+  otlp = false,
+  configPath: string | null = null,
+): Promise<RunningServer> {
   return startServer({
     ledgerPath,
-    configPath: null,
+    configPath,
     port: 0,
     ...(otlp ? { otlpPort: await freePort(), otlpGrpcPort: await freePort() } : {}),
     cwd: dir,
@@ -82,8 +89,21 @@ beforeAll(async () => {
   const ledger = join(dir, 'ledger.duckdb');
   const store = await createDuckDbStore(ledger);
   await fillDemo(store, { people: '40', days: '20' }, () => {});
+  // The ROI page's repository: commits by the demo's costliest, middle and least spending people, whose ledger users
+  // are their work emails (so no people file is needed).
+  const ranked = await store.query({ dimensions: ['user'], top: 100, other: false });
+  const users = ranked.rows.flatMap((r) => (r.dims.user ? [r.dims.user] : []));
+  const spenders = [users[0]!, users[users.length >> 1]!, users.at(-1)!];
   await store.close();
-  server = await start(ledger);
+  repo = new GitRepo();
+  spenders.forEach((user, i) => {
+    for (let k = 0; k <= i; k++)
+      repo.commit({ name: user, email: user }, new Date(Date.now() - (10 - k) * 86_400_000).toISOString(), {
+        [`${user}-${k}.txt`]: 'x\n',
+      });
+  });
+  writeFileSync(join(dir, 'roi.config.yaml'), `roi:\n  repos: [${JSON.stringify(repo.dir)}]\n`);
+  server = await start(ledger, false, join(dir, 'roi.config.yaml'));
   emptyServer = await start(join(dir, 'empty.duckdb'), true);
   admin = JSON.parse(await readFile(join(dir, 'ledger.server.json'), 'utf8')).admin_token;
   browser = await chromium.launch({
@@ -97,6 +117,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await emptyServer?.close();
+  repo?.remove();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -140,7 +161,7 @@ describe('dashboard in a real browser', () => {
         .map((g) => [
           g.model,
           usd(g.cost_per_1m_tokens_usd),
-          hitRate(g.cache_hit_rate),
+          percent(g.cache_hit_rate),
           usd(g.cache_savings_usd),
         ]),
     );
@@ -507,6 +528,38 @@ describe('dashboard in a real browser', () => {
       .poll(() => new URL(page.url()).searchParams.getAll('where'))
       .toEqual([`team=${team}`, `session_id=${id}`]);
     expect(new URL(page.url()).searchParams.get('until')).toBe('1d');
+  });
+
+  it("sets each person's spend beside their commits, by usage tier, on the ROI page", async () => {
+    const roi = await apiGet<RoiReport>('/api/roi');
+    await page.goto(`${server.url}/roi`);
+    await page.getByTestId('roi-tiers').locator('tbody tr').first().waitFor();
+    const cells = (id: string) =>
+      page
+        .getByTestId(id)
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect((await cells('roi-tiers')).map((r) => r.slice(0, 3))).toEqual(
+      roi.tiers.map((t) => [t.tier, count(t.people), usd(t.spend_usd)]),
+    );
+    // The three people git knows, each with their commits, in more than one tier; the other 37 spenders are left out
+    // and counted.
+    expect(roi.tiers.length).toBeGreaterThanOrEqual(2);
+    expect((await cells('roi-people')).map((r) => [r[0], r[2], r[3]])).toEqual(
+      roi.people.map((p) => [p.person, usd(p.spend_usd), count(p.shipped)]),
+    );
+    expect(roi.people.map((p) => p.shipped).sort()).toEqual([1, 2, 3]);
+    expect(await cells('roi-steps')).toEqual(
+      roi.steps.map((s) => [
+        `${s.from} → ${s.to}`,
+        signed(s.shipped_per_100_usd),
+        intervalText(s.interval_90),
+      ]),
+    );
+    expect(await page.getByTestId('roi-left-out').textContent()).toContain(
+      `Left out: ${usd(roi.unmatched.cost_usd)} of ${count(roi.unmatched.users.length)} ledger users git does not know`,
+    );
+    await shot('roi');
   });
 
   it('pages the audit trail back to newer events, also after opening one of them', async () => {

@@ -115,9 +115,12 @@ export function dollars(s: string | number | null | undefined): number {
  * read as "100.0%". The API's percent has two decimals (budgets/status.ts): cutting the second off its decimal text
  * rounds down without the binary-float error of multiplying by 10.
  */
-/** The share of prompt tokens a cache served, for people: "90.0%" (a ratio of counts, not money); — without any. */
-export function hitRate(rate: number | null): string {
-  return rate === null ? '—' : `${(rate * 100).toFixed(1)}%`;
+/**
+ * A share for people: "90.0%" (a cache's share of prompt tokens, a tier's of spend; a ratio, never an amount of
+ * money); — where there is nothing to divide.
+ */
+export function percent(ratio: number | null): string {
+  return ratio === null ? '—' : `${(ratio * 100).toFixed(1)}%`;
 }
 
 export function percentOfLimit(percent: number): string {
@@ -125,3 +128,13 @@ export function percentOfLimit(percent: number): string {
 }
 
 export const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** "+1.25", "-0.40": a change per $100, signed so a fall reads as one. */
+export function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+}
+
+/** A 90% interval of such changes, or why there is none. */
+export function intervalText(i: [number, number] | null): string {
+  return i === null ? 'too few people' : `${signed(i[0])} to ${signed(i[1])}`;
+}

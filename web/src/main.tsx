@@ -8,6 +8,7 @@ import { EmptyState } from './pages/empty';
 import { Events } from './pages/events';
 import { Explore } from './pages/explore';
 import { Overview } from './pages/overview';
+import { Roi } from './pages/roi';
 import { Sessions } from './pages/sessions';
 import './style.css';
 import { navigate, onLinkClick, useLocation } from './url-state';
@@ -19,6 +20,7 @@ const PAGES = [
   ['/events', 'Events'],
   ['/budgets', 'Budgets and alerts'],
   ['/sessions', 'Sessions and agents'],
+  ['/roi', 'ROI'],
 ] as const;
 
 function SignIn() {
@@ -69,6 +71,8 @@ function Page({ u, admin }: { u: URL; admin: boolean }) {
       return <Budgets admin={admin} />;
     case '/sessions':
       return <Sessions u={u} />;
+    case '/roi':
+      return <Roi u={u} admin={admin} />;
     default:
       return <Overview u={u} />;
   }

@@ -2,7 +2,7 @@ import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
 import { chartBucket } from '../chart-bucket';
 import { FilterBar, Kpi, Loading, Panel, RangePicker, TopList } from '../controls';
-import { count, hitRate, usd } from '../format';
+import { count, percent, usd } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -112,7 +112,7 @@ function Efficiency({ range }: { range: URLSearchParams }) {
                 <tr key={String(g.model)}>
                   <td>{g.model ?? '(none)'}</td>
                   <td class="num">{g.priced_tokens === 0 ? '—' : usd(g.cost_per_1m_tokens_usd)}</td>
-                  <td class="num">{hitRate(g.cache_hit_rate)}</td>
+                  <td class="num">{percent(g.cache_hit_rate)}</td>
                   <td class="num">{usd(g.cache_savings_usd)}</td>
                 </tr>
               ))}
