@@ -1,5 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
+import { BRANCH_LOOKBACK_DAYS, type SpendBehindMerges } from '../roi/branch-spend.js';
 import { readPeopleFile, SAME_NAMES } from '../roi/identities.js';
 import { type Roi, roiJson } from '../roi/roi.js';
 import { roiReport } from '../roi/roi-report.js';
@@ -94,7 +95,7 @@ function table(r: Roi): string {
     ]);
     lines.push(renderTable(['step', 'per $100', 'interval'], steps, 1));
   }
-  lines.push('', withinLine(r.withinPerson), '', ...notes(r));
+  lines.push('', withinLine(r.withinPerson), '', ...mergesLines(r.merges), '', ...notes(r));
   return `${lines.join('\n')}\n`;
 }
 
@@ -112,6 +113,38 @@ function withinLine(w: WithinPerson): string {
     `  ${signed(w.shippedPer100Usd)} shipped changes in a period they spend $100 more than their own average ` +
     `(${interval})`
   );
+}
+
+/** The costliest merges listed; the JSON has them all. */
+const MERGES_SHOWN = 5;
+
+function mergesLines(m: SpendBehindMerges): string[] {
+  const head =
+    'Agent calls on merged branches (same project and git_branch, up to ' +
+    `${BRANCH_LOOKBACK_DAYS} days before the merge)`;
+  if (m.merges === 0) return [`${head}: no merge in the range names its branch (squash merges do not).`];
+  const lines = [
+    `${head}: ${m.spent.length} of ${counted(m.merges, 'merge')} had calls on their branch, ` +
+      `${formatUsdDisplay(m.total)} in all` +
+      (m.median === null ? '' : `, median ${formatUsdDisplay(m.median)}`) +
+      `; ${formatUsdDisplay(m.reverted)} behind merges later reverted`,
+  ];
+  if (m.spent.length === 0) return lines;
+  const rows = m.spent
+    .slice(0, MERGES_SHOWN)
+    .map((x) => [
+      new Date(x.ts / 1000).toISOString().slice(0, 10),
+      x.sha.slice(0, 9),
+      x.branch,
+      x.name,
+      formatUsdDisplay(x.cost_usd),
+      counted(x.events, 'call'),
+      x.reverted ? 'reverted' : '',
+    ]);
+  lines.push(renderTable(['merged', 'commit', 'branch', 'by', 'cost', 'calls', ''], rows, 4));
+  if (m.spent.length > MERGES_SHOWN)
+    lines.push(`… and ${m.spent.length - MERGES_SHOWN} more (--format json)`);
+  return lines;
 }
 
 const range = ([lo, hi]: [number, number]) => `${signed(lo)} to ${signed(hi)}`;

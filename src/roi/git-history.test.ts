@@ -158,7 +158,7 @@ describe('readGitHistory: authors', () => {
     r.commit(C, 2, { 'feat.txt': lines('f1', 'F2', 'f3'), 'more.txt': lines('x', 'y', 'z') });
     r.git(A, 2, 'checkout', '-q', 'main');
     r.commit(A, 2, { 'main.txt': lines('m', 'n') });
-    r.git(D, 3, 'merge', '-q', '--no-ff', '-m', 'Merge pull request #1 from feature', 'feature');
+    r.git(D, 3, 'merge', '-q', '--no-ff', '-m', 'Merge pull request #1 from cat/feature', 'feature');
     const h = await readGitHistory(r.dir);
     expect(h.changes.map((c) => [c.name, c.email, c.linesAdded, c.linesDeleted])).toEqual([
       ['Ann', 'ann@example.com', 1, 0],
@@ -167,6 +167,8 @@ describe('readGitHistory: authors', () => {
       ['Cat', 'cat@example.com', 6, 0],
     ]);
     expect(h.changes[2]!.ts).toBe(us(3));
+    // The branch the pull request merged, as an agent working on it logs it; the other changes merged none.
+    expect(h.changes.map((c) => c.branch)).toEqual([null, null, 'feature']);
   });
 
   it('applies the repository .mailmap to authors and to merged branch authors', async () => {
@@ -434,6 +436,7 @@ describe('createLineReplay (the pure core)', () => {
     ts: us(day),
     parents: [],
     revertOf: null,
+    branch: null,
     files: files.map((f) => ({ ...f, copy: false, binary: false, broken: false })),
   });
 

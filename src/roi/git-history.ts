@@ -22,6 +22,11 @@ export interface GitChange {
   /** A later change on the line reverted this one. */
   reverted: boolean;
   /**
+   * The branch a merge commit merged, as its message names it (git-log-parse.ts, mergedBranch): the branch an agent
+   * worked on, whose calls carry it (tag git_branch). Null for a squash merge or a commit pushed straight on.
+   */
+  branch: string | null;
+  /**
    * Lines this change added whose rework window (REWORK_DAYS from this change's time) had closed by the history's
    * last change: their fate is known. Lines still inside their window are in linesAdded only.
    */
@@ -58,6 +63,8 @@ export interface ReplayedChange {
   ts: number;
   parents: string[];
   revertOf: string | null;
+  /** The branch a merge merged, from its message; null for any other change. */
+  branch: string | null;
   linesAdded: number;
   linesDeleted: number;
   /** Added lines whose later fate the replay can follow (not in binary files or files of unknown lines). */
@@ -84,6 +91,7 @@ export function createLineReplay(windowUs: number) {
       ts: c.ts,
       parents: c.parents,
       revertOf: c.revertOf,
+      branch: c.branch,
       linesAdded: 0,
       linesDeleted: 0,
       trackedAdded: 0,
@@ -215,6 +223,7 @@ export function summarize(
       linesDeleted: c.linesDeleted,
       reverts: typeof target === 'number' ? replayed[target]!.sha : target,
       reverted: reverted[i]!,
+      branch: c.branch,
       settledLines: settled ? c.trackedAdded : 0,
       reworkedLines: settled ? c.reworked : 0,
     });

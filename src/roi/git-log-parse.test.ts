@@ -3,6 +3,7 @@ import {
   createLogParser,
   diffGitPaths,
   type LogCommit,
+  mergedBranch,
   revertReference,
   unquoteCPath,
 } from './git-log-parse.js';
@@ -31,6 +32,7 @@ describe('createLogParser', () => {
       ts: 1_700_000_000_000_000,
       parents: [SHA2, '3'.repeat(40)],
       revertOf: null,
+      branch: null,
       files: [],
     });
   });
@@ -164,6 +166,30 @@ describe('createLogParser', () => {
   it('reads the reverted sha from the message', () => {
     const [c] = parse(header(SHA1, '', `Revert "x"\n\nThis reverts commit ${SHA2}.\n`));
     expect(c!.revertOf).toBe(SHA2);
+  });
+});
+
+describe('mergedBranch', () => {
+  it("names the branch a merge commit's first line says it merged, as the agent on it logged it", () => {
+    expect(mergedBranch('Merge pull request #12 from acme/fix-login\n\nFix the login')).toBe('fix-login');
+    expect(mergedBranch('Merge pull request #3 from ana/feat/retries')).toBe('feat/retries');
+    expect(mergedBranch("Merge branch 'feature-x' into 'main'\n\nSee merge request acme/api!7")).toBe(
+      'feature-x',
+    );
+    expect(mergedBranch("Merge branch 'feature-x'")).toBe('feature-x');
+    expect(mergedBranch("Merge remote-tracking branch 'origin/feat/x'")).toBe('feat/x');
+    expect(mergedBranch('Fix the login (#12)')).toBeNull();
+    expect(mergedBranch('Revert "Merge branch \'x\'"')).toBeNull();
+  });
+
+  it('is read for merges only', () => {
+    const [merge, plain] = parse(
+      [
+        header(SHA1, `${SHA2} ${'3'.repeat(40)}`, "Merge branch 'topic'\n"),
+        header(SHA2, '', "Merge branch 'topic'\n"),
+      ].join('\n'),
+    );
+    expect([merge!.branch, plain!.branch]).toEqual(['topic', null]);
   });
 });
 

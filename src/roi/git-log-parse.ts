@@ -23,6 +23,8 @@ export interface LogCommit {
   parents: string[];
   /** The hex named by "This reverts commit <hex>" in the message (possibly abbreviated), else null. */
   revertOf: string | null;
+  /** The branch a merge's message says it merged (mergedBranch), else null. */
+  branch: string | null;
   files: FileDiff[];
 }
 
@@ -54,6 +56,25 @@ export interface LogParser {
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 const REVERT = /This reverts commit ([0-9a-f]{7,40})\b/;
+
+function parents(field: string | undefined): string[] {
+  return (field ?? '').split(' ').filter((p) => p !== '');
+}
+
+/**
+ * The branch a merge commit's first line names, as the forges and git write it: GitHub's "Merge pull request #12 from
+ * owner/feature-x", GitLab's and git's "Merge branch 'feature-x' into 'main'", "Merge remote-tracking branch
+ * 'origin/feature-x'". The branch as an agent's log records it: without the owner or remote before its first slash
+ * (GitHub's, a remote-tracking one's). Null for any other message (a squash merge names no branch).
+ */
+export function mergedBranch(message: string): string | null {
+  const subject = message.split('\n', 1)[0]!.trim();
+  const pr = /^Merge pull request #\d+ from [^/\s]+\/(\S+)/.exec(subject);
+  if (pr) return pr[1]!;
+  const remote = /^Merge remote-tracking branch '[^/']+\/([^']+)'/.exec(subject);
+  if (remote) return remote[1]!;
+  return /^Merge branch '([^']+)'/.exec(subject)?.[1] ?? null;
+}
 
 /** The commit a message says it reverts: `git revert` writes "This reverts commit <full sha>.". */
 export function revertReference(message: string): string | null {
@@ -172,8 +193,9 @@ export function createLogParser(onCommit: (c: LogCommit) => void): LogParser {
       email: (f[1] ?? '').toLowerCase(),
       name: f[2] ?? '',
       ts: Number(f[3]) * 1_000_000,
-      parents: (f[4] ?? '').split(' ').filter((p) => p !== ''),
+      parents: parents(f[4]),
       revertOf: revertReference(body),
+      branch: parents(f[4]).length > 1 ? mergedBranch(body) : null,
       files: [],
     };
   };

@@ -16,6 +16,7 @@ function change(email: string, day: number, over: Partial<GitChange> = {}): GitC
     linesDeleted: 2,
     reverts: null,
     reverted: false,
+    branch: null,
     settledLines: 10,
     reworkedLines: 1,
     ...over,

@@ -1,11 +1,14 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
+import { BRANCH_LOOKBACK_DAYS } from './branch-spend.js';
 import { readGitHistory } from './git-history.js';
 import { type Identities, readPeopleFile, SAME_NAMES } from './identities.js';
 import type { UserSpend } from './people.js';
 import { type Roi, roiOf } from './roi.js';
 import { periodsOf } from './within-person.js';
+
+const DAY_US = 86_400_000_000;
 
 /** Where the work is read from: repositories, the branch whose line is shipped work, and who is who. */
 export interface RoiSource {
@@ -40,9 +43,10 @@ export async function roiReport(
   source: RoiSource,
   q: { since: number; until: number; filters: readonly Filter[] },
 ): Promise<Roi> {
+  // Whole histories: a merge before the window still bounds the calls a merge of the same branch in it counts.
   const histories = [];
-  for (const repo of source.repos)
-    histories.push(await readGitHistory(repo, { ref: source.ref, since: q.since }));
+  for (const repo of source.repos) histories.push(await readGitHistory(repo, { ref: source.ref }));
+  const projects = source.repos.map((r) => basename(resolve(r)));
   const byUser = async (range: { since: number; until: number }): Promise<UserSpend[]> =>
     (await store.query({ dimensions: ['user'], filters: q.filters, ...range })).rows.map((r) => ({
       user: r.dims.user ?? null,
@@ -53,5 +57,33 @@ export async function roiReport(
   const spend = await byUser(q);
   const periodSpend = [];
   for (const p of periodsOf(q.since, q.until)) periodSpend.push(await byUser(p));
-  return roiOf({ histories, spend, periodSpend, ids: source.ids, since: q.since, until: q.until });
+  const branches = await store.query({
+    dimensions: ['project', 'tag.git_branch'],
+    filters: [
+      ...q.filters,
+      { dimension: 'project', values: projects },
+      { dimension: 'tag.git_branch', values: [null], exclude: true },
+    ],
+    since: q.since - BRANCH_LOOKBACK_DAYS * DAY_US,
+    until: q.until,
+    bucket: 'hour',
+  });
+  const branchHours = branches.rows.map((r) => ({
+    project: r.dims.project!,
+    branch: r.dims['tag.git_branch']!,
+    hour: Date.parse(r.bucket!) * 1000,
+    cost_usd: r.cost_usd,
+    events: r.events,
+    unpriced_events: r.unpriced_events,
+  }));
+  return roiOf({
+    histories,
+    projects,
+    spend,
+    periodSpend,
+    branchHours,
+    ids: source.ids,
+    since: q.since,
+    until: q.until,
+  });
 }

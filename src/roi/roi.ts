@@ -1,4 +1,5 @@
 import { formatUsd } from '../money/money.js';
+import { type BranchHour, type SpendBehindMerges, spendBehindMerges } from './branch-spend.js';
 import type { GitHistory } from './git-history.js';
 import type { Identities } from './identities.js';
 import { type People, peopleOf, type UserSpend } from './people.js';
@@ -9,9 +10,13 @@ const WEEK_US = 7 * 86_400_000_000;
 
 export interface RoiInput {
   histories: readonly GitHistory[];
+  /** Each history's repository folder name: the `project` its agents' calls carry. */
+  projects: readonly string[];
   spend: readonly UserSpend[];
   /** The spend of each of periodsOf(since, until), in order. */
   periodSpend: readonly (readonly UserSpend[])[];
+  /** Calls on branches of those projects by the hour, from BRANCH_LOOKBACK_DAYS before the window (branch-spend.ts). */
+  branchHours: readonly BranchHour[];
   ids: Identities;
   /** Epoch microseconds: since inclusive, until exclusive. */
   since: number;
@@ -26,6 +31,7 @@ export interface Roi {
   people: People;
   tiers: TierReport;
   withinPerson: WithinPerson;
+  merges: SpendBehindMerges;
 }
 
 /**
@@ -54,6 +60,11 @@ export function roiOf(input: RoiInput): Roi {
       input.periodSpend,
       input.ids,
       periodsOf(input.since, input.until),
+    ),
+    merges: spendBehindMerges(
+      input.histories.map((h, i) => ({ repo: h.repo, project: input.projects[i]!, changes: h.changes })),
+      input.branchHours,
+      window,
     ),
   };
 }
@@ -92,6 +103,24 @@ export function roiJson(r: Roi): unknown {
       people: r.withinPerson.people,
       shipped_per_100_usd: r.withinPerson.shippedPer100Usd,
       interval_90: r.withinPerson.interval,
+    },
+    spend_behind_merges: {
+      merges: r.merges.merges,
+      total_usd: formatUsd(r.merges.total),
+      reverted_usd: formatUsd(r.merges.reverted),
+      median_usd: r.merges.median === null ? null : formatUsd(r.merges.median),
+      spent: r.merges.spent.map((m) => ({
+        repo: m.repo,
+        sha: m.sha,
+        branch: m.branch,
+        email: m.email,
+        name: m.name,
+        merged_at: iso(m.ts),
+        reverted: m.reverted,
+        cost_usd: formatUsd(m.cost_usd),
+        events: m.events,
+        unpriced_events: m.unpriced_events,
+      })),
     },
     people: r.people.people.map((p, i) => ({
       person: p.person,

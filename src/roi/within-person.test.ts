@@ -33,6 +33,7 @@ describe('the same people across periods', () => {
         linesDeleted: 0,
         reverts: null,
         reverted: false,
+        branch: null,
         settledLines: 0,
         reworkedLines: 0,
         ...over,

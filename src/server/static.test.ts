@@ -45,7 +45,9 @@ it('serves index.html for the dashboard pages and 404s everything else it does n
 
 it("knows every page of the dashboard's navigation, so a link to one opened anew is not a 404", async () => {
   const nav = readFileSync('web/src/main.tsx', 'utf8');
-  const linked = [...nav.slice(nav.indexOf('const PAGES')).matchAll(/^ {2}\['(\/[a-z]*)', '/gm)].map((m) => m[1]);
+  const linked = [...nav.slice(nav.indexOf('const PAGES')).matchAll(/^ {2}\['(\/[a-z]*)', '/gm)].map(
+    (m) => m[1],
+  );
   expect(linked.length).toBeGreaterThan(4);
   expect([...PAGES].sort()).toEqual([...linked].sort());
 });

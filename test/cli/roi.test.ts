@@ -38,6 +38,20 @@ beforeAll(async () => {
   repo.commit(carla, '2026-10-10T10:00:00Z', { 'c.txt': lines(50) });
   repo.commit(bot, '2026-10-11T10:00:00Z', { 'package.json': '{}\n' });
   repo.commit(dan, '2026-10-20T10:00:00Z', { 'd.txt': lines(2) });
+  // A pull request of ana's, merged by bo with a merge commit: its branch is where her agent's $21 of calls were made.
+  repo.git(ana, '2026-10-24T10:00:00Z', 'checkout', '-q', '-b', 'feat/login');
+  repo.commit(ana, '2026-10-24T10:00:00Z', { 'login.txt': lines(5) });
+  repo.git(ana, '2026-10-25T10:00:00Z', 'checkout', '-q', 'main');
+  repo.git(
+    bo,
+    '2026-10-25T10:00:00Z',
+    'merge',
+    '-q',
+    '--no-ff',
+    '-m',
+    'Merge pull request #7 from ana/feat/login',
+    'feat/login',
+  );
   repo.commit(dan, '2026-10-30T10:00:00Z', { 'd2.txt': lines(2) });
 
   dir = mkdtempSync(join(tmpdir(), 'tl-roi-'));
@@ -54,7 +68,7 @@ beforeAll(async () => {
       rates: CARDS.sonnet,
     });
   await store.append([
-    spend(1, 'ana@acme.com', 7),
+    { ...spend(1, 'ana@acme.com', 7), project: 'repo', tags: { git_branch: 'feat/login' } },
     spend(2, 'BO@acme.com', 12),
     spend(3, 'bo@acme.com', 8),
     spend(4, 'carla@acme.com', 1000),
@@ -74,10 +88,10 @@ describe('tokenledger roi', () => {
     const r = await runCli(['roi', '--db', db, '--repo', repo.dir, ...window, '--format', 'json']);
     expect(r.stderr).toBe('');
     const roi = JSON.parse(r.stdout);
-    expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 12, skipped_files: 0 }]);
+    expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 13, skipped_files: 0 }]);
     const people = Object.fromEntries(roi.people.map((p: { person: string }) => [p.person, p]));
     expect(Object.keys(people)).toEqual(['carla@acme.com', 'bo@acme.com', 'ana@acme.com', 'dan@acme.com']);
-    expect(people['ana@acme.com']).toMatchObject({ tier: 'light', spend_usd: '21.000000000000', changes: 3 });
+    expect(people['ana@acme.com']).toMatchObject({ tier: 'light', spend_usd: '21.000000000000', changes: 4 });
     expect(people['bo@acme.com']).toMatchObject({
       tier: 'moderate',
       spend_usd: '60.000000000000',
@@ -102,25 +116,38 @@ describe('tokenledger roi', () => {
     ]);
     // bo: $60 over his 2 shipped changes.
     expect(roi.tiers[2].cost_per_shipped_usd).toBe('30.000000000000');
-    // light → moderate: one shipped change fewer for $39 more.
+    // light → moderate: two shipped changes fewer for $39 more.
     expect(roi.steps[1]).toMatchObject({ from: 'light', to: 'moderate', interval_90: null });
-    expect(roi.steps[1].shipped_per_100_usd).toBeCloseTo(-100 / 39, 9);
+    expect(roi.steps[1].shipped_per_100_usd).toBeCloseTo(-200 / 39, 9);
+    // ana's pull request, merged by bo, is hers; the $21 her agent spent on its branch is behind it.
+    expect(roi.spend_behind_merges).toMatchObject({
+      merges: 1,
+      total_usd: '21.000000000000',
+      reverted_usd: '0.000000000000',
+      median_usd: '21.000000000000',
+      spent: [{ branch: 'feat/login', name: 'Ana', merged_at: '2026-10-25T10:00:00.000Z', events: 1 }],
+    });
   });
 
   it('prints the tiers, the steps between them and what it left out', async () => {
     const r = await runCli(['roi', '--db', db, '--repo', repo.dir, ...window]);
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out).toContain('2026-10-01 – 2026-11-01 (4.4 weeks): 4 people, 12 changes in');
+    expect(out).toContain('2026-10-01 – 2026-11-01 (4.4 weeks): 4 people, 13 changes in');
     expect(out).toMatch(
       /\ntier +people +spend +share +per person +shipped\/wk +lines\/wk +rework +reverted +cost\/shipped\n/,
     );
     expect(out).toMatch(/\nmoderate +1 +\$60\.00 +1\.9% +\$60\.00 +0\.45 +4 +43\.8% +33\.3% +\$30\.00\n/);
-    expect(out).toMatch(/\nlight → moderate +-2\.56 +\(too few people\)\n/);
+    expect(out).toMatch(/\nlight → moderate +-5\.13 +\(too few people\)\n/);
     expect(out).toContain('left out: $9.00 of 1 ledger user git does not know (eve)');
     expect(out).toContain('left out: $3.00 of calls attributed to no user');
     expect(out).toContain('left out: 1 change by bots');
     expect(out).toContain('The same people across periods: the window is under 56 days');
+    expect(out).toContain(
+      'Agent calls on merged branches (same project and git_branch, up to 30 days before the merge): 1 of 1 merge ' +
+        'had calls on their branch, $21.00 in all, median $21.00; $0.00 behind merges later reverted',
+    );
+    expect(out).toMatch(/\n2026-10-25 +[0-9a-f]{9} +feat\/login +Ana +\$21\.00 +1 call\n/);
   });
 
   it('compares the same people across the periods of a longer window', async () => {

@@ -94,6 +94,11 @@ beforeAll(async () => {
   const ranked = await store.query({ dimensions: ['user'], top: 100, other: false });
   const users = ranked.rows.flatMap((r) => (r.dims.user ? [r.dims.user] : []));
   const spenders = [users[0]!, users[users.length >> 1]!, users.at(-1)!];
+  // The costliest one's agent worked on branch feat/x of this repository (its folder is "repo") three days ago.
+  const onBranch = { user: spenders[0]!, project: 'repo', tags: { git_branch: 'feat/x' } };
+  await store.append([
+    makeEvent(9_001, { ...onBranch, ts: Date.now() * 1000 - 3 * DAY, rates: CARDS.sonnet }),
+  ]);
   await store.close();
   repo = new GitRepo();
   spenders.forEach((user, i) => {
@@ -102,6 +107,21 @@ beforeAll(async () => {
         [`${user}-${k}.txt`]: 'x\n',
       });
   });
+  const who = { name: spenders[0]!, email: spenders[0]! };
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+  repo.git(who, daysAgo(3), 'checkout', '-q', '-b', 'feat/x');
+  repo.commit(who, daysAgo(3), { 'x.txt': 'x\n' });
+  repo.git(who, daysAgo(2), 'checkout', '-q', 'main');
+  repo.git(
+    who,
+    daysAgo(2),
+    'merge',
+    '-q',
+    '--no-ff',
+    '-m',
+    'Merge pull request #1 from acme/feat/x',
+    'feat/x',
+  );
   writeFileSync(join(dir, 'roi.config.yaml'), `roi:\n  repos: [${JSON.stringify(repo.dir)}]\n`);
   server = await start(ledger, false, join(dir, 'roi.config.yaml'));
   emptyServer = await start(join(dir, 'empty.duckdb'), true);
@@ -548,7 +568,18 @@ describe('dashboard in a real browser', () => {
     expect((await cells('roi-people')).map((r) => [r[0], r[2], r[3]])).toEqual(
       roi.people.map((p) => [p.person, usd(p.spend_usd), count(p.shipped)]),
     );
-    expect(roi.people.map((p) => p.shipped).sort()).toEqual([1, 2, 3]);
+    // The costliest spender's commit and merged pull request, the others' two and three commits.
+    expect(roi.people.map((p) => p.shipped).sort()).toEqual([2, 2, 3]);
+    expect(await cells('roi-merges')).toEqual(
+      roi.spend_behind_merges.spent.map((m) => [
+        m.merged_at.slice(0, 10),
+        m.branch,
+        m.name,
+        count(m.events),
+        usd(m.cost_usd),
+      ]),
+    );
+    expect(roi.spend_behind_merges.spent.map((m) => [m.branch, m.events])).toEqual([['feat/x', 1]]);
     expect(await cells('roi-steps')).toEqual(
       roi.steps.map((s) => [
         `${s.from} → ${s.to}`,

@@ -34,6 +34,21 @@ export interface RoiReport {
     settled_lines: number;
     reworked_lines: number;
   }[];
+  spend_behind_merges: {
+    merges: number;
+    total_usd: string;
+    reverted_usd: string;
+    median_usd: string | null;
+    spent: {
+      sha: string;
+      branch: string;
+      name: string;
+      merged_at: string;
+      reverted: boolean;
+      cost_usd: string;
+      events: number;
+    }[];
+  };
   unmatched: { users: string[]; cost_usd: string };
   unattributed: { cost_usd: string; events: number };
   bot_changes: number;

@@ -67,6 +67,28 @@ export const roiEndpoint = endpoint({
       shipped_per_100_usd: z.number().nullable(),
       interval_90: interval,
     }),
+    spend_behind_merges: z
+      .object({
+        merges: z.number().int(),
+        total_usd: money,
+        reverted_usd: money,
+        median_usd: money.nullable(),
+        spent: z.array(
+          z.object({
+            repo: z.string(),
+            sha: z.string(),
+            branch: z.string(),
+            email: z.string(),
+            name: z.string(),
+            merged_at: z.string(),
+            reverted: z.boolean(),
+            cost_usd: money,
+            events: z.number().int(),
+            unpriced_events: z.number().int(),
+          }),
+        ),
+      })
+      .describe("agents' calls on each merged branch before its merge (docs/roi.md), costliest first"),
     people: z.array(z.object({ person: z.string(), tier, spend_usd: money }).catchall(z.unknown())),
     unmatched: z.object({ users: z.array(z.string()), cost_usd: money, unpriced_events: z.number().int() }),
     unattributed: z.object({ cost_usd: money, events: z.number().int() }),

@@ -136,6 +136,7 @@ function RoiView({ d }: { d: RoiReport }) {
           (docs/roi.md).
         </p>
       </Panel>
+      <Merges m={d.spend_behind_merges} />
       <Panel title="People">
         <div class="scroll">
           <table data-testid="roi-people">
@@ -189,5 +190,58 @@ function RoiView({ d }: { d: RoiReport }) {
         </ul>
       </Panel>
     </>
+  );
+}
+
+/** The merges shown; /api/roi lists them all. */
+const MERGES_SHOWN = 10;
+
+function Merges({ m }: { m: RoiReport['spend_behind_merges'] }) {
+  return (
+    <Panel title="Agent calls on merged branches">
+      <p class="muted" data-testid="roi-merges-summary">
+        {m.merges === 0
+          ? 'No merge in the range names its branch (squash merges do not).'
+          : `${count(m.spent.length)} of ${count(m.merges)} ${m.merges === 1 ? 'merge' : 'merges'} had calls on ` +
+            `their branch, ${usd(m.total_usd)} ` +
+            `in all${m.median_usd === null ? '' : `, median ${usd(m.median_usd)}`}; ${usd(m.reverted_usd)} behind ` +
+            "merges later reverted. A call counts for a merge when its project is the repository's folder and its " +
+            'git branch the merged one, up to 30 days before (docs/roi.md).'}
+      </p>
+      {m.spent.length > 0 ? (
+        <div class="scroll">
+          <table data-testid="roi-merges">
+            <caption class="sr-only">Merges by what the agent calls on their branch cost</caption>
+            <thead>
+              <tr>
+                <th scope="col">Merged</th>
+                <th scope="col">Branch</th>
+                <th scope="col">By</th>
+                <th scope="col" class="num">
+                  Calls
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {m.spent.slice(0, MERGES_SHOWN).map((x) => (
+                <tr key={x.sha}>
+                  <td>{x.merged_at.slice(0, 10)}</td>
+                  <td>
+                    {x.branch}
+                    {x.reverted ? <span class="badge">reverted</span> : null}
+                  </td>
+                  <td>{x.name}</td>
+                  <td class="num">{count(x.events)}</td>
+                  <td class="num">{usd(x.cost_usd)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Panel>
   );
 }
