@@ -7,7 +7,7 @@ import { roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
-import { counted } from './group-digits.js';
+import { counted, groupDigits } from './group-digits.js';
 import { renderTable } from './report-format.js';
 
 export interface RoiOptions extends LedgerOptions, FilterOptions {
@@ -53,7 +53,7 @@ function table(r: Roi): string {
   const t = r.tiers;
   const day = (us: number) => new Date(us / 1000).toISOString().slice(0, 10);
   const lines = [
-    `${day(r.since)} – ${day(r.until)} (${t.weeks.toFixed(1)} weeks): ${r.people.people.length} people, ` +
+    `${day(r.since)} – ${day(r.until)} (${t.weeks.toFixed(1)} weeks): ${peopleCount(r.people.people.length)}, ` +
       `${counted(
         r.repos.reduce((s, x) => s + x.changes, 0),
         'change',
@@ -109,7 +109,7 @@ function withinLine(w: WithinPerson): string {
   const interval =
     w.interval === null ? 'too few people for an interval' : `90% interval ${range(w.interval)}`;
   return (
-    `${head}, ${w.people} ${w.people === 1 ? 'person' : 'people'} whose spend changed:\n` +
+    `${head}, ${peopleCount(w.people)} whose spend changed:\n` +
     `  ${signed(w.shippedPer100Usd)} shipped changes in a period they spend $100 more than their own average ` +
     `(${interval})`
   );
@@ -147,6 +147,7 @@ function mergesLines(m: SpendBehindMerges): string[] {
   return lines;
 }
 
+const peopleCount = (n: number) => `${groupDigits(n)} ${n === 1 ? 'person' : 'people'}`;
 const range = ([lo, hi]: [number, number]) => `${signed(lo)} to ${signed(hi)}`;
 
 function notes(r: Roi): string[] {

@@ -138,3 +138,8 @@ export function signed(x: number): string {
 export function intervalText(i: [number, number] | null): string {
   return i === null ? 'too few people' : `${signed(i[0])} to ${signed(i[1])}`;
 }
+
+/** "1 person", "3 people". */
+export function people(n: number): string {
+  return `${count(n)} ${n === 1 ? 'person' : 'people'}`;
+}

@@ -1,5 +1,5 @@
 import { Loading, Panel, RangePicker } from '../controls';
-import { count, intervalText, percent, signed, usd } from '../format';
+import { count, intervalText, people, percent, signed, usd } from '../format';
 import type { RoiReport } from '../roi-report';
 import { rangeOf } from '../url-state';
 import { useApi } from '../use-api';
@@ -41,8 +41,8 @@ function RoiView({ d }: { d: RoiReport }) {
   return (
     <>
       <p class="muted">
-        {count(d.people.length)} people, {count(changes)} changes in {d.repos.map((x) => x.repo).join(', ')}{' '}
-        over {d.weeks.toFixed(1)} weeks; tiers cut at the median spend, {usd(d.median_spend_usd)}.
+        {people(d.people.length)}, {count(changes)} changes in {d.repos.map((x) => x.repo).join(', ')} over{' '}
+        {d.weeks.toFixed(1)} weeks; tiers cut at the median spend, {usd(d.median_spend_usd)}.
       </p>
       <Panel title="Usage tiers">
         <div class="scroll">
@@ -131,7 +131,7 @@ function RoiView({ d }: { d: RoiReport }) {
               ? `Across ${w.periods.length} periods, nobody's spend changed.`
               : `The same people across ${w.periods.length} periods: ${signed(w.shipped_per_100_usd)} shipped ` +
                 `changes in a period they spend $100 more than their own average (90% interval ` +
-                `${intervalText(w.interval_90)}; ${count(w.people)} people whose spend changed).`}{' '}
+                `${intervalText(w.interval_90)}; ${people(w.people)} whose spend changed).`}{' '}
           Steps compare different people; the within-person figure compares each with themselves
           (docs/roi.md).
         </p>
