@@ -56,15 +56,7 @@ export interface GitHistory {
 }
 
 /** One change as the replay saw it, before authors of merges and reverts are resolved. */
-export interface ReplayedChange {
-  sha: string;
-  email: string;
-  name: string;
-  ts: number;
-  parents: string[];
-  revertOf: string | null;
-  /** The branch a merge merged, from its message; null for any other change. */
-  branch: string | null;
+export interface ReplayedChange extends Omit<LogCommit, 'files'> {
   linesAdded: number;
   linesDeleted: number;
   /** Added lines whose later fate the replay can follow (not in binary files or files of unknown lines). */
@@ -84,14 +76,9 @@ export function createLineReplay(windowUs: number) {
 
   function apply(c: LogCommit): void {
     const idx = changes.length;
+    const { files: _, ...commit } = c;
     const change: ReplayedChange = {
-      sha: c.sha,
-      email: c.email,
-      name: c.name,
-      ts: c.ts,
-      parents: c.parents,
-      revertOf: c.revertOf,
-      branch: c.branch,
+      ...commit,
       linesAdded: 0,
       linesDeleted: 0,
       trackedAdded: 0,

@@ -255,6 +255,53 @@ export function TopList({
   );
 }
 
+/**
+ * A table for people and screen readers: its caption read aloud only, the first `labels` columns text and the rest
+ * numbers (right-aligned, as every page's tables align them). Each row is its key and its cells.
+ */
+export function Table({
+  caption,
+  head,
+  rows,
+  labels = 1,
+  testId,
+}: {
+  caption: string;
+  head: readonly string[];
+  rows: readonly (readonly [string, readonly ComponentChildren[]])[];
+  labels?: number;
+  testId?: string;
+}) {
+  const cls = (i: number) => (i < labels ? undefined : 'num');
+  return (
+    <div class="scroll">
+      <table data-testid={testId}>
+        <caption class="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            {head.map((h, i) => (
+              <th scope="col" class={cls(i)} key={h}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([key, cells]) => (
+            <tr key={key}>
+              {cells.map((c, i) => (
+                <td class={cls(i)} key={i}>
+                  {c}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Loading({ error }: { error?: string | null }) {
   return error ? (
     <p class="error" role="alert">

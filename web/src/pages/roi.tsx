@@ -1,4 +1,4 @@
-import { Loading, Panel, RangePicker } from '../controls';
+import { Loading, Panel, RangePicker, Table } from '../controls';
 import { count, intervalText, people, percent, signed, usd } from '../format';
 import type { RoiReport } from '../roi-report';
 import { rangeOf } from '../url-state';
@@ -6,6 +6,9 @@ import { useApi } from '../use-api';
 
 /** A quarter: a person's weeks even out over it, and it holds three periods to compare each person with themselves. */
 const ROI_SINCE = '90d';
+
+/** The merges shown; /api/roi lists them all. */
+const MERGES_SHOWN = 10;
 
 export function Roi({ u, admin }: { u: URL; admin: boolean }) {
   const r = useApi<RoiReport>(admin ? '/api/roi' : null, rangeOf(u, ROI_SINCE));
@@ -45,85 +48,50 @@ function RoiView({ d }: { d: RoiReport }) {
         {d.weeks.toFixed(1)} weeks; tiers cut at the median spend, {usd(d.median_spend_usd)}.
       </p>
       <Panel title="Usage tiers">
-        <div class="scroll">
-          <table data-testid="roi-tiers">
-            <caption class="sr-only">Spend and shipped work by usage tier</caption>
-            <thead>
-              <tr>
-                <th scope="col">Tier</th>
-                <th scope="col" class="num">
-                  People
-                </th>
-                <th scope="col" class="num">
-                  Spend
-                </th>
-                <th scope="col" class="num">
-                  Share
-                </th>
-                <th scope="col" class="num">
-                  Per person
-                </th>
-                <th scope="col" class="num">
-                  Shipped / week
-                </th>
-                <th scope="col" class="num">
-                  Rework
-                </th>
-                <th scope="col" class="num">
-                  Reverted
-                </th>
-                <th scope="col" class="num">
-                  Cost per shipped
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.tiers.map((t) => (
-                <tr key={t.tier}>
-                  <td>{t.tier}</td>
-                  <td class="num">{count(t.people)}</td>
-                  <td class="num">{usd(t.spend_usd)}</td>
-                  <td class="num">{percent(t.spend_share)}</td>
-                  <td class="num">{usd(t.spend_per_person_usd)}</td>
-                  <td class="num">{t.shipped_per_person_week.toFixed(2)}</td>
-                  <td class="num">{percent(t.rework_rate)}</td>
-                  <td class="num">{percent(t.revert_rate)}</td>
-                  <td class="num">{usd(t.cost_per_shipped_usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          testId="roi-tiers"
+          caption="Spend and shipped work by usage tier"
+          head={[
+            'Tier',
+            'People',
+            'Spend',
+            'Share',
+            'Per person',
+            'Shipped / week',
+            'Rework',
+            'Reverted',
+            'Cost per shipped',
+          ]}
+          rows={d.tiers.map((t) => [
+            t.tier,
+            [
+              t.tier,
+              count(t.people),
+              usd(t.spend_usd),
+              percent(t.spend_share),
+              usd(t.spend_per_person_usd),
+              t.shipped_per_person_week.toFixed(2),
+              percent(t.rework_rate),
+              percent(t.revert_rate),
+              usd(t.cost_per_shipped_usd),
+            ],
+          ])}
+        />
       </Panel>
       <Panel title="Each step up a tier">
         {d.steps.length === 0 ? (
           <p class="muted">Everyone is in one tier: there is no step to compare.</p>
-        ) : null}
-        <table data-testid="roi-steps" hidden={d.steps.length === 0}>
-          <caption class="sr-only">Shipped changes per person per $100 more spent</caption>
-          <thead>
-            <tr>
-              <th scope="col">Step</th>
-              <th scope="col" class="num">
-                Shipped per $100 more
-              </th>
-              <th scope="col" class="num">
-                90% interval
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {d.steps.map((s) => (
-              <tr key={s.from}>
-                <td>
-                  {s.from} → {s.to}
-                </td>
-                <td class="num">{signed(s.shipped_per_100_usd)}</td>
-                <td class="num">{intervalText(s.interval_90)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        ) : (
+          <Table
+            testId="roi-steps"
+            caption="Shipped changes per person per $100 more spent"
+            head={['Step', 'Shipped per $100 more', '90% interval']}
+            rows={d.steps.map((s) => [
+              s.from,
+              [`${s.from} → ${s.to}`, signed(s.shipped_per_100_usd), intervalText(s.interval_90)],
+            ])}
+          />
+        )}
         <p class="muted" data-testid="roi-within">
           {w.periods.length === 0
             ? 'The range is under 56 days: too short to compare each person with themselves.'
@@ -138,43 +106,23 @@ function RoiView({ d }: { d: RoiReport }) {
       </Panel>
       <Merges m={d.spend_behind_merges} />
       <Panel title="People">
-        <div class="scroll">
-          <table data-testid="roi-people">
-            <caption class="sr-only">Each person's spend and shipped work</caption>
-            <thead>
-              <tr>
-                <th scope="col">Person</th>
-                <th scope="col">Tier</th>
-                <th scope="col" class="num">
-                  Spend
-                </th>
-                <th scope="col" class="num">
-                  Shipped
-                </th>
-                <th scope="col" class="num">
-                  Reverted
-                </th>
-                <th scope="col" class="num">
-                  Rework
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.people.map((p) => (
-                <tr key={p.person}>
-                  <td>{p.person}</td>
-                  <td>{p.tier}</td>
-                  <td class="num">{usd(p.spend_usd)}</td>
-                  <td class="num">{count(p.shipped)}</td>
-                  <td class="num">{count(p.reverted)}</td>
-                  <td class="num">
-                    {percent(p.settled_lines === 0 ? null : p.reworked_lines / p.settled_lines)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          testId="roi-people"
+          caption="Each person's spend and shipped work"
+          labels={2}
+          head={['Person', 'Tier', 'Spend', 'Shipped', 'Reverted', 'Rework']}
+          rows={d.people.map((p) => [
+            p.person,
+            [
+              p.person,
+              p.tier,
+              usd(p.spend_usd),
+              count(p.shipped),
+              count(p.reverted),
+              percent(p.settled_lines === 0 ? null : p.reworked_lines / p.settled_lines),
+            ],
+          ])}
+        />
         <ul class="muted" data-testid="roi-left-out">
           {d.unmatched.users.length > 0 ? (
             <li>
@@ -193,54 +141,38 @@ function RoiView({ d }: { d: RoiReport }) {
   );
 }
 
-/** The merges shown; /api/roi lists them all. */
-const MERGES_SHOWN = 10;
-
 function Merges({ m }: { m: RoiReport['spend_behind_merges'] }) {
+  const merges = `${count(m.merges)} ${m.merges === 1 ? 'merge' : 'merges'}`;
   return (
     <Panel title="Agent calls on merged branches">
       <p class="muted" data-testid="roi-merges-summary">
         {m.merges === 0
           ? 'No merge in the range names its branch (squash merges do not).'
-          : `${count(m.spent.length)} of ${count(m.merges)} ${m.merges === 1 ? 'merge' : 'merges'} had calls on ` +
-            `their branch, ${usd(m.total_usd)} ` +
-            `in all${m.median_usd === null ? '' : `, median ${usd(m.median_usd)}`}; ${usd(m.reverted_usd)} behind ` +
+          : `${count(m.spent.length)} of ${merges} had calls on their branch, ${usd(m.total_usd)} in all` +
+            `${m.median_usd === null ? '' : `, median ${usd(m.median_usd)}`}; ${usd(m.reverted_usd)} behind ` +
             "merges later reverted. A call counts for a merge when its project is the repository's folder and its " +
             'git branch the merged one, up to 30 days before (docs/roi.md).'}
       </p>
       {m.spent.length > 0 ? (
-        <div class="scroll">
-          <table data-testid="roi-merges">
-            <caption class="sr-only">Merges by what the agent calls on their branch cost</caption>
-            <thead>
-              <tr>
-                <th scope="col">Merged</th>
-                <th scope="col">Branch</th>
-                <th scope="col">By</th>
-                <th scope="col" class="num">
-                  Calls
-                </th>
-                <th scope="col" class="num">
-                  Cost
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {m.spent.slice(0, MERGES_SHOWN).map((x) => (
-                <tr key={x.sha}>
-                  <td>{x.merged_at.slice(0, 10)}</td>
-                  <td>
-                    {x.branch}
-                    {x.reverted ? <span class="badge">reverted</span> : null}
-                  </td>
-                  <td>{x.name}</td>
-                  <td class="num">{count(x.events)}</td>
-                  <td class="num">{usd(x.cost_usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          testId="roi-merges"
+          caption="Merges by what the agent calls on their branch cost"
+          labels={3}
+          head={['Merged', 'Branch', 'By', 'Calls', 'Cost']}
+          rows={m.spent.slice(0, MERGES_SHOWN).map((x) => [
+            x.sha,
+            [
+              x.merged_at.slice(0, 10),
+              <>
+                {x.branch}
+                {x.reverted ? <span class="badge">reverted</span> : null}
+              </>,
+              x.name,
+              count(x.events),
+              usd(x.cost_usd),
+            ],
+          ])}
+        />
       ) : null}
     </Panel>
   );
