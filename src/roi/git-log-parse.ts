@@ -188,14 +188,15 @@ export function createLogParser(onCommit: (c: LogCommit) => void): LogParser {
     const f = text.slice(1).split('\x1f');
     // The body is everything between the fifth separator and the last one, whatever it holds.
     const body = f.slice(5, -1).join('\x1f');
+    const ps = parents(f[4]);
     commit = {
       sha: f[0] ?? '',
       email: (f[1] ?? '').toLowerCase(),
       name: f[2] ?? '',
       ts: Number(f[3]) * 1_000_000,
-      parents: parents(f[4]),
+      parents: ps,
       revertOf: revertReference(body),
-      branch: parents(f[4]).length > 1 ? mergedBranch(body) : null,
+      branch: ps.length > 1 ? mergedBranch(body) : null,
       files: [],
     };
   };
