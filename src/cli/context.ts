@@ -127,3 +127,12 @@ async function isEmpty(store: Store): Promise<boolean> {
   const r = store.records;
   return r === undefined || ((await r.providerCosts()).length === 0 && (await r.activity()).length === 0);
 }
+
+/** This machine's login: the user agent logs are imported under when they name none (import's default). */
+export function osUser(): string | null {
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null;
+  }
+}

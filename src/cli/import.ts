@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { type FileImportOptions, importFiles, readEarly } from '../ingest/import-files.js';
@@ -9,7 +9,14 @@ import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.
 import type { Pricer } from '../pricing/pricer.js';
 import type { Discovery } from '../sources/find-files.js';
 import type { Store } from '../store/store.js';
-import { type LedgerOptions, ledgerPath, nowMicros, type StoreOpenOptions, withStore } from './context.js';
+import {
+  type LedgerOptions,
+  ledgerPath,
+  nowMicros,
+  osUser,
+  type StoreOpenOptions,
+  withStore,
+} from './context.js';
 import { counted } from './group-digits.js';
 import { formatSummary } from './import-format.js';
 import { progress } from './progress.js';
@@ -345,14 +352,6 @@ function anotherToolsLogs(j: Job, s: ImportSummary): boolean {
     s.events === 0 &&
     s.skipped === 0
   );
-}
-
-function osUser(): string | null {
-  try {
-    return userInfo().username || null;
-  } catch {
-    return null;
-  }
 }
 
 function describeDiscovery(kind: string, d: Discovery): string {

@@ -1,11 +1,12 @@
 import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { BRANCH_LOOKBACK_DAYS, type SpendBehindMerges } from '../roi/branch-spend.js';
-import { readPeopleFile, SAME_NAMES } from '../roi/identities.js';
+import { committerEmail } from '../roi/git-history.js';
+import { type Identities, readPeopleFile, SAME_NAMES, withLocalUser } from '../roi/identities.js';
 import { type Roi, roiJson } from '../roi/roi.js';
 import { roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
-import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { renderTable } from './report-format.js';
@@ -35,14 +36,28 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
       'CLI_BAD_OPTION',
       `--until ${JSON.stringify(o.until)} is not after the default --since`,
     );
-  const ids = o.people === undefined ? SAME_NAMES : readPeopleFile(o.people);
   const filters = await whereFilters(o);
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
+  const ids = await withThisMachine(o.people === undefined ? SAME_NAMES : readPeopleFile(o.people), repos);
   const source = { repos, ref: o.ref ?? 'HEAD', ids };
   const roi = await withStore(o, (store) => roiReport(store, source, { since, until, filters }), {
     existing: true,
   });
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
+}
+
+/**
+ * Joins this machine's login, which agent logs imported here are attributed to, to the email the first repository
+ * commits with: run on one's own logs and repository, the report needs no people file.
+ */
+async function withThisMachine(ids: Identities, repos: readonly string[]): Promise<Identities> {
+  const user = osUser();
+  if (user === null) return ids;
+  for (const repo of repos) {
+    const email = await committerEmail(repo).catch(() => null);
+    if (email !== null) return withLocalUser(ids, user, email);
+  }
+  return ids;
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);

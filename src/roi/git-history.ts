@@ -306,6 +306,13 @@ export const LOG_ARGS = [
   `--format=${LOG_FORMAT}`,
 ];
 
+/** The email git commits with in `repo` (`git config user.email`), lower-cased; null where none is set. */
+export async function committerEmail(repo: string): Promise<string | null> {
+  const r = await runGit(repo, ['config', 'user.email']);
+  const email = r.stdout.trim().toLowerCase();
+  return r.code === 0 && email !== '' ? email : null;
+}
+
 /** The commit `ref` names; null when the repository has no commits at all. */
 async function resolveRef(repo: string, ref: string): Promise<string | null> {
   const dir = await runGit(repo, ['rev-parse', '--git-dir']);

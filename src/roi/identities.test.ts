@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIdentities, SAME_NAMES } from './identities.js';
+import { parseIdentities, SAME_NAMES, withLocalUser } from './identities.js';
 
 describe('who is who', () => {
   it('without a file, an email and a ledger user that are equal but for case are one person', () => {
@@ -18,6 +18,14 @@ describe('who is who', () => {
     expect(ids.personOfUser('ana@acme.com')).toBe('ana');
     expect(ids.personOfEmail('bo@acme.com')).toBe('bo@acme.com');
     expect([...ids.named]).toEqual(['ana']);
+  });
+
+  it("joins this machine's login to the email its repository commits with, unless the file places the login", () => {
+    const mine = withLocalUser(SAME_NAMES, 'ana', 'Ana@Acme.com');
+    expect(mine.personOfUser('ANA')).toBe('ana@acme.com');
+    expect(mine.personOfUser('bo')).toBe('bo');
+    const placed = parseIdentities('ana:\n  users: [ana]\n', 'people.yaml');
+    expect(withLocalUser(placed, 'ana', 'someone@else.com').personOfUser('ana')).toBe('ana');
   });
 
   it('an email claimed by two people is refused with where each claim is', () => {

@@ -77,6 +77,18 @@ export function parseIdentities(text: string, file: string): Identities {
   };
 }
 
+/**
+ * `ids`, and also: ledger user `user` is the person who commits as `email`. On one's own machine these are the same
+ * human, known to the agent logs by the OS login (import's default user) and to git by `git config user.email`. A
+ * user the people file already places keeps its place.
+ */
+export function withLocalUser(ids: Identities, user: string, email: string): Identities {
+  const key = user.toLowerCase();
+  if (ids.personOfUser(user) !== key || ids.named.has(key)) return ids;
+  const person = ids.personOfEmail(email);
+  return { ...ids, personOfUser: (u) => (u.toLowerCase() === key ? person : ids.personOfUser(u)) };
+}
+
 /** Reads and parses a people file; one it cannot read is ROI_BAD_PEOPLE too, with the reason. */
 export function readPeopleFile(file: string): Identities {
   let text: string;

@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRepo } from '../../src/roi/testing/git-repo.js';
@@ -187,6 +187,33 @@ describe('tokenledger roi', () => {
       spend_usd: '9.000000000000',
       shipped: 2,
     });
+  });
+
+  it("on one's own machine, joins the login agent logs are imported under to the email git commits with", async () => {
+    const mine = new GitRepo();
+    const me = { name: 'Me', email: 'me@home.net' };
+    try {
+      mine.commit(me, '2026-10-10T10:00:00Z', { 'a.txt': lines(3) });
+      mine.git(me, '2026-10-10T10:00:00Z', 'config', 'user.email', 'Me@Home.net');
+      const own = join(dir, 'own.duckdb');
+      const store = await createDuckDbStore(own);
+      const call = {
+        user: userInfo().username,
+        input_tokens: 1_000_000,
+        cache_read_tokens: 0,
+        output_tokens: 0,
+      };
+      await store.append([makeEvent(1, { ...call, ts: Date.UTC(2026, 9, 9) * 1000, rates: CARDS.sonnet })]);
+      await store.close();
+      const r = await runCli(['roi', '--db', own, '--repo', mine.dir, ...window, '--format', 'json']);
+      const roi = JSON.parse(r.stdout);
+      expect(roi.people.map((p: { person: string; spend_usd: string }) => [p.person, p.spend_usd])).toEqual([
+        ['me@home.net', '3.000000000000'],
+      ]);
+      expect(roi.unmatched.users).toEqual([]);
+    } finally {
+      mine.remove();
+    }
   });
 
   it('says what is wrong with a folder that is not a repository, and with a people file', async () => {
