@@ -31,11 +31,9 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const range = parseRange(o, now);
   const until = range.until ?? now;
   const since = range.since ?? until - DEFAULT_DAYS * DAY_US;
+  // parseRange refuses bounds given both ways round; a --since alone can still lie after now.
   if (since >= until)
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `--until ${JSON.stringify(o.until)} is not after the default --since`,
-    );
+    throw new TokenledgerError('CLI_BAD_OPTION', `--since ${JSON.stringify(o.since)} is not before now`);
   const filters = await whereFilters(o);
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
   const ids = await withThisMachine(o.people === undefined ? SAME_NAMES : readPeopleFile(o.people), repos);

@@ -225,5 +225,8 @@ describe('tokenledger roi', () => {
     writeFileSync(bad, 'ana:\n  mails: [a@b.c]\n');
     const badPeople = await runCli(['roi', '--db', db, '--repo', repo.dir, '--people', bad]);
     expect(badPeople.stderr).toContain(`${bad}:2: ana: unknown key "mails"`);
+    const future = await runCli(['roi', '--db', db, '--repo', repo.dir, '--since', '2099-01-01']);
+    expect(future.stderr).toContain('CLI_BAD_OPTION');
+    expect(future.stderr).toContain('--since "2099-01-01" is not before now');
   });
 });
