@@ -65,13 +65,12 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
 function table(r: Roi): string {
   const t = r.tiers;
   const day = (us: number) => new Date(us / 1000).toISOString().slice(0, 10);
+  const changeCount = r.repos.reduce((s, x) => s + x.changes, 0);
+  const changes = counted(changeCount, 'change');
   const lines = [
     `${day(r.since)} – ${day(r.until)} (${t.weeks.toFixed(1)} weeks): ${peopleCount(r.people.people.length)}, ` +
-      `${counted(
-        r.repos.reduce((s, x) => s + x.changes, 0),
-        'change',
-      )} in ${r.repos.map((x) => x.repo).join(', ')}; ` +
-      `tiers cut at the median spend, ${formatUsdDisplay(t.median)}`,
+      `${changes} in ${r.repos.map((x) => x.repo).join(', ')}; tiers cut at the median spend, ` +
+      formatUsdDisplay(t.median),
     '',
   ];
   const header = [
@@ -84,8 +83,8 @@ function table(r: Roi): string {
     'lines/wk',
     'rework',
     'reverted',
+    'cost/shipped',
   ];
-  header.push('cost/shipped');
   const rows = t.tiers.map((s) => [
     s.tier,
     String(s.people),
