@@ -1,7 +1,7 @@
 /**
  * ARCHITECTURE.md, Processes: while `tokenledger serve` holds a ledger, CLI commands use its store over its API
  * instead of opening the DuckDB file (which would fail on the file's lock), and do exactly what they do on the file
- * itself: `report`, `metrics` and `events` print the same, `import` stores the same and says the same, `reconcile`
+ * itself: `report`, `metrics`, `roi` and `events` print the same, `import` stores the same and says the same, `reconcile`
  * finds the same. The server runs as a child process, as a user runs it, so the lock is real.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -82,6 +82,8 @@ const COMMANDS = [
   ['report', '--by', 'team', '--bucket', 'day', '--tz', 'America/New_York', '--since', '2026-01-06'],
   ['metrics', '--by', 'team', '--format', 'json'],
   ['metrics', '--where', 'team=web'],
+  // This repository's history beside the ledger's users, its spend by the hour on branches: the queries roi asks.
+  ['roi', '--repo', '.', '--since', '2026-01-01', '--until', '2026-03-01', '--format', 'json'],
   ['events', '--limit', '5'],
   ['events', '--limit', '3', '--where', 'team=web', '--format', 'json'],
   ['events', '--content', KEPT.event_id, '--ts', String(KEPT.ts)],
