@@ -393,6 +393,7 @@ describe('readGitHistory: repositories and refs', () => {
     expect(await readGitHistory(r.dir)).toEqual({
       repo: r.dir,
       ref: 'HEAD',
+      tip: null,
       changes: [],
       end: 0,
       skipped: { files: 0 },

@@ -43,6 +43,8 @@ export interface GitHistory {
   repo: string;
   /** As given (default 'HEAD'). */
   ref: string;
+  /** The commit `ref` named when read; null for a repository with no commits. */
+  tip: string | null;
   /** Oldest first. */
   changes: GitChange[];
   /** Time of the last change read, epoch µs (the end the windows are judged against); 0 when none. */
@@ -259,7 +261,7 @@ export async function readGitHistory(
     );
   const windowUs = reworkDays * DAY_US;
   const tip = await resolveRef(repo, ref);
-  if (tip === null) return { repo, ref, changes: [], end: 0, skipped: { files: 0 } };
+  if (tip === null) return { repo, ref, tip, changes: [], end: 0, skipped: { files: 0 } };
 
   const replay = createLineReplay(windowUs);
   const parser = createLogParser(replay.apply);
@@ -273,7 +275,7 @@ export async function readGitHistory(
   const merges = replay.changes.filter((c) => c.parents.length > 1).map((c) => c.parents[1]!);
   const tips = merges.length > 0 ? await readMergeTips(repo, merges) : new Map();
   const { changes, end } = summarize(replay.changes, tips, windowUs, o.since ?? Number.NEGATIVE_INFINITY);
-  return { repo, ref, changes, end, skipped: { files: replay.skippedFiles } };
+  return { repo, ref, tip, changes, end, skipped: { files: replay.skippedFiles } };
 }
 
 // Settings a user's config could change and that would change what the parser reads: prefixes, quoting, inter-hunk
@@ -313,8 +315,11 @@ export async function committerEmail(repo: string): Promise<string | null> {
   return r.code === 0 && email !== '' ? email : null;
 }
 
-/** The commit `ref` names; null when the repository has no commits at all. */
-async function resolveRef(repo: string, ref: string): Promise<string | null> {
+/**
+ * The commit `ref` names in `repo`; null when the repository has no commits at all. A few milliseconds: what a cache
+ * of histories asks before it reads one again (history-cache.ts).
+ */
+export async function resolveRef(repo: string, ref: string): Promise<string | null> {
   const dir = await runGit(repo, ['rev-parse', '--git-dir']);
   if (dir.code !== 0) throw badRepo(`${repo} is not a git repository`, dir.stderr);
   const r = await runGit(repo, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`]);

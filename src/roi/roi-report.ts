@@ -2,7 +2,8 @@ import { basename, resolve } from 'node:path';
 import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import { BRANCH_LOOKBACK_DAYS } from './branch-spend.js';
-import { readGitHistory } from './git-history.js';
+import { type GitHistory, readGitHistory } from './git-history.js';
+import { HistoryCache } from './history-cache.js';
 import { type Identities, readPeopleFile, SAME_NAMES } from './identities.js';
 import type { UserSpend } from './people.js';
 import { type Roi, roiOf } from './roi.js';
@@ -15,21 +16,26 @@ export interface RoiSource {
   repos: readonly string[];
   ref: string;
   ids: Identities;
+  /** Where histories come from: git each time (the CLI), or the server's HistoryCache. */
+  read?: (repo: string, ref: string) => Promise<GitHistory>;
 }
 
 /**
  * The server's source from its config's `roi:` (paths relative to `baseDir`, the config file's folder), the people
- * file read now so a broken one stops the start-up, not the first request; null where `roi:` is not set.
+ * file read now so a broken one stops the start-up, not the first request, histories kept between requests while
+ * their tips stay put; null where `roi:` is not set.
  */
 export function roiSourceOf(
   roi: { repos: readonly string[]; ref: string; people: string | null } | null,
   baseDir: string,
 ): RoiSource | null {
   if (roi === null) return null;
+  const cache = new HistoryCache();
   return {
     repos: roi.repos.map((r) => resolve(baseDir, r)),
     ref: roi.ref,
     ids: roi.people === null ? SAME_NAMES : readPeopleFile(resolve(baseDir, roi.people)),
+    read: (repo, ref) => cache.get(repo, ref),
   };
 }
 
@@ -45,7 +51,8 @@ export async function roiReport(
 ): Promise<Roi> {
   // Whole histories: a merge before the window still bounds the calls a merge of the same branch in it counts.
   const histories = [];
-  for (const repo of source.repos) histories.push(await readGitHistory(repo, { ref: source.ref }));
+  const read = source.read ?? ((repo, ref) => readGitHistory(repo, { ref }));
+  for (const repo of source.repos) histories.push(await read(repo, source.ref));
   const projects = source.repos.map((r) => basename(resolve(r)));
   const byUser = async (range: { since: number; until: number }): Promise<UserSpend[]> =>
     (await store.query({ dimensions: ['user'], filters: q.filters, ...range })).rows.map((r) => ({
