@@ -93,12 +93,22 @@ describe('the tier report', () => {
     // (11 − 6) shipped more for ($60 − $15) more: 11.11 per $100.
     expect(lightToModerate!.shippedPer100Usd).toBeCloseTo((5 / 45) * 100, 9);
     expect(lightToModerate!.extraSpendPerPersonWeek).toBe(usd(22.5));
-    const [lo, hi] = lightToModerate!.interval!;
-    expect(lo).toBeLessThanOrEqual(lightToModerate!.shippedPer100Usd);
-    expect(hi).toBeGreaterThanOrEqual(lightToModerate!.shippedPer100Usd);
     expect(toExtreme!.shippedPer100Usd).toBeCloseTo((2 / 4940) * 100, 9);
-    expect(toExtreme!.interval).toBeNull(); // one extreme user: no interval
-    // Seeded: the same people give the same interval.
-    expect(tierReport(people, 2).steps[1]!.interval).toEqual(lightToModerate!.interval);
+    // Two and three people, one: too few for an interval.
+    expect(r.steps.map((s) => s.interval)).toEqual([null, null, null]);
+  });
+
+  it('gives a 90% interval from five people on each side, around the step, the same every time', () => {
+    // The median is $12.50: light under $6.25, moderate up to $25.
+    const light = [1, 2, 3, 4, 5].map((x, i) => person(`l${i}`, x, 4 + i));
+    const moderate = [20, 21, 22, 23, 24].map((x, i) => person(`m${i}`, x, 8 + (i % 3)));
+    const step = tierReport([...light, ...moderate], 1).steps[0]!;
+    expect(step).toMatchObject({ from: 'light', to: 'moderate' });
+    const [lo, hi] = step.interval!;
+    expect(lo).toBeLessThan(step.shippedPer100Usd);
+    expect(hi).toBeGreaterThan(step.shippedPer100Usd);
+    expect(tierReport([...light, ...moderate], 1).steps[0]!.interval).toEqual([lo, hi]);
+    // One person fewer on a side: none.
+    expect(tierReport([...light.slice(1), ...moderate], 1).steps[0]!.interval).toBeNull();
   });
 });

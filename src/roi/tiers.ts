@@ -47,7 +47,7 @@ export interface TierStats {
 
 /**
  * From one tier to the next one up that has people: how many more shipped changes a person makes per $100 more
- * spent, and a 90% bootstrap interval (null with fewer than two people on either side). An association across
+ * spent, and a 90% bootstrap interval (null with fewer than INTERVAL_MIN_PEOPLE on either side). An association across
  * people, not a measured effect of spending more: docs/roi.md says how to read it.
  */
 export interface TierStep {
@@ -71,6 +71,12 @@ export interface TierReport {
 }
 
 const RESAMPLES = 2000;
+
+/**
+ * The fewest people a bootstrap interval is drawn from (on each side of a step). Four people have 35 distinct
+ * resamples, too few for a 5th and a 95th percentile to bound anything; an interval from them would read as a finding.
+ */
+export const INTERVAL_MIN_PEOPLE = 5;
 
 /**
  * Pico-dollars as a float of dollars, to a millionth, for the statistics over people (slopes, means of ratios). Never
@@ -99,7 +105,7 @@ export function tierReport(people: readonly Person[], weeks: number): TierReport
       extraSpendPerPersonWeek: perWeek(to.spendPerPerson - from.spendPerPerson, weeks),
       extraShippedPerPersonWeek: to.shippedPerPersonWeek - from.shippedPerPersonWeek,
       shippedPer100Usd: perHundred(a, b),
-      interval: a.length < 2 || b.length < 2 ? null : bootstrap(a, b, i),
+      interval: a.length < INTERVAL_MIN_PEOPLE || b.length < INTERVAL_MIN_PEOPLE ? null : bootstrap(a, b, i),
     });
   }
   return { median, weeks, tiers, steps, tierOfPerson };

@@ -69,8 +69,19 @@ describe('the same people across periods', () => {
     });
     expect(w.people).toBe(2);
     expect(w.shippedPer100Usd).toBeCloseTo(10, 9);
-    expect(w.interval![0]).toBeCloseTo(10, 9);
-    expect(w.interval![1]).toBeCloseTo(10, 9);
+    expect(w.interval).toBeNull(); // two people: too few for an interval
+  });
+
+  it('gives a 90% interval from five people whose spend changed', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const changes = names.flatMap((n, i) => shipped(n, [1, 2 + (i % 2), 3]));
+    const w = run(changes, Object.fromEntries(names.map((n, i) => [n, [10 * i, 10 * i + 10, 10 * i + 20]])));
+    expect(w.people).toBe(5);
+    // Each ships one more change per $10 more of their own, one of them two in the middle period.
+    expect(w.shippedPer100Usd).toBeGreaterThan(9);
+    const [lo, hi] = w.interval!;
+    expect(lo).toBeLessThanOrEqual(w.shippedPer100Usd!);
+    expect(hi).toBeGreaterThanOrEqual(w.shippedPer100Usd!);
   });
 
   it('leaves out people whose spend did not change, reverted work and reverts', () => {

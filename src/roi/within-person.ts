@@ -2,7 +2,7 @@ import { Rng } from '../sources/demo/prng.js';
 import type { GitChange } from './git-history.js';
 import type { Identities } from './identities.js';
 import type { Person, UserSpend } from './people.js';
-import { statUsd } from './tiers.js';
+import { INTERVAL_MIN_PEOPLE, statUsd } from './tiers.js';
 
 /** The shortest period a person's spend and work are compared over: shorter ones are mostly noise of who was away. */
 export const MIN_PERIOD_DAYS = 28;
@@ -77,7 +77,7 @@ export function withinPerson(
     periods: [...periods],
     people: varying.length,
     shippedPer100Usd: slope === null ? null : 100 * slope,
-    interval: slope === null || varying.length < 2 ? null : bootstrap(varying),
+    interval: slope === null || varying.length < INTERVAL_MIN_PEOPLE ? null : bootstrap(varying),
   };
 }
 

@@ -39,7 +39,6 @@ export function Roi({ u, admin }: { u: URL; admin: boolean }) {
 }
 
 function RoiView({ d }: { d: RoiReport }) {
-  const w = d.within_person;
   const changes = d.repos.reduce((n, x) => n + x.changes, 0);
   return (
     <>
@@ -93,15 +92,8 @@ function RoiView({ d }: { d: RoiReport }) {
           />
         )}
         <p class="muted" data-testid="roi-within">
-          {w.periods.length === 0
-            ? 'The range is under 56 days: too short to compare each person with themselves.'
-            : w.shipped_per_100_usd === null
-              ? `Across ${w.periods.length} periods, nobody's spend changed.`
-              : `The same people across ${w.periods.length} periods: ${signed(w.shipped_per_100_usd)} shipped ` +
-                `changes in a period they spend $100 more than their own average (90% interval ` +
-                `${intervalText(w.interval_90)}; ${people(w.people)} whose spend changed).`}{' '}
-          Steps compare different people; the within-person figure compares each with themselves
-          (docs/roi.md).
+          {withinText(d.within_person)} Steps compare different people; the within-person figure compares each
+          with themselves (docs/roi.md).
         </p>
       </Panel>
       <Merges m={d.spend_behind_merges} />
@@ -138,6 +130,18 @@ function RoiView({ d }: { d: RoiReport }) {
         </ul>
       </Panel>
     </>
+  );
+}
+
+function withinText(w: RoiReport['within_person']): string {
+  if (w.periods.length === 0)
+    return 'The range is under 56 days: too short to compare each person with themselves.';
+  if (w.shipped_per_100_usd === null) return `Across ${w.periods.length} periods, nobody's spend changed.`;
+  const interval =
+    w.interval_90 === null ? 'too few people for an interval' : `90% interval ${intervalText(w.interval_90)}`;
+  return (
+    `The same people across ${w.periods.length} periods: ${signed(w.shipped_per_100_usd)} shipped changes in a ` +
+    `period they spend $100 more than their own average (${interval}; ${people(w.people)} whose spend changed).`
   );
 }
 
