@@ -35,10 +35,6 @@ export function reportCsv(
   return toCsv(resultJson(result, flagOther).rows, header);
 }
 
-/**
- * A bucket's start as people read it in a table: the day of a day or week, the month, the hour, on the clocks of
- * `zone` (the zone the buckets are local to; UTC by default), not the UTC instant it starts at.
- */
 /** A time bucket's column header: the bucket's name, and an hour's zone ("hour (Asia/Tokyo)"). */
 export function timeHeader(bucket: Bucket, zone: string): string {
   return bucket === 'hour' ? `hour (${zone})` : bucket;
@@ -56,6 +52,10 @@ export function costCell(usd: bigint, unpriced: number, events: number): string 
       : `${formatUsdDisplay(usd)} *`;
 }
 
+/**
+ * A bucket's start as people read it in a table: the day of a day or week, the month, the hour, on the clocks of
+ * `zone` (the zone the buckets are local to; UTC by default), not the UTC instant it starts at.
+ */
 export function bucketLabel(iso: string, bucket: Bucket, zone: string): string {
   const t = wallClock(Date.parse(iso), zone);
   return bucket === 'hour' ? t.slice(0, 16) : bucket === 'month' ? t.slice(0, 7) : t.slice(0, 10);
@@ -93,12 +93,11 @@ export function reportTable(
     ...(timed ? ['audio seconds'] : []),
     'requests',
   ];
-  // The same for the as-billed cost and the events that had no price when billed.
-  const cost = costCell;
   const line = (label: string[], m: Measures, unpriced: number) => [
     ...label,
-    cost(m.cost_usd, unpriced, m.events),
-    ...(billed ? [cost(m.billed_cost_usd ?? 0n, m.billed_unpriced_events ?? 0, m.events)] : []),
+    costCell(m.cost_usd, unpriced, m.events),
+    // The as-billed cost, with the events that had no price when billed.
+    ...(billed ? [costCell(m.billed_cost_usd ?? 0n, m.billed_unpriced_events ?? 0, m.events)] : []),
     groupDigits(m.input_tokens),
     groupDigits(m.cache_read_tokens),
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),

@@ -1,10 +1,11 @@
 import { TokenledgerError } from '../errors.js';
+import { DAY_US } from '../ledger/time.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { BRANCH_LOOKBACK_DAYS, type SpendBehindMerges } from '../roi/branch-spend.js';
 import { committerEmail } from '../roi/git-history.js';
 import { type Identities, readPeopleFile, SAME_NAMES, withLocalUser } from '../roi/identities.js';
 import { type Roi, roiJson } from '../roi/roi.js';
-import { roiReport } from '../roi/roi-report.js';
+import { DEFAULT_WINDOW_DAYS, roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
@@ -18,10 +19,6 @@ export interface RoiOptions extends LedgerOptions, FilterOptions {
   format?: string;
 }
 
-/** The window when none is given: a quarter, long enough for a person's weeks to even out. */
-const DEFAULT_DAYS = 90;
-const DAY_US = 86_400_000_000;
-
 /** `tokenledger roi`: each person's AI spend beside the work git shows they shipped, by usage tier. */
 export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promise<void> {
   const format = o.format ?? 'table';
@@ -30,7 +27,7 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const now = nowMicros();
   const range = parseRange(o, now);
   const until = range.until ?? now;
-  const since = range.since ?? until - DEFAULT_DAYS * DAY_US;
+  const since = range.since ?? until - DEFAULT_WINDOW_DAYS * DAY_US;
   // parseRange refuses bounds given both ways round; a --since alone can still lie after now.
   if (since >= until)
     throw new TokenledgerError('CLI_BAD_OPTION', `--since ${JSON.stringify(o.since)} is not before now`);

@@ -165,14 +165,17 @@ function routedTo(r: PolicyResult, models: readonly string[]): string {
 }
 
 function asJson(e: Evaluation) {
-  const result = (r: PolicyResult) => ({
-    policy: r.policy,
-    quality: r.quality,
-    points: r.points,
-    cost_usd: formatUsd(r.cost),
-    cost_per_point_usd: ((pico) => (pico === null ? null : formatUsd(pico)))(costPerPoint(r.cost, r.points)),
-    calls: Object.fromEntries(e.models.map((m, i) => [m, r.calls[i]])),
-  });
+  const result = (r: PolicyResult) => {
+    const perPoint = costPerPoint(r.cost, r.points);
+    return {
+      policy: r.policy,
+      quality: r.quality,
+      points: r.points,
+      cost_usd: formatUsd(r.cost),
+      cost_per_point_usd: perPoint === null ? null : formatUsd(perPoint),
+      calls: Object.fromEntries(e.models.map((m, i) => [m, r.calls[i]])),
+    };
+  };
   return {
     models: e.models,
     sizes: e.sizes,

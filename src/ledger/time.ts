@@ -129,6 +129,9 @@ const MONTH = /^(\d{4})-(\d{2})$/;
 /** ccusage's `--since 20251101`: as epoch milliseconds it would be the first day of 1970, which no one means. */
 const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 
+/** A day in epoch microseconds, the ledger's unit of time (no calendar: a UTC day). */
+export const DAY_US = 86_400_000_000;
+
 /**
  * The last time a query bound may name (the API and the CLI take 1970 to 2200). Epoch µs stay exact integers only to 2255 (parseTimestamp), and a range's
  * previous period reaches as far back again as the range is long; past these the store refused a bound the caller

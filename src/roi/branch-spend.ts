@@ -1,3 +1,4 @@
+import { DAY_US } from '../ledger/time.js';
 import type { GitChange } from './git-history.js';
 import { medianSpend } from './tiers.js';
 
@@ -6,7 +7,6 @@ import { medianSpend } from './tiers.js';
  * branch of the same name are most often earlier work under a reused name ("fix-tests").
  */
 export const BRANCH_LOOKBACK_DAYS = 30;
-const DAY_US = 86_400_000_000;
 
 /** The ledger's calls on one branch of one project in one hour (a row of a query by project, tag.git_branch, hour). */
 export interface BranchHour {

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { TokenledgerError } from '../errors.js';
+import { DAY_US } from '../ledger/time.js';
 import { createLogParser, LOG_FORMAT, type LogCommit, revertReference } from './git-log-parse.js';
 
 /** Days after a line is written within which rewriting or deleting it counts as rework. */
 export const REWORK_DAYS = 21;
-
-const DAY_US = 86_400_000_000;
 
 export interface GitChange {
   sha: string;

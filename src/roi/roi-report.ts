@@ -1,4 +1,5 @@
 import { basename, resolve } from 'node:path';
+import { DAY_US } from '../ledger/time.js';
 import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import { BRANCH_LOOKBACK_DAYS } from './branch-spend.js';
@@ -9,7 +10,8 @@ import type { UserSpend } from './people.js';
 import { type Roi, roiOf } from './roi.js';
 import { periodsOf } from './within-person.js';
 
-const DAY_US = 86_400_000_000;
+/** The window when none is given: a quarter, long enough for a person's weeks to even out, three periods long. */
+export const DEFAULT_WINDOW_DAYS = 90;
 
 /** Where the work is read from: repositories, the branch whose line is shipped work, and who is who. */
 export interface RoiSource {
@@ -40,8 +42,8 @@ export function roiSourceOf(
 }
 
 /**
- * The ROI report over a window: each repository's history read from git, the ledger's spend by user over the window
- * and over each of its periods (only the calls `filters` select), joined (roi.ts). The one path the CLI and the API
+ * The ROI report over a window: each repository's history read from git, the ledger's spend by user over each of
+ * the window's periods and so over the window (only the calls `filters` select), joined (roi.ts). The one path the CLI and the API
  * share.
  */
 export async function roiReport(
@@ -61,9 +63,11 @@ export async function roiReport(
       unpriced_events: r.unpriced_events,
       events: r.events,
     }));
-  const spend = await byUser(q);
+  const periods = periodsOf(q.since, q.until);
   const periodSpend = [];
-  for (const p of periodsOf(q.since, q.until)) periodSpend.push(await byUser(p));
+  for (const p of periods) periodSpend.push(await byUser(p));
+  // The periods cut the window whole: its spend is theirs summed, not a query of its own.
+  const spend = periods.length === 0 ? await byUser(q) : sumByUser(periodSpend.flat());
   const branches = await store.query({
     dimensions: ['project', 'tag.git_branch'],
     filters: [
@@ -93,4 +97,18 @@ export async function roiReport(
     since: q.since,
     until: q.until,
   });
+}
+
+function sumByUser(rows: readonly UserSpend[]): UserSpend[] {
+  const byUser = new Map<string | null, UserSpend>();
+  for (const r of rows) {
+    const s = byUser.get(r.user);
+    if (s === undefined) byUser.set(r.user, { ...r });
+    else {
+      s.cost_usd += r.cost_usd;
+      s.unpriced_events += r.unpriced_events;
+      s.events += r.events;
+    }
+  }
+  return [...byUser.values()];
 }

@@ -1,3 +1,4 @@
+import { DAY_US } from '../ledger/time.js';
 import { Rng } from '../sources/demo/prng.js';
 import type { GitChange } from './git-history.js';
 import type { Identities } from './identities.js';
@@ -6,7 +7,6 @@ import { INTERVAL_MIN_PEOPLE, statUsd } from './tiers.js';
 
 /** The shortest period a person's spend and work are compared over: shorter ones are mostly noise of who was away. */
 export const MIN_PERIOD_DAYS = 28;
-const DAY_US = 86_400_000_000;
 const RESAMPLES = 2000;
 
 export interface Period {

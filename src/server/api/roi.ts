@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { DAY_US } from '../../ledger/time.js';
 import { roiJson } from '../../roi/roi.js';
-import { roiReport } from '../../roi/roi-report.js';
+import { DEFAULT_WINDOW_DAYS, roiReport } from '../../roi/roi-report.js';
 import { TIERS } from '../../roi/tiers.js';
 import { ApiError } from './api-error.js';
 import { endpoint } from './endpoint.js';
 import { rangeParams } from './params.js';
 import { parseRange, requestFilters } from './query-input.js';
 
-const DAY_US = 86_400_000_000;
 const money = z.string().describe('USD, decimal string with 12 fractional digits');
 const tier = z.enum(TIERS);
 const interval = z
@@ -101,8 +101,8 @@ export const roiEndpoint = endpoint({
         'no repositories to read: set `roi: { repos: [...] }` in the config file (docs/roi.md) and restart',
       );
     const range = parseRange(p, c.now());
-    // A quarter before `until` unless asked, as `tokenledger roi`: a person's weeks even out over it.
-    const since = p.since === undefined ? range.until - 90 * DAY_US : range.since;
+    // As `tokenledger roi`: the default window, not the other routes' 30 days.
+    const since = p.since === undefined ? range.until - DEFAULT_WINDOW_DAYS * DAY_US : range.since;
     const until = range.until;
     const filters = requestFilters(p.where, c.pricer, who);
     return roiJson(await roiReport(c.store, c.roi, { since, until, filters }));
