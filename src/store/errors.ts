@@ -19,3 +19,12 @@ export type StoreErrorCode = keyof typeof STORE_ERRORS;
 export function storeError(code: StoreErrorCode, message: string, cause?: unknown): TokenledgerError {
   return new TokenledgerError(code, message, cause === undefined ? undefined : { cause });
 }
+
+export function exportFailed(path: string, err: unknown): Error {
+  const reason = err instanceof Error ? err.message : String(err);
+  return storeError(
+    'STORE_EXPORT_FAILED',
+    `cannot write ${path}: ${reason}. Check the folder exists and is writable.`,
+    err,
+  );
+}

@@ -23,4 +23,5 @@ export const DUCKDB_DIALECT: SqlDialect = {
   rankByCost: (costSum, tieBreak) =>
     `row_number() OVER (ORDER BY ${costSum} DESC${tieBreak.map((t) => `, ${t} ASC NULLS FIRST`).join('')})`,
   nullSafeEquals: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
+  allBut: (column) => `* EXCLUDE (${column})`,
 };

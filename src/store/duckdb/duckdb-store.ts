@@ -5,8 +5,7 @@ import type { CallContent } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
 import type { ImportRecords } from '../import-records.js';
-import type { Measures, Query, QueryResult, Row } from '../query.js';
-import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
+import type { Query, QueryResult } from '../query.js';
 import {
   type CompiledQuery,
   compileQuery,
@@ -16,6 +15,7 @@ import {
   SLOTS_TABLE,
 } from '../sql/compile-query.js';
 import { edgeRanges, pickRollup, planRead, type Range, validateQuery, type Weigh } from '../sql/plan.js';
+import { reportResult } from '../sql/report-rows.js';
 import { ROLLUPS } from '../sql/rollup-dims.js';
 import type {
   EventAppendResult,
@@ -239,32 +239,12 @@ class DuckDbStore implements Store {
         throw this.s.wrap('running a report query', err);
       });
       const names = result.columnNames();
-      const rows: Row[] = [];
-      const totals = zeroMeasures(q.billed === true);
-      const unpriced = { events: 0, tokens: 0 };
-      for (const values of result.getRows()) {
-        const v = Object.fromEntries(names.map((n, i) => [n, values[i] ?? null]));
-        const row = { ...zeroMeasures(q.billed === true), dims: {}, unpriced_events: 0 } as Row;
-        for (const m of MONEY_MEASURES) row[m] = BigInt(v[m] as bigint);
-        for (const m of COUNT_MEASURES) row[m] = Number(v[m]);
-        if (q.billed) {
-          row.billed_cost_usd = BigInt(v.billed_cost_usd as bigint);
-          row.billed_unpriced_events = Number(v.billed_unpriced_events);
-        }
-        if (row.events === 0) continue;
-        if (q.bucket) row.bucket = new Date(micros(v.bucket!) / 1000).toISOString();
-        if (v.folded === true) row.folded = true;
-        q.dimensions.forEach((dim, i) => {
-          const d = v[compiled.dimAliases[i]!];
-          row.dims[dim] = d === null || d === undefined ? null : String(d);
-        });
-        addMeasures(totals, row);
-        row.unpriced_events = Number(v.unpriced_events);
-        unpriced.events += row.unpriced_events;
-        unpriced.tokens += Number(v.unpriced_tokens);
-        rows.push(row);
-      }
-      return { rows, totals, unpriced };
+      const records = result
+        .getRows()
+        .map((values) => Object.fromEntries(names.map((n, i) => [n, values[i] ?? null])));
+      return reportResult(q, compiled.dimAliases, records, (b) =>
+        new Date(micros(b as DuckDBValue) / 1000).toISOString(),
+      );
     };
     // Rollup days with pending rows are only complete on the writing connection; deferred ones are rebuilt first.
     if (plan.rollup && this.pendingWithin(plan.rollup))
@@ -541,23 +521,4 @@ function disjoint(ranges: readonly Range[]): Range[] {
     } else out.push({ ...r });
   }
   return out;
-}
-
-function zeroMeasures(billed: boolean): Measures {
-  const m = Object.fromEntries([
-    ...MONEY_MEASURES.map((k) => [k, 0n]),
-    ...COUNT_MEASURES.map((k) => [k, 0]),
-  ]) as unknown as Measures;
-  if (billed) {
-    m.billed_cost_usd = 0n;
-    m.billed_unpriced_events = 0;
-  }
-  return m;
-}
-
-function addMeasures(into: Measures, r: Measures): void {
-  for (const m of MONEY_MEASURES) into[m] += r[m];
-  for (const m of COUNT_MEASURES) into[m] += r[m];
-  if (into.billed_cost_usd !== undefined) into.billed_cost_usd += r.billed_cost_usd ?? 0n;
-  if (into.billed_unpriced_events !== undefined) into.billed_unpriced_events += r.billed_unpriced_events ?? 0;
 }

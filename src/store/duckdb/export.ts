@@ -1,5 +1,5 @@
 import { EVENT_FIELDS } from '../../ledger/event.js';
-import { storeError } from '../errors.js';
+import { exportFailed, storeError } from '../errors.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { ExportOptions } from '../store.js';
 import { q } from './schema.js';
@@ -92,12 +92,3 @@ export function exportRange(o: { since?: number; until?: number }): { sql: strin
  * quotes doubled (the only escape a SQL string literal has). Everything else is bound.
  */
 export const copyTarget = (path: string): string => `'${path.replaceAll("'", "''")}'`;
-
-export function exportFailed(path: string, err: unknown): Error {
-  const reason = err instanceof Error ? err.message : String(err);
-  return storeError(
-    'STORE_EXPORT_FAILED',
-    `cannot write ${path}: ${reason}. Check the folder exists and is writable.`,
-    err,
-  );
-}

@@ -1,5 +1,6 @@
 import { TOKEN_FIELDS } from '../../ledger/event.js';
 import { SEARCH_RATE_TO_MILLION } from '../../pricing/cost.js';
+import { exportFailed } from '../errors.js';
 import {
   CHARGE_KINDS,
   type ChargeKind,
@@ -10,7 +11,7 @@ import {
 } from '../focus/dataset.js';
 import { focusNames } from '../focus/names.js';
 import type { UnpricedCount } from '../store.js';
-import { copyTarget, exportFailed, exportRange } from './export.js';
+import { copyTarget, exportRange } from './export.js';
 import { q } from './schema.js';
 import type { DuckDbSession, SqlParam } from './session.js';
 

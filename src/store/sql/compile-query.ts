@@ -370,7 +370,7 @@ function topOfRange(
     listed.push(`SELECT ${dims.map((a) => `'other' AS ${a}`).join(', ')}, true AS folded, NULL AS rn, ${rest.join(', ')}
   FROM allsum a, keptsum k WHERE (SELECT count(*) FROM costs) > (SELECT count(*) FROM top)`);
   }
-  return `WITH ${ctes.join(',\n')}\nSELECT * EXCLUDE (rn) FROM (${listed.join('\nUNION ALL\n')}) ORDER BY folded, rn`;
+  return `WITH ${ctes.join(',\n')}\nSELECT ${d.allBut('rn')} FROM (${listed.join('\nUNION ALL\n')}) ORDER BY folded, rn`;
 }
 
 function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {

@@ -12,7 +12,8 @@ export interface SqlDialect {
   timestampParam(): string;
   /**
    * Start of the bucket holding timestamp expression `ts` (UTC), as a UTC timestamp: UTC's bucket, or with `zone` (a
-   * bound parameter placeholder for an IANA name, used once per occurrence in the SQL) the local one of that zone.
+   * placeholder for an IANA name, which the compiler binds twice: the SQL holds it exactly twice) the local one of
+   * that zone.
    */
   bucketStart(bucket: Bucket, ts: string, zone?: string): string;
   /**
@@ -28,4 +29,6 @@ export interface SqlDialect {
   rankByCost(costSum: string, tieBreak: readonly string[]): string;
   /** `a` equals `b`, NULL equal to NULL. */
   nullSafeEquals(a: string, b: string): string;
+  /** Every column of the relation selected from but `column`. */
+  allBut(column: string): string;
 }

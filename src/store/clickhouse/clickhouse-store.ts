@@ -1,0 +1,360 @@
+import { type AttributionPatch, mergePatches } from '../../ledger/attribution-patch.js';
+import type { CallContent } from '../../ledger/call-content.js';
+import { totalTokens, type UsageEvent } from '../../ledger/event.js';
+import { isLedgerId } from '../../ledger/event-id.js';
+import { checkEvents } from '../event-checks.js';
+import { MONEY_MEASURES, type Query, type QueryResult } from '../query.js';
+import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
+import { planRead, type Range, validateQuery } from '../sql/plan.js';
+import { reportResult } from '../sql/report-rows.js';
+import type {
+  EventAppendResult,
+  EventFilter,
+  ExportOptions,
+  ExportResult,
+  RepriceAudit,
+  Repricer,
+  RepriceSelection,
+  RepriceSummary,
+  Store,
+} from '../store.js';
+import { type Bound, bindPositional, ClickHouseSql } from './clickhouse-sql.js';
+import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
+import { eventPages } from './event-pages.js';
+import { exportClickHouse } from './export.js';
+import { chTime, EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
+import { schemaSql } from './schema.js';
+
+export const CLICKHOUSE_STORE = 'clickhouse';
+
+/** Ids asked about in one lookup: they travel in the request's URL, which servers cap (ClickHouse: 1 MiB). */
+const IDS_PER_LOOKUP = 2_000;
+
+/**
+ * The scale-out ledger: a ClickHouse database reached over HTTP (docs/store.md, ClickHouse). `url` is
+ * `http[s]://[user:password@]host:port/database`; the database and tables are created when missing.
+ *
+ * @example
+ * const store = await createClickHouseStore('http://127.0.0.1:8123/tokenledger');
+ */
+export async function createClickHouseStore(url: string): Promise<Store> {
+  const sql = await ClickHouseSql.open(url);
+  try {
+    for (const statement of schemaSql()) await sql.run('creating the ledger tables', statement);
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+  return new ClickHouseStore(sql);
+}
+
+class ClickHouseStore implements Store {
+  readonly id = CLICKHOUSE_STORE;
+  /** Writes of this process one at a time, so that an append's lookup of stored ids sees the append before it. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly sql: ClickHouseSql) {}
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn, fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  append(events: readonly UsageEvent[]): Promise<EventAppendResult> {
+    try {
+      checkEvents(events);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.exclusive(async () => {
+      const firsts = new Map<string, UsageEvent>();
+      for (const e of events) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
+      const stored = await this.storedKeys([...firsts.values()]);
+      const fresh = [...firsts.values()].filter((e) => !stored.has(keyOf(e)));
+      const version = Date.now() * 1000;
+      await this.sql.insert(
+        'appending events',
+        'events',
+        fresh.map((e) => eventRow(e, version)),
+      );
+      const unpriced = { events: 0, tokens: 0 };
+      for (const e of fresh) {
+        if (e.cost_usd !== null) continue;
+        unpriced.events++;
+        unpriced.tokens += totalTokens(e);
+      }
+      return { inserted: fresh.length, duplicates: events.length - fresh.length, unpriced };
+    });
+  }
+
+  /** `id@ts` of those of `events` the ledger holds. */
+  private async storedKeys(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < events.length; i += IDS_PER_LOOKUP) {
+      const part = events.slice(i, i + IDS_PER_LOOKUP);
+      let from = part[0]!.ts;
+      let to = from;
+      for (const e of part) {
+        from = Math.min(from, e.ts);
+        to = Math.max(to, e.ts);
+      }
+      const rows = await this.sql.rows(
+        'looking events up by id',
+        `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us FROM events
+         WHERE ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND ts <= fromUnixTimestamp64Micro({to:Int64}, 'UTC')
+           AND event_id IN {ids:Array(String)}`,
+        { from, to, ids: [...new Set(part.map((e) => e.event_id))] },
+      );
+      for (const r of rows) out.add(`${String(r.event_id)}@${String(r.ts_us)}`);
+    }
+    return out;
+  }
+
+  async held(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>> {
+    const ask = events.filter((e) => isLedgerId(e.event_id) && Number.isSafeInteger(e.ts));
+    const stored = await this.storedKeys(ask);
+    return new Set(ask.filter((e) => stored.has(keyOf(e))).map((e) => e.event_id));
+  }
+
+  async query(q: Query): Promise<QueryResult> {
+    validateQuery(q);
+    // Raw events only, no rollups yet (docs/store.md, ClickHouse).
+    const plan = planRead(q, []);
+    const compiled = compileQuery(q, CH, plan, { raw: 'events FINAL', rollup: 'events FINAL' });
+    // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
+    const statement = compiled.slots
+      ? {
+          sql: `WITH ${SLOTS_TABLE} AS (${compiled.slots.sql}),\n${compiled.sql.replace(/^WITH /, '')}`,
+          params: [...compiled.slots.params, ...compiled.params],
+        }
+      : compiled;
+    const rows = await this.sql.rows('running a report query', ...bound(statement.sql, statement.params));
+    return reportResult(q, compiled.dimAliases, rows, (b) => new Date(`${String(b)}Z`).toISOString());
+  }
+
+  async events(f: EventFilter): Promise<UsageEvent[]> {
+    validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
+    const params: Param[] = [];
+    const where = [
+      rangeSql('ts', { from: f.since, to: f.until }, CH, params),
+      ...filtersSql(f.filters, CH, params),
+    ];
+    let sql = `SELECT ${EVENT_SELECT} FROM events FINAL WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC`;
+    if (f.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(f.limit);
+    }
+    const rows = await this.sql.rows('reading events', ...bound(sql, params));
+    return rows.map((r) => rowEvent(r).event);
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.sql.rows('counting events', 'SELECT count() AS n FROM events FINAL');
+    return Number(rows[0]!.n);
+  }
+
+  export(o: ExportOptions): Promise<ExportResult> {
+    return exportClickHouse(this.sql, o);
+  }
+
+  attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {
+    return this.exclusive(async () => {
+      const merged = mergePatches(patches).filter(
+        (p) => isLedgerId(p.event_id) && Number.isSafeInteger(p.ts),
+      );
+      const byKey = new Map(merged.map((p) => [keyOf(p), p]));
+      const version = Date.now() * 1000;
+      let patched = 0;
+      for (let i = 0; i < merged.length; i += IDS_PER_LOOKUP) {
+        const part = merged.slice(i, i + IDS_PER_LOOKUP);
+        const rows = await this.sql.rows(
+          'reading events to attribute',
+          `SELECT ${EVENT_SELECT} FROM events FINAL WHERE event_id IN {ids:Array(String)}
+             AND ts IN {ts:Array(DateTime64(6, 'UTC'))}`,
+          { ids: [...new Set(part.map((p) => p.event_id))], ts: [...new Set(part.map((p) => chTime(p.ts)))] },
+        );
+        const changed: JsonRow[] = [];
+        for (const r of rows) {
+          const { event, billedCost, billedUnpriced } = rowEvent(r);
+          const p = byKey.get(keyOf(event));
+          if (p === undefined) continue;
+          const agent = event.agent ?? p.agent;
+          const task = event.task_id ?? p.task_id;
+          if (agent === event.agent && task === event.task_id) continue;
+          changed.push(
+            eventRow({ ...event, agent, task_id: task }, version, {
+              cost: billedCost,
+              unpriced: billedUnpriced,
+            }),
+          );
+        }
+        await this.sql.insert('attributing events', 'events', changed);
+        patched += changed.length;
+      }
+      return { patched };
+    });
+  }
+
+  storeContent(contents: readonly CallContent[]): Promise<{ inserted: number }> {
+    return this.exclusive(async () => {
+      const firsts = new Map<string, CallContent>();
+      for (const c of contents) if (!firsts.has(keyOf(c))) firsts.set(keyOf(c), c);
+      const stored = new Set<string>();
+      const all = [...firsts.values()];
+      for (let i = 0; i < all.length; i += IDS_PER_LOOKUP) {
+        const part = all.slice(i, i + IDS_PER_LOOKUP);
+        const rows = await this.sql.rows(
+          'looking call content up',
+          `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us FROM call_content WHERE event_id IN {ids:Array(String)}`,
+          { ids: part.map((c) => c.event_id) },
+        );
+        for (const r of rows) stored.add(`${String(r.event_id)}@${String(r.ts_us)}`);
+      }
+      const fresh = all.filter((c) => !stored.has(keyOf(c)));
+      await this.sql.insert(
+        'storing call content',
+        'call_content',
+        fresh.map((c) => ({
+          event_id: c.event_id,
+          ts: chTime(c.ts),
+          request: c.request,
+          completion: c.completion,
+        })),
+      );
+      return { inserted: fresh.length };
+    });
+  }
+
+  async content(eventId: string, ts: number): Promise<CallContent | null> {
+    const rows = await this.sql.rows(
+      'reading call content',
+      `SELECT request, completion FROM call_content FINAL
+       WHERE event_id = {id:String} AND ts = fromUnixTimestamp64Micro({ts:Int64}, 'UTC')`,
+      { id: eventId, ts },
+    );
+    const r = rows[0];
+    return r === undefined
+      ? null
+      : { event_id: eventId, ts, request: String(r.request), completion: String(r.completion) };
+  }
+
+  purgeContent(f: EventFilter): Promise<{ deleted: number }> {
+    validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
+    return this.exclusive(async () => {
+      const params: Param[] = [];
+      const range: Range = { from: f.since, to: f.until };
+      let where = rangeSql('ts', range, CH, params);
+      if ((f.filters ?? []).length > 0) {
+        // Only events carry attribution: the calls are chosen by their events, in the same range.
+        const inner = [rangeSql('ts', range, CH, params), ...filtersSql(f.filters, CH, params)];
+        where += ` AND (ts, event_id) IN (SELECT ts, event_id FROM events FINAL WHERE ${inner.join(' AND ')})`;
+      }
+      const [sql, named] = bound(`SELECT count() AS n FROM call_content FINAL WHERE ${where}`, params);
+      const deleted = Number((await this.sql.rows('counting call content to delete', sql, named))[0]!.n);
+      if (deleted > 0)
+        await this.sql.run(
+          'deleting call content',
+          ...bound(`DELETE FROM call_content WHERE ${where}`, params),
+        );
+      return { deleted };
+    });
+  }
+
+  reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
+    return this.exclusive(() => this.repriceNow(sel, repricer, now));
+  }
+
+  private async repriceNow(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
+    const summary: RepriceSummary = {
+      examined: 0,
+      changed: 0,
+      old_cost_usd: 0n,
+      new_cost_usd: 0n,
+      old_unpriced: 0,
+      new_unpriced: 0,
+    };
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (sel.since !== undefined) {
+      where.push(`ts >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
+      params.since = sel.since;
+    }
+    if (sel.model !== undefined) {
+      // As DuckDB's (duckdb/reprice.ts): an unpriced event keeps the name it came with, so it is found by what it
+      // reprices as, below.
+      where.push(`(model = {model:String} OR cost_source = 'unpriced')`);
+      params.model = sel.model;
+    }
+    const version = Date.now() * 1000;
+    for await (const rows of eventPages(this.sql, 'reading events to reprice', where, params)) {
+      const changedRows: JsonRow[] = [];
+      const audit: JsonRow[] = [];
+      for (const r of rows) {
+        const { event: before, billedCost, billedUnpriced } = rowEvent(r);
+        const next = repricer.price(before);
+        if (sel.model !== undefined && before.model !== sel.model && next.model !== sel.model) continue;
+        summary.examined++;
+        if (before.cost_usd === null) summary.old_unpriced++;
+        else summary.old_cost_usd += before.cost_usd;
+        if (next.cost_usd === null) summary.new_unpriced++;
+        else summary.new_cost_usd += next.cost_usd;
+        if (!changed(before, next)) continue;
+        summary.changed++;
+        // What the event was billed is what it cost before its first reprice; unknown when it had no price then.
+        const firstReprice = billedCost === null && !billedUnpriced;
+        const billed = firstReprice
+          ? { cost: before.cost_usd, unpriced: before.cost_usd === null }
+          : { cost: billedCost, unpriced: billedUnpriced };
+        changedRows.push(eventRow(next, version, billed));
+        audit.push({
+          event_id: before.event_id,
+          ts: chTime(before.ts),
+          repriced_at: chTime(now),
+          old_price_version: before.price_version,
+          new_price_version: next.price_version,
+          old_cost_usd: before.cost_usd?.toString() ?? null,
+          new_cost_usd: next.cost_usd?.toString() ?? null,
+        });
+      }
+      await this.sql.insert('repricing events', 'events', changedRows);
+      await this.sql.insert('writing the reprice audit', 'reprice_audit', audit);
+    }
+    return summary;
+  }
+
+  async repriceAudit(limit?: number): Promise<RepriceAudit[]> {
+    const rows = await this.sql.rows(
+      'reading the reprice audit',
+      `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us, toUnixTimestamp64Micro(repriced_at) AS repriced_us,
+         old_price_version, new_price_version, old_cost_usd, new_cost_usd
+       FROM reprice_audit ORDER BY repriced_at DESC, ts DESC, event_id DESC${limit === undefined ? '' : ' LIMIT {limit:UInt64}'}`,
+      limit === undefined ? {} : { limit },
+    );
+    return rows.map((r) => ({
+      event_id: String(r.event_id),
+      ts: Number(r.ts_us),
+      repriced_at: Number(r.repriced_us),
+      old_price_version: r.old_price_version === null ? null : String(r.old_price_version),
+      new_price_version: r.new_price_version === null ? null : String(r.new_price_version),
+      old_cost_usd: r.old_cost_usd === null ? null : BigInt(r.old_cost_usd as string),
+      new_cost_usd: r.new_cost_usd === null ? null : BigInt(r.new_cost_usd as string),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.sql.close();
+  }
+}
+
+const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
+
+/** As DuckDB's reprice decides (duckdb/reprice.ts): an event whose cost comes out the same is left alone. */
+const changed = (a: UsageEvent, b: UsageEvent) =>
+  a.cost_source !== b.cost_source ||
+  a.model !== b.model ||
+  a.provider !== b.provider ||
+  MONEY_MEASURES.some((m) => a[m] !== b[m]);
+
+const bound = (sql: string, params: readonly Param[]): Bound => bindPositional(sql, params);

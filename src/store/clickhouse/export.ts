@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { COST_FIELDS, EVENT_FIELDS } from '../../ledger/event.js';
+import { eventToRecord } from '../../ledger/serialize.js';
+import { exportFailed, storeError } from '../errors.js';
+import type { ExportOptions, ExportResult } from '../store.js';
+import type { ClickHouseSql } from './clickhouse-sql.js';
+import { ident } from './dialect.js';
+import { eventPages } from './event-pages.js';
+import { rowEvent } from './rows.js';
+
+/**
+ * Canonical records (docs/ledger.md) as DuckDB's export writes them (duckdb/export.ts), written here from the events
+ * a page at a time through the same serializer the JSONL export and import share; Parquet by ClickHouse itself. The
+ * FOCUS dataset is not written from ClickHouse yet (docs/store.md, ClickHouse).
+ */
+export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Promise<ExportResult> {
+  if (o.format === 'focus')
+    throw storeError(
+      'STORE_EXPORT_FAILED',
+      'the FOCUS dataset is written from a DuckDB ledger only for now: export jsonl, csv or parquet from ClickHouse',
+    );
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (o.since !== undefined) {
+    where.push(`ts >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
+    params.since = o.since;
+  }
+  if (o.until !== undefined) {
+    where.push(`ts < fromUnixTimestamp64Micro({until:Int64}, 'UTC')`);
+    params.until = o.until;
+  }
+  const tagKeys =
+    o.format === 'csv'
+      ? (
+          await sql.rows(
+            'listing tag keys for the export',
+            `SELECT DISTINCT arrayJoin(mapKeys(tags)) AS k FROM events FINAL${
+              where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
+            } ORDER BY k`,
+            params,
+          )
+        ).map((r) => String(r.k))
+      : [];
+  const out = createWriteStream(o.path);
+  const opened = once(out, 'open');
+  // An unwritable path fails here, before any events are read.
+  await Promise.race([opened, once(out, 'error').then(([err]) => Promise.reject(err))]).catch(
+    (err: unknown) => {
+      throw exportFailed(o.path, err);
+    },
+  );
+  if (o.format === 'parquet') {
+    const where_ = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+    const [{ n }] = (await sql.rows(
+      'counting events to export',
+      `SELECT count() AS n FROM events FINAL${where_}`,
+      params,
+    )) as [{ n: string }];
+    await sql.pipe(
+      'exporting events',
+      `SELECT ${PARQUET_COLUMNS} FROM events FINAL${where_} ORDER BY ts, event_id FORMAT Parquet`,
+      params,
+      out,
+    );
+    return { rows: Number(n) };
+  }
+  let rows = 0;
+  const header = EVENT_FIELDS.flatMap((f) => (f === 'tags' ? tagKeys.map((k) => `tag.${k}`) : [f]));
+  if (o.format === 'csv') out.write(`${header.map(csvCell).join(',')}\n`);
+  try {
+    for await (const page of eventPages(sql, 'exporting events', where, params)) {
+      let text = '';
+      for (const r of page) {
+        const record = eventToRecord(rowEvent(r).event);
+        if (o.format === 'jsonl') text += `${JSON.stringify(record)}\n`;
+        else {
+          const tags = record.tags as Record<string, string>;
+          const cells = EVENT_FIELDS.flatMap((f) =>
+            f === 'tags' ? tagKeys.map((k) => tags[k] ?? null) : [record[f]],
+          );
+          text += `${cells.map(csvCell).join(',')}\n`;
+        }
+      }
+      rows += page.length;
+      if (!out.write(text)) await once(out, 'drain');
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return { rows };
+}
+
+/**
+ * The canonical records' columns with their types, as DuckDB's Parquet keeps them: times as UTC timestamps, money as
+ * DECIMAL(38,12) (pico-dollars are its unscaled value: the bits are the same), tags as a map. `rates` is left out.
+ */
+const MONEY = new Set<string>([...COST_FIELDS, 'provider_cost_usd']);
+
+const PARQUET_COLUMNS = EVENT_FIELDS.map((f) =>
+  MONEY.has(f)
+    ? `if(isNull(${ident(f)}), NULL, reinterpret(assumeNotNull(${ident(f)}), 'Decimal(38, 12)')) AS ${ident(f)}`
+    : ident(f),
+).join(', ');
+
+/** A CSV cell (RFC 4180): empty for null, quoted when it holds a comma, quote or line break. */
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
