@@ -14,9 +14,29 @@ export interface LedgerOptions {
 
 const DEFAULT_DB = '.tokenledger/ledger.duckdb';
 
-/** --db, else TOKENLEDGER_DB, else .tokenledger/ledger.duckdb under the working directory. */
+/**
+ * --db, else TOKENLEDGER_DB, else .tokenledger/ledger.duckdb under the working directory. For a ClickHouse ledger
+ * (ledgerUrl), a path under .tokenledger/ named for its server and database: what sits beside a ledger file (the
+ * write-ahead log, keys, the running server's address) sits beside it, on this machine.
+ */
 export function ledgerPath(o: LedgerOptions, env = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, o.db ?? env.TOKENLEDGER_DB ?? DEFAULT_DB);
+  const url = ledgerUrl(o, env);
+  if (url === null) return resolve(cwd, o.db ?? env.TOKENLEDGER_DB ?? DEFAULT_DB);
+  const { hostname, port, protocol, pathname } = new URL(url);
+  const name = [
+    hostname,
+    port || (protocol === 'https:' ? '443' : '80'),
+    decodeURIComponent(pathname.slice(1)),
+  ]
+    .join('-')
+    .replace(/[^A-Za-z0-9._-]/g, '_');
+  return resolve(cwd, dirname(DEFAULT_DB), `clickhouse-${name}`);
+}
+
+/** The ClickHouse ledger's URL when --db (or TOKENLEDGER_DB) is one (`http[s]://…/database`), else null. */
+export function ledgerUrl(o: LedgerOptions, env = process.env): string | null {
+  const db = o.db ?? env.TOKENLEDGER_DB;
+  return db !== undefined && /^https?:\/\//i.test(db) ? db : null;
 }
 
 /** How a command wants the ledger opened (DuckDB's settings; the store's defaults otherwise). */
@@ -45,6 +65,11 @@ export function ledgerMustExist(path: string): void {
 }
 
 async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise<Store> {
+  const url = ledgerUrl(o);
+  // A ClickHouse database is made when missing, and several processes may write it: DuckDB's settings and its
+  // one-writer rule do not apply.
+  if (url !== null)
+    return (await import('../store/clickhouse/clickhouse-store.js')).createClickHouseStore(url);
   const path = ledgerPath(o);
   if (open.existing) ledgerMustExist(path);
   mkdirSync(dirname(path), { recursive: true });
@@ -60,7 +85,10 @@ async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise
   }
 }
 
-/** The ledger as `serve` opens it (the gateway benchmark's target opens it so too). */
+/**
+ * The ledger as `serve` opens it (the gateway benchmark's target opens it so too): `db` is a DuckDB file's path or a
+ * ClickHouse URL.
+ */
 export function openServerStore(db: string): Promise<Store> {
   return openStore({ db }, { longRunning: true });
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer } from '../server/serve.js';
-import { type LedgerOptions, ledgerPath, openServerStore } from './context.js';
+import { redactUrl } from '../store/clickhouse/url.js';
+import { type LedgerOptions, ledgerPath, ledgerUrl, openServerStore } from './context.js';
 import { parsePort, portNumber } from './filters.js';
 
 export interface ServeCommandOptions extends LedgerOptions {
@@ -51,10 +52,11 @@ export async function serveCommand(
     cwd,
     env: process.env,
     // A second server on the same ledger is told which one holds it (CLI_LEDGER_SERVED), not DuckDB's lock error.
-    openStore: openServerStore,
+    openStore: (ledger) => openServerStore(ledgerUrl(o) ?? ledger),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  out(`tokenledger gateway listening on ${running.url} (ledger ${path})\n`);
+  const url = ledgerUrl(o);
+  out(`tokenledger gateway listening on ${running.url} (ledger ${url === null ? path : redactUrl(url)})\n`);
   out(`  OpenAI SDKs:    base URL ${running.url}/v1\n  Anthropic SDKs: base URL ${running.url}\n`);
   if (running.otlpUrl !== null)
     out(`  OpenTelemetry:  OTEL_EXPORTER_OTLP_ENDPOINT=${running.otlpUrl} (OTLP/HTTP)\n`);

@@ -4,6 +4,7 @@ import { storeError } from '../errors.js';
 import type { Param } from '../sql/compile-query.js';
 import { ident } from './dialect.js';
 import type { JsonRow } from './rows.js';
+import { redactUrl } from './url.js';
 
 /** A statement with ClickHouse's named, typed parameters (`{name:Type}`) and their values. */
 export type Bound = [sql: string, params: Record<string, unknown>];
@@ -30,13 +31,13 @@ export class ClickHouseSql {
     try {
       parsed = new URL(url);
     } catch (err) {
-      throw storeError('STORE_OPEN_FAILED', `not a ClickHouse URL: ${JSON.stringify(redact(url))}`, err);
+      throw storeError('STORE_OPEN_FAILED', `not a ClickHouse URL: ${JSON.stringify(redactUrl(url))}`, err);
     }
     const database = decodeURIComponent(parsed.pathname.slice(1));
     if (database === '' || database.includes('/'))
       throw storeError(
         'STORE_OPEN_FAILED',
-        `${JSON.stringify(redact(url))} names no database: give it as the URL's path, e.g. http://127.0.0.1:8123/tokenledger`,
+        `${JSON.stringify(redactUrl(url))} names no database: give it as the URL's path, e.g. http://127.0.0.1:8123/tokenledger`,
       );
     const server = new URL(parsed);
     server.pathname = '/';
@@ -103,11 +104,6 @@ export class ClickHouseSql {
 function failed(what: string, err: unknown) {
   const message = err instanceof Error ? err.message : String(err);
   return storeError('STORE_SQL_FAILED', `ClickHouse failed ${what}: ${message}`, err);
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
 /**

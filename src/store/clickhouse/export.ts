@@ -67,7 +67,7 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
   }
   let rows = 0;
   const header = EVENT_FIELDS.flatMap((f) => (f === 'tags' ? tagKeys.map((k) => `tag.${k}`) : [f]));
-  if (o.format === 'csv') out.write(`${header.map(csvCell).join(',')}\n`);
+  if (o.format === 'csv') out.write(`${header.map((h) => csvCell(h)).join(',')}\n`);
   try {
     for await (const page of eventPages(sql, 'exporting events', where, params)) {
       let text = '';
@@ -77,9 +77,9 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
         else {
           const tags = record.tags as Record<string, string>;
           const cells = EVENT_FIELDS.flatMap((f) =>
-            f === 'tags' ? tagKeys.map((k) => tags[k] ?? null) : [record[f]],
+            f === 'tags' ? tagKeys.map((k) => csvCell(tags[k])) : [csvCell(record[f], FLOATS.has(f))],
           );
-          text += `${cells.map(csvCell).join(',')}\n`;
+          text += `${cells.join(',')}\n`;
         }
       }
       rows += page.length;
@@ -104,9 +104,13 @@ const PARQUET_COLUMNS = EVENT_FIELDS.map((f) =>
     : ident(f),
 ).join(', ');
 
+/** The event fields that are floating point: DuckDB writes a whole one as `649.0`, and so does this export. */
+const FLOATS = new Set<string>(['duration_ms', 'ttft_ms', 'energy_j']);
+
 /** A CSV cell (RFC 4180): empty for null, quoted when it holds a comma, quote or line break. */
-function csvCell(v: unknown): string {
+function csvCell(v: unknown, float = false): string {
   if (v === null || v === undefined) return '';
+  if (float && Number.isInteger(v)) return (v as number).toFixed(1);
   const s = String(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

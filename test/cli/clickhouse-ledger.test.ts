@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventToRecord } from '../../src/ledger/serialize.js';
+import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
+import { randomEvents } from '../../src/store/testing/event-factory.js';
+import { runCli } from '../helpers/run-cli.js';
+
+// The same commands on a DuckDB file and on a ClickHouse database (--db URL) print the same reports and write the
+// same exports: the store is a detail of where the ledger lives.
+let clickhouse: Awaited<ReturnType<typeof startChdbServer>>;
+let dir: string;
+let file: string;
+let url: string;
+const events = randomEvents(500, 21);
+
+beforeAll(async () => {
+  clickhouse = await startChdbServer();
+  dir = mkdtempSync(join(tmpdir(), 'tl-cli-clickhouse-'));
+  file = join(dir, 'ledger.duckdb');
+  url = `${clickhouse.url}/tokenledger`;
+  const canonical = join(dir, 'events.jsonl');
+  writeFileSync(canonical, `${events.map((e) => JSON.stringify(eventToRecord(e))).join('\n')}\n`);
+  for (const db of [file, url]) {
+    const r = await runCli(['import', 'jsonl', canonical, '--db', db]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('imported 500 events');
+  }
+});
+afterAll(async () => {
+  await clickhouse.close();
+});
+
+async function both(...args: string[]): Promise<[string, string]> {
+  const out: string[] = [];
+  for (const db of [file, url]) {
+    const r = await runCli([...args, '--db', db]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    out.push(r.stdout);
+  }
+  return out as [string, string];
+}
+
+describe('tokenledger on a ClickHouse ledger', () => {
+  it('prints the same reports as on a DuckDB file', async () => {
+    for (const args of [
+      ['report', '--by', 'team,model', '--format', 'json'],
+      ['report', '--by', 'user', '--bucket', 'day', '--tz', 'America/New_York', '--format', 'json'],
+      ['report', '--by', 'session_id', '--top', '5', '--format', 'json'],
+      ['report', '--by', 'tag.repo', '--where', 'provider=anthropic', '--format', 'json'],
+    ]) {
+      const [duck, click] = await both(...args, '--since', '2020-01-01');
+      expect(JSON.parse(click), args.join(' ')).toEqual(JSON.parse(duck));
+    }
+  });
+
+  it('exports the same canonical records, and Parquet with the same values', async () => {
+    for (const format of ['jsonl', 'csv']) {
+      const paths = [join(dir, `duck.${format}`), join(dir, `click.${format}`)];
+      for (const [i, db] of [file, url].entries()) {
+        const r = await runCli(['export', '--format', format, '--output', paths[i]!, '--db', db]);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      // Each import stamps its own ingested_at: the one column the two ledgers differ in.
+      const [duck, click] = paths.map((p) => withoutIngestedAt(format, readFileSync(p, 'utf8')));
+      expect(click, format).toEqual(duck);
+    }
+    const parquet = [join(dir, 'duck.parquet'), join(dir, 'click.parquet')];
+    for (const [i, db] of [file, url].entries())
+      expect(
+        (await runCli(['export', '--format', 'parquet', '--output', parquet[i]!, '--db', db])).code,
+      ).toBe(0);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const read = async (p: string) =>
+      (
+        await duck.runAndReadAll(
+          `SELECT event_id, epoch_us(ts), cost_usd::VARCHAR, provider_cost_usd::VARCHAR, tags::VARCHAR, ttft_ms
+           FROM read_parquet('${p}') ORDER BY event_id, ts`,
+        )
+      ).getRows();
+    // DuckDB writes times as plain timestamps holding UTC, ClickHouse as instants (adjusted to UTC): the same µs.
+    const rows = await read(parquet[1]!);
+    expect(rows).toHaveLength(events.length);
+    expect(rows).toEqual(await read(parquet[0]!));
+    duck.closeSync();
+  });
+});
+
+/** An export's records sorted, ingested_at left out; a CSV's header first. */
+function withoutIngestedAt(format: string, text: string): string[] {
+  const lines = text.trim().split('\n');
+  if (format === 'jsonl')
+    return lines.map((l) => JSON.stringify({ ...JSON.parse(l), ingested_at: undefined })).sort();
+  const at = lines[0]!.split(',').indexOf('ingested_at');
+  const cut = (l: string) => l.split(',').toSpliced(at, 1).join(',');
+  return [cut(lines[0]!), ...lines.slice(1).map(cut).sort()];
+}

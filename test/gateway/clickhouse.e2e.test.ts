@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { loadPricer } from '../../src/pricing/load.js';
+import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
+import { ANTHROPIC_USAGE, type FakeProvider, OPENAI_USAGE, startFakeProvider } from './fake-provider.js';
+
+// Two gateway instances on one ClickHouse database, as behind a load balancer (ARCHITECTURE.md, Processes): each
+// meters its own calls through its own write-ahead log into the shared ledger, and either reads all of them.
+let clickhouse: Awaited<ReturnType<typeof startChdbServer>>;
+let fake: FakeProvider;
+let dir: string;
+const gateways: RunningServer[] = [];
+let ledgerUrl: string;
+
+beforeAll(async () => {
+  clickhouse = await startChdbServer();
+  fake = await startFakeProvider();
+  dir = await mkdtemp(join(tmpdir(), 'tl-gw-clickhouse-'));
+  ledgerUrl = `${clickhouse.url}/tokenledger`;
+  for (const name of ['a', 'b'])
+    gateways.push(
+      await startServer({
+        ledgerPath: join(dir, name, 'ledger'),
+        configPath: null,
+        port: 0,
+        otlpPort: 0,
+        upstream: [`openai=${fake.url}/v1`, `anthropic=${fake.url}`],
+        cwd: join(dir, name),
+        env: {},
+        openStore: () => createClickHouseStore(ledgerUrl),
+        log: () => {},
+      }),
+    );
+});
+afterAll(async () => {
+  for (const g of gateways) await g.close();
+  await fake.close();
+  await clickhouse.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the gateway on a ClickHouse ledger', () => {
+  it('records the calls of two instances, streamed or not, with the tokens the provider reported, priced exactly', async () => {
+    const [a, b] = gateways as [RunningServer, RunningServer];
+    const openai = new OpenAI({ apiKey: 'sk-own', baseURL: `${a.url}/v1`, maxRetries: 0 });
+    const anthropic = new Anthropic({ apiKey: 'sk-ant-own', baseURL: b.url, maxRetries: 0 });
+    const ask = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const { response: whole } = await openai.chat.completions.create(ask).withResponse();
+    const stream = await openai.chat.completions.create({ ...ask, stream: true });
+    for await (const _ of stream) {
+      // read to the end: the call is recorded as its stream ends
+    }
+    const { response: message } = await anthropic.messages
+      .create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    await a.wal.drain();
+    await b.wal.drain();
+
+    // A third reader, as a dashboard instance or `tokenledger report --db URL` would be.
+    const reader = await createClickHouseStore(ledgerUrl);
+    const events = await reader.events({ limit: 100 });
+    await reader.close();
+    expect(events).toHaveLength(3);
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    const pricer = await loadPricer({ cwd: dir, env: {} });
+    const priced = (e: UsageEvent) =>
+      pricer.price(unpricedEvent({ provider: e.provider, model: e.model, ts: e.ts, ...usageOf(e) })).cost_usd;
+
+    const chat = byId.get(whole.headers.get('x-tokenledger-event-id')!)!;
+    expect(chat).toMatchObject({
+      source: 'gateway',
+      provider: 'openai',
+      input_tokens: OPENAI_USAGE.prompt - OPENAI_USAGE.cached,
+      cache_read_tokens: OPENAI_USAGE.cached,
+      output_tokens: OPENAI_USAGE.completion,
+      reasoning_tokens: OPENAI_USAGE.reasoning,
+      cost_source: 'computed',
+    });
+    expect(chat.cost_usd).toBe(priced(chat));
+    expect(whole.headers.get('x-tokenledger-cost-usd')).not.toBeNull();
+
+    const streamed = events.find((e) => e.provider === 'openai' && e.event_id !== chat.event_id)!;
+    expect(streamed).toMatchObject({ input_tokens: chat.input_tokens, output_tokens: chat.output_tokens });
+    expect(streamed.cost_usd).toBe(chat.cost_usd);
+
+    const claude = byId.get(message.headers.get('x-tokenledger-event-id')!)!;
+    expect(claude).toMatchObject({
+      provider: 'anthropic',
+      input_tokens: ANTHROPIC_USAGE.input,
+      cache_read_tokens: ANTHROPIC_USAGE.cache_read,
+      cache_write_5m_tokens: ANTHROPIC_USAGE.cache_5m,
+      cache_write_1h_tokens: ANTHROPIC_USAGE.cache_1h,
+      output_tokens: ANTHROPIC_USAGE.output,
+    });
+    expect(claude.cost_usd).toBe(priced(claude));
+
+    // Each instance's report reads the whole shared ledger, not only its own calls.
+    for (const g of gateways) {
+      const { totals } = await g.store.query({ dimensions: [] });
+      expect(totals.events).toBe(3);
+      expect(totals.cost_usd).toBe(chat.cost_usd! + streamed.cost_usd! + claude.cost_usd!);
+    }
+  });
+});
+
+function usageOf(e: UsageEvent) {
+  const { input_tokens, cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens } = e;
+  return {
+    input_tokens,
+    cache_read_tokens,
+    cache_write_5m_tokens,
+    cache_write_1h_tokens,
+    output_tokens,
+    reasoning_tokens: e.reasoning_tokens,
+  };
+}
