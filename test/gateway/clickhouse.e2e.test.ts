@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('the gateway on a ClickHouse ledger', () => {
-  it('records the calls of two instances, streamed or not, with the tokens the provider reported, priced exactly', async () => {
+  it("records two instances' calls, streamed or not, with the tokens the provider reported, priced exactly", async () => {
     const [a, b] = gateways as [RunningServer, RunningServer];
     const openai = new OpenAI({ apiKey: 'sk-own', baseURL: `${a.url}/v1`, maxRetries: 0 });
     const anthropic = new Anthropic({ apiKey: 'sk-ant-own', baseURL: b.url, maxRetries: 0 });

@@ -37,7 +37,8 @@ export class ClickHouseSql {
     if (database === '' || database.includes('/'))
       throw storeError(
         'STORE_OPEN_FAILED',
-        `${JSON.stringify(redactUrl(url))} names no database: give it as the URL's path, e.g. http://127.0.0.1:8123/tokenledger`,
+        `${JSON.stringify(redactUrl(url))} names no database: give it as the URL's path, ` +
+          'e.g. http://127.0.0.1:8123/tokenledger',
       );
     const server = new URL(parsed);
     server.pathname = '/';
@@ -133,7 +134,9 @@ export function bindPositional(sql: string, params: readonly Param[]): Bound {
       const v = params[n]!;
       const name = `p${n++}`;
       named[name] = typeof v === 'bigint' ? v.toString() : v;
-      out += `{${name}:${typeof v === 'string' ? 'String' : typeof v === 'bigint' || Number.isInteger(v) ? 'Int64' : 'Float64'}}`;
+      const type =
+        typeof v === 'string' ? 'String' : typeof v === 'bigint' || Number.isInteger(v) ? 'Int64' : 'Float64';
+      out += `{${name}:${type}}`;
     } else out += c;
   }
   if (n !== params.length) throw new Error(`${params.length} parameters for ${n} placeholders`);

@@ -206,7 +206,8 @@ class ClickHouseStore implements Store {
         const part = all.slice(i, i + IDS_PER_LOOKUP);
         const rows = await this.sql.rows(
           'looking call content up',
-          `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us FROM call_content WHERE event_id IN {ids:Array(String)}`,
+          `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us FROM call_content
+           WHERE event_id IN {ids:Array(String)}`,
           { ids: part.map((c) => c.event_id) },
         );
         for (const r of rows) stored.add(`${String(r.event_id)}@${String(r.ts_us)}`);
@@ -328,7 +329,8 @@ class ClickHouseStore implements Store {
       'reading the reprice audit',
       `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us, toUnixTimestamp64Micro(repriced_at) AS repriced_us,
          old_price_version, new_price_version, old_cost_usd, new_cost_usd
-       FROM reprice_audit ORDER BY repriced_at DESC, ts DESC, event_id DESC${limit === undefined ? '' : ' LIMIT {limit:UInt64}'}`,
+       FROM reprice_audit ORDER BY repriced_at DESC, ts DESC, event_id DESC
+       ${limit === undefined ? '' : 'LIMIT {limit:UInt64}'}`,
       limit === undefined ? {} : { limit },
     );
     return rows.map((r) => ({
