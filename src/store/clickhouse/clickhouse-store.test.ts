@@ -1,8 +1,11 @@
+import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../ledger/event.js';
 import { runStoreSuite } from '../store.case.test.js';
-import { makeEvent, randomEvents } from '../testing/event-factory.js';
+import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { bindPositional } from './clickhouse-sql.js';
 import { CLICKHOUSE_STORE, createClickHouseStore } from './clickhouse-store.js';
+import { eventRow } from './rows.js';
 import { startChdbServer } from './testing/chdb-server.js';
 
 // ClickHouse's own engine (chDB) behind its HTTP interface, reached by the official client: the store's SQL runs on
@@ -64,6 +67,97 @@ describe('ClickHouse store', () => {
       code: 'STORE_SQL_FAILED',
       message: expect.stringContaining('creating database tokenledger'),
     });
+  });
+});
+
+describe('ClickHouse rollups', () => {
+  const client = (url: string) => createClient({ url });
+  const costOf = (events: readonly UsageEvent[]) => events.reduce((sum, e) => sum + (e.cost_usd ?? 0n), 0n);
+  const builtDays = async (url: string) => {
+    const c = client(url);
+    const rows = await (
+      await c.query({
+        query: 'SELECT toYYYYMMDD(day) AS d, max(built_at) AS b FROM rollup_team GROUP BY d ORDER BY d',
+        format: 'JSONEachRow',
+      })
+    ).json<{ d: number; b: string }>();
+    await c.close();
+    return new Map(rows.map((r) => [Number(r.d), r.b]));
+  };
+
+  it('reads ended days from a rollup built when a report first needs them, and today from the events', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    const past = randomEvents(300, 5, 3); // 2026-01-05 to 2026-01-07
+    const today = [
+      makeEvent(1, { ts: Date.now() * 1000 - 60_000_000 }),
+      makeEvent(2, { ts: Date.now() * 1000 }),
+    ];
+    await store.append([...past, ...today]);
+    expect(await builtDays(url)).toEqual(new Map());
+    const { totals } = await store.query({ dimensions: ['team'] });
+    expect(totals.cost_usd).toBe(costOf([...past, ...today]));
+    expect(totals.events).toBe(302);
+    expect([...(await builtDays(url)).keys()]).toEqual([20260105, 20260106, 20260107]);
+
+    // A row planted in a built day shows in a report by day, and not in one by hour, which reads the events.
+    const c = client(url);
+    await c.command({
+      query: `INSERT INTO rollup_team (day, team, cost_usd, events, built_at)
+              VALUES ('2026-01-06 00:00:00', 'planted', 7, 1, now64(6))`,
+    });
+    await c.close();
+    const byTeam = await store.query({ dimensions: ['team'], since: T0, until: T0 + 3 * DAY });
+    expect(byTeam.rows.find((r) => r.dims.team === 'planted')).toMatchObject({ cost_usd: 7n, events: 1 });
+    const byHour = await store.query({
+      dimensions: ['team'],
+      bucket: 'hour',
+      since: T0,
+      until: T0 + 3 * DAY,
+    });
+    expect(byHour.rows.some((r) => r.dims.team === 'planted')).toBe(false);
+    await store.close();
+  });
+
+  it('reads a day written after its rollup was built from its events, and builds it again', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    const events = randomEvents(200, 8, 2);
+    await store.append(events);
+    await store.query({ dimensions: [] });
+    const before = (await builtDays(url)).get(20260105);
+    expect(before).toBeDefined();
+
+    const late = makeEvent(500, { ts: T0 + 5 * HOUR, team: 'late' });
+    await store.append([late]);
+    await store.attribute([
+      { event_id: events[0]!.event_id, ts: events[0]!.ts, agent: null, task_id: 't-9' },
+    ]);
+    const { rows, totals } = await store.query({ dimensions: ['team'], since: T0, until: T0 + 2 * DAY });
+    expect(totals.cost_usd).toBe(costOf([...events, late]));
+    expect(rows.find((r) => r.dims.team === 'late')?.events).toBe(1);
+    expect((await builtDays(url)).get(20260105)! > before!).toBe(true);
+    await store.close();
+  });
+
+  it('a report misses an append whose day mark a crash lost only until the log hands the batch over again', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    const first = randomEvents(50, 11, 1);
+    await store.append(first);
+    await store.query({ dimensions: [] }); // builds 2026-01-05
+    // The crash: the batch's events are in, its day mark is not.
+    const lost = makeEvent(900, { ts: T0 + 7 * HOUR });
+    const c = client(url);
+    await c.insert({ table: 'events', values: [eventRow(lost, Date.now() * 1000)], format: 'JSONEachRow' });
+    await c.close();
+    expect((await store.query({ dimensions: [] })).totals.events).toBe(50);
+    // Start-up replays the log: the batch is appended again, all of it stored already, and its day is marked.
+    expect(await store.append([lost])).toMatchObject({ inserted: 0, duplicates: 1 });
+    const { totals } = await store.query({ dimensions: [] });
+    expect(totals.events).toBe(51);
+    expect(totals.cost_usd).toBe(costOf([...first, lost]));
+    await store.close();
   });
 });
 

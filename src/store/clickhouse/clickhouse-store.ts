@@ -2,10 +2,11 @@ import { type AttributionPatch, mergePatches } from '../../ledger/attribution-pa
 import type { CallContent } from '../../ledger/call-content.js';
 import { totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
+import { DAY_US } from '../../ledger/time.js';
 import { checkEvents } from '../event-checks.js';
 import { MONEY_MEASURES, type Query, type QueryResult } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
-import { planRead, type Range, validateQuery } from '../sql/plan.js';
+import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
 import type {
   EventAppendResult,
@@ -22,8 +23,10 @@ import { type Bound, bindPositional, ClickHouseSql } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
-import { chTime, EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
+import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
+import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
+import { chTime } from './time.js';
 
 export const CLICKHOUSE_STORE = 'clickhouse';
 
@@ -52,6 +55,7 @@ class ClickHouseStore implements Store {
   readonly id = CLICKHOUSE_STORE;
   /** Writes of this process one at a time, so that an append's lookup of stored ids sees the append before it. */
   private writing: Promise<unknown> = Promise.resolve();
+  private building: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly sql: ClickHouseSql) {}
 
@@ -77,6 +81,11 @@ class ClickHouseStore implements Store {
         'appending events',
         'events',
         fresh.map((e) => eventRow(e, version)),
+      );
+      // Every event's day, stored before or not: a batch handed over again after a crash marks what it may not have.
+      await markWritten(
+        this.sql,
+        events.map((e) => e.ts),
       );
       const unpriced = { events: 0, tokens: 0 };
       for (const e of fresh) {
@@ -119,9 +128,12 @@ class ClickHouseStore implements Store {
 
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
-    // Raw events only, no rollups yet (docs/store.md, ClickHouse).
-    const plan = planRead(q, []);
-    const compiled = compileQuery(q, CH, plan, { raw: 'events FINAL', rollup: 'events FINAL' });
+    const { plan, fresh } = await this.plan(q);
+    const rollup = plan.via && ROLLUP_TABLES.find((t) => t.name === plan.via)!.table;
+    const compiled = compileQuery(q, CH, plan, {
+      raw: 'events FINAL',
+      rollup: `(SELECT * FROM ${rollup} WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))})`,
+    });
     // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
     const statement = compiled.slots
       ? {
@@ -129,8 +141,41 @@ class ClickHouseStore implements Store {
           params: [...compiled.slots.params, ...compiled.params],
         }
       : compiled;
-    const rows = await this.sql.rows('running a report query', ...bound(statement.sql, statement.params));
+    const [sql, params] = bound(statement.sql, statement.params);
+    const rows = await this.sql.rows('running a report query', sql, { ...params, fresh: fresh.map(chTime) });
     return reportResult(q, compiled.dimAliases, rows, (b) => new Date(`${String(b)}Z`).toISOString());
+  }
+
+  /**
+   * Where a report reads: the whole UTC days in its range that a rollup covering its dimensions holds as they are now
+   * (rollup.ts; ended days out of date are built first), and raw events for the rest of the range.
+   */
+  private async plan(q: Query): Promise<{ plan: ReadPlan; fresh: number[] }> {
+    const rawOnly = { plan: { rollup: null, raw: [{ from: q.since, to: q.until }] }, fresh: [] };
+    const kind = pickRollup(q);
+    if (kind === undefined) return rawOnly;
+    const from = q.since === undefined ? undefined : Math.ceil(q.since / DAY_US) * DAY_US;
+    const to = q.until === undefined ? undefined : Math.floor(q.until / DAY_US) * DAY_US;
+    if (from !== undefined && to !== undefined && from >= to) return rawOnly;
+    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, (days) =>
+      this.build(days),
+    );
+    if (fresh.length === 0) return rawOnly;
+    const raw: Range[] = [];
+    let cursor = q.since;
+    for (const day of fresh) {
+      if (cursor === undefined || cursor < day) raw.push({ from: cursor, to: day });
+      cursor = day + DAY_US;
+    }
+    if (q.until === undefined || cursor! < q.until) raw.push({ from: cursor, to: q.until });
+    return { plan: { rollup: { from, to }, raw, via: kind.name }, fresh };
+  }
+
+  /** Builds rollup days, one build at a time in this process (rollup.ts buildDays). */
+  private build(days: number[]): Promise<void> {
+    const run = this.building.then(() => buildDays(this.sql, days));
+    this.building = run.catch(() => undefined);
+    return run;
   }
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
@@ -190,6 +235,10 @@ class ClickHouseStore implements Store {
           );
         }
         await this.sql.insert('attributing events', 'events', changed);
+        await markWritten(
+          this.sql,
+          rows.map((r) => Number(r.ts_us)),
+        );
         patched += changed.length;
       }
       return { patched };
@@ -290,6 +339,7 @@ class ClickHouseStore implements Store {
     const version = Date.now() * 1000;
     for await (const rows of eventPages(this.sql, 'reading events to reprice', where, params)) {
       const changedRows: JsonRow[] = [];
+      const changedTimes: number[] = [];
       const audit: JsonRow[] = [];
       for (const r of rows) {
         const { event: before, billedCost, billedUnpriced } = rowEvent(r);
@@ -308,6 +358,7 @@ class ClickHouseStore implements Store {
           ? { cost: before.cost_usd, unpriced: before.cost_usd === null }
           : { cost: billedCost, unpriced: billedUnpriced };
         changedRows.push(eventRow(next, version, billed));
+        changedTimes.push(before.ts);
         audit.push({
           event_id: before.event_id,
           ts: chTime(before.ts),
@@ -319,6 +370,7 @@ class ClickHouseStore implements Store {
         });
       }
       await this.sql.insert('repricing events', 'events', changedRows);
+      await markWritten(this.sql, changedTimes);
       await this.sql.insert('writing the reprice audit', 'reprice_audit', audit);
     }
     return summary;

@@ -11,22 +11,13 @@ import {
 } from '../../ledger/event.js';
 import { ident } from './dialect.js';
 import { EVENT_COLUMNS } from './schema.js';
+import { chTime } from './time.js';
 
 /** A row as ClickHouse reads and writes it in JSONEachRow (64-bit and wider integers as decimal strings). */
 export type JsonRow = Record<string, unknown>;
 
 const TIMES = new Set(['ts', 'ingested_at']);
 const MONEY = new Set<string>([...COST_FIELDS, 'provider_cost_usd', 'billed_cost_usd']);
-
-/**
- * Epoch microseconds as ClickHouse's basic DateTime64 text, in UTC: the input format every server parses, whatever
- * its `date_time_input_format`.
- */
-export function chTime(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  const frac = String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${frac}`;
-}
 
 /** An event as a row of `events`, at `version` (ReplacingMergeTree keeps the highest). */
 export function eventRow(

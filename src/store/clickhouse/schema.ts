@@ -1,5 +1,6 @@
 import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { ident } from './dialect.js';
+import { rollupSchemaSql } from './rollup.js';
 
 /**
  * The ledger's tables in ClickHouse (docs/store.md, ClickHouse). One wide `events` table: ClickHouse stores each column
@@ -64,5 +65,6 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
   old_price_version Nullable(String), new_price_version Nullable(String),
   old_cost_usd Nullable(Int128), new_cost_usd Nullable(Int128)
 ) ENGINE = MergeTree ORDER BY (repriced_at, ts, event_id)`,
+    ...rollupSchemaSql(),
   ];
 }

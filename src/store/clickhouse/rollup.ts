@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
+import { MONEY_MEASURES } from '../query.js';
+import type { Range } from '../sql/plan.js';
+import { ROLLUPS, type RollupName } from '../sql/rollup-dims.js';
+import type { ClickHouseSql } from './clickhouse-sql.js';
+import { ident } from './dialect.js';
+import { chTime } from './time.js';
+
+/**
+ * Daily rollups on ClickHouse (docs/store.md, ClickHouse, Rollups): each UTC day of a rollup table is built whole
+ * from the events, as one partition swapped in at once, and read only while no event of that day has been written
+ * since it was built. Exact whatever writes beside it: several instances appending, a reprice or an attribution
+ * patch replacing rows, a crash between an event's insert and anything after it.
+ *
+ * - Every write of events (append, reprice, attribute) marks their days in `rollup_stale` with the server's clock,
+ *   after the events are in: a day's mark is later than any of its events became readable.
+ * - A build stamps its rows with the server's clock as it starts reading (`built_at`), so it holds every event
+ *   readable before then, and may hold later ones.
+ * - A day is read from a rollup when its partition's `built_at` is later than the day's last mark; any event the
+ *   build missed came later than it, and so did its mark. Otherwise the day is read from the events.
+ * - Only days that have ended are built (today keeps being written), when a report would read them.
+ *
+ * A crash after an append's insert but before its mark: the write-ahead log hands the batch over again at start-up,
+ * and the append marks the days of every event it was given, stored before or not.
+ */
+export const ROLLUP_TABLES = ROLLUPS.map((r) => ({ ...r, table: `rollup_${r.name}` }));
+
+const DAY = 86_400_000_000;
+const TIME = `DateTime64(6, 'UTC')`;
+const DIMENSION_TYPE = 'LowCardinality(Nullable(String))';
+const COUNTS = [...USAGE_FIELDS, 'events', 'unpriced_events', 'unpriced_tokens'];
+
+/** The measures a rollup row keeps, and how the build sums them from `events`. */
+const MEASURES: readonly (readonly [name: string, type: string, sum: string])[] = [
+  // An unpriced event adds nothing to money: reports count it in unpriced_events, never as $0 spend.
+  ...MONEY_MEASURES.map((m) => [m, 'Int128', `sum(coalesce(${ident(m)}, toInt128(0)))`] as const),
+  ...COUNTS.map((c) => {
+    const sum =
+      c === 'events'
+        ? 'count()'
+        : c === 'unpriced_events'
+          ? 'countIf(cost_usd IS NULL)'
+          : c === 'unpriced_tokens'
+            ? `sumIf(${TOKEN_FIELDS.map(ident).join(' + ')}, cost_usd IS NULL)`
+            : `sum(${ident(c)})`;
+    return [c, 'UInt64', sum] as const;
+  }),
+  // What the events were billed beside what they cost now (compile-query.ts billedCostSql), as differences: the
+  // compiler adds them to cost_usd and unpriced_events.
+  [
+    'billed_delta_usd',
+    'Int128',
+    `sum(coalesce(if(billed_unpriced, NULL, coalesce(billed_cost_usd, cost_usd)), toInt128(0))
+      - coalesce(cost_usd, toInt128(0)))`,
+  ],
+  [
+    'billed_unpriced_delta',
+    'Int64',
+    `sum(toInt64(billed_unpriced OR (billed_cost_usd IS NULL AND cost_usd IS NULL)) - toInt64(cost_usd IS NULL))`,
+  ],
+];
+
+export function rollupSchemaSql(): string[] {
+  return [
+    ...ROLLUP_TABLES.map((t) => {
+      const columns = [
+        `day ${TIME}`,
+        ...t.dimensions.map((d) => `${ident(d)} ${DIMENSION_TYPE}`),
+        ...MEASURES.map(([name, type]) => `${ident(name)} ${type}`),
+        `built_at ${TIME}`,
+      ];
+      return `CREATE TABLE IF NOT EXISTS ${t.table} (${columns.join(', ')})
+ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY day`;
+    }),
+    // Only a day's last mark is read: merges keep that one.
+    `CREATE TABLE IF NOT EXISTS rollup_stale (day ${TIME}, at ${TIME}) ENGINE = ReplacingMergeTree(at) ORDER BY day`,
+  ];
+}
+
+/** Epoch µs of the UTC midnight starting `t`'s day. */
+const dayOf = (t: number) => t - (((t % DAY) + DAY) % DAY);
+
+/** Marks the days of `times` (epoch µs) as written now: call after the events are in. */
+export async function markWritten(sql: ClickHouseSql, times: Iterable<number>): Promise<void> {
+  const days = [...new Set([...times].map(dayOf))];
+  if (days.length === 0) return;
+  await sql.run(
+    'marking the rollup days written',
+    `INSERT INTO rollup_stale SELECT day, now64(6) FROM (SELECT arrayJoin({days:Array(${TIME})}) AS day)`,
+    { days: days.map(chTime) },
+  );
+}
+
+/**
+ * The ended days within `range` (whole UTC days) that rollup `name` holds as they are now, after building those
+ * that need it. Sorted.
+ */
+export async function freshDays(
+  sql: ClickHouseSql,
+  name: RollupName,
+  range: Range,
+  now: number,
+  building: (days: number[]) => Promise<void>,
+): Promise<number[]> {
+  const table = ROLLUP_TABLES.find((t) => t.name === name)!.table;
+  const read = async () => {
+    const params: Record<string, unknown> = {};
+    const where: string[] = [];
+    if (range.from !== undefined) {
+      where.push(`day >= fromUnixTimestamp64Micro({from:Int64}, 'UTC')`);
+      params.from = range.from;
+    }
+    if (range.to !== undefined) {
+      where.push(`day < fromUnixTimestamp64Micro({to:Int64}, 'UTC')`);
+      params.to = range.to;
+    }
+    const inRange = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    // Per day written: its last mark, and when the rollup's partition of it was built (NULL: never).
+    const rows = await sql.rows(
+      'reading which rollup days are current',
+      `SELECT toUnixTimestamp64Micro(s.day) AS day_us, s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale
+       FROM (SELECT day, max(at) AS written FROM rollup_stale ${inRange} GROUP BY day) s
+       LEFT JOIN (SELECT day, max(built_at) AS built FROM ${table} ${inRange} GROUP BY day) b ON s.day = b.day
+       ORDER BY day_us`,
+      params,
+    );
+    return rows.map((r) => ({ day: Number(r.day_us), stale: r.stale === true || r.stale === 1 }));
+  };
+  let days = await read();
+  const due = days.filter((d) => d.stale && d.day + DAY <= now).map((d) => d.day);
+  if (due.length > 0) {
+    await building(due);
+    days = await read();
+  }
+  return days.filter((d) => !d.stale).map((d) => d.day);
+}
+
+/** Days built per statement: each build reads their events whole. */
+const DAYS_PER_BUILD = 7;
+
+/** Builds every rollup table's partitions of `days` from the events, each swapped in whole. */
+export async function buildDays(sql: ClickHouseSql, days: readonly number[]): Promise<void> {
+  for (let i = 0; i < days.length; i += DAYS_PER_BUILD) {
+    const part = days.slice(i, i + DAYS_PER_BUILD);
+    for (const t of ROLLUP_TABLES) await buildTable(sql, t, part);
+  }
+}
+
+async function buildTable(
+  sql: ClickHouseSql,
+  t: (typeof ROLLUP_TABLES)[number],
+  days: readonly number[],
+): Promise<void> {
+  // A table of this build's own: two instances building the same day at once each swap in a whole build.
+  const build = `${t.table}_build_${randomBytes(6).toString('hex')}`;
+  const dims = t.dimensions.map(ident);
+  const columns = ['day', ...dims, ...MEASURES.map(([name]) => ident(name)), 'built_at'];
+  await sql.run('building rollup days', `CREATE TABLE ${build} AS ${t.table}`);
+  try {
+    await sql.run(
+      'building rollup days',
+      `INSERT INTO ${build} (${columns.join(', ')})
+       SELECT toStartOfDay(ts) AS day, ${dims.join(', ')}, ${MEASURES.map(([, , sum]) => sum).join(', ')}, now64(6)
+       FROM events FINAL
+       WHERE ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Micro({to:Int64}, 'UTC')
+         AND toUnixTimestamp(toStartOfDay(ts)) IN {days:Array(Int64)}
+       GROUP BY ${['day', ...dims].join(', ')}`,
+      { days: days.map((d) => d / 1_000_000), from: Math.min(...days), to: Math.max(...days) + DAY },
+    );
+    const built = await sql.rows(
+      'building rollup days',
+      `SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() AND table = {t:String}
+         AND active`,
+      { t: build },
+    );
+    for (const { partition_id } of built) {
+      // A partition id is written into the statement (ClickHouse takes no parameter there): toYYYYMMDD's digits.
+      const id = String(partition_id);
+      if (!/^\d{8}$/.test(id)) throw new Error(`unexpected rollup partition ${JSON.stringify(id)}`);
+      await sql.run(
+        'swapping in rollup days',
+        `ALTER TABLE ${t.table} REPLACE PARTITION ID '${id}' FROM ${build}`,
+      );
+    }
+  } finally {
+    await sql.run('building rollup days', `DROP TABLE IF EXISTS ${build}`);
+  }
+}
