@@ -1,8 +1,18 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerPath } from '../../src/cli/context.js';
+import { stateCachePath } from '../../src/ingest/state-cache.js';
 import { eventToRecord } from '../../src/ledger/serialize.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { randomEvents } from '../../src/store/testing/event-factory.js';
@@ -45,6 +55,43 @@ async function both(...args: string[]): Promise<[string, string]> {
 }
 
 describe('tokenledger on a ClickHouse ledger', () => {
+  it("imports a coding agent's log incrementally, from the state ClickHouse keeps", async () => {
+    const db = `${clickhouse.url}/incremental`;
+    const log = join(dir, 'cc', '11111111-2222-4333-8444-555555555555.jsonl');
+    mkdirSync(dirname(log), { recursive: true });
+    const reply = (id: string, output: number) =>
+      `${JSON.stringify({
+        type: 'assistant',
+        uuid: `a-${id}`,
+        sessionId: '11111111-2222-4333-8444-555555555555',
+        requestId: `req_${id}`,
+        timestamp: '2026-02-10T10:00:00Z',
+        message: {
+          id: `msg_${id}`,
+          model: 'claude-sonnet-4-5-20250929',
+          usage: {
+            input_tokens: 10,
+            output_tokens: output,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
+          },
+        },
+      })}\n`;
+    const settle = () => utimesSync(log, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    writeFileSync(log, reply('A', 100) + reply('B', 50));
+    settle();
+    expect((await runCli(['import', 'claude-code', log, '--db', db])).stdout).toContain('imported 2 events');
+    // No copy of the state is kept on this machine (ingest/state-cache.ts stamps a ledger file): it is ClickHouse's.
+    expect(existsSync(stateCachePath(ledgerPath({ db })))).toBe(false);
+    appendFileSync(log, reply('C', 70));
+    settle();
+    const second = await runCli(['import', 'claude-code', log, '--db', db]);
+    expect(second.stdout).toContain('imported 1 event');
+    expect(second.stdout).toContain('1 read on from the last import');
+    const report = await runCli(['report', '--db', db, '--format', 'json']);
+    expect(JSON.parse(report.stdout).totals).toMatchObject({ events: 3, output_tokens: 220 });
+  });
+
   it('prints the same reports as on a DuckDB file', async () => {
     for (const args of [
       ['report', '--by', 'team,model', '--format', 'json'],

@@ -1,6 +1,7 @@
 import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
+import { runImportRecordsSuite } from '../import-records.case.test.js';
 import { runStoreSuite } from '../store.case.test.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
 import { bindPositional } from './clickhouse-sql.js';
@@ -22,6 +23,7 @@ afterAll(async () => {
 });
 
 runStoreSuite('clickhouse', () => createClickHouseStore(freshUrl()));
+runImportRecordsSuite('clickhouse', () => createClickHouseStore(freshUrl()));
 
 describe('ClickHouse store', () => {
   it('counts an event once when two instances append it at the same time', async () => {

@@ -4,6 +4,7 @@ import { totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
 import { DAY_US } from '../../ledger/time.js';
 import { checkEvents } from '../event-checks.js';
+import type { ImportRecords } from '../import-records.js';
 import { MONEY_MEASURES, type Query, type QueryResult } from '../query.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
@@ -23,6 +24,7 @@ import { type Bound, bindPositional, ClickHouseSql } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
+import { createClickHouseImportRecords } from './import-records.js';
 import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
@@ -53,11 +55,14 @@ export async function createClickHouseStore(url: string): Promise<Store> {
 
 class ClickHouseStore implements Store {
   readonly id = CLICKHOUSE_STORE;
+  readonly records: ImportRecords;
   /** Writes of this process one at a time, so that an append's lookup of stored ids sees the append before it. */
   private writing: Promise<unknown> = Promise.resolve();
   private building: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly sql: ClickHouseSql) {}
+  constructor(private readonly sql: ClickHouseSql) {
+    this.records = createClickHouseImportRecords(sql, (fn) => this.exclusive(fn));
+  }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.writing.then(fn, fn);

@@ -1,5 +1,6 @@
 import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { ident } from './dialect.js';
+import { importRecordsSchemaSql } from './import-records.js';
 import { rollupSchemaSql } from './rollup.js';
 
 /**
@@ -66,5 +67,6 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
   old_cost_usd Nullable(Int128), new_cost_usd Nullable(Int128)
 ) ENGINE = MergeTree ORDER BY (repriced_at, ts, event_id)`,
     ...rollupSchemaSql(),
+    ...importRecordsSchemaSql(),
   ];
 }

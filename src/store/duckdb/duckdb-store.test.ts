@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import { runImportRecordsSuite } from '../import-records.case.test.js';
 import { runStoreSuite } from '../store.case.test.js';
 import { makeEvent, randomEvents } from '../testing/event-factory.js';
 import { createDuckDbStore, DUCKDB_STORE } from './duckdb-store.js';
@@ -10,6 +11,7 @@ import { createDuckDbStore, DUCKDB_STORE } from './duckdb-store.js';
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'tl-duckdb-')), 'sub', 'ledger.duckdb');
 
 runStoreSuite('duckdb', () => createDuckDbStore(freshPath()));
+runImportRecordsSuite('duckdb', () => createDuckDbStore(':memory:'));
 // What the canonical importer opens: rollups rebuilt from the events before a report reads them, and at close.
 runStoreSuite('duckdb, rollups deferred', () => createDuckDbStore(freshPath(), { deferRollups: true }));
 
