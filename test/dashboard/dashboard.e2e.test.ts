@@ -7,6 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillDemo } from '../../src/cli/demo.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
+import { formatUsd, parseUsd } from '../../src/money/money.js';
 import { GitRepo } from '../../src/roi/testing/git-repo.js';
 import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
@@ -60,6 +61,9 @@ async function shot(name: string): Promise<void> {
 type HTMLSelect = { selectedOptions: { textContent: string | null }[] };
 
 const kpi = (id: string) => page.locator(`[data-kpi="${id}"] .kpi-value`);
+
+/** Epoch ms as an ISO time, as the API reads a bound. */
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** "$1,482.77" as whole cents; "*" (some events unpriced) and other marks are ignored. */
 const cents = (shown: string | null): bigint => BigInt((shown ?? '').replace(/[^0-9]/g, ''));
@@ -625,11 +629,21 @@ describe('dashboard in a real browser', () => {
   });
 
   it('says when a range in the URL ends before now, and a preset ends it now again', async () => {
+    const first = Date.now();
     const earlier = await apiGet('/api/summary?since=30d&until=7d');
     await page.goto(`${server.url}/?since=30d&until=7d`);
     await kpi('spend').waitFor();
-    const later = await apiGet('/api/summary?since=30d&until=7d');
-    expectShownBetween(await kpi('spend').textContent(), later.cost_usd!, earlier.cost_usd!);
+    const last = Date.now();
+    // A window ending 7 days ago gains calls at its end as the clock moves, and loses them at its start: what the
+    // page read in between lies within what can have left and entered it since the first read.
+    const spend = async (from: number, to: number) =>
+      parseUsd((await apiGet(`/api/summary?since=${iso(from)}&until=${iso(to)}`)).cost_usd!);
+    const DAY_MS = 86_400_000;
+    const left = await spend(first - 30 * DAY_MS, last - 30 * DAY_MS);
+    const entered = await spend(first - 7 * DAY_MS, last - 7 * DAY_MS);
+    const shown = cents(await kpi('spend').textContent());
+    expect(shown).toBeGreaterThanOrEqual(cents(usd(formatUsd(parseUsd(earlier.cost_usd!) - left))));
+    expect(shown).toBeLessThanOrEqual(cents(usd(formatUsd(parseUsd(earlier.cost_usd!) + entered))));
     const picker = page.locator('select[name="since"]');
     expect(await picker.evaluate((s) => (s as unknown as HTMLSelect).selectedOptions[0]!.textContent)).toBe(
       '30d to 7d',
