@@ -31,6 +31,10 @@ const BENCHES: Record<string, { args: string[]; note: string; core?: number }> =
   },
   router: { args: ['bench/router/run.ts', '7'], note: 'what a routing decision adds to a gateway call' },
   roi: { args: ['bench/roi/run.ts', '5'], note: "reading this repository's history for line-level rework" },
+  clickhouse: {
+    args: ['bench/clickhouse/run.ts', '300000', '7'],
+    note: 'the ClickHouse store (chDB in-process) against the DuckDB file: appends and reports',
+  },
   startup: {
     args: ['bench/startup/run.ts', '21'],
     note: 'command start-up with the price catalog; needs npm run build',

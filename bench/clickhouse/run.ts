@@ -1,0 +1,100 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import type { Query } from '../../src/store/query.js';
+import type { Store } from '../../src/store/store.js';
+import { writeSection } from '../results-file.js';
+import { syntheticBatches } from '../store/synthetic.js';
+
+/**
+ * The ClickHouse store against the DuckDB file on the same events: appending them, and a 30-day report by team and
+ * day that each reads from its daily rollup, and one filtered on error_type, which no rollup keys (raw events: on
+ * ClickHouse, read with FINAL). ClickHouse here is its engine in this process (chDB) behind the test HTTP server
+ * (src/store/clickhouse/testing/chdb-server.ts), one statement at a time: a deployed server runs on its own cores,
+ * so these are the store's own costs on one machine, not a ClickHouse server's speed.
+ * Run: `node --import tsx bench/clickhouse/run.ts [events] [rounds]` (default 300,000 and 7).
+ */
+const EVENTS = Number(process.argv[2] ?? 300_000);
+const ROUNDS = Number(process.argv[3] ?? 7);
+const BATCH = 20_000;
+const DAY = 86_400_000_000;
+const start = Date.UTC(2026, 0, 1) * 1000;
+
+const dir = 'bench/.work';
+const path = `${dir}/clickhouse-baseline.duckdb`;
+mkdirSync(dir, { recursive: true });
+for (const p of [path, `${path}.wal`]) rmSync(p, { force: true });
+const server = await startChdbServer();
+const stores: Record<'duckdb' | 'clickhouse', Store> = {
+  duckdb: await createDuckDbStore(path),
+  clickhouse: await createClickHouseStore(`${server.url}/bench`),
+};
+
+const appendMs = { duckdb: 0, clickhouse: 0 };
+for (const batch of syntheticBatches(EVENTS, BATCH, { start, days: 30 })) {
+  for (const name of ['duckdb', 'clickhouse'] as const) {
+    const t = performance.now();
+    await stores[name].append(batch);
+    appendMs[name] += performance.now() - t;
+  }
+}
+
+const range = { since: start, until: start + 30 * DAY };
+const rolled: Query = { dimensions: ['team'], bucket: 'day', ...range };
+const raw: Query = { ...rolled, filters: [{ dimension: 'error_type', values: [null] }] };
+const time = async (s: Store, q: Query) => {
+  const t = performance.now();
+  const r = await s.query(q);
+  return { ms: performance.now() - t, cost: r.totals.cost_usd };
+};
+// The first report on ClickHouse builds the rollup's 30 days from the events.
+const firstBuild = await time(stores.clickhouse, rolled);
+const firstDuck = await time(stores.duckdb, rolled);
+if (firstBuild.cost !== firstDuck.cost) throw new Error('the two stores disagree on the report');
+
+const times = {
+  duckdb: { rolled: [] as number[], raw: [] as number[] },
+  clickhouse: { rolled: [], raw: [] },
+} as Record<'duckdb' | 'clickhouse', { rolled: number[]; raw: number[] }>;
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? (['duckdb', 'clickhouse'] as const) : (['clickhouse', 'duckdb'] as const);
+  for (const name of order) {
+    times[name].rolled.push((await time(stores[name], rolled)).ms);
+    times[name].raw.push((await time(stores[name], raw)).ms);
+  }
+}
+for (const s of Object.values(stores)) await s.close();
+await server.close();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const perSec = (name: 'duckdb' | 'clickhouse') =>
+  Math.round(EVENTS / (appendMs[name] / 1000)).toLocaleString('en-US');
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}`;
+const [dr, cr] = [median(times.duckdb.rolled), median(times.clickhouse.rolled)];
+const [dw, cw] = [median(times.duckdb.raw), median(times.clickhouse.raw)];
+const text = [
+  '## ClickHouse store against the DuckDB file',
+  '',
+  `\`node --import tsx bench/clickhouse/run.ts ${EVENTS} ${ROUNDS}\`, ${when} UTC, ${machine}, load average ` +
+    `${loadavg()[0]!.toFixed(2)} at the end. ${EVENTS.toLocaleString('en-US')} synthetic events over 30 days ` +
+    `(bench/store/synthetic.ts) appended in batches of ${BATCH.toLocaleString('en-US')} to each store. ClickHouse is ` +
+    "its engine in this process (chDB 26.7) behind the test HTTP server, one statement at a time: the store's own " +
+    "costs on one machine, not a ClickHouse server's. Baseline: the DuckDB file, same events, same queries, the " +
+    'stores alternating each round; each figure is the median of the rounds. Both reports give the same totals.',
+  '',
+  '| | DuckDB file | ClickHouse | ClickHouse / DuckDB |',
+  '|---|---:|---:|---:|',
+  `| append (events/s) | ${perSec('duckdb')} | ${perSec('clickhouse')} | ` +
+    `${(appendMs.duckdb / appendMs.clickhouse).toFixed(2)}× the rate |`,
+  `| 30 days by team and day, from the daily rollup | ${ms(dr)} | ${ms(cr)} | ${(cr / dr).toFixed(2)}× |`,
+  `| the same filtered on error_type (raw events) | ${ms(dw)} | ${ms(cw)} | ${(cw / dw).toFixed(2)}× |`,
+  '',
+  `On ClickHouse the rollup's report takes ${(cr / cw).toFixed(2)}× the raw one's time. Its first report also ` +
+    `built the 30 days of the rollup from the events: ${ms(firstBuild.ms)}.`,
+].join('\n');
+process.stdout.write(`${text}\n`);
+writeSection('clickhouse', text);
