@@ -81,11 +81,10 @@ class ClickHouseStore implements Store {
       for (const e of events) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
       const stored = await this.storedKeys([...firsts.values()]);
       const fresh = [...firsts.values()].filter((e) => !stored.has(keyOf(e)));
-      const version = Date.now() * 1000;
       await this.sql.insert(
         'appending events',
         'events',
-        fresh.map((e) => eventRow(e, version)),
+        fresh.map((e) => eventRow(e)),
       );
       // Every event's day, stored before or not: a batch handed over again after a crash marks what it may not have.
       await markWritten(
@@ -214,7 +213,6 @@ class ClickHouseStore implements Store {
         (p) => isLedgerId(p.event_id) && Number.isSafeInteger(p.ts),
       );
       const byKey = new Map(merged.map((p) => [keyOf(p), p]));
-      const version = Date.now() * 1000;
       let patched = 0;
       for (let i = 0; i < merged.length; i += IDS_PER_LOOKUP) {
         const part = merged.slice(i, i + IDS_PER_LOOKUP);
@@ -233,10 +231,13 @@ class ClickHouseStore implements Store {
           const task = event.task_id ?? p.task_id;
           if (agent === event.agent && task === event.task_id) continue;
           changed.push(
-            eventRow({ ...event, agent, task_id: task }, version, {
-              cost: billedCost,
-              unpriced: billedUnpriced,
-            }),
+            eventRow(
+              { ...event, agent, task_id: task },
+              {
+                cost: billedCost,
+                unpriced: billedUnpriced,
+              },
+            ),
           );
         }
         await this.sql.insert('attributing events', 'events', changed);
@@ -341,7 +342,6 @@ class ClickHouseStore implements Store {
       where.push(`(model = {model:String} OR cost_source = 'unpriced')`);
       params.model = sel.model;
     }
-    const version = Date.now() * 1000;
     for await (const rows of eventPages(this.sql, 'reading events to reprice', where, params)) {
       const changedRows: JsonRow[] = [];
       const changedTimes: number[] = [];
@@ -362,7 +362,7 @@ class ClickHouseStore implements Store {
         const billed = firstReprice
           ? { cost: before.cost_usd, unpriced: before.cost_usd === null }
           : { cost: billedCost, unpriced: billedUnpriced };
-        changedRows.push(eventRow(next, version, billed));
+        changedRows.push(eventRow(next, billed));
         changedTimes.push(before.ts);
         audit.push({
           event_id: before.event_id,

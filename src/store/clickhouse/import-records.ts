@@ -3,7 +3,7 @@ import type { ComputedCostRow, FileState, ImportRecords, RecordFilter } from '..
 import type { AppendResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import type { JsonRow } from './rows.js';
-import { chTime } from './time.js';
+import { chTime, SERVER_MICROS } from './time.js';
 
 const TIME = `DateTime64(6, 'UTC')`;
 
@@ -16,7 +16,7 @@ export function importRecordsSchemaSql(): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS import_files (source String, path String, size Int64, mtime_ms Float64,
   resume_offset Int64, resume_line Int64, check_hash Nullable(String), held_back Bool, imported_at ${TIME},
-  parser_state Nullable(String), _version UInt64) ENGINE = ReplacingMergeTree(_version) ORDER BY (source, path)`,
+  parser_state Nullable(String), _version UInt64 DEFAULT ${SERVER_MICROS}) ENGINE = ReplacingMergeTree(_version) ORDER BY (source, path)`,
     `CREATE TABLE IF NOT EXISTS provider_costs (record_id String, source String, source_ref Nullable(String),
   bucket_start ${TIME}, bucket_end ${TIME}, provider String, project Nullable(String), model Nullable(String),
   line_item Nullable(String), amount Int128, currency String, details String, ingested_at ${TIME})
@@ -105,7 +105,6 @@ export function createClickHouseImportRecords(
             held_back: s.heldBack,
             imported_at: chTime(s.importedAt),
             parser_state: s.parserState,
-            _version: Date.now() * 1000,
           })),
         ),
       ),

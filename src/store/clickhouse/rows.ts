@@ -19,10 +19,9 @@ export type JsonRow = Record<string, unknown>;
 const TIMES = new Set(['ts', 'ingested_at']);
 const MONEY = new Set<string>([...COST_FIELDS, 'provider_cost_usd', 'billed_cost_usd']);
 
-/** An event as a row of `events`, at `version` (ReplacingMergeTree keeps the highest). */
+/** An event as a row of `events`; the server sets its `_version` as it arrives (schema.ts). */
 export function eventRow(
   e: UsageEvent,
-  version: number,
   billed: { cost: bigint | null; unpriced: boolean } = { cost: null, unpriced: false },
 ): JsonRow {
   const row: JsonRow = {};
@@ -30,7 +29,7 @@ export function eventRow(
     if (name === 'rates') row.rates = e.rates ? RATE_FIELDS.map((f) => e.rates![f].toString()) : [];
     else if (name === 'billed_cost_usd') row[name] = billed.cost === null ? null : billed.cost.toString();
     else if (name === 'billed_unpriced') row[name] = billed.unpriced;
-    else if (name === '_version') row[name] = version;
+    else if (name === '_version') continue;
     else {
       const v = e[name as keyof UsageEvent];
       if (TIMES.has(name)) row[name] = chTime(v as number);

@@ -2,6 +2,7 @@ import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/even
 import { ident } from './dialect.js';
 import { importRecordsSchemaSql } from './import-records.js';
 import { rollupSchemaSql } from './rollup.js';
+import { SERVER_MICROS } from './time.js';
 
 /**
  * The ledger's tables in ClickHouse (docs/store.md, ClickHouse). One wide `events` table: ClickHouse stores each column
@@ -50,7 +51,8 @@ export const EVENT_COLUMNS: readonly (readonly [string, string])[] = [
   // then: reports' as-billed cost (compile-query.ts billedCostSql).
   ['billed_cost_usd', 'Nullable(Int128)'],
   ['billed_unpriced', 'Bool'],
-  ['_version', 'UInt64'],
+  // Set by the server as each row arrives, so every writer's replacements are ordered on one clock.
+  ['_version', `UInt64 DEFAULT ${SERVER_MICROS}`],
 ];
 
 export function schemaSql(): string[] {

@@ -7,3 +7,6 @@ export function chTime(us: number): string {
   const frac = String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${frac}`;
 }
+
+/** The server's clock in epoch µs: what versions a replaced row (ReplacingMergeTree keeps the highest). */
+export const SERVER_MICROS = 'toUnixTimestamp64Micro(now64(6))';
