@@ -5,7 +5,8 @@ import { isLedgerId } from '../../ledger/event-id.js';
 import { DAY_US } from '../../ledger/time.js';
 import { checkEvents } from '../event-checks.js';
 import type { ImportRecords } from '../import-records.js';
-import { MONEY_MEASURES, type Query, type QueryResult } from '../query.js';
+import type { Query, QueryResult } from '../query.js';
+import { emptyRepriceSummary, tallyReprice } from '../reprice-tally.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
@@ -28,7 +29,7 @@ import { createClickHouseImportRecords } from './import-records.js';
 import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
-import { chTime } from './time.js';
+import { chTime, withinSql } from './time.js';
 
 export const CLICKHOUSE_STORE = 'clickhouse';
 
@@ -322,20 +323,8 @@ class ClickHouseStore implements Store {
   }
 
   private async repriceNow(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary> {
-    const summary: RepriceSummary = {
-      examined: 0,
-      changed: 0,
-      old_cost_usd: 0n,
-      new_cost_usd: 0n,
-      old_unpriced: 0,
-      new_unpriced: 0,
-    };
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (sel.since !== undefined) {
-      where.push(`ts >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
-      params.since = sel.since;
-    }
+    const summary = emptyRepriceSummary();
+    const [where, params] = withinSql('ts', { from: sel.since });
     if (sel.model !== undefined) {
       // As DuckDB's (duckdb/reprice.ts): an unpriced event keeps the name it came with, so it is found by what it
       // reprices as, below.
@@ -350,13 +339,7 @@ class ClickHouseStore implements Store {
         const { event: before, billedCost, billedUnpriced } = rowEvent(r);
         const next = repricer.price(before);
         if (sel.model !== undefined && before.model !== sel.model && next.model !== sel.model) continue;
-        summary.examined++;
-        if (before.cost_usd === null) summary.old_unpriced++;
-        else summary.old_cost_usd += before.cost_usd;
-        if (next.cost_usd === null) summary.new_unpriced++;
-        else summary.new_cost_usd += next.cost_usd;
-        if (!changed(before, next)) continue;
-        summary.changed++;
+        if (!tallyReprice(summary, before, next)) continue;
         // What the event was billed is what it cost before its first reprice; unknown when it had no price then.
         const firstReprice = billedCost === null && !billedUnpriced;
         const billed = firstReprice
@@ -408,12 +391,5 @@ class ClickHouseStore implements Store {
 }
 
 const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
-
-/** As DuckDB's reprice decides (duckdb/reprice.ts): an event whose cost comes out the same is left alone. */
-const changed = (a: UsageEvent, b: UsageEvent) =>
-  a.cost_source !== b.cost_source ||
-  a.model !== b.model ||
-  a.provider !== b.provider ||
-  MONEY_MEASURES.some((m) => a[m] !== b[m]);
 
 const bound = (sql: string, params: readonly Param[]): Bound => bindPositional(sql, params);

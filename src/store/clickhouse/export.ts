@@ -8,6 +8,7 @@ import type { ClickHouseSql } from './clickhouse-sql.js';
 import { ident } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { rowEvent } from './rows.js';
+import { withinSql } from './time.js';
 
 /**
  * Canonical records (docs/ledger.md) as DuckDB's export writes them (duckdb/export.ts), written here from the events
@@ -20,16 +21,7 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
       'STORE_EXPORT_FAILED',
       'the FOCUS dataset is written from a DuckDB ledger only for now: export jsonl, csv or parquet from ClickHouse',
     );
-  const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (o.since !== undefined) {
-    where.push(`ts >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
-    params.since = o.since;
-  }
-  if (o.until !== undefined) {
-    where.push(`ts < fromUnixTimestamp64Micro({until:Int64}, 'UTC')`);
-    params.until = o.until;
-  }
+  const [where, params] = withinSql('ts', { from: o.since, to: o.until });
   const tagKeys =
     o.format === 'csv'
       ? (

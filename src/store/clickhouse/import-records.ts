@@ -3,7 +3,7 @@ import type { ComputedCostRow, FileState, ImportRecords, RecordFilter } from '..
 import type { AppendResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import type { JsonRow } from './rows.js';
-import { chTime, SERVER_MICROS } from './time.js';
+import { chTime, SERVER_MICROS, withinSql } from './time.js';
 
 const TIME = `DateTime64(6, 'UTC')`;
 
@@ -248,16 +248,8 @@ export function createClickHouseImportRecords(
 const orNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function rangeWhere(f: RecordFilter, column: string): [string, Record<string, unknown>] {
-  const where = ['TRUE'];
-  const params: Record<string, unknown> = {};
-  if (f.since !== undefined) {
-    where.push(`${column} >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
-    params.since = f.since;
-  }
-  if (f.until !== undefined) {
-    where.push(`${column} < fromUnixTimestamp64Micro({until:Int64}, 'UTC')`);
-    params.until = f.until;
-  }
+  const [within, params] = withinSql(column, { from: f.since, to: f.until });
+  const where = ['TRUE', ...within];
   if (f.provider !== undefined) {
     where.push('provider = {provider:String}');
     params.provider = f.provider;

@@ -5,7 +5,7 @@ import type { Range } from '../sql/plan.js';
 import { ROLLUPS, type RollupName } from '../sql/rollup-dims.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { ident } from './dialect.js';
-import { chTime } from './time.js';
+import { chTime, withinSql } from './time.js';
 
 /**
  * Daily rollups on ClickHouse (docs/store.md, ClickHouse, Rollups): each UTC day of a rollup table is built whole
@@ -105,16 +105,7 @@ export async function freshDays(
 ): Promise<number[]> {
   const table = ROLLUP_TABLES.find((t) => t.name === name)!.table;
   const read = async () => {
-    const params: Record<string, unknown> = {};
-    const where: string[] = [];
-    if (range.from !== undefined) {
-      where.push(`day >= fromUnixTimestamp64Micro({from:Int64}, 'UTC')`);
-      params.from = range.from;
-    }
-    if (range.to !== undefined) {
-      where.push(`day < fromUnixTimestamp64Micro({to:Int64}, 'UTC')`);
-      params.to = range.to;
-    }
+    const [where, params] = withinSql('day', range);
     const inRange = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     // Per day written: its last mark, and when the rollup's partition of it was built (NULL: never).
     const rows = await sql.rows(

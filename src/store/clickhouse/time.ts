@@ -1,3 +1,5 @@
+import type { Range } from '../sql/plan.js';
+
 /**
  * Epoch microseconds as ClickHouse's basic DateTime64 text, in UTC: the input format every server parses, whatever
  * its `date_time_input_format`.
@@ -10,3 +12,18 @@ export function chTime(us: number): string {
 
 /** The server's clock in epoch µs: what versions a replaced row (ReplacingMergeTree keeps the highest). */
 export const SERVER_MICROS = 'toUnixTimestamp64Micro(now64(6))';
+
+/** `column` within `r` (either end open) as conditions on the named parameters `from` and `to`, and their values. */
+export function withinSql(column: string, r: Range): [where: string[], params: Record<string, unknown>] {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (r.from !== undefined) {
+    where.push(`${column} >= fromUnixTimestamp64Micro({from:Int64}, 'UTC')`);
+    params.from = r.from;
+  }
+  if (r.to !== undefined) {
+    where.push(`${column} < fromUnixTimestamp64Micro({to:Int64}, 'UTC')`);
+    params.to = r.to;
+  }
+  return [where, params];
+}

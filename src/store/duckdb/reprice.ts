@@ -1,6 +1,7 @@
 import type { DuckDBType } from '@duckdb/node-api';
 import type { UsageEvent } from '../../ledger/event.js';
 import { MONEY_MEASURES } from '../query.js';
+import { emptyRepriceSummary, tallyReprice } from '../reprice-tally.js';
 import type { RepriceAudit, RepriceSelection, RepriceSummary } from '../store.js';
 import { CONTEXT_COLUMNS, resolveContexts, sameContext } from './contexts.js';
 import { costStorage } from './cost-storage.js';
@@ -26,16 +27,6 @@ const CHANGE_COLUMNS: [string, DuckDBType, string][] = [
   ['old_cost_usd', HUGEINT, 'HUGEINT'],
   ['new_cost_usd', HUGEINT, 'HUGEINT'],
 ];
-
-// An event whose cost comes out the same is left alone, old price_version included: that version still describes
-// exactly how its cost was computed, and a reprice after every overrides edit would otherwise rewrite (and audit)
-// the whole ledger for nothing. One priced under another model (an unpriced name an override now names) changes
-// model and provider too: kept under the old name, reports by model and the model's next `reprice --model` missed it.
-const changed = (a: UsageEvent, b: UsageEvent) =>
-  a.cost_source !== b.cost_source ||
-  a.model !== b.model ||
-  a.provider !== b.provider ||
-  MONEY_MEASURES.some((m) => a[m] !== b[m]);
 
 /**
  * Reprices the selection: events are streamed from a second connection (a snapshot, so memory stays flat), changed
@@ -66,14 +57,7 @@ export async function repriceEvents(
     'preparing the reprice',
     `CREATE OR REPLACE TEMP TABLE reprice_changes (${CHANGE_COLUMNS.map(([n, , t]) => `${n} ${t}`).join(', ')})`,
   );
-  const summary: RepriceSummary = {
-    examined: 0,
-    changed: 0,
-    old_cost_usd: 0n,
-    new_cost_usd: 0n,
-    old_unpriced: 0,
-    new_unpriced: 0,
-  };
+  const summary = emptyRepriceSummary();
   const reader = await s.connect();
   const appender = await s.conn.createAppender('reprice_changes', 'main', 'temp');
   try {
@@ -87,13 +71,7 @@ export async function repriceEvents(
         const before = rowToEvent(row, rates);
         const after = price(before);
         if (sel.model !== undefined && before.model !== sel.model && after.model !== sel.model) continue;
-        summary.examined++;
-        if (before.cost_usd === null) summary.old_unpriced++;
-        else summary.old_cost_usd += before.cost_usd;
-        if (after.cost_usd === null) summary.new_unpriced++;
-        else summary.new_cost_usd += after.cost_usd;
-        if (!changed(before, after)) continue;
-        summary.changed++;
+        if (!tallyReprice(summary, before, after)) continue;
         const { rateId, given } = costStorage(after, rates, false);
         const values = [
           BigInt(`0x${before.event_id}`),
