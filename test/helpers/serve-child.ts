@@ -1,14 +1,22 @@
+import { join } from 'node:path';
 import { startServer } from '../../src/server/serve.js';
+import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 
 /**
- * `tokenledger serve` as a child process a test can SIGKILL (serve-process.ts starts it): argv = ledger path, fake
- * provider URL, and optionally the OTLP/HTTP port (absent: the receivers are off). Prints the gateway's URL once
- * every listener is up.
+ * `tokenledger serve` as a child process a test can SIGKILL (serve-process.ts starts it): argv = ledger path (or a
+ * ClickHouse URL, then the local files' folder), fake provider URL, and optionally the OTLP/HTTP port (absent: the
+ * receivers are off). Prints the gateway's URL once every listener is up.
  */
-const [ledgerPath, upstream, otlpPort] = process.argv.slice(2) as [string, string, string | undefined];
+const [ledger, upstream, otlpPort, local] = process.argv.slice(2) as [
+  string,
+  string,
+  string | undefined,
+  string?,
+];
+const clickhouse = /^https?:\/\//.test(ledger);
 const running = await startServer({
-  ledgerPath,
+  ledgerPath: clickhouse ? join(local!, 'ledger') : ledger,
   configPath: null,
   port: 0,
   ...(otlpPort === undefined ? {} : { otlpPort: Number(otlpPort) }),
@@ -16,7 +24,7 @@ const running = await startServer({
   cwd: process.cwd(),
   // For calls with a virtual key (the kill test's keeping key): the provider key it is swapped for.
   env: { OPENAI_API_KEY: 'sk-provider' },
-  openStore: (p) => createDuckDbStore(p),
+  openStore: (p) => (clickhouse ? createClickHouseStore(ledger) : createDuckDbStore(p)),
   log: (l) => process.stderr.write(`${l}\n`),
 });
 process.stdout.write(`${running.url}\n`);
