@@ -1,6 +1,6 @@
 /**
  * The FOCUS 1.2 Cost and Usage dataset the ledger exports (docs/focus.md): its columns in order, and the charges one
- * call is split into. Dialect-free; store/duckdb/focus-export.ts compiles it.
+ * call is split into. Dialect-free: focus-sql.ts writes it as SQL, which each store's focus-export.ts runs.
  */
 
 export const FOCUS_VERSION = '1.2';
@@ -65,7 +65,7 @@ export type ChargeUnit = 'tokens' | 'searches' | 'audio';
 /**
  * One priced charge of a call: its quantity column, the rate it is billed at (a rate card field) and the SKU meter
  * FOCUS shows. A call priced part by part becomes one row per charge it has; the ledger's four cost parts are split
- * so that the rows of a call sum to its cost exactly (focus-export.ts says how).
+ * so that the rows of a call sum to its cost exactly (focus-sql.ts says how).
  */
 export interface ChargeKind {
   /** SkuId's last segment and SkuPriceDetails' x_TokenType. */
