@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
+import { createDuckDbStore } from '../duckdb/duckdb-store.js';
 import { runImportRecordsSuite } from '../import-records.case.test.js';
 import { runStoreSuite } from '../store.case.test.js';
 import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
@@ -69,6 +73,26 @@ describe('ClickHouse store', () => {
       code: 'STORE_SQL_FAILED',
       message: expect.stringContaining('creating database tokenledger'),
     });
+  });
+
+  it("writes a canonical CSV quoted as DuckDB's: the empty string, and text a reader could misread", async () => {
+    const events = [
+      makeEvent(1, { team: '', project: 'repo#7', tags: { ticket: '#12', note: '' } }),
+      makeEvent(2, { team: 'a,b', user: 'say "hi"', tags: { ticket: 'T-1' } }),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'tl-ch-csv-'));
+    const files: string[] = [];
+    for (const [name, store] of [
+      ['duckdb', await createDuckDbStore(':memory:')],
+      ['clickhouse', await createClickHouseStore(freshUrl())],
+    ] as const) {
+      await store.append(events);
+      await store.export({ format: 'csv', path: join(dir, `${name}.csv`) });
+      await store.close();
+      files.push(readFileSync(join(dir, `${name}.csv`), 'utf8'));
+    }
+    expect(files[0]).toContain('"repo#7"');
+    expect(files[1]).toBe(files[0]);
   });
 });
 

@@ -1,12 +1,12 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { COST_FIELDS, EVENT_FIELDS } from '../../ledger/event.js';
 import { eventToRecord } from '../../ledger/serialize.js';
-import { exportFailed, storeError } from '../errors.js';
+import { storeError } from '../errors.js';
 import type { ExportOptions, ExportResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
+import { csvCell } from './csv.js';
 import { ident } from './dialect.js';
 import { eventPages } from './event-pages.js';
+import { closeExportFile, exportRange, openExportFile, writeText } from './export-file.js';
 import { rowEvent } from './rows.js';
 import { withinSql } from './time.js';
 
@@ -34,14 +34,7 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
           )
         ).map((r) => String(r.k))
       : [];
-  const out = createWriteStream(o.path);
-  const opened = once(out, 'open');
-  // An unwritable path fails here, before any events are read.
-  await Promise.race([opened, once(out, 'error').then(([err]) => Promise.reject(err))]).catch(
-    (err: unknown) => {
-      throw exportFailed(o.path, err);
-    },
-  );
+  const out = await openExportFile(o.path);
   if (o.format === 'parquet') {
     const where_ = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
     const [{ n }] = (await sql.rows(
@@ -69,17 +62,18 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
         else {
           const tags = record.tags as Record<string, string>;
           const cells = EVENT_FIELDS.flatMap((f) =>
-            f === 'tags' ? tagKeys.map((k) => csvCell(tags[k])) : [csvCell(record[f], FLOATS.has(f))],
+            f === 'tags'
+              ? tagKeys.map((k) => csvCell(tags[k] ?? null))
+              : [recordCell(record[f], FLOATS.has(f))],
           );
           text += `${cells.join(',')}\n`;
         }
       }
       rows += page.length;
-      if (!out.write(text)) await once(out, 'drain');
+      await writeText(out, text);
     }
   } finally {
-    out.end();
-    await once(out, 'close');
+    await closeExportFile(out);
   }
   return { rows };
 }
@@ -99,10 +93,9 @@ const PARQUET_COLUMNS = EVENT_FIELDS.map((f) =>
 /** The event fields that are floating point: DuckDB writes a whole one as `649.0`, and so does this export. */
 const FLOATS = new Set<string>(['duration_ms', 'ttft_ms', 'energy_j']);
 
-/** A CSV cell (RFC 4180): empty for null, quoted when it holds a comma, quote or line break. */
-function csvCell(v: unknown, float = false): string {
-  if (v === null || v === undefined) return '';
+/** A canonical record's value as a CSV cell (csv.ts), a whole float as DuckDB writes it. */
+function recordCell(v: unknown, float = false): string {
+  if (v === null || v === undefined) return csvCell(null);
   if (float && Number.isInteger(v)) return (v as number).toFixed(1);
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return csvCell(String(v));
 }
