@@ -74,6 +74,35 @@ export class ClickHouseSql {
   }
 
   /**
+   * A read's rows as arrays of values in the SELECT's order, a block at a time as they arrive: memory stays one
+   * block however many rows (an export's). Stopping early closes the response.
+   */
+  async *stream(
+    what: string,
+    sql: string,
+    params: Record<string, unknown> = {},
+  ): AsyncGenerator<unknown[][]> {
+    let result: Awaited<ReturnType<ClickHouseClient['query']>>;
+    try {
+      result = await this.client.query({
+        query: sql,
+        query_params: params,
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: READ_SETTINGS,
+      });
+    } catch (err) {
+      throw failed(what, err);
+    }
+    try {
+      for await (const rows of result.stream<unknown[]>()) yield rows.map((r) => r.json<unknown[]>());
+    } catch (err) {
+      throw failed(what, err);
+    } finally {
+      result.close();
+    }
+  }
+
+  /**
    * Inserts rows that all have the first one's keys. Sent as arrays (JSONCompactEachRow), not objects: ClickHouse
    * then reads no column names per row, and took 2.4× less time for a batch of 20,000 events.
    */

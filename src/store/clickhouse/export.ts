@@ -1,26 +1,22 @@
 import { COST_FIELDS, EVENT_FIELDS } from '../../ledger/event.js';
 import { eventToRecord } from '../../ledger/serialize.js';
-import { storeError } from '../errors.js';
 import type { ExportOptions, ExportResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { csvCell } from './csv.js';
 import { ident } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { closeExportFile, exportRange, openExportFile, writeText } from './export-file.js';
+import { exportFocus } from './focus-export.js';
 import { rowEvent } from './rows.js';
 import { withinSql } from './time.js';
 
 /**
  * Canonical records (docs/ledger.md) as DuckDB's export writes them (duckdb/export.ts), written here from the events
- * a page at a time through the same serializer the JSONL export and import share; Parquet by ClickHouse itself. The
- * FOCUS dataset is not written from ClickHouse yet (docs/store.md, ClickHouse).
+ * a page at a time through the same serializer the JSONL export and import share; Parquet by ClickHouse itself; the
+ * FOCUS dataset as DuckDB's, from the same dataset description (focus-export.ts).
  */
 export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Promise<ExportResult> {
-  if (o.format === 'focus')
-    throw storeError(
-      'STORE_EXPORT_FAILED',
-      'the FOCUS dataset is written from a DuckDB ledger only for now: export jsonl, csv or parquet from ClickHouse',
-    );
+  if (o.format === 'focus') return exportFocus(sql, o);
   const [where, params] = withinSql('ts', { from: o.since, to: o.until });
   const tagKeys =
     o.format === 'csv'
