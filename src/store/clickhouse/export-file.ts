@@ -2,24 +2,6 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { exportFailed } from '../errors.js';
 
-/** An export's range as conditions on `ts` (none for all) and their named parameters. */
-export function exportRange(o: { since?: number; until?: number }): {
-  where: string[];
-  params: Record<string, unknown>;
-} {
-  const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (o.since !== undefined) {
-    where.push(`ts >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')`);
-    params.since = o.since;
-  }
-  if (o.until !== undefined) {
-    where.push(`ts < fromUnixTimestamp64Micro({until:Int64}, 'UTC')`);
-    params.until = o.until;
-  }
-  return { where, params };
-}
-
 /** The export's file, open: an unwritable path fails here (STORE_EXPORT_FAILED), before any events are read. */
 export async function openExportFile(path: string): Promise<WriteStream> {
   const out = createWriteStream(path);

@@ -5,7 +5,7 @@ import type { ClickHouseSql } from './clickhouse-sql.js';
 import { csvCell } from './csv.js';
 import { ident } from './dialect.js';
 import { eventPages } from './event-pages.js';
-import { closeExportFile, exportRange, openExportFile, writeText } from './export-file.js';
+import { closeExportFile, openExportFile, writeText } from './export-file.js';
 import { exportFocus } from './focus-export.js';
 import { rowEvent } from './rows.js';
 import { withinSql } from './time.js';

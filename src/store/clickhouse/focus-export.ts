@@ -19,7 +19,8 @@ import type { ExportResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { csvCell } from './csv.js';
 import { ident } from './dialect.js';
-import { closeExportFile, exportRange, openExportFile, writeText } from './export-file.js';
+import { closeExportFile, openExportFile, writeText } from './export-file.js';
+import { withinSql } from './time.js';
 
 /**
  * The FOCUS 1.2 dataset (docs/focus.md) from a ClickHouse ledger: the file DuckDB's export writes
@@ -35,8 +36,8 @@ export async function exportFocus(
   sql: ClickHouseSql,
   o: { path: string; since?: number; until?: number },
 ): Promise<Required<ExportResult>> {
-  const range = exportRange(o);
-  const inRange = range.where.length > 0 ? range.where.join(' AND ') : '1';
+  const [where, rangeParams] = withinSql('ts', { from: o.since, to: o.until });
+  const inRange = where.length > 0 ? where.join(' AND ') : '1';
   // One read for both: the (provider, model) pairs to name, and the unpriced events the rows will leave out.
   const unpricedOnly = `cost_source = 'unpriced'`;
   const tokens = TOKEN_FIELDS.join(' + ');
@@ -45,7 +46,7 @@ export async function exportFocus(
     `SELECT coalesce(provider, '') AS pair_provider, model AS pair_model,
        countIf(${unpricedOnly}) AS unpriced_events, sumIf(${tokens}, ${unpricedOnly}) AS unpriced_tokens
      FROM events FINAL WHERE ${inRange} GROUP BY pair_provider, pair_model`,
-    range.params,
+    rangeParams,
   );
   const { names, unpriced } = focusListing(
     pairs.map((r) => ({
@@ -57,10 +58,10 @@ export async function exportFocus(
   );
   // The range's own parameters bound the charge periods.
   const period: FocusPeriod = {
-    since: o.since === undefined ? 'NULL' : `fromUnixTimestamp64Micro({since:Int64}, 'UTC')`,
-    until: o.until === undefined ? 'NULL' : `fromUnixTimestamp64Micro({until:Int64}, 'UTC')`,
+    since: o.since === undefined ? 'NULL' : `fromUnixTimestamp64Micro({from:Int64}, 'UTC')`,
+    until: o.until === undefined ? 'NULL' : `fromUnixTimestamp64Micro({to:Int64}, 'UTC')`,
   };
-  const params = { ...range.params, names: JSON.stringify(names) };
+  const params = { ...rangeParams, names: JSON.stringify(names) };
   const out = await openExportFile(o.path);
   let rows = 0;
   try {
@@ -123,7 +124,7 @@ const select = (columns: Record<FocusColumn, string>) =>
   FOCUS_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(', ');
 
 /**
- * The whole SELECT, on named parameters: the range's (as exportRange binds them, which bound the charge periods too)
+ * The whole SELECT, on named parameters: the range's (as withinSql binds them, which bound the charge periods too)
  * and `names` (each (provider, model)'s names as JSON).
  *
  * A CTE is inlined wherever ClickHouse reads it, so DuckDB's eleven SELECTs of one aggregate (one per charge) would
