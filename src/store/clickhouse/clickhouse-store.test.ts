@@ -166,7 +166,7 @@ describe('ClickHouse rollups', () => {
     await store.close();
   });
 
-  it('a report misses an append whose day mark a crash lost only until the log hands the batch over again', async () => {
+  it('a report misses an append whose day mark a crash lost, until the log hands the batch over again', async () => {
     const url = freshUrl();
     const store = await createClickHouseStore(url);
     const first = randomEvents(50, 11, 1);

@@ -16,7 +16,8 @@ export function importRecordsSchemaSql(): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS import_files (source String, path String, size Int64, mtime_ms Float64,
   resume_offset Int64, resume_line Int64, check_hash Nullable(String), held_back Bool, imported_at ${TIME},
-  parser_state Nullable(String), _version UInt64 DEFAULT ${SERVER_MICROS}) ENGINE = ReplacingMergeTree(_version) ORDER BY (source, path)`,
+  parser_state Nullable(String), _version UInt64 DEFAULT ${SERVER_MICROS})
+  ENGINE = ReplacingMergeTree(_version) ORDER BY (source, path)`,
     `CREATE TABLE IF NOT EXISTS provider_costs (record_id String, source String, source_ref Nullable(String),
   bucket_start ${TIME}, bucket_end ${TIME}, provider String, project Nullable(String), model Nullable(String),
   line_item Nullable(String), amount Int128, currency String, details String, ingested_at ${TIME})
