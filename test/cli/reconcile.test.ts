@@ -6,7 +6,8 @@
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const DAY = 1767571200; // 2026-01-05T00:00:00Z
@@ -363,5 +364,35 @@ describe('tokenledger reconcile, one day of costs imported at two groupings', ()
     expect(table.stdout).toContain(
       '1 cost record(s) without line items were left out: the same day and project has line items, which hold the same costs',
     );
+  });
+});
+
+describe('tokenledger reconcile on a ClickHouse ledger', () => {
+  // The same exports and log imported into a ClickHouse database (docs/store.md, ClickHouse): its provider cost lines
+  // and computed sums come from ClickHouse's tables, and reconcile prints what it prints on the file above.
+  let clickhouse: Awaited<ReturnType<typeof startChdbServer>>;
+  let url: string;
+  beforeAll(async () => {
+    clickhouse = await startChdbServer();
+    url = `${clickhouse.url}/reconcile`;
+    for (const args of [
+      ['import', 'openai-usage', join(dir, 'usage.json'), join(dir, 'costs.json')],
+      ['import', 'claude-code', join(dir, 'session.jsonl'), '--user', 'ana'],
+    ])
+      expect((await runCli([...args, '--db', url])).code).toBe(0);
+  });
+  afterAll(() => clickhouse.close());
+
+  it('compares the same rows as on a DuckDB file', async () => {
+    for (const args of [
+      ['reconcile', '--format', 'json'],
+      ['reconcile', '--provider', 'openai', '--month', '2026-01', '--format', 'csv'],
+    ]) {
+      const onFile = await ok(args);
+      const r = await runCli([...args, '--db', url]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(onFile);
+    }
+    expect(JSON.parse(await ok(['reconcile', '--format', 'json'])).rows).toHaveLength(3);
   });
 });
