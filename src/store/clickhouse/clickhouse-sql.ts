@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { storeError } from '../errors.js';
 import type { Param } from '../sql/compile-query.js';
 import { ident } from './dialect.js';
@@ -42,13 +42,13 @@ export class ClickHouseSql {
       );
     const server = new URL(parsed);
     server.pathname = '/';
-    const admin = new ClickHouseSql(createClient({ url: server.toString() }));
+    const admin = new ClickHouseSql(connect(server.toString()));
     try {
       await admin.run(`creating database ${database}`, `CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
     } finally {
       await admin.close();
     }
-    return new ClickHouseSql(createClient({ url }));
+    return new ClickHouseSql(connect(url));
   }
 
   async run(what: string, sql: string, params: Record<string, unknown> = {}): Promise<void> {
@@ -139,6 +139,14 @@ export class ClickHouseSql {
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+/**
+ * A client on `url` that logs nothing itself: every error reaches the caller, wrapped to say what failed, and the
+ * server's log line says it once (the client's own log repeated each failed request with its settings).
+ */
+function connect(url: string): ClickHouseClient {
+  return createClient({ url, log: { level: ClickHouseLogLevel.OFF } });
 }
 
 function failed(what: string, err: unknown) {
