@@ -39,6 +39,7 @@ export async function serveCommand(
         ? resolve(cwd, CONFIG_FILE)
         : null;
   const path = ledgerPath(o);
+  const url = ledgerUrl(o);
   const running = await startServer({
     ledgerPath: path,
     configPath,
@@ -52,10 +53,9 @@ export async function serveCommand(
     cwd,
     env: process.env,
     // A second server on the same ledger is told which one holds it (CLI_LEDGER_SERVED), not DuckDB's lock error.
-    openStore: (ledger) => openServerStore(ledgerUrl(o) ?? ledger),
+    openStore: (ledger) => openServerStore(url ?? ledger),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const url = ledgerUrl(o);
   out(`tokenledger gateway listening on ${running.url} (ledger ${url === null ? path : redactUrl(url)})\n`);
   out(`  OpenAI SDKs:    base URL ${running.url}/v1\n  Anthropic SDKs: base URL ${running.url}\n`);
   if (running.otlpUrl !== null)

@@ -132,6 +132,9 @@ const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 /** A day in epoch microseconds, the ledger's unit of time (no calendar: a UTC day). */
 export const DAY_US = 86_400_000_000;
 
+/** Epoch µs at the UTC midnight that starts `t`'s day (before 1970 too). */
+export const utcDay = (t: number): number => t - (((t % DAY_US) + DAY_US) % DAY_US);
+
 /**
  * The last time a query bound may name (the API and the CLI take 1970 to 2200). Epoch µs stay exact integers only to 2255 (parseTimestamp), and a range's
  * previous period reaches as far back again as the range is long; past these the store refused a bound the caller

@@ -154,6 +154,16 @@ function failed(what: string, err: unknown) {
   return storeError('STORE_SQL_FAILED', `ClickHouse failed ${what}: ${message}`, err);
 }
 
+/** Ids asked about in one lookup: they travel in the request's URL, which servers cap (ClickHouse: 1 MiB). */
+const IDS_PER_LOOKUP = 2_000;
+
+/** `items` in parts small enough for one lookup by id. */
+export function idChunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IDS_PER_LOOKUP) out.push(items.slice(i, i + IDS_PER_LOOKUP));
+  return out;
+}
+
 /**
  * A statement written with positional `?` placeholders (the shared query compiler's) as ClickHouse's named, typed
  * parameters. Strings are String, integers Int64 and other numbers Float64. A `?` inside a quoted literal or

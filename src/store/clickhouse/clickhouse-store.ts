@@ -7,6 +7,7 @@ import { checkEvents } from '../event-checks.js';
 import type { ImportRecords } from '../import-records.js';
 import type { Query, QueryResult } from '../query.js';
 import { emptyRepriceSummary, tallyReprice } from '../reprice-tally.js';
+import { Serial } from '../serial.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
@@ -21,7 +22,7 @@ import type {
   RepriceSummary,
   Store,
 } from '../store.js';
-import { type Bound, bindPositional, ClickHouseSql } from './clickhouse-sql.js';
+import { bindPositional, ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
@@ -32,9 +33,6 @@ import { schemaSql } from './schema.js';
 import { chTime, withinSql } from './time.js';
 
 export const CLICKHOUSE_STORE = 'clickhouse';
-
-/** Ids asked about in one lookup: they travel in the request's URL, which servers cap (ClickHouse: 1 MiB). */
-const IDS_PER_LOOKUP = 2_000;
 
 /**
  * The scale-out ledger: a ClickHouse database reached over HTTP (docs/store.md, ClickHouse). `url` is
@@ -58,17 +56,16 @@ class ClickHouseStore implements Store {
   readonly id = CLICKHOUSE_STORE;
   readonly records: ImportRecords;
   /** Writes of this process one at a time, so that an append's lookup of stored ids sees the append before it. */
-  private writing: Promise<unknown> = Promise.resolve();
-  private building: Promise<unknown> = Promise.resolve();
+  private readonly writing = new Serial();
+  /** Rollup builds one at a time in this process (rollup.ts buildDays). */
+  private readonly building = new Serial();
 
   constructor(private readonly sql: ClickHouseSql) {
     this.records = createClickHouseImportRecords(sql, (fn) => this.exclusive(fn));
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.writing.then(fn, fn);
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writing.run(fn);
   }
 
   append(events: readonly UsageEvent[]): Promise<EventAppendResult> {
@@ -105,8 +102,7 @@ class ClickHouseStore implements Store {
   /** `id@ts` of those of `events` the ledger holds. */
   private async storedKeys(events: readonly { event_id: string; ts: number }[]): Promise<Set<string>> {
     const out = new Set<string>();
-    for (let i = 0; i < events.length; i += IDS_PER_LOOKUP) {
-      const part = events.slice(i, i + IDS_PER_LOOKUP);
+    for (const part of idChunks(events)) {
       let from = part[0]!.ts;
       let to = from;
       for (const e of part) {
@@ -134,10 +130,11 @@ class ClickHouseStore implements Store {
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
     const { plan, fresh } = await this.plan(q);
-    const rollup = plan.via && ROLLUP_TABLES.find((t) => t.name === plan.via)!.table;
+    // The rollup's current days only (plan): the rest of the range is read from events.
+    const rollup = ROLLUP_TABLES.find((t) => t.name === plan.via)?.table;
     const compiled = compileQuery(q, CH, plan, {
       raw: 'events FINAL',
-      rollup: `(SELECT * FROM ${rollup} WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))})`,
+      rollup: rollup ? `(SELECT * FROM ${rollup} WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))})` : '',
     });
     // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
     const statement = compiled.slots
@@ -146,7 +143,7 @@ class ClickHouseStore implements Store {
           params: [...compiled.slots.params, ...compiled.params],
         }
       : compiled;
-    const [sql, params] = bound(statement.sql, statement.params);
+    const [sql, params] = bindPositional(statement.sql, statement.params);
     const rows = await this.sql.rows('running a report query', sql, { ...params, fresh: fresh.map(chTime) });
     return reportResult(q, compiled.dimAliases, rows, (b) => new Date(`${String(b)}Z`).toISOString());
   }
@@ -163,7 +160,7 @@ class ClickHouseStore implements Store {
     const to = q.until === undefined ? undefined : Math.floor(q.until / DAY_US) * DAY_US;
     if (from !== undefined && to !== undefined && from >= to) return rawOnly;
     const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, (days) =>
-      this.build(days),
+      this.building.run(() => buildDays(this.sql, days)),
     );
     if (fresh.length === 0) return rawOnly;
     const raw: Range[] = [];
@@ -174,13 +171,6 @@ class ClickHouseStore implements Store {
     }
     if (q.until === undefined || cursor! < q.until) raw.push({ from: cursor, to: q.until });
     return { plan: { rollup: { from, to }, raw, via: kind.name }, fresh };
-  }
-
-  /** Builds rollup days, one build at a time in this process (rollup.ts buildDays). */
-  private build(days: number[]): Promise<void> {
-    const run = this.building.then(() => buildDays(this.sql, days));
-    this.building = run.catch(() => undefined);
-    return run;
   }
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
@@ -195,7 +185,7 @@ class ClickHouseStore implements Store {
       sql += ' LIMIT ?';
       params.push(f.limit);
     }
-    const rows = await this.sql.rows('reading events', ...bound(sql, params));
+    const rows = await this.sql.rows('reading events', ...bindPositional(sql, params));
     return rows.map((r) => rowEvent(r).event);
   }
 
@@ -215,8 +205,7 @@ class ClickHouseStore implements Store {
       );
       const byKey = new Map(merged.map((p) => [keyOf(p), p]));
       let patched = 0;
-      for (let i = 0; i < merged.length; i += IDS_PER_LOOKUP) {
-        const part = merged.slice(i, i + IDS_PER_LOOKUP);
+      for (const part of idChunks(merged)) {
         const rows = await this.sql.rows(
           'reading events to attribute',
           `SELECT ${EVENT_SELECT} FROM events FINAL WHERE event_id IN {ids:Array(String)}
@@ -258,8 +247,7 @@ class ClickHouseStore implements Store {
       for (const c of contents) if (!firsts.has(keyOf(c))) firsts.set(keyOf(c), c);
       const stored = new Set<string>();
       const all = [...firsts.values()];
-      for (let i = 0; i < all.length; i += IDS_PER_LOOKUP) {
-        const part = all.slice(i, i + IDS_PER_LOOKUP);
+      for (const part of idChunks(all)) {
         const rows = await this.sql.rows(
           'looking call content up',
           `SELECT event_id, toUnixTimestamp64Micro(ts) AS ts_us FROM call_content
@@ -307,12 +295,15 @@ class ClickHouseStore implements Store {
         const inner = [rangeSql('ts', range, CH, params), ...filtersSql(f.filters, CH, params)];
         where += ` AND (ts, event_id) IN (SELECT ts, event_id FROM events FINAL WHERE ${inner.join(' AND ')})`;
       }
-      const [sql, named] = bound(`SELECT count() AS n FROM call_content FINAL WHERE ${where}`, params);
+      const [sql, named] = bindPositional(
+        `SELECT count() AS n FROM call_content FINAL WHERE ${where}`,
+        params,
+      );
       const deleted = Number((await this.sql.rows('counting call content to delete', sql, named))[0]!.n);
       if (deleted > 0)
         await this.sql.run(
           'deleting call content',
-          ...bound(`DELETE FROM call_content WHERE ${where}`, params),
+          ...bindPositional(`DELETE FROM call_content WHERE ${where}`, params),
         );
       return { deleted };
     });
@@ -385,11 +376,9 @@ class ClickHouseStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.writing.idle();
     await this.sql.close();
   }
 }
 
 const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
-
-const bound = (sql: string, params: readonly Param[]): Bound => bindPositional(sql, params);

@@ -18,29 +18,27 @@ import { withinSql } from './time.js';
 export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Promise<ExportResult> {
   if (o.format === 'focus') return exportFocus(sql, o);
   const [where, params] = withinSql('ts', { from: o.since, to: o.until });
+  const inRange = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   const tagKeys =
     o.format === 'csv'
       ? (
           await sql.rows(
             'listing tag keys for the export',
-            `SELECT DISTINCT arrayJoin(mapKeys(tags)) AS k FROM events FINAL${
-              where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
-            } ORDER BY k`,
+            `SELECT DISTINCT arrayJoin(mapKeys(tags)) AS k FROM events FINAL${inRange} ORDER BY k`,
             params,
           )
         ).map((r) => String(r.k))
       : [];
   const out = await openExportFile(o.path);
   if (o.format === 'parquet') {
-    const where_ = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
     const [{ n }] = (await sql.rows(
       'counting events to export',
-      `SELECT count() AS n FROM events FINAL${where_}`,
+      `SELECT count() AS n FROM events FINAL${inRange}`,
       params,
     )) as [{ n: string }];
     await sql.pipe(
       'exporting events',
-      `SELECT ${PARQUET_COLUMNS} FROM events FINAL${where_} ORDER BY ts, event_id FORMAT Parquet`,
+      `SELECT ${PARQUET_COLUMNS} FROM events FINAL${inRange} ORDER BY ts, event_id FORMAT Parquet`,
       params,
       out,
     );
@@ -74,12 +72,12 @@ export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Pr
   return { rows };
 }
 
+const MONEY = new Set<string>([...COST_FIELDS, 'provider_cost_usd']);
+
 /**
  * The canonical records' columns with their types, as DuckDB's Parquet keeps them: times as UTC timestamps, money as
  * DECIMAL(38,12) (pico-dollars are its unscaled value: the bits are the same), tags as a map. `rates` is left out.
  */
-const MONEY = new Set<string>([...COST_FIELDS, 'provider_cost_usd']);
-
 const PARQUET_COLUMNS = EVENT_FIELDS.map((f) =>
   MONEY.has(f)
     ? `if(isNull(${ident(f)}), NULL, reinterpret(assumeNotNull(${ident(f)}), 'Decimal(38, 12)')) AS ${ident(f)}`

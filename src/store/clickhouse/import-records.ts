@@ -1,7 +1,7 @@
 import type { ActivityRecord, ProviderCostRecord } from '../../sources/provider-records.js';
 import type { ComputedCostRow, FileState, ImportRecords, RecordFilter } from '../import-records.js';
 import type { AppendResult } from '../store.js';
-import type { ClickHouseSql } from './clickhouse-sql.js';
+import { type ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import type { JsonRow } from './rows.js';
 import { chTime, SERVER_MICROS, withinSql } from './time.js';
 
@@ -29,9 +29,6 @@ export function importRecordsSchemaSql(): string[] {
   ];
 }
 
-/** Record ids asked about in one lookup (they travel in the URL). */
-const IDS_PER_LOOKUP = 2_000;
-
 export function createClickHouseImportRecords(
   sql: ClickHouseSql,
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
@@ -49,11 +46,11 @@ export function createClickHouseImportRecords(
       for (const r of records) if (!byId.has(r.record_id)) byId.set(r.record_id, r);
       const firsts = [...byId.values()];
       const stored = new Set<string>();
-      for (let i = 0; i < firsts.length; i += IDS_PER_LOOKUP) {
+      for (const part of idChunks(firsts)) {
         const rows = await sql.rows(
           what,
           `SELECT record_id FROM ${table} WHERE record_id IN {ids:Array(String)}`,
-          { ids: firsts.slice(i, i + IDS_PER_LOOKUP).map((r) => r.record_id) },
+          { ids: part.map((r) => r.record_id) },
         );
         for (const r of rows) stored.add(String(r.record_id));
       }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
+import { DAY_US, utcDay } from '../../ledger/time.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { Range } from '../sql/plan.js';
 import { ROLLUPS, type RollupName } from '../sql/rollup-dims.js';
@@ -26,7 +27,6 @@ import { chTime, withinSql } from './time.js';
  */
 export const ROLLUP_TABLES = ROLLUPS.map((r) => ({ ...r, table: `rollup_${r.name}` }));
 
-const DAY = 86_400_000_000;
 const TIME = `DateTime64(6, 'UTC')`;
 const DIMENSION_TYPE = 'LowCardinality(Nullable(String))';
 const COUNTS = [...USAGE_FIELDS, 'events', 'unpriced_events', 'unpriced_tokens'];
@@ -78,12 +78,9 @@ ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY day`;
   ];
 }
 
-/** Epoch µs of the UTC midnight starting `t`'s day. */
-const dayOf = (t: number) => t - (((t % DAY) + DAY) % DAY);
-
 /** Marks the days of `times` (epoch µs) as written now: call after the events are in. */
 export async function markWritten(sql: ClickHouseSql, times: Iterable<number>): Promise<void> {
-  const days = [...new Set([...times].map(dayOf))];
+  const days = [...new Set([...times].map(utcDay))];
   if (days.length === 0) return;
   await sql.run(
     'marking the rollup days written',
@@ -119,7 +116,7 @@ export async function freshDays(
     return rows.map((r) => ({ day: Number(r.day_us), stale: r.stale === true || r.stale === 1 }));
   };
   let days = await read();
-  const due = days.filter((d) => d.stale && d.day + DAY <= now).map((d) => d.day);
+  const due = days.filter((d) => d.stale && d.day + DAY_US <= now).map((d) => d.day);
   if (due.length > 0) {
     await building(due);
     days = await read();
@@ -157,7 +154,7 @@ async function buildTable(
        WHERE ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Micro({to:Int64}, 'UTC')
          AND toUnixTimestamp(toStartOfDay(ts)) IN {days:Array(Int64)}
        GROUP BY ${['day', ...dims].join(', ')}`,
-      { days: days.map((d) => d / 1_000_000), from: Math.min(...days), to: Math.max(...days) + DAY },
+      { days: days.map((d) => d / 1_000_000), from: Math.min(...days), to: Math.max(...days) + DAY_US },
     );
     const built = await sql.rows(
       'building rollup days',

@@ -1,7 +1,8 @@
 import { TOKEN_FIELDS, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
+import { utcDay } from '../../ledger/time.js';
 import { MONEY_MEASURES } from '../query.js';
 import { ALL_ROLLUP_DIMENSIONS, COST_PARTS, ROLLUP_TABLES, type RollupTable } from './schema.js';
-import { type EncodedBatch, groupNumbers, utcDay } from './stage-encode.js';
+import { type EncodedBatch, groupNumbers } from './stage-encode.js';
 
 /**
  * A batch's rows for each rollup's pending table, summed in JS: the rows stageRollupSql and stagedRollupDeltaSql

@@ -6,6 +6,7 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api';
 import { storeError } from '../errors.js';
+import { Serial } from '../serial.js';
 
 export type SqlParam = string | number | bigint | boolean | null | DuckDBListValue;
 
@@ -14,7 +15,7 @@ export type SqlParam = string | number | bigint | boolean | null | DuckDBListVal
  * what the store was doing (never the bound values: they can hold user text) and the driver's error as `cause`.
  */
 export class DuckDbSession {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new Serial();
   private closed = false;
 
   constructor(
@@ -83,14 +84,12 @@ export class DuckDbSession {
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(storeError('STORE_CLOSED', 'the store is closed; open it again'));
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(fn);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.queue;
+    await this.queue.idle();
     this.closed = true;
     this.conn.closeSync();
     this.instance.closeSync();

@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { COST_SOURCES, ENERGY_SOURCES, STATUSES, USAGE_FIELDS, type UsageEvent } from '../../ledger/event.js';
 import { idHalf } from '../../ledger/event-id.js';
+import { utcDay } from '../../ledger/time.js';
 import { storeError } from '../errors.js';
 import { batchFields } from './batch-fields.js';
 import { type CardsChecked, costStorage } from './cost-storage.js';
@@ -42,10 +43,6 @@ export type BatchConstants = ReadonlyMap<string, string | null>;
 const LITTLE_ENDIAN = endianness() === 'LE';
 const TWO_32 = 4294967296;
 const UNSET = {};
-const DAY = 86_400_000_000;
-
-/** Epoch µs at the UTC midnight that starts `t`'s day: what date_trunc('day', …) gives. */
-export const utcDay = (t: number): number => t - (((t % DAY) + DAY) % DAY);
 
 const whereIs = (e: UsageEvent, i: number) =>
   `event ${i} of the batch (event_id ${JSON.stringify(e.event_id)}, source_ref ${JSON.stringify(e.source_ref)})`;

@@ -1,7 +1,7 @@
 import type { Measures, Query, QueryResult, Row } from '../query.js';
 import { COUNT_MEASURES, MONEY_MEASURES } from '../query.js';
 
-export function zeroMeasures(billed: boolean): Measures {
+function zeroMeasures(billed: boolean): Measures {
   const m = Object.fromEntries([
     ...MONEY_MEASURES.map((k) => [k, 0n]),
     ...COUNT_MEASURES.map((k) => [k, 0]),
