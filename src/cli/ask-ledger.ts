@@ -2,7 +2,7 @@ import { BudgetBook } from '../budgets/book/budget-book.js';
 import { TokenledgerError } from '../errors.js';
 import type { Endpoint } from '../server/api/endpoint.js';
 import { parseParams, readQuery } from '../server/api/params.js';
-import { type LedgerOptions, ledgerPath, withStore } from './context.js';
+import { type LedgerOptions, ledgerPath, withRecords, withStore } from './context.js';
 import { loadCliPricer } from './pricer.js';
 import { callApi, runningServer } from './running-server.js';
 
@@ -26,22 +26,24 @@ export async function askLedger<T>(
   const pricer = await loadCliPricer(o);
   return withStore(
     o,
-    async (store) => {
-      const ctx = {
-        store,
-        ledgerPath: path,
-        now: () => Date.now() * 1000,
-        budgets: new BudgetBook(path),
-        pricer,
-      };
-      return (await e.handle(
-        ctx,
-        params,
-        { role: 'admin', team: null, id: 'cli' },
-        pathParams,
-        undefined,
-      )) as T;
-    },
+    (store) =>
+      withRecords(o, async (records) => {
+        const ctx = {
+          store,
+          ledgerPath: path,
+          keys: records.keys,
+          now: () => Date.now() * 1000,
+          budgets: new BudgetBook(path, records.budgets),
+          pricer,
+        };
+        return (await e.handle(
+          ctx,
+          params,
+          { role: 'admin', team: null, id: 'cli' },
+          pathParams,
+          undefined,
+        )) as T;
+      }),
     // A read: with no ledger it says so, as `report` does, rather than leave an empty one behind.
     { existing: true },
   );

@@ -6,7 +6,7 @@ import { setOwn } from '../ledger/own-key.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { budgetsEndpoint } from '../server/api/budgets.js';
 import { askLedgerIfAny } from './ask-ledger.js';
-import { cliActor, type LedgerOptions, ledgerPath } from './context.js';
+import { cliActor, type LedgerOptions, ledgerPath, withRecords } from './context.js';
 import { dimensionAlias } from './filters.js';
 import { runningServer } from './running-server.js';
 
@@ -69,9 +69,9 @@ export function flagsToInput(f: BudgetFlags): Record<string, unknown> {
   return input;
 }
 
-/** The budgets file is beside the ledger and the server rereads it, so these work whether or not it runs. */
-function book(o: LedgerOptions): BudgetBook {
-  return new BudgetBook(ledgerPath(o));
+/** The server reads the ledger's budgets again when they change, so these work whether or not it runs. */
+function withBook<T>(o: LedgerOptions, use: (book: BudgetBook) => Promise<T>): Promise<T> {
+  return withRecords(o, (r) => use(new BudgetBook(ledgerPath(o), r.budgets)));
 }
 
 export function describeScope(scope: Budget['scope']): string {
@@ -87,7 +87,7 @@ export function describeBudget(b: Budget): string {
 export async function budgetsAdd(o: LedgerOptions & BudgetFlags, out: (s: string) => void): Promise<Budget> {
   const input = flagsToInput(o);
   input.scope ??= {};
-  const b = await book(o).create(input, cliActor(), 'cli');
+  const b = await withBook(o, (book) => book.create(input, cliActor(), 'cli'));
   out(`Created budget ${b.id}: ${describeBudget(b)}\n`);
   return b;
 }
@@ -102,7 +102,7 @@ export async function budgetsUpdate(
       'CLI_BAD_OPTION',
       'nothing to change: give at least one of --limit-usd, --period, --action, …',
     );
-  const b = await book(o).update(o.id, changes, cliActor());
+  const b = await withBook(o, (book) => book.update(o.id, changes, cliActor()));
   out(`Updated budget ${b.id}: ${describeBudget(b)}\n`);
 }
 
@@ -110,7 +110,7 @@ export async function budgetsRemove(
   o: LedgerOptions & { id: string },
   out: (s: string) => void,
 ): Promise<void> {
-  const b = await book(o).remove(o.id, cliActor());
+  const b = await withBook(o, (book) => book.remove(o.id, cliActor()));
   out(`Removed budget ${b.id} (${describeBudget(b)}); the change is in the audit log.\n`);
 }
 
@@ -149,17 +149,18 @@ async function budgetsWithSpend(
   return known.budgets.map((s) => ({ budget: s.budget, status: s }));
 }
 
-async function fileBudgets(o: LedgerOptions): Promise<readonly Budget[]> {
-  const bk = book(o);
-  await bk.load();
-  return bk.all();
+function fileBudgets(o: LedgerOptions): Promise<readonly Budget[]> {
+  return withBook(o, async (book) => {
+    await book.load();
+    return book.all();
+  });
 }
 
 export async function budgetsHistory(
   o: LedgerOptions & { id?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  const changes = await book(o).history(o.id);
+  const changes = await withBook(o, (book) => book.history(o.id));
   if (changes.length === 0) {
     out(o.id === undefined ? 'No budget changes yet.\n' : `No changes to a budget ${o.id}.\n`);
     return;

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { parseTimeBound, parseUntilBound } from '../ledger/time.js';
+import { type LedgerRecords, openLedgerRecords } from '../server/ledger-records.js';
 import type { Store } from '../store/store.js';
 import { runningServer } from './running-server.js';
 
@@ -124,6 +125,20 @@ export function timeOption(
  * Runs `fn` with the ledger's store and always closes it. While `tokenledger serve` holds the file (a DuckDB file has
  * one writing process), that is the server's store, over its API (remote-store.ts); else the file, opened here.
  */
+/**
+ * The ledger's keys, API tokens and budgets (server/ledger-records.ts) for the length of `use`: files beside a
+ * DuckDB ledger, which need no lock (a running server reads them again when they change), or a ClickHouse ledger's
+ * rows.
+ */
+export async function withRecords<T>(o: LedgerOptions, use: (r: LedgerRecords) => Promise<T>): Promise<T> {
+  const records = await openLedgerRecords(ledgerPath(o), ledgerUrl(o));
+  try {
+    return await use(records);
+  } finally {
+    await records.close();
+  }
+}
+
 export async function withStore<T>(
   o: LedgerOptions,
   fn: (store: Store) => Promise<T>,

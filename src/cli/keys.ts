@@ -1,10 +1,9 @@
 import { TokenledgerError } from '../errors.js';
-import { keyFilePath, readKeys, writeKeys } from '../gateway/keys/key-file.js';
 import { hashKey, isVirtualKey, newKey, type VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
 import { formatUsdDisplay, formatUsdOf, isPositiveUsd, parseUsd } from '../money/money.js';
 import { keysEndpoint } from '../server/api/info.js';
 import { askLedgerIfAny } from './ask-ledger.js';
-import { type LedgerOptions, ledgerPath } from './context.js';
+import { type LedgerOptions, withRecords } from './context.js';
 
 export interface KeysCreateOptions extends LedgerOptions {
   team?: string;
@@ -20,12 +19,10 @@ export interface KeysCreateOptions extends LedgerOptions {
 
 /**
  * `tokenledger keys create`: prints the new key once, alone on the last line of stdout (scripts take the last line);
- * only its hash is stored. Works whether or not the server runs: the server rereads the keys file when it changes.
+ * only its hash is stored. Works whether or not the server runs: the server reads the keys again when they change.
  */
 export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void): Promise<string> {
   const budget = o.budget === undefined ? null : monthlyBudget(o.budget);
-  const path = keyFilePath(ledgerPath(o));
-  const keys = await readKeys(path);
   const { key, id, hash } = newKey();
   const record: VirtualKeyRecord = {
     id,
@@ -41,7 +38,7 @@ export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void)
     created_at: new Date().toISOString(),
     revoked_at: null,
   };
-  await writeKeys(path, [...keys, record]);
+  await withRecords(o, (r) => r.keys.put(record));
   out(`Created virtual key ${id} (${describe(record)}). It is shown once; store it now:\n${key}\n`);
   return key;
 }
@@ -50,7 +47,7 @@ export async function keysList(
   o: LedgerOptions & { all?: boolean },
   out: (s: string) => void,
 ): Promise<void> {
-  const keys = await readKeys(keyFilePath(ledgerPath(o)));
+  const keys = await withRecords(o, (r) => r.keys.list());
   const shown = o.all ? keys : keys.filter((k) => k.revoked_at === null);
   if (shown.length === 0) {
     out('No virtual keys. Create one with: tokenledger keys create --team T --user U --project P\n');
@@ -92,33 +89,29 @@ export async function keysUpdate(
   if (o.budget === undefined)
     throw new TokenledgerError('CLI_BAD_OPTION', 'nothing to change: give --budget USD');
   const budget = monthlyBudget(o.budget);
-  const path = keyFilePath(ledgerPath(o));
-  const keys = await readKeys(path);
-  const k = findKey(keys, o.id);
-  if (k.revoked_at !== null)
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `${k.id} was revoked at ${k.revoked_at}; it takes no budget`,
-    );
-  if (k.budget_usd === null)
-    throw new TokenledgerError(
-      'CLI_BAD_OPTION',
-      `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
-    );
-  k.budget_usd = budget;
-  await writeKeys(path, keys);
-  out(`Updated ${k.id} (${describe(k)}).\n`);
+  await withRecords(o, async (r) => {
+    const k = findKey(await r.keys.list(), o.id);
+    if (k.revoked_at !== null)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `${k.id} was revoked at ${k.revoked_at}; it takes no budget`,
+      );
+    if (k.budget_usd === null)
+      throw new TokenledgerError(
+        'CLI_BAD_OPTION',
+        `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
+      );
+    await r.keys.put({ ...k, budget_usd: budget });
+    out(`Updated ${k.id} (${describe({ ...k, budget_usd: budget })}).\n`);
+  });
 }
 
 export async function keysRevoke(o: LedgerOptions & { id: string }, out: (s: string) => void): Promise<void> {
-  const path = keyFilePath(ledgerPath(o));
-  const keys = await readKeys(path);
-  const k = findKey(keys, o.id);
-  if (k.revoked_at === null) {
-    k.revoked_at = new Date().toISOString();
-    await writeKeys(path, keys);
-  }
-  out(`Revoked ${k.id}.\n`);
+  await withRecords(o, async (r) => {
+    const k = findKey(await r.keys.list(), o.id);
+    if (k.revoked_at === null) await r.keys.put({ ...k, revoked_at: new Date().toISOString() });
+    out(`Revoked ${k.id}.\n`);
+  });
 }
 
 /** How much of a key `keys list` shows (its record's `prefix`): enough to recognise it, too little to use it. */

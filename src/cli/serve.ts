@@ -42,6 +42,7 @@ export async function serveCommand(
   const url = ledgerUrl(o);
   const running = await startServer({
     ledgerPath: path,
+    ledgerUrl: url,
     configPath,
     pricesPath: o.prices,
     host: o.host,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Auth } from '../server/api/auth.js';
 import { tokenFilePath } from '../server/api/token-file.js';
+import { fileLedgerRecords } from '../server/ledger-records.js';
 import { tokensCreate, tokensRevoke } from './tokens.js';
 
 let dir: string;
@@ -27,7 +28,7 @@ it('creates tokens hashed at rest that the server accepts with their role and te
   expect(file).not.toContain(token);
   expect((await stat(tokenFilePath(db))).mode & 0o777).toBe(0o600);
   let t = 0;
-  const auth = new Auth('admin-secret', tokenFilePath(db), () => (t += 2000));
+  const auth = new Auth('admin-secret', fileLedgerRecords(db).tokens, () => (t += 2000));
   const who = await auth.authenticate(bearer(token));
   expect(who).toMatchObject({ role: 'viewer', team: 'web' });
   await tokensRevoke({ db, id: who!.id }, () => {});

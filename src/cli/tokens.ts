@@ -1,14 +1,6 @@
 import { TokenledgerError } from '../errors.js';
-import {
-  isApiToken,
-  newToken,
-  ROLES,
-  type Role,
-  readTokens,
-  tokenFilePath,
-  writeTokens,
-} from '../server/api/token-file.js';
-import { type LedgerOptions, ledgerPath } from './context.js';
+import { isApiToken, newToken, ROLES, type Role } from '../server/api/token-file.js';
+import { type LedgerOptions, withRecords } from './context.js';
 
 export interface TokensCreateOptions extends LedgerOptions {
   role?: string;
@@ -17,7 +9,7 @@ export interface TokensCreateOptions extends LedgerOptions {
 
 /**
  * `tokenledger tokens create --role admin|viewer [--team T]`: an API and dashboard token, printed once alone on the
- * last line; only its hash is kept (`<ledger>.tokens.json`). A running server picks it up within a second.
+ * last line; only its hash is kept (token-file.ts). A running server picks it up within a second.
  */
 export async function tokensCreate(o: TokensCreateOptions, out: (s: string) => void): Promise<string> {
   const role = (o.role ?? 'viewer') as Role;
@@ -29,9 +21,8 @@ export async function tokensCreate(o: TokensCreateOptions, out: (s: string) => v
       'CLI_BAD_OPTION',
       '--team applies to viewer tokens; an admin token sees every team',
     );
-  const path = tokenFilePath(ledgerPath(o));
   const { token, record } = newToken(role, team, new Date());
-  await writeTokens(path, [...(await readTokens(path)), record]);
+  await withRecords(o, (r) => r.tokens.put(record));
   out(
     `Created ${role} token ${record.id}${team ? ` for team ${team}` : ''}. It is shown once; store it now:\n${token}\n`,
   );
@@ -39,7 +30,7 @@ export async function tokensCreate(o: TokensCreateOptions, out: (s: string) => v
 }
 
 export async function tokensList(o: LedgerOptions, out: (s: string) => void): Promise<void> {
-  const tokens = await readTokens(tokenFilePath(ledgerPath(o)));
+  const tokens = await withRecords(o, (r) => r.tokens.list());
   if (tokens.length === 0)
     out('No API tokens. Create one with: tokenledger tokens create --role viewer --team T\n');
   for (const t of tokens)
@@ -52,21 +43,18 @@ export async function tokensRevoke(
   o: LedgerOptions & { id: string },
   out: (s: string) => void,
 ): Promise<void> {
-  const path = tokenFilePath(ledgerPath(o));
-  const tokens = await readTokens(path);
-  const t = tokens.find((x) => x.id === o.id);
-  // A token pasted where its id belongs is a secret: the error, which lands in terminals and CI logs, shows only the
-  // start of it, as tokens list does.
-  if (t === undefined)
-    throw new TokenledgerError(
-      'CLI_TOKEN_NOT_FOUND',
-      isApiToken(o.id)
-        ? `${o.id.slice(0, 10)}… is a token, not its id: give the id (tok_…) that tokenledger tokens list shows`
-        : `no API token ${JSON.stringify(o.id)}; see tokenledger tokens list`,
-    );
-  if (t.revoked_at === null) {
-    t.revoked_at = new Date().toISOString();
-    await writeTokens(path, tokens);
-  }
-  out(`Revoked ${t.id}.\n`);
+  await withRecords(o, async (r) => {
+    const t = (await r.tokens.list()).find((x) => x.id === o.id);
+    // A token pasted where its id belongs is a secret: the error, which lands in terminals and CI logs, shows only
+    // the start of it, as tokens list does.
+    if (t === undefined)
+      throw new TokenledgerError(
+        'CLI_TOKEN_NOT_FOUND',
+        isApiToken(o.id)
+          ? `${o.id.slice(0, 10)}… is a token, not its id: give the id (tok_…) that tokenledger tokens list shows`
+          : `no API token ${JSON.stringify(o.id)}; see tokenledger tokens list`,
+      );
+    if (t.revoked_at === null) await r.tokens.put({ ...t, revoked_at: new Date().toISOString() });
+    out(`Revoked ${t.id}.\n`);
+  });
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
-import { keyFilePath } from '../gateway/keys/key-file.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
@@ -16,6 +15,7 @@ import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
 import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
+import { type LedgerRecords, openLedgerRecords } from './ledger-records.js';
 import { listen } from './listen.js';
 import { appendJournalLines, ingestJournalPath } from './otlp/ingest-journal.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
@@ -34,6 +34,8 @@ export function walDir(ledgerPath: string): string {
 export interface ServeOptions extends GatewayFlags {
   /** Absolute ledger path. */
   ledgerPath: string;
+  /** A ClickHouse ledger's URL (cli/context.ts, ledgerUrl): its keys, API tokens and budgets are in its database. */
+  ledgerUrl?: string | null;
   configPath: string | null;
   pricesPath?: string | undefined;
   cwd: string;
@@ -116,8 +118,23 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   // After the replay, so text the log still held is past its retention too.
   const retention = startContentRetention(store, config.content_retention_days, o.log);
   await retention.ready;
-  const keys = new KeyRing(keyFilePath(o.ledgerPath));
-  await keys.load();
+  // Closed with the rest on every way out below: each `catch` that closes the store closes them too.
+  let records: LedgerRecords | null = null;
+  const closeOpened = async () => {
+    retention.stop();
+    await records?.close();
+    await wal.close();
+    await store.close();
+  };
+  let keys: KeyRing;
+  try {
+    records = await openLedgerRecords(o.ledgerPath, o.ledgerUrl ?? null);
+    keys = new KeyRing(records.keys);
+    await keys.load();
+  } catch (e) {
+    await closeOpened();
+    throw e;
+  }
   // Said at start-up, not first at a caller's 500 (GW_PROVIDER_KEY_MISSING): a virtual key's calls use the server's
   // provider key. Only where virtual keys are in use; a caller's own key passes through without one.
   for (const u of config.upstreams.values())
@@ -134,14 +151,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       pricer,
       store,
       keys,
+      budgetSet: records.budgets,
       ledgerPath: o.ledgerPath,
       env: o.env,
       log: o.log,
       drain: () => wal.drain(),
     });
   } catch (e) {
-    await wal.close();
-    await store.close();
+    await closeOpened();
     throw e;
   }
   const gateway = new Gateway({
@@ -167,6 +184,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const api = createApi({
     store,
     ledgerPath: o.ledgerPath,
+    records,
     adminToken,
     log: o.log,
     budgets: budgets.book,
@@ -185,13 +203,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   // Whatever fails from here on leaves nothing open: the process (or a test) goes on without a half-started server.
   const release = async (e: unknown): Promise<never> => {
-    retention.stop();
     prices.stop();
     server.close();
     await gateway.close();
     await budgets.close();
-    await wal.close();
-    await store.close();
+    await closeOpened();
     throw e;
   };
   await listen(server, config.port, config.host, '--port', 'picks a free one').catch(release);
@@ -245,13 +261,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         });
         clearTimeout(grace);
         stopFavouring();
-        retention.stop();
         prices.stop();
         await otlp?.close();
         await gateway.close();
         await budgets.close();
-        await wal.close();
-        await store.close();
+        await closeOpened();
         await removeServerFile(infoPath);
       })();
       return closing;

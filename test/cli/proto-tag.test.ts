@@ -15,6 +15,7 @@ import { loadBundledCatalog } from '../../src/pricing/bundled-catalog.js';
 import { createPricer } from '../../src/pricing/pricer.js';
 import { createApi } from '../../src/server/api/api.js';
 import { fromExactJson, toExactJson } from '../../src/server/api/exact-json.js';
+import { fileLedgerRecords } from '../../src/server/ledger-records.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -85,6 +86,7 @@ describe('a tag named __proto__', () => {
       const api = createApi({
         store,
         ledgerPath: db,
+        records: fileLedgerRecords(db),
         adminToken: ADMIN,
         pricer: createPricer(await loadBundledCatalog(), null),
       });

@@ -9,7 +9,8 @@ import { fillDemo } from '../../src/cli/demo.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { formatUsd, parseUsd } from '../../src/money/money.js';
 import { GitRepo } from '../../src/roi/testing/git-repo.js';
-import { newToken, tokenFilePath, writeTokens } from '../../src/server/api/token-file.js';
+import { newToken } from '../../src/server/api/token-file.js';
+import { fileLedgerRecords } from '../../src/server/ledger-records.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
@@ -1203,7 +1204,7 @@ describe('dashboard in a real browser', () => {
     await shot('event-stored-text');
 
     const viewer = newToken('viewer', 'web', new Date());
-    await writeTokens(tokenFilePath(join(dir, 'ledger.duckdb')), [viewer.record]);
+    await fileLedgerRecords(join(dir, 'ledger.duckdb')).tokens.put(viewer.record);
     const session = await fetch(`${server.url}/api/session`, {
       method: 'POST',
       headers: { authorization: `Bearer ${viewer.token}` },
@@ -1243,8 +1244,8 @@ describe('dashboard in a real browser', () => {
     const call = makeEvent(9_000_200, { ts: Date.now() * 1000 - 3 * DAY, team: 'payments' });
     await server.store.append([call]);
     const viewer = newToken('viewer', 'web', new Date());
-    await writeTokens(tokenFilePath(join(dir, 'ledger.duckdb')), [viewer.record]);
-    // The server rereads the tokens file at most once a second: the token signs in once it has.
+    await fileLedgerRecords(join(dir, 'ledger.duckdb')).tokens.put(viewer.record);
+    // The server reads the tokens again at most once a second: the token signs in once it has.
     let cookie: string | null = null;
     await expect
       .poll(async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { TokenledgerError } from '../../errors.js';
+import type { RecordSet } from '../../records/record-set.js';
 import { problemOf } from '../../zod-problem.js';
 import { type Budget, budgetInputSchema, formatPeriod, parsePeriod } from '../budget.js';
 import { appendChange, auditLogPath, type BudgetChange, readChanges } from './audit-log.js';
-import { budgetFilePath, fileMtime, readBudgets, writeBudgets } from './budget-file.js';
 
 /**
  * Turns a budget definition (config, CLI flags, API body) into a Budget, or throws BUDGET_INVALID naming every field
@@ -60,19 +60,19 @@ function budgetInput(b: Budget) {
 }
 
 /**
- * All budgets in force: the config file's (read-only here) and the budgets file's. `all()` is synchronous and cheap
- * for the gateway's hot path; the file is rechecked at most once a second off the request path, so a budget added by
- * `tokenledger budgets add` while the server runs takes effect within a second.
+ * All budgets in force: the config file's (read-only here) and the ledger's set (budget-file.ts). `all()` is
+ * synchronous and cheap for the gateway's hot path; the set is rechecked at most once a second off the request path,
+ * so a budget added by `tokenledger budgets add` while the server runs takes effect within a second.
  */
 export class BudgetBook {
-  private fromFile: Budget[] = [];
+  private stored: Budget[] = [];
   private merged: readonly Budget[];
-  private mtime = -1;
+  /** RecordSet.signature as last read; null before the first read and after a change of ours. */
+  private signature: string | null = null;
   private checkedAt = 0;
   private checking: Promise<void> | null = null;
   /** The change in progress: changes run one after another (see serial). */
   private changing: Promise<unknown> = Promise.resolve();
-  readonly path: string;
   readonly auditPath: string;
 
   /**
@@ -83,23 +83,23 @@ export class BudgetBook {
 
   constructor(
     ledgerPath: string,
+    private readonly set: RecordSet<Budget>,
     private readonly fromConfig: readonly Budget[] = [],
     private readonly now: () => number = Date.now,
   ) {
-    this.path = budgetFilePath(ledgerPath);
     this.auditPath = auditLogPath(ledgerPath);
     this.merged = fromConfig;
   }
 
   async load(): Promise<void> {
-    const mtime = await fileMtime(this.path);
-    if (mtime === this.mtime) return;
-    const fromFile = await readBudgets(this.path);
+    const signature = await this.set.signature();
+    if (signature === this.signature) return;
+    const stored = await this.set.list();
     const configIds = new Set(this.fromConfig.map((b) => b.id));
-    const merged = [...this.fromConfig, ...fromFile.filter((b) => !configIds.has(b.id))];
+    const merged = [...this.fromConfig, ...stored.filter((b) => !configIds.has(b.id))];
     await this.beforeChange?.(merged);
-    this.fromFile = fromFile;
-    this.mtime = mtime;
+    this.stored = stored;
+    this.signature = signature;
     this.merged = merged;
   }
 
@@ -109,7 +109,7 @@ export class BudgetBook {
       this.checkedAt = now;
       this.checking ??= this.load()
         .catch((e: Error) => {
-          process.stderr.write(`budgets: cannot reload ${this.path}: ${e.message}\n`);
+          process.stderr.write(`budgets: cannot reload ${this.set.where}: ${e.message}\n`);
         })
         .finally(() => {
           this.checking = null;
@@ -133,7 +133,7 @@ export class BudgetBook {
         new Date(this.now()).toISOString(),
         true,
       );
-      await this.commit([...this.fromFile, b], {
+      await this.commit(() => this.set.put(b), {
         actor,
         action: 'create',
         budget_id: b.id,
@@ -153,10 +153,13 @@ export class BudgetBook {
       if (changes.action !== undefined && changes.action !== 'downgrade' && !('downgrade_to' in changes))
         base.downgrade_to = null;
       const after = toBudget({ ...base, ...changes }, id, before.origin, before.created_at);
-      await this.commit(
-        this.fromFile.map((b) => (b.id === id ? after : b)),
-        { actor, action: 'update', budget_id: id, before, after },
-      );
+      await this.commit(() => this.set.put(after), {
+        actor,
+        action: 'update',
+        budget_id: id,
+        before,
+        after,
+      });
       return after;
     });
   }
@@ -164,10 +167,13 @@ export class BudgetBook {
   remove(id: string, actor: string): Promise<Budget> {
     return this.serial(async () => {
       const before = await this.editable(id);
-      await this.commit(
-        this.fromFile.filter((b) => b.id !== id),
-        { actor, action: 'remove', budget_id: id, before, after: null },
-      );
+      await this.commit(() => this.set.remove(id), {
+        actor,
+        action: 'remove',
+        budget_id: id,
+        before,
+        after: null,
+      });
       return before;
     });
   }
@@ -177,7 +183,7 @@ export class BudgetBook {
   }
 
   /**
-   * Runs changes one at a time. Each rewrites the whole file from the budgets it read, so two at once (two API
+   * Runs changes one at a time. A file set rewrites the whole file from the budgets it read, so two at once (two API
    * requests) would each write the file without the other's budget, and both would rename the same temporary file.
    */
   private serial<T>(change: () => Promise<T>): Promise<T> {
@@ -193,7 +199,7 @@ export class BudgetBook {
         'BUDGET_READ_ONLY',
         `budget ${id} is defined in tokenledger.config.yaml; change it there and restart the server`,
       );
-    const b = this.fromFile.find((x) => x.id === id);
+    const b = this.stored.find((x) => x.id === id);
     if (b === undefined)
       throw new TokenledgerError(
         'BUDGET_NOT_FOUND',
@@ -202,11 +208,11 @@ export class BudgetBook {
     return b;
   }
 
-  private async commit(budgets: Budget[], change: Omit<BudgetChange, 'at'>): Promise<void> {
+  private async commit(write: () => Promise<void>, change: Omit<BudgetChange, 'at'>): Promise<void> {
     // The audit line goes first: a change that is in force but not in the audit log must never exist.
     await appendChange(this.auditPath, { at: new Date(this.now()).toISOString(), ...change });
-    await writeBudgets(this.path, budgets);
-    this.mtime = -1;
+    await write();
+    this.signature = null;
     await this.load();
   }
 }

@@ -1,32 +1,16 @@
-import { stat } from 'node:fs/promises';
-import { readSecretFile, writeSecretFile } from '../../secret-file.js';
-import type { Budget } from '../budget.js';
+import type { RecordKind } from '../../records/record-set.js';
 
 /**
- * Budgets made by the CLI and the API live in `<ledger>.budgets.json` beside the ledger, like virtual keys: the
- * server and `tokenledger budgets …` may both change it while the other runs (writes are renamed into place), and
- * the server rereads it when it changes. Budgets from tokenledger.config.yaml are not in it.
+ * Budgets made by the CLI and the API live in `<ledger>.budgets.json` beside a DuckDB ledger, like virtual keys (in
+ * a ClickHouse ledger, in its database): the server and `tokenledger budgets …` may both change them while the other
+ * runs, and the server reads them again when they change. Budgets from tokenledger.config.yaml are not in them.
  */
 export function budgetFilePath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.budgets.json`;
 }
 
-export function readBudgets(path: string): Promise<Budget[]> {
-  return readSecretFile<Budget>(path, 'budgets', {
-    read: ['BUDGET_FILE_READ', 'budgets'],
-    corrupt: ['BUDGET_FILE_CORRUPT', 'not a budgets file; restore it from a backup or move it away'],
-  });
-}
-
-export function writeBudgets(path: string, budgets: readonly Budget[]): Promise<void> {
-  return writeSecretFile(path, 'budgets', budgets);
-}
-
-/** Modification time in ms, or 0 when the file is missing. */
-export async function fileMtime(path: string): Promise<number> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
+export const BUDGET_RECORDS: RecordKind = {
+  name: 'budgets',
+  read: ['BUDGET_FILE_READ', 'budgets'],
+  corrupt: ['BUDGET_FILE_CORRUPT', 'not a budgets file; restore it from a backup or move it away'],
+};

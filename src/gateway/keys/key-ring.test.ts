@@ -2,7 +2,8 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { writeKeys } from './key-file.js';
+import { fileRecordSet } from '../../records/record-set.js';
+import { KEY_RECORDS } from './key-file.js';
 import { KeyRing } from './key-ring.js';
 import { newKey, type VirtualKeyRecord } from './virtual-key.js';
 
@@ -40,12 +41,13 @@ it('a key revoked within the same file-system clock tick as the write the server
   // right after the write the server last read can leave the very mtime it saw. utimes pins that case, which
   // otherwise happens only some of the time.
   const tick = new Date('2026-01-05T00:00:00Z');
-  await writeKeys(path, [record(k, false)]);
+  const keys = fileRecordSet<VirtualKeyRecord>(path, KEY_RECORDS);
+  await keys.put(record(k, false));
   await utimes(path, tick, tick);
-  const ring = new KeyRing(path);
+  const ring = new KeyRing(keys);
   await ring.load();
   expect(await ring.lookup(k.key, Date.now() + 2000)).not.toBeNull();
-  await writeKeys(path, [record(k, true)]);
+  await keys.put(record(k, true));
   await utimes(path, tick, tick);
   expect(await ring.lookup(k.key, Date.now() + 4000)).toBeNull();
 });

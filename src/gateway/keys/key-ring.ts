@@ -1,24 +1,24 @@
-import { fileSignature } from '../../secret-file.js';
-import { readKeys } from './key-file.js';
+import type { RecordSet } from '../../records/record-set.js';
 import { hashKey, type VirtualKeyRecord } from './virtual-key.js';
 
 /**
- * The server's view of the virtual keys: looked up by hash, reloaded when the file changes (checked at most once a
- * second, off the request path), so `tokenledger keys create|revoke` take effect without a restart.
+ * The server's view of the virtual keys: looked up by hash, reloaded when the set changes (checked at most once a
+ * second), so `tokenledger keys create|revoke` take effect without a restart, on every instance of a ClickHouse
+ * ledger.
  */
 export class KeyRing {
   private byHash = new Map<string, VirtualKeyRecord>();
-  /** The file as last read (secret-file.ts, fileSignature): not its mtime alone, which two quick writes can share. */
+  /** The set as last read (RecordSet.signature; for a file not its mtime alone, which two quick writes can share). */
   private signature: string | null = null;
   private checkedAt = 0;
   private checking: Promise<void> | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(readonly keys: RecordSet<VirtualKeyRecord>) {}
 
   async load(): Promise<void> {
-    const signature = await fileSignature(this.path);
+    const signature = await this.keys.signature();
     if (signature === this.signature) return;
-    const keys = await readKeys(this.path);
+    const keys = await this.keys.list();
     this.byHash = new Map(keys.filter((k) => k.revoked_at === null).map((k) => [k.hash, k]));
     this.signature = signature;
   }

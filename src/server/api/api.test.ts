@@ -16,9 +16,10 @@ import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { FOCUS_COLUMNS } from '../../store/focus/dataset.js';
 import type { Store } from '../../store/store.js';
 import { CARDS, DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
+import { fileLedgerRecords } from '../ledger-records.js';
 import { type Api, createApi } from './api.js';
 import { toCsv } from './json.js';
-import { newToken, readTokens, tokenFilePath, writeTokens } from './token-file.js';
+import { newToken } from './token-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
 type J = any;
@@ -96,7 +97,7 @@ beforeAll(async () => {
   const t3 = newToken('viewer', null, now);
   t3.record.revoked_at = now.toISOString();
   const t4 = newToken('admin', null, now);
-  await writeTokens(tokenFilePath(ledgerPath), [t1.record, t2.record, t3.record, t4.record]);
+  for (const t of [t1, t2, t3, t4]) await fileLedgerRecords(ledgerPath).tokens.put(t.record);
   viewerWeb = t1.token;
   viewerAll = t2.token;
   revoked = t3.token;
@@ -105,7 +106,14 @@ beforeAll(async () => {
   // Two calls' text, one of each team: what the gateway keeps for a key created with --store-content.
   await store.storeContent([called(events[3]!), called(events[4]!)]);
   const pricer = createPricer(await loadBundledCatalog(), null);
-  api = createApi({ store, ledgerPath, adminToken: ADMIN, now: () => NOW, pricer });
+  api = createApi({
+    store,
+    ledgerPath,
+    records: fileLedgerRecords(ledgerPath),
+    adminToken: ADMIN,
+    now: () => NOW,
+    pricer,
+  });
   server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (!api.handle(req, res, path)) res.writeHead(404).end();
@@ -136,6 +144,7 @@ async function serveApi(prefix: string, events: UsageEvent[]): Promise<ServedApi
   const api = createApi({
     store,
     ledgerPath: join(dir, 'ledger.duckdb'),
+    records: fileLedgerRecords(join(dir, 'ledger.duckdb')),
     adminToken: ADMIN,
     now: () => NOW,
     pricer: createPricer(await loadBundledCatalog(), null),
@@ -206,9 +215,9 @@ describe('auth', () => {
 
   it('a browser session signed in with a token ends when the token is revoked', async () => {
     const t = newToken('viewer', 'web', new Date(NOW / 1000));
-    const path = tokenFilePath(ledgerPath);
-    await writeTokens(path, [...(await readTokens(path)), t.record]);
-    await new Promise((r) => setTimeout(r, 1100)); // the server rereads the tokens file at most once a second
+    const tokens = fileLedgerRecords(ledgerPath).tokens;
+    await tokens.put(t.record);
+    await new Promise((r) => setTimeout(r, 1100)); // the server reads the tokens again at most once a second
     const signIn = await fetch(`${base}/api/session`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.token}` },
@@ -217,10 +226,7 @@ describe('auth', () => {
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
     expect((await get('/api/me', null, { cookie })).body).toMatchObject({ role: 'viewer', team: 'web' });
     const revokedAt = new Date(NOW / 1000).toISOString();
-    await writeTokens(
-      path,
-      (await readTokens(path)).map((r) => (r.id === t.record.id ? { ...r, revoked_at: revokedAt } : r)),
-    );
+    await tokens.put({ ...t.record, revoked_at: revokedAt });
     await new Promise((r) => setTimeout(r, 1100));
     expect((await get('/api/me', t.token)).status).toBe(401);
     const after = await get('/api/me', null, { cookie });

@@ -10,6 +10,7 @@ import type { Pricer } from '../../pricing/pricer.js';
 import type { RoiSource } from '../../roi/roi-report.js';
 import type { Store } from '../../store/store.js';
 import { problemOf } from '../../zod-problem.js';
+import type { LedgerRecords } from '../ledger-records.js';
 import { ApiError, badParam } from './api-error.js';
 import { Auth, SESSION_TTL_MS } from './auth.js';
 import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
@@ -34,7 +35,6 @@ import { parseParams, readQuery } from './params.js';
 import { roiEndpoint } from './roi.js';
 import { sessionsEndpoint } from './sessions.js';
 import { summaryEndpoint } from './summary.js';
-import { tokenFilePath } from './token-file.js';
 
 const ENDPOINTS: readonly Endpoint[] = [
   summaryEndpoint,
@@ -66,9 +66,11 @@ const ENDPOINTS: readonly Endpoint[] = [
 export interface ApiOptions {
   store: Store;
   ledgerPath: string;
+  /** The ledger's keys, API tokens and budgets. */
+  records: LedgerRecords;
   /** The server's admin token (also in `<ledger>.server.json`). */
   adminToken: string;
-  /** The budgets the gateway enforces; by default the ledger's budgets file alone. */
+  /** The budgets the gateway enforces; by default the ledger's own (records.budgets) alone. */
   budgets?: BudgetBook;
   pricer?: Pricer;
   /** Reads the price overrides again if they changed (ApiContext.refreshPrices). */
@@ -112,12 +114,13 @@ function compile(e: Endpoint): Route {
 
 /** The HTTP API under /api: auth, team scope, validation, JSON or CSV out; errors become status + code in one place. */
 export function createApi(o: ApiOptions): Api {
-  const auth = new Auth(o.adminToken, tokenFilePath(o.ledgerPath));
+  const auth = new Auth(o.adminToken, o.records.tokens);
   const ctx: ApiContext = {
     store: o.store,
     ledgerPath: o.ledgerPath,
+    keys: o.records.keys,
     now: o.now ?? (() => Date.now() * 1000),
-    budgets: o.budgets ?? new BudgetBook(o.ledgerPath),
+    budgets: o.budgets ?? new BudgetBook(o.ledgerPath, o.records.budgets),
     pricer: o.pricer ?? null,
     ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
     ...(o.receivers ? { receivers: o.receivers } : {}),

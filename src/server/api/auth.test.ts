@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../http/session-cookie.js';
+import { fileLedgerRecords } from '../ledger-records.js';
 import { Auth, MAX_SESSIONS_PER_PRINCIPAL, SESSION_TTL_MS } from './auth.js';
 
 const withCookie = (sid: string) => ({ headers: { cookie: `${SESSION_COOKIE}=${sid}` } }) as IncomingMessage;
@@ -10,7 +11,7 @@ const LOGIN = { role: 'admin', team: null, id: 'login' } as const;
 
 describe('browser sessions', () => {
   it("keep at most a bound per principal: a new one past it ends that principal's oldest, no one else's", async () => {
-    const auth = new Auth('admin-secret', join('/nonexistent', 'tokens.json'));
+    const auth = new Auth('admin-secret', fileLedgerRecords('/nonexistent/ledger.duckdb').tokens);
     const live = async (sid: string) => (await auth.authenticate(withCookie(sid))) !== null;
     const first = auth.sessionFor(LOGIN);
     const second = auth.sessionFor(LOGIN);
@@ -24,7 +25,7 @@ describe('browser sessions', () => {
 
   it('end after their time, and a login link works once within its own', async () => {
     let now = 0;
-    const auth = new Auth('admin-secret', join('/nonexistent', 'tokens.json'), () => now);
+    const auth = new Auth('admin-secret', fileLedgerRecords('/nonexistent/ledger.duckdb').tokens, () => now);
     const sid = auth.sessionFor(ADMIN);
     const link = auth.mintLogin();
     now = SESSION_TTL_MS - 1;

@@ -2,9 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken } from '../../http/bearer.js';
 import { SESSION_COOKIE } from '../../http/session-cookie.js';
-import { fileSignature } from '../../secret-file.js';
+import type { RecordSet } from '../../records/record-set.js';
 import type { Principal } from './scope.js';
-import { type ApiTokenRecord, hashToken, readTokens } from './token-file.js';
+import { type ApiTokenRecord, hashToken } from './token-file.js';
 
 /** A login link works once and only for a short while: it is printed to a terminal, maybe scrolled into a log. */
 const LOGIN_TTL_MS = 15 * 60_000;
@@ -23,8 +23,8 @@ interface Pending {
 
 /**
  * Who a request is: `Authorization: Bearer <token>` with the server's admin token or a token from
- * `tokenledger tokens create`, or the session cookie a one-time login link set. The tokens file is reread when it
- * changes, so tokens created or revoked while the server runs take effect at once.
+ * `tokenledger tokens create`, or the session cookie a one-time login link set. The tokens are read again when they
+ * change (checked at most once a second), so tokens created or revoked while the server runs take effect at once.
  */
 export class Auth {
   private tokens = new Map<string, ApiTokenRecord>();
@@ -35,7 +35,7 @@ export class Auth {
 
   constructor(
     private readonly adminToken: string,
-    private readonly tokensPath: string,
+    private readonly tokenSet: RecordSet<ApiTokenRecord>,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -52,7 +52,7 @@ export class Auth {
     return s.principal;
   }
 
-  /** A session signed in with a `tokens create` token lasts only while that token is in the file, unrevoked. */
+  /** A session signed in with a `tokens create` token lasts only while that token is in the set, unrevoked. */
   private async current(p: Principal): Promise<boolean> {
     if (!p.id.startsWith('tok_')) return true;
     await this.reload();
@@ -72,9 +72,9 @@ export class Auth {
     const now = this.clock();
     if (now - this.checked < 1000 && this.signature !== null) return;
     this.checked = now;
-    const sig = await fileSignature(this.tokensPath);
+    const sig = await this.tokenSet.signature();
     if (sig === this.signature) return;
-    this.tokens = new Map((await readTokens(this.tokensPath)).map((t) => [t.hash, t]));
+    this.tokens = new Map((await this.tokenSet.list()).map((t) => [t.hash, t]));
     this.signature = sig;
   }
 

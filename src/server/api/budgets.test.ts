@@ -13,8 +13,9 @@ import { createPricer } from '../../pricing/pricer.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
 import { DAY, HOUR, makeEvent, T0 } from '../../store/testing/event-factory.js';
+import { fileLedgerRecords } from '../ledger-records.js';
 import { createApi } from './api.js';
-import { newToken, tokenFilePath, writeTokens } from './token-file.js';
+import { newToken } from './token-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON whose shape the assertions check
 type J = any;
@@ -51,7 +52,8 @@ beforeAll(async () => {
     events.push(makeEvent(i, { ts: T0 - DAY + i * 6 * HOUR, team: i % 2 ? 'web' : 'payments' }));
   await store.append(events);
   const t = newToken('viewer', 'web', new Date(NOW / 1000));
-  await writeTokens(tokenFilePath(ledgerPath), [t.record]);
+  const records = fileLedgerRecords(ledgerPath);
+  await records.tokens.put(t.record);
   viewerWeb = t.token;
   const fromConfig = toBudget(
     { scope: { team: 'web' }, period: 'daily', limit_usd: '1' },
@@ -62,9 +64,10 @@ beforeAll(async () => {
   const api = createApi({
     store,
     ledgerPath,
+    records,
     adminToken: ADMIN,
     now: () => NOW,
-    budgets: new BudgetBook(ledgerPath, [fromConfig]),
+    budgets: new BudgetBook(ledgerPath, records.budgets, [fromConfig]),
     // As serve gives it: a model filter also matches the canonical id of the name it was given.
     pricer: createPricer(await loadBundledCatalog(), null),
   });
@@ -122,7 +125,8 @@ describe('budgets over HTTP', () => {
     expect(upd.body).toMatchObject({ id: b.id, limit_usd: '7', action: 'alert' });
     expect((await call('DELETE', `/api/budgets/${b.id}`)).status).toBe(200);
     expect((await call('GET', `/api/budgets/${b.id}`)).status).toBe(404);
-    const h = await new BudgetBook(join(dir, 'ledger.duckdb')).history(b.id);
+    const ledger = join(dir, 'ledger.duckdb');
+    const h = await new BudgetBook(ledger, fileLedgerRecords(ledger).budgets).history(b.id);
     expect(h.map((c) => [c.action, c.before?.limit_usd ?? null, c.after?.limit_usd ?? null])).toEqual([
       ['create', null, '5'],
       ['update', '5', '7'],

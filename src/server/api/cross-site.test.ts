@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetBook } from '../../budgets/book/budget-book.js';
 import { createDuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import type { Store } from '../../store/store.js';
+import { fileLedgerRecords } from '../ledger-records.js';
 import { type Api, createApi } from './api.js';
 
 const ADMIN = 'server-admin-token-for-cross-site-tests';
@@ -21,8 +22,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tl-api-xsite-'));
   const ledgerPath = join(dir, 'ledger.duckdb');
   store = await createDuckDbStore(ledgerPath);
-  book = new BudgetBook(ledgerPath);
-  api = createApi({ store, ledgerPath, adminToken: ADMIN, budgets: book });
+  const records = fileLedgerRecords(ledgerPath);
+  book = new BudgetBook(ledgerPath, records.budgets);
+  api = createApi({ store, ledgerPath, records, adminToken: ADMIN, budgets: book });
   server = createServer((req, res) => {
     if (!api.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
   });

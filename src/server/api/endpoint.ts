@@ -1,15 +1,19 @@
 import type { z } from 'zod';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
+import type { VirtualKeyRecord } from '../../gateway/keys/virtual-key.js';
 import type { Pricer } from '../../pricing/pricer.js';
+import type { RecordSet } from '../../records/record-set.js';
 import type { RoiSource } from '../../roi/roi-report.js';
 import type { Store } from '../../store/store.js';
 import type { Principal } from './scope.js';
 
-/** What every endpoint may use: the store, the clock (epoch µs), the files beside the ledger and the budgets. */
+/** What every endpoint may use: the store, the clock (epoch µs), the files beside the ledger, keys and budgets. */
 export interface ApiContext {
   store: Store;
   now(): number;
   ledgerPath: string;
+  /** The gateway's virtual keys (server/ledger-records.ts). */
+  keys: RecordSet<VirtualKeyRecord>;
   /** The server's budgets (the same book the gateway enforces). */
   budgets: BudgetBook;
   /** Resolves model names for budget scopes; null where no prices are loaded. */

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { KEY_BUDGET_PERIOD } from '../../budgets/key-budget.js';
 import { budgetWindow } from '../../budgets/period.js';
-import { keyFilePath, readKeys } from '../../gateway/keys/key-file.js';
 import { IMPORT_KINDS } from '../../ingest/kinds.js';
 import { formatUsd } from '../../money/money.js';
 import { BUCKETS, DIMENSIONS } from '../../store/query.js';
@@ -52,9 +51,7 @@ export const keysEndpoint = endpoint({
   params: {},
   response: z.array(z.record(z.string(), z.unknown())),
   async handle(c, _p, who) {
-    const keys = (await readKeys(keyFilePath(c.ledgerPath))).filter(
-      (k) => who.team === null || k.team === who.team,
-    );
+    const keys = (await c.keys.list()).filter((k) => who.team === null || k.team === who.team);
     // The window of the keys' budgets (budgets/key-budget.ts), so the spend shown is what the gateway counts.
     const window = budgetWindow({ id: 'keys', scope: {}, ...KEY_BUDGET_PERIOD }, c.now() / 1000);
     const spent =

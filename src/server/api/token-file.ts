@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readSecretFile, writeSecretFile } from '../../secret-file.js';
+import type { RecordKind } from '../../records/record-set.js';
 
 /**
- * API tokens live in `<ledger>.tokens.json` beside the ledger (mode 0600), like the gateway's virtual keys: only
- * the SHA-256 of each token is stored. Tokens are 192 random bits, so a fast hash is as safe as a slow one.
+ * API tokens live in `<ledger>.tokens.json` beside a DuckDB ledger (mode 0600) and in a ClickHouse ledger's
+ * database, like the gateway's virtual keys: only the SHA-256 of each token is stored. Tokens are 192 random bits, so
+ * a fast hash is as safe as a slow one.
  */
 export function tokenFilePath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.tokens.json`;
@@ -54,14 +55,8 @@ export function newToken(
   };
 }
 
-export function readTokens(path: string): Promise<ApiTokenRecord[]> {
-  return readSecretFile<ApiTokenRecord>(path, 'tokens', {
-    read: ['API_TOKENS_READ', 'API tokens'],
-    corrupt: ['API_TOKENS_CORRUPT', 'not an API tokens file; move it away and create tokens again'],
-  });
-}
-
-/** Written to a temporary file and renamed, so the server never reads half a file. */
-export function writeTokens(path: string, tokens: readonly ApiTokenRecord[]): Promise<void> {
-  return writeSecretFile(path, 'tokens', tokens);
-}
+export const TOKEN_RECORDS: RecordKind = {
+  name: 'tokens',
+  read: ['API_TOKENS_READ', 'API tokens'],
+  corrupt: ['API_TOKENS_CORRUPT', 'not an API tokens file; move it away and create tokens again'],
+};

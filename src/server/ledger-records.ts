@@ -1,0 +1,49 @@
+import { BUDGET_RECORDS, budgetFilePath } from '../budgets/book/budget-file.js';
+import type { Budget } from '../budgets/budget.js';
+import { KEY_RECORDS, keyFilePath } from '../gateway/keys/key-file.js';
+import type { VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
+import { fileRecordSet, type RecordSet } from '../records/record-set.js';
+import { type ApiTokenRecord, TOKEN_RECORDS, tokenFilePath } from './api/token-file.js';
+
+/** The sets a ledger keeps beside its events, which people change while servers run: docs/store.md, ClickHouse. */
+export interface LedgerRecords {
+  keys: RecordSet<VirtualKeyRecord>;
+  tokens: RecordSet<ApiTokenRecord>;
+  budgets: RecordSet<Budget>;
+  close(): Promise<void>;
+}
+
+/** A DuckDB ledger's sets: files beside it, each changed by whichever process runs the change. */
+export function fileLedgerRecords(ledgerPath: string): LedgerRecords {
+  return {
+    keys: fileRecordSet(keyFilePath(ledgerPath), KEY_RECORDS),
+    tokens: fileRecordSet(tokenFilePath(ledgerPath), TOKEN_RECORDS),
+    budgets: fileRecordSet(budgetFilePath(ledgerPath), BUDGET_RECORDS),
+    close: async () => {},
+  };
+}
+
+/**
+ * The sets of the ledger at `ledgerPath`, or of the ClickHouse database at `url` when there is one: every instance
+ * on that database then sees the same keys, tokens and budgets, and a key revoked on one is refused by all.
+ */
+export async function openLedgerRecords(ledgerPath: string, url: string | null): Promise<LedgerRecords> {
+  if (url === null) return fileLedgerRecords(ledgerPath);
+  const { ClickHouseSql } = await import('../store/clickhouse/clickhouse-sql.js');
+  const { clickHouseRecordSet, RECORDS_TABLE_SQL } = await import(
+    '../store/clickhouse/clickhouse-record-set.js'
+  );
+  const sql = await ClickHouseSql.open(url);
+  try {
+    await sql.run('creating the records table', RECORDS_TABLE_SQL);
+  } catch (e) {
+    await sql.close();
+    throw e;
+  }
+  return {
+    keys: clickHouseRecordSet(sql, KEY_RECORDS),
+    tokens: clickHouseRecordSet(sql, TOKEN_RECORDS),
+    budgets: clickHouseRecordSet(sql, BUDGET_RECORDS),
+    close: () => sql.close(),
+  };
+}
