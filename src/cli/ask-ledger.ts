@@ -33,7 +33,7 @@ export async function askLedger<T>(
           ledgerPath: path,
           keys: records.keys,
           now: () => Date.now() * 1000,
-          budgets: new BudgetBook(path, records.budgets),
+          budgets: new BudgetBook(records),
           pricer,
         };
         return (await e.handle(

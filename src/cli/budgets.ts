@@ -71,7 +71,7 @@ export function flagsToInput(f: BudgetFlags): Record<string, unknown> {
 
 /** The server reads the ledger's budgets again when they change, so these work whether or not it runs. */
 function withBook<T>(o: LedgerOptions, use: (book: BudgetBook) => Promise<T>): Promise<T> {
-  return withRecords(o, (r) => use(new BudgetBook(ledgerPath(o), r.budgets)));
+  return withRecords(o, (r) => use(new BudgetBook(r)));
 }
 
 export function describeScope(scope: Budget['scope']): string {

@@ -1,8 +1,14 @@
+import {
+  type BudgetAudit,
+  type BudgetChange,
+  fileBudgetAudit,
+  recordSetBudgetAudit,
+} from '../budgets/book/audit-log.js';
 import { BUDGET_RECORDS, budgetFilePath } from '../budgets/book/budget-file.js';
 import type { Budget } from '../budgets/budget.js';
 import { KEY_RECORDS, keyFilePath } from '../gateway/keys/key-file.js';
 import type { VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
-import { fileRecordSet, type RecordSet } from '../records/record-set.js';
+import { fileRecordSet, type RecordKind, type RecordSet, type SetRecord } from '../records/record-set.js';
 import { type ApiTokenRecord, TOKEN_RECORDS, tokenFilePath } from './api/token-file.js';
 
 /** The sets a ledger keeps beside its events, which people change while servers run: docs/store.md, ClickHouse. */
@@ -10,8 +16,17 @@ export interface LedgerRecords {
   keys: RecordSet<VirtualKeyRecord>;
   tokens: RecordSet<ApiTokenRecord>;
   budgets: RecordSet<Budget>;
+  /** Every change to `budgets`, who made it, and the budget before and after. */
+  budgetAudit: BudgetAudit;
   close(): Promise<void>;
 }
+
+/** The budgets' audit in a ClickHouse ledger (a DuckDB ledger's is a JSONL file: audit-log.ts). */
+const BUDGET_CHANGES: RecordKind = {
+  name: 'budget_changes',
+  read: ['BUDGET_AUDIT_READ', 'budget changes'],
+  corrupt: ['BUDGET_AUDIT_CORRUPT', 'not a budget change'],
+};
 
 /** A DuckDB ledger's sets: files beside it, each changed by whichever process runs the change. */
 export function fileLedgerRecords(ledgerPath: string): LedgerRecords {
@@ -19,6 +34,7 @@ export function fileLedgerRecords(ledgerPath: string): LedgerRecords {
     keys: fileRecordSet(keyFilePath(ledgerPath), KEY_RECORDS),
     tokens: fileRecordSet(tokenFilePath(ledgerPath), TOKEN_RECORDS),
     budgets: fileRecordSet(budgetFilePath(ledgerPath), BUDGET_RECORDS),
+    budgetAudit: fileBudgetAudit(ledgerPath),
     close: async () => {},
   };
 }
@@ -44,6 +60,7 @@ export async function openLedgerRecords(ledgerPath: string, url: string | null):
     keys: clickHouseRecordSet(sql, KEY_RECORDS),
     tokens: clickHouseRecordSet(sql, TOKEN_RECORDS),
     budgets: clickHouseRecordSet(sql, BUDGET_RECORDS),
+    budgetAudit: recordSetBudgetAudit(clickHouseRecordSet<BudgetChange & SetRecord>(sql, BUDGET_CHANGES)),
     close: () => sql.close(),
   };
 }

@@ -151,7 +151,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       pricer,
       store,
       keys,
-      budgetSet: records.budgets,
+      records,
       ledgerPath: o.ledgerPath,
       env: o.env,
       log: o.log,

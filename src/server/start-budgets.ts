@@ -3,15 +3,14 @@ import { openAlertCenter } from '../budgets/alerts/alert-center.js';
 import { alertLogPath } from '../budgets/alerts/alert-log.js';
 import { resolveWebhooks } from '../budgets/alerts/alerts-config.js';
 import { BudgetBook } from '../budgets/book/budget-book.js';
-import type { Budget } from '../budgets/budget.js';
 import { startWatchdog } from '../budgets/watchdog.js';
 import { createGatewayEnforcer, type GatewayEnforcer, preloadTokenizer } from '../gateway/budget-enforcer.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import type { KeyRing } from '../gateway/keys/key-ring.js';
 import { SessionGuard } from '../gateway/session-guard.js';
 import type { Pricer } from '../pricing/pricer.js';
-import type { RecordSet } from '../records/record-set.js';
 import type { Store } from '../store/store.js';
+import type { LedgerRecords } from './ledger-records.js';
 
 /**
  * How long Redis remembers that an alert was delivered. Longer than a monthly window; an instance never raises a key
@@ -39,15 +38,15 @@ export async function startBudgets(o: {
   pricer: Pricer;
   store: Store;
   keys: KeyRing;
-  /** The ledger's own budgets (server/ledger-records.ts); the config's are added to them. */
-  budgetSet: RecordSet<Budget>;
+  /** The ledger's own budgets and their audit (server/ledger-records.ts); the config's are added to them. */
+  records: LedgerRecords;
   ledgerPath: string;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** Moves acknowledged events still in the write-ahead log into the store, so a rebuild counts them. */
   drain: () => Promise<void>;
 }): Promise<Budgets> {
-  const book = new BudgetBook(o.ledgerPath, o.budgetSet, o.config.budgets);
+  const book = new BudgetBook(o.records, o.config.budgets);
   await book.load();
   const alerts = await openAlertCenter({
     logPath: alertLogPath(o.ledgerPath),

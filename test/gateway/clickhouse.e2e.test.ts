@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { budgetsHistory } from '../../src/cli/budgets.js';
+import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
+import { tokensCreate } from '../../src/cli/tokens.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { loadPricer } from '../../src/pricing/load.js';
 import { unpricedEvent } from '../../src/pricing/unpriced-event.js';
@@ -19,6 +22,7 @@ let fake: FakeProvider;
 let dir: string;
 const gateways: RunningServer[] = [];
 let ledgerUrl: string;
+const ADMIN = 'admin-of-both-instances';
 
 beforeAll(async () => {
   clickhouse = await startChdbServer();
@@ -33,8 +37,9 @@ beforeAll(async () => {
         port: 0,
         otlpPort: 0,
         upstream: [`openai=${fake.url}/v1`, `anthropic=${fake.url}`],
+        ledgerUrl,
         cwd: join(dir, name),
-        env: {},
+        env: { OPENAI_API_KEY: 'sk-server', TOKENLEDGER_ADMIN_TOKEN: ADMIN },
         openStore: () => createClickHouseStore(ledgerUrl),
         log: () => {},
       }),
@@ -108,6 +113,79 @@ describe('the gateway on a ClickHouse ledger', () => {
       expect(totals.events).toBe(3);
       expect(totals.cost_usd).toBe(chat.cost_usd! + streamed.cost_usd! + claude.cost_usd!);
     }
+  });
+});
+
+describe("one set of keys, API tokens and budgets for every instance, in the ledger's database", () => {
+  // Made as `tokenledger keys create --db URL` would make them on a machine running no instance: nothing of them is
+  // on the instances' disks. Each instance checks for changes at most once a second.
+  const cli = () => ({ db: ledgerUrl });
+  const chat = (g: RunningServer, apiKey: string) =>
+    new OpenAI({ apiKey, baseURL: `${g.url}/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: 'gpt-4o', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
+      .then(
+        ({ response }) => ({ status: response.status, id: response.headers.get('x-tokenledger-event-id') }),
+        (e: { status?: number }) => ({ status: e.status ?? 0, id: null }),
+      );
+  const statuses = (apiKey: string) => Promise.all(gateways.map(async (g) => (await chat(g, apiKey)).status));
+
+  it('a virtual key made on another machine meters calls on both instances; once revoked, neither takes it', async () => {
+    const key = await keysCreate({ ...cli(), team: 'shared', user: 'ana' }, () => {});
+    await expect.poll(() => statuses(key), { timeout: 5_000, interval: 200 }).toEqual([200, 200]);
+    const made = await Promise.all(gateways.map((g) => chat(g, key)));
+    for (const g of gateways) await g.wal.drain();
+    const reader = await createClickHouseStore(ledgerUrl);
+    const events = await reader.events({ filters: [{ dimension: 'team', values: ['shared'] }], limit: 100 });
+    await reader.close();
+    const keyId = events[0]?.api_key_id;
+    expect(keyId).toMatch(/^vk_/);
+    expect(events.map((e) => e.event_id)).toEqual(expect.arrayContaining(made.map((m) => m.id)));
+    expect(events.every((e) => e.user === 'ana' && e.api_key_id === keyId)).toBe(true);
+
+    await keysRevoke({ ...cli(), id: keyId! }, () => {});
+    await expect.poll(() => statuses(key), { timeout: 5_000, interval: 200 }).toEqual([401, 401]);
+  });
+
+  it('an API token made on another machine signs in on both instances', async () => {
+    const token = await tokensCreate({ ...cli(), role: 'viewer', team: 'shared' }, () => {});
+    const me = (g: RunningServer) =>
+      fetch(`${g.url}/api/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    await expect
+      .poll(() => Promise.all(gateways.map(me)), { timeout: 5_000, interval: 200 })
+      .toEqual([200, 200]);
+  });
+
+  it('a budget made through one instance is enforced by the other, and listed by both', async () => {
+    const [a, b] = gateways as [RunningServer, RunningServer];
+    const key = await keysCreate({ ...cli(), team: 'capped' }, () => {});
+    await expect.poll(() => statuses(key), { timeout: 5_000, interval: 200 }).toEqual([200, 200]);
+    // Less than any call's worst case: the next call of team capped is refused wherever it lands.
+    const made = await fetch(`${a.url}/api/budgets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        scope: { team: 'capped' },
+        period: 'daily',
+        limit_usd: '0.000001',
+        action: 'block',
+      }),
+    });
+    expect(made.status).toBe(200);
+    const { id } = (await made.json()) as { id: string };
+    await expect.poll(async () => (await chat(b, key)).status, { timeout: 5_000, interval: 200 }).toBe(429);
+    expect((await chat(a, key)).status).toBe(429);
+    for (const g of gateways) {
+      const listed = await fetch(`${g.url}/api/budgets`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const { budgets } = (await listed.json()) as { budgets: { budget: { id: string } }[] };
+      expect(budgets.map((x) => x.budget.id)).toContain(id);
+    }
+    // Its audit is in the database too: `budgets history --db URL` on a third machine shows who made it.
+    const history: string[] = [];
+    await budgetsHistory({ ...cli(), id }, (line) => history.push(line));
+    expect(history).toEqual([
+      expect.stringMatching(new RegExp(`^\\S+Z  api:server  create ${id}  after: team=capped`)),
+    ]);
   });
 });
 

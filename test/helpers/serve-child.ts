@@ -17,6 +17,7 @@ const [ledger, upstream, otlpPort, local] = process.argv.slice(2) as [
 const clickhouse = /^https?:\/\//.test(ledger);
 const running = await startServer({
   ledgerPath: clickhouse ? join(local!, 'ledger') : ledger,
+  ledgerUrl: clickhouse ? ledger : null,
   configPath: null,
   port: 0,
   ...(otlpPort === undefined ? {} : { otlpPort: Number(otlpPort) }),

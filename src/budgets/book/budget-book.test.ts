@@ -5,8 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileLedgerRecords } from '../../server/ledger-records.js';
 import { BudgetBook, toBudget } from './budget-book.js';
 
-const budgetsOf = (ledger: string) => fileLedgerRecords(ledger).budgets;
-
 let dir: string;
 let ledger: string;
 beforeEach(async () => {
@@ -19,7 +17,7 @@ const payments = { scope: { team: 'payments' }, period: 'monthly', limit_usd: '5
 
 describe('BudgetBook', () => {
   it('creates a budget with defaults filled in, stores it beside the ledger and audits who made it', async () => {
-    const book = new BudgetBook(ledger, budgetsOf(ledger));
+    const book = new BudgetBook(fileLedgerRecords(ledger));
     const b = await book.create(payments, 'cli:alice', 'cli');
     expect(b).toMatchObject({
       scope: { team: 'payments' },
@@ -40,7 +38,7 @@ describe('BudgetBook', () => {
   });
 
   it('drops the model of a downgrade budget changed to block, and keeps it when only the limit changes', async () => {
-    const book = new BudgetBook(ledger, budgetsOf(ledger));
+    const book = new BudgetBook(fileLedgerRecords(ledger));
     const b = await book.create(
       { ...payments, action: 'downgrade', downgrade_to: 'gpt-4o-mini' },
       'cli:a',
@@ -57,7 +55,7 @@ describe('BudgetBook', () => {
   });
 
   it('records before and after of an update and a remove', async () => {
-    const book = new BudgetBook(ledger, budgetsOf(ledger));
+    const book = new BudgetBook(fileLedgerRecords(ledger));
     const b = await book.create(payments, 'cli:alice', 'cli');
     const raised = await book.update(b.id, { limit_usd: '75.50', thresholds: [90, 50] }, 'api:tok_1');
     expect(raised).toMatchObject({
@@ -80,10 +78,10 @@ describe('BudgetBook', () => {
 
   it('sees a budget another process added (the CLI while the server runs) within a second', async () => {
     let now = Date.parse('2026-11-28T10:00:00Z');
-    const server = new BudgetBook(ledger, budgetsOf(ledger), [], () => now);
+    const server = new BudgetBook(fileLedgerRecords(ledger), [], () => now);
     await server.load();
     expect(server.all()).toEqual([]);
-    const b = await new BudgetBook(ledger, budgetsOf(ledger)).create(payments, 'cli:alice', 'cli');
+    const b = await new BudgetBook(fileLedgerRecords(ledger)).create(payments, 'cli:alice', 'cli');
     now += 1500;
     server.all(); // starts the reload off the request path
     await new Promise((r) => setTimeout(r, 50));
@@ -97,7 +95,7 @@ describe('BudgetBook', () => {
       'config',
       '2026-11-01T00:00:00Z',
     );
-    const book = new BudgetBook(ledger, budgetsOf(ledger), [fromConfig]);
+    const book = new BudgetBook(fileLedgerRecords(ledger), [fromConfig]);
     await book.create({ scope: {}, period: 'daily', limit_usd: '500' }, 'cli:alice', 'cli');
     expect(book.all().map((b) => b.id)[0]).toBe('payments-cap');
     expect(book.all()).toHaveLength(2);
@@ -110,7 +108,7 @@ describe('BudgetBook', () => {
   });
 
   it('rejects a bad definition naming every wrong field and what is allowed, and writes nothing', async () => {
-    const book = new BudgetBook(ledger, budgetsOf(ledger));
+    const book = new BudgetBook(fileLedgerRecords(ledger));
     const bad = {
       scope: { squad: 'x' },
       period: 'fortnightly',

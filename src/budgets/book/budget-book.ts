@@ -3,7 +3,7 @@ import { TokenledgerError } from '../../errors.js';
 import type { RecordSet } from '../../records/record-set.js';
 import { problemOf } from '../../zod-problem.js';
 import { type Budget, budgetInputSchema, formatPeriod, parsePeriod } from '../budget.js';
-import { appendChange, auditLogPath, type BudgetChange, readChanges } from './audit-log.js';
+import type { BudgetAudit, BudgetChange } from './audit-log.js';
 
 /**
  * Turns a budget definition (config, CLI flags, API body) into a Budget, or throws BUDGET_INVALID naming every field
@@ -73,7 +73,6 @@ export class BudgetBook {
   private checking: Promise<void> | null = null;
   /** The change in progress: changes run one after another (see serial). */
   private changing: Promise<unknown> = Promise.resolve();
-  readonly auditPath: string;
 
   /**
    * Awaited when the budgets file changed, before the new budgets are in force: the server seeds their counters
@@ -81,13 +80,17 @@ export class BudgetBook {
    */
   beforeChange: ((next: readonly Budget[]) => Promise<void>) | null = null;
 
+  private readonly set: RecordSet<Budget>;
+  private readonly audit: BudgetAudit;
+
+  /** `records`: the ledger's budgets and their audit (server/ledger-records.ts). */
   constructor(
-    ledgerPath: string,
-    private readonly set: RecordSet<Budget>,
+    records: { budgets: RecordSet<Budget>; budgetAudit: BudgetAudit },
     private readonly fromConfig: readonly Budget[] = [],
     private readonly now: () => number = Date.now,
   ) {
-    this.auditPath = auditLogPath(ledgerPath);
+    this.set = records.budgets;
+    this.audit = records.budgetAudit;
     this.merged = fromConfig;
   }
 
@@ -179,7 +182,7 @@ export class BudgetBook {
   }
 
   history(id?: string): Promise<BudgetChange[]> {
-    return readChanges(this.auditPath, id);
+    return this.audit.read(id);
   }
 
   /**
@@ -210,7 +213,7 @@ export class BudgetBook {
 
   private async commit(write: () => Promise<void>, change: Omit<BudgetChange, 'at'>): Promise<void> {
     // The audit line goes first: a change that is in force but not in the audit log must never exist.
-    await appendChange(this.auditPath, { at: new Date(this.now()).toISOString(), ...change });
+    await this.audit.append({ at: new Date(this.now()).toISOString(), ...change });
     await write();
     this.signature = null;
     await this.load();

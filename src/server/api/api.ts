@@ -120,7 +120,7 @@ export function createApi(o: ApiOptions): Api {
     ledgerPath: o.ledgerPath,
     keys: o.records.keys,
     now: o.now ?? (() => Date.now() * 1000),
-    budgets: o.budgets ?? new BudgetBook(o.ledgerPath, o.records.budgets),
+    budgets: o.budgets ?? new BudgetBook(o.records),
     pricer: o.pricer ?? null,
     ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
     ...(o.receivers ? { receivers: o.receivers } : {}),

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../http/session-cookie.js';
 import { fileLedgerRecords } from '../ledger-records.js';

@@ -67,7 +67,7 @@ beforeAll(async () => {
     records,
     adminToken: ADMIN,
     now: () => NOW,
-    budgets: new BudgetBook(ledgerPath, records.budgets, [fromConfig]),
+    budgets: new BudgetBook(records, [fromConfig]),
     // As serve gives it: a model filter also matches the canonical id of the name it was given.
     pricer: createPricer(await loadBundledCatalog(), null),
   });
@@ -126,7 +126,7 @@ describe('budgets over HTTP', () => {
     expect((await call('DELETE', `/api/budgets/${b.id}`)).status).toBe(200);
     expect((await call('GET', `/api/budgets/${b.id}`)).status).toBe(404);
     const ledger = join(dir, 'ledger.duckdb');
-    const h = await new BudgetBook(ledger, fileLedgerRecords(ledger).budgets).history(b.id);
+    const h = await new BudgetBook(fileLedgerRecords(ledger)).history(b.id);
     expect(h.map((c) => [c.action, c.before?.limit_usd ?? null, c.after?.limit_usd ?? null])).toEqual([
       ['create', null, '5'],
       ['update', '5', '7'],

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const ledgerPath = join(dir, 'ledger.duckdb');
   store = await createDuckDbStore(ledgerPath);
   const records = fileLedgerRecords(ledgerPath);
-  book = new BudgetBook(ledgerPath, records.budgets);
+  book = new BudgetBook(records);
   api = createApi({ store, ledgerPath, records, adminToken: ADMIN, budgets: book });
   server = createServer((req, res) => {
     if (!api.handle(req, res, (req.url ?? '/').split('?')[0]!)) res.writeHead(404).end();
