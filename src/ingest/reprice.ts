@@ -1,5 +1,5 @@
 import type { UsageEvent } from '../ledger/event.js';
-import { type Pricer, pricedOnlyAsUnused, withoutPrice } from '../pricing/pricer.js';
+import { callOf, type Pricer, pricedOnlyAsUnused, withoutPrice } from '../pricing/pricer.js';
 import type { Repricer } from '../store/store.js';
 
 /**
@@ -16,22 +16,12 @@ export function repriceWith(pricer: Pricer): Repricer {
 
 function repriceOne(pricer: Pricer, e: UsageEvent): UsageEvent {
   if (e.cost_source === 'provider') return e;
-  const {
-    cost_usd: _u,
-    cost_input: _i,
-    cost_cache_read: _r,
-    cost_cache_write: _w,
-    cost_output: _o,
-    cost_source: _s,
-    price_version: _v,
-    rates: _rates,
-    ...usage
-  } = e;
-  const served = pricer.price({ ...usage, model: e.model, given_cost: null });
+  const call = callOf(e);
+  const served = pricer.price(call);
   const asked = e.model_requested;
   const priced =
     served.cost_source === 'unpriced' && asked !== null && asked !== e.model
-      ? pricer.price({ ...usage, model: asked, given_cost: null })
+      ? pricer.price({ ...call, model: asked })
       : served;
   if (e.cost_source === 'computed' || priced.cost_source !== 'computed') return priced;
   // An estimate of 0 tokens (a stream abandoned before usage with no text to count) whose model has no price: the

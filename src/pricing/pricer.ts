@@ -327,6 +327,25 @@ export function pricedOnlyAsUnused(e: UsageEvent): boolean {
   return e.rates === NO_USAGE_RATES;
 }
 
+/**
+ * The call a stored event records, without its price (its provider-reported cost stays): what `price` takes to price
+ * it again, as the model that answered or as another.
+ */
+export function callOf(e: UsageEvent): UnpricedEvent {
+  const {
+    cost_usd: _u,
+    cost_input: _i,
+    cost_cache_read: _r,
+    cost_cache_write: _w,
+    cost_output: _o,
+    cost_source: _s,
+    price_version: _v,
+    rates: _rates,
+    ...call
+  } = e;
+  return { ...call, given_cost: null };
+}
+
 /** `e`, fresh from price(), made unpriced: no cost, rates or price version (its cost is unknown). Mutates `e`. */
 export function withoutPrice(e: UsageEvent): UsageEvent {
   e.cost_usd = null;
