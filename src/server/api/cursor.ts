@@ -1,15 +1,8 @@
 import type { UsageEvent } from '../../ledger/event.js';
+import type { Cursor } from '../../store/event-range.js';
 import { badParam } from './api-error.js';
 
-/**
- * Events are listed newest first by (ts, event_id), both descending. A cursor is the last (ts, event_id) a page
- * showed; the next page is everything strictly after it in that order. Opaque to clients (base64url JSON).
- */
-export interface Cursor {
-  ts: number;
-  id: string;
-}
-
+/** A cursor (store/event-range.ts) as the API gives it: opaque to clients (base64url JSON). */
 export function encodeCursor(e: Pick<UsageEvent, 'ts' | 'event_id'>): string {
   return Buffer.from(JSON.stringify([e.ts, e.event_id])).toString('base64url');
 }
@@ -29,9 +22,4 @@ export function decodeCursor(text: string): Cursor {
     'cursor',
     'not a cursor this API returned; pass next_cursor from the previous page unchanged',
   );
-}
-
-/** Whether `e` comes strictly after the cursor in (ts desc, event_id desc) order. */
-export function isAfter(e: Pick<UsageEvent, 'ts' | 'event_id'>, c: Cursor): boolean {
-  return e.ts < c.ts || (e.ts === c.ts && e.event_id < c.id);
 }

@@ -8,9 +8,10 @@ import { eventToRecord } from '../../ledger/serialize.js';
 import { parseEventTime } from '../../ledger/time.js';
 import { formatUsd } from '../../money/money.js';
 import { audioFee, costOf, webSearchFee } from '../../pricing/cost.js';
+import { type Cursor, type EventRange, eventPages, eventsPage } from '../../store/event-range.js';
 import type { Filter } from '../../store/query.js';
 import { ApiError, badParam } from './api-error.js';
-import { type Cursor, decodeCursor, encodeCursor, isAfter } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
 import { csvRows } from './json.js';
 import { countParam, format, rangeParams } from './params.js';
@@ -24,38 +25,6 @@ const record = z
 /** The canonical record plus `ts_us`, the exact epoch-µs time that addresses the event in /api/events/{id}. */
 function eventJson(e: UsageEvent): Record<string, unknown> {
   return { ...eventToRecord(e, true), ts_us: e.ts };
-}
-
-/** The first window an events page reads back from its upper bound; it grows ×8 while it holds too few events. */
-const FIRST_WINDOW_US = 3_600_000_000;
-
-/**
- * One page after `cursor`. Sorting a month of raw events to take the newest 50 costs seconds at 10M events, so the
- * page reads a window back from its upper bound (an hour, then ×8) until it holds a full page or reaches `since`;
- * zone maps on ts make narrow windows cheap. The store pages by `until` (exclusive ts), so events sharing the
- * cursor's ts are read again and skipped.
- */
-async function eventsPage(
-  c: ApiContext,
-  filters: Filter[],
-  since: number,
-  until: number,
-  limit: number,
-  cursor: Cursor | null,
-): Promise<{ events: UsageEvent[]; more: boolean }> {
-  const top = cursor === null ? until : Math.min(until, cursor.ts + 1);
-  let window = FIRST_WINDOW_US;
-  for (let extra = 1; ; ) {
-    const from = Math.max(since, top - window);
-    const want = limit + extra;
-    const got = await c.store.events({ filters, since: from, until: top, limit: want });
-    const fresh = cursor === null ? got : got.filter((e) => isAfter(e, cursor));
-    if (fresh.length > limit) return { events: fresh.slice(0, limit), more: true };
-    if (got.length === want)
-      extra *= 4; // a page's worth of events share the cursor's ts: read further
-    else if (from > since) window *= 8;
-    else return { events: fresh, more: false };
-  }
 }
 
 export const eventsEndpoint = endpoint({
@@ -80,10 +49,10 @@ export const eventsEndpoint = endpoint({
     if (p.format === 'csv')
       return new TextReply(
         'text/csv; charset=utf-8',
-        csvPages(c, filters, since, until, p.limit, cursor),
+        csvPages(c, { filters, since, until }, p.limit, cursor),
         'events.csv',
       );
-    const page = await eventsPage(c, filters, since, until, p.limit ?? 50, cursor);
+    const page = await eventsPage(c.store, { filters, since, until }, p.limit ?? 50, cursor);
     const last = page.events.at(-1);
     return { events: page.events.map(eventJson), next_cursor: page.more && last ? encodeCursor(last) : null };
   },
@@ -99,22 +68,16 @@ const CSV_PAGE = 1000;
  */
 async function* csvPages(
   c: ApiContext,
-  filters: Filter[],
-  since: number,
-  until: number,
+  r: EventRange,
   limit: number | undefined,
   after: Cursor | null,
 ): AsyncGenerator<string> {
   yield `${CSV_COLUMNS.join(',')}\n`;
-  for (let left = limit ?? Number.POSITIVE_INFINITY, cursor = after; left > 0; ) {
-    const page = await eventsPage(c, filters, since, until, Math.min(left, CSV_PAGE), cursor);
-    const last = page.events.at(-1);
-    if (last === undefined) return;
-    yield csvRows(page.events.map(eventJson), CSV_COLUMNS);
-    if (!page.more) return;
-    left -= page.events.length;
-    cursor = { ts: last.ts, id: last.event_id };
-  }
+  for await (const page of eventPages(c.store, r, CSV_PAGE, {
+    after,
+    ...(limit === undefined ? {} : { limit }),
+  }))
+    yield csvRows(page.map(eventJson), CSV_COLUMNS);
 }
 
 /**
