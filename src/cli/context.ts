@@ -122,10 +122,6 @@ export function timeOption(
 }
 
 /**
- * Runs `fn` with the ledger's store and always closes it. While `tokenledger serve` holds the file (a DuckDB file has
- * one writing process), that is the server's store, over its API (remote-store.ts); else the file, opened here.
- */
-/**
  * The ledger's keys, API tokens and budgets (server/ledger-records.ts) for the length of `use`: files beside a
  * DuckDB ledger, which need no lock (a running server reads them again when they change), or a ClickHouse ledger's
  * rows.
@@ -139,6 +135,10 @@ export async function withRecords<T>(o: LedgerOptions, use: (r: LedgerRecords) =
   }
 }
 
+/**
+ * Runs `fn` with the ledger's store and always closes it. While `tokenledger serve` holds the file (a DuckDB file has
+ * one writing process), that is the server's store, over its API (remote-store.ts); else the file, opened here.
+ */
 export async function withStore<T>(
   o: LedgerOptions,
   fn: (store: Store) => Promise<T>,

@@ -196,6 +196,20 @@ export function buildProgram(): Command {
     .option('--model-prices <file>', 'USD per 1M tokens of each model (default: models.json beside FILE)')
     .option('--target <share>', "share of the strongest model's quality to keep", '0.95')
     .action(async (file: string, o) => (await import('./route.js')).routeTrainCommand(file, o, out, err));
+  ledgerOptions(
+    filterOptions(
+      route
+        .command('savings')
+        .description(
+          "what each router's calls cost, against the same calls priced as its strongest model (docs/router.md)",
+        )
+        .option('--config <file>', 'the config naming the routers (default: ./tokenledger.config.yaml)')
+        .option('--versus <model>', "compare with this model instead of each router's strongest")
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+        ),
+    ),
+  ).action(async (o) => (await import('./route-savings.js')).routeSavingsCommand(o, out));
 
   filterOptions(
     ledgerOptions(

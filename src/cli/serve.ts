@@ -19,6 +19,12 @@ export interface ServeCommandOptions extends LedgerOptions {
 
 export const CONFIG_FILE = 'tokenledger.config.yaml';
 
+/** `--config FILE`, else ./tokenledger.config.yaml when there is one, else none (serve runs on defaults). */
+export function configPathOf(option: string | undefined, cwd: string): string | null {
+  if (option !== undefined) return resolve(cwd, option);
+  return existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
+}
+
 /**
  * `tokenledger serve`: runs until SIGINT/SIGTERM, then drains the write-ahead log into the ledger and exits.
  * Flags: --host (127.0.0.1), --port (8787), --db, --prices, --config FILE (default ./tokenledger.config.yaml if
@@ -32,12 +38,7 @@ export async function serveCommand(
   const port = parsePort(o.port);
   const otlpPort = portOption(o.otlpPort, '4318', '--otlp-port', 'OTLP/HTTP');
   const otlpGrpcPort = portOption(o.otlpGrpcPort, '4317', '--otlp-grpc-port', 'OTLP/gRPC');
-  const configPath =
-    o.config !== undefined
-      ? resolve(cwd, o.config)
-      : existsSync(resolve(cwd, CONFIG_FILE))
-        ? resolve(cwd, CONFIG_FILE)
-        : null;
+  const configPath = configPathOf(o.config, cwd);
   const path = ledgerPath(o);
   const url = ledgerUrl(o);
   const running = await startServer({

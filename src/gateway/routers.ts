@@ -2,31 +2,39 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import type { LearnedRouter } from '../router/learned-router.js';
-import { parseRouterFile } from '../router/router-file.js';
+import { parseRouterFile, type RouterMeasurement } from '../router/router-file.js';
 
 /**
  * The routers of `routers:` (model name → file), read at start-up so a missing or damaged file fails there, not at
- * the first call for its model. A relative path is read from the config file's folder.
+ * the first call for its model.
  */
 export async function loadRouters(
   files: Readonly<Record<string, string>>,
   configDir: string,
 ): Promise<ReadonlyMap<string, LearnedRouter>> {
   const routers = new Map<string, LearnedRouter>();
-  for (const [model, file] of Object.entries(files)) {
-    const path = isAbsolute(file) ? file : join(configDir, file);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (cause) {
-      throw new TokenledgerError(
-        'ROUTER_BAD_FILE',
-        `routers.${model}: cannot read ${path} (${(cause as Error).message}); ` +
-          'write it with `tokenledger route train`',
-        { cause },
-      );
-    }
-    routers.set(model, parseRouterFile(text, path).router);
-  }
+  for (const [model, file] of Object.entries(files))
+    routers.set(model, (await readRouter(model, file, configDir)).router);
   return routers;
+}
+
+/** One router file of `routers:`, with what it measured; a relative path is read from the config file's folder. */
+export async function readRouter(
+  model: string,
+  file: string,
+  configDir: string,
+): Promise<{ router: LearnedRouter; measured: RouterMeasurement }> {
+  const path = isAbsolute(file) ? file : join(configDir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new TokenledgerError(
+      'ROUTER_BAD_FILE',
+      `routers.${model}: cannot read ${path} (${(cause as Error).message}); ` +
+        'write it with `tokenledger route train`',
+      { cause },
+    );
+  }
+  return parseRouterFile(text, path);
 }

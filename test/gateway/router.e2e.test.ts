@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeSavingsCommand } from '../../src/cli/route-savings.js';
+import { formatUsd, parseUsd } from '../../src/money/money.js';
 import { evaluateRouters } from '../../src/router/evaluate.js';
 import { routerFileText } from '../../src/router/router-file.js';
 import { learnableCases } from '../../src/router/synthetic.test-data.js';
@@ -160,6 +162,72 @@ describe('a router for the Anthropic Messages API', () => {
     expect(message.usage.output_tokens).toBeGreaterThan(0);
     const routed = (await h.all()).filter((x) => x.route_id === 'claude-auto');
     expect(routed.map((x) => x.model_requested).sort()).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
+  });
+});
+
+describe('tokenledger route savings, on the calls routed above', () => {
+  const pico = (usdPerMillion: number, tokens: number) => BigInt(usdPerMillion * 1_000_000) * BigInt(tokens);
+  /** A call of OPENAI_USAGE at gpt-4o's list prices: $2.50 input, $1.25 cached input, $10 output per 1M tokens. */
+  const onGpt4o =
+    pico(2.5, OPENAI_USAGE.prompt - OPENAI_USAGE.cached) +
+    pico(1.25, OPENAI_USAGE.cached) +
+    pico(10, OPENAI_USAGE.completion);
+  const savings = async (o: { versus?: string }) => {
+    let text = '';
+    await routeSavingsCommand(
+      { db: h.ledger, config: join(dir, 'tokenledger.config.yaml'), format: 'json', ...o },
+      (s) => (text += s),
+    );
+    return (JSON.parse(text) as { routers: Record<string, unknown>[] }).routers;
+  };
+
+  it("prices each router's calls as its strongest model too, with the same tokens, and says what that saved", async () => {
+    const routed = (await h.all()).filter((e) => e.route_id === 'auto');
+    const mini = routed.filter((e) => e.model_requested === 'gpt-4o-mini');
+    const large = routed.filter((e) => e.model_requested === 'gpt-4o');
+    expect([mini.length, large.length]).toEqual([1, 2]);
+    const cost = (es: typeof routed) => es.reduce((sum, e) => sum + e.cost_usd!, 0n);
+    const usd = (p: bigint) => formatUsd(p);
+    // Through the running server (it holds the ledger), as the CLI reads a served ledger.
+    const [auto, claudeAuto] = await savings({});
+    expect(auto).toEqual({
+      router: 'auto',
+      versus: 'gpt-4o',
+      calls: 3,
+      cost_usd: usd(cost(routed)),
+      versus_cost_usd: usd(3n * onGpt4o),
+      saved_usd: usd(3n * onGpt4o - cost(routed)),
+      unpriced: 0,
+      models: [
+        { model: large[0]!.model, calls: 2, cost_usd: usd(cost(large)), versus_cost_usd: usd(2n * onGpt4o) },
+        { model: mini[0]!.model, calls: 1, cost_usd: usd(cost(mini)), versus_cost_usd: usd(onGpt4o) },
+      ],
+    });
+    expect(cost(large)).toBe(2n * onGpt4o); // the calls gpt-4o answered saved nothing
+    expect(onGpt4o - cost(mini)).toBeGreaterThan(0n);
+    expect(claudeAuto).toMatchObject({
+      router: 'claude-auto',
+      versus: 'claude-sonnet-4-5',
+      calls: 2,
+      unpriced: 0,
+    });
+    expect(BigInt(parseUsd(claudeAuto!.saved_usd as string))).toBeGreaterThan(0n);
+  });
+
+  it('compares with the model --versus names instead: routing to gpt-4o cost more than gpt-4o-mini would have', async () => {
+    const [auto] = await savings({ versus: 'gpt-4o-mini' });
+    expect(auto).toMatchObject({ router: 'auto', versus: 'gpt-4o-mini', calls: 3 });
+    expect(parseUsd(auto!.saved_usd as string)).toBeLessThan(0n);
+    let table = '';
+    await routeSavingsCommand(
+      { db: h.ledger, config: join(dir, 'tokenledger.config.yaml') },
+      (s) => (table += s),
+    );
+    expect(table).toMatch(
+      /^router +answered by +calls +cost +compared with +would have cost +saved +saved %/,
+    );
+    // To 1/100 of a cent: $0.02001 would have cost, of which $0.006270 saved.
+    expect(table).toMatch(/\nauto +3 +\$0\.0137 +gpt-4o +\$0\.0200 +\$0\.0063 +31\.3%\n +gpt-4o +2 /);
   });
 });
 

@@ -1,0 +1,110 @@
+import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import { callOf } from '../pricing/pricer.js';
+
+/**
+ * What routing saved: every call a router sent (its `route_id`) priced again as if the model it is compared with
+ * had answered it, with the same tokens, less what it cost. The comparison is a router's strongest model unless
+ * told otherwise: what the calls would have cost without the router, had the team sent them all to the model it
+ * trusts. The same tokens is the one assumption: another model would have answered at another length (the router
+ * file's `mean_output_tokens` says by how much on its training prompts), which no ledger can know.
+ */
+export interface RoutedModel {
+  /** The model that answered (canonical id). */
+  model: string;
+  calls: number;
+  cost_usd: bigint;
+  /** The same calls priced as the compared model. */
+  versus_cost_usd: bigint;
+}
+
+export interface RouterSavings {
+  router: string;
+  /** The model compared with, as priced (canonical id); null where none is known (a router not in the config). */
+  versus: string | null;
+  /** Calls counted in the sums: priced as they ran and as the compared model. */
+  calls: number;
+  cost_usd: bigint;
+  versus_cost_usd: bigint;
+  /** `versus_cost_usd - cost_usd`: negative when routing cost more. */
+  saved_usd: bigint;
+  /** Calls left out of the sums: no price for what ran, or none for the compared model (unknown, not $0). */
+  unpriced: number;
+  models: RoutedModel[];
+}
+
+/** Sums routed calls as they arrive (a range's events, a page at a time), so memory holds the sums alone. */
+export class SavingsTally {
+  private readonly routers = new Map<string, RouterSavings>();
+
+  /**
+   * @param versusOf the model a router's calls are compared with, as the pricer names it; null for none known
+   * @param price the ledger's pricer (pricing/pricer.ts)
+   */
+  constructor(
+    private readonly versusOf: (router: string) => string | null,
+    private readonly price: (e: UnpricedEvent) => UsageEvent,
+  ) {}
+
+  add(e: UsageEvent): void {
+    if (e.route_id === null) return;
+    const r = this.routerOf(e.route_id);
+    const versus = r.versus === null || e.cost_usd === null ? null : this.versusCost(e, r.versus);
+    if (versus === null) {
+      r.unpriced += 1;
+      return;
+    }
+    const m = modelOf(r, e.model);
+    r.calls += 1;
+    m.calls += 1;
+    r.cost_usd += e.cost_usd!;
+    m.cost_usd += e.cost_usd!;
+    r.versus_cost_usd += versus;
+    m.versus_cost_usd += versus;
+  }
+
+  /** By router name; each router's models by what they cost, most first. */
+  result(): RouterSavings[] {
+    return [...this.routers.values()]
+      .sort((a, b) => (a.router < b.router ? -1 : 1))
+      .map((r) => ({
+        ...r,
+        saved_usd: r.versus_cost_usd - r.cost_usd,
+        models: [...r.models].sort((a, b) => (b.cost_usd > a.cost_usd ? 1 : b.cost_usd < a.cost_usd ? -1 : 0)),
+      }));
+  }
+
+  private routerOf(router: string): RouterSavings {
+    let r = this.routers.get(router);
+    if (r === undefined) {
+      r = {
+        router,
+        versus: this.versusOf(router),
+        calls: 0,
+        cost_usd: 0n,
+        versus_cost_usd: 0n,
+        saved_usd: 0n,
+        unpriced: 0,
+        models: [],
+      };
+      this.routers.set(router, r);
+    }
+    return r;
+  }
+
+  /**
+   * The call priced as `versus`, with its own tokens, tier and time (a price in force then): null where `versus`
+   * has no price for one of its token kinds.
+   */
+  private versusCost(e: UsageEvent, versus: string): bigint | null {
+    return this.price({ ...callOf(e), model: versus, provider: null }).cost_usd;
+  }
+}
+
+function modelOf(r: RouterSavings, model: string): RoutedModel {
+  let m = r.models.find((x) => x.model === model);
+  if (m === undefined) {
+    m = { model, calls: 0, cost_usd: 0n, versus_cost_usd: 0n };
+    r.models.push(m);
+  }
+  return m;
+}
