@@ -1,12 +1,9 @@
 import { dirname } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { readGatewayConfig } from '../gateway/config.js';
-import { readRouter } from '../gateway/routers.js';
-import { formatUsd, formatUsdShort } from '../money/money.js';
-import type { Pricer } from '../pricing/pricer.js';
-import { type RouterSavings, SavingsTally } from '../router/savings.js';
-import { eventPages } from '../store/event-range.js';
-import type { Store } from '../store/store.js';
+import { loadRouters, strongestModels } from '../gateway/routers.js';
+import { formatUsdShort } from '../money/money.js';
+import { type RouterSavings, routingSavings, savingsJson } from '../router/savings.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
@@ -22,9 +19,6 @@ export interface RouteSavingsOptions extends LedgerOptions, FilterOptions {
   format?: string;
 }
 
-/** Routed calls a page: what memory holds, whatever the range. */
-const PAGE = 5000;
-
 /**
  * `tokenledger route savings`: what each router's calls cost, and what the same calls would have cost on the model
  * they are compared with (router/savings.ts): the router file's strongest model, or `--versus MODEL`.
@@ -38,75 +32,34 @@ export async function routeSavingsCommand(o: RouteSavingsOptions, out: (s: strin
   if (o.versus !== undefined && pricer.resolve(o.versus) === null)
     throw new TokenledgerError(
       'CLI_BAD_OPTION',
-      `--versus ${JSON.stringify(o.versus)}: no price is known for this model (tokenledger prices shows the known ones)`,
+      `--versus ${JSON.stringify(o.versus)}: no price is known for this model ` +
+        '(tokenledger prices show NAME says what a name resolves to)',
     );
   const filters = await whereFilters(o);
-  const range = parseRange(o);
-  const savings = await withStore(o, (store) => tally(store, pricer, versusOf, filters, range), {
+  const { since, until } = parseRange(o);
+  const range = { filters, since: since ?? 0, until: until ?? nowMicros() + 1 };
+  const savings = await withStore(o, (store) => routingSavings(store, pricer, versusOf, range), {
     existing: true,
   });
-  if (format === 'json') {
-    out(`${JSON.stringify({ routers: savings.map(savingsJson) }, null, 2)}\n`);
-    return;
-  }
-  out(savingsTable(savings));
+  out(
+    format === 'json'
+      ? `${JSON.stringify({ routers: savings.map(savingsJson) }, null, 2)}\n`
+      : savingsTable(savings),
+  );
 }
 
 /** The model each router's calls are compared with, as the pricer will name it. */
 async function comparisons(o: RouteSavingsOptions): Promise<(router: string) => string | null> {
-  if (o.versus !== undefined) {
-    const versus = o.versus;
-    return () => versus;
-  }
+  const versus = o.versus;
+  if (versus !== undefined) return () => versus;
   const cwd = process.cwd();
   const path = configPathOf(o.config, cwd);
   const config = await readGatewayConfig(path, {});
-  const strongest = new Map<string, string>();
-  for (const [name, file] of Object.entries(config.routers)) {
-    const { measured } = await readRouter(name, file, path === null ? cwd : dirname(path));
-    // The router's models are the dataset's names; the config's aliases say what upstreams serve them as.
-    strongest.set(name, config.aliases[measured.strongest] ?? measured.strongest);
-  }
+  const strongest = strongestModels(
+    await loadRouters(config.routers, path === null ? cwd : dirname(path)),
+    config.aliases,
+  );
   return (router) => strongest.get(router) ?? null;
-}
-
-async function tally(
-  store: Store,
-  pricer: Pricer,
-  versusOf: (router: string) => string | null,
-  filters: Awaited<ReturnType<typeof whereFilters>>,
-  range: { since?: number; until?: number },
-): Promise<RouterSavings[]> {
-  // The routers that sent calls in the range: a routed call is one whose route_id names its router.
-  const { rows } = await store.query({ dimensions: ['route_id'], filters, ...range });
-  const routers = rows.map((r) => r.dims.route_id).filter((id): id is string => id !== null && id !== '');
-  const t = new SavingsTally(versusOf, (e) => pricer.price(e));
-  if (routers.length === 0) return t.result();
-  const r = {
-    filters: [...filters, { dimension: 'route_id' as const, values: routers }],
-    since: range.since ?? 0,
-    until: range.until ?? nowMicros() + 1,
-  };
-  for await (const page of eventPages(store, r, PAGE)) for (const e of page) t.add(e);
-  return t.result();
-}
-
-function savingsJson(s: RouterSavings) {
-  return {
-    router: s.router,
-    versus: s.versus,
-    calls: s.calls,
-    cost_usd: formatUsd(s.cost_usd),
-    versus_cost_usd: formatUsd(s.versus_cost_usd),
-    saved_usd: formatUsd(s.saved_usd),
-    unpriced: s.unpriced,
-    models: s.models.map((m) => ({
-      model: m.model,
-      calls: m.calls,
-      cost_usd: formatUsd(m.cost_usd),
-      versus_cost_usd: formatUsd(m.versus_cost_usd),
-    })),
-  };
 }
 
 function savingsTable(savings: RouterSavings[]): string {

@@ -11,15 +11,33 @@ import { parseRouterFile, type RouterMeasurement } from '../router/router-file.j
 export async function loadRouters(
   files: Readonly<Record<string, string>>,
   configDir: string,
-): Promise<ReadonlyMap<string, LearnedRouter>> {
-  const routers = new Map<string, LearnedRouter>();
+): Promise<ReadonlyMap<string, LoadedRouter>> {
+  const routers = new Map<string, LoadedRouter>();
   for (const [model, file] of Object.entries(files))
-    routers.set(model, (await readRouter(model, file, configDir)).router);
+    routers.set(model, await readRouter(model, file, configDir));
   return routers;
 }
 
+export interface LoadedRouter {
+  router: LearnedRouter;
+  measured: RouterMeasurement;
+}
+
+/**
+ * What each router's calls are compared with in `route savings` (router/savings.ts): its file's strongest model,
+ * named as the config's `models.aliases` say upstreams serve it (the file names the dataset's models).
+ */
+export function strongestModels(
+  routers: ReadonlyMap<string, LoadedRouter>,
+  aliases: Readonly<Record<string, string>>,
+): ReadonlyMap<string, string> {
+  return new Map(
+    [...routers].map(([name, r]) => [name, aliases[r.measured.strongest] ?? r.measured.strongest]),
+  );
+}
+
 /** One router file of `routers:`, with what it measured; a relative path is read from the config file's folder. */
-export async function readRouter(
+async function readRouter(
   model: string,
   file: string,
   configDir: string,

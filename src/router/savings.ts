@@ -1,5 +1,8 @@
 import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
-import { callOf } from '../pricing/pricer.js';
+import { formatUsd } from '../money/money.js';
+import { callOf, type Pricer } from '../pricing/pricer.js';
+import { type EventRange, eventPages } from '../store/event-range.js';
+import type { Store } from '../store/store.js';
 
 /**
  * What routing saved: every call a router sent (its `route_id`) priced again as if the model it is compared with
@@ -69,7 +72,9 @@ export class SavingsTally {
       .map((r) => ({
         ...r,
         saved_usd: r.versus_cost_usd - r.cost_usd,
-        models: [...r.models].sort((a, b) => (b.cost_usd > a.cost_usd ? 1 : b.cost_usd < a.cost_usd ? -1 : 0)),
+        models: [...r.models].sort((a, b) =>
+          b.cost_usd > a.cost_usd ? 1 : b.cost_usd < a.cost_usd ? -1 : 0,
+        ),
       }));
   }
 
@@ -98,6 +103,48 @@ export class SavingsTally {
   private versusCost(e: UsageEvent, versus: string): bigint | null {
     return this.price({ ...callOf(e), model: versus, provider: null }).cost_usd;
   }
+}
+
+/** Routed calls a page: what memory holds, whatever the range. */
+const PAGE = 5000;
+
+/** The savings of every router that sent calls in the range (the range's filters apply too), read a page at a time. */
+export async function routingSavings(
+  store: Store,
+  pricer: Pricer,
+  versusOf: (router: string) => string | null,
+  range: EventRange,
+): Promise<RouterSavings[]> {
+  // The routers that sent calls in the range: a routed call is one whose route_id names its router.
+  const { rows } = await store.query({ dimensions: ['route_id'], ...range, filters: [...range.filters] });
+  const routers = rows.map((r) => r.dims.route_id).filter((id): id is string => id !== null && id !== '');
+  const t = new SavingsTally(versusOf, (e) => pricer.price(e));
+  const routed = {
+    ...range,
+    filters: [...range.filters, { dimension: 'route_id' as const, values: routers }],
+  };
+  if (routers.length > 0)
+    for await (const page of eventPages(store, routed, PAGE)) for (const e of page) t.add(e);
+  return t.result();
+}
+
+/** As the API and `--format json` give it: amounts as exact decimal strings. */
+export function savingsJson(s: RouterSavings) {
+  return {
+    router: s.router,
+    versus: s.versus,
+    calls: s.calls,
+    cost_usd: formatUsd(s.cost_usd),
+    versus_cost_usd: formatUsd(s.versus_cost_usd),
+    saved_usd: formatUsd(s.saved_usd),
+    unpriced: s.unpriced,
+    models: s.models.map((m) => ({
+      model: m.model,
+      calls: m.calls,
+      cost_usd: formatUsd(m.cost_usd),
+      versus_cost_usd: formatUsd(m.versus_cost_usd),
+    })),
+  };
 }
 
 function modelOf(r: RouterSavings, model: string): RoutedModel {

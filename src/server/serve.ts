@@ -5,7 +5,7 @@ import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gat
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
 import { Gateway } from '../gateway/pipeline.js';
-import { loadRouters } from '../gateway/routers.js';
+import { loadRouters, strongestModels } from '../gateway/routers.js';
 import { DAMAGED_FILE, openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
@@ -170,7 +170,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     env: o.env,
     enforcer: budgets.enforcement.enforcer,
     sessions: budgets.sessions,
-    routers,
+    routers: new Map([...routers].map(([name, r]) => [name, r.router])),
   });
   // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
   let otlp: OtlpReceiver | null = null;
@@ -192,6 +192,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     refreshPrices: () => prices.check(),
     receivers: () => ({ otlp_http_port: portOf(otlp?.url), otlp_grpc_port: portOf(otlp?.grpcUrl) }),
     roi,
+    strongest: strongestModels(routers, config.aliases),
     ...(o.apiNow ? { now: o.apiNow } : {}),
   });
   const server = createHttpServer({

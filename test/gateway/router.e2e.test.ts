@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
@@ -212,6 +212,24 @@ describe('tokenledger route savings, on the calls routed above', () => {
       unpriced: 0,
     });
     expect(BigInt(parseUsd(claudeAuto!.saved_usd as string))).toBeGreaterThan(0n);
+  });
+
+  it('gives the same through the HTTP API, GET /api/routing/savings, and refuses a model it cannot price', async () => {
+    const { admin_token } = JSON.parse(await readFile(h.ledger.replace(/\.duckdb$/, '.server.json'), 'utf8'));
+    const get = (query: string) =>
+      fetch(`${h.server.url}/api/routing/savings?since=30d&${query}`, {
+        headers: { authorization: `Bearer ${admin_token}` },
+      });
+    const answer = await get('');
+    expect(answer.status).toBe(200);
+    expect(((await answer.json()) as { routers: unknown }).routers).toEqual(await savings({}));
+    const mini = (await (await get('versus=gpt-4o-mini')).json()) as { routers: unknown };
+    expect(mini.routers).toEqual(await savings({ versus: 'gpt-4o-mini' }));
+    const unknown = await get('versus=no-such-model');
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({
+      error: { code: 'API_BAD_PARAM', message: expect.stringMatching(/versus/) },
+    });
   });
 
   it('compares with the model --versus names instead: routing to gpt-4o cost more than gpt-4o-mini would have', async () => {

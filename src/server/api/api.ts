@@ -33,6 +33,7 @@ import { metricsEndpoint } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { parseParams, readQuery } from './params.js';
 import { roiEndpoint } from './roi.js';
+import { routingSavingsEndpoint } from './routing.js';
 import { sessionsEndpoint } from './sessions.js';
 import { summaryEndpoint } from './summary.js';
 
@@ -42,6 +43,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   timeseriesEndpoint,
   metricsEndpoint,
   roiEndpoint,
+  routingSavingsEndpoint,
   eventsEndpoint,
   eventEndpoint,
   eventContentEndpoint,
@@ -77,6 +79,8 @@ export interface ApiOptions {
   refreshPrices?: () => Promise<unknown>;
   /** The OTLP receivers' ports, read when asked (serve starts them after the API); none by default. */
   receivers?: () => Receivers;
+  /** Each router's strongest model, for GET /api/routing/savings; none by default. */
+  strongest?: ReadonlyMap<string, string>;
   /** What GET /api/roi reads (the config's `roi:`); without it the route says how to set it. */
   roi?: RoiSource | null;
   /** Epoch µs; tests pin it. */
@@ -125,6 +129,7 @@ export function createApi(o: ApiOptions): Api {
     ...(o.refreshPrices ? { refreshPrices: o.refreshPrices } : {}),
     ...(o.receivers ? { receivers: o.receivers } : {}),
     roi: o.roi ?? null,
+    ...(o.strongest ? { strongest: o.strongest } : {}),
   };
   const routes = ENDPOINTS.map(compile);
   let openapi: string | null = null;

@@ -22,6 +22,8 @@ export interface ApiContext {
   refreshPrices?: () => Promise<unknown>;
   /** The ports the OTLP receivers listen on, null where one is off; absent where no server runs them. */
   receivers?: () => Receivers;
+  /** Each router's strongest model (gateway/routers.ts, strongestModels): what its calls' savings compare with. */
+  strongest?: ReadonlyMap<string, string>;
   /** The repositories and people of the config's `roi:`; null where it has none. */
   roi?: RoiSource | null;
 }
