@@ -48,10 +48,7 @@ export const routingSavingsEndpoint = endpoint({
     if (pricer === null) throw new ApiError('API_INTERNAL', 'this server has no prices loaded');
     const versus = p.versus;
     if (versus !== undefined && pricer.resolve(versus) === null)
-      throw new ApiError(
-        'API_BAD_PARAM',
-        `parameter "versus": no price is known for ${JSON.stringify(versus)}`,
-      );
+      throw badParam('versus', `no price is known for ${JSON.stringify(versus)}`);
     const { since, until } = parseRange(p, c.now());
     const filters = requestFilters(p.where, pricer, who);
     const versusOf = (router: string) => versus ?? c.strongest?.get(router) ?? null;
