@@ -9,7 +9,6 @@ import { parseEventTime } from '../../ledger/time.js';
 import { formatUsd } from '../../money/money.js';
 import { audioFee, costOf, webSearchFee } from '../../pricing/cost.js';
 import { type Cursor, type EventRange, eventPages, eventsPage } from '../../store/event-range.js';
-import type { Filter } from '../../store/query.js';
 import { ApiError, badParam } from './api-error.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { type ApiContext, endpoint, TextReply } from './endpoint.js';
