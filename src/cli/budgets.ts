@@ -118,7 +118,7 @@ export async function budgetsList(
   o: LedgerOptions & { format?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  // A running server knows the budgets of its config file too; without one, the CLI knows only the budgets file
+  // A running server knows the budgets of its config file too; without one, the CLI knows only the ledger's own
   // beside the ledger. Either way each one's spend, read from the ledger once there is one.
   const server = await runningServer(ledgerPath(o));
   const listed = await budgetsWithSpend(o);
@@ -128,7 +128,7 @@ export async function budgetsList(
   }
   if (listed.length === 0) {
     out(
-      `No budgets${server ? '' : " in the budgets file (a config file's budgets are listed while `tokenledger serve` runs with it)"}. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n`,
+      `No budgets${server ? '' : " of the ledger's own (a config file's budgets are listed while `tokenledger serve` runs with it)"}. Add one with: tokenledger budgets add --scope team=payments --period monthly --limit-usd 500 --action block\n`,
     );
     return;
   }

@@ -77,8 +77,8 @@ function spendText(k: VirtualKeyRecord, spent: string | undefined): string {
 }
 
 /**
- * `tokenledger keys update ID --budget USD`: a key's monthly budget raised or lowered. A running server rereads the
- * keys file and applies it to the next call, counting what the key spent this month (the budget's counter stays).
+ * `tokenledger keys update ID --budget USD`: a key's monthly budget raised or lowered. A running server reads the
+ * keys again and applies it to the next call, counting what the key spent this month (the budget's counter stays).
  * Only a key that has a budget: one without was counted against no limit while the server ran, so a limit given now
  * would start from nothing until a restart; such a key is replaced by a new one made with --budget.
  */

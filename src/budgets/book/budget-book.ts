@@ -75,7 +75,7 @@ export class BudgetBook {
   private changing: Promise<unknown> = Promise.resolve();
 
   /**
-   * Awaited when the budgets file changed, before the new budgets are in force: the server seeds their counters
+   * Awaited when the ledger's budgets changed, before the new budgets are in force: the server seeds their counters
    * from the ledger here, so no request is checked against a new budget that does not yet count its window's spend.
    */
   beforeChange: ((next: readonly Budget[]) => Promise<void>) | null = null;
