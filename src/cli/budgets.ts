@@ -118,8 +118,8 @@ export async function budgetsList(
   o: LedgerOptions & { format?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  // A running server knows the budgets of its config file too; without one, the CLI knows only the ledger's own
-  // beside the ledger. Either way each one's spend, read from the ledger once there is one.
+  // A running server knows the budgets of its config file too; without one, the CLI knows only the ledger's own.
+  // Either way each one's spend, read from the ledger once there is one.
   const server = await runningServer(ledgerPath(o));
   const listed = await budgetsWithSpend(o);
   if (o.format === 'json') {
