@@ -7,7 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContent } from '../../ledger/call-content.js';
 import { contentAuditPath } from '../../ledger/content-audit.js';
-import type { UsageEvent } from '../../ledger/event.js';
+import { totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { formatUsd, parseDecimal } from '../../money/money.js';
 import { loadBundledCatalog } from '../../pricing/bundled-catalog.js';
 import { createPricer } from '../../pricing/pricer.js';
@@ -389,6 +389,26 @@ describe('data', () => {
       );
       expect(body.unpriced.events).toBe(2);
       expect(body.cost_per_1m_tokens_usd).toBe(formatUsd((sum(priced) * 1_000_000n) / BigInt(tokens)));
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('the FOCUS dataset says in its headers how many events, and tokens, it left out for having no price', async () => {
+    const unpriced = [3, 4].map((n) =>
+      makeEvent(n, { model: 'mystery-7b', rates: null, input_tokens: 5_000_000, output_tokens: 7 }),
+    );
+    const served = await serveApi('tl-api-focus-unpriced-', [makeEvent(1), makeEvent(2), ...unpriced]);
+    try {
+      const r = await fetch(`${served.base}/api/focus?${RANGE}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      expect(r.status).toBe(200);
+      const tokens = unpriced.reduce((s, e) => s + totalTokens(e), 0);
+      expect(tokens).toBeGreaterThan(10_000_000);
+      expect(r.headers.get('x-tokenledger-unpriced-events')).toBe('2');
+      expect(r.headers.get('x-tokenledger-unpriced-tokens')).toBe(String(tokens));
+      expect((await r.text()).includes('mystery-7b')).toBe(false);
     } finally {
       await served.close();
     }
@@ -915,6 +935,7 @@ describe('the FOCUS dataset for FinOps tools', () => {
     const billed = rows.reduce((t, row) => t + parseDecimal(row.split(',')[0]!, 12), 0n);
     expect(billed).toBe(sum(events));
     expect((await readdir(dir)).filter((n) => n.startsWith('.focus-'))).toEqual([]);
+    expect(r.headers.get('x-tokenledger-unpriced-events')).toBe('0');
     // Every team's spend, which no viewer's scope narrows.
     expect((await get(`/api/focus?${RANGE}`, viewerAll)).status).toBe(403);
     expect((await get(`/api/focus?${RANGE}`, null)).status).toBe(401);

@@ -210,9 +210,10 @@ export function createApi(o: ApiOptions): Api {
           : parseBody(r.e.body, await readJson(req, r.e.bodyLimit ?? BODY_LIMIT));
       const reply = await r.e.handle(ctx, params, who, pathParams, body);
       if (reply instanceof TextReply) {
-        const disposition: Record<string, string> = reply.filename
-          ? { 'content-disposition': `attachment; filename="${reply.filename}"` }
-          : {};
+        const disposition: Record<string, string> = {
+          ...reply.headers,
+          ...(reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {}),
+        };
         if (typeof reply.body === 'string') return send(res, 200, reply.type, reply.body, disposition);
         return sendPieces(res, reply.type, reply.body, disposition);
       }

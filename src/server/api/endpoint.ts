@@ -42,6 +42,8 @@ export class TextReply {
     readonly type: string,
     readonly body: string | AsyncIterable<string>,
     readonly filename?: string,
+    /** Sent beside the body: what a CSV cannot say in its rows (the FOCUS export's events left out). */
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 

@@ -8,8 +8,8 @@ import { parseRange } from './query-input.js';
 
 /**
  * The range's FOCUS 1.2 dataset (docs/focus.md), for FinOps tools that pull their cost data: the CSV
- * `tokenledger export --format focus` writes, sent as the store writes it. Admin only: it is every team's spend, with
- * no filter a viewer's scope could narrow it by.
+ * `tokenledger export --format focus` writes, sent as the store writes it, with the events it left out (no price) in
+ * its headers. Admin only: it is every team's spend, with no filter a viewer's scope could narrow it by.
  */
 export const focusEndpoint = endpoint({
   method: 'GET',
@@ -24,8 +24,13 @@ export const focusEndpoint = endpoint({
     const dir = await mkdtemp(join(dirname(c.ledgerPath), '.focus-'));
     try {
       const path = join(dir, 'focus.csv');
-      await c.store.export({ format: 'focus', path, ...range });
-      return new TextReply('text/csv; charset=utf-8', sendThenRemove(path, dir), 'focus.csv');
+      const { unpriced } = await c.store.export({ format: 'focus', path, ...range });
+      // A FOCUS cost cannot be unknown, so events with no price are not rows: the headers say how many, as the CLI
+      // does, so a tool that pulls the dataset can tell its total from the ledger's.
+      return new TextReply('text/csv; charset=utf-8', sendThenRemove(path, dir), 'focus.csv', {
+        'x-tokenledger-unpriced-events': String(unpriced?.events ?? 0),
+        'x-tokenledger-unpriced-tokens': String(unpriced?.tokens ?? 0),
+      });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
