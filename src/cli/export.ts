@@ -21,8 +21,8 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
       `--format ${JSON.stringify(o.format)}: use one of ${EXPORT_FORMATS.join(', ')}`,
     );
   }
-  if (!o.output && format === 'parquet') {
-    throw new TokenledgerError('CLI_BAD_OPTION', 'parquet is binary: give a file with --output FILE');
+  if (!o.output && (format === 'parquet' || format === 'focus-parquet')) {
+    throw new TokenledgerError('CLI_BAD_OPTION', `${format} is binary: give a file with --output FILE`);
   }
   const range = parseRange(o, nowMicros());
   if (o.output && isLedgerFile(o.output, ledgerPath(o)))
@@ -58,7 +58,7 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
 
 /** What an export wrote: events, or FOCUS rows and the events without a price it had to leave out. */
 function exported(format: ExportOptions['format'], r: ExportResult): string {
-  if (format !== 'focus') return `exported ${counted(r.rows, 'event')}`;
+  if (format !== 'focus' && format !== 'focus-parquet') return `exported ${counted(r.rows, 'event')}`;
   const unpriced = r.unpriced?.events ?? 0;
   return (
     `exported ${counted(r.rows, 'FOCUS row')}` +

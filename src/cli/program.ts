@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { TokenledgerError } from '../errors.js';
+import { EXPORT_FORMATS } from '../store/store.js';
 import { collect } from './filters.js';
 
 // By require: commander is CommonJS, and its ESM entry makes Node scan it for exports first (~12 ms of every command).
@@ -164,8 +165,8 @@ export function buildProgram(): Command {
           'write the ledger as canonical records, or as a FOCUS 1.2 cost and usage dataset for FinOps tools',
         )
         .addOption(
-          new Option('--format <format>', 'file format (focus: FOCUS 1.2 CSV, docs/focus.md)')
-            .choices(['jsonl', 'csv', 'parquet', 'focus'])
+          new Option('--format <format>', 'file format (focus, focus-parquet: FOCUS 1.2, docs/focus.md)')
+            .choices(EXPORT_FORMATS)
             .default('jsonl'),
         )
         .option('-o, --output <file>', 'file to write (default: standard output)')

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../ledger/event.js';
 import { divRoundHalfEven, parseDecimal } from '../money/money.js';
 import { SEARCH_RATE_TO_MILLION } from '../pricing/cost.js';
-import { FOCUS_COLUMNS } from './focus/dataset.js';
+import { FOCUS_COLUMNS, FOCUS_TYPES } from './focus/dataset.js';
 import type { Store } from './store.js';
 import { CARDS, DAY, makeEvent, randomEvents, T0 } from './testing/event-factory.js';
 
@@ -36,6 +36,25 @@ async function exportOf(
   const rows = read.getRowObjects().map((r) => r as unknown as FocusRow);
   c.closeSync();
   return { result, rows, header: read.columnNames() };
+}
+
+/** The same export as Parquet, read back by DuckDB: its column types, and every value as text. */
+async function parquetOf(makeStore: () => Promise<Store>, events: UsageEvent[]) {
+  const store = await makeStore();
+  await store.append(events);
+  const path = join(mkdtempSync(join(tmpdir(), 'tl-focus-')), 'focus.parquet');
+  const result = await store.export({ format: 'focus-parquet', path });
+  await store.close();
+  const c = await (await DuckDBInstance.create(':memory:')).connect();
+  await c.run("SET TimeZone = 'UTC'");
+  const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+  const types = described.getRowObjects().map((r) => String(r.column_type));
+  const read = await c.runAndReadAll(
+    `SELECT ${FOCUS_COLUMNS.map((col) => `CAST(${col} AS VARCHAR) AS ${col}`).join(', ')} FROM read_parquet('${path}')`,
+  );
+  const rows = read.getRowObjects().map((r) => r as unknown as FocusRow);
+  c.closeSync();
+  return { result, types, rows };
 }
 
 const E12 = 10n ** 12n;
@@ -292,6 +311,33 @@ export function runFocusExportSuite(name: string, makeStore: () => Promise<Store
           result: { rows: 0, unpriced: { events: events.length, tokens: events.length * 21_301 } },
         });
       }
+    });
+
+    it('writes the same rows as Parquet, typed: decimals to their last digit, periods as UTC instants', async () => {
+      const { rows } = await exported();
+      const parquet = await parquetOf(makeStore, events);
+      expect(parquet.result).toEqual({ rows: rows.length, unpriced: (await exported()).result.unpriced });
+      expect(parquet.types).toEqual(
+        FOCUS_COLUMNS.map((c) => {
+          const t = FOCUS_TYPES[c];
+          return t === 'text'
+            ? 'VARCHAR'
+            : t === 'instant'
+              ? 'TIMESTAMP WITH TIME ZONE'
+              : `DECIMAL(38,${t.decimal})`;
+        }),
+      );
+      // Each value as the CSV has it: a decimal's trailing zeros and an instant's ISO text are the CSV's forms.
+      const asCsv = (r: FocusRow) =>
+        JSON.stringify(
+          FOCUS_COLUMNS.map((c) => {
+            const v = r[c];
+            const t = FOCUS_TYPES[c];
+            if (v === null || t === 'text') return v;
+            return t === 'instant' ? new Date(v).toISOString() : String(parseDecimal(v, t.decimal));
+          }),
+        );
+      expect(parquet.rows.map(asCsv).sort()).toEqual(rows.map(asCsv).sort());
     });
 
     it('bounds the charge periods by --since and --until', async () => {

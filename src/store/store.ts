@@ -30,8 +30,8 @@ export interface EventFilter {
   limit?: number;
 }
 
-/** Canonical records (jsonl, csv, parquet), or the FOCUS 1.2 cost and usage dataset in CSV (docs/focus.md). */
-export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'focus'] as const;
+/** Canonical records (jsonl, csv, parquet), or the FOCUS 1.2 cost and usage dataset in CSV or Parquet (docs/focus.md). */
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'focus', 'focus-parquet'] as const;
 
 export interface ExportOptions {
   format: (typeof EXPORT_FORMATS)[number];

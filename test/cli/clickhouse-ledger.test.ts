@@ -152,6 +152,40 @@ describe('tokenledger on a ClickHouse ledger', () => {
     });
     expect(click).toEqual(duck);
   });
+
+  it('exports the same FOCUS dataset as Parquet, typed, from either store', async () => {
+    const paths = [join(dir, 'duck.focus.parquet'), join(dir, 'click.focus.parquet')];
+    const said: string[] = [];
+    for (const [i, db] of [file, url].entries()) {
+      const r = await runCli(['export', '--format', 'focus-parquet', '--output', paths[i]!, '--db', db]);
+      expect(r.code, r.stderr).toBe(0);
+      said.push(r.stderr.replace(paths[i]!, 'FILE'));
+    }
+    expect(said[1]).toBe(said[0]);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const read = async (p: string) =>
+      (
+        await duck.runAndReadAll(
+          `SELECT * EXCLUDE (BillingPeriodStart, BillingPeriodEnd, ChargePeriodStart, ChargePeriodEnd),
+             epoch(ChargePeriodStart), epoch(BillingPeriodEnd) FROM read_parquet('${p}')`,
+        )
+      )
+        .getRows()
+        .map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
+        .sort();
+    const rows = await read(paths[1]!);
+    expect(said[0]).toBe(
+      `exported ${rows.length.toLocaleString('en-US')} FOCUS rows${said[0]!.slice(said[0]!.indexOf(' (left'))}`,
+    );
+    expect(rows).toEqual(await read(paths[0]!));
+    duck.closeSync();
+    // A binary file needs a path: standard output is a terminal's or a pipe's.
+    const r = await runCli(['export', '--format', 'focus-parquet', '--db', file]);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      expect.stringContaining('focus-parquet is binary: give a file with --output FILE'),
+    ]);
+  });
 });
 
 /** An export's records sorted, ingested_at left out; a CSV's header first. */

@@ -16,7 +16,8 @@ import { withinSql } from './time.js';
  * FOCUS dataset as DuckDB's, from the same dataset description (focus-export.ts).
  */
 export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Promise<ExportResult> {
-  if (o.format === 'focus') return exportFocus(sql, o);
+  if (o.format === 'focus' || o.format === 'focus-parquet')
+    return exportFocus(sql, { ...o, parquet: o.format === 'focus-parquet' });
   const [where, params] = withinSql('ts', { from: o.since, to: o.until });
   const inRange = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   const tagKeys =

@@ -317,7 +317,9 @@ class DuckDbStore implements Store {
 
   export(o: ExportOptions): Promise<ExportResult> {
     return this.s.exclusive(() =>
-      o.format === 'focus' ? exportFocus(this.s, o) : exportLedger(this.s, { ...o, format: o.format }),
+      o.format === 'focus' || o.format === 'focus-parquet'
+        ? exportFocus(this.s, { ...o, parquet: o.format === 'focus-parquet' })
+        : exportLedger(this.s, { ...o, format: o.format }),
     );
   }
 

@@ -14,6 +14,7 @@ import {
   givenSums,
   RATED_SOURCES,
   secondaryCharges,
+  typedColumns,
 } from '../focus/focus-sql.js';
 import { focusListing } from '../focus/listing.js';
 import type { UnpricedCount } from '../store.js';
@@ -22,7 +23,7 @@ import { q } from './schema.js';
 import type { DuckDbSession, SqlParam } from './session.js';
 
 /**
- * The ledger as a FOCUS 1.2 Cost and Usage dataset, in CSV (docs/focus.md). One row per UTC day, billing provider,
+ * The ledger as a FOCUS 1.2 Cost and Usage dataset, in CSV or Parquet (docs/focus.md). One row per UTC day, billing provider,
  * model, service tier, rate card, cost source, attribution (TAG_FIELDS) and charge (CHARGE_KINDS), all in SQL, so
  * memory stays flat however many events; all money in HUGEINT, never a float. What each column says is
  * focus/focus-sql.ts's, shared with the ClickHouse store; this file reads the ledger and writes the CSV with COPY.
@@ -30,7 +31,7 @@ import type { DuckDbSession, SqlParam } from './session.js';
  */
 export async function exportFocus(
   s: DuckDbSession,
-  o: { path: string; since?: number; until?: number },
+  o: { path: string; since?: number; until?: number; parquet?: boolean },
 ): Promise<{ rows: number; unpriced: UnpricedCount }> {
   const { sql: inRange, params: rangeParams } = exportRange(o);
   // One read for both: the (provider, model) pairs to name, and the unpriced events the rows will leave out.
@@ -57,7 +58,10 @@ export async function exportFocus(
   try {
     const rows = await s.run(
       'exporting the FOCUS dataset',
-      `COPY (${focusSql(inRange)}) TO ${copyTarget(o.path)} (FORMAT csv, HEADER)`,
+      o.parquet
+        ? `COPY (SELECT ${typedColumns(DUCKDB_FOCUS)} FROM (${focusSql(inRange)})) TO ${copyTarget(o.path)} ` +
+            '(FORMAT parquet)'
+        : `COPY (${focusSql(inRange)}) TO ${copyTarget(o.path)} (FORMAT csv, HEADER)`,
       // One JSON parameter: a list parameter needs an element type, which an empty list (an empty ledger) has not.
       [...rangeParams, JSON.stringify(names), ...periodParams],
     );
@@ -83,6 +87,9 @@ const DUCKDB_FOCUS: FocusDialect = {
     return `CASE WHEN len(${kept}) = 0 THEN NULL ELSE to_json(map_from_entries(${kept}))::VARCHAR END`;
   },
   rate: (_of, field) => `r.${field}`,
+  toDecimal: (x, scale) => `CAST(${x} AS DECIMAL(38, ${scale}))`,
+  toInstant: (x) => `CAST(${x} AS TIMESTAMPTZ)`,
+  toText: (x) => `CAST(${x} AS VARCHAR)`,
   ident: q,
 };
 

@@ -57,6 +57,42 @@ export const FOCUS_COLUMNS = [
 export type FocusColumn = (typeof FOCUS_COLUMNS)[number];
 
 /**
+ * A column's type in a typed file (Parquet): a decimal at the scale focus-sql.ts writes it at (so the cast is exact),
+ * a UTC instant (FOCUS DateTime), or text (JSON columns stay their JSON text).
+ */
+export type FocusType = { decimal: number } | 'instant' | 'text';
+
+export const FOCUS_TYPES: Readonly<Record<FocusColumn, FocusType>> = Object.fromEntries(
+  FOCUS_COLUMNS.map((c): [FocusColumn, FocusType] => [c, typeOf(c)]),
+) as Record<FocusColumn, FocusType>;
+
+function typeOf(c: FocusColumn): FocusType {
+  switch (c) {
+    case 'BilledCost':
+    case 'EffectiveCost':
+    case 'PricingQuantity':
+      return { decimal: 12 };
+    // Unit price × PricingQuantity, unrounded: USD per 1M at 18 digits × tokens ÷ 10^6.
+    case 'ListCost':
+    case 'ContractedCost':
+      return { decimal: 24 };
+    case 'ListUnitPrice':
+    case 'ContractedUnitPrice':
+      return { decimal: 18 };
+    // Audio in seconds, to the millisecond.
+    case 'ConsumedQuantity':
+      return { decimal: 3 };
+    case 'BillingPeriodStart':
+    case 'BillingPeriodEnd':
+    case 'ChargePeriodStart':
+    case 'ChargePeriodEnd':
+      return 'instant';
+    default:
+      return 'text';
+  }
+}
+
+/**
  * How a charge is counted and priced: tokens per million, searches per thousand, audio (counted in seconds) by the
  * hour.
  */

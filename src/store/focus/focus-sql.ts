@@ -1,6 +1,14 @@
 import { type RATE_FIELDS, TOKEN_FIELDS } from '../../ledger/event.js';
 import { SEARCH_RATE_TO_MILLION } from '../../pricing/cost.js';
-import { CHARGE_KINDS, type ChargeKind, type FocusColumn, TAG_FIELDS, UNITS } from './dataset.js';
+import {
+  CHARGE_KINDS,
+  type ChargeKind,
+  FOCUS_COLUMNS,
+  FOCUS_TYPES,
+  type FocusColumn,
+  TAG_FIELDS,
+  UNITS,
+} from './dataset.js';
 
 /**
  * The FOCUS dataset's rules as SQL expressions (docs/focus.md), written once for every store: each store's
@@ -49,6 +57,10 @@ export interface FocusDialect {
   jsonObject(pairs: readonly (readonly [key: string, value: string])[]): string;
   /** The rate of `field` on the card of the event `p` or of the group `a`. */
   rate(of: 'p' | 'a', field: RateField): string;
+  /** Text `x` (a column of the CSV's rows) as a decimal of this scale, a UTC instant or text: for Parquet. */
+  toDecimal(x: string, scale: number): string;
+  toInstant(x: string): string;
+  toText(x: string): string;
   ident(name: string): string;
 }
 
@@ -318,4 +330,13 @@ export function givenColumns(d: FocusDialect, period: FocusPeriod): Record<Focus
       ['x_ServiceTier', 'a.service_tier'],
     ]),
   };
+}
+
+/** The CSV's columns (named as FOCUS_COLUMNS, from a subquery) typed as FOCUS_TYPES says: a Parquet file's SELECT. */
+export function typedColumns(d: FocusDialect): string {
+  return FOCUS_COLUMNS.map((c) => {
+    const t = FOCUS_TYPES[c];
+    const typed = t === 'text' ? d.toText(c) : t === 'instant' ? d.toInstant(c) : d.toDecimal(c, t.decimal);
+    return `${typed} AS ${c}`;
+  }).join(', ');
 }
