@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallContent } from '../../ledger/call-content.js';
@@ -936,6 +937,20 @@ describe('the FOCUS dataset for FinOps tools', () => {
     expect(billed).toBe(sum(events));
     expect((await readdir(dir)).filter((n) => n.startsWith('.focus-'))).toEqual([]);
     expect(r.headers.get('x-tokenledger-unpriced-events')).toBe('0');
+    // The same rows as typed Parquet, byte for byte what the store wrote.
+    const pq = await fetch(`${base}/api/focus?${RANGE}&format=parquet`, {
+      headers: { authorization: `Bearer ${adminTok}` },
+    });
+    expect([pq.status, pq.headers.get('content-type')]).toEqual([200, 'application/vnd.apache.parquet']);
+    const file = join(dir, 'pulled.focus.parquet');
+    await writeFile(file, Buffer.from(await pq.arrayBuffer()));
+    const c = await (await DuckDBInstance.create(':memory:')).connect();
+    const [[n, total]] = (
+      await c.runAndReadAll(`SELECT count(*), sum(BilledCost)::VARCHAR FROM read_parquet('${file}')`)
+    ).getRows() as [[bigint, string]];
+    c.closeSync();
+    await rm(file);
+    expect([Number(n), parseDecimal(total, 12)]).toEqual([rows.length, sum(events)]);
     // Every team's spend, which no viewer's scope narrows.
     expect((await get(`/api/focus?${RANGE}`, viewerAll)).status).toBe(403);
     expect((await get(`/api/focus?${RANGE}`, null)).status).toBe(401);

@@ -23,7 +23,7 @@ import {
   updateBudgetEndpoint,
 } from './budgets.js';
 import { crossOriginChange } from './cross-origin.js';
-import { type ApiContext, type Endpoint, type Receivers, TextReply } from './endpoint.js';
+import { type ApiContext, type Endpoint, FileReply, type Receivers } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
 import { focusEndpoint } from './focus.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
@@ -209,7 +209,7 @@ export function createApi(o: ApiOptions): Api {
           ? undefined
           : parseBody(r.e.body, await readJson(req, r.e.bodyLimit ?? BODY_LIMIT));
       const reply = await r.e.handle(ctx, params, who, pathParams, body);
-      if (reply instanceof TextReply) {
+      if (reply instanceof FileReply) {
         const disposition: Record<string, string> = {
           ...reply.headers,
           ...(reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {}),
@@ -304,7 +304,7 @@ function cookie(req: IncomingMessage, sid: string, maxAge = SESSION_TTL_MS / 100
 async function sendPieces(
   res: ServerResponse,
   type: string,
-  body: AsyncIterable<string>,
+  body: AsyncIterable<string | Uint8Array>,
   extra: Record<string, string>,
 ): Promise<void> {
   const pieces = body[Symbol.asyncIterator]();

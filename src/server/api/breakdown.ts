@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Bucket, Dimension } from '../../store/query.js';
-import { type ApiContext, endpoint, TextReply } from './endpoint.js';
+import { type ApiContext, endpoint, FileReply } from './endpoint.js';
 import { resultColumns, resultJson, toCsv } from './json.js';
 import { bucket, dims, format, rangeParams, top } from './params.js';
 import { parseDims, parseRange, parseZone, requestFilters } from './query-input.js';
@@ -45,7 +45,7 @@ async function grouped(
   const json = resultJson(result, p.top !== undefined);
   if (p.format === 'csv') {
     const header = resultColumns(dimensions, b !== undefined, p.top !== undefined);
-    return new TextReply('text/csv; charset=utf-8', toCsv(json.rows, header), `${name}.csv`);
+    return new FileReply('text/csv; charset=utf-8', toCsv(json.rows, header), `${name}.csv`);
   }
   return json;
 }

@@ -34,13 +34,14 @@ export interface Receivers {
 }
 
 /**
- * A non-JSON answer (CSV download): the whole text, or its pieces in order, sent as they come so a download of a
- * million events never sits whole in memory. Anything else an endpoint returns is sent as JSON.
+ * A non-JSON answer (a CSV or Parquet download): the whole text, or its pieces in order (text or a binary file's
+ * bytes), sent as they come so a download of a million events never sits whole in memory. Anything else an endpoint
+ * returns is sent as JSON.
  */
-export class TextReply {
+export class FileReply {
   constructor(
     readonly type: string,
-    readonly body: string | AsyncIterable<string>,
+    readonly body: string | AsyncIterable<string | Uint8Array>,
     readonly filename?: string,
     /** Sent beside the body: what a CSV cannot say in its rows (the FOCUS export's events left out). */
     readonly headers: Record<string, string> = {},

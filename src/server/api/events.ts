@@ -11,7 +11,7 @@ import { audioFee, costOf, webSearchFee } from '../../pricing/cost.js';
 import { type Cursor, type EventRange, eventPages, eventsPage } from '../../store/event-range.js';
 import { ApiError, badParam } from './api-error.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { type ApiContext, endpoint, TextReply } from './endpoint.js';
+import { type ApiContext, endpoint, FileReply } from './endpoint.js';
 import { csvRows } from './json.js';
 import { countParam, format, rangeParams } from './params.js';
 import { checkInRange, parseRange, requestFilters } from './query-input.js';
@@ -46,7 +46,7 @@ export const eventsEndpoint = endpoint({
     const cursor = p.cursor === undefined ? null : decodeCursor(p.cursor);
     const filters = requestFilters(p.where, c.pricer, who);
     if (p.format === 'csv')
-      return new TextReply(
+      return new FileReply(
         'text/csv; charset=utf-8',
         csvPages(c, { filters, since, until }, p.limit, cursor),
         'events.csv',
