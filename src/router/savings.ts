@@ -143,6 +143,7 @@ export function savingsJson(s: RouterSavings) {
       calls: m.calls,
       cost_usd: formatUsd(m.cost_usd),
       versus_cost_usd: formatUsd(m.versus_cost_usd),
+      saved_usd: formatUsd(m.versus_cost_usd - m.cost_usd),
     })),
   };
 }

@@ -17,6 +17,7 @@ import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-facto
 import { ALL_OTHERS, count, intervalText, percent, signed, sumDecimals, usd } from '../../web/src/format.js';
 import type { RoiReport } from '../../web/src/roi-report.js';
 import { freePort } from '../helpers/free-port.js';
+import { trainedRouter } from '../helpers/trained-router.js';
 
 // A real browser on a real server with demo data. Debian's chromium (installed by .ci/run).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -103,6 +104,10 @@ beforeAll(async () => {
   const onBranch = { user: spenders[0]!, project: 'repo', tags: { git_branch: 'feat/x' } };
   await store.append([
     makeEvent(9_001, { ...onBranch, ts: Date.now() * 1000 - 3 * DAY, rates: CARDS.sonnet }),
+    // Calls the gateway routed two days ago (`auto`, the config's router below): two to gpt-4o-mini, one to gpt-4o.
+    ...['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o'].map((model, i) =>
+      makeEvent(9_100 + i, { ts: Date.now() * 1000 - 2 * DAY, source: 'gateway', route_id: 'auto', model }),
+    ),
   ]);
   await store.close();
   repo = new GitRepo();
@@ -127,7 +132,18 @@ beforeAll(async () => {
     'Merge pull request #1 from acme/feat/x',
     'feat/x',
   );
-  writeFileSync(join(dir, 'roi.config.yaml'), `roi:\n  repos: [${JSON.stringify(repo.dir)}]\n`);
+  const USD = 1_000_000_000_000n;
+  writeFileSync(
+    join(dir, 'router.json'),
+    trainedRouter(
+      ['gpt-4o-mini', (USD * 15n) / 100n, (USD * 6n) / 10n],
+      ['gpt-4o', (USD * 5n) / 2n, USD * 10n],
+    ),
+  );
+  writeFileSync(
+    join(dir, 'roi.config.yaml'),
+    `roi:\n  repos: [${JSON.stringify(repo.dir)}]\nrouters:\n  auto: router.json\n`,
+  );
   server = await start(ledger, false, join(dir, 'roi.config.yaml'));
   emptyServer = await start(join(dir, 'empty.duckdb'), true);
   admin = JSON.parse(await readFile(join(dir, 'ledger.server.json'), 'utf8')).admin_token;
@@ -189,6 +205,43 @@ describe('dashboard in a real browser', () => {
           percent(g.cache_hit_rate),
           usd(g.cache_savings_usd),
         ]),
+    );
+    // The routed calls beside what they would have cost on the router's strongest model, as the API says.
+    const routing = await apiGet<{
+      routers: {
+        router: string;
+        calls: number;
+        cost_usd: string;
+        versus: string;
+        versus_cost_usd: string;
+        saved_usd: string;
+        models: {
+          model: string;
+          calls: number;
+          cost_usd: string;
+          versus_cost_usd: string;
+          saved_usd: string;
+        }[];
+      }[];
+    }>('/api/routing/savings?since=30d');
+    expect(routing.routers.map((r) => [r.router, r.versus, r.calls])).toEqual([['auto', 'gpt-4o', 3]]);
+    await page.getByTestId('routing').locator('tbody tr').first().waitFor();
+    const routingRows = await page
+      .getByTestId('routing')
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent)));
+    expect(routingRows).toEqual(
+      routing.routers.flatMap((r) => [
+        [r.router, count(r.calls), usd(r.cost_usd), r.versus, usd(r.versus_cost_usd), usd(r.saved_usd)],
+        ...r.models.map((m) => [
+          m.model,
+          count(m.calls),
+          usd(m.cost_usd),
+          '',
+          usd(m.versus_cost_usd),
+          usd(m.saved_usd),
+        ]),
+      ]),
     );
     // Off the bars, the chart's legend gives each layer's exact total over the range; on a bar, that day's.
     const ts = await apiGet<{ rows: { model: string; other: boolean; bucket: string; cost_usd: string }[] }>(

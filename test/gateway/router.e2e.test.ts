@@ -6,11 +6,9 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeSavingsCommand } from '../../src/cli/route-savings.js';
 import { formatUsd, parseUsd } from '../../src/money/money.js';
-import { evaluateRouters } from '../../src/router/evaluate.js';
-import { routerFileText } from '../../src/router/router-file.js';
-import { learnableCases } from '../../src/router/synthetic.test-data.js';
 import { startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { trainedRouter } from '../helpers/trained-router.js';
 import { OPENAI_USAGE } from './fake-provider.js';
 import { type Harness, startHarness } from './helpers.js';
 
@@ -21,28 +19,6 @@ let h: Harness;
 let client: OpenAI;
 let claude: Anthropic;
 let dir: string;
-
-/** A router file for a small and a large model at these USD-per-1M prices (input, output). */
-function trainedRouter(small: [string, bigint, bigint], large: [string, bigint, bigint]): string {
-  const cases = learnableCases(3000).map((c) => ({
-    ...c,
-    outcomes: new Map([
-      [small[0], c.outcomes.get('small')!],
-      [large[0], c.outcomes.get('large')!],
-    ]),
-  }));
-  const prices = new Map([small, large].map(([m, input, output]) => [m, { input, output }]));
-  const e = evaluateRouters({ cases, models: [small[0], large[0]], skipped: [] }, prices, { targets: [1] });
-  const measured = {
-    trained_on: 'synthetic',
-    target: 1,
-    test_prompts: e.sizes.test,
-    quality_share: 1,
-    cheaper: 1,
-    strongest: large[0],
-  };
-  return routerFileText(e.targets[0]!.router, measured);
-}
 
 const USD = 1_000_000_000_000n;
 beforeAll(async () => {
@@ -199,8 +175,20 @@ describe('tokenledger route savings, on the calls routed above', () => {
       saved_usd: usd(3n * onGpt4o - cost(routed)),
       unpriced: 0,
       models: [
-        { model: large[0]!.model, calls: 2, cost_usd: usd(cost(large)), versus_cost_usd: usd(2n * onGpt4o) },
-        { model: mini[0]!.model, calls: 1, cost_usd: usd(cost(mini)), versus_cost_usd: usd(onGpt4o) },
+        {
+          model: large[0]!.model,
+          calls: 2,
+          cost_usd: usd(cost(large)),
+          versus_cost_usd: usd(2n * onGpt4o),
+          saved_usd: usd(2n * onGpt4o - cost(large)),
+        },
+        {
+          model: mini[0]!.model,
+          calls: 1,
+          cost_usd: usd(cost(mini)),
+          versus_cost_usd: usd(onGpt4o),
+          saved_usd: usd(onGpt4o - cost(mini)),
+        },
       ],
     });
     expect(cost(large)).toBe(2n * onGpt4o); // the calls gpt-4o answered saved nothing

@@ -38,7 +38,13 @@ export const routingSavingsEndpoint = endpoint({
           .int()
           .describe('calls left out: no price as they ran, or as the model compared with'),
         models: z.array(
-          z.object({ model: z.string(), calls: z.number().int(), cost_usd: money, versus_cost_usd: money }),
+          z.object({
+            model: z.string(),
+            calls: z.number().int(),
+            cost_usd: money,
+            versus_cost_usd: money,
+            saved_usd: money,
+          }),
         ),
       }),
     ),

@@ -124,6 +124,85 @@ function Efficiency({ range }: { range: URLSearchParams }) {
   );
 }
 
+/** A router's calls as GET /api/routing/savings gives them (docs/router.md, What routing saved). */
+interface RouterSavings {
+  router: string;
+  versus: string | null;
+  calls: number;
+  cost_usd: string;
+  versus_cost_usd: string;
+  saved_usd: string;
+  unpriced: number;
+  models: { model: string; calls: number; cost_usd: string; versus_cost_usd: string; saved_usd: string }[];
+}
+
+/**
+ * What the routers' calls cost against the same calls on each router's strongest model: shown only where calls went
+ * through a router in the range, as most ledgers have none.
+ */
+function Routing({ range }: { range: URLSearchParams }) {
+  const r = useApi<{ routers: RouterSavings[] }>('/api/routing/savings', range);
+  if (r.error) return <Loading error={r.error} />;
+  if (!r.data || r.data.routers.length === 0) return null;
+  return (
+    <Panel title="Routing savings">
+      <div class="scroll">
+        <table data-testid="routing">
+          <caption class="sr-only">
+            What each router's calls cost, against the same calls priced as the model compared with
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">router / answered by</th>
+              <th scope="col" class="num">
+                Calls
+              </th>
+              <th scope="col" class="num">
+                Cost
+              </th>
+              <th scope="col">Compared with</th>
+              <th scope="col" class="num">
+                Would have cost
+              </th>
+              <th scope="col" class="num">
+                Saved
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.data.routers.flatMap((x) => [
+              <tr key={x.router} class="group">
+                <th scope="row">{x.router}</th>
+                <td class="num">{count(x.calls)}</td>
+                <td class="num">{usd(x.cost_usd)}</td>
+                <td>{x.versus ?? '—'}</td>
+                <td class="num">{usd(x.versus_cost_usd)}</td>
+                <td class="num">{usd(x.saved_usd)}</td>
+              </tr>,
+              ...x.models.map((m) => (
+                <tr key={`${x.router} ${m.model}`}>
+                  <td class="indent">{m.model}</td>
+                  <td class="num">{count(m.calls)}</td>
+                  <td class="num">{usd(m.cost_usd)}</td>
+                  <td />
+                  <td class="num">{usd(m.versus_cost_usd)}</td>
+                  <td class="num">{usd(m.saved_usd)}</td>
+                </tr>
+              )),
+            ])}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">
+        Would have cost: the same calls, with the same tokens, priced as the router's strongest model.
+        {r.data.routers.some((x) => x.unpriced > 0)
+          ? ` ${count(r.data.routers.reduce((n, x) => n + x.unpriced, 0))} calls with no price are left out.`
+          : ''}
+      </p>
+    </Panel>
+  );
+}
+
 export function Overview({ u }: { u: URL }) {
   const range = rangeOf(u);
   const stack = (STACKS as readonly string[]).includes(u.searchParams.get('stack') ?? '')
@@ -236,6 +315,7 @@ export function Overview({ u }: { u: URL }) {
         <Top dim="agent" title="Top agents" range={range} />
       </div>
       <Efficiency range={range} />
+      <Routing range={range} />
     </>
   );
 }
