@@ -37,11 +37,7 @@ export function strongestModels(
 }
 
 /** One router file of `routers:`, with what it measured; a relative path is read from the config file's folder. */
-async function readRouter(
-  model: string,
-  file: string,
-  configDir: string,
-): Promise<{ router: LearnedRouter; measured: RouterMeasurement }> {
+async function readRouter(model: string, file: string, configDir: string): Promise<LoadedRouter> {
   const path = isAbsolute(file) ? file : join(configDir, file);
   let text: string;
   try {

@@ -22,7 +22,7 @@ export interface RoutedModel {
 
 export interface RouterSavings {
   router: string;
-  /** The model compared with, as priced (canonical id); null where none is known (a router not in the config). */
+  /** The model compared with, as the config or `--versus` names it; null for a router the config does not name. */
   versus: string | null;
   /** Calls counted in the sums: priced as they ran and as the compared model. */
   calls: number;
