@@ -100,7 +100,8 @@ function savingsTable(savings: RouterSavings[]): string {
       );
     if (s.unpriced > 0)
       notes.push(
-        `${s.router}: ${counted(s.unpriced, 'call')} left out, with no price as they ran or as ${s.versus ?? 'any model'}`,
+        `${s.router}: ${counted(s.unpriced, 'call')} left out, ` +
+          `with no price as they ran or as ${s.versus ?? 'any model'}`,
       );
   }
   const header = [

@@ -30,7 +30,7 @@ export interface EventFilter {
   limit?: number;
 }
 
-/** Canonical records (jsonl, csv, parquet), or the FOCUS 1.2 cost and usage dataset in CSV or Parquet (docs/focus.md). */
+/** Canonical records (jsonl, csv, parquet), or the FOCUS 1.2 cost and usage dataset, CSV or Parquet (docs/focus.md). */
 export const EXPORT_FORMATS = ['jsonl', 'csv', 'parquet', 'focus', 'focus-parquet'] as const;
 
 export interface ExportOptions {

@@ -9,7 +9,8 @@ import { parseRange } from './query-input.js';
 /**
  * The range's FOCUS 1.2 dataset (docs/focus.md), for FinOps tools that pull their cost data: the CSV (or Parquet)
  * `tokenledger export --format focus` (`focus-parquet`) writes, sent as the store writes it, with the events it left
- * out (no price) in its headers. Admin only: it is every team's spend, with no filter a viewer's scope could narrow it by.
+ * out (no price) in its headers. Admin only: it is every team's spend, with no filter a viewer's scope could narrow
+ * it by.
  */
 export const focusEndpoint = endpoint({
   method: 'GET',

@@ -23,10 +23,10 @@ import { q } from './schema.js';
 import type { DuckDbSession, SqlParam } from './session.js';
 
 /**
- * The ledger as a FOCUS 1.2 Cost and Usage dataset, in CSV or Parquet (docs/focus.md). One row per UTC day, billing provider,
- * model, service tier, rate card, cost source, attribution (TAG_FIELDS) and charge (CHARGE_KINDS), all in SQL, so
- * memory stays flat however many events; all money in HUGEINT, never a float. What each column says is
- * focus/focus-sql.ts's, shared with the ClickHouse store; this file reads the ledger and writes the CSV with COPY.
+ * The ledger as a FOCUS 1.2 Cost and Usage dataset, in CSV or Parquet (docs/focus.md). One row per UTC day, billing
+ * provider, model, service tier, rate card, cost source, attribution (TAG_FIELDS) and charge (CHARGE_KINDS), all in
+ * SQL, so memory stays flat however many events; all money in HUGEINT, never a float. What each column says is
+ * focus/focus-sql.ts's, shared with the ClickHouse store; this file reads the ledger and writes the file with COPY.
  * Events without a price are left out (FOCUS costs cannot be null, and $0 would be a lie) and counted.
  */
 export async function exportFocus(
