@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runRecordSetSuite } from './record-set.case.test.js';
-import { fileRecordSet, type RecordKind } from './record-set.js';
+import { type FileRecordKind, fileRecordSet } from './record-set.js';
 
 let dir: string;
 let files = 0;
@@ -14,7 +14,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const NOTES: RecordKind = {
+const NOTES: FileRecordKind = {
   name: 'notes',
   read: ['NOTES_READ', 'notes'],
   corrupt: ['NOTES_CORRUPT', 'not a notes file'],

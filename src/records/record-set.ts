@@ -6,11 +6,15 @@ export interface SetRecord {
   created_at: string;
 }
 
-/** What a set is called where it is kept, and the errors that name it. */
-export interface RecordKind extends SecretFileErrors {
+/** What a set is called where it is kept, and the error for a record that is not one of its kind. */
+export interface RecordKind {
   /** The file's field and the database's `kind`: `keys`, `tokens`, `budgets`. */
   name: string;
+  corrupt: SecretFileErrors['corrupt'];
 }
+
+/** A kind that is also kept as a file: with the error for a file that cannot be read. */
+export type FileRecordKind = RecordKind & SecretFileErrors;
 
 /**
  * A ledger's small sets that people change one record at a time while servers read them: virtual keys, API tokens,
@@ -35,7 +39,7 @@ export interface RecordSet<T extends SetRecord> {
  * two changes at once from two processes can lose one (the server serialises its own; people run one command at a
  * time), which a ClickHouse set, a row per record, cannot.
  */
-export function fileRecordSet<T extends SetRecord>(path: string, kind: RecordKind): RecordSet<T> {
+export function fileRecordSet<T extends SetRecord>(path: string, kind: FileRecordKind): RecordSet<T> {
   const list = () => readSecretFile<T>(path, kind.name, kind);
   const write = (records: readonly T[]) => writeSecretFile(path, kind.name, records);
   return {

@@ -24,7 +24,6 @@ export interface LedgerRecords {
 /** The budgets' audit in a ClickHouse ledger (a DuckDB ledger's is a JSONL file: audit-log.ts). */
 const BUDGET_CHANGES: RecordKind = {
   name: 'budget_changes',
-  read: ['BUDGET_AUDIT_READ', 'budget changes'],
   corrupt: ['BUDGET_AUDIT_CORRUPT', 'not a budget change'],
 };
 

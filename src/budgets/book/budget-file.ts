@@ -1,4 +1,4 @@
-import type { RecordKind } from '../../records/record-set.js';
+import type { FileRecordKind } from '../../records/record-set.js';
 
 /**
  * Budgets made by the CLI and the API live in `<ledger>.budgets.json` beside a DuckDB ledger, like virtual keys (in
@@ -9,7 +9,7 @@ export function budgetFilePath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.budgets.json`;
 }
 
-export const BUDGET_RECORDS: RecordKind = {
+export const BUDGET_RECORDS: FileRecordKind = {
   name: 'budgets',
   read: ['BUDGET_FILE_READ', 'budgets'],
   corrupt: ['BUDGET_FILE_CORRUPT', 'not a budgets file; restore it from a backup or move it away'],

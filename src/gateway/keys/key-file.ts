@@ -1,4 +1,4 @@
-import type { RecordKind } from '../../records/record-set.js';
+import type { FileRecordKind } from '../../records/record-set.js';
 
 /**
  * Virtual keys beside a DuckDB ledger live in `<ledger>.keys.json`, mode 0600: a small file that both the server and
@@ -9,7 +9,7 @@ export function keyFilePath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.keys.json`;
 }
 
-export const KEY_RECORDS: RecordKind = {
+export const KEY_RECORDS: FileRecordKind = {
   name: 'keys',
   read: ['GW_KEYS_READ', 'virtual keys'],
   corrupt: ['GW_KEYS_CORRUPT', 'not a virtual keys file; restore it from a backup or move it away'],

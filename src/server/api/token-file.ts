@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RecordKind } from '../../records/record-set.js';
+import type { FileRecordKind } from '../../records/record-set.js';
 
 /**
  * API tokens live in `<ledger>.tokens.json` beside a DuckDB ledger (mode 0600) and in a ClickHouse ledger's
@@ -55,7 +55,7 @@ export function newToken(
   };
 }
 
-export const TOKEN_RECORDS: RecordKind = {
+export const TOKEN_RECORDS: FileRecordKind = {
   name: 'tokens',
   read: ['API_TOKENS_READ', 'API tokens'],
   corrupt: ['API_TOKENS_CORRUPT', 'not an API tokens file; move it away and create tokens again'],

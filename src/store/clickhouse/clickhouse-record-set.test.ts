@@ -19,7 +19,6 @@ afterAll(async () => {
 
 const NOTES: RecordKind = {
   name: 'notes',
-  read: ['NOTES_READ', 'notes'],
   corrupt: ['NOTES_CORRUPT', 'not a notes file'],
 };
 
