@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../ledger/event.js';
 import { divRoundHalfEven, parseDecimal } from '../money/money.js';
@@ -19,42 +19,41 @@ type FocusRow = Record<(typeof FOCUS_COLUMNS)[number], string | null>;
 
 /**
  * Writes `events` to a fresh ledger, exports FOCUS, and reads the CSV back (every value as text, '' as null), with
- * DuckDB's CSV reader whichever store wrote it.
+ * DuckDB's CSV reader whichever store wrote it. With `parquet`, the same ledger's Parquet export too, read back by
+ * DuckDB: its column types, and every value as text.
  */
 async function exportOf(
   makeStore: () => Promise<Store>,
   events: UsageEvent[],
   range: { since?: number; until?: number } = {},
+  o: { parquet?: boolean } = {},
 ) {
   const store = await makeStore();
   await store.append(events);
-  const path = join(mkdtempSync(join(tmpdir(), 'tl-focus-')), 'focus.csv');
+  const dir = mkdtempSync(join(tmpdir(), 'tl-focus-'));
+  const path = join(dir, 'focus.csv');
   const result = await store.export({ format: 'focus', path, ...range });
+  const parquetPath = join(dir, 'focus.parquet');
+  const parquetResult = o.parquet
+    ? await store.export({ format: 'focus-parquet', path: parquetPath, ...range })
+    : null;
   await store.close();
   const c = await (await DuckDBInstance.create(':memory:')).connect();
   const read = await c.runAndReadAll(`SELECT * FROM read_csv('${path}', all_varchar = true, header = true)`);
   const rows = read.getRowObjects().map((r) => r as unknown as FocusRow);
+  const parquet = parquetResult && { result: parquetResult, ...(await readParquet(c, parquetPath)) };
   c.closeSync();
-  return { result, rows, header: read.columnNames() };
+  return { result, rows, header: read.columnNames(), parquet };
 }
 
-/** The same export as Parquet, read back by DuckDB: its column types, and every value as text. */
-async function parquetOf(makeStore: () => Promise<Store>, events: UsageEvent[]) {
-  const store = await makeStore();
-  await store.append(events);
-  const path = join(mkdtempSync(join(tmpdir(), 'tl-focus-')), 'focus.parquet');
-  const result = await store.export({ format: 'focus-parquet', path });
-  await store.close();
-  const c = await (await DuckDBInstance.create(':memory:')).connect();
+async function readParquet(c: DuckDBConnection, path: string) {
   await c.run("SET TimeZone = 'UTC'");
   const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
   const types = described.getRowObjects().map((r) => String(r.column_type));
   const read = await c.runAndReadAll(
     `SELECT ${FOCUS_COLUMNS.map((col) => `CAST(${col} AS VARCHAR) AS ${col}`).join(', ')} FROM read_parquet('${path}')`,
   );
-  const rows = read.getRowObjects().map((r) => r as unknown as FocusRow);
-  c.closeSync();
-  return { result, types, rows };
+  return { types, rows: read.getRowObjects().map((r) => r as unknown as FocusRow) };
 }
 
 const E12 = 10n ** 12n;
@@ -108,7 +107,7 @@ export function runFocusExportSuite(name: string, makeStore: () => Promise<Store
     const unpriced = events.filter((e) => e.cost_source === 'unpriced');
     let whole: ReturnType<typeof exportOf> | undefined;
     const exported = () => {
-      whole ??= exportOf(makeStore, events);
+      whole ??= exportOf(makeStore, events, {}, { parquet: true });
       return whole;
     };
 
@@ -314,10 +313,9 @@ export function runFocusExportSuite(name: string, makeStore: () => Promise<Store
     });
 
     it('writes the same rows as Parquet, typed: decimals to their last digit, periods as UTC instants', async () => {
-      const { rows } = await exported();
-      const parquet = await parquetOf(makeStore, events);
-      expect(parquet.result).toEqual({ rows: rows.length, unpriced: (await exported()).result.unpriced });
-      expect(parquet.types).toEqual(
+      const { rows, parquet } = await exported();
+      expect(parquet!.result).toEqual({ rows: rows.length, unpriced: (await exported()).result.unpriced });
+      expect(parquet!.types).toEqual(
         FOCUS_COLUMNS.map((c) => {
           const t = FOCUS_TYPES[c];
           return t === 'text'
@@ -337,7 +335,7 @@ export function runFocusExportSuite(name: string, makeStore: () => Promise<Store
             return t === 'instant' ? new Date(v).toISOString() : String(parseDecimal(v, t.decimal));
           }),
         );
-      expect(parquet.rows.map(asCsv).sort()).toEqual(rows.map(asCsv).sort());
+      expect(parquet!.rows.map(asCsv).sort()).toEqual(rows.map(asCsv).sort());
     });
 
     it('bounds the charge periods by --since and --until', async () => {

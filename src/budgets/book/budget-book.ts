@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TokenledgerError } from '../../errors.js';
 import type { RecordSet } from '../../records/record-set.js';
+import { Serial } from '../../store/serial.js';
 import { problemOf } from '../../zod-problem.js';
 import { type Budget, budgetInputSchema, formatPeriod, parsePeriod } from '../budget.js';
 import type { BudgetAudit, BudgetChange } from './audit-log.js';
@@ -71,8 +72,11 @@ export class BudgetBook {
   private signature: string | null = null;
   private checkedAt = 0;
   private checking: Promise<void> | null = null;
-  /** The change in progress: changes run one after another (see serial). */
-  private changing: Promise<unknown> = Promise.resolve();
+  /**
+   * Changes run one at a time. A file set rewrites the whole file from the budgets it read, so two at once (two API
+   * requests) would each write the file without the other's budget, and both would rename the same temporary file.
+   */
+  private readonly queue = new Serial();
 
   /**
    * Awaited when the ledger's budgets changed, before the new budgets are in force: the server seeds their counters
@@ -127,7 +131,7 @@ export class BudgetBook {
   }
 
   create(input: unknown, actor: string, origin: 'cli' | 'api'): Promise<Budget> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       await this.load();
       const b = toBudget(
         input,
@@ -149,7 +153,7 @@ export class BudgetBook {
 
   /** Replaces the fields given in `changes` (a partial budget definition); the id, origin and creation time stay. */
   update(id: string, changes: Record<string, unknown>, actor: string): Promise<Budget> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const before = await this.editable(id);
       const base: Record<string, unknown> = budgetInput(before);
       // A downgrade budget changed to alert or block drops its model, unless the change names one (and is refused).
@@ -168,7 +172,7 @@ export class BudgetBook {
   }
 
   remove(id: string, actor: string): Promise<Budget> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const before = await this.editable(id);
       await this.commit(() => this.set.remove(id), {
         actor,
@@ -183,16 +187,6 @@ export class BudgetBook {
 
   history(id?: string): Promise<BudgetChange[]> {
     return this.audit.read(id);
-  }
-
-  /**
-   * Runs changes one at a time. A file set rewrites the whole file from the budgets it read, so two at once (two API
-   * requests) would each write the file without the other's budget, and both would rename the same temporary file.
-   */
-  private serial<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.changing.then(change, change);
-    this.changing = run.catch(() => {});
-    return run;
   }
 
   private async editable(id: string): Promise<Budget> {

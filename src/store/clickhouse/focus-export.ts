@@ -63,17 +63,14 @@ export async function exportFocus(
     until: o.until === undefined ? 'NULL' : `fromUnixTimestamp64Micro({to:Int64}, 'UTC')`,
   };
   const params = { ...rangeParams, names: JSON.stringify(names) };
+  const dataset = focusSql(inRange, period);
   const out = await openExportFile(o.path);
   if (o.parquet) {
     // ClickHouse writes the file; the rows are counted by a read of their own, as the stream does not say.
-    const rows = await sql.rows(
-      'counting the FOCUS rows',
-      `SELECT count() AS n FROM (${focusSql(inRange, period)})`,
-      params,
-    );
+    const rows = await sql.rows('counting the FOCUS rows', `SELECT count() AS n FROM (${dataset})`, params);
     await sql.pipe(
       'exporting the FOCUS dataset',
-      `SELECT ${typedColumns(CLICKHOUSE_FOCUS)} FROM (${focusSql(inRange, period)}) ${FOCUS_SETTINGS} FORMAT Parquet`,
+      `SELECT ${typedColumns(CLICKHOUSE_FOCUS)} FROM (${dataset}) ${FOCUS_SETTINGS} FORMAT Parquet`,
       params,
       out,
     );
@@ -82,8 +79,11 @@ export async function exportFocus(
   let rows = 0;
   try {
     await writeText(out, `${FOCUS_COLUMNS.join(',')}\n`);
-    const csvRows = `${focusSql(inRange, period)}\n${FOCUS_SETTINGS}`;
-    for await (const block of sql.stream('exporting the FOCUS dataset', csvRows, params)) {
+    for await (const block of sql.stream(
+      'exporting the FOCUS dataset',
+      `${dataset}\n${FOCUS_SETTINGS}`,
+      params,
+    )) {
       await writeText(
         out,
         block.map((r) => `${r.map((v) => csvCell(v as string | null)).join(',')}\n`).join(''),
