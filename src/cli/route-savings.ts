@@ -77,7 +77,7 @@ function savingsTable(savings: RouterSavings[]): string {
       '',
       groupDigits(s.calls),
       usd(s.cost_usd),
-      s.versus ?? '—',
+      s.versus === null ? '—' : s.versus_inferred ? `${s.versus} *` : s.versus,
       usd(s.versus_cost_usd),
       usd(s.saved_usd),
       share(s.saved_usd),
@@ -94,10 +94,7 @@ function savingsTable(savings: RouterSavings[]): string {
         '',
       ]);
     if (s.versus === null)
-      notes.push(
-        `${s.router}: not a router of the config, so its calls are compared with no model; ` +
-          'give --config, or --versus MODEL',
-      );
+      notes.push(`${s.router}: none of the models it chose has a price to compare with; give --versus MODEL`);
     if (s.unpriced > 0)
       notes.push(
         `${s.router}: ${counted(s.unpriced, 'call')} left out, ` +
@@ -114,6 +111,11 @@ function savingsTable(savings: RouterSavings[]): string {
     'saved',
     'saved %',
   ];
+  if (savings.some((s) => s.versus_inferred))
+    notes.unshift(
+      '* no router file names the model compared with: the priciest model the router chose (by list input plus ' +
+        'output rate);\n  give --config FILE with the routers, or --versus MODEL',
+    );
   return (
     `${renderTable(header, rows, 2)}\n\n` +
     'would have cost: the same calls, with the same tokens, priced as the model compared with:\n' +

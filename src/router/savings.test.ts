@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledCatalog } from '../pricing/bundled-catalog.js';
 import { createPricer } from '../pricing/pricer.js';
 import { unpricedEvent } from '../pricing/unpriced-event.js';
-import { SavingsTally } from './savings.js';
+import { priciestModel, SavingsTally } from './savings.js';
 
 const pricer = createPricer(await loadBundledCatalog(), null);
 const price = pricer.price.bind(pricer);
@@ -34,6 +34,7 @@ describe('SavingsTally', () => {
       {
         router: 'auto',
         versus: 'gpt-4o',
+        versus_inferred: false,
         calls: 3,
         cost_usd: 2n * small + large,
         versus_cost_usd: 3n * large,
@@ -65,5 +66,24 @@ describe('SavingsTally', () => {
       ['known', 'no-such-model-anywhere', 0, 1, 0n],
     ]);
     expect(t2.result().map((r) => [r.calls, r.unpriced])).toEqual([[1, 1]]);
+  });
+});
+
+describe('priciestModel', () => {
+  const at = Date.parse('2026-01-01') * 1000;
+
+  it('is the model with the highest list rate for input plus output, whatever order the models come in', () => {
+    // claude-opus-4-1 $15 + $75, claude-sonnet-4-5 $3 + $15, claude-haiku-4-5 $1 + $5 per 1M tokens.
+    expect(priciestModel(pricer, ['claude-haiku-4-5', 'claude-opus-4-1', 'claude-sonnet-4-5'], at)).toBe(
+      'claude-opus-4-1',
+    );
+    expect(priciestModel(pricer, ['gpt-4o', 'gpt-4o-mini'], at)).toBe('gpt-4o');
+    expect(priciestModel(pricer, ['gpt-4o-mini', 'gpt-4o'], at)).toBe('gpt-4o');
+  });
+
+  it('passes over models with no price, and is null where none has one', () => {
+    expect(priciestModel(pricer, ['a-model-with-no-price', 'gpt-4o-mini'], at)).toBe('gpt-4o-mini');
+    expect(priciestModel(pricer, ['a-model-with-no-price'], at)).toBeNull();
+    expect(priciestModel(pricer, [], at)).toBeNull();
   });
 });

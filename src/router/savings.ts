@@ -22,8 +22,16 @@ export interface RoutedModel {
 
 export interface RouterSavings {
   router: string;
-  /** The model compared with, as the config or `--versus` names it; null for a router the config does not name. */
+  /**
+   * The model compared with: as the config or `--versus` names it, else the priciest the router chose in the range
+   * (`versus_inferred`); null only where none of those has a price.
+   */
   versus: string | null;
+  /**
+   * True where no config or `--versus` named the model compared with (a ledger read without the config that named
+   * its routers): it is then the priciest model the router chose, the one it sends the prompts it judges hardest.
+   */
+  versus_inferred: boolean;
   /** Calls counted in the sums: priced as they ran and as the compared model. */
   calls: number;
   cost_usd: bigint;
@@ -84,6 +92,7 @@ export class SavingsTally {
       r = {
         router,
         versus: this.versusOf(router),
+        versus_inferred: false,
         calls: 0,
         cost_usd: 0n,
         versus_cost_usd: 0n,
@@ -115,17 +124,59 @@ export async function routingSavings(
   versusOf: (router: string) => string | null,
   range: EventRange,
 ): Promise<RouterSavings[]> {
-  // The routers that sent calls in the range: a routed call is one whose route_id names its router.
-  const { rows } = await store.query({ dimensions: ['route_id'], ...range, filters: [...range.filters] });
-  const routers = rows.map((r) => r.dims.route_id).filter((id): id is string => id !== null && id !== '');
-  const t = new SavingsTally(versusOf, (e) => pricer.price(e));
+  // The routers that sent calls in the range, and the models they chose: a routed call is one whose route_id names
+  // its router.
+  const { rows } = await store.query({
+    dimensions: ['route_id', 'model'],
+    ...range,
+    filters: [...range.filters],
+  });
+  const chosen = new Map<string, string[]>();
+  let calls = 0;
+  for (const r of rows) {
+    const router = r.dims.route_id;
+    if (router === null || router === undefined || router === '') continue;
+    const models = chosen.get(router) ?? [];
+    if (r.dims.model) models.push(r.dims.model);
+    chosen.set(router, models);
+    calls += r.events;
+  }
+  const inferred = new Set<string>();
+  const versus = (router: string) => {
+    const named = versusOf(router);
+    if (named !== null) return named;
+    const priciest = priciestModel(pricer, chosen.get(router) ?? [], range.until - 1);
+    if (priciest !== null) inferred.add(router);
+    return priciest;
+  };
+  const t = new SavingsTally(versus, (e) => pricer.price(e));
   const routed = {
     ...range,
-    filters: [...range.filters, { dimension: 'route_id' as const, values: routers }],
+    filters: [...range.filters, { dimension: 'route_id' as const, values: [...chosen.keys()] }],
   };
-  if (routers.length > 0)
-    for await (const page of eventPages(store, routed, PAGE)) for (const e of page) t.add(e);
-  return t.result();
+  // The first page's window from the count: a page of calls at the range's average rate, a fifth more for luck.
+  const window = Math.ceil(((range.until - range.since) * PAGE * 1.2) / Math.max(calls, 1));
+  if (chosen.size > 0)
+    for await (const page of eventPages(store, routed, PAGE, { window })) for (const e of page) t.add(e);
+  return t.result().map((s) => (inferred.has(s.router) ? { ...s, versus_inferred: true } : s));
+}
+
+/**
+ * The model of `models` with the highest list rate for input plus output per 1M tokens at `at` (standard tier; ties
+ * go to the first name in order), or null where none has a price. A router sends the prompts it judges hardest to
+ * its strongest model, and a team pays more per token for the model it trusts most.
+ */
+export function priciestModel(pricer: Pricer, models: readonly string[], at: number): string | null {
+  let best: string | null = null;
+  let bestRate = -1n;
+  for (const model of [...models].sort()) {
+    const r = pricer.resolve(model);
+    const card = r === null ? null : pricer.rates(r, at, 0, null);
+    if (card === null || card.input + card.output <= bestRate) continue;
+    best = model;
+    bestRate = card.input + card.output;
+  }
+  return best;
 }
 
 /** As the API and `--format json` give it: amounts as exact decimal strings. */
@@ -133,6 +184,7 @@ export function savingsJson(s: RouterSavings) {
   return {
     router: s.router,
     versus: s.versus,
+    versus_inferred: s.versus_inferred,
     calls: s.calls,
     cost_usd: formatUsd(s.cost_usd),
     versus_cost_usd: formatUsd(s.versus_cost_usd),

@@ -213,6 +213,7 @@ describe('dashboard in a real browser', () => {
         calls: number;
         cost_usd: string;
         versus: string;
+        versus_inferred: boolean;
         versus_cost_usd: string;
         saved_usd: string;
         models: {
@@ -224,7 +225,14 @@ describe('dashboard in a real browser', () => {
         }[];
       }[];
     }>('/api/routing/savings?since=30d');
-    expect(routing.routers.map((r) => [r.router, r.versus, r.calls])).toEqual([['auto', 'gpt-4o', 3]]);
+    // `auto` is the config's router, compared with its file's strongest model; the demo's support-auto is in no
+    // config, so it is compared with the priciest model it chose, and the table marks that model with a star.
+    expect(routing.routers.map((r) => [r.router, r.versus, r.versus_inferred])).toEqual([
+      ['auto', 'gpt-4o', false],
+      ['support-auto', 'claude-sonnet-4-5', true],
+    ]);
+    expect(routing.routers[0]!.calls).toBe(3);
+    expect(routing.routers[1]!.calls).toBeGreaterThan(0);
     await page.getByTestId('routing').locator('tbody tr').first().waitFor();
     const routingRows = await page
       .getByTestId('routing')
@@ -232,7 +240,14 @@ describe('dashboard in a real browser', () => {
       .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent)));
     expect(routingRows).toEqual(
       routing.routers.flatMap((r) => [
-        [r.router, count(r.calls), usd(r.cost_usd), r.versus, usd(r.versus_cost_usd), usd(r.saved_usd)],
+        [
+          r.router,
+          count(r.calls),
+          usd(r.cost_usd),
+          r.versus_inferred ? `${r.versus} *` : r.versus,
+          usd(r.versus_cost_usd),
+          usd(r.saved_usd),
+        ],
         ...r.models.map((m) => [
           m.model,
           count(m.calls),

@@ -148,7 +148,7 @@ describe('tokenledger route savings, on the calls routed above', () => {
     pico(2.5, OPENAI_USAGE.prompt - OPENAI_USAGE.cached) +
     pico(1.25, OPENAI_USAGE.cached) +
     pico(10, OPENAI_USAGE.completion);
-  const savings = async (o: { versus?: string }) => {
+  const savings = async (o: { versus?: string; config?: string }) => {
     let text = '';
     await routeSavingsCommand(
       { db: h.ledger, config: join(dir, 'tokenledger.config.yaml'), format: 'json', ...o },
@@ -169,6 +169,7 @@ describe('tokenledger route savings, on the calls routed above', () => {
     expect(auto).toEqual({
       router: 'auto',
       versus: 'gpt-4o',
+      versus_inferred: false,
       calls: 3,
       cost_usd: usd(cost(routed)),
       versus_cost_usd: usd(3n * onGpt4o),
@@ -218,6 +219,22 @@ describe('tokenledger route savings, on the calls routed above', () => {
     expect(await unknown.json()).toMatchObject({
       error: { code: 'API_BAD_PARAM', message: expect.stringMatching(/versus/) },
     });
+  });
+
+  it('without the config that names its routers, compares each with the priciest model it chose, and says so', async () => {
+    // A config with no routers: the ledger's routed calls are all it has to go by.
+    await writeFile(join(dir, 'no-routers.yaml'), 'models:\n  aliases: {}\n');
+    const named = await savings({});
+    const inferred = await savings({ config: join(dir, 'no-routers.yaml') });
+    // gpt-4o ($2.50 + $10 per 1M) over gpt-4o-mini; claude-sonnet-4-5 ($3 + $15) over claude-haiku-4-5 ($1 + $5):
+    // the strongest models of both router files, so the sums are the same.
+    expect(inferred).toEqual(named.map((r) => ({ ...r, versus_inferred: true })));
+    let table = '';
+    await routeSavingsCommand({ db: h.ledger, config: join(dir, 'no-routers.yaml') }, (s) => (table += s));
+    expect(table).toMatch(/\nauto +3 +\$0\.0137 +gpt-4o \* +\$0\.0200 +\$0\.0063 +31\.3%\n/);
+    expect(table).toMatch(
+      /\n\* no router file names the model compared with: the priciest model the router chose\b/,
+    );
   });
 
   it('compares with the model --versus names instead: routing to gpt-4o cost more than gpt-4o-mini would have', async () => {

@@ -28,7 +28,13 @@ export const routingSavingsEndpoint = endpoint({
         versus: z
           .string()
           .nullable()
-          .describe('the model compared with; null: a router the config does not name'),
+          .describe(
+            "the model compared with: the router file's strongest, or `versus`; for a router the config does not " +
+              'name, the priciest model it chose (`versus_inferred`); null where none of those has a price',
+          ),
+        versus_inferred: z
+          .boolean()
+          .describe('true where no router file or `versus` named the model compared with'),
         calls: z.number().int(),
         cost_usd: money,
         versus_cost_usd: money,

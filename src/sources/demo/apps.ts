@@ -8,7 +8,8 @@ import { CONVERSATION_CALLS, RATES } from './volumes.js';
  * The company's internal LLM apps for one day: a customer support bot, a docs RAG service (embeddings plus an
  * answer), a pull-request review bot, a sales email writer and a nightly batch classifier. Each runs in prod
  * (some in staging too) under its own API key and is attributed to its owning team; the RAG, review and email
- * apps also to the person they worked for.
+ * apps also to the person they worked for. The support bot's staging release trials the gateway's router
+ * `support-auto` (docs/router.md), which keeps most conversations on Haiku and sends the harder ones to Sonnet.
  */
 export function planApps(d: DayPlan): void {
   const { rng, plan, day, weekend } = d;
@@ -21,6 +22,7 @@ export function planApps(d: DayPlan): void {
       start: day * DAY_US + Math.round(customerHour(rng) * HOUR_US),
       calls: rng.logNormalInt(CONVERSATION_CALLS.median, CONVERSATION_CALLS.sigma, 1, 30),
       model: rng.chance(0.85) ? MODELS.haiku : MODELS.sonnet,
+      routeId: staging ? 'support-auto' : null,
       sys: 3500,
       team: 'support',
       project: 'support-bot',

@@ -56,6 +56,9 @@ function problem(e: UnpricedEvent, o: DemoOptions): string | null {
   // The demo stays below the 200k-token long-context price tier.
   if (tokens(e) - e.output_tokens >= 200_000) return 'prompt over 200k';
   if (e.source_ref !== null) return 'source_ref';
+  // The support bot's staging release trials the gateway's router; nothing else is routed.
+  const routed = e.agent === 'support-bot' && e.environment === 'staging';
+  if (e.route_id !== (routed ? 'support-auto' : null)) return `route_id ${e.route_id}`;
   return null;
 }
 

@@ -80,7 +80,7 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
         model_requested: s.m.name,
         operation: s.m.operation,
         service_tier: s.serviceTier,
-        route_id: null,
+        route_id: s.routeId,
         requests: 1,
         input_tokens: s.input,
         cache_read_tokens: s.cacheRead,

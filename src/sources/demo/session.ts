@@ -33,6 +33,8 @@ export interface SessionInit {
   apiKeyId?: string | null;
   serviceTier?: string | null;
   appVersion?: string | null;
+  /** The gateway router that picks the session's model (`route_id`), for an app that sends its calls through one. */
+  routeId?: string | null;
   /** Epoch µs after which the session makes no more calls (the runaway loop's end). */
   until?: number;
 }
@@ -59,6 +61,7 @@ export class Session {
   readonly apiKeyId: string | null;
   readonly serviceTier: string | null;
   readonly appVersion: string | null;
+  readonly routeId: string | null;
   readonly until: number;
   callsLeft: number;
   /** Index of the call being made. */
@@ -102,6 +105,7 @@ export class Session {
     this.apiKeyId = init.apiKeyId ?? null;
     this.serviceTier = init.serviceTier ?? null;
     this.appVersion = init.appVersion ?? null;
+    this.routeId = init.routeId ?? null;
     this.until = init.until ?? Number.POSITIVE_INFINITY;
     this.callsLeft = init.calls;
     this.next = init.start;

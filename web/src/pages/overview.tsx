@@ -128,6 +128,7 @@ function Efficiency({ range }: { range: URLSearchParams }) {
 interface RouterSavings {
   router: string;
   versus: string | null;
+  versus_inferred: boolean;
   calls: number;
   cost_usd: string;
   versus_cost_usd: string;
@@ -175,7 +176,7 @@ function Routing({ range }: { range: URLSearchParams }) {
                 <th scope="row">{x.router}</th>
                 <td class="num">{count(x.calls)}</td>
                 <td class="num">{usd(x.cost_usd)}</td>
-                <td>{x.versus ?? '—'}</td>
+                <td>{x.versus === null ? '—' : x.versus_inferred ? `${x.versus} *` : x.versus}</td>
                 <td class="num">{usd(x.versus_cost_usd)}</td>
                 <td class="num">{usd(x.saved_usd)}</td>
               </tr>,
@@ -195,6 +196,9 @@ function Routing({ range }: { range: URLSearchParams }) {
       </div>
       <p class="muted">
         Would have cost: the same calls, with the same tokens, priced as the router's strongest model.
+        {r.data.routers.some((x) => x.versus_inferred)
+          ? ' * No router file of the config names this one: the priciest model it chose.'
+          : ''}
         {r.data.routers.some((x) => x.unpriced > 0)
           ? ` ${count(r.data.routers.reduce((n, x) => n + x.unpriced, 0))} calls with no price are left out.`
           : ''}
