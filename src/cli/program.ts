@@ -392,6 +392,20 @@ export function buildProgram(): Command {
     ),
   ).action(async (o) => (await import('./metrics.js')).metricsCommand(o, out));
 
+  filterOptions(
+    ledgerOptions(
+      program
+        .command('blocks')
+        .description(
+          "a person's five-hour usage windows per coding agent, as Claude's and ChatGPT's plans meter them " +
+            "(ccusage blocks), and the open one's pace; --since defaults to 7d",
+        )
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+        ),
+    ),
+  ).action(async (o) => (await import('./blocks.js')).blocksCommand(o, out));
+
   ledgerOptions(
     program
       .command('runaways')

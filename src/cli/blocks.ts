@@ -1,0 +1,131 @@
+import { tokensOf } from '../blocks/blocks.js';
+import { type BlocksReport, type LedgerBlock, ledgerBlocks } from '../blocks/ledger-blocks.js';
+import { TokenledgerError } from '../errors.js';
+import { formatUsd, formatUsdDisplay } from '../money/money.js';
+import { type LedgerOptions, nowMicros, withStore } from './context.js';
+import { type FilterOptions, parseRange, parseTimeZone, whereFilters } from './filters.js';
+import { counted, groupDigits } from './group-digits.js';
+import { bucketLabel, renderTable } from './report-format.js';
+
+export interface BlocksOptions extends LedgerOptions, FilterOptions {
+  format?: string;
+}
+
+/**
+ * `tokenledger blocks`: a person's five-hour usage windows per coding agent, as Claude's and ChatGPT's plans meter
+ * them and `ccusage blocks` shows them (blocks/blocks.ts), over the last 7 days unless --since says otherwise; the
+ * open window with its pace and where that pace takes it by the window's end.
+ */
+export async function blocksCommand(o: BlocksOptions, out: (s: string) => void): Promise<void> {
+  const format = o.format ?? 'table';
+  if (format !== 'table' && format !== 'json')
+    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const zone = parseTimeZone(o.tz) ?? 'UTC';
+  const filters = await whereFilters(o);
+  const now = nowMicros();
+  const { since, until } = parseRange({ ...o, since: o.since ?? '7d' }, now);
+  const report = await withStore(
+    o,
+    (store) => ledgerBlocks(store, filters, { since: since ?? 0, until: until ?? now + 1 }, now),
+    { existing: true },
+  );
+  out(
+    format === 'json' ? `${JSON.stringify(blocksJson(report), null, 2)}\n` : blocksTable(report, zone, now),
+  );
+}
+
+/** As `--format json` gives it: times ISO-8601 UTC, amounts exact decimal strings. */
+export function blocksJson(r: BlocksReport) {
+  const iso = (us: number) => new Date(us / 1000).toISOString();
+  return {
+    user: r.user,
+    blocks: r.blocks.map((b) => ({
+      agent: b.agent,
+      start: iso(b.start),
+      end: iso(b.end),
+      last_call: iso(b.last_call),
+      active: b.active,
+      calls: b.calls,
+      unpriced_calls: b.unpriced_calls,
+      input_tokens: b.input_tokens,
+      cache_read_tokens: b.cache_read_tokens,
+      cache_write_tokens: b.cache_write_tokens,
+      output_tokens: b.output_tokens,
+      tokens: tokensOf(b),
+      cost_usd: formatUsd(b.cost_usd),
+      models: b.models,
+      burn:
+        b.burn === null
+          ? null
+          : {
+              tokens_per_minute: Math.round(b.burn.tokens_per_minute),
+              cost_per_hour_usd: formatUsd(b.burn.cost_per_hour_usd),
+              projected_tokens: b.burn.projected_tokens,
+              projected_cost_usd: formatUsd(b.burn.projected_cost_usd),
+            },
+    })),
+    without_agent: r.without_agent,
+  };
+}
+
+function blocksTable(r: BlocksReport, zone: string, now: number): string {
+  if (r.blocks.length === 0)
+    return (
+      'No coding-agent calls in this range (--since defaults to 7d). Windows are drawn from calls that name an ' +
+      `agent: import an agent's logs (tokenledger import auto).${withoutAgent(r)}\n`
+    );
+  const largest = Math.max(...r.blocks.map(tokensOf));
+  const header = [
+    'agent',
+    `window start (${zone})`,
+    'status',
+    'calls',
+    'tokens',
+    '% of largest',
+    'cost',
+    'models',
+  ];
+  const rows = r.blocks.map((b) => [
+    b.agent,
+    bucketLabel(new Date(b.start / 1000).toISOString(), 'hour', zone),
+    status(b, now),
+    groupDigits(b.calls),
+    groupDigits(tokensOf(b)),
+    largest === 0 ? '—' : `${((tokensOf(b) * 100) / largest).toFixed(1)}%`,
+    b.unpriced_calls === 0 ? formatUsdDisplay(b.cost_usd) : `${formatUsdDisplay(b.cost_usd)} *`,
+    b.models.join(', '),
+  ]);
+  const notes: string[] = [];
+  for (const b of r.blocks.filter((x) => x.burn !== null)) {
+    const burn = b.burn!;
+    notes.push(
+      `${b.agent}: ${groupDigits(Math.round(burn.tokens_per_minute))} tokens a minute, ` +
+        `${formatUsdDisplay(burn.cost_per_hour_usd)} an hour since the window's first call; at that pace ` +
+        `${groupDigits(burn.projected_tokens)} tokens and ${formatUsdDisplay(burn.projected_cost_usd)} by its end ` +
+        `(${bucketLabel(new Date(b.end / 1000).toISOString(), 'hour', zone)})`,
+    );
+  }
+  if (r.blocks.some((b) => b.unpriced_calls > 0))
+    notes.push('* leaves out calls with no price (tokenledger prices show MODEL says why)');
+  return (
+    `${r.user === null ? '' : `${r.user}\n\n`}${renderTable(header, rows, 3)}\n\n` +
+    'A window opens at the hour of the first call after the last one ended and holds five hours of calls ' +
+    '(docs/cli.md, blocks).\n' +
+    notes.map((n) => `${n}\n`).join('') +
+    (r.without_agent > 0 ? `${withoutAgent(r).trim()}\n` : '')
+  );
+}
+
+/** "2h 14m left" for the open window; the span of its calls ("1h 59m") for the others. */
+function status(b: LedgerBlock, now: number): string {
+  return b.active ? `active, ${span(b.end - now)} left` : span(b.last_call - b.start);
+}
+
+function span(us: number): string {
+  const minutes = Math.floor(us / 60_000_000);
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+function withoutAgent(r: BlocksReport): string {
+  return r.without_agent === 0 ? '' : ` ${counted(r.without_agent, 'call')} with no agent are in no window.`;
+}
