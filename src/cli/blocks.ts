@@ -8,6 +8,8 @@ import { counted, groupDigits } from './group-digits.js';
 import { bucketLabel, renderTable } from './report-format.js';
 
 export interface BlocksOptions extends LedgerOptions, FilterOptions {
+  /** Tokens a window may use (a plan's limit, as the person knows it), or `max`: the largest window before the last. */
+  tokenLimit?: string;
   format?: string;
 }
 
@@ -20,6 +22,7 @@ export async function blocksCommand(o: BlocksOptions, out: (s: string) => void):
   const format = o.format ?? 'table';
   if (format !== 'table' && format !== 'json')
     throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const limitOption = tokenLimitOf(o.tokenLimit);
   const zone = parseTimeZone(o.tz) ?? 'UTC';
   const filters = await whereFilters(o);
   const now = nowMicros();
@@ -29,9 +32,29 @@ export async function blocksCommand(o: BlocksOptions, out: (s: string) => void):
     (store) => ledgerBlocks(store, filters, { since: since ?? 0, until: until ?? now + 1 }, now),
     { existing: true },
   );
+  const limit = limitOption === 'max' ? largestBefore(report) : limitOption;
   out(
-    format === 'json' ? `${JSON.stringify(blocksJson(report), null, 2)}\n` : blocksTable(report, zone, now),
+    format === 'json'
+      ? `${JSON.stringify({ ...blocksJson(report), token_limit: limit ?? null }, null, 2)}\n`
+      : blocksTable(report, zone, now, limit),
   );
+}
+
+function tokenLimitOf(text: string | undefined): number | 'max' | undefined {
+  if (text === undefined || text === 'max') return text;
+  if (!/^[1-9][0-9]*$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--token-limit ${JSON.stringify(text)}: give a whole number of tokens (5000000), or max for the largest ` +
+        'window before the last',
+    );
+  return Number(text);
+}
+
+/** `--token-limit max`: the most tokens a window used, the last window left out (it may still be open). */
+function largestBefore(r: BlocksReport): number | undefined {
+  const before = r.blocks.slice(0, -1).map(tokensOf);
+  return before.length === 0 ? undefined : Math.max(...before);
 }
 
 /** As `--format json` gives it: times ISO-8601 UTC, amounts exact decimal strings. */
@@ -68,20 +91,22 @@ export function blocksJson(r: BlocksReport) {
   };
 }
 
-function blocksTable(r: BlocksReport, zone: string, now: number): string {
+function blocksTable(r: BlocksReport, zone: string, now: number, limit: number | undefined): string {
   if (r.blocks.length === 0)
     return (
       'No coding-agent calls in this range (--since defaults to 7d). Windows are drawn from calls that name an ' +
       `agent: import an agent's logs (tokenledger import auto).${withoutAgent(r)}\n`
     );
-  const largest = Math.max(...r.blocks.map(tokensOf));
+  // Each window's tokens against the limit given, else against the largest window's (as ccusage).
+  const whole = limit ?? Math.max(...r.blocks.map(tokensOf));
+  const share = (tokens: number) => (whole === 0 ? '—' : `${((tokens * 100) / whole).toFixed(1)}%`);
   const header = [
     'agent',
     `window start (${zone})`,
     'status',
     'calls',
     'tokens',
-    '% of largest',
+    limit === undefined ? '% of largest' : `% of ${groupDigits(limit)}`,
     'cost',
     'models',
   ];
@@ -91,7 +116,7 @@ function blocksTable(r: BlocksReport, zone: string, now: number): string {
     status(b, now),
     groupDigits(b.calls),
     groupDigits(tokensOf(b)),
-    largest === 0 ? '—' : `${((tokensOf(b) * 100) / largest).toFixed(1)}%`,
+    share(tokensOf(b)),
     b.unpriced_calls === 0 ? formatUsdDisplay(b.cost_usd) : `${formatUsdDisplay(b.cost_usd)} *`,
     b.models.join(', '),
   ]);
@@ -102,7 +127,11 @@ function blocksTable(r: BlocksReport, zone: string, now: number): string {
       `${b.agent}: ${groupDigits(Math.round(burn.tokens_per_minute))} tokens a minute, ` +
         `${formatUsdDisplay(burn.cost_per_hour_usd)} an hour since the window's first call; at that pace ` +
         `${groupDigits(burn.projected_tokens)} tokens and ${formatUsdDisplay(burn.projected_cost_usd)} by its end ` +
-        `(${bucketLabel(new Date(b.end / 1000).toISOString(), 'hour', zone)})`,
+        `(${bucketLabel(new Date(b.end / 1000).toISOString(), 'hour', zone)})` +
+        (limit === undefined
+          ? ''
+          : `: ${share(burn.projected_tokens)} of the ${groupDigits(limit)}-token limit` +
+            (burn.projected_tokens > limit ? ', over it' : '')),
     );
   }
   if (r.blocks.some((b) => b.unpriced_calls > 0))

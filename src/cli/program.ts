@@ -400,6 +400,11 @@ export function buildProgram(): Command {
           "a person's five-hour usage windows per coding agent, as Claude's and ChatGPT's plans meter them " +
             "(ccusage blocks), and the open one's pace; --since defaults to 7d",
         )
+        .option(
+          '--token-limit <n|max>',
+          "tokens a window may use: each window's share of it, and the open one's projected share " +
+            '(max: the largest window before the last)',
+        )
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
         ),
