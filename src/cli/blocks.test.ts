@@ -35,7 +35,7 @@ describe('tokenledger blocks', () => {
     expect(table).toMatch(
       /^agent +window start \(UTC\) +status +calls +tokens +% of largest +cost +models\n/,
     );
-    expect(table).toMatch(/\nclaude-code +\d{4}-\d\d-\d\d \d\d:00 +0m +1 +21,301 +33\.\d% +\$\d/);
+    expect(table).toMatch(/\nclaude-code +\d{4}-\d\d-\d\d \d\d:00 +\d+m +1 +21,301 +33\.\d% +\$\d/);
     expect(table).toMatch(
       /\nclaude-code +\d{4}-\d\d-\d\d \d\d:00 +active, [1-4]h \d+m left +3 +63,909 +100\.0% /,
     );

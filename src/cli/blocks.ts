@@ -2,14 +2,19 @@ import { tokensOf } from '../blocks/blocks.js';
 import { type BlocksReport, type LedgerBlock, ledgerBlocks } from '../blocks/ledger-blocks.js';
 import { TokenledgerError } from '../errors.js';
 import { formatUsd, formatUsdDisplay } from '../money/money.js';
+import type { Filter } from '../store/query.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
-import { type FilterOptions, parseRange, parseTimeZone, whereFilters } from './filters.js';
+import { type FilterOptions, parsePositiveInt, parseRange, parseTimeZone, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
+import { importLocalAgentLogs } from './import.js';
 import { bucketLabel, renderTable } from './report-format.js';
 
 export interface BlocksOptions extends LedgerOptions, FilterOptions {
   /** Tokens a window may use (a plan's limit, as the person knows it), or `max`: the largest window before the last. */
   tokenLimit?: string;
+  /** Import this machine's agent logs and redraw the open windows every `refresh` seconds, until interrupted. */
+  live?: boolean;
+  refresh?: string;
   format?: string;
 }
 
@@ -25,6 +30,11 @@ export async function blocksCommand(o: BlocksOptions, out: (s: string) => void):
   const limitOption = tokenLimitOf(o.tokenLimit);
   const zone = parseTimeZone(o.tz) ?? 'UTC';
   const filters = await whereFilters(o);
+  if (o.live) {
+    if (format !== 'table')
+      throw new TokenledgerError('CLI_BAD_OPTION', '--live draws a table: leave out --format');
+    return liveBlocks(o, filters, limitOption, zone, parsePositiveInt('refresh', o.refresh, 3600) ?? 5, out);
+  }
   const now = nowMicros();
   const { since, until } = parseRange({ ...o, since: o.since ?? '7d' }, now);
   const report = await withStore(
@@ -38,6 +48,105 @@ export async function blocksCommand(o: BlocksOptions, out: (s: string) => void):
       ? `${JSON.stringify({ ...blocksJson(report), token_limit: limit ?? null }, null, 2)}\n`
       : blocksTable(report, zone, now, limit),
   );
+}
+
+/**
+ * `blocks --live`: imports this machine's agent logs (as `tokenledger` alone does; a response still being written
+ * is held back until the next follows, docs/sources/claude-code.md) and draws each agent's open window, every `refresh`
+ * seconds until SIGINT or SIGTERM. The ledger is opened for each frame only, so other commands can use it between.
+ */
+async function liveBlocks(
+  o: BlocksOptions,
+  filters: Filter[],
+  limitOption: number | 'max' | undefined,
+  zone: string,
+  refresh: number,
+  out: (s: string) => void,
+): Promise<void> {
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  // On a terminal each frame replaces the last; piped, frames follow each other.
+  const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '';
+  try {
+    for (let done = false; !done; ) {
+      const now = nowMicros();
+      const { since, until } = parseRange({ ...o, since: o.since ?? '7d' }, now);
+      const report = await withStore(o, async (store) => {
+        await importLocalAgentLogs(store, () => {}, o);
+        return ledgerBlocks(store, filters, { since: since ?? 0, until: until ?? now + 1 }, now);
+      });
+      const limit = limitOption === 'max' ? largestBefore(report) : limitOption;
+      out(`${clear}${liveFrame(report, zone, now, limit, refresh)}\n${clear === '' ? '\n' : ''}`);
+      let timer: NodeJS.Timeout | undefined;
+      done = await Promise.race([
+        stopped.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), refresh * 1000))),
+      ]);
+      clearTimeout(timer);
+    }
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
+}
+
+function liveFrame(
+  r: BlocksReport,
+  zone: string,
+  now: number,
+  limit: number | undefined,
+  refresh: number,
+): string {
+  const at = (us: number) => bucketLabel(new Date(us / 1000).toISOString(), 'hour', zone).slice(11);
+  const lines = [
+    `tokenledger blocks --live · ${wallTime(now, zone)} ${zone} · every ${refresh} s · Ctrl-C stops` +
+      (r.user === null ? '' : ` · ${r.user}`),
+    '',
+  ];
+  const open = r.blocks.filter((b) => b.active);
+  if (open.length === 0) {
+    const last = r.blocks.at(-1);
+    lines.push(
+      last === undefined
+        ? 'No coding-agent calls yet: the first opens a five-hour window.'
+        : `No open window: the next call opens one (the last, ${last.agent}'s, opened at ${at(last.start)}).`,
+    );
+  }
+  for (const b of open) {
+    const gone = now - b.start;
+    const tokens = tokensOf(b);
+    lines.push(
+      `${b.agent}  window ${at(b.start)}–${at(b.end)}  ${bar(gone / (b.end - b.start))}  ` +
+        `${span(gone)} gone, ${span(b.end - now)} left`,
+      `  ${groupDigits(b.calls)} calls · ${groupDigits(tokens)} tokens` +
+        (limit === undefined
+          ? ''
+          : ` ${bar(tokens / limit)} ${((tokens * 100) / limit).toFixed(1)}% of ${groupDigits(limit)}`) +
+        ` · ${formatUsdDisplay(b.cost_usd)}${b.unpriced_calls > 0 ? ` (${counted(b.unpriced_calls, 'call')} unpriced)` : ''}`,
+    );
+    const burn = b.burn;
+    lines.push(
+      burn === null
+        ? '  pace: one call so far'
+        : `  pace ${groupDigits(Math.round(burn.tokens_per_minute))} tokens a minute, ` +
+            `${formatUsdDisplay(burn.cost_per_hour_usd)} an hour · by ${at(b.end)}: ` +
+            `${groupDigits(burn.projected_tokens)} tokens, ${formatUsdDisplay(burn.projected_cost_usd)}` +
+            (limit !== undefined && burn.projected_tokens > limit ? ' · over the limit' : ''),
+      '',
+    );
+  }
+  return lines.join('\n').trimEnd();
+}
+
+/** A 20-cell bar of a share (clamped to 0–1). */
+function bar(share: number): string {
+  const full = Math.round(Math.min(1, Math.max(0, share)) * 20);
+  return `[${'#'.repeat(full)}${'.'.repeat(20 - full)}]`;
+}
+
+/** "YYYY-MM-DD HH:MM" on `zone`'s clocks. */
+function wallTime(us: number, zone: string): string {
+  return bucketLabel(new Date(us / 1000).toISOString(), 'hour', zone);
 }
 
 function tokenLimitOf(text: string | undefined): number | 'max' | undefined {

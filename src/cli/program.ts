@@ -405,6 +405,8 @@ export function buildProgram(): Command {
           "tokens a window may use: each window's share of it, and the open one's projected share " +
             '(max: the largest window before the last)',
         )
+        .option('--live', "import this machine's agent logs and redraw the open windows until interrupted")
+        .option('--refresh <seconds>', 'with --live: seconds between frames (default 5)')
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
         ),
