@@ -98,6 +98,8 @@ describe('tokenledger on a ClickHouse ledger', () => {
       ['report', '--by', 'user', '--bucket', 'day', '--tz', 'America/New_York', '--format', 'json'],
       ['report', '--by', 'session_id', '--top', '5', '--format', 'json'],
       ['report', '--by', 'tag.repo', '--where', 'provider=anthropic', '--format', 'json'],
+      // One person's five-hour windows: hourly sums, the instants that close windows, and each window's last call.
+      ['blocks', '--where', 'user=u3', '--format', 'json'],
     ]) {
       const [duck, click] = await both(...args, '--since', '2020-01-01');
       expect(JSON.parse(click), args.join(' ')).toEqual(JSON.parse(duck));
