@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../budgets/alerts/alert.js';
 import { openAlertCenter } from '../budgets/alerts/alert-center.js';
-import { alertLogPath } from '../budgets/alerts/alert-log.js';
+import { alertLogPath, fileAlertLog } from '../budgets/alerts/alert-log.js';
 import { alertsCommand } from './alerts.js';
 
 let dir: string;
@@ -41,7 +41,7 @@ async function run(o: Record<string, string>): Promise<{ out: string; err: strin
 async function seed(times: string[]): Promise<void> {
   let i = 0;
   const c = await openAlertCenter({
-    logPath: alertLogPath(db),
+    log: fileAlertLog(alertLogPath(db)),
     webhooks: [],
     now: () => new Date(times[Math.min(i, times.length - 1)] as string),
   });

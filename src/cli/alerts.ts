@@ -1,7 +1,7 @@
 import { ALERT_KINDS, type AlertKind } from '../budgets/alerts/alert.js';
-import { alertLogPath, type LogRead, listAlerts, type StoredAlert } from '../budgets/alerts/alert-log.js';
+import { type LogRead, listAlerts, type StoredAlert } from '../budgets/alerts/alert-log.js';
 import { TokenledgerError } from '../errors.js';
-import { type LedgerOptions, ledgerPath } from './context.js';
+import { type LedgerOptions, withRecords } from './context.js';
 import { parsePositiveInt, parseRange } from './filters.js';
 
 export interface AlertsOptions extends LedgerOptions {
@@ -17,7 +17,7 @@ export interface AlertsOptions extends LedgerOptions {
 
 /**
  * `tokenledger alerts`: the stored alerts, newest first, with how each webhook delivery ended. Reads the alerts log
- * beside the ledger, so it works while the server runs. Warnings (a torn or unreadable line) go to `warn`, keeping
+ * beside the ledger (a ClickHouse ledger's: its records, every instance's alerts), so it works while servers run. Warnings (a torn or unreadable line) go to `warn`, keeping
  * `--format json` output clean for scripts.
  */
 export async function alertsCommand(
@@ -34,12 +34,15 @@ export async function alertsCommand(
       `--kind ${JSON.stringify(o.kind)}: use one of ${ALERT_KINDS.join(', ')}`,
     );
   const { since } = parseRange({ since: o.since, tz: o.tz });
-  const path = alertLogPath(ledgerPath(o));
-  const read = await listAlerts(path, {
-    ...(since === undefined ? {} : { sinceMs: Math.floor(since / 1000) }),
-    ...(o.kind === undefined ? {} : { kind: o.kind as AlertKind }),
-    limit: parsePositiveInt('limit', o.limit) ?? 100,
-  });
+  const limit = parsePositiveInt('limit', o.limit) ?? 100;
+  const [read, path] = await withRecords(o, async (r) => [
+    await listAlerts(r.alerts, {
+      ...(since === undefined ? {} : { sinceMs: Math.floor(since / 1000) }),
+      ...(o.kind === undefined ? {} : { kind: o.kind as AlertKind }),
+      limit,
+    }),
+    r.alerts.where,
+  ]);
   warnings(read, path, warn);
   if (format === 'json') {
     out(`${JSON.stringify({ alerts: read.alerts }, null, 2)}\n`);

@@ -32,6 +32,7 @@ export async function askLedger<T>(
           store,
           ledgerPath: path,
           keys: records.keys,
+          alerts: records.alerts,
           now: () => Date.now() * 1000,
           budgets: new BudgetBook(records),
           pricer,

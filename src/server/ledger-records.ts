@@ -1,3 +1,13 @@
+import type { Alert } from '../budgets/alerts/alert.js';
+import {
+  ALERT_RECORDS,
+  type AlertLog,
+  alertLogPath,
+  DELIVERY_RECORDS,
+  type Delivery,
+  fileAlertLog,
+  recordSetAlertLog,
+} from '../budgets/alerts/alert-log.js';
 import {
   type BudgetAudit,
   type BudgetChange,
@@ -18,6 +28,8 @@ export interface LedgerRecords {
   budgets: RecordSet<Budget>;
   /** Every change to `budgets`, who made it, and the budget before and after. */
   budgetAudit: BudgetAudit;
+  /** Alerts raised and their webhook deliveries. */
+  alerts: AlertLog;
   close(): Promise<void>;
 }
 
@@ -34,6 +46,7 @@ export function fileLedgerRecords(ledgerPath: string): LedgerRecords {
     tokens: fileRecordSet(tokenFilePath(ledgerPath), TOKEN_RECORDS),
     budgets: fileRecordSet(budgetFilePath(ledgerPath), BUDGET_RECORDS),
     budgetAudit: fileBudgetAudit(ledgerPath),
+    alerts: fileAlertLog(alertLogPath(ledgerPath)),
     close: async () => {},
   };
 }
@@ -60,6 +73,10 @@ export async function openLedgerRecords(ledgerPath: string, url: string | null):
     tokens: clickHouseRecordSet(sql, TOKEN_RECORDS),
     budgets: clickHouseRecordSet(sql, BUDGET_RECORDS),
     budgetAudit: recordSetBudgetAudit(clickHouseRecordSet<BudgetChange & SetRecord>(sql, BUDGET_CHANGES)),
+    alerts: recordSetAlertLog(
+      clickHouseRecordSet<Alert & SetRecord>(sql, ALERT_RECORDS),
+      clickHouseRecordSet<Delivery & SetRecord>(sql, DELIVERY_RECORDS),
+    ),
     close: () => sql.close(),
   };
 }

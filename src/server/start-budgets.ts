@@ -1,6 +1,5 @@
 import type { AlertCenter } from '../budgets/alerts/alert-center.js';
 import { openAlertCenter } from '../budgets/alerts/alert-center.js';
-import { alertLogPath } from '../budgets/alerts/alert-log.js';
 import { resolveWebhooks } from '../budgets/alerts/alerts-config.js';
 import { BudgetBook } from '../budgets/book/budget-book.js';
 import { startWatchdog } from '../budgets/watchdog.js';
@@ -49,7 +48,7 @@ export async function startBudgets(o: {
   const book = new BudgetBook(o.records, o.config.budgets);
   await book.load();
   const alerts = await openAlertCenter({
-    logPath: alertLogPath(o.ledgerPath),
+    log: o.records.alerts,
     webhooks: resolveWebhooks(o.config.alerts, o.env),
     warn: (m) => o.log(`alerts: ${m}`),
     // With counters in Redis, instances share the budgets and so raise the same alerts: one of them delivers each.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAlertCenter } from '../../src/budgets/alerts/alert-center.js';
-import { listAlerts } from '../../src/budgets/alerts/alert-log.js';
+import { fileAlertLog, listAlerts } from '../../src/budgets/alerts/alert-log.js';
 import { type DetectedAnomaly, detectAnomalies } from '../../src/budgets/anomaly-detect.js';
 import type { Budget } from '../../src/budgets/budget.js';
 import { type DaySpend, forecast } from '../../src/budgets/forecast.js';
@@ -218,7 +218,7 @@ describe('forecastBudget on the demo', () => {
 describe('the watchdog on the demo', () => {
   it('raises one runaway alert for the incident session and one anomaly alert per incident hour, once', async () => {
     const logPath = join(dir, 'ledger.alerts.jsonl');
-    const center = await openAlertCenter({ logPath, webhooks: [] });
+    const center = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [] });
     // An hour into the incident: the scan sees the last two hours of the ledger.
     const at = incident.start / 1000 + 90 * 60_000;
     const dog = startWatchdog({ store, alerts: center, runaway: RUNAWAY_DEFAULTS, now: () => at });
@@ -230,7 +230,7 @@ describe('the watchdog on the demo', () => {
       dog.stop();
       await center.close();
     }
-    const { alerts } = await listAlerts(logPath, {});
+    const { alerts } = await listAlerts(fileAlertLog(logPath), {});
     const runaways = alerts.filter((a) => a.kind === 'runaway');
     expect(runaways).toHaveLength(1);
     expect(runaways[0]).toMatchObject({

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
+import { alertLogPath, fileAlertLog, listAlerts } from '../../src/budgets/alerts/alert-log.js';
 import { formatUsdDisplay, formatUsdOf } from '../../src/money/money.js';
 import { runCli } from '../helpers/run-cli.js';
 import { call, client, configDir, serve } from './budget-harness.js';
@@ -239,7 +239,7 @@ describe('budgets while the server runs', () => {
       await until(() => hook.bodies.length >= 1);
       const slack = hook.bodies[0] as { text: string };
       expect(slack.text).toContain('loop-1');
-      const { alerts } = await listAlerts(alertLogPath(d.ledger), { kind: 'runaway' });
+      const { alerts } = await listAlerts(fileAlertLog(alertLogPath(d.ledger)), { kind: 'runaway' });
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toMatchObject({
         scope: { session_id: 'loop-1', team: 'agents' },
@@ -269,7 +269,9 @@ describe('budgets while the server runs', () => {
       const c = client(s.url, 'watch');
       // An alert-only budget never refuses: all calls pass while spend goes past the limit.
       for (let i = 0; i < 8; i++) expect((await call(c, i)).ok).toBe(true);
-      await until(async () => (await listAlerts(alertLogPath(d.ledger), {})).alerts.length >= 2);
+      await until(
+        async () => (await listAlerts(fileAlertLog(alertLogPath(d.ledger)), {})).alerts.length >= 2,
+      );
       const r = await runCli(['alerts', '--db', d.ledger, '--format', 'json']);
       const alerts = JSON.parse(r.stdout).alerts as { kind: string; budget_id: string; dedup_key: string }[];
       const thresholds = alerts.filter((a) => a.kind === 'budget_threshold');

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertLogPath, listAlerts } from '../../src/budgets/alerts/alert-log.js';
+import { alertLogPath, fileAlertLog, listAlerts } from '../../src/budgets/alerts/alert-log.js';
 import { parseDecimal } from '../../src/money/money.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -120,7 +120,9 @@ describe('two gateway processes sharing one redis-server', () => {
       for (let i = 0; i < 24; i++) expect((await call(clients[i % 2]!, i)).ok).toBe(true);
       await Promise.all(servers.map((s) => stop(s.child))); // closing waits for the deliveries
       const stored = await Promise.all(
-        ledgers.map(async (l) => (await listAlerts(alertLogPath(l), {})).alerts.map((a) => a.dedup_key)),
+        ledgers.map(async (l) =>
+          (await listAlerts(fileAlertLog(alertLogPath(l)), {})).alerts.map((a) => a.dedup_key),
+        ),
       );
       const keys = [20, 40, 60].map((t) => expect.stringMatching(new RegExp(`^budget:${id}:.*:${t}$`)));
       // Each instance keeps every alert it raised; the same ones, since they share the budget's counter …

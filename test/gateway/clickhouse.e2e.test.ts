@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertsCommand } from '../../src/cli/alerts.js';
 import { budgetsHistory } from '../../src/cli/budgets.js';
 import { keysCreate, keysRevoke } from '../../src/cli/keys.js';
 import { tokensCreate } from '../../src/cli/tokens.js';
@@ -180,6 +181,24 @@ describe("one set of keys, API tokens and budgets for every instance, in the led
       const { budgets } = (await listed.json()) as { budgets: { budget: { id: string } }[] };
       expect(budgets.map((x) => x.budget.id)).toContain(id);
     }
+    // Both refused a call of it, and each raised the alert: one alert, in the database, listed by both and by
+    // `tokenledger alerts --db URL` on a third machine.
+    const blocked = async (g: RunningServer) => {
+      const r = await fetch(`${g.url}/api/alerts?kind=budget_blocked`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      return ((await r.json()) as { alerts: { budget_id: string }[] }).alerts.filter(
+        (x) => x.budget_id === id,
+      ).length;
+    };
+    await expect
+      .poll(() => Promise.all(gateways.map(blocked)), { timeout: 5_000, interval: 200 })
+      .toEqual([1, 1]);
+    let listed = '';
+    await alertsCommand({ ...cli(), kind: 'budget_blocked', format: 'json' }, (s) => (listed += s));
+    expect(
+      (JSON.parse(listed) as { alerts: { budget_id: string }[] }).alerts.filter((x) => x.budget_id === id),
+    ).toHaveLength(1);
     // Its audit is in the database too: `budgets history --db URL` on a third machine shows who made it.
     const history: string[] = [];
     await budgetsHistory({ ...cli(), id }, (line) => history.push(line));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from './alert.js';
 import { openAlertCenter } from './alert-center.js';
-import { readAlertLog } from './alert-log.js';
+import { fileAlertLog, readAlertLog } from './alert-log.js';
 import { alertsConfigSchema, resolveWebhooks, type Webhook } from './alerts-config.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './webhook-body.js';
 
@@ -89,7 +89,7 @@ describe('webhook delivery', () => {
       },
     };
     const c = await openAlertCenter({
-      logPath,
+      log: fileAlertLog(logPath),
       webhooks: [hook(r.url)],
       claim: (key) => answers[key]!(),
     });
@@ -106,7 +106,10 @@ describe('webhook delivery', () => {
 
   it('sends a Slack incoming-webhook message and records it delivered', async () => {
     const r = await recv();
-    const c = await openAlertCenter({ logPath, webhooks: [hook(r.url, { format: 'slack', name: 'slack' })] });
+    const c = await openAlertCenter({
+      log: fileAlertLog(logPath),
+      webhooks: [hook(r.url, { format: 'slack', name: 'slack' })],
+    });
     c.raise(input({ title: 'Budget <team> & co reached 80%' }));
     await c.close();
     expect(r.got).toHaveLength(1);
@@ -136,7 +139,7 @@ describe('webhook delivery', () => {
       webhooks: [{ url: r.url, format: 'json', secret_env: 'TL_TEST_SECRET' }],
     });
     const webhooks = resolveWebhooks(config, { TL_TEST_SECRET: 'whsec_abc' });
-    const c = await openAlertCenter({ logPath, webhooks });
+    const c = await openAlertCenter({ log: fileAlertLog(logPath), webhooks });
     c.raise(input());
     await c.close();
     const [req] = r.got;
@@ -161,7 +164,7 @@ describe('webhook delivery', () => {
 
   it('retries after two 500s with backoff, then succeeds', async () => {
     const r = await recv((n) => (n <= 2 ? 500 : 200));
-    const c = await openAlertCenter({ logPath, webhooks: [hook(r.url)], delivery: fast });
+    const c = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [hook(r.url)], delivery: fast });
     c.raise(input());
     await c.flush();
     expect(r.got).toHaveLength(3);
@@ -177,7 +180,7 @@ describe('webhook delivery', () => {
     const busy = await recv((n) => (n === 1 ? 429 : n === 2 ? 408 : 200));
     const down = await recv(() => 503);
     const c = await openAlertCenter({
-      logPath,
+      log: fileAlertLog(logPath),
       webhooks: [
         hook(bad.url, { name: 'bad' }),
         hook(busy.url, { name: 'busy' }),
@@ -204,7 +207,11 @@ describe('webhook delivery', () => {
     const url = r.url;
     await r.close();
     receivers.length = 0;
-    const c = await openAlertCenter({ logPath, webhooks: [hook(url)], delivery: { ...fast, attempts: 2 } });
+    const c = await openAlertCenter({
+      log: fileAlertLog(logPath),
+      webhooks: [hook(url)],
+      delivery: { ...fast, attempts: 2 },
+    });
     c.raise(input());
     await c.close();
     const [d] = (await readAlertLog(logPath)).alerts[0]?.deliveries ?? [];
@@ -215,7 +222,7 @@ describe('webhook delivery', () => {
   it('sends only the kinds and severities a webhook asks for', async () => {
     const r = await recv();
     const c = await openAlertCenter({
-      logPath,
+      log: fileAlertLog(logPath),
       webhooks: [hook(r.url, { kinds: ['runaway', 'budget_threshold'], min_severity: 'warning' })],
     });
     c.raise(input({ dedup_key: 'a', severity: 'info' }));
@@ -230,13 +237,13 @@ describe('webhook delivery', () => {
 describe('alert log', () => {
   it('drops an alert whose dedup_key was raised before, also across a restart', async () => {
     const r = await recv();
-    const c1 = await openAlertCenter({ logPath, webhooks: [hook(r.url)] });
+    const c1 = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [hook(r.url)] });
     c1.raise(input());
     c1.raise(input({ title: 'same key, other title' }));
     c1.raise(input({ dedup_key: 'budget:b_12ab:2026-11-01:100' }));
     expect(c1.stats()).toMatchObject({ raised: 2, deduplicated: 1 });
     await c1.close();
-    const c2 = await openAlertCenter({ logPath, webhooks: [hook(r.url)] });
+    const c2 = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [hook(r.url)] });
     c2.raise(input());
     expect(c2.stats()).toMatchObject({ raised: 0, deduplicated: 1 });
     await c2.close();
@@ -249,7 +256,7 @@ describe('alert log', () => {
   });
 
   it('skips a torn last line when reading, and cuts it off when the writer opens', async () => {
-    const c = await openAlertCenter({ logPath, webhooks: [] });
+    const c = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [] });
     c.raise(input());
     await c.close();
     await appendFile(logPath, '{"alert":{"id":"al_dead","kind":"bud');
@@ -258,7 +265,11 @@ describe('alert log', () => {
     expect(read.alerts).toHaveLength(1);
 
     const warnings: string[] = [];
-    const c2 = await openAlertCenter({ logPath, webhooks: [], warn: (m) => warnings.push(m) });
+    const c2 = await openAlertCenter({
+      log: fileAlertLog(logPath),
+      webhooks: [],
+      warn: (m) => warnings.push(m),
+    });
     expect(warnings.join()).toContain('cut off a torn last line');
     c2.raise(input({ dedup_key: 'second' }));
     await c2.close();
@@ -270,11 +281,11 @@ describe('alert log', () => {
 
   it('reports a corrupt line in the middle by its line number and keeps the rest', async () => {
     await writeFile(logPath, '');
-    const c = await openAlertCenter({ logPath, webhooks: [] });
+    const c = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [] });
     c.raise(input({ dedup_key: 'one' }));
     await c.close();
     await appendFile(logPath, 'garbage\n');
-    const c2 = await openAlertCenter({ logPath, webhooks: [], warn: () => {} });
+    const c2 = await openAlertCenter({ log: fileAlertLog(logPath), webhooks: [], warn: () => {} });
     c2.raise(input({ dedup_key: 'two' }));
     await c2.close();
     const read = await readAlertLog(logPath);
@@ -287,7 +298,7 @@ describe('raise() never blocks', () => {
   it('takes 10,000 alerts at once against a slow webhook, dropping the oldest queued deliveries', async () => {
     const r = await recv(() => 200, 20);
     const c = await openAlertCenter({
-      logPath,
+      log: fileAlertLog(logPath),
       webhooks: [hook(r.url)],
       delivery: { ...fast, maxQueue: 100, concurrency: 4 },
     });

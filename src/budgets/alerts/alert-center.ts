@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Alert, AlertInput, AlertSink } from './alert.js';
-import { openAlertLog } from './alert-log.js';
+import type { AlertLog } from './alert-log.js';
 import type { Webhook } from './alerts-config.js';
 import { type DeliveryOptions, DeliveryQueue, type DeliveryStats } from './delivery-queue.js';
 import { wants, webhookBody, webhookHeaders } from './webhook-body.js';
@@ -31,8 +31,8 @@ interface AlertCenterStats {
 }
 
 export interface AlertCenterOptions {
-  /** Usually `alertLogPath(ledgerPath)`. */
-  logPath: string;
+  /** The ledger's alerts log (server/ledger-records.ts): a file, or a ClickHouse ledger's records. */
+  log: AlertLog;
   webhooks: readonly Webhook[];
   delivery?: DeliveryOptions;
   transport?: Transport;
@@ -51,7 +51,7 @@ export interface AlertCenterOptions {
 export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCenter> {
   const warn = o.warn ?? ((m: string) => process.stderr.write(`tokenledger alerts: ${m}\n`));
   const now = o.now ?? (() => new Date());
-  const log = await openAlertLog(o.logPath, warn);
+  const log = await o.log.open(warn);
   const seen = new Set(log.knownKeys);
   const queue = new DeliveryQueue(
     o.transport ?? fetchTransport,
@@ -79,7 +79,7 @@ export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCente
         }
         seen.add(input.dedup_key);
         const alert: Alert = {
-          id: newAlertId(),
+          id: alertId(input.dedup_key),
           created_at: now().toISOString(),
           kind: input.kind,
           severity: input.severity,
@@ -138,14 +138,11 @@ export async function openAlertCenter(o: AlertCenterOptions): Promise<AlertCente
   };
 }
 
-// randomBytes costs ~2.5 µs a call; drawing ids from a pooled buffer keeps a burst of alerts cheap.
-let pool = Buffer.alloc(0);
-let at = 0;
-function newAlertId(): string {
-  if (at + 8 > pool.length) {
-    pool = randomBytes(8 * 256);
-    at = 0;
-  }
-  at += 8;
-  return `al_${pool.toString('hex', at - 8, at)}`;
+/**
+ * An alert's id, from its dedup_key: the same alert raised by two instances (both see a shared budget pass 80%) is
+ * one alert in a shared log, and its webhook deliveries carry one `x-tokenledger-delivery` for receivers to drop
+ * the second by, should both deliver (Redis unreachable).
+ */
+function alertId(dedupKey: string): string {
+  return `al_${createHash('sha256').update(dedupKey).digest('hex').slice(0, 16)}`;
 }

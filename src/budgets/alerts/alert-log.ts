@@ -1,6 +1,8 @@
 import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TokenledgerError } from '../../errors.js';
+import type { RecordKind, RecordSet, SetRecord } from '../../records/record-set.js';
+import { Serial } from '../../store/serial.js';
 import type { Alert, AlertKind } from './alert.js';
 
 /**
@@ -127,9 +129,83 @@ function selectAlerts(all: readonly StoredAlert[], o: ListOptions): StoredAlert[
   return out;
 }
 
+/**
+ * Where a ledger's alerts are kept: beside a DuckDB ledger, the file above; in a ClickHouse ledger, rows of its
+ * records (recordSetAlertLog), so every instance lists every instance's alerts and one restarted knows them all.
+ */
+export interface AlertLog {
+  /** A file's path or a database's table, for messages. */
+  readonly where: string;
+  /** Every alert, oldest first, with its deliveries. */
+  read(): Promise<LogRead>;
+  /** The writer: one per server. */
+  open(warn: (msg: string) => void): Promise<AlertLogWriter>;
+}
+
+export function fileAlertLog(path: string): AlertLog {
+  return { where: path, read: () => readAlertLog(path), open: (warn) => openAlertLog(path, warn) };
+}
+
+/** Alerts in a ClickHouse ledger's records: a record per alert, and one per delivery that ended. */
+export const ALERT_RECORDS: RecordKind = { name: 'alerts', corrupt: ['ALERT_LOG_CORRUPT', 'not an alert'] };
+export const DELIVERY_RECORDS: RecordKind = {
+  name: 'alert_deliveries',
+  corrupt: ['ALERT_LOG_CORRUPT', 'not an alert delivery'],
+};
+
+/**
+ * The alerts log as two record sets. Two instances raising the same alert (each sees a shared budget pass 80%) give
+ * it the same id (alert-center.ts), so it is one record however many store it. Writes go in the order appended, in
+ * the background; one that fails is said through `warn` and lost, as a file write that fails is.
+ */
+export function recordSetAlertLog(
+  alerts: RecordSet<Alert & SetRecord>,
+  deliveries: RecordSet<Delivery & SetRecord>,
+): AlertLog {
+  const read = async (): Promise<LogRead> => {
+    const stored = (await alerts.list()).map((a): StoredAlert => ({ ...a, deliveries: [] }));
+    const byId = new Map(stored.map((a) => [a.id, a]));
+    for (const { id: _id, created_at: _at, ...d } of await deliveries.list())
+      byId.get(d.alert_id)?.deliveries.push(d);
+    return { alerts: stored, skipped: [], torn: false };
+  };
+  return {
+    where: alerts.where,
+    read,
+    async open(warn) {
+      const knownKeys = new Set((await read()).alerts.map((a) => a.dedup_key));
+      const queue = new Serial();
+      const put = (what: string, write: () => Promise<void>) =>
+        void queue
+          .run(write)
+          .catch((e: unknown) => warn(`${alerts.where}: lost ${what}: ${(e as Error).message}`));
+      return {
+        knownKeys,
+        append(r) {
+          if ('alert' in r) put(`alert ${r.alert.id}`, () => alerts.put(r.alert));
+          else
+            put(`a delivery of alert ${r.delivery.alert_id}`, () =>
+              deliveries.put({
+                id: `${r.delivery.alert_id}/${r.delivery.webhook}/${r.delivery.at}`,
+                created_at: r.delivery.at,
+                ...r.delivery,
+              }),
+            );
+        },
+        flush: async () => {
+          await queue.idle();
+        },
+        close: async () => {
+          await queue.idle();
+        },
+      };
+    },
+  };
+}
+
 /** Reads and selects in one step, for the CLI and the HTTP API. */
-export async function listAlerts(path: string, o: ListOptions): Promise<LogRead> {
-  const read = await readAlertLog(path);
+export async function listAlerts(log: AlertLog, o: ListOptions): Promise<LogRead> {
+  const read = await log.read();
   return { ...read, alerts: selectAlerts(read.alerts, o) };
 }
 

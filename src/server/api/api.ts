@@ -123,6 +123,7 @@ export function createApi(o: ApiOptions): Api {
     store: o.store,
     ledgerPath: o.ledgerPath,
     keys: o.records.keys,
+    alerts: o.records.alerts,
     now: o.now ?? (() => Date.now() * 1000),
     budgets: o.budgets ?? new BudgetBook(o.records),
     pricer: o.pricer ?? null,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AlertLog } from '../../budgets/alerts/alert-log.js';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
 import type { VirtualKeyRecord } from '../../gateway/keys/virtual-key.js';
 import type { Pricer } from '../../pricing/pricer.js';
@@ -14,6 +15,8 @@ export interface ApiContext {
   ledgerPath: string;
   /** The gateway's virtual keys (server/ledger-records.ts). */
   keys: RecordSet<VirtualKeyRecord>;
+  /** The ledger's alerts and their deliveries (server/ledger-records.ts). */
+  alerts: AlertLog;
   /** The server's budgets (the same book the gateway enforces). */
   budgets: BudgetBook;
   /** Resolves model names for budget scopes; null where no prices are loaded. */
