@@ -33,6 +33,7 @@ export async function askLedger<T>(
           ledgerPath: path,
           keys: records.keys,
           alerts: records.alerts,
+          contentAudit: records.contentAudit,
           now: () => Date.now() * 1000,
           budgets: new BudgetBook(records),
           pricer,

@@ -3,7 +3,7 @@ import { type CallContent, callContentJson } from '../ledger/call-content.js';
 import { purgeContent, readContent } from '../ledger/content-audit.js';
 import { isLedgerId } from '../ledger/event-id.js';
 import { formatTimestamp, parseEventTime } from '../ledger/time.js';
-import { cliActor, type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
+import { cliActor, type LedgerOptions, nowMicros, withRecords, withStore } from './context.js';
 import { type FilterOptions, parseRange, whereFilters } from './filters.js';
 import { counted } from './group-digits.js';
 
@@ -29,7 +29,7 @@ export async function purgeContentCommand(o: PurgeContentOptions, out: (s: strin
     (store) =>
       store.id === 'remote'
         ? store.purgeContent({ filters, ...range })
-        : purgeContent(store, ledgerPath(o), cliActor(), { filters, ...range }),
+        : withRecords(o, (r) => purgeContent(store, r.contentAudit, cliActor(), { filters, ...range })),
     { existing: true },
   );
   out(`deleted the prompt and completion text of ${counted(deleted, 'call')}; their events and costs stay\n`);
@@ -56,7 +56,9 @@ export async function eventContentCommand(o: EventContentOptions, out: (s: strin
     o,
     // Through the running server, the server records the read (ledger/content-audit.ts).
     (store) =>
-      store.id === 'remote' ? store.content(id, ts) : readContent(store, ledgerPath(o), cliActor(), id, ts),
+      store.id === 'remote'
+        ? store.content(id, ts)
+        : withRecords(o, (r) => readContent(store, r.contentAudit, cliActor(), id, ts)),
     { existing: true },
   );
   if (found === null)

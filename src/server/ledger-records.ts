@@ -18,6 +18,14 @@ import { BUDGET_RECORDS, budgetFilePath } from '../budgets/book/budget-file.js';
 import type { Budget } from '../budgets/budget.js';
 import { KEY_RECORDS, keyFilePath } from '../gateway/keys/key-file.js';
 import type { VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
+import {
+  CONTENT_ACCESS_RECORDS,
+  type ContentAccess,
+  type ContentAudit,
+  contentAuditPath,
+  fileContentAudit,
+  recordSetContentAudit,
+} from '../ledger/content-audit.js';
 import { fileRecordSet, type RecordKind, type RecordSet, type SetRecord } from '../records/record-set.js';
 import { type ApiTokenRecord, TOKEN_RECORDS, tokenFilePath } from './api/token-file.js';
 
@@ -30,6 +38,8 @@ export interface LedgerRecords {
   budgetAudit: BudgetAudit;
   /** Alerts raised and their webhook deliveries. */
   alerts: AlertLog;
+  /** Who read or erased calls' kept text. */
+  contentAudit: ContentAudit;
   close(): Promise<void>;
 }
 
@@ -47,6 +57,7 @@ export function fileLedgerRecords(ledgerPath: string): LedgerRecords {
     budgets: fileRecordSet(budgetFilePath(ledgerPath), BUDGET_RECORDS),
     budgetAudit: fileBudgetAudit(ledgerPath),
     alerts: fileAlertLog(alertLogPath(ledgerPath)),
+    contentAudit: fileContentAudit(contentAuditPath(ledgerPath)),
     close: async () => {},
   };
 }
@@ -76,6 +87,9 @@ export async function openLedgerRecords(ledgerPath: string, url: string | null):
     alerts: recordSetAlertLog(
       clickHouseRecordSet<Alert & SetRecord>(sql, ALERT_RECORDS),
       clickHouseRecordSet<Delivery & SetRecord>(sql, DELIVERY_RECORDS),
+    ),
+    contentAudit: recordSetContentAudit(
+      clickHouseRecordSet<ContentAccess & SetRecord>(sql, CONTENT_ACCESS_RECORDS),
     ),
     close: () => sql.close(),
   };

@@ -13,7 +13,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerPath } from '../../src/cli/context.js';
 import { stateCachePath } from '../../src/ingest/state-cache.js';
+import { CONTENT_ACCESS_RECORDS, type ContentAccess } from '../../src/ledger/content-audit.js';
 import { eventToRecord } from '../../src/ledger/serialize.js';
+import type { SetRecord } from '../../src/records/record-set.js';
+import { clickHouseRecordSet } from '../../src/store/clickhouse/clickhouse-record-set.js';
+import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
+import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { randomEvents } from '../../src/store/testing/event-factory.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -186,6 +191,41 @@ describe('tokenledger on a ClickHouse ledger', () => {
     expect([r.code, r.stderr]).toEqual([
       1,
       expect.stringContaining('focus-parquet is binary: give a file with --output FILE'),
+    ]);
+  });
+});
+
+describe("who read calls' kept text, on a ClickHouse ledger", () => {
+  it('is recorded in the database, for every instance and machine, and a read that finds nothing too', async () => {
+    const db = `${clickhouse.url}/content_audit`;
+    const store = await createClickHouseStore(db);
+    const [call] = events;
+    await store.append([call!]);
+    await store.storeContent([
+      { event_id: call!.event_id, ts: call!.ts, request: '{"model":"x"}', completion: 'hi' },
+    ]);
+    await store.close();
+    const read = await runCli(['events', '--content', call!.event_id, '--ts', String(call!.ts), '--db', db]);
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout).toContain('hi');
+    const missing = await runCli([
+      'events',
+      '--content',
+      call!.event_id,
+      '--ts',
+      String(call!.ts + 1),
+      '--db',
+      db,
+    ]);
+    expect(missing.code).toBe(1);
+    const sql = await ClickHouseSql.open(db);
+    const accesses = await clickHouseRecordSet<ContentAccess & SetRecord>(sql, CONTENT_ACCESS_RECORDS).list();
+    await sql.close();
+    expect(
+      accesses.map((a) => a.action === 'read' && [a.actor.startsWith('cli:'), a.event_id, a.found]),
+    ).toEqual([
+      [true, call!.event_id, true],
+      [true, call!.event_id, false],
     ]);
   });
 });

@@ -124,6 +124,7 @@ export function createApi(o: ApiOptions): Api {
     ledgerPath: o.ledgerPath,
     keys: o.records.keys,
     alerts: o.records.alerts,
+    contentAudit: o.records.contentAudit,
     now: o.now ?? (() => Date.now() * 1000),
     budgets: o.budgets ?? new BudgetBook(o.records),
     pricer: o.pricer ?? null,

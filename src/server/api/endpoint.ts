@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AlertLog } from '../../budgets/alerts/alert-log.js';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
 import type { VirtualKeyRecord } from '../../gateway/keys/virtual-key.js';
+import type { ContentAudit } from '../../ledger/content-audit.js';
 import type { Pricer } from '../../pricing/pricer.js';
 import type { RecordSet } from '../../records/record-set.js';
 import type { RoiSource } from '../../roi/roi-report.js';
@@ -17,6 +18,8 @@ export interface ApiContext {
   keys: RecordSet<VirtualKeyRecord>;
   /** The ledger's alerts and their deliveries (server/ledger-records.ts). */
   alerts: AlertLog;
+  /** Where reads and erasures of calls' kept text are recorded (ledger/content-audit.ts). */
+  contentAudit: ContentAudit;
   /** The server's budgets (the same book the gateway enforces). */
   budgets: BudgetBook;
   /** Resolves model names for budget scopes; null where no prices are loaded. */
