@@ -75,15 +75,43 @@ async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise
   if (open.existing) ledgerMustExist(path);
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
-  try {
-    const { existing, ...duckdb } = open;
-    return await createDuckDbStore(path, { ...duckdb, mustBeLedger: existing === true });
-  } catch (e) {
-    // A server that started since withStore looked, or one that holds the file and cannot be asked (serve itself).
-    const server = e instanceof TokenledgerError ? await runningServer(path) : null;
-    if (server === null) throw e;
-    throw (await import('./remote-store.js')).ledgerServed(path, server, e);
+  const { existing, ...duckdb } = open;
+  const started = Date.now();
+  for (let pause = 50, said = false; ; pause = Math.min(pause * 2, 500)) {
+    try {
+      return await createDuckDbStore(path, { ...duckdb, mustBeLedger: existing === true });
+    } catch (e) {
+      // A server that started since withStore looked, or one that holds the file and cannot be asked (serve itself).
+      const server = e instanceof TokenledgerError ? await runningServer(path) : null;
+      if (server !== null) throw (await import('./remote-store.js')).ledgerServed(path, server, e);
+      // Another command has the file (a DuckDB file has one process at a time): it lets go when it ends, in
+      // well under a second for a report or a `blocks --live` frame, so wait for it rather than fail.
+      const holder = lockHolder(e);
+      if (holder === null || open.longRunning) throw e;
+      const waited = Date.now() - started;
+      if (waited + pause > LOCK_WAIT_MS)
+        throw new TokenledgerError(
+          'CLI_LEDGER_BUSY',
+          `the ledger ${path} has been held by another process (pid ${holder}) for ${LOCK_WAIT_MS / 1000} s: ` +
+            'another tokenledger command, most likely; run this one when it has ended',
+          { cause: e },
+        );
+      if (!said && waited >= 1000) {
+        process.stderr.write(`waiting for another process (pid ${holder}) to let go of the ledger ${path}\n`);
+        said = true;
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
+}
+
+/** How long a command waits for another to let go of the ledger file before saying so and giving up. */
+const LOCK_WAIT_MS = 60_000;
+
+/** The pid of the process holding the ledger file, when that is why it could not be opened; else null. */
+function lockHolder(e: unknown): string | null {
+  const m = /Conflicting lock is held in .* \(PID (\d+)\)/.exec(e instanceof Error ? e.message : '');
+  return m === null ? null : m[1]!;
 }
 
 /**
