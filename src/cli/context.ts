@@ -87,7 +87,8 @@ async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise
       // Another command has the file (a DuckDB file has one process at a time): it lets go when it ends, in
       // well under a second for a report or a `blocks --live` frame, so wait for it rather than fail.
       const holder = lockHolder(e);
-      if (holder === null || open.longRunning) throw e;
+      // Held by this very process (a caller that opened it and runs a command in-process): no wait ends that.
+      if (holder === null || holder === String(process.pid) || open.longRunning) throw e;
       const waited = Date.now() - started;
       if (waited + pause > LOCK_WAIT_MS)
         throw new TokenledgerError(
