@@ -15,12 +15,11 @@ const row = (hour: number, calls: number, model = 'claude-sonnet-4-5', agent = '
   model,
   usage: usage(calls),
 });
-const none = () => undefined;
+const none = () => [];
 
 describe('blocksOf', () => {
   it('opens a window at the hour of a first call and keeps every call of the next four hours in it', () => {
-    const { blocks, need } = blocksOf([row(9, 2), row(11, 1), row(13, 4), row(15, 1), row(22, 3)], none);
-    expect(need).toEqual([]);
+    const blocks = blocksOf([row(9, 2), row(11, 1), row(13, 4), row(15, 1), row(22, 3)], none);
     expect(blocks.map((b) => [(b.start - T) / HOUR_US, (b.end - T) / HOUR_US, b.calls])).toEqual([
       [9, 14, 7],
       [15, 20, 1],
@@ -28,29 +27,30 @@ describe('blocksOf', () => {
     ]);
   });
 
-  it('asks for the calls at the very instant five hours after a window opened, and keeps them in that window', () => {
+  it('keeps the calls at the very instant five hours after a window opened in that window', () => {
     const rows = [row(9, 2), row(14, 3), row(15, 1)];
-    const first = blocksOf(rows, none);
-    expect(first.need).toEqual([T + 14 * HOUR_US]);
+    const asked: number[] = [];
     // Of hour 14's three calls, one was at 14:00:00.000000 exactly: "more than five hours" opens the next window.
-    const at14 = (agent: string, hour: number) =>
-      hour === T + 14 * HOUR_US && agent === 'claude-code' ? [row(14, 1)] : undefined;
-    const { blocks, need } = blocksOf(rows, at14);
-    expect(need).toEqual([]);
+    const at14 = (agent: string, hour: number) => {
+      asked.push((hour - T) / HOUR_US);
+      return hour === T + 14 * HOUR_US && agent === 'claude-code' ? [row(14, 1)] : [];
+    };
+    const blocks = blocksOf(rows, at14);
+    expect(asked).toEqual([14]);
     expect(blocks.map((b) => [(b.start - T) / HOUR_US, b.calls])).toEqual([
       [9, 3],
       [14, 3],
     ]);
     // All of hour 14's calls at that instant: the next window opens at the next hour with calls.
-    const all = blocksOf(rows, (_, hour) => (hour === T + 14 * HOUR_US ? [row(14, 3)] : undefined));
-    expect(all.blocks.map((b) => [(b.start - T) / HOUR_US, b.calls])).toEqual([
+    const all = blocksOf(rows, (_, hour) => (hour === T + 14 * HOUR_US ? [row(14, 3)] : []));
+    expect(all.map((b) => [(b.start - T) / HOUR_US, b.calls])).toEqual([
       [9, 5],
       [15, 1],
     ]);
   });
 
   it("keeps each agent's windows apart, and names a window's models by what they cost there, most first", () => {
-    const { blocks } = blocksOf(
+    const blocks = blocksOf(
       [
         { ...row(9, 1, 'claude-haiku-4-5'), usage: usage(1, 5n) },
         { ...row(10, 1, 'claude-opus-4-6'), usage: usage(1, 50n) },
@@ -66,7 +66,7 @@ describe('blocksOf', () => {
 });
 
 describe('burnOf', () => {
-  const [block] = blocksOf([row(10, 4)], none).blocks;
+  const [block] = blocksOf([row(10, 4)], none);
 
   it('reads the pace from the first call to the last, and projects it from now to the window end, exactly', () => {
     const first = T + 10 * HOUR_US + 20 * 60_000_000;

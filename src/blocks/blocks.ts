@@ -7,7 +7,8 @@
  * The windows are found from the store's hourly sums, not from every call: a call in an hour less than five hours
  * after a window's start is in it, one in a later hour is not. Only a call at the very instant five hours after the
  * start (a whole hour, to the microsecond) cannot be told from its hour's sum: it is in the window ("more than five
- * hours" opens the next). `blocksOf` names those hours, and the caller sums that instant apart (ledger-blocks.ts).
+ * hours" opens the next). `blocksOf` asks for the calls at those instants, which the caller sums apart
+ * (ledger-blocks.ts).
  */
 
 export const HOUR_US = 3_600_000_000;
@@ -59,7 +60,7 @@ export function tokensOf(u: BlockUsage): number {
   return u.input_tokens + u.cache_read_tokens + u.cache_write_tokens + u.output_tokens;
 }
 
-function add(a: BlockUsage, b: BlockUsage, sign: 1 | -1 = 1): BlockUsage {
+export function addUsage(a: BlockUsage, b: BlockUsage, sign: 1 | -1 = 1): BlockUsage {
   return {
     calls: a.calls + sign * b.calls,
     unpriced_calls: a.unpriced_calls + sign * b.unpriced_calls,
@@ -72,15 +73,14 @@ function add(a: BlockUsage, b: BlockUsage, sign: 1 | -1 = 1): BlockUsage {
 }
 
 /**
- * Each agent's windows, in time order (agents by name), from its hourly rows. `atInstant` gives the rows of calls
- * at exactly one whole hour, for the hours `need` names (undefined for one not yet summed): a window's calls at its
- * last instant. Call again with them until `need` is empty; until then a window may end an instant early.
+ * Each agent's windows, in time order (agents by name), from its hourly rows. `atInstant` gives the rows of an
+ * agent's calls at exactly one whole hour (none: empty): asked only for an hour five hours after a window opened,
+ * whose calls at that instant are still the window's.
  */
 export function blocksOf(
   hours: readonly HourRow[],
-  atInstant: (agent: string, hour: number) => readonly HourRow[] | undefined,
-): { blocks: Block[]; need: number[] } {
-  const need = new Set<string>();
+  atInstant: (agent: string, hour: number) => readonly HourRow[],
+): Block[] {
   const blocks: Block[] = [];
   for (const [agent, byHour] of [...byAgentAndHour(hours)].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let open: { start: number; models: Map<string | null, BlockUsage> } | null = null;
@@ -95,11 +95,8 @@ export function blocksOf(
       }
       if (open !== null && hour - open.start === BLOCK_US) {
         const instant = atInstant(agent, hour);
-        if (instant === undefined) need.add(`${agent}\n${hour}`);
-        else {
-          addRows(open.models, instant);
-          left = without(left, instant);
-        }
+        addRows(open.models, instant);
+        left = without(left, instant);
       }
       close();
       open = null;
@@ -110,7 +107,7 @@ export function blocksOf(
     }
     close();
   }
-  return { blocks, need: [...new Set([...need].map((k) => Number(k.split('\n')[1])))].sort((a, b) => a - b) };
+  return blocks;
 }
 
 function byAgentAndHour(hours: readonly HourRow[]): Map<string, Map<number, HourRow[]>> {
@@ -127,20 +124,20 @@ function byAgentAndHour(hours: readonly HourRow[]): Map<string, Map<number, Hour
 }
 
 function addRows(models: Map<string | null, BlockUsage>, rows: readonly HourRow[]): void {
-  for (const r of rows) models.set(r.model, add(models.get(r.model) ?? NO_USAGE, r.usage));
+  for (const r of rows) models.set(r.model, addUsage(models.get(r.model) ?? NO_USAGE, r.usage));
 }
 
 /** An hour's rows less the calls at its first instant, model by model. */
 function without(rows: readonly HourRow[], instant: readonly HourRow[]): HourRow[] {
   return rows.map((r) => {
-    const at = instant.filter((i) => i.model === r.model).reduce((u, i) => add(u, i.usage), NO_USAGE);
-    return { ...r, usage: add(r.usage, at, -1) };
+    const at = instant.filter((i) => i.model === r.model).reduce((u, i) => addUsage(u, i.usage), NO_USAGE);
+    return { ...r, usage: addUsage(r.usage, at, -1) };
   });
 }
 
 function blockOf(agent: string, start: number, models: Map<string | null, BlockUsage>): Block {
   const used = [...models].filter(([, u]) => u.calls > 0);
-  const total = used.reduce((sum, [, u]) => add(sum, u), NO_USAGE);
+  const total = used.reduce((sum, [, u]) => addUsage(sum, u), NO_USAGE);
   const named = used
     .filter((m): m is [string, BlockUsage] => m[0] !== null)
     .sort(([a, x], [b, y]) =>

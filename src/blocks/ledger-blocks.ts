@@ -1,7 +1,10 @@
 import { TokenledgerError } from '../errors.js';
+import type { UsageEvent } from '../ledger/event.js';
+import { eventPages } from '../store/event-range.js';
 import type { Filter, Row } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import {
+  addUsage,
   BLOCK_US,
   type Block,
   type BlockUsage,
@@ -57,48 +60,92 @@ export async function ledgerBlocks(
     ...range,
   });
   const hours = hourly.rows.map((r) => hourRow(r, Date.parse(r.bucket!) * 1000));
-  const instants = new Map<number, HourRow[]>();
-  let found = blocksOf(hours, (agent, hour) => instants.get(hour)?.filter((r) => r.agent === agent));
-  while (found.need.length > 0) {
-    for (const hour of found.need) {
-      const at = await store.query({
-        dimensions: ['agent', 'model'],
-        filters: agentCalls,
-        since: hour,
-        until: hour + 1,
-      });
-      instants.set(
-        hour,
-        at.rows.map((r) => hourRow(r, hour)),
-      );
-    }
-    found = blocksOf(hours, (agent, hour) => instants.get(hour)?.filter((r) => r.agent === agent));
-  }
-  const blocks: LedgerBlock[] = [];
-  for (const [i, b] of found.blocks.entries()) {
-    const ofAgent = [...filters, { dimension: 'agent' as const, values: [b.agent] }];
-    // The newest call from the window's start to its last instant, included.
-    const [last] = await store.events({ filters: ofAgent, since: b.start, until: b.end + 1, limit: 1 });
-    const lastCall = last?.ts ?? b.start;
-    const active = b.end > now && now - lastCall < BLOCK_US;
-    let burn: Burn | null = null;
-    if (active) {
-      // The window's first call is in its first hour; one at that hour's very instant belongs to the window before
-      // when that one ended there.
-      const before = found.blocks[i - 1];
-      const shared = before?.agent === b.agent && before.end === b.start;
-      const firstHour = await store.events({
-        filters: ofAgent,
-        since: b.start + (shared ? 1 : 0),
-        until: b.start + HOUR_US,
-      });
-      const first = firstHour.at(-1)?.ts ?? lastCall;
-      burn = burnOf(b, first, lastCall, now);
-    }
-    blocks.push({ ...b, last_call: lastCall, active, burn });
-  }
+  // One pass over the range's calls, newest first a page at a time, for what hourly sums cannot say: the calls at a
+  // whole hour's very instant (blocks.ts) and each window's first and last call. A query per window, or per
+  // instant, cost ~50-80 ms each (a month of one person's heavy use, 149 windows: 12 s); the pass ~50 µs a call.
+  const seen = new HourSpans();
+  const windowUs = Math.ceil(((range.until - range.since) * PAGE * 1.2) / Math.max(hourly.totals.events, 1));
+  for await (const page of eventPages(store, { filters: agentCalls, ...range }, PAGE, { window: windowUs }))
+    for (const e of page) seen.add(e);
+  const windows = blocksOf(hours, (agent, hour) => seen.instant(agent, hour));
+  const blocks = windows.map((b, i): LedgerBlock => {
+    const before = windows[i - 1];
+    // A call at the window's first instant is the window before's when that one ended there.
+    const claimed = before?.agent === b.agent && before.end === b.start;
+    const { first, last } = seen.span(b, claimed);
+    const active = b.end > now && now - last < BLOCK_US;
+    return { ...b, last_call: last, active, burn: active ? burnOf(b, first, last, now) : null };
+  });
   return { user, blocks, without_agent: all.totals.events - hourly.totals.events };
 }
+
+/** An agent's calls in one UTC hour: the first and last, the first after the hour's own instant, and that instant's. */
+interface HourSpan {
+  first: number;
+  last: number;
+  /** The first call after the hour's very instant (Infinity: none). */
+  firstAfter: number;
+  /** The calls at the hour's very instant, by model. */
+  instant: HourRow[];
+}
+
+/** What the pass over the calls keeps, per agent and hour. */
+class HourSpans {
+  private readonly hours = new Map<string, HourSpan>();
+
+  add(e: UsageEvent): void {
+    const hour = e.ts - (e.ts % HOUR_US);
+    const key = `${e.agent}\n${hour}`;
+    const h = this.hours.get(key) ?? { first: e.ts, last: e.ts, firstAfter: Infinity, instant: [] };
+    this.hours.set(key, h);
+    h.first = Math.min(h.first, e.ts);
+    h.last = Math.max(h.last, e.ts);
+    if (e.ts > hour) h.firstAfter = Math.min(h.firstAfter, e.ts);
+    else {
+      const usage = usageOf(e);
+      const row = h.instant.find((r) => r.model === e.model);
+      if (row === undefined) h.instant.push({ agent: e.agent!, hour, model: e.model, usage });
+      else row.usage = addUsage(row.usage, usage);
+    }
+  }
+
+  instant(agent: string, hour: number): HourRow[] {
+    return this.hours.get(`${agent}\n${hour}`)?.instant ?? [];
+  }
+
+  /** A window's first and last call; `claimed`: its first instant's calls are the window before's. */
+  span(b: Block, claimed: boolean): { first: number; last: number } {
+    let first = Infinity;
+    let last = -Infinity;
+    for (let hour = b.start; hour <= b.end; hour += HOUR_US) {
+      const h = this.hours.get(`${b.agent}\n${hour}`);
+      if (h === undefined) continue;
+      // The hour at the window's end adds only its instant: the calls after it are the next window's.
+      if (hour === b.end) {
+        if (h.instant.length > 0) last = Math.max(last, hour);
+        continue;
+      }
+      first = Math.min(first, hour === b.start && claimed ? h.firstAfter : h.first);
+      last = Math.max(last, h.last);
+    }
+    return { first, last };
+  }
+}
+
+function usageOf(e: UsageEvent): BlockUsage {
+  return {
+    calls: 1,
+    unpriced_calls: e.cost_usd === null ? 1 : 0,
+    input_tokens: e.input_tokens,
+    cache_read_tokens: e.cache_read_tokens,
+    cache_write_tokens: e.cache_write_5m_tokens + e.cache_write_1h_tokens,
+    output_tokens: e.output_tokens,
+    cost_usd: e.cost_usd ?? 0n,
+  };
+}
+
+/** Calls a page: what memory holds, whatever the range. */
+const PAGE = 5000;
 
 function hourRow(r: Row, hour: number): HourRow {
   const usage: BlockUsage = {
