@@ -1,7 +1,8 @@
 /**
  * Issue 3: a re-import with nothing new answers from the import-state copy beside the ledger (ingest/state-cache.ts)
  * without opening the ledger at all, and the copy never hides a change. "Without opening" is observed through
- * DuckDB's file lock: while another process holds the ledger open, an import that opens it for writing fails.
+ * DuckDB's file lock: while another process holds the ledger open, an import that opens it waits for the lock, and
+ * says so (cli/context.ts), where one that does not open it answers at once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,20 @@ async function release(): Promise<void> {
 
 afterEach(release);
 
+/**
+ * Runs `command` while the holder has the ledger and lets the holder go 1.5 s later: a command that opens the
+ * ledger waits for it, and says on stderr whom it waited for; one that does not answers without a word.
+ */
+async function whileHeld(command: () => ReturnType<typeof runCli>): ReturnType<typeof runCli> {
+  const pid = holder?.pid;
+  const done = command();
+  await new Promise((r) => setTimeout(r, 1500));
+  await release();
+  const r = await done;
+  return { ...r, stderr: r.stderr.replace(`(pid ${pid})`, '(pid HOLDER)') };
+}
+const WAITED = /^waiting for another process \(pid HOLDER\) to let go of the ledger /;
+
 describe('tokenledger import with nothing new', () => {
   it('answers from the state copy without opening the ledger, and opens it as soon as a log grew', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-cache-'));
@@ -80,18 +95,15 @@ describe('tokenledger import with nothing new', () => {
     expect(again.stdout).toContain('imported 0 events from 1 file (0 lines, 0 events read)');
     expect(again.stdout).toContain('incremental: 1 unchanged (not read)');
 
-    // --full reads everything again: it has to open the ledger, which the holder's lock refuses.
-    expect((await run('--full')).code).not.toBe(0);
+    // --full reads everything again: it has to open the ledger, so it waits for the holder's lock.
+    const full = await whileHeld(() => run('--full'));
+    expect([full.code, full.stderr]).toEqual([0, expect.stringMatching(WAITED)]);
     // So does a log that grew: the copy says the file changed, never that nothing is new.
     appendFileSync(log, `${line(3)}\n`);
     settle();
-    const blocked = await run();
-    expect(blocked.code).not.toBe(0);
-    expect(blocked.stderr).toMatch(/lock/i);
-
-    await release();
-    const grown = await run();
-    expect(grown.code).toBe(0);
+    holder = await holdLedger(db);
+    const grown = await whileHeld(() => run());
+    expect([grown.code, grown.stderr]).toEqual([0, expect.stringMatching(WAITED)]);
     // The log's last response so far is read again with the new line, in case it went on (import-incremental.test.ts).
     expect(grown.stdout).toContain('imported 1 event from 1 file (2 lines, 2 events read)');
     expect(grown.stdout).toContain('0 unchanged (not read), 1 read on from the last import');
@@ -134,13 +146,13 @@ describe('tokenledger import with nothing new', () => {
     // (and finds the log unchanged there); the holder proves it opened it.
     expect((await runCli(['demo', '--people', '2', '--days', '1', '--db', db])).code).toBe(0);
     holder = await holdLedger(db);
-    expect((await runCli(['import', 'claude-code', logs, '--db', db])).code).not.toBe(0);
-    await release();
-    const after = await runCli(['import', 'claude-code', logs, '--db', db]);
+    const after = await whileHeld(() => runCli(['import', 'claude-code', logs, '--db', db]));
+    expect(after.stderr).toMatch(WAITED);
     expect(after.stdout).toContain('incremental: 1 unchanged (not read)');
 
     writeFileSync(stateCachePath(db), '{"version": 1, "ledg');
     holder = await holdLedger(db);
-    expect((await runCli(['import', 'claude-code', logs, '--db', db])).code).not.toBe(0);
+    const torn = await whileHeld(() => runCli(['import', 'claude-code', logs, '--db', db]));
+    expect([torn.code, torn.stderr]).toEqual([0, expect.stringMatching(WAITED)]);
   });
 });
