@@ -31,9 +31,7 @@ export async function askLedger<T>(
         const ctx = {
           store,
           ledgerPath: path,
-          keys: records.keys,
-          alerts: records.alerts,
-          contentAudit: records.contentAudit,
+          records,
           now: () => Date.now() * 1000,
           budgets: new BudgetBook(records),
           pricer,

@@ -97,7 +97,7 @@ function liveFrame(
   limit: number | undefined,
   refresh: number,
 ): string {
-  const at = (us: number) => bucketLabel(new Date(us / 1000).toISOString(), 'hour', zone).slice(11);
+  const at = (us: number) => wallTime(us, zone).slice(11);
   const lines = [
     `tokenledger blocks --live · ${wallTime(now, zone)} ${zone} · every ${refresh} s · Ctrl-C stops` +
       (r.user === null ? '' : ` · ${r.user}`),
@@ -221,7 +221,7 @@ function blocksTable(r: BlocksReport, zone: string, now: number, limit: number |
   ];
   const rows = r.blocks.map((b) => [
     b.agent,
-    bucketLabel(new Date(b.start / 1000).toISOString(), 'hour', zone),
+    wallTime(b.start, zone),
     status(b, now),
     groupDigits(b.calls),
     groupDigits(tokensOf(b)),
@@ -236,7 +236,7 @@ function blocksTable(r: BlocksReport, zone: string, now: number, limit: number |
       `${b.agent}: ${groupDigits(Math.round(burn.tokens_per_minute))} tokens a minute, ` +
         `${formatUsdDisplay(burn.cost_per_hour_usd)} an hour since the window's first call; at that pace ` +
         `${groupDigits(burn.projected_tokens)} tokens and ${formatUsdDisplay(burn.projected_cost_usd)} by its end ` +
-        `(${bucketLabel(new Date(b.end / 1000).toISOString(), 'hour', zone)})` +
+        `(${wallTime(b.end, zone)})` +
         (limit === undefined
           ? ''
           : `: ${share(burn.projected_tokens)} of the ${groupDigits(limit)}-token limit` +

@@ -101,8 +101,9 @@ export async function keysUpdate(
         'CLI_BAD_OPTION',
         `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
       );
-    await r.keys.put({ ...k, budget_usd: budget });
-    out(`Updated ${k.id} (${describe({ ...k, budget_usd: budget })}).\n`);
+    const updated = { ...k, budget_usd: budget };
+    await r.keys.put(updated);
+    out(`Updated ${k.id} (${describe(updated)}).\n`);
   });
 }
 

@@ -122,9 +122,7 @@ export function createApi(o: ApiOptions): Api {
   const ctx: ApiContext = {
     store: o.store,
     ledgerPath: o.ledgerPath,
-    keys: o.records.keys,
-    alerts: o.records.alerts,
-    contentAudit: o.records.contentAudit,
+    records: o.records,
     now: o.now ?? (() => Date.now() * 1000),
     budgets: o.budgets ?? new BudgetBook(o.records),
     pricer: o.pricer ?? null,

@@ -49,7 +49,7 @@ export const budgetsEndpoint = endpoint({
     await c.budgets.load();
     const mine = c.budgets.all().filter((b) => visible(b, who));
     // The team's own latest 50: taking 50 before the team filter could leave a team viewer none of its own.
-    const alerts = (await listAlerts(c.alerts, {})).alerts
+    const alerts = (await listAlerts(c.records.alerts, {})).alerts
       .filter((a) => who.team === null || a.scope.team === who.team)
       .slice(0, 50);
     return { budgets: await Promise.all(mine.map((b) => status(c, b))), alerts };
@@ -114,7 +114,7 @@ export const alertsEndpoint = endpoint({
   },
   response: z.object({ alerts: z.array(record) }),
   async handle(c, p, who) {
-    const read = await listAlerts(c.alerts, {
+    const read = await listAlerts(c.records.alerts, {
       ...(p.since !== undefined ? { sinceMs: Math.floor(parseTime('since', p.since, c.now()) / 1000) } : {}),
       ...(p.kind !== undefined ? { kind: p.kind } : {}),
     });

@@ -1,12 +1,9 @@
 import type { z } from 'zod';
-import type { AlertLog } from '../../budgets/alerts/alert-log.js';
 import type { BudgetBook } from '../../budgets/book/budget-book.js';
-import type { VirtualKeyRecord } from '../../gateway/keys/virtual-key.js';
-import type { ContentAudit } from '../../ledger/content-audit.js';
 import type { Pricer } from '../../pricing/pricer.js';
-import type { RecordSet } from '../../records/record-set.js';
 import type { RoiSource } from '../../roi/roi-report.js';
 import type { Store } from '../../store/store.js';
+import type { LedgerRecords } from '../ledger-records.js';
 import type { Principal } from './scope.js';
 
 /** What every endpoint may use: the store, the clock (epoch µs), the files beside the ledger, keys and budgets. */
@@ -14,12 +11,8 @@ export interface ApiContext {
   store: Store;
   now(): number;
   ledgerPath: string;
-  /** The gateway's virtual keys (server/ledger-records.ts). */
-  keys: RecordSet<VirtualKeyRecord>;
-  /** The ledger's alerts and their deliveries (server/ledger-records.ts). */
-  alerts: AlertLog;
-  /** Where reads and erasures of calls' kept text are recorded (ledger/content-audit.ts). */
-  contentAudit: ContentAudit;
+  /** The ledger's keys, tokens, budgets, alerts and record of reads of calls' text (server/ledger-records.ts). */
+  records: LedgerRecords;
   /** The server's budgets (the same book the gateway enforces). */
   budgets: BudgetBook;
   /** Resolves model names for budget scopes; null where no prices are loaded. */

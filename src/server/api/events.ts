@@ -189,7 +189,7 @@ export const eventContentEndpoint = endpoint({
   }),
   async handle(c, p, who, path) {
     const { id, ts } = eventAddress(path, p.ts, c.now());
-    const found = await readContent(c.store, c.contentAudit, `api:${who.id}`, id, ts);
+    const found = await readContent(c.store, c.records.contentAudit, `api:${who.id}`, id, ts);
     if (found === null)
       throw new ApiError(
         'API_NOT_FOUND',

@@ -51,7 +51,7 @@ export const keysEndpoint = endpoint({
   params: {},
   response: z.array(z.record(z.string(), z.unknown())),
   async handle(c, _p, who) {
-    const keys = (await c.keys.list()).filter((k) => who.team === null || k.team === who.team);
+    const keys = (await c.records.keys.list()).filter((k) => who.team === null || k.team === who.team);
     // The window of the keys' budgets (budgets/key-budget.ts), so the spend shown is what the gateway counts.
     const window = budgetWindow({ id: 'keys', scope: {}, ...KEY_BUDGET_PERIOD }, c.now() / 1000);
     const spent =

@@ -158,13 +158,13 @@ const CALLS = {
     body: z.strictObject({ event_id: text, ts: micros }),
     // Recorded as any read of call text is, here as the server's own token's (the one the CLI uses).
     run: (s: Store, b: { event_id: string; ts: number }, c: ApiContext, who: Principal) =>
-      readContent(s, c.contentAudit, `api:${who.id}`, b.event_id, b.ts),
+      readContent(s, c.records.contentAudit, `api:${who.id}`, b.event_id, b.ts),
   },
   'purge-content': {
     write: true,
     body: eventFilter,
     run: (s: Store, f: z.infer<typeof eventFilter>, c: ApiContext, who: Principal) =>
-      purgeContent(s, c.contentAudit, `api:${who.id}`, f),
+      purgeContent(s, c.records.contentAudit, `api:${who.id}`, f),
   },
   append: {
     write: true,
