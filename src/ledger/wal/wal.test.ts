@@ -1499,7 +1499,10 @@ describe('openWal', () => {
       const elapsed = performance.now() - t0;
       expect(starts.length).toBeGreaterThan(0);
       expect(starts.length).toBeLessThanOrEqual(Math.floor(elapsed / 5) + 1);
-      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(4.9);
+      // The log keeps 5 ms between its own clock readings just before each call; this reads the clock inside the
+      // call, a few µs later, and a GC pause in between once showed 4.85 ms under CI's load. The count above holds
+      // the rate; this holds that no two calls come together.
+      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(4.5);
       expect(starts.at(-1)!).toBeGreaterThanOrEqual(lastWritten);
     } finally {
       fs.fdatasync = real;
