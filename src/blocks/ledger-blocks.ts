@@ -35,13 +35,16 @@ export interface BlocksReport {
 
 /**
  * One person's five-hour windows over the range, per agent, from the store's hourly sums (blocks.ts). Windows are
- * one person's: where the range holds several people's agent calls, `filters` must name one (`user=…`).
+ * one person's: where the range holds several people's agent calls, `filters` must name one (`user=…`). `pending`
+ * are calls of the range the store does not hold yet (a response still being written, statusline/pending.ts), which
+ * `filters` would select: they are counted as if stored.
  */
 export async function ledgerBlocks(
   store: Store,
   filters: readonly Filter[],
   range: { since: number; until: number },
   now: number,
+  pending: readonly UsageEvent[] = [],
 ): Promise<BlocksReport> {
   const agentCalls = [...filters, { dimension: 'agent' as const, values: [null], exclude: true }];
   const people = await store.query({ dimensions: ['user'], filters: agentCalls, ...range });
@@ -59,7 +62,16 @@ export async function ledgerBlocks(
     filters: agentCalls,
     ...range,
   });
-  const hours = hourly.rows.map((r) => hourRow(r, Date.parse(r.bucket!) * 1000));
+  const inRange = pending.filter((e) => e.agent !== null && e.ts >= range.since && e.ts < range.until);
+  const hours = [
+    ...hourly.rows.map((r) => hourRow(r, Date.parse(r.bucket!) * 1000)),
+    ...inRange.map((e) => ({
+      agent: e.agent!,
+      hour: e.ts - (e.ts % HOUR_US),
+      model: e.model,
+      usage: usageOf(e),
+    })),
+  ];
   // One pass over the range's calls, newest first a page at a time, for what hourly sums cannot say: the calls at a
   // whole hour's very instant (blocks.ts) and each window's first and last call. A query per window, or per
   // instant, cost ~50-80 ms each (a month of one person's heavy use, 149 windows: 12 s); the pass ~50 µs a call.
@@ -67,6 +79,7 @@ export async function ledgerBlocks(
   const windowUs = Math.ceil(((range.until - range.since) * PAGE * 1.2) / Math.max(hourly.totals.events, 1));
   for await (const page of eventPages(store, { filters: agentCalls, ...range }, PAGE, { window: windowUs }))
     for (const e of page) seen.add(e);
+  for (const e of inRange) seen.add(e);
   const windows = blocksOf(hours, (agent, hour) => seen.instant(agent, hour));
   const blocks = windows.map((b, i): LedgerBlock => {
     const before = windows[i - 1];

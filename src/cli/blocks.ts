@@ -259,7 +259,8 @@ function status(b: LedgerBlock, now: number): string {
   return b.active ? `active, ${span(b.end - now)} left` : span(b.last_call - b.start);
 }
 
-function span(us: number): string {
+/** A stretch of time as "45m", or "2h 14m" from an hour on. */
+export function span(us: number): string {
   const minutes = Math.floor(us / 60_000_000);
   return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }

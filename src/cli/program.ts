@@ -413,6 +413,26 @@ export function buildProgram(): Command {
     ),
   ).action(async (o) => (await import('./blocks.js')).blocksCommand(o, out));
 
+  program
+    .command('statusline')
+    .description(
+      "the line Claude Code draws under its prompt (settings.json statusLine): reads Claude Code's JSON on stdin, " +
+        "imports this machine's agent logs, prints the session's and today's spend, the open five-hour window and " +
+        'the context used (as ccusage statusline)',
+    )
+    .option('--db <path>', 'ledger file (default: $TOKENLEDGER_DB or ~/.tokenledger/ledger.duckdb)')
+    .option(
+      '--prices <file>',
+      'price overrides file (default: $TOKENLEDGER_PRICES or ./tokenledger.prices.yaml)',
+    )
+    .option('--tz <zone>', "IANA time zone whose midnight starts today (default: this machine's)")
+    .action(async (o) => {
+      const stdin = process.stdin.isTTY
+        ? ''
+        : await (await import('node:stream/consumers')).text(process.stdin);
+      await (await import('./statusline.js')).statuslineCommand(o, stdin, out);
+    });
+
   ledgerOptions(
     program
       .command('runaways')

@@ -1,0 +1,150 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
+import { statuslineCommand } from './statusline.js';
+
+const MINUTE_MS = 60_000;
+let home: string;
+let log: string;
+
+/**
+ * One Claude Code response, `agoMin` minutes ago, on claude-sonnet-4-5 ($3 input, $0.30 cache read, $15 output per
+ * 1M tokens): 1,000 × $3 + 100,000 × $0.30 + 1,000 × $15 per 1M = $0.048 a call.
+ */
+function response(n: number, agoMin: number): string {
+  return `${JSON.stringify({
+    type: 'assistant',
+    sessionId: 's-line',
+    uuid: `u${n}`,
+    timestamp: new Date(Date.now() - agoMin * MINUTE_MS).toISOString(),
+    requestId: `req_${n}`,
+    cwd: '/home/ana/shop',
+    message: {
+      model: 'claude-sonnet-4-5-20250929',
+      id: `msg_${n}`,
+      type: 'message',
+      role: 'assistant',
+      content: [{ type: 'text', text: '…' }],
+      usage: {
+        input_tokens: 1000,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 100_000,
+        output_tokens: 1000,
+      },
+    },
+  })}\n`;
+}
+
+/** A zone whose clocks read about noon now, so calls of the last two hours are today's wherever the test runs. */
+function noonZone(): string {
+  const k = 12 - new Date().getUTCHours();
+  return k === 0 ? 'UTC' : k > 0 ? `Etc/GMT-${k}` : `Etc/GMT+${-k}`;
+}
+
+async function line(input: object | string, o: { tz?: string; db?: string } = {}): Promise<string> {
+  let text = '';
+  const stdin = typeof input === 'string' ? input : JSON.stringify(input);
+  await statuslineCommand({ tz: noonZone(), ...o }, stdin, (s) => (text += s), {}, home);
+  return text;
+}
+
+const ledgerCalls = async () => {
+  const store = await createDuckDbStore(join(home, '.tokenledger', 'ledger.duckdb'));
+  try {
+    return await store.count();
+  } finally {
+    await store.close();
+  }
+};
+
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'tl-statusline-'));
+  const project = join(home, '.claude', 'projects', '-home-ana-shop');
+  mkdirSync(project, { recursive: true });
+  log = join(project, 's-line.jsonl');
+  writeFileSync(log, response(1, 90) + response(2, 60) + response(3, 30));
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('tokenledger statusline', () => {
+  const input = {
+    session_id: 's-line',
+    model: { id: 'claude-sonnet-4-5-20250929', display_name: 'Sonnet 4.5' },
+  };
+
+  it("counts the response still being written from the session's log, stores only the others, and keeps the ledger in the home folder", async () => {
+    const text = await line({ ...input, transcript_path: log });
+    // Three calls of $0.048: $0.144. The window opened at the hour of the first call, 90 minutes ago, and the pace
+    // from the first call to the last is $0.144 over an hour.
+    const opened = Math.floor((Date.now() - 90 * MINUTE_MS) / 3_600_000) * 3_600_000;
+    const left = Math.floor((opened + 5 * 3_600_000 - Date.now()) / MINUTE_MS);
+    expect(text).toBe(
+      `Sonnet 4.5 · $0.14 session · $0.14 today · $0.14 window, ${Math.floor(left / 60)}h ${left % 60}m left, ` +
+        // 1,000 input + 100,000 cache read of a 200,000-token window.
+        '$0.14/h · context 51%\n',
+    );
+    // The log is fresh: its last response may still grow, so the import held it back and the ledger has two.
+    expect(await ledgerCalls()).toBe(2);
+  });
+
+  it('counts a response once when it is stored after the next one starts', async () => {
+    appendFileSync(log, response(4, 1));
+    expect(await line({ ...input, transcript_path: log })).toMatch(
+      /^Sonnet 4\.5 · \$0\.19 session · \$0\.19 today · \$0\.19 window, /,
+    );
+    expect(await ledgerCalls()).toBe(3);
+  });
+
+  it("takes the context's share from Claude Code when it gives it, and a [1m] model's window as 1M tokens", async () => {
+    expect(await line({ ...input, context_window: { used_percentage: 7.6 } })).toMatch(/ · context 8%\n$/);
+    const oneM = {
+      ...input,
+      model: { id: 'claude-sonnet-4-5-20250929[1m]', display_name: 'Sonnet 4.5 (1M)' },
+    };
+    expect(await line(oneM)).toMatch(/ · context 10%\n$/);
+    expect(
+      await line({
+        ...input,
+        context_window: {
+          context_window_size: 400_000,
+          current_usage: {
+            input_tokens: 10,
+            cache_read_input_tokens: 99_990,
+            cache_creation_input_tokens: 100_000,
+          },
+        },
+      }),
+    ).toMatch(/ · context 50%\n$/);
+  });
+
+  it('without a session (nothing piped) shows the day and the open window from the ledger alone', async () => {
+    // No log to read the response being written from: the three calls the ledger holds.
+    expect(await line('')).toMatch(/^\$0\.14 today · \$0\.14 window, \d+h \d+m left, \$[\d.]+\/h\n$/);
+  });
+
+  it('says what is wrong with the input and where', async () => {
+    await expect(line('{"session_id": ')).rejects.toMatchObject({
+      code: 'STATUSLINE_BAD_INPUT',
+      message: expect.stringMatching(/^standard input, Claude Code's status line JSON: not JSON/),
+    });
+    await expect(line({ session_id: 5 })).rejects.toMatchObject({
+      code: 'STATUSLINE_BAD_INPUT',
+      message: expect.stringMatching(/: session_id: expected a string$/),
+    });
+  });
+
+  it('reads the JSON Claude Code pipes to the command, and uses --db when given', () => {
+    const db = join(home, 'other.duckdb');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'statusline', '--db', db], {
+      input: JSON.stringify({ ...input, transcript_path: log }),
+      encoding: 'utf8',
+      env: { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '', TOKENLEDGER_DB: '' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Sonnet 4\.5 · \$0\.19 session · /);
+    expect(existsSync(db)).toBe(true);
+  });
+});

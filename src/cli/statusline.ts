@@ -1,0 +1,90 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { formatUsdDisplay } from '../money/money.js';
+import { parseStatusInput, type StatusInput } from '../statusline/input.js';
+import { pendingCalls } from '../statusline/pending.js';
+import { type Spend, type Status, sessionStatus } from '../statusline/status.js';
+import { span } from './blocks.js';
+import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
+import { parseTimeZone } from './filters.js';
+import { importLocalAgentLogs } from './import.js';
+
+export interface StatuslineOptions extends LedgerOptions {
+  tz?: string;
+}
+
+/**
+ * `tokenledger statusline`: the line Claude Code draws under its prompt (settings.json `statusLine`), as
+ * `ccusage statusline` draws it: the session's spend, the person's today, Claude Code's open five-hour window with
+ * its time left and pace, and how full the context is. Each draw imports this machine's agent logs first, as
+ * `tokenledger` alone does, and counts the response still being written from the session's log (pending.ts).
+ *
+ * Claude Code runs the command in whatever folder the session is in, so the ledger is the home folder's
+ * (~/.tokenledger/ledger.duckdb) unless --db or TOKENLEDGER_DB names one: a ledger per project folder would each
+ * hold every project's logs.
+ */
+export async function statuslineCommand(
+  o: StatuslineOptions,
+  stdin: string,
+  out: (s: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): Promise<void> {
+  const input = parseStatusInput(stdin);
+  const zone = parseTimeZone(o.tz) ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const ledger = { ...o, db: o.db ?? env.TOKENLEDGER_DB ?? join(home, '.tokenledger', 'ledger.duckdb') };
+  const status = await withStore(ledger, async (store) => {
+    await importLocalAgentLogs(store, () => {}, ledger, env, home);
+    const now = nowMicros();
+    const fallbackUser = osUser();
+    const pending =
+      input.transcriptPath === null
+        ? []
+        : await pendingCalls(
+            store,
+            input.transcriptPath,
+            async () => {
+              const pricer = await (await import('./pricer.js')).loadCliPricer(ledger);
+              return (e) => pricer.price(e);
+            },
+            { ingestedAt: now, defaults: { user: fallbackUser } },
+          );
+    return {
+      now,
+      status: await sessionStatus(store, { sessionId: input.sessionId, pending, fallbackUser, now, zone }),
+    };
+  });
+  out(`${statusLine(input, status.status, status.now)}\n`);
+}
+
+/** A model's context window when Claude Code does not say it: 1M tokens for the ids it marks `[1m]`, else 200k. */
+const contextSizeOf = (modelId: string | null) => (modelId?.endsWith('[1m]') ? 1_000_000 : 200_000);
+
+/** One line: `Opus 4.6 · $1.23 session · $4.56 today · $3.21 window, 2h 45m left, $1.10/h · context 61%`. */
+export function statusLine(input: StatusInput, s: Status, now: number): string {
+  const parts: string[] = [];
+  const model = input.model.name ?? s.last?.model ?? null;
+  if (model !== null) parts.push(model);
+  if (s.session !== null) parts.push(`${spent(s.session)} session`);
+  parts.push(`${spent(s.today)} today`);
+  const w = s.window;
+  parts.push(
+    w === null
+      ? 'no open window'
+      : `${spent(w)} window, ${span(w.end - now)} left` +
+          (w.burn === null ? '' : `, ${formatUsdDisplay(w.burn.cost_per_hour_usd)}/h`),
+  );
+  const percent =
+    input.contextPercent ??
+    (s.last === null
+      ? null
+      : (s.last.prompt_tokens * 100) / (input.contextSize ?? contextSizeOf(input.model.id)));
+  if (percent !== null) parts.push(`context ${Math.round(percent)}%`);
+  return parts.join(' · ');
+}
+
+/** A cost that leaves unpriced calls out is marked `*`; one of unpriced calls alone says so (docs/metrics.md). */
+function spent(s: Spend): string {
+  if (s.calls > 0 && s.unpriced_calls === s.calls) return 'unpriced';
+  return `${formatUsdDisplay(s.cost_usd)}${s.unpriced_calls > 0 ? '*' : ''}`;
+}

@@ -1,0 +1,61 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readFile } from '../ingest/read-file.js';
+import { emptySummary } from '../ingest/summary.js';
+import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
+import { claudeCodeSource } from '../sources/claude-code/parse.js';
+import type { ParseContext } from '../sources/source.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * The calls of a Claude Code session log that the ledger does not hold yet, priced as they stand now. An import
+ * holds a log's last response back while the log is fresh (docs/sources/claude-code.md): its lines are still being
+ * written, and storing it early would keep its placeholder output count for good. A status line drawn after each
+ * response would then always leave the latest out. Here that response is read from where the import stopped,
+ * counted for the line and not stored; the import stores it once the next response starts or the log settles.
+ */
+export async function pendingCalls(
+  store: Store,
+  transcript: string,
+  pricing: () => Promise<(e: UnpricedEvent) => UsageEvent>,
+  ctx: Omit<ParseContext, 'path'>,
+): Promise<UsageEvent[]> {
+  const path = resolve(transcript);
+  let size: number;
+  let mtimeMs: number;
+  try {
+    ({ size, mtimeMs } = statSync(path));
+  } catch {
+    return []; // No log yet (a session that has made no call), or one gone: nothing is pending.
+  }
+  // Where the last import left the log: at the first line of the response it held back, from which on it stored
+  // nothing. A log it held nothing of is in the ledger whole (or not the ledger's at all: outside the folders
+  // `tokenledger` reads, or left to the agent's telemetry, whose calls have other ids and must not count twice).
+  const state = (await store.records?.fileStates(claudeCodeSource.id))?.get(path);
+  if (state === undefined || !state.heldBack) return [];
+  const price = await pricing();
+  const calls: UsageEvent[] = [];
+  await readFile(
+    claudeCodeSource,
+    path,
+    {
+      read: true,
+      offset: state.offset,
+      lineNo: state.lineNo,
+      // Read to the end as it is now: the response being written counts with what its lines say so far.
+      holdTail: false,
+      check: null,
+      parserState: state.parserState,
+      mtimeMs,
+      size,
+    },
+    { mode: 'append', judge: false, skipUnless: '"usage"' },
+    ctx,
+    // A line cut mid-write is the response still coming: the next draw reads it whole.
+    { event: (e) => calls.push(price(e)), skip: () => {} },
+    emptySummary(),
+    () => undefined,
+    () => {},
+  );
+  return calls;
+}
