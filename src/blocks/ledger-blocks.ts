@@ -35,27 +35,39 @@ export interface BlocksReport {
 
 /**
  * One person's five-hour windows over the range, per agent, from the store's hourly sums (blocks.ts). Windows are
- * one person's: where the range holds several people's agent calls, `filters` must name one (`user=…`). `pending`
- * are calls of the range the store does not hold yet (a response still being written, statusline/pending.ts), which
- * `filters` would select: they are counted as if stored.
+ * one person's: where the range holds several people's agent calls, `filters` must name one (`user=…`).
  */
 export async function ledgerBlocks(
   store: Store,
   filters: readonly Filter[],
   range: { since: number; until: number },
   now: number,
-  pending: readonly UsageEvent[] = [],
 ): Promise<BlocksReport> {
-  const agentCalls = [...filters, { dimension: 'agent' as const, values: [null], exclude: true }];
-  const people = await store.query({ dimensions: ['user'], filters: agentCalls, ...range });
+  const people = await store.query({ dimensions: ['user'], filters: agentCallsOf(filters), ...range });
   if (people.rows.length > 1)
     throw new TokenledgerError(
       'BLOCKS_SEVERAL_PEOPLE',
       `${people.rows.length} people have agent calls in this range, and five-hour windows are one person's: ` +
         'give --where user=NAME (tokenledger report --by user lists them)',
     );
-  const user = people.rows[0]?.dims.user ?? null;
   const all = await store.query({ dimensions: [], filters, ...range });
+  const { blocks, calls } = await agentWindows(store, filters, range, now);
+  return { user: people.rows[0]?.dims.user ?? null, blocks, without_agent: all.totals.events - calls };
+}
+
+/**
+ * The windows of the agent calls `filters` select, which must be one person's (ledgerBlocks checks), and how many
+ * stored calls they hold. `pending` are calls the store does not hold yet (a response still being written,
+ * statusline/pending.ts) that `filters` would select: they are counted as if stored.
+ */
+export async function agentWindows(
+  store: Store,
+  filters: readonly Filter[],
+  range: { since: number; until: number },
+  now: number,
+  pending: readonly UsageEvent[] = [],
+): Promise<{ blocks: LedgerBlock[]; calls: number }> {
+  const agentCalls = agentCallsOf(filters);
   const hourly = await store.query({
     dimensions: ['agent', 'model'],
     bucket: 'hour',
@@ -89,8 +101,13 @@ export async function ledgerBlocks(
     const active = b.end > now && now - last < BLOCK_US;
     return { ...b, last_call: last, active, burn: active ? burnOf(b, first, last, now) : null };
   });
-  return { user, blocks, without_agent: all.totals.events - hourly.totals.events };
+  return { blocks, calls: hourly.totals.events };
 }
+
+const agentCallsOf = (filters: readonly Filter[]): Filter[] => [
+  ...filters,
+  { dimension: 'agent', values: [null], exclude: true },
+];
 
 /** An agent's calls in one UTC hour: the first and last, the first after the hour's own instant, and that instant's. */
 interface HourSpan {

@@ -1,5 +1,5 @@
 import { HOUR_US } from '../blocks/blocks.js';
-import { type LedgerBlock, ledgerBlocks } from '../blocks/ledger-blocks.js';
+import { agentWindows, type LedgerBlock } from '../blocks/ledger-blocks.js';
 import { localDay } from '../budgets/forecast-days.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Filter, QueryResult } from '../store/query.js';
@@ -50,19 +50,22 @@ export async function sessionStatus(
   const ofUser: Filter[] = [{ dimension: 'user', values: [user] }];
 
   const midnight = localDay(now / 1000, o.zone).start * 1000;
-  const today = await store.query({ dimensions: [], filters: ofUser, since: midnight, until: now + 1 });
-
   const claudeCode: Filter[] = [...ofUser, { dimension: 'agent', values: ['claude-code'] }];
-  const windows = await ledgerBlocks(
-    store,
-    claudeCode,
-    { since: now - WINDOW_HISTORY_US, until: now + 1 },
-    now,
-    pending.filter((e) => e.agent === 'claude-code'),
-  );
+  // Read side by side: each query is mostly DuckDB planning the pricing SQL (~30 ms), on a pool of connections.
+  const [today, windows, latest] = await Promise.all([
+    store.query({ dimensions: [], filters: ofUser, since: midnight, until: now + 1 }),
+    agentWindows(
+      store,
+      claudeCode,
+      { since: now - WINDOW_HISTORY_US, until: now + 1 },
+      now,
+      pending.filter((e) => e.agent === 'claude-code'),
+    ),
+    sessionId === null
+      ? undefined
+      : (pending.at(-1) ?? store.events({ filters: ofSession, limit: 1 }).then((events) => events[0])),
+  ]);
   const window = windows.blocks.find((b) => b.active && b.agent === 'claude-code') ?? null;
-
-  const latest = pending.at(-1) ?? (await store.events({ filters: ofSession, limit: 1 }))[0];
   return {
     session: sessionRows === null ? null : plus(spendOf(sessionRows), pending),
     today: plus(
@@ -71,7 +74,7 @@ export async function sessionStatus(
     ),
     window,
     last:
-      sessionId === null || latest === undefined
+      latest === undefined
         ? null
         : {
             model: latest.model,
