@@ -132,8 +132,12 @@ describe('tokenledger statusline', () => {
     });
     await expect(line({ session_id: 5 })).rejects.toMatchObject({
       code: 'STATUSLINE_BAD_INPUT',
-      message: expect.stringMatching(/: session_id: expected a string$/),
+      message: expect.stringMatching(/: session_id: expected a non-empty string$/),
     });
+    await expect(line('[1]')).rejects.toThrow(/JSON: \(top level\): expected an object$/);
+    await expect(line({ context_window: { current_usage: { input_tokens: -1 } } })).rejects.toThrow(
+      /JSON: context_window\.current_usage\.input_tokens: expected a whole number of at least 0$/,
+    );
   });
 
   it('reads the JSON Claude Code pipes to the command, and uses --db when given', () => {

@@ -1,30 +1,4 @@
-import { z } from 'zod';
 import { TokenledgerError } from '../errors.js';
-import { problemOf } from '../zod-problem.js';
-
-/**
- * What Claude Code hands a status line command on standard input, each time it redraws the line (its docs,
- * "Status line": a JSON object). Only the fields read here are checked; the others (workspace, version, cost,
- * output_style, rate limits, …) pass unread, and every field is optional: older versions send fewer.
- */
-const inputSchema = z.object({
-  session_id: z.string().min(1).optional(),
-  transcript_path: z.string().min(1).optional(),
-  model: z.object({ id: z.string().optional(), display_name: z.string().optional() }).optional(),
-  context_window: z
-    .object({
-      used_percentage: z.number().min(0).nullish(),
-      context_window_size: z.number().int().positive().nullish(),
-      current_usage: z
-        .object({
-          input_tokens: z.number().int().min(0).optional(),
-          cache_creation_input_tokens: z.number().int().min(0).optional(),
-          cache_read_input_tokens: z.number().int().min(0).optional(),
-        })
-        .nullish(),
-    })
-    .optional(),
-});
 
 export interface StatusInput {
   sessionId: string | null;
@@ -38,7 +12,14 @@ export interface StatusInput {
   contextSize: number | null;
 }
 
-/** An empty input (a terminal, or nothing piped) is a line with no session: today's spend and the open window. */
+/**
+ * What Claude Code hands a status line command on standard input each time it redraws the line (its docs, "Status
+ * line": a JSON object). Only the fields read here are checked; the others (workspace, version, cost, output_style,
+ * rate limits, …) pass unread, and every field is optional: older versions send fewer. Checked by hand, not with
+ * zod as files and requests are: loading zod costs ~80 ms, a tenth of a line's time, on every redraw.
+ *
+ * An empty input (a terminal, or nothing piped) is a line with no session: today's spend and the open window.
+ */
 export function parseStatusInput(text: string): StatusInput {
   let json: unknown = {};
   if (text.trim() !== '') {
@@ -48,27 +29,50 @@ export function parseStatusInput(text: string): StatusInput {
       throw bad(`not JSON (${(e as Error).message})`);
     }
   }
-  const r = inputSchema.safeParse(json, { reportInput: true });
-  if (!r.success) {
-    const issue = r.error.issues[0] as z.core.$ZodIssue;
-    throw bad(`${issue.path.join('.') || '(top level)'}: ${problemOf(inputSchema, issue)}`);
-  }
-  const { session_id, transcript_path, model, context_window: w } = r.data;
-  const usage = w?.current_usage;
-  const size = w?.context_window_size ?? null;
+  const root = object(json, '(top level)') ?? {};
+  const model = object(root.model, 'model');
+  const window = object(root.context_window, 'context_window');
+  const usage = object(window?.current_usage, 'context_window.current_usage');
+  const size = count(window?.context_window_size, 'context_window.context_window_size', 1);
+  const used = window?.used_percentage;
+  if (used != null && (typeof used !== 'number' || !(used >= 0)))
+    throw bad('context_window.used_percentage: expected a number of at least 0');
   const prompt =
-    usage == null
+    usage === null
       ? null
-      : (usage.input_tokens ?? 0) +
-        (usage.cache_creation_input_tokens ?? 0) +
-        (usage.cache_read_input_tokens ?? 0);
+      : ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'].reduce(
+          (sum, k) => sum + (count(usage[k], `context_window.current_usage.${k}`, 0) ?? 0),
+          0,
+        );
   return {
-    sessionId: session_id ?? null,
-    transcriptPath: transcript_path ?? null,
-    model: { id: model?.id ?? null, name: model?.display_name ?? null },
-    contextPercent: w?.used_percentage ?? (prompt !== null && size !== null ? (prompt * 100) / size : null),
+    sessionId: string(root.session_id, 'session_id'),
+    transcriptPath: string(root.transcript_path, 'transcript_path'),
+    model: { id: string(model?.id, 'model.id'), name: string(model?.display_name, 'model.display_name') },
+    contextPercent: used ?? (prompt !== null && size !== null ? (prompt * 100) / size : null),
     contextSize: size,
   };
+}
+
+type Json = Record<string, unknown>;
+
+function object(v: unknown, at: string): Json | null {
+  if (v == null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`${at}: expected an object`);
+  return v as Json;
+}
+
+function string(v: unknown, at: string): string | null {
+  if (v == null) return null;
+  if (typeof v !== 'string' || v === '') throw bad(`${at}: expected a non-empty string`);
+  return v;
+}
+
+/** A whole number of at least `min`, or null when absent. */
+function count(v: unknown, at: string, min: number): number | null {
+  if (v == null) return null;
+  if (!Number.isSafeInteger(v) || (v as number) < min)
+    throw bad(`${at}: expected a whole number of at least ${min}`);
+  return v as number;
 }
 
 const bad = (what: string) =>
