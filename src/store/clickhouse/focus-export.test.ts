@@ -40,24 +40,41 @@ function records(csv: string): string[] {
   return out;
 }
 
-/** Both stores' FOCUS files of `events` over `range`: the header, the rows sorted, and what each export returned. */
-async function bothExports(events: UsageEvent[], range: { since?: number; until?: number } = {}) {
+interface Exported {
+  header: string;
+  rows: string[];
+  result: ExportResult;
+  text: string;
+}
+
+/**
+ * Both stores' FOCUS files of `events` over each of `ranges`: the header, the rows sorted, and what each export
+ * returned. Each store takes the events once and writes every range from them.
+ */
+async function bothExports(
+  events: UsageEvent[],
+  ranges: { since?: number; until?: number }[] = [{}],
+): Promise<{ duckdb: Exported; clickhouse: Exported }[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tl-focus-both-'));
-  const exported: { header: string; rows: string[]; result: ExportResult; text: string }[] = [];
+  const byStore: Exported[][] = [];
   for (const [name, make] of [
     ['duckdb', () => createDuckDbStore(':memory:')],
     ['clickhouse', () => createClickHouseStore(freshUrl())],
   ] as const) {
     const store: Store = await make();
     await store.append(events);
-    const path = join(dir, `${name}.csv`);
-    const result = await store.export({ format: 'focus', path, ...range });
+    const exported: Exported[] = [];
+    for (const [i, range] of ranges.entries()) {
+      const path = join(dir, `${name}-${i}.csv`);
+      const result = await store.export({ format: 'focus', path, ...range });
+      const text = readFileSync(path, 'utf8');
+      const [header, ...rows] = records(text);
+      exported.push({ header: header!, rows: rows.sort(), result, text });
+    }
     await store.close();
-    const text = readFileSync(path, 'utf8');
-    const [header, ...rows] = records(text);
-    exported.push({ header: header!, rows: rows.sort(), result, text });
+    byStore.push(exported);
   }
-  return { duckdb: exported[0]!, clickhouse: exported[1]! };
+  return ranges.map((_, i) => ({ duckdb: byStore[0]![i]!, clickhouse: byStore[1]![i]! }));
 }
 
 /**
@@ -111,8 +128,14 @@ const EDGES: UsageEvent[] = [
 describe('FOCUS export: ClickHouse writes what DuckDB writes', () => {
   const events = [...randomEvents(3000, 17, 20), ...EDGES];
 
-  it('the same file for the same events, row for row, and the same counts', async () => {
-    const { duckdb, clickhouse } = await bothExports(events);
+  it('the same file for the same events, row for row, and the same counts, and for ranges whose ends fall inside days and seconds', async () => {
+    const ranges = [
+      { since: T0 + 3 * HOUR + 123_457, until: T0 + 9 * DAY + 5 },
+      { since: T0 + 15 * DAY + 999_999 },
+      { until: T0 + 2 * DAY - 1 },
+    ];
+    const [whole, ...within] = await bothExports(events, [{}, ...ranges]);
+    const { duckdb, clickhouse } = whole!;
     expect(duckdb.rows.length).toBeGreaterThan(9000);
     // The edge cases are in the file: user text with U+2028, the credit, the given cost past 2^64 pico-dollars.
     for (const text of ['\u2028', ',-0.000001234567,', ',123456789012.345678901234,'])
@@ -121,15 +144,8 @@ describe('FOCUS export: ClickHouse writes what DuckDB writes', () => {
     expect(clickhouse.rows).toEqual(duckdb.rows);
     expect(clickhouse.result).toEqual(duckdb.result);
     expect(duckdb.result).toMatchObject({ rows: duckdb.rows.length, unpriced: { events: 612 } });
-  });
-
-  it('the same file for a range whose ends fall inside days and seconds', async () => {
-    for (const range of [
-      { since: T0 + 3 * HOUR + 123_457, until: T0 + 9 * DAY + 5 },
-      { since: T0 + 15 * DAY + 999_999 },
-      { until: T0 + 2 * DAY - 1 },
-    ]) {
-      const { duckdb, clickhouse } = await bothExports(events, range);
+    for (const [i, range] of ranges.entries()) {
+      const { duckdb, clickhouse } = within[i]!;
       expect(duckdb.rows.length, JSON.stringify(range)).toBeGreaterThan(100);
       expect(clickhouse.rows, JSON.stringify(range)).toEqual(duckdb.rows);
       expect(clickhouse.result, JSON.stringify(range)).toEqual(duckdb.result);
@@ -137,7 +153,7 @@ describe('FOCUS export: ClickHouse writes what DuckDB writes', () => {
   });
 
   it('the header alone for nothing priced', async () => {
-    const { duckdb, clickhouse } = await bothExports([EDGES.at(-1)!]);
+    const { duckdb, clickhouse } = (await bothExports([EDGES.at(-1)!]))[0]!;
     expect(clickhouse.text).toBe(duckdb.text);
     expect(clickhouse.result).toEqual({ rows: 0, unpriced: { events: 1, tokens: 30_322 } });
   });

@@ -255,7 +255,7 @@ describe('rollup of appended batches', () => {
     // events, audio, searches, null dimensions, ten days; then batches half of which the ledger holds already (whose
     // rows only DuckDB can tell apart: the JS sums are not used for them).
     const events = randomEvents(4000, 21, 10).sort((a, b) => a.ts - b.ts);
-    const batches = Array.from({ length: 16 }, (_, i) => events.slice(i * 250, (i + 1) * 250));
+    const batches = Array.from({ length: 8 }, (_, i) => events.slice(i * 500, (i + 1) * 500));
     // And a server's: one person's calls in one session, over a day.
     batches.push(
       randomEvents(120, 23, 1).map((e) => ({
