@@ -53,6 +53,8 @@ export interface StoreOpenOptions {
    * says so, not a new empty ledger and an empty report (a mistyped --db made one, silently).
    */
   existing?: boolean;
+  /** How long to wait for another process to let go of a DuckDB file before CLI_LEDGER_BUSY (default a minute). */
+  lockWaitMs?: number;
 }
 
 /** For commands that read a ledger: one that is not there is an error, not a new empty ledger (a mistyped --db). */
@@ -75,7 +77,7 @@ async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise
   if (open.existing) ledgerMustExist(path);
   mkdirSync(dirname(path), { recursive: true });
   const { createDuckDbStore } = await import('../store/duckdb/duckdb-store.js');
-  const { existing, ...duckdb } = open;
+  const { existing, lockWaitMs = LOCK_WAIT_MS, ...duckdb } = open;
   const started = Date.now();
   for (let pause = 50, said = false; ; pause = Math.min(pause * 2, 500)) {
     try {
@@ -90,10 +92,10 @@ async function openStore(o: LedgerOptions, open: StoreOpenOptions = {}): Promise
       // Held by this very process (a caller that opened it and runs a command in-process): no wait ends that.
       if (holder === null || holder === String(process.pid) || open.longRunning) throw e;
       const waited = Date.now() - started;
-      if (waited + pause > LOCK_WAIT_MS)
+      if (waited + pause > lockWaitMs)
         throw new TokenledgerError(
           'CLI_LEDGER_BUSY',
-          `the ledger ${path} has been held by another process (pid ${holder}) for ${LOCK_WAIT_MS / 1000} s: ` +
+          `the ledger ${path} has been held by another process (pid ${holder}) for ${lockWaitMs / 1000} s: ` +
             'another tokenledger command, most likely; run this one when it has ended',
           { cause: e },
         );

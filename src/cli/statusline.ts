@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TokenledgerError } from '../errors.js';
+import type { UnpricedEvent } from '../ledger/event.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { parseStatusInput, type StatusInput } from '../statusline/input.js';
 import { pendingCalls } from '../statusline/pending.js';
@@ -33,29 +35,59 @@ export async function statuslineCommand(
   const input = parseStatusInput(stdin);
   const zone = parseTimeZone(o.tz) ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const ledger = { ...o, db: o.db ?? env.TOKENLEDGER_DB ?? join(home, '.tokenledger', 'ledger.duckdb') };
-  const status = await withStore(ledger, async (store) => {
-    await importLocalAgentLogs(store, () => {}, ledger, env, home);
-    const now = nowMicros();
-    const fallbackUser = osUser();
-    const pending =
-      input.transcriptPath === null
-        ? []
-        : await pendingCalls(
-            store,
-            input.transcriptPath,
-            async () => {
-              const pricer = await (await import('./pricer.js')).loadCliPricer(ledger);
-              return (e) => pricer.price(e);
-            },
-            { ingestedAt: now, defaults: { user: fallbackUser } },
-          );
-    return {
-      now,
-      status: await sessionStatus(store, { sessionId: input.sessionId, pending, fallbackUser, now, zone }),
-    };
+  const read = await readStatus(ledger, input, zone, env, home).catch((e: unknown) => {
+    if (e instanceof TokenledgerError && e.code === 'CLI_LEDGER_BUSY') return null;
+    throw e;
   });
-  out(`${statusLine(input, status.status, status.now)}\n`);
+  out(
+    read === null
+      ? 'tokenledger: the ledger is in use by another command; the next redraw reads it\n'
+      : `${statusLine(input, read.status, read.now)}\n`,
+  );
 }
+
+/** This machine's agent logs imported, then the session's figures with its response still being written. */
+function readStatus(
+  ledger: StatuslineOptions,
+  input: StatusInput,
+  zone: string,
+  env: NodeJS.ProcessEnv,
+  home: string,
+): Promise<{ now: number; status: Status }> {
+  return withStore(
+    ledger,
+    async (store) => {
+      await importLocalAgentLogs(store, () => {}, ledger, env, home);
+      const now = nowMicros();
+      const fallbackUser = osUser();
+      const pricing = async () => {
+        const pricer = await (await import('./pricer.js')).loadCliPricer(ledger);
+        return (e: UnpricedEvent) => pricer.price(e);
+      };
+      const pending =
+        input.transcriptPath === null
+          ? []
+          : await pendingCalls(store, input.transcriptPath, pricing, {
+              ingestedAt: now,
+              defaults: { user: fallbackUser },
+            });
+      const status = await sessionStatus(store, {
+        sessionId: input.sessionId,
+        pending,
+        fallbackUser,
+        now,
+        zone,
+      });
+      return { now, status };
+    },
+    // Claude Code draws the line again at its next update: a line that waited out a long command on the ledger (an
+    // import of months of logs, a reprice) would hold its redraws, and each would wait in turn.
+    { lockWaitMs: BUSY_AFTER_MS },
+  );
+}
+
+/** How long a line waits for another command to let go of the ledger file: a report takes well under a second. */
+const BUSY_AFTER_MS = 2_000;
 
 /** A model's context window when Claude Code does not say it: 1M tokens for the ids it marks `[1m]`, else 200k. */
 const contextSizeOf = (modelId: string | null) => (modelId?.endsWith('[1m]') ? 1_000_000 : 200_000);
