@@ -1,9 +1,11 @@
 import { createReadStream, realpathSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TokenledgerError } from '../errors.js';
+import { focusMetadata, metadataPathOf } from '../store/focus/metadata.js';
 import { EXPORT_FORMATS, type ExportOptions, type ExportResult } from '../store/store.js';
+import { TOKENLEDGER_VERSION } from '../version.js';
 import { type LedgerOptions, ledgerMustExist, ledgerPath, nowMicros, withStore } from './context.js';
 import { parseRange, type RangeOptions } from './filters.js';
 import { counted } from './group-digits.js';
@@ -33,7 +35,18 @@ export async function exportCommand(o: ExportCliOptions, err: (s: string) => voi
     );
   const write = (path: string) =>
     withStore(o, (store) => store.export({ format, path, ...range }), { existing: true });
-  if (o.output) return err(`${exported(format, await write(resolve(o.output)))} to ${o.output}\n`);
+  if (o.output) {
+    const result = await write(resolve(o.output));
+    if (format !== 'focus' && format !== 'focus-parquet')
+      return err(`${exported(format, result)} to ${o.output}\n`);
+    // FOCUS asks for the dataset's schema metadata, retrievable without reading the data: a file beside it.
+    const metadata = metadataPathOf(o.output);
+    await writeFile(
+      metadata,
+      `${JSON.stringify(focusMetadata(nowMicros(), TOKENLEDGER_VERSION), null, 2)}\n`,
+    );
+    return err(`${exported(format, result)} to ${o.output}, its schema metadata to ${metadata}\n`);
+  }
   // DuckDB opens the path it writes, and /dev/stdout cannot be opened when standard output is a socket (as a Node
   // parent's pipe is), nor is it ours when a server holds the ledger and writes the export. So the export goes to a
   // file beside the ledger (the same disk, not a RAM-backed /tmp), which is then copied to standard output.

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { TokenledgerError } from '../errors.js';
 import { EXPORT_FORMATS } from '../store/store.js';
+import { TOKENLEDGER_VERSION } from '../version.js';
 import { collect } from './filters.js';
 
 // By require: commander is CommonJS, and its ESM entry makes Node scan it for exports first (~12 ms of every command).
@@ -49,7 +50,7 @@ export function buildProgram(): Command {
         '(Claude Code, Codex, Gemini CLI, Copilot CLI, pi, Amp, Qwen Code) into .tokenledger/ledger.duckdb and ' +
         'prints what they spent.',
     )
-    .version('0.1.0')
+    .version(TOKENLEDGER_VERSION)
     .showHelpAfterError();
 
   ledgerOptions(

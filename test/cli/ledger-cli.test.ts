@@ -632,6 +632,32 @@ describe('tokenledger export → import', () => {
       ChargePeriodStart: '2026-11-03T00:00:00Z',
       ChargePeriodEnd: '2026-11-04T00:00:00Z',
     });
+
+    // Written to a file, the dataset has its schema metadata beside it: every column in order, each decimal at the
+    // precision and scale the typed file holds it at.
+    const parquet = join(dir, 'focus.parquet');
+    const typed = await runCli(['export', '--db', db, '--format', 'focus-parquet', '-o', parquet]);
+    expect(typed.stderr).toMatch(/ to .*focus\.parquet, its schema metadata to .*focus\.metadata\.json\n$/);
+    const metadata = JSON.parse(readFileSync(join(dir, 'focus.metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ DataGenerator: 'tokenledger', FocusVersion: '1.2' });
+    expect(metadata.SchemaId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(metadata.CreationDate).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(metadata.ColumnDefinition.map((c: { ColumnName: string }) => c.ColumnName)).toEqual(header);
+    const conn = await (await DuckDBInstance.create(':memory:')).connect();
+    const described = (
+      await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${parquet}')`)
+    ).getRows();
+    const parquetTypes = Object.fromEntries(described.map((r) => [String(r[0]), String(r[1])]));
+    for (const c of metadata.ColumnDefinition)
+      if (c.DataType === 'DECIMAL')
+        expect(parquetTypes[c.ColumnName], c.ColumnName).toBe(
+          `DECIMAL(${c.NumericPrecision},${c.NumberScale})`,
+        );
+      else if (c.DataType === 'DATETIME')
+        expect(parquetTypes[c.ColumnName], c.ColumnName).toMatch(/^TIMESTAMP/);
+      else expect(parquetTypes[c.ColumnName], c.ColumnName).toBe('VARCHAR');
   });
 
   it('refuses to write over the ledger it exports, which would replace the ledger with its copy', async () => {

@@ -955,6 +955,23 @@ describe('the FOCUS dataset for FinOps tools', () => {
     expect((await get(`/api/focus?${RANGE}`, viewerAll)).status).toBe(403);
     expect((await get(`/api/focus?${RANGE}`, null)).status).toBe(401);
   });
+
+  it('refers to its schema metadata, which any token reads without the data: every column, in order', async () => {
+    const r = await get(`/api/focus?${RANGE}`, adminTok);
+    expect(r.headers.get('link')).toBe('</api/focus/metadata>; rel="describedby"; type="application/json"');
+    const m = await get('/api/focus/metadata', viewerWeb);
+    expect(m.status).toBe(200);
+    const metadata = m.body as { ColumnDefinition: { ColumnName: string }[] } & Record<string, unknown>;
+    expect(metadata).toMatchObject({ DataGenerator: 'tokenledger', FocusVersion: '1.2' });
+    expect(metadata.ColumnDefinition.map((c) => c.ColumnName).join(',')).toBe(String(r.body).split('\n')[0]);
+    expect(metadata.ColumnDefinition.find((c) => c.ColumnName === 'BilledCost')).toEqual({
+      ColumnName: 'BilledCost',
+      DataType: 'DECIMAL',
+      NumericPrecision: 38,
+      NumberScale: 12,
+    });
+    expect((await get('/api/focus/metadata', null)).status).toBe(401);
+  });
 });
 
 describe('a CSV download of events', () => {

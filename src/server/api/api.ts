@@ -25,7 +25,7 @@ import {
 import { crossOriginChange } from './cross-origin.js';
 import { type ApiContext, type Endpoint, FileReply, type Receivers } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
-import { focusEndpoint } from './focus.js';
+import { focusEndpoint, focusMetadataEndpoint } from './focus.js';
 import { dimensionsEndpoint, importsEndpoint, keysEndpoint, meEndpoint, receiversEndpoint } from './info.js';
 import { anomaliesEndpoint, runawaysEndpoint } from './insight.js';
 import { LEDGER_CALL_ENDPOINTS } from './ledger-calls.js';
@@ -48,6 +48,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   eventEndpoint,
   eventContentEndpoint,
   focusEndpoint,
+  focusMetadataEndpoint,
   sessionsEndpoint,
   budgetsEndpoint,
   budgetEndpoint,

@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { focusMetadata } from '../../store/focus/metadata.js';
+import { TOKENLEDGER_VERSION } from '../../version.js';
 import { endpoint, FileReply } from './endpoint.js';
 import { since, tz, until } from './params.js';
 import { parseRange } from './query-input.js';
@@ -48,11 +50,44 @@ export const focusEndpoint = endpoint({
       return new FileReply(type, sendThenRemove(path, dir, parquet), file, {
         'x-tokenledger-unpriced-events': String(unpriced?.events ?? 0),
         'x-tokenledger-unpriced-tokens': String(unpriced?.tokens ?? 0),
+        // FOCUS: the dataset refers to its schema metadata, which can be read without reading the data.
+        link: `<${focusMetadataEndpoint.path}>; rel="describedby"; type="application/json"`,
       });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+  },
+});
+
+/**
+ * The schema metadata of the dataset /api/focus serves (store/focus/metadata.ts): its columns and their types, the
+ * FOCUS version and who generated it. Any token may read it: it holds no spend.
+ */
+export const focusMetadataEndpoint = endpoint({
+  method: 'GET',
+  path: '/api/focus/metadata',
+  summary: 'The FOCUS 1.2 schema metadata of the dataset /api/focus serves (docs/focus.md, Metadata)',
+  params: {},
+  response: z.object({
+    DataGenerator: z.string(),
+    SchemaId: z.string().describe('a GUID, the same while the columns and versions are'),
+    FocusVersion: z.string(),
+    CreationDate: z.string().describe('UTC, YYYY-MM-DDTHH:mm:ssZ'),
+    DataGeneratorVersion: z.string(),
+    ColumnDefinition: z.array(
+      z.object({
+        ColumnName: z.string(),
+        DataType: z.enum(['STRING', 'DECIMAL', 'DATETIME', 'JSON']),
+        NumericPrecision: z.number().int().optional(),
+        NumberScale: z.number().int().optional(),
+        StringEncoding: z.literal('UTF-8').optional(),
+        ProviderTagPrefixes: z.array(z.string()).optional(),
+      }),
+    ),
+  }),
+  async handle(c) {
+    return focusMetadata(c.now(), TOKENLEDGER_VERSION);
   },
 });
 
