@@ -21,6 +21,11 @@ export interface ImportDeps {
   workerPricing?: WorkerPricing;
   /** How many parse workers share a canonical import, and in what stripes; chosen by size and cores unless given. */
   striping?: Striping;
+  /**
+   * How often the state of the files read so far is saved during an import (default: each second), so that one
+   * interrupted (Ctrl-C, a status line cancelled by its next redraw) resumes from there. 0: after every file.
+   */
+  saveStatesEveryMs?: number;
 }
 
 /** Inputs between turns of the event loop while an append is in flight (~0.3 ms of parsing canonical JSONL). */

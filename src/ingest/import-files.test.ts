@@ -320,3 +320,48 @@ describe('importFiles on a Gemini CLI .jsonl session the CLI is still appending 
     }
   });
 });
+
+describe('an interrupted import', () => {
+  it('keeps the state of the files it stored, so the next import reads only the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-resume-'));
+    const paths = [1, 2, 3].map((n) => {
+      const path = settledCopy(dir, `s${n}.jsonl`);
+      writeFileSync(path, LOG.replaceAll('_1"', `_${n}"`));
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path, hourAgo, hourAgo);
+      return path;
+    });
+    const k = IMPORT_KINDS['claude-code']!;
+    const source = await k.load();
+    const pricer = await loadPricer({ cwd: tmpdir(), env: {} });
+    const store = await createDuckDbStore(':memory:');
+    const run = (onProgress?: (done: number, total: number) => void) =>
+      importFiles(
+        source,
+        paths,
+        {
+          store,
+          price: (e) => pricer.price(e),
+          ingestedAt: 1_780_000_000_000_000,
+          onProgress,
+          saveStatesEveryMs: 0,
+        },
+        { mode: k.mode, parserJudgesEncoding: k.parserJudgesEncoding, skipUnless: k.skipUnless },
+      );
+    try {
+      // Stopped once the second file is read (as Ctrl-C would stop it), before that file's state is saved.
+      let files = 0;
+      const stop = (done: number) => {
+        if (done > 0 && ++files === 2) throw new Error('interrupted');
+      };
+      await expect(run(stop)).rejects.toThrow('interrupted');
+      expect([...(await store.records!.fileStates('claude-code')).keys()]).toEqual([paths[0]]);
+      const again = await run();
+      expect(again).toMatchObject({ files: 3, unchangedFiles: 1 });
+      expect(again.imported + again.duplicates).toBe(2);
+      expect(await store.count()).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -208,7 +208,9 @@ export async function importFiles(
     cost: batcher.cost,
     activity: batcher.activity,
   };
-  const saved: FileState[] = [];
+  let saved: FileState[] = [];
+  let savedAt = Date.now();
+  const saveEvery = deps.saveStatesEveryMs ?? SAVE_STATES_EVERY_MS;
   let doneBefore = 0;
   try {
     for (const planned of plans) {
@@ -236,6 +238,13 @@ export async function importFiles(
           importedAt: deps.ingestedAt,
           parserState: whole ? null : r.parserState,
         });
+        // A file's state is saved once its events are stored, never before: read again, it adds only duplicates.
+        if (Date.now() - savedAt >= saveEvery) {
+          await batcher.flush();
+          await records.saveFileStates(saved);
+          saved = [];
+          savedAt = Date.now();
+        }
       }
     }
   } catch (e) {
@@ -246,6 +255,13 @@ export async function importFiles(
   if (records) await records.saveFileStates(saved);
   return summary;
 }
+
+/**
+ * How often an import saves the state of the files it has read (ImportDeps.saveStatesEveryMs): an interrupted import
+ * of months of logs then reads again at most a second of them, and each save (a flush that pauses the overlap of
+ * parsing and storing, and one statement) is rare enough not to slow the import.
+ */
+const SAVE_STATES_EVERY_MS = 1000;
 
 /** A file a worker read, priced and batched here as the in-thread reading would have: same order, same counts. */
 async function storeRead(
