@@ -13,6 +13,7 @@ import { newToken } from '../../src/server/api/token-file.js';
 import { fileLedgerRecords } from '../../src/server/ledger-records.js';
 import { type RunningServer, startServer } from '../../src/server/serve.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { FOCUS_COLUMNS } from '../../src/store/focus/dataset.js';
 import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { ALL_OTHERS, count, intervalText, percent, signed, sumDecimals, usd } from '../../web/src/format.js';
 import type { RoiReport } from '../../web/src/roi-report.js';
@@ -442,6 +443,17 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('table.events tbody tr td:nth-child(5)').nth(i).textContent()).toBe(
       shown(events[i]!, all),
     );
+    // An admin also gets the range as a FOCUS dataset: every team's spend, so without the page's filter.
+    const focus = await page.locator('a[download="focus.csv"]').getAttribute('href');
+    expect(focus).toBe('/api/focus?since=30d');
+    const pulled = await page.evaluate(async (h) => {
+      const r = await fetch(h!);
+      return { link: r.headers.get('link'), header: (await r.text()).split('\n')[0] };
+    }, focus);
+    expect(pulled).toEqual({
+      link: '</api/focus/metadata>; rel="describedby"; type="application/json"',
+      header: FOCUS_COLUMNS.join(','),
+    });
   });
 
   it('says which calls were aborted, in the list and in the detail', async () => {

@@ -261,6 +261,9 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
   // The download is every event of the range and filters, not the page on screen.
   const csv = rangeOf(u);
   csv.set('format', 'csv');
+  // FOCUS is the whole ledger's spend over the range, for FinOps tools: no filter narrows it (admins only).
+  const focus = rangeOf(u);
+  focus.delete('where');
   return (
     <>
       <div class="toolbar">
@@ -273,9 +276,21 @@ export function Events({ u, admin }: { u: URL; admin: boolean }) {
       <Panel
         title="Audit trail (newest first)"
         actions={
-          <a class="button" href={`/api/events?${csv}`} download="events.csv">
-            Download CSV
-          </a>
+          <span class="actions">
+            <a class="button" href={`/api/events?${csv}`} download="events.csv">
+              Download CSV
+            </a>
+            {admin ? (
+              <a
+                class="button"
+                href={`/api/focus?${focus}`}
+                download="focus.csv"
+                title="The range's spend of every team as a FOCUS 1.2 dataset, for FinOps tools (filters not applied)"
+              >
+                Download FOCUS
+              </a>
+            ) : null}
+          </span>
         }
       >
         {list.data ? (
