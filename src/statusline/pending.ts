@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { IMPORT_KINDS } from '../ingest/kinds.js';
 import { readFile } from '../ingest/read-file.js';
 import { emptySummary } from '../ingest/summary.js';
 import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
@@ -34,6 +35,7 @@ export async function pendingCalls(
   const state = (await store.records?.fileStates(claudeCodeSource.id))?.get(path);
   if (state === undefined || !state.heldBack) return [];
   const price = await pricing();
+  const kind = IMPORT_KINDS[claudeCodeSource.id]!;
   const calls: UsageEvent[] = [];
   await readFile(
     claudeCodeSource,
@@ -49,7 +51,8 @@ export async function pendingCalls(
       mtimeMs,
       size,
     },
-    { mode: 'append', judge: false, skipUnless: '"usage"' },
+    // As the import reads the kind's files: the parser judges encodings, lines without usage are not decoded.
+    { mode: 'append', judge: kind.parserJudgesEncoding, skipUnless: kind.skipUnless },
     ctx,
     // A line cut mid-write is the response still coming: the next draw reads it whole.
     { event: (e) => calls.push(price(e)), skip: () => {} },

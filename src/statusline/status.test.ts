@@ -84,6 +84,18 @@ describe('a Claude Code session status from the ledger', () => {
     expect(s.today.calls).toBe(5);
   });
 
+  it("counts a session whose calls name nobody as nobody's, not the fallback person's", async () => {
+    await store.append([at(3, 8, { user: null, session_id: 'anon' })]);
+    const s = await sessionStatus(store, {
+      sessionId: 'anon',
+      pending: [],
+      fallbackUser: 'zed',
+      now: NOW,
+      zone: 'UTC',
+    });
+    expect([s.session?.calls, s.today.calls]).toEqual([1, 1]);
+  });
+
   it('without a session, shows no session figure and no context', async () => {
     const s = await status('UTC', null);
     expect(s.session).toBeNull();

@@ -23,8 +23,10 @@ export interface Status {
   last: { model: string | null; prompt_tokens: number } | null;
 }
 
-/** How far back the windows are rebuilt from: a window opens at most five hours before now, and a gap of five hours
- * between calls starts the chain afresh; only a day of calls without such a gap could place the open one otherwise. */
+/**
+ * How far back the windows are rebuilt from: a window opens at most five hours before now, and a gap of five hours
+ * between calls starts the chain afresh; only a day of calls without such a gap could place the open one otherwise.
+ */
 const WINDOW_HISTORY_US = 24 * HOUR_US;
 
 /**
@@ -46,7 +48,9 @@ export async function sessionStatus(
   const ofSession = sessionId === null ? [] : [{ dimension: 'session_id' as const, values: [sessionId] }];
   const sessionRows =
     sessionId === null ? null : await store.query({ dimensions: ['user'], filters: ofSession });
-  const user = sessionRows?.rows[0]?.dims.user ?? pending[0]?.user ?? o.fallbackUser;
+  // A session's calls that name nobody (null) are that nobody's: only a session not in the ledger yet falls back.
+  const found = sessionRows?.rows[0];
+  const user = found !== undefined ? (found.dims.user ?? null) : (pending[0]?.user ?? o.fallbackUser);
   const ofUser: Filter[] = [{ dimension: 'user', values: [user] }];
 
   const midnight = localDay(now / 1000, o.zone).start * 1000;
