@@ -12,6 +12,10 @@ const BENCHES: Record<string, { args: string[]; note: string; core?: number }> =
     note: '10M demo events (BENCH_PEOPLE=3000): ~15 min; needs npm run build',
   },
   import: { args: ['bench/import/run.ts', '5', '300'], note: 'agent-log import against ccusage' },
+  statusline: {
+    args: ['bench/statusline/run.ts', '7', '300'],
+    note: "Claude Code's status line against ccusage's",
+  },
   gateway: {
     args: ['bench/gateway/run.ts'],
     note: 'gateway latency and throughput against Portkey and a bare proxy: ~11 min',

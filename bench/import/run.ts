@@ -4,86 +4,21 @@
  *
  *   node --import tsx bench/import/run.ts [runs=3] [megabytes=300]
  *
- * - Data: bench/.work/import/claude (generate.ts: the logs in ../shared/data/agent-logs copied under fresh ids).
- * - ccusage@20.0.24 installed with --ignore-scripts in bench/.work/import/ccusage (its native binary);
- *   `claude session --json --offline` with HOME and CLAUDE_CONFIG_DIR pointed at the data.
- * - tokenledger: src/ compiled file by file with esbuild into bench/.work/import/dist (the shape of `npm run build`'s
- *   dist/, without tsx in the way);
- *   `import claude-code DIR` into a fresh ledger, then again with nothing new.
+ * - Data, ccusage and the build: setup.ts.
+ * - ccusage: `claude session --json --offline` with HOME and CLAUDE_CONFIG_DIR pointed at the data.
+ * - tokenledger: `import claude-code DIR` into a fresh ledger, then again with nothing new.
  * - Wall time around the child process; peak RSS from GNU time (%M).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { writeCatalogSnapshot } from '../../src/pricing/bundled-catalog.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeSection } from '../results-file.js';
-import { generate, sizeOf } from './generate.js';
+import { sizeOf } from './generate.js';
+import { CCUSAGE, CLI, DATA, type Measure, measure, median, prepare, WORK } from './setup.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
-const WORK = join(REPO, 'bench/.work/import');
-const DATA = join(WORK, 'claude');
-const CCUSAGE_DIR = join(WORK, 'ccusage');
-const CCUSAGE = join(CCUSAGE_DIR, 'node_modules/@ccusage/ccusage-linux-x64/bin/ccusage');
-const BUILD = join(WORK, 'dist');
-const CLI = join(BUILD, 'cli/main.js');
 const LEDGER = join(WORK, 'ledger.duckdb');
 
 const runs = Number(process.argv[2] ?? 3);
 const megabytes = Number(process.argv[3] ?? 300);
-
-async function prepare(): Promise<void> {
-  mkdirSync(WORK, { recursive: true });
-  if (sizeOf(DATA) <= megabytes * 1e6) {
-    rmSync(DATA, { recursive: true, force: true });
-    generate(DATA, megabytes * 1e6);
-  }
-  if (!existsSync(CCUSAGE)) {
-    mkdirSync(CCUSAGE_DIR, { recursive: true });
-    writeFileSync(join(CCUSAGE_DIR, 'package.json'), '{"name":"ccusage-bench","private":true}\n');
-    execFileSync('npm', ['i', '-E', '--ignore-scripts', '--no-audit', '--no-fund', 'ccusage@20.0.24'], {
-      cwd: CCUSAGE_DIR,
-      stdio: 'inherit',
-    });
-    execFileSync('chmod', ['+x', CCUSAGE]);
-  }
-  // File by file, like tsc's dist/ (a bundle would hoist DuckDB's native module into every command's start-up).
-  rmSync(BUILD, { recursive: true, force: true });
-  execFileSync(
-    join(REPO, 'node_modules/.bin/esbuild'),
-    [
-      ...sources(join(REPO, 'src')),
-      '--platform=node',
-      '--format=esm',
-      `--outdir=${BUILD}`,
-      '--log-level=warning',
-    ],
-    { stdio: 'inherit' },
-  );
-  // The pricing module reads its data files next to itself.
-  cpSync(join(REPO, 'src/pricing/data'), join(BUILD, 'pricing/data'), { recursive: true });
-  // And the catalog snapshot `npm run build` writes there (scripts/postbuild.mjs).
-  await writeCatalogSnapshot(join(BUILD, 'pricing/data'));
-}
-
-interface Measure {
-  seconds: number;
-  peakMb: number;
-  stdout: string;
-}
-
-/** Runs a command under GNU time; wall time measured here, peak RSS (KB) from time's last stderr line. */
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measure {
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
-    env,
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
-  const kb = Number(r.stderr.trim().split('\n').at(-1));
-  return { seconds, peakMb: kb / 1024, stdout: r.stdout };
-}
 
 const ccusage = () =>
   measure(CCUSAGE, ['claude', 'session', '--json', '--offline'], {
@@ -93,21 +28,10 @@ const ccusage = () =>
   });
 const ours = () => measure(process.execPath, [CLI, 'import', 'claude-code', DATA, '--db', LEDGER]);
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? sources(join(dir, e.name))
-      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
-        ? [join(dir, e.name)]
-        : [],
-  );
-}
-
 const met = (ok: boolean) => (ok ? '**met**' : 'no');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  await prepare();
+  await prepare(megabytes);
   const rows: { cc: Measure; first: Measure; again: Measure; node: Measure }[] = [];
   for (let i = 0; i < runs; i++) {
     const cc = ccusage();

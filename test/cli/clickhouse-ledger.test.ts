@@ -20,6 +20,7 @@ import { clickHouseRecordSet } from '../../src/store/clickhouse/clickhouse-recor
 import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
+import { metadataPathOf } from '../../src/store/focus/metadata.js';
 import { randomEvents } from '../../src/store/testing/event-factory.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -148,10 +149,13 @@ describe('tokenledger on a ClickHouse ledger', () => {
     for (const [i, db] of [file, url].entries()) {
       const r = await runCli(['export', '--format', 'focus', '--output', paths[i]!, '--db', db]);
       expect(r.code, r.stderr).toBe(0);
-      said.push(r.stderr.replace(paths[i]!, 'FILE'));
+      said.push(r.stderr.replace(paths[i]!, 'FILE').replace(metadataPathOf(paths[i]!), 'METADATA'));
     }
     expect(said[1]).toBe(said[0]);
     expect(said[0]).toMatch(/^exported [\d,]+ FOCUS rows \(left out \d+ events with no price/);
+    // The same schema, so the same schema id, in the metadata each wrote beside its file.
+    const [duckMeta, clickMeta] = paths.map((p) => JSON.parse(readFileSync(metadataPathOf(p), 'utf8')));
+    expect(clickMeta.SchemaId).toBe(duckMeta.SchemaId);
     // Rows DuckDB's sort leaves tied may come in either order (docs/focus.md): compared as sorted lists.
     const [duck, click] = paths.map((p) => {
       const [header, ...rows] = readFileSync(p, 'utf8').trimEnd().split('\n');
@@ -166,7 +170,7 @@ describe('tokenledger on a ClickHouse ledger', () => {
     for (const [i, db] of [file, url].entries()) {
       const r = await runCli(['export', '--format', 'focus-parquet', '--output', paths[i]!, '--db', db]);
       expect(r.code, r.stderr).toBe(0);
-      said.push(r.stderr.replace(paths[i]!, 'FILE'));
+      said.push(r.stderr.replace(paths[i]!, 'FILE').replace(metadataPathOf(paths[i]!), 'METADATA'));
     }
     expect(said[1]).toBe(said[0]);
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
