@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blocksJson } from '../cli/blocks.js';
 import type { UnpricedEvent } from '../ledger/event.js';
 import { loadBundledCatalog } from '../pricing/bundled-catalog.js';
 import { createPricer } from '../pricing/pricer.js';
@@ -12,7 +11,7 @@ import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 import { makeEvent } from '../store/testing/event-factory.js';
 import { HOUR_US } from './blocks.js';
-import { ledgerBlocks } from './ledger-blocks.js';
+import { blocksJson, ledgerBlocks } from './ledger-blocks.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const LOGS = join(REPO, '../shared/data/agent-logs/claude');

@@ -1,5 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import type { UsageEvent } from '../ledger/event.js';
+import { formatUsd } from '../money/money.js';
 import { eventPages } from '../store/event-range.js';
 import type { Filter, Row } from '../store/query.js';
 import type { Store } from '../store/store.js';
@@ -13,6 +14,7 @@ import {
   burnOf,
   HOUR_US,
   type HourRow,
+  tokensOf,
 } from './blocks.js';
 
 /** A window as reported: its calls' span, and for the open one its pace. */
@@ -188,4 +190,38 @@ function hourRow(r: Row, hour: number): HourRow {
     cost_usd: r.cost_usd,
   };
   return { agent: r.dims.agent!, hour, model: r.dims.model ?? null, usage };
+}
+
+/** As `blocks --format json` and `GET /api/blocks` give it: times ISO-8601 UTC, amounts exact decimal strings. */
+export function blocksJson(r: BlocksReport) {
+  const iso = (us: number) => new Date(us / 1000).toISOString();
+  return {
+    user: r.user,
+    blocks: r.blocks.map((b) => ({
+      agent: b.agent,
+      start: iso(b.start),
+      end: iso(b.end),
+      last_call: iso(b.last_call),
+      active: b.active,
+      calls: b.calls,
+      unpriced_calls: b.unpriced_calls,
+      input_tokens: b.input_tokens,
+      cache_read_tokens: b.cache_read_tokens,
+      cache_write_tokens: b.cache_write_tokens,
+      output_tokens: b.output_tokens,
+      tokens: tokensOf(b),
+      cost_usd: formatUsd(b.cost_usd),
+      models: b.models,
+      burn:
+        b.burn === null
+          ? null
+          : {
+              tokens_per_minute: Math.round(b.burn.tokens_per_minute),
+              cost_per_hour_usd: formatUsd(b.burn.cost_per_hour_usd),
+              projected_tokens: b.burn.projected_tokens,
+              projected_cost_usd: formatUsd(b.burn.projected_cost_usd),
+            },
+    })),
+    without_agent: r.without_agent,
+  };
 }

@@ -1,7 +1,7 @@
 import { tokensOf } from '../blocks/blocks.js';
-import { type BlocksReport, type LedgerBlock, ledgerBlocks } from '../blocks/ledger-blocks.js';
+import { type BlocksReport, blocksJson, type LedgerBlock, ledgerBlocks } from '../blocks/ledger-blocks.js';
 import { TokenledgerError } from '../errors.js';
-import { formatUsd, formatUsdDisplay } from '../money/money.js';
+import { formatUsdDisplay } from '../money/money.js';
 import type { Filter } from '../store/query.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
 import { type FilterOptions, parsePositiveInt, parseRange, parseTimeZone, whereFilters } from './filters.js';
@@ -164,40 +164,6 @@ function tokenLimitOf(text: string | undefined): number | 'max' | undefined {
 function largestBefore(r: BlocksReport): number | undefined {
   const before = r.blocks.slice(0, -1).map(tokensOf);
   return before.length === 0 ? undefined : Math.max(...before);
-}
-
-/** As `--format json` gives it: times ISO-8601 UTC, amounts exact decimal strings. */
-export function blocksJson(r: BlocksReport) {
-  const iso = (us: number) => new Date(us / 1000).toISOString();
-  return {
-    user: r.user,
-    blocks: r.blocks.map((b) => ({
-      agent: b.agent,
-      start: iso(b.start),
-      end: iso(b.end),
-      last_call: iso(b.last_call),
-      active: b.active,
-      calls: b.calls,
-      unpriced_calls: b.unpriced_calls,
-      input_tokens: b.input_tokens,
-      cache_read_tokens: b.cache_read_tokens,
-      cache_write_tokens: b.cache_write_tokens,
-      output_tokens: b.output_tokens,
-      tokens: tokensOf(b),
-      cost_usd: formatUsd(b.cost_usd),
-      models: b.models,
-      burn:
-        b.burn === null
-          ? null
-          : {
-              tokens_per_minute: Math.round(b.burn.tokens_per_minute),
-              cost_per_hour_usd: formatUsd(b.burn.cost_per_hour_usd),
-              projected_tokens: b.burn.projected_tokens,
-              projected_cost_usd: formatUsd(b.burn.projected_cost_usd),
-            },
-    })),
-    without_agent: r.without_agent,
-  };
 }
 
 function blocksTable(r: BlocksReport, zone: string, now: number, limit: number | undefined): string {

@@ -790,6 +790,30 @@ describe('data', () => {
   });
 });
 
+describe("a person's five-hour windows", () => {
+  it("are the windows of that person's agent calls, all of them, to the pico-dollar; several people are a 400", async () => {
+    const several = await get(`/api/blocks?${RANGE}`);
+    expect(several.status).toBe(400);
+    expect(several.body.error.message).toMatch(
+      /^parameter "where": 4 people have agent calls .* where=user=NAME/,
+    );
+    const r = await get(`/api/blocks?${RANGE}&where=user=web-user-1`);
+    expect(r.status).toBe(200);
+    const mine = events.filter((e) => e.user === 'web-user-1');
+    expect(r.body.user).toBe('web-user-1');
+    const blocks = r.body.blocks as { agent: string; calls: number; cost_usd: string; start: string }[];
+    expect(new Set(blocks.map((b) => b.agent))).toEqual(new Set(['claude-code']));
+    expect(blocks.reduce((n, b) => n + b.calls, 0)).toBe(mine.length);
+    expect(blocks.reduce((t, b) => t + parseDecimal(b.cost_usd, 12), 0n)).toBe(sum(mine));
+    // A window opens at the hour of its first call: the first is the person's first call's.
+    const first = Math.min(...mine.map((e) => e.ts));
+    expect(Date.parse(blocks[0]!.start) * 1000).toBe(first - (first % HOUR));
+    // A viewer of team web sees no payments person's windows.
+    const other = await get(`/api/blocks?${RANGE}&where=user=payments-user-1`, viewerWeb);
+    expect([other.status, other.body.blocks]).toEqual([200, []]);
+  });
+});
+
 describe('a team-scoped viewer sees only its team', () => {
   const web = () => events.filter((e) => e.team === 'web');
 

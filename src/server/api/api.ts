@@ -13,6 +13,7 @@ import { problemOf } from '../../zod-problem.js';
 import type { LedgerRecords } from '../ledger-records.js';
 import { ApiError, badParam } from './api-error.js';
 import { Auth, SESSION_TTL_MS } from './auth.js';
+import { blocksEndpoint } from './blocks.js';
 import { breakdownEndpoint, timeseriesEndpoint } from './breakdown.js';
 import {
   alertsEndpoint,
@@ -57,6 +58,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   deleteBudgetEndpoint,
   alertsEndpoint,
   runawaysEndpoint,
+  blocksEndpoint,
   anomaliesEndpoint,
   keysEndpoint,
   importsEndpoint,
