@@ -6,7 +6,7 @@
  *   node --import tsx bench/statusline/run.ts [rounds=7] [megabytes=300]
  *
  * - Data, ccusage and the build: bench/import/setup.ts. The session is a log of its own beside the data's
- *   (removed at the end), its responses a minute apart and the last one fresh, so the import holds it back.
+ *   (removed at the end), a response appended as each round goes, the last one fresh, so the import holds it back.
  * - Both tools get Claude Code's JSON on standard input, with HOME and CLAUDE_CONFIG_DIR pointed at the data;
  *   tokenledger keeps its ledger in bench/.work/statusline.
  * - "After a response": a response is appended to the session's log before each line, as when Claude Code redraws
@@ -15,6 +15,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { responseLine } from '../../src/sources/claude-code/testing/response-line.js';
 import { sizeOf } from '../import/generate.js';
 import { CCUSAGE, CLI, DATA, type Measure, measure, median, prepare } from '../import/setup.js';
 import { writeSection } from '../results-file.js';
@@ -40,30 +41,16 @@ const INPUT = JSON.stringify({
 let responses = 0;
 /** One Claude Code response (claude-sonnet-4-5: $0.048 each), written now. */
 function respond(): void {
-  const n = ++responses;
   appendFileSync(
     LOG,
-    `${JSON.stringify({
-      type: 'assistant',
-      sessionId: SESSION,
-      uuid: `bench-${n}`,
-      requestId: `req_bench_${n}`,
-      timestamp: new Date().toISOString(),
+    responseLine({
+      session: SESSION,
+      id: `bench_${++responses}`,
+      at: Date.now(),
+      model: 'claude-sonnet-4-5-20250929',
+      tokens: { input: 1000, cacheRead: 100_000, output: 1000 },
       cwd: '/bench',
-      message: {
-        model: 'claude-sonnet-4-5-20250929',
-        id: `msg_bench_${n}`,
-        type: 'message',
-        role: 'assistant',
-        content: [{ type: 'text', text: '…' }],
-        usage: {
-          input_tokens: 1000,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 100_000,
-          output_tokens: 1000,
-        },
-      },
-    })}\n`,
+    }),
   );
 }
 

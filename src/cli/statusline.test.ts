@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseLine } from '../sources/claude-code/testing/response-line.js';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
 import { statuslineCommand } from './statusline.js';
 
@@ -14,29 +15,14 @@ let log: string;
  * One Claude Code response, `agoMin` minutes ago, on claude-sonnet-4-5 ($3 input, $0.30 cache read, $15 output per
  * 1M tokens): 1,000 × $3 + 100,000 × $0.30 + 1,000 × $15 per 1M = $0.048 a call.
  */
-function response(n: number, agoMin: number): string {
-  return `${JSON.stringify({
-    type: 'assistant',
-    sessionId: 's-line',
-    uuid: `u${n}`,
-    timestamp: new Date(Date.now() - agoMin * MINUTE_MS).toISOString(),
-    requestId: `req_${n}`,
-    cwd: '/home/ana/shop',
-    message: {
-      model: 'claude-sonnet-4-5-20250929',
-      id: `msg_${n}`,
-      type: 'message',
-      role: 'assistant',
-      content: [{ type: 'text', text: '…' }],
-      usage: {
-        input_tokens: 1000,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 100_000,
-        output_tokens: 1000,
-      },
-    },
-  })}\n`;
-}
+const response = (n: number, agoMin: number) =>
+  responseLine({
+    session: 's-line',
+    id: String(n),
+    at: Date.now() - agoMin * MINUTE_MS,
+    model: 'claude-sonnet-4-5-20250929',
+    tokens: { input: 1000, cacheRead: 100_000, output: 1000 },
+  });
 
 /** A zone whose clocks read about noon now, so calls of the last two hours are today's wherever the test runs. */
 function noonZone(): string {

@@ -3,34 +3,20 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { responseLine } from '../../src/sources/claude-code/testing/response-line.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-blocks-live-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** One Claude Code response line, written `agoS` seconds ago (src/sources/claude-code: one line per response here). */
-function response(n: number, agoS: number): string {
-  return `${JSON.stringify({
-    type: 'assistant',
-    sessionId: 's-live',
-    uuid: `u${n}`,
-    timestamp: new Date(Date.now() - agoS * 1000).toISOString(),
-    requestId: `req_${n}`,
-    cwd: '/home/ana/shop',
-    message: {
-      model: 'claude-sonnet-4-5',
-      id: `msg_${n}`,
-      type: 'message',
-      role: 'assistant',
-      content: [{ type: 'text', text: '…' }],
-      usage: {
-        input_tokens: 10,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 1000,
-        output_tokens: 100,
-      },
-    },
-  })}\n`;
-}
+/** One Claude Code response, written `agoS` seconds ago: 10 input, 1,000 cache read and 100 output tokens. */
+const response = (n: number, agoS: number) =>
+  responseLine({
+    session: 's-live',
+    id: String(n),
+    at: Date.now() - agoS * 1000,
+    model: 'claude-sonnet-4-5',
+    tokens: { input: 10, cacheRead: 1000, output: 100 },
+  });
 
 it('imports the agent logs as they grow and redraws the open window each refresh, until interrupted', async () => {
   const log = join(dir, 'claude/projects/-home-ana-shop/s-live.jsonl');
