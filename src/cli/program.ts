@@ -15,9 +15,10 @@ type Command = import('commander').Command;
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
-function ledgerOptions(c: Command): Command {
+/** `--db` and `--prices`; `ledger` is where the ledger is when neither --db nor TOKENLEDGER_DB says. */
+function ledgerOptions(c: Command, ledger = '.tokenledger/ledger.duckdb'): Command {
   return c
-    .option('--db <path>', 'ledger file (default: $TOKENLEDGER_DB or .tokenledger/ledger.duckdb)')
+    .option('--db <path>', `ledger file (default: $TOKENLEDGER_DB or ${ledger})`)
     .option(
       '--prices <file>',
       'price overrides file (default: $TOKENLEDGER_PRICES or ./tokenledger.prices.yaml)',
@@ -414,18 +415,16 @@ export function buildProgram(): Command {
     ),
   ).action(async (o) => (await import('./blocks.js')).blocksCommand(o, out));
 
-  program
-    .command('statusline')
-    .description(
-      "the line Claude Code draws under its prompt (settings.json statusLine): reads Claude Code's JSON on stdin, " +
-        "imports this machine's agent logs, prints the session's and today's spend, the open five-hour window and " +
-        'the context used (as ccusage statusline)',
-    )
-    .option('--db <path>', 'ledger file (default: $TOKENLEDGER_DB or ~/.tokenledger/ledger.duckdb)')
-    .option(
-      '--prices <file>',
-      'price overrides file (default: $TOKENLEDGER_PRICES or ./tokenledger.prices.yaml)',
-    )
+  ledgerOptions(
+    program
+      .command('statusline')
+      .description(
+        "the line Claude Code draws under its prompt (settings.json statusLine): reads Claude Code's JSON on stdin, " +
+          "imports this machine's agent logs, prints the session's and today's spend, the open five-hour window " +
+          'and the context used (as ccusage statusline)',
+      ),
+    '~/.tokenledger/ledger.duckdb',
+  )
     .option('--tz <zone>', "IANA time zone whose midnight starts today (default: this machine's)")
     .action(async (o) => {
       const stdin = process.stdin.isTTY
