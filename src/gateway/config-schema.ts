@@ -190,6 +190,20 @@ export const configSchema = z
             z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
           )
           .optional(),
+        // GPUs serving a model, by attributes their energy counters carry (docs/otel/gpu-energy.md).
+        gpus: z
+          .array(
+            z
+              .object({
+                match: z.record(z.string().min(1), z.string()).refine((m) => Object.keys(m).length > 0, {
+                  message: 'expected at least one attribute to match',
+                }),
+                model: z.string().min(1),
+                provider: z.string().min(1).optional(),
+              })
+              .strict(),
+          )
+          .optional(),
       })
       .strict()
       .optional(),

@@ -59,6 +59,21 @@ otlp: { attributes: { squad: team.name } }
     expect(m).not.toContain('sk-live-def456');
   });
 
+  it('takes GPU pools for energy telemetry, and names an entry that matches nothing or serves no model', () => {
+    const read = readYamlLines(
+      'otlp:\n  gpus:\n    - { match: { host.name: gpu-1 }, model: llama-3.1-70b }\n',
+    );
+    if (!read.ok) throw new Error(read.message);
+    expect(resolveConfig(read.value, {}, 'tokenledger.config.yaml', read.lineOf).otlp_gpus).toEqual([
+      { match: { 'host.name': 'gpu-1' }, model: 'llama-3.1-70b', provider: null },
+    ]);
+    const m = problems(
+      'otlp:\n  gpus:\n    - { match: {}, model: llama }\n    - { match: { UUID: GPU-1 } }\n',
+    );
+    expect(m).toContain('otlp.gpus.0.match: expected at least one attribute to match');
+    expect(m).toContain('otlp.gpus.1.model: required (a string)');
+  });
+
   it('tells an unknown key which keys are allowed beside it, and a missing one that it is required', () => {
     const m = problems(`
 server: { prot: 8080 }

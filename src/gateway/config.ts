@@ -7,6 +7,7 @@ import { compileRateLimits, type RateLimitRule } from '../budgets/rate-limit.js'
 import { type RunawayConfig, runawayConfigSchema } from '../budgets/runaway-config.js';
 import { TokenledgerError } from '../errors.js';
 import type { WalSync } from '../ledger/wal/segment-files.js';
+import type { GpuPool } from '../sources/otlp/gpu-energy.js';
 import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
@@ -43,6 +44,8 @@ export interface GatewayConfig {
   wal: { sync: WalSync; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
+  /** GPUs whose energy counters the OTLP receiver takes, and the model each serves (`otlp.gpus`; none: no energy). */
+  otlp_gpus: readonly GpuPool[];
   /** `budgets:` of the config file, validated (origin `config`). */
   budgets: readonly Budget[];
   counters: {
@@ -149,6 +152,11 @@ export function resolveConfig(
     keys_required: f.keys?.required ?? false,
     wal: { sync: f.wal?.sync ?? 'after_ack', drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
     otlp_attributes: f.otlp?.attributes ?? {},
+    otlp_gpus: (f.otlp?.gpus ?? []).map((g) => ({
+      match: g.match,
+      model: g.model,
+      provider: g.provider ?? null,
+    })),
     budgets: Object.entries(f.budgets ?? {}).map(([id, b]) => toBudget(b, id, 'config', loadedAt)),
     alerts: f.alerts,
     runaway: runawayConfigSchema.parse(f.runaway ?? {}),

@@ -224,6 +224,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           wal,
           statePath: ingestJournalPath(o.ledgerPath),
           attributes: attributeMap(config.otlp_attributes),
+          gpus: config.otlp_gpus,
           log: o.log,
           onAnswer: (transport, signal, status, events, rejected) =>
             metrics.recordOtlp(transport, signal, status, events, rejected),

@@ -3,6 +3,7 @@ import type { PreparedRuns } from '../../ledger/wal/wal.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
+import type { GpuPool } from '../../sources/otlp/gpu-energy.js';
 import { owned, spawnWorker } from '../../worker-thread.js';
 import { appendJournalLines } from './ingest-journal.js';
 import { type MappedBatch, type OtlpBatch, OtlpBodyError } from './map-batch.js';
@@ -40,6 +41,7 @@ export interface OtlpMapper extends PreparedRuns {
 export interface OtlpMapperOptions {
   pricing: LoadPricerOptions;
   attributes: AttributeMap;
+  gpus?: readonly GpuPool[];
   /** Epoch µs from which cumulative series are new (the server's start). */
   since: number;
   /** Whether the worker keeps exports' events to prepare the store's batches (the log's store takes them). */
@@ -86,6 +88,7 @@ export function createOtlpMapper(o: OtlpMapperOptions): OtlpMapper {
     const data: OtlpWorkerData = {
       pricing: { ...o.pricing, env: { ...o.pricing.env } },
       attributes: o.attributes,
+      gpus: o.gpus ?? [],
       since,
       keep: o.keep,
       statePath: o.statePath ?? null,

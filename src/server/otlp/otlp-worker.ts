@@ -5,6 +5,7 @@ import { type LoadPricerOptions, loadPricer } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { createPricer } from '../../pricing/pricer.js';
 import type { AttributeMap } from '../../sources/otlp/attribution.js';
+import type { GpuPool } from '../../sources/otlp/gpu-energy.js';
 import {
   createOtlpIngest,
   type OtlpIngest,
@@ -21,6 +22,7 @@ import { type MappedBatch, mapBatch, type OtlpBatch, OtlpBodyError } from './map
 export interface OtlpWorkerData {
   pricing: LoadPricerOptions;
   attributes: AttributeMap;
+  gpus: readonly GpuPool[];
   /** Epoch µs from which cumulative series are new (ingest.ts). */
   since: number;
   /** Keep exports' events for the store's batches (OtlpMapperOptions.keep). */
@@ -102,7 +104,7 @@ let uncopied: number[] = [];
 let restating: Set<string> | null = null;
 
 function startIngest(): { ingest: OtlpIngest; journal: IngestJournal | null } {
-  const base = { since: data.since, attributes: data.attributes };
+  const base = { since: data.since, attributes: data.attributes, gpus: data.gpus };
   let journal: IngestJournal | null = null;
   let remembered: Remembered | undefined;
   if (data.statePath !== null) {

@@ -2,6 +2,7 @@ import type { Wal } from '../../ledger/wal/wal.js';
 import type { LoadPricerOptions } from '../../pricing/load.js';
 import type { Overrides } from '../../pricing/overrides.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from '../../sources/otlp/attribution.js';
+import type { GpuPool } from '../../sources/otlp/gpu-energy.js';
 import { portInUse } from '../listen.js';
 import { exportAcceptor } from './accept-export.js';
 import { startOtlpGrpc } from './otlp-grpc.js';
@@ -24,6 +25,8 @@ export interface StartOtlpOptions {
   pricing: LoadPricerOptions;
   wal: Pick<Wal, 'appendEncoded' | 'depth' | 'takesPrepared'>;
   attributes?: AttributeMap;
+  /** GPUs whose energy counters count (config `otlp.gpus`). */
+  gpus?: readonly GpuPool[];
   /** Exports refused as busy beyond this many events waiting for the store (accept-export.ts). */
   maxBehind?: number;
   /** Epoch µs from which cumulative series are new to the ledger (default: now, the server's start). */
@@ -66,6 +69,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
   const mapper = createOtlpMapper({
     pricing: o.pricing,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
+    gpus: o.gpus ?? [],
     since: o.since ?? Date.now() * 1000,
     keep: o.wal.takesPrepared,
     statePath: o.statePath ?? null,

@@ -2,6 +2,7 @@ import { mapLogs } from './agent-logs.js';
 import { type AttributeMap, DEFAULT_ATTRIBUTES } from './attribution.js';
 import { PerRequestRegistry } from './dedupe.js';
 import { mapTraces } from './genai-spans.js';
+import type { GpuPool } from './gpu-energy.js';
 import type { Mapped } from './mapped.js';
 import { mapMetrics } from './metrics.js';
 import type { ExportLogsRequest, ExportMetricsRequest, ExportTraceRequest } from './otlp-types.js';
@@ -39,6 +40,8 @@ export interface OtlpIngestOptions {
   /** Epoch µs from which cumulative series are new to this ledger (the server's start), unless `remembered` says. */
   since: number;
   attributes?: AttributeMap;
+  /** GPUs whose energy counters count (MapContext.gpus). */
+  gpus?: readonly GpuPool[];
   /** The spans remembered across requests for agent / task attribution (default: the bounds in span-history.ts). */
   history?: SpanHistory;
   /** What an earlier run remembered (a journal's, read at start). */
@@ -105,7 +108,7 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     logs: (req, ingestedAt) => mapLogs(req, { ingestedAt, attributes }),
     mark: (keys) => perRequest.add(keys),
     metrics(req, ingestedAt) {
-      return mapMetrics(req, { ingestedAt, attributes }, state, perRequest);
+      return mapMetrics(req, { ingestedAt, attributes, gpus: o.gpus ?? [] }, state, perRequest);
     },
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
     point: (key) => state.point(key),

@@ -2,12 +2,15 @@ import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { UnpricedEvent } from '../../ledger/event.js';
 import type { Skip } from '../source.js';
 import type { AttributeMap } from './attribution.js';
+import type { GpuPool } from './gpu-energy.js';
 
 /** What every mapping needs besides the request: no clock, no I/O. */
 export interface MapContext {
   /** Epoch µs stamped on every event as `ingested_at`. */
   ingestedAt: number;
   attributes: AttributeMap;
+  /** The GPUs whose energy counters count, and the model each serves (config `otlp.gpus`); none by default. */
+  gpus?: readonly GpuPool[];
 }
 
 /** One export request turned into ledger events, plus the records it could not use and why. */

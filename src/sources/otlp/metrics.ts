@@ -3,6 +3,7 @@ import { eventId } from '../../ledger/event-id.js';
 import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { attributionOf } from './attribution.js';
 import { agentKey, type PerRequestRegistry, spanKey } from './dedupe.js';
+import { EnergyWindows, isEnergyMetric } from './gpu-energy.js';
 import { emptyMapped, type MapContext, type Mapped } from './mapped.js';
 import type { ExportMetricsRequest, HistogramDataPoint, Metric, NumberDataPoint } from './otlp-types.js';
 import type { Delta, TemporalityState } from './temporality.js';
@@ -94,18 +95,23 @@ export function mapMetrics(
 ): Mapped & { superseded: number } {
   const out = { ...emptyMapped(), superseded: 0 };
   const groups = new Map<string, Group>();
+  const energy = new EnergyWindows(ctx.gpus ?? [], state, out);
   (req.resourceMetrics ?? []).forEach((rm, i) => {
     const resource = attrs(rm.resource?.attributes);
     const resKey = JSON.stringify([...resource].sort());
     (rm.scopeMetrics ?? []).forEach((sm, j) => {
       (sm.metrics ?? []).forEach((m, k) => {
+        const ref = (n: number) =>
+          `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].dataPoints[${n}] ${m.name}`;
+        if (isEnergyMetric(m.name ?? '')) {
+          energy.add(m, resource, resKey, ref);
+          return;
+        }
         const known = KNOWN[m.name ?? ''];
         if (known === undefined) {
           out.ignored++;
           return;
         }
-        const ref = (n: number) =>
-          `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].dataPoints[${n}] ${m.name}`;
         for (const [n, p] of points(m).entries()) {
           const a = attrs(p.point.attributes);
           const kind = known.kind(a);
@@ -202,6 +208,7 @@ export function mapMetrics(
       out.madeOf.set(e, g.refs);
     }
   }
+  energy.finish(ctx);
   return out;
 }
 
