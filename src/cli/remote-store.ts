@@ -28,6 +28,7 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     purgeContent: (f) => call('purge-content', f),
     content: (eventId, ts) => call('content', { event_id: eventId, ts }),
     query: (q) => call('query', q),
+    energy: (q) => call('energy', q),
     events: (f) => call('events', f),
     // Only the server's budget counters ask, of its own store.
     held: needsTheFile,

@@ -110,6 +110,13 @@ export interface Row extends Measures {
   unpriced_events: number;
 }
 
+/** Joules the events of one group used (Store.energy): only groups with energy have a row. */
+export interface EnergyRow {
+  bucket?: string;
+  dims: Record<string, string | null>;
+  energy_j: number;
+}
+
 export interface QueryResult {
   rows: Row[];
   totals: Measures;

@@ -445,6 +445,51 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       await expect(store.query({ dimensions: ['team'], other: false })).rejects.toThrow(/give top/);
     });
 
+    it('sums the energy of the events that carry it, by the buckets and dimensions of a report', async () => {
+      const events = randomEvents(1500, 17);
+      await store.append(events);
+      const since = T0 + 2 * DAY + 5 * HOUR;
+      const until = T0 + 7 * DAY;
+      const teams = ['platform', 'search'];
+      const q: Query = {
+        dimensions: ['model', 'tag.repo'],
+        filters: [{ dimension: 'team', values: teams }],
+        since,
+        until,
+        bucket: 'day',
+        timeZone: 'America/New_York',
+      };
+      const localDay = (ms: number) =>
+        new Date(ms).toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+      const want = new Map<string, number>();
+      for (const e of events) {
+        if (e.energy_j === null || e.ts < since || e.ts >= until || !teams.includes(String(e.team))) continue;
+        const k = `${localDay(e.ts / 1000)}|${e.model}|${e.tags.repo ?? null}`;
+        want.set(k, (want.get(k) ?? 0) + e.energy_j);
+      }
+      expect(want.size).toBeGreaterThan(5);
+      const got = await store.energy(q);
+      const byKey = new Map(
+        got.map((r) => [
+          `${localDay(Date.parse(r.bucket!))}|${r.dims.model}|${r.dims['tag.repo']}`,
+          r.energy_j,
+        ]),
+      );
+      expect([...byKey.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [k, j] of want) expect(byKey.get(k)).toBeCloseTo(j, 6);
+      // Each bucket is one the report has for the same query: the two join on bucket and dimensions.
+      const report = await store.query(q);
+      const keys = new Set(report.rows.map((r) => `${r.bucket}|${r.dims.model}|${r.dims['tag.repo']}`));
+      for (const r of got) expect(keys.has(`${r.bucket}|${r.dims.model}|${r.dims['tag.repo']}`)).toBe(true);
+      // No keys: one total; none in the range: no row at all.
+      const [total] = await store.energy({ dimensions: [] });
+      expect(total!.energy_j).toBeCloseTo(
+        events.reduce((s, e) => s + (e.energy_j ?? 0), 0),
+        6,
+      );
+      expect(await store.energy({ dimensions: [], since: T0 - 2 * DAY, until: T0 - DAY })).toEqual([]);
+    });
+
     it('reads the same numbers from the rollup as from raw events', async () => {
       const events = randomEvents(2500, 5);
       await store.append(events.slice(0, 1200));

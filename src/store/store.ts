@@ -3,7 +3,7 @@ import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { PreparedBatch } from './duckdb/prepare-batch.js';
 import type { ImportRecords } from './import-records.js';
-import type { Filter, Query, QueryResult } from './query.js';
+import type { EnergyRow, Filter, Query, QueryResult } from './query.js';
 
 export interface AppendResult {
   inserted: number;
@@ -112,6 +112,11 @@ export interface Store {
    */
   purgeContent(f: EventFilter): Promise<{ deleted: number }>;
   query(q: Query): Promise<QueryResult>;
+  /**
+   * Joules by the query's bucket and dimensions, over the events in its range and filters that carry energy (GPU
+   * telemetry: docs/metrics.md, "Tokens per joule"); `top` and `billed` are not read.
+   */
+  energy(q: Query): Promise<EnergyRow[]>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;
   /**

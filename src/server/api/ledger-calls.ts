@@ -152,6 +152,7 @@ const recordFilter = z.strictObject({
 /** What each call takes and how the server's store answers it. */
 const CALLS = {
   query: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.query(q) },
+  energy: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.energy(q) },
   events: { body: eventFilter, run: (s: Store, f: z.infer<typeof eventFilter>) => s.events(f) },
   count: { body: z.strictObject({}), run: (s: Store) => s.count() },
   content: {

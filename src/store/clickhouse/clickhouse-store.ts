@@ -5,9 +5,10 @@ import { isLedgerId } from '../../ledger/event-id.js';
 import { DAY_US } from '../../ledger/time.js';
 import { checkEvents } from '../event-checks.js';
 import type { ImportRecords } from '../import-records.js';
-import type { Query, QueryResult } from '../query.js';
+import type { EnergyRow, Query, QueryResult } from '../query.js';
 import { emptyRepriceSummary, tallyReprice } from '../reprice-tally.js';
 import { Serial } from '../serial.js';
+import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
@@ -146,6 +147,18 @@ class ClickHouseStore implements Store {
     const [sql, params] = bindPositional(statement.sql, statement.params);
     const rows = await this.sql.rows('running a report query', sql, { ...params, fresh: fresh.map(chTime) });
     return reportResult(q, compiled.dimAliases, rows, (b) => new Date(`${String(b)}Z`).toISOString());
+  }
+
+  async energy(q: Query): Promise<EnergyRow[]> {
+    validateQuery(q);
+    const compiled = compileEnergy(q, CH, 'events FINAL');
+    const [sql, params] = bindPositional(compiled.sql, compiled.params);
+    const rows = await this.sql.rows('reading energy', sql, params);
+    return energyRows(
+      q,
+      rows.map((r) => Object.values(r)),
+      (b) => new Date(`${String(b)}Z`).toISOString(),
+    );
   }
 
   /**

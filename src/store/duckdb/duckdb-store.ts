@@ -5,7 +5,8 @@ import type { CallContent } from '../../ledger/call-content.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
 import type { ImportRecords } from '../import-records.js';
-import type { Query, QueryResult } from '../query.js';
+import type { EnergyRow, Query, QueryResult } from '../query.js';
+import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import {
   type CompiledQuery,
   compileQuery,
@@ -253,6 +254,29 @@ class DuckDbStore implements Store {
         return run(this.s.conn);
       });
     return this.readers.use((c) => inSnapshot(c, () => run(c)));
+  }
+
+  async energy(q: Query): Promise<EnergyRow[]> {
+    validateQuery(q);
+    const rows = await this.readers.use((c) =>
+      inSnapshot(c, async () => {
+        // The contexts of the events with energy, by id bounds, as rawSource bounds a range's: joined to all of them,
+        // a ledger without energy (every hosted-API user's) took 25–65 ms at 2.6M demo events; bounded, ~2 ms.
+        const [lo, hi] = (
+          await c.runAndReadAll(
+            'SELECT min(context_id), max(context_id) FROM events WHERE energy_j IS NOT NULL',
+          )
+        ).getRows()[0]!;
+        if (lo === null || hi === null) return [];
+        const ids = (t: string) => `${t}.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
+        const raw = `(${pricedRelationSql(`(${wideEventsSql(`WHERE e.energy_j IS NOT NULL AND ${ids('c')} AND ${ids('e')}`)})`)})`;
+        const { sql, params } = compileEnergy(q, DUCKDB_DIALECT, raw);
+        return (await c.runAndReadAll(sql, params as DuckDBValue[])).getRows();
+      }).catch((err: unknown) => {
+        throw this.s.wrap('reading energy', err);
+      }),
+    );
+    return energyRows(q, rows, (b) => new Date(micros(b as DuckDBValue) / 1000).toISOString());
   }
 
   /** A read of committed tables only (no pending rollup rows): on a pooled connection, beside other reads. */

@@ -373,7 +373,7 @@ function topOfRange(
   return `WITH ${ctes.join(',\n')}\nSELECT ${d.allBut('rn')} FROM (${listed.join('\nUNION ALL\n')}) ORDER BY folded, rn`;
 }
 
-function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {
+export function dimensionSql(dim: Dimension, d: SqlDialect, params: Param[]): string {
   if (dim.startsWith('tag.')) {
     params.push(dim.slice(4));
     return d.tagValue('tags', '?');
