@@ -41,8 +41,12 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     ...parseRange(o),
     ...(bucket === undefined ? {} : { bucket, ...(zone === undefined ? {} : { timeZone: zone }) }),
   };
-  const result = await withStore(o, (store) => store.query(q), { existing: true });
-  const m = metricsBy(result, by);
+  const [result, energy] = await withStore(o, (store) => Promise.all([store.query(q), store.energy(q)]), {
+    existing: true,
+  });
+  const m = metricsBy(result, by, energy);
+  // Energy columns only for a ledger that has GPU telemetry: for hosted APIs no one measures it.
+  const withEnergy = m.total.energy_j !== null;
   if (format === 'json') {
     out(
       `${JSON.stringify({ groups: m.groups.map(groupMetricsJson), total: groupMetricsJson(m.total) }, null, 2)}\n`,
@@ -59,6 +63,7 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     'cache saved',
     'tokens',
     'calls',
+    ...(withEnergy ? ['energy', 'tokens/J'] : []),
   ];
   const line = (label: string[], g: GroupMetrics) => [
     ...label,
@@ -69,6 +74,9 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     formatUsdDisplay(g.cache_savings_usd),
     groupDigits(g.tokens),
     groupDigits(g.requests),
+    ...(withEnergy
+      ? [g.energy_j === null ? '—' : joulesText(g.energy_j), g.tokens_per_joule?.toString() ?? '—']
+      : []),
   ];
   const labelWidth = Math.max(1, labels.length);
   const labelOf = (g: GroupMetrics) => [
@@ -85,6 +93,22 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
     'per 1M tokens: cost over the priced tokens of every kind; cache hit: the share of prompt tokens read from a cache',
     'cache saved: cache reads at the uncached input price, less what they cost (docs/metrics.md)',
   ];
+  if (withEnergy)
+    notes.push(
+      "tokens/J: tokens of the group's self-served models over their GPUs' joules, idle time included (docs/metrics.md)",
+    );
   if (m.total.requests === 0) notes.push(nothingMatched(filters));
   out(`${renderTable(header, [...rows, total], labelWidth, rows.length)}\n${notes.join('\n')}\n`);
+}
+
+/** Joules in the SI prefix that keeps 3 significant digits readable: 950 J, 3.60 MJ, 1.25 GJ. */
+export function joulesText(j: number): string {
+  const units: [number, string][] = [
+    [1e12, 'TJ'],
+    [1e9, 'GJ'],
+    [1e6, 'MJ'],
+    [1e3, 'kJ'],
+  ];
+  for (const [size, unit] of units) if (j >= size) return `${(j / size).toPrecision(3)} ${unit}`;
+  return `${j.toPrecision(3)} J`;
 }

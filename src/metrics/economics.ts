@@ -68,3 +68,11 @@ export function costPerPoint(cost: bigint, points: number): bigint | null {
   const micro = BigInt(Math.round(points * 1e6));
   return micro <= 0n ? null : (cost * 1_000_000n) / micro;
 }
+
+/**
+ * Tokens per joule: tokens of every kind over the joules used to serve them, to 6 significant digits; null without
+ * joules. Not money: a float is right here, and the energy it divides by is a float measurement.
+ */
+export function tokensPerJoule(tokens: number, joules: number): number | null {
+  return joules > 0 ? Number((tokens / joules).toPrecision(6)) : null;
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
+import type { Query } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import { CARDS, DAY, makeEvent, randomEvents, T0 } from '../store/testing/event-factory.js';
 import { cacheSavings, costPerMillion, tokensOf } from './economics.js';
@@ -40,6 +41,9 @@ describe('metricsBy', () => {
       cache_hit_rate: 40_000 / 42_000,
       // 40,000 cache reads at $3 instead of $0.30 per 1M: $0.108.
       cache_savings_usd: 108_000_000_000n,
+      // No event of the ledger carries energy.
+      energy_j: null,
+      tokens_per_joule: null,
     });
   });
 
@@ -114,5 +118,67 @@ describe('metricsBy with a time bucket', () => {
     expect(m.groups.map((g) => g.cost_per_1m_tokens_usd)).toEqual([5_769_230_769_230n, 633_802_816_901n]);
     expect(m.total.requests).toBe(2);
     await days.close();
+  });
+});
+
+describe('metricsBy with GPU energy', () => {
+  it("sets a group's joules against the tokens of the models they served, and no other's", async () => {
+    const gpus = await createDuckDbStore(':memory:');
+    const call = (n: number, ts: number, model: string, team: string) =>
+      makeEvent(n, {
+        ts,
+        model,
+        team,
+        input_tokens: 1000,
+        cache_read_tokens: 0,
+        output_tokens: 200,
+        rates: null,
+      });
+    // What the OTLP receiver records for a window of a GPU pool (sources/otlp/gpu-energy.ts): no tokens, no calls.
+    const energy = (n: number, ts: number, joules: number) =>
+      makeEvent(n, {
+        ts,
+        model: 'llama-70b',
+        team: null,
+        operation: 'energy',
+        requests: 0,
+        input_tokens: 0,
+        cache_read_tokens: 0,
+        output_tokens: 0,
+        energy_j: joules,
+        energy_source: 'measured',
+        rates: null,
+      });
+    await gpus.append([
+      // Day 1: two calls of the self-served model, one of a hosted one, 600 J.
+      call(1, T0 + 10, 'llama-70b', 'web'),
+      call(2, T0 + 20, 'llama-70b', 'data'),
+      call(3, T0 + 30, 'claude-sonnet-4-5', 'web'),
+      energy(4, T0 + 40, 600),
+      // Day 2: the GPUs idle, 300 J and no call.
+      energy(5, T0 + DAY + 40, 300),
+    ]);
+    const q: Query = { dimensions: ['model', 'cost_source'], bucket: 'day' };
+    const m = metricsBy(await gpus.query(q), ['model'], await gpus.energy(q));
+    expect(
+      m.groups.map((g) => [g.bucket?.slice(0, 10), g.dims.model, g.tokens, g.energy_j, g.tokens_per_joule]),
+    ).toEqual([
+      // Both unpriced ($0): the more tokens first.
+      ['2026-01-05', 'llama-70b', 2400, 600, 4],
+      ['2026-01-05', 'claude-sonnet-4-5', 1200, null, null],
+      // Idle: joules and no tokens is a rate of 0, not no rate.
+      ['2026-01-06', 'llama-70b', 0, 300, 0],
+    ]);
+    // Over both days the hosted model's 1,200 tokens stay out: 2,400 tokens over 900 J.
+    expect([m.total.tokens, m.total.energy_j, m.total.tokens_per_joule]).toEqual([3600, 900, 2.66667]);
+    // By team, the energy has no team: the teams' groups have tokens and no energy.
+    const t: Query = { dimensions: ['team', 'model', 'cost_source'] };
+    const byTeam = metricsBy(await gpus.query(t), ['team'], await gpus.energy(t));
+    expect(byTeam.groups.map((g) => [g.dims.team, g.energy_j, g.tokens_per_joule])).toEqual([
+      ['web', null, null],
+      ['data', null, null],
+      [null, 900, 0],
+    ]);
+    await gpus.close();
   });
 });

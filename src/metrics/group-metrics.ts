@@ -1,6 +1,13 @@
 import { formatUsd } from '../money/money.js';
-import type { QueryResult, Row } from '../store/query.js';
-import { cacheHitRate, cacheSavings, costPerMillion, costPerRequest, tokensOf } from './economics.js';
+import type { EnergyRow, QueryResult, Row } from '../store/query.js';
+import {
+  cacheHitRate,
+  cacheSavings,
+  costPerMillion,
+  costPerRequest,
+  tokensOf,
+  tokensPerJoule,
+} from './economics.js';
 
 /** The metrics of docs/metrics.md for one group of a report (a model, a team, …) or for all of them. */
 export interface GroupMetrics {
@@ -21,6 +28,10 @@ export interface GroupMetrics {
   cost_per_request_usd: bigint;
   cache_hit_rate: number | null;
   cache_savings_usd: bigint;
+  /** Joules the group's GPUs used (GPU telemetry); null when none of its events carry energy. */
+  energy_j: number | null;
+  /** Tokens per joule (tokensPerJoule); null without energy. */
+  tokens_per_joule: number | null;
 }
 
 /** The dimensions a metrics query needs beside the report's own: cache savings are worked out model by model. */
@@ -29,21 +40,30 @@ export const METRICS_DIMENSIONS = ['model', 'cost_source'] as const;
 /**
  * Metrics per group of `by` (and time bucket, when the query had one: buckets in order, each's groups costliest
  * first), and for the whole result, from a query grouped by `by` and then METRICS_DIMENSIONS (the store's exact sums,
- * added here exactly).
+ * added here exactly), and the store's energy for the same query (Store.energy), whose rows name their model.
  */
 export function metricsBy(
   result: QueryResult,
   by: readonly string[],
+  energy: readonly EnergyRow[] = [],
 ): { groups: GroupMetrics[]; total: GroupMetrics } {
+  const keyOf = (r: Row | EnergyRow) =>
+    JSON.stringify([r.bucket ?? null, ...by.map((d) => r.dims[d] ?? null)]);
   const groups = new Map<string, Row[]>();
   for (const r of result.rows) {
-    const key = JSON.stringify([r.bucket ?? null, ...by.map((d) => r.dims[d] ?? null)]);
+    const key = keyOf(r);
     const rows = groups.get(key);
     if (rows === undefined) groups.set(key, [r]);
     else rows.push(r);
   }
-  const metrics = [...groups.values()].map((rows) => {
-    const m = metricsOf(rows, Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null])));
+  const energyOf = new Map<string, EnergyRow[]>();
+  for (const e of energy) energyOf.set(keyOf(e), [...(energyOf.get(keyOf(e)) ?? []), e]);
+  const metrics = [...groups].map(([key, rows]) => {
+    const m = metricsOf(
+      rows,
+      Object.fromEntries(by.map((d) => [d, rows[0]!.dims[d] ?? null])),
+      energyOf.get(key) ?? [],
+    );
     const bucket = rows[0]!.bucket;
     return bucket === undefined ? m : { bucket, ...m };
   });
@@ -52,10 +72,14 @@ export function metricsBy(
       (a.bucket ?? '').localeCompare(b.bucket ?? '') ||
       (a.cost_usd === b.cost_usd ? b.tokens - a.tokens : a.cost_usd > b.cost_usd ? -1 : 1),
   );
-  return { groups: metrics, total: metricsOf(result.rows, {}) };
+  return { groups: metrics, total: metricsOf(result.rows, {}, energy) };
 }
 
-function metricsOf(rows: readonly Row[], dims: Record<string, string | null>): GroupMetrics {
+function metricsOf(
+  rows: readonly Row[],
+  dims: Record<string, string | null>,
+  energy: readonly EnergyRow[],
+): GroupMetrics {
   let cost = 0n;
   let tokens = 0;
   let priced = 0;
@@ -94,7 +118,30 @@ function metricsOf(rows: readonly Row[], dims: Record<string, string | null>): G
     cost_per_request_usd: costPerRequest(cost, pricedRequests),
     cache_hit_rate: cacheHitRate(prompt),
     cache_savings_usd: cacheSavings({ rows: [...rows] }),
+    ...energyMetrics(rows, energy),
   };
+}
+
+/**
+ * A group's joules and its tokens per joule. A GPU's energy is set against the tokens of the model it serves
+ * (config `otlp.gpus`), so the tokens counted are those of the group's models that have energy in it: the calls of
+ * hosted models, whose energy no one measures, would otherwise raise the rate. Joules of GPUs that served nothing
+ * count, and lower it: idle GPUs use energy too.
+ */
+function energyMetrics(
+  rows: readonly Row[],
+  energy: readonly EnergyRow[],
+): Pick<GroupMetrics, 'energy_j' | 'tokens_per_joule'> {
+  if (energy.length === 0) return { energy_j: null, tokens_per_joule: null };
+  let joules = 0;
+  const served = new Set<string | null>();
+  for (const e of energy) {
+    joules += e.energy_j;
+    served.add(e.dims.model ?? null);
+  }
+  let tokens = 0;
+  for (const r of rows) if (served.has(r.dims.model ?? null)) tokens += tokensOf(r);
+  return { energy_j: joules, tokens_per_joule: tokensPerJoule(tokens, joules) };
 }
 
 /**
@@ -116,5 +163,7 @@ export function groupMetricsJson(g: GroupMetrics): Record<string, string | numbe
     cost_per_request_usd: formatUsd(g.cost_per_request_usd),
     cache_hit_rate: g.cache_hit_rate,
     cache_savings_usd: formatUsd(g.cache_savings_usd),
+    energy_j: g.energy_j,
+    tokens_per_joule: g.tokens_per_joule,
   };
 }

@@ -18,6 +18,16 @@ const group = z
     cost_per_request_usd: money,
     cache_hit_rate: z.number().nullable(),
     cache_savings_usd: money,
+    energy_j: z
+      .number()
+      .nullable()
+      .describe('joules the GPUs of the group used (GPU telemetry); null without any'),
+    tokens_per_joule: z
+      .number()
+      .nullable()
+      .describe(
+        "tokens of the group's self-served models over their GPUs' joules (docs/metrics.md); null without energy",
+      ),
   })
   .catchall(z.union([z.string(), z.null()]))
   .describe('the dimension values under their own names, then the metrics of docs/metrics.md');
@@ -26,7 +36,7 @@ export const metricsEndpoint = endpoint({
   method: 'GET',
   path: '/api/metrics',
   summary:
-    'AI-economics metrics per group: effective cost per 1M tokens, cost per call, cache hit rate, cache savings',
+    'AI-economics metrics per group: effective cost per 1M tokens, cost per call, cache hit rate, cache savings, tokens per joule',
   params: { ...rangeParams, dims, bucket },
   response: z.object({
     groups: z
@@ -38,14 +48,15 @@ export const metricsEndpoint = endpoint({
     const { since, until } = parseRange(p, c.now());
     const by = parseDims(p.dims, 3, ['model']);
     const extra = METRICS_DIMENSIONS.filter((d) => !by.includes(d));
-    const result = await c.store.query({
+    const q = {
       dimensions: [...by, ...extra],
       filters: requestFilters(p.where, c.pricer, who),
       since,
       until,
       ...(p.bucket !== undefined ? { bucket: p.bucket, timeZone: parseZone(p.tz) } : {}),
-    });
-    const m = metricsBy(result, by);
+    };
+    const [result, energy] = await Promise.all([c.store.query(q), c.store.energy(q)]);
+    const m = metricsBy(result, by, energy);
     return { groups: m.groups.map(groupMetricsJson), total: groupMetricsJson(m.total) };
   },
 });
