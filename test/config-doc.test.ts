@@ -71,8 +71,13 @@ describe('the config file keys and the docs', () => {
         yaml: m[2]!.replace(new RegExp(`^${m[1]}`, 'gm'), ''),
       }))
       // The overrides file has a page and a check of its own (docs/pricing.md, src/pricing/overrides.test.ts); the
-      // ROI people file is checked below.
-      .filter((e) => !e.yaml.startsWith('# tokenledger.prices.yaml') && !e.yaml.startsWith(PEOPLE)),
+      // ROI people file is checked below; an OpenTelemetry Collector's config (docs/otel/gpu-energy.md) is not ours.
+      .filter(
+        (e) =>
+          !e.yaml.startsWith('# tokenledger.prices.yaml') &&
+          !e.yaml.startsWith(PEOPLE) &&
+          !e.yaml.startsWith('# otelcol.yaml'),
+      ),
   );
   const people = peopleExamples();
 

@@ -41,6 +41,9 @@ describe('tokenledger metrics', () => {
       cost_per_request_usd: '0.013500000000',
       cache_hit_rate: 20_000 / 21_000,
       cache_savings_usd: '0.054000000000',
+      // No GPU telemetry: no energy, and no rate rather than 0.
+      energy_j: null,
+      tokens_per_joule: null,
     });
     // search: $0.0075 for its priced call (1,000 input and 300 output tokens); the unpriced call's tokens are not
     // priced at $0.
