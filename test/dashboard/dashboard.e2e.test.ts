@@ -1131,6 +1131,45 @@ describe('dashboard in a real browser', () => {
     await p.close();
   });
 
+  // After the new user's pages: it adds events to the empty ledger.
+  it("shows tokens per joule beside a self-served model's rates once GPU energy is in the ledger", async () => {
+    const ts = Date.now() * 1000 - DAY;
+    const llama = { model: 'llama-3.1-70b-instruct', rates: null, cache_read_tokens: 0 };
+    await emptyServer.store.append([
+      makeEvent(9_200_001, { ...llama, ts, input_tokens: 1000, output_tokens: 200 }),
+      makeEvent(9_200_002, { ...llama, ts: ts + 1, input_tokens: 1000, output_tokens: 200 }),
+      // A hosted model's call: no energy, no rate.
+      makeEvent(9_200_003, { ts }),
+      // A window of the GPUs serving llama, as the OTLP receiver records it (docs/otel/gpu-energy.md).
+      makeEvent(9_200_004, {
+        ...llama,
+        ts,
+        operation: 'energy',
+        requests: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        energy_j: 800,
+        energy_source: 'measured',
+      }),
+    ]);
+    const p = await browser.newPage();
+    await p.goto(emptyServer.loginLink());
+    const table = p.getByTestId('efficiency');
+    await table.locator('tbody tr').first().waitFor();
+    expect(await table.locator('thead th').last().textContent()).toBe('Tokens/J');
+    const rows = await table
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // 2,400 tokens over 800 J.
+    expect(new Map(rows.map((r) => [r[0], r.at(-1)]))).toEqual(
+      new Map([
+        ['llama-3.1-70b-instruct', '3'],
+        ['claude-sonnet-4-5', '—'],
+      ]),
+    );
+    await p.close();
+  });
+
   // Last: it adds events to the demo ledger. A provider's usage export and the same provider's per-call records on
   // the same day may be the same calls; the overview says so instead of summing them silently.
   it('warns when a provider export and per-call records of that provider share a day', async () => {

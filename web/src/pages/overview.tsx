@@ -33,6 +33,9 @@ interface MetricsGroup {
   cost_per_1m_tokens_usd: string;
   cache_hit_rate: number | null;
   cache_savings_usd: string;
+  /** Null without GPU energy telemetry (docs/otel/gpu-energy.md). */
+  energy_j: number | null;
+  tokens_per_joule: number | null;
 }
 
 const STACKS = ['model', 'provider', 'team'] as const;
@@ -81,6 +84,8 @@ function Top({ dim, title, range }: { dim: string; title: string; range: URLSear
 function Efficiency({ range }: { range: URLSearchParams }) {
   const r = useApi<{ groups: MetricsGroup[] }>('/api/metrics', with_(range, { dims: 'model' }));
   const groups = r.data?.groups.slice(0, 8);
+  // Tokens per joule only where GPU telemetry gave energy: for hosted APIs no one measures it.
+  const energy = r.data?.groups.some((g) => g.energy_j !== null) ?? false;
   return (
     <Panel title="Efficiency by model">
       {!groups ? (
@@ -105,6 +110,11 @@ function Efficiency({ range }: { range: URLSearchParams }) {
                 <th scope="col" class="num">
                   Cache saved
                 </th>
+                {energy && (
+                  <th scope="col" class="num">
+                    Tokens/J
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -114,6 +124,9 @@ function Efficiency({ range }: { range: URLSearchParams }) {
                   <td class="num">{g.priced_tokens === 0 ? '—' : usd(g.cost_per_1m_tokens_usd)}</td>
                   <td class="num">{percent(g.cache_hit_rate)}</td>
                   <td class="num">{usd(g.cache_savings_usd)}</td>
+                  {energy && (
+                    <td class="num">{g.tokens_per_joule === null ? '—' : String(g.tokens_per_joule)}</td>
+                  )}
                 </tr>
               ))}
             </tbody>
