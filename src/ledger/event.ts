@@ -321,3 +321,8 @@ export function emptyAttribution(): Attribution {
     tags: {},
   };
 }
+
+/** Usage of nothing: no call, no token, no fee (a record that is no call, as a window of GPU energy). */
+export function emptyUsage(): Usage {
+  return Object.fromEntries(USAGE_FIELDS.map((f) => [f, 0])) as unknown as Usage;
+}

@@ -1,4 +1,4 @@
-import { emptyAttribution, type UnpricedEvent, type Usage } from '../../ledger/event.js';
+import { emptyAttribution, emptyUsage, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { attributionOf } from './attribution.js';
 import type { MapContext, Mapped } from './mapped.js';
@@ -169,22 +169,6 @@ function describe(point: Attrs, resource: Attrs): string {
   return found.length > 0 ? found.join(', ') : 'no host.name, k8s.pod.name, hw.id or UUID attribute';
 }
 
-const NO_USAGE: Usage = {
-  requests: 0,
-  input_tokens: 0,
-  cache_read_tokens: 0,
-  cache_write_5m_tokens: 0,
-  cache_write_1h_tokens: 0,
-  output_tokens: 0,
-  reasoning_tokens: 0,
-  web_search_requests: 0,
-  input_audio_tokens: 0,
-  output_audio_tokens: 0,
-  input_image_tokens: 0,
-  output_image_tokens: 0,
-  audio_ms: 0,
-};
-
 function energyEvent(w: Window, ctx: MapContext): UnpricedEvent {
   const iso = (us: number) => new Date(us / 1000).toISOString();
   return {
@@ -204,7 +188,7 @@ function energyEvent(w: Window, ctx: MapContext): UnpricedEvent {
     operation: 'energy',
     service_tier: null,
     route_id: null,
-    ...NO_USAGE,
+    ...emptyUsage(),
     // Millijoule precision: a difference of two large float totals carries noise in its last digits.
     energy_j: Math.round(w.joules * 1000) / 1000,
     energy_source: 'measured',

@@ -1,4 +1,4 @@
-import type { UnpricedEvent, Usage } from '../../ledger/event.js';
+import { emptyUsage, type UnpricedEvent, type Usage } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { anthropicServiceTier } from '../../pricing/anthropic-tier.js';
 import { attributionOf } from './attribution.js';
@@ -337,19 +337,11 @@ function groupEvent(g: Group, ctx: MapContext): UnpricedEvent | string {
           reasoning: round(s.reasoning),
         })
       : {
-          requests: 0,
+          ...emptyUsage(),
           input_tokens: round(s.input),
           cache_read_tokens: round(s.cacheRead),
           cache_write_5m_tokens: round(s.cacheWrite),
-          cache_write_1h_tokens: 0,
           output_tokens: round(s.output),
-          reasoning_tokens: 0,
-          web_search_requests: 0,
-          input_audio_tokens: 0,
-          output_audio_tokens: 0,
-          input_image_tokens: 0,
-          output_image_tokens: 0,
-          audio_ms: 0,
         };
   const attribution = attributionOf(a, g.resource, ctx.attributes);
   if (g.family === 'claude-code') attribution.agent ??= 'claude-code';
