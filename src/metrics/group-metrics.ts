@@ -57,7 +57,12 @@ export function metricsBy(
     else rows.push(r);
   }
   const energyOf = new Map<string, EnergyRow[]>();
-  for (const e of energy) energyOf.set(keyOf(e), [...(energyOf.get(keyOf(e)) ?? []), e]);
+  for (const e of energy) {
+    const key = keyOf(e);
+    const rows = energyOf.get(key);
+    if (rows === undefined) energyOf.set(key, [e]);
+    else rows.push(e);
+  }
   const metrics = [...groups].map(([key, rows]) => {
     const m = metricsOf(
       rows,

@@ -1,4 +1,4 @@
-import { emptyAttribution, emptyUsage, type UnpricedEvent } from '../../ledger/event.js';
+import { emptyUsage, type UnpricedEvent } from '../../ledger/event.js';
 import { eventId } from '../../ledger/event-id.js';
 import { attributionOf } from './attribution.js';
 import type { MapContext, Mapped } from './mapped.js';
@@ -65,6 +65,7 @@ export class EnergyWindows {
     const sum = m.sum;
     // A gauge of the same name (a scrape that lost the counter's type) is refused by name, not left unread.
     const gauge = (m as { gauge?: { dataPoints?: NumberDataPoint[] | null } | null }).gauge;
+    const perUnit = typeof scale === 'number' ? scale : 0;
     const bad =
       typeof scale === 'string'
         ? scale
@@ -95,16 +96,15 @@ export class EnergyWindows {
         bad ??
         (!cumulative && !delta
           ? 'sum.aggregationTemporality is unset, expected 1 (delta) or 2 (cumulative)'
-          : time === null
-            ? 'data point without a valid timeUnixNano'
-            : !Number.isFinite(raw) && !Number.isNaN(raw)
-              ? `value is ${raw}, expected a number`
-              : poolIndex < 0
-                ? `no otlp.gpus entry matches this GPU (${describe(a, resource)}): its energy cannot be set ` +
-                  "against a model's tokens (docs/otel/gpu-energy.md)"
-                : null);
+          : !Number.isFinite(raw) && !Number.isNaN(raw)
+            ? `value is ${raw}, expected a number`
+            : poolIndex < 0
+              ? `no otlp.gpus entry matches this GPU (${describe(a, resource)}): its energy cannot be set ` +
+                "against a model's tokens (docs/otel/gpu-energy.md)"
+              : null);
       if (problem !== null || time === null) {
-        this.out.rejected.push({ ref: ref(n), code: 'OTLP_BAD_DATA_POINT', reason: problem ?? '' });
+        const reason = problem ?? 'data point without a valid timeUnixNano';
+        this.out.rejected.push({ ref: ref(n), code: 'OTLP_BAD_DATA_POINT', reason });
         continue;
       }
       const seriesAttrs = JSON.stringify([...a].sort());
@@ -135,7 +135,7 @@ export class EnergyWindows {
         w.from = Math.min(w.from, d.from);
         w.to = Math.max(w.to, d.to);
       }
-      w.joules += d.value * (scale as number);
+      w.joules += d.value * perUnit;
       w.series.add(`${name}|${seriesAttrs}`);
       w.refs.push(ref(n));
     }
@@ -180,7 +180,6 @@ function energyEvent(w: Window, ctx: MapContext): UnpricedEvent {
     ts: w.from,
     duration_ms: Math.round((w.to - w.from) / 1000),
     ttft_ms: null,
-    ...emptyAttribution(),
     ...attributionOf(w.point, w.resource, ctx.attributes),
     provider: w.pool.provider,
     model: w.pool.model,

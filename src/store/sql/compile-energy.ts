@@ -22,9 +22,9 @@ export function compileEnergy(q: Query, d: SqlDialect, raw: string): { sql: stri
     rangeSql('ts', { from: q.since, to: q.until }, d, params),
     ...filtersSql(q.filters, d, params),
   ];
-  // The sum's alias is not the column's: ClickHouse reads an alias in WHERE too.
   const groupBy = keys.length > 0 ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
   return {
+    // The sum's alias is not the column's: ClickHouse reads an alias in WHERE too.
     sql: `SELECT ${[...keys, 'sum(energy_j) AS joules'].join(', ')} FROM ${raw} WHERE ${where.join(' AND ')}${groupBy}`,
     params,
   };
@@ -43,10 +43,10 @@ export function energyRows(
     // A sum over no rows (a query without keys that found no energy) is one row of NULL.
     if (joules === null || joules === undefined) continue;
     const dims: Record<string, string | null> = {};
-    q.dimensions.forEach((dim, i) => {
+    for (const [i, dim] of q.dimensions.entries()) {
       const v = r[first + i];
       dims[dim] = v === null || v === undefined ? null : String(v);
-    });
+    }
     out.push({
       ...(q.bucket === undefined ? {} : { bucket: bucketIso(r[0]) }),
       dims,
