@@ -102,7 +102,7 @@ export async function metricsCommand(o: MetricsOptions, out: (s: string) => void
 }
 
 /** Joules in the SI prefix that keeps 3 significant digits readable: 950 J, 3.60 MJ, 1.25 GJ. */
-export function joulesText(j: number): string {
+function joulesText(j: number): string {
   const units: [number, string][] = [
     [1e12, 'TJ'],
     [1e9, 'GJ'],
