@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
-import { type FileImportOptions, importFiles, readEarly } from '../ingest/import-files.js';
+import { type FileImportOptions, importFiles, planImport, readEarly } from '../ingest/import-files.js';
 import { AGENT_LOG_KINDS, IMPORT_KINDS, type ImportKind } from '../ingest/kinds.js';
 import { type CachedStates, nothingNew, readStateCache, writeStateCache } from '../ingest/state-cache.js';
 import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.js';
@@ -120,7 +120,10 @@ export async function importCommand(
 }
 
 /** Each agent's logs in its default folders; a tool with no logs here is only mentioned (`files` null). */
-async function localAgentLogs(env: NodeJS.ProcessEnv, home: string): Promise<(Job & { said: string })[]> {
+/** This machine's agent logs, found in each agent's default folders, as `import auto` finds them. */
+export type LocalAgentLogs = (Job & { said: string })[];
+
+export async function localAgentLogs(env: NodeJS.ProcessEnv, home: string): Promise<LocalAgentLogs> {
   const jobs: (Job & { said: string })[] = [];
   for (const kind of AGENT_LOG_KINDS) {
     const k = IMPORT_KINDS[kind]!;
@@ -235,16 +238,49 @@ export async function importLocalAgentLogs(
   o: ImportOptions = {},
   env: NodeJS.ProcessEnv = process.env,
   home: string = homedir(),
+  logs?: LocalAgentLogs,
 ): Promise<ImportSummary | null> {
   const total = emptySummary();
   let found = false;
-  for (const j of await localAgentLogs(env, home)) {
+  for (const j of logs ?? (await localAgentLogs(env, home))) {
     out(j.said);
     if (j.files === null) continue;
     found = true;
     if (!(await telemetryTakesIt(store, j, out))) addSummary(total, await importKind(store, j, o, out));
   }
   return found ? total : null;
+}
+
+/**
+ * The files of `logs` an import would read now, each with the offset it would start at and the file's size: none when
+ * nothing is new. Files that cannot be opened are among them (an import would say so).
+ */
+export async function unreadAgentLogs(
+  store: Store,
+  logs: LocalAgentLogs,
+): Promise<{ kind: string; path: string; offset: number; size: number }[]> {
+  const reads: { kind: string; path: string; offset: number; size: number }[] = [];
+  for (const j of logs) {
+    if (j.files === null) continue;
+    const states = (await store.records?.fileStates(j.k.id)) ?? new Map();
+    const planned = planImport(j.files, states, j.k.mode, Date.now());
+    for (const r of planned.reads)
+      reads.push({ kind: j.kind, path: r.path, offset: r.plan.offset, size: r.facts.size });
+    for (const u of planned.unreadable) reads.push({ kind: j.kind, path: u.path, offset: 0, size: 0 });
+  }
+  return reads;
+}
+
+/** Whether the ledger takes `kind`'s calls from its telemetry, so that its logs are not read (below). */
+export async function takesTelemetry(store: Store, kind: string): Promise<boolean> {
+  const r = await store.query({
+    dimensions: [],
+    filters: [
+      { dimension: 'source', values: ['otlp'] },
+      { dimension: 'agent', values: [kind] },
+    ],
+  });
+  return r.totals.events > 0;
 }
 
 /**
@@ -255,15 +291,7 @@ export async function importLocalAgentLogs(
  * (`import claude-code DIR`, or the kind alone) are imported regardless.
  */
 async function telemetryTakesIt(store: Store, j: Job, out: (s: string) => void): Promise<boolean> {
-  if (!j.found) return false;
-  const r = await store.query({
-    dimensions: [],
-    filters: [
-      { dimension: 'source', values: ['otlp'] },
-      { dimension: 'agent', values: [j.kind] },
-    ],
-  });
-  if (r.totals.events === 0) return false;
+  if (!j.found || !(await takesTelemetry(store, j.kind))) return false;
   out(
     `  not imported: this ledger receives ${j.kind}'s telemetry (OTLP), which records the same calls under other ` +
       `ids; \`tokenledger import ${j.kind}\` imports the logs anyway, and then counts those calls twice\n`,

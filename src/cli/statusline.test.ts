@@ -1,10 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseLine } from '../sources/claude-code/testing/response-line.js';
 import { createDuckDbStore } from '../store/duckdb/duckdb-store.js';
+import { makeEvent } from '../store/testing/event-factory.js';
 import { statuslineCommand } from './statusline.js';
 
 const MINUTE_MS = 60_000;
@@ -15,9 +24,9 @@ let log: string;
  * One Claude Code response, `agoMin` minutes ago, on claude-sonnet-4-5 ($3 input, $0.30 cache read, $15 output per
  * 1M tokens): 1,000 × $3 + 100,000 × $0.30 + 1,000 × $15 per 1M = $0.048 a call.
  */
-const response = (n: number, agoMin: number) =>
+const response = (n: number, agoMin: number, session = 's-line') =>
   responseLine({
-    session: 's-line',
+    session,
     id: String(n),
     at: Date.now() - agoMin * MINUTE_MS,
     model: 'claude-sonnet-4-5-20250929',
@@ -76,12 +85,36 @@ describe('tokenledger statusline', () => {
     expect(await ledgerCalls()).toBe(2);
   });
 
-  it('counts a response once when it is stored after the next one starts', async () => {
+  it("counts what its own session's log gained without writing the ledger, and each response once when an import stores it", async () => {
     appendFileSync(log, response(4, 1));
+    const fourth = /^Sonnet 4\.5 · \$0\.19 session · \$0\.19 today · \$0\.19 window, /;
+    expect(await line({ ...input, transcript_path: log })).toMatch(fourth);
+    // Only the session's log grew, by a response: counted from the log, nothing imported.
+    expect(await ledgerCalls()).toBe(2);
+
+    // Another session's log (settled: written ten minutes ago) is new: this line imports, and the responses the
+    // last one counted from the log are now the ledger's, counted once.
+    const other = join(home, '.claude', 'projects', '-home-ana-shop', 's-other.jsonl');
+    writeFileSync(other, response(10, 15, 's-other'));
+    const tenMinutesAgo = new Date(Date.now() - 10 * MINUTE_MS);
+    utimesSync(other, tenMinutesAgo, tenMinutesAgo);
     expect(await line({ ...input, transcript_path: log })).toMatch(
-      /^Sonnet 4\.5 · \$0\.19 session · \$0\.19 today · \$0\.19 window, /,
+      /^Sonnet 4\.5 · \$0\.19 session · \$0\.24 today · \$0\.24 window, /,
     );
-    expect(await ledgerCalls()).toBe(3);
+    // The first three of this session (the fourth is held back while its log is fresh) and the other's one.
+    expect(await ledgerCalls()).toBe(4);
+
+    // A gain past a megabyte is imported rather than parsed again at every draw: a prompt of 1.1 MB, then a response.
+    const prompt = {
+      type: 'user',
+      sessionId: 's-line',
+      message: { role: 'user', content: 'x'.repeat(1_100_000) },
+    };
+    appendFileSync(log, `${JSON.stringify(prompt)}\n${response(5, 0)}`);
+    expect(await line({ ...input, transcript_path: log })).toMatch(
+      /^Sonnet 4\.5 · \$0\.24 session · \$0\.29 today · \$0\.29 window, /,
+    );
+    expect(await ledgerCalls()).toBe(5);
   });
 
   it("takes the context's share from Claude Code when it gives it, and a [1m] model's window as 1M tokens", async () => {
@@ -107,8 +140,8 @@ describe('tokenledger statusline', () => {
   });
 
   it('without a session (nothing piped) shows the day and the open window from the ledger alone', async () => {
-    // No log to read the response being written from: the three calls the ledger holds.
-    expect(await line('')).toMatch(/^\$0\.14 today · \$0\.14 window, \d+h \d+m left, \$[\d.]+\/h\n$/);
+    // No log to read the response being written from: the five calls the ledger holds (the fifth is held back).
+    expect(await line('')).toMatch(/^\$0\.24 today · \$0\.24 window, \d+h \d+m left, \$[\d.]+\/h\n$/);
   });
 
   it('says what is wrong with the input and where', async () => {
@@ -126,6 +159,33 @@ describe('tokenledger statusline', () => {
     );
   });
 
+  it("counts nothing from a session's log when the ledger takes Claude Code's calls from its telemetry", async () => {
+    const ownHome = mkdtempSync(join(tmpdir(), 'tl-statusline-otlp-'));
+    try {
+      const project = join(ownHome, '.claude', 'projects', '-home-ana-shop');
+      mkdirSync(project, { recursive: true });
+      const own = join(project, 's-tel.jsonl');
+      writeFileSync(own, response(1, 50, 's-tel') + response(2, 40, 's-tel'));
+      const draw = async () => {
+        let text = '';
+        const stdin = JSON.stringify({ ...input, session_id: 's-tel', transcript_path: own });
+        await statuslineCommand({ tz: noonZone() }, stdin, (s) => (text += s), {}, ownHome);
+        return text;
+      };
+      // The first response stored, the second (held back while the log is fresh) counted from the log.
+      expect(await draw()).toMatch(/ · \$0\.10 session · /);
+      // From now on the ledger receives Claude Code's telemetry, which records the same calls under other ids.
+      const store = await createDuckDbStore(join(ownHome, '.tokenledger', 'ledger.duckdb'));
+      await store.append([makeEvent(1, { source: 'otlp', agent: 'claude-code', session_id: 's-other' })]);
+      await store.close();
+      appendFileSync(own, response(3, 1, 's-tel'));
+      // Only what the logs gave before telemetry came: the log's later responses are telemetry's to record.
+      expect(await draw()).toMatch(/ · \$0\.05 session · /);
+    } finally {
+      rmSync(ownHome, { recursive: true, force: true });
+    }
+  });
+
   it('reads the JSON Claude Code pipes to the command, and uses --db when given', () => {
     const db = join(home, 'other.duckdb');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'statusline', '--db', db], {
@@ -134,7 +194,7 @@ describe('tokenledger statusline', () => {
       env: { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: '', CODEX_HOME: '', TOKENLEDGER_DB: '' },
     });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Sonnet 4\.5 · \$0\.19 session · /);
+    expect(r.stdout).toMatch(/^Sonnet 4\.5 · \$0\.24 session · /);
     expect(existsSync(db)).toBe(true);
   });
 });

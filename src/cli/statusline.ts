@@ -1,15 +1,22 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import type { UnpricedEvent } from '../ledger/event.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { parseStatusInput, type StatusInput } from '../statusline/input.js';
 import { pendingCalls } from '../statusline/pending.js';
 import { type Spend, type Status, sessionStatus } from '../statusline/status.js';
+import type { Store } from '../store/store.js';
 import { span } from './blocks.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { parseTimeZone } from './filters.js';
-import { importLocalAgentLogs } from './import.js';
+import {
+  importLocalAgentLogs,
+  type LocalAgentLogs,
+  localAgentLogs,
+  takesTelemetry,
+  unreadAgentLogs,
+} from './import.js';
 
 export interface StatuslineOptions extends LedgerOptions {
   tz?: string;
@@ -46,7 +53,12 @@ export async function statuslineCommand(
   );
 }
 
-/** This machine's agent logs imported, then the session's figures with its response still being written. */
+/**
+ * This machine's agent logs imported, then the session's figures with what its log gained since (pending.ts). When
+ * only the session's own log grew, and by at most LIGHT_TAIL_BYTES, nothing is imported: what it gained is counted
+ * from the log, and the ledger is not written. Storing a response and closing the ledger after a write (its rollup
+ * compacted, its checkpoint) cost ~0.3 s of each line drawn after a response (bench/RESULTS.md, Status line).
+ */
 function readStatus(
   ledger: StatuslineOptions,
   input: StatusInput,
@@ -57,7 +69,14 @@ function readStatus(
   return withStore(
     ledger,
     async (store) => {
-      await importLocalAgentLogs(store, () => {}, ledger, env, home);
+      const logs = await localAgentLogs(env, home);
+      const transcript = input.transcriptPath === null ? null : resolve(input.transcriptPath);
+      // A ledger that takes Claude Code's calls from its telemetry (OTLP) has them under other ids: its logs are
+      // neither imported (import.ts) nor counted from the file, or each call would count twice.
+      const telemetry = transcript !== null && (await takesTelemetry(store, 'claude-code'));
+      const own = telemetry ? null : transcript;
+      if (!(await onlyGrew(store, logs, own)))
+        await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
       const now = nowMicros();
       const fallbackUser = osUser();
       const pricing = async () => {
@@ -65,9 +84,9 @@ function readStatus(
         return (e: UnpricedEvent) => pricer.price(e);
       };
       const pending =
-        input.transcriptPath === null
+        own === null
           ? []
-          : await pendingCalls(store, input.transcriptPath, pricing, {
+          : await pendingCalls(store, own, pricing, {
               ingestedAt: now,
               defaults: { user: fallbackUser },
             });
@@ -85,6 +104,29 @@ function readStatus(
     { lockWaitMs: BUSY_AFTER_MS },
   );
 }
+
+/**
+ * Whether no agent log has anything new, or only `own` (the session's log, when the line counts from it) has, grown
+ * by at most LIGHT_TAIL_BYTES from where the last import stopped (pending.ts counts that).
+ */
+async function onlyGrew(store: Store, logs: LocalAgentLogs, own: string | null): Promise<boolean> {
+  const reads = await unreadAgentLogs(store, logs);
+  if (reads.length === 0) return true;
+  const [r] = reads;
+  return (
+    reads.length === 1 &&
+    r!.kind === 'claude-code' &&
+    r!.path === own &&
+    r!.offset > 0 &&
+    r!.size - r!.offset <= LIGHT_TAIL_BYTES
+  );
+}
+
+/**
+ * How much of its own log a line counts without importing it: parsed on every draw until an import stores it, so
+ * kept to a few milliseconds of parsing (a response's lines are a few kB, up to ~100 kB with large tool output).
+ */
+const LIGHT_TAIL_BYTES = 1024 * 1024;
 
 /** How long a line waits for another command to let go of the ledger file: a report takes well under a second. */
 const BUSY_AFTER_MS = 2_000;

@@ -46,7 +46,7 @@ export interface ReadersOption {
 }
 
 /** The files an import reads, and from where, given the import state before it (file-plan.ts). */
-interface ImportPlan {
+export interface ImportPlan {
   files: number;
   unchanged: number;
   resumed: number;
@@ -58,7 +58,7 @@ interface ImportPlan {
   unreadable: { path: string; reason: string }[];
 }
 
-function planImport(
+export function planImport(
   paths: readonly string[],
   states: ReadonlyMap<string, FileState>,
   mode: ResumeMode,

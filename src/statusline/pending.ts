@@ -9,11 +9,14 @@ import type { ParseContext } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 
 /**
- * The calls of a Claude Code session log that the ledger does not hold yet, priced as they stand now. An import
- * holds a log's last response back while the log is fresh (docs/sources/claude-code.md): its lines are still being
- * written, and storing it early would keep its placeholder output count for good. A status line drawn after each
- * response would then always leave the latest out. Here that response is read from where the import stopped,
- * counted for the line and not stored; the import stores it once the next response starts or the log settles.
+ * The calls of a Claude Code session log that the ledger does not hold yet, priced as they stand now: what the log
+ * gained after where the last import stopped, counted for the line and not stored. Two kinds:
+ * - An import holds a log's last response back while the log is fresh (docs/sources/claude-code.md): its lines are
+ *   still being written, and storing it early would keep its placeholder output count for good. A line drawn after
+ *   each response would then always leave the latest out. The import stores it once the next response starts or the
+ *   log settles.
+ * - A line drawn when only its own session's log grew by a little does not import at all (statusline.ts): its new
+ *   responses are counted from here until an import stores them.
  */
 export async function pendingCalls(
   store: Store,
@@ -33,7 +36,7 @@ export async function pendingCalls(
   // nothing. A log it held nothing of is in the ledger whole (or not the ledger's at all: outside the folders
   // `tokenledger` reads, or left to the agent's telemetry, whose calls have other ids and must not count twice).
   const state = (await store.records?.fileStates(claudeCodeSource.id))?.get(path);
-  if (state === undefined || !state.heldBack) return [];
+  if (state === undefined || (!state.heldBack && size <= state.offset)) return [];
   const price = await pricing();
   const kind = IMPORT_KINDS[claudeCodeSource.id]!;
   const calls: UsageEvent[] = [];
