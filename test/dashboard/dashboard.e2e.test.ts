@@ -1135,22 +1135,23 @@ describe('dashboard in a real browser', () => {
   it("shows tokens per joule beside a self-served model's rates once GPU energy is in the ledger", async () => {
     const ts = Date.now() * 1000 - DAY;
     const llama = { model: 'llama-3.1-70b-instruct', rates: null, cache_read_tokens: 0 };
+    // A window of the GPUs serving llama, as the OTLP receiver records it (docs/otel/gpu-energy.md).
+    const window = makeEvent(9_200_004, {
+      ...llama,
+      ts,
+      operation: 'energy',
+      requests: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      energy_j: 800,
+      energy_source: 'measured',
+    });
     await emptyServer.store.append([
       makeEvent(9_200_001, { ...llama, ts, input_tokens: 1000, output_tokens: 200 }),
       makeEvent(9_200_002, { ...llama, ts: ts + 1, input_tokens: 1000, output_tokens: 200 }),
       // A hosted model's call: no energy, no rate.
       makeEvent(9_200_003, { ts }),
-      // A window of the GPUs serving llama, as the OTLP receiver records it (docs/otel/gpu-energy.md).
-      makeEvent(9_200_004, {
-        ...llama,
-        ts,
-        operation: 'energy',
-        requests: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        energy_j: 800,
-        energy_source: 'measured',
-      }),
+      window,
     ]);
     const p = await browser.newPage();
     await p.goto(emptyServer.loginLink());
@@ -1167,6 +1168,10 @@ describe('dashboard in a real browser', () => {
         ['claude-sonnet-4-5', '—'],
       ]),
     );
+    // The window's own page says what it measured.
+    await p.goto(`${emptyServer.url}/events?since=7d&event=${window.event_id}&ts=${window.ts}`);
+    await p.getByTestId('event-energy').waitFor();
+    expect(await p.getByTestId('event-energy').textContent()).toBe('800 J (measured)');
     await p.close();
   });
 

@@ -159,6 +159,16 @@ function EventDetail({ id, ts, admin }: { id: string; ts: string; admin: boolean
         <dd data-testid="event-cost">{usdExact(e.cost_usd)}</dd>
         <dt>Provider-reported cost</dt>
         <dd>{usdExact(e.provider_cost_usd as string | null)}</dd>
+        {/* A window of GPU energy (docs/otel/gpu-energy.md), or a call whose source measured its energy. */}
+        {e.energy_j !== null && e.energy_j !== undefined ? (
+          <>
+            <dt>Energy</dt>
+            <dd data-testid="event-energy">
+              {`${Number(e.energy_j).toLocaleString('en-US')} J`}
+              {e.energy_source ? ` (${String(e.energy_source)})` : ''}
+            </dd>
+          </>
+        ) : null}
       </dl>
       <h3 data-testid="cost-how">
         {COST_HOW[String(e.cost_source)] ?? `How the cost was found (${e.cost_source})`}
