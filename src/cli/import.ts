@@ -8,6 +8,7 @@ import { type CachedStates, nothingNew, readStateCache, writeStateCache } from '
 import { addSummary, emptySummary, type ImportSummary } from '../ingest/summary.js';
 import type { Pricer } from '../pricing/pricer.js';
 import type { Discovery } from '../sources/find-files.js';
+import type { FileState } from '../store/import-records.js';
 import type { Store } from '../store/store.js';
 import {
   type LedgerOptions,
@@ -252,23 +253,35 @@ export async function importLocalAgentLogs(
 }
 
 /**
- * The files of `logs` an import would read now, each with the offset it would start at and the file's size: none when
- * nothing is new. Files that cannot be opened are among them (an import would say so).
+ * The files of `logs` an import would read now, and how: none when nothing is new. Files that cannot be opened are
+ * among them (an import would say so).
  */
-export async function unreadAgentLogs(
-  store: Store,
-  logs: LocalAgentLogs,
-): Promise<{ kind: string; path: string; offset: number; size: number }[]> {
-  const reads: { kind: string; path: string; offset: number; size: number }[] = [];
+export async function unreadAgentLogs(store: Store, logs: LocalAgentLogs): Promise<UnreadLog[]> {
+  const reads: UnreadLog[] = [];
   for (const j of logs) {
     if (j.files === null) continue;
-    const states = (await store.records?.fileStates(j.k.id)) ?? new Map();
+    const states = (await store.records?.fileStates(j.k.id)) ?? new Map<string, FileState>();
     const planned = planImport(j.files, states, j.k.mode, Date.now());
-    for (const r of planned.reads)
-      reads.push({ kind: j.kind, path: r.path, offset: r.plan.offset, size: r.facts.size });
-    for (const u of planned.unreadable) reads.push({ kind: j.kind, path: u.path, offset: 0, size: 0 });
+    for (const r of planned.reads) {
+      const resumed = r.plan.read && states.get(r.path)?.offset === r.plan.offset;
+      reads.push({
+        kind: j.kind,
+        path: r.path,
+        resumed,
+        bytes: r.facts.size - (resumed ? r.plan.offset : 0),
+      });
+    }
+    for (const u of planned.unreadable) reads.push({ kind: j.kind, path: u.path, resumed: false, bytes: 0 });
   }
   return reads;
+}
+
+/** A file an import would read: `resumed` from where the last import of it stopped, `bytes` on from there. */
+export interface UnreadLog {
+  kind: string;
+  path: string;
+  resumed: boolean;
+  bytes: number;
 }
 
 /** Whether the ledger takes `kind`'s calls from its telemetry, so that its logs are not read (below). */

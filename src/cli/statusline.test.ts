@@ -159,6 +159,69 @@ describe('tokenledger statusline', () => {
     );
   });
 
+  it("counts what its subagents' logs gained too, and takes the context from the conversation's own calls", async () => {
+    const ownHome = mkdtempSync(join(tmpdir(), 'tl-statusline-sub-'));
+    try {
+      const project = join(ownHome, '.claude', 'projects', '-home-ana-shop');
+      const own = join(project, 's-sub.jsonl');
+      const subagents = join(project, 's-sub', 'subagents');
+      mkdirSync(subagents, { recursive: true });
+      // A subagent's call: 1,000 input, 10,000 cache read and 1,000 output tokens, $0.021.
+      const subagentCall = (n: number, agoMin: number) =>
+        responseLine({
+          session: 's-sub',
+          id: `sub-${n}`,
+          at: Date.now() - agoMin * MINUTE_MS,
+          model: 'claude-sonnet-4-5-20250929',
+          tokens: { input: 1000, cacheRead: 10_000, output: 1000 },
+        });
+      const settled = (path: string) => {
+        const tenMinutesAgo = new Date(Date.now() - 10 * MINUTE_MS);
+        utimesSync(path, tenMinutesAgo, tenMinutesAgo);
+      };
+      writeFileSync(own, response(1, 50, 's-sub') + response(2, 40, 's-sub'));
+      writeFileSync(join(subagents, 'agent-a1.jsonl'), subagentCall(3, 30));
+      settled(own);
+      settled(join(subagents, 'agent-a1.jsonl'));
+      const draw = async () => {
+        let text = '';
+        const stdin = JSON.stringify({ ...input, session_id: 's-sub', transcript_path: own });
+        await statuslineCommand({ tz: noonZone() }, stdin, (s) => (text += s), {}, ownHome);
+        return text;
+      };
+      /** The ledger's calls, and the logs an import has read. */
+      const stored = async () => {
+        const store = await createDuckDbStore(join(ownHome, '.tokenledger', 'ledger.duckdb'));
+        try {
+          return {
+            calls: await store.count(),
+            read: [...(await store.records!.fileStates('claude-code')).keys()],
+          };
+        } finally {
+          await store.close();
+        }
+      };
+      // Two calls of $0.048 and the subagent's $0.021, all imported.
+      expect(await draw()).toMatch(/ · \$0\.12 session · /);
+      expect((await stored()).calls).toBe(3);
+      // The conversation answers, then its subagent: both logs grew, both are the session's, nothing is imported.
+      appendFileSync(own, response(4, 1, 's-sub'));
+      appendFileSync(join(subagents, 'agent-a1.jsonl'), subagentCall(5, 0));
+      // $0.117 + $0.048 + $0.021; the context is the conversation's last call (101,000 tokens), not the subagent's.
+      expect(await draw()).toMatch(/ · \$0\.19 session · .* · context 51%\n$/);
+      expect((await stored()).calls).toBe(3);
+      // A new subagent's log has never been imported: this line imports it (its only response, fresh, held back and
+      // counted from the log, as are the two before).
+      const second = join(subagents, 'agent-a2.jsonl');
+      writeFileSync(second, subagentCall(6, 0));
+      expect((await stored()).read).not.toContain(second);
+      expect(await draw()).toMatch(/ · \$0\.21 session · /);
+      expect((await stored()).read).toContain(second);
+    } finally {
+      rmSync(ownHome, { recursive: true, force: true });
+    }
+  });
+
   it("counts nothing from a session's log when the ledger takes Claude Code's calls from its telemetry", async () => {
     const ownHome = mkdtempSync(join(tmpdir(), 'tl-statusline-otlp-'));
     try {

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import type { UnpricedEvent } from '../ledger/event.js';
 import { formatUsdDisplay } from '../money/money.js';
@@ -75,7 +75,8 @@ function readStatus(
       // neither imported (import.ts) nor counted from the file, or each call would count twice.
       const telemetry = transcript !== null && (await takesTelemetry(store, 'claude-code'));
       const own = telemetry ? null : transcript;
-      if (!(await onlyGrew(store, logs, own)))
+      const mine = own === null ? [] : sessionLogs(logs, own);
+      if (!(await onlyOwnGrew(store, logs, mine)))
         await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
       const now = nowMicros();
       const fallbackUser = osUser();
@@ -83,13 +84,12 @@ function readStatus(
         const pricer = await (await import('./pricer.js')).loadCliPricer(ledger);
         return (e: UnpricedEvent) => pricer.price(e);
       };
-      const pending =
-        own === null
-          ? []
-          : await pendingCalls(store, own, pricing, {
-              ingestedAt: now,
-              defaults: { user: fallbackUser },
-            });
+      const states = (await store.records?.fileStates('claude-code')) ?? new Map();
+      const ctx = { ingestedAt: now, defaults: { user: fallbackUser } };
+      // Subagents' first: the last call pending is the conversation's own, whose context the line shows.
+      const pending = (
+        await Promise.all(mine.map((p) => pendingCalls(store, p, states, pricing, ctx)))
+      ).flat();
       const status = await sessionStatus(store, {
         sessionId: input.sessionId,
         pending,
@@ -106,20 +106,24 @@ function readStatus(
 }
 
 /**
- * Whether no agent log has anything new, or only `own` (the session's log, when the line counts from it) has, grown
- * by at most LIGHT_TAIL_BYTES from where the last import stopped (pending.ts counts that).
+ * The session's Claude Code logs found here: its subagents' (`<session>/subagents/*.jsonl` beside its log), then its
+ * own log `own`.
  */
-async function onlyGrew(store: Store, logs: LocalAgentLogs, own: string | null): Promise<boolean> {
+function sessionLogs(logs: LocalAgentLogs, own: string): string[] {
+  const subagents = `${own.replace(/\.jsonl$/, '')}${sep}`;
+  const found = logs.find((j) => j.kind === 'claude-code')?.files ?? [];
+  return [...found.map((f) => resolve(f)).filter((f) => f.startsWith(subagents)), own];
+}
+
+/**
+ * Whether no agent log has anything new, or only `mine` (the session's logs, when the line counts from them) have,
+ * each read by an import before and grown by at most LIGHT_TAIL_BYTES together since (pending.ts counts that).
+ */
+async function onlyOwnGrew(store: Store, logs: LocalAgentLogs, mine: readonly string[]): Promise<boolean> {
   const reads = await unreadAgentLogs(store, logs);
-  if (reads.length === 0) return true;
-  const [r] = reads;
-  return (
-    reads.length === 1 &&
-    r!.kind === 'claude-code' &&
-    r!.path === own &&
-    r!.offset > 0 &&
-    r!.size - r!.offset <= LIGHT_TAIL_BYTES
-  );
+  // A log never imported (a new subagent's) has no stop to count from.
+  if (reads.some((r) => r.kind !== 'claude-code' || !mine.includes(r.path) || !r.resumed)) return false;
+  return reads.reduce((n, r) => n + r.bytes, 0) <= LIGHT_TAIL_BYTES;
 }
 
 /**

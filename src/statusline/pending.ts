@@ -6,6 +6,7 @@ import { emptySummary } from '../ingest/summary.js';
 import type { UnpricedEvent, UsageEvent } from '../ledger/event.js';
 import { claudeCodeSource } from '../sources/claude-code/parse.js';
 import type { ParseContext } from '../sources/source.js';
+import type { FileState } from '../store/import-records.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -15,16 +16,18 @@ import type { Store } from '../store/store.js';
  *   still being written, and storing it early would keep its placeholder output count for good. A line drawn after
  *   each response would then always leave the latest out. The import stores it once the next response starts or the
  *   log settles.
- * - A line drawn when only its own session's log grew by a little does not import at all (statusline.ts): its new
- *   responses are counted from here until an import stores them.
+ * - A line drawn when only its own session's logs grew by a little does not import at all (statusline.ts): their
+ *   new responses are counted from here until an import stores them.
+ * `states`: the ledger's import states of Claude Code's logs (ImportRecords.fileStates).
  */
 export async function pendingCalls(
   store: Store,
-  transcript: string,
+  log: string,
+  states: ReadonlyMap<string, FileState>,
   pricing: () => Promise<(e: UnpricedEvent) => UsageEvent>,
   ctx: Omit<ParseContext, 'path'>,
 ): Promise<UsageEvent[]> {
-  const path = resolve(transcript);
+  const path = resolve(log);
   let size: number;
   let mtimeMs: number;
   try {
@@ -33,10 +36,11 @@ export async function pendingCalls(
     return []; // No log yet (a session that has made no call), or one gone: nothing is pending.
   }
   // Where the last import left the log: at the first line of the response it held back, from which on it stored
-  // nothing. A log it held nothing of is in the ledger whole (or not the ledger's at all: outside the folders
-  // `tokenledger` reads, or left to the agent's telemetry, whose calls have other ids and must not count twice).
-  const state = (await store.records?.fileStates(claudeCodeSource.id))?.get(path);
-  if (state === undefined || (!state.heldBack && size <= state.offset)) return [];
+  // nothing, or, holding nothing back, at the start of the last response it stored (below), the log then whole in the
+  // ledger until it grows. A log it never read is not the ledger's (outside the folders `tokenledger` reads, or left
+  // to the agent's telemetry, whose calls have other ids and must not count twice).
+  const state = states.get(path);
+  if (state === undefined || (!state.heldBack && size <= state.size)) return [];
   const price = await pricing();
   const kind = IMPORT_KINDS[claudeCodeSource.id]!;
   const calls: UsageEvent[] = [];
@@ -63,5 +67,15 @@ export async function pendingCalls(
     () => undefined,
     () => {},
   );
-  return calls;
+  if (state.heldBack || calls.length === 0) return calls;
+  // Not held back, the import stopped at the start of the log's last response, which it stored: a response may gain
+  // lines, so the next import reads it again and the ledger keeps it once. Those the ledger holds are not pending.
+  const ts = calls.map((e) => e.ts);
+  const held = await store.events({
+    filters: [{ dimension: 'session_id', values: [...new Set(calls.map((e) => e.session_id))] }],
+    since: Math.min(...ts),
+    until: Math.max(...ts) + 1,
+  });
+  const ids = new Set(held.map((e) => e.event_id));
+  return calls.filter((e) => !ids.has(e.event_id));
 }

@@ -19,7 +19,10 @@ export interface Status {
   today: Spend;
   /** Claude Code's open five-hour window (blocks/blocks.ts) with its pace, or null when none is open. */
   window: LedgerBlock | null;
-  /** The session's latest call: its model and the tokens its prompt filled (input, cache reads and writes). */
+  /**
+   * The conversation's latest call, not a subagent's: its model and the tokens its prompt filled (input, cache reads
+   * and writes).
+   */
   last: { model: string | null; prompt_tokens: number } | null;
 }
 
@@ -54,6 +57,9 @@ export async function sessionStatus(
   const ofUser: Filter[] = [{ dimension: 'user', values: [user] }];
 
   const midnight = localDay(now / 1000, o.zone).start * 1000;
+  // The context is the conversation's: a subagent's calls (tagged with its log: docs/sources/claude-code.md) fill a
+  // context of their own.
+  const conversation = pending.filter((e) => e.tags.subagent === undefined);
   const claudeCode: Filter[] = [...ofUser, { dimension: 'agent', values: ['claude-code'] }];
   // Read side by side: each query is mostly DuckDB planning the pricing SQL (~30 ms), on a pool of connections.
   const [today, windows, latest] = await Promise.all([
@@ -67,7 +73,10 @@ export async function sessionStatus(
     ),
     sessionId === null
       ? undefined
-      : (pending.at(-1) ?? store.events({ filters: ofSession, limit: 1 }).then((events) => events[0])),
+      : (conversation.at(-1) ??
+        store
+          .events({ filters: [...ofSession, { dimension: 'tag.subagent', values: [null] }], limit: 1 })
+          .then((events) => events[0])),
   ]);
   const window = windows.blocks.find((b) => b.active && b.agent === 'claude-code') ?? null;
   return {
