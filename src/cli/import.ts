@@ -120,10 +120,10 @@ export async function importCommand(
   return summary!;
 }
 
-/** Each agent's logs in its default folders; a tool with no logs here is only mentioned (`files` null). */
 /** This machine's agent logs, found in each agent's default folders, as `import auto` finds them. */
 export type LocalAgentLogs = (Job & { said: string })[];
 
+/** Each agent's logs in its default folders; a tool with no logs here is only mentioned (`files` null). */
 export async function localAgentLogs(env: NodeJS.ProcessEnv, home: string): Promise<LocalAgentLogs> {
   const jobs: (Job & { said: string })[] = [];
   for (const kind of AGENT_LOG_KINDS) {

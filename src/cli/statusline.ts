@@ -54,10 +54,11 @@ export async function statuslineCommand(
 }
 
 /**
- * This machine's agent logs imported, then the session's figures with what its log gained since (pending.ts). When
- * only the session's own log grew, and by at most LIGHT_TAIL_BYTES, nothing is imported: what it gained is counted
- * from the log, and the ledger is not written. Storing a response and closing the ledger after a write (its rollup
- * compacted, its checkpoint) cost ~0.3 s of each line drawn after a response (bench/RESULTS.md, Status line).
+ * This machine's agent logs imported, then the session's figures with what its logs gained since (pending.ts). When
+ * only the session's own logs grew (its subagents' too), by at most LIGHT_TAIL_BYTES, nothing is imported: what they
+ * gained is counted from the files, and the ledger is not written. Storing a response and closing the ledger after a
+ * write (its rollup compacted, its checkpoint) cost ~0.3 s of each line drawn after a response (bench/RESULTS.md,
+ * Status line).
  */
 function readStatus(
   ledger: StatuslineOptions,
@@ -127,7 +128,7 @@ async function onlyOwnGrew(store: Store, logs: LocalAgentLogs, mine: readonly st
 }
 
 /**
- * How much of its own log a line counts without importing it: parsed on every draw until an import stores it, so
+ * How much of its own logs a line counts without importing them: parsed on every draw until an import stores it, so
  * kept to a few milliseconds of parsing (a response's lines are a few kB, up to ~100 kB with large tool output).
  */
 const LIGHT_TAIL_BYTES = 1024 * 1024;
