@@ -254,13 +254,18 @@ export async function importLocalAgentLogs(
 
 /**
  * The files of `logs` an import would read now, and how: none when nothing is new. Files that cannot be opened are
- * among them (an import would say so).
+ * among them (an import would say so). With the import states it was judged from, by source id.
  */
-export async function unreadAgentLogs(store: Store, logs: LocalAgentLogs): Promise<UnreadLog[]> {
+export async function unreadAgentLogs(
+  store: Store,
+  logs: LocalAgentLogs,
+): Promise<{ reads: UnreadLog[]; states: Map<string, ReadonlyMap<string, FileState>> }> {
   const reads: UnreadLog[] = [];
+  const byKind = new Map<string, ReadonlyMap<string, FileState>>();
   for (const j of logs) {
     if (j.files === null) continue;
     const states = (await store.records?.fileStates(j.k.id)) ?? new Map<string, FileState>();
+    byKind.set(j.k.id, states);
     const planned = planImport(j.files, states, j.k.mode, Date.now());
     for (const r of planned.reads) {
       const resumed = r.plan.read && states.get(r.path)?.offset === r.plan.offset;
@@ -273,7 +278,7 @@ export async function unreadAgentLogs(store: Store, logs: LocalAgentLogs): Promi
     }
     for (const u of planned.unreadable) reads.push({ kind: j.kind, path: u.path, resumed: false, bytes: 0 });
   }
-  return reads;
+  return { reads, states: byKind };
 }
 
 /** A file an import would read: `resumed` from where the last import of it stopped, `bytes` on from there. */

@@ -6,7 +6,6 @@ import { formatUsdDisplay } from '../money/money.js';
 import { parseStatusInput, type StatusInput } from '../statusline/input.js';
 import { pendingCalls } from '../statusline/pending.js';
 import { type Spend, type Status, sessionStatus } from '../statusline/status.js';
-import type { Store } from '../store/store.js';
 import { span } from './blocks.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { parseTimeZone } from './filters.js';
@@ -15,6 +14,7 @@ import {
   type LocalAgentLogs,
   localAgentLogs,
   takesTelemetry,
+  type UnreadLog,
   unreadAgentLogs,
 } from './import.js';
 
@@ -77,15 +77,19 @@ function readStatus(
       const telemetry = transcript !== null && (await takesTelemetry(store, 'claude-code'));
       const own = telemetry ? null : transcript;
       const mine = own === null ? [] : sessionLogs(logs, own);
-      if (!(await onlyOwnGrew(store, logs, mine)))
-        await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
+      const unread = await unreadAgentLogs(store, logs);
+      const light = onlyOwnGrew(unread.reads, mine);
+      if (!light) await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
       const now = nowMicros();
       const fallbackUser = osUser();
       const pricing = async () => {
         const pricer = await (await import('./pricer.js')).loadCliPricer(ledger);
         return (e: UnpricedEvent) => pricer.price(e);
       };
-      const states = (await store.records?.fileStates('claude-code')) ?? new Map();
+      // Without an import, the states the logs were judged from are the ledger's still.
+      const states =
+        (light ? unread.states.get('claude-code') : await store.records?.fileStates('claude-code')) ??
+        new Map();
       const ctx = { ingestedAt: now, defaults: { user: fallbackUser } };
       // Subagents' first: the last call pending is the conversation's own, whose context the line shows.
       const pending = (
@@ -120,8 +124,7 @@ function sessionLogs(logs: LocalAgentLogs, own: string): string[] {
  * Whether no agent log has anything new, or only `mine` (the session's logs, when the line counts from them) have,
  * each read by an import before and grown by at most LIGHT_TAIL_BYTES together since (pending.ts counts that).
  */
-async function onlyOwnGrew(store: Store, logs: LocalAgentLogs, mine: readonly string[]): Promise<boolean> {
-  const reads = await unreadAgentLogs(store, logs);
+function onlyOwnGrew(reads: readonly UnreadLog[], mine: readonly string[]): boolean {
   // A log never imported (a new subagent's) has no stop to count from.
   if (reads.some((r) => r.kind !== 'claude-code' || !mine.includes(r.path) || !r.resumed)) return false;
   return reads.reduce((n, r) => n + r.bytes, 0) <= LIGHT_TAIL_BYTES;

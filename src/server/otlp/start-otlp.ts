@@ -69,7 +69,7 @@ export async function startOtlp(o: StartOtlpOptions): Promise<OtlpReceiver> {
   const mapper = createOtlpMapper({
     pricing: o.pricing,
     attributes: o.attributes ?? DEFAULT_ATTRIBUTES,
-    gpus: o.gpus ?? [],
+    gpus: o.gpus,
     since: o.since ?? Date.now() * 1000,
     keep: o.wal.takesPrepared,
     statePath: o.statePath ?? null,

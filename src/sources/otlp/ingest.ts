@@ -108,7 +108,7 @@ export function createOtlpIngest(o: OtlpIngestOptions): OtlpIngest {
     logs: (req, ingestedAt) => mapLogs(req, { ingestedAt, attributes }),
     mark: (keys) => perRequest.add(keys),
     metrics(req, ingestedAt) {
-      return mapMetrics(req, { ingestedAt, attributes, gpus: o.gpus ?? [] }, state, perRequest);
+      return mapMetrics(req, { ingestedAt, attributes, gpus: o.gpus }, state, perRequest);
     },
     remembered: () => ({ perRequest: perRequest.keys(), series: state.points(), since: state.newFrom }),
     point: (key) => state.point(key),
