@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { stateCachePath } from '../../src/ingest/state-cache.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -59,13 +59,27 @@ async function release(): Promise<void> {
 afterEach(release);
 
 /**
- * Runs `command` while the holder has the ledger and lets the holder go 1.5 s later: a command that opens the
- * ledger waits for it, and says on stderr whom it waited for; one that does not answers without a word.
+ * Runs `command` while the holder has the ledger, and lets the holder go once the command has answered or said it
+ * waits (after a second of waiting), or after 20 s: a command that opens the ledger waits for it, and says on stderr
+ * whom it waited for; one that does not answers without a word. A fixed 1.5 s let the holder go before a command
+ * slowed by a loaded machine had waited its second, and its word never came.
  */
 async function whileHeld(command: () => ReturnType<typeof runCli>): ReturnType<typeof runCli> {
   const pid = holder?.pid;
-  const done = command();
-  await new Promise((r) => setTimeout(r, 1500));
+  let settled = false;
+  const done = command().finally(() => {
+    settled = true;
+  });
+  // runCli runs the command in this process, its stderr written into a spy whose calls tell what it said so far.
+  const said = () => {
+    const write = process.stderr.write as unknown as Mock<(chunk: unknown) => boolean>;
+    return (
+      vi.isMockFunction(write) &&
+      write.mock.calls.some(([chunk]) => String(chunk).includes('waiting for another process'))
+    );
+  };
+  for (const until = Date.now() + 20_000; !settled && !said() && Date.now() < until; )
+    await new Promise((r) => setTimeout(r, 50));
   await release();
   const r = await done;
   return { ...r, stderr: r.stderr.replace(`(pid ${pid})`, '(pid HOLDER)') };
