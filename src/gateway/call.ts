@@ -17,6 +17,7 @@ import {
   type ResponseFacts,
 } from './providers/provider.js';
 import { pricedEvent } from './record.js';
+import type { CacheSlot } from './response-cache.js';
 import type { GatewayRoute } from './routes.js';
 
 /** One call in flight: everything recording it needs. */
@@ -52,6 +53,8 @@ export interface CallContext {
    * a model billed by that length is estimated from it); else absent.
    */
   audioMs?: (() => Promise<number | null>) | undefined;
+  /** Where the answer is kept for the same request again (response-cache.ts), when the cache looked it up. */
+  cache?: CacheSlot | undefined;
 }
 
 export interface Outcome {

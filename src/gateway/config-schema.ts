@@ -115,6 +115,18 @@ export const configSchema = z
       .strict()
       .optional(),
     keys: z.object({ required: z.boolean().optional() }).strict().optional(),
+    /** Answers served again to the same request (docs/gateway.md, Response cache); absent: none are. */
+    cache: z
+      .object({
+        ttl_seconds: z
+          .number()
+          .int({ message: 'expected a whole number of seconds greater than 0' })
+          .positive({ message: 'expected a whole number of seconds greater than 0' })
+          .optional(),
+        max_mb: z.number().positive().max(65_536).optional(),
+      })
+      .strict()
+      .optional(),
     /** Budgets by id (docs/budgets.md); read-only to the CLI and API. */
     budgets: z
       .record(

@@ -137,6 +137,22 @@ budgets:
     expect(m).toContain('server.store_content: content storage is opt-in per virtual key only');
   });
 
+  it('caches no answers without `cache:`, and an hour of them in 64 MB with it', () => {
+    expect(resolveConfig({}, {}, 'x').cache).toBeNull();
+    expect(resolveConfig(parse('cache: {}'), {}, 'x').cache).toEqual({
+      ttl_ms: 3_600_000,
+      max_bytes: 64 * 1024 * 1024,
+    });
+    expect(resolveConfig(parse('cache: { ttl_seconds: 60, max_mb: 0.5 }'), {}, 'x').cache).toEqual({
+      ttl_ms: 60_000,
+      max_bytes: 512 * 1024,
+    });
+    const m = problems('cache: { ttl_seconds: 1.5, max_mb: 0, store: redis }');
+    expect(m).toContain('cache.ttl_seconds: expected a whole number of seconds greater than 0');
+    expect(m).toContain('cache.max_mb: must be more than 0');
+    expect(m).toContain('cache: unknown key "store"; allowed here: ttl_seconds, max_mb');
+  });
+
   it('syncs the write-ahead log after each acknowledgement unless told otherwise', () => {
     expect(resolveConfig({}, {}, 'test').wal).toEqual({ sync: 'after_ack', drain_interval_ms: 2000 });
     expect(resolveConfig(parse('wal: { sync: before_ack }'), {}, 'test').wal.sync).toBe('before_ack');

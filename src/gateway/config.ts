@@ -41,6 +41,8 @@ export interface GatewayConfig {
   fallbacks: Readonly<Record<string, readonly string[]>>;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
+  /** The response cache (response-cache.ts); null when the config has no `cache:`. */
+  cache: { ttl_ms: number; max_bytes: number } | null;
   wal: { sync: WalSync; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
@@ -150,6 +152,13 @@ export function resolveConfig(
       idle_ms: f.timeouts?.idle_ms ?? 300_000,
     },
     keys_required: f.keys?.required ?? false,
+    cache:
+      f.cache === undefined
+        ? null
+        : {
+            ttl_ms: (f.cache.ttl_seconds ?? 3600) * 1000,
+            max_bytes: Math.round((f.cache.max_mb ?? 64) * 1024 * 1024),
+          },
     wal: { sync: f.wal?.sync ?? 'after_ack', drain_interval_ms: f.wal?.drain_interval_ms ?? 2000 },
     otlp_attributes: f.otlp?.attributes ?? {},
     otlp_gpus: (f.otlp?.gpus ?? []).map((g) => ({

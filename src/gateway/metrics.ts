@@ -46,6 +46,9 @@ export class GatewayMetrics {
   /** Calls to a router's name, by router and the model sent: both come from the config, so their sets are bounded. */
   private readonly routed = new Map<string, number>();
   private walRefused = 0;
+  /** Response cache lookups by upstream (a name from the config) and outcome, and what the hits saved. */
+  private readonly cacheLookups = new Map<string, number>();
+  private readonly cacheSaved = new Map<string, bigint>();
   private readonly otlpRequests = new Map<string, number>();
   private readonly otlpRecords = new Map<string, number>();
 
@@ -80,6 +83,17 @@ export class GatewayMetrics {
     if (e.cost_usd !== null) this.cost.set(l.base, (this.cost.get(l.base) ?? 0n) + e.cost_usd);
     if (e.route_id !== null)
       inc(this.routed, `router="${esc(e.route_id)}",model="${esc(e.model_requested ?? '')}"`, 1);
+  }
+
+  recordCacheMiss(upstream: string): void {
+    inc(this.cacheLookups, `upstream="${esc(upstream)}",outcome="miss"`, 1);
+  }
+
+  /** A call the response cache answered, and what the call whose answer it was sent cost (null: unpriced). */
+  recordCacheHit(upstream: string, saved: bigint | null): void {
+    const labels = `upstream="${esc(upstream)}"`;
+    inc(this.cacheLookups, `${labels},outcome="hit"`, 1);
+    if (saved !== null) this.cacheSaved.set(labels, (this.cacheSaved.get(labels) ?? 0n) + saved);
   }
 
   /** Events the store refused, set aside by the write-ahead log instead of stored (ledger/wal/set-aside.ts). */
@@ -145,6 +159,19 @@ export class GatewayMetrics {
       "Calls to a router's name (routers:), by the router and the model it sent them to.",
       this.routed,
     );
+    family(
+      out,
+      'tokenledger_gateway_cache_lookups_total',
+      'counter',
+      'Calls the response cache looked up, by upstream and outcome (hit: answered from the cache, miss: sent).',
+      this.cacheLookups,
+    );
+    out.push(
+      '# HELP tokenledger_gateway_cache_saved_usd_total What the answers served from the cache cost when first asked, USD.',
+    );
+    out.push('# TYPE tokenledger_gateway_cache_saved_usd_total counter');
+    for (const [labels, v] of this.cacheSaved)
+      out.push(`tokenledger_gateway_cache_saved_usd_total{${labels}} ${formatUsd(v)}`);
     family(
       out,
       'tokenledger_gateway_errors_total',

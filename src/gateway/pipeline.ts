@@ -28,8 +28,10 @@ import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ApiType, Operation, Provider } from './providers/provider.js';
 import { parseJsonBody, readRequestBody } from './request-body.js';
+import { respondCached } from './respond-cached.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
+import { cacheTags, ResponseCache } from './response-cache.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
@@ -73,9 +75,12 @@ export class Gateway {
   private readonly noUsageOption = new Set<string>();
   /** What the Responses calls this process recorded hand on to the calls that continue them. */
   private readonly carried = new CarriedContext();
+  /** Answers served again to the same request (`cache:`); null without. */
+  private readonly cache: ResponseCache | null;
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
+    this.cache = d.config.cache === null ? null : new ResponseCache(d.config.cache);
     this.background = new BackgroundResponses((r) => {
       d.enforcer?.release(r).catch((e: Error) => this.warn(e));
     });
@@ -174,6 +179,14 @@ export class Gateway {
       // Redis under fail-open, the tokenizer loading): its 'close' came before this listener.
       if (res.destroyed) gone();
       const path = provider.type === 'openai' ? url.slice(3) : url;
+      const cacheScope =
+        this.cache?.scope(
+          route.operation,
+          form !== null,
+          req.headers,
+          key,
+          provider.callerKey(req.headers),
+        ) ?? null;
       for (let i = 0; i < list.length; i++) {
         let c = list[i]!;
         // A fallback to another model or provider is a call to it, held to its own budgets and rate limits as a
@@ -238,6 +251,14 @@ export class Gateway {
         // Nothing of this attempt was sent yet: a client that left gets no call made (and paid for) on its behalf. Not
         // recorded; the reservation is given back below.
         if (abort.aborted) return;
+        if (cacheScope !== null) {
+          const slot = this.cache!.slot(cacheScope, c.upstream.name, path, prepared.body);
+          const hit = slot.answer();
+          call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit) };
+          if (hit !== undefined) return await respondCached(call, hit, res);
+          this.d.metrics.recordCacheMiss(c.upstream.name);
+          call.cache = slot;
+        }
         const t0 = performance.now();
         const attempt = await this.client.send(c.upstream, path, headers, prepared.body, abort);
         if (attempt.kind === 'unreachable') {

@@ -82,15 +82,24 @@ export async function respondJson(
   } catch (e) {
     // Not in the log: a background response is recorded, for this call, by the next call that sees it finished.
     if (background !== null) call.background!.unrecorded(background.id, call);
-    const msg = `the call succeeded upstream but could not be recorded (${(e as Error).message}); it was not returned`;
-    const b = errorBody(call.provider.type, 503, 'GW_NOT_RECORDED', msg);
-    res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }).end(b);
+    notRecorded(call, res, e, 'the call succeeded upstream');
     return;
   }
   const ours = ['x-tokenledger-event-id', event.event_id, 'content-length', String(body.length)];
   if (event.cost_usd !== null) ours.push('x-tokenledger-cost-usd', formatUsd(event.cost_usd));
+  if (call.cache !== undefined) {
+    ours.push('x-tokenledger-cache', 'miss');
+    if (r.status === 200 && background === null) call.cache.keep(body, r.headers, event);
+  }
   res.writeHead(r.status, clientHeaderList(r.headers, ours, call.reservation?.headers));
   res.end(body);
+}
+
+/** The answer to a call that could not be written to the log: a 503, as nothing unrecorded is returned. */
+export function notRecorded(call: CallContext, res: ServerResponse, e: unknown, what: string): void {
+  const msg = `${what} but could not be recorded (${(e as Error).message}); it was not returned`;
+  const b = errorBody(call.provider.type, 503, 'GW_NOT_RECORDED', msg);
+  res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) }).end(b);
 }
 
 function answered(

@@ -51,16 +51,24 @@ export async function respondStream(
       res.socket?.uncork();
     });
   };
+  // What the client is sent, gathered for the response cache when it looked this call up (and the stream fits it).
+  let kept: Buffer[] | null = call.cache !== undefined && r.status === 200 ? [] : null;
+  let keptBytes = 0;
   const send = (b: Buffer): boolean => {
     wrote = true;
     hold();
+    if (kept !== null) {
+      keptBytes += b.length;
+      if (call.cache!.fits(keptBytes)) kept.push(b);
+      else kept = null;
+    }
     return res.write(b);
   };
   const writeHead = () => {
-    res.writeHead(
-      r.status,
-      clientHeaderList(r.headers, ['x-tokenledger-event-id', call.eventId], call.reservation?.headers),
-    );
+    // The event id as it is now: a background stream's is its response's, known from its first event.
+    const ours = ['x-tokenledger-event-id', call.eventId];
+    if (call.cache !== undefined) ours.push('x-tokenledger-cache', 'miss');
+    res.writeHead(r.status, clientHeaderList(r.headers, ours, call.reservation?.headers));
     hold();
   };
   const head = call.background === null ? null : new StreamHead();
@@ -123,14 +131,16 @@ export async function respondStream(
     }
     call.background!.markRecorded(response.id, call.upstream);
   }
+  let event: Awaited<ReturnType<typeof recordCall>>;
   try {
-    await recordCall(call, o);
+    event = await recordCall(call, o);
   } catch {
     // Not in the log: a background response is recorded, for this call, by the next call that sees it finished.
     if (response !== null) call.background!.unrecorded(response.id, call);
     res.destroy();
     return;
   }
+  if (kept !== null && outcome === 'ok') call.cache!.keep(Buffer.concat(kept, keptBytes), r.headers, event);
   if (outcome === 'ok') res.end();
   else res.destroy();
 }

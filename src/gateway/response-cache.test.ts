@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../ledger/event.js';
+import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import { ResponseCache } from './response-cache.js';
+
+const JSON_ANSWER = { 'content-type': 'application/json' };
+const body = (s: string) => Buffer.from(s);
+const answered = (id: string, over: Partial<UsageEvent> = {}) =>
+  ({
+    event_id: id,
+    model: 'gpt-4o-mini',
+    status: 'ok',
+    error_type: null,
+    cost_usd: 5n,
+    ...over,
+  }) as UsageEvent;
+const key = (id: string) => ({ id }) as VirtualKeyRecord;
+
+describe('the response cache', () => {
+  const cache = () => new ResponseCache({ ttl_ms: 60_000, max_bytes: 10_000 });
+  const scope = (c: ResponseCache, headers = {}) => c.scope('chat', false, headers, null, 'sk-a')!;
+
+  it('finds an answer by who asked, where and what, as sent upstream', () => {
+    const c = cache();
+    const s = scope(c);
+    c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).keep(body('A'), JSON_ANSWER, answered('e1'));
+    expect(c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).answer()).toMatchObject({
+      body: body('A'),
+      contentType: 'application/json',
+      model: 'gpt-4o-mini',
+      eventId: 'e1',
+      cost: 5n,
+    });
+    for (const [sc, upstream, path, b] of [
+      [scope(c, { 'anthropic-beta': 'x' }), 'openai', '/chat/completions', '{"q":1}'],
+      [c.scope('chat', false, {}, null, 'sk-b')!, 'openai', '/chat/completions', '{"q":1}'],
+      [c.scope('chat', false, {}, key('vk_1'), 'sk-a')!, 'openai', '/chat/completions', '{"q":1}'],
+      [s, 'azure', '/chat/completions', '{"q":1}'],
+      [s, 'openai', '/completions', '{"q":1}'],
+      [s, 'openai', '/chat/completions', '{"q":2}'],
+    ] as const)
+      expect(c.slot(sc, upstream, path, body(b)).answer()).toBeUndefined();
+  });
+
+  it('looks up no answer of a Responses call, a form, or a caller that said x-tokenledger-cache: off', () => {
+    const c = cache();
+    expect(c.scope('responses', false, {}, null, null)).toBeNull();
+    expect(c.scope('transcription', true, {}, null, null)).toBeNull();
+    expect(c.scope('chat', false, { 'x-tokenledger-cache': ' OFF ' }, null, null)).toBeNull();
+    expect(c.scope('messages', false, { 'x-tokenledger-cache': 'on' }, null, null)).not.toBeNull();
+  });
+
+  it('keeps only whole answers with their usage, in an encoding it can serve', () => {
+    const c = cache();
+    const s = scope(c);
+    const tries = [
+      [answered('e1', { status: 'error', error_type: 'server_error' }), JSON_ANSWER],
+      [answered('e2', { error_type: 'usage_missing' }), JSON_ANSWER],
+      [answered('e3'), { ...JSON_ANSWER, 'content-encoding': 'zstd' }],
+      [answered('e4'), {}],
+    ] as const;
+    tries.forEach(([event, headers], i) => {
+      c.slot(s, 'openai', '/x', body(String(i))).keep(body('A'), headers, event);
+      expect(c.slot(s, 'openai', '/x', body(String(i))).answer()).toBeUndefined();
+    });
+  });
+
+  it('lets the least recently used answers go when the next would not fit', () => {
+    const c = new ResponseCache({ ttl_ms: 60_000, max_bytes: 3 * (1000 + 512) });
+    const s = scope(c);
+    const slot = (i: number) => c.slot(s, 'openai', '/x', body(String(i)));
+    for (const i of [1, 2, 3]) slot(i).keep(Buffer.alloc(1000), JSON_ANSWER, answered(`e${i}`));
+    expect(slot(1).answer()).toBeDefined(); // used: 2 is now the least recently used
+    slot(4).keep(Buffer.alloc(1000), JSON_ANSWER, answered('e4'));
+    expect([1, 2, 3, 4].map((i) => slot(i).answer()?.eventId ?? null)).toEqual(['e1', null, 'e3', 'e4']);
+    expect(slot(5).fits(3 * 1512 - 512)).toBe(true);
+    expect(slot(5).fits(3 * 1512 - 511)).toBe(false);
+  });
+});

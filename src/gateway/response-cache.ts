@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import type { UsageEvent } from '../ledger/event.js';
+import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import type { Operation } from './providers/provider.js';
+
+/**
+ * The operations whose answers are served again. A Responses call is not: its answer names a response the provider
+ * keeps, which later calls continue. Images are drawn anew by design, and audio arrives as a form.
+ */
+const CACHED_OPERATIONS: ReadonlySet<Operation> = new Set(['chat', 'completions', 'embeddings', 'messages']);
+
+/** The request header that keeps one call away from the cache, both ways: `x-tokenledger-cache: off`. */
+const BYPASS_HEADER = 'x-tokenledger-cache';
+
+/** Request headers that change the answer beside the body: the API version and its betas, the account billed. */
+const ANSWER_HEADERS = [
+  'anthropic-version',
+  'anthropic-beta',
+  'openai-organization',
+  'openai-project',
+] as const;
+
+function bypassed(v: string | string[] | undefined): boolean {
+  return typeof v === 'string' && v.trim().toLowerCase() === 'off';
+}
+
+/** The tag of every call the cache looked up: `hit` (served again) or `miss` (sent upstream). */
+export const CACHE_TAG = 'gateway_cache';
+/** The tag of a hit: the event of the call whose answer it was sent. */
+export const CACHED_EVENT_TAG = 'cached_event_id';
+
+/** Bytes counted for an entry beside its body: its key, its fields and the cache's own bookkeeping. */
+const ENTRY_OVERHEAD = 512;
+
+/** An answer as the client that asked first was sent it. */
+export interface CachedAnswer {
+  /** The body: a JSON answer, or a whole SSE stream as its events were forwarded. */
+  body: Buffer;
+  contentType: string;
+  /** The model the provider said answered. */
+  model: string;
+  /** The event of the call that was answered: the audit trail of every hit. */
+  eventId: string;
+  /** What that call cost, in pico-dollars: what each hit saves. Null when it was unpriced. */
+  cost: bigint | null;
+}
+
+/**
+ * Answers kept in this process's memory, least recently used first out, each for `ttl_ms`. A key is a SHA-256 of
+ * who asks, where and what: the caller's virtual key (or its own provider key, so that a caller without a valid key
+ * never gets an answer another paid for), the upstream, the route, the headers that change the answer, and the body
+ * as sent upstream (after aliases, fallbacks and the usage option metering adds).
+ */
+export class ResponseCache {
+  private readonly answers: LRUCache<string, CachedAnswer>;
+
+  constructor(config: { ttl_ms: number; max_bytes: number }) {
+    this.answers = new LRUCache({
+      maxSize: config.max_bytes,
+      sizeCalculation: (a) => a.body.length + ENTRY_OVERHEAD,
+      ttl: config.ttl_ms,
+    });
+  }
+
+  /**
+   * The scope of one request's lookups, or null when its answer is not cached: an operation that is not, a form,
+   * or a caller that said `x-tokenledger-cache: off`.
+   */
+  scope(
+    operation: Operation,
+    form: boolean,
+    headers: IncomingHttpHeaders,
+    key: VirtualKeyRecord | null,
+    callerKey: string | null,
+  ): string | null {
+    if (!CACHED_OPERATIONS.has(operation) || form || bypassed(headers[BYPASS_HEADER])) return null;
+    const parts = [key !== null ? `key ${key.id}` : `caller ${callerKey ?? ''}`];
+    for (const name of ANSWER_HEADERS) parts.push(String(headers[name] ?? ''));
+    return parts.join('\n');
+  }
+
+  /** The place in the cache of one attempt's request. */
+  slot(scope: string, upstream: string, path: string, body: Buffer): CacheSlot {
+    const key = createHash('sha256')
+      .update(`${scope}\n${upstream}\n${path}\n${body.length}\n`)
+      .update(body)
+      .digest('base64');
+    return new CacheSlot(this.answers, key);
+  }
+}
+
+export class CacheSlot {
+  constructor(
+    private readonly answers: LRUCache<string, CachedAnswer>,
+    private readonly key: string,
+  ) {}
+
+  answer(): CachedAnswer | undefined {
+    return this.answers.get(this.key);
+  }
+
+  /** Keeps the answer to `event`'s call, when the call is one worth serving again: whole, answered, its usage known. */
+  keep(body: Buffer, headers: IncomingHttpHeaders, event: UsageEvent): void {
+    const contentType = headers['content-type'];
+    // An encoding the gateway could not decode was passed on as it came: it would be served as what it is not.
+    if (event.status !== 'ok' || event.error_type !== null || contentType === undefined) return;
+    if (headers['content-encoding'] !== undefined) return;
+    this.answers.set(this.key, {
+      body,
+      contentType,
+      model: event.model,
+      eventId: event.event_id,
+      cost: event.cost_usd,
+    });
+  }
+
+  /** Whether a body this long would be kept: a stream longer than the whole cache is not gathered. */
+  fits(bytes: number): boolean {
+    return bytes + ENTRY_OVERHEAD <= this.answers.maxSize;
+  }
+}
+
+/** The attribution's tags with the call's cache outcome (a new object: the caller's attribution is shared). */
+export function cacheTags(
+  tags: Readonly<Record<string, string>>,
+  hit: CachedAnswer | undefined,
+): Record<string, string> {
+  return hit === undefined
+    ? { ...tags, [CACHE_TAG]: 'miss' }
+    : { ...tags, [CACHE_TAG]: 'hit', [CACHED_EVENT_TAG]: hit.eventId };
+}
