@@ -397,6 +397,21 @@ export function buildProgram(): Command {
   filterOptions(
     ledgerOptions(
       program
+        .command('cache')
+        .description(
+          "what the gateway's response cache answered and saved: calls looked up, hits, hit rate, spent and saved",
+        )
+        .option('--by <dims>', 'comma-separated dimensions, as for report (default: the total alone)')
+        .option('--bucket <size>', 'also by time: hour, day, week or month')
+        .addOption(
+          new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'),
+        ),
+    ),
+  ).action(async (o) => (await import('./cache.js')).cacheCommand(o, out));
+
+  filterOptions(
+    ledgerOptions(
+      program
         .command('blocks')
         .description(
           "a person's five-hour usage windows per coding agent, as Claude's and ChatGPT's plans meter them " +

@@ -29,6 +29,7 @@ export function remoteStore(server: ServerFile, ledgerPath: string): Store {
     content: (eventId, ts) => call('content', { event_id: eventId, ts }),
     query: (q) => call('query', q),
     energy: (q) => call('energy', q),
+    cacheSavings: (q) => call('cache-savings', q),
     events: (f) => call('events', f),
     // Only the server's budget counters ask, of its own store.
     held: needsTheFile,

@@ -1,10 +1,16 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Attribution, emptyAttribution, PRICING_TAGS } from '../ledger/event.js';
+import { type Attribution, emptyAttribution, GATEWAY_CACHE_TAG, PRICING_TAGS } from '../ledger/event.js';
 import { setOwn } from '../ledger/own-key.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import { obj } from './providers/provider.js';
+
+/**
+ * Tags that state facts of the call, which the gateway sets: those pricing reads, and the response cache's (a hit
+ * named by a caller would be counted as one in what the cache saved).
+ */
+const CALL_TAGS: ReadonlySet<string> = new Set([...PRICING_TAGS, GATEWAY_CACHE_TAG]);
 
 const HEADER_FIELDS = [
   ['x-tokenledger-org', 'org'],
@@ -72,7 +78,7 @@ export function attribute(
         k === 'user_id' ||
         k.length > 64 ||
         Object.hasOwn(a.tags, k) ||
-        PRICING_TAGS.has(k)
+        CALL_TAGS.has(k)
       )
         continue;
       setOwn(a.tags, k, v.slice(0, MAX_VALUE));
@@ -134,10 +140,10 @@ function parseTags(text: string): Record<string, string> {
         'GW_BAD_ATTRIBUTION',
         `x-tokenledger-tags: ${JSON.stringify(part)} is not KEY=VALUE; expected a list like "app=web,env=prod"`,
       );
-    if (PRICING_TAGS.has(k))
+    if (CALL_TAGS.has(k))
       throw new GatewayError(
         'GW_BAD_ATTRIBUTION',
-        `x-tokenledger-tags: ${JSON.stringify(k)} is a tag tokenledger's pricing reads from the call itself, so a header cannot set it; give your tag another name`,
+        `x-tokenledger-tags: ${JSON.stringify(k)} is a tag tokenledger sets from the call itself, so a header cannot set it; give your tag another name`,
       );
     setOwn(tags, k, part.slice(eq + 1).trim());
   }

@@ -72,6 +72,8 @@ export interface Outcome {
   duration_ms?: number | undefined;
   /** The answer's text, for a key that keeps call text; asked for only then. None: nothing was answered. */
   completion?: (() => string) | undefined;
+  /** Where the answer came from, when not the call's response or request id (a cached answer's: response-cache.ts). */
+  sourceRef?: string | undefined;
   /**
    * An attempt a fallback replaced (the upstream refused it or could not be reached): a request of its own, recorded
    * under ids of its own. It settles nothing (the call's reservation is the answering attempt's) and the runaway
@@ -106,6 +108,7 @@ export async function recordCall(call: CallContext, o: Outcome): Promise<UsageEv
       error_type: o.error,
       estimated: estimate !== undefined,
       response_id: facts?.response_id ?? null,
+      source_ref: o.sourceRef,
       provider_cost_usd: facts?.provider_cost_usd ?? null,
       inference_geo: facts?.inference_geo ?? call.upstream.inference_geo ?? null,
       web_search_tool: facts?.web_search_tool ?? null,

@@ -254,7 +254,7 @@ export class Gateway {
         if (cacheScope !== null) {
           const slot = this.cache!.slot(cacheScope, c.upstream.name, path, prepared.body);
           const hit = slot.answer();
-          call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit) };
+          call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit !== undefined) };
           if (hit !== undefined) return await respondCached(call, hit, res);
           this.d.metrics.recordCacheMiss(c.upstream.name);
           call.cache = slot;

@@ -32,6 +32,8 @@ export interface CallRecord {
   error_type: string | null;
   estimated: boolean;
   response_id: string | null;
+  /** Where the record came from; absent: the response id, else the request id. */
+  source_ref?: string | undefined;
   /** What the provider said the call cost, if it said. */
   provider_cost_usd: bigint | null;
   /** Where the call ran when that costs extra (tag INFERENCE_GEO_TAG, which pricing reads). */
@@ -49,7 +51,7 @@ export function pricedEvent(c: CallRecord, pricer: Pricer, ingestedAt: number): 
   const e: UnpricedEvent = {
     event_id: c.event_id,
     source: 'gateway',
-    source_ref: c.response_id ?? c.request_id,
+    source_ref: c.source_ref ?? c.response_id ?? c.request_id,
     ingested_at: ingestedAt,
     ts: c.ts,
     duration_ms: c.duration_ms,

@@ -3,12 +3,12 @@ import { formatUsd } from '../money/money.js';
 import { type CallContext, recordCall } from './call.js';
 import { answerText, jsonOrNull, NO_USAGE } from './providers/provider.js';
 import { notRecorded } from './respond-json.js';
-import type { CachedAnswer } from './response-cache.js';
+import { type CachedAnswer, cachedSourceRef } from './response-cache.js';
 import { clientHeaderList } from './upstream-headers.js';
 
 /**
  * A call the response cache answers: nothing goes upstream. It is recorded as every call is, before the answer
- * leaves (a call of its model with no tokens, so $0, tagged with the event whose answer it was sent), and the
+ * leaves (a call of its model with no tokens, so $0, its source_ref the event whose answer it was sent), and the
  * answer is sent whole: a stream's events at once.
  */
 export async function respondCached(
@@ -23,6 +23,7 @@ export async function respondCached(
       facts: { usage: NO_USAGE, model: hit.model, service_tier: null, response_id: null },
       status: 'ok',
       error: null,
+      sourceRef: cachedSourceRef(hit.eventId),
       completion: () =>
         stream ? streamText(call, hit.body) : answerText(jsonOrNull(hit.body.toString('utf8'))),
     });

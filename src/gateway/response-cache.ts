@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { LRUCache } from 'lru-cache';
-import type { UsageEvent } from '../ledger/event.js';
+import { CACHED_REF_PREFIX, GATEWAY_CACHE_TAG, type UsageEvent } from '../ledger/event.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import type { Operation } from './providers/provider.js';
 
@@ -26,10 +26,8 @@ function bypassed(v: string | string[] | undefined): boolean {
   return typeof v === 'string' && v.trim().toLowerCase() === 'off';
 }
 
-/** The tag of every call the cache looked up: `hit` (served again) or `miss` (sent upstream). */
-export const CACHE_TAG = 'gateway_cache';
-/** The tag of a hit: the event of the call whose answer it was sent. */
-export const CACHED_EVENT_TAG = 'cached_event_id';
+/** A hit's source_ref: where its answer came from, the event of the call first answered with it. */
+export const cachedSourceRef = (eventId: string): string => `${CACHED_REF_PREFIX}${eventId}`;
 
 /** Bytes counted for an entry beside its body: its key, its fields and the cache's own bookkeeping. */
 const ENTRY_OVERHEAD = 512;
@@ -123,11 +121,6 @@ export class CacheSlot {
 }
 
 /** The attribution's tags with the call's cache outcome (a new object: the caller's attribution is shared). */
-export function cacheTags(
-  tags: Readonly<Record<string, string>>,
-  hit: CachedAnswer | undefined,
-): Record<string, string> {
-  return hit === undefined
-    ? { ...tags, [CACHE_TAG]: 'miss' }
-    : { ...tags, [CACHE_TAG]: 'hit', [CACHED_EVENT_TAG]: hit.eventId };
+export function cacheTags(tags: Readonly<Record<string, string>>, hit: boolean): Record<string, string> {
+  return { ...tags, [GATEWAY_CACHE_TAG]: hit ? 'hit' : 'miss' };
 }

@@ -154,6 +154,18 @@ export const INFERENCE_GEO_TAG = 'inference_geo';
 export const WEB_SEARCH_TOOL_TAG = 'web_search_tool';
 
 /**
+ * Tag the gateway puts on every call its response cache looked up (gateway/response-cache.ts): `hit` (answered from
+ * the cache) or `miss` (sent upstream). Two values only: tags are part of an event's context.
+ */
+export const GATEWAY_CACHE_TAG = 'gateway_cache';
+
+/**
+ * A hit's source_ref starts so, followed by the id of the event it was answered from: per event, not a tag, as each
+ * answer's id would be a context of its own.
+ */
+export const CACHED_REF_PREFIX = 'cache:';
+
+/**
  * The tags pricing reads. They state facts of the call that only its source knows (the answer's context, where it
  * ran, which search tool), so a caller's own tags (the gateway's `x-tokenledger-tags` and OpenAI's `metadata`) never
  * set them: `long_context=false` would price a 300k-token call at the base rates.

@@ -117,6 +117,20 @@ export interface EnergyRow {
   energy_j: number;
 }
 
+/**
+ * What the gateway's response cache saved one group (Store.cacheSavings): its hits, and what the calls first
+ * answered with their answers cost. Only groups with hits have a row.
+ */
+export interface CacheSavingsRow {
+  bucket?: string;
+  dims: Record<string, string | null>;
+  hits: number;
+  /** Σ the cost of the event each hit was answered from, pico-dollars, over the hits whose event has a price. */
+  saved_usd: bigint;
+  /** Hits whose event has no price, or is not in this ledger: left out of `saved_usd` (unknown, not $0). */
+  unpriced: number;
+}
+
 export interface QueryResult {
   rows: Row[];
   totals: Measures;

@@ -490,6 +490,56 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store>): vo
       expect(await store.energy({ dimensions: [], since: T0 - 2 * DAY, until: T0 - DAY })).toEqual([]);
     });
 
+    it("sums what the gateway's response cache saved: each hit joined to the event it was answered from", async () => {
+      const originals = randomEvents(400, 23);
+      await store.append(originals);
+      // No hit in the ledger: no row, read at once.
+      expect(await store.cacheSavings({ dimensions: [] })).toEqual([]);
+      const noUsage = { input_tokens: 0, cache_read_tokens: 0, output_tokens: 0 };
+      const hit = (n: number, ref: string, ts: number, team: string) =>
+        makeEvent(9000 + n, { ...noUsage, ts, team, tags: { gateway_cache: 'hit' }, source_ref: ref });
+      const hits: UsageEvent[] = [];
+      for (let i = 0; i < originals.length; i += 3) {
+        const o = originals[i]!;
+        for (let k = 0; k < 1 + (i % 2); k++)
+          hits.push(
+            hit(hits.length, `cache:${o.event_id}`, o.ts + (k + 1) * HOUR, k === 0 ? 'platform' : 'search'),
+          );
+      }
+      // One answered from an event this ledger does not hold (another's, or deleted): unknown, not $0.
+      hits.push(hit(hits.length, 'cache:0123456789abcdef', T0 + DAY, 'platform'));
+      // A miss is no hit.
+      const miss = makeEvent(8999, { tags: { gateway_cache: 'miss' }, ts: T0 + DAY, team: 'platform' });
+      await store.append([...hits, miss]);
+      const since = T0 + 2 * DAY;
+      const until = T0 + 8 * DAY;
+      const cost = new Map(originals.map((o) => [o.event_id, o.cost_usd === null ? null : expectedCost(o)]));
+      const want = new Map<string, { hits: number; saved_usd: bigint; unpriced: number }>();
+      for (const h of [...hits, miss]) {
+        if (h.tags.gateway_cache !== 'hit' || h.ts < since || h.ts >= until) continue;
+        const k = `${new Date(Math.floor(h.ts / DAY) * (DAY / 1000)).toISOString()}|${h.team}`;
+        const g = want.get(k) ?? { hits: 0, saved_usd: 0n, unpriced: 0 };
+        const c = cost.get(h.source_ref!.slice('cache:'.length));
+        g.hits += 1;
+        if (c === null || c === undefined) g.unpriced += 1;
+        else g.saved_usd += c;
+        want.set(k, g);
+      }
+      expect(want.size).toBeGreaterThan(8);
+      const got = await store.cacheSavings({ dimensions: ['team'], bucket: 'day', since, until });
+      expect(new Map(got.map(({ bucket, dims, ...r }) => [`${bucket}|${dims.team}`, r]))).toEqual(want);
+      // No keys: one total, the unknown event's hit and the unpriced originals' left out of the sum.
+      const [total] = await store.cacheSavings({ dimensions: [] });
+      const known = hits.map((h) => cost.get(h.source_ref!.slice('cache:'.length)));
+      expect(total).toEqual({
+        dims: {},
+        hits: hits.length,
+        saved_usd: known.reduce<bigint>((s, c) => s + (c ?? 0n), 0n),
+        unpriced: known.filter((c) => c === null || c === undefined).length,
+      });
+      expect(total!.unpriced).toBeGreaterThan(1);
+    });
+
     it('reads the same numbers from the rollup as from raw events', async () => {
       const events = randomEvents(2500, 5);
       await store.append(events.slice(0, 1200));

@@ -3,7 +3,7 @@ import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { PreparedBatch } from './duckdb/prepare-batch.js';
 import type { ImportRecords } from './import-records.js';
-import type { EnergyRow, Filter, Query, QueryResult } from './query.js';
+import type { CacheSavingsRow, EnergyRow, Filter, Query, QueryResult } from './query.js';
 
 export interface AppendResult {
   inserted: number;
@@ -117,6 +117,12 @@ export interface Store {
    * telemetry: docs/metrics.md, "Tokens per joule"); `top` and `billed` are not read.
    */
   energy(q: Query): Promise<EnergyRow[]>;
+  /**
+   * What the gateway's response cache saved (docs/gateway.md, Response cache): its hits in the query's range and
+   * filters, by its bucket and dimensions, and what the events they were answered from cost; `top` and `billed` are
+   * not read.
+   */
+  cacheSavings(q: Query): Promise<CacheSavingsRow[]>;
   /** Full events, newest first: the audit trail. */
   events(f: EventFilter): Promise<UsageEvent[]>;
   /**

@@ -31,6 +31,8 @@ let browser: Browser;
 let page: Page;
 let admin: string;
 let repo: GitRepo;
+/** A call the gateway's response cache sent upstream, whose answer two later calls got from the cache. */
+let cacheMiss: UsageEvent;
 
 /** A server on free ports; `otlp` also starts its OTLP/HTTP and OTLP/gRPC receivers. */
 async function start(
@@ -103,11 +105,31 @@ beforeAll(async () => {
   const spenders = [users[0]!, users[users.length >> 1]!, users.at(-1)!];
   // The costliest one's agent worked on branch feat/x of this repository (its folder is "repo") three days ago.
   const onBranch = { user: spenders[0]!, project: 'repo', tags: { git_branch: 'feat/x' } };
+  cacheMiss = makeEvent(9_200, {
+    ts: Date.now() * 1000 - DAY,
+    source: 'gateway',
+    model: 'gpt-4o',
+    tags: { gateway_cache: 'miss' },
+  });
   await store.append([
     makeEvent(9_001, { ...onBranch, ts: Date.now() * 1000 - 3 * DAY, rates: CARDS.sonnet }),
     // Calls the gateway routed two days ago (`auto`, the config's router below): two to gpt-4o-mini, one to gpt-4o.
     ...['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o'].map((model, i) =>
       makeEvent(9_100 + i, { ts: Date.now() * 1000 - 2 * DAY, source: 'gateway', route_id: 'auto', model }),
+    ),
+    // A call the gateway's response cache sent upstream yesterday, and two answered again from it since.
+    cacheMiss,
+    ...[1, 2].map((n) =>
+      makeEvent(9_200 + n, {
+        ts: cacheMiss.ts + n * 60_000_000,
+        source: 'gateway',
+        model: 'gpt-4o',
+        tags: { gateway_cache: 'hit' },
+        source_ref: `cache:${cacheMiss.event_id}`,
+        input_tokens: 0,
+        cache_read_tokens: 0,
+        output_tokens: 0,
+      }),
     ),
   ]);
   await store.close();
@@ -259,6 +281,27 @@ describe('dashboard in a real browser', () => {
         ]),
       ]),
     );
+    // The response cache's hits beside what their first answer cost, as the API says.
+    const cache = await apiGet<{
+      groups: { model: string; lookups: number; hits: number; saved_usd: string }[];
+      total: { lookups: number; hits: number; hit_rate: number; spent_usd: string; saved_usd: string };
+    }>('/api/cache?since=30d&dims=model');
+    expect(cache.total).toMatchObject({
+      lookups: 3,
+      hits: 2,
+      spent_usd: formatUsd(cacheMiss.cost_usd!),
+      saved_usd: formatUsd(cacheMiss.cost_usd! * 2n),
+    });
+    await page.getByTestId('response-cache').locator('tbody tr').first().waitFor();
+    expect(
+      await page
+        .getByTestId('response-cache')
+        .locator('tbody tr, tfoot tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent))),
+    ).toEqual([
+      ['gpt-4o', '3', '2', percent(2 / 3), usd(cache.total.spent_usd), usd(cache.total.saved_usd)],
+      ['total', '3', '2', percent(2 / 3), usd(cache.total.spent_usd), usd(cache.total.saved_usd)],
+    ]);
     // Off the bars, the chart's legend gives each layer's exact total over the range; on a bar, that day's.
     const ts = await apiGet<{ rows: { model: string; other: boolean; bucket: string; cost_usd: string }[] }>(
       '/api/timeseries?since=30d&dims=model&top=8&bucket=day',

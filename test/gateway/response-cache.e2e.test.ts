@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheCommand } from '../../src/cli/cache.js';
 import { keysCreate } from '../../src/cli/keys.js';
 import type { UsageEvent } from '../../src/ledger/event.js';
 import { formatUsd } from '../../src/money/money.js';
@@ -31,8 +33,15 @@ const question = (text: string) => ({
   messages: [{ role: 'user' as const, content: text }],
 });
 
-async function chat(text: string, headers: Record<string, string> = {}, client = openai) {
-  const { data, response } = await client.chat.completions.create(question(text), { headers }).withResponse();
+async function chat(
+  text: string,
+  headers: Record<string, string> = {},
+  client = openai,
+  metadata?: Record<string, string>,
+) {
+  const { data, response } = await client.chat.completions
+    .create({ ...question(text), ...(metadata && { metadata }) }, { headers })
+    .withResponse();
   return {
     data,
     headers: response.headers,
@@ -72,7 +81,8 @@ describe('the response cache (official openai and anthropic clients)', () => {
     const e = again.event;
     expect(e.event_id).not.toBe(first.event.event_id);
     expect(e).toMatchObject({ requests: 1, status: 'ok', error_type: null, model: first.event.model });
-    expect(e.tags).toMatchObject({ gateway_cache: 'hit', cached_event_id: first.event.event_id });
+    expect(e.tags).toMatchObject({ gateway_cache: 'hit' });
+    expect(e.source_ref).toBe(`cache:${first.event.event_id}`);
     for (const f of ['input_tokens', 'cache_read_tokens', 'output_tokens', 'reasoning_tokens'] as const)
       expect(e[f]).toBe(0);
     expect(e.cost_usd).toBe(0n);
@@ -96,6 +106,19 @@ describe('the response cache (official openai and anthropic clients)', () => {
     expect(off.headers.get('x-tokenledger-cache')).toBeNull();
     expect(off.event.tags).not.toHaveProperty('gateway_cache');
     expect(off.event.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('lets no caller name its own call a hit, which would count in what the cache saved', async () => {
+    const named = await openai.chat.completions
+      .create(question('x'), { headers: { 'x-tokenledger-tags': 'gateway_cache=hit' } })
+      .catch((e: unknown) => e);
+    expect(named).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((named as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
+      code: 'GW_BAD_ATTRIBUTION',
+      message: expect.stringContaining('"gateway_cache" is a tag tokenledger sets from the call itself'),
+    });
+    const metadata = await chat('y', {}, openai, { gateway_cache: 'hit' });
+    expect(metadata.event.tags).toMatchObject({ gateway_cache: 'miss' });
   });
 
   it("never gives one caller's answer to a caller with another provider key", async () => {
@@ -158,7 +181,8 @@ describe('the response cache (official openai and anthropic clients)', () => {
     const hit = await h.event(b.response.headers.get('x-tokenledger-event-id')!);
     const miss = await h.event(a.response.headers.get('x-tokenledger-event-id')!);
     expect(miss.output_tokens).toBeGreaterThan(0);
-    expect(hit.tags).toMatchObject({ gateway_cache: 'hit', cached_event_id: miss.event_id });
+    expect(hit.tags).toMatchObject({ gateway_cache: 'hit' });
+    expect(hit.source_ref).toBe(`cache:${miss.event_id}`);
     expect(hit.output_tokens).toBe(0);
   });
 
@@ -202,5 +226,46 @@ describe('the response cache (official openai and anthropic clients)', () => {
     for (const e of hits) expect(e.cost_usd).toBe(0n);
     const answered = all.filter((e) => e.tags.gateway_cache === 'miss' && e.status === 'ok');
     expect(answered.every((e) => e.cost_usd! > 0n)).toBe(true);
+  });
+
+  it("says what the cache saved, through the API and the CLI: what each hit's first answer cost", async () => {
+    const all = await h.all();
+    const byId = new Map(all.map((e) => [e.event_id, e]));
+    const hits = all.filter((e) => e.tags.gateway_cache === 'hit');
+    const misses = all.filter((e) => e.tags.gateway_cache === 'miss');
+    const saved = hits.reduce((s, e) => s + byId.get(e.source_ref!.slice('cache:'.length))!.cost_usd!, 0n);
+    const spent = misses.reduce((s, e) => s + (e.cost_usd ?? 0n), 0n);
+    expect(saved).toBeGreaterThan(0n);
+    const { admin_token } = JSON.parse(await readFile(h.ledger.replace(/\.duckdb$/, '.server.json'), 'utf8'));
+    const res = await fetch(`${h.server.url}/api/cache?dims=provider`, {
+      headers: { authorization: `Bearer ${admin_token}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { groups: Record<string, unknown>[]; total: Record<string, unknown> };
+    expect(body.total).toEqual({
+      lookups: hits.length + misses.length,
+      hits: hits.length,
+      hit_rate: hits.length / (hits.length + misses.length),
+      spent_usd: formatUsd(spent),
+      saved_usd: formatUsd(saved),
+      unpriced_hits: 0,
+    });
+    // Most saved first: Claude's answers cost more than GPT-4o mini's.
+    expect(body.groups.map((g) => [g.provider, g.hits])).toEqual([
+      ['anthropic', 2],
+      ['openai', 3],
+    ]);
+    // The CLI, reading through the server that holds the ledger, gives the same.
+    let printed = '';
+    await cacheCommand({ db: h.ledger, format: 'json' }, (s) => {
+      printed += s;
+    });
+    expect(JSON.parse(printed).total).toEqual(body.total);
+    printed = '';
+    await cacheCommand({ db: h.ledger, by: 'provider' }, (s) => {
+      printed += s;
+    });
+    expect(printed).toMatch(/anthropic +\d+ +2 +\d+\.\d%/);
+    expect(printed).toContain('saved: what the answers served again cost when first asked');
   });
 });

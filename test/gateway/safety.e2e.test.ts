@@ -128,7 +128,7 @@ describe('virtual keys and attribution', () => {
     expect(((await r.json()) as ErrorJson).error).toMatchObject({
       code: 'GW_BAD_ATTRIBUTION',
       message: expect.stringContaining(
-        'x-tokenledger-tags: "long_context" is a tag tokenledger\'s pricing reads',
+        'x-tokenledger-tags: "long_context" is a tag tokenledger sets from the call itself',
       ),
     });
   });

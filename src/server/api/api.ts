@@ -23,6 +23,7 @@ import {
   deleteBudgetEndpoint,
   updateBudgetEndpoint,
 } from './budgets.js';
+import { cacheEndpoint } from './cache.js';
 import { crossOriginChange } from './cross-origin.js';
 import { type ApiContext, type Endpoint, FileReply, type Receivers } from './endpoint.js';
 import { eventContentEndpoint, eventEndpoint, eventsEndpoint } from './events.js';
@@ -45,6 +46,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   metricsEndpoint,
   roiEndpoint,
   routingSavingsEndpoint,
+  cacheEndpoint,
   eventsEndpoint,
   eventEndpoint,
   eventContentEndpoint,

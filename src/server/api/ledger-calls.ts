@@ -153,6 +153,7 @@ const recordFilter = z.strictObject({
 const CALLS = {
   query: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.query(q) },
   energy: { body: query, run: (s: Store, q: z.infer<typeof query>) => s.energy(q) },
+  'cache-savings': { body: query, run: (s: Store, q: z.infer<typeof query>) => s.cacheSavings(q) },
   events: { body: eventFilter, run: (s: Store, f: z.infer<typeof eventFilter>) => s.events(f) },
   count: { body: z.strictObject({}), run: (s: Store) => s.count() },
   content: {

@@ -1,13 +1,14 @@
 import { type AttributionPatch, mergePatches } from '../../ledger/attribution-patch.js';
 import type { CallContent } from '../../ledger/call-content.js';
-import { totalTokens, type UsageEvent } from '../../ledger/event.js';
+import { CACHED_REF_PREFIX, totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
 import { DAY_US } from '../../ledger/time.js';
 import { checkEvents } from '../event-checks.js';
 import type { ImportRecords } from '../import-records.js';
-import type { EnergyRow, Query, QueryResult } from '../query.js';
+import type { CacheSavingsRow, EnergyRow, Query, QueryResult } from '../query.js';
 import { emptyRepriceSummary, tallyReprice } from '../reprice-tally.js';
 import { Serial } from '../serial.js';
+import { cacheSavingsRows, compileCacheSavings } from '../sql/compile-cache-savings.js';
 import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
@@ -155,6 +156,23 @@ class ClickHouseStore implements Store {
     const [sql, params] = bindPositional(compiled.sql, compiled.params);
     const rows = await this.sql.rows('reading energy', sql, params);
     return energyRows(
+      q,
+      rows.map((r) => Object.values(r)),
+      (b) => new Date(`${String(b)}Z`).toISOString(),
+    );
+  }
+
+  async cacheSavings(q: Query): Promise<CacheSavingsRow[]> {
+    validateQuery(q);
+    const compiled = compileCacheSavings(q, CH, {
+      hits: 'events FINAL',
+      originals: 'events FINAL',
+      // event_id is its hex text here (schema.ts), as the hit names it.
+      originalId: (ref) => `substring(${ref}, ${CACHED_REF_PREFIX.length + 1})`,
+    });
+    const [sql, params] = bindPositional(compiled.sql, compiled.params);
+    const rows = await this.sql.rows('reading cache savings', sql, params);
+    return cacheSavingsRows(
       q,
       rows.map((r) => Object.values(r)),
       (b) => new Date(`${String(b)}Z`).toISOString(),

@@ -2,10 +2,11 @@ import { availableParallelism } from 'node:os';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { AttributionPatch } from '../../ledger/attribution-patch.js';
 import type { CallContent } from '../../ledger/call-content.js';
-import type { UsageEvent } from '../../ledger/event.js';
+import { CACHED_REF_PREFIX, GATEWAY_CACHE_TAG, type UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
 import type { ImportRecords } from '../import-records.js';
-import type { EnergyRow, Query, QueryResult } from '../query.js';
+import type { CacheSavingsRow, EnergyRow, Query, QueryResult } from '../query.js';
+import { cacheSavingsRows, compileCacheSavings } from '../sql/compile-cache-savings.js';
 import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import {
   type CompiledQuery,
@@ -277,6 +278,34 @@ class DuckDbStore implements Store {
       }),
     );
     return energyRows(q, rows, (b) => new Date(micros(b as DuckDBValue) / 1000).toISOString());
+  }
+
+  async cacheSavings(q: Query): Promise<CacheSavingsRow[]> {
+    validateQuery(q);
+    const rows = await this.readers.use((c) =>
+      inSnapshot(c, async () => {
+        // The contexts of hits, by id bounds, as energy's: a ledger without a response cache answers at once.
+        const [lo, hi] = (
+          await c.runAndReadAll(
+            'SELECT min(context_id), max(context_id) FROM contexts WHERE map_extract_value(tags, $1) = $2',
+            [GATEWAY_CACHE_TAG, 'hit'],
+          )
+        ).getRows()[0]!;
+        if (lo === null || hi === null) return [];
+        const ids = (t: string) => `${t}.context_id BETWEEN ${Number(lo)} AND ${Number(hi)}`;
+        const start = CACHED_REF_PREFIX.length + 1;
+        const { sql, params } = compileCacheSavings(q, DUCKDB_DIALECT, {
+          hits: `(${pricedRelationSql(`(${wideEventsSql(`WHERE ${ids('c')} AND ${ids('e')}`)})`)})`,
+          originals: `(${pricedRelationSql(`(${wideEventsSql()})`)})`,
+          // event_id is a UBIGINT here (schema.ts); the hit names it in hex.
+          originalId: (ref) => `TRY_CAST(('0x' || substr(${ref}, ${start})) AS UBIGINT)`,
+        });
+        return (await c.runAndReadAll(sql, params as DuckDBValue[])).getRows();
+      }).catch((err: unknown) => {
+        throw this.s.wrap('reading cache savings', err);
+      }),
+    );
+    return cacheSavingsRows(q, rows, (b) => new Date(micros(b as DuckDBValue) / 1000).toISOString());
   }
 
   /** A read of committed tables only (no pending rollup rows): on a pooled connection, beside other reads. */

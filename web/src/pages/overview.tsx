@@ -137,6 +137,90 @@ function Efficiency({ range }: { range: URLSearchParams }) {
   );
 }
 
+/** A group of GET /api/cache (docs/gateway.md, Response cache): its dimension values, then what the cache did. */
+interface CacheGroup {
+  [dim: string]: string | number | null;
+  lookups: number;
+  hits: number;
+  hit_rate: number | null;
+  spent_usd: string;
+  saved_usd: string;
+  unpriced_hits: number;
+}
+
+/**
+ * What the gateway's response cache answered and saved, by model: shown only where it looked calls up in the range,
+ * as most ledgers have no cache.
+ */
+function ResponseCache({ range }: { range: URLSearchParams }) {
+  const r = useApi<{ groups: CacheGroup[]; total: CacheGroup }>(
+    '/api/cache',
+    with_(range, { dims: 'model' }),
+  );
+  if (r.error) return <Loading error={r.error} />;
+  if (!r.data || r.data.total.lookups === 0) return null;
+  const row = (label: string, g: CacheGroup) => (
+    <>
+      <th scope="row">{label}</th>
+      <td class="num">{count(g.lookups)}</td>
+      <td class="num">{count(g.hits)}</td>
+      <td class="num">{percent(g.hit_rate)}</td>
+      <td class="num">{usd(g.spent_usd)}</td>
+      <td class="num">
+        {usd(g.saved_usd)}
+        {g.unpriced_hits > 0 ? '*' : ''}
+      </td>
+    </>
+  );
+  return (
+    <Panel title="Response cache">
+      <div class="scroll">
+        <table data-testid="response-cache">
+          <caption class="sr-only">
+            Calls the gateway's response cache looked up and answered, what the calls sent upstream cost, and
+            what the answers served again cost when first asked
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">model</th>
+              <th scope="col" class="num">
+                Looked up
+              </th>
+              <th scope="col" class="num">
+                Hits
+              </th>
+              <th scope="col" class="num">
+                Hit rate
+              </th>
+              <th scope="col" class="num">
+                Spent
+              </th>
+              <th scope="col" class="num">
+                Saved
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.data.groups.map((g) => (
+              <tr key={String(g.model)}>{row(g.model === null ? '(none)' : String(g.model), g)}</tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>{row('total', r.data.total)}</tr>
+          </tfoot>
+        </table>
+      </div>
+      <p class="muted">
+        Spent: what the calls sent upstream cost. Saved: what the answers served again from the cache cost
+        when first asked.
+        {r.data.total.unpriced_hits > 0
+          ? ` * ${count(r.data.total.unpriced_hits)} hits whose first answer has no price are left out.`
+          : ''}
+      </p>
+    </Panel>
+  );
+}
+
 /** A router's calls as GET /api/routing/savings gives them (docs/router.md, What routing saved). */
 interface RouterSavings {
   router: string;
@@ -333,6 +417,7 @@ export function Overview({ u }: { u: URL }) {
       </div>
       <Efficiency range={range} />
       <Routing range={range} />
+      <ResponseCache range={range} />
     </>
   );
 }
