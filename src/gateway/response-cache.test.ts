@@ -65,6 +65,17 @@ describe('the response cache', () => {
     });
   });
 
+  it('keeps a small answer in memory of its own, not in the shared slab it was read into', () => {
+    const c = cache();
+    const slot = c.slot(scope(c), 'openai', '/x', body('q'));
+    const small = Buffer.from('{"answer":"A"}');
+    expect(small.buffer.byteLength).toBeGreaterThan(small.byteLength); // a view into Node's pool
+    slot.keep(small, JSON_ANSWER, answered('e1'));
+    const kept = slot.answer()!.body;
+    expect(kept).toEqual(small);
+    expect(kept.buffer.byteLength).toBe(small.byteLength);
+  });
+
   it('lets the least recently used answers go when the next would not fit', () => {
     const c = new ResponseCache({ ttl_ms: 60_000, max_bytes: 3 * (1000 + 512) });
     const s = scope(c);

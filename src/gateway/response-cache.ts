@@ -106,7 +106,7 @@ export class CacheSlot {
     if (event.status !== 'ok' || event.error_type !== null || contentType === undefined) return;
     if (headers['content-encoding'] !== undefined) return;
     this.answers.set(this.key, {
-      body,
+      body: ownMemory(body),
       contentType,
       model: event.model,
       eventId: event.event_id,
@@ -118,6 +118,18 @@ export class CacheSlot {
   fits(bytes: number): boolean {
     return bytes + ENTRY_OVERHEAD <= this.answers.maxSize;
   }
+}
+
+/**
+ * The bytes in memory of their own. A buffer under 4 KB is mostly a view into one of Node's shared 8 KB slabs
+ * (Buffer.concat and Buffer.from allocate from it), which it would keep alive whole: 64 MB of small answers, as the
+ * cache counts them, would hold several times that.
+ */
+function ownMemory(b: Buffer): Buffer {
+  if (b.byteLength === b.buffer.byteLength) return b;
+  const own = Buffer.allocUnsafeSlow(b.byteLength);
+  b.copy(own);
+  return own;
 }
 
 /** The attribution's tags with the call's cache outcome (a new object: the caller's attribution is shared). */
