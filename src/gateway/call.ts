@@ -5,6 +5,7 @@ import type { CallContent } from '../ledger/call-content.js';
 import type { Attribution, Status, UsageEvent } from '../ledger/event.js';
 import { anthropicServiceTier } from '../pricing/anthropic-tier.js';
 import type { BackgroundResponses } from './background-responses.js';
+import type { CacheSlot } from './cache/response-cache.js';
 import { callIds } from './call-ids.js';
 import type { CarriedContext } from './carried-context.js';
 import type { Upstream } from './config.js';
@@ -17,7 +18,6 @@ import {
   type ResponseFacts,
 } from './providers/provider.js';
 import { pricedEvent } from './record.js';
-import type { CacheSlot } from './response-cache.js';
 import type { GatewayRoute } from './routes.js';
 
 /** One call in flight: everything recording it needs. */

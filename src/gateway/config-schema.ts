@@ -118,6 +118,19 @@ export const configSchema = z
     /** Answers served again to the same request (docs/gateway.md, Response cache); absent: none are. */
     cache: z
       .object({
+        /** memory: this instance's; redis: every instance's, in the Redis of `redis_url_env`. */
+        store: z
+          .enum(['memory', 'redis'], {
+            message: 'expected "memory" (this instance) or "redis" (every instance, through redis_url_env)',
+          })
+          .optional(),
+        /** The Redis of store: redis; default counters.redis_url_env's. */
+        redis_url_env: z
+          .string()
+          .regex(ENV_NAME, {
+            message: 'expected the NAME of an environment variable holding redis://…, not the URL',
+          })
+          .optional(),
         ttl_seconds: z
           .number()
           .int({ message: 'expected a whole number of seconds greater than 0' })
@@ -126,6 +139,12 @@ export const configSchema = z
         max_mb: z.number().positive().max(65_536).optional(),
       })
       .strict()
+      .refine((c) => c.store !== 'redis' || c.max_mb === undefined, {
+        message: "max_mb is this instance's memory; with store: redis, Redis's maxmemory bounds the cache",
+      })
+      .refine((c) => c.store === 'redis' || c.redis_url_env === undefined, {
+        message: 'redis_url_env names the Redis of store: redis; this cache is in memory',
+      })
       .optional(),
     /** Budgets by id (docs/budgets.md); read-only to the CLI and API. */
     budgets: z

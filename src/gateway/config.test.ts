@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readYamlLines } from '../yaml-lines.js';
+import { openResponseCache } from './cache/open-cache.js';
 import { readGatewayConfig, resolveConfig } from './config.js';
 
 /** The problems of a config file's text, as readGatewayConfig reports them (with their lines). */
@@ -140,17 +141,48 @@ budgets:
   it('caches no answers without `cache:`, and an hour of them in 64 MB with it', () => {
     expect(resolveConfig({}, {}, 'x').cache).toBeNull();
     expect(resolveConfig(parse('cache: {}'), {}, 'x').cache).toEqual({
+      store: 'memory',
+      redis_url_env: 'TOKENLEDGER_REDIS_URL',
       ttl_ms: 3_600_000,
       max_bytes: 64 * 1024 * 1024,
     });
     expect(resolveConfig(parse('cache: { ttl_seconds: 60, max_mb: 0.5 }'), {}, 'x').cache).toEqual({
+      store: 'memory',
+      redis_url_env: 'TOKENLEDGER_REDIS_URL',
       ttl_ms: 60_000,
       max_bytes: 512 * 1024,
     });
-    const m = problems('cache: { ttl_seconds: 1.5, max_mb: 0, store: redis }');
+    const m = problems('cache: { ttl_seconds: 1.5, max_mb: 0, store: disk }');
     expect(m).toContain('cache.ttl_seconds: expected a whole number of seconds greater than 0');
     expect(m).toContain('cache.max_mb: must be more than 0');
-    expect(m).toContain('cache: unknown key "store"; allowed here: ttl_seconds, max_mb');
+    expect(m).toContain('cache.store: expected "memory" (this instance) or "redis"');
+    expect(problems('cache: { store: redis, max_mb: 64 }')).toContain(
+      "cache: max_mb is this instance's memory; with store: redis, Redis's maxmemory bounds the cache",
+    );
+    expect(problems('cache: { redis_url_env: CACHE_REDIS }')).toContain(
+      'cache: redis_url_env names the Redis of store: redis; this cache is in memory',
+    );
+  });
+
+  it("keeps a Redis cache in the counters' Redis unless it names its own, and refuses one without its URL", async () => {
+    const counters = resolveConfig(
+      parse('{ cache: { store: redis }, counters: { redis_url_env: R1 } }'),
+      {},
+      'x',
+    );
+    expect(counters.cache?.redis_url_env).toBe('R1');
+    const own = resolveConfig(
+      parse('{ cache: { store: redis, redis_url_env: R2 }, counters: { redis_url_env: R1 } }'),
+      {},
+      'x',
+    );
+    expect(own.cache?.redis_url_env).toBe('R2');
+    await expect(openResponseCache(own, { R1: 'redis://127.0.0.1:1' }, () => {})).rejects.toMatchObject({
+      code: 'CFG_INVALID',
+      message: expect.stringContaining(
+        'cache.store is redis but the environment variable R2 (cache.redis_url_env) is not set',
+      ),
+    });
   });
 
   it('syncs the write-ahead log after each acknowledgement unless told otherwise', () => {

@@ -42,7 +42,7 @@ export interface GatewayConfig {
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
   /** The response cache (response-cache.ts); null when the config has no `cache:`. */
-  cache: { ttl_ms: number; max_bytes: number } | null;
+  cache: { store: 'memory' | 'redis'; redis_url_env: string; ttl_ms: number; max_bytes: number } | null;
   wal: { sync: WalSync; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */
   otlp_attributes: Readonly<Record<string, string | readonly string[]>>;
@@ -156,6 +156,8 @@ export function resolveConfig(
       f.cache === undefined
         ? null
         : {
+            store: f.cache.store ?? 'memory',
+            redis_url_env: f.cache.redis_url_env ?? f.counters?.redis_url_env ?? 'TOKENLEDGER_REDIS_URL',
             ttl_ms: (f.cache.ttl_seconds ?? 3600) * 1000,
             max_bytes: Math.round((f.cache.max_mb ?? 64) * 1024 * 1024),
           },

@@ -49,6 +49,7 @@ export class GatewayMetrics {
   /** Response cache lookups by upstream (a name from the config) and outcome, and what the hits saved. */
   private readonly cacheLookups = new Map<string, number>();
   private readonly cacheSaved = new Map<string, bigint>();
+  private cacheUnavailable = 0;
   private readonly otlpRequests = new Map<string, number>();
   private readonly otlpRecords = new Map<string, number>();
 
@@ -87,6 +88,11 @@ export class GatewayMetrics {
 
   recordCacheMiss(upstream: string): void {
     inc(this.cacheLookups, `upstream="${esc(upstream)}",outcome="miss"`, 1);
+  }
+
+  /** A lookup the cache's Redis did not answer in time (the call went upstream as a miss). */
+  recordCacheUnavailable(): void {
+    this.cacheUnavailable++;
   }
 
   /** A call the response cache answered, and what the call whose answer it was sent cost (null: unpriced). */
@@ -172,6 +178,11 @@ export class GatewayMetrics {
     out.push('# TYPE tokenledger_gateway_cache_saved_usd_total counter');
     for (const [labels, v] of this.cacheSaved)
       out.push(`tokenledger_gateway_cache_saved_usd_total{${labels}} ${formatUsd(v)}`);
+    out.push(
+      "# HELP tokenledger_gateway_cache_unavailable_total Lookups the response cache's Redis did not answer (sent as misses).",
+      '# TYPE tokenledger_gateway_cache_unavailable_total counter',
+      `tokenledger_gateway_cache_unavailable_total ${this.cacheUnavailable}`,
+    );
     family(
       out,
       'tokenledger_gateway_errors_total',

@@ -11,6 +11,7 @@ import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './adm
 import { attribute } from './attribution.js';
 import { formAudioMs } from './audio-duration.js';
 import { BackgroundResponses } from './background-responses.js';
+import { cacheTags, type ResponseCache } from './cache/response-cache.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
@@ -31,7 +32,6 @@ import { parseJsonBody, readRequestBody } from './request-body.js';
 import { respondCached } from './respond-cached.js';
 import { recordReplaced, respondJson } from './respond-json.js';
 import { respondStream } from './respond-stream.js';
-import { cacheTags, ResponseCache } from './response-cache.js';
 import type { ForwardRoute, GatewayRoute } from './routes.js';
 import { type Candidate, candidates } from './select-upstream.js';
 import { SessionBlockedError, type SessionGuard } from './session-guard.js';
@@ -57,6 +57,8 @@ export interface GatewayDeps {
   sessions?: SessionGuard | undefined;
   /** Learned routers by the model name that calls them (`routers:`, docs/router.md). */
   routers?: ReadonlyMap<string, LearnedRouter> | undefined;
+  /** Answers served again to the same request (`cache:`, cache/open-cache.ts); closed with the gateway. */
+  cache?: ResponseCache | null | undefined;
 }
 
 /**
@@ -80,7 +82,7 @@ export class Gateway {
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
-    this.cache = d.config.cache === null ? null : new ResponseCache(d.config.cache);
+    this.cache = d.cache ?? null;
     this.background = new BackgroundResponses((r) => {
       d.enforcer?.release(r).catch((e: Error) => this.warn(e));
     });
@@ -253,7 +255,7 @@ export class Gateway {
         if (abort.aborted) return;
         if (cacheScope !== null) {
           const slot = this.cache!.slot(cacheScope, c.upstream.name, path, prepared.body);
-          const hit = slot.answer();
+          const hit = await slot.answer();
           call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit !== undefined) };
           if (hit !== undefined) return await respondCached(call, hit, res);
           this.d.metrics.recordCacheMiss(c.upstream.name);
@@ -402,7 +404,8 @@ export class Gateway {
     this.sockets.close();
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    await this.cache?.close();
+    await this.client.close();
   }
 }

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { formatUsd } from '../money/money.js';
+import { type CachedAnswer, cachedSourceRef } from './cache/response-cache.js';
 import { type CallContext, recordCall } from './call.js';
 import { answerText, jsonOrNull, NO_USAGE } from './providers/provider.js';
 import { notRecorded } from './respond-json.js';
-import { type CachedAnswer, cachedSourceRef } from './response-cache.js';
 import { clientHeaderList } from './upstream-headers.js';
 
 /**

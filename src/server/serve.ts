@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { openResponseCache } from '../gateway/cache/open-cache.js';
+import type { ResponseCache } from '../gateway/cache/response-cache.js';
 import { type GatewayConfig, type GatewayFlags, readGatewayConfig } from '../gateway/config.js';
 import { KeyRing } from '../gateway/keys/key-ring.js';
 import { GatewayMetrics } from '../gateway/metrics.js';
@@ -161,6 +163,14 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     await closeOpened();
     throw e;
   }
+  let cache: ResponseCache | null;
+  try {
+    cache = await openResponseCache(config, o.env, () => metrics.recordCacheUnavailable());
+  } catch (e) {
+    await budgets.close();
+    await closeOpened();
+    throw e;
+  }
   const gateway = new Gateway({
     config,
     pricer,
@@ -171,6 +181,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     enforcer: budgets.enforcement.enforcer,
     sessions: budgets.sessions,
     routers: new Map([...routers].map(([name, r]) => [name, r.router])),
+    cache,
   });
   // An edited overrides file prices the next call, the gateway's and OTLP's alike, without a restart.
   let otlp: OtlpReceiver | null = null;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../ledger/event.js';
-import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import type { UsageEvent } from '../../ledger/event.js';
+import type { VirtualKeyRecord } from '../keys/virtual-key.js';
+import { MemoryAnswers } from './memory-answers.js';
 import { ResponseCache } from './response-cache.js';
 
 const JSON_ANSWER = { 'content-type': 'application/json' };
@@ -17,14 +18,14 @@ const answered = (id: string, over: Partial<UsageEvent> = {}) =>
 const key = (id: string) => ({ id }) as VirtualKeyRecord;
 
 describe('the response cache', () => {
-  const cache = () => new ResponseCache({ ttl_ms: 60_000, max_bytes: 10_000 });
+  const cache = () => new ResponseCache(new MemoryAnswers({ ttl_ms: 60_000, max_bytes: 10_000 }));
   const scope = (c: ResponseCache, headers = {}) => c.scope('chat', false, headers, null, 'sk-a')!;
 
-  it('finds an answer by who asked, where and what, as sent upstream', () => {
+  it('finds an answer by who asked, where and what, as sent upstream', async () => {
     const c = cache();
     const s = scope(c);
     c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).keep(body('A'), JSON_ANSWER, answered('e1'));
-    expect(c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).answer()).toMatchObject({
+    expect(await c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).answer()).toMatchObject({
       body: body('A'),
       contentType: 'application/json',
       model: 'gpt-4o-mini',
@@ -39,10 +40,10 @@ describe('the response cache', () => {
       [s, 'openai', '/completions', '{"q":1}'],
       [s, 'openai', '/chat/completions', '{"q":2}'],
     ] as const)
-      expect(c.slot(sc, upstream, path, body(b)).answer()).toBeUndefined();
+      expect(await c.slot(sc, upstream, path, body(b)).answer()).toBeUndefined();
   });
 
-  it('looks up no answer of a Responses call, a form, or a caller that said x-tokenledger-cache: off', () => {
+  it('looks up no answer of a Responses call, a form, or a caller that said x-tokenledger-cache: off', async () => {
     const c = cache();
     expect(c.scope('responses', false, {}, null, null)).toBeNull();
     expect(c.scope('transcription', true, {}, null, null)).toBeNull();
@@ -50,7 +51,7 @@ describe('the response cache', () => {
     expect(c.scope('messages', false, { 'x-tokenledger-cache': 'on' }, null, null)).not.toBeNull();
   });
 
-  it('keeps only whole answers with their usage, in an encoding it can serve', () => {
+  it('keeps only whole answers with their usage, in an encoding it can serve', async () => {
     const c = cache();
     const s = scope(c);
     const tries = [
@@ -59,31 +60,33 @@ describe('the response cache', () => {
       [answered('e3'), { ...JSON_ANSWER, 'content-encoding': 'zstd' }],
       [answered('e4'), {}],
     ] as const;
-    tries.forEach(([event, headers], i) => {
+    for (const [i, [event, headers]] of tries.entries()) {
       c.slot(s, 'openai', '/x', body(String(i))).keep(body('A'), headers, event);
-      expect(c.slot(s, 'openai', '/x', body(String(i))).answer()).toBeUndefined();
-    });
+      expect(await c.slot(s, 'openai', '/x', body(String(i))).answer()).toBeUndefined();
+    }
   });
 
-  it('keeps a small answer in memory of its own, not in the shared slab it was read into', () => {
+  it('keeps a small answer in memory of its own, not in the shared slab it was read into', async () => {
     const c = cache();
     const slot = c.slot(scope(c), 'openai', '/x', body('q'));
     const small = Buffer.from('{"answer":"A"}');
     expect(small.buffer.byteLength).toBeGreaterThan(small.byteLength); // a view into Node's pool
     slot.keep(small, JSON_ANSWER, answered('e1'));
-    const kept = slot.answer()!.body;
+    const kept = (await slot.answer())!.body;
     expect(kept).toEqual(small);
     expect(kept.buffer.byteLength).toBe(small.byteLength);
   });
 
-  it('lets the least recently used answers go when the next would not fit', () => {
-    const c = new ResponseCache({ ttl_ms: 60_000, max_bytes: 3 * (1000 + 512) });
+  it('lets the least recently used answers go when the next would not fit', async () => {
+    const c = new ResponseCache(new MemoryAnswers({ ttl_ms: 60_000, max_bytes: 3 * (1000 + 512) }));
     const s = scope(c);
     const slot = (i: number) => c.slot(s, 'openai', '/x', body(String(i)));
     for (const i of [1, 2, 3]) slot(i).keep(Buffer.alloc(1000), JSON_ANSWER, answered(`e${i}`));
-    expect(slot(1).answer()).toBeDefined(); // used: 2 is now the least recently used
+    expect(await slot(1).answer()).toBeDefined(); // used: 2 is now the least recently used
     slot(4).keep(Buffer.alloc(1000), JSON_ANSWER, answered('e4'));
-    expect([1, 2, 3, 4].map((i) => slot(i).answer()?.eventId ?? null)).toEqual(['e1', null, 'e3', 'e4']);
+    expect(
+      await Promise.all([1, 2, 3, 4].map(async (i) => (await slot(i).answer())?.eventId ?? null)),
+    ).toEqual(['e1', null, 'e3', 'e4']);
     expect(slot(5).fits(3 * 1512 - 512)).toBe(true);
     expect(slot(5).fits(3 * 1512 - 511)).toBe(false);
   });

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { LRUCache } from 'lru-cache';
-import { CACHED_REF_PREFIX, GATEWAY_CACHE_TAG, type UsageEvent } from '../ledger/event.js';
-import type { VirtualKeyRecord } from './keys/virtual-key.js';
-import type { Operation } from './providers/provider.js';
+import { CACHED_REF_PREFIX, GATEWAY_CACHE_TAG, type UsageEvent } from '../../ledger/event.js';
+import type { VirtualKeyRecord } from '../keys/virtual-key.js';
+import type { Operation } from '../providers/provider.js';
 
 /**
  * The operations whose answers are served again. A Responses call is not: its answer names a response the provider
@@ -29,9 +28,6 @@ function bypassed(v: string | string[] | undefined): boolean {
 /** A hit's source_ref: where its answer came from, the event of the call first answered with it. */
 export const cachedSourceRef = (eventId: string): string => `${CACHED_REF_PREFIX}${eventId}`;
 
-/** Bytes counted for an entry beside its body: its key, its fields and the cache's own bookkeeping. */
-const ENTRY_OVERHEAD = 512;
-
 /** An answer as the client that asked first was sent it. */
 export interface CachedAnswer {
   /** The body: a JSON answer, or a whole SSE stream as its events were forwarded. */
@@ -45,22 +41,28 @@ export interface CachedAnswer {
   cost: bigint | null;
 }
 
+/** Where the answers are kept: this process's memory (memory-answers.ts) or a Redis every instance shares. */
+export interface AnswerStore {
+  /**
+   * The answer kept under `key`; undefined for none, and for a store that could not say (Redis unreachable or slow:
+   * the call goes upstream, as a miss, rather than wait or fail).
+   */
+  get(key: string): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
+  /** Keeps `answer` under `key` for the cache's TTL; what cannot be kept is not (a cache may lose anything). */
+  set(key: string, answer: CachedAnswer): void;
+  /** Whether an answer of this many bytes could be kept: a longer stream is not gathered. */
+  fits(bytes: number): boolean;
+  close(): Promise<void>;
+}
+
 /**
- * Answers kept in this process's memory, least recently used first out, each for `ttl_ms`. A key is a SHA-256 of
- * who asks, where and what: the caller's virtual key (or its own provider key, so that a caller without a valid key
- * never gets an answer another paid for), the upstream, the route, the headers that change the answer, and the body
- * as sent upstream (after aliases, fallbacks and the usage option metering adds).
+ * Answers served again to the same request. A key is a SHA-256 of who asks, where and what: the caller's virtual key
+ * (or its own provider key, so that a caller without a valid key never gets an answer another paid for), the
+ * upstream, the route, the headers that change the answer, and the body as sent upstream (after aliases, fallbacks
+ * and the usage option metering adds).
  */
 export class ResponseCache {
-  private readonly answers: LRUCache<string, CachedAnswer>;
-
-  constructor(config: { ttl_ms: number; max_bytes: number }) {
-    this.answers = new LRUCache({
-      maxSize: config.max_bytes,
-      sizeCalculation: (a) => a.body.length + ENTRY_OVERHEAD,
-      ttl: config.ttl_ms,
-    });
-  }
+  constructor(private readonly answers: AnswerStore) {}
 
   /**
    * The scope of one request's lookups, or null when its answer is not cached: an operation that is not, a form,
@@ -87,15 +89,19 @@ export class ResponseCache {
       .digest('base64');
     return new CacheSlot(this.answers, key);
   }
+
+  close(): Promise<void> {
+    return this.answers.close();
+  }
 }
 
 export class CacheSlot {
   constructor(
-    private readonly answers: LRUCache<string, CachedAnswer>,
+    private readonly answers: AnswerStore,
     private readonly key: string,
   ) {}
 
-  answer(): CachedAnswer | undefined {
+  answer(): CachedAnswer | undefined | Promise<CachedAnswer | undefined> {
     return this.answers.get(this.key);
   }
 
@@ -106,7 +112,7 @@ export class CacheSlot {
     if (event.status !== 'ok' || event.error_type !== null || contentType === undefined) return;
     if (headers['content-encoding'] !== undefined) return;
     this.answers.set(this.key, {
-      body: ownMemory(body),
+      body,
       contentType,
       model: event.model,
       eventId: event.event_id,
@@ -114,22 +120,10 @@ export class CacheSlot {
     });
   }
 
-  /** Whether a body this long would be kept: a stream longer than the whole cache is not gathered. */
+  /** Whether a body this long would be kept: a stream longer than that is not gathered. */
   fits(bytes: number): boolean {
-    return bytes + ENTRY_OVERHEAD <= this.answers.maxSize;
+    return this.answers.fits(bytes);
   }
-}
-
-/**
- * The bytes in memory of their own. A buffer under 4 KB is mostly a view into one of Node's shared 8 KB slabs
- * (Buffer.concat and Buffer.from allocate from it), which it would keep alive whole: 64 MB of small answers, as the
- * cache counts them, would hold several times that.
- */
-function ownMemory(b: Buffer): Buffer {
-  if (b.byteLength === b.buffer.byteLength) return b;
-  const own = Buffer.allocUnsafeSlow(b.byteLength);
-  b.copy(own);
-  return own;
 }
 
 /** The attribution's tags with the call's cache outcome (a new object: the caller's attribution is shared). */
