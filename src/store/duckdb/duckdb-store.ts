@@ -6,7 +6,7 @@ import { CACHED_REF_PREFIX, GATEWAY_CACHE_TAG, type UsageEvent } from '../../led
 import { isLedgerId } from '../../ledger/event-id.js';
 import type { ImportRecords } from '../import-records.js';
 import type { CacheSavingsRow, EnergyRow, Query, QueryResult } from '../query.js';
-import { cacheSavingsRows, compileCacheSavings } from '../sql/compile-cache-savings.js';
+import { cacheSavingsRows, compileCacheSavings, HITS } from '../sql/compile-cache-savings.js';
 import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import {
   type CompiledQuery,
@@ -296,7 +296,7 @@ class DuckDbStore implements Store {
         const start = CACHED_REF_PREFIX.length + 1;
         const { sql, params } = compileCacheSavings(q, DUCKDB_DIALECT, {
           hits: `(${pricedRelationSql(`(${wideEventsSql(`WHERE ${ids('c')} AND ${ids('e')}`)})`)})`,
-          originals: `(${pricedRelationSql(`(${wideEventsSql()})`)})`,
+          originals: `(${pricedRelationSql(`(${wideEventsSql(`WHERE e.event_id IN (SELECT original FROM ${HITS})`)})`)})`,
           // event_id is a UBIGINT here (schema.ts); the hit names it in hex.
           originalId: (ref) => `TRY_CAST(('0x' || substr(${ref}, ${start})) AS UBIGINT)`,
         });

@@ -3,6 +3,9 @@ import { bucketZone, type CacheSavingsRow, type Query } from '../query.js';
 import { dimensionSql, filtersSql, type Param, rangeSql } from './compile-query.js';
 import type { SqlDialect } from './dialect.js';
 
+/** The statement's table of hits (a CTE), with each hit's `original` id: a source may read it too. */
+export const HITS = 'hits';
+
 export interface CacheSavingsSources {
   /** The priced events a hit may be among (its range and filters are applied here). */
   hits: string;
@@ -39,12 +42,12 @@ export function compileCacheSavings(
   ];
   const names = keys.map((k) => k.slice(k.lastIndexOf(' AS ') + 4));
   const hits = `SELECT ${[...keys, `${s.originalId('source_ref')} AS original`].join(', ')} FROM ${s.hits} WHERE ${where.join(' AND ')}`;
-  const originals = `SELECT event_id AS original_id, cost_usd AS original_cost FROM ${s.originals} WHERE event_id IN (SELECT original FROM hits)`;
+  const originals = `SELECT event_id AS original_id, cost_usd AS original_cost FROM ${s.originals} WHERE event_id IN (SELECT original FROM ${HITS})`;
   const groupBy = names.length > 0 ? ` GROUP BY ${names.join(', ')}` : '';
   return {
     sql:
-      `WITH hits AS (${hits}) SELECT ${[...names, 'count(*) AS hit_count', 'sum(original_cost) AS saved', 'count(original_cost) AS priced'].join(', ')} ` +
-      `FROM hits LEFT JOIN (${originals}) o ON o.original_id = hits.original${groupBy}`,
+      `WITH ${HITS} AS (${hits}) SELECT ${[...names, 'count(*) AS hit_count', 'sum(original_cost) AS saved', 'count(original_cost) AS priced'].join(', ')} ` +
+      `FROM ${HITS} LEFT JOIN (${originals}) o ON o.original_id = ${HITS}.original${groupBy}`,
     params,
   };
 }
