@@ -66,6 +66,12 @@ const upstream = z
   })
   .strict();
 
+/** The NAME of the environment variable that holds a Redis URL (which may hold a password). */
+const redisUrlEnv = z
+  .string()
+  .regex(ENV_NAME, { message: 'expected the NAME of an environment variable holding redis://…, not the URL' })
+  .optional();
+
 const ms = z.number().int().positive({ message: 'expected a whole number of milliseconds greater than 0' });
 
 const RETENTION = 'expected a whole number of days greater than 0';
@@ -125,12 +131,7 @@ export const configSchema = z
           })
           .optional(),
         /** The Redis of store: redis; default counters.redis_url_env's. */
-        redis_url_env: z
-          .string()
-          .regex(ENV_NAME, {
-            message: 'expected the NAME of an environment variable holding redis://…, not the URL',
-          })
-          .optional(),
+        redis_url_env: redisUrlEnv,
         ttl_seconds: z
           .number()
           .int({ message: 'expected a whole number of seconds greater than 0' })
@@ -162,12 +163,7 @@ export const configSchema = z
         store: z
           .enum(['memory', 'redis'], { message: 'expected "memory" (one instance) or "redis" (several)' })
           .optional(),
-        redis_url_env: z
-          .string()
-          .regex(ENV_NAME, {
-            message: 'expected the NAME of an environment variable holding redis://…, not the URL',
-          })
-          .optional(),
+        redis_url_env: redisUrlEnv,
         on_unavailable: z
           .enum(COUNTERS_POLICIES, { message: 'expected "fail-closed" or "fail-open"' })
           .optional(),

@@ -1,7 +1,8 @@
 import { GATEWAY_CACHE_TAG } from '../../ledger/event.js';
-import { bucketZone, type CacheSavingsRow, type Query } from '../query.js';
-import { dimensionSql, filtersSql, type Param, rangeSql } from './compile-query.js';
+import type { CacheSavingsRow, Query } from '../query.js';
+import { filtersSql, type Param, rangeSql } from './compile-query.js';
 import type { SqlDialect } from './dialect.js';
+import { afterGroup, groupKeys, groupOf } from './group-keys.js';
 
 /** The statement's table of hits (a CTE), with each hit's `original` id: a source may read it too. */
 export const HITS = 'hits';
@@ -25,14 +26,7 @@ export function compileCacheSavings(
   s: CacheSavingsSources,
 ): { sql: string; params: Param[] } {
   const params: Param[] = [];
-  const zone = bucketZone(q);
-  const keys: string[] = [];
-  if (q.bucket !== undefined) {
-    keys.push(`${d.bucketStart(q.bucket, 'ts', zone === undefined ? undefined : '?')} AS bucket`);
-    // The dialect's SQL holds the zone's placeholder exactly twice.
-    if (zone !== undefined) params.push(zone, zone);
-  }
-  for (const [i, dim] of q.dimensions.entries()) keys.push(`${dimensionSql(dim, d, params)} AS d${i}`);
+  const { keys, names } = groupKeys(q, d, params);
   const tag = d.tagValue('tags', '?');
   params.push(GATEWAY_CACHE_TAG);
   const where = [
@@ -40,7 +34,6 @@ export function compileCacheSavings(
     rangeSql('ts', { from: q.since, to: q.until }, d, params),
     ...filtersSql(q.filters, d, params),
   ];
-  const names = keys.map((k) => k.slice(k.lastIndexOf(' AS ') + 4));
   const hits = `SELECT ${[...keys, `${s.originalId('source_ref')} AS original`].join(', ')} FROM ${s.hits} WHERE ${where.join(' AND ')}`;
   const originals = `SELECT event_id AS original_id, cost_usd AS original_cost FROM ${s.originals} WHERE event_id IN (SELECT original FROM ${HITS})`;
   const groupBy = names.length > 0 ? ` GROUP BY ${names.join(', ')}` : '';
@@ -59,21 +52,14 @@ export function cacheSavingsRows(
   bucketIso: (v: unknown) => string,
 ): CacheSavingsRow[] {
   const out: CacheSavingsRow[] = [];
-  const first = q.bucket === undefined ? 0 : 1;
+  const at = afterGroup(q);
   for (const r of rows) {
-    const at = first + q.dimensions.length;
     const hits = Number(r[at]);
     // A count over no rows (a query without keys that found no hit) is one row of 0.
     if (hits === 0) continue;
-    const dims: Record<string, string | null> = {};
-    for (const [i, dim] of q.dimensions.entries()) {
-      const v = r[first + i];
-      dims[dim] = v === null || v === undefined ? null : String(v);
-    }
     const saved = r[at + 1];
     out.push({
-      ...(q.bucket === undefined ? {} : { bucket: bucketIso(r[0]) }),
-      dims,
+      ...groupOf(q, r, bucketIso),
       hits,
       saved_usd: saved === null || saved === undefined ? 0n : BigInt(String(saved)),
       unpriced: hits - Number(r[at + 2]),

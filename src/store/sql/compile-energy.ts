@@ -1,6 +1,7 @@
-import { bucketZone, type EnergyRow, type Query } from '../query.js';
-import { dimensionSql, filtersSql, type Param, rangeSql } from './compile-query.js';
+import type { EnergyRow, Query } from '../query.js';
+import { filtersSql, type Param, rangeSql } from './compile-query.js';
 import type { SqlDialect } from './dialect.js';
+import { afterGroup, groupKeys, groupOf } from './group-keys.js';
 
 /**
  * Store.energy's SQL: Σ `energy_j` of the events in the query's range and filters that have one, by its bucket and
@@ -9,20 +10,13 @@ import type { SqlDialect } from './dialect.js';
  */
 export function compileEnergy(q: Query, d: SqlDialect, raw: string): { sql: string; params: Param[] } {
   const params: Param[] = [];
-  const zone = bucketZone(q);
-  const keys: string[] = [];
-  if (q.bucket !== undefined) {
-    keys.push(`${d.bucketStart(q.bucket, 'ts', zone === undefined ? undefined : '?')} AS bucket`);
-    // The dialect's SQL holds the zone's placeholder exactly twice.
-    if (zone !== undefined) params.push(zone, zone);
-  }
-  for (const [i, dim] of q.dimensions.entries()) keys.push(`${dimensionSql(dim, d, params)} AS d${i}`);
+  const { keys, names } = groupKeys(q, d, params);
   const where = [
     'energy_j IS NOT NULL',
     rangeSql('ts', { from: q.since, to: q.until }, d, params),
     ...filtersSql(q.filters, d, params),
   ];
-  const groupBy = keys.length > 0 ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
+  const groupBy = names.length > 0 ? ` GROUP BY ${names.map((_, i) => i + 1).join(', ')}` : '';
   return {
     // The sum's alias is not the column's: ClickHouse reads an alias in WHERE too.
     sql: `SELECT ${[...keys, 'sum(energy_j) AS joules'].join(', ')} FROM ${raw} WHERE ${where.join(' AND ')}${groupBy}`,
@@ -37,21 +31,12 @@ export function energyRows(
   bucketIso: (v: unknown) => string,
 ): EnergyRow[] {
   const out: EnergyRow[] = [];
-  const first = q.bucket === undefined ? 0 : 1;
+  const at = afterGroup(q);
   for (const r of rows) {
-    const joules = r[first + q.dimensions.length];
+    const joules = r[at];
     // A sum over no rows (a query without keys that found no energy) is one row of NULL.
     if (joules === null || joules === undefined) continue;
-    const dims: Record<string, string | null> = {};
-    for (const [i, dim] of q.dimensions.entries()) {
-      const v = r[first + i];
-      dims[dim] = v === null || v === undefined ? null : String(v);
-    }
-    out.push({
-      ...(q.bucket === undefined ? {} : { bucket: bucketIso(r[0]) }),
-      dims,
-      energy_j: Number(joules),
-    });
+    out.push({ ...groupOf(q, r, bucketIso), energy_j: Number(joules) });
   }
   return out;
 }
