@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
@@ -122,11 +122,14 @@ const profDir = mkdtempSync(join(tmpdir(), 'tl-prof-'));
 /**
  * VARIANTS: bare, bared (the bare proxy on undici's dispatch API: bare-dispatch-proxy.ts), tl (WAL synced after the
  * ack, the default), tlack (synced before it), nosync (never synced), nostore (as tl, the store's append a no-op),
- * base (BASE's tl).
+ * base (BASE's tl), cached (as tl with the response cache on: every call of the loop, the same request, is a hit
+ * after the first).
  */
 const WAL_SYNC_OF: Record<string, string> = { tlack: 'before_ack', nosync: 'off' };
 const variants = (process.env.VARIANTS ?? 'bare,tl').split(',');
 const targets: { name: string; port: number; proc: ChildProcess; ledger: boolean }[] = [];
+const cacheConfig = join(profDir, 'cache.config.yaml');
+writeFileSync(cacheConfig, 'cache: {}\n');
 for (const [i, v] of variants.entries()) {
   const port = 19201 + i;
   const prof = process.env.PROFILE === v ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
@@ -136,7 +139,11 @@ for (const [i, v] of variants.entries()) {
       : await start(
           [(v === 'base' ? base! : built).gateway, String(port), origin, WAL_SYNC_OF[v] ?? 'after_ack'],
           prof,
-          v === 'nostore' ? { TL_BENCH_STORE: 'none' } : {},
+          v === 'nostore'
+            ? { TL_BENCH_STORE: 'none' }
+            : v === 'cached'
+              ? { TL_BENCH_CONFIG: cacheConfig }
+              : {},
         );
   targets.push({ name: v, port, proc, ledger: !v.startsWith('bare') });
 }

@@ -12,13 +12,14 @@ import type { Store } from '../../src/store/store.js';
  * 2026-12-01 the benchmark's store had one DuckDB thread and a 64MB pool, which serve did not; the same RSS and CPU
  * per call within noise, 6 alternating runs). TL_BENCH_STORE=none makes the store's append a no-op (everything else
  * real), to split the gateway's own cost from the store's in bench/gateway/cpu.ts; the published run never sets it.
+ * TL_BENCH_CONFIG names a tokenledger.config.yaml (cpu.ts's `cached` variant: the response cache on).
  */
 const [port, origin, sync] = process.argv.slice(2) as [string, string, WalSync];
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
 const noStore = process.env.TL_BENCH_STORE === 'none';
 await startServer({
   ledgerPath: join(dir, 'ledger.duckdb'),
-  configPath: null,
+  configPath: process.env.TL_BENCH_CONFIG ?? null,
   port: Number(port),
   upstream: [`openai=${origin}/v1`],
   cwd: dir,
