@@ -49,6 +49,9 @@ async function chat(
   };
 }
 
+/** Until the server has read the keys just made: it reads the keys file again at most once a second. */
+const keysRead = () => new Promise((r) => setTimeout(r, 1_100));
+
 /** The Prometheus lines of the response cache. */
 async function cacheMetrics(): Promise<string[]> {
   const text = await (await fetch(`${h.server.url}/metrics`)).text();
@@ -136,6 +139,7 @@ describe('the response cache (official openai and anthropic clients)', () => {
     };
     const ana = await clientOf('ana');
     const bo = await clientOf('bo');
+    await keysRead();
     const before = upstreamCalls();
     const asked = await chat('What is a ledger?', {}, ana);
     const anaAgain = await chat('What is a ledger?', {}, ana);
@@ -147,6 +151,24 @@ describe('the response cache (official openai and anthropic clients)', () => {
       'miss',
     ]);
     expect(anaAgain.event).toMatchObject({ user: 'ana', team: 'search', api_key_id: asked.event.api_key_id });
+  });
+
+  it("keeps a hit's text, as its first answer's, for a key that keeps call text", async () => {
+    const key = await keysCreate({ db: h.ledger, team: 'support', user: 'cy', storeContent: true }, () => {});
+    await keysRead();
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.server.url}/v1`, maxRetries: 0 });
+    const ask = { ...question('What did we ship?'), stream: true as const };
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { data, response } = await client.chat.completions.create(ask).withResponse();
+      for await (const _ of data);
+      ids.push(response.headers.get('x-tokenledger-event-id')!);
+    }
+    const [first, hit] = await Promise.all(ids.map((id) => h.event(id)));
+    expect(hit!.tags).toMatchObject({ gateway_cache: 'hit' });
+    const texts = await Promise.all([first!, hit!].map((e) => h.server.store.content(e.event_id, e.ts)));
+    expect(texts[0]!.completion.length).toBeGreaterThan(0);
+    expect(texts[1]).toMatchObject({ request: texts[0]!.request, completion: texts[0]!.completion });
   });
 
   it('does not keep an upstream error, nor an answer without usage', async () => {
@@ -222,7 +244,7 @@ describe('the response cache (official openai and anthropic clients)', () => {
   it('keeps every answer and hit in the ledger: hits cost nothing, misses what they used', async () => {
     const all: UsageEvent[] = await h.all();
     const hits = all.filter((e) => e.tags.gateway_cache === 'hit');
-    expect(hits.length).toBe(5);
+    expect(hits.length).toBe(6);
     for (const e of hits) expect(e.cost_usd).toBe(0n);
     const answered = all.filter((e) => e.tags.gateway_cache === 'miss' && e.status === 'ok');
     expect(answered.every((e) => e.cost_usd! > 0n)).toBe(true);
@@ -253,7 +275,7 @@ describe('the response cache (official openai and anthropic clients)', () => {
     // Most saved first: Claude's answers cost more than GPT-4o mini's.
     expect(body.groups.map((g) => [g.provider, g.hits])).toEqual([
       ['anthropic', 2],
-      ['openai', 3],
+      ['openai', 4],
     ]);
     // The CLI, reading through the server that holds the ledger, gives the same.
     let printed = '';
