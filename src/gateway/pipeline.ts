@@ -254,7 +254,13 @@ export class Gateway {
         // recorded; the reservation is given back below.
         if (abort.aborted) return;
         if (cacheScope !== null) {
-          const slot = this.cache!.slot(cacheScope, c.upstream.name, path, prepared.body);
+          const slot = this.cache!.slot(
+            cacheScope,
+            c.upstream.name,
+            path,
+            prepared.body,
+            prepared.injectedUsage,
+          );
           const hit = await slot.answer();
           call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit !== undefined) };
           if (hit !== undefined) return await respondCached(call, hit, res);

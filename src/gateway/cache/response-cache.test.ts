@@ -24,14 +24,20 @@ describe('the response cache', () => {
   it('finds an answer by who asked, where and what, as sent upstream', async () => {
     const c = cache();
     const s = scope(c);
-    c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).keep(body('A'), JSON_ANSWER, answered('e1'));
-    expect(await c.slot(s, 'openai', '/chat/completions', body('{"q":1}')).answer()).toMatchObject({
+    c.slot(s, 'openai', '/chat/completions', body('{"q":1}'), false).keep(
+      body('A'),
+      JSON_ANSWER,
+      answered('e1'),
+    );
+    expect(await c.slot(s, 'openai', '/chat/completions', body('{"q":1}'), false).answer()).toMatchObject({
       body: body('A'),
       contentType: 'application/json',
       model: 'gpt-4o-mini',
       eventId: 'e1',
       cost: 5n,
     });
+    // Metering's hidden usage option: the same bytes upstream, another stream to the client.
+    expect(await c.slot(s, 'openai', '/chat/completions', body('{"q":1}'), true).answer()).toBeUndefined();
     for (const [sc, upstream, path, b] of [
       [scope(c, { 'anthropic-beta': 'x' }), 'openai', '/chat/completions', '{"q":1}'],
       [c.scope('chat', false, {}, null, 'sk-b')!, 'openai', '/chat/completions', '{"q":1}'],
@@ -40,7 +46,7 @@ describe('the response cache', () => {
       [s, 'openai', '/completions', '{"q":1}'],
       [s, 'openai', '/chat/completions', '{"q":2}'],
     ] as const)
-      expect(await c.slot(sc, upstream, path, body(b)).answer()).toBeUndefined();
+      expect(await c.slot(sc, upstream, path, body(b), false).answer()).toBeUndefined();
   });
 
   it('looks up no answer of a Responses call, a form, or a caller that said x-tokenledger-cache: off', async () => {
@@ -61,14 +67,14 @@ describe('the response cache', () => {
       [answered('e4'), {}],
     ] as const;
     for (const [i, [event, headers]] of tries.entries()) {
-      c.slot(s, 'openai', '/x', body(String(i))).keep(body('A'), headers, event);
-      expect(await c.slot(s, 'openai', '/x', body(String(i))).answer()).toBeUndefined();
+      c.slot(s, 'openai', '/x', body(String(i)), false).keep(body('A'), headers, event);
+      expect(await c.slot(s, 'openai', '/x', body(String(i)), false).answer()).toBeUndefined();
     }
   });
 
   it('keeps a small answer in memory of its own, not in the shared slab it was read into', async () => {
     const c = cache();
-    const slot = c.slot(scope(c), 'openai', '/x', body('q'));
+    const slot = c.slot(scope(c), 'openai', '/x', body('q'), false);
     const small = Buffer.from('{"answer":"A"}');
     expect(small.buffer.byteLength).toBeGreaterThan(small.byteLength); // a view into Node's pool
     slot.keep(small, JSON_ANSWER, answered('e1'));
@@ -80,7 +86,7 @@ describe('the response cache', () => {
   it('lets the least recently used answers go when the next would not fit', async () => {
     const c = new ResponseCache(new MemoryAnswers({ ttl_ms: 60_000, max_bytes: 3 * (1000 + 512) }));
     const s = scope(c);
-    const slot = (i: number) => c.slot(s, 'openai', '/x', body(String(i)));
+    const slot = (i: number) => c.slot(s, 'openai', '/x', body(String(i)), false);
     for (const i of [1, 2, 3]) slot(i).keep(Buffer.alloc(1000), JSON_ANSWER, answered(`e${i}`));
     expect(await slot(1).answer()).toBeDefined(); // used: 2 is now the least recently used
     slot(4).keep(Buffer.alloc(1000), JSON_ANSWER, answered('e4'));

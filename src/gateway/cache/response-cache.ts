@@ -81,10 +81,14 @@ export class ResponseCache {
     return parts.join('\n');
   }
 
-  /** The place in the cache of one attempt's request. */
-  slot(scope: string, upstream: string, path: string, body: Buffer): CacheSlot {
+  /**
+   * The place in the cache of one attempt's request. `injectedUsage`: metering added the usage option the client did
+   * not ask for, and hides its chunk again, so the client is sent another stream than one that asked for it, though
+   * the two bodies sent upstream may be the same bytes.
+   */
+  slot(scope: string, upstream: string, path: string, body: Buffer, injectedUsage: boolean): CacheSlot {
     const key = createHash('sha256')
-      .update(`${scope}\n${upstream}\n${path}\n${body.length}\n`)
+      .update(`${scope}\n${upstream}\n${path}\n${injectedUsage}\n${body.length}\n`)
       .update(body)
       .digest('base64');
     return new CacheSlot(this.answers, key);
