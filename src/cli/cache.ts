@@ -1,11 +1,5 @@
 import { TokenledgerError } from '../errors.js';
-import {
-  type CacheGroup,
-  cacheGroupJson,
-  cacheGroups,
-  cacheReportDimensions,
-  LOOKED_UP,
-} from '../metrics/response-cache.js';
+import { type CacheGroup, cacheGroupJson, readCacheGroups } from '../metrics/response-cache.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
@@ -39,16 +33,7 @@ export async function cacheCommand(o: CacheOptions, out: (s: string) => void): P
     ...parseRange(o),
     ...(bucket === undefined ? {} : { bucket, ...(zone === undefined ? {} : { timeZone: zone }) }),
   };
-  const [report, savings] = await withStore(
-    o,
-    (store) =>
-      Promise.all([
-        store.query({ ...range, dimensions: cacheReportDimensions(by), filters: [...filters, LOOKED_UP] }),
-        store.cacheSavings({ ...range, dimensions: by }),
-      ]),
-    { existing: true },
-  );
-  const c = cacheGroups(report, by, savings);
+  const c = await withStore(o, (store) => readCacheGroups(store, range, by), { existing: true });
   if (format === 'json') {
     out(
       `${JSON.stringify({ groups: c.groups.map(cacheGroupJson), total: cacheGroupJson(c.total) }, null, 2)}\n`,

@@ -53,7 +53,7 @@ export interface CallContext {
    * a model billed by that length is estimated from it); else absent.
    */
   audioMs?: (() => Promise<number | null>) | undefined;
-  /** Where the answer is kept for the same request again (response-cache.ts), when the cache looked it up. */
+  /** Where the answer is kept for the same request again (cache/response-cache.ts), when the cache looked it up. */
   cache?: CacheSlot | undefined;
 }
 
@@ -72,7 +72,7 @@ export interface Outcome {
   duration_ms?: number | undefined;
   /** The answer's text, for a key that keeps call text; asked for only then. None: nothing was answered. */
   completion?: (() => string) | undefined;
-  /** Where the answer came from, when not the call's response or request id (a cached answer's: response-cache.ts). */
+  /** Where the answer came from, when not the call's response or request id (a cached answer's: cache/response-cache.ts). */
   sourceRef?: string | undefined;
   /**
    * An attempt a fallback replaced (the upstream refused it or could not be reached): a request of its own, recorded

@@ -41,7 +41,7 @@ export interface GatewayConfig {
   fallbacks: Readonly<Record<string, readonly string[]>>;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
-  /** The response cache (response-cache.ts); null when the config has no `cache:`. */
+  /** The response cache (cache/open-cache.ts); null when the config has no `cache:`. */
   cache: { store: 'memory' | 'redis'; redis_url_env: string; ttl_ms: number; max_bytes: number } | null;
   wal: { sync: WalSync; drain_interval_ms: number };
   /** OTLP attribute keys per attribution field, from `otlp.attributes` (empty: the defaults only). */

@@ -154,7 +154,7 @@ export const INFERENCE_GEO_TAG = 'inference_geo';
 export const WEB_SEARCH_TOOL_TAG = 'web_search_tool';
 
 /**
- * Tag the gateway puts on every call its response cache looked up (gateway/response-cache.ts): `hit` (answered from
+ * Tag the gateway puts on every call its response cache looked up (gateway/cache/response-cache.ts): `hit` (answered from
  * the cache) or `miss` (sent upstream). Two values only: tags are part of an event's context.
  */
 export const GATEWAY_CACHE_TAG = 'gateway_cache';

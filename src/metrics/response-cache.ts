@@ -1,6 +1,7 @@
 import { GATEWAY_CACHE_TAG } from '../ledger/event.js';
 import { formatUsd } from '../money/money.js';
-import type { CacheSavingsRow, Dimension, Filter, QueryResult } from '../store/query.js';
+import type { CacheSavingsRow, Dimension, Filter, Query, QueryResult } from '../store/query.js';
+import type { Store } from '../store/store.js';
 
 /** The tag of every call the gateway's response cache looked up: `hit` or `miss` (ledger/event.ts). */
 const CACHE_DIMENSION: Dimension = `tag.${GATEWAY_CACHE_TAG}`;
@@ -25,15 +26,29 @@ export interface CacheGroup {
   unpriced_hits: number;
 }
 
-/** The report query's filter: the calls the cache looked up, and nothing else. */
-export const LOOKED_UP: Filter = { dimension: CACHE_DIMENSION, values: ['hit', 'miss'] };
-
-/** The dimensions of the report query for groups `by`: the cache's tag beside them, to tell hits from misses. */
-export const cacheReportDimensions = (by: readonly Dimension[]): Dimension[] => [...by, CACHE_DIMENSION];
+/** The report's filter: the calls the cache looked up, and nothing else. */
+const LOOKED_UP: Filter = { dimension: CACHE_DIMENSION, values: ['hit', 'miss'] };
 
 /**
- * Each group of `by`, from a report of the calls looked up (LOOKED_UP, cacheReportDimensions) and Store.cacheSavings
- * for the same query; most saved first, then most looked up, and their total.
+ * What the cache did for each group `by` over a query's range, filters and bucket: a report of the calls it looked
+ * up, by `by` and the cache's tag (to tell hits from misses), and what the hits saved (Store.cacheSavings), read at
+ * once and merged by cacheGroups.
+ */
+export async function readCacheGroups(
+  store: Store,
+  q: Omit<Query, 'dimensions'>,
+  by: readonly Dimension[],
+): Promise<{ groups: CacheGroup[]; total: CacheGroup }> {
+  const [report, savings] = await Promise.all([
+    store.query({ ...q, dimensions: [...by, CACHE_DIMENSION], filters: [...(q.filters ?? []), LOOKED_UP] }),
+    store.cacheSavings({ ...q, dimensions: by }),
+  ]);
+  return cacheGroups(report, by, savings);
+}
+
+/**
+ * Each group of `by`, from the report and the savings readCacheGroups reads; most saved first, then most looked up,
+ * and their total.
  */
 export function cacheGroups(
   report: QueryResult,

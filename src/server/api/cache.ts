@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import {
-  cacheGroupJson,
-  cacheGroups,
-  cacheReportDimensions,
-  LOOKED_UP,
-} from '../../metrics/response-cache.js';
+import { cacheGroupJson, readCacheGroups } from '../../metrics/response-cache.js';
 import { endpoint } from './endpoint.js';
 import { bucket, dims, rangeParams } from './params.js';
 import { parseDims, parseRange, parseZone, requestFilters } from './query-input.js';
@@ -38,17 +33,13 @@ export const cacheEndpoint = endpoint({
   async handle(c, p, who) {
     const { since, until } = parseRange(p, c.now());
     const by = parseDims(p.dims, 3);
-    const filters = requestFilters(p.where, c.pricer, who);
     const range = {
+      filters: requestFilters(p.where, c.pricer, who),
       since,
       until,
       ...(p.bucket !== undefined ? { bucket: p.bucket, timeZone: parseZone(p.tz) } : {}),
     };
-    const [report, savings] = await Promise.all([
-      c.store.query({ ...range, dimensions: cacheReportDimensions(by), filters: [...filters, LOOKED_UP] }),
-      c.store.cacheSavings({ ...range, dimensions: by, filters }),
-    ]);
-    const m = cacheGroups(report, by, savings);
+    const m = await readCacheGroups(c.store, range, by);
     return { groups: m.groups.map(cacheGroupJson), total: cacheGroupJson(m.total) };
   },
 });

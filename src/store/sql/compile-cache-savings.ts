@@ -10,7 +10,10 @@ export const HITS = 'hits';
 export interface CacheSavingsSources {
   /** The priced events a hit may be among (its range and filters are applied here). */
   hits: string;
-  /** The priced events the hits were answered from may be among: every event up to the range's end. */
+  /**
+   * The priced events the hits were answered from may be among: every event, which a store may narrow to the ids
+   * the hits name (`event_id IN (SELECT original FROM hits)`) before pricing them.
+   */
   originals: string;
   /** SQL giving an `originals` event_id from a hit's source_ref expression (NULL for one that names none). */
   originalId: (sourceRef: string) => string;
