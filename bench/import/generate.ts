@@ -25,19 +25,19 @@ function freshIds(text: string, copy: number): string {
     .replace(IDS, (_, id: string) => `"${id}c${copy.toString(36)}"`);
 }
 
-function files(dir: string): string[] {
+/** The .jsonl files under a folder, at any depth. */
+export function jsonlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.jsonl') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? jsonlFiles(join(dir, e.name)) : e.name.endsWith('.jsonl') ? [join(dir, e.name)] : [],
   );
 }
 
 /** Writes copies under `out/projects/` until the total passes `bytes`; returns the total size and file count. */
 export function generate(out: string, bytes: number): { bytes: number; files: number; copies: number } {
-  const originals = files(join(SOURCE_LOGS, 'projects')).map((p) => ({
-    rel: relative(join(SOURCE_LOGS, 'projects'), p),
-    text: readFileSync(p, 'utf8'),
-    mtime: statSync(p).mtime,
-  }));
+  const originals = jsonlFiles(join(SOURCE_LOGS, 'projects')).map((p) => {
+    const text = readFileSync(p, 'utf8');
+    return { rel: relative(join(SOURCE_LOGS, 'projects'), p), text, mtime: lastWritten(p, text) };
+  });
   let total = 0;
   let count = 0;
   let copy = 0;
@@ -49,7 +49,8 @@ export function generate(out: string, bytes: number): { bytes: number; files: nu
       mkdirSync(dirname(path), { recursive: true });
       const text = freshIds(f.text, copy);
       writeFileSync(path, text);
-      // The originals' times: sessions that ended long ago, so no tool treats them as still being written.
+      // Each log last written at its last line's time, as Claude Code left it: sessions that ended long ago, so no
+      // tool treats them as still being written. (The copies in ../shared/data carry the time they were copied.)
       utimesSync(path, f.mtime, f.mtime);
       total += Buffer.byteLength(text);
       count++;
@@ -58,10 +59,21 @@ export function generate(out: string, bytes: number): { bytes: number; files: nu
   return { bytes: total, files: count, copies: copy };
 }
 
+/** When a log was last written: its last line's `timestamp`, else the file's own time. */
+function lastWritten(path: string, text: string): Date {
+  const at = text.lastIndexOf(TIMESTAMP);
+  const t =
+    at < 0
+      ? Number.NaN
+      : Date.parse(text.slice(at + TIMESTAMP.length, text.indexOf('"', at + TIMESTAMP.length)));
+  return Number.isNaN(t) ? statSync(path).mtime : new Date(t);
+}
+const TIMESTAMP = '"timestamp":"';
+
 /** Total size of the .jsonl files under a folder (0 when absent). */
 export function sizeOf(dir: string): number {
   try {
-    return files(dir).reduce((a, p) => a + statSync(p).size, 0);
+    return jsonlFiles(dir).reduce((a, p) => a + statSync(p).size, 0);
   } catch {
     return 0;
   }

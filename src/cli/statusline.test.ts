@@ -222,6 +222,49 @@ describe('tokenledger statusline', () => {
     }
   });
 
+  it("imports only the logs written since the day's or the window's first call could be, and the session's own", async () => {
+    const ownHome = mkdtempSync(join(tmpdir(), 'tl-statusline-old-'));
+    try {
+      const project = join(ownHome, '.claude', 'projects', '-home-ana-shop');
+      mkdirSync(project, { recursive: true });
+      const writtenAgo = (path: string, text: string, minutes: number) => {
+        writeFileSync(path, text);
+        const then = new Date(Date.now() - minutes * MINUTE_MS);
+        utimesSync(path, then, then);
+      };
+      const DAY_MIN = 24 * 60;
+      // Last written two days ago, and 23 hours ago: the first holds no call of today's or the window's, the
+      // second may (a zone's midnight is at most a day back on a day of 24 hours or fewer: the test's is noon).
+      const old = join(project, 's-old.jsonl');
+      writtenAgo(old, response(1, 2 * DAY_MIN + 5, 's-old'), 2 * DAY_MIN);
+      const recent = join(project, 's-recent.jsonl');
+      writtenAgo(recent, response(2, 23 * 60 + 5, 's-recent'), 23 * 60);
+      const own = join(project, 's-own.jsonl');
+      writtenAgo(own, response(3, 40, 's-own'), 10);
+      const draw = async (session: string, transcript: string) => {
+        let text = '';
+        const stdin = JSON.stringify({ ...input, session_id: session, transcript_path: transcript });
+        await statuslineCommand({ tz: noonZone() }, stdin, (s) => (text += s), {}, ownHome);
+        return text;
+      };
+      const read = async () => {
+        const store = await createDuckDbStore(join(ownHome, '.tokenledger', 'ledger.duckdb'));
+        try {
+          return [...(await store.records!.fileStates('claude-code')).keys()].sort();
+        } finally {
+          await store.close();
+        }
+      };
+      expect(await draw('s-own', own)).toMatch(/^Sonnet 4\.5 · \$0\.05 session · \$0\.05 today · /);
+      expect(await read()).toEqual([own, recent].sort());
+      // A session resumed after two days: its own log is read however old, and its call is the session's.
+      expect(await draw('s-old', old)).toMatch(/^Sonnet 4\.5 · \$0\.05 session · \$0\.05 today · /);
+      expect(await read()).toEqual([old, own, recent].sort());
+    } finally {
+      rmSync(ownHome, { recursive: true, force: true });
+    }
+  });
+
   it("counts nothing from a session's log when the ledger takes Claude Code's calls from its telemetry", async () => {
     const ownHome = mkdtempSync(join(tmpdir(), 'tl-statusline-otlp-'));
     try {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { TokenledgerError } from '../errors.js';
@@ -5,7 +6,7 @@ import type { UnpricedEvent } from '../ledger/event.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { parseStatusInput, type StatusInput } from '../statusline/input.js';
 import { pendingCalls } from '../statusline/pending.js';
-import { type Spend, type Status, sessionStatus } from '../statusline/status.js';
+import { earliestShown, type Spend, type Status, sessionStatus } from '../statusline/status.js';
 import { span } from './blocks.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { parseTimeZone } from './filters.js';
@@ -26,7 +27,8 @@ export interface StatuslineOptions extends LedgerOptions {
  * `tokenledger statusline`: the line Claude Code draws under its prompt (settings.json `statusLine`), as
  * `ccusage statusline` draws it: the session's spend, the person's today, Claude Code's open five-hour window with
  * its time left and pace, and how full the context is. Each draw imports this machine's agent logs first, as
- * `tokenledger` alone does, and counts the response still being written from the session's log (pending.ts).
+ * `tokenledger` alone does, those that can hold a call of the line's, and counts the response still being written
+ * from the session's log (pending.ts).
  *
  * Claude Code runs the command in whatever folder the session is in, so the ledger is the home folder's
  * (~/.tokenledger/ledger.duckdb) unless --db or TOKENLEDGER_DB names one: a ledger per project folder would each
@@ -70,13 +72,20 @@ function readStatus(
   return withStore(
     ledger,
     async (store) => {
-      const logs = await localAgentLogs(env, home);
+      const found = await localAgentLogs(env, home);
       const transcript = input.transcriptPath === null ? null : resolve(input.transcriptPath);
       // A ledger that takes Claude Code's calls from its telemetry (OTLP) has them under other ids: its logs are
       // neither imported (import.ts) nor counted from the file, or each call would count twice.
       const telemetry = transcript !== null && (await takesTelemetry(store, 'claude-code'));
       const own = telemetry ? null : transcript;
-      const mine = own === null ? [] : sessionLogs(logs, own);
+      const mine = own === null ? [] : sessionLogs(found, own);
+      // Months of history are the next report's to import: the first line on 300 MB of logs took ~3 s importing
+      // them (bench/RESULTS.md, Status line), and no call in them is on the line.
+      const logs = writtenSince(
+        found,
+        earliestShown(nowMicros(), zone) / 1000,
+        transcript === null ? [] : mine,
+      );
       const unread = await unreadAgentLogs(store, logs);
       const light = onlyOwnGrew(unread.reads, mine);
       if (!light) await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
@@ -118,6 +127,27 @@ function sessionLogs(logs: LocalAgentLogs, own: string): string[] {
   const subagents = `${own.replace(/\.jsonl$/, '')}${sep}`;
   const found = logs.find((j) => j.kind === 'claude-code')?.files ?? [];
   return [...found.map((f) => resolve(f)).filter((f) => f.startsWith(subagents)), own];
+}
+
+/**
+ * `logs` with only the files written at or after `sinceMs`, and the session's own (`keep`) whatever their time: a
+ * file's calls were all written to it by its last write, so an older file holds none of the day's or the window's.
+ */
+function writtenSince(logs: LocalAgentLogs, sinceMs: number, keep: readonly string[]): LocalAgentLogs {
+  return logs.map((j) => {
+    if (j.files === null) return j;
+    const files = j.files.filter((f) => lastWriteMs(f) >= sinceMs || keep.includes(resolve(f)));
+    return { ...j, files: files.length > 0 ? files : null };
+  });
+}
+
+/** A file that cannot be looked at is kept, so that the import says why. */
+function lastWriteMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /**

@@ -33,6 +33,14 @@ export interface Status {
 const WINDOW_HISTORY_US = 24 * HOUR_US;
 
 /**
+ * The earliest time of a call the line may count, beyond its session's: today's since midnight on the zone's clocks
+ * (up to 25 hours back on a day the clocks go back), the window's history since a day before now. Microseconds.
+ */
+export function earliestShown(now: number, zone: string): number {
+  return Math.min(localDay(now / 1000, zone).start * 1000, now - WINDOW_HISTORY_US);
+}
+
+/**
  * A Claude Code session's status line figures from the ledger, with `pending`: the session's calls not stored yet
  * (pending.ts), counted as if they were. The person is the session's (as its calls are attributed), else
  * `fallbackUser`: the OS user `tokenledger` attributes this machine's agent logs to.
