@@ -17,6 +17,7 @@ import { FOCUS_COLUMNS } from '../../src/store/focus/dataset.js';
 import { CARDS, card, DAY, makeEvent } from '../../src/store/testing/event-factory.js';
 import { ALL_OTHERS, count, intervalText, percent, signed, sumDecimals, usd } from '../../web/src/format.js';
 import type { RoiReport } from '../../web/src/roi-report.js';
+import { newestFirst, type UsageWindow } from '../../web/src/usage-windows.js';
 import { freePort } from '../helpers/free-port.js';
 import { trainedRouter } from '../helpers/trained-router.js';
 
@@ -684,6 +685,32 @@ describe('dashboard in a real browser', () => {
     expect(new URL(page.url()).searchParams.get('until')).toBe('1d');
   });
 
+  it("shows one person's five-hour windows on the sessions page, newest first, after asking whose", async () => {
+    // A range that ended a day ago: its windows do not change while the test reads them.
+    await page.goto(`${server.url}/sessions?since=30d&until=1d`);
+    const ask = page.getByTestId('windows-one-person');
+    await ask.waitFor();
+    const person = ask.locator('a').first();
+    const user = (await person.textContent())!;
+    await person.click();
+    await expect.poll(() => new URL(page.url()).searchParams.getAll('where')).toEqual([`user=${user}`]);
+    const rows = page.getByTestId('usage-windows').locator('tbody tr');
+    await rows.first().waitFor();
+    const { blocks } = await apiGet<{ blocks: UsageWindow[] }>(
+      `/api/blocks?since=30d&until=1d&where=${encodeURIComponent(`user=${user}`)}`,
+    );
+    expect(blocks.length).toBeGreaterThan(1);
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    expect(shown.map((r) => [r[1], r[2], r[4]])).toEqual(
+      blocks
+        .toSorted(newestFirst)
+        .map((b) => [b.agent, count(b.calls), `${usd(b.cost_usd)}${b.unpriced_calls > 0 ? '*' : ''}`]),
+    );
+    await shot('sessions-windows');
+  });
+
   it("sets each person's spend beside their commits, by usage tier, on the ROI page", async () => {
     const roi = await apiGet<RoiReport>('/api/roi');
     await page.goto(`${server.url}/roi`);
@@ -1221,6 +1248,34 @@ describe('dashboard in a real browser', () => {
     await p.goto(`${emptyServer.url}/events?since=7d&event=${window.event_id}&ts=${window.ts}`);
     await p.getByTestId('event-energy').waitFor();
     expect(await p.getByTestId('event-energy').textContent()).toBe('800 J (measured)');
+    await p.close();
+  });
+
+  // Adds events to the once empty ledger, whose calls are all one person's (ada's).
+  it("shows the open five-hour window first, with its pace, where the range holds one person's agent calls", async () => {
+    const hour = 3_600_000_000;
+    await emptyServer.store.append([
+      makeEvent(9_200_010, { ts: Date.now() * 1000 - 2 * hour, output_tokens: 500 }),
+      makeEvent(9_200_011, { ts: Date.now() * 1000 - hour, output_tokens: 500 }),
+    ]);
+    const token = JSON.parse(await readFile(join(dir, 'empty.server.json'), 'utf8')).admin_token;
+    const api = await fetch(`${emptyServer.url}/api/blocks?since=7d`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { blocks } = (await api.json()) as { blocks: UsageWindow[] };
+    const open = blocks.find((b) => b.active)!;
+    expect(open.calls).toBe(2);
+    const p = await browser.newPage();
+    await p.goto(emptyServer.loginLink());
+    await p.goto(`${emptyServer.url}/sessions`);
+    const first = p.getByTestId('usage-windows').locator('tbody tr').first();
+    await first.waitFor();
+    expect(await p.getByTestId('windows-one-person').count()).toBe(0);
+    expect(await first.locator('.badge').textContent()).toBe('open');
+    // Its pace from the first call to the last; the cost at its end is projected from now, so it moves.
+    expect(await first.locator('td').last().textContent()).toMatch(
+      new RegExp(`^\\${usd(open.burn!.cost_per_hour_usd)}/h, \\$[\\d.,]+ at its end$`),
+    );
     await p.close();
   });
 

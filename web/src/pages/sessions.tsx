@@ -3,6 +3,7 @@ import { FilterBar, Loading, Panel, RangePicker, TopList } from '../controls';
 import { count, rowUsd, usd } from '../format';
 import { rangeOf } from '../url-state';
 import { useApi } from '../use-api';
+import { UsageWindows } from './usage-windows';
 
 type Session = Row & { runaway: boolean; tokens: number; cost_per_call_usd: string };
 /** One of the sessions with the most calls, over the whole range. */
@@ -16,6 +17,16 @@ type Longest = {
 
 /** A week by default: what a team lead looks at first; any range is served from the session rollup. */
 const SESSIONS_SINCE = '7d';
+
+/** The people of the sessions listed, each with a link to this page showing their calls alone. */
+function peopleOf(u: URL, sessions: readonly Session[]): { user: string; href: string }[] {
+  const users = [...new Set(sessions.map((x) => x.user).filter((x) => x !== null))].map(String);
+  return users.map((user) => {
+    const q = new URLSearchParams(u.search);
+    q.append('where', `user=${user}`);
+    return { user, href: `/sessions?${q}` };
+  });
+}
 
 export function Sessions({ u }: { u: URL }) {
   const p = rangeOf(u, SESSIONS_SINCE);
@@ -48,6 +59,7 @@ export function Sessions({ u }: { u: URL }) {
           <Panel title="Cost per agent">
             <TopList rows={d.agents} dim="agent" total={total} link={(v) => drill(`agent=${v}`)} />
           </Panel>
+          <UsageWindows params={rangeOf(u, SESSIONS_SINCE)} people={peopleOf(u, d.sessions)} />
           <Panel title="Most expensive sessions">
             <div class="scroll">
               <table>
