@@ -81,11 +81,7 @@ function readStatus(
       const mine = own === null ? [] : sessionLogs(found, own);
       // Months of history are the next report's to import: the first line on 300 MB of logs took ~3 s importing
       // them (bench/RESULTS.md, Status line), and no call in them is on the line.
-      const logs = writtenSince(
-        found,
-        earliestShown(nowMicros(), zone) / 1000,
-        transcript === null ? [] : mine,
-      );
+      const logs = writtenSince(found, earliestShown(nowMicros(), zone) / 1000, mine);
       const unread = await unreadAgentLogs(store, logs);
       const light = onlyOwnGrew(unread.reads, mine);
       if (!light) await importLocalAgentLogs(store, () => {}, ledger, env, home, logs);
