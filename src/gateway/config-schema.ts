@@ -6,6 +6,9 @@ import { rateLimitsSchema } from '../budgets/rate-limit.js';
 import { runawayConfigSchema } from '../budgets/runaway-config.js';
 import { WAL_SYNC } from '../ledger/wal/segment-files.js';
 
+/** What a balanced target's weight must be. */
+const SHARE = "expected a whole number of at least 1 (the target's share)";
+
 /**
  * tokenledger.config.yaml as zod checks it. docs/gateway.md documents every key; keep the two in step. Provider keys
  * never appear in the file: an upstream names the environment variable that holds its key.
@@ -113,6 +116,17 @@ export const configSchema = z
       .object({
         aliases: z.record(z.string().min(1), z.string().trim().min(1)).optional(),
         fallbacks: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).optional(),
+        /** A model's calls spread over targets by weight (gateway/balance.ts): `gpt-4o: {eu/gpt-4o: 3, us/gpt-4o: 1}`. */
+        balance: z
+          .record(
+            z.string().min(1),
+            z
+              .record(z.string().trim().min(1), z.number().int({ message: SHARE }).min(1, { message: SHARE }))
+              .refine((targets) => Object.keys(targets).length >= 2, {
+                message: 'expected at least two targets to share the calls (a single one is an alias)',
+              }),
+          )
+          .optional(),
       })
       .strict()
       .optional(),

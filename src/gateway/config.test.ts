@@ -138,6 +138,30 @@ budgets:
     expect(m).toContain('server.store_content: content storage is opt-in per virtual key only');
   });
 
+  it("reads a balanced model's targets with their weights in the file's order, and names a wrong one", () => {
+    expect(resolveConfig({}, {}, 'x').balance).toEqual({});
+    const cfg = resolveConfig(
+      parse('models:\n  balance: { gpt-4o: { eu/gpt-4o: 3, us/gpt-4o: 1 } }'),
+      {},
+      'x',
+    );
+    expect(cfg.balance).toEqual({
+      'gpt-4o': [
+        { model: 'eu/gpt-4o', weight: 3 },
+        { model: 'us/gpt-4o', weight: 1 },
+      ],
+    });
+    const m = problems(
+      'models:\n  balance:\n    gpt-4o: { eu/gpt-4o: 0.5, us/gpt-4o: 1 }\n    fast: { a: 1 }\n',
+    );
+    expect(m).toContain(
+      "tokenledger.config.yaml:3: models.balance.gpt-4o.eu/gpt-4o: expected a whole number of at least 1 (the target's share)",
+    );
+    expect(m).toContain(
+      'tokenledger.config.yaml:4: models.balance.fast: expected at least two targets to share the calls (a single one is an alias)',
+    );
+  });
+
   it('caches no answers without `cache:`, and an hour of them in 64 MB with it', () => {
     expect(resolveConfig({}, {}, 'x').cache).toBeNull();
     expect(resolveConfig(parse('cache: {}'), {}, 'x').cache).toEqual({

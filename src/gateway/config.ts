@@ -10,6 +10,7 @@ import type { WalSync } from '../ledger/wal/segment-files.js';
 import type { GpuPool } from '../sources/otlp/gpu-energy.js';
 import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
+import type { BalanceGroups } from './balance.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
 import type { ApiType } from './providers/provider.js';
 
@@ -39,6 +40,8 @@ export interface GatewayConfig {
   /** Router files by the model name that calls them (`routers:`), as written: relative to the config file. */
   routers: Readonly<Record<string, string>>;
   fallbacks: Readonly<Record<string, readonly string[]>>;
+  /** `models.balance`: each balanced model's targets and their weights, in the file's order. */
+  balance: BalanceGroups;
   timeouts: { connect_ms: number; first_byte_ms: number; idle_ms: number };
   keys_required: boolean;
   /** The response cache (cache/open-cache.ts); null when the config has no `cache:`. */
@@ -146,6 +149,14 @@ export function resolveConfig(
     aliases: Object.freeze({ ...f.models?.aliases }),
     routers: Object.freeze({ ...f.routers }),
     fallbacks: Object.freeze({ ...f.models?.fallbacks }),
+    balance: Object.freeze(
+      Object.fromEntries(
+        Object.entries(f.models?.balance ?? {}).map(([model, targets]) => [
+          model,
+          Object.entries(targets).map(([target, weight]) => ({ model: target, weight })),
+        ]),
+      ),
+    ),
     timeouts: {
       connect_ms: f.timeouts?.connect_ms ?? 10_000,
       first_byte_ms: f.timeouts?.first_byte_ms ?? 600_000,

@@ -11,6 +11,7 @@ import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './adm
 import { attribute } from './attribution.js';
 import { formAudioMs } from './audio-duration.js';
 import { BackgroundResponses } from './background-responses.js';
+import { Balancer } from './balance.js';
 import { cacheTags, type ResponseCache } from './cache/response-cache.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
@@ -79,10 +80,13 @@ export class Gateway {
   private readonly carried = new CarriedContext();
   /** Answers served again to the same request (`cache:`); null without. */
   private readonly cache: ResponseCache | null;
+  /** `models.balance`'s turns; null without it. */
+  private readonly balancer: Balancer | null;
 
   constructor(private readonly d: GatewayDeps) {
     this.client = new UpstreamClient(d.config);
     this.cache = d.cache ?? null;
+    this.balancer = Object.keys(d.config.balance).length === 0 ? null : new Balancer(d.config.balance);
     this.background = new BackgroundResponses((r) => {
       d.enforcer?.release(r).catch((e: Error) => this.warn(e));
     });
@@ -137,9 +141,18 @@ export class Gateway {
       // A router's name: the model it picks for the prompt is called as if the client had named it (docs/router.md).
       const router = this.d.routers?.get(json.model);
       const model = router === undefined ? json.model : routeOf(router, provider.inputText(json));
-      let list = candidates(this.d.config, provider.type, model);
-      const routed = list[0]!.upstream;
-      const key = await this.authenticate(provider, req, list[0]!);
+      // The upstream the request names decides whether it needs a virtual key and where a key of the caller's own
+      // may go (reachableFor, below): not the balanced target whose turn it happens to be.
+      const named = candidates(this.d.config, provider.type, model);
+      const routed = named[0]!.upstream;
+      const key = await this.authenticate(provider, req, named[0]!);
+      // Balanced where the gateway's provider keys go, or none: a key of the caller's own goes where its request
+      // names, as without balance (reachableFor).
+      const balancer =
+        this.balancer !== null && (key !== null || provider.callerKey(req.headers) === null)
+          ? this.balancer
+          : null;
+      let list = balancer === null ? named : candidates(this.d.config, provider.type, model, balancer);
       const attribution = attribute(key, req.headers, json, req.rawHeaders);
       this.d.sessions?.check(attribution);
       // The answer's event id: admission gives it to a reservation that a rebuild of the counters may have to look for.
@@ -164,7 +177,7 @@ export class Gateway {
         const admitted = admit(list[0]!);
         reservation = admitted instanceof Promise ? await admitted : admitted;
         if (reservation.model !== list[0]!.model)
-          list = candidates(this.d.config, provider.type, reservation.model);
+          list = candidates(this.d.config, provider.type, reservation.model, balancer);
       }
       // A fallback or a downgrade must not take a caller where its key would not have let it go, nor hand a provider
       // key of the caller's own to an upstream other than the one its request names.
@@ -211,7 +224,8 @@ export class Gateway {
           }
           reservation = next;
           // Its downgrade budget is full: the model it names instead, where the caller's key may go.
-          if (next.model !== c.model) c = reachable(candidates(this.d.config, provider.type, next.model))[0]!;
+          if (next.model !== c.model)
+            c = reachable(candidates(this.d.config, provider.type, next.model, balancer))[0]!;
           admittedFor = c;
         }
         const body = c.model === json.model ? json : { ...json, model: c.model };

@@ -1,3 +1,4 @@
+import type { Balancer } from './balance.js';
 import type { GatewayConfig, Upstream } from './config.js';
 import { GatewayError } from './errors.js';
 import type { ApiType } from './providers/provider.js';
@@ -10,22 +11,30 @@ export interface Candidate {
 
 /**
  * Where a request for `model` goes, and where it falls back to (config `models.fallbacks`, tried in order on 429,
- * 5xx or a connection error). Upstreams come only from flags and config, never from the request: a model may name
- * a configured upstream (`local-vllm/llama-3.1-8b`) but never a URL. Pure.
+ * 5xx or a connection error). With `balancer`, a balanced model (`models.balance`) goes to the target whose turn it
+ * is, then to its other targets, then to its fallbacks. Upstreams come only from flags and config, never from the
+ * request: a model may name a configured upstream (`local-vllm/llama-3.1-8b`) but never a URL. Pure but for the
+ * balancer's turn.
  */
-export function candidates(cfg: GatewayConfig, type: ApiType, model: string): Candidate[] {
-  const first = resolve(cfg, type, model);
-  if (first === null)
+export function candidates(
+  cfg: GatewayConfig,
+  type: ApiType,
+  model: string,
+  balancer: Balancer | null = null,
+): Candidate[] {
+  const out: Candidate[] = [];
+  // A target or a fallback of another wire format cannot take this request's body.
+  const add = (c: Candidate | null) => {
+    if (c !== null && !out.some((o) => o.upstream === c.upstream && o.model === c.model)) out.push(c);
+  };
+  for (const target of balancer?.next(model) ?? [model]) add(resolve(cfg, type, target));
+  const first = out[0];
+  if (first === undefined)
     throw new GatewayError(
       'GW_UNKNOWN_UPSTREAM',
       `no ${type} upstream is configured for model ${JSON.stringify(model)}; add one under upstreams in tokenledger.config.yaml or pass --upstream ${type}=BASE_URL`,
     );
-  const out = [first];
-  for (const next of cfg.fallbacks[model] ?? cfg.fallbacks[first.model] ?? []) {
-    const c = resolve(cfg, type, next);
-    // A fallback of another wire format cannot take this request's body.
-    if (c !== null && !out.some((o) => o.upstream === c.upstream && o.model === c.model)) out.push(c);
-  }
+  for (const next of cfg.fallbacks[model] ?? cfg.fallbacks[first.model] ?? []) add(resolve(cfg, type, next));
   return out;
 }
 

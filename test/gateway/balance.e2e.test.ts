@@ -1,0 +1,136 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysCreate } from '../../src/cli/keys.js';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { type RunningServer, startServer } from '../../src/server/serve.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { type FakeProvider, startFakeProvider } from './fake-provider.js';
+
+// Two deployments of the same models (two accounts, or two regions), each with its own provider key, and the
+// gateway's `models.balance` spreading calls over them (docs/gateway.md, Load balancing).
+let eu: FakeProvider;
+let us: FakeProvider;
+let dir: string;
+let server: RunningServer;
+let client: OpenAI;
+
+beforeAll(async () => {
+  eu = await startFakeProvider();
+  us = await startFakeProvider();
+  dir = await mkdtemp(join(tmpdir(), 'tl-gw-balance-'));
+  const config = join(dir, 'tokenledger.config.yaml');
+  await writeFile(
+    config,
+    [
+      'upstreams:',
+      `  eu: { type: openai, base_url: "${eu.url}/v1", key_env: EU_KEY, provider: openai }`,
+      `  us: { type: openai, base_url: "${us.url}/v1", key_env: US_KEY, provider: openai }`,
+      'models:',
+      '  balance:',
+      '    gpt-4o: { eu/gpt-4o: 3, us/gpt-4o: 1 }',
+      // The fake provider answers 429 to a model named *-e429: eu is out of quota for this one.
+      '    gpt-4o-mini: { eu/gpt-4o-mini-e429: 1, us/gpt-4o-mini: 1 }',
+      '  fallbacks: { gpt-4o-mini: [gpt-4.1-mini] }',
+      '',
+    ].join('\n'),
+  );
+  const ledger = join(dir, 'ledger.duckdb');
+  const key = await keysCreate({ db: ledger, team: 'search' }, () => {});
+  server = await startServer({
+    ledgerPath: ledger,
+    configPath: config,
+    port: 0,
+    // The upstream a request for gpt-4o names, without balance: the eu fake, as the built-in `openai`.
+    upstream: [`openai=${eu.url}/v1`],
+    cwd: dir,
+    env: { EU_KEY: 'sk-eu-provider', US_KEY: 'sk-us-provider', OPENAI_API_KEY: 'sk-openai-provider' },
+    openStore: (p) => createDuckDbStore(p),
+    log: () => {},
+  });
+  client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
+});
+afterAll(async () => {
+  await server?.close();
+  await eu?.close();
+  await us?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Each call's deployment, by which fake saw a request during it. */
+async function callEach(model: string, n: number): Promise<{ where: string[]; events: string[] }> {
+  const where: string[] = [];
+  const events: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const before = [eu.requests.length, us.requests.length];
+    const { response } = await client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    events.push(response.headers.get('x-tokenledger-event-id')!);
+    where.push(
+      [eu.requests.length > before[0]! ? 'eu' : '', us.requests.length > before[1]! ? 'us' : '']
+        .filter(Boolean)
+        .join('+'),
+    );
+  }
+  return { where, events };
+}
+
+async function ledgerEvents(ids: readonly string[]): Promise<UsageEvent[]> {
+  await server.wal.drain();
+  const all = await server.store.events({ limit: 10_000 });
+  return ids.map((id) => all.find((e) => e.event_id === id)!);
+}
+
+describe('models.balance', () => {
+  it("spreads a model's calls over its targets by weight, each with its upstream's own key, priced as the model", async () => {
+    const { where, events } = await callEach('gpt-4o', 8);
+    // Three of every four to eu, spread out rather than in a run.
+    expect(where).toEqual(['eu', 'eu', 'us', 'eu', 'eu', 'eu', 'us', 'eu']);
+    expect(new Set(eu.requests.map((r) => r.headers.authorization))).toEqual(
+      new Set(['Bearer sk-eu-provider']),
+    );
+    expect(us.requests.map((r) => r.headers.authorization)).toEqual([
+      'Bearer sk-us-provider',
+      'Bearer sk-us-provider',
+    ]);
+    // Sent as the model itself, not as the target's `upstream/model` name.
+    expect(new Set([...eu.requests, ...us.requests].map((r) => JSON.parse(r.body).model))).toEqual(
+      new Set(['gpt-4o']),
+    );
+    const recorded = await ledgerEvents(events);
+    expect(new Set(recorded.map((e) => `${e.provider} ${e.model} ${e.status} ${e.cost_usd}`)).size).toBe(1);
+    expect(recorded[0]).toMatchObject({ provider: 'openai', model: 'gpt-4o', status: 'ok', team: 'search' });
+    expect(recorded[0]!.cost_usd).toBeGreaterThan(0n);
+  });
+
+  it('tries the other targets on a 429 before the model’s fallbacks, and records the refused attempt', async () => {
+    const { where, events } = await callEach('gpt-4o-mini', 2);
+    // The first call's turn is eu's, which refuses it: us answers. The second call's turn is us's.
+    expect(where).toEqual(['eu+us', 'us']);
+    expect(eu.requests.at(-1)!.body).toContain('"gpt-4o-mini-e429"');
+    const answered = await ledgerEvents(events);
+    expect(answered.map((e) => [e.model, e.status])).toEqual([
+      ['gpt-4o-mini', 'ok'],
+      ['gpt-4o-mini', 'ok'],
+    ]);
+    await server.wal.drain();
+    const refused = (await server.store.events({ limit: 10_000 })).filter((e) => e.status === 'error');
+    expect(refused.map((e) => [e.model_requested, e.error_type, e.cost_usd])).toEqual([
+      ['gpt-4o-mini-e429', 'requests', 0n],
+    ]);
+  });
+
+  it("sends a caller's own provider key only where its request names, unbalanced", async () => {
+    const before = us.requests.length;
+    const own = new OpenAI({ apiKey: 'sk-caller-own', baseURL: `${server.url}/v1`, maxRetries: 0 });
+    for (let i = 0; i < 4; i++) await own.chat.completions.create({ model: 'gpt-4o', messages: [] });
+    // gpt-4o names the built-in openai upstream (the eu fake here): all four go there, none to us.
+    expect(us.requests.length).toBe(before);
+    expect(eu.requests.slice(-4).map((r) => r.headers.authorization)).toEqual(
+      Array(4).fill('Bearer sk-caller-own'),
+    );
+  });
+});
