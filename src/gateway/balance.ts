@@ -14,29 +14,60 @@ export interface BalanceTarget {
  * weights' total off it. Over any run of total-weight picks each target is taken exactly its weight's times, spread
  * through the run rather than in bursts (weights 3 and 1: a a b a, a a b a, …), and the same on every start. Not
  * random, so a test can say which call goes where; each gateway instance keeps its own turn.
+ *
+ * A target that refused a call (429, 5xx, no connection) rests (`rest`): until then the others share its turns, and
+ * it is tried only after them, so its share of the calls does not each pay a refused attempt first.
  */
 export class Balancer {
   private readonly scores = new Map<string, number[]>();
+  /** Epoch ms until which a target rests, by `${model} ${target}`. */
+  private readonly resting = new Map<string, number>();
 
   constructor(private readonly groups: BalanceGroups) {}
 
   /**
-   * `model`'s targets for this call: the one it goes to first, then the others in the config's order (tried next on
-   * 429, 5xx or a connection error, as fallbacks are). Null when `model` is not balanced.
+   * `model`'s targets for this call: the one it goes to first, then the others in the config's order, the resting
+   * ones last (tried next on 429, 5xx or a connection error, as fallbacks are). Null when `model` is not balanced.
    */
-  next(model: string): string[] | null {
+  next(model: string, now = Date.now()): string[] | null {
     const group = this.groups[model];
     if (group === undefined) return null;
     const score = this.scores.get(model) ?? group.map(() => 0);
     this.scores.set(model, score);
+    const awake = group.map((t) => !this.rests(model, t.model, now));
+    // All resting: none is better than another, and each is still tried.
+    if (!awake.includes(true)) awake.fill(true);
     let total = 0;
-    let pick = 0;
+    let pick = -1;
     for (let i = 0; i < group.length; i++) {
+      if (!awake[i]) continue;
       score[i]! += group[i]!.weight;
       total += group[i]!.weight;
-      if (score[i]! > score[pick]!) pick = i;
+      if (pick < 0 || score[i]! > score[pick]!) pick = i;
     }
     score[pick]! -= total;
-    return [group[pick]!.model, ...group.filter((_, i) => i !== pick).map((t) => t.model)];
+    const rest = group.filter((_, i) => i !== pick);
+    return [
+      group[pick]!.model,
+      ...rest.filter((t) => !this.rests(model, t.model, now)).map((t) => t.model),
+      ...rest.filter((t) => this.rests(model, t.model, now)).map((t) => t.model),
+    ];
+  }
+
+  /** `model`'s `target` refused a call: it rests for `ms` (a `retry-after`), else for REST_MS, at most MAX_REST_MS. */
+  rest(model: string, target: string, ms: number | null, now = Date.now()): void {
+    this.resting.set(`${model} ${target}`, now + Math.min(ms ?? REST_MS, MAX_REST_MS));
+  }
+
+  private rests(model: string, target: string, now: number): boolean {
+    return (this.resting.get(`${model} ${target}`) ?? 0) > now;
   }
 }
+
+/** How long a target that refused a call without saying how long rests. */
+export const REST_MS = 10_000;
+/**
+ * The longest rest: a `retry-after` of an hour (a quota used up) would otherwise keep a target out that may be back
+ * sooner; once a minute it is tried again, at the cost of one refused attempt.
+ */
+export const MAX_REST_MS = 60_000;

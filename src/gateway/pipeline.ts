@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Enforcer, Reservation } from '../budgets/enforcer.js';
 import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
+import { retryAfterMs } from '../http/retry-after.js';
 import type { CallContent } from '../ledger/call-content.js';
 import type { UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
@@ -294,6 +295,7 @@ export class Gateway {
               });
             return;
           }
+          if (c.balanced !== undefined) this.balancer!.rest(c.balanced.model, c.balanced.target, null);
           const error = attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable';
           // A fallback follows: this attempt is recorded as its own (call.ts, Outcome.replaced).
           const replaced = i < list.length - 1;
@@ -310,6 +312,8 @@ export class Gateway {
         }
         this.d.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
         const r = attempt.response;
+        if ((r.status === 429 || r.status >= 500) && c.balanced !== undefined)
+          this.balancer!.rest(c.balanced.model, c.balanced.target, retryAfterMs(r.headers['retry-after']));
         if ((r.status === 429 || r.status >= 500) && i < list.length - 1) {
           await (route.metered ? recordReplaced(call, r) : r.body.dump());
           continue;

@@ -7,6 +7,8 @@ export interface Candidate {
   upstream: Upstream;
   /** The model name to send upstream. */
   model: string;
+  /** A target of a balanced model (`models.balance`): which, so that one that refuses the call can rest. */
+  balanced?: { model: string; target: string };
 }
 
 /**
@@ -27,7 +29,9 @@ export function candidates(
   const add = (c: Candidate | null) => {
     if (c !== null && !out.some((o) => o.upstream === c.upstream && o.model === c.model)) out.push(c);
   };
-  for (const target of balancer?.next(model) ?? [model]) add(resolve(cfg, type, target));
+  const group = balancer?.next(model) ?? null;
+  if (group === null) add(resolve(cfg, type, model));
+  else for (const target of group) add(withTarget(resolve(cfg, type, target), { model, target }));
   const first = out[0];
   if (first === undefined)
     throw new GatewayError(
@@ -37,6 +41,9 @@ export function candidates(
   for (const next of cfg.fallbacks[model] ?? cfg.fallbacks[first.model] ?? []) add(resolve(cfg, type, next));
   return out;
 }
+
+const withTarget = (c: Candidate | null, balanced: Candidate['balanced']) =>
+  c === null ? null : { ...c, balanced };
 
 /**
  * An upstream's `models` globs are matched against the whole name first: OpenRouter's and Together's ids are

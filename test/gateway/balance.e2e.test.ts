@@ -31,8 +31,8 @@ beforeAll(async () => {
       'models:',
       '  balance:',
       '    gpt-4o: { eu/gpt-4o: 3, us/gpt-4o: 1 }',
-      // The fake provider answers 429 to a model named *-e429: eu is out of quota for this one.
-      '    gpt-4o-mini: { eu/gpt-4o-mini-e429: 1, us/gpt-4o-mini: 1 }',
+      // The fake provider answers 429 with retry-after: 1 to a model named *-busy: eu is at its limit for this one.
+      '    gpt-4o-mini: { eu/gpt-4o-mini-busy: 1, us/gpt-4o-mini: 1 }',
       '  fallbacks: { gpt-4o-mini: [gpt-4.1-mini] }',
       '',
     ].join('\n'),
@@ -106,20 +106,22 @@ describe('models.balance', () => {
     expect(recorded[0]!.cost_usd).toBeGreaterThan(0n);
   });
 
-  it('tries the other targets on a 429 before the model’s fallbacks, and records the refused attempt', async () => {
-    const { where, events } = await callEach('gpt-4o-mini', 2);
-    // The first call's turn is eu's, which refuses it: us answers. The second call's turn is us's.
-    expect(where).toEqual(['eu+us', 'us']);
-    expect(eu.requests.at(-1)!.body).toContain('"gpt-4o-mini-e429"');
-    const answered = await ledgerEvents(events);
-    expect(answered.map((e) => [e.model, e.status])).toEqual([
-      ['gpt-4o-mini', 'ok'],
-      ['gpt-4o-mini', 'ok'],
-    ]);
-    await server.wal.drain();
+  it('tries the other targets on a 429 before the model’s fallbacks, and rests the one that refused for its retry-after', async () => {
+    const first = await callEach('gpt-4o-mini', 3);
+    // The first call's turn is eu's, which refuses it (429, retry-after: 1): us answers. eu then rests for a second,
+    // and us takes every call.
+    expect(first.where).toEqual(['eu+us', 'us', 'us']);
+    expect(eu.requests.at(-1)!.body).toContain('"gpt-4o-mini-busy"');
+    await new Promise((r) => setTimeout(r, 1100));
+    // Rested, eu has its turns again (and refuses again).
+    const later = await callEach('gpt-4o-mini', 2);
+    expect(later.where).toEqual(['us', 'eu+us']);
+    const answered = await ledgerEvents([...first.events, ...later.events]);
+    expect(answered.map((e) => [e.model, e.status])).toEqual(Array(5).fill(['gpt-4o-mini', 'ok']));
     const refused = (await server.store.events({ limit: 10_000 })).filter((e) => e.status === 'error');
     expect(refused.map((e) => [e.model_requested, e.error_type, e.cost_usd])).toEqual([
-      ['gpt-4o-mini-e429', 'requests', 0n],
+      ['gpt-4o-mini-busy', 'requests', 0n],
+      ['gpt-4o-mini-busy', 'requests', 0n],
     ]);
   });
 

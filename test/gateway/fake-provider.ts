@@ -7,7 +7,8 @@ import { listenLocal } from '../helpers/listen-local.js';
 /**
  * A local stand-in for api.openai.com and api.anthropic.com that speaks their wire formats as documented (status
  * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
- * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-slow` spaces chunks 30 ms apart, `*-late` sends
+ * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-busy` answers the provider's too-busy error
+ * with `retry-after: 1` (OpenAI's 429, Anthropic's 529), `*-slow` spaces chunks 30 ms apart, `*-late` sends
  * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-lingering` ends a
  * stream 300 ms after its last event, `*-broken`
  * cuts the connection mid-stream (`*-broken-at-start` before its first event: a Messages stream left without
@@ -551,6 +552,7 @@ async function answer(
     return; // -stall: until the gateway gives up (timeouts.idle_ms)
   }
   const anthropic = path.startsWith('/v1/messages');
+  if (model.endsWith('-busy')) return overloaded(res, anthropic);
   if (model.endsWith('-flaky')) {
     // The official SDKs number their attempts (x-stainless-retry-count): the first is refused, a retry answered.
     if ((headers['x-stainless-retry-count'] ?? '0') === '0') return overloaded(res, anthropic);

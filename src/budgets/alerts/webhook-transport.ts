@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../../http/retry-after.js';
 /**
  * One HTTP POST to a webhook, its result returned as data (as OTel's exporters do): the queue decides what to retry.
  * 408, 429 and 5xx are worth retrying, as are network errors and timeouts; any other 4xx means the request itself is
@@ -40,15 +41,13 @@ export const fetchTransport: Transport = async (r) => {
   if (s >= 200 && s < 300) return { kind: 'success', status: s };
   const error = `HTTP ${s}${text ? `: ${text}` : ''}`;
   if (s === 408 || s === 429 || s >= 500)
-    return { kind: 'retryable', status: s, error, retryAfterMs: retryAfter(res.headers.get('retry-after')) };
+    return {
+      kind: 'retryable',
+      status: s,
+      error,
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    };
   if (s >= 300 && s < 400)
     return { kind: 'failure', status: s, error: `${error} (redirect; configure the final URL)` };
   return { kind: 'failure', status: s, error };
 };
-
-function retryAfter(h: string | null): number | null {
-  if (h === null) return null;
-  if (/^\d+$/.test(h.trim())) return Number(h) * 1000;
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
