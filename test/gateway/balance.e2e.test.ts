@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysCreate } from '../../src/cli/keys.js';
@@ -16,6 +17,7 @@ let us: FakeProvider;
 let dir: string;
 let server: RunningServer;
 let client: OpenAI;
+let key: string;
 
 beforeAll(async () => {
   eu = await startFakeProvider();
@@ -28,17 +30,20 @@ beforeAll(async () => {
       'upstreams:',
       `  eu: { type: openai, base_url: "${eu.url}/v1", key_env: EU_KEY, provider: openai }`,
       `  us: { type: openai, base_url: "${us.url}/v1", key_env: US_KEY, provider: openai }`,
+      `  eu-ant: { type: anthropic, base_url: "${eu.url}", key_env: EU_KEY, provider: anthropic }`,
+      `  us-ant: { type: anthropic, base_url: "${us.url}", key_env: US_KEY, provider: anthropic }`,
       'models:',
       '  balance:',
       '    gpt-4o: { eu/gpt-4o: 3, us/gpt-4o: 1 }',
       // The fake provider answers 429 with retry-after: 1 to a model named *-busy: eu is at its limit for this one.
       '    gpt-4o-mini: { eu/gpt-4o-mini-busy: 1, us/gpt-4o-mini: 1 }',
+      '    claude-sonnet-4-5: { eu-ant/claude-sonnet-4-5-busy: 1, us-ant/claude-sonnet-4-5: 1 }',
       '  fallbacks: { gpt-4o-mini: [gpt-4.1-mini] }',
       '',
     ].join('\n'),
   );
   const ledger = join(dir, 'ledger.duckdb');
-  const key = await keysCreate({ db: ledger, team: 'search' }, () => {});
+  key = await keysCreate({ db: ledger, team: 'search' }, () => {});
   server = await startServer({
     ledgerPath: ledger,
     configPath: config,
@@ -59,22 +64,27 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Each call's deployment, by which fake saw a request during it. */
+/** Which deployments a call reached: `eu`, `us`, or `eu+us` when one refused it and the other answered. */
+async function reached(call: () => Promise<unknown>): Promise<string> {
+  const before = [eu.requests.length, us.requests.length];
+  await call();
+  const saw = [eu.requests.length > before[0]! && 'eu', us.requests.length > before[1]! && 'us'];
+  return saw.filter(Boolean).join('+');
+}
+
+/** `n` calls of `model` in turn: where each went, and its event id. */
 async function callEach(model: string, n: number): Promise<{ where: string[]; events: string[] }> {
   const where: string[] = [];
   const events: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const before = [eu.requests.length, us.requests.length];
-    const { response } = await client.chat.completions
-      .create({ model, messages: [{ role: 'user', content: 'hi' }] })
-      .withResponse();
-    events.push(response.headers.get('x-tokenledger-event-id')!);
+  for (let i = 0; i < n; i++)
     where.push(
-      [eu.requests.length > before[0]! ? 'eu' : '', us.requests.length > before[1]! ? 'us' : '']
-        .filter(Boolean)
-        .join('+'),
+      await reached(async () => {
+        const { response } = await client.chat.completions
+          .create({ model, messages: [{ role: 'user', content: 'hi' }] })
+          .withResponse();
+        events.push(response.headers.get('x-tokenledger-event-id')!);
+      }),
     );
-  }
   return { where, events };
 }
 
@@ -123,6 +133,27 @@ describe('models.balance', () => {
       ['gpt-4o-mini-busy', 'requests', 0n],
       ['gpt-4o-mini-busy', 'requests', 0n],
     ]);
+  });
+
+  it('balances Anthropic calls the same way: the overloaded one (529) rests, with its own key for each', async () => {
+    const anthropic = new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 });
+    const where: string[] = [];
+    for (let i = 0; i < 3; i++)
+      where.push(
+        await reached(async () => {
+          const m = await anthropic.messages.create({
+            model: 'claude-sonnet-4-5',
+            max_tokens: 100,
+            messages: [{ role: 'user', content: 'hi' }],
+          });
+          expect(m.model).toBe('claude-sonnet-4-5');
+        }),
+      );
+    expect(where).toEqual(['eu+us', 'us', 'us']);
+    expect(eu.requests.at(-1)!.headers['x-api-key']).toBe('sk-eu-provider');
+    expect(new Set(us.requests.slice(-3).map((r) => r.headers['x-api-key']))).toEqual(
+      new Set(['sk-us-provider']),
+    );
   });
 
   it("sends a caller's own provider key only where its request names, unbalanced", async () => {
