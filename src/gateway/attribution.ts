@@ -1,16 +1,22 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Attribution, emptyAttribution, GATEWAY_CACHE_TAG, PRICING_TAGS } from '../ledger/event.js';
+import {
+  type Attribution,
+  emptyAttribution,
+  GATEWAY_CACHE_TAG,
+  GATEWAY_UPSTREAM_TAG,
+  PRICING_TAGS,
+} from '../ledger/event.js';
 import { setOwn } from '../ledger/own-key.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
 import { obj } from './providers/provider.js';
 
 /**
- * Tags that state facts of the call, which the gateway sets: those pricing reads, and the response cache's (a hit
- * named by a caller would be counted as one in what the cache saved).
+ * Tags that state facts of the call, which the gateway sets: those pricing reads, the response cache's (a hit named
+ * by a caller would be counted as one in what the cache saved) and the upstream a balanced call went to.
  */
-const CALL_TAGS: ReadonlySet<string> = new Set([...PRICING_TAGS, GATEWAY_CACHE_TAG]);
+const CALL_TAGS: ReadonlySet<string> = new Set([...PRICING_TAGS, GATEWAY_CACHE_TAG, GATEWAY_UPSTREAM_TAG]);
 
 const HEADER_FIELDS = [
   ['x-tokenledger-org', 'org'],

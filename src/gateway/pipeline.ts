@@ -5,7 +5,7 @@ import { RateLimitedError } from '../budgets/rate-limited.js';
 import { TokenledgerError } from '../errors.js';
 import { retryAfterMs } from '../http/retry-after.js';
 import type { CallContent } from '../ledger/call-content.js';
-import type { UsageEvent } from '../ledger/event.js';
+import { type Attribution, GATEWAY_UPSTREAM_TAG, type UsageEvent } from '../ledger/event.js';
 import type { Pricer } from '../pricing/pricer.js';
 import { type LearnedRouter, routeOf } from '../router/learned-router.js';
 import { admission, CARRIES_CONTEXT, refusedForItsModel, sameScope } from './admission.js';
@@ -253,7 +253,8 @@ export class Gateway {
           ts,
           requestId,
           eventId,
-          attribution,
+          // A balanced call says which of the model's upstreams served it (an account, a region).
+          attribution: c.balanced === undefined ? attribution : servedBy(attribution, c.upstream.name),
           upstream: c.upstream,
           model: c.model,
           reservation,
@@ -277,7 +278,10 @@ export class Gateway {
             prepared.injectedUsage,
           );
           const hit = await slot.answer();
-          call.attribution = { ...attribution, tags: cacheTags(attribution.tags, hit !== undefined) };
+          call.attribution = {
+            ...call.attribution,
+            tags: cacheTags(call.attribution.tags, hit !== undefined),
+          };
           if (hit !== undefined) return await respondCached(call, hit, res);
           this.d.metrics.recordCacheMiss(c.upstream.name);
           call.cache = slot;
@@ -432,4 +436,9 @@ export class Gateway {
     await this.cache?.close();
     await this.client.close();
   }
+}
+
+/** `attribution` with the tag naming the upstream a balanced call went to (GATEWAY_UPSTREAM_TAG). */
+function servedBy(attribution: Attribution, upstream: string): Attribution {
+  return { ...attribution, tags: { ...attribution.tags, [GATEWAY_UPSTREAM_TAG]: upstream } };
 }

@@ -160,6 +160,13 @@ export const WEB_SEARCH_TOOL_TAG = 'web_search_tool';
 export const GATEWAY_CACHE_TAG = 'gateway_cache';
 
 /**
+ * Tag the gateway puts on a balanced model's calls (gateway/balance.ts): the upstream that served the call (an account,
+ * a region), which `provider` does not say when several upstreams price as one provider. A report by
+ * `tag.gateway_upstream` gives each account's spend. As few values as the config has upstreams.
+ */
+export const GATEWAY_UPSTREAM_TAG = 'gateway_upstream';
+
+/**
  * A hit's source_ref starts so, followed by the id of the event it was answered from: per event, not a tag, as each
  * answer's id would be a context of its own.
  */

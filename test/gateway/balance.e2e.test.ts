@@ -111,6 +111,8 @@ describe('models.balance', () => {
       new Set(['gpt-4o']),
     );
     const recorded = await ledgerEvents(events);
+    // Each call says which upstream served it: both price as openai, and each is billed to its own account.
+    expect(recorded.map((e) => e.tags.gateway_upstream)).toEqual(where);
     expect(new Set(recorded.map((e) => `${e.provider} ${e.model} ${e.status} ${e.cost_usd}`)).size).toBe(1);
     expect(recorded[0]).toMatchObject({ provider: 'openai', model: 'gpt-4o', status: 'ok', team: 'search' });
     expect(recorded[0]!.cost_usd).toBeGreaterThan(0n);
@@ -129,9 +131,11 @@ describe('models.balance', () => {
     const answered = await ledgerEvents([...first.events, ...later.events]);
     expect(answered.map((e) => [e.model, e.status])).toEqual(Array(5).fill(['gpt-4o-mini', 'ok']));
     const refused = (await server.store.events({ limit: 10_000 })).filter((e) => e.status === 'error');
-    expect(refused.map((e) => [e.model_requested, e.error_type, e.cost_usd])).toEqual([
-      ['gpt-4o-mini-busy', 'requests', 0n],
-      ['gpt-4o-mini-busy', 'requests', 0n],
+    expect(
+      refused.map((e) => [e.model_requested, e.error_type, e.cost_usd, e.tags.gateway_upstream]),
+    ).toEqual([
+      ['gpt-4o-mini-busy', 'requests', 0n, 'eu'],
+      ['gpt-4o-mini-busy', 'requests', 0n, 'eu'],
     ]);
   });
 
@@ -156,10 +160,36 @@ describe('models.balance', () => {
     );
   });
 
+  it('lets no caller name the upstream tag: a header naming it is refused, a metadata key is not made a tag', async () => {
+    const refused = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [] }, { headers: { 'x-tokenledger-tags': 'gateway_upstream=us' } })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('"gateway_upstream" is a tag tokenledger sets from the call itself'),
+    });
+    const before = us.requests.length;
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [], metadata: { gateway_upstream: 'elsewhere' } })
+      .withResponse();
+    const [e] = await ledgerEvents([response.headers.get('x-tokenledger-event-id')!]);
+    expect(e!.tags.gateway_upstream).toBe(us.requests.length > before ? 'us' : 'eu');
+  });
+
   it("sends a caller's own provider key only where its request names, unbalanced", async () => {
     const before = us.requests.length;
     const own = new OpenAI({ apiKey: 'sk-caller-own', baseURL: `${server.url}/v1`, maxRetries: 0 });
-    for (let i = 0; i < 4; i++) await own.chat.completions.create({ model: 'gpt-4o', messages: [] });
+    const events: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { response } = await own.chat.completions
+        .create({ model: 'gpt-4o', messages: [] })
+        .withResponse();
+      events.push(response.headers.get('x-tokenledger-event-id')!);
+    }
+    // Not a balanced call: no upstream tag.
+    expect((await ledgerEvents(events)).map((e) => e.tags.gateway_upstream)).toEqual(
+      Array(4).fill(undefined),
+    );
     // gpt-4o names the built-in openai upstream (the eu fake here): all four go there, none to us.
     expect(us.requests.length).toBe(before);
     expect(eu.requests.slice(-4).map((r) => r.headers.authorization)).toEqual(
