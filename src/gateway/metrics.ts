@@ -50,6 +50,7 @@ export class GatewayMetrics {
   private readonly cacheLookups = new Map<string, number>();
   private readonly cacheSaved = new Map<string, bigint>();
   private cacheUnavailable = 0;
+  private readonly balanceRests = new Map<string, number>();
   private readonly otlpRequests = new Map<string, number>();
   private readonly otlpRecords = new Map<string, number>();
 
@@ -100,6 +101,11 @@ export class GatewayMetrics {
     const labels = `upstream="${esc(upstream)}"`;
     inc(this.cacheLookups, `${labels},outcome="hit"`, 1);
     if (saved !== null) this.cacheSaved.set(labels, (this.cacheSaved.get(labels) ?? 0n) + saved);
+  }
+
+  /** A balanced model's target refused a call and rests (gateway/balance.ts). Both names come from the config. */
+  recordRest(model: string, target: string): void {
+    inc(this.balanceRests, `model="${esc(model)}",target="${esc(target)}"`, 1);
   }
 
   /** Events the store refused, set aside by the write-ahead log instead of stored (ledger/wal/set-aside.ts). */
@@ -182,6 +188,13 @@ export class GatewayMetrics {
       "# HELP tokenledger_gateway_cache_unavailable_total Lookups the response cache's Redis did not answer (sent as misses).",
       '# TYPE tokenledger_gateway_cache_unavailable_total counter',
       `tokenledger_gateway_cache_unavailable_total ${this.cacheUnavailable}`,
+    );
+    family(
+      out,
+      'tokenledger_gateway_balance_rests_total',
+      'counter',
+      "Calls a balanced model's target refused (429, 5xx, no connection), each setting it to rest.",
+      this.balanceRests,
     );
     family(
       out,

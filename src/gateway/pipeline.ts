@@ -299,7 +299,7 @@ export class Gateway {
               });
             return;
           }
-          if (c.balanced !== undefined) this.balancer!.rest(c.balanced.model, c.balanced.target, null);
+          if (c.balanced !== undefined) this.rest(c.balanced, null);
           const error = attempt.timeout ? 'upstream_timeout' : 'upstream_unreachable';
           // A fallback follows: this attempt is recorded as its own (call.ts, Outcome.replaced).
           const replaced = i < list.length - 1;
@@ -317,7 +317,7 @@ export class Gateway {
         this.d.metrics.recordLatency(c.upstream.name, (performance.now() - t0) / 1000);
         const r = attempt.response;
         if ((r.status === 429 || r.status >= 500) && c.balanced !== undefined)
-          this.balancer!.rest(c.balanced.model, c.balanced.target, retryAfterMs(r.headers['retry-after']));
+          this.rest(c.balanced, retryAfterMs(r.headers['retry-after']));
         if ((r.status === 429 || r.status >= 500) && i < list.length - 1) {
           await (route.metered ? recordReplaced(call, r) : r.body.dump());
           continue;
@@ -356,6 +356,12 @@ export class Gateway {
       if (reservation !== null && !reservation.done && call?.heldForLater !== true)
         this.d.enforcer!.release(reservation).catch((e: Error) => this.warn(e));
     }
+  }
+
+  /** A balanced target refused the call: it rests for `ms` (its retry-after), and /metrics counts it. */
+  private rest(target: NonNullable<Candidate['balanced']>, ms: number | null): void {
+    this.balancer!.rest(target.model, target.target, ms);
+    this.d.metrics.recordRest(target.model, target.target);
   }
 
   private warn(e: Error): void {

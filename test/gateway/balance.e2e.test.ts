@@ -130,6 +130,10 @@ describe('models.balance', () => {
     expect(later.where).toEqual(['us', 'eu+us']);
     const answered = await ledgerEvents([...first.events, ...later.events]);
     expect(answered.map((e) => [e.model, e.status])).toEqual(Array(5).fill(['gpt-4o-mini', 'ok']));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain(
+      'tokenledger_gateway_balance_rests_total{model="gpt-4o-mini",target="eu/gpt-4o-mini-busy"} 2',
+    );
     const refused = (await server.store.events({ limit: 10_000 })).filter((e) => e.status === 'error');
     expect(
       refused.map((e) => [e.model_requested, e.error_type, e.cost_usd, e.tags.gateway_upstream]),
