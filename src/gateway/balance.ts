@@ -46,11 +46,11 @@ export class Balancer {
       if (pick < 0 || score[i]! > score[pick]!) pick = i;
     }
     score[pick]! -= total;
-    const rest = group.filter((_, i) => i !== pick);
+    const others = group.filter((_, i) => i !== pick);
     return [
       group[pick]!.model,
-      ...rest.filter((t) => !this.rests(model, t.model, now)).map((t) => t.model),
-      ...rest.filter((t) => this.rests(model, t.model, now)).map((t) => t.model),
+      ...others.filter((t) => !this.rests(model, t.model, now)).map((t) => t.model),
+      ...others.filter((t) => this.rests(model, t.model, now)).map((t) => t.model),
     ];
   }
 

@@ -116,7 +116,7 @@ export const configSchema = z
       .object({
         aliases: z.record(z.string().min(1), z.string().trim().min(1)).optional(),
         fallbacks: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).optional(),
-        /** A model's calls spread over targets by weight (gateway/balance.ts): `gpt-4o: {eu/gpt-4o: 3, us/gpt-4o: 1}`. */
+        /** A model's calls spread over targets by weight (balance.ts): `gpt-4o: {eu/gpt-4o: 3, us/gpt-4o: 1}`. */
         balance: z
           .record(
             z.string().min(1),

@@ -6,6 +6,7 @@ export function retryAfterMs(h: string | string[] | null | undefined, now = Date
   const v = Array.isArray(h) ? h[0] : h;
   if (v === undefined || v === null) return null;
   if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const at = Date.parse(v);
+  // An HTTP date names its month; Date.parse alone takes "-5" for a year.
+  const at = /[A-Za-z]/.test(v) ? Date.parse(v) : Number.NaN;
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
