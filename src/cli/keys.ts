@@ -15,6 +15,8 @@ export interface KeysCreateOptions extends LedgerOptions {
   budget?: string;
   /** Keep the prompt and completion text of this key's calls (docs/gateway.md, "Prompt and completion text"). */
   storeContent?: boolean;
+  /** The models its callers may ask for: a comma-separated list of names or globs (`gpt-4o-mini,claude-haiku-*`). */
+  models?: string;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void)
     agent: o.agent ?? null,
     budget_usd: budget,
     store_content: o.storeContent === true,
+    ...(o.models === undefined ? {} : { models: modelList(o.models) }),
     created_at: new Date().toISOString(),
     revoked_at: null,
   };
@@ -83,25 +86,33 @@ function spendText(k: VirtualKeyRecord, spent: string | undefined): string {
  * would start from nothing until a restart; such a key is replaced by a new one made with --budget.
  */
 export async function keysUpdate(
-  o: LedgerOptions & { id: string; budget?: string },
+  o: LedgerOptions & { id: string; budget?: string; models?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  if (o.budget === undefined)
-    throw new TokenledgerError('CLI_BAD_OPTION', 'nothing to change: give --budget USD');
-  const budget = monthlyBudget(o.budget);
+  if (o.budget === undefined && o.models === undefined)
+    throw new TokenledgerError('CLI_BAD_OPTION', 'nothing to change: give --budget USD or --models LIST');
+  const budget = o.budget === undefined ? undefined : monthlyBudget(o.budget);
+  // `any` lifts the limit: the key may ask for every model again.
+  const models = o.models === undefined || o.models.trim() === 'any' ? undefined : modelList(o.models);
   await withRecords(o, async (r) => {
     const k = findKey(await r.keys.list(), o.id);
     if (k.revoked_at !== null)
       throw new TokenledgerError(
         'CLI_BAD_OPTION',
-        `${k.id} was revoked at ${k.revoked_at}; it takes no budget`,
+        `${k.id} was revoked at ${k.revoked_at}; it takes no change`,
       );
-    if (k.budget_usd === null)
+    if (budget !== undefined && k.budget_usd === null)
       throw new TokenledgerError(
         'CLI_BAD_OPTION',
         `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
       );
-    const updated = { ...k, budget_usd: budget };
+    const { models: was, ...rest } = k;
+    const limit = o.models === undefined ? was : models;
+    const updated: VirtualKeyRecord = {
+      ...rest,
+      ...(budget === undefined ? {} : { budget_usd: budget }),
+      ...(limit === undefined ? {} : { models: limit }),
+    };
     await r.keys.put(updated);
     out(`Updated ${k.id} (${describe(updated)}).\n`);
   });
@@ -130,6 +141,16 @@ function findKey(keys: VirtualKeyRecord[], idOrKey: string): VirtualKeyRecord {
   return k;
 }
 
+/** `--models`' list: names or globs (`*`, `?`) separated by commas, at least one. */
+function modelList(text: string): string[] {
+  const models = [...new Set(text.split(',').map((m) => m.trim()))].filter((m) => m !== '');
+  if (models.length > 0) return models;
+  throw new TokenledgerError(
+    'CLI_BAD_OPTION',
+    `--models ${JSON.stringify(text)}: expected model names or globs separated by commas, such as gpt-4o-mini,claude-haiku-*`,
+  );
+}
+
 /** `--budget`'s monthly USD amount: a positive decimal. */
 function monthlyBudget(text: string): string {
   if (isPositiveUsd(text.trim())) return text.trim();
@@ -144,6 +165,7 @@ function describe(k: VirtualKeyRecord): string {
     .filter((f) => k[f] !== null)
     .map((f) => `${f}=${k[f]}`);
   if (k.budget_usd !== null) parts.push(`budget=${formatUsdDisplay(k.budget_usd)}/month`);
+  if (k.models !== undefined) parts.push(`models=${k.models.join(',')}`);
   if (k.store_content) parts.push('stores prompt and completion text');
   return parts.join(' ') || 'no attribution';
 }

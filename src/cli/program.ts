@@ -292,7 +292,8 @@ export function buildProgram(): Command {
       .option(
         '--store-content',
         "keep the prompt and completion text of this key's calls in the ledger (never kept otherwise)",
-      ),
+      )
+      .option('--models <list>', 'the only models its callers may ask for: names or globs, comma-separated'),
   ).action(async (o) => {
     await (await import('./keys.js')).keysCreate(o, out);
   });
@@ -305,9 +306,10 @@ export function buildProgram(): Command {
   ledgerOptions(
     keys
       .command('update')
-      .description("change a key's monthly budget (a running server applies it to the next call)")
+      .description("change a key's monthly budget or models (a running server applies them to the next call)")
       .argument('<id>')
-      .option('--budget <usd>', 'monthly budget in USD'),
+      .option('--budget <usd>', 'monthly budget in USD')
+      .option('--models <list>', 'the only models its callers may ask for (comma-separated globs), or any'),
   ).action(async (id: string, o) => (await import('./keys.js')).keysUpdate({ ...o, id }, out));
   ledgerOptions(
     keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),

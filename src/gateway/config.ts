@@ -12,6 +12,7 @@ import { readYamlLines } from '../yaml-lines.js';
 import { problemOf } from '../zod-problem.js';
 import type { BalanceGroups } from './balance.js';
 import { type ConfigFile, configSchema } from './config-schema.js';
+import { modelGlob } from './model-glob.js';
 import type { ApiType } from './providers/provider.js';
 
 export interface Upstream {
@@ -227,7 +228,7 @@ function upstreamOf(name: string, u: UpstreamDefinition): Upstream {
     base_url: u.base_url.replace(/\/+$/, ''),
     key_env: u.key_env ?? null,
     provider: u.provider ?? name,
-    models: (u.models ?? []).map(globToRegExp),
+    models: (u.models ?? []).map(modelGlob),
     require_virtual_key: u.require_virtual_key ?? false,
     api_key_header:
       u.type === 'openai' && (u.auth ?? (isAzureHost(u.base_url) ? 'api-key' : 'bearer')) === 'api-key',
@@ -253,12 +254,4 @@ function isAzureHost(baseUrl: string): boolean {
   return /\.(?:openai\.azure\.com|cognitiveservices\.azure\.com|services\.ai\.azure\.com)$/i.test(
     new URL(baseUrl).hostname,
   );
-}
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${escaped}$`);
 }

@@ -18,6 +18,7 @@ const GATEWAY_ERRORS = {
   GW_KEY_REQUIRED: 401,
   GW_KEY_INVALID: 401,
   GW_ATTRIBUTION_CONFLICT: 403,
+  GW_MODEL_NOT_ALLOWED: 403,
   // Raised by src/budgets (BudgetExceededError, RateLimitedError, CountersUnavailableError); listed for the docs.
   GW_BUDGET_EXCEEDED: 429,
   GW_RATE_LIMITED: 429,

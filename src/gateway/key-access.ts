@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Upstream } from './config.js';
 import { GatewayError } from './errors.js';
 import type { VirtualKeyRecord } from './keys/virtual-key.js';
+import { modelGlob } from './model-glob.js';
 import type { Provider } from './providers/provider.js';
 import type { Candidate } from './select-upstream.js';
 
@@ -43,4 +44,24 @@ export function keyRequired(provider: Provider, c: Candidate): GatewayError {
     'GW_KEY_REQUIRED',
     `upstream ${c.upstream.name} needs a tokenledger virtual key (tlk_…) in ${provider.keyHeaders[0]}; create one with tokenledger keys create`,
   );
+}
+
+/**
+ * GW_MODEL_NOT_ALLOWED unless `key` may ask for `model`, the name the request gives (before aliases, routers,
+ * balancing, fallbacks and downgrades, which are the config's to choose): a key made with `--models`.
+ */
+export function checkModelAllowed(key: VirtualKeyRecord | null, model: string): void {
+  if (key?.models === undefined || key.models.some((g) => globOf(g).test(model))) return;
+  throw new GatewayError(
+    'GW_MODEL_NOT_ALLOWED',
+    `virtual key ${key.id} may call ${key.models.join(', ')}, not ${JSON.stringify(model)}; ask for one of those, or change the key: tokenledger keys update ${key.id} --models LIST`,
+  );
+}
+
+/** Each key glob compiled once: checked on every call of a key that has them. Globs come from key records only. */
+const compiled = new Map<string, RegExp>();
+function globOf(glob: string): RegExp {
+  const re = compiled.get(glob) ?? modelGlob(glob);
+  compiled.set(glob, re);
+  return re;
 }

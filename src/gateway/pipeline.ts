@@ -25,7 +25,7 @@ import { errorBody, GatewayError } from './errors.js';
 import { formFields, withFormModel } from './form-body.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
 import { withModel } from './json-splice.js';
-import { keyRequired, reachableFor } from './key-access.js';
+import { checkModelAllowed, keyRequired, reachableFor } from './key-access.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -147,6 +147,7 @@ export class Gateway {
       const named = candidates(this.d.config, provider.type, model);
       const routed = named[0]!.upstream;
       const key = await this.authenticate(provider, req, named[0]!);
+      checkModelAllowed(key, json.model);
       // Balanced where the gateway's provider keys go, or none: a key of the caller's own goes where its request
       // names, as without balance (reachableFor).
       const balancer =

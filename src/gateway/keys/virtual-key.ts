@@ -20,6 +20,11 @@ export interface VirtualKeyRecord {
   budget_usd: string | null;
   /** Opt-in to storing prompt and completion text (off unless asked). */
   store_content: boolean;
+  /**
+   * The models a caller with this key may ask for, as globs (`gpt-4o-mini`, `claude-haiku-*`); absent: any. Keys made
+   * before this field have none.
+   */
+  models?: readonly string[];
   created_at: string;
   revoked_at: string | null;
 }

@@ -8,7 +8,7 @@ import type { CallContext, Outcome } from '../call.js';
 import { callIds } from '../call-ids.js';
 import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
-import { reachableFor } from '../key-access.js';
+import { checkModelAllowed, reachableFor } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { realtimeFacts, realtimeUsage } from '../providers/openai/realtime-usage.js';
 import { count, durationUsage, jsonOrNull, obj, str } from '../providers/provider.js';
@@ -56,6 +56,13 @@ export async function realtimeHandshake(
       ? [{ upstream: defaultUpstream(d.gateway.config, route.provider.type), model: '' }]
       : candidates(d.gateway.config, route.provider.type, model);
   const key = await d.authenticate(route.provider, req, list[0]!);
+  if (model !== null && model !== '') checkModelAllowed(key, model);
+  // A transcription session names its model later, in its configuration: a key limited to models opens none.
+  else if (key?.models !== undefined)
+    throw new GatewayError(
+      'GW_MODEL_NOT_ALLOWED',
+      `virtual key ${key.id} may call ${key.models.join(', ')}; a Realtime transcription session names no model at its handshake, so a key limited to models cannot open one`,
+    );
   const attribution = attribute(key, req.headers, {}, req.rawHeaders);
   d.gateway.sessions?.check(attribution);
   // A fallback must not take a caller where its key would not have let it go (pipeline.ts).

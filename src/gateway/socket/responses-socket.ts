@@ -8,7 +8,7 @@ import type { Upstream } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { ForwardDeps } from '../forward.js';
 import { withModel } from '../json-splice.js';
-import { reachableFor } from '../key-access.js';
+import { checkModelAllowed, reachableFor } from '../key-access.js';
 import type { VirtualKeyRecord } from '../keys/virtual-key.js';
 import { jsonOrNull, obj, type StreamMeter, str } from '../providers/provider.js';
 import { parseJsonBody } from '../request-body.js';
@@ -158,6 +158,7 @@ export class ResponsesSocket {
       const routed = list[0]!.upstream;
       // Checked at every create, not once at the handshake: a key revoked mid-connection stops here.
       const key = await this.d.authenticate(provider, this.req, list[0]!);
+      checkModelAllowed(key, json.model);
       const attribution = attribute(key, this.req.headers, json, this.req.rawHeaders);
       d.sessions?.check(attribution);
       const { requestId, eventId } = callIds();
