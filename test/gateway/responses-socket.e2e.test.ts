@@ -384,6 +384,22 @@ describe('the Responses API WebSocket mode through the gateway (official openai 
     ws.close();
   });
 
+  it('refuses a create for a model its key may not call in an error event on its lane; the socket stays', async () => {
+    const limited = await keysCreate({ db: h.ledger, team: 'interns', models: 'gpt-4o-mini' }, () => {});
+    // The server reads the key file again when it changes (about once a second).
+    await new Promise((r) => setTimeout(r, 1100));
+    const { ws, events } = await connect(limited);
+    const sockets = h.fake.sockets.length;
+    ws.send(create('gpt-4o'));
+    const [refused] = await ended(events, 1);
+    expect(refused).toMatchObject({ type: 'error', status: 403, error: { code: 'GW_MODEL_NOT_ALLOWED' } });
+    expect(h.fake.sockets.length).toBe(sockets);
+    ws.send(create('gpt-4o-mini'));
+    const [, next] = await ended(events, 2);
+    expect(next!.type).toBe('response.completed');
+    ws.close();
+  });
+
   it('stops a key revoked while its socket is open at the next create', async () => {
     const { ws, events } = await connect(revokedKey);
     ws.send(create('gpt-4o'));
