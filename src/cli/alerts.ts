@@ -2,7 +2,7 @@ import { ALERT_KINDS, type AlertKind } from '../budgets/alerts/alert.js';
 import { type LogRead, listAlerts, type StoredAlert } from '../budgets/alerts/alert-log.js';
 import { TokenledgerError } from '../errors.js';
 import { type LedgerOptions, withRecords } from './context.js';
-import { parsePositiveInt, parseRange } from './filters.js';
+import { parsePositiveInt, parseRange, parseTableOrJson } from './filters.js';
 
 export interface AlertsOptions extends LedgerOptions {
   /** An age (7d, 12h) or a date; default: all. */
@@ -25,9 +25,7 @@ export async function alertsCommand(
   out: (s: string) => void,
   warn: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   if (o.kind !== undefined && !(ALERT_KINDS as readonly string[]).includes(o.kind))
     throw new TokenledgerError(
       'CLI_BAD_OPTION',

@@ -4,7 +4,14 @@ import { TokenledgerError } from '../errors.js';
 import { formatUsdDisplay } from '../money/money.js';
 import type { Filter } from '../store/query.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
-import { type FilterOptions, parsePositiveInt, parseRange, parseTimeZone, whereFilters } from './filters.js';
+import {
+  type FilterOptions,
+  parsePositiveInt,
+  parseRange,
+  parseTableOrJson,
+  parseTimeZone,
+  whereFilters,
+} from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { importLocalAgentLogs } from './import.js';
 import { bucketLabel, renderTable } from './report-format.js';
@@ -24,9 +31,7 @@ export interface BlocksOptions extends LedgerOptions, FilterOptions {
  * open window with its pace and where that pace takes it by the window's end.
  */
 export async function blocksCommand(o: BlocksOptions, out: (s: string) => void): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   const limitOption = tokenLimitOf(o.tokenLimit);
   const zone = parseTimeZone(o.tz) ?? 'UTC';
   const filters = await whereFilters(o);

@@ -1,13 +1,12 @@
-import { TokenledgerError } from '../errors.js';
 import { type CacheGroup, cacheGroupJson, readCacheGroups } from '../metrics/response-cache.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
+  bucketOptions,
   type FilterOptions,
-  parseBucket,
   parseDimensions,
   parseRange,
-  parseTimeZone,
+  parseTableOrJson,
   whereFilters,
 } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
@@ -21,17 +20,15 @@ export interface CacheOptions extends LedgerOptions, FilterOptions {
 
 /** `tokenledger cache`: what the gateway's response cache answered and saved, by group (docs/gateway.md). */
 export async function cacheCommand(o: CacheOptions, out: (s: string) => void): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   const by = o.by === undefined ? [] : parseDimensions(o.by);
   const filters = await whereFilters(o);
-  const bucket = parseBucket(o.bucket);
-  const zone = parseTimeZone(o.tz);
+  const buckets = bucketOptions(o);
+  const { bucket, timeZone: zone } = buckets;
   const range = {
     filters,
     ...parseRange(o),
-    ...(bucket === undefined ? {} : { bucket, ...(zone === undefined ? {} : { timeZone: zone }) }),
+    ...buckets,
   };
   const c = await withStore(o, (store) => readCacheGroups(store, range, by), { existing: true });
   if (format === 'json') {

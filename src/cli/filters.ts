@@ -86,6 +86,23 @@ function parseWhere(items: readonly string[] = []): Filter[] {
   return [...byDim].map(([dimension, values]) => ({ dimension, values }));
 }
 
+/** `--format` of a command that prints a table or JSON (default table). */
+export function parseTableOrJson(value: string | undefined): 'table' | 'json' {
+  const format = value ?? 'table';
+  if (format === 'table' || format === 'json') return format;
+  throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+}
+
+/**
+ * `--bucket` and the `--tz` whose days it counts, as a query takes them: nothing without `--bucket`. `--tz` is
+ * checked either way.
+ */
+export function bucketOptions(o: { bucket?: string; tz?: string }): { bucket?: Bucket; timeZone?: string } {
+  const bucket = parseBucket(o.bucket);
+  const timeZone = parseTimeZone(o.tz);
+  return bucket === undefined ? {} : { bucket, ...(timeZone === undefined ? {} : { timeZone }) };
+}
+
 export function parseBucket(value: string | undefined): Bucket | undefined {
   if (value === undefined) return undefined;
   if (!isBucket(value)) {

@@ -1,4 +1,3 @@
-import { TokenledgerError } from '../errors.js';
 import {
   type GroupMetrics,
   groupMetricsJson,
@@ -8,12 +7,12 @@ import {
 import { formatUsdDisplay } from '../money/money.js';
 import { type LedgerOptions, withStore } from './context.js';
 import {
+  bucketOptions,
   type FilterOptions,
   nothingMatched,
-  parseBucket,
   parseDimensions,
   parseRange,
-  parseTimeZone,
+  parseTableOrJson,
   whereFilters,
 } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
@@ -27,19 +26,17 @@ export interface MetricsOptions extends LedgerOptions, FilterOptions {
 
 /** `tokenledger metrics`: effective cost per 1M tokens, per call, cache hit rate and savings, by group. */
 export async function metricsCommand(o: MetricsOptions, out: (s: string) => void): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   const by = parseDimensions(o.by ?? 'model');
   const filters = await whereFilters(o);
+  const buckets = bucketOptions(o);
+  const { bucket, timeZone: zone } = buckets;
   const extra = METRICS_DIMENSIONS.filter((d) => !by.includes(d));
-  const bucket = parseBucket(o.bucket);
-  const zone = parseTimeZone(o.tz);
   const q = {
     dimensions: [...by, ...extra],
     filters,
     ...parseRange(o),
-    ...(bucket === undefined ? {} : { bucket, ...(zone === undefined ? {} : { timeZone: zone }) }),
+    ...buckets,
   };
   const [result, energy] = await withStore(o, (store) => Promise.all([store.query(q), store.energy(q)]), {
     existing: true,

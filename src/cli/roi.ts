@@ -8,7 +8,7 @@ import { type Roi, roiJson } from '../roi/roi.js';
 import { DEFAULT_WINDOW_DAYS, roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
-import { type FilterOptions, parseRange, whereFilters } from './filters.js';
+import { type FilterOptions, parseRange, parseTableOrJson, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { renderTable } from './report-format.js';
 
@@ -21,9 +21,7 @@ export interface RoiOptions extends LedgerOptions, FilterOptions {
 
 /** `tokenledger roi`: each person's AI spend beside the work git shows they shipped, by usage tier. */
 export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   const now = nowMicros();
   const range = parseRange(o, now);
   const until = range.until ?? now;

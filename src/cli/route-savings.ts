@@ -5,7 +5,7 @@ import { loadRouters, strongestModels } from '../gateway/routers.js';
 import { formatUsdShort } from '../money/money.js';
 import { type RouterSavings, routingSavings, savingsJson } from '../router/savings.js';
 import { type LedgerOptions, nowMicros, withStore } from './context.js';
-import { type FilterOptions, parseRange, whereFilters } from './filters.js';
+import { type FilterOptions, parseRange, parseTableOrJson, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { loadCliPricer } from './pricer.js';
 import { renderTable } from './report-format.js';
@@ -24,9 +24,7 @@ export interface RouteSavingsOptions extends LedgerOptions, FilterOptions {
  * they are compared with (router/savings.ts): the router file's strongest model, or `--versus MODEL`.
  */
 export async function routeSavingsCommand(o: RouteSavingsOptions, out: (s: string) => void): Promise<void> {
-  const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json')
-    throw new TokenledgerError('CLI_BAD_OPTION', `--format ${JSON.stringify(format)}: use table or json`);
+  const format = parseTableOrJson(o.format);
   const versusOf = await comparisons(o);
   const pricer = await loadCliPricer(o);
   if (o.versus !== undefined && pricer.resolve(o.versus) === null)

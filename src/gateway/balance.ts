@@ -46,12 +46,8 @@ export class Balancer {
       if (pick < 0 || score[i]! > score[pick]!) pick = i;
     }
     score[pick]! -= total;
-    const others = group.filter((_, i) => i !== pick);
-    return [
-      group[pick]!.model,
-      ...others.filter((t) => !this.rests(model, t.model, now)).map((t) => t.model),
-      ...others.filter((t) => this.rests(model, t.model, now)).map((t) => t.model),
-    ];
+    const others = (up: boolean) => group.filter((_, i) => i !== pick && awake[i] === up).map((t) => t.model);
+    return [group[pick]!.model, ...others(true), ...others(false)];
   }
 
   /** `model`'s `target` refused a call: it rests for `ms` (a `retry-after`), else for REST_MS, at most MAX_REST_MS. */
