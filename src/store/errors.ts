@@ -11,6 +11,8 @@ const STORE_ERRORS = {
   STORE_SQL_FAILED: 'the database refused a statement',
   STORE_BAD_EVENT: 'an event cannot be stored as given',
   STORE_BAD_QUERY: 'a query names something the query model does not have',
+  STORE_RAW_RETIRED:
+    'a read needs single calls from before the raw horizon, which are kept only as daily sums',
   STORE_EXPORT_FAILED: 'an export could not be written',
   STORE_CLOSED: 'the store was used after close()',
 } as const;

@@ -21,6 +21,19 @@ export interface UnpricedCount {
 export interface EventAppendResult extends AppendResult {
   /** Of the events inserted only: a repeat of a stored event is a duplicate, whatever its price. */
   unpriced: UnpricedCount;
+  /**
+   * Events before the ledger's raw horizon (Store.retireRaw), left out: their days are kept only as daily sums, built
+   * when the events went. Present when some were.
+   */
+  retired?: number;
+}
+
+/** What a retirement of raw events left (Store.retireRaw). */
+export interface Retirement {
+  /** The horizon after the run, epoch µs: events before it are kept only as daily sums. */
+  keptFrom: number;
+  /** Events dropped by this run. */
+  events: number;
 }
 
 export interface EventFilter {
@@ -138,6 +151,12 @@ export interface Store {
    */
   reprice(sel: RepriceSelection, repricer: Repricer, now: number): Promise<RepriceSummary>;
   repriceAudit(limit?: number): Promise<RepriceAudit[]>;
+  /**
+   * Drops the events of every UTC month that ended before `before`, keeping their days in the rollups, and moves the
+   * ledger's horizon to that month's end (docs/store.md, Raw retention). Only where the rollups answer every report
+   * a retired range can be asked for (ClickHouse).
+   */
+  retireRaw?(before: number, graceMs?: number): Promise<Retirement>;
   /** Per-file import state, provider-reported costs and activity (import-records.ts); absent where unsupported. */
   readonly records?: ImportRecords;
   close(): Promise<void>;

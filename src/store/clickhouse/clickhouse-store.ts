@@ -2,7 +2,8 @@ import { type AttributionPatch, mergePatches } from '../../ledger/attribution-pa
 import type { CallContent } from '../../ledger/call-content.js';
 import { CACHED_REF_PREFIX, totalTokens, type UsageEvent } from '../../ledger/event.js';
 import { isLedgerId } from '../../ledger/event-id.js';
-import { DAY_US } from '../../ledger/time.js';
+import { DAY_US, utcDay } from '../../ledger/time.js';
+import { storeError } from '../errors.js';
 import { checkEvents } from '../event-checks.js';
 import type { ImportRecords } from '../import-records.js';
 import type { CacheSavingsRow, EnergyRow, Query, QueryResult } from '../query.js';
@@ -22,6 +23,7 @@ import type {
   Repricer,
   RepriceSelection,
   RepriceSummary,
+  Retirement,
   Store,
 } from '../store.js';
 import { bindPositional, ClickHouseSql, idChunks } from './clickhouse-sql.js';
@@ -29,6 +31,7 @@ import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
 import { createClickHouseImportRecords } from './import-records.js';
+import { MIN_RETENTION_DAYS, readHorizon, retireBefore } from './retire.js';
 import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
@@ -77,6 +80,8 @@ class ClickHouseStore implements Store {
       return Promise.reject(err);
     }
     return this.exclusive(async () => {
+      const all = events;
+      events = await this.afterHorizon(events);
       const firsts = new Map<string, UsageEvent>();
       for (const e of events) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
       const stored = await this.storedKeys([...firsts.values()]);
@@ -97,8 +102,25 @@ class ClickHouseStore implements Store {
         unpriced.events++;
         unpriced.tokens += totalTokens(e);
       }
-      return { inserted: fresh.length, duplicates: events.length - fresh.length, unpriced };
+      const retired = all.length - events.length;
+      return {
+        inserted: fresh.length,
+        duplicates: events.length - fresh.length,
+        unpriced,
+        ...(retired > 0 ? { retired } : {}),
+      };
     });
+  }
+
+  /**
+   * `events` less those before the horizon (retire.ts), which no rollup day would take again. The horizon is read
+   * only for a batch holding an event older than any retention may be: a gateway's calls never wait for it.
+   */
+  private async afterHorizon(events: readonly UsageEvent[]): Promise<readonly UsageEvent[]> {
+    const young = Date.now() * 1000 - MIN_RETENTION_DAYS * DAY_US;
+    if (events.every((e) => e.ts >= young)) return events;
+    const horizon = await readHorizon(this.sql);
+    return horizon === null ? events : events.filter((e) => e.ts >= horizon);
   }
 
   /** `id@ts` of those of `events` the ledger holds. */
@@ -131,7 +153,9 @@ class ClickHouseStore implements Store {
 
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
-    const { plan, fresh } = await this.plan(q);
+    const horizon = await readHorizon(this.sql);
+    const { plan, fresh } = await this.plan(q, horizon);
+    if (horizon !== null) checkRawReads(plan, pickRollup(q) !== undefined, horizon);
     // The rollup's current days only (plan): the rest of the range is read from events.
     const rollup = ROLLUP_TABLES.find((t) => t.name === plan.via)?.table;
     const compiled = compileQuery(q, CH, plan, {
@@ -152,7 +176,12 @@ class ClickHouseStore implements Store {
 
   async energy(q: Query): Promise<EnergyRow[]> {
     validateQuery(q);
-    const compiled = compileEnergy(q, CH, 'events FINAL');
+    // Retired months keep their energy readings (retire.ts): no rollup sums joules.
+    const compiled = compileEnergy(
+      q,
+      CH,
+      '(SELECT * FROM events FINAL UNION ALL SELECT * FROM retired_energy FINAL)',
+    );
     const [sql, params] = bindPositional(compiled.sql, compiled.params);
     const rows = await this.sql.rows('reading energy', sql, params);
     return energyRows(
@@ -164,6 +193,7 @@ class ClickHouseStore implements Store {
 
   async cacheSavings(q: Query): Promise<CacheSavingsRow[]> {
     validateQuery(q);
+    await this.needsCalls({ from: q.since, to: q.until }, 'a report of the response cache');
     const compiled = compileCacheSavings(q, CH, {
       hits: 'events FINAL',
       originals: 'events FINAL',
@@ -183,14 +213,14 @@ class ClickHouseStore implements Store {
    * Where a report reads: the whole UTC days in its range that a rollup covering its dimensions holds as they are now
    * (rollup.ts; ended days out of date are built first), and raw events for the rest of the range.
    */
-  private async plan(q: Query): Promise<{ plan: ReadPlan; fresh: number[] }> {
+  private async plan(q: Query, horizon: number | null): Promise<{ plan: ReadPlan; fresh: number[] }> {
     const rawOnly = { plan: { rollup: null, raw: [{ from: q.since, to: q.until }] }, fresh: [] };
     const kind = pickRollup(q);
     if (kind === undefined) return rawOnly;
     const from = q.since === undefined ? undefined : Math.ceil(q.since / DAY_US) * DAY_US;
     const to = q.until === undefined ? undefined : Math.floor(q.until / DAY_US) * DAY_US;
     if (from !== undefined && to !== undefined && from >= to) return rawOnly;
-    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, (days) =>
+    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, horizon, (days) =>
       this.building.run(() => buildDays(this.sql, days)),
     );
     if (fresh.length === 0) return rawOnly;
@@ -206,6 +236,11 @@ class ClickHouseStore implements Store {
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
     validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
+    // With no start, the newest calls kept: a list, not a sum, so it does not need the retired ones, unless it ends
+    // before them.
+    const horizon = await readHorizon(this.sql);
+    if (horizon !== null && ((f.since ?? horizon) < horizon || (f.until ?? Infinity) <= horizon))
+      throw retiredError(horizon, 'a list of calls needs each call');
     const params: Param[] = [];
     const where = [
       rangeSql('ts', { from: f.since, to: f.until }, CH, params),
@@ -225,8 +260,31 @@ class ClickHouseStore implements Store {
     return Number(rows[0]!.n);
   }
 
-  export(o: ExportOptions): Promise<ExportResult> {
+  async export(o: ExportOptions): Promise<ExportResult> {
+    await this.needsCalls({ from: o.since, to: o.until }, 'an export');
     return exportClickHouse(this.sql, o);
+  }
+
+  /** Fails when `range` reaches before the horizon: `what` needs the calls themselves, and some are gone. */
+  private async needsCalls(range: Range, what: string): Promise<void> {
+    const horizon = await readHorizon(this.sql);
+    if (horizon !== null && reaches(range, horizon)) throw retiredError(horizon, `${what} needs each call`);
+  }
+
+  retireRaw(before: number, graceMs = RETIRE_GRACE_MS): Promise<Retirement> {
+    if (before > Date.now() * 1000 - MIN_RETENTION_DAYS * DAY_US)
+      return Promise.reject(
+        storeError(
+          'STORE_BAD_QUERY',
+          `raw events are kept at least ${MIN_RETENTION_DAYS} days: retire before an earlier time`,
+        ),
+      );
+    return retireBefore(
+      this.sql,
+      before,
+      (days) => this.building.run(() => buildDays(this.sql, days)),
+      graceMs,
+    );
   }
 
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {
@@ -413,3 +471,38 @@ class ClickHouseStore implements Store {
 }
 
 const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
+
+/** How long a retirement waits after moving the horizon for appends that read the old one (retire.ts, step 3). */
+const RETIRE_GRACE_MS = 5000;
+
+/** Whether `r` (either end open) holds time before `horizon`. */
+const reaches = (r: Range, horizon: number) =>
+  (r.from === undefined || r.from < horizon) && (r.to ?? Infinity) > (r.from ?? -Infinity);
+
+/**
+ * A report reads raw events before the horizon only where none are left to read: days no rollup build holds, which
+ * had no events when their months were retired (every day that had some was built first). So it must read them in
+ * whole UTC days through a rollup; a partial day there, or a report no rollup answers (by tag, session, hour, a local
+ * day), would sum part of what was spent.
+ */
+function checkRawReads(plan: ReadPlan, answerable: boolean, horizon: number): void {
+  for (const r of plan.raw) {
+    if (!reaches(r, horizon)) continue;
+    if (!answerable)
+      throw retiredError(
+        horizon,
+        'this report is not one the daily sums answer (by tag, session, hour or a local day)',
+      );
+    const end = Math.min(r.to ?? horizon, horizon);
+    if ((r.from !== undefined && utcDay(r.from) !== r.from) || utcDay(end) !== end)
+      throw retiredError(horizon, 'a report reaching before it must start and end on whole UTC days');
+  }
+}
+
+function retiredError(horizon: number, why: string) {
+  const day = new Date(horizon / 1000).toISOString().slice(0, 10);
+  return storeError(
+    'STORE_RAW_RETIRED',
+    `calls before ${day} are kept only as daily sums (raw retention, docs/store.md): ${why}; start it at ${day} or later`,
+  );
+}

@@ -91,13 +91,15 @@ export async function markWritten(sql: ClickHouseSql, times: Iterable<number>): 
 
 /**
  * The ended days within `range` (whole UTC days) that rollup `name` holds as they are now, after building those
- * that need it. Sorted.
+ * that need it. Sorted. Days before `horizon` (retire.ts) are never built again, their events being gone: each is
+ * read from its last build, whatever was marked since.
  */
 export async function freshDays(
   sql: ClickHouseSql,
   name: RollupName,
   range: Range,
   now: number,
+  horizon: number | null,
   building: (days: number[]) => Promise<void>,
 ): Promise<number[]> {
   const table = ROLLUP_TABLES.find((t) => t.name === name)!.table;
@@ -107,16 +109,23 @@ export async function freshDays(
     // Per day written: its last mark, and when the rollup's partition of it was built (NULL: never).
     const rows = await sql.rows(
       'reading which rollup days are current',
-      `SELECT toUnixTimestamp64Micro(s.day) AS day_us, s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale
+      `SELECT toUnixTimestamp64Micro(s.day) AS day_us, s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale,
+         coalesce(b.built, toDateTime64(0, 6, 'UTC')) > toDateTime64(0, 6, 'UTC') AS built
        FROM (SELECT day, max(at) AS written FROM rollup_stale ${inRange} GROUP BY day) s
        LEFT JOIN (SELECT day, max(built_at) AS built FROM ${table} ${inRange} GROUP BY day) b ON s.day = b.day
        ORDER BY day_us`,
       params,
     );
-    return rows.map((r) => ({ day: Number(r.day_us), stale: r.stale === true || r.stale === 1 }));
+    const yes = (v: unknown) => v === true || v === 1;
+    return rows.map((r) => {
+      const day = Number(r.day_us);
+      return { day, stale: horizon !== null && day < horizon ? !yes(r.built) : yes(r.stale) };
+    });
   };
   let days = await read();
-  const due = days.filter((d) => d.stale && d.day + DAY_US <= now).map((d) => d.day);
+  const due = days
+    .filter((d) => d.stale && d.day + DAY_US <= now && (horizon === null || d.day >= horizon))
+    .map((d) => d.day);
   if (due.length > 0) {
     await building(due);
     days = await read();

@@ -1,6 +1,7 @@
 import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { ident } from './dialect.js';
 import { importRecordsSchemaSql } from './import-records.js';
+import { RAW_HORIZON_SQL } from './retire.js';
 import { rollupSchemaSql } from './rollup.js';
 import { SERVER_MICROS } from './time.js';
 
@@ -70,5 +71,8 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
 ) ENGINE = MergeTree ORDER BY (repriced_at, ts, event_id)`,
     ...rollupSchemaSql(),
     ...importRecordsSchemaSql(),
+    RAW_HORIZON_SQL,
+    // Energy readings of retired months (retire.ts): the only events kept past the horizon.
+    'CREATE TABLE IF NOT EXISTS retired_energy AS events',
   ];
 }

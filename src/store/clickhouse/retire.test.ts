@@ -1,0 +1,187 @@
+import { createClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../ledger/event.js';
+import type { Query } from '../query.js';
+import type { Store } from '../store.js';
+import { DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
+import { ClickHouseSql } from './clickhouse-sql.js';
+import { createClickHouseStore } from './clickhouse-store.js';
+import { markWritten } from './rollup.js';
+import { eventRow } from './rows.js';
+import { startChdbServer } from './testing/chdb-server.js';
+
+let server: Awaited<ReturnType<typeof startChdbServer>>;
+let databases = 0;
+const freshUrl = () => `${server.url}/retire_${++databases}`;
+
+beforeAll(async () => {
+  server = await startChdbServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const MARCH = Date.UTC(2026, 2, 1) * 1000;
+// 2026-01-05 to 2026-03-26, a GPU pool's energy readings among them, and calls of every month.
+const calls = randomEvents(900, 7, 80);
+const energy = [0, 20, 40, 60, 79].map((d, i) =>
+  makeEvent(9000 + i, {
+    ts: T0 + d * DAY + 3 * HOUR,
+    input_tokens: 0,
+    cache_read_tokens: 0,
+    output_tokens: 0,
+    energy_j: 1000 + i,
+    energy_source: 'measured',
+  }),
+);
+const retiredOf = (events: readonly UsageEvent[]) => events.filter((e) => e.ts < MARCH);
+
+/** Reports the daily sums answer: they must read the same whether the months' events are kept or not. */
+const SUMMED: Query[] = [
+  { dimensions: [] },
+  { dimensions: ['team'], bucket: 'day' },
+  { dimensions: ['model', 'user'], since: Date.UTC(2026, 0, 1) * 1000, until: Date.UTC(2026, 3, 1) * 1000 },
+  { dimensions: ['session_id'], bucket: 'month', since: T0, until: T0 + 70 * DAY },
+  // Mid-day starts only where the calls are kept.
+  { dimensions: ['project'], top: 2, since: Date.UTC(2026, 2, 1, 5) * 1000 },
+];
+
+async function reports(store: Store, queries = SUMMED) {
+  return Promise.all([...queries.map((q) => store.query(q)), store.energy({ dimensions: ['model'] })]);
+}
+
+async function partitions(url: string): Promise<string[]> {
+  const c = createClient({ url });
+  const rows = await (
+    await c.query({
+      query: `SELECT DISTINCT partition_id AS p FROM system.parts
+              WHERE database = currentDatabase() AND table = 'events' AND active ORDER BY p`,
+      format: 'JSONEachRow',
+    })
+  ).json<{ p: string }>();
+  await c.close();
+  return rows.map((r) => r.p);
+}
+
+describe('retiring raw events on ClickHouse', () => {
+  it('drops the events of months ended before the time, and every report the daily sums answer stays the same', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    await store.append([...calls, ...energy]);
+    const kept = await reports(store);
+    expect(await partitions(url)).toEqual(['202601', '202602', '202603']);
+
+    const r = await store.retireRaw!(Date.UTC(2026, 2, 20) * 1000, 0);
+    expect(r).toEqual({ keptFrom: MARCH, events: retiredOf([...calls, ...energy]).length });
+    expect(r.events).toBeGreaterThan(500);
+    expect(await partitions(url)).toEqual(['202603']);
+    expect(await store.count()).toBe(calls.length + energy.length - r.events);
+    expect(await reports(store)).toEqual(kept);
+    // The newest calls kept are listed as before.
+    const newest = await store.events({ limit: 5 });
+    expect(newest.map((e) => e.ts)).toEqual(
+      [...calls, ...energy]
+        .map((e) => e.ts)
+        .sort((a, b) => b - a)
+        .slice(0, 5),
+    );
+
+    // Again to the same month: nothing more to drop. To a later one: the horizon moves.
+    expect(await store.retireRaw!(Date.UTC(2026, 2, 31) * 1000, 0)).toEqual({ keptFrom: MARCH, events: 0 });
+    expect(await store.retireRaw!(Date.UTC(2026, 3, 2) * 1000, 0)).toMatchObject({
+      keptFrom: Date.UTC(2026, 3, 1) * 1000,
+    });
+    // March is retired now, so a report may start in its middle no more (the next test); the rest still agree.
+    const wholeDays = SUMMED.slice(0, -1);
+    expect(await reports(store, wholeDays)).toEqual([...kept.slice(0, wholeDays.length), kept.at(-1)]);
+    expect(await store.count()).toBe(0);
+    await store.close();
+  });
+
+  it('builds the days no report has read before their events go', async () => {
+    const store = await createClickHouseStore(freshUrl());
+    await store.append(calls);
+    await store.retireRaw!(MARCH, 0);
+    const byTeam = await store.query({ dimensions: ['team'], until: MARCH });
+    const expected = new Map<string | null, bigint>();
+    for (const e of retiredOf(calls)) expected.set(e.team, (expected.get(e.team) ?? 0n) + (e.cost_usd ?? 0n));
+    expect(new Map(byTeam.rows.map((r) => [r.dims.team ?? null, r.cost_usd]))).toEqual(expected);
+    expect(byTeam.totals.events).toBe(retiredOf(calls).length);
+    await store.close();
+  });
+
+  it('refuses reads that need single calls before the horizon, and answers them from it on', async () => {
+    const store = await createClickHouseStore(freshUrl());
+    await store.append(calls);
+    await store.retireRaw!(MARCH, 0);
+    const retired = { code: 'STORE_RAW_RETIRED', message: expect.stringContaining('before 2026-03-01') };
+    const feb = Date.UTC(2026, 1, 1) * 1000;
+    // By what no rollup keeps, by hour, by local day, or from the middle of a retired day.
+    await expect(store.query({ dimensions: ['task_id'] })).rejects.toMatchObject(retired);
+    await expect(store.query({ dimensions: ['tag.repo'], since: feb })).rejects.toMatchObject(retired);
+    await expect(store.query({ dimensions: [], bucket: 'hour', since: feb })).rejects.toMatchObject(retired);
+    await expect(
+      store.query({ dimensions: [], bucket: 'day', timeZone: 'Europe/Berlin', since: feb }),
+    ).rejects.toMatchObject(retired);
+    await expect(store.query({ dimensions: ['team'], since: feb + 2 * HOUR })).rejects.toMatchObject(retired);
+    await expect(
+      store.query({ dimensions: ['team'], since: feb, until: feb + 2 * HOUR }),
+    ).rejects.toMatchObject(retired);
+    await expect(store.events({ since: feb })).rejects.toMatchObject(retired);
+    await expect(store.events({ until: MARCH })).rejects.toMatchObject(retired);
+    await expect(store.cacheSavings({ dimensions: [] })).rejects.toMatchObject(retired);
+    await expect(store.export({ format: 'jsonl', path: '/nonexistent/x.jsonl' })).rejects.toMatchObject(
+      retired,
+    );
+
+    // From the horizon on, the calls are all there.
+    const after = calls.filter((e) => e.ts >= MARCH);
+    const byTask = await store.query({ dimensions: ['task_id'], since: MARCH });
+    expect(byTask.totals.events).toBe(after.length);
+    expect((await store.events({ since: MARCH })).length).toBe(after.length);
+    // Whole days before it, through a rollup, wherever they start.
+    const fromFeb = await store.query({ dimensions: ['team'], since: feb });
+    expect(fromFeb.totals.events).toBe(calls.filter((e) => e.ts >= feb).length);
+    await store.close();
+  });
+
+  it('leaves out events appended before the horizon and counts them, and never rebuilds a retired day', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    await store.append(calls);
+    await store.retireRaw!(MARCH, 0);
+    const total = await store.query({ dimensions: ['team'], bucket: 'day' });
+
+    // An old log imported again, and a call from it never seen: neither can join a day kept only as sums.
+    const unseen = makeEvent(77, { ts: MARCH - 3 * DAY });
+    const late = makeEvent(78, { ts: MARCH + 2 * HOUR });
+    const r = await store.append([...retiredOf(calls).slice(0, 40), unseen, late]);
+    expect(r).toMatchObject({ inserted: 1, duplicates: 0, retired: 41 });
+    expect((await store.query({ dimensions: [] })).totals.events).toBe(total.totals.events + 1);
+
+    // A row that reached a retired day anyway (an append on another instance that read the old horizon and took
+    // longer than the grace), and its day marked written: the day is read from its build, not rebuilt from it alone.
+    const sql = await ClickHouseSql.open(url);
+    await sql.insert('planting a late row', 'events', [eventRow(unseen)]);
+    await markWritten(sql, [unseen.ts]);
+    await sql.close();
+    const day = await store.query({
+      dimensions: [],
+      bucket: 'day',
+      since: MARCH - 3 * DAY,
+      until: MARCH - 2 * DAY,
+    });
+    const sums = total.rows.filter((row) => row.bucket?.startsWith('2026-02-26'));
+    expect(day.totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
+    await store.close();
+  });
+
+  it('keeps at least the last 30 days of calls', async () => {
+    const store = await createClickHouseStore(freshUrl());
+    await expect(store.retireRaw!(Date.now() * 1000 - 10 * DAY, 0)).rejects.toMatchObject({
+      code: 'STORE_BAD_QUERY',
+      message: expect.stringContaining('at least 30 days'),
+    });
+    await store.close();
+  });
+});

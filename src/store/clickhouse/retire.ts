@@ -1,0 +1,120 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { storeError } from '../errors.js';
+import type { Retirement } from '../store.js';
+import type { ClickHouseSql } from './clickhouse-sql.js';
+import { ROLLUP_TABLES } from './rollup.js';
+import { chTime } from './time.js';
+
+/**
+ * Raw events past their retention (docs/store.md, ClickHouse, Raw retention). A ledger of 10^9 calls a year keeps
+ * each call for as long as it is asked to and its daily sums forever: `retireBefore` drops the events of every UTC
+ * month that ended before a time, after building their days into the rollups, and moves the ledger's horizon there.
+ *
+ * Not a table TTL: ClickHouse deletes a TTL's rows when parts merge, at a time of its choosing, and a day whose
+ * events went before its rollup was built would be lost. Here the order is the store's:
+ *
+ * 1. Build every out-of-date day of those months into every rollup.
+ * 2. Write the horizon. From now on appends leave out events before it, rollup days before it are never built again
+ *    (their events are going), and reads that need single calls before it fail (STORE_RAW_RETIRED) rather than
+ *    answer from part of them.
+ * 3. Wait `graceMs`, then build out-of-date days again: an append on another instance that read the old horizon
+ *    just before step 2 has landed by then, and is in the sums.
+ * 4. Copy the months' events that carry energy (GPU telemetry, one a minute per pool: sources/otlp/gpu-energy.ts)
+ *    into `retired_energy`, which energy reports read beside `events`: no rollup keeps joules.
+ * 5. Drop the months' partitions of `events`, whole.
+ *
+ * Each step is idempotent, so a crash anywhere is mended by the next run. What step 3 cannot cover: an append that
+ * read the old horizon and took longer than `graceMs` to insert its rows; its events before the horizon are lost.
+ */
+
+/** The horizon's table: each retirement adds a row, and the latest `kept_from` is the ledger's horizon. */
+export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (kept_from DateTime64(6, 'UTC'), at DateTime64(6, 'UTC'))
+ENGINE = MergeTree ORDER BY kept_from`;
+
+const TIME = `DateTime64(6, 'UTC')`;
+
+/** The ledger's horizon in epoch µs (events before it are kept only as daily sums), or null when none was set. */
+export async function readHorizon(sql: ClickHouseSql): Promise<number | null> {
+  const rows = await sql.rows(
+    'reading the raw horizon',
+    'SELECT toUnixTimestamp64Micro(max(kept_from)) AS us, count() AS n FROM raw_horizon',
+  );
+  return Number(rows[0]!.n) === 0 ? null : Number(rows[0]!.us);
+}
+
+/** The start of the UTC month holding `us`: every month before it has ended. */
+export function monthStart(us: number): number {
+  const d = new Date(Math.floor(us / 1000));
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) * 1000;
+}
+
+export async function retireBefore(
+  sql: ClickHouseSql,
+  before: number,
+  build: (days: number[]) => Promise<void>,
+  graceMs: number,
+): Promise<Retirement> {
+  const target = monthStart(before);
+  const current = await readHorizon(sql);
+  if (current === null || target > current) {
+    await build(await staleDays(sql, target));
+    await sql.run(
+      'moving the raw horizon',
+      "INSERT INTO raw_horizon SELECT fromUnixTimestamp64Micro({t:Int64}, 'UTC'), now64(6)",
+      { t: target },
+    );
+    if (graceMs > 0) await sleep(graceMs);
+    await build(await staleDays(sql, target));
+  }
+  const keptFrom = current === null ? target : Math.max(current, target);
+  return { keptFrom, events: await dropBefore(sql, keptFrom) };
+}
+
+/** Drops `events`' monthly partitions before `keptFrom` (a month's start), after keeping their energy readings. */
+async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number> {
+  const limit = Number(new Date(keptFrom / 1000).toISOString().slice(0, 7).replace('-', ''));
+  const parts = await sql.rows(
+    'finding retired months',
+    `SELECT partition_id, sum(rows) AS n FROM system.parts
+     WHERE database = currentDatabase() AND table = 'events' AND active GROUP BY partition_id`,
+  );
+  let dropped = 0;
+  for (const { partition_id, n } of parts) {
+    // A partition id is written into the statement (ClickHouse takes no parameter there): toYYYYMM's digits.
+    const id = String(partition_id);
+    if (!/^\d{6}$/.test(id))
+      throw storeError('STORE_SQL_FAILED', `unexpected events partition ${JSON.stringify(id)}`);
+    if (Number(id) >= limit) continue;
+    await sql.run(
+      'keeping retired energy readings',
+      `INSERT INTO retired_energy SELECT * FROM events FINAL WHERE _partition_id = {id:String} AND energy_j IS NOT NULL`,
+      { id },
+    );
+    await sql.run('dropping retired events', `ALTER TABLE events DROP PARTITION ID '${id}'`);
+    dropped += Number(n);
+  }
+  return dropped;
+}
+
+/** Days before `to` that some rollup does not hold as they are now (rollup.ts), oldest first. */
+async function staleDays(sql: ClickHouseSql, to: number): Promise<number[]> {
+  const built = ROLLUP_TABLES.map(
+    (t) => `(SELECT day, max(built_at) AS built FROM ${t.table} WHERE day < {to:${TIME}} GROUP BY day)`,
+  );
+  const joins = built.map((b, i) => `LEFT JOIN ${b} b${i} ON s.day = b${i}.day`).join('\n');
+  const stale = built
+    .map((_, i) => `s.written > coalesce(b${i}.built, toDateTime64(0, 6, 'UTC'))`)
+    .join(' OR ');
+  const rows = await sql.rows(
+    'finding rollup days to build before retiring',
+    `SELECT toUnixTimestamp64Micro(s.day) AS day_us
+     FROM (SELECT day, max(at) AS written FROM rollup_stale WHERE day < {to:${TIME}} GROUP BY day) s
+     ${joins}
+     WHERE ${stale} ORDER BY day_us`,
+    { to: chTime(to) },
+  );
+  return rows.map((r) => Number(r.day_us));
+}
+
+/** The least retention: a ledger keeps its last month of calls, and appends of younger events never read the horizon. */
+export const MIN_RETENTION_DAYS = 30;
