@@ -21,6 +21,9 @@ export function formatSummary(s: ImportSummary, seconds: number, fromFiles = s.f
         ]
       : []),
     `  duplicates (already in the ledger): ${groupDigits(s.duplicates)}`,
+    ...(s.retired
+      ? [`  before the ledger's raw horizon (kept only as daily sums, not added): ${groupDigits(s.retired)}`]
+      : []),
     `  skipped: ${groupDigits(s.skipped)}${
       s.skipped
         ? ` (${Object.entries(s.skippedByCode)

@@ -5,6 +5,7 @@ import { COUNTERS_POLICIES } from '../budgets/counters/guarded.js';
 import { rateLimitsSchema } from '../budgets/rate-limit.js';
 import { runawayConfigSchema } from '../budgets/runaway-config.js';
 import { WAL_SYNC } from '../ledger/wal/segment-files.js';
+import { MIN_RETENTION_DAYS } from '../store/store.js';
 
 /** What a balanced target's weight must be. */
 const SHARE = "expected a whole number of at least 1 (the target's share)";
@@ -78,6 +79,7 @@ const redisUrlEnv = z
 const ms = z.number().int().positive({ message: 'expected a whole number of milliseconds greater than 0' });
 
 const RETENTION = 'expected a whole number of days greater than 0';
+const RAW_RETENTION = `expected a whole number of days, at least ${MIN_RETENTION_DAYS}`;
 
 export const configSchema = z
   .object({
@@ -95,6 +97,12 @@ export const configSchema = z
           .number()
           .int({ message: RETENTION })
           .positive({ message: RETENTION })
+          .optional(),
+        /** Days single calls are kept on a ClickHouse ledger before only their daily sums are; unset: kept. */
+        raw_retention_days: z
+          .number()
+          .int({ message: RAW_RETENTION })
+          .min(MIN_RETENTION_DAYS, { message: RAW_RETENTION })
           .optional(),
       })
       .strict()

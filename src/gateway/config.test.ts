@@ -83,7 +83,7 @@ upstreams:
 timeouts: { connect: 5, idle: 1 }
 `);
     expect(m).toContain(
-      'server: unknown key "prot"; allowed here: host, port, body_limit_mb, store_content, content_retention_days',
+      'server: unknown key "prot"; allowed here: host, port, body_limit_mb, store_content, content_retention_days, raw_retention_days',
     );
     // Inside a map of upstreams; the keys that exist only to refuse a pasted provider key are not offered.
     expect(m).toContain(
@@ -136,6 +136,14 @@ budgets:
     const m = problems('server: { content_retention_days: 0.5, store_content: true }');
     expect(m).toContain('server.content_retention_days: expected a whole number');
     expect(m).toContain('server.store_content: content storage is opt-in per virtual key only');
+  });
+
+  it('keeps every call unless given whole days, at least 30', () => {
+    expect(resolveConfig({}, {}, 'x').raw_retention_days).toBeNull();
+    expect(resolveConfig(parse('server: { raw_retention_days: 400 }'), {}, 'x').raw_retention_days).toBe(400);
+    expect(problems('server: { raw_retention_days: 7 }')).toContain(
+      'server.raw_retention_days: expected a whole number of days, at least 30',
+    );
   });
 
   it("reads a balanced model's targets with their weights in the file's order, and names a wrong one", () => {

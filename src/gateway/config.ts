@@ -36,6 +36,8 @@ export interface GatewayConfig {
   body_limit_bytes: number;
   /** Days stored call text is kept (`server.content_retention_days`); null: until deleted. */
   content_retention_days: number | null;
+  /** Days single calls are kept before only their daily sums are (`server.raw_retention_days`); null: kept. */
+  raw_retention_days: number | null;
   upstreams: ReadonlyMap<string, Upstream>;
   aliases: Readonly<Record<string, string>>;
   /** Router files by the model name that calls them (`routers:`), as written: relative to the config file. */
@@ -146,6 +148,7 @@ export function resolveConfig(
     port: flags.port ?? f.server?.port ?? 8787,
     body_limit_bytes: Math.round((f.server?.body_limit_mb ?? 32) * 1024 * 1024),
     content_retention_days: f.server?.content_retention_days ?? null,
+    raw_retention_days: f.server?.raw_retention_days ?? null,
     upstreams,
     aliases: Object.freeze({ ...f.models?.aliases }),
     routers: Object.freeze({ ...f.routers }),

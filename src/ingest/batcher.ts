@@ -60,6 +60,7 @@ export function createBatcher(deps: ImportDeps, summary: ImportSummary) {
       appending = false;
       summary.imported += r.inserted;
       summary.duplicates += r.duplicates;
+      summary.retired += r.retired ?? 0;
       // Counted from what the store inserted: a re-imported unpriced event is a duplicate, not unpriced again.
       summary.unpriced.events += r.unpriced.events;
       summary.unpriced.tokens += r.unpriced.tokens;

@@ -23,6 +23,8 @@ export interface ImportSummary {
   events: number;
   imported: number;
   duplicates: number;
+  /** Events before the ledger's raw horizon, left out (Store.retireRaw: their days are kept only as sums). */
+  retired: number;
   skipped: number;
   skippedByCode: Record<string, number>;
   /** The first few skips, with file:line and reason, for the user to look at. */
@@ -45,6 +47,7 @@ export function emptySummary(): ImportSummary {
     events: 0,
     imported: 0,
     duplicates: 0,
+    retired: 0,
     skipped: 0,
     skippedByCode: {},
     firstSkips: [],
@@ -72,6 +75,7 @@ export function addSummary(into: ImportSummary, s: ImportSummary): void {
     'events',
     'imported',
     'duplicates',
+    'retired',
     'skipped',
   ] as const)
     into[k] += s[k];

@@ -15,13 +15,13 @@ import { roiSourceOf } from '../roi/roi-report.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
 import { createApi } from './api/api.js';
-import { startContentRetention } from './content-retention.js';
 import { createHttpServer } from './http-server.js';
 import { type LedgerRecords, openLedgerRecords } from './ledger-records.js';
 import { listen } from './listen.js';
 import { appendJournalLines, ingestJournalPath } from './otlp/ingest-journal.js';
 import { type OtlpReceiver, startOtlp } from './otlp/start-otlp.js';
 import { watchPriceOverrides } from './price-reload.js';
+import { startRetention } from './retention.js';
 import { removeServerFile, serverFilePath, writeServerFile } from './server-file.js';
 import { setServerV8Flags } from './server-v8-flags.js';
 import { type Budgets, startBudgets } from './start-budgets.js';
@@ -117,8 +117,19 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     o.log(
       `error: ${wal.replayed.damaged} damaged line(s) of the write-ahead log could not be read (checksum or format): the calls in them are not in the ledger; kept in ${join(walDir(o.ledgerPath), DAMAGED_FILE)}`,
     );
-  // After the replay, so text the log still held is past its retention too.
-  const retention = startContentRetention(store, config.content_retention_days, o.log);
+  // After the replay, so what the log still held is past its retention too.
+  let retention: ReturnType<typeof startRetention>;
+  try {
+    retention = startRetention(
+      store,
+      { content: config.content_retention_days, raw: config.raw_retention_days },
+      o.log,
+    );
+  } catch (e) {
+    await wal.close();
+    await store.close();
+    throw e;
+  }
   await retention.ready;
   // Closed with the rest on every way out below: each `catch` that closes the store closes them too.
   let records: LedgerRecords | null = null;

@@ -28,6 +28,12 @@ export interface EventAppendResult extends AppendResult {
   retired?: number;
 }
 
+/**
+ * The least raw retention (Store.retireRaw): a ledger keeps at least its last month of single calls, and an append of
+ * younger events need not read the horizon.
+ */
+export const MIN_RETENTION_DAYS = 30;
+
 /** What a retirement of raw events left (Store.retireRaw). */
 export interface Retirement {
   /** The horizon after the run, epoch µs: events before it are kept only as daily sums. */

@@ -234,6 +234,24 @@ describe("who read calls' kept text, on a ClickHouse ledger", () => {
   });
 });
 
+describe('a ClickHouse ledger past its raw retention, from the CLI', () => {
+  it('counts the calls an import leaves out, and says what a read before the horizon needs', async () => {
+    const db = `${clickhouse.url}/retired`;
+    const store = await createClickHouseStore(db);
+    // randomEvents' calls are of 2026-01-05 to 2026-01-15: all before a horizon at February.
+    await store.retireRaw!(Date.UTC(2026, 1, 1) * 1000, 0);
+    await store.close();
+    const r = await runCli(['import', 'jsonl', join(dir, 'events.jsonl'), '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('imported 0 events');
+    expect(r.stdout).toContain("before the ledger's raw horizon (kept only as daily sums, not added): 500");
+    const byTag = await runCli(['report', '--by', 'tag.repo', '--since', '2026-01-01', '--db', db]);
+    expect(byTag.code).toBe(1);
+    expect(byTag.stderr).toContain('STORE_RAW_RETIRED');
+    expect(byTag.stderr).toContain('calls before 2026-02-01 are kept only as daily sums');
+  });
+});
+
 /** An export's records sorted, ingested_at left out; a CSV's header first. */
 function withoutIngestedAt(format: string, text: string): string[] {
   const lines = text.trim().split('\n');

@@ -103,6 +103,7 @@ export function importInWorker(
             const r = await appended;
             summary.imported += r.inserted;
             summary.duplicates += r.duplicates;
+            summary.retired += r.retired ?? 0;
             // From what the store inserted: a re-imported unpriced event is a duplicate, not unpriced again.
             summary.unpriced.events += r.unpriced.events;
             summary.unpriced.tokens += r.unpriced.tokens;

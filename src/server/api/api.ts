@@ -240,6 +240,9 @@ export function createApi(o: ApiOptions): Api {
         if (e instanceof ApiError) return sendError(res, e.status, e.code, e.message);
         if (e instanceof TokenledgerError && e.code === 'STORE_BAD_QUERY')
           return sendError(res, 400, 'API_BAD_PARAM', e.message);
+        // A range the ledger keeps only as daily sums: the asker's to change, as the message says how.
+        if (e instanceof TokenledgerError && e.code === 'STORE_RAW_RETIRED')
+          return sendError(res, 400, e.code, e.message);
         o.log?.(`api error on ${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`);
         // One of ours keeps its code: a command run through the server fails as it does on the file (an export to a
         // folder that does not exist is STORE_EXPORT_FAILED either way), and the code is what docs/errors.md explains.

@@ -14,24 +14,25 @@ import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
-import type {
-  EventAppendResult,
-  EventFilter,
-  ExportOptions,
-  ExportResult,
-  RepriceAudit,
-  Repricer,
-  RepriceSelection,
-  RepriceSummary,
-  Retirement,
-  Store,
+import {
+  type EventAppendResult,
+  type EventFilter,
+  type ExportOptions,
+  type ExportResult,
+  MIN_RETENTION_DAYS,
+  type RepriceAudit,
+  type Repricer,
+  type RepriceSelection,
+  type RepriceSummary,
+  type Retirement,
+  type Store,
 } from '../store.js';
 import { bindPositional, ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
 import { createClickHouseImportRecords } from './import-records.js';
-import { MIN_RETENTION_DAYS, readHorizon, retireBefore } from './retire.js';
+import { readHorizon, retireBefore } from './retire.js';
 import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';

@@ -115,6 +115,3 @@ async function staleDays(sql: ClickHouseSql, to: number): Promise<number[]> {
   );
   return rows.map((r) => Number(r.day_us));
 }
-
-/** The least retention: a ledger keeps its last month of calls, and appends of younger events never read the horizon. */
-export const MIN_RETENTION_DAYS = 30;

@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallContent } from '../../src/ledger/call-content.js';
+import { startServer } from '../../src/server/serve.js';
+import { serverFilePath } from '../../src/server/server-file.js';
+import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
+import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { makeEvent } from '../../src/store/testing/event-factory.js';
+
+const DAY_US = 86_400_000_000;
+const text = (i: number, daysAgo: number): CallContent => ({
+  event_id: i.toString(16).padStart(16, '0'),
+  ts: Date.now() * 1000 - daysAgo * DAY_US,
+  request: `{"model":"gpt-4o","messages":[{"role":"user","content":"q${i}"}]}`,
+  completion: `a${i}`,
+});
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tl-retention-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('server.content_retention_days', () => {
+  it('deletes stored call text older than that when the server starts, and keeps the rest', async () => {
+    const ledger = join(dir, 'ledger.duckdb');
+    const before = await createDuckDbStore(ledger);
+    const [old, recent, edge] = [text(1, 40), text(2, 1), text(3, 29)];
+    await before.storeContent([old, recent, edge]);
+    await before.close();
+    const config = join(dir, 'tokenledger.config.yaml');
+    await writeFile(config, 'server:\n  content_retention_days: 30\n');
+    const logs: string[] = [];
+    const server = await startServer({
+      ledgerPath: ledger,
+      configPath: config,
+      port: 0,
+      upstream: [],
+      cwd: dir,
+      env: {},
+      openStore: (p) => createDuckDbStore(p),
+      log: (l) => logs.push(l),
+    });
+    try {
+      expect(await server.store.content(old.event_id, old.ts)).toBeNull();
+      expect(await server.store.content(recent.event_id, recent.ts)).toEqual(recent);
+      expect(await server.store.content(edge.event_id, edge.ts)).toEqual(edge);
+      expect(logs).toContain('deleted the stored text of 1 call(s) older than 30 day(s)');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('server.raw_retention_days', () => {
+  const serve = (ledgerPath: string, configPath: string, logs: string[], ledgerUrl?: string) =>
+    startServer({
+      ledgerPath,
+      configPath,
+      port: 0,
+      upstream: [],
+      cwd: dir,
+      env: {},
+      ...(ledgerUrl === undefined
+        ? { openStore: (p: string) => createDuckDbStore(p) }
+        : { ledgerUrl, openStore: () => createClickHouseStore(ledgerUrl) }),
+      log: (l) => logs.push(l),
+    });
+
+  it('retires the calls of months that ended more than that ago when the server starts, keeping their sums', async () => {
+    const clickhouse = await startChdbServer();
+    try {
+      const url = `${clickhouse.url}/retention`;
+      const ts = (daysAgo: number) => Date.now() * 1000 - daysAgo * DAY_US;
+      const calls = [
+        makeEvent(1, { ts: ts(200) }),
+        makeEvent(2, { ts: ts(150) }),
+        makeEvent(3, { ts: ts(2) }),
+      ];
+      const before = await createClickHouseStore(url);
+      await before.append(calls);
+      await before.close();
+      const config = join(dir, 'raw.config.yaml');
+      await writeFile(config, 'server:\n  raw_retention_days: 90\n');
+      const logs: string[] = [];
+      const server = await serve(join(dir, 'ch', 'ledger'), config, logs, url);
+      try {
+        // Both old calls' months ended over 90 days ago; the newest is kept.
+        expect(await server.store.count()).toBe(1);
+        expect(
+          logs.some((l) => /^retired 2 call\(s\) before \d{4}-\d{2}-01: their days are kept/.test(l)),
+        ).toBe(true);
+        const all = await server.store.query({ dimensions: [] });
+        expect(all.totals.events).toBe(3);
+        expect(all.totals.cost_usd).toBe(calls.reduce((sum, e) => sum + e.cost_usd!, 0n));
+        // Over the API, a read that needs the retired calls is the asker's to change: a 400 that names the horizon.
+        const { admin_token } = JSON.parse(await readFile(serverFilePath(join(dir, 'ch', 'ledger')), 'utf8'));
+        const r = await fetch(
+          `${server.url}/api/breakdown?dims=tag.repo&since=${new Date(ts(200) / 1000).toISOString()}`,
+          {
+            headers: { authorization: `Bearer ${admin_token}` },
+          },
+        );
+        expect(r.status).toBe(400);
+        expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+          code: 'STORE_RAW_RETIRED',
+          message: expect.stringContaining('kept only as daily sums'),
+        });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await clickhouse.close();
+    }
+  });
+
+  it('refuses to start on a DuckDB ledger, which keeps every call', async () => {
+    const config = join(dir, 'raw-duck.config.yaml');
+    await writeFile(config, 'server:\n  raw_retention_days: 90\n');
+    await expect(serve(join(dir, 'duck.duckdb'), config, [])).rejects.toMatchObject({
+      code: 'CFG_INVALID',
+      message: expect.stringContaining('raw retention needs a ClickHouse ledger'),
+    });
+  });
+});
