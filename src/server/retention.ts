@@ -14,28 +14,34 @@ export interface RetentionDays {
 /**
  * The config's retentions, applied once at start and then every hour while the server runs (docs/gateway.md,
  * "Prompt and completion text"; docs/store.md, Raw retention). A ledger not served keeps what it has until the next
- * start. A failed run is logged and tried again an hour later.
+ * start. A failed run is logged and tried again an hour later. `purged` is the first deletion of call text, which
+ * the server waits for; `retired` the first retirement of calls, which it does not: a first one builds every day of
+ * the months it retires, minutes on a large ledger.
  */
 export function startRetention(
   store: Store,
   days: RetentionDays,
   log: (line: string) => void,
   now: () => number = Date.now,
-): { ready: Promise<void>; stop(): void } {
+): { purged: Promise<void>; retired: Promise<void>; stop(): void } {
   if (days.raw !== null && store.retireRaw === undefined)
     throw new TokenledgerError(
       'CFG_INVALID',
       `server.raw_retention_days: a ${store.id} ledger keeps every call; raw retention needs a ClickHouse ledger ` +
         '(--db http://HOST:8123/DATABASE), whose daily sums answer the reports of what it drops',
     );
-  if (days.content === null && days.raw === null) return { ready: Promise.resolve(), stop: () => {} };
-  const run = async () => {
+  const purge = async () => {
     if (days.content !== null) await purgeContent(store, days.content, now(), log);
+  };
+  const retire = async () => {
     if (days.raw !== null) await retireRaw(store, days.raw, now(), log);
   };
-  const timer = setInterval(() => void run(), HOUR_MS);
+  if (days.content === null && days.raw === null)
+    return { purged: Promise.resolve(), retired: Promise.resolve(), stop: () => {} };
+  const timer = setInterval(() => void purge().then(retire), HOUR_MS);
   timer.unref();
-  return { ready: run(), stop: () => clearInterval(timer) };
+  const purged = purge();
+  return { purged, retired: purged.then(retire), stop: () => clearInterval(timer) };
 }
 
 async function purgeContent(

@@ -130,7 +130,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     await store.close();
     throw e;
   }
-  await retention.ready;
+  await retention.purged;
   // Closed with the rest on every way out below: each `catch` that closes the store closes them too.
   let records: LedgerRecords | null = null;
   const closeOpened = async () => {
