@@ -70,7 +70,7 @@ describe('server.raw_retention_days', () => {
       log: (l) => logs.push(l),
     });
 
-  it('retires the calls of months that ended more than that ago when the server starts, keeping their sums', async () => {
+  it('retires the calls of months ended more than that ago when the server starts, keeping their sums', async () => {
     const clickhouse = await startChdbServer();
     try {
       const url = `${clickhouse.url}/retention`;

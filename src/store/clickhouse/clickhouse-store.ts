@@ -81,10 +81,9 @@ class ClickHouseStore implements Store {
       return Promise.reject(err);
     }
     return this.exclusive(async () => {
-      const all = events;
-      events = await this.afterHorizon(events);
+      const kept = await this.afterHorizon(events);
       const firsts = new Map<string, UsageEvent>();
-      for (const e of events) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
+      for (const e of kept) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
       const stored = await this.storedKeys([...firsts.values()]);
       const fresh = [...firsts.values()].filter((e) => !stored.has(keyOf(e)));
       await this.sql.insert(
@@ -95,7 +94,7 @@ class ClickHouseStore implements Store {
       // Every event's day, stored before or not: a batch handed over again after a crash marks what it may not have.
       await markWritten(
         this.sql,
-        events.map((e) => e.ts),
+        kept.map((e) => e.ts),
       );
       const unpriced = { events: 0, tokens: 0 };
       for (const e of fresh) {
@@ -103,10 +102,10 @@ class ClickHouseStore implements Store {
         unpriced.events++;
         unpriced.tokens += totalTokens(e);
       }
-      const retired = all.length - events.length;
+      const retired = events.length - kept.length;
       return {
         inserted: fresh.length,
-        duplicates: events.length - fresh.length,
+        duplicates: kept.length - fresh.length,
         unpriced,
         ...(retired > 0 ? { retired } : {}),
       };
@@ -118,10 +117,19 @@ class ClickHouseStore implements Store {
    * only for a batch holding an event older than any retention may be: a gateway's calls never wait for it.
    */
   private async afterHorizon(events: readonly UsageEvent[]): Promise<readonly UsageEvent[]> {
-    const young = Date.now() * 1000 - MIN_RETENTION_DAYS * DAY_US;
-    if (events.every((e) => e.ts >= young)) return events;
-    const horizon = await readHorizon(this.sql);
+    let oldest = Infinity;
+    for (const e of events) oldest = Math.min(oldest, e.ts);
+    const horizon = await this.horizonBefore(oldest);
     return horizon === null ? events : events.filter((e) => e.ts >= horizon);
+  }
+
+  /**
+   * The horizon (retire.ts) when it may lie after `t` (undefined: the start of time), else null: it is never within
+   * the last MIN_RETENTION_DAYS, so what is younger than that never waits for a read of it.
+   */
+  private horizonBefore(t: number | undefined): Promise<number | null> {
+    if (t !== undefined && t >= Date.now() * 1000 - MIN_RETENTION_DAYS * DAY_US) return Promise.resolve(null);
+    return readHorizon(this.sql);
   }
 
   /** `id@ts` of those of `events` the ledger holds. */
@@ -154,7 +162,7 @@ class ClickHouseStore implements Store {
 
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
-    const horizon = await readHorizon(this.sql);
+    const horizon = await this.horizonBefore(q.since);
     const { plan, fresh } = await this.plan(q, horizon);
     if (horizon !== null) checkRawReads(plan, pickRollup(q) !== undefined, horizon);
     // The rollup's current days only (plan): the rest of the range is read from events.
@@ -239,7 +247,8 @@ class ClickHouseStore implements Store {
     validateQuery({ dimensions: [], filters: f.filters, since: f.since, until: f.until });
     // With no start, the newest calls kept: a list, not a sum, so it does not need the retired ones, unless it ends
     // before them.
-    const horizon = await readHorizon(this.sql);
+    const first = f.since ?? f.until;
+    const horizon = first === undefined ? null : await this.horizonBefore(first);
     if (horizon !== null && ((f.since ?? horizon) < horizon || (f.until ?? Infinity) <= horizon))
       throw retiredError(horizon, 'a list of calls needs each call');
     const params: Param[] = [];
@@ -268,7 +277,7 @@ class ClickHouseStore implements Store {
 
   /** Fails when `range` reaches before the horizon: `what` needs the calls themselves, and some are gone. */
   private async needsCalls(range: Range, what: string): Promise<void> {
-    const horizon = await readHorizon(this.sql);
+    const horizon = await this.horizonBefore(range.from);
     if (horizon !== null && reaches(range, horizon)) throw retiredError(horizon, `${what} needs each call`);
   }
 
@@ -492,7 +501,7 @@ function checkRawReads(plan: ReadPlan, answerable: boolean, horizon: number): vo
     if (!answerable)
       throw retiredError(
         horizon,
-        'this report is not one the daily sums answer (by tag, session, hour or a local day)',
+        'the daily sums do not answer this report (by a tag, task or key; by hour; by local day)',
       );
     const end = Math.min(r.to ?? horizon, horizon);
     if ((r.from !== undefined && utcDay(r.from) !== r.from) || utcDay(end) !== end)
@@ -504,6 +513,7 @@ function retiredError(horizon: number, why: string) {
   const day = new Date(horizon / 1000).toISOString().slice(0, 10);
   return storeError(
     'STORE_RAW_RETIRED',
-    `calls before ${day} are kept only as daily sums (raw retention, docs/store.md): ${why}; start it at ${day} or later`,
+    `calls before ${day} are kept only as daily sums (raw retention, docs/store.md): ${why}; ` +
+      `start it at ${day} or later`,
   );
 }

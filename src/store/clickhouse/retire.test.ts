@@ -64,7 +64,7 @@ async function partitions(url: string): Promise<string[]> {
 }
 
 describe('retiring raw events on ClickHouse', () => {
-  it('drops the events of months ended before the time, and every report the daily sums answer stays the same', async () => {
+  it('drops the events of months ended before the time; every report the daily sums answer stays', async () => {
     const url = freshUrl();
     const store = await createClickHouseStore(url);
     await store.append([...calls, ...energy]);

@@ -28,8 +28,9 @@ import { chTime } from './time.js';
  */
 
 /** The horizon's table: each retirement adds a row, and the latest `kept_from` is the ledger's horizon. */
-export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (kept_from DateTime64(6, 'UTC'), at DateTime64(6, 'UTC'))
-ENGINE = MergeTree ORDER BY kept_from`;
+export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (
+  kept_from DateTime64(6, 'UTC'), at DateTime64(6, 'UTC')
+) ENGINE = MergeTree ORDER BY kept_from`;
 
 const TIME = `DateTime64(6, 'UTC')`;
 
@@ -87,7 +88,8 @@ async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number>
     if (Number(id) >= limit) continue;
     await sql.run(
       'keeping retired energy readings',
-      `INSERT INTO retired_energy SELECT * FROM events FINAL WHERE _partition_id = {id:String} AND energy_j IS NOT NULL`,
+      `INSERT INTO retired_energy SELECT * FROM events FINAL
+       WHERE _partition_id = {id:String} AND energy_j IS NOT NULL`,
       { id },
     );
     await sql.run('dropping retired events', `ALTER TABLE events DROP PARTITION ID '${id}'`);

@@ -109,7 +109,8 @@ export async function freshDays(
     // Per day written: its last mark, and when the rollup's partition of it was built (NULL: never).
     const rows = await sql.rows(
       'reading which rollup days are current',
-      `SELECT toUnixTimestamp64Micro(s.day) AS day_us, s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale,
+      `SELECT toUnixTimestamp64Micro(s.day) AS day_us,
+         s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale,
          coalesce(b.built, toDateTime64(0, 6, 'UTC')) > toDateTime64(0, 6, 'UTC') AS built
        FROM (SELECT day, max(at) AS written FROM rollup_stale ${inRange} GROUP BY day) s
        LEFT JOIN (SELECT day, max(built_at) AS built FROM ${table} ${inRange} GROUP BY day) b ON s.day = b.day
