@@ -79,6 +79,10 @@ export function buildProgram(): Command {
           'keep the N costliest groups and fold the rest into one row: "(all others)" in the table, other: true in JSON and CSV',
         )
         .option('--billed', 'add what events cost as first billed, before any reprice')
+        .option(
+          '--share-unattributed',
+          'split the cost of calls with no value of the --by dimension among the groups with one, by their cost',
+        )
         .addOption(
           new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
         ),

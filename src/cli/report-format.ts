@@ -31,7 +31,7 @@ export function reportCsv(
   flagOther = false,
 ): string {
   const billed = result.totals.billed_cost_usd !== undefined;
-  const header = resultColumns(dims, bucket !== undefined, flagOther, billed);
+  const header = resultColumns(dims, bucket !== undefined, flagOther, billed, isShared(result));
   return toCsv(resultJson(result, flagOther).rows, header);
 }
 
@@ -66,6 +66,9 @@ function wallClock(ms: number, zone: string): string {
   return new Date(ms + tzOffset(zone, new Date(ms)) * 60_000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/** A report whose unattributed cost was shared (allocation/share-unattributed.ts): its rows say what each took. */
+const isShared = (result: QueryResult) => result.rows.some((r) => r.shared_usd !== undefined);
+
 export function reportTable(
   result: QueryResult,
   dims: readonly string[],
@@ -74,6 +77,7 @@ export function reportTable(
 ): string {
   const bucketed = bucket !== undefined;
   const billed = result.totals.billed_cost_usd !== undefined;
+  const shared = isShared(result);
   // Only a report with web searches in it has the column: they are a fee in the cost, not tokens (pricing.md).
   const searched = result.totals.web_search_requests > 0;
   // Likewise audio billed by its duration, in seconds.
@@ -85,6 +89,7 @@ export function reportTable(
     ...(labels.length > 0 ? labels : ['']),
     'cost',
     ...(billed ? ['as billed'] : []),
+    ...(shared ? ['shared', 'allocated'] : []),
     'input',
     'cache read',
     'cache write',
@@ -93,11 +98,14 @@ export function reportTable(
     ...(timed ? ['audio seconds'] : []),
     'requests',
   ];
-  const line = (label: string[], m: Measures, unpriced: number) => [
+  const line = (label: string[], m: Measures, unpriced: number, share = 0n) => [
     ...label,
     costCell(m.cost_usd, unpriced, m.events),
     // The as-billed cost, with the events that had no price when billed.
     ...(billed ? [costCell(m.billed_cost_usd ?? 0n, m.billed_unpriced_events ?? 0, m.events)] : []),
+    ...(shared
+      ? [share === 0n ? '' : formatUsdDisplay(share), costCell(m.cost_usd + share, unpriced, m.events)]
+      : []),
     groupDigits(m.input_tokens),
     groupDigits(m.cache_read_tokens),
     groupDigits(m.cache_write_5m_tokens + m.cache_write_1h_tokens),
@@ -111,7 +119,7 @@ export function reportTable(
       ...(bucketed ? [bucketLabel(r.bucket ?? '', bucket, zone)] : []),
       ...dims.map((d) => (r.folded ? ALL_OTHERS : (r.dims[d] ?? '(none)'))),
     ];
-    return line(label.length > 0 ? label : [''], r, r.unpriced_events);
+    return line(label.length > 0 ? label : [''], r, r.unpriced_events, r.shared_usd);
   });
   const total = line(['total', ...Array(labelWidth - 1).fill('')], result.totals, result.unpriced.events);
   const text = renderTable(header, [...body, total], labelWidth, body.length);
@@ -127,6 +135,16 @@ export function reportTable(
     notes.push(
       `as billed: ${counted(billedUnpriced, 'event')} had no price when billed — not in the as-billed cost`,
     );
+  if (shared) {
+    const pooled = result.rows.reduce(
+      (sum, r) => sum + ((r.shared_usd ?? 0n) < 0n ? -r.shared_usd! : 0n),
+      0n,
+    );
+    notes.push(
+      `shared: the ${formatUsdDisplay(pooled)} of calls with no ${dims[0]} is split among the others in proportion ` +
+        `to their cost${bucketed ? ` (each ${bucket} within itself)` : ''}; allocated = cost + shared`,
+    );
+  }
   const partly = (n: number) => n > 0 && n < result.totals.events;
   if (partly(u.events) || partly(billedUnpriced)) notes.push('* a cost marked so leaves out some of them');
   return `${text}\n${notes.join('\n')}\n`;

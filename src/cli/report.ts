@@ -1,3 +1,4 @@
+import { shareUnattributed } from '../allocation/share-unattributed.js';
 import { TokenledgerError } from '../errors.js';
 import { findSourceOverlaps, overlapNotes } from '../ledger/source-overlap.js';
 import type { Query, QueryResult } from '../store/query.js';
@@ -20,6 +21,8 @@ export interface ReportOptions extends LedgerOptions, FilterOptions {
   top?: string;
   format?: string;
   billed?: boolean;
+  /** Split the cost of calls with no value of the one --by dimension among those with one (share-unattributed.ts). */
+  shareUnattributed?: boolean;
 }
 
 export async function buildReportQuery(o: ReportOptions): Promise<Query> {
@@ -44,7 +47,8 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     );
   }
   const q = await buildReportQuery(o);
-  const [result, overlaps] = await withStore(
+  if (o.shareUnattributed) checkSharing(q);
+  const [stored, overlaps] = await withStore(
     o,
     async (store) => {
       const result = await store.query(q);
@@ -52,6 +56,7 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     },
     { existing: true },
   );
+  const result = o.shareUnattributed ? shareUnattributed(stored, q.dimensions[0]!) : stored;
   const text = formatReport(result, q, format);
   if (format !== 'table') {
     out(text);
@@ -60,6 +65,16 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
   const notes = overlapNotes(overlaps);
   if (result.totals.events === 0) notes.push(nothingMatched(q.filters ?? []));
   out(`${text}${notes.map((n) => `${n}\n`).join('')}`);
+}
+
+/** Sharing needs one dimension whose "(none)" it shares, and every group in its rows. */
+function checkSharing(q: Query): void {
+  const bad = (msg: string) => new TokenledgerError('CLI_BAD_OPTION', `--share-unattributed: ${msg}`);
+  if (q.dimensions.length !== 1)
+    throw bad('give one --by dimension whose calls without a value are shared, e.g. --by team');
+  if (q.top !== undefined)
+    throw bad('not with --top, which folds groups (the unattributed one too) into one row');
+  if (q.billed) throw bad('not with --billed: it shares the cost as it is now');
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {

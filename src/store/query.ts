@@ -108,6 +108,11 @@ export interface Row extends Measures {
   folded?: true;
   /** Events of this row with no price: not in its cost, which is $0 when all of them are (never read it as free). */
   unpriced_events: number;
+  /**
+   * Pico-dollars this row took (+) or gave (−) when the report shared its unattributed cost
+   * (allocation/share-unattributed.ts); absent otherwise.
+   */
+  shared_usd?: bigint;
 }
 
 /** Joules the events of one group used (Store.energy): only groups with energy have a row. */

@@ -371,6 +371,57 @@ describe('CSV that matches no events', () => {
   });
 });
 
+describe('tokenledger report --share-unattributed', () => {
+  it('splits the cost of calls with no team among the teams by their cost, day by day, to the pico-dollar', async () => {
+    // gpt-4o input $2.50 per 1M tokens: web $2.50, app $7.50, calls with no team $1.00 on the 3rd; $0.25 on the 4th,
+    // when no team made a call, so it stays theirs.
+    const file = write('u.jsonl', [
+      line({ team: 'web', model: 'gpt-4o', input_tokens: 1_000_000 }),
+      line({ team: 'app', model: 'gpt-4o', input_tokens: 3_000_000 }),
+      line({ model: 'gpt-4o', input_tokens: 400_000 }),
+      line({ ts: '2026-11-04T09:00:00Z', model: 'gpt-4o', input_tokens: 100_000 }),
+    ]);
+    await runCli(['import', 'jsonl', file, '--db', db]);
+    const whole = await reportJson('--by', 'team', '--share-unattributed');
+    const by = (rows: { team: string | null }[]) => Object.fromEntries(rows.map((r) => [r.team, r]));
+    expect(by(whole.rows)).toMatchObject({
+      app: { cost_usd: '7.500000000000', shared_usd: '0.937500000000', allocated_usd: '8.437500000000' },
+      web: { cost_usd: '2.500000000000', shared_usd: '0.312500000000', allocated_usd: '2.812500000000' },
+      null: { cost_usd: '1.250000000000', shared_usd: '-1.250000000000', allocated_usd: '0.000000000000' },
+    });
+    expect(whole.totals.cost_usd).toBe('11.250000000000');
+    const daily = await reportJson('--by', 'team', '--bucket', 'day', '--share-unattributed');
+    const day = (d: string) => by(daily.rows.filter((r: { bucket: string }) => r.bucket.startsWith(d)));
+    expect(day('2026-11-03')).toMatchObject({
+      app: { shared_usd: '0.750000000000' },
+      web: { shared_usd: '0.250000000000' },
+      null: { shared_usd: '-1.000000000000' },
+    });
+    expect(day('2026-11-04')).toMatchObject({
+      null: { shared_usd: '0.000000000000', allocated_usd: '0.250000000000' },
+    });
+
+    const table = await runCli(['report', '--db', db, '--by', 'team', '--share-unattributed']);
+    expect(table.stdout).toMatch(/^team +cost +shared +allocated +input/);
+    expect(table.stdout).toMatch(/\n\(none\) +\$1\.25 +-\$1\.25 +\$0\.00 /);
+    expect(table.stdout).toContain(
+      'shared: the $1.25 of calls with no team is split among the others in proportion',
+    );
+  });
+
+  it('needs one --by dimension, and no --top or --billed', async () => {
+    for (const extra of [
+      ['--by', 'team,model'],
+      ['--by', 'team', '--top', '2'],
+      ['--by', 'team', '--billed'],
+    ]) {
+      const r = await runCli(['report', '--db', db, '--share-unattributed', ...extra]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('CLI_BAD_OPTION: --share-unattributed:');
+    }
+  });
+});
+
 describe('tokenledger report --by with no dimension', () => {
   it('prints the grand total with every number under its heading', async () => {
     const file = write('u.jsonl', [

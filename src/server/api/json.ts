@@ -22,6 +22,9 @@ export function rowJson(r: Row): JsonRow {
     ...(r.bucket !== undefined ? { bucket: r.bucket } : {}),
     ...r.dims,
     ...measuresJson(r),
+    ...(r.shared_usd !== undefined
+      ? { shared_usd: formatUsd(r.shared_usd), allocated_usd: formatUsd(r.cost_usd + r.shared_usd) }
+      : {}),
     unpriced_events: r.unpriced_events,
   };
 }
@@ -46,12 +49,14 @@ export function resultColumns(
   bucketed: boolean,
   flagOther = false,
   billed = false,
+  shared = false,
 ): string[] {
   return [
     ...(bucketed ? ['bucket'] : []),
     ...dims,
     ...MEASURES,
     ...(billed ? ['billed_cost_usd', 'billed_unpriced_events'] : []),
+    ...(shared ? ['shared_usd', 'allocated_usd'] : []),
     'unpriced_events',
     ...(flagOther ? ['other'] : []),
   ];
