@@ -24,6 +24,20 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+const serve = (ledgerPath: string, configPath: string, logs: string[], ledgerUrl?: string) =>
+  startServer({
+    ledgerPath,
+    configPath,
+    port: 0,
+    upstream: [],
+    cwd: dir,
+    env: {},
+    ...(ledgerUrl === undefined
+      ? { openStore: (p: string) => createDuckDbStore(p) }
+      : { ledgerUrl, openStore: () => createClickHouseStore(ledgerUrl) }),
+    log: (l) => logs.push(l),
+  });
+
 describe('server.content_retention_days', () => {
   it('deletes stored call text older than that when the server starts, and keeps the rest', async () => {
     const ledger = join(dir, 'ledger.duckdb');
@@ -34,16 +48,7 @@ describe('server.content_retention_days', () => {
     const config = join(dir, 'tokenledger.config.yaml');
     await writeFile(config, 'server:\n  content_retention_days: 30\n');
     const logs: string[] = [];
-    const server = await startServer({
-      ledgerPath: ledger,
-      configPath: config,
-      port: 0,
-      upstream: [],
-      cwd: dir,
-      env: {},
-      openStore: (p) => createDuckDbStore(p),
-      log: (l) => logs.push(l),
-    });
+    const server = await serve(ledger, config, logs);
     try {
       expect(await server.store.content(old.event_id, old.ts)).toBeNull();
       expect(await server.store.content(recent.event_id, recent.ts)).toEqual(recent);
@@ -56,20 +61,6 @@ describe('server.content_retention_days', () => {
 });
 
 describe('server.raw_retention_days', () => {
-  const serve = (ledgerPath: string, configPath: string, logs: string[], ledgerUrl?: string) =>
-    startServer({
-      ledgerPath,
-      configPath,
-      port: 0,
-      upstream: [],
-      cwd: dir,
-      env: {},
-      ...(ledgerUrl === undefined
-        ? { openStore: (p: string) => createDuckDbStore(p) }
-        : { ledgerUrl, openStore: () => createClickHouseStore(ledgerUrl) }),
-      log: (l) => logs.push(l),
-    });
-
   it('retires the calls of months ended more than that ago when the server starts, keeping their sums', async () => {
     const clickhouse = await startChdbServer();
     try {
