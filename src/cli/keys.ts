@@ -1,5 +1,6 @@
 import { TokenledgerError } from '../errors.js';
 import { hashKey, isVirtualKey, newKey, type VirtualKeyRecord } from '../gateway/keys/virtual-key.js';
+import { parseTimeAhead } from '../ledger/time.js';
 import { formatUsdDisplay, formatUsdOf, isPositiveUsd, parseUsd } from '../money/money.js';
 import { keysEndpoint } from '../server/api/info.js';
 import { askLedgerIfAny } from './ask-ledger.js';
@@ -17,6 +18,8 @@ export interface KeysCreateOptions extends LedgerOptions {
   storeContent?: boolean;
   /** The models its callers may ask for: a comma-separated list of names or globs (`gpt-4o-mini,claude-haiku-*`). */
   models?: string;
+  /** When it stops working: a duration from now (`30d`, `12h`) or a date/time (`2027-01-01`). */
+  expires?: string;
 }
 
 /**
@@ -25,6 +28,7 @@ export interface KeysCreateOptions extends LedgerOptions {
  */
 export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void): Promise<string> {
   const budget = o.budget === undefined ? null : monthlyBudget(o.budget);
+  const expires = o.expires === undefined ? undefined : expiry(o.expires);
   const { key, id, hash } = newKey();
   const record: VirtualKeyRecord = {
     id,
@@ -38,6 +42,7 @@ export async function keysCreate(o: KeysCreateOptions, out: (s: string) => void)
     budget_usd: budget,
     store_content: o.storeContent === true,
     ...(o.models === undefined ? {} : { models: modelList(o.models) }),
+    ...(expires === undefined ? {} : { expires_at: expires }),
     created_at: new Date().toISOString(),
     revoked_at: null,
   };
@@ -59,7 +64,7 @@ export async function keysList(
   const spent = await monthSpend(o);
   for (const k of shown)
     out(
-      `${k.id}  ${k.prefix}…  ${describe(k)}  created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}${spendText(k, spent.get(k.id))}\n`,
+      `${k.id}  ${k.prefix}…  ${describe(k)}  created ${k.created_at}${expiryText(k)}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}${spendText(k, spent.get(k.id))}\n`,
     );
 }
 
@@ -86,11 +91,16 @@ function spendText(k: VirtualKeyRecord, spent: string | undefined): string {
  * would start from nothing until a restart; such a key is replaced by a new one made with --budget.
  */
 export async function keysUpdate(
-  o: LedgerOptions & { id: string; budget?: string; models?: string },
+  o: LedgerOptions & { id: string; budget?: string; models?: string; expires?: string },
   out: (s: string) => void,
 ): Promise<void> {
-  if (o.budget === undefined && o.models === undefined)
-    throw new TokenledgerError('CLI_BAD_OPTION', 'nothing to change: give --budget USD or --models LIST');
+  if (o.budget === undefined && o.models === undefined && o.expires === undefined)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      'nothing to change: give --budget USD, --models LIST or --expires WHEN',
+    );
+  // `never` takes the expiry away.
+  const expires = o.expires === undefined || o.expires.trim() === 'never' ? undefined : expiry(o.expires);
   const budget = o.budget === undefined ? undefined : monthlyBudget(o.budget);
   // `any` lifts the limit: the key may ask for every model again.
   const models = o.models === undefined || o.models.trim() === 'any' ? undefined : modelList(o.models);
@@ -106,12 +116,14 @@ export async function keysUpdate(
         'CLI_BAD_OPTION',
         `${k.id} has no budget, and its spend was counted against none: create a key with --budget and revoke this one`,
       );
-    const { models: was, ...rest } = k;
+    const { models: was, expires_at: ends, ...rest } = k;
     const limit = o.models === undefined ? was : models;
+    const until = o.expires === undefined ? ends : expires;
     const updated: VirtualKeyRecord = {
       ...rest,
       ...(budget === undefined ? {} : { budget_usd: budget }),
       ...(limit === undefined ? {} : { models: limit }),
+      ...(until === undefined ? {} : { expires_at: until }),
     };
     await r.keys.put(updated);
     out(`Updated ${k.id} (${describe(updated)}).\n`);
@@ -149,6 +161,32 @@ function modelList(text: string): string[] {
     'CLI_BAD_OPTION',
     `--models ${JSON.stringify(text)}: expected model names or globs separated by commas, such as gpt-4o-mini,claude-haiku-*`,
   );
+}
+
+/** `--expires`' time: a duration from now or a date/time, in the future. */
+function expiry(text: string): string {
+  const now = Date.now() * 1000;
+  let at: number;
+  try {
+    at = parseTimeAhead(text, now);
+  } catch {
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--expires ${JSON.stringify(text)}: expected a time from now like 30d, 12h, 2w, or a date like 2027-01-01`,
+    );
+  }
+  if (at <= now)
+    throw new TokenledgerError(
+      'CLI_BAD_OPTION',
+      `--expires ${JSON.stringify(text)} is in the past: a key that is over is revoked (tokenledger keys revoke)`,
+    );
+  return new Date(at / 1000).toISOString();
+}
+
+/** `expires …` in `keys list`, `EXPIRED …` once that time has come. */
+function expiryText(k: VirtualKeyRecord): string {
+  if (k.expires_at === undefined) return '';
+  return Date.parse(k.expires_at) <= Date.now() ? `  EXPIRED ${k.expires_at}` : `  expires ${k.expires_at}`;
 }
 
 /** `--budget`'s monthly USD amount: a positive decimal. */

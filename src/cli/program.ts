@@ -297,7 +297,8 @@ export function buildProgram(): Command {
         '--store-content',
         "keep the prompt and completion text of this key's calls in the ledger (never kept otherwise)",
       )
-      .option('--models <list>', 'the only models its callers may ask for: names or globs, comma-separated'),
+      .option('--models <list>', 'the only models its callers may ask for: names or globs, comma-separated')
+      .option('--expires <when>', 'when it stops working: a time from now (30d, 12h) or a date (2027-01-01)'),
   ).action(async (o) => {
     await (await import('./keys.js')).keysCreate(o, out);
   });
@@ -310,10 +311,13 @@ export function buildProgram(): Command {
   ledgerOptions(
     keys
       .command('update')
-      .description("change a key's monthly budget or models (a running server applies them to the next call)")
+      .description(
+        "change a key's monthly budget, models or expiry (a running server applies them to the next call)",
+      )
       .argument('<id>')
       .option('--budget <usd>', 'monthly budget in USD')
-      .option('--models <list>', 'the only models its callers may ask for (comma-separated globs), or any'),
+      .option('--models <list>', 'the only models its callers may ask for (comma-separated globs), or any')
+      .option('--expires <when>', 'when it stops working (30d, 2027-01-01), or never'),
   ).action(async (id: string, o) => (await import('./keys.js')).keysUpdate({ ...o, id }, out));
   ledgerOptions(
     keys.command('revoke').description('revoke a key by id (vk_…) or by the key').argument('<id>'),

@@ -17,6 +17,7 @@ const GATEWAY_ERRORS = {
   GW_UNKNOWN_UPSTREAM: 400,
   GW_KEY_REQUIRED: 401,
   GW_KEY_INVALID: 401,
+  GW_KEY_EXPIRED: 401,
   GW_ATTRIBUTION_CONFLICT: 403,
   GW_MODEL_NOT_ALLOWED: 403,
   // Raised by src/budgets (BudgetExceededError, RateLimitedError, CountersUnavailableError); listed for the docs.

@@ -46,6 +46,15 @@ export function keyRequired(provider: Provider, c: Candidate): GatewayError {
   );
 }
 
+/** GW_KEY_EXPIRED once `key`'s `--expires` time has come (`now`, epoch ms). */
+export function checkNotExpired(key: VirtualKeyRecord, now = Date.now()): void {
+  if (key.expires_at === undefined || Date.parse(key.expires_at) > now) return;
+  throw new GatewayError(
+    'GW_KEY_EXPIRED',
+    `virtual key ${key.id} expired at ${key.expires_at}; ask for a new one, or extend it: tokenledger keys update ${key.id} --expires 30d`,
+  );
+}
+
 /**
  * GW_MODEL_NOT_ALLOWED unless `key` may ask for `model`, the name the request gives (before aliases, routers,
  * balancing, fallbacks and downgrades, which are the config's to choose): a key made with `--models`.

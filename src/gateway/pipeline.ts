@@ -25,7 +25,7 @@ import { errorBody, GatewayError } from './errors.js';
 import { formFields, withFormModel } from './form-body.js';
 import { type ForwardDeps, forwardCall, passThrough } from './forward.js';
 import { withModel } from './json-splice.js';
-import { checkModelAllowed, keyRequired, reachableFor } from './key-access.js';
+import { checkModelAllowed, checkNotExpired, keyRequired, reachableFor } from './key-access.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { isVirtualKey, type VirtualKeyRecord } from './keys/virtual-key.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -382,7 +382,7 @@ export class Gateway {
 
   /**
    * The caller's virtual key; null when it sent none (a provider key of its own, or no key). GW_KEY_INVALID for one
-   * unknown or revoked.
+   * unknown or revoked, GW_KEY_EXPIRED for one past its `--expires`.
    */
   private async virtualKey(provider: Provider, req: IncomingMessage): Promise<VirtualKeyRecord | null> {
     const presented = provider.callerKey(req.headers);
@@ -393,6 +393,7 @@ export class Gateway {
         'GW_KEY_INVALID',
         'the virtual key is unknown or revoked; ask for a new one (tokenledger keys create)',
       );
+    checkNotExpired(key);
     return key;
   }
 

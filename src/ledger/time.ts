@@ -166,6 +166,15 @@ export function parseTimeBound(text: string, now: number, zone = 'UTC'): number 
 }
 
 /**
+ * A time ahead (`keys create --expires`): a duration ("30d", "12h", "2w", "3m" — months as 30 days) counted forward
+ * from `now`, or a month, date or time as parseTimeBound reads it.
+ */
+export function parseTimeAhead(text: string, now: number, zone = 'UTC'): number {
+  const at = parseTimeBound(text, now, zone);
+  return DURATION.test(text.trim()) ? 2 * now - at : at;
+}
+
+/**
  * An `--until` value: as parseTimeBound reads it, except a compact date ("20261130"), which is ccusage's syntax and
  * so keeps ccusage's meaning: its `--until` includes that day, so the bound is the next day's first instant (in
  * `zone`: 23 or 25 hours later on a DST change day). Read as that day's first instant, `--since 20261101 --until

@@ -25,6 +25,8 @@ export interface VirtualKeyRecord {
    * before this field have none.
    */
   models?: readonly string[];
+  /** When the key stops working (ISO-8601 UTC): `keys create --expires`. Absent: never. */
+  expires_at?: string;
   created_at: string;
   revoked_at: string | null;
 }
