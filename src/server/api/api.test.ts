@@ -134,6 +134,7 @@ const RANGE = `since=${new Date(T0 / 1000).toISOString()}&until=${new Date(NOW /
 /** The API over its own ledger of `events`, on a free port: for a describe that needs a ledger of its own. */
 interface ServedApi {
   base: string;
+  ledgerPath: string;
   events: UsageEvent[];
   close(): Promise<void>;
 }
@@ -156,6 +157,7 @@ async function serveApi(prefix: string, events: UsageEvent[]): Promise<ServedApi
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ledgerPath: join(dir, 'ledger.duckdb'),
     events,
     async close() {
       await new Promise((r) => server.close(r));
@@ -164,6 +166,67 @@ async function serveApi(prefix: string, events: UsageEvent[]): Promise<ServedApi
     },
   };
 }
+
+describe('share=unattributed', () => {
+  it("splits the cost of calls with no team among the teams by their cost; a team viewer gets its own share of every team's", async () => {
+    const served = await serveApi('tl-api-share-', [
+      makeEvent(1, { team: 'web', ts: T0 + HOUR }),
+      makeEvent(2, { team: 'web', ts: T0 + 2 * HOUR, output_tokens: 9000 }),
+      makeEvent(3, { team: 'payments', ts: T0 + 3 * HOUR }),
+      makeEvent(4, { team: null, ts: T0 + 4 * HOUR, output_tokens: 5000 }),
+    ]);
+    try {
+      const t = newToken('viewer', 'web', new Date(NOW / 1000));
+      await fileLedgerRecords(served.ledgerPath).tokens.put(t.record);
+      const ask = async (q: string, token = ADMIN) => {
+        const r = await fetch(`${served.base}/api/breakdown?${RANGE}&share=unattributed&dims=${q}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return { status: r.status, body: (await r.json()) as J };
+      };
+      const cost = (team: string | null) =>
+        served.events.filter((e) => e.team === team).reduce((n, e) => n + e.cost_usd!, 0n);
+      const [web, payments, none] = [cost('web'), cost('payments'), cost(null)];
+      const admin = await ask('team');
+      const row = (team: string | null) => admin.body.rows.find((r: J) => r.team === team);
+      const shared = (team: string | null) => parseDecimal(row(team).shared_usd, 12);
+      // Each share is its proportion to the pico-dollar, and together they are the unattributed cost exactly.
+      expect(shared('web') + shared('payments')).toBe(none);
+      for (const [team, own] of [
+        ['web', web],
+        ['payments', payments],
+      ] as const)
+        expect(shared(team) * (web + payments) - none * own).toBeLessThan(web + payments);
+      expect(shared(null)).toBe(-none);
+      expect(parseDecimal(row('web').allocated_usd, 12)).toBe(web + shared('web'));
+
+      const viewer = await ask('team', t.token);
+      expect(viewer.body.rows.map((r: J) => [r.team, r.shared_usd])).toEqual([
+        ['web', row('web').shared_usd],
+      ]);
+      expect(viewer.body.totals.cost_usd).toBe(formatUsd(web));
+      const csv = await fetch(
+        `${served.base}/api/breakdown?${RANGE}&dims=team&share=unattributed&format=csv`,
+        {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        },
+      );
+      expect((await csv.text()).split('\n')[0]).toContain(',shared_usd,allocated_usd,');
+
+      for (const [q, token, says] of [
+        ['team,model', ADMIN, /exactly one/],
+        ['team&top=1', ADMIN, /not with top/],
+        ['model', t.token, /ask with dims=team/],
+      ] as const) {
+        const r = await ask(q, token);
+        expect(r.status).toBe(400);
+        expect(r.body.error.message).toMatch(says);
+      }
+    } finally {
+      await served.close();
+    }
+  });
+});
 
 describe('auth', () => {
   it('refuses requests without a valid token', async () => {
