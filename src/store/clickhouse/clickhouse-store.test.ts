@@ -111,6 +111,29 @@ describe('ClickHouse rollups', () => {
     return new Map(rows.map((r) => [Number(r.d), r.b]));
   };
 
+  it("builds each day once when reports ask at once, as a dashboard's panels do", async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    await store.append(randomEvents(300, 5, 20));
+    const results = await Promise.all(
+      (['team', 'model', 'user', 'session_id'] as const).map((d) => store.query({ dimensions: [d] })),
+    );
+    expect(results.map((r) => r.totals.events)).toEqual([300, 300, 300, 300]);
+    // A day built again swaps its partition for a new part and leaves the old one inactive: none here.
+    const c = client(url);
+    const parts = await (
+      await c.query({
+        query: `SELECT active, count() AS n FROM system.parts
+                WHERE database = currentDatabase() AND table LIKE 'rollup\\_%' AND table != 'rollup_stale'
+                GROUP BY active`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ active: boolean | number; n: string }>();
+    await c.close();
+    expect(parts.map((p) => [Boolean(p.active), Number(p.n)])).toEqual([[true, 3 * 20]]);
+    await store.close();
+  });
+
   it('reads ended days from a rollup built when a report first needs them, and today from the events', async () => {
     const url = freshUrl();
     const store = await createClickHouseStore(url);

@@ -33,7 +33,7 @@ import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
 import { createClickHouseImportRecords } from './import-records.js';
 import { readHorizon, retireBefore } from './retire.js';
-import { buildDays, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
+import { freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
 import { chTime, withinSql } from './time.js';
@@ -229,8 +229,8 @@ class ClickHouseStore implements Store {
     const from = q.since === undefined ? undefined : Math.ceil(q.since / DAY_US) * DAY_US;
     const to = q.until === undefined ? undefined : Math.floor(q.until / DAY_US) * DAY_US;
     if (from !== undefined && to !== undefined && from >= to) return rawOnly;
-    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, horizon, (days) =>
-      this.building.run(() => buildDays(this.sql, days)),
+    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, horizon, (build) =>
+      this.building.run(build),
     );
     if (fresh.length === 0) return rawOnly;
     const raw: Range[] = [];
@@ -289,12 +289,7 @@ class ClickHouseStore implements Store {
           `raw events are kept at least ${MIN_RETENTION_DAYS} days: retire before an earlier time`,
         ),
       );
-    return retireBefore(
-      this.sql,
-      before,
-      (days) => this.building.run(() => buildDays(this.sql, days)),
-      graceMs,
-    );
+    return retireBefore(this.sql, before, (build) => this.building.run(build), graceMs);
   }
 
   attribute(patches: readonly AttributionPatch[]): Promise<{ patched: number }> {

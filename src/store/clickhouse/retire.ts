@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { storeError } from '../errors.js';
 import type { Retirement } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
-import { ROLLUP_TABLES } from './rollup.js';
+import { buildDays, ROLLUP_TABLES } from './rollup.js';
 import { chTime } from './time.js';
 
 /**
@@ -52,20 +52,22 @@ export function monthStart(us: number): number {
 export async function retireBefore(
   sql: ClickHouseSql,
   before: number,
-  build: (days: number[]) => Promise<void>,
+  turn: (build: () => Promise<void>) => Promise<void>,
   graceMs: number,
 ): Promise<Retirement> {
   const target = monthStart(before);
   const current = await readHorizon(sql);
+  // Which days are out of date is read in the turn of the store's builds, after any a report started.
+  const build = () => turn(async () => buildDays(sql, await staleDays(sql, target)));
   if (current === null || target > current) {
-    await build(await staleDays(sql, target));
+    await build();
     await sql.run(
       'moving the raw horizon',
       "INSERT INTO raw_horizon SELECT fromUnixTimestamp64Micro({t:Int64}, 'UTC'), now64(6)",
       { t: target },
     );
     if (graceMs > 0) await sleep(graceMs);
-    await build(await staleDays(sql, target));
+    await build();
   }
   const keptFrom = current === null ? target : Math.max(current, target);
   return { keptFrom, events: await dropBefore(sql, keptFrom) };
