@@ -1500,4 +1500,40 @@ describe('dashboard in a real browser', () => {
     await p.locator('table.events tbody tr').first().waitFor();
     await context.close();
   });
+
+  // Also adds an event: a call with no team, whose cost the teams share when asked (shared cost allocation).
+  it('explore shares the cost of calls with no team among the teams, in proportion to their cost', async () => {
+    await server.store.append([makeEvent(9_000_300, { ts: Date.now() * 1000 - 2 * DAY, team: null })]);
+    await page.goto(`${server.url}/explore?dims=team&since=7d`);
+    await page.locator('table tbody tr').first().waitFor();
+    expect(await page.locator('thead th', { hasText: 'Allocated' }).count()).toBe(0);
+    await page.getByLabel('Share calls with no team').check();
+    await expect.poll(() => new URL(page.url()).searchParams.get('share')).toBe('unattributed');
+    await page.locator('thead th', { hasText: 'Allocated' }).waitFor();
+    expect(await page.locator('select[name=top]').isDisabled()).toBe(true);
+    // The table shows what the API answers: each team's share, and the calls with no team giving theirs away.
+    const since = new URL(page.url()).searchParams.get('since');
+    const shared = await apiGet<{ rows: Record<string, string>[] }>(
+      `/api/breakdown?dims=team&since=${since}&share=unattributed`,
+    );
+    const table = page.locator('table', { has: page.locator('caption', { hasText: 'Spend by team' }) });
+    const cells = await table
+      .locator('tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((c) => c.textContent ?? '')),
+      );
+    expect(cells).toEqual(
+      shared.rows.map((r) => [
+        r.team ?? '(not set)',
+        usd(r.cost_usd),
+        r.shared_usd === '0.000000000000' ? '' : usd(r.shared_usd),
+        usd(r.allocated_usd),
+      ]),
+    );
+    const none = shared.rows.find((r) => r.team === null)!;
+    expect(parseUsd(none.shared_usd!)).toBe(-parseUsd(none.cost_usd!));
+    expect(shared.rows.filter((r) => r.team !== null).reduce((n, r) => n + parseUsd(r.shared_usd!), 0n)).toBe(
+      parseUsd(none.cost_usd!),
+    );
+  });
 });

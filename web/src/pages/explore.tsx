@@ -2,7 +2,7 @@ import type { Result } from '../api';
 import { StackedChart, spendPer } from '../chart';
 import { chartBucket } from '../chart-bucket';
 import { AddFilter, FilterChips, Loading, Panel, RangePicker, useDimensions } from '../controls';
-import { count, groupLabel, rowUsd } from '../format';
+import { count, groupLabel, rowUsd, usd } from '../format';
 import { rangeOf, setParams } from '../url-state';
 import { useApi } from '../use-api';
 
@@ -23,9 +23,13 @@ export function Explore({ u }: { u: URL }) {
   const first = dims[0]!;
   const second = dims[1] ?? '';
   const top = u.searchParams.get('top') ?? '10';
+  // Shared cost allocation (docs/dashboard.md): the cost of calls with no value of the one dimension split among the
+  // groups with one. It needs every group, so no top-N.
+  const sharing = u.searchParams.get('share') === 'unattributed' && second === '';
   const q = new URLSearchParams(range);
   q.set('dims', dims.join(','));
-  q.set('top', top);
+  if (sharing) q.set('share', 'unattributed');
+  else q.set('top', top);
   const series = new URLSearchParams(range);
   series.set('dims', first);
   series.set('top', '8');
@@ -78,6 +82,7 @@ export function Explore({ u }: { u: URL }) {
           <select
             name="top"
             value={top}
+            disabled={sharing}
             onChange={(e) => setParams({ top: (e.target as HTMLSelectElement).value })}
           >
             {/* A link may ask for any N the API takes: shown as chosen, not as a blank. */}
@@ -88,6 +93,21 @@ export function Explore({ u }: { u: URL }) {
               ))}
           </select>
         </label>
+        {second === '' && (
+          <label
+            title={`Split the cost of calls with no ${first} among the others, in proportion to their cost`}
+          >
+            <input
+              type="checkbox"
+              name="share"
+              checked={sharing}
+              onChange={(e) =>
+                setParams({ share: (e.target as HTMLInputElement).checked ? 'unattributed' : null })
+              }
+            />
+            Share calls with no {first}
+          </label>
+        )}
         <AddFilter u={u} dims={offered} />
       </form>
       <FilterChips u={u} />
@@ -126,6 +146,16 @@ export function Explore({ u }: { u: URL }) {
                   <th scope="col" class="num">
                     Cost
                   </th>
+                  {sharing && (
+                    <>
+                      <th scope="col" class="num">
+                        Shared
+                      </th>
+                      <th scope="col" class="num">
+                        Allocated
+                      </th>
+                    </>
+                  )}
                   <th scope="col" class="num">
                     Input
                   </th>
@@ -147,6 +177,12 @@ export function Explore({ u }: { u: URL }) {
                       <td key={d}>{groupLabel(r, d)}</td>
                     ))}
                     <td class="num">{rowUsd(r)}</td>
+                    {sharing && (
+                      <>
+                        <td class="num">{r.shared_usd === '0.000000000000' ? '' : usd(r.shared_usd)}</td>
+                        <td class="num">{usd(r.allocated_usd)}</td>
+                      </>
+                    )}
                     <td class="num">{count(r.input_tokens, true)}</td>
                     <td class="num">{count(r.cache_read_tokens, true)}</td>
                     <td class="num">{count(r.output_tokens, true)}</td>
@@ -162,6 +198,12 @@ export function Explore({ u }: { u: URL }) {
                   <td class="num">
                     {rowUsd({ ...table.data.totals, unpriced_events: table.data.unpriced.events })}
                   </td>
+                  {sharing && (
+                    <>
+                      <td class="num" />
+                      <td class="num">{usd(table.data.totals.cost_usd)}</td>
+                    </>
+                  )}
                   <td class="num">{count(table.data.totals.input_tokens, true)}</td>
                   <td class="num">{count(table.data.totals.cache_read_tokens, true)}</td>
                   <td class="num">{count(table.data.totals.output_tokens, true)}</td>
