@@ -165,14 +165,13 @@ describe('retiring raw events on ClickHouse', () => {
     await sql.insert('planting a late row', 'events', [eventRow(unseen)]);
     await markWritten(sql, [unseen.ts]);
     await sql.close();
-    const day = await store.query({
-      dimensions: [],
-      bucket: 'day',
-      since: MARCH - 3 * DAY,
-      until: MARCH - 2 * DAY,
-    });
+    const day = () =>
+      store.query({ dimensions: [], bucket: 'day', since: MARCH - 3 * DAY, until: MARCH - 2 * DAY });
     const sums = total.rows.filter((row) => row.bucket?.startsWith('2026-02-26'));
-    expect(day.totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
+    expect((await day()).totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
+    // Nor by the next retirement, which builds what is out of date before the horizon it moves to.
+    await store.retireRaw!(Date.UTC(2026, 3, 1) * 1000, 0);
+    expect((await day()).totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
     await store.close();
   });
 

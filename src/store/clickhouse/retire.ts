@@ -57,8 +57,10 @@ export async function retireBefore(
 ): Promise<Retirement> {
   const target = monthStart(before);
   const current = await readHorizon(sql);
-  // Which days are out of date is read in the turn of the store's builds, after any a report started.
-  const build = () => turn(async () => buildDays(sql, await staleDays(sql, target)));
+  // Which days are out of date is read in the turn of the store's builds, after any a report started. Days before
+  // the current horizon are never among them: their events are gone, and a row that reached one late would be all
+  // a build of it held.
+  const build = () => turn(async () => buildDays(sql, await staleDays(sql, current, target)));
   if (current === null || target > current) {
     await build();
     await sql.run(
@@ -100,10 +102,11 @@ async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number>
   return dropped;
 }
 
-/** Days before `to` that some rollup does not hold as they are now (rollup.ts), oldest first. */
-async function staleDays(sql: ClickHouseSql, to: number): Promise<number[]> {
+/** Days from `from` (null: the first) to `to` that some rollup does not hold as they are now (rollup.ts), oldest first. */
+async function staleDays(sql: ClickHouseSql, from: number | null, to: number): Promise<number[]> {
+  const within = `day >= {from:${TIME}} AND day < {to:${TIME}}`;
   const built = ROLLUP_TABLES.map(
-    (t) => `(SELECT day, max(built_at) AS built FROM ${t.table} WHERE day < {to:${TIME}} GROUP BY day)`,
+    (t) => `(SELECT day, max(built_at) AS built FROM ${t.table} WHERE ${within} GROUP BY day)`,
   );
   const joins = built.map((b, i) => `LEFT JOIN ${b} b${i} ON s.day = b${i}.day`).join('\n');
   const stale = built
@@ -112,10 +115,10 @@ async function staleDays(sql: ClickHouseSql, to: number): Promise<number[]> {
   const rows = await sql.rows(
     'finding rollup days to build before retiring',
     `SELECT toUnixTimestamp64Micro(s.day) AS day_us
-     FROM (SELECT day, max(at) AS written FROM rollup_stale WHERE day < {to:${TIME}} GROUP BY day) s
+     FROM (SELECT day, max(at) AS written FROM rollup_stale WHERE ${within} GROUP BY day) s
      ${joins}
      WHERE ${stale} ORDER BY day_us`,
-    { to: chTime(to) },
+    { from: chTime(from ?? 0), to: chTime(to) },
   );
   return rows.map((r) => Number(r.day_us));
 }
