@@ -198,7 +198,7 @@ describe('budgets while the server runs', () => {
           `error CLI_BAD_OPTION: --budget ${JSON.stringify(bad)}: expected a positive USD amount such as 250 or 99.50\n`,
         );
       expect(await said()).toBe(
-        'error CLI_BAD_OPTION: nothing to change: give --budget USD or --models LIST\n',
+        'error CLI_BAD_OPTION: nothing to change: give --budget USD, --models LIST or --expires WHEN\n',
       );
       await runCli(['keys', 'revoke', id, '--db', d.ledger]);
       expect(await said('--budget', '50')).toMatch(/^error CLI_BAD_OPTION: vk_[0-9a-f]+ was revoked at /);
