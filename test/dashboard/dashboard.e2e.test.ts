@@ -357,8 +357,9 @@ describe('dashboard in a real browser', () => {
       join(OUT, 'timings.json'),
       `${JSON.stringify({ overview_first_load_ms: firstLoadMs }, null, 2)}\n`,
     );
+    // Written down, not asserted: the first load's speed is bench/dashboard's to measure (issue 7), against a named
+    // baseline; a bound here failed CI once with the machine loaded (6.2 s against 5).
     await shot('overview');
-    expect(firstLoadMs).toBeLessThan(5_000);
   });
 
   it('changes the time range', async () => {
