@@ -1,4 +1,16 @@
-import type { QueryResult } from '../store/query.js';
+import type { Query, QueryResult } from '../store/query.js';
+
+/**
+ * Why `q` cannot be shared, or null when it can: sharing needs the one dimension whose calls without a value it
+ * shares, and every group in its rows (a top-N folds the unattributed one with others), at their cost as it is now.
+ */
+export function sharingProblem(q: Query): string | null {
+  if (q.dimensions.length !== 1)
+    return 'give exactly one dimension whose calls without a value are shared, e.g. team';
+  if (q.top !== undefined) return 'not with top, which folds groups (the unattributed one too) into one row';
+  if (q.billed) return 'not with billed: it shares the cost as it is now';
+  return null;
+}
 
 /**
  * Shared cost allocation, as FinOps allocates a platform's shared costs (docs/cli.md, `report

@@ -1,4 +1,4 @@
-import { shareUnattributed } from '../allocation/share-unattributed.js';
+import { shareUnattributed, sharingProblem } from '../allocation/share-unattributed.js';
 import { TokenledgerError } from '../errors.js';
 import { findSourceOverlaps, overlapNotes } from '../ledger/source-overlap.js';
 import type { Query, QueryResult } from '../store/query.js';
@@ -47,7 +47,8 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
     );
   }
   const q = await buildReportQuery(o);
-  if (o.shareUnattributed) checkSharing(q);
+  const problem = o.shareUnattributed ? sharingProblem(q) : null;
+  if (problem !== null) throw new TokenledgerError('CLI_BAD_OPTION', `--share-unattributed: ${problem}`);
   const [stored, overlaps] = await withStore(
     o,
     async (store) => {
@@ -65,16 +66,6 @@ export async function report(o: ReportOptions, out: (s: string) => void): Promis
   const notes = overlapNotes(overlaps);
   if (result.totals.events === 0) notes.push(nothingMatched(q.filters ?? []));
   out(`${text}${notes.map((n) => `${n}\n`).join('')}`);
-}
-
-/** Sharing needs one dimension whose "(none)" it shares, and every group in its rows. */
-function checkSharing(q: Query): void {
-  const bad = (msg: string) => new TokenledgerError('CLI_BAD_OPTION', `--share-unattributed: ${msg}`);
-  if (q.dimensions.length !== 1)
-    throw bad('give one --by dimension whose calls without a value are shared, e.g. --by team');
-  if (q.top !== undefined)
-    throw bad('not with --top, which folds groups (the unattributed one too) into one row');
-  if (q.billed) throw bad('not with --billed: it shares the cost as it is now');
 }
 
 export function formatReport(result: QueryResult, q: Query, format = 'table'): string {

@@ -1,4 +1,5 @@
 import { retryAfterMs } from '../../http/retry-after.js';
+
 /**
  * One HTTP POST to a webhook, its result returned as data (as OTel's exporters do): the queue decides what to retry.
  * 408, 429 and 5xx are worth retrying, as are network errors and timeouts; any other 4xx means the request itself is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { shareUnattributed } from '../../allocation/share-unattributed.js';
+import { shareUnattributed, sharingProblem } from '../../allocation/share-unattributed.js';
 import type { Bucket, Dimension, Query, QueryResult } from '../../store/query.js';
 import { badParam } from './api-error.js';
 import { type ApiContext, endpoint, FileReply } from './endpoint.js';
@@ -75,11 +75,9 @@ async function grouped(
  * the totals of its own query: it learns what it is allocated, not what others spend.
  */
 async function shared(c: ApiContext, p: GroupParams, who: Principal, q: Query): Promise<QueryResult> {
-  const [dimension, more] = q.dimensions;
-  if (dimension === undefined || more !== undefined)
-    throw badParam('share', 'shares the calls with no value of one dimension: give exactly one in dims');
-  if (q.top !== undefined)
-    throw badParam('share', 'not with top, which folds the unattributed group with others');
+  const problem = sharingProblem(q);
+  if (problem !== null) throw badParam('share', problem);
+  const dimension = q.dimensions[0]!;
   if (who.team === null) return shareUnattributed(await c.store.query(q), dimension);
   if (dimension !== 'team')
     throw badParam('share', "a team viewer's share is of the calls with no team: ask with dims=team");
