@@ -31,9 +31,11 @@ import { bindPositional, ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { exportClickHouse } from './export.js';
+import { FOCUS_DAYS } from './focus-days.js';
+import { exportFocus } from './focus-export.js';
 import { createClickHouseImportRecords } from './import-records.js';
 import { readHorizon, retireBefore } from './retire.js';
-import { freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
+import { aroundDays, type DayTable, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
 import { chTime, withinSql } from './time.js';
@@ -164,7 +166,7 @@ class ClickHouseStore implements Store {
     validateQuery(q);
     const horizon = await this.horizonBefore(q.since);
     const { plan, fresh } = await this.plan(q, horizon);
-    if (horizon !== null) checkRawReads(plan, pickRollup(q) !== undefined, horizon);
+    if (horizon !== null) checkRawReads(plan.raw, pickRollup(q) !== undefined, horizon, 'a report');
     // The rollup's current days only (plan): the rest of the range is read from events.
     const rollup = ROLLUP_TABLES.find((t) => t.name === plan.via)?.table;
     const compiled = compileQuery(q, CH, plan, {
@@ -226,21 +228,30 @@ class ClickHouseStore implements Store {
     const rawOnly = { plan: { rollup: null, raw: [{ from: q.since, to: q.until }] }, fresh: [] };
     const kind = pickRollup(q);
     if (kind === undefined) return rawOnly;
-    const from = q.since === undefined ? undefined : Math.ceil(q.since / DAY_US) * DAY_US;
-    const to = q.until === undefined ? undefined : Math.floor(q.until / DAY_US) * DAY_US;
+    const { from, to } = wholeDays({ from: q.since, to: q.until });
     if (from !== undefined && to !== undefined && from >= to) return rawOnly;
-    const fresh = await freshDays(this.sql, kind.name, { from, to }, Date.now() * 1000, horizon, (build) =>
-      this.building.run(build),
+    // Every report rollup is built at once (a dashboard's other panels read them next); this one is read.
+    const fresh = await this.freshDays(
+      ROLLUP_TABLES.find((t) => t.name === kind.name)!,
+      ROLLUP_TABLES,
+      { from, to },
+      horizon,
     );
     if (fresh.length === 0) return rawOnly;
-    const raw: Range[] = [];
-    let cursor = q.since;
-    for (const day of fresh) {
-      if (cursor === undefined || cursor < day) raw.push({ from: cursor, to: day });
-      cursor = day + DAY_US;
-    }
-    if (q.until === undefined || cursor! < q.until) raw.push({ from: cursor, to: q.until });
+    const raw = aroundDays({ from: q.since, to: q.until }, fresh);
     return { plan: { rollup: { from, to }, raw, via: kind.name }, fresh };
+  }
+
+  /** freshDays (rollup.ts) of `read` over `range`, building due days of `build` in this store's turn. */
+  private freshDays(read: DayTable, build: readonly DayTable[], range: Range, horizon: number | null) {
+    return freshDays(this.sql, {
+      read,
+      build,
+      range,
+      now: Date.now() * 1000,
+      horizon,
+      turn: (b) => this.building.run(b),
+    });
   }
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
@@ -271,8 +282,25 @@ class ClickHouseStore implements Store {
   }
 
   async export(o: ExportOptions): Promise<ExportResult> {
+    if (o.format === 'focus' || o.format === 'focus-parquet') return this.exportFocus(o);
     await this.needsCalls({ from: o.since, to: o.until }, 'an export');
     return exportClickHouse(this.sql, o);
+  }
+
+  /**
+   * The FOCUS dataset (focus-export.ts), its range's ended whole UTC days read from `focus_days` (focus-days.ts),
+   * built first where out of date: as a report reads a rollup, and so before the horizon too.
+   */
+  private async exportFocus(o: ExportOptions): Promise<ExportResult> {
+    const range = { from: o.since, to: o.until };
+    const horizon = await this.horizonBefore(o.since);
+    const days = wholeDays(range);
+    const fresh =
+      days.from !== undefined && days.to !== undefined && days.from >= days.to
+        ? []
+        : await this.freshDays(FOCUS_DAYS, [FOCUS_DAYS], days, horizon);
+    if (horizon !== null) checkRawReads(aroundDays(range, fresh), true, horizon, 'a FOCUS export');
+    return exportFocus(this.sql, { ...o, parquet: o.format === 'focus-parquet', fresh });
   }
 
   /** Fails when `range` reaches before the horizon: `what` needs the calls themselves, and some are gone. */
@@ -490,8 +518,8 @@ const reaches = (r: Range, horizon: number) =>
  * whole UTC days through a rollup; a partial day there, or a report no rollup answers (by tag, session, hour, a local
  * day), would sum part of what was spent.
  */
-function checkRawReads(plan: ReadPlan, answerable: boolean, horizon: number): void {
-  for (const r of plan.raw) {
+function checkRawReads(raw: readonly Range[], answerable: boolean, horizon: number, what: string): void {
+  for (const r of raw) {
     if (!reaches(r, horizon)) continue;
     if (!answerable)
       throw retiredError(
@@ -500,8 +528,16 @@ function checkRawReads(plan: ReadPlan, answerable: boolean, horizon: number): vo
       );
     const end = Math.min(r.to ?? horizon, horizon);
     if ((r.from !== undefined && utcDay(r.from) !== r.from) || utcDay(end) !== end)
-      throw retiredError(horizon, 'a report reaching before it must start and end on whole UTC days');
+      throw retiredError(horizon, `${what} reaching before it must start and end on whole UTC days`);
   }
+}
+
+/** The whole UTC days within `r` (either end open). */
+function wholeDays(r: Range): Range {
+  return {
+    from: r.from === undefined ? undefined : Math.ceil(r.from / DAY_US) * DAY_US,
+    to: r.to === undefined ? undefined : Math.floor(r.to / DAY_US) * DAY_US,
+  };
 }
 
 function retiredError(horizon: number, why: string) {

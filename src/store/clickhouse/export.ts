@@ -6,18 +6,15 @@ import { csvCell } from './csv.js';
 import { ident } from './dialect.js';
 import { eventPages } from './event-pages.js';
 import { closeExportFile, openExportFile, writeText } from './export-file.js';
-import { exportFocus } from './focus-export.js';
 import { rowEvent } from './rows.js';
 import { withinSql } from './time.js';
 
 /**
  * Canonical records (docs/ledger.md) as DuckDB's export writes them (duckdb/export.ts), written here from the events
- * a page at a time through the same serializer the JSONL export and import share; Parquet by ClickHouse itself; the
- * FOCUS dataset as DuckDB's, from the same dataset description (focus-export.ts).
+ * a page at a time through the same serializer the JSONL export and import share; Parquet by ClickHouse itself. The
+ * FOCUS dataset is focus-export.ts's.
  */
 export async function exportClickHouse(sql: ClickHouseSql, o: ExportOptions): Promise<ExportResult> {
-  if (o.format === 'focus' || o.format === 'focus-parquet')
-    return exportFocus(sql, { ...o, parquet: o.format === 'focus-parquet' });
   const [where, params] = withinSql('ts', { from: o.since, to: o.until });
   const inRange = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   const tagKeys =

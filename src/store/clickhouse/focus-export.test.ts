@@ -7,7 +7,9 @@ import { createDuckDbStore } from '../duckdb/duckdb-store.js';
 import { runFocusExportSuite } from '../focus-export.case.test.js';
 import type { ExportResult, Store } from '../store.js';
 import { CARDS, DAY, HOUR, makeEvent, randomEvents, T0 } from '../testing/event-factory.js';
+import { ClickHouseSql } from './clickhouse-sql.js';
 import { createClickHouseStore } from './clickhouse-store.js';
+import { markWritten } from './rollup.js';
 import { startChdbServer } from './testing/chdb-server.js';
 
 // ClickHouse's engine (chDB) behind its HTTP interface, as clickhouse-store.test.ts has it; a database per store.
@@ -156,5 +158,59 @@ describe('FOCUS export: ClickHouse writes what DuckDB writes', () => {
     const { duckdb, clickhouse } = (await bothExports([EDGES.at(-1)!]))[0]!;
     expect(clickhouse.text).toBe(duckdb.text);
     expect(clickhouse.result).toEqual({ rows: 0, unpriced: { events: 1, tokens: 30_322 } });
+  });
+});
+
+describe('FOCUS export: the day tables', () => {
+  const events = randomEvents(600, 9, 6); // 2026-01-05 to 2026-01-10, every day ended
+  const day3 = T0 + 3 * DAY;
+  const ofDay3 = (e: UsageEvent) => e.ts >= day3 && e.ts < day3 + DAY;
+
+  /** The rows of a FOCUS file of `store`, sorted. */
+  async function focusRows(store: Store, path: string): Promise<string[]> {
+    await store.export({ format: 'focus', path });
+    return records(readFileSync(path, 'utf8')).slice(1).sort();
+  }
+
+  it('reads each ended day from its build until a write marks it, then builds it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-focus-days-'));
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    await store.append(events);
+    const reference = await createDuckDbStore(':memory:');
+    await reference.append(events);
+    const all = await focusRows(reference, join(dir, 'all.csv'));
+    await reference.close();
+
+    expect(await focusRows(store, join(dir, 'cold.csv'))).toEqual(all);
+    const sql = await ClickHouseSql.open(url);
+    const builtDays = async () =>
+      (
+        await sql.rows(
+          'reading built days',
+          'SELECT DISTINCT toYYYYMMDD(day) AS d FROM focus_days ORDER BY d',
+        )
+      ).map((r) => Number(r.d));
+    expect(await builtDays()).toEqual([20260105, 20260106, 20260107, 20260108, 20260109, 20260110]);
+
+    // A day's events gone behind the ledger's back (no write marks it): the export still reads the day's build.
+    await sql.run(
+      'deleting a day unmarked',
+      `ALTER TABLE events DELETE WHERE ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC')
+         AND ts < fromUnixTimestamp64Micro({to:Int64}, 'UTC') SETTINGS mutations_sync = 2`,
+      { from: day3, to: day3 + DAY },
+    );
+    expect(await focusRows(store, join(dir, 'warm.csv'))).toEqual(all);
+
+    // Marked written, the day is built again from what its events are now.
+    await markWritten(sql, [day3]);
+    await sql.close();
+    const without = await createDuckDbStore(':memory:');
+    await without.append(events.filter((e) => !ofDay3(e)));
+    const expected = await focusRows(without, join(dir, 'without.csv'));
+    await without.close();
+    expect(expected.length).toBeLessThan(all.length);
+    expect(await focusRows(store, join(dir, 'rebuilt.csv'))).toEqual(expected);
+    await store.close();
   });
 });

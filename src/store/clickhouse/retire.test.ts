@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../ledger/event.js';
@@ -50,6 +53,20 @@ async function reports(store: Store, queries = SUMMED) {
   return Promise.all([...queries.map((q) => store.query(q)), store.energy({ dimensions: ['model'] })]);
 }
 
+/** FOCUS files (docs/focus.md) of the whole ledger and of February on, their rows sorted: tied rows may swap. */
+async function focusFiles(store: Store): Promise<string[][]> {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-retire-focus-'));
+  const out: string[][] = [];
+  for (const [i, range] of [{}, { since: Date.UTC(2026, 1, 1) * 1000, until: MARCH + 5 * DAY }].entries()) {
+    const path = join(dir, `${i}.csv`);
+    const { rows } = await store.export({ format: 'focus', path, ...range });
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBe(rows + 1);
+    out.push(lines.sort());
+  }
+  return out;
+}
+
 async function partitions(url: string): Promise<string[]> {
   const c = createClient({ url });
   const rows = await (
@@ -69,6 +86,8 @@ describe('retiring raw events on ClickHouse', () => {
     const store = await createClickHouseStore(url);
     await store.append([...calls, ...energy]);
     const kept = await reports(store);
+    const focus = await focusFiles(store);
+    expect(focus[0]!.length).toBeGreaterThan(1000);
     expect(await partitions(url)).toEqual(['202601', '202602', '202603']);
 
     const r = await store.retireRaw!(Date.UTC(2026, 2, 20) * 1000, 0);
@@ -77,6 +96,8 @@ describe('retiring raw events on ClickHouse', () => {
     expect(await partitions(url)).toEqual(['202603']);
     expect(await store.count()).toBe(calls.length + energy.length - r.events);
     expect(await reports(store)).toEqual(kept);
+    // The FOCUS dataset too, from its own daily sums.
+    expect(await focusFiles(store)).toEqual(focus);
     // The newest calls kept are listed as before.
     const newest = await store.events({ limit: 5 });
     expect(newest.map((e) => e.ts)).toEqual(
@@ -133,6 +154,12 @@ describe('retiring raw events on ClickHouse', () => {
     await expect(store.export({ format: 'jsonl', path: '/nonexistent/x.jsonl' })).rejects.toMatchObject(
       retired,
     );
+    await expect(
+      store.export({ format: 'focus', path: '/nonexistent/x.csv', since: feb + 2 * HOUR }),
+    ).rejects.toMatchObject(retired);
+    await expect(
+      store.export({ format: 'focus', path: '/nonexistent/x.csv', since: feb, until: MARCH - HOUR }),
+    ).rejects.toMatchObject(retired);
 
     // From the horizon on, the calls are all there.
     const after = calls.filter((e) => e.ts >= MARCH);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { storeError } from '../errors.js';
 import type { Retirement } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
+import { FOCUS_DAYS } from './focus-days.js';
 import { buildDays, ROLLUP_TABLES } from './rollup.js';
 import { chTime } from './time.js';
 
@@ -13,7 +14,8 @@ import { chTime } from './time.js';
  * Not a table TTL: ClickHouse deletes a TTL's rows when parts merge, at a time of its choosing, and a day whose
  * events went before its rollup was built would be lost. Here the order is the store's:
  *
- * 1. Build every out-of-date day of those months into every rollup.
+ * 1. Build every out-of-date day of those months into every table of daily sums: the report rollups and the FOCUS
+ *    export's (focus-days.ts).
  * 2. Write the horizon. From now on appends leave out events before it, rollup days before it are never built again
  *    (their events are going), and reads that need single calls before it fail (STORE_RAW_RETIRED) rather than
  *    answer from part of them.
@@ -33,6 +35,9 @@ export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (
 ) ENGINE = MergeTree ORDER BY kept_from`;
 
 const TIME = `DateTime64(6, 'UTC')`;
+
+/** What a retirement builds first: every table of daily sums, the reports' and the FOCUS export's. */
+const DAY_TABLES = [...ROLLUP_TABLES, FOCUS_DAYS];
 
 /** The ledger's horizon in epoch µs (events before it are kept only as daily sums), or null when none was set. */
 export async function readHorizon(sql: ClickHouseSql): Promise<number | null> {
@@ -60,7 +65,7 @@ export async function retireBefore(
   // Which days are out of date is read in the turn of the store's builds, after any a report started. Days before
   // the current horizon are never among them: their events are gone, and a row that reached one late would be all
   // a build of it held.
-  const build = () => turn(async () => buildDays(sql, await staleDays(sql, current, target)));
+  const build = () => turn(async () => buildDays(sql, await staleDays(sql, current, target), DAY_TABLES));
   if (current === null || target > current) {
     await build();
     await sql.run(
@@ -102,10 +107,10 @@ async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number>
   return dropped;
 }
 
-/** Days from `from` (null: the first) to `to` that some rollup does not hold as they are now (rollup.ts), oldest first. */
+/** Days from `from` (null: the first) to `to` that some day table does not hold as they are now (rollup.ts), oldest first. */
 async function staleDays(sql: ClickHouseSql, from: number | null, to: number): Promise<number[]> {
   const within = `day >= {from:${TIME}} AND day < {to:${TIME}}`;
-  const built = ROLLUP_TABLES.map(
+  const built = DAY_TABLES.map(
     (t) => `(SELECT day, max(built_at) AS built FROM ${t.table} WHERE ${within} GROUP BY day)`,
   );
   const joins = built.map((b, i) => `LEFT JOIN ${b} b${i} ON s.day = b${i}.day`).join('\n');

@@ -3,7 +3,7 @@ import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { DAY_US, utcDay } from '../../ledger/time.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { Range } from '../sql/plan.js';
-import { ROLLUPS, type RollupName } from '../sql/rollup-dims.js';
+import { ROLLUPS, type RollupKind } from '../sql/rollup-dims.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { ident } from './dialect.js';
 import { chTime, withinSql } from './time.js';
@@ -24,8 +24,10 @@ import { chTime, withinSql } from './time.js';
  *
  * A crash after an append's insert but before its mark: the write-ahead log hands the batch over again at start-up,
  * and the append marks the days of every event it was given, stored before or not.
+ *
+ * The FOCUS export's daily sums (focus-days.ts) are a day table too, built and read the same way. A day table must
+ * hold a row for every day with an event: a day without one reads as never built.
  */
-export const ROLLUP_TABLES = ROLLUPS.map((r) => ({ ...r, table: `rollup_${r.name}` }));
 
 const TIME = `DateTime64(6, 'UTC')`;
 const DIMENSION_TYPE = 'LowCardinality(Nullable(String))';
@@ -61,6 +63,28 @@ const MEASURES: readonly (readonly [name: string, type: string, sum: string])[] 
   ],
 ];
 
+/**
+ * A table of daily sums built here: whole UTC days at a time, from the SELECT `build` makes of the events that
+ * `where` (a condition on `events`' columns) picks. Its rows are the table's columns in order, `built_at` (the
+ * server's clock as the build starts reading) last.
+ */
+export interface DayTable {
+  readonly table: string;
+  build(where: string): string;
+}
+
+/** The report rollups (rollup-dims.ts), each a day table. */
+export const ROLLUP_TABLES: readonly (RollupKind & DayTable)[] = ROLLUPS.map((r) => {
+  const dims = r.dimensions.map(ident).join(', ');
+  return {
+    ...r,
+    table: `rollup_${r.name}`,
+    build: (where: string) =>
+      `SELECT toStartOfDay(ts) AS day, ${dims}, ${MEASURES.map(([, , sum]) => sum).join(', ')}, now64(6)
+       FROM events FINAL WHERE ${where} GROUP BY day, ${dims}`,
+  };
+});
+
 export function rollupSchemaSql(): string[] {
   return [
     ...ROLLUP_TABLES.map((t) => {
@@ -90,30 +114,34 @@ export async function markWritten(sql: ClickHouseSql, times: Iterable<number>): 
 }
 
 /**
- * The ended days within `range` (whole UTC days) that rollup `name` holds as they are now, after building those
- * that need it. Sorted. Days before `horizon` (retire.ts) are never built again, their events being gone: each is
- * read from its last build, whatever was marked since. `turn` runs a build in the store's turn, one at a time.
+ * The ended days within `range` (whole UTC days) that table `read` holds as they are now, after building those that
+ * need it in every table of `build` (`read` among them). Sorted. Days before `horizon` (retire.ts) are never built
+ * again, their events being gone: each is read from its last build, whatever was marked since. `turn` runs a build in
+ * the store's turn, one at a time.
  */
 export async function freshDays(
   sql: ClickHouseSql,
-  name: RollupName,
-  range: Range,
-  now: number,
-  horizon: number | null,
-  turn: (build: () => Promise<void>) => Promise<void>,
+  o: {
+    read: DayTable;
+    build: readonly DayTable[];
+    range: Range;
+    now: number;
+    horizon: number | null;
+    turn: (build: () => Promise<void>) => Promise<void>;
+  },
 ): Promise<number[]> {
-  const table = ROLLUP_TABLES.find((t) => t.name === name)!.table;
+  const { horizon } = o;
   const read = async () => {
-    const [where, params] = withinSql('day', range);
+    const [where, params] = withinSql('day', o.range);
     const inRange = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    // Per day written: its last mark, and when the rollup's partition of it was built (NULL: never).
+    // Per day written: its last mark, and when the table's partition of it was built (NULL: never).
     const rows = await sql.rows(
       'reading which rollup days are current',
       `SELECT toUnixTimestamp64Micro(s.day) AS day_us,
          s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale,
          coalesce(b.built, toDateTime64(0, 6, 'UTC')) > toDateTime64(0, 6, 'UTC') AS built
        FROM (SELECT day, max(at) AS written FROM rollup_stale ${inRange} GROUP BY day) s
-       LEFT JOIN (SELECT day, max(built_at) AS built FROM ${table} ${inRange} GROUP BY day) b ON s.day = b.day
+       LEFT JOIN (SELECT day, max(built_at) AS built FROM ${o.read.table} ${inRange} GROUP BY day) b ON s.day = b.day
        ORDER BY day_us`,
       params,
     );
@@ -125,51 +153,63 @@ export async function freshDays(
   };
   const due = (days: { day: number; stale: boolean }[]) =>
     days
-      .filter((d) => d.stale && d.day + DAY_US <= now && (horizon === null || d.day >= horizon))
+      .filter((d) => d.stale && d.day + DAY_US <= o.now && (horizon === null || d.day >= horizon))
       .map((d) => d.day);
   let days = await read();
   if (due(days).length > 0) {
     // Read again in the turn: reports asked at once (a dashboard's panels) each found the same days due, and the
     // first to build them built them for all; building them again for each took as many times as long.
-    await turn(async () => {
+    await o.turn(async () => {
       const still = due(await read());
-      if (still.length > 0) await buildDays(sql, still);
+      if (still.length > 0) await buildDays(sql, still, o.build);
     });
     days = await read();
   }
   return days.filter((d) => !d.stale).map((d) => d.day);
 }
 
+/**
+ * `range` less the UTC days of `fresh` (sorted, within it): what is left to read from the events, in order. A
+ * fresh day only ever starts a gap, so the ranges' ends are the range's own or a fresh day's bounds.
+ */
+export function aroundDays(range: Range, fresh: readonly number[]): Range[] {
+  const raw: Range[] = [];
+  let cursor = range.from;
+  for (const day of fresh) {
+    if (cursor === undefined || cursor < day) raw.push({ from: cursor, to: day });
+    cursor = day + DAY_US;
+  }
+  if (cursor === undefined || range.to === undefined || cursor < range.to)
+    raw.push({ from: cursor, to: range.to });
+  return raw;
+}
+
 /** Days built per statement: each build reads their events whole. */
 const DAYS_PER_BUILD = 7;
 
-/** Builds every rollup table's partitions of `days` from the events, each swapped in whole. */
-export async function buildDays(sql: ClickHouseSql, days: readonly number[]): Promise<void> {
+/** Builds the partitions of `days` of every table of `tables` from the events, each swapped in whole. */
+export async function buildDays(
+  sql: ClickHouseSql,
+  days: readonly number[],
+  tables: readonly DayTable[],
+): Promise<void> {
   for (let i = 0; i < days.length; i += DAYS_PER_BUILD) {
     const part = days.slice(i, i + DAYS_PER_BUILD);
-    for (const t of ROLLUP_TABLES) await buildTable(sql, t, part);
+    for (const t of tables) await buildTable(sql, t, part);
   }
 }
 
-async function buildTable(
-  sql: ClickHouseSql,
-  t: (typeof ROLLUP_TABLES)[number],
-  days: readonly number[],
-): Promise<void> {
+async function buildTable(sql: ClickHouseSql, t: DayTable, days: readonly number[]): Promise<void> {
   // A table of this build's own: two instances building the same day at once each swap in a whole build.
   const build = `${t.table}_build_${randomBytes(6).toString('hex')}`;
-  const dims = t.dimensions.map(ident);
-  const columns = ['day', ...dims, ...MEASURES.map(([name]) => ident(name)), 'built_at'];
   await sql.run('building rollup days', `CREATE TABLE ${build} AS ${t.table}`);
   try {
     await sql.run(
       'building rollup days',
-      `INSERT INTO ${build} (${columns.join(', ')})
-       SELECT toStartOfDay(ts) AS day, ${dims.join(', ')}, ${MEASURES.map(([, , sum]) => sum).join(', ')}, now64(6)
-       FROM events FINAL
-       WHERE ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Micro({to:Int64}, 'UTC')
-         AND toUnixTimestamp(toStartOfDay(ts)) IN {days:Array(Int64)}
-       GROUP BY ${['day', ...dims].join(', ')}`,
+      `INSERT INTO ${build} ${t.build(
+        `ts >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Micro({to:Int64}, 'UTC')
+         AND toUnixTimestamp(toStartOfDay(ts)) IN {days:Array(Int64)}`,
+      )}`,
       { days: days.map((d) => d / 1_000_000), from: Math.min(...days), to: Math.max(...days) + DAY_US },
     );
     const built = await sql.rows(

@@ -1,5 +1,6 @@
 import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { ident } from './dialect.js';
+import { focusDaysSchemaSql } from './focus-days.js';
 import { importRecordsSchemaSql } from './import-records.js';
 import { RAW_HORIZON_SQL } from './retire.js';
 import { rollupSchemaSql } from './rollup.js';
@@ -70,6 +71,7 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
   old_cost_usd Nullable(Int128), new_cost_usd Nullable(Int128)
 ) ENGINE = MergeTree ORDER BY (repriced_at, ts, event_id)`,
     ...rollupSchemaSql(),
+    focusDaysSchemaSql(),
     ...importRecordsSchemaSql(),
     RAW_HORIZON_SQL,
     // Energy readings of retired months (retire.ts): the only events kept past the horizon.

@@ -13,17 +13,24 @@ export function chTime(us: number): string {
 /** The server's clock in epoch µs: what versions a replaced row (ReplacingMergeTree keeps the highest). */
 export const SERVER_MICROS = 'toUnixTimestamp64Micro(now64(6))';
 
-/** `column` within `r` (either end open) as conditions on the named parameters `from` and `to`, and their values. */
-export function withinSql(column: string, r: Range): [where: string[], params: Record<string, unknown>] {
+/**
+ * `column` within `r` (either end open) as conditions on the named parameters `from` and `to` (after `prefix`: a
+ * statement with several ranges names each its own), and their values.
+ */
+export function withinSql(
+  column: string,
+  r: Range,
+  prefix = '',
+): [where: string[], params: Record<string, unknown>] {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (r.from !== undefined) {
-    where.push(`${column} >= fromUnixTimestamp64Micro({from:Int64}, 'UTC')`);
-    params.from = r.from;
+    where.push(`${column} >= fromUnixTimestamp64Micro({${prefix}from:Int64}, 'UTC')`);
+    params[`${prefix}from`] = r.from;
   }
   if (r.to !== undefined) {
-    where.push(`${column} < fromUnixTimestamp64Micro({to:Int64}, 'UTC')`);
-    params.to = r.to;
+    where.push(`${column} < fromUnixTimestamp64Micro({${prefix}to:Int64}, 'UTC')`);
+    params[`${prefix}to`] = r.to;
   }
   return [where, params];
 }

@@ -154,6 +154,10 @@ const PER_EVENT: Record<string, { quantity: string; cost: string }> = {
   },
 };
 
+/** The columns of chargeSums, and of givenSums. */
+export const CHARGE_SUM_COLUMNS = CHARGE_KINDS.flatMap(({ kind }) => [`q_${kind}`, `c_${kind}`]);
+export const GIVEN_SUM_COLUMNS = ['q_tokens', 'q_requests', 'c_usage'];
+
 /** Each charge's summed quantity and billed pico-dollars over a group of rated events, as `q_<kind>`, `c_<kind>`. */
 export function chargeSums(d: FocusDialect): string[] {
   return CHARGE_KINDS.map(({ kind }) => {
