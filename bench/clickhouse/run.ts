@@ -1,7 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
+import { FOCUS_DAYS } from '../../src/store/clickhouse/focus-days.js';
 import { ROLLUP_TABLES } from '../../src/store/clickhouse/rollup.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -13,7 +14,7 @@ import { syntheticBatches } from '../store/synthetic.js';
 /**
  * The ClickHouse store against the DuckDB file on the same events: appending them, and a 30-day report by team and
  * day that each reads from its daily rollup, and one filtered on error_type, which no rollup keys (raw events: on
- * ClickHouse, read with FINAL). ClickHouse here is its engine in this process (chDB) behind the test HTTP server
+ * ClickHouse, read with FINAL), and the FOCUS file of the 30 days. ClickHouse here is its engine in this process (chDB) behind the test HTTP server
  * (src/store/clickhouse/testing/chdb-server.ts), one statement at a time: a deployed server runs on its own cores,
  * so these are the store's own costs on one machine, not a ClickHouse server's speed.
  * Run: `node --import tsx bench/clickhouse/run.ts [events] [rounds]` (default 300,000 and 7).
@@ -56,15 +57,28 @@ const firstBuild = await time(stores.clickhouse, rolled);
 const firstDuck = await time(stores.duckdb, rolled);
 if (firstBuild.cost !== firstDuck.cost) throw new Error('the two stores disagree on the report');
 
+// The FOCUS dataset of the 30 days (docs/focus.md): the first export on ClickHouse builds its daily sums
+// (focus_days) from the events. The files must hold the same rows (tied rows may come in either order).
+const focus = async (name: 'duckdb' | 'clickhouse') => {
+  const path = `${dir}/focus-${name}.csv`;
+  const t = performance.now();
+  await stores[name].export({ format: 'focus', path, ...range });
+  return { ms: performance.now() - t, rows: readFileSync(path, 'utf8').split('\n').sort() };
+};
+const firstFocus = await focus('clickhouse');
+if (firstFocus.rows.join('\n') !== (await focus('duckdb')).rows.join('\n'))
+  throw new Error('the two stores disagree on the FOCUS file');
+
 const times = {
-  duckdb: { rolled: [] as number[], raw: [] as number[] },
-  clickhouse: { rolled: [], raw: [] },
-} as Record<'duckdb' | 'clickhouse', { rolled: number[]; raw: number[] }>;
+  duckdb: { rolled: [] as number[], raw: [] as number[], focus: [] as number[] },
+  clickhouse: { rolled: [], raw: [], focus: [] },
+} as Record<'duckdb' | 'clickhouse', { rolled: number[]; raw: number[]; focus: number[] }>;
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? (['duckdb', 'clickhouse'] as const) : (['clickhouse', 'duckdb'] as const);
   for (const name of order) {
     times[name].rolled.push((await time(stores[name], rolled)).ms);
     times[name].raw.push((await time(stores[name], raw)).ms);
+    times[name].focus.push((await focus(name)).ms);
   }
 }
 
@@ -78,7 +92,11 @@ const onDisk = async () => {
      GROUP BY table`,
   );
   const of = (t: string) => Number(rows.find((r) => r.table === t)?.b ?? 0);
-  return { events: of('events'), rollups: ROLLUP_TABLES.reduce((n, t) => n + of(t.table), 0) };
+  return {
+    events: of('events'),
+    rollups: ROLLUP_TABLES.reduce((n, t) => n + of(t.table), 0),
+    focus: of(FOCUS_DAYS.table),
+  };
 };
 const diskBefore = await onDisk();
 const retireStart = performance.now();
@@ -87,10 +105,15 @@ const retireMs = performance.now() - retireStart;
 const diskAfter = await onDisk();
 await sql.close();
 const afterRetire: number[] = [];
+const focusAfterRetire: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const r = await time(stores.clickhouse, rolled);
   if (r.cost !== firstDuck.cost) throw new Error('the report changed when its events were retired');
   afterRetire.push(r.ms);
+  const f = await focus('clickhouse');
+  if (f.rows.join('\n') !== firstFocus.rows.join('\n'))
+    throw new Error('the FOCUS file changed when its events were retired');
+  focusAfterRetire.push(f.ms);
 }
 for (const s of Object.values(stores)) await s.close();
 await server.close();
@@ -104,6 +127,7 @@ const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}`;
 const [dr, cr] = [median(times.duckdb.rolled), median(times.clickhouse.rolled)];
 const [dw, cw] = [median(times.duckdb.raw), median(times.clickhouse.raw)];
+const [df, cf] = [median(times.duckdb.focus), median(times.clickhouse.focus)];
 const text = [
   '## ClickHouse store against the DuckDB file',
   '',
@@ -120,16 +144,22 @@ const text = [
     `${(appendMs.duckdb / appendMs.clickhouse).toFixed(2)}× the rate |`,
   `| 30 days by team and day, from the daily rollup | ${ms(dr)} | ${ms(cr)} | ${(cr / dr).toFixed(2)}× |`,
   `| the same filtered on error_type (raw events) | ${ms(dw)} | ${ms(cw)} | ${(cw / dw).toFixed(2)}× |`,
+  `| the 30 days' FOCUS file (${(firstFocus.rows.length - 2).toLocaleString('en-US')} rows; ClickHouse from its ` +
+    `daily sums) | ${ms(df)} | ${ms(cf)} | ${(cf / df).toFixed(2)}× |`,
   '',
   `On ClickHouse the rollup's report takes ${(cr / cw).toFixed(2)}× the raw one's time. Its first report also ` +
     `built the 30 days of the rollup from the events: ${ms(firstBuild.ms)}. A report over a range older than 30 ` +
-    "days reads the ledger's raw horizon first (docs/store.md, Raw retention): one statement more, ~10 ms here.",
+    "days reads the ledger's raw horizon first (docs/store.md, Raw retention): one statement more, ~10 ms here. " +
+    `The first FOCUS export built the 30 days of its daily sums (docs/store.md, FOCUS days) and wrote the file in ` +
+    `${ms(firstFocus.ms)}, ${(firstFocus.ms / cf).toFixed(1)}× the later ones.`,
   '',
   `**Raw retention** (docs/store.md): retiring January dropped ${retired.events.toLocaleString('en-US')} events in ` +
     `${ms(retireMs)} (its days already built by the reports; without the 5 s a server waits for other instances' ` +
     `appends). On disk: events ${mb(diskBefore.events)} → ${mb(diskAfter.events)}, ` +
-    `the rollups ${mb(diskBefore.rollups)} → ${mb(diskAfter.rollups)}. The 30-day report by team and day then ` +
-    `gave the same totals in ${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time before.`,
+    `the rollups ${mb(diskBefore.rollups)} → ${mb(diskAfter.rollups)}, the FOCUS sums ${mb(diskBefore.focus)} → ` +
+    `${mb(diskAfter.focus)}. The 30-day report by team and day then gave the same totals in ` +
+    `${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time before, and the FOCUS export ` +
+    `the same file in ${ms(median(focusAfterRetire))}, ${(median(focusAfterRetire) / cf).toFixed(2)}× its time before.`,
 ].join('\n');
 process.stdout.write(`${text}\n`);
 writeSection('clickhouse', text);
