@@ -46,6 +46,7 @@ export class GatewayMetrics {
   /** Calls to a router's name, by router and the model sent: both come from the config, so their sets are bounded. */
   private readonly routed = new Map<string, number>();
   private walRefused = 0;
+  private walRetired = 0;
   /** Response cache lookups by upstream (a name from the config) and outcome, and what the hits saved. */
   private readonly cacheLookups = new Map<string, number>();
   private readonly cacheSaved = new Map<string, bigint>();
@@ -111,6 +112,11 @@ export class GatewayMetrics {
   /** Events the store refused, set aside by the write-ahead log instead of stored (ledger/wal/set-aside.ts). */
   recordRefused(count: number): void {
     this.walRefused += count;
+  }
+
+  /** Events dated before the ledger's raw horizon, which the store left out (docs/store.md, Raw retention). */
+  recordRetired(count: number): void {
+    this.walRetired += count;
   }
 
   recordError(code: string): void {
@@ -237,6 +243,11 @@ export class GatewayMetrics {
     );
     out.push('# TYPE tokenledger_wal_refused_events_total counter');
     out.push(`tokenledger_wal_refused_events_total ${this.walRefused}`);
+    out.push(
+      "# HELP tokenledger_wal_retired_events_total Acknowledged events dated before the ledger's raw horizon, not added.",
+    );
+    out.push('# TYPE tokenledger_wal_retired_events_total counter');
+    out.push(`tokenledger_wal_retired_events_total ${this.walRetired}`);
     return `${out.join('\n')}\n`;
   }
 }

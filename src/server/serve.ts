@@ -104,6 +104,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           `error: the store refused ${r.count} acknowledged event(s); kept in ${r.path} to fix and import (${r.reason})`,
         );
       },
+      onRetired: (count) => {
+        metrics.recordRetired(count);
+        o.log(
+          `warning: ${count} acknowledged event(s) dated before the ledger's raw horizon were not added: ` +
+            "their days are kept only as daily sums (a sender's clock months wrong?)",
+        );
+      },
       // Cumulative series' points the log took with their exports' events, which the state file may not have yet.
       onOtlpState: (lines) => appendJournalLines(ingestJournalPath(o.ledgerPath), lines),
     });

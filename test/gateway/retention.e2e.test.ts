@@ -9,6 +9,8 @@ import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-sto
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { makeEvent } from '../../src/store/testing/event-factory.js';
+import { freePort } from '../helpers/free-port.js';
+import { tracerFor } from '../otlp/sdk-tracer.js';
 
 const DAY_US = 86_400_000_000;
 const text = (i: number, daysAgo: number): CallContent => ({
@@ -24,11 +26,18 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const serve = (ledgerPath: string, configPath: string, logs: string[], ledgerUrl?: string) =>
+const serve = (
+  ledgerPath: string,
+  configPath: string,
+  logs: string[],
+  ledgerUrl?: string,
+  otlpPort?: number,
+) =>
   startServer({
     ledgerPath,
     configPath,
     port: 0,
+    ...(otlpPort === undefined ? {} : { otlpPort }),
     upstream: [],
     cwd: dir,
     env: {},
@@ -99,6 +108,83 @@ describe('server.raw_retention_days', () => {
           code: 'STORE_RAW_RETIRED',
           message: expect.stringContaining('kept only as daily sums'),
         });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await clickhouse.close();
+    }
+  });
+
+  it("exports FOCUS over retired months as before, and counts a sender's events dated before the horizon", async () => {
+    const clickhouse = await startChdbServer();
+    try {
+      const url = `${clickhouse.url}/retention_focus`;
+      const ts = (daysAgo: number) => Date.now() * 1000 - daysAgo * DAY_US;
+      const before = await createClickHouseStore(url);
+      await before.append([
+        makeEvent(1, { ts: ts(200) }),
+        makeEvent(2, { ts: ts(150) }),
+        makeEvent(3, { ts: ts(2) }),
+      ]);
+      // Whole UTC days, from the oldest call's to tomorrow's: a FOCUS export reaching before the horizon starts and
+      // ends on whole days.
+      const since = new Date(Math.floor(ts(200) / DAY_US) * (DAY_US / 1000)).toISOString();
+      const until = new Date((Math.floor(ts(0) / DAY_US) + 1) * (DAY_US / 1000)).toISOString();
+      const path = join(dir, 'focus-before.csv');
+      await before.export({
+        format: 'focus',
+        path,
+        since: Date.parse(since) * 1000,
+        until: Date.parse(until) * 1000,
+      });
+      const expected = (await readFile(path, 'utf8')).trimEnd().split('\n').sort();
+      await before.close();
+      expect(expected.length).toBeGreaterThan(3);
+
+      const config = join(dir, 'raw-focus.config.yaml');
+      await writeFile(config, 'server:\n  raw_retention_days: 90\n');
+      const logs: string[] = [];
+      const otlpPort = await freePort();
+      const ledger = join(dir, 'ch-focus', 'ledger');
+      const server = await serve(ledger, config, logs, url, otlpPort);
+      try {
+        await vi.waitFor(() => expect(logs.some((l) => l.startsWith('retired 2 call(s)'))).toBe(true), {
+          timeout: 30_000,
+        });
+        const { admin_token } = JSON.parse(await readFile(serverFilePath(ledger), 'utf8'));
+        const r = await fetch(`${server.url}/api/focus?since=${since}&until=${until}`, {
+          headers: { authorization: `Bearer ${admin_token}` },
+        });
+        expect(r.status).toBe(200);
+        expect((await r.text()).trimEnd().split('\n').sort()).toEqual(expected);
+
+        // A span stamped 200 days ago (a clock months wrong): acknowledged, then left out by the store, and said.
+        const { provider, tracer } = tracerFor('skewed-app', [`http://127.0.0.1:${otlpPort}`]);
+        const span = tracer.startSpan('chat gpt-4o-mini', {
+          startTime: new Date(ts(200) / 1000),
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': 'openai',
+            'gen_ai.request.model': 'gpt-4o-mini',
+            'gen_ai.usage.input_tokens': 300,
+            'gen_ai.usage.output_tokens': 30,
+          },
+        });
+        span.end(new Date(ts(200) / 1000 + 1000));
+        await provider.forceFlush();
+        await provider.shutdown();
+        await vi.waitFor(
+          async () =>
+            expect(await (await fetch(`${server.url}/metrics`)).text()).toContain(
+              'tokenledger_wal_retired_events_total 1\n',
+            ),
+          { timeout: 30_000, interval: 200 },
+        );
+        expect(logs).toContainEqual(
+          expect.stringMatching(/^warning: 1 acknowledged event\(s\) dated before the ledger's raw horizon/),
+        );
+        expect(await server.store.count()).toBe(1);
       } finally {
         await server.close();
       }

@@ -1,10 +1,9 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TokenledgerError } from '../../errors.js';
-import type { AppendResult } from '../../store/store.js';
 import type { UsageEvent } from '../event.js';
 import { eventToRecord } from '../serialize.js';
-import type { WalSink } from './wal.js';
+import type { SinkAppend, WalSink } from './wal.js';
 
 /** Where the log keeps the events the store refused, in its own folder. */
 export const REFUSED_FILE = 'refused.jsonl';
@@ -33,7 +32,7 @@ export async function appendSettingAside(
   events: readonly UsageEvent[],
   dir: string,
   onRefused: (r: Refusal) => void,
-): Promise<AppendResult> {
+): Promise<SinkAppend> {
   const refused: { event: UsageEvent; reason: string }[] = [];
   const result = await appendOrSplit(sink, events, refused);
   if (refused.length > 0) {
@@ -52,7 +51,7 @@ async function appendOrSplit(
   sink: WalSink,
   events: readonly UsageEvent[],
   refused: { event: UsageEvent; reason: string }[],
-): Promise<AppendResult> {
+): Promise<SinkAppend> {
   try {
     return await sink.append(events);
   } catch (err) {
@@ -64,7 +63,12 @@ async function appendOrSplit(
     const half = events.length >> 1;
     const a = await appendOrSplit(sink, events.slice(0, half), refused);
     const b = await appendOrSplit(sink, events.slice(half), refused);
-    return { inserted: a.inserted + b.inserted, duplicates: a.duplicates + b.duplicates };
+    const retired = (a.retired ?? 0) + (b.retired ?? 0);
+    return {
+      inserted: a.inserted + b.inserted,
+      duplicates: a.duplicates + b.duplicates,
+      ...(retired > 0 ? { retired } : {}),
+    };
   }
 }
 

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { TokenledgerError } from '../../errors.js';
 import { nextTurn } from '../../next-turn.js';
 import type { PreparedBatch } from '../../store/duckdb/prepare-batch.js';
-import type { AppendResult } from '../../store/store.js';
+import type { AppendResult, EventAppendResult } from '../../store/store.js';
 import type { AttributionPatch } from '../attribution-patch.js';
 import type { CallContent } from '../call-content.js';
 import type { UsageEvent } from '../event.js';
@@ -22,8 +22,11 @@ import { appendSettingAside, isRefusal, type Refusal } from './set-aside.js';
 export { WAL_SYNC, type WalSync } from './segment-files.js';
 
 /** What the WAL needs from a store: idempotent append by event id, idempotent attribution patches and call text. */
+/** An append's result, with the events left out as before the ledger's raw horizon (EventAppendResult.retired). */
+export type SinkAppend = AppendResult & Pick<EventAppendResult, 'retired'>;
+
 export interface WalSink {
-  append(events: readonly UsageEvent[]): Promise<AppendResult>;
+  append(events: readonly UsageEvent[]): Promise<SinkAppend>;
   /** The same for a batch prepared elsewhere (Store.appendPrepared): taken for records whose source kept them so. */
   appendPrepared?(batch: PreparedBatch): Promise<AppendResult>;
   /** Fills agent / task_id of stored events where they are null (Store.attribute). */
@@ -50,6 +53,11 @@ export interface WalOptions {
   onError?: (err: Error) => void;
   /** Events the store refused were set aside (set-aside.ts) rather than stored. */
   onRefused?: (r: Refusal) => void;
+  /**
+   * The store left out this many events dated before its raw horizon (docs/store.md, Raw retention): their days are
+   * kept only as sums. Not a failure (the batch is taken), but a sender whose clock is months wrong.
+   */
+  onRetired?: (count: number) => void;
   /**
    * Told, at replay, the OTLP receiver's state lines of each segment (codec.ts, encodeOtlpState), in log order, before
    * the segment is removed: where they go (the receiver's state file) must hold them once it resolves.
@@ -208,7 +216,9 @@ async function replay(o: WalOptions, batch: number): Promise<ReplayResult> {
   for (const seg of await listSegments(o.dir)) {
     const { events, patches, contents, state, bad, damaged } = await readSegment(seg.path);
     for (let i = 0; i < events.length; i += batch) {
-      r.inserted += (await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused)).inserted;
+      const a = await appendSettingAside(o.sink, events.slice(i, i + batch), o.dir, onRefused);
+      r.inserted += a.inserted;
+      if (a.retired !== undefined) o.onRetired?.(a.retired);
     }
     // After every event of the segment, so each patch finds the events written before it; a patch only fills
     // nulls, so taking it later than its place in the log leaves what taking it in place would.
@@ -565,7 +575,8 @@ class SegmentWal implements Wal {
       else released = kept;
     }
     released?.runs.release(released.key);
-    await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
+    const appended = await appendSettingAside(this.o.sink, part, this.o.dir, (r) => this.o.onRefused?.(r));
+    if (appended.retired !== undefined) this.o.onRetired?.(appended.retired);
     // After the part's events (see replay); a failure retries both, each idempotent.
     if (patches.length > 0) await this.o.sink.attribute(patches);
     if (contents.length > 0) await this.o.sink.storeContent(contents);
