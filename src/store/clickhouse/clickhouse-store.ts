@@ -35,7 +35,7 @@ import { FOCUS_DAYS } from './focus-days.js';
 import { exportFocus } from './focus-export.js';
 import { createClickHouseImportRecords } from './import-records.js';
 import { readHorizon, retireBefore } from './retire.js';
-import { aroundDays, type DayTable, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
+import { aroundDays, type DayPlan, type DayTable, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
 import { chTime, withinSql } from './time.js';
@@ -69,7 +69,11 @@ class ClickHouseStore implements Store {
   private readonly building = new Serial();
 
   constructor(private readonly sql: ClickHouseSql) {
-    this.records = createClickHouseImportRecords(sql, (fn) => this.exclusive(fn));
+    this.records = createClickHouseImportRecords(
+      sql,
+      (fn) => this.exclusive(fn),
+      (table, range) => this.dayPlan(table, range, 'a reconciliation'),
+    );
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -187,14 +191,23 @@ class ClickHouseStore implements Store {
 
   async energy(q: Query): Promise<EnergyRow[]> {
     validateQuery(q);
-    // Retired months keep their energy readings (retire.ts): no rollup sums joules.
+    // Retired months keep their energy readings (retire.ts): no rollup sums joules. Each side of the horizon is read
+    // from one table: a retirement copies the readings before it moves the horizon, and drops them from `events` after.
+    const horizon = await this.horizonBefore(q.since);
+    const at = `fromUnixTimestamp64Micro({horizon:Int64}, 'UTC')`;
     const compiled = compileEnergy(
       q,
       CH,
-      '(SELECT * FROM events FINAL UNION ALL SELECT * FROM retired_energy FINAL)',
+      horizon === null
+        ? 'events FINAL'
+        : `(SELECT * FROM events FINAL WHERE ts >= ${at} UNION ALL SELECT * FROM retired_energy FINAL WHERE ts < ${at})`,
     );
     const [sql, params] = bindPositional(compiled.sql, compiled.params);
-    const rows = await this.sql.rows('reading energy', sql, params);
+    const rows = await this.sql.rows(
+      'reading energy',
+      sql,
+      horizon === null ? params : { ...params, horizon },
+    );
     return energyRows(
       q,
       rows.map((r) => Object.values(r)),
@@ -292,15 +305,25 @@ class ClickHouseStore implements Store {
    * built first where out of date: as a report reads a rollup, and so before the horizon too.
    */
   private async exportFocus(o: ExportOptions): Promise<ExportResult> {
-    const range = { from: o.since, to: o.until };
-    const horizon = await this.horizonBefore(o.since);
+    const days = await this.dayPlan(FOCUS_DAYS, { from: o.since, to: o.until }, 'a FOCUS export');
+    return exportFocus(this.sql, { ...o, parquet: o.format === 'focus-parquet', days });
+  }
+
+  /**
+   * Which days of `range` to read from day table `table` (its ended whole UTC days current there, built first where
+   * out of date) and which ranges from the events; failing, as `what` would sum part of them, where those reach
+   * before the horizon other than on whole UTC days, which had no calls when retired.
+   */
+  private async dayPlan(table: DayTable, range: Range, what: string): Promise<DayPlan> {
+    const horizon = await this.horizonBefore(range.from);
     const days = wholeDays(range);
     const fresh =
       days.from !== undefined && days.to !== undefined && days.from >= days.to
         ? []
-        : await this.freshDays(FOCUS_DAYS, [FOCUS_DAYS], days, horizon);
-    if (horizon !== null) checkRawReads(aroundDays(range, fresh), true, horizon, 'a FOCUS export');
-    return exportFocus(this.sql, { ...o, parquet: o.format === 'focus-parquet', fresh });
+        : await this.freshDays(table, [table], days, horizon);
+    const raw = aroundDays(range, fresh);
+    if (horizon !== null) checkRawReads(raw, true, horizon, what);
+    return { fresh, raw };
   }
 
   /** Fails when `range` reaches before the horizon: `what` needs the calls themselves, and some are gone. */

@@ -16,8 +16,8 @@ import { csvCell } from './csv.js';
 import { closeExportFile, openExportFile, writeText } from './export-file.js';
 import { givenSql, keptSql, pairsSql, ratedSql } from './focus-days.js';
 import { CLICKHOUSE_FOCUS } from './focus-dialect.js';
-import { aroundDays } from './rollup.js';
-import { chTime, withinSql } from './time.js';
+import type { DayPlan } from './rollup.js';
+import { chTime, rangesSql } from './time.js';
 
 /**
  * The FOCUS 1.2 dataset (docs/focus.md) from a ClickHouse ledger: the file DuckDB's export writes
@@ -29,14 +29,14 @@ import { chTime, withinSql } from './time.js';
  * the money stays Int128 end to end. Only the CSV is written here, from the rows as ClickHouse streams them: its own
  * CSV format quotes every string and cannot write DuckDB's file.
  *
- * The UTC days of `fresh` (whole days of the range that `focus_days` holds as they are now: focus-days.ts) are read
- * from that table; the rest of the range from the events.
+ * `days` says which UTC days of the range are read from `focus_days` (focus-days.ts), and which ranges from the
+ * events.
  */
 export async function exportFocus(
   sql: ClickHouseSql,
-  o: { path: string; since?: number; until?: number; parquet?: boolean; fresh: readonly number[] },
+  o: { path: string; since?: number; until?: number; parquet?: boolean; days: DayPlan },
 ): Promise<Required<ExportResult>> {
-  const sources = daySources({ from: o.since, to: o.until }, o.fresh);
+  const sources = daySources(o.days.raw, o.days.fresh);
   // One read for both: the (provider, model) pairs to name, and the unpriced events the rows will leave out.
   const pairs = await sql.rows(
     'listing providers and models for the FOCUS export',
@@ -99,17 +99,11 @@ interface DaySources {
 }
 
 /**
- * The rated groups, given groups and pairs of `range` as SELECTs: the days of `fresh` from `focus_days`, the rest
+ * The rated groups, given groups and pairs as SELECTs: the days of `fresh` from `focus_days`, the ranges of `raw`
  * from the events, on parameters of their own.
  */
-function daySources(range: Range, fresh: readonly number[]): DaySources {
-  const params: Record<string, unknown> = {};
-  const raw = aroundDays(range, fresh).map((r, i) => {
-    const [bounds, own] = withinSql('p.ts', r, `raw${i}_`);
-    Object.assign(params, own);
-    return bounds.length > 0 ? `(${bounds.join(' AND ')})` : '1';
-  });
-  const where = raw.length > 0 ? `(${raw.join(' OR ')})` : '0';
+function daySources(raw: readonly Range[], fresh: readonly number[]): DaySources {
+  const [where, params] = rangesSql('p.ts', raw, 'raw');
   params.fresh = fresh.map(chTime);
   const kept = keptSql(`{fresh:Array(DateTime64(6, 'UTC'))}`);
   const union = (events: string, days: string) =>

@@ -1,9 +1,12 @@
 import type { ActivityRecord, ProviderCostRecord } from '../../sources/provider-records.js';
 import type { ComputedCostRow, FileState, ImportRecords, RecordFilter } from '../import-records.js';
+import type { Range } from '../sql/plan.js';
 import type { AppendResult } from '../store.js';
 import { type ClickHouseSql, idChunks } from './clickhouse-sql.js';
+import { computedSql, RECONCILE_DAYS } from './reconcile-days.js';
+import type { DayPlan, DayTable } from './rollup.js';
 import type { JsonRow } from './rows.js';
-import { chTime, SERVER_MICROS, withinSql } from './time.js';
+import { chTime, rangesSql, SERVER_MICROS, withinSql } from './time.js';
 
 const TIME = `DateTime64(6, 'UTC')`;
 
@@ -29,9 +32,14 @@ export function importRecordsSchemaSql(): string[] {
   ];
 }
 
+/**
+ * `plan` says which days of a range a day table answers (ClickHouseStore.dayPlan): the computed costs read their
+ * whole days from `reconcile_days`, so a retired month reconciles as before.
+ */
 export function createClickHouseImportRecords(
   sql: ClickHouseSql,
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
+  plan: (table: DayTable, range: Range) => Promise<DayPlan>,
 ): ImportRecords {
   /** Inserts the records whose id is not stored yet. */
   const insertNew = <T extends { record_id: string }>(
@@ -201,28 +209,28 @@ export function createClickHouseImportRecords(
     },
 
     computedCosts: async (f = {}) => {
-      const [where, params] = rangeWhere(f, 'ts');
-      const has = 'provider_cost_usd IS NOT NULL';
-      const searched = 'web_search_requests > 0';
-      const fees = 'cost_usd - cost_input - cost_cache_read - cost_cache_write - cost_output';
-      // Aliases apart from the column names: in ClickHouse an alias is what a later expression naming it reads.
+      const days = await plan(RECONCILE_DAYS, { from: f.since, to: f.until });
+      const [raw, params] = rangesSql('ts', days.raw, 'raw');
+      const provider = f.provider === undefined ? '' : ' AND provider = {provider:String}';
+      const kept =
+        days.fresh.length === 0
+          ? ''
+          : `UNION ALL SELECT * EXCEPT (built_at) FROM ${RECONCILE_DAYS.table}
+             WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))}${provider}`;
       const rows = await sql.rows(
         'summing computed costs',
-        `SELECT formatDateTime(toStartOfDay(ts), '%Y-%m-%d') AS day, source, provider, project, model,
-           count() AS n, coalesce(sum(cost_usd), toInt128(0)) AS cost, countIf(cost_usd IS NULL) AS unpriced,
-           countIf(${has}) AS given, coalesce(sum(provider_cost_usd), toInt128(0)) AS given_usd,
-           coalesce(sumIf(cost_usd, ${has}), toInt128(0)) AS ours_of_given,
-           countIf(${has} AND cost_usd IS NULL) AS unpriced_given,
-           countIf(${searched}) AS searches, countIf(${searched} AND cost_usd IS NULL) AS unpriced_searches,
-           coalesce(sumIf(${fees}, ${searched}), toInt128(0)) AS search_usd
-         FROM events FINAL WHERE ${where}
-         GROUP BY day, source, provider, project, model
+        `SELECT formatDateTime(day, '%Y-%m-%d') AS day_text, * EXCEPT (day)
+         FROM (${computedSql(`${raw}${provider}`)} ${kept})
          ORDER BY day, source, provider NULLS FIRST, project NULLS FIRST, model`,
-        params,
+        {
+          ...params,
+          fresh: days.fresh.map(chTime),
+          ...(f.provider === undefined ? {} : { provider: f.provider }),
+        },
       );
       return rows.map(
         (r): ComputedCostRow => ({
-          day: String(r.day),
+          day: String(r.day_text),
           source: String(r.source),
           provider: orNull(r.provider),
           project: orNull(r.project),

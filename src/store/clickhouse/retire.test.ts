@@ -88,6 +88,8 @@ describe('retiring raw events on ClickHouse', () => {
     const kept = await reports(store);
     const focus = await focusFiles(store);
     expect(focus[0]!.length).toBeGreaterThan(1000);
+    const costs = await store.records!.computedCosts({});
+    expect(costs.reduce((n, r) => n + r.events, 0)).toBe(calls.length + energy.length);
     expect(await partitions(url)).toEqual(['202601', '202602', '202603']);
 
     const r = await store.retireRaw!(Date.UTC(2026, 2, 20) * 1000, 0);
@@ -96,8 +98,9 @@ describe('retiring raw events on ClickHouse', () => {
     expect(await partitions(url)).toEqual(['202603']);
     expect(await store.count()).toBe(calls.length + energy.length - r.events);
     expect(await reports(store)).toEqual(kept);
-    // The FOCUS dataset too, from its own daily sums.
+    // The FOCUS dataset and what reconcile sets against invoices too, each from daily sums of its own.
     expect(await focusFiles(store)).toEqual(focus);
+    expect(await store.records!.computedCosts({})).toEqual(costs);
     // The newest calls kept are listed as before.
     const newest = await store.events({ limit: 5 });
     expect(newest.map((e) => e.ts)).toEqual(
@@ -157,6 +160,7 @@ describe('retiring raw events on ClickHouse', () => {
     await expect(
       store.export({ format: 'focus', path: '/nonexistent/x.csv', since: feb + 2 * HOUR }),
     ).rejects.toMatchObject(retired);
+    await expect(store.records!.computedCosts({ since: feb + 2 * HOUR })).rejects.toMatchObject(retired);
     await expect(
       store.export({ format: 'focus', path: '/nonexistent/x.csv', since: feb, until: MARCH - HOUR }),
     ).rejects.toMatchObject(retired);
@@ -169,6 +173,10 @@ describe('retiring raw events on ClickHouse', () => {
     // Whole days before it, through a rollup, wherever they start.
     const fromFeb = await store.query({ dimensions: ['team'], since: feb });
     expect(fromFeb.totals.events).toBe(calls.filter((e) => e.ts >= feb).length);
+    const costsFromFeb = await store.records!.computedCosts({ since: feb, provider: 'anthropic' });
+    expect(costsFromFeb.reduce((n, r) => n + r.events, 0)).toBe(
+      calls.filter((e) => e.ts >= feb && e.provider === 'anthropic').length,
+    );
     await store.close();
   });
 
@@ -199,6 +207,36 @@ describe('retiring raw events on ClickHouse', () => {
     // Nor by the next retirement, which builds what is out of date before the horizon it moves to.
     await store.retireRaw!(Date.UTC(2026, 3, 1) * 1000, 0);
     expect((await day()).totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
+    await store.close();
+  });
+
+  it('counts each energy reading once, wherever a retirement stopped', async () => {
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
+    await store.append([...calls, ...energy]);
+    const byModel = () => store.energy({ dimensions: ['model'] });
+    const expected = await byModel();
+    const joules = [...calls, ...energy].reduce((j, e) => j + (e.energy_j ?? 0), 0);
+    expect(expected.reduce((j, r) => j + r.energy_j, 0)).toBeCloseTo(joules, 3);
+    const sql = await ClickHouseSql.open(url);
+    // Stopped after keeping the readings, before moving the horizon; then after moving it, before the drop.
+    await sql.run(
+      'keeping readings as a retirement does',
+      `INSERT INTO retired_energy SELECT * FROM events FINAL
+       WHERE ts < fromUnixTimestamp64Micro({t:Int64}, 'UTC') AND energy_j IS NOT NULL`,
+      { t: MARCH },
+    );
+    expect(await byModel()).toEqual(expected);
+    await sql.run(
+      'moving the horizon as a retirement does',
+      "INSERT INTO raw_horizon SELECT fromUnixTimestamp64Micro({t:Int64}, 'UTC'), now64(6)",
+      { t: MARCH },
+    );
+    expect(await byModel()).toEqual(expected);
+    await sql.close();
+    // The next run drops what is left: the readings stay.
+    expect((await store.retireRaw!(MARCH, 0)).events).toBe(retiredOf([...calls, ...energy]).length);
+    expect(await byModel()).toEqual(expected);
     await store.close();
   });
 

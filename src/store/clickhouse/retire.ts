@@ -3,6 +3,7 @@ import { storeError } from '../errors.js';
 import type { Retirement } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { FOCUS_DAYS } from './focus-days.js';
+import { RECONCILE_DAYS } from './reconcile-days.js';
 import { buildDays, ROLLUP_TABLES } from './rollup.js';
 import { chTime } from './time.js';
 
@@ -14,15 +15,16 @@ import { chTime } from './time.js';
  * Not a table TTL: ClickHouse deletes a TTL's rows when parts merge, at a time of its choosing, and a day whose
  * events went before its rollup was built would be lost. Here the order is the store's:
  *
- * 1. Build every out-of-date day of those months into every table of daily sums: the report rollups and the FOCUS
- *    export's (focus-days.ts).
+ * 1. Build every out-of-date day of those months into every table of daily sums: the report rollups, the FOCUS
+ *    export's (focus-days.ts) and reconcile's (reconcile-days.ts).
  * 2. Write the horizon. From now on appends leave out events before it, rollup days before it are never built again
  *    (their events are going), and reads that need single calls before it fail (STORE_RAW_RETIRED) rather than
  *    answer from part of them.
  * 3. Wait `graceMs`, then build out-of-date days again: an append on another instance that read the old horizon
  *    just before step 2 has landed by then, and is in the sums.
  * 4. Copy the months' events that carry energy (GPU telemetry, one a minute per pool: sources/otlp/gpu-energy.ts)
- *    into `retired_energy`, which energy reports read beside `events`: no rollup keeps joules.
+ *    into `retired_energy`: no rollup keeps joules. Energy reports read it before the horizon and `events` from it
+ *    on, so a reading is counted once whichever step a run stopped at. The copy is made before step 2 too.
  * 5. Drop the months' partitions of `events`, whole.
  *
  * Each step is idempotent, so a crash anywhere is mended by the next run. What step 3 cannot cover: an append that
@@ -36,8 +38,8 @@ export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (
 
 const TIME = `DateTime64(6, 'UTC')`;
 
-/** What a retirement builds first: every table of daily sums, the reports' and the FOCUS export's. */
-const DAY_TABLES = [...ROLLUP_TABLES, FOCUS_DAYS];
+/** What a retirement builds first: every table of daily sums, the reports', the FOCUS export's and reconcile's. */
+const DAY_TABLES = [...ROLLUP_TABLES, FOCUS_DAYS, RECONCILE_DAYS];
 
 /** The ledger's horizon in epoch µs (events before it are kept only as daily sums), or null when none was set. */
 export async function readHorizon(sql: ClickHouseSql): Promise<number | null> {
@@ -68,6 +70,8 @@ export async function retireBefore(
   const build = () => turn(async () => buildDays(sql, await staleDays(sql, current, target), DAY_TABLES));
   if (current === null || target > current) {
     await build();
+    // Before the horizon moves, as energy reads switch from `events` to `retired_energy` there.
+    await keepEnergy(sql, target);
     await sql.run(
       'moving the raw horizon',
       "INSERT INTO raw_horizon SELECT fromUnixTimestamp64Micro({t:Int64}, 'UTC'), now64(6)",
@@ -77,10 +81,25 @@ export async function retireBefore(
     await build();
   }
   const keptFrom = current === null ? target : Math.max(current, target);
+  // Again: readings that came during the grace, or every one after a run cut short before its drop.
+  await keepEnergy(sql, keptFrom);
   return { keptFrom, events: await dropBefore(sql, keptFrom) };
 }
 
-/** Drops `events`' monthly partitions before `keptFrom` (a month's start), after keeping their energy readings. */
+/**
+ * Copies the events before `keptFrom` that carry energy into `retired_energy`. Copied twice, a reading is one row
+ * there: the table replaces rows by (ts, event_id), as `events` does, and is read FINAL.
+ */
+async function keepEnergy(sql: ClickHouseSql, keptFrom: number): Promise<void> {
+  await sql.run(
+    'keeping retired energy readings',
+    `INSERT INTO retired_energy SELECT * FROM events FINAL
+     WHERE ts < fromUnixTimestamp64Micro({t:Int64}, 'UTC') AND energy_j IS NOT NULL`,
+    { t: keptFrom },
+  );
+}
+
+/** Drops `events`' monthly partitions before `keptFrom` (a month's start). */
 async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number> {
   const limit = Number(new Date(keptFrom / 1000).toISOString().slice(0, 7).replace('-', ''));
   const parts = await sql.rows(
@@ -95,12 +114,6 @@ async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number>
     if (!/^\d{6}$/.test(id))
       throw storeError('STORE_SQL_FAILED', `unexpected events partition ${JSON.stringify(id)}`);
     if (Number(id) >= limit) continue;
-    await sql.run(
-      'keeping retired energy readings',
-      `INSERT INTO retired_energy SELECT * FROM events FINAL
-       WHERE _partition_id = {id:String} AND energy_j IS NOT NULL`,
-      { id },
-    );
     await sql.run('dropping retired events', `ALTER TABLE events DROP PARTITION ID '${id}'`);
     dropped += Number(n);
   }

@@ -168,10 +168,13 @@ export async function freshDays(
   return days.filter((d) => !d.stale).map((d) => d.day);
 }
 
-/**
- * `range` less the UTC days of `fresh` (sorted, within it): what is left to read from the events, in order. A
- * fresh day only ever starts a gap, so the ranges' ends are the range's own or a fresh day's bounds.
- */
+/** Where a read of a range goes: the whole UTC days a day table holds as they are now, and the rest, from the events. */
+export interface DayPlan {
+  fresh: number[];
+  raw: Range[];
+}
+
+/** `range` less the UTC days of `fresh` (sorted, each within it): the ranges left to read from the events, in order. */
 export function aroundDays(range: Range, fresh: readonly number[]): Range[] {
   const raw: Range[] = [];
   let cursor = range.from;

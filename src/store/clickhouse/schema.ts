@@ -2,6 +2,7 @@ import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/even
 import { ident } from './dialect.js';
 import { focusDaysSchemaSql } from './focus-days.js';
 import { importRecordsSchemaSql } from './import-records.js';
+import { reconcileDaysSchemaSql } from './reconcile-days.js';
 import { RAW_HORIZON_SQL } from './retire.js';
 import { rollupSchemaSql } from './rollup.js';
 import { SERVER_MICROS } from './time.js';
@@ -72,6 +73,7 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
 ) ENGINE = MergeTree ORDER BY (repriced_at, ts, event_id)`,
     ...rollupSchemaSql(),
     focusDaysSchemaSql(),
+    reconcileDaysSchemaSql(),
     ...importRecordsSchemaSql(),
     RAW_HORIZON_SQL,
     // Energy readings of retired months (retire.ts): the only events kept past the horizon.

@@ -34,3 +34,21 @@ export function withinSql(
   }
   return [where, params];
 }
+
+/**
+ * `column` within any of `ranges` (one condition, each range on parameters of its own after `prefix`), and the
+ * parameters' values: FALSE for no range.
+ */
+export function rangesSql(
+  column: string,
+  ranges: readonly Range[],
+  prefix: string,
+): [where: string, params: Record<string, unknown>] {
+  const params: Record<string, unknown> = {};
+  const each = ranges.map((r, i) => {
+    const [bounds, own] = withinSql(column, r, `${prefix}${i}_`);
+    Object.assign(params, own);
+    return bounds.length > 0 ? `(${bounds.join(' AND ')})` : 'TRUE';
+  });
+  return [each.length > 0 ? `(${each.join(' OR ')})` : 'FALSE', params];
+}
