@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { FOCUS_DAYS } from '../../src/store/clickhouse/focus-days.js';
+import { RECONCILE_DAYS } from '../../src/store/clickhouse/reconcile-days.js';
 import { ROLLUP_TABLES } from '../../src/store/clickhouse/rollup.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { createDuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -96,6 +97,7 @@ const onDisk = async () => {
     events: of('events'),
     rollups: ROLLUP_TABLES.reduce((n, t) => n + of(t.table), 0),
     focus: of(FOCUS_DAYS.table),
+    reconcile: of(RECONCILE_DAYS.table),
   };
 };
 const diskBefore = await onDisk();
@@ -154,10 +156,11 @@ const text = [
     `${ms(firstFocus.ms)}, ${(firstFocus.ms / cf).toFixed(1)}× the later ones.`,
   '',
   `**Raw retention** (docs/store.md): retiring January dropped ${retired.events.toLocaleString('en-US')} events in ` +
-    `${ms(retireMs)} (its days already built by the reports; without the 5 s a server waits for other instances' ` +
-    `appends). On disk: events ${mb(diskBefore.events)} → ${mb(diskAfter.events)}, ` +
+    `${ms(retireMs)} (without the 5 s a server waits for other instances' appends; the rollups and FOCUS days were ` +
+    "built by the reports and exports above, reconcile's daily sums by the retirement, as no reconcile read them). " +
+    `On disk: events ${mb(diskBefore.events)} → ${mb(diskAfter.events)}, ` +
     `the rollups ${mb(diskBefore.rollups)} → ${mb(diskAfter.rollups)}, the FOCUS sums ${mb(diskBefore.focus)} → ` +
-    `${mb(diskAfter.focus)}. The 30-day report by team and day then gave the same totals in ` +
+    `${mb(diskAfter.focus)}, reconcile's ${mb(diskAfter.reconcile)}. The 30-day report by team and day then gave the same totals in ` +
     `${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time before, and the FOCUS export ` +
     `the same file in ${ms(median(focusAfterRetire))}, ${(median(focusAfterRetire) / cf).toFixed(2)}× its time before.`,
 ].join('\n');

@@ -9,7 +9,6 @@ import {
   typedColumns,
 } from '../focus/focus-sql.js';
 import { focusListing } from '../focus/listing.js';
-import type { Range } from '../sql/plan.js';
 import type { ExportResult } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { csvCell } from './csv.js';
@@ -36,7 +35,7 @@ export async function exportFocus(
   sql: ClickHouseSql,
   o: { path: string; since?: number; until?: number; parquet?: boolean; days: DayPlan },
 ): Promise<Required<ExportResult>> {
-  const sources = daySources(o.days.raw, o.days.fresh);
+  const sources = daySources(o.days);
   // One read for both: the (provider, model) pairs to name, and the unpriced events the rows will leave out.
   const pairs = await sql.rows(
     'listing providers and models for the FOCUS export',
@@ -57,7 +56,9 @@ export async function exportFocus(
     since: o.since === undefined ? 'NULL' : `fromUnixTimestamp64Micro({since:Int64}, 'UTC')`,
     until: o.until === undefined ? 'NULL' : `fromUnixTimestamp64Micro({until:Int64}, 'UTC')`,
   };
-  const params = { ...sources.params, since: o.since, until: o.until, names: JSON.stringify(names) };
+  const params: Record<string, unknown> = { ...sources.params, names: JSON.stringify(names) };
+  if (o.since !== undefined) params.since = o.since;
+  if (o.until !== undefined) params.until = o.until;
   const dataset = focusSql(sources, period);
   const out = await openExportFile(o.path);
   if (o.parquet) {
@@ -102,7 +103,7 @@ interface DaySources {
  * The rated groups, given groups and pairs as SELECTs: the days of `fresh` from `focus_days`, the ranges of `raw`
  * from the events, on parameters of their own.
  */
-function daySources(raw: readonly Range[], fresh: readonly number[]): DaySources {
+function daySources({ raw, fresh }: DayPlan): DaySources {
   const [where, params] = rangesSql('p.ts', raw, 'raw');
   params.fresh = fresh.map(chTime);
   const kept = keptSql(`{fresh:Array(DateTime64(6, 'UTC'))}`);
