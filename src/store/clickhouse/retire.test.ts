@@ -135,7 +135,8 @@ describe('retiring raw events on ClickHouse', () => {
   });
 
   it('refuses reads that need single calls before the horizon, and answers them from it on', async () => {
-    const store = await createClickHouseStore(freshUrl());
+    const url = freshUrl();
+    const store = await createClickHouseStore(url);
     await store.append(calls);
     await store.retireRaw!(MARCH, 0);
     const retired = { code: 'STORE_RAW_RETIRED', message: expect.stringContaining('before 2026-03-01') };
@@ -173,6 +174,19 @@ describe('retiring raw events on ClickHouse', () => {
     // Whole days before it, through a rollup, wherever they start.
     const fromFeb = await store.query({ dimensions: ['team'], since: feb });
     expect(fromFeb.totals.events).toBe(calls.filter((e) => e.ts >= feb).length);
+    // A day whose FOCUS sums were never built (a ledger retired before focus_days existed) is refused, not read
+    // as a day with no calls.
+    const sql = await ClickHouseSql.open(url);
+    await sql.run('unbuilding a retired day', `ALTER TABLE focus_days DROP PARTITION ID '20260210'`);
+    await sql.close();
+    await expect(
+      store.export({ format: 'focus', path: '/nonexistent/x.csv', since: feb, until: MARCH }),
+    ).rejects.toMatchObject({
+      code: 'STORE_RAW_RETIRED',
+      message: expect.stringContaining(
+        'the calls of 2026-02-10 were retired before focus_days kept their sums',
+      ),
+    });
     const costsFromFeb = await store.records!.computedCosts({ since: feb, provider: 'anthropic' });
     expect(costsFromFeb.reduce((n, r) => n + r.events, 0)).toBe(
       calls.filter((e) => e.ts >= feb && e.provider === 'anthropic').length,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { DAY_US, utcDay } from '../../ledger/time.js';
+import { storeError } from '../errors.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { Range } from '../sql/plan.js';
 import { ROLLUPS, type RollupKind } from '../sql/rollup-dims.js';
@@ -165,6 +166,15 @@ export async function freshDays(
     });
     days = await read();
   }
+  // A day before the horizon with calls and no build: the table came after the day was retired (a ledger retired by
+  // an older tokenledger), so what it would sum is gone. Read from the events, the day would sum to nothing.
+  const lost = days.find((d) => horizon !== null && d.day < horizon && d.stale);
+  if (lost !== undefined)
+    throw storeError(
+      'STORE_RAW_RETIRED',
+      `the calls of ${new Date(lost.day / 1000).toISOString().slice(0, 10)} were retired before ${o.read.table} ` +
+        'kept their sums (raw retention, docs/store.md): start after the days retired before it',
+    );
   return days.filter((d) => !d.stale).map((d) => d.day);
 }
 
