@@ -15,13 +15,13 @@ import type { DayTable } from './rollup.js';
 /**
  * The FOCUS export's daily sums on ClickHouse (docs/store.md, FOCUS days). The export's rows are made from groups of
  * a UTC day's events (focus/focus-sql.ts): rated groups, split into charges, and groups whose cost was given; and it
- * counts the unpriced events it leaves out. All three kinds of group are rows of one day table, `focus_days`, built
+ * counts the unpriced events it leaves out. Those groups and every other are rows of one day table, `focus_days`, built
  * as the report rollups are (rollup.ts): an export reads each whole day it holds as it is now, and only the rest from
  * the events. So a month's export, after the first, reads a few thousand rows a day rather than every call; and the
  * months a raw retention dropped (retire.ts) export as they did.
  *
- * One table, not one per kind: a day is built by one statement and swapped in whole, and every day with an event has
- * a row in it, which is how a build is known to have been made.
+ * One table, not one per kind: a day is built by one statement and swapped in whole, and every day with a call has
+ * a row in it (rollup.ts: a day without one reads as never built).
  *
  * The table's columns are its SELECT's (CREATE … EMPTY AS): a change to what it sums needs the table made again.
  */
@@ -54,15 +54,20 @@ export const pairsSql = (where: string) => `SELECT ${DAY},
   FROM events AS p FINAL WHERE ${where}
   GROUP BY ALL`;
 
-const unpricedSql = (where: string) => `SELECT ${DAY}, ${P_GROUP},
-    count() AS unpriced_events, sum(${TOKENS}) AS unpriced_tokens
-  FROM events AS p FINAL WHERE p.cost_source = 'unpriced' AND ${where}
+/**
+ * Every other group (unpriced calls; calls with nothing to charge, such as GPU energy readings), with the unpriced
+ * calls the rows leave out. Kept so that every day with a call has a row: a day with none reads as never built.
+ */
+const restSql = (where: string) => `SELECT ${DAY}, ${P_GROUP},
+    countIf(p.cost_source = 'unpriced') AS unpriced_events,
+    sumIf(${TOKENS}, p.cost_source = 'unpriced') AS unpriced_tokens
+  FROM events AS p FINAL WHERE NOT (${RATED}) AND NOT (${GIVEN}) AND ${where}
   GROUP BY ALL`;
 
 const zeros = (columns: readonly string[], type: string) =>
   columns.map((c) => `${type}(0) AS ${c}`).join(', ');
 
-/** The table's rows: each kind of group, the other kinds' sums zero. */
+/** The table's rows: each kind of group, the other kinds' sums zero. Every call is in one of them. */
 function daysSql(where: string): string {
   const rated = CHARGE_SUM_COLUMNS.join(', ');
   const given = GIVEN_SUM_COLUMNS.join(', ');
@@ -75,7 +80,7 @@ function daysSql(where: string): string {
   FROM (${givenSql(where)})
   UNION ALL
   SELECT ${KEY}, ${zeros(CHARGE_SUM_COLUMNS, 'toInt128')}, ${zeros(GIVEN_SUM_COLUMNS, 'toInt128')}, ${unpriced}
-  FROM (${unpricedSql(where)})
+  FROM (${restSql(where)})
 )`;
 }
 

@@ -27,7 +27,11 @@ afterAll(async () => {
 const MARCH = Date.UTC(2026, 2, 1) * 1000;
 // 2026-01-05 to 2026-03-26, a GPU pool's energy readings among them, and calls of every month.
 const calls = randomEvents(900, 7, 80);
-const energy = [0, 20, 40, 60, 79].map((d, i) =>
+// Two days before the first call, a day with one reading only, computed at $0 with no rate card (as an imported
+// record may come): it has no FOCUS row, and the FOCUS sums must still hold its day.
+const noCard = { cost_source: 'computed', rates: null, cost_usd: 0n, cost_input: 0n } as const;
+const zeroParts = { cost_cache_read: 0n, cost_cache_write: 0n, cost_output: 0n };
+const energy = [-2, 0, 20, 40, 60, 79].map((d, i) =>
   makeEvent(9000 + i, {
     ts: T0 + d * DAY + 3 * HOUR,
     input_tokens: 0,
@@ -35,6 +39,7 @@ const energy = [0, 20, 40, 60, 79].map((d, i) =>
     output_tokens: 0,
     energy_j: 1000 + i,
     energy_source: 'measured',
+    ...(d < 0 ? { ...noCard, ...zeroParts } : {}),
   }),
 );
 const retiredOf = (events: readonly UsageEvent[]) => events.filter((e) => e.ts < MARCH);
