@@ -226,6 +226,16 @@ describe('retiring raw events on ClickHouse', () => {
     // Nor by the next retirement, which builds what is out of date before the horizon it moves to.
     await store.retireRaw!(Date.UTC(2026, 3, 1) * 1000, 0);
     expect((await day()).totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
+
+    // A late row on a retired day that had no calls: no build holds the day, and it is read from the events.
+    const empty = makeEvent(79, { ts: T0 - 3 * DAY });
+    const sql2 = await ClickHouseSql.open(url);
+    await sql2.insert('planting a late row', 'events', [eventRow(empty)]);
+    await markWritten(sql2, [empty.ts]);
+    await sql2.close();
+    expect((await store.query({ dimensions: [], until: T0 - 2 * DAY })).totals.events).toBe(1);
+    const path = join(mkdtempSync(join(tmpdir(), 'tl-retire-late-')), 'focus.csv');
+    expect((await store.export({ format: 'focus', path, until: T0 - 2 * DAY })).rows).toBeGreaterThan(0);
     await store.close();
   });
 

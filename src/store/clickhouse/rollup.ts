@@ -138,7 +138,7 @@ export async function freshDays(
     // Per day written: its last mark, and when the table's partition of it was built (NULL: never).
     const rows = await sql.rows(
       'reading which rollup days are current',
-      `SELECT toUnixTimestamp64Micro(s.day) AS day_us,
+      `SELECT toUnixTimestamp64Micro(s.day) AS day_us, toUnixTimestamp64Micro(s.written) AS written_us,
          s.written > coalesce(b.built, toDateTime64(0, 6, 'UTC')) AS stale,
          coalesce(b.built, toDateTime64(0, 6, 'UTC')) > toDateTime64(0, 6, 'UTC') AS built
        FROM (SELECT day, max(at) AS written FROM rollup_stale ${inRange} GROUP BY day) s
@@ -149,7 +149,8 @@ export async function freshDays(
     const yes = (v: unknown) => v === true || v === 1;
     return rows.map((r) => {
       const day = Number(r.day_us);
-      return { day, stale: horizon !== null && day < horizon ? !yes(r.built) : yes(r.stale) };
+      const stale = horizon !== null && day < horizon ? !yes(r.built) : yes(r.stale);
+      return { day, written: Number(r.written_us), stale };
     });
   };
   const due = (days: { day: number; stale: boolean }[]) =>
@@ -166,16 +167,39 @@ export async function freshDays(
     });
     days = await read();
   }
-  // A day before the horizon with calls and no build: the table came after the day was retired (a ledger retired by
-  // an older tokenledger), so what it would sum is gone. Read from the events, the day would sum to nothing.
-  const lost = days.find((d) => horizon !== null && d.day < horizon && d.stale);
-  if (lost !== undefined)
+  const unbuilt = days.filter((d) => horizon !== null && d.day < horizon && d.stale);
+  if (unbuilt.length > 0) await checkKept(sql, o.read, unbuilt);
+  return days.filter((d) => !d.stale).map((d) => d.day);
+}
+
+/**
+ * Days before the horizon that `table` never built are read from the events. Those written to after their month was
+ * retired (a late row from an instance that read the old horizon) hold just that row there, and are read so. One
+ * written to only before its retirement had calls then, and every day table was built for it, unless the table came
+ * after (a ledger retired by an earlier tokenledger): what it would sum is gone, and read from the events the day
+ * would sum to nothing. That fails rather than answer.
+ */
+async function checkKept(
+  sql: ClickHouseSql,
+  table: DayTable,
+  unbuilt: readonly { day: number; written: number }[],
+): Promise<void> {
+  const retirements = (
+    await sql.rows(
+      'reading when months were retired',
+      `SELECT toUnixTimestamp64Micro(kept_from) AS kept_us, toUnixTimestamp64Micro(at) AS at_us
+       FROM raw_horizon ORDER BY kept_from`,
+    )
+  ).map((r) => ({ keptFrom: Number(r.kept_us), at: Number(r.at_us) }));
+  for (const d of unbuilt) {
+    const retired = retirements.find((r) => r.keptFrom > d.day);
+    if (retired === undefined || d.written >= retired.at) continue;
     throw storeError(
       'STORE_RAW_RETIRED',
-      `the calls of ${new Date(lost.day / 1000).toISOString().slice(0, 10)} were retired before ${o.read.table} ` +
+      `the calls of ${new Date(d.day / 1000).toISOString().slice(0, 10)} were retired before ${table.table} ` +
         'kept their sums (raw retention, docs/store.md): start after the days retired before it',
     );
-  return days.filter((d) => !d.stale).map((d) => d.day);
+  }
 }
 
 /** Where a read of a range goes: the whole UTC days a day table holds as they are now, and the rest, from the events. */
