@@ -15,9 +15,10 @@ import { syntheticBatches } from '../store/synthetic.js';
 /**
  * The ClickHouse store against the DuckDB file on the same events: appending them, and a 30-day report by team and
  * day that each reads from its daily rollup, and one filtered on error_type, which no rollup keys (raw events: on
- * ClickHouse, read with FINAL), and the FOCUS file of the 30 days. ClickHouse here is its engine in this process (chDB) behind the test HTTP server
- * (src/store/clickhouse/testing/chdb-server.ts), one statement at a time: a deployed server runs on its own cores,
- * so these are the store's own costs on one machine, not a ClickHouse server's speed.
+ * ClickHouse, read with FINAL), and the FOCUS file of the 30 days. ClickHouse here is its engine in this process
+ * (chDB) behind the test HTTP server (src/store/clickhouse/testing/chdb-server.ts), one statement at a time: a
+ * deployed server runs on its own cores, so these are the store's own costs on one machine, not a ClickHouse
+ * server's speed.
  * Run: `node --import tsx bench/clickhouse/run.ts [events] [rounds]` (default 300,000 and 7).
  */
 const EVENTS = Number(process.argv[2] ?? 300_000);
@@ -160,9 +161,10 @@ const text = [
     "built by the reports and exports above, reconcile's daily sums by the retirement, as no reconcile read them). " +
     `On disk: events ${mb(diskBefore.events)} → ${mb(diskAfter.events)}, ` +
     `the rollups ${mb(diskBefore.rollups)} → ${mb(diskAfter.rollups)}, the FOCUS sums ${mb(diskBefore.focus)} → ` +
-    `${mb(diskAfter.focus)}, reconcile's ${mb(diskAfter.reconcile)}. The 30-day report by team and day then gave the same totals in ` +
-    `${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time before, and the FOCUS export ` +
-    `the same file in ${ms(median(focusAfterRetire))}, ${(median(focusAfterRetire) / cf).toFixed(2)}× its time before.`,
+    `${mb(diskAfter.focus)}, reconcile's ${mb(diskAfter.reconcile)}. The 30-day report by team and day then ` +
+    `gave the same totals in ${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time ` +
+    `before, and the FOCUS export the same file in ${ms(median(focusAfterRetire))}, ` +
+    `${(median(focusAfterRetire) / cf).toFixed(2)}× its time before.`,
 ].join('\n');
 process.stdout.write(`${text}\n`);
 writeSection('clickhouse', text);

@@ -200,7 +200,8 @@ class ClickHouseStore implements Store {
       CH,
       horizon === null
         ? 'events FINAL'
-        : `(SELECT * FROM events FINAL WHERE ts >= ${at} UNION ALL SELECT * FROM retired_energy FINAL WHERE ts < ${at})`,
+        : `(SELECT * FROM events FINAL WHERE ts >= ${at}
+           UNION ALL SELECT * FROM retired_energy FINAL WHERE ts < ${at})`,
     );
     const [sql, params] = bindPositional(compiled.sql, compiled.params);
     const rows = await this.sql.rows(

@@ -50,13 +50,15 @@ export const givenSql = (where: string) => `SELECT ${DAY}, ${P_GROUP}, ${givenSu
 /** Every (provider, model) of a day, to be named, with the unpriced events the rows leave out. */
 export const pairsSql = (where: string) => `SELECT ${DAY},
     coalesce(p.provider, '') AS pair_provider, p.model AS pair_model,
-    countIf(p.cost_source = 'unpriced') AS unpriced_events, sumIf(${TOKENS}, p.cost_source = 'unpriced') AS unpriced_tokens
+    countIf(p.cost_source = 'unpriced') AS unpriced_events,
+    sumIf(${TOKENS}, p.cost_source = 'unpriced') AS unpriced_tokens
   FROM events AS p FINAL WHERE ${where}
   GROUP BY ALL`;
 
 /**
- * Every other group (unpriced calls; calls with nothing to charge, such as GPU energy readings), with the unpriced
- * calls the rows leave out. Kept so that every day with a call has a row: a day with none reads as never built.
+ * Every other group (unpriced calls; a call computed at $0 with no rate card, as an imported record may come), with
+ * the unpriced calls the rows leave out. Kept so that every day with a call has a row: one with none reads as never
+ * built.
  */
 const restSql = (where: string) => `SELECT ${DAY}, ${P_GROUP},
     countIf(p.cost_source = 'unpriced') AS unpriced_events,
@@ -96,6 +98,7 @@ export function keptSql(fresh: string): { rated: string; given: string; pairs: s
   return {
     rated: `SELECT ${KEY}, ${CHARGE_SUM_COLUMNS.join(', ')} ${from} AND ${RATED}`,
     given: `SELECT ${KEY}, ${GIVEN_SUM_COLUMNS.join(', ')} ${from} AND ${GIVEN}`,
-    pairs: `SELECT day, coalesce(provider, '') AS pair_provider, model AS pair_model, ${UNPRICED_COLUMNS.join(', ')} ${from}`,
+    pairs: `SELECT day, coalesce(provider, '') AS pair_provider, model AS pair_model,
+      ${UNPRICED_COLUMNS.join(', ')} ${from}`,
   };
 }

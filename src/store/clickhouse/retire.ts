@@ -120,7 +120,10 @@ async function dropBefore(sql: ClickHouseSql, keptFrom: number): Promise<number>
   return dropped;
 }
 
-/** Days from `from` (null: the first) to `to` that some day table does not hold as they are now (rollup.ts), oldest first. */
+/**
+ * Days from `from` (null: the first) to `to` that some day table does not hold as they are now (rollup.ts), oldest
+ * first.
+ */
 async function staleDays(sql: ClickHouseSql, from: number | null, to: number): Promise<number[]> {
   const within = `day >= {from:${TIME}} AND day < {to:${TIME}}`;
   const built = DAY_TABLES.map(

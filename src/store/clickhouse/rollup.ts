@@ -202,7 +202,7 @@ async function checkKept(
   }
 }
 
-/** Where a read of a range goes: the whole UTC days a day table holds as they are now, and the rest, from the events. */
+/** Where a read of a range goes: the whole UTC days a day table holds as they are now; the rest, to the events. */
 export interface DayPlan {
   fresh: number[];
   raw: Range[];
