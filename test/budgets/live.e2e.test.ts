@@ -241,7 +241,10 @@ describe('budgets while the server runs', () => {
       await until(() => hook.bodies.length >= 1);
       const slack = hook.bodies[0] as { text: string };
       expect(slack.text).toContain('loop-1');
-      const { alerts } = await listAlerts(fileAlertLog(alertLogPath(d.ledger)), { kind: 'runaway' });
+      // The delivery is logged once the webhook has answered, which may come after its body arrived here.
+      const runaways = () => listAlerts(fileAlertLog(alertLogPath(d.ledger)), { kind: 'runaway' });
+      await until(async () => (await runaways()).alerts[0]?.deliveries.length === 1);
+      const { alerts } = await runaways();
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toMatchObject({
         scope: { session_id: 'loop-1', team: 'agents' },
