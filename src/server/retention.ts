@@ -1,8 +1,8 @@
 import { TokenledgerError } from '../errors.js';
+import { DAY_US } from '../ledger/time.js';
 import type { Store } from '../store/store.js';
 
 const HOUR_MS = 3_600_000;
-const DAY_US = 86_400_000_000;
 
 export interface RetentionDays {
   /** `server.content_retention_days`: stored call text; null keeps it until deleted. */

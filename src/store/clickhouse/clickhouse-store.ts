@@ -34,8 +34,16 @@ import { exportClickHouse } from './export.js';
 import { FOCUS_DAYS } from './focus-days.js';
 import { exportFocus } from './focus-export.js';
 import { createClickHouseImportRecords } from './import-records.js';
-import { readHorizon, retireBefore } from './retire.js';
-import { aroundDays, type DayPlan, type DayTable, freshDays, markWritten, ROLLUP_TABLES } from './rollup.js';
+import { checkKept, readHorizon, retireBefore } from './retire.js';
+import {
+  aroundDays,
+  type DayPlan,
+  type DayTable,
+  freshDays,
+  freshSql,
+  markWritten,
+  ROLLUP_TABLES,
+} from './rollup.js';
 import { EVENT_SELECT, eventRow, type JsonRow, rowEvent } from './rows.js';
 import { schemaSql } from './schema.js';
 import { chTime, withinSql } from './time.js';
@@ -173,9 +181,10 @@ class ClickHouseStore implements Store {
     if (horizon !== null) checkRawReads(plan.raw, pickRollup(q) !== undefined, horizon, 'a report');
     // The rollup's current days only (plan): the rest of the range is read from events.
     const rollup = ROLLUP_TABLES.find((t) => t.name === plan.via)?.table;
+    const [kept, keptParams] = freshSql(fresh);
     const compiled = compileQuery(q, CH, plan, {
       raw: 'events FINAL',
-      rollup: rollup ? `(SELECT * FROM ${rollup} WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))})` : '',
+      rollup: rollup ? `(SELECT * FROM ${rollup} WHERE ${kept})` : '',
     });
     // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
     const statement = compiled.slots
@@ -185,7 +194,7 @@ class ClickHouseStore implements Store {
         }
       : compiled;
     const [sql, params] = bindPositional(statement.sql, statement.params);
-    const rows = await this.sql.rows('running a report query', sql, { ...params, fresh: fresh.map(chTime) });
+    const rows = await this.sql.rows('running a report query', sql, { ...params, ...keptParams });
     return reportResult(q, compiled.dimAliases, rows, (b) => new Date(`${String(b)}Z`).toISOString());
   }
 
@@ -239,33 +248,40 @@ class ClickHouseStore implements Store {
    * (rollup.ts; ended days out of date are built first), and raw events for the rest of the range.
    */
   private async plan(q: Query, horizon: number | null): Promise<{ plan: ReadPlan; fresh: number[] }> {
-    const rawOnly = { plan: { rollup: null, raw: [{ from: q.since, to: q.until }] }, fresh: [] };
+    const range = { from: q.since, to: q.until };
     const kind = pickRollup(q);
-    if (kind === undefined) return rawOnly;
-    const { from, to } = wholeDays({ from: q.since, to: q.until });
-    if (from !== undefined && to !== undefined && from >= to) return rawOnly;
+    if (kind === undefined) return { plan: { rollup: null, raw: [range] }, fresh: [] };
     // Every report rollup is built at once (a dashboard's other panels read them next); this one is read.
-    const fresh = await this.freshDays(
-      ROLLUP_TABLES.find((t) => t.name === kind.name)!,
-      ROLLUP_TABLES,
-      { from, to },
-      horizon,
-    );
-    if (fresh.length === 0) return rawOnly;
-    const raw = aroundDays({ from: q.since, to: q.until }, fresh);
-    return { plan: { rollup: { from, to }, raw, via: kind.name }, fresh };
+    const read = ROLLUP_TABLES.find((t) => t.name === kind.name)!;
+    const { fresh, raw } = await this.daysOf(read, ROLLUP_TABLES, range, horizon);
+    const rollup = fresh.length === 0 ? null : wholeDays(range);
+    return { plan: { rollup, raw, ...(rollup === null ? {} : { via: kind.name }) }, fresh };
   }
 
-  /** freshDays (rollup.ts) of `read` over `range`, building due days of `build` in this store's turn. */
-  private freshDays(read: DayTable, build: readonly DayTable[], range: Range, horizon: number | null) {
-    return freshDays(this.sql, {
+  /**
+   * Which days of `range` to read from day table `read` (its ended whole UTC days current there, after building the
+   * days due in every table of `build`) and which ranges from the events. A retired day `read` never built is refused
+   * where its sums were never kept (retire.ts, checkKept).
+   */
+  private async daysOf(
+    read: DayTable,
+    build: readonly DayTable[],
+    range: Range,
+    horizon: number | null,
+  ): Promise<DayPlan> {
+    const days = wholeDays(range);
+    if (days.from !== undefined && days.to !== undefined && days.from >= days.to)
+      return { fresh: [], raw: [range] };
+    const { fresh, unbuilt } = await freshDays(this.sql, {
       read,
       build,
-      range,
+      range: days,
       now: Date.now() * 1000,
       horizon,
       turn: (b) => this.building.run(b),
     });
+    if (unbuilt.length > 0) await checkKept(this.sql, read.table, unbuilt);
+    return { fresh, raw: aroundDays(range, fresh) };
   }
 
   async events(f: EventFilter): Promise<UsageEvent[]> {
@@ -311,20 +327,14 @@ class ClickHouseStore implements Store {
   }
 
   /**
-   * Which days of `range` to read from day table `table` (its ended whole UTC days current there, built first where
-   * out of date) and which ranges from the events; failing, as `what` would sum part of them, where those reach
-   * before the horizon other than on whole UTC days, which had no calls when retired.
+   * A day table's plan of `range` (daysOf) for a read that sums calls (`what`): it fails where the events it would
+   * read reach before the horizon other than on whole UTC days, which had no calls when retired.
    */
   private async dayPlan(table: DayTable, range: Range, what: string): Promise<DayPlan> {
     const horizon = await this.horizonBefore(range.from);
-    const days = wholeDays(range);
-    const fresh =
-      days.from !== undefined && days.to !== undefined && days.from >= days.to
-        ? []
-        : await this.freshDays(table, [table], days, horizon);
-    const raw = aroundDays(range, fresh);
-    if (horizon !== null) checkRawReads(raw, true, horizon, what);
-    return { fresh, raw };
+    const plan = await this.daysOf(table, [table], range, horizon);
+    if (horizon !== null) checkRawReads(plan.raw, true, horizon, what);
+    return plan;
   }
 
   /** Fails when `range` reaches before the horizon: `what` needs the calls themselves, and some are gone. */

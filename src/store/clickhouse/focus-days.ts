@@ -92,9 +92,9 @@ export const focusDaysSchemaSql = (): string =>
   `CREATE TABLE IF NOT EXISTS ${FOCUS_DAYS.table} ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY day
    EMPTY AS ${daysSql('0')}`;
 
-/** What `focus_days` holds of the days `fresh` (a parameter) names, as ratedSql, givenSql and pairsSql give it. */
-export function keptSql(fresh: string): { rated: string; given: string; pairs: string } {
-  const from = `FROM ${FOCUS_DAYS.table} WHERE day IN ${fresh}`;
+/** The rows of `focus_days` on the days `where` (a condition on `day`) picks, as ratedSql, givenSql and pairsSql. */
+export function keptSql(where: string): { rated: string; given: string; pairs: string } {
+  const from = `FROM ${FOCUS_DAYS.table} WHERE ${where}`;
   return {
     rated: `SELECT ${KEY}, ${CHARGE_SUM_COLUMNS.join(', ')} ${from} AND ${RATED}`,
     given: `SELECT ${KEY}, ${GIVEN_SUM_COLUMNS.join(', ')} ${from} AND ${GIVEN}`,

@@ -15,8 +15,8 @@ import { csvCell } from './csv.js';
 import { closeExportFile, openExportFile, writeText } from './export-file.js';
 import { givenSql, keptSql, pairsSql, ratedSql } from './focus-days.js';
 import { CLICKHOUSE_FOCUS } from './focus-dialect.js';
-import type { DayPlan } from './rollup.js';
-import { chTime, rangesSql } from './time.js';
+import { type DayPlan, freshSql } from './rollup.js';
+import { rangesSql } from './time.js';
 
 /**
  * The FOCUS 1.2 dataset (docs/focus.md) from a ClickHouse ledger: the file DuckDB's export writes
@@ -104,16 +104,14 @@ interface DaySources {
  * from the events, on parameters of their own.
  */
 function daySources({ raw, fresh }: DayPlan): DaySources {
-  const [where, params] = rangesSql('p.ts', raw, 'raw');
-  params.fresh = fresh.map(chTime);
-  const kept = keptSql(`{fresh:Array(DateTime64(6, 'UTC'))}`);
-  const union = (events: string, days: string) =>
-    fresh.length === 0 ? events : `${events}\n  UNION ALL ${days}`;
+  const [where, rawParams] = rangesSql('p.ts', raw, 'raw');
+  const [kept, keptParams] = freshSql(fresh);
+  const days = keptSql(kept);
   return {
-    rated: union(ratedSql(where), kept.rated),
-    given: union(givenSql(where), kept.given),
-    pairs: union(pairsSql(where), kept.pairs),
-    params,
+    rated: `${ratedSql(where)}\n  UNION ALL ${days.rated}`,
+    given: `${givenSql(where)}\n  UNION ALL ${days.given}`,
+    pairs: `${pairsSql(where)}\n  UNION ALL ${days.pairs}`,
+    params: { ...rawParams, ...keptParams },
   };
 }
 

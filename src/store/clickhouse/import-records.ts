@@ -4,7 +4,7 @@ import type { Range } from '../sql/plan.js';
 import type { AppendResult } from '../store.js';
 import { type ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import { computedSql, RECONCILE_DAYS } from './reconcile-days.js';
-import type { DayPlan, DayTable } from './rollup.js';
+import { type DayPlan, type DayTable, freshSql } from './rollup.js';
 import type { JsonRow } from './rows.js';
 import { chTime, rangesSql, SERVER_MICROS, withinSql } from './time.js';
 
@@ -210,23 +210,16 @@ export function createClickHouseImportRecords(
 
     computedCosts: async (f = {}) => {
       const days = await plan(RECONCILE_DAYS, { from: f.since, to: f.until });
-      const [raw, params] = rangesSql('ts', days.raw, 'raw');
+      const [raw, rawParams] = rangesSql('ts', days.raw, 'raw');
+      const [kept, keptParams] = freshSql(days.fresh);
       const provider = f.provider === undefined ? '' : ' AND provider = {provider:String}';
-      const kept =
-        days.fresh.length === 0
-          ? ''
-          : `UNION ALL SELECT * EXCEPT (built_at) FROM ${RECONCILE_DAYS.table}
-             WHERE day IN {fresh:Array(DateTime64(6, 'UTC'))}${provider}`;
       const rows = await sql.rows(
         'summing computed costs',
         `SELECT formatDateTime(day, '%Y-%m-%d') AS day_text, * EXCEPT (day)
-         FROM (${computedSql(`${raw}${provider}`)} ${kept})
+         FROM (${computedSql(`${raw}${provider}`)}
+           UNION ALL SELECT * EXCEPT (built_at) FROM ${RECONCILE_DAYS.table} WHERE ${kept}${provider})
          ORDER BY day, source, provider NULLS FIRST, project NULLS FIRST, model`,
-        {
-          ...params,
-          fresh: days.fresh.map(chTime),
-          ...(f.provider === undefined ? {} : { provider: f.provider }),
-        },
+        { ...rawParams, ...keptParams, ...(f.provider === undefined ? {} : { provider: f.provider }) },
       );
       return rows.map(
         (r): ComputedCostRow => ({

@@ -215,10 +215,13 @@ describe('retiring raw events on ClickHouse', () => {
 
     // A row that reached a retired day anyway (an append on another instance that read the old horizon and took
     // longer than the grace), and its day marked written: the day is read from its build, not rebuilt from it alone.
-    const sql = await ClickHouseSql.open(url);
-    await sql.insert('planting a late row', 'events', [eventRow(unseen)]);
-    await markWritten(sql, [unseen.ts]);
-    await sql.close();
+    const plantLate = async (e: UsageEvent) => {
+      const sql = await ClickHouseSql.open(url);
+      await sql.insert('planting a late row', 'events', [eventRow(e)]);
+      await markWritten(sql, [e.ts]);
+      await sql.close();
+    };
+    await plantLate(unseen);
     const day = () =>
       store.query({ dimensions: [], bucket: 'day', since: MARCH - 3 * DAY, until: MARCH - 2 * DAY });
     const sums = total.rows.filter((row) => row.bucket?.startsWith('2026-02-26'));
@@ -228,11 +231,7 @@ describe('retiring raw events on ClickHouse', () => {
     expect((await day()).totals.events).toBe(sums.reduce((n, row) => n + row.events, 0));
 
     // A late row on a retired day that had no calls: no build holds the day, and it is read from the events.
-    const empty = makeEvent(79, { ts: T0 - 3 * DAY });
-    const sql2 = await ClickHouseSql.open(url);
-    await sql2.insert('planting a late row', 'events', [eventRow(empty)]);
-    await markWritten(sql2, [empty.ts]);
-    await sql2.close();
+    await plantLate(makeEvent(79, { ts: T0 - 3 * DAY }));
     expect((await store.query({ dimensions: [], until: T0 - 2 * DAY })).totals.events).toBe(1);
     const path = join(mkdtempSync(join(tmpdir(), 'tl-retire-late-')), 'focus.csv');
     expect((await store.export({ format: 'focus', path, until: T0 - 2 * DAY })).rows).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import type { Retirement } from '../store.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { FOCUS_DAYS } from './focus-days.js';
 import { RECONCILE_DAYS } from './reconcile-days.js';
-import { buildDays, ROLLUP_TABLES } from './rollup.js';
+import { buildDays, ROLLUP_TABLES, type Unbuilt } from './rollup.js';
 import { chTime } from './time.js';
 
 /**
@@ -142,4 +142,34 @@ async function staleDays(sql: ClickHouseSql, from: number | null, to: number): P
     { from: chTime(from ?? 0), to: chTime(to) },
   );
   return rows.map((r) => Number(r.day_us));
+}
+
+/**
+ * Days before the horizon that table `table` never built are read from the events. Those written to after their month
+ * was retired (a late row from an instance that read the old horizon) hold just that row there, and are read so. One
+ * written to only before its retirement had calls then, and every day table was built for it, unless the table came
+ * after (a ledger retired by an earlier tokenledger): what it would sum is gone, and read from the events the day
+ * would sum to nothing. That fails rather than answer.
+ */
+export async function checkKept(
+  sql: ClickHouseSql,
+  table: string,
+  unbuilt: readonly Unbuilt[],
+): Promise<void> {
+  const retirements = (
+    await sql.rows(
+      'reading when months were retired',
+      `SELECT toUnixTimestamp64Micro(kept_from) AS kept_us, toUnixTimestamp64Micro(at) AS at_us
+       FROM raw_horizon ORDER BY kept_from`,
+    )
+  ).map((r) => ({ keptFrom: Number(r.kept_us), at: Number(r.at_us) }));
+  for (const d of unbuilt) {
+    const retired = retirements.find((r) => r.keptFrom > d.day);
+    if (retired === undefined || d.written >= retired.at) continue;
+    throw storeError(
+      'STORE_RAW_RETIRED',
+      `the calls of ${new Date(d.day / 1000).toISOString().slice(0, 10)} were retired before ${table} ` +
+        'kept their sums (raw retention, docs/store.md): start after the days retired before it',
+    );
+  }
 }

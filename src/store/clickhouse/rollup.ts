@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TOKEN_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
 import { DAY_US, utcDay } from '../../ledger/time.js';
-import { storeError } from '../errors.js';
 import { MONEY_MEASURES } from '../query.js';
 import type { Range } from '../sql/plan.js';
 import { ROLLUPS, type RollupKind } from '../sql/rollup-dims.js';
@@ -115,10 +114,11 @@ export async function markWritten(sql: ClickHouseSql, times: Iterable<number>): 
 }
 
 /**
- * The ended days within `range` (whole UTC days) that table `read` holds as they are now, after building those that
- * need it in every table of `build` (`read` among them). Sorted. Days before `horizon` (retire.ts) are never built
- * again, their events being gone: each is read from its last build, whatever was marked since. `turn` runs a build in
- * the store's turn, one at a time.
+ * The ended days within `range` (whole UTC days) that table `read` holds as they are now (`fresh`, sorted), after
+ * building those that need it in every table of `build` (`read` among them). Days before `horizon` (retire.ts) are
+ * never built again, their events being gone: each is read from its last build, whatever was marked since; those
+ * `read` never built are `unbuilt`, with their last mark, for the store to tell a late row's day from one whose sums
+ * were never kept (retire.ts, checkKept). `turn` runs a build in the store's turn, one at a time.
  */
 export async function freshDays(
   sql: ClickHouseSql,
@@ -130,7 +130,7 @@ export async function freshDays(
     horizon: number | null;
     turn: (build: () => Promise<void>) => Promise<void>;
   },
-): Promise<number[]> {
+): Promise<{ fresh: number[]; unbuilt: Unbuilt[] }> {
   const { horizon } = o;
   const read = async () => {
     const [where, params] = withinSql('day', o.range);
@@ -167,45 +167,30 @@ export async function freshDays(
     });
     days = await read();
   }
-  const unbuilt = days.filter((d) => horizon !== null && d.day < horizon && d.stale);
-  if (unbuilt.length > 0) await checkKept(sql, o.read, unbuilt);
-  return days.filter((d) => !d.stale).map((d) => d.day);
+  return {
+    fresh: days.filter((d) => !d.stale).map((d) => d.day),
+    unbuilt: days
+      .filter((d) => horizon !== null && d.day < horizon && d.stale)
+      .map(({ day, written }) => ({ day, written })),
+  };
 }
 
-/**
- * Days before the horizon that `table` never built are read from the events. Those written to after their month was
- * retired (a late row from an instance that read the old horizon) hold just that row there, and are read so. One
- * written to only before its retirement had calls then, and every day table was built for it, unless the table came
- * after (a ledger retired by an earlier tokenledger): what it would sum is gone, and read from the events the day
- * would sum to nothing. That fails rather than answer.
- */
-async function checkKept(
-  sql: ClickHouseSql,
-  table: DayTable,
-  unbuilt: readonly { day: number; written: number }[],
-): Promise<void> {
-  const retirements = (
-    await sql.rows(
-      'reading when months were retired',
-      `SELECT toUnixTimestamp64Micro(kept_from) AS kept_us, toUnixTimestamp64Micro(at) AS at_us
-       FROM raw_horizon ORDER BY kept_from`,
-    )
-  ).map((r) => ({ keptFrom: Number(r.kept_us), at: Number(r.at_us) }));
-  for (const d of unbuilt) {
-    const retired = retirements.find((r) => r.keptFrom > d.day);
-    if (retired === undefined || d.written >= retired.at) continue;
-    throw storeError(
-      'STORE_RAW_RETIRED',
-      `the calls of ${new Date(d.day / 1000).toISOString().slice(0, 10)} were retired before ${table.table} ` +
-        'kept their sums (raw retention, docs/store.md): start after the days retired before it',
-    );
-  }
+/** A day before the horizon that a day table never built, and when it was last written (epoch µs). */
+export interface Unbuilt {
+  day: number;
+  written: number;
 }
 
 /** Where a read of a range goes: the whole UTC days a day table holds as they are now; the rest, to the events. */
 export interface DayPlan {
   fresh: number[];
   raw: Range[];
+}
+
+/** A day table's rows of the days of `fresh` as a condition on its `day`, on a parameter of its own: FALSE for none. */
+export function freshSql(fresh: readonly number[]): [where: string, params: Record<string, unknown>] {
+  if (fresh.length === 0) return ['FALSE', {}];
+  return [`day IN {fresh:Array(${TIME})}`, { fresh: fresh.map(chTime) }];
 }
 
 /** `range` less the UTC days of `fresh` (sorted, each within it): the ranges left to read from the events, in order. */
