@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import type { UsageEvent } from '../../src/ledger/event.js';
+import { BRANCH_HOURS } from '../../src/store/clickhouse/branch-hours.js';
 import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { FOCUS_DAYS } from '../../src/store/clickhouse/focus-days.js';
@@ -15,7 +17,8 @@ import { syntheticBatches } from '../store/synthetic.js';
 /**
  * The ClickHouse store against the DuckDB file on the same events: appending them, and a 30-day report by team and
  * day that each reads from its daily rollup, and one filtered on error_type, which no rollup keys (raw events: on
- * ClickHouse, read with FINAL), and the FOCUS file of the 30 days. ClickHouse here is its engine in this process
+ * ClickHouse, read with FINAL), the FOCUS file of the 30 days, and the ROI report's agent calls by git branch and
+ * hour (each coding-agent session here works on a branch of its own: every call of a human's session has one). ClickHouse here is its engine in this process
  * (chDB) behind the test HTTP server (src/store/clickhouse/testing/chdb-server.ts), one statement at a time: a
  * deployed server runs on its own cores, so these are the store's own costs on one machine, not a ClickHouse
  * server's speed.
@@ -38,7 +41,11 @@ const stores: Record<'duckdb' | 'clickhouse', Store> = {
 };
 
 const appendMs = { duckdb: 0, clickhouse: 0 };
-for (const batch of syntheticBatches(EVENTS, BATCH, { start, days: 30 })) {
+// A coding agent's session works on a git branch (the tag its log gives: docs/roi.md); a bot's has none.
+const onBranch = (e: UsageEvent): UsageEvent =>
+  e.agent?.endsWith('-bot') ? e : { ...e, tags: { git_branch: `feat/${e.session_id}` } };
+for (const plain of syntheticBatches(EVENTS, BATCH, { start, days: 30 })) {
+  const batch = plain.map(onBranch);
   for (const name of ['duckdb', 'clickhouse'] as const) {
     const t = performance.now();
     await stores[name].append(batch);
@@ -49,6 +56,15 @@ for (const batch of syntheticBatches(EVENTS, BATCH, { start, days: 30 })) {
 const range = { since: start, until: start + 30 * DAY };
 const rolled: Query = { dimensions: ['team'], bucket: 'day', ...range };
 const raw: Query = { ...rolled, filters: [{ dimension: 'error_type', values: [null] }] };
+// What the ROI report asks for its merges (roi/roi-report.ts): calls with a branch, by project, branch and hour.
+const branches: Query = {
+  dimensions: ['project', 'tag.git_branch'],
+  filters: [{ dimension: 'tag.git_branch', values: [null], exclude: true }],
+  bucket: 'hour',
+  ...range,
+};
+// The same read from the events, as before branch_hours: error_type is in no day table.
+const branchesRaw: Query = { ...branches, filters: [...branches.filters!, ...raw.filters!] };
 const time = async (s: Store, q: Query) => {
   const t = performance.now();
   const r = await s.query(q);
@@ -58,6 +74,10 @@ const time = async (s: Store, q: Query) => {
 const firstBuild = await time(stores.clickhouse, rolled);
 const firstDuck = await time(stores.duckdb, rolled);
 if (firstBuild.cost !== firstDuck.cost) throw new Error('the two stores disagree on the report');
+// The first on ClickHouse builds the branches' 30 days (branch_hours).
+const firstBranches = await time(stores.clickhouse, branches);
+if (firstBranches.cost !== (await time(stores.duckdb, branches)).cost)
+  throw new Error('the two stores disagree on the calls by branch');
 
 // The FOCUS dataset of the 30 days (docs/focus.md): the first export on ClickHouse builds its daily sums
 // (focus_days) from the events. The files must hold the same rows (tied rows may come in either order).
@@ -72,15 +92,20 @@ if (firstFocus.rows.join('\n') !== (await focus('duckdb')).rows.join('\n'))
   throw new Error('the two stores disagree on the FOCUS file');
 
 const times = {
-  duckdb: { rolled: [] as number[], raw: [] as number[], focus: [] as number[] },
-  clickhouse: { rolled: [], raw: [], focus: [] },
-} as Record<'duckdb' | 'clickhouse', { rolled: number[]; raw: number[]; focus: number[] }>;
+  duckdb: { rolled: [], raw: [], focus: [], branches: [], branchesRaw: [] },
+  clickhouse: { rolled: [], raw: [], focus: [], branches: [], branchesRaw: [] },
+} as Record<
+  'duckdb' | 'clickhouse',
+  Record<'rolled' | 'raw' | 'focus' | 'branches' | 'branchesRaw', number[]>
+>;
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? (['duckdb', 'clickhouse'] as const) : (['clickhouse', 'duckdb'] as const);
   for (const name of order) {
     times[name].rolled.push((await time(stores[name], rolled)).ms);
     times[name].raw.push((await time(stores[name], raw)).ms);
     times[name].focus.push((await focus(name)).ms);
+    times[name].branches.push((await time(stores[name], branches)).ms);
+    times[name].branchesRaw.push((await time(stores[name], branchesRaw)).ms);
   }
 }
 
@@ -99,6 +124,7 @@ const onDisk = async () => {
     rollups: ROLLUP_TABLES.reduce((n, t) => n + of(t.table), 0),
     focus: of(FOCUS_DAYS.table),
     reconcile: of(RECONCILE_DAYS.table),
+    branches: of(BRANCH_HOURS.table),
   };
 };
 const diskBefore = await onDisk();
@@ -109,6 +135,7 @@ const diskAfter = await onDisk();
 await sql.close();
 const afterRetire: number[] = [];
 const focusAfterRetire: number[] = [];
+const branchesAfterRetire: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const r = await time(stores.clickhouse, rolled);
   if (r.cost !== firstDuck.cost) throw new Error('the report changed when its events were retired');
@@ -117,6 +144,10 @@ for (let round = 0; round < ROUNDS; round++) {
   if (f.rows.join('\n') !== firstFocus.rows.join('\n'))
     throw new Error('the FOCUS file changed when its events were retired');
   focusAfterRetire.push(f.ms);
+  const b = await time(stores.clickhouse, branches);
+  if (b.cost !== firstBranches.cost)
+    throw new Error('the calls by branch changed when their events were retired');
+  branchesAfterRetire.push(b.ms);
 }
 for (const s of Object.values(stores)) await s.close();
 await server.close();
@@ -131,6 +162,8 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}`;
 const [dr, cr] = [median(times.duckdb.rolled), median(times.clickhouse.rolled)];
 const [dw, cw] = [median(times.duckdb.raw), median(times.clickhouse.raw)];
 const [df, cf] = [median(times.duckdb.focus), median(times.clickhouse.focus)];
+const [db, cb] = [median(times.duckdb.branches), median(times.clickhouse.branches)];
+const [dbr, cbr] = [median(times.duckdb.branchesRaw), median(times.clickhouse.branchesRaw)];
 const text = [
   '## ClickHouse store against the DuckDB file',
   '',
@@ -149,22 +182,28 @@ const text = [
   `| the same filtered on error_type (raw events) | ${ms(dw)} | ${ms(cw)} | ${(cw / dw).toFixed(2)}× |`,
   `| the 30 days' FOCUS file (${(firstFocus.rows.length - 2).toLocaleString('en-US')} rows; ClickHouse from its ` +
     `daily sums) | ${ms(df)} | ${ms(cf)} | ${(cf / df).toFixed(2)}× |`,
+  `| 30 days of calls by project, git branch and hour, as ROI reads them (ClickHouse from branch_hours) | ` +
+    `${ms(db)} | ${ms(cb)} | ${(cb / db).toFixed(2)}× |`,
+  `| the same filtered on error_type (raw events) | ${ms(dbr)} | ${ms(cbr)} | ${(cbr / dbr).toFixed(2)}× |`,
   '',
   `On ClickHouse the rollup's report takes ${(cr / cw).toFixed(2)}× the raw one's time. Its first report also ` +
     `built the 30 days of the rollup from the events: ${ms(firstBuild.ms)}. A report over a range older than 30 ` +
     "days reads the ledger's raw horizon first (docs/store.md, Raw retention): one statement more, ~10 ms here. " +
     `The first FOCUS export built the 30 days of its daily sums (docs/store.md, FOCUS days) and wrote the file in ` +
-    `${ms(firstFocus.ms)}, ${(firstFocus.ms / cf).toFixed(1)}× the later ones.`,
+    `${ms(firstFocus.ms)}, ${(firstFocus.ms / cf).toFixed(1)}× the later ones. The first report by branch built ` +
+    `the 30 days of the branches' hours (docs/store.md, Branch hours) in ${ms(firstBranches.ms)}.`,
   '',
   `**Raw retention** (docs/store.md): retiring January dropped ${retired.events.toLocaleString('en-US')} events in ` +
     `${ms(retireMs)} (without the 5 s a server waits for other instances' appends; the rollups and FOCUS days were ` +
     "built by the reports and exports above, reconcile's daily sums by the retirement, as no reconcile read them). " +
     `On disk: events ${mb(diskBefore.events)} → ${mb(diskAfter.events)}, ` +
     `the rollups ${mb(diskBefore.rollups)} → ${mb(diskAfter.rollups)}, the FOCUS sums ${mb(diskBefore.focus)} → ` +
-    `${mb(diskAfter.focus)}, reconcile's ${mb(diskAfter.reconcile)}. The 30-day report by team and day then ` +
+    `${mb(diskAfter.focus)}, reconcile's ${mb(diskAfter.reconcile)}, the branches' hours ` +
+    `${mb(diskAfter.branches)}. The 30-day report by team and day then ` +
     `gave the same totals in ${ms(median(afterRetire))}, ${(median(afterRetire) / cr).toFixed(2)}× its time ` +
     `before, and the FOCUS export the same file in ${ms(median(focusAfterRetire))}, ` +
-    `${(median(focusAfterRetire) / cf).toFixed(2)}× its time before.`,
+    `${(median(focusAfterRetire) / cf).toFixed(2)}× its time before, and the calls by branch and hour the same ` +
+    `sums in ${ms(median(branchesAfterRetire))}, ${(median(branchesAfterRetire) / cb).toFixed(2)}× their time before.`,
 ].join('\n');
 process.stdout.write(`${text}\n`);
 writeSection('clickhouse', text);

@@ -14,6 +14,7 @@ import { compileEnergy, energyRows } from '../sql/compile-energy.js';
 import { compileQuery, filtersSql, type Param, rangeSql, SLOTS_TABLE } from '../sql/compile-query.js';
 import { pickRollup, type Range, type ReadPlan, validateQuery } from '../sql/plan.js';
 import { reportResult } from '../sql/report-rows.js';
+import type { RollupName } from '../sql/rollup-dims.js';
 import {
   type EventAppendResult,
   type EventFilter,
@@ -27,6 +28,7 @@ import {
   type Retirement,
   type Store,
 } from '../store.js';
+import { BRANCH_HOURS, branchHoursSql, readsBranchHours } from './branch-hours.js';
 import { bindPositional, ClickHouseSql, idChunks } from './clickhouse-sql.js';
 import { CLICKHOUSE_DIALECT as CH } from './dialect.js';
 import { eventPages } from './event-pages.js';
@@ -177,14 +179,18 @@ class ClickHouseStore implements Store {
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
     const horizon = await this.horizonBefore(q.since);
-    const { plan, fresh } = await this.plan(q, horizon);
-    if (horizon !== null) checkRawReads(plan.raw, pickRollup(q) !== undefined, horizon, 'a report');
-    // The rollup's current days only (plan): the rest of the range is read from events.
-    const rollup = ROLLUP_TABLES.find((t) => t.name === plan.via)?.table;
+    const { plan, fresh, read } = await this.plan(q, horizon);
+    if (horizon !== null) checkRawReads(plan.raw, read !== undefined, horizon, 'a report');
+    // The day table's current days only (plan): the rest of the range is read from events.
     const [kept, keptParams] = freshSql(fresh);
     const compiled = compileQuery(q, CH, plan, {
       raw: 'events FINAL',
-      rollup: rollup ? `(SELECT * FROM ${rollup} WHERE ${kept})` : '',
+      rollup:
+        read === undefined
+          ? ''
+          : read === BRANCH_HOURS
+            ? branchHoursSql(kept)
+            : `(SELECT * FROM ${read.table} WHERE ${kept})`,
     });
     // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
     const statement = compiled.slots
@@ -244,18 +250,21 @@ class ClickHouseStore implements Store {
   }
 
   /**
-   * Where a report reads: the whole UTC days in its range that a rollup covering its dimensions holds as they are now
-   * (rollup.ts; ended days out of date are built first), and raw events for the rest of the range.
+   * Where a report reads: the whole UTC days in its range that a day table answering it holds as they are now (a
+   * rollup covering its dimensions, or the branches by hour; rollup.ts: ended days out of date are built first), and
+   * raw events for the rest of the range. `read` is that table, if any answers it.
    */
-  private async plan(q: Query, horizon: number | null): Promise<{ plan: ReadPlan; fresh: number[] }> {
+  private async plan(
+    q: Query,
+    horizon: number | null,
+  ): Promise<{ plan: ReadPlan; fresh: number[]; read?: DayTable }> {
     const range = { from: q.since, to: q.until };
-    const kind = pickRollup(q);
-    if (kind === undefined) return { plan: { rollup: null, raw: [range] }, fresh: [] };
-    // Every report rollup is built at once (a dashboard's other panels read them next); this one is read.
-    const read = ROLLUP_TABLES.find((t) => t.name === kind.name)!;
-    const { fresh, raw } = await this.daysOf(read, ROLLUP_TABLES, range, horizon);
+    const table = dayTableOf(q);
+    if (table === undefined) return { plan: { rollup: null, raw: [range] }, fresh: [] };
+    const { fresh, raw } = await this.daysOf(table.read, table.build, range, horizon);
     const rollup = fresh.length === 0 ? null : wholeDays(range);
-    return { plan: { rollup, raw, ...(rollup === null ? {} : { via: kind.name }) }, fresh };
+    const via = rollup !== null && table.via !== undefined ? { via: table.via } : {};
+    return { plan: { rollup, raw, ...via }, fresh, read: table.read };
   }
 
   /**
@@ -542,6 +551,16 @@ const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
 /** How long a retirement waits after moving the horizon for appends that read the old one (retire.ts, step 3). */
 const RETIRE_GRACE_MS = 5000;
 
+/** The day table that answers report `q`, if one does, with the tables built beside it and its rollup's name. */
+function dayTableOf(q: Query): { read: DayTable; build: readonly DayTable[]; via?: RollupName } | undefined {
+  const kind = pickRollup(q);
+  // Every report rollup is built at once (a dashboard's other panels read them next); the branches' hours alone.
+  if (kind !== undefined)
+    return { read: ROLLUP_TABLES.find((t) => t.name === kind.name)!, build: ROLLUP_TABLES, via: kind.name };
+  if (readsBranchHours(q)) return { read: BRANCH_HOURS, build: [BRANCH_HOURS] };
+  return undefined;
+}
+
 /** Whether `r` (either end open) holds time before `horizon`. */
 const reaches = (r: Range, horizon: number) =>
   (r.from === undefined || r.from < horizon) && (r.to ?? Infinity) > (r.from ?? -Infinity);
@@ -549,8 +568,8 @@ const reaches = (r: Range, horizon: number) =>
 /**
  * A report reads raw events before the horizon only where none are left to read: days no rollup build holds, which
  * had no events when their months were retired (every day that had some was built first). So it must read them in
- * whole UTC days through a rollup; a partial day there, or a report no rollup answers (by tag, session, hour, a local
- * day), would sum part of what was spent.
+ * whole UTC days through a day table; a partial day there, or a report none answers (by tag, session, hour, a local
+ * day; but the calls on git branches by hour: branch-hours.ts), would sum part of what was spent.
  */
 function checkRawReads(raw: readonly Range[], answerable: boolean, horizon: number, what: string): void {
   for (const r of raw) {
@@ -558,7 +577,8 @@ function checkRawReads(raw: readonly Range[], answerable: boolean, horizon: numb
     if (!answerable)
       throw retiredError(
         horizon,
-        'the daily sums do not answer this report (by a tag, task or key; by hour; by local day)',
+        'the daily sums do not answer this report (by a tag, task or key; by hour; by local day; only the calls ' +
+          'on git branches are kept by hour)',
       );
     const end = Math.min(r.to ?? horizon, horizon);
     if ((r.from !== undefined && utcDay(r.from) !== r.from) || utcDay(end) !== end)

@@ -238,6 +238,60 @@ describe('retiring raw events on ClickHouse', () => {
     await store.close();
   });
 
+  it("answers by git branch and hour, as the ROI report reads agents' calls, across the horizon", async () => {
+    const branches = ['feat/login', 'fix/cache', 'main'];
+    const branched = calls.map((e, i) =>
+      i % 3 === 0 ? { ...e, tags: { ...e.tags, git_branch: branches[(i / 3) % 3]! } } : e,
+    );
+    const feb = Date.UTC(2026, 1, 1) * 1000;
+    const onBranches = { dimension: 'tag.git_branch', values: [null], exclude: true } as const;
+    const byHour: Query = {
+      dimensions: ['project', 'tag.git_branch'],
+      filters: [{ dimension: 'project', values: ['p1', 'p2'] }, onBranches],
+      bucket: 'hour',
+      since: feb,
+      until: MARCH + 10 * DAY + 5 * HOUR,
+    };
+    // What the query must say, summed here from the calls.
+    const expected = new Map<string, bigint>();
+    for (const e of branched) {
+      const branch = e.tags.git_branch;
+      if (branch === undefined || e.ts < feb || e.ts >= byHour.until! || e.project === 'p3') continue;
+      const key = `${e.project} ${branch} ${new Date(Math.floor(e.ts / HOUR) * (HOUR / 1000)).toISOString()}`;
+      expected.set(key, (expected.get(key) ?? 0n) + (e.cost_usd ?? 0n));
+    }
+    expect(expected.size).toBeGreaterThan(50);
+    const sums = async (q: Query) =>
+      new Map(
+        (await store.query(q)).rows.map((r) => [
+          `${r.dims.project} ${r.dims['tag.git_branch']} ${r.bucket}`,
+          r.cost_usd,
+        ]),
+      );
+    const byTeam: Query = {
+      dimensions: ['tag.git_branch'],
+      filters: [{ dimension: 'team', values: [branched[0]!.team] }, onBranches],
+      bucket: 'day',
+      since: feb,
+    };
+
+    const store = await createClickHouseStore(freshUrl());
+    await store.append(branched);
+    expect(await sums(byHour)).toEqual(expected);
+    const teamBefore = await store.query(byTeam);
+    await store.retireRaw!(MARCH, 0);
+    expect(await sums(byHour)).toEqual(expected);
+    expect(await store.query(byTeam)).toEqual(teamBefore);
+    // What the table does not keep is refused as before: a task, a branch's hours in another zone, any call's hour.
+    const retired = { code: 'STORE_RAW_RETIRED' };
+    await expect(
+      store.query({ ...byHour, filters: [...byHour.filters!, { dimension: 'task_id', values: ['t1'] }] }),
+    ).rejects.toMatchObject(retired);
+    await expect(store.query({ ...byHour, timeZone: 'Asia/Kolkata' })).rejects.toMatchObject(retired);
+    await expect(store.query({ ...byHour, filters: [] })).rejects.toMatchObject(retired);
+    await store.close();
+  });
+
   it('counts each energy reading once, wherever a retirement stopped', async () => {
     const url = freshUrl();
     const store = await createClickHouseStore(url);

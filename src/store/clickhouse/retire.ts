@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storeError } from '../errors.js';
 import type { Retirement } from '../store.js';
+import { BRANCH_HOURS } from './branch-hours.js';
 import type { ClickHouseSql } from './clickhouse-sql.js';
 import { FOCUS_DAYS } from './focus-days.js';
 import { RECONCILE_DAYS } from './reconcile-days.js';
@@ -38,8 +39,11 @@ export const RAW_HORIZON_SQL = `CREATE TABLE IF NOT EXISTS raw_horizon (
 
 const TIME = `DateTime64(6, 'UTC')`;
 
-/** What a retirement builds first: every table of daily sums, the reports', the FOCUS export's and reconcile's. */
-const DAY_TABLES = [...ROLLUP_TABLES, FOCUS_DAYS, RECONCILE_DAYS];
+/**
+ * What a retirement builds first: every table of daily sums, the reports', the FOCUS export's, reconcile's and the
+ * branches' by hour.
+ */
+const DAY_TABLES = [...ROLLUP_TABLES, FOCUS_DAYS, RECONCILE_DAYS, BRANCH_HOURS];
 
 /** The ledger's horizon in epoch µs (events before it are kept only as daily sums), or null when none was set. */
 export async function readHorizon(sql: ClickHouseSql): Promise<number | null> {

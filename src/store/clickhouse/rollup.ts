@@ -25,16 +25,17 @@ import { chTime, withinSql } from './time.js';
  * A crash after an append's insert but before its mark: the write-ahead log hands the batch over again at start-up,
  * and the append marks the days of every event it was given, stored before or not.
  *
- * The FOCUS export's daily sums (focus-days.ts) are a day table too, built and read the same way. A day table must
- * hold a row for every day with an event: a day without one reads as never built.
+ * The FOCUS export's daily sums (focus-days.ts), reconcile's (reconcile-days.ts) and the calls on git branches by
+ * the hour (branch-hours.ts) are day tables too, built and read the same way. A day table must hold a row for every
+ * day with an event: a day without one reads as never built.
  */
 
 const TIME = `DateTime64(6, 'UTC')`;
-const DIMENSION_TYPE = 'LowCardinality(Nullable(String))';
+export const DIMENSION_TYPE = 'LowCardinality(Nullable(String))';
 const COUNTS = [...USAGE_FIELDS, 'events', 'unpriced_events', 'unpriced_tokens'];
 
 /** The measures a rollup row keeps, and how the build sums them from `events`. */
-const MEASURES: readonly (readonly [name: string, type: string, sum: string])[] = [
+export const MEASURES: readonly (readonly [name: string, type: string, sum: string])[] = [
   // An unpriced event adds nothing to money: reports count it in unpriced_events, never as $0 spend.
   ...MONEY_MEASURES.map((m) => [m, 'Int128', `sum(coalesce(${ident(m)}, toInt128(0)))`] as const),
   ...COUNTS.map((c) => {

@@ -1,4 +1,5 @@
 import { ATTRIBUTION_FIELDS, COST_FIELDS, USAGE_FIELDS } from '../../ledger/event.js';
+import { branchHoursSchemaSql } from './branch-hours.js';
 import { ident } from './dialect.js';
 import { focusDaysSchemaSql } from './focus-days.js';
 import { importRecordsSchemaSql } from './import-records.js';
@@ -74,6 +75,7 @@ PARTITION BY toYYYYMM(ts) ORDER BY (ts, event_id)`,
     ...rollupSchemaSql(),
     focusDaysSchemaSql(),
     reconcileDaysSchemaSql(),
+    branchHoursSchemaSql(),
     ...importRecordsSchemaSql(),
     RAW_HORIZON_SQL,
     // Energy readings of retired months (retire.ts): the only events kept past the horizon.
