@@ -5,7 +5,7 @@ import { BRANCH_LOOKBACK_DAYS, type SpendBehindMerges } from '../roi/branch-spen
 import { committerEmail } from '../roi/git-history.js';
 import { type Identities, readPeopleFile, SAME_NAMES, withLocalUser } from '../roi/identities.js';
 import { type Roi, roiJson } from '../roi/roi.js';
-import { DEFAULT_WINDOW_DAYS, roiReport } from '../roi/roi-report.js';
+import { defaultSince, roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
 import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
 import { type FilterOptions, parseRange, parseTableOrJson, whereFilters } from './filters.js';
@@ -25,7 +25,7 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const now = nowMicros();
   const range = parseRange(o, now);
   const until = range.until ?? now;
-  const since = range.since ?? until - DEFAULT_WINDOW_DAYS * DAY_US;
+  const since = range.since ?? defaultSince(until);
   // parseRange refuses bounds given both ways round; a --since alone can still lie after now.
   if (since >= until)
     throw new TokenledgerError('CLI_BAD_OPTION', `--since ${JSON.stringify(o.since)} is not before now`);
@@ -107,10 +107,12 @@ function table(r: Roi): string {
 }
 
 function withinLine(w: WithinPerson): string {
-  const first = w.periods[0];
-  if (first === undefined)
+  if (w.periods.length === 0)
     return 'The same people across periods: the window is under 56 days, too short for two periods of 28 days.';
-  const days = ((first.until - first.since) / DAY_US).toFixed(0);
+  // Equal to the day (periodsOf): "of 30 days", or "of 30–31 days".
+  const lengths = w.periods.map((p) => Math.round((p.until - p.since) / DAY_US));
+  const [short, long] = [Math.min(...lengths), Math.max(...lengths)];
+  const days = short === long ? `${short}` : `${short}–${long}`;
   const head = `The same people across ${w.periods.length} periods of ${days} days`;
   if (w.shippedPer100Usd === null) return `${head}: nobody's spend changed.`;
   const interval =

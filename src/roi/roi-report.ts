@@ -1,5 +1,5 @@
 import { basename, resolve } from 'node:path';
-import { DAY_US } from '../ledger/time.js';
+import { DAY_US, utcDay } from '../ledger/time.js';
 import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import { BRANCH_LOOKBACK_DAYS } from './branch-spend.js';
@@ -12,6 +12,13 @@ import { periodsOf } from './within-person.js';
 
 /** The window when none is given: a quarter, long enough for a person's weeks to even out, three periods long. */
 export const DEFAULT_WINDOW_DAYS = 90;
+
+/**
+ * The window's start when none is given: the start of the UTC day DEFAULT_WINDOW_DAYS before `until`. A whole UTC
+ * day, so that the window, its periods and the branches' look-back before it read from the ledger's daily sums where
+ * a raw retention kept only those (docs/store.md, Raw retention).
+ */
+export const defaultSince = (until: number): number => utcDay(until - DEFAULT_WINDOW_DAYS * DAY_US);
 
 /** Where the work is read from: repositories, the branch whose line is shipped work, and who is who. */
 export interface RoiSource {

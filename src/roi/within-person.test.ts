@@ -18,6 +18,21 @@ describe('periods of a window', () => {
     expect(periodsOf(0, 56 * DAY)).toHaveLength(2);
     expect(periodsOf(0, 55 * DAY)).toEqual([]);
   });
+
+  it('cuts on whole days from the start, equal to the day, the last ending with the window', () => {
+    const hour = DAY / 24;
+    // 61 days and 5 hours: 30 days, then 31 and the hours.
+    expect(periodsOf(0, 61 * DAY + 5 * hour)).toEqual([
+      { since: 0, until: 30 * DAY },
+      { since: 30 * DAY, until: 61 * DAY + 5 * hour },
+    ]);
+    // A start in the middle of a day: each cut at its time of day.
+    expect(periodsOf(7 * hour, 7 * hour + 90 * DAY).map((p) => p.since)).toEqual([
+      7 * hour,
+      7 * hour + 30 * DAY,
+      7 * hour + 60 * DAY,
+    ]);
+  });
 });
 
 describe('the same people across periods', () => {

@@ -16,16 +16,18 @@ export interface Period {
 }
 
 /**
- * The window cut into equal periods of at least MIN_PERIOD_DAYS: as many as fit, so none is left over. Fewer than
- * two fit in a window under 56 days: then there is nothing to compare within a person.
+ * The window cut into periods of at least MIN_PERIOD_DAYS, as many as fit, so none is left over: equal to the day,
+ * each of whole days from the window's start and the last ending with the window. Whole days, so that a window
+ * starting on a UTC day reads each period's spend from the ledger's daily sums, as it must before a raw retention's
+ * horizon (docs/store.md). Fewer than two fit in a window under 56 days: then there is nothing to compare within a
+ * person.
  */
 export function periodsOf(since: number, until: number): Period[] {
-  const n = Math.floor((until - since) / (MIN_PERIOD_DAYS * DAY_US));
+  const days = Math.floor((until - since) / DAY_US);
+  const n = Math.floor(days / MIN_PERIOD_DAYS);
   if (n < 2) return [];
-  return Array.from({ length: n }, (_, i) => ({
-    since: since + Math.round(((until - since) * i) / n),
-    until: since + Math.round(((until - since) * (i + 1)) / n),
-  }));
+  const bound = (i: number) => (i === n ? until : since + Math.floor((days * i) / n) * DAY_US);
+  return Array.from({ length: n }, (_, i) => ({ since: bound(i), until: bound(i + 1) }));
 }
 
 /**

@@ -15,13 +15,15 @@ import { ledgerPath } from '../../src/cli/context.js';
 import { stateCachePath } from '../../src/ingest/state-cache.js';
 import { CONTENT_ACCESS_RECORDS, type ContentAccess } from '../../src/ledger/content-audit.js';
 import { eventToRecord } from '../../src/ledger/serialize.js';
+import { formatUsd } from '../../src/money/money.js';
 import type { SetRecord } from '../../src/records/record-set.js';
+import { GitRepo } from '../../src/roi/testing/git-repo.js';
 import { clickHouseRecordSet } from '../../src/store/clickhouse/clickhouse-record-set.js';
 import { ClickHouseSql } from '../../src/store/clickhouse/clickhouse-sql.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
 import { startChdbServer } from '../../src/store/clickhouse/testing/chdb-server.js';
 import { metadataPathOf } from '../../src/store/focus/metadata.js';
-import { randomEvents } from '../../src/store/testing/event-factory.js';
+import { HOUR, makeEvent, randomEvents } from '../../src/store/testing/event-factory.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // The same commands on a DuckDB file and on a ClickHouse database (--db URL) print the same reports and write the
@@ -249,6 +251,88 @@ describe('a ClickHouse ledger past its raw retention, from the CLI', () => {
     expect(byTag.code).toBe(1);
     expect(byTag.stderr).toContain('STORE_RAW_RETIRED');
     expect(byTag.stderr).toContain('calls before 2026-02-01 are kept only as daily sums');
+  });
+});
+
+describe('the ROI report on a ClickHouse ledger past its raw retention', () => {
+  it('reads the same across the horizon: spend per person and period, and the agent calls behind a merge', async () => {
+    const ana = { name: 'Ana', email: 'ana@acme.com' };
+    const bo = { name: 'Bo', email: 'bo@acme.com' };
+    const repo = new GitRepo();
+    try {
+      repo.commit(ana, '2026-01-12T10:00:00Z', { 'a.txt': 'a\n' });
+      repo.commit(bo, '2026-02-03T10:00:00Z', { 'b.txt': 'b\n' });
+      repo.git(ana, '2026-02-10T10:00:00Z', 'checkout', '-q', '-b', 'feat/login');
+      repo.commit(ana, '2026-02-10T10:00:00Z', { 'login.txt': 'login\n' });
+      repo.git(ana, '2026-02-20T10:00:00Z', 'checkout', '-q', 'main');
+      repo.git(
+        bo,
+        '2026-02-20T10:00:00Z',
+        'merge',
+        '-q',
+        '--no-ff',
+        '-m',
+        "Merge branch 'feat/login'",
+        'feat/login',
+      );
+      repo.commit(bo, '2026-03-12T10:00:00Z', { 'c.txt': 'c\n' });
+
+      // Calls from January to March, a third of ana's on the branch; the horizon comes at March.
+      const calls = Array.from({ length: 120 }, (_, i) => {
+        const user = i % 2 === 0 ? ana.email : bo.email;
+        const onBranch = i % 6 === 0;
+        return makeEvent(i, {
+          user,
+          project: 'repo',
+          ts: Date.UTC(2026, 0, 10) * 1000 + i * 13 * HOUR,
+          tags: onBranch ? { git_branch: 'feat/login' } : {},
+        });
+      });
+      // The hours the merge counts: after the 30 days before it, up to its own (docs/roi.md).
+      const merged = Date.UTC(2026, 1, 20, 10) * 1000;
+      const behindMerge = calls.filter((e) => {
+        const hour = Math.floor(e.ts / HOUR) * HOUR;
+        return e.tags.git_branch !== undefined && hour > merged - 30 * 24 * HOUR && hour <= merged;
+      });
+      const db = `${clickhouse.url}/retired_roi`;
+      const store = await createClickHouseStore(db);
+      await store.append(calls);
+      await store.close();
+      const window = ['--since', '2026-01-20', '--until', '2026-03-31'];
+      const roi = async (...more: string[]) => {
+        const r = await runCli([
+          'roi',
+          '--db',
+          db,
+          '--repo',
+          repo.dir,
+          ...window,
+          ...more,
+          '--format',
+          'json',
+        ]);
+        expect(r.stderr).toBe('');
+        return JSON.parse(r.stdout);
+      };
+      const kept = await roi();
+      expect(kept.within_person.periods).toHaveLength(2);
+      expect(kept.spend_behind_merges.spent).toHaveLength(1);
+      expect(kept.spend_behind_merges.spent[0].events).toBe(behindMerge.length);
+      const expected = behindMerge.reduce((n, e) => n + e.cost_usd!, 0n);
+      expect(kept.spend_behind_merges.total_usd).toBe(formatUsd(expected));
+
+      const retiring = await createClickHouseStore(db);
+      expect((await retiring.retireRaw!(Date.UTC(2026, 2, 1) * 1000, 0)).events).toBeGreaterThan(50);
+      await retiring.close();
+      expect(await roi()).toEqual(kept);
+      // A window from the middle of a retired day cannot be summed: it says so.
+      const r = await runCli(['roi', '--db', db, '--repo', repo.dir, '--since', '2026-02-02T06:00:00Z']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('STORE_RAW_RETIRED');
+      expect(r.stderr).toContain('must start and end on whole UTC days');
+    } finally {
+      repo.remove();
+    }
   });
 });
 

@@ -154,14 +154,14 @@ describe('tokenledger roi', () => {
     const args = ['roi', '--db', db, '--repo', repo.dir, '--since', '2026-09-01', '--until', '2026-11-01'];
     const r = await runCli(args);
     // September: dan's one call; October: everyone else's. Four people's spend changed between the two halves.
-    const said = 'The same people across 2 periods of 31 days, 4 people whose spend changed:\n  ';
+    const said = 'The same people across 2 periods of 30–31 days, 4 people whose spend changed:\n  ';
     expect(r.stdout).toMatch(
       new RegExp(`\\n${said}[-+]\\d+\\.\\d\\d shipped changes in a period they spend`),
     );
     const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
     expect(json.within_person.periods).toEqual([
-      { since: '2026-09-01T00:00:00.000Z', until: '2026-10-01T12:00:00.000Z' },
-      { since: '2026-10-01T12:00:00.000Z', until: '2026-11-01T00:00:00.000Z' },
+      { since: '2026-09-01T00:00:00.000Z', until: '2026-10-01T00:00:00.000Z' },
+      { since: '2026-10-01T00:00:00.000Z', until: '2026-11-01T00:00:00.000Z' },
     ]);
     expect(json.within_person.people).toBe(4);
   });

@@ -70,8 +70,14 @@ describe('GET /api/roi', () => {
       ['bo', of('bo-login'), 1],
     ]);
     expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 3, skipped_files: 0 }]);
-    // The default window is the last 90 days, cut into three periods for the within-person comparison.
+    // The default window is the 90 days before today from 00:00 UTC (whole days, which the daily sums answer where
+    // a raw retention kept only those), cut into three periods of whole days for the within-person comparison.
+    expect(roi.since).toMatch(/T00:00:00\.000Z$/);
+    const days = (Date.parse(roi.until) - Date.parse(roi.since)) / 86_400_000;
+    expect(days).toBeGreaterThanOrEqual(90);
+    expect(days).toBeLessThan(91);
     expect(roi.within_person.periods).toHaveLength(3);
+    for (const p of roi.within_person.periods.slice(0, 2)) expect(p.until).toMatch(/T00:00:00\.000Z$/);
   });
 
   it('needs an admin token: it names people and their output', async () => {

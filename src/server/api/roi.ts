@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { DAY_US } from '../../ledger/time.js';
 import { roiJson } from '../../roi/roi.js';
-import { DEFAULT_WINDOW_DAYS, roiReport } from '../../roi/roi-report.js';
+import { defaultSince, roiReport } from '../../roi/roi-report.js';
 import { TIERS } from '../../roi/tiers.js';
 import { ApiError } from './api-error.js';
 import { endpoint } from './endpoint.js';
@@ -102,7 +101,7 @@ export const roiEndpoint = endpoint({
       );
     const range = parseRange(p, c.now());
     // As `tokenledger roi`: the default window, not the other routes' 30 days.
-    const since = p.since === undefined ? range.until - DEFAULT_WINDOW_DAYS * DAY_US : range.since;
+    const since = p.since === undefined ? defaultSince(range.until) : range.since;
     const until = range.until;
     const filters = requestFilters(p.where, c.pricer, who);
     return roiJson(await roiReport(c.store, c.roi, { since, until, filters }));

@@ -11,7 +11,11 @@ const ROI_SINCE = '90d';
 const MERGES_SHOWN = 10;
 
 export function Roi({ u, admin }: { u: URL; admin: boolean }) {
-  const r = useApi<RoiReport>(admin ? '/api/roi' : null, rangeOf(u, ROI_SINCE));
+  const params = rangeOf(u, ROI_SINCE);
+  // No range picked: the API's own window, the 90 days before today's UTC day, whose whole days the ledger's daily
+  // sums answer where a raw retention kept only those (docs/roi.md).
+  if (!u.searchParams.has('since')) params.delete('since');
+  const r = useApi<RoiReport>(admin ? '/api/roi' : null, params);
   const d = r.data;
   return (
     <>
