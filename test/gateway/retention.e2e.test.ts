@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CallContent } from '../../src/ledger/call-content.js';
+import { formatUsd } from '../../src/money/money.js';
 import { startServer } from '../../src/server/serve.js';
 import { serverFilePath } from '../../src/server/server-file.js';
 import { createClickHouseStore } from '../../src/store/clickhouse/clickhouse-store.js';
@@ -108,6 +109,25 @@ describe('server.raw_retention_days', () => {
           code: 'STORE_RAW_RETIRED',
           message: expect.stringContaining('kept only as daily sums'),
         });
+        // The dashboard's KPIs over its presets: the previous period of the last 30 days (60 to 30 days ago) is
+        // kept, that of the last 90 (180 to 90 days ago) starts in a day kept only as sums, so it is left out, not
+        // the summary failed.
+        const summary = async (since: string) => {
+          const s = await fetch(`${server.url}/api/summary?since=${since}`, {
+            headers: { authorization: `Bearer ${admin_token}` },
+          });
+          expect(s.status).toBe(200);
+          return (await s.json()) as {
+            cost_usd: string;
+            previous: { cost_usd: string | null; complete: boolean };
+          };
+        };
+        const month = await summary('30d');
+        expect(month.cost_usd).toBe(formatUsd(calls[2]!.cost_usd!));
+        expect(month.previous).toMatchObject({ cost_usd: formatUsd(0n), complete: true });
+        const quarter = await summary('90d');
+        expect(quarter.cost_usd).toBe(formatUsd(calls[2]!.cost_usd!));
+        expect(quarter.previous).toMatchObject({ cost_usd: null, complete: false });
       } finally {
         await server.close();
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Budget } from '../../budgets/budget.js';
+import { TokenledgerError } from '../../errors.js';
 import { findSourceOverlaps } from '../../ledger/source-overlap.js';
 import { monthBounds } from '../../ledger/time.js';
 import { cacheSavings, costPerMillion, tokensOf } from '../../metrics/economics.js';
@@ -36,11 +37,15 @@ export const summaryEndpoint = endpoint({
     previous: z.object({
       since: z.string(),
       until: z.string(),
-      cost_usd: money,
+      cost_usd: money
+        .nullable()
+        .describe(
+          "Null where the period starts in the middle of a day before a ClickHouse ledger's raw horizon, whose calls are kept only as daily sums (docs/store.md, Raw retention): its spend cannot be summed exactly",
+        ),
       complete: z
         .boolean()
         .describe(
-          'Whether the ledger holds events (with the same filters) from before the previous period began. When false, recording began inside it or later, so a change against it measures when recording began, not spend',
+          'Whether the ledger holds events (with the same filters) from before the previous period began. When false, recording began inside it or later, so a change against it measures when recording began, not spend; false too where `cost_usd` is null',
         ),
     }),
     month: z.object({
@@ -77,10 +82,17 @@ export const summaryEndpoint = endpoint({
     const prevSince = since - (until - since);
     // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
     // filter names a person).
+    // The previous period is a comparison: where a raw retention kept only the daily sums of its start, it is left
+    // out rather than the summary failing (the range itself still must be answerable).
+    const unlessRetired = <T>(read: Promise<T>) =>
+      read.catch((e: unknown) => {
+        if (e instanceof TokenledgerError && e.code === 'STORE_RAW_RETIRED') return null;
+        throw e;
+      });
     const [byModel, prev, before, mtd, overlaps] = await Promise.all([
       c.store.query({ dimensions: ['model', 'cost_source'], filters, since, until }),
-      c.store.query({ dimensions: [], filters, since: prevSince, until: since }),
-      c.store.query({ dimensions: [], filters, until: prevSince }),
+      unlessRetired(c.store.query({ dimensions: [], filters, since: prevSince, until: since })),
+      unlessRetired(c.store.query({ dimensions: [], filters, until: prevSince })),
       c.store.query({ dimensions: [], filters, since: month.start, until: now }),
       findSourceOverlaps(c.store, { filters, since, until }),
     ]);
@@ -100,8 +112,8 @@ export const summaryEndpoint = endpoint({
       previous: {
         since: iso(prevSince),
         until: iso(since),
-        cost_usd: formatUsd(prev.totals.cost_usd),
-        complete: before.totals.events > 0,
+        cost_usd: prev === null ? null : formatUsd(prev.totals.cost_usd),
+        complete: prev !== null && before !== null && before.totals.events > 0,
       },
       month: {
         start: iso(month.start),

@@ -14,7 +14,7 @@ interface Summary {
   cost_per_1m_tokens_usd: string;
   cache_savings_usd: string;
   unpriced: { events: number; tokens: number };
-  previous: { cost_usd: string; complete: boolean };
+  previous: { cost_usd: string | null; complete: boolean };
   month: { start: string; spend_usd: string; forecast_usd: string; budget_usd: string | null };
   overlaps: {
     provider: string;
@@ -51,6 +51,8 @@ function with_(p: URLSearchParams, extra: Record<string, string>): URLSearchPara
  * start: a demo of 30 days, or a team that began using tokenledger last week, would otherwise read as "+6349142.5%".
  */
 function change(now: string, previous: Summary['previous']): string {
+  // A ledger that keeps only daily sums where the previous period starts (raw retention: docs/store.md).
+  if (previous.cost_usd === null) return 'previous period kept only as daily sums';
   if (!previous.complete) return 'no full previous period to compare';
   const a = Number(now);
   const b = Number(previous.cost_usd);
