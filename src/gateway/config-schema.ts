@@ -5,7 +5,6 @@ import { COUNTERS_POLICIES } from '../budgets/counters/guarded.js';
 import { rateLimitsSchema } from '../budgets/rate-limit.js';
 import { runawayConfigSchema } from '../budgets/runaway-config.js';
 import { WAL_SYNC } from '../ledger/wal/segment-files.js';
-import { MIN_RETENTION_DAYS } from '../store/store.js';
 
 /** What a balanced target's weight must be. */
 const SHARE = "expected a whole number of at least 1 (the target's share)";
@@ -79,7 +78,13 @@ const redisUrlEnv = z
 const ms = z.number().int().positive({ message: 'expected a whole number of milliseconds greater than 0' });
 
 const RETENTION = 'expected a whole number of days greater than 0';
-const RAW_RETENTION = `expected a whole number of days, at least ${MIN_RETENTION_DAYS}`;
+/**
+ * The least `server.raw_retention_days`: the dashboard's longest range, its last 90 days, then always starts at or
+ * after the horizon, so every page of it reads the single calls its panels need (events, sessions' calls, the response
+ * cache), not only the daily sums. The store itself retires no call under MIN_RETENTION_DAYS (store.ts) old.
+ */
+export const MIN_RAW_RETENTION_DAYS = 90;
+const RAW_RETENTION = `expected a whole number of days, at least ${MIN_RAW_RETENTION_DAYS} (the dashboard's longest range)`;
 
 export const configSchema = z
   .object({
@@ -102,7 +107,7 @@ export const configSchema = z
         raw_retention_days: z
           .number()
           .int({ message: RAW_RETENTION })
-          .min(MIN_RETENTION_DAYS, { message: RAW_RETENTION })
+          .min(MIN_RAW_RETENTION_DAYS, { message: RAW_RETENTION })
           .optional(),
       })
       .strict()

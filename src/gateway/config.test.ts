@@ -138,12 +138,14 @@ budgets:
     expect(m).toContain('server.store_content: content storage is opt-in per virtual key only');
   });
 
-  it('keeps every call unless given whole days, at least 30', () => {
+  it("keeps every call unless given whole days, at least the dashboard's longest range", () => {
     expect(resolveConfig({}, {}, 'x').raw_retention_days).toBeNull();
     expect(resolveConfig(parse('server: { raw_retention_days: 400 }'), {}, 'x').raw_retention_days).toBe(400);
-    expect(problems('server: { raw_retention_days: 7 }')).toContain(
-      'server.raw_retention_days: expected a whole number of days, at least 30',
-    );
+    expect(resolveConfig(parse('server: { raw_retention_days: 90 }'), {}, 'x').raw_retention_days).toBe(90);
+    for (const days of [7, 30, 89])
+      expect(problems(`server: { raw_retention_days: ${days} }`)).toContain(
+        "server.raw_retention_days: expected a whole number of days, at least 90 (the dashboard's longest range)",
+      );
   });
 
   it("reads a balanced model's targets with their weights in the file's order, and names a wrong one", () => {

@@ -128,6 +128,23 @@ describe('server.raw_retention_days', () => {
         const quarter = await summary('90d');
         expect(quarter.cost_usd).toBe(formatUsd(calls[2]!.cost_usd!));
         expect(quarter.previous).toMatchObject({ cost_usd: null, complete: false });
+        // The rest of the dashboard over its longest range, which a retention of at least 90 days keeps whole.
+        for (const route of [
+          '/api/breakdown?dims=team&top=8',
+          '/api/timeseries?dims=model&top=8&bucket=day',
+          '/api/timeseries?dims=model&bucket=day&tz=America/New_York',
+          '/api/metrics?dims=model',
+          '/api/cache',
+          '/api/routing/savings',
+          '/api/events',
+          '/api/sessions',
+          '/api/blocks',
+        ]) {
+          const r = await fetch(`${server.url}${route}&since=90d`.replace(/^([^?]*)&/, '$1?'), {
+            headers: { authorization: `Bearer ${admin_token}` },
+          });
+          expect([route, r.status]).toEqual([route, 200]);
+        }
       } finally {
         await server.close();
       }

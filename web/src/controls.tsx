@@ -2,15 +2,9 @@ import { type ComponentChildren, createContext } from 'preact';
 import { useContext, useState } from 'preact/hooks';
 import type { Row } from './api';
 import { count, groupLabel, isFolded, rowUsd, TIME_ZONE } from './format';
+import { RANGE_PRESETS } from './range-presets';
 import { chooseDays, DEFAULT_SINCE, dayZone, setParams } from './url-state';
 import { useApi } from './use-api';
-
-const PRESETS: [string, string][] = [
-  ['24h', 'Last 24 hours'],
-  ['7d', 'Last 7 days'],
-  ['30d', 'Last 30 days'],
-  ['90d', 'Last 90 days'],
-];
 
 /**
  * The time range control every page shares; it writes `since` into the URL (and drops `until`: a preset ends now).
@@ -31,7 +25,7 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
           setParams({ since: (e.target as HTMLSelectElement).value, until: null, cursor: null, newer: null })
         }
       >
-        {PRESETS.map(([v, l]) => (
+        {RANGE_PRESETS.map(([v, l]) => (
           <option value={v} key={v}>
             {l}
           </option>
@@ -40,7 +34,7 @@ export function RangePicker({ u, fallback = DEFAULT_SINCE }: { u: URL; fallback?
           <option value="range">
             {since} to {until}
           </option>
-        ) : PRESETS.some(([v]) => v === since) ? null : (
+        ) : RANGE_PRESETS.some(([v]) => v === since) ? null : (
           <option value={since}>Since {since}</option>
         )}
       </select>
