@@ -84,7 +84,7 @@ const RETENTION = 'expected a whole number of days greater than 0';
  * cache), not only the daily sums. The store itself retires no call under MIN_RETENTION_DAYS (store.ts) old.
  */
 export const MIN_RAW_RETENTION_DAYS = 90;
-const RAW_RETENTION = `expected a whole number of days, at least ${MIN_RAW_RETENTION_DAYS} (the dashboard's longest range)`;
+const RAW_RETENTION = `expected a whole number of days, at least ${MIN_RAW_RETENTION_DAYS} (the dashboard's range)`;
 
 export const configSchema = z
   .object({

@@ -144,7 +144,7 @@ budgets:
     expect(resolveConfig(parse('server: { raw_retention_days: 90 }'), {}, 'x').raw_retention_days).toBe(90);
     for (const days of [7, 30, 89])
       expect(problems(`server: { raw_retention_days: ${days} }`)).toContain(
-        "server.raw_retention_days: expected a whole number of days, at least 90 (the dashboard's longest range)",
+        "server.raw_retention_days: expected a whole number of days, at least 90 (the dashboard's range)",
       );
   });
 
