@@ -13,7 +13,7 @@ import { attribute } from './attribution.js';
 import { formAudioMs } from './audio-duration.js';
 import { BackgroundResponses } from './background-responses.js';
 import { Balancer } from './balance.js';
-import { cacheTags, type ResponseCache } from './cache/response-cache.js';
+import { type CacheSlot, cacheTags, type ResponseCache } from './cache/response-cache.js';
 import { type CallContext, recordCall } from './call.js';
 import { CallAbort } from './call-abort.js';
 import { callIds } from './call-ids.js';
@@ -127,6 +127,8 @@ export class Gateway {
     const ts = Date.now() * 1000;
     let reservation: Reservation | null = null;
     let call: CallContext | null = null;
+    /** The cache's place of the attempt sent upstream last, which identical calls may be waiting on (settled after). */
+    let sent: CacheSlot | null = null;
     try {
       const raw = await readRequestBody(req, this.d.config.body_limit_bytes);
       const form = route.form === true ? (req.headers['content-type'] ?? '') : null;
@@ -271,14 +273,21 @@ export class Gateway {
         // recorded; the reservation is given back below.
         if (abort.aborted) return;
         if (cacheScope !== null) {
+          // A stream is not coalesced: waiting for another call's whole answer would hold back its first bytes.
           const slot = this.cache!.slot(
             cacheScope,
             c.upstream.name,
             path,
             prepared.body,
             prepared.injectedUsage,
+            !prepared.stream,
           );
+          // An attempt before this one (a fallback follows) was sent upstream: the calls waiting on it look again.
+          sent?.settle();
+          sent = slot;
           const hit = await slot.answer();
+          // The client left while its call waited for an identical one in flight: nothing to answer, nothing recorded.
+          if (abort.aborted) return;
           call.attribution = {
             ...call.attribution,
             tags: cacheTags(call.attribution.tags, hit !== undefined),
@@ -352,6 +361,8 @@ export class Gateway {
     } catch (e) {
       this.fail(res, e, route.provider.type);
     } finally {
+      // The cache's calls waiting on this one's answer look for it now (kept or not).
+      sent?.settle();
       // Settled by recordCall when the call was recorded; anything else (an error, a client gone) gives it back.
       // A background response's call keeps it until the response finishes (background-responses.ts).
       if (reservation !== null && !reservation.done && call?.heldForLater !== true)

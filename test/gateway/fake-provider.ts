@@ -9,7 +9,8 @@ import { listenLocal } from '../helpers/listen-local.js';
  * codes, JSON bodies, SSE framing, usage blocks with cached, cache-write and reasoning tokens, error bodies). The
  * model name picks a behaviour: `*-e429` / `*-e500` answer errors, `*-busy` answers the provider's too-busy error
  * with `retry-after: 1` (OpenAI's 429, Anthropic's 529), `*-slow` spaces chunks 30 ms apart, `*-late` sends
- * a stream's headers 300 ms before its first chunk (a model that thinks before it answers), `*-lingering` ends a
+ * a stream's headers 300 ms before its first chunk and a chat completion's whole answer 300 ms late (a model that
+ * thinks before it answers), `*-lingering` ends a
  * stream 300 ms after its last event, `*-broken`
  * cuts the connection mid-stream (`*-broken-at-start` before its first event: a Messages stream left without
  * message_start, the only usage of the call's input), `*-hang` stops sending after two chunks (until the client gives up),
@@ -565,9 +566,9 @@ async function answer(
   }
   switch (path) {
     case '/v1/chat/completions':
-      return body.stream === true
-        ? chatStream(body, res)
-        : json(res, 200, chatCompletion(model, servedTier(body)));
+      if (body.stream === true) return chatStream(body, res);
+      if (model.endsWith('-late')) await sleep(300);
+      return json(res, 200, chatCompletion(model, servedTier(body)));
     case '/v1/completions':
       return json(res, 200, {
         id: 'cmpl-fake1',

@@ -291,3 +291,42 @@ describe('the response cache (official openai and anthropic clients)', () => {
     expect(printed).toContain('saved: what the answers served again cost when first asked');
   });
 });
+
+// After the suite above, whose counts it would change.
+describe('a burst of the same request', () => {
+  it('is sent upstream once: the rest wait for its answer and are hits of it', async () => {
+    const before = upstreamCalls();
+    const ask = {
+      model: 'gpt-4o-mini-late',
+      messages: [{ role: 'user' as const, content: 'Asked at once' }],
+    };
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => openai.chat.completions.create(ask).withResponse()),
+    );
+    expect(upstreamCalls()).toBe(before + 1);
+    const outcomes = burst.map((b) => b.response.headers.get('x-tokenledger-cache'));
+    expect(outcomes.filter((o) => o === 'miss')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'hit')).toHaveLength(5);
+    const first = burst[outcomes.indexOf('miss')]!;
+    for (const b of burst) expect(b.data).toEqual(first.data);
+    const firstId = first.response.headers.get('x-tokenledger-event-id')!;
+    for (const b of burst.filter((x) => x !== first)) {
+      const e = await h.event(b.response.headers.get('x-tokenledger-event-id')!);
+      expect(e).toMatchObject({
+        source_ref: `cache:${firstId}`,
+        output_tokens: 0,
+        tags: { gateway_cache: 'hit' },
+      });
+    }
+
+    // Streamed, each call goes upstream: waiting for another's whole answer would hold back its first bytes.
+    const streamed = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const stream = await openai.chat.completions.create({ ...ask, stream: true });
+        for await (const _ of stream);
+      }),
+    );
+    expect(streamed).toHaveLength(3);
+    expect(upstreamCalls()).toBe(before + 4);
+  });
+});

@@ -96,4 +96,42 @@ describe('the response cache', () => {
     expect(slot(5).fits(3 * 1512 - 512)).toBe(true);
     expect(slot(5).fits(3 * 1512 - 511)).toBe(false);
   });
+
+  it('coalesces: a request asked while the same one is in flight waits for its answer, or goes upstream without one', async () => {
+    const c = cache();
+    const s = scope(c);
+    const slot = (coalesce = true) => c.slot(s, 'openai', '/x', body('q'), false, coalesce);
+    const first = slot();
+    expect(await first.answer()).toBeUndefined(); // sent upstream: the one the next wait for
+    const waiting = [slot().answer(), slot().answer()];
+    // Not coalescing (a stream): no wait.
+    expect(await slot(false).answer()).toBeUndefined();
+    first.keep(body('A'), JSON_ANSWER, answered('e1'));
+    first.settle();
+    for (const w of await Promise.all(waiting)) expect(w?.eventId).toBe('e1');
+
+    // An answer not kept (an error): those waiting go upstream themselves, and the next to ask leads again.
+    const other = () => c.slot(s, 'openai', '/x', body('r'), false, true);
+    const failed = other();
+    expect(await failed.answer()).toBeUndefined();
+    const waiter = other().answer();
+    await new Promise((r) => setImmediate(r)); // it looked, found `failed` in flight, and waits
+    failed.keep(body('E'), JSON_ANSWER, answered('e2', { status: 'error' }));
+    failed.settle();
+    failed.settle(); // idempotent
+    expect(await waiter).toBeUndefined();
+    const next = other();
+    expect(await next.answer()).toBeUndefined();
+    let waited = false;
+    const after = other()
+      .answer()
+      .then((a) => {
+        waited = true;
+        return a;
+      });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(waited).toBe(false); // waits on `next`
+    next.settle();
+    expect(await after).toBeUndefined();
+  });
 });

@@ -62,6 +62,9 @@ export interface AnswerStore {
  * and the usage option metering adds).
  */
 export class ResponseCache {
+  /** Requests sent upstream from this process and not yet answered, by key: each settles when its attempt ends. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
   constructor(private readonly answers: AnswerStore) {}
 
   /**
@@ -84,14 +87,22 @@ export class ResponseCache {
   /**
    * The place in the cache of one attempt's request. `injectedUsage`: metering added the usage option the client did
    * not ask for, and hides its chunk again, so the client is sent another stream than one that asked for it, though
-   * the two bodies sent upstream may be the same bytes.
+   * the two bodies sent upstream may be the same bytes. `coalesce`: an identical request already in flight here is
+   * waited for rather than sent upstream again (CacheSlot.answer).
    */
-  slot(scope: string, upstream: string, path: string, body: Buffer, injectedUsage: boolean): CacheSlot {
+  slot(
+    scope: string,
+    upstream: string,
+    path: string,
+    body: Buffer,
+    injectedUsage: boolean,
+    coalesce = false,
+  ): CacheSlot {
     const key = createHash('sha256')
       .update(`${scope}\n${upstream}\n${path}\n${injectedUsage}\n${body.length}\n`)
       .update(body)
       .digest('base64');
-    return new CacheSlot(this.answers, key);
+    return new CacheSlot(this.answers, key, coalesce ? this.inFlight : null);
   }
 
   close(): Promise<void> {
@@ -100,13 +111,48 @@ export class ResponseCache {
 }
 
 export class CacheSlot {
+  /** Set while this slot's request is the one in flight for its key: called when its attempt ends. */
+  private landed: (() => void) | null = null;
+
   constructor(
     private readonly answers: AnswerStore,
     private readonly key: string,
+    private readonly inFlight: Map<string, Promise<void>> | null,
   ) {}
 
-  answer(): CachedAnswer | undefined | Promise<CachedAnswer | undefined> {
-    return this.answers.get(this.key);
+  /**
+   * The answer kept for this request. Where it coalesces and none is kept, the same request sent upstream by another
+   * call of this process and not yet answered is waited for, and its answer, once kept, is this one's: a burst of
+   * identical calls (a popular question asked at once, an evaluation started on many workers) pays for one. Its
+   * answer not kept (an error, a cut stream), undefined: this call goes upstream itself. With none in flight, this
+   * call is the one the next identical calls wait for, until `settle`.
+   */
+  async answer(): Promise<CachedAnswer | undefined> {
+    const kept = await this.answers.get(this.key);
+    if (kept !== undefined || this.inFlight === null) return kept;
+    const first = this.inFlight.get(this.key);
+    if (first !== undefined) {
+      await first;
+      return this.answers.get(this.key);
+    }
+    const inFlight = this.inFlight;
+    inFlight.set(
+      this.key,
+      new Promise<void>((resolve) => {
+        this.landed = () => {
+          inFlight.delete(this.key);
+          resolve();
+        };
+      }),
+    );
+    return undefined;
+  }
+
+  /** This slot's attempt is over, its answer kept or not: the calls waiting on it look again. Idempotent. */
+  settle(): void {
+    const landed = this.landed;
+    this.landed = null;
+    landed?.();
   }
 
   /** Keeps the answer to `event`'s call, when the call is one worth serving again: whole, answered, its usage known. */
