@@ -131,7 +131,8 @@ function mergesLines(m: SpendBehindMerges): string[] {
   const head =
     'Agent calls on merged branches (same project and git_branch, up to ' +
     `${BRANCH_LOOKBACK_DAYS} days before the merge)`;
-  if (m.merges === 0) return [`${head}: no merge in the range names its branch (squash merges do not).`];
+  if (m.merges === 0)
+    return [`${head}: no merge in the range names its branch, nor squashes one still in the repository.`];
   const lines = [
     `${head}: ${m.spent.length} of ${counted(m.merges, 'merge')} had calls on their branch, ` +
       `${formatUsdDisplay(m.total)} in all` +

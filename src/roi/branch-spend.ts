@@ -37,7 +37,7 @@ export interface MergeSpend {
 }
 
 export interface SpendBehindMerges {
-  /** Merges in the window whose message names their branch (squash merges do not). */
+  /** Merges in the window whose branch is known: named by their message, or squashed from one still there. */
   merges: number;
   /** Of them, those with calls on their branch, costliest first. */
   spent: MergeSpend[];

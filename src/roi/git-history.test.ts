@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TokenledgerError } from '../errors.js';
 import { applyHunks, createLineReplay, type GitChange, REWORK_DAYS, readGitHistory } from './git-history.js';
@@ -169,6 +170,51 @@ describe('readGitHistory: authors', () => {
     expect(h.changes[2]!.ts).toBe(us(3));
     // The branch the pull request merged, as an agent working on it logs it; the other changes merged none.
     expect(h.changes.map((c) => c.branch)).toEqual([null, null, 'feature']);
+  });
+
+  it('reads a squash merge as the branch it squashed, while the branch is in the repository', async () => {
+    const r = new Repo();
+    r.commit(A, 0, { 'main.txt': numbered(20) });
+    // Two branches of Cat's: one squashed as GitHub does, one squashed and then gone; a third of Bob's still open.
+    for (const branch of ['feat/login', 'fix/gone']) r.git(C, 1, 'branch', branch);
+    r.git(C, 1, 'checkout', '-q', 'feat/login');
+    r.commit(C, 1, { 'login.txt': lines('a', 'b') });
+    r.commit(C, 2, { 'login.txt': lines('a', 'B', 'c'), 'main.txt': numbered(21) });
+    r.git(C, 2, 'checkout', '-q', 'fix/gone');
+    r.commit(C, 2, { 'gone.txt': lines('g') });
+    r.git(B, 2, 'checkout', '-q', '-b', 'feat/open', 'main');
+    r.commit(B, 2, { 'open.txt': lines('o') });
+    r.git(A, 3, 'checkout', '-q', 'main');
+    // The line moves on first: the squash lands on other changes, its hunks at other line numbers.
+    r.commit(A, 3, { 'main.txt': lines('top', ...numbered(20).trimEnd().split('\n')) });
+    for (const [branch, day] of [
+      ['feat/login', 4],
+      ['fix/gone', 5],
+    ] as const) {
+      r.git(D, day, 'merge', '-q', '--squash', branch);
+      r.git(D, day, 'commit', '-q', '-m', `${branch} (#${day})`);
+    }
+    r.git(D, 6, 'branch', '-D', 'fix/gone');
+    r.commit(A, 7, { 'end.txt': lines('end') });
+    const h = await readGitHistory(r.dir);
+    expect(h.changes.map((c) => [c.name, c.branch])).toEqual([
+      ['Ann', null],
+      ['Ann', null],
+      ['Dan', 'feat/login'],
+      ['Dan', null],
+      ['Ann', null],
+    ]);
+    // A clone has the branch as origin's: the same name, as an agent records it.
+    const clone = join(mkdtempSync(join(tmpdir(), 'tl-squash-')), 'clone');
+    temps.push(dirname(clone));
+    execFileSync('git', ['clone', '-q', r.dir, clone]);
+    expect((await readGitHistory(clone)).changes.map((c) => c.branch)).toEqual([
+      null,
+      null,
+      'feat/login',
+      null,
+      null,
+    ]);
   });
 
   it('applies the repository .mailmap to authors and to merged branch authors', async () => {

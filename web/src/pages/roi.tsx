@@ -155,7 +155,7 @@ function Merges({ m }: { m: RoiReport['spend_behind_merges'] }) {
     <Panel title="Agent calls on merged branches">
       <p class="muted" data-testid="roi-merges-summary">
         {m.merges === 0
-          ? 'No merge in the range names its branch (squash merges do not).'
+          ? 'No merge in the range names its branch, nor squashes one still in the repository.'
           : `${count(m.spent.length)} of ${merges} had calls on their branch, ${usd(m.total_usd)} in all` +
             `${m.median_usd === null ? '' : `, median ${usd(m.median_usd)}`}; ${usd(m.reverted_usd)} behind ` +
             "merges later reverted. A call counts for a merge when its project is the repository's folder and its " +
