@@ -10,8 +10,12 @@ import { runGit as git, gitFailed } from './git-run.js';
  * stays unmatched.
  */
 
-/** A squash lands within this many days of its branch's last commit, or is not looked for: bounds what is read. */
-const SQUASH_AFTER_DAYS = 30;
+/**
+ * A squash is looked for within this many days of its branch's last commit, either side: bounds what is read. Either
+ * side, as its author time may be the merge's (GitHub's squash of several commits) or its one commit's, which a
+ * branch rebased later has committed after it.
+ */
+const SQUASH_WITHIN_DAYS = 30;
 
 /** The patch options both sides are read with: the same text for the same change, whatever a user's config says. */
 const PATCH = [
@@ -23,10 +27,16 @@ const PATCH = [
   '--submodule=short',
 ];
 
+/** The options a branch's lines are counted with, as the history counts a commit's (git-history.ts, LOG_ARGS). */
+const COUNT = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative'];
+
 export interface SquashCandidate {
   sha: string;
   /** Author time, epoch µs. */
   ts: number;
+  /** Lines the commit added and deleted, as `git log --numstat -M` counts them (a binary file's as none). */
+  linesAdded: number;
+  linesDeleted: number;
 }
 
 /**
@@ -59,24 +69,39 @@ export async function squashedBranches(
     b.names.add(name);
     branches.set(sha, b);
   }
-  // A branch and a commit are compared only when the commit came within SQUASH_AFTER_DAYS of the branch's last one
-  // (a day before it too: clocks differ between machines).
+  // A branch and a commit are compared only when the commit is within SQUASH_WITHIN_DAYS of the branch's last one,
+  // and adds and deletes as many lines as the branch did since it left the line (tip...branch): a count first, as
+  // reading the commits' patches again would cost as much as the history itself.
   const near = (c: SquashCandidate, b: { at: number }) =>
-    c.ts >= b.at - DAY_US && c.ts <= b.at + SQUASH_AFTER_DAYS * DAY_US;
+    Math.abs(c.ts - b.at) <= SQUASH_WITHIN_DAYS * DAY_US;
   const tips = [...branches].filter(([, b]) => candidates.some((c) => near(c, b)));
-  const commits = candidates.filter((c) => tips.some(([, b]) => near(c, b)));
+  const counts = new Map<string, string>();
+  await eachAtOnce(tips, 4, async ([sha]) => {
+    const d = await git(repo, ['diff', '--numstat', '-M', ...COUNT, `${tip}...${sha}`, '--']);
+    if (d.code !== 0) throw gitFailed(repo, 'counting a branch for squash merges', d.stderr);
+    let [added, deleted] = [0, 0];
+    for (const line of d.stdout.split('\n')) {
+      const [a = '', b = ''] = line.split('\t');
+      added += Number(a) || 0; // '-' for a binary file
+      deleted += Number(b) || 0;
+    }
+    if (added + deleted > 0) counts.set(sha, `${added} ${deleted}`);
+  });
+  const sameSize = (c: SquashCandidate, sha: string) =>
+    counts.get(sha) === `${c.linesAdded} ${c.linesDeleted}`;
+  const pairs = tips.filter(([sha, b]) => candidates.some((c) => near(c, b) && sameSize(c, sha)));
+  const commits = candidates.filter((c) => pairs.some(([sha, b]) => near(c, b) && sameSize(c, sha)));
   if (commits.length === 0) return found;
 
-  // Each branch's changes since it left the line (tip...branch), then each commit's own, as patch ids. The branches
-  // are read a few at a time: each is a git of its own, most of whose time is finding where the branch left.
+  // Those branches' changes and those commits' own, as patch ids.
   const diffs = new Map<string, string>();
-  await eachAtOnce(tips, 4, async ([sha]) => {
+  await eachAtOnce(pairs, 4, async ([sha]) => {
     const d = await git(repo, ['diff', ...PATCH, `${tip}...${sha}`, '--']);
     if (d.code !== 0) throw gitFailed(repo, 'reading a branch for squash merges', d.stderr);
     diffs.set(sha, d.stdout);
   });
   let patches = '';
-  for (const [sha] of tips) if (diffs.get(sha) !== '') patches += `commit ${sha}\n${diffs.get(sha)}`;
+  for (const [sha] of pairs) patches += `commit ${sha}\n${diffs.get(sha)}`;
   const own = await git(
     repo,
     ['log', '--no-walk=unsorted', '--stdin', '-p', ...PATCH, '--format=commit %H'],
