@@ -7,3 +7,13 @@ export function csvCell(v: string | null): string {
   if (v === null) return '';
   return v === '' || /[",#\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
+
+/**
+ * csvCell in ClickHouse's SQL, of a text expression: so that ClickHouse writes a file's lines itself, which it does in
+ * a fraction of the time of JavaScript quoting every cell (focus-export.ts).
+ */
+export function csvCellSql(text: string): string {
+  const v = `CAST(${text} AS Nullable(String))`;
+  return `if(isNull(${v}), '', if(${v} = '' OR match(${v}, '[",#\\r\\n]'),
+    concat('"', replaceAll(assumeNotNull(${v}), '"', '""'), '"'), assumeNotNull(${v})))`;
+}
