@@ -1,5 +1,3 @@
-import type { WriteStream } from 'node:fs';
-import { Writable } from 'node:stream';
 import { CHARGE_KINDS, FOCUS_COLUMNS, type FocusColumn } from '../focus/dataset.js';
 import {
   chargeColumns,
@@ -19,6 +17,7 @@ import { closeExportFile, openExportFile, writeText } from './export-file.js';
 import { givenSql, keptSql, pairsSql, ratedSql } from './focus-days.js';
 import { CLICKHOUSE_FOCUS } from './focus-dialect.js';
 import { type DayPlan, freshSql } from './rollup.js';
+import { linesInto } from './row-binary-lines.js';
 import { rangesSql } from './time.js';
 
 /**
@@ -170,45 +169,3 @@ SELECT ${projection} FROM (
 
 /** toJSONString as DuckDB's to_json: forward slashes as they are (CLICKHOUSE_FOCUS.jsonObject). */
 const FOCUS_SETTINGS = 'SETTINGS output_format_json_escape_forward_slashes = 0';
-
-const NEWLINE = Buffer.from('\n');
-
-/**
- * A RowBinary stream of one String column written into `out` a line a row (its bytes, then a newline), `row` told of
- * each; `out` is left open. Each row is its length (unsigned LEB128), then its bytes.
- */
-function linesInto(out: WriteStream, row: () => void): Writable {
-  let rest: Buffer = Buffer.alloc(0);
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-      const lines: Buffer[] = [];
-      let at = 0;
-      for (;;) {
-        let length = 0;
-        let p = at;
-        let shift = 0;
-        let whole = false;
-        while (p < buf.length) {
-          const b = buf[p++]!;
-          length += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-          if (b < 0x80) {
-            whole = true;
-            break;
-          }
-        }
-        if (!whole || p + length > buf.length) break;
-        lines.push(buf.subarray(p, p + length), NEWLINE);
-        row();
-        at = p + length;
-      }
-      rest = buf.subarray(at);
-      if (lines.length === 0 || out.write(Buffer.concat(lines))) done();
-      else out.once('drain', () => done());
-    },
-    final(done) {
-      done(rest.length === 0 ? null : new Error('the FOCUS rows ended in the middle of one'));
-    },
-  });
-}
