@@ -50,8 +50,8 @@ export function roiSourceOf(
 
 /**
  * The ROI report over a window: each repository's history read from git, the ledger's spend by user over each of
- * the window's periods and so over the window (only the calls `filters` select), joined (roi.ts). The one path the CLI and the API
- * share.
+ * the window's periods and so over the window (only the calls `filters` select), joined (roi.ts). The one path the
+ * CLI and the API share.
  */
 export async function roiReport(
   store: Store,

@@ -80,8 +80,6 @@ export const summaryEndpoint = endpoint({
     // The month of the range's zone: month-to-date and its forecast are that zone's calendar month.
     const month = monthBounds(now, parseZone(p.tz));
     const prevSince = since - (until - since);
-    // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
-    // filter names a person).
     // The previous period is a comparison: where a raw retention kept only the daily sums of its start, it is left
     // out rather than the summary failing (the range itself still must be answerable).
     const unlessRetired = <T>(read: Promise<T>) =>
@@ -89,6 +87,8 @@ export const summaryEndpoint = endpoint({
         if (e instanceof TokenledgerError && e.code === 'STORE_RAW_RETIRED') return null;
         throw e;
       });
+    // Side by side: the store reads a rollup on a connection of its own per report (team-level rollup unless a
+    // filter names a person).
     const [byModel, prev, before, mtd, overlaps] = await Promise.all([
       c.store.query({ dimensions: ['model', 'cost_source'], filters, since, until }),
       unlessRetired(c.store.query({ dimensions: [], filters, since: prevSince, until: since })),

@@ -61,9 +61,9 @@ export async function exportFocus(
   const params: Record<string, unknown> = { ...sources.params, names: JSON.stringify(names) };
   if (o.since !== undefined) params.since = o.since;
   if (o.until !== undefined) params.until = o.until;
-  const dataset = focusSql(sources, period);
   const out = await openExportFile(o.path);
   if (o.parquet) {
+    const dataset = focusSql(sources, period);
     // ClickHouse writes the file; the rows are counted by a read of their own, as the stream does not say.
     const rows = await sql.rows('counting the FOCUS rows', `SELECT count() AS n FROM (${dataset})`, params);
     await sql.pipe(
