@@ -179,19 +179,11 @@ class ClickHouseStore implements Store {
   async query(q: Query): Promise<QueryResult> {
     validateQuery(q);
     const horizon = await this.horizonBefore(q.since);
-    const { plan, fresh, read } = await this.plan(q, horizon);
-    if (horizon !== null) checkRawReads(plan.raw, read !== undefined, horizon, 'a report');
+    const { plan, fresh, rows: dayRows } = await this.plan(q, horizon);
+    if (horizon !== null) checkRawReads(plan.raw, dayRows !== undefined, horizon, 'a report');
     // The day table's current days only (plan): the rest of the range is read from events.
     const [kept, keptParams] = freshSql(fresh);
-    const compiled = compileQuery(q, CH, plan, {
-      raw: 'events FINAL',
-      rollup:
-        read === undefined
-          ? ''
-          : read === BRANCH_HOURS
-            ? branchHoursSql(kept)
-            : `(SELECT * FROM ${read.table} WHERE ${kept})`,
-    });
+    const compiled = compileQuery(q, CH, plan, { raw: 'events FINAL', rollup: dayRows?.(kept) ?? '' });
     // A zone's quarter-hour sums are a CTE here: DuckDB's reason to store them first (its join's memory) is its own.
     const statement = compiled.slots
       ? {
@@ -252,19 +244,19 @@ class ClickHouseStore implements Store {
   /**
    * Where a report reads: the whole UTC days in its range that a day table answering it holds as they are now (a
    * rollup covering its dimensions, or the branches by hour; rollup.ts: ended days out of date are built first), and
-   * raw events for the rest of the range. `read` is that table, if any answers it.
+   * raw events for the rest of the range. `rows` gives that table's rows of the days `kept` picks, if any answers it.
    */
   private async plan(
     q: Query,
     horizon: number | null,
-  ): Promise<{ plan: ReadPlan; fresh: number[]; read?: DayTable }> {
+  ): Promise<{ plan: ReadPlan; fresh: number[]; rows?: (kept: string) => string }> {
     const range = { from: q.since, to: q.until };
     const table = dayTableOf(q);
     if (table === undefined) return { plan: { rollup: null, raw: [range] }, fresh: [] };
     const { fresh, raw } = await this.daysOf(table.read, table.build, range, horizon);
     const rollup = fresh.length === 0 ? null : wholeDays(range);
     const via = rollup !== null && table.via !== undefined ? { via: table.via } : {};
-    return { plan: { rollup, raw, ...via }, fresh, read: table.read };
+    return { plan: { rollup, raw, ...via }, fresh, rows: table.rows };
   }
 
   /**
@@ -551,13 +543,23 @@ const keyOf = (e: { event_id: string; ts: number }) => `${e.event_id}@${e.ts}`;
 /** How long a retirement waits after moving the horizon for appends that read the old one (retire.ts, step 3). */
 const RETIRE_GRACE_MS = 5000;
 
-/** The day table that answers report `q`, if one does, with the tables built beside it and its rollup's name. */
-function dayTableOf(q: Query): { read: DayTable; build: readonly DayTable[]; via?: RollupName } | undefined {
+/**
+ * The day table that answers report `q`, if one does: the tables built beside it, its rollup's name, and its rows of
+ * the days `kept` (a condition on `day`) picks, as the report reads them.
+ */
+function dayTableOf(
+  q: Query,
+):
+  | { read: DayTable; build: readonly DayTable[]; via?: RollupName; rows: (kept: string) => string }
+  | undefined {
   const kind = pickRollup(q);
   // Every report rollup is built at once (a dashboard's other panels read them next); the branches' hours alone.
-  if (kind !== undefined)
-    return { read: ROLLUP_TABLES.find((t) => t.name === kind.name)!, build: ROLLUP_TABLES, via: kind.name };
-  if (readsBranchHours(q)) return { read: BRANCH_HOURS, build: [BRANCH_HOURS] };
+  if (kind !== undefined) {
+    const read = ROLLUP_TABLES.find((t) => t.name === kind.name)!;
+    const rows = (kept: string) => `(SELECT * FROM ${read.table} WHERE ${kept})`;
+    return { read, build: ROLLUP_TABLES, via: kind.name, rows };
+  }
+  if (readsBranchHours(q)) return { read: BRANCH_HOURS, build: [BRANCH_HOURS], rows: branchHoursSql };
   return undefined;
 }
 
