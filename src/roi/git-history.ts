@@ -2,7 +2,7 @@ import { TokenledgerError } from '../errors.js';
 import { DAY_US } from '../ledger/time.js';
 import { createLogParser, LOG_FORMAT, type LogCommit, revertReference } from './git-log-parse.js';
 import { gitFailed, runGit, streamGit } from './git-run.js';
-import { squashedBranches } from './squash-merges.js';
+import { type SquashCandidate, squashedBranches } from './squash-merges.js';
 
 /** Days after a line is written within which rewriting or deleting it counts as rework. */
 export const REWORK_DAYS = 21;
@@ -254,6 +254,24 @@ export async function readGitHistory(
   repo: string,
   o: { ref?: string; since?: number; reworkDays?: number } = {},
 ): Promise<GitHistory> {
+  return matchSquashes(await readGitLine(repo, o));
+}
+
+/**
+ * A history as its line alone tells it: merge commits name their branches, squash merges are not matched yet. What
+ * the line says changes only when its tip moves; the squashes also depend on which branches the repository holds
+ * (matchSquashes), which change without it (a branch fetched, deleted or pushed again).
+ */
+export interface GitLine extends GitHistory {
+  /** The single-parent changes that could be squash merges (those returned by `since`). */
+  squashCandidates: SquashCandidate[];
+}
+
+/** The first half of readGitHistory: the line replayed, squashes left unmatched. */
+export async function readGitLine(
+  repo: string,
+  o: { ref?: string; since?: number; reworkDays?: number } = {},
+): Promise<GitLine> {
   const ref = o.ref ?? 'HEAD';
   const reworkDays = o.reworkDays ?? REWORK_DAYS;
   if (!(reworkDays >= 0 && Number.isFinite(reworkDays)))
@@ -263,7 +281,8 @@ export async function readGitHistory(
     );
   const windowUs = reworkDays * DAY_US;
   const tip = await resolveRef(repo, ref);
-  if (tip === null) return { repo, ref, tip, changes: [], end: 0, skipped: { files: 0 } };
+  if (tip === null)
+    return { repo, ref, tip, changes: [], end: 0, skipped: { files: 0 }, squashCandidates: [] };
 
   const replay = createLineReplay(windowUs);
   const parser = createLogParser(replay.apply);
@@ -277,14 +296,27 @@ export async function readGitHistory(
   const merges = replay.changes.filter((c) => c.parents.length > 1).map((c) => c.parents[1]!);
   const tips = merges.length > 0 ? await readMergeTips(repo, merges) : new Map();
   const since = o.since ?? Number.NEGATIVE_INFINITY;
-  const squashed = await squashedBranches(
-    repo,
-    tip,
-    replay.changes.filter((c) => c.parents.length === 1 && c.ts >= since),
-  );
-  for (const c of replay.changes) c.branch ??= squashed.get(c.sha) ?? null;
   const { changes, end } = summarize(replay.changes, tips, windowUs, since);
-  return { repo, ref, tip, changes, end, skipped: { files: replay.skippedFiles } };
+  const squashCandidates = replay.changes
+    .filter((c) => c.parents.length === 1 && c.ts >= since)
+    .map(({ sha, ts, linesAdded, linesDeleted }) => ({ sha, ts, linesAdded, linesDeleted }));
+  return { repo, ref, tip, changes, end, skipped: { files: replay.skippedFiles }, squashCandidates };
+}
+
+/**
+ * The second half of readGitHistory: `line`'s squash merges matched to the branches the repository holds now
+ * (squash-merges.ts). Leaves `line` as it was, so that it can be matched again once the branches change.
+ */
+export async function matchSquashes(line: GitLine): Promise<GitHistory> {
+  const { squashCandidates, ...history } = line;
+  if (line.tip === null) return history;
+  const squashed = await squashedBranches(line.repo, line.tip, squashCandidates);
+  return {
+    ...history,
+    changes: history.changes.map((c) =>
+      c.branch === null && squashed.has(c.sha) ? { ...c, branch: squashed.get(c.sha)! } : c,
+    ),
+  };
 }
 
 // Settings a user's config could change and that would change what the parser reads: prefixes, quoting, inter-hunk
