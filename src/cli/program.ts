@@ -224,7 +224,8 @@ export function buildProgram(): Command {
         .command('roi')
         .description(
           "each person's AI spend beside the work git shows they shipped, rework and reverts, by usage tier, and " +
-            'what each step up a tier goes with; the last 90 days unless --since/--until say (docs/roi.md)',
+            'what each step up a tier goes with; the last 90 days (or since the ledger began) unless --since/--until ' +
+            'say (docs/roi.md)',
         )
         .option('--repo <path>', 'a git repository to read (repeatable; default: this folder)', collect)
         .option('--ref <ref>', 'the branch whose first-parent line is the shipped work', 'HEAD')

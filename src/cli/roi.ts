@@ -25,17 +25,21 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const now = nowMicros();
   const range = parseRange(o, now);
   const until = range.until ?? now;
-  const since = range.since ?? defaultSince(until);
   // parseRange refuses bounds given both ways round; a --since alone can still lie after now.
-  if (since >= until)
+  if (range.since !== undefined && range.since >= until)
     throw new TokenledgerError('CLI_BAD_OPTION', `--since ${JSON.stringify(o.since)} is not before now`);
   const filters = await whereFilters(o);
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
   const ids = await withThisMachine(o.people === undefined ? SAME_NAMES : readPeopleFile(o.people), repos);
   const source = { repos, ref: o.ref ?? 'HEAD', ids };
-  const roi = await withStore(o, (store) => roiReport(store, source, { since, until, filters }), {
-    existing: true,
-  });
+  const roi = await withStore(
+    o,
+    async (store) => {
+      const since = range.since ?? (await defaultSince(store, until));
+      return roiReport(store, source, { since, until, filters });
+    },
+    { existing: true },
+  );
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
 }
 

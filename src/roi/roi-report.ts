@@ -14,11 +14,21 @@ import { periodsOf } from './within-person.js';
 export const DEFAULT_WINDOW_DAYS = 90;
 
 /**
- * The window's start when none is given: the start of the UTC day DEFAULT_WINDOW_DAYS before `until`. A whole UTC
- * day, so that the window, its periods and the branches' look-back before it read from the ledger's daily sums where
- * a raw retention kept only those (docs/store.md, Raw retention).
+ * The window's start when none is given: the start of the UTC day DEFAULT_WINDOW_DAYS before `until`, or, where the
+ * ledger's calls begin later, the start of its first day with calls. Weeks of work are set beside weeks of spend:
+ * a ledger begun last week read against a quarter of commits would put a week's spend beside thirteen weeks' work,
+ * and compare each person's periods of no recorded spend with the one that has it. Whole UTC days, so that the
+ * window, its periods and the branches' look-back before it read from the ledger's daily sums where a raw retention
+ * kept only those (docs/store.md, Raw retention).
  */
-export const defaultSince = (until: number): number => utcDay(until - DEFAULT_WINDOW_DAYS * DAY_US);
+export async function defaultSince(store: Store, until: number): Promise<number> {
+  const quarter = utcDay(until - DEFAULT_WINDOW_DAYS * DAY_US);
+  // A ledger with calls before the quarter began before it: days without calls in it are days nobody spent.
+  if ((await store.query({ dimensions: [], until: quarter })).totals.events > 0) return quarter;
+  const days = await store.query({ dimensions: [], bucket: 'day', since: quarter, until });
+  const first = days.rows.find((r) => r.events > 0)?.bucket;
+  return first === undefined ? quarter : Math.max(quarter, Date.parse(first) * 1000);
+}
 
 /** Where the work is read from: repositories, the branch whose line is shipped work, and who is who. */
 export interface RoiSource {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventId } from '../../src/ledger/event-id.js';
 import { formatUsd } from '../../src/money/money.js';
 import { GitRepo } from '../../src/roi/testing/git-repo.js';
+import { makeEvent } from '../../src/store/testing/event-factory.js';
 import { type Harness, startHarness } from '../gateway/helpers.js';
 
 // The whole path: calls metered by the gateway for two people (their user header), their commits in a repository the
@@ -17,6 +19,7 @@ let repo: GitRepo;
 let h: Harness;
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
+const utcDate = (d: Date) => [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()] as const;
 
 beforeAll(async () => {
   repo = new GitRepo();
@@ -54,7 +57,7 @@ const get = (path: string, token: string | null = ADMIN) =>
 
 describe('GET /api/roi', () => {
   it("joins each person's metered spend to their commits in the config's repositories", async () => {
-    const r = await get('/api/roi');
+    const r = await get('/api/roi?since=90d');
     expect(r.status).toBe(200);
     const roi: J = await r.json();
     const spent = await h.server.store.query({ dimensions: ['user'] });
@@ -70,12 +73,32 @@ describe('GET /api/roi', () => {
       ['bo', of('bo-login'), 1],
     ]);
     expect(roi.repos).toEqual([{ repo: repo.dir, ref: 'HEAD', changes: 3, skipped_files: 0 }]);
-    // The default window is the 90 days before today from 00:00 UTC (whole days, which the daily sums answer where
-    // a raw retention kept only those), cut into three periods of whole days for the within-person comparison.
+  });
+
+  it("defaults to the quarter, from the ledger's first day with calls where that is later", async () => {
+    // The ledger's calls are all today's: weeks of commits before them would stand beside no recorded spend.
+    const today: J = await (await get('/api/roi')).json();
+    const midnight = new Date(Date.UTC(...utcDate(new Date()))).toISOString();
+    expect(today.since).toBe(midnight);
+    // Ana's commits are all before it, so git does not know her in it; Bo, named in the people file, is counted.
+    expect(today.people.map((p: { person: string; changes: number }) => [p.person, p.changes])).toEqual([
+      ['bo', 0],
+    ]);
+    expect(today.unmatched.users).toEqual(['ana@acme.com']);
+    expect(today.within_person.periods).toEqual([]);
+    // A call of 100 days ago: the ledger began before the quarter, so the window is the 90 days before today from
+    // 00:00 UTC (whole days, which the daily sums answer where a raw retention kept only those), cut into three
+    // periods of whole days.
+    const old = Date.now() * 1000 - 100 * 86_400_000_000;
+    await h.server.store.append([
+      makeEvent(1, { ts: old, user: 'ana@acme.com', event_id: eventId('test', 'old') }),
+    ]);
+    const roi: J = await (await get('/api/roi')).json();
     expect(roi.since).toMatch(/T00:00:00\.000Z$/);
     const days = (Date.parse(roi.until) - Date.parse(roi.since)) / 86_400_000;
     expect(days).toBeGreaterThanOrEqual(90);
     expect(days).toBeLessThan(91);
+    expect(roi.people.map((p: { changes: number }) => p.changes)).toEqual([2, 1]);
     expect(roi.within_person.periods).toHaveLength(3);
     for (const p of roi.within_person.periods.slice(0, 2)) expect(p.until).toMatch(/T00:00:00\.000Z$/);
   });

@@ -2,6 +2,8 @@ export type Interval = [number, number] | null;
 
 /** GET /api/roi, as docs/roi.md and docs/api.md describe it. */
 export interface RoiReport {
+  since: string;
+  until: string;
   weeks: number;
   median_spend_usd: string;
   repos: { repo: string; ref: string; changes: number; skipped_files: number }[];

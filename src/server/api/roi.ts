@@ -101,7 +101,7 @@ export const roiEndpoint = endpoint({
       );
     const range = parseRange(p, c.now());
     // As `tokenledger roi`: the default window, not the other routes' 30 days.
-    const since = p.since === undefined ? defaultSince(range.until) : range.since;
+    const since = p.since === undefined ? await defaultSince(c.store, range.until) : range.since;
     const until = range.until;
     const filters = requestFilters(p.where, c.pricer, who);
     return roiJson(await roiReport(c.store, c.roi, { since, until, filters }));

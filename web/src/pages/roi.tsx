@@ -12,8 +12,9 @@ const MERGES_SHOWN = 10;
 
 export function Roi({ u, admin }: { u: URL; admin: boolean }) {
   const params = rangeOf(u, ROI_SINCE);
-  // No range picked: the API's own window, the 90 days before today's UTC day, whose whole days the ledger's daily
-  // sums answer where a raw retention kept only those (docs/roi.md).
+  // No range picked: the API's own window, the 90 days before today's UTC day (or from the ledger's first day with
+  // calls, where it began later), whose whole days the ledger's daily sums answer where a raw retention kept only
+  // those (docs/roi.md).
   if (!u.searchParams.has('since')) params.delete('since');
   const r = useApi<RoiReport>(admin ? '/api/roi' : null, params);
   const d = r.data;
@@ -48,7 +49,8 @@ function RoiView({ d }: { d: RoiReport }) {
     <>
       <p class="muted">
         {people(d.people.length)}, {count(changes)} changes in {d.repos.map((x) => x.repo).join(', ')} over{' '}
-        {d.weeks.toFixed(1)} weeks; tiers cut at the median spend, {usd(d.median_spend_usd)}.
+        {d.weeks.toFixed(1)} weeks from {d.since.slice(0, 10)}; tiers cut at the median spend,{' '}
+        {usd(d.median_spend_usd)}.
       </p>
       <Panel title="Usage tiers">
         <Table
