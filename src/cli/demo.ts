@@ -1,5 +1,6 @@
 import { emptySummary, type ImportSummary, importEvents } from '../ingest/import-files.js';
 import { importInWorker } from '../ingest/worker/import-in-worker.js';
+import { demoRepoPath, writeDemoRepo } from '../roi/demo-repo.js';
 import {
   checkDemoOptions,
   DEMO_DEFAULTS,
@@ -10,8 +11,7 @@ import {
   generateDemo,
 } from '../sources/demo/index.js';
 import type { Store } from '../store/store.js';
-import type { LedgerOptions } from './context.js';
-import { nowMicros, withStore } from './context.js';
+import { type LedgerOptions, ledgerPath, nowMicros, withStore } from './context.js';
 import { parsePositiveInt } from './filters.js';
 import { formatSummary } from './import.js';
 import { loadCliPricer } from './pricer.js';
@@ -85,6 +85,23 @@ export async function fillDemo(
     `demo organisation: ${opts.people} people, ${opts.days} days, seed ${opts.seed}\n` +
       formatSummary(summary, (performance.now() - started) / 1000),
   );
+  out(await writeRepo(ledgerPath(o), opts));
+}
+
+/**
+ * The demo's repository beside the ledger, for the ROI report (docs/demo.md): said in one line. The demo's events
+ * are in already, so a git that cannot run says so and stops nothing.
+ */
+async function writeRepo(ledger: string, opts: GeneratorOptions): Promise<string> {
+  const dir = demoRepoPath(ledger);
+  const started = performance.now();
+  try {
+    const commits = await writeDemoRepo(dir, opts);
+    const s = ((performance.now() - started) / 1000).toFixed(1);
+    return `demo repository: ${commits.toLocaleString('en-US')} commits at ${dir} in ${s} s (the ROI report's work)\n`;
+  } catch (e) {
+    return `demo repository not written (the ROI report has no work to show): ${(e as Error).message}\n`;
+  }
 }
 
 /**

@@ -24,11 +24,13 @@ function gitEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function spawnGit(repo: string, args: string[]) {
+/** git in `repo`, its three streams piped. */
+export function spawnGit(repo: string, args: string[]) {
   return spawn('git', ['-C', repo, ...args], { env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-function exited(child: ReturnType<typeof spawnGit>): Promise<number> {
+/** The child's exit code (1 when killed); rejects when git could not be run at all. */
+export function exited(child: ReturnType<typeof spawnGit>): Promise<number> {
   return new Promise((resolve, reject) => {
     child.on('error', (e) =>
       reject(new TokenledgerError('ROI_GIT_FAILED', `could not run git: ${e.message}`, { cause: e })),
