@@ -14,10 +14,10 @@ export function demoRepoPath(ledgerPath: string): string {
   return `${ledgerPath.replace(/\.duckdb$/, '')}.demo-repo`;
 }
 
-/** The repository the ROI report reads where the config has no `roi:`: the demo's, when there is one. */
-export function demoRepoOf(ledgerPath: string): string | null {
+/** What the server's ROI report reads where the config has no `roi:`: the demo's repository, when there is one. */
+export function demoRoi(ledgerPath: string): { repos: string[]; ref: string; people: null } | null {
   const dir = demoRepoPath(ledgerPath);
-  return existsSync(join(dir, '.git')) ? dir : null;
+  return existsSync(join(dir, '.git')) ? { repos: [dir], ref: 'HEAD', people: null } : null;
 }
 
 /**
@@ -81,8 +81,10 @@ export async function writeDemoRepo(
   }
   const code = await done;
   if (code !== 0) throw gitFailed(dir, 'writing the demo repository', stderr);
-  const checkout = await runGit(dir, ['checkout', '-q', '-f', 'main']);
-  if (checkout.code !== 0) throw gitFailed(dir, 'checking out the demo repository', checkout.stderr);
+  // A demo of no people has no commits, and so no branch to check out.
+  const checkout = n === 0 ? null : await runGit(dir, ['checkout', '-q', '-f', 'main']);
+  if (checkout !== null && checkout.code !== 0)
+    throw gitFailed(dir, 'checking out the demo repository', checkout.stderr);
   return n;
 }
 

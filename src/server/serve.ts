@@ -11,7 +11,7 @@ import { loadRouters, strongestModels } from '../gateway/routers.js';
 import { DAMAGED_FILE, openWal, type Wal, type WalSync } from '../ledger/wal/wal.js';
 import { LivePricer } from '../pricing/live-pricer.js';
 import { loadPricer } from '../pricing/load.js';
-import { demoRepoOf } from '../roi/demo-repo.js';
+import { demoRoi } from '../roi/demo-repo.js';
 import { roiSourceOf } from '../roi/roi-report.js';
 import { attributeMap } from '../sources/otlp/attribution.js';
 import type { Store } from '../store/store.js';
@@ -86,11 +86,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const configDir = o.configPath === null ? o.cwd : dirname(o.configPath);
   const routers = await loadRouters(config.routers, configDir);
   // Without `roi:`, the ROI page reads the demo's repository where the demo filled this ledger (docs/demo.md).
-  const demoRepo = config.roi === null ? demoRepoOf(o.ledgerPath) : null;
-  const roi =
-    demoRepo === null
-      ? roiSourceOf(config.roi, configDir)
-      : roiSourceOf({ repos: [demoRepo], ref: 'HEAD', people: null }, configDir);
+  const roi = roiSourceOf(config.roi ?? demoRoi(o.ledgerPath), configDir);
   const pricing = { overridesPath: o.pricesPath, cwd: o.cwd, env: o.env };
   const pricer = new LivePricer(await loadPricer(pricing));
   const store = await o.openStore(o.ledgerPath);
