@@ -1,13 +1,15 @@
+import { relative } from 'node:path';
 import { TokenledgerError } from '../errors.js';
 import { DAY_US } from '../ledger/time.js';
 import { formatUsdDisplay } from '../money/money.js';
 import { BRANCH_LOOKBACK_DAYS, type SpendBehindMerges } from '../roi/branch-spend.js';
+import { demoRoi } from '../roi/demo-repo.js';
 import { committerEmail } from '../roi/git-history.js';
 import { type Identities, readPeopleFile, SAME_NAMES, withLocalUser } from '../roi/identities.js';
 import { type Roi, roiJson } from '../roi/roi.js';
 import { defaultSince, roiReport } from '../roi/roi-report.js';
 import type { WithinPerson } from '../roi/within-person.js';
-import { type LedgerOptions, nowMicros, osUser, withStore } from './context.js';
+import { type LedgerOptions, ledgerPath, nowMicros, osUser, withStore } from './context.js';
 import { type FilterOptions, parseRange, parseTableOrJson, whereFilters } from './filters.js';
 import { counted, groupDigits } from './group-digits.js';
 import { renderTable } from './report-format.js';
@@ -39,8 +41,24 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
       return roiReport(store, source, { since, until, filters });
     },
     { existing: true },
-  );
+  ).catch((e: unknown) => {
+    throw o.repo === undefined ? withDemoHint(e, ledgerPath(o)) : e;
+  });
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
+}
+
+/** This folder is no repository, but the demo's is beside the ledger: say how to read it (docs/demo.md). */
+function withDemoHint(e: unknown, ledger: string): unknown {
+  const demo = demoRoi(ledger);
+  if (!(e instanceof TokenledgerError) || e.code !== 'ROI_BAD_REPO' || demo === null) return e;
+  const repo = relative(process.cwd(), demo.repos[0]!) || '.';
+  return new TokenledgerError(
+    e.code,
+    `${e.message}; to read the demo's repository: tokenledger roi --repo ${repo}`,
+    {
+      cause: e,
+    },
+  );
 }
 
 /**

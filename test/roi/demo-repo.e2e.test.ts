@@ -78,4 +78,21 @@ describe("the demo's repository", () => {
       await other.close();
     }
   });
+
+  it("is what `tokenledger roi` says to read, run on the demo's ledger in a folder that is no repository", async () => {
+    const here = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await runCli(['roi', '--db', db]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("to read the demo's repository: tokenledger roi --repo ledger.demo-repo");
+      const told = await runCli(['roi', '--db', db, '--repo', 'ledger.demo-repo', '--format', 'json']);
+      expect(told.code).toBe(0);
+      expect(JSON.parse(told.stdout).repos.map((x: { repo: string }) => x.repo)).toEqual([
+        'ledger.demo-repo',
+      ]);
+    } finally {
+      process.chdir(here);
+    }
+  });
 });
