@@ -256,7 +256,9 @@ export function buildProgram(): Command {
   ledgerOptions(
     program
       .command('demo')
-      .description('add the deterministic demo organisation to the ledger')
+      .description(
+        'add the deterministic demo organisation to the ledger, and its work as a git repository beside it',
+      )
       .option('--seed <n>', 'random seed', '42')
       .option('--people <n>', 'number of people', '300')
       .option('--days <n>', 'days of history ending today', '30'),
