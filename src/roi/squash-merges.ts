@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DAY_US } from '../ledger/time.js';
 import { runGit as git, gitFailed } from './git-run.js';
 
@@ -127,8 +128,9 @@ export async function squashedBranches(
 }
 
 /**
- * The branches squash matching reads, as one string: every local and remote-tracking ref with its commit. Equal
- * strings match the same squashes on the same line; a few milliseconds, what a cache asks before matching again.
+ * The branches squash matching reads, as a digest of every local and remote-tracking ref with its commit (a
+ * repository may hold thousands). Equal digests match the same squashes on the same line; a few milliseconds, what a
+ * cache asks before matching again.
  */
 export async function branchTips(repo: string): Promise<string> {
   const refs = await git(repo, [
@@ -138,7 +140,7 @@ export async function branchTips(repo: string): Promise<string> {
     'refs/remotes',
   ]);
   if (refs.code !== 0) throw gitFailed(repo, 'listing branches', refs.stderr);
-  return refs.stdout;
+  return createHash('sha256').update(refs.stdout).digest('hex');
 }
 
 /** The branch a ref names as an agent logs it: `refs/heads/x` and `refs/remotes/origin/x` are `x`; HEAD is none. */
