@@ -89,18 +89,18 @@ export async function fillDemo(
 }
 
 /**
- * The demo's repository beside the ledger, for the ROI report (docs/demo.md): said in one line. The demo's events
+ * The demo's repositories beside the ledger, for the ROI report (docs/demo.md): said in one line. The demo's events
  * are in already, so a git that cannot run says so and stops nothing.
  */
 async function writeRepo(ledger: string, opts: GeneratorOptions): Promise<string> {
   const dir = demoRepoPath(ledger);
   const started = performance.now();
   try {
-    const commits = await writeDemoRepo(dir, opts);
+    const changes = await writeDemoRepo(dir, opts);
     const s = ((performance.now() - started) / 1000).toFixed(1);
-    return `demo repository: ${commits.toLocaleString('en-US')} commits at ${dir} in ${s} s (the ROI report's work)\n`;
+    return `demo repositories: ${changes.toLocaleString('en-US')} changes at ${dir} in ${s} s (the ROI report's work)\n`;
   } catch (e) {
-    return `demo repository not written (the ROI report has no work to show): ${(e as Error).message}\n`;
+    return `demo repositories not written (the ROI report has no work to show): ${(e as Error).message}\n`;
   }
 }
 

@@ -227,7 +227,11 @@ export function buildProgram(): Command {
             'what each step up a tier goes with; the last 90 days (or since the ledger began) unless --since/--until ' +
             'say (docs/roi.md)',
         )
-        .option('--repo <path>', 'a git repository to read (repeatable; default: this folder)', collect)
+        .option(
+          '--repo <path>',
+          "a git repository to read (repeatable; default: this folder, or outside a repository the demo's)",
+          collect,
+        )
         .option('--ref <ref>', 'the branch whose first-parent line is the shipped work', 'HEAD')
         .option(
           '--people <file>',

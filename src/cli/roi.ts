@@ -34,31 +34,27 @@ export async function roiCommand(o: RoiOptions, out: (s: string) => void): Promi
   const repos = o.repo !== undefined && o.repo.length > 0 ? o.repo : ['.'];
   const ids = await withThisMachine(o.people === undefined ? SAME_NAMES : readPeopleFile(o.people), repos);
   const source = { repos, ref: o.ref ?? 'HEAD', ids };
-  const roi = await withStore(
-    o,
-    async (store) => {
-      const since = range.since ?? (await defaultSince(store, until));
-      return roiReport(store, source, { since, until, filters });
-    },
-    { existing: true },
-  ).catch((e: unknown) => {
-    throw o.repo === undefined ? withDemoHint(e, ledgerPath(o)) : e;
+  const report = (read: readonly string[]) =>
+    withStore(
+      o,
+      async (store) => {
+        const since = range.since ?? (await defaultSince(store, until));
+        return roiReport(store, { ...source, repos: read }, { since, until, filters });
+      },
+      { existing: true },
+    );
+  const roi = await report(repos).catch((e: unknown) => {
+    // This folder is no repository, and the ledger is the demo's: its repositories are what there is to read.
+    const demo = o.repo === undefined ? demoRoi(ledgerPath(o)) : null;
+    if (demo === null || !(e instanceof TokenledgerError) || e.code !== 'ROI_BAD_REPO') throw e;
+    return report(demo.repos.map((r) => relative(process.cwd(), r)));
   });
   out(format === 'json' ? `${JSON.stringify(roiJson(roi), null, 2)}\n` : table(roi));
 }
 
-/** This folder is no repository, but the demo's is beside the ledger: say how to read it (docs/demo.md). */
-function withDemoHint(e: unknown, ledger: string): unknown {
-  const demo = demoRoi(ledger);
-  if (!(e instanceof TokenledgerError) || e.code !== 'ROI_BAD_REPO' || demo === null) return e;
-  const repo = relative(process.cwd(), demo.repos[0]!) || '.';
-  return new TokenledgerError(
-    e.code,
-    `${e.message}; to read the demo's repository: tokenledger roi --repo ${repo}`,
-    {
-      cause: e,
-    },
-  );
+/** The repositories read, by path; past three, by how many (the demo's are thirty, docs/demo.md). */
+function reposText(repos: readonly { repo: string }[]): string {
+  return repos.length > 3 ? `${repos.length} repositories` : repos.map((x) => x.repo).join(', ');
 }
 
 /**
@@ -86,7 +82,7 @@ function table(r: Roi): string {
   const changes = counted(changeCount, 'change');
   const lines = [
     `${day(r.since)} – ${day(r.until)} (${t.weeks.toFixed(1)} weeks): ${peopleCount(r.people.people.length)}, ` +
-      `${changes} in ${r.repos.map((x) => x.repo).join(', ')}; tiers cut at the median spend, ` +
+      `${changes} in ${reposText(r.repos)}; tiers cut at the median spend, ` +
       formatUsdDisplay(t.median),
     '',
   ];

@@ -24,9 +24,12 @@ function gitEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** git in `repo`, its three streams piped. */
-export function spawnGit(repo: string, args: string[]) {
-  return spawn('git', ['-C', repo, ...args], { env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+/** git in `repo`, its three streams piped; `env` adds to (or overrides) the environment it runs with. */
+export function spawnGit(repo: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawn('git', ['-C', repo, ...args], {
+    env: { ...gitEnv(), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** The child's exit code (1 when killed); rejects when git could not be run at all. */

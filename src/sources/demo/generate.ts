@@ -7,6 +7,7 @@ import { demoEventIds } from './demo-event-id.js';
 import { SessionHeap } from './heap.js';
 import { DEMO_ORG } from './org.js';
 import { planDay } from './plan.js';
+import { branchOf, type Session } from './session.js';
 
 export const DEMO_SOURCE = 'demo';
 
@@ -74,7 +75,7 @@ function* events(opts: DemoOptions): Generator<UnpricedEvent> {
         task_id: s.taskId,
         environment: s.environment,
         api_key_id: s.apiKeyId,
-        tags: s.appVersion === null ? {} : { app_version: s.appVersion },
+        tags: tagsOf(s),
         provider: s.m.provider,
         model: s.m.name,
         model_requested: s.m.name,
@@ -136,4 +137,11 @@ export function checkDemoOptions(o: DemoOptions): void {
   if (!Number.isSafeInteger(o.end)) throw bad('end', 'epoch microseconds (an integer)', o.end);
   if (!Number.isSafeInteger(o.ingestedAt))
     throw bad('ingestedAt', 'epoch microseconds (an integer)', o.ingestedAt);
+}
+
+/** An app's calls carry its version; a coding agent's, on a ticket, the branch it works on. */
+function tagsOf(s: Session): Record<string, string> {
+  if (s.appVersion !== null) return { app_version: s.appVersion };
+  const branch = branchOf(s);
+  return branch === null ? {} : { git_branch: branch };
 }

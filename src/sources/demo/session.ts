@@ -13,6 +13,14 @@ export const Kind = {
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
+/**
+ * The git branch a coding-agent session works on: its ticket's, lower-cased (`PAY-1432` → `pay-1432`), as agents
+ * log the branch they run on (tag `git_branch`); none for a session without a ticket or of an app.
+ */
+export function branchOf(s: { kind: Kind; taskId: string | null }): string | null {
+  return s.kind === Kind.agent && s.taskId !== null ? s.taskId.toLowerCase() : null;
+}
+
 /** What a session is, as planned; optional fields default to null (Infinity for `until`). */
 export interface SessionInit {
   kind: Kind;

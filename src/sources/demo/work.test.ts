@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DAY_US } from './calendar.js';
+import { generateDemo } from './generate.js';
 import { buildPeople, TEAMS } from './org.js';
 import { demoWork, type WorkCommit } from './work.js';
 
@@ -10,7 +11,8 @@ const opts = { seed: 42, people: 60, days: 21, end: END };
 
 const digest = (commits: Iterable<WorkCommit>) => {
   const h = createHash('sha256');
-  for (const c of commits) h.update(JSON.stringify([c.email, c.ts, c.message, [...c.files], c.reverts]));
+  for (const c of commits)
+    h.update(JSON.stringify([c.repo, c.branch, c.email, c.ts, c.message, [...c.files], c.reverts]));
   return h.digest('hex');
 };
 
@@ -45,17 +47,30 @@ describe("the demo organisation's commits", () => {
     const before: Map<string, string>[] = [];
     let reverts = 0;
     commits.forEach((c, i) => {
-      before.push(new Map([...c.files.keys()].map((p) => [p, files.get(p) ?? ''])));
+      before.push(new Map([...c.files.keys()].map((p) => [p, files.get(`${c.repo}/${p}`) ?? ''])));
       if (c.reverts !== null) {
         reverts++;
         expect(c.reverts).toBe(i - 1);
-        expect(c.email).toBe(commits[i - 1]!.email);
+        expect([c.repo, c.email, c.branch]).toEqual([commits[i - 1]!.repo, commits[i - 1]!.email, null]);
         expect(c.message).toBe(`Revert "${commits[i - 1]!.message}"`);
         expect(c.files).toEqual(before[i - 1]);
       }
-      for (const [p, text] of c.files) files.set(p, text);
+      for (const [p, text] of c.files) files.set(`${c.repo}/${p}`, text);
     });
     expect(reverts).toBeGreaterThan(0);
+  });
+
+  it("are made on the branch of their author's agent session on a ticket, in its project, when one began lately", () => {
+    // The calls of the same demo: each branch a change was merged from is one its author's agent worked on before.
+    const worked = new Set<string>();
+    for (const e of generateDemo({ ...opts, ingestedAt: END }))
+      if (e.tags.git_branch !== undefined) worked.add(`${e.user} ${e.project} ${e.tags.git_branch}`);
+    const onBranches = commits.filter((c) => c.branch !== null);
+    expect(onBranches.length).toBeGreaterThan(commits.length / 4);
+    for (const c of onBranches) {
+      expect(worked.has(`${c.email} ${c.repo} ${c.branch}`)).toBe(true);
+      expect(c.message.startsWith(`${c.branch!.toUpperCase()}: `)).toBe(true);
+    }
   });
 
   it("lift each person's pace with their agent use, by less at each step up", () => {

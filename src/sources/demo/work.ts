@@ -1,23 +1,33 @@
 import { DAY_US, dayFactor, isWeekend, localToUtc, workHour } from './calendar.js';
+import { buildPlan } from './company.js';
 import { buildPeople, DEMO_ORG, TEAMS } from './org.js';
+import { planDay } from './plan.js';
 import { Rng, subSeed } from './prng.js';
+import { branchOf } from './session.js';
 
 /**
- * The demo organisation's work, as the commits of one repository (docs/demo.md, "The demo's repository"): what the
- * ROI report sets beside the demo's spend. Made up like the spend, and made to show what the report is for: each
+ * The demo organisation's work, as the commits of a repository per project (docs/demo.md, "The demo's
+ * repositories"): what the ROI report sets beside the demo's spend. Made up like the spend, and made to show what the report is for: each
  * person ships at a pace of their own, lifted by their agent use with diminishing returns (light users gain most per
  * dollar, extreme users little more than heavy ones), and heavier users rework more of their recent lines and revert
  * a little more. It illustrates the report; it proves nothing.
  */
 
-/** One commit on the line, oldest first. */
+/** One change on a repository's line, oldest first. */
 export interface WorkCommit {
+  /** The repository: the project's name, which its agents' calls carry as `project`. */
+  repo: string;
+  /**
+   * The branch it was made on and merged from at once, as a pull request (the ticket's branch of the author's
+   * agent session before it: session.ts branchOf); null for a change pushed onto the line.
+   */
+  branch: string | null;
   name: string;
   email: string;
   /** Author and commit time, epoch µs. */
   ts: number;
   message: string;
-  /** Whole new contents of the files it changes, by path. */
+  /** Whole new contents of the files it changes, by path within its repository. */
   files: Map<string, string>;
   /** For a revert: the index (in the sequence) of the commit it reverts, whose sha its message must name. */
   reverts: number | null;
@@ -29,6 +39,8 @@ const BASE_WEEKLY = 2;
 const REWORK_DAYS = 21;
 /** Files per project: a person works on one of them a week. */
 const FILES = 10;
+/** A change goes to the branch of its author's agent session on a ticket that began at most this long before it. */
+const BRANCH_WITHIN_US = 2 * DAY_US;
 /** Teams whose people ship code at a fraction of an engineer's pace. */
 const OCCASIONAL = new Set(['support', 'sales-eng', 'finance']);
 /** Engineers who use no coding agent, as a share of the headcount: the report's baseline tier ("none"). */
@@ -53,7 +65,7 @@ interface Line {
   ts: number;
 }
 
-/** The commits of the demo generated with these options, in line order. Deterministic. */
+/** The commits of the demo generated with these options, in time order (each repository's line order). */
 export function* demoWork(opts: {
   seed: number;
   people: number;
@@ -63,26 +75,31 @@ export function* demoWork(opts: {
   const seed = opts.seed >>> 0;
   const committers = buildCommitters(seed, opts.people);
   if (committers.length === 0) return;
+  const start = opts.end - opts.days * DAY_US;
+  const firstDay = Math.floor(start / DAY_US);
+  const lastDay = Math.floor((opts.end - 1) / DAY_US);
+  const tasks = taskSessions(opts, firstDay, lastDay);
   const files = new Map<string, Line[]>();
   let lineNo = 0;
   let index = 0;
-  const firstDay = Math.floor((opts.end - opts.days * DAY_US) / DAY_US);
-  const lastDay = Math.floor((opts.end - 1) / DAY_US);
 
-  // The first change lays out the projects, by the first committer, at the range's start.
-  const first = committers[0]!;
-  const layout = new Map<string, string>();
-  for (const t of TEAMS)
-    for (const p of t.projects) layout.set(`${t.name}/${p}/README.md`, `# ${p}\n\n${t.name}'s ${p}.\n`);
-  yield {
-    name: first.name,
-    email: first.email,
-    ts: Math.max(opts.end - opts.days * DAY_US, 0),
-    message: 'Lay out the projects',
-    files: layout,
-    reverts: null,
-  };
-  index++;
+  // Each project's first change lays it out, by the first of its team's people, at the range's start.
+  for (const [team, t] of TEAMS.entries()) {
+    const first = committers.find((c) => c.team === team) ?? committers[0]!;
+    for (const project of t.projects) {
+      yield {
+        repo: project,
+        branch: null,
+        name: first.name,
+        email: first.email,
+        ts: Math.max(start, 0),
+        message: `Lay out ${project}`,
+        files: new Map([['README.md', `# ${project}\n\n${t.name}'s ${project}.\n`]]),
+        reverts: null,
+      };
+      index++;
+    }
+  }
 
   for (let day = firstDay; day <= lastDay; day++) {
     const today: { ts: number; who: number; rng: Rng }[] = [];
@@ -91,17 +108,21 @@ export function* demoWork(opts: {
       const n = r.poisson(c.daily * dayFactor(day));
       for (let k = 0; k < n; k++) {
         const ts = localToUtc(day, workHour(r, isWeekend(day)), c.offsetMin);
-        if (ts >= opts.end - opts.days * DAY_US && ts < opts.end) today.push({ ts, who, rng: r });
+        if (ts >= start && ts < opts.end) today.push({ ts, who, rng: r });
       }
     });
     today.sort((a, b) => a.ts - b.ts || a.who - b.who);
     for (const { ts, who, rng: r } of today) {
       const c = committers[who]!;
       const week = Math.floor((day + 4) / 7);
-      const project = r.chance(0.8) ? c.projects[0] : c.projects[1];
+      const other = r.chance(0.8) ? c.projects[0] : c.projects[1];
+      // The ticket the author's agent worked on lately, if any: the change is its pull request.
+      const task = lastTask(tasks.get(c.email), ts);
+      const repo = task?.project ?? other;
       const module = (who * 7 + week) % FILES;
-      const path = `${TEAMS[c.team]!.name}/${project}/src/module-${module}.ts`;
-      const lines = files.get(path) ?? [];
+      const path = `src/module-${module}.ts`;
+      const key = `${repo}/${path}`;
+      const lines = files.get(key) ?? [];
       const before = lines.slice();
       const reverted = r.chance(c.revert);
       const added = r.logNormalInt(18, 0.8, 1, 300);
@@ -119,24 +140,18 @@ export function* demoWork(opts: {
       for (let k = 0; k < added; k++)
         fresh.push({ text: `export const v${++lineNo} = ${r.int(0, 9999)};`, author: who, ts });
       lines.splice(at, 0, ...fresh);
-      files.set(path, lines);
-      const ticket = `${TEAMS[c.team]!.key}-${1000 + r.int(0, 8999)}`;
-      const message = `${ticket}: ${project} module ${module}`;
-      yield {
-        name: c.name,
-        email: c.email,
-        ts,
-        message,
-        files: new Map([[path, textOf(lines)]]),
-        reverts: null,
-      };
+      files.set(key, lines);
+      const ticket = task?.ticket ?? `${TEAMS[c.team]!.key}-${1000 + r.int(0, 8999)}`;
+      const message = `${ticket}: ${repo} module ${module}`;
+      const commit = { repo, name: c.name, email: c.email, ts, message, reverts: null };
+      yield { ...commit, branch: task?.branch ?? null, files: new Map([[path, textOf(lines)]]) };
       const original = index++;
       if (!reverted) continue;
       // Reverted within hours, before anyone else touches the file: the revert restores it exactly.
-      files.set(path, before);
+      files.set(key, before);
       yield {
-        name: c.name,
-        email: c.email,
+        ...commit,
+        branch: null,
         ts: ts + (20 + r.int(0, 100)) * 60_000_000,
         message: `Revert "${message}"`,
         files: new Map([[path, textOf(before)]]),
@@ -145,6 +160,43 @@ export function* demoWork(opts: {
       index++;
     }
   }
+}
+
+interface Task {
+  start: number;
+  project: string;
+  ticket: string;
+  branch: string;
+}
+
+/** Each person's agent sessions on a ticket, by ledger user, oldest first: the event generator's own plan. */
+function taskSessions(
+  opts: { seed: number; people: number; days: number; end: number },
+  firstDay: number,
+  lastDay: number,
+): Map<string, Task[]> {
+  const plan = buildPlan(opts);
+  const byUser = new Map<string, Task[]>();
+  for (let day = firstDay; day <= lastDay; day++)
+    for (const s of planDay(plan, day)) {
+      const branch = branchOf(s);
+      if (branch === null || s.user === null) continue;
+      const list = byUser.get(s.user) ?? [];
+      list.push({ start: s.next, project: s.project, ticket: s.taskId!, branch });
+      byUser.set(s.user, list);
+    }
+  for (const list of byUser.values()) list.sort((a, b) => a.start - b.start);
+  return byUser;
+}
+
+/** The latest task begun within BRANCH_WITHIN_US before `ts`, or null. */
+function lastTask(tasks: readonly Task[] | undefined, ts: number): Task | null {
+  let found: Task | null = null;
+  for (const t of tasks ?? []) {
+    if (t.start >= ts) break;
+    if (ts - t.start <= BRANCH_WITHIN_US) found = t;
+  }
+  return found;
 }
 
 function textOf(lines: readonly Line[]): string {

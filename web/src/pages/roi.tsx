@@ -48,7 +48,8 @@ function RoiView({ d }: { d: RoiReport }) {
   return (
     <>
       <p class="muted">
-        {people(d.people.length)}, {count(changes)} changes in {d.repos.map((x) => x.repo).join(', ')} over{' '}
+        {people(d.people.length)}, {count(changes)} changes in{' '}
+        {d.repos.length > 3 ? `${d.repos.length} repositories` : d.repos.map((x) => x.repo).join(', ')} over{' '}
         {d.weeks.toFixed(1)} weeks from {d.since.slice(0, 10)}; tiers cut at the median spend,{' '}
         {usd(d.median_spend_usd)}.
       </p>
