@@ -98,7 +98,8 @@ async function writeRepo(ledger: string, opts: GeneratorOptions): Promise<string
   try {
     const changes = await writeDemoRepo(dir, opts);
     const s = ((performance.now() - started) / 1000).toFixed(1);
-    return `demo repositories: ${changes.toLocaleString('en-US')} changes at ${dir} in ${s} s (the ROI report's work)\n`;
+    const count = changes.toLocaleString('en-US');
+    return `demo repositories: ${count} changes at ${dir} in ${s} s (the ROI report's work)\n`;
   } catch (e) {
     return `demo repositories not written (the ROI report has no work to show): ${(e as Error).message}\n`;
   }

@@ -60,7 +60,7 @@ describe("the demo organisation's commits", () => {
     expect(reverts).toBeGreaterThan(0);
   });
 
-  it("are made on the branch of their author's agent session on a ticket, in its project, when one began lately", () => {
+  it("are made on the branch of their author's agent session on a ticket, in its project, when one began", () => {
     // The calls of the same demo: each branch a change was merged from is one its author's agent worked on before.
     const worked = new Set<string>();
     for (const e of generateDemo({ ...opts, ingestedAt: END }))

@@ -7,10 +7,11 @@ import { branchOf } from './session.js';
 
 /**
  * The demo organisation's work, as the commits of a repository per project (docs/demo.md, "The demo's
- * repositories"): what the ROI report sets beside the demo's spend. Made up like the spend, and made to show what the report is for: each
- * person ships at a pace of their own, lifted by their agent use with diminishing returns (light users gain most per
- * dollar, extreme users little more than heavy ones), and heavier users rework more of their recent lines and revert
- * a little more. It illustrates the report; it proves nothing.
+ * repositories"): what the ROI report sets beside the demo's spend. Made up like the spend, and made to show what
+ * the report is for: each person ships at a pace of their own, lifted by their agent use with diminishing returns
+ * (light users gain most per dollar, extreme users little more than heavy ones), and heavier users rework more of
+ * their recent lines and revert a little more; changes made after an agent worked on a ticket are its pull request.
+ * It illustrates the report; it proves nothing.
  */
 
 /** One change on a repository's line, oldest first. */
