@@ -361,10 +361,11 @@ export async function committerEmail(repo: string): Promise<string | null> {
  * of histories asks before it reads one again (history-cache.ts).
  */
 export async function resolveRef(repo: string, ref: string): Promise<string | null> {
-  const dir = await runGit(repo, ['rev-parse', '--git-dir']);
-  if (dir.code !== 0) throw badRepo(`${repo} is not a git repository`, dir.stderr);
   const r = await runGit(repo, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`]);
   if (r.code === 0) return r.stdout.trim();
+  // Only now asked why: a request to a repository the server reads again and again spawns one git, not two.
+  const dir = await runGit(repo, ['rev-parse', '--git-dir']);
+  if (dir.code !== 0) throw badRepo(`${repo} is not a git repository`, dir.stderr);
   const any = await runGit(repo, ['rev-list', '-n', '1', '--all']);
   if (any.code === 0 && any.stdout.trim() === '') return null;
   throw badRepo(`${repo}: ref ${JSON.stringify(ref)} is not a commit`, r.stderr);

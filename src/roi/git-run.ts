@@ -100,3 +100,16 @@ export async function streamGit(
   const code = await done;
   if (code !== 0) throw gitFailed(repo, 'reading the log', stderr);
 }
+
+/** Runs `work` on every item, at most `n` at a time. */
+export async function eachAtOnce<T>(
+  items: readonly T[],
+  n: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}

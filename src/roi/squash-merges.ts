@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DAY_US } from '../ledger/time.js';
-import { runGit as git, gitFailed } from './git-run.js';
+import { eachAtOnce, runGit as git, gitFailed } from './git-run.js';
 
 /**
  * Squash merges matched to the branches they squashed (docs/roi.md, Agent spend behind merged branches). A squash
@@ -149,17 +149,4 @@ function branchName(ref: string): string | null {
   if (local !== null) return local[1]!;
   const remote = /^refs\/remotes\/[^/]+\/(.+)$/.exec(ref);
   return remote === null || remote[1] === 'HEAD' ? null : remote[1]!;
-}
-
-/** Runs `work` on every item, at most `n` at a time. */
-async function eachAtOnce<T>(
-  items: readonly T[],
-  n: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
