@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { demoWork, type WorkCommit } from '../sources/demo/work.js';
 import { exited, gitFailed, runGit, spawnGit } from './git-run.js';
 
@@ -84,7 +85,7 @@ async function importer(dir: string): Promise<Importer> {
   });
   git.stdin.on('error', () => {}); // a git that stopped early: its exit code and stderr say why
   // Answers to get-mark, a sha a line, in the order asked.
-  const shas = lineReader(git.stdout);
+  const shas = createInterface({ input: git.stdout })[Symbol.asyncIterator]();
   // Commands are sent in pieces of about 256 kB, so that git works while the demo's commits are made; a piece waits
   // for the pipe only when it is full.
   let pending = '';
@@ -112,7 +113,9 @@ async function importer(dir: string): Promise<Importer> {
         if (reverts !== null) {
           pending += `get-mark :${reverts}\n`;
           await flush();
-          message += `\nThis reverts commit ${await shas()}.\n`;
+          const sha = await shas.next();
+          if (sha.done === true) throw new Error('git fast-import ended before it answered');
+          message += `\nThis reverts commit ${sha.value}.\n`;
         }
         const who = `${c.name} <${c.email}> ${Math.floor(c.ts / 1_000_000)} +0000`;
         let files = '';
@@ -155,33 +158,4 @@ async function importer(dir: string): Promise<Importer> {
 /** fast-import's `data` command: the byte length, then the bytes. */
 function data(text: string): string {
   return `data ${Buffer.byteLength(text)}\n${text}\n`;
-}
-
-/** Reads a stream a line at a time, each call giving the next line; rejects once the stream ended without one. */
-function lineReader(stream: NodeJS.ReadableStream): () => Promise<string> {
-  const lines: string[] = [];
-  const waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
-  let ended = false;
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    rest += chunk;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      const line = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-      const w = waiting.shift();
-      if (w) w.resolve(line);
-      else lines.push(line);
-    }
-  });
-  stream.on('end', () => {
-    ended = true;
-    for (const w of waiting.splice(0)) w.reject(new Error('git fast-import ended before it answered'));
-  });
-  return () => {
-    const line = lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (ended) return Promise.reject(new Error('git fast-import ended before it answered'));
-    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  };
 }

@@ -101,15 +101,20 @@ export async function streamGit(
   if (code !== 0) throw gitFailed(repo, 'reading the log', stderr);
 }
 
-/** Runs `work` on every item, at most `n` at a time. */
-export async function eachAtOnce<T>(
+/** `work` of every item, at most `n` at a time, in the items' order. */
+export async function mapAtOnce<T, R>(
   items: readonly T[],
   n: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return results;
 }

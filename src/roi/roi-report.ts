@@ -4,7 +4,7 @@ import type { Filter } from '../store/query.js';
 import type { Store } from '../store/store.js';
 import { BRANCH_LOOKBACK_DAYS } from './branch-spend.js';
 import { type GitHistory, readGitHistory } from './git-history.js';
-import { eachAtOnce } from './git-run.js';
+import { mapAtOnce } from './git-run.js';
 import { HistoryCache } from './history-cache.js';
 import { type Identities, readPeopleFile, SAME_NAMES } from './identities.js';
 import type { UserSpend } from './people.js';
@@ -73,10 +73,7 @@ export async function roiReport(
   const read = source.read ?? ((repo, ref) => readGitHistory(repo, { ref }));
   // Several at once: a read the server kept still asks git where the tip and the branches are, a few processes
   // each (the demo's 30 repositories took 2.6-2.9 s one after another).
-  const histories: GitHistory[] = new Array(source.repos.length);
-  await eachAtOnce([...source.repos.keys()], 8, async (i) => {
-    histories[i] = await read(source.repos[i]!, source.ref);
-  });
+  const histories = await mapAtOnce(source.repos, 8, (repo) => read(repo, source.ref));
   const projects = source.repos.map((r) => basename(resolve(r)));
   const byUser = async (range: { since: number; until: number }): Promise<UserSpend[]> =>
     (await store.query({ dimensions: ['user'], filters: q.filters, ...range })).rows.map((r) => ({

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DAY_US } from '../ledger/time.js';
-import { eachAtOnce, runGit as git, gitFailed } from './git-run.js';
+import { runGit as git, gitFailed, mapAtOnce } from './git-run.js';
 
 /**
  * Squash merges matched to the branches they squashed (docs/roi.md, Agent spend behind merged branches). A squash
@@ -76,18 +76,19 @@ export async function squashedBranches(
   const near = (c: SquashCandidate, b: { at: number }) =>
     Math.abs(c.ts - b.at) <= SQUASH_WITHIN_DAYS * DAY_US;
   const tips = [...branches].filter(([, b]) => candidates.some((c) => near(c, b)));
-  const counts = new Map<string, string>();
-  await eachAtOnce(tips, 4, async ([sha]) => {
-    const d = await git(repo, ['diff', '--numstat', '-M', ...COUNT, `${tip}...${sha}`, '--']);
-    if (d.code !== 0) throw gitFailed(repo, 'counting a branch for squash merges', d.stderr);
-    let [added, deleted] = [0, 0];
-    for (const line of d.stdout.split('\n')) {
-      const [a = '', b = ''] = line.split('\t');
-      added += Number(a) || 0; // '-' for a binary file
-      deleted += Number(b) || 0;
-    }
-    if (added + deleted > 0) counts.set(sha, `${added} ${deleted}`);
-  });
+  const counts = new Map(
+    await mapAtOnce(tips, 4, async ([sha]) => {
+      const d = await git(repo, ['diff', '--numstat', '-M', ...COUNT, `${tip}...${sha}`, '--']);
+      if (d.code !== 0) throw gitFailed(repo, 'counting a branch for squash merges', d.stderr);
+      let [added, deleted] = [0, 0];
+      for (const line of d.stdout.split('\n')) {
+        const [a = '', b = ''] = line.split('\t');
+        added += Number(a) || 0; // '-' for a binary file
+        deleted += Number(b) || 0;
+      }
+      return [sha, added + deleted > 0 ? `${added} ${deleted}` : null] as const;
+    }),
+  );
   const sameSize = (c: SquashCandidate, sha: string) =>
     counts.get(sha) === `${c.linesAdded} ${c.linesDeleted}`;
   const pairs = tips.filter(([sha, b]) => candidates.some((c) => near(c, b) && sameSize(c, sha)));
@@ -95,14 +96,12 @@ export async function squashedBranches(
   if (commits.length === 0) return found;
 
   // Those branches' changes and those commits' own, as patch ids.
-  const diffs = new Map<string, string>();
-  await eachAtOnce(pairs, 4, async ([sha]) => {
+  const diffs = await mapAtOnce(pairs, 4, async ([sha]) => {
     const d = await git(repo, ['diff', ...PATCH, `${tip}...${sha}`, '--']);
     if (d.code !== 0) throw gitFailed(repo, 'reading a branch for squash merges', d.stderr);
-    diffs.set(sha, d.stdout);
+    return `commit ${sha}\n${d.stdout}`;
   });
-  let patches = '';
-  for (const [sha] of pairs) patches += `commit ${sha}\n${diffs.get(sha)}`;
+  const patches = diffs.join('');
   const own = await git(
     repo,
     ['log', '--no-walk=unsorted', '--stdin', '-p', ...PATCH, '--format=commit %H'],

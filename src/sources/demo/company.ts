@@ -4,8 +4,8 @@ import { MODELS } from './models.js';
 import { buildPeople, TEAMS } from './org.js';
 import { type DemoPlan, INCIDENT_SESSION, sessionKey } from './plan.js';
 
-/** Teams whose pull requests the review bot reads. */
-const NON_ENGINEERING = new Set(['support', 'sales-eng', 'finance']);
+/** Teams that are not engineering: the review bot reads none of their pull requests, and they code little. */
+export const NON_ENGINEERING = new Set(['support', 'sales-eng', 'finance']);
 
 /** Everything about the company that does not change from day to day, for a range ending at `end` (epoch µs). */
 export function buildPlan(opts: { seed: number; people: number; days: number; end: number }): DemoPlan {

@@ -1,7 +1,7 @@
 import { DAY_US, dayFactor, isWeekend, localToUtc, workHour } from './calendar.js';
-import { buildPlan } from './company.js';
-import { buildPeople, DEMO_ORG, TEAMS } from './org.js';
-import { planDay } from './plan.js';
+import { buildPlan, NON_ENGINEERING } from './company.js';
+import { DEMO_ORG, TEAMS } from './org.js';
+import { type DemoPlan, planDay } from './plan.js';
 import { Rng, subSeed } from './prng.js';
 import { branchOf } from './session.js';
 
@@ -42,8 +42,6 @@ const REWORK_DAYS = 21;
 const FILES = 10;
 /** A change goes to the branch of its author's agent session on a ticket that began at most this long before it. */
 const BRANCH_WITHIN_US = 2 * DAY_US;
-/** Teams whose people ship code at a fraction of an engineer's pace. */
-const OCCASIONAL = new Set(['support', 'sales-eng', 'finance']);
 /** Engineers who use no coding agent, as a share of the headcount: the report's baseline tier ("none"). */
 const NON_USERS = 0.04;
 
@@ -73,13 +71,13 @@ export function* demoWork(opts: {
   days: number;
   end: number;
 }): Generator<WorkCommit> {
-  const seed = opts.seed >>> 0;
-  const committers = buildCommitters(seed, opts.people);
+  const plan = buildPlan(opts);
+  const committers = buildCommitters(plan);
   if (committers.length === 0) return;
   const start = opts.end - opts.days * DAY_US;
   const firstDay = Math.floor(start / DAY_US);
   const lastDay = Math.floor((opts.end - 1) / DAY_US);
-  const tasks = taskSessions(opts, firstDay, lastDay);
+  const tasks = taskSessions(plan, firstDay, lastDay);
   const files = new Map<string, Line[]>();
   let lineNo = 0;
   let index = 0;
@@ -105,7 +103,7 @@ export function* demoWork(opts: {
   for (let day = firstDay; day <= lastDay; day++) {
     const today: { ts: number; who: number; rng: Rng }[] = [];
     committers.forEach((c, who) => {
-      const r = new Rng(subSeed(seed, 72, who * 100_003 + day));
+      const r = new Rng(subSeed(plan.seed, 72, who * 100_003 + day));
       const n = r.poisson(c.daily * dayFactor(day));
       for (let k = 0; k < n; k++) {
         const ts = localToUtc(day, workHour(r, isWeekend(day)), c.offsetMin);
@@ -171,12 +169,7 @@ interface Task {
 }
 
 /** Each person's agent sessions on a ticket, by ledger user, oldest first: the event generator's own plan. */
-function taskSessions(
-  opts: { seed: number; people: number; days: number; end: number },
-  firstDay: number,
-  lastDay: number,
-): Map<string, Task[]> {
-  const plan = buildPlan(opts);
+function taskSessions(plan: DemoPlan, firstDay: number, lastDay: number): Map<string, Task[]> {
   const byUser = new Map<string, Task[]>();
   for (let day = firstDay; day <= lastDay; day++)
     for (const s of planDay(plan, day)) {
@@ -209,14 +202,14 @@ function textOf(lines: readonly Line[]): string {
  * engineers of their own who use no agent. A person's ledger user is their email, so the report joins the two
  * without a people file.
  */
-function buildCommitters(seed: number, count: number): Committer[] {
-  const people = buildPeople(seed, count);
+function buildCommitters(plan: DemoPlan): Committer[] {
+  const { seed, people } = plan;
   if (people.length === 0) return [];
   const sorted = people.map((p) => p.intensity).sort((a, b) => a - b);
   const median = sorted[sorted.length >> 1]!;
   const committers: Committer[] = [];
   const pace = (r: Rng, team: number) =>
-    (BASE_WEEKLY / 5.3) * Math.exp(0.35 * r.normal()) * (OCCASIONAL.has(TEAMS[team]!.name) ? 0.1 : 1);
+    (BASE_WEEKLY / 5.3) * Math.exp(0.35 * r.normal()) * (NON_ENGINEERING.has(TEAMS[team]!.name) ? 0.1 : 1);
   for (const p of people) {
     const r = new Rng(subSeed(seed, 70, p.index));
     const use = Math.log2(1 + p.intensity / median);
@@ -233,8 +226,8 @@ function buildCommitters(seed: number, count: number): Committer[] {
   }
   const taken = new Set(people.map((p) => p.user));
   // Each works beside one of the engineers: the same team, projects and office.
-  const engineers = people.filter((p) => !OCCASIONAL.has(TEAMS[p.team]!.name));
-  const nonUsers = engineers.length === 0 ? 0 : Math.round(count * NON_USERS);
+  const { engineers } = plan;
+  const nonUsers = engineers.length === 0 ? 0 : Math.round(people.length * NON_USERS);
   for (let i = 0; i < nonUsers; i++) {
     const r = new Rng(subSeed(seed, 73, i));
     const like = engineers[r.int(0, engineers.length - 1)]!;
