@@ -1518,19 +1518,23 @@ describe('dashboard in a real browser', () => {
       `/api/breakdown?dims=team&since=${since}&share=unattributed`,
     );
     const table = page.locator('table', { has: page.locator('caption', { hasText: 'Spend by team' }) });
-    const cells = await table
-      .locator('tbody tr')
-      .evaluateAll((rows) =>
-        rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((c) => c.textContent ?? '')),
+    // The Allocated header comes with the page's first answer, the shares with the next (a busy machine: "—" between).
+    const cells = () =>
+      table
+        .locator('tbody tr')
+        .evaluateAll((rows) =>
+          rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((c) => c.textContent ?? '')),
+        );
+    await expect
+      .poll(cells)
+      .toEqual(
+        shared.rows.map((r) => [
+          r.team ?? '(not set)',
+          usd(r.cost_usd),
+          r.shared_usd === '0.000000000000' ? '' : usd(r.shared_usd),
+          usd(r.allocated_usd),
+        ]),
       );
-    expect(cells).toEqual(
-      shared.rows.map((r) => [
-        r.team ?? '(not set)',
-        usd(r.cost_usd),
-        r.shared_usd === '0.000000000000' ? '' : usd(r.shared_usd),
-        usd(r.allocated_usd),
-      ]),
-    );
     const none = shared.rows.find((r) => r.team === null)!;
     expect(parseUsd(none.shared_usd!)).toBe(-parseUsd(none.cost_usd!));
     expect(shared.rows.filter((r) => r.team !== null).reduce((n, r) => n + parseUsd(r.shared_usd!), 0n)).toBe(
